@@ -1,0 +1,138 @@
+package provider
+
+import (
+	"context"
+	"time"
+)
+
+// Inventory lists the resources a provider knows.
+//
+// Implementations must be safe for concurrent use, honour ctx (returning
+// ctx.Err() wrapped when it ends first) and return copies that the caller
+// may change. Arguments are not retained.
+type Inventory interface {
+	// List returns the resources matching f, sorted by ID. An invalid
+	// filter returns an error matching ErrInvalid; an empty result is not an
+	// error.
+	List(ctx context.Context, f Filter) ([]Resource, error)
+	// Get returns one resource, or an error matching ErrNotFound.
+	Get(ctx context.Context, id string) (Resource, error)
+}
+
+// MetricsSource reads metric history.
+//
+// QueryMetric returns a Series on the grid of q: Start = q.Start, Step =
+// q.Step, q.Steps() values, value k reducing (by q.Statistic) the raw
+// samples in [Start + k·Step, Start + (k+1)·Step); a step without samples is
+// a gap (NaN), never zero. An invalid query returns an error matching
+// ErrInvalid before any backend call; an unknown resource ErrNotFound; a
+// metric the source does not have for that resource ErrUnsupported or a
+// series of gaps, as the driver documents. Implementations must be safe for
+// concurrent use and honour ctx.
+type MetricsSource interface {
+	QueryMetric(ctx context.Context, q Query) (Series, error)
+}
+
+// MetricsSourceFunc adapts a function to a MetricsSource.
+type MetricsSourceFunc func(ctx context.Context, q Query) (Series, error)
+
+// QueryMetric calls f(ctx, q).
+func (f MetricsSourceFunc) QueryMetric(ctx context.Context, q Query) (Series, error) {
+	return f(ctx, q)
+}
+
+// Actuator changes the lifecycle state of instances (and of databases or
+// functions where the backend allows).
+//
+// Every method returns once the backend accepted the change; the resource
+// may still be in a transitional state (StatePending, StateStopping).
+// Starting a running or pending resource and stopping a stopped or stopping
+// one succeed and change nothing (idempotence). Starting or stopping a
+// terminated resource returns ErrConflict; a kind that cannot be stopped
+// returns ErrUnsupported; an unknown ID returns ErrNotFound. Implementations
+// must be safe for concurrent use and honour ctx.
+type Actuator interface {
+	// Start starts a stopped resource.
+	Start(ctx context.Context, id string) error
+	// Stop stops a running resource, keeping its storage.
+	Stop(ctx context.Context, id string) error
+	// Terminate deletes the resource for good. Terminating a terminated
+	// resource succeeds.
+	Terminate(ctx context.Context, id string) error
+}
+
+// Scaler reads and sets the capacity of horizontally scaled groups.
+//
+// SetCapacity validates want (0 ≤ Min ≤ Desired ≤ Max, ErrInvalid
+// otherwise) before any backend call. The group's Current count moves toward
+// Desired over time; Capacity reports it. Unknown groups return ErrNotFound
+// and resources that are not groups ErrUnsupported. Implementations must be
+// safe for concurrent use and honour ctx.
+type Scaler interface {
+	// Capacity returns the group's spec and observed counts.
+	Capacity(ctx context.Context, id string) (Capacity, error)
+	// SetCapacity sets the group's min, max and desired size.
+	SetCapacity(ctx context.Context, id string, want CapacitySpec) error
+}
+
+// Resizer changes the vertical size of instances and functions.
+//
+// Resize validates size for the resource's kind (and the driver's limits,
+// such as Lambda's memory and timeout ranges) before any backend call,
+// returning ErrInvalid. Resizing to the current size succeeds and changes
+// nothing. A driver that must stop an instance to resize it restores the
+// previous state on failure. Implementations must be safe for concurrent use
+// and honour ctx.
+type Resizer interface {
+	Resize(ctx context.Context, id string, size Size) error
+}
+
+// ResizerFunc adapts a function to a Resizer.
+type ResizerFunc func(ctx context.Context, id string, size Size) error
+
+// Resize calls f(ctx, id, size).
+func (f ResizerFunc) Resize(ctx context.Context, id string, size Size) error {
+	return f(ctx, id, size)
+}
+
+// BackupCatalog reports the backups of a resource.
+//
+// Backups returns the backups taken at or after since, newest first; an
+// empty slice when there are none. An unknown resource returns ErrNotFound.
+// Implementations must be safe for concurrent use and honour ctx.
+type BackupCatalog interface {
+	Backups(ctx context.Context, resourceID string, since time.Time) ([]Backup, error)
+}
+
+// BackupCatalogFunc adapts a function to a BackupCatalog.
+type BackupCatalogFunc func(ctx context.Context, resourceID string, since time.Time) ([]Backup, error)
+
+// Backups calls f(ctx, resourceID, since).
+func (f BackupCatalogFunc) Backups(ctx context.Context, resourceID string, since time.Time) ([]Backup, error) {
+	return f(ctx, resourceID, since)
+}
+
+// ActivitySource reports human and workload activity on a resource.
+//
+// Activity returns one ActivityCount per kind the source observes for the
+// resource in [q.Start, q.End), sorted by kind; a kind the source cannot
+// observe is absent (unknown), not zero. An unknown resource returns
+// ErrNotFound. Implementations must be safe for concurrent use and honour
+// ctx.
+type ActivitySource interface {
+	Activity(ctx context.Context, q ActivityQuery) ([]ActivityCount, error)
+}
+
+// ActivitySourceFunc adapts a function to an ActivitySource.
+type ActivitySourceFunc func(ctx context.Context, q ActivityQuery) ([]ActivityCount, error)
+
+// Activity calls f(ctx, q).
+func (f ActivitySourceFunc) Activity(ctx context.Context, q ActivityQuery) ([]ActivityCount, error) {
+	return f(ctx, q)
+}
+
+// Namer is implemented by drivers that report their provider name (the
+// value they put in Resource.Provider).
+type Namer interface {
+	Name() string
+}

@@ -1,0 +1,82 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors shared by every driver. Drivers wrap them (fmt.Errorf with
+// %w) and keep their own cause in the chain, so callers test with errors.Is
+// and can still reach the SDK's error with errors.As.
+var (
+	// ErrNotFound means the resource, group, function or backup does not
+	// exist (or no longer exists).
+	ErrNotFound = errors.New("not found")
+	// ErrThrottled means the backend refused the call because of a rate
+	// limit; the call may succeed if retried later.
+	ErrThrottled = errors.New("throttled")
+	// ErrUnsupported means the driver or the resource kind cannot do the
+	// operation (for example resizing a load balancer).
+	ErrUnsupported = errors.New("unsupported")
+	// ErrConflict means the operation is not possible in the resource's
+	// current state (for example starting a terminated instance) or raced
+	// with another change.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid means an argument was invalid. It is matched by every
+	// *InvalidError.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrUnknownMetric means a metric name is neither a built-in Metric nor
+	// a custom one; it also matches ErrInvalid.
+	ErrUnknownMetric = fmt.Errorf("%w: unknown metric", ErrInvalid)
+)
+
+// InvalidError reports one invalid value: which field, what it was and why it
+// is wrong. It matches ErrInvalid with errors.Is.
+type InvalidError struct {
+	// Field names the field, in dotted form from the argument's root, for
+	// example "capacity.min" or "samples[3].time".
+	Field string
+	// Value is the offending value, formatted with %v in the message.
+	Value any
+	// Reason says what the value should have been.
+	Reason string
+}
+
+// Invalid returns an *InvalidError for field, value and reason.
+func Invalid(field string, value any, reason string) *InvalidError {
+	return &InvalidError{Field: field, Value: value, Reason: reason}
+}
+
+// Error implements error.
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("invalid %s %v: %s", e.Field, quoteString(e.Value), e.Reason)
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func quoteString(v any) any {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return v
+}
+
+// within prefixes the Field of every *InvalidError in err with prefix, so a
+// nested validation reports the full path ("resources[2].capacity.min").
+func within(prefix string, err error) error {
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		if ie.Field == "" {
+			ie.Field = prefix
+		} else {
+			ie.Field = prefix + "." + ie.Field
+		}
+	}
+	return err
+}
+
+// Within returns err with prefix added to the field path of its
+// *InvalidError, if it has one. It is for drivers and callers that validate
+// nested values.
+func Within(prefix string, err error) error { return within(prefix, err) }

@@ -1,0 +1,210 @@
+package provider
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Kind is the kind of a resource.
+type Kind string
+
+// The resource kinds known to the library. Drivers may report other kinds
+// only through Kind values that pass Validate.
+const (
+	KindInstance     Kind = "instance"      // a virtual machine
+	KindGroup        Kind = "group"         // a horizontally scaled group (Auto Scaling group, deployment)
+	KindFunction     Kind = "function"      // a serverless function
+	KindDatabase     Kind = "database"      // a managed database instance
+	KindVolume       Kind = "volume"        // a block-storage volume
+	KindLoadBalancer Kind = "load_balancer" // a load balancer
+)
+
+// Kinds lists every built-in Kind.
+func Kinds() []Kind {
+	return []Kind{KindInstance, KindGroup, KindFunction, KindDatabase, KindVolume, KindLoadBalancer}
+}
+
+// Validate returns an *InvalidError unless k is a built-in Kind.
+func (k Kind) Validate() error {
+	if slices.Contains(Kinds(), k) {
+		return nil
+	}
+	return Invalid("kind", string(k), "must be one of instance, group, function, database, volume, load_balancer")
+}
+
+// State is the lifecycle state of a resource, following EC2's vocabulary.
+// Groups, functions and load balancers that have no lifecycle are
+// StateRunning while they exist.
+type State string
+
+// The lifecycle states.
+const (
+	StatePending    State = "pending"    // starting
+	StateRunning    State = "running"    // running and billed
+	StateStopping   State = "stopping"   // on its way to stopped
+	StateStopped    State = "stopped"    // stopped; storage still billed
+	StateTerminated State = "terminated" // gone for good
+)
+
+// Validate returns an *InvalidError unless s is a known State.
+func (s State) Validate() error {
+	switch s {
+	case StatePending, StateRunning, StateStopping, StateStopped, StateTerminated:
+		return nil
+	}
+	return Invalid("state", string(s), "must be one of pending, running, stopping, stopped, terminated")
+}
+
+// Criticality says how much harm stopping a resource would do. Safety rules
+// treat CriticalityHigh and CriticalityCritical as critical workloads.
+type Criticality string
+
+// The criticality levels. The zero value means "not stated".
+const (
+	CriticalityUnknown  Criticality = ""
+	CriticalityLow      Criticality = "low"
+	CriticalityMedium   Criticality = "medium"
+	CriticalityHigh     Criticality = "high"
+	CriticalityCritical Criticality = "critical"
+)
+
+// Validate returns an *InvalidError unless c is a known Criticality.
+func (c Criticality) Validate() error {
+	switch c {
+	case CriticalityUnknown, CriticalityLow, CriticalityMedium, CriticalityHigh, CriticalityCritical:
+		return nil
+	}
+	return Invalid("criticality", string(c), "must be empty or one of low, medium, high, critical")
+}
+
+// MaxIDLength is the longest resource ID accepted (AWS ARNs reach 2048).
+const MaxIDLength = 2048
+
+// ValidateID returns an *InvalidError unless id is a usable resource ID: not
+// empty, at most MaxIDLength bytes, and free of white space and control
+// characters.
+func ValidateID(id string) error {
+	switch {
+	case id == "":
+		return Invalid("id", id, "must not be empty")
+	case len(id) > MaxIDLength:
+		return Invalid("id", id[:32]+"…", "must be at most 2048 bytes")
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0:
+		return Invalid("id", id, "must not contain white space, control characters or invalid UTF-8")
+	}
+	return nil
+}
+
+// Resource is one cloud resource with the metadata the library decides on.
+// Resources are values: drivers return copies, and changing one changes
+// nothing in the cloud.
+type Resource struct {
+	// ID identifies the resource within its provider (instance ID, group
+	// name, function name or ARN). Required.
+	ID string `json:"id" yaml:"id"`
+	// Kind is what the resource is. Required.
+	Kind Kind `json:"kind" yaml:"kind"`
+	// Provider names the driver that reported it ("memory", "aws", ...).
+	Provider string `json:"provider,omitempty" yaml:"provider,omitempty"`
+	// Region is the provider's region or zone; empty when not applicable.
+	Region string `json:"region,omitempty" yaml:"region,omitempty"`
+	// Name is a human-readable name (the Name tag on AWS).
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// State is the lifecycle state. The zero value is treated as running by
+	// Validate's callers only if a driver sets it; drivers always set it.
+	State State `json:"state" yaml:"state"`
+	// Tags are the provider's tags or labels, copied verbatim.
+	Tags map[string]string `json:"tags,omitempty" yaml:"tags,omitempty"`
+	// Environment is the deployment environment, such as "production" or
+	// "staging" (from the environment tag by convention).
+	Environment string `json:"environment,omitempty" yaml:"environment,omitempty"`
+	// Role is what the resource does, such as "web", "database",
+	// "load_balancer" or "monitoring".
+	Role string `json:"role,omitempty" yaml:"role,omitempty"`
+	// Criticality says how harmful a stop would be.
+	Criticality Criticality `json:"criticality,omitempty" yaml:"criticality,omitempty"`
+	// Owner is the team or person responsible.
+	Owner string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	// Protected is set when the resource carries a protection tag; safety
+	// rules refuse to touch it without approval.
+	Protected bool `json:"protected,omitempty" yaml:"protected,omitempty"`
+	// TimeZone is the IANA time zone the resource serves (for business
+	// hours and schedules); empty means the policy's time zone.
+	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
+	// LaunchTime is when the resource was created or last launched.
+	LaunchTime time.Time `json:"launch_time" yaml:"launch_time"`
+	// HourlyCost is what the resource costs per hour while running, in the
+	// host's currency (USD by convention). Zero means unknown.
+	HourlyCost float64 `json:"hourly_cost,omitempty" yaml:"hourly_cost,omitempty"`
+	// Size is the current size (instance type, vCPU, memory; function
+	// memory and timeout). The zero value means unknown or not applicable.
+	Size Size `json:"size,omitzero" yaml:"size,omitempty"`
+}
+
+// Validate checks every field and returns an *InvalidError naming the first
+// field that is wrong.
+func (r Resource) Validate() error {
+	if err := ValidateID(r.ID); err != nil {
+		return err
+	}
+	if err := r.Kind.Validate(); err != nil {
+		return err
+	}
+	if err := r.State.Validate(); err != nil {
+		return err
+	}
+	if err := r.Criticality.Validate(); err != nil {
+		return err
+	}
+	if math.IsNaN(r.HourlyCost) || math.IsInf(r.HourlyCost, 0) || r.HourlyCost < 0 {
+		return Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0")
+	}
+	if r.TimeZone != "" {
+		if _, err := time.LoadLocation(r.TimeZone); err != nil {
+			return Invalid("time_zone", r.TimeZone, "must be an IANA time zone name")
+		}
+	}
+	for k := range r.Tags {
+		if k == "" {
+			return Invalid("tags", k, "keys must not be empty")
+		}
+	}
+	if !r.Size.IsZero() {
+		if err := r.Size.ValidateFor(r.Kind); err != nil {
+			return within("size", err)
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy of r: its Tags map is copied.
+func (r Resource) Clone() Resource {
+	r.Tags = maps.Clone(r.Tags)
+	return r
+}
+
+// Location returns the resource's time zone, or fallback when it has none
+// or the name does not load.
+func (r Resource) Location(fallback *time.Location) *time.Location {
+	if r.TimeZone == "" {
+		return fallback
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return fallback
+	}
+	return loc
+}
+
+// Age returns how long the resource has existed at now, or 0 when its
+// launch time is unknown or in the future.
+func (r Resource) Age(now time.Time) time.Duration {
+	if r.LaunchTime.IsZero() || now.Before(r.LaunchTime) {
+		return 0
+	}
+	return now.Sub(r.LaunchTime)
+}
