@@ -1,0 +1,3 @@
+// Package memory is an in-memory cloud: a complete provider for tests, dry
+// runs and examples.
+package memory
