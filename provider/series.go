@@ -243,59 +243,63 @@ func Resample(q Query, samples []Sample) (Series, error) {
 	n := q.Steps()
 	out := Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, n)}
 	lo, _ := slices.BinarySearchFunc(samples, q.Start, func(s Sample, t time.Time) int { return s.Time.Compare(t) })
-	var scratch []float64
+	var bucket, scratch []float64
 	i := lo
 	for k := range n {
 		stepEnd := q.Start.Add(time.Duration(k+1) * q.Step)
-		j := i
-		for j < len(samples) && samples[j].Time.Before(stepEnd) {
-			j++
+		bucket = bucket[:0]
+		for i < len(samples) && samples[i].Time.Before(stepEnd) {
+			bucket = append(bucket, samples[i].Value)
+			i++
 		}
-		out.Values[k], scratch = reduce(q.Statistic, samples[i:j], scratch)
-		i = j
+		out.Values[k], scratch = Reduce(q.Statistic, bucket, scratch)
 	}
 	return out, nil
 }
 
-// reduce applies stat to the values of in; an empty input is a gap.
-func reduce(stat Statistic, in []Sample, scratch []float64) (float64, []float64) {
-	if len(in) == 0 {
+// Reduce applies stat to values, skipping gaps (NaN), and returns the
+// result; it returns a gap when no value is left. scratch is working space
+// for percentiles (it may be nil); the possibly grown slice is returned for
+// reuse, so a caller reducing many steps allocates once. Reduce assumes stat
+// is valid (see Statistic.Validate) and treats an invalid one as the mean.
+func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
+	n := 0
+	var sum, lo, hi, last float64
+	for _, v := range values {
+		if IsGap(v) {
+			continue
+		}
+		if n == 0 {
+			lo, hi = v, v
+		}
+		n++
+		sum += v
+		lo, hi, last = min(lo, v), max(hi, v), v
+	}
+	if n == 0 {
 		return Gap, scratch
 	}
 	switch stat {
-	case "", StatMean:
-		var sum float64
-		for _, s := range in {
-			sum += s.Value
-		}
-		return sum / float64(len(in)), scratch
 	case StatSum:
-		var sum float64
-		for _, s := range in {
-			sum += s.Value
-		}
 		return sum, scratch
 	case StatMax:
-		m := in[0].Value
-		for _, s := range in[1:] {
-			m = max(m, s.Value)
-		}
-		return m, scratch
+		return hi, scratch
 	case StatMin:
-		m := in[0].Value
-		for _, s := range in[1:] {
-			m = min(m, s.Value)
-		}
-		return m, scratch
+		return lo, scratch
 	case StatCount:
-		return float64(len(in)), scratch
+		return float64(n), scratch
 	case StatLast:
-		return in[len(in)-1].Value, scratch
+		return last, scratch
 	}
-	p, _ := stat.Percentile()
+	p, ok := stat.Percentile()
+	if !ok {
+		return sum / float64(n), scratch
+	}
 	scratch = scratch[:0]
-	for _, s := range in {
-		scratch = append(scratch, s.Value)
+	for _, v := range values {
+		if !IsGap(v) {
+			scratch = append(scratch, v)
+		}
 	}
 	slices.Sort(scratch)
 	return Quantile(scratch, p/100), scratch

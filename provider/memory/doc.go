@@ -1,3 +1,37 @@
-// Package memory is an in-memory cloud: a complete provider for tests, dry
-// runs and examples.
+// Package memory is an in-memory cloud: a complete, concurrent-safe provider
+// for unit tests, dry runs and examples. It implements every capability of
+// package provider (Inventory, MetricsSource, Actuator, Scaler, Resizer,
+// BackupCatalog, ActivitySource) and passes the providertest conformance
+// suite.
+//
+// # Seeding
+//
+// Seed a Cloud from code (Add, AddGroup, AddSamples, Replay, SetSeries,
+// AddBackup, RecordActivity) or from a YAML/JSON fleet file (LoadFleetFile,
+// see Fleet). Real traces in CSV (ReadCSV, ReadCSVFile) replay as metrics,
+// shifted so that they end at the present:
+//
+//	c, _ := memory.New()
+//	_ = c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance})
+//	cpu, _ := memory.ReadCSVFile("testdata/nab/ec2_cpu_utilization_c6585a.csv",
+//		memory.CSVOptions{Scale: 0.01}) // percent to fraction
+//	_ = c.Replay("i-1", provider.MetricCPU, cpu, c.Now())
+//
+// # Time
+//
+// The Cloud reads its clock (WithClock; the wall clock by default) and
+// starts no goroutines. A stopped instance is stopping until
+// Config.StopDelay has passed, a started one pending for Config.StartDelay;
+// a group's new instances become ready after Config.LaunchDelay and removed
+// ones drain for Config.DrainDelay. Metric samples, backups and activity
+// stamped after the clock's now stay invisible until the clock reaches them,
+// so a trace plays out as a fake clock advances.
+//
+// # Faults and the mutation log
+//
+// InjectFault makes chosen operations fail with an error, throttling,
+// latency (on the Cloud's clock) or a partial change, on every call, the
+// Nth call or a number of times; the error reaches the caller with its chain
+// intact. Mutations returns every change the Cloud applied, in order, so a
+// test can assert exactly what a pipeline did.
 package memory

@@ -1,0 +1,128 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// activityData holds the activity events of one resource and the kinds its
+// (imagined) agent observes.
+type activityData struct {
+	tracked map[provider.ActivityKind]bool
+	events  []activityEvent // sorted by time
+}
+
+type activityEvent struct {
+	kind  provider.ActivityKind
+	at    time.Time
+	count float64
+}
+
+// TrackActivity declares that activity of the given kinds is observed on
+// resource id, so that Activity reports them (with count 0 when nothing
+// happened) instead of leaving them unknown. RecordActivity tracks its kind
+// by itself.
+func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) error {
+	for _, k := range kinds {
+		if err := k.Validate(); err != nil {
+			return fmt.Errorf("memory: track activity %q: %w", id, err)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.activityOf(id)
+	if err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		d.tracked[k] = true
+	}
+	return nil
+}
+
+// RecordActivity records count events of kind on resource id at time at.
+// Events may be recorded in any order; count must be finite and ≥ 0.
+func (c *Cloud) RecordActivity(id string, kind provider.ActivityKind, at time.Time, count float64) error {
+	if err := (provider.ActivityCount{Kind: kind, Count: count}).Validate(); err != nil {
+		return fmt.Errorf("memory: record activity %q: %w", id, err)
+	}
+	if at.IsZero() {
+		return provider.Invalid("activity.time", at, "must be set")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, err := c.activityOf(id)
+	if err != nil {
+		return err
+	}
+	d.tracked[kind] = true
+	ev := activityEvent{kind: kind, at: at, count: count}
+	i, _ := slices.BinarySearchFunc(d.events, at, func(e activityEvent, t time.Time) int {
+		if e.at.After(t) {
+			return 1
+		}
+		return -1 // insert after equal times, keeping arrival order
+	})
+	d.events = slices.Insert(d.events, i, ev)
+	return nil
+}
+
+func (c *Cloud) activityOf(id string) (*activityData, error) {
+	if _, ok := c.resources[id]; !ok {
+		return nil, notFound("activity", id)
+	}
+	d := c.activity[id]
+	if d == nil {
+		d = &activityData{tracked: map[provider.ActivityKind]bool{}}
+		c.activity[id] = d
+	}
+	return d, nil
+}
+
+// Activity implements provider.ActivitySource: one count per tracked kind
+// over [q.Start, q.End), counting only events no later than the clock's now,
+// sorted by kind.
+func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("memory: activity: %w", err)
+	}
+	if _, err := c.enter(ctx, OpActivity, q.ResourceID); err != nil {
+		return nil, err
+	}
+	now := c.clock.Now()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if _, ok := c.resources[q.ResourceID]; !ok {
+		return nil, notFound("activity", q.ResourceID)
+	}
+	d := c.activity[q.ResourceID]
+	if d == nil {
+		return []provider.ActivityCount{}, nil
+	}
+	byKind := map[provider.ActivityKind]*provider.ActivityCount{}
+	for k := range d.tracked {
+		byKind[k] = &provider.ActivityCount{Kind: k}
+	}
+	lo, _ := slices.BinarySearchFunc(d.events, q.Start, func(e activityEvent, t time.Time) int { return e.at.Compare(t) })
+	for _, ev := range d.events[lo:] {
+		if !ev.at.Before(q.End) || ev.at.After(now) {
+			break
+		}
+		a := byKind[ev.kind]
+		a.Count += ev.count
+		if ev.count > 0 && ev.at.After(a.Last) {
+			a.Last = ev.at
+		}
+	}
+	out := make([]provider.ActivityCount, 0, len(byKind))
+	for _, a := range byKind {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b provider.ActivityCount) int { return strings.Compare(string(a.Kind), string(b.Kind)) })
+	return out, nil
+}

@@ -1,0 +1,247 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Cloud is an in-memory cloud that implements every provider capability:
+// Inventory, MetricsSource, Actuator, Scaler, Resizer, BackupCatalog and
+// ActivitySource. Resources move through their states like a real cloud's
+// (stopping becomes stopped after Config.StopDelay, a group's instances
+// become ready after Config.LaunchDelay), driven by the Cloud's clock; every
+// mutation is recorded in a log; faults can be injected per operation.
+//
+// A Cloud is safe for concurrent use. Its constructor starts no goroutines:
+// transitions are computed from the clock when the Cloud is next read.
+type Cloud struct {
+	name  string
+	clock clock.Clock
+	cfg   Config
+	log   *slog.Logger
+
+	mu        sync.RWMutex
+	resources map[string]*entry
+	metrics   map[metricKey]*metricData
+	backups   map[string][]provider.Backup
+	activity  map[string]*activityData
+	mutations []Mutation
+	faults    faultSet
+}
+
+// entry is one resource with its pending lifecycle transition and, for
+// groups, its capacity.
+type entry struct {
+	res   provider.Resource
+	next  provider.State // state reached at due, when due is set
+	due   time.Time
+	group *groupState
+}
+
+var (
+	_ provider.Inventory      = (*Cloud)(nil)
+	_ provider.MetricsSource  = (*Cloud)(nil)
+	_ provider.Actuator       = (*Cloud)(nil)
+	_ provider.Scaler         = (*Cloud)(nil)
+	_ provider.Resizer        = (*Cloud)(nil)
+	_ provider.BackupCatalog  = (*Cloud)(nil)
+	_ provider.ActivitySource = (*Cloud)(nil)
+	_ provider.Namer          = (*Cloud)(nil)
+)
+
+// New returns an empty Cloud. It returns an error matching
+// provider.ErrInvalid when an option's value is invalid (see
+// Config.Validate).
+func New(opts ...Option) (*Cloud, error) {
+	c := &Cloud{
+		name:      "memory",
+		clock:     clock.Real{},
+		resources: map[string]*entry{},
+		metrics:   map[metricKey]*metricData{},
+		backups:   map[string][]provider.Backup{},
+		activity:  map[string]*activityData{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
+	if c.name == "" {
+		return nil, provider.Invalid("name", c.name, "must not be empty")
+	}
+	c.cfg = c.cfg.withDefaults()
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Name returns the provider name (default "memory").
+func (c *Cloud) Name() string { return c.name }
+
+// Now returns the time of the Cloud's clock.
+func (c *Cloud) Now() time.Time { return c.clock.Now() }
+
+// Add adds resources. Each is validated; its Provider is set to the Cloud's
+// name, its State defaults to running and its LaunchTime to now. A group
+// starts with the capacity {min 0, max 0, desired 0}; set it with
+// SetCapacity or AddGroup. Adding an ID that exists returns an error matching
+// provider.ErrConflict, and nothing is added.
+func (c *Cloud) Add(resources ...provider.Resource) error {
+	now := c.clock.Now()
+	prepared := make([]provider.Resource, 0, len(resources))
+	seen := map[string]bool{}
+	for i, r := range resources {
+		r = r.Clone()
+		r.Provider = c.name
+		if r.State == "" {
+			r.State = provider.StateRunning
+		}
+		if r.LaunchTime.IsZero() {
+			r.LaunchTime = now
+		}
+		r = withCatalogSize(r)
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("memory: add: %w", provider.Within(fmt.Sprintf("resources[%d]", i), err))
+		}
+		if seen[r.ID] {
+			return fmt.Errorf("memory: add %q: %w: duplicate ID in the call", r.ID, provider.ErrConflict)
+		}
+		seen[r.ID] = true
+		prepared = append(prepared, r)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range prepared {
+		if _, ok := c.resources[r.ID]; ok {
+			return fmt.Errorf("memory: add %q: %w: resource exists", r.ID, provider.ErrConflict)
+		}
+	}
+	for _, r := range prepared {
+		e := &entry{res: r}
+		if r.Kind == provider.KindGroup {
+			e.group = &groupState{}
+		}
+		c.resources[r.ID] = e
+		c.record(now, OpAdd, r.ID, "", string(r.State), nil)
+	}
+	return nil
+}
+
+// AddGroup adds a group resource with the given capacity, all of whose
+// instances are ready at once.
+func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) error {
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("memory: add group %q: %w", r.ID, provider.Within("capacity", err))
+	}
+	r.Kind = provider.KindGroup
+	if err := c.Add(r); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.resources[r.ID].group
+	g.spec = spec
+	g.ready = spec.Desired
+	return nil
+}
+
+// List implements provider.Inventory: resources matching f, sorted by ID.
+func (c *Cloud) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("memory: list: %w", err)
+	}
+	fault, err := c.enter(ctx, OpList, "")
+	if err != nil {
+		return nil, err
+	}
+	now := c.clock.Now()
+	c.mu.RLock()
+	out := make([]provider.Resource, 0, len(c.resources))
+	for _, e := range c.resources {
+		r := e.view(now)
+		if f.Match(r) {
+			out = append(out, r.Clone())
+		}
+	}
+	c.mu.RUnlock()
+	slices.SortFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.ID, b.ID) })
+	if fault.partial() {
+		return out[:len(out)/2], fault.err(OpList, "")
+	}
+	return out, nil
+}
+
+// Get implements provider.Inventory.
+func (c *Cloud) Get(ctx context.Context, id string) (provider.Resource, error) {
+	if err := provider.ValidateID(id); err != nil {
+		return provider.Resource{}, fmt.Errorf("memory: get: %w", err)
+	}
+	if _, err := c.enter(ctx, OpGet, id); err != nil {
+		return provider.Resource{}, err
+	}
+	now := c.clock.Now()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.resources[id]
+	if !ok {
+		return provider.Resource{}, notFound("get", id)
+	}
+	return e.view(now).Clone(), nil
+}
+
+// Update replaces the metadata of an existing resource (tags, environment,
+// role, criticality, owner, cost, ...) with r, keeping its state, kind and
+// provider. It records a mutation. Unknown IDs return provider.ErrNotFound.
+func (c *Cloud) Update(r provider.Resource) error {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.resources[r.ID]
+	if !ok {
+		return notFound("update", r.ID)
+	}
+	cur := e.view(now)
+	r = r.Clone()
+	r.Kind, r.State, r.Provider = cur.Kind, cur.State, c.name
+	if r.LaunchTime.IsZero() {
+		r.LaunchTime = cur.LaunchTime
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("memory: update: %w", err)
+	}
+	e.settle(now)
+	e.res = r
+	c.record(now, OpUpdate, r.ID, "", "", nil)
+	return nil
+}
+
+// view returns the resource as seen at now, with any due transition applied.
+func (e *entry) view(now time.Time) provider.Resource {
+	r := e.res
+	if !e.due.IsZero() && !now.Before(e.due) {
+		r.State = e.next
+	}
+	return r
+}
+
+// settle applies a due transition for good.
+func (e *entry) settle(now time.Time) {
+	if !e.due.IsZero() && !now.Before(e.due) {
+		e.res.State = e.next
+		e.due, e.next = time.Time{}, ""
+	}
+}
+
+func notFound(op, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", op, id, provider.ErrNotFound)
+}

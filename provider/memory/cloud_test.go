@@ -1,0 +1,302 @@
+package memory_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	bclock "github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/provider/providertest"
+)
+
+var epoch = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+func newMock() *bclock.Mock {
+	m := bclock.NewMock()
+	m.Set(epoch)
+	return m
+}
+
+func newCloud(t *testing.T, opts ...memory.Option) (*memory.Cloud, *bclock.Mock) {
+	t.Helper()
+	m := newMock()
+	c, err := memory.New(append([]memory.Option{memory.WithClock(m)}, opts...)...)
+	require.NoError(t, err)
+	return c, m
+}
+
+// seed builds the conformance fixture: two instances, a group, a function,
+// a day of CPU samples, backups and activity.
+func seed(t *testing.T) (*memory.Cloud, *bclock.Mock) {
+	t.Helper()
+	c, m := newCloud(t)
+	require.NoError(t, c.Add(
+		provider.Resource{ID: "i-a", Kind: provider.KindInstance, Tags: map[string]string{"team": "search"}, Size: provider.Size{InstanceType: "m5.large"}},
+		provider.Resource{ID: "i-b", Kind: provider.KindInstance, Environment: "production"},
+		provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}},
+	))
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 5, Desired: 2}))
+	start := epoch.Add(-24 * time.Hour)
+	var cpu []provider.Sample
+	for i := range 288 {
+		cpu = append(cpu, provider.Sample{Time: start.Add(time.Duration(i) * 5 * time.Minute), Value: 0.05 + 0.001*float64(i%10)})
+	}
+	require.NoError(t, c.AddSamples("i-a", provider.MetricCPU, cpu...))
+	require.NoError(t, c.AddBackup(
+		provider.Backup{ID: "snap-1", ResourceID: "i-a", Time: epoch.Add(-30 * time.Hour), Complete: true},
+		provider.Backup{ID: "snap-2", ResourceID: "i-a", Time: epoch.Add(-2 * time.Hour), Complete: true, Verified: true, VerifiedBy: "restore-test"},
+	))
+	require.NoError(t, c.RecordActivity("i-a", provider.ActivityLogins, epoch.Add(-3*time.Hour), 2))
+	require.NoError(t, c.RecordActivity("i-a", provider.ActivityAPICalls, epoch.Add(-time.Hour), 40))
+	return c, m
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	providertest.Run(t, func(t *testing.T) providertest.Subject {
+		c, m := seed(t)
+		return providertest.Subject{
+			Provider:      c,
+			Instances:     []string{"i-a", "i-b"},
+			Tag:           [2]string{"team", "search"},
+			Group:         "web",
+			ResizeID:      "fn",
+			ValidSize:     provider.Size{MemoryMiB: 1024, Timeout: time.Minute},
+			InvalidSize:   provider.Size{MemoryMiB: 64, Timeout: time.Minute},
+			MetricQuery:   provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-6 * time.Hour), End: epoch, Step: 15 * time.Minute},
+			BackupID:      "i-a",
+			ActivityQuery: provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-24 * time.Hour), End: epoch},
+			Settle: func(context.Context) error {
+				m.Add(time.Hour)
+				return nil
+			},
+		}
+	})
+}
+
+func TestNewInvalidConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give memory.Config
+	}{
+		{"negative stop delay", memory.Config{StopDelay: -time.Second}},
+		{"function memory max below min", memory.Config{FunctionMemoryMiB: [2]int{512, 256}}},
+		{"zero function timeout min", memory.Config{FunctionTimeout: [2]time.Duration{0, time.Second}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := memory.New(memory.WithConfig(tt.give))
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		})
+	}
+	_, err := memory.New(memory.WithName(""))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestAddValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  provider.Resource
+		field string
+	}{
+		{"empty id", provider.Resource{Kind: provider.KindInstance}, "resources[0].id"},
+		{"bad kind", provider.Resource{ID: "x", Kind: "rocket"}, "resources[0].kind"},
+		{"NaN cost", provider.Resource{ID: "x", Kind: provider.KindInstance, HourlyCost: nanF()}, "resources[0].hourly_cost"},
+		{"negative vcpu", provider.Resource{ID: "x", Kind: provider.KindInstance, Size: provider.Size{VCPU: -1}}, "resources[0].size.vcpu"},
+		{"bad zone", provider.Resource{ID: "x", Kind: provider.KindInstance, TimeZone: "Mars/Olympus"}, "resources[0].time_zone"},
+		{"function without timeout", provider.Resource{ID: "x", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 128}}, "resources[0].size.timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := newCloud(t)
+			err := c.Add(tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			got, err := c.List(t.Context(), provider.Filter{})
+			require.NoError(t, err)
+			assert.Empty(t, got, "a rejected Add must add nothing")
+		})
+	}
+}
+
+func TestAddDuplicateIsConflictAndAtomic(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	require.NoError(t, c.Add(provider.Resource{ID: "a", Kind: provider.KindInstance}))
+	err := c.Add(provider.Resource{ID: "b", Kind: provider.KindInstance}, provider.Resource{ID: "a", Kind: provider.KindInstance})
+	require.ErrorIs(t, err, provider.ErrConflict)
+	_, err = c.Get(t.Context(), "b")
+	require.ErrorIs(t, err, provider.ErrNotFound, "nothing of a failed Add may be added")
+}
+
+func TestLifecycleFollowsClock(t *testing.T) {
+	t.Parallel()
+	c, m := newCloud(t, memory.WithConfig(memory.Config{StopDelay: 40 * time.Second, StartDelay: 20 * time.Second}))
+	ctx := t.Context()
+	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
+	require.NoError(t, c.Stop(ctx, "i"))
+	assertState(t, c, "i", provider.StateStopping)
+	m.Add(39 * time.Second)
+	assertState(t, c, "i", provider.StateStopping)
+	m.Add(time.Second)
+	assertState(t, c, "i", provider.StateStopped)
+	require.NoError(t, c.Start(ctx, "i"))
+	assertState(t, c, "i", provider.StatePending)
+	require.ErrorIs(t, c.Stop(ctx, "i"), provider.ErrConflict, "a pending instance cannot be stopped")
+	m.Add(20 * time.Second)
+	assertState(t, c, "i", provider.StateRunning)
+	r, err := c.Get(ctx, "i")
+	require.NoError(t, err)
+	assert.Equal(t, epoch.Add(40*time.Second), r.LaunchTime, "a start is a new launch")
+
+	require.NoError(t, c.Stop(ctx, "i"))
+	require.ErrorIs(t, c.Start(ctx, "i"), provider.ErrConflict, "a stopping instance cannot be started")
+
+	var ops []string
+	for _, mu := range c.Mutations() {
+		ops = append(ops, string(mu.Op)+":"+mu.From+">"+mu.To)
+	}
+	assert.Equal(t, []string{"add:>running", "stop:running>stopping", "start:stopped>pending", "stop:running>stopping"}, ops)
+}
+
+func TestUnsupportedKinds(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.Add(
+		provider.Resource{ID: "lb", Kind: provider.KindLoadBalancer},
+		provider.Resource{ID: "vol", Kind: provider.KindVolume},
+	))
+	require.ErrorIs(t, c.Stop(ctx, "lb"), provider.ErrUnsupported)
+	require.ErrorIs(t, c.Resize(ctx, "vol", provider.Size{MemoryMiB: 1}), provider.ErrUnsupported)
+	_, err := c.Capacity(ctx, "lb")
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.NoError(t, c.Terminate(ctx, "vol"), "any kind can be terminated")
+}
+
+func TestCapacityMovesOverTime(t *testing.T) {
+	t.Parallel()
+	c, m := newCloud(t, memory.WithConfig(memory.Config{LaunchDelay: time.Minute, DrainDelay: 30 * time.Second}))
+	ctx := t.Context()
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "g"}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))
+	require.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 1, Max: 10, Desired: 5}))
+	assertCapacity(t, c, "g", 5, 5, 2)
+	m.Add(time.Minute)
+	assertCapacity(t, c, "g", 5, 5, 5)
+
+	require.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 1, Max: 10, Desired: 3}))
+	assertCapacity(t, c, "g", 3, 5, 3) // two draining
+	m.Add(30 * time.Second)
+	assertCapacity(t, c, "g", 3, 3, 3)
+
+	// Scale out then in before the launches finish: launches are cancelled.
+	require.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 1, Max: 10, Desired: 6}))
+	require.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}))
+	assertCapacity(t, c, "g", 4, 4, 3)
+	m.Add(time.Minute)
+	got := assertCapacity(t, c, "g", 4, 4, 4)
+	assert.True(t, got.Settled())
+}
+
+func TestTerminatedGroupRefusesCapacity(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "g"}, provider.CapacitySpec{Min: 0, Max: 3, Desired: 1}))
+	require.NoError(t, c.Terminate(ctx, "g"))
+	require.ErrorIs(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 0, Max: 3, Desired: 2}), provider.ErrConflict)
+}
+
+func TestResizeInstanceUsesCatalogue(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "m5.xlarge"}}))
+	r, err := c.Get(ctx, "i")
+	require.NoError(t, err)
+	assert.InDelta(t, 0.192, r.HourlyCost, 1e-9)
+	assert.Equal(t, 16384, r.Size.MemoryMiB)
+
+	require.NoError(t, c.Resize(ctx, "i", provider.Size{InstanceType: "m5.large"}))
+	r, err = c.Get(ctx, "i")
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, r.Size)
+	assert.InDelta(t, 0.096, r.HourlyCost, 1e-9)
+
+	require.ErrorIs(t, c.Resize(ctx, "i", provider.Size{InstanceType: "x9.mystery"}), provider.ErrInvalid)
+	require.NoError(t, c.Resize(ctx, "i", provider.Size{InstanceType: "custom.8", VCPU: 8, MemoryMiB: 1000}))
+	require.ErrorIs(t, c.Resize(ctx, "i", provider.Size{Timeout: time.Second}), provider.ErrInvalid, "instances have no timeout")
+}
+
+func TestResizeFunctionLimits(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.Add(provider.Resource{ID: "f", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 128, Timeout: 3 * time.Second}}))
+	tests := []struct {
+		name  string
+		give  provider.Size
+		field string
+	}{
+		{"memory below 128", provider.Size{MemoryMiB: 127, Timeout: time.Second}, "size.memory_mib"},
+		{"memory above 10240", provider.Size{MemoryMiB: 10241, Timeout: time.Second}, "size.memory_mib"},
+		{"timeout above 900s", provider.Size{MemoryMiB: 256, Timeout: 901 * time.Second}, "size.timeout"},
+		{"timeout below 1s", provider.Size{MemoryMiB: 256, Timeout: 500 * time.Millisecond}, "size.timeout"},
+		{"instance type on a function", provider.Size{InstanceType: "m5.large", MemoryMiB: 256, Timeout: time.Second}, "size.instance_type"},
+	}
+	for _, tt := range tests {
+		err := c.Resize(ctx, "f", tt.give)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tt.name)
+		assert.Equal(t, tt.field, ie.Field, tt.name)
+	}
+	require.NoError(t, c.Resize(ctx, "f", provider.Size{MemoryMiB: 10240, Timeout: 900 * time.Second}))
+	muts := c.Mutations()
+	require.Len(t, muts, 2)
+	assert.Equal(t, memory.OpResize, muts[1].Op)
+	assert.Equal(t, "memory=10240MiB timeout=15m0s", muts[1].To)
+}
+
+func TestUpdateKeepsState(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
+	require.NoError(t, c.Stop(ctx, "i"))
+	require.NoError(t, c.Update(provider.Resource{ID: "i", Kind: provider.KindDatabase, Owner: "dba", State: provider.StateRunning}))
+	r, err := c.Get(ctx, "i")
+	require.NoError(t, err)
+	assert.Equal(t, "dba", r.Owner)
+	assert.Equal(t, provider.KindInstance, r.Kind, "Update keeps the kind")
+	assert.Equal(t, provider.StateStopping, r.State, "Update keeps the state")
+	require.ErrorIs(t, c.Update(provider.Resource{ID: "nope", Kind: provider.KindInstance}), provider.ErrNotFound)
+}
+
+func assertState(t *testing.T, c *memory.Cloud, id string, want provider.State) {
+	t.Helper()
+	r, err := c.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, want, r.State)
+}
+
+func assertCapacity(t *testing.T, c *memory.Cloud, id string, desired, current, ready int) provider.Capacity {
+	t.Helper()
+	got, err := c.Capacity(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, desired, got.Desired, "desired")
+	assert.Equal(t, current, got.Current, "current")
+	assert.Equal(t, ready, got.Ready, "ready")
+	require.NoError(t, got.Validate())
+	return got
+}

@@ -1,0 +1,233 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Op names an operation of the Cloud, for fault injection and the mutation
+// log.
+type Op string
+
+// The operations. OpAdd and OpUpdate appear only in the mutation log.
+const (
+	OpList        Op = "list"
+	OpGet         Op = "get"
+	OpQueryMetric Op = "query_metric"
+	OpStart       Op = "start"
+	OpStop        Op = "stop"
+	OpTerminate   Op = "terminate"
+	OpCapacity    Op = "capacity"
+	OpSetCapacity Op = "set_capacity"
+	OpResize      Op = "resize"
+	OpBackups     Op = "backups"
+	OpActivity    Op = "activity"
+	OpAdd         Op = "add"
+	OpUpdate      Op = "update"
+)
+
+var injectable = []Op{OpList, OpGet, OpQueryMetric, OpStart, OpStop, OpTerminate, OpCapacity, OpSetCapacity, OpResize, OpBackups, OpActivity}
+
+// Fault describes a failure to inject into matching calls. A call matches
+// when its operation is Op and, if ResourceID is set, it concerns that
+// resource.
+//
+// What a firing fault does:
+//   - Latency > 0 delays the call on the Cloud's clock first (a cancelled
+//     context ends the wait with the context's error);
+//   - Throttle fails the call with an error matching provider.ErrThrottled;
+//   - Partial applies part of the change (half of a capacity change, half
+//     of a List) and then fails with an error matching ErrPartial and Err;
+//   - Err fails the call with an error that wraps Err (errors.Is and
+//     errors.As reach it);
+//   - a Fault with none of Throttle, Partial and Err fails with ErrInjected,
+//     unless it has a Latency, in which case it only delays.
+type Fault struct {
+	// Op is the operation to fail. Required.
+	Op Op `json:"op" yaml:"op"`
+	// ResourceID restricts the fault to one resource; empty matches all.
+	ResourceID string `json:"resource_id,omitempty" yaml:"resource_id,omitempty"`
+	// Err is the error to return.
+	Err error `json:"-" yaml:"-"`
+	// Throttle returns an error matching provider.ErrThrottled.
+	Throttle bool `json:"throttle,omitempty" yaml:"throttle,omitempty"`
+	// Latency delays the call on the Cloud's clock.
+	Latency time.Duration `json:"latency,omitempty" yaml:"latency,omitempty"`
+	// Partial applies part of the change before failing (SetCapacity and
+	// List; other operations fail without applying anything).
+	Partial bool `json:"partial,omitempty" yaml:"partial,omitempty"`
+	// Nth fires the fault only on the Nth matching call, counting from 1;
+	// 0 fires it on every matching call.
+	Nth int `json:"nth,omitempty" yaml:"nth,omitempty"`
+	// Times limits how often the fault fires; 0 means no limit.
+	Times int `json:"times,omitempty" yaml:"times,omitempty"`
+}
+
+// Validate checks Op, Nth, Times and Latency.
+func (f Fault) Validate() error {
+	ok := false
+	for _, op := range injectable {
+		ok = ok || op == f.Op
+	}
+	switch {
+	case !ok:
+		return provider.Invalid("fault.op", string(f.Op), "must be an injectable operation (list, get, query_metric, start, stop, terminate, capacity, set_capacity, resize, backups, activity)")
+	case f.Nth < 0:
+		return provider.Invalid("fault.nth", f.Nth, "must be ≥ 0")
+	case f.Times < 0:
+		return provider.Invalid("fault.times", f.Times, "must be ≥ 0")
+	case f.Latency < 0:
+		return provider.Invalid("fault.latency", f.Latency, "must be ≥ 0")
+	}
+	return nil
+}
+
+type faultState struct {
+	Fault
+	id    int
+	calls int
+	fired int
+}
+
+type faultSet struct {
+	next   int
+	active []*faultState
+}
+
+// FaultID identifies an injected fault for RemoveFault.
+type FaultID int
+
+// InjectFault adds a fault and returns its ID. Faults are checked in the
+// order they were added; the first that fires decides the call.
+func (c *Cloud) InjectFault(f Fault) (FaultID, error) {
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("memory: inject fault: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults.next++
+	c.faults.active = append(c.faults.active, &faultState{Fault: f, id: c.faults.next})
+	return FaultID(c.faults.next), nil
+}
+
+// RemoveFault removes one injected fault; unknown IDs are ignored.
+func (c *Cloud) RemoveFault(id FaultID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, f := range c.faults.active {
+		if f.id == int(id) {
+			c.faults.active = append(c.faults.active[:i], c.faults.active[i+1:]...)
+			return
+		}
+	}
+}
+
+// ClearFaults removes every injected fault.
+func (c *Cloud) ClearFaults() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults.active = nil
+}
+
+// firing is the fault that fired for a call, if any.
+type firing struct{ f *Fault }
+
+func (fi firing) partial() bool { return fi.f != nil && fi.f.Partial }
+
+func (fi firing) err(op Op, id string) error {
+	f := fi.f
+	cause := f.Err
+	if cause == nil {
+		cause = ErrInjected
+	}
+	switch {
+	case f.Throttle:
+		return fmt.Errorf("memory: %s %q: %w", op, id, provider.ErrThrottled)
+	case f.Partial:
+		return fmt.Errorf("memory: %s %q: %w: %w", op, id, ErrPartial, cause)
+	default:
+		return fmt.Errorf("memory: %s %q: %w", op, id, cause)
+	}
+}
+
+// enter starts a call: it checks ctx, fires faults and waits out injected
+// latency. A returned firing with partial() set lets the caller apply part
+// of its change and then return firing.err.
+func (c *Cloud) enter(ctx context.Context, op Op, id string) (firing, error) {
+	if err := ctx.Err(); err != nil {
+		return firing{}, fmt.Errorf("memory: %s %q: %w", op, id, err)
+	}
+	c.mu.Lock()
+	var hit *Fault
+	for _, f := range c.faults.active {
+		if f.Op != op || (f.ResourceID != "" && f.ResourceID != id) {
+			continue
+		}
+		f.calls++
+		if f.Nth != 0 && f.calls != f.Nth {
+			continue
+		}
+		if f.Times != 0 && f.fired >= f.Times {
+			continue
+		}
+		f.fired++
+		cp := f.Fault
+		hit = &cp
+		break
+	}
+	c.mu.Unlock()
+	if hit == nil {
+		return firing{}, nil
+	}
+	if hit.Latency > 0 {
+		select {
+		case <-ctx.Done():
+			return firing{}, fmt.Errorf("memory: %s %q: %w", op, id, ctx.Err())
+		case <-c.clock.After(hit.Latency):
+		}
+	}
+	fi := firing{f: hit}
+	switch {
+	case hit.Partial && (op == OpSetCapacity || op == OpList):
+		return fi, nil
+	case hit.Latency > 0 && hit.Err == nil && !hit.Throttle && !hit.Partial:
+		return firing{}, nil
+	}
+	return firing{}, fi.err(op, id)
+}
+
+// Mutation is one change the Cloud applied, in the order applied.
+type Mutation struct {
+	// Seq numbers mutations from 1.
+	Seq int `json:"seq"`
+	// Time is the Cloud's clock when the change was applied.
+	Time time.Time `json:"time"`
+	// Op is the operation.
+	Op Op `json:"op"`
+	// ResourceID is the resource changed.
+	ResourceID string `json:"resource_id"`
+	// From and To describe the change (states, capacities or sizes).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Err is set when the change was applied only in part.
+	Err error `json:"-"`
+}
+
+// record appends a mutation; c.mu must be held for writing.
+func (c *Cloud) record(now time.Time, op Op, id, from, to string, err error) {
+	m := Mutation{Seq: len(c.mutations) + 1, Time: now, Op: op, ResourceID: id, From: from, To: to, Err: err}
+	c.mutations = append(c.mutations, m)
+	c.log.Debug("memory: mutation", "seq", m.Seq, "op", string(op), "resource", id, "from", from, "to", to)
+}
+
+// Mutations returns a copy of the mutation log.
+func (c *Cloud) Mutations() []Mutation {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Mutation, len(c.mutations))
+	copy(out, c.mutations)
+	return out
+}

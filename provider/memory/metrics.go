@@ -1,0 +1,183 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+type metricKey struct {
+	id     string
+	metric provider.Metric
+}
+
+// metricData holds one metric of one resource, either as raw samples or as
+// a regular series (8 bytes a step, for large generated fleets).
+type metricData struct {
+	samples []provider.Sample
+	series  *provider.Series
+}
+
+// AddSamples appends raw samples of metric m to resource id. The samples
+// must satisfy provider.ValidateSamples and come after any sample already
+// stored for that metric. A metric stored with SetSeries is replaced by the
+// samples. Samples later than the clock's now are stored but stay invisible
+// to QueryMetric until the clock reaches them, so a trace can play out in
+// (fake) time.
+func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sample) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("memory: add samples %q: %w", id, err)
+	}
+	if err := provider.ValidateSamples(samples); err != nil {
+		return fmt.Errorf("memory: add samples %q %s: %w", id, m, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.resources[id]; !ok {
+		return notFound("add samples", id)
+	}
+	k := metricKey{id, m}
+	d := c.metrics[k]
+	if d == nil || d.series != nil {
+		d = &metricData{}
+		c.metrics[k] = d
+	}
+	if n := len(d.samples); n > 0 && len(samples) > 0 && !samples[0].Time.After(d.samples[n-1].Time) {
+		return provider.Invalid("samples[0].time", samples[0].Time.Format(time.RFC3339Nano),
+			"must be after the last stored sample "+d.samples[n-1].Time.Format(time.RFC3339Nano))
+	}
+	d.samples = append(d.samples, samples...)
+	return nil
+}
+
+// Replay stores a real trace as metric m of resource id, shifted in time so
+// that its last sample falls at end (its spacing is kept). It replaces what
+// was stored for that metric. Use it to serve a 2014 CloudWatch trace as the
+// last two weeks of a resource in a dry run.
+func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, end time.Time) error {
+	if len(samples) == 0 {
+		return provider.Invalid("samples", 0, "a replay needs at least one sample")
+	}
+	if err := provider.ValidateSamples(samples); err != nil {
+		return fmt.Errorf("memory: replay %q %s: %w", id, m, err)
+	}
+	shift := end.Sub(samples[len(samples)-1].Time)
+	moved := make([]provider.Sample, len(samples))
+	for i, s := range samples {
+		moved[i] = provider.Sample{Time: s.Time.Add(shift), Value: s.Value}
+	}
+	c.mu.Lock()
+	delete(c.metrics, metricKey{id, m})
+	c.mu.Unlock()
+	return c.AddSamples(id, m, moved...)
+}
+
+// SetSeries stores s as the metric s.Metric of resource s.ResourceID,
+// replacing what was stored. The Cloud keeps s.Values (do not change them
+// afterwards). Steps later than the clock's now are invisible to
+// QueryMetric, as with AddSamples.
+func (c *Cloud) SetSeries(s provider.Series) error {
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, err)
+	}
+	if err := s.Metric.Validate(); err != nil {
+		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.resources[s.ResourceID]; !ok {
+		return notFound("set series", s.ResourceID)
+	}
+	c.metrics[metricKey{s.ResourceID, s.Metric}] = &metricData{series: &s}
+	return nil
+}
+
+// QueryMetric implements provider.MetricsSource. A resource without data for
+// q.Metric yields a series of gaps; an unknown resource
+// provider.ErrNotFound. Only data up to the clock's now is visible.
+func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if err := q.Validate(); err != nil {
+		return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
+	}
+	if _, err := c.enter(ctx, OpQueryMetric, q.ResourceID); err != nil {
+		return provider.Series{}, err
+	}
+	now := c.clock.Now()
+	c.mu.RLock()
+	_, known := c.resources[q.ResourceID]
+	d := c.metrics[metricKey{q.ResourceID, q.Metric}]
+	c.mu.RUnlock()
+	if !known {
+		return provider.Series{}, notFound("query metric", q.ResourceID)
+	}
+	// Data after now is not visible yet.
+	visible := q
+	if limit := now.Add(time.Nanosecond); visible.End.After(limit) {
+		visible.End = limit
+	}
+	var (
+		out provider.Series
+		err error
+	)
+	switch {
+	case d == nil || !visible.End.After(visible.Start):
+		out = provider.Series{Values: gaps(q.Steps())}
+	case d.series != nil:
+		out = resampleSeries(*d.series, q, visible.End)
+	default:
+		// Samples are sorted and valid: resample only the window.
+		lo, _ := slices.BinarySearchFunc(d.samples, visible.Start, cmpSampleTime)
+		hi, _ := slices.BinarySearchFunc(d.samples, visible.End, cmpSampleTime)
+		out, err = provider.Resample(q, d.samples[lo:hi])
+		if err != nil {
+			return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
+		}
+	}
+	out.ResourceID, out.Metric, out.Start, out.Step = q.ResourceID, q.Metric, q.Start, q.Step
+	return out, nil
+}
+
+func cmpSampleTime(s provider.Sample, t time.Time) int { return s.Time.Compare(t) }
+
+func gaps(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = provider.Gap
+	}
+	return v
+}
+
+// resampleSeries reduces the stored regular series src onto the grid of q,
+// using only steps of src that start before visibleEnd.
+func resampleSeries(src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
+	n := q.Steps()
+	out := provider.Series{Values: make([]float64, n)}
+	var bucket, scratch []float64
+	for k := range n {
+		from := q.Start.Add(time.Duration(k) * q.Step)
+		to := minTime(minTime(from.Add(q.Step), visibleEnd), src.End())
+		bucket = bucket[:0]
+		if i, _ := src.Index(from); from.Before(to) {
+			if from.Before(src.Start) {
+				i = 0
+			}
+			for ; i < len(src.Values) && src.TimeAt(i).Before(to); i++ {
+				if !src.TimeAt(i).Before(from) {
+					bucket = append(bucket, src.Values[i])
+				}
+			}
+		}
+		out.Values[k], scratch = provider.Reduce(q.Statistic, bucket, scratch)
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

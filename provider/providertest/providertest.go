@@ -1,0 +1,694 @@
+// Package providertest checks that a driver keeps the contracts of the
+// provider package's capability interfaces, like testing/slogtest does for
+// slog handlers. Every driver runs it in its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		providertest.Run(t, func(t *testing.T) providertest.Subject {
+//			p := newSeededDriver(t) // a fresh, seeded provider
+//			return providertest.Subject{Provider: p, Instances: []string{"i-1", "i-2"}, ...}
+//		})
+//	}
+//
+// The suite calls the factory once per subtest, so subtests may change what
+// they get. Capabilities the driver does not implement (found by type
+// assertion) are skipped with a message naming the interface; fixture
+// fields left empty skip the subtests that need them, also with a message.
+package providertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Subject is a freshly seeded driver and the fixture the suite may use.
+type Subject struct {
+	// Provider is the driver. It must implement provider.Inventory; the
+	// other capabilities are checked when it implements them.
+	Provider provider.Inventory
+
+	// Instances are the IDs of at least two running instances that can be
+	// started, stopped and terminated. Instances[0] alone carries the tag
+	// Tag. Required.
+	Instances []string
+	// Tag is a tag key and value that Instances[0] carries and no other
+	// fixture resource does. Default: none (the tag filter test is skipped).
+	Tag [2]string
+
+	// Group is the ID of a group whose max capacity is at least its desired
+	// capacity + 1, for Scaler tests.
+	Group string
+
+	// ResizeID is a resource that accepts ValidSize and refuses
+	// InvalidSize with provider.ErrInvalid, for Resizer tests. InvalidSize
+	// must be valid for provider.Size.Validate but outside the driver's
+	// limits (for example a function with 64 MiB of memory), so the check
+	// reaches the driver.
+	ResizeID    string
+	ValidSize   provider.Size
+	InvalidSize provider.Size
+
+	// MetricQuery is a query of a resource, metric and range that hold data
+	// at the query's step, for MetricsSource tests. The range should span at
+	// least 4 steps.
+	MetricQuery provider.Query
+
+	// BackupID is a resource with at least one backup, for BackupCatalog
+	// tests.
+	BackupID string
+
+	// ActivityQuery is a query of a resource with activity, for
+	// ActivitySource tests.
+	ActivityQuery provider.ActivityQuery
+
+	// Settle makes pending transitions finish: it advances a fake clock, or
+	// waits (with ctx) for the backend. Required when the driver implements
+	// Actuator or Scaler.
+	Settle func(ctx context.Context) error
+}
+
+// unknownID is an ID no fixture uses.
+const unknownID = "idlescale-providertest-does-not-exist"
+
+// Run runs the conformance suite against the subjects made by newSubject,
+// one fresh subject per subtest.
+func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Subject)
+	}{
+		{"Inventory/ListAll", testListAll},
+		{"Inventory/ListFilters", testListFilters},
+		{"Inventory/Get", testGet},
+		{"Inventory/InvalidInput", testInventoryInvalid},
+		{"Inventory/ReturnsCopies", testReturnsCopies},
+		{"MetricsSource/Grid", testMetricsGrid},
+		{"MetricsSource/Statistics", testMetricsStatistics},
+		{"MetricsSource/GapsNotZeros", testMetricsGaps},
+		{"MetricsSource/Errors", testMetricsErrors},
+		{"Actuator/StopStartIdempotent", testStopStart},
+		{"Actuator/Terminate", testTerminate},
+		{"Actuator/Errors", testActuatorErrors},
+		{"Scaler/SetCapacity", testSetCapacity},
+		{"Scaler/Errors", testScalerErrors},
+		{"Resizer/Resize", testResize},
+		{"Resizer/Errors", testResizeErrors},
+		{"BackupCatalog/Backups", testBackups},
+		{"ActivitySource/Activity", testActivity},
+		{"Context/Cancelled", testCancelled},
+		{"Concurrency", testConcurrent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSubject(t)
+			if s.Provider == nil {
+				t.Fatal("providertest: Subject.Provider is nil")
+			}
+			if len(s.Instances) < 2 {
+				t.Fatalf("providertest: Subject.Instances needs at least 2 IDs, got %d", len(s.Instances))
+			}
+			tt.fn(t, s)
+		})
+	}
+}
+
+func ctxOf(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// must turns a (value, error) result into a function that fails the test
+// on error: must(p.Get(ctx, id))(t).
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+func wantErr(t *testing.T, err, target error, what string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
+	}
+}
+
+func testListAll(t *testing.T, s Subject) {
+	got := must(s.Provider.List(ctxOf(t), provider.Filter{}))(t)
+	ids := make([]string, len(got))
+	for i, r := range got {
+		ids[i] = r.ID
+		if err := r.Validate(); err != nil {
+			t.Errorf("List returned an invalid resource %q: %v", r.ID, err)
+		}
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("List must sort by ID; got %v", ids)
+	}
+	for _, id := range s.Instances {
+		if !slices.Contains(ids, id) {
+			t.Errorf("List did not return fixture instance %q", id)
+		}
+	}
+}
+
+func testListFilters(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	got := must(s.Provider.List(ctx, provider.Filter{IDs: s.Instances[:1]}))(t)
+	if len(got) != 1 || got[0].ID != s.Instances[0] {
+		t.Errorf("List(IDs=%v) = %v, want exactly that instance", s.Instances[:1], idsOf(got))
+	}
+	got = must(s.Provider.List(ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}}))(t)
+	for _, r := range got {
+		if r.Kind != provider.KindInstance {
+			t.Errorf("List(Kinds=instance) returned %q of kind %s", r.ID, r.Kind)
+		}
+	}
+	if !containsAll(idsOf(got), s.Instances) {
+		t.Errorf("List(Kinds=instance) = %v, missing fixture instances %v", idsOf(got), s.Instances)
+	}
+	got = must(s.Provider.List(ctx, provider.Filter{States: []provider.State{provider.StateTerminated}, IDs: s.Instances}))(t)
+	if len(got) != 0 {
+		t.Errorf("List(States=terminated) returned running fixture instances %v", idsOf(got))
+	}
+	if s.Tag[0] != "" {
+		got = must(s.Provider.List(ctx, provider.Filter{Tags: map[string]string{s.Tag[0]: s.Tag[1]}}))(t)
+		if len(got) != 1 || got[0].ID != s.Instances[0] {
+			t.Errorf("List(Tags=%s:%s) = %v, want only %q", s.Tag[0], s.Tag[1], idsOf(got), s.Instances[0])
+		}
+	}
+	got = must(s.Provider.List(ctx, provider.Filter{IDs: []string{unknownID}}))(t)
+	if len(got) != 0 {
+		t.Errorf("List(IDs=unknown) = %v, want none", idsOf(got))
+	}
+}
+
+func testGet(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	for _, id := range s.Instances {
+		r := must(s.Provider.Get(ctx, id))(t)
+		if r.ID != id {
+			t.Errorf("Get(%q).ID = %q", id, r.ID)
+		}
+		if r.Kind != provider.KindInstance || r.State != provider.StateRunning {
+			t.Errorf("Get(%q) = kind %s state %s, want a running instance", id, r.Kind, r.State)
+		}
+	}
+	_, err := s.Provider.Get(ctx, unknownID)
+	wantErr(t, err, provider.ErrNotFound, "Get(unknown)")
+}
+
+func testInventoryInvalid(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	for _, id := range []string{"", "has space", "tab\tid"} {
+		_, err := s.Provider.Get(ctx, id)
+		wantErr(t, err, provider.ErrInvalid, fmt.Sprintf("Get(%q)", id))
+	}
+	_, err := s.Provider.List(ctx, provider.Filter{Kinds: []provider.Kind{"spaceship"}})
+	wantErr(t, err, provider.ErrInvalid, "List(Kinds=spaceship)")
+	_, err = s.Provider.List(ctx, provider.Filter{States: []provider.State{"melting"}})
+	wantErr(t, err, provider.ErrInvalid, "List(States=melting)")
+}
+
+func testReturnsCopies(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	id := s.Instances[0]
+	r := must(s.Provider.Get(ctx, id))(t)
+	if r.Tags == nil {
+		r.Tags = map[string]string{}
+	}
+	r.Tags["providertest-mutated"] = "yes"
+	r.Name = "mutated"
+	again := must(s.Provider.Get(ctx, id))(t)
+	if _, ok := again.Tags["providertest-mutated"]; ok || again.Name == "mutated" {
+		t.Errorf("changing a returned resource changed the provider's copy of %q", id)
+	}
+}
+
+func metricsSource(t *testing.T, s Subject) (provider.MetricsSource, provider.Query) {
+	t.Helper()
+	src, ok := s.Provider.(provider.MetricsSource)
+	if !ok {
+		t.Skip("driver does not implement provider.MetricsSource")
+	}
+	if s.MetricQuery.ResourceID == "" {
+		t.Skip("Subject.MetricQuery is not set")
+	}
+	return src, s.MetricQuery
+}
+
+func testMetricsGrid(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	got := must(src.QueryMetric(ctxOf(t), q))(t)
+	checkGrid(t, got, q)
+	if got.Coverage() == 0 {
+		t.Errorf("QueryMetric(%+v) returned only gaps; the fixture says it holds data", q)
+	}
+	// Twice the step: half as many steps, same start.
+	q2 := q
+	q2.Step *= 2
+	got2 := must(src.QueryMetric(ctxOf(t), q2))(t)
+	checkGrid(t, got2, q2)
+}
+
+func checkGrid(t *testing.T, got provider.Series, q provider.Query) {
+	t.Helper()
+	if !got.Start.Equal(q.Start) || got.Step != q.Step || got.Len() != q.Steps() {
+		t.Errorf("QueryMetric grid = start %s step %s len %d, want start %s step %s len %d",
+			got.Start, got.Step, got.Len(), q.Start, q.Step, q.Steps())
+	}
+	if got.ResourceID != q.ResourceID || got.Metric != q.Metric {
+		t.Errorf("QueryMetric labels = %q/%s, want %q/%s", got.ResourceID, got.Metric, q.ResourceID, q.Metric)
+	}
+	for i, v := range got.Values {
+		if math.IsInf(v, 0) {
+			t.Errorf("QueryMetric value %d is %v; values must be finite or gaps", i, v)
+		}
+	}
+}
+
+func testMetricsStatistics(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	ctx := ctxOf(t)
+	stat := func(st provider.Statistic) provider.Series {
+		qq := q
+		qq.Statistic = st
+		return must(src.QueryMetric(ctx, qq))(t)
+	}
+	mean, lo, hi := stat(provider.StatMean), stat(provider.StatMin), stat(provider.StatMax)
+	checked := 0
+	for i := range mean.Values {
+		m, a, b := mean.Values[i], lo.Values[i], hi.Values[i]
+		if provider.IsGap(m) != provider.IsGap(a) || provider.IsGap(m) != provider.IsGap(b) {
+			t.Errorf("step %d: gap in one statistic but not another (mean %v min %v max %v)", i, m, a, b)
+			continue
+		}
+		if provider.IsGap(m) {
+			continue
+		}
+		checked++
+		const eps = 1e-9
+		if a > m+eps*math.Max(1, math.Abs(m)) || m > b+eps*math.Max(1, math.Abs(b)) {
+			t.Errorf("step %d: want min ≤ mean ≤ max, got %v, %v, %v", i, a, m, b)
+		}
+	}
+	if checked == 0 {
+		t.Error("no step held data in all three statistics")
+	}
+}
+
+func testMetricsGaps(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	// A range long before the fixture's data holds nothing: gaps, not zeros.
+	q.Start = q.Start.Add(-24 * 365 * time.Hour)
+	q.End = q.Start.Add(4 * q.Step)
+	got := must(src.QueryMetric(ctxOf(t), q))(t)
+	checkGrid(t, got, q)
+	for i, v := range got.Values {
+		if !provider.IsGap(v) {
+			t.Errorf("step %d of a range without data = %v, want a gap (NaN)", i, v)
+		}
+	}
+}
+
+func testMetricsErrors(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	ctx := ctxOf(t)
+	bad := map[string]provider.Query{}
+	qq := q
+	qq.Step = 0
+	bad["step 0"] = qq
+	qq = q
+	qq.End = q.Start
+	bad["end = start"] = qq
+	qq = q
+	qq.Metric = "no_such_metric"
+	bad["unknown metric"] = qq
+	qq = q
+	qq.Statistic = "p100"
+	bad["statistic p100"] = qq
+	qq = q
+	qq.ResourceID = ""
+	bad["empty resource"] = qq
+	for name, bq := range bad {
+		_, err := src.QueryMetric(ctx, bq)
+		wantErr(t, err, provider.ErrInvalid, "QueryMetric with "+name)
+	}
+	qq = q
+	qq.ResourceID = unknownID
+	_, err := src.QueryMetric(ctx, qq)
+	wantErr(t, err, provider.ErrNotFound, "QueryMetric(unknown resource)")
+}
+
+func actuator(t *testing.T, s Subject) provider.Actuator {
+	t.Helper()
+	a, ok := s.Provider.(provider.Actuator)
+	if !ok {
+		t.Skip("driver does not implement provider.Actuator")
+	}
+	if s.Settle == nil {
+		t.Fatal("providertest: Subject.Settle is required for an Actuator")
+	}
+	return a
+}
+
+func state(t *testing.T, s Subject, id string) provider.State {
+	t.Helper()
+	return must(s.Provider.Get(ctxOf(t), id))(t).State
+}
+
+func testStopStart(t *testing.T, s Subject) {
+	a := actuator(t, s)
+	ctx := ctxOf(t)
+	id := s.Instances[0]
+	noErr(t, a.Stop(ctx, id))
+	if st := state(t, s, id); st != provider.StateStopping && st != provider.StateStopped {
+		t.Errorf("after Stop, state = %s, want stopping or stopped", st)
+	}
+	must(struct{}{}, a.Stop(ctx, id))(t) // idempotent while stopping
+	noErr(t, s.Settle(ctx))
+	if st := state(t, s, id); st != provider.StateStopped {
+		t.Errorf("after Stop and Settle, state = %s, want stopped", st)
+	}
+	must(struct{}{}, a.Stop(ctx, id))(t) // idempotent when stopped
+	noErr(t, a.Start(ctx, id))
+	if st := state(t, s, id); st != provider.StatePending && st != provider.StateRunning {
+		t.Errorf("after Start, state = %s, want pending or running", st)
+	}
+	must(struct{}{}, a.Start(ctx, id))(t) // idempotent while pending
+	noErr(t, s.Settle(ctx))
+	if st := state(t, s, id); st != provider.StateRunning {
+		t.Errorf("after Start and Settle, state = %s, want running", st)
+	}
+	must(struct{}{}, a.Start(ctx, id))(t) // idempotent when running
+	if st := state(t, s, s.Instances[1]); st != provider.StateRunning {
+		t.Errorf("stopping %q changed %q to %s", id, s.Instances[1], st)
+	}
+}
+
+func testTerminate(t *testing.T, s Subject) {
+	a := actuator(t, s)
+	ctx := ctxOf(t)
+	id := s.Instances[1]
+	noErr(t, a.Terminate(ctx, id))
+	noErr(t, s.Settle(ctx))
+	if st := state(t, s, id); st != provider.StateTerminated {
+		t.Errorf("after Terminate and Settle, state = %s, want terminated", st)
+	}
+	must(struct{}{}, a.Terminate(ctx, id))(t) // idempotent
+	wantErr(t, a.Start(ctx, id), provider.ErrConflict, "Start(terminated)")
+}
+
+func testActuatorErrors(t *testing.T, s Subject) {
+	a := actuator(t, s)
+	ctx := ctxOf(t)
+	for name, fn := range map[string]func(context.Context, string) error{"Start": a.Start, "Stop": a.Stop, "Terminate": a.Terminate} {
+		wantErr(t, fn(ctx, unknownID), provider.ErrNotFound, name+"(unknown)")
+		wantErr(t, fn(ctx, ""), provider.ErrInvalid, name+`("")`)
+	}
+}
+
+func scaler(t *testing.T, s Subject) provider.Scaler {
+	t.Helper()
+	sc, ok := s.Provider.(provider.Scaler)
+	if !ok {
+		t.Skip("driver does not implement provider.Scaler")
+	}
+	if s.Group == "" {
+		t.Skip("Subject.Group is not set")
+	}
+	if s.Settle == nil {
+		t.Fatal("providertest: Subject.Settle is required for a Scaler")
+	}
+	return sc
+}
+
+func testSetCapacity(t *testing.T, s Subject) {
+	sc := scaler(t, s)
+	ctx := ctxOf(t)
+	before := must(sc.Capacity(ctx, s.Group))(t)
+	if err := before.Validate(); err != nil {
+		t.Fatalf("Capacity(%q) = %+v is invalid: %v", s.Group, before, err)
+	}
+	if before.Desired+1 > before.Max {
+		t.Fatalf("providertest: group %q needs max ≥ desired+1, has %+v", s.Group, before.CapacitySpec)
+	}
+	want := before.CapacitySpec
+	want.Desired++
+	noErr(t, sc.SetCapacity(ctx, s.Group, want))
+	got := must(sc.Capacity(ctx, s.Group))(t)
+	if got.CapacitySpec != want {
+		t.Errorf("after SetCapacity(%+v), spec = %+v", want, got.CapacitySpec)
+	}
+	noErr(t, s.Settle(ctx))
+	got = must(sc.Capacity(ctx, s.Group))(t)
+	if got.Current != want.Desired || got.Ready != want.Desired {
+		t.Errorf("after Settle, current/ready = %d/%d, want %d/%d", got.Current, got.Ready, want.Desired, want.Desired)
+	}
+	// Back down, and raise the bounds in the same call.
+	want = provider.CapacitySpec{Min: 0, Max: before.Max + 1, Desired: before.Desired}
+	noErr(t, sc.SetCapacity(ctx, s.Group, want))
+	noErr(t, s.Settle(ctx))
+	got = must(sc.Capacity(ctx, s.Group))(t)
+	if got.CapacitySpec != want || got.Current != want.Desired {
+		t.Errorf("after scaling in, capacity = %+v, want spec %+v with current %d", got, want, want.Desired)
+	}
+}
+
+func testScalerErrors(t *testing.T, s Subject) {
+	sc := scaler(t, s)
+	ctx := ctxOf(t)
+	before := must(sc.Capacity(ctx, s.Group))(t)
+	for name, spec := range map[string]provider.CapacitySpec{
+		"min > max":           {Min: 3, Max: 2, Desired: 2},
+		"negative min":        {Min: -1, Max: 2, Desired: 1},
+		"desired above max":   {Min: 0, Max: 2, Desired: 3},
+		"desired below min":   {Min: 2, Max: 4, Desired: 1},
+		"negative everything": {Min: -3, Max: -2, Desired: -2},
+	} {
+		wantErr(t, sc.SetCapacity(ctx, s.Group, spec), provider.ErrInvalid, "SetCapacity "+name)
+	}
+	after := must(sc.Capacity(ctx, s.Group))(t)
+	if after.CapacitySpec != before.CapacitySpec {
+		t.Errorf("rejected SetCapacity calls changed the spec from %+v to %+v", before.CapacitySpec, after.CapacitySpec)
+	}
+	_, err := sc.Capacity(ctx, unknownID)
+	wantErr(t, err, provider.ErrNotFound, "Capacity(unknown)")
+	wantErr(t, sc.SetCapacity(ctx, unknownID, provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrNotFound, "SetCapacity(unknown)")
+	if _, err := sc.Capacity(ctx, s.Instances[0]); !errors.Is(err, provider.ErrUnsupported) && !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("Capacity(instance) = %v, want ErrUnsupported or ErrNotFound", err)
+	}
+}
+
+func resizer(t *testing.T, s Subject) provider.Resizer {
+	t.Helper()
+	rz, ok := s.Provider.(provider.Resizer)
+	if !ok {
+		t.Skip("driver does not implement provider.Resizer")
+	}
+	if s.ResizeID == "" {
+		t.Skip("Subject.ResizeID is not set")
+	}
+	return rz
+}
+
+func testResize(t *testing.T, s Subject) {
+	rz := resizer(t, s)
+	ctx := ctxOf(t)
+	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize))
+	got := must(s.Provider.Get(ctx, s.ResizeID))(t).Size
+	if s.ValidSize.InstanceType != "" && got.InstanceType != s.ValidSize.InstanceType {
+		t.Errorf("after Resize, instance type = %q, want %q", got.InstanceType, s.ValidSize.InstanceType)
+	}
+	if s.ValidSize.MemoryMiB != 0 && s.ValidSize.InstanceType == "" && got.MemoryMiB != s.ValidSize.MemoryMiB {
+		t.Errorf("after Resize, memory = %d MiB, want %d", got.MemoryMiB, s.ValidSize.MemoryMiB)
+	}
+	if s.ValidSize.Timeout != 0 && got.Timeout != s.ValidSize.Timeout {
+		t.Errorf("after Resize, timeout = %s, want %s", got.Timeout, s.ValidSize.Timeout)
+	}
+	must(struct{}{}, rz.Resize(ctx, s.ResizeID, s.ValidSize))(t) // same size again: no change, no error
+}
+
+func testResizeErrors(t *testing.T, s Subject) {
+	rz := resizer(t, s)
+	ctx := ctxOf(t)
+	before := must(s.Provider.Get(ctx, s.ResizeID))(t).Size
+	wantErr(t, rz.Resize(ctx, s.ResizeID, s.InvalidSize), provider.ErrInvalid, "Resize(InvalidSize)")
+	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{}), provider.ErrInvalid, "Resize(zero size)")
+	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{VCPU: math.NaN()}), provider.ErrInvalid, "Resize(NaN vCPU)")
+	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{MemoryMiB: -1}), provider.ErrInvalid, "Resize(negative memory)")
+	if after := must(s.Provider.Get(ctx, s.ResizeID))(t).Size; after != before {
+		t.Errorf("rejected Resize calls changed the size from %+v to %+v", before, after)
+	}
+	wantErr(t, rz.Resize(ctx, unknownID, s.ValidSize), provider.ErrNotFound, "Resize(unknown)")
+}
+
+func testBackups(t *testing.T, s Subject) {
+	bc, ok := s.Provider.(provider.BackupCatalog)
+	if !ok {
+		t.Skip("driver does not implement provider.BackupCatalog")
+	}
+	if s.BackupID == "" {
+		t.Skip("Subject.BackupID is not set")
+	}
+	ctx := ctxOf(t)
+	all := must(bc.Backups(ctx, s.BackupID, time.Time{}))(t)
+	if len(all) == 0 {
+		t.Fatalf("Backups(%q) is empty; the fixture says it has backups", s.BackupID)
+	}
+	for i, b := range all {
+		if b.ResourceID != s.BackupID {
+			t.Errorf("backup %q is of %q, want %q", b.ID, b.ResourceID, s.BackupID)
+		}
+		if i > 0 && b.Time.After(all[i-1].Time) {
+			t.Errorf("Backups must be newest first; %s after %s", b.Time, all[i-1].Time)
+		}
+	}
+	newest := all[0].Time
+	recent := must(bc.Backups(ctx, s.BackupID, newest))(t)
+	if len(recent) == 0 || !recent[0].Time.Equal(newest) {
+		t.Errorf("Backups(since=newest) = %v, want the newest backup", recent)
+	}
+	none := must(bc.Backups(ctx, s.BackupID, newest.Add(time.Hour)))(t)
+	if len(none) != 0 {
+		t.Errorf("Backups(since after the newest) = %v, want none", none)
+	}
+	_, err := bc.Backups(ctx, unknownID, time.Time{})
+	wantErr(t, err, provider.ErrNotFound, "Backups(unknown)")
+}
+
+func testActivity(t *testing.T, s Subject) {
+	as, ok := s.Provider.(provider.ActivitySource)
+	if !ok {
+		t.Skip("driver does not implement provider.ActivitySource")
+	}
+	if s.ActivityQuery.ResourceID == "" {
+		t.Skip("Subject.ActivityQuery is not set")
+	}
+	ctx := ctxOf(t)
+	got := must(as.Activity(ctx, s.ActivityQuery))(t)
+	if len(got) == 0 {
+		t.Fatalf("Activity(%+v) is empty; the fixture says it has activity", s.ActivityQuery)
+	}
+	var total float64
+	for i, a := range got {
+		if err := a.Validate(); err != nil {
+			t.Errorf("invalid activity count %+v: %v", a, err)
+		}
+		if i > 0 && strings.Compare(string(got[i-1].Kind), string(a.Kind)) >= 0 {
+			t.Errorf("Activity must be sorted by kind without repeats; %s then %s", got[i-1].Kind, a.Kind)
+		}
+		total += a.Count
+	}
+	if total == 0 {
+		t.Errorf("Activity(%+v) counted nothing; the fixture says it has activity", s.ActivityQuery)
+	}
+	bad := s.ActivityQuery
+	bad.End = bad.Start
+	_, err := as.Activity(ctx, bad)
+	wantErr(t, err, provider.ErrInvalid, "Activity(end = start)")
+	unknown := s.ActivityQuery
+	unknown.ResourceID = unknownID
+	_, err = as.Activity(ctx, unknown)
+	wantErr(t, err, provider.ErrNotFound, "Activity(unknown)")
+}
+
+func testCancelled(t *testing.T, s Subject) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	id := s.Instances[0]
+	calls := map[string]error{}
+	_, calls["List"] = s.Provider.List(ctx, provider.Filter{})
+	_, calls["Get"] = s.Provider.Get(ctx, id)
+	if src, ok := s.Provider.(provider.MetricsSource); ok && s.MetricQuery.ResourceID != "" {
+		_, calls["QueryMetric"] = src.QueryMetric(ctx, s.MetricQuery)
+	}
+	if a, ok := s.Provider.(provider.Actuator); ok {
+		calls["Stop"] = a.Stop(ctx, id)
+	}
+	if sc, ok := s.Provider.(provider.Scaler); ok && s.Group != "" {
+		_, calls["Capacity"] = sc.Capacity(ctx, s.Group)
+	}
+	if bc, ok := s.Provider.(provider.BackupCatalog); ok && s.BackupID != "" {
+		_, calls["Backups"] = bc.Backups(ctx, s.BackupID, time.Time{})
+	}
+	for name, err := range calls {
+		wantErr(t, err, context.Canceled, name+" with a cancelled context")
+	}
+	if st := state(t, s, id); st != provider.StateRunning {
+		t.Errorf("Stop with a cancelled context changed the state to %s", st)
+	}
+}
+
+func testConcurrent(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	src, hasMetrics := s.Provider.(provider.MetricsSource)
+	a, hasActuator := s.Provider.(provider.Actuator)
+	const workers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*4)
+	for w := range workers {
+		wg.Go(func() {
+			for range 3 {
+				if _, err := s.Provider.List(ctx, provider.Filter{}); err != nil {
+					errs <- fmt.Errorf("list: %w", err)
+				}
+				if _, err := s.Provider.Get(ctx, s.Instances[w%len(s.Instances)]); err != nil {
+					errs <- fmt.Errorf("get: %w", err)
+				}
+				if hasMetrics && s.MetricQuery.ResourceID != "" {
+					if _, err := src.QueryMetric(ctx, s.MetricQuery); err != nil {
+						errs <- fmt.Errorf("query metric: %w", err)
+					}
+				}
+				if hasActuator && w == 0 {
+					if err := a.Stop(ctx, s.Instances[0]); err != nil {
+						errs <- fmt.Errorf("stop: %w", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent use: %v", err)
+	}
+}
+
+func idsOf(rs []provider.Resource) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
