@@ -1,0 +1,389 @@
+package safety
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Policy configures an Engine. The zero value means the defaults.
+type Policy struct {
+	// Timeout bounds the rule phase of one check: rules that have not
+	// answered by then fail (and block). Must be ≥ 0. Default: 2s.
+	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// Concurrency is how many rules of one check run at once, and how many
+	// proposals Preview checks at once. Must be ≥ 0. Default: 4.
+	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
+	// ApprovalRisk is the risk level from which a decision requires
+	// approval even when no rule asked for it ("approval for critical or
+	// high-risk"). RiskNone means the default. Default: RiskHigh.
+	ApprovalRisk Risk `json:"approval_risk,omitempty" yaml:"approval_risk,omitempty"`
+}
+
+// The Policy defaults.
+const (
+	DefaultTimeout     = 2 * time.Second
+	DefaultConcurrency = 4
+)
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field.
+func (p Policy) Validate() error {
+	switch {
+	case p.Timeout < 0:
+		return invalidf("timeout", p.Timeout, "must be ≥ 0 (0 means 2s)")
+	case p.Concurrency < 0:
+		return invalidf("concurrency", p.Concurrency, "must be ≥ 0 (0 means 4)")
+	}
+	if err := p.ApprovalRisk.Validate(); err != nil {
+		return invalidf("approval_risk", int(p.ApprovalRisk), "must be none, low, medium or high")
+	}
+	return nil
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.Timeout == 0 {
+		p.Timeout = DefaultTimeout
+	}
+	if p.Concurrency == 0 {
+		p.Concurrency = DefaultConcurrency
+	}
+	if p.ApprovalRisk == RiskNone {
+		p.ApprovalRisk = RiskHigh
+	}
+	return p
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithPolicy sets the engine's policy (validated by New).
+func WithPolicy(p Policy) Option { return func(e *Engine) { e.policy = p } }
+
+// WithApprovals lets proposals that need approval go ahead when they carry
+// the ID of a granted approval bound to them (checked with
+// Approvals.Verify). Without it, every proposal that needs approval is
+// refused with ErrApprovalRequired.
+func WithApprovals(a *Approvals) Option { return func(e *Engine) { e.approvals = a } }
+
+// WithAuditor records an AuditDecision event for every Check (not for
+// Preview). If recording fails the proposal is blocked. Default: none.
+func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
+
+// WithLogger sets the logger for rule failures. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
+
+// Engine runs rules over proposals and combines their results into one
+// Decision. It fails closed: a rule that errors, times out, panics or sees
+// its context end blocks the proposal. An Engine is safe for concurrent
+// use and holds no per-check state; it starts goroutines only inside a
+// call (a rule that ignores its context keeps its goroutine until it
+// returns, but the call does not wait for it).
+type Engine struct {
+	rules     []Rule
+	names     []string
+	policy    Policy
+	approvals *Approvals
+	auditor   Auditor
+	logger    *slog.Logger
+}
+
+// New returns an Engine running rules in order. It fails with an error
+// matching provider.ErrInvalid when a rule is nil, two rules share a name,
+// or the policy is invalid.
+func New(rules []Rule, opts ...Option) (*Engine, error) {
+	e := &Engine{rules: slices.Clone(rules)}
+	for _, o := range opts {
+		o(e)
+	}
+	if err := e.policy.Validate(); err != nil {
+		return nil, fmt.Errorf("safety.New: %w", err)
+	}
+	e.policy = e.policy.withDefaults()
+	if e.logger == nil {
+		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	seen := make(map[string]bool, len(rules))
+	for i, r := range e.rules {
+		if r == nil {
+			return nil, fmt.Errorf("safety.New: %w", invalidf("rules["+strconv.Itoa(i)+"]", nil, "must not be nil"))
+		}
+		name := "rule[" + strconv.Itoa(i) + "]"
+		if n, ok := r.(Namer); ok && n.Name() != "" {
+			name = n.Name()
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("safety.New: %w", invalidf("rules["+strconv.Itoa(i)+"].name", name, "must be unique"))
+		}
+		seen[name] = true
+		e.names = append(e.names, name)
+	}
+	return e, nil
+}
+
+// Rules returns the names of the engine's rules, in order.
+func (e *Engine) Rules() []string { return slices.Clone(e.names) }
+
+// Check decides p: it validates p, runs every rule (up to
+// Policy.Concurrency at once, within Policy.Timeout), combines the results,
+// checks p.ApprovalID when approval is required, and records the decision
+// with the auditor. It returns the decision and d.Err(): nil when allowed,
+// else a *BlockedError (matching ErrBlocked, and ErrApprovalRequired when
+// only an approval is missing) that unwraps to failed rules' errors and
+// to provider.ErrInvalid for an invalid proposal.
+func (e *Engine) Check(ctx context.Context, p Proposal) (Decision, error) {
+	d := e.evaluate(ctx, p)
+	if e.auditor != nil {
+		if err := e.auditor.Record(ctx, decisionEvent(p, d)); err != nil {
+			d.Results = append(d.Results, Result{
+				Rule: "audit", Outcome: Block, Risk: RiskHigh,
+				Reason: "the decision could not be recorded",
+				Err:    fmt.Errorf("%w: %w", ErrAudit, err),
+			})
+			d = combine(p, d.Results, e.policy.ApprovalRisk)
+		}
+	}
+	return d, d.Err()
+}
+
+func decisionEvent(p Proposal, d Decision) AuditEvent {
+	ev := AuditEvent{
+		Time: p.Now, Kind: AuditDecision, Actor: p.Requester,
+		ResourceID: p.Resource.ID, Action: p.Action, ProposalID: p.ID,
+		ApprovalID: p.ApprovalID, Outcome: d.Outcome, Risk: d.Risk,
+		Rules: d.BlockingRules(), Reason: d.Summary(),
+	}
+	return ev
+}
+
+// evaluate is Check without the audit: no side effects.
+func (e *Engine) evaluate(ctx context.Context, p Proposal) Decision {
+	if err := p.Validate(); err != nil {
+		return e.finish(ctx, p, []Result{{
+			Rule: "proposal", Outcome: Block, Risk: RiskHigh,
+			Reason: err.Error(), Err: err,
+		}})
+	}
+	return e.finish(ctx, p, e.run(ctx, p))
+}
+
+func (e *Engine) finish(ctx context.Context, p Proposal, results []Result) Decision {
+	d := combine(p, results, e.policy.ApprovalRisk)
+	if d.ApprovalRequired && len(d.Blocking) == 0 && p.ApprovalID != "" {
+		if e.approvals == nil {
+			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not checked: the engine has no approvals"
+			return d
+		}
+		if _, err := e.approvals.Verify(ctx, p.ApprovalID, p); err != nil {
+			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not valid: " + err.Error()
+			return d
+		}
+		d.Approved, d.Allowed, d.Outcome = true, true, Pass
+	}
+	return d
+}
+
+type indexed struct {
+	i   int
+	res Result
+}
+
+// run runs the rules and returns their results, failing closed.
+func (e *Engine) run(parent context.Context, p Proposal) []Result {
+	n := len(e.rules)
+	results := make([]Result, n)
+	if n == 0 {
+		return results
+	}
+	ctx, cancel := context.WithTimeout(parent, e.policy.Timeout)
+	defer cancel()
+	ch := make(chan indexed, n)
+	var next atomic.Int32
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
+			}
+			ch <- indexed{i, e.runOne(ctx, i, p)}
+		}
+	}
+	for range min(e.policy.Concurrency, n) {
+		go work()
+	}
+	done := make([]bool, n)
+	for got := 0; got < n; got++ {
+		select {
+		case r := <-ch:
+			results[r.i], done[r.i] = r.res, true
+		case <-ctx.Done():
+			// Take what has arrived, then fail the rest.
+			for drained := false; !drained; {
+				select {
+				case r := <-ch:
+					results[r.i], done[r.i] = r.res, true
+				default:
+					drained = true
+				}
+			}
+			cause := ctx.Err()
+			if parent.Err() != nil {
+				cause = parent.Err()
+			}
+			for i := range results {
+				if !done[i] {
+					results[i] = e.failed(i, nil, cause)
+				}
+			}
+			return results
+		}
+	}
+	return results
+}
+
+// runOne runs rule i, turning an error, panic, invalid result or ended
+// context into a blocking result.
+func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = e.failed(i, v, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return e.failed(i, nil, err)
+	}
+	res, err := e.rules[i].Check(ctx, p)
+	switch {
+	case err != nil:
+		return e.failed(i, nil, err)
+	case res.Outcome.Validate() != nil:
+		return e.failed(i, nil, fmt.Errorf("returned outcome %d: %w", int(res.Outcome), res.Outcome.Validate()))
+	case res.Risk.Validate() != nil:
+		return e.failed(i, nil, fmt.Errorf("returned risk %d: %w", int(res.Risk), res.Risk.Validate()))
+	}
+	res.Rule = e.names[i]
+	res.Err = nil
+	if res.Outcome != Pass && res.Reason == "" {
+		res.Reason = "no reason given"
+	}
+	return res
+}
+
+func (e *Engine) failed(i int, panicked any, cause error) Result {
+	name := e.names[i]
+	re := &RuleError{Rule: name, Panic: panicked, Err: cause}
+	reason := "rule failed: " + cause.Error()
+	switch {
+	case panicked != nil:
+		reason = fmt.Sprintf("rule panicked: %v", panicked)
+	case errors.Is(cause, context.DeadlineExceeded):
+		reason = "rule timed out after " + e.policy.Timeout.String()
+	case errors.Is(cause, context.Canceled):
+		reason = "check cancelled before the rule answered"
+	}
+	e.logger.Warn("safety rule failed; blocking", "rule", name, "err", re)
+	return Result{Rule: name, Outcome: Block, Risk: RiskHigh, Reason: reason, Err: re}
+}
+
+// combine merges results into a Decision.
+func combine(p Proposal, results []Result, approvalRisk Risk) Decision {
+	d := Decision{
+		ProposalID: p.ID, ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now,
+		ApprovalID: p.ApprovalID, Risk: RiskLow, Results: results,
+	}
+	var approvalBy []string
+	for _, r := range results {
+		d.Risk = max(d.Risk, r.Risk)
+		switch r.Outcome {
+		case Block:
+			d.Blocking = append(d.Blocking, r)
+		case RequireApproval:
+			approvalBy = append(approvalBy, r.Rule+": "+r.Reason)
+		}
+		if r.Risk > RiskNone {
+			if len(r.Factors) == 0 && r.Reason != "" {
+				d.Factors = append(d.Factors, Factor{Rule: r.Rule, Risk: r.Risk, Text: r.Reason})
+			}
+			for _, f := range r.Factors {
+				d.Factors = append(d.Factors, Factor{Rule: r.Rule, Risk: r.Risk, Text: f})
+			}
+		}
+		for _, rec := range r.Recommendations {
+			if !slices.Contains(d.Recommendations, rec) {
+				d.Recommendations = append(d.Recommendations, rec)
+			}
+		}
+	}
+	slices.SortStableFunc(d.Factors, func(a, b Factor) int { return int(b.Risk - a.Risk) })
+	switch {
+	case len(approvalBy) > 0:
+		d.ApprovalRequired, d.ApprovalReason = true, strings.Join(approvalBy, "; ")
+	case d.Risk >= approvalRisk:
+		d.ApprovalRequired, d.ApprovalReason = true, "risk "+d.Risk.String()+" reaches the approval level "+approvalRisk.String()
+	}
+	switch {
+	case len(d.Blocking) > 0:
+		d.Outcome = Block
+	case d.ApprovalRequired:
+		d.Outcome = RequireApproval
+	default:
+		d.Outcome, d.Allowed = Pass, true
+	}
+	return d
+}
+
+// Report is the result of Preview: what would happen to each proposal.
+type Report struct {
+	// Decisions are the decisions, in the order of the proposals.
+	Decisions []Decision `json:"decisions"`
+	// Allowed counts the proposals that would go ahead.
+	Allowed int `json:"allowed"`
+	// NeedApproval counts those that would need an approval.
+	NeedApproval int `json:"need_approval"`
+	// Blocked counts those a rule blocks (or that failed).
+	Blocked int `json:"blocked"`
+	// BlockedBy counts, per rule name, the proposals it blocks.
+	BlockedBy map[string]int `json:"blocked_by,omitempty"`
+}
+
+// Preview is a dry run: it decides every proposal as Check would (up to
+// Policy.Concurrency proposals at once) but records nothing, and reports
+// what would be allowed, need approval, or be blocked and why. Rules are
+// side-effect free by contract, so Preview changes nothing. It returns an
+// error only when ctx ends, with the decisions made so far (the rest
+// blocked as cancelled).
+func (e *Engine) Preview(ctx context.Context, proposals []Proposal) (Report, error) {
+	rep := Report{Decisions: make([]Decision, len(proposals)), BlockedBy: map[string]int{}}
+	var g errgroup.Group
+	g.SetLimit(e.policy.Concurrency)
+	for i := range proposals {
+		g.Go(func() error {
+			rep.Decisions[i] = e.evaluate(ctx, proposals[i])
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil
+	for _, d := range rep.Decisions {
+		switch d.Outcome {
+		case Pass:
+			rep.Allowed++
+		case RequireApproval:
+			rep.NeedApproval++
+		default:
+			rep.Blocked++
+			for _, r := range d.Blocking {
+				rep.BlockedBy[r.Rule]++
+			}
+		}
+	}
+	return rep, ctx.Err()
+}

@@ -1,0 +1,176 @@
+package safety
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Sentinel errors of the package. Functions wrap them with context; test
+// with errors.Is.
+var (
+	// ErrBlocked means the engine refused a proposal: a rule blocked it, a
+	// rule failed (error, timeout, panic, cancelled context), the proposal
+	// was invalid, or it needs an approval it does not have. It is matched
+	// by every *BlockedError.
+	ErrBlocked = errors.New("safety: blocked")
+	// ErrApprovalRequired means the proposal may go ahead only with a
+	// granted approval bound to it. A *BlockedError whose decision requires
+	// approval matches both ErrApprovalRequired and ErrBlocked.
+	ErrApprovalRequired = errors.New("safety: approval required")
+	// ErrRuleFailed means a rule returned an error, timed out, panicked or
+	// was cancelled; the engine treats it as a block (fail closed).
+	ErrRuleFailed = errors.New("safety: rule failed")
+	// ErrUnknownApproval means no approval request has the given ID.
+	ErrUnknownApproval = errors.New("safety: unknown approval")
+	// ErrApprovalExists means an approval request with the same ID already
+	// exists (returned by ApprovalStore.Create).
+	ErrApprovalExists = errors.New("safety: approval already exists")
+	// ErrApprovalState means the transition is not allowed from the
+	// request's current state (approving a denied request, executing a
+	// pending one, ...). *TransitionError matches it.
+	ErrApprovalState = errors.New("safety: approval transition not allowed")
+	// ErrApprovalExpired means the request's expiry has passed; an expired
+	// request never executes. It also matches ErrApprovalState.
+	ErrApprovalExpired = fmt.Errorf("%w: expired", ErrApprovalState)
+	// ErrSelfApproval means the approver is the requester.
+	ErrSelfApproval = errors.New("safety: self-approval refused")
+	// ErrApprovalMismatch means an approval was granted for a different
+	// proposal (another resource, action, or target) than the one
+	// presented.
+	ErrApprovalMismatch = errors.New("safety: approval bound to another proposal")
+	// ErrAudit means an audit event could not be recorded.
+	ErrAudit = errors.New("safety: audit failed")
+	// ErrCycle means a dependency graph has a cycle. It is wrapped in the
+	// error of the rule that found it, which blocks (fail closed).
+	ErrCycle = errors.New("safety: dependency cycle")
+)
+
+// BlockedError is the error Engine.Check returns when a proposal may not go
+// ahead. It carries the whole Decision. It matches ErrBlocked, and
+// ErrApprovalRequired when the decision requires an approval it does not
+// have; its Unwrap returns the causes (rule failures, invalid input).
+type BlockedError struct {
+	// Decision is the engine's full decision (never Allowed).
+	Decision Decision
+}
+
+// Error implements error: it lists the blocking rules with their reasons.
+func (e *BlockedError) Error() string {
+	var b strings.Builder
+	b.WriteString("safety: blocked ")
+	b.WriteString(string(e.Decision.Action))
+	b.WriteString(" of ")
+	b.WriteString(strconv.Quote(e.Decision.ResourceID))
+	sep := ": "
+	for _, r := range e.Decision.Blocking {
+		b.WriteString(sep)
+		b.WriteString(r.Rule)
+		b.WriteString(": ")
+		b.WriteString(r.Reason)
+		sep = "; "
+	}
+	if e.Decision.ApprovalRequired && !e.Decision.Approved {
+		b.WriteString(sep)
+		b.WriteString("approval required")
+		if e.Decision.ApprovalReason != "" {
+			b.WriteString(" (")
+			b.WriteString(e.Decision.ApprovalReason)
+			b.WriteString(")")
+		}
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrBlocked, or ErrApprovalRequired when the
+// decision needs an approval it does not have.
+func (e *BlockedError) Is(target error) bool {
+	switch target {
+	case ErrBlocked:
+		return true
+	case ErrApprovalRequired:
+		return e.Decision.ApprovalRequired && !e.Decision.Approved
+	}
+	return false
+}
+
+// Unwrap returns the errors of the failed rules and of invalid input, so
+// errors.Is(err, context.DeadlineExceeded) or errors.As(err,
+// new(*provider.InvalidError)) reach them.
+func (e *BlockedError) Unwrap() []error {
+	var errs []error
+	for _, r := range e.Decision.Results {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+	}
+	return errs
+}
+
+// RuleError reports a rule that failed: it returned an error, did not
+// answer within the engine's timeout, panicked, or saw its context end. It
+// matches ErrRuleFailed and unwraps to the cause (context.DeadlineExceeded
+// for a timeout, context.Canceled for a cancelled check, the rule's own
+// error otherwise).
+type RuleError struct {
+	// Rule is the rule's name.
+	Rule string
+	// Panic holds the recovered value when the rule panicked, else nil.
+	Panic any
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *RuleError) Error() string {
+	if e.Panic != nil {
+		return fmt.Sprintf("safety: rule %s panicked: %v", e.Rule, e.Panic)
+	}
+	return fmt.Sprintf("safety: rule %s failed: %v", e.Rule, e.Err)
+}
+
+// Is reports whether target is ErrRuleFailed.
+func (e *RuleError) Is(target error) bool { return target == ErrRuleFailed }
+
+// Unwrap returns the cause.
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// TransitionError reports a refused approval transition. It matches
+// ErrApprovalState (and ErrApprovalExpired when the request expired).
+type TransitionError struct {
+	// ID is the approval request's ID.
+	ID string
+	// From is the request's state when the transition was tried.
+	From ApprovalState
+	// To is the state that was asked for.
+	To ApprovalState
+	// Expired is set when the request had passed its expiry.
+	Expired bool
+}
+
+// Error implements error.
+func (e *TransitionError) Error() string {
+	if e.Expired {
+		return fmt.Sprintf("safety: approval %q expired: cannot move to %s", e.ID, e.To)
+	}
+	return fmt.Sprintf("safety: approval %q is %s: cannot move to %s", e.ID, e.From, e.To)
+}
+
+// Is reports whether target is ErrApprovalState, or ErrApprovalExpired for
+// an expired request.
+func (e *TransitionError) Is(target error) bool {
+	return target == ErrApprovalState || (e.Expired && target == ErrApprovalExpired)
+}
+
+// invalidf returns a *provider.InvalidError (matching provider.ErrInvalid).
+func invalidf(field string, value any, reason string) error {
+	return provider.Invalid(field, value, reason)
+}
+
+// fmtErr wraps sentinel with the quoted id.
+func fmtErr(sentinel error, id string) error {
+	return fmt.Errorf("%w: %q", sentinel, id)
+}
