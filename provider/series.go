@@ -247,6 +247,9 @@ func Resample(q Query, samples []Sample) (Series, error) {
 	i := lo
 	for k := range n {
 		stepEnd := q.Start.Add(time.Duration(k+1) * q.Step)
+		if stepEnd.After(q.End) {
+			stepEnd = q.End // a partial last step ends at q.End
+		}
 		bucket = bucket[:0]
 		for i < len(samples) && samples[i].Time.Before(stepEnd) {
 			bucket = append(bucket, samples[i].Value)

@@ -155,22 +155,29 @@ func gaps(n int) []float64 {
 func resampleSeries(src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
 	n := q.Steps()
 	out := provider.Series{Values: make([]float64, n)}
-	var bucket, scratch []float64
+	limit := minTime(visibleEnd, q.End)
+	// firstAt returns the index of the first step of src starting at or
+	// after t, clamped to [0, len].
+	firstAt := func(t time.Time) int {
+		if !t.After(src.Start) {
+			return 0
+		}
+		d := t.Sub(src.Start)
+		i := int(d / src.Step)
+		if d%src.Step != 0 {
+			i++
+		}
+		return min(i, len(src.Values))
+	}
+	var scratch []float64
 	for k := range n {
 		from := q.Start.Add(time.Duration(k) * q.Step)
-		to := minTime(minTime(from.Add(q.Step), visibleEnd), src.End())
-		bucket = bucket[:0]
-		if i, _ := src.Index(from); from.Before(to) {
-			if from.Before(src.Start) {
-				i = 0
-			}
-			for ; i < len(src.Values) && src.TimeAt(i).Before(to); i++ {
-				if !src.TimeAt(i).Before(from) {
-					bucket = append(bucket, src.Values[i])
-				}
-			}
+		to := minTime(from.Add(q.Step), limit)
+		lo, hi := firstAt(from), firstAt(to)
+		if hi < lo {
+			hi = lo
 		}
-		out.Values[k], scratch = provider.Reduce(q.Statistic, bucket, scratch)
+		out.Values[k], scratch = provider.Reduce(q.Statistic, src.Values[lo:hi], scratch)
 	}
 	return out
 }

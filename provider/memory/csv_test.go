@@ -1,0 +1,93 @@
+package memory_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+func TestReadCSVRealTraces(t *testing.T) {
+	t.Parallel()
+	s, err := memory.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_825cc2.csv", memory.CSVOptions{})
+	require.NoError(t, err)
+	assert.Len(t, s, 4032)
+	assert.Equal(t, time.Date(2014, 4, 10, 0, 4, 0, 0, time.UTC), s[0].Time)
+
+	// NASA: outage rows have empty fields (gaps); rows flagged as outages
+	// can also be skipped explicitly.
+	nasa, err := memory.ReadCSVFile("../../testdata/nasa-http/nasa_traffic_5m.csv", memory.CSVOptions{
+		ValueColumn: "request_count",
+		SkipRow:     func(field func(string) string) bool { return field("is_outage") == "1" },
+	})
+	require.NoError(t, err)
+	assert.Len(t, nasa, 17856-453, "the 453 outage rows are gaps")
+	_, off := nasa[0].Time.Zone()
+	assert.Equal(t, -4*3600, off, "the offset in the file is kept")
+
+	// The DST-damaged NAB file has duplicate timestamps: a clear error.
+	_, err = memory.ReadCSVFile("../../testdata/nab/ec2_network_in_5abac7.csv", memory.CSVOptions{})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "csv line 2120 timestamp", ie.Field)
+	assert.Contains(t, err.Error(), "duplicate timestamp")
+}
+
+func TestReadCSVBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give string
+		opts memory.CSVOptions
+		want string
+	}{
+		{"empty", "", memory.CSVOptions{}, "is empty"},
+		{"missing time column", "time,value\n", memory.CSVOptions{}, `csv.time_column "timestamp"`},
+		{"missing value column", "timestamp,v\n", memory.CSVOptions{}, `csv.value_column "value"`},
+		{"bad time", "timestamp,value\nyesterday,1\n", memory.CSVOptions{}, "csv line 2 timestamp"},
+		{"NaN value", "timestamp,value\n2014-01-01 00:00:00,NaN\n", memory.CSVOptions{}, "csv line 2 value"},
+		{"Inf value", "timestamp,value\n2014-01-01 00:00:00,+Inf\n", memory.CSVOptions{}, "must be a finite number"},
+		{"text value", "timestamp,value\n2014-01-01 00:00:00,high\n", memory.CSVOptions{}, "csv line 2 value"},
+		{"unsorted", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:00:00,1\n", memory.CSVOptions{}, "rows must be sorted"},
+		{"ragged", "timestamp,value\n2014-01-01 00:00:00\n", memory.CSVOptions{}, "csv line 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := memory.ReadCSV(strings.NewReader(tt.give), tt.opts)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestReadCSVFormats(t *testing.T) {
+	t.Parallel()
+	in := "ts,cpu\n1700000000,50\n2023-11-14T22:14:00Z,25\n2023-11-14 22:15:00+00:00,10\n2023-11-14 22:16:00,0\n"
+	got, err := memory.ReadCSV(strings.NewReader(in), memory.CSVOptions{TimeColumn: "ts", ValueColumn: "cpu", Scale: 0.01})
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	assert.Equal(t, time.Unix(1700000000, 0).UTC(), got[0].Time.UTC())
+	assert.InDelta(t, 0.5, got[0].Value, 1e-12)
+	assert.InDelta(t, 0.1, got[2].Value, 1e-12)
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add("timestamp,value\n2014-02-14 14:30:00,0.132\n2014-02-14 14:35:00,0.134\n")
+	f.Add("timestamp,value\n1700000000,1\n1700000000,2\n")
+	f.Add("timestamp,value\n\"2014\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := memory.ReadCSV(strings.NewReader(in), memory.CSVOptions{})
+		if err != nil {
+			return
+		}
+		if err := provider.ValidateSamples(got); err != nil {
+			t.Fatalf("ReadCSV accepted samples that do not validate: %v", err)
+		}
+	})
+}

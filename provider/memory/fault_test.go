@@ -1,0 +1,192 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+// apiError is a caller-defined error type; an injected one must reach the
+// caller with errors.As.
+type apiError struct{ code string }
+
+func (e *apiError) Error() string { return "api error " + e.code }
+
+func TestFaultReachesCallerIntact(t *testing.T) {
+	t.Parallel()
+	boom := &apiError{code: "InternalError"}
+	calls := map[memory.Op]func(*memory.Cloud) error{
+		memory.OpList:        func(c *memory.Cloud) error { _, err := c.List(t.Context(), provider.Filter{}); return err },
+		memory.OpGet:         func(c *memory.Cloud) error { _, err := c.Get(t.Context(), "i-a"); return err },
+		memory.OpQueryMetric: func(c *memory.Cloud) error { _, err := c.QueryMetric(t.Context(), cpuQuery()); return err },
+		memory.OpStart:       func(c *memory.Cloud) error { return c.Start(t.Context(), "i-a") },
+		memory.OpStop:        func(c *memory.Cloud) error { return c.Stop(t.Context(), "i-a") },
+		memory.OpTerminate:   func(c *memory.Cloud) error { return c.Terminate(t.Context(), "i-a") },
+		memory.OpCapacity:    func(c *memory.Cloud) error { _, err := c.Capacity(t.Context(), "web"); return err },
+		memory.OpSetCapacity: func(c *memory.Cloud) error {
+			return c.SetCapacity(t.Context(), "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 3})
+		},
+		memory.OpResize: func(c *memory.Cloud) error {
+			return c.Resize(t.Context(), "fn", provider.Size{MemoryMiB: 256, Timeout: time.Second})
+		},
+		memory.OpBackups: func(c *memory.Cloud) error { _, err := c.Backups(t.Context(), "i-a", time.Time{}); return err },
+		memory.OpActivity: func(c *memory.Cloud) error {
+			_, err := c.Activity(t.Context(), provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-time.Hour), End: epoch})
+			return err
+		},
+	}
+	for op, call := range calls {
+		t.Run(string(op)+"/error", func(t *testing.T) {
+			t.Parallel()
+			c, _ := seed(t)
+			_, err := c.InjectFault(memory.Fault{Op: op, Err: boom})
+			require.NoError(t, err)
+			before := len(c.Mutations())
+			err = call(c)
+			require.ErrorIs(t, err, boom)
+			var got *apiError
+			require.ErrorAs(t, err, &got)
+			assert.Equal(t, "InternalError", got.code)
+			assert.Len(t, c.Mutations(), before, "a failed call must not mutate")
+		})
+		t.Run(string(op)+"/throttle", func(t *testing.T) {
+			t.Parallel()
+			c, _ := seed(t)
+			_, err := c.InjectFault(memory.Fault{Op: op, Throttle: true})
+			require.NoError(t, err)
+			require.ErrorIs(t, call(c), provider.ErrThrottled)
+		})
+		t.Run(string(op)+"/default", func(t *testing.T) {
+			t.Parallel()
+			c, _ := seed(t)
+			_, err := c.InjectFault(memory.Fault{Op: op})
+			require.NoError(t, err)
+			require.ErrorIs(t, call(c), memory.ErrInjected)
+		})
+	}
+}
+
+func TestFaultNthAndTimes(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	ctx := t.Context()
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpGet, Nth: 3})
+	require.NoError(t, err)
+	var errs []bool
+	for range 5 {
+		_, err := c.Get(ctx, "i-a")
+		errs = append(errs, err != nil)
+	}
+	assert.Equal(t, []bool{false, false, true, false, false}, errs, "Nth fires on the Nth call only")
+
+	c.ClearFaults()
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, ResourceID: "i-b", Times: 2})
+	require.NoError(t, err)
+	_, err = c.Get(ctx, "i-a")
+	require.NoError(t, err, "a fault for i-b must not touch i-a")
+	errs = errs[:0]
+	for range 4 {
+		_, err := c.Get(ctx, "i-b")
+		errs = append(errs, err != nil)
+	}
+	assert.Equal(t, []bool{true, true, false, false}, errs, "Times limits how often a fault fires")
+
+	id, err := c.InjectFault(memory.Fault{Op: memory.OpGet})
+	require.NoError(t, err)
+	c.RemoveFault(id)
+	_, err = c.Get(ctx, "i-b")
+	require.NoError(t, err)
+
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpAdd})
+	require.ErrorIs(t, err, provider.ErrInvalid, "add is not injectable")
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, Nth: -1})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestFaultPartialSetCapacity(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	ctx := t.Context()
+	cause := errors.New("one subnet out of capacity")
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Partial: true, Err: cause})
+	require.NoError(t, err)
+	err = c.SetCapacity(ctx, "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 5}) // from 2
+	require.ErrorIs(t, err, memory.ErrPartial)
+	require.ErrorIs(t, err, cause)
+	got, err := c.Capacity(ctx, "web")
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.Desired, "half of the change (+3 → +1) was applied")
+	muts := c.Mutations()
+	last := muts[len(muts)-1]
+	assert.Equal(t, memory.OpSetCapacity, last.Op)
+	require.ErrorIs(t, last.Err, memory.ErrPartial, "the log records the partial change with its error")
+}
+
+func TestFaultPartialList(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpList, Partial: true})
+	require.NoError(t, err)
+	got, err := c.List(t.Context(), provider.Filter{})
+	require.ErrorIs(t, err, memory.ErrPartial)
+	assert.Len(t, got, 2, "half of the 4 resources")
+}
+
+func TestFaultLatencyOnClock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New() // the real clock, faked by synctest
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, Latency: 3 * time.Second})
+		require.NoError(t, err)
+		start := c.Now()
+		_, err = c.Get(t.Context(), "i")
+		require.NoError(t, err, "a latency-only fault delays but succeeds")
+		assert.Equal(t, 3*time.Second, c.Now().Sub(start))
+
+		// A deadline shorter than the latency ends the call with the
+		// context's error.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err = c.Get(ctx, "i")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+func TestConcurrentMutationsAreAllLogged(t *testing.T) {
+	t.Parallel()
+	c, m := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "g"}, provider.CapacitySpec{Min: 0, Max: 100, Desired: 0}))
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			assert.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 0, Max: 100, Desired: i + 1}))
+		})
+	}
+	wg.Wait()
+	muts := c.Mutations()
+	require.Len(t, muts, 51) // add + 50 changes
+	for i, mu := range muts {
+		assert.Equal(t, i+1, mu.Seq)
+	}
+	m.Add(time.Hour)
+	got, err := c.Capacity(ctx, "g")
+	require.NoError(t, err)
+	assert.Equal(t, got.Desired, got.Current, "capacity settles on the last desired value")
+	assert.Equal(t, got.Desired, got.Ready)
+}
+
+func cpuQuery() provider.Query {
+	return provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-time.Hour), End: epoch, Step: 5 * time.Minute}
+}

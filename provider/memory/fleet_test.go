@@ -1,0 +1,149 @@
+package memory_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+func TestLoadFleetFile(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	ctx := t.Context()
+	require.NoError(t, c.LoadFleetFile("testdata/fleet.yaml"))
+	all, err := c.List(ctx, provider.Filter{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"i-busy", "i-idle", "thumbnailer", "web"}, idsOf(all))
+
+	idle, err := c.Get(ctx, "i-idle")
+	require.NoError(t, err)
+	assert.Equal(t, "staging", idle.Environment)
+	assert.InDelta(t, 0.096, idle.HourlyCost, 1e-9, "cost from the catalogue")
+
+	capa, err := c.Capacity(ctx, "web")
+	require.NoError(t, err)
+	assert.Equal(t, provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 2, Max: 10, Desired: 4}, Current: 4, Ready: 4}, capa)
+
+	q := provider.Query{ResourceID: "i-busy", Metric: provider.MetricCPU, Start: epoch.Add(-time.Hour), End: epoch, Step: 5 * time.Minute}
+	busy, err := c.QueryMetric(ctx, q)
+	require.NoError(t, err)
+	assert.True(t, provider.IsGap(busy.Values[len(busy.Values)-1]), "the busy trace ends 10 minutes before now")
+	_, v, ok := busy.Last()
+	require.True(t, ok)
+	assert.Greater(t, v, 0.15)
+
+	b, err := c.Backups(ctx, "i-idle", time.Time{})
+	require.NoError(t, err)
+	require.Len(t, b, 1)
+	assert.Equal(t, epoch.Add(-3*time.Hour), b[0].Time)
+	assert.True(t, b[0].Verified)
+
+	act, err := c.Activity(ctx, provider.ActivityQuery{ResourceID: "i-idle", Start: epoch.Add(-72 * time.Hour), End: epoch})
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}, {Kind: provider.ActivityLogins, Count: 1, Last: epoch.Add(-50 * time.Hour)}}, act)
+}
+
+func TestParseFleetRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give string
+	}{
+		{"empty", ""},
+		{"unknown field", "resources: []\ncolour: blue\n"},
+		{"no resources", "{}\n"},
+		{"two documents", "resources: []\n---\nresources: []\n"},
+		{"not yaml", "resources: [\n"},
+		{"wrong type", "resources: 3\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := memory.ParseFleet(strings.NewReader(tt.give))
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		})
+	}
+}
+
+func TestApplyFleetValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  string
+		field string
+	}{
+		{"group without capacity", "resources: [{id: g, kind: group}]", "fleet.resources[0].capacity"},
+		{"capacity on instance", "resources: [{id: i, kind: instance, capacity: {min: 0, max: 1, desired: 1}}]", "fleet.resources[0].capacity"},
+		{"min above max", "resources: [{id: g, kind: group, capacity: {min: 5, max: 1, desired: 1}}]", "fleet.resources[0].capacity.min"},
+		{"negative desired", "resources: [{id: g, kind: group, capacity: {min: 0, max: 1, desired: -1}}]", "fleet.resources[0].capacity.desired"},
+		{"bad kind", "resources: [{id: x, kind: blimp}]", "resources[0].kind"},
+		{"unsorted samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, samples: [{time: 2026-01-01T00:05:00Z, value: 1}, {time: 2026-01-01T00:00:00Z, value: 1}]}]}]", "fleet.resources[0].metrics[0].samples[1].time"},
+		{"missing csv", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv}]}]", ""},
+		{"negative activity", "resources: [{id: i, kind: instance, activity: [{kind: logins, ago: 1h, count: -1}]}]", "fleet.resources[0].activity[0].activity.logins.count"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := newCloud(t)
+			f, err := memory.ParseFleet(strings.NewReader(tt.give))
+			require.NoError(t, err)
+			err = c.ApplyFleet(f, "testdata")
+			require.Error(t, err)
+			if tt.field != "" {
+				var ie *provider.InvalidError
+				require.ErrorAs(t, err, &ie)
+				assert.Equal(t, tt.field, ie.Field)
+			}
+			all, err := c.List(t.Context(), provider.Filter{})
+			require.NoError(t, err)
+			assert.Empty(t, all, "a rejected fleet adds nothing")
+		})
+	}
+	c, _ := newCloud(t)
+	err := c.LoadFleetFile("testdata/missing.yaml")
+	require.Error(t, err)
+}
+
+func FuzzParseFleet(f *testing.F) {
+	f.Add("resources: [{id: g, kind: group, capacity: {min: 1, max: 3, desired: 2}}]")
+	f.Add(`{"resources": [{"id": "i", "kind": "instance", "hourly_cost": 0.1}]}`)
+	f.Add("resources: [{id: i, kind: instance, backups: [{id: s, ago: 1h}], activity: [{kind: logins, ago: 5m, count: 2}]}]")
+	f.Fuzz(func(t *testing.T, doc string) {
+		fl, err := memory.ParseFleet(strings.NewReader(doc))
+		if err != nil {
+			return
+		}
+		c, err := memory.New(memory.WithClock(newMock()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Any accepted document either applies or fails with an error; it
+		// never panics, and a success leaves valid resources.
+		if err := c.ApplyFleet(fl, t.TempDir()); err != nil {
+			return
+		}
+		all, err := c.List(t.Context(), provider.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range all {
+			if err := r.Validate(); err != nil {
+				t.Fatalf("fleet produced an invalid resource: %v", err)
+			}
+		}
+	})
+}
+
+func idsOf(rs []provider.Resource) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package provider_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+func errorsIsInvalid(err error) bool { return errors.Is(err, provider.ErrInvalid) }
+
+func TestValidateID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"i-0abc", "arn:aws:lambda:us-east-1:123:function:f", "web/prod"} {
+		require.NoError(t, provider.ValidateID(id), id)
+	}
+	for _, id := range []string{"", "a b", "tab\t", "nl\n", strings.Repeat("x", provider.MaxIDLength+1), "bad\xffutf8"} {
+		require.ErrorIs(t, provider.ValidateID(id), provider.ErrInvalid, "%q", id)
+	}
+}
+
+func TestResourceValidate(t *testing.T) {
+	t.Parallel()
+	ok := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning}
+	require.NoError(t, ok.Validate())
+	tests := []struct {
+		name  string
+		edit  func(*provider.Resource)
+		field string
+	}{
+		{"kind", func(r *provider.Resource) { r.Kind = "" }, "kind"},
+		{"state", func(r *provider.Resource) { r.State = "asleep" }, "state"},
+		{"criticality", func(r *provider.Resource) { r.Criticality = "extreme" }, "criticality"},
+		{"cost NaN", func(r *provider.Resource) { r.HourlyCost = math.NaN() }, "hourly_cost"},
+		{"cost negative", func(r *provider.Resource) { r.HourlyCost = -1 }, "hourly_cost"},
+		{"zone", func(r *provider.Resource) { r.TimeZone = "Nowhere/City" }, "time_zone"},
+		{"tag key", func(r *provider.Resource) { r.Tags = map[string]string{"": "x"} }, "tags"},
+		{"size", func(r *provider.Resource) { r.Size = provider.Size{MemoryMiB: -5} }, "size.memory_mib"},
+		{"function size", func(r *provider.Resource) {
+			r.Kind = provider.KindFunction
+			r.Size = provider.Size{MemoryMiB: 256}
+		}, "size.timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := ok
+			tt.edit(&r)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, r.Validate(), &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+}
+
+func TestResourceHelpers(t *testing.T) {
+	t.Parallel()
+	launch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := provider.Resource{ID: "i", Kind: provider.KindInstance, LaunchTime: launch, TimeZone: "Europe/Berlin", Tags: map[string]string{"a": "1"}}
+	assert.Equal(t, 48*time.Hour, r.Age(launch.Add(48*time.Hour)))
+	assert.Equal(t, time.Duration(0), r.Age(launch.Add(-time.Hour)))
+	assert.Equal(t, "Europe/Berlin", r.Location(time.UTC).String())
+	c := r.Clone()
+	c.Tags["a"] = "2"
+	assert.Equal(t, "1", r.Tags["a"], "Clone must copy tags")
+	assert.Equal(t, time.UTC, provider.Resource{}.Location(time.UTC))
+}
+
+func TestCapacityValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give  provider.Capacity
+		field string
+	}{
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: -1, Max: 2, Desired: 1}}, "min"},
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 0, Max: -2, Desired: 0}}, "max"},
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 3, Max: 2, Desired: 2}}, "min"},
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 3, Desired: 4}}, "desired"},
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 3, Desired: 2}, Current: -1}, "current"},
+		{provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 3, Desired: 2}, Current: 2, Ready: 3}, "ready"},
+	}
+	for _, tt := range tests {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.give.Validate(), &ie, "%+v", tt.give)
+		assert.Equal(t, tt.field, ie.Field)
+	}
+	ok := provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 3, Desired: 2}, Current: 2, Ready: 2}
+	require.NoError(t, ok.Validate())
+	assert.True(t, ok.Settled())
+}
+
+func TestMetricAndStatistic(t *testing.T) {
+	t.Parallel()
+	for _, m := range provider.Metrics() {
+		require.NoError(t, m.Validate())
+		assert.NotEqual(t, provider.UnitUnknown, m.Unit(), m)
+	}
+	assert.True(t, provider.MetricCPU.IsUtilization())
+	assert.False(t, provider.MetricNetworkIn.IsUtilization())
+	custom := provider.CustomMetric("queue_depth")
+	require.NoError(t, custom.Validate())
+	assert.True(t, custom.IsCustom())
+	for _, bad := range []provider.Metric{"", "CPU", "custom/", "custom/has space", provider.Metric("custom/" + strings.Repeat("x", 201))} {
+		require.ErrorIs(t, bad.Validate(), provider.ErrUnknownMetric, "%q", bad)
+	}
+	p, ok := provider.Percentile(99.9).Percentile()
+	require.True(t, ok)
+	assert.InDelta(t, 99.9, p, 1e-12)
+	for _, bad := range []provider.Statistic{"p0", "p100", "pp", "avg", "p-5"} {
+		require.ErrorIs(t, bad.Validate(), provider.ErrInvalid, "%q", bad)
+	}
+}
+
+func TestSizeAndActivityAndBackup(t *testing.T) {
+	t.Parallel()
+	require.ErrorIs(t, provider.Size{}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.Size{VCPU: math.Inf(1)}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.Size{Timeout: time.Second, MemoryMiB: 128}.ValidateFor(provider.KindInstance), provider.ErrInvalid)
+	require.NoError(t, provider.Size{Timeout: time.Second, MemoryMiB: 128}.ValidateFor(provider.KindFunction))
+
+	require.ErrorIs(t, provider.ActivityCount{Kind: "telepathy", Count: 1}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.ActivityCount{Kind: provider.ActivityLogins, Count: -1}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.ActivityCount{Kind: provider.ActivityLogins, Count: math.NaN()}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.ActivityQuery{ResourceID: "r", Start: at(5), End: at(5)}.Validate(), provider.ErrInvalid)
+
+	b := provider.Backup{ID: "snap", ResourceID: "r", Time: at(0)}
+	require.NoError(t, b.Validate())
+	assert.Equal(t, time.Hour, b.Age(at(60)))
+	b.Time = time.Time{}
+	require.ErrorIs(t, b.Validate(), provider.ErrInvalid)
+}
+
+func TestFilter(t *testing.T) {
+	t.Parallel()
+	r := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning, Region: "eu-west-1", Environment: "staging", Tags: map[string]string{"team": "x", "cost": "low"}}
+	tests := []struct {
+		name string
+		give provider.Filter
+		want bool
+	}{
+		{"zero matches all", provider.Filter{}, true},
+		{"id", provider.Filter{IDs: []string{"i-2", "i-1"}}, true},
+		{"other id", provider.Filter{IDs: []string{"i-2"}}, false},
+		{"kind", provider.Filter{Kinds: []provider.Kind{provider.KindGroup}}, false},
+		{"state", provider.Filter{States: []provider.State{provider.StateRunning}}, true},
+		{"region", provider.Filter{Region: "us-east-1"}, false},
+		{"environment", provider.Filter{Environment: "staging"}, true},
+		{"tag value", provider.Filter{Tags: map[string]string{"team": "x"}}, true},
+		{"tag wrong value", provider.Filter{Tags: map[string]string{"team": "y"}}, false},
+		{"tag any value", provider.Filter{Tags: map[string]string{"cost": ""}}, true},
+		{"tag missing", provider.Filter{Tags: map[string]string{"owner": ""}}, false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.give.Match(r), tt.name)
+	}
+	require.ErrorIs(t, provider.Filter{IDs: []string{""}}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.Filter{Tags: map[string]string{"": "x"}}.Validate(), provider.ErrInvalid)
+}
+
+func TestInvalidErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := provider.Within("resources[2]", provider.Invalid("capacity.min", -1, "must be ≥ 0"))
+	require.EqualError(t, err, "invalid resources[2].capacity.min -1: must be ≥ 0")
+	err = provider.Invalid("id", "a b", "no spaces")
+	require.EqualError(t, err, `invalid id "a b": no spaces`)
+}
