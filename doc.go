@@ -1,0 +1,41 @@
+// Package idlescale is an embeddable Go SDK for automated cloud resource
+// management: it finds idle resources, decides safely what to do with them,
+// and scales workloads reactively and predictively, against any cloud
+// through pluggable providers.
+//
+// idlescale is a library, not a daemon: a host service composes pipelines
+// from its parts, writes its own providers, and unit-tests its scaling logic
+// with fake clocks. Every decision is a pure function of its input and a
+// time "now", and returns its reasons, so the host owns its audit trail.
+//
+// # Map of the SDK
+//
+// Imports only go downward in this list.
+//
+//	provider             the shared vocabulary: Resource, Series (with explicit gaps),
+//	                     Query, Capacity, Size, Backup, ActivityCount, and the small
+//	                     capability interfaces Inventory, MetricsSource, Actuator,
+//	                     Scaler, Resizer, BackupCatalog, ActivitySource
+//	provider/memory      an in-memory cloud for tests, dry runs and examples: fleet
+//	                     files, replay of real traces, lifecycle on a clock, fault
+//	                     injection, a log of every mutation
+//	provider/providertest the conformance suite every driver runs
+//	provider/aws         EC2, Auto Scaling, CloudWatch, Lambda and EBS snapshots
+//	provider/prometheus  metrics, activity and targets from a Prometheus server
+//	detector             idle detection: utilization, activity, schedule and model
+//	                     signals combined into one explainable confidence
+//	forecast             forecasting models with prediction intervals and automatic
+//	                     selection by backtest
+//	safety               the gate every mutation passes: rules, risk, approvals,
+//	                     failing closed
+//	ratelimit            budgets on scaling events per window, target and fleet
+//	coord                several replicas on etcd: leader election, fencing, shared
+//	                     state
+//	scaling, reaper, monitor
+//	                     the scaling engine, the idle-reaping pipeline and reporting
+//	                     (being built)
+//
+// Time is read only through the small Clock interface of internal/clock,
+// which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
+// components that wait; decisions take now in their input.
+package idlescale

@@ -1,0 +1,171 @@
+// Command quickstart runs idlescale on the built-in in-memory cloud with
+// real CloudWatch traces: it loads a fleet whose metrics replay the Numenta
+// Anomaly Benchmark's EC2 CPU and network traces, reads two weeks of
+// metrics for every resource through the provider interfaces, and prints a
+// report of the fleet. With -out it also writes the report as JSON.
+//
+//	go run ./examples/quickstart
+//	go run ./examples/quickstart -out report.json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+func main() {
+	fleet := flag.String("fleet", defaultFleet(), "fleet file (YAML or JSON) to load into the in-memory cloud")
+	out := flag.String("out", "", "also write the report as JSON to this file")
+	window := flag.Duration("window", 14*24*time.Hour, "how much metric history to read")
+	flag.Parse()
+	if err := run(context.Background(), os.Stdout, *fleet, *out, *window); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultFleet finds fleet.yaml next to this source file, so the command
+// works from the repository root and from its own directory.
+func defaultFleet() string {
+	if _, file, _, ok := runtime.Caller(0); ok {
+		return filepath.Join(filepath.Dir(file), "fleet.yaml")
+	}
+	return filepath.Join("examples", "quickstart", "fleet.yaml")
+}
+
+// Report is what the quickstart prints and writes.
+type Report struct {
+	Now       time.Time     `json:"now"`
+	Window    time.Duration `json:"window"`
+	Resources []Row         `json:"resources"`
+}
+
+// Row summarises one resource.
+type Row struct {
+	Resource   provider.Resource  `json:"resource"`
+	Capacity   *provider.Capacity `json:"capacity,omitempty"`
+	CPUMean    float64            `json:"cpu_mean"`
+	CPUP95     float64            `json:"cpu_p95"`
+	CPUMax     float64            `json:"cpu_max"`
+	Coverage   float64            `json:"coverage"`
+	MonthlyUSD float64            `json:"monthly_usd"`
+}
+
+func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window time.Duration) error {
+	cloud, err := memory.New()
+	if err != nil {
+		return err
+	}
+	if err := cloud.LoadFleetFile(fleetPath); err != nil {
+		return err
+	}
+	now := cloud.Now().Truncate(time.Minute)
+	rep, err := buildReport(ctx, cloud, now, window)
+	if err != nil {
+		return err
+	}
+	printReport(w, rep)
+	if outPath != "" {
+		data, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(outPath, data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nreport written to %s\n", outPath)
+	}
+	return nil
+}
+
+// buildReport reads every resource and its CPU history through the
+// provider interfaces, as a host would with any driver.
+func buildReport(ctx context.Context, src interface {
+	provider.Inventory
+	provider.MetricsSource
+}, now time.Time, window time.Duration) (Report, error) {
+	resources, err := src.List(ctx, provider.Filter{})
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Now: now, Window: window}
+	for _, r := range resources {
+		row := Row{Resource: r, MonthlyUSD: r.HourlyCost * 730}
+		if sc, ok := src.(provider.Scaler); ok && r.Kind == provider.KindGroup {
+			c, err := sc.Capacity(ctx, r.ID)
+			if err != nil {
+				return Report{}, err
+			}
+			row.Capacity = &c
+		}
+		q := provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU, Start: now.Add(-window), End: now, Step: 5 * time.Minute}
+		cpu, err := src.QueryMetric(ctx, q)
+		if err != nil {
+			return Report{}, err
+		}
+		row.Coverage = cpu.Coverage()
+		row.CPUMean, row.CPUP95, row.CPUMax = summarize(cpu.Values)
+		rep.Resources = append(rep.Resources, row)
+	}
+	if len(rep.Resources) == 0 {
+		return Report{}, errors.New("the fleet is empty")
+	}
+	return rep, nil
+}
+
+// summarize returns the mean, 95th percentile and maximum of the values
+// that are not gaps.
+func summarize(values []float64) (mean, p95, maxV float64) {
+	var data []float64
+	for _, v := range values {
+		if !provider.IsGap(v) {
+			data = append(data, v)
+		}
+	}
+	if len(data) == 0 {
+		return provider.Gap, provider.Gap, provider.Gap
+	}
+	slices.Sort(data)
+	var sum float64
+	for _, v := range data {
+		sum += v
+	}
+	return sum / float64(len(data)), provider.Quantile(data, 0.95), data[len(data)-1]
+}
+
+func printReport(w io.Writer, rep Report) {
+	fmt.Fprintf(w, "idlescale quickstart: %d resources on the in-memory cloud, %s of real CloudWatch CPU history up to %s\n\n",
+		len(rep.Resources), rep.Window, rep.Now.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tKIND\tENV\tSIZE\t$/MONTH\tCPU MEAN\tCPU P95\tCPU MAX\tDATA")
+	for _, r := range rep.Resources {
+		size := r.Resource.Size.InstanceType
+		if r.Capacity != nil {
+			size = fmt.Sprintf("%d/%d/%d", r.Capacity.Min, r.Capacity.Desired, r.Capacity.Max)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f%%\n",
+			r.Resource.ID, r.Resource.Name, r.Resource.Kind, r.Resource.Environment, size, r.MonthlyUSD,
+			pct(r.CPUMean), pct(r.CPUP95), pct(r.CPUMax), r.Coverage*100)
+	}
+	_ = tw.Flush()
+}
+
+func pct(v float64) string {
+	if provider.IsGap(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", v*100)
+}

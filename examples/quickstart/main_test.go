@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestQuickstartRuns(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	var buf bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, defaultFleet(), out, 14*24*time.Hour))
+	text := buf.String()
+	assert.Contains(t, text, "9 resources on the in-memory cloud")
+	assert.Contains(t, text, "i-0c6585a")
+
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep Report
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Len(t, rep.Resources, 9)
+	byID := map[string]Row{}
+	for _, r := range rep.Resources {
+		byID[r.Resource.ID] = r
+		assert.Greater(t, r.Coverage, 0.99, "%s: every trace covers the two weeks", r.Resource.ID)
+	}
+	// The real traces keep their character after the replay.
+	assert.Less(t, byID["i-0c6585a"].CPUMax, 0.02, "c6585a is idle")
+	assert.Greater(t, byID["db-0825cc2"].CPUMean, 0.8, "825cc2 is saturated")
+	assert.Greater(t, byID["i-077c1ca"].CPUMax, 0.95, "77c1ca has its burst")
+	require.NotNil(t, byID["asg-web"].Capacity)
+	assert.Equal(t, 4, byID["asg-web"].Capacity.Desired)
+}
+
+func TestQuickstartBadFleet(t *testing.T) {
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "fleet.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("resources: [{id: x, kind: zeppelin}]\n"), 0o600))
+	err := run(t.Context(), &bytes.Buffer{}, bad, "", time.Hour)
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "zeppelin"), err.Error())
+}
