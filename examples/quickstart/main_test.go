@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +45,5 @@ func TestQuickstartBadFleet(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("resources: [{id: x, kind: zeppelin}]\n"), 0o600))
 	err := run(t.Context(), &bytes.Buffer{}, bad, "", time.Hour)
 	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "zeppelin"), err.Error())
+	assert.Contains(t, err.Error(), "zeppelin")
 }
