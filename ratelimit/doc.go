@@ -1,5 +1,67 @@
 // Package ratelimit limits scaling and reaping events per window, per
 // target and globally.
 //
-// This package is being built; see the project issues for its scope.
+// Kubernetes and Karpenter limit how many replicas or nodes change at
+// once; a Limiter limits how many scaling events happen: per target and
+// per direction (Up, Down) at most Rule.Events events in any Rule.Window,
+// at most Rule.MaxUnits units changed per event and at least
+// Rule.MinInterval between events, plus an optional global budget across
+// every target (Config.Global). The zero Config is the seed's policy:
+// 5 events per hour, 3 instances per event, 300 s between events, 24 h of
+// history.
+//
+// The API is modelled on golang.org/x/time/rate: every decision has an
+// ...At form that takes the time (ReserveAt, CancelAt, StatsAt), so that
+// tests need no clock, and Wait blocks on the Limiter's Clock.
+//
+//	lim, err := ratelimit.New(ratelimit.Config{})
+//	...
+//	r, err := lim.Reserve(ctx, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 5})
+//	if err != nil || !r.OK() {
+//		return err // denied: r.Reason says why, r.Next says when to retry
+//	}
+//	if err := scaler.SetCapacity(ctx, "web", current+r.Granted); err != nil && nothingChanged(err) {
+//		_ = lim.Cancel(ctx, r) // refund: the action touched nothing
+//	}
+//
+// # Reservations
+//
+// A reservation is decided once, at its time At:
+//
+//	                Reserve(req)
+//	                     │
+//	      ┌──────────────┼──────────────────────┐
+//	      │ within every │ units > MaxUnits     │ window full, interval not
+//	      │ rule         │                      │ passed, or store failed
+//	      ▼              ▼                      ▼
+//	 ┌─────────┐    ┌─────────┐           ┌──────────┐
+//	 │ allowed │    │ clamped │           │  denied  │  consumes nothing;
+//	 └─────────┘    └─────────┘           └──────────┘  retry at Next
+//	      │  one event of Granted units │
+//	      └──────────────┬──────────────┘
+//	                     │ recorded in the history (consumes budget)
+//	            Cancel   │   action done, or kept
+//	      ┌──────────────┴──────────────┐
+//	      ▼                             ▼
+//	┌───────────┐                  ┌─────────┐  counts against the window
+//	│ refunded  │ event removed:   │ counted │  and the interval until it
+//	└───────────┘ counts nothing   └─────────┘  leaves them; pruned after
+//	                                             Config.History
+//
+// Allowed and Clamped consume budget: one event (against Events and
+// MinInterval) whatever the number of units. Denied consumes nothing.
+// Cancel refunds a granted reservation completely; call it only when the
+// action failed before it changed anything, since a partly applied change
+// should count.
+//
+// # Stores and replicas
+//
+// The history lives in a Store. MemoryStore serves one process; the
+// subpackage etcdstore shares the history between replicas on etcd with
+// compare-and-swap transactions, so that N replicas together never exceed
+// the budget. A store error fails closed: the reservation is denied with
+// ReasonStore and the error (a *StoreError matching ErrStore) is returned
+// and logged.
+//
+// Limiter is safe for simultaneous use; so are both stores.
 package ratelimit

@@ -1,0 +1,435 @@
+// Package etcdtest starts embedded etcd members for tests: one member or a
+// cluster of several, on loopback with free ports and temporary data
+// directories, with logging silenced and fast raft timings
+// (TickMs=10, ElectionMs=100).
+//
+// A test package usually shares one member between its tests (start it in
+// TestMain with Start, or per test with New) and gives every test its own key
+// prefix. Failover tests start three members with NewCluster and stop one
+// with (*Member).Stop. A member can also run in a child process (Options.Child)
+// so that a test can SIGKILL it; such test binaries call RunChildIfRequested
+// first thing in TestMain.
+//
+// Clients made by (*Cluster).Client are closed before the members, because a
+// member with an open watch or keep-alive blocks its Close for seconds.
+package etcdtest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Options configures a cluster. The zero value starts one in-process member.
+type Options struct {
+	// Members is the number of members. Default: 1.
+	Members int
+	// Child lists the indexes of members run in a child process (a copy of
+	// the test binary), which can be killed with (*Member).Kill. The test
+	// binary must call RunChildIfRequested in TestMain. Default: none.
+	Child []int
+	// StartTimeout bounds the wait for every member to be ready.
+	// Default: 20s.
+	StartTimeout time.Duration
+}
+
+// Member is one etcd member.
+type Member struct {
+	// Name is the member's name, "m0", "m1", ...
+	Name string
+	// ClientURL is the member's client endpoint, http://127.0.0.1:PORT.
+	ClientURL string
+	// PeerURL is the member's peer endpoint.
+	PeerURL string
+
+	dir     string
+	mu      sync.Mutex
+	etcd    *embed.Etcd // in-process members
+	cmd     *exec.Cmd   // child-process members
+	stdin   io.Closer   // the child exits when it is closed
+	waitErr chan error
+	exitErr error
+	stopped bool
+}
+
+// Cluster is a set of started members.
+type Cluster struct {
+	// Members are the cluster's members, in the order of their names.
+	Members []*Member
+
+	mu      sync.Mutex
+	clients []*clientv3.Client
+}
+
+// Endpoints returns the client URLs of all members that are not stopped.
+func (c *Cluster) Endpoints() []string {
+	var out []string
+	for _, m := range c.Members {
+		if !m.isStopped() {
+			out = append(out, m.ClientURL)
+		}
+	}
+	return out
+}
+
+// NewClient returns a client of endpoints (default: every member) with
+// logging off and a 2s dial timeout. (*Cluster).Close closes it before the
+// members.
+func (c *Cluster) NewClient(endpoints ...string) (*clientv3.Client, error) {
+	if len(endpoints) == 0 {
+		endpoints = c.Endpoints()
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   endpoints,
+		DialTimeout: 2 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: client of %v: %w", endpoints, err)
+	}
+	c.mu.Lock()
+	c.clients = append(c.clients, cli)
+	c.mu.Unlock()
+	return cli, nil
+}
+
+// Client is NewClient for a test: it fails t on error.
+func (c *Cluster) Client(t testing.TB, endpoints ...string) *clientv3.Client {
+	t.Helper()
+	cli, err := c.NewClient(endpoints...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cli
+}
+
+// Close closes every client made by the cluster, then every member, one
+// by one. It is safe to call more than once.
+func (c *Cluster) Close() {
+	c.mu.Lock()
+	clients := c.clients
+	c.clients = nil
+	c.mu.Unlock()
+	for _, cli := range clients {
+		_ = cli.Close()
+	}
+	for _, m := range c.Members {
+		m.Stop()
+	}
+}
+
+// New starts a cluster for one test with a data directory under
+// t.TempDir and stops it when the test ends. It fails t on error.
+func New(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	dir := t.TempDir() // registered before Close, so removed after it
+	c, err := Start(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Start starts a cluster with its data directories under dir. It retries
+// with new ports when a reserved port is taken meanwhile. The caller must
+// Close the cluster.
+func Start(dir string, opts Options) (*Cluster, error) {
+	if opts.Members == 0 {
+		opts.Members = 1
+	}
+	if opts.Members < 0 {
+		return nil, fmt.Errorf("etcdtest: invalid Members %d: must be positive", opts.Members)
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 20 * time.Second
+	}
+	var errs []error
+	for attempt := range 3 {
+		c, err := start(filepath.Join(dir, fmt.Sprintf("try%d", attempt)), opts)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("etcdtest: reserve port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// childSpec is what a child process needs to start its member.
+type childSpec struct {
+	Name           string `json:"name"`
+	Dir            string `json:"dir"`
+	ClientURL      string `json:"clientURL"`
+	PeerURL        string `json:"peerURL"`
+	InitialCluster string `json:"initialCluster"`
+}
+
+const childEnv = "IDLESCALE_ETCDTEST_CHILD"
+
+func start(dir string, opts Options) (*Cluster, error) {
+	ports, err := freePorts(2 * opts.Members)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{}
+	var initial []string
+	for i := range opts.Members {
+		m := &Member{
+			Name:      fmt.Sprintf("m%d", i),
+			ClientURL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]),
+			PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]),
+			dir:       filepath.Join(dir, fmt.Sprintf("m%d", i)),
+		}
+		c.Members = append(c.Members, m)
+		initial = append(initial, m.Name+"="+m.PeerURL)
+	}
+	child := map[int]bool{}
+	for _, i := range opts.Child {
+		if i < 0 || i >= opts.Members {
+			return nil, fmt.Errorf("etcdtest: invalid Child index %d: want 0..%d", i, opts.Members-1)
+		}
+		child[i] = true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opts.StartTimeout)
+	defer cancel()
+	for i, m := range c.Members {
+		spec := childSpec{Name: m.Name, Dir: m.dir, ClientURL: m.ClientURL, PeerURL: m.PeerURL,
+			InitialCluster: strings.Join(initial, ",")}
+		if child[i] {
+			err = m.startChild(spec)
+		} else {
+			m.etcd, err = startEmbedded(spec)
+		}
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	for _, m := range c.Members {
+		if err := m.waitReady(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func startEmbedded(s childSpec) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Name = s.Name
+	cfg.Dir = s.Dir
+	cfg.TickMs = 10
+	cfg.ElectionMs = 100
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cu, err := url.Parse(s.ClientURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: client URL: %w", err)
+	}
+	pu, err := url.Parse(s.PeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: peer URL: %w", err)
+	}
+	cfg.ListenClientUrls = []url.URL{*cu}
+	cfg.AdvertiseClientUrls = []url.URL{*cu}
+	cfg.ListenPeerUrls = []url.URL{*pu}
+	cfg.AdvertisePeerUrls = []url.URL{*pu}
+	cfg.InitialCluster = s.InitialCluster
+	cfg.InitialClusterToken = "idlescale-etcdtest"
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: start member %s: %w", s.Name, err)
+	}
+	return e, nil
+}
+
+func (m *Member) startChild(s childSpec) error {
+	spec, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("etcdtest: %w", err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("etcdtest: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("etcdtest: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("etcdtest: start child member %s: %w", s.Name, err)
+	}
+	m.cmd = cmd
+	m.stdin = stdin
+	m.waitErr = make(chan error, 1)
+	go func() {
+		// The child prints "ready" when its server is up; the ready wait
+		// itself is done on the client port like for any member.
+		_, _ = bufio.NewReader(stdout).ReadString('\n')
+		m.waitErr <- cmd.Wait()
+	}()
+	return nil
+}
+
+// waitReady waits until an embedded member's server says it is ready, or
+// until a child member serves a linearizable read.
+func (m *Member) waitReady(ctx context.Context) error {
+	if m.etcd != nil {
+		select {
+		case <-m.etcd.Server.ReadyNotify():
+			return nil
+		case err := <-m.etcd.Err():
+			return fmt.Errorf("etcdtest: member %s: %w", m.Name, err)
+		case <-ctx.Done():
+			return fmt.Errorf("etcdtest: member %s not ready: %w", m.Name, ctx.Err())
+		}
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.ClientURL}, DialTimeout: time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return fmt.Errorf("etcdtest: member %s: %w", m.Name, err)
+	}
+	defer func() { _ = cli.Close() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, err := cli.Get(rctx, "health")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case werr := <-m.waitErr:
+			return fmt.Errorf("etcdtest: child member %s exited: %w", m.Name, errors.Join(werr, err))
+		case <-ctx.Done():
+			return fmt.Errorf("etcdtest: member %s not ready: %w", m.Name, err)
+		case <-tick.C:
+		}
+	}
+}
+
+func (m *Member) isStopped() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopped
+}
+
+// Stop closes the member gracefully (an in-process member) or kills it (a
+// child process). It is safe to call more than once.
+func (m *Member) Stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return
+	}
+	m.stopped = true
+	if m.etcd != nil {
+		m.etcd.Close()
+	}
+	if m.cmd != nil {
+		_ = m.cmd.Process.Signal(syscall.SIGKILL)
+		m.exitErr = <-m.waitErr // "signal: killed"; kept for debugging
+		_ = m.stdin.Close()
+	}
+}
+
+// Kill sends SIGKILL to a child-process member and waits for it to die: a
+// crash, not a graceful stop. It returns an error for an in-process member.
+func (m *Member) Kill() error {
+	if m.cmd == nil {
+		return fmt.Errorf("etcdtest: member %s runs in this process; only child members can be killed", m.Name)
+	}
+	m.Stop()
+	return nil
+}
+
+// Pid returns the process id of a child member, or 0 for an in-process one.
+func (m *Member) Pid() int {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return 0
+	}
+	return m.cmd.Process.Pid
+}
+
+// ID returns the member's raft ID, read from the cluster through cli.
+func (m *Member) ID(ctx context.Context, cli *clientv3.Client) (uint64, error) {
+	resp, err := cli.MemberList(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("etcdtest: member list: %w", err)
+	}
+	for _, mm := range resp.Members {
+		if mm.Name == m.Name {
+			return mm.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("etcdtest: member %s not in the member list", m.Name)
+}
+
+// RunChildIfRequested runs an etcd member and never returns when the
+// process was started as a child member by this package; otherwise it
+// returns at once. Call it first in TestMain of packages that use
+// Options.Child.
+func RunChildIfRequested() {
+	spec := os.Getenv(childEnv)
+	if spec == "" {
+		return
+	}
+	var s childSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		fmt.Fprintln(os.Stderr, "etcdtest child:", err)
+		os.Exit(2)
+	}
+	e, err := startEmbedded(s)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "etcdtest child:", err)
+		os.Exit(2)
+	}
+	<-e.Server.ReadyNotify()
+	fmt.Println("ready")
+	// Die with the parent: a closed stdin means the parent is gone.
+	go func() {
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		os.Exit(0)
+	}()
+	err = <-e.Err()
+	fmt.Fprintln(os.Stderr, "etcdtest child:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,424 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Limiter decides whether scaling and reaping events may happen: per
+// target and direction at most Events per Window, at most MaxUnits per
+// event and at least MinInterval between events, plus an optional global
+// budget over all targets. Every decision method has an ...At form that
+// takes the time, so decisions are testable without a clock; the plain
+// forms read the Limiter's Clock. Several Limiters with the same Config
+// may share one Store (for example an etcd store shared by replicas) and
+// together never exceed the budget.
+//
+// A Limiter is safe for simultaneous use by multiple goroutines.
+type Limiter struct {
+	cfg    resolved
+	store  Store
+	clock  clock.Clock
+	logger *slog.Logger
+	pool   sync.Pool // *op
+}
+
+// Option configures a Limiter's wiring.
+type Option func(*Limiter)
+
+// WithStore sets the Store of the histories. Default: a new MemoryStore.
+func WithStore(s Store) Option { return func(l *Limiter) { l.store = s } }
+
+// WithClock sets the clock that Reserve, Cancel, Stats and Wait read.
+// Default: the real clock.
+func WithClock(c clock.Clock) Option { return func(l *Limiter) { l.clock = c } }
+
+// WithLogger sets the logger that reports store failures. Default:
+// discard.
+func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = lg } }
+
+// New returns a Limiter for cfg. It returns a *provider.InvalidError when
+// cfg is invalid (see Config.Validate). It starts no goroutine.
+func New(cfg Config, opts ...Option) (*Limiter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ratelimit: config: %w", err)
+	}
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("ratelimit: config: %w", err)
+	}
+	l := &Limiter{cfg: r}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.store == nil {
+		l.store = NewMemoryStore()
+	}
+	l.clock = clock.OrReal(l.clock)
+	if l.logger == nil {
+		l.logger = slog.New(slog.DiscardHandler)
+	}
+	l.pool.New = func() any {
+		o := &op{l: l}
+		o.fn = o.apply
+		return o
+	}
+	return l, nil
+}
+
+// Reserve is ReserveAt at the Limiter's clock's now.
+func (l *Limiter) Reserve(ctx context.Context, req Request) (Reservation, error) {
+	return l.ReserveAt(ctx, l.clock.Now(), req)
+}
+
+// ReserveAt decides req at now and, when it is granted (Allowed or
+// Clamped), records one event of the granted units in the history. A
+// denied reservation records nothing. The returned error is nil for
+// Allowed, Clamped and Denied-by-budget; it is a *provider.InvalidError
+// for an invalid request or now (ReasonInvalid) and a *StoreError when the
+// store fails (ReasonStore): both come with a Denied reservation, so the
+// limiter fails closed.
+func (l *Limiter) ReserveAt(ctx context.Context, now time.Time, req Request) (Reservation, error) {
+	res := Reservation{Request: req, At: now}
+	if err := validateRequest(now, req); err != nil {
+		res.Reason = ReasonInvalid
+		return res, fmt.Errorf("ratelimit: reserve: %w", err)
+	}
+	o := l.pool.Get().(*op)
+	o.kind = opReserve
+	o.now = now.Round(0)
+	o.req = req
+	o.id = newID()
+	o.res = Reservation{}
+	n := l.keys(o, req.Target, req.Direction)
+	err := l.store.Update(ctx, o.keys[:n], o.fn)
+	res = o.res
+	o.req = Request{}
+	l.pool.Put(o)
+	res.Request, res.At = req, now
+	if err != nil {
+		res = Reservation{Request: req, At: now, Reason: ReasonStore}
+		serr := &StoreError{Op: "reserve", Err: err}
+		l.logger.LogAttrs(ctx, slog.LevelWarn, "ratelimit: store failed; event denied",
+			slog.String("target", req.Target), slog.String("direction", req.Direction.String()),
+			slog.Any("error", err))
+		return res, serr
+	}
+	return res, nil
+}
+
+// Cancel is CancelAt at the Limiter's clock's now.
+func (l *Limiter) Cancel(ctx context.Context, r Reservation) error {
+	return l.CancelAt(ctx, l.clock.Now(), r)
+}
+
+// CancelAt refunds a granted reservation whose action failed before it
+// changed anything: its event is removed from the history, so it counts
+// neither against the window nor against the interval. Cancelling a
+// denied, already cancelled or already pruned reservation does nothing.
+// now only prunes old events. It returns a *StoreError when the store
+// fails, in which case the event may still count.
+func (l *Limiter) CancelAt(ctx context.Context, now time.Time, r Reservation) error {
+	if !r.OK() || r.ID == 0 {
+		return nil
+	}
+	if err := validateRequest(now, r.Request); err != nil {
+		return fmt.Errorf("ratelimit: cancel: %w", err)
+	}
+	o := l.pool.Get().(*op)
+	o.kind = opCancel
+	o.now = now.Round(0)
+	o.id = r.ID
+	n := l.keys(o, r.Request.Target, r.Request.Direction)
+	err := l.store.Update(ctx, o.keys[:n], o.fn)
+	l.pool.Put(o)
+	if err != nil {
+		l.logger.LogAttrs(ctx, slog.LevelWarn, "ratelimit: store failed; cancel not recorded",
+			slog.Uint64("id", r.ID), slog.Any("error", err))
+		return &StoreError{Op: "cancel", Err: err}
+	}
+	return nil
+}
+
+// Wait reserves req, waiting on the Limiter's clock while it is denied by
+// the budget. It returns the granted reservation; ctx's error when ctx
+// ends first, or at once when ctx's deadline comes before the next allowed
+// time; and the error of ReserveAt (store failure, invalid request) at
+// once, since waiting would not help.
+func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
+	for {
+		now := l.clock.Now()
+		r, err := l.ReserveAt(ctx, now, req)
+		if err != nil || r.OK() {
+			return r, err
+		}
+		if r.Next.IsZero() {
+			return r, fmt.Errorf("ratelimit: wait: %s: no time is allowed", r)
+		}
+		if dl, ok := ctx.Deadline(); ok && dl.Before(r.Next) {
+			return r, fmt.Errorf("ratelimit: wait: %s: after the deadline %s: %w",
+				r, dl.UTC().Format(time.RFC3339), context.DeadlineExceeded)
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("ratelimit: wait: %w", ctx.Err())
+		case <-l.clock.After(r.Next.Sub(now)):
+		}
+	}
+}
+
+// keys fills o.keys and o.lims for target and direction and returns how
+// many buckets are involved (1, or 2 with the global budget).
+func (l *Limiter) keys(o *op, target string, d Direction) int {
+	o.keys[0] = Key{Target: target, Direction: d}
+	o.lims[0] = l.cfg.limitFor(target, d)
+	if !l.cfg.global.active() {
+		o.n = 1
+		return 1
+	}
+	o.keys[1] = GlobalKey
+	o.lims[1] = l.cfg.global
+	o.n = 2
+	return 2
+}
+
+func validateRequest(now time.Time, req Request) error {
+	if now.IsZero() {
+		return provider.Invalid("now", now, "must be set")
+	}
+	if err := ValidateTarget("request.target", req.Target); err != nil {
+		return err
+	}
+	if req.Direction != Up && req.Direction != Down {
+		return invalidDirection("request.direction", req.Direction)
+	}
+	if req.Units <= 0 {
+		return provider.Invalid("request.units", req.Units, "must be positive")
+	}
+	return nil
+}
+
+func invalidDirection(field string, v any) error {
+	return provider.Invalid(field, v, `must be "up" or "down"`)
+}
+
+func newID() uint64 {
+	for {
+		if id := rand.Uint64(); id != 0 {
+			return id
+		}
+	}
+}
+
+type opKind uint8
+
+const (
+	opReserve opKind = iota
+	opCancel
+)
+
+// op is one store update, pooled so that a reservation allocates nothing.
+type op struct {
+	l    *Limiter
+	fn   func([]*History) (bool, error)
+	kind opKind
+	now  time.Time
+	req  Request
+	id   uint64
+	n    int
+	keys [2]Key
+	lims [2]limit
+	res  Reservation
+}
+
+func (o *op) apply(hs []*History) (bool, error) {
+	if o.kind == opCancel {
+		return o.cancel(hs), nil
+	}
+	return o.reserve(hs), nil
+}
+
+func (o *op) cancel(hs []*History) bool {
+	found := false
+	for _, h := range hs {
+		if i := h.find(o.id, time.Time{}); i >= 0 {
+			found = true
+			h.Events = append(h.Events[:i], h.Events[i+1:]...)
+		}
+	}
+	if found {
+		for _, h := range hs {
+			h.prune(o.now.Add(-o.l.cfg.history))
+		}
+	}
+	return found
+}
+
+func (o *op) reserve(hs []*History) bool {
+	now := o.now
+	// A retried update finds its own event when an earlier attempt was
+	// committed after all: report that event instead of adding another.
+	if i := hs[0].find(o.id, now); i >= 0 {
+		e := hs[0].Events[i]
+		o.res = o.granted(hs, e.Units)
+		return false
+	}
+	var next time.Time
+	reason, scope := ReasonNone, ScopeNone
+	for i, h := range hs {
+		if until, why := o.lims[i].deniedUntil(h, now); !until.IsZero() && until.After(next) {
+			next, reason, scope = until, why, scopeOf(i)
+		}
+	}
+	if !next.IsZero() {
+		o.res = Reservation{Outcome: Denied, Reason: reason, Scope: scope, Next: next}
+		return false
+	}
+	granted := o.req.Units
+	for i := range hs {
+		if m := o.lims[i].maxUnits; m > 0 && granted > m {
+			granted = m
+			reason, scope = ReasonUnits, scopeOf(i)
+		}
+	}
+	cutoff := now.Add(-o.l.cfg.history)
+	for _, h := range hs {
+		h.prune(cutoff)
+		h.insert(Event{ID: o.id, At: now, Units: granted, Target: o.req.Target, Direction: o.req.Direction})
+	}
+	o.res = o.granted(hs, granted)
+	o.res.Reason, o.res.Scope = reason, scope
+	return true
+}
+
+// granted builds the reservation of an event already in hs.
+func (o *op) granted(hs []*History, units int) Reservation {
+	res := Reservation{ID: o.id, Granted: units, Outcome: Allowed, Next: o.now}
+	if units < o.req.Units {
+		res.Outcome = Clamped
+		res.Reason, res.Scope = ReasonUnits, ScopeTarget
+		if o.lims[0].maxUnits == 0 || o.lims[0].maxUnits > units {
+			res.Scope = ScopeGlobal
+		}
+	}
+	for i, h := range hs {
+		if t := o.lims[i].nextAfter(h); t.After(res.Next) {
+			res.Next = t
+		}
+	}
+	return res
+}
+
+func scopeOf(i int) Scope {
+	if i == 0 {
+		return ScopeTarget
+	}
+	return ScopeGlobal
+}
+
+// deniedUntil returns the zero time when lim allows an event at now given
+// h, or else the earliest time it would and why.
+func (lim limit) deniedUntil(h *History, now time.Time) (time.Time, Reason) {
+	ev := h.Events
+	var until time.Time
+	reason := ReasonNone
+	if lim.interval > 0 && len(ev) > 0 {
+		if t := ev[len(ev)-1].At.Add(lim.interval); now.Before(t) {
+			until, reason = t, ReasonInterval
+		}
+	}
+	if lim.events > 0 && len(ev) >= lim.events {
+		// Events are sorted: the lim.events most recent ones all lie in
+		// the window when the oldest of them does.
+		if t := ev[len(ev)-lim.events].At.Add(lim.window); now.Before(t) && t.After(until) {
+			until, reason = t, ReasonWindow
+		}
+	}
+	return until, reason
+}
+
+// nextAfter returns the earliest time lim allows an event after the
+// events of h (the zero time if at any time).
+func (lim limit) nextAfter(h *History) time.Time {
+	ev := h.Events
+	var t time.Time
+	if len(ev) == 0 {
+		return t
+	}
+	if lim.interval > 0 {
+		t = ev[len(ev)-1].At.Add(lim.interval)
+	}
+	if lim.events > 0 && len(ev) >= lim.events {
+		if w := ev[len(ev)-lim.events].At.Add(lim.window); w.After(t) {
+			t = w
+		}
+	}
+	return t
+}
+
+// find returns the index of the event with id, searching back from the
+// newest event down to those at since (all events when since is zero), or
+// -1.
+func (h *History) find(id uint64, since time.Time) int {
+	for i := len(h.Events) - 1; i >= 0; i-- {
+		e := &h.Events[i]
+		if e.ID == id {
+			return i
+		}
+		if !since.IsZero() && e.At.Before(since) {
+			return -1
+		}
+	}
+	return -1
+}
+
+// prune drops events at or before cutoff. It reslices from the front;
+// insert compacts the backing array when it fills up, so pruning one event
+// per reservation copies O(1) events per call on average.
+func (h *History) prune(cutoff time.Time) {
+	k := 0
+	for k < len(h.Events) && !h.Events[k].At.After(cutoff) {
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	clear(h.Events[:k]) // release target strings
+	h.Events = h.Events[k:]
+}
+
+// owned reports whether Events lies at the end of buf, the array it was
+// allocated in by insert.
+func (h *History) owned() bool {
+	cb, ce := cap(h.buf), cap(h.Events)
+	return cb > 0 && ce > 0 && &h.buf[:cb][cb-1] == &h.Events[:ce][ce-1]
+}
+
+// insert adds e keeping the events sorted by time (stable: after events at
+// the same instant).
+func (h *History) insert(e Event) {
+	if len(h.Events) == cap(h.Events) && h.owned() && cap(h.buf) > len(h.Events) {
+		// The front of buf was freed by prune: move the events down.
+		n := copy(h.buf[:cap(h.buf)], h.Events)
+		clear(h.buf[n:cap(h.buf)])
+		h.Events = h.buf[:n]
+	}
+	before := cap(h.Events)
+	i := len(h.Events)
+	for i > 0 && h.Events[i-1].At.After(e.At) {
+		i--
+	}
+	h.Events = append(h.Events, Event{})
+	if cap(h.Events) != before || h.buf == nil {
+		h.buf = h.Events[:0]
+	}
+	copy(h.Events[i+1:], h.Events[i:])
+	h.Events[i] = e
+}

@@ -1,0 +1,206 @@
+package ratelimit_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/ratelimit"
+)
+
+// propCfg is small enough for random sequences to hit every rule.
+var propCfg = ratelimit.Config{
+	Up:      ratelimit.Rule{Events: 3, Window: 10 * time.Minute, MaxUnits: 2, MinInterval: time.Minute},
+	Down:    ratelimit.Rule{Events: 2, Window: 5 * time.Minute, MaxUnits: 4, MinInterval: 30 * time.Second},
+	Global:  ratelimit.Rule{Events: 5, Window: 10 * time.Minute},
+	History: time.Hour,
+}
+
+var propTargets = []string{"a", "b", "c"}
+
+// model is an independent, naive statement of the rules: the granted
+// events that were not cancelled.
+type model struct {
+	events []ratelimit.Event
+}
+
+func (m *model) count(now time.Time, w time.Duration, keep func(ratelimit.Event) bool) int {
+	n := 0
+	for _, e := range m.events {
+		if keep(e) && e.At.After(now.Add(-w)) && !e.At.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *model) last(keep func(ratelimit.Event) bool) (time.Time, bool) {
+	var t time.Time
+	ok := false
+	for _, e := range m.events {
+		if keep(e) && (!ok || e.At.After(t)) {
+			t, ok = e.At, true
+		}
+	}
+	return t, ok
+}
+
+// allows reports whether the model allows an event of target and dir at now.
+func (m *model) allows(target string, dir ratelimit.Direction, now time.Time) bool {
+	rule := propCfg.Up
+	if dir == ratelimit.Down {
+		rule = propCfg.Down
+	}
+	same := func(e ratelimit.Event) bool { return e.Target == target && e.Direction == dir }
+	all := func(ratelimit.Event) bool { return true }
+	if last, ok := m.last(same); ok && now.Sub(last) < rule.MinInterval {
+		return false
+	}
+	return m.count(now, rule.Window, same) < rule.Events &&
+		m.count(now, propCfg.Global.Window, all) < propCfg.Global.Events
+}
+
+// op is one random operation decoded from three bytes.
+type propOp struct {
+	dt     time.Duration
+	target string
+	dir    ratelimit.Direction
+	units  int
+	cancel bool
+}
+
+func decodeOps(data []byte) []propOp {
+	var ops []propOp
+	for len(data) >= 3 {
+		b0, b1, b2 := data[0], data[1], data[2]
+		data = data[3:]
+		o := propOp{
+			dt:     time.Duration(b0) * 5 * time.Second,
+			target: propTargets[int(b1)%len(propTargets)],
+			dir:    ratelimit.Up,
+			units:  int(b2%7) + 1,
+			cancel: b2 >= 0xf0,
+		}
+		if b1&0x80 != 0 {
+			o.dir = ratelimit.Down
+		}
+		ops = append(ops, o)
+	}
+	return ops
+}
+
+// checkSequence runs ops through a limiter and checks, after each, the
+// invariants and the naive model.
+func checkSequence(t *testing.T, ops []propOp) {
+	t.Helper()
+	ctx := t.Context()
+	lim, err := ratelimit.New(propCfg)
+	require.NoError(t, err)
+	var m model
+	var granted []ratelimit.Reservation
+	now := t0
+	for i, o := range ops {
+		now = now.Add(o.dt)
+		if o.cancel && len(granted) > 0 {
+			r := granted[len(granted)-1]
+			granted = granted[:len(granted)-1]
+			require.NoError(t, lim.CancelAt(ctx, now, r))
+			for j, e := range m.events {
+				if e.ID == r.ID {
+					m.events = append(m.events[:j], m.events[j+1:]...)
+					break
+				}
+			}
+			continue
+		}
+		req := ratelimit.Request{Target: o.target, Direction: o.dir, Units: o.units}
+		want := m.allows(o.target, o.dir, now)
+		r, err := lim.ReserveAt(ctx, now, req)
+		require.NoError(t, err)
+		require.Equal(t, want, r.OK(), "op %d at +%v: %s", i, now.Sub(t0), r)
+		maxUnits := propCfg.Up.MaxUnits
+		if o.dir == ratelimit.Down {
+			maxUnits = propCfg.Down.MaxUnits
+		}
+		if r.OK() {
+			require.LessOrEqual(t, r.Granted, maxUnits, "granted above the per-event cap")
+			require.Equal(t, min(o.units, maxUnits), r.Granted)
+			require.True(t, r.Next.After(now), "a granted event pushes Next past now")
+			granted = append(granted, r)
+			m.events = append(m.events, ratelimit.Event{ID: r.ID, At: now, Units: r.Granted, Target: o.target, Direction: o.dir})
+		} else {
+			require.Zero(t, r.Granted)
+			require.True(t, r.Next.After(now), "a denial names a later time: %s", r)
+			// Next is exact: the model allows at Next and not just before.
+			require.True(t, m.allows(o.target, o.dir, r.Next), "model denies at Next: %s", r)
+			require.False(t, m.allows(o.target, o.dir, r.Next.Add(-time.Nanosecond)), "model allows before Next: %s", r)
+		}
+		st, err := lim.StatsAt(ctx, now)
+		require.NoError(t, err)
+		for _, b := range st.Buckets {
+			require.GreaterOrEqual(t, b.Remaining, 0, "remaining budget of %s", b.Key)
+			require.LessOrEqual(t, b.InWindow, b.Rule.Events, "events in window of %s", b.Key)
+		}
+	}
+	// No two events of a bucket closer than its interval, and never more
+	// than the budget in any window: check every pair and every window
+	// ending at an event.
+	for i, a := range m.events {
+		rule := propCfg.Up
+		if a.Direction == ratelimit.Down {
+			rule = propCfg.Down
+		}
+		inWindow, global := 0, 0
+		for j, b := range m.events {
+			if i == j {
+				continue
+			}
+			same := a.Target == b.Target && a.Direction == b.Direction
+			if same {
+				gap := a.At.Sub(b.At).Abs()
+				require.GreaterOrEqual(t, gap, rule.MinInterval, "events %d and %d of %s/%s", i, j, a.Target, a.Direction)
+			}
+			if !b.At.After(a.At) && b.At.After(a.At.Add(-rule.Window)) && same {
+				inWindow++
+			}
+			if !b.At.After(a.At) && b.At.After(a.At.Add(-propCfg.Global.Window)) {
+				global++
+			}
+		}
+		require.Less(t, inWindow, rule.Events, "window ending at event %d", i)
+		require.Less(t, global, propCfg.Global.Events, "global window ending at event %d", i)
+	}
+}
+
+func TestPropertyRandomSequences(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		data := make([]byte, 3*(20+rng.IntN(100)))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		// Make short gaps likely so that the rules bite.
+		for i := 0; i < len(data); i += 3 {
+			data[i] %= 1 + byte(rng.IntN(40))
+		}
+		checkSequence(t, decodeOps(data))
+		if t.Failed() {
+			t.Fatalf("seed %d", seed)
+		}
+	}
+}
+
+func FuzzLimiter(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 0, 5, 12, 0, 1, 0, 1, 0xf1, 0, 0, 2})
+	f.Add([]byte{1, 0x80, 3, 1, 0x81, 3, 6, 0x82, 6, 6, 0x80, 0xff, 60, 0x80, 1})
+	f.Add([]byte{12, 0, 1, 12, 1, 1, 12, 2, 1, 12, 0, 1, 12, 1, 1, 12, 2, 1, 12, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 600 {
+			data = data[:600]
+		}
+		checkSequence(t, decodeOps(data))
+	})
+}

@@ -1,0 +1,89 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Stats is a snapshot of the limiter's budgets for dashboards.
+type Stats struct {
+	// At is the time the snapshot was computed for.
+	At time.Time `json:"at"`
+	// Buckets holds one entry per bucket with events in the history: the
+	// global bucket first (when Config.Global sets a budget), then by
+	// target and direction.
+	Buckets []BucketStats `json:"buckets"`
+}
+
+// BucketStats is the state of one budget.
+type BucketStats struct {
+	// Key names the bucket.
+	Key Key `json:"key"`
+	// Rule is the bucket's effective rule, with -1 for unlimited values.
+	Rule Rule `json:"rule"`
+	// InWindow is the number of events in the window ending At.
+	InWindow int `json:"inWindow"`
+	// UnitsInWindow is the sum of their granted units.
+	UnitsInWindow int `json:"unitsInWindow"`
+	// Remaining is how many more events the window allows at At; -1 when
+	// Events is unlimited. Never negative otherwise.
+	Remaining int `json:"remaining"`
+	// Kept is the number of events kept in the history.
+	Kept int `json:"kept"`
+	// Last is the time of the latest event; zero if none.
+	Last time.Time `json:"last,omitzero"`
+	// Next is the earliest time this bucket allows an event: At when it
+	// allows one now.
+	Next time.Time `json:"next"`
+}
+
+// Stats is StatsAt at the Limiter's clock's now.
+func (l *Limiter) Stats(ctx context.Context) (Stats, error) {
+	return l.StatsAt(ctx, l.clock.Now())
+}
+
+// StatsAt returns a snapshot of every bucket with events in the history,
+// evaluated at now. It returns a *StoreError when the store fails.
+func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
+	bs, err := l.store.Snapshot(ctx)
+	if err != nil {
+		return Stats{}, &StoreError{Op: "stats", Err: err}
+	}
+	SortBuckets(bs)
+	st := Stats{At: now, Buckets: make([]BucketStats, 0, len(bs))}
+	for _, b := range bs {
+		var lim limit
+		if b.Key.IsGlobal() {
+			lim = l.cfg.global
+		} else {
+			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
+		}
+		st.Buckets = append(st.Buckets, bucketStats(b, lim, now, l.cfg.history))
+	}
+	return st, nil
+}
+
+func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) BucketStats {
+	h := b.History
+	h.prune(now.Add(-history))
+	bs := BucketStats{Key: b.Key, Rule: lim.rule(), Kept: len(h.Events), Remaining: -1, Next: now}
+	if n := len(h.Events); n > 0 {
+		bs.Last = h.Events[n-1].At
+	}
+	if lim.window > 0 {
+		start := now.Add(-lim.window)
+		for _, e := range h.Events {
+			if e.At.After(start) {
+				bs.InWindow++
+				bs.UnitsInWindow += e.Units
+			}
+		}
+	}
+	if lim.events > 0 {
+		bs.Remaining = max(lim.events-bs.InWindow, 0)
+	}
+	if until, _ := lim.deniedUntil(&h, now); !until.IsZero() {
+		bs.Next = until
+	}
+	return bs
+}

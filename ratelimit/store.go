@@ -1,0 +1,195 @@
+package ratelimit
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Direction is the direction of a change: Up (scale out, start) or Down
+// (scale in, stop, terminate). The zero value is not a direction; it marks
+// the global bucket's Key.
+type Direction uint8
+
+// The directions.
+const (
+	Up   Direction = 1 // scale up, scale out, start
+	Down Direction = 2 // scale down, scale in, stop, terminate
+)
+
+// String returns "up", "down", or "none" for the zero value.
+func (d Direction) String() string {
+	switch d {
+	case Up:
+		return "up"
+	case Down:
+		return "down"
+	case 0:
+		return "none"
+	}
+	return fmt.Sprintf("Direction(%d)", uint8(d))
+}
+
+// ParseDirection parses "up" or "down".
+func ParseDirection(s string) (Direction, error) {
+	switch strings.ToLower(s) {
+	case "up":
+		return Up, nil
+	case "down":
+		return Down, nil
+	}
+	return 0, invalidDirection("direction", s)
+}
+
+// Key names one history bucket: a target and a direction, or the global
+// bucket (the zero Key).
+type Key struct {
+	// Target is the target's name; empty for the global bucket.
+	Target string
+	// Direction is Up or Down; zero for the global bucket.
+	Direction Direction
+}
+
+// GlobalKey is the key of the global bucket, which holds every event when
+// Config.Global sets a budget.
+var GlobalKey = Key{}
+
+// IsGlobal reports whether k is the global bucket's key.
+func (k Key) IsGlobal() bool { return k == Key{} }
+
+// String returns "target/direction", or "global".
+func (k Key) String() string {
+	if k.IsGlobal() {
+		return "global"
+	}
+	return k.Target + "/" + k.Direction.String()
+}
+
+// Event is one granted reservation in a history.
+type Event struct {
+	// ID identifies the reservation (random, non-zero, unique across
+	// replicas with overwhelming probability).
+	ID uint64 `json:"id"`
+	// At is when the event was reserved.
+	At time.Time `json:"at"`
+	// Units is the granted change, always positive.
+	Units int `json:"units"`
+	// Target and Direction say what the event changed.
+	Target    string    `json:"target"`
+	Direction Direction `json:"dir"`
+}
+
+// History is the events of one bucket, sorted by At (oldest first).
+type History struct {
+	// Events are the bucket's events, oldest first.
+	Events []Event
+
+	buf []Event // the array Events was allocated in, reused by insert
+}
+
+// Bucket is one history with its key, as returned by Store.Snapshot.
+type Bucket struct {
+	// Key names the bucket.
+	Key Key
+	// History is a copy of its events.
+	History History
+}
+
+// Store keeps the limiter's histories. The limiter calls it on every
+// reservation, cancellation and Stats; implementations must be safe for
+// concurrent use, by several limiters and, for shared stores, by several
+// processes.
+//
+// A Store error makes the limiter fail closed: the reservation is denied
+// and the error is returned wrapped in a *StoreError.
+type Store interface {
+	// Update atomically reads the histories of keys (an absent bucket is
+	// an empty History), calls fn with them in the order of keys, and,
+	// when fn returns write=true and a nil error, stores them all at once;
+	// otherwise it stores nothing. A store that detects a concurrent
+	// change may call fn again with fresh histories; fn is written to be
+	// called several times. fn may change the histories it is given only
+	// when it returns write=true, and must not retain them. Update returns
+	// fn's error unchanged, or the store's own error (including ctx's).
+	Update(ctx context.Context, keys []Key, fn func(hs []*History) (write bool, err error)) error
+	// Snapshot returns a copy of every non-empty bucket, in no particular
+	// order.
+	Snapshot(ctx context.Context) ([]Bucket, error)
+}
+
+// MemoryStore is a Store in process memory: the default, and enough for a
+// single replica. Buckets that become empty are deleted, so memory is
+// bounded by the targets with events in the history. It is safe for
+// concurrent use; its zero value is not usable, use NewMemoryStore.
+type MemoryStore struct {
+	mu      sync.Mutex
+	buckets map[Key]*History
+	scratch []*History
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{buckets: make(map[Key]*History)}
+}
+
+// Update implements Store. It returns ctx's error, without calling fn,
+// when ctx is done.
+func (s *MemoryStore) Update(ctx context.Context, keys []Key, fn func(hs []*History) (bool, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scratch = s.scratch[:0]
+	for _, k := range keys {
+		h := s.buckets[k]
+		if h == nil {
+			h = &History{}
+			s.buckets[k] = h
+		}
+		s.scratch = append(s.scratch, h)
+	}
+	_, err := fn(s.scratch)
+	// fn changed the live histories only if it asked to write; drop
+	// buckets left empty either way.
+	for i, k := range keys {
+		if len(s.scratch[i].Events) == 0 {
+			delete(s.buckets, k)
+		}
+		s.scratch[i] = nil
+	}
+	return err
+}
+
+// Snapshot implements Store.
+func (s *MemoryStore) Snapshot(ctx context.Context) ([]Bucket, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Bucket, 0, len(s.buckets))
+	for k, h := range s.buckets {
+		out = append(out, Bucket{Key: k, History: History{Events: slices.Clone(h.Events)}})
+	}
+	return out, nil
+}
+
+// SortBuckets sorts bs by key: the global bucket first, then by target and
+// direction.
+func SortBuckets(bs []Bucket) {
+	slices.SortFunc(bs, func(a, b Bucket) int { return compareKeys(a.Key, b.Key) })
+}
+
+func compareKeys(a, b Key) int {
+	if c := cmp.Compare(a.Target, b.Target); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Direction, b.Direction)
+}
