@@ -263,6 +263,9 @@ func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
 	}
 	res, err := e.rules[i].Check(ctx, p)
 	switch {
+	case ctx.Err() != nil && err == nil:
+		// An answer given after the context ended is not trusted.
+		return e.failed(i, nil, ctx.Err())
 	case err != nil:
 		return e.failed(i, nil, err)
 	case res.Outcome.Validate() != nil:

@@ -18,8 +18,9 @@ var (
 	// by every *BlockedError.
 	ErrBlocked = errors.New("safety: blocked")
 	// ErrApprovalRequired means the proposal may go ahead only with a
-	// granted approval bound to it. A *BlockedError whose decision requires
-	// approval matches both ErrApprovalRequired and ErrBlocked.
+	// granted approval bound to it. A *BlockedError whose decision needs
+	// an approval and is not blocked by any rule matches both
+	// ErrApprovalRequired and ErrBlocked.
 	ErrApprovalRequired = errors.New("safety: approval required")
 	// ErrRuleFailed means a rule returned an error, timed out, panicked or
 	// was cancelled; the engine treats it as a block (fail closed).
@@ -51,8 +52,9 @@ var (
 
 // BlockedError is the error Engine.Check returns when a proposal may not go
 // ahead. It carries the whole Decision. It matches ErrBlocked, and
-// ErrApprovalRequired when the decision requires an approval it does not
-// have; its Unwrap returns the causes (rule failures, invalid input).
+// ErrApprovalRequired when only a missing approval stands in the way (no
+// rule blocks); its Unwrap returns the causes (rule failures, invalid
+// input).
 type BlockedError struct {
 	// Decision is the engine's full decision (never Allowed).
 	Decision Decision
@@ -86,13 +88,13 @@ func (e *BlockedError) Error() string {
 }
 
 // Is reports whether target is ErrBlocked, or ErrApprovalRequired when the
-// decision needs an approval it does not have.
+// decision's Outcome is RequireApproval.
 func (e *BlockedError) Is(target error) bool {
 	switch target {
 	case ErrBlocked:
 		return true
 	case ErrApprovalRequired:
-		return e.Decision.ApprovalRequired && !e.Decision.Approved
+		return e.Decision.Outcome == RequireApproval
 	}
 	return false
 }

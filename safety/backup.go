@@ -1,0 +1,138 @@
+package safety
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// BackupPolicy configures BackupRule. The zero value means the defaults.
+type BackupPolicy struct {
+	// MaxAge is how old the newest usable backup may be. Must be ≥ 0.
+	// Default: 24h.
+	MaxAge time.Duration `json:"max_age,omitempty" yaml:"max_age,omitempty"`
+	// AllowUnverified accepts complete backups that were not verified.
+	// Default: false (a backup must be complete and verified).
+	AllowUnverified bool `json:"allow_unverified,omitempty" yaml:"allow_unverified,omitempty"`
+	// Actions are the actions that need a backup. Default: stop,
+	// terminate, resize.
+	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
+	// Kinds are the resource kinds that need a backup. Default: instance,
+	// database, volume.
+	Kinds []provider.Kind `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+}
+
+// DefaultBackupMaxAge is BackupPolicy.MaxAge's default.
+const DefaultBackupMaxAge = 24 * time.Hour
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field.
+func (p BackupPolicy) Validate() error {
+	if p.MaxAge < 0 {
+		return invalidf("max_age", p.MaxAge, "must be ≥ 0 (0 means 24h)")
+	}
+	if _, err := newActionSet("actions", p.Actions, resourceActions); err != nil {
+		return err
+	}
+	for i, k := range p.Kinds {
+		if err := k.Validate(); err != nil {
+			return invalidf(fmt.Sprintf("kinds[%d]", i), string(k), "must be a provider kind")
+		}
+	}
+	return nil
+}
+
+// BackupRule blocks a disruptive action unless the resource has a recent
+// usable backup: complete, verified (unless AllowUnverified), taken within
+// MaxAge before the proposal's Now and not after it. It reports the age of
+// the backup it found and recommends taking (or verifying) one when none
+// qualifies. Errors from the catalog, including provider.ErrNotFound, make
+// the rule fail (the engine blocks). Safe for concurrent use if the
+// catalog is.
+type BackupRule struct {
+	catalog provider.BackupCatalog
+	maxAge  time.Duration
+	unver   bool
+	actions actionSet
+	kinds   []provider.Kind
+}
+
+var _ Rule = (*BackupRule)(nil)
+
+// NewBackupRule returns a BackupRule reading catalog. It fails with
+// provider.ErrInvalid when catalog is nil or p is invalid.
+func NewBackupRule(catalog provider.BackupCatalog, p BackupPolicy) (*BackupRule, error) {
+	if catalog == nil {
+		return nil, invalidf("catalog", nil, "must not be nil")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	acts, _ := newActionSet("actions", p.Actions, resourceActions) // validated above
+	r := &BackupRule{catalog: catalog, maxAge: p.MaxAge, unver: p.AllowUnverified, actions: acts, kinds: slices.Clone(p.Kinds)}
+	if r.maxAge == 0 {
+		r.maxAge = DefaultBackupMaxAge
+	}
+	if len(r.kinds) == 0 {
+		r.kinds = []provider.Kind{provider.KindInstance, provider.KindDatabase, provider.KindVolume}
+	}
+	return r, nil
+}
+
+// Name returns "backup".
+func (r *BackupRule) Name() string { return "backup" }
+
+// Check implements Rule.
+func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.actions.has(p.Action) || !slices.Contains(r.kinds, p.Resource.Kind) {
+		return pass, nil
+	}
+	since := p.Now.Add(-r.maxAge)
+	backups, err := r.catalog.Backups(ctx, p.Resource.ID, since)
+	if err != nil {
+		return Result{}, fmt.Errorf("backups of %q since %s: %w", p.Resource.ID, since.Format(time.RFC3339), err)
+	}
+	var best, unverified *provider.Backup
+	for i := range backups {
+		b := &backups[i]
+		if b.ResourceID != p.Resource.ID {
+			return Result{}, fmt.Errorf("catalog returned backup %q of %q for %q", b.ID, b.ResourceID, p.Resource.ID)
+		}
+		if b.Time.Before(since) || b.Time.After(p.Now) || !b.Complete {
+			continue
+		}
+		if !b.Verified && !r.unver {
+			if unverified == nil || b.Time.After(unverified.Time) {
+				unverified = b
+			}
+			continue
+		}
+		if best == nil || b.Time.After(best.Time) {
+			best = b
+		}
+	}
+	if best != nil {
+		age := best.Age(p.Now).Round(time.Minute)
+		return Result{Outcome: Pass, Risk: RiskLow, Reason: fmt.Sprintf("backup %s is %s old", best.ID, age),
+			Factors: []string{"backup age " + age.String()}}, nil
+	}
+	res := Result{
+		Outcome:         Block,
+		Risk:            RiskHigh,
+		Reason:          fmt.Sprintf("no complete verified backup within %s", r.maxAge),
+		Factors:         []string{"no backup within " + r.maxAge.String()},
+		Recommendations: []string{"take a snapshot first"},
+	}
+	if r.unver {
+		res.Reason = fmt.Sprintf("no complete backup within %s", r.maxAge)
+	}
+	if unverified != nil {
+		age := unverified.Age(p.Now).Round(time.Minute)
+		res.Reason += fmt.Sprintf(" (backup %s, %s old, is not verified)", unverified.ID, age)
+		res.Recommendations = []string{"verify backup " + unverified.ID + " or take a snapshot first"}
+	}
+	return res, nil
+}

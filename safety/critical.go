@@ -1,0 +1,179 @@
+package safety
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// CriticalPolicy configures CriticalRule. The zero value means the
+// defaults.
+type CriticalPolicy struct {
+	// Environments are the environments whose resources are critical,
+	// compared case-insensitively with Resource.Environment. Default:
+	// ["production"].
+	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
+	// Roles are the roles whose resources are critical, compared
+	// case-insensitively with Resource.Role; resources of kind database
+	// or load_balancer count as having that role. Default: ["database",
+	// "load_balancer", "monitoring"].
+	Roles []string `json:"roles,omitempty" yaml:"roles,omitempty"`
+	// ProtectionTags are tag keys that protect a resource when present
+	// with any value except "false" (Resource.Protected always protects).
+	// Default: ["protected", "do-not-stop"].
+	ProtectionTags []string `json:"protection_tags,omitempty" yaml:"protection_tags,omitempty"`
+	// Actions sets, per action, what happens to a critical resource:
+	// Block or RequireApproval (Pass lets it through). Listed actions
+	// override the defaults: terminate → block; stop, resize, scale_in →
+	// require_approval; start, scale_out → pass.
+	Actions map[Action]Outcome `json:"actions,omitempty" yaml:"actions,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field.
+func (p CriticalPolicy) Validate() error {
+	for a, o := range p.Actions {
+		if err := a.Validate(); err != nil {
+			return provider.Within("actions", err)
+		}
+		if err := o.Validate(); err != nil {
+			return invalidf("actions."+string(a), int(o), "must be pass, require_approval or block")
+		}
+	}
+	for i, lists := range [][]string{p.Environments, p.Roles, p.ProtectionTags} {
+		for _, s := range lists {
+			if strings.TrimSpace(s) == "" {
+				return invalidf([]string{"environments", "roles", "protection_tags"}[i], s, "entries must not be empty")
+			}
+		}
+	}
+	return nil
+}
+
+// CriticalRule guards critical workloads: resources in a critical
+// environment, with a critical role, of criticality high or critical, or
+// protected (Resource.Protected or a protection tag). For those it returns
+// the outcome configured for the action with RiskHigh for disruptive
+// actions (RiskLow otherwise) and the facts that made the resource
+// critical as factors. Other resources pass. It does no I/O and is safe
+// for concurrent use.
+type CriticalRule struct {
+	envs, roles, tags []string
+	actions           [8]Outcome
+}
+
+var _ Rule = (*CriticalRule)(nil)
+
+// NewCriticalRule returns a CriticalRule for p, or an error matching
+// provider.ErrInvalid when p is invalid.
+func NewCriticalRule(p CriticalPolicy) (*CriticalRule, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	r := &CriticalRule{
+		envs:  lowerOr(p.Environments, "production"),
+		roles: lowerOr(p.Roles, "database", "load_balancer", "monitoring"),
+		tags:  lowerOr(p.ProtectionTags, "protected", "do-not-stop"),
+	}
+	r.actions[actionIndex(ActionTerminate)] = Block
+	for _, a := range []Action{ActionStop, ActionResize, ActionScaleIn} {
+		r.actions[actionIndex(a)] = RequireApproval
+	}
+	for a, o := range p.Actions {
+		r.actions[actionIndex(a)] = o
+	}
+	return r, nil
+}
+
+func actionIndex(a Action) int {
+	for i, x := range Actions() {
+		if x == a {
+			return i
+		}
+	}
+	return 7
+}
+
+func lowerOr(s []string, def ...string) []string {
+	if len(s) == 0 {
+		return def
+	}
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strings.ToLower(strings.TrimSpace(v))
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Name returns "critical".
+func (r *CriticalRule) Name() string { return "critical" }
+
+// Factors returns the facts that make res critical, or nil.
+func (r *CriticalRule) Factors(res provider.Resource) []string {
+	var f []string
+	if containsFold(r.envs, res.Environment) {
+		f = append(f, "environment="+res.Environment)
+	}
+	switch {
+	case containsFold(r.roles, res.Role):
+		f = append(f, "role="+res.Role)
+	case (res.Kind == provider.KindDatabase || res.Kind == provider.KindLoadBalancer) && containsFold(r.roles, string(res.Kind)):
+		f = append(f, "kind="+string(res.Kind))
+	}
+	if res.Criticality == provider.CriticalityHigh || res.Criticality == provider.CriticalityCritical {
+		f = append(f, "criticality="+string(res.Criticality))
+	}
+	if res.Protected {
+		f = append(f, "protected")
+	}
+	n := len(f)
+	for k, v := range res.Tags {
+		if containsFold(r.tags, k) && !strings.EqualFold(v, "false") {
+			f = append(f, "tag "+k+"="+v)
+		}
+	}
+	slices.Sort(f[n:])
+	return f
+}
+
+// Check implements Rule.
+func (r *CriticalRule) Check(_ context.Context, p Proposal) (Result, error) {
+	f := r.Factors(p.Resource)
+	if len(f) == 0 {
+		return pass, nil
+	}
+	res := Result{Outcome: r.actions[actionIndex(p.Action)], Risk: RiskLow, Factors: f}
+	if p.Action.Disruptive() {
+		res.Risk = RiskHigh
+	}
+	what := "critical workload (" + strings.Join(f, ", ") + ")"
+	switch res.Outcome {
+	case Block:
+		res.Reason = what + ": " + string(p.Action) + " is not allowed"
+		res.Recommendations = []string{"exclude critical workloads from automated " + string(p.Action)}
+	case RequireApproval:
+		res.Reason = what + ": " + string(p.Action) + " needs approval"
+		owner := p.Resource.Owner
+		if owner == "" {
+			owner = "the resource's owner"
+		}
+		res.Recommendations = []string{"ask " + owner + " to approve"}
+	default:
+		res.Reason = what
+	}
+	return res, nil
+}

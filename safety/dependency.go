@@ -1,0 +1,220 @@
+package safety
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Dependent is a resource that depends on another one.
+type Dependent struct {
+	// ID is the dependent resource's ID.
+	ID string `json:"id" yaml:"id"`
+	// Relation says how it depends ("load balancer target", "database
+	// client").
+	Relation string `json:"relation,omitempty" yaml:"relation,omitempty"`
+	// Live reports whether the dependency is in use now (traffic through
+	// a load balancer, open database connections).
+	Live bool `json:"live" yaml:"live"`
+	// Detail quantifies the use ("120 req/min", "14 connections").
+	Detail string `json:"detail,omitempty" yaml:"detail,omitempty"`
+}
+
+// DependencyGraph tells who depends on a resource. A host or a provider
+// supplies it.
+//
+// Dependents returns the direct dependents of resourceID (those that would
+// break if it went away), with their liveness at the time of the call; a
+// resource nobody depends on has none (not an error). Implementations must
+// be safe for concurrent use, honour ctx, and return slices the caller
+// may keep.
+type DependencyGraph interface {
+	Dependents(ctx context.Context, resourceID string) ([]Dependent, error)
+}
+
+// DependencyGraphFunc adapts a function to a DependencyGraph.
+type DependencyGraphFunc func(ctx context.Context, resourceID string) ([]Dependent, error)
+
+// Dependents calls f(ctx, resourceID).
+func (f DependencyGraphFunc) Dependents(ctx context.Context, resourceID string) ([]Dependent, error) {
+	return f(ctx, resourceID)
+}
+
+// StaticGraph is a DependencyGraph from a fixed map of resource ID to
+// direct dependents. It is immutable and safe for concurrent use.
+type StaticGraph struct {
+	deps map[string][]Dependent
+}
+
+var (
+	_ DependencyGraph = (*StaticGraph)(nil)
+	_ DependencyGraph = DependencyGraphFunc(nil)
+)
+
+// NewStaticGraph returns a StaticGraph over deps (copied). It fails with
+// provider.ErrInvalid for an unusable ID and with ErrCycle, naming the
+// cycle, when a resource depends on itself through the graph.
+func NewStaticGraph(deps map[string][]Dependent) (*StaticGraph, error) {
+	g := &StaticGraph{deps: make(map[string][]Dependent, len(deps))}
+	for _, id := range slices.Sorted(maps.Keys(deps)) {
+		if err := provider.ValidateID(id); err != nil {
+			return nil, provider.Within("graph", err)
+		}
+		for i, d := range deps[id] {
+			if err := provider.ValidateID(d.ID); err != nil {
+				return nil, provider.Within(fmt.Sprintf("graph[%s][%d]", id, i), err)
+			}
+		}
+		g.deps[id] = slices.Clone(deps[id])
+	}
+	for _, id := range slices.Sorted(maps.Keys(g.deps)) {
+		if _, err := walkDependents(context.Background(), g, id, len(g.deps)+1); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// Dependents returns a copy of the direct dependents of resourceID.
+func (g *StaticGraph) Dependents(ctx context.Context, resourceID string) ([]Dependent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(g.deps[resourceID]), nil
+}
+
+// DependencyPolicy configures DependencyRule. The zero value means the
+// defaults.
+type DependencyPolicy struct {
+	// Actions are the actions that must not break live dependents.
+	// Default: stop, terminate, resize.
+	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
+	// MaxDepth is how many levels of dependents are followed (1 means
+	// direct dependents only). Must be ≥ 0. Default: 8.
+	MaxDepth int `json:"max_depth,omitempty" yaml:"max_depth,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field.
+func (p DependencyPolicy) Validate() error {
+	if p.MaxDepth < 0 {
+		return invalidf("max_depth", p.MaxDepth, "must be ≥ 0 (0 means 8)")
+	}
+	_, err := newActionSet("actions", p.Actions, resourceActions)
+	return err
+}
+
+// DependencyRule blocks an action while live dependents exist, directly or
+// through other dependents (an instance behind a load balancer with
+// traffic, a database with connections), and reports which. A cycle in the
+// graph, a graph deeper than MaxDepth, or a graph error makes the rule
+// fail (the engine blocks). Safe for concurrent use if the graph is.
+type DependencyRule struct {
+	graph    DependencyGraph
+	actions  actionSet
+	maxDepth int
+}
+
+var _ Rule = (*DependencyRule)(nil)
+
+// NewDependencyRule returns a DependencyRule over graph. It fails with
+// provider.ErrInvalid when graph is nil or p is invalid.
+func NewDependencyRule(graph DependencyGraph, p DependencyPolicy) (*DependencyRule, error) {
+	if graph == nil {
+		return nil, invalidf("graph", nil, "must not be nil")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	acts, _ := newActionSet("actions", p.Actions, resourceActions)
+	r := &DependencyRule{graph: graph, actions: acts, maxDepth: p.MaxDepth}
+	if r.maxDepth == 0 {
+		r.maxDepth = 8
+	}
+	return r, nil
+}
+
+// Name returns "dependencies".
+func (r *DependencyRule) Name() string { return "dependencies" }
+
+// Check implements Rule.
+func (r *DependencyRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.actions.has(p.Action) {
+		return pass, nil
+	}
+	live, err := walkDependents(ctx, r.graph, p.Resource.ID, r.maxDepth)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(live) == 0 {
+		return pass, nil
+	}
+	res := Result{Outcome: Block, Risk: RiskHigh}
+	names := make([]string, len(live))
+	for i, d := range live {
+		s := d.ID
+		var extra []string
+		if d.Relation != "" {
+			extra = append(extra, d.Relation)
+		}
+		if d.Detail != "" {
+			extra = append(extra, d.Detail)
+		}
+		if len(extra) > 0 {
+			s += " (" + strings.Join(extra, ", ") + ")"
+		}
+		names[i] = s
+		res.Factors = append(res.Factors, "live dependent "+s)
+		res.Recommendations = append(res.Recommendations, "drain or detach "+d.ID+" first")
+	}
+	res.Reason = "live dependents: " + strings.Join(names, ", ")
+	return res, nil
+}
+
+// walkDependents returns the live dependents of root up to maxDepth
+// levels, in depth-first order, failing on a cycle or a deeper graph.
+func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDepth int) ([]Dependent, error) {
+	var live []Dependent
+	seen := map[string]bool{}
+	done := map[string]bool{}
+	var walk func(id string, path []string) error
+	walk = func(id string, path []string) error {
+		deps, err := g.Dependents(ctx, id)
+		if err != nil {
+			return fmt.Errorf("dependents of %q: %w", id, err)
+		}
+		if len(deps) > 0 && len(path) >= maxDepth {
+			return fmt.Errorf("dependents of %q: %w", root,
+				invalidf("max_depth", maxDepth, "the graph is deeper (via "+strings.Join(append(path, id, deps[0].ID), " → ")+")"))
+		}
+		path = append(path, id)
+		for _, d := range deps {
+			if i := slices.Index(path, d.ID); i >= 0 {
+				cyc := append(slices.Clone(path[i:]), d.ID)
+				return fmt.Errorf("%w: %s", ErrCycle, strings.Join(cyc, " → "))
+			}
+			if !seen[d.ID] {
+				seen[d.ID] = true
+				if d.Live {
+					live = append(live, d)
+				}
+			}
+			if done[d.ID] {
+				continue
+			}
+			if err := walk(d.ID, path); err != nil {
+				return err
+			}
+		}
+		done[id] = true
+		return nil
+	}
+	if err := walk(root, nil); err != nil {
+		return nil, err
+	}
+	return live, nil
+}

@@ -1,0 +1,423 @@
+package safety_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+func TestEngineCombines(t *testing.T) {
+	t.Parallel()
+	ok := fixed("ok", safety.Result{})
+	low := fixed("low", safety.Result{Risk: safety.RiskLow, Reason: "fine", Recommendations: []string{"r1"}})
+	med := fixed("med", safety.Result{Risk: safety.RiskMedium, Factors: []string{"f1", "f2"}, Recommendations: []string{"r1", "r2"}})
+	appr := fixed("appr", safety.Result{Outcome: safety.RequireApproval, Risk: safety.RiskMedium, Reason: "owner must agree"})
+	high := fixed("high", safety.Result{Risk: safety.RiskHigh, Reason: "risky"})
+	block := fixed("block", safety.Result{Outcome: safety.Block, Risk: safety.RiskMedium, Reason: "no"})
+	tests := []struct {
+		name         string
+		give         []safety.Rule
+		policy       safety.Policy
+		wantOutcome  safety.Outcome
+		wantRisk     safety.Risk
+		wantApproval bool
+		wantBlocking []string
+		wantRecs     []string
+		wantFactors  []string
+	}{
+		{name: "no rules", wantOutcome: safety.Pass, wantRisk: safety.RiskLow},
+		{name: "all pass", give: []safety.Rule{ok, low}, wantOutcome: safety.Pass, wantRisk: safety.RiskLow,
+			wantRecs: []string{"r1"}, wantFactors: []string{"low: fine (low)"}},
+		{name: "medium risk", give: []safety.Rule{low, med}, wantOutcome: safety.Pass, wantRisk: safety.RiskMedium,
+			wantRecs: []string{"r1", "r2"}, wantFactors: []string{"med: f1 (medium)", "med: f2 (medium)", "low: fine (low)"}},
+		{name: "rule asks approval", give: []safety.Rule{ok, appr}, wantOutcome: safety.RequireApproval, wantRisk: safety.RiskMedium, wantApproval: true,
+			wantFactors: []string{"appr: owner must agree (medium)"}},
+		{name: "high risk needs approval", give: []safety.Rule{ok, high}, wantOutcome: safety.RequireApproval, wantRisk: safety.RiskHigh, wantApproval: true,
+			wantFactors: []string{"high: risky (high)"}},
+		{name: "approval level medium", give: []safety.Rule{med}, policy: safety.Policy{ApprovalRisk: safety.RiskMedium},
+			wantOutcome: safety.RequireApproval, wantRisk: safety.RiskMedium, wantApproval: true,
+			wantRecs: []string{"r1", "r2"}, wantFactors: []string{"med: f1 (medium)", "med: f2 (medium)"}},
+		{name: "block wins over approval", give: []safety.Rule{appr, block, ok}, wantOutcome: safety.Block, wantRisk: safety.RiskMedium, wantApproval: true,
+			wantBlocking: []string{"block"}, wantFactors: []string{"appr: owner must agree (medium)", "block: no (medium)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng, err := safety.New(tt.give, safety.WithPolicy(tt.policy))
+			require.NoError(t, err)
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			assert.Equal(t, tt.wantOutcome, d.Outcome)
+			assert.Equal(t, tt.wantOutcome == safety.Pass, d.Allowed)
+			assert.Equal(t, tt.wantRisk, d.Risk)
+			assert.Equal(t, tt.wantApproval, d.ApprovalRequired)
+			assert.Equal(t, tt.wantRecs, d.Recommendations)
+			assert.Len(t, d.Results, len(tt.give))
+			var factors []string
+			for _, f := range d.Factors {
+				factors = append(factors, f.String())
+			}
+			assert.Equal(t, tt.wantFactors, factors)
+			if tt.wantBlocking == nil {
+				assert.Empty(t, d.Blocking)
+			} else {
+				assert.Equal(t, tt.wantBlocking, d.BlockingRules())
+			}
+			if d.Allowed {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, safety.ErrBlocked)
+			var be *safety.BlockedError
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, d.Outcome, be.Decision.Outcome)
+			assert.Equal(t, tt.wantOutcome == safety.RequireApproval, errors.Is(err, safety.ErrApprovalRequired))
+		})
+	}
+}
+
+func TestEngineFailsClosed(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("catalog down")
+	tests := []struct {
+		name      string
+		rule      safety.RuleFunc
+		wantCause error
+		wantPanic bool
+	}{
+		{name: "error", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{}, boom
+		}, wantCause: boom},
+		{name: "error with a pass result", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{Outcome: safety.Pass}, boom
+		}, wantCause: boom},
+		{name: "panic", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
+			panic("nil map")
+		}, wantPanic: true},
+		{name: "invalid outcome", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{Outcome: safety.Outcome(9)}, nil
+		}, wantCause: provider.ErrInvalid},
+		{name: "invalid risk", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{Risk: safety.Risk(-1)}, nil
+		}, wantCause: provider.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), safety.Named("bad", tt.rule)})
+			require.NoError(t, err)
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			require.ErrorIs(t, err, safety.ErrBlocked)
+			require.ErrorIs(t, err, safety.ErrRuleFailed)
+			assert.False(t, d.Allowed)
+			assert.Equal(t, safety.Block, d.Outcome)
+			assert.Equal(t, safety.RiskHigh, d.Risk)
+			require.Equal(t, []string{"bad"}, d.BlockingRules())
+			var re *safety.RuleError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, "bad", re.Rule)
+			if tt.wantPanic {
+				assert.Equal(t, "nil map", re.Panic)
+				assert.Contains(t, d.Blocking[0].Reason, "panicked")
+			} else {
+				require.ErrorIs(t, err, tt.wantCause)
+			}
+		})
+	}
+}
+
+func TestEngineTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var started atomic.Int32
+		// hung ignores its context entirely; polite honours it.
+		hung := safety.Named("hung", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			started.Add(1)
+			<-release
+			return safety.Result{}, nil
+		}))
+		polite := safety.Named("polite", safety.RuleFunc(func(ctx context.Context, _ safety.Proposal) (safety.Result, error) {
+			<-ctx.Done()
+			return safety.Result{}, ctx.Err()
+		}))
+		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), hung, polite},
+			safety.WithPolicy(safety.Policy{Timeout: 3 * time.Second}))
+		require.NoError(t, err)
+		start := time.Now()
+		d, err := eng.Check(t.Context(), stop("i-1"))
+		assert.Equal(t, 3*time.Second, time.Since(start), "the check returns at its timeout, not when the hung rule does")
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, []string{"hung", "polite"}, d.BlockingRules())
+		assert.Contains(t, d.Blocking[0].Reason, "timed out after 3s")
+		assert.Equal(t, safety.Pass, d.Results[0].Outcome)
+		assert.Equal(t, int32(1), started.Load())
+		close(release) // let the abandoned goroutine end inside the bubble
+	})
+}
+
+func TestEngineCancelled(t *testing.T) {
+	t.Parallel()
+	t.Run("before the check", func(t *testing.T) {
+		t.Parallel()
+		var ran atomic.Int32
+		r := safety.Named("counted", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			ran.Add(1)
+			return safety.Result{}, nil
+		}))
+		eng, err := safety.New([]safety.Rule{r})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		d, err := eng.Check(ctx, stop("i-1"))
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.False(t, d.Allowed)
+		assert.Equal(t, int32(0), ran.Load(), "no rule runs on a cancelled context")
+	})
+	t.Run("during the check", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		started := make(chan struct{})
+		waiting := safety.Named("waiting", safety.RuleFunc(func(ctx context.Context, _ safety.Proposal) (safety.Result, error) {
+			close(started)
+			<-ctx.Done()
+			return safety.Result{}, nil // claiming success after cancellation still fails
+		}))
+		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), waiting})
+		require.NoError(t, err)
+		go func() {
+			<-started
+			cancel()
+		}()
+		d, err := eng.Check(ctx, stop("i-1"))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, []string{"waiting"}, d.BlockingRules())
+		assert.Contains(t, d.Blocking[0].Reason, "cancelled")
+	})
+}
+
+func TestEngineBoundsConcurrency(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const rules, limit = 7, 3
+		release := make(chan struct{})
+		var active, peak, done atomic.Int32
+		var rs []safety.Rule
+		for i := range rules {
+			rs = append(rs, safety.Named(string(rune('a'+i)), safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+				n := active.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				<-release
+				active.Add(-1)
+				done.Add(1)
+				return safety.Result{}, nil
+			})))
+		}
+		eng, err := safety.New(rs, safety.WithPolicy(safety.Policy{Concurrency: limit}))
+		require.NoError(t, err)
+		result := make(chan error, 1)
+		go func() {
+			_, err := eng.Check(t.Context(), stop("i-1"))
+			result <- err
+		}()
+		synctest.Wait()
+		assert.Equal(t, int32(limit), active.Load(), "exactly the limit runs while all are blocked")
+		close(release)
+		require.NoError(t, <-result)
+		assert.Equal(t, int32(rules), done.Load())
+		assert.Equal(t, int32(limit), peak.Load())
+	})
+}
+
+func TestEngineRejectsInvalidProposals(t *testing.T) {
+	t.Parallel()
+	base := stop("i-1")
+	tests := []struct {
+		name      string
+		give      func(p *safety.Proposal)
+		wantField string
+	}{
+		{"unknown action", func(p *safety.Proposal) { p.Action = "reboot" }, "action"},
+		{"empty id", func(p *safety.Proposal) { p.Resource.ID = "" }, "resource.id"},
+		{"id with space", func(p *safety.Proposal) { p.Resource.ID = "i 1" }, "resource.id"},
+		{"unknown kind", func(p *safety.Proposal) { p.Resource.Kind = "bucket" }, "resource.kind"},
+		{"unknown criticality", func(p *safety.Proposal) { p.Resource.Criticality = "extreme" }, "resource.criticality"},
+		{"no requester", func(p *safety.Proposal) { p.Requester = "" }, "requester"},
+		{"no now", func(p *safety.Proposal) { p.Now = time.Time{} }, "now"},
+		{"negative fleet", func(p *safety.Proposal) { p.FleetSize = -1 }, "fleet_size"},
+		{"scale without capacity", func(p *safety.Proposal) {
+			p.Action = safety.ActionScaleIn
+			p.Target = provider.CapacitySpec{Min: 2, Max: 1, Desired: 1}
+		}, "target.min"},
+		{"scale_in that raises", func(p *safety.Proposal) {
+			*p = scale("g-1", 4, 3)
+			p.Target.Desired = 5
+		}, "target.desired"},
+		{"scale_out that lowers", func(p *safety.Proposal) {
+			*p = scale("g-1", 4, 5)
+			p.Target.Desired = 3
+		}, "target.desired"},
+		{"resize without size", func(p *safety.Proposal) { p.Action = safety.ActionResize }, "target_size.size"},
+		{"resize with NaN vcpu", func(p *safety.Proposal) {
+			p.Action = safety.ActionResize
+			p.TargetSize = provider.Size{InstanceType: "m5.large", VCPU: math.NaN()}
+		}, "target_size.vcpu"},
+	}
+	var ran atomic.Int32
+	counted := safety.Named("counted", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		ran.Add(1)
+		return safety.Result{}, nil
+	}))
+	eng, err := safety.New([]safety.Rule{counted})
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := base
+			tt.give(&p)
+			d, err := eng.Check(t.Context(), p)
+			require.ErrorIs(t, err, safety.ErrBlocked)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field)
+			assert.Equal(t, []string{"proposal"}, d.BlockingRules())
+		})
+	}
+	t.Cleanup(func() { assert.Equal(t, int32(0), ran.Load(), "no rule sees an invalid proposal") })
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	ok := fixed("same", safety.Result{})
+	tests := []struct {
+		name  string
+		rules []safety.Rule
+		opts  []safety.Option
+		field string
+	}{
+		{"nil rule", []safety.Rule{nil}, nil, "rules[0]"},
+		{"duplicate names", []safety.Rule{ok, ok}, nil, "rules[1].name"},
+		{"negative timeout", nil, []safety.Option{safety.WithPolicy(safety.Policy{Timeout: -time.Second})}, "timeout"},
+		{"negative concurrency", nil, []safety.Option{safety.WithPolicy(safety.Policy{Concurrency: -1})}, "concurrency"},
+		{"unknown risk", nil, []safety.Option{safety.WithPolicy(safety.Policy{ApprovalRisk: 7})}, "approval_risk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := safety.New(tt.rules, tt.opts...)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+}
+
+func TestEngineUnnamedRules(t *testing.T) {
+	t.Parallel()
+	anon := safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		return safety.Result{Outcome: safety.Block}, nil
+	})
+	eng, err := safety.New([]safety.Rule{fixed("named", safety.Result{}), anon})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"named", "rule[1]"}, eng.Rules())
+	d, err := eng.Check(t.Context(), stop("i-1"))
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	require.Len(t, d.Blocking, 1)
+	assert.Equal(t, "rule[1]", d.Blocking[0].Rule)
+	assert.Equal(t, "no reason given", d.Blocking[0].Reason)
+}
+
+func TestEngineAuditsDecisions(t *testing.T) {
+	t.Parallel()
+	log := &safety.AuditLog{}
+	eng, err := safety.New([]safety.Rule{fixed("block", safety.Result{Outcome: safety.Block, Risk: safety.RiskMedium, Reason: "no"})},
+		safety.WithAuditor(log))
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.ID = "plan-7"
+	_, err = eng.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	_, err = eng.Preview(t.Context(), []safety.Proposal{p})
+	require.NoError(t, err)
+	evs := log.Events()
+	require.Len(t, evs, 1, "Check records one event; Preview none")
+	assert.Equal(t, safety.AuditEvent{
+		Time: t0, Kind: safety.AuditDecision, Actor: "reaper", ResourceID: "i-1", Action: safety.ActionStop,
+		ProposalID: "plan-7", Outcome: safety.Block, Risk: safety.RiskMedium, Rules: []string{"block"},
+		Reason: "blocked: block: no",
+	}, evs[0])
+
+	t.Run("audit failure blocks", func(t *testing.T) {
+		t.Parallel()
+		down := errors.New("audit log down")
+		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{})},
+			safety.WithAuditor(safety.AuditorFunc(func(context.Context, safety.AuditEvent) error { return down })))
+		require.NoError(t, err)
+		d, err := eng.Check(t.Context(), stop("i-1"))
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, safety.ErrAudit)
+		require.ErrorIs(t, err, down)
+		assert.Equal(t, []string{"audit"}, d.BlockingRules())
+	})
+}
+
+func TestPreview(t *testing.T) {
+	t.Parallel()
+	blockOdd := safety.Named("odd", safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+		if p.Target.Desired%2 == 1 {
+			return safety.Result{Outcome: safety.Block, Reason: "odd"}, nil
+		}
+		return safety.Result{}, nil
+	}))
+	askBig := safety.Named("big", safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+		if p.Target.Desired >= 8 {
+			return safety.Result{Outcome: safety.RequireApproval, Reason: "big"}, nil
+		}
+		return safety.Result{}, nil
+	}))
+	eng, err := safety.New([]safety.Rule{blockOdd, askBig})
+	require.NoError(t, err)
+	var ps []safety.Proposal
+	for to := 1; to <= 10; to++ {
+		ps = append(ps, scale("g", 5, to))
+	}
+	ps = append(ps, safety.Proposal{Action: "bogus"})
+	rep, err := eng.Preview(t.Context(), ps)
+	require.NoError(t, err)
+	require.Len(t, rep.Decisions, len(ps))
+	// 1..10: odd 1,3,5,7,9 blocked; 8 and 10 need approval; 2,4,6 allowed.
+	assert.Equal(t, 3, rep.Allowed)
+	assert.Equal(t, 2, rep.NeedApproval)
+	assert.Equal(t, 6, rep.Blocked)
+	assert.Equal(t, map[string]int{"odd": 5, "proposal": 1}, rep.BlockedBy)
+	for i, d := range rep.Decisions[:10] {
+		assert.Equal(t, ps[i].Target.Desired%2 == 0 && ps[i].Target.Desired < 8, d.Allowed, "proposal %d", i)
+	}
+
+	t.Run("cancelled", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		rep, err := eng.Preview(ctx, ps[:3])
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 3, rep.Blocked)
+		assert.Zero(t, rep.Allowed)
+	})
+}

@@ -1,0 +1,226 @@
+package safety
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// ActionHistory tells how many instances of a fleet were acted on
+// (stopped, terminated, resized, scaled in) recently. The host records each
+// executed action in it (MemoryHistory.Record), or supplies a shared one.
+//
+// ActedOn returns the number of instances of fleet acted on at or after
+// since. Implementations must be safe for concurrent use and honour ctx.
+type ActionHistory interface {
+	ActedOn(ctx context.Context, fleet string, since time.Time) (int, error)
+}
+
+// ActionHistoryFunc adapts a function to an ActionHistory.
+type ActionHistoryFunc func(ctx context.Context, fleet string, since time.Time) (int, error)
+
+// ActedOn calls f(ctx, fleet, since).
+func (f ActionHistoryFunc) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
+	return f(ctx, fleet, since)
+}
+
+// MemoryHistory is an in-memory ActionHistory. It keeps records for Keep
+// (default 24h) after the newest one. Its zero value is ready to use; it is
+// safe for concurrent use.
+type MemoryHistory struct {
+	// Keep is how long records are kept; 0 means 24h.
+	Keep time.Duration
+
+	mu      sync.Mutex
+	records map[string][]historyRecord
+}
+
+type historyRecord struct {
+	at    time.Time
+	units int
+}
+
+var (
+	_ ActionHistory = (*MemoryHistory)(nil)
+	_ ActionHistory = ActionHistoryFunc(nil)
+)
+
+// Record notes that units instances of fleet were acted on at at. It
+// returns provider.ErrInvalid for units < 1 or a zero time.
+func (h *MemoryHistory) Record(fleet string, at time.Time, units int) error {
+	if units < 1 {
+		return invalidf("units", units, "must be ≥ 1")
+	}
+	if at.IsZero() {
+		return invalidf("at", at, "must be set")
+	}
+	keep := h.Keep
+	if keep <= 0 {
+		keep = 24 * time.Hour
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.records == nil {
+		h.records = map[string][]historyRecord{}
+	}
+	rs := append(h.records[fleet], historyRecord{at, units})
+	slices.SortStableFunc(rs, func(a, b historyRecord) int { return a.at.Compare(b.at) })
+	cut := rs[len(rs)-1].at.Add(-keep)
+	i := 0
+	for i < len(rs) && rs[i].at.Before(cut) {
+		i++
+	}
+	h.records[fleet] = rs[i:]
+	return nil
+}
+
+// ActedOn implements ActionHistory.
+func (h *MemoryHistory) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, r := range h.records[fleet] {
+		if !r.at.Before(since) {
+			n += r.units
+		}
+	}
+	return n, nil
+}
+
+// LimitsPolicy configures LimitsRule. The zero value means the defaults.
+type LimitsPolicy struct {
+	// MinCapacity is the lowest desired capacity a scale action may set.
+	// Must be ≥ 0. Default: 1 (see AllowZero).
+	MinCapacity int `json:"min_capacity,omitempty" yaml:"min_capacity,omitempty"`
+	// AllowZero lets MinCapacity be 0 (scale to zero). Default: false.
+	AllowZero bool `json:"allow_zero,omitempty" yaml:"allow_zero,omitempty"`
+	// MaxCapacity is the highest desired capacity a scale action may set.
+	// Must be ≥ MinCapacity. Default: 10.
+	MaxCapacity int `json:"max_capacity,omitempty" yaml:"max_capacity,omitempty"`
+	// MaxFleetShare is the largest share of a fleet that disruptive
+	// actions may touch per Window, in (0, 1]. Default: 0.5.
+	MaxFleetShare float64 `json:"max_fleet_share,omitempty" yaml:"max_fleet_share,omitempty"`
+	// Window is the period MaxFleetShare counts over. Must be ≥ 0.
+	// Default: 1h.
+	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field (negative limits, min above max, a share outside (0, 1]).
+func (p LimitsPolicy) Validate() error {
+	_, err := p.withDefaults()
+	return err
+}
+
+func (p LimitsPolicy) withDefaults() (LimitsPolicy, error) {
+	switch {
+	case p.MinCapacity < 0:
+		return p, invalidf("min_capacity", p.MinCapacity, "must be ≥ 0")
+	case p.MaxCapacity < 0:
+		return p, invalidf("max_capacity", p.MaxCapacity, "must be ≥ 0 (0 means 10)")
+	case math.IsNaN(p.MaxFleetShare) || p.MaxFleetShare < 0 || p.MaxFleetShare > 1:
+		return p, invalidf("max_fleet_share", p.MaxFleetShare, "must lie in (0, 1] (0 means 0.5)")
+	case p.Window < 0:
+		return p, invalidf("window", p.Window, "must be ≥ 0 (0 means 1h)")
+	}
+	if p.MinCapacity == 0 && !p.AllowZero {
+		p.MinCapacity = 1
+	}
+	if p.MaxCapacity == 0 {
+		p.MaxCapacity = 10
+	}
+	if p.MaxFleetShare == 0 {
+		p.MaxFleetShare = 0.5
+	}
+	if p.Window == 0 {
+		p.Window = time.Hour
+	}
+	if p.MinCapacity > p.MaxCapacity {
+		return p, invalidf("min_capacity", p.MinCapacity, fmt.Sprintf("must be ≤ max_capacity %d", p.MaxCapacity))
+	}
+	return p, nil
+}
+
+// LimitsRule enforces bounds: a scale action's desired capacity must lie
+// in [MinCapacity, MaxCapacity], and disruptive actions may touch at most
+// MaxFleetShare of a fleet per Window. A proposal's fleet is
+// Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
+// is its own fleet of Current.Desired instances; a single resource
+// without a Fleet is not share-limited. A named fleet of unknown size is
+// blocked. History errors make the rule fail (the engine blocks). With a
+// nil history the fleet share is not checked. Safe for concurrent use if
+// the history is.
+type LimitsRule struct {
+	p       LimitsPolicy
+	history ActionHistory
+}
+
+var _ Rule = (*LimitsRule)(nil)
+
+// NewLimitsRule returns a LimitsRule for p reading history (nil disables
+// the fleet-share limit). It fails with provider.ErrInvalid when p is
+// invalid.
+func NewLimitsRule(history ActionHistory, p LimitsPolicy) (*LimitsRule, error) {
+	p, err := p.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &LimitsRule{p: p, history: history}, nil
+}
+
+// Name returns "limits".
+func (r *LimitsRule) Name() string { return "limits" }
+
+// Check implements Rule.
+func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if p.Action.IsScale() {
+		switch d := p.Target.Desired; {
+		case d < r.p.MinCapacity:
+			return Result{Outcome: Block, Risk: RiskHigh,
+				Reason:          fmt.Sprintf("desired %d is below the minimum capacity %d", d, r.p.MinCapacity),
+				Recommendations: []string{fmt.Sprintf("keep at least %d", r.p.MinCapacity)}}, nil
+		case d > r.p.MaxCapacity:
+			return Result{Outcome: Block, Risk: RiskMedium,
+				Reason:          fmt.Sprintf("desired %d is above the maximum capacity %d", d, r.p.MaxCapacity),
+				Recommendations: []string{fmt.Sprintf("scale to %d at most", r.p.MaxCapacity)}}, nil
+		}
+	}
+	if r.history == nil || !p.Action.Disruptive() {
+		return pass, nil
+	}
+	fleet, size := p.Fleet, p.FleetSize
+	if fleet == "" {
+		if !p.Action.IsScale() {
+			return pass, nil
+		}
+		fleet = p.Resource.ID
+		if size == 0 {
+			size = p.Current.Desired
+		}
+	}
+	if size == 0 {
+		return Result{Outcome: Block, Risk: RiskMedium,
+			Reason:          fmt.Sprintf("fleet %q has unknown size: cannot bound the share acted on", fleet),
+			Recommendations: []string{"set Proposal.FleetSize"}}, nil
+	}
+	done, err := r.history.ActedOn(ctx, fleet, p.Now.Add(-r.p.Window))
+	if err != nil {
+		return Result{}, fmt.Errorf("history of fleet %q: %w", fleet, err)
+	}
+	units := p.Units()
+	share := float64(done+units) / float64(size)
+	if share > r.p.MaxFleetShare+1e-9 {
+		return Result{Outcome: Block, Risk: RiskMedium,
+			Reason: fmt.Sprintf("fleet %q: %d of %d acted on in the last %s, %d more would make %.0f%% (limit %.0f%%)",
+				fleet, done, size, r.p.Window, units, 100*share, 100*r.p.MaxFleetShare),
+			Factors:         []string{fmt.Sprintf("fleet share %.0f%%", 100*share)},
+			Recommendations: []string{"spread the change over more than " + r.p.Window.String()}}, nil
+	}
+	return pass, nil
+}

@@ -1,0 +1,102 @@
+package safety
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Restorer confirms that the state before a proposal is recorded and can
+// be restored (a launch template or image exists, the previous capacity
+// is stored, a snapshot can be restored).
+//
+// CanRestore returns nil when p can be rolled back, and an error saying
+// why not otherwise. It must be safe for concurrent use, honour ctx and
+// change nothing.
+type Restorer interface {
+	CanRestore(ctx context.Context, p Proposal) error
+}
+
+// RestorerFunc adapts a function to a Restorer.
+type RestorerFunc func(ctx context.Context, p Proposal) error
+
+// CanRestore calls f(ctx, p).
+func (f RestorerFunc) CanRestore(ctx context.Context, p Proposal) error { return f(ctx, p) }
+
+// RollbackPolicy configures RollbackRule. The zero value means the
+// defaults.
+type RollbackPolicy struct {
+	// Irreversible is what happens to actions that cannot be undone
+	// (terminate): Block or RequireApproval. Default: RequireApproval.
+	Irreversible Outcome `json:"irreversible,omitempty" yaml:"irreversible,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming a wrong
+// field.
+func (p RollbackPolicy) Validate() error {
+	if p.Irreversible != Pass && p.Irreversible != Block && p.Irreversible != RequireApproval {
+		return invalidf("irreversible", int(p.Irreversible), "must be block or require_approval")
+	}
+	return nil
+}
+
+// RollbackRule checks that a change can be undone: the previous state is
+// in the proposal (Current capacity for scale actions, CurrentSize for a
+// resize) and, when a Restorer is given, it confirms the state can be
+// restored. Terminate cannot be undone and gets the Irreversible outcome
+// with RiskHigh. Start and stop undo each other. Safe for concurrent use
+// if the restorer is.
+type RollbackRule struct {
+	restorer     Restorer
+	irreversible Outcome
+}
+
+var (
+	_ Rule     = (*RollbackRule)(nil)
+	_ Restorer = RestorerFunc(nil)
+)
+
+// NewRollbackRule returns a RollbackRule (restorer may be nil). It fails
+// with provider.ErrInvalid when p is invalid.
+func NewRollbackRule(restorer Restorer, p RollbackPolicy) (*RollbackRule, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	r := &RollbackRule{restorer: restorer, irreversible: p.Irreversible}
+	if r.irreversible == Pass {
+		r.irreversible = RequireApproval
+	}
+	return r, nil
+}
+
+// Name returns "rollback".
+func (r *RollbackRule) Name() string { return "rollback" }
+
+// Check implements Rule.
+func (r *RollbackRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	switch p.Action {
+	case ActionTerminate:
+		return Result{Outcome: r.irreversible, Risk: RiskHigh,
+			Reason:          "terminate cannot be undone",
+			Factors:         []string{"irreversible action"},
+			Recommendations: []string{"take a snapshot first", "prefer stop over terminate"}}, nil
+	case ActionResize:
+		if p.CurrentSize.IsZero() {
+			return Result{Outcome: Block, Risk: RiskMedium,
+				Reason:          "the size before the resize is not recorded: cannot roll back",
+				Recommendations: []string{"record the current size in Proposal.CurrentSize"}}, nil
+		}
+	}
+	if r.restorer == nil || p.Action == ActionStart {
+		return pass, nil
+	}
+	if err := r.restorer.CanRestore(ctx, p); err != nil {
+		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return Result{}, fmt.Errorf("restore check: %w", err)
+		}
+		return Result{Outcome: Block, Risk: RiskMedium,
+			Reason:          "previous state not restorable: " + err.Error(),
+			Recommendations: []string{"record the current state before changing it"}}, nil
+	}
+	return pass, nil
+}
