@@ -30,6 +30,7 @@ type Cloud struct {
 
 	mu        sync.RWMutex
 	resources map[string]*entry
+	order     []*entry // resources sorted by ID, for List
 	metrics   map[metricKey]*metricData
 	backups   map[string][]provider.Backup
 	activity  map[string]*activityData
@@ -132,6 +133,8 @@ func (c *Cloud) Add(resources ...provider.Resource) error {
 			e.group = &groupState{}
 		}
 		c.resources[r.ID] = e
+		i, _ := slices.BinarySearchFunc(c.order, r.ID, func(x *entry, id string) int { return strings.Compare(x.res.ID, id) })
+		c.order = slices.Insert(c.order, i, e)
 		c.record(now, OpAdd, r.ID, "", string(r.State), nil)
 	}
 	return nil
@@ -166,15 +169,28 @@ func (c *Cloud) List(ctx context.Context, f provider.Filter) ([]provider.Resourc
 	}
 	now := c.clock.Now()
 	c.mu.RLock()
-	out := make([]provider.Resource, 0, len(c.resources))
-	for _, e := range c.resources {
+	var out []provider.Resource
+	candidates := c.order
+	if len(f.IDs) > 0 && len(f.IDs) < len(c.order)/8 {
+		// A short ID list: look the IDs up instead of scanning the fleet.
+		candidates = make([]*entry, 0, len(f.IDs))
+		for _, id := range f.IDs {
+			if e, ok := c.resources[id]; ok && !slices.Contains(candidates, e) {
+				candidates = append(candidates, e)
+			}
+		}
+		slices.SortFunc(candidates, func(a, b *entry) int { return strings.Compare(a.res.ID, b.res.ID) })
+	}
+	for _, e := range candidates {
 		r := e.view(now)
 		if f.Match(r) {
 			out = append(out, r.Clone())
 		}
 	}
 	c.mu.RUnlock()
-	slices.SortFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.ID, b.ID) })
+	if out == nil {
+		out = []provider.Resource{}
+	}
 	if fault.partial() {
 		return out[:len(out)/2], fault.err(OpList, "")
 	}
