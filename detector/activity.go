@@ -1,0 +1,136 @@
+package detector
+
+import (
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// ActivityConfig configures the activity strategy. The zero value means
+// the defaults: every activity kind, scale 10, idle after 30 minutes quiet.
+type ActivityConfig struct {
+	// Kinds lists the activity kinds that count. Default: all of
+	// provider.ActivityKinds().
+	Kinds []provider.ActivityKind `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	// Scale is the event count at which a kind's activity score
+	// 1 − exp(−count/Scale) reaches 1 − 1/e. Must be > 0. Default: 10.
+	Scale float64 `json:"scale,omitempty" yaml:"scale,omitempty"`
+	// Quiet is how long a resource must see no activity before it counts
+	// as idle. Default: 30m.
+	Quiet time.Duration `json:"quiet,omitempty" yaml:"quiet,omitempty"`
+}
+
+func (c ActivityConfig) withDefaults() ActivityConfig {
+	if c.Kinds == nil {
+		c.Kinds = provider.ActivityKinds()
+	}
+	if c.Scale == 0 {
+		c.Scale = 10
+	}
+	if c.Quiet == 0 {
+		c.Quiet = 30 * time.Minute
+	}
+	return c
+}
+
+// Validate checks the kinds, that Scale is finite and > 0 (0 means the
+// default) and Quiet ≥ 0.
+func (c ActivityConfig) Validate() error {
+	for _, k := range c.Kinds {
+		if err := k.Validate(); err != nil {
+			return provider.Within("activity", err)
+		}
+	}
+	if math.IsNaN(c.Scale) || math.IsInf(c.Scale, 0) || c.Scale < 0 {
+		return invalid("activity.scale", c.Scale, "must be a finite number > 0 (0 means the default 10)")
+	}
+	if c.Quiet < 0 {
+		return invalid("activity.quiet", c.Quiet, "must be ≥ 0 (0 means the default 30m)")
+	}
+	return nil
+}
+
+// Activity is the activity strategy. Each observed kind scores
+// a = 1 − exp(−count/Scale); the idle score is 1 − max(a). The resource is
+// idle when no counted kind has had an event for at least Quiet: a kind's
+// Last time is used when the source knows it, otherwise its count over the
+// input's activity window (which must then cover at least Quiet). Without
+// activity data the signal is unknown. It is safe for concurrent use.
+type Activity struct{ cfg ActivityConfig }
+
+// NewActivity returns the activity strategy for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field.
+func NewActivity(cfg ActivityConfig) (*Activity, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Activity{cfg: cfg.withDefaults()}, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (a *Activity) Config() ActivityConfig { return a.cfg }
+
+// Detect implements Detector.
+func (a *Activity) Detect(ctx context.Context, in Input) (Verdict, error) {
+	return detectOne(ctx, &in, SignalActivity, a.evaluate)
+}
+
+func (a *Activity) evaluate(in *Input, r *result) error {
+	from := in.ActivityFrom
+	if from.IsZero() {
+		from = in.Now.Add(-a.cfg.Quiet)
+	}
+	r.window = Window{From: from, To: in.Now}
+	r.cpuStat = math.NaN()
+	if in.ActivityErr != nil {
+		r.state = Unknown
+		r.add(Reason{Signal: SignalActivity, Code: ReasonSourceError, Err: in.ActivityErr})
+		return nil
+	}
+	seen := 0
+	busiest := 0.0
+	quiet := true
+	window := in.Now.Sub(from)
+	for _, c := range in.Activity {
+		if !slices.Contains(a.cfg.Kinds, c.Kind) {
+			continue
+		}
+		seen++
+		act := 1 - math.Exp(-c.Count/a.cfg.Scale)
+		busiest = max(busiest, act)
+		recent := c.Count > 0
+		if !c.Last.IsZero() {
+			recent = in.Now.Sub(c.Last) < a.cfg.Quiet
+		}
+		if recent {
+			quiet = false
+		}
+		if c.Count > 0 {
+			r.add(Reason{Signal: SignalActivity, Code: ReasonActive, Kind: c.Kind, Value: c.Count, Duration: window})
+		}
+	}
+	if seen == 0 {
+		r.state = Unknown
+		r.add(Reason{Signal: SignalActivity, Code: ReasonNoActivity})
+		return nil
+	}
+	r.score = 1 - busiest
+	switch {
+	case !quiet:
+		r.state = NotIdle
+		r.score = min(r.score, 0.49)
+	case window < a.cfg.Quiet && busiest == 0:
+		// Counts over a window shorter than Quiet cannot prove quiet.
+		r.state = Unknown
+		r.score = 0
+		r.add(Reason{Signal: SignalActivity, Code: ReasonShortHistory, Duration: window, Limit: float64(a.cfg.Quiet)})
+	default:
+		r.state = Idle
+		r.score = max(r.score, 0.51)
+		r.add(Reason{Signal: SignalActivity, Code: ReasonQuiet, Duration: max(window, a.cfg.Quiet)})
+	}
+	return nil
+}

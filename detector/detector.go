@@ -1,0 +1,295 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Detector decides whether one resource is idle.
+//
+// Detect is a pure function of its input: it reads in.Now instead of the
+// clock, does no I/O and retains nothing from in. It returns an error only
+// for invalid input (matching provider.ErrInvalid, naming the field) or
+// when ctx has ended; missing, stale or gappy data is not an error but a
+// Verdict whose State is Unknown, with the reason. Implementations must be
+// safe for concurrent use.
+type Detector interface {
+	Detect(ctx context.Context, in Input) (Verdict, error)
+}
+
+// Func adapts a function to a Detector.
+type Func func(ctx context.Context, in Input) (Verdict, error)
+
+// Detect calls f(ctx, in).
+func (f Func) Detect(ctx context.Context, in Input) (Verdict, error) { return f(ctx, in) }
+
+var (
+	_ Detector = Func(nil)
+	_ Detector = (*Utilization)(nil)
+	_ Detector = (*Activity)(nil)
+	_ Detector = (*Schedule)(nil)
+	_ Detector = (*Model)(nil)
+	_ Detector = (*Ensemble)(nil)
+	_ Detector = (*Rule)(nil)
+)
+
+// Input is what a Detector examines for one resource.
+type Input struct {
+	// Now is the time of the decision; windows end here. Required.
+	Now time.Time
+	// Resource is the resource being judged. Its LaunchTime gives the
+	// grace period for young resources, its HourlyCost the savings, its
+	// TimeZone the schedule's hours.
+	Resource provider.Resource
+	// Series holds at most one series per metric, on a regular grid with
+	// NaN gaps. A series may reach further back than a strategy's window
+	// (the schedule and the model use the history); steps at or after Now
+	// are ignored. A metric without a series is unknown, not idle.
+	Series []provider.Series
+	// MetricErrors records metrics whose source failed; each makes the
+	// signals that need that metric unknown.
+	MetricErrors []MetricError
+	// Activity holds one count per observed activity kind over
+	// [ActivityFrom, Now). A kind that is absent is unknown; an empty slice
+	// means no activity data. Counts must be finite and ≥ 0.
+	Activity []provider.ActivityCount
+	// ActivityFrom is the start of the window Activity covers. Zero means
+	// the activity strategy's Quiet period before Now.
+	ActivityFrom time.Time
+	// ActivityErr, when set, records that the activity source failed; the
+	// activity signal is then unknown.
+	ActivityErr error
+}
+
+// MetricError records that reading one metric failed.
+type MetricError struct {
+	// Metric is the metric that could not be read.
+	Metric provider.Metric
+	// Err is the source's error.
+	Err error
+}
+
+// SeriesFor returns the series of metric m and whether Input has one.
+func (in *Input) SeriesFor(m provider.Metric) (provider.Series, bool) {
+	for i := range in.Series {
+		if in.Series[i].Metric == m {
+			return in.Series[i], true
+		}
+	}
+	return provider.Series{}, false
+}
+
+func (in *Input) metricErr(m provider.Metric) error {
+	for _, e := range in.MetricErrors {
+		if e.Metric == m {
+			return e.Err
+		}
+	}
+	return nil
+}
+
+// Validate checks Now, the resource's cost and every series and activity
+// count: steps must be positive, values finite or NaN gaps, utilization
+// values (fractions) must not be negative, metrics must be known and not
+// repeated. The error names the field, for example "series[cpu].values[7]".
+func (in *Input) Validate() error {
+	if in.Now.IsZero() {
+		return invalid("input.now", in.Now, "must be set")
+	}
+	if c := in.Resource.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
+		return invalid("input.resource.hourly_cost", c, "must be a finite number ≥ 0")
+	}
+	for i := range in.Series {
+		s := &in.Series[i]
+		if err := s.Metric.Validate(); err != nil {
+			return fmt.Errorf("input.series[%d]: %w", i, err)
+		}
+		for j := range i {
+			if in.Series[j].Metric == s.Metric {
+				return invalid(fmt.Sprintf("input.series[%d].metric", i), string(s.Metric), "appears twice")
+			}
+		}
+		if s.Step <= 0 {
+			return invalid("input.series["+string(s.Metric)+"].step", s.Step, "must be > 0")
+		}
+		if s.Start.IsZero() && len(s.Values) > 0 {
+			return invalid("input.series["+string(s.Metric)+"].start", s.Start, "must be set")
+		}
+		util := s.Metric.IsUtilization()
+		for k, v := range s.Values {
+			if math.IsInf(v, 0) {
+				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must be finite or a gap (NaN)")
+			}
+			if v < 0 && (util || s.Metric.Unit() != provider.UnitUnknown) {
+				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must not be negative")
+			}
+		}
+	}
+	for i, a := range in.Activity {
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("input.activity[%d]: %w", i, err)
+		}
+	}
+	if !in.ActivityFrom.IsZero() && !in.ActivityFrom.Before(in.Now) {
+		return invalid("input.activity_from", in.ActivityFrom.Format(time.RFC3339), "must be before now "+in.Now.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// State is the outcome of a detection. The zero value is Unknown.
+type State uint8
+
+// The states. Unknown means the data did not allow a decision (missing,
+// stale, gappy, a source error, a resource in its grace period); it is never
+// a reason to act.
+const (
+	Unknown State = iota
+	NotIdle
+	Idle
+)
+
+// String returns "unknown", "not_idle" or "idle".
+func (s State) String() string {
+	switch s {
+	case NotIdle:
+		return "not_idle"
+	case Idle:
+		return "idle"
+	}
+	return "unknown"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *State) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "unknown":
+		*s = Unknown
+	case "not_idle":
+		*s = NotIdle
+	case "idle":
+		*s = Idle
+	default:
+		return invalid("state", string(b), "must be unknown, not_idle or idle")
+	}
+	return nil
+}
+
+// Action is what a Verdict recommends.
+type Action string
+
+// The actions. ActionNone is recommended whenever the confidence does not
+// pass the ensemble's threshold.
+const (
+	ActionNone      Action = "none"
+	ActionStop      Action = "stop"      // stop an idle instance or database, keeping its storage
+	ActionTerminate Action = "terminate" // delete an idle resource that cannot be stopped
+	ActionDownsize  Action = "downsize"  // move to a smaller size (or lower capacity of a group)
+	ActionSchedule  Action = "schedule"  // stop during the learned idle hours
+)
+
+// HoursPerMonth is the number of hours in an average month (365.25·24/12),
+// used to turn an hourly cost into monthly savings.
+const HoursPerMonth = 730.5
+
+// Window is a time range [From, To).
+type Window struct {
+	// From is the start (inclusive).
+	From time.Time `json:"from"`
+	// To is the end (exclusive).
+	To time.Time `json:"to"`
+}
+
+// Duration returns To − From.
+func (w Window) Duration() time.Duration { return w.To.Sub(w.From) }
+
+// The signal names of the built-in strategies, used in Contribution.Signal,
+// Reason.Signal and Weights.
+const (
+	SignalUtilization = "utilization"
+	SignalActivity    = "activity"
+	SignalSchedule    = "schedule"
+	SignalModel       = "model"
+)
+
+// Contribution is what one signal added to a verdict.
+type Contribution struct {
+	// Signal names the signal ("utilization", "activity", ...).
+	Signal string `json:"signal"`
+	// State is the signal's own vote.
+	State State `json:"state"`
+	// Score is the signal's idle score in [0, 1]: 1 is surely idle, 0
+	// surely busy, 0.5 undecided. It is 0 when State is Unknown.
+	Score float64 `json:"score"`
+	// Weight is the signal's weight renormalised over the available
+	// signals; 0 when the signal is Unknown.
+	Weight float64 `json:"weight"`
+	// Value is Weight·Score, the signal's share of the verdict's Score.
+	Value float64 `json:"value"`
+}
+
+// Verdict is the outcome of a detection, with its explanation.
+type Verdict struct {
+	// ResourceID is the resource judged.
+	ResourceID string `json:"resource_id"`
+	// State is idle, not idle or unknown.
+	State State `json:"state"`
+	// Score is the weighted idle score in [0, 1] over the available
+	// signals (0 when none is available).
+	Score float64 `json:"score"`
+	// Confidence in [0, 1] is how sure the verdict is of State: Score for
+	// Idle, 1 − Score for NotIdle and 0 for Unknown.
+	Confidence float64 `json:"confidence"`
+	// Signals lists every signal with its vote, score and weight.
+	Signals []Contribution `json:"signals"`
+	// Reasons explain the verdict, most important first.
+	Reasons []Reason `json:"reasons"`
+	// Window is the time range examined.
+	Window Window `json:"window"`
+	// Action is the recommended action; ActionNone unless the confidence
+	// passed the threshold.
+	Action Action `json:"action"`
+	// MonthlySavings is the estimated saving of Action per month, in the
+	// currency of Resource.HourlyCost: HourlyCost · HoursPerMonth times the
+	// share of hours saved (1 for stop and terminate, the schedule's share
+	// for schedule, DownsizeSaving for downsize). 0 when the cost is unknown.
+	MonthlySavings float64 `json:"monthly_savings"`
+	// Schedule is the proposed off-hours schedule when Action is
+	// ActionSchedule; nil otherwise.
+	Schedule *OffHours `json:"schedule,omitempty"`
+}
+
+// Explain returns the reasons as human-readable sentences.
+func (v Verdict) Explain() []string {
+	out := make([]string, len(v.Reasons))
+	for i, r := range v.Reasons {
+		out[i] = r.String()
+	}
+	return out
+}
+
+func confidenceOf(s State, score float64) float64 {
+	switch s {
+	case Idle:
+		return clamp01(score)
+	case NotIdle:
+		return clamp01(1 - score)
+	}
+	return 0
+}
+
+func clamp01(x float64) float64 {
+	switch {
+	case x > 1:
+		return 1
+	case x >= 0:
+		return x
+	}
+	return 0 // negative or NaN
+}

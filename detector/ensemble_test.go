@@ -1,0 +1,226 @@
+package detector_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // a Monday
+
+func TestEnsemble(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	now := t0.Add(14 * 24 * time.Hour)
+	n := 14 * 24 * 12
+	idle := synth("idle", t0, 5*time.Minute, n, func(i int) float64 { return 0.01 + 0.01*noise(i) })
+	busy := synth("busy", t0, 5*time.Minute, n, func(i int) float64 { return 0.4 + 0.3*noise(i) })
+	low := synth("low", t0, 5*time.Minute, n, func(i int) float64 { return 0.15 + 0.05*noise(i) })
+	quiet := []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}}
+	loud := []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 30, Last: now.Add(-5 * time.Minute)}}
+	srcErr := errors.New("cloudwatch: throttled")
+	tests := []struct {
+		name       string
+		give       detector.Input
+		want       detector.State
+		wantAction detector.Action
+		wantSignal map[string]detector.State
+	}{
+		{
+			name: "idle and quiet", want: detector.Idle, wantAction: detector.ActionStop,
+			give:       detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: quiet},
+			wantSignal: map[string]detector.State{detector.SignalUtilization: detector.Idle, detector.SignalActivity: detector.Idle, detector.SignalSchedule: detector.Idle},
+		},
+		{
+			// Utilization and schedule outvote activity, but the busy
+			// activity signal pulls the confidence under 0.8: no action.
+			name: "idle cpu but logins", want: detector.Idle, wantAction: detector.ActionNone,
+			give:       detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: loud},
+			wantSignal: map[string]detector.State{detector.SignalActivity: detector.NotIdle},
+		},
+		{
+			name: "busy", want: detector.NotIdle, wantAction: detector.ActionNone,
+			give: detector.Input{Now: now, Resource: res("busy", t0), Series: []provider.Series{busy}, Activity: quiet},
+		},
+		{
+			name: "low but not idle: downsize", want: detector.NotIdle, wantAction: detector.ActionDownsize,
+			give: detector.Input{Now: now, Resource: res("low", t0), Series: []provider.Series{low}},
+		},
+		{
+			name: "young resource", want: detector.Unknown, wantAction: detector.ActionNone,
+			give: detector.Input{Now: now, Resource: res("idle", now.Add(-2*time.Hour)), Series: []provider.Series{idle}, Activity: quiet},
+		},
+		{
+			name: "no cpu", want: detector.Unknown, wantAction: detector.ActionNone,
+			give:       detector.Input{Now: now, Resource: res("idle", t0), Activity: quiet},
+			wantSignal: map[string]detector.State{detector.SignalActivity: detector.Idle, detector.SignalUtilization: detector.Unknown},
+		},
+		{
+			name: "cpu source error", want: detector.Unknown, wantAction: detector.ActionNone,
+			give: detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: quiet,
+				MetricErrors: []detector.MetricError{{Metric: provider.MetricCPU, Err: srcErr}}},
+		},
+		{
+			name: "stale cpu", want: detector.Unknown, wantAction: detector.ActionNone,
+			give: detector.Input{Now: now.Add(2 * time.Hour), Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: quiet},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := ens.Detect(t.Context(), tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.State, v.Explain())
+			assert.Equal(t, tt.wantAction, v.Action, v.Explain())
+			for name, st := range tt.wantSignal {
+				assert.Equal(t, st, signal(t, v, name).State, name)
+			}
+			sum, value := 0.0, 0.0
+			for _, c := range v.Signals {
+				sum += c.Weight
+				value += c.Value
+				if c.State == detector.Unknown {
+					assert.Zero(t, c.Weight, c.Signal)
+				}
+			}
+			if v.State != detector.Unknown {
+				assert.InDelta(t, 1, sum, 1e-9, "weights renormalised over available signals")
+				assert.InDelta(t, v.Score, value, 1e-9)
+			}
+			assert.GreaterOrEqual(t, v.Confidence, 0.0)
+			assert.LessOrEqual(t, v.Confidence, 1.0)
+			if v.Action != detector.ActionNone {
+				assert.Greater(t, v.Confidence, 0.8)
+				assert.Positive(t, v.MonthlySavings)
+			}
+			assert.NotEmpty(t, v.Reasons)
+		})
+	}
+}
+
+func signal(t *testing.T, v detector.Verdict, name string) detector.Contribution {
+	t.Helper()
+	for _, c := range v.Signals {
+		if c.Signal == name {
+			return c
+		}
+	}
+	require.Failf(t, "no signal", "%s in %+v", name, v.Signals)
+	return detector.Contribution{}
+}
+
+func TestEnsembleRenormalisesWeights(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	now := t0.Add(2 * 24 * time.Hour) // too little history for the schedule
+	idle := synth("idle", t0, 5*time.Minute, 2*24*12, func(i int) float64 { return 0.02 })
+	quiet := []provider.ActivityCount{{Kind: provider.ActivityLogins}}
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: quiet})
+	require.NoError(t, err)
+	// Utilization 0.3 and activity 0.3 are available: 0.5 each.
+	assert.InDelta(t, 0.5, signal(t, v, detector.SignalUtilization).Weight, 1e-12)
+	assert.InDelta(t, 0.5, signal(t, v, detector.SignalActivity).Weight, 1e-12)
+	assert.Zero(t, signal(t, v, detector.SignalSchedule).Weight)
+	assert.Equal(t, detector.Idle, v.State)
+}
+
+func TestEnsembleMajorityVote(t *testing.T) {
+	t.Parallel()
+	// Two custom signals outvote an idle utilization signal.
+	busy := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{State: detector.NotIdle, Score: 0.45}, nil
+	})
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Weights: detector.Weights{Utilization: 10}},
+		detector.WithSignal("a", 0.01, busy), detector.WithSignal("b", 0.01, busy))
+	require.NoError(t, err)
+	now := t0.Add(2 * 24 * time.Hour)
+	idle := synth("idle", t0, 5*time.Minute, 2*24*12, func(i int) float64 { return 0.0 + 0.001*noise(i) + 0.001 })
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("x", t0), Series: []provider.Series{idle}})
+	require.NoError(t, err)
+	assert.Greater(t, v.Score, 0.9, "the weighted score says idle")
+	assert.Equal(t, detector.NotIdle, v.State, "but 1 of 3 votes is no majority")
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(24 * time.Hour)
+	good := synth("r", t0, 5*time.Minute, 288, func(int) float64 { return 0.01 })
+	withValue := func(x float64) provider.Series {
+		s := good.Clone()
+		s.Values[7] = x
+		return s
+	}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		give  detector.Input
+		field string
+	}{
+		{"no now", detector.Input{Series: []provider.Series{good}}, "input.now"},
+		{"inf sample", detector.Input{Now: now, Series: []provider.Series{withValue(math.Inf(1))}}, "input.series[cpu].values[7]"},
+		{"negative utilization", detector.Input{Now: now, Series: []provider.Series{withValue(-0.1)}}, "input.series[cpu].values[7]"},
+		{"zero step", detector.Input{Now: now, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Values: []float64{1}}}}, "input.series[cpu].step"},
+		{"duplicate metric", detector.Input{Now: now, Series: []provider.Series{good, good}}, "input.series[1].metric"},
+		{"negative activity", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
+		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
+		{"window shorter than a step", detector.Input{Now: now, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ens.Detect(t.Context(), tt.give)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  detector.EnsembleConfig
+		field string
+	}{
+		{"cpu threshold above 1", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: 10}}}, "utilization.thresholds.cpu"},
+		{"negative threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: -0.1}}}, "utilization.thresholds.cpu"},
+		{"NaN threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: math.NaN()}}}, "utilization.thresholds.cpu"},
+		{"bad statistic", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "median"}}}, "utilization.statistics.cpu.statistic"},
+		{"required without threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Required: []provider.Metric{provider.MetricRequests}}}, "utilization.required[0]"},
+		{"negative window", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Window: -time.Hour}}, "utilization.window"},
+		{"negative weight", detector.EnsembleConfig{Weights: detector.Weights{Utilization: -1, Activity: 2}}, "weights.utilization"},
+		{"act threshold 1", detector.EnsembleConfig{ActThreshold: 1}, "ensemble.act_threshold"},
+		{"coverage above 1", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Quality: detector.DataQuality{MinCoverage: 1.5}}}, "utilization.quality.min_coverage"},
+		{"activity scale", detector.EnsembleConfig{Activity: detector.ActivityConfig{Scale: math.Inf(1)}}, "activity.scale"},
+		{"schedule idle share", detector.EnsembleConfig{Schedule: detector.ScheduleConfig{IdleShare: 2}}, "schedule.idle_share"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := detector.NewEnsemble(tt.give)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	t.Run("weights sum to zero", func(t *testing.T) {
+		t.Parallel()
+		// Only the model has weight, and there is no model.
+		_, err := detector.NewEnsemble(detector.EnsembleConfig{Weights: detector.Weights{Model: 1}})
+		require.ErrorIs(t, err, detector.ErrNoSignal)
+	})
+}

@@ -1,0 +1,97 @@
+package detector_test
+
+import (
+	"math"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+// testdata returns the path of a file under the repository's testdata.
+func testdata(parts ...string) string {
+	return filepath.Join(append([]string{"..", "testdata"}, parts...)...)
+}
+
+type traceKey struct{ file string }
+
+var traces sync.Map // file → func() (provider.Series, error)
+
+// nabCPU loads a NAB EC2 CPU trace (percent, 5-minute steps) as a cpu
+// series of fractions on a 5-minute grid starting at its first sample.
+// Source: testdata/nab (Numenta Anomaly Benchmark, MIT licence).
+func nabCPU(t testing.TB, id string) provider.Series {
+	t.Helper()
+	file := testdata("nab", "ec2_cpu_utilization_"+id+".csv")
+	f, _ := traces.LoadOrStore(traceKey{file}, sync.OnceValues(func() (provider.Series, error) {
+		samples, err := memory.ReadCSVFile(file, memory.CSVOptions{Scale: 0.01})
+		if err != nil {
+			return provider.Series{}, err
+		}
+		return gridOf(id, provider.MetricCPU, samples, 5*time.Minute)
+	}))
+	s, err := f.(func() (provider.Series, error))()
+	require.NoError(t, err)
+	return s
+}
+
+func gridOf(id string, m provider.Metric, samples []provider.Sample, step time.Duration) (provider.Series, error) {
+	start := samples[0].Time
+	end := samples[len(samples)-1].Time.Add(step)
+	return provider.Resample(provider.Query{ResourceID: id, Metric: m, Start: start, End: end, Step: step}, samples)
+}
+
+// nasaRequests loads the NASA-HTTP 5-minute request counts as requests per
+// second, outage rows (is_outage=1, empty fields) left out as gaps.
+// Source: testdata/nasa-http (MIT licence, see its README).
+func nasaRequests(t testing.TB) provider.Series {
+	t.Helper()
+	file := testdata("nasa-http", "nasa_traffic_5m.csv")
+	f, _ := traces.LoadOrStore(traceKey{file}, sync.OnceValues(func() (provider.Series, error) {
+		samples, err := memory.ReadCSVFile(file, memory.CSVOptions{ValueColumn: "request_count", Scale: 1.0 / 300})
+		if err != nil {
+			return provider.Series{}, err
+		}
+		s, err := gridOf("nasa", provider.MetricRequests, samples, 5*time.Minute)
+		if err != nil {
+			return s, err
+		}
+		s.Start = s.Start.UTC()
+		return s, nil
+	}))
+	s, err := f.(func() (provider.Series, error))()
+	require.NoError(t, err)
+	return s
+}
+
+// at returns a time in UTC from "2006-01-02 15:04".
+func at(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse("2006-01-02 15:04", s)
+	require.NoError(t, err)
+	return v
+}
+
+// synth makes a cpu series of n steps from f(i).
+func synth(id string, start time.Time, step time.Duration, n int, f func(i int) float64) provider.Series {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = f(i)
+	}
+	return provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: start, Step: step, Values: v}
+}
+
+func res(id string, launched time.Time) provider.Resource {
+	return provider.Resource{ID: id, Kind: provider.KindInstance, State: provider.StateRunning, LaunchTime: launched, HourlyCost: 0.1}
+}
+
+// noise is a deterministic pseudo-random value in [0, 1).
+func noise(i int) float64 {
+	x := math.Sin(float64(i)*12.9898+78.233) * 43758.5453
+	return x - math.Floor(x)
+}

@@ -1,0 +1,129 @@
+package detector
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// ReasonCode says what a Reason reports.
+type ReasonCode string
+
+// The reason codes. Each Reason.String explains which fields it uses.
+const (
+	ReasonBelow        ReasonCode = "below"         // Metric's Statistic Value < Limit over Duration
+	ReasonAbove        ReasonCode = "above"         // Metric's Statistic Value ≥ Limit over Duration
+	ReasonNotHeld      ReasonCode = "not_held"      // Metric was ≥ Limit within the last Duration (hold period)
+	ReasonMissing      ReasonCode = "missing"       // no series for Metric
+	ReasonGaps         ReasonCode = "gaps"          // coverage Value < Limit over Duration
+	ReasonStale        ReasonCode = "stale"         // last sample of Metric is Duration old, older than the limit
+	ReasonSuspectZeros ReasonCode = "suspect_zeros" // Metric dropped from Value straight to exact zeros for Duration: treated as missing data
+	ReasonSourceError  ReasonCode = "source_error"  // reading Metric or activity failed with Err
+	ReasonYoung        ReasonCode = "young"         // resource age Duration is inside the grace period Limit (hours)
+	ReasonQuiet        ReasonCode = "quiet"         // no activity for Duration
+	ReasonActive       ReasonCode = "active"        // Value activity events of Kind in the window
+	ReasonNoActivity   ReasonCode = "no_activity"   // no activity data
+	ReasonIdleHours    ReasonCode = "idle_hours"    // this hour of the week was idle Value of the time (≥ Limit)
+	ReasonBusyHours    ReasonCode = "busy_hours"    // this hour of the week was idle only Value of the time (< Limit)
+	ReasonShortHistory ReasonCode = "short_history" // only Duration of history, Limit hours needed
+	ReasonModel        ReasonCode = "model"         // the model's idle probability is Value (cut-off Limit)
+	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
+	ReasonRule         ReasonCode = "rule"          // a preset rule held on Value of Limit days or share of time
+	ReasonBelowConf    ReasonCode = "below_confidence"
+)
+
+// Reason is one structured, human-readable explanation. Only the fields
+// the Code uses are set; String renders it as a sentence. Reasons are values
+// so that a verdict can carry them without formatting strings.
+type Reason struct {
+	// Signal is the signal that gave the reason ("utilization", ...), or
+	// "ensemble".
+	Signal string `json:"signal"`
+	// Code says what the reason reports.
+	Code ReasonCode `json:"code"`
+	// Metric is the metric concerned, if any.
+	Metric provider.Metric `json:"metric,omitempty"`
+	// Statistic is how Value was computed from the series, if it was.
+	Statistic provider.Statistic `json:"statistic,omitempty"`
+	// Kind is the activity kind concerned, if any.
+	Kind provider.ActivityKind `json:"kind,omitempty"`
+	// Value is the observed quantity.
+	Value float64 `json:"value"`
+	// Limit is the threshold it was compared with.
+	Limit float64 `json:"limit"`
+	// Duration is the window or age concerned.
+	Duration time.Duration `json:"duration,omitempty"`
+	// Err is the source error for ReasonSourceError.
+	Err error `json:"-"`
+}
+
+// String renders the reason as a sentence.
+func (r Reason) String() string {
+	stat := r.Statistic
+	if stat == "" {
+		stat = provider.StatMean
+	}
+	switch r.Code {
+	case ReasonBelow:
+		return fmt.Sprintf("%s: %s %s %s below %s over %s", r.Signal, r.Metric, stat, fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit), fmtDur(r.Duration))
+	case ReasonAbove:
+		return fmt.Sprintf("%s: %s %s %s at or above %s over %s", r.Signal, r.Metric, stat, fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit), fmtDur(r.Duration))
+	case ReasonNotHeld:
+		return fmt.Sprintf("%s: %s %s %s at or above %s within the last %s", r.Signal, r.Metric, stat, fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit), fmtDur(r.Duration))
+	case ReasonMissing:
+		return fmt.Sprintf("%s: no data for %s", r.Signal, r.Metric)
+	case ReasonGaps:
+		return fmt.Sprintf("%s: %s has data for only %.0f%% of the last %s (need %.0f%%)", r.Signal, r.Metric, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+	case ReasonStale:
+		return fmt.Sprintf("%s: last %s sample is %s old (limit %s)", r.Signal, r.Metric, fmtDur(r.Duration), fmtDur(time.Duration(r.Limit)))
+	case ReasonSuspectZeros:
+		return fmt.Sprintf("%s: %s fell from %.4g straight to exact zeros for %s: treated as missing data, not idleness", r.Signal, r.Metric, r.Value, fmtDur(r.Duration))
+	case ReasonSourceError:
+		what := string(r.Metric)
+		if what == "" {
+			what = "activity"
+		}
+		return fmt.Sprintf("%s: reading %s failed: %v", r.Signal, what, r.Err)
+	case ReasonYoung:
+		return fmt.Sprintf("%s: resource is %s old, inside the %s grace period", r.Signal, fmtDur(r.Duration), fmtDur(time.Duration(r.Limit)))
+	case ReasonQuiet:
+		return fmt.Sprintf("%s: no activity for at least %s", r.Signal, fmtDur(r.Duration))
+	case ReasonActive:
+		return fmt.Sprintf("%s: %.0f %s events in the last %s", r.Signal, r.Value, r.Kind, fmtDur(r.Duration))
+	case ReasonNoActivity:
+		return fmt.Sprintf("%s: no activity data", r.Signal)
+	case ReasonIdleHours:
+		return fmt.Sprintf("%s: this hour of the week was idle %.0f%% of the time in the last %s (≥ %.0f%%)", r.Signal, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+	case ReasonBusyHours:
+		return fmt.Sprintf("%s: this hour of the week was idle only %.0f%% of the time in the last %s (< %.0f%%)", r.Signal, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+	case ReasonShortHistory:
+		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), r.Metric, fmtDur(time.Duration(r.Limit)))
+	case ReasonModel:
+		return fmt.Sprintf("%s: idle probability %.2f (cut-off %.2f)", r.Signal, r.Value, r.Limit)
+	case ReasonVote:
+		return fmt.Sprintf("%s: %.0f of %.0f available signals vote idle", r.Signal, r.Value, r.Limit)
+	case ReasonRule:
+		return fmt.Sprintf("%s: rule held on %.4g (needs %.4g) over %s", r.Signal, r.Value, r.Limit, fmtDur(r.Duration))
+	case ReasonBelowConf:
+		return fmt.Sprintf("%s: confidence %.2f does not exceed %.2f: no action", r.Signal, r.Value, r.Limit)
+	}
+	return fmt.Sprintf("%s: %s %s value %g limit %g", r.Signal, r.Code, r.Metric, r.Value, r.Limit)
+}
+
+func fmtValue(m provider.Metric, v float64) string {
+	if m.IsUtilization() {
+		return fmt.Sprintf("%.2f%%", 100*v)
+	}
+	return fmt.Sprintf("%.4g %s", v, m.Unit())
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.Round(time.Second).String()
+}

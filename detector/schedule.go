@@ -1,0 +1,374 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// HoursPerWeek is the number of hour-of-week slots in a Profile.
+const HoursPerWeek = 7 * 24
+
+// ScheduleConfig configures the schedule strategy. The zero value means the
+// defaults: CPU below 10 % counts as idle, four weeks of history of which at
+// least one is needed, an hour of the week is idle when it was idle 90 % of
+// the time, and off-hours windows last at least 2 h.
+type ScheduleConfig struct {
+	// Metric is the metric whose history is learned. Default: cpu.
+	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
+	// Threshold is the value below which a step is idle, in the metric's
+	// unit (a fraction for utilization). Default: 0.10.
+	Threshold float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+	// History is how far back the profile is learned. Default: 28 days
+	// (672h).
+	History time.Duration `json:"history,omitempty" yaml:"history,omitempty"`
+	// MinHistory is the least history with data needed for a verdict.
+	// Default: 7 days (168h).
+	MinHistory time.Duration `json:"min_history,omitempty" yaml:"min_history,omitempty"`
+	// IdleShare is the share of an hour-of-week slot's steps that must be
+	// idle for the slot to count as idle, in (0, 1]. Default: 0.9.
+	IdleShare float64 `json:"idle_share,omitempty" yaml:"idle_share,omitempty"`
+	// MinOff is the shortest off-hours window proposed. Default: 2h.
+	MinOff time.Duration `json:"min_off,omitempty" yaml:"min_off,omitempty"`
+	// Quality sets the staleness and suspect-zero rules; coverage is
+	// checked against MinHistory instead.
+	Quality DataQuality `json:"quality,omitzero" yaml:"quality,omitempty"`
+}
+
+func (c ScheduleConfig) withDefaults() ScheduleConfig {
+	if c.Metric == "" {
+		c.Metric = provider.MetricCPU
+	}
+	if c.Threshold == 0 {
+		c.Threshold = 0.10
+	}
+	if c.History == 0 {
+		c.History = 28 * 24 * time.Hour
+	}
+	if c.MinHistory == 0 {
+		c.MinHistory = 7 * 24 * time.Hour
+	}
+	if c.IdleShare == 0 {
+		c.IdleShare = 0.9
+	}
+	if c.MinOff == 0 {
+		c.MinOff = 2 * time.Hour
+	}
+	c.Quality = c.Quality.withDefaults()
+	return c
+}
+
+// Validate checks every field; the error names the first wrong one.
+func (c ScheduleConfig) Validate() error {
+	if c.Metric != "" {
+		if err := c.Metric.Validate(); err != nil {
+			return fmt.Errorf("schedule.metric: %w", err)
+		}
+	}
+	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) || c.Threshold < 0 {
+		return invalid("schedule.threshold", c.Threshold, "must be a finite number ≥ 0")
+	}
+	m := c.Metric
+	if m == "" {
+		m = provider.MetricCPU
+	}
+	if m.IsUtilization() && c.Threshold > 1 {
+		return invalid("schedule.threshold", c.Threshold, "must be in [0, 1] for a utilization metric")
+	}
+	if c.History < 0 {
+		return invalid("schedule.history", c.History, "must be ≥ 0 (0 means the default 672h)")
+	}
+	if c.MinHistory < 0 {
+		return invalid("schedule.min_history", c.MinHistory, "must be ≥ 0 (0 means the default 168h)")
+	}
+	d := c.withDefaults()
+	if d.MinHistory > d.History {
+		return invalid("schedule.min_history", c.MinHistory, "must not exceed history "+d.History.String())
+	}
+	if math.IsNaN(c.IdleShare) || c.IdleShare < 0 || c.IdleShare > 1 {
+		return invalid("schedule.idle_share", c.IdleShare, "must be in (0, 1] (0 means the default 0.9)")
+	}
+	if c.MinOff < 0 {
+		return invalid("schedule.min_off", c.MinOff, "must be ≥ 0 (0 means the default 2h)")
+	}
+	return provider.Within("schedule", c.Quality.Validate())
+}
+
+// Profile is a learned hour-of-week profile: for each slot (Sunday 00:00 is
+// slot 0, in the profile's time zone) how many steps were observed and how
+// many of them were idle.
+type Profile struct {
+	// Location is the time zone of the slots.
+	Location *time.Location `json:"-"`
+	// Observed counts the steps with data in each slot.
+	Observed [HoursPerWeek]uint32 `json:"observed"`
+	// IdleSteps counts the idle steps in each slot.
+	IdleSteps [HoursPerWeek]uint32 `json:"idle_steps"`
+	// History is the time span of data the profile was learned from.
+	History time.Duration `json:"history"`
+	// IdleShare is the share of a slot's steps that must be idle for the
+	// slot to be idle.
+	IdleShare float64 `json:"idle_share"`
+}
+
+// Slot returns the hour-of-week slot of t in the profile's time zone.
+func (p *Profile) Slot(t time.Time) int {
+	t = t.In(p.loc())
+	return int(t.Weekday())*24 + t.Hour()
+}
+
+func (p *Profile) loc() *time.Location {
+	if p.Location == nil {
+		return time.UTC
+	}
+	return p.Location
+}
+
+// Share returns the idle share of slot and whether the slot was observed.
+func (p *Profile) Share(slot int) (float64, bool) {
+	if slot < 0 || slot >= HoursPerWeek || p.Observed[slot] == 0 {
+		return 0, false
+	}
+	return float64(p.IdleSteps[slot]) / float64(p.Observed[slot]), true
+}
+
+// IdleSlots returns how many observed slots are idle.
+func (p *Profile) IdleSlots() int {
+	n := 0
+	for i := range HoursPerWeek {
+		if s, ok := p.Share(i); ok && s >= p.IdleShare {
+			n++
+		}
+	}
+	return n
+}
+
+// OffWindow is one recurring window in which a resource can be stopped: it
+// stops at Stop and starts again at Start, both hour-of-week times in the
+// schedule's time zone.
+type OffWindow struct {
+	// StopDay and StopHour give when to stop.
+	StopDay  time.Weekday `json:"stop_day"`
+	StopHour int          `json:"stop_hour"`
+	// StartDay and StartHour give when to start again.
+	StartDay  time.Weekday `json:"start_day"`
+	StartHour int          `json:"start_hour"`
+	// Hours is the window's length in hours.
+	Hours int `json:"hours"`
+}
+
+// String renders the window like "Fri 19:00 → Mon 07:00 (60h)".
+func (w OffWindow) String() string {
+	return fmt.Sprintf("%s %02d:00 → %s %02d:00 (%dh)", w.StopDay.String()[:3], w.StopHour, w.StartDay.String()[:3], w.StartHour, w.Hours)
+}
+
+// OffHours is a proposed weekly stop/start schedule.
+type OffHours struct {
+	// TimeZone is the IANA name of the time zone of the windows.
+	TimeZone string `json:"time_zone"`
+	// Windows are the off-hours windows, in week order.
+	Windows []OffWindow `json:"windows"`
+	// SavedShare is the share of the week's hours the schedule stops the
+	// resource, in [0, 1].
+	SavedShare float64 `json:"saved_share"`
+}
+
+// Propose returns the off-hours schedule of the profile: maximal runs of
+// idle slots (wrapping around the week) of at least minOff.
+func (p *Profile) Propose(minOff time.Duration) OffHours {
+	out := OffHours{TimeZone: p.loc().String()}
+	idle := func(i int) bool {
+		s, ok := p.Share(((i % HoursPerWeek) + HoursPerWeek) % HoursPerWeek)
+		return ok && s >= p.IdleShare
+	}
+	// Start scanning at a busy slot so that runs do not wrap mid-scan.
+	first := -1
+	for i := range HoursPerWeek {
+		if !idle(i) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		out.Windows = []OffWindow{{StopDay: time.Sunday, StartDay: time.Sunday, Hours: HoursPerWeek}}
+		out.SavedShare = 1
+		return out
+	}
+	minHours := int((minOff + time.Hour - 1) / time.Hour)
+	saved := 0
+	for i := first; i < first+HoursPerWeek; {
+		if !idle(i) {
+			i++
+			continue
+		}
+		j := i
+		for j < first+HoursPerWeek && idle(j) {
+			j++
+		}
+		if n := j - i; n >= minHours {
+			a, b := i%HoursPerWeek, j%HoursPerWeek
+			out.Windows = append(out.Windows, OffWindow{
+				StopDay: time.Weekday(a / 24), StopHour: a % 24,
+				StartDay: time.Weekday(b / 24), StartHour: b % 24, Hours: n,
+			})
+			saved += n
+		}
+		i = j
+	}
+	out.SavedShare = float64(saved) / HoursPerWeek
+	return out
+}
+
+// Schedule is the time signal: it learns each resource's recurring idle
+// hours of the week from the history of one metric and votes idle when now
+// falls in an idle hour. Its score is the idle share of now's slot. It is
+// safe for concurrent use.
+type Schedule struct {
+	cfg  ScheduleConfig
+	locs sync.Map // time-zone name → *time.Location
+}
+
+// NewSchedule returns the schedule strategy for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field.
+func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Schedule{cfg: cfg.withDefaults()}, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (s *Schedule) Config() ScheduleConfig { return s.cfg }
+
+// Detect implements Detector.
+func (s *Schedule) Detect(ctx context.Context, in Input) (Verdict, error) {
+	return detectOne(ctx, &in, SignalSchedule, s.evaluate)
+}
+
+// Learn returns the profile of in's series of the configured metric over
+// the History before in.Now, in the resource's time zone (UTC when it has
+// none). It returns an error matching provider.ErrInvalid for invalid input
+// and a profile with an empty History when the metric is missing.
+func (s *Schedule) Learn(in Input) (Profile, error) {
+	if err := in.Validate(); err != nil {
+		return Profile{}, err
+	}
+	var p Profile
+	s.learn(&in, &p)
+	return p, nil
+}
+
+func (s *Schedule) location(r *provider.Resource) *time.Location {
+	if r.TimeZone == "" {
+		return time.UTC
+	}
+	if l, ok := s.locs.Load(r.TimeZone); ok {
+		return l.(*time.Location)
+	}
+	l := r.Location(time.UTC)
+	s.locs.Store(r.TimeZone, l)
+	return l
+}
+
+// learn fills p; it returns the view's quality code.
+func (s *Schedule) learn(in *Input, p *Profile) int {
+	*p = Profile{Location: s.location(&in.Resource), IdleShare: s.cfg.IdleShare}
+	series, ok := in.SeriesFor(s.cfg.Metric)
+	if !ok {
+		return qMissing
+	}
+	q := s.cfg.Quality
+	q.MinCoverage = 1e-9
+	w, code, _ := view(series, in.Now, s.cfg.History, s.cfg.Threshold, q)
+	if code != qOK {
+		return code
+	}
+	loc := p.loc()
+	// The slot is computed from Unix time plus the zone offset, which is
+	// looked up again only when a step enters a new hour (zone changes
+	// happen on hour boundaries), so a week of 5-minute steps costs a few
+	// hundred zone look-ups, not thousands.
+	const hour = int64(time.Hour)
+	start := series.TimeAt(w.lo).UnixNano()
+	step := int64(series.Step)
+	var off, nextCheck int64 = 0, math.MinInt64
+	for i := w.lo; i < w.hi; i++ {
+		u := start + int64(i-w.lo)*step
+		if u >= nextCheck {
+			_, o := time.Unix(0, u).In(loc).Zone()
+			off = int64(o) * int64(time.Second)
+			nextCheck = (floorDiv(u, hour) + 1) * hour
+		}
+		x := series.Values[i]
+		if provider.IsGap(x) || w.isMasked(i) {
+			continue
+		}
+		slot := int((floorDiv(u+off, hour) + epochHourOfWeek) % HoursPerWeek)
+		if slot < 0 {
+			slot += HoursPerWeek
+		}
+		p.Observed[slot]++
+		if x < s.cfg.Threshold {
+			p.IdleSteps[slot]++
+		}
+	}
+	p.History = time.Duration(w.valid) * series.Step
+	return qOK
+}
+
+func (s *Schedule) evaluate(in *Input, r *result) error {
+	r.cpuStat = math.NaN()
+	r.window = Window{From: in.Now.Add(-s.cfg.History), To: in.Now}
+	if series, ok := in.SeriesFor(s.cfg.Metric); ok && series.Step > s.cfg.History {
+		return invalid("schedule.history", s.cfg.History, "is shorter than one step ("+series.Step.String()+")")
+	}
+	if err := in.metricErr(s.cfg.Metric); err != nil {
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonSourceError, Metric: s.cfg.Metric, Err: err})
+		return nil
+	}
+	p := &r.prof
+	code := s.learn(in, p)
+	r.hasProf = code == qOK
+	switch {
+	case code == qMissing:
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonMissing, Metric: s.cfg.Metric})
+		return nil
+	case code != qOK:
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonStale, Metric: s.cfg.Metric, Limit: float64(s.cfg.Quality.MaxStaleness)})
+		return nil
+	case p.History < s.cfg.MinHistory:
+		r.hasProf = false
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonShortHistory, Metric: s.cfg.Metric, Duration: p.History, Limit: float64(s.cfg.MinHistory)})
+		return nil
+	}
+	share, ok := p.Share(p.Slot(in.Now))
+	if !ok {
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonShortHistory, Metric: s.cfg.Metric, Duration: p.History, Limit: float64(s.cfg.MinHistory)})
+		return nil
+	}
+	r.score = share
+	if share >= s.cfg.IdleShare {
+		r.state = Idle
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonIdleHours, Value: share, Limit: s.cfg.IdleShare, Duration: p.History})
+	} else {
+		r.state = NotIdle
+		r.score = min(share, 0.49)
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonBusyHours, Value: share, Limit: s.cfg.IdleShare, Duration: p.History})
+	}
+	return nil
+}
+
+// epochHourOfWeek is the slot of 1970-01-01 00:00 (a Thursday).
+const epochHourOfWeek = 4 * 24
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

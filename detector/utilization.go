@@ -1,0 +1,285 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// UtilizationConfig configures the utilization strategy. The zero value
+// means the defaults, which are the seed's: CPU < 10 %, memory < 10 %,
+// network < 5 %, disk < 5 %, by the mean over the last 24 h and held for
+// the last hour.
+type UtilizationConfig struct {
+	// Thresholds maps each metric to its idle threshold, in the metric's
+	// unit (fractions in [0, 1] for utilization metrics; per second for
+	// rates). A resource is idle only if every metric it has data for is
+	// below its threshold. Default: cpu 0.10, memory 0.10,
+	// network_utilization 0.05, disk_utilization 0.05.
+	Thresholds map[provider.Metric]float64 `json:"thresholds,omitempty" yaml:"thresholds,omitempty"`
+	// Statistics maps a metric to the statistic compared with its
+	// threshold (mean, max, or a percentile such as p95). Default: mean.
+	Statistics map[provider.Metric]provider.Statistic `json:"statistics,omitempty" yaml:"statistics,omitempty"`
+	// Required lists the metrics without which the signal is unknown; the
+	// other metrics count when they have data. Default: [cpu]. Every
+	// required metric must have a threshold.
+	Required []provider.Metric `json:"required,omitempty" yaml:"required,omitempty"`
+	// Window is the look-back examined. Must be at least one step of the
+	// series. Default: 24h.
+	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
+	// Hold is how long the condition must have held up to now: the
+	// statistic over the last Hold must be below the threshold too. It is
+	// capped at Window. Default: 1h.
+	Hold time.Duration `json:"hold,omitempty" yaml:"hold,omitempty"`
+	// Quality sets the coverage, staleness and suspect-zero rules.
+	Quality DataQuality `json:"quality,omitzero" yaml:"quality,omitempty"`
+	// Steepness shapes the idle score 1/(1+exp(k·(x/threshold − 1))): the
+	// score is 0.5 at the threshold and tends to 1 at zero. Default: 6.
+	Steepness float64 `json:"steepness,omitempty" yaml:"steepness,omitempty"`
+}
+
+// DefaultThresholds returns the seed's idle thresholds: CPU and memory
+// 10 %, network and disk utilization 5 %.
+func DefaultThresholds() map[provider.Metric]float64 {
+	return map[provider.Metric]float64{
+		provider.MetricCPU:                0.10,
+		provider.MetricMemory:             0.10,
+		provider.MetricNetworkUtilization: 0.05,
+		provider.MetricDiskUtilization:    0.05,
+	}
+}
+
+func (c UtilizationConfig) withDefaults() UtilizationConfig {
+	if c.Thresholds == nil {
+		c.Thresholds = DefaultThresholds()
+	}
+	if c.Required == nil {
+		c.Required = []provider.Metric{provider.MetricCPU}
+	}
+	if c.Window == 0 {
+		c.Window = 24 * time.Hour
+	}
+	if c.Hold == 0 {
+		c.Hold = time.Hour
+	}
+	c.Hold = min(c.Hold, c.Window)
+	if c.Steepness == 0 {
+		c.Steepness = 6
+	}
+	c.Quality = c.Quality.withDefaults()
+	return c
+}
+
+// Validate checks every field and returns an error naming the first wrong
+// one: thresholds must be finite and ≥ 0 (in [0, 1] for utilization
+// metrics), statistics valid, required metrics thresholded, durations ≥ 0.
+func (c UtilizationConfig) Validate() error {
+	for m, t := range c.Thresholds {
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("utilization.thresholds: %w", err)
+		}
+		if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
+			return invalid("utilization.thresholds."+string(m), t, "must be a finite number ≥ 0")
+		}
+		if m.IsUtilization() && t > 1 {
+			return invalid("utilization.thresholds."+string(m), t, "must be in [0, 1]: utilization is a fraction (10 % is 0.10)")
+		}
+	}
+	for m, s := range c.Statistics {
+		if err := s.Validate(); err != nil {
+			return provider.Within("utilization.statistics."+string(m), err)
+		}
+	}
+	th := c.Thresholds
+	if th == nil {
+		th = DefaultThresholds()
+	}
+	for i, m := range c.Required {
+		if _, ok := th[m]; !ok {
+			return invalid(fmt.Sprintf("utilization.required[%d]", i), string(m), "has no threshold")
+		}
+	}
+	if c.Window < 0 {
+		return invalid("utilization.window", c.Window, "must be > 0 (0 means the default 24h)")
+	}
+	if c.Hold < 0 {
+		return invalid("utilization.hold", c.Hold, "must be ≥ 0 (0 means the default 1h)")
+	}
+	if math.IsNaN(c.Steepness) || math.IsInf(c.Steepness, 0) || c.Steepness < 0 {
+		return invalid("utilization.steepness", c.Steepness, "must be a finite number > 0")
+	}
+	return provider.Within("utilization", c.Quality.Validate())
+}
+
+// Utilization is the utilization strategy: a resource is idle when every
+// metric it has data for stays below its threshold over the window and over
+// the hold period that ends now. Its score is the lowest per-metric score.
+// It is safe for concurrent use.
+type Utilization struct {
+	cfg     UtilizationConfig
+	metrics []provider.Metric // sorted, for a stable order of reasons
+}
+
+// NewUtilization returns the utilization strategy for cfg, or an error
+// matching provider.ErrInvalid naming the wrong field.
+func NewUtilization(cfg UtilizationConfig) (*Utilization, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	u := &Utilization{cfg: cfg}
+	for m := range cfg.Thresholds {
+		u.metrics = append(u.metrics, m)
+	}
+	slices.Sort(u.metrics)
+	return u, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (u *Utilization) Config() UtilizationConfig { return u.cfg }
+
+// Detect implements Detector.
+func (u *Utilization) Detect(ctx context.Context, in Input) (Verdict, error) {
+	return detectOne(ctx, &in, SignalUtilization, u.evaluate)
+}
+
+// result is the outcome of one signal, built without allocating.
+type result struct {
+	state   State
+	score   float64
+	window  Window
+	reasons [8]Reason
+	n       int
+	cpuStat float64 // the CPU statistic, NaN when unknown (for downsizing)
+	prof    Profile
+	hasProf bool
+}
+
+func (r *result) add(reason Reason) {
+	if r.n < len(r.reasons) {
+		r.reasons[r.n] = reason
+		r.n++
+	}
+}
+
+func (u *Utilization) evaluate(in *Input, r *result) error {
+	r.window = Window{From: in.Now.Add(-u.cfg.Window), To: in.Now}
+	r.cpuStat = math.NaN()
+	r.state, r.score = Idle, 1
+	for _, s := range in.Series {
+		if s.Step > u.cfg.Window {
+			return invalid("utilization.window", u.cfg.Window, "is shorter than one step ("+s.Step.String()+") of "+string(s.Metric))
+		}
+	}
+	known := 0
+	unknownRequired := false
+	for _, m := range u.metrics {
+		th := u.cfg.Thresholds[m]
+		required := slices.Contains(u.cfg.Required, m)
+		if err := in.metricErr(m); err != nil {
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonSourceError, Metric: m, Err: err})
+			unknownRequired = unknownRequired || required
+			continue
+		}
+		s, ok := in.SeriesFor(m)
+		if !ok {
+			if required {
+				r.add(Reason{Signal: SignalUtilization, Code: ReasonMissing, Metric: m})
+				unknownRequired = true
+			}
+			continue
+		}
+		w, q, why := view(s, in.Now, u.cfg.Window, th, u.cfg.Quality)
+		if q != qOK {
+			if required || q != qMissing {
+				why.Signal, why.Metric = SignalUtilization, m
+				r.add(why)
+			}
+			unknownRequired = unknownRequired || required
+			continue
+		}
+		stat := u.cfg.Statistics[m]
+		if stat == "" {
+			stat = provider.StatMean
+		}
+		x := w.stat(stat, w.lo, w.hi)
+		holdLo := max(w.lo, ceilIndex(s, in.Now.Add(-u.cfg.Hold)))
+		hx := w.stat(stat, holdLo, w.hi)
+		if math.IsNaN(hx) {
+			hx = x
+		}
+		if m == provider.MetricCPU {
+			r.cpuStat = x
+		}
+		known++
+		score := min(u.score(x, th), u.score(hx, th))
+		r.score = min(r.score, score)
+		switch {
+		case x >= th:
+			r.state = NotIdle
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonAbove, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: u.cfg.Window})
+		case hx >= th:
+			r.state = NotIdle
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonNotHeld, Metric: m, Statistic: stat, Value: hx, Limit: th, Duration: u.cfg.Hold})
+		default:
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonBelow, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: u.cfg.Window})
+		}
+	}
+	if unknownRequired && r.state != NotIdle || known == 0 {
+		// Missing data never makes a resource idle; a busy metric still
+		// makes it not idle.
+		r.state, r.score = Unknown, 0
+	}
+	return nil
+}
+
+// score maps a statistic x against threshold th to an idle score in [0, 1]
+// that is 0.5 at the threshold.
+func (u *Utilization) score(x, th float64) float64 {
+	if th == 0 {
+		if x <= 0 {
+			return 1
+		}
+		return 0
+	}
+	return 1 / (1 + math.Exp(u.cfg.Steepness*(x/th-1)))
+}
+
+// detectOne runs a single strategy as a Detector: it validates the input,
+// applies the grace period and turns the result into a Verdict.
+func detectOne(ctx context.Context, in *Input, signal string, eval func(*Input, *result) error) (Verdict, error) {
+	if err := ctx.Err(); err != nil {
+		return Verdict{}, err
+	}
+	if err := in.Validate(); err != nil {
+		return Verdict{}, err
+	}
+	var r result
+	if err := eval(in, &r); err != nil {
+		return Verdict{}, err
+	}
+	if young, why := inGrace(in, DefaultGracePeriod); young {
+		why.Signal = signal
+		r.state = Unknown
+		r.add(why)
+	}
+	v := Verdict{ResourceID: in.Resource.ID, State: r.state, Score: r.score, Window: r.window, Action: ActionNone}
+	if r.state == Unknown {
+		v.Score = 0
+	}
+	v.Confidence = confidenceOf(v.State, v.Score)
+	v.Signals = []Contribution{{Signal: signal, State: r.state, Score: v.Score, Weight: b2f(r.state != Unknown), Value: b2f(r.state != Unknown) * v.Score}}
+	v.Reasons = append([]Reason(nil), r.reasons[:r.n]...)
+	return v, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,242 @@
+package detector
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// DataQuality says when a metric's data is good enough to call a resource
+// idle. The zero value means the defaults.
+type DataQuality struct {
+	// MinCoverage is the share of steps in the window that must hold data,
+	// in (0, 1]. Default: 0.8.
+	MinCoverage float64 `json:"min_coverage,omitempty" yaml:"min_coverage,omitempty"`
+	// MaxStaleness is the longest time between the end of the last step
+	// with data and now before the series counts as stale. Default: 30m.
+	MaxStaleness time.Duration `json:"max_staleness,omitempty" yaml:"max_staleness,omitempty"`
+	// SuspectZeroRun is the shortest run of exact zeros that, when it
+	// follows a value at or above the metric's idle threshold with nothing
+	// in between, is taken as missing data (a dead agent or a zero-filled
+	// outage) rather than idleness. Default: 30m.
+	SuspectZeroRun time.Duration `json:"suspect_zero_run,omitempty" yaml:"suspect_zero_run,omitempty"`
+	// TrustZeros turns the suspect-zero rule off: exact zeros are then
+	// always real measurements. Default: false.
+	TrustZeros bool `json:"trust_zeros,omitempty" yaml:"trust_zeros,omitempty"`
+}
+
+func (q DataQuality) withDefaults() DataQuality {
+	if q.MinCoverage == 0 {
+		q.MinCoverage = 0.8
+	}
+	if q.MaxStaleness == 0 {
+		q.MaxStaleness = 30 * time.Minute
+	}
+	if q.SuspectZeroRun == 0 {
+		q.SuspectZeroRun = 30 * time.Minute
+	}
+	return q
+}
+
+// Validate checks every field; the error names the field.
+func (q DataQuality) Validate() error {
+	if math.IsNaN(q.MinCoverage) || q.MinCoverage < 0 || q.MinCoverage > 1 {
+		return invalid("quality.min_coverage", q.MinCoverage, "must be in (0, 1] (0 means the default 0.8)")
+	}
+	if q.MaxStaleness < 0 {
+		return invalid("quality.max_staleness", q.MaxStaleness, "must be ≥ 0 (0 means the default 30m)")
+	}
+	if q.SuspectZeroRun < 0 {
+		return invalid("quality.suspect_zero_run", q.SuspectZeroRun, "must be ≥ 0 (0 means the default 30m)")
+	}
+	return nil
+}
+
+// span is a half-open index range of a series.
+type span struct{ lo, hi int }
+
+// windowView is the part of a series a strategy examines, after the data
+// quality checks.
+type windowView struct {
+	s        provider.Series
+	lo, hi   int     // steps of s inside [now−window, now)
+	masked   [4]span // suspect zero runs treated as gaps
+	nMasked  int
+	overflow bool // more suspect runs than masked can hold: treat all as suspect
+	valid    int  // steps with data, not masked
+	cliff    float64
+	zeroRun  time.Duration // longest suspect run intersecting the window
+}
+
+// quality outcomes
+const (
+	qOK = iota
+	qMissing
+	qGaps
+	qStale
+	qZeros
+)
+
+// view cuts [now−window, now) out of s and applies the quality rules with
+// threshold as the cliff level for suspect zeros. It returns the view and a
+// q* code; for qGaps, qStale and qZeros the reason fields are filled.
+func view(s provider.Series, now time.Time, window time.Duration, threshold float64, q DataQuality) (windowView, int, Reason) {
+	w := windowView{s: s}
+	from := now.Add(-window)
+	w.lo = ceilIndex(s, from)
+	w.hi = ceilIndex(s, now)
+	// A step counts only if it ends by now.
+	for w.hi > w.lo && s.TimeAt(w.hi).After(now) {
+		w.hi--
+	}
+	total := int(window / s.Step)
+	if total <= 0 {
+		total = 1
+	}
+	// Staleness: end of the last step with data before now.
+	last := -1
+	for i := w.hi - 1; i >= 0; i-- {
+		if !provider.IsGap(s.Values[i]) {
+			last = i
+			break
+		}
+	}
+	if last < 0 {
+		return w, qMissing, Reason{Code: ReasonMissing}
+	}
+	if age := now.Sub(s.TimeAt(last + 1)); age > q.MaxStaleness {
+		return w, qStale, Reason{Code: ReasonStale, Duration: age, Limit: float64(q.MaxStaleness)}
+	}
+	if !q.TrustZeros {
+		w.findSuspectZeros(threshold, q.SuspectZeroRun)
+	}
+	for i := w.lo; i < w.hi; i++ {
+		if !provider.IsGap(s.Values[i]) && !w.isMasked(i) {
+			w.valid++
+		}
+	}
+	cov := float64(w.valid) / float64(total)
+	if cov < q.MinCoverage {
+		if w.zeroRun > 0 {
+			return w, qZeros, Reason{Code: ReasonSuspectZeros, Value: w.cliff, Duration: w.zeroRun}
+		}
+		return w, qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
+	}
+	return w, qOK, Reason{}
+}
+
+// ceilIndex returns the first step that starts at or after t, clamped to
+// [0, len].
+func ceilIndex(s provider.Series, t time.Time) int {
+	if !t.After(s.Start) {
+		return 0
+	}
+	d := t.Sub(s.Start)
+	i := int(d / s.Step)
+	if d%s.Step != 0 {
+		i++
+	}
+	return min(i, len(s.Values))
+}
+
+// findSuspectZeros masks runs of exact zeros of at least minRun that follow
+// a value ≥ threshold directly (gaps in between are allowed) and intersect
+// the window.
+func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
+	v := w.s.Values
+	minSteps := int((minRun + w.s.Step - 1) / w.s.Step)
+	minSteps = max(minSteps, 1)
+	prev := math.NaN() // last non-gap, non-zero value before the current run
+	runStart := -1
+	flush := func(end int) {
+		if runStart < 0 {
+			return
+		}
+		if end-runStart >= minSteps && prev >= threshold && end > w.lo && runStart < w.hi {
+			if w.nMasked == len(w.masked) {
+				w.overflow = true
+			} else {
+				w.masked[w.nMasked] = span{runStart, end}
+				w.nMasked++
+			}
+			if d := time.Duration(end-runStart) * w.s.Step; d > w.zeroRun {
+				w.zeroRun, w.cliff = d, prev
+			}
+		}
+		runStart = -1
+	}
+	for i := 0; i < w.hi; i++ {
+		x := v[i]
+		switch {
+		case provider.IsGap(x):
+			// a gap neither starts nor ends a run
+		case x == 0:
+			if runStart < 0 {
+				runStart = i
+			}
+		default:
+			flush(i)
+			prev = x
+		}
+	}
+	flush(w.hi)
+}
+
+func (w *windowView) isMasked(i int) bool {
+	if w.overflow && w.s.Values[i] == 0 {
+		return true
+	}
+	for k := range w.nMasked {
+		if i >= w.masked[k].lo && i < w.masked[k].hi {
+			return true
+		}
+	}
+	return false
+}
+
+// values copies the valid values of [lo, hi) into buf.
+func (w *windowView) values(lo, hi int, buf []float64) []float64 {
+	buf = buf[:0]
+	for i := lo; i < hi; i++ {
+		x := w.s.Values[i]
+		if !provider.IsGap(x) && !w.isMasked(i) {
+			buf = append(buf, x)
+		}
+	}
+	return buf
+}
+
+// stat reduces the valid values of [lo, hi) with st; NaN when none.
+func (w *windowView) stat(st provider.Statistic, lo, hi int) float64 {
+	if st == provider.StatMean || st == "" || st == provider.StatMax {
+		n, sum, mx := 0, 0.0, math.Inf(-1)
+		for i := lo; i < hi; i++ {
+			x := w.s.Values[i]
+			if provider.IsGap(x) || (w.nMasked > 0 || w.overflow) && w.isMasked(i) {
+				continue
+			}
+			n++
+			sum += x
+			mx = max(mx, x)
+		}
+		if n == 0 {
+			return math.NaN()
+		}
+		if st == provider.StatMax {
+			return mx
+		}
+		return sum / float64(n)
+	}
+	b := scratchPool.Get().(*scratch)
+	b.a = w.values(lo, hi, b.a)
+	var r float64
+	r, b.b = provider.Reduce(st, b.a, b.b)
+	scratchPool.Put(b)
+	return r
+}
+
+type scratch struct{ a, b []float64 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
