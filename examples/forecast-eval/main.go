@@ -1,0 +1,63 @@
+// Command forecast-eval prints the forecast accuracy table of issue 6: the
+// automatic model selection of package forecast against seasonal naive 24
+// and 168 on the five real traces in testdata, with the protocol described
+// in package forecast/accuracy.
+//
+// Run it from the repository root:
+//
+//	go run ./examples/forecast-eval
+//	go run ./examples/forecast-eval -data testdata -trace nyc-taxi
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/forecast/accuracy"
+)
+
+func main() {
+	data := flag.String("data", "testdata", "the repository's testdata directory")
+	only := flag.String("trace", "", "evaluate only this trace (app-server, nyc-taxi, nasa-http, nab-asg-cpu, nab-elb-requests)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *data, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "forecast-eval:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, dir, only string) error {
+	traces, err := accuracy.Load(dir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var rows []accuracy.Row
+	for _, t := range traces {
+		if only != "" && t.Name != only {
+			continue
+		}
+		row, err := accuracy.Evaluate(ctx, t, func() (forecast.Model, error) {
+			return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}})
+		})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("no trace named %q", only)
+	}
+	if err := accuracy.WriteTable(os.Stdout, rows); err != nil {
+		return err
+	}
+	fmt.Printf("\nmethod: forecast.Auto{Periods: [24 168]}; %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}

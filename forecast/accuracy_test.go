@@ -1,0 +1,61 @@
+package forecast_test
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/forecast/accuracy"
+)
+
+// TestAccuracyOnRealTraces enforces the accuracy goal of issue 6 on the five
+// real traces in ../testdata (app-server-traffic/traffic_stats_HOURLY_CHs.csv,
+// nab/nyc_taxi.csv, nasa-http/nasa_traffic_5m.csv,
+// nab/cpu_utilization_asg_misconfiguration.csv,
+// nab/elb_request_count_8c0756.csv) with the protocol of package
+// forecast/accuracy. `go run ./examples/forecast-eval` prints the same
+// table.
+func TestAccuracyOnRealTraces(t *testing.T) {
+	t.Parallel()
+	traces, err := accuracy.Load("../testdata")
+	require.NoError(t, err)
+	require.Len(t, traces, 5)
+	rows := make([]accuracy.Row, len(traces))
+	t.Run("traces", func(t *testing.T) {
+		for i, tr := range traces {
+			t.Run(tr.Name, func(t *testing.T) {
+				t.Parallel()
+				row, err := accuracy.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
+					return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}})
+				})
+				require.NoError(t, err)
+				rows[i] = row
+			})
+		}
+	})
+	require.False(t, t.Failed())
+	var table bytes.Buffer
+	require.NoError(t, accuracy.WriteTable(&table, rows))
+	t.Logf("accuracy on real traces:\n%s", table.String())
+
+	want := map[string]int{"app-server": 56, "nyc-taxi": 150, "nasa-http": 20, "nab-asg-cpu": 40, "nab-elb-requests": 6}
+	for _, r := range rows {
+		assert.GreaterOrEqual(t, r.Origins, want[r.Trace], "%s: origins", r.Trace)
+		// No trace worse than 1.05× its better naive.
+		assert.LessOrEqual(t, r.VsBestNaive, 1.05, "%s: relative MASE vs the better of seasonal naive 24 and 168", r.Trace)
+		// p90 coverage in [0.85, 0.95] on every trace.
+		assert.GreaterOrEqual(t, r.Coverage90, 0.85, "%s: share of actuals ≤ the 0.9 quantile", r.Trace)
+		assert.LessOrEqual(t, r.Coverage90, 0.95, "%s: share of actuals ≤ the 0.9 quantile", r.Trace)
+		assert.False(t, math.IsNaN(r.RelMASE), r.Trace)
+	}
+	s := accuracy.Summarize(rows)
+	assert.LessOrEqual(t, s.GeoRelMASE, 0.75, "geometric mean of relative MASE (vs seasonal naive 24)")
+	assert.LessOrEqual(t, s.GeoVsBestNaive, 0.95, "geometric mean of relative MASE vs the better naive")
+	// Scaled pinball loss at 0.9 no worse than seasonal naive 24 with
+	// empirical quantiles, over the traces (geometric mean of the ratios).
+	assert.LessOrEqual(t, s.GeoPinballRatio, 1.0, "geometric mean of pinball(0.9) / pinball(0.9) of seasonal naive 24")
+}

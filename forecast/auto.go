@@ -1,0 +1,467 @@
+package forecast
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// AutoConfig configures automatic model selection. The zero value means
+// the defaults.
+type AutoConfig struct {
+	// Periods are the season lengths in steps (e.g. [24, 168] for hourly
+	// data). Default: detected with DetectPeriods on the training data.
+	Periods []int `json:"periods,omitempty"`
+	// Candidates are the models compared. Default: DefaultCandidates(Periods).
+	Candidates []Spec `json:"candidates,omitempty"`
+	// Horizon is the number of steps ahead scored at each validation
+	// origin. Default: the shortest period, at most 48 (24 when no period).
+	Horizon int `json:"horizon,omitempty"`
+	// Validation is the number of final training steps used as rolling
+	// origins: candidates are fitted on the steps before, then updated one
+	// step at a time, forecasting Horizon steps from every origin.
+	// Default: a quarter of the data, at least 2·Horizon.
+	Validation int `json:"validation,omitempty"`
+	// NoCombinations disables the combinations of the best candidates
+	// (mean of the best two and three, median of the best three) that are
+	// otherwise scored alongside the candidates.
+	NoCombinations bool `json:"no_combinations,omitempty"`
+	// Intervals tunes the empirical prediction intervals of the chosen
+	// model.
+	Intervals IntervalOptions `json:"intervals,omitzero"`
+}
+
+// Validate returns an error naming the first invalid field.
+func (c AutoConfig) Validate() error {
+	for i, p := range c.Periods {
+		if p < 1 {
+			return provider.Invalid(fmt.Sprintf("periods[%d]", i), p, "must be ≥ 1 step")
+		}
+	}
+	for i, s := range c.Candidates {
+		if _, err := s.New(IntervalOptions{}); err != nil {
+			return provider.Within(fmt.Sprintf("candidates[%d]", i), err)
+		}
+	}
+	if c.Horizon < 0 {
+		return provider.Invalid("horizon", c.Horizon, "must be ≥ 0 (0 means the shortest period)")
+	}
+	if c.Validation < 0 {
+		return provider.Invalid("validation", c.Validation, "must be ≥ 0 (0 means a quarter of the data)")
+	}
+	return c.Intervals.Validate()
+}
+
+// Score is one candidate's result in Auto's rolling-origin validation.
+type Score struct {
+	// Spec is the candidate.
+	Spec Spec `json:"spec"`
+	// Name is Spec.String().
+	Name string `json:"name"`
+	// MAE is the mean absolute error over every origin and horizon, in the
+	// series' unit; NaN when the candidate was skipped.
+	MAE float64 `json:"mae"`
+	// MASE is MAE divided by the in-sample mean absolute seasonal
+	// difference (lag = shortest period) of the fitting part.
+	MASE float64 `json:"mase"`
+	// Skipped says why the candidate was not scored, if it was not.
+	Skipped string `json:"skipped,omitempty"`
+	// Chosen marks the selected model.
+	Chosen bool `json:"chosen,omitempty"`
+}
+
+// Auto selects a model per series by rolling-origin cross-validation
+// inside the training data (Tashman 2000, "Out-of-sample tests of
+// forecasting accuracy"): every candidate is fitted on the data before the
+// validation window, then updated one step at a time through it, forecasting
+// Horizon steps from every origin with the parameters fixed. The candidate
+// (or combination of the best candidates) with the lowest MAE is refitted
+// on all the data; if it cannot be, the best seasonal naive is used. The
+// prediction intervals of the chosen model are the empirical quantiles of
+// its validation errors per horizon (they are out of sample).
+//
+// Create one with NewAuto; the zero value is not usable. After Fit, Scores
+// reports what was compared and Chosen what won. Not safe for concurrent
+// use.
+type Auto struct {
+	cfg    AutoConfig
+	chosen core
+	spec   Spec
+	scores []Score
+}
+
+var _ Model = (*Auto)(nil)
+
+// NewAuto returns an unfitted selector, or cfg's validation error.
+func NewAuto(cfg AutoConfig) (*Auto, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("forecast: auto: %w", err)
+	}
+	return &Auto{cfg: cfg}, nil
+}
+
+// Scores returns the validation scores of the last Fit, best first;
+// skipped candidates come last.
+func (a *Auto) Scores() []Score { return slices.Clone(a.scores) }
+
+// Chosen returns the spec of the selected model (zero before Fit).
+func (a *Auto) Chosen() Spec { return a.spec }
+
+// Model returns the selected, fitted model (nil before Fit). It is shared
+// with a: updating one updates the other.
+func (a *Auto) Model() Model {
+	if a.chosen == nil {
+		return nil
+	}
+	return a.chosen
+}
+
+// Forecast implements Model with the chosen model.
+func (a *Auto) Forecast(point, quantiles []float64, bands [][]float64) error {
+	if a.chosen == nil {
+		return ErrNotFitted
+	}
+	return forecastModel(a.chosen, point, quantiles, bands)
+}
+
+// Update implements Model with the chosen model.
+func (a *Auto) Update(v float64) error {
+	if a.chosen == nil {
+		return ErrNotFitted
+	}
+	return a.chosen.Update(v)
+}
+
+type candidate struct {
+	spec  Spec
+	model core
+	preds []float64 // origins × H, NaN where the horizon passes the end
+	mae   float64
+	skip  string
+}
+
+// Fit validates every candidate on y, picks the best and refits it on all
+// of y. It returns ErrInsufficientData when y is empty, constant or too
+// short for any candidate's validation, and provider.ErrInvalid for
+// non-finite values.
+func (a *Auto) Fit(y []float64) error {
+	a.chosen, a.scores, a.spec = nil, nil, Spec{}
+	if err := checkFitInput(KindAuto, y, 8); err != nil {
+		return err
+	}
+	periods := slices.Clone(a.cfg.Periods)
+	if len(periods) == 0 {
+		ps, err := DetectPeriods(y, 0)
+		if err != nil {
+			return fmt.Errorf("forecast: auto: %w", err)
+		}
+		periods = ps
+	}
+	slices.Sort(periods)
+	specs := a.cfg.Candidates
+	if len(specs) == 0 {
+		specs = DefaultCandidates(periods)
+	}
+	H := a.cfg.Horizon
+	if H == 0 {
+		H = 24
+		if len(periods) > 0 {
+			H = min(periods[0], 48)
+		}
+	}
+	n := len(y)
+	v := a.cfg.Validation
+	if v == 0 {
+		v = max(n/4, 2*H)
+	}
+	if v >= n {
+		return insufficient("auto: y", n, v+1)
+	}
+	t0 := n - v
+	positive := slices.Min(y) > 0
+	cands := make([]*candidate, 0, len(specs)+3)
+	for _, s := range specs {
+		c := &candidate{spec: s, mae: math.NaN()}
+		cands = append(cands, c)
+		m, err := s.New(a.cfg.Intervals)
+		if err != nil {
+			c.skip = err.Error()
+			continue
+		}
+		c.model = m.(core)
+		if hw, ok := m.(*HoltWinters); ok && hw.cfg.Multiplicative && !positive {
+			c.skip = "multiplicative season needs data > 0"
+			continue
+		}
+		if t0 < cvNeed(c.model) {
+			c.skip = fmt.Sprintf("needs %d steps before the validation window, has %d", cvNeed(c.model), t0)
+			continue
+		}
+		if err := c.model.fitParams(y[:t0]); err != nil {
+			c.skip = err.Error()
+			continue
+		}
+		c.preds = rollPredictions(c.model, y, t0, H)
+		c.mae = predMAE(c.preds, y, t0, H)
+	}
+	scored := make([]*candidate, 0, len(cands))
+	for _, c := range cands {
+		if c.skip == "" && !math.IsNaN(c.mae) {
+			scored = append(scored, c)
+		}
+	}
+	if len(scored) == 0 {
+		reasons := make([]string, 0, len(cands))
+		for _, c := range cands {
+			reasons = append(reasons, c.spec.String()+": "+c.skip)
+		}
+		return fmt.Errorf("%w: auto: no candidate could be validated on %d steps (%v)", ErrInsufficientData, n, reasons)
+	}
+	slices.SortStableFunc(scored, func(p, q *candidate) int { return cmpFloat(p.mae, q.mae) })
+	if !a.cfg.NoCombinations && len(scored) >= 2 {
+		combos := []struct {
+			rule Combine
+			k    int
+		}{{CombineMean, 2}, {CombineMean, 3}, {CombineMedian, 3}}
+		for _, cb := range combos {
+			if len(scored) < cb.k {
+				continue
+			}
+			c := &candidate{spec: Spec{Kind: KindEnsemble, Combine: cb.rule}}
+			for _, m := range scored[:cb.k] {
+				c.spec.Members = append(c.spec.Members, m.spec)
+			}
+			c.preds = combinePreds(scored[:cb.k], cb.rule)
+			c.mae = predMAE(c.preds, y, t0, H)
+			cands = append(cands, c)
+		}
+		scored = scored[:0]
+		for _, c := range cands {
+			if c.skip == "" && !math.IsNaN(c.mae) {
+				scored = append(scored, c)
+			}
+		}
+		slices.SortStableFunc(scored, func(p, q *candidate) int { return cmpFloat(p.mae, q.mae) })
+	}
+	scale := seasonalScale(y[:t0], periods)
+	// Refit the winner on all of y; fall back down the ranking (the best
+	// seasonal naive is always there when the data allow one).
+	var fitErr error
+	for _, c := range scored {
+		m, err := c.spec.New(a.cfg.Intervals)
+		if err != nil {
+			fitErr = err
+			continue
+		}
+		if err := m.Fit(y); err != nil {
+			fitErr = err
+			continue
+		}
+		a.chosen, a.spec = m.(core), c.spec
+		b := a.chosen.base()
+		cv := predResiduals(c.preds, y, t0, H, b.Residuals.Floor)
+		// The refitted model's replay errors use parameters fitted on the
+		// same data; widen them to at least the out-of-sample size.
+		if lambda := meanAbsResidual(&cv) / meanAbsResidual(&b.Residuals); lambda > 1 && !math.IsInf(lambda, 0) {
+			for _, e := range b.Residuals.Sorted {
+				for i := range e {
+					e[i] *= min(lambda, 3)
+				}
+			}
+		}
+		b.Residuals = mergeResiduals(cv, b.Residuals)
+		break
+	}
+	if a.chosen == nil {
+		return fmt.Errorf("forecast: auto: no candidate could be fitted: %w", fitErr)
+	}
+	for _, c := range scored {
+		a.scores = append(a.scores, Score{Spec: c.spec, Name: c.spec.String(), MAE: c.mae, MASE: c.mae / scale, Chosen: c.spec.String() == a.spec.String()})
+	}
+	for _, c := range cands {
+		if c.skip != "" {
+			a.scores = append(a.scores, Score{Spec: c.spec, Name: c.spec.String(), MAE: math.NaN(), MASE: math.NaN(), Skipped: c.skip})
+		}
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// cvNeed is how many steps a candidate needs before the validation window:
+// a seasonal naive only needs its state, a fitted model what Fit needs.
+func cvNeed(c core) int {
+	if _, ok := c.(*SeasonalNaive); ok {
+		return c.minLen()
+	}
+	return c.need()
+}
+
+// rollPredictions steps c (already fitted on y[:t0]) through y[t0:],
+// predicting H steps from every origin; entries past the end are NaN.
+func rollPredictions(c core, y []float64, t0, H int) []float64 {
+	v := len(y) - t0
+	preds := make([]float64, v*H)
+	for t := t0; t < len(y); t++ {
+		row := preds[(t-t0)*H : (t-t0+1)*H]
+		c.predict(row)
+		for h := len(y) - t; h < H; h++ {
+			row[h] = math.NaN()
+		}
+		c.step(y[t])
+	}
+	return preds
+}
+
+func predMAE(preds, y []float64, t0, H int) float64 {
+	var s float64
+	n := 0
+	for i, p := range preds {
+		if math.IsNaN(p) {
+			continue
+		}
+		t := t0 + i/H + i%H
+		s += math.Abs(y[t] - p)
+		n++
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
+func combinePreds(cs []*candidate, rule Combine) []float64 {
+	out := make([]float64, len(cs[0].preds))
+	col := make([]float64, len(cs))
+	for i := range out {
+		for j, c := range cs {
+			col[j] = c.preds[i]
+		}
+		if rule == CombineMedian {
+			slices.Sort(col)
+			k := len(col)
+			if k%2 == 1 {
+				out[i] = col[k/2]
+			} else {
+				out[i] = (col[k/2-1] + col[k/2]) / 2
+			}
+			continue
+		}
+		var s float64
+		for _, v := range col {
+			s += v
+		}
+		out[i] = s / float64(len(col))
+	}
+	return out
+}
+
+// predResiduals turns validation predictions into a residual table.
+func predResiduals(preds, y []float64, t0, H int, floor float64) residuals {
+	r := residuals{Floor: floor}
+	errs := make([][]float64, H)
+	for i, p := range preds {
+		if math.IsNaN(p) {
+			continue
+		}
+		h := i % H
+		errs[h] = append(errs[h], r.scaled(y[t0+i/H+h]-p, p))
+	}
+	for h, e := range errs {
+		if len(e) == 0 {
+			errs = errs[:h]
+			break
+		}
+		slices.Sort(e)
+	}
+	r.Sorted = errs
+	return r
+}
+
+// mergeResiduals pools two residual tables horizon by horizon; a horizon
+// only one of them has keeps that one's errors.
+func mergeResiduals(a, b residuals) residuals {
+	n := max(len(a.Sorted), len(b.Sorted))
+	out := make([][]float64, n)
+	for h := range n {
+		var e []float64
+		if h < len(a.Sorted) {
+			e = append(e, a.Sorted[h]...)
+		}
+		if h < len(b.Sorted) {
+			e = append(e, b.Sorted[h]...)
+		}
+		out[h] = e
+	}
+	for _, e := range out {
+		slices.Sort(e)
+	}
+	return residuals{Sorted: out, Floor: a.Floor}
+}
+
+// seasonalScale is the in-sample MAE of the seasonal naive method with the
+// shortest period (1 when there is none): MASE's denominator.
+func seasonalScale(y []float64, periods []int) float64 {
+	m := 1
+	if len(periods) > 0 {
+		m = periods[0]
+	}
+	s := Scale(y, m)
+	if s == 0 || math.IsNaN(s) {
+		return math.NaN()
+	}
+	return s
+}
+
+type autoJSON struct {
+	Config AutoConfig      `json:"config"`
+	Spec   Spec            `json:"chosen"`
+	Scores []Score         `json:"scores"`
+	Model  json.RawMessage `json:"model,omitempty"`
+}
+
+// MarshalJSON encodes the configuration, the scores and the chosen model.
+func (a *Auto) MarshalJSON() ([]byte, error) {
+	j := autoJSON{Config: a.cfg, Spec: a.spec, Scores: a.scores}
+	if a.chosen != nil {
+		raw, err := Marshal(a.chosen)
+		if err != nil {
+			return nil, err
+		}
+		j.Model = raw
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (a *Auto) UnmarshalJSON(data []byte) error {
+	var j autoJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	n, err := NewAuto(j.Config)
+	if err != nil {
+		return err
+	}
+	if len(j.Model) > 0 {
+		m, err := Unmarshal(j.Model)
+		if err != nil {
+			return err
+		}
+		n.chosen = m.(core)
+	}
+	n.spec, n.scores = j.Spec, j.Scores
+	*a = *n
+	return nil
+}

@@ -1,0 +1,282 @@
+package forecast
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Combine names how an Ensemble combines its members' point forecasts.
+type Combine string
+
+// The combination rules.
+const (
+	// CombineMean is the equally weighted mean (the default).
+	CombineMean Combine = "mean"
+	// CombineMedian is the per-step median, robust to one bad member.
+	CombineMedian Combine = "median"
+	// CombineInverseError weights each member by 1/MAE of its
+	// rolling-origin errors over the interval horizon, normalised to sum
+	// to 1.
+	CombineInverseError Combine = "inverse_error"
+)
+
+// Validate reports an unknown rule; the empty string means CombineMean.
+func (c Combine) Validate() error {
+	switch c {
+	case "", CombineMean, CombineMedian, CombineInverseError:
+		return nil
+	}
+	return provider.Invalid("combine", string(c), "must be mean, median or inverse_error")
+}
+
+// Ensemble combines the point forecasts of several built-in models (a
+// forecast combination, Bates & Granger 1969; Hyndman & Athanasopoulos,
+// FPP 3rd ed., §13.4):
+//
+//	ŷ(T+h) = Σ_i w_i ŷ_i(T+h)         (mean: w_i = 1/N; inverse_error: w_i ∝ 1/MAE_i)
+//	ŷ(T+h) = median_i ŷ_i(T+h)        (median)
+//
+// Its intervals come from the combined forecast's own rolling-origin
+// errors, not from the members'. Fit fits every member; Update updates
+// every member.
+//
+// Create one with NewEnsemble; the zero value is not usable. Not safe for
+// concurrent use.
+type Ensemble struct {
+	combine Combine
+	members []core
+	weights []float64
+	b       base
+	opts    IntervalOptions
+	scratch [][]float64 // per member, predict buffers
+	col     []float64
+}
+
+var _ Model = (*Ensemble)(nil)
+
+// NewEnsemble returns an unfitted ensemble of members combined by rule
+// (empty means CombineMean). Members must be this package's models
+// (*SeasonalNaive, *HoltWinters, *Harmonic, *Ensemble); the ensemble owns
+// them afterwards. It returns an error matching provider.ErrInvalid for no
+// members, a nil or foreign member, or an unknown rule.
+func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
+	if err := rule.Validate(); err != nil {
+		return nil, fmt.Errorf("forecast: ensemble: %w", err)
+	}
+	if rule == "" {
+		rule = CombineMean
+	}
+	if len(members) == 0 {
+		return nil, provider.Invalid("members", 0, "an ensemble needs at least one member")
+	}
+	cs := make([]core, len(members))
+	for i, m := range members {
+		c, ok := m.(core)
+		if !ok || m == nil {
+			return nil, provider.Invalid(fmt.Sprintf("members[%d]", i), fmt.Sprintf("%T", m), "must be a model of package forecast")
+		}
+		cs[i] = c
+	}
+	e := &Ensemble{combine: rule, members: cs}
+	e.weights = make([]float64, len(cs))
+	for i := range e.weights {
+		e.weights[i] = 1 / float64(len(cs))
+	}
+	return e, nil
+}
+
+// Members returns the ensemble's members (shared, not copies).
+func (e *Ensemble) Members() []Model {
+	out := make([]Model, len(e.members))
+	for i, c := range e.members {
+		out[i] = c
+	}
+	return out
+}
+
+// Weights returns a copy of the members' weights (meaningful for mean and
+// inverse_error).
+func (e *Ensemble) Weights() []float64 { return slices.Clone(e.weights) }
+
+// Fit fits every member on y, sets the weights and estimates the
+// ensemble's intervals. It needs what the most demanding member needs.
+func (e *Ensemble) Fit(y []float64) error { return fitModel(e, y, e.opts) }
+
+// Forecast implements Model.
+func (e *Ensemble) Forecast(point, quantiles []float64, bands [][]float64) error {
+	return forecastModel(e, point, quantiles, bands)
+}
+
+// Update implements Model; it costs the sum of the members' updates.
+func (e *Ensemble) Update(v float64) error { return updateModel(e, v) }
+
+func (e *Ensemble) kind() string { return KindEnsemble }
+func (e *Ensemble) base() *base  { return &e.b }
+
+func (e *Ensemble) minLen() int {
+	n := 0
+	for _, c := range e.members {
+		n = max(n, c.minLen())
+	}
+	return n
+}
+
+func (e *Ensemble) need() int {
+	n := 0
+	for _, c := range e.members {
+		n = max(n, c.need())
+	}
+	return n
+}
+
+func (e *Ensemble) fitParams(y []float64) error {
+	for i, c := range e.members {
+		var err error
+		if e.combine == CombineInverseError {
+			// The weights need each member's rolling-origin errors.
+			err = c.Fit(y)
+		} else {
+			err = checkFitInput(c.kind(), y, c.need())
+			if err == nil {
+				err = c.fitParams(y)
+			}
+			c.base().Fitted = err == nil
+		}
+		if err != nil {
+			return fmt.Errorf("forecast: ensemble member %d (%s): %w", i, c.kind(), err)
+		}
+	}
+	if e.combine == CombineInverseError {
+		var sum float64
+		for i, c := range e.members {
+			mae := meanAbsResidual(&c.base().Residuals)
+			if mae <= 0 || math.IsNaN(mae) {
+				mae = math.SmallestNonzeroFloat64
+			}
+			e.weights[i] = 1 / mae
+			sum += e.weights[i]
+		}
+		for i := range e.weights {
+			e.weights[i] /= sum
+		}
+	}
+	return nil
+}
+
+// meanAbsResidual is the mean absolute error over all horizons of r.
+func meanAbsResidual(r *residuals) float64 {
+	var s float64
+	n := 0
+	for _, e := range r.Sorted {
+		for _, v := range e {
+			s += math.Abs(v)
+		}
+		n += len(e)
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}
+
+func (e *Ensemble) reset(y []float64) {
+	for _, c := range e.members {
+		c.reset(y)
+	}
+}
+
+func (e *Ensemble) step(v float64) {
+	for _, c := range e.members {
+		c.step(v)
+	}
+}
+
+func (e *Ensemble) predict(dst []float64) {
+	if len(e.scratch) != len(e.members) {
+		e.scratch = make([][]float64, len(e.members))
+		e.col = make([]float64, len(e.members))
+	}
+	for i, c := range e.members {
+		if cap(e.scratch[i]) < len(dst) {
+			e.scratch[i] = make([]float64, max(len(dst), 64))
+		}
+		c.predict(e.scratch[i][:len(dst)])
+	}
+	for t := range dst {
+		if e.combine == CombineMedian {
+			for i := range e.members {
+				e.col[i] = e.scratch[i][t]
+			}
+			slices.Sort(e.col)
+			n := len(e.col)
+			if n%2 == 1 {
+				dst[t] = e.col[n/2]
+			} else {
+				dst[t] = (e.col[n/2-1] + e.col[n/2]) / 2
+			}
+			continue
+		}
+		var s float64
+		for i, w := range e.weights {
+			s += w * e.scratch[i][t]
+		}
+		dst[t] = s
+	}
+}
+
+type ensembleJSON struct {
+	Combine Combine           `json:"combine"`
+	Weights []float64         `json:"weights"`
+	Members []json.RawMessage `json:"members"`
+	Base    *base             `json:"fit"`
+}
+
+// MarshalJSON encodes the rule, weights and every member (as Marshal
+// does).
+func (e *Ensemble) MarshalJSON() ([]byte, error) {
+	j := ensembleJSON{Combine: e.combine, Weights: e.weights, Base: &e.b}
+	for _, c := range e.members {
+		raw, err := Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		j.Members = append(j.Members, raw)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote and validates it.
+func (e *Ensemble) UnmarshalJSON(data []byte) error {
+	j := ensembleJSON{Base: new(base)}
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	members := make([]Model, len(j.Members))
+	for i, raw := range j.Members {
+		m, err := Unmarshal(raw)
+		if err != nil {
+			return fmt.Errorf("members[%d]: %w", i, err)
+		}
+		members[i] = m
+	}
+	n, err := NewEnsemble(j.Combine, members...)
+	if err != nil {
+		return err
+	}
+	if len(j.Weights) != len(members) {
+		return provider.Invalid("weights", len(j.Weights), fmt.Sprintf("must hold one weight per member (%d)", len(members)))
+	}
+	if err := checkFinite("weights", j.Weights); err != nil {
+		return err
+	}
+	if err := j.Base.Residuals.validate(); err != nil {
+		return err
+	}
+	n.weights, n.b = j.Weights, *j.Base
+	*e = *n
+	return nil
+}

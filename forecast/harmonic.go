@@ -1,0 +1,332 @@
+package forecast
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Harmonic is dynamic harmonic regression: a linear trend plus Fourier
+// terms for each season, with AR(1) errors (Hyndman & Athanasopoulos,
+// Forecasting: Principles and Practice, 3rd ed., §7.4 and §10.5):
+//
+//	y_t = a + b·t/n + Σ_P Σ_{k=1..K_P} [c_{P,k} sin(2πkt/P) + d_{P,k} cos(2πkt/P)] + r_t
+//	r_t = ρ·r_{t−1} + ε_t
+//	ŷ(T+h) = a + b·(T+h)/n + Σ seasonal terms at T+h + ρ^h·r_T
+//
+// The coefficients are least squares, solved from the normal equations
+// XᵀX β = Xᵀy with a Cholesky factorisation (gonum/mat); XᵀX is accumulated
+// from blocks of 256 rows with a rank-k update, so memory is
+// O(columns²), never O(n²) or O(n·columns). ρ is the lag-1
+// autocorrelation of the residuals, clamped to [−0.98, 0.98]. Each season's
+// fitted curve is tabulated once, so Update and Forecast cost O(seasons)
+// per step. Fit needs two of the longest season.
+//
+// Create one with NewHarmonic; the zero value is not usable. Not safe for
+// concurrent use.
+type Harmonic struct {
+	cfg  HarmonicConfig
+	b    base
+	fit  harmonicFit
+	opts IntervalOptions
+}
+
+// HarmonicConfig configures a Harmonic model.
+type HarmonicConfig struct {
+	// Periods are the season lengths in steps, e.g. [24, 168] for daily and
+	// weekly seasons of an hourly series. Required, each ≥ 2.
+	Periods []int `json:"periods"`
+	// Harmonics is the number of sine/cosine pairs per period (same order
+	// as Periods), each in [1, period/2]. Default: min(period/2, 10) for
+	// each. The design has 2 + 2·ΣK columns, at most 100.
+	Harmonics []int `json:"harmonics,omitempty"`
+	// NoTrend drops the linear trend column. Default: with trend.
+	NoTrend bool `json:"no_trend,omitempty"`
+	// NoAR drops the AR(1) error term. Default: with AR(1) errors.
+	NoAR bool `json:"no_ar,omitempty"`
+	// Intervals tunes the empirical prediction intervals.
+	Intervals IntervalOptions `json:"intervals,omitzero"`
+}
+
+// maxHarmonicColumns bounds the design width.
+const maxHarmonicColumns = 100
+
+// Validate returns an error naming the first invalid field.
+func (c HarmonicConfig) Validate() error {
+	if len(c.Periods) == 0 {
+		return provider.Invalid("periods", c.Periods, "must list at least one period")
+	}
+	if len(c.Harmonics) != 0 && len(c.Harmonics) != len(c.Periods) {
+		return provider.Invalid("harmonics", c.Harmonics, fmt.Sprintf("must be empty or have one entry per period (%d)", len(c.Periods)))
+	}
+	cols := 2
+	for i, p := range c.Periods {
+		if p < 2 || p > 1<<20 {
+			return provider.Invalid(fmt.Sprintf("periods[%d]", i), p, "must be in [2, 1048576] steps")
+		}
+		k := min(p/2, 10)
+		if len(c.Harmonics) > 0 {
+			k = c.Harmonics[i]
+			if k < 1 || k > p/2 {
+				return provider.Invalid(fmt.Sprintf("harmonics[%d]", i), k, fmt.Sprintf("must be in [1, %d] (period/2)", p/2))
+			}
+		}
+		cols += 2 * k
+	}
+	if cols > maxHarmonicColumns {
+		return provider.Invalid("harmonics", c.Harmonics, fmt.Sprintf("give %d columns; at most %d", cols, maxHarmonicColumns))
+	}
+	return c.Intervals.Validate()
+}
+
+type harmonicFit struct {
+	Intercept float64     `json:"intercept"`
+	Slope     float64     `json:"slope"` // per step
+	Curves    [][]float64 `json:"curves"`
+	Rho       float64     `json:"rho"`
+	T         int         `json:"t"` // index of the next step
+	Resid     float64     `json:"resid"`
+}
+
+var _ Model = (*Harmonic)(nil)
+
+// NewHarmonic returns an unfitted model, or cfg's validation error.
+func NewHarmonic(cfg HarmonicConfig) (*Harmonic, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("forecast: harmonic: %w", err)
+	}
+	cfg.Periods = append([]int(nil), cfg.Periods...)
+	if len(cfg.Harmonics) == 0 {
+		cfg.Harmonics = make([]int, len(cfg.Periods))
+		for i, p := range cfg.Periods {
+			cfg.Harmonics[i] = min(p/2, 10)
+		}
+	} else {
+		cfg.Harmonics = append([]int(nil), cfg.Harmonics...)
+	}
+	return &Harmonic{cfg: cfg, opts: cfg.Intervals}, nil
+}
+
+// Config returns the model's configuration with defaults filled in.
+func (m *Harmonic) Config() HarmonicConfig { return m.cfg }
+
+// Fit estimates the regression on y and the intervals.
+func (m *Harmonic) Fit(y []float64) error { return fitModel(m, y, m.opts) }
+
+// Forecast implements Model.
+func (m *Harmonic) Forecast(point, quantiles []float64, bands [][]float64) error {
+	return forecastModel(m, point, quantiles, bands)
+}
+
+// Update implements Model in O(len(Periods)).
+func (m *Harmonic) Update(v float64) error { return updateModel(m, v) }
+
+func (m *Harmonic) kind() string { return KindHarmonic }
+func (m *Harmonic) base() *base  { return &m.b }
+func (m *Harmonic) minLen() int  { return 1 }
+func (m *Harmonic) need() int {
+	longest := 0
+	for _, p := range m.cfg.Periods {
+		longest = max(longest, p)
+	}
+	return max(2*longest, m.columns()+2)
+}
+
+func (m *Harmonic) columns() int {
+	c := 1
+	if !m.cfg.NoTrend {
+		c++
+	}
+	for _, k := range m.cfg.Harmonics {
+		c += 2 * k
+	}
+	return c
+}
+
+// harmonicBlock is the number of design rows built at a time.
+const harmonicBlock = 256
+
+func (m *Harmonic) fitParams(y []float64) error {
+	n, k := len(y), m.columns()
+	// Basis tables: for each period P, P rows of 2K values.
+	tables := make([][]float64, len(m.cfg.Periods))
+	for i, p := range m.cfg.Periods {
+		kk := m.cfg.Harmonics[i]
+		t := make([]float64, p*2*kk)
+		for ph := range p {
+			for h := 1; h <= kk; h++ {
+				s, c := math.Sincos(2 * math.Pi * float64(h*ph%p) / float64(p))
+				t[ph*2*kk+2*(h-1)] = s
+				t[ph*2*kk+2*(h-1)+1] = c
+			}
+		}
+		tables[i] = t
+	}
+	rows := min(harmonicBlock, n)
+	blk := make([]float64, rows*k)
+	xtx := blas64.Symmetric{N: k, Stride: k, Data: make([]float64, k*k), Uplo: blas.Upper}
+	xty := make([]float64, k)
+	scale := 1 / float64(n)
+	fill := func(t int, row []float64) {
+		row[0] = 1
+		c := 1
+		if !m.cfg.NoTrend {
+			row[1] = float64(t) * scale
+			c = 2
+		}
+		for i, p := range m.cfg.Periods {
+			w := 2 * m.cfg.Harmonics[i]
+			ph := t % p
+			copy(row[c:c+w], tables[i][ph*w:(ph+1)*w])
+			c += w
+		}
+	}
+	for start := 0; start < n; start += rows {
+		r := min(rows, n-start)
+		for i := range r {
+			fill(start+i, blk[i*k:(i+1)*k])
+		}
+		a := blas64.General{Rows: r, Cols: k, Stride: k, Data: blk[:r*k]}
+		blas64.Syrk(blas.Trans, 1, a, 1, xtx)
+		blas64.Gemv(blas.Trans, 1, a, blas64.Vector{N: r, Inc: 1, Data: y[start : start+r]}, 1, blas64.Vector{N: k, Inc: 1, Data: xty})
+	}
+	// A tiny ridge keeps the system positive definite when columns are
+	// nearly collinear (short series).
+	var tr float64
+	for i := range k {
+		tr += xtx.Data[i*k+i]
+	}
+	for i := range k {
+		xtx.Data[i*k+i] += 1e-10 * tr / float64(k)
+	}
+	var chol mat.Cholesky
+	if ok := chol.Factorize(mat.NewSymDense(k, xtx.Data)); !ok {
+		return fmt.Errorf("%w: harmonic: normal equations are singular (series too short or degenerate)", ErrInsufficientData)
+	}
+	var beta mat.VecDense
+	if err := chol.SolveVecTo(&beta, mat.NewVecDense(k, xty)); err != nil {
+		return fmt.Errorf("%w: harmonic: %w", ErrInsufficientData, err)
+	}
+	f := &m.fit
+	f.Intercept = beta.AtVec(0)
+	f.Slope = 0
+	c := 1
+	if !m.cfg.NoTrend {
+		f.Slope = beta.AtVec(1) * scale
+		c = 2
+	}
+	f.Curves = make([][]float64, len(m.cfg.Periods))
+	for i, p := range m.cfg.Periods {
+		w := 2 * m.cfg.Harmonics[i]
+		curve := make([]float64, p)
+		for ph := range p {
+			var s float64
+			for j := range w {
+				s += tables[i][ph*w+j] * beta.AtVec(c+j)
+			}
+			curve[ph] = s
+		}
+		f.Curves[i] = curve
+		c += w
+	}
+	// AR(1) on the residuals.
+	f.Rho = 0
+	if !m.cfg.NoAR {
+		var num, den, prev float64
+		for t, v := range y {
+			r := v - m.reg(t)
+			if t > 0 {
+				num += r * prev
+				den += prev * prev
+			}
+			prev = r
+		}
+		if den > 0 {
+			f.Rho = math.Max(-0.98, math.Min(0.98, num/den))
+		}
+	}
+	m.reset(y)
+	return nil
+}
+
+// reg is the regression part at step t.
+func (m *Harmonic) reg(t int) float64 {
+	f := &m.fit
+	v := f.Intercept + f.Slope*float64(t)
+	for i, p := range m.cfg.Periods {
+		v += f.Curves[i][t%p]
+	}
+	return v
+}
+
+func (m *Harmonic) reset(y []float64) {
+	m.fit.T = len(y)
+	m.fit.Resid = y[len(y)-1] - m.reg(len(y)-1)
+}
+
+func (m *Harmonic) step(v float64) {
+	m.fit.Resid = v - m.reg(m.fit.T)
+	m.fit.T++
+}
+
+func (m *Harmonic) predict(dst []float64) {
+	r := m.fit.Resid
+	for i := range dst {
+		r *= m.fit.Rho
+		dst[i] = m.reg(m.fit.T+i) + r
+	}
+}
+
+type harmonicJSON struct {
+	Config HarmonicConfig `json:"config"`
+	Fit    harmonicFit    `json:"params"`
+	Base   *base          `json:"fit"`
+}
+
+// MarshalJSON encodes the configuration, coefficients and state.
+func (m *Harmonic) MarshalJSON() ([]byte, error) {
+	return json.Marshal(harmonicJSON{Config: m.cfg, Fit: m.fit, Base: &m.b})
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote and validates it.
+func (m *Harmonic) UnmarshalJSON(data []byte) error {
+	j := harmonicJSON{Base: new(base)}
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	n, err := NewHarmonic(j.Config)
+	if err != nil {
+		return err
+	}
+	if j.Base.Fitted {
+		if len(j.Fit.Curves) != len(n.cfg.Periods) {
+			return provider.Invalid("params.curves", len(j.Fit.Curves), "must hold one curve per period")
+		}
+		for i, p := range n.cfg.Periods {
+			if len(j.Fit.Curves[i]) != p {
+				return provider.Invalid(fmt.Sprintf("params.curves[%d]", i), len(j.Fit.Curves[i]), fmt.Sprintf("must hold period = %d values", p))
+			}
+			if err := checkFinite(fmt.Sprintf("params.curves[%d]", i), j.Fit.Curves[i]); err != nil {
+				return err
+			}
+		}
+		if j.Fit.T < 0 {
+			return provider.Invalid("params.t", j.Fit.T, "must be ≥ 0")
+		}
+		if err := checkFinite("params", []float64{j.Fit.Intercept, j.Fit.Slope, j.Fit.Rho, j.Fit.Resid}); err != nil {
+			return err
+		}
+		if err := j.Base.Residuals.validate(); err != nil {
+			return err
+		}
+	}
+	n.fit, n.b = j.Fit, *j.Base
+	*m = *n
+	return nil
+}

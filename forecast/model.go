@@ -1,0 +1,362 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Model is a forecasting model for one regular series (one value per step,
+// oldest first).
+//
+// Contract:
+//   - Fit estimates the parameters and state from y. y must hold finite
+//     values only (use Prepare or FitSeries to interpolate short gaps first);
+//     y is not retained. A too-short, constant or otherwise unusable y
+//     returns an error matching ErrInsufficientData (or provider.ErrInvalid
+//     for NaN/Inf); a failed Fit leaves the model unfitted.
+//   - Forecast writes the point forecast of the next len(point) steps into
+//     point and, for each quantiles[j] in (0, 1), the quantile forecast of
+//     the same steps into bands[j] (len(bands) == len(quantiles), each
+//     len(bands[j]) == len(point)). It returns ErrNotFitted before Fit, and
+//     an error matching provider.ErrInvalid for an empty point (horizon ≤ 0)
+//     or a quantile outside (0, 1). It does not allocate and does not
+//     change the model. For finite inputs every output is finite.
+//   - Update appends one new observation in O(1) (O(members) for an
+//     ensemble) without refitting parameters; a NaN marks a gap and is
+//     replaced by the model's own one-step forecast. ±Inf is an error.
+//
+// Models are not safe for concurrent use; Forecast alone may be called
+// concurrently when no Fit or Update runs at the same time.
+type Model interface {
+	// Fit estimates the model from y.
+	Fit(y []float64) error
+	// Forecast writes point and quantile forecasts for len(point) steps.
+	Forecast(point, quantiles []float64, bands [][]float64) error
+	// Update appends one observation.
+	Update(v float64) error
+}
+
+// core is what every built-in model implements on top of Model; the shared
+// machinery (residual tables, Update, Forecast, ensembles, Auto) is written
+// against it.
+type core interface {
+	Model
+	// kind names the model for persistence.
+	kind() string
+	// need is the number of values Fit needs (at least two seasons for
+	// seasonal models).
+	need() int
+	// minLen is the number of values reset needs; need() > minLen().
+	minLen() int
+	// fitParams estimates parameters and leaves the state at the end of y.
+	fitParams(y []float64) error
+	// reset keeps the parameters and sets the state as if y had just been
+	// observed; len(y) ≥ minLen(). reset(y) after fitParams(y) gives the
+	// same state as fitParams(y).
+	reset(y []float64)
+	// step observes one finite value.
+	step(v float64)
+	// predict writes the point forecast of len(dst) steps.
+	predict(dst []float64)
+	// base returns the shared fitted state.
+	base() *base
+}
+
+// base is the state every built-in model shares: whether it is fitted,
+// whether forecasts are clipped at zero, and the residual table.
+type base struct {
+	Fitted      bool      `json:"fitted"`
+	NonNegative bool      `json:"non_negative,omitempty"`
+	Residuals   residuals `json:"residuals"`
+	// scratch for Update's imputation of a gap.
+	one [1]float64
+}
+
+// IntervalOptions says how prediction intervals are estimated from
+// rolling-origin residuals. The zero value means the defaults.
+type IntervalOptions struct {
+	// Horizon is the number of steps ahead for which empirical residual
+	// quantiles are kept; beyond it quantile offsets grow with √h.
+	// Default: 48.
+	Horizon int `json:"horizon,omitempty"`
+	// Origins is the most forecast origins (the most recent ones) whose
+	// errors are kept per horizon. Default: 400.
+	Origins int `json:"origins,omitempty"`
+	// Absolute keeps the errors in the series' unit. By default the errors
+	// of a non-negative series are divided by |forecast| + the series'
+	// mean level (and multiplied back when forecasting), so intervals
+	// widen where the level is high.
+	Absolute bool `json:"absolute,omitempty"`
+}
+
+func (o IntervalOptions) withDefaults() IntervalOptions {
+	if o.Horizon == 0 {
+		o.Horizon = 48
+	}
+	if o.Origins == 0 {
+		o.Origins = 400
+	}
+	return o
+}
+
+// Validate reports a negative field.
+func (o IntervalOptions) Validate() error {
+	if o.Horizon < 0 {
+		return provider.Invalid("intervals.horizon", o.Horizon, "must be ≥ 0 (0 means 48)")
+	}
+	if o.Origins < 0 {
+		return provider.Invalid("intervals.origins", o.Origins, "must be ≥ 0 (0 means 400)")
+	}
+	return nil
+}
+
+// residuals holds, for each horizon h = 1…len(Sorted), the sorted forecast
+// errors y − ŷ of the rolling origins.
+//
+// With Floor > 0 the errors are scaled: stored as (y − ŷ)/(|ŷ| + Floor)
+// and turned back into offsets with the forecast's own |ŷ| + Floor, so
+// intervals widen where the level is high (heteroscedastic counts).
+type residuals struct {
+	Sorted [][]float64 `json:"sorted"`
+	Floor  float64     `json:"floor,omitempty"`
+}
+
+// scaleFloorShare is the share of the mean level used as Floor for
+// non-negative series.
+const scaleFloorShare = 1.0
+
+// floorFor returns the residual scale floor for y: scaleFloorShare × the
+// mean of y for non-negative y with a positive mean, else 0 (absolute
+// errors).
+func floorFor(y []float64) float64 {
+	var s float64
+	for _, v := range y {
+		if v < 0 {
+			return 0
+		}
+		s += v
+	}
+	if s <= 0 {
+		return 0
+	}
+	return scaleFloorShare * s / float64(len(y))
+}
+
+// scaled returns the error e of forecast f as stored in the table.
+func (r *residuals) scaled(e, f float64) float64 {
+	if r.Floor > 0 {
+		return e / (math.Abs(f) + r.Floor)
+	}
+	return e
+}
+
+// offset returns the tau-quantile of the h-step error (h ≥ 1) of the
+// point forecast f.
+func (r *residuals) offset(h int, tau, f float64) float64 {
+	H := len(r.Sorted)
+	if H == 0 {
+		return 0
+	}
+	var q float64
+	if h <= H {
+		q = conformalQuantile(r.Sorted[h-1], tau)
+	} else {
+		q = conformalQuantile(r.Sorted[H-1], tau) * math.Sqrt(float64(h)/float64(H))
+	}
+	if r.Floor > 0 {
+		q *= math.Abs(f) + r.Floor
+	}
+	return q
+}
+
+// conformalQuantile returns the split-conformal tau-quantile of the sorted
+// errors e (Vovk et al. 2005; Lei et al. 2018): the ⌈(n+1)τ⌉-th smallest for
+// τ ≥ 0.5 and the ⌊(n+1)τ⌋-th for τ < 0.5, clamped to the sample, so that a
+// new error falls below it with probability ≥ τ (≤ τ) when the errors are
+// exchangeable. It is the plain empirical quantile widened by at most one
+// rank.
+func conformalQuantile(e []float64, tau float64) float64 {
+	n := len(e)
+	if n == 0 {
+		return 0
+	}
+	var k int
+	if tau >= 0.5 {
+		k = int(math.Ceil(float64(n+1)*tau)) - 1
+	} else {
+		k = int(math.Floor(float64(n+1)*tau)) - 1
+	}
+	return e[min(max(k, 0), n-1)]
+}
+
+// checkFinite returns an error naming the first NaN or Inf in y.
+func checkFinite(field string, y []float64) error {
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return provider.Invalid(fmt.Sprintf("%s[%d]", field, i), v, "must be finite (interpolate gaps with Prepare first)")
+		}
+	}
+	return nil
+}
+
+// checkFitInput validates y for a model needing need values.
+func checkFitInput(name string, y []float64, need int) error {
+	if len(y) == 0 {
+		return insufficient(name+": y", 0, need)
+	}
+	if err := checkFinite("y", y); err != nil {
+		return err
+	}
+	if len(y) < need {
+		return insufficient(name+": y", len(y), need)
+	}
+	lo, hi := slices.Min(y), slices.Max(y)
+	if lo == hi {
+		return fmt.Errorf("%w: %s: y is constant (%v): nothing to fit; a constant forecast needs no model", ErrInsufficientData, name, lo)
+	}
+	return nil
+}
+
+// fitModel is Fit for every built-in: validate, estimate parameters on all
+// of y, then replay y with the parameters fixed from an early origin to
+// collect h-step errors for the intervals. Replaying ends in the same state
+// the parameter fit left.
+func fitModel(c core, y []float64, opts IntervalOptions) error {
+	b := c.base()
+	b.Fitted = false
+	if err := checkFitInput(c.kind(), y, c.need()); err != nil {
+		return err
+	}
+	if err := c.fitParams(y); err != nil {
+		return err
+	}
+	b.NonNegative = slices.Min(y) >= 0
+	floor := 0.0
+	if !opts.Absolute {
+		floor = floorFor(y)
+	}
+	b.Residuals = replayResiduals(c, y, opts.withDefaults(), floor)
+	b.Fitted = true
+	return nil
+}
+
+// replayResiduals resets c at an early origin and steps through the rest of
+// y, recording the h-step errors at every origin. It leaves c in the state
+// after all of y.
+func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) residuals {
+	n := len(y)
+	t0 := max(c.minLen(), n-o.Origins-o.Horizon+1)
+	if t0 >= n {
+		c.reset(y)
+		return residuals{Floor: floor}
+	}
+	r := residuals{Floor: floor}
+	H := min(o.Horizon, n-t0)
+	errs := make([][]float64, H)
+	for h := range errs {
+		errs[h] = make([]float64, 0, n-t0-h)
+	}
+	pred := make([]float64, H)
+	c.reset(y[:t0])
+	for t := t0; t < n; t++ {
+		k := min(H, n-t)
+		c.predict(pred[:k])
+		for h := range k {
+			errs[h] = append(errs[h], r.scaled(y[t+h]-pred[h], pred[h]))
+		}
+		c.step(y[t])
+	}
+	for _, e := range errs {
+		slices.Sort(e)
+	}
+	r.Sorted = errs
+	return r
+}
+
+// forecastModel is Forecast for every built-in.
+func forecastModel(c core, point, quantiles []float64, bands [][]float64) error {
+	b := c.base()
+	if !b.Fitted {
+		return ErrNotFitted
+	}
+	if err := checkForecastArgs(point, quantiles, bands); err != nil {
+		return err
+	}
+	if len(quantiles) > 0 && len(b.Residuals.Sorted) == 0 {
+		return fmt.Errorf("%w: %s: no rolling-origin errors to estimate quantiles from", ErrInsufficientData, c.kind())
+	}
+	c.predict(point)
+	for i, v := range point {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			point[i] = 0
+		}
+	}
+	for j, tau := range quantiles {
+		for i, p := range point {
+			bands[j][i] = clip(b.NonNegative, p+b.Residuals.offset(i+1, tau, p))
+		}
+	}
+	for i, p := range point {
+		point[i] = clip(b.NonNegative, p)
+	}
+	return nil
+}
+
+func clip(nonNeg bool, v float64) float64 {
+	if nonNeg && v < 0 {
+		return 0
+	}
+	return v
+}
+
+// checkForecastArgs validates Forecast's arguments.
+func checkForecastArgs(point, quantiles []float64, bands [][]float64) error {
+	if len(point) == 0 {
+		return provider.Invalid("horizon", 0, "must be > 0 (len(point))")
+	}
+	if len(bands) != len(quantiles) {
+		return provider.Invalid("bands", len(bands), fmt.Sprintf("must hold one slice per quantile (%d)", len(quantiles)))
+	}
+	for j, q := range quantiles {
+		if !(q > 0 && q < 1) {
+			return provider.Invalid(fmt.Sprintf("quantiles[%d]", j), q, "must be in (0, 1)")
+		}
+		if len(bands[j]) != len(point) {
+			return provider.Invalid(fmt.Sprintf("bands[%d]", j), len(bands[j]), fmt.Sprintf("length must equal len(point) = %d", len(point)))
+		}
+	}
+	return nil
+}
+
+// updateModel is Update for every built-in.
+func updateModel(c core, v float64) error {
+	b := c.base()
+	if !b.Fitted {
+		return ErrNotFitted
+	}
+	if math.IsInf(v, 0) {
+		return provider.Invalid("value", v, "must be finite, or NaN for a gap")
+	}
+	if math.IsNaN(v) {
+		c.predict(b.one[:])
+		v = b.one[0]
+	}
+	c.step(v)
+	return nil
+}
+
+// validate checks a decoded residual table: finite and sorted.
+func (r *residuals) validate() error {
+	for h, e := range r.Sorted {
+		if err := checkFinite(fmt.Sprintf("residuals[%d]", h), e); err != nil {
+			return err
+		}
+		if !slices.IsSorted(e) {
+			return provider.Invalid(fmt.Sprintf("residuals[%d]", h), len(e), "must be sorted")
+		}
+	}
+	return nil
+}
