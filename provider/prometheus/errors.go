@@ -1,0 +1,102 @@
+package prometheus
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Errors of the driver. Errors that fit a provider sentinel match it too:
+// ErrBadQuery matches provider.ErrInvalid, a server answering 429 matches
+// provider.ErrThrottled, an unknown resource provider.ErrNotFound and a
+// metric without a template provider.ErrUnsupported. A call that ran out of
+// time or was cancelled matches context.DeadlineExceeded or
+// context.Canceled.
+var (
+	// ErrUnavailable means the server could not be reached (connection
+	// refused, DNS, TLS) or answered 502, 503 or 504. Retrying later may
+	// succeed. The *url.Error of the HTTP client stays in the chain.
+	ErrUnavailable = errors.New("prometheus: server unavailable")
+	// ErrBadQuery means Prometheus rejected a query as bad_data: a
+	// template that renders to invalid PromQL, or a query over too many
+	// points. It matches provider.ErrInvalid; the *v1.Error of
+	// client_golang stays in the chain.
+	ErrBadQuery = fmt.Errorf("%w: prometheus rejected the query", provider.ErrInvalid)
+	// ErrSeveralSeries means a query that must return one series per
+	// resource returned several: the template does not aggregate away a
+	// label (several CPUs, devices or jobs). A *SeriesError carries them.
+	ErrSeveralSeries = errors.New("prometheus: several series where one was expected")
+	// ErrBadResult means the server answered with something the driver
+	// cannot use: a result of the wrong type, a series without the ID
+	// label, or a count that is negative or infinite.
+	ErrBadResult = errors.New("prometheus: unusable result")
+)
+
+// QueryError is a failed PromQL query. It matches Kind (one of the
+// sentinels above, provider.ErrThrottled, or nil) and its cause Err (the
+// *v1.Error, *url.Error or context error), both with errors.Is and
+// errors.As.
+type QueryError struct {
+	// Query is the PromQL that was sent.
+	Query string
+	// Kind is the sentinel the failure maps onto; nil when none fits.
+	Kind error
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *QueryError) Error() string {
+	if e.Kind != nil {
+		return fmt.Sprintf("prometheus: query %s: %v: %v", e.Query, e.Kind, e.Err)
+	}
+	return fmt.Sprintf("prometheus: query %s: %v", e.Query, e.Err)
+}
+
+// Unwrap returns Kind and Err.
+func (e *QueryError) Unwrap() []error {
+	if e.Kind == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// SeriesError reports a query that returned several series where one was
+// expected. It matches ErrSeveralSeries.
+type SeriesError struct {
+	// Query is the PromQL that was sent.
+	Query string
+	// Series are the label sets returned, as Prometheus prints them.
+	Series []string
+}
+
+// Error implements error.
+func (e *SeriesError) Error() string {
+	return fmt.Sprintf("prometheus: query %s returned %d series where one was expected (aggregate the extra labels in the template): %s",
+		e.Query, len(e.Series), strings.Join(e.Series, ", "))
+}
+
+// Is reports whether target is ErrSeveralSeries.
+func (e *SeriesError) Is(target error) bool { return target == ErrSeveralSeries }
+
+// StatusError is an HTTP status the driver maps onto a sentinel: 429
+// (provider.ErrThrottled) and 502, 503, 504 (ErrUnavailable).
+type StatusError struct {
+	// Code is the HTTP status code.
+	Code int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string { return fmt.Sprintf("prometheus: HTTP status %d", e.Code) }
+
+// Is reports whether target is the sentinel of the status.
+func (e *StatusError) Is(target error) bool {
+	switch e.Code {
+	case 429:
+		return target == provider.ErrThrottled
+	default:
+		return target == ErrUnavailable
+	}
+}

@@ -1,0 +1,365 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Source reads resources, metrics and activity from one Prometheus server.
+// It implements provider.Inventory, provider.MetricsSource,
+// provider.ActivitySource and provider.Namer. It is safe for concurrent
+// use; it holds no state between calls beyond its configuration.
+type Source struct {
+	c         *compiled
+	api       v1.API
+	log       *slog.Logger
+	onWarning func(Warning)
+}
+
+var (
+	_ provider.Inventory      = (*Source)(nil)
+	_ provider.MetricsSource  = (*Source)(nil)
+	_ provider.ActivitySource = (*Source)(nil)
+	_ provider.Namer          = (*Source)(nil)
+)
+
+// Name is the value of Resource.Provider for resources of this driver.
+const Name = "prometheus"
+
+// New validates cfg (see Config.Validate) and returns a Source. It makes no
+// network call and starts no goroutine; use Check to test the templates
+// against the server.
+func New(cfg Config, opts ...Option) (*Source, error) {
+	c, err := cfg.compile()
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", err)
+	}
+	o := options{rt: http.DefaultTransport}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.rt == nil {
+		o.rt = http.DefaultTransport
+	}
+	client, err := api.NewClient(api.Config{Address: c.cfg.Address, RoundTripper: statusTransport{o.rt}})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", cfg.Address, err.Error()))
+	}
+	return &Source{c: c, api: v1.NewAPI(client), log: o.logger, onWarning: o.onWarning}, nil
+}
+
+// Name returns "prometheus".
+func (s *Source) Name() string { return Name }
+
+// QueryMetric reads q.Metric of q.ResourceID on the grid of q (see
+// provider.MetricsSource). The metric's template is rendered for the
+// resource and reduced within each step by q.Statistic with the matching
+// *_over_time function: mean avg_over_time, max max_over_time, min
+// min_over_time, sum sum_over_time, count count_over_time, last
+// last_over_time and pNN quantile_over_time(NN/100). A template that
+// renders to a bare selector is reduced over its raw samples; any other
+// expression over a subquery sampled every Config.Resolution (at most the
+// step). Each step [t, t+Step) is evaluated at t+Step−1ms over a range of
+// Step−1ms, so it holds exactly the samples of the step on Prometheus 2.x
+// (whose ranges include both ends; times are used at millisecond
+// precision). Queries of more than Config.MaxPoints steps are split into
+// several range queries. When q.End cuts the last step, that step reduces
+// only the samples before q.End, like provider.Resample, with one more
+// instant query.
+//
+// Steps without samples, including after a series went stale, are gaps;
+// a non-finite value (a division by zero in a template) is a gap too and
+// is reported to the warning function. Errors: an invalid query or a step
+// that is not a whole number of milliseconds ≥ 2ms matches
+// provider.ErrInvalid; a metric without a template
+// provider.ErrUnsupported; a resource the targets query does not list
+// provider.ErrNotFound; a template that returns several series
+// ErrSeveralSeries; server errors as documented on QueryError.
+func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if err := q.Validate(); err != nil {
+		return provider.Series{}, fmt.Errorf("prometheus: %w", err)
+	}
+	if q.Step < 2*time.Millisecond || q.Step%time.Millisecond != 0 {
+		return provider.Series{}, fmt.Errorf("prometheus: %w", provider.Invalid("query.step", q.Step, "must be a whole number of milliseconds ≥ 2ms"))
+	}
+	t, ok := s.c.metrics[q.Metric]
+	if !ok {
+		return provider.Series{}, fmt.Errorf("prometheus: metric %s: no template configured: %w", q.Metric, provider.ErrUnsupported)
+	}
+	target, err := s.target(ctx, q.ResourceID)
+	if err != nil {
+		return provider.Series{}, err
+	}
+	expr, err := t.render(newData(s.c.cfg.IDLabel, q.ResourceID, s.c.cfg.RateWindow, target.labels))
+	if err != nil {
+		return provider.Series{}, fmt.Errorf("prometheus: metric %s: template: %w", q.Metric, err)
+	}
+	res := min(s.c.cfg.Resolution, q.Step)
+	promql := reduceExpr(expr, q.Statistic, q.Step-time.Millisecond, res)
+	n := q.Steps()
+	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, n)}
+	for i := range out.Values {
+		out.Values[i] = provider.Gap
+	}
+	full := int(q.End.Sub(q.Start) / q.Step)
+	for lo := 0; lo < full; lo += s.c.cfg.MaxPoints {
+		hi := min(full, lo+s.c.cfg.MaxPoints)
+		if err := s.fill(ctx, promql, q, lo, hi, out.Values); err != nil {
+			return provider.Series{}, err
+		}
+	}
+	if full < n {
+		// The last step is cut by q.End: reduce only [its start, End).
+		from := q.Start.Add(time.Duration(full) * q.Step)
+		w := max(ceilMillis(q.End.Sub(from))-time.Millisecond, time.Millisecond)
+		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), from.Add(w))
+		if err != nil {
+			return provider.Series{}, err
+		}
+		out.Values[full] = v
+	}
+	return out, nil
+}
+
+// ceilMillis rounds d up to a whole number of milliseconds.
+func ceilMillis(d time.Duration) time.Duration {
+	if r := d % time.Millisecond; r != 0 {
+		return d - r + time.Millisecond
+	}
+	return d
+}
+
+// point evaluates promql at ts and returns its one value, or a gap when it
+// returns nothing.
+func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float64, error) {
+	vec, err := s.instant(ctx, promql, ts)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case len(vec) == 0:
+		return provider.Gap, nil
+	case len(vec) > 1:
+		e := &SeriesError{Query: promql}
+		for _, smp := range vec {
+			e.Series = append(e.Series, smp.Metric.String())
+		}
+		return 0, e
+	}
+	v := float64(vec[0].Value)
+	if math.IsInf(v, 0) {
+		s.warn(promql, []string{fmt.Sprintf("%v at %s is not finite; returned as a gap", v, ts.UTC().Format(time.RFC3339))}, nil)
+		return provider.Gap, nil
+	}
+	return v, nil
+}
+
+// fill queries steps [lo, hi) of q and writes them into values.
+func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, hi int, values []float64) error {
+	first := q.Start.Add(time.Duration(lo+1)*q.Step - time.Millisecond)
+	r := v1.Range{Start: first, End: q.Start.Add(time.Duration(hi)*q.Step - time.Millisecond), Step: q.Step}
+	val, warnings, infos, err := s.api.QueryRange(ctx, promql, r)
+	s.warn(promql, warnings, infos)
+	if err != nil {
+		return translate(ctx, promql, err)
+	}
+	m, ok := val.(model.Matrix)
+	if !ok {
+		return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want matrix", typeOf(val))}
+	}
+	if len(m) > 1 {
+		return seriesError(promql, m)
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	var bad []string
+	for _, p := range m[0].Values {
+		off := p.Timestamp.Time().Sub(first)
+		k := lo + int(math.Round(float64(off)/float64(q.Step)))
+		if k < lo || k >= hi {
+			continue
+		}
+		v := float64(p.Value)
+		if math.IsInf(v, 0) {
+			bad = append(bad, fmt.Sprintf("%v at %s (step %d) is not finite; returned as a gap", v, p.Timestamp.Time().UTC().Format(time.RFC3339), k))
+			continue
+		}
+		values[k] = v
+	}
+	if len(bad) > 0 {
+		s.warn(promql, bad, nil)
+	}
+	return nil
+}
+
+// reduceExpr wraps expr in the *_over_time function of stat over window,
+// through a subquery at res unless expr is a bare selector.
+func reduceExpr(expr string, stat provider.Statistic, window, res time.Duration) string {
+	var inner string
+	if isPlainSelector(expr) {
+		inner = expr + "[" + promDuration(window) + "]"
+	} else {
+		inner = "(" + expr + ")[" + promDuration(window) + ":" + promDuration(res) + "]"
+	}
+	switch stat {
+	case provider.StatMax:
+		return "max_over_time(" + inner + ")"
+	case provider.StatMin:
+		return "min_over_time(" + inner + ")"
+	case provider.StatSum:
+		return "sum_over_time(" + inner + ")"
+	case provider.StatCount:
+		return "count_over_time(" + inner + ")"
+	case provider.StatLast:
+		return "last_over_time(" + inner + ")"
+	}
+	if p, ok := stat.Percentile(); ok {
+		return "quantile_over_time(" + strconv.FormatFloat(p/100, 'g', -1, 64) + ", " + inner + ")"
+	}
+	return "avg_over_time(" + inner + ")"
+}
+
+// instant runs an instant query at ts (zero: the server's now) and returns
+// the vector.
+func (s *Source) instant(ctx context.Context, promql string, ts time.Time) (model.Vector, error) {
+	val, warnings, infos, err := s.api.Query(ctx, promql, ts)
+	s.warn(promql, warnings, infos)
+	if err != nil {
+		return nil, translate(ctx, promql, err)
+	}
+	vec, ok := val.(model.Vector)
+	if !ok {
+		return nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want vector", typeOf(val))}
+	}
+	return vec, nil
+}
+
+func (s *Source) warn(promql string, warnings, infos []string) {
+	if len(warnings) == 0 && len(infos) == 0 {
+		return
+	}
+	s.log.Warn("prometheus: warnings in answer", "query", promql, "warnings", warnings, "infos", infos)
+	if s.onWarning != nil {
+		s.onWarning(Warning{Query: promql, Warnings: warnings, Infos: infos})
+	}
+}
+
+// translate maps an error of client_golang onto the driver's errors.
+func translate(ctx context.Context, promql string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = errors.Join(ctxErr, err)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &QueryError{Query: promql, Err: err}
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return &QueryError{Query: promql, Kind: se, Err: err}
+	}
+	var apiErr *v1.Error
+	if errors.As(err, &apiErr) {
+		switch apiErr.Type {
+		case v1.ErrBadData:
+			return &QueryError{Query: promql, Kind: ErrBadQuery, Err: err}
+		case v1.ErrBadResponse:
+			return &QueryError{Query: promql, Kind: ErrBadResult, Err: err}
+		}
+		return &QueryError{Query: promql, Err: err}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &QueryError{Query: promql, Kind: ErrUnavailable, Err: err}
+	}
+	return &QueryError{Query: promql, Err: err}
+}
+
+func seriesError(promql string, m model.Matrix) error {
+	e := &SeriesError{Query: promql}
+	for _, ss := range m {
+		e.Series = append(e.Series, ss.Metric.String())
+	}
+	return e
+}
+
+func typeOf(v model.Value) string {
+	if v == nil {
+		return "none"
+	}
+	return v.Type().String()
+}
+
+// statusTransport turns the HTTP statuses that have a sentinel into a
+// *StatusError, which client_golang would otherwise flatten into a message.
+type statusTransport struct{ base http.RoundTripper }
+
+func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		_ = resp.Body.Close()
+		return nil, &StatusError{Code: resp.StatusCode}
+	}
+	return resp, nil
+}
+
+// Check sends every template, rendered for a resource that does not exist,
+// to the server as an instant query, so that PromQL the server rejects is
+// found at start-up rather than at the first query. It returns the errors
+// of all templates joined; each names its template (config.metrics[cpu])
+// and matches ErrBadQuery and provider.ErrInvalid when the server rejected
+// the PromQL, or the server error otherwise.
+func (s *Source) Check(ctx context.Context) error {
+	const probe = "idlescale-check-probe"
+	data := func(rng time.Duration) TemplateData {
+		return newData(s.c.cfg.IDLabel, probe, rng, map[string]string{s.c.cfg.IDLabel: probe})
+	}
+	type job struct {
+		field string
+		t     *tmpl
+		d     TemplateData
+	}
+	var jobs []job
+	for _, m := range sortedKeys(s.c.metrics) {
+		jobs = append(jobs, job{"config.metrics[" + string(m) + "]", s.c.metrics[m], data(s.c.cfg.RateWindow)})
+	}
+	for _, k := range sortedKeys(s.c.activity) {
+		jobs = append(jobs, job{"config.activity[" + string(k) + "]", s.c.activity[k], data(time.Hour)})
+	}
+	jobs = append(jobs, job{"config.targets", s.c.targets, data(s.c.cfg.Lookback)})
+	var errs []error
+	for _, j := range jobs {
+		promql, err := j.t.render(j.d)
+		if err == nil {
+			_, err = s.instant(ctx, promql, time.Time{})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", j.field, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
