@@ -1,0 +1,31 @@
+// Package etcdstore is a ratelimit.Store on etcd, so that several
+// replicas of a host share one budget.
+//
+// Every bucket (a target and direction, or the global budget) is one key,
+// prefix + "b/" + escaped target + "/" + direction, or prefix + "global",
+// holding the bucket's events of the last Config.History as JSON. A
+// reservation reads its keys, decides, and writes them back in a
+// transaction that compares each key's ModRevision with what it read; when
+// another replica wrote in between, the transaction fails and the
+// reservation is decided again on fresh data. N replicas therefore never
+// exceed the budget together.
+//
+// etcd's client does not retry a Put or Txn when a member dies, so every
+// request has a short timeout (Options.RequestTimeout) and the store
+// retries failed requests (Options.MaxRetries). A write whose answer was
+// lost may have been applied: the limiter recognises its own event (by its
+// random ID) when it runs again, so a retry never counts an event twice.
+// When the retries are exhausted, the error is returned and the limiter
+// denies the event (fail closed).
+//
+// Key growth is bounded: every update prunes the history; a key whose
+// history becomes empty is deleted; and every write attaches a lease that
+// expires Options.LeaseTTL (25 h) after it was granted, so buckets of
+// targets that are never touched again disappear. Only a handful of keys
+// are rewritten, which keeps etcd's auto-compaction effective.
+//
+//	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
+//	store, err := etcdstore.New(cli, etcdstore.Options{Prefix: "myhost/ratelimit/"})
+//	...
+//	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
+package etcdstore

@@ -1,0 +1,70 @@
+package etcdstore_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/ratelimit/etcdstore"
+)
+
+// cluster is one embedded etcd member shared by every test, benchmark and
+// example of the package; each test uses its own key prefix.
+var cluster *etcdtest.Cluster
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "etcdstore-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cluster, err = etcdtest.Start(dir, etcdtest.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cluster.Close()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// newClient returns a client of the shared member, closed when t ends.
+func newClient(t testing.TB) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   cluster.Endpoints(),
+		DialTimeout: 2 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// prefix returns a key prefix of t's own.
+func prefix(t testing.TB) string {
+	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
+}
+
+// newStore returns a store with t's own prefix on cli.
+func newStore(t testing.TB, cli etcdstore.Client, opts etcdstore.Options) *etcdstore.Store {
+	t.Helper()
+	if opts.Prefix == "" {
+		opts.Prefix = prefix(t)
+	}
+	s, err := etcdstore.New(cli, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

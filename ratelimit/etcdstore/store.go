@@ -1,0 +1,375 @@
+package etcdstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+)
+
+// ErrConflict means the store gave up after Options.MaxConflicts
+// transactions lost to concurrent writers.
+var ErrConflict = errors.New("etcdstore: too many concurrent updates")
+
+// Client is the part of *clientv3.Client the store uses.
+type Client interface {
+	clientv3.KV
+	clientv3.Lease
+}
+
+// Options configures a Store. The zero value means the defaults.
+type Options struct {
+	// Prefix is prepended to every key. Default: "idlescale/ratelimit/".
+	Prefix string `json:"prefix,omitempty"`
+	// RequestTimeout bounds every etcd request. Default: 500ms.
+	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	// MaxRetries is how many times a failed request is retried (with
+	// backoff) before the store gives up. Default: 4. Negative: none.
+	MaxRetries int `json:"maxRetries,omitempty"`
+	// MaxConflicts is how many lost compare-and-swap transactions an
+	// update tolerates before it fails with ErrConflict. Default: 200.
+	MaxConflicts int `json:"maxConflicts,omitempty"`
+	// LeaseTTL is the lease attached to written keys: a key that is not
+	// written again disappears between LeaseTTL-LeaseTTL/25 and LeaseTTL
+	// after its last write. It must exceed the limiters' Config.History by
+	// at least LeaseTTL/25. Default: 25h. Negative: no leases.
+	LeaseTTL time.Duration `json:"leaseTTL,omitempty"`
+}
+
+// Validate checks o and returns a *provider.InvalidError naming the field.
+func (o Options) Validate() error {
+	if o.RequestTimeout < 0 {
+		return provider.Invalid("requestTimeout", o.RequestTimeout, "must not be negative")
+	}
+	if o.MaxConflicts < 0 {
+		return provider.Invalid("maxConflicts", o.MaxConflicts, "must not be negative")
+	}
+	if o.LeaseTTL > 0 && o.LeaseTTL < 25*time.Second {
+		return provider.Invalid("leaseTTL", o.LeaseTTL, "must be at least 25s")
+	}
+	if strings.ContainsRune(o.Prefix, 0) {
+		return provider.Invalid("prefix", o.Prefix, "must not contain NUL")
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = "idlescale/ratelimit/"
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 500 * time.Millisecond
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = 4
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.MaxConflicts == 0 {
+		o.MaxConflicts = 200
+	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = 25 * time.Hour
+	}
+	return o
+}
+
+// Store is a ratelimit.Store on etcd. It is safe for concurrent use, by
+// any number of limiters in any number of processes that use the same
+// prefix and the same ratelimit.Config.
+type Store struct {
+	cli   Client
+	opts  Options
+	clock clock.Clock
+
+	mu      sync.Mutex
+	lease   clientv3.LeaseID
+	leaseAt time.Time
+}
+
+var _ ratelimit.Store = (*Store)(nil)
+
+// New returns a Store using cli (usually a *clientv3.Client, which the
+// caller keeps and closes). It returns a *provider.InvalidError when opts
+// is invalid. It makes no request.
+func New(cli Client, opts Options) (*Store, error) {
+	if cli == nil {
+		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("client", nil, "must not be nil"))
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("etcdstore: options: %w", err)
+	}
+	return &Store{cli: cli, opts: opts.withDefaults(), clock: clock.Real{}}, nil
+}
+
+// Key returns the etcd key of a bucket.
+func (s *Store) Key(k ratelimit.Key) string {
+	if k.IsGlobal() {
+		return s.opts.Prefix + "global"
+	}
+	return s.opts.Prefix + "b/" + url.PathEscape(k.Target) + "/" + k.Direction.String()
+}
+
+func (s *Store) parseKey(key string) (ratelimit.Key, error) {
+	rest, ok := strings.CutPrefix(key, s.opts.Prefix)
+	if !ok {
+		return ratelimit.Key{}, fmt.Errorf("%w: key %q outside prefix", ratelimit.ErrCorrupt, key)
+	}
+	if rest == "global" {
+		return ratelimit.GlobalKey, nil
+	}
+	rest, ok = strings.CutPrefix(rest, "b/")
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i < 0 {
+		return ratelimit.Key{}, fmt.Errorf("%w: unknown key %q", ratelimit.ErrCorrupt, key)
+	}
+	target, err := url.PathUnescape(rest[:i])
+	if err != nil {
+		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
+	}
+	d, err := ratelimit.ParseDirection(rest[i+1:])
+	if err != nil {
+		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
+	}
+	return ratelimit.Key{Target: target, Direction: d}, nil
+}
+
+func decode(key string, val []byte) (ratelimit.History, error) {
+	var h ratelimit.History
+	if err := json.Unmarshal(val, &h.Events); err != nil {
+		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
+	}
+	for i, e := range h.Events {
+		if e.ID == 0 || e.Units <= 0 || e.At.IsZero() || (i > 0 && e.At.Before(h.Events[i-1].At)) {
+			return h, fmt.Errorf("%w: key %q: event %d %+v: want a non-zero id, positive units and sorted times",
+				ratelimit.ErrCorrupt, key, i, e)
+		}
+	}
+	return h, nil
+}
+
+// Update implements ratelimit.Store with a compare-and-swap loop: read the
+// keys in one transaction, call fn, and write them back in a transaction
+// conditioned on their ModRevisions. It returns fn's error unchanged,
+// ErrConflict after Options.MaxConflicts lost transactions, ErrCorrupt
+// for undecodable data, and the last etcd error (or ctx's) when the
+// retries are exhausted.
+func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	names := make([]string, len(keys))
+	gets := make([]clientv3.Op, len(keys))
+	for i, k := range keys {
+		names[i] = s.Key(k)
+		gets[i] = clientv3.OpGet(names[i])
+	}
+	hs := make([]ratelimit.History, len(keys))
+	ptrs := make([]*ratelimit.History, len(keys))
+	revs := make([]int64, len(keys))
+	retries, conflicts := 0, 0
+	for {
+		resp, err := s.txn(ctx, nil, gets)
+		if err != nil {
+			if err = s.retry(ctx, err, &retries); err != nil {
+				return err
+			}
+			continue
+		}
+		for i, r := range resp.Responses {
+			hs[i], revs[i] = ratelimit.History{}, 0
+			if kvs := r.GetResponseRange().Kvs; len(kvs) > 0 {
+				if hs[i], err = decode(names[i], kvs[0].Value); err != nil {
+					return err
+				}
+				revs[i] = kvs[0].ModRevision
+			}
+			ptrs[i] = &hs[i]
+		}
+		write, err := fn(ptrs)
+		if err != nil || !write {
+			return err
+		}
+		lease, err := s.leaseID(ctx)
+		if err != nil {
+			if err = s.retry(ctx, err, &retries); err != nil {
+				return err
+			}
+			continue
+		}
+		cmps := make([]clientv3.Cmp, len(keys))
+		puts := make([]clientv3.Op, len(keys))
+		for i := range keys {
+			cmps[i] = clientv3.Compare(clientv3.ModRevision(names[i]), "=", revs[i])
+			if len(hs[i].Events) == 0 {
+				puts[i] = clientv3.OpDelete(names[i])
+				continue
+			}
+			val, err := json.Marshal(hs[i].Events)
+			if err != nil {
+				return fmt.Errorf("etcdstore: encode %q: %w", names[i], err)
+			}
+			var opts []clientv3.OpOption
+			if lease != clientv3.NoLease {
+				opts = append(opts, clientv3.WithLease(lease))
+			}
+			puts[i] = clientv3.OpPut(names[i], string(val), opts...)
+		}
+		tresp, err := s.txn(ctx, cmps, puts)
+		if err != nil {
+			// The write may have been applied anyway; fn recognises its
+			// own event on the next round.
+			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+				s.dropLease(lease)
+			}
+			if err = s.retry(ctx, err, &retries); err != nil {
+				return err
+			}
+			continue
+		}
+		if tresp.Succeeded {
+			return nil
+		}
+		conflicts++
+		if conflicts >= s.opts.MaxConflicts {
+			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, names)
+		}
+		if err := s.backoff(ctx, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// Snapshot implements ratelimit.Store: every bucket under the prefix.
+func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
+	retries := 0
+	for {
+		rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+		resp, err := s.cli.Get(rctx, s.opts.Prefix, clientv3.WithPrefix())
+		cancel()
+		if err != nil {
+			if err = s.retry(ctx, err, &retries); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out := make([]ratelimit.Bucket, 0, len(resp.Kvs))
+		for _, kv := range resp.Kvs {
+			k, err := s.parseKey(string(kv.Key))
+			if err != nil {
+				return nil, err
+			}
+			h, err := decode(string(kv.Key), kv.Value)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ratelimit.Bucket{Key: k, History: h})
+		}
+		return out, nil
+	}
+}
+
+func (s *Store) txn(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) (*clientv3.TxnResponse, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	defer cancel()
+	return s.cli.Txn(rctx).If(cmps...).Then(ops...).Commit()
+}
+
+// retry returns nil when err is worth another attempt (after a backoff),
+// or the error to give up with.
+func (s *Store) retry(ctx context.Context, err error, retries *int) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("etcdstore: %w (last error: %w)", cerr, err)
+	}
+	if !retryable(err) {
+		return fmt.Errorf("etcdstore: %w", err)
+	}
+	*retries++
+	if *retries > s.opts.MaxRetries {
+		return fmt.Errorf("etcdstore: gave up after %d attempts: %w", *retries, err)
+	}
+	return s.backoff(ctx, *retries, 20*time.Millisecond, 500*time.Millisecond)
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return true // per-request timeout; lease gone (a new one is granted)
+	}
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted,
+			codes.ResourceExhausted, codes.Internal, codes.Unknown:
+			return true
+		}
+		return false
+	}
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		switch ee.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted,
+			codes.ResourceExhausted, codes.Internal, codes.Unknown:
+			return true
+		}
+		return false
+	}
+	return true // transport errors without a status
+}
+
+// backoff waits a random time in [0, min(base·2^n, ceiling)] or until ctx
+// ends.
+func (s *Store) backoff(ctx context.Context, n int, base, ceiling time.Duration) error {
+	d := base << min(n, 16)
+	if d > ceiling || d <= 0 {
+		d = ceiling
+	}
+	d = rand.N(d) + 1
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("etcdstore: %w", ctx.Err())
+	case <-s.clock.After(d):
+		return nil
+	}
+}
+
+// leaseID returns the lease to attach to writes, granting a new one every
+// LeaseTTL/25.
+func (s *Store) leaseID(ctx context.Context) (clientv3.LeaseID, error) {
+	if s.opts.LeaseTTL < 0 {
+		return clientv3.NoLease, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	if s.lease != clientv3.NoLease && now.Sub(s.leaseAt) < s.opts.LeaseTTL/25 {
+		return s.lease, nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	defer cancel()
+	resp, err := s.cli.Grant(rctx, int64(s.opts.LeaseTTL/time.Second))
+	if err != nil {
+		return clientv3.NoLease, fmt.Errorf("etcdstore: grant lease: %w", err)
+	}
+	s.lease, s.leaseAt = resp.ID, now
+	return s.lease, nil
+}
+
+func (s *Store) dropLease(id clientv3.LeaseID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lease == id {
+		s.lease = clientv3.NoLease
+	}
+}
