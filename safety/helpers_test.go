@@ -2,6 +2,7 @@ package safety_test
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -40,3 +41,5 @@ func fixed(name string, res safety.Result) safety.Rule {
 		return res, nil
 	}))
 }
+
+func nan() float64 { return math.NaN() }

@@ -292,13 +292,27 @@ func (s Schedule) End(t time.Time) time.Time {
 		}
 		y, mo, d := t.Date()
 		end := time.Date(y, mo, d, w.End/60, w.End%60, 0, 0, t.Location())
-		// In the repeated hour of a DST fall-back, time.Date may pick the
-		// earlier of two instants with the same wall clock; move to the
-		// one after t.
+		// In the repeated hour of a DST fall-back two instants share the
+		// wall clock of end, and time.Date picks one of them: take the
+		// first one after t.
 		for !end.After(t) {
 			end = end.Add(time.Hour)
+		}
+		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
+			if e := end.Add(-back); e.After(t) && sameWall(e, end) {
+				end = e
+				break
+			}
 		}
 		t = end
 	}
 	return t
+}
+
+func sameWall(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	ah, amin, as := a.Clock()
+	bh, bmin, bs := b.Clock()
+	return ay == by && am == bm && ad == bd && ah == bh && amin == bmin && as == bs
 }

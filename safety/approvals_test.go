@@ -1,0 +1,381 @@
+package safety_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// approvalSetup wires an engine whose only rule requires approval, over a
+// memory store, with a mock clock for the times passed in.
+type approvalSetup struct {
+	clock     *clock.Mock
+	log       *safety.AuditLog
+	store     *safety.MemoryApprovalStore
+	approvals *safety.Approvals
+	engine    *safety.Engine
+}
+
+func newApprovalSetup(t *testing.T) *approvalSetup {
+	t.Helper()
+	s := &approvalSetup{clock: clock.NewMock(), log: &safety.AuditLog{}, store: safety.NewMemoryApprovalStore()}
+	s.clock.Set(t0)
+	var n atomic.Int32
+	var err error
+	s.approvals, err = safety.NewApprovals(s.store,
+		safety.WithApprovalAuditor(s.log),
+		safety.WithApprovalPolicy(safety.ApprovalPolicy{TTL: time.Hour}),
+		safety.WithIDGenerator(func() string { return fmt.Sprintf("apr-%d", n.Add(1)) }))
+	require.NoError(t, err)
+	s.engine, err = safety.New([]safety.Rule{fixed("owner", safety.Result{
+		Outcome: safety.RequireApproval, Risk: safety.RiskMedium, Reason: "owner must agree",
+	})}, safety.WithApprovals(s.approvals))
+	require.NoError(t, err)
+	return s
+}
+
+// request checks p (which must need approval) and files a request.
+func (s *approvalSetup) request(t *testing.T, p safety.Proposal) safety.ApprovalRequest {
+	t.Helper()
+	d, err := s.engine.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	req, err := s.approvals.Request(t.Context(), p, d, "idle for 3 days")
+	require.NoError(t, err)
+	return req
+}
+
+func (s *approvalSetup) proposal() safety.Proposal {
+	p := scale("g-1", 6, 4)
+	p.Now = s.clock.Now()
+	return p
+}
+
+func kinds(evs []safety.AuditEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, fmt.Sprintf("%s %s→%s by %s", e.Kind, e.From, e.To, e.Actor))
+	}
+	return out
+}
+
+func TestApprovalHappyPath(t *testing.T) {
+	t.Parallel()
+	s := newApprovalSetup(t)
+	p := s.proposal()
+	req := s.request(t, p)
+	assert.Equal(t, safety.ApprovalPending, req.State)
+	assert.Equal(t, "apr-1", req.ID)
+	assert.Equal(t, "autoscaler", req.Requester)
+	assert.Equal(t, t0.Add(time.Hour), req.ExpiresAt)
+	assert.Equal(t, safety.RiskMedium, req.Risk)
+	assert.Equal(t, "owner: owner must agree; idle for 3 days", req.Reason)
+	assert.Equal(t, p.Fingerprint(), req.Fingerprint)
+
+	// A pending approval does not let the proposal through.
+	p.ApprovalID = req.ID
+	d, err := s.engine.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.Contains(t, d.ApprovalReason, "pending")
+
+	s.clock.Add(10 * time.Minute)
+	got, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "ok for tonight")
+	require.NoError(t, err)
+	assert.Equal(t, safety.ApprovalApproved, got.State)
+	assert.Equal(t, "alice", got.DecidedBy)
+	assert.Equal(t, s.clock.Now(), got.DecidedAt)
+
+	s.clock.Add(10 * time.Minute)
+	p.Now = s.clock.Now()
+	d, err = s.engine.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+	assert.True(t, d.Approved)
+	assert.True(t, d.ApprovalRequired)
+
+	got, err = s.approvals.Execute(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.ApprovalExecuted, got.State)
+	assert.Equal(t, p.Now, got.ClosedAt)
+
+	// An approval executes once.
+	_, err = s.approvals.Execute(t.Context(), req.ID, p)
+	require.ErrorIs(t, err, safety.ErrApprovalState)
+	d, err = s.engine.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Approved)
+
+	assert.Equal(t, []string{
+		"approval.requested →pending by autoscaler",
+		"approval.approved pending→approved by alice",
+		"approval.executed approved→executed by autoscaler",
+	}, kinds(s.log.Events()))
+}
+
+func TestApprovalTransitions(t *testing.T) {
+	t.Parallel()
+	type step func(s *approvalSetup, t *testing.T, id string, p safety.Proposal) error
+	approve := func(who string) step {
+		return func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
+			_, err := s.approvals.Approve(t.Context(), id, who, s.clock.Now(), "")
+			return err
+		}
+	}
+	deny := func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
+		_, err := s.approvals.Deny(t.Context(), id, "bob", s.clock.Now(), "not now")
+		return err
+	}
+	cancel := func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
+		_, err := s.approvals.Cancel(t.Context(), id, "autoscaler", s.clock.Now(), "plan changed")
+		return err
+	}
+	execute := func(s *approvalSetup, t *testing.T, id string, p safety.Proposal) error {
+		p.Now = s.clock.Now()
+		_, err := s.approvals.Execute(t.Context(), id, p)
+		return err
+	}
+	wait := func(d time.Duration) step {
+		return func(s *approvalSetup, _ *testing.T, _ string, _ safety.Proposal) error {
+			s.clock.Add(d)
+			return nil
+		}
+	}
+	tests := []struct {
+		name      string
+		steps     []step
+		wantErr   error // of the last step
+		wantState safety.ApprovalState
+		wantLog   []string
+	}{
+		{name: "pending → approved", steps: []step{approve("alice")}, wantState: safety.ApprovalApproved,
+			wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "pending → denied", steps: []step{deny}, wantState: safety.ApprovalDenied,
+			wantLog: []string{"approval.denied pending→denied by bob"}},
+		{name: "pending → cancelled", steps: []step{cancel}, wantState: safety.ApprovalCancelled,
+			wantLog: []string{"approval.cancelled pending→cancelled by autoscaler"}},
+		{name: "approved → cancelled", steps: []step{approve("alice"), cancel}, wantState: safety.ApprovalCancelled,
+			wantLog: []string{"approval.approved pending→approved by alice", "approval.cancelled approved→cancelled by autoscaler"}},
+		{name: "approved → executed", steps: []step{approve("alice"), execute}, wantState: safety.ApprovalExecuted,
+			wantLog: []string{"approval.approved pending→approved by alice", "approval.executed approved→executed by autoscaler"}},
+		{name: "pending → expired on approve", steps: []step{wait(time.Hour), approve("alice")},
+			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantLog: []string{"approval.expired pending→expired by system"}},
+		{name: "approved → expired on execute", steps: []step{approve("alice"), wait(61 * time.Minute), execute},
+			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantLog: []string{"approval.approved pending→approved by alice", "approval.expired approved→expired by system"}},
+		{name: "approve just before expiry", steps: []step{wait(time.Hour - time.Nanosecond), approve("alice")},
+			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "self-approval refused", steps: []step{approve("autoscaler")}, wantErr: safety.ErrSelfApproval,
+			wantState: safety.ApprovalPending},
+		{name: "execute pending refused", steps: []step{execute}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalPending},
+		{name: "denied never executes", steps: []step{deny, execute}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalDenied, wantLog: []string{"approval.denied pending→denied by bob"}},
+		{name: "denied cannot be approved", steps: []step{deny, approve("alice")}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalDenied, wantLog: []string{"approval.denied pending→denied by bob"}},
+		{name: "approved cannot be denied", steps: []step{approve("alice"), deny}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "approved twice refused", steps: []step{approve("alice"), approve("carol")}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "cancelled never executes", steps: []step{approve("alice"), cancel, execute}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalCancelled,
+			wantLog:   []string{"approval.approved pending→approved by alice", "approval.cancelled approved→cancelled by autoscaler"}},
+		{name: "expired stays expired", steps: []step{wait(2 * time.Hour), approve("alice"), approve("alice")},
+			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantLog: []string{"approval.expired pending→expired by system"}},
+		{name: "executed cannot be cancelled", steps: []step{approve("alice"), execute, cancel}, wantErr: safety.ErrApprovalState,
+			wantState: safety.ApprovalExecuted,
+			wantLog:   []string{"approval.approved pending→approved by alice", "approval.executed approved→executed by autoscaler"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newApprovalSetup(t)
+			p := s.proposal()
+			req := s.request(t, p)
+			var err error
+			for _, st := range tt.steps {
+				err = st(s, t, req.ID, p)
+			}
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+			}
+			got, gerr := s.approvals.Get(t.Context(), req.ID)
+			require.NoError(t, gerr)
+			assert.Equal(t, tt.wantState, got.State)
+			assert.Equal(t, tt.wantState.Final(), !got.ClosedAt.IsZero(), "final states record when they closed")
+			assert.Equal(t, append([]string{"approval.requested →pending by autoscaler"}, tt.wantLog...), kinds(s.log.Events()))
+		})
+	}
+}
+
+func TestApprovalBoundToProposal(t *testing.T) {
+	t.Parallel()
+	s := newApprovalSetup(t)
+	p := s.proposal()
+	req := s.request(t, p)
+	_, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "")
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		give func(*safety.Proposal)
+	}{
+		{"changed target", func(p *safety.Proposal) { p.Target.Desired = 3; p.Action = safety.ActionScaleIn }},
+		{"changed bounds", func(p *safety.Proposal) { p.Target.Min = 2 }},
+		{"other resource", func(p *safety.Proposal) { p.Resource.ID = "g-2" }},
+		{"other action", func(p *safety.Proposal) { p.Target.Desired = 6; p.Action = safety.ActionScaleOut }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := p
+			tt.give(&q)
+			q.ApprovalID = req.ID
+			d, err := s.engine.Check(t.Context(), q)
+			require.ErrorIs(t, err, safety.ErrApprovalRequired)
+			assert.False(t, d.Approved)
+			assert.Contains(t, d.ApprovalReason, "another target")
+			_, err = s.approvals.Execute(t.Context(), req.ID, q)
+			require.ErrorIs(t, err, safety.ErrApprovalMismatch)
+		})
+	}
+	t.Run("unchanged but restated", func(t *testing.T) {
+		t.Parallel()
+		q := p
+		q.Reason, q.Now, q.ApprovalID = "restated", p.Now.Add(time.Minute), req.ID
+		_, err := s.approvals.Verify(t.Context(), req.ID, q)
+		require.NoError(t, err, "requester's words and time are not part of the binding")
+	})
+}
+
+func TestApprovalBadInput(t *testing.T) {
+	t.Parallel()
+	s := newApprovalSetup(t)
+	p := s.proposal()
+	req := s.request(t, p)
+	now := s.clock.Now()
+	ctx := t.Context()
+
+	_, err := s.approvals.Approve(ctx, "nope", "alice", now, "")
+	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	_, err = s.approvals.Deny(ctx, "nope", "alice", now, "")
+	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	_, err = s.approvals.Execute(ctx, "nope", p)
+	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	q := p
+	q.ApprovalID = "nope"
+	d, err := s.engine.Check(ctx, q)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.Contains(t, d.ApprovalReason, "unknown approval")
+
+	var ie *provider.InvalidError
+	_, err = s.approvals.Approve(ctx, req.ID, "", now, "")
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "approver", ie.Field)
+	_, err = s.approvals.Approve(ctx, req.ID, "alice", time.Time{}, "")
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "now", ie.Field)
+	_, err = s.approvals.Cancel(ctx, req.ID, "", now, "")
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "by", ie.Field)
+
+	// Only decisions that need approval, and are not blocked, become requests.
+	allowed := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Pass, Allowed: true}
+	_, err = s.approvals.Request(ctx, p, allowed, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	blocked := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Block, ApprovalRequired: true,
+		Blocking: []safety.Result{{Rule: "backup", Outcome: safety.Block}}}
+	_, err = s.approvals.Request(ctx, p, blocked, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	other := safety.Decision{ResourceID: "g-9", Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true}
+	_, err = s.approvals.Request(ctx, p, other, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	bad := p
+	bad.Requester = ""
+	_, err = s.approvals.Request(ctx, bad, safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, ApprovalRequired: true}, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+
+	_, err = safety.NewApprovals(nil)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = safety.NewApprovals(s.store, safety.WithApprovalPolicy(safety.ApprovalPolicy{TTL: -time.Minute}))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+
+	// Nothing above changed the request.
+	got, err := s.approvals.Get(ctx, req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, safety.ApprovalPending, got.State)
+	assert.Len(t, s.log.Events(), 1)
+}
+
+func TestApprovalExpireSweep(t *testing.T) {
+	t.Parallel()
+	s := newApprovalSetup(t)
+	a := s.request(t, s.proposal())
+	s.clock.Add(30 * time.Minute)
+	p := s.proposal()
+	p.Resource.ID = "g-2"
+	b := s.request(t, p)
+	_, err := s.approvals.Approve(t.Context(), a.ID, "alice", s.clock.Now(), "")
+	require.NoError(t, err)
+
+	s.clock.Add(30 * time.Minute) // a is due, b is not
+	got, err := s.approvals.Expire(t.Context(), s.clock.Now())
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, a.ID, got[0].ID)
+	assert.Equal(t, safety.ApprovalExpired, got[0].State)
+
+	s.clock.Add(30 * time.Minute)
+	got, err = s.approvals.Expire(t.Context(), s.clock.Now())
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, b.ID, got[0].ID)
+
+	got, err = s.approvals.Expire(t.Context(), s.clock.Now())
+	require.NoError(t, err)
+	assert.Empty(t, got, "expiring is idempotent")
+	evs := kinds(s.log.Events())
+	assert.Equal(t, []string{
+		"approval.requested →pending by autoscaler",
+		"approval.requested →pending by autoscaler",
+		"approval.approved pending→approved by alice",
+		"approval.expired approved→expired by system",
+		"approval.expired pending→expired by system",
+	}, evs)
+}
+
+func TestApprovalAuditFailure(t *testing.T) {
+	t.Parallel()
+	down := errors.New("audit down")
+	var fail atomic.Bool
+	au := safety.AuditorFunc(func(context.Context, safety.AuditEvent) error {
+		if fail.Load() {
+			return down
+		}
+		return nil
+	})
+	store := safety.NewMemoryApprovalStore()
+	apps, err := safety.NewApprovals(store, safety.WithApprovalAuditor(au))
+	require.NoError(t, err)
+	p := scale("g-1", 6, 4)
+	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true}
+	req, err := apps.Request(t.Context(), p, d, "")
+	require.NoError(t, err)
+	assert.Len(t, req.ID, 32, "default IDs are 16 random bytes in hex")
+	fail.Store(true)
+	got, err := apps.Approve(t.Context(), req.ID, "alice", t0, "")
+	require.ErrorIs(t, err, safety.ErrAudit)
+	require.ErrorIs(t, err, down)
+	assert.Equal(t, safety.ApprovalApproved, got.State, "the transition was stored and is reported with the error")
+}

@@ -1,0 +1,266 @@
+package safety_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestBusinessHoursDST(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		zone     string
+		hours    string
+		now      string // UTC
+		wantIn   bool
+		wantNext string // UTC; empty when outside
+	}{
+		// Europe/Berlin springs forward on Sun 2026-03-29 (CET+1 → CEST+2).
+		{"Berlin Fri before spring, 08:30 CET", "Europe/Berlin", "", "2026-03-27T07:30:00Z", false, ""},
+		{"Berlin Mon after spring, 09:30 CEST", "Europe/Berlin", "", "2026-03-30T07:30:00Z", true, "2026-03-30T16:00:00Z"},
+		{"Berlin Fri before spring, 17:30 CET", "Europe/Berlin", "", "2026-03-27T16:30:00Z", true, "2026-03-27T17:00:00Z"},
+		{"Berlin Mon after spring, 18:30 CEST", "Europe/Berlin", "", "2026-03-30T16:30:00Z", false, ""},
+		// It falls back on Sun 2026-10-25.
+		{"Berlin Fri before fall, 18:30 CEST", "Europe/Berlin", "", "2026-10-23T16:30:00Z", false, ""},
+		{"Berlin Mon after fall, 17:30 CET", "Europe/Berlin", "", "2026-10-26T16:30:00Z", true, "2026-10-26T17:00:00Z"},
+		// America/New_York springs forward on Sun 2026-03-08, falls back on Sun 2026-11-01.
+		{"New York Fri before spring, 08:30 EST", "America/New_York", "", "2026-03-06T13:30:00Z", false, ""},
+		{"New York Mon after spring, 09:30 EDT", "America/New_York", "", "2026-03-09T13:30:00Z", true, "2026-03-09T22:00:00Z"},
+		{"New York Fri before fall, 09:30 EDT", "America/New_York", "", "2026-10-30T13:30:00Z", true, "2026-10-30T22:00:00Z"},
+		{"New York Mon after fall, 08:30 EST", "America/New_York", "", "2026-11-02T13:30:00Z", false, ""},
+		// Windows that contain the transition itself.
+		{"Berlin spring night window, 01:30 CET", "Europe/Berlin", "Sun 00:00-04:00", "2026-03-29T00:30:00Z", true, "2026-03-29T02:00:00Z"},
+		{"Berlin spring night window ends 04:00 CEST", "Europe/Berlin", "Sun 00:00-04:00", "2026-03-29T02:00:00Z", false, ""},
+		{"Berlin fall, first 02:10 (CEST)", "Europe/Berlin", "Sun 00:00-02:30", "2026-10-25T00:10:00Z", true, "2026-10-25T00:30:00Z"},
+		{"Berlin fall, second 02:10 (CET)", "Europe/Berlin", "Sun 00:00-02:30", "2026-10-25T01:10:00Z", true, "2026-10-25T01:30:00Z"},
+		{"New York fall, second 01:15 (EST)", "America/New_York", "Sun 00:00-01:45", "2026-11-01T06:15:00Z", true, "2026-11-01T06:45:00Z"},
+		{"New York spring window over the gap", "America/New_York", "Sun 01:00-03:30", "2026-03-08T06:30:00Z", true, "2026-03-08T07:30:00Z"},
+		// A window to 24:00 that meets the next day's window is followed.
+		{"across midnight", "Europe/Berlin", "Fri 20:00-24:00; Sat 00:00-06:00", "2026-03-27T20:00:00Z", true, "2026-03-28T05:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{Hours: tt.hours, TimeZone: "UTC"})
+			require.NoError(t, err)
+			p := stop("i-1")
+			p.Resource.TimeZone = tt.zone
+			p.Now = utc(tt.now)
+			got, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			if !tt.wantIn {
+				assert.Equal(t, safety.Pass, got.Outcome)
+				return
+			}
+			assert.Equal(t, safety.Block, got.Outcome)
+			assert.Equal(t, safety.RiskMedium, got.Risk)
+			loc, err := time.LoadLocation(tt.zone)
+			require.NoError(t, err)
+			next := r.NextAllowed(p.Now.In(loc))
+			assert.Equal(t, utc(tt.wantNext), next.UTC())
+			assert.Equal(t, []string{"schedule for " + next.Format("Mon 2006-01-02 15:04") + " " + tt.zone}, got.Recommendations)
+		})
+	}
+}
+
+func TestBusinessHoursRule(t *testing.T) {
+	t.Parallel()
+	berlin := safety.BusinessHoursPolicy{
+		TimeZone: "Europe/Berlin",
+		Holidays: []safety.Holiday{{Date: "2026-12-25", Name: "Christmas"}, {Date: "01-01", Name: "New Year"}},
+		Blackouts: []safety.Blackout{{
+			Name: "black friday", Start: utc("2026-11-27T00:00:00Z"), End: utc("2026-11-30T12:00:00Z"),
+		}},
+	}
+	freeze := berlin
+	freeze.HolidaysAreBlackouts = true
+	ask := berlin
+	ask.Outcome = safety.RequireApproval
+	ask.Actions = []safety.Action{safety.ActionStop, safety.ActionScaleIn}
+	tests := []struct {
+		name        string
+		policy      safety.BusinessHoursPolicy
+		give        func(*safety.Proposal)
+		wantOutcome safety.Outcome
+		wantReason  string
+		wantRec     string
+	}{
+		{name: "weekday inside", policy: berlin, give: at("2026-03-04T10:00:00Z"), wantOutcome: safety.Block,
+			wantReason: "inside business hours Mon-Fri 09:00-18:00 (Europe/Berlin), local time Wed 11:00 CET",
+			wantRec:    "schedule for Wed 2026-03-04 18:00 Europe/Berlin"},
+		{name: "weekend", policy: berlin, give: at("2026-03-07T10:00:00Z"), wantOutcome: safety.Pass},
+		{name: "start never blocked", policy: berlin, give: func(p *safety.Proposal) { at("2026-03-04T10:00:00Z")(p); p.Action = safety.ActionStart },
+			wantOutcome: safety.Pass},
+		{name: "holiday has no business hours", policy: berlin, give: at("2026-12-25T10:00:00Z"), wantOutcome: safety.Pass,
+			wantReason: "holiday Christmas: no business hours"},
+		{name: "yearly holiday", policy: berlin, give: at("2027-01-01T10:00:00Z"), wantOutcome: safety.Pass,
+			wantReason: "holiday New Year: no business hours"},
+		{name: "holiday as blackout", policy: freeze, give: at("2026-12-25T02:00:00Z"), wantOutcome: safety.Block,
+			wantReason: "holiday Christmas is a blackout", wantRec: "schedule for Sat 2026-12-26 00:00 Europe/Berlin"},
+		{name: "blackout on a weekend", policy: berlin, give: at("2026-11-28T12:00:00Z"), wantOutcome: safety.Block,
+			wantReason: "inside blackout black friday until Mon 2026-11-30 13:00 CET",
+			wantRec:    "schedule for Mon 2026-11-30 18:00 Europe/Berlin"},
+		{name: "blackout blocks even when asking approval", policy: ask, give: at("2026-11-28T12:00:00Z"), wantOutcome: safety.Block,
+			wantReason: "inside blackout black friday until Mon 2026-11-30 13:00 CET"},
+		{name: "approval instead of block", policy: ask, give: at("2026-03-04T10:00:00Z"), wantOutcome: safety.RequireApproval,
+			wantReason: "inside business hours Mon-Fri 09:00-18:00 (Europe/Berlin), local time Wed 11:00 CET"},
+		{name: "custom actions exclude resize", policy: ask, give: func(p *safety.Proposal) {
+			at("2026-03-04T10:00:00Z")(p)
+			p.Action, p.TargetSize = safety.ActionResize, provider.Size{InstanceType: "m5.large"}
+		}, wantOutcome: safety.Pass},
+		{name: "resource zone wins", policy: berlin, give: func(p *safety.Proposal) {
+			at("2026-03-04T10:00:00Z")(p) // 05:00 in New York
+			p.Resource.TimeZone = "America/New_York"
+		}, wantOutcome: safety.Pass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewBusinessHoursRule(tt.policy)
+			require.NoError(t, err)
+			p := stop("i-1")
+			tt.give(&p)
+			got, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+			if tt.wantRec != "" {
+				assert.Equal(t, []string{tt.wantRec}, got.Recommendations)
+			}
+		})
+	}
+	t.Run("unknown resource zone fails closed", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewBusinessHoursRule(berlin)
+		require.NoError(t, err)
+		eng, err := safety.New([]safety.Rule{r})
+		require.NoError(t, err)
+		p := stop("i-1")
+		p.Resource.TimeZone = "Mars/Olympus_Mons"
+		d, err := eng.Check(t.Context(), p)
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "resource.time_zone", ie.Field)
+		assert.Equal(t, "Mars/Olympus_Mons", ie.Value)
+		assert.Equal(t, []string{"business_hours"}, d.BlockingRules())
+	})
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			give  safety.BusinessHoursPolicy
+			field string
+		}{
+			{safety.BusinessHoursPolicy{TimeZone: "Europe/Atlantis"}, "time_zone"},
+			{safety.BusinessHoursPolicy{Hours: "Mon-Fri 18:00-09:00"}, "hours"},
+			{safety.BusinessHoursPolicy{Hours: "Mon-Fri 09:00-25:00"}, "hours"},
+			{safety.BusinessHoursPolicy{Holidays: []safety.Holiday{{Date: "2026-02-30"}}}, "holidays[0].date"},
+			{safety.BusinessHoursPolicy{Holidays: []safety.Holiday{{Date: "Christmas"}}}, "holidays[0].date"},
+			{safety.BusinessHoursPolicy{Blackouts: []safety.Blackout{{Start: t0, End: t0}}}, "blackouts[0].end"},
+			{safety.BusinessHoursPolicy{Blackouts: []safety.Blackout{{End: t0}}}, "blackouts[0].start"},
+			{safety.BusinessHoursPolicy{Actions: []safety.Action{"reboot"}}, "actions[0]"},
+			{safety.BusinessHoursPolicy{Outcome: 4}, "outcome"},
+		}
+		for _, tt := range tests {
+			_, err := safety.NewBusinessHoursRule(tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie, tt.field)
+			assert.Equal(t, tt.field, ie.Field)
+			require.ErrorIs(t, tt.give.Validate(), provider.ErrInvalid)
+		}
+	})
+}
+
+func at(s string) func(*safety.Proposal) {
+	return func(p *safety.Proposal) { p.Now = utc(s) }
+}
+
+func TestParseSchedule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give string
+		want string
+	}{
+		{"Mon-Fri 09:00-18:00", "Mon-Fri 09:00-18:00"},
+		{"  mon-FRI   09:00-18:00 ", "Mon-Fri 09:00-18:00"},
+		{"Monday-Friday 09:00 - 12:00, 13:00-18:00", "Mon-Fri 09:00-12:00,13:00-18:00"},
+		{"Mon-Fri 08:00-12:00,13:00-17:30; Sat 10:00-14:00", "Mon-Fri 08:00-12:00,13:00-17:30; Sat 10:00-14:00"},
+		{"Fri-Mon 00:00-24:00", "Mon,Fri-Sun 00:00-24:00"},
+		{"Sat 10:00-12:00; Sun 10:00-12:00; Mon 10:00-12:00", "Mon,Sat-Sun 10:00-12:00"},
+		{"Mon,Wed,Fri 10:00-11:00", "Mon,Wed,Fri 10:00-11:00"},
+		{"Mon 09:00-11:00,10:00-12:00; Mon 12:00-13:00", "Mon 09:00-13:00"},
+		{"none", "none"},
+		{"NONE", "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			t.Parallel()
+			s, err := safety.ParseSchedule(tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.String())
+			again, err := safety.ParseSchedule(s.String())
+			require.NoError(t, err)
+			assert.Equal(t, s, again)
+		})
+	}
+	bad := []struct {
+		give   string
+		reason string
+	}{
+		{"", "must not be empty"},
+		{"Mon-Fri", "want days and times"},
+		{"Mon-Fri 18:00-09:00", "end 09:00 is not after start 18:00"},
+		{"Mon 09:00-09:00", "is not after start"},
+		{"Mon-Fri 09:00-25:00", "hour 25 is past 24"},
+		{"Mon-Fri 24:30-24:45", "past 24:00"},
+		{"Mon 09:60-10:00", "minute 60 is past 59"},
+		{"Mon 9:00-10:00", "want HH:MM"},
+		{"Mon 09:00", "want HH:MM-HH:MM"},
+		{"Funday 09:00-10:00", `unknown day "Funday"`},
+		{"Mon-Funday 09:00-10:00", `unknown day "Funday"`},
+		{"Mon 09:00-10:00;", "clause 2"},
+		{"Mon -1:00-10:00", "want HH:MM"},
+	}
+	for _, tt := range bad {
+		t.Run("bad "+tt.give, func(t *testing.T) {
+			t.Parallel()
+			_, err := safety.ParseSchedule(tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, "schedule", ie.Field)
+			assert.Contains(t, ie.Reason, tt.reason)
+		})
+	}
+}
+
+func TestScheduleContains(t *testing.T) {
+	t.Parallel()
+	s := safety.MustParseSchedule("Mon-Fri 09:00-18:00")
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	assert.True(t, s.Contains(time.Date(2026, 3, 2, 9, 0, 0, 0, berlin)), "start is inside")
+	assert.False(t, s.Contains(time.Date(2026, 3, 2, 18, 0, 0, 0, berlin)), "end is outside")
+	assert.True(t, s.Contains(time.Date(2026, 3, 2, 17, 59, 59, 0, berlin)))
+	assert.False(t, s.Contains(time.Date(2026, 3, 1, 12, 0, 0, 0, berlin)), "Sunday")
+	assert.Equal(t, []safety.Window{{Start: 540, End: 1080}}, s.Windows(time.Wednesday))
+	assert.Empty(t, s.Windows(time.Saturday))
+	assert.False(t, s.IsZero())
+	assert.True(t, safety.MustParseSchedule("none").IsZero())
+	assert.True(t, safety.Schedule{}.IsZero())
+	assert.Equal(t, "none", safety.Schedule{}.String())
+	assert.Panics(t, func() { safety.MustParseSchedule("Mon 10:00-09:00") })
+}

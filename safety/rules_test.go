@@ -1,0 +1,589 @@
+package safety_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+func TestCriticalRule(t *testing.T) {
+	t.Parallel()
+	def, err := safety.NewCriticalRule(safety.CriticalPolicy{})
+	require.NoError(t, err)
+	custom, err := safety.NewCriticalRule(safety.CriticalPolicy{
+		Environments:   []string{"Prod", "payments"},
+		Roles:          []string{"queue"},
+		ProtectionTags: []string{"keep"},
+		Actions:        map[safety.Action]safety.Outcome{safety.ActionStop: safety.Block, safety.ActionTerminate: safety.RequireApproval},
+	})
+	require.NoError(t, err)
+	res := func(mod func(*provider.Resource)) provider.Resource {
+		r := instance("i-1")
+		mod(r2p(&r))
+		return r
+	}
+	tests := []struct {
+		name        string
+		rule        *safety.CriticalRule
+		give        provider.Resource
+		action      safety.Action
+		wantOutcome safety.Outcome
+		wantRisk    safety.Risk
+		wantFactors []string
+	}{
+		{"dev web passes", def, instance("i-1"), safety.ActionStop, safety.Pass, safety.RiskNone, nil},
+		{"production stop needs approval", def, res(func(r *provider.Resource) { r.Environment = "Production" }),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"environment=Production"}},
+		{"production terminate blocked", def, res(func(r *provider.Resource) { r.Environment = "production" }),
+			safety.ActionTerminate, safety.Block, safety.RiskHigh, []string{"environment=production"}},
+		{"production start passes, low risk", def, res(func(r *provider.Resource) { r.Environment = "production" }),
+			safety.ActionStart, safety.Pass, safety.RiskLow, []string{"environment=production"}},
+		{"database role", def, res(func(r *provider.Resource) { r.Role = "database" }),
+			safety.ActionResize, safety.RequireApproval, safety.RiskHigh, []string{"role=database"}},
+		{"database kind", def, res(func(r *provider.Resource) { r.Kind = provider.KindDatabase; r.Role = "" }),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"kind=database"}},
+		{"load balancer kind", def, res(func(r *provider.Resource) { r.Kind = provider.KindLoadBalancer; r.Role = "" }),
+			safety.ActionTerminate, safety.Block, safety.RiskHigh, []string{"kind=load_balancer"}},
+		{"monitoring role", def, res(func(r *provider.Resource) { r.Role = "monitoring" }),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"role=monitoring"}},
+		{"criticality high", def, res(func(r *provider.Resource) { r.Criticality = provider.CriticalityHigh }),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"criticality=high"}},
+		{"criticality medium passes", def, res(func(r *provider.Resource) { r.Criticality = provider.CriticalityMedium }),
+			safety.ActionStop, safety.Pass, safety.RiskNone, nil},
+		{"protected flag", def, res(func(r *provider.Resource) { r.Protected = true }),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"protected"}},
+		{"protection tags", def, res(func(r *provider.Resource) {
+			r.Tags = map[string]string{"protected": "yes", "do-not-stop": "1", "x": "y"}
+		}),
+			safety.ActionStop, safety.RequireApproval, safety.RiskHigh, []string{"tag do-not-stop=1", "tag protected=yes"}},
+		{"protection tag false", def, res(func(r *provider.Resource) { r.Tags = map[string]string{"protected": "False"} }),
+			safety.ActionStop, safety.Pass, safety.RiskNone, nil},
+		{"scale out of production passes", def, res(func(r *provider.Resource) { r.Environment = "production" }),
+			safety.ActionScaleOut, safety.Pass, safety.RiskLow, []string{"environment=production"}},
+		{"custom env", custom, res(func(r *provider.Resource) { r.Environment = "PAYMENTS" }),
+			safety.ActionStop, safety.Block, safety.RiskHigh, []string{"environment=PAYMENTS"}},
+		{"custom env replaces default", custom, res(func(r *provider.Resource) { r.Environment = "production" }),
+			safety.ActionStop, safety.Pass, safety.RiskNone, nil},
+		{"custom role and tag, terminate approval", custom, res(func(r *provider.Resource) { r.Role = "queue"; r.Tags = map[string]string{"keep": "true"} }),
+			safety.ActionTerminate, safety.RequireApproval, safety.RiskHigh, []string{"role=queue", "tag keep=true"}},
+		{"custom keeps other defaults", custom, res(func(r *provider.Resource) { r.Role = "queue" }),
+			safety.ActionResize, safety.RequireApproval, safety.RiskHigh, []string{"role=queue"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := stop("i-1")
+			p.Action, p.Resource = tt.action, tt.give
+			if tt.action.IsScale() {
+				p.Current, p.Target = provider.CapacitySpec{Max: 10, Desired: 2}, provider.CapacitySpec{Max: 10, Desired: 3}
+			}
+			got, err := tt.rule.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantRisk, got.Risk)
+			assert.Equal(t, tt.wantFactors, got.Factors)
+			if tt.wantOutcome != safety.Pass {
+				assert.NotEmpty(t, got.Reason)
+				assert.NotEmpty(t, got.Recommendations)
+			}
+		})
+	}
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		for _, p := range []safety.CriticalPolicy{
+			{Actions: map[safety.Action]safety.Outcome{"reboot": safety.Block}},
+			{Actions: map[safety.Action]safety.Outcome{safety.ActionStop: 5}},
+			{Roles: []string{" "}},
+		} {
+			_, err := safety.NewCriticalRule(p)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		}
+	})
+}
+
+func r2p(r *provider.Resource) *provider.Resource { return r }
+
+func catalogOf(backups ...provider.Backup) provider.BackupCatalog {
+	return provider.BackupCatalogFunc(func(ctx context.Context, id string, since time.Time) ([]provider.Backup, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var out []provider.Backup
+		for _, b := range backups {
+			if b.ResourceID == id && !b.Time.Before(since) {
+				out = append(out, b)
+			}
+		}
+		return out, nil
+	})
+}
+
+func TestBackupRule(t *testing.T) {
+	t.Parallel()
+	bk := func(id string, age time.Duration, complete, verified bool) provider.Backup {
+		return provider.Backup{ID: id, ResourceID: "i-1", Time: t0.Add(-age), Complete: complete, Verified: verified}
+	}
+	tests := []struct {
+		name        string
+		backups     []provider.Backup
+		policy      safety.BackupPolicy
+		action      safety.Action
+		kind        provider.Kind
+		wantOutcome safety.Outcome
+		wantReason  string
+		wantRec     string
+	}{
+		{name: "recent verified", backups: []provider.Backup{bk("snap-1", 3*time.Hour, true, true)},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 3h0m0s old"},
+		{name: "newest verified wins", backups: []provider.Backup{bk("old", 20*time.Hour, true, true), bk("new", 90*time.Minute, true, true)},
+			wantOutcome: safety.Pass, wantReason: "backup new is 1h30m0s old"},
+		{name: "none", wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s", wantRec: "take a snapshot first"},
+		{name: "too old", backups: []provider.Backup{bk("snap-1", 25*time.Hour, true, true)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "exactly 24h", backups: []provider.Backup{bk("snap-1", 24*time.Hour, true, true)},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 24h0m0s old"},
+		{name: "unverified", backups: []provider.Backup{bk("snap-1", time.Hour, true, false)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s (backup snap-1, 1h0m0s old, is not verified)",
+			wantRec: "verify backup snap-1 or take a snapshot first"},
+		{name: "unverified allowed", backups: []provider.Backup{bk("snap-1", time.Hour, true, false)},
+			policy: safety.BackupPolicy{AllowUnverified: true}, wantOutcome: safety.Pass, wantReason: "backup snap-1 is 1h0m0s old"},
+		{name: "incomplete", backups: []provider.Backup{bk("snap-1", time.Hour, false, true)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "from the future", backups: []provider.Backup{bk("snap-1", -time.Hour, true, true)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "custom max age", backups: []provider.Backup{bk("snap-1", 3*time.Hour, true, true)},
+			policy: safety.BackupPolicy{MaxAge: 2 * time.Hour}, wantOutcome: safety.Block, wantReason: "no complete verified backup within 2h0m0s"},
+		{name: "start needs none", action: safety.ActionStart, wantOutcome: safety.Pass},
+		{name: "functions need none", kind: provider.KindFunction, wantOutcome: safety.Pass},
+		{name: "custom actions", action: safety.ActionStart, policy: safety.BackupPolicy{Actions: []safety.Action{safety.ActionStart}},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "custom kinds", kind: provider.KindFunction, policy: safety.BackupPolicy{Kinds: []provider.Kind{provider.KindFunction}},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewBackupRule(catalogOf(tt.backups...), tt.policy)
+			require.NoError(t, err)
+			p := stop("i-1")
+			if tt.action != "" {
+				p.Action = tt.action
+			}
+			if tt.kind != "" {
+				p.Resource.Kind = tt.kind
+			}
+			got, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+			if tt.wantRec != "" {
+				assert.Equal(t, []string{tt.wantRec}, got.Recommendations)
+			}
+			if tt.wantOutcome == safety.Block {
+				assert.Equal(t, safety.RiskHigh, got.Risk)
+			}
+		})
+	}
+	t.Run("catalog errors fail closed", func(t *testing.T) {
+		t.Parallel()
+		for _, give := range []error{provider.ErrNotFound, provider.ErrThrottled, context.DeadlineExceeded} {
+			r, err := safety.NewBackupRule(provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
+				return nil, give
+			}), safety.BackupPolicy{})
+			require.NoError(t, err)
+			eng, err := safety.New([]safety.Rule{r})
+			require.NoError(t, err)
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			require.ErrorIs(t, err, safety.ErrBlocked)
+			require.ErrorIs(t, err, give)
+			assert.Equal(t, []string{"backup"}, d.BlockingRules())
+		}
+	})
+	t.Run("catalog returning another resource's backup fails", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewBackupRule(provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
+			return []provider.Backup{{ID: "s", ResourceID: "i-2", Time: t0, Complete: true, Verified: true}}, nil
+		}), safety.BackupPolicy{})
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), stop("i-1"))
+		require.Error(t, err)
+	})
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		_, err := safety.NewBackupRule(nil, safety.BackupPolicy{})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		for _, p := range []safety.BackupPolicy{
+			{MaxAge: -time.Hour}, {Actions: []safety.Action{"reboot"}}, {Kinds: []provider.Kind{"bucket"}},
+		} {
+			_, err := safety.NewBackupRule(catalogOf(), p)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		}
+	})
+}
+
+func TestDependencyRule(t *testing.T) {
+	t.Parallel()
+	graph, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+		"db-1":  {{ID: "app-1", Relation: "database client", Live: true, Detail: "14 connections"}, {ID: "app-2", Relation: "database client"}},
+		"app-1": {{ID: "lb-1", Relation: "load balancer target", Live: true, Detail: "120 req/min"}},
+		"app-2": {{ID: "lb-1", Relation: "load balancer target", Live: true, Detail: "120 req/min"}},
+		"app-3": {{ID: "lb-2", Relation: "load balancer target"}},
+	})
+	require.NoError(t, err)
+	r, err := safety.NewDependencyRule(graph, safety.DependencyPolicy{})
+	require.NoError(t, err)
+	tests := []struct {
+		name        string
+		id          string
+		action      safety.Action
+		wantOutcome safety.Outcome
+		wantReason  string
+	}{
+		{"no dependents", "app-9", safety.ActionStop, safety.Pass, ""},
+		{"idle dependents only", "app-3", safety.ActionStop, safety.Pass, ""},
+		{"behind a load balancer with traffic", "app-1", safety.ActionStop, safety.Block,
+			"live dependents: lb-1 (load balancer target, 120 req/min)"},
+		{"database with connections, transitively", "db-1", safety.ActionTerminate, safety.Block,
+			"live dependents: app-1 (database client, 14 connections), lb-1 (load balancer target, 120 req/min)"},
+		{"start is not checked", "db-1", safety.ActionStart, safety.Pass, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := stop(tt.id)
+			p.Action = tt.action
+			got, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+		})
+	}
+	t.Run("cycle in a static graph", func(t *testing.T) {
+		t.Parallel()
+		_, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+			"a": {{ID: "b"}}, "b": {{ID: "c"}}, "c": {{ID: "a"}},
+		})
+		require.ErrorIs(t, err, safety.ErrCycle)
+		assert.Contains(t, err.Error(), "a → b → c → a")
+		_, err = safety.NewStaticGraph(map[string][]safety.Dependent{"a": {{ID: "a"}}})
+		require.ErrorIs(t, err, safety.ErrCycle)
+		_, err = safety.NewStaticGraph(map[string][]safety.Dependent{"a": {{ID: ""}}})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+	t.Run("cycle in a host graph fails closed", func(t *testing.T) {
+		t.Parallel()
+		edges := map[string]string{"x": "y", "y": "x"}
+		g := safety.DependencyGraphFunc(func(_ context.Context, id string) ([]safety.Dependent, error) {
+			return []safety.Dependent{{ID: edges[id]}}, nil
+		})
+		r, err := safety.NewDependencyRule(g, safety.DependencyPolicy{})
+		require.NoError(t, err)
+		eng, err := safety.New([]safety.Rule{r})
+		require.NoError(t, err)
+		d, err := eng.Check(t.Context(), stop("x"))
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, safety.ErrCycle)
+		assert.Equal(t, []string{"dependencies"}, d.BlockingRules())
+	})
+	t.Run("deeper than max depth fails", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewDependencyRule(graph, safety.DependencyPolicy{MaxDepth: 1})
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), stop("db-1"))
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		got, err := r.Check(t.Context(), stop("app-1"))
+		require.NoError(t, err, "one level is within depth 1")
+		assert.Equal(t, safety.Block, got.Outcome)
+	})
+	t.Run("graph error fails", func(t *testing.T) {
+		t.Parallel()
+		down := errors.New("cmdb down")
+		r, err := safety.NewDependencyRule(safety.DependencyGraphFunc(func(context.Context, string) ([]safety.Dependent, error) {
+			return nil, down
+		}), safety.DependencyPolicy{})
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), stop("i-1"))
+		require.ErrorIs(t, err, down)
+	})
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		_, err := safety.NewDependencyRule(nil, safety.DependencyPolicy{})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		_, err = safety.NewDependencyRule(graph, safety.DependencyPolicy{MaxDepth: -1})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+}
+
+func TestGradualRule(t *testing.T) {
+	t.Parallel()
+	def, err := safety.NewGradualRule(safety.GradualPolicy{})
+	require.NoError(t, err)
+	tests := []struct {
+		name     string
+		from, to int
+		wantOK   bool
+		wantRec  string
+	}{
+		{"+50%", 4, 6, true, ""},
+		{"-50%", 10, 5, true, ""},
+		{"+75%", 4, 7, false, "scale in steps: 4 → 6 → 7"},
+		{"-60%", 10, 4, false, "scale in steps: 10 → 5 → 4"},
+		{"doubling", 8, 16, false, "scale in steps: 8 → 12 → 16"},
+		{"from one", 1, 2, true, ""},
+		{"from zero", 0, 1, true, ""},
+		{"from zero too far", 0, 3, false, "scale in steps: 0 → 1 → 2 → 3"},
+		{"to zero from one", 1, 0, true, ""},
+		{"to zero from three", 3, 0, false, "scale in steps: 3 → 2 → 1 → 0"},
+		{"no change", 5, 5, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := def.Check(t.Context(), scale("g-1", tt.from, tt.to))
+			require.NoError(t, err)
+			if tt.wantOK {
+				assert.Equal(t, safety.Pass, got.Outcome)
+				return
+			}
+			assert.Equal(t, safety.Block, got.Outcome)
+			assert.Equal(t, safety.RiskMedium, got.Risk)
+			assert.Equal(t, []string{tt.wantRec}, got.Recommendations)
+		})
+	}
+	t.Run("stop is not a capacity change", func(t *testing.T) {
+		t.Parallel()
+		got, err := def.Check(t.Context(), stop("i-1"))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Pass, got.Outcome)
+	})
+	t.Run("custom", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewGradualRule(safety.GradualPolicy{MaxStepFraction: 0.25, MinStep: 2})
+		require.NoError(t, err)
+		assert.Equal(t, 2, r.MaxStep(4))
+		assert.Equal(t, 5, r.MaxStep(20))
+		got, err := r.Check(t.Context(), scale("g-1", 20, 26))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Block, got.Outcome)
+	})
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		for _, p := range []safety.GradualPolicy{{MaxStepFraction: -0.1}, {MaxStepFraction: nan()}, {MinStep: -1}} {
+			_, err := safety.NewGradualRule(p)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		}
+	})
+}
+
+func TestLimitsRule(t *testing.T) {
+	t.Parallel()
+	hist := &safety.MemoryHistory{}
+	require.NoError(t, hist.Record("web", t0.Add(-30*time.Minute), 2))
+	require.NoError(t, hist.Record("web", t0.Add(-2*time.Hour), 5)) // outside the window
+	require.NoError(t, hist.Record("g-1", t0.Add(-10*time.Minute), 2))
+	r, err := safety.NewLimitsRule(hist, safety.LimitsPolicy{})
+	require.NoError(t, err)
+	inFleet := func(size int) safety.Proposal {
+		p := stop("i-1")
+		p.Fleet, p.FleetSize = "web", size
+		return p
+	}
+	tests := []struct {
+		name        string
+		give        safety.Proposal
+		wantOutcome safety.Outcome
+		wantReason  string
+	}{
+		{"within bounds", scale("g-2", 4, 3), safety.Pass, ""},
+		{"below min", scale("g-2", 1, 0), safety.Block, "desired 0 is below the minimum capacity 1"},
+		{"above max", scale("g-2", 8, 11), safety.Block, "desired 11 is above the maximum capacity 10"},
+		{"fleet share ok", inFleet(10), safety.Pass, ""},
+		{"fleet share exactly half", inFleet(6), safety.Pass, ""},
+		{"fleet share exceeded", inFleet(5), safety.Block,
+			`fleet "web": 2 of 5 acted on in the last 1h0m0s, 1 more would make 60% (limit 50%)`},
+		{"unknown fleet size", inFleet(0), safety.Block, `fleet "web" has unknown size: cannot bound the share acted on`},
+		{"lone resource not share-limited", stop("i-9"), safety.Pass, ""},
+		{"group is its own fleet", scale("g-1", 8, 6), safety.Pass, ""},
+		{"group share exceeded", scale("g-1", 6, 4), safety.Block,
+			`fleet "g-1": 2 of 6 acted on in the last 1h0m0s, 2 more would make 67% (limit 50%)`},
+		{"scale out not share-limited", scale("g-1", 2, 3), safety.Pass, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := r.Check(t.Context(), tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+		})
+	}
+	t.Run("scale to zero allowed", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewLimitsRule(nil, safety.LimitsPolicy{AllowZero: true, MaxCapacity: 50})
+		require.NoError(t, err)
+		got, err := r.Check(t.Context(), scale("g-2", 1, 0))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Pass, got.Outcome)
+		got, err = r.Check(t.Context(), scale("g-2", 30, 45))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Pass, got.Outcome)
+	})
+	t.Run("history error fails", func(t *testing.T) {
+		t.Parallel()
+		down := errors.New("etcd down")
+		r, err := safety.NewLimitsRule(safety.ActionHistoryFunc(func(context.Context, string, time.Time) (int, error) {
+			return 0, down
+		}), safety.LimitsPolicy{})
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), inFleet(10))
+		require.ErrorIs(t, err, down)
+	})
+	t.Run("bad policy", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			give  safety.LimitsPolicy
+			field string
+		}{
+			{safety.LimitsPolicy{MinCapacity: -1}, "min_capacity"},
+			{safety.LimitsPolicy{MaxCapacity: -3}, "max_capacity"},
+			{safety.LimitsPolicy{MinCapacity: 20}, "min_capacity"},
+			{safety.LimitsPolicy{MaxFleetShare: 1.5}, "max_fleet_share"},
+			{safety.LimitsPolicy{MaxFleetShare: -0.5}, "max_fleet_share"},
+			{safety.LimitsPolicy{MaxFleetShare: nan()}, "max_fleet_share"},
+			{safety.LimitsPolicy{Window: -time.Minute}, "window"},
+		}
+		for _, tt := range tests {
+			_, err := safety.NewLimitsRule(nil, tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		}
+		h := &safety.MemoryHistory{}
+		require.ErrorIs(t, h.Record("web", t0, 0), provider.ErrInvalid)
+		require.ErrorIs(t, h.Record("web", time.Time{}, 1), provider.ErrInvalid)
+	})
+}
+
+func TestMemoryHistoryPrunes(t *testing.T) {
+	t.Parallel()
+	h := &safety.MemoryHistory{Keep: time.Hour}
+	require.NoError(t, h.Record("web", t0, 3))
+	require.NoError(t, h.Record("web", t0.Add(90*time.Minute), 1))
+	n, err := h.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the record older than Keep before the newest is gone")
+}
+
+func TestHealthRule(t *testing.T) {
+	t.Parallel()
+	healthy := safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error { return nil })
+	sick := func(msg string) safety.HealthChecker {
+		return safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error { return errors.New(msg) })
+	}
+	tests := []struct {
+		name        string
+		checks      []safety.HealthCheck
+		action      safety.Action
+		wantOutcome safety.Outcome
+		wantReason  string
+	}{
+		{"all healthy", []safety.HealthCheck{{Name: "db", Checker: healthy}, {Name: "lb", Checker: healthy}}, safety.ActionStop, safety.Pass, ""},
+		{"one sick", []safety.HealthCheck{{Name: "db", Checker: sick("replica lag 40s")}, {Name: "lb", Checker: healthy}},
+			safety.ActionStop, safety.Block, "unhealthy dependencies: db: replica lag 40s"},
+		{"two sick", []safety.HealthCheck{{Name: "db", Checker: sick("down")}, {Name: "payments-api", Checker: sick("5xx 12%")}},
+			safety.ActionStop, safety.Block, "unhealthy dependencies: db: down; payments-api: 5xx 12%"},
+		{"start not checked", []safety.HealthCheck{{Name: "db", Checker: sick("down")}}, safety.ActionStart, safety.Pass, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewHealthRule(tt.checks, safety.HealthPolicy{})
+			require.NoError(t, err)
+			p := stop("i-1")
+			p.Action = tt.action
+			got, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+		})
+	}
+	t.Run("cancelled check is a failure", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewHealthRule([]safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(
+			func(ctx context.Context, _ safety.Proposal) error { return ctx.Err() })}}, safety.HealthPolicy{})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = r.Check(ctx, stop("i-1"))
+		require.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("bad config", func(t *testing.T) {
+		t.Parallel()
+		for _, c := range [][]safety.HealthCheck{
+			{{Name: "", Checker: healthy}}, {{Name: "db"}}, {{Name: "db", Checker: healthy}, {Name: "db", Checker: healthy}},
+		} {
+			_, err := safety.NewHealthRule(c, safety.HealthPolicy{})
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		}
+		_, err := safety.NewHealthRule(nil, safety.HealthPolicy{Actions: []safety.Action{"x"}})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+}
+
+func TestRollbackRule(t *testing.T) {
+	t.Parallel()
+	def, err := safety.NewRollbackRule(nil, safety.RollbackPolicy{})
+	require.NoError(t, err)
+	refuse, err := safety.NewRollbackRule(safety.RestorerFunc(func(_ context.Context, p safety.Proposal) error {
+		if p.Resource.ID == "i-gone" {
+			return errors.New("launch template deleted")
+		}
+		return nil
+	}), safety.RollbackPolicy{Irreversible: safety.Block})
+	require.NoError(t, err)
+	resize := func(known bool) safety.Proposal {
+		p := stop("i-1")
+		p.Action = safety.ActionResize
+		p.TargetSize = provider.Size{InstanceType: "m5.large"}
+		if known {
+			p.CurrentSize = provider.Size{InstanceType: "m5.xlarge"}
+		}
+		return p
+	}
+	term := stop("i-1")
+	term.Action = safety.ActionTerminate
+	tests := []struct {
+		name        string
+		rule        *safety.RollbackRule
+		give        safety.Proposal
+		wantOutcome safety.Outcome
+		wantRisk    safety.Risk
+	}{
+		{"stop is reversible", def, stop("i-1"), safety.Pass, safety.RiskNone},
+		{"terminate needs approval", def, term, safety.RequireApproval, safety.RiskHigh},
+		{"terminate blocked by policy", refuse, term, safety.Block, safety.RiskHigh},
+		{"resize with recorded size", def, resize(true), safety.Pass, safety.RiskNone},
+		{"resize without recorded size", def, resize(false), safety.Block, safety.RiskMedium},
+		{"scale has its current capacity", def, scale("g-1", 4, 3), safety.Pass, safety.RiskNone},
+		{"restorer confirms", refuse, stop("i-1"), safety.Pass, safety.RiskNone},
+		{"restorer refuses", refuse, stop("i-gone"), safety.Block, safety.RiskMedium},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.rule.Check(t.Context(), tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantRisk, got.Risk)
+		})
+	}
+	_, err = safety.NewRollbackRule(nil, safety.RollbackPolicy{Irreversible: 9})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
