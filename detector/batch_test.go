@@ -1,0 +1,119 @@
+package detector_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// naive is the obvious reference implementation of BatchScan for one row.
+func naive(v []float64, thr float64) detector.BatchStats {
+	var st detector.BatchStats
+	sum, mx, run := 0.0, math.Inf(-1), 0
+	for _, x := range v {
+		if math.IsNaN(x) {
+			st.Gaps++
+			run = 0
+			continue
+		}
+		st.Count++
+		sum += x
+		mx = max(mx, x)
+		if x < thr {
+			st.Below++
+			run++
+			st.LongestRun = max(st.LongestRun, run)
+		} else {
+			run = 0
+		}
+	}
+	st.TrailingRun = run
+	if st.Count == 0 {
+		st.Mean, st.Max = math.NaN(), math.NaN()
+	} else {
+		st.Mean, st.Max = sum/float64(st.Count), mx
+	}
+	return st
+}
+
+func TestBatchScanMatchesNaive(t *testing.T) {
+	t.Parallel()
+	// Rows: the NAB traces' first 4000 values plus synthetic edge cases.
+	const width = 4000
+	var values []float64
+	for _, id := range []string{"c6585a", "825cc2", "77c1ca", "ac20cd"} {
+		values = append(values, nabCPU(t, id).Values[:width]...)
+	}
+	edge := make([]float64, width)
+	for i := range edge {
+		edge[i] = 0.05
+		if i%7 == 0 {
+			edge[i] = math.NaN()
+		}
+		if i == 3999 {
+			edge[i] = 0.9
+		}
+	}
+	values = append(values, edge...)
+	allGaps := make([]float64, width)
+	for i := range allGaps {
+		allGaps[i] = math.NaN()
+	}
+	values = append(values, allGaps...)
+	for _, workers := range []int{1, 2, 3} {
+		for _, runs := range []bool{false, true} {
+			got, err := detector.BatchScan(t.Context(), values, width, detector.BatchConfig{Threshold: 0.1, Runs: runs, Workers: workers}, nil)
+			require.NoError(t, err)
+			require.Len(t, got, len(values)/width)
+			for r := range got {
+				want := naive(values[r*width:(r+1)*width], 0.1)
+				if !runs {
+					want.TrailingRun, want.LongestRun = 0, 0
+				}
+				assert.Equal(t, want.Count, got[r].Count, "row %d", r)
+				assert.Equal(t, want.Gaps, got[r].Gaps, "row %d", r)
+				assert.Equal(t, want.Below, got[r].Below, "row %d", r)
+				assert.Equal(t, want.TrailingRun, got[r].TrailingRun, "row %d", r)
+				assert.Equal(t, want.LongestRun, got[r].LongestRun, "row %d", r)
+				if want.Count == 0 {
+					assert.True(t, math.IsNaN(got[r].Mean))
+					continue
+				}
+				assert.InDelta(t, want.Mean, got[r].Mean, 1e-12, "row %d", r)
+				assert.InDelta(t, want.Max, got[r].Max, 0, "row %d", r)
+			}
+			hold := 0
+			if runs {
+				hold = 12
+			}
+			assert.True(t, got[0].Idle(0.1, 0.8, hold), "c6585a is idle")
+			assert.False(t, got[1].Idle(0.1, 0.8, 0), "825cc2 is not")
+			assert.False(t, got[5].Idle(0.1, 0.8, 0), "all gaps is not idle")
+		}
+	}
+}
+
+func TestBatchScanBadInput(t *testing.T) {
+	t.Parallel()
+	var ie *provider.InvalidError
+	_, err := detector.BatchScan(t.Context(), make([]float64, 10), 3, detector.BatchConfig{}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "batch.width", ie.Field)
+	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 0, detector.BatchConfig{}, nil)
+	require.ErrorAs(t, err, &ie)
+	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 5, detector.BatchConfig{Threshold: math.Inf(1)}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "batch.threshold", ie.Field)
+	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 5, detector.BatchConfig{Workers: -1}, nil)
+	require.ErrorAs(t, err, &ie)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = detector.BatchScan(ctx, make([]float64, 1000), 10, detector.BatchConfig{}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+}

@@ -1,0 +1,295 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Fleet is where Scan reads resources, metrics and activity.
+type Fleet struct {
+	// Inventory lists the resources. Required.
+	Inventory provider.Inventory
+	// Metrics reads their metrics. Required.
+	Metrics provider.MetricsSource
+	// Activity reads their activity. Optional: when nil, Metrics is used
+	// if it also implements provider.ActivitySource; otherwise the
+	// activity signal is unknown.
+	Activity provider.ActivitySource
+}
+
+// NeedsReporter is implemented by detectors that can say which data they
+// read; Scan uses it for the defaults of ScanConfig.Metrics and History.
+type NeedsReporter interface {
+	Needs() Needs
+}
+
+var (
+	_ NeedsReporter = (*Ensemble)(nil)
+	_ NeedsReporter = (*Utilization)(nil)
+)
+
+// Needs returns the metrics and window the utilization strategy reads.
+func (u *Utilization) Needs() Needs {
+	return Needs{Metrics: slices.Clone(u.metrics), History: u.cfg.Window}
+}
+
+// ScanConfig configures Scan. Now is required; the zero value of every
+// other field means its default.
+type ScanConfig struct {
+	// Now is the time of the decisions. Required.
+	Now time.Time `json:"now"`
+	// Filter selects the resources. Default: every resource.
+	Filter provider.Filter `json:"filter,omitzero"`
+	// Step is the grid step of metric queries. Default: 5m.
+	Step time.Duration `json:"step,omitempty"`
+	// History is how far back before Now metrics are queried. Default:
+	// the detector's Needs().History, or 24h.
+	History time.Duration `json:"history,omitempty"`
+	// Metrics are the metrics queried per resource. Default: the
+	// detector's Needs().Metrics, or [cpu].
+	Metrics []provider.Metric `json:"metrics,omitempty"`
+	// ActivityWindow is the window of the activity query, ending at Now.
+	// Default: the detector's Needs().ActivityWindow, or 30m.
+	ActivityWindow time.Duration `json:"activity_window,omitempty"`
+	// Concurrency bounds the resources examined at once. Default: 8.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Progress, when set, is called after each resource with the number
+	// done and the total. Calls are serialised (never concurrent) and
+	// done increases by one each time; keep it fast.
+	Progress func(done, total int) `json:"-"`
+}
+
+// Validate checks the configuration; the error names the first wrong
+// field.
+func (c ScanConfig) Validate() error {
+	if c.Now.IsZero() {
+		return invalid("scan.now", c.Now, "must be set")
+	}
+	if err := c.Filter.Validate(); err != nil {
+		return provider.Within("scan", err)
+	}
+	if c.Step < 0 {
+		return invalid("scan.step", c.Step, "must be > 0 (0 means the default 5m)")
+	}
+	if c.History < 0 {
+		return invalid("scan.history", c.History, "must be > 0")
+	}
+	if c.History > 0 && c.Step > 0 && c.History < c.Step {
+		return invalid("scan.history", c.History, "is shorter than one step ("+c.Step.String()+")")
+	}
+	if c.ActivityWindow < 0 {
+		return invalid("scan.activity_window", c.ActivityWindow, "must be > 0")
+	}
+	for i, m := range c.Metrics {
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("scan.metrics[%d]: %w", i, err)
+		}
+	}
+	if c.Concurrency < 0 {
+		return invalid("scan.concurrency", c.Concurrency, "must be ≥ 0 (0 means the default 8)")
+	}
+	return nil
+}
+
+// Report is the outcome of a Scan.
+type Report struct {
+	// Verdicts holds one verdict per resource that could be judged, sorted
+	// by resource ID. A resource whose metric or activity source failed is
+	// still judged (that signal is unknown) and also listed in Errors.
+	Verdicts []Verdict `json:"verdicts"`
+	// Errors lists the failures per resource, sorted by resource ID.
+	Errors []*ResourceError `json:"-"`
+	// Resources is the number of resources the inventory listed.
+	Resources int `json:"resources"`
+}
+
+// Idle returns the verdicts whose State is Idle, in Verdicts' order.
+func (r Report) Idle() []Verdict {
+	var out []Verdict
+	for _, v := range r.Verdicts {
+		if v.State == Idle {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Err returns the per-resource errors joined, or nil.
+func (r Report) Err() error {
+	errs := make([]error, len(r.Errors))
+	for i, e := range r.Errors {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// Scan lists the fleet's resources, reads each one's metrics (and
+// activity) over the history before cfg.Now and runs d on it, examining at
+// most cfg.Concurrency resources at once. One failing resource does not
+// fail the scan: its error is collected in Report.Errors. Scan returns an
+// error only for invalid configuration (matching provider.ErrInvalid), a
+// failing inventory listing, or when ctx ends (ctx.Err()). It starts no
+// goroutine that outlives it.
+func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
+	}
+	if fleet.Inventory == nil {
+		return Report{}, invalid("fleet.inventory", nil, "must be set")
+	}
+	if fleet.Metrics == nil {
+		return Report{}, invalid("fleet.metrics", nil, "must be set")
+	}
+	if d == nil {
+		return Report{}, invalid("detector", nil, "must be set")
+	}
+	cfg = scanDefaults(cfg, d)
+	act := fleet.Activity
+	if act == nil {
+		act, _ = fleet.Metrics.(provider.ActivitySource)
+	}
+	resources, err := fleet.Inventory.List(ctx, cfg.Filter)
+	if err != nil {
+		return Report{}, fmt.Errorf("detector: scan: list: %w", err)
+	}
+	verdicts := make([]Verdict, len(resources))
+	judged := make([]bool, len(resources))
+	var (
+		mu   sync.Mutex
+		errs []*ResourceError
+		done int
+	)
+	record := func(e *ResourceError) {
+		mu.Lock()
+		errs = append(errs, e)
+		mu.Unlock()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for i := range resources {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r := resources[i]
+			in, ok := gather(gctx, fleet.Metrics, act, r, cfg, record)
+			if !ok {
+				return gctx.Err()
+			}
+			v, err := d.Detect(gctx, in)
+			switch {
+			case gctx.Err() != nil:
+				return gctx.Err()
+			case err != nil:
+				record(&ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
+			default:
+				verdicts[i], judged[i] = v, true
+			}
+			if cfg.Progress != nil {
+				mu.Lock()
+				done++
+				cfg.Progress(done, len(resources))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Report{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Report{}, err
+	}
+	rep := Report{Resources: len(resources), Errors: errs}
+	for i := range verdicts {
+		if judged[i] {
+			rep.Verdicts = append(rep.Verdicts, verdicts[i])
+		}
+	}
+	slices.SortFunc(rep.Verdicts, func(a, b Verdict) int { return strings.Compare(a.ResourceID, b.ResourceID) })
+	slices.SortStableFunc(rep.Errors, func(a, b *ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) })
+	return rep, nil
+}
+
+func scanDefaults(cfg ScanConfig, d Detector) ScanConfig {
+	var needs Needs
+	if nr, ok := d.(NeedsReporter); ok {
+		needs = nr.Needs()
+	}
+	if cfg.Step == 0 {
+		cfg.Step = 5 * time.Minute
+	}
+	if cfg.History == 0 {
+		cfg.History = needs.History
+		if cfg.History == 0 {
+			cfg.History = 24 * time.Hour
+		}
+	}
+	cfg.History = max(cfg.History, cfg.Step)
+	if cfg.Metrics == nil {
+		cfg.Metrics = needs.Metrics
+		if cfg.Metrics == nil {
+			cfg.Metrics = []provider.Metric{provider.MetricCPU}
+		}
+	}
+	if cfg.ActivityWindow == 0 {
+		cfg.ActivityWindow = needs.ActivityWindow
+		if cfg.ActivityWindow == 0 {
+			cfg.ActivityWindow = 30 * time.Minute
+		}
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 8
+	}
+	return cfg
+}
+
+// gather reads what the detector needs for r. It returns ok = false only
+// when ctx ended.
+func gather(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, cfg ScanConfig, record func(*ResourceError)) (Input, bool) {
+	in := Input{Now: cfg.Now, Resource: r}
+	start := cfg.Now.Add(-cfg.History)
+	for _, m := range cfg.Metrics {
+		s, err := ms.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step})
+		if ctx.Err() != nil {
+			return in, false
+		}
+		switch {
+		case errors.Is(err, provider.ErrUnsupported):
+			// The source does not have this metric: unknown, not an error.
+		case err != nil:
+			in.MetricErrors = append(in.MetricErrors, MetricError{Metric: m, Err: err})
+			record(&ResourceError{ResourceID: r.ID, Op: "metric " + string(m), Err: err})
+		case s.Gaps() == len(s.Values):
+			// No data at all: leave the metric out.
+		default:
+			s.Metric = m
+			in.Series = append(in.Series, s)
+		}
+	}
+	if act != nil {
+		from := cfg.Now.Add(-cfg.ActivityWindow)
+		counts, err := act.Activity(ctx, provider.ActivityQuery{ResourceID: r.ID, Start: from, End: cfg.Now})
+		if ctx.Err() != nil {
+			return in, false
+		}
+		switch {
+		case errors.Is(err, provider.ErrUnsupported):
+		case err != nil:
+			in.ActivityErr = err
+			record(&ResourceError{ResourceID: r.ID, Op: "activity", Err: err})
+		default:
+			in.Activity, in.ActivityFrom = counts, from
+		}
+	}
+	return in, true
+}

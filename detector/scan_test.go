@@ -1,0 +1,137 @@
+package detector_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+// nabFleet is a memory cloud whose instances replay NAB CPU traces so that
+// they end at now.
+func nabFleet(t *testing.T, now time.Time, ids ...string) *memory.Cloud {
+	t.Helper()
+	mock := clock.NewMock()
+	mock.Set(now.Add(-30 * 24 * time.Hour))
+	cloud, err := memory.New(memory.WithClock(mock))
+	require.NoError(t, err)
+	for _, id := range ids {
+		require.NoError(t, cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance, HourlyCost: 0.096}))
+		s := nabCPU(t, id)
+		require.NoError(t, cloud.Replay(id, provider.MetricCPU, s.Samples(), now.Add(-time.Minute)))
+		require.NoError(t, cloud.TrackActivity(id, provider.ActivityLogins, provider.ActivityAPICalls))
+	}
+	mock.Set(now)
+	return cloud
+}
+
+func TestScanNAB(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a", "24ae8d", "825cc2", "5f5533", "ac20cd")
+	require.NoError(t, cloud.RecordActivity("ac20cd", provider.ActivityLogins, now.Add(-10*time.Minute), 2))
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	var (
+		mu    sync.Mutex
+		calls []int
+	)
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, ens, detector.ScanConfig{
+		Now:         now,
+		Concurrency: 2,
+		Progress: func(done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, 5, total)
+			calls = append(calls, done)
+		},
+	})
+	require.NoError(t, err)
+	require.Empty(t, rep.Errors)
+	assert.Equal(t, []int{1, 2, 3, 4, 5}, calls)
+	assert.Equal(t, 5, rep.Resources)
+	got := map[string]detector.Verdict{}
+	for _, v := range rep.Verdicts {
+		got[v.ResourceID] = v
+	}
+	for _, id := range []string{"c6585a", "24ae8d"} {
+		v := got[id]
+		assert.Equal(t, detector.Idle, v.State, "%s: %v", id, v.Explain())
+		assert.Greater(t, v.Confidence, 0.8, id)
+		assert.Equal(t, detector.ActionStop, v.Action, id)
+		assert.InDelta(t, 0.096*detector.HoursPerMonth, v.MonthlySavings, 1e-9)
+	}
+	for _, id := range []string{"825cc2", "5f5533", "ac20cd"} {
+		assert.Equal(t, detector.NotIdle, got[id].State, "%s: %v", id, got[id].Explain())
+	}
+	assert.Len(t, rep.Idle(), 2)
+}
+
+func TestScanCollectsPerResourceErrors(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a", "24ae8d", "825cc2")
+	boom := errors.New("cloudwatch: 500")
+	_, err := cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "24ae8d", Err: boom})
+	require.NoError(t, err)
+	_, err = cloud.InjectFault(memory.Fault{Op: memory.OpActivity, ResourceID: "825cc2", Throttle: true})
+	require.NoError(t, err)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, ens, detector.ScanConfig{Now: now, Metrics: []provider.Metric{provider.MetricCPU}})
+	require.NoError(t, err)
+	require.Len(t, rep.Errors, 2)
+	assert.Equal(t, "24ae8d", rep.Errors[0].ResourceID)
+	require.ErrorIs(t, rep.Errors[0], boom)
+	assert.Equal(t, "825cc2", rep.Errors[1].ResourceID)
+	require.ErrorIs(t, rep.Err(), provider.ErrThrottled)
+	require.Len(t, rep.Verdicts, 3)
+	// The failing metric makes 24ae8d unknown, never idle; the others are
+	// still judged.
+	assert.Equal(t, detector.Unknown, rep.Verdicts[0].State, rep.Verdicts[0].Explain())
+	assert.Equal(t, detector.NotIdle, rep.Verdicts[1].State)
+	assert.Equal(t, detector.Idle, rep.Verdicts[2].State)
+}
+
+func TestScanDetectorErrorAndCancel(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a", "24ae8d")
+	bad := errors.New("bad detector")
+	d := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		if in.Resource.ID == "c6585a" {
+			return detector.Verdict{}, bad
+		}
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle}, nil
+	})
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, d, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	require.Len(t, rep.Errors, 1)
+	require.ErrorIs(t, rep.Errors[0], bad)
+	var re *detector.ResourceError
+	require.ErrorAs(t, rep.Err(), &re)
+	assert.Equal(t, "detect", re.Op)
+	require.Len(t, rep.Verdicts, 1)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = detector.Scan(ctx, detector.Fleet{Inventory: cloud, Metrics: cloud}, d, detector.ScanConfig{Now: now})
+	require.ErrorIs(t, err, context.Canceled)
+
+	_, err = detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, d, detector.ScanConfig{})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "scan.now", ie.Field)
+	_, err = detector.Scan(t.Context(), detector.Fleet{Inventory: cloud}, d, detector.ScanConfig{Now: now})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fleet.metrics", ie.Field)
+}

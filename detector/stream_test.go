@@ -1,0 +1,115 @@
+package detector_test
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestStreamSizes(t *testing.T) {
+	t.Parallel()
+	assert.LessOrEqual(t, unsafe.Sizeof(detector.Stream{}), uintptr(64))
+	assert.LessOrEqual(t, unsafe.Sizeof(detector.PercentileStream{}), uintptr(512))
+	assert.LessOrEqual(t, unsafe.Sizeof(detector.ResourceStreams{}), uintptr(2048))
+	t.Logf("Stream %d B, Sketch %d B, PercentileStream %d B, ResourceStreams %d B",
+		unsafe.Sizeof(detector.Stream{}), unsafe.Sizeof(detector.Sketch{}), unsafe.Sizeof(detector.PercentileStream{}), unsafe.Sizeof(detector.ResourceStreams{}))
+}
+
+func TestStreamState(t *testing.T) {
+	t.Parallel()
+	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.1, Alpha: 0.5})
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(s.Mean()))
+	assert.False(t, s.Idle(1))
+	for _, v := range []float64{0.5, 0.05, math.NaN(), 0.02, 0.03} {
+		s.Update(v)
+	}
+	assert.Equal(t, 4, s.Count())
+	assert.Equal(t, 3, s.Run(), "a gap neither extends nor ends the run")
+	assert.InDelta(t, 0.5, s.Max(), 0)
+	// EW mean with alpha 0.5: 0.5 → 0.275 → 0.1475 → 0.08875
+	assert.InDelta(t, 0.08875, s.Mean(), 1e-12)
+	assert.True(t, s.Idle(3))
+	assert.False(t, s.Idle(4))
+	s.Update(0.2)
+	assert.Zero(t, s.Run())
+	assert.Greater(t, s.StdDev(), 0.0)
+}
+
+func TestStreamObserveRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.1})
+	require.NoError(t, err)
+	require.NoError(t, s.Observe(t0, 0.01))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, s.Observe(t0, 0.01), &ie, "duplicate timestamp")
+	assert.Equal(t, "stream.time", ie.Field)
+	require.ErrorAs(t, s.Observe(t0.Add(-time.Minute), 0.01), &ie, "unsorted")
+	require.ErrorAs(t, s.Observe(t0.Add(time.Minute), math.Inf(1)), &ie)
+	assert.Equal(t, "stream.value", ie.Field)
+	require.NoError(t, s.Observe(t0.Add(time.Minute), math.NaN()))
+	assert.Equal(t, 1, s.Count())
+	_, err = detector.NewStream(detector.StreamConfig{Threshold: math.NaN()})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = detector.NewStream(detector.StreamConfig{Alpha: 2})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = detector.NewSketch(0)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// TestSketchAccuracyNAB checks the percentile sketch against exact
+// percentiles (type 7, provider.Quantile) on every NAB EC2 CPU trace:
+// relative error ≤ 5 % at p50, p90, p95 and p99.
+func TestSketchAccuracyNAB(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"24ae8d", "53ea38", "5f5533", "77c1ca", "825cc2", "ac20cd", "c6585a", "fe7f93"} {
+		t.Run(id, func(t *testing.T) {
+			t.Parallel()
+			s := nabCPU(t, id)
+			p, err := detector.NewPercentileStream(detector.StreamConfig{Threshold: 0.1}, 1)
+			require.NoError(t, err)
+			var exact []float64
+			for _, v := range s.Values {
+				p.Update(v)
+				if !provider.IsGap(v) {
+					exact = append(exact, v)
+				}
+			}
+			slices.Sort(exact)
+			worst := 0.0
+			for _, q := range []float64{0.5, 0.9, 0.95, 0.99} {
+				want := provider.Quantile(exact, q)
+				got := p.Quantile(q)
+				rel := math.Abs(got-want) / want
+				worst = max(worst, rel)
+				assert.LessOrEqual(t, rel, 0.05, "p%.0f: got %.5f want %.5f", 100*q, got, want)
+			}
+			t.Logf("%s: worst relative error %.2f%%", id, 100*worst)
+		})
+	}
+}
+
+func TestSketchOverflowKeepsShares(t *testing.T) {
+	t.Parallel()
+	k, err := detector.NewSketch(1)
+	require.NoError(t, err)
+	for i := range 300_000 {
+		v := 0.01
+		if i%4 == 0 {
+			v = 0.5
+		}
+		k.Add(v)
+	}
+	assert.Less(t, k.Count(), 300_000, "counts were halved")
+	assert.InDelta(t, 0.01, k.Quantile(0.5), 0.01*0.035)
+	assert.InDelta(t, 0.5, k.Quantile(0.9), 0.5*0.035)
+	assert.True(t, math.IsNaN(k.Quantile(1.5)))
+}
