@@ -1,5 +1,155 @@
-// Package aws is the Amazon Web Services driver: EC2, Auto Scaling,
-// CloudWatch, Lambda and EBS snapshots.
+// Package aws is the Amazon Web Services driver of idlescale: EC2 instances,
+// Auto Scaling groups, Lambda functions, CloudWatch metrics and EBS
+// snapshots, built on aws-sdk-go-v2.
 //
-// This package is being built; see the project issues for its scope.
+// A Driver implements provider.Inventory, MetricsSource, Actuator, Scaler,
+// Resizer and BackupCatalog, and passes the providertest conformance suite
+// against a real moto_server. It is built from the aws.Config the host
+// already has; it calls AWS only through small per-operation interfaces in
+// the SDK's method shapes (EC2API, AutoScalingAPI, CloudWatchAPI, LambdaAPI
+// and the single-operation interfaces they embed), so a host can wrap or
+// fake any operation with WithClients:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx) // region, credentials, ...
+//	d, err := aws.New(cfg, aws.WithConfig(aws.Config{HonorCooldown: true}))
+//	idle, err := d.List(ctx, provider.Filter{
+//		Kinds:  []provider.Kind{provider.KindInstance},
+//		States: []provider.State{provider.StateRunning},
+//	})
+//	cpu, err := d.QueryMetric(ctx, provider.Query{ResourceID: idle[0].ID,
+//		Metric: provider.MetricCPU, Start: from, End: to, Step: time.Hour})
+//
+// # Resource IDs
+//
+// Instances are identified by their instance ID ("i-0abc..."), Auto
+// Scaling groups by their name, Lambda functions by their unqualified ARN.
+// Every method also accepts a group's or function's plain name (looked up
+// as a group first, then as a function) and the ARNs of instances and
+// groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") and
+// Application Load Balancer ARNs are accepted by QueryMetric only: the
+// driver reads their metrics but does not inventory them (no RDS or ELB
+// client is linked in).
+//
+// # Tags and metadata
+//
+// Tags are copied into Resource.Tags verbatim; "Name" fills Resource.Name.
+// The keys in Config.Tags (matched case-insensitively) fill Environment,
+// Role, Criticality (low, medium, high, critical), Owner, TimeZone and
+// Protected: a resource carrying "idlescale:protected" with any value but
+// false/no/0/off is protected, and safety rules refuse to touch it without
+// approval. A malformed criticality or time zone is left unset rather than
+// failing the listing. Lambda's ListFunctions returns no tags, so List
+// calls ListTags once per function (Config.Concurrency at a time).
+//
+// # Metrics
+//
+// QueryMetric and QueryMetrics read CloudWatch with GetMetricData, up to 500
+// queries per call (batched by time range), every page read. The step must
+// be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and
+// becomes the period; start should be aligned to it. Statistics map as mean
+// → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
+// pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
+// (NaN), never zeros. The built-in metrics map as follows (Mapping returns
+// the table; "custom/NAMESPACE/NAME" reads any other metric with the
+// resource's dimension):
+//
+//	kind           metric         namespace           CloudWatch metric          conversion
+//	instance       cpu            AWS/EC2             CPUUtilization             percent → fraction
+//	instance       memory         CWAgent             mem_used_percent           percent → fraction (needs the agent)
+//	instance       network_in/out AWS/EC2             NetworkIn/NetworkOut       counter → bytes/s
+//	instance       disk_read/write AWS/EC2            EBSReadBytes/EBSWriteBytes counter → bytes/s
+//	instance       cpu_credits    AWS/EC2             CPUCreditBalance           credits
+//	group          cpu, network_*, disk_* as for instances, by AutoScalingGroupName
+//	group          replicas       AWS/AutoScaling     GroupInServiceInstances    count (group metrics must be enabled)
+//	function       invocations    AWS/Lambda          Invocations                counter → 1/s
+//	function       errors         AWS/Lambda          Errors                     counter → 1/s
+//	function       throttles      AWS/Lambda          Throttles                  counter → 1/s
+//	function       duration       AWS/Lambda          Duration                   ms → s
+//	database       connections    AWS/RDS             DatabaseConnections        count (an activity signal)
+//	database       cpu            AWS/RDS             CPUUtilization             percent → fraction
+//	load_balancer  requests       AWS/ApplicationELB  RequestCount               counter → 1/s
+//	load_balancer  connections    AWS/ApplicationELB  ActiveConnectionCount      counter → 1/s
+//
+// A counter's mean is its rate over the step (CloudWatch's Sum divided by
+// the step in seconds), its sum the total in the step, its count the number
+// of datapoints; max, min and percentiles of counters are unsupported
+// because CloudWatch's are per published datapoint, not per second.
+//
+// # Actions and waiting
+//
+// Start, Stop (with Hibernate when Config.Hibernate is set) and Terminate
+// act on EC2 instances and wait, with the SDK's InstanceRunning,
+// InstanceStopped and InstanceTerminated waiters and the caller's context,
+// until the instance reaches the target state (Config.NoWait returns as
+// soon as EC2 accepted the call). The instance is described first, so that
+// starting a running instance or stopping a stopped one is a no-op and
+// starting a terminated one is provider.ErrConflict. SetCapacity uses
+// SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
+// set) when only the desired capacity changes and UpdateAutoScalingGroup
+// otherwise. Resize changes a function's memory and timeout (validated
+// against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
+// the FunctionUpdatedV2 waiter) or an instance's type (stop, modify, start,
+// restoring the previous type and state if a step fails; see ResizeError).
+//
+// # Backups and the verification tag convention
+//
+// Backups lists the EBS snapshots owned by the account of the volumes
+// attached to an instance. A snapshot counts as verified when it carries
+// the tag "idlescale:verified" (Config.Tags.Verified) whose value names how
+// it was verified, such as "restore-test" or "checksum" (false, no, 0 and
+// off mean not verified); "idlescale:verified-at" (Config.Tags.VerifiedAt)
+// holds when, in RFC 3339. Whatever restore test a team runs should tag the
+// snapshot it verified, for example:
+//
+//	aws ec2 create-tags --resources snap-0abc --tags \
+//	  Key=idlescale:verified,Value=restore-test \
+//	  Key=idlescale:verified-at,Value=2026-03-02T12:00:00Z
+//
+// # Errors and retries
+//
+// Errors wrap the provider sentinels with the SDK's error kept in the
+// chain: unknown IDs (InvalidInstanceID.NotFound, Lambda's
+// ResourceNotFoundException, an absent group) match provider.ErrNotFound,
+// throttling codes provider.ErrThrottled, wrong states
+// (IncorrectInstanceState, ResourceConflictException) provider.ErrConflict,
+// unsupported operations provider.ErrUnsupported; errors.As still reaches
+// smithy.APIError. Invalid input is provider.ErrInvalid, naming the field,
+// before any API call. Each API call is retried by the SDK's standard
+// retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with
+// exponential back-off up to Config.MaxBackoff.
+//
+// # IAM permissions
+//
+// Each capability needs these actions (resource "*" or narrower ARNs):
+//
+//	Inventory (List, Get)  ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
+//	                       lambda:ListFunctions, lambda:ListTags, lambda:GetFunction
+//	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
+//	                       actions used to resolve IDs
+//	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
+//	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes)
+//	Scaler                 autoscaling:DescribeAutoScalingGroups,
+//	                       autoscaling:SetDesiredCapacity, autoscaling:UpdateAutoScalingGroup
+//	                       (iam:PassRole if the group uses a launch template with a role)
+//	Resizer                lambda:GetFunction, lambda:UpdateFunctionConfiguration;
+//	                       ec2:DescribeInstances, ec2:StopInstances, ec2:StartInstances,
+//	                       ec2:ModifyInstanceAttribute
+//	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
+//
+// A read-only dry run (Inventory, MetricsSource, BackupCatalog) needs only
+// the Describe/List/Get actions and cloudwatch:GetMetricData.
+//
+// # Testing against moto
+//
+// The package's tests run against a real moto_server (moto 5.2.1) started
+// by internal/mototest. Point the driver at it with the aws.Config's
+// BaseEndpoint and static credentials. moto cannot parse the Smithy
+// RPCv2-CBOR protocol that service/cloudwatch speaks by default, so tests
+// select the awsquery protocol:
+//
+//	aws.WithCloudWatchOptions(func(o *cloudwatch.Options) {
+//		o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801)
+//	})
+//
+// Production code keeps the SDK's default protocol.
 package aws

@@ -1,0 +1,151 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Start implements provider.Actuator for EC2 instances: StartInstances, then
+// (unless Config.NoWait) the SDK's InstanceRunning waiter. Starting a running
+// or pending instance changes nothing. A stopping, shutting-down or
+// terminated instance returns provider.ErrConflict; groups and functions
+// provider.ErrUnsupported; unknown IDs provider.ErrNotFound.
+func (d *Driver) Start(ctx context.Context, id string) error {
+	inst, err := d.actuatable(ctx, "start", id)
+	if err != nil {
+		return err
+	}
+	switch st := instanceStateName(inst); st {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNamePending:
+		return nil
+	case ec2types.InstanceStateNameStopped:
+	default:
+		return fmt.Errorf("aws: start %q: %w: the instance is %s", id, provider.ErrConflict, st)
+	}
+	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		return wrap("start", id, err)
+	}
+	d.log.InfoContext(ctx, "aws: started instance", "id", id)
+	if d.cfg.NoWait {
+		return nil
+	}
+	return d.waitRunning(ctx, "start", id)
+}
+
+// Stop implements provider.Actuator for EC2 instances: StopInstances (with
+// Hibernate when Config.Hibernate is set), then (unless Config.NoWait) the
+// SDK's InstanceStopped waiter. Stopping a stopped or stopping instance
+// changes nothing. A pending, shutting-down or terminated instance returns
+// provider.ErrConflict; groups and functions provider.ErrUnsupported;
+// unknown IDs provider.ErrNotFound.
+func (d *Driver) Stop(ctx context.Context, id string) error {
+	inst, err := d.actuatable(ctx, "stop", id)
+	if err != nil {
+		return err
+	}
+	switch st := instanceStateName(inst); st {
+	case ec2types.InstanceStateNameStopped:
+		return nil
+	case ec2types.InstanceStateNameStopping:
+		if d.cfg.NoWait {
+			return nil
+		}
+		return d.waitStopped(ctx, "stop", id)
+	case ec2types.InstanceStateNameRunning:
+	default:
+		return fmt.Errorf("aws: stop %q: %w: the instance is %s", id, provider.ErrConflict, st)
+	}
+	in := &ec2.StopInstancesInput{InstanceIds: []string{id}}
+	if d.cfg.Hibernate {
+		in.Hibernate = awssdk.Bool(true)
+	}
+	if _, err := d.ec2.StopInstances(ctx, in); err != nil {
+		return wrap("stop", id, err)
+	}
+	d.log.InfoContext(ctx, "aws: stopped instance", "id", id, "hibernate", d.cfg.Hibernate)
+	if d.cfg.NoWait {
+		return nil
+	}
+	return d.waitStopped(ctx, "stop", id)
+}
+
+// Terminate implements provider.Actuator for EC2 instances:
+// TerminateInstances, then (unless Config.NoWait) the SDK's
+// InstanceTerminated waiter. Terminating a terminated instance changes
+// nothing. Groups and functions return provider.ErrUnsupported (the driver
+// never deletes them); unknown IDs provider.ErrNotFound.
+func (d *Driver) Terminate(ctx context.Context, id string) error {
+	inst, err := d.actuatable(ctx, "terminate", id)
+	if err != nil {
+		return err
+	}
+	if instanceStateName(inst) == ec2types.InstanceStateNameTerminated {
+		return nil
+	}
+	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
+		return wrap("terminate", id, err)
+	}
+	d.log.InfoContext(ctx, "aws: terminated instance", "id", id)
+	if d.cfg.NoWait {
+		return nil
+	}
+	err = ec2.NewInstanceTerminatedWaiter(d.ec2, func(o *ec2.InstanceTerminatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, d.cfg.WaitTimeout)
+	return d.waitErr(ctx, "terminate", id, err)
+}
+
+// actuatable validates id, checks that it is an instance and describes it.
+func (d *Driver) actuatable(ctx context.Context, op, id string) (ec2types.Instance, error) {
+	t, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return ec2types.Instance{}, err
+	}
+	if t.kind != provider.KindInstance {
+		return ec2types.Instance{}, fmt.Errorf("aws: %s %q: %w: a %s cannot be started, stopped or terminated by the driver", op, id, provider.ErrUnsupported, t.kind)
+	}
+	inst, err := d.describeInstance(ctx, t.id)
+	if err != nil {
+		return ec2types.Instance{}, wrap(op, id, err)
+	}
+	return inst, nil
+}
+
+func instanceStateName(inst ec2types.Instance) ec2types.InstanceStateName {
+	if inst.State == nil {
+		return ""
+	}
+	return inst.State.Name
+}
+
+func (d *Driver) waitRunning(ctx context.Context, op, id string) error {
+	err := ec2.NewInstanceRunningWaiter(d.ec2, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, d.cfg.WaitTimeout)
+	return d.waitErr(ctx, op, id, err)
+}
+
+func (d *Driver) waitStopped(ctx context.Context, op, id string) error {
+	err := ec2.NewInstanceStoppedWaiter(d.ec2, func(o *ec2.InstanceStoppedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, d.cfg.WaitTimeout)
+	return d.waitErr(ctx, op, id, err)
+}
+
+// waitErr wraps a waiter's failure; the caller's context error, when it is
+// the cause, stays in the chain.
+func (d *Driver) waitErr(ctx context.Context, op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("aws: %s %q: waiting: %w (%w)", op, id, cerr, err)
+	}
+	return wrap(op+": waiting", id, err)
+}

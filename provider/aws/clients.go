@@ -1,0 +1,143 @@
+package aws
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// The driver calls AWS only through the per-operation interfaces below,
+// each with the exact method shape of the SDK's client, so that a host can
+// wrap one operation (for logging, metrics or fault injection) or fake a
+// whole service in its tests. *ec2.Client, *autoscaling.Client,
+// *cloudwatch.Client and *lambda.Client satisfy them.
+
+// DescribeInstancesAPI is EC2 DescribeInstances (also used by the EC2
+// waiters).
+type DescribeInstancesAPI interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+}
+
+// StartInstancesAPI is EC2 StartInstances.
+type StartInstancesAPI interface {
+	StartInstances(ctx context.Context, in *ec2.StartInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+}
+
+// StopInstancesAPI is EC2 StopInstances.
+type StopInstancesAPI interface {
+	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+}
+
+// TerminateInstancesAPI is EC2 TerminateInstances.
+type TerminateInstancesAPI interface {
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, optFns ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+}
+
+// ModifyInstanceAttributeAPI is EC2 ModifyInstanceAttribute (instance type
+// changes).
+type ModifyInstanceAttributeAPI interface {
+	ModifyInstanceAttribute(ctx context.Context, in *ec2.ModifyInstanceAttributeInput, optFns ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
+}
+
+// DescribeSnapshotsAPI is EC2 DescribeSnapshots.
+type DescribeSnapshotsAPI interface {
+	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
+}
+
+// EC2API is every EC2 operation the driver uses.
+type EC2API interface {
+	DescribeInstancesAPI
+	StartInstancesAPI
+	StopInstancesAPI
+	TerminateInstancesAPI
+	ModifyInstanceAttributeAPI
+	DescribeSnapshotsAPI
+}
+
+// DescribeAutoScalingGroupsAPI is Auto Scaling DescribeAutoScalingGroups.
+type DescribeAutoScalingGroupsAPI interface {
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+}
+
+// UpdateAutoScalingGroupAPI is Auto Scaling UpdateAutoScalingGroup.
+type UpdateAutoScalingGroupAPI interface {
+	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
+}
+
+// SetDesiredCapacityAPI is Auto Scaling SetDesiredCapacity.
+type SetDesiredCapacityAPI interface {
+	SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error)
+}
+
+// AutoScalingAPI is every Auto Scaling operation the driver uses.
+type AutoScalingAPI interface {
+	DescribeAutoScalingGroupsAPI
+	UpdateAutoScalingGroupAPI
+	SetDesiredCapacityAPI
+}
+
+// GetMetricDataAPI is CloudWatch GetMetricData.
+type GetMetricDataAPI interface {
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+}
+
+// CloudWatchAPI is every CloudWatch operation the driver uses.
+type CloudWatchAPI interface {
+	GetMetricDataAPI
+}
+
+// ListFunctionsAPI is Lambda ListFunctions.
+type ListFunctionsAPI interface {
+	ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
+}
+
+// GetFunctionAPI is Lambda GetFunction (also used by the Lambda waiter).
+type GetFunctionAPI interface {
+	GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
+}
+
+// ListTagsAPI is Lambda ListTags.
+type ListTagsAPI interface {
+	ListTags(ctx context.Context, in *lambda.ListTagsInput, optFns ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
+}
+
+// UpdateFunctionConfigurationAPI is Lambda UpdateFunctionConfiguration.
+type UpdateFunctionConfigurationAPI interface {
+	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
+}
+
+// LambdaAPI is every Lambda operation the driver uses.
+type LambdaAPI interface {
+	ListFunctionsAPI
+	GetFunctionAPI
+	ListTagsAPI
+	UpdateFunctionConfigurationAPI
+}
+
+// Clients are the service clients the driver calls. New builds them from an
+// aws.Config; WithClients replaces any of them (a nil field keeps the one
+// New built).
+type Clients struct {
+	EC2         EC2API
+	AutoScaling AutoScalingAPI
+	CloudWatch  CloudWatchAPI
+	Lambda      LambdaAPI
+}
+
+// The SDK's clients satisfy the driver's interfaces.
+var (
+	_ EC2API         = (*ec2.Client)(nil)
+	_ AutoScalingAPI = (*autoscaling.Client)(nil)
+	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
+	_ LambdaAPI      = (*lambda.Client)(nil)
+
+	_ ec2.DescribeInstancesAPIClient                 = DescribeInstancesAPI(nil)
+	_ ec2.DescribeSnapshotsAPIClient                 = DescribeSnapshotsAPI(nil)
+	_ autoscaling.DescribeAutoScalingGroupsAPIClient = DescribeAutoScalingGroupsAPI(nil)
+	_ cloudwatch.GetMetricDataAPIClient              = GetMetricDataAPI(nil)
+	_ lambda.ListFunctionsAPIClient                  = ListFunctionsAPI(nil)
+	_ lambda.GetFunctionAPIClient                    = GetFunctionAPI(nil)
+)

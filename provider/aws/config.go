@@ -1,0 +1,239 @@
+package aws
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TagKeys names the tags the driver maps onto resource metadata. Keys are
+// matched case-insensitively ("Environment" matches "environment"). The zero
+// value means the defaults.
+type TagKeys struct {
+	// Environment fills Resource.Environment. Default: "environment".
+	Environment string `json:"environment,omitempty" yaml:"environment,omitempty"`
+	// Role fills Resource.Role. Default: "role".
+	Role string `json:"role,omitempty" yaml:"role,omitempty"`
+	// Criticality fills Resource.Criticality from low, medium, high or
+	// critical (any case); other values leave it unknown. Default:
+	// "criticality".
+	Criticality string `json:"criticality,omitempty" yaml:"criticality,omitempty"`
+	// Owner fills Resource.Owner. Default: "owner".
+	Owner string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	// Protection sets Resource.Protected when present with any value but
+	// "false", "no", "0" or "off". Default: "idlescale:protected".
+	Protection string `json:"protection,omitempty" yaml:"protection,omitempty"`
+	// TimeZone fills Resource.TimeZone when it names an IANA zone. Default:
+	// "timezone".
+	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
+	// Verified, on an EBS snapshot, says how the snapshot was verified
+	// ("restore-test", "checksum", a tool name); see the package doc.
+	// Default: "idlescale:verified".
+	Verified string `json:"verified,omitempty" yaml:"verified,omitempty"`
+	// VerifiedAt, on an EBS snapshot, is when it was verified, in RFC 3339.
+	// Default: "idlescale:verified-at".
+	VerifiedAt string `json:"verified_at,omitempty" yaml:"verified_at,omitempty"`
+}
+
+func (k TagKeys) withDefaults() TagKeys {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&k.Environment, "environment")
+	def(&k.Role, "role")
+	def(&k.Criticality, "criticality")
+	def(&k.Owner, "owner")
+	def(&k.Protection, "idlescale:protected")
+	def(&k.TimeZone, "timezone")
+	def(&k.Verified, "idlescale:verified")
+	def(&k.VerifiedAt, "idlescale:verified-at")
+	return k
+}
+
+// Config is the driver's policy. The zero value means the defaults; Validate
+// reports the first invalid field.
+type Config struct {
+	// Tags names the metadata tags. Default: see TagKeys.
+	Tags TagKeys `json:"tags,omitzero" yaml:"tags,omitempty"`
+
+	// NoWait makes Start, Stop and Terminate return as soon as EC2 accepted
+	// the change instead of waiting for the target state. Resize always
+	// waits (it must stop an instance before changing its type). Default:
+	// false (wait).
+	NoWait bool `json:"no_wait,omitempty" yaml:"no_wait,omitempty"`
+	// WaitTimeout bounds each wait for a target state (instance running,
+	// stopped or terminated; a Lambda update done). The caller's context
+	// still applies. Default: 10m.
+	WaitTimeout time.Duration `json:"wait_timeout,omitempty" yaml:"wait_timeout,omitempty"`
+	// WaitMinDelay is the SDK waiters' shortest delay between polls; the
+	// first poll is immediate. Default: 5s.
+	WaitMinDelay time.Duration `json:"wait_min_delay,omitempty" yaml:"wait_min_delay,omitempty"`
+	// WaitMaxDelay is the waiters' longest delay between polls (their
+	// back-off grows up to it). Default: 1m.
+	WaitMaxDelay time.Duration `json:"wait_max_delay,omitempty" yaml:"wait_max_delay,omitempty"`
+
+	// Hibernate makes Stop hibernate instances (EC2 StopInstances with
+	// Hibernate); instances not enabled for hibernation make Stop fail with
+	// provider.ErrUnsupported. Default: false.
+	Hibernate bool `json:"hibernate,omitempty" yaml:"hibernate,omitempty"`
+	// HonorCooldown makes SetCapacity honour the group's cooldown when only
+	// the desired capacity changes (SetDesiredCapacity with HonorCooldown);
+	// a call inside the cooldown fails with provider.ErrConflict. Default:
+	// false.
+	HonorCooldown bool `json:"honor_cooldown,omitempty" yaml:"honor_cooldown,omitempty"`
+
+	// MaxAttempts bounds the SDK retryer's attempts per API call, the
+	// first included; throttling and server errors are retried with
+	// exponential back-off, then returned (throttling as
+	// provider.ErrThrottled). Default: 5. Range: 1–20.
+	MaxAttempts int `json:"max_attempts,omitempty" yaml:"max_attempts,omitempty"`
+	// MaxBackoff bounds the retryer's delay between attempts. Default: 20s.
+	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
+
+	// PageSize is the page size asked of the list operations
+	// (DescribeInstances, DescribeAutoScalingGroups, ListFunctions,
+	// DescribeSnapshots), capped at each operation's maximum (100 for Auto
+	// Scaling, 50 for Lambda). Every page is read. Default: 0, the services'
+	// own default page sizes. Range: 0 or 5–1000.
+	PageSize int `json:"page_size,omitempty" yaml:"page_size,omitempty"`
+	// MetricBatch is how many metric queries QueryMetrics sends in one
+	// GetMetricData call. Default: 500 (CloudWatch's maximum). Range: 1–500.
+	MetricBatch int `json:"metric_batch,omitempty" yaml:"metric_batch,omitempty"`
+	// Concurrency bounds the parallel per-function calls (Lambda ListTags)
+	// of List. Default: 4.
+	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
+
+	// HourlyPrices maps EC2 instance types to their price per hour (USD by
+	// convention), filling Resource.HourlyCost. Types not listed leave it 0
+	// (unknown). Default: none.
+	HourlyPrices map[string]float64 `json:"hourly_prices,omitempty" yaml:"hourly_prices,omitempty"`
+}
+
+// Validate reports the first invalid field as a *provider.InvalidError.
+func (c Config) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"config.wait_timeout", c.WaitTimeout}, {"config.wait_min_delay", c.WaitMinDelay},
+		{"config.wait_max_delay", c.WaitMaxDelay}, {"config.max_backoff", c.MaxBackoff},
+	} {
+		if d.v < 0 {
+			return provider.Invalid(d.name, d.v, "must be ≥ 0")
+		}
+	}
+	if c.WaitMinDelay > 0 && c.WaitMaxDelay > 0 && c.WaitMinDelay > c.WaitMaxDelay {
+		return provider.Invalid("config.wait_min_delay", c.WaitMinDelay, "must be ≤ wait_max_delay "+c.WaitMaxDelay.String())
+	}
+	if c.MaxAttempts < 0 || c.MaxAttempts > 20 {
+		return provider.Invalid("config.max_attempts", c.MaxAttempts, "must be 0 (default 5) or 1–20")
+	}
+	if c.PageSize != 0 && (c.PageSize < 5 || c.PageSize > 1000) {
+		return provider.Invalid("config.page_size", c.PageSize, "must be 0 (service default) or 5–1000")
+	}
+	if c.MetricBatch < 0 || c.MetricBatch > maxMetricBatch {
+		return provider.Invalid("config.metric_batch", c.MetricBatch, fmt.Sprintf("must be 0 (default %d) or 1–%d", maxMetricBatch, maxMetricBatch))
+	}
+	if c.Concurrency < 0 {
+		return provider.Invalid("config.concurrency", c.Concurrency, "must be ≥ 0")
+	}
+	for typ, p := range c.HourlyPrices {
+		if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+			return provider.Invalid("config.hourly_prices["+typ+"]", p, "must be a finite number ≥ 0")
+		}
+	}
+	return nil
+}
+
+// maxMetricBatch is CloudWatch's limit of queries per GetMetricData call.
+const maxMetricBatch = 500
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.WaitTimeout, 10*time.Minute)
+	def(&c.WaitMinDelay, 5*time.Second)
+	def(&c.WaitMaxDelay, time.Minute)
+	def(&c.MaxBackoff, 20*time.Second)
+	if c.WaitMinDelay > c.WaitMaxDelay {
+		c.WaitMaxDelay = c.WaitMinDelay
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 5
+	}
+	if c.MetricBatch == 0 {
+		c.MetricBatch = maxMetricBatch
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 4
+	}
+	c.Tags = c.Tags.withDefaults()
+	return c
+}
+
+// Option configures a Driver.
+type Option func(*options)
+
+type options struct {
+	cfg        Config
+	clients    Clients
+	log        *slog.Logger
+	name       string
+	ec2Opts    []func(*ec2.Options)
+	asgOpts    []func(*autoscaling.Options)
+	cwOpts     []func(*cloudwatch.Options)
+	lambdaOpts []func(*lambda.Options)
+}
+
+// WithConfig sets the driver's policy; see Config.
+func WithConfig(c Config) Option { return func(o *options) { o.cfg = c } }
+
+// WithClients replaces the service clients New would build; nil fields keep
+// the built ones. Use it to wrap or fake individual operations.
+func WithClients(c Clients) Option { return func(o *options) { o.clients = c } }
+
+// WithLogger sets the logger for mutations and waits (debug and info
+// levels). Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithName sets the provider name reported in Resource.Provider and by
+// Name. Default: "aws".
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithEC2Options adds option functions applied when New builds the EC2
+// client (after the driver's own retryer).
+func WithEC2Options(fns ...func(*ec2.Options)) Option {
+	return func(o *options) { o.ec2Opts = append(o.ec2Opts, fns...) }
+}
+
+// WithAutoScalingOptions adds option functions applied when New builds the
+// Auto Scaling client.
+func WithAutoScalingOptions(fns ...func(*autoscaling.Options)) Option {
+	return func(o *options) { o.asgOpts = append(o.asgOpts, fns...) }
+}
+
+// WithCloudWatchOptions adds option functions applied when New builds the
+// CloudWatch client. Tests against moto use it to select the awsquery
+// protocol (see the package doc); production keeps the SDK's default.
+func WithCloudWatchOptions(fns ...func(*cloudwatch.Options)) Option {
+	return func(o *options) { o.cwOpts = append(o.cwOpts, fns...) }
+}
+
+// WithLambdaOptions adds option functions applied when New builds the Lambda
+// client.
+func WithLambdaOptions(fns ...func(*lambda.Options)) Option {
+	return func(o *options) { o.lambdaOpts = append(o.lambdaOpts, fns...) }
+}

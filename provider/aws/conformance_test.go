@@ -1,0 +1,112 @@
+package aws_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+	"github.com/idlescale/idlescale/provider/providertest"
+)
+
+// subject seeds moto with the conformance fixture: two running instances
+// (only the first tagged), a group with room to grow, a function to resize,
+// CPU datapoints and two snapshots of the first instance.
+func subject(t *testing.T) providertest.Subject {
+	t.Helper()
+	d := newDriver(t)
+	tag := [2]string{"idlescale-fixture", uniq("tag")}
+	first := runInstances(t, 1, "t3.micro", map[string]string{tag[0]: tag[1], "Name": "first"})
+	second := runInstances(t, 1, "t3.micro", map[string]string{"Name": "second"})
+	instances := []string{first[0], second[0]}
+	group := createGroup(t, 0, 3, 1, nil)
+	fn := createFunction(t, 256, 30, nil)
+
+	// Six minutes of CPU, three datapoints per minute, on a minute grid two
+	// hours ago.
+	start := time.Now().UTC().Truncate(time.Minute).Add(-2 * time.Hour)
+	points := map[time.Time]float64{}
+	for m := range 6 {
+		for s, v := range []float64{10, 20, 60} {
+			points[start.Add(time.Duration(m)*time.Minute+time.Duration(s*15)*time.Second)] = v + float64(m)
+		}
+	}
+	putMetric(t, "AWS/EC2", "CPUUtilization", "InstanceId", instances[0], cwtypes.StandardUnitPercent, points)
+	snapshot(t, instances[0], nil)
+	snapshot(t, instances[0], map[string]string{"idlescale:verified": "restore-test"})
+
+	return providertest.Subject{
+		Provider:    d,
+		Instances:   instances,
+		Tag:         tag,
+		Group:       group,
+		ResizeID:    fn,
+		ValidSize:   provider.Size{MemoryMiB: 512, Timeout: 60 * time.Second},
+		InvalidSize: provider.Size{MemoryMiB: 64, Timeout: 60 * time.Second},
+		MetricQuery: provider.Query{
+			ResourceID: instances[0], Metric: provider.MetricCPU,
+			Start: start, End: start.Add(6 * time.Minute), Step: time.Minute,
+		},
+		BackupID: instances[0],
+		Settle:   func(ctx context.Context) error { return settle(ctx, d, instances, group) },
+	}
+}
+
+// settle waits, polling moto, until no fixture instance is in transition
+// and the group has reached its desired capacity.
+func settle(ctx context.Context, d *awsprovider.Driver, instances []string, group string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := settled(ctx, d, instances, group)
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("settle: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func settled(ctx context.Context, d *awsprovider.Driver, instances []string, group string) (bool, error) {
+	for _, id := range instances {
+		r, err := d.Get(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if r.State == provider.StatePending || r.State == provider.StateStopping {
+			return false, nil
+		}
+	}
+	c, err := d.Capacity(ctx, group)
+	if err != nil {
+		return false, err
+	}
+	return c.Settled(), nil
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	providertest.Run(t, subject)
+}
+
+func TestSubjectFixtureHoldsData(t *testing.T) {
+	t.Parallel()
+	s := subject(t)
+	got, err := s.Provider.(provider.MetricsSource).QueryMetric(tctx(t), s.MetricQuery)
+	require.NoError(t, err)
+	require.Len(t, got.Values, 6)
+	for i, v := range got.Values {
+		// mean of 10+i, 20+i, 60+i percent, as a fraction
+		require.InDelta(t, (30+float64(i))/100, v, 1e-9, "step %d", i)
+	}
+}

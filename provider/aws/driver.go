@@ -1,0 +1,234 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Name is the default provider name the driver reports.
+const Name = "aws"
+
+// Driver is the AWS provider. It implements provider.Inventory,
+// MetricsSource, Actuator, Scaler, Resizer and BackupCatalog over EC2, Auto
+// Scaling, CloudWatch and Lambda; see the package doc for resource IDs,
+// metric mappings and IAM permissions.
+//
+// A Driver is safe for concurrent use; it holds no state besides its
+// clients and configuration, and its constructor starts no goroutines.
+type Driver struct {
+	name   string
+	region string
+	cfg    Config
+	log    *slog.Logger
+
+	ec2    EC2API
+	asg    AutoScalingAPI
+	cw     CloudWatchAPI
+	lambda LambdaAPI
+}
+
+var (
+	_ provider.Inventory     = (*Driver)(nil)
+	_ provider.MetricsSource = (*Driver)(nil)
+	_ provider.Actuator      = (*Driver)(nil)
+	_ provider.Scaler        = (*Driver)(nil)
+	_ provider.Resizer       = (*Driver)(nil)
+	_ provider.BackupCatalog = (*Driver)(nil)
+	_ provider.Namer         = (*Driver)(nil)
+)
+
+// New returns a driver for the account and region of cfg (its Region must
+// be set). It builds the EC2, Auto Scaling, CloudWatch and Lambda clients
+// from cfg with a bounded standard retryer (Config.MaxAttempts,
+// Config.MaxBackoff); WithClients replaces any of them. New makes no API
+// call. It returns an error matching provider.ErrInvalid when cfg has no
+// region or an option is invalid.
+func New(cfg awssdk.Config, opts ...Option) (*Driver, error) {
+	o := options{name: Name}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if err := o.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("aws: new: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("aws: new: %w", provider.Invalid("aws.Config.Region", cfg.Region, "must be set"))
+	}
+	if o.name == "" {
+		return nil, fmt.Errorf("aws: new: %w", provider.Invalid("name", o.name, "must not be empty"))
+	}
+	c := o.cfg.withDefaults()
+	d := &Driver{name: o.name, region: cfg.Region, cfg: c, log: o.log}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	retryer := func() awssdk.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = c.MaxAttempts
+			so.MaxBackoff = c.MaxBackoff
+		})
+	}
+	d.ec2 = o.clients.EC2
+	if d.ec2 == nil {
+		d.ec2 = ec2.NewFromConfig(cfg, append([]func(*ec2.Options){func(eo *ec2.Options) {
+			eo.Retryer, eo.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.ec2Opts...)...)
+	}
+	d.asg = o.clients.AutoScaling
+	if d.asg == nil {
+		d.asg = autoscaling.NewFromConfig(cfg, append([]func(*autoscaling.Options){func(ao *autoscaling.Options) {
+			ao.Retryer, ao.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.asgOpts...)...)
+	}
+	d.cw = o.clients.CloudWatch
+	if d.cw == nil {
+		d.cw = cloudwatch.NewFromConfig(cfg, append([]func(*cloudwatch.Options){func(co *cloudwatch.Options) {
+			co.Retryer, co.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.cwOpts...)...)
+	}
+	d.lambda = o.clients.Lambda
+	if d.lambda == nil {
+		d.lambda = lambda.NewFromConfig(cfg, append([]func(*lambda.Options){func(lo *lambda.Options) {
+			lo.Retryer, lo.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.lambdaOpts...)...)
+	}
+	return d, nil
+}
+
+// Name returns the provider name (default "aws").
+func (d *Driver) Name() string { return d.name }
+
+// Region returns the region of the driver's clients.
+func (d *Driver) Region() string { return d.region }
+
+// target is a resource ID resolved to its kind and the names AWS APIs want.
+type target struct {
+	kind provider.Kind
+	// id is the canonical resource ID (instance ID, group name, function
+	// ARN, RDS or load balancer ARN).
+	id string
+	// name is the value CloudWatch dimensions and the service APIs use:
+	// instance ID, group name, function name, DB instance identifier or the
+	// load balancer's "app/NAME/ID".
+	name string
+	// group and function hold what a lookup by name already fetched.
+	group    *asgtypes.AutoScalingGroup
+	function *lambda.GetFunctionOutput
+}
+
+var instanceIDPattern = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// classify resolves the IDs whose form tells their kind, with no API call:
+// instance IDs and ARNs. ok is false for a plain name (a group or a
+// function name), which lookup resolves.
+func classify(id string) (t target, ok bool, err error) {
+	if instanceIDPattern.MatchString(id) {
+		return target{kind: provider.KindInstance, id: id, name: id}, true, nil
+	}
+	if !strings.HasPrefix(id, "arn:") {
+		return target{}, false, nil
+	}
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) != 6 || parts[5] == "" {
+		return target{}, false, provider.Invalid("id", id, "is not a valid ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)")
+	}
+	service, res := parts[2], parts[5]
+	switch {
+	case service == "ec2" && strings.HasPrefix(res, "instance/"):
+		iid := strings.TrimPrefix(res, "instance/")
+		if instanceIDPattern.MatchString(iid) {
+			return target{kind: provider.KindInstance, id: iid, name: iid}, true, nil
+		}
+	case service == "lambda" && strings.HasPrefix(res, "function:"):
+		fn, _, _ := strings.Cut(strings.TrimPrefix(res, "function:"), ":") // drop a version or alias
+		if fn != "" {
+			return target{kind: provider.KindFunction, id: strings.Join(parts[:5], ":") + ":function:" + fn, name: fn}, true, nil
+		}
+	case service == "autoscaling":
+		if _, name, found := strings.Cut(res, "autoScalingGroupName/"); found && name != "" {
+			return target{kind: provider.KindGroup, id: name, name: name}, true, nil
+		}
+	case service == "rds" && strings.HasPrefix(res, "db:"):
+		return target{kind: provider.KindDatabase, id: id, name: strings.TrimPrefix(res, "db:")}, true, nil
+	case service == "elasticloadbalancing" && strings.HasPrefix(res, "loadbalancer/"):
+		return target{kind: provider.KindLoadBalancer, id: id, name: strings.TrimPrefix(res, "loadbalancer/")}, true, nil
+	}
+	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, Auto Scaling groups, Lambda functions, and RDS and load balancer metrics", provider.ErrUnsupported, id)
+}
+
+// resolve validates id and finds what it names. Instance IDs and ARNs
+// resolve without an API call (existence is not checked); a plain name is
+// looked up as an Auto Scaling group, then as a Lambda function, and an
+// error matching provider.ErrNotFound says it is neither.
+func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
+	if err := provider.ValidateID(id); err != nil {
+		return target{}, fmt.Errorf("aws: %s: %w", op, err)
+	}
+	if err := ctxErr(ctx, op, id); err != nil {
+		return target{}, err
+	}
+	t, ok, err := classify(id)
+	if err != nil {
+		return target{}, fmt.Errorf("aws: %s: %w", op, err)
+	}
+	if ok {
+		return t, nil
+	}
+	g, err := d.describeGroup(ctx, id)
+	if err == nil {
+		return target{kind: provider.KindGroup, id: id, name: id, group: g}, nil
+	}
+	if !errors.Is(err, provider.ErrNotFound) {
+		return target{}, wrap(op, id, err)
+	}
+	out, err := d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &id})
+	if err != nil {
+		if errors.Is(sentinel(err), provider.ErrNotFound) {
+			return target{}, fmt.Errorf("aws: %s %q: %w: no EC2 instance, Auto Scaling group or Lambda function has this ID: %w", op, id, provider.ErrNotFound, err)
+		}
+		return target{}, wrap(op, id, err)
+	}
+	arn := awssdk.ToString(out.Configuration.FunctionArn)
+	name := awssdk.ToString(out.Configuration.FunctionName)
+	if arn == "" {
+		arn = id
+	}
+	return target{kind: provider.KindFunction, id: arn, name: name, function: out}, nil
+}
+
+// describeGroup returns the Auto Scaling group called name, or an error
+// matching provider.ErrNotFound.
+func (d *Driver) describeGroup(ctx context.Context, name string) (*asgtypes.AutoScalingGroup, error) {
+	out, err := d.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.AutoScalingGroups {
+		if awssdk.ToString(out.AutoScalingGroups[i].AutoScalingGroupName) == name {
+			return &out.AutoScalingGroups[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, name)
+}
+
+func (d *Driver) pageSize(limit int) *int32 {
+	if d.cfg.PageSize == 0 {
+		return nil
+	}
+	n := int32(min(d.cfg.PageSize, limit))
+	return &n
+}

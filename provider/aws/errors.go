@@ -1,0 +1,161 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// ErrRolledBack is matched by the error of a Resize that failed part-way
+// and whose previous state was restored; the ResizeError carries the cause.
+var ErrRolledBack = errors.New("aws: resize rolled back")
+
+// ResizeError reports an EC2 instance type change that failed after the
+// instance was touched. It matches ErrRolledBack when the rollback
+// succeeded, and the sentinels of its causes with errors.Is.
+type ResizeError struct {
+	// ID is the instance.
+	ID string
+	// From and To are the old and the requested instance types.
+	From, To string
+	// Step is the step that failed: "stop", "modify" or "start".
+	Step string
+	// Err is the failure.
+	Err error
+	// RollbackErr is the failure of the rollback, nil when the instance was
+	// restored to From in its previous state.
+	RollbackErr error
+}
+
+// Error implements error.
+func (e *ResizeError) Error() string {
+	if e.RollbackErr != nil {
+		return fmt.Sprintf("aws: resize %q from %s to %s failed at %s: %v; rollback failed: %v", e.ID, e.From, e.To, e.Step, e.Err, e.RollbackErr)
+	}
+	return fmt.Sprintf("aws: resize %q from %s to %s failed at %s and was rolled back: %v", e.ID, e.From, e.To, e.Step, e.Err)
+}
+
+// Unwrap returns the failure, the rollback failure if any, and
+// ErrRolledBack when the rollback succeeded.
+func (e *ResizeError) Unwrap() []error {
+	if e.RollbackErr != nil {
+		return []error{e.Err, e.RollbackErr}
+	}
+	return []error{e.Err, ErrRolledBack}
+}
+
+// Error codes mapped onto the provider sentinels. Throttling codes are the
+// SDK retryer's (retry.DefaultThrottleErrorCodes).
+var (
+	notFoundCodes = map[string]bool{
+		"InvalidInstanceID.NotFound":  true,
+		"InvalidInstanceID.Malformed": true,
+		"InvalidSnapshot.NotFound":    true,
+		"InvalidVolume.NotFound":      true,
+		"ResourceNotFoundException":   true,
+		"ResourceNotFound":            true,
+	}
+	conflictCodes = map[string]bool{
+		"IncorrectInstanceState":    true,
+		"IncorrectState":            true,
+		"ResourceConflictException": true,
+		"ScalingActivityInProgress": true,
+		"ResourceInUse":             true,
+		"OperationNotPermitted":     true,
+	}
+	unsupportedCodes = map[string]bool{
+		"UnsupportedOperation":                true,
+		"UnsupportedHibernationConfiguration": true,
+		"UnsupportedInstanceAttribute":        true,
+	}
+	invalidCodes = map[string]bool{
+		"InvalidParameterValue":              true,
+		"InvalidParameterValueException":     true,
+		"InvalidParameterCombination":        true,
+		"InvalidInstanceAttributeValue":      true,
+		"InvalidParameter":                   true,
+		"ValidationError":                    true,
+		"ValidationException":                true,
+		"InvalidParameterValue.InstanceType": true,
+	}
+)
+
+// wrap returns err with the provider sentinel its AWS error code means, the
+// SDK's error kept in the chain: "aws: OP "ID": not found: operation error
+// EC2: ...". A context error stays a context error.
+func wrap(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	prefix := "aws: " + op
+	if id != "" {
+		prefix += fmt.Sprintf(" %q", id)
+	}
+	if s := sentinel(err); s != nil && !errors.Is(err, s) {
+		return fmt.Errorf("%s: %w: %w", prefix, s, err)
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// sentinel returns the provider sentinel err means, or nil.
+func sentinel(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	var nf *lambdatypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return provider.ErrNotFound
+	}
+	var rc *lambdatypes.ResourceConflictException
+	if errors.As(err, &rc) {
+		return provider.ErrConflict
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code := api.ErrorCode()
+		switch {
+		case isThrottle(code):
+			return provider.ErrThrottled
+		case notFoundCodes[code]:
+			return provider.ErrNotFound
+		case conflictCodes[code]:
+			return provider.ErrConflict
+		case unsupportedCodes[code]:
+			return provider.ErrUnsupported
+		case invalidCodes[code]:
+			return provider.ErrInvalid
+		}
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
+		return provider.ErrThrottled
+	}
+	return nil
+}
+
+func isThrottle(code string) bool {
+	_, ok := retry.DefaultThrottleErrorCodes[code]
+	return ok
+}
+
+// isServerError reports whether err is an HTTP 5xx response.
+func isServerError(err error) bool {
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
+}
+
+// ctxErr returns ctx's error wrapped with op, or nil while ctx is live.
+func ctxErr(ctx context.Context, op, id string) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(op, id, err)
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// List implements provider.Inventory: the EC2 instances, Auto Scaling groups
+// and Lambda functions matching f, sorted by ID. Kinds, states, instance
+// IDs and tags are pushed down to EC2's filters; everything is checked
+// again with f.Match. Every page of every list is read. An invalid filter
+// returns provider.ErrInvalid before any API call.
+func (d *Driver) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("aws: list: %w", err)
+	}
+	if err := ctxErr(ctx, "list", ""); err != nil {
+		return nil, err
+	}
+	if f.Region != "" && f.Region != d.region {
+		return []provider.Resource{}, nil
+	}
+	want := func(k provider.Kind) bool { return len(f.Kinds) == 0 || slices.Contains(f.Kinds, k) }
+	var idInstances, idFunctions, idGroups bool
+	for _, id := range f.IDs {
+		t, ok, _ := classify(id)
+		switch {
+		case ok && t.kind == provider.KindInstance:
+			idInstances = true
+		case ok && t.kind == provider.KindFunction:
+			idFunctions = true
+		case ok && t.kind == provider.KindGroup, !ok:
+			idGroups = true
+		}
+	}
+	anyID := len(f.IDs) == 0
+	var out []provider.Resource
+	if want(provider.KindInstance) && (anyID || idInstances) {
+		rs, err := d.listInstances(ctx, f)
+		if err != nil {
+			return nil, wrap("list instances", "", err)
+		}
+		out = append(out, rs...)
+	}
+	if want(provider.KindGroup) && (anyID || idGroups) {
+		rs, err := d.listGroups(ctx, f)
+		if err != nil {
+			return nil, wrap("list groups", "", err)
+		}
+		out = append(out, rs...)
+	}
+	if want(provider.KindFunction) && (anyID || idFunctions) {
+		rs, err := d.listFunctions(ctx, f)
+		if err != nil {
+			return nil, wrap("list functions", "", err)
+		}
+		out = append(out, rs...)
+	}
+	out = slices.DeleteFunc(out, func(r provider.Resource) bool { return !f.Match(r) })
+	slices.SortFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.ID, b.ID) })
+	if out == nil {
+		out = []provider.Resource{}
+	}
+	return out, nil
+}
+
+// Get implements provider.Inventory for instance IDs, group names, function
+// names and ARNs. Unknown IDs return provider.ErrNotFound; RDS and load
+// balancer ARNs (which the driver only reads metrics of) return
+// provider.ErrUnsupported.
+func (d *Driver) Get(ctx context.Context, id string) (provider.Resource, error) {
+	t, err := d.resolve(ctx, "get", id)
+	if err != nil {
+		return provider.Resource{}, err
+	}
+	switch t.kind {
+	case provider.KindInstance:
+		inst, err := d.describeInstance(ctx, t.id)
+		if err != nil {
+			return provider.Resource{}, wrap("get", id, err)
+		}
+		return d.instanceResource(inst), nil
+	case provider.KindGroup:
+		g := t.group
+		if g == nil {
+			if g, err = d.describeGroup(ctx, t.name); err != nil {
+				return provider.Resource{}, wrap("get", id, err)
+			}
+		}
+		return d.groupResource(g), nil
+	case provider.KindFunction:
+		out := t.function
+		if out == nil {
+			if out, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}); err != nil {
+				return provider.Resource{}, wrap("get", id, err)
+			}
+		}
+		if out.Configuration == nil {
+			return provider.Resource{}, fmt.Errorf("aws: get %q: GetFunction returned no configuration", id)
+		}
+		return d.functionResource(*out.Configuration, out.Tags), nil
+	}
+	return provider.Resource{}, fmt.Errorf("aws: get %q: %w: the driver does not inventory %s resources", id, provider.ErrUnsupported, t.kind)
+}
+
+// describeInstance returns one instance, or an error matching
+// provider.ErrNotFound.
+func (d *Driver) describeInstance(ctx context.Context, id string) (ec2types.Instance, error) {
+	out, err := d.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return ec2types.Instance{}, err
+	}
+	for _, r := range out.Reservations {
+		for _, inst := range r.Instances {
+			if awssdk.ToString(inst.InstanceId) == id {
+				return inst, nil
+			}
+		}
+	}
+	return ec2types.Instance{}, fmt.Errorf("%w: no EC2 instance %q", provider.ErrNotFound, id)
+}
+
+func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	in := &ec2.DescribeInstancesInput{MaxResults: d.pageSize(1000)}
+	var ids []string
+	for _, id := range f.IDs {
+		if t, ok, _ := classify(id); ok && t.kind == provider.KindInstance {
+			ids = append(ids, t.id)
+		}
+	}
+	if len(ids) > 0 {
+		// A filter, not InstanceIds: unknown IDs must match nothing, not fail.
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-id"), Values: ids})
+	}
+	if len(f.States) > 0 {
+		var states []string
+		for _, s := range f.States {
+			states = append(states, ec2States(s)...)
+		}
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-state-name"), Values: states})
+	}
+	for k, v := range f.Tags {
+		if v == "" {
+			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})
+		} else {
+			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{v}})
+		}
+	}
+	var out []provider.Resource
+	p := ec2.NewDescribeInstancesPaginator(d.ec2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Reservations {
+			for _, inst := range r.Instances {
+				out = append(out, d.instanceResource(inst))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (d *Driver) listGroups(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: d.pageSize(100)}
+	for _, id := range f.IDs {
+		if t, ok, _ := classify(id); !ok || t.kind == provider.KindGroup {
+			name := id
+			if ok {
+				name = t.name
+			}
+			in.AutoScalingGroupNames = append(in.AutoScalingGroupNames, name)
+		}
+	}
+	var out []provider.Resource
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(d.asg, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.AutoScalingGroups {
+			out = append(out, d.groupResource(&page.AutoScalingGroups[i]))
+		}
+	}
+	return out, nil
+}
+
+func (d *Driver) listFunctions(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	var fns []lambdatypes.FunctionConfiguration
+	p := lambda.NewListFunctionsPaginator(d.lambda, &lambda.ListFunctionsInput{MaxItems: d.pageSize(50)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fns = append(fns, page.Functions...)
+	}
+	if len(f.IDs) > 0 {
+		fns = slices.DeleteFunc(fns, func(fn lambdatypes.FunctionConfiguration) bool {
+			return !slices.Contains(f.IDs, awssdk.ToString(fn.FunctionArn))
+		})
+	}
+	// ListFunctions returns no tags: one ListTags per function, bounded.
+	out := make([]provider.Resource, len(fns))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.cfg.Concurrency)
+	var mu sync.Mutex
+	for i, fn := range fns {
+		g.Go(func() error {
+			tags, err := d.lambda.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+			if err != nil {
+				return wrap("list tags", awssdk.ToString(fn.FunctionArn), err)
+			}
+			r := d.functionResource(fn, tags.Tags)
+			mu.Lock()
+			out[i] = r
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ec2States returns the EC2 instance-state-name values of a provider state.
+func ec2States(s provider.State) []string {
+	switch s {
+	case provider.StateStopping:
+		return []string{"stopping", "shutting-down"}
+	default:
+		return []string{string(s)}
+	}
+}
+
+// instanceState maps an EC2 state name; shutting-down (on its way to
+// terminated) reads as stopping.
+func instanceState(name ec2types.InstanceStateName) provider.State {
+	switch name {
+	case ec2types.InstanceStateNamePending:
+		return provider.StatePending
+	case ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameShuttingDown:
+		return provider.StateStopping
+	case ec2types.InstanceStateNameStopped:
+		return provider.StateStopped
+	case ec2types.InstanceStateNameTerminated:
+		return provider.StateTerminated
+	}
+	return provider.StateRunning
+}
+
+func (d *Driver) instanceResource(inst ec2types.Instance) provider.Resource {
+	tags := make(map[string]string, len(inst.Tags))
+	for _, t := range inst.Tags {
+		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	r := provider.Resource{
+		ID:         awssdk.ToString(inst.InstanceId),
+		Kind:       provider.KindInstance,
+		LaunchTime: awssdk.ToTime(inst.LaunchTime).UTC(),
+		Size:       provider.Size{InstanceType: string(inst.InstanceType)},
+	}
+	if inst.State != nil {
+		r.State = instanceState(inst.State.Name)
+	} else {
+		r.State = provider.StateRunning
+	}
+	if c := inst.CpuOptions; c != nil && c.CoreCount != nil && c.ThreadsPerCore != nil {
+		r.Size.VCPU = float64(*c.CoreCount * *c.ThreadsPerCore)
+	}
+	r.HourlyCost = d.cfg.HourlyPrices[r.Size.InstanceType]
+	return d.withTags(r, tags)
+}
+
+func (d *Driver) groupResource(g *asgtypes.AutoScalingGroup) provider.Resource {
+	tags := make(map[string]string, len(g.Tags))
+	for _, t := range g.Tags {
+		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	name := awssdk.ToString(g.AutoScalingGroupName)
+	r := provider.Resource{
+		ID:         name,
+		Kind:       provider.KindGroup,
+		Name:       name,
+		State:      provider.StateRunning,
+		LaunchTime: awssdk.ToTime(g.CreatedTime).UTC(),
+	}
+	if g.Status != nil && strings.Contains(strings.ToLower(*g.Status), "delete") {
+		r.State = provider.StateStopping
+	}
+	return d.withTags(r, tags)
+}
+
+// lambdaTime is the layout of Lambda's LastModified.
+const lambdaTime = "2006-01-02T15:04:05.000-0700"
+
+func (d *Driver) functionResource(fn lambdatypes.FunctionConfiguration, tags map[string]string) provider.Resource {
+	r := provider.Resource{
+		ID:    awssdk.ToString(fn.FunctionArn),
+		Kind:  provider.KindFunction,
+		Name:  awssdk.ToString(fn.FunctionName),
+		State: provider.StateRunning,
+		Size: provider.Size{
+			MemoryMiB: int(awssdk.ToInt32(fn.MemorySize)),
+			Timeout:   time.Duration(awssdk.ToInt32(fn.Timeout)) * time.Second,
+		},
+	}
+	switch fn.State {
+	case lambdatypes.StatePending:
+		r.State = provider.StatePending
+	case lambdatypes.StateInactive:
+		r.State = provider.StateStopped
+	}
+	if fn.LastModified != nil {
+		if t, err := time.Parse(lambdaTime, *fn.LastModified); err == nil {
+			r.LaunchTime = t.UTC()
+		}
+	}
+	if r.Size.MemoryMiB <= 0 || r.Size.Timeout <= 0 {
+		r.Size = provider.Size{} // unknown rather than invalid
+	}
+	return d.withTags(r, tags)
+}
+
+// withTags copies tags onto r and maps the metadata tags of Config.Tags.
+func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.Resource {
+	r.Provider = d.name
+	r.Region = d.region
+	if len(tags) > 0 {
+		r.Tags = tags
+	}
+	get := func(key string) (string, bool) {
+		if v, ok := tags[key]; ok {
+			return v, true
+		}
+		for k, v := range tags {
+			if strings.EqualFold(k, key) {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	if v, ok := get("Name"); ok && v != "" {
+		r.Name = v
+	}
+	k := d.cfg.Tags
+	r.Environment, _ = get(k.Environment)
+	r.Role, _ = get(k.Role)
+	r.Owner, _ = get(k.Owner)
+	if v, ok := get(k.Criticality); ok {
+		c := provider.Criticality(strings.ToLower(strings.TrimSpace(v)))
+		if c.Validate() == nil {
+			r.Criticality = c
+		}
+	}
+	if v, ok := get(k.Protection); ok {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "false", "no", "0", "off":
+		default:
+			r.Protected = true
+		}
+	}
+	if v, ok := get(k.TimeZone); ok && v != "" {
+		if _, err := time.LoadLocation(v); err == nil {
+			r.TimeZone = v
+		}
+	}
+	return r
+}

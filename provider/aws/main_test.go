@@ -1,0 +1,275 @@
+package aws_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/internal/mototest"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// moto is the package's one moto_server; TestMain starts it and resets its
+// state (moto's state is global to the server).
+var moto *mototest.Server
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	srv, err := mototest.Start(ctx)
+	if err == nil {
+		err = srv.Reset(ctx)
+	}
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "provider/aws tests need a real moto_server (moto 5.2.1): %v\n", err)
+		srv.Close()
+		os.Exit(1)
+	}
+	moto = srv
+	code := m.Run()
+	srv.Close()
+	os.Exit(code)
+}
+
+const region = "us-east-1"
+
+// sdkConfig points the SDK at moto with static test credentials.
+func sdkConfig() awssdk.Config {
+	return awssdk.Config{
+		Region:       region,
+		BaseEndpoint: awssdk.String(moto.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	}
+}
+
+// queryProtocol makes a CloudWatch client speak awsquery: moto cannot parse
+// the Smithy RPCv2-CBOR that service/cloudwatch v1.53+ sends by default.
+func queryProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+}
+
+// fastConfig is a driver configuration for moto, whose transitions are
+// instant: short waiter delays and back-off.
+func fastConfig() awsprovider.Config {
+	return awsprovider.Config{
+		WaitTimeout:  30 * time.Second,
+		WaitMinDelay: 10 * time.Millisecond,
+		WaitMaxDelay: 100 * time.Millisecond,
+		MaxBackoff:   20 * time.Millisecond,
+	}
+}
+
+func newDriver(t testing.TB, opts ...awsprovider.Option) *awsprovider.Driver {
+	t.Helper()
+	base := []awsprovider.Option{awsprovider.WithConfig(fastConfig()), awsprovider.WithCloudWatchOptions(queryProtocol)}
+	d, err := awsprovider.New(sdkConfig(), append(base, opts...)...)
+	require.NoError(t, err)
+	return d
+}
+
+// clients are raw SDK clients for seeding moto.
+type clients struct {
+	ec2    *ec2.Client
+	asg    *autoscaling.Client
+	cw     *cloudwatch.Client
+	lambda *lambda.Client
+	iam    *iam.Client
+}
+
+func sdk() clients {
+	cfg := sdkConfig()
+	return clients{
+		ec2:    ec2.NewFromConfig(cfg),
+		asg:    autoscaling.NewFromConfig(cfg),
+		cw:     cloudwatch.NewFromConfig(cfg, queryProtocol),
+		lambda: lambda.NewFromConfig(cfg),
+		iam:    iam.NewFromConfig(cfg),
+	}
+}
+
+// uniq returns a name no other test uses.
+func uniq(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+func tctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+const ami = "ami-12c6146b" // one of moto's default AMIs
+
+// runInstances starts n instances with tags and returns their IDs.
+func runInstances(t testing.TB, n int, typ string, tags map[string]string) []string {
+	t.Helper()
+	in := &ec2.RunInstancesInput{
+		ImageId: awssdk.String(ami), MinCount: awssdk.Int32(int32(n)), MaxCount: awssdk.Int32(int32(n)),
+		InstanceType: ec2types.InstanceType(typ),
+	}
+	if len(tags) > 0 {
+		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance}
+		for k, v := range tags {
+			spec.Tags = append(spec.Tags, ec2types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+		}
+		in.TagSpecifications = []ec2types.TagSpecification{spec}
+	}
+	out, err := sdk().ec2.RunInstances(tctx(t), in)
+	require.NoError(t, err)
+	ids := make([]string, len(out.Instances))
+	for i, inst := range out.Instances {
+		ids[i] = awssdk.ToString(inst.InstanceId)
+	}
+	return ids
+}
+
+// createGroup creates an Auto Scaling group with a launch configuration.
+func createGroup(t testing.TB, min, max, desired int, tags map[string]string) string {
+	t.Helper()
+	c := sdk()
+	name := uniq("asg")
+	_, err := c.asg.CreateLaunchConfiguration(tctx(t), &autoscaling.CreateLaunchConfigurationInput{
+		LaunchConfigurationName: awssdk.String(name + "-lc"), ImageId: awssdk.String(ami), InstanceType: awssdk.String("t3.micro"),
+	})
+	require.NoError(t, err)
+	in := &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName:    awssdk.String(name),
+		LaunchConfigurationName: awssdk.String(name + "-lc"),
+		MinSize:                 awssdk.Int32(int32(min)),
+		MaxSize:                 awssdk.Int32(int32(max)),
+		DesiredCapacity:         awssdk.Int32(int32(desired)),
+		AvailabilityZones:       []string{region + "a"},
+	}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, asgTag(name, k, v))
+	}
+	_, err = c.asg.CreateAutoScalingGroup(tctx(t), in)
+	require.NoError(t, err)
+	return name
+}
+
+var (
+	roleOnce sync.Once
+	roleARN  string
+	roleErr  error
+)
+
+// lambdaRole returns the ARN of an IAM role for functions (moto checks that
+// it exists), created once per package.
+func lambdaRole(t testing.TB) string {
+	t.Helper()
+	roleOnce.Do(func() {
+		out, err := sdk().iam.CreateRole(context.Background(), &iam.CreateRoleInput{
+			RoleName:                 awssdk.String("idlescale-test-lambda"),
+			AssumeRolePolicyDocument: awssdk.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		})
+		if err != nil {
+			roleErr = err
+			return
+		}
+		roleARN = awssdk.ToString(out.Role.Arn)
+	})
+	require.NoError(t, roleErr)
+	return roleARN
+}
+
+// functionZip is a minimal Python handler, zipped in memory.
+var functionZip = sync.OnceValue(func() []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("index.py")
+	_, _ = w.Write([]byte("def handler(event, context):\n    return event\n"))
+	_ = zw.Close()
+	return buf.Bytes()
+})
+
+// createFunction creates a Lambda function and returns its ARN.
+func createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string) string {
+	t.Helper()
+	out, err := sdk().lambda.CreateFunction(tctx(t), &lambda.CreateFunctionInput{
+		FunctionName: awssdk.String(uniq("fn")),
+		Runtime:      lambdatypes.RuntimePython312,
+		Role:         awssdk.String(lambdaRole(t)),
+		Handler:      awssdk.String("index.handler"),
+		Code:         &lambdatypes.FunctionCode{ZipFile: functionZip()},
+		MemorySize:   awssdk.Int32(int32(memory)),
+		Timeout:      awssdk.Int32(int32(timeoutSec)),
+		Tags:         tags,
+	})
+	require.NoError(t, err)
+	return awssdk.ToString(out.FunctionArn)
+}
+
+// snapshot takes an EBS snapshot of the instance's root volume with tags.
+func snapshot(t testing.TB, instanceID string, tags map[string]string) string {
+	t.Helper()
+	c := sdk()
+	out, err := c.ec2.DescribeInstances(tctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
+	require.NoError(t, err)
+	require.NotEmpty(t, out.Reservations)
+	inst := out.Reservations[0].Instances[0]
+	require.NotEmpty(t, inst.BlockDeviceMappings, "moto gives every instance a root volume")
+	in := &ec2.CreateSnapshotInput{VolumeId: inst.BlockDeviceMappings[0].Ebs.VolumeId}
+	if len(tags) > 0 {
+		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeSnapshot}
+		for k, v := range tags {
+			spec.Tags = append(spec.Tags, ec2types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+		}
+		in.TagSpecifications = []ec2types.TagSpecification{spec}
+	}
+	snap, err := c.ec2.CreateSnapshot(tctx(t), in)
+	require.NoError(t, err)
+	return awssdk.ToString(snap.SnapshotId)
+}
+
+// putMetric writes datapoints of one metric with one dimension.
+func putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
+	t.Helper()
+	var data []cwtypes.MetricDatum
+	for ts, v := range points {
+		data = append(data, cwtypes.MetricDatum{
+			MetricName: awssdk.String(name),
+			Dimensions: []cwtypes.Dimension{{Name: awssdk.String(dim), Value: awssdk.String(value)}},
+			Timestamp:  awssdk.Time(ts),
+			Value:      awssdk.Float64(v),
+			Unit:       unit,
+		})
+	}
+	for lo := 0; lo < len(data); lo += 500 {
+		_, err := sdk().cw.PutMetricData(tctx(t), &cloudwatch.PutMetricDataInput{
+			Namespace: awssdk.String(namespace), MetricData: data[lo:min(lo+500, len(data))],
+		})
+		require.NoError(t, err)
+	}
+}
+
+func asgTag(group, k, v string) asgtypes.Tag {
+	return asgtypes.Tag{
+		Key: awssdk.String(k), Value: awssdk.String(v), PropagateAtLaunch: awssdk.Bool(false),
+		ResourceId: awssdk.String(group), ResourceType: awssdk.String("auto-scaling-group"),
+	}
+}

@@ -1,0 +1,348 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// CloudWatchMetric is where a provider metric of one resource kind lives in
+// CloudWatch, and how its values convert to the metric's unit.
+type CloudWatchMetric struct {
+	// Namespace is the CloudWatch namespace, such as "AWS/EC2".
+	Namespace string
+	// Name is the CloudWatch metric name, such as "CPUUtilization".
+	Name string
+	// Dimension is the dimension that names the resource, such as
+	// "InstanceId".
+	Dimension string
+	// Scale multiplies CloudWatch's values: 0.01 turns a percentage into a
+	// fraction, 0.001 milliseconds into seconds.
+	Scale float64
+	// Counter marks metrics whose datapoints count events or bytes per
+	// period (NetworkIn, Invocations, RequestCount). Their mean is the rate
+	// per second over the step (CloudWatch's Sum divided by the step), their
+	// sum the total in the step and their count the number of datapoints;
+	// other statistics are unsupported.
+	Counter bool
+}
+
+// dimensions of each kind's resource name.
+var kindDimension = map[provider.Kind]struct{ namespace, dimension string }{
+	provider.KindInstance:     {"AWS/EC2", "InstanceId"},
+	provider.KindGroup:        {"AWS/EC2", "AutoScalingGroupName"},
+	provider.KindFunction:     {"AWS/Lambda", "FunctionName"},
+	provider.KindDatabase:     {"AWS/RDS", "DBInstanceIdentifier"},
+	provider.KindLoadBalancer: {"AWS/ApplicationELB", "LoadBalancer"},
+}
+
+var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
+	provider.KindInstance: {
+		provider.MetricCPU:        {"AWS/EC2", "CPUUtilization", "InstanceId", 0.01, false},
+		provider.MetricMemory:     {"CWAgent", "mem_used_percent", "InstanceId", 0.01, false},
+		provider.MetricNetworkIn:  {"AWS/EC2", "NetworkIn", "InstanceId", 1, true},
+		provider.MetricNetworkOut: {"AWS/EC2", "NetworkOut", "InstanceId", 1, true},
+		provider.MetricDiskRead:   {"AWS/EC2", "EBSReadBytes", "InstanceId", 1, true},
+		provider.MetricDiskWrite:  {"AWS/EC2", "EBSWriteBytes", "InstanceId", 1, true},
+		provider.MetricCPUCredits: {"AWS/EC2", "CPUCreditBalance", "InstanceId", 1, false},
+	},
+	provider.KindGroup: {
+		provider.MetricCPU:        {"AWS/EC2", "CPUUtilization", "AutoScalingGroupName", 0.01, false},
+		provider.MetricNetworkIn:  {"AWS/EC2", "NetworkIn", "AutoScalingGroupName", 1, true},
+		provider.MetricNetworkOut: {"AWS/EC2", "NetworkOut", "AutoScalingGroupName", 1, true},
+		provider.MetricDiskRead:   {"AWS/EC2", "EBSReadBytes", "AutoScalingGroupName", 1, true},
+		provider.MetricDiskWrite:  {"AWS/EC2", "EBSWriteBytes", "AutoScalingGroupName", 1, true},
+		provider.MetricReplicas:   {"AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", 1, false},
+	},
+	provider.KindFunction: {
+		provider.MetricInvocations: {"AWS/Lambda", "Invocations", "FunctionName", 1, true},
+		provider.MetricErrors:      {"AWS/Lambda", "Errors", "FunctionName", 1, true},
+		provider.MetricThrottles:   {"AWS/Lambda", "Throttles", "FunctionName", 1, true},
+		provider.MetricDuration:    {"AWS/Lambda", "Duration", "FunctionName", 0.001, false},
+	},
+	provider.KindDatabase: {
+		provider.MetricCPU:         {"AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", 0.01, false},
+		provider.MetricConnections: {"AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", 1, false},
+	},
+	provider.KindLoadBalancer: {
+		provider.MetricRequests:    {"AWS/ApplicationELB", "RequestCount", "LoadBalancer", 1, true},
+		provider.MetricConnections: {"AWS/ApplicationELB", "ActiveConnectionCount", "LoadBalancer", 1, true},
+	},
+}
+
+// Mapping returns where metric m of a resource of kind k lives in
+// CloudWatch. A custom metric "custom/NAMESPACE/NAME" maps to that
+// namespace and name with the kind's resource dimension, scale 1, as a
+// gauge. ok is false when the driver has no mapping.
+func Mapping(k provider.Kind, m provider.Metric) (cw CloudWatchMetric, ok bool) {
+	if name, custom := strings.CutPrefix(string(m), provider.CustomPrefix); custom {
+		dim, known := kindDimension[k]
+		i := strings.LastIndexByte(name, '/')
+		if !known || i <= 0 || i == len(name)-1 {
+			return CloudWatchMetric{}, false
+		}
+		return CloudWatchMetric{Namespace: name[:i], Name: name[i+1:], Dimension: dim.dimension, Scale: 1}, true
+	}
+	cw, ok = metricTable[k][m]
+	return cw, ok
+}
+
+// cloudWatchStat maps a statistic onto CloudWatch's for a gauge or a
+// counter.
+func cloudWatchStat(s provider.Statistic, counter bool) (string, error) {
+	switch s {
+	case "", provider.StatMean:
+		if counter {
+			return "Sum", nil
+		}
+		return "Average", nil
+	case provider.StatSum:
+		return "Sum", nil
+	case provider.StatCount:
+		return "SampleCount", nil
+	case provider.StatLast:
+		return "", fmt.Errorf("%w: CloudWatch has no %q statistic", provider.ErrUnsupported, s)
+	}
+	if counter {
+		return "", fmt.Errorf("%w: statistic %q of a counter metric; use mean (rate), sum or count", provider.ErrUnsupported, s)
+	}
+	switch s {
+	case provider.StatMax:
+		return "Maximum", nil
+	case provider.StatMin:
+		return "Minimum", nil
+	}
+	if _, ok := s.Percentile(); ok {
+		return string(s), nil
+	}
+	return "", provider.Invalid("query.statistic", string(s), "unknown statistic")
+}
+
+// validPeriod reports whether CloudWatch accepts step as a period: 1, 5,
+// 10, 20 or 30 s (high resolution) or a multiple of 60 s.
+func validPeriod(step time.Duration) bool {
+	if step%time.Second != 0 {
+		return false
+	}
+	switch s := int64(step / time.Second); s {
+	case 1, 5, 10, 20, 30:
+		return true
+	default:
+		return s > 0 && s%60 == 0
+	}
+}
+
+// QueryMetric implements provider.MetricsSource with CloudWatch
+// GetMetricData; see QueryMetrics.
+func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	out, err := d.QueryMetrics(ctx, []provider.Query{q})
+	if err != nil {
+		return provider.Series{}, err
+	}
+	return out[0], nil
+}
+
+// prepared is one validated query with its CloudWatch request.
+type prepared struct {
+	q      provider.Query
+	cw     CloudWatchMetric
+	stat   string
+	target target
+}
+
+// QueryMetrics reads several series with as few GetMetricData calls as
+// CloudWatch allows: queries sharing a time range go in batches of
+// Config.MetricBatch (at most 500), and every page of every call is read.
+// Series k answers qs[k], on the grid of qs[k] (values are placed in the
+// step containing their CloudWatch timestamp, so Start should be aligned to
+// Step); steps without datapoints are gaps.
+//
+// Each query is checked before any API call: provider.ErrInvalid for an
+// invalid query or a step CloudWatch cannot use as a period (1, 5, 10, 20,
+// 30 s or a multiple of 60 s), provider.ErrUnsupported for a statistic the
+// metric does not support (see CloudWatchMetric.Counter; "last" never is).
+// Then each resource is resolved: provider.ErrNotFound for unknown
+// instances, groups and functions (RDS and load balancer ARNs are not
+// checked), provider.ErrUnsupported for a metric the kind has no mapping
+// for (see Mapping). Values are converted to the metric's unit (percent to
+// fraction, milliseconds to seconds, counters to rates).
+func (d *Driver) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
+	for i, q := range qs {
+		if err := q.Validate(); err != nil {
+			return nil, fmt.Errorf("aws: query metric: %w", provider.Within(fmt.Sprintf("queries[%d]", i), err))
+		}
+		if !validPeriod(q.Step) {
+			return nil, fmt.Errorf("aws: query metric: %w", provider.Invalid(fmt.Sprintf("queries[%d].step", i), q.Step, "CloudWatch needs 1s, 5s, 10s, 20s, 30s or a multiple of 60s"))
+		}
+		if q.Statistic == provider.StatLast {
+			return nil, fmt.Errorf("aws: query metric %q: %w: CloudWatch has no %q statistic", q.ResourceID, provider.ErrUnsupported, q.Statistic)
+		}
+	}
+	if err := ctxErr(ctx, "query metric", ""); err != nil {
+		return nil, err
+	}
+	preps := make([]prepared, len(qs))
+	targets := map[string]target{}
+	for i, q := range qs {
+		t, ok := targets[q.ResourceID]
+		if !ok {
+			var err error
+			if t, err = d.existing(ctx, "query metric", q.ResourceID); err != nil {
+				return nil, err
+			}
+			targets[q.ResourceID] = t
+		}
+		cw, ok := Mapping(t.kind, q.Metric)
+		if !ok {
+			return nil, fmt.Errorf("aws: query metric %q: %w: no CloudWatch mapping of %s for a %s (custom metrics are custom/NAMESPACE/NAME)", q.ResourceID, provider.ErrUnsupported, q.Metric, t.kind)
+		}
+		stat, err := cloudWatchStat(q.Statistic, cw.Counter)
+		if err != nil {
+			return nil, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err)
+		}
+		preps[i] = prepared{q: q, cw: cw, stat: stat, target: t}
+	}
+
+	out := make([]provider.Series, len(qs))
+	for i, p := range preps {
+		vals := make([]float64, p.q.Steps())
+		for k := range vals {
+			vals[k] = provider.Gap
+		}
+		out[i] = provider.Series{ResourceID: p.q.ResourceID, Metric: p.q.Metric, Start: p.q.Start, Step: p.q.Step, Values: vals}
+	}
+	// Batch by time range: one GetMetricData call has one range.
+	type span struct{ start, end int64 }
+	var order []span
+	groups := map[span][]int{}
+	for i, p := range preps {
+		s := span{p.q.Start.UnixNano(), p.q.End.UnixNano()}
+		if _, ok := groups[s]; !ok {
+			order = append(order, s)
+		}
+		groups[s] = append(groups[s], i)
+	}
+	for _, s := range order {
+		idx := groups[s]
+		for lo := 0; lo < len(idx); lo += d.cfg.MetricBatch {
+			if err := d.getMetricData(ctx, preps, idx[lo:min(lo+d.cfg.MetricBatch, len(idx))], out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// existing resolves id and, for instances, groups and functions, checks
+// that the resource exists.
+func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
+	t, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return target{}, err
+	}
+	switch {
+	case t.kind == provider.KindInstance:
+		_, err = d.describeInstance(ctx, t.id)
+	case t.kind == provider.KindGroup && t.group == nil:
+		_, err = d.describeGroup(ctx, t.name)
+	case t.kind == provider.KindFunction && t.function == nil:
+		_, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
+	}
+	if err != nil {
+		return target{}, wrap(op, id, err)
+	}
+	return t, nil
+}
+
+// getMetricData runs one batch (indexes into preps, all with one range)
+// and fills out.
+func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []int, out []provider.Series) error {
+	first := preps[batch[0]].q
+	in := &cloudwatch.GetMetricDataInput{
+		StartTime: awssdk.Time(first.Start),
+		EndTime:   awssdk.Time(first.End),
+		ScanBy:    cwtypes.ScanByTimestampAscending,
+	}
+	byID := make(map[string]int, len(batch))
+	for n, i := range batch {
+		p := preps[i]
+		qid := "q" + strconv.Itoa(n)
+		byID[qid] = i
+		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
+			Id: awssdk.String(qid),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{
+					Namespace:  awssdk.String(p.cw.Namespace),
+					MetricName: awssdk.String(p.cw.Name),
+					Dimensions: []cwtypes.Dimension{{Name: awssdk.String(p.cw.Dimension), Value: awssdk.String(p.target.name)}},
+				},
+				Period: awssdk.Int32(int32(p.q.Step / time.Second)),
+				Stat:   awssdk.String(p.stat),
+			},
+			ReturnData: awssdk.Bool(true),
+		})
+	}
+	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return wrap("query metric", first.ResourceID, err)
+		}
+		for _, r := range page.MetricDataResults {
+			i, ok := byID[awssdk.ToString(r.Id)]
+			if !ok {
+				continue
+			}
+			if r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden {
+				return fmt.Errorf("aws: query metric %q %s: CloudWatch status %s: %s", preps[i].q.ResourceID, preps[i].q.Metric, r.StatusCode, messages(r.Messages))
+			}
+			if len(r.Timestamps) != len(r.Values) {
+				return fmt.Errorf("aws: query metric %q %s: CloudWatch returned %d timestamps and %d values", preps[i].q.ResourceID, preps[i].q.Metric, len(r.Timestamps), len(r.Values))
+			}
+			place(&out[i], preps[i], r.Timestamps, r.Values)
+		}
+	}
+	return nil
+}
+
+// place puts datapoints on the series' grid, converting units. A datapoint
+// outside the grid, or not finite, is dropped; a second datapoint in one
+// step (possible only when Start is not aligned to the period) is dropped.
+func place(s *provider.Series, p prepared, ts []time.Time, vs []float64) {
+	scale := p.cw.Scale
+	if p.cw.Counter && (p.q.Statistic == "" || p.q.Statistic == provider.StatMean) {
+		scale /= p.q.Step.Seconds() // Sum over the step → rate per second
+	}
+	for k, t := range ts {
+		v := vs[k]
+		if t.Before(s.Start) || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		i, ok := s.Index(t)
+		if !ok || !provider.IsGap(s.Values[i]) {
+			continue
+		}
+		s.Values[i] = v * scale
+	}
+}
+
+func messages(ms []cwtypes.MessageData) string {
+	parts := make([]string, 0, len(ms))
+	for _, m := range ms {
+		parts = append(parts, awssdk.ToString(m.Code)+": "+awssdk.ToString(m.Value))
+	}
+	if len(parts) == 0 {
+		return "no message"
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,219 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Lambda's configuration limits, inclusive.
+const (
+	// LambdaMinMemoryMiB and LambdaMaxMemoryMiB bound a function's memory.
+	LambdaMinMemoryMiB = 128
+	LambdaMaxMemoryMiB = 10240
+	// LambdaMinTimeout and LambdaMaxTimeout bound a function's timeout; it
+	// must be a whole number of seconds.
+	LambdaMinTimeout = time.Second
+	LambdaMaxTimeout = 900 * time.Second
+)
+
+// instanceTypePattern is the shape of an EC2 instance type ("m5.large",
+// "u-6tb1.metal", "c7gd.16xlarge").
+var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+
+// Resize implements provider.Resizer.
+//
+// A Lambda function (by name or ARN) gets UpdateFunctionConfiguration with
+// size.MemoryMiB (128–10,240 MiB) and size.Timeout (1–900 s, whole
+// seconds), then the SDK's FunctionUpdatedV2 waiter. An EC2 instance gets
+// size.InstanceType: a running instance is stopped (waited for), modified
+// with ModifyInstanceAttribute and started again (waited for); a stopped one
+// is only modified. If a step fails the driver restores the previous type
+// and state and returns a *ResizeError matching ErrRolledBack and the
+// failure's sentinel. Sizes are validated before any API call
+// (provider.ErrInvalid naming the field); resizing to the current size
+// changes nothing; groups return provider.ErrUnsupported, unknown IDs
+// provider.ErrNotFound, terminated or transitioning instances
+// provider.ErrConflict.
+func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) error {
+	if err := provider.ValidateID(id); err != nil {
+		return fmt.Errorf("aws: resize: %w", err)
+	}
+	if err := size.Validate(); err != nil {
+		return fmt.Errorf("aws: resize %q: %w", id, provider.Within("size", err))
+	}
+	if err := validateImpliedSize(id, size); err != nil {
+		return fmt.Errorf("aws: resize %q: %w", id, provider.Within("size", err))
+	}
+	t, err := d.resolve(ctx, "resize", id)
+	if err != nil {
+		return err
+	}
+	switch t.kind {
+	case provider.KindFunction, provider.KindInstance:
+	default:
+		return fmt.Errorf("aws: resize %q: %w: a %s cannot be resized", id, provider.ErrUnsupported, t.kind)
+	}
+	if err := validateSize(t.kind, size); err != nil { // a plain name may resolve to another kind
+		return fmt.Errorf("aws: resize %q: %w", id, provider.Within("size", err))
+	}
+	if t.kind == provider.KindFunction {
+		return d.resizeFunction(ctx, id, t, size)
+	}
+	return d.resizeInstance(ctx, id, size.InstanceType)
+}
+
+// validateImpliedSize validates size, before any API call, for the kind
+// that id or else the size itself implies: an instance ID or a size with an
+// instance type means an instance; a function ARN, or a size with a timeout
+// or only memory, a function.
+func validateImpliedSize(id string, size provider.Size) error {
+	kind := provider.KindInstance
+	if t, ok, _ := classify(id); ok {
+		kind = t.kind
+	} else if size.Timeout > 0 || (size.InstanceType == "" && size.MemoryMiB > 0) {
+		kind = provider.KindFunction
+	}
+	if kind != provider.KindFunction && kind != provider.KindInstance {
+		return nil // unsupported; resolve and Resize say so
+	}
+	return validateSize(kind, size)
+}
+
+// validateSize checks size against the limits of kind.
+func validateSize(kind provider.Kind, size provider.Size) error {
+	if err := size.ValidateFor(kind); err != nil {
+		return err
+	}
+	switch kind {
+	case provider.KindFunction:
+		if size.MemoryMiB < LambdaMinMemoryMiB || size.MemoryMiB > LambdaMaxMemoryMiB {
+			return provider.Invalid("memory_mib", size.MemoryMiB, fmt.Sprintf("a Lambda function needs %d–%d MiB", LambdaMinMemoryMiB, LambdaMaxMemoryMiB))
+		}
+		if size.Timeout < LambdaMinTimeout || size.Timeout > LambdaMaxTimeout || size.Timeout%time.Second != 0 {
+			return provider.Invalid("timeout", size.Timeout, "a Lambda function needs a whole number of seconds in 1s–900s")
+		}
+		if size.VCPU != 0 {
+			return provider.Invalid("vcpu", size.VCPU, "a Lambda function's CPU follows its memory; leave vcpu 0")
+		}
+	case provider.KindInstance:
+		if size.InstanceType == "" {
+			return provider.Invalid("instance_type", size.InstanceType, "EC2 resizes need an instance type such as m5.large")
+		}
+		if !instanceTypePattern.MatchString(size.InstanceType) {
+			return provider.Invalid("instance_type", size.InstanceType, "is not an EC2 instance type (FAMILY.SIZE, such as m5.large)")
+		}
+	}
+	return nil
+}
+
+func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size provider.Size) error {
+	cur := t.function
+	if cur == nil {
+		var err error
+		if cur, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}); err != nil {
+			return wrap("resize", id, err)
+		}
+	}
+	if c := cur.Configuration; c != nil && int(awssdk.ToInt32(c.MemorySize)) == size.MemoryMiB &&
+		time.Duration(awssdk.ToInt32(c.Timeout))*time.Second == size.Timeout {
+		return nil
+	}
+	_, err := d.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: &t.id,
+		MemorySize:   awssdk.Int32(int32(size.MemoryMiB)),
+		Timeout:      awssdk.Int32(int32(size.Timeout / time.Second)),
+	})
+	if err != nil {
+		return wrap("resize", id, err)
+	}
+	d.log.InfoContext(ctx, "aws: resized function", "id", t.id, "memory_mib", size.MemoryMiB, "timeout", size.Timeout)
+	err = lambda.NewFunctionUpdatedV2Waiter(d.lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+	}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}, d.cfg.WaitTimeout)
+	return d.waitErr(ctx, "resize", id, err)
+}
+
+func (d *Driver) resizeInstance(ctx context.Context, id, typ string) error {
+	inst, err := d.describeInstance(ctx, id)
+	if err != nil {
+		return wrap("resize", id, err)
+	}
+	from := string(inst.InstanceType)
+	if from == typ {
+		return nil
+	}
+	state := instanceStateName(inst)
+	switch state {
+	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopped:
+	default:
+		return fmt.Errorf("aws: resize %q: %w: the instance is %s; it must be running or stopped", id, provider.ErrConflict, state)
+	}
+	wasRunning := state == ec2types.InstanceStateNameRunning
+	fail := func(step string, err, rollback error) error {
+		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback}
+	}
+	if wasRunning {
+		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+			return wrap("resize: stop", id, err) // nothing changed yet
+		}
+		if err := d.waitStopped(ctx, "resize: stop", id); err != nil {
+			return fail("stop", err, d.restart(ctx, id))
+		}
+	}
+	if err := d.setType(ctx, id, typ); err != nil {
+		var rollback error
+		if wasRunning {
+			rollback = d.restart(ctx, id)
+		}
+		return fail("modify", wrap("resize: modify", id, err), rollback)
+	}
+	d.log.InfoContext(ctx, "aws: changed instance type", "id", id, "from", from, "to", typ)
+	if !wasRunning {
+		return nil
+	}
+	if err := d.startAndWait(ctx, id); err != nil {
+		rollback := d.setType(context.WithoutCancel(ctx), id, from)
+		if rollback == nil {
+			rollback = d.restart(ctx, id)
+		}
+		return fail("start", err, rollback)
+	}
+	return nil
+}
+
+func (d *Driver) setType(ctx context.Context, id, typ string) error {
+	_, err := d.ec2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{
+		InstanceId:   &id,
+		InstanceType: &ec2types.AttributeValue{Value: &typ},
+	})
+	return err
+}
+
+func (d *Driver) startAndWait(ctx context.Context, id string) error {
+	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		return wrap("resize: start", id, err)
+	}
+	return d.waitRunning(ctx, "resize: start", id)
+}
+
+// restart brings a stopped instance back during a rollback. It runs even
+// when the caller's context has ended (bounded by Config.WaitTimeout), so
+// that a cancelled resize does not leave the instance down.
+func (d *Driver) restart(ctx context.Context, id string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WaitTimeout)
+	defer cancel()
+	if err := d.startAndWait(rctx, id); err != nil {
+		return errors.Join(errors.New("aws: rollback: restart failed"), err)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Capacity implements provider.Scaler for Auto Scaling groups (by name or
+// ARN): min, max and desired from DescribeAutoScalingGroups, Current the
+// instances not terminating, Ready those InService and Healthy. Instances
+// and functions return provider.ErrUnsupported, unknown names
+// provider.ErrNotFound.
+func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	g, err := d.group(ctx, "capacity", id)
+	if err != nil {
+		return provider.Capacity{}, err
+	}
+	return groupCapacity(g), nil
+}
+
+// SetCapacity implements provider.Scaler. want is validated (0 ≤ Min ≤
+// Desired ≤ Max) before any API call. When only the desired capacity
+// changes the driver calls SetDesiredCapacity (honouring the group's
+// cooldown when Config.HonorCooldown is set); otherwise
+// UpdateAutoScalingGroup with all three values. Setting the current spec
+// changes nothing. Unknown groups return provider.ErrNotFound, even when
+// AWS answers with a server error (the group is described again to tell).
+func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if err := provider.ValidateID(id); err != nil {
+		return fmt.Errorf("aws: set capacity: %w", err)
+	}
+	if err := want.Validate(); err != nil {
+		return fmt.Errorf("aws: set capacity %q: %w", id, provider.Within("capacity", err))
+	}
+	g, err := d.group(ctx, "set capacity", id)
+	if err != nil {
+		return err
+	}
+	cur := groupCapacity(g).CapacitySpec
+	if cur == want {
+		return nil
+	}
+	name := awssdk.ToString(g.AutoScalingGroupName)
+	if cur.Min == want.Min && cur.Max == want.Max {
+		_, err = d.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
+			AutoScalingGroupName: &name,
+			DesiredCapacity:      awssdk.Int32(int32(want.Desired)),
+			HonorCooldown:        awssdk.Bool(d.cfg.HonorCooldown),
+		})
+	} else {
+		_, err = d.asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: &name,
+			MinSize:              awssdk.Int32(int32(want.Min)),
+			MaxSize:              awssdk.Int32(int32(want.Max)),
+			DesiredCapacity:      awssdk.Int32(int32(want.Desired)),
+		})
+	}
+	if err != nil {
+		return d.capacityErr(ctx, id, name, err)
+	}
+	d.log.InfoContext(ctx, "aws: set capacity", "group", name, "min", want.Min, "max", want.Max, "desired", want.Desired)
+	return nil
+}
+
+// capacityErr maps a failed capacity change. Auto Scaling reports an
+// unknown group as a ValidationError (and moto as an HTTP 500), and a group
+// deleted between describe and update is possible: a server or validation
+// error is checked against a fresh describe.
+func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) error {
+	if ctx.Err() == nil && (isServerError(err) || errors.Is(sentinel(err), provider.ErrInvalid)) {
+		if _, derr := d.describeGroup(ctx, name); errors.Is(derr, provider.ErrNotFound) {
+			return fmt.Errorf("aws: set capacity %q: %w: the group no longer exists: %w", id, provider.ErrNotFound, err)
+		}
+	}
+	var api interface{ ErrorMessage() string }
+	if errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown") {
+		return fmt.Errorf("aws: set capacity %q: %w: %w", id, provider.ErrConflict, err)
+	}
+	return wrap("set capacity", id, err)
+}
+
+// group resolves id to an Auto Scaling group and describes it.
+func (d *Driver) group(ctx context.Context, op, id string) (*asgtypes.AutoScalingGroup, error) {
+	t, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.kind != provider.KindGroup {
+		return nil, fmt.Errorf("aws: %s %q: %w: a %s is not an Auto Scaling group", op, id, provider.ErrUnsupported, t.kind)
+	}
+	if t.group != nil {
+		return t.group, nil
+	}
+	g, err := d.describeGroup(ctx, t.name)
+	if err != nil {
+		return nil, wrap(op, id, err)
+	}
+	return g, nil
+}
+
+func groupCapacity(g *asgtypes.AutoScalingGroup) provider.Capacity {
+	c := provider.Capacity{CapacitySpec: provider.CapacitySpec{
+		Min:     int(awssdk.ToInt32(g.MinSize)),
+		Max:     int(awssdk.ToInt32(g.MaxSize)),
+		Desired: int(awssdk.ToInt32(g.DesiredCapacity)),
+	}}
+	for _, inst := range g.Instances {
+		state := string(inst.LifecycleState)
+		if strings.HasPrefix(state, "Terminat") || strings.HasPrefix(state, "Detach") || state == "Warmed:Terminated" {
+			continue
+		}
+		c.Current++
+		if inst.LifecycleState == asgtypes.LifecycleStateInService && strings.EqualFold(awssdk.ToString(inst.HealthStatus), "Healthy") {
+			c.Ready++
+		}
+	}
+	return c
+}
