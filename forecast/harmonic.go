@@ -44,7 +44,9 @@ type HarmonicConfig struct {
 	Periods []int `json:"periods"`
 	// Harmonics is the number of sine/cosine pairs per period (same order
 	// as Periods), each in [1, period/2]. Default: min(period/2, 10) for
-	// each. The design has 2 + 2·ΣK columns, at most 100.
+	// each. A harmonic whose frequency an earlier period already has (the
+	// 7th weekly one is the 1st daily one) is left out. The design has at
+	// most 2 + 2·ΣK columns, at most 100.
 	Harmonics []int `json:"harmonics,omitempty"`
 	// NoTrend drops the linear trend column. Default: with trend.
 	NoTrend bool `json:"no_trend,omitempty"`
@@ -143,11 +145,40 @@ func (m *Harmonic) columns() int {
 	if !m.cfg.NoTrend {
 		c++
 	}
-	for _, k := range m.cfg.Harmonics {
-		c += 2 * k
+	for _, ks := range harmonicOrders(m.cfg.Periods, m.cfg.Harmonics) {
+		c += 2 * len(ks)
 	}
 	return c
 }
+
+// harmonicOrders returns, per period, the harmonic orders k in the
+// design: 1…K, without those whose frequency k/P an earlier period already
+// has (the 7th weekly harmonic is the 1st daily one), which would make the
+// design singular.
+func harmonicOrders(periods, harmonics []int) [][]int {
+	out := make([][]int, len(periods))
+	for i, p := range periods {
+		for k := 1; k <= harmonics[i]; k++ {
+			dup := false
+			for j := range i {
+				q := periods[j]
+				// k/p == l/q for an l ≤ K_q  ⇔  k·q divisible by p and l = k·q/p ≤ K_q.
+				if k*q%p == 0 && k*q/p <= harmonics[j] {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out[i] = append(out[i], k)
+			}
+		}
+	}
+	return out
+}
+
+// harmonicPeriodic enables the O(n + L·k²) accumulation (tests turn it
+// off to check it against the blocked one).
+var harmonicPeriodic = true
 
 // harmonicBlock is the number of design rows built at a time.
 const harmonicBlock = 256
@@ -155,21 +186,23 @@ const harmonicBlock = 256
 func (m *Harmonic) fitParams(y []float64) error {
 	n, k := len(y), m.columns()
 	// Basis tables: for each period P, P rows of 2K values.
+	orders := harmonicOrders(m.cfg.Periods, m.cfg.Harmonics)
+	widths := make([]int, len(orders))
 	tables := make([][]float64, len(m.cfg.Periods))
 	for i, p := range m.cfg.Periods {
-		kk := m.cfg.Harmonics[i]
-		t := make([]float64, p*2*kk)
+		ks := orders[i]
+		w := 2 * len(ks)
+		widths[i] = w
+		t := make([]float64, p*w)
 		for ph := range p {
-			for h := 1; h <= kk; h++ {
+			for j, h := range ks {
 				s, c := math.Sincos(2 * math.Pi * float64(h*ph%p) / float64(p))
-				t[ph*2*kk+2*(h-1)] = s
-				t[ph*2*kk+2*(h-1)+1] = c
+				t[ph*w+2*j] = s
+				t[ph*w+2*j+1] = c
 			}
 		}
 		tables[i] = t
 	}
-	rows := min(harmonicBlock, n)
-	blk := make([]float64, rows*k)
 	xtx := blas64.Symmetric{N: k, Stride: k, Data: make([]float64, k*k), Uplo: blas.Upper}
 	xty := make([]float64, k)
 	scale := 1 / float64(n)
@@ -181,20 +214,26 @@ func (m *Harmonic) fitParams(y []float64) error {
 			c = 2
 		}
 		for i, p := range m.cfg.Periods {
-			w := 2 * m.cfg.Harmonics[i]
+			w := widths[i]
 			ph := t % p
 			copy(row[c:c+w], tables[i][ph*w:(ph+1)*w])
 			c += w
 		}
 	}
-	for start := 0; start < n; start += rows {
-		r := min(rows, n-start)
-		for i := range r {
-			fill(start+i, blk[i*k:(i+1)*k])
+	if L := lcmPeriods(m.cfg.Periods, n/2); L > 0 && harmonicPeriodic {
+		m.normalPeriodic(y, L, fill, xtx, xty)
+	} else {
+		rows := min(harmonicBlock, n)
+		blk := make([]float64, rows*k)
+		for start := 0; start < n; start += rows {
+			r := min(rows, n-start)
+			for i := range r {
+				fill(start+i, blk[i*k:(i+1)*k])
+			}
+			a := blas64.General{Rows: r, Cols: k, Stride: k, Data: blk[:r*k]}
+			blas64.Syrk(blas.Trans, 1, a, 1, xtx)
+			blas64.Gemv(blas.Trans, 1, a, blas64.Vector{N: r, Inc: 1, Data: y[start : start+r]}, 1, blas64.Vector{N: k, Inc: 1, Data: xty})
 		}
-		a := blas64.General{Rows: r, Cols: k, Stride: k, Data: blk[:r*k]}
-		blas64.Syrk(blas.Trans, 1, a, 1, xtx)
-		blas64.Gemv(blas.Trans, 1, a, blas64.Vector{N: r, Inc: 1, Data: y[start : start+r]}, 1, blas64.Vector{N: k, Inc: 1, Data: xty})
 	}
 	// A tiny ridge keeps the system positive definite when columns are
 	// nearly collinear (short series).
@@ -223,7 +262,7 @@ func (m *Harmonic) fitParams(y []float64) error {
 	}
 	f.Curves = make([][]float64, len(m.cfg.Periods))
 	for i, p := range m.cfg.Periods {
-		w := 2 * m.cfg.Harmonics[i]
+		w := widths[i]
 		curve := make([]float64, p)
 		for ph := range p {
 			var s float64
@@ -253,6 +292,71 @@ func (m *Harmonic) fitParams(y []float64) error {
 	}
 	m.reset(y)
 	return nil
+}
+
+// lcmPeriods returns the least common multiple of periods, or 0 when it
+// exceeds limit.
+func lcmPeriods(periods []int, limit int) int {
+	l := 1
+	for _, p := range periods {
+		a, b := l, p
+		for b != 0 {
+			a, b = b, a%b
+		}
+		l = l / a * p
+		if l > limit {
+			return 0
+		}
+	}
+	return l
+}
+
+// normalPeriodic accumulates XᵀX and Xᵀy when every seasonal column repeats
+// with period L: the rows of one phase differ only in the trend column, so
+// per phase it needs the count, Σt and Σy, and one rank-one update:
+// O(n + L·k²) instead of O(n·k²).
+func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64), xtx blas64.Symmetric, xty []float64) {
+	n, k := len(y), xtx.N
+	scale := 1 / float64(n)
+	cnt := make([]float64, L)
+	sumT := make([]float64, L)
+	sumY := make([]float64, L)
+	var sumTT, sumTY float64
+	for t, v := range y {
+		ph := t % L
+		ts := float64(t) * scale
+		cnt[ph]++
+		sumT[ph] += ts
+		sumY[ph] += v
+		sumTT += ts * ts
+		sumTY += ts * v
+	}
+	row := make([]float64, k)
+	trend := !m.cfg.NoTrend
+	for ph := range L {
+		if cnt[ph] == 0 {
+			continue
+		}
+		fill(ph, row) // the seasonal columns at phase ph (trend set below)
+		if trend {
+			row[1] = 0
+		}
+		blas64.Syr(cnt[ph], blas64.Vector{N: k, Inc: 1, Data: row}, xtx)
+		for j := range k {
+			xty[j] += sumY[ph] * row[j]
+		}
+		if trend {
+			for j := range k {
+				if j != 1 {
+					xtx.Data[min(1, j)*k+max(1, j)] += sumT[ph] * row[j]
+				}
+			}
+		}
+	}
+	if trend {
+		xtx.Data[1*k+1] += sumTT
+		xty[1] += sumTY
+	}
 }
 
 // reg is the regression part at step t.

@@ -27,7 +27,10 @@ import (
 // α, β, γ and φ minimise the sum of squared one-step errors with
 // gonum/optimize's Nelder–Mead over an unbounded transform that keeps
 // 0 < α < 1, 0 < β < α, 0 < γ < 1 − α and 0.8 ≤ φ ≤ 0.98 (φ = 1 without
-// Damped). The start is ℓ₀ = mean of the first season, b₀ = the change
+// Damped). On a series longer than 2·max(2016, 20·m) steps the search
+// first runs on the most recent max(2016, 20·m) steps (each evaluation is a
+// pass over the data, so this is cheap) and is then polished on the whole
+// series with at most 25 more evaluations. The start is ℓ₀ = mean of the first season, b₀ = the change
 // between the first two season means divided by m, s = the first season's
 // deviations (ratios) from ℓ₀. Fit needs two seasons; Update is O(1).
 //
@@ -54,7 +57,7 @@ type HoltWintersConfig struct {
 	// φ = 1 (Holt-Winters' linear trend).
 	Damped bool `json:"damped,omitempty"`
 	// MaxEvaluations bounds the objective evaluations of the fit; each is
-	// one pass over the data. Default: 200.
+	// one pass over the data. Default: 150.
 	MaxEvaluations int `json:"max_evaluations,omitempty"`
 	// Intervals tunes the empirical prediction intervals.
 	Intervals IntervalOptions `json:"intervals,omitzero"`
@@ -66,7 +69,7 @@ func (c HoltWintersConfig) Validate() error {
 		return provider.Invalid("period", c.Period, "must be in [2, 1048576] steps")
 	}
 	if c.MaxEvaluations < 0 {
-		return provider.Invalid("max_evaluations", c.MaxEvaluations, "must be ≥ 0 (0 means 200)")
+		return provider.Invalid("max_evaluations", c.MaxEvaluations, "must be ≥ 0 (0 means 150)")
 	}
 	return c.Intervals.Validate()
 }
@@ -93,7 +96,7 @@ func NewHoltWinters(cfg HoltWintersConfig) (*HoltWinters, error) {
 		return nil, fmt.Errorf("forecast: holt-winters: %w", err)
 	}
 	if cfg.MaxEvaluations == 0 {
-		cfg.MaxEvaluations = 200
+		cfg.MaxEvaluations = 150
 	}
 	return &HoltWinters{cfg: cfg, opts: cfg.Intervals}, nil
 }
@@ -208,6 +211,14 @@ func (m *HoltWinters) filter(par hwParams, y, season []float64) (sse, level, tre
 	return sse, level, trend
 }
 
+// hwSubsample is the number of recent steps the first search stage of a
+// long series evaluates; hwPolish bounds the evaluations on the whole
+// series that follow.
+const (
+	hwSubsample = 2016
+	hwPolish    = 25
+)
+
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 func logit(p float64) float64   { return math.Log(p / (1 - p)) }
 
@@ -232,26 +243,35 @@ func (m *HoltWinters) fitParams(y []float64) error {
 		dim = 4
 	}
 	m.evals = 0
-	obj := func(x []float64) float64 {
-		m.evals++
-		sse, _, _ := m.filter(m.params(x), y, season)
-		if math.IsNaN(sse) || math.IsInf(sse, 0) {
-			return math.MaxFloat64
+	minimize := func(y, x0 []float64, evals int, simplex float64) []float64 {
+		obj := func(x []float64) float64 {
+			m.evals++
+			sse, _, _ := m.filter(m.params(x), y, season)
+			if math.IsNaN(sse) || math.IsInf(sse, 0) {
+				return math.MaxFloat64
+			}
+			return sse
 		}
-		return sse
+		settings := &optimize.Settings{
+			FuncEvaluations: evals,
+			Converger:       &optimize.FunctionConverge{Relative: 1e-6, Iterations: 3 * len(x0)},
+		}
+		f0 := obj(x0)
+		res, err := optimize.Minimize(optimize.Problem{Func: obj}, x0, settings, &optimize.NelderMead{SimplexSize: simplex})
+		if err != nil || res == nil || res.X == nil || !(res.F < f0) {
+			return x0
+		}
+		return res.X
 	}
 	// Start: α = 0.3, β = 0.1α, γ = 0.1(1−α), φ = 0.94.
-	x0 := []float64{logit(0.3), logit(0.1), logit(0.1), logit(0.14 / 0.18)}[:dim]
-	settings := &optimize.Settings{
-		FuncEvaluations: m.cfg.MaxEvaluations,
-		Converger:       &optimize.FunctionConverge{Relative: 1e-6, Iterations: 3 * dim},
-	}
-	res, err := optimize.Minimize(optimize.Problem{Func: obj}, x0, settings, &optimize.NelderMead{SimplexSize: 1})
-	x := x0
-	if res != nil && res.X != nil && res.F < obj(x0) {
-		x = res.X
-	} else if err != nil && res == nil {
-		return fmt.Errorf("forecast: holt-winters: optimize: %w", err)
+	x := []float64{logit(0.3), logit(0.1), logit(0.1), logit(0.14 / 0.18)}[:dim]
+	if sub := max(hwSubsample, 20*p); len(y) > 2*sub {
+		// Long series: search on the most recent sub steps (cheap
+		// evaluations), then polish on all of y from there.
+		x = minimize(y[len(y)-sub:], x, m.cfg.MaxEvaluations, 1)
+		x = minimize(y, x, hwPolish, 0.25)
+	} else {
+		x = minimize(y, x, m.cfg.MaxEvaluations, 1)
 	}
 	m.par = m.params(x)
 	m.reset(y)
