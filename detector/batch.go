@@ -163,11 +163,13 @@ func reduceStats(v []float64, thr float64) BatchStats {
 	mx := max(m0, m1, m2, m3)
 	st := BatchStats{Count: n, Below: b0 + b1 + b2 + b3, Max: mx}
 	if math.IsNaN(sum) {
-		sum, st.Count = 0, 0
+		// Gaps: count again, carefully.
+		sum, st.Count, st.Below = 0, 0, 0
 		for _, x := range v {
 			if !math.IsNaN(x) {
 				sum += x
 				st.Count++
+				st.Below += b2u(x < thr)
 			}
 		}
 	}
@@ -180,22 +182,59 @@ func reduceStats(v []float64, thr float64) BatchStats {
 	return st
 }
 
-// reduceRuns is reduceStats plus run lengths below the threshold.
+// reduceRuns is reduceStats plus run lengths below the threshold, in one
+// pass when the window has no gaps.
 func reduceRuns(v []float64, thr float64) BatchStats {
-	st := reduceStats(v, thr)
-	run, longest := 0, 0
+	n := len(v)
+	var s0, s1 float64
+	m0, m1 := math.Inf(-1), math.Inf(-1)
+	var bl, run, longest int
 	w := v
 	for len(w) >= 2 {
-		run = (run + 1) & -b2u(w[0] < thr)
+		x0, x1 := w[0], w[1]
+		s0 += x0
+		s1 += x1
+		if x0 > m0 {
+			m0 = x0
+		}
+		if x1 > m1 {
+			m1 = x1
+		}
+		c0, c1 := below(x0, thr), below(x1, thr)
+		bl += c0 + c1
+		run = (run + 1) & -c0
 		longest = max(longest, run)
-		run = (run + 1) & -b2u(w[1] < thr)
+		run = (run + 1) & -c1
 		longest = max(longest, run)
 		w = w[2:]
 	}
 	for _, x := range w {
-		run = (run + 1) & -b2u(x < thr)
+		s0 += x
+		if x > m0 {
+			m0 = x
+		}
+		c := below(x, thr)
+		bl += c
+		run = (run + 1) & -c
+		longest = max(longest, run)
+	}
+	if sum := s0 + s1; !math.IsNaN(sum) {
+		return BatchStats{Count: n, Mean: sum / float64(n), Max: max(m0, m1), Below: bl, TrailingRun: run, LongestRun: longest}
+	}
+	// Gaps: reduce again carefully; a gap ends a run.
+	st := reduceStats(v, thr)
+	run, longest = 0, 0
+	for _, x := range v {
+		run = (run + 1) & -b2u(x < thr) // NaN compares false
 		longest = max(longest, run)
 	}
 	st.TrailingRun, st.LongestRun = run, longest
 	return st
+}
+
+// below returns 1 when x < thr and 0 otherwise, without a branch: the sign
+// bit of x − thr (exact: x − thr < 0 exactly when x < thr for finite
+// values). Callers use it only on rows without gaps.
+func below(x, thr float64) int {
+	return int(math.Float64bits(x-thr) >> 63)
 }
