@@ -1,0 +1,315 @@
+package coord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Options configures an Elector. The zero value means the defaults.
+type Options struct {
+	// Prefix is prepended to every election key. Default:
+	// "idlescale/coord/election/".
+	Prefix string `json:"prefix,omitempty"`
+	// SessionTTL is the lease of a candidate's session: a replica that
+	// crashes loses its leadership this long after its last keep-alive.
+	// Whole seconds, at least 1s. Default: 10s.
+	SessionTTL time.Duration `json:"sessionTTL,omitempty"`
+	// RequestTimeout bounds single requests (grant, resign, leader
+	// lookups). Default: 1s.
+	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	// RetryDelay is how long Run waits before campaigning again after a
+	// failure or a lost leadership. Default: 200ms.
+	RetryDelay time.Duration `json:"retryDelay,omitempty"`
+}
+
+// Validate checks o and returns a *provider.InvalidError naming the field.
+func (o Options) Validate() error {
+	if o.SessionTTL < 0 || (o.SessionTTL > 0 && (o.SessionTTL < time.Second || o.SessionTTL%time.Second != 0)) {
+		return provider.Invalid("sessionTTL", o.SessionTTL, "must be whole seconds, at least 1s")
+	}
+	if o.RequestTimeout < 0 {
+		return provider.Invalid("requestTimeout", o.RequestTimeout, "must not be negative")
+	}
+	if o.RetryDelay < 0 {
+		return provider.Invalid("retryDelay", o.RetryDelay, "must not be negative")
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Prefix == "" {
+		o.Prefix = "idlescale/coord/election/"
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 10 * time.Second
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = time.Second
+	}
+	if o.RetryDelay == 0 {
+		o.RetryDelay = 200 * time.Millisecond
+	}
+	return o
+}
+
+// Elector campaigns for the leadership of one scope (the whole fleet, or
+// one shard of targets; see ShardScope) with etcd's concurrency.Election.
+// Any number of replicas may run an Elector for the same scope; at most
+// one of them is leader at a time, and its writes can be fenced.
+//
+// An Elector is safe for concurrent use, but a replica normally runs one
+// Run loop per scope.
+type Elector struct {
+	cli    *clientv3.Client
+	scope  string
+	id     string
+	opts   Options
+	clock  clock.Clock
+	logger *slog.Logger
+}
+
+// Option configures an Elector's wiring.
+type Option func(*Elector)
+
+// WithLogger sets the logger for campaigns and lost leaderships. Default:
+// discard.
+func WithLogger(lg *slog.Logger) Option { return func(e *Elector) { e.logger = lg } }
+
+// WithClock sets the clock Run waits on between campaigns. Default: the
+// real clock.
+func WithClock(c clock.Clock) Option { return func(e *Elector) { e.clock = c } }
+
+// NewElector returns an Elector of scope for the replica id (its value in
+// the election, shown by Leader). scope and id must be non-empty without
+// "/" or control characters. It returns a *provider.InvalidError for bad
+// arguments. It makes no request and starts no goroutine.
+func NewElector(cli *clientv3.Client, scope, id string, opts Options, options ...Option) (*Elector, error) {
+	if cli == nil {
+		return nil, fmt.Errorf("coord: %w", provider.Invalid("client", nil, "must not be nil"))
+	}
+	if err := validateName("scope", scope); err != nil {
+		return nil, fmt.Errorf("coord: %w", err)
+	}
+	if err := validateName("id", id); err != nil {
+		return nil, fmt.Errorf("coord: %w", err)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("coord: options: %w", err)
+	}
+	e := &Elector{cli: cli, scope: scope, id: id, opts: opts.withDefaults()}
+	for _, o := range options {
+		o(e)
+	}
+	e.clock = clock.OrReal(e.clock)
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	return e, nil
+}
+
+func validateName(field, s string) error {
+	if s == "" || len(s) > 256 {
+		return provider.Invalid(field, s, "must be 1 to 256 bytes")
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == '/' {
+			return provider.Invalid(field, s, `must not contain "/" or control characters`)
+		}
+	}
+	return nil
+}
+
+// ShardScope returns the scope of the shard that target belongs to out of
+// shards, "shard-K-of-N" (FNV-1a of the target modulo shards), so that
+// replicas can split the targets between leaders. shards must be positive.
+func ShardScope(target string, shards int) (string, error) {
+	if shards <= 0 {
+		return "", provider.Invalid("shards", shards, "must be positive")
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(target))
+	return fmt.Sprintf("shard-%d-of-%d", h.Sum32()%uint32(shards), shards), nil
+}
+
+// Scope returns the Elector's scope.
+func (e *Elector) Scope() string { return e.scope }
+
+func (e *Elector) electionPrefix() string { return e.opts.Prefix + e.scope }
+
+// Campaign blocks until this replica is the scope's leader, and returns
+// the Leadership, or ctx's error. The caller must Resign the Leadership
+// when done; it also ends on its own when the session's lease is lost.
+func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
+	ttl := int64(e.opts.SessionTTL / time.Second)
+	gctx, cancel := context.WithTimeout(ctx, e.opts.RequestTimeout)
+	grant, err := e.cli.Grant(gctx, ttl)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("coord: campaign %s: grant session lease: %w: %w", e.scope, ErrStore, err)
+	}
+	// The session outlives this call: its keep-alive stops on Resign.
+	sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
+	sess, err := concurrency.NewSession(e.cli, concurrency.WithLease(grant.ID),
+		concurrency.WithTTL(int(ttl)), concurrency.WithContext(sctx))
+	if err != nil {
+		scancel()
+		e.revoke(grant.ID)
+		return nil, fmt.Errorf("coord: campaign %s: session: %w: %w", e.scope, ErrStore, err)
+	}
+	el := concurrency.NewElection(sess, e.electionPrefix())
+	if err := el.Campaign(ctx, e.id); err != nil {
+		scancel()
+		e.revoke(grant.ID)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("coord: campaign %s: %w", e.scope, ctx.Err())
+		}
+		return nil, fmt.Errorf("coord: campaign %s: %w: %w", e.scope, ErrStore, err)
+	}
+	l := &Leadership{
+		Scope: e.scope, ID: e.id,
+		fence:   Fence{Key: el.Key(), Rev: el.Rev()},
+		lease:   sess.Lease(),
+		session: sess, election: el, cancel: scancel, timeout: e.opts.RequestTimeout,
+	}
+	e.logger.LogAttrs(ctx, slog.LevelInfo, "coord: elected", slog.String("scope", e.scope),
+		slog.String("id", e.id), slog.Int64("rev", l.fence.Rev))
+	return l, nil
+}
+
+func (e *Elector) revoke(id clientv3.LeaseID) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.opts.RequestTimeout)
+	defer cancel()
+	_, _ = e.cli.Revoke(ctx, id)
+}
+
+// Leader returns the id of the scope's current leader, or ErrNoLeader.
+func (e *Elector) Leader(ctx context.Context) (string, error) {
+	rctx, cancel := context.WithTimeout(ctx, e.opts.RequestTimeout)
+	defer cancel()
+	resp, err := e.cli.Get(rctx, e.electionPrefix()+"/", clientv3.WithFirstCreate()...)
+	if err != nil {
+		return "", fmt.Errorf("coord: leader of %s: %w: %w", e.scope, ErrStore, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", fmt.Errorf("coord: leader of %s: %w", e.scope, ErrNoLeader)
+	}
+	return string(resp.Kvs[0].Value), nil
+}
+
+// Run keeps campaigning for the scope until ctx ends. Each time this
+// replica is elected it calls lead with a context that is cancelled when
+// the leadership is lost (the session's lease expired or was revoked) or
+// ctx ends; lead should return promptly then, and fence its writes with
+// the Leadership in any case. When lead returns, Run resigns (so another
+// replica takes over at once) and campaigns again after RetryDelay; an
+// error from lead is logged, not returned. Run returns nil when ctx ends,
+// after resigning; no goroutine it started outlives it.
+func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, l *Leadership) error) error {
+	for {
+		l, err := e.Campaign(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: campaign failed", slog.String("scope", e.scope), slog.Any("error", err))
+		} else {
+			e.lead(ctx, l, lead)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.clock.After(e.opts.RetryDelay):
+		}
+	}
+}
+
+func (e *Elector) lead(ctx context.Context, l *Leadership, lead func(context.Context, *Leadership) error) {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-l.Done():
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leadership lost", slog.String("scope", e.scope), slog.String("id", e.id))
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	err := lead(lctx, l)
+	cancel()
+	<-done
+	if err != nil && !errors.Is(err, context.Canceled) {
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leader returned an error", slog.String("scope", e.scope), slog.Any("error", err))
+	}
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.RequestTimeout)
+	defer rcancel()
+	if err := l.Resign(rctx); err != nil {
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: resign failed", slog.String("scope", e.scope), slog.Any("error", err))
+	}
+}
+
+// Leadership is one term of leadership of a scope. Its Fence conditions
+// writes on the term still being current. It is safe for concurrent use.
+type Leadership struct {
+	// Scope is the scope led.
+	Scope string
+	// ID is this replica's id.
+	ID string
+
+	fence    Fence
+	lease    clientv3.LeaseID
+	session  *concurrency.Session
+	election *concurrency.Election
+	cancel   context.CancelFunc
+	timeout  time.Duration
+}
+
+// Fence returns the term's fencing token.
+func (l *Leadership) Fence() Fence { return l.fence }
+
+// Lease returns the lease of the term's session (an operator may revoke it
+// to depose the leader).
+func (l *Leadership) Lease() clientv3.LeaseID { return l.lease }
+
+// Done is closed when the session ends: its lease was lost or revoked, or
+// Resign was called. The fence may refuse writes before Done is closed
+// (etcd decides), never the other way round.
+func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
+
+// Resign ends the term: it deletes the leader key (so another replica is
+// elected at once) and revokes the session's lease. Calling it again, or
+// after the lease was lost, does nothing and returns nil.
+func (l *Leadership) Resign(ctx context.Context) error {
+	defer l.cancel()
+	lost := false
+	select {
+	case <-l.session.Done():
+		lost = true
+	default:
+	}
+	err := l.election.Resign(ctx)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+	defer cancel()
+	if _, rerr := l.session.Client().Revoke(rctx, l.lease); rerr != nil && !errors.Is(rerr, rpctypes.ErrLeaseNotFound) {
+		err = errors.Join(err, rerr)
+	}
+	if err != nil && !lost {
+		return fmt.Errorf("coord: resign %s: %w: %w", l.Scope, ErrStore, err)
+	}
+	return nil
+}

@@ -1,0 +1,267 @@
+package coord_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func elector(t testing.TB, cli *clientv3.Client, scope, id string) *coord.Elector {
+	t.Helper()
+	e, err := coord.NewElector(cli, scope, id, coord.Options{Prefix: prefix(t), SessionTTL: 2 * time.Second, RetryDelay: 20 * time.Millisecond})
+	require.NoError(t, err)
+	return e
+}
+
+func TestOneLeaderPerScope(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := client(t)
+	a := elector(t, cli, "fleet", "a")
+	b := elector(t, client(t), "fleet", "b")
+	other := elector(t, cli, "shard-1-of-2", "b")
+
+	_, err := a.Leader(ctx)
+	require.ErrorIs(t, err, coord.ErrNoLeader)
+
+	la, err := a.Campaign(ctx)
+	require.NoError(t, err)
+	// Another scope has its own leader.
+	lo, err := other.Campaign(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lo.Resign(context.Background()) }()
+
+	got, err := b.Leader(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a", got)
+
+	// b waits while a leads.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = b.Campaign(short)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	elected := make(chan *coord.Leadership, 1)
+	go func() {
+		lb, err := b.Campaign(ctx)
+		assert.NoError(t, err) //nolint:testifylint // not the test goroutine
+		elected <- lb
+	}()
+	start := time.Now()
+	require.NoError(t, la.Resign(ctx))
+	lb := <-elected
+	require.NotNil(t, lb)
+	t.Logf("handover after Resign: %v", time.Since(start))
+	assert.Greater(t, lb.Fence().Rev, la.Fence().Rev)
+	got, err = a.Leader(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "b", got)
+	select {
+	case <-la.Done():
+	default:
+		t.Error("a's leadership is not Done after Resign")
+	}
+	require.NoError(t, la.Resign(ctx), "a second Resign does nothing")
+	require.NoError(t, lb.Resign(ctx))
+}
+
+func TestFenceRefusesDeposedLeader(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := client(t)
+	a := elector(t, cli, "fleet", "a")
+	b := elector(t, cli, "fleet", "b")
+	la, err := a.Campaign(ctx)
+	require.NoError(t, err)
+	key := prefix(t) + "action"
+
+	resp, err := la.Fence().Do(ctx, cli, nil, clientv3.OpPut(key, "a1"))
+	require.NoError(t, err)
+	assert.True(t, resp.Succeeded)
+
+	// Extra comparisons that fail leave the write undone without ErrFenced.
+	resp, err = la.Fence().Do(ctx, cli, []clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "=", "other")}, clientv3.OpPut(key, "a2"))
+	require.NoError(t, err)
+	assert.False(t, resp.Succeeded)
+
+	// An operator (or etcd, on expiry) kills a's session.
+	_, err = cli.Revoke(ctx, la.Lease())
+	require.NoError(t, err)
+	lb, err := b.Campaign(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lb.Resign(context.Background()) }()
+
+	_, err = la.Fence().Do(ctx, cli, nil, clientv3.OpPut(key, "a3"))
+	require.ErrorIs(t, err, coord.ErrFenced)
+	_, err = lb.Fence().Do(ctx, cli, nil, clientv3.OpPut(key, "b1"))
+	require.NoError(t, err)
+	got, err := cli.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, "b1", string(got.Kvs[0].Value))
+	require.True(t, within(t, 5*time.Second, func() bool {
+		select {
+		case <-la.Done():
+			return true
+		default:
+			return false
+		}
+	}), "a's Done closes once its lease is gone")
+
+	_, err = coord.Fence{}.Do(ctx, cli, nil, clientv3.OpPut(key, "zero"))
+	require.ErrorIs(t, err, coord.ErrFenced)
+}
+
+func TestRunHandsOver(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	var mu sync.Mutex
+	var leaders []string
+	var current atomic.Int32
+	overlap := atomic.Bool{}
+	cancels := map[string]context.CancelFunc{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, id := range []string{"a", "b", "c"} {
+		e := elector(t, client(t), "fleet", id)
+		rctx, cancel := context.WithCancel(ctx)
+		cancels[id] = cancel
+		wg.Go(func() {
+			errs <- e.Run(rctx, func(lctx context.Context, l *coord.Leadership) error {
+				if current.Add(1) > 1 {
+					overlap.Store(true)
+				}
+				mu.Lock()
+				leaders = append(leaders, l.ID)
+				mu.Unlock()
+				<-lctx.Done()
+				current.Add(-1)
+				return lctx.Err()
+			})
+		})
+	}
+	leaderAt := func(n int) string {
+		var got string
+		require.True(t, within(t, 5*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(leaders) >= n {
+				got = leaders[n-1]
+				return true
+			}
+			return false
+		}), "leader #%d elected", n)
+		return got
+	}
+	first := leaderAt(1)
+	cancels[first]() // stop the leader's Run: it resigns and returns
+	second := leaderAt(2)
+	assert.NotEqual(t, first, second)
+	cancels[second]()
+	third := leaderAt(3)
+	assert.NotEqual(t, second, third)
+	assert.NotEqual(t, first, third)
+	for _, c := range cancels {
+		c()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err, "Run stops cleanly")
+	}
+	assert.False(t, overlap.Load(), "two leaders at once")
+	assert.Zero(t, current.Load())
+}
+
+func TestRunEndsLeadershipWhenSessionIsLost(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cli := client(t)
+	e := elector(t, cli, "fleet", "a")
+	terms := make(chan *coord.Leadership, 4)
+	ended := make(chan error, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Run(ctx, func(lctx context.Context, l *coord.Leadership) error {
+			terms <- l
+			<-lctx.Done()
+			ended <- lctx.Err()
+			return nil
+		})
+	}()
+	l1 := <-terms
+	_, err := cli.Revoke(ctx, l1.Lease()) // kill the session
+	require.NoError(t, err)
+	require.ErrorIs(t, <-ended, context.Canceled, "lead's context ends with the session")
+	l2 := <-terms // and Run campaigns again
+	assert.Greater(t, l2.Fence().Rev, l1.Fence().Rev)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestElectorValidation(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	tests := []struct {
+		name  string
+		scope string
+		id    string
+		opts  coord.Options
+		field string
+	}{
+		{"empty scope", "", "a", coord.Options{}, "scope"},
+		{"slash in scope", "a/b", "a", coord.Options{}, "scope"},
+		{"empty id", "fleet", "", coord.Options{}, "id"},
+		{"control char id", "fleet", "a\tb", coord.Options{}, "id"},
+		{"fractional ttl", "fleet", "a", coord.Options{SessionTTL: 1500 * time.Millisecond}, "sessionTTL"},
+		{"negative ttl", "fleet", "a", coord.Options{SessionTTL: -time.Second}, "sessionTTL"},
+		{"negative timeout", "fleet", "a", coord.Options{RequestTimeout: -1}, "requestTimeout"},
+		{"negative retry", "fleet", "a", coord.Options{RetryDelay: -1}, "retryDelay"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := coord.NewElector(cli, tt.scope, tt.id, tt.opts)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	_, err := coord.NewElector(nil, "fleet", "a", coord.Options{})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestShardScope(t *testing.T) {
+	t.Parallel()
+	counts := map[string]int{}
+	for _, target := range []string{"web", "api", "db", "queue", "cache", "search", "auth", "billing"} {
+		s, err := coord.ShardScope(target, 3)
+		require.NoError(t, err)
+		again, err := coord.ShardScope(target, 3)
+		require.NoError(t, err)
+		assert.Equal(t, s, again, "stable")
+		counts[s]++
+	}
+	assert.Len(t, counts, 3, "8 targets spread over the 3 shards: %v", counts)
+	_, err := coord.ShardScope("web", 0)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestCampaignFailsWhenEtcdIsUnreachable(t *testing.T) {
+	t.Parallel()
+	dead := client(t, "http://127.0.0.1:1")
+	e, err := coord.NewElector(dead, "fleet", "a", coord.Options{RequestTimeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	_, err = e.Campaign(t.Context())
+	require.ErrorIs(t, err, coord.ErrStore)
+	_, err = e.Leader(t.Context())
+	require.ErrorIs(t, err, coord.ErrStore)
+}

@@ -1,0 +1,48 @@
+package coord
+
+import (
+	"context"
+	"fmt"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Fence is the fencing token of one leadership term: the leader key and
+// its create revision. A write conditioned on it (Cmp) commits only while
+// that very key exists, that is while the term lasts: once the session's
+// lease expires or is revoked, or the leader resigns, the key is deleted
+// and every fenced write of the deposed leader is refused, even one that
+// was in flight. A Fence is a plain value; it may be passed to another
+// client of the same cluster.
+type Fence struct {
+	// Key is the leader key of the term.
+	Key string `json:"key"`
+	// Rev is its create revision, unique to the term.
+	Rev int64 `json:"rev"`
+}
+
+// Cmp returns the comparison that holds only during the term, to add to
+// the If of a transaction.
+func (f Fence) Cmp() clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(f.Key), "=", f.Rev)
+}
+
+// Do commits ops in one transaction on kv if and only if the term is
+// current and every cmp holds. It returns an error matching ErrFenced when
+// the term has ended, and the response with Succeeded false when only one
+// of cmps failed.
+func (f Fence) Do(ctx context.Context, kv clientv3.KV, cmps []clientv3.Cmp, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
+	if f.Key == "" || f.Rev <= 0 {
+		return nil, fmt.Errorf("coord: fenced write: the zero Fence: %w", ErrFenced)
+	}
+	inner := clientv3.OpTxn(cmps, ops, nil)
+	resp, err := kv.Txn(ctx).If(f.Cmp()).Then(inner).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("coord: fenced write: %w: %w", ErrStore, err)
+	}
+	if !resp.Succeeded {
+		return resp, fmt.Errorf("coord: fenced write under %s@%d: %w", f.Key, f.Rev, ErrFenced)
+	}
+	r := resp.Responses[0].GetResponseTxn()
+	return (*clientv3.TxnResponse)(r), nil
+}

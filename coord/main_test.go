@@ -1,0 +1,74 @@
+package coord_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/idlescale/idlescale/internal/etcdtest"
+)
+
+// cluster is one embedded member shared by the package's tests; the
+// failover tests start their own three members.
+var cluster *etcdtest.Cluster
+
+func TestMain(m *testing.M) {
+	etcdtest.RunChildIfRequested() // a crash test runs a member in a copy of this binary
+	dir, err := os.MkdirTemp("", "coord-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cluster, err = etcdtest.Start(dir, etcdtest.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	cluster.Close()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func client(t testing.TB, endpoints ...string) *clientv3.Client {
+	t.Helper()
+	if len(endpoints) == 0 {
+		endpoints = cluster.Endpoints()
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+func prefix(t testing.TB) string {
+	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
+}
+
+// within polls cond every 5ms until it holds or d passes, and reports
+// whether it held.
+func within(t testing.TB, d time.Duration, cond func() bool) bool {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+}
