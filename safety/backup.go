@@ -116,8 +116,9 @@ func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	}
 	if best != nil {
 		age := best.Age(p.Now).Round(time.Minute)
-		return Result{Outcome: Pass, Risk: RiskLow, Reason: fmt.Sprintf("backup %s is %s old", best.ID, age),
-			Factors: []string{"backup age " + age.String()}}, nil
+		a := age.String()
+		return Result{Outcome: Pass, Risk: RiskLow, Reason: "backup " + best.ID + " is " + a + " old",
+			Factors: []string{"backup age " + a}}, nil
 	}
 	res := Result{
 		Outcome:         Block,

@@ -122,6 +122,9 @@ func containsFold(list []string, s string) bool {
 // Name returns "critical".
 func (r *CriticalRule) Name() string { return "critical" }
 
+// Inline reports true: the rule does no I/O.
+func (r *CriticalRule) Inline() bool { return true }
+
 // Factors returns the facts that make res critical, or nil.
 func (r *CriticalRule) Factors(res provider.Resource) []string {
 	var f []string

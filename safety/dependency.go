@@ -71,10 +71,8 @@ func NewStaticGraph(deps map[string][]Dependent) (*StaticGraph, error) {
 		}
 		g.deps[id] = slices.Clone(deps[id])
 	}
-	for _, id := range slices.Sorted(maps.Keys(g.deps)) {
-		if _, err := walkDependents(context.Background(), g, id, len(g.deps)+1); err != nil {
-			return nil, err
-		}
+	if err := g.findCycle(); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -141,6 +139,12 @@ func NewDependencyRule(graph DependencyGraph, p DependencyPolicy) (*DependencyRu
 // Name returns "dependencies".
 func (r *DependencyRule) Name() string { return "dependencies" }
 
+// Inline reports whether the graph is a *StaticGraph (in memory).
+func (r *DependencyRule) Inline() bool {
+	_, ok := r.graph.(*StaticGraph)
+	return ok
+}
+
 // Check implements Rule.
 func (r *DependencyRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	if !r.actions.has(p.Action) {
@@ -178,43 +182,142 @@ func (r *DependencyRule) Check(ctx context.Context, p Proposal) (Result, error) 
 // walkDependents returns the live dependents of root up to maxDepth
 // levels, in depth-first order, failing on a cycle or a deeper graph.
 func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDepth int) ([]Dependent, error) {
+	type frame struct {
+		id   string
+		deps []Dependent
+		next int
+	}
 	var live []Dependent
-	seen := map[string]bool{}
-	done := map[string]bool{}
-	var walk func(id string, path []string) error
-	walk = func(id string, path []string) error {
+	var seen, done idSet
+	push := func(stack []frame, id string) ([]frame, error) {
 		deps, err := g.Dependents(ctx, id)
 		if err != nil {
-			return fmt.Errorf("dependents of %q: %w", id, err)
+			return stack, fmt.Errorf("dependents of %q: %w", id, err)
 		}
-		if len(deps) > 0 && len(path) >= maxDepth {
-			return fmt.Errorf("dependents of %q: %w", root,
+		if len(deps) > 0 && len(stack) >= maxDepth {
+			path := make([]string, 0, len(stack)+2)
+			for _, f := range stack {
+				path = append(path, f.id)
+			}
+			return stack, fmt.Errorf("dependents of %q: %w", root,
 				invalidf("max_depth", maxDepth, "the graph is deeper (via "+strings.Join(append(path, id, deps[0].ID), " → ")+")"))
 		}
-		path = append(path, id)
-		for _, d := range deps {
-			if i := slices.Index(path, d.ID); i >= 0 {
-				cyc := append(slices.Clone(path[i:]), d.ID)
-				return fmt.Errorf("%w: %s", ErrCycle, strings.Join(cyc, " → "))
-			}
-			if !seen[d.ID] {
-				seen[d.ID] = true
-				if d.Live {
-					live = append(live, d)
-				}
-			}
-			if done[d.ID] {
-				continue
-			}
-			if err := walk(d.ID, path); err != nil {
-				return err
-			}
-		}
-		done[id] = true
-		return nil
+		return append(stack, frame{id: id, deps: deps}), nil
 	}
-	if err := walk(root, nil); err != nil {
+	stack, err := push(make([]frame, 0, 4), root)
+	if err != nil {
 		return nil, err
 	}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next == len(top.deps) {
+			done.add(top.id)
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		d := top.deps[top.next]
+		top.next++
+		for i, f := range stack {
+			if f.id == d.ID {
+				path := make([]string, 0, len(stack)-i+1)
+				for _, f := range stack[i:] {
+					path = append(path, f.id)
+				}
+				return nil, fmt.Errorf("%w: %s", ErrCycle, strings.Join(append(path, d.ID), " → "))
+			}
+		}
+		if !seen.has(d.ID) {
+			seen.add(d.ID)
+			if d.Live {
+				live = append(live, d)
+			}
+		}
+		if done.has(d.ID) {
+			continue
+		}
+		if stack, err = push(stack, d.ID); err != nil {
+			return nil, err
+		}
+	}
 	return live, nil
+}
+
+// idSet is a set of IDs: a slice while small (linear search beats
+// hashing), a map beyond 32 entries.
+type idSet struct {
+	list []string
+	m    map[string]struct{}
+}
+
+func (s *idSet) has(id string) bool {
+	if s.m != nil {
+		_, ok := s.m[id]
+		return ok
+	}
+	return slices.Contains(s.list, id)
+}
+
+func (s *idSet) add(id string) {
+	switch {
+	case s.m != nil:
+		s.m[id] = struct{}{}
+	case len(s.list) < 32:
+		s.list = append(s.list, id)
+	default:
+		s.m = make(map[string]struct{}, 2*len(s.list))
+		for _, x := range s.list {
+			s.m[x] = struct{}{}
+		}
+		s.m[id] = struct{}{}
+	}
+}
+
+// findCycle returns an ErrCycle error naming a cycle of g, or nil. It is a
+// depth-first search over every node, O(nodes + edges).
+func (g *StaticGraph) findCycle() error {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make(map[string]int, len(g.deps))
+	type frame struct {
+		id   string
+		next int
+	}
+	for _, root := range slices.Sorted(maps.Keys(g.deps)) {
+		if color[root] != white {
+			continue
+		}
+		stack := []frame{{id: root}}
+		color[root] = grey
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			deps := g.deps[top.id]
+			if top.next == len(deps) {
+				color[top.id] = black
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			d := deps[top.next].ID
+			top.next++
+			switch color[d] {
+			case grey:
+				var path []string
+				for i := range stack {
+					if stack[i].id == d {
+						for _, f := range stack[i:] {
+							path = append(path, f.id)
+						}
+						break
+					}
+				}
+				return fmt.Errorf("%w: %s", ErrCycle, strings.Join(append(path, d), " → "))
+			case white:
+				color[d] = grey
+				stack = append(stack, frame{id: d})
+			}
+		}
+	}
+	return nil
 }

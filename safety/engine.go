@@ -9,10 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Policy configures an Engine. The zero value means the defaults.
@@ -79,6 +78,16 @@ func WithApprovals(a *Approvals) Option { return func(e *Engine) { e.approvals =
 // Preview). If recording fails the proposal is blocked. Default: none.
 func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 
+// WithInline marks the named rules as non-blocking (see Inliner): the
+// engine runs them on the calling goroutine, without a goroutine and not
+// subject to Policy.Timeout. Use it for rules whose sources the host knows are
+// in memory (a BackupCatalog over a map, a health check reading an atomic
+// flag); a rule named here that blocks makes Check block. New fails with
+// provider.ErrInvalid for a name that is not one of its rules.
+func WithInline(names ...string) Option {
+	return func(e *Engine) { e.inlineNames = append(e.inlineNames, names...) }
+}
+
 // WithLogger sets the logger for rule failures. Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
 
@@ -91,10 +100,14 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l }
 type Engine struct {
 	rules     []Rule
 	names     []string
+	inline    []int // indexes of rules that run on the caller's goroutine
+	async     []int // indexes of rules that run on worker goroutines
 	policy    Policy
 	approvals *Approvals
 	auditor   Auditor
 	logger    *slog.Logger
+
+	inlineNames []string // from WithInline
 }
 
 // New returns an Engine running rules in order. It fails with an error
@@ -126,6 +139,16 @@ func New(rules []Rule, opts ...Option) (*Engine, error) {
 		}
 		seen[name] = true
 		e.names = append(e.names, name)
+		if in, ok := r.(Inliner); (ok && in.Inline()) || slices.Contains(e.inlineNames, name) {
+			e.inline = append(e.inline, i)
+		} else {
+			e.async = append(e.async, i)
+		}
+	}
+	for i, n := range e.inlineNames {
+		if !slices.Contains(e.names, n) {
+			return nil, fmt.Errorf("safety.New: %w", invalidf("inline["+strconv.Itoa(i)+"]", n, "must name one of the rules "+strings.Join(e.names, ", ")))
+		}
 	}
 	return e, nil
 }
@@ -197,31 +220,40 @@ type indexed struct {
 	res Result
 }
 
-// run runs the rules and returns their results, failing closed.
+// run runs the rules and returns their results, failing closed. Rules
+// that may block run on up to Policy.Concurrency goroutines; inline rules
+// run meanwhile on the calling goroutine.
 func (e *Engine) run(parent context.Context, p Proposal) []Result {
 	n := len(e.rules)
 	results := make([]Result, n)
-	if n == 0 {
+	if len(e.async) == 0 {
+		for _, i := range e.inline {
+			results[i] = e.runOne(parent, i, p)
+		}
 		return results
 	}
 	ctx, cancel := context.WithTimeout(parent, e.policy.Timeout)
 	defer cancel()
-	ch := make(chan indexed, n)
+	async := e.async
+	ch := make(chan indexed, len(async))
 	var next atomic.Int32
 	work := func() {
 		for {
-			i := int(next.Add(1)) - 1
-			if i >= n {
+			k := int(next.Add(1)) - 1
+			if k >= len(async) {
 				return
 			}
-			ch <- indexed{i, e.runOne(ctx, i, p)}
+			ch <- indexed{async[k], e.runOne(ctx, async[k], p)}
 		}
 	}
-	for range min(e.policy.Concurrency, n) {
+	for range min(e.policy.Concurrency, len(async)) {
 		go work()
 	}
+	for _, i := range e.inline {
+		results[i] = e.runOne(ctx, i, p)
+	}
 	done := make([]bool, n)
-	for got := 0; got < n; got++ {
+	for got := 0; got < len(async); got++ {
 		select {
 		case r := <-ch:
 			results[r.i], done[r.i] = r.res, true
@@ -239,7 +271,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 			if parent.Err() != nil {
 				cause = parent.Err()
 			}
-			for i := range results {
+			for _, i := range async {
 				if !done[i] {
 					results[i] = e.failed(i, nil, cause)
 				}
@@ -366,15 +398,20 @@ type Report struct {
 // blocked as cancelled).
 func (e *Engine) Preview(ctx context.Context, proposals []Proposal) (Report, error) {
 	rep := Report{Decisions: make([]Decision, len(proposals)), BlockedBy: map[string]int{}}
-	var g errgroup.Group
-	g.SetLimit(e.policy.Concurrency)
-	for i := range proposals {
-		g.Go(func() error {
-			rep.Decisions[i] = e.evaluate(ctx, proposals[i])
-			return nil
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(e.policy.Concurrency, len(proposals)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(proposals) {
+					return
+				}
+				rep.Decisions[i] = e.evaluate(ctx, proposals[i])
+			}
 		})
 	}
-	_ = g.Wait() // the goroutines return nil
+	wg.Wait()
 	for _, d := range rep.Decisions {
 		switch d.Outcome {
 		case Pass:

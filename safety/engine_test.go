@@ -421,3 +421,95 @@ func TestPreview(t *testing.T) {
 		assert.Zero(t, rep.Allowed)
 	})
 }
+
+// inlineRule is a named rule that declares itself non-blocking.
+type inlineRule struct {
+	name string
+	fn   safety.RuleFunc
+}
+
+func (r inlineRule) Name() string { return r.name }
+func (r inlineRule) Inline() bool { return true }
+func (r inlineRule) Check(ctx context.Context, p safety.Proposal) (safety.Result, error) {
+	return r.fn(ctx, p)
+}
+
+func TestEngineInlineRules(t *testing.T) {
+	t.Parallel()
+	t.Run("panic and error still fail closed", func(t *testing.T) {
+		t.Parallel()
+		eng, err := safety.New([]safety.Rule{
+			inlineRule{"boom", func(context.Context, safety.Proposal) (safety.Result, error) { panic("inline") }},
+			inlineRule{"err", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, errors.New("x") }},
+			inlineRule{"ok", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, nil }},
+		})
+		require.NoError(t, err)
+		d, err := eng.Check(t.Context(), stop("i-1"))
+		require.ErrorIs(t, err, safety.ErrRuleFailed)
+		assert.Equal(t, []string{"boom", "err"}, d.BlockingRules())
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		t.Parallel()
+		var ran atomic.Int32
+		eng, err := safety.New([]safety.Rule{
+			inlineRule{"ok", func(context.Context, safety.Proposal) (safety.Result, error) { ran.Add(1); return safety.Result{}, nil }},
+		})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = eng.Check(ctx, stop("i-1"))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Zero(t, ran.Load())
+	})
+	t.Run("timeout applies to the others", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			eng, err := safety.New([]safety.Rule{
+				inlineRule{"fast", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, nil }},
+				safety.Named("hung", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+					<-release
+					return safety.Result{}, nil
+				})),
+			}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			require.NoError(t, err)
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, []string{"hung"}, d.BlockingRules())
+			close(release)
+		})
+	})
+	t.Run("WithInline", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			// A rule marked inline runs on the caller's goroutine without
+			// a timeout of its own: the host vouches that it does not block.
+			slow := safety.Named("slow", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+				<-time.After(5 * time.Second) // fake time inside the bubble
+				return safety.Result{}, nil
+			}))
+			eng, err := safety.New([]safety.Rule{slow}, safety.WithInline("slow"),
+				safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			require.NoError(t, err)
+			start := time.Now()
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			require.NoError(t, err)
+			assert.True(t, d.Allowed)
+			assert.Equal(t, 5*time.Second, time.Since(start))
+
+			// Without WithInline the same rule is cut off at the timeout.
+			eng, err = safety.New([]safety.Rule{slow}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			require.NoError(t, err)
+			_, err = eng.Check(t.Context(), stop("i-1"))
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			<-time.After(5 * time.Second) // let the abandoned rule finish inside the bubble
+		})
+	})
+	t.Run("WithInline unknown name", func(t *testing.T) {
+		t.Parallel()
+		_, err := safety.New([]safety.Rule{fixed("a", safety.Result{})}, safety.WithInline("b"))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "inline[0]", ie.Field)
+	})
+}

@@ -67,6 +67,9 @@ func NewGradualRule(p GradualPolicy) (*GradualRule, error) {
 // Name returns "gradual".
 func (r *GradualRule) Name() string { return "gradual" }
 
+// Inline reports true: the rule does no I/O.
+func (r *GradualRule) Inline() bool { return true }
+
 // MaxStep returns the largest change allowed from a desired capacity of
 // current: max(MinStep, ⌊MaxStepFraction × current⌋).
 func (r *GradualRule) MaxStep(current int) int {

@@ -176,6 +176,10 @@ func NewBusinessHoursRule(p BusinessHoursPolicy) (*BusinessHoursRule, error) {
 // Name returns "business_hours".
 func (r *BusinessHoursRule) Name() string { return "business_hours" }
 
+// Inline reports true: the rule does no I/O (time zones are loaded once
+// and cached).
+func (r *BusinessHoursRule) Inline() bool { return true }
+
 // location returns the resource's zone, loading it once.
 func (r *BusinessHoursRule) location(name string) (*time.Location, error) {
 	if name == "" {

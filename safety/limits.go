@@ -177,6 +177,13 @@ func NewLimitsRule(history ActionHistory, p LimitsPolicy) (*LimitsRule, error) {
 // Name returns "limits".
 func (r *LimitsRule) Name() string { return "limits" }
 
+// Inline reports whether the history is nil or a *MemoryHistory (in
+// memory).
+func (r *LimitsRule) Inline() bool {
+	_, ok := r.history.(*MemoryHistory)
+	return ok || r.history == nil
+}
+
 // Check implements Rule.
 func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	if p.Action.IsScale() {

@@ -72,6 +72,9 @@ func NewRollbackRule(restorer Restorer, p RollbackPolicy) (*RollbackRule, error)
 // Name returns "rollback".
 func (r *RollbackRule) Name() string { return "rollback" }
 
+// Inline reports whether there is no Restorer to call.
+func (r *RollbackRule) Inline() bool { return r.restorer == nil }
+
 // Check implements Rule.
 func (r *RollbackRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	switch p.Action {

@@ -26,6 +26,17 @@ type Namer interface {
 	Name() string
 }
 
+// Inliner is implemented by rules that never block: they do no I/O, wait
+// on nothing and return promptly (pure computation over the proposal and
+// in-memory state). When Inline reports true the engine runs the rule on
+// the calling goroutine, without a goroutine and not subject to
+// Policy.Timeout (it still recovers panics, turns errors into blocks, and
+// checks the context before and after). The
+// built-in rules report true when all their sources are in memory.
+type Inliner interface {
+	Inline() bool
+}
+
 // RuleFunc adapts a function to a Rule.
 type RuleFunc func(ctx context.Context, p Proposal) (Result, error)
 
