@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/internal/mototest"
+	"github.com/idlescale/idlescale/provider"
 	awsprovider "github.com/idlescale/idlescale/provider/aws"
 )
 
@@ -272,4 +274,20 @@ func asgTag(group, k, v string) asgtypes.Tag {
 		Key: awssdk.String(k), Value: awssdk.String(v), PropagateAtLaunch: awssdk.Bool(false),
 		ResourceId: awssdk.String(group), ResourceType: awssdk.String("auto-scaling-group"),
 	}
+}
+
+type ctxT = context.Context
+
+func sorted(ids ...string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+func ids(rs []provider.Resource) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
 }

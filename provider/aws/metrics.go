@@ -320,7 +320,10 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 // step (possible only when Start is not aligned to the period) is dropped.
 func place(s *provider.Series, p prepared, ts []time.Time, vs []float64) {
 	scale := p.cw.Scale
-	if p.cw.Counter && (p.q.Statistic == "" || p.q.Statistic == provider.StatMean) {
+	switch {
+	case p.q.Statistic == provider.StatCount:
+		scale = 1 // a number of datapoints has no unit to convert
+	case p.cw.Counter && (p.q.Statistic == "" || p.q.Statistic == provider.StatMean):
 		scale /= p.q.Step.Seconds() // Sum over the step → rate per second
 	}
 	for k, t := range ts {

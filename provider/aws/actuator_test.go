@@ -1,0 +1,190 @@
+package aws_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// ec2State reads an instance's state straight from EC2.
+func ec2State(t *testing.T, id string) (ec2types.InstanceStateName, string) {
+	t.Helper()
+	out, err := sdk().ec2.DescribeInstances(tctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	require.NoError(t, err)
+	inst := out.Reservations[0].Instances[0]
+	return inst.State.Name, string(inst.InstanceType)
+}
+
+func TestStopStartTerminateTransitions(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	ctx := tctx(t)
+
+	require.NoError(t, d.Stop(ctx, id))
+	st, _ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+	require.NoError(t, d.Stop(ctx, id), "stopping a stopped instance is a no-op")
+
+	require.NoError(t, d.Start(ctx, id))
+	st, _ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+	require.NoError(t, d.Start(ctx, id), "starting a running instance is a no-op")
+
+	require.NoError(t, d.Terminate(ctx, id))
+	st, _ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameTerminated, st)
+	require.NoError(t, d.Terminate(ctx, id), "terminating twice is a no-op")
+
+	err := d.Start(ctx, id)
+	require.ErrorIs(t, err, provider.ErrConflict)
+	err = d.Stop(ctx, id)
+	require.ErrorIs(t, err, provider.ErrConflict)
+	st, _ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameTerminated, st, "moto would restart a terminated instance; the driver must not ask")
+}
+
+func TestActuatorErrors(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	group := createGroup(t, 0, 1, 0, nil)
+	fn := createFunction(t, 128, 3, nil)
+	ctx := tctx(t)
+	for name, act := range map[string]func(context.Context, string) error{"start": d.Start, "stop": d.Stop, "terminate": d.Terminate} {
+		err := act(ctx, "i-0123456789abcdef0")
+		require.ErrorIs(t, err, provider.ErrNotFound, name)
+		var api smithy.APIError
+		require.ErrorAs(t, err, &api, "%s: the SDK's error stays in the chain", name)
+		assert.Equal(t, "InvalidInstanceID.NotFound", api.ErrorCode())
+
+		require.ErrorIs(t, act(ctx, group), provider.ErrUnsupported, name)
+		require.ErrorIs(t, act(ctx, fn), provider.ErrUnsupported, name)
+		require.ErrorIs(t, act(ctx, "bad id"), provider.ErrInvalid, name)
+		require.ErrorIs(t, act(ctx, ""), provider.ErrInvalid, name)
+	}
+}
+
+func TestStopHibernatesAndNoWait(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	var hibernate *bool
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.stop = func(ctx context.Context, in *ec2.StopInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+		hibernate = in.Hibernate
+		return sdk().ec2.StopInstances(ctx, in, optFns...)
+	}
+	cfg := fastConfig()
+	cfg.Hibernate, cfg.NoWait = true, true
+	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	require.NoError(t, d.Stop(tctx(t), id))
+	require.NotNil(t, hibernate)
+	assert.True(t, *hibernate)
+	assert.Equal(t, 1, rec.count("DescribeInstances"), "NoWait: describe once to check the state, no waiter polls")
+	st, _ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+}
+
+// TestWaitHonoursContext makes the instance look stuck in stopping: the
+// waiter must return when the caller's context ends.
+func TestWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.describe = func(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+		out, err := sdk().ec2.DescribeInstances(ctx, in, optFns...)
+		if err == nil && len(out.Reservations) > 0 && rec.count("StopInstances") > 0 {
+			out.Reservations[0].Instances[0].State = &ec2types.InstanceState{Name: ec2types.InstanceStateNameStopping}
+		}
+		return out, err
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	err := d.Stop(ctx, id)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.GreaterOrEqual(t, rec.count("DescribeInstances"), 2, "the waiter polled")
+}
+
+func TestCancelledContextMakesNoCall(t *testing.T) {
+	t.Parallel()
+	counter := &countingHTTP{}
+	d := newDriver(t, withCounter(counter)...)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start := minuteGrid()
+	calls := map[string]error{
+		"start":     d.Start(ctx, "i-0123456789abcdef0"),
+		"terminate": d.Terminate(ctx, "i-0123456789abcdef0"),
+		"resize":    d.Resize(ctx, "some-function", provider.Size{MemoryMiB: 256, Timeout: time.Second}),
+		"set":       d.SetCapacity(ctx, "some-group", provider.CapacitySpec{Max: 1}),
+	}
+	_, calls["list"] = d.List(ctx, provider.Filter{})
+	_, calls["get"] = d.Get(ctx, "some-group")
+	_, calls["capacity"] = d.Capacity(ctx, "some-group")
+	_, calls["backups"] = d.Backups(ctx, "i-0123456789abcdef0", time.Time{})
+	_, calls["query"] = d.QueryMetric(ctx, provider.Query{ResourceID: "i-0123456789abcdef0", Metric: provider.MetricCPU, Start: start, End: start.Add(time.Hour), Step: time.Minute})
+	for name, err := range calls {
+		require.ErrorIs(t, err, context.Canceled, name)
+	}
+	assert.Zero(t, counter.n.Load())
+}
+
+func TestThrottlingMapsToErrThrottled(t *testing.T) {
+	t.Parallel()
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	throttle := &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	rec.describe = func(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+		return nil, throttle
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	_, err := d.Get(tctx(t), "i-0123456789abcdef0")
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	require.ErrorIs(t, err, throttle)
+	_, err = d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+	require.ErrorIs(t, err, provider.ErrThrottled)
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		cfg   awssdk.Config
+		opt   awsprovider.Config
+		field string
+	}{
+		{"no region", awssdk.Config{}, awsprovider.Config{}, "aws.Config.Region"},
+		{"negative wait", sdkConfig(), awsprovider.Config{WaitTimeout: -time.Second}, "config.wait_timeout"},
+		{"min delay above max", sdkConfig(), awsprovider.Config{WaitMinDelay: time.Minute, WaitMaxDelay: time.Second}, "config.wait_min_delay"},
+		{"attempts", sdkConfig(), awsprovider.Config{MaxAttempts: 50}, "config.max_attempts"},
+		{"page size", sdkConfig(), awsprovider.Config{PageSize: 3}, "config.page_size"},
+		{"batch", sdkConfig(), awsprovider.Config{MetricBatch: 501}, "config.metric_batch"},
+		{"concurrency", sdkConfig(), awsprovider.Config{Concurrency: -1}, "config.concurrency"},
+		{"price", sdkConfig(), awsprovider.Config{HourlyPrices: map[string]float64{"m5.large": -1}}, "config.hourly_prices[m5.large]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := awsprovider.New(tt.cfg, awsprovider.WithConfig(tt.opt))
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	_, err := awsprovider.New(sdkConfig(), awsprovider.WithName(""))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	d, err := awsprovider.New(sdkConfig())
+	require.NoError(t, err)
+	assert.Equal(t, "aws", d.Name())
+	assert.Equal(t, region, d.Region())
+	require.NoError(t, awsprovider.Config{}.Validate(), "the zero Config means the defaults")
+}

@@ -1,0 +1,200 @@
+package aws_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+func TestInventoryMapsTags(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	team := uniq("team")
+	inst := runInstances(t, 1, "m5.large", map[string]string{
+		"Name": "billing-db", "Environment": "production", "role": "database", "Criticality": "HIGH",
+		"owner": team, "idlescale:protected": "true", "timezone": "Europe/Paris",
+	})[0]
+	plain := runInstances(t, 1, "t3.micro", map[string]string{"owner": team, "criticality": "sky-high", "idlescale:protected": "no", "timezone": "Mars/Olympus"})[0]
+	group := createGroup(t, 0, 2, 0, map[string]string{"environment": "staging", "owner": team})
+	fn := createFunction(t, 256, 30, map[string]string{"environment": "dev", "owner": team, "idlescale:protected": "yes"})
+
+	got, err := d.Get(tctx(t), inst)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Resource{
+		ID: inst, Kind: provider.KindInstance, Provider: "aws", Region: region, Name: "billing-db",
+		State: provider.StateRunning, Environment: "production", Role: "database",
+		Criticality: provider.CriticalityHigh, Owner: team, Protected: true, TimeZone: "Europe/Paris",
+		LaunchTime: got.LaunchTime, Size: provider.Size{InstanceType: "m5.large", VCPU: got.Size.VCPU},
+		Tags: map[string]string{
+			"Name": "billing-db", "Environment": "production", "role": "database", "Criticality": "HIGH",
+			"owner": team, "idlescale:protected": "true", "timezone": "Europe/Paris",
+		},
+	}, got)
+	assert.False(t, got.LaunchTime.IsZero())
+	require.NoError(t, got.Validate())
+
+	other, err := d.Get(tctx(t), plain)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CriticalityUnknown, other.Criticality, "a malformed criticality is left unknown")
+	assert.False(t, other.Protected, `"no" does not protect`)
+	assert.Empty(t, other.TimeZone, "an unknown zone is left unset")
+
+	all, err := d.List(tctx(t), provider.Filter{Tags: map[string]string{"owner": team}})
+	require.NoError(t, err)
+	byID := map[string]provider.Resource{}
+	for _, r := range all {
+		byID[r.ID] = r
+		require.NoError(t, r.Validate())
+	}
+	require.Len(t, byID, 4)
+	assert.Equal(t, provider.KindGroup, byID[group].Kind)
+	assert.Equal(t, "staging", byID[group].Environment)
+	require.Contains(t, byID, fn)
+	assert.Equal(t, provider.KindFunction, byID[fn].Kind)
+	assert.Equal(t, "dev", byID[fn].Environment)
+	assert.True(t, byID[fn].Protected)
+	assert.Equal(t, provider.Size{MemoryMiB: 256, Timeout: 30 * time.Second}, byID[fn].Size)
+}
+
+func TestListFilters(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	team := uniq("team")
+	small := runInstances(t, 2, "t3.micro", map[string]string{"owner": team})
+	big := runInstances(t, 1, "m5.xlarge", map[string]string{"owner": team, "environment": "production"})[0]
+	require.NoError(t, d.Stop(tctx(t), small[1]))
+	group := createGroup(t, 0, 2, 0, map[string]string{"owner": team})
+	byOwner := provider.Filter{Tags: map[string]string{"owner": team}}
+
+	tests := []struct {
+		name string
+		give func(provider.Filter) provider.Filter
+		want []string
+	}{
+		{"tag", func(f provider.Filter) provider.Filter { return f }, sorted(small[0], small[1], big, group)},
+		{"kind instance", func(f provider.Filter) provider.Filter {
+			f.Kinds = []provider.Kind{provider.KindInstance}
+			return f
+		}, sorted(small[0], small[1], big)},
+		{"kind group", func(f provider.Filter) provider.Filter {
+			f.Kinds = []provider.Kind{provider.KindGroup}
+			return f
+		}, []string{group}},
+		{"state stopped", func(f provider.Filter) provider.Filter {
+			f.States = []provider.State{provider.StateStopped}
+			return f
+		}, []string{small[1]}},
+		{"environment", func(f provider.Filter) provider.Filter {
+			f.Environment = "production"
+			return f
+		}, []string{big}},
+		{"ids", func(f provider.Filter) provider.Filter {
+			f.IDs = []string{big, group, "i-0123456789abcdef0"}
+			return f
+		}, sorted(big, group)},
+		{"other region", func(f provider.Filter) provider.Filter {
+			f.Region = "eu-west-1"
+			return f
+		}, nil},
+		{"tag key only", func(f provider.Filter) provider.Filter {
+			f.Tags = map[string]string{"owner": team, "environment": ""}
+			return f
+		}, []string{big}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := d.List(tctx(t), tt.give(byOwner))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, ids(got))
+		})
+	}
+}
+
+func TestListReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	team := uniq("team")
+	for range 12 { // moto pages by reservation: one instance each
+		runInstances(t, 1, "t3.nano", map[string]string{"owner": team})
+	}
+	var groups []string
+	for range 6 {
+		groups = append(groups, createGroup(t, 0, 1, 0, map[string]string{"owner": team}))
+	}
+	raw := sdk()
+	ec2c := &pageCountingEC2{EC2API: raw.ec2}
+	asgc := &recordingASG{AutoScalingAPI: raw.asg}
+	cfg := fastConfig()
+	cfg.PageSize = 5
+	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{EC2: ec2c, AutoScaling: asgc}))
+
+	got, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}, Tags: map[string]string{"owner": team}})
+	require.NoError(t, err)
+	assert.Len(t, got, 12)
+	assert.GreaterOrEqual(t, ec2c.pages.Load(), int64(3), "12 instances in pages of 5")
+
+	gs, err := d.List(tctx(t), provider.Filter{IDs: groups})
+	require.NoError(t, err)
+	assert.Equal(t, sorted(groups...), ids(gs))
+	assert.GreaterOrEqual(t, len(asgc.ops()), 2, "6 groups in pages of 5")
+}
+
+// pageCountingEC2 counts DescribeInstances pages and checks the page size.
+type pageCountingEC2 struct {
+	awsprovider.EC2API
+	pages atomic.Int64
+}
+
+func (p *pageCountingEC2) DescribeInstances(ctx ctxT, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	if in.MaxResults != nil && *in.MaxResults == 5 {
+		p.pages.Add(1)
+	}
+	return p.EC2API.DescribeInstances(ctx, in, optFns...)
+}
+
+func TestGetByNameAndARN(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	fn := createFunction(t, 128, 3, nil)
+	group := createGroup(t, 0, 1, 0, nil)
+	inst := runInstances(t, 1, "t3.micro", nil)[0]
+
+	r, err := d.Get(tctx(t), fn)
+	require.NoError(t, err)
+	byName, err := d.Get(tctx(t), r.Name)
+	require.NoError(t, err)
+	assert.Equal(t, fn, byName.ID, "a function's canonical ID is its ARN")
+	qualified, err := d.Get(tctx(t), fn+":$LATEST")
+	require.NoError(t, err)
+	assert.Equal(t, fn, qualified.ID)
+
+	out, err := sdk().asg.DescribeAutoScalingGroups(tctx(t), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	require.NoError(t, err)
+	require.Len(t, out.AutoScalingGroups, 1)
+	g, err := d.Get(tctx(t), *out.AutoScalingGroups[0].AutoScalingGroupARN)
+	require.NoError(t, err)
+	assert.Equal(t, group, g.ID)
+
+	i, err := d.Get(tctx(t), "arn:aws:ec2:"+region+":123456789012:instance/"+inst)
+	require.NoError(t, err)
+	assert.Equal(t, inst, i.ID)
+
+	for _, id := range []string{"i-0123456789abcdef0", "no-such-group-or-function", "arn:aws:lambda:us-east-1:123456789012:function:nope"} {
+		_, err := d.Get(tctx(t), id)
+		require.ErrorIs(t, err, provider.ErrNotFound, id)
+	}
+	_, err = d.Get(tctx(t), "arn:aws:rds:us-east-1:123456789012:db:orders")
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	_, err = d.Get(tctx(t), "arn:aws:s3:::bucket")
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	_, err = d.Get(tctx(t), "arn:broken")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}

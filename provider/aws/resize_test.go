@@ -1,0 +1,130 @@
+package aws_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+func TestResizeFunction(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	fn := createFunction(t, 128, 3, nil)
+	require.NoError(t, d.Resize(tctx(t), fn, provider.Size{MemoryMiB: 10240, Timeout: 900 * time.Second}))
+	cfg, err := sdk().lambda.GetFunctionConfiguration(tctx(t), &lambda.GetFunctionConfigurationInput{FunctionName: &fn})
+	require.NoError(t, err)
+	assert.Equal(t, int32(10240), awssdk.ToInt32(cfg.MemorySize))
+	assert.Equal(t, int32(900), awssdk.ToInt32(cfg.Timeout))
+
+	// By name, to the lower limits.
+	require.NoError(t, d.Resize(tctx(t), awssdk.ToString(cfg.FunctionName), provider.Size{MemoryMiB: 128, Timeout: time.Second}))
+	r, err := d.Get(tctx(t), fn)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{MemoryMiB: 128, Timeout: time.Second}, r.Size)
+}
+
+func TestResizeRejectsBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	counter := &countingHTTP{}
+	d := newDriver(t, withCounter(counter)...)
+	fnARN := "arn:aws:lambda:us-east-1:123456789012:function:any"
+	tests := []struct {
+		name  string
+		id    string
+		give  provider.Size
+		field string
+	}{
+		{"memory below 128", fnARN, provider.Size{MemoryMiB: 64, Timeout: time.Minute}, "size.memory_mib"},
+		{"memory above 10240", fnARN, provider.Size{MemoryMiB: 10241, Timeout: time.Minute}, "size.memory_mib"},
+		{"timeout above 900s", fnARN, provider.Size{MemoryMiB: 256, Timeout: 901 * time.Second}, "size.timeout"},
+		{"timeout below 1s", fnARN, provider.Size{MemoryMiB: 256, Timeout: 500 * time.Millisecond}, "size.timeout"},
+		{"fractional timeout", fnARN, provider.Size{MemoryMiB: 256, Timeout: 1500 * time.Millisecond}, "size.timeout"},
+		{"function without timeout", fnARN, provider.Size{MemoryMiB: 256}, "size.timeout"},
+		{"function by name, too small", "some-function", provider.Size{MemoryMiB: 64, Timeout: time.Minute}, "size.memory_mib"},
+		{"instance without type", "i-0123456789abcdef0", provider.Size{MemoryMiB: 4096}, "size.instance_type"},
+		{"instance with a bad type", "i-0123456789abcdef0", provider.Size{InstanceType: "huge"}, "size.instance_type"},
+		{"instance with a timeout", "i-0123456789abcdef0", provider.Size{InstanceType: "m5.large", Timeout: time.Second}, "size.timeout"},
+		{"negative memory", fnARN, provider.Size{MemoryMiB: -1}, "size.memory_mib"},
+		{"zero size", fnARN, provider.Size{}, "size.size"},
+		{"bad id", "fn name", provider.Size{MemoryMiB: 256, Timeout: time.Second}, "id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := d.Resize(tctx(t), tt.id, tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	assert.Zero(t, counter.n.Load(), "invalid sizes must not reach AWS")
+}
+
+func TestResizeErrors(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	group := createGroup(t, 0, 1, 0, nil)
+	require.ErrorIs(t, d.Resize(tctx(t), group, provider.Size{InstanceType: "m5.large"}), provider.ErrUnsupported)
+	require.ErrorIs(t, d.Resize(tctx(t), "i-0123456789abcdef0", provider.Size{InstanceType: "m5.large"}), provider.ErrNotFound)
+	err := d.Resize(tctx(t), "arn:aws:lambda:us-east-1:123456789012:function:"+uniq("nope"), provider.Size{MemoryMiB: 256, Timeout: time.Second})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	inst := runInstances(t, 1, "t3.micro", nil)[0]
+	require.NoError(t, d.Terminate(tctx(t), inst))
+	require.ErrorIs(t, d.Resize(tctx(t), inst, provider.Size{InstanceType: "m5.large"}), provider.ErrConflict)
+}
+
+func TestResizeInstance(t *testing.T) {
+	t.Parallel()
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	running := runInstances(t, 1, "t3.micro", nil)[0]
+	require.NoError(t, d.Resize(tctx(t), running, provider.Size{InstanceType: "m5.large"}))
+	st, typ := ec2State(t, running)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "a running instance runs again")
+	assert.Equal(t, "m5.large", typ)
+	assert.Equal(t, 1, rec.count("StopInstances"))
+	assert.Equal(t, 1, rec.count("StartInstances"))
+
+	stopped := runInstances(t, 1, "t3.micro", nil)[0]
+	require.NoError(t, d.Stop(tctx(t), stopped))
+	require.NoError(t, d.Resize(tctx(t), stopped, provider.Size{InstanceType: "c5.large"}))
+	st, typ = ec2State(t, stopped)
+	assert.Equal(t, ec2types.InstanceStateNameStopped, st, "a stopped instance stays stopped")
+	assert.Equal(t, "c5.large", typ)
+
+	n := rec.count("ModifyInstanceAttribute")
+	require.NoError(t, d.Resize(tctx(t), stopped, provider.Size{InstanceType: "c5.large"}))
+	assert.Equal(t, n, rec.count("ModifyInstanceAttribute"), "the current size changes nothing")
+}
+
+func TestResizeInstanceRollsBack(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("injected: capacity not available")
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.modify = func(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+		return nil, boom
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "m5.large"})
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	require.ErrorIs(t, err, boom)
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "modify", re.Step)
+	assert.Equal(t, "t3.micro", re.From)
+	require.NoError(t, re.RollbackErr)
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "the instance was started again")
+	assert.Equal(t, "t3.micro", typ)
+}

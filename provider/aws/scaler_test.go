@@ -1,0 +1,151 @@
+package aws_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// describeGroup reads a group straight from Auto Scaling.
+func describeGroup(t *testing.T, name string) asgtypes.AutoScalingGroup {
+	t.Helper()
+	out, err := sdk().asg.DescribeAutoScalingGroups(tctx(t), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	require.NoError(t, err)
+	require.Len(t, out.AutoScalingGroups, 1)
+	return out.AutoScalingGroups[0]
+}
+
+func TestSetCapacityUsesTheRightCall(t *testing.T) {
+	t.Parallel()
+	group := createGroup(t, 1, 4, 1, nil)
+	rec := &recordingASG{AutoScalingAPI: sdk().asg}
+	cfg := fastConfig()
+	cfg.HonorCooldown = true
+	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{AutoScaling: rec}))
+	ctx := tctx(t)
+
+	c, err := d.Capacity(ctx, group)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 4, Desired: 1}, Current: 1, Ready: 1}, c)
+
+	// Only desired changes: SetDesiredCapacity, honouring the cooldown.
+	require.NoError(t, d.SetCapacity(ctx, group, provider.CapacitySpec{Min: 1, Max: 4, Desired: 3}))
+	assert.Equal(t, []string{"DescribeAutoScalingGroups", "DescribeAutoScalingGroups", "SetDesiredCapacity"}, rec.ops())
+	require.Len(t, rec.desired, 1)
+	assert.True(t, awssdk.ToBool(rec.desired[0].HonorCooldown))
+	g := describeGroup(t, group)
+	assert.Equal(t, int32(3), awssdk.ToInt32(g.DesiredCapacity))
+	assert.Len(t, g.Instances, 3, "moto launches the new instances at once")
+
+	c, err = d.Capacity(ctx, group)
+	require.NoError(t, err)
+	assert.Equal(t, 3, c.Current)
+	assert.Equal(t, 3, c.Ready)
+
+	// Bounds change: UpdateAutoScalingGroup with all three.
+	require.NoError(t, d.SetCapacity(ctx, group, provider.CapacitySpec{Min: 0, Max: 2, Desired: 2}))
+	assert.Equal(t, "UpdateAutoScalingGroup", rec.ops()[len(rec.ops())-1])
+	g = describeGroup(t, group)
+	assert.Equal(t, []int32{0, 2, 2}, []int32{awssdk.ToInt32(g.MinSize), awssdk.ToInt32(g.MaxSize), awssdk.ToInt32(g.DesiredCapacity)})
+
+	// The same spec again changes nothing.
+	n := len(rec.ops())
+	require.NoError(t, d.SetCapacity(ctx, group, provider.CapacitySpec{Min: 0, Max: 2, Desired: 2}))
+	assert.Equal(t, []string{"DescribeAutoScalingGroups"}, rec.ops()[n:])
+}
+
+func TestSetCapacityRejectsBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	counter := &countingHTTP{}
+	d := newDriver(t, withCounter(counter)...)
+	tests := []struct {
+		name  string
+		give  provider.CapacitySpec
+		field string
+	}{
+		{"negative min", provider.CapacitySpec{Min: -1, Max: 2, Desired: 1}, "capacity.min"},
+		{"negative max", provider.CapacitySpec{Min: 0, Max: -2, Desired: 0}, "capacity.max"},
+		{"min above max", provider.CapacitySpec{Min: 3, Max: 2, Desired: 2}, "capacity.min"},
+		{"desired above max", provider.CapacitySpec{Min: 0, Max: 2, Desired: 3}, "capacity.desired"},
+		{"desired below min", provider.CapacitySpec{Min: 2, Max: 4, Desired: 1}, "capacity.desired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := d.SetCapacity(tctx(t), "any-group", tt.give)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	assert.Zero(t, counter.n.Load())
+}
+
+func TestScalerErrors(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	inst := runInstances(t, 1, "t3.micro", nil)[0]
+	fn := createFunction(t, 128, 3, nil)
+	_, err := d.Capacity(tctx(t), uniq("missing"))
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	_, err = d.Capacity(tctx(t), inst)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	_, err = d.Capacity(tctx(t), fn)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorIs(t, d.SetCapacity(tctx(t), inst, provider.CapacitySpec{Max: 1}), provider.ErrUnsupported)
+}
+
+// TestSetDesiredCapacityOnVanishedGroup deletes the group between the
+// driver's describe and its SetDesiredCapacity: moto answers HTTP 500, the
+// driver's retryer makes a bounded number of attempts and the driver reports
+// ErrNotFound with the SDK's error in the chain.
+func TestSetDesiredCapacityOnVanishedGroup(t *testing.T) {
+	t.Parallel()
+	group := createGroup(t, 0, 3, 1, nil)
+	var setCalls atomic.Int64
+	hook := &hookHTTP{before: func(r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !strings.Contains(string(body), "Action=SetDesiredCapacity") {
+			return
+		}
+		if setCalls.Add(1) == 1 {
+			_, err := sdk().asg.DeleteAutoScalingGroup(context.Background(), &autoscaling.DeleteAutoScalingGroupInput{
+				AutoScalingGroupName: &group, ForceDelete: awssdk.Bool(true),
+			})
+			assert.NoError(t, err)
+		}
+	}}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 3
+	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithAutoScalingOptions(func(o *autoscaling.Options) { o.HTTPClient = hook }))
+	err := d.SetCapacity(tctx(t), group, provider.CapacitySpec{Min: 0, Max: 3, Desired: 2})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	var re *smithyhttp.ResponseError
+	require.ErrorAs(t, err, &re, "the SDK's error stays in the chain")
+	assert.Equal(t, http.StatusInternalServerError, re.HTTPStatusCode())
+	assert.Equal(t, int64(cfg.MaxAttempts), setCalls.Load(), "bounded retries")
+}
+
+// hookHTTP runs before on every request, then sends it.
+type hookHTTP struct {
+	before func(*http.Request)
+}
+
+func (h *hookHTTP) Do(r *http.Request) (*http.Response, error) {
+	h.before(r)
+	return http.DefaultClient.Do(r)
+}
