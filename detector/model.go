@@ -23,7 +23,7 @@ import (
 var featureNames = [...]string{
 	"cpu_mean", "cpu_max", "cpu_p95", "cpu_std", "cpu_share_below_10pct",
 	"log1p_network_bytes_per_s", "log1p_activity_count", "activity_known",
-	"week_idle_share", "now_slot_idle_share",
+	"idle_slot_share", "now_slot_idle_share",
 }
 
 // NumFeatures is the number of features of a Model.
@@ -200,7 +200,7 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64) bool {
 	}
 	var p Profile
 	if m.sched.learn(in, &p) == qOK && p.History >= m.sched.cfg.MinHistory {
-		f[8] = float64(p.IdleSlots()) / HoursPerWeek
+		f[8] = float64(p.IdleSlots()) / float64(max(p.ObservedSlots(), 1))
 		if share, ok := p.Share(p.Slot(in.Now)); ok {
 			f[9] = share
 		} else {

@@ -147,6 +147,17 @@ func (p *Profile) IdleSlots() int {
 	return n
 }
 
+// ObservedSlots returns how many slots hold data.
+func (p *Profile) ObservedSlots() int {
+	n := 0
+	for _, o := range p.Observed {
+		if o > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // OffWindow is one recurring window in which a resource can be stopped: it
 // stops at Stop and starts again at Start, both hour-of-week times in the
 // schedule's time zone.
