@@ -48,8 +48,8 @@ type Decision struct {
 	Risk Risk `json:"risk"`
 	// Factors are the facts behind the risk, highest risk first.
 	Factors []Factor `json:"factors,omitempty"`
-	// Recommendations are the rules' advice, without duplicates, in rule
-	// order.
+	// Recommendations are the rules' advice, without duplicates: that of
+	// blocking rules first, then the rest, each in rule order.
 	Recommendations []string `json:"recommendations,omitempty"`
 	// Blocking are the results that block (Outcome Block), including
 	// failed rules.

@@ -352,9 +352,17 @@ func combine(p Proposal, results []Result, approvalRisk Risk) Decision {
 				d.Factors = append(d.Factors, Factor{Rule: r.Rule, Risk: r.Risk, Text: f})
 			}
 		}
-		for _, rec := range r.Recommendations {
-			if !slices.Contains(d.Recommendations, rec) {
-				d.Recommendations = append(d.Recommendations, rec)
+	}
+	// Advice that lifts a block comes first.
+	for _, blocking := range []bool{true, false} {
+		for _, r := range results {
+			if (r.Outcome == Block) != blocking {
+				continue
+			}
+			for _, rec := range r.Recommendations {
+				if !slices.Contains(d.Recommendations, rec) {
+					d.Recommendations = append(d.Recommendations, rec)
+				}
 			}
 		}
 	}
