@@ -1,0 +1,280 @@
+package safety_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/safetytest"
+)
+
+func TestBuiltin(t *testing.T) {
+	t.Parallel()
+	names := func(rs []safety.Rule) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.(safety.Namer).Name())
+		}
+		return out
+	}
+	graph, err := safety.NewStaticGraph(nil)
+	require.NoError(t, err)
+	all, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{
+		Backups: catalogOf(), Graph: graph, History: &safety.MemoryHistory{},
+		Health: []safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error { return nil })}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"critical", "dependencies", "backup", "business_hours", "gradual", "limits", "health", "rollback"}, names(all))
+	var inline []string
+	for _, r := range all {
+		if in, ok := r.(safety.Inliner); ok && in.Inline() {
+			inline = append(inline, r.(safety.Namer).Name())
+		}
+	}
+	assert.Equal(t, []string{"critical", "dependencies", "business_hours", "gradual", "limits", "rollback"}, inline,
+		"rules over in-memory sources run inline; the catalog and health checks are host functions")
+
+	some, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: catalogOf()})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"critical", "backup", "business_hours", "gradual", "limits", "rollback"}, names(some))
+
+	tests := []struct {
+		name  string
+		cfg   safety.BuiltinConfig
+		src   safety.BuiltinSources
+		field string
+	}{
+		{"no catalog", safety.BuiltinConfig{}, safety.BuiltinSources{}, "sources.backups"},
+		{"critical", safety.BuiltinConfig{Critical: safety.CriticalPolicy{Roles: []string{""}}}, safety.BuiltinSources{Backups: catalogOf()}, "critical.roles"},
+		{"backup", safety.BuiltinConfig{Backup: safety.BackupPolicy{MaxAge: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "backup.max_age"},
+		{"hours", safety.BuiltinConfig{BusinessHours: safety.BusinessHoursPolicy{TimeZone: "Nowhere/City"}}, safety.BuiltinSources{Backups: catalogOf()}, "business_hours.time_zone"},
+		{"gradual", safety.BuiltinConfig{Gradual: safety.GradualPolicy{MinStep: -2}}, safety.BuiltinSources{Backups: catalogOf()}, "gradual.min_step"},
+		{"limits", safety.BuiltinConfig{Limits: safety.LimitsPolicy{MaxCapacity: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "limits.max_capacity"},
+		{"dependencies without graph", safety.BuiltinConfig{Dependencies: safety.DependencyPolicy{MaxDepth: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "dependencies.max_depth"},
+		{"health without checks", safety.BuiltinConfig{Health: safety.HealthPolicy{Actions: []safety.Action{"x"}}}, safety.BuiltinSources{Backups: catalogOf()}, "health.actions[0]"},
+		{"rollback", safety.BuiltinConfig{Rollback: safety.RollbackPolicy{Irreversible: 7}}, safety.BuiltinSources{Backups: catalogOf()}, "rollback.irreversible"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := safety.Builtin(tt.cfg, tt.src)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+}
+
+func TestBuiltinConfigJSON(t *testing.T) {
+	t.Parallel()
+	const doc = `{
+		"critical": {"environments": ["prod"], "actions": {"stop": "block", "scale_in": "pass"}},
+		"backup": {"max_age": 43200000000000},
+		"business_hours": {"hours": "Mon-Sat 08:00-20:00", "time_zone": "America/New_York", "outcome": "require_approval",
+			"holidays": [{"date": "12-25", "name": "Christmas"}]},
+		"limits": {"min_capacity": 2, "max_capacity": 40, "max_fleet_share": 0.25, "window": 7200000000000}
+	}`
+	var cfg safety.BuiltinConfig
+	require.NoError(t, json.Unmarshal([]byte(doc), &cfg))
+	assert.Equal(t, safety.Block, cfg.Critical.Actions[safety.ActionStop])
+	assert.Equal(t, safety.Pass, cfg.Critical.Actions[safety.ActionScaleIn])
+	assert.Equal(t, 12*time.Hour, cfg.Backup.MaxAge)
+	assert.Equal(t, safety.RequireApproval, cfg.BusinessHours.Outcome)
+	assert.InDelta(t, 0.25, cfg.Limits.MaxFleetShare, 1e-12)
+	_, err := safety.Builtin(cfg, safety.BuiltinSources{Backups: catalogOf()})
+	require.NoError(t, err)
+
+	var bad safety.BuiltinConfig
+	err = json.Unmarshal([]byte(`{"critical": {"actions": {"stop": "maybe"}}}`), &bad)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestRiskAndOutcomeText(t *testing.T) {
+	t.Parallel()
+	for _, r := range []safety.Risk{safety.RiskNone, safety.RiskLow, safety.RiskMedium, safety.RiskHigh} {
+		b, err := r.MarshalText()
+		require.NoError(t, err)
+		var back safety.Risk
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, r, back)
+	}
+	for _, o := range []safety.Outcome{safety.Pass, safety.RequireApproval, safety.Block} {
+		b, err := o.MarshalText()
+		require.NoError(t, err)
+		var back safety.Outcome
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, o, back)
+	}
+	_, err := safety.Risk(9).MarshalText()
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = safety.Outcome(-1).MarshalText()
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Equal(t, "risk(9)", safety.Risk(9).String())
+	assert.Equal(t, "outcome(-1)", safety.Outcome(-1).String())
+	var r safety.Risk
+	require.ErrorIs(t, r.UnmarshalText([]byte("extreme")), provider.ErrInvalid)
+}
+
+func TestDecisionJSON(t *testing.T) {
+	t.Parallel()
+	eng, err := safety.New([]safety.Rule{safety.Named("bad", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		return safety.Result{}, fmt.Errorf("catalog timeout")
+	}))})
+	require.NoError(t, err)
+	d, _ := eng.Check(t.Context(), stop("i-1"))
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, "block", got["outcome"])
+	assert.Equal(t, "high", got["risk"])
+	blocking := got["blocking"].([]any)[0].(map[string]any)
+	assert.Equal(t, "bad", blocking["rule"])
+	assert.Equal(t, "safety: rule bad failed: catalog timeout", blocking["error"])
+}
+
+func TestBlockedErrorMessage(t *testing.T) {
+	t.Parallel()
+	eng, err := safety.New([]safety.Rule{
+		fixed("a", safety.Result{Outcome: safety.Block, Reason: "first"}),
+		fixed("b", safety.Result{Outcome: safety.Block, Reason: "second"}),
+	})
+	require.NoError(t, err)
+	d, err := eng.Check(t.Context(), stop("i-1"))
+	require.EqualError(t, err, `safety: blocked stop of "i-1": a: first; b: second`)
+	assert.Equal(t, "blocked: a: first; b: second", d.Summary())
+
+	eng, err = safety.New([]safety.Rule{fixed("c", safety.Result{Outcome: safety.RequireApproval, Reason: "owner"})})
+	require.NoError(t, err)
+	d, err = eng.Check(t.Context(), stop("i-1"))
+	require.EqualError(t, err, `safety: blocked stop of "i-1": approval required (c: owner)`)
+	assert.Equal(t, "approval required: c: owner", d.Summary())
+	assert.NoError(t, safety.Decision{Allowed: true}.Err())
+}
+
+func TestFingerprint(t *testing.T) {
+	t.Parallel()
+	p := scale("g-1", 4, 6)
+	fp := p.Fingerprint()
+	assert.Len(t, fp, 64)
+	same := p
+	same.Now, same.Requester, same.Reason, same.ID = p.Now.Add(time.Hour), "bob", "other words", "x"
+	same.Resource.Tags = map[string]string{"k": "v"}
+	assert.Equal(t, fp, same.Fingerprint(), "who, when and why are not bound")
+	changes := []func(*safety.Proposal){
+		func(q *safety.Proposal) { q.Target.Desired = 5 },
+		func(q *safety.Proposal) { q.Target.Max = 99 },
+		func(q *safety.Proposal) { q.Current.Desired = 3 },
+		func(q *safety.Proposal) { q.Resource.ID = "g-2" },
+		func(q *safety.Proposal) { q.Resource.Region = "eu-west-1" },
+		func(q *safety.Proposal) { q.Action = safety.ActionScaleIn },
+		func(q *safety.Proposal) { q.TargetSize = provider.Size{VCPU: 2} },
+		func(q *safety.Proposal) { q.TargetSize = provider.Size{VCPU: math.NaN()} },
+	}
+	seen := map[string]int{fp: -1}
+	for i, c := range changes {
+		q := p
+		c(&q)
+		got := q.Fingerprint()
+		prev, dup := seen[got]
+		assert.False(t, dup, "change %d collides with %d", i, prev)
+		seen[got] = i
+	}
+	// Field boundaries are unambiguous: moving a character between
+	// adjacent strings changes the fingerprint.
+	a, b := stop("ab"), stop("a")
+	a.Resource.Provider, b.Resource.Provider = "c", "bc"
+	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
+}
+
+func TestApprovalRequestJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	// A shared store (etcd) keeps requests as JSON; they must round-trip.
+	req := safetytest.Request("a1", "i-1", 0)
+	req.State, req.DecidedBy, req.DecidedAt = safety.ApprovalApproved, "alice", safetytest.T0.Add(time.Minute)
+	req.Proposal.Action = safety.ActionScaleIn
+	req.Proposal.Current = provider.CapacitySpec{Min: 1, Max: 9, Desired: 6}
+	req.Proposal.Target = provider.CapacitySpec{Min: 1, Max: 9, Desired: 4}
+	req.Fingerprint = req.Proposal.Fingerprint()
+	b, err := json.Marshal(req)
+	require.NoError(t, err)
+	var back safety.ApprovalRequest
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, req, back)
+	assert.Equal(t, req.Fingerprint, back.Proposal.Fingerprint())
+}
+
+func TestApprovalRace(t *testing.T) {
+	t.Parallel()
+	// Approve and Deny race; exactly one wins and the audit has one
+	// decision event.
+	for round := range 20 {
+		s := newApprovalSetup(t)
+		req := s.request(t, s.proposal())
+		now := s.clock.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() { _, errs[0] = s.approvals.Approve(t.Context(), req.ID, "alice", now, "") })
+		wg.Go(func() { _, errs[1] = s.approvals.Deny(t.Context(), req.ID, "bob", now, "") })
+		wg.Wait()
+		require.NotEqual(t, errs[0] == nil, errs[1] == nil, "round %d: exactly one wins: %v", round, errs)
+		loser := errs[0]
+		if loser == nil {
+			loser = errs[1]
+		}
+		require.ErrorIs(t, loser, safety.ErrApprovalState)
+		assert.Len(t, s.log.Events(), 2)
+	}
+}
+
+func TestApprovalExpiredInEngine(t *testing.T) {
+	t.Parallel()
+	s := newApprovalSetup(t)
+	p := s.proposal()
+	req := s.request(t, p)
+	_, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "")
+	require.NoError(t, err)
+	s.clock.Add(time.Hour) // TTL is 1h
+	p.ApprovalID, p.Now = req.ID, s.clock.Now()
+	d, err := s.engine.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Approved)
+	assert.Contains(t, d.ApprovalReason, "expired")
+}
+
+func TestDependencyLargeGraph(t *testing.T) {
+	t.Parallel()
+	// A diamond lattice: 200 layers of 5 nodes, each depending on every
+	// node of the next layer. Walking it must stay linear, not
+	// exponential, and report each live dependent once.
+	deps := map[string][]safety.Dependent{}
+	id := func(l, k int) string { return fmt.Sprintf("n%d-%d", l, k) }
+	for l := range 200 {
+		for k := range 5 {
+			for j := range 5 {
+				deps[id(l, k)] = append(deps[id(l, k)], safety.Dependent{ID: id(l+1, j), Live: l == 150})
+			}
+		}
+	}
+	g, err := safety.NewStaticGraph(deps)
+	require.NoError(t, err)
+	r, err := safety.NewDependencyRule(g, safety.DependencyPolicy{MaxDepth: 500})
+	require.NoError(t, err)
+	got, err := r.Check(t.Context(), stop(id(0, 0)))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Len(t, got.Factors, 5, "the five live nodes of layer 151, once each")
+
+	deps[id(200, 3)] = []safety.Dependent{{ID: id(100, 1)}}
+	_, err = safety.NewStaticGraph(deps)
+	require.ErrorIs(t, err, safety.ErrCycle)
+}
