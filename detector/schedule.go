@@ -285,18 +285,18 @@ func (s *Schedule) location(r *provider.Resource) *time.Location {
 	return l
 }
 
-// learn fills p; it returns the view's quality code.
-func (s *Schedule) learn(in *Input, p *Profile) int {
+// learn fills p; it returns the view's quality code and reason.
+func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
 	*p = Profile{Location: s.location(&in.Resource), IdleShare: s.cfg.IdleShare}
 	series, ok := in.SeriesFor(s.cfg.Metric)
 	if !ok {
-		return qMissing
+		return qMissing, Reason{Code: ReasonMissing}
 	}
 	q := s.cfg.Quality
 	q.MinCoverage = 1e-9
-	w, code, _ := view(series, in.Now, s.cfg.History, s.cfg.Threshold, q)
+	w, code, why := view(series, in.Now, s.cfg.History, s.cfg.Threshold, q)
 	if code != qOK {
-		return code
+		return code, why
 	}
 	loc := p.loc()
 	// The slot is computed from Unix time plus the zone offset, which is
@@ -328,7 +328,7 @@ func (s *Schedule) learn(in *Input, p *Profile) int {
 		}
 	}
 	p.History = time.Duration(w.valid) * series.Step
-	return qOK
+	return qOK, Reason{}
 }
 
 func (s *Schedule) evaluate(in *Input, r *result) error {
@@ -342,14 +342,12 @@ func (s *Schedule) evaluate(in *Input, r *result) error {
 		return nil
 	}
 	p := &r.prof
-	code := s.learn(in, p)
+	code, why := s.learn(in, p)
 	r.hasProf = code == qOK
 	switch {
-	case code == qMissing:
-		r.add(Reason{Signal: SignalSchedule, Code: ReasonMissing, Metric: s.cfg.Metric})
-		return nil
 	case code != qOK:
-		r.add(Reason{Signal: SignalSchedule, Code: ReasonStale, Metric: s.cfg.Metric, Limit: float64(s.cfg.Quality.MaxStaleness)})
+		why.Signal, why.Metric = SignalSchedule, s.cfg.Metric
+		r.add(why)
 		return nil
 	case p.History < s.cfg.MinHistory:
 		r.hasProf = false

@@ -1,0 +1,227 @@
+package detector_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+func ExampleNewStream() {
+	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.10})
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range []float64{0.40, 0.05, 0.03, math.NaN(), 0.02} { // NaN is a gap
+		s.Update(v)
+	}
+	fmt.Printf("n=%d run=%d max=%.2f idle(hold 3)=%t\n", s.Count(), s.Run(), s.Max(), s.Idle(3))
+	// Output: n=4 run=3 max=0.40 idle(hold 3)=false
+}
+
+func ExampleNewPercentileStream() {
+	p, err := detector.NewPercentileStream(detector.StreamConfig{Threshold: 0.10}, 1) // scale 1: fractions
+	if err != nil {
+		panic(err)
+	}
+	for i := range 1000 {
+		p.Update(float64(i%100) / 1000) // 0 … 9.9 %
+	}
+	fmt.Printf("p50≈%.3f p99≈%.3f\n", p.Quantile(0.5), p.Quantile(0.99))
+	// Output: p50≈0.050 p99≈0.100
+}
+
+func ExampleNewSketch() {
+	// Network bytes per second up to ~2 GB/s: scale 1e-9.
+	k, err := detector.NewSketch(1e-9)
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range []float64{1e6, 2e6, 3e6, 4e6, 5e8} {
+		k.Add(v)
+	}
+	fmt.Printf("median ≈ %.2g B/s\n", k.Quantile(0.5))
+	// Output: median ≈ 3e+06 B/s
+}
+
+func ExampleBatchScan() {
+	// Three windows of four 5-minute CPU values, one after another.
+	values := []float64{
+		0.01, 0.02, 0.01, 0.03, // idle
+		0.50, 0.60, 0.40, 0.70, // busy
+		0.90, 0.02, 0.01, math.NaN(), // a burst, then quiet with a gap
+	}
+	stats, err := detector.BatchScan(context.Background(), values, 4, detector.BatchConfig{Threshold: 0.10, Runs: true}, nil)
+	if err != nil {
+		panic(err)
+	}
+	for i, s := range stats {
+		fmt.Printf("window %d: mean=%.3f max=%.2f below=%d trailing run=%d idle=%t\n", i, s.Mean, s.Max, s.Below, s.TrailingRun, s.Idle(0.10, 0.75, 2))
+	}
+	// Output:
+	// window 0: mean=0.018 max=0.03 below=4 trailing run=4 idle=true
+	// window 1: mean=0.550 max=0.70 below=0 trailing run=0 idle=false
+	// window 2: mean=0.310 max=0.90 below=2 trailing run=0 idle=false
+}
+
+func ExampleScan() {
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	mock := clock.NewMock()
+	mock.Set(now.Add(-7 * 24 * time.Hour))
+	cloud, err := memory.New(memory.WithClock(mock))
+	if err != nil {
+		panic(err)
+	}
+	for id, level := range map[string]float64{"i-idle": 0.01, "i-busy": 0.6} {
+		if err := cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance, HourlyCost: 0.2}); err != nil {
+			panic(err)
+		}
+		vals := make([]float64, 7*288)
+		for i := range vals {
+			vals[i] = level
+		}
+		if err := cloud.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: now.Add(-7 * 24 * time.Hour), Step: 5 * time.Minute, Values: vals}); err != nil {
+			panic(err)
+		}
+	}
+	mock.Set(now)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	if err != nil {
+		panic(err)
+	}
+	rep, err := detector.Scan(context.Background(), detector.Fleet{Inventory: cloud, Metrics: cloud}, ens, detector.ScanConfig{Now: now})
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range rep.Verdicts {
+		fmt.Printf("%s %s %.2f %s $%.2f/month\n", v.ResourceID, v.State, v.Confidence, v.Action, v.MonthlySavings)
+	}
+	// Output:
+	// i-busy not_idle 1.00 none $0.00/month
+	// i-idle idle 1.00 stop $146.10/month
+}
+
+func ExampleTrain() {
+	// A tiny labelled set: idle and busy resources, one day of CPU each.
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	var examples []detector.Example
+	for i := range 12 {
+		idle := i%2 == 0
+		level := 0.02 + 0.003*float64(i)
+		if !idle {
+			level = 0.3 + 0.05*float64(i)
+		}
+		id := fmt.Sprintf("r%d", i)
+		examples = append(examples, detector.Example{
+			Input: detector.Input{Now: now, Resource: provider.Resource{ID: id}, Series: []provider.Series{flat(id, now, 2, func(k int) float64 { return level * (1 + 0.1*noise(k+i)) })}},
+			Idle:  idle,
+		})
+	}
+	m, err := detector.Train(context.Background(), examples, detector.ModelConfig{})
+	if err != nil {
+		panic(err)
+	}
+	scores, err := m.Evaluate(context.Background(), examples)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("precision=%.2f recall=%.2f auc=%.2f\n", scores.Precision, scores.Recall, scores.AUC)
+	var saved bytes.Buffer
+	if err := m.Save(&saved); err != nil {
+		panic(err)
+	}
+	loaded, err := detector.LoadModel(&saved)
+	if err != nil {
+		panic(err)
+	}
+	v, err := loaded.Detect(context.Background(), examples[0].Input)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(v.State)
+	// Output:
+	// precision=1.00 recall=1.00 auc=1.00
+	// idle
+}
+
+func ExampleNewTrustedAdvisor() {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	// Five quiet days, then nine busy ones: "4 of 14 days" still flags it.
+	cpu := flat("i-1", now, 14, func(k int) float64 {
+		if k < 5*288 {
+			return 0.02
+		}
+		return 0.6
+	})
+	in := detector.Input{Now: now, Resource: provider.Resource{ID: "i-1", Size: provider.Size{VCPU: 2}}, Series: []provider.Series{cpu}}
+	cfg := detector.PresetConfig{IgnoreNetwork: true}
+	for _, rule := range []*detector.Rule{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)} {
+		v, err := rule.Detect(context.Background(), in)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(rule.Name(), v.State)
+	}
+	// Output:
+	// trusted_advisor idle
+	// gcp_idle_vm not_idle
+	// azure_advisor not_idle
+}
+
+func ExampleNewGCPIdleVM() {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	in := detector.Input{
+		Now:      now,
+		Resource: provider.Resource{ID: "vm-1", Size: provider.Size{VCPU: 4}},
+		Series: []provider.Series{
+			flat("vm-1", now, 14, func(int) float64 { return 0.005 }), // 0.02 vCPU of 4
+		},
+	}
+	v, err := detector.NewGCPIdleVM(detector.PresetConfig{IgnoreNetwork: true}).Detect(context.Background(), in)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(v.State)
+	// Output: idle
+}
+
+func ExampleNewAzureAdvisor() {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	in := detector.Input{Now: now, Resource: provider.Resource{ID: "vm-1"}, Series: []provider.Series{flat("vm-1", now, 7, func(int) float64 { return 0.025 })}}
+	v, err := detector.NewAzureAdvisor(detector.PresetConfig{}).Detect(context.Background(), in)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(v.State, v.Explain()[0])
+	// Output: idle azure_advisor: cpu p95 2.50% below 3.00% over 7d
+}
+
+func ExampleCrossValidate() {
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	var examples []detector.Example
+	for i := range 20 {
+		idle := i%2 == 0
+		level := 0.01 + 0.002*float64(i)
+		if !idle {
+			level = 0.25 + 0.03*float64(i)
+		}
+		id := fmt.Sprintf("r%02d", i)
+		examples = append(examples, detector.Example{
+			Input: detector.Input{Now: now, Resource: provider.Resource{ID: id}, Series: []provider.Series{flat(id, now, 2, func(k int) float64 { return level * (1 + 0.2*noise(k*7+i)) })}},
+			Idle:  idle,
+		})
+	}
+	folds, pooled, err := detector.CrossValidate(context.Background(), examples, 4, 1, detector.ModelConfig{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d folds, pooled f1=%.2f auc=%.2f\n", len(folds), pooled.F1, pooled.AUC)
+	// Output: 4 folds, pooled f1=1.00 auc=1.00
+}
