@@ -100,16 +100,17 @@ func randomID() string {
 // Request turns a proposal whose decision requires approval into a pending
 // ApprovalRequest valid until p.Now + TTL, and records
 // AuditApprovalRequested. reason is the requester's words, added to the
-// decision's. It fails with provider.ErrInvalid for an invalid proposal or
-// a decision that is not for p or does not require approval (a blocked
-// decision cannot be approved; fix what blocks it first).
+// decision's. d must be the engine's decision for exactly p (same
+// Fingerprint). It fails with provider.ErrInvalid for an invalid proposal
+// or a decision that is not for p, is blocked (an approval cannot override
+// a block; fix what blocks it first) or does not require approval.
 func (a *Approvals) Request(ctx context.Context, p Proposal, d Decision, reason string) (ApprovalRequest, error) {
 	if err := p.Validate(); err != nil {
 		return ApprovalRequest{}, fmt.Errorf("safety: request approval: %w", err)
 	}
 	switch {
-	case d.ResourceID != p.Resource.ID || d.Action != p.Action:
-		return ApprovalRequest{}, invalidf("decision", d.ResourceID+"/"+string(d.Action), "is not for proposal "+p.Resource.ID+"/"+string(p.Action))
+	case d.ResourceID != p.Resource.ID || d.Action != p.Action || d.Fingerprint != p.Fingerprint():
+		return ApprovalRequest{}, invalidf("decision", d.ResourceID+"/"+string(d.Action), "was not made for this proposal "+p.Resource.ID+"/"+string(p.Action)+" (check it with Engine.Check first)")
 	case len(d.Blocking) > 0:
 		return ApprovalRequest{}, invalidf("decision", d.Outcome.String(), "is blocked by "+strings.Join(d.BlockingRules(), ", ")+"; an approval cannot override a block")
 	case !d.ApprovalRequired:

@@ -290,20 +290,36 @@ func TestApprovalBadInput(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "by", ie.Field)
 
-	// Only decisions that need approval, and are not blocked, become requests.
-	allowed := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Pass, Allowed: true}
-	_, err = s.approvals.Request(ctx, p, allowed, "")
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	blocked := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Block, ApprovalRequired: true,
-		Blocking: []safety.Result{{Rule: "backup", Outcome: safety.Block}}}
-	_, err = s.approvals.Request(ctx, p, blocked, "")
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	other := safety.Decision{ResourceID: "g-9", Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true}
-	_, err = s.approvals.Request(ctx, p, other, "")
-	require.ErrorIs(t, err, provider.ErrInvalid)
+	// Only the engine's decision for exactly this proposal, needing
+	// approval and not blocked, becomes a request.
+	fp := p.Fingerprint()
+	tests := []struct {
+		name   string
+		give   safety.Decision
+		reason string
+	}{
+		{"allowed", safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Pass, Allowed: true, Fingerprint: fp},
+			"does not require approval"},
+		{"blocked", safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.Block, ApprovalRequired: true, Fingerprint: fp,
+			Blocking: []safety.Result{{Rule: "backup", Outcome: safety.Block}}}, "is blocked by backup"},
+		{"other resource", safety.Decision{ResourceID: "g-9", Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true, Fingerprint: fp},
+			"was not made for this proposal"},
+	}
+	for _, tt := range tests {
+		_, err = s.approvals.Request(ctx, p, tt.give, "")
+		require.ErrorAs(t, err, &ie, tt.name)
+		assert.Contains(t, ie.Reason, tt.reason, tt.name)
+	}
+	checked, err := s.engine.Check(ctx, p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	changed := p
+	changed.Target.Desired = 5
+	_, err = s.approvals.Request(ctx, changed, checked, "")
+	require.ErrorAs(t, err, &ie, "a decision about another target")
+	assert.Contains(t, ie.Reason, "was not made for this proposal")
 	bad := p
 	bad.Requester = ""
-	_, err = s.approvals.Request(ctx, bad, safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, ApprovalRequired: true}, "")
+	_, err = s.approvals.Request(ctx, bad, checked, "")
 	require.ErrorIs(t, err, provider.ErrInvalid)
 
 	_, err = safety.NewApprovals(nil)
@@ -369,7 +385,8 @@ func TestApprovalAuditFailure(t *testing.T) {
 	apps, err := safety.NewApprovals(store, safety.WithApprovalAuditor(au))
 	require.NoError(t, err)
 	p := scale("g-1", 6, 4)
-	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true}
+	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true,
+		Fingerprint: p.Fingerprint()}
 	req, err := apps.Request(t.Context(), p, d, "")
 	require.NoError(t, err)
 	assert.Len(t, req.ID, 32, "default IDs are 16 random bytes in hex")

@@ -55,9 +55,10 @@ func (p CriticalPolicy) Validate() error {
 // CriticalRule guards critical workloads: resources in a critical
 // environment, with a critical role, of criticality high or critical, or
 // protected (Resource.Protected or a protection tag). For those it returns
-// the outcome configured for the action with RiskHigh for disruptive
-// actions (RiskLow otherwise) and the facts that made the resource
-// critical as factors. Other resources pass. It does no I/O and is safe
+// the outcome configured for the action, with RiskHigh when that outcome
+// is not Pass for a disruptive action (RiskLow otherwise, so an action
+// configured to pass does not trip the engine's approval level), and the
+// facts that made the resource critical as factors. Other resources pass. It does no I/O and is safe
 // for concurrent use.
 type CriticalRule struct {
 	envs, roles, tags []string
@@ -160,7 +161,7 @@ func (r *CriticalRule) Check(_ context.Context, p Proposal) (Result, error) {
 		return pass, nil
 	}
 	res := Result{Outcome: r.actions[actionIndex(p.Action)], Risk: RiskLow, Factors: f}
-	if p.Action.Disruptive() {
+	if p.Action.Disruptive() && res.Outcome != Pass {
 		res.Risk = RiskHigh
 	}
 	what := "critical workload (" + strings.Join(f, ", ") + ")"

@@ -42,6 +42,10 @@ type Decision struct {
 	// Approved reports whether the proposal presented an approval that is
 	// granted, bound to it and unexpired.
 	Approved bool `json:"approved"`
+	// Fingerprint is the proposal's Fingerprint when approval is required
+	// (empty otherwise): Approvals.Request refuses a decision made for
+	// another proposal.
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// ApprovalID is the proposal's ApprovalID.
 	ApprovalID string `json:"approval_id,omitempty"`
 	// Risk is the highest risk any rule reported (at least RiskLow).

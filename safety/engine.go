@@ -201,6 +201,9 @@ func (e *Engine) evaluate(ctx context.Context, p Proposal) Decision {
 
 func (e *Engine) finish(ctx context.Context, p Proposal, results []Result) Decision {
 	d := combine(p, results, e.policy.ApprovalRisk)
+	if d.ApprovalRequired && len(d.Blocking) == 0 {
+		d.Fingerprint = p.Fingerprint()
+	}
 	if d.ApprovalRequired && len(d.Blocking) == 0 && p.ApprovalID != "" {
 		if e.approvals == nil {
 			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not checked: the engine has no approvals"

@@ -21,7 +21,9 @@ func TestCriticalRule(t *testing.T) {
 		Environments:   []string{"Prod", "payments"},
 		Roles:          []string{"queue"},
 		ProtectionTags: []string{"keep"},
-		Actions:        map[safety.Action]safety.Outcome{safety.ActionStop: safety.Block, safety.ActionTerminate: safety.RequireApproval},
+		Actions: map[safety.Action]safety.Outcome{
+			safety.ActionStop: safety.Block, safety.ActionTerminate: safety.RequireApproval, safety.ActionScaleIn: safety.Pass,
+		},
 	})
 	require.NoError(t, err)
 	res := func(mod func(*provider.Resource)) provider.Resource {
@@ -73,6 +75,8 @@ func TestCriticalRule(t *testing.T) {
 			safety.ActionStop, safety.Pass, safety.RiskNone, nil},
 		{"custom role and tag, terminate approval", custom, res(func(r *provider.Resource) { r.Role = "queue"; r.Tags = map[string]string{"keep": "true"} }),
 			safety.ActionTerminate, safety.RequireApproval, safety.RiskHigh, []string{"role=queue", "tag keep=true"}},
+		{"custom pass is low risk", custom, res(func(r *provider.Resource) { r.Role = "queue" }),
+			safety.ActionScaleIn, safety.Pass, safety.RiskLow, []string{"role=queue"}},
 		{"custom keeps other defaults", custom, res(func(r *provider.Resource) { r.Role = "queue" }),
 			safety.ActionResize, safety.RequireApproval, safety.RiskHigh, []string{"role=queue"}},
 	}
