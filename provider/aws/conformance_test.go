@@ -14,18 +14,26 @@ import (
 	"github.com/idlescale/idlescale/provider/providertest"
 )
 
+// conformanceRegion holds the conformance fixtures apart from the other
+// tests' resources, so that the suite's List calls see only its own.
+const conformanceRegion = "us-west-2"
+
+// TestConformance shares one group and one function between the subtests:
+// the changes one subtest makes (a larger max, a new size) leave the next
+// ones' preconditions intact, and List stays cheap. Instances, metrics and
+// snapshots are fresh per subtest.
+
 // subject seeds moto with the conformance fixture: two running instances
 // (only the first tagged), a group with room to grow, a function to resize,
 // CPU datapoints and two snapshots of the first instance.
-func subject(t *testing.T) providertest.Subject {
+func subject(t *testing.T, group, fn string) providertest.Subject {
 	t.Helper()
-	d := newDriver(t)
+	at := seeder{conformanceRegion}
+	d := newDriverIn(t, conformanceRegion)
 	tag := [2]string{"idlescale-fixture", uniq("tag")}
-	first := runInstances(t, 1, "t3.micro", map[string]string{tag[0]: tag[1], "Name": "first"})
-	second := runInstances(t, 1, "t3.micro", map[string]string{"Name": "second"})
+	first := at.runInstances(t, 1, "t3.micro", map[string]string{tag[0]: tag[1], "Name": "first"})
+	second := at.runInstances(t, 1, "t3.micro", map[string]string{"Name": "second"})
 	instances := []string{first[0], second[0]}
-	group := createGroup(t, 0, 3, 1, nil)
-	fn := createFunction(t, 256, 30, nil)
 
 	// Six minutes of CPU, three datapoints per minute, on a minute grid two
 	// hours ago.
@@ -36,9 +44,9 @@ func subject(t *testing.T) providertest.Subject {
 			points[start.Add(time.Duration(m)*time.Minute+time.Duration(s*15)*time.Second)] = v + float64(m)
 		}
 	}
-	putMetric(t, "AWS/EC2", "CPUUtilization", "InstanceId", instances[0], cwtypes.StandardUnitPercent, points)
-	snapshot(t, instances[0], nil)
-	snapshot(t, instances[0], map[string]string{"idlescale:verified": "restore-test"})
+	at.putMetric(t, "AWS/EC2", "CPUUtilization", "InstanceId", instances[0], cwtypes.StandardUnitPercent, points)
+	at.snapshot(t, instances[0], nil)
+	at.snapshot(t, instances[0], map[string]string{"idlescale:verified": "restore-test"})
 
 	return providertest.Subject{
 		Provider:    d,
@@ -96,12 +104,15 @@ func settled(ctx context.Context, d *awsprovider.Driver, instances []string, gro
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	providertest.Run(t, subject)
+	at := seeder{conformanceRegion}
+	group := at.createGroup(t, 0, 3, 1, nil)
+	fn := at.createFunction(t, 256, 30, nil)
+	providertest.Run(t, func(t *testing.T) providertest.Subject { return subject(t, group, fn) })
 }
 
 func TestSubjectFixtureHoldsData(t *testing.T) {
 	t.Parallel()
-	s := subject(t)
+	s := subject(t, "", "")
 	got, err := s.Provider.(provider.MetricsSource).QueryMetric(tctx(t), s.MetricQuery)
 	require.NoError(t, err)
 	require.Len(t, got.Values, 6)

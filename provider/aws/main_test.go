@@ -58,7 +58,12 @@ func TestMain(m *testing.M) {
 const region = "us-east-1"
 
 // sdkConfig points the SDK at moto with static test credentials.
-func sdkConfig() awssdk.Config {
+func sdkConfig() awssdk.Config { return sdkConfigIn(region) }
+
+// sdkConfigIn is sdkConfig for another region: moto keeps EC2, Auto
+// Scaling, CloudWatch and Lambda state per region, so a test in its own
+// region sees only its own resources.
+func sdkConfigIn(region string) awssdk.Config {
 	return awssdk.Config{
 		Region:       region,
 		BaseEndpoint: awssdk.String(moto.URL),
@@ -85,11 +90,19 @@ func fastConfig() awsprovider.Config {
 
 func newDriver(t testing.TB, opts ...awsprovider.Option) *awsprovider.Driver {
 	t.Helper()
+	return newDriverIn(t, region, opts...)
+}
+
+func newDriverIn(t testing.TB, region string, opts ...awsprovider.Option) *awsprovider.Driver {
+	t.Helper()
 	base := []awsprovider.Option{awsprovider.WithConfig(fastConfig()), awsprovider.WithCloudWatchOptions(queryProtocol)}
-	d, err := awsprovider.New(sdkConfig(), append(base, opts...)...)
+	d, err := awsprovider.New(sdkConfigIn(region), append(base, opts...)...)
 	require.NoError(t, err)
 	return d
 }
+
+// seeder creates fixture resources in one region.
+type seeder struct{ region string }
 
 // clients are raw SDK clients for seeding moto.
 type clients struct {
@@ -100,8 +113,10 @@ type clients struct {
 	iam    *iam.Client
 }
 
-func sdk() clients {
-	cfg := sdkConfig()
+func sdk() clients { return sdkIn(region) }
+
+func sdkIn(region string) clients {
+	cfg := sdkConfigIn(region)
 	return clients{
 		ec2:    ec2.NewFromConfig(cfg),
 		asg:    autoscaling.NewFromConfig(cfg),
@@ -129,6 +144,11 @@ const ami = "ami-12c6146b" // one of moto's default AMIs
 // runInstances starts n instances with tags and returns their IDs.
 func runInstances(t testing.TB, n int, typ string, tags map[string]string) []string {
 	t.Helper()
+	return seeder{region}.runInstances(t, n, typ, tags)
+}
+
+func (s seeder) runInstances(t testing.TB, n int, typ string, tags map[string]string) []string {
+	t.Helper()
 	in := &ec2.RunInstancesInput{
 		ImageId: awssdk.String(ami), MinCount: awssdk.Int32(int32(n)), MaxCount: awssdk.Int32(int32(n)),
 		InstanceType: ec2types.InstanceType(typ),
@@ -140,7 +160,7 @@ func runInstances(t testing.TB, n int, typ string, tags map[string]string) []str
 		}
 		in.TagSpecifications = []ec2types.TagSpecification{spec}
 	}
-	out, err := sdk().ec2.RunInstances(tctx(t), in)
+	out, err := sdkIn(s.region).ec2.RunInstances(tctx(t), in)
 	require.NoError(t, err)
 	ids := make([]string, len(out.Instances))
 	for i, inst := range out.Instances {
@@ -152,7 +172,12 @@ func runInstances(t testing.TB, n int, typ string, tags map[string]string) []str
 // createGroup creates an Auto Scaling group with a launch configuration.
 func createGroup(t testing.TB, min, max, desired int, tags map[string]string) string {
 	t.Helper()
-	c := sdk()
+	return seeder{region}.createGroup(t, min, max, desired, tags)
+}
+
+func (s seeder) createGroup(t testing.TB, min, max, desired int, tags map[string]string) string {
+	t.Helper()
+	c := sdkIn(s.region)
 	name := uniq("asg")
 	_, err := c.asg.CreateLaunchConfiguration(tctx(t), &autoscaling.CreateLaunchConfigurationInput{
 		LaunchConfigurationName: awssdk.String(name + "-lc"), ImageId: awssdk.String(ami), InstanceType: awssdk.String("t3.micro"),
@@ -164,7 +189,7 @@ func createGroup(t testing.TB, min, max, desired int, tags map[string]string) st
 		MinSize:                 awssdk.Int32(int32(min)),
 		MaxSize:                 awssdk.Int32(int32(max)),
 		DesiredCapacity:         awssdk.Int32(int32(desired)),
-		AvailabilityZones:       []string{region + "a"},
+		AvailabilityZones:       []string{s.region + "a"},
 	}
 	for k, v := range tags {
 		in.Tags = append(in.Tags, asgTag(name, k, v))
@@ -212,7 +237,12 @@ var functionZip = sync.OnceValue(func() []byte {
 // createFunction creates a Lambda function and returns its ARN.
 func createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string) string {
 	t.Helper()
-	out, err := sdk().lambda.CreateFunction(tctx(t), &lambda.CreateFunctionInput{
+	return seeder{region}.createFunction(t, memory, timeoutSec, tags)
+}
+
+func (s seeder) createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string) string {
+	t.Helper()
+	out, err := sdkIn(s.region).lambda.CreateFunction(tctx(t), &lambda.CreateFunctionInput{
 		FunctionName: awssdk.String(uniq("fn")),
 		Runtime:      lambdatypes.RuntimePython312,
 		Role:         awssdk.String(lambdaRole(t)),
@@ -229,7 +259,12 @@ func createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string
 // snapshot takes an EBS snapshot of the instance's root volume with tags.
 func snapshot(t testing.TB, instanceID string, tags map[string]string) string {
 	t.Helper()
-	c := sdk()
+	return seeder{region}.snapshot(t, instanceID, tags)
+}
+
+func (s seeder) snapshot(t testing.TB, instanceID string, tags map[string]string) string {
+	t.Helper()
+	c := sdkIn(s.region)
 	out, err := c.ec2.DescribeInstances(tctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
 	require.NoError(t, err)
 	require.NotEmpty(t, out.Reservations)
@@ -251,6 +286,11 @@ func snapshot(t testing.TB, instanceID string, tags map[string]string) string {
 // putMetric writes datapoints of one metric with one dimension.
 func putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
 	t.Helper()
+	seeder{region}.putMetric(t, namespace, name, dim, value, unit, points)
+}
+
+func (s seeder) putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
+	t.Helper()
 	var data []cwtypes.MetricDatum
 	for ts, v := range points {
 		data = append(data, cwtypes.MetricDatum{
@@ -262,7 +302,7 @@ func putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.St
 		})
 	}
 	for lo := 0; lo < len(data); lo += 500 {
-		_, err := sdk().cw.PutMetricData(tctx(t), &cloudwatch.PutMetricDataInput{
+		_, err := sdkIn(s.region).cw.PutMetricData(tctx(t), &cloudwatch.PutMetricDataInput{
 			Namespace: awssdk.String(namespace), MetricData: data[lo:min(lo+500, len(data))],
 		})
 		require.NoError(t, err)
