@@ -103,6 +103,8 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	return &Auto{cfg: cfg}, nil
 }
 
+func (a *Auto) kind() string { return KindAuto }
+
 // Scores returns the validation scores of the last Fit, best first;
 // skipped candidates come last.
 func (a *Auto) Scores() []Score { return slices.Clone(a.scores) }
@@ -459,7 +461,11 @@ func (a *Auto) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		n.chosen = m.(core)
+		c, ok := m.(core)
+		if !ok {
+			return provider.Invalid("model", fmt.Sprintf("%T", m), "the chosen model must not be an Auto")
+		}
+		n.chosen = c
 	}
 	n.spec, n.scores = j.Spec, j.Scores
 	*a = *n

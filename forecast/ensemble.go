@@ -151,13 +151,21 @@ func (e *Ensemble) fitParams(y []float64) error {
 		}
 	}
 	if e.combine == CombineInverseError {
-		var sum float64
+		maes := make([]float64, len(e.members))
+		var top float64
 		for i, c := range e.members {
-			mae := meanAbsResidual(&c.base().Residuals)
-			if mae <= 0 || math.IsNaN(mae) {
-				mae = math.SmallestNonzeroFloat64
+			maes[i] = meanAbsResidual(&c.base().Residuals)
+			if math.IsNaN(maes[i]) {
+				return fmt.Errorf("%w: ensemble member %d (%s): no rolling-origin errors to weight by", ErrInsufficientData, i, c.kind())
 			}
-			e.weights[i] = 1 / mae
+			top = max(top, maes[i])
+		}
+		// A perfect member gets a large but finite weight; all perfect
+		// members share equally.
+		eps := max(top*1e-9, math.SmallestNonzeroFloat64)
+		var sum float64
+		for i, mae := range maes {
+			e.weights[i] = 1 / max(mae, eps)
 			sum += e.weights[i]
 		}
 		for i := range e.weights {

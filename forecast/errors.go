@@ -24,6 +24,10 @@ var (
 	ErrLongGap = fmt.Errorf("%w: gap too long to interpolate", provider.ErrInvalid)
 	// ErrNonPositive means a multiplicative model was given a value ≤ 0.
 	ErrNonPositive = fmt.Errorf("%w: non-positive value for a multiplicative model", provider.ErrInvalid)
+	// ErrNumeric means a forecast came out NaN or infinite, which happens
+	// only when the data are so large that the model's arithmetic
+	// overflows (or a Func returned a non-finite value).
+	ErrNumeric = errors.New("forecast: non-finite forecast")
 	// ErrUnknownKind means a model kind (in a Spec or in persisted JSON) is
 	// not one this package knows.
 	ErrUnknownKind = fmt.Errorf("%w: unknown model kind", provider.ErrInvalid)

@@ -291,12 +291,16 @@ func forecastModel(c core, point, quantiles []float64, bands [][]float64) error 
 	c.predict(point)
 	for i, v := range point {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			point[i] = 0
+			return fmt.Errorf("%w: %s: forecast step %d is %v (the data overflow the model)", ErrNumeric, c.kind(), i+1, v)
 		}
 	}
 	for j, tau := range quantiles {
 		for i, p := range point {
-			bands[j][i] = clip(b.NonNegative, p+b.Residuals.offset(i+1, tau, p))
+			v := clip(b.NonNegative, p+b.Residuals.offset(i+1, tau, p))
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%w: %s: quantile %v at step %d is %v", ErrNumeric, c.kind(), tau, i+1, v)
+			}
+			bands[j][i] = v
 		}
 	}
 	for i, p := range point {

@@ -3,7 +3,6 @@ package forecast
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/dsp/fourier"
@@ -57,17 +56,25 @@ func ACF(dst, y []float64) error {
 }
 
 // DetectPeriods finds season lengths in steps from the peaks of the
-// autocorrelation function of y, up to maxPeriod steps (0 means len(y)/3),
-// and returns them in increasing order. A lag is a period when it is a
-// local maximum of the ACF above max(0.2, 2/√n); a multiple of an already
-// found period is kept only when its autocorrelation is higher by more
-// than 0.05 (a weekly season on top of a daily one), and every other
-// multiple (48, 72, … for 24) is dropped. It returns nil when y shows no
-// season, and an error for non-finite, constant or too short (< 8) input.
+// autocorrelation function of y (Box & Jenkins; Hyndman & Athanasopoulos,
+// FPP 3rd ed., §2.8), up to maxPeriod steps (0 means len(y)/3), and returns
+// them in increasing order. A lag k is a period when r_k is a local
+// maximum above max(0.2, 2/√n) that rises at least max(0.1, 2/√n) above
+// the lowest autocorrelation at a shorter lag (so that the slow decay of a
+// persistent but aseasonal series is not taken for seasons). The linear
+// trend is removed first and r_k is scaled by n/(n−k) (the unbiased
+// estimator) for the comparisons. A lag near a multiple of a period p already
+// found (48, 72, … for 24) is kept only as a further season (168 for
+// weekly on top of daily) when r_k also exceeds r_{k−p} and r_{k+p} by
+// more than max(0.01, 1/√n). It returns nil when y shows no season, and an
+// error for non-finite, constant or too short (< 8) input.
 func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 	n := len(y)
 	if n < 8 {
 		return nil, insufficient("detect periods: y", n, 8)
+	}
+	if err := checkFinite("y", y); err != nil {
+		return nil, err
 	}
 	if maxPeriod < 0 {
 		return nil, provider.Invalid("max_period", maxPeriod, "must be ≥ 0 (0 means len(y)/3)")
@@ -75,39 +82,69 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 	if maxPeriod == 0 || maxPeriod > n/2 {
 		maxPeriod = max(n/3, 2)
 	}
-	r := make([]float64, maxPeriod+2)
-	if err := ACF(r, y); err != nil {
+	r := make([]float64, 2*maxPeriod+2)
+	if err := ACF(r, detrend(y)); err != nil {
 		return nil, err
 	}
+	// Undo the (n−k)/n shrinkage of the standard estimator so that peaks
+	// at long lags compare fairly with shorter ones.
+	for k := range r {
+		if k < n {
+			r[k] *= float64(n) / float64(n-k)
+		}
+	}
 	thr := math.Max(0.2, 2/math.Sqrt(float64(n)))
+	margin := math.Max(0.01, 1/math.Sqrt(float64(n)))
+	prominence := math.Max(0.1, 2/math.Sqrt(float64(n)))
 	var out []int
-	var acfs []float64
+	trough := r[1]
 	for k := 2; k <= maxPeriod; k++ {
-		if r[k] <= thr || r[k] < r[k-1] || r[k] < r[k+1] {
+		trough = math.Min(trough, r[k])
+		if r[k] <= thr || r[k] < r[k-1] || r[k] < r[k+1] || r[k]-trough < prominence {
 			continue
 		}
 		keep := true
-		for i, p := range out {
-			if near := k % p; near <= p/10 || p-near <= p/10 {
-				// A multiple (or near multiple) of a found period: keep it
-				// only if it is clearly stronger.
-				if r[k] <= acfs[i]+0.05 || slices.Contains(out, k) {
-					keep = false
-					break
-				}
+		for _, p := range out {
+			off := k % p
+			if off > p/10 && p-off > p/10 {
+				continue // not near a multiple of p
+			}
+			// Near a multiple of p: a new season only if it stands out
+			// among the neighbouring multiples.
+			if k+p >= len(r) || r[k] <= max(r[k-p], r[k+p])+margin {
+				keep = false
+				break
 			}
 		}
-		if !keep {
-			continue
+		if keep {
+			out = append(out, k)
 		}
-		// Among peaks that are multiples, keep only the strongest.
-		out = append(out, k)
-		acfs = append(acfs, r[k])
 	}
-	// Drop a period that is beaten by a later multiple of it by more than
-	// the margin only when the later one is a true multiple; both are kept
-	// otherwise (daily and weekly).
 	return out, nil
+}
+
+// detrend returns y minus its least-squares line.
+func detrend(y []float64) []float64 {
+	n := float64(len(y))
+	var st, sy, stt, sty float64
+	for t, v := range y {
+		ft := float64(t)
+		st += ft
+		sy += v
+		stt += ft * ft
+		sty += ft * v
+	}
+	den := n*stt - st*st
+	b := 0.0
+	if den != 0 {
+		b = (n*sty - st*sy) / den
+	}
+	a := (sy - b*st) / n
+	out := make([]float64, len(y))
+	for t, v := range y {
+		out[t] = v - a - b*float64(t)
+	}
+	return out
 }
 
 // DetectSeasons is DetectPeriods on a provider.Series: it interpolates

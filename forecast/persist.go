@@ -29,7 +29,7 @@ type envelope struct {
 // A restored fitted model forecasts exactly as the original. It returns
 // an error matching provider.ErrInvalid for a model of another package.
 func Marshal(m Model) ([]byte, error) {
-	c, ok := m.(core)
+	c, ok := m.(interface{ kind() string })
 	if !ok || m == nil {
 		return nil, provider.Invalid("model", fmt.Sprintf("%T", m), "must be a model of package forecast")
 	}

@@ -1,0 +1,239 @@
+package forecast_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestFitBadInput(t *testing.T) {
+	t.Parallel()
+	good := seasonal(24*10, 100, 0, 10, 1, 1)
+	withNaN := append([]float64(nil), good...)
+	withNaN[7] = math.NaN()
+	withNeg := append([]float64(nil), good...)
+	withNeg[9] = -1
+	newHW := func(mul bool) func() (forecast.Model, error) {
+		return func() (forecast.Model, error) {
+			return forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24, Multiplicative: mul, Damped: true})
+		}
+	}
+	models := map[string]func() (forecast.Model, error){
+		"seasonal naive": func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) },
+		"holt-winters":   newHW(false),
+		"harmonic": func() (forecast.Model, error) {
+			return forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}})
+		},
+		"auto": func() (forecast.Model, error) { return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}}) },
+	}
+	tests := []struct {
+		name      string
+		give      []float64
+		wantErr   error
+		wantField string
+	}{
+		{"empty", nil, forecast.ErrInsufficientData, ""},
+		{"constant", make([]float64, 240), forecast.ErrInsufficientData, ""},
+		{"all NaN", []float64{math.NaN(), math.NaN(), math.NaN()}, provider.ErrInvalid, "y[0]"},
+		{"a NaN inside", withNaN, provider.ErrInvalid, "y[7]"},
+		{"too short: less than two seasons", good[:47], forecast.ErrInsufficientData, ""},
+	}
+	for name, newModel := range models {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				m, err := newModel()
+				require.NoError(t, err)
+				err = m.Fit(tt.give)
+				require.ErrorIs(t, err, tt.wantErr)
+				require.ErrorIs(t, err, provider.ErrInvalid, "every bad-input error matches provider.ErrInvalid")
+				if tt.wantField != "" {
+					var ie *provider.InvalidError
+					require.ErrorAs(t, err, &ie)
+					assert.Equal(t, tt.wantField, ie.Field)
+				}
+				assert.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted, "a failed Fit leaves the model unfitted")
+			})
+		}
+	}
+	t.Run("multiplicative needs positive data", func(t *testing.T) {
+		t.Parallel()
+		m, err := newHW(true)()
+		require.NoError(t, err)
+		err = m.Fit(withNeg)
+		require.ErrorIs(t, err, forecast.ErrNonPositive)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "y[9]", ie.Field)
+		require.NoError(t, m.Fit(good))
+		require.ErrorIs(t, m.Update(0), forecast.ErrNonPositive)
+	})
+}
+
+func TestForecastBadArguments(t *testing.T) {
+	t.Parallel()
+	m, err := forecast.NewSeasonalNaive(24)
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(seasonal(24*5, 100, 0, 10, 1, 1)))
+	tests := []struct {
+		name      string
+		point     []float64
+		quantiles []float64
+		bands     [][]float64
+		wantField string
+	}{
+		{"horizon 0", nil, nil, nil, "horizon"},
+		{"quantile 0", make([]float64, 2), []float64{0}, [][]float64{make([]float64, 2)}, "quantiles[0]"},
+		{"quantile 1", make([]float64, 2), []float64{0.5, 1}, [][]float64{make([]float64, 2), make([]float64, 2)}, "quantiles[1]"},
+		{"quantile NaN", make([]float64, 2), []float64{math.NaN()}, [][]float64{make([]float64, 2)}, "quantiles[0]"},
+		{"missing band", make([]float64, 2), []float64{0.5}, nil, "bands"},
+		{"short band", make([]float64, 2), []float64{0.5}, [][]float64{make([]float64, 1)}, "bands[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := m.Forecast(tt.point, tt.quantiles, tt.bands)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field)
+		})
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		give      func() error
+		wantField string
+	}{
+		{"seasonal period 0", func() error { _, err := forecast.NewSeasonalNaive(0); return err }, "period"},
+		{"seasonal mean 0 seasons", func() error { _, err := forecast.NewSeasonalMean(24, 0); return err }, "seasons"},
+		{"seasonal negative seasons", func() error {
+			_, err := forecast.NewSeasonal(forecast.SeasonalConfig{Period: 2, Seasons: -1})
+			return err
+		}, "seasons"},
+		{"holt-winters period 1", func() error {
+			_, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 1})
+			return err
+		}, "period"},
+		{"holt-winters negative evaluations", func() error {
+			_, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24, MaxEvaluations: -1})
+			return err
+		}, "max_evaluations"},
+		{"harmonic no period", func() error { _, err := forecast.NewHarmonic(forecast.HarmonicConfig{}); return err }, "periods"},
+		{"harmonic too many harmonics", func() error {
+			_, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}, Harmonics: []int{13}})
+			return err
+		}, "harmonics[0]"},
+		{"harmonic too many columns", func() error {
+			_, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{168, 336}, Harmonics: []int{30, 30}})
+			return err
+		}, "harmonics"},
+		{"negative interval horizon", func() error {
+			_, err := forecast.NewSeasonal(forecast.SeasonalConfig{Period: 2, Intervals: forecast.IntervalOptions{Horizon: -1}})
+			return err
+		}, "intervals.horizon"},
+		{"ensemble unknown rule", func() error { _, err := forecast.NewEnsemble("vote"); return err }, "combine"},
+		{"ensemble without members", func() error { _, err := forecast.NewEnsemble(forecast.CombineMean); return err }, "members"},
+		{"ensemble foreign member", func() error {
+			_, err := forecast.NewEnsemble(forecast.CombineMean, foreignModel{})
+			return err
+		}, "members[0]"},
+		{"auto unknown candidate", func() error {
+			_, err := forecast.NewAuto(forecast.AutoConfig{Candidates: []forecast.Spec{{Kind: "arima"}}})
+			return err
+		}, ""},
+		{"auto negative period", func() error { _, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{-24}}); return err }, "periods[0]"},
+		{"func nil", func() error { _, err := forecast.NewFunc(3, nil, forecast.IntervalOptions{}); return err }, "func"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.give()
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			if tt.wantField == "" {
+				require.ErrorIs(t, err, forecast.ErrUnknownKind)
+				return
+			}
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field)
+		})
+	}
+}
+
+type foreignModel struct{}
+
+func (foreignModel) Fit([]float64) error                          { return nil }
+func (foreignModel) Forecast(_, _ []float64, _ [][]float64) error { return nil }
+func (foreignModel) Update(float64) error                         { return nil }
+
+func TestPrepareGaps(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	tests := []struct {
+		name    string
+		give    []float64
+		policy  forecast.GapPolicy
+		want    []float64
+		wantGap *forecast.GapError
+	}{
+		{"short gap interpolated, never zero", []float64{1, nan, nan, 4, 5}, forecast.GapPolicy{}, []float64{1, 2, 3, 4, 5}, nil},
+		{"leading and trailing gaps trimmed", []float64{nan, 1, 2, nan}, forecast.GapPolicy{}, []float64{1, 2}, nil},
+		{"long gap refused", []float64{1, nan, nan, nan, nan, 6}, forecast.GapPolicy{}, nil, &forecast.GapError{Index: 1, Length: 4, Max: 3}},
+		{"max gap by duration", []float64{1, nan, nan, nan, nan, 6}, forecast.GapPolicy{MaxGapDuration: 4 * time.Hour}, []float64{1, 2, 3, 4, 5, 6}, nil},
+		{"negative refuses every gap", []float64{1, nan, 3}, forecast.GapPolicy{MaxGap: -1}, nil, &forecast.GapError{Index: 1, Length: 1, Max: 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := forecast.Prepare(seriesOf(tt.give), tt.policy)
+			if tt.wantGap != nil {
+				require.ErrorIs(t, err, forecast.ErrLongGap)
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				var ge *forecast.GapError
+				require.ErrorAs(t, err, &ge)
+				assert.Equal(t, tt.wantGap, ge)
+				return
+			}
+			require.NoError(t, err)
+			assert.InDeltaSlice(t, tt.want, got, 1e-12)
+		})
+	}
+	t.Run("all gaps", func(t *testing.T) {
+		t.Parallel()
+		_, err := forecast.Prepare(seriesOf([]float64{nan, nan}), forecast.GapPolicy{})
+		require.ErrorIs(t, err, forecast.ErrInsufficientData)
+	})
+	t.Run("irregular step", func(t *testing.T) {
+		t.Parallel()
+		s := seriesOf([]float64{1, 2})
+		s.Step = 0
+		_, err := forecast.Prepare(s, forecast.GapPolicy{})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "step", ie.Field)
+	})
+	t.Run("infinite value", func(t *testing.T) {
+		t.Parallel()
+		_, err := forecast.Prepare(seriesOf([]float64{1, math.Inf(-1)}), forecast.GapPolicy{})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+	t.Run("FitSeries fits the prepared values", func(t *testing.T) {
+		t.Parallel()
+		m, err := forecast.NewSeasonalNaive(2)
+		require.NoError(t, err)
+		require.NoError(t, forecast.FitSeries(m, seriesOf([]float64{1, 5, 1, nan, 1, 5}), forecast.GapPolicy{}))
+		p := make([]float64, 2)
+		require.NoError(t, m.Forecast(p, nil, nil))
+		assert.Equal(t, []float64{1, 5}, p)
+		require.ErrorIs(t, forecast.FitSeries(nil, seriesOf([]float64{1, 2}), forecast.GapPolicy{}), provider.ErrInvalid)
+	})
+}

@@ -1,0 +1,114 @@
+package forecast_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	actual := []float64{10, 20, 30, 40}
+	fc := []float64{12, 18, 30, 44}
+	inf := math.Inf(1)
+	tests := []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		// |e| = 2, 2, 0, 4 → mean 2.
+		{"MASE with scale 4", forecast.MASE(actual, fc, 4), 0.5},
+		{"RMSE", forecast.RMSE(actual, fc), math.Sqrt((4 + 4 + 0 + 16) / 4.0)},
+		{"sMAPE", forecast.SMAPE(actual, fc), 200.0 / 4 * (2.0/22 + 2.0/38 + 0 + 4.0/84)},
+		{"sMAPE both zero counts 0", forecast.SMAPE([]float64{0, 1}, []float64{0, 1}), 0},
+		// tau 0.9: under-forecast e>0 costs 0.9e, over-forecast 0.1|e|:
+		// e = −2, 2, 0, −4 → 0.2, 1.8, 0, 0.4 → mean 0.6.
+		{"pinball 0.9", forecast.Pinball(actual, fc, 0.9), 0.6},
+		{"coverage", forecast.Coverage(actual, []float64{0, 21, 0, 0}, []float64{inf, inf, 30, 39}), 0.5},
+		// Seasonal differences with m = 2: |30−10|, |40−20| → 20.
+		{"scale", forecast.Scale(actual, 2), 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.InDelta(t, tt.want, tt.got, 1e-12)
+		})
+	}
+	for name, v := range map[string]float64{
+		"MASE zero scale":      forecast.MASE(actual, fc, 0),
+		"MASE mismatch":        forecast.MASE(actual, fc[:2], 1),
+		"RMSE empty":           forecast.RMSE(nil, nil),
+		"sMAPE mismatch":       forecast.SMAPE(actual, nil),
+		"pinball tau 1":        forecast.Pinball(actual, fc, 1),
+		"coverage mismatch":    forecast.Coverage(actual, fc, nil),
+		"scale too short":      forecast.Scale(actual, 4),
+		"scale period invalid": forecast.Scale(actual, 0),
+	} {
+		assert.True(t, math.IsNaN(v), name)
+	}
+}
+
+func TestBacktest(t *testing.T) {
+	t.Parallel()
+	periodic := make([]float64, 24*20)
+	for i := range periodic {
+		periodic[i] = float64(i%24) + 1
+	}
+	newNaive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 24 * 7, Quantiles: []float64{0.1, 0.9}}
+	res, err := forecast.Backtest(t.Context(), periodic, newNaive, opts)
+	require.NoError(t, err)
+	require.Len(t, res.Origins, 13, "origins every 24 steps from 168 to 456")
+	assert.Equal(t, 24*7, res.Origins[0].Origin)
+	// Exact forecasts on a periodic series; a zero scale makes MASE NaN.
+	assert.InDelta(t, 0, res.RMSE, 1e-12)
+	assert.InDelta(t, 0, res.SMAPE, 1e-12)
+	assert.True(t, math.IsNaN(res.MASE), "MASE is undefined when the seasonal naive error is 0")
+
+	t.Run("noisy series, gaps and skipped origins", func(t *testing.T) {
+		t.Parallel()
+		y := seasonal(24*20, 100, 0, 20, 3, 8)
+		for i := 200; i < 206; i++ { // a 6-step gap: origins whose window holds it are skipped
+			y[i] = math.NaN()
+		}
+		y[24*19+3] = math.NaN() // a gap in an actual value is not scored
+		res, err := forecast.Backtest(t.Context(), y, newNaive, opts)
+		require.NoError(t, err)
+		assert.Positive(t, res.Skipped)
+		assert.Equal(t, 23, res.Origins[len(res.Origins)-1].Steps)
+		assert.Greater(t, res.MASE, 0.5)
+		assert.Less(t, res.MASE, 2.0)
+		require.Len(t, res.Coverage, 2)
+		assert.Less(t, res.Coverage[0], res.Coverage[1])
+		assert.Positive(t, res.Pinball[1])
+	})
+	t.Run("bad options", func(t *testing.T) {
+		t.Parallel()
+		bad := []forecast.BacktestOptions{
+			{Horizon: 0, SeasonalPeriod: 24},
+			{Horizon: 24, SeasonalPeriod: 0},
+			{Horizon: 24, SeasonalPeriod: 24, Window: -1},
+			{Horizon: 24, SeasonalPeriod: 24, Quantiles: []float64{1.5}},
+			{Horizon: 24, SeasonalPeriod: 24, Window: 100, Origins: []int{50}},
+		}
+		for i, o := range bad {
+			_, err := forecast.Backtest(t.Context(), periodic, newNaive, o)
+			require.ErrorIs(t, err, provider.ErrInvalid, "case %d", i)
+		}
+		_, err := forecast.Backtest(t.Context(), periodic, nil, opts)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := forecast.Backtest(ctx, periodic, newNaive, opts)
+		require.ErrorIs(t, err, context.Canceled)
+	})
+}

@@ -1,0 +1,121 @@
+package forecast_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestDetectPeriodsSynthetic(t *testing.T) {
+	t.Parallel()
+	noise := make([]float64, 1344)
+	r := rand.New(rand.NewPCG(4, 4))
+	for i := range noise {
+		noise[i] = r.NormFloat64()
+	}
+	tests := []struct {
+		name string
+		give []float64
+		want []int
+	}{
+		{"daily and weekly with trend", seasonal(1344, 100, 0.01, 30, 2, 11), []int{24, 168}},
+		{"daily only", seasonal(1344, 100, 0, 30, 2, 12)[:24*20], []int{24}},
+		{"white noise", noise, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := forecast.DetectPeriods(tt.give, 0)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// On the hourly real traces the daily and weekly seasons are found in an
+// 8-week window (app-server-traffic/traffic_stats_HOURLY_CHs.csv,
+// nab/nyc_taxi.csv), and the daily one in NASA's 2-week window
+// (nasa-http/nasa_traffic_5m.csv).
+func TestDetectSeasonsRealTraces(t *testing.T) {
+	t.Parallel()
+	traces, err := accuracy.Load("../testdata")
+	require.NoError(t, err)
+	want := map[string][]time.Duration{
+		"app-server": {24 * time.Hour, 168 * time.Hour},
+		"nyc-taxi":   {24 * time.Hour, 168 * time.Hour},
+		"nasa-http":  {24 * time.Hour},
+	}
+	for _, tr := range traces {
+		w, ok := want[tr.Name]
+		if !ok {
+			continue
+		}
+		o := tr.Origins[len(tr.Origins)/2]
+		s := provider.Series{Start: tr.Start.Add(time.Duration(o-tr.Window) * time.Hour), Step: time.Hour, Values: tr.Values[o-tr.Window : o]}
+		got, err := forecast.DetectSeasons(s, 0)
+		require.NoError(t, err, tr.Name)
+		assert.Equal(t, w, got, tr.Name)
+	}
+}
+
+func TestDetectPeriodsBadInput(t *testing.T) {
+	t.Parallel()
+	_, err := forecast.DetectPeriods([]float64{1, 2, 3}, 0)
+	require.ErrorIs(t, err, forecast.ErrInsufficientData)
+	_, err = forecast.DetectPeriods(make([]float64, 50), 0)
+	require.ErrorIs(t, err, forecast.ErrInsufficientData, "constant")
+	_, err = forecast.DetectPeriods(seasonal(100, 1, 0, 1, 0, 1), -1)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	y := seasonal(100, 1, 0, 1, 0, 1)
+	y[3] = posInf()
+	_, err = forecast.DetectPeriods(y, 0)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "y[3]", ie.Field)
+}
+
+func TestACF(t *testing.T) {
+	t.Parallel()
+	y := []float64{1, -1, 1, -1, 1, -1, 1, -1}
+	r := make([]float64, 10)
+	require.NoError(t, forecast.ACF(r, y))
+	assert.InDelta(t, 1, r[0], 1e-12)
+	assert.InDelta(t, -7.0/8, r[1], 1e-12)
+	assert.InDelta(t, 6.0/8, r[2], 1e-12)
+	assert.InDelta(t, 0, r[9], 1e-12, "lags ≥ n are 0")
+}
+
+func TestPeriodSteps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		period, step time.Duration
+		want         int
+		wantErr      bool
+	}{
+		{"day in 5 minutes", 24 * time.Hour, 5 * time.Minute, 288, false},
+		{"week in hours", 168 * time.Hour, time.Hour, 168, false},
+		{"not a multiple", 25 * time.Minute, 10 * time.Minute, 0, true},
+		{"zero step", time.Hour, 0, 0, true},
+		{"shorter than step", time.Minute, time.Hour, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := forecast.PeriodSteps(tt.period, tt.step)
+			if tt.wantErr {
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package forecast_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestMarshalRoundTrip(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*30, 100, 0.01, 20, 2, 31)
+	tests := []struct {
+		name string
+		give func() (forecast.Model, error)
+	}{
+		{"seasonal naive", func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) }},
+		{"holt-winters", func() (forecast.Model, error) {
+			return forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24, Multiplicative: true, Damped: true})
+		}},
+		{"harmonic", func() (forecast.Model, error) {
+			return forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24, 168}})
+		}},
+		{"ensemble", func() (forecast.Model, error) {
+			a, _ := forecast.NewSeasonalNaive(24)
+			b, _ := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24})
+			return forecast.NewEnsemble(forecast.CombineInverseError, a, b)
+		}},
+		{"auto", func() (forecast.Model, error) { return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := tt.give()
+			require.NoError(t, err)
+			require.NoError(t, m.Fit(y[:len(y)-5]))
+			data, err := forecast.Marshal(m)
+			require.NoError(t, err)
+			back, err := forecast.Unmarshal(data)
+			require.NoError(t, err)
+			assert.IsType(t, m, back)
+			// Same forecasts after the same updates.
+			for _, v := range y[len(y)-5:] {
+				require.NoError(t, m.Update(v))
+				require.NoError(t, back.Update(v))
+			}
+			p1, p2 := make([]float64, 30), make([]float64, 30)
+			q1, q2 := [][]float64{make([]float64, 30)}, [][]float64{make([]float64, 30)}
+			require.NoError(t, m.Forecast(p1, []float64{0.9}, q1))
+			require.NoError(t, back.Forecast(p2, []float64{0.9}, q2))
+			assert.Equal(t, p1, p2)
+			assert.Equal(t, q1, q2)
+
+			// An unfitted model round-trips too.
+			fresh, err := tt.give()
+			require.NoError(t, err)
+			data, err = forecast.Marshal(fresh)
+			require.NoError(t, err)
+			back, err = forecast.Unmarshal(data)
+			require.NoError(t, err)
+			require.ErrorIs(t, back.Forecast(p1, nil, nil), forecast.ErrNotFitted)
+		})
+	}
+}
+
+func TestUnmarshalBadInput(t *testing.T) {
+	t.Parallel()
+	m, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(seasonal(24*10, 100, 0, 20, 2, 1)))
+	good, err := forecast.Marshal(m)
+	require.NoError(t, err)
+	var env map[string]any
+	require.NoError(t, json.Unmarshal(good, &env))
+	corrupt := func(f func(model map[string]any)) []byte {
+		var e map[string]any
+		require.NoError(t, json.Unmarshal(good, &e))
+		f(e["model"].(map[string]any))
+		out, err := json.Marshal(e)
+		require.NoError(t, err)
+		return out
+	}
+	tests := []struct {
+		name    string
+		give    []byte
+		wantErr error
+	}{
+		{"unknown kind", []byte(`{"kind":"arima","model":{}}`), forecast.ErrUnknownKind},
+		{"wrong season length", corrupt(func(m map[string]any) {
+			m["state"].(map[string]any)["season"] = []any{1.0, 2.0}
+		}), provider.ErrInvalid},
+		{"invalid config", corrupt(func(m map[string]any) { m["config"].(map[string]any)["period"] = 0 }), provider.ErrInvalid},
+		{"unsorted residuals", corrupt(func(m map[string]any) {
+			m["fit"].(map[string]any)["residuals"].(map[string]any)["sorted"] = []any{[]any{3.0, 1.0}}
+		}), provider.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := forecast.Unmarshal(tt.give)
+			require.ErrorIs(t, err, tt.wantErr)
+		})
+	}
+	_, err = forecast.Unmarshal([]byte("{"))
+	require.Error(t, err)
+	f, err := forecast.NewFunc(2, func(_, dst []float64) {}, forecast.IntervalOptions{})
+	require.NoError(t, err)
+	_, err = forecast.Marshal(f)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	_, err = forecast.Marshal(foreignModel{})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
