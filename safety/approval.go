@@ -15,25 +15,25 @@ import (
 //
 // The state machine (every arrow is one audit event):
 //
-//	                 Request
-//	                    │
-//	                    ▼
-//	   Cancel     ┌──────────┐      Deny       ┌────────┐
-//	 ┌────────────│ pending  │────────────────▶│ denied │
-//	 │            └──────────┘                 └────────┘
-//	 │             │        │ now ≥ expiry
-//	 │     Approve │        └──────────────────┐
-//	 │ (approver ≠ │                           ▼
-//	 │  requester) ▼                      ┌─────────┐
-//	 │            ┌──────────┐ now ≥ expiry│ expired │
-//	 │   Cancel   │ approved │────────────▶└─────────┘
-//	 ├────────────│          │
-//	 ▼            └──────────┘
-//	┌───────────┐      │ Execute (same fingerprint, now < expiry)
-//	│ cancelled │      ▼
-//	└───────────┘ ┌──────────┐
-//	              │ executed │
-//	              └──────────┘
+//	                    Request
+//	                       │
+//	                       ▼
+//	      Cancel     ┌──────────┐       Deny       ┌────────┐
+//	 ┌───────────────│ pending  │─────────────────▶│ denied │
+//	 │               └──────────┘                  └────────┘
+//	 │                │        │   now ≥ expiry
+//	 │        Approve │        └─────────────────────┐
+//	 │    (approver ≠ │                              ▼
+//	 │     requester) ▼                         ┌─────────┐
+//	 │               ┌──────────┐ now ≥ expiry  │ expired │
+//	 │      Cancel   │ approved │──────────────▶│         │
+//	 ├───────────────│          │               └─────────┘
+//	 ▼               └──────────┘
+//	┌───────────┐          │ Execute (same fingerprint, now < expiry)
+//	│ cancelled │          ▼
+//	└───────────┘    ┌──────────┐
+//	                 │ executed │
+//	                 └──────────┘
 //
 // Denied, expired, cancelled and executed are final. Expiry is checked
 // against the now passed to each call: a call that finds a pending or

@@ -1,8 +1,10 @@
 package safety_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"testing"
@@ -512,4 +514,18 @@ func TestEngineInlineRules(t *testing.T) {
 		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, "inline[0]", ie.Field)
 	})
+}
+
+func TestEngineLogsRuleFailures(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	eng, err := safety.New([]safety.Rule{safety.Named("flaky", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		return safety.Result{}, errors.New("catalog down")
+	}))}, safety.WithLogger(logger))
+	require.NoError(t, err)
+	_, err = eng.Check(t.Context(), stop("i-1"))
+	require.ErrorIs(t, err, safety.ErrRuleFailed)
+	assert.Contains(t, buf.String(), "rule=flaky")
+	assert.Contains(t, buf.String(), "catalog down")
 }
