@@ -88,17 +88,27 @@ func fastConfig() awsprovider.Config {
 	}
 }
 
-func newDriver(t testing.TB, opts ...awsprovider.Option) *awsprovider.Driver {
+func newDriver(t tb, opts ...awsprovider.Option) *awsprovider.Driver {
 	t.Helper()
 	return newDriverIn(t, region, opts...)
 }
 
-func newDriverIn(t testing.TB, region string, opts ...awsprovider.Option) *awsprovider.Driver {
+func newDriverIn(t tb, region string, opts ...awsprovider.Option) *awsprovider.Driver {
 	t.Helper()
 	base := []awsprovider.Option{awsprovider.WithConfig(fastConfig()), awsprovider.WithCloudWatchOptions(queryProtocol)}
 	d, err := awsprovider.New(sdkConfigIn(region), append(base, opts...)...)
 	require.NoError(t, err)
 	return d
+}
+
+// tb is what the seeders need of a test; testing.TB and the examples'
+// exampleT provide it.
+type tb interface {
+	Helper()
+	Errorf(format string, args ...any)
+	FailNow()
+	Context() context.Context
+	Cleanup(func())
 }
 
 // seeder creates fixture resources in one region.
@@ -133,7 +143,7 @@ func uniq(prefix string) string {
 	return prefix + "-" + hex.EncodeToString(b)
 }
 
-func tctx(t testing.TB) context.Context {
+func tctx(t tb) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return c
@@ -142,12 +152,12 @@ func tctx(t testing.TB) context.Context {
 const ami = "ami-12c6146b" // one of moto's default AMIs
 
 // runInstances starts n instances with tags and returns their IDs.
-func runInstances(t testing.TB, n int, typ string, tags map[string]string) []string {
+func runInstances(t tb, n int, typ string, tags map[string]string) []string {
 	t.Helper()
 	return seeder{region}.runInstances(t, n, typ, tags)
 }
 
-func (s seeder) runInstances(t testing.TB, n int, typ string, tags map[string]string) []string {
+func (s seeder) runInstances(t tb, n int, typ string, tags map[string]string) []string {
 	t.Helper()
 	in := &ec2.RunInstancesInput{
 		ImageId: awssdk.String(ami), MinCount: awssdk.Int32(int32(n)), MaxCount: awssdk.Int32(int32(n)),
@@ -170,12 +180,12 @@ func (s seeder) runInstances(t testing.TB, n int, typ string, tags map[string]st
 }
 
 // createGroup creates an Auto Scaling group with a launch configuration.
-func createGroup(t testing.TB, min, max, desired int, tags map[string]string) string {
+func createGroup(t tb, min, max, desired int, tags map[string]string) string {
 	t.Helper()
 	return seeder{region}.createGroup(t, min, max, desired, tags)
 }
 
-func (s seeder) createGroup(t testing.TB, min, max, desired int, tags map[string]string) string {
+func (s seeder) createGroup(t tb, min, max, desired int, tags map[string]string) string {
 	t.Helper()
 	c := sdkIn(s.region)
 	name := uniq("asg")
@@ -207,7 +217,7 @@ var (
 
 // lambdaRole returns the ARN of an IAM role for functions (moto checks that
 // it exists), created once per package.
-func lambdaRole(t testing.TB) string {
+func lambdaRole(t tb) string {
 	t.Helper()
 	roleOnce.Do(func() {
 		out, err := sdk().iam.CreateRole(context.Background(), &iam.CreateRoleInput{
@@ -235,12 +245,12 @@ var functionZip = sync.OnceValue(func() []byte {
 })
 
 // createFunction creates a Lambda function and returns its ARN.
-func createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string) string {
+func createFunction(t tb, memory, timeoutSec int, tags map[string]string) string {
 	t.Helper()
 	return seeder{region}.createFunction(t, memory, timeoutSec, tags)
 }
 
-func (s seeder) createFunction(t testing.TB, memory, timeoutSec int, tags map[string]string) string {
+func (s seeder) createFunction(t tb, memory, timeoutSec int, tags map[string]string) string {
 	t.Helper()
 	out, err := sdkIn(s.region).lambda.CreateFunction(tctx(t), &lambda.CreateFunctionInput{
 		FunctionName: awssdk.String(uniq("fn")),
@@ -257,12 +267,12 @@ func (s seeder) createFunction(t testing.TB, memory, timeoutSec int, tags map[st
 }
 
 // snapshot takes an EBS snapshot of the instance's root volume with tags.
-func snapshot(t testing.TB, instanceID string, tags map[string]string) string {
+func snapshot(t tb, instanceID string, tags map[string]string) string {
 	t.Helper()
 	return seeder{region}.snapshot(t, instanceID, tags)
 }
 
-func (s seeder) snapshot(t testing.TB, instanceID string, tags map[string]string) string {
+func (s seeder) snapshot(t tb, instanceID string, tags map[string]string) string {
 	t.Helper()
 	c := sdkIn(s.region)
 	out, err := c.ec2.DescribeInstances(tctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
@@ -284,12 +294,12 @@ func (s seeder) snapshot(t testing.TB, instanceID string, tags map[string]string
 }
 
 // putMetric writes datapoints of one metric with one dimension.
-func putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
+func putMetric(t tb, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
 	t.Helper()
 	seeder{region}.putMetric(t, namespace, name, dim, value, unit, points)
 }
 
-func (s seeder) putMetric(t testing.TB, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
+func (s seeder) putMetric(t tb, namespace, name, dim, value string, unit cwtypes.StandardUnit, points map[time.Time]float64) {
 	t.Helper()
 	var data []cwtypes.MetricDatum
 	for ts, v := range points {
