@@ -105,6 +105,45 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 
 func (a *Auto) kind() string { return KindAuto }
 
+type scoreJSON struct {
+	Spec    Spec     `json:"spec"`
+	Name    string   `json:"name"`
+	MAE     *float64 `json:"mae,omitempty"`
+	MASE    *float64 `json:"mase,omitempty"`
+	Skipped string   `json:"skipped,omitempty"`
+	Chosen  bool     `json:"chosen,omitempty"`
+}
+
+func finiteOrNil(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// MarshalJSON encodes s; a NaN MAE or MASE (a skipped candidate) is left
+// out, since JSON has no NaN.
+func (s Score) MarshalJSON() ([]byte, error) {
+	return json.Marshal(scoreJSON{Spec: s.Spec, Name: s.Name, MAE: finiteOrNil(s.MAE), MASE: finiteOrNil(s.MASE), Skipped: s.Skipped, Chosen: s.Chosen})
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote; a missing MAE or MASE is
+// NaN.
+func (s *Score) UnmarshalJSON(data []byte) error {
+	var j scoreJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*s = Score{Spec: j.Spec, Name: j.Name, MAE: math.NaN(), MASE: math.NaN(), Skipped: j.Skipped, Chosen: j.Chosen}
+	if j.MAE != nil {
+		s.MAE = *j.MAE
+	}
+	if j.MASE != nil {
+		s.MASE = *j.MASE
+	}
+	return nil
+}
+
 // Scores returns the validation scores of the last Fit, best first;
 // skipped candidates come last.
 func (a *Auto) Scores() []Score { return slices.Clone(a.scores) }

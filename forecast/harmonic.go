@@ -420,8 +420,8 @@ func (m *Harmonic) UnmarshalJSON(data []byte) error {
 				return err
 			}
 		}
-		if j.Fit.T < 0 {
-			return provider.Invalid("params.t", j.Fit.T, "must be ≥ 0")
+		if j.Fit.T < 0 || j.Fit.T > 1<<50 {
+			return provider.Invalid("params.t", j.Fit.T, "must be in [0, 2^50]")
 		}
 		if err := checkFinite("params", []float64{j.Fit.Intercept, j.Fit.Slope, j.Fit.Rho, j.Fit.Resid}); err != nil {
 			return err

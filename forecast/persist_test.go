@@ -2,6 +2,7 @@ package forecast_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,6 +66,34 @@ func TestMarshalRoundTrip(t *testing.T) {
 			require.ErrorIs(t, back.Forecast(p1, nil, nil), forecast.ErrNotFitted)
 		})
 	}
+}
+
+// Skipped candidates have NaN scores, which JSON cannot hold: they are
+// left out and come back as NaN.
+func TestMarshalAutoWithSkippedCandidates(t *testing.T) {
+	t.Parallel()
+	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}})
+	require.NoError(t, err)
+	require.NoError(t, a.Fit(seasonal(200, 10, 0, 3, 0.5, 5)))
+	data, err := forecast.Marshal(a)
+	require.NoError(t, err)
+	back, err := forecast.Unmarshal(data)
+	require.NoError(t, err)
+	got := back.(*forecast.Auto).Scores()
+	want := a.Scores()
+	require.Len(t, got, len(want))
+	skipped := 0
+	for i := range want {
+		assert.Equal(t, want[i].Name, got[i].Name)
+		assert.Equal(t, want[i].Skipped, got[i].Skipped)
+		if want[i].Skipped != "" {
+			skipped++
+			assert.True(t, math.IsNaN(got[i].MAE))
+		} else {
+			assert.InDelta(t, want[i].MAE, got[i].MAE, 1e-12)
+		}
+	}
+	assert.Positive(t, skipped)
 }
 
 func TestUnmarshalBadInput(t *testing.T) {
