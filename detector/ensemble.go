@@ -69,9 +69,10 @@ type EnsembleConfig struct {
 	// when its utilization is unknown. Default: false (unknown utilization
 	// makes the verdict Unknown).
 	AllowWithoutUtilization bool `json:"allow_without_utilization,omitempty" yaml:"allow_without_utilization,omitempty"`
-	// DownsizeBelow is the CPU statistic under which a resource that is
-	// confidently not idle is recommended a smaller size, a fraction.
-	// Default: 0.25.
+	// DownsizeBelow is the CPU p95 over the utilization window under
+	// which a resource that is confidently not idle is recommended a
+	// smaller size (half the size then runs below twice this), a
+	// fraction. Default: 0.4.
 	DownsizeBelow float64 `json:"downsize_below,omitempty" yaml:"downsize_below,omitempty"`
 	// DownsizeSaving is the share of the cost a downsize saves, in (0, 1].
 	// Default: 0.5 (one size down).
@@ -83,6 +84,10 @@ type EnsembleConfig struct {
 	// an idle resource with a learned profile to be stopped outright rather
 	// than put on a schedule, in (0, 1]. Default: 0.95.
 	StopIdleShare float64 `json:"stop_idle_share,omitempty" yaml:"stop_idle_share,omitempty"`
+	// MinRegularity is the least Profile.Regularity an off-hours schedule
+	// needs: a resource whose busy hours move from week to week gets no
+	// schedule. In (0, 1]. Default: 0.9.
+	MinRegularity float64 `json:"min_regularity,omitempty" yaml:"min_regularity,omitempty"`
 }
 
 func (c EnsembleConfig) withDefaults() EnsembleConfig {
@@ -96,7 +101,7 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 		c.GracePeriod = DefaultGracePeriod
 	}
 	if c.DownsizeBelow == 0 {
-		c.DownsizeBelow = 0.25
+		c.DownsizeBelow = 0.4
 	}
 	if c.DownsizeSaving == 0 {
 		c.DownsizeSaving = 0.5
@@ -106,6 +111,9 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 	}
 	if c.StopIdleShare == 0 {
 		c.StopIdleShare = 0.95
+	}
+	if c.MinRegularity == 0 {
+		c.MinRegularity = 0.9
 	}
 	return c
 }
@@ -128,7 +136,7 @@ func (c EnsembleConfig) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"act_threshold", c.ActThreshold}, {"downsize_below", c.DownsizeBelow}, {"downsize_saving", c.DownsizeSaving}, {"min_schedule_saving", c.MinScheduleSaving}, {"stop_idle_share", c.StopIdleShare}} {
+	}{{"act_threshold", c.ActThreshold}, {"downsize_below", c.DownsizeBelow}, {"downsize_saving", c.DownsizeSaving}, {"min_schedule_saving", c.MinScheduleSaving}, {"stop_idle_share", c.StopIdleShare}, {"min_regularity", c.MinRegularity}} {
 		if math.IsNaN(f.v) || f.v < 0 || f.v > 1 {
 			return invalid("ensemble."+f.name, f.v, "must be in [0, 1]")
 		}
@@ -162,8 +170,9 @@ type member struct {
 // Ensemble combines the signals into one verdict: each available signal
 // (one whose State is not Unknown) votes idle or not idle and gives an idle
 // score; the weights are renormalised over the available signals; the
-// verdict is Idle when the weighted score is at least 0.5 and a strict
-// majority of the available signals vote idle, NotIdle otherwise, and
+// verdict is Idle when the weighted score is at least 0.5, a strict
+// majority of the available signals vote idle and utilization does not
+// vote not idle (measured load vetoes idleness); NotIdle otherwise; and
 // Unknown when no signal is available, when utilization is unknown (unless
 // AllowWithoutUtilization) or during the grace period. An action is
 // recommended only when the confidence exceeds ActThreshold.
@@ -179,8 +188,9 @@ type Ensemble struct {
 }
 
 // NewEnsemble returns an Ensemble for cfg, or an error matching
-// provider.ErrInvalid naming the wrong field, or ErrNoSignal when no signal
-// has a positive weight.
+// provider.ErrInvalid naming the wrong field; when no configured signal has
+// a positive weight the error matches both ErrNoSignal and
+// provider.ErrInvalid (field "weights").
 func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -220,7 +230,7 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 		sum += m.weight
 	}
 	if !(sum > 0) {
-		return nil, fmt.Errorf("%w: the weights of the configured signals sum to %g", ErrNoSignal, sum)
+		return nil, fmt.Errorf("%w: %w", ErrNoSignal, invalid("weights", sum, "must sum to a positive number over the configured signals (the model counts only with WithModel)"))
 	}
 	return e, nil
 }
@@ -382,6 +392,10 @@ func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 		v.State = Unknown
 	case rs[0].state == Unknown && !e.cfg.AllowWithoutUtilization:
 		v.State = Unknown
+	case rs[0].state == NotIdle:
+		// Measured load vetoes idleness: quiet logins and idle hours do not
+		// make a busy machine idle.
+		v.State = NotIdle
 	case 2*votes > avail && v.Score >= 0.5:
 		v.State = Idle
 	default:
@@ -424,7 +438,7 @@ func (e *Ensemble) recommend(in *Input, v *Verdict, util, sched *result) {
 		prof = &sched.prof
 	}
 	scheduled := func() bool {
-		if prof == nil {
+		if prof == nil || prof.Regularity() < e.cfg.MinRegularity {
 			return false
 		}
 		off := prof.Propose(e.sched.cfg.MinOff)

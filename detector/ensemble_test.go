@@ -222,5 +222,8 @@ func TestBadConfig(t *testing.T) {
 		// Only the model has weight, and there is no model.
 		_, err := detector.NewEnsemble(detector.EnsembleConfig{Weights: detector.Weights{Model: 1}})
 		require.ErrorIs(t, err, detector.ErrNoSignal)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "weights", ie.Field)
 	})
 }

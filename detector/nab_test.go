@@ -79,6 +79,28 @@ func TestBurstLeavesWindow77c1ca(t *testing.T) {
 	assert.GreaterOrEqual(t, flagged, total*2/3, "flagged %d of %d hours", flagged, total)
 	v := detect(at(t, "2014-04-14 00:00"))
 	assert.Equal(t, detector.Idle, v.State, v.Explain())
+
+	// The ensemble with the same look-back (no activity data for NAB:
+	// utilization and the hour-of-week signal vote) never calls it idle
+	// while the burst is in the window.
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Window: 48 * time.Hour}})
+	require.NoError(t, err)
+	for now := at(t, "2014-04-10 12:00"); !now.After(at(t, "2014-04-12 12:00")); now = now.Add(time.Hour) {
+		v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("77c1ca", s.Start), Series: []provider.Series{s}})
+		require.NoError(t, err)
+		assert.Equal(t, detector.NotIdle, v.State, "%s: %v", now, v.Explain())
+		assert.Equal(t, detector.ActionNone, v.Action, "%s: %v", now, v.Explain())
+	}
+	flagged, total = 0, 0
+	for now := at(t, "2014-04-14 01:00"); !now.After(at(t, "2014-04-14 23:00")); now = now.Add(time.Hour) {
+		v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("77c1ca", s.Start), Series: []provider.Series{s}})
+		require.NoError(t, err)
+		total++
+		if v.State == detector.Idle {
+			flagged++
+		}
+	}
+	t.Logf("77c1ca: the ensemble calls it idle at %d of %d hourly checks after the burst left the window", flagged, total)
 }
 
 // TestNASAOutageIsUnknown: the NASA-HTTP log has outage rows (Hurricane

@@ -35,7 +35,35 @@ type NeedsReporter interface {
 var (
 	_ NeedsReporter = (*Ensemble)(nil)
 	_ NeedsReporter = (*Utilization)(nil)
+	_ NeedsReporter = (*Activity)(nil)
+	_ NeedsReporter = (*Schedule)(nil)
+	_ NeedsReporter = (*Model)(nil)
+	_ NeedsReporter = (*Rule)(nil)
 )
+
+// Needs returns the activity window the activity strategy reads.
+func (a *Activity) Needs() Needs {
+	return Needs{Activity: true, ActivityWindow: a.cfg.Quiet}
+}
+
+// Needs returns the metric and history the schedule strategy reads.
+func (s *Schedule) Needs() Needs {
+	return Needs{Metrics: []provider.Metric{s.cfg.Metric}, History: s.cfg.History}
+}
+
+// Needs returns the metrics and history the model reads.
+func (m *Model) Needs() Needs {
+	return Needs{Metrics: m.metrics(), History: max(m.cfg.Window, m.cfg.History), Activity: true, ActivityWindow: 30 * time.Minute}
+}
+
+// Needs returns the metrics and window the preset rule reads.
+func (r *Rule) Needs() Needs {
+	n := Needs{Metrics: []provider.Metric{provider.MetricCPU}, History: r.window}
+	if !r.cfg.IgnoreNetwork && r.name != "azure_advisor" {
+		n.Metrics = append(n.Metrics, provider.MetricNetworkIn, provider.MetricNetworkOut)
+	}
+	return n
+}
 
 // Needs returns the metrics and window the utilization strategy reads.
 func (u *Utilization) Needs() Needs {

@@ -147,6 +147,26 @@ func (p *Profile) IdleSlots() int {
 	return n
 }
 
+// Regularity returns the share of observed slots that are clearly idle
+// (idle share ≥ IdleShare) or clearly busy (idle share ≤ 1 − IdleShare):
+// near 1 for a resource with a weekly rhythm, lower when its busy times
+// move from week to week. 0 when no slot is observed.
+func (p *Profile) Regularity() float64 {
+	clear, seen := 0, 0
+	for i := range HoursPerWeek {
+		if s, ok := p.Share(i); ok {
+			seen++
+			if s >= p.IdleShare || s <= 1-p.IdleShare {
+				clear++
+			}
+		}
+	}
+	if seen == 0 {
+		return 0
+	}
+	return float64(clear) / float64(seen)
+}
+
 // ObservedSlots returns how many slots hold data.
 func (p *Profile) ObservedSlots() int {
 	n := 0

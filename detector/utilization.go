@@ -154,7 +154,7 @@ type result struct {
 	window  Window
 	reasons [8]Reason
 	n       int
-	cpuStat float64 // the CPU statistic, NaN when unknown (for downsizing)
+	cpuStat float64 // the CPU p95 over the window, NaN when unknown (for downsizing)
 	prof    Profile
 	hasProf bool
 }
@@ -213,7 +213,7 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 			hx = x
 		}
 		if m == provider.MetricCPU {
-			r.cpuStat = x
+			r.cpuStat = w.stat(p95, w.lo, w.hi)
 		}
 		known++
 		score := min(u.score(x, th), u.score(hx, th))
@@ -236,6 +236,8 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 	}
 	return nil
 }
+
+var p95 = provider.Percentile(95)
 
 // score maps a statistic x against threshold th to an idle score in [0, 1]
 // that is 0.5 at the threshold.

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDetectRuns(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), &out, filepath.Join("..", "..", "testdata")))
+	s := out.String()
+	t.Log(s)
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "i-") || f[1] == "is" {
+			continue
+		}
+		switch f[0] {
+		case "i-c6585a", "i-24ae8d":
+			assert.Equal(t, "idle", f[1], line)
+		case "i-825cc2", "i-5f5533", "i-ac20cd":
+			assert.Equal(t, "not_idle", f[1], line)
+		}
+	}
+	assert.Contains(t, s, "i-c6585a is idle")
+	assert.Contains(t, s, "i-24ae8d is idle")
+	assert.NotContains(t, s, "error:")
+}
