@@ -242,34 +242,32 @@ func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDept
 	return live, nil
 }
 
-// idSet is a set of IDs: a slice while small (linear search beats
-// hashing), a map beyond 32 entries.
+// idSet is a set of IDs: the first eight in an array (no allocation for
+// the usual handful of dependents), the rest in a map.
 type idSet struct {
-	list []string
-	m    map[string]struct{}
+	small [8]string
+	n     int
+	m     map[string]struct{}
 }
 
 func (s *idSet) has(id string) bool {
-	if s.m != nil {
-		_, ok := s.m[id]
-		return ok
+	if slices.Contains(s.small[:s.n], id) {
+		return true
 	}
-	return slices.Contains(s.list, id)
+	_, ok := s.m[id]
+	return ok
 }
 
 func (s *idSet) add(id string) {
-	switch {
-	case s.m != nil:
-		s.m[id] = struct{}{}
-	case len(s.list) < 32:
-		s.list = append(s.list, id)
-	default:
-		s.m = make(map[string]struct{}, 2*len(s.list))
-		for _, x := range s.list {
-			s.m[x] = struct{}{}
-		}
-		s.m[id] = struct{}{}
+	if s.n < len(s.small) {
+		s.small[s.n] = id
+		s.n++
+		return
 	}
+	if s.m == nil {
+		s.m = make(map[string]struct{})
+	}
+	s.m[id] = struct{}{}
 }
 
 // findCycle returns an ErrCycle error naming a cycle of g, or nil. It is a
