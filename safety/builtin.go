@@ -42,6 +42,8 @@ type BuiltinSources struct {
 	// Restorer confirms rollback is possible; nil checks only that the
 	// proposal records the previous state.
 	Restorer Restorer
+	// Calendars add host-computed holidays to the business-hours rule.
+	Calendars []HolidayCalendar
 }
 
 // Builtin returns the built-in rules configured by cfg, in the order
@@ -77,7 +79,7 @@ func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 	if err := add("backup", bk, err); err != nil {
 		return nil, err
 	}
-	bh, err := NewBusinessHoursRule(cfg.BusinessHours)
+	bh, err := NewBusinessHoursRule(cfg.BusinessHours, src.Calendars...)
 	if err := add("business_hours", bh, err); err != nil {
 		return nil, err
 	}

@@ -436,3 +436,17 @@ func ExampleBuiltin() {
 	// [critical backup business_hours gradual limits rollback]
 	// safety.Builtin: invalid limits.min_capacity -1: must be ≥ 0
 }
+
+// HolidayCalendarFunc plugs in holidays the host computes.
+func ExampleHolidayCalendarFunc() {
+	companyDay := safety.HolidayCalendarFunc(func(day time.Time) (string, bool) {
+		_, m, d := day.Date()
+		return "company day", m == time.June && d == 12
+	})
+	r, _ := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"}, companyDay)
+	p := exampleProposal()
+	p.Now = time.Date(2026, 6, 12, 9, 0, 0, 0, time.UTC) // a Friday, 11:00 in Berlin
+	res, _ := r.Check(context.Background(), p)
+	fmt.Println(res.Outcome, "-", res.Reason)
+	// Output: pass - holiday company day: no business hours
+}

@@ -3,6 +3,7 @@ package safety
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,25 @@ type Holiday struct {
 	// Name is what the day is called, for reasons and audits.
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
 }
+
+// HolidayCalendar tells whether a day is a holiday, for calendars the host
+// computes (a country's public holidays, a company calendar).
+//
+// Holiday reports the holiday's name when the local date of day (day's
+// year, month and day in day's location) is a holiday. It must be fast,
+// do no I/O and be safe for concurrent use: the business-hours rule calls
+// it on every check.
+type HolidayCalendar interface {
+	Holiday(day time.Time) (name string, ok bool)
+}
+
+// HolidayCalendarFunc adapts a function to a HolidayCalendar.
+type HolidayCalendarFunc func(day time.Time) (string, bool)
+
+// Holiday calls f(day).
+func (f HolidayCalendarFunc) Holiday(day time.Time) (string, bool) { return f(day) }
+
+var _ HolidayCalendar = HolidayCalendarFunc(nil)
 
 // Blackout is an absolute period in which disruptive actions are blocked
 // (a release freeze, a sales event).
@@ -157,20 +177,27 @@ func parseHoliday(s string) (dayKey, error) {
 // with an unknown time zone makes the rule fail (the engine blocks). It
 // does no I/O and is safe for concurrent use.
 type BusinessHoursRule struct {
-	c    compiledHours
-	zone sync.Map // string → *time.Location
+	c         compiledHours
+	calendars []HolidayCalendar
+	zone      sync.Map // string → *time.Location
 }
 
 var _ Rule = (*BusinessHoursRule)(nil)
 
-// NewBusinessHoursRule returns a BusinessHoursRule for p, or an error
-// matching provider.ErrInvalid when p is invalid.
-func NewBusinessHoursRule(p BusinessHoursPolicy) (*BusinessHoursRule, error) {
+// NewBusinessHoursRule returns a BusinessHoursRule for p, with the
+// holidays of p.Holidays and of calendars, or an error matching
+// provider.ErrInvalid when p is invalid or a calendar is nil.
+func NewBusinessHoursRule(p BusinessHoursPolicy, calendars ...HolidayCalendar) (*BusinessHoursRule, error) {
 	c, err := compileHours(p)
 	if err != nil {
 		return nil, err
 	}
-	return &BusinessHoursRule{c: c}, nil
+	for i, cal := range calendars {
+		if cal == nil {
+			return nil, invalidf("calendars["+strconv.Itoa(i)+"]", nil, "must not be nil")
+		}
+	}
+	return &BusinessHoursRule{c: c, calendars: slices.Clone(calendars)}, nil
 }
 
 // Name returns "business_hours".
@@ -247,6 +274,11 @@ func (r *BusinessHoursRule) blackout(t time.Time) (string, bool) {
 
 // holiday returns the name of the holiday on t's local date.
 func (r *BusinessHoursRule) holiday(t time.Time) (string, bool) {
+	for _, cal := range r.calendars {
+		if n, ok := cal.Holiday(t); ok {
+			return n, true
+		}
+	}
 	if len(r.c.holidays) == 0 {
 		return "", false
 	}

@@ -264,3 +264,31 @@ func TestScheduleContains(t *testing.T) {
 	assert.Equal(t, "none", safety.Schedule{}.String())
 	assert.Panics(t, func() { safety.MustParseSchedule("Mon 10:00-09:00") })
 }
+
+func TestBusinessHoursCalendar(t *testing.T) {
+	t.Parallel()
+	// Easter Monday 2026 is April 6; the calendar sees the local date.
+	easter := safety.HolidayCalendarFunc(func(day time.Time) (string, bool) {
+		y, m, d := day.Date()
+		return "Easter Monday", y == 2026 && m == time.April && d == 6
+	})
+	r, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"}, easter)
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Now = utc("2026-04-06T08:00:00Z") // 10:00 CEST
+	got, err := r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Pass, got.Outcome)
+	assert.Equal(t, "holiday Easter Monday: no business hours", got.Reason)
+	p.Now = utc("2026-04-05T22:30:00Z") // 00:30 CEST on the 6th, still the 5th in UTC
+	got, err = r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, "holiday Easter Monday: no business hours", got.Reason)
+	p.Now = utc("2026-04-07T08:00:00Z")
+	got, err = r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+
+	_, err = safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{}, nil)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
