@@ -69,8 +69,9 @@
 //   - backup (BackupRule): a complete, verified backup within 24 h from a
 //     provider.BackupCatalog, reporting its age;
 //   - business_hours (BusinessHoursRule): Mon–Fri 09:00–18:00 in the
-//     resource's IANA time zone (DST-correct), holidays, blackouts; the
-//     spec is parsed by ParseSchedule;
+//     resource's IANA time zone (DST-correct), holidays (dates and
+//     HolidayCalendar), blackout windows; the spec is parsed by
+//     ParseSchedule;
 //   - gradual (GradualRule): at most 50 % change of desired capacity per
 //     step;
 //   - limits (LimitsRule): desired capacity in [1, 10], at most half of a

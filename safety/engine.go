@@ -255,17 +255,17 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 	for _, i := range e.inline {
 		results[i] = e.runOne(ctx, i, p)
 	}
-	done := make([]bool, n)
+	// A result's Rule is set once it is in (runOne and failed set it).
 	for got := 0; got < len(async); got++ {
 		select {
 		case r := <-ch:
-			results[r.i], done[r.i] = r.res, true
+			results[r.i] = r.res
 		case <-ctx.Done():
 			// Take what has arrived, then fail the rest.
 			for drained := false; !drained; {
 				select {
 				case r := <-ch:
-					results[r.i], done[r.i] = r.res, true
+					results[r.i] = r.res
 				default:
 					drained = true
 				}
@@ -275,7 +275,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 				cause = parent.Err()
 			}
 			for _, i := range async {
-				if !done[i] {
+				if results[i].Rule == "" {
 					results[i] = e.failed(i, nil, cause)
 				}
 			}
