@@ -81,7 +81,9 @@ type Score struct {
 // (or combination of the best candidates) with the lowest MAE is refitted
 // on all the data; if it cannot be, the best seasonal naive is used. The
 // prediction intervals of the chosen model are the empirical quantiles of
-// its validation errors per horizon (they are out of sample).
+// its validation errors per horizon (out of sample) pooled with the errors
+// of replaying the data through the refitted model, the latter widened so
+// that their 90th percentile of |error| is at least that of the former.
 //
 // Create one with NewAuto; the zero value is not usable. After Fit, Scores
 // reports what was compared and Chosen what won. Not safe for concurrent
@@ -305,8 +307,9 @@ func (a *Auto) Fit(y []float64) error {
 		b := a.chosen.base()
 		cv := predResiduals(c.preds, y, t0, H, b.Residuals.Floor)
 		// The refitted model's replay errors use parameters fitted on the
-		// same data; widen them to at least the out-of-sample size.
-		if lambda := meanAbsResidual(&cv) / meanAbsResidual(&b.Residuals); lambda > 1 && !math.IsInf(lambda, 0) {
+		// same data; widen them so that their 90th percentile of |error|
+		// is at least the out-of-sample one (at most threefold).
+		if lambda := absQuantile(&cv, 0.9) / absQuantile(&b.Residuals, 0.9); lambda > 1 && !math.IsInf(lambda, 0) {
 			for _, e := range b.Residuals.Sorted {
 				for i := range e {
 					e[i] *= min(lambda, 3)
@@ -428,6 +431,18 @@ func predResiduals(preds, y []float64, t0, H int, floor float64) residuals {
 	}
 	r.Sorted = errs
 	return r
+}
+
+// absQuantile is the tau-quantile of |e| over all horizons of r.
+func absQuantile(r *residuals, tau float64) float64 {
+	var all []float64
+	for _, e := range r.Sorted {
+		for _, v := range e {
+			all = append(all, math.Abs(v))
+		}
+	}
+	slices.Sort(all)
+	return conformalQuantile(all, tau)
 }
 
 // mergeResiduals pools two residual tables horizon by horizon; a horizon

@@ -22,8 +22,11 @@ import (
 //     the same steps into bands[j] (len(bands) == len(quantiles), each
 //     len(bands[j]) == len(point)). It returns ErrNotFitted before Fit, and
 //     an error matching provider.ErrInvalid for an empty point (horizon ≤ 0)
-//     or a quantile outside (0, 1). It does not allocate and does not
-//     change the model. For finite inputs every output is finite.
+//     or a quantile outside (0, 1). It does not change the model and does
+//     not allocate (an Ensemble allocates its per-member buffers once, the
+//     first time it forecasts further than ever before). For finite inputs
+//     every output is finite; a computation that overflows returns an
+//     error matching ErrNumeric instead of NaN or Inf.
 //   - Update appends one new observation in O(1) (O(members) for an
 //     ensemble) without refitting parameters; a NaN marks a gap and is
 //     replaced by the model's own one-step forecast. ±Inf is an error.
