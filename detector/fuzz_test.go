@@ -3,6 +3,7 @@ package detector_test
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +156,35 @@ func FuzzBatchScan(f *testing.F) {
 			if want.Count > 0 {
 				assert.InDelta(t, want.Max, got[r].Max, 0)
 			}
+		}
+	})
+}
+
+// FuzzLoadModel feeds arbitrary JSON to LoadModel: it must fail with an
+// error matching provider.ErrInvalid or load a model whose probabilities
+// are in [0, 1].
+func FuzzLoadModel(f *testing.F) {
+	f.Add(`{"version":1}`)
+	f.Add(`{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],"config":{},"mean":[0,0,0,0,0,0,0,0,0,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[1,2,3,4,5,6,7,8,9,10],"bias":0.5}`)
+	f.Add(`{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],"config":{},"mean":[0,0,0,0,0,0,0,0,0,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[1,-2,3,4,5,6,7,8,9,10],"bias":0.5}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := detector.LoadModel(strings.NewReader(s))
+		if err != nil {
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			return
+		}
+		for _, x := range []float64{0, 1, -1, 1e300, -1e300} {
+			feat := make([]float64, detector.NumFeatures)
+			for i := range feat {
+				feat[i] = x
+			}
+			p, err := m.Probability(feat)
+			if err != nil {
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				continue
+			}
+			assert.False(t, math.IsNaN(p) || p < 0 || p > 1, "p=%v", p)
 		}
 	})
 }

@@ -228,7 +228,11 @@ func (m *Model) Probability(f []float64) (float64, error) {
 		}
 		a[i] = x
 	}
-	return m.prob(&a), nil
+	p := m.prob(&a)
+	if math.IsNaN(p) {
+		return 0, invalid("features", fmt.Sprint(f), "overflow the model's linear predictor")
+	}
+	return p, nil
 }
 
 func (m *Model) prob(f *[NumFeatures]float64) float64 {
@@ -264,6 +268,10 @@ func (m *Model) evaluate(in *Input, r *result) error {
 		return nil
 	}
 	p := m.prob(&f)
+	if math.IsNaN(p) {
+		r.add(Reason{Signal: SignalModel, Code: ReasonModel, Value: p, Limit: m.cfg.Cutoff})
+		return nil // unknown: the features overflow the model
+	}
 	r.score = p
 	r.state = NotIdle
 	if p >= m.cfg.Cutoff {
