@@ -157,7 +157,8 @@ func New(rules []Rule, opts ...Option) (*Engine, error) {
 func (e *Engine) Rules() []string { return slices.Clone(e.names) }
 
 // Check decides p: it validates p, runs every rule (up to
-// Policy.Concurrency at once, within Policy.Timeout), combines the results,
+// Policy.Concurrency at once, within Policy.Timeout; inline rules on the
+// calling goroutine meanwhile), combines the results,
 // checks p.ApprovalID when approval is required, and records the decision
 // with the auditor. It returns the decision and d.Err(): nil when allowed,
 // else a *BlockedError (matching ErrBlocked, and ErrApprovalRequired when
@@ -253,7 +254,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 		go work()
 	}
 	for _, i := range e.inline {
-		results[i] = e.runOne(ctx, i, p)
+		results[i] = e.runOne(parent, i, p) // not subject to the timeout
 	}
 	// A result's Rule is set once it is in (runOne and failed set it).
 	for got := 0; got < len(async); got++ {

@@ -507,6 +507,22 @@ func TestEngineInlineRules(t *testing.T) {
 			<-time.After(5 * time.Second) // let the abandoned rule finish inside the bubble
 		})
 	})
+	t.Run("inline rules are not cut off next to async ones", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			eng, err := safety.New([]safety.Rule{
+				inlineRule{"slow_inline", func(context.Context, safety.Proposal) (safety.Result, error) {
+					<-time.After(3 * time.Second)
+					return safety.Result{}, nil
+				}},
+				fixed("fast_async", safety.Result{}),
+			}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			require.NoError(t, err)
+			d, err := eng.Check(t.Context(), stop("i-1"))
+			require.NoError(t, err)
+			assert.True(t, d.Allowed)
+		})
+	})
 	t.Run("WithInline unknown name", func(t *testing.T) {
 		t.Parallel()
 		_, err := safety.New([]safety.Rule{fixed("a", safety.Result{})}, safety.WithInline("b"))
