@@ -1,0 +1,217 @@
+package prometheus_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/internal/promtest"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/prometheus"
+)
+
+func someQuery(id string) provider.Query {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(time.Hour), Step: 5 * time.Minute}
+}
+
+// A server that is down: nothing listens on the port.
+func TestServerDown(t *testing.T) {
+	t.Parallel()
+	port, err := promtest.FreePort()
+	require.NoError(t, err)
+	src := newSource(t, prometheus.Config{Address: "http://127.0.0.1:" + strconv.Itoa(port)})
+	_, err = src.QueryMetric(t.Context(), someQuery("i-1"))
+	require.ErrorIs(t, err, prometheus.ErrUnavailable)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue)
+	_, err = src.List(t.Context(), provider.Filter{})
+	require.ErrorIs(t, err, prometheus.ErrUnavailable)
+	_, err = src.Activity(t.Context(), provider.ActivityQuery{ResourceID: "i-1", Start: someQuery("").Start, End: someQuery("").End})
+	require.ErrorIs(t, err, prometheus.ErrUnavailable)
+}
+
+// A server that never answers: the caller's deadline ends the call, and the
+// error says so (not "unavailable").
+func TestSlowServer(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		// Reading the body lets the server notice the client hanging up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs before srv.Close
+	src := newSource(t, prometheus.Config{Address: srv.URL})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := src.QueryMetric(ctx, someQuery("i-1"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, prometheus.ErrUnavailable)
+	var qe *prometheus.QueryError
+	require.ErrorAs(t, err, &qe)
+	assert.Contains(t, qe.Query, "up{")
+}
+
+// fakeAPI answers the query endpoints like Prometheus would, with one
+// target i-1 and a constant series, attaching warnings to every answer; or
+// with a fixed HTTP status.
+func fakeAPI(t *testing.T, status int, warnings ...string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status != http.StatusOK {
+			http.Error(w, "nope", status)
+			return
+		}
+		require.NoError(t, r.ParseForm())
+		warn := `"warnings":["` + strings.Join(warnings, `","`) + `"]`
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/query":
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]},` + warn + `}`))
+		case "/api/v1/query_range":
+			start, err := strconv.ParseFloat(r.Form.Get("start"), 64)
+			require.NoError(t, err)
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"instance":"i-1"},"values":[[` +
+				strconv.FormatFloat(start, 'f', 3, 64) + `,"0.25"]]}]},` + warn + `}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestStatusCodesMapOntoSentinels(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give int
+		want error
+	}{
+		{http.StatusTooManyRequests, provider.ErrThrottled},
+		{http.StatusServiceUnavailable, prometheus.ErrUnavailable},
+		{http.StatusBadGateway, prometheus.ErrUnavailable},
+		{http.StatusGatewayTimeout, prometheus.ErrUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.give), func(t *testing.T) {
+			t.Parallel()
+			src := newSource(t, prometheus.Config{Address: fakeAPI(t, tt.give).URL})
+			_, err := src.Get(t.Context(), "i-1")
+			require.ErrorIs(t, err, tt.want)
+			var se *prometheus.StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tt.give, se.Code)
+		})
+	}
+}
+
+// Warnings attached to answers reach the warning function and the log.
+func TestWarningsSurfaced(t *testing.T) {
+	t.Parallel()
+	srv := fakeAPI(t, http.StatusOK, "remote store failed: partial result")
+	var mu sync.Mutex
+	var got []prometheus.Warning
+	var logs bytes.Buffer
+	src := newSource(t, prometheus.Config{Address: srv.URL},
+		prometheus.WithLogger(slog.New(slog.NewTextHandler(&syncBuffer{b: &logs}, nil))),
+		prometheus.WithWarningFunc(func(w prometheus.Warning) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, w)
+		}))
+	series, err := src.QueryMetric(t.Context(), someQuery("i-1"))
+	require.NoError(t, err)
+	assert.InDelta(t, 0.25, series.Values[0], 0)
+	assert.Equal(t, series.Len()-1, series.Gaps())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 2, "one warning from the targets query, one from the range query")
+	for _, w := range got {
+		assert.Equal(t, []string{"remote store failed: partial result"}, w.Warnings)
+		assert.NotEmpty(t, w.Query)
+	}
+	assert.Contains(t, got[1].Query, "avg_over_time(")
+	assert.Contains(t, logs.String(), "partial result")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	const addr = "http://127.0.0.1:9090"
+	tests := []struct {
+		name      string
+		give      prometheus.Config
+		wantField string
+	}{
+		{"no address", prometheus.Config{}, "config.address"},
+		{"address without scheme", prometheus.Config{Address: "127.0.0.1:9090"}, "config.address"},
+		{"template does not parse", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricCPU: `x{ {{.Matchers }`}}, "config.metrics[cpu]"},
+		{"unknown template field", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricCPU: `x{ {{.Instance}} }`}}, "config.metrics[cpu]"},
+		{"template ignores the resource", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricCPU: `avg(node_load1)`}}, "config.metrics[cpu]"},
+		{"unbalanced brackets", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricMemory: `rate(x{ {{.Matchers}} }[5m]`}}, "config.metrics[memory]"},
+		{"unterminated string", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricMemory: `x{ {{.Matchers}}, mode="idle }`}}, "config.metrics[memory]"},
+		{"triple brace", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{provider.MetricMemory: `x{{{.Matchers}}}`}}, "config.metrics[memory]"},
+		{"unknown metric name", prometheus.Config{Address: addr, Metrics: map[provider.Metric]string{"gpu": `x{ {{.Matchers}} }`}}, "config.metrics[gpu]"},
+		{"unknown activity kind", prometheus.Config{Address: addr, Activity: map[provider.ActivityKind]string{"naps": `x{ {{.Matchers}} }`}}, "config.activity.kind"},
+		{"bad activity template", prometheus.Config{Address: addr, Activity: map[provider.ActivityKind]string{provider.ActivityLogins: `sum(logins_total)`}}, "config.activity[logins]"},
+		{"bad targets template", prometheus.Config{Address: addr, Targets: `up`}, "config.targets"},
+		{"bad id label", prometheus.Config{Address: addr, IDLabel: "host-name"}, "config.id_label"},
+		{"bad kind", prometheus.Config{Address: addr, Kind: "spaceship"}, "config.kind"},
+		{"negative lookback", prometheus.Config{Address: addr, Lookback: -time.Minute}, "config.lookback"},
+		{"sub-millisecond resolution", prometheus.Config{Address: addr, Resolution: time.Microsecond}, "config.resolution"},
+		{"too many points", prometheus.Config{Address: addr, MaxPoints: 11001}, "config.max_points"},
+		{"negative points", prometheus.Config{Address: addr, MaxPoints: -1}, "config.max_points"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.give.Validate()
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field)
+			_, err = prometheus.New(tt.give)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+		})
+	}
+	valid := []prometheus.Config{
+		{Address: addr},
+		{Address: "https://prom.example.com/prefix", IDLabel: "node", Kind: provider.KindDatabase, MaxPoints: 11000},
+		{Address: addr, Metrics: map[provider.Metric]string{
+			provider.MetricCPU:                  "", // removes the default
+			provider.CustomMetric("queue"):      `sum by (queue) (queue_depth{ {{.Matchers}}, env="{{index .Labels "environment"}}" })`,
+			provider.MetricConnections:          `pg_stat_activity_count{{.Selector}}`,
+			provider.CustomMetric("by-id-only"): `foo{host="{{.ID}}"} # the id directly`,
+		}},
+	}
+	for _, cfg := range valid {
+		require.NoError(t, cfg.Validate(), "%+v", cfg)
+	}
+}

@@ -1,0 +1,76 @@
+package prometheus_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/prometheus"
+)
+
+// A week of real NAB CPU data backfilled with promtool reads back exactly
+// as provider.Resample puts the same samples on the same grid, for every
+// statistic, aligned or not, including the busy trace's gaps.
+func TestHistoryMatchesTrace(t *testing.T) {
+	t.Parallel()
+	src := newSource(t, historyConfig())
+	from := fx.nabEnd.Add(-week)
+	tests := []struct {
+		name  string
+		start time.Time
+		end   time.Time
+		step  time.Duration
+	}{
+		{"week hourly", from, fx.nabEnd, time.Hour},
+		{"last day at the trace's step", fx.nabEnd.Add(-24 * time.Hour), fx.nabEnd, nabStep},
+		{"odd grid cut by end", from.Add(7*time.Minute + 123*time.Millisecond), fx.nabEnd.Add(-41 * time.Minute), 17 * time.Minute},
+		{"beyond the data", fx.nabEnd.Add(-2 * time.Hour), fx.nabEnd.Add(2 * time.Hour), 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		for _, id := range []string{nabIdle, nabBusy} {
+			t.Run(tt.name+"/"+id, func(t *testing.T) {
+				t.Parallel()
+				for _, st := range allStats {
+					q := provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: tt.start, End: tt.end, Step: tt.step, Statistic: st}
+					want, err := provider.Resample(q, fx.nab[id])
+					require.NoError(t, err)
+					got, err := src.QueryMetric(t.Context(), q)
+					require.NoError(t, err)
+					assertSameSeries(t, want, got, string(st))
+				}
+			})
+		}
+	}
+}
+
+// The busy trace has two 10-minute holes; at its own step they are gaps.
+func TestHistoryGapsStayGaps(t *testing.T) {
+	t.Parallel()
+	src := newSource(t, historyConfig())
+	q := provider.Query{ResourceID: nabBusy, Metric: provider.MetricCPU, Start: fx.nabEnd.Add(-week), End: fx.nabEnd, Step: nabStep}
+	got, err := src.QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	want, err := provider.Resample(q, fx.nab[nabBusy])
+	require.NoError(t, err)
+	require.Equal(t, want.Gaps(), got.Gaps())
+	require.Equal(t, q.Steps()-len(fx.nab[nabBusy]), got.Gaps(), "one gap per missing 5-minute sample")
+}
+
+// A week at a 30 s step is 20,160 points, over Prometheus's 11,000 per
+// query: the driver splits it, and any split gives the same series.
+func TestHistoryLongRangeIsSplit(t *testing.T) {
+	t.Parallel()
+	q := provider.Query{ResourceID: nabIdle, Metric: provider.MetricCPU, Start: fx.nabEnd.Add(-week), End: fx.nabEnd, Step: 30 * time.Second, Statistic: provider.StatMax}
+	require.Greater(t, q.Steps(), prometheus.DefaultMaxPoints)
+	want, err := provider.Resample(q, fx.nab[nabIdle])
+	require.NoError(t, err)
+	for _, maxPoints := range []int{0, 7000, 2999} {
+		cfg := historyConfig()
+		cfg.MaxPoints = maxPoints
+		got, err := newSource(t, cfg).QueryMetric(t.Context(), q)
+		require.NoError(t, err, "max points %d", maxPoints)
+		assertSameSeries(t, want, got, "split")
+	}
+}
