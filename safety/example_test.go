@@ -450,3 +450,37 @@ func ExampleHolidayCalendarFunc() {
 	fmt.Println(res.Outcome, "-", res.Reason)
 	// Output: pass - holiday company day: no business hours
 }
+
+// quotaRule is a host rule over in-memory state: it never blocks, so it
+// implements Inliner and the engine runs it on the calling goroutine.
+type quotaRule struct{ maxStops int }
+
+func (quotaRule) Name() string { return "quota" }
+func (quotaRule) Inline() bool { return true }
+func (q quotaRule) Check(_ context.Context, p safety.Proposal) (safety.Result, error) {
+	if p.Action == safety.ActionStop && p.FleetSize > 0 && q.maxStops == 0 {
+		return safety.Result{Outcome: safety.Block, Reason: "stop quota used up"}, nil
+	}
+	return safety.Result{}, nil
+}
+
+func ExampleInliner() {
+	eng, _ := safety.New([]safety.Rule{quotaRule{maxStops: 0}})
+	d, _ := eng.Check(context.Background(), exampleProposal())
+	fmt.Println(d.Summary())
+	// Output: blocked: quota: stop quota used up
+}
+
+// WithInline vouches for rules whose sources are in memory, such as a
+// backup catalog over a map.
+func ExampleWithInline() {
+	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	eng, err := safety.New(rules, safety.WithInline("backup"))
+	fmt.Println(err)
+	_, err = safety.New(rules, safety.WithInline("bakup"))
+	fmt.Println(err != nil)
+	_ = eng
+	// Output:
+	// <nil>
+	// true
+}
