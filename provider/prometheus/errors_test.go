@@ -63,7 +63,7 @@ func TestSlowServer(t *testing.T) {
 	defer cancel()
 	_, err := src.QueryMetric(ctx, someQuery("i-1"))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.NotErrorIs(t, err, prometheus.ErrUnavailable)
+	require.NotErrorIs(t, err, prometheus.ErrUnavailable)
 	var qe *prometheus.QueryError
 	require.ErrorAs(t, err, &qe)
 	assert.Contains(t, qe.Query, "up{")
@@ -79,7 +79,10 @@ func fakeAPI(t *testing.T, status int, warnings ...string) *httptest.Server {
 			http.Error(w, "nope", status)
 			return
 		}
-		require.NoError(t, r.ParseForm())
+		if !assert.NoError(t, r.ParseForm()) {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
 		warn := `"warnings":["` + strings.Join(warnings, `","`) + `"]`
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -87,7 +90,10 @@ func fakeAPI(t *testing.T, status int, warnings ...string) *httptest.Server {
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]},` + warn + `}`))
 		case "/api/v1/query_range":
 			start, err := strconv.ParseFloat(r.Form.Get("start"), 64)
-			require.NoError(t, err)
+			if !assert.NoError(t, err) {
+				http.Error(w, "bad start", http.StatusBadRequest)
+				return
+			}
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"instance":"i-1"},"values":[[` +
 				strconv.FormatFloat(start, 'f', 3, 64) + `,"0.25"]]}]},` + warn + `}`))
 		default:
