@@ -278,3 +278,20 @@ func TestDependencyLargeGraph(t *testing.T) {
 	_, err = safety.NewStaticGraph(deps)
 	require.ErrorIs(t, err, safety.ErrCycle)
 }
+
+func TestAuditEventJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	// A shared audit log (etcd) and the monitor keep events as JSON.
+	for _, ev := range []safety.AuditEvent{
+		{Time: safetytest.T0, Kind: safety.AuditDecision, Actor: "reaper", ResourceID: "i-1", Action: safety.ActionStop,
+			ProposalID: "p-1", Outcome: safety.Block, Risk: safety.RiskHigh, Rules: []string{"backup", "critical"}, Reason: "blocked: ..."},
+		{Time: safetytest.T0, Kind: safety.AuditApprovalApproved, Actor: "alice", ResourceID: "g-1", Action: safety.ActionScaleIn,
+			ApprovalID: "apr-1", From: safety.ApprovalPending, To: safety.ApprovalApproved, Risk: safety.RiskMedium},
+	} {
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		var back safety.AuditEvent
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, ev, back)
+	}
+}
