@@ -1,0 +1,41 @@
+package detector_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestReasonString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give detector.Reason
+		want string
+	}{
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonBelow, Metric: provider.MetricCPU, Value: 0.031, Limit: 0.1, Duration: 24 * time.Hour}, "utilization: cpu mean 3.10% below 10.00% over 24h"},
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonAbove, Metric: provider.MetricRequests, Statistic: "p95", Value: 2.5, Limit: 0.05, Duration: 6 * time.Hour}, "utilization: requests p95 2.5 1/s at or above 0.05 1/s over 6h"},
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonGaps, Metric: provider.MetricCPU, Value: 0.5, Limit: 0.8, Duration: 14 * 24 * time.Hour}, "utilization: cpu has data for only 50% of the last 14d (need 80%)"},
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonStale, Metric: provider.MetricCPU, Duration: 2 * time.Hour, Limit: float64(30 * time.Minute)}, "utilization: last cpu sample is 2h old (limit 30m0s)"},
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonSuspectZeros, Metric: provider.MetricRequests, Value: 0.7, Duration: 80 * time.Hour}, "utilization: requests fell from 0.7 straight to exact zeros for 3.3d: treated as missing data, not idleness"},
+		{detector.Reason{Signal: "utilization", Code: detector.ReasonSourceError, Metric: provider.MetricCPU, Err: errors.New("boom")}, "utilization: reading cpu failed: boom"},
+		{detector.Reason{Signal: "ensemble", Code: detector.ReasonYoung, Duration: 2 * time.Hour, Limit: float64(24 * time.Hour)}, "ensemble: resource is 2h old, inside the 24h grace period"},
+		{detector.Reason{Signal: "activity", Code: detector.ReasonActive, Kind: provider.ActivityLogins, Value: 3, Duration: 30 * time.Minute}, "activity: 3 logins events in the last 30m0s"},
+		{detector.Reason{Signal: "schedule", Code: detector.ReasonIdleHours, Value: 0.95, Limit: 0.9, Duration: 28 * 24 * time.Hour}, "schedule: this hour of the week was idle 95% of the time in the last 28d (≥ 90%)"},
+		{detector.Reason{Signal: "model", Code: detector.ReasonModel, Value: 0.93, Limit: 0.5}, "model: idle probability 0.93 (cut-off 0.50)"},
+		{detector.Reason{Signal: "ensemble", Code: detector.ReasonVote, Value: 2, Limit: 3}, "ensemble: 2 of 3 available signals vote idle"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.give.Code), func(t *testing.T) {
+			t.Parallel()
+			got := tt.give.String()
+			assert.Equal(t, tt.want, got)
+			assert.False(t, strings.Contains(got, "%!"), got)
+		})
+	}
+}
