@@ -2,7 +2,6 @@ package detector_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func TestReasonString(t *testing.T) {
 			t.Parallel()
 			got := tt.give.String()
 			assert.Equal(t, tt.want, got)
-			assert.False(t, strings.Contains(got, "%!"), got)
+			assert.NotContains(t, got, "%!")
 		})
 	}
 }
