@@ -77,11 +77,17 @@ func BenchmarkStreamingUpdate(b *testing.B) {
 		k := 0
 		for b.Loop() {
 			// A different value per stream so that the sketch touches
-			// different buckets.
-			off := k
+			// different buckets (an index that wraps, not a division).
+			j := k
 			k++
+			if k == len(src) {
+				k = 0
+			}
 			for i := range streams {
-				streams[i].Update(src[(off+i)%len(src)])
+				streams[i].Update(src[j])
+				if j++; j == len(src) {
+					j = 0
+				}
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")

@@ -20,8 +20,10 @@
 //     Evaluate, CrossValidate, Save, LoadModel).
 //
 // An Ensemble weighs them (0.3, 0.3, 0.2, 0.2, renormalised over the
-// signals that have data), takes a majority vote and recommends an action
-// only when its confidence exceeds 0.8. Presets reproduce AWS Trusted
+// signals that have data), takes a majority vote (measured load vetoes
+// idleness) and recommends an action (stop, terminate, downsize, or an
+// off-hours schedule for resources with a weekly rhythm) only when its
+// confidence exceeds 0.8. Presets reproduce AWS Trusted
 // Advisor, Google Cloud's idle-VM recommender and Azure Advisor for
 // comparison.
 //
@@ -30,8 +32,8 @@
 // between (a dead agent, a zero-filled outage) make a signal Unknown, and a
 // resource younger than the grace period (24 h) is never idle.
 //
-// For many resources, Stream keeps O(1) state per resource-metric (≤ 64 B,
-// ≤ 512 B with a percentile Sketch), BatchScan reduces columnar windows on
+// For many resources, Stream keeps O(1) state per resource-metric (56 B,
+// 480 B with a percentile Sketch), BatchScan reduces columnar windows on
 // every core, and Scan runs a Detector over a provider's Inventory with
 // bounded concurrency.
 //

@@ -64,6 +64,11 @@ func (s *Stream) Update(v float64) {
 	if math.IsNaN(v) {
 		return
 	}
+	s.update(v)
+}
+
+// update adds a value known not to be NaN.
+func (s *Stream) update(v float64) {
 	if s.n == 0 {
 		s.mean = v
 	}
@@ -182,6 +187,11 @@ func (k *Sketch) Add(v float64) {
 	if math.IsNaN(v) {
 		return
 	}
+	k.add(v)
+}
+
+// add counts a value known not to be NaN.
+func (k *Sketch) add(v float64) {
 	x := v * float64(k.scale)
 	i := 0
 	if x >= 1.0/(1<<-sketchMinExp) {
@@ -274,8 +284,11 @@ func NewPercentileStream(cfg StreamConfig, scale float64) (PercentileStream, err
 // Update adds one value to the stream and the sketch in O(1) without
 // allocating.
 func (p *PercentileStream) Update(v float64) {
-	p.Stream.Update(v)
-	p.Add(v)
+	if math.IsNaN(v) {
+		return
+	}
+	p.Stream.update(v)
+	p.add(v)
 }
 
 // Observe checks and adds the value v observed at t (see Stream.Observe).
