@@ -137,7 +137,7 @@ func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), 
 		if opts.Window > 0 {
 			lo = t - opts.Window
 		}
-		if lo < 0 || t > len(y) || t < 1 {
+		if lo < 0 || t >= len(y) || t < 1 {
 			return res, provider.Invalid(fmt.Sprintf("origins[%d]", i), t, fmt.Sprintf("needs %d steps before it inside y (len %d)", opts.Window, len(y)))
 		}
 		train, err := Prepare(provider.Series{Start: epoch, Step: 1, Values: y[lo:t]}, opts.Gaps)

@@ -272,3 +272,25 @@ func ExampleSpec_New() {
 	fmt.Printf("%s %T %v\n", spec, m, err)
 	// Output: hw(24,add,damped) *forecast.HoltWinters <nil>
 }
+
+func ExampleDefaultCandidates() {
+	for _, s := range forecast.DefaultCandidates([]int{24, 168}) {
+		fmt.Println(s)
+	}
+	// Output:
+	// snaive(24)
+	// snaive(168)
+	// mean(168×2)
+	// hw(24,add,damped)
+	// harmonic(24:10)
+}
+
+func ExampleUnmarshal() {
+	m, err := forecast.Unmarshal([]byte(`{"kind":"seasonal_naive","model":{"config":{"period":24}}}`))
+	fmt.Printf("%T %v\n", m, err)
+	err = m.Forecast(make([]float64, 3), nil, nil)
+	fmt.Println(err)
+	// Output:
+	// *forecast.SeasonalNaive <nil>
+	// forecast: model not fitted
+}

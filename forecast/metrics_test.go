@@ -96,6 +96,7 @@ func TestBacktest(t *testing.T) {
 			{Horizon: 24, SeasonalPeriod: 24, Window: -1},
 			{Horizon: 24, SeasonalPeriod: 24, Quantiles: []float64{1.5}},
 			{Horizon: 24, SeasonalPeriod: 24, Window: 100, Origins: []int{50}},
+			{Horizon: 24, SeasonalPeriod: 24, Origins: []int{len(periodic)}},
 		}
 		for i, o := range bad {
 			_, err := forecast.Backtest(t.Context(), periodic, newNaive, o)

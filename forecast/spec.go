@@ -103,12 +103,15 @@ func (s Spec) String() string {
 }
 
 // DefaultCandidates returns Auto's default candidates for the given season
-// lengths in steps (shortest first), at most six:
-// seasonal naive for each of the two shortest periods, the mean of the
-// last two longest seasons, additive damped Holt-Winters on the shortest
-// period, and harmonic regression on all periods (up to 10 harmonics each,
-// at most 40 columns). With no period it returns the naive method
-// (seasonal naive with period 1).
+// lengths in steps (shortest first), at most five: seasonal naive for the
+// shortest and the longest period, the mean of the last two longest
+// seasons, additive damped Holt-Winters on the shortest period, and
+// harmonic regression on the shortest period (up to 10 harmonics). The
+// longer seasons are left to the seasonal naive candidates: on the real
+// traces of forecast/accuracy a harmonic candidate with weekly terms as
+// well, alone or added, made the selection worse (geometric mean of
+// relative MASE 0.729 and 0.711 against 0.705). With no period it returns
+// the naive method (seasonal naive with period 1).
 func DefaultCandidates(periods []int) []Spec {
 	if len(periods) == 0 {
 		return []Spec{{Kind: KindSeasonalNaive, Period: 1}}
@@ -121,20 +124,7 @@ func DefaultCandidates(periods []int) []Spec {
 	out = append(out, Spec{Kind: KindSeasonalNaive, Period: long, Seasons: 2})
 	if short >= 2 {
 		out = append(out, Spec{Kind: KindHoltWinters, Period: short, Damped: true})
-		h := Spec{Kind: KindHarmonic}
-		cols := 2
-		for _, p := range periods {
-			k := min(p/2, 10)
-			if p < 2 || cols+2*k > 40 {
-				continue
-			}
-			cols += 2 * k
-			h.Periods = append(h.Periods, p)
-			h.Harmonics = append(h.Harmonics, k)
-		}
-		if len(h.Periods) > 0 {
-			out = append(out, h)
-		}
+		out = append(out, Spec{Kind: KindHarmonic, Periods: []int{short}, Harmonics: []int{min(short/2, 10)}})
 	}
 	return out
 }
