@@ -287,7 +287,7 @@ func (p *PercentileStream) Update(v float64) {
 	if math.IsNaN(v) {
 		return
 	}
-	p.Stream.update(v)
+	p.update(v)
 	p.add(v)
 }
 
