@@ -1,0 +1,116 @@
+package detector_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestUtilizationTable(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	series := func(m provider.Metric, f func(i int) float64) provider.Series {
+		s := synth("r", t0, 5*time.Minute, n, f)
+		s.Metric = m
+		return s
+	}
+	idleCPU := series(provider.MetricCPU, func(i int) float64 { return 0.02 })
+	spiky := series(provider.MetricCPU, func(i int) float64 { // 5 % of steps at 60 %
+		if i%20 == 0 {
+			return 0.6
+		}
+		return 0.02
+	})
+	lastHourBusy := series(provider.MetricCPU, func(i int) float64 {
+		if i >= n-12 {
+			return 0.5
+		}
+		return 0.02
+	})
+	gappy := series(provider.MetricCPU, func(i int) float64 {
+		if i%3 == 0 {
+			return 0.02
+		}
+		return math.NaN()
+	})
+	busyMem := series(provider.MetricMemory, func(int) float64 { return 0.7 })
+	idleMem := series(provider.MetricMemory, func(int) float64 { return 0.05 })
+	tests := []struct {
+		name string
+		cfg  detector.UtilizationConfig
+		give []provider.Series
+		want detector.State
+		code detector.ReasonCode
+	}{
+		{"idle cpu", detector.UtilizationConfig{}, []provider.Series{idleCPU}, detector.Idle, detector.ReasonBelow},
+		{"idle cpu and memory", detector.UtilizationConfig{}, []provider.Series{idleCPU, idleMem}, detector.Idle, detector.ReasonBelow},
+		{"busy memory", detector.UtilizationConfig{}, []provider.Series{idleCPU, busyMem}, detector.NotIdle, ""},
+		{"memory only: cpu required", detector.UtilizationConfig{}, []provider.Series{idleMem}, detector.Unknown, detector.ReasonMissing},
+		{"spiky by mean", detector.UtilizationConfig{}, []provider.Series{spiky}, detector.Idle, detector.ReasonBelow},
+		{"spiky by max", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: provider.StatMax}}, []provider.Series{spiky}, detector.NotIdle, detector.ReasonAbove},
+		{"spiky by p99", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "p99"}}, []provider.Series{spiky}, detector.NotIdle, detector.ReasonAbove},
+		{"spiky by p90", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "p90"}}, []provider.Series{spiky}, detector.Idle, detector.ReasonBelow},
+		{"busy in the hold period", detector.UtilizationConfig{}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonNotHeld},
+		{"busy hour with a 10-minute hold", detector.UtilizationConfig{Hold: 10 * time.Minute, Window: 10 * time.Minute}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonAbove},
+		{"gappy", detector.UtilizationConfig{}, []provider.Series{gappy}, detector.Unknown, detector.ReasonGaps},
+		{"gappy but allowed", detector.UtilizationConfig{Quality: detector.DataQuality{MinCoverage: 0.3}}, []provider.Series{gappy}, detector.Idle, detector.ReasonBelow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			u, err := detector.NewUtilization(tt.cfg)
+			require.NoError(t, err)
+			v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: tt.give})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.State, v.Explain())
+			if tt.code != "" {
+				assert.Equal(t, tt.code, v.Reasons[0].Code, v.Explain())
+			}
+			switch v.State {
+			case detector.Idle:
+				assert.Greater(t, v.Score, 0.5)
+			case detector.NotIdle:
+				assert.LessOrEqual(t, v.Score, 0.5)
+			}
+		})
+	}
+}
+
+func TestActivityTable(t *testing.T) {
+	t.Parallel()
+	now := t0
+	a, err := detector.NewActivity(detector.ActivityConfig{})
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		give detector.Input
+		want detector.State
+	}{
+		{"no data", detector.Input{Now: now}, detector.Unknown},
+		{"source error", detector.Input{Now: now, ActivityErr: provider.ErrThrottled}, detector.Unknown},
+		{"quiet", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Idle},
+		{"recent login", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}}, detector.NotIdle},
+		{"old events in a long window", detector.Input{Now: now, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityDBQueries, Count: 500, Last: now.Add(-3 * time.Hour)}}}, detector.Idle},
+		{"counts without times", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 2}}}, detector.NotIdle},
+		{"window shorter than quiet", detector.Input{Now: now, ActivityFrom: now.Add(-5 * time.Minute), Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := a.Detect(t.Context(), tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.State, v.Explain())
+		})
+	}
+	// Score follows 1 − exp(−v/10) for a quiet-but-counted kind.
+	v, err := a.Detect(t.Context(), detector.Input{Now: now, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 5, Last: now.Add(-2 * time.Hour)}}})
+	require.NoError(t, err)
+	assert.InDelta(t, math.Exp(-0.5), v.Score, 1e-12)
+}
