@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cluster, err = etcdtest.Start(dir, etcdtest.Options{})
+	cluster, err = etcdtest.Start(dir, etcdtest.Options{NoFsync: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		_ = os.RemoveAll(dir)

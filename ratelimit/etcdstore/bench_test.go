@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/ratelimit/etcdstore"
 )
 
-// BenchmarkEtcdReserve measures granted reservations on the embedded
-// loopback member (fsync on) with 1 and 8 concurrent clients, each with
+// BenchmarkEtcdReserve measures granted reservations on an embedded
+// loopback member of its own (fsync on, unlike the tests' shared member)
+// with 1 and 8 concurrent clients, each with
 // its own limiter and etcd client. With separate targets the clients do
 // not conflict; with one shared target every reservation contends on the
 // same key (the compare-and-swap loop retries). One op is one round of a
@@ -23,6 +25,7 @@ func BenchmarkEtcdReserve(b *testing.B) {
 		Down:    ratelimit.Rule{Window: time.Minute, MinInterval: time.Second},
 		History: time.Minute,
 	}
+	c := etcdtest.New(b, etcdtest.Options{})
 	for _, bc := range []struct {
 		clients int
 		shared  bool
@@ -35,7 +38,8 @@ func BenchmarkEtcdReserve(b *testing.B) {
 			pfx := prefix(b)
 			lims := make([]*ratelimit.Limiter, bc.clients)
 			for i := range lims {
-				s := newStore(b, newClient(b), etcdstore.Options{Prefix: pfx, MaxConflicts: 10000})
+				cli := c.Client(b)
+				s := newStore(b, cli, etcdstore.Options{Prefix: pfx, MaxConflicts: 10000})
 				var err error
 				if lims[i], err = ratelimit.New(cfg, ratelimit.WithStore(s)); err != nil {
 					b.Fatal(err)
