@@ -2,14 +2,23 @@ package aws_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 
 	awsprovider "github.com/idlescale/idlescale/provider/aws"
 )
@@ -150,4 +159,131 @@ type countingCW struct {
 func (c *countingCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 	c.n.Add(1)
 	return c.CloudWatchAPI.GetMetricData(ctx, in, optFns...)
+}
+
+// offline is a fake of all four services, with no network: a fixed set of
+// instances (paged), no groups, no functions, and CloudWatch answering
+// every query with one datapoint per period. Fuzz targets and benchmarks
+// use it to measure and stress the driver, not moto.
+type offline struct {
+	instances []ec2types.Instance
+	pageSize  int
+}
+
+func newOffline(n int) *offline {
+	o := &offline{pageSize: 100}
+	for i := range n {
+		id := fmt.Sprintf("i-%017x", i+1)
+		o.instances = append(o.instances, ec2types.Instance{
+			InstanceId:   awssdk.String(id),
+			InstanceType: ec2types.InstanceTypeM5Large,
+			State:        &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning},
+			Tags: []ec2types.Tag{
+				{Key: awssdk.String("Name"), Value: awssdk.String("web-" + strconv.Itoa(i))},
+				{Key: awssdk.String("environment"), Value: awssdk.String("production")},
+				{Key: awssdk.String("criticality"), Value: awssdk.String("high")},
+			},
+		})
+	}
+	return o
+}
+
+func (o *offline) clients() awsprovider.Clients {
+	return awsprovider.Clients{EC2: offlineEC2{o}, AutoScaling: offlineASG{}, CloudWatch: offlineCW{}, Lambda: offlineLambda{}}
+}
+
+type offlineEC2 struct{ *offline }
+
+func (o offlineEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	if len(in.InstanceIds) > 0 {
+		for _, inst := range o.instances {
+			if *inst.InstanceId == in.InstanceIds[0] {
+				return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{inst}}}}, nil
+			}
+		}
+		return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "not found"}
+	}
+	start := 0
+	if in.NextToken != nil {
+		start, _ = strconv.Atoi(*in.NextToken)
+	}
+	end := min(start+o.pageSize, len(o.instances))
+	out := &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: o.instances[start:end]}}}
+	if end < len(o.instances) {
+		out.NextToken = awssdk.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+func (offlineEC2) StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
+	return &ec2.StartInstancesOutput{}, nil
+}
+
+func (offlineEC2) StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	return &ec2.StopInstancesOutput{}, nil
+}
+
+func (offlineEC2) TerminateInstances(context.Context, *ec2.TerminateInstancesInput, ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	return &ec2.TerminateInstancesOutput{}, nil
+}
+
+func (offlineEC2) ModifyInstanceAttribute(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+	return &ec2.ModifyInstanceAttributeOutput{}, nil
+}
+
+func (offlineEC2) DescribeSnapshots(context.Context, *ec2.DescribeSnapshotsInput, ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	return &ec2.DescribeSnapshotsOutput{}, nil
+}
+
+type offlineASG struct{}
+
+func (offlineASG) DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	return &autoscaling.DescribeAutoScalingGroupsOutput{}, nil
+}
+
+func (offlineASG) UpdateAutoScalingGroup(context.Context, *autoscaling.UpdateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error) {
+	return nil, errors.New("offline: no groups")
+}
+
+func (offlineASG) SetDesiredCapacity(context.Context, *autoscaling.SetDesiredCapacityInput, ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
+	return nil, errors.New("offline: no groups")
+}
+
+type offlineLambda struct{}
+
+func (offlineLambda) ListFunctions(context.Context, *lambda.ListFunctionsInput, ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	return &lambda.ListFunctionsOutput{}, nil
+}
+
+func (offlineLambda) GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("offline: no functions")}
+}
+
+func (offlineLambda) ListTags(context.Context, *lambda.ListTagsInput, ...func(*lambda.Options)) (*lambda.ListTagsOutput, error) {
+	return &lambda.ListTagsOutput{}, nil
+}
+
+func (offlineLambda) UpdateFunctionConfiguration(context.Context, *lambda.UpdateFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
+	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("offline: no functions")}
+}
+
+type offlineCW struct{}
+
+// GetMetricData answers each query with a datapoint per period, CPU-like
+// values in percent.
+func (offlineCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	out := &cloudwatch.GetMetricDataOutput{}
+	start, end := awssdk.ToTime(in.StartTime), awssdk.ToTime(in.EndTime)
+	for _, q := range in.MetricDataQueries {
+		period := time.Duration(awssdk.ToInt32(q.MetricStat.Period)) * time.Second
+		r := cwtypes.MetricDataResult{Id: q.Id, StatusCode: cwtypes.StatusCodeComplete}
+		i := 0
+		for t := start; t.Before(end); t = t.Add(period) {
+			r.Timestamps = append(r.Timestamps, t)
+			r.Values = append(r.Values, float64(i%100))
+			i++
+		}
+		out.MetricDataResults = append(out.MetricDataResults, r)
+	}
+	return out, nil
 }
