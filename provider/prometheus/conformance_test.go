@@ -16,11 +16,12 @@ import (
 // which Prometheus cannot do.
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	fx := getFixture(t)
 	providertest.Run(t, func(t *testing.T) providertest.Subject {
 		start, end := settled(5, 2*time.Second)
 		node, app := fx.srv.NodeTarget, fx.srv.ExporterTargets[0]
 		return providertest.Subject{
-			Provider:      newSource(t, liveConfig()),
+			Provider:      newSource(t, fx.liveConfig()),
 			Instances:     []string{node, app},
 			Tag:           [2]string{"team", "infra"},
 			MetricQuery:   provider.Query{ResourceID: node, Metric: provider.MetricCPU, Start: start, End: end, Step: 2 * time.Second},

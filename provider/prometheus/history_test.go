@@ -15,7 +15,8 @@ import (
 // statistic, aligned or not, including the busy trace's gaps.
 func TestHistoryMatchesTrace(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, historyConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.historyConfig())
 	from := fx.nabEnd.Add(-week)
 	tests := []struct {
 		name  string
@@ -48,7 +49,8 @@ func TestHistoryMatchesTrace(t *testing.T) {
 // The busy trace has two 10-minute holes; at its own step they are gaps.
 func TestHistoryGapsStayGaps(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, historyConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.historyConfig())
 	q := provider.Query{ResourceID: nabBusy, Metric: provider.MetricCPU, Start: fx.nabEnd.Add(-week), End: fx.nabEnd, Step: nabStep}
 	got, err := src.QueryMetric(t.Context(), q)
 	require.NoError(t, err)
@@ -62,12 +64,13 @@ func TestHistoryGapsStayGaps(t *testing.T) {
 // query: the driver splits it, and any split gives the same series.
 func TestHistoryLongRangeIsSplit(t *testing.T) {
 	t.Parallel()
+	fx := getFixture(t)
 	q := provider.Query{ResourceID: nabIdle, Metric: provider.MetricCPU, Start: fx.nabEnd.Add(-week), End: fx.nabEnd, Step: 30 * time.Second, Statistic: provider.StatMax}
 	require.Greater(t, q.Steps(), prometheus.DefaultMaxPoints)
 	want, err := provider.Resample(q, fx.nab[nabIdle])
 	require.NoError(t, err)
 	for _, maxPoints := range []int{0, 7000, 2999} {
-		cfg := historyConfig()
+		cfg := fx.historyConfig()
 		cfg.MaxPoints = maxPoints
 		got, err := newSource(t, cfg).QueryMetric(t.Context(), q)
 		require.NoError(t, err, "max points %d", maxPoints)

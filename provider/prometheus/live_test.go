@@ -28,7 +28,7 @@ func newSource(t testing.TB, cfg prometheus.Config, opts ...prometheus.Option) *
 // rawSamples returns the raw samples of selector in [from, to), read
 // straight from the server with a range selector; they are the ground truth
 // the driver's reductions are checked against.
-func rawSamples(t *testing.T, selector string, from, to time.Time) []provider.Sample {
+func rawSamples(t *testing.T, fx *fixture, selector string, from, to time.Time) []provider.Sample {
 	t.Helper()
 	client, err := api.NewClient(api.Config{Address: fx.srv.URL})
 	require.NoError(t, err)
@@ -80,12 +80,13 @@ var allStats = []provider.Statistic{
 // step holds exactly the samples in [start, start+step).
 func TestLiveStatisticsMatchRawSamples(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	app := fx.srv.ExporterTargets[0]
 	start, end := settled(5, 2*time.Second)
 	// An odd start, not on a second boundary, so steps cut between scrapes.
 	start = start.Add(-337 * time.Millisecond)
-	raw := rawSamples(t, fmt.Sprintf(`idlescale_test_load{instance=%q}`, app), start, end)
+	raw := rawSamples(t, fx, fmt.Sprintf(`idlescale_test_load{instance=%q}`, app), start, end)
 	require.NotEmpty(t, raw, "no raw samples of idlescale_test_load")
 	for _, st := range allStats {
 		q := provider.Query{ResourceID: app, Metric: provider.CustomMetric("load"), Start: start, End: end, Step: 2 * time.Second, Statistic: st}
@@ -103,7 +104,8 @@ func TestLiveStatisticsMatchRawSamples(t *testing.T) {
 // load's.
 func TestLiveDerivedExpression(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	app := fx.srv.ExporterTargets[0]
 	start, end := settled(4, 2*time.Second)
 	get := func(st provider.Statistic) provider.Series {
@@ -128,7 +130,8 @@ func TestLiveDerivedExpression(t *testing.T) {
 // The default node-exporter templates read the live node exporter.
 func TestLiveNodeExporterDefaults(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	node := fx.srv.NodeTarget
 	tests := []struct {
 		give     provider.Metric
@@ -178,19 +181,20 @@ func TestLiveNodeExporterDefaults(t *testing.T) {
 // (whose subquery would otherwise carry the last value for 5 minutes).
 func TestLiveStaleSeriesAreGaps(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	app := fx.srv.ExporterTargets[0]
 	ctx := t.Context()
 	fx.app.ephemeral.WithLabelValues("k").Set(0.5)
 	set := time.Now()
 	require.NoError(t, fx.srv.WaitFor(ctx, `idlescale_test_ephemeral`, 1, 20*time.Second))
 	// Let two scrapes see it, then remove it.
-	waitScrapes(t, 2)
+	waitScrapes(t, fx, 2)
 	fx.app.ephemeral.DeleteLabelValues("k")
 	deleted := time.Now()
-	require.NoError(t, waitGone(ctx, `idlescale_test_ephemeral`, 20*time.Second))
+	require.NoError(t, waitGone(ctx, fx, `idlescale_test_ephemeral`, 20*time.Second))
 	gone := time.Now()
-	waitScrapes(t, 4)
+	waitScrapes(t, fx, 4)
 	step := time.Second
 	start := set.Truncate(step)
 	end := gone.Add(3 * step).Truncate(step)
@@ -214,14 +218,14 @@ func TestLiveStaleSeriesAreGaps(t *testing.T) {
 }
 
 // waitScrapes waits until the app exporter was scraped n more times.
-func waitScrapes(t *testing.T, n int64) {
+func waitScrapes(t *testing.T, fx *fixture, n int64) {
 	t.Helper()
 	target := fx.app.scrapes.Load() + n
 	require.Eventually(t, func() bool { return fx.app.scrapes.Load() >= target }, 20*time.Second, 50*time.Millisecond)
 }
 
 // waitGone polls until the instant query returns no series.
-func waitGone(ctx context.Context, query string, timeout time.Duration) error {
+func waitGone(ctx context.Context, fx *fixture, query string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -241,6 +245,7 @@ func waitGone(ctx context.Context, query string, timeout time.Duration) error {
 
 func TestLiveQueryErrors(t *testing.T) {
 	t.Parallel()
+	fx := getFixture(t)
 	app := fx.srv.ExporterTargets[0]
 	start, end := settled(3, 2*time.Second)
 	query := func(m provider.Metric) provider.Query {
@@ -248,7 +253,7 @@ func TestLiveQueryErrors(t *testing.T) {
 	}
 	t.Run("several series", func(t *testing.T) {
 		t.Parallel()
-		_, err := newSource(t, liveConfig()).QueryMetric(t.Context(), query(provider.CustomMetric("multi")))
+		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), query(provider.CustomMetric("multi")))
 		require.ErrorIs(t, err, prometheus.ErrSeveralSeries)
 		var se *prometheus.SeriesError
 		require.ErrorAs(t, err, &se)
@@ -256,7 +261,7 @@ func TestLiveQueryErrors(t *testing.T) {
 	})
 	t.Run("bad PromQL from a template", func(t *testing.T) {
 		t.Parallel()
-		_, err := newSource(t, liveConfig()).QueryMetric(t.Context(), query(provider.CustomMetric("badpromql")))
+		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), query(provider.CustomMetric("badpromql")))
 		require.ErrorIs(t, err, prometheus.ErrBadQuery)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 		var apiErr *v1.Error
@@ -265,17 +270,17 @@ func TestLiveQueryErrors(t *testing.T) {
 	})
 	t.Run("Check finds the bad template", func(t *testing.T) {
 		t.Parallel()
-		err := newSource(t, liveConfig()).Check(t.Context())
+		err := newSource(t, fx.liveConfig()).Check(t.Context())
 		require.ErrorIs(t, err, prometheus.ErrBadQuery)
 		assert.Contains(t, err.Error(), "config.metrics[custom/badpromql]")
 		assert.NotContains(t, err.Error(), "config.metrics[cpu]")
-		require.NoError(t, newSource(t, historyConfig()).Check(t.Context()), "the default templates are valid PromQL")
+		require.NoError(t, newSource(t, fx.historyConfig()).Check(t.Context()), "the default templates are valid PromQL")
 	})
 	t.Run("non-finite values are gaps and warned about", func(t *testing.T) {
 		t.Parallel()
 		var mu sync.Mutex
 		var warnings []prometheus.Warning
-		src := newSource(t, liveConfig(), prometheus.WithWarningFunc(func(w prometheus.Warning) {
+		src := newSource(t, fx.liveConfig(), prometheus.WithWarningFunc(func(w prometheus.Warning) {
 			mu.Lock()
 			defer mu.Unlock()
 			warnings = append(warnings, w)
@@ -290,21 +295,21 @@ func TestLiveQueryErrors(t *testing.T) {
 	})
 	t.Run("metric without a template", func(t *testing.T) {
 		t.Parallel()
-		_, err := newSource(t, liveConfig()).QueryMetric(t.Context(), query(provider.MetricRequests))
+		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), query(provider.MetricRequests))
 		require.ErrorIs(t, err, provider.ErrUnsupported)
 	})
 	t.Run("unknown resource", func(t *testing.T) {
 		t.Parallel()
 		q := query(provider.MetricCPU)
 		q.ResourceID = "10.9.9.9:9100"
-		_, err := newSource(t, liveConfig()).QueryMetric(t.Context(), q)
+		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), q)
 		require.ErrorIs(t, err, provider.ErrNotFound)
 	})
 	t.Run("step not whole milliseconds", func(t *testing.T) {
 		t.Parallel()
 		q := query(provider.MetricCPU)
 		q.Step = 1500 * time.Microsecond
-		_, err := newSource(t, liveConfig()).QueryMetric(t.Context(), q)
+		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), q)
 		var ie *provider.InvalidError
 		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, "query.step", ie.Field)
@@ -313,7 +318,8 @@ func TestLiveQueryErrors(t *testing.T) {
 
 func TestLiveInventory(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	ctx := t.Context()
 	node, app := fx.srv.NodeTarget, fx.srv.ExporterTargets[0]
 	all, err := src.List(ctx, provider.Filter{})
@@ -372,7 +378,8 @@ func sortedIDs(ids ...string) []string { return ids }
 
 func TestLiveActivity(t *testing.T) {
 	t.Parallel()
-	src := newSource(t, liveConfig())
+	fx := getFixture(t)
+	src := newSource(t, fx.liveConfig())
 	start, end := settled(1, 10*time.Second)
 	// The app exporter counts the scrapes it serves (one a second).
 	got, err := src.Activity(t.Context(), provider.ActivityQuery{ResourceID: fx.srv.ExporterTargets[0], Start: start, End: end})
