@@ -45,8 +45,20 @@
 // ends with the term, resigns when it returns, and stops cleanly when its
 // context ends.
 //
-// The rate-limit history shared by the replicas lives in
-// ratelimit/etcdstore; approvals and the audit log are in this package.
+// # Shared state
+//
+// ApprovalStore is a safety.ApprovalStore on etcd (one key per request,
+// create-if-absent and compare-and-swap updates), so that a request made
+// on one replica can be approved on another and executes once. AuditLog
+// is a safety.Auditor on etcd (one key per event, read back in commit
+// order, expired after StoreOptions.AuditRetention). Both retry failed
+// requests briefly and then fail with ErrStore, which the safety package
+// treats as a failure (fail closed). The rate-limit history shared by the
+// replicas is ratelimit/etcdstore.
+//
+//	store, _ := coord.NewApprovalStore(cli, coord.StoreOptions{})
+//	audit, _ := coord.NewAuditLog(cli, coord.StoreOptions{})
+//	approvals, _ := safety.NewApprovals(store, safety.WithApprovalAuditor(audit))
 //
 // All types are safe for concurrent use.
 package coord

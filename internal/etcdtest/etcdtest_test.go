@@ -1,0 +1,58 @@
+package etcdtest_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/internal/etcdtest"
+)
+
+func TestMain(m *testing.M) {
+	etcdtest.RunChildIfRequested()
+	os.Exit(m.Run())
+}
+
+func TestSingleMember(t *testing.T) {
+	t.Parallel()
+	c := etcdtest.New(t, etcdtest.Options{NoFsync: true})
+	require.Len(t, c.Members, 1)
+	cli := c.Client(t)
+	_, err := cli.Put(t.Context(), "k", "v")
+	require.NoError(t, err)
+	resp, err := cli.Get(t.Context(), "k")
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	assert.Equal(t, "v", string(resp.Kvs[0].Value))
+	assert.Zero(t, c.Members[0].Pid())
+	require.Error(t, c.Members[0].Kill(), "an in-process member cannot be killed")
+	c.Members[0].Stop()
+	c.Members[0].Stop() // idempotent
+	assert.Empty(t, c.Endpoints())
+}
+
+func TestChildMemberIsKilled(t *testing.T) {
+	t.Parallel()
+	c := etcdtest.New(t, etcdtest.Options{Members: 3, Child: []int{2}, NoFsync: true})
+	child := c.Members[2]
+	require.NotZero(t, child.Pid())
+	cli := c.Client(t, c.Members[0].ClientURL, c.Members[1].ClientURL)
+	id, err := child.ID(t.Context(), cli)
+	require.NoError(t, err)
+	assert.NotZero(t, id)
+	require.NoError(t, child.Kill())
+	// The two survivors keep a quorum.
+	_, err = cli.Put(t.Context(), "after", "kill")
+	require.NoError(t, err)
+	assert.Len(t, c.Endpoints(), 2)
+}
+
+func TestInvalidOptions(t *testing.T) {
+	t.Parallel()
+	_, err := etcdtest.Start(t.TempDir(), etcdtest.Options{Members: -1})
+	require.Error(t, err)
+	_, err = etcdtest.Start(t.TempDir(), etcdtest.Options{Members: 1, Child: []int{3}})
+	require.Error(t, err)
+}
