@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/internal/mototest"
+)
+
+// TestScanAgainstMoto runs the command as a user would against moto: seed
+// the demo instances, scan, and find the idle trace idle and the saturated
+// one busy.
+func TestScanAgainstMoto(t *testing.T) {
+	t.Parallel()
+	srv, err := mototest.Start(t.Context())
+	require.NoError(t, err, "the example's test needs a real moto_server")
+	t.Cleanup(srv.Close)
+	env := map[string]string{EndpointEnv: srv.URL, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-seed", "-region", "eu-central-1"}, func(k string) string { return env[k] }, &out))
+	text := out.String()
+	t.Log(text)
+	assert.Contains(t, text, "dry run: 2 resources in eu-central-1")
+	var idleLine, busyLine string
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.Contains(line, "reporting-batch"):
+			idleLine = line
+		case strings.Contains(line, "checkout-api"):
+			busyLine = line
+		}
+	}
+	assert.Contains(t, idleLine, " idle ")
+	assert.Contains(t, busyLine, "not_idle")
+	assert.Contains(t, text, "1 idle of 2 judged")
+}
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	none := func(string) string { return "" }
+	_, err := parse([]string{"-seed"}, none)
+	require.ErrorContains(t, err, "needs -endpoint")
+	_, err = parse([]string{"-history", "1m", "-step", "5m"}, none)
+	require.ErrorContains(t, err, "-history")
+	o, err := parse(nil, func(k string) string {
+		if k == EndpointEnv {
+			return "http://127.0.0.1:1"
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:1", o.endpoint, "the endpoint comes from the environment")
+}
