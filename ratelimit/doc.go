@@ -61,7 +61,8 @@
 // compare-and-swap transactions, so that N replicas together never exceed
 // the budget. A store error fails closed: the reservation is denied with
 // ReasonStore and the error (a *StoreError matching ErrStore) is returned
-// and logged.
+// and logged. A store error that follows a write whose reply was lost may
+// leave that event counted: the budget is then consumed, never exceeded.
 //
 // Limiter is safe for simultaneous use; so are both stores.
 package ratelimit

@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -110,4 +111,27 @@ func ExampleNewMemoryStore() {
 	// replica B: allowed
 	// replica A: allowed
 	// replica B: denied
+}
+
+// downStore is a Store that is down: every call fails.
+type downStore struct{}
+
+func (downStore) Update(context.Context, []ratelimit.Key, func([]*ratelimit.History) (bool, error)) error {
+	return errors.New("connection refused")
+}
+
+func (downStore) Snapshot(context.Context) ([]ratelimit.Bucket, error) {
+	return nil, errors.New("connection refused")
+}
+
+// A Store keeps the histories; when it fails, the limiter fails closed.
+func ExampleStore() {
+	lim, _ := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(downStore{}))
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	r, err := lim.ReserveAt(context.Background(), now, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
+	fmt.Println(r.Outcome, r.Reason)
+	fmt.Println(errors.Is(err, ratelimit.ErrStore), err)
+	// Output:
+	// denied store failed
+	// true ratelimit: reserve: store failed: connection refused
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 )
 
@@ -202,5 +203,59 @@ func FuzzLimiter(f *testing.F) {
 			data = data[:600]
 		}
 		checkSequence(t, decodeOps(data))
+	})
+}
+
+// FuzzConfig feeds arbitrary rules to New: it either refuses them with a
+// *provider.InvalidError or returns a limiter whose decisions respect them
+// and never panic.
+func FuzzConfig(f *testing.F) {
+	f.Add(5, int64(time.Hour), 3, int64(5*time.Minute), int64(24*time.Hour), 2, int64(time.Minute), 7)
+	f.Add(-1, int64(0), -1, int64(-1), int64(0), 100, int64(0), 0)
+	f.Add(1, int64(-time.Second), 0, int64(0), int64(-1), 0, int64(-time.Hour), -3)
+	f.Add(2, int64(time.Minute), 1, int64(time.Hour), int64(30*time.Minute), 1, int64(time.Second), 2)
+	f.Fuzz(func(t *testing.T, events int, window int64, maxUnits int, interval, history int64, units int, dt int64, globalEvents int) {
+		cfg := ratelimit.Config{
+			Up:      ratelimit.Rule{Events: events, Window: time.Duration(window), MaxUnits: maxUnits, MinInterval: time.Duration(interval)},
+			Global:  ratelimit.Rule{Events: globalEvents, Window: time.Duration(window)},
+			History: time.Duration(history),
+		}
+		lim, err := ratelimit.New(cfg)
+		if err != nil {
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			require.NotEmpty(t, ie.Field)
+			return
+		}
+		now := t0
+		for range 3 {
+			r, err := lim.ReserveAt(t.Context(), now, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: units})
+			if units <= 0 {
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				require.False(t, r.OK())
+				return
+			}
+			require.NoError(t, err)
+			if r.OK() {
+				require.Positive(t, r.Granted)
+				require.LessOrEqual(t, r.Granted, units)
+				if maxUnits > 0 {
+					require.LessOrEqual(t, r.Granted, maxUnits)
+				}
+			} else {
+				require.True(t, r.Next.After(now), "a denial names a later time: %s", r)
+			}
+			if dt > 0 {
+				now = now.Add(time.Duration(dt))
+			}
+		}
+		st, err := lim.StatsAt(t.Context(), now)
+		require.NoError(t, err)
+		for _, b := range st.Buckets {
+			require.GreaterOrEqual(t, b.Remaining, -1)
+			if b.Rule.Events > 0 {
+				require.GreaterOrEqual(t, b.Remaining, 0)
+			}
+		}
 	})
 }
