@@ -33,7 +33,7 @@
 // resource younger than the grace period (24 h) is never idle.
 //
 // For many resources, Stream keeps O(1) state per resource-metric (56 B,
-// 480 B with a percentile Sketch), BatchScan reduces columnar windows on
+// 376 B with a percentile Sketch), BatchScan reduces columnar windows on
 // every core, and Scan runs a Detector over a provider's Inventory with
 // bounded concurrency.
 //

@@ -35,7 +35,7 @@ func ExampleNewPercentileStream() {
 		p.Update(float64(i%100) / 1000) // 0 … 9.9 %
 	}
 	fmt.Printf("p50≈%.3f p99≈%.3f\n", p.Quantile(0.5), p.Quantile(0.99))
-	// Output: p50≈0.050 p99≈0.100
+	// Output: p50≈0.049 p99≈0.096
 }
 
 func ExampleNewSketch() {

@@ -97,7 +97,7 @@ func FuzzEnsemble(f *testing.F) {
 }
 
 // FuzzSketch checks that the sketch never panics and that its quantiles
-// lie within 3.2 % of the range the exact quantile's neighbours span.
+// lie within 4.2 % of the range the exact quantile's neighbours span.
 func FuzzSketch(f *testing.F) {
 	f.Add(floatBytes(0.1, 0.2, 0.3), 0.5)
 	f.Add(floatBytes(math.NaN(), -1, math.Inf(1), 1e-300, 5), 0.99)
@@ -124,8 +124,8 @@ func FuzzSketch(f *testing.F) {
 		if lo < 1.0/4096 {
 			clampLo = 0
 		}
-		assert.GreaterOrEqual(t, got, clampLo*(1-0.032)-1e-12)
-		assert.LessOrEqual(t, got, math.Min(math.Max(hi, 0), 2)*(1+0.032)+1e-12)
+		assert.GreaterOrEqual(t, got, clampLo*(1-0.042)-1e-12)
+		assert.LessOrEqual(t, got, math.Min(math.Max(hi, 0), 2)*(1+0.042)+1e-12)
 	})
 }
 

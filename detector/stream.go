@@ -146,23 +146,25 @@ func (s *Stream) Idle(hold int) bool {
 	return s.n > 0 && int(s.run) >= max(hold, 1) && s.mean < s.threshold
 }
 
-// Sketch geometry: sketchSub buckets per power of two over exponents
+// Sketch geometry: sketchSub buckets per power of two (12 keeps the
+// midpoint error under 5 % and 100 k sketches near the L3 cache's size) over exponents
 // [sketchMinExp, sketchMaxExp], after bucket 0, which holds the values
 // below the range.
 const (
-	sketchSub     = 16
+	sketchSub     = 12
 	sketchMinExp  = -12
 	sketchMaxExp  = 0
 	sketchBuckets = 1 + (sketchMaxExp-sketchMinExp+1)*sketchSub
 )
 
-// Sketch is a compact log-linear histogram for percentiles: 16 buckets per
+// Sketch is a compact log-linear histogram for percentiles: 12 buckets per
 // power of two over [2⁻¹²·s, 2·s) where s = 1/Scale, with 16-bit counts
 // (all halved when one would overflow, which keeps the shares). Each bucket
-// is at most 1/16 of its lower edge wide, so a percentile is within about
-// 3.1 % of a value in its bucket. Values below the range count as zero;
-// values above it fall in the top bucket. It takes 424 bytes; Add touches
-// the scale and one bucket only.
+// is at most 1/12 of its lower edge wide and a value is read as its
+// bucket's midpoint, so a percentile is within 1/24 ≈ 4.2 % of a value in
+// its bucket. Values below the range count as zero; values above it fall
+// in the top bucket. It takes 320 bytes; Add touches the scale and one
+// bucket only.
 //
 // The zero Sketch is not usable; make one with NewSketch. A Sketch is not
 // safe for concurrent use.
@@ -197,7 +199,8 @@ func (k *Sketch) add(v float64) {
 	if x >= 1.0/(1<<-sketchMinExp) {
 		bits := math.Float64bits(x)
 		e := int(bits>>52&0x7ff) - 1023
-		i = min(1+(e-sketchMinExp)*sketchSub+int(bits>>(52-4)&(sketchSub-1)), sketchBuckets-1)
+		sub := int((bits & (1<<52 - 1)) * sketchSub >> 52)
+		i = min(1+(e-sketchMinExp)*sketchSub+sub, sketchBuckets-1)
 	}
 	k.counts[i]++
 	if k.counts[i] == math.MaxUint16 {
@@ -257,11 +260,11 @@ func (k *Sketch) rank(r int) float64 {
 	return math.Ldexp(2, sketchMaxExp) / float64(k.scale)
 }
 
-// PercentileStream is a Stream with a Sketch: 480 bytes per
+// PercentileStream is a Stream with a Sketch: 376 bytes per
 // resource-metric. An update touches the stream's fields, the sketch's
 // scale right after them and one bucket. (It is deliberately not padded to
 // 512 bytes: a power-of-two stride makes a slice of them alias in the CPU
-// caches.)
+// caches.) 100 k of them take 37.6 MB.
 type PercentileStream struct {
 	Stream
 	Sketch
@@ -305,7 +308,7 @@ func (p *PercentileStream) Count() int { return p.Stream.Count() }
 
 // ResourceStreams is the streaming state of one resource for the three
 // metrics a fleet watcher typically follows: CPU, network and requests,
-// with percentiles. It takes 1440 bytes.
+// with percentiles. It takes 1128 bytes.
 type ResourceStreams struct {
 	// CPU follows cpu utilization (fraction).
 	CPU PercentileStream
