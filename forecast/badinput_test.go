@@ -146,6 +146,11 @@ func TestInvalidConfig(t *testing.T) {
 			_, err := forecast.NewEnsemble(forecast.CombineMean, foreignModel{})
 			return err
 		}, "members[0]"},
+		{"ensemble typed nil member", func() error {
+			var sn *forecast.SeasonalNaive
+			_, err := forecast.NewEnsemble(forecast.CombineMean, sn)
+			return err
+		}, "members[0]"},
 		{"auto unknown candidate", func() error {
 			_, err := forecast.NewAuto(forecast.AutoConfig{Candidates: []forecast.Spec{{Kind: "arima"}}})
 			return err

@@ -60,8 +60,8 @@ var _ Model = (*Ensemble)(nil)
 
 // NewEnsemble returns an unfitted ensemble of members combined by rule
 // (empty means CombineMean). Members must be this package's models
-// (*SeasonalNaive, *HoltWinters, *Harmonic, *Ensemble); the ensemble owns
-// them afterwards. It returns an error matching provider.ErrInvalid for no
+// (*SeasonalNaive, *HoltWinters, *Harmonic, *FuncModel, *Ensemble; not
+// *Auto); the ensemble owns them afterwards. It returns an error matching provider.ErrInvalid for no
 // members, a nil or foreign member, or an unknown rule.
 func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
 	if err := rule.Validate(); err != nil {
@@ -76,7 +76,7 @@ func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
 	cs := make([]core, len(members))
 	for i, m := range members {
 		c, ok := m.(core)
-		if !ok || m == nil {
+		if !ok || isNil(m) {
 			return nil, provider.Invalid(fmt.Sprintf("members[%d]", i), fmt.Sprintf("%T", m), "must be a model of package forecast")
 		}
 		cs[i] = c

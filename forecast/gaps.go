@@ -81,7 +81,7 @@ func FitSeries(m Model, s provider.Series, p GapPolicy) error {
 	if err != nil {
 		return err
 	}
-	if m == nil {
+	if isNil(m) {
 		return provider.Invalid("model", nil, "must not be nil")
 	}
 	return m.Fit(y)

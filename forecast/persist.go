@@ -3,6 +3,7 @@ package forecast
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -15,6 +16,15 @@ const (
 	KindEnsemble      = "ensemble"
 	KindAuto          = "auto"
 )
+
+// isNil reports whether m is nil or a typed nil pointer.
+func isNil(m Model) bool {
+	if m == nil {
+		return true
+	}
+	v := reflect.ValueOf(m)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
 
 type envelope struct {
 	Kind  string          `json:"kind"`
@@ -30,7 +40,7 @@ type envelope struct {
 // an error matching provider.ErrInvalid for a model of another package.
 func Marshal(m Model) ([]byte, error) {
 	c, ok := m.(interface{ kind() string })
-	if !ok || m == nil {
+	if !ok || isNil(m) {
 		return nil, provider.Invalid("model", fmt.Sprintf("%T", m), "must be a model of package forecast")
 	}
 	raw, err := json.Marshal(c)
