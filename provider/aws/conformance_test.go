@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,9 @@ import (
 // conformanceRegion holds the conformance fixtures apart from the other
 // tests' resources, so that the suite's List calls see only its own.
 const conformanceRegion = "us-west-2"
+
+// activityStart begins the window of the fixture function's invocations.
+var activityStart = time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 
 // TestConformance shares one group and one function between the subtests:
 // the changes one subtest makes (a larger max, a new size) leave the next
@@ -61,7 +65,10 @@ func subject(t *testing.T, group, fn string) providertest.Subject {
 			Start: start, End: start.Add(6 * time.Minute), Step: time.Minute,
 		},
 		BackupID: instances[0],
-		Settle:   func(ctx context.Context) error { return settle(ctx, d, instances, group) },
+		ActivityQuery: provider.ActivityQuery{
+			ResourceID: fn, Start: activityStart, End: activityStart.Add(10 * time.Minute),
+		},
+		Settle: func(ctx context.Context) error { return settle(ctx, d, instances, group) },
 	}
 }
 
@@ -107,6 +114,10 @@ func TestConformance(t *testing.T) {
 	at := seeder{conformanceRegion}
 	group := at.createGroup(t, 0, 3, 1, nil)
 	fn := at.createFunction(t, 256, 30, nil)
+	_, fnName, _ := strings.Cut(fn, ":function:")
+	at.putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", fnName, cwtypes.StandardUnitCount, map[time.Time]float64{
+		activityStart.Add(time.Minute): 12, activityStart.Add(3 * time.Minute): 30,
+	})
 	providertest.Run(t, func(t *testing.T) providertest.Subject { return subject(t, group, fn) })
 }
 

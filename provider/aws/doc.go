@@ -3,7 +3,7 @@
 // snapshots, built on aws-sdk-go-v2.
 //
 // A Driver implements provider.Inventory, MetricsSource, Actuator, Scaler,
-// Resizer and BackupCatalog, and passes the providertest conformance suite
+// Resizer, BackupCatalog and ActivitySource, and passes the providertest conformance suite
 // against a real moto_server. It is built from the aws.Config the host
 // already has; it calls AWS only through small per-operation interfaces in
 // the SDK's method shapes (EC2API, AutoScalingAPI, CloudWatchAPI, LambdaAPI
@@ -75,6 +75,14 @@
 // of datapoints; max, min and percentiles of counters are unsupported
 // because CloudWatch's are per published datapoint, not per second.
 //
+// # Activity
+//
+// Activity reads the CloudWatch metrics that count use rather than load:
+// Lambda Invocations and ALB RequestCount (summed) as api_calls, and RDS
+// DatabaseConnections (its peak) as db_queries, a proxy that is 0 exactly
+// when no client was connected. Instances and groups have no activity
+// signal in CloudWatch: their activity is absent (unknown), never zero.
+//
 // # Actions and waiting
 //
 // Start, Stop (with Hibernate when Config.Hibernate is set) and Terminate
@@ -135,8 +143,10 @@
 //	                       ec2:DescribeInstances, ec2:StopInstances, ec2:StartInstances,
 //	                       ec2:ModifyInstanceAttribute
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
+//	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
 //
-// A read-only dry run (Inventory, MetricsSource, BackupCatalog) needs only
+// A read-only dry run (Inventory, MetricsSource, BackupCatalog,
+// ActivitySource) needs only
 // the Describe/List/Get actions and cloudwatch:GetMetricData.
 //
 // # Testing against moto

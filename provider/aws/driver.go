@@ -23,8 +23,8 @@ import (
 const Name = "aws"
 
 // Driver is the AWS provider. It implements provider.Inventory,
-// MetricsSource, Actuator, Scaler, Resizer and BackupCatalog over EC2, Auto
-// Scaling, CloudWatch and Lambda; see the package doc for resource IDs,
+// MetricsSource, Actuator, Scaler, Resizer, BackupCatalog and
+// ActivitySource over EC2, Auto Scaling, CloudWatch and Lambda; see the package doc for resource IDs,
 // metric mappings and IAM permissions.
 //
 // A Driver is safe for concurrent use; it holds no state besides its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -192,6 +193,26 @@ func ExampleDriver_Backups() {
 		fmt.Println(b.Complete, b.Verified, b.VerifiedBy)
 	}
 	// Output: true true restore-test
+}
+
+func ExampleDriver_Activity() {
+	ctx := context.Background()
+	d := exampleDriver()
+	seed := seeder{"eu-west-1"}
+	fn := seed.createFunction(newExampleT(), 128, 3, nil)
+	_, name, _ := strings.Cut(fn, ":function:")
+	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	seed.putMetric(newExampleT(), "AWS/Lambda", "Invocations", "FunctionName", name, cwtypes.StandardUnitCount, map[time.Time]float64{
+		start.Add(time.Minute): 25, start.Add(4 * time.Minute): 5,
+	})
+	acts, err := d.Activity(ctx, provider.ActivityQuery{ResourceID: fn, Start: start, End: start.Add(30 * time.Minute)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range acts {
+		fmt.Println(a.Kind, a.Count, a.Last.Format("15:04"))
+	}
+	// Output: api_calls 30 12:04
 }
 
 func ExampleMapping() {

@@ -1,0 +1,138 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+var _ provider.ActivitySource = (*Driver)(nil)
+
+// activitySignal is the CloudWatch metric that stands for one kind of
+// activity of a resource kind, and the statistic that counts it.
+type activitySignal struct {
+	kind provider.ActivityKind
+	cw   CloudWatchMetric
+	stat string
+}
+
+// activityTable lists the activity the driver can observe per kind. CPU or
+// network traffic is utilization, not activity, so instances and groups
+// have none: their activity is unknown (absent), never zero.
+var activityTable = map[provider.Kind][]activitySignal{
+	provider.KindFunction: {
+		{provider.ActivityAPICalls, metricTable[provider.KindFunction][provider.MetricInvocations], "Sum"},
+	},
+	provider.KindLoadBalancer: {
+		{provider.ActivityAPICalls, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum"},
+	},
+	provider.KindDatabase: {
+		{provider.ActivityDBQueries, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum"},
+	},
+}
+
+// activityPeriod is the CloudWatch period of activity queries: the
+// finest that standard-resolution metrics have.
+const activityPeriod = time.Minute
+
+// Activity implements provider.ActivitySource from CloudWatch:
+//
+//	function       api_calls   Sum of AWS/Lambda Invocations in the window
+//	load_balancer  api_calls   Sum of AWS/ApplicationELB RequestCount
+//	database       db_queries  peak AWS/RDS DatabaseConnections (a proxy:
+//	                           0 means no client was connected, so no query ran)
+//
+// Last is the start of the latest minute with a non-zero value. A kind the
+// resource has no CloudWatch signal for is absent from the result (unknown,
+// not zero): instances and groups return an empty slice, as does a window
+// in which CloudWatch has no datapoint at all. An invalid query returns
+// provider.ErrInvalid before any API call; unknown instances, groups and
+// functions provider.ErrNotFound.
+func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("aws: activity: %w", err)
+	}
+	t, err := d.existing(ctx, "activity", q.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	signals := activityTable[t.kind]
+	out := []provider.ActivityCount{}
+	if len(signals) == 0 {
+		return out, nil
+	}
+	// Whole minutes covering [Start, End): CloudWatch's grid.
+	start := q.Start.Truncate(activityPeriod)
+	end := q.End.Truncate(activityPeriod)
+	if end.Before(q.End) {
+		end = end.Add(activityPeriod)
+	}
+	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(start), EndTime: awssdk.Time(end), ScanBy: cwtypes.ScanByTimestampAscending}
+	for i, s := range signals {
+		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
+			Id: awssdk.String(fmt.Sprintf("a%d", i)),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{
+					Namespace:  awssdk.String(s.cw.Namespace),
+					MetricName: awssdk.String(s.cw.Name),
+					Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(t.name)}},
+				},
+				Period: awssdk.Int32(int32(activityPeriod / time.Second)),
+				Stat:   awssdk.String(s.stat),
+			},
+			ReturnData: awssdk.Bool(true),
+		})
+	}
+	type acc struct {
+		seen  bool
+		count float64
+		last  time.Time
+	}
+	accs := make([]acc, len(signals))
+	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("activity", q.ResourceID, err)
+		}
+		for _, r := range page.MetricDataResults {
+			var i int
+			if _, err := fmt.Sscanf(awssdk.ToString(r.Id), "a%d", &i); err != nil || i < 0 || i >= len(signals) {
+				continue
+			}
+			for k, ts := range r.Timestamps {
+				if k >= len(r.Values) || ts.Before(start) || !ts.Before(end) {
+					continue
+				}
+				v := r.Values[k]
+				a := &accs[i]
+				a.seen = true
+				if signals[i].stat == "Maximum" {
+					a.count = max(a.count, v)
+				} else {
+					a.count += v
+				}
+				if v > 0 && ts.After(a.last) {
+					a.last = ts
+				}
+			}
+		}
+	}
+	for i, s := range signals {
+		if !accs[i].seen {
+			continue
+		}
+		c := provider.ActivityCount{Kind: s.kind, Count: accs[i].count, Last: accs[i].last.UTC()}
+		if c.Validate() != nil {
+			continue // a negative or non-finite datapoint: unknown rather than wrong
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
