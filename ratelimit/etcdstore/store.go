@@ -183,7 +183,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 	for {
 		resp, err := s.txn(ctx, nil, gets)
 		if err != nil {
-			if err = s.retry(ctx, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
 				return err
 			}
 			continue
@@ -204,7 +204,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 		}
 		lease, err := s.leaseID(ctx)
 		if err != nil {
-			if err = s.retry(ctx, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
 				return err
 			}
 			continue
@@ -234,7 +234,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 				s.dropLease(lease)
 			}
-			if err = s.retry(ctx, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
 				return err
 			}
 			continue
@@ -260,7 +260,7 @@ func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 		resp, err := s.cli.Get(rctx, s.opts.Prefix, clientv3.WithPrefix())
 		cancel()
 		if err != nil {
-			if err = s.retry(ctx, err, &retries); err != nil {
+			if err = s.retry(ctx, "snapshot", []string{s.opts.Prefix + "*"}, err, &retries); err != nil {
 				return nil, err
 			}
 			continue
@@ -289,16 +289,16 @@ func (s *Store) txn(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op)
 
 // retry returns nil when err is worth another attempt (after a backoff),
 // or the error to give up with.
-func (s *Store) retry(ctx context.Context, err error, retries *int) error {
+func (s *Store) retry(ctx context.Context, op string, keys []string, err error, retries *int) error {
 	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("etcdstore: %w (last error: %w)", cerr, err)
+		return fmt.Errorf("etcdstore: %s %v: context ended after %d attempts: %w (last error: %w)", op, keys, *retries+1, cerr, err)
 	}
 	if !retryable(err) {
-		return fmt.Errorf("etcdstore: %w", err)
+		return fmt.Errorf("etcdstore: %s %v: %w", op, keys, err)
 	}
 	*retries++
 	if *retries > s.opts.MaxRetries {
-		return fmt.Errorf("etcdstore: gave up after %d attempts: %w", *retries, err)
+		return fmt.Errorf("etcdstore: %s %v: gave up after %d attempts of %v each: %w", op, keys, *retries, s.opts.RequestTimeout, err)
 	}
 	return s.backoff(ctx, *retries, 20*time.Millisecond, 500*time.Millisecond)
 }
