@@ -319,28 +319,37 @@ func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
 		return code, why
 	}
 	loc := p.loc()
-	// The slot is computed from Unix time plus the zone offset, which is
-	// looked up again only when a step enters a new hour (zone changes
-	// happen on hour boundaries), so a week of 5-minute steps costs a few
-	// hundred zone look-ups, not thousands.
+	// The slot is computed from Unix time plus the zone offset, once per
+	// local hour. The offset is looked up at every hour only when it
+	// differs between the first and the last step (a zone change inside
+	// the history); otherwise it is constant.
 	const hour = int64(time.Hour)
 	start := series.TimeAt(w.lo).UnixNano()
 	step := int64(series.Step)
-	var off, nextCheck int64 = 0, math.MinInt64
+	offsetAt := func(u int64) int64 {
+		_, o := time.Unix(0, u).In(loc).Zone()
+		return int64(o) * int64(time.Second)
+	}
+	off := offsetAt(start)
+	constant := off == offsetAt(start+int64(max(w.hi-w.lo-1, 0))*step)
+	slot := 0
+	var hourEnd int64 = math.MinInt64
 	for i := w.lo; i < w.hi; i++ {
 		u := start + int64(i-w.lo)*step
-		if u >= nextCheck {
-			_, o := time.Unix(0, u).In(loc).Zone()
-			off = int64(o) * int64(time.Second)
-			nextCheck = (floorDiv(u, hour) + 1) * hour
+		if u >= hourEnd {
+			if !constant {
+				off = offsetAt(u)
+			}
+			h := floorDiv(u+off, hour)
+			slot = int((h + epochHourOfWeek) % HoursPerWeek)
+			if slot < 0 {
+				slot += HoursPerWeek
+			}
+			hourEnd = (h+1)*hour - off
 		}
 		x := series.Values[i]
-		if provider.IsGap(x) || w.isMasked(i) {
+		if provider.IsGap(x) || (w.nMasked > 0 || w.overflow) && w.isMasked(i) {
 			continue
-		}
-		slot := int((floorDiv(u+off, hour) + epochHourOfWeek) % HoursPerWeek)
-		if slot < 0 {
-			slot += HoursPerWeek
 		}
 		p.Observed[slot]++
 		if x < s.cfg.Threshold {

@@ -148,7 +148,16 @@ func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
 	v := w.s.Values
 	minSteps := int((minRun + w.s.Step - 1) / w.s.Step)
 	minSteps = max(minSteps, 1)
+	// Start where the run of zeros and gaps that reaches the window begins,
+	// so that only the window and that run are scanned, not all history.
+	first := w.lo
+	for first > 0 && (v[first-1] == 0 || provider.IsGap(v[first-1])) {
+		first--
+	}
 	prev := math.NaN() // last non-gap, non-zero value before the current run
+	if first > 0 {
+		prev = v[first-1]
+	}
 	runStart := -1
 	flush := func(end int) {
 		if runStart < 0 {
@@ -167,7 +176,7 @@ func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
 		}
 		runStart = -1
 	}
-	for i := 0; i < w.hi; i++ {
+	for i := first; i < w.hi; i++ {
 		x := v[i]
 		switch {
 		case provider.IsGap(x):
