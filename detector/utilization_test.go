@@ -40,6 +40,19 @@ func TestUtilizationTable(t *testing.T) {
 		}
 		return math.NaN()
 	})
+	cliff := series(provider.MetricCPU, func(i int) float64 { // busy, then exact zeros for the last 30 h
+		if i < n-360 {
+			return 0.4
+		}
+		return 0
+	})
+	quietZeros := series(provider.MetricCPU, func(i int) float64 { // idle, then exact zeros
+		if i < n-360 {
+			return 0.01
+		}
+		return 0
+	})
+	allZeros := series(provider.MetricCPU, func(int) float64 { return 0 })
 	busyMem := series(provider.MetricMemory, func(int) float64 { return 0.7 })
 	idleMem := series(provider.MetricMemory, func(int) float64 { return 0.05 })
 	tests := []struct {
@@ -59,6 +72,10 @@ func TestUtilizationTable(t *testing.T) {
 		{"spiky by p90", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "p90"}}, []provider.Series{spiky}, detector.Idle, detector.ReasonBelow},
 		{"busy in the hold period", detector.UtilizationConfig{}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonNotHeld},
 		{"busy hour with a 10-minute hold", detector.UtilizationConfig{Hold: 10 * time.Minute, Window: 10 * time.Minute}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonAbove},
+		{"busy then exact zeros: suspect", detector.UtilizationConfig{}, []provider.Series{cliff}, detector.Unknown, detector.ReasonSuspectZeros},
+		{"busy then exact zeros, zeros trusted", detector.UtilizationConfig{Quality: detector.DataQuality{TrustZeros: true}}, []provider.Series{cliff}, detector.Idle, detector.ReasonBelow},
+		{"idle then exact zeros: no cliff", detector.UtilizationConfig{}, []provider.Series{quietZeros}, detector.Idle, detector.ReasonBelow},
+		{"zeros from the start: no cliff", detector.UtilizationConfig{}, []provider.Series{allZeros}, detector.Idle, detector.ReasonBelow},
 		{"gappy", detector.UtilizationConfig{}, []provider.Series{gappy}, detector.Unknown, detector.ReasonGaps},
 		{"gappy but allowed", detector.UtilizationConfig{Quality: detector.DataQuality{MinCoverage: 0.3}}, []provider.Series{gappy}, detector.Idle, detector.ReasonBelow},
 	}
