@@ -1,7 +1,12 @@
 package aws_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,4 +192,41 @@ func TestNewValidates(t *testing.T) {
 	assert.Equal(t, "aws", d.Name())
 	assert.Equal(t, region, d.Region())
 	require.NoError(t, awsprovider.Config{}.Validate(), "the zero Config means the defaults")
+}
+
+// throttlingHTTP answers every EC2 DescribeInstances with EC2's throttling
+// error, as AWS does under a request-rate limit, and counts the attempts.
+type throttlingHTTP struct{ attempts atomic.Int64 }
+
+func (h *throttlingHTTP) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	if !strings.Contains(string(body), "Action=DescribeInstances") {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return http.DefaultClient.Do(r)
+	}
+	h.attempts.Add(1)
+	const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>req-1</RequestID></Response>`
+	return &http.Response{
+		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+		Header: http.Header{"Content-Type": []string{"text/xml"}}, Body: io.NopCloser(strings.NewReader(xml)),
+		ContentLength: int64(len(xml)), Request: r,
+	}, nil
+}
+
+// TestThrottlingIsRetriedBounded checks the driver's retryer end to end:
+// a throttled call is retried Config.MaxAttempts times in all, then
+// reported as ErrThrottled with EC2's error code in the chain.
+func TestThrottlingIsRetriedBounded(t *testing.T) {
+	t.Parallel()
+	h := &throttlingHTTP{}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 4
+	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = h }))
+	_, err := d.Get(tctx(t), "i-0123456789abcdef0")
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	var api smithy.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, "RequestLimitExceeded", api.ErrorCode())
+	assert.Equal(t, int64(4), h.attempts.Load())
 }

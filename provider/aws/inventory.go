@@ -2,10 +2,10 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -218,27 +218,35 @@ func (d *Driver) listFunctions(ctx context.Context, f provider.Filter) ([]provid
 		})
 	}
 	// ListFunctions returns no tags: one ListTags per function, bounded.
+	// A function deleted in between is left out.
 	out := make([]provider.Resource, len(fns))
+	gone := make([]bool, len(fns))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.cfg.Concurrency)
-	var mu sync.Mutex
 	for i, fn := range fns {
 		g.Go(func() error {
 			tags, err := d.lambda.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
-			if err != nil {
+			switch {
+			case errors.Is(sentinel(err), provider.ErrNotFound):
+				gone[i] = true
+				return nil
+			case err != nil:
 				return wrap("list tags", awssdk.ToString(fn.FunctionArn), err)
 			}
-			r := d.functionResource(fn, tags.Tags)
-			mu.Lock()
-			out[i] = r
-			mu.Unlock()
+			out[i] = d.functionResource(fn, tags.Tags)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	kept := out[:0]
+	for i, r := range out {
+		if !gone[i] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
 
 // ec2States returns the EC2 instance-state-name values of a provider state.
