@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -128,4 +129,19 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return d.Round(time.Second).String()
+}
+
+// MarshalJSON encodes the reason's fields plus "text" (String) and, for a
+// source error, "error" (its message).
+func (r Reason) MarshalJSON() ([]byte, error) {
+	type plain Reason
+	out := struct {
+		plain
+		Text  string `json:"text"`
+		Error string `json:"error,omitempty"`
+	}{plain: plain(r), Text: r.String()}
+	if r.Err != nil {
+		out.Error = r.Err.Error()
+	}
+	return json.Marshal(out)
 }

@@ -1,11 +1,13 @@
 package detector_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
@@ -37,4 +39,25 @@ func TestReasonString(t *testing.T) {
 			assert.NotContains(t, got, "%!")
 		})
 	}
+}
+
+func TestReasonJSON(t *testing.T) {
+	t.Parallel()
+	r := detector.Reason{Signal: "utilization", Code: detector.ReasonSourceError, Metric: provider.MetricCPU, Err: errors.New("boom")}
+	b, err := json.Marshal(detector.Verdict{State: detector.Unknown, Reasons: []detector.Reason{r}})
+	require.NoError(t, err)
+	var got struct {
+		State   string `json:"state"`
+		Reasons []struct {
+			Code  string `json:"code"`
+			Text  string `json:"text"`
+			Error string `json:"error"`
+		} `json:"reasons"`
+	}
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, "unknown", got.State)
+	require.Len(t, got.Reasons, 1)
+	assert.Equal(t, "source_error", got.Reasons[0].Code)
+	assert.Equal(t, "utilization: reading cpu failed: boom", got.Reasons[0].Text)
+	assert.Equal(t, "boom", got.Reasons[0].Error)
 }

@@ -79,6 +79,9 @@ type ScanConfig struct {
 	Filter provider.Filter `json:"filter,omitzero"`
 	// Step is the grid step of metric queries. Default: 5m.
 	Step time.Duration `json:"step,omitempty"`
+	// Statistic reduces the raw samples within each step (for example max
+	// for NewAzureAdvisor). Default: mean.
+	Statistic provider.Statistic `json:"statistic,omitempty"`
 	// History is how far back before Now metrics are queried. Default:
 	// the detector's Needs().History, or 24h.
 	History time.Duration `json:"history,omitempty"`
@@ -121,6 +124,9 @@ func (c ScanConfig) Validate() error {
 		if err := m.Validate(); err != nil {
 			return fmt.Errorf("scan.metrics[%d]: %w", i, err)
 		}
+	}
+	if err := c.Statistic.Validate(); err != nil {
+		return provider.Within("scan", err)
 	}
 	if c.Concurrency < 0 {
 		return invalid("scan.concurrency", c.Concurrency, "must be ≥ 0 (0 means the default 8)")
@@ -287,7 +293,7 @@ func gather(ctx context.Context, ms provider.MetricsSource, act provider.Activit
 	in := Input{Now: cfg.Now, Resource: r}
 	start := cfg.Now.Add(-cfg.History)
 	for _, m := range cfg.Metrics {
-		s, err := ms.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step})
+		s, err := ms.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step, Statistic: cfg.Statistic})
 		if ctx.Err() != nil {
 			return in, false
 		}
