@@ -23,6 +23,7 @@
 //
 // Instances are identified by their instance ID ("i-0abc..."), Auto
 // Scaling groups by their name, Lambda functions by their unqualified ARN.
+// These canonical IDs are what List returns and what Filter.IDs match.
 // Every method also accepts a group's or function's plain name (looked up
 // as a group first, then as a function) and the ARNs of instances and
 // groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") and

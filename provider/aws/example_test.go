@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
@@ -213,6 +214,51 @@ func ExampleDriver_Activity() {
 		fmt.Println(a.Kind, a.Count, a.Last.Format("15:04"))
 	}
 	// Output: api_calls 30 12:04
+}
+
+func ExampleDriver_Stop() {
+	ctx := context.Background()
+	d := exampleDriver() // waits for the target state by default
+	id := seeder{"eu-west-1"}.runInstances(newExampleT(), 1, "t3.micro", nil)[0]
+	if err := d.Stop(ctx, id); err != nil {
+		log.Fatal(err)
+	}
+	r, _ := d.Get(ctx, id)
+	fmt.Println(r.State)
+	fmt.Println(d.Stop(ctx, id)) // already stopped: nothing to do
+	if err := d.Terminate(ctx, id); err != nil {
+		log.Fatal(err)
+	}
+	err := d.Start(ctx, id)
+	fmt.Println(errors.Is(err, provider.ErrConflict))
+	// Output:
+	// stopped
+	// <nil>
+	// true
+}
+
+// auditedEC2 wraps the EC2 client to record every StopInstances call; the
+// driver's narrow interfaces make such wrappers one method long.
+type auditedEC2 struct {
+	awsprovider.EC2API
+	log []string
+}
+
+func (a *auditedEC2) StopInstances(ctx context.Context, in *ec2.StopInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	a.log = append(a.log, "StopInstances "+strings.Join(in.InstanceIds, ","))
+	return a.EC2API.StopInstances(ctx, in, optFns...)
+}
+
+func ExampleWithClients() {
+	ctx := context.Background()
+	audit := &auditedEC2{EC2API: ec2.NewFromConfig(sdkConfigIn("eu-west-1"))}
+	d := exampleDriver(awsprovider.WithClients(awsprovider.Clients{EC2: audit}))
+	id := seeder{"eu-west-1"}.runInstances(newExampleT(), 1, "t3.micro", nil)[0]
+	if err := d.Stop(ctx, id); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(audit.log), strings.HasPrefix(audit.log[0], "StopInstances i-"))
+	// Output: 1 true
 }
 
 func ExampleMapping() {
