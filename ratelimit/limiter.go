@@ -189,9 +189,16 @@ func (l *Limiter) keys(o *op, target string, d Direction) int {
 	return 2
 }
 
+// The range of times the limiter computes with, well inside the range of
+// Unix nanoseconds (1678 to 2262).
+var (
+	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func validateRequest(now time.Time, req Request) error {
-	if now.IsZero() {
-		return provider.Invalid("now", now, "must be set")
+	if now.Before(minTime) || now.After(maxTime) {
+		return provider.Invalid("now", now, "must be between the years 1900 and 2200")
 	}
 	if err := ValidateTarget("request.target", req.Target); err != nil {
 		return err
@@ -254,12 +261,17 @@ func (o *op) cancel(hs []*History) bool {
 		}
 	}
 	if found {
+		cutoff := o.now.UnixNano() - int64(o.l.cfg.history)
 		for _, h := range hs {
-			h.prune(o.now.Add(-o.l.cfg.history))
+			h.prune(cutoff)
 		}
 	}
 	return found
 }
+
+// The decisions compute in Unix nanoseconds (validateRequest keeps now in
+// range) and convert back to time.Time once, relative to now, so that
+// Next keeps now's location.
 
 func (o *op) reserve(hs []*History) bool {
 	now := o.now
@@ -270,15 +282,16 @@ func (o *op) reserve(hs []*History) bool {
 		o.res = o.granted(hs, e.Units)
 		return false
 	}
-	var next time.Time
+	nowN := now.UnixNano()
+	var next int64
 	reason, scope := ReasonNone, ScopeNone
 	for i, h := range hs {
-		if until, why := o.lims[i].deniedUntil(h, now); !until.IsZero() && until.After(next) {
+		if until, why := o.lims[i].deniedUntil(h, nowN); why != ReasonNone && (reason == ReasonNone || until > next) {
 			next, reason, scope = until, why, scopeOf(i)
 		}
 	}
-	if !next.IsZero() {
-		o.res = Reservation{Outcome: Denied, Reason: reason, Scope: scope, Next: next}
+	if reason != ReasonNone {
+		o.res = Reservation{Outcome: Denied, Reason: reason, Scope: scope, Next: now.Add(time.Duration(next - nowN))}
 		return false
 	}
 	granted := o.req.Units
@@ -288,7 +301,7 @@ func (o *op) reserve(hs []*History) bool {
 			reason, scope = ReasonUnits, scopeOf(i)
 		}
 	}
-	cutoff := now.Add(-o.l.cfg.history)
+	cutoff := nowN - int64(o.l.cfg.history)
 	for _, h := range hs {
 		h.prune(cutoff)
 		h.insert(Event{ID: o.id, At: now, Units: granted, Target: o.req.Target, Direction: o.req.Direction})
@@ -300,7 +313,7 @@ func (o *op) reserve(hs []*History) bool {
 
 // granted builds the reservation of an event already in hs.
 func (o *op) granted(hs []*History, units int) Reservation {
-	res := Reservation{ID: o.id, Granted: units, Outcome: Allowed, Next: o.now}
+	res := Reservation{ID: o.id, Granted: units, Outcome: Allowed}
 	if units < o.req.Units {
 		res.Outcome = Clamped
 		res.Reason, res.Scope = ReasonUnits, ScopeTarget
@@ -308,11 +321,14 @@ func (o *op) granted(hs []*History, units int) Reservation {
 			res.Scope = ScopeGlobal
 		}
 	}
+	nowN := o.now.UnixNano()
+	next := nowN
 	for i, h := range hs {
-		if t := o.lims[i].nextAfter(h); t.After(res.Next) {
-			res.Next = t
+		if t, ok := o.lims[i].nextAfter(h); ok && t > next {
+			next = t
 		}
 	}
+	res.Next = o.now.Add(time.Duration(next - nowN))
 	return res
 }
 
@@ -323,44 +339,45 @@ func scopeOf(i int) Scope {
 	return ScopeGlobal
 }
 
-// deniedUntil returns the zero time when lim allows an event at now given
-// h, or else the earliest time it would and why.
-func (lim limit) deniedUntil(h *History, now time.Time) (time.Time, Reason) {
+// deniedUntil returns ReasonNone when lim allows an event at now given h,
+// or else the earliest time it would (Unix nanoseconds) and why.
+func (lim limit) deniedUntil(h *History, now int64) (int64, Reason) {
 	ev := h.Events
-	var until time.Time
+	var until int64
 	reason := ReasonNone
 	if lim.interval > 0 && len(ev) > 0 {
-		if t := ev[len(ev)-1].At.Add(lim.interval); now.Before(t) {
+		if t := ev[len(ev)-1].At.UnixNano() + int64(lim.interval); now < t {
 			until, reason = t, ReasonInterval
 		}
 	}
 	if lim.events > 0 && len(ev) >= lim.events {
 		// Events are sorted: the lim.events most recent ones all lie in
 		// the window when the oldest of them does.
-		if t := ev[len(ev)-lim.events].At.Add(lim.window); now.Before(t) && t.After(until) {
+		if t := ev[len(ev)-lim.events].At.UnixNano() + int64(lim.window); now < t && (reason == ReasonNone || t > until) {
 			until, reason = t, ReasonWindow
 		}
 	}
 	return until, reason
 }
 
-// nextAfter returns the earliest time lim allows an event after the
-// events of h (the zero time if at any time).
-func (lim limit) nextAfter(h *History) time.Time {
+// nextAfter returns the earliest time (Unix nanoseconds) lim allows an
+// event after the events of h, and false if at any time.
+func (lim limit) nextAfter(h *History) (int64, bool) {
 	ev := h.Events
-	var t time.Time
 	if len(ev) == 0 {
-		return t
+		return 0, false
 	}
+	var t int64
+	ok := false
 	if lim.interval > 0 {
-		t = ev[len(ev)-1].At.Add(lim.interval)
+		t, ok = ev[len(ev)-1].At.UnixNano()+int64(lim.interval), true
 	}
 	if lim.events > 0 && len(ev) >= lim.events {
-		if w := ev[len(ev)-lim.events].At.Add(lim.window); w.After(t) {
-			t = w
+		if w := ev[len(ev)-lim.events].At.UnixNano() + int64(lim.window); !ok || w > t {
+			t, ok = w, true
 		}
 	}
-	return t
+	return t, ok
 }
 
 // find returns the index of the event with id, searching back from the
@@ -379,12 +396,13 @@ func (h *History) find(id uint64, since time.Time) int {
 	return -1
 }
 
-// prune drops events at or before cutoff. It reslices from the front;
+// prune drops events at or before cutoff (Unix nanoseconds). It reslices
+// from the front;
 // insert compacts the backing array when it fills up, so pruning one event
 // per reservation copies O(1) events per call on average.
-func (h *History) prune(cutoff time.Time) {
+func (h *History) prune(cutoff int64) {
 	k := 0
-	for k < len(h.Events) && !h.Events[k].At.After(cutoff) {
+	for k < len(h.Events) && h.Events[k].At.UnixNano() <= cutoff {
 		k++
 	}
 	if k == 0 {

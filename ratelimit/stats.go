@@ -2,7 +2,10 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // Stats is a snapshot of the limiter's budgets for dashboards.
@@ -43,8 +46,13 @@ func (l *Limiter) Stats(ctx context.Context) (Stats, error) {
 }
 
 // StatsAt returns a snapshot of every bucket with events in the history,
-// evaluated at now. It returns a *StoreError when the store fails.
+// evaluated at now. It returns a *StoreError when the store fails and a
+// *provider.InvalidError when now is zero or outside the years 1900 to
+// 2200.
 func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
+	if now.Before(minTime) || now.After(maxTime) {
+		return Stats{}, fmt.Errorf("ratelimit: stats: %w", provider.Invalid("now", now, "must be between the years 1900 and 2200"))
+	}
 	bs, err := l.store.Snapshot(ctx)
 	if err != nil {
 		return Stats{}, &StoreError{Op: "stats", Err: err}
@@ -65,7 +73,8 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 
 func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) BucketStats {
 	h := b.History
-	h.prune(now.Add(-history))
+	nowN := now.UnixNano()
+	h.prune(nowN - int64(history))
 	bs := BucketStats{Key: b.Key, Rule: lim.rule(), Kept: len(h.Events), Remaining: -1, Next: now}
 	if n := len(h.Events); n > 0 {
 		bs.Last = h.Events[n-1].At
@@ -82,8 +91,8 @@ func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) Buck
 	if lim.events > 0 {
 		bs.Remaining = max(lim.events-bs.InWindow, 0)
 	}
-	if until, _ := lim.deniedUntil(&h, now); !until.IsZero() {
-		bs.Next = until
+	if until, why := lim.deniedUntil(&h, nowN); why != ReasonNone {
+		bs.Next = now.Add(time.Duration(until - nowN))
 	}
 	return bs
 }
