@@ -347,6 +347,7 @@ func TestInvalidRequest(t *testing.T) {
 		field string
 	}{
 		{"zero now", time.Time{}, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}, "now"},
+		{"now too late", time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}, "now"},
 		{"empty target", t0, ratelimit.Request{Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"long target", t0, ratelimit.Request{Target: long, Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"bad utf8", t0, ratelimit.Request{Target: "\xff", Direction: ratelimit.Up, Units: 1}, "request.target"},

@@ -155,8 +155,8 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
 	for i, e := range h.Events {
-		if e.ID == 0 || e.Units <= 0 || e.At.IsZero() || (i > 0 && e.At.Before(h.Events[i-1].At)) {
-			return h, fmt.Errorf("%w: key %q: event %d %+v: want a non-zero id, positive units and sorted times",
+		if e.ID == 0 || e.Units <= 0 || e.At.Year() < 1900 || e.At.Year() >= 2200 || (i > 0 && e.At.Before(h.Events[i-1].At)) {
+			return h, fmt.Errorf("%w: key %q: event %d %+v: want a non-zero id, positive units and sorted times in 1900..2200",
 				ratelimit.ErrCorrupt, key, i, e)
 		}
 	}

@@ -351,7 +351,8 @@ func TestCorruptHistoryDenies(t *testing.T) {
 	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
 	require.NoError(t, err)
 	for _, val := range []string{"not json", `[{"id":0,"at":"2026-03-02T10:00:00Z","units":1}]`,
-		`[{"id":1,"at":"2026-03-02T10:00:00Z","units":1},{"id":2,"at":"2026-03-02T09:00:00Z","units":1}]`} {
+		`[{"id":1,"at":"2026-03-02T10:00:00Z","units":1},{"id":2,"at":"2026-03-02T09:00:00Z","units":1}]`,
+		`[{"id":1,"at":"9999-03-02T10:00:00Z","units":1}]`, `[{"id":1,"at":"2026-03-02T10:00:00Z","units":0}]`} {
 		_, err = cli.Put(ctx, store.Key(ratelimit.Key{Target: "web", Direction: ratelimit.Up}), val)
 		require.NoError(t, err)
 		r, err := lim.ReserveAt(ctx, t0, up("web", 1))
