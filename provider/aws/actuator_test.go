@@ -113,7 +113,7 @@ func TestWaitHonoursContext(t *testing.T) {
 		return out, err
 	}
 	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	err := d.Stop(ctx, id)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
