@@ -213,12 +213,17 @@ func TestCrashedLeaderMember(t *testing.T) {
 	ctx := t.Context()
 	require.NotZero(t, m[0].Pid())
 
-	// Move raft leadership to the child member.
+	// Move raft leadership to the child member: MoveLeader must be sent
+	// to the current leader.
 	admin := client(t, m[1].ClientURL, m[2].ClientURL, m[0].ClientURL)
 	childID, err := m[0].ID(ctx, admin)
 	require.NoError(t, err)
-	require.True(t, within(t, 10*time.Second, func() bool {
-		for _, mm := range m {
+	direct := make([]*clientv3.Client, len(m))
+	for i, mm := range m {
+		direct[i] = client(t, mm.ClientURL)
+	}
+	moved := within(t, 10*time.Second, func() bool {
+		for i, mm := range m {
 			st, err := admin.Status(ctx, mm.ClientURL)
 			if err != nil {
 				return false
@@ -227,13 +232,15 @@ func TestCrashedLeaderMember(t *testing.T) {
 				return true
 			}
 			if st.Header.MemberId == st.Leader {
-				leaderCli := client(t, mm.ClientURL)
-				_, _ = leaderCli.MoveLeader(ctx, childID)
+				mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				_, _ = direct[i].MoveLeader(mctx, childID)
+				cancel()
 				return false
 			}
 		}
 		return false
-	}), "raft leadership moved to the child member")
+	})
+	require.True(t, moved, "raft leadership moved to the child member")
 
 	a := newReplica(t, "a", pfx, m[0].ClientURL)
 	b := newReplica(t, "b", pfx, m[1].ClientURL, m[2].ClientURL)
