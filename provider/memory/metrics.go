@@ -151,29 +151,44 @@ func gaps(n int) []float64 {
 }
 
 // resampleSeries reduces the stored regular series src onto the grid of q,
-// using only steps of src that start before visibleEnd.
+// using only steps of src that start before visibleEnd. It works in integer
+// offsets from src.Start, so a fleet scan spends its time on the values,
+// not on time arithmetic.
 func resampleSeries(src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
 	n := q.Steps()
 	out := provider.Series{Values: make([]float64, n)}
-	limit := minTime(visibleEnd, q.End)
+	base := q.Start.Sub(src.Start)
+	limit := minTime(visibleEnd, q.End).Sub(src.Start)
 	// firstAt returns the index of the first step of src starting at or
-	// after t, clamped to [0, len].
-	firstAt := func(t time.Time) int {
-		if !t.After(src.Start) {
+	// after offset d, clamped to [0, len].
+	firstAt := func(d time.Duration) int {
+		if d <= 0 {
 			return 0
 		}
-		d := t.Sub(src.Start)
-		i := int(d / src.Step)
+		i := d / src.Step
 		if d%src.Step != 0 {
 			i++
 		}
-		return min(i, len(src.Values))
+		return int(min(i, time.Duration(len(src.Values))))
+	}
+	end := firstAt(limit)
+	if q.Step == src.Step && base%src.Step == 0 && (q.Statistic == "" || q.Statistic == provider.StatMean ||
+		q.Statistic == provider.StatMax || q.Statistic == provider.StatMin || q.Statistic == provider.StatLast) {
+		// Same grid: every statistic of one value is the value.
+		off := int(base / src.Step)
+		for k := range out.Values {
+			if i := off + k; i >= 0 && i < end {
+				out.Values[k] = src.Values[i]
+			} else {
+				out.Values[k] = provider.Gap
+			}
+		}
+		return out
 	}
 	var scratch []float64
 	for k := range n {
-		from := q.Start.Add(time.Duration(k) * q.Step)
-		to := minTime(from.Add(q.Step), limit)
-		lo, hi := firstAt(from), firstAt(to)
+		from := base + time.Duration(k)*q.Step
+		lo, hi := firstAt(from), min(firstAt(from+q.Step), end)
 		if hi < lo {
 			hi = lo
 		}

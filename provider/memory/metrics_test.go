@@ -118,3 +118,33 @@ func TestActivityAndBackupsVisibility(t *testing.T) {
 	require.ErrorIs(t, c.AddBackup(provider.Backup{ID: "future", ResourceID: "db", Time: epoch}), provider.ErrConflict)
 	require.ErrorIs(t, c.AddBackup(provider.Backup{ID: "x", ResourceID: "nope", Time: epoch}), provider.ErrNotFound)
 }
+
+func TestSetSeriesSameGridFastPath(t *testing.T) {
+	t.Parallel()
+	c, m := newCloud(t)
+	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
+	// Six one-minute steps from now-3m to now+3m; the last two are future.
+	vals := []float64{1, math.NaN(), 3, 4, 5, 6}
+	require.NoError(t, c.SetSeries(provider.Series{ResourceID: "i", Metric: provider.MetricCPU, Start: epoch.Add(-3 * time.Minute), Step: time.Minute, Values: vals}))
+	q := provider.Query{ResourceID: "i", Metric: provider.MetricCPU, Start: epoch.Add(-5 * time.Minute), End: epoch.Add(4 * time.Minute), Step: time.Minute}
+	for _, stat := range []provider.Statistic{provider.StatMean, provider.StatMax, provider.StatSum, provider.Percentile(90)} {
+		qq := q
+		qq.Statistic = stat
+		got, err := c.QueryMetric(t.Context(), qq)
+		require.NoError(t, err)
+		// before data, before data, 1, gap, 3, 4, 5 (at now), future, beyond the series
+		want := []float64{math.NaN(), math.NaN(), 1, math.NaN(), 3, 4, 5, math.NaN(), math.NaN()}
+		require.Len(t, got.Values, len(want), string(stat))
+		for i, w := range want {
+			if math.IsNaN(w) {
+				assert.True(t, provider.IsGap(got.Values[i]), "%s step %d = %v, want a gap", stat, i, got.Values[i])
+			} else {
+				assert.InDelta(t, w, got.Values[i], 0, "%s step %d", stat, i)
+			}
+		}
+	}
+	m.Add(time.Minute)
+	got, err := c.QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	assert.InDelta(t, 6.0, got.Values[7], 0, "the next step becomes visible as the clock moves")
+}
