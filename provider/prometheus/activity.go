@@ -12,8 +12,9 @@ import (
 // Activity returns the activity of q.ResourceID in [q.Start, q.End), one
 // count per kind with a template, sorted by kind (see
 // provider.ActivitySource). Each template is rendered with {{.Range}} =
-// the window minus 1ms and evaluated at q.End−1ms, so increase() covers
-// exactly the window on Prometheus 2.x. A template that returns no series
+// the window minus 1ms (Prometheus 2.x) or the window (3.x; see
+// Config.Ranges) and evaluated at q.End−1ms, so increase() covers exactly
+// [q.Start, q.End). A template that returns no series
 // (the counter does not exist, or has fewer than two samples in the
 // window) leaves its kind out: unknown, not zero. The counts are what
 // increase() returns, extrapolated to the window and so not always whole.
@@ -29,14 +30,18 @@ func (s *Source) Activity(ctx context.Context, q provider.ActivityQuery) ([]prov
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
-	window := q.End.Sub(q.Start).Truncate(time.Millisecond) - time.Millisecond
-	if window < time.Millisecond {
+	if q.End.Sub(q.Start) < 2*time.Millisecond {
 		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("activity_query.end", q.End.Format(time.RFC3339Nano), "must be at least 2ms after start"))
 	}
 	t, err := s.target(ctx, q.ResourceID)
 	if err != nil {
 		return nil, err
 	}
+	shorten, err := s.shorten(ctx)
+	if err != nil {
+		return nil, err
+	}
+	window := q.End.Sub(q.Start).Truncate(time.Millisecond) - shorten
 	at := q.End.Add(-time.Millisecond)
 	var out []provider.ActivityCount
 	for _, kind := range sortedKeys(s.c.activity) {

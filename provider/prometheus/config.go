@@ -83,7 +83,24 @@ type Config struct {
 	// MaxPoints is the most points per range query; longer queries are
 	// split. Must be at most 11,000, Prometheus's limit. Default: 11,000.
 	MaxPoints int `json:"max_points,omitempty"`
+	// Ranges says whether the server's range selectors include their
+	// start: RangesClosed for Prometheus 2.x ([t−r, t]), RangesLeftOpen
+	// for Prometheus 3.x ((t−r, t]). The driver sizes its windows so that
+	// each step holds exactly its own samples either way. Default
+	// (RangesAuto): ask the server's build information once, and use
+	// RangesClosed when the server does not say (Thanos, Mimir, ...).
+	Ranges Ranges `json:"ranges,omitempty"`
 }
+
+// Ranges is how a server's range selectors treat their start.
+type Ranges string
+
+// The range semantics.
+const (
+	RangesAuto     Ranges = ""          // detect from the server's version
+	RangesClosed   Ranges = "closed"    // [t−r, t]: Prometheus 2.x
+	RangesLeftOpen Ranges = "left-open" // (t−r, t]: Prometheus 3.x
+)
 
 // withDefaults returns c with its zero fields set to the defaults.
 func (c Config) withDefaults() Config {
@@ -150,6 +167,11 @@ func (c Config) compile() (*compiled, error) {
 		if f.v < time.Millisecond || f.v%time.Millisecond != 0 {
 			return nil, provider.Invalid(f.field, f.v, "must be a positive whole number of milliseconds")
 		}
+	}
+	switch d.Ranges {
+	case RangesAuto, RangesClosed, RangesLeftOpen:
+	default:
+		return nil, provider.Invalid("config.ranges", string(d.Ranges), `must be "", "closed" or "left-open"`)
 	}
 	if d.MaxPoints < 1 || d.MaxPoints > DefaultMaxPoints {
 		return nil, provider.Invalid("config.max_points", d.MaxPoints, fmt.Sprintf("must lie in [1, %d]", DefaultMaxPoints))

@@ -76,7 +76,11 @@
 // (max_over_time, min_over_time, sum_over_time, count_over_time,
 // last_over_time or quantile_over_time(NN/100) for the other statistics),
 // so on Prometheus 2.x, whose ranges include both ends, step k sees exactly
-// its own samples, and shifts the timestamps back by a step. A bare
+// its own samples, and shifts the timestamps back by a step. On Prometheus
+// 3.x, whose ranges exclude their start, the window is the whole Step; the
+// driver asks the server's version once (Config.Ranges). A last step cut
+// short by End is read with one more instant query over the part before
+// End, as provider.Resample does. A bare
 // selector (a recorded or backfilled gauge) reduces exactly as
 // provider.Resample would; a derived expression such as the node-exporter
 // CPU is sampled every Config.Resolution (1m, at most the step) inside the

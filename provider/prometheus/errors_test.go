@@ -69,23 +69,52 @@ func TestSlowServer(t *testing.T) {
 	assert.Contains(t, qe.Query, "up{")
 }
 
-// fakeAPI answers the query endpoints like Prometheus would, with one
-// target i-1 and a constant series, attaching warnings to every answer; or
-// with a fixed HTTP status.
-func fakeAPI(t *testing.T, status int, warnings ...string) *httptest.Server {
+// fakeServer answers the query endpoints like Prometheus would, with one
+// target i-1 and a constant series, or with a fixed HTTP status.
+type fakeServer struct {
+	// status, when not 200, is every answer's status.
+	status int
+	// warnings are attached to every answer.
+	warnings []string
+	// version is the build information's version; "" answers 404.
+	version string
+
+	mu      sync.Mutex
+	queries []string // every PromQL received, in order
+	builds  int      // build information requests
+}
+
+func (f *fakeServer) start(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if status != http.StatusOK {
-			http.Error(w, "nope", status)
+		if f.status != 0 && f.status != http.StatusOK {
+			http.Error(w, "nope", f.status)
 			return
 		}
 		if !assert.NoError(t, r.ParseForm()) {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
-		warn := `"warnings":["` + strings.Join(warnings, `","`) + `"]`
+		f.mu.Lock()
+		if q := r.Form.Get("query"); q != "" {
+			f.queries = append(f.queries, q)
+		}
+		f.mu.Unlock()
+		warn := `"warnings":["` + strings.Join(f.warnings, `","`) + `"]`
+		if len(f.warnings) == 0 {
+			warn = `"warnings":[]`
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
+		case "/api/v1/status/buildinfo":
+			f.mu.Lock()
+			f.builds++
+			f.mu.Unlock()
+			if f.version == "" {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = w.Write([]byte(`{"status":"success","data":{"version":"` + f.version + `"}}`))
 		case "/api/v1/query":
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]},` + warn + `}`))
 		case "/api/v1/query_range":
@@ -104,6 +133,12 @@ func fakeAPI(t *testing.T, status int, warnings ...string) *httptest.Server {
 	return srv
 }
 
+func (f *fakeServer) received() ([]string, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.queries...), f.builds
+}
+
 func TestStatusCodesMapOntoSentinels(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -118,7 +153,7 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.give), func(t *testing.T) {
 			t.Parallel()
-			src := newSource(t, prometheus.Config{Address: fakeAPI(t, tt.give).URL})
+			src := newSource(t, prometheus.Config{Address: (&fakeServer{status: tt.give}).start(t).URL})
 			_, err := src.Get(t.Context(), "i-1")
 			require.ErrorIs(t, err, tt.want)
 			var se *prometheus.StatusError
@@ -131,7 +166,7 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 // Warnings attached to answers reach the warning function and the log.
 func TestWarningsSurfaced(t *testing.T) {
 	t.Parallel()
-	srv := fakeAPI(t, http.StatusOK, "remote store failed: partial result")
+	srv := (&fakeServer{warnings: []string{"remote store failed: partial result"}, version: "2.42.0"}).start(t)
 	var mu sync.Mutex
 	var got []prometheus.Warning
 	var logs bytes.Buffer
@@ -155,6 +190,42 @@ func TestWarningsSurfaced(t *testing.T) {
 	}
 	assert.Contains(t, got[1].Query, "avg_over_time(")
 	assert.Contains(t, logs.String(), "partial result")
+}
+
+// The windows fit the server's range semantics: on Prometheus 2.x ranges
+// include their start, so a 5-minute step is read over 299999ms; on 3.x
+// they exclude it, so over 300000ms. The version is asked once.
+func TestRangeSemantics(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		version    string
+		give       prometheus.Ranges
+		wantWindow string
+		wantBuilds int
+	}{
+		{"prometheus 2", "2.42.0+ds", prometheus.RangesAuto, "[299999ms]", 1},
+		{"prometheus 3", "3.1.0", prometheus.RangesAuto, "[300000ms]", 1},
+		{"no build information", "", prometheus.RangesAuto, "[299999ms]", 1},
+		{"configured left-open", "", prometheus.RangesLeftOpen, "[300000ms]", 0},
+		{"configured closed", "3.1.0", prometheus.RangesClosed, "[299999ms]", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &fakeServer{version: tt.version}
+			src := newSource(t, prometheus.Config{Address: f.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}, Ranges: tt.give})
+			for range 2 {
+				_, err := src.QueryMetric(t.Context(), someQuery("i-1"))
+				require.NoError(t, err)
+			}
+			queries, builds := f.received()
+			assert.Equal(t, tt.wantBuilds, builds)
+			require.Len(t, queries, 4, "targets and range query, twice")
+			assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }`+tt.wantWindow+`)`, queries[1])
+		})
+	}
+	require.ErrorIs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), provider.ErrInvalid)
 }
 
 type syncBuffer struct {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -28,6 +30,9 @@ type Source struct {
 	api       v1.API
 	log       *slog.Logger
 	onWarning func(Warning)
+
+	mu     sync.Mutex
+	ranges Ranges // RangesAuto until detected
 }
 
 var (
@@ -62,7 +67,7 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", cfg.Address, err.Error()))
 	}
-	return &Source{c: c, api: v1.NewAPI(client), log: o.logger, onWarning: o.onWarning}, nil
+	return &Source{c: c, api: v1.NewAPI(client), log: o.logger, onWarning: o.onWarning, ranges: c.cfg.Ranges}, nil
 }
 
 // Name returns "prometheus".
@@ -77,9 +82,12 @@ func (s *Source) Name() string { return Name }
 // renders to a bare selector is reduced over its raw samples; any other
 // expression over a subquery sampled every Config.Resolution (at most the
 // step). Each step [t, t+Step) is evaluated at t+Step−1ms over a range of
-// Step−1ms, so it holds exactly the samples of the step on Prometheus 2.x
-// (whose ranges include both ends; times are used at millisecond
-// precision). Queries of more than Config.MaxPoints steps are split into
+// Step−1ms (Prometheus 2.x, whose ranges include their start) or Step
+// (3.x, whose ranges exclude it; see Config.Ranges), so it holds exactly
+// the samples of the step; times are used at millisecond precision. A call
+// makes one instant query to find the resource (see List), one range query
+// per Config.MaxPoints steps and, on the first call with RangesAuto, one
+// build-information request. Queries of more than Config.MaxPoints steps are split into
 // several range queries. When q.End cuts the last step, that step reduces
 // only the samples before q.End, like provider.Resample, with one more
 // instant query.
@@ -111,8 +119,12 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 	if err != nil {
 		return provider.Series{}, fmt.Errorf("prometheus: metric %s: template: %w", q.Metric, err)
 	}
+	shorten, err := s.shorten(ctx)
+	if err != nil {
+		return provider.Series{}, err
+	}
 	res := min(s.c.cfg.Resolution, q.Step)
-	promql := reduceExpr(expr, q.Statistic, q.Step-time.Millisecond, res)
+	promql := reduceExpr(expr, q.Statistic, q.Step-shorten, res)
 	n := q.Steps()
 	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, n)}
 	for i := range out.Values {
@@ -128,7 +140,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 	if full < n {
 		// The last step is cut by q.End: reduce only [its start, End).
 		from := q.Start.Add(time.Duration(full) * q.Step)
-		w := max(ceilMillis(q.End.Sub(from))-time.Millisecond, time.Millisecond)
+		w := max(ceilMillis(q.End.Sub(from))-shorten, time.Millisecond)
 		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), from.Add(w))
 		if err != nil {
 			return provider.Series{}, err
@@ -136,6 +148,49 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 		out.Values[full] = v
 	}
 	return out, nil
+}
+
+// shorten returns how much shorter than the span it must cover a window
+// is: 1ms on servers whose ranges include their start (a window [t−r, t]
+// evaluated at the step's end − 1ms must not reach the previous step's last
+// millisecond), 0 on servers whose ranges exclude it. It asks the server's
+// version once when Config.Ranges is RangesAuto.
+func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
+	s.mu.Lock()
+	r := s.ranges
+	s.mu.Unlock()
+	if r == RangesAuto {
+		info, err := s.api.Buildinfo(ctx)
+		var apiErr *v1.Error
+		var se *StatusError
+		switch {
+		case err == nil:
+			r = rangesOf(info.Version)
+		case errors.As(err, &apiErr) && !errors.As(err, &se) && ctx.Err() == nil:
+			// The server answered but has no build information.
+			s.log.Warn("prometheus: no build information; assuming ranges include their start (Prometheus 2.x)", "err", err)
+			r = RangesClosed
+		default:
+			return 0, translate(ctx, "(build information)", err)
+		}
+		s.mu.Lock()
+		s.ranges = r
+		s.mu.Unlock()
+	}
+	if r == RangesLeftOpen {
+		return 0, nil
+	}
+	return time.Millisecond, nil
+}
+
+// rangesOf returns the range semantics of a Prometheus version such as
+// "2.42.0+ds" or "3.1.0".
+func rangesOf(version string) Ranges {
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	if n, err := strconv.Atoi(major); err == nil && n >= 3 {
+		return RangesLeftOpen
+	}
+	return RangesClosed
 }
 
 // ceilMillis rounds d up to a whole number of milliseconds.
