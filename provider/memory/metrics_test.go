@@ -132,8 +132,9 @@ func TestSetSeriesSameGridFastPath(t *testing.T) {
 		qq.Statistic = stat
 		got, err := c.QueryMetric(t.Context(), qq)
 		require.NoError(t, err)
-		// before data, before data, 1, gap, 3, 4, 5 (at now), future, beyond the series
-		want := []float64{math.NaN(), math.NaN(), 1, math.NaN(), 3, 4, 5, math.NaN(), math.NaN()}
+		// before data ×2, 1, gap, 3, 4 (the step at now), 5 and 6 (future),
+		// beyond the series
+		want := []float64{math.NaN(), math.NaN(), 1, math.NaN(), 3, 4, math.NaN(), math.NaN(), math.NaN()}
 		require.Len(t, got.Values, len(want), string(stat))
 		for i, w := range want {
 			if math.IsNaN(w) {
@@ -146,5 +147,6 @@ func TestSetSeriesSameGridFastPath(t *testing.T) {
 	m.Add(time.Minute)
 	got, err := c.QueryMetric(t.Context(), q)
 	require.NoError(t, err)
-	assert.InDelta(t, 6.0, got.Values[7], 0, "the next step becomes visible as the clock moves")
+	assert.InDelta(t, 5.0, got.Values[6], 0, "the next step becomes visible as the clock moves")
+	assert.True(t, provider.IsGap(got.Values[7]), "the step after it is still in the future")
 }
