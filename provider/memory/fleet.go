@@ -55,6 +55,11 @@ type FleetResource struct {
 	Activity []FleetActivity `json:"activity,omitempty" yaml:"activity,omitempty"`
 	// TrackActivity lists activity kinds observed even without events.
 	TrackActivity []provider.ActivityKind `json:"track_activity,omitempty" yaml:"track_activity,omitempty"`
+	// LaunchAgo sets LaunchTime to this long before now. When neither it
+	// nor launch_time is given, a resource with metrics was launched at its
+	// earliest sample (it existed while it was measured), and one without
+	// at now.
+	LaunchAgo time.Duration `json:"launch_ago,omitempty" yaml:"launch_ago,omitempty"`
 }
 
 // FleetMetric is one metric trace: either a CSV file, replayed so that it
@@ -137,14 +142,17 @@ func (c *Cloud) LoadFleetFile(path string) error {
 // is validated before anything is added: on error c is unchanged.
 func (c *Cloud) ApplyFleet(f Fleet, dir string) error {
 	now := c.clock.Now()
-	staged, err := c.stageFleet(f, dir, now)
+	launches := make([]time.Time, len(f.Resources))
+	staged, err := c.stageFleet(f, dir, now, launches)
 	if err != nil {
 		return err
 	}
-	// Validate the resources as a whole against the cloud first.
 	plain := make([]provider.Resource, len(f.Resources))
 	for i, r := range f.Resources {
 		plain[i] = r.Resource
+		if plain[i].LaunchTime.IsZero() {
+			plain[i].LaunchTime = launches[i]
+		}
 	}
 	if err := c.Add(plain...); err != nil {
 		return err
@@ -161,11 +169,17 @@ func (c *Cloud) ApplyFleet(f Fleet, dir string) error {
 
 // stageFleet validates the fleet's contents and returns the steps that
 // apply them once the resources exist.
-func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time) ([]func() error, error) {
+func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.Time) ([]func() error, error) {
 	var steps []func() error
 	for i, fr := range f.Resources {
 		field := fmt.Sprintf("fleet.resources[%d]", i)
 		id := fr.ID
+		if fr.LaunchAgo < 0 {
+			return nil, provider.Invalid(field+".launch_ago", fr.LaunchAgo, "must be ≥ 0")
+		}
+		if fr.LaunchAgo > 0 {
+			launches[i] = now.Add(-fr.LaunchAgo)
+		}
 		switch {
 		case fr.Kind == provider.KindGroup && fr.Capacity == nil:
 			return nil, provider.Invalid(field+".capacity", nil, "a group needs a capacity")
@@ -213,6 +227,9 @@ func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time) ([]func() error, 
 					return nil, provider.Within(mfield, err)
 				}
 				samples = fm.Samples
+			}
+			if fr.LaunchAgo == 0 && len(samples) > 0 && (launches[i].IsZero() || samples[0].Time.Before(launches[i])) {
+				launches[i] = samples[0].Time
 			}
 			m := fm.Metric
 			steps = append(steps, func() error { return c.AddSamples(id, m, samples...) })

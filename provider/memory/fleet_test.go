@@ -147,3 +147,33 @@ func idsOf(rs []provider.Resource) []string {
 	}
 	return out
 }
+
+func TestFleetLaunchTimes(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	doc := `resources:
+  - {id: explicit, kind: instance, launch_time: 2026-01-01T00:00:00Z}
+  - {id: ago, kind: instance, launch_ago: 72h}
+  - id: measured
+    kind: instance
+    metrics: [{metric: cpu, csv: ../../../testdata/nab/ec2_cpu_utilization_24ae8d.csv, scale: 0.01}]
+  - {id: bare, kind: instance}
+`
+	f, err := memory.ParseFleet(strings.NewReader(doc))
+	require.NoError(t, err)
+	require.NoError(t, c.ApplyFleet(f, "testdata"))
+	want := map[string]time.Time{
+		"explicit": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		"ago":      epoch.Add(-72 * time.Hour),
+		"measured": epoch.Add(-4031 * 5 * time.Minute), // the trace's first sample after the replay
+		"bare":     epoch,
+	}
+	for id, w := range want {
+		r, err := c.Get(t.Context(), id)
+		require.NoError(t, err)
+		assert.True(t, w.Equal(r.LaunchTime), "%s launched %s, want %s", id, r.LaunchTime, w)
+	}
+	f, err = memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: instance, launch_ago: -1h}]"))
+	require.NoError(t, err)
+	require.ErrorIs(t, c.ApplyFleet(f, "testdata"), provider.ErrInvalid)
+}
