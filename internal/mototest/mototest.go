@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package mototest starts a real moto_server (the AWS API emulator) for
 // tests: on a free loopback port, in its own process group, polled until it
 // answers, and killed with its whole process group at the end (the pyenv
@@ -80,7 +82,7 @@ func start(ctx context.Context, path string) (*Server, error) {
 	}
 	logs := &strings.Builder{}
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdout = &lockedWriter{b: logs}
 	cmd.Stderr = cmd.Stdout
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
