@@ -1,14 +1,17 @@
-// Command quickstart runs idlescale on the built-in in-memory cloud with
-// real CloudWatch traces: it loads a fleet whose metrics replay the Numenta
-// Anomaly Benchmark's EC2 CPU and network traces, reads two weeks of
-// metrics for every resource through the provider interfaces, and prints a
-// report of the fleet. With -out it also writes the report as JSON.
+// Command quickstart runs idlescale's main job on the built-in in-memory
+// cloud with real CloudWatch traces: it loads a fleet whose metrics replay
+// the Numenta Anomaly Benchmark's EC2 CPU and network traces, reads two
+// weeks of metrics for every resource through the provider interfaces, runs
+// the idle detector's ensemble over the fleet, and prints each resource with
+// its verdict, then the idle ones with their confidence, recommended action,
+// monthly savings and reasons. With -out it also writes the report as JSON.
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -out report.json
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +25,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 )
@@ -51,6 +55,13 @@ type Report struct {
 	Now       time.Time     `json:"now"`
 	Window    time.Duration `json:"window"`
 	Resources []Row         `json:"resources"`
+	// Idle lists the idle verdicts, most savings first.
+	Idle []detector.Verdict `json:"idle"`
+	// Savings is the monthly saving of every recommended action.
+	Savings float64 `json:"monthly_savings"`
+	// Warnings are per-resource failures of the detection (those signals
+	// were unknown).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Row summarises one resource.
@@ -62,6 +73,7 @@ type Row struct {
 	CPUMax     float64            `json:"cpu_max"`
 	Coverage   float64            `json:"coverage"`
 	MonthlyUSD float64            `json:"monthly_usd"`
+	Verdict    detector.Verdict   `json:"verdict"`
 }
 
 func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window time.Duration) error {
@@ -123,6 +135,32 @@ func buildReport(ctx context.Context, src interface {
 	if len(rep.Resources) == 0 {
 		return Report{}, errors.New("the fleet is empty")
 	}
+
+	// Detect idle resources with the ensemble of utilization, activity,
+	// schedule (and model, when one is trained) signals.
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	if err != nil {
+		return Report{}, err
+	}
+	scan, err := detector.Scan(ctx, detector.Fleet{Inventory: src, Metrics: src}, ens, detector.ScanConfig{Now: now})
+	if err != nil {
+		return Report{}, err
+	}
+	byID := map[string]detector.Verdict{}
+	for _, v := range scan.Verdicts {
+		byID[v.ResourceID] = v
+	}
+	for i := range rep.Resources {
+		rep.Resources[i].Verdict = byID[rep.Resources[i].Resource.ID]
+	}
+	rep.Idle = scan.Idle()
+	slices.SortStableFunc(rep.Idle, func(a, b detector.Verdict) int { return cmp.Compare(b.MonthlySavings, a.MonthlySavings) })
+	for _, v := range rep.Idle {
+		rep.Savings += v.MonthlySavings
+	}
+	for _, e := range scan.Errors {
+		rep.Warnings = append(rep.Warnings, e.Error())
+	}
 	return rep, nil
 }
 
@@ -150,17 +188,28 @@ func printReport(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "idlescale quickstart: %d resources on the in-memory cloud, %s of real CloudWatch CPU history up to %s\n\n",
 		len(rep.Resources), rep.Window, rep.Now.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tKIND\tENV\tSIZE\t$/MONTH\tCPU MEAN\tCPU P95\tCPU MAX\tDATA")
+	fmt.Fprintln(tw, "ID\tNAME\tKIND\tENV\tSIZE\t$/MONTH\tCPU MEAN\tCPU P95\tCPU MAX\tDATA\tVERDICT")
 	for _, r := range rep.Resources {
 		size := r.Resource.Size.InstanceType
 		if r.Capacity != nil {
 			size = fmt.Sprintf("%d/%d/%d", r.Capacity.Min, r.Capacity.Desired, r.Capacity.Max)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f%%\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.0f%%\t%s %.2f\n",
 			r.Resource.ID, r.Resource.Name, r.Resource.Kind, r.Resource.Environment, size, r.MonthlyUSD,
-			pct(r.CPUMean), pct(r.CPUP95), pct(r.CPUMax), r.Coverage*100)
+			pct(r.CPUMean), pct(r.CPUP95), pct(r.CPUMax), r.Coverage*100, r.Verdict.State, r.Verdict.Confidence)
 	}
 	_ = tw.Flush()
+
+	fmt.Fprintf(w, "\nidle resources: %d of %d, recommended actions save $%.0f a month\n", len(rep.Idle), len(rep.Resources), rep.Savings)
+	for _, v := range rep.Idle {
+		fmt.Fprintf(w, "\n  %s  confidence %.2f  action %s  saves $%.0f/month\n", v.ResourceID, v.Confidence, v.Action, v.MonthlySavings)
+		for _, why := range v.Explain() {
+			fmt.Fprintf(w, "      - %s\n", why)
+		}
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintln(w, "  warning:", warn)
+	}
 }
 
 func pct(v float64) string {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
 )
 
 func TestQuickstartRuns(t *testing.T) {
@@ -37,6 +39,24 @@ func TestQuickstartRuns(t *testing.T) {
 	assert.Greater(t, byID["i-077c1ca"].CPUMax, 0.95, "77c1ca has its burst")
 	require.NotNil(t, byID["asg-web"].Capacity)
 	assert.Equal(t, 4, byID["asg-web"].Capacity.Desired)
+
+	// The detector flags the truly idle instances and spares the busy ones.
+	for _, id := range []string{"i-0c6585a", "i-024ae8d"} {
+		v := byID[id].Verdict
+		assert.Equal(t, detector.Idle, v.State, id)
+		assert.Greater(t, v.Confidence, 0.8, id)
+		assert.Equal(t, detector.ActionStop, v.Action, id)
+		assert.Positive(t, v.MonthlySavings, id)
+	}
+	for _, id := range []string{"db-0825cc2", "i-05f5533", "i-0ac20cd", "asg-web"} {
+		assert.Equal(t, detector.NotIdle, byID[id].Verdict.State, id)
+	}
+	var savings float64
+	for _, v := range rep.Idle {
+		savings += v.MonthlySavings
+	}
+	assert.InDelta(t, savings, rep.Savings, 1e-9)
+	assert.Contains(t, text, "idle resources:")
 }
 
 func TestQuickstartBadFleet(t *testing.T) {
