@@ -27,9 +27,10 @@
 // Every method also accepts a group's or function's plain name (looked up
 // as a group first, then as a function) and the ARNs of instances and
 // groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") and
-// Application Load Balancer ARNs are accepted by QueryMetric only: the
-// driver reads their metrics but does not inventory them (no RDS or ELB
-// client is linked in).
+// Application Load Balancer ARNs are accepted by QueryMetric and Activity
+// only: the driver reads their CloudWatch metrics but does not inventory
+// them (no RDS or ELB client is linked in), so their existence is not
+// checked.
 //
 // # Tags and metadata
 //
@@ -54,22 +55,22 @@
 // the table; "custom/NAMESPACE/NAME" reads any other metric with the
 // resource's dimension):
 //
-//	kind           metric         namespace           CloudWatch metric          conversion
-//	instance       cpu            AWS/EC2             CPUUtilization             percent → fraction
-//	instance       memory         CWAgent             mem_used_percent           percent → fraction (needs the agent)
-//	instance       network_in/out AWS/EC2             NetworkIn/NetworkOut       counter → bytes/s
-//	instance       disk_read/write AWS/EC2            EBSReadBytes/EBSWriteBytes counter → bytes/s
-//	instance       cpu_credits    AWS/EC2             CPUCreditBalance           credits
+//	kind           metric           namespace           CloudWatch metric           conversion
+//	instance       cpu              AWS/EC2             CPUUtilization              percent → fraction
+//	instance       memory           CWAgent             mem_used_percent            percent → fraction (needs the agent)
+//	instance       network_in/out   AWS/EC2             NetworkIn/NetworkOut        counter → bytes/s
+//	instance       disk_read/write  AWS/EC2             EBSReadBytes/EBSWriteBytes  counter → bytes/s
+//	instance       cpu_credits      AWS/EC2             CPUCreditBalance            credits
 //	group          cpu, network_*, disk_* as for instances, by AutoScalingGroupName
-//	group          replicas       AWS/AutoScaling     GroupInServiceInstances    count (group metrics must be enabled)
-//	function       invocations    AWS/Lambda          Invocations                counter → 1/s
-//	function       errors         AWS/Lambda          Errors                     counter → 1/s
-//	function       throttles      AWS/Lambda          Throttles                  counter → 1/s
-//	function       duration       AWS/Lambda          Duration                   ms → s
-//	database       connections    AWS/RDS             DatabaseConnections        count (an activity signal)
-//	database       cpu            AWS/RDS             CPUUtilization             percent → fraction
-//	load_balancer  requests       AWS/ApplicationELB  RequestCount               counter → 1/s
-//	load_balancer  connections    AWS/ApplicationELB  ActiveConnectionCount      counter → 1/s
+//	group          replicas         AWS/AutoScaling     GroupInServiceInstances     count (group metrics must be enabled)
+//	function       invocations      AWS/Lambda          Invocations                 counter → 1/s
+//	function       errors           AWS/Lambda          Errors                      counter → 1/s
+//	function       throttles        AWS/Lambda          Throttles                   counter → 1/s
+//	function       duration         AWS/Lambda          Duration                    ms → s
+//	database       connections      AWS/RDS             DatabaseConnections         count (an activity signal)
+//	database       cpu              AWS/RDS             CPUUtilization              percent → fraction
+//	load_balancer  requests         AWS/ApplicationELB  RequestCount                counter → 1/s
+//	load_balancer  connections      AWS/ApplicationELB  ActiveConnectionCount       counter → 1/s
 //
 // A counter's mean is its rate over the step (CloudWatch's Sum divided by
 // the step in seconds), its sum the total in the step, its count the number

@@ -39,8 +39,10 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // with ModifyInstanceAttribute and started again (waited for); a stopped one
 // is only modified. If a step fails the driver restores the previous type
 // and state and returns a *ResizeError matching ErrRolledBack and the
-// failure's sentinel. Sizes are validated before any API call
-// (provider.ErrInvalid naming the field); resizing to the current size
+// failure's sentinel. Sizes are validated before any API call against the
+// kind the ID implies (an instance ID, a function ARN) or, for a plain name,
+// the size itself (a timeout means a function), and again once the name is
+// resolved (provider.ErrInvalid naming the field); resizing to the current size
 // changes nothing; groups return provider.ErrUnsupported, unknown IDs
 // provider.ErrNotFound, terminated or transitioning instances
 // provider.ErrConflict.
