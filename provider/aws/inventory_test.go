@@ -1,12 +1,17 @@
 package aws_test
 
 import (
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -197,4 +202,54 @@ func TestGetByNameAndARN(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrUnsupported)
 	_, err = d.Get(tctx(t), "arn:broken")
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// pagedLambda lists functions in pages of two, as Lambda does with
+// MaxItems (moto ignores MaxItems and never pages).
+type pagedLambda struct {
+	offlineLambda
+	names   []string
+	markers []string
+}
+
+func (p *pagedLambda) ListFunctions(_ ctxT, in *lambda.ListFunctionsInput, _ ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	p.markers = append(p.markers, awssdk.ToString(in.Marker))
+	start, _ := strconv.Atoi(awssdk.ToString(in.Marker))
+	end := min(start+2, len(p.names))
+	out := &lambda.ListFunctionsOutput{}
+	for _, n := range p.names[start:end] {
+		out.Functions = append(out.Functions, lambdatypes.FunctionConfiguration{
+			FunctionName: awssdk.String(n), FunctionArn: awssdk.String("arn:aws:lambda:us-east-1:123456789012:function:" + n),
+			MemorySize: awssdk.Int32(128), Timeout: awssdk.Int32(3),
+		})
+	}
+	if end < len(p.names) {
+		out.NextMarker = awssdk.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+func (p *pagedLambda) ListTags(_ ctxT, in *lambda.ListTagsInput, _ ...func(*lambda.Options)) (*lambda.ListTagsOutput, error) {
+	if strings.HasSuffix(awssdk.ToString(in.Resource), ":gone") {
+		return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("deleted meanwhile")}
+	}
+	return &lambda.ListTagsOutput{Tags: map[string]string{"owner": "payments"}}, nil
+}
+
+func TestListFunctionsReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	fake := &pagedLambda{names: []string{"a", "b", "c", "gone", "e"}}
+	clients := newOffline(0).clients()
+	clients.Lambda = fake
+	d, err := awsprovider.New(sdkConfig(), awsprovider.WithClients(clients))
+	require.NoError(t, err)
+	got, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindFunction}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"", "2", "4"}, fake.markers, "three pages")
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Name)
+		assert.Equal(t, "payments", r.Tags["owner"])
+	}
+	assert.Equal(t, []string{"a", "b", "c", "e"}, names, "a function deleted between list and tags is left out")
 }
