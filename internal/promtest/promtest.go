@@ -482,7 +482,10 @@ func (s *Server) WaitFor(ctx context.Context, query string, want int, timeout ti
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("promtest: waiting for %d series from %q: got %d (last error: %w): %w", want, query, n, err, ctx.Err())
+			if err != nil {
+				return fmt.Errorf("promtest: waiting for %d series from %q: %w: %w", want, query, err, ctx.Err())
+			}
+			return fmt.Errorf("promtest: waiting for %d series from %q: got %d: %w", want, query, n, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -515,7 +518,7 @@ func waitHTTP(url string, timeout time.Duration, exited <-chan struct{}) error {
 		case <-exited:
 			return errors.New("process exited before it was ready")
 		case <-ctx.Done():
-			return fmt.Errorf("not ready after %s (last error: %w): %w", timeout, lastErr, ctx.Err())
+			return fmt.Errorf("not ready after %s: %w: %w", timeout, lastErr, ctx.Err())
 		case <-tick.C:
 		}
 	}

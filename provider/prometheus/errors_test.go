@@ -78,6 +78,8 @@ type fakeServer struct {
 	warnings []string
 	// version is the build information's version; "" answers 404.
 	version string
+	// vector, when set, is the result of every instant query (JSON).
+	vector string
 
 	mu      sync.Mutex
 	queries []string // every PromQL received, in order
@@ -116,7 +118,11 @@ func (f *fakeServer) start(t *testing.T) *httptest.Server {
 			}
 			_, _ = w.Write([]byte(`{"status":"success","data":{"version":"` + f.version + `"}}`))
 		case "/api/v1/query":
-			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]},` + warn + `}`))
+			vector := f.vector
+			if vector == "" {
+				vector = `[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]`
+			}
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":` + vector + `},` + warn + `}`))
 		case "/api/v1/query_range":
 			start, err := strconv.ParseFloat(r.Form.Get("start"), 64)
 			if !assert.NoError(t, err) {
@@ -227,6 +233,62 @@ func TestRangeSemantics(t *testing.T) {
 	}
 	require.ErrorIs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), provider.ErrInvalid)
 }
+
+// Targets of one ID from several jobs merge (running if any is up, labels
+// of the first); a target whose ID label is not a usable resource ID is
+// skipped; a series without the ID label is an error.
+func TestInventoryMapping(t *testing.T) {
+	t.Parallel()
+	f := &fakeServer{vector: `[
+		{"metric":{"__name__":"up","instance":"h-1","job":"b"},"value":[1700000000,"1"]},
+		{"metric":{"__name__":"up","instance":"h-1","job":"a","region":"eu-1"},"value":[1700000000,"0"]},
+		{"metric":{"__name__":"up","instance":"has space","job":"a"},"value":[1700000000,"1"]},
+		{"metric":{"__name__":"up","instance":"h-2","job":"a","owner":"team-x","name":"db"},"value":[1700000000,"0"]}]`}
+	var logs bytes.Buffer
+	src := newSource(t, prometheus.Config{Address: f.start(t).URL, NameLabel: "name", Kind: provider.KindDatabase},
+		prometheus.WithLogger(slog.New(slog.NewTextHandler(&syncBuffer{b: &logs}, nil))))
+	got, err := src.List(t.Context(), provider.Filter{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "h-1", got[0].ID)
+	assert.Equal(t, provider.StateRunning, got[0].State, "up in job b")
+	assert.Equal(t, "a", got[0].Tags["job"], "labels of the first series in label order")
+	assert.Equal(t, "eu-1", got[0].Region)
+	assert.Equal(t, provider.KindDatabase, got[0].Kind)
+	assert.Equal(t, "h-2", got[1].ID)
+	assert.Equal(t, provider.StateStopped, got[1].State)
+	assert.Equal(t, "team-x", got[1].Owner)
+	assert.Equal(t, "db", got[1].Name)
+	assert.Contains(t, logs.String(), "has space")
+
+	bad := &fakeServer{vector: `[{"metric":{"__name__":"up","job":"a"},"value":[1700000000,"1"]}]`}
+	_, err = newSource(t, prometheus.Config{Address: bad.start(t).URL}).List(t.Context(), provider.Filter{})
+	require.ErrorIs(t, err, prometheus.ErrBadResult)
+}
+
+// WithRoundTripper's transport carries every request.
+func TestWithRoundTripper(t *testing.T) {
+	t.Parallel()
+	f := &fakeServer{}
+	var mu sync.Mutex
+	var paths []string
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	src := newSource(t, prometheus.Config{Address: f.start(t).URL}, prometheus.WithRoundTripper(rt))
+	_, err := src.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"/api/v1/query"}, paths)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 type syncBuffer struct {
 	mu sync.Mutex

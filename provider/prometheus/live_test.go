@@ -237,7 +237,10 @@ func waitGone(ctx context.Context, fx *fixture, query string, timeout time.Durat
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%q still returns %d series (last error %w): %w", query, n, err, ctx.Err())
+			if err != nil {
+				return fmt.Errorf("%q: %w: %w", query, err, ctx.Err())
+			}
+			return fmt.Errorf("%q still returns %d series: %w", query, n, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -398,4 +401,31 @@ func TestLiveActivity(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrNotFound)
 	_, err = src.Activity(t.Context(), provider.ActivityQuery{ResourceID: fx.srv.NodeTarget, Start: start, End: start.Add(time.Millisecond)})
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// Activity templates that return several series, or a negative count, are
+// errors, not counts.
+func TestLiveActivityErrors(t *testing.T) {
+	t.Parallel()
+	fx := getFixture(t)
+	start, end := settled(1, 10*time.Second)
+	q := provider.ActivityQuery{ResourceID: fx.srv.ExporterTargets[0], Start: start, End: end}
+	tests := []struct {
+		name string
+		give string
+		want error
+	}{
+		{"several series", `idlescale_test_multi{ {{.Matchers}} }`, prometheus.ErrSeveralSeries},
+		{"negative", `-1 - idlescale_test_load{ {{.Matchers}} }`, prometheus.ErrBadResult},
+		{"bad PromQL", `increase(idlescale_test_load{ {{.Matchers}} })`, prometheus.ErrBadQuery},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := fx.liveConfig()
+			cfg.Activity = map[provider.ActivityKind]string{provider.ActivityLogins: tt.give}
+			_, err := newSource(t, cfg).Activity(t.Context(), q)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
 }
