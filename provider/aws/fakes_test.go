@@ -57,6 +57,7 @@ type recordingEC2 struct {
 	describe func(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	modify   func(ctx context.Context, in *ec2.ModifyInstanceAttributeInput, optFns ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error)
 	stop     func(ctx context.Context, in *ec2.StopInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	start    func(ctx context.Context, in *ec2.StartInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
 }
 
 func (r *recordingEC2) record(op string) {
@@ -95,6 +96,9 @@ func (r *recordingEC2) StopInstances(ctx context.Context, in *ec2.StopInstancesI
 
 func (r *recordingEC2) StartInstances(ctx context.Context, in *ec2.StartInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
 	r.record("StartInstances")
+	if r.start != nil {
+		return r.start(ctx, in, optFns...)
+	}
 	return r.EC2API.StartInstances(ctx, in, optFns...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -124,7 +125,35 @@ func TestResizeInstanceRollsBack(t *testing.T) {
 	assert.Equal(t, "modify", re.Step)
 	assert.Equal(t, "t3.micro", re.From)
 	require.NoError(t, re.RollbackErr)
+	assert.Contains(t, re.Error(), "rolled back")
 	st, typ := ec2State(t, id)
 	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "the instance was started again")
+	assert.Equal(t, "t3.micro", typ)
+}
+
+// TestResizeInstanceRollsBackAFailedStart fails the start after the type
+// change (as EC2 does when the new type has no capacity): the driver puts
+// the old type back and starts the instance again.
+func TestResizeInstanceRollsBackAFailedStart(t *testing.T) {
+	t.Parallel()
+	noCapacity := &smithy.GenericAPIError{Code: "InsufficientInstanceCapacity", Message: "no m5.large capacity"}
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.start = func(ctx context.Context, in *ec2.StartInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
+		if rec.count("StartInstances") == 1 {
+			return nil, noCapacity
+		}
+		return sdk().ec2.StartInstances(ctx, in, optFns...)
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "m5.large"})
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	require.ErrorIs(t, err, noCapacity)
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "start", re.Step)
+	assert.Equal(t, 2, rec.count("ModifyInstanceAttribute"), "to m5.large, then back")
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
 	assert.Equal(t, "t3.micro", typ)
 }
