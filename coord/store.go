@@ -81,6 +81,8 @@ type Client interface {
 	clientv3.Lease
 }
 
+var _ Client = (*clientv3.Client)(nil)
+
 // retrier runs etcd requests with a per-request timeout and retries.
 type retrier struct {
 	opts  StoreOptions

@@ -21,15 +21,13 @@ import (
 	"github.com/idlescale/idlescale/ratelimit"
 )
 
-// ErrConflict means the store gave up after Options.MaxConflicts
-// transactions lost to concurrent writers.
-var ErrConflict = errors.New("etcdstore: too many concurrent updates")
-
 // Client is the part of *clientv3.Client the store uses.
 type Client interface {
 	clientv3.KV
 	clientv3.Lease
 }
+
+var _ Client = (*clientv3.Client)(nil)
 
 // Options configures a Store. The zero value means the defaults.
 type Options struct {
