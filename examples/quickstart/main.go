@@ -4,7 +4,11 @@
 // weeks of metrics for every resource through the provider interfaces, runs
 // the idle detector's ensemble over the fleet, and prints each resource with
 // its verdict, then the idle ones with their confidence, recommended action,
-// monthly savings and reasons. With -out it also writes the report as JSON.
+// monthly savings and reasons. Every recommended action then goes through
+// the safety engine's built-in rules as a dry run (critical workloads,
+// verified backups, business hours, ...), which says whether it would be
+// allowed, need an approval or be blocked, and why. Nothing is changed.
+// With -out it also writes the report as JSON.
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -out report.json
@@ -28,6 +32,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/safety"
 )
 
 func main() {
@@ -62,6 +67,8 @@ type Report struct {
 	// Warnings are per-resource failures of the detection (those signals
 	// were unknown).
 	Warnings []string `json:"warnings,omitempty"`
+	// Safety is the safety engine's dry run of the recommended actions.
+	Safety safety.Report `json:"safety"`
 }
 
 // Row summarises one resource.
@@ -108,6 +115,7 @@ func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window tim
 func buildReport(ctx context.Context, src interface {
 	provider.Inventory
 	provider.MetricsSource
+	provider.BackupCatalog
 }, now time.Time, window time.Duration) (Report, error) {
 	resources, err := src.List(ctx, provider.Filter{})
 	if err != nil {
@@ -161,7 +169,43 @@ func buildReport(ctx context.Context, src interface {
 	for _, e := range scan.Errors {
 		rep.Warnings = append(rep.Warnings, e.Error())
 	}
+
+	// Ask the safety engine, as a dry run, what would happen to each
+	// recommended action.
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: src})
+	if err != nil {
+		return Report{}, err
+	}
+	eng, err := safety.New(rules)
+	if err != nil {
+		return Report{}, err
+	}
+	var proposals []safety.Proposal
+	for _, v := range rep.Idle {
+		act, ok := map[detector.Action]safety.Action{detector.ActionStop: safety.ActionStop, detector.ActionTerminate: safety.ActionTerminate}[v.Action]
+		if !ok {
+			continue // downsize and schedule need a target the quickstart does not choose
+		}
+		res := rowOf(rep, v.ResourceID).Resource
+		proposals = append(proposals, safety.Proposal{
+			Action: act, Resource: res, Requester: "quickstart", Now: now,
+			Source: fmt.Sprintf("detector: idle, confidence %.2f", v.Confidence),
+		})
+	}
+	rep.Safety, err = eng.Preview(ctx, proposals)
+	if err != nil {
+		return Report{}, err
+	}
 	return rep, nil
+}
+
+func rowOf(rep Report, id string) Row {
+	for _, r := range rep.Resources {
+		if r.Resource.ID == id {
+			return r
+		}
+	}
+	return Row{}
 }
 
 // summarize returns the mean, 95th percentile and maximum of the values
@@ -209,6 +253,21 @@ func printReport(w io.Writer, rep Report) {
 	}
 	for _, warn := range rep.Warnings {
 		fmt.Fprintln(w, "  warning:", warn)
+	}
+
+	fmt.Fprintf(w, "\nsafety dry run at %s: %d allowed, %d need approval, %d blocked\n",
+		rep.Now.Format("Mon 15:04 MST"), rep.Safety.Allowed, rep.Safety.NeedApproval, rep.Safety.Blocked)
+	for _, d := range rep.Safety.Decisions {
+		fmt.Fprintf(w, "\n  %s %s: %s (risk %s)\n", d.Action, d.ResourceID, d.Outcome, d.Risk)
+		for _, b := range d.Blocking {
+			fmt.Fprintf(w, "      blocked by %s: %s\n", b.Rule, b.Reason)
+		}
+		if d.ApprovalRequired {
+			fmt.Fprintf(w, "      approval: %s\n", d.ApprovalReason)
+		}
+		for _, r := range d.Recommendations {
+			fmt.Fprintf(w, "      recommend: %s\n", r)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/safety"
 )
 
 func TestQuickstartRuns(t *testing.T) {
@@ -57,6 +58,23 @@ func TestQuickstartRuns(t *testing.T) {
 	}
 	assert.InDelta(t, savings, rep.Savings, 1e-9)
 	assert.Contains(t, text, "idle resources:")
+
+	// Every recommended stop went through the safety engine's dry run.
+	sr := rep.Safety
+	assert.Equal(t, len(sr.Decisions), sr.Allowed+sr.NeedApproval+sr.Blocked)
+	decisions := map[string]safety.Decision{}
+	for _, d := range sr.Decisions {
+		decisions[d.ResourceID] = d
+	}
+	require.Contains(t, decisions, "i-024ae8d")
+	ftp := decisions["i-024ae8d"]
+	assert.False(t, ftp.Allowed, "legacy-ftp has no verified backup")
+	require.NotEmpty(t, ftp.Blocking)
+	assert.Equal(t, "backup", ftp.Blocking[0].Rule)
+	if relay, ok := decisions["i-053ea38"]; ok {
+		assert.False(t, relay.Allowed, "a production monitoring instance is never stopped without approval")
+		assert.True(t, relay.ApprovalRequired)
+	}
 }
 
 func TestQuickstartBadFleet(t *testing.T) {
