@@ -11,6 +11,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/provider/prometheus"
 )
 
 // The detector, run end to end (Scan with the default Ensemble) on a week
@@ -81,4 +82,20 @@ func TestDetectorSameVerdictsAsMemory(t *testing.T) {
 	// The verdicts are the traces' own: not a shared "unknown".
 	assert.Equal(t, detector.Idle, states[nabIdle], "the idle trace")
 	assert.Equal(t, detector.NotIdle, states[nabBusy], "the saturated trace")
+
+	// With the default node-exporter template over the same traces stored
+	// as idle-CPU counters, rate() smooths the values a little (see
+	// TestHistoryDefaultCPUTemplateOnCounters) but the verdicts stay.
+	nodes := newSource(t, prometheus.Config{Address: fx.srv.URL, Lookback: time.Hour, RateWindow: 10 * time.Minute})
+	cfg.Filter = provider.Filter{IDs: []string{nabBusy + "-node", nabIdle + "-node"}}
+	fromCounters, err := detector.Scan(t.Context(), detector.Fleet{Inventory: nodes, Metrics: nodes}, ens, cfg)
+	require.NoError(t, err)
+	require.NoError(t, fromCounters.Err())
+	require.Len(t, fromCounters.Verdicts, 2)
+	for i, v := range fromCounters.Verdicts {
+		w := want.Verdicts[i]
+		assert.Equal(t, w.ResourceID+"-node", v.ResourceID)
+		assert.Equal(t, w.State, v.State, "%s: %v", v.ResourceID, v.Explain())
+		assert.Equal(t, w.Action, v.Action, v.ResourceID)
+	}
 }

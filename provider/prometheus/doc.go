@@ -125,5 +125,7 @@
 // The package's tests start a real Prometheus (Debian package prometheus
 // 2.42) with github.com/idlescale/idlescale/internal/promtest, scraping
 // prometheus-node-exporter and an exporter in the test process, with a
-// week of NAB CPU traces backfilled by promtool.
+// week of NAB CPU traces backfilled by promtool, both as a gauge (read back
+// exactly as provider.Resample computes) and as node-exporter idle-CPU
+// counters (read by the default template within 0.02 per hour).
 package prometheus

@@ -27,7 +27,9 @@ import (
 // this process (job app) and an address where nothing listens (job down),
 // and holds a week of two real NAB CPU traces backfilled as
 // cpu_utilization{job="nab",instance="nab-idle"|"nab-busy"} (a fraction)
-// with up = 1 at the same times, shifted to end shortly before the start.
+// and as node-exporter counters node_cpu_seconds_total{job="nab-node",
+// instance="nab-idle-node"|"nab-busy-node",cpu="0",mode="idle"}, with up = 1
+// at the same times, shifted to end shortly before the start.
 type fixture struct {
 	srv  *promtest.Server
 	app  *appExporter
@@ -132,7 +134,7 @@ func startFixture() (*fixture, error) {
 func nabHistory(now time.Time) (map[string][]provider.Sample, time.Time, []byte, error) {
 	last := now.Truncate(nabStep).Add(-nabStep)
 	out := map[string][]provider.Sample{}
-	var cpu, up bytes.Buffer
+	var cpu, up, counter bytes.Buffer
 	for _, id := range []string{nabBusy, nabIdle} {
 		samples, err := memory.ReadCSVFile(nabFiles[id], memory.CSVOptions{Scale: 0.01})
 		if err != nil {
@@ -141,21 +143,30 @@ func nabHistory(now time.Time) (map[string][]provider.Sample, time.Time, []byte,
 		shift := last.Sub(samples[len(samples)-1].Time)
 		from := last.Add(-week + nabStep)
 		var kept []provider.Sample
+		idle := 1e6 // node_cpu_seconds_total{mode="idle"} of a 1-CPU host
 		for _, s := range samples {
 			s.Time = s.Time.Add(shift)
 			if s.Time.Before(from) {
 				continue
 			}
+			if n := len(kept); n > 0 {
+				// The previous sample's utilization held until this one.
+				idle += (1 - kept[n-1].Value) * s.Time.Sub(kept[n-1].Time).Seconds()
+			}
 			kept = append(kept, s)
 			ts := strconv.FormatInt(s.Time.Unix(), 10)
 			fmt.Fprintf(&cpu, "cpu_utilization{job=\"nab\",instance=%q} %s %s\n", id, strconv.FormatFloat(s.Value, 'g', -1, 64), ts)
 			fmt.Fprintf(&up, "up{job=\"nab\",instance=%q} 1 %s\n", id, ts)
+			fmt.Fprintf(&up, "up{job=\"nab-node\",instance=%q} 1 %s\n", id+"-node", ts)
+			fmt.Fprintf(&counter, "node_cpu_seconds_total{job=\"nab-node\",instance=%q,cpu=\"0\",mode=\"idle\"} %s %s\n", id+"-node", strconv.FormatFloat(idle, 'f', -1, 64), ts)
 		}
 		out[id] = kept
 	}
 	var om bytes.Buffer
 	om.WriteString("# HELP cpu_utilization CPU utilization of an EC2 instance from NAB, a fraction.\n# TYPE cpu_utilization gauge\n")
 	om.Write(cpu.Bytes())
+	om.WriteString("# HELP node_cpu_seconds The NAB traces as node-exporter idle CPU seconds.\n# TYPE node_cpu_seconds counter\n")
+	om.Write(counter.Bytes())
 	om.WriteString("# TYPE up gauge\n")
 	om.Write(up.Bytes())
 	om.WriteString("# EOF\n")
