@@ -294,7 +294,15 @@ func (a *Auto) Fit(y []float64) error {
 	// seasonal naive is always there when the data allow one).
 	var fitErr error
 	for _, c := range scored {
-		m, err := c.spec.New(a.cfg.Intervals)
+		opts := a.cfg.Intervals
+		if !opts.Absolute {
+			// Keep the errors in the series' unit when that scored a
+			// lower out-of-sample interval loss on the validation window.
+			if f := floorFor(y); f > 0 && sequentialPinball(c.preds, y, t0, H, 0) < sequentialPinball(c.preds, y, t0, H, f) {
+				opts.Absolute = true
+			}
+		}
+		m, err := c.spec.New(opts)
 		if err != nil {
 			fitErr = err
 			continue
@@ -305,7 +313,7 @@ func (a *Auto) Fit(y []float64) error {
 		}
 		a.chosen, a.spec = m.(core), c.spec
 		b := a.chosen.base()
-		cv := predResiduals(c.preds, y, t0, H, b.Residuals.Floor)
+		cv := predResiduals(c.preds, y, t0, H, b.Residuals.Floor, !opts.Empirical)
 		// The refitted model's replay errors use parameters fitted on the
 		// same data; widen them so that their 90th percentile of |error|
 		// is at least the out-of-sample one (at most threefold).
@@ -412,7 +420,7 @@ func combinePreds(cs []*candidate, rule Combine) []float64 {
 }
 
 // predResiduals turns validation predictions into a residual table.
-func predResiduals(preds, y []float64, t0, H int, floor float64) residuals {
+func predResiduals(preds, y []float64, t0, H int, floor float64, recal bool) residuals {
 	r := residuals{Floor: floor}
 	errs := make([][]float64, H)
 	for i, p := range preds {
@@ -421,6 +429,9 @@ func predResiduals(preds, y []float64, t0, H int, floor float64) residuals {
 		}
 		h := i % H
 		errs[h] = append(errs[h], r.scaled(y[t0+i/H+h]-p, p))
+	}
+	if recal {
+		r.Levels = recalibrate(errs)
 	}
 	for h, e := range errs {
 		if len(e) == 0 {
@@ -431,6 +442,51 @@ func predResiduals(preds, y []float64, t0, H int, floor float64) residuals {
 	}
 	r.Sorted = errs
 	return r
+}
+
+// scoredLevels are the quantile levels whose pinball losses
+// sequentialPinball sums: the 90 % interval's ends and the 0.9 quantile.
+var scoredLevels = [...]float64{0.05, 0.9, 0.95}
+
+// sequentialPinball replays the validation predictions in time order (the
+// last pitOrigins origins) and sums the pinball losses, in the series'
+// unit, of the quantile forecasts at scoredLevels that a residual table
+// with the given floor (0: absolute errors) would have made at each
+// origin from the errors already known there (at least minPast per
+// horizon). A lower sum means sharper and better calibrated intervals
+// (Gneiting & Raftery 2007, "Strictly proper scoring rules, prediction,
+// and estimation", JASA 102(477)).
+func sequentialPinball(preds, y []float64, t0, H int, floor float64) float64 {
+	r := residuals{Floor: floor}
+	origins := len(preds) / H
+	first := max(0, origins-pitOrigins)
+	past := make([]float64, 0, origins-first)
+	var loss float64
+	for h := range H {
+		past = past[:0]
+		for i := first; i < origins; i++ {
+			if j := i - h - 1; j >= first {
+				if p := preds[j*H+h]; !math.IsNaN(p) {
+					e := r.scaled(y[t0+j+h]-p, p)
+					k, _ := slices.BinarySearch(past, e)
+					past = slices.Insert(past, k, e)
+				}
+			}
+			p := preds[i*H+h]
+			if len(past) < minPast || math.IsNaN(p) {
+				continue
+			}
+			for _, tau := range scoredLevels {
+				q := conformalQuantile(past, tau)
+				if floor > 0 {
+					q *= math.Abs(p) + floor
+				}
+				d := y[t0+i+h] - (p + q)
+				loss += math.Max(tau*d, (tau-1)*d)
+			}
+		}
+	}
+	return loss
 }
 
 // absQuantile is the tau-quantile of |e| over all horizons of r.
@@ -463,7 +519,7 @@ func mergeResiduals(a, b residuals) residuals {
 	for _, e := range out {
 		slices.Sort(e)
 	}
-	return residuals{Sorted: out, Floor: a.Floor}
+	return residuals{Sorted: out, Floor: a.Floor, Levels: a.Levels}
 }
 
 // seasonalScale is the in-sample MAE of the seasonal naive method with the

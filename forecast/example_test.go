@@ -239,7 +239,7 @@ func ExampleBacktest() {
 		panic(err)
 	}
 	fmt.Printf("%d origins, MASE %.2f, coverage of q0.9 %.2f\n", len(res.Origins), res.MASE, res.Coverage[0])
-	// Output: 14 origins, MASE 1.00, coverage of q0.9 0.89
+	// Output: 14 origins, MASE 1.00, coverage of q0.9 0.90
 }
 
 func ExampleMarshal() {

@@ -93,6 +93,12 @@ type IntervalOptions struct {
 	// mean level (and multiplied back when forecasting), so intervals
 	// widen where the level is high.
 	Absolute bool `json:"absolute,omitempty"`
+	// Empirical turns off the level recalibration: quantiles are the plain
+	// split-conformal quantiles of the errors, as for a benchmark method.
+	// By default the level is widened where, replayed in time order, the
+	// errors fell outside the quantiles of the earlier errors more often
+	// than nominal (see the package documentation).
+	Empirical bool `json:"empirical,omitempty"`
 }
 
 func (o IntervalOptions) withDefaults() IntervalOptions {
@@ -122,9 +128,15 @@ func (o IntervalOptions) Validate() error {
 // With Floor > 0 the errors are scaled: stored as (y − ŷ)/(|ŷ| + Floor)
 // and turned back into offsets with the forecast's own |ŷ| + Floor, so
 // intervals widen where the level is high (heteroscedastic counts).
+//
+// Levels recalibrates the quantile level (see recalibrate): the
+// τ-quantile forecast reads the table at level Levels(τ), interpolated
+// linearly on the uniform grid 0, 1/(len(Levels)−1), …, 1. Empty means
+// the identity (no recalibration).
 type residuals struct {
 	Sorted [][]float64 `json:"sorted"`
 	Floor  float64     `json:"floor,omitempty"`
+	Levels []float64   `json:"levels,omitempty"`
 }
 
 // scaleFloorShare is the share of the mean level used as Floor for
@@ -163,6 +175,7 @@ func (r *residuals) offset(h int, tau, f float64) float64 {
 	if H == 0 {
 		return 0
 	}
+	tau = r.level(tau)
 	var q float64
 	if h <= H {
 		q = conformalQuantile(r.Sorted[h-1], tau)
@@ -173,6 +186,105 @@ func (r *residuals) offset(h int, tau, f float64) float64 {
 		q *= math.Abs(f) + r.Floor
 	}
 	return q
+}
+
+// level returns the recalibrated level of tau: Levels interpolated at tau,
+// or tau itself without a recalibration table.
+func (r *residuals) level(tau float64) float64 {
+	g := len(r.Levels)
+	if g < 2 {
+		return tau
+	}
+	x := tau * float64(g-1)
+	k := min(int(x), g-2)
+	l := r.Levels[k] + (x-float64(k))*(r.Levels[k+1]-r.Levels[k])
+	if tau >= 0.5 {
+		return min(max(l, tau), (1+tau)/2)
+	}
+	return max(min(l, tau), tau/2)
+}
+
+// Recalibration constants: the grid size of residuals.Levels, the fewest
+// earlier errors a probability integral transform is computed against,
+// and the fewest transforms a recalibration needs.
+const (
+	levelGrid  = 101
+	pitBins    = 2000
+	minPast    = 20
+	minPITs    = 48
+	pitOrigins = 400
+)
+
+// recalibrate returns the level recalibration table of a residual table
+// from its errors in origin order (errs[h][i] is the (h+1)-step error of
+// the i-th of consecutive origins), or nil when there are too few.
+//
+// Split-conformal quantiles cover at their nominal level only when the
+// errors are exchangeable; drifting levels, bursts and regime changes make
+// later errors fall in the tails of earlier ones more often than nominal.
+// recalibrate measures that in time order: for each of the last
+// pitOrigins origins i and horizon h it computes the probability integral
+// transform of the error among the errors already known at origin i (those
+// of origins ≤ i − h − 1, at least minPast),
+//
+//	u = (#{e_j < e_i} + (#{e_j = e_i} + 1)/2) / (k + 1),
+//
+// the level at which the conformal quantile of those k errors would just
+// have covered e_i. The table maps a level τ to the empirical τ-quantile
+// of the u's (pooled over horizons), so that the conformal quantile at
+// the recalibrated level would have covered a share τ of the errors seen
+// sequentially (Kuleshov, Fenner & Ermon 2018, "Accurate uncertainties
+// for deep learning using calibrated regression", ICML; the PIT histogram
+// of Gneiting, Balabdaoui & Raftery 2007). When the errors are
+// exchangeable the u's are uniform and the table is near the identity.
+func recalibrate(errs [][]float64) []float64 {
+	// The u's are counted in pitBins equal bins: the table's resolution is
+	// 1/pitBins, and no sort of all transforms is needed.
+	var hist [pitBins]int32
+	var past []float64
+	n := 0
+	for h, e := range errs {
+		e = e[max(0, len(e)-pitOrigins):]
+		past = past[:0]
+		for i, v := range e {
+			if j := i - h - 1; j >= 0 {
+				k, _ := slices.BinarySearch(past, e[j])
+				past = slices.Insert(past, k, e[j])
+			}
+			if len(past) < minPast {
+				continue
+			}
+			lo, _ := slices.BinarySearch(past, v)
+			hi := lo
+			for hi < len(past) && past[hi] == v {
+				hi++
+			}
+			u := (float64(lo+hi) + 1) / 2 / float64(len(past)+1)
+			hist[min(int(u*pitBins), pitBins-1)]++
+			n++
+		}
+	}
+	if n < minPITs {
+		return nil
+	}
+	// levels[k] is the k/(levelGrid−1) quantile of the u's, interpolated
+	// linearly inside its bin.
+	levels := make([]float64, levelGrid)
+	levels[levelGrid-1] = 1
+	cum, b := 0, 0
+	for k := 1; k < levelGrid-1; k++ {
+		target := float64(k) / float64(levelGrid-1) * float64(n)
+		for b < pitBins-1 && float64(cum+int(hist[b])) < target {
+			cum += int(hist[b])
+			b++
+		}
+		frac := 0.0
+		if hist[b] > 0 {
+			frac = min(max((target-float64(cum))/float64(hist[b]), 0), 1)
+		}
+		levels[k] = (float64(b) + frac) / pitBins
+	}
+	return levels
 }
 
 // conformalQuantile returns the split-conformal tau-quantile of the sorted
@@ -272,6 +384,9 @@ func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) resi
 		}
 		c.step(y[t])
 	}
+	if !o.Empirical {
+		r.Levels = recalibrate(errs)
+	}
 	for _, e := range errs {
 		slices.Sort(e)
 	}
@@ -355,8 +470,18 @@ func updateModel(c core, v float64) error {
 	return nil
 }
 
-// validate checks a decoded residual table: finite and sorted.
+// validate checks a decoded residual table: finite and sorted errors, and
+// a recalibration table that is empty or ≥ 2 non-decreasing levels in
+// [0, 1].
 func (r *residuals) validate() error {
+	if len(r.Levels) == 1 {
+		return provider.Invalid("residuals.levels", len(r.Levels), "must be empty or hold ≥ 2 levels")
+	}
+	for i, v := range r.Levels {
+		if !(v >= 0 && v <= 1) || (i > 0 && v < r.Levels[i-1]) {
+			return provider.Invalid(fmt.Sprintf("residuals.levels[%d]", i), v, "must be in [0, 1] and non-decreasing")
+		}
+	}
 	for h, e := range r.Sorted {
 		if err := checkFinite(fmt.Sprintf("residuals[%d]", h), e); err != nil {
 			return err

@@ -328,7 +328,7 @@ func Evaluate(ctx context.Context, t Trace, newModel func() (forecast.Model, err
 		return row, fmt.Errorf("%s: %w", t.Name, err)
 	}
 	naive, err := forecast.Backtest(ctx, t.Values, func() (forecast.Model, error) {
-		return forecast.NewSeasonal(forecast.SeasonalConfig{Period: 24, Intervals: forecast.IntervalOptions{Absolute: true}})
+		return forecast.NewSeasonal(forecast.SeasonalConfig{Period: 24, Intervals: forecast.IntervalOptions{Absolute: true, Empirical: true}})
 	}, opts)
 	if err != nil {
 		return row, fmt.Errorf("%s: seasonal naive 24: %w", t.Name, err)
