@@ -24,7 +24,9 @@ import (
 // Source reads resources, metrics and activity from one Prometheus server.
 // It implements provider.Inventory, provider.MetricsSource,
 // provider.ActivitySource and provider.Namer. It is safe for concurrent
-// use; it holds no state between calls beyond its configuration.
+// use; between calls it keeps only its configuration and, once learned,
+// the server's range semantics (Config.Ranges). Each call reads the
+// targets anew, so a target that appears or goes away is seen at once.
 type Source struct {
 	c         *compiled
 	api       v1.API
