@@ -168,11 +168,21 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 		return nil, fmt.Errorf("coord: campaign %s: session: %w: %w", e.scope, ErrStore, err)
 	}
 	el := concurrency.NewElection(sess, e.electionPrefix())
-	if err := el.Campaign(ctx, e.id); err != nil {
+	// A session lost while waiting ends the campaign: its key is gone.
+	cctx, ccancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(sess.Ctx(), ccancel)
+	err = el.Campaign(cctx, e.id)
+	stop()
+	ccancel()
+	if err != nil {
+		lost := sess.Ctx().Err() != nil
 		scancel()
 		e.revoke(grant.ID)
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("coord: campaign %s: %w", e.scope, ctx.Err())
+		case lost:
+			return nil, fmt.Errorf("coord: campaign %s: session lost while waiting: %w", e.scope, ErrStore)
 		}
 		return nil, fmt.Errorf("coord: campaign %s: %w: %w", e.scope, ErrStore, err)
 	}

@@ -265,3 +265,43 @@ func TestCampaignFailsWhenEtcdIsUnreachable(t *testing.T) {
 	_, err = e.Leader(t.Context())
 	require.ErrorIs(t, err, coord.ErrStore)
 }
+
+func TestCampaignEndsWhenItsSessionIsLost(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := client(t)
+	a := elector(t, cli, "fleet", "a")
+	b := elector(t, cli, "fleet", "b")
+	la, err := a.Campaign(ctx)
+	require.NoError(t, err)
+	defer func() { _ = la.Resign(context.Background()) }()
+
+	// b waits behind a; an operator revokes b's candidate lease.
+	done := make(chan error, 1)
+	go func() { _, err := b.Campaign(ctx); done <- err }()
+	var bLease clientv3.LeaseID
+	require.True(t, within(t, 5*time.Second, func() bool {
+		resp, err := cli.Get(ctx, prefix(t)+"fleet/", clientv3.WithPrefix())
+		if err != nil || len(resp.Kvs) < 2 {
+			return false
+		}
+		for _, kv := range resp.Kvs {
+			if string(kv.Value) == "b" {
+				bLease = clientv3.LeaseID(kv.Lease)
+				return true
+			}
+		}
+		return false
+	}), "b's candidate key appears")
+	_, err = cli.Revoke(ctx, bLease)
+	require.NoError(t, err)
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, coord.ErrStore)
+	case <-time.After(5 * time.Second):
+		t.Fatal("b's campaign did not end with its session")
+	}
+	got, err := a.Leader(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a", got)
+}
