@@ -91,17 +91,26 @@ func (l *Limiter) ReserveAt(ctx context.Context, now time.Time, req Request) (Re
 		res.Reason = ReasonInvalid
 		return res, fmt.Errorf("ratelimit: reserve: %w", err)
 	}
-	o := l.pool.Get().(*op)
-	o.kind = opReserve
-	o.now = now.Round(0)
-	o.req = req
-	o.id = newID()
-	o.res = Reservation{}
-	n := l.keys(o, req.Target, req.Direction)
-	err := l.store.Update(ctx, o.keys[:n], o.fn)
-	res = o.res
-	o.req = Request{}
-	l.pool.Put(o)
+	var err error
+	if ms, ok := l.store.(*MemoryStore); ok {
+		// The default store is called directly: the op stays on the stack.
+		o := op{l: l, kind: opReserve, now: now.Round(0), req: req, id: newID()}
+		l.keys(&o, req.Target, req.Direction)
+		err = ms.applyOp(ctx, &o)
+		res = o.res
+	} else {
+		o := l.pool.Get().(*op)
+		o.kind = opReserve
+		o.now = now.Round(0)
+		o.req = req
+		o.id = newID()
+		o.res = Reservation{}
+		n := l.keys(o, req.Target, req.Direction)
+		err = l.store.Update(ctx, o.keys[:n], o.fn)
+		res = o.res
+		o.req = Request{}
+		l.pool.Put(o)
+	}
 	res.Request, res.At = req, now
 	if err != nil {
 		res = Reservation{Request: req, At: now, Reason: ReasonStore}

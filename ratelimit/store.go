@@ -146,6 +146,29 @@ func (s *MemoryStore) Update(ctx context.Context, keys []Key, fn func(hs []*Hist
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	hs := s.load(keys)
+	_, err := fn(hs)
+	s.release(keys)
+	return err
+}
+
+// applyOp is Update for the limiter's own operations, called directly so
+// that the op needs no allocation.
+func (s *MemoryStore) applyOp(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	keys := o.keys[:o.n]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs := s.load(keys)
+	_, err := o.apply(hs)
+	s.release(keys)
+	return err
+}
+
+// load returns the histories of keys, creating empty ones. s.mu is held.
+func (s *MemoryStore) load(keys []Key) []*History {
 	s.scratch = s.scratch[:0]
 	for _, k := range keys {
 		h := s.buckets[k]
@@ -155,16 +178,18 @@ func (s *MemoryStore) Update(ctx context.Context, keys []Key, fn func(hs []*Hist
 		}
 		s.scratch = append(s.scratch, h)
 	}
-	_, err := fn(s.scratch)
-	// fn changed the live histories only if it asked to write; drop
-	// buckets left empty either way.
+	return s.scratch
+}
+
+// release drops the buckets of keys left empty (fn changed the live
+// histories only if it asked to write). s.mu is held.
+func (s *MemoryStore) release(keys []Key) {
 	for i, k := range keys {
 		if len(s.scratch[i].Events) == 0 {
 			delete(s.buckets, k)
 		}
 		s.scratch[i] = nil
 	}
-	return err
 }
 
 // Snapshot implements Store.

@@ -1,0 +1,68 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/ratelimit"
+)
+
+// The MemoryStore honours the Store contract when called through the
+// interface (the limiter calls its own MemoryStore directly).
+func TestMemoryStoreContract(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	var s ratelimit.Store = ratelimit.NewMemoryStore()
+	web := ratelimit.Key{Target: "web", Direction: ratelimit.Up}
+	keys := []ratelimit.Key{web, ratelimit.GlobalKey}
+
+	// Absent buckets are empty histories; nothing written leaves nothing.
+	err := s.Update(ctx, keys, func(hs []*ratelimit.History) (bool, error) {
+		require.Len(t, hs, 2)
+		assert.Empty(t, hs[0].Events)
+		assert.Empty(t, hs[1].Events)
+		return false, nil
+	})
+	require.NoError(t, err)
+	bs, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, bs)
+
+	ev := ratelimit.Event{ID: 1, At: t0, Units: 2, Target: "web", Direction: ratelimit.Up}
+	require.NoError(t, s.Update(ctx, keys, func(hs []*ratelimit.History) (bool, error) {
+		for _, h := range hs {
+			h.Events = append(h.Events, ev)
+		}
+		return true, nil
+	}))
+	boom := errors.New("boom")
+	err = s.Update(ctx, keys[:1], func(hs []*ratelimit.History) (bool, error) { return false, boom })
+	require.ErrorIs(t, err, boom, "fn's error is returned unchanged")
+
+	bs, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	ratelimit.SortBuckets(bs)
+	require.Len(t, bs, 2)
+	assert.True(t, bs[0].Key.IsGlobal())
+	assert.Equal(t, web, bs[1].Key)
+	assert.Equal(t, []ratelimit.Event{ev}, bs[1].History.Events)
+	bs[1].History.Events[0].Units = 99 // a copy
+	again, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, b := range again {
+		assert.Equal(t, 2, b.History.Events[0].Units)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	called := false
+	err = s.Update(cancelled, keys, func([]*ratelimit.History) (bool, error) { called = true; return true, nil })
+	require.ErrorIs(t, err, context.Canceled)
+	assert.False(t, called)
+	_, err = s.Snapshot(cancelled)
+	require.ErrorIs(t, err, context.Canceled)
+}
