@@ -353,6 +353,7 @@ func (s *Server) serve(h http.Handler) (string, error) {
 
 // startProc starts cmd and returns a channel closed when it exits.
 func (s *Server) startProc(cmd *exec.Cmd, closer io.Closer) (<-chan struct{}, error) {
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		if closer != nil {
 			_ = closer.Close()
