@@ -29,8 +29,10 @@ func (f Fence) Cmp() clientv3.Cmp {
 
 // Do commits ops in one transaction on kv if and only if the term is
 // current and every cmp holds. It returns an error matching ErrFenced when
-// the term has ended, and the response with Succeeded false when only one
-// of cmps failed.
+// the term has ended, the response with Succeeded false when only one of
+// cmps failed, and an error matching ErrStore when etcd fails (one
+// attempt, bounded by ctx: the write may or may not have been applied, so
+// a caller that retries should make its ops idempotent).
 func (f Fence) Do(ctx context.Context, kv clientv3.KV, cmps []clientv3.Cmp, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
 	if f.Key == "" || f.Rev <= 0 {
 		return nil, fmt.Errorf("coord: fenced write: the zero Fence: %w", ErrFenced)
