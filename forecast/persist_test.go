@@ -126,6 +126,15 @@ func TestUnmarshalBadInput(t *testing.T) {
 		{"unsorted residuals", corrupt(func(m map[string]any) {
 			m["fit"].(map[string]any)["residuals"].(map[string]any)["sorted"] = []any{[]any{3.0, 1.0}}
 		}), provider.ErrInvalid},
+		{"level above 1", corrupt(func(m map[string]any) {
+			m["fit"].(map[string]any)["residuals"].(map[string]any)["levels"] = []any{0.0, 0.5, 1.5}
+		}), provider.ErrInvalid},
+		{"decreasing levels", corrupt(func(m map[string]any) {
+			m["fit"].(map[string]any)["residuals"].(map[string]any)["levels"] = []any{0.0, 0.7, 0.6, 1.0}
+		}), provider.ErrInvalid},
+		{"single level", corrupt(func(m map[string]any) {
+			m["fit"].(map[string]any)["residuals"].(map[string]any)["levels"] = []any{0.5}
+		}), provider.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

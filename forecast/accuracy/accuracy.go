@@ -430,7 +430,62 @@ func Summarize(rows []Row) Summary {
 	return Summary{GeoRelMASE: math.Exp(a / n), GeoVsBestNaive: math.Exp(b / n), GeoPinballRatio: math.Exp(c / n)}
 }
 
-// WriteTable prints rows and their summary as an aligned text table.
+// Check is one criterion of the accuracy goal of issue 6, on one trace or
+// on the geometric means over the traces.
+type Check struct {
+	// Trace is the trace's name, or "geometric mean".
+	Trace string
+	// Name says what is measured, e.g. "90% PI cover".
+	Name string
+	// Value is the measured figure; it must lie in [Min, Max].
+	Value, Min, Max float64
+}
+
+// OK reports whether Value lies in [Min, Max].
+func (c Check) OK() bool { return c.Value >= c.Min && c.Value <= c.Max }
+
+// Bound formats the allowed range, e.g. "≤ 1.05" or "in [0.85, 0.95]".
+func (c Check) Bound() string {
+	if math.IsInf(c.Min, -1) {
+		return fmt.Sprintf("≤ %.2f", c.Max)
+	}
+	return fmt.Sprintf("in [%.2f, %.2f]", c.Min, c.Max)
+}
+
+// GeometricMean is the Trace of the checks on the geometric means.
+const GeometricMean = "geometric mean"
+
+// Checks returns the criteria of the accuracy goal for rows, trace by
+// trace, then on the geometric means:
+//
+//   - per trace: relative MASE vs the better naive ≤ 1.05; share of actuals
+//     ≤ the 0.9 quantile (one-sided p90 coverage) in [0.85, 0.95]; share
+//     inside the 90 % prediction interval [q0.05, q0.95] in [0.85, 0.95];
+//     pinball(0.9) ratio to seasonal naive 24 ≤ 1;
+//   - geometric means: relative MASE ≤ 0.75, vs the better naive ≤ 0.95,
+//     pinball ratio ≤ 1.
+func Checks(rows []Row) []Check {
+	inf := math.Inf(-1)
+	var out []Check
+	for _, r := range rows {
+		out = append(out,
+			Check{r.Trace, "vs best naive", r.VsBestNaive, inf, 1.05},
+			Check{r.Trace, "p90 cover", r.Coverage90, 0.85, 0.95},
+			Check{r.Trace, "90% PI cover", r.Interval90, 0.85, 0.95},
+			Check{r.Trace, "pinball ratio", r.PinballRatio, inf, 1},
+		)
+	}
+	s := Summarize(rows)
+	return append(out,
+		Check{GeometricMean, "relMASE", s.GeoRelMASE, inf, 0.75},
+		Check{GeometricMean, "vs best naive", s.GeoVsBestNaive, inf, 0.95},
+		Check{GeometricMean, "pinball ratio", s.GeoPinballRatio, inf, 1},
+	)
+}
+
+// WriteTable prints rows and their summary as an aligned text table,
+// followed by the checks of the accuracy goal (Checks), one line per trace
+// and one for the geometric means, each figure marked ok or FAIL.
 func WriteTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "trace\torigins\trelMASE\tsnaive168\tvs best naive\tp90 cover\t90% PI cover\tpinball90\tsnaive24 pinball90\tpinball ratio\tsMAPE %\tmost chosen\t")
@@ -447,6 +502,42 @@ func WriteTable(w io.Writer, rows []Row) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.1f\t%s\t\n", r.Trace, r.Origins, r.RelMASE, r.RelNaive168, r.VsBestNaive, r.Coverage90, r.Interval90, r.Pinball90, r.NaivePinball90, r.PinballRatio, r.SMAPE, top)
 	}
 	s := Summarize(rows)
-	fmt.Fprintf(tw, "geometric mean\t\t%.3f\t\t%.3f\t\t\t\t\t%.3f\t\t\t\n", s.GeoRelMASE, s.GeoVsBestNaive, s.GeoPinballRatio)
-	return tw.Flush()
+	fmt.Fprintf(tw, "%s\t\t%.3f\t\t%.3f\t\t\t\t\t%.3f\t\t\t\n", GeometricMean, s.GeoRelMASE, s.GeoVsBestNaive, s.GeoPinballRatio)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nchecks:")
+	var lines []string
+	var line strings.Builder
+	trace, failed := "", 0
+	for _, c := range Checks(rows) {
+		if c.Trace != trace {
+			if line.Len() > 0 {
+				lines = append(lines, line.String())
+			}
+			line.Reset()
+			trace = c.Trace
+			fmt.Fprintf(&line, "%s\t", c.Trace)
+		}
+		mark := "ok"
+		if !c.OK() {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(&line, "%s %.3f %s %s\t", c.Name, c.Value, c.Bound(), mark)
+	}
+	lines = append(lines, line.String())
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, l := range lines {
+		fmt.Fprintln(tw, l)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		_, err := fmt.Fprintf(w, "%d check(s) FAIL\n", failed)
+		return err
+	}
+	_, err := fmt.Fprintln(w, "all checks ok")
+	return err
 }

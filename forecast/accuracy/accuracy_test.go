@@ -96,3 +96,35 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 		assert.Contains(t, buf.String(), "nab-elb-requests")
 	}
 }
+
+// Checks marks each criterion of the goal, per trace and on the geometric
+// means, and WriteTable prints them.
+func TestChecks(t *testing.T) {
+	t.Parallel()
+	good := accuracy.Row{Trace: "good", Origins: 10, RelMASE: 0.5, RelNaive168: 0.9, VsBestNaive: 0.6, Coverage90: 0.9, Interval90: 0.88, PinballRatio: 0.7}
+	bad := accuracy.Row{Trace: "bad", Origins: 10, RelMASE: 1.2, RelNaive168: 1.1, VsBestNaive: 1.2, Coverage90: 0.96, Interval90: 0.84, PinballRatio: 1.1}
+	checks := accuracy.Checks([]accuracy.Row{good, bad})
+	require.Len(t, checks, 11)
+	failed := map[string]bool{}
+	for _, c := range checks {
+		if !c.OK() {
+			failed[c.Trace+": "+c.Name] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{
+		"bad: vs best naive": true, "bad: p90 cover": true, "bad: 90% PI cover": true, "bad: pinball ratio": true,
+		// √(0.5·1.2) = 0.775 > 0.75; √(0.6·1.2) = 0.849 ≤ 0.95; √(0.7·1.1) = 0.877 ≤ 1.
+		accuracy.GeometricMean + ": relMASE": true,
+	}, failed)
+	assert.Equal(t, "≤ 1.05", checks[0].Bound())
+	assert.Equal(t, "in [0.85, 0.95]", checks[1].Bound())
+
+	var buf bytes.Buffer
+	require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{good, bad}))
+	assert.Contains(t, buf.String(), "90% PI cover 0.840 in [0.85, 0.95] FAIL")
+	assert.Contains(t, buf.String(), "90% PI cover 0.880 in [0.85, 0.95] ok")
+	assert.Contains(t, buf.String(), "5 check(s) FAIL")
+	buf.Reset()
+	require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{good}))
+	assert.Contains(t, buf.String(), "all checks ok")
+}

@@ -1,0 +1,259 @@
+package forecast
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// errorsInOrder returns H horizons of n errors each, in origin order, with
+// standard deviation sd(i) at origin i.
+func errorsInOrder(H, n int, seed uint64, sd func(i int) float64) [][]float64 {
+	r := rand.New(rand.NewPCG(seed, 3))
+	errs := make([][]float64, H)
+	for h := range errs {
+		errs[h] = make([]float64, n)
+		for i := range errs[h] {
+			errs[h][i] = sd(i) * r.NormFloat64()
+		}
+	}
+	return errs
+}
+
+func TestRecalibrate(t *testing.T) {
+	t.Parallel()
+	t.Run("exchangeable errors give about the identity", func(t *testing.T) {
+		t.Parallel()
+		levels := recalibrate(errorsInOrder(8, 400, 1, func(int) float64 { return 1 }))
+		require.Len(t, levels, levelGrid)
+		assert.Zero(t, levels[0])
+		assert.Equal(t, 1.0, levels[levelGrid-1])
+		for k := 1; k < levelGrid-1; k++ {
+			require.GreaterOrEqual(t, levels[k], levels[k-1], "non-decreasing at %d", k)
+			assert.InDelta(t, float64(k)/100, levels[k], 0.03, "level %d %%", k)
+		}
+	})
+	t.Run("growing spread widens both tails", func(t *testing.T) {
+		t.Parallel()
+		// The spread triples over the window: later errors fall in the
+		// tails of the earlier ones more often than nominal.
+		levels := recalibrate(errorsInOrder(8, 400, 2, func(i int) float64 { return 1 + 2*float64(i)/400 }))
+		require.Len(t, levels, levelGrid)
+		r := residuals{Levels: levels}
+		assert.Greater(t, levels[90], 0.93)
+		assert.Less(t, levels[5], 0.03)
+		assert.Greater(t, r.level(0.9), 0.93)
+		assert.Less(t, r.level(0.05), 0.03)
+	})
+	t.Run("too few transforms", func(t *testing.T) {
+		t.Parallel()
+		// One horizon of 60 origins: 60 − 20 − 1 = 39 transforms < 48.
+		assert.Nil(t, recalibrate(errorsInOrder(1, 60, 3, func(int) float64 { return 1 })))
+		assert.NotNil(t, recalibrate(errorsInOrder(1, 80, 3, func(int) float64 { return 1 })))
+	})
+	t.Run("ties", func(t *testing.T) {
+		t.Parallel()
+		// All errors equal: every transform is 1/2, the table steps there.
+		errs := [][]float64{make([]float64, 200)}
+		levels := recalibrate(errs)
+		require.Len(t, levels, levelGrid)
+		for k := 1; k < levelGrid-1; k++ {
+			assert.InDelta(t, 0.5, levels[k], 1.0/pitBins, "level %d %%", k)
+		}
+	})
+}
+
+func TestLevel(t *testing.T) {
+	t.Parallel()
+	grid := func(f func(p float64) float64) []float64 {
+		l := make([]float64, levelGrid)
+		for k := range l {
+			l[k] = f(float64(k) / float64(levelGrid-1))
+		}
+		return l
+	}
+	tests := []struct {
+		name   string
+		levels []float64
+		tau    float64
+		want   float64
+	}{
+		{"no table", nil, 0.9, 0.9},
+		{"identity", grid(func(p float64) float64 { return p }), 0.37, 0.37},
+		{"interpolated between grid points", grid(func(p float64) float64 { return math.Sqrt(p) }), 0.905, (math.Sqrt(0.9) + math.Sqrt(0.91)) / 2},
+		{"upper tail widened", grid(func(p float64) float64 { return math.Min(1, p+0.03) }), 0.9, 0.93},
+		{"lower tail widened", grid(func(p float64) float64 { return math.Max(0, p-0.02) }), 0.05, 0.03},
+		// A table that would narrow is ignored: the split-conformal
+		// quantile is kept.
+		{"upper tail not narrowed", grid(func(p float64) float64 { return 0.5 + (p-0.5)/2 }), 0.9, 0.9},
+		{"lower tail not narrowed", grid(func(p float64) float64 { return 0.5 + (p-0.5)/2 }), 0.1, 0.1},
+		// The nominal miss rate is at most halved.
+		{"upper cap", grid(func(p float64) float64 { return math.Min(1, 2*p) }), 0.9, 0.95},
+		{"lower cap", grid(func(p float64) float64 { return math.Max(0, 2*p-1) }), 0.1, 0.05},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := residuals{Levels: tt.levels}
+			assert.InDelta(t, tt.want, r.level(tt.tau), 1e-12)
+		})
+	}
+}
+
+func TestResidualsValidateLevels(t *testing.T) {
+	t.Parallel()
+	sorted := [][]float64{{-1, 0, 1}}
+	tests := []struct {
+		name    string
+		levels  []float64
+		wantErr string
+	}{
+		{"empty", nil, ""},
+		{"two", []float64{0, 1}, ""},
+		{"one", []float64{0.5}, "residuals.levels"},
+		{"NaN", []float64{0, math.NaN(), 1}, "residuals.levels[1]"},
+		{"negative", []float64{-0.1, 1}, "residuals.levels[0]"},
+		{"above 1", []float64{0, 1.1}, "residuals.levels[1]"},
+		{"decreasing", []float64{0, 0.6, 0.5, 1}, "residuals.levels[2]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := residuals{Sorted: sorted, Levels: tt.levels}
+			err := r.validate()
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+// heteroscedastic returns n hourly values with a daily cycle from about 10
+// to 1,000 and errors whose spread is relative (multiplicative) or
+// constant (additive), and the noiseless cycle.
+func heteroscedastic(n int, multiplicative bool, seed uint64) (y, mean []float64) {
+	r := rand.New(rand.NewPCG(seed, 5))
+	y, mean = make([]float64, n), make([]float64, n)
+	for t := range y {
+		mean[t] = 505 + 495*math.Sin(2*math.Pi*float64(t)/24)
+		if multiplicative {
+			y[t] = mean[t] * (1 + 0.2*r.NormFloat64())
+		} else {
+			y[t] = mean[t] + 60*r.NormFloat64()
+		}
+		y[t] = math.Max(y[t], 0)
+	}
+	return y, mean
+}
+
+// sequentialPinball prefers level-scaled errors when the spread grows with
+// the level and absolute errors when it does not.
+func TestSequentialPinball(t *testing.T) {
+	t.Parallel()
+	const H, t0, n = 6, 200, 600
+	for _, multiplicative := range []bool{true, false} {
+		y, mean := heteroscedastic(n, multiplicative, 9)
+		// Oracle predictions: the noiseless cycle.
+		origins := n - t0
+		preds := make([]float64, origins*H)
+		for i := range origins {
+			for h := range H {
+				preds[i*H+h] = math.NaN()
+				if t0+i+h < n {
+					preds[i*H+h] = mean[t0+i+h]
+				}
+			}
+		}
+		abs := sequentialPinball(preds, y, t0, H, 0)
+		scaled := sequentialPinball(preds, y, t0, H, floorFor(y))
+		require.Positive(t, abs)
+		require.Positive(t, scaled)
+		if multiplicative {
+			assert.Less(t, scaled, 0.9*abs, "relative spread: scaled errors are sharper")
+		} else {
+			assert.Less(t, abs, 0.9*scaled, "constant spread: absolute errors are sharper")
+		}
+	}
+}
+
+// Auto keeps the error scale that scored better on its validation window
+// unless IntervalOptions.Absolute forces absolute errors.
+func TestAutoChoosesErrorScale(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		multiplicative bool
+		opts           IntervalOptions
+		wantScaled     bool
+	}{
+		{"relative spread", true, IntervalOptions{}, true},
+		{"constant spread", false, IntervalOptions{}, false},
+		{"forced absolute", true, IntervalOptions{Absolute: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			y, _ := heteroscedastic(24*28, tt.multiplicative, 11)
+			a, err := NewAuto(AutoConfig{Periods: []int{24}, Intervals: tt.opts})
+			require.NoError(t, err)
+			require.NoError(t, a.Fit(y))
+			assert.Equal(t, tt.wantScaled, a.chosen.base().Residuals.Floor > 0)
+		})
+	}
+}
+
+// driftingSpread is a daily cycle whose noise grows fourfold over n
+// steps.
+func driftingSpread(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 13))
+	y := make([]float64, n)
+	for t := range y {
+		y[t] = 100 + 30*math.Sin(2*math.Pi*float64(t)/24) + (2+6*float64(t)/float64(n))*r.NormFloat64()
+	}
+	return y
+}
+
+// Under a growing spread the recalibrated intervals are wider than the
+// plain split-conformal ones, and cover the continuation better; with
+// Empirical they are the plain ones.
+func TestRecalibratedIntervalsUnderDrift(t *testing.T) {
+	t.Parallel()
+	const n, test = 24 * 40, 24 * 10
+	y := driftingSpread(n+test, 17)
+	fit := func(opts IntervalOptions) *SeasonalNaive {
+		m, err := NewSeasonal(SeasonalConfig{Period: 24, Seasons: 3, Intervals: opts})
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(y[:n]))
+		return m
+	}
+	recal, plain := fit(IntervalOptions{Absolute: true}), fit(IntervalOptions{Absolute: true, Empirical: true})
+	require.NotNil(t, recal.b.Residuals.Levels)
+	require.Nil(t, plain.b.Residuals.Levels)
+	quantiles := []float64{0.05, 0.95}
+	inside := func(m *SeasonalNaive) (share, width float64) {
+		point := make([]float64, 24)
+		bands := [][]float64{make([]float64, 24), make([]float64, 24)}
+		in := 0
+		for i := n; i < n+test; i++ {
+			require.NoError(t, m.Forecast(point[:1], quantiles, [][]float64{bands[0][:1], bands[1][:1]}))
+			if y[i] >= bands[0][0] && y[i] <= bands[1][0] {
+				in++
+			}
+			width += bands[1][0] - bands[0][0]
+			require.NoError(t, m.Update(y[i]))
+		}
+		return float64(in) / test, width / test
+	}
+	recalShare, recalWidth := inside(recal)
+	plainShare, plainWidth := inside(plain)
+	t.Logf("90%% interval one step ahead: recalibrated %.3f (width %.1f), plain %.3f (width %.1f)", recalShare, recalWidth, plainShare, plainWidth)
+	assert.Greater(t, recalWidth, 1.05*plainWidth)
+	assert.Greater(t, recalShare, plainShare)
+}
