@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/detector"
@@ -124,4 +125,45 @@ func ExampleSource_detector() {
 	// Output:
 	// nab-busy not_idle none
 	// nab-idle idle stop
+}
+
+func ExampleSource_Activity() {
+	addr, _ := exampleServer()
+	src, err := prometheus.New(prometheus.Config{Address: addr})
+	if err != nil {
+		panic(err)
+	}
+	// The tests' in-process exporter counts the scrapes it serves in
+	// http_requests_total, once a second.
+	app := fxVal.srv.ExporterTargets[0]
+	end := time.Now().Add(-2 * time.Second)
+	counts, err := src.Activity(context.Background(), provider.ActivityQuery{ResourceID: app, Start: end.Add(-10 * time.Second), End: end})
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range counts {
+		fmt.Println(c.Kind, c.Count > 0)
+	}
+	// Output:
+	// api_calls true
+}
+
+// Check sends every template to the server, which parses the PromQL.
+func ExampleSource_Check() {
+	addr, _ := exampleServer()
+	src, err := prometheus.New(prometheus.Config{
+		Address: addr,
+		Metrics: map[provider.Metric]string{
+			provider.MetricRequests: `rate(http_requests_total{ {{.Matchers}} })`, // rate needs a range
+		},
+	})
+	if err != nil {
+		panic(err) // New checks only what it can without the server
+	}
+	err = src.Check(context.Background())
+	fmt.Println(errors.Is(err, prometheus.ErrBadQuery), errors.Is(err, provider.ErrInvalid))
+	fmt.Println(strings.SplitN(err.Error(), ":", 2)[0])
+	// Output:
+	// true true
+	// config.metrics[requests]
 }
