@@ -84,6 +84,11 @@ type Score struct {
 // its validation errors per horizon (out of sample) pooled with the errors
 // of replaying the data through the refitted model, the latter widened so
 // that their 90th percentile of |error| is at least that of the former.
+// Unless Intervals says otherwise, the errors are level-scaled or absolute,
+// whichever had the lower sequential pinball loss on the validation
+// window, and the quantile level is recalibrated from the validation
+// errors replayed in time order (see "Uncertainty" in the package
+// documentation).
 //
 // Create one with NewAuto; the zero value is not usable. After Fit, Scores
 // reports what was compared and Chosen what won. Not safe for concurrent

@@ -91,13 +91,15 @@ type IntervalOptions struct {
 	// Absolute keeps the errors in the series' unit. By default the errors
 	// of a non-negative series are divided by |forecast| + the series'
 	// mean level (and multiplied back when forecasting), so intervals
-	// widen where the level is high.
+	// widen where the level is high; Auto by default keeps whichever of
+	// the two scored the lower pinball loss on its validation window.
 	Absolute bool `json:"absolute,omitempty"`
 	// Empirical turns off the level recalibration: quantiles are the plain
 	// split-conformal quantiles of the errors, as for a benchmark method.
-	// By default the level is widened where, replayed in time order, the
-	// errors fell outside the quantiles of the earlier errors more often
-	// than nominal (see the package documentation).
+	// By default the level τ is widened (at most to (1+τ)/2, or τ/2 below
+	// the median) where, replayed in time order, the errors fell outside
+	// the quantiles of the earlier errors more often than nominal (see
+	// "Level recalibration" in the package documentation).
 	Empirical bool `json:"empirical,omitempty"`
 }
 
@@ -189,7 +191,9 @@ func (r *residuals) offset(h int, tau, f float64) float64 {
 }
 
 // level returns the recalibrated level of tau: Levels interpolated at tau,
-// or tau itself without a recalibration table.
+// only ever widening and at most halving the nominal miss rate (in
+// [tau, (1+tau)/2] for tau ≥ 0.5, in [tau/2, tau] below), or tau itself
+// without a recalibration table.
 func (r *residuals) level(tau float64) float64 {
 	g := len(r.Levels)
 	if g < 2 {

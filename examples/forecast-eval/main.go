@@ -1,7 +1,11 @@
 // Command forecast-eval prints the forecast accuracy table of issue 6: the
 // automatic model selection of package forecast against seasonal naive 24
 // and 168 on the five real traces in testdata, with the protocol described
-// in package forecast/accuracy.
+// in package forecast/accuracy, followed by the checks of the accuracy
+// goal (per trace: vs the better naive ≤ 1.05, one-sided p90 coverage and
+// two-sided 90 % interval coverage in [0.85, 0.95], pinball(0.9) ratio to
+// seasonal naive 24 ≤ 1; geometric means: relative MASE ≤ 0.75, vs the
+// better naive ≤ 0.95, pinball ratio ≤ 1), each marked ok or FAIL.
 //
 // Run it from the repository root:
 //
