@@ -165,6 +165,7 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 			var se *prometheus.StatusError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tt.give, se.Code)
+			assert.Contains(t, err.Error(), strconv.Itoa(tt.give), "the message names the status")
 		})
 	}
 }

@@ -296,6 +296,28 @@ func TestLiveQueryErrors(t *testing.T) {
 		require.NotEmpty(t, warnings)
 		assert.Contains(t, warnings[0].Warnings[0], "not finite")
 	})
+	t.Run("a step cut short by end", func(t *testing.T) {
+		t.Parallel()
+		// One step, shorter than Step: read with an instant query.
+		short := func(m provider.Metric) provider.Query {
+			q := query(m)
+			q.Start = q.End.Add(-1500 * time.Millisecond)
+			return q
+		}
+		src := newSource(t, fx.liveConfig())
+		_, err := src.QueryMetric(t.Context(), short(provider.CustomMetric("multi")))
+		var se *prometheus.SeriesError
+		require.ErrorAs(t, err, &se)
+		assert.Len(t, se.Series, 2)
+		assert.Contains(t, err.Error(), `shard="a"`, "the message names the series")
+		got, err := src.QueryMetric(t.Context(), short(provider.CustomMetric("inf")))
+		require.NoError(t, err)
+		require.Equal(t, 1, got.Len())
+		assert.True(t, provider.IsGap(got.Values[0]))
+		got, err = src.QueryMetric(t.Context(), short(provider.CustomMetric("load")))
+		require.NoError(t, err)
+		assert.False(t, provider.IsGap(got.Values[0]), "1.5 s of a 1 s scrape holds a sample")
+	})
 	t.Run("metric without a template", func(t *testing.T) {
 		t.Parallel()
 		_, err := newSource(t, fx.liveConfig()).QueryMetric(t.Context(), query(provider.MetricRequests))
