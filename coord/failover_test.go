@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/coord"
@@ -102,9 +104,50 @@ func (r *replica) reserve(t *testing.T, now time.Time) ratelimit.Reservation {
 	return res
 }
 
+// write is the leader's fenced action for res. A member change can fail a
+// request without a retry by the client (ErrStore); the put is idempotent
+// (same key, same value), so it is retried for up to 10s. ErrFenced and
+// success are final.
 func (r *replica) write(ctx context.Context, l *coord.Leadership, pfx string, res ratelimit.Reservation) error {
-	_, err := l.Fence().Do(ctx, r.cli, nil, clientv3.OpPut(fmt.Sprintf("%sactions/%d", pfx, res.ID), r.name))
-	return err
+	key := fmt.Sprintf("%sactions/%d", pfx, res.ID)
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err = l.Fence().Do(rctx, r.cli, nil, clientv3.OpPut(key, r.name))
+		cancel()
+		if !errors.Is(err, coord.ErrStore) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// retry calls f until it succeeds or 10s pass: requests that meet a raft
+// election fail and the client does not retry them.
+func retry(t *testing.T, f func(ctx context.Context) error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		err := f(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing after 10s: %v", err)
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // checkLedger asserts that the limiter history and the actions hold the
@@ -171,8 +214,13 @@ func TestFailover(t *testing.T) {
 		defer close(stopped)
 		m[0].Stop()
 	}()
-	_, err = b.cli.Revoke(ctx, la.Lease())
-	require.NoError(t, err)
+	retry(t, func(ctx context.Context) error {
+		_, err := b.cli.Revoke(ctx, la.Lease())
+		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			return nil // an earlier attempt went through
+		}
+		return err
+	})
 
 	r3, _, terms := b.actAsLeader(t, elected, pfx, now.Add(4*time.Second), 10*time.Second)
 	took := time.Since(start)

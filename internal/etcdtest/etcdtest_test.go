@@ -1,8 +1,10 @@
 package etcdtest_test
 
 import (
+	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,9 +45,25 @@ func TestChildMemberIsKilled(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotZero(t, id)
 	require.NoError(t, child.Kill())
-	// The two survivors keep a quorum.
-	_, err = cli.Put(t.Context(), "after", "kill")
-	require.NoError(t, err)
+	// The two survivors keep a quorum. A Put that meets the election (when
+	// the child led) fails and is not retried by the client: retry it.
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		_, err = cli.Put(ctx, "after", "kill")
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("no write accepted within 10s of the kill: %v", err)
+		case <-tick.C:
+		}
+	}
 	assert.Len(t, c.Endpoints(), 2)
 }
 
