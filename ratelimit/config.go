@@ -68,8 +68,11 @@ type Config struct {
 	// Zero fields mean no global limit; the zero Rule means no global
 	// budget at all.
 	Global Rule `json:"global"`
-	// History is how long events are kept (for Stats and audit). It must
-	// cover every Window and MinInterval. Default: 24h.
+	// History is how long the events of each target and direction are
+	// kept (for Stats and audit). It must cover every Window and
+	// MinInterval. The global bucket, which holds the events of every
+	// target, keeps only the longer of Global.Window and
+	// Global.MinInterval, so that it stays small. Default: 24h.
 	History time.Duration `json:"history,omitempty"`
 }
 
@@ -179,6 +182,9 @@ type resolved struct {
 	targets  map[string][2]limit // [0] up, [1] down
 	global   limit
 	history  time.Duration
+	// globalKeep is how long the global bucket keeps events: the longer
+	// of its window and interval.
+	globalKeep time.Duration
 }
 
 func (c Config) resolve() (resolved, error) {
@@ -192,6 +198,7 @@ func (c Config) resolve() (resolved, error) {
 	if r.history == 0 {
 		r.history = DefaultHistory
 	}
+	r.globalKeep = max(r.global.window, r.global.interval)
 	check := func(field string, l limit) error {
 		if l.window > r.history {
 			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.window %v", field, l.window))
@@ -222,6 +229,16 @@ func (c Config) resolve() (resolved, error) {
 		r.targets[name] = ls
 	}
 	return r, nil
+}
+
+// keep returns how long bucket i of an op keeps its events: the history
+// for the target's bucket (0); for the global bucket (1) only what its
+// rule looks at, since it holds every target's events.
+func (r *resolved) keep(i int) time.Duration {
+	if i == 0 {
+		return r.history
+	}
+	return r.globalKeep
 }
 
 // limitFor returns the resolved per-target rule.

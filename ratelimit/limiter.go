@@ -270,9 +270,9 @@ func (o *op) cancel(hs []*History) bool {
 		}
 	}
 	if found {
-		cutoff := o.now.UnixNano() - int64(o.l.cfg.history)
-		for _, h := range hs {
-			h.prune(cutoff)
+		nowN := o.now.UnixNano()
+		for i, h := range hs {
+			h.prune(nowN - int64(o.l.cfg.keep(i)))
 		}
 	}
 	return found
@@ -310,9 +310,8 @@ func (o *op) reserve(hs []*History) bool {
 			reason, scope = ReasonUnits, scopeOf(i)
 		}
 	}
-	cutoff := nowN - int64(o.l.cfg.history)
-	for _, h := range hs {
-		h.prune(cutoff)
+	for i, h := range hs {
+		h.prune(nowN - int64(o.l.cfg.keep(i)))
 		h.insert(Event{ID: o.id, At: now, Units: granted, Target: o.req.Target, Direction: o.req.Direction})
 	}
 	o.res = o.granted(hs, granted)

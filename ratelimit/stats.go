@@ -31,7 +31,8 @@ type BucketStats struct {
 	// Remaining is how many more events the window allows at At; -1 when
 	// Events is unlimited. Never negative otherwise.
 	Remaining int `json:"remaining"`
-	// Kept is the number of events kept in the history.
+	// Kept is the number of events kept in the history (for the global
+	// bucket, in its window or interval).
 	Kept int `json:"kept"`
 	// Last is the time of the latest event; zero if none.
 	Last time.Time `json:"last,omitzero"`
@@ -60,13 +61,11 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 	SortBuckets(bs)
 	st := Stats{At: now, Buckets: make([]BucketStats, 0, len(bs))}
 	for _, b := range bs {
-		var lim limit
-		if b.Key.IsGlobal() {
-			lim = l.cfg.global
-		} else {
-			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
+		lim, keep := l.cfg.global, l.cfg.keep(1)
+		if !b.Key.IsGlobal() {
+			lim, keep = l.cfg.limitFor(b.Key.Target, b.Key.Direction), l.cfg.keep(0)
 		}
-		st.Buckets = append(st.Buckets, bucketStats(b, lim, now, l.cfg.history))
+		st.Buckets = append(st.Buckets, bucketStats(b, lim, now, keep))
 	}
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,4 +66,27 @@ func TestMemoryStoreContract(t *testing.T) {
 	assert.False(t, called)
 	_, err = s.Snapshot(cancelled)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// The global bucket holds every target's events, so it keeps only what
+// its rule looks at; the targets keep the whole history.
+func TestGlobalBucketKeepsOnlyItsWindow(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := ratelimit.NewMemoryStore()
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 100, Window: 10 * mins}},
+		ratelimit.WithStore(store))
+	require.NoError(t, err)
+	for i, target := range []string{"a", "b", "c", "a"} {
+		r, err := lim.ReserveAt(ctx, t0.Add(time.Duration(i)*20*mins), ratelimit.Request{Target: target, Direction: ratelimit.Up, Units: 1})
+		require.NoError(t, err)
+		require.True(t, r.OK(), r.String())
+	}
+	bs, err := store.Snapshot(ctx)
+	require.NoError(t, err)
+	ratelimit.SortBuckets(bs)
+	require.Len(t, bs, 4)
+	assert.True(t, bs[0].Key.IsGlobal())
+	assert.Len(t, bs[0].History.Events, 1, "the global bucket pruned what left its 10 min window")
+	assert.Len(t, bs[1].History.Events, 2, "target a keeps its 24 h history")
 }

@@ -18,6 +18,11 @@
 // When the retries are exhausted, the error is returned and the limiter
 // denies the event (fail closed).
 //
+// A bucket's value holds its events of the last Config.History: with the
+// default rules at most 120 events (about 10 KB); the global bucket keeps
+// only its own window. Rules that allow thousands of events per target per
+// day approach etcd's request size limit (1.5 MiB by default).
+//
 // Key growth is bounded: every update prunes the history; a key whose
 // history becomes empty is deleted; and every write attaches a lease that
 // expires Options.LeaseTTL (25 h) after it was granted, so buckets of
