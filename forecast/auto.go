@@ -435,15 +435,12 @@ func predResiduals(preds, y []float64, t0, H int, floor float64, recal bool) res
 		h := i % H
 		errs[h] = append(errs[h], r.scaled(y[t0+i/H+h]-p, p))
 	}
-	if recal {
-		r.Levels = recalibrate(errs)
-	}
+	r.Levels = sortErrors(errs, recal)
 	for h, e := range errs {
 		if len(e) == 0 {
 			errs = errs[:h]
 			break
 		}
-		slices.Sort(e)
 	}
 	r.Sorted = errs
 	return r

@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,7 +30,8 @@ func TestRecalibrate(t *testing.T) {
 	t.Parallel()
 	t.Run("exchangeable errors give about the identity", func(t *testing.T) {
 		t.Parallel()
-		levels := recalibrate(errorsInOrder(8, 400, 1, func(int) float64 { return 1 }))
+		// 48 horizons: the transforms of every 4th are computed.
+		levels := recalibrate(errorsInOrder(48, 400, 1, func(int) float64 { return 1 }))
 		require.Len(t, levels, levelGrid)
 		assert.Zero(t, levels[0])
 		assert.InDelta(t, 1.0, levels[levelGrid-1], 0)
@@ -66,6 +68,23 @@ func TestRecalibrate(t *testing.T) {
 			assert.InDelta(t, 0.5, levels[k], 1.0/pitBins, "level %d %%", k)
 		}
 	})
+}
+
+// lowerBound agrees with slices.BinarySearch, ties and ends included.
+func TestLowerBound(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 1))
+	for n := range 60 {
+		e := make([]float64, n)
+		for i := range e {
+			e[i] = float64(r.IntN(10))
+		}
+		slices.Sort(e)
+		for v := -1.0; v <= 11; v += 0.5 {
+			want, _ := slices.BinarySearch(e, v)
+			require.Equal(t, want, lowerBound(e, v), "n=%d v=%v e=%v", n, v, e)
+		}
+	}
 }
 
 func TestLevel(t *testing.T) {
