@@ -53,12 +53,24 @@ func ValidateTarget(field, target string) error {
 		return provider.Invalid(field, target, "must not be empty")
 	case len(target) > maxTargetLen:
 		return provider.Invalid(field, target, fmt.Sprintf("must be at most %d bytes", maxTargetLen))
-	case !utf8.ValidString(target):
-		return provider.Invalid(field, target, "must be valid UTF-8")
 	}
+	ascii := true
 	for i := 0; i < len(target); i++ {
-		if c := target[i]; c < 0x20 || c == 0x7f {
+		switch c := target[i]; {
+		case c < 0x20 || c == 0x7f:
 			return provider.Invalid(field, target, "must not contain control characters")
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	if !ascii {
+		if !utf8.ValidString(target) {
+			return provider.Invalid(field, target, "must be valid UTF-8")
+		}
+		for _, r := range target {
+			if r >= 0x80 && r < 0xa0 { // C1 controls
+				return provider.Invalid(field, target, "must not contain control characters")
+			}
 		}
 	}
 	return nil

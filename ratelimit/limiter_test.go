@@ -339,6 +339,9 @@ func TestInvalidRequest(t *testing.T) {
 	t.Parallel()
 	lim, err := ratelimit.New(ratelimit.Config{})
 	require.NoError(t, err)
+	r, err := lim.ReserveAt(t.Context(), t0, ratelimit.Request{Target: "wéb-群集", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err, "non-ASCII names are fine")
+	require.True(t, r.OK())
 	long := string(bytes.Repeat([]byte("x"), 257))
 	tests := []struct {
 		name  string
@@ -351,6 +354,7 @@ func TestInvalidRequest(t *testing.T) {
 		{"empty target", t0, ratelimit.Request{Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"long target", t0, ratelimit.Request{Target: long, Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"bad utf8", t0, ratelimit.Request{Target: "\xff", Direction: ratelimit.Up, Units: 1}, "request.target"},
+		{"C1 control", t0, ratelimit.Request{Target: "a\u0085b", Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"no direction", t0, ratelimit.Request{Target: "web", Units: 1}, "request.direction"},
 		{"unknown direction", t0, ratelimit.Request{Target: "web", Direction: 7, Units: 1}, "request.direction"},
 		{"zero units", t0, ratelimit.Request{Target: "web", Direction: ratelimit.Up}, "request.units"},
