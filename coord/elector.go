@@ -302,10 +302,10 @@ func (l *Leadership) Lease() clientv3.LeaseID { return l.lease }
 func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 
 // Resign ends the term: it deletes the leader key (so another replica is
-// elected at once) and revokes the session's lease. Calling it again, or
-// after the lease was lost, does nothing and returns nil.
+// elected at once), revokes the session's lease and stops its keep-alive;
+// Done is closed when it returns. Calling it again, or after the lease was
+// lost, does nothing more and returns nil.
 func (l *Leadership) Resign(ctx context.Context) error {
-	defer l.cancel()
 	lost := false
 	select {
 	case <-l.session.Done():
@@ -317,6 +317,15 @@ func (l *Leadership) Resign(ctx context.Context) error {
 	defer cancel()
 	if _, rerr := l.session.Client().Revoke(rctx, l.lease); rerr != nil && !errors.Is(rerr, rpctypes.ErrLeaseNotFound) {
 		err = errors.Join(err, rerr)
+	}
+	// Stop the keep-alive and wait for the session to end, so that Done is
+	// closed when Resign returns.
+	l.cancel()
+	wait := time.NewTimer(l.timeout)
+	defer wait.Stop()
+	select {
+	case <-l.session.Done():
+	case <-wait.C:
 	}
 	if err != nil && !lost {
 		return fmt.Errorf("coord: resign %s: %w: %w", l.Scope, ErrStore, err)
