@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/internal/etcdretry"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -154,7 +155,7 @@ func (s *ApprovalStore) Update(ctx context.Context, id string, fn func(*safety.A
 			return safety.ApprovalRequest{}, fmt.Errorf("coord: update approval %q: %w: %d lost transactions",
 				id, ErrStore, conflicts)
 		}
-		if err := s.r.wait(ctx, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
+		if err := etcdretry.Backoff(ctx, s.r.clock, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
 			return safety.ApprovalRequest{}, fmt.Errorf("coord: update approval %q: %w", id, err)
 		}
 	}

@@ -24,25 +24,25 @@ type Options struct {
 	// SessionTTL is the lease of a candidate's session: a replica that
 	// crashes loses its leadership this long after its last keep-alive.
 	// Whole seconds, at least 1s. Default: 10s.
-	SessionTTL time.Duration `json:"sessionTTL,omitempty"`
+	SessionTTL time.Duration `json:"session_ttl,omitempty"`
 	// RequestTimeout bounds single requests (grant, resign, leader
 	// lookups). Default: 1s.
-	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// RetryDelay is how long Run waits before campaigning again after a
 	// failure or a lost leadership. Default: 200ms.
-	RetryDelay time.Duration `json:"retryDelay,omitempty"`
+	RetryDelay time.Duration `json:"retry_delay,omitempty"`
 }
 
 // Validate checks o and returns a *provider.InvalidError naming the field.
 func (o Options) Validate() error {
 	if o.SessionTTL < 0 || (o.SessionTTL > 0 && (o.SessionTTL < time.Second || o.SessionTTL%time.Second != 0)) {
-		return provider.Invalid("sessionTTL", o.SessionTTL, "must be whole seconds, at least 1s")
+		return provider.Invalid("session_ttl", o.SessionTTL, "must be whole seconds, at least 1s")
 	}
 	if o.RequestTimeout < 0 {
-		return provider.Invalid("requestTimeout", o.RequestTimeout, "must not be negative")
+		return provider.Invalid("request_timeout", o.RequestTimeout, "must not be negative")
 	}
 	if o.RetryDelay < 0 {
-		return provider.Invalid("retryDelay", o.RetryDelay, "must not be negative")
+		return provider.Invalid("retry_delay", o.RetryDelay, "must not be negative")
 	}
 	return nil
 }

@@ -221,10 +221,10 @@ func TestElectorValidation(t *testing.T) {
 		{"slash in scope", "a/b", "a", coord.Options{}, "scope"},
 		{"empty id", "fleet", "", coord.Options{}, "id"},
 		{"control char id", "fleet", "a\tb", coord.Options{}, "id"},
-		{"fractional ttl", "fleet", "a", coord.Options{SessionTTL: 1500 * time.Millisecond}, "sessionTTL"},
-		{"negative ttl", "fleet", "a", coord.Options{SessionTTL: -time.Second}, "sessionTTL"},
-		{"negative timeout", "fleet", "a", coord.Options{RequestTimeout: -1}, "requestTimeout"},
-		{"negative retry", "fleet", "a", coord.Options{RetryDelay: -1}, "retryDelay"},
+		{"fractional ttl", "fleet", "a", coord.Options{SessionTTL: 1500 * time.Millisecond}, "session_ttl"},
+		{"negative ttl", "fleet", "a", coord.Options{SessionTTL: -time.Second}, "session_ttl"},
+		{"negative timeout", "fleet", "a", coord.Options{RequestTimeout: -1}, "request_timeout"},
+		{"negative retry", "fleet", "a", coord.Options{RetryDelay: -1}, "retry_delay"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

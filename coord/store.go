@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/internal/etcdretry"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -21,30 +20,30 @@ type StoreOptions struct {
 	// Prefix is prepended to every key. Default: "idlescale/coord/".
 	Prefix string `json:"prefix,omitempty"`
 	// RequestTimeout bounds every etcd request. Default: 1s.
-	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// MaxRetries is how many times a failed request is retried with
 	// backoff. Default: 4. Negative: none.
-	MaxRetries int `json:"maxRetries,omitempty"`
+	MaxRetries int `json:"max_retries,omitempty"`
 	// MaxConflicts is how many lost compare-and-swap transactions an
 	// ApprovalStore.Update tolerates before it fails. Default: 200.
-	MaxConflicts int `json:"maxConflicts,omitempty"`
+	MaxConflicts int `json:"max_conflicts,omitempty"`
 	// AuditRetention is how long audit events are kept: each is written
 	// with a lease that expires between AuditRetention and
 	// AuditRetention+AuditRetention/30 after it. At least 1m. Default:
 	// 720h (30 days). Negative: kept forever.
-	AuditRetention time.Duration `json:"auditRetention,omitempty"`
+	AuditRetention time.Duration `json:"audit_retention,omitempty"`
 }
 
 // Validate checks o and returns a *provider.InvalidError naming the field.
 func (o StoreOptions) Validate() error {
 	if o.RequestTimeout < 0 {
-		return provider.Invalid("requestTimeout", o.RequestTimeout, "must not be negative")
+		return provider.Invalid("request_timeout", o.RequestTimeout, "must not be negative")
 	}
 	if o.MaxConflicts < 0 {
-		return provider.Invalid("maxConflicts", o.MaxConflicts, "must not be negative")
+		return provider.Invalid("max_conflicts", o.MaxConflicts, "must not be negative")
 	}
 	if o.AuditRetention > 0 && o.AuditRetention < time.Minute {
-		return provider.Invalid("auditRetention", o.AuditRetention, "must be at least 1m")
+		return provider.Invalid("audit_retention", o.AuditRetention, "must be at least 1m")
 	}
 	if strings.ContainsRune(o.Prefix, 0) {
 		return provider.Invalid("prefix", o.Prefix, "must not contain NUL")
@@ -106,35 +105,11 @@ func (r retrier) do(ctx context.Context, op string, f func(ctx context.Context) 
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("coord: %s: %w: %w", op, ErrStore, errors.Join(cerr, err))
 		}
-		if !retryable(err) || attempt >= r.opts.MaxRetries {
+		if !etcdretry.Retryable(err) || attempt >= r.opts.MaxRetries {
 			return fmt.Errorf("coord: %s: %w after %d attempts: %w", op, ErrStore, attempt+1, err)
 		}
-		if err := r.wait(ctx, attempt+1, 20*time.Millisecond, 500*time.Millisecond); err != nil {
+		if err := etcdretry.Backoff(ctx, r.clock, attempt+1, 20*time.Millisecond, 500*time.Millisecond); err != nil {
 			return fmt.Errorf("coord: %s: %w", op, err)
 		}
 	}
-}
-
-// wait sleeps a random time in [0, min(base·2^n, ceiling)] on the clock.
-func (r retrier) wait(ctx context.Context, n int, base, ceiling time.Duration) error {
-	d := base << min(n, 16)
-	if d > ceiling || d <= 0 {
-		d = ceiling
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-r.clock.After(rand.N(d) + 1):
-		return nil
-	}
-}
-
-func retryable(err error) bool {
-	var ee rpctypes.EtcdError
-	if errors.As(err, &ee) {
-		return errors.Is(err, rpctypes.ErrLeaseNotFound) || errors.Is(err, rpctypes.ErrTimeout) ||
-			errors.Is(err, rpctypes.ErrNoLeader) || errors.Is(err, rpctypes.ErrLeaderChanged) ||
-			errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail) || errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost)
-	}
-	return true // transport errors, per-request timeouts
 }

@@ -37,10 +37,10 @@ type Rule struct {
 	// MaxUnits is the largest change one event may make, in the units of
 	// the request (instances, replicas). A larger request is clamped.
 	// Default: 3. Negative: unlimited.
-	MaxUnits int `json:"maxUnits,omitempty"`
+	MaxUnits int `json:"max_units,omitempty"`
 	// MinInterval is the shortest time between two events. Default: 300s.
 	// Negative: none.
-	MinInterval time.Duration `json:"minInterval,omitempty"`
+	MinInterval time.Duration `json:"min_interval,omitempty"`
 }
 
 // TargetRules overrides the rules of one target, per direction. Zero
@@ -204,7 +204,7 @@ func (c Config) resolve() (resolved, error) {
 			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.window %v", field, l.window))
 		}
 		if l.interval > r.history {
-			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.minInterval %v", field, l.interval))
+			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.min_interval %v", field, l.interval))
 		}
 		return nil
 	}

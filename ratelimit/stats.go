@@ -25,9 +25,9 @@ type BucketStats struct {
 	// Rule is the bucket's effective rule, with -1 for unlimited values.
 	Rule Rule `json:"rule"`
 	// InWindow is the number of events in the window ending At.
-	InWindow int `json:"inWindow"`
+	InWindow int `json:"in_window"`
 	// UnitsInWindow is the sum of their granted units.
-	UnitsInWindow int `json:"unitsInWindow"`
+	UnitsInWindow int `json:"units_in_window"`
 	// Remaining is how many more events the window allows at At; -1 when
 	// Events is unlimited. Never negative otherwise.
 	Remaining int `json:"remaining"`

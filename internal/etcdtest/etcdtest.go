@@ -200,10 +200,10 @@ func freePorts(n int) ([]int, error) {
 type childSpec struct {
 	Name           string `json:"name"`
 	Dir            string `json:"dir"`
-	ClientURL      string `json:"clientURL"`
-	PeerURL        string `json:"peerURL"`
-	InitialCluster string `json:"initialCluster"`
-	NoFsync        bool   `json:"noFsync,omitempty"`
+	ClientURL      string `json:"client_url"`
+	PeerURL        string `json:"peer_url"`
+	InitialCluster string `json:"initial_cluster"`
+	NoFsync        bool   `json:"no_fsync,omitempty"`
 }
 
 const childEnv = "IDLESCALE_ETCDTEST_CHILD"

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,10 +12,9 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/internal/etcdretry"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 )
@@ -34,30 +32,30 @@ type Options struct {
 	// Prefix is prepended to every key. Default: "idlescale/ratelimit/".
 	Prefix string `json:"prefix,omitempty"`
 	// RequestTimeout bounds every etcd request. Default: 500ms.
-	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// MaxRetries is how many times a failed request is retried (with
 	// backoff) before the store gives up. Default: 4. Negative: none.
-	MaxRetries int `json:"maxRetries,omitempty"`
+	MaxRetries int `json:"max_retries,omitempty"`
 	// MaxConflicts is how many lost compare-and-swap transactions an
 	// update tolerates before it fails with ErrConflict. Default: 200.
-	MaxConflicts int `json:"maxConflicts,omitempty"`
+	MaxConflicts int `json:"max_conflicts,omitempty"`
 	// LeaseTTL is the lease attached to written keys: a key that is not
 	// written again disappears between LeaseTTL-LeaseTTL/25 and LeaseTTL
 	// after its last write. It must exceed the limiters' Config.History by
 	// at least LeaseTTL/25. Default: 25h. Negative: no leases.
-	LeaseTTL time.Duration `json:"leaseTTL,omitempty"`
+	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 
 // Validate checks o and returns a *provider.InvalidError naming the field.
 func (o Options) Validate() error {
 	if o.RequestTimeout < 0 {
-		return provider.Invalid("requestTimeout", o.RequestTimeout, "must not be negative")
+		return provider.Invalid("request_timeout", o.RequestTimeout, "must not be negative")
 	}
 	if o.MaxConflicts < 0 {
-		return provider.Invalid("maxConflicts", o.MaxConflicts, "must not be negative")
+		return provider.Invalid("max_conflicts", o.MaxConflicts, "must not be negative")
 	}
 	if o.LeaseTTL > 0 && o.LeaseTTL < 25*time.Second {
-		return provider.Invalid("leaseTTL", o.LeaseTTL, "must be at least 25s")
+		return provider.Invalid("lease_ttl", o.LeaseTTL, "must be at least 25s")
 	}
 	if strings.ContainsRune(o.Prefix, 0) {
 		return provider.Invalid("prefix", o.Prefix, "must not contain NUL")
@@ -244,8 +242,8 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 		if conflicts >= s.opts.MaxConflicts {
 			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, names)
 		}
-		if err := s.backoff(ctx, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
-			return err
+		if err := etcdretry.Backoff(ctx, s.clock, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
+			return fmt.Errorf("etcdstore: %w", err)
 		}
 	}
 }
@@ -291,55 +289,17 @@ func (s *Store) retry(ctx context.Context, op string, keys []string, err error, 
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("etcdstore: %s %v: context ended after %d attempts: %w (last error: %w)", op, keys, *retries+1, cerr, err)
 	}
-	if !retryable(err) {
+	if !etcdretry.Retryable(err) {
 		return fmt.Errorf("etcdstore: %s %v: %w", op, keys, err)
 	}
 	*retries++
 	if *retries > s.opts.MaxRetries {
 		return fmt.Errorf("etcdstore: %s %v: gave up after %d attempts of %v each: %w", op, keys, *retries, s.opts.RequestTimeout, err)
 	}
-	return s.backoff(ctx, *retries, 20*time.Millisecond, 500*time.Millisecond)
-}
-
-func retryable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return true // per-request timeout; lease gone (a new one is granted)
+	if err := etcdretry.Backoff(ctx, s.clock, *retries, 20*time.Millisecond, 500*time.Millisecond); err != nil {
+		return fmt.Errorf("etcdstore: %w", err)
 	}
-	if st, ok := status.FromError(err); ok {
-		switch st.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted,
-			codes.ResourceExhausted, codes.Internal, codes.Unknown:
-			return true
-		}
-		return false
-	}
-	var ee rpctypes.EtcdError
-	if errors.As(err, &ee) {
-		switch ee.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted,
-			codes.ResourceExhausted, codes.Internal, codes.Unknown:
-			return true
-		}
-		return false
-	}
-	return true // transport errors without a status
-}
-
-// backoff waits a random time in [0, min(base·2^n, ceiling)] or until ctx
-// ends.
-func (s *Store) backoff(ctx context.Context, n int, base, ceiling time.Duration) error {
-	d := base << min(n, 16)
-	if d > ceiling || d <= 0 {
-		d = ceiling
-	}
-	d = rand.N(d) + 1
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("etcdstore: %w", ctx.Err())
-	case <-s.clock.After(d):
-		return nil
-	}
+	return nil
 }
 
 // leaseID returns the lease to attach to writes, granting a new one every

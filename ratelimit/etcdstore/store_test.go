@@ -405,9 +405,9 @@ func TestOptionsValidate(t *testing.T) {
 		give  etcdstore.Options
 		field string
 	}{
-		{etcdstore.Options{RequestTimeout: -1}, "requestTimeout"},
-		{etcdstore.Options{MaxConflicts: -1}, "maxConflicts"},
-		{etcdstore.Options{LeaseTTL: time.Second}, "leaseTTL"},
+		{etcdstore.Options{RequestTimeout: -1}, "request_timeout"},
+		{etcdstore.Options{MaxConflicts: -1}, "max_conflicts"},
+		{etcdstore.Options{LeaseTTL: time.Second}, "lease_ttl"},
 		{etcdstore.Options{Prefix: "a\x00"}, "prefix"},
 	}
 	for _, tt := range tests {
