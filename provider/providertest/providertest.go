@@ -644,12 +644,14 @@ func testConcurrent(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
 	src, hasMetrics := s.Provider.(provider.MetricsSource)
 	a, hasActuator := s.Provider.(provider.Actuator)
-	const workers = 8
+	const workers, rounds, callsPerRound = 8, 3, 4
 	var wg sync.WaitGroup
-	errs := make(chan error, workers*4)
+	// Room for every call to fail, so that a broken driver fails the test
+	// instead of blocking the workers.
+	errs := make(chan error, workers*rounds*callsPerRound)
 	for w := range workers {
 		wg.Go(func() {
-			for range 3 {
+			for range rounds {
 				if _, err := s.Provider.List(ctx, provider.Filter{}); err != nil {
 					errs <- fmt.Errorf("list: %w", err)
 				}
