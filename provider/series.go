@@ -296,6 +296,9 @@ func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 	}
 	p, ok := stat.Percentile()
 	if !ok {
+		if math.IsInf(sum, 0) { // the sum of finite values overflowed; their mean does not
+			return hugeMean(values, n, lo, hi), scratch
+		}
 		return sum / float64(n), scratch
 	}
 	scratch = scratch[:0]
@@ -308,12 +311,27 @@ func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 	return Quantile(scratch, p/100), scratch
 }
 
+// hugeMean returns the mean of the n non-gap values, which lie in [lo, hi],
+// when their sum overflows: it sums them scaled down by a power of two
+// (exactly) and clamps the rounded result to [lo, hi].
+func hugeMean(values []float64, n int, lo, hi float64) float64 {
+	_, k := math.Frexp(float64(n)) // 2^k ≥ n
+	sum := 0.0
+	for _, v := range values {
+		if !IsGap(v) {
+			sum += math.Ldexp(v, -k)
+		}
+	}
+	return min(max(math.Ldexp(sum/float64(n), k), lo), hi)
+}
+
 // Quantile returns the q-quantile (0 ≤ q ≤ 1) of sorted by linear
 // interpolation between closest ranks (type 7 of Hyndman and Fan, the
-// default of R and NumPy). It returns NaN for an empty slice.
+// default of R and NumPy). It returns NaN for an empty slice or a NaN q;
+// q below 0 counts as 0 and above 1 as 1.
 func Quantile(sorted []float64, q float64) float64 {
 	switch n := len(sorted); {
-	case n == 0:
+	case n == 0 || math.IsNaN(q):
 		return math.NaN()
 	case n == 1 || q <= 0:
 		return sorted[0]
@@ -322,6 +340,11 @@ func Quantile(sorted []float64, q float64) float64 {
 	default:
 		h := q * float64(n-1)
 		lo := int(h)
-		return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+		f := h - float64(lo)
+		a, b := sorted[lo], sorted[lo+1]
+		if d := b - a; !math.IsInf(d, 0) {
+			return a + f*d
+		}
+		return (1-f)*a + f*b // a and b are finite but far apart
 	}
 }
