@@ -1,6 +1,71 @@
-// Package reaper is the idle-reaping pipeline: inventory, detect, safety,
-// act, verify and record. It runs dry by default.
+// Package reaper is the idle-reaping pipeline: it finds idle resources and,
+// when told to, stops (or terminates, or downsizes) them safely. It runs dry
+// by default.
 //
-// This package is being built; it will compose the detector, safety and
-// provider packages.
+// # Pipeline
+//
+// One run (Reaper.RunOnce) takes every listed resource through the same
+// steps; a resource leaves the pipeline at the first step that says no, with
+// a Record saying which and why:
+//
+//	inventory ──► detect ──► candidate? ──► safety ──────────► rate limit ──► act ──► verify ──► record
+//	List(filter)  Scan(now)  idle, action   Engine.Check       ReserveAt     Stop     poll Get   Report,
+//	                         allowed,       (Preview when dry) (optional)    Terminate on the    observer,
+//	                         conf ≥ min,      │       │            │         Resize   Clock      history
+//	                         right state      │       │ approval   │ denied
+//	                            │ no          │block  ▼ required   ▼
+//	                            ▼             ▼     Approvals   rate_limited
+//	                         skipped       blocked  .Request ─► needs_approval ──(human approves)──►
+//	                                                             next run: Check with ApprovalID,
+//	                                                             Approvals.Execute (once), act
+//
+// A dry run (the default; Config.Execute false) stops after safety: it uses
+// Engine.Preview, which records nothing, creates no approval request, reserves
+// no rate-limit budget and calls no mutating provider method, and reports
+// what it would do (OutcomeWouldAct) with the estimated savings.
+//
+// Decisions are pure functions of the fleet's data and the now passed to
+// RunOnce; only verification and Run wait, on the Clock given with
+// WithClock.
+//
+// # Failures
+//
+// One failing resource never stops the run. Every error (a metric source, the
+// inventory, a safety rule, the approval store, the rate limiter, the
+// provider's Stop, a verification poll) is kept on the resource's Record as a
+// *ResourceError naming the Stage, and counted in Totals.Errors; Report.Err
+// joins them. A resource whose safety check or provider call fails is not
+// acted on (fail closed). Rate-limit budget is refunded when the provider
+// says nothing changed (throttled, not found, conflict, unsupported,
+// invalid).
+//
+// # Approvals
+//
+// With WithApprovals, a proposal the engine sends for approval becomes a
+// pending safety.ApprovalRequest (when executing); its ID is on the Record.
+// The reaper does not ask twice for the same proposal while a request is
+// pending. Once a human approves it, the next run presents it to the engine,
+// consumes it with Approvals.Execute (once) and acts. An approval is bound to
+// the proposal's fingerprint (resource, action, sizes); stale requests are
+// expired at the start of every run, and a denied request is not asked again
+// until its expiry.
+//
+// # Usage
+//
+//	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
+//	engine, _ := safety.New(rules)
+//	ens, _ := detector.NewEnsemble(detector.EnsembleConfig{})
+//	r, err := reaper.New(reaper.Config{Execute: true},
+//		reaper.Fleet{Inventory: cloud, Metrics: cloud, Actuator: cloud},
+//		ens, engine, reaper.WithLogger(logger))
+//	if err != nil { ... }
+//	rep, err := r.RunOnce(ctx, time.Now())
+//	for _, rec := range rep.Records {
+//		fmt.Println(rec) // "i-1: acted (stop): stop verified"
+//	}
+//	fmt.Println(rep.Totals.RealisedMonthlySavings)
+//
+// or r.Run(ctx) to run every Config.Interval until ctx ends.
+//
+// A Reaper is safe for concurrent use; runs should not overlap.
 package reaper

@@ -1,0 +1,134 @@
+package reaper
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// The Config defaults.
+const (
+	DefaultMinConfidence  = 0.8
+	DefaultMaxActions     = 10
+	DefaultRequester      = "reaper"
+	DefaultVerifyTimeout  = 5 * time.Minute
+	DefaultVerifyInterval = 10 * time.Second
+	DefaultInterval       = time.Hour
+)
+
+// Config is the reaper's policy, as a host loads it from JSON or YAML. The
+// zero value means the defaults: a dry run that would stop idle resources
+// whose verdict has at least 0.8 confidence, at most 10 actions per run.
+type Config struct {
+	// Execute makes the reaper act. Default: false, a dry run that reads the
+	// fleet, decides and reports what it would do, and changes nothing (no
+	// provider call that mutates, no approval request, no rate-limit budget,
+	// no audit event).
+	Execute bool `json:"execute,omitempty" yaml:"execute,omitempty"`
+	// MinConfidence is the least verdict confidence, in (0, 1], for a
+	// resource to be acted on. Default: 0.8.
+	MinConfidence float64 `json:"min_confidence,omitempty" yaml:"min_confidence,omitempty"`
+	// Actions are the detector actions the reaper may carry out: stop,
+	// terminate and downsize (a resize, which needs a Fleet.Resizer and
+	// WithSizer). Default: [stop]. Terminate and downsize are opt-in.
+	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
+	// MaxActions bounds the actions taken (or, in a dry run, planned) per
+	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.
+	// Default (0): 10.
+	MaxActions int `json:"max_actions,omitempty" yaml:"max_actions,omitempty"`
+	// Requester is the name the reaper gives in safety proposals and
+	// approval requests; approvers must differ from it. Default: "reaper".
+	Requester string `json:"requester,omitempty" yaml:"requester,omitempty"`
+	// VerifyTimeout is how long, on the reaper's clock, an action may take
+	// to reach its target state before it is reported unverified. Must be
+	// ≥ 0. Default: 5m.
+	VerifyTimeout time.Duration `json:"verify_timeout,omitempty" yaml:"verify_timeout,omitempty"`
+	// VerifyInterval is the time between two polls of the provider while
+	// verifying. Must be ≥ 0 and at most VerifyTimeout. Default: 10s.
+	VerifyInterval time.Duration `json:"verify_interval,omitempty" yaml:"verify_interval,omitempty"`
+	// Interval is the time between two runs of Run. Must be ≥ 0.
+	// Default: 1h.
+	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
+	// Filter selects the resources considered. Default: every resource.
+	Filter provider.Filter `json:"filter,omitzero" yaml:"filter,omitempty"`
+	// FleetTag is a tag key whose value names the fleet a resource belongs
+	// to, for the safety engine's per-fleet share limit; the fleet's size
+	// is the number of listed resources with the same value. Default: ""
+	// (every resource is its own fleet and is not share-limited).
+	FleetTag string `json:"fleet_tag,omitempty" yaml:"fleet_tag,omitempty"`
+}
+
+// withDefaults returns c with its zero fields set to the defaults.
+func (c Config) withDefaults() Config {
+	if c.MinConfidence == 0 {
+		c.MinConfidence = DefaultMinConfidence
+	}
+	if len(c.Actions) == 0 {
+		c.Actions = []detector.Action{detector.ActionStop}
+	}
+	if c.MaxActions == 0 {
+		c.MaxActions = DefaultMaxActions
+	}
+	if c.Requester == "" {
+		c.Requester = DefaultRequester
+	}
+	if c.VerifyTimeout == 0 {
+		c.VerifyTimeout = DefaultVerifyTimeout
+	}
+	if c.VerifyInterval == 0 {
+		c.VerifyInterval = min(DefaultVerifyInterval, c.VerifyTimeout)
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	return c
+}
+
+// Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
+// naming the first wrong field: a confidence outside (0, 1] or not finite,
+// an action that is not stop, terminate or downsize, or repeated, a
+// negative count or duration, or a verify interval longer than the verify
+// timeout.
+func (c Config) Validate() error {
+	if math.IsNaN(c.MinConfidence) || c.MinConfidence < 0 || c.MinConfidence > 1 {
+		return provider.Invalid("min_confidence", c.MinConfidence, "must be in (0, 1]; 0 means the default 0.8")
+	}
+	for i, a := range c.Actions {
+		field := "actions[" + strconv.Itoa(i) + "]"
+		switch a {
+		case detector.ActionStop, detector.ActionTerminate, detector.ActionDownsize:
+		default:
+			return provider.Invalid(field, a, "must be stop, terminate or downsize")
+		}
+		if slices.Index(c.Actions, a) != i {
+			return provider.Invalid(field, a, "is repeated")
+		}
+	}
+	if c.MaxActions < 0 {
+		return provider.Invalid("max_actions", c.MaxActions, "must be ≥ 0; 0 means the default 10")
+	}
+	if c.VerifyTimeout < 0 {
+		return provider.Invalid("verify_timeout", c.VerifyTimeout, "must be ≥ 0")
+	}
+	if c.VerifyInterval < 0 {
+		return provider.Invalid("verify_interval", c.VerifyInterval, "must be ≥ 0")
+	}
+	if c.Interval < 0 {
+		return provider.Invalid("interval", c.Interval, "must be ≥ 0")
+	}
+	d := c.withDefaults()
+	if d.VerifyInterval > d.VerifyTimeout {
+		return provider.Invalid("verify_interval", c.VerifyInterval, "must not exceed verify_timeout "+d.VerifyTimeout.String())
+	}
+	if err := c.Filter.Validate(); err != nil {
+		return provider.Within("filter", err)
+	}
+	return nil
+}
+
+// allows reports whether a is among the configured actions.
+func (c Config) allows(a detector.Action) bool { return slices.Contains(c.Actions, a) }

@@ -1,0 +1,183 @@
+package reaper
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Fleet is the cloud the reaper reads and acts on. A single driver usually
+// fills every field (provider/memory does).
+type Fleet struct {
+	// Inventory lists and re-reads the resources. Required.
+	Inventory provider.Inventory
+	// Metrics reads their metrics for the detector. Required.
+	Metrics provider.MetricsSource
+	// Activity reads their activity. Optional: when nil, Metrics is used if
+	// it also implements provider.ActivitySource.
+	Activity provider.ActivitySource
+	// Actuator stops and terminates. Required when Config.Execute is set
+	// and stop or terminate is allowed.
+	Actuator provider.Actuator
+	// Resizer resizes. Required when Config.Execute is set and downsize is
+	// allowed.
+	Resizer provider.Resizer
+}
+
+// Sizer chooses the size a resource recommended for a downsize moves to.
+//
+// TargetSize returns the smaller size for r, valid for r's kind (see
+// provider.Size.ValidateFor). An error means the reaper cannot downsize r:
+// the resource fails at StageSize and nothing is done. It must be safe for
+// concurrent use, honour ctx and not retain r.
+type Sizer interface {
+	TargetSize(ctx context.Context, r provider.Resource) (provider.Size, error)
+}
+
+// SizerFunc adapts a function to a Sizer.
+type SizerFunc func(ctx context.Context, r provider.Resource) (provider.Size, error)
+
+// TargetSize calls f(ctx, r).
+func (f SizerFunc) TargetSize(ctx context.Context, r provider.Resource) (provider.Size, error) {
+	return f(ctx, r)
+}
+
+var _ Sizer = SizerFunc(nil)
+
+// HistoryRecorder records executed actions for the safety engine's fleet
+// share limit; *safety.MemoryHistory implements it.
+//
+// Record notes that units resources of fleet were acted on at at. It must
+// be safe for concurrent use. An error is kept on the record (StageRecord);
+// the action itself has already happened.
+type HistoryRecorder interface {
+	Record(fleet string, at time.Time, units int) error
+}
+
+var _ HistoryRecorder = (*safety.MemoryHistory)(nil)
+
+// Option configures a Reaper's wiring.
+type Option func(*Reaper)
+
+// WithClock sets the clock that Run and verification wait on. Default: the
+// real clock. A *clock.Mock from github.com/benbjohnson/clock satisfies it.
+func WithClock(c clock.Clock) Option { return func(r *Reaper) { r.clock = c } }
+
+// WithLogger sets the logger. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(r *Reaper) { r.log = l } }
+
+// WithObserver calls fn with every Record once it is final (after
+// verification), in resource ID order. Calls are serialised; keep fn fast.
+// Default: none.
+func WithObserver(fn func(Record)) Option { return func(r *Reaper) { r.observer = fn } }
+
+// WithReportObserver calls fn after every run of Run with its report and
+// error. Default: none.
+func WithReportObserver(fn func(Report, error)) Option {
+	return func(r *Reaper) { r.reportObserver = fn }
+}
+
+// WithApprovals turns proposals that need approval into approval requests in
+// a (created only when Config.Execute is set), and executes them on a later
+// run once a human approved them. store must be the store a was made over:
+// the reaper lists it to find the requests of a resource. Without it a
+// proposal that needs approval is reported as such and never executed.
+func WithApprovals(a *safety.Approvals, store safety.ApprovalStore) Option {
+	return func(r *Reaper) { r.approvals, r.approvalStore = a, store }
+}
+
+// WithLimiter reserves one Down event of one unit per action, with the
+// resource ID as target, before acting; a denied reservation defers the
+// action. The reservation is refunded when the action fails before changing
+// anything. Dry runs reserve nothing. Default: no rate limit.
+func WithLimiter(l *ratelimit.Limiter) Option { return func(r *Reaper) { r.limiter = l } }
+
+// WithHistory records every executed action in h (the ActionHistory of the
+// safety engine's limits rule). Default: none.
+func WithHistory(h HistoryRecorder) Option { return func(r *Reaper) { r.history = h } }
+
+// WithSizer sets how downsize targets are chosen; required when downsize is
+// allowed. Default: none.
+func WithSizer(s Sizer) Option { return func(r *Reaper) { r.sizer = s } }
+
+// Reaper runs the idle-reaping pipeline: inventory, detect, safety (and
+// approval), rate limit, act, verify and record. Make one with New.
+//
+// A Reaper is safe for concurrent use, but runs of one Reaper should not
+// overlap: two runs may both act on the same resource (the provider's
+// idempotence makes the second act a no-op).
+type Reaper struct {
+	cfg      Config
+	fleet    Fleet
+	detector detector.Detector
+	engine   *safety.Engine
+
+	clock          clock.Clock
+	log            *slog.Logger
+	observer       func(Record)
+	reportObserver func(Report, error)
+	approvals      *safety.Approvals
+	approvalStore  safety.ApprovalStore
+	limiter        *ratelimit.Limiter
+	history        HistoryRecorder
+	sizer          Sizer
+}
+
+// New returns a Reaper for cfg over fleet, judging resources with det and
+// gating every action with engine. It returns an error matching
+// provider.ErrInvalid, naming the field, when cfg is invalid, a required
+// dependency is nil, or an allowed action lacks what it needs (an Actuator
+// to stop or terminate, a Resizer and a Sizer to downsize, when executing).
+// It starts no goroutine.
+func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, opts ...Option) (*Reaper, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	switch {
+	case fleet.Inventory == nil:
+		return nil, provider.Invalid("fleet.inventory", nil, "is required")
+	case fleet.Metrics == nil:
+		return nil, provider.Invalid("fleet.metrics", nil, "is required")
+	case det == nil:
+		return nil, provider.Invalid("detector", nil, "is required")
+	case engine == nil:
+		return nil, provider.Invalid("engine", nil, "is required")
+	}
+	r := &Reaper{cfg: cfg, fleet: fleet, detector: det, engine: engine}
+	for _, o := range opts {
+		o(r)
+	}
+	r.clock = clock.OrReal(r.clock)
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if (r.approvals == nil) != (r.approvalStore == nil) {
+		return nil, provider.Invalid("approvals", nil, "WithApprovals needs both the Approvals and its store")
+	}
+	if cfg.Execute {
+		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {
+			return nil, provider.Invalid("fleet.actuator", nil, "is required to stop or terminate when executing")
+		}
+		if cfg.allows(detector.ActionDownsize) && fleet.Resizer == nil {
+			return nil, provider.Invalid("fleet.resizer", nil, "is required to downsize when executing")
+		}
+	}
+	if cfg.allows(detector.ActionDownsize) && r.sizer == nil {
+		return nil, provider.Invalid("sizer", nil, "WithSizer is required when downsize is allowed")
+	}
+	return r, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (r *Reaper) Config() Config {
+	c := r.cfg
+	c.Actions = append([]detector.Action(nil), c.Actions...)
+	return c
+}

@@ -1,0 +1,211 @@
+package reaper
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Outcome is what the pipeline did with one resource.
+type Outcome string
+
+// The outcomes.
+const (
+	// OutcomeSkipped: not a candidate (not idle, unknown, confidence
+	// below Config.MinConfidence, an action that is not allowed, or not in
+	// a state the action applies to). Nothing was asked of safety.
+	OutcomeSkipped Outcome = "skipped"
+	// OutcomeWouldAct: a dry run found the action allowed by safety; it
+	// would be carried out if Config.Execute were set.
+	OutcomeWouldAct Outcome = "would_act"
+	// OutcomeNeedsApproval: safety requires a human approval; the record's
+	// ApprovalID names the pending request when approvals are configured.
+	OutcomeNeedsApproval Outcome = "needs_approval"
+	// OutcomeBlocked: safety blocked the action (see Record.Decision),
+	// including failed rules and a denied approval.
+	OutcomeBlocked Outcome = "blocked"
+	// OutcomeRateLimited: the rate limiter denied the action; it may go
+	// ahead on a later run (Record.RateLimit.Next).
+	OutcomeRateLimited Outcome = "rate_limited"
+	// OutcomeDeferred: Config.MaxActions was reached in this run.
+	OutcomeDeferred Outcome = "deferred"
+	// OutcomeActed: the action was carried out and verified.
+	OutcomeActed Outcome = "acted"
+	// OutcomeUnverified: the provider accepted the action but the resource
+	// did not reach its target state within Config.VerifyTimeout (or the
+	// context ended first).
+	OutcomeUnverified Outcome = "unverified"
+	// OutcomeFailed: an error stopped the pipeline for this resource
+	// before the action was carried out (see Record.Errors); it fails
+	// closed.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Record is the pipeline's account of one resource in one run. It is a
+// plain value.
+type Record struct {
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Resource is the resource as the inventory listed it at the start of
+	// the run.
+	Resource provider.Resource `json:"resource"`
+	// Verdict is the detector's verdict; nil when detection failed.
+	Verdict *detector.Verdict `json:"verdict,omitempty"`
+	// Action is the safety action taken or considered (stop, terminate,
+	// resize); empty when the resource was skipped before one was chosen.
+	Action safety.Action `json:"action,omitempty"`
+	// TargetSize is the size of a resize; zero otherwise.
+	TargetSize provider.Size `json:"target_size,omitzero"`
+	// Outcome is what happened.
+	Outcome Outcome `json:"outcome"`
+	// Reason explains the outcome in words.
+	Reason string `json:"reason,omitempty"`
+	// DryRun reports whether the run was a dry run.
+	DryRun bool `json:"dry_run"`
+	// Decision is the safety engine's decision; nil when safety was not
+	// consulted.
+	Decision *safety.Decision `json:"decision,omitempty"`
+	// BlockedBy names the rules that blocked the action.
+	BlockedBy []string `json:"blocked_by,omitempty"`
+	// ApprovalID names the approval request: the pending one created or
+	// found, or the approved one executed.
+	ApprovalID string `json:"approval_id,omitempty"`
+	// RateLimit is the limiter's reservation; nil when no limiter is
+	// configured or it was not consulted.
+	RateLimit *ratelimit.Reservation `json:"rate_limit,omitempty"`
+	// ActedAt is the clock time the provider accepted the action; zero
+	// when nothing was done.
+	ActedAt time.Time `json:"acted_at,omitzero"`
+	// Verified reports whether the resource reached its target state.
+	Verified bool `json:"verified"`
+	// VerifiedAt is the clock time verification succeeded.
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	// FinalState is the last state read while verifying.
+	FinalState provider.State `json:"final_state,omitempty"`
+	// MonthlySavings is the verdict's estimated monthly saving, counted
+	// for outcomes would_act, acted and unverified; 0 otherwise.
+	MonthlySavings float64 `json:"monthly_savings"`
+	// Errors are every error met for this resource, each a
+	// *ResourceError; none is dropped.
+	Errors []error `json:"-"`
+	// ErrorMessages are Errors' messages, for JSON.
+	ErrorMessages []string `json:"errors,omitempty"`
+}
+
+// Err returns the record's errors joined, or nil.
+func (r Record) Err() error { return errors.Join(r.Errors...) }
+
+func (r *Record) fail(stage Stage, err error) {
+	e := &ResourceError{ResourceID: r.ResourceID, Stage: stage, Err: err}
+	r.Errors = append(r.Errors, e)
+	r.ErrorMessages = append(r.ErrorMessages, e.Error())
+}
+
+// String describes the record on one line.
+func (r Record) String() string {
+	s := fmt.Sprintf("%s: %s", r.ResourceID, r.Outcome)
+	if r.Action != "" {
+		s += " (" + string(r.Action) + ")"
+	}
+	if r.Reason != "" {
+		s += ": " + r.Reason
+	}
+	return s
+}
+
+// Totals count the records of a report by outcome, with the savings.
+type Totals struct {
+	// Resources is the number of resources listed.
+	Resources int `json:"resources"`
+	// Idle is the number whose verdict was idle.
+	Idle int `json:"idle"`
+	// Skipped, WouldAct, NeedsApproval, Blocked, RateLimited, Deferred,
+	// Acted, Unverified and Failed count the records per Outcome.
+	Skipped       int `json:"skipped"`
+	WouldAct      int `json:"would_act"`
+	NeedsApproval int `json:"needs_approval"`
+	Blocked       int `json:"blocked"`
+	RateLimited   int `json:"rate_limited"`
+	Deferred      int `json:"deferred"`
+	Acted         int `json:"acted"`
+	Unverified    int `json:"unverified"`
+	Failed        int `json:"failed"`
+	// Errors is the number of errors over every record.
+	Errors int `json:"errors"`
+	// EstimatedMonthlySavings sums the savings of the actions that were
+	// or would be carried out (would_act, acted, unverified), in the
+	// currency of Resource.HourlyCost.
+	EstimatedMonthlySavings float64 `json:"estimated_monthly_savings"`
+	// RealisedMonthlySavings sums the savings of the verified actions.
+	RealisedMonthlySavings float64 `json:"realised_monthly_savings"`
+}
+
+// Report is the outcome of one run.
+type Report struct {
+	// Now is the time the run decided for.
+	Now time.Time `json:"now"`
+	// DryRun reports whether the run was a dry run.
+	DryRun bool `json:"dry_run"`
+	// Records holds one record per listed resource, sorted by ID.
+	Records []Record `json:"records"`
+	// Totals count the records.
+	Totals Totals `json:"totals"`
+	// Errors are failures of the run that belong to no single resource
+	// (expiring stale approvals); the run went on without that step.
+	Errors []error `json:"-"`
+}
+
+// Err returns every record's errors joined, or nil.
+func (r Report) Err() error {
+	errs := append([]error(nil), r.Errors...)
+	for _, rec := range r.Records {
+		errs = append(errs, rec.Errors...)
+	}
+	return errors.Join(errs...)
+}
+
+// Record returns the record of resource id and whether there is one.
+func (r Report) Record(id string) (Record, bool) {
+	for _, rec := range r.Records {
+		if rec.ResourceID == id {
+			return rec, true
+		}
+	}
+	return Record{}, false
+}
+
+func (t *Totals) add(rec Record) {
+	if rec.Verdict != nil && rec.Verdict.State == detector.Idle {
+		t.Idle++
+	}
+	t.Errors += len(rec.Errors)
+	switch rec.Outcome {
+	case OutcomeSkipped:
+		t.Skipped++
+	case OutcomeWouldAct:
+		t.WouldAct++
+	case OutcomeNeedsApproval:
+		t.NeedsApproval++
+	case OutcomeBlocked:
+		t.Blocked++
+	case OutcomeRateLimited:
+		t.RateLimited++
+	case OutcomeDeferred:
+		t.Deferred++
+	case OutcomeActed:
+		t.Acted++
+	case OutcomeUnverified:
+		t.Unverified++
+	case OutcomeFailed:
+		t.Failed++
+	}
+	t.EstimatedMonthlySavings += rec.MonthlySavings
+	if rec.Verified {
+		t.RealisedMonthlySavings += rec.MonthlySavings
+	}
+}
