@@ -48,8 +48,12 @@ var timeLayouts = []string{
 // gaps and are left out of the result. Times are RFC 3339, "YYYY-MM-DD
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
-// error naming its line, as is a value that is not a finite number.
+// error naming its line, as is a value that is not a finite number (also
+// after scaling by CSVOptions.Scale). A nil r is an error.
 func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
+	if r == nil {
+		return nil, provider.Invalid("csv.reader", nil, "must not be nil")
+	}
 	timeCol := cmpOr(opts.TimeColumn, "timestamp")
 	valueCol := cmpOr(opts.ValueColumn, "value")
 	loc := opts.Location
@@ -113,6 +117,9 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), raw, "must be a finite number")
 		}
+		if v *= scale; math.IsInf(v, 0) {
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), raw, fmt.Sprintf("times csv.scale %v is not a finite number", scale))
+		}
 		if n := len(out); n > 0 {
 			prev := out[n-1].Time
 			if t.Equal(prev) {
@@ -122,7 +129,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), rec[ti], "before the previous row (rows must be sorted by time)")
 			}
 		}
-		out = append(out, provider.Sample{Time: t, Value: v * scale})
+		out = append(out, provider.Sample{Time: t, Value: v})
 	}
 	return out, nil
 }

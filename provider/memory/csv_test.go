@@ -55,6 +55,7 @@ func TestReadCSVBadInput(t *testing.T) {
 		{"text value", "timestamp,value\n2014-01-01 00:00:00,high\n", memory.CSVOptions{}, "csv line 2 value"},
 		{"unsorted", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:00:00,1\n", memory.CSVOptions{}, "rows must be sorted"},
 		{"ragged", "timestamp,value\n2014-01-01 00:00:00\n", memory.CSVOptions{}, "csv line 2"},
+		{"scaled past float64", "timestamp,value\n2014-01-01 00:00:00,1e300\n", memory.CSVOptions{Scale: 1e10}, "csv line 2 value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +65,19 @@ func TestReadCSVBadInput(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// TestReadersRejectNil checks that a nil io.Reader is an error naming the
+// argument, not a nil-pointer panic.
+func TestReadersRejectNil(t *testing.T) {
+	t.Parallel()
+	_, err := memory.ReadCSV(nil, memory.CSVOptions{})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "csv.reader", ie.Field)
+	_, err = memory.ParseFleet(nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fleet.reader", ie.Field)
 }
 
 func TestReadCSVFormats(t *testing.T) {

@@ -95,8 +95,11 @@ type FleetActivity struct {
 }
 
 // ParseFleet decodes a fleet from YAML or JSON. Unknown fields, a missing
-// resources list and trailing documents are errors.
+// resources list, trailing documents and a nil r are errors.
 func ParseFleet(r io.Reader) (Fleet, error) {
+	if r == nil {
+		return Fleet{}, provider.Invalid("fleet.reader", nil, "must not be nil")
+	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return Fleet{}, fmt.Errorf("memory: fleet: %w", err)
