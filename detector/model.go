@@ -631,12 +631,20 @@ func (m *Model) Save(w io.Writer) error {
 
 // LoadModel reads a model written by Save. It returns an error matching
 // provider.ErrInvalid when the JSON is malformed, of another version or
-// feature set, or holds a non-finite or non-positive scale.
+// feature set, or holds a non-finite or non-positive scale, and when r is
+// nil. An error of r itself is returned wrapped, not as invalid input.
 func LoadModel(r io.Reader) (*Model, error) {
+	if r == nil {
+		return nil, invalid("model.reader", nil, "must not be nil")
+	}
 	var j modelJSON
-	dec := json.NewDecoder(r)
+	src := &errReader{r: r}
+	dec := json.NewDecoder(src)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
+		if src.err != nil && errors.Is(err, src.err) {
+			return nil, fmt.Errorf("detector: load model: %w", err)
+		}
 		return nil, invalid("model", "json", err.Error())
 	}
 	if j.Version != 1 {
@@ -668,4 +676,19 @@ func LoadModel(r io.Reader) (*Model, error) {
 	m.bias = j.Bias
 	m.trained = true
 	return m, nil
+}
+
+// errReader remembers the first error of r other than io.EOF, so that
+// LoadModel can tell a failed read from malformed JSON.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
