@@ -311,11 +311,21 @@ type Row struct {
 
 var quantiles = []float64{0.05, 0.9, 0.95}
 
+// week is the period of the seasonal naive 168 baseline, in hours.
+const week = 168
+
 // Evaluate scores newModel on t against seasonal naive 24 and 168. When
 // the models newModel returns are *forecast.Auto, Row.Chosen counts their
-// choices.
+// choices. Every origin needs at least a week of values before it (the
+// seasonal naive 168 forecast reads them); an earlier one is a
+// *provider.InvalidError naming it.
 func Evaluate(ctx context.Context, t Trace, newModel func() (forecast.Model, error)) (Row, error) {
 	row := Row{Trace: t.Name, Chosen: map[string]int{}}
+	for i, o := range t.Origins {
+		if o < week {
+			return row, fmt.Errorf("%s: %w", t.Name, provider.Invalid(fmt.Sprintf("trace.origins[%d]", i), o, "needs a week (168 hours) of values before it for seasonal naive 168"))
+		}
+	}
 	opts := forecast.BacktestOptions{Horizon: Horizon, SeasonalPeriod: 24, Window: t.Window, Origins: t.Origins, Quantiles: quantiles, Gaps: forecast.GapPolicy{MaxGap: maxGap}}
 	wrapped := func() (forecast.Model, error) {
 		m, err := newModel()
@@ -357,9 +367,9 @@ func Evaluate(ctx context.Context, t Trace, newModel func() (forecast.Model, err
 			if math.IsNaN(a) {
 				continue
 			}
-			f := t.Values[o.Origin+h-168]
+			f := t.Values[o.Origin+h-week]
 			if math.IsNaN(f) {
-				f = interpolated(t.Values, o.Origin+h-168)
+				f = interpolated(t.Values, o.Origin+h-week)
 			}
 			sum168 += math.Abs(a-f) / o.Scale
 		}

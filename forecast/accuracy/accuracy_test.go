@@ -80,10 +80,12 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 	t.Parallel()
 	traces, err := accuracy.Load("../../testdata")
 	require.NoError(t, err)
+	ran := false
 	for _, tr := range traces {
 		if tr.Name != "nab-elb-requests" {
 			continue
 		}
+		ran = true
 		row, err := accuracy.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
 			return forecast.NewSeasonal(forecast.SeasonalConfig{Period: 24, Intervals: forecast.IntervalOptions{Absolute: true, Empirical: true}})
 		})
@@ -95,6 +97,7 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 		require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{row}))
 		assert.Contains(t, buf.String(), "nab-elb-requests")
 	}
+	require.True(t, ran, "Load returned no trace named nab-elb-requests")
 }
 
 // Checks marks each criterion of the goal, per trace and on the geometric
