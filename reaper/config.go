@@ -125,7 +125,7 @@ func (c Config) Validate() error {
 		return provider.Invalid("verify_interval", c.VerifyInterval, "must not exceed verify_timeout "+d.VerifyTimeout.String())
 	}
 	if err := c.Filter.Validate(); err != nil {
-		return provider.Within("filter", err)
+		return err // its field is already "filter..."
 	}
 	return nil
 }

@@ -171,11 +171,13 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 	case v == nil:
 		rec.Outcome, rec.Reason = OutcomeFailed, "no verdict: detection failed"
 		return false
-	case v.State != detector.Idle:
-		rec.Outcome, rec.Reason = OutcomeSkipped, "verdict "+v.State.String()
-		return false
 	case v.Action == detector.ActionNone:
-		rec.Outcome, rec.Reason = OutcomeSkipped, "no action recommended (confidence "+ftoa(v.Confidence)+")"
+		rec.Outcome, rec.Reason = OutcomeSkipped, "verdict "+v.State.String()+", no action recommended (confidence "+ftoa(v.Confidence)+")"
+		return false
+	case v.State != detector.Idle && v.Action != detector.ActionDownsize:
+		// Stop and terminate need an idle verdict; a downsize comes with a
+		// confident not-idle one.
+		rec.Outcome, rec.Reason = OutcomeSkipped, "verdict "+v.State.String()+": not idle"
 		return false
 	case v.Confidence < r.cfg.MinConfidence:
 		rec.Outcome, rec.Reason = OutcomeSkipped, "confidence "+ftoa(v.Confidence)+" below "+ftoa(r.cfg.MinConfidence)
@@ -236,7 +238,9 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 	}
 	d, err := r.decide(ctx, p)
 	rec.Decision = &d
-	rec.BlockedBy = d.BlockingRules()
+	if rules := d.BlockingRules(); len(rules) > 0 {
+		rec.BlockedBy = rules
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, safety.ErrApprovalRequired):

@@ -1,0 +1,149 @@
+package reaper_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	bclock "github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// t0 is a Saturday at 03:00 UTC: the default business hours (Mon–Fri
+// 09:00–18:00) are far away.
+var t0 = time.Date(2026, time.March, 7, 3, 0, 0, 0, time.UTC)
+
+// env is a memory cloud on a mock clock with a safety engine over it.
+type env struct {
+	clock     *bclock.Mock
+	cloud     *memory.Cloud
+	engine    *safety.Engine
+	approvals *safety.Approvals
+	store     *safety.MemoryApprovalStore
+	audit     *safety.AuditLog
+	history   *safety.MemoryHistory
+	ensemble  *detector.Ensemble
+}
+
+func newEnv(t *testing.T, cfg memory.Config) *env {
+	t.Helper()
+	e := &env{clock: bclock.NewMock(), store: safety.NewMemoryApprovalStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
+	e.clock.Set(t0)
+	var err error
+	e.cloud, err = memory.New(memory.WithClock(e.clock), memory.WithConfig(cfg))
+	require.NoError(t, err)
+	e.approvals, err = safety.NewApprovals(e.store, safety.WithApprovalAuditor(e.audit))
+	require.NoError(t, err)
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
+	require.NoError(t, err)
+	e.engine, err = safety.New(rules, safety.WithApprovals(e.approvals), safety.WithAuditor(e.audit))
+	require.NoError(t, err)
+	e.ensemble, err = detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	return e
+}
+
+func (e *env) fleet() reaper.Fleet {
+	return reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud, Actuator: e.cloud, Resizer: e.cloud}
+}
+
+func (e *env) reaper(t *testing.T, cfg reaper.Config, opts ...reaper.Option) *reaper.Reaper {
+	t.Helper()
+	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store), reaper.WithHistory(e.history)}, opts...)
+	r, err := reaper.New(cfg, e.fleet(), e.ensemble, e.engine, opts...)
+	require.NoError(t, err)
+	return r
+}
+
+// vm describes a test instance.
+type vm struct {
+	id      string
+	cpu     float64 // constant CPU utilization, a fraction
+	env     string  // environment
+	noBack  bool    // no backup
+	tags    map[string]string
+	itype   string
+	protect bool
+}
+
+// add adds an instance launched 30 days before t0 with 8 days of CPU
+// samples every 5 minutes up to t0 and 2 days beyond (invisible until the
+// clock reaches them), and a fresh verified backup unless noBack.
+func (e *env) add(t *testing.T, vms ...vm) {
+	t.Helper()
+	for _, v := range vms {
+		it := v.itype
+		if it == "" {
+			it = "m5.large"
+		}
+		require.NoError(t, e.cloud.Add(provider.Resource{
+			ID: v.id, Kind: provider.KindInstance, Environment: v.env, Tags: v.tags, Protected: v.protect,
+			LaunchTime: t0.Add(-30 * 24 * time.Hour), HourlyCost: 0.096, Size: provider.Size{InstanceType: it},
+		}))
+		var samples []provider.Sample
+		for at := t0.Add(-8 * 24 * time.Hour); at.Before(t0.Add(48 * time.Hour)); at = at.Add(5 * time.Minute) {
+			samples = append(samples, provider.Sample{Time: at, Value: v.cpu})
+		}
+		require.NoError(t, e.cloud.AddSamples(v.id, provider.MetricCPU, samples...))
+		if !v.noBack {
+			require.NoError(t, e.cloud.AddBackup(provider.Backup{
+				ID: "snap-" + v.id, ResourceID: v.id, Time: t0.Add(-time.Hour), Complete: true, Verified: true,
+			}))
+		}
+	}
+}
+
+// mutations returns the cloud's state-changing operations (stop, terminate,
+// resize, start, capacity) after the setup.
+func (e *env) actions() []memory.Mutation {
+	var out []memory.Mutation
+	for _, m := range e.cloud.Mutations() {
+		switch m.Op {
+		case memory.OpStop, memory.OpTerminate, memory.OpResize, memory.OpStart, memory.OpSetCapacity, memory.OpUpdate:
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// run sets the mock clock to now (unless it is already later) and calls
+// RunOnce at now while advancing the clock a second at a time, so that
+// verification can wait on it.
+func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.Time) (reaper.Report, error) {
+	t.Helper()
+	if now.After(e.clock.Now()) {
+		e.clock.Set(now)
+	}
+	type result struct {
+		rep reaper.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := r.RunOnce(ctx, now)
+		done <- result{rep, err}
+	}()
+	for range 100_000 {
+		select {
+		case res := <-done:
+			return res.rep, res.err
+		default:
+			e.clock.Add(time.Second)
+		}
+	}
+	t.Fatal("RunOnce did not return within 100000 simulated seconds")
+	return reaper.Report{}, nil
+}
+
+func record(t *testing.T, rep reaper.Report, id string) reaper.Record {
+	t.Helper()
+	rec, ok := rep.Record(id)
+	require.True(t, ok, "no record for %s", id)
+	return rec
+}
