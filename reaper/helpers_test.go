@@ -31,7 +31,7 @@ type env struct {
 	ensemble  *detector.Ensemble
 }
 
-func newEnv(t *testing.T, cfg memory.Config) *env {
+func newEnv(t testing.TB, cfg memory.Config) *env {
 	t.Helper()
 	e := &env{clock: bclock.NewMock(), store: safety.NewMemoryApprovalStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)

@@ -1,0 +1,133 @@
+package reaper_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// exampleCloud returns an in-memory cloud on the wall clock whose instances
+// stop at once, with an idle and a busy instance launched a month ago, two
+// days of CPU samples each and a fresh verified backup.
+func exampleCloud() *memory.Cloud {
+	cloud, err := memory.New(memory.WithConfig(memory.Config{StopDelay: time.Nanosecond}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	now := cloud.Now()
+	for id, cpu := range map[string]float64{"i-idle": 0.01, "i-busy": 0.7} {
+		if err := cloud.Add(provider.Resource{
+			ID: id, Kind: provider.KindInstance, Environment: "staging", HourlyCost: 0.096,
+			Size: provider.Size{InstanceType: "m5.large"}, LaunchTime: now.Add(-30 * 24 * time.Hour),
+		}); err != nil {
+			log.Fatal(err)
+		}
+		var samples []provider.Sample
+		for at := now.Add(-48 * time.Hour); !at.After(now); at = at.Add(5 * time.Minute) {
+			samples = append(samples, provider.Sample{Time: at, Value: cpu})
+		}
+		if err := cloud.AddSamples(id, provider.MetricCPU, samples...); err != nil {
+			log.Fatal(err)
+		}
+		if err := cloud.AddBackup(provider.Backup{ID: "snap-" + id, ResourceID: id, Time: now.Add(-time.Hour), Complete: true, Verified: true}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return cloud
+}
+
+// exampleEngine returns the built-in safety rules over cloud's backups,
+// without business hours so that the examples give the same answer at any
+// time of day.
+func exampleEngine(cloud *memory.Cloud) *safety.Engine {
+	rules, err := safety.Builtin(safety.BuiltinConfig{BusinessHours: safety.BusinessHoursPolicy{Hours: "none"}},
+		safety.BuiltinSources{Backups: cloud})
+	if err != nil {
+		log.Fatal(err)
+	}
+	engine, err := safety.New(rules)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return engine
+}
+
+func ExampleNew() {
+	cloud := exampleCloud()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := reaper.New(reaper.Config{Execute: true},
+		reaper.Fleet{Inventory: cloud, Metrics: cloud, Actuator: cloud},
+		ens, exampleEngine(cloud))
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := r.RunOnce(context.Background(), cloud.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, rec := range rep.Records {
+		fmt.Println(rec)
+	}
+	fmt.Printf("realised savings: %.2f/month\n", rep.Totals.RealisedMonthlySavings)
+	// Output:
+	// i-busy: skipped: verdict not_idle, no action recommended (confidence 1.00)
+	// i-idle: acted (stop): stop verified
+	// realised savings: 70.13/month
+}
+
+func ExampleReaper_RunOnce() {
+	cloud := exampleCloud()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The zero Config is a dry run: nothing is changed.
+	r, err := reaper.New(reaper.Config{}, reaper.Fleet{Inventory: cloud, Metrics: cloud}, ens, exampleEngine(cloud))
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := r.RunOnce(context.Background(), cloud.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	idle, _ := rep.Record("i-idle")
+	fmt.Println(idle.Outcome, idle.Action, idle.Decision.Summary())
+	stops := 0
+	for _, m := range cloud.Mutations() {
+		if m.Op == memory.OpStop {
+			stops++
+		}
+	}
+	fmt.Printf("would save %.2f/month; stops so far: %d\n", rep.Totals.EstimatedMonthlySavings, stops)
+	// Output:
+	// would_act stop allowed
+	// would save 70.13/month; stops so far: 0
+}
+
+func ExampleSizerFunc() {
+	smaller := map[string]string{"m5.xlarge": "m5.large", "m5.large": "t3.large"}
+	sizer := reaper.SizerFunc(func(_ context.Context, r provider.Resource) (provider.Size, error) {
+		to, ok := smaller[r.Size.InstanceType]
+		if !ok {
+			return provider.Size{}, fmt.Errorf("no smaller size for %q: %w", r.Size.InstanceType, provider.ErrUnsupported)
+		}
+		return provider.Size{InstanceType: to}, nil
+	})
+	size, err := sizer.TargetSize(context.Background(), provider.Resource{ID: "i-1", Size: provider.Size{InstanceType: "m5.xlarge"}})
+	fmt.Println(size.InstanceType, err)
+	_, err = sizer.TargetSize(context.Background(), provider.Resource{ID: "i-2", Size: provider.Size{InstanceType: "t3.nano"}})
+	fmt.Println(err)
+	// Output:
+	// m5.large <nil>
+	// no smaller size for "t3.nano": unsupported
+}
