@@ -23,18 +23,19 @@ func ACF(dst, y []float64) error {
 	if n < 2 {
 		return insufficient("acf: y", n, 2)
 	}
-	var mean float64
-	for _, v := range y {
-		mean += v
-	}
-	mean /= float64(n)
 	size := 1
 	for size < 2*n {
 		size <<= 1
 	}
 	x := make([]float64, size)
-	for i, v := range y {
-		x[i] = v - mean
+	copy(x, unitScale(y))
+	var mean float64
+	for _, v := range x[:n] {
+		mean += v
+	}
+	mean /= float64(n)
+	for i := range n {
+		x[i] -= mean
 	}
 	fft := fourier.NewFFT(size)
 	c := fft.Coefficients(nil, x)
@@ -83,7 +84,7 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 		maxPeriod = max(n/3, 2)
 	}
 	r := make([]float64, 2*maxPeriod+2)
-	if err := ACF(r, detrend(y)); err != nil {
+	if err := ACF(r, detrend(unitScale(y))); err != nil {
 		return nil, err
 	}
 	// Undo the (n−k)/n shrinkage of the standard estimator so that peaks
@@ -124,6 +125,27 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 }
 
 // detrend returns y minus its least-squares line.
+// unitScale returns y, or when its largest magnitude is so large or so
+// small that sums of products over it would overflow or underflow, a copy
+// scaled by a power of two (exactly, for normal numbers) so that the
+// largest magnitude is in [0.5, 1). Autocorrelations and periods do not
+// depend on the scale.
+func unitScale(y []float64) []float64 {
+	m := 0.0
+	for _, v := range y {
+		m = max(m, math.Abs(v))
+	}
+	if m == 0 || (m > 1e-100 && m < 1e100) {
+		return y
+	}
+	_, e := math.Frexp(m)
+	out := make([]float64, len(y))
+	for i, v := range y {
+		out[i] = math.Ldexp(v, -e)
+	}
+	return out
+}
+
 func detrend(y []float64) []float64 {
 	n := float64(len(y))
 	var st, sy, stt, sty float64
