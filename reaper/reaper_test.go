@@ -644,3 +644,113 @@ func TestRunLoop(t *testing.T) {
 	require.ErrorIs(t, <-done, context.Canceled)
 	assert.Empty(t, e.actions())
 }
+
+func TestTerminateNeedsApprovalThenVerifies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-old", cpu: 0.02})
+	// A detector that recommends terminating (the ensemble does so only for
+	// kinds that cannot be stopped).
+	det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 0.95, Action: detector.ActionTerminate, MonthlySavings: 70}, nil
+	})
+	cfg := reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}
+	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store))
+	require.NoError(t, err)
+
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-old")
+	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, "terminate cannot be undone: the rollback rule asks a human")
+	assert.Equal(t, safety.ActionTerminate, rec.Action)
+	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
+	require.NoError(t, err)
+
+	rep, err = e.run(t.Context(), t, r, t0.Add(5*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "i-old")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome)
+	assert.Equal(t, provider.StateTerminated, rec.FinalState)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, memory.OpTerminate, acts[0].Op)
+}
+
+// With a fleet tag the safety engine's limits rule sees the fleet's size and
+// the actions the reaper recorded in the history: at most half of a fleet
+// is acted on per hour.
+func TestFleetShareLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	tags := map[string]string{"fleet": "batch"}
+	e.add(t, vm{id: "i-1", cpu: 0.02, tags: tags}, vm{id: "i-2", cpu: 0.02, tags: tags},
+		vm{id: "i-3", cpu: 0.02, tags: tags}, vm{id: "i-4", cpu: 0.02, tags: tags})
+	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{Execute: true, FleetTag: "fleet"}), t0)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Totals.Acted)
+	assert.Equal(t, 2, rep.Totals.Blocked)
+	for _, id := range []string{"i-3", "i-4"} {
+		rec := record(t, rep, id)
+		assert.Equal(t, reaper.OutcomeBlocked, rec.Outcome, id)
+		assert.Equal(t, []string{"limits"}, rec.BlockedBy, id)
+		require.NotNil(t, rec.Decision, id)
+		require.Len(t, rec.Decision.Blocking, 1, id)
+		assert.Contains(t, rec.Decision.Blocking[0].Reason, "batch", id)
+	}
+	n, err := e.history.ActedOn(t.Context(), "batch", t0.Add(-time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Len(t, e.actions(), 2)
+}
+
+// An engine without approvals never accepts a granted approval: the reaper
+// reports it once and does not ask again on every run.
+func TestApprovedButEngineWithoutApprovals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{Execute: true}), t0)
+	require.NoError(t, err)
+	id := record(t, rep, "i-prod").ApprovalID
+	_, err = e.approvals.Approve(t.Context(), id, "alice", t0.Add(time.Minute), "")
+	require.NoError(t, err)
+
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud})
+	require.NoError(t, err)
+	bare, err := safety.New(rules)
+	require.NoError(t, err)
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, bare,
+		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store))
+	require.NoError(t, err)
+	rep, err = e.run(t.Context(), t, r, t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome)
+	assert.Equal(t, id, rec.ApprovalID)
+	assert.Contains(t, rec.Reason, "not accepted by the engine")
+	reqs, err := e.store.List(t.Context(), safety.ApprovalFilter{})
+	require.NoError(t, err)
+	assert.Len(t, reqs, 1)
+	assert.Empty(t, e.actions())
+}
+
+// A verification poll that fails is kept on the record; the next poll
+// still verifies the stop.
+func TestVerifyPollErrorKept(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	// Get #1 re-reads the resource before acting; Get #2 is the first poll.
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpGet, ResourceID: "i-1", Nth: 2, Throttle: true})
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{Execute: true}), t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome)
+	assert.True(t, rec.Verified)
+	require.Len(t, rec.Errors, 1)
+	require.ErrorIs(t, rec.Err(), provider.ErrThrottled)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, reaper.StageVerify, re.Stage)
+}

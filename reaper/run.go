@@ -246,6 +246,11 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 	case errors.Is(err, safety.ErrApprovalRequired):
 		rec.Outcome, rec.Reason = OutcomeNeedsApproval, d.Summary()
 		switch {
+		case p.ApprovalID != "":
+			// A granted approval the engine did not accept (an engine
+			// without WithApprovals): never ask again for it.
+			rec.ApprovalID = p.ApprovalID
+			rec.Reason += "; approval " + p.ApprovalID + " was presented but not accepted by the engine"
 		case pendingID != "":
 			rec.ApprovalID = pendingID
 		case r.approvals != nil && r.cfg.Execute:
