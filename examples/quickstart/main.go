@@ -83,6 +83,55 @@ type Row struct {
 	Verdict    detector.Verdict   `json:"verdict"`
 }
 
+// rowJSON is Row as written to the report: a CPU statistic of a resource
+// without data (a gap, NaN, which JSON cannot hold) is left out.
+type rowJSON struct {
+	Resource   provider.Resource  `json:"resource"`
+	Capacity   *provider.Capacity `json:"capacity,omitempty"`
+	CPUMean    *float64           `json:"cpu_mean,omitempty"`
+	CPUP95     *float64           `json:"cpu_p95,omitempty"`
+	CPUMax     *float64           `json:"cpu_max,omitempty"`
+	Coverage   float64            `json:"coverage"`
+	MonthlyUSD float64            `json:"monthly_usd"`
+	Verdict    detector.Verdict   `json:"verdict"`
+}
+
+// MarshalJSON leaves out the CPU statistics that are gaps.
+func (r Row) MarshalJSON() ([]byte, error) {
+	opt := func(v float64) *float64 {
+		if provider.IsGap(v) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(rowJSON{
+		Resource: r.Resource, Capacity: r.Capacity,
+		CPUMean: opt(r.CPUMean), CPUP95: opt(r.CPUP95), CPUMax: opt(r.CPUMax),
+		Coverage: r.Coverage, MonthlyUSD: r.MonthlyUSD, Verdict: r.Verdict,
+	})
+}
+
+// UnmarshalJSON reads a row written by MarshalJSON: an absent CPU
+// statistic is a gap.
+func (r *Row) UnmarshalJSON(data []byte) error {
+	var j rowJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return provider.Gap
+		}
+		return *p
+	}
+	*r = Row{
+		Resource: j.Resource, Capacity: j.Capacity,
+		CPUMean: val(j.CPUMean), CPUP95: val(j.CPUP95), CPUMax: val(j.CPUMax),
+		Coverage: j.Coverage, MonthlyUSD: j.MonthlyUSD, Verdict: j.Verdict,
+	}
+	return nil
+}
+
 func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window time.Duration) error {
 	cloud, err := memory.New()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -84,4 +85,34 @@ func TestQuickstartBadFleet(t *testing.T) {
 	err := run(t.Context(), &bytes.Buffer{}, bad, "", time.Hour)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "zeppelin")
+}
+
+// A resource without CPU data has no mean, p95 or maximum: the table shows
+// "-" and the JSON report leaves the fields out, instead of failing to
+// encode NaN.
+func TestQuickstartResourceWithoutData(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.yaml")
+	require.NoError(t, os.WriteFile(fleet, []byte("resources:\n  - {id: i-quiet, kind: instance, name: no-agent}\n"), 0o600))
+	out := filepath.Join(dir, "report.json")
+	var buf bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, fleet, out, 24*time.Hour))
+	assert.Contains(t, buf.String(), "i-quiet")
+
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var raw struct {
+		Resources []map[string]json.RawMessage `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(data, &raw))
+	require.Len(t, raw.Resources, 1)
+	for _, k := range []string{"cpu_mean", "cpu_p95", "cpu_max"} {
+		assert.NotContains(t, raw.Resources[0], k, "no data, no %s", k)
+	}
+	assert.Contains(t, raw.Resources[0], "coverage")
+	var rep Report
+	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Len(t, rep.Resources, 1)
+	assert.True(t, provider.IsGap(rep.Resources[0].CPUMax), "an absent statistic reads back as a gap, not 0")
 }
