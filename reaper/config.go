@@ -30,7 +30,10 @@ type Config struct {
 	// no audit event).
 	Execute bool `json:"execute,omitempty" yaml:"execute,omitempty"`
 	// MinConfidence is the least verdict confidence, in (0, 1], for a
-	// resource to be acted on. Default: 0.8.
+	// resource to be acted on. Default (0): 0.8, the seed's. (The
+	// detector's Ensemble recommends an action only above its own
+	// ActThreshold, 0.8 by default, so a lower value here changes nothing
+	// unless the ensemble's threshold is lowered too.)
 	MinConfidence float64 `json:"min_confidence,omitempty" yaml:"min_confidence,omitempty"`
 	// Actions are the detector actions the reaper may carry out: stop,
 	// terminate and downsize (a resize, which needs a Fleet.Resizer and
@@ -45,13 +48,15 @@ type Config struct {
 	Requester string `json:"requester,omitempty" yaml:"requester,omitempty"`
 	// VerifyTimeout is how long, on the reaper's clock, an action may take
 	// to reach its target state before it is reported unverified. Must be
-	// ≥ 0. Default: 5m.
+	// ≥ 0. Default (0): 5m.
 	VerifyTimeout time.Duration `json:"verify_timeout,omitempty" yaml:"verify_timeout,omitempty"`
 	// VerifyInterval is the time between two polls of the provider while
-	// verifying. Must be ≥ 0 and at most VerifyTimeout. Default: 10s.
+	// verifying. Must be ≥ 0 and at most VerifyTimeout. Default (0): 10s,
+	// or VerifyTimeout when that is shorter.
 	VerifyInterval time.Duration `json:"verify_interval,omitempty" yaml:"verify_interval,omitempty"`
-	// Interval is the time between two runs of Run. Must be ≥ 0.
-	// Default: 1h.
+	// Interval is how long Run waits, on the reaper's clock, after one run
+	// ends before it starts the next. Must be ≥ 0.
+	// Default (0): 1h.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// Filter selects the resources considered. Default: every resource.
 	Filter provider.Filter `json:"filter,omitzero" yaml:"filter,omitempty"`

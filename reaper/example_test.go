@@ -131,3 +131,27 @@ func ExampleSizerFunc() {
 	// m5.large <nil>
 	// no smaller size for "t3.nano": unsupported
 }
+
+func ExampleReaper_Run() {
+	cloud := exampleCloud()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, err := reaper.New(reaper.Config{Interval: 15 * time.Minute},
+		reaper.Fleet{Inventory: cloud, Metrics: cloud}, ens, exampleEngine(cloud),
+		reaper.WithObserver(func(rec reaper.Record) { fmt.Println(rec.ResourceID, rec.Outcome) }),
+		// A host would keep running; this example stops after the first run.
+		reaper.WithReportObserver(func(reaper.Report, error) { cancel() }))
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = r.Run(ctx)
+	fmt.Println(err)
+	// Output:
+	// i-busy skipped
+	// i-idle would_act
+	// context canceled
+}

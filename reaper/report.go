@@ -160,7 +160,7 @@ type Report struct {
 	Errors []error `json:"-"`
 }
 
-// Err returns every record's errors joined, or nil.
+// Err returns the run's errors and every record's errors joined, or nil.
 func (r Report) Err() error {
 	errs := append([]error(nil), r.Errors...)
 	for _, rec := range r.Records {

@@ -17,9 +17,11 @@ import (
 // RunOnce runs the pipeline once, deciding for now:
 //
 //  1. list the resources (Config.Filter) and run the detector over them;
-//  2. keep the idle ones whose verdict recommends an allowed action with
-//     at least Config.MinConfidence, re-read each from the inventory and
-//     skip those not in a state the action applies to;
+//  2. keep the resources whose verdict recommends an allowed action (stop
+//     and terminate need an idle verdict, a downsize a confident not-idle
+//     one) with at least Config.MinConfidence, re-read each from the
+//     inventory, skip those not in a state the action applies to, and defer
+//     those beyond Config.MaxActions;
 //  3. ask the safety engine (Engine.Preview in a dry run, which records
 //     nothing; Engine.Check otherwise), presenting a granted approval when
 //     one is bound to the exact proposal, and request an approval when one
@@ -101,8 +103,8 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	return rep, ctx.Err()
 }
 
-// Run calls RunOnce at the clock's now, then every Config.Interval on the
-// clock, until ctx ends; it then returns ctx.Err(). A failed run is logged
+// Run calls RunOnce at the clock's now, and again Config.Interval (on the
+// clock) after each run ends, until ctx ends; it then returns ctx.Err(). A failed run is logged
 // and passed to the report observer, and the loop goes on. Run starts no
 // goroutine.
 func (r *Reaper) Run(ctx context.Context) error {
