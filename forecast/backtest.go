@@ -35,7 +35,9 @@ type BacktestOptions struct {
 }
 
 // OriginResult is the accuracy at one origin. Steps whose actual value is a
-// gap are left out.
+// gap are left out. MASE and Pinball are undefined (NaN, or +Inf for a
+// positive pinball loss) when Scale is 0 (an exactly periodic training
+// window) or NaN; JSON holds them as null, read back as NaN.
 type OriginResult struct {
 	// Origin is the index of the first forecast step.
 	Origin int `json:"origin"`
@@ -53,7 +55,9 @@ type OriginResult struct {
 	Below []int `json:"below,omitempty"`
 }
 
-// BacktestResult aggregates a Backtest.
+// BacktestResult aggregates a Backtest. A mean over origins one of which
+// has an undefined score is undefined too (see OriginResult); JSON holds
+// it as null, read back as NaN.
 type BacktestResult struct {
 	// Origins holds one entry per scored origin, in order.
 	Origins []OriginResult `json:"origins"`
