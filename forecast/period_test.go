@@ -52,17 +52,20 @@ func TestDetectSeasonsRealTraces(t *testing.T) {
 		"nyc-taxi":   {24 * time.Hour, 168 * time.Hour},
 		"nasa-http":  {24 * time.Hour},
 	}
+	checked := 0
 	for _, tr := range traces {
 		w, ok := want[tr.Name]
 		if !ok {
 			continue
 		}
+		checked++
 		o := tr.Origins[len(tr.Origins)/2]
 		s := provider.Series{Start: tr.Start.Add(time.Duration(o-tr.Window) * time.Hour), Step: time.Hour, Values: tr.Values[o-tr.Window : o]}
 		got, err := forecast.DetectSeasons(s, 0)
 		require.NoError(t, err, tr.Name)
 		assert.Equal(t, w, got, tr.Name)
 	}
+	require.Equal(t, len(want), checked, "Load must return every trace named in want")
 }
 
 func TestDetectPeriodsBadInput(t *testing.T) {
