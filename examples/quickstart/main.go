@@ -4,10 +4,11 @@
 // weeks of metrics for every resource through the provider interfaces, runs
 // the idle detector's ensemble over the fleet, and prints each resource with
 // its verdict, then the idle ones with their confidence, recommended action,
-// monthly savings and reasons. Every recommended action then goes through
-// the safety engine's built-in rules as a dry run (critical workloads,
-// verified backups, business hours, ...), which says whether it would be
-// allowed, need an approval or be blocked, and why. Nothing is changed.
+// monthly savings and reasons. The reaper pipeline then runs dry: every
+// recommended action goes through the safety engine's built-in rules
+// (critical workloads, verified backups, business hours, ...), which say
+// whether it would be carried out, need an approval or be blocked, and why.
+// Nothing is changed.
 // With -out it also writes the report as JSON.
 //
 //	go run ./examples/quickstart
@@ -32,6 +33,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -64,11 +66,11 @@ type Report struct {
 	Idle []detector.Verdict `json:"idle"`
 	// Savings is the monthly saving of every recommended action.
 	Savings float64 `json:"monthly_savings"`
-	// Warnings are per-resource failures of the detection (those signals
-	// were unknown).
+	// Warnings are per-resource failures met by the pipeline.
 	Warnings []string `json:"warnings,omitempty"`
-	// Safety is the safety engine's dry run of the recommended actions.
-	Safety safety.Report `json:"safety"`
+	// Reaper is the reaper pipeline's dry run: every resource's verdict,
+	// safety decision and what would be done.
+	Reaper reaper.Report `json:"reaper"`
 }
 
 // Row summarises one resource.
@@ -165,6 +167,7 @@ func buildReport(ctx context.Context, src interface {
 	provider.Inventory
 	provider.MetricsSource
 	provider.BackupCatalog
+	provider.Actuator
 }, now time.Time, window time.Duration) (Report, error) {
 	resources, err := src.List(ctx, provider.Filter{})
 	if err != nil {
@@ -193,34 +196,14 @@ func buildReport(ctx context.Context, src interface {
 		return Report{}, errors.New("the fleet is empty")
 	}
 
-	// Detect idle resources with the ensemble of utilization, activity,
-	// schedule (and model, when one is trained) signals.
+	// The reaper pipeline, in dry run (its default): detect idle resources
+	// with the ensemble of utilization, activity, schedule (and model, when
+	// one is trained) signals, then pass every recommended action through
+	// the safety engine's built-in rules. Nothing is changed.
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	if err != nil {
 		return Report{}, err
 	}
-	scan, err := detector.Scan(ctx, detector.Fleet{Inventory: src, Metrics: src}, ens, detector.ScanConfig{Now: now})
-	if err != nil {
-		return Report{}, err
-	}
-	byID := map[string]detector.Verdict{}
-	for _, v := range scan.Verdicts {
-		byID[v.ResourceID] = v
-	}
-	for i := range rep.Resources {
-		rep.Resources[i].Verdict = byID[rep.Resources[i].Resource.ID]
-	}
-	rep.Idle = scan.Idle()
-	slices.SortStableFunc(rep.Idle, func(a, b detector.Verdict) int { return cmp.Compare(b.MonthlySavings, a.MonthlySavings) })
-	for _, v := range rep.Idle {
-		rep.Savings += v.MonthlySavings
-	}
-	for _, e := range scan.Errors {
-		rep.Warnings = append(rep.Warnings, e.Error())
-	}
-
-	// Ask the safety engine, as a dry run, what would happen to each
-	// recommended action.
 	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: src})
 	if err != nil {
 		return Report{}, err
@@ -229,32 +212,33 @@ func buildReport(ctx context.Context, src interface {
 	if err != nil {
 		return Report{}, err
 	}
-	var proposals []safety.Proposal
-	for _, v := range rep.Idle {
-		act, ok := map[detector.Action]safety.Action{detector.ActionStop: safety.ActionStop, detector.ActionTerminate: safety.ActionTerminate}[v.Action]
-		if !ok {
-			continue // downsize and schedule need a target the quickstart does not choose
-		}
-		res := rowOf(rep, v.ResourceID).Resource
-		proposals = append(proposals, safety.Proposal{
-			Action: act, Resource: res, Requester: "quickstart", Now: now,
-			Source: fmt.Sprintf("detector: idle, confidence %.2f", v.Confidence),
-		})
-	}
-	rep.Safety, err = eng.Preview(ctx, proposals)
+	rp, err := reaper.New(reaper.Config{Requester: "quickstart"},
+		reaper.Fleet{Inventory: src, Metrics: src, Actuator: src}, ens, eng)
 	if err != nil {
 		return Report{}, err
 	}
-	return rep, nil
-}
-
-func rowOf(rep Report, id string) Row {
-	for _, r := range rep.Resources {
-		if r.Resource.ID == id {
-			return r
+	rep.Reaper, err = rp.RunOnce(ctx, now)
+	if err != nil {
+		return Report{}, err
+	}
+	for i := range rep.Resources {
+		if rec, ok := rep.Reaper.Record(rep.Resources[i].Resource.ID); ok && rec.Verdict != nil {
+			rep.Resources[i].Verdict = *rec.Verdict
+			if rec.Verdict.State == detector.Idle {
+				rep.Idle = append(rep.Idle, *rec.Verdict)
+			}
 		}
 	}
-	return Row{}
+	slices.SortStableFunc(rep.Idle, func(a, b detector.Verdict) int { return cmp.Compare(b.MonthlySavings, a.MonthlySavings) })
+	for _, v := range rep.Idle {
+		rep.Savings += v.MonthlySavings
+	}
+	for _, rec := range rep.Reaper.Records {
+		for _, e := range rec.Errors {
+			rep.Warnings = append(rep.Warnings, e.Error())
+		}
+	}
+	return rep, nil
 }
 
 // summarize returns the mean, 95th percentile and maximum of the values
@@ -304,18 +288,24 @@ func printReport(w io.Writer, rep Report) {
 		fmt.Fprintln(w, "  warning:", warn)
 	}
 
-	fmt.Fprintf(w, "\nsafety dry run at %s: %d allowed, %d need approval, %d blocked\n",
-		rep.Now.Format("Mon 15:04 MST"), rep.Safety.Allowed, rep.Safety.NeedApproval, rep.Safety.Blocked)
-	for _, d := range rep.Safety.Decisions {
-		fmt.Fprintf(w, "\n  %s %s: %s (risk %s)\n", d.Action, d.ResourceID, d.Outcome, d.Risk)
-		for _, b := range d.Blocking {
-			fmt.Fprintf(w, "      blocked by %s: %s\n", b.Rule, b.Reason)
+	t := rep.Reaper.Totals
+	fmt.Fprintf(w, "\nreaper dry run at %s: %d would act, %d need approval, %d blocked, %d skipped\n",
+		rep.Now.Format("Mon 15:04 MST"), t.WouldAct, t.NeedsApproval, t.Blocked, t.Skipped)
+	for _, rec := range rep.Reaper.Records {
+		if rec.Action == "" {
+			continue // not idle, or nothing to do
 		}
-		if d.ApprovalRequired {
-			fmt.Fprintf(w, "      approval: %s\n", d.ApprovalReason)
+		fmt.Fprintf(w, "\n  %s %s: %s\n", rec.Action, rec.ResourceID, rec.Outcome)
+		if rec.Reason != "" {
+			fmt.Fprintf(w, "      %s\n", rec.Reason)
 		}
-		for _, r := range d.Recommendations {
-			fmt.Fprintf(w, "      recommend: %s\n", r)
+		if d := rec.Decision; d != nil {
+			if d.ApprovalRequired {
+				fmt.Fprintf(w, "      approval: %s\n", d.ApprovalReason)
+			}
+			for _, r := range d.Recommendations {
+				fmt.Fprintf(w, "      recommend: %s\n", r)
+			}
 		}
 	}
 }

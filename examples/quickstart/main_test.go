@@ -13,7 +13,7 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/reaper"
 )
 
 func TestQuickstartRuns(t *testing.T) {
@@ -60,22 +60,25 @@ func TestQuickstartRuns(t *testing.T) {
 	assert.InDelta(t, savings, rep.Savings, 1e-9)
 	assert.Contains(t, text, "idle resources:")
 
-	// Every recommended stop went through the safety engine's dry run.
-	sr := rep.Safety
-	assert.Equal(t, len(sr.Decisions), sr.Allowed+sr.NeedApproval+sr.Blocked)
-	decisions := map[string]safety.Decision{}
-	for _, d := range sr.Decisions {
-		decisions[d.ResourceID] = d
-	}
-	require.Contains(t, decisions, "i-024ae8d")
-	ftp := decisions["i-024ae8d"]
-	assert.False(t, ftp.Allowed, "legacy-ftp has no verified backup")
-	require.NotEmpty(t, ftp.Blocking)
-	assert.Equal(t, "backup", ftp.Blocking[0].Rule)
-	if relay, ok := decisions["i-053ea38"]; ok {
-		assert.False(t, relay.Allowed, "a production monitoring instance is never stopped without approval")
-		assert.True(t, relay.ApprovalRequired)
-	}
+	// The reaper ran dry: nothing changed, and every recommended stop went
+	// through the safety engine.
+	rr := rep.Reaper
+	assert.True(t, rr.DryRun)
+	assert.Zero(t, rr.Totals.Acted)
+	assert.Len(t, rr.Records, 9)
+	ftp, ok := rr.Record("i-024ae8d")
+	require.True(t, ok)
+	assert.Equal(t, reaper.OutcomeBlocked, ftp.Outcome, "legacy-ftp has no verified backup")
+	assert.Contains(t, ftp.BlockedBy, "backup")
+	relay, ok := rr.Record("i-053ea38")
+	require.True(t, ok)
+	require.NotNil(t, relay.Decision)
+	assert.False(t, relay.Decision.Allowed, "a production monitoring instance is never stopped without approval")
+	assert.True(t, relay.Decision.ApprovalRequired)
+	db, ok := rr.Record("db-0825cc2")
+	require.True(t, ok)
+	assert.Empty(t, db.Action, "a busy database is not acted on")
+	assert.Contains(t, text, "reaper dry run at")
 }
 
 func TestQuickstartBadFleet(t *testing.T) {
