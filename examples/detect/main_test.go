@@ -16,6 +16,7 @@ func TestDetectRuns(t *testing.T) {
 	require.NoError(t, run(t.Context(), &out, filepath.Join("..", "..", "testdata")))
 	s := out.String()
 	t.Log(s)
+	checked := map[string]int{}
 	for _, line := range strings.Split(s, "\n") {
 		f := strings.Fields(line)
 		if len(f) < 4 || !strings.HasPrefix(f[0], "i-") || f[1] == "is" {
@@ -24,9 +25,16 @@ func TestDetectRuns(t *testing.T) {
 		switch f[0] {
 		case "i-c6585a", "i-24ae8d":
 			assert.Equal(t, "idle", f[1], line)
+			checked[f[0]]++
 		case "i-825cc2", "i-5f5533", "i-ac20cd":
 			assert.Equal(t, "not_idle", f[1], line)
+			checked[f[0]]++
 		}
+	}
+	// Each instance has a row in the verdict table and in the comparison
+	// with the fixed rules.
+	for _, id := range []string{"i-c6585a", "i-24ae8d", "i-825cc2", "i-5f5533", "i-ac20cd"} {
+		assert.Equal(t, 2, checked[id], "rows checked for %s", id)
 	}
 	assert.Contains(t, s, "i-c6585a is idle")
 	assert.Contains(t, s, "i-24ae8d is idle")
