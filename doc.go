@@ -31,9 +31,10 @@
 //	ratelimit            budgets on scaling events per window, target and fleet
 //	coord                several replicas on etcd: leader election, fencing, shared
 //	                     state
-//	scaling, reaper, monitor
-//	                     the scaling engine, the idle-reaping pipeline and reporting
-//	                     (being built)
+//	reaper               the idle-reaping pipeline: inventory, detect, safety (with
+//	                     approvals), rate limit, act, verify, record; dry run by default
+//	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
+//	                     the dashboard (being built: only their package docs exist)
 //
 // Time is read only through the small Clock interface of internal/clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
