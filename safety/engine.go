@@ -111,7 +111,8 @@ type Engine struct {
 }
 
 // New returns an Engine running rules in order. It fails with an error
-// matching provider.ErrInvalid when a rule is nil, two rules share a name,
+// matching provider.ErrInvalid when a rule is nil (including a nil RuleFunc,
+// or Named around one), two rules share a name,
 // or the policy is invalid.
 func New(rules []Rule, opts ...Option) (*Engine, error) {
 	e := &Engine{rules: slices.Clone(rules)}
@@ -127,7 +128,7 @@ func New(rules []Rule, opts ...Option) (*Engine, error) {
 	}
 	seen := make(map[string]bool, len(rules))
 	for i, r := range e.rules {
-		if r == nil {
+		if isNilRule(r) {
 			return nil, fmt.Errorf("safety.New: %w", invalidf("rules["+strconv.Itoa(i)+"]", nil, "must not be nil"))
 		}
 		name := "rule[" + strconv.Itoa(i) + "]"

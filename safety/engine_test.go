@@ -315,6 +315,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		field string
 	}{
 		{"nil rule", []safety.Rule{nil}, nil, "rules[0]"},
+		{"nil RuleFunc", []safety.Rule{ok, safety.RuleFunc(nil)}, nil, "rules[1]"},
+		{"named nil rule", []safety.Rule{safety.Named("custom", nil)}, nil, "rules[0]"},
+		{"named nil RuleFunc", []safety.Rule{safety.Named("custom", safety.RuleFunc(nil))}, nil, "rules[0]"},
 		{"duplicate names", []safety.Rule{ok, ok}, nil, "rules[1].name"},
 		{"negative timeout", nil, []safety.Option{safety.WithPolicy(safety.Policy{Timeout: -time.Second})}, "timeout"},
 		{"negative concurrency", nil, []safety.Option{safety.WithPolicy(safety.Policy{Concurrency: -1})}, "concurrency"},

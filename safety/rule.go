@@ -54,6 +54,20 @@ type namedRule struct {
 
 func (n namedRule) Name() string { return n.name }
 
+// isNilRule reports whether r is nil, a nil RuleFunc, or Named around one
+// of those: a rule whose Check would panic.
+func isNilRule(r Rule) bool {
+	switch r := r.(type) {
+	case nil:
+		return true
+	case RuleFunc:
+		return r == nil
+	case namedRule:
+		return isNilRule(r.Rule)
+	}
+	return false
+}
+
 var _ Rule = RuleFunc(nil)
 
 // Outcome is what a rule (or the engine) says about a proposal. Outcomes
