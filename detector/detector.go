@@ -27,6 +27,13 @@ type Func func(ctx context.Context, in Input) (Verdict, error)
 // Detect calls f(ctx, in).
 func (f Func) Detect(ctx context.Context, in Input) (Verdict, error) { return f(ctx, in) }
 
+// isNilDetector reports whether d is nil or a nil Func, whose Detect would
+// panic.
+func isNilDetector(d Detector) bool {
+	f, isFunc := d.(Func)
+	return d == nil || (isFunc && f == nil)
+}
+
 var (
 	_ Detector = Func(nil)
 	_ Detector = (*Utilization)(nil)

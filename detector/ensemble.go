@@ -218,7 +218,7 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 		sum += cfg.Weights.Model
 	}
 	for i, m := range e.custom {
-		if m.d == nil {
+		if isNilDetector(m.d) {
 			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].detector", i), m.name, "must not be nil")
 		}
 		if m.name == "" {

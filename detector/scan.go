@@ -180,10 +180,13 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	if fleet.Inventory == nil {
 		return Report{}, invalid("fleet.inventory", nil, "must be set")
 	}
-	if fleet.Metrics == nil {
+	if f, isFunc := fleet.Metrics.(provider.MetricsSourceFunc); fleet.Metrics == nil || (isFunc && f == nil) {
 		return Report{}, invalid("fleet.metrics", nil, "must be set")
 	}
-	if d == nil {
+	if f, isFunc := fleet.Activity.(provider.ActivitySourceFunc); isFunc && f == nil {
+		return Report{}, invalid("fleet.activity", nil, "must be nil or a usable source, not a nil func")
+	}
+	if isNilDetector(d) {
 		return Report{}, invalid("detector", nil, "must be set")
 	}
 	cfg = scanDefaults(cfg, d)
