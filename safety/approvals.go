@@ -84,6 +84,9 @@ func NewApprovals(store ApprovalStore, opts ...ApprovalOption) (*Approvals, erro
 	if err := a.policy.Validate(); err != nil {
 		return nil, fmt.Errorf("safety.NewApprovals: %w", err)
 	}
+	if a.auditor != nil && isNilFunc(a.auditor) {
+		return nil, fmt.Errorf("safety.NewApprovals: %w", invalidf("auditor", nil, "must not be a nil AuditorFunc"))
+	}
 	a.policy = a.policy.withDefaults()
 	if a.newID == nil {
 		a.newID = randomID

@@ -65,7 +65,7 @@ var _ Rule = (*BackupRule)(nil)
 // NewBackupRule returns a BackupRule reading catalog. It fails with
 // provider.ErrInvalid when catalog is nil or p is invalid.
 func NewBackupRule(catalog provider.BackupCatalog, p BackupPolicy) (*BackupRule, error) {
-	if catalog == nil {
+	if isNilFunc(catalog) {
 		return nil, invalidf("catalog", nil, "must not be nil")
 	}
 	if err := p.Validate(); err != nil {

@@ -122,7 +122,7 @@ var _ Rule = (*DependencyRule)(nil)
 // NewDependencyRule returns a DependencyRule over graph. It fails with
 // provider.ErrInvalid when graph is nil or p is invalid.
 func NewDependencyRule(graph DependencyGraph, p DependencyPolicy) (*DependencyRule, error) {
-	if graph == nil {
+	if isNilFunc(graph) {
 		return nil, invalidf("graph", nil, "must not be nil")
 	}
 	if err := p.Validate(); err != nil {

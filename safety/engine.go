@@ -122,6 +122,9 @@ func New(rules []Rule, opts ...Option) (*Engine, error) {
 	if err := e.policy.Validate(); err != nil {
 		return nil, fmt.Errorf("safety.New: %w", err)
 	}
+	if e.auditor != nil && isNilFunc(e.auditor) {
+		return nil, fmt.Errorf("safety.New: %w", invalidf("auditor", nil, "must not be a nil AuditorFunc"))
+	}
 	e.policy = e.policy.withDefaults()
 	if e.logger == nil {
 		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -74,7 +74,7 @@ func NewHealthRule(checks []HealthCheck, p HealthPolicy) (*HealthRule, error) {
 		switch {
 		case strings.TrimSpace(c.Name) == "":
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].name", c.Name, "must not be empty")
-		case c.Checker == nil:
+		case isNilFunc(c.Checker):
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].checker", nil, "must not be nil")
 		case seen[c.Name]:
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].name", c.Name, "must be unique")

@@ -193,7 +193,7 @@ func NewBusinessHoursRule(p BusinessHoursPolicy, calendars ...HolidayCalendar) (
 		return nil, err
 	}
 	for i, cal := range calendars {
-		if cal == nil {
+		if isNilFunc(cal) {
 			return nil, invalidf("calendars["+strconv.Itoa(i)+"]", nil, "must not be nil")
 		}
 	}

@@ -163,13 +163,16 @@ type LimitsRule struct {
 
 var _ Rule = (*LimitsRule)(nil)
 
-// NewLimitsRule returns a LimitsRule for p reading history (nil disables
-// the fleet-share limit). It fails with provider.ErrInvalid when p is
-// invalid.
+// NewLimitsRule returns a LimitsRule for p reading history (nil, or a nil
+// ActionHistoryFunc, disables the fleet-share limit). It fails with
+// provider.ErrInvalid when p is invalid.
 func NewLimitsRule(history ActionHistory, p LimitsPolicy) (*LimitsRule, error) {
 	p, err := p.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if isNilFunc(history) {
+		history = nil
 	}
 	return &LimitsRule{p: p, history: history}, nil
 }

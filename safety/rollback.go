@@ -56,11 +56,15 @@ var (
 	_ Restorer = RestorerFunc(nil)
 )
 
-// NewRollbackRule returns a RollbackRule (restorer may be nil). It fails
-// with provider.ErrInvalid when p is invalid.
+// NewRollbackRule returns a RollbackRule (restorer may be nil; a nil
+// RestorerFunc counts as nil). It fails with provider.ErrInvalid when p is
+// invalid.
 func NewRollbackRule(restorer Restorer, p RollbackPolicy) (*RollbackRule, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if isNilFunc(restorer) {
+		restorer = nil
 	}
 	r := &RollbackRule{restorer: restorer, irreversible: p.Irreversible}
 	if r.irreversible == Pass {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // Rule checks one aspect of a proposal.
@@ -54,18 +56,40 @@ type namedRule struct {
 
 func (n namedRule) Name() string { return n.name }
 
-// isNilRule reports whether r is nil, a nil RuleFunc, or Named around one
-// of those: a rule whose Check would panic.
-func isNilRule(r Rule) bool {
-	switch r := r.(type) {
+// isNilFunc reports whether v is nil or one of the package's (or
+// provider's) Func adapters holding a nil func: a non-nil interface whose
+// call would panic.
+func isNilFunc(v any) bool {
+	switch f := v.(type) {
 	case nil:
 		return true
 	case RuleFunc:
-		return r == nil
-	case namedRule:
-		return isNilRule(r.Rule)
+		return f == nil
+	case AuditorFunc:
+		return f == nil
+	case DependencyGraphFunc:
+		return f == nil
+	case HealthCheckerFunc:
+		return f == nil
+	case HolidayCalendarFunc:
+		return f == nil
+	case ActionHistoryFunc:
+		return f == nil
+	case RestorerFunc:
+		return f == nil
+	case provider.BackupCatalogFunc:
+		return f == nil
 	}
 	return false
+}
+
+// isNilRule reports whether r is nil, a nil RuleFunc, or Named around one
+// of those: a rule whose Check would panic.
+func isNilRule(r Rule) bool {
+	if r, ok := r.(namedRule); ok {
+		return isNilRule(r.Rule)
+	}
+	return isNilFunc(r)
 }
 
 var _ Rule = RuleFunc(nil)
