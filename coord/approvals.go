@@ -33,7 +33,7 @@ var _ safety.ApprovalStore = (*ApprovalStore)(nil)
 // *clientv3.Client). It returns a *provider.InvalidError when opts is
 // invalid. It makes no request.
 func NewApprovalStore(cli Client, opts StoreOptions) (*ApprovalStore, error) {
-	if cli == nil {
+	if isNilClient(cli) {
 		return nil, fmt.Errorf("coord: %w", provider.Invalid("client", nil, "must not be nil"))
 	}
 	if err := opts.Validate(); err != nil {

@@ -38,7 +38,7 @@ var _ safety.Auditor = (*AuditLog)(nil)
 // returns a *provider.InvalidError when opts is invalid. It makes no
 // request.
 func NewAuditLog(cli Client, opts StoreOptions) (*AuditLog, error) {
-	if cli == nil {
+	if isNilClient(cli) {
 		return nil, fmt.Errorf("coord: %w", provider.Invalid("client", nil, "must not be nil"))
 	}
 	if err := opts.Validate(); err != nil {

@@ -82,6 +82,13 @@ type Client interface {
 
 var _ Client = (*clientv3.Client)(nil)
 
+// isNilClient reports whether cli is nil or a nil *clientv3.Client, on
+// which every request panics.
+func isNilClient(cli Client) bool {
+	c, ok := cli.(*clientv3.Client)
+	return cli == nil || (ok && c == nil)
+}
+
 // retrier runs etcd requests with a per-request timeout and retries.
 type retrier struct {
 	opts  StoreOptions
