@@ -104,7 +104,7 @@ var _ ratelimit.Store = (*Store)(nil)
 // caller keeps and closes). It returns a *provider.InvalidError when opts
 // is invalid. It makes no request.
 func New(cli Client, opts Options) (*Store, error) {
-	if cli == nil {
+	if c, ok := cli.(*clientv3.Client); cli == nil || (ok && c == nil) {
 		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("client", nil, "must not be nil"))
 	}
 	if err := opts.Validate(); err != nil {
