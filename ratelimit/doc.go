@@ -20,7 +20,9 @@
 //	if err != nil || !r.OK() {
 //		return err // denied: r.Reason says why, r.Next says when to retry
 //	}
-//	if err := scaler.SetCapacity(ctx, "web", current+r.Granted); err != nil && nothingChanged(err) {
+//	want := current // the group's provider.CapacitySpec
+//	want.Desired += r.Granted
+//	if err := scaler.SetCapacity(ctx, "web", want); err != nil && nothingChanged(err) {
 //		_ = lim.Cancel(ctx, r) // refund: the action touched nothing
 //	}
 //
