@@ -52,12 +52,16 @@ func (p BackupPolicy) Validate() error {
 // qualifies. Errors from the catalog, including provider.ErrNotFound, make
 // the rule fail (the engine blocks). Safe for concurrent use if the
 // catalog is.
+//
+// Make one with NewBackupRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type BackupRule struct {
 	catalog provider.BackupCatalog
 	maxAge  time.Duration
 	unver   bool
 	actions actionSet
 	kinds   []provider.Kind
+	made    bool // set by NewBackupRule; the zero value fails closed
 }
 
 var _ Rule = (*BackupRule)(nil)
@@ -72,7 +76,7 @@ func NewBackupRule(catalog provider.BackupCatalog, p BackupPolicy) (*BackupRule,
 		return nil, err
 	}
 	acts, _ := newActionSet("actions", p.Actions, resourceActions) // validated above
-	r := &BackupRule{catalog: catalog, maxAge: p.MaxAge, unver: p.AllowUnverified, actions: acts, kinds: slices.Clone(p.Kinds)}
+	r := &BackupRule{made: true, catalog: catalog, maxAge: p.MaxAge, unver: p.AllowUnverified, actions: acts, kinds: slices.Clone(p.Kinds)}
 	if r.maxAge == 0 {
 		r.maxAge = DefaultBackupMaxAge
 	}
@@ -87,6 +91,9 @@ func (r *BackupRule) Name() string { return "backup" }
 
 // Check implements Rule.
 func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("BackupRule", "NewBackupRule")
+	}
 	if !r.actions.has(p.Action) || !slices.Contains(r.kinds, p.Resource.Kind) {
 		return pass, nil
 	}

@@ -60,9 +60,13 @@ func (p CriticalPolicy) Validate() error {
 // configured to pass does not trip the engine's approval level), and the
 // facts that made the resource critical as factors. Other resources pass. It does no I/O and is safe
 // for concurrent use.
+//
+// Make one with NewCriticalRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type CriticalRule struct {
 	envs, roles, tags []string
 	actions           [8]Outcome
+	made              bool // set by NewCriticalRule; the zero value fails closed
 }
 
 var _ Rule = (*CriticalRule)(nil)
@@ -74,6 +78,7 @@ func NewCriticalRule(p CriticalPolicy) (*CriticalRule, error) {
 		return nil, err
 	}
 	r := &CriticalRule{
+		made:  true,
 		envs:  lowerOr(p.Environments, "production"),
 		roles: lowerOr(p.Roles, "database", "load_balancer", "monitoring"),
 		tags:  lowerOr(p.ProtectionTags, "protected", "do-not-stop"),
@@ -156,6 +161,9 @@ func (r *CriticalRule) Factors(res provider.Resource) []string {
 
 // Check implements Rule.
 func (r *CriticalRule) Check(_ context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("CriticalRule", "NewCriticalRule")
+	}
 	f := r.Factors(p.Resource)
 	if len(f) == 0 {
 		return pass, nil

@@ -111,10 +111,14 @@ func (p DependencyPolicy) Validate() error {
 // traffic, a database with connections), and reports which. A cycle in the
 // graph, a graph deeper than MaxDepth, or a graph error makes the rule
 // fail (the engine blocks). Safe for concurrent use if the graph is.
+//
+// Make one with NewDependencyRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type DependencyRule struct {
 	graph    DependencyGraph
 	actions  actionSet
 	maxDepth int
+	made     bool // set by NewDependencyRule; the zero value fails closed
 }
 
 var _ Rule = (*DependencyRule)(nil)
@@ -129,7 +133,7 @@ func NewDependencyRule(graph DependencyGraph, p DependencyPolicy) (*DependencyRu
 		return nil, err
 	}
 	acts, _ := newActionSet("actions", p.Actions, resourceActions)
-	r := &DependencyRule{graph: graph, actions: acts, maxDepth: p.MaxDepth}
+	r := &DependencyRule{made: true, graph: graph, actions: acts, maxDepth: p.MaxDepth}
 	if r.maxDepth == 0 {
 		r.maxDepth = 8
 	}
@@ -147,6 +151,9 @@ func (r *DependencyRule) Inline() bool {
 
 // Check implements Rule.
 func (r *DependencyRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("DependencyRule", "NewDependencyRule")
+	}
 	if !r.actions.has(p.Action) {
 		return pass, nil
 	}

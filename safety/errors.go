@@ -168,6 +168,13 @@ func (e *TransitionError) Is(target error) bool {
 }
 
 // invalidf returns a *provider.InvalidError (matching provider.ErrInvalid).
+// notMade is the error of a rule's Check when the rule is a zero value,
+// not made by its constructor: it has no configuration, so it fails
+// rather than pass everything.
+func notMade(typ, ctor string) error {
+	return invalidf("rule", "safety."+typ+"{}", "was not made with "+ctor+": the zero value checks nothing")
+}
+
 func invalidf(field string, value any, reason string) error {
 	return provider.Invalid(field, value, reason)
 }

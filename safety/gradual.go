@@ -41,9 +41,13 @@ func (p GradualPolicy) Validate() error {
 // current desired capacity in one step (beyond MinStep instances), and
 // recommends a sequence of allowed steps. Actions other than scale in and
 // scale out pass. It does no I/O and is safe for concurrent use.
+//
+// Make one with NewGradualRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type GradualRule struct {
 	frac    float64
 	minStep int
+	made    bool // set by NewGradualRule; the zero value fails closed
 }
 
 var _ Rule = (*GradualRule)(nil)
@@ -54,7 +58,7 @@ func NewGradualRule(p GradualPolicy) (*GradualRule, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	r := &GradualRule{frac: p.MaxStepFraction, minStep: p.MinStep}
+	r := &GradualRule{made: true, frac: p.MaxStepFraction, minStep: p.MinStep}
 	if r.frac == 0 {
 		r.frac = DefaultMaxStepFraction
 	}
@@ -78,6 +82,9 @@ func (r *GradualRule) MaxStep(current int) int {
 
 // Check implements Rule.
 func (r *GradualRule) Check(_ context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("GradualRule", "NewGradualRule")
+	}
 	if !p.Action.IsScale() {
 		return pass, nil
 	}

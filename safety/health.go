@@ -51,9 +51,13 @@ func (p HealthPolicy) Validate() error {
 // checks reports unhealthy, naming them. Checks run one after another
 // within the engine's timeout; a check that does not answer in time is
 // unhealthy. Safe for concurrent use if the checkers are.
+//
+// Make one with NewHealthRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type HealthRule struct {
 	checks  []HealthCheck
 	actions actionSet
+	made    bool // set by NewHealthRule; the zero value fails closed
 }
 
 var (
@@ -81,7 +85,7 @@ func NewHealthRule(checks []HealthCheck, p HealthPolicy) (*HealthRule, error) {
 		}
 		seen[c.Name] = true
 	}
-	return &HealthRule{checks: append([]HealthCheck(nil), checks...), actions: acts}, nil
+	return &HealthRule{made: true, checks: append([]HealthCheck(nil), checks...), actions: acts}, nil
 }
 
 // Name returns "health".
@@ -91,6 +95,9 @@ func (r *HealthRule) Name() string { return "health" }
 // error (the rule failed); any other checker error is an unhealthy
 // dependency.
 func (r *HealthRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("HealthRule", "NewHealthRule")
+	}
 	if !r.actions.has(p.Action) {
 		return pass, nil
 	}

@@ -176,10 +176,14 @@ func parseHoliday(s string) (dayKey, error) {
 // them ("schedule for Mon 2026-03-30 18:00 Europe/Berlin"). A resource
 // with an unknown time zone makes the rule fail (the engine blocks). It
 // does no I/O and is safe for concurrent use.
+//
+// Make one with NewBusinessHoursRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type BusinessHoursRule struct {
 	c         compiledHours
 	calendars []HolidayCalendar
 	zone      sync.Map // string → *time.Location
+	made      bool     // set by NewBusinessHoursRule; the zero value fails closed
 }
 
 var _ Rule = (*BusinessHoursRule)(nil)
@@ -197,7 +201,7 @@ func NewBusinessHoursRule(p BusinessHoursPolicy, calendars ...HolidayCalendar) (
 			return nil, invalidf("calendars["+strconv.Itoa(i)+"]", nil, "must not be nil")
 		}
 	}
-	return &BusinessHoursRule{c: c, calendars: slices.Clone(calendars)}, nil
+	return &BusinessHoursRule{made: true, c: c, calendars: slices.Clone(calendars)}, nil
 }
 
 // Name returns "business_hours".
@@ -225,6 +229,9 @@ func (r *BusinessHoursRule) location(name string) (*time.Location, error) {
 
 // Check implements Rule.
 func (r *BusinessHoursRule) Check(_ context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("BusinessHoursRule", "NewBusinessHoursRule")
+	}
 	if !r.c.actions.has(p.Action) {
 		return pass, nil
 	}

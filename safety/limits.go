@@ -156,9 +156,13 @@ func (p LimitsPolicy) withDefaults() (LimitsPolicy, error) {
 // blocked. History errors make the rule fail (the engine blocks). With a
 // nil history the fleet share is not checked. Safe for concurrent use if
 // the history is.
+//
+// Make one with NewLimitsRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type LimitsRule struct {
 	p       LimitsPolicy
 	history ActionHistory
+	made    bool // set by NewLimitsRule; the zero value fails closed
 }
 
 var _ Rule = (*LimitsRule)(nil)
@@ -174,7 +178,7 @@ func NewLimitsRule(history ActionHistory, p LimitsPolicy) (*LimitsRule, error) {
 	if isNilFunc(history) {
 		history = nil
 	}
-	return &LimitsRule{p: p, history: history}, nil
+	return &LimitsRule{made: true, p: p, history: history}, nil
 }
 
 // Name returns "limits".
@@ -189,6 +193,9 @@ func (r *LimitsRule) Inline() bool {
 
 // Check implements Rule.
 func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("LimitsRule", "NewLimitsRule")
+	}
 	if p.Action.IsScale() {
 		switch d := p.Target.Desired; {
 		case d < r.p.MinCapacity:

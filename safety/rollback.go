@@ -46,9 +46,13 @@ func (p RollbackPolicy) Validate() error {
 // restored. Terminate cannot be undone and gets the Irreversible outcome
 // with RiskHigh. Start and stop undo each other. Safe for concurrent use
 // if the restorer is.
+//
+// Make one with NewRollbackRule; the zero value is not usable: its Check fails,
+// so the engine blocks.
 type RollbackRule struct {
 	restorer     Restorer
 	irreversible Outcome
+	made         bool // set by NewRollbackRule; the zero value fails closed
 }
 
 var (
@@ -66,7 +70,7 @@ func NewRollbackRule(restorer Restorer, p RollbackPolicy) (*RollbackRule, error)
 	if isNilFunc(restorer) {
 		restorer = nil
 	}
-	r := &RollbackRule{restorer: restorer, irreversible: p.Irreversible}
+	r := &RollbackRule{made: true, restorer: restorer, irreversible: p.Irreversible}
 	if r.irreversible == Pass {
 		r.irreversible = RequireApproval
 	}
@@ -81,6 +85,9 @@ func (r *RollbackRule) Inline() bool { return r.restorer == nil }
 
 // Check implements Rule.
 func (r *RollbackRule) Check(ctx context.Context, p Proposal) (Result, error) {
+	if !r.made {
+		return Result{}, notMade("RollbackRule", "NewRollbackRule")
+	}
 	switch p.Action {
 	case ActionTerminate:
 		return Result{Outcome: r.irreversible, Risk: RiskHigh,
