@@ -177,7 +177,8 @@ type member struct {
 // AllowWithoutUtilization) or during the grace period. An action is
 // recommended only when the confidence exceeds ActThreshold.
 //
-// An Ensemble is safe for concurrent use.
+// An Ensemble is safe for concurrent use. Make one with NewEnsemble; the
+// zero value's Detect returns an error.
 type Ensemble struct {
 	cfg    EnsembleConfig
 	util   *Utilization
@@ -253,6 +254,9 @@ type Needs struct {
 
 // Needs returns the metrics and history the ensemble reads.
 func (e *Ensemble) Needs() Needs {
+	if e.util == nil {
+		return Needs{} // not made by NewEnsemble: Detect fails
+	}
 	n := Needs{History: e.util.cfg.Window, Activity: true, ActivityWindow: e.act.cfg.Quiet}
 	n.Metrics = append(n.Metrics, e.util.metrics...)
 	if !containsMetric(n.Metrics, e.sched.cfg.Metric) {
@@ -298,6 +302,9 @@ const maxStackSignals = 6
 func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 	if err := ctx.Err(); err != nil {
 		return Verdict{}, err
+	}
+	if e.util == nil {
+		return Verdict{}, invalid("ensemble", "detector.Ensemble{}", "was not made with NewEnsemble")
 	}
 	if err := in.Validate(); err != nil {
 		return Verdict{}, err

@@ -19,8 +19,9 @@ type PresetConfig struct {
 
 // Rule is a fixed public-cloud idleness rule, for comparing the ensemble
 // with what the clouds' own advisors would say. Make one with
-// NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor. Its signal name is
-// the preset's name. A Rule is safe for concurrent use.
+// NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor (the zero value's
+// Detect returns an error). Its signal name is the preset's name. A Rule
+// is safe for concurrent use.
 type Rule struct {
 	name   string
 	window time.Duration
@@ -36,6 +37,9 @@ func (r *Rule) Window() time.Duration { return r.window }
 
 // Detect implements Detector.
 func (r *Rule) Detect(ctx context.Context, in Input) (Verdict, error) {
+	if r.eval == nil {
+		return Verdict{}, invalid("rule", "detector.Rule{}", "was not made with NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor")
+	}
 	return detectOne(ctx, &in, r.name, func(in *Input, res *result) error {
 		res.cpuStat = math.NaN()
 		res.window = Window{From: in.Now.Add(-r.window), To: in.Now}
