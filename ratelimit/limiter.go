@@ -21,7 +21,8 @@ import (
 // may share one Store (for example an etcd store shared by replicas) and
 // together never exceed the budget.
 //
-// A Limiter is safe for simultaneous use by multiple goroutines.
+// A Limiter is safe for simultaneous use by multiple goroutines. Make one
+// with New; every method of the zero value returns an error.
 type Limiter struct {
 	cfg    resolved
 	store  Store
@@ -33,7 +34,8 @@ type Limiter struct {
 // Option configures a Limiter's wiring.
 type Option func(*Limiter)
 
-// WithStore sets the Store of the histories. Default: a new MemoryStore.
+// WithStore sets the Store of the histories. Default (also for nil or a
+// nil *MemoryStore): a new MemoryStore.
 func WithStore(s Store) Option { return func(l *Limiter) { l.store = s } }
 
 // WithClock sets the clock that Reserve, Cancel, Stats and Wait read.
@@ -58,7 +60,7 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	for _, o := range opts {
 		o(l)
 	}
-	if l.store == nil {
+	if ms, ok := l.store.(*MemoryStore); l.store == nil || (ok && ms == nil) {
 		l.store = NewMemoryStore()
 	}
 	l.clock = clock.OrReal(l.clock)
@@ -75,6 +77,9 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 
 // Reserve is ReserveAt at the Limiter's clock's now.
 func (l *Limiter) Reserve(ctx context.Context, req Request) (Reservation, error) {
+	if err := l.made(); err != nil {
+		return Reservation{Request: req, Reason: ReasonInvalid}, fmt.Errorf("ratelimit: reserve: %w", err)
+	}
 	return l.ReserveAt(ctx, l.clock.Now(), req)
 }
 
@@ -87,6 +92,10 @@ func (l *Limiter) Reserve(ctx context.Context, req Request) (Reservation, error)
 // limiter fails closed.
 func (l *Limiter) ReserveAt(ctx context.Context, now time.Time, req Request) (Reservation, error) {
 	res := Reservation{Request: req, At: now}
+	if err := l.made(); err != nil {
+		res.Reason = ReasonInvalid
+		return res, fmt.Errorf("ratelimit: reserve: %w", err)
+	}
 	if err := validateRequest(now, req); err != nil {
 		res.Reason = ReasonInvalid
 		return res, fmt.Errorf("ratelimit: reserve: %w", err)
@@ -125,6 +134,9 @@ func (l *Limiter) ReserveAt(ctx context.Context, now time.Time, req Request) (Re
 
 // Cancel is CancelAt at the Limiter's clock's now.
 func (l *Limiter) Cancel(ctx context.Context, r Reservation) error {
+	if err := l.made(); err != nil {
+		return fmt.Errorf("ratelimit: cancel: %w", err)
+	}
 	return l.CancelAt(ctx, l.clock.Now(), r)
 }
 
@@ -135,6 +147,9 @@ func (l *Limiter) Cancel(ctx context.Context, r Reservation) error {
 // now only prunes old events. It returns a *StoreError when the store
 // fails, in which case the event may still count.
 func (l *Limiter) CancelAt(ctx context.Context, now time.Time, r Reservation) error {
+	if err := l.made(); err != nil {
+		return fmt.Errorf("ratelimit: cancel: %w", err)
+	}
 	if !r.OK() || r.ID == 0 {
 		return nil
 	}
@@ -162,6 +177,9 @@ func (l *Limiter) CancelAt(ctx context.Context, now time.Time, r Reservation) er
 // time; and the error of ReserveAt (store failure, invalid request) at
 // once, since waiting would not help.
 func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
+	if err := l.made(); err != nil {
+		return Reservation{Request: req, Reason: ReasonInvalid}, fmt.Errorf("ratelimit: wait: %w", err)
+	}
 	for {
 		now := l.clock.Now()
 		r, err := l.ReserveAt(ctx, now, req)
@@ -181,6 +199,15 @@ func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
 		case <-l.clock.After(r.Next.Sub(now)):
 		}
 	}
+}
+
+// made returns an error naming the Limiter when it is a zero value, not
+// made by New.
+func (l *Limiter) made() error {
+	if l.store == nil {
+		return provider.Invalid("limiter", "ratelimit.Limiter{}", "was not made with New")
+	}
+	return nil
 }
 
 // keys fills o.keys and o.lims for target and direction and returns how

@@ -43,6 +43,9 @@ type BucketStats struct {
 
 // Stats is StatsAt at the Limiter's clock's now.
 func (l *Limiter) Stats(ctx context.Context) (Stats, error) {
+	if err := l.made(); err != nil {
+		return Stats{}, fmt.Errorf("ratelimit: stats: %w", err)
+	}
 	return l.StatsAt(ctx, l.clock.Now())
 }
 
@@ -51,6 +54,9 @@ func (l *Limiter) Stats(ctx context.Context) (Stats, error) {
 // *provider.InvalidError when now is zero or outside the years 1900 to
 // 2200.
 func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
+	if err := l.made(); err != nil {
+		return Stats{}, fmt.Errorf("ratelimit: stats: %w", err)
+	}
 	if now.Before(minTime) || now.After(maxTime) {
 		return Stats{}, fmt.Errorf("ratelimit: stats: %w", provider.Invalid("now", now, "must be between the years 1900 and 2200"))
 	}

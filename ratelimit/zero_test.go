@@ -1,0 +1,60 @@
+package ratelimit_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+)
+
+// A Limiter declared as a zero value instead of made by New has no
+// policy, store or clock: every method returns an error naming it (and a
+// denied reservation) instead of panicking.
+func TestZeroLimiterFails(t *testing.T) {
+	t.Parallel()
+	var l ratelimit.Limiter
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "limiter", ie.Field)
+	}
+	require.NotPanics(t, func() {
+		r, err := l.ReserveAt(t.Context(), now, req)
+		check(t, err)
+		assert.False(t, r.OK())
+		r, err = l.Reserve(t.Context(), req)
+		check(t, err)
+		assert.False(t, r.OK())
+		r, err = l.Wait(t.Context(), req)
+		check(t, err)
+		assert.False(t, r.OK())
+		granted := ratelimit.Reservation{ID: 1, Outcome: ratelimit.Allowed, Granted: 1, Request: req, At: now}
+		check(t, l.CancelAt(t.Context(), now, granted))
+		check(t, l.Cancel(t.Context(), granted))
+		_, err = l.StatsAt(t.Context(), now)
+		check(t, err)
+		_, err = l.Stats(t.Context())
+		check(t, err)
+	})
+}
+
+// WithStore with a nil *MemoryStore means the default, like WithStore(nil).
+func TestWithNilMemoryStore(t *testing.T) {
+	t.Parallel()
+	var ms *ratelimit.MemoryStore
+	l, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(ms))
+	require.NoError(t, err)
+	var r ratelimit.Reservation
+	require.NotPanics(t, func() {
+		r, err = l.ReserveAt(t.Context(), time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
+	})
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.Allowed, r.Outcome)
+}
