@@ -63,12 +63,22 @@ func WithIDGenerator(gen func() string) ApprovalOption {
 // ApprovalStore and records every transition with an Auditor. Every method
 // takes the time it acts at (a request's Proposal.Now, or now); it never
 // reads a clock. Approvals is safe for concurrent use: each transition is
-// one atomic ApprovalStore.Update.
+// one atomic ApprovalStore.Update. Make one with NewApprovals; every method
+// of the zero value returns an error.
 type Approvals struct {
 	store   ApprovalStore
 	auditor Auditor
 	policy  ApprovalPolicy
 	newID   func() string
+}
+
+// made returns an error naming the Approvals when it is a zero value, not
+// made by NewApprovals.
+func (a *Approvals) made() error {
+	if a.store == nil {
+		return invalidf("approvals", "safety.Approvals{}", "was not made with NewApprovals")
+	}
+	return nil
 }
 
 // NewApprovals returns Approvals over store. It fails with an error
@@ -108,6 +118,9 @@ func randomID() string {
 // or a decision that is not for p, is blocked (an approval cannot override
 // a block; fix what blocks it first) or does not require approval.
 func (a *Approvals) Request(ctx context.Context, p Proposal, d Decision, reason string) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	if err := p.Validate(); err != nil {
 		return ApprovalRequest{}, fmt.Errorf("safety: request approval: %w", err)
 	}
@@ -154,6 +167,9 @@ func (a *Approvals) Request(ctx context.Context, p Proposal, d Decision, reason 
 // to expired), ErrApprovalState when it is not pending, ErrAudit when the
 // transition was stored but not audited.
 func (a *Approvals) Approve(ctx context.Context, id, approver string, now time.Time, comment string) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	if approver == "" {
 		return ApprovalRequest{}, invalidf("approver", approver, "must name who approves")
 	}
@@ -173,6 +189,9 @@ func (a *Approvals) Approve(ctx context.Context, id, approver string, now time.T
 // A denied request never executes. Errors as for Approve, except that the
 // requester may deny (withdraw) their own request.
 func (a *Approvals) Deny(ctx context.Context, id, approver string, now time.Time, reason string) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	if approver == "" {
 		return ApprovalRequest{}, invalidf("approver", approver, "must name who denies")
 	}
@@ -188,6 +207,9 @@ func (a *Approvals) Deny(ctx context.Context, id, approver string, now time.Time
 // Cancel withdraws request id (pending or approved → cancelled) on behalf
 // of by at now. Errors as for Approve.
 func (a *Approvals) Cancel(ctx context.Context, id, by string, now time.Time, reason string) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	if by == "" {
 		return ApprovalRequest{}, invalidf("by", by, "must name who cancels")
 	}
@@ -208,6 +230,9 @@ func (a *Approvals) Cancel(ctx context.Context, id, by string, now time.Time, re
 // request moves to expired), ErrApprovalState when it is not approved
 // (pending, denied, cancelled, executed), ErrAudit when not audited.
 func (a *Approvals) Execute(ctx context.Context, id string, p Proposal) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	if err := p.Validate(); err != nil {
 		return ApprovalRequest{}, fmt.Errorf("safety: execute approval %q: %w", id, err)
 	}
@@ -229,6 +254,9 @@ func (a *Approvals) Execute(ctx context.Context, id string, p Proposal) (Approva
 // not expired. Errors as for Execute; nil means valid. The engine calls it
 // for proposals that carry an ApprovalID.
 func (a *Approvals) Verify(ctx context.Context, id string, p Proposal) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	r, err := a.store.Get(ctx, id)
 	if err != nil {
 		return ApprovalRequest{}, err
@@ -246,6 +274,9 @@ func (a *Approvals) Verify(ctx context.Context, id string, p Proposal) (Approval
 
 // Get returns request id, or an error matching ErrUnknownApproval.
 func (a *Approvals) Get(ctx context.Context, id string) (ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return ApprovalRequest{}, err
+	}
 	return a.store.Get(ctx, id)
 }
 
@@ -253,6 +284,9 @@ func (a *Approvals) Get(ctx context.Context, id string) (ApprovalRequest, error)
 // before now to expired, recording each, and returns them. A request
 // changed concurrently (approved, executed) is left to that change.
 func (a *Approvals) Expire(ctx context.Context, now time.Time) ([]ApprovalRequest, error) {
+	if err := a.made(); err != nil {
+		return nil, err
+	}
 	var out []ApprovalRequest
 	var errs []error
 	for _, st := range []ApprovalState{ApprovalPending, ApprovalApproved} {
