@@ -9,6 +9,21 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
+// MaxGroupSize is the largest Max capacity a group of the in-memory cloud
+// accepts (SetCapacity, AddGroup, fleet files): the cloud keeps the launch
+// or drain time of every instance, so a larger group would take memory in
+// proportion. Larger capacities return a *provider.InvalidError naming
+// capacity.max.
+const MaxGroupSize = 100_000
+
+// checkGroupSize refuses a spec whose Max exceeds MaxGroupSize.
+func checkGroupSize(field string, spec provider.CapacitySpec) error {
+	if spec.Max > MaxGroupSize {
+		return provider.Invalid(field, spec.Max, fmt.Sprintf("must be at most %d (memory.MaxGroupSize)", MaxGroupSize))
+	}
+	return nil
+}
+
 // groupState is a group's capacity: ready instances, instances still
 // launching (each with the time it becomes ready) and instances draining
 // (each with the time it disappears).
@@ -95,13 +110,16 @@ func (c *Cloud) Capacity(ctx context.Context, id string) (provider.Capacity, err
 // SetCapacity implements provider.Scaler. New instances become ready after
 // Config.LaunchDelay; removed ones stop serving at once and disappear from
 // Current after Config.DrainDelay. A terminated group returns
-// provider.ErrConflict.
+// provider.ErrConflict; a Max above MaxGroupSize provider.ErrInvalid.
 func (c *Cloud) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
 	if err := provider.ValidateID(id); err != nil {
 		return fmt.Errorf("memory: set capacity: %w", err)
 	}
 	if err := want.Validate(); err != nil {
 		return fmt.Errorf("memory: set capacity %q: %w", id, provider.Within("capacity", err))
+	}
+	if err := checkGroupSize("capacity.max", want); err != nil {
+		return fmt.Errorf("memory: set capacity %q: %w", id, err)
 	}
 	fault, err := c.enter(ctx, OpSetCapacity, id)
 	if err != nil {

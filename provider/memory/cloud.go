@@ -141,10 +141,14 @@ func (c *Cloud) Add(resources ...provider.Resource) error {
 }
 
 // AddGroup adds a group resource with the given capacity, all of whose
-// instances are ready at once.
+// instances are ready at once. A capacity whose Max exceeds MaxGroupSize
+// is refused (provider.ErrInvalid).
 func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) error {
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("memory: add group %q: %w", r.ID, provider.Within("capacity", err))
+	}
+	if err := checkGroupSize("capacity.max", spec); err != nil {
+		return fmt.Errorf("memory: add group %q: %w", r.ID, err)
 	}
 	r.Kind = provider.KindGroup
 	if err := c.Add(r); err != nil {

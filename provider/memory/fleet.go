@@ -194,6 +194,9 @@ func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.T
 			if err := spec.Validate(); err != nil {
 				return nil, provider.Within(field+".capacity", err)
 			}
+			if err := checkGroupSize(field+".capacity.max", spec); err != nil {
+				return nil, err
+			}
 			steps = append(steps, func() error {
 				c.mu.Lock()
 				defer c.mu.Unlock()
