@@ -56,7 +56,8 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 // Replay stores a real trace as metric m of resource id, shifted in time so
 // that its last sample falls at end (its spacing is kept). It replaces what
 // was stored for that metric. Use it to serve a 2014 CloudWatch trace as the
-// last two weeks of a resource in a dry run.
+// last two weeks of a resource in a dry run. end must be set and within
+// 292 years (the range of time.Duration) of the last sample.
 func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, end time.Time) error {
 	if len(samples) == 0 {
 		return provider.Invalid("samples", 0, "a replay needs at least one sample")
@@ -64,7 +65,14 @@ func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, 
 	if err := provider.ValidateSamples(samples); err != nil {
 		return fmt.Errorf("memory: replay %q %s: %w", id, m, err)
 	}
-	shift := end.Sub(samples[len(samples)-1].Time)
+	if end.IsZero() {
+		return provider.Invalid("end", end, "must be set")
+	}
+	last := samples[len(samples)-1].Time
+	shift := end.Sub(last)
+	if !last.Add(shift).Equal(end) { // Sub saturated
+		return provider.Invalid("end", end.Format(time.RFC3339), "is more than 292 years from the trace's last sample "+last.Format(time.RFC3339))
+	}
 	moved := make([]provider.Sample, len(samples))
 	for i, s := range samples {
 		moved[i] = provider.Sample{Time: s.Time.Add(shift), Value: s.Value}
