@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -86,7 +87,8 @@ func (c *Cloud) activityOf(id string) (*activityData, error) {
 
 // Activity implements provider.ActivitySource: one count per tracked kind
 // over [q.Start, q.End), counting only events no later than the clock's now,
-// sorted by kind.
+// sorted by kind. A total beyond the float64 range saturates at
+// math.MaxFloat64, so every count stays finite.
 func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("memory: activity: %w", err)
@@ -114,7 +116,7 @@ func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) ([]provi
 			break
 		}
 		a := byKind[ev.kind]
-		a.Count += ev.count
+		a.Count = min(a.Count+ev.count, math.MaxFloat64)
 		if ev.count > 0 && ev.at.After(a.Last) {
 			a.Last = ev.at
 		}
