@@ -40,6 +40,8 @@ func TestReduceHugeValues(t *testing.T) {
 		{name: "mean of opposite extremes", give: []float64{-big, big}, stat: provider.StatMean, want: 0},
 		{name: "median of opposite extremes", give: []float64{-big, big}, stat: provider.Percentile(50), want: 0},
 		{name: "p75 of opposite extremes", give: []float64{-big, big}, stat: provider.Percentile(75), want: big / 2},
+		{name: "sum past the float64 range saturates", give: []float64{big, big}, stat: provider.StatSum, want: big},
+		{name: "negative sum past the range saturates", give: []float64{-big, -big}, stat: provider.StatSum, want: -big},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

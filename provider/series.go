@@ -265,6 +265,8 @@ func Resample(q Query, samples []Sample) (Series, error) {
 // for percentiles (it may be nil); the possibly grown slice is returned for
 // reuse, so a caller reducing many steps allocates once. Reduce assumes stat
 // is valid (see Statistic.Validate) and treats an invalid one as the mean.
+// For finite values the result is finite: a sum beyond the float64 range
+// saturates at ±math.MaxFloat64.
 func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 	n := 0
 	var sum, lo, hi, last float64
@@ -284,7 +286,7 @@ func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 	}
 	switch stat {
 	case StatSum:
-		return sum, scratch
+		return max(min(sum, math.MaxFloat64), -math.MaxFloat64), scratch // finite values: saturate, never ±Inf
 	case StatMax:
 		return hi, scratch
 	case StatMin:
