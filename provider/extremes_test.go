@@ -42,6 +42,7 @@ func TestReduceHugeValues(t *testing.T) {
 		{name: "p75 of opposite extremes", give: []float64{-big, big}, stat: provider.Percentile(75), want: big / 2},
 		{name: "sum past the float64 range saturates", give: []float64{big, big}, stat: provider.StatSum, want: big},
 		{name: "negative sum past the range saturates", give: []float64{-big, -big}, stat: provider.StatSum, want: -big},
+		{name: "sum whose partial sum overflows", give: []float64{big, big, -big, -big / 2}, stat: provider.StatSum, want: big / 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

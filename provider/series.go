@@ -286,7 +286,10 @@ func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 	}
 	switch stat {
 	case StatSum:
-		return max(min(sum, math.MaxFloat64), -math.MaxFloat64), scratch // finite values: saturate, never ±Inf
+		if math.IsInf(sum, 0) { // a partial sum overflowed: redo it scaled down, then saturate
+			sum = math.Ldexp(scaledSum(values, n), exponentFor(n))
+		}
+		return max(min(sum, math.MaxFloat64), -math.MaxFloat64), scratch
 	case StatMax:
 		return hi, scratch
 	case StatMin:
@@ -317,14 +320,27 @@ func Reduce(stat Statistic, values, scratch []float64) (float64, []float64) {
 // when their sum overflows: it sums them scaled down by a power of two
 // (exactly) and clamps the rounded result to [lo, hi].
 func hugeMean(values []float64, n int, lo, hi float64) float64 {
-	_, k := math.Frexp(float64(n)) // 2^k ≥ n
+	k := exponentFor(n)
+	return min(max(math.Ldexp(scaledSum(values, n)/float64(n), k), lo), hi)
+}
+
+// exponentFor returns k with 2^k ≥ n.
+func exponentFor(n int) int {
+	_, k := math.Frexp(float64(n))
+	return k
+}
+
+// scaledSum returns the sum of the n non-gap values divided by
+// 2^exponentFor(n) (each scaled exactly), which cannot overflow.
+func scaledSum(values []float64, n int) float64 {
+	k := exponentFor(n)
 	sum := 0.0
 	for _, v := range values {
 		if !IsGap(v) {
 			sum += math.Ldexp(v, -k)
 		}
 	}
-	return min(max(math.Ldexp(sum/float64(n), k), lo), hi)
+	return sum
 }
 
 // Quantile returns the q-quantile (0 ≤ q ≤ 1) of sorted by linear
