@@ -1,9 +1,6 @@
 package coord_test
 
 import (
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,21 +16,7 @@ var cluster *etcdtest.Cluster
 
 func TestMain(m *testing.M) {
 	etcdtest.RunChildIfRequested() // a crash test runs a member in a copy of this binary
-	dir, err := os.MkdirTemp("", "coord-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, err = etcdtest.Start(dir, etcdtest.Options{NoFsync: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cluster.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	etcdtest.RunShared(m, "coord-test", etcdtest.Options{NoFsync: true}, &cluster)
 }
 
 func client(t testing.TB, endpoints ...string) *clientv3.Client {
@@ -49,9 +32,7 @@ func client(t testing.TB, endpoints ...string) *clientv3.Client {
 	return cli
 }
 
-func prefix(t testing.TB) string {
-	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
-}
+func prefix(t testing.TB) string { return etcdtest.KeyPrefix(t) }
 
 // within polls cond every 5ms until it holds or d passes, and reports
 // whether it held.

@@ -440,3 +440,33 @@ func RunChildIfRequested() {
 	fmt.Fprintln(os.Stderr, "etcdtest child:", err)
 	os.Exit(1)
 }
+
+// RunShared is a test package's TestMain body: it starts one member (data
+// under a temporary directory named after name) shared by the package's
+// tests, stores it in *shared, runs the tests, closes the member, removes
+// its data and exits with the tests' code. Tests keep apart by key prefix
+// (KeyPrefix).
+func RunShared(m *testing.M, name string, opts Options, shared **Cluster) {
+	dir, err := os.MkdirTemp("", name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	c, err := Start(dir, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	*shared = c
+	code := m.Run()
+	c.Close()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// KeyPrefix returns a key prefix of t's own: "test/" + t.Name() with
+// slashes replaced + "/".
+func KeyPrefix(t testing.TB) string {
+	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
+}

@@ -1,9 +1,6 @@
 package etcdstore_test
 
 import (
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,21 +16,7 @@ import (
 var cluster *etcdtest.Cluster
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "etcdstore-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, err = etcdtest.Start(dir, etcdtest.Options{NoFsync: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cluster.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	etcdtest.RunShared(m, "etcdstore-test", etcdtest.Options{NoFsync: true}, &cluster)
 }
 
 // newClient returns a client of the shared member, closed when t ends.
@@ -52,9 +35,7 @@ func newClient(t testing.TB) *clientv3.Client {
 }
 
 // prefix returns a key prefix of t's own.
-func prefix(t testing.TB) string {
-	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
-}
+func prefix(t testing.TB) string { return etcdtest.KeyPrefix(t) }
 
 // newStore returns a store with t's own prefix on cli.
 func newStore(t testing.TB, cli etcdstore.Client, opts etcdstore.Options) *etcdstore.Store {
