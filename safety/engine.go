@@ -248,8 +248,8 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 	work := func() {
 		for {
 			k := int(next.Add(1)) - 1
-			if k >= len(async) {
-				return
+			if k >= len(async) || ctx.Err() != nil {
+				return // after a timeout or cancel the remaining rules are failed by the caller
 			}
 			ch <- indexed{async[k], e.runOne(ctx, async[k], p)}
 		}

@@ -168,6 +168,33 @@ func TestEngineTimeout(t *testing.T) {
 	})
 }
 
+func TestEngineStartsNoRuleAfterTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var late atomic.Int32
+		// With one worker, "slow" holds it past the timeout; "late" must
+		// then be failed without ever running.
+		slow := safety.Named("slow", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			<-release
+			return safety.Result{}, nil
+		}))
+		lateRule := safety.Named("late", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			late.Add(1)
+			return safety.Result{}, nil
+		}))
+		eng, err := safety.New([]safety.Rule{slow, lateRule},
+			safety.WithPolicy(safety.Policy{Timeout: time.Second, Concurrency: 1}))
+		require.NoError(t, err)
+		d, err := eng.Check(t.Context(), stop("i-1"))
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		assert.Equal(t, []string{"slow", "late"}, d.BlockingRules())
+		close(release) // the worker returns from "slow" after the check
+		synctest.Wait()
+		assert.Zero(t, late.Load(), "a rule is not started once the check has timed out")
+	})
+}
+
 func TestEngineCancelled(t *testing.T) {
 	t.Parallel()
 	t.Run("before the check", func(t *testing.T) {
