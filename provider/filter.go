@@ -16,6 +16,9 @@ type Filter struct {
 	States []State `json:"states,omitempty" yaml:"states,omitempty"`
 	// Region keeps only this region.
 	Region string `json:"region,omitempty" yaml:"region,omitempty"`
+	// InstanceTypes keeps only resources whose Size.InstanceType is one of
+	// these (so only instances and databases with a known type).
+	InstanceTypes []string `json:"instance_types,omitempty" yaml:"instance_types,omitempty"`
 	// Environment keeps only this environment.
 	Environment string `json:"environment,omitempty" yaml:"environment,omitempty"`
 	// Tags keeps resources that have every key with exactly this value; an
@@ -45,6 +48,11 @@ func (f Filter) Validate() error {
 			return Invalid("filter.tags", k, "keys must not be empty")
 		}
 	}
+	for _, t := range f.InstanceTypes {
+		if t == "" {
+			return Invalid("filter.instance_types", t, "must not be empty")
+		}
+	}
 	return nil
 }
 
@@ -57,6 +65,9 @@ func (f Filter) Match(r Resource) bool {
 		return false
 	}
 	if len(f.States) > 0 && !slices.Contains(f.States, r.State) {
+		return false
+	}
+	if len(f.InstanceTypes) > 0 && !slices.Contains(f.InstanceTypes, r.Size.InstanceType) {
 		return false
 	}
 	if f.Region != "" && f.Region != r.Region {

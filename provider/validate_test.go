@@ -138,7 +138,7 @@ func TestSizeAndActivityAndBackup(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	t.Parallel()
-	r := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning, Region: "eu-west-1", Environment: "staging", Tags: map[string]string{"team": "x", "cost": "low"}}
+	r := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning, Region: "eu-west-1", Environment: "staging", Tags: map[string]string{"team": "x", "cost": "low"}, Size: provider.Size{InstanceType: "m5.large"}}
 	tests := []struct {
 		name string
 		give provider.Filter
@@ -155,12 +155,15 @@ func TestFilter(t *testing.T) {
 		{"tag wrong value", provider.Filter{Tags: map[string]string{"team": "y"}}, false},
 		{"tag any value", provider.Filter{Tags: map[string]string{"cost": ""}}, true},
 		{"tag missing", provider.Filter{Tags: map[string]string{"owner": ""}}, false},
+		{"instance type", provider.Filter{InstanceTypes: []string{"t3.micro", "m5.large"}}, true},
+		{"other instance type", provider.Filter{InstanceTypes: []string{"t3.micro"}}, false},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.give.Match(r), tt.name)
 	}
 	require.ErrorIs(t, provider.Filter{IDs: []string{""}}.Validate(), provider.ErrInvalid)
 	require.ErrorIs(t, provider.Filter{Tags: map[string]string{"": "x"}}.Validate(), provider.ErrInvalid)
+	require.ErrorIs(t, provider.Filter{InstanceTypes: []string{""}}.Validate(), provider.ErrInvalid)
 }
 
 func TestInvalidErrorMessage(t *testing.T) {

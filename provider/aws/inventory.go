@@ -154,6 +154,9 @@ func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provid
 		}
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-state-name"), Values: states})
 	}
+	if len(f.InstanceTypes) > 0 {
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-type"), Values: f.InstanceTypes})
+	}
 	for k, v := range f.Tags {
 		if v == "" {
 			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})

@@ -113,6 +113,14 @@ func TestListFilters(t *testing.T) {
 			f.Tags = map[string]string{"owner": team, "environment": ""}
 			return f
 		}, []string{big}},
+		{"instance type", func(f provider.Filter) provider.Filter {
+			f.InstanceTypes = []string{"t3.micro"}
+			return f
+		}, sorted(small[0], small[1])},
+		{"two instance types", func(f provider.Filter) provider.Filter {
+			f.InstanceTypes = []string{"m5.xlarge", "c5.large"}
+			return f
+		}, []string{big}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -300,3 +300,18 @@ func assertCapacity(t *testing.T, c *memory.Cloud, id string, desired, current, 
 	require.NoError(t, got.Validate())
 	return got
 }
+
+func TestListByInstanceType(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	require.NoError(t, c.Add(
+		provider.Resource{ID: "a", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "t3.micro"}},
+		provider.Resource{ID: "b", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "m5.large"}},
+		provider.Resource{ID: "f", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 128, Timeout: time.Second}},
+	))
+	got, err := c.List(t.Context(), provider.Filter{InstanceTypes: []string{"m5.large", "r5.large"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, idsOf(got))
+	_, err = c.List(t.Context(), provider.Filter{InstanceTypes: []string{""}})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
