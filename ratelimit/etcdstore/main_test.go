@@ -1,9 +1,13 @@
 package etcdstore_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -48,4 +52,26 @@ func newStore(t testing.TB, cli etcdstore.Client, opts etcdstore.Options) *etcds
 		t.Fatal(err)
 	}
 	return s
+}
+
+// grantedRecordedOnce reads the store's single bucket and asserts that
+// every event ID in granted (a set of uint64 keys) is recorded exactly
+// once. It returns how many events were granted and how often each
+// recorded event ID occurs.
+func grantedRecordedOnce(ctx context.Context, t *testing.T, s *etcdstore.Store, granted *sync.Map) (int, map[uint64]int) {
+	t.Helper()
+	bs, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Len(t, bs, 1)
+	seen := map[uint64]int{}
+	for _, e := range bs[0].History.Events {
+		seen[e.ID]++
+	}
+	n := 0
+	granted.Range(func(k, _ any) bool {
+		n++
+		assert.Equal(t, 1, seen[k.(uint64)], "granted event %d recorded once", k)
+		return true
+	})
+	return n, seen
 }
