@@ -12,6 +12,8 @@
 //
 // Imports only go downward in this list.
 //
+//	clock                the small Clock interface (Now, After) that waiting
+//	                     components take; *clock.Mock from benbjohnson/clock fits it
 //	provider             the shared vocabulary: Resource, Series (with explicit gaps),
 //	                     Query, Capacity, Size, Backup, ActivityCount, and the small
 //	                     capability interfaces Inventory, MetricsSource, Actuator,
@@ -36,7 +38,7 @@
 //	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
 //	                     the dashboard (being built: only their package docs exist)
 //
-// Time is read only through the small Clock interface of internal/clock,
+// Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
 // components that wait; decisions take now in their input.
 package idlescale

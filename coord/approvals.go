@@ -10,7 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdretry"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"

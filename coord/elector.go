@@ -12,7 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -111,7 +111,9 @@ func NewElector(cli *clientv3.Client, scope, id string, opts Options, options ..
 	for _, o := range options {
 		o(e)
 	}
-	e.clock = clock.OrReal(e.clock)
+	if e.clock == nil {
+		e.clock = clock.Real{}
+	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}

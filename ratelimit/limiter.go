@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -63,7 +63,9 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	if ms, ok := l.store.(*MemoryStore); l.store == nil || (ok && ms == nil) {
 		l.store = NewMemoryStore()
 	}
-	l.clock = clock.OrReal(l.clock)
+	if l.clock == nil {
+		l.clock = clock.Real{}
+	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)
 	}

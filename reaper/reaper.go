@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
-	"github.com/idlescale/idlescale/internal/clock"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
@@ -154,7 +154,9 @@ func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, 
 	for _, o := range opts {
 		o(r)
 	}
-	r.clock = clock.OrReal(r.clock)
+	if r.clock == nil {
+		r.clock = clock.Real{}
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 )
 
 // Retryable reports whether a failed etcd request may succeed if sent
@@ -53,10 +53,13 @@ func Backoff(ctx context.Context, c clock.Clock, n int, base, ceiling time.Durat
 	if d > ceiling || d <= 0 {
 		d = ceiling
 	}
+	if c == nil {
+		c = clock.Real{}
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-clock.OrReal(c).After(rand.N(d) + 1):
+	case <-c.After(rand.N(d) + 1):
 		return nil
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 

@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -76,7 +76,14 @@ type Option func(*Cloud)
 // WithClock sets the clock that drives state transitions, capacity changes,
 // injected latency and which metric samples are visible. Default: the wall
 // clock. *clock.Mock from github.com/benbjohnson/clock satisfies it.
-func WithClock(c clock.Clock) Option { return func(m *Cloud) { m.clock = clock.OrReal(c) } }
+func WithClock(c clock.Clock) Option {
+	return func(m *Cloud) {
+		if c == nil {
+			c = clock.Real{}
+		}
+		m.clock = c
+	}
+}
 
 // WithConfig sets timings and limits; see Config.
 func WithConfig(c Config) Option { return func(m *Cloud) { m.cfg = c } }

@@ -13,7 +13,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdretry"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"

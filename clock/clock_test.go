@@ -8,7 +8,7 @@ import (
 	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 
-	"github.com/idlescale/idlescale/internal/clock"
+	"github.com/idlescale/idlescale/clock"
 )
 
 // The mock from benbjohnson/clock must satisfy Clock so that users can drive
@@ -39,7 +39,7 @@ func TestMockDrivesAfter(t *testing.T) {
 func TestRealAfter(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := clock.OrReal(nil)
+		var c clock.Clock = clock.Real{}
 		start := c.Now()
 		got := <-c.After(time.Hour)
 		assert.Equal(t, time.Hour, got.Sub(start))
