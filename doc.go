@@ -28,8 +28,10 @@
 //	                     signals combined into one explainable confidence
 //	forecast             forecasting models with prediction intervals and automatic
 //	                     selection by backtest
-//	safety               the gate every mutation passes: rules, risk, approvals,
-//	                     failing closed
+//	safety               the gate every mutation passes: rules, risk levels,
+//	                     audited decisions, failing closed
+//	safety/approval      human approvals for what safety will not allow alone:
+//	                     bound to the proposal, expiring, executed once, audited
 //	ratelimit            budgets on scaling events per window, target and fleet
 //	coord                several replicas on etcd: leader election, fencing, shared
 //	                     state

@@ -15,14 +15,15 @@ import (
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/safety/safetytest"
+	"github.com/idlescale/idlescale/safety/approval"
+	"github.com/idlescale/idlescale/safety/approval/approvaltest"
 )
 
 func TestApprovalStoreConformance(t *testing.T) {
 	t.Parallel()
 	cli := client(t)
 	var n atomic.Int64
-	safetytest.RunApprovalStore(t, func(t *testing.T) safety.ApprovalStore {
+	approvaltest.Run(t, func(t *testing.T) approval.Store {
 		s, err := coord.NewApprovalStore(cli, coord.StoreOptions{Prefix: fmt.Sprintf("%s%d/", prefix(t), n.Add(1))})
 		require.NoError(t, err)
 		return s
@@ -36,20 +37,20 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	opts := coord.StoreOptions{Prefix: prefix(t)}
-	replica := func() (*safety.Approvals, *coord.AuditLog) {
+	replica := func() (*approval.Manager, *coord.AuditLog) {
 		cli := client(t)
 		store, err := coord.NewApprovalStore(cli, opts)
 		require.NoError(t, err)
 		audit, err := coord.NewAuditLog(cli, opts)
 		require.NoError(t, err)
-		ap, err := safety.NewApprovals(store, safety.WithApprovalAuditor(audit))
+		ap, err := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
 		require.NoError(t, err)
 		return ap, audit
 	}
 	apA, auditA := replica()
 	apB, auditB := replica()
 
-	p := safetytest.Request("x", "i-1", 0).Proposal
+	p := approvaltest.Request("x", "i-1", 0).Proposal
 	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Fingerprint: p.Fingerprint(), Outcome: safety.RequireApproval,
 		ApprovalRequired: true, ApprovalReason: "critical: production", Risk: safety.RiskHigh}
 	req, err := apA.Request(ctx, p, d, "nightly clean-up")
@@ -57,21 +58,21 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 
 	got, err := apB.Get(ctx, req.ID)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalPending, got.State)
+	assert.Equal(t, approval.Pending, got.State)
 	_, err = apB.Approve(ctx, req.ID, p.Requester, p.Now.Add(time.Minute), "")
-	require.ErrorIs(t, err, safety.ErrSelfApproval)
+	require.ErrorIs(t, err, approval.ErrSelfApproval)
 	_, err = apB.Approve(ctx, req.ID, "alice", p.Now.Add(time.Minute), "ok")
 	require.NoError(t, err)
 	p.ApprovalID = req.ID
 	done, err := apA.Execute(ctx, req.ID, p)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalExecuted, done.State)
+	assert.Equal(t, approval.Executed, done.State)
 	_, err = apB.Execute(ctx, req.ID, p)
-	require.ErrorIs(t, err, safety.ErrApprovalState, "an approval executes once across replicas")
+	require.ErrorIs(t, err, approval.ErrTransition, "an approval executes once across replicas")
 
 	// An approval and a denial race from the two replicas: both need the
 	// request pending, so exactly one wins.
-	p2 := safetytest.Request("y", "i-2", 0).Proposal
+	p2 := approvaltest.Request("y", "i-2", 0).Proposal
 	d2 := d
 	d2.ResourceID, d2.Action, d2.Fingerprint = p2.Resource.ID, p2.Action, p2.Fingerprint()
 	req2, err := apA.Request(ctx, p2, d2, "")
@@ -96,9 +97,9 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 	t.Logf("race: approve won=%v deny won=%v final=%s", okApprove.Load(), okDeny.Load(), final.State)
 	require.NotEqual(t, okApprove.Load(), okDeny.Load(), "exactly one of the racing transitions succeeds")
 	if okApprove.Load() {
-		assert.Equal(t, safety.ApprovalApproved, final.State)
+		assert.Equal(t, approval.Approved, final.State)
 	} else {
-		assert.Equal(t, safety.ApprovalDenied, final.State)
+		assert.Equal(t, approval.Denied, final.State)
 	}
 
 	// Both replicas read the same audit trail, in commit order.
@@ -156,11 +157,11 @@ func TestSharedStateFailsClosed(t *testing.T) {
 	opts := coord.StoreOptions{RequestTimeout: 50 * time.Millisecond, MaxRetries: 1}
 	store, err := coord.NewApprovalStore(dead, opts)
 	require.NoError(t, err)
-	err = store.Create(t.Context(), safetytest.Request("a1", "i-1", 0))
+	err = store.Create(t.Context(), approvaltest.Request("a1", "i-1", 0))
 	require.ErrorIs(t, err, coord.ErrStore)
 	_, err = store.Get(t.Context(), "a1")
 	require.ErrorIs(t, err, coord.ErrStore)
-	_, err = store.List(t.Context(), safety.ApprovalFilter{})
+	_, err = store.List(t.Context(), approval.Filter{})
 	require.ErrorIs(t, err, coord.ErrStore)
 
 	log, err := coord.NewAuditLog(dead, opts)
@@ -170,9 +171,9 @@ func TestSharedStateFailsClosed(t *testing.T) {
 
 	// An engine whose auditor cannot record fails closed (safety's
 	// contract): the approval call reports ErrAudit.
-	ap, err := safety.NewApprovals(safety.NewMemoryApprovalStore(), safety.WithApprovalAuditor(log))
+	ap, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(log))
 	require.NoError(t, err)
-	p := safetytest.Request("z", "i-3", 0).Proposal
+	p := approvaltest.Request("z", "i-3", 0).Proposal
 	_, err = ap.Request(t.Context(), p, safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Fingerprint: p.Fingerprint(),
 		ApprovalRequired: true, Risk: safety.RiskHigh}, "")
 	require.ErrorIs(t, err, safety.ErrAudit)

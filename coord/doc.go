@@ -47,9 +47,10 @@
 //
 // # Shared state
 //
-// ApprovalStore is a safety.ApprovalStore on etcd (one key per request,
-// create-if-absent and compare-and-swap updates), so that a request made
-// on one replica can be approved on another and executes once. AuditLog
+// ApprovalStore is an approval.Store (package safety/approval) on etcd
+// (one key per request, create-if-absent and compare-and-swap updates),
+// so that a request made on one replica can be approved on another and
+// executes once. AuditLog
 // is a safety.Auditor on etcd (one key per event, read back in commit
 // order, expired after StoreOptions.AuditRetention). Both retry failed
 // requests briefly and then fail with ErrStore, which the safety package
@@ -58,7 +59,7 @@
 //
 //	store, _ := coord.NewApprovalStore(cli, coord.StoreOptions{})
 //	audit, _ := coord.NewAuditLog(cli, coord.StoreOptions{})
-//	approvals, _ := safety.NewApprovals(store, safety.WithApprovalAuditor(audit))
+//	approvals, _ := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
 //
 // All types are safe for concurrent use.
 package coord

@@ -12,7 +12,8 @@ import (
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/safety/safetytest"
+	"github.com/idlescale/idlescale/safety/approval"
+	"github.com/idlescale/idlescale/safety/approval/approvaltest"
 )
 
 // (The endpoints come from the embedded member the package's tests start.)
@@ -122,10 +123,10 @@ func ExampleNewApprovalStore() {
 	opts := coord.StoreOptions{Prefix: fmt.Sprintf("example/%d/", rand.Uint64())}
 	store, _ := coord.NewApprovalStore(cli, opts)
 	audit, _ := coord.NewAuditLog(cli, opts)
-	approvals, _ := safety.NewApprovals(store, safety.WithApprovalAuditor(audit))
+	approvals, _ := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
 
 	ctx := context.Background()
-	p := safetytest.Request("example", "i-0abc", 0).Proposal
+	p := approvaltest.Request("example", "i-0abc", 0).Proposal
 	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Fingerprint: p.Fingerprint(), ApprovalRequired: true, Risk: safety.RiskHigh}
 	req, err := approvals.Request(ctx, p, d, "idle for 3 days")
 	if err != nil {

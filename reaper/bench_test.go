@@ -43,7 +43,7 @@ func BenchmarkRunOnce(b *testing.B) {
 	}
 	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
 	require.NoError(b, err)
-	engine, err := safety.New(rules)
+	engine, err := safety.New(safety.Config{}, rules)
 	require.NoError(b, err)
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(b, err)

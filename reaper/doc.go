@@ -10,17 +10,17 @@
 //
 //	inventory ──► detect ──► candidate? ──► safety ──────────► rate limit ──► act ──► verify ──► record
 //	List(filter)  Scan(now)  idle, action   Engine.Check       ReserveAt     Stop     poll Get   Report,
-//	                         allowed,       (Preview when dry) (optional)    Terminate on the    observer,
+//	                         allowed,       (Evaluate if dry)  (optional)    Terminate on the    observer,
 //	                         conf ≥ min,      │       │            │         Resize   Clock      history
 //	                         right state      │       │ approval   │ denied
 //	                            │ no          │block  ▼ required   ▼
-//	                            ▼             ▼     Approvals   rate_limited
+//	                            ▼             ▼     Manager     rate_limited
 //	                         skipped       blocked  .Request ─► needs_approval ──(human approves)──►
 //	                                                             next run: Check with ApprovalID,
-//	                                                             Approvals.Execute (once), act
+//	                                                             Manager.Execute (once), act
 //
 // A dry run (the default; Config.Execute false) stops after safety: it uses
-// Engine.Preview, which records nothing, creates no approval request, reserves
+// Engine.Evaluate, which records nothing, creates no approval request, reserves
 // no rate-limit budget and calls no mutating provider method, and reports
 // what it would do (OutcomeWouldAct) with the estimated savings.
 //
@@ -42,10 +42,10 @@
 // # Approvals
 //
 // With WithApprovals, a proposal the engine sends for approval becomes a
-// pending safety.ApprovalRequest (when executing); its ID is on the Record.
+// pending approval.Request (when executing); its ID is on the Record.
 // The reaper does not ask twice for the same proposal while a request is
 // pending. Once a human approves it, the next run presents it to the engine,
-// consumes it with Approvals.Execute (once) and acts. An approval is bound to
+// consumes it with approval.Manager.Execute (once) and acts. An approval is bound to
 // the proposal's fingerprint (resource, action, sizes); stale requests are
 // expired at the start of every run, and a denied request is not asked again
 // until its expiry.
@@ -53,7 +53,7 @@
 // # Usage
 //
 //	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
-//	engine, _ := safety.New(rules)
+//	engine, _ := safety.New(safety.Config{}, rules)
 //	ens, _ := detector.NewEnsemble(detector.EnsembleConfig{})
 //	r, err := reaper.New(reaper.Config{Execute: true},
 //		reaper.Fleet{Inventory: cloud, Metrics: cloud, Actuator: cloud},

@@ -47,12 +47,12 @@ func exampleCloud() *memory.Cloud {
 // without business hours so that the examples give the same answer at any
 // time of day.
 func exampleEngine(cloud *memory.Cloud) *safety.Engine {
-	rules, err := safety.Builtin(safety.BuiltinConfig{BusinessHours: safety.BusinessHoursPolicy{Hours: "none"}},
+	rules, err := safety.Builtin(safety.BuiltinConfig{BusinessHours: safety.BusinessHoursConfig{Hours: "none"}},
 		safety.BuiltinSources{Backups: cloud})
 	if err != nil {
 		log.Fatal(err)
 	}
-	engine, err := safety.New(rules)
+	engine, err := safety.New(safety.Config{}, rules)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // t0 is a Saturday at 03:00 UTC: the default business hours (Mon–Fri
@@ -24,8 +25,8 @@ type env struct {
 	clock     *bclock.Mock
 	cloud     *memory.Cloud
 	engine    *safety.Engine
-	approvals *safety.Approvals
-	store     *safety.MemoryApprovalStore
+	approvals *approval.Manager
+	store     *approval.MemoryStore
 	audit     *safety.AuditLog
 	history   *safety.MemoryHistory
 	ensemble  *detector.Ensemble
@@ -33,16 +34,16 @@ type env struct {
 
 func newEnv(t testing.TB, cfg memory.Config) *env {
 	t.Helper()
-	e := &env{clock: bclock.NewMock(), store: safety.NewMemoryApprovalStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
+	e := &env{clock: bclock.NewMock(), store: approval.NewMemoryStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)
 	var err error
 	e.cloud, err = memory.New(memory.WithClock(e.clock), memory.WithConfig(cfg))
 	require.NoError(t, err)
-	e.approvals, err = safety.NewApprovals(e.store, safety.WithApprovalAuditor(e.audit))
+	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(e.audit))
 	require.NoError(t, err)
 	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
 	require.NoError(t, err)
-	e.engine, err = safety.New(rules, safety.WithApprovals(e.approvals), safety.WithAuditor(e.audit))
+	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(e.audit))
 	require.NoError(t, err)
 	e.ensemble, err = detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // Fleet is the cloud the reaper reads and acts on. A single driver usually
@@ -88,7 +89,7 @@ func WithReportObserver(fn func(Report, error)) Option {
 // run once a human approved them. store must be the store a was made over:
 // the reaper lists it to find the requests of a resource. Without it a
 // proposal that needs approval is reported as such and never executed.
-func WithApprovals(a *safety.Approvals, store safety.ApprovalStore) Option {
+func WithApprovals(a *approval.Manager, store approval.Store) Option {
 	return func(r *Reaper) { r.approvals, r.approvalStore = a, store }
 }
 
@@ -122,8 +123,8 @@ type Reaper struct {
 	log            *slog.Logger
 	observer       func(Record)
 	reportObserver func(Report, error)
-	approvals      *safety.Approvals
-	approvalStore  safety.ApprovalStore
+	approvals      *approval.Manager
+	approvalStore  approval.Store
 	limiter        *ratelimit.Limiter
 	history        HistoryRecorder
 	sizer          Sizer
@@ -161,7 +162,7 @@ func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, 
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	if (r.approvals == nil) != (r.approvalStore == nil) {
-		return nil, provider.Invalid("approvals", nil, "WithApprovals needs both the Approvals and its store")
+		return nil, provider.Invalid("approvals", nil, "WithApprovals needs both the approval.Manager and its store")
 	}
 	if cfg.Execute {
 		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -127,7 +128,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 	assert.Equal(t, before, e.cloud.Mutations(), "a dry run must not change the cloud")
 	assert.Empty(t, e.audit.Events(), "a dry run records no audit event")
-	reqs, err := e.store.List(t.Context(), safety.ApprovalFilter{})
+	reqs, err := e.store.List(t.Context(), approval.Filter{})
 	require.NoError(t, err)
 	assert.Empty(t, reqs, "a dry run requests no approval")
 
@@ -291,7 +292,7 @@ func TestApprovalFlow(t *testing.T) {
 	id := rec.ApprovalID
 	req, err := e.approvals.Get(t.Context(), id)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalPending, req.State)
+	assert.Equal(t, approval.Pending, req.State)
 	assert.Equal(t, "reaper", req.Requester)
 	assert.Empty(t, e.actions())
 
@@ -299,12 +300,12 @@ func TestApprovalFlow(t *testing.T) {
 	rep, err = e.run(t.Context(), t, r, t0.Add(10*time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, id, record(t, rep, "i-prod").ApprovalID)
-	reqs, err := e.store.List(t.Context(), safety.ApprovalFilter{})
+	reqs, err := e.store.List(t.Context(), approval.Filter{})
 	require.NoError(t, err)
 	assert.Len(t, reqs, 1)
 
 	_, err = e.approvals.Approve(t.Context(), id, "reaper", t0.Add(15*time.Minute), "")
-	require.ErrorIs(t, err, safety.ErrSelfApproval)
+	require.ErrorIs(t, err, approval.ErrSelfApproval)
 	_, err = e.approvals.Approve(t.Context(), id, "alice", t0.Add(15*time.Minute), "ok")
 	require.NoError(t, err)
 
@@ -316,7 +317,7 @@ func TestApprovalFlow(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeWouldAct, record(t, rep, "i-prod").Outcome)
 	req, err = e.approvals.Get(t.Context(), id)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalApproved, req.State)
+	assert.Equal(t, approval.Approved, req.State)
 
 	rep, err = e.run(t.Context(), t, r, t0.Add(30*time.Minute))
 	require.NoError(t, err)
@@ -327,7 +328,7 @@ func TestApprovalFlow(t *testing.T) {
 	assert.True(t, rec.Decision.Approved)
 	req, err = e.approvals.Get(t.Context(), id)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalExecuted, req.State, "the approval is consumed once")
+	assert.Equal(t, approval.Executed, req.State, "the approval is consumed once")
 	acts := e.actions()
 	require.Len(t, acts, 1)
 	assert.Equal(t, memory.OpStop, acts[0].Op)
@@ -354,7 +355,7 @@ func TestApprovalExpiry(t *testing.T) {
 
 	// Approving after the 4 h TTL fails; the request is expired.
 	_, err = e.approvals.Approve(t.Context(), first, "alice", t0.Add(4*time.Hour+time.Minute), "")
-	require.ErrorIs(t, err, safety.ErrApprovalExpired)
+	require.ErrorIs(t, err, approval.ErrExpired)
 
 	// The next run asks again, with a new request.
 	later := t0.Add(5 * time.Hour)
@@ -380,7 +381,7 @@ func TestApprovalExpiry(t *testing.T) {
 	assert.NotEqual(t, second, rec.ApprovalID)
 	req, err := e.approvals.Get(t.Context(), second)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalExpired, req.State)
+	assert.Equal(t, approval.Expired, req.State)
 	assert.Empty(t, e.actions(), "an expired approval never executes")
 }
 
@@ -401,7 +402,7 @@ func TestApprovalDeniedIsNotAskedAgain(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeBlocked, rec.Outcome)
 	assert.Equal(t, id, rec.ApprovalID)
 	assert.Contains(t, rec.Reason, "denied by alice")
-	reqs, err := e.store.List(t.Context(), safety.ApprovalFilter{})
+	reqs, err := e.store.List(t.Context(), approval.Filter{})
 	require.NoError(t, err)
 	assert.Len(t, reqs, 1)
 	assert.Empty(t, e.actions())
@@ -721,7 +722,7 @@ func TestApprovedButEngineWithoutApprovals(t *testing.T) {
 
 	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud})
 	require.NoError(t, err)
-	bare, err := safety.New(rules)
+	bare, err := safety.New(safety.Config{}, rules)
 	require.NoError(t, err)
 	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, bare,
 		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store))
@@ -732,7 +733,7 @@ func TestApprovedButEngineWithoutApprovals(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome)
 	assert.Equal(t, id, rec.ApprovalID)
 	assert.Contains(t, rec.Reason, "not accepted by the engine")
-	reqs, err := e.store.List(t.Context(), safety.ApprovalFilter{})
+	reqs, err := e.store.List(t.Context(), approval.Filter{})
 	require.NoError(t, err)
 	assert.Len(t, reqs, 1)
 	assert.Empty(t, e.actions())

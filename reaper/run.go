@@ -12,6 +12,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // RunOnce runs the pipeline once, deciding for now:
@@ -22,12 +23,12 @@ import (
 //     one) with at least Config.MinConfidence, re-read each from the
 //     inventory, skip those not in a state the action applies to, and defer
 //     those beyond Config.MaxActions;
-//  3. ask the safety engine (Engine.Preview in a dry run, which records
+//  3. ask the safety engine (Engine.Evaluate in a dry run, which records
 //     nothing; Engine.Check otherwise), presenting a granted approval when
 //     one is bound to the exact proposal, and request an approval when one
 //     is required;
 //  4. when executing: reserve rate-limit budget, consume the approval once
-//     (Approvals.Execute), act, record the action in the history;
+//     (approval.Manager.Execute), act, record the action in the history;
 //  5. poll the inventory on the clock until every action reached its target
 //     state or Config.VerifyTimeout passed.
 //
@@ -285,22 +286,18 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 	return r.act(ctx, now, rec, p, d, planned)
 }
 
-// decide asks the engine: Preview (records nothing) in a dry run, Check
-// otherwise.
+// decide asks the engine: Evaluate (records nothing) in a dry run, Check
+// otherwise. A dry run whose context has ended fails even when the engine
+// allowed the proposal.
 func (r *Reaper) decide(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
 	if r.cfg.Execute {
 		return r.engine.Check(ctx, p)
 	}
-	prev, err := r.engine.Preview(ctx, []safety.Proposal{p})
-	if len(prev.Decisions) != 1 {
-		return safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Outcome: safety.Block},
-			errors.Join(safety.ErrBlocked, err)
+	d, err := r.engine.Evaluate(ctx, p)
+	if cerr := ctx.Err(); cerr != nil {
+		return d, errors.Join(err, cerr)
 	}
-	d := prev.Decisions[0]
-	if err != nil {
-		return d, errors.Join(d.Err(), err)
-	}
-	return d, d.Err()
+	return d, err
 }
 
 // findApproval looks up the approval requests of the proposal's resource.
@@ -311,7 +308,7 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 	if r.approvals == nil {
 		return "", false
 	}
-	reqs, err := r.approvalStore.List(ctx, safety.ApprovalFilter{ResourceID: p.Resource.ID})
+	reqs, err := r.approvalStore.List(ctx, approval.Filter{ResourceID: p.Resource.ID})
 	if err != nil {
 		rec.fail(StageSafety, fmt.Errorf("list approvals: %w", err))
 		rec.Outcome, rec.Reason = OutcomeFailed, "reading the approval store failed"
@@ -324,14 +321,14 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 			continue
 		}
 		switch q.State {
-		case safety.ApprovalApproved:
+		case approval.Approved:
 			p.ApprovalID = q.ID
 			return "", false
-		case safety.ApprovalPending:
+		case approval.Pending:
 			if pendingID == "" {
 				pendingID = q.ID
 			}
-		case safety.ApprovalDenied:
+		case approval.Denied:
 			if pendingID == "" {
 				rec.ApprovalID = q.ID
 				rec.Outcome = OutcomeBlocked

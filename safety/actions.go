@@ -40,4 +40,4 @@ var resourceActions = []Action{ActionStop, ActionTerminate, ActionResize}
 var disruptiveActions = []Action{ActionStop, ActionTerminate, ActionResize, ActionScaleIn}
 
 // pass is the result of a rule that does not apply.
-var pass = Result{}
+var pass = Result{Outcome: Pass, Risk: RiskNone}

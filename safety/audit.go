@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// AuditKind names what an AuditEvent records.
+// AuditKind names what an AuditEvent records: an engine decision, or one
+// transition of an approval request (recorded by package
+// safety/approval). The empty AuditKind is unset; Validate refuses it.
 type AuditKind string
 
-// The audit event kinds: one per engine decision (Engine.Check; dry runs
-// record nothing) and one per approval state change.
+// The audit event kinds: one per engine decision (Engine.Check; Evaluate
+// and Preview record nothing) and one per approval state change.
 const (
 	AuditDecision          AuditKind = "decision"           // Engine.Check decided a proposal
 	AuditApprovalRequested AuditKind = "approval.requested" // a request was created (→ pending)
@@ -21,6 +23,30 @@ const (
 	AuditApprovalCancelled AuditKind = "approval.cancelled" // pending or approved → cancelled
 	AuditApprovalExecuted  AuditKind = "approval.executed"  // approved → executed
 )
+
+// String returns k as text ("decision", "approval.approved", ...), or the
+// value as it is when k is unset or unknown.
+func (k AuditKind) String() string { return string(k) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless k is one of the audit event kinds.
+func (k AuditKind) Validate() error {
+	switch k {
+	case AuditDecision, AuditApprovalRequested, AuditApprovalApproved, AuditApprovalDenied,
+		AuditApprovalExpired, AuditApprovalCancelled, AuditApprovalExecuted:
+		return nil
+	}
+	return invalidf("kind", string(k), "must be decision or approval.requested, .approved, .denied, .expired, .cancelled or .executed")
+}
+
+// MarshalText implements encoding.TextMarshaler: a known kind as its name,
+// unset as empty text. An unknown value returns the error of Validate.
+func (k AuditKind) MarshalText() ([]byte, error) { return marshalEnum(k) }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
+// of the known kinds, and empty text as unset. Any other text returns an
+// error matching provider.ErrInvalid naming it, and leaves k unchanged.
+func (k *AuditKind) UnmarshalText(b []byte) error { return unmarshalEnum(k, b) }
 
 // AuditEvent is one entry of the audit trail. Events are values and carry
 // no pointers into the engine's state.
@@ -32,7 +58,7 @@ type AuditEvent struct {
 	Kind AuditKind `json:"kind"`
 	// Actor is who caused it: the requester for decisions and requests,
 	// the approver for approvals and denials, the canceller, or "system"
-	// for expiry.
+	// (approval.SystemActor) for expiry.
 	Actor string `json:"actor"`
 	// ResourceID and Action identify the proposal.
 	ResourceID string `json:"resource_id"`
@@ -43,14 +69,16 @@ type AuditEvent struct {
 	// ApprovalID is the approval request's ID (approval events, and
 	// decisions that presented one).
 	ApprovalID string `json:"approval_id,omitempty"`
-	// From and To are the approval states of a transition; From is empty
-	// for AuditApprovalRequested.
-	From ApprovalState `json:"from,omitempty"`
+	// From and To are the approval states (approval.State values, such
+	// as "pending") of a transition; From is empty for
+	// AuditApprovalRequested, both are empty for decisions. They are
+	// plain strings because this package does not import safety/approval.
+	From string `json:"from,omitempty"`
 	// To is the state after the transition.
-	To ApprovalState `json:"to,omitempty"`
+	To string `json:"to,omitempty"`
 	// Outcome is the decision's outcome (decision events): Pass when
-	// allowed.
-	Outcome Outcome `json:"outcome"`
+	// allowed. It is unset for approval events.
+	Outcome Outcome `json:"outcome,omitempty"`
 	// Risk is the decision's or the request's risk.
 	Risk Risk `json:"risk"`
 	// Rules lists the blocking rules of a decision.
@@ -66,8 +94,8 @@ type AuditEvent struct {
 // once, so implementations must be safe for concurrent use. It must honour
 // ctx and must not retain ev's slices. A non-nil error means the event was
 // not recorded: Engine.Check then blocks the proposal (fail closed), and
-// approval calls return an error matching ErrAudit after the state change
-// was stored.
+// the approval.Manager's calls return an error matching ErrAudit after the
+// state change was stored.
 type Auditor interface {
 	Record(ctx context.Context, ev AuditEvent) error
 }

@@ -9,35 +9,35 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// BackupPolicy configures BackupRule. The zero value means the defaults.
-type BackupPolicy struct {
-	// MaxAge is how old the newest usable backup may be. Must be ≥ 0.
-	// Default: 24h.
+// BackupConfig configures BackupRule. The zero value means the defaults.
+type BackupConfig struct {
+	// MaxAge is how old the newest usable backup may be. Must be ≥ 0; 0
+	// means the default. Default: 24h.
 	MaxAge time.Duration `json:"max_age,omitempty" yaml:"max_age,omitempty"`
 	// AllowUnverified accepts complete backups that were not verified.
 	// Default: false (a backup must be complete and verified).
 	AllowUnverified bool `json:"allow_unverified,omitempty" yaml:"allow_unverified,omitempty"`
-	// Actions are the actions that need a backup. Default: stop,
-	// terminate, resize.
+	// Actions are the actions that need a backup. Empty means the
+	// default. Default: stop, terminate, resize.
 	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
-	// Kinds are the resource kinds that need a backup. Default: instance,
-	// database, volume.
+	// Kinds are the resource kinds that need a backup. Empty means the
+	// default. Default: instance, database, volume.
 	Kinds []provider.Kind `json:"kinds,omitempty" yaml:"kinds,omitempty"`
 }
 
-// DefaultBackupMaxAge is BackupPolicy.MaxAge's default.
+// DefaultBackupMaxAge is BackupConfig.MaxAge's default.
 const DefaultBackupMaxAge = 24 * time.Hour
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p BackupPolicy) Validate() error {
-	if p.MaxAge < 0 {
-		return invalidf("max_age", p.MaxAge, "must be ≥ 0 (0 means 24h)")
+func (c BackupConfig) Validate() error {
+	if c.MaxAge < 0 {
+		return invalidf("max_age", c.MaxAge, "must be ≥ 0 (0 means 24h)")
 	}
-	if _, err := newActionSet("actions", p.Actions, resourceActions); err != nil {
+	if _, err := newActionSet("actions", c.Actions, resourceActions); err != nil {
 		return err
 	}
-	for i, k := range p.Kinds {
+	for i, k := range c.Kinds {
 		if err := k.Validate(); err != nil {
 			return invalidf(fmt.Sprintf("kinds[%d]", i), string(k), "must be a provider kind")
 		}
@@ -66,17 +66,18 @@ type BackupRule struct {
 
 var _ Rule = (*BackupRule)(nil)
 
-// NewBackupRule returns a BackupRule reading catalog. It fails with
-// provider.ErrInvalid when catalog is nil or p is invalid.
-func NewBackupRule(catalog provider.BackupCatalog, p BackupPolicy) (*BackupRule, error) {
+// NewBackupRule returns a BackupRule for cfg reading catalog (required). It
+// fails with provider.ErrInvalid, naming the field, when cfg is invalid or
+// catalog is nil (including a nil provider.BackupCatalogFunc).
+func NewBackupRule(cfg BackupConfig, catalog provider.BackupCatalog) (*BackupRule, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if isNilFunc(catalog) {
 		return nil, invalidf("catalog", nil, "must not be nil")
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	acts, _ := newActionSet("actions", p.Actions, resourceActions) // validated above
-	r := &BackupRule{made: true, catalog: catalog, maxAge: p.MaxAge, unver: p.AllowUnverified, actions: acts, kinds: slices.Clone(p.Kinds)}
+	acts, _ := newActionSet("actions", cfg.Actions, resourceActions) // validated above
+	r := &BackupRule{made: true, catalog: catalog, maxAge: cfg.MaxAge, unver: cfg.AllowUnverified, actions: acts, kinds: slices.Clone(cfg.Kinds)}
 	if r.maxAge == 0 {
 		r.maxAge = DefaultBackupMaxAge
 	}

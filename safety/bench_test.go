@@ -33,7 +33,7 @@ func benchEngine(tb testing.TB, opts ...safety.Option) *safety.Engine {
 	require.NoError(tb, hist.Record("web", t0.Add(-20*time.Minute), 3))
 	healthy := safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error { return nil })
 	rules, err := safety.Builtin(safety.BuiltinConfig{
-		BusinessHours: safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin",
+		BusinessHours: safety.BusinessHoursConfig{TimeZone: "Europe/Berlin",
 			Holidays: []safety.Holiday{{Date: "12-25", Name: "Christmas"}}},
 	}, safety.BuiltinSources{
 		Backups: provider.BackupCatalogFunc(func(_ context.Context, id string, since time.Time) ([]provider.Backup, error) {
@@ -46,7 +46,7 @@ func benchEngine(tb testing.TB, opts ...safety.Option) *safety.Engine {
 	})
 	require.NoError(tb, err)
 	require.Len(tb, rules, 8)
-	eng, err := safety.New(rules, opts...)
+	eng, err := safety.New(safety.Config{}, rules, opts...)
 	require.NoError(tb, err)
 	return eng
 }

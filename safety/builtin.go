@@ -6,29 +6,30 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// BuiltinConfig holds the policies of every built-in rule, as a host
-// loads them from JSON or YAML. The zero value means every rule's
+// BuiltinConfig holds the configuration of every built-in rule, as a host
+// loads it from JSON or YAML. The zero value means every rule's
 // defaults.
 type BuiltinConfig struct {
 	// Critical configures the critical-workload rule.
-	Critical CriticalPolicy `json:"critical,omitzero" yaml:"critical,omitempty"`
+	Critical CriticalConfig `json:"critical,omitzero" yaml:"critical,omitempty"`
 	// Dependencies configures the dependency rule.
-	Dependencies DependencyPolicy `json:"dependencies,omitzero" yaml:"dependencies,omitempty"`
+	Dependencies DependencyConfig `json:"dependencies,omitzero" yaml:"dependencies,omitempty"`
 	// Backup configures the backup rule.
-	Backup BackupPolicy `json:"backup,omitzero" yaml:"backup,omitempty"`
+	Backup BackupConfig `json:"backup,omitzero" yaml:"backup,omitempty"`
 	// BusinessHours configures the business-hours rule.
-	BusinessHours BusinessHoursPolicy `json:"business_hours,omitzero" yaml:"business_hours,omitempty"`
+	BusinessHours BusinessHoursConfig `json:"business_hours,omitzero" yaml:"business_hours,omitempty"`
 	// Gradual configures the gradual-change rule.
-	Gradual GradualPolicy `json:"gradual,omitzero" yaml:"gradual,omitempty"`
+	Gradual GradualConfig `json:"gradual,omitzero" yaml:"gradual,omitempty"`
 	// Limits configures the limits rule.
-	Limits LimitsPolicy `json:"limits,omitzero" yaml:"limits,omitempty"`
+	Limits LimitsConfig `json:"limits,omitzero" yaml:"limits,omitempty"`
 	// Health configures the dependency-health rule.
-	Health HealthPolicy `json:"health,omitzero" yaml:"health,omitempty"`
+	Health HealthConfig `json:"health,omitzero" yaml:"health,omitempty"`
 	// Rollback configures the rollback rule.
-	Rollback RollbackPolicy `json:"rollback,omitzero" yaml:"rollback,omitempty"`
+	Rollback RollbackConfig `json:"rollback,omitzero" yaml:"rollback,omitempty"`
 }
 
-// BuiltinSources are what the built-in rules read.
+// BuiltinSources are what the built-in rules read: the collaborators
+// Builtin passes to the rule constructors after their configuration.
 type BuiltinSources struct {
 	// Backups lists backups for the backup rule. Required.
 	Backups provider.BackupCatalog
@@ -46,12 +47,39 @@ type BuiltinSources struct {
 	Calendars []HolidayCalendar
 }
 
-// Builtin returns the built-in rules configured by cfg, in the order
-// critical, dependencies, backup, business_hours, gradual, limits, health,
-// rollback (omitting dependencies without a Graph and health without
-// checks). It fails with an error matching provider.ErrInvalid, naming the
-// rule and field, when a policy is invalid or Backups is nil.
+// Validate returns an error matching provider.ErrInvalid when a rule's
+// configuration is invalid, naming the rule and field
+// ("limits.min_capacity").
+func (c BuiltinConfig) Validate() error {
+	for _, part := range []struct {
+		name string
+		cfg  interface{ Validate() error }
+	}{
+		{"critical", c.Critical}, {"dependencies", c.Dependencies}, {"backup", c.Backup},
+		{"business_hours", c.BusinessHours}, {"gradual", c.Gradual}, {"limits", c.Limits},
+		{"health", c.Health}, {"rollback", c.Rollback},
+	} {
+		if err := part.cfg.Validate(); err != nil {
+			return provider.Within(part.name, err)
+		}
+	}
+	return nil
+}
+
+// Builtin returns the built-in rules configured by cfg, reading src, in
+// the order critical, dependencies, backup, business_hours, gradual,
+// limits, health, rollback (omitting dependencies without a Graph and
+// health without checks). It fails with an error matching
+// provider.ErrInvalid, naming the rule and field, when cfg is invalid
+// (see BuiltinConfig.Validate), Backups is nil, or a source is a nil Func
+// adapter.
 func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("safety.Builtin: %w", err)
+	}
+	if src.Backups == nil {
+		return nil, fmt.Errorf("safety.Builtin: %w", invalidf("sources.backups", nil, "must not be nil: the backup rule needs a provider.BackupCatalog"))
+	}
 	var rules []Rule
 	add := func(name string, r Rule, err error) error {
 		if err != nil {
@@ -65,17 +93,12 @@ func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 		return nil, err
 	}
 	if src.Graph != nil {
-		dep, err := NewDependencyRule(src.Graph, cfg.Dependencies)
+		dep, err := NewDependencyRule(cfg.Dependencies, src.Graph)
 		if err := add("dependencies", dep, err); err != nil {
 			return nil, err
 		}
-	} else if err := cfg.Dependencies.Validate(); err != nil {
-		return nil, fmt.Errorf("safety.Builtin: %w", provider.Within("dependencies", err))
 	}
-	if src.Backups == nil {
-		return nil, fmt.Errorf("safety.Builtin: %w", invalidf("sources.backups", nil, "must not be nil: the backup rule needs a provider.BackupCatalog"))
-	}
-	bk, err := NewBackupRule(src.Backups, cfg.Backup)
+	bk, err := NewBackupRule(cfg.Backup, src.Backups)
 	if err := add("backup", bk, err); err != nil {
 		return nil, err
 	}
@@ -87,19 +110,17 @@ func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 	if err := add("gradual", gr, err); err != nil {
 		return nil, err
 	}
-	lim, err := NewLimitsRule(src.History, cfg.Limits)
+	lim, err := NewLimitsRule(cfg.Limits, src.History)
 	if err := add("limits", lim, err); err != nil {
 		return nil, err
 	}
 	if len(src.Health) > 0 {
-		h, err := NewHealthRule(src.Health, cfg.Health)
+		h, err := NewHealthRule(cfg.Health, src.Health)
 		if err := add("health", h, err); err != nil {
 			return nil, err
 		}
-	} else if err := cfg.Health.Validate(); err != nil {
-		return nil, fmt.Errorf("safety.Builtin: %w", provider.Within("health", err))
 	}
-	rb, err := NewRollbackRule(src.Restorer, cfg.Rollback)
+	rb, err := NewRollbackRule(cfg.Rollback, src.Restorer)
 	if err := add("rollback", rb, err); err != nil {
 		return nil, err
 	}

@@ -8,41 +8,42 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// CriticalPolicy configures CriticalRule. The zero value means the
+// CriticalConfig configures CriticalRule. The zero value means the
 // defaults.
-type CriticalPolicy struct {
+type CriticalConfig struct {
 	// Environments are the environments whose resources are critical,
-	// compared case-insensitively with Resource.Environment. Default:
-	// ["production"].
+	// compared case-insensitively with Resource.Environment. Empty means
+	// the default. Default: ["production"].
 	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
 	// Roles are the roles whose resources are critical, compared
 	// case-insensitively with Resource.Role; resources of kind database
-	// or load_balancer count as having that role. Default: ["database",
-	// "load_balancer", "monitoring"].
+	// or load_balancer count as having that role. Empty means the
+	// default. Default: ["database", "load_balancer", "monitoring"].
 	Roles []string `json:"roles,omitempty" yaml:"roles,omitempty"`
 	// ProtectionTags are tag keys that protect a resource when present
 	// with any value except "false" (Resource.Protected always protects).
-	// Default: ["protected", "do-not-stop"].
+	// Empty means the default. Default: ["protected", "do-not-stop"].
 	ProtectionTags []string `json:"protection_tags,omitempty" yaml:"protection_tags,omitempty"`
 	// Actions sets, per action, what happens to a critical resource:
-	// Block or RequireApproval (Pass lets it through). Listed actions
-	// override the defaults: terminate → block; stop, resize, scale_in →
+	// Block or RequireApproval (Pass lets it through; unset is refused).
+	// Listed actions override the defaults; an empty map means all
+	// defaults. Default: terminate → block; stop, resize, scale_in →
 	// require_approval; start, scale_out → pass.
 	Actions map[Action]Outcome `json:"actions,omitempty" yaml:"actions,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p CriticalPolicy) Validate() error {
-	for a, o := range p.Actions {
+func (c CriticalConfig) Validate() error {
+	for a, o := range c.Actions {
 		if err := a.Validate(); err != nil {
 			return provider.Within("actions", err)
 		}
 		if err := o.Validate(); err != nil {
-			return invalidf("actions."+string(a), int(o), "must be pass, require_approval or block")
+			return invalidf("actions."+string(a), string(o), "must be pass, require_approval or block")
 		}
 	}
-	for i, lists := range [][]string{p.Environments, p.Roles, p.ProtectionTags} {
+	for i, lists := range [][]string{c.Environments, c.Roles, c.ProtectionTags} {
 		for _, s := range lists {
 			if strings.TrimSpace(s) == "" {
 				return invalidf([]string{"environments", "roles", "protection_tags"}[i], s, "entries must not be empty")
@@ -71,23 +72,26 @@ type CriticalRule struct {
 
 var _ Rule = (*CriticalRule)(nil)
 
-// NewCriticalRule returns a CriticalRule for p, or an error matching
-// provider.ErrInvalid when p is invalid.
-func NewCriticalRule(p CriticalPolicy) (*CriticalRule, error) {
-	if err := p.Validate(); err != nil {
+// NewCriticalRule returns a CriticalRule for cfg, or an error matching
+// provider.ErrInvalid, naming the field, when cfg is invalid.
+func NewCriticalRule(cfg CriticalConfig) (*CriticalRule, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	r := &CriticalRule{
 		made:  true,
-		envs:  lowerOr(p.Environments, "production"),
-		roles: lowerOr(p.Roles, "database", "load_balancer", "monitoring"),
-		tags:  lowerOr(p.ProtectionTags, "protected", "do-not-stop"),
+		envs:  lowerOr(cfg.Environments, "production"),
+		roles: lowerOr(cfg.Roles, "database", "load_balancer", "monitoring"),
+		tags:  lowerOr(cfg.ProtectionTags, "protected", "do-not-stop"),
+	}
+	for i := range r.actions {
+		r.actions[i] = Pass
 	}
 	r.actions[actionIndex(ActionTerminate)] = Block
 	for _, a := range []Action{ActionStop, ActionResize, ActionScaleIn} {
 		r.actions[actionIndex(a)] = RequireApproval
 	}
-	for a, o := range p.Actions {
+	for a, o := range cfg.Actions {
 		r.actions[actionIndex(a)] = o
 	}
 	return r, nil

@@ -24,7 +24,8 @@ type Decision struct {
 	ProposalID string `json:"proposal_id,omitempty"`
 	// ResourceID is the proposal's resource.
 	ResourceID string `json:"resource_id"`
-	// Action is the proposal's action.
+	// Action is the proposal's action; unset when that is not a known
+	// Action (the proposal is then blocked by the "proposal" result).
 	Action Action `json:"action"`
 	// Now is the proposal's Now.
 	Now time.Time `json:"now"`
@@ -43,8 +44,8 @@ type Decision struct {
 	// granted, bound to it and unexpired.
 	Approved bool `json:"approved"`
 	// Fingerprint is the proposal's Fingerprint when approval is required
-	// (empty otherwise): Approvals.Request refuses a decision made for
-	// another proposal.
+	// (empty otherwise): approval.Manager.Request refuses a decision made
+	// for another proposal.
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// ApprovalID is the proposal's ApprovalID.
 	ApprovalID string `json:"approval_id,omitempty"`

@@ -85,24 +85,25 @@ func (g *StaticGraph) Dependents(ctx context.Context, resourceID string) ([]Depe
 	return slices.Clone(g.deps[resourceID]), nil
 }
 
-// DependencyPolicy configures DependencyRule. The zero value means the
+// DependencyConfig configures DependencyRule. The zero value means the
 // defaults.
-type DependencyPolicy struct {
-	// Actions are the actions that must not break live dependents.
-	// Default: stop, terminate, resize.
+type DependencyConfig struct {
+	// Actions are the actions that must not break live dependents. Empty
+	// means the default. Default: stop, terminate, resize.
 	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxDepth is how many levels of dependents are followed (1 means
-	// direct dependents only). Must be ≥ 0. Default: 8.
+	// direct dependents only). Must be ≥ 0; 0 means the default.
+	// Default: 8.
 	MaxDepth int `json:"max_depth,omitempty" yaml:"max_depth,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p DependencyPolicy) Validate() error {
-	if p.MaxDepth < 0 {
-		return invalidf("max_depth", p.MaxDepth, "must be ≥ 0 (0 means 8)")
+func (c DependencyConfig) Validate() error {
+	if c.MaxDepth < 0 {
+		return invalidf("max_depth", c.MaxDepth, "must be ≥ 0 (0 means 8)")
 	}
-	_, err := newActionSet("actions", p.Actions, resourceActions)
+	_, err := newActionSet("actions", c.Actions, resourceActions)
 	return err
 }
 
@@ -123,17 +124,18 @@ type DependencyRule struct {
 
 var _ Rule = (*DependencyRule)(nil)
 
-// NewDependencyRule returns a DependencyRule over graph. It fails with
-// provider.ErrInvalid when graph is nil or p is invalid.
-func NewDependencyRule(graph DependencyGraph, p DependencyPolicy) (*DependencyRule, error) {
+// NewDependencyRule returns a DependencyRule for cfg over graph
+// (required). It fails with provider.ErrInvalid, naming the field, when
+// cfg is invalid or graph is nil (including a nil DependencyGraphFunc).
+func NewDependencyRule(cfg DependencyConfig, graph DependencyGraph) (*DependencyRule, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if isNilFunc(graph) {
 		return nil, invalidf("graph", nil, "must not be nil")
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	acts, _ := newActionSet("actions", p.Actions, resourceActions)
-	r := &DependencyRule{made: true, graph: graph, actions: acts, maxDepth: p.MaxDepth}
+	acts, _ := newActionSet("actions", cfg.Actions, resourceActions)
+	r := &DependencyRule{made: true, graph: graph, actions: acts, maxDepth: cfg.MaxDepth}
 	if r.maxDepth == 0 {
 		r.maxDepth = 8
 	}

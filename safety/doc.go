@@ -6,8 +6,9 @@
 // happens. A decision is a pure function of the proposal (including its
 // Now) and the rules' sources; the engine never reads the clock.
 //
-//	rules, err := safety.Builtin(cfg, safety.BuiltinSources{Backups: catalog, Graph: graph, History: history})
-//	eng, err := safety.New(rules, safety.WithApprovals(approvals), safety.WithAuditor(auditLog))
+//	rules, err := safety.Builtin(rulesCfg, safety.BuiltinSources{Backups: catalog, Graph: graph, History: history})
+//	eng, err := safety.New(safety.Config{Timeout: 2 * time.Second}, rules,
+//		safety.WithApprovals(approvals), safety.WithAuditor(auditLog))
 //
 //	p := safety.Proposal{Action: safety.ActionStop, Resource: res, Requester: "reaper", Now: now}
 //	d, err := eng.Check(ctx, p)
@@ -15,14 +16,7 @@
 //	case err == nil:
 //		// allowed: act now (and record it in the ActionHistory)
 //	case errors.Is(err, safety.ErrApprovalRequired):
-//		req, err := approvals.Request(ctx, p, d, "idle for 3 days")
-//		// ... a human approves (approvals.Approve); later:
-//		p.ApprovalID, p.Now = req.ID, later
-//		if _, err := eng.Check(ctx, p); err == nil {
-//			if _, err := approvals.Execute(ctx, req.ID, p); err == nil {
-//				// act now
-//			}
-//		}
+//		// ask a human: see package safety/approval
 //	default:
 //		// blocked: d.Blocking names the rules and their reasons,
 //		// d.Recommendations says what would make it safe
@@ -31,16 +25,18 @@
 // # Rules, results and decisions
 //
 // A Rule checks one aspect of a proposal and returns a Result: an Outcome
-// (Pass, RequireApproval or Block), a Risk with the factors that set it,
-// and recommendations ("take a snapshot first", "schedule for Mon
-// 2026-03-30 18:00 Europe/Berlin"). The Engine runs its rules, at most
-// Policy.Concurrency at once and within Policy.Timeout, and combines the
+// (Pass, RequireApproval or Block), a Risk (none, low, medium, high,
+// ordered by Risk.Level) with the factors that set it, and
+// recommendations ("take a snapshot first", "schedule for Mon 2026-03-30
+// 18:00 Europe/Berlin"). The Engine runs its rules, at most
+// Config.Concurrency at once and within Config.Timeout, and combines the
 // results into a Decision:
 //
 //   - blocked when any rule blocks;
 //   - otherwise approval required when a rule asks for it or the highest
-//     risk reaches Policy.ApprovalRisk (default high), unless the proposal
-//     carries a granted approval bound to it;
+//     risk reaches Config.ApprovalRisk (default high), unless the proposal
+//     carries an approval that the ApprovalVerifier (WithApprovals)
+//     accepts;
 //   - otherwise allowed.
 //
 // The engine fails closed: a rule that returns an error, does not answer
@@ -48,17 +44,28 @@
 // its context end blocks the proposal, and the decision says which rule
 // and why (a *RuleError, matching ErrRuleFailed, in the chain). So does an
 // invalid proposal (provider.ErrInvalid) and an auditor that cannot record
-// the decision (ErrAudit). Engine.Check returns a *BlockedError, matching
+// the decision (ErrAudit). The engine returns a *BlockedError, matching
 // ErrBlocked, for every proposal that may not go ahead.
 //
-// Engine.Preview is a dry run (policy preview): it decides a batch of
-// proposals without recording anything and reports what would be allowed,
-// need approval or be blocked, and by which rules.
+// The engine decides in three ways. Engine.Evaluate decides one proposal
+// with no side effect (nothing recorded, no approval consumed): "would
+// this be allowed?". Engine.Check is Evaluate plus an audit record, the
+// gate right before a mutation. Engine.Preview is a dry run over a batch
+// (policy preview): it reports what would be allowed, need approval or be
+// blocked, and by which rules, recording nothing.
+//
+// The enums (Action, Outcome, Risk, AuditKind) are typed strings that
+// encode as their names in JSON and YAML; the empty value means unset,
+// and decoding refuses unknown names with an error matching
+// provider.ErrInvalid.
 //
 // # Built-in rules
 //
-// Builtin builds them all from one BuiltinConfig, with the seed's
-// defaults:
+// Builtin builds them all from one BuiltinConfig and the BuiltinSources
+// they read; each rule also has its own constructor taking its XxxConfig
+// first and its sources after it. A zero configuration gets the defaults
+// below: conservative values, so that a host that configures nothing is
+// refused rather than surprised (each is a Config field):
 //
 //   - critical (CriticalRule): production, roles database, load balancer
 //     and monitoring, criticality high or critical, a protection tag; per
@@ -66,16 +73,18 @@
 //     in need approval);
 //   - dependencies (DependencyRule): blocks while live dependents exist in
 //     a DependencyGraph, and fails on a cycle;
-//   - backup (BackupRule): a complete, verified backup within 24 h from a
-//     provider.BackupCatalog, reporting its age;
-//   - business_hours (BusinessHoursRule): Mon–Fri 09:00–18:00 in the
-//     resource's IANA time zone (DST-correct), holidays (dates and
-//     HolidayCalendar), blackout windows; the spec is parsed by
-//     ParseSchedule;
+//   - backup (BackupRule): a complete, verified backup within 24 h (one
+//     daily backup cycle) from a provider.BackupCatalog, reporting its
+//     age;
+//   - business_hours (BusinessHoursRule): Mon–Fri 09:00–18:00 (an office
+//     day, when an interruption hurts most) in the resource's IANA time
+//     zone (DST-correct), holidays (dates and HolidayCalendar), blackout
+//     windows; the spec is parsed by ParseSchedule;
 //   - gradual (GradualRule): at most 50 % change of desired capacity per
-//     step;
-//   - limits (LimitsRule): desired capacity in [1, 10], at most half of a
-//     fleet acted on per hour;
+//     step, so one wrong decision costs at most half the capacity;
+//   - limits (LimitsRule): desired capacity in [1, 10] (never to zero, and
+//     a low ceiling against a runaway scale-out), at most half of a fleet
+//     acted on per hour;
 //   - health (HealthRule): host-supplied checks of databases, load
 //     balancers and external services;
 //   - rollback (RollbackRule): the previous state is recorded and
@@ -94,8 +103,8 @@
 //     Recommendations where they help a human decide;
 //   - return an error when the rule cannot decide (a source is down):
 //     the engine blocks, so never "pass on error";
-//   - change nothing (Preview calls rules too), honour ctx, be safe for
-//     concurrent use;
+//   - change nothing (Evaluate and Preview call rules too), honour ctx, be
+//     safe for concurrent use;
 //   - if the rule never blocks on I/O, implement Inliner (or list it in
 //     WithInline) so the engine runs it without a goroutine.
 //
@@ -103,20 +112,15 @@
 //
 // # Approvals
 //
-// A proposal that needs approval becomes an ApprovalRequest
-// (Approvals.Request) with an ID, the requester, the reason, the risk and
-// an expiry (ApprovalPolicy.TTL, default 4 h). Approve and Deny take the
-// approver's identity; self-approval is refused; an approval is bound to
-// the proposal's Fingerprint (action, resource, current and target
-// capacity or size), so a changed target needs a new approval; expired,
-// denied and cancelled requests never execute; Execute consumes an
-// approval once. The state machine is drawn on ApprovalState. Requests
-// live in an ApprovalStore (MemoryApprovalStore here; the coordination
-// package adds a shared one), and every state change is an AuditEvent
-// sent to an Auditor. Package safetytest checks any ApprovalStore against
-// the contract.
+// A proposal that needs approval goes ahead only when it carries the ID of
+// an approval (Proposal.ApprovalID) that the engine's ApprovalVerifier
+// accepts: granted, bound to exactly this proposal (Proposal.Fingerprint)
+// and unexpired. Package safety/approval provides the requests, their
+// state machine, stores and audit; its approval.Manager is the usual
+// verifier. A host may plug in its own with ApprovalVerifierFunc.
 //
-// Everything here is safe for concurrent use. Constructors validate their
-// policies (a zero policy means the defaults) and return errors matching
-// provider.ErrInvalid that name the field and value.
+// Everything here is safe for concurrent use. Constructors take their
+// configuration first (a zero Config means the defaults), validate it, and
+// return errors matching provider.ErrInvalid that name the field and
+// value; options and later arguments only wire collaborators.
 package safety

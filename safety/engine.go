@@ -11,79 +11,36 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// Policy configures an Engine. The zero value means the defaults.
-type Policy struct {
-	// Timeout bounds the rule phase of one check: rules that have not
-	// answered by then fail (and block). Must be ≥ 0. Default: 2s.
-	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
-	// Concurrency is how many rules of one check run at once, and how many
-	// proposals Preview checks at once. Must be ≥ 0. Default: 4.
-	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
-	// ApprovalRisk is the risk level from which a decision requires
-	// approval even when no rule asked for it ("approval for critical or
-	// high-risk"). RiskNone means the default. Default: RiskHigh.
-	ApprovalRisk Risk `json:"approval_risk,omitempty" yaml:"approval_risk,omitempty"`
-}
-
-// The Policy defaults.
-const (
-	DefaultTimeout     = 2 * time.Second
-	DefaultConcurrency = 4
-)
-
-// Validate returns an error matching provider.ErrInvalid naming a wrong
-// field.
-func (p Policy) Validate() error {
-	switch {
-	case p.Timeout < 0:
-		return invalidf("timeout", p.Timeout, "must be ≥ 0 (0 means 2s)")
-	case p.Concurrency < 0:
-		return invalidf("concurrency", p.Concurrency, "must be ≥ 0 (0 means 4)")
-	}
-	if err := p.ApprovalRisk.Validate(); err != nil {
-		return invalidf("approval_risk", int(p.ApprovalRisk), "must be none, low, medium or high")
-	}
-	return nil
-}
-
-func (p Policy) withDefaults() Policy {
-	if p.Timeout == 0 {
-		p.Timeout = DefaultTimeout
-	}
-	if p.Concurrency == 0 {
-		p.Concurrency = DefaultConcurrency
-	}
-	if p.ApprovalRisk == RiskNone {
-		p.ApprovalRisk = RiskHigh
-	}
-	return p
-}
-
-// Option configures an Engine.
+// Option wires a collaborator into an Engine: an approval verifier, an
+// auditor, a logger, or the names of rules the host vouches for as
+// non-blocking. Behaviour is configured by Config.
 type Option func(*Engine)
 
-// WithPolicy sets the engine's policy (validated by New).
-func WithPolicy(p Policy) Option { return func(e *Engine) { e.policy = p } }
-
 // WithApprovals lets proposals that need approval go ahead when they carry
-// the ID of a granted approval bound to them (checked with
-// Approvals.Verify). Without it, every proposal that needs approval is
-// refused with ErrApprovalRequired.
-func WithApprovals(a *Approvals) Option { return func(e *Engine) { e.approvals = a } }
+// the ID of a granted approval bound to them, as v says (Verify). An
+// *approval.Manager of package safety/approval is the usual v. Without
+// it, every proposal that needs approval is refused with
+// ErrApprovalRequired. New fails for a nil ApprovalVerifierFunc.
+func WithApprovals(v ApprovalVerifier) Option { return func(e *Engine) { e.approvals = v } }
 
 // WithAuditor records an AuditDecision event for every Check (not for
-// Preview). If recording fails the proposal is blocked. Default: none.
+// Evaluate or Preview). If recording fails the proposal is blocked.
+// Default: none. New fails for a nil AuditorFunc.
 func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 
 // WithInline marks the named rules as non-blocking (see Inliner): the
 // engine runs them on the calling goroutine, without a goroutine and not
-// subject to Policy.Timeout. Use it for rules whose sources the host knows are
-// in memory (a BackupCatalog over a map, a health check reading an atomic
-// flag); a rule named here that blocks makes Check block. New fails with
-// provider.ErrInvalid for a name that is not one of its rules.
+// subject to Config.Timeout. Use it for rules whose sources the host knows
+// are in memory (a BackupCatalog over a map, a health check reading an
+// atomic flag); a rule named here that blocks makes Check block. New fails
+// with provider.ErrInvalid for a name that is not one of its rules.
+//
+// It is an option rather than a Config field because it states a fact
+// about the collaborators wired into this engine (what a rule's Inliner
+// method would say), not a policy: no decision depends on it, only where a
+// rule runs.
 func WithInline(names ...string) Option {
 	return func(e *Engine) { e.inlineNames = append(e.inlineNames, names...) }
 }
@@ -102,30 +59,33 @@ type Engine struct {
 	names     []string
 	inline    []int // indexes of rules that run on the caller's goroutine
 	async     []int // indexes of rules that run on worker goroutines
-	policy    Policy
-	approvals *Approvals
+	cfg       Config
+	approvals ApprovalVerifier
 	auditor   Auditor
 	logger    *slog.Logger
 
 	inlineNames []string // from WithInline
 }
 
-// New returns an Engine running rules in order. It fails with an error
-// matching provider.ErrInvalid when a rule is nil (including a nil RuleFunc,
-// or Named around one), two rules share a name,
-// or the policy is invalid.
-func New(rules []Rule, opts ...Option) (*Engine, error) {
-	e := &Engine{rules: slices.Clone(rules)}
+// New returns an Engine for cfg running rules in order. It fails with an
+// error matching provider.ErrInvalid, naming the field, when cfg is
+// invalid, a rule is nil (including a nil RuleFunc, or Named around one),
+// two rules share a name, WithInline names no rule, or an option wires a
+// nil Func adapter. It starts no goroutine.
+func New(cfg Config, rules []Rule, opts ...Option) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("safety.New: %w", err)
+	}
+	e := &Engine{rules: slices.Clone(rules), cfg: cfg.withDefaults()}
 	for _, o := range opts {
 		o(e)
-	}
-	if err := e.policy.Validate(); err != nil {
-		return nil, fmt.Errorf("safety.New: %w", err)
 	}
 	if e.auditor != nil && isNilFunc(e.auditor) {
 		return nil, fmt.Errorf("safety.New: %w", invalidf("auditor", nil, "must not be a nil AuditorFunc"))
 	}
-	e.policy = e.policy.withDefaults()
+	if e.approvals != nil && isNilFunc(e.approvals) {
+		return nil, fmt.Errorf("safety.New: %w", invalidf("approvals", nil, "must not be a nil ApprovalVerifierFunc"))
+	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -160,14 +120,37 @@ func New(rules []Rule, opts ...Option) (*Engine, error) {
 // Rules returns the names of the engine's rules, in order.
 func (e *Engine) Rules() []string { return slices.Clone(e.names) }
 
-// Check decides p: it validates p, runs every rule (up to
-// Policy.Concurrency at once, within Policy.Timeout; inline rules on the
-// calling goroutine meanwhile), combines the results,
-// checks p.ApprovalID when approval is required, and records the decision
-// with the auditor. It returns the decision and d.Err(): nil when allowed,
-// else a *BlockedError (matching ErrBlocked, and ErrApprovalRequired when
-// only an approval is missing) that unwraps to failed rules' errors and
-// to provider.ErrInvalid for an invalid proposal.
+// Evaluate decides p without side effects: it validates p, runs every
+// rule (up to Config.Concurrency at once, within Config.Timeout; inline
+// rules on the calling goroutine meanwhile), combines the results, and
+// checks p.ApprovalID with the ApprovalVerifier when approval is
+// required. It records nothing and consumes no approval. It returns the
+// decision and d.Err(): nil when allowed, else a *BlockedError (matching
+// ErrBlocked, and ErrApprovalRequired when only an approval is missing)
+// that unwraps to failed rules' errors and to provider.ErrInvalid for an
+// invalid proposal.
+//
+// The engine has three ways to decide:
+//
+//   - Evaluate: one proposal, nothing recorded. Use it to ask "would this
+//     be allowed?" (a dry run, a plan being built).
+//   - Check: Evaluate, then an AuditDecision event for the auditor; a
+//     decision that cannot be recorded blocks. Use it as the gate right
+//     before acting.
+//   - Preview: Evaluate for a batch, concurrently, with counts per outcome
+//     and per blocking rule; nothing recorded.
+//
+// None of them consumes an approval: the host does that (for example with
+// approval.Manager.Execute) right before it acts.
+func (e *Engine) Evaluate(ctx context.Context, p Proposal) (Decision, error) {
+	d := e.evaluate(ctx, p)
+	return d, d.Err()
+}
+
+// Check is the gate before a mutation: it decides p as Evaluate does and
+// records the decision with the auditor (WithAuditor). If the auditor
+// fails, the decision is blocked by an "audit" result whose error matches
+// ErrAudit. It returns the decision and d.Err(), as Evaluate does.
 func (e *Engine) Check(ctx context.Context, p Proposal) (Decision, error) {
 	d := e.evaluate(ctx, p)
 	if e.auditor != nil {
@@ -177,23 +160,22 @@ func (e *Engine) Check(ctx context.Context, p Proposal) (Decision, error) {
 				Reason: "the decision could not be recorded",
 				Err:    fmt.Errorf("%w: %w", ErrAudit, err),
 			})
-			d = combine(p, d.Results, e.policy.ApprovalRisk)
+			d = combine(p, d.Results, e.cfg.ApprovalRisk)
 		}
 	}
 	return d, d.Err()
 }
 
 func decisionEvent(p Proposal, d Decision) AuditEvent {
-	ev := AuditEvent{
+	return AuditEvent{
 		Time: p.Now, Kind: AuditDecision, Actor: p.Requester,
-		ResourceID: p.Resource.ID, Action: p.Action, ProposalID: p.ID,
+		ResourceID: p.Resource.ID, Action: d.Action, ProposalID: p.ID,
 		ApprovalID: p.ApprovalID, Outcome: d.Outcome, Risk: d.Risk,
 		Rules: d.BlockingRules(), Reason: d.Summary(),
 	}
-	return ev
 }
 
-// evaluate is Check without the audit: no side effects.
+// evaluate decides p: no side effects.
 func (e *Engine) evaluate(ctx context.Context, p Proposal) Decision {
 	if err := p.Validate(); err != nil {
 		return e.finish(ctx, p, []Result{{
@@ -205,16 +187,16 @@ func (e *Engine) evaluate(ctx context.Context, p Proposal) Decision {
 }
 
 func (e *Engine) finish(ctx context.Context, p Proposal, results []Result) Decision {
-	d := combine(p, results, e.policy.ApprovalRisk)
+	d := combine(p, results, e.cfg.ApprovalRisk)
 	if d.ApprovalRequired && len(d.Blocking) == 0 {
 		d.Fingerprint = p.Fingerprint()
 	}
 	if d.ApprovalRequired && len(d.Blocking) == 0 && p.ApprovalID != "" {
 		if e.approvals == nil {
-			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not checked: the engine has no approvals"
+			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not checked: the engine has no approval verifier"
 			return d
 		}
-		if _, err := e.approvals.Verify(ctx, p.ApprovalID, p); err != nil {
+		if err := e.approvals.Verify(ctx, p.ApprovalID, p); err != nil {
 			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not valid: " + err.Error()
 			return d
 		}
@@ -229,7 +211,7 @@ type indexed struct {
 }
 
 // run runs the rules and returns their results, failing closed. Rules
-// that may block run on up to Policy.Concurrency goroutines; inline rules
+// that may block run on up to Config.Concurrency goroutines; inline rules
 // run meanwhile on the calling goroutine.
 func (e *Engine) run(parent context.Context, p Proposal) []Result {
 	n := len(e.rules)
@@ -240,7 +222,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 		}
 		return results
 	}
-	ctx, cancel := context.WithTimeout(parent, e.policy.Timeout)
+	ctx, cancel := context.WithTimeout(parent, e.cfg.Timeout)
 	defer cancel()
 	async := e.async
 	ch := make(chan indexed, len(async))
@@ -254,7 +236,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 			ch <- indexed{async[k], e.runOne(ctx, async[k], p)}
 		}
 	}
-	for range min(e.policy.Concurrency, len(async)) {
+	for range min(e.cfg.Concurrency, len(async)) {
 		go work()
 	}
 	for _, i := range e.inline {
@@ -308,10 +290,19 @@ func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
 		return e.failed(i, nil, ctx.Err())
 	case err != nil:
 		return e.failed(i, nil, err)
-	case res.Outcome.Validate() != nil:
-		return e.failed(i, nil, fmt.Errorf("returned outcome %d: %w", int(res.Outcome), res.Outcome.Validate()))
-	case res.Risk.Validate() != nil:
-		return e.failed(i, nil, fmt.Errorf("returned risk %d: %w", int(res.Risk), res.Risk.Validate()))
+	}
+	// Unset means Pass and RiskNone; anything else must be known.
+	if res.Outcome == "" {
+		res.Outcome = Pass
+	}
+	if res.Risk == "" {
+		res.Risk = RiskNone
+	}
+	if err := res.Outcome.Validate(); err != nil {
+		return e.failed(i, nil, fmt.Errorf("returned outcome %q: %w", string(res.Outcome), err))
+	}
+	if err := res.Risk.Validate(); err != nil {
+		return e.failed(i, nil, fmt.Errorf("returned risk %q: %w", string(res.Risk), err))
 	}
 	res.Rule = e.names[i]
 	res.Err = nil
@@ -329,7 +320,7 @@ func (e *Engine) failed(i int, panicked any, cause error) Result {
 	case panicked != nil:
 		reason = fmt.Sprintf("rule panicked: %v", panicked)
 	case errors.Is(cause, context.DeadlineExceeded):
-		reason = "rule timed out after " + e.policy.Timeout.String()
+		reason = "rule timed out after " + e.cfg.Timeout.String()
 	case errors.Is(cause, context.Canceled):
 		reason = "check cancelled before the rule answered"
 	}
@@ -340,19 +331,21 @@ func (e *Engine) failed(i int, panicked any, cause error) Result {
 // combine merges results into a Decision.
 func combine(p Proposal, results []Result, approvalRisk Risk) Decision {
 	d := Decision{
-		ProposalID: p.ID, ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now,
+		ProposalID: p.ID, ResourceID: p.Resource.ID, Action: knownAction(p.Action), Now: p.Now,
 		ApprovalID: p.ApprovalID, Risk: RiskLow, Results: results,
 	}
 	var approvalBy []string
 	for _, r := range results {
-		d.Risk = max(d.Risk, r.Risk)
+		if r.Risk.Level() > d.Risk.Level() {
+			d.Risk = r.Risk
+		}
 		switch r.Outcome {
 		case Block:
 			d.Blocking = append(d.Blocking, r)
 		case RequireApproval:
 			approvalBy = append(approvalBy, r.Rule+": "+r.Reason)
 		}
-		if r.Risk > RiskNone {
+		if r.Risk.Level() > RiskNone.Level() {
 			if len(r.Factors) == 0 && r.Reason != "" {
 				d.Factors = append(d.Factors, Factor{Rule: r.Rule, Risk: r.Risk, Text: r.Reason})
 			}
@@ -374,11 +367,11 @@ func combine(p Proposal, results []Result, approvalRisk Risk) Decision {
 			}
 		}
 	}
-	slices.SortStableFunc(d.Factors, func(a, b Factor) int { return int(b.Risk - a.Risk) })
+	slices.SortStableFunc(d.Factors, func(a, b Factor) int { return b.Risk.Level() - a.Risk.Level() })
 	switch {
 	case len(approvalBy) > 0:
 		d.ApprovalRequired, d.ApprovalReason = true, strings.Join(approvalBy, "; ")
-	case d.Risk >= approvalRisk:
+	case d.Risk.Level() >= approvalRisk.Level():
 		d.ApprovalRequired, d.ApprovalReason = true, "risk "+d.Risk.String()+" reaches the approval level "+approvalRisk.String()
 	}
 	switch {
@@ -390,6 +383,16 @@ func combine(p Proposal, results []Result, approvalRisk Risk) Decision {
 		d.Outcome, d.Allowed = Pass, true
 	}
 	return d
+}
+
+// knownAction returns a, or unset when a is not a known Action: decisions
+// and audit events about an invalid proposal must still encode (the
+// blocking "proposal" result names the bad value).
+func knownAction(a Action) Action {
+	if a.Validate() != nil {
+		return ""
+	}
+	return a
 }
 
 // Report is the result of Preview: what would happen to each proposal.
@@ -406,17 +409,18 @@ type Report struct {
 	BlockedBy map[string]int `json:"blocked_by,omitempty"`
 }
 
-// Preview is a dry run: it decides every proposal as Check would (up to
-// Policy.Concurrency proposals at once) but records nothing, and reports
-// what would be allowed, need approval, or be blocked and why. Rules are
-// side-effect free by contract, so Preview changes nothing. It returns an
-// error only when ctx ends, with the decisions made so far (the rest
-// blocked as cancelled).
+// Preview is a dry run over a batch (policy preview): it decides every
+// proposal as Evaluate does (up to Config.Concurrency proposals at once),
+// records nothing, and reports what would be allowed, need approval, or
+// be blocked and by which rules. Rules are side-effect free by contract,
+// so Preview changes nothing. For a single proposal use Evaluate. It
+// returns an error only when ctx ends, with the decisions made so far
+// (the rest blocked as cancelled).
 func (e *Engine) Preview(ctx context.Context, proposals []Proposal) (Report, error) {
 	rep := Report{Decisions: make([]Decision, len(proposals)), BlockedBy: map[string]int{}}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(e.policy.Concurrency, len(proposals)) {
+	for range min(e.cfg.Concurrency, len(proposals)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

@@ -3,6 +3,7 @@ package safety_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
@@ -29,7 +30,7 @@ func TestEngineCombines(t *testing.T) {
 	tests := []struct {
 		name         string
 		give         []safety.Rule
-		policy       safety.Policy
+		policy       safety.Config
 		wantOutcome  safety.Outcome
 		wantRisk     safety.Risk
 		wantApproval bool
@@ -46,7 +47,7 @@ func TestEngineCombines(t *testing.T) {
 			wantFactors: []string{"appr: owner must agree (medium)"}},
 		{name: "high risk needs approval", give: []safety.Rule{ok, high}, wantOutcome: safety.RequireApproval, wantRisk: safety.RiskHigh, wantApproval: true,
 			wantFactors: []string{"high: risky (high)"}},
-		{name: "approval level medium", give: []safety.Rule{med}, policy: safety.Policy{ApprovalRisk: safety.RiskMedium},
+		{name: "approval level medium", give: []safety.Rule{med}, policy: safety.Config{ApprovalRisk: safety.RiskMedium},
 			wantOutcome: safety.RequireApproval, wantRisk: safety.RiskMedium, wantApproval: true,
 			wantRecs: []string{"r1", "r2"}, wantFactors: []string{"med: f1 (medium)", "med: f2 (medium)"}},
 		{name: "block wins over approval", give: []safety.Rule{appr, block, ok}, wantOutcome: safety.Block, wantRisk: safety.RiskMedium, wantApproval: true,
@@ -55,7 +56,7 @@ func TestEngineCombines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			eng, err := safety.New(tt.give, safety.WithPolicy(tt.policy))
+			eng, err := safety.New(tt.policy, tt.give)
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), stop("i-1"))
 			assert.Equal(t, tt.wantOutcome, d.Outcome)
@@ -106,16 +107,16 @@ func TestEngineFailsClosed(t *testing.T) {
 			panic("nil map")
 		}, wantPanic: true},
 		{name: "invalid outcome", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
-			return safety.Result{Outcome: safety.Outcome(9)}, nil
+			return safety.Result{Outcome: "maybe"}, nil
 		}, wantCause: provider.ErrInvalid},
 		{name: "invalid risk", rule: func(context.Context, safety.Proposal) (safety.Result, error) {
-			return safety.Result{Risk: safety.Risk(-1)}, nil
+			return safety.Result{Risk: "extreme"}, nil
 		}, wantCause: provider.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), safety.Named("bad", tt.rule)})
+			eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{}), safety.Named("bad", tt.rule)})
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), stop("i-1"))
 			require.ErrorIs(t, err, safety.ErrBlocked)
@@ -152,8 +153,7 @@ func TestEngineTimeout(t *testing.T) {
 			<-ctx.Done()
 			return safety.Result{}, ctx.Err()
 		}))
-		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), hung, polite},
-			safety.WithPolicy(safety.Policy{Timeout: 3 * time.Second}))
+		eng, err := safety.New(safety.Config{Timeout: 3 * time.Second}, []safety.Rule{fixed("ok", safety.Result{}), hung, polite})
 		require.NoError(t, err)
 		start := time.Now()
 		d, err := eng.Check(t.Context(), stop("i-1"))
@@ -183,8 +183,7 @@ func TestEngineStartsNoRuleAfterTimeout(t *testing.T) {
 			late.Add(1)
 			return safety.Result{}, nil
 		}))
-		eng, err := safety.New([]safety.Rule{slow, lateRule},
-			safety.WithPolicy(safety.Policy{Timeout: time.Second, Concurrency: 1}))
+		eng, err := safety.New(safety.Config{Timeout: time.Second, Concurrency: 1}, []safety.Rule{slow, lateRule})
 		require.NoError(t, err)
 		d, err := eng.Check(t.Context(), stop("i-1"))
 		require.ErrorIs(t, err, safety.ErrBlocked)
@@ -204,7 +203,7 @@ func TestEngineCancelled(t *testing.T) {
 			ran.Add(1)
 			return safety.Result{}, nil
 		}))
-		eng, err := safety.New([]safety.Rule{r})
+		eng, err := safety.New(safety.Config{}, []safety.Rule{r})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -223,7 +222,7 @@ func TestEngineCancelled(t *testing.T) {
 			<-ctx.Done()
 			return safety.Result{}, nil // claiming success after cancellation still fails
 		}))
-		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{}), waiting})
+		eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{}), waiting})
 		require.NoError(t, err)
 		go func() {
 			<-started
@@ -258,7 +257,7 @@ func TestEngineBoundsConcurrency(t *testing.T) {
 				return safety.Result{}, nil
 			})))
 		}
-		eng, err := safety.New(rs, safety.WithPolicy(safety.Policy{Concurrency: limit}))
+		eng, err := safety.New(safety.Config{Concurrency: limit}, rs)
 		require.NoError(t, err)
 		result := make(chan error, 1)
 		go func() {
@@ -313,7 +312,7 @@ func TestEngineRejectsInvalidProposals(t *testing.T) {
 		ran.Add(1)
 		return safety.Result{}, nil
 	}))
-	eng, err := safety.New([]safety.Rule{counted})
+	eng, err := safety.New(safety.Config{}, []safety.Rule{counted})
 	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -337,23 +336,26 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	ok := fixed("same", safety.Result{})
 	tests := []struct {
 		name  string
+		cfg   safety.Config
 		rules []safety.Rule
 		opts  []safety.Option
 		field string
 	}{
-		{"nil rule", []safety.Rule{nil}, nil, "rules[0]"},
-		{"nil RuleFunc", []safety.Rule{ok, safety.RuleFunc(nil)}, nil, "rules[1]"},
-		{"named nil rule", []safety.Rule{safety.Named("custom", nil)}, nil, "rules[0]"},
-		{"named nil RuleFunc", []safety.Rule{safety.Named("custom", safety.RuleFunc(nil))}, nil, "rules[0]"},
-		{"duplicate names", []safety.Rule{ok, ok}, nil, "rules[1].name"},
-		{"negative timeout", nil, []safety.Option{safety.WithPolicy(safety.Policy{Timeout: -time.Second})}, "timeout"},
-		{"negative concurrency", nil, []safety.Option{safety.WithPolicy(safety.Policy{Concurrency: -1})}, "concurrency"},
-		{"unknown risk", nil, []safety.Option{safety.WithPolicy(safety.Policy{ApprovalRisk: 7})}, "approval_risk"},
+		{"nil rule", safety.Config{}, []safety.Rule{nil}, nil, "rules[0]"},
+		{"nil RuleFunc", safety.Config{}, []safety.Rule{ok, safety.RuleFunc(nil)}, nil, "rules[1]"},
+		{"named nil rule", safety.Config{}, []safety.Rule{safety.Named("custom", nil)}, nil, "rules[0]"},
+		{"named nil RuleFunc", safety.Config{}, []safety.Rule{safety.Named("custom", safety.RuleFunc(nil))}, nil, "rules[0]"},
+		{"duplicate names", safety.Config{}, []safety.Rule{ok, ok}, nil, "rules[1].name"},
+		{"negative timeout", safety.Config{Timeout: -time.Second}, nil, nil, "timeout"},
+		{"negative concurrency", safety.Config{Concurrency: -1}, nil, nil, "concurrency"},
+		{"unknown risk", safety.Config{ApprovalRisk: "extreme"}, nil, nil, "approval_risk"},
+		{"risk none", safety.Config{ApprovalRisk: safety.RiskNone}, nil, nil, "approval_risk"},
+		{"nil approval verifier func", safety.Config{}, nil, []safety.Option{safety.WithApprovals(safety.ApprovalVerifierFunc(nil))}, "approvals"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := safety.New(tt.rules, tt.opts...)
+			_, err := safety.New(tt.cfg, tt.rules, tt.opts...)
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
@@ -366,7 +368,7 @@ func TestEngineUnnamedRules(t *testing.T) {
 	anon := safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 		return safety.Result{Outcome: safety.Block}, nil
 	})
-	eng, err := safety.New([]safety.Rule{fixed("named", safety.Result{}), anon})
+	eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("named", safety.Result{}), anon})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"named", "rule[1]"}, eng.Rules())
 	d, err := eng.Check(t.Context(), stop("i-1"))
@@ -379,7 +381,7 @@ func TestEngineUnnamedRules(t *testing.T) {
 func TestEngineAuditsDecisions(t *testing.T) {
 	t.Parallel()
 	log := &safety.AuditLog{}
-	eng, err := safety.New([]safety.Rule{fixed("block", safety.Result{Outcome: safety.Block, Risk: safety.RiskMedium, Reason: "no"})},
+	eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("block", safety.Result{Outcome: safety.Block, Risk: safety.RiskMedium, Reason: "no"})},
 		safety.WithAuditor(log))
 	require.NoError(t, err)
 	p := stop("i-1")
@@ -399,7 +401,7 @@ func TestEngineAuditsDecisions(t *testing.T) {
 	t.Run("audit failure blocks", func(t *testing.T) {
 		t.Parallel()
 		down := errors.New("audit log down")
-		eng, err := safety.New([]safety.Rule{fixed("ok", safety.Result{})},
+		eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{})},
 			safety.WithAuditor(safety.AuditorFunc(func(context.Context, safety.AuditEvent) error { return down })))
 		require.NoError(t, err)
 		d, err := eng.Check(t.Context(), stop("i-1"))
@@ -424,7 +426,7 @@ func TestPreview(t *testing.T) {
 		}
 		return safety.Result{}, nil
 	}))
-	eng, err := safety.New([]safety.Rule{blockOdd, askBig})
+	eng, err := safety.New(safety.Config{}, []safety.Rule{blockOdd, askBig})
 	require.NoError(t, err)
 	var ps []safety.Proposal
 	for to := 1; to <= 10; to++ {
@@ -470,7 +472,7 @@ func TestEngineInlineRules(t *testing.T) {
 	t.Parallel()
 	t.Run("panic and error still fail closed", func(t *testing.T) {
 		t.Parallel()
-		eng, err := safety.New([]safety.Rule{
+		eng, err := safety.New(safety.Config{}, []safety.Rule{
 			inlineRule{"boom", func(context.Context, safety.Proposal) (safety.Result, error) { panic("inline") }},
 			inlineRule{"err", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, errors.New("x") }},
 			inlineRule{"ok", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, nil }},
@@ -483,7 +485,7 @@ func TestEngineInlineRules(t *testing.T) {
 	t.Run("cancelled context", func(t *testing.T) {
 		t.Parallel()
 		var ran atomic.Int32
-		eng, err := safety.New([]safety.Rule{
+		eng, err := safety.New(safety.Config{}, []safety.Rule{
 			inlineRule{"ok", func(context.Context, safety.Proposal) (safety.Result, error) { ran.Add(1); return safety.Result{}, nil }},
 		})
 		require.NoError(t, err)
@@ -497,13 +499,13 @@ func TestEngineInlineRules(t *testing.T) {
 		t.Parallel()
 		synctest.Test(t, func(t *testing.T) {
 			release := make(chan struct{})
-			eng, err := safety.New([]safety.Rule{
+			eng, err := safety.New(safety.Config{Timeout: time.Second}, []safety.Rule{
 				inlineRule{"fast", func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, nil }},
 				safety.Named("hung", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 					<-release
 					return safety.Result{}, nil
 				})),
-			}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			})
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), stop("i-1"))
 			require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -520,8 +522,7 @@ func TestEngineInlineRules(t *testing.T) {
 				<-time.After(5 * time.Second) // fake time inside the bubble
 				return safety.Result{}, nil
 			}))
-			eng, err := safety.New([]safety.Rule{slow}, safety.WithInline("slow"),
-				safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			eng, err := safety.New(safety.Config{Timeout: time.Second}, []safety.Rule{slow}, safety.WithInline("slow"))
 			require.NoError(t, err)
 			start := time.Now()
 			d, err := eng.Check(t.Context(), stop("i-1"))
@@ -530,7 +531,7 @@ func TestEngineInlineRules(t *testing.T) {
 			assert.Equal(t, 5*time.Second, time.Since(start))
 
 			// Without WithInline the same rule is cut off at the timeout.
-			eng, err = safety.New([]safety.Rule{slow}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			eng, err = safety.New(safety.Config{Timeout: time.Second}, []safety.Rule{slow})
 			require.NoError(t, err)
 			_, err = eng.Check(t.Context(), stop("i-1"))
 			require.ErrorIs(t, err, context.DeadlineExceeded)
@@ -540,13 +541,13 @@ func TestEngineInlineRules(t *testing.T) {
 	t.Run("inline rules are not cut off next to async ones", func(t *testing.T) {
 		t.Parallel()
 		synctest.Test(t, func(t *testing.T) {
-			eng, err := safety.New([]safety.Rule{
+			eng, err := safety.New(safety.Config{Timeout: time.Second}, []safety.Rule{
 				inlineRule{"slow_inline", func(context.Context, safety.Proposal) (safety.Result, error) {
 					<-time.After(3 * time.Second)
 					return safety.Result{}, nil
 				}},
 				fixed("fast_async", safety.Result{}),
-			}, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+			})
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), stop("i-1"))
 			require.NoError(t, err)
@@ -555,7 +556,7 @@ func TestEngineInlineRules(t *testing.T) {
 	})
 	t.Run("WithInline unknown name", func(t *testing.T) {
 		t.Parallel()
-		_, err := safety.New([]safety.Rule{fixed("a", safety.Result{})}, safety.WithInline("b"))
+		_, err := safety.New(safety.Config{}, []safety.Rule{fixed("a", safety.Result{})}, safety.WithInline("b"))
 		var ie *provider.InvalidError
 		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, "inline[0]", ie.Field)
@@ -566,7 +567,7 @@ func TestEngineLogsRuleFailures(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	eng, err := safety.New([]safety.Rule{safety.Named("flaky", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+	eng, err := safety.New(safety.Config{}, []safety.Rule{safety.Named("flaky", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 		return safety.Result{}, errors.New("catalog down")
 	}))}, safety.WithLogger(logger))
 	require.NoError(t, err)
@@ -574,4 +575,156 @@ func TestEngineLogsRuleFailures(t *testing.T) {
 	require.ErrorIs(t, err, safety.ErrRuleFailed)
 	assert.Contains(t, buf.String(), "rule=flaky")
 	assert.Contains(t, buf.String(), "catalog down")
+}
+
+// Evaluate decides exactly as Check does, but records nothing: the auditor
+// is never called, so even a failing auditor does not block it.
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	down := errors.New("audit log down")
+	auditor := safety.AuditorFunc(func(context.Context, safety.AuditEvent) error {
+		calls.Add(1)
+		return down
+	})
+	rules := []safety.Rule{
+		fixed("low", safety.Result{Risk: safety.RiskLow, Reason: "fine"}),
+		safety.Named("odd", safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+			if p.Target.Desired%2 == 1 {
+				return safety.Result{Outcome: safety.Block, Risk: safety.RiskMedium, Reason: "odd"}, nil
+			}
+			return safety.Result{}, nil
+		})),
+		safety.Named("big", safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+			if p.Target.Desired >= 8 {
+				return safety.Result{Outcome: safety.RequireApproval, Reason: "big"}, nil
+			}
+			return safety.Result{}, nil
+		})),
+	}
+	quiet, err := safety.New(safety.Config{}, rules)
+	require.NoError(t, err)
+	audited, err := safety.New(safety.Config{}, rules, safety.WithAuditor(auditor))
+	require.NoError(t, err)
+	tests := []struct {
+		name        string
+		give        safety.Proposal
+		wantOutcome safety.Outcome
+		wantErr     error
+	}{
+		{"allowed", scale("g-1", 5, 4), safety.Pass, nil},
+		{"blocked", scale("g-1", 5, 3), safety.Block, safety.ErrBlocked},
+		{"needs approval", scale("g-1", 5, 8), safety.RequireApproval, safety.ErrApprovalRequired},
+		{"invalid", safety.Proposal{Action: "reboot"}, safety.Block, provider.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := audited.Evaluate(t.Context(), tt.give)
+			assert.Equal(t, tt.wantOutcome, d.Outcome)
+			assert.Equal(t, tt.wantOutcome == safety.Pass, d.Allowed)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+				var be *safety.BlockedError
+				require.ErrorAs(t, err, &be)
+				assert.Equal(t, d.Outcome, be.Decision.Outcome)
+			}
+			require.NotErrorIs(t, err, safety.ErrAudit)
+			// The same decision as Check on an engine without an auditor.
+			want, wantErr := quiet.Check(t.Context(), tt.give)
+			assert.Equal(t, want, d)
+			assert.Equal(t, wantErr == nil, err == nil)
+		})
+	}
+	t.Cleanup(func() { assert.Equal(t, int32(1), calls.Load(), "Evaluate records nothing; the one Check below does") })
+
+	t.Run("Check on the same engine records and fails closed", func(t *testing.T) {
+		t.Parallel()
+		d, err := audited.Check(t.Context(), scale("g-2", 5, 4))
+		require.ErrorIs(t, err, safety.ErrAudit)
+		assert.Equal(t, []string{"audit"}, d.BlockingRules())
+	})
+}
+
+// A decision about a proposal whose action is not a known Action still
+// encodes: its Action is unset, and the "proposal" result names the value.
+func TestEvaluateUnknownActionEncodes(t *testing.T) {
+	t.Parallel()
+	log := &safety.AuditLog{}
+	eng, err := safety.New(safety.Config{}, nil, safety.WithAuditor(log))
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Action = "reboot"
+	d, err := eng.Check(t.Context(), p)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Empty(t, d.Action)
+	assert.Contains(t, err.Error(), `safety: blocked proposal of "i-1": proposal: `)
+	assert.Contains(t, d.Blocking[0].Reason, `"reboot"`)
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	var back safety.Decision
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, d.Outcome, back.Outcome)
+	evs := log.Events()
+	require.Len(t, evs, 1)
+	assert.Empty(t, evs[0].Action)
+	_, err = json.Marshal(evs[0])
+	require.NoError(t, err)
+}
+
+// A host plugs in its own approval verifier: a proposal that needs
+// approval goes ahead exactly when the verifier accepts the ID it carries.
+func TestApprovalVerifierFunc(t *testing.T) {
+	t.Parallel()
+	var seen atomic.Value
+	verifier := safety.ApprovalVerifierFunc(func(_ context.Context, id string, p safety.Proposal) error {
+		seen.Store(p.Resource.ID + "/" + id)
+		if id != "CHG-1" {
+			return errors.New("no such change ticket")
+		}
+		return nil
+	})
+	rules := []safety.Rule{fixed("owner", safety.Result{Outcome: safety.RequireApproval, Reason: "owner must agree"})}
+	eng, err := safety.New(safety.Config{}, rules, safety.WithApprovals(verifier))
+	require.NoError(t, err)
+
+	p := stop("i-1")
+	d, err := eng.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.Equal(t, p.Fingerprint(), d.Fingerprint)
+	assert.Nil(t, seen.Load(), "no ID, nothing to verify")
+
+	p.ApprovalID = "CHG-2"
+	d, err = eng.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Approved)
+	assert.Contains(t, d.ApprovalReason, `approval "CHG-2" not valid: no such change ticket`)
+	assert.Equal(t, "i-1/CHG-2", seen.Load())
+
+	p.ApprovalID = "CHG-1"
+	d, err = eng.Evaluate(t.Context(), p)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+	assert.True(t, d.Approved)
+	assert.Equal(t, safety.Pass, d.Outcome)
+
+	// An approval never lifts a block, and is not even asked.
+	blocked, err := safety.New(safety.Config{}, append(rules, fixed("no", safety.Result{Outcome: safety.Block, Reason: "no"})),
+		safety.WithApprovals(verifier))
+	require.NoError(t, err)
+	seen.Store("")
+	d, err = blocked.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	require.NotErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Approved)
+	assert.Empty(t, seen.Load())
+
+	// Without a verifier the ID is not checked, and the proposal waits.
+	bare, err := safety.New(safety.Config{}, rules)
+	require.NoError(t, err)
+	d, err = bare.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.Contains(t, d.ApprovalReason, "not checked")
 }

@@ -25,33 +25,17 @@ var (
 	// ErrRuleFailed means a rule returned an error, timed out, panicked or
 	// was cancelled; the engine treats it as a block (fail closed).
 	ErrRuleFailed = errors.New("safety: rule failed")
-	// ErrUnknownApproval means no approval request has the given ID.
-	ErrUnknownApproval = errors.New("safety: unknown approval")
-	// ErrApprovalExists means an approval request with the same ID already
-	// exists (returned by ApprovalStore.Create).
-	ErrApprovalExists = errors.New("safety: approval already exists")
-	// ErrApprovalState means the transition is not allowed from the
-	// request's current state (approving a denied request, executing a
-	// pending one, ...). *TransitionError matches it.
-	ErrApprovalState = errors.New("safety: approval transition not allowed")
-	// ErrApprovalExpired means the request's expiry has passed; an expired
-	// request never executes. It also matches ErrApprovalState.
-	ErrApprovalExpired = fmt.Errorf("%w: expired", ErrApprovalState)
-	// ErrSelfApproval means the approver is the requester.
-	ErrSelfApproval = errors.New("safety: self-approval refused")
-	// ErrApprovalMismatch means an approval was granted for a different
-	// proposal (another resource, action, or target) than the one
-	// presented.
-	ErrApprovalMismatch = errors.New("safety: approval bound to another proposal")
-	// ErrAudit means an audit event could not be recorded.
+	// ErrAudit means an audit event could not be recorded: by the engine
+	// (the proposal is then blocked) or by an approval.Manager (the
+	// transition was stored).
 	ErrAudit = errors.New("safety: audit failed")
 	// ErrCycle means a dependency graph has a cycle. It is wrapped in the
 	// error of the rule that found it, which blocks (fail closed).
 	ErrCycle = errors.New("safety: dependency cycle")
 )
 
-// BlockedError is the error Engine.Check returns when a proposal may not go
-// ahead. It carries the whole Decision. It matches ErrBlocked, and
+// BlockedError is the error Engine.Check and Engine.Evaluate return when a
+// proposal may not go ahead. It carries the whole Decision. It matches ErrBlocked, and
 // ErrApprovalRequired when only a missing approval stands in the way (no
 // rule blocks); its Unwrap returns the causes (rule failures, invalid
 // input).
@@ -64,7 +48,11 @@ type BlockedError struct {
 func (e *BlockedError) Error() string {
 	var b strings.Builder
 	b.WriteString("safety: blocked ")
-	b.WriteString(string(e.Decision.Action))
+	if e.Decision.Action == "" {
+		b.WriteString("proposal") // the action was not a known one
+	} else {
+		b.WriteString(string(e.Decision.Action))
+	}
 	b.WriteString(" of ")
 	b.WriteString(strconv.Quote(e.Decision.ResourceID))
 	sep := ": "
@@ -140,34 +128,6 @@ func (e *RuleError) Is(target error) bool { return target == ErrRuleFailed }
 // Unwrap returns the cause.
 func (e *RuleError) Unwrap() error { return e.Err }
 
-// TransitionError reports a refused approval transition. It matches
-// ErrApprovalState (and ErrApprovalExpired when the request expired).
-type TransitionError struct {
-	// ID is the approval request's ID.
-	ID string
-	// From is the request's state when the transition was tried.
-	From ApprovalState
-	// To is the state that was asked for.
-	To ApprovalState
-	// Expired is set when the request had passed its expiry.
-	Expired bool
-}
-
-// Error implements error.
-func (e *TransitionError) Error() string {
-	if e.Expired {
-		return fmt.Sprintf("safety: approval %q expired: cannot move to %s", e.ID, e.To)
-	}
-	return fmt.Sprintf("safety: approval %q is %s: cannot move to %s", e.ID, e.From, e.To)
-}
-
-// Is reports whether target is ErrApprovalState, or ErrApprovalExpired for
-// an expired request.
-func (e *TransitionError) Is(target error) bool {
-	return target == ErrApprovalState || (e.Expired && target == ErrApprovalExpired)
-}
-
-// invalidf returns a *provider.InvalidError (matching provider.ErrInvalid).
 // notMade is the error of a rule's Check when the rule is a zero value,
 // not made by its constructor: it has no configuration, so it fails
 // rather than pass everything.
@@ -175,11 +135,7 @@ func notMade(typ, ctor string) error {
 	return invalidf("rule", "safety."+typ+"{}", "was not made with "+ctor+": the zero value checks nothing")
 }
 
+// invalidf returns a *provider.InvalidError (matching provider.ErrInvalid).
 func invalidf(field string, value any, reason string) error {
 	return provider.Invalid(field, value, reason)
-}
-
-// fmtErr wraps sentinel with the quoted id.
-func fmtErr(sentinel error, id string) error {
-	return fmt.Errorf("%w: %q", sentinel, id)
 }

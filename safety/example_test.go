@@ -25,8 +25,8 @@ func ExampleRuleFunc() {
 			Recommendations: []string{"retry on the 1st"},
 		}, nil
 	}))
-	critical, _ := safety.NewCriticalRule(safety.CriticalPolicy{})
-	eng, err := safety.New([]safety.Rule{critical, monthEnd})
+	critical, _ := safety.NewCriticalRule(safety.CriticalConfig{})
+	eng, err := safety.New(safety.Config{}, []safety.Rule{critical, monthEnd})
 	if err != nil {
 		panic(err)
 	}
@@ -52,7 +52,7 @@ func ExampleNamed() {
 	r := safety.Named("always_ok", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 		return safety.Result{}, nil
 	}))
-	eng, _ := safety.New([]safety.Rule{r})
+	eng, _ := safety.New(safety.Config{}, []safety.Rule{r})
 	fmt.Println(eng.Rules())
 	// Output: [always_ok]
 }
@@ -88,7 +88,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	eng, err := safety.New(rules, safety.WithPolicy(safety.Policy{Timeout: time.Second}))
+	eng, err := safety.New(safety.Config{Timeout: time.Second}, rules)
 	if err != nil {
 		panic(err)
 	}
@@ -101,10 +101,54 @@ func ExampleNew() {
 	// medium [schedule for Mon 2026-03-30 18:00 Europe/Berlin]
 }
 
+// Evaluate answers "would this be allowed?" for one proposal without
+// recording anything: a dry run, or a plan being built.
+func ExampleEngine_Evaluate() {
+	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	audit := &safety.AuditLog{}
+	eng, _ := safety.New(safety.Config{}, rules, safety.WithAuditor(audit))
+	p := exampleProposal()
+	d, err := eng.Evaluate(context.Background(), p)
+	fmt.Println(errors.Is(err, safety.ErrBlocked), d.BlockingRules())
+	p.Now = time.Date(2026, 3, 30, 20, 0, 0, 0, time.UTC) // 22:00 in Berlin
+	d, err = eng.Evaluate(context.Background(), p)
+	fmt.Println(err, d.Outcome, d.Risk)
+	fmt.Println(len(audit.Events()), "events recorded")
+	// Output:
+	// true [business_hours]
+	// <nil> pass low
+	// 0 events recorded
+}
+
+// ApprovalVerifierFunc plugs in a host's own approvals, here change
+// tickets: a proposal that needs approval goes ahead with a ticket the
+// host's system says covers it.
+func ExampleApprovalVerifierFunc() {
+	tickets := map[string]string{"CHG-4711": "i-0abc"} // ticket → resource it covers
+	verifier := safety.ApprovalVerifierFunc(func(_ context.Context, id string, p safety.Proposal) error {
+		if tickets[id] != p.Resource.ID {
+			return fmt.Errorf("change ticket %s does not cover %s", id, p.Resource.ID)
+		}
+		return nil
+	})
+	critical, _ := safety.NewCriticalRule(safety.CriticalConfig{})
+	eng, _ := safety.New(safety.Config{}, []safety.Rule{critical}, safety.WithApprovals(verifier))
+	p := exampleProposal()
+	p.Resource.Environment = "production"
+	_, err := eng.Evaluate(context.Background(), p)
+	fmt.Println(errors.Is(err, safety.ErrApprovalRequired))
+	p.ApprovalID = "CHG-4711"
+	d, err := eng.Evaluate(context.Background(), p)
+	fmt.Println(err, d.Approved)
+	// Output:
+	// true
+	// <nil> true
+}
+
 // Preview is a dry run over a batch: what would be blocked, and why.
 func ExampleEngine_Preview() {
 	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
-	eng, _ := safety.New(rules)
+	eng, _ := safety.New(safety.Config{}, rules)
 	night := exampleProposal()
 	night.Now = time.Date(2026, 3, 30, 20, 0, 0, 0, time.UTC) // 22:00 in Berlin
 	prod := night
@@ -126,76 +170,6 @@ func ExampleEngine_Preview() {
 	// i-0def require_approval
 }
 
-// The approval flow: a proposal that needs approval becomes a request, a
-// different person approves it, the engine lets the exact proposal
-// through, and Execute consumes the approval right before acting.
-func ExampleNewApprovals() {
-	ctx := context.Background()
-	audit := &safety.AuditLog{}
-	n := 0
-	approvals, err := safety.NewApprovals(safety.NewMemoryApprovalStore(),
-		safety.WithApprovalAuditor(audit),
-		safety.WithApprovalPolicy(safety.ApprovalPolicy{TTL: 2 * time.Hour}),
-		safety.WithIDGenerator(func() string { n++; return fmt.Sprintf("apr-%d", n) }))
-	if err != nil {
-		panic(err)
-	}
-	critical, _ := safety.NewCriticalRule(safety.CriticalPolicy{})
-	eng, _ := safety.New([]safety.Rule{critical}, safety.WithApprovals(approvals), safety.WithAuditor(audit))
-
-	p := exampleProposal()
-	p.Resource.Environment = "production"
-	d, err := eng.Check(ctx, p)
-	fmt.Println(errors.Is(err, safety.ErrApprovalRequired))
-
-	req, _ := approvals.Request(ctx, p, d, "idle for 3 days")
-	_, err = approvals.Approve(ctx, req.ID, "reaper", p.Now, "")
-	fmt.Println(errors.Is(err, safety.ErrSelfApproval))
-	_, _ = approvals.Approve(ctx, req.ID, "alice", p.Now.Add(5*time.Minute), "fine at night")
-
-	p.ApprovalID, p.Now = req.ID, p.Now.Add(10*time.Minute)
-	d, err = eng.Check(ctx, p)
-	fmt.Println(err == nil, d.Approved)
-	_, err = approvals.Execute(ctx, req.ID, p)
-	fmt.Println(err)
-	for _, ev := range audit.Events() {
-		if ev.Kind == safety.AuditDecision {
-			fmt.Println(ev.Kind, ev.Actor, ev.Outcome)
-			continue
-		}
-		fmt.Println(ev.Kind, ev.Actor, ev.To)
-	}
-	// Output:
-	// true
-	// true
-	// true true
-	// <nil>
-	// decision reaper require_approval
-	// approval.requested reaper pending
-	// approval.approved alice approved
-	// decision reaper pass
-	// approval.executed reaper executed
-}
-
-// MemoryApprovalStore is the in-process ApprovalStore; Update is an atomic
-// read-modify-write.
-func ExampleMemoryApprovalStore() {
-	ctx := context.Background()
-	s := safety.NewMemoryApprovalStore()
-	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	_ = s.Create(ctx, safety.ApprovalRequest{ID: "a1", State: safety.ApprovalPending, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
-	r, _ := s.Update(ctx, "a1", func(r *safety.ApprovalRequest) error {
-		r.State, r.DecidedBy = safety.ApprovalApproved, "alice"
-		return nil
-	})
-	fmt.Println(r.State, r.DecidedBy)
-	_, err := s.Get(ctx, "a2")
-	fmt.Println(errors.Is(err, safety.ErrUnknownApproval))
-	// Output:
-	// approved alice
-	// true
-}
-
 // AuditorFunc sends audit events anywhere: a log, a queue, a database.
 func ExampleAuditorFunc() {
 	au := safety.AuditorFunc(func(_ context.Context, ev safety.AuditEvent) error {
@@ -205,7 +179,7 @@ func ExampleAuditorFunc() {
 	block := safety.Named("freeze", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 		return safety.Result{Outcome: safety.Block, Reason: "release freeze"}, nil
 	}))
-	eng, _ := safety.New([]safety.Rule{block}, safety.WithAuditor(au))
+	eng, _ := safety.New(safety.Config{}, []safety.Rule{block}, safety.WithAuditor(au))
 	_, _ = eng.Check(context.Background(), exampleProposal())
 	// Output: decision i-0abc block freeze
 }
@@ -237,7 +211,7 @@ func ExampleParseSchedule() {
 }
 
 func ExampleNewBusinessHoursRule() {
-	r, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{
+	r, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{
 		Hours:    "Mon-Fri 09:00-18:00",
 		TimeZone: "America/New_York", // for resources without a time zone
 		Holidays: []safety.Holiday{{Date: "07-04", Name: "Independence Day"}},
@@ -263,7 +237,7 @@ func ExampleNewBusinessHoursRule() {
 }
 
 func ExampleNewBackupRule() {
-	r, _ := safety.NewBackupRule(exampleCatalog(), safety.BackupPolicy{MaxAge: 12 * time.Hour})
+	r, _ := safety.NewBackupRule(safety.BackupConfig{MaxAge: 12 * time.Hour}, exampleCatalog())
 	res, _ := r.Check(context.Background(), exampleProposal())
 	fmt.Println(res.Outcome, "-", res.Reason)
 	p := exampleProposal()
@@ -276,7 +250,7 @@ func ExampleNewBackupRule() {
 }
 
 func ExampleNewCriticalRule() {
-	r, _ := safety.NewCriticalRule(safety.CriticalPolicy{
+	r, _ := safety.NewCriticalRule(safety.CriticalConfig{
 		Actions: map[safety.Action]safety.Outcome{safety.ActionStop: safety.Block},
 	})
 	p := exampleProposal()
@@ -298,7 +272,7 @@ func ExampleNewDependencyRule() {
 	g, _ := safety.NewStaticGraph(map[string][]safety.Dependent{
 		"i-0abc": {{ID: "lb-web", Relation: "load balancer target", Live: true, Detail: "120 req/min"}},
 	})
-	r, _ := safety.NewDependencyRule(g, safety.DependencyPolicy{})
+	r, _ := safety.NewDependencyRule(safety.DependencyConfig{}, g)
 	res, _ := r.Check(context.Background(), exampleProposal())
 	fmt.Println(res.Outcome, "-", res.Reason)
 	fmt.Println(res.Recommendations)
@@ -315,7 +289,7 @@ func ExampleDependencyGraphFunc() {
 		}
 		return nil, nil
 	})
-	r, _ := safety.NewDependencyRule(cmdb, safety.DependencyPolicy{})
+	r, _ := safety.NewDependencyRule(safety.DependencyConfig{}, cmdb)
 	p := exampleProposal()
 	p.Resource.ID = "db-orders"
 	res, _ := r.Check(context.Background(), p)
@@ -324,7 +298,7 @@ func ExampleDependencyGraphFunc() {
 }
 
 func ExampleNewGradualRule() {
-	r, _ := safety.NewGradualRule(safety.GradualPolicy{})
+	r, _ := safety.NewGradualRule(safety.GradualConfig{})
 	p := exampleProposal()
 	p.Action = safety.ActionScaleOut
 	p.Current = provider.CapacitySpec{Min: 1, Max: 20, Desired: 4}
@@ -341,7 +315,7 @@ func ExampleNewLimitsRule() {
 	hist := &safety.MemoryHistory{}
 	p := exampleProposal()
 	_ = hist.Record("web", p.Now.Add(-20*time.Minute), 5)
-	r, _ := safety.NewLimitsRule(hist, safety.LimitsPolicy{MaxFleetShare: 0.5})
+	r, _ := safety.NewLimitsRule(safety.LimitsConfig{MaxFleetShare: 0.5}, hist)
 	res, _ := r.Check(context.Background(), p)
 	fmt.Println(res.Outcome, "-", res.Reason)
 	// Output: block - fleet "web": 5 of 10 acted on in the last 1h0m0s, 1 more would make 60% (limit 50%)
@@ -362,18 +336,18 @@ func ExampleMemoryHistory() {
 // ActionHistoryFunc adapts a shared counter (a database, etcd).
 func ExampleActionHistoryFunc() {
 	shared := safety.ActionHistoryFunc(func(context.Context, string, time.Time) (int, error) { return 0, nil })
-	r, _ := safety.NewLimitsRule(shared, safety.LimitsPolicy{})
+	r, _ := safety.NewLimitsRule(safety.LimitsConfig{}, shared)
 	res, _ := r.Check(context.Background(), exampleProposal())
 	fmt.Println(res.Outcome)
 	// Output: pass
 }
 
 func ExampleNewHealthRule() {
-	r, _ := safety.NewHealthRule([]safety.HealthCheck{
+	r, _ := safety.NewHealthRule(safety.HealthConfig{}, []safety.HealthCheck{
 		{Name: "orders-db", Checker: safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error {
 			return errors.New("replica lag 40s")
 		})},
-	}, safety.HealthPolicy{})
+	})
 	res, _ := r.Check(context.Background(), exampleProposal())
 	fmt.Println(res.Outcome, "-", res.Reason)
 	// Output: block - unhealthy dependencies: orders-db: replica lag 40s
@@ -389,7 +363,7 @@ func ExampleHealthCheckerFunc() {
 }
 
 func ExampleNewRollbackRule() {
-	r, _ := safety.NewRollbackRule(nil, safety.RollbackPolicy{Irreversible: safety.Block})
+	r, _ := safety.NewRollbackRule(safety.RollbackConfig{Irreversible: safety.Block}, nil)
 	p := exampleProposal()
 	p.Action = safety.ActionTerminate
 	res, _ := r.Check(context.Background(), p)
@@ -400,12 +374,12 @@ func ExampleNewRollbackRule() {
 // RestorerFunc confirms the previous state can be restored.
 func ExampleRestorerFunc() {
 	templates := map[string]bool{"i-0abc": true}
-	r, _ := safety.NewRollbackRule(safety.RestorerFunc(func(_ context.Context, p safety.Proposal) error {
+	r, _ := safety.NewRollbackRule(safety.RollbackConfig{}, safety.RestorerFunc(func(_ context.Context, p safety.Proposal) error {
 		if !templates[p.Resource.ID] {
 			return errors.New("no launch template recorded")
 		}
 		return nil
-	}), safety.RollbackPolicy{})
+	}))
 	p := exampleProposal()
 	res, _ := r.Check(context.Background(), p)
 	fmt.Println(res.Outcome)
@@ -421,15 +395,15 @@ func ExampleRestorerFunc() {
 // host would load it from YAML or JSON.
 func ExampleBuiltin() {
 	rules, err := safety.Builtin(safety.BuiltinConfig{
-		BusinessHours: safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"},
-		Limits:        safety.LimitsPolicy{MaxCapacity: 50},
+		BusinessHours: safety.BusinessHoursConfig{TimeZone: "Europe/Berlin"},
+		Limits:        safety.LimitsConfig{MaxCapacity: 50},
 	}, safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	if err != nil {
 		panic(err)
 	}
-	eng, _ := safety.New(rules)
+	eng, _ := safety.New(safety.Config{}, rules)
 	fmt.Println(eng.Rules())
-	_, err = safety.Builtin(safety.BuiltinConfig{Limits: safety.LimitsPolicy{MinCapacity: -1}},
+	_, err = safety.Builtin(safety.BuiltinConfig{Limits: safety.LimitsConfig{MinCapacity: -1}},
 		safety.BuiltinSources{Backups: exampleCatalog()})
 	fmt.Println(err)
 	// Output:
@@ -443,7 +417,7 @@ func ExampleHolidayCalendarFunc() {
 		_, m, d := day.Date()
 		return "company day", m == time.June && d == 12
 	})
-	r, _ := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"}, companyDay)
+	r, _ := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{TimeZone: "Europe/Berlin"}, companyDay)
 	p := exampleProposal()
 	p.Now = time.Date(2026, 6, 12, 9, 0, 0, 0, time.UTC) // a Friday, 11:00 in Berlin
 	res, _ := r.Check(context.Background(), p)
@@ -465,7 +439,7 @@ func (q quotaRule) Check(_ context.Context, p safety.Proposal) (safety.Result, e
 }
 
 func ExampleInliner() {
-	eng, _ := safety.New([]safety.Rule{quotaRule{maxStops: 0}})
+	eng, _ := safety.New(safety.Config{}, []safety.Rule{quotaRule{maxStops: 0}})
 	d, _ := eng.Check(context.Background(), exampleProposal())
 	fmt.Println(d.Summary())
 	// Output: blocked: quota: stop quota used up
@@ -475,9 +449,9 @@ func ExampleInliner() {
 // backup catalog over a map.
 func ExampleWithInline() {
 	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
-	eng, err := safety.New(rules, safety.WithInline("backup"))
+	eng, err := safety.New(safety.Config{}, rules, safety.WithInline("backup"))
 	fmt.Println(err)
-	_, err = safety.New(rules, safety.WithInline("bakup"))
+	_, err = safety.New(safety.Config{}, rules, safety.WithInline("bakup"))
 	fmt.Println(err != nil)
 	_ = eng
 	// Output:

@@ -97,13 +97,13 @@ func FuzzEngine(f *testing.F) {
 				panics = true
 				wantBlock = true
 			case 6:
-				res = safety.Result{Outcome: safety.Outcome(3 + int(b)/10)} // out of range
+				res = safety.Result{Outcome: safety.Outcome(fmt.Sprintf("outcome%d", 3+int(b)/10))} // unknown
 				wantBlock = true
 			case 7:
 				res = safety.Result{Risk: safety.RiskHigh, Reason: "high"}
 				wantApproval = true
 			case 8:
-				res = safety.Result{Outcome: safety.Pass, Risk: safety.Risk(-1 - int(b)/10)} // invalid risk
+				res = safety.Result{Outcome: safety.Pass, Risk: safety.Risk(fmt.Sprintf("risk%d", -1-int(b)/10))} // invalid risk
 				wantBlock = true
 			case 9:
 				err = fmt.Errorf("wrapped: %w", context.DeadlineExceeded)
@@ -118,7 +118,7 @@ func FuzzEngine(f *testing.F) {
 					return res, err
 				})))
 		}
-		eng, err := safety.New(rules, safety.WithPolicy(safety.Policy{Concurrency: 1 + len(behaviours)%4}))
+		eng, err := safety.New(safety.Config{Concurrency: 1 + len(behaviours)%4}, rules)
 		require.NoError(t, err)
 		d, err := eng.Check(t.Context(), stop("i-1"))
 		switch {

@@ -8,31 +8,31 @@ import (
 	"strings"
 )
 
-// GradualPolicy configures GradualRule. The zero value means the
+// GradualConfig configures GradualRule. The zero value means the
 // defaults.
-type GradualPolicy struct {
+type GradualConfig struct {
 	// MaxStepFraction is the largest change of desired capacity allowed in
 	// one step, as a fraction of the current desired capacity, in (0, 1]
-	// for scale in and (0, ∞) for scale out. Default: 0.5 (≤ 50 % per
-	// step).
+	// for scale in and (0, ∞) for scale out; 0 means the default.
+	// Default: 0.5 (≤ 50 % per step).
 	MaxStepFraction float64 `json:"max_step_fraction,omitempty" yaml:"max_step_fraction,omitempty"`
 	// MinStep is a change (in instances) that is always allowed, so small
-	// groups can move at all (from 1 to 2, or from 0). Must be ≥ 0.
-	// Default: 1.
+	// groups can move at all (from 1 to 2, or from 0). Must be ≥ 0; 0
+	// means the default. Default: 1.
 	MinStep int `json:"min_step,omitempty" yaml:"min_step,omitempty"`
 }
 
-// DefaultMaxStepFraction is GradualPolicy.MaxStepFraction's default.
+// DefaultMaxStepFraction is GradualConfig.MaxStepFraction's default.
 const DefaultMaxStepFraction = 0.5
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p GradualPolicy) Validate() error {
-	switch f := p.MaxStepFraction; {
+func (c GradualConfig) Validate() error {
+	switch f := c.MaxStepFraction; {
 	case math.IsNaN(f) || math.IsInf(f, 0) || f < 0:
 		return invalidf("max_step_fraction", f, "must be a finite number > 0 (0 means 0.5)")
-	case p.MinStep < 0:
-		return invalidf("min_step", p.MinStep, "must be ≥ 0 (0 means 1)")
+	case c.MinStep < 0:
+		return invalidf("min_step", c.MinStep, "must be ≥ 0 (0 means 1)")
 	}
 	return nil
 }
@@ -52,13 +52,13 @@ type GradualRule struct {
 
 var _ Rule = (*GradualRule)(nil)
 
-// NewGradualRule returns a GradualRule for p, or an error matching
-// provider.ErrInvalid when p is invalid.
-func NewGradualRule(p GradualPolicy) (*GradualRule, error) {
-	if err := p.Validate(); err != nil {
+// NewGradualRule returns a GradualRule for cfg, or an error matching
+// provider.ErrInvalid, naming the field, when cfg is invalid.
+func NewGradualRule(cfg GradualConfig) (*GradualRule, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &GradualRule{made: true, frac: p.MaxStepFraction, minStep: p.MinStep}
+	r := &GradualRule{made: true, frac: cfg.MaxStepFraction, minStep: cfg.MinStep}
 	if r.frac == 0 {
 		r.frac = DefaultMaxStepFraction
 	}

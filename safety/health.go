@@ -33,17 +33,17 @@ type HealthCheck struct {
 	Checker HealthChecker
 }
 
-// HealthPolicy configures HealthRule. The zero value means the defaults.
-type HealthPolicy struct {
-	// Actions are the actions that need healthy dependencies. Default:
-	// stop, terminate, resize, scale_in.
+// HealthConfig configures HealthRule. The zero value means the defaults.
+type HealthConfig struct {
+	// Actions are the actions that need healthy dependencies. Empty means
+	// the default. Default: stop, terminate, resize, scale_in.
 	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p HealthPolicy) Validate() error {
-	_, err := newActionSet("actions", p.Actions, disruptiveActions)
+func (c HealthConfig) Validate() error {
+	_, err := newActionSet("actions", c.Actions, disruptiveActions)
 	return err
 }
 
@@ -65,11 +65,12 @@ var (
 	_ HealthChecker = HealthCheckerFunc(nil)
 )
 
-// NewHealthRule returns a HealthRule over checks (copied). It fails with
-// provider.ErrInvalid when a check has no name or checker, two share a
-// name, or p is invalid.
-func NewHealthRule(checks []HealthCheck, p HealthPolicy) (*HealthRule, error) {
-	acts, err := newActionSet("actions", p.Actions, disruptiveActions)
+// NewHealthRule returns a HealthRule for cfg over checks (copied). It
+// fails with provider.ErrInvalid, naming the field, when cfg is invalid, a
+// check has no name or checker (including a nil HealthCheckerFunc), or two
+// share a name.
+func NewHealthRule(cfg HealthConfig, checks []HealthCheck) (*HealthRule, error) {
+	acts, err := newActionSet("actions", cfg.Actions, disruptiveActions)
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,10 @@ import (
 )
 
 // Holiday is a day on which business hours do not apply (or, with
-// BusinessHoursPolicy.HolidaysAreBlackouts, a day-long change freeze).
+// BusinessHoursConfig.HolidaysAreBlackouts, a day-long change freeze).
 type Holiday struct {
 	// Date is "YYYY-MM-DD" for one day or "MM-DD" for the same day every
-	// year, in the resource's (or policy's) time zone. Required.
+	// year, in the resource's (or the configuration's) time zone. Required.
 	Date string `json:"date" yaml:"date"`
 	// Name is what the day is called, for reasons and audits.
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
@@ -50,31 +50,35 @@ type Blackout struct {
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
 }
 
-// BusinessHoursPolicy configures BusinessHoursRule. The zero value means
+// BusinessHoursConfig configures BusinessHoursRule. The zero value means
 // the defaults.
-type BusinessHoursPolicy struct {
-	// Hours are the business hours as a ParseSchedule spec. Default:
-	// "Mon-Fri 09:00-18:00".
+type BusinessHoursConfig struct {
+	// Hours are the business hours as a ParseSchedule spec ("none" for
+	// no business hours). Empty means the default. Default: "Mon-Fri
+	// 09:00-18:00".
 	Hours string `json:"hours,omitempty" yaml:"hours,omitempty"`
 	// TimeZone is the IANA zone for resources without
-	// Resource.TimeZone. Default: "UTC".
+	// Resource.TimeZone. Empty means the default. Default: "UTC".
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
-	// Holidays are days without business hours.
+	// Holidays are days without business hours. Default: none.
 	Holidays []Holiday `json:"holidays,omitempty" yaml:"holidays,omitempty"`
 	// HolidaysAreBlackouts makes holidays day-long blackouts instead of
 	// days without business hours. Default: false.
 	HolidaysAreBlackouts bool `json:"holidays_are_blackouts,omitempty" yaml:"holidays_are_blackouts,omitempty"`
 	// Blackouts are absolute periods in which the actions are blocked.
+	// Default: none.
 	Blackouts []Blackout `json:"blackouts,omitempty" yaml:"blackouts,omitempty"`
 	// Actions are the actions kept out of business hours and blackouts.
-	// Default: stop, terminate, resize.
+	// Empty means the default. Default: stop, terminate, resize.
 	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// Outcome is what happens inside business hours: Block or
-	// RequireApproval. Blackouts always block. Default: Block.
+	// RequireApproval. Blackouts always block. Unset ("") means the
+	// default; Pass is refused (leave the rule out instead). Default:
+	// Block.
 	Outcome Outcome `json:"outcome,omitempty" yaml:"outcome,omitempty"`
 }
 
-// DefaultBusinessHours is BusinessHoursPolicy.Hours's default.
+// DefaultBusinessHours is BusinessHoursConfig.Hours's default.
 const DefaultBusinessHours = "Mon-Fri 09:00-18:00"
 
 type dayKey struct {
@@ -86,8 +90,8 @@ type dayKey struct {
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field (an unknown time zone, a malformed spec, a bad holiday date, a
 // blackout that ends before it starts, an unknown action).
-func (p BusinessHoursPolicy) Validate() error {
-	_, err := compileHours(p)
+func (c BusinessHoursConfig) Validate() error {
+	_, err := compileHours(c)
 	return err
 }
 
@@ -98,11 +102,11 @@ type compiledHours struct {
 	blackouts []Blackout
 	actions   actionSet
 	outcome   Outcome
-	// holidayBlocks is BusinessHoursPolicy.HolidaysAreBlackouts.
+	// holidayBlocks is BusinessHoursConfig.HolidaysAreBlackouts.
 	holidayBlocks bool
 }
 
-func compileHours(p BusinessHoursPolicy) (compiledHours, error) {
+func compileHours(p BusinessHoursConfig) (compiledHours, error) {
 	var c compiledHours
 	spec := p.Hours
 	if spec == "" {
@@ -145,12 +149,12 @@ func compileHours(p BusinessHoursPolicy) (compiledHours, error) {
 		return c, err
 	}
 	switch p.Outcome {
-	case Pass:
+	case "":
 		c.outcome = Block
 	case Block, RequireApproval:
 		c.outcome = p.Outcome
 	default:
-		return c, invalidf("outcome", int(p.Outcome), "must be block or require_approval")
+		return c, invalidf("outcome", string(p.Outcome), "must be block or require_approval (unset means block)")
 	}
 	return c, nil
 }
@@ -170,7 +174,7 @@ func parseHoliday(s string) (dayKey, error) {
 
 // BusinessHoursRule keeps disruptive actions out of business hours (by
 // default Mon–Fri 09:00–18:00) in the resource's time zone (or the
-// policy's), out of blackout windows, and off holidays when they are
+// configuration's), out of blackout windows, and off holidays when they are
 // blackouts. Wall-clock times are read in the zone, so hours are
 // DST-correct. When it blocks it recommends the next time outside all of
 // them ("schedule for Mon 2026-03-30 18:00 Europe/Berlin"). A resource
@@ -188,11 +192,12 @@ type BusinessHoursRule struct {
 
 var _ Rule = (*BusinessHoursRule)(nil)
 
-// NewBusinessHoursRule returns a BusinessHoursRule for p, with the
-// holidays of p.Holidays and of calendars, or an error matching
-// provider.ErrInvalid when p is invalid or a calendar is nil.
-func NewBusinessHoursRule(p BusinessHoursPolicy, calendars ...HolidayCalendar) (*BusinessHoursRule, error) {
-	c, err := compileHours(p)
+// NewBusinessHoursRule returns a BusinessHoursRule for cfg, with the
+// holidays of cfg.Holidays and of calendars (optional), or an error
+// matching provider.ErrInvalid, naming the field, when cfg is invalid or a
+// calendar is nil (including a nil HolidayCalendarFunc).
+func NewBusinessHoursRule(cfg BusinessHoursConfig, calendars ...HolidayCalendar) (*BusinessHoursRule, error) {
+	c, err := compileHours(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +252,7 @@ func (r *BusinessHoursRule) Check(_ context.Context, p Proposal) (Result, error)
 		if r.c.holidayBlocks {
 			return r.blocked(now, Block, "holiday "+name+" is a blackout")
 		}
-		return Result{Reason: "holiday " + name + ": no business hours"}, nil
+		return Result{Outcome: Pass, Risk: RiskNone, Reason: "holiday " + name + ": no business hours"}, nil
 	}
 	if r.c.hours.Contains(now) {
 		return r.blocked(now, r.c.outcome, fmt.Sprintf("inside business hours %s (%s), local time %s",

@@ -55,7 +55,7 @@ func TestBusinessHoursDST(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{Hours: tt.hours, TimeZone: "UTC"})
+			r, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{Hours: tt.hours, TimeZone: "UTC"})
 			require.NoError(t, err)
 			p := stop("i-1")
 			p.Resource.TimeZone = tt.zone
@@ -79,7 +79,7 @@ func TestBusinessHoursDST(t *testing.T) {
 
 func TestBusinessHoursRule(t *testing.T) {
 	t.Parallel()
-	berlin := safety.BusinessHoursPolicy{
+	berlin := safety.BusinessHoursConfig{
 		TimeZone: "Europe/Berlin",
 		Holidays: []safety.Holiday{{Date: "2026-12-25", Name: "Christmas"}, {Date: "01-01", Name: "New Year"}},
 		Blackouts: []safety.Blackout{{
@@ -93,7 +93,7 @@ func TestBusinessHoursRule(t *testing.T) {
 	ask.Actions = []safety.Action{safety.ActionStop, safety.ActionScaleIn}
 	tests := []struct {
 		name        string
-		policy      safety.BusinessHoursPolicy
+		policy      safety.BusinessHoursConfig
 		give        func(*safety.Proposal)
 		wantOutcome safety.Outcome
 		wantReason  string
@@ -147,7 +147,7 @@ func TestBusinessHoursRule(t *testing.T) {
 		t.Parallel()
 		r, err := safety.NewBusinessHoursRule(berlin)
 		require.NoError(t, err)
-		eng, err := safety.New([]safety.Rule{r})
+		eng, err := safety.New(safety.Config{}, []safety.Rule{r})
 		require.NoError(t, err)
 		p := stop("i-1")
 		p.Resource.TimeZone = "Mars/Olympus_Mons"
@@ -162,18 +162,19 @@ func TestBusinessHoursRule(t *testing.T) {
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
 		tests := []struct {
-			give  safety.BusinessHoursPolicy
+			give  safety.BusinessHoursConfig
 			field string
 		}{
-			{safety.BusinessHoursPolicy{TimeZone: "Europe/Atlantis"}, "time_zone"},
-			{safety.BusinessHoursPolicy{Hours: "Mon-Fri 18:00-09:00"}, "hours"},
-			{safety.BusinessHoursPolicy{Hours: "Mon-Fri 09:00-25:00"}, "hours"},
-			{safety.BusinessHoursPolicy{Holidays: []safety.Holiday{{Date: "2026-02-30"}}}, "holidays[0].date"},
-			{safety.BusinessHoursPolicy{Holidays: []safety.Holiday{{Date: "Christmas"}}}, "holidays[0].date"},
-			{safety.BusinessHoursPolicy{Blackouts: []safety.Blackout{{Start: t0, End: t0}}}, "blackouts[0].end"},
-			{safety.BusinessHoursPolicy{Blackouts: []safety.Blackout{{End: t0}}}, "blackouts[0].start"},
-			{safety.BusinessHoursPolicy{Actions: []safety.Action{"reboot"}}, "actions[0]"},
-			{safety.BusinessHoursPolicy{Outcome: 4}, "outcome"},
+			{safety.BusinessHoursConfig{TimeZone: "Europe/Atlantis"}, "time_zone"},
+			{safety.BusinessHoursConfig{Hours: "Mon-Fri 18:00-09:00"}, "hours"},
+			{safety.BusinessHoursConfig{Hours: "Mon-Fri 09:00-25:00"}, "hours"},
+			{safety.BusinessHoursConfig{Holidays: []safety.Holiday{{Date: "2026-02-30"}}}, "holidays[0].date"},
+			{safety.BusinessHoursConfig{Holidays: []safety.Holiday{{Date: "Christmas"}}}, "holidays[0].date"},
+			{safety.BusinessHoursConfig{Blackouts: []safety.Blackout{{Start: t0, End: t0}}}, "blackouts[0].end"},
+			{safety.BusinessHoursConfig{Blackouts: []safety.Blackout{{End: t0}}}, "blackouts[0].start"},
+			{safety.BusinessHoursConfig{Actions: []safety.Action{"reboot"}}, "actions[0]"},
+			{safety.BusinessHoursConfig{Outcome: "4"}, "outcome"},
+			{safety.BusinessHoursConfig{Outcome: safety.Pass}, "outcome"},
 		}
 		for _, tt := range tests {
 			_, err := safety.NewBusinessHoursRule(tt.give)
@@ -272,7 +273,7 @@ func TestBusinessHoursCalendar(t *testing.T) {
 		y, m, d := day.Date()
 		return "Easter Monday", y == 2026 && m == time.April && d == 6
 	})
-	r, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"}, easter)
+	r, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{TimeZone: "Europe/Berlin"}, easter)
 	require.NoError(t, err)
 	p := stop("i-1")
 	p.Now = utc("2026-04-06T08:00:00Z") // 10:00 CEST
@@ -289,6 +290,6 @@ func TestBusinessHoursCalendar(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, safety.Block, got.Outcome)
 
-	_, err = safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{}, nil)
+	_, err = safety.NewBusinessHoursRule(safety.BusinessHoursConfig{}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }

@@ -93,58 +93,60 @@ func (h *MemoryHistory) ActedOn(ctx context.Context, fleet string, since time.Ti
 	return n, nil
 }
 
-// LimitsPolicy configures LimitsRule. The zero value means the defaults.
-type LimitsPolicy struct {
+// LimitsConfig configures LimitsRule. The zero value means the defaults.
+type LimitsConfig struct {
 	// MinCapacity is the lowest desired capacity a scale action may set.
-	// Must be ≥ 0. Default: 1 (see AllowZero).
+	// Must be ≥ 0; 0 means the default unless AllowZero is set. Default:
+	// 1, so that automation never scales a group away entirely.
 	MinCapacity int `json:"min_capacity,omitempty" yaml:"min_capacity,omitempty"`
 	// AllowZero lets MinCapacity be 0 (scale to zero). Default: false.
 	AllowZero bool `json:"allow_zero,omitempty" yaml:"allow_zero,omitempty"`
 	// MaxCapacity is the highest desired capacity a scale action may set.
-	// Must be ≥ MinCapacity. Default: 10.
+	// Must be ≥ MinCapacity; 0 means the default. Default: 10.
 	MaxCapacity int `json:"max_capacity,omitempty" yaml:"max_capacity,omitempty"`
 	// MaxFleetShare is the largest share of a fleet that disruptive
-	// actions may touch per Window, in (0, 1]. Default: 0.5.
+	// actions may touch per Window, in (0, 1]; 0 means the default.
+	// Default: 0.5.
 	MaxFleetShare float64 `json:"max_fleet_share,omitempty" yaml:"max_fleet_share,omitempty"`
-	// Window is the period MaxFleetShare counts over. Must be ≥ 0.
-	// Default: 1h.
+	// Window is the period MaxFleetShare counts over. Must be ≥ 0; 0
+	// means the default. Default: 1h.
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field (negative limits, min above max, a share outside (0, 1]).
-func (p LimitsPolicy) Validate() error {
-	_, err := p.withDefaults()
+func (c LimitsConfig) Validate() error {
+	_, err := c.withDefaults()
 	return err
 }
 
-func (p LimitsPolicy) withDefaults() (LimitsPolicy, error) {
+func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 	switch {
-	case p.MinCapacity < 0:
-		return p, invalidf("min_capacity", p.MinCapacity, "must be ≥ 0")
-	case p.MaxCapacity < 0:
-		return p, invalidf("max_capacity", p.MaxCapacity, "must be ≥ 0 (0 means 10)")
-	case math.IsNaN(p.MaxFleetShare) || p.MaxFleetShare < 0 || p.MaxFleetShare > 1:
-		return p, invalidf("max_fleet_share", p.MaxFleetShare, "must lie in (0, 1] (0 means 0.5)")
-	case p.Window < 0:
-		return p, invalidf("window", p.Window, "must be ≥ 0 (0 means 1h)")
+	case c.MinCapacity < 0:
+		return c, invalidf("min_capacity", c.MinCapacity, "must be ≥ 0")
+	case c.MaxCapacity < 0:
+		return c, invalidf("max_capacity", c.MaxCapacity, "must be ≥ 0 (0 means 10)")
+	case math.IsNaN(c.MaxFleetShare) || c.MaxFleetShare < 0 || c.MaxFleetShare > 1:
+		return c, invalidf("max_fleet_share", c.MaxFleetShare, "must lie in (0, 1] (0 means 0.5)")
+	case c.Window < 0:
+		return c, invalidf("window", c.Window, "must be ≥ 0 (0 means 1h)")
 	}
-	if p.MinCapacity == 0 && !p.AllowZero {
-		p.MinCapacity = 1
+	if c.MinCapacity == 0 && !c.AllowZero {
+		c.MinCapacity = 1
 	}
-	if p.MaxCapacity == 0 {
-		p.MaxCapacity = 10
+	if c.MaxCapacity == 0 {
+		c.MaxCapacity = 10
 	}
-	if p.MaxFleetShare == 0 {
-		p.MaxFleetShare = 0.5
+	if c.MaxFleetShare == 0 {
+		c.MaxFleetShare = 0.5
 	}
-	if p.Window == 0 {
-		p.Window = time.Hour
+	if c.Window == 0 {
+		c.Window = time.Hour
 	}
-	if p.MinCapacity > p.MaxCapacity {
-		return p, invalidf("min_capacity", p.MinCapacity, fmt.Sprintf("must be ≤ max_capacity %d", p.MaxCapacity))
+	if c.MinCapacity > c.MaxCapacity {
+		return c, invalidf("min_capacity", c.MinCapacity, fmt.Sprintf("must be ≤ max_capacity %d", c.MaxCapacity))
 	}
-	return p, nil
+	return c, nil
 }
 
 // LimitsRule enforces bounds: a scale action's desired capacity must lie
@@ -160,18 +162,19 @@ func (p LimitsPolicy) withDefaults() (LimitsPolicy, error) {
 // Make one with NewLimitsRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
 type LimitsRule struct {
-	p       LimitsPolicy
+	p       LimitsConfig
 	history ActionHistory
 	made    bool // set by NewLimitsRule; the zero value fails closed
 }
 
 var _ Rule = (*LimitsRule)(nil)
 
-// NewLimitsRule returns a LimitsRule for p reading history (nil, or a nil
-// ActionHistoryFunc, disables the fleet-share limit). It fails with
-// provider.ErrInvalid when p is invalid.
-func NewLimitsRule(history ActionHistory, p LimitsPolicy) (*LimitsRule, error) {
-	p, err := p.withDefaults()
+// NewLimitsRule returns a LimitsRule for cfg reading history, which is
+// optional: nil (or a nil ActionHistoryFunc) disables the fleet-share
+// limit. It fails with provider.ErrInvalid, naming the field, when cfg is
+// invalid.
+func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error) {
+	p, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/safety/safetytest"
 )
 
 func TestBuiltin(t *testing.T) {
@@ -54,14 +52,14 @@ func TestBuiltin(t *testing.T) {
 		field string
 	}{
 		{"no catalog", safety.BuiltinConfig{}, safety.BuiltinSources{}, "sources.backups"},
-		{"critical", safety.BuiltinConfig{Critical: safety.CriticalPolicy{Roles: []string{""}}}, safety.BuiltinSources{Backups: catalogOf()}, "critical.roles"},
-		{"backup", safety.BuiltinConfig{Backup: safety.BackupPolicy{MaxAge: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "backup.max_age"},
-		{"hours", safety.BuiltinConfig{BusinessHours: safety.BusinessHoursPolicy{TimeZone: "Nowhere/City"}}, safety.BuiltinSources{Backups: catalogOf()}, "business_hours.time_zone"},
-		{"gradual", safety.BuiltinConfig{Gradual: safety.GradualPolicy{MinStep: -2}}, safety.BuiltinSources{Backups: catalogOf()}, "gradual.min_step"},
-		{"limits", safety.BuiltinConfig{Limits: safety.LimitsPolicy{MaxCapacity: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "limits.max_capacity"},
-		{"dependencies without graph", safety.BuiltinConfig{Dependencies: safety.DependencyPolicy{MaxDepth: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "dependencies.max_depth"},
-		{"health without checks", safety.BuiltinConfig{Health: safety.HealthPolicy{Actions: []safety.Action{"x"}}}, safety.BuiltinSources{Backups: catalogOf()}, "health.actions[0]"},
-		{"rollback", safety.BuiltinConfig{Rollback: safety.RollbackPolicy{Irreversible: 7}}, safety.BuiltinSources{Backups: catalogOf()}, "rollback.irreversible"},
+		{"critical", safety.BuiltinConfig{Critical: safety.CriticalConfig{Roles: []string{""}}}, safety.BuiltinSources{Backups: catalogOf()}, "critical.roles"},
+		{"backup", safety.BuiltinConfig{Backup: safety.BackupConfig{MaxAge: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "backup.max_age"},
+		{"hours", safety.BuiltinConfig{BusinessHours: safety.BusinessHoursConfig{TimeZone: "Nowhere/City"}}, safety.BuiltinSources{Backups: catalogOf()}, "business_hours.time_zone"},
+		{"gradual", safety.BuiltinConfig{Gradual: safety.GradualConfig{MinStep: -2}}, safety.BuiltinSources{Backups: catalogOf()}, "gradual.min_step"},
+		{"limits", safety.BuiltinConfig{Limits: safety.LimitsConfig{MaxCapacity: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "limits.max_capacity"},
+		{"dependencies without graph", safety.BuiltinConfig{Dependencies: safety.DependencyConfig{MaxDepth: -1}}, safety.BuiltinSources{Backups: catalogOf()}, "dependencies.max_depth"},
+		{"health without checks", safety.BuiltinConfig{Health: safety.HealthConfig{Actions: []safety.Action{"x"}}}, safety.BuiltinSources{Backups: catalogOf()}, "health.actions[0]"},
+		{"rollback", safety.BuiltinConfig{Rollback: safety.RollbackConfig{Irreversible: "7"}}, safety.BuiltinSources{Backups: catalogOf()}, "rollback.irreversible"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,13 +98,16 @@ func TestBuiltinConfigJSON(t *testing.T) {
 
 func TestRiskAndOutcomeText(t *testing.T) {
 	t.Parallel()
-	for _, r := range []safety.Risk{safety.RiskNone, safety.RiskLow, safety.RiskMedium, safety.RiskHigh} {
+	for i, r := range []safety.Risk{safety.RiskNone, safety.RiskLow, safety.RiskMedium, safety.RiskHigh} {
+		assert.Equal(t, i, r.Level(), "levels rank none < low < medium < high")
 		b, err := r.MarshalText()
 		require.NoError(t, err)
 		var back safety.Risk
 		require.NoError(t, back.UnmarshalText(b))
 		assert.Equal(t, r, back)
 	}
+	assert.Equal(t, 0, safety.Risk("").Level(), "unset ranks as none")
+	assert.Equal(t, -1, safety.Risk("extreme").Level())
 	for _, o := range []safety.Outcome{safety.Pass, safety.RequireApproval, safety.Block} {
 		b, err := o.MarshalText()
 		require.NoError(t, err)
@@ -114,19 +115,76 @@ func TestRiskAndOutcomeText(t *testing.T) {
 		require.NoError(t, back.UnmarshalText(b))
 		assert.Equal(t, o, back)
 	}
-	_, err := safety.Risk(9).MarshalText()
+	_, err := safety.Risk("9").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	_, err = safety.Outcome(-1).MarshalText()
+	_, err = safety.Outcome("-1").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	assert.Equal(t, "risk(9)", safety.Risk(9).String())
-	assert.Equal(t, "outcome(-1)", safety.Outcome(-1).String())
+	assert.Equal(t, "9", safety.Risk("9").String())
+	assert.Equal(t, "-1", safety.Outcome("-1").String())
 	var r safety.Risk
 	require.ErrorIs(t, r.UnmarshalText([]byte("extreme")), provider.ErrInvalid)
 }
 
+// Every enum of the package is a typed string: known values round-trip
+// through JSON, the empty value is unset (encodes as "" and decodes back,
+// but does not validate), and decoding an unknown name fails naming it
+// and leaves the value unchanged.
+func TestEnumsText(t *testing.T) {
+	t.Parallel()
+	type enum interface {
+		String() string
+		Validate() error
+		MarshalText() ([]byte, error)
+	}
+	tests := []struct {
+		name   string
+		known  []enum
+		decode func(b []byte) (enum, error)
+	}{
+		{"action", []enum{safety.ActionStart, safety.ActionStop, safety.ActionTerminate, safety.ActionResize, safety.ActionScaleIn, safety.ActionScaleOut},
+			func(b []byte) (enum, error) { v := safety.ActionStop; err := json.Unmarshal(b, &v); return v, err }},
+		{"outcome", []enum{safety.Pass, safety.RequireApproval, safety.Block},
+			func(b []byte) (enum, error) { v := safety.Block; err := json.Unmarshal(b, &v); return v, err }},
+		{"risk", []enum{safety.RiskNone, safety.RiskLow, safety.RiskMedium, safety.RiskHigh},
+			func(b []byte) (enum, error) { v := safety.RiskHigh; err := json.Unmarshal(b, &v); return v, err }},
+		{"kind", []enum{safety.AuditDecision, safety.AuditApprovalRequested, safety.AuditApprovalApproved, safety.AuditApprovalDenied,
+			safety.AuditApprovalExpired, safety.AuditApprovalCancelled, safety.AuditApprovalExecuted},
+			func(b []byte) (enum, error) { v := safety.AuditDecision; err := json.Unmarshal(b, &v); return v, err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, v := range tt.known {
+				require.NoError(t, v.Validate())
+				b, err := json.Marshal(v)
+				require.NoError(t, err)
+				assert.JSONEq(t, `"`+v.String()+`"`, string(b))
+				back, err := tt.decode(b)
+				require.NoError(t, err)
+				assert.Equal(t, v, back)
+			}
+			before, err := tt.decode([]byte(`null`)) // JSON null leaves the preset value
+			require.NoError(t, err)
+			got, err := tt.decode([]byte(`"bogus"`))
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.name, ie.Field)
+			assert.Equal(t, "bogus", ie.Value)
+			assert.Equal(t, before, got, "a refused value leaves the destination unchanged")
+			unset, err := tt.decode([]byte(`""`))
+			require.NoError(t, err)
+			assert.Empty(t, unset.String())
+			require.ErrorIs(t, unset.Validate(), provider.ErrInvalid, "unset does not validate")
+			b, err := unset.MarshalText()
+			require.NoError(t, err)
+			assert.Empty(t, b)
+		})
+	}
+}
+
 func TestDecisionJSON(t *testing.T) {
 	t.Parallel()
-	eng, err := safety.New([]safety.Rule{safety.Named("bad", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+	eng, err := safety.New(safety.Config{}, []safety.Rule{safety.Named("bad", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
 		return safety.Result{}, fmt.Errorf("catalog timeout")
 	}))})
 	require.NoError(t, err)
@@ -144,7 +202,7 @@ func TestDecisionJSON(t *testing.T) {
 
 func TestBlockedErrorMessage(t *testing.T) {
 	t.Parallel()
-	eng, err := safety.New([]safety.Rule{
+	eng, err := safety.New(safety.Config{}, []safety.Rule{
 		fixed("a", safety.Result{Outcome: safety.Block, Reason: "first"}),
 		fixed("b", safety.Result{Outcome: safety.Block, Reason: "second"}),
 	})
@@ -153,7 +211,7 @@ func TestBlockedErrorMessage(t *testing.T) {
 	require.EqualError(t, err, `safety: blocked stop of "i-1": a: first; b: second`)
 	assert.Equal(t, "blocked: a: first; b: second", d.Summary())
 
-	eng, err = safety.New([]safety.Rule{fixed("c", safety.Result{Outcome: safety.RequireApproval, Reason: "owner"})})
+	eng, err = safety.New(safety.Config{}, []safety.Rule{fixed("c", safety.Result{Outcome: safety.RequireApproval, Reason: "owner"})})
 	require.NoError(t, err)
 	d, err = eng.Check(t.Context(), stop("i-1"))
 	require.EqualError(t, err, `safety: blocked stop of "i-1": approval required (c: owner)`)
@@ -196,61 +254,6 @@ func TestFingerprint(t *testing.T) {
 	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
 }
 
-func TestApprovalRequestJSONRoundTrip(t *testing.T) {
-	t.Parallel()
-	// A shared store (etcd) keeps requests as JSON; they must round-trip.
-	req := safetytest.Request("a1", "i-1", 0)
-	req.State, req.DecidedBy, req.DecidedAt = safety.ApprovalApproved, "alice", safetytest.T0.Add(time.Minute)
-	req.Proposal.Action = safety.ActionScaleIn
-	req.Proposal.Current = provider.CapacitySpec{Min: 1, Max: 9, Desired: 6}
-	req.Proposal.Target = provider.CapacitySpec{Min: 1, Max: 9, Desired: 4}
-	req.Fingerprint = req.Proposal.Fingerprint()
-	b, err := json.Marshal(req)
-	require.NoError(t, err)
-	var back safety.ApprovalRequest
-	require.NoError(t, json.Unmarshal(b, &back))
-	assert.Equal(t, req, back)
-	assert.Equal(t, req.Fingerprint, back.Proposal.Fingerprint())
-}
-
-func TestApprovalRace(t *testing.T) {
-	t.Parallel()
-	// Approve and Deny race; exactly one wins and the audit has one
-	// decision event.
-	for round := range 20 {
-		s := newApprovalSetup(t)
-		req := s.request(t, s.proposal())
-		now := s.clock.Now()
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		wg.Go(func() { _, errs[0] = s.approvals.Approve(t.Context(), req.ID, "alice", now, "") })
-		wg.Go(func() { _, errs[1] = s.approvals.Deny(t.Context(), req.ID, "bob", now, "") })
-		wg.Wait()
-		require.NotEqual(t, errs[0] == nil, errs[1] == nil, "round %d: exactly one wins: %v", round, errs)
-		loser := errs[0]
-		if loser == nil {
-			loser = errs[1]
-		}
-		require.ErrorIs(t, loser, safety.ErrApprovalState)
-		assert.Len(t, s.log.Events(), 2)
-	}
-}
-
-func TestApprovalExpiredInEngine(t *testing.T) {
-	t.Parallel()
-	s := newApprovalSetup(t)
-	p := s.proposal()
-	req := s.request(t, p)
-	_, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "")
-	require.NoError(t, err)
-	s.clock.Add(time.Hour) // TTL is 1h
-	p.ApprovalID, p.Now = req.ID, s.clock.Now()
-	d, err := s.engine.Check(t.Context(), p)
-	require.ErrorIs(t, err, safety.ErrApprovalRequired)
-	assert.False(t, d.Approved)
-	assert.Contains(t, d.ApprovalReason, "expired")
-}
-
 func TestDependencyLargeGraph(t *testing.T) {
 	t.Parallel()
 	// A diamond lattice: 200 layers of 5 nodes, each depending on every
@@ -267,7 +270,7 @@ func TestDependencyLargeGraph(t *testing.T) {
 	}
 	g, err := safety.NewStaticGraph(deps)
 	require.NoError(t, err)
-	r, err := safety.NewDependencyRule(g, safety.DependencyPolicy{MaxDepth: 500})
+	r, err := safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: 500}, g)
 	require.NoError(t, err)
 	got, err := r.Check(t.Context(), stop(id(0, 0)))
 	require.NoError(t, err)
@@ -282,11 +285,12 @@ func TestDependencyLargeGraph(t *testing.T) {
 func TestAuditEventJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	// A shared audit log (etcd) and the monitor keep events as JSON.
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	for _, ev := range []safety.AuditEvent{
-		{Time: safetytest.T0, Kind: safety.AuditDecision, Actor: "reaper", ResourceID: "i-1", Action: safety.ActionStop,
+		{Time: at, Kind: safety.AuditDecision, Actor: "reaper", ResourceID: "i-1", Action: safety.ActionStop,
 			ProposalID: "p-1", Outcome: safety.Block, Risk: safety.RiskHigh, Rules: []string{"backup", "critical"}, Reason: "blocked: ..."},
-		{Time: safetytest.T0, Kind: safety.AuditApprovalApproved, Actor: "alice", ResourceID: "g-1", Action: safety.ActionScaleIn,
-			ApprovalID: "apr-1", From: safety.ApprovalPending, To: safety.ApprovalApproved, Risk: safety.RiskMedium},
+		{Time: at, Kind: safety.AuditApprovalApproved, Actor: "alice", ResourceID: "g-1", Action: safety.ActionScaleIn,
+			ApprovalID: "apr-1", From: "pending", To: "approved", Risk: safety.RiskMedium},
 	} {
 		b, err := json.Marshal(ev)
 		require.NoError(t, err)

@@ -21,27 +21,27 @@ func TestNilFuncAdaptersRefused(t *testing.T) {
 		field string
 	}{
 		{"engine auditor", func() error {
-			_, err := safety.New(nil, safety.WithAuditor(safety.AuditorFunc(nil)))
+			_, err := safety.New(safety.Config{}, nil, safety.WithAuditor(safety.AuditorFunc(nil)))
 			return err
 		}, "auditor"},
-		{"approvals auditor", func() error {
-			_, err := safety.NewApprovals(safety.NewMemoryApprovalStore(), safety.WithApprovalAuditor(safety.AuditorFunc(nil)))
+		{"engine approval verifier", func() error {
+			_, err := safety.New(safety.Config{}, nil, safety.WithApprovals(safety.ApprovalVerifierFunc(nil)))
 			return err
-		}, "auditor"},
+		}, "approvals"},
 		{"backup catalog", func() error {
-			_, err := safety.NewBackupRule(provider.BackupCatalogFunc(nil), safety.BackupPolicy{})
+			_, err := safety.NewBackupRule(safety.BackupConfig{}, provider.BackupCatalogFunc(nil))
 			return err
 		}, "catalog"},
 		{"dependency graph", func() error {
-			_, err := safety.NewDependencyRule(safety.DependencyGraphFunc(nil), safety.DependencyPolicy{})
+			_, err := safety.NewDependencyRule(safety.DependencyConfig{}, safety.DependencyGraphFunc(nil))
 			return err
 		}, "graph"},
 		{"health checker", func() error {
-			_, err := safety.NewHealthRule([]safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(nil)}}, safety.HealthPolicy{})
+			_, err := safety.NewHealthRule(safety.HealthConfig{}, []safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(nil)}})
 			return err
 		}, "checks[0].checker"},
 		{"holiday calendar", func() error {
-			_, err := safety.NewBusinessHoursRule(safety.BusinessHoursPolicy{}, safety.HolidayCalendarFunc(nil))
+			_, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{}, safety.HolidayCalendarFunc(nil))
 			return err
 		}, "calendars[0]"},
 	}
@@ -60,10 +60,10 @@ func TestNilFuncAdaptersRefused(t *testing.T) {
 // too, rather than a dependency that panics on every Check.
 func TestNilFuncAdaptersAsNil(t *testing.T) {
 	t.Parallel()
-	lim, err := safety.NewLimitsRule(safety.ActionHistoryFunc(nil), safety.LimitsPolicy{})
+	lim, err := safety.NewLimitsRule(safety.LimitsConfig{}, safety.ActionHistoryFunc(nil))
 	require.NoError(t, err)
 	assert.True(t, lim.Inline(), "no history to read")
-	rb, err := safety.NewRollbackRule(safety.RestorerFunc(nil), safety.RollbackPolicy{})
+	rb, err := safety.NewRollbackRule(safety.RollbackConfig{}, safety.RestorerFunc(nil))
 	require.NoError(t, err)
 	assert.True(t, rb.Inline(), "no restorer to call")
 	res, err := rb.Check(t.Context(), safety.Proposal{Action: safety.ActionStop})

@@ -29,8 +29,13 @@ func Actions() []Action {
 	return []Action{ActionStart, ActionStop, ActionTerminate, ActionResize, ActionScaleIn, ActionScaleOut}
 }
 
-// Validate returns an error matching provider.ErrInvalid unless a is a
-// known Action.
+// String returns a as text ("stop", "scale_in", ...), or the value as it
+// is when a is unset or unknown.
+func (a Action) String() string { return string(a) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless a is a known Action. The empty Action is unset: a
+// proposal must set one, so Validate refuses it.
 func (a Action) Validate() error {
 	switch a {
 	case ActionStart, ActionStop, ActionTerminate, ActionResize, ActionScaleIn, ActionScaleOut:
@@ -38,6 +43,17 @@ func (a Action) Validate() error {
 	}
 	return provider.Invalid("action", string(a), "must be one of start, stop, terminate, resize, scale_in, scale_out")
 }
+
+// MarshalText implements encoding.TextMarshaler: a known action as its
+// name, unset as empty text. An unknown value returns the error of
+// Validate.
+func (a Action) MarshalText() ([]byte, error) { return marshalEnum(a) }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
+// of the known actions, and empty text as unset. Any other text returns
+// an error matching provider.ErrInvalid naming it, and leaves a
+// unchanged.
+func (a *Action) UnmarshalText(b []byte) error { return unmarshalEnum(a, b) }
 
 // Disruptive reports whether a takes capacity away or interrupts service:
 // stop, terminate, resize and scale in.

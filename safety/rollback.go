@@ -23,21 +23,24 @@ type RestorerFunc func(ctx context.Context, p Proposal) error
 // CanRestore calls f(ctx, p).
 func (f RestorerFunc) CanRestore(ctx context.Context, p Proposal) error { return f(ctx, p) }
 
-// RollbackPolicy configures RollbackRule. The zero value means the
+// RollbackConfig configures RollbackRule. The zero value means the
 // defaults.
-type RollbackPolicy struct {
+type RollbackConfig struct {
 	// Irreversible is what happens to actions that cannot be undone
-	// (terminate): Block or RequireApproval. Default: RequireApproval.
+	// (terminate): Block or RequireApproval. Unset ("") means the default;
+	// Pass is refused (an irreversible action always needs a check).
+	// Default: RequireApproval.
 	Irreversible Outcome `json:"irreversible,omitempty" yaml:"irreversible,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
-func (p RollbackPolicy) Validate() error {
-	if p.Irreversible != Pass && p.Irreversible != Block && p.Irreversible != RequireApproval {
-		return invalidf("irreversible", int(p.Irreversible), "must be block or require_approval")
+func (c RollbackConfig) Validate() error {
+	switch c.Irreversible {
+	case "", Block, RequireApproval:
+		return nil
 	}
-	return nil
+	return invalidf("irreversible", string(c.Irreversible), "must be block or require_approval (unset means require_approval)")
 }
 
 // RollbackRule checks that a change can be undone: the previous state is
@@ -60,18 +63,19 @@ var (
 	_ Restorer = RestorerFunc(nil)
 )
 
-// NewRollbackRule returns a RollbackRule (restorer may be nil; a nil
-// RestorerFunc counts as nil). It fails with provider.ErrInvalid when p is
-// invalid.
-func NewRollbackRule(restorer Restorer, p RollbackPolicy) (*RollbackRule, error) {
-	if err := p.Validate(); err != nil {
+// NewRollbackRule returns a RollbackRule for cfg asking restorer, which
+// is optional: nil (or a nil RestorerFunc) checks only that the proposal
+// records the previous state. It fails with provider.ErrInvalid, naming
+// the field, when cfg is invalid.
+func NewRollbackRule(cfg RollbackConfig, restorer Restorer) (*RollbackRule, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if isNilFunc(restorer) {
 		restorer = nil
 	}
-	r := &RollbackRule{made: true, restorer: restorer, irreversible: p.Irreversible}
-	if r.irreversible == Pass {
+	r := &RollbackRule{made: true, restorer: restorer, irreversible: cfg.Irreversible}
+	if r.irreversible == "" {
 		r.irreversible = RequireApproval
 	}
 	return r, nil

@@ -3,7 +3,6 @@ package safety
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -32,7 +31,7 @@ type Namer interface {
 // on nothing and return promptly (pure computation over the proposal and
 // in-memory state). When Inline reports true the engine runs the rule on
 // the calling goroutine, without a goroutine and not subject to
-// Policy.Timeout (it still recovers panics, turns errors into blocks, and
+// Config.Timeout (it still recovers panics, turns errors into blocks, and
 // checks the context before and after). The
 // built-in rules report true when all their sources are in memory.
 type Inliner interface {
@@ -67,6 +66,8 @@ func isNilFunc(v any) bool {
 		return f == nil
 	case AuditorFunc:
 		return f == nil
+	case ApprovalVerifierFunc:
+		return f == nil
 	case DependencyGraphFunc:
 		return f == nil
 	case HealthCheckerFunc:
@@ -94,118 +95,16 @@ func isNilRule(r Rule) bool {
 
 var _ Rule = RuleFunc(nil)
 
-// Outcome is what a rule (or the engine) says about a proposal. Outcomes
-// are ordered: Pass < RequireApproval < Block, and the engine's decision
-// takes the highest.
-type Outcome int
-
-// The outcomes. The zero value is Pass.
-const (
-	Pass            Outcome = iota // the rule has no objection
-	RequireApproval                // the proposal may go ahead with a granted approval
-	Block                          // the proposal must not go ahead
-)
-
-var outcomeNames = [...]string{"pass", "require_approval", "block"}
-
-// String returns "pass", "require_approval" or "block".
-func (o Outcome) String() string {
-	if o >= 0 && int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("outcome(%d)", int(o))
-}
-
-// Validate returns an error matching provider.ErrInvalid unless o is a
-// known Outcome.
-func (o Outcome) Validate() error {
-	if o >= Pass && o <= Block {
-		return nil
-	}
-	return invalidf("outcome", int(o), "must be pass, require_approval or block")
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (o Outcome) MarshalText() ([]byte, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	return []byte(o.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler; it accepts the names
-// String returns.
-func (o *Outcome) UnmarshalText(b []byte) error {
-	for i, n := range outcomeNames {
-		if string(b) == n {
-			*o = Outcome(i)
-			return nil
-		}
-	}
-	return invalidf("outcome", string(b), "must be pass, require_approval or block")
-}
-
-// Risk is a risk level. Levels are ordered: RiskNone < RiskLow <
-// RiskMedium < RiskHigh; a decision's risk is the highest of its rules'
-// (at least RiskLow).
-type Risk int
-
-// The risk levels. The zero value, RiskNone, means a rule has nothing to
-// say about risk (and, in a Policy, "use the default").
-const (
-	RiskNone   Risk = iota // no risk factor
-	RiskLow                // routine change, easily undone
-	RiskMedium             // noticeable impact or harder to undo
-	RiskHigh               // critical workload, irreversible, or unsafe state
-)
-
-var riskNames = [...]string{"none", "low", "medium", "high"}
-
-// String returns "none", "low", "medium" or "high".
-func (r Risk) String() string {
-	if r >= 0 && int(r) < len(riskNames) {
-		return riskNames[r]
-	}
-	return fmt.Sprintf("risk(%d)", int(r))
-}
-
-// Validate returns an error matching provider.ErrInvalid unless r is a
-// known Risk.
-func (r Risk) Validate() error {
-	if r >= RiskNone && r <= RiskHigh {
-		return nil
-	}
-	return invalidf("risk", int(r), "must be none, low, medium or high")
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (r Risk) MarshalText() ([]byte, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	return []byte(r.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler; it accepts the names
-// String returns.
-func (r *Risk) UnmarshalText(b []byte) error {
-	for i, n := range riskNames {
-		if string(b) == n {
-			*r = Risk(i)
-			return nil
-		}
-	}
-	return invalidf("risk", string(b), "must be none, low, medium or high")
-}
-
 // Result is one rule's answer.
 type Result struct {
 	// Rule is the rule's name; the engine fills it in.
 	Rule string `json:"rule"`
-	// Outcome is the rule's verdict. The zero value is Pass.
+	// Outcome is the rule's verdict. Unset ("") means Pass, so a rule
+	// that does not apply may return Result{}; the engine reports it as
+	// Pass.
 	Outcome Outcome `json:"outcome"`
-	// Risk is the rule's risk assessment; the zero value RiskNone means
-	// the rule adds no risk factor.
+	// Risk is the rule's risk assessment. Unset ("") means RiskNone: the
+	// rule adds no risk factor; the engine reports it as RiskNone.
 	Risk Risk `json:"risk"`
 	// Reason says why, in words ("production database", "last verified
 	// backup 31h ago"). Required for RequireApproval and Block.

@@ -15,9 +15,9 @@ import (
 
 func TestCriticalRule(t *testing.T) {
 	t.Parallel()
-	def, err := safety.NewCriticalRule(safety.CriticalPolicy{})
+	def, err := safety.NewCriticalRule(safety.CriticalConfig{})
 	require.NoError(t, err)
-	custom, err := safety.NewCriticalRule(safety.CriticalPolicy{
+	custom, err := safety.NewCriticalRule(safety.CriticalConfig{
 		Environments:   []string{"Prod", "payments"},
 		Roles:          []string{"queue"},
 		ProtectionTags: []string{"keep"},
@@ -101,9 +101,10 @@ func TestCriticalRule(t *testing.T) {
 	}
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
-		for _, p := range []safety.CriticalPolicy{
+		for _, p := range []safety.CriticalConfig{
 			{Actions: map[safety.Action]safety.Outcome{"reboot": safety.Block}},
-			{Actions: map[safety.Action]safety.Outcome{safety.ActionStop: 5}},
+			{Actions: map[safety.Action]safety.Outcome{safety.ActionStop: "5"}},
+			{Actions: map[safety.Action]safety.Outcome{safety.ActionStop: ""}},
 			{Roles: []string{" "}},
 		} {
 			_, err := safety.NewCriticalRule(p)
@@ -137,7 +138,7 @@ func TestBackupRule(t *testing.T) {
 	tests := []struct {
 		name        string
 		backups     []provider.Backup
-		policy      safety.BackupPolicy
+		policy      safety.BackupConfig
 		action      safety.Action
 		kind        provider.Kind
 		wantOutcome safety.Outcome
@@ -157,24 +158,24 @@ func TestBackupRule(t *testing.T) {
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s (backup snap-1, 1h0m0s old, is not verified)",
 			wantRec: "verify backup snap-1 or take a snapshot first"},
 		{name: "unverified allowed", backups: []provider.Backup{bk("snap-1", time.Hour, true, false)},
-			policy: safety.BackupPolicy{AllowUnverified: true}, wantOutcome: safety.Pass, wantReason: "backup snap-1 is 1h0m0s old"},
+			policy: safety.BackupConfig{AllowUnverified: true}, wantOutcome: safety.Pass, wantReason: "backup snap-1 is 1h0m0s old"},
 		{name: "incomplete", backups: []provider.Backup{bk("snap-1", time.Hour, false, true)},
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
 		{name: "from the future", backups: []provider.Backup{bk("snap-1", -time.Hour, true, true)},
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
 		{name: "custom max age", backups: []provider.Backup{bk("snap-1", 3*time.Hour, true, true)},
-			policy: safety.BackupPolicy{MaxAge: 2 * time.Hour}, wantOutcome: safety.Block, wantReason: "no complete verified backup within 2h0m0s"},
+			policy: safety.BackupConfig{MaxAge: 2 * time.Hour}, wantOutcome: safety.Block, wantReason: "no complete verified backup within 2h0m0s"},
 		{name: "start needs none", action: safety.ActionStart, wantOutcome: safety.Pass},
 		{name: "functions need none", kind: provider.KindFunction, wantOutcome: safety.Pass},
-		{name: "custom actions", action: safety.ActionStart, policy: safety.BackupPolicy{Actions: []safety.Action{safety.ActionStart}},
+		{name: "custom actions", action: safety.ActionStart, policy: safety.BackupConfig{Actions: []safety.Action{safety.ActionStart}},
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
-		{name: "custom kinds", kind: provider.KindFunction, policy: safety.BackupPolicy{Kinds: []provider.Kind{provider.KindFunction}},
+		{name: "custom kinds", kind: provider.KindFunction, policy: safety.BackupConfig{Kinds: []provider.Kind{provider.KindFunction}},
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := safety.NewBackupRule(catalogOf(tt.backups...), tt.policy)
+			r, err := safety.NewBackupRule(tt.policy, catalogOf(tt.backups...))
 			require.NoError(t, err)
 			p := stop("i-1")
 			if tt.action != "" {
@@ -198,11 +199,11 @@ func TestBackupRule(t *testing.T) {
 	t.Run("catalog errors fail closed", func(t *testing.T) {
 		t.Parallel()
 		for _, give := range []error{provider.ErrNotFound, provider.ErrThrottled, context.DeadlineExceeded} {
-			r, err := safety.NewBackupRule(provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
+			r, err := safety.NewBackupRule(safety.BackupConfig{}, provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
 				return nil, give
-			}), safety.BackupPolicy{})
+			}))
 			require.NoError(t, err)
-			eng, err := safety.New([]safety.Rule{r})
+			eng, err := safety.New(safety.Config{}, []safety.Rule{r})
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), stop("i-1"))
 			require.ErrorIs(t, err, safety.ErrBlocked)
@@ -212,21 +213,21 @@ func TestBackupRule(t *testing.T) {
 	})
 	t.Run("catalog returning another resource's backup fails", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewBackupRule(provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
+		r, err := safety.NewBackupRule(safety.BackupConfig{}, provider.BackupCatalogFunc(func(context.Context, string, time.Time) ([]provider.Backup, error) {
 			return []provider.Backup{{ID: "s", ResourceID: "i-2", Time: t0, Complete: true, Verified: true}}, nil
-		}), safety.BackupPolicy{})
+		}))
 		require.NoError(t, err)
 		_, err = r.Check(t.Context(), stop("i-1"))
 		require.Error(t, err)
 	})
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
-		_, err := safety.NewBackupRule(nil, safety.BackupPolicy{})
+		_, err := safety.NewBackupRule(safety.BackupConfig{}, nil)
 		require.ErrorIs(t, err, provider.ErrInvalid)
-		for _, p := range []safety.BackupPolicy{
+		for _, p := range []safety.BackupConfig{
 			{MaxAge: -time.Hour}, {Actions: []safety.Action{"reboot"}}, {Kinds: []provider.Kind{"bucket"}},
 		} {
-			_, err := safety.NewBackupRule(catalogOf(), p)
+			_, err := safety.NewBackupRule(p, catalogOf())
 			require.ErrorIs(t, err, provider.ErrInvalid)
 		}
 	})
@@ -241,7 +242,7 @@ func TestDependencyRule(t *testing.T) {
 		"app-3": {{ID: "lb-2", Relation: "load balancer target"}},
 	})
 	require.NoError(t, err)
-	r, err := safety.NewDependencyRule(graph, safety.DependencyPolicy{})
+	r, err := safety.NewDependencyRule(safety.DependencyConfig{}, graph)
 	require.NoError(t, err)
 	tests := []struct {
 		name        string
@@ -287,9 +288,9 @@ func TestDependencyRule(t *testing.T) {
 		g := safety.DependencyGraphFunc(func(_ context.Context, id string) ([]safety.Dependent, error) {
 			return []safety.Dependent{{ID: edges[id]}}, nil
 		})
-		r, err := safety.NewDependencyRule(g, safety.DependencyPolicy{})
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{}, g)
 		require.NoError(t, err)
-		eng, err := safety.New([]safety.Rule{r})
+		eng, err := safety.New(safety.Config{}, []safety.Rule{r})
 		require.NoError(t, err)
 		d, err := eng.Check(t.Context(), stop("x"))
 		require.ErrorIs(t, err, safety.ErrBlocked)
@@ -298,7 +299,7 @@ func TestDependencyRule(t *testing.T) {
 	})
 	t.Run("deeper than max depth fails", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewDependencyRule(graph, safety.DependencyPolicy{MaxDepth: 1})
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: 1}, graph)
 		require.NoError(t, err)
 		_, err = r.Check(t.Context(), stop("db-1"))
 		require.ErrorIs(t, err, provider.ErrInvalid)
@@ -309,25 +310,25 @@ func TestDependencyRule(t *testing.T) {
 	t.Run("graph error fails", func(t *testing.T) {
 		t.Parallel()
 		down := errors.New("cmdb down")
-		r, err := safety.NewDependencyRule(safety.DependencyGraphFunc(func(context.Context, string) ([]safety.Dependent, error) {
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{}, safety.DependencyGraphFunc(func(context.Context, string) ([]safety.Dependent, error) {
 			return nil, down
-		}), safety.DependencyPolicy{})
+		}))
 		require.NoError(t, err)
 		_, err = r.Check(t.Context(), stop("i-1"))
 		require.ErrorIs(t, err, down)
 	})
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
-		_, err := safety.NewDependencyRule(nil, safety.DependencyPolicy{})
+		_, err := safety.NewDependencyRule(safety.DependencyConfig{}, nil)
 		require.ErrorIs(t, err, provider.ErrInvalid)
-		_, err = safety.NewDependencyRule(graph, safety.DependencyPolicy{MaxDepth: -1})
+		_, err = safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: -1}, graph)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 	})
 }
 
 func TestGradualRule(t *testing.T) {
 	t.Parallel()
-	def, err := safety.NewGradualRule(safety.GradualPolicy{})
+	def, err := safety.NewGradualRule(safety.GradualConfig{})
 	require.NoError(t, err)
 	tests := []struct {
 		name     string
@@ -369,7 +370,7 @@ func TestGradualRule(t *testing.T) {
 	})
 	t.Run("custom", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewGradualRule(safety.GradualPolicy{MaxStepFraction: 0.25, MinStep: 2})
+		r, err := safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: 0.25, MinStep: 2})
 		require.NoError(t, err)
 		assert.Equal(t, 2, r.MaxStep(4))
 		assert.Equal(t, 5, r.MaxStep(20))
@@ -379,7 +380,7 @@ func TestGradualRule(t *testing.T) {
 	})
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
-		for _, p := range []safety.GradualPolicy{{MaxStepFraction: -0.1}, {MaxStepFraction: nan()}, {MinStep: -1}} {
+		for _, p := range []safety.GradualConfig{{MaxStepFraction: -0.1}, {MaxStepFraction: nan()}, {MinStep: -1}} {
 			_, err := safety.NewGradualRule(p)
 			require.ErrorIs(t, err, provider.ErrInvalid)
 		}
@@ -392,7 +393,7 @@ func TestLimitsRule(t *testing.T) {
 	require.NoError(t, hist.Record("web", t0.Add(-30*time.Minute), 2))
 	require.NoError(t, hist.Record("web", t0.Add(-2*time.Hour), 5)) // outside the window
 	require.NoError(t, hist.Record("g-1", t0.Add(-10*time.Minute), 2))
-	r, err := safety.NewLimitsRule(hist, safety.LimitsPolicy{})
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{}, hist)
 	require.NoError(t, err)
 	inFleet := func(size int) safety.Proposal {
 		p := stop("i-1")
@@ -430,7 +431,7 @@ func TestLimitsRule(t *testing.T) {
 	}
 	t.Run("scale to zero allowed", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewLimitsRule(nil, safety.LimitsPolicy{AllowZero: true, MaxCapacity: 50})
+		r, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50}, nil)
 		require.NoError(t, err)
 		got, err := r.Check(t.Context(), scale("g-2", 1, 0))
 		require.NoError(t, err)
@@ -442,9 +443,9 @@ func TestLimitsRule(t *testing.T) {
 	t.Run("history error fails", func(t *testing.T) {
 		t.Parallel()
 		down := errors.New("etcd down")
-		r, err := safety.NewLimitsRule(safety.ActionHistoryFunc(func(context.Context, string, time.Time) (int, error) {
+		r, err := safety.NewLimitsRule(safety.LimitsConfig{}, safety.ActionHistoryFunc(func(context.Context, string, time.Time) (int, error) {
 			return 0, down
-		}), safety.LimitsPolicy{})
+		}))
 		require.NoError(t, err)
 		_, err = r.Check(t.Context(), inFleet(10))
 		require.ErrorIs(t, err, down)
@@ -452,19 +453,19 @@ func TestLimitsRule(t *testing.T) {
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
 		tests := []struct {
-			give  safety.LimitsPolicy
+			give  safety.LimitsConfig
 			field string
 		}{
-			{safety.LimitsPolicy{MinCapacity: -1}, "min_capacity"},
-			{safety.LimitsPolicy{MaxCapacity: -3}, "max_capacity"},
-			{safety.LimitsPolicy{MinCapacity: 20}, "min_capacity"},
-			{safety.LimitsPolicy{MaxFleetShare: 1.5}, "max_fleet_share"},
-			{safety.LimitsPolicy{MaxFleetShare: -0.5}, "max_fleet_share"},
-			{safety.LimitsPolicy{MaxFleetShare: nan()}, "max_fleet_share"},
-			{safety.LimitsPolicy{Window: -time.Minute}, "window"},
+			{safety.LimitsConfig{MinCapacity: -1}, "min_capacity"},
+			{safety.LimitsConfig{MaxCapacity: -3}, "max_capacity"},
+			{safety.LimitsConfig{MinCapacity: 20}, "min_capacity"},
+			{safety.LimitsConfig{MaxFleetShare: 1.5}, "max_fleet_share"},
+			{safety.LimitsConfig{MaxFleetShare: -0.5}, "max_fleet_share"},
+			{safety.LimitsConfig{MaxFleetShare: nan()}, "max_fleet_share"},
+			{safety.LimitsConfig{Window: -time.Minute}, "window"},
 		}
 		for _, tt := range tests {
-			_, err := safety.NewLimitsRule(nil, tt.give)
+			_, err := safety.NewLimitsRule(tt.give, nil)
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
@@ -508,7 +509,7 @@ func TestHealthRule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := safety.NewHealthRule(tt.checks, safety.HealthPolicy{})
+			r, err := safety.NewHealthRule(safety.HealthConfig{}, tt.checks)
 			require.NoError(t, err)
 			p := stop("i-1")
 			p.Action = tt.action
@@ -520,8 +521,8 @@ func TestHealthRule(t *testing.T) {
 	}
 	t.Run("cancelled check is a failure", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewHealthRule([]safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(
-			func(ctx context.Context, _ safety.Proposal) error { return ctx.Err() })}}, safety.HealthPolicy{})
+		r, err := safety.NewHealthRule(safety.HealthConfig{}, []safety.HealthCheck{{Name: "db", Checker: safety.HealthCheckerFunc(
+			func(ctx context.Context, _ safety.Proposal) error { return ctx.Err() })}})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -533,24 +534,24 @@ func TestHealthRule(t *testing.T) {
 		for _, c := range [][]safety.HealthCheck{
 			{{Name: "", Checker: healthy}}, {{Name: "db"}}, {{Name: "db", Checker: healthy}, {Name: "db", Checker: healthy}},
 		} {
-			_, err := safety.NewHealthRule(c, safety.HealthPolicy{})
+			_, err := safety.NewHealthRule(safety.HealthConfig{}, c)
 			require.ErrorIs(t, err, provider.ErrInvalid)
 		}
-		_, err := safety.NewHealthRule(nil, safety.HealthPolicy{Actions: []safety.Action{"x"}})
+		_, err := safety.NewHealthRule(safety.HealthConfig{Actions: []safety.Action{"x"}}, nil)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 	})
 }
 
 func TestRollbackRule(t *testing.T) {
 	t.Parallel()
-	def, err := safety.NewRollbackRule(nil, safety.RollbackPolicy{})
+	def, err := safety.NewRollbackRule(safety.RollbackConfig{}, nil)
 	require.NoError(t, err)
-	refuse, err := safety.NewRollbackRule(safety.RestorerFunc(func(_ context.Context, p safety.Proposal) error {
+	refuse, err := safety.NewRollbackRule(safety.RollbackConfig{Irreversible: safety.Block}, safety.RestorerFunc(func(_ context.Context, p safety.Proposal) error {
 		if p.Resource.ID == "i-gone" {
 			return errors.New("launch template deleted")
 		}
 		return nil
-	}), safety.RollbackPolicy{Irreversible: safety.Block})
+	}))
 	require.NoError(t, err)
 	resize := func(known bool) safety.Proposal {
 		p := stop("i-1")
@@ -588,6 +589,6 @@ func TestRollbackRule(t *testing.T) {
 			assert.Equal(t, tt.wantRisk, got.Risk)
 		})
 	}
-	_, err = safety.NewRollbackRule(nil, safety.RollbackPolicy{Irreversible: 9})
+	_, err = safety.NewRollbackRule(safety.RollbackConfig{Irreversible: "9"}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }

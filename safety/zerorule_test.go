@@ -42,45 +42,11 @@ func TestZeroValueRulesFailClosed(t *testing.T) {
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, "rule", ie.Field)
 
-			eng, err := safety.New([]safety.Rule{r})
+			eng, err := safety.New(safety.Config{}, []safety.Rule{r})
 			require.NoError(t, err)
 			d, err := eng.Check(t.Context(), p)
 			require.ErrorIs(t, err, safety.ErrBlocked)
 			assert.False(t, d.Allowed)
 		})
 	}
-}
-
-// Approvals declared as a zero value has no store: every method returns an
-// error naming it instead of a nil-pointer panic.
-func TestZeroApprovalsFail(t *testing.T) {
-	t.Parallel()
-	var a safety.Approvals
-	now := time.Date(2026, 3, 28, 3, 0, 0, 0, time.UTC)
-	p := safety.Proposal{Action: safety.ActionStop, Requester: "reaper", Now: now,
-		Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance}}
-	check := func(t *testing.T, err error) {
-		t.Helper()
-		var ie *provider.InvalidError
-		require.ErrorAs(t, err, &ie)
-		assert.Equal(t, "approvals", ie.Field)
-	}
-	require.NotPanics(t, func() {
-		_, err := a.Request(t.Context(), p, safety.Decision{}, "why")
-		check(t, err)
-		_, err = a.Approve(t.Context(), "id", "alice", now, "")
-		check(t, err)
-		_, err = a.Deny(t.Context(), "id", "alice", now, "")
-		check(t, err)
-		_, err = a.Cancel(t.Context(), "id", "bob", now, "")
-		check(t, err)
-		_, err = a.Execute(t.Context(), "id", p)
-		check(t, err)
-		_, err = a.Verify(t.Context(), "id", p)
-		check(t, err)
-		_, err = a.Get(t.Context(), "id")
-		check(t, err)
-		_, err = a.Expire(t.Context(), now)
-		check(t, err)
-	})
 }

@@ -208,7 +208,7 @@ func buildReport(ctx context.Context, src interface {
 	if err != nil {
 		return Report{}, err
 	}
-	eng, err := safety.New(rules)
+	eng, err := safety.New(safety.Config{}, rules)
 	if err != nil {
 		return Report{}, err
 	}

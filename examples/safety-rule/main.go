@@ -20,6 +20,7 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 func main() {
@@ -78,7 +79,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 	}
 	history := &safety.MemoryHistory{}
 	rules, err := safety.Builtin(safety.BuiltinConfig{
-		BusinessHours: safety.BusinessHoursPolicy{TimeZone: "Europe/Berlin"},
+		BusinessHours: safety.BusinessHoursConfig{TimeZone: "Europe/Berlin"},
 	}, safety.BuiltinSources{Backups: catalog, Graph: graph, History: history})
 	if err != nil {
 		return err
@@ -88,12 +89,12 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 
 	audit := &safety.AuditLog{}
 	n := 0
-	approvals, err := safety.NewApprovals(safety.NewMemoryApprovalStore(), safety.WithApprovalAuditor(audit),
-		safety.WithIDGenerator(func() string { n++; return fmt.Sprintf("apr-%d", n) }))
+	approvals, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(audit),
+		approval.WithIDGenerator(func() string { n++; return fmt.Sprintf("apr-%d", n) }))
 	if err != nil {
 		return err
 	}
-	eng, err := safety.New(rules,
+	eng, err := safety.New(safety.Config{}, rules,
 		safety.WithApprovals(approvals), safety.WithAuditor(audit),
 		safety.WithInline("backup")) // the catalog above is a map: it never blocks
 	if err != nil {
@@ -151,7 +152,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		}
 		fmt.Fprintf(w, "\napproval %s requested for %s of %s: %s (expires %s)\n",
 			req.ID, p.Action, p.Resource.ID, req.Reason, req.ExpiresAt.Format(time.RFC3339))
-		if _, err := approvals.Approve(ctx, req.ID, "reaper", now, ""); errors.Is(err, safety.ErrSelfApproval) {
+		if _, err := approvals.Approve(ctx, req.ID, "reaper", now, ""); errors.Is(err, approval.ErrSelfApproval) {
 			fmt.Fprintln(w, "self-approval by reaper: refused")
 		}
 		if _, err := approvals.Approve(ctx, req.ID, "alice@example.com", now.Add(5*time.Minute), "ok"); err != nil {
@@ -178,7 +179,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 	for _, ev := range audit.Events() {
 		what := ev.Outcome.String()
 		if ev.Kind != safety.AuditDecision {
-			what = string(ev.To)
+			what = ev.To
 		}
 		fmt.Fprintf(w, "  %s  %-19s %-17s %-8s %s\n", ev.Time.Format("15:04"), ev.Kind, ev.Actor, ev.ResourceID, what)
 	}

@@ -1,79 +1,26 @@
-package safety_test
+package approval_test
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
-
-// approvalSetup wires an engine whose only rule requires approval, over a
-// memory store, with a mock clock for the times passed in.
-type approvalSetup struct {
-	clock     *clock.Mock
-	log       *safety.AuditLog
-	store     *safety.MemoryApprovalStore
-	approvals *safety.Approvals
-	engine    *safety.Engine
-}
-
-func newApprovalSetup(t *testing.T) *approvalSetup {
-	t.Helper()
-	s := &approvalSetup{clock: clock.NewMock(), log: &safety.AuditLog{}, store: safety.NewMemoryApprovalStore()}
-	s.clock.Set(t0)
-	var n atomic.Int32
-	var err error
-	s.approvals, err = safety.NewApprovals(s.store,
-		safety.WithApprovalAuditor(s.log),
-		safety.WithApprovalPolicy(safety.ApprovalPolicy{TTL: time.Hour}),
-		safety.WithIDGenerator(func() string { return fmt.Sprintf("apr-%d", n.Add(1)) }))
-	require.NoError(t, err)
-	s.engine, err = safety.New([]safety.Rule{fixed("owner", safety.Result{
-		Outcome: safety.RequireApproval, Risk: safety.RiskMedium, Reason: "owner must agree",
-	})}, safety.WithApprovals(s.approvals))
-	require.NoError(t, err)
-	return s
-}
-
-// request checks p (which must need approval) and files a request.
-func (s *approvalSetup) request(t *testing.T, p safety.Proposal) safety.ApprovalRequest {
-	t.Helper()
-	d, err := s.engine.Check(t.Context(), p)
-	require.ErrorIs(t, err, safety.ErrApprovalRequired)
-	req, err := s.approvals.Request(t.Context(), p, d, "idle for 3 days")
-	require.NoError(t, err)
-	return req
-}
-
-func (s *approvalSetup) proposal() safety.Proposal {
-	p := scale("g-1", 6, 4)
-	p.Now = s.clock.Now()
-	return p
-}
-
-func kinds(evs []safety.AuditEvent) []string {
-	var out []string
-	for _, e := range evs {
-		out = append(out, fmt.Sprintf("%s %s→%s by %s", e.Kind, e.From, e.To, e.Actor))
-	}
-	return out
-}
 
 func TestApprovalHappyPath(t *testing.T) {
 	t.Parallel()
-	s := newApprovalSetup(t)
+	s := newSetup(t)
 	p := s.proposal()
 	req := s.request(t, p)
-	assert.Equal(t, safety.ApprovalPending, req.State)
+	assert.Equal(t, approval.Pending, req.State)
 	assert.Equal(t, "apr-1", req.ID)
 	assert.Equal(t, "autoscaler", req.Requester)
 	assert.Equal(t, t0.Add(time.Hour), req.ExpiresAt)
@@ -90,7 +37,7 @@ func TestApprovalHappyPath(t *testing.T) {
 	s.clock.Add(10 * time.Minute)
 	got, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "ok for tonight")
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalApproved, got.State)
+	assert.Equal(t, approval.Approved, got.State)
 	assert.Equal(t, "alice", got.DecidedBy)
 	assert.Equal(t, s.clock.Now(), got.DecidedAt)
 
@@ -104,12 +51,12 @@ func TestApprovalHappyPath(t *testing.T) {
 
 	got, err = s.approvals.Execute(t.Context(), req.ID, p)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalExecuted, got.State)
+	assert.Equal(t, approval.Executed, got.State)
 	assert.Equal(t, p.Now, got.ClosedAt)
 
 	// An approval executes once.
 	_, err = s.approvals.Execute(t.Context(), req.ID, p)
-	require.ErrorIs(t, err, safety.ErrApprovalState)
+	require.ErrorIs(t, err, approval.ErrTransition)
 	d, err = s.engine.Check(t.Context(), p)
 	require.ErrorIs(t, err, safety.ErrApprovalRequired)
 	assert.False(t, d.Approved)
@@ -121,85 +68,93 @@ func TestApprovalHappyPath(t *testing.T) {
 	}, kinds(s.log.Events()))
 }
 
+// step is one call on the Manager (or the clock) in a transition test.
+type step func(s *setup, t *testing.T, id string, p safety.Proposal) error
+
+func stepApprove(who string) step {
+	return func(s *setup, t *testing.T, id string, _ safety.Proposal) error {
+		_, err := s.approvals.Approve(t.Context(), id, who, s.clock.Now(), "")
+		return err
+	}
+}
+
+func stepDeny(s *setup, t *testing.T, id string, _ safety.Proposal) error {
+	_, err := s.approvals.Deny(t.Context(), id, "bob", s.clock.Now(), "not now")
+	return err
+}
+
+func stepCancel(s *setup, t *testing.T, id string, _ safety.Proposal) error {
+	_, err := s.approvals.Cancel(t.Context(), id, "autoscaler", s.clock.Now(), "plan changed")
+	return err
+}
+
+func stepExecute(s *setup, t *testing.T, id string, p safety.Proposal) error {
+	p.Now = s.clock.Now()
+	_, err := s.approvals.Execute(t.Context(), id, p)
+	return err
+}
+
+func stepWait(d time.Duration) step {
+	return func(s *setup, _ *testing.T, _ string, _ safety.Proposal) error {
+		s.clock.Add(d)
+		return nil
+	}
+}
+
 func TestApprovalTransitions(t *testing.T) {
 	t.Parallel()
-	type step func(s *approvalSetup, t *testing.T, id string, p safety.Proposal) error
-	approve := func(who string) step {
-		return func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
-			_, err := s.approvals.Approve(t.Context(), id, who, s.clock.Now(), "")
-			return err
-		}
-	}
-	deny := func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
-		_, err := s.approvals.Deny(t.Context(), id, "bob", s.clock.Now(), "not now")
-		return err
-	}
-	cancel := func(s *approvalSetup, t *testing.T, id string, _ safety.Proposal) error {
-		_, err := s.approvals.Cancel(t.Context(), id, "autoscaler", s.clock.Now(), "plan changed")
-		return err
-	}
-	execute := func(s *approvalSetup, t *testing.T, id string, p safety.Proposal) error {
-		p.Now = s.clock.Now()
-		_, err := s.approvals.Execute(t.Context(), id, p)
-		return err
-	}
-	wait := func(d time.Duration) step {
-		return func(s *approvalSetup, _ *testing.T, _ string, _ safety.Proposal) error {
-			s.clock.Add(d)
-			return nil
-		}
-	}
+	approve, deny, cancel, execute, wait := stepApprove, stepDeny, stepCancel, stepExecute, stepWait
 	tests := []struct {
 		name      string
 		steps     []step
 		wantErr   error // of the last step
-		wantState safety.ApprovalState
+		wantState approval.State
 		wantLog   []string
 	}{
-		{name: "pending → approved", steps: []step{approve("alice")}, wantState: safety.ApprovalApproved,
+		{name: "pending → approved", steps: []step{approve("alice")}, wantState: approval.Approved,
 			wantLog: []string{"approval.approved pending→approved by alice"}},
-		{name: "pending → denied", steps: []step{deny}, wantState: safety.ApprovalDenied,
+		{name: "pending → denied", steps: []step{deny}, wantState: approval.Denied,
 			wantLog: []string{"approval.denied pending→denied by bob"}},
-		{name: "pending → cancelled", steps: []step{cancel}, wantState: safety.ApprovalCancelled,
+		{name: "pending → cancelled", steps: []step{cancel}, wantState: approval.Cancelled,
 			wantLog: []string{"approval.cancelled pending→cancelled by autoscaler"}},
-		{name: "approved → cancelled", steps: []step{approve("alice"), cancel}, wantState: safety.ApprovalCancelled,
+		{name: "approved → cancelled", steps: []step{approve("alice"), cancel}, wantState: approval.Cancelled,
 			wantLog: []string{"approval.approved pending→approved by alice", "approval.cancelled approved→cancelled by autoscaler"}},
-		{name: "approved → executed", steps: []step{approve("alice"), execute}, wantState: safety.ApprovalExecuted,
+		{name: "approved → executed", steps: []step{approve("alice"), execute}, wantState: approval.Executed,
 			wantLog: []string{"approval.approved pending→approved by alice", "approval.executed approved→executed by autoscaler"}},
 		{name: "pending → expired on approve", steps: []step{wait(time.Hour), approve("alice")},
-			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantErr: approval.ErrExpired, wantState: approval.Expired,
 			wantLog: []string{"approval.expired pending→expired by system"}},
 		{name: "approved → expired on execute", steps: []step{approve("alice"), wait(61 * time.Minute), execute},
-			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantErr: approval.ErrExpired, wantState: approval.Expired,
 			wantLog: []string{"approval.approved pending→approved by alice", "approval.expired approved→expired by system"}},
 		{name: "approve just before expiry", steps: []step{wait(time.Hour - time.Nanosecond), approve("alice")},
-			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
-		{name: "self-approval refused", steps: []step{approve("autoscaler")}, wantErr: safety.ErrSelfApproval,
-			wantState: safety.ApprovalPending},
-		{name: "execute pending refused", steps: []step{execute}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalPending},
-		{name: "denied never executes", steps: []step{deny, execute}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalDenied, wantLog: []string{"approval.denied pending→denied by bob"}},
-		{name: "denied cannot be approved", steps: []step{deny, approve("alice")}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalDenied, wantLog: []string{"approval.denied pending→denied by bob"}},
-		{name: "approved cannot be denied", steps: []step{approve("alice"), deny}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
-		{name: "approved twice refused", steps: []step{approve("alice"), approve("carol")}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalApproved, wantLog: []string{"approval.approved pending→approved by alice"}},
-		{name: "cancelled never executes", steps: []step{approve("alice"), cancel, execute}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalCancelled,
+			wantState: approval.Approved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "self-approval refused", steps: []step{approve("autoscaler")}, wantErr: approval.ErrSelfApproval,
+			wantState: approval.Pending},
+		{name: "execute pending refused", steps: []step{execute}, wantErr: approval.ErrTransition,
+			wantState: approval.Pending},
+		{name: "denied never executes", steps: []step{deny, execute}, wantErr: approval.ErrTransition,
+			wantState: approval.Denied, wantLog: []string{"approval.denied pending→denied by bob"}},
+		{name: "denied cannot be approved", steps: []step{deny, approve("alice")}, wantErr: approval.ErrTransition,
+			wantState: approval.Denied, wantLog: []string{"approval.denied pending→denied by bob"}},
+		{name: "approved cannot be denied", steps: []step{approve("alice"), deny}, wantErr: approval.ErrTransition,
+			wantState: approval.Approved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "approved twice refused", steps: []step{approve("alice"), approve("carol")}, wantErr: approval.ErrTransition,
+			wantState: approval.Approved, wantLog: []string{"approval.approved pending→approved by alice"}},
+		{name: "cancelled never executes", steps: []step{approve("alice"), cancel, execute}, wantErr: approval.ErrTransition,
+			wantState: approval.Cancelled,
 			wantLog:   []string{"approval.approved pending→approved by alice", "approval.cancelled approved→cancelled by autoscaler"}},
 		{name: "expired stays expired", steps: []step{wait(2 * time.Hour), approve("alice"), approve("alice")},
-			wantErr: safety.ErrApprovalExpired, wantState: safety.ApprovalExpired,
+			wantErr: approval.ErrExpired, wantState: approval.Expired,
 			wantLog: []string{"approval.expired pending→expired by system"}},
-		{name: "executed cannot be cancelled", steps: []step{approve("alice"), execute, cancel}, wantErr: safety.ErrApprovalState,
-			wantState: safety.ApprovalExecuted,
+		{name: "executed cannot be cancelled", steps: []step{approve("alice"), execute, cancel}, wantErr: approval.ErrTransition,
+			wantState: approval.Executed,
 			wantLog:   []string{"approval.approved pending→approved by alice", "approval.executed approved→executed by autoscaler"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newApprovalSetup(t)
+			s := newSetup(t)
 			p := s.proposal()
 			req := s.request(t, p)
 			var err error
@@ -222,11 +177,8 @@ func TestApprovalTransitions(t *testing.T) {
 
 func TestApprovalBoundToProposal(t *testing.T) {
 	t.Parallel()
-	s := newApprovalSetup(t)
-	p := s.proposal()
-	req := s.request(t, p)
-	_, err := s.approvals.Approve(t.Context(), req.ID, "alice", s.clock.Now(), "")
-	require.NoError(t, err)
+	s := newSetup(t)
+	p, req := s.approved(t)
 	tests := []struct {
 		name string
 		give func(*safety.Proposal)
@@ -247,32 +199,32 @@ func TestApprovalBoundToProposal(t *testing.T) {
 			assert.False(t, d.Approved)
 			assert.Contains(t, d.ApprovalReason, "another target")
 			_, err = s.approvals.Execute(t.Context(), req.ID, q)
-			require.ErrorIs(t, err, safety.ErrApprovalMismatch)
+			require.ErrorIs(t, err, approval.ErrMismatch)
 		})
 	}
 	t.Run("unchanged but restated", func(t *testing.T) {
 		t.Parallel()
 		q := p
 		q.Reason, q.Now, q.ApprovalID = "restated", p.Now.Add(time.Minute), req.ID
-		_, err := s.approvals.Verify(t.Context(), req.ID, q)
+		err := s.approvals.Verify(t.Context(), req.ID, q)
 		require.NoError(t, err, "requester's words and time are not part of the binding")
 	})
 }
 
 func TestApprovalBadInput(t *testing.T) {
 	t.Parallel()
-	s := newApprovalSetup(t)
+	s := newSetup(t)
 	p := s.proposal()
 	req := s.request(t, p)
 	now := s.clock.Now()
 	ctx := t.Context()
 
 	_, err := s.approvals.Approve(ctx, "nope", "alice", now, "")
-	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	require.ErrorIs(t, err, approval.ErrUnknown)
 	_, err = s.approvals.Deny(ctx, "nope", "alice", now, "")
-	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	require.ErrorIs(t, err, approval.ErrUnknown)
 	_, err = s.approvals.Execute(ctx, "nope", p)
-	require.ErrorIs(t, err, safety.ErrUnknownApproval)
+	require.ErrorIs(t, err, approval.ErrUnknown)
 	q := p
 	q.ApprovalID = "nope"
 	d, err := s.engine.Check(ctx, q)
@@ -322,21 +274,21 @@ func TestApprovalBadInput(t *testing.T) {
 	_, err = s.approvals.Request(ctx, bad, checked, "")
 	require.ErrorIs(t, err, provider.ErrInvalid)
 
-	_, err = safety.NewApprovals(nil)
+	_, err = approval.New(approval.Config{}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	_, err = safety.NewApprovals(s.store, safety.WithApprovalPolicy(safety.ApprovalPolicy{TTL: -time.Minute}))
+	_, err = approval.New(approval.Config{TTL: -time.Minute}, s.store)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 
 	// Nothing above changed the request.
 	got, err := s.approvals.Get(ctx, req.ID)
 	require.NoError(t, err)
-	assert.Equal(t, safety.ApprovalPending, got.State)
+	assert.Equal(t, approval.Pending, got.State)
 	assert.Len(t, s.log.Events(), 1)
 }
 
 func TestApprovalExpireSweep(t *testing.T) {
 	t.Parallel()
-	s := newApprovalSetup(t)
+	s := newSetup(t)
 	a := s.request(t, s.proposal())
 	s.clock.Add(30 * time.Minute)
 	p := s.proposal()
@@ -350,7 +302,7 @@ func TestApprovalExpireSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, a.ID, got[0].ID)
-	assert.Equal(t, safety.ApprovalExpired, got[0].State)
+	assert.Equal(t, approval.Expired, got[0].State)
 
 	s.clock.Add(30 * time.Minute)
 	got, err = s.approvals.Expire(t.Context(), s.clock.Now())
@@ -381,8 +333,8 @@ func TestApprovalAuditFailure(t *testing.T) {
 		}
 		return nil
 	})
-	store := safety.NewMemoryApprovalStore()
-	apps, err := safety.NewApprovals(store, safety.WithApprovalAuditor(au))
+	store := approval.NewMemoryStore()
+	apps, err := approval.New(approval.Config{}, store, approval.WithAuditor(au))
 	require.NoError(t, err)
 	p := scale("g-1", 6, 4)
 	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true,
@@ -394,5 +346,29 @@ func TestApprovalAuditFailure(t *testing.T) {
 	got, err := apps.Approve(t.Context(), req.ID, "alice", t0, "")
 	require.ErrorIs(t, err, safety.ErrAudit)
 	require.ErrorIs(t, err, down)
-	assert.Equal(t, safety.ApprovalApproved, got.State, "the transition was stored and is reported with the error")
+	assert.Equal(t, approval.Approved, got.State, "the transition was stored and is reported with the error")
+}
+
+// The engine only verifies approvals: Evaluate and Check leave a granted
+// approval granted, however often they are asked; Execute consumes it.
+func TestEngineConsumesNoApproval(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	p.ApprovalID = req.ID
+	for range 3 {
+		d, err := s.engine.Evaluate(t.Context(), p)
+		require.NoError(t, err)
+		assert.True(t, d.Approved)
+		d, err = s.engine.Check(t.Context(), p)
+		require.NoError(t, err)
+		assert.True(t, d.Approved)
+	}
+	got, err := s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State)
+	_, err = s.approvals.Execute(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	_, err = s.engine.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired, "once executed, the approval is spent")
 }

@@ -1,0 +1,183 @@
+package approval_test
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
+	"github.com/idlescale/idlescale/safety/approval/approvaltest"
+)
+
+func TestRequestJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	// A shared store (etcd) keeps requests as JSON; they must round-trip.
+	req := approvaltest.Request("a1", "i-1", 0)
+	req.State, req.DecidedBy, req.DecidedAt = approval.Approved, "alice", approvaltest.T0.Add(time.Minute)
+	req.Proposal.Action = safety.ActionScaleIn
+	req.Proposal.Current = provider.CapacitySpec{Min: 1, Max: 9, Desired: 6}
+	req.Proposal.Target = provider.CapacitySpec{Min: 1, Max: 9, Desired: 4}
+	req.Fingerprint = req.Proposal.Fingerprint()
+	b, err := json.Marshal(req)
+	require.NoError(t, err)
+	var back approval.Request
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, req, back)
+	assert.Equal(t, req.Fingerprint, back.Proposal.Fingerprint())
+}
+
+func TestStateText(t *testing.T) {
+	t.Parallel()
+	for _, s := range []approval.State{approval.Pending, approval.Approved, approval.Denied,
+		approval.Expired, approval.Cancelled, approval.Executed} {
+		require.NoError(t, s.Validate())
+		assert.Equal(t, string(s), s.String())
+		b, err := s.MarshalText()
+		require.NoError(t, err)
+		var back approval.State
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, s, back)
+		assert.Equal(t, s != approval.Pending && s != approval.Approved, s.Final())
+	}
+	var ie *provider.InvalidError
+	require.ErrorAs(t, approval.State("").Validate(), &ie, "unset is not a state a request can be in")
+	assert.Equal(t, "state", ie.Field)
+	_, err := approval.State("maybe").MarshalText()
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	b, err := approval.State("").MarshalText()
+	require.NoError(t, err)
+	assert.Empty(t, b)
+
+	s := approval.Approved
+	require.ErrorAs(t, s.UnmarshalText([]byte("maybe")), &ie)
+	assert.Equal(t, "maybe", ie.Value)
+	assert.Equal(t, approval.Approved, s, "a refused value leaves the state unchanged")
+	require.NoError(t, s.UnmarshalText(nil))
+	assert.Equal(t, approval.State(""), s)
+
+	var f approval.Filter
+	require.ErrorIs(t, json.Unmarshal([]byte(`{"state":"approvd"}`), &f), provider.ErrInvalid)
+}
+
+func TestApprovalRace(t *testing.T) {
+	t.Parallel()
+	// Approve and Deny race; exactly one wins and the audit has one
+	// decision event.
+	for round := range 20 {
+		s := newSetup(t)
+		req := s.request(t, s.proposal())
+		now := s.clock.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Go(func() { _, errs[0] = s.approvals.Approve(t.Context(), req.ID, "alice", now, "") })
+		wg.Go(func() { _, errs[1] = s.approvals.Deny(t.Context(), req.ID, "bob", now, "") })
+		wg.Wait()
+		require.NotEqual(t, errs[0] == nil, errs[1] == nil, "round %d: exactly one wins: %v", round, errs)
+		loser := errs[0]
+		if loser == nil {
+			loser = errs[1]
+		}
+		require.ErrorIs(t, loser, approval.ErrTransition)
+		assert.Len(t, s.log.Events(), 2)
+	}
+}
+
+func TestApprovalExpiredInEngine(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	s.clock.Add(time.Hour) // TTL is 1h
+	p.ApprovalID, p.Now = req.ID, s.clock.Now()
+	d, err := s.engine.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Approved)
+	assert.Contains(t, d.ApprovalReason, "expired")
+}
+
+// A Manager declared as a zero value has no store: every method returns an
+// error naming it instead of a nil-pointer panic.
+func TestZeroManagerFails(t *testing.T) {
+	t.Parallel()
+	var a approval.Manager
+	now := time.Date(2026, 3, 28, 3, 0, 0, 0, time.UTC)
+	p := safety.Proposal{Action: safety.ActionStop, Requester: "reaper", Now: now,
+		Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance}}
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "manager", ie.Field)
+	}
+	var nilManager *approval.Manager
+	require.NotPanics(t, func() { check(t, nilManager.Verify(t.Context(), "id", p)) })
+	// An engine wired with a nil *Manager fails closed: the approval is not
+	// valid, the proposal keeps waiting.
+	eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("owner", safety.Result{Outcome: safety.RequireApproval, Reason: "owner"})},
+		safety.WithApprovals(nilManager))
+	require.NoError(t, err)
+	p.ApprovalID = "id"
+	_, err = eng.Evaluate(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	p.ApprovalID = ""
+	require.NotPanics(t, func() {
+		_, err := a.Request(t.Context(), p, safety.Decision{}, "why")
+		check(t, err)
+		_, err = a.Approve(t.Context(), "id", "alice", now, "")
+		check(t, err)
+		_, err = a.Deny(t.Context(), "id", "alice", now, "")
+		check(t, err)
+		_, err = a.Cancel(t.Context(), "id", "bob", now, "")
+		check(t, err)
+		_, err = a.Execute(t.Context(), "id", p)
+		check(t, err)
+		check(t, a.Verify(t.Context(), "id", p))
+		_, err = a.Get(t.Context(), "id")
+		check(t, err)
+		_, err = a.List(t.Context(), approval.Filter{})
+		check(t, err)
+		_, err = a.Expire(t.Context(), now)
+		check(t, err)
+	})
+}
+
+// A nil AuditorFunc is a non-nil interface whose call panics; New refuses
+// it, naming the field.
+func TestNewRefusesNilAuditorFunc(t *testing.T) {
+	t.Parallel()
+	_, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(safety.AuditorFunc(nil)))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "auditor", ie.Field)
+}
+
+func TestNewDefaults(t *testing.T) {
+	t.Parallel()
+	m, err := approval.New(approval.Config{}, approval.NewMemoryStore())
+	require.NoError(t, err)
+	p := scale("g-1", 6, 4)
+	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval, ApprovalRequired: true,
+		Fingerprint: p.Fingerprint()}
+	req, err := m.Request(t.Context(), p, d, "")
+	require.NoError(t, err)
+	assert.Equal(t, p.Now.Add(approval.DefaultTTL), req.ExpiresAt)
+	assert.Equal(t, 4*time.Hour, approval.DefaultTTL)
+
+	listed, err := m.List(t.Context(), approval.Filter{ResourceID: "g-1"})
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	assert.Equal(t, req, listed[0])
+
+	var ie *provider.InvalidError
+	_, err = approval.New(approval.Config{TTL: -time.Second}, approval.NewMemoryStore())
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "ttl", ie.Field)
+	_, err = approval.New(approval.Config{}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "store", ie.Field)
+}
