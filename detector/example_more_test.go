@@ -104,7 +104,7 @@ func ExampleNewTrustedAdvisor() {
 	})
 	in := detector.Input{Now: now, Resource: provider.Resource{ID: "i-1", Size: provider.Size{VCPU: 2}}, Series: []provider.Series{cpu}}
 	cfg := detector.PresetConfig{IgnoreNetwork: true}
-	for _, rule := range []*detector.Rule{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)} {
+	for _, rule := range []*detector.Preset{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)} {
 		v, err := rule.Detect(context.Background(), in)
 		if err != nil {
 			panic(err)
