@@ -187,62 +187,33 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 // for undecodable data, and the last etcd error (or ctx's) when the
 // retries are exhausted.
 func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
-	names := make([]string, len(keys))
-	gets := make([]clientv3.Op, len(keys))
-	for i, k := range keys {
-		names[i] = s.Key(k)
-		gets[i] = clientv3.OpGet(names[i])
-	}
-	hs := make([]ratelimit.History, len(keys))
-	ptrs := make([]*ratelimit.History, len(keys))
-	revs := make([]int64, len(keys))
+	b := newBatch(s, keys)
 	retries, conflicts := 0, 0
 	for {
-		resp, err := s.txn(ctx, nil, gets)
+		resp, err := s.txn(ctx, nil, b.gets)
 		if err != nil {
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
 		}
-		for i, r := range resp.Responses {
-			hs[i], revs[i] = ratelimit.History{}, 0
-			if kvs := r.GetResponseRange().Kvs; len(kvs) > 0 {
-				if hs[i], err = decode(names[i], kvs[0].Value); err != nil {
-					return err
-				}
-				revs[i] = kvs[0].ModRevision
-			}
-			ptrs[i] = &hs[i]
+		if err := b.read(resp); err != nil {
+			return err
 		}
-		write, err := fn(ptrs)
+		write, err := fn(b.ptrs)
 		if err != nil || !write {
 			return err
 		}
 		lease, err := s.leaseID(ctx)
 		if err != nil {
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
 		}
-		cmps := make([]clientv3.Cmp, len(keys))
-		puts := make([]clientv3.Op, len(keys))
-		for i := range keys {
-			cmps[i] = clientv3.Compare(clientv3.ModRevision(names[i]), "=", revs[i])
-			if len(hs[i].Events) == 0 {
-				puts[i] = clientv3.OpDelete(names[i])
-				continue
-			}
-			val, err := json.Marshal(hs[i].Events)
-			if err != nil {
-				return fmt.Errorf("etcdstore: encode %q: %w", names[i], err)
-			}
-			var opts []clientv3.OpOption
-			if lease != clientv3.NoLease {
-				opts = append(opts, clientv3.WithLease(lease))
-			}
-			puts[i] = clientv3.OpPut(names[i], string(val), opts...)
+		cmps, puts, err := b.writes(lease)
+		if err != nil {
+			return err
 		}
 		tresp, err := s.txn(ctx, cmps, puts)
 		if err != nil {
@@ -251,7 +222,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 				s.dropLease(lease)
 			}
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
@@ -261,12 +232,79 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 		}
 		conflicts++
 		if conflicts >= s.cfg.MaxConflicts {
-			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, names)
+			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, b.names)
 		}
 		if err := etcdretry.Backoff(ctx, s.clock, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
 			return fmt.Errorf("etcdstore: %w", err)
 		}
 	}
+}
+
+// batch is the keys of one Update with the histories and revisions it
+// last read.
+type batch struct {
+	names []string
+	gets  []clientv3.Op
+	hs    []ratelimit.History
+	ptrs  []*ratelimit.History
+	revs  []int64
+}
+
+func newBatch(s *Store, keys []ratelimit.Key) *batch {
+	b := &batch{
+		names: make([]string, len(keys)),
+		gets:  make([]clientv3.Op, len(keys)),
+		hs:    make([]ratelimit.History, len(keys)),
+		ptrs:  make([]*ratelimit.History, len(keys)),
+		revs:  make([]int64, len(keys)),
+	}
+	for i, k := range keys {
+		b.names[i] = s.Key(k)
+		b.gets[i] = clientv3.OpGet(b.names[i])
+	}
+	return b
+}
+
+// read decodes the histories and revisions of the keys from the answer to
+// b.gets; an absent key is an empty history at revision 0.
+func (b *batch) read(resp *clientv3.TxnResponse) error {
+	for i, r := range resp.Responses {
+		b.hs[i], b.revs[i] = ratelimit.History{}, 0
+		if kvs := r.GetResponseRange().Kvs; len(kvs) > 0 {
+			h, err := decode(b.names[i], kvs[0].Value)
+			if err != nil {
+				return err
+			}
+			b.hs[i], b.revs[i] = h, kvs[0].ModRevision
+		}
+		b.ptrs[i] = &b.hs[i]
+	}
+	return nil
+}
+
+// writes returns the transaction that stores the histories: each key's
+// ModRevision must still be the one read; an empty history deletes its
+// key, the others are written with lease (unless NoLease).
+func (b *batch) writes(lease clientv3.LeaseID) ([]clientv3.Cmp, []clientv3.Op, error) {
+	cmps := make([]clientv3.Cmp, len(b.names))
+	puts := make([]clientv3.Op, len(b.names))
+	var opts []clientv3.OpOption
+	if lease != clientv3.NoLease {
+		opts = append(opts, clientv3.WithLease(lease))
+	}
+	for i, name := range b.names {
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(name), "=", b.revs[i])
+		if len(b.hs[i].Events) == 0 {
+			puts[i] = clientv3.OpDelete(name)
+			continue
+		}
+		val, err := json.Marshal(b.hs[i].Events)
+		if err != nil {
+			return nil, nil, fmt.Errorf("etcdstore: encode %q: %w", name, err)
+		}
+		puts[i] = clientv3.OpPut(name, string(val), opts...)
+	}
+	return cmps, puts, nil
 }
 
 // Snapshot implements ratelimit.Store: every bucket under the prefix.
