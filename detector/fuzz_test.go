@@ -1,7 +1,6 @@
 package detector_test
 
 import (
-	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -11,39 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/fuzzfloat"
 	"github.com/idlescale/idlescale/provider"
 )
-
-// floats decodes b as little-endian float64s (any bit pattern: NaN, Inf,
-// negative, subnormal).
-func floats(b []byte) []float64 {
-	out := make([]float64, 0, len(b)/8)
-	for len(b) >= 8 {
-		out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(b)))
-		b = b[8:]
-	}
-	return out
-}
-
-func floatBytes(v ...float64) []byte {
-	b := make([]byte, 0, 8*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-	}
-	return b
-}
 
 // FuzzEnsemble feeds arbitrary series, thresholds, weights, activity and
 // times to the ensemble and every strategy: they must return an error or a
 // verdict whose confidence and scores are in [0, 1], never panic, and
 // never call a resource idle whose CPU series has no data.
 func FuzzEnsemble(f *testing.F) {
-	f.Add(floatBytes(0.01, 0.02, 0.03, 0.01, 0.02), 0.1, 0.3, 0.3, 0.2, int64(5), uint16(3), 2.0, int64(30))
-	f.Add(floatBytes(0.9, math.NaN(), 0, 0, 0, 0), 0.5, 1.0, 0.0, 0.0, int64(1), uint16(0), 0.0, int64(0))
-	f.Add(floatBytes(math.Inf(1), -1), 2.0, -1.0, 0.0, 0.0, int64(0), uint16(1), math.NaN(), int64(-5))
-	f.Add(floatBytes(0, 0, 0, 0, 0, 0, 0, 0), 0.0, 0.0, 0.0, 0.0, int64(60), uint16(2), 1e300, int64(1e6))
+	f.Add(fuzzfloat.Bytes(0.01, 0.02, 0.03, 0.01, 0.02), 0.1, 0.3, 0.3, 0.2, int64(5), uint16(3), 2.0, int64(30))
+	f.Add(fuzzfloat.Bytes(0.9, math.NaN(), 0, 0, 0, 0), 0.5, 1.0, 0.0, 0.0, int64(1), uint16(0), 0.0, int64(0))
+	f.Add(fuzzfloat.Bytes(math.Inf(1), -1), 2.0, -1.0, 0.0, 0.0, int64(0), uint16(1), math.NaN(), int64(-5))
+	f.Add(fuzzfloat.Bytes(0, 0, 0, 0, 0, 0, 0, 0), 0.0, 0.0, 0.0, 0.0, int64(60), uint16(2), 1e300, int64(1e6))
 	f.Fuzz(func(t *testing.T, raw []byte, thr, wu, wa, ws float64, stepMin int64, steps uint16, count float64, nowOffMin int64) {
-		values := floats(raw)
+		values := fuzzfloat.Floats(raw)
 		if len(values) > 5000 {
 			values = values[:5000]
 		}

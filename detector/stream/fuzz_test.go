@@ -8,20 +8,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector/stream"
+	"github.com/idlescale/idlescale/internal/fuzzfloat"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // FuzzSketch checks that the sketch never panics and that its quantiles
 // lie within 4.2 % of the range the exact quantile's neighbours span.
 func FuzzSketch(f *testing.F) {
-	f.Add(floatBytes(0.1, 0.2, 0.3), 0.5)
-	f.Add(floatBytes(math.NaN(), -1, math.Inf(1), 1e-300, 5), 0.99)
+	f.Add(fuzzfloat.Bytes(0.1, 0.2, 0.3), 0.5)
+	f.Add(fuzzfloat.Bytes(math.NaN(), -1, math.Inf(1), 1e-300, 5), 0.99)
 	f.Fuzz(func(t *testing.T, raw []byte, q float64) {
 		k, err := stream.NewSketch(1)
 		require.NoError(t, err)
 		lo, hi := math.Inf(1), math.Inf(-1)
 		n := 0
-		for _, v := range floats(raw) {
+		for _, v := range fuzzfloat.Floats(raw) {
 			k.Add(v)
 			if !math.IsNaN(v) {
 				n++
@@ -46,10 +47,10 @@ func FuzzSketch(f *testing.F) {
 
 // FuzzBatchScan compares BatchScan with the naive reduction.
 func FuzzBatchScan(f *testing.F) {
-	f.Add(floatBytes(0.01, 0.5, math.NaN(), 0.02, 0.03, 0.04), uint8(3), 0.1)
-	f.Add(floatBytes(-1, math.Inf(1), 0), uint8(1), 0.0)
+	f.Add(fuzzfloat.Bytes(0.01, 0.5, math.NaN(), 0.02, 0.03, 0.04), uint8(3), 0.1)
+	f.Add(fuzzfloat.Bytes(-1, math.Inf(1), 0), uint8(1), 0.0)
 	f.Fuzz(func(t *testing.T, raw []byte, width uint8, thr float64) {
-		values := floats(raw)
+		values := fuzzfloat.Floats(raw)
 		w := int(width)
 		for i, v := range values {
 			if math.IsInf(v, 0) {

@@ -1,8 +1,6 @@
 package stream_test
 
 import (
-	"encoding/binary"
-	"math"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -36,23 +34,4 @@ func nabCPU(t testing.TB, id string) provider.Series {
 	s, err := f.(func() (provider.Series, error))()
 	require.NoError(t, err)
 	return s
-}
-
-// floats decodes b as little-endian float64s (any bit pattern: NaN, Inf,
-// negative, subnormal).
-func floats(b []byte) []float64 {
-	out := make([]float64, 0, len(b)/8)
-	for len(b) >= 8 {
-		out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(b)))
-		b = b[8:]
-	}
-	return out
-}
-
-func floatBytes(v ...float64) []byte {
-	b := make([]byte, 0, 8*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-	}
-	return b
 }
