@@ -26,6 +26,8 @@
 //	provider/prometheus  metrics, activity and targets from a Prometheus server
 //	detector             idle detection: utilization, activity, schedule and model
 //	                     signals combined into one explainable confidence
+//	detector/stream      constant-size state per resource and columnar window scans,
+//	                     for evaluating large fleets incrementally
 //	forecast             forecasting models with prediction intervals and automatic
 //	                     selection by backtest
 //	safety               the gate every mutation passes: rules, risk levels,

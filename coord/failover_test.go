@@ -28,7 +28,7 @@ type replica struct {
 	lim  *ratelimit.Limiter
 }
 
-var failoverCfg = ratelimit.Config{Up: ratelimit.Rule{Events: 10, MinInterval: time.Second}}
+var failoverCfg = ratelimit.Config{Up: ratelimit.Budget{Events: 10, MinInterval: time.Second}}
 
 func newReplica(t *testing.T, name, pfx string, endpoints ...string) *replica {
 	t.Helper()
@@ -36,7 +36,7 @@ func newReplica(t *testing.T, name, pfx string, endpoints ...string) *replica {
 	el, err := coord.NewElector(cli, "fleet", name, coord.Options{Prefix: pfx + "election/", SessionTTL: 2 * time.Second,
 		RequestTimeout: 300 * time.Millisecond})
 	require.NoError(t, err)
-	store, err := etcdstore.New(cli, etcdstore.Options{Prefix: pfx + "ratelimit/", RequestTimeout: 300 * time.Millisecond, MaxRetries: 3})
+	store, err := etcdstore.New(etcdstore.Config{Prefix: pfx + "ratelimit/", RequestTimeout: 300 * time.Millisecond, MaxRetries: 3}, cli)
 	require.NoError(t, err)
 	lim, err := ratelimit.New(failoverCfg, ratelimit.WithStore(store))
 	require.NoError(t, err)
@@ -155,7 +155,7 @@ func retry(t *testing.T, f func(ctx context.Context) error) {
 func checkLedger(t *testing.T, cli *clientv3.Client, pfx string, want ...ratelimit.Reservation) {
 	t.Helper()
 	ctx := t.Context()
-	store, err := etcdstore.New(cli, etcdstore.Options{Prefix: pfx + "ratelimit/"})
+	store, err := etcdstore.New(etcdstore.Config{Prefix: pfx + "ratelimit/"}, cli)
 	require.NoError(t, err)
 	bs, err := store.Snapshot(ctx)
 	require.NoError(t, err)

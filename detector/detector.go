@@ -41,7 +41,7 @@ var (
 	_ Detector = (*Schedule)(nil)
 	_ Detector = (*Model)(nil)
 	_ Detector = (*Ensemble)(nil)
-	_ Detector = (*Rule)(nil)
+	_ Detector = (*Preset)(nil)
 )
 
 // Input is what a Detector examines for one resource.
@@ -147,44 +147,57 @@ func (in *Input) Validate() error {
 	return nil
 }
 
-// State is the outcome of a detection. The zero value is Unknown.
-type State uint8
+// State is the outcome of a detection, a lower-case snake string. The
+// zero value "" means no detection was made (a zero Verdict); it counts as
+// Unknown (an Ensemble treats a signal with an empty State as Unknown) and
+// Validate refuses it.
+type State string
 
 // The states. Unknown means the data did not allow a decision (missing,
 // stale, gappy, a source error, a resource in its grace period); it is never
 // a reason to act.
 const (
-	Unknown State = iota
-	NotIdle
-	Idle
+	Unknown State = "unknown"
+	NotIdle State = "not_idle"
+	Idle    State = "idle"
 )
 
-// String returns "unknown", "not_idle" or "idle".
-func (s State) String() string {
+// String returns "unknown", "not_idle", "idle", or "" for the zero value.
+func (s State) String() string { return string(s) }
+
+// Validate returns a *provider.InvalidError unless s is Unknown, NotIdle
+// or Idle.
+func (s State) Validate() error {
 	switch s {
-	case NotIdle:
-		return "not_idle"
-	case Idle:
-		return "idle"
+	case Unknown, NotIdle, Idle:
+		return nil
 	}
-	return "unknown"
+	return invalid("state", string(s), `must be "unknown", "not_idle" or "idle"`)
 }
 
-// MarshalText implements encoding.TextMarshaler.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (s *State) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "unknown":
-		*s = Unknown
-	case "not_idle":
-		*s = NotIdle
-	case "idle":
-		*s = Idle
-	default:
-		return invalid("state", string(b), "must be unknown, not_idle or idle")
+// MarshalText implements encoding.TextMarshaler: the State's value, empty
+// for the zero value. An unknown value is an error.
+func (s State) MarshalText() ([]byte, error) {
+	if s == "" {
+		return []byte{}, nil
 	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: "unknown",
+// "not_idle", "idle" or the empty string (the zero value). Any other text
+// is an error naming it.
+func (s *State) UnmarshalText(b []byte) error {
+	v := State(b)
+	if v != "" {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
+	*s = v
 	return nil
 }
 

@@ -23,19 +23,19 @@
 // signals that have data), takes a majority vote (measured load vetoes
 // idleness) and recommends an action (stop, terminate, downsize, or an
 // off-hours schedule for resources with a weekly rhythm) only when its
-// confidence exceeds 0.8. Presets reproduce AWS Trusted
-// Advisor, Google Cloud's idle-VM recommender and Azure Advisor for
-// comparison.
+// confidence exceeds 0.8. Presets reproduce AWS Trusted Advisor, Google
+// Cloud's idle-VM recommender and Azure Advisor for comparison.
 //
 // Missing data is never idleness: a missing, gappy or stale series, a
 // source error, or exact zeros that follow busy values with nothing in
 // between (a dead agent, a zero-filled outage) make a signal Unknown, and a
 // resource younger than the grace period (24 h) is never idle.
 //
-// For many resources, Stream keeps O(1) state per resource-metric (56 B,
-// 376 B with a percentile Sketch), BatchScan reduces columnar windows on
-// every core, and Scan runs a Detector over a provider's Inventory with
-// bounded concurrency.
+// Scan runs a Detector over a provider's Inventory with bounded
+// concurrency. The subpackage detector/stream keeps constant-size
+// per-resource state (streaming summaries, a percentile sketch) and
+// reduces columnar windows, the groundwork for evaluating large fleets
+// incrementally.
 //
 // Usage:
 //

@@ -14,8 +14,11 @@ const DefaultGracePeriod = 24 * time.Hour
 
 // Weights are the ensemble's signal weights. They are renormalised over the
 // signals available for each resource, so they need not sum to 1. The zero
-// value means the seed's defaults: utilization 0.3, activity 0.3, schedule
-// (time) 0.2, model 0.2.
+// value means the defaults: utilization 0.3, activity 0.3, schedule (time)
+// 0.2, model 0.2. The two signals that measure the present (load and use)
+// weigh more than the two inferred from history (the hours learned from
+// past weeks, a model trained on other resources), and together (0.6)
+// outweigh them.
 type Weights struct {
 	// Utilization weighs the utilization signal. Default: 0.3.
 	Utilization float64 `json:"utilization" yaml:"utilization"`
@@ -27,7 +30,8 @@ type Weights struct {
 	Model float64 `json:"model" yaml:"model"`
 }
 
-// DefaultWeights returns the seed's weights.
+// DefaultWeights returns the default weights: utilization 0.3, activity
+// 0.3, schedule 0.2, model 0.2 (see Weights for why).
 func DefaultWeights() Weights {
 	return Weights{Utilization: 0.3, Activity: 0.3, Schedule: 0.2, Model: 0.2}
 }
@@ -156,7 +160,9 @@ type Option func(*Ensemble)
 func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 
 // WithSignal adds a custom signal with its own weight. Its Detect result's
-// State and Score are used; its Reasons are kept.
+// State and Score are used and its first eight Reasons kept. An empty State
+// counts as Unknown; a State that is none of the State constants makes the
+// ensemble's Detect fail with an error naming it.
 func WithSignal(name string, weight float64, d Detector) Option {
 	return func(e *Ensemble) { e.custom = append(e.custom, member{name: name, weight: weight, d: d}) }
 }
@@ -295,10 +301,11 @@ func inGrace(in *Input, grace time.Duration) (bool, Reason) {
 	return false, Reason{}
 }
 
-const maxStackSignals = 6
-
-// Detect implements Detector. It allocates only the verdict's Signals and
-// Reasons when every signal is built in.
+// Detect implements Detector in named phases: gather evaluates every
+// signal and counts the votes, weigh renormalises the weights over the
+// available signals into the score, vote decides the state, grace may
+// overrule it, explain lists the reasons and recommend picks the action. It allocates only the verdict's Signals and Reasons when
+// every signal is built in.
 func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 	if err := ctx.Err(); err != nil {
 		return Verdict{}, err
@@ -309,106 +316,26 @@ func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 	if err := in.Validate(); err != nil {
 		return Verdict{}, err
 	}
-	var stack [maxStackSignals]result
-	n := 3 + len(e.custom)
-	if e.model != nil {
-		n++
-	}
-	rs := stack[:0]
-	if n > len(stack) {
-		rs = make([]result, 0, n)
-	}
-	rs = rs[:n]
-	names := [...]string{SignalUtilization, SignalActivity, SignalSchedule, SignalModel}
-	weights := [...]float64{e.cfg.Weights.Utilization, e.cfg.Weights.Activity, e.cfg.Weights.Schedule, e.cfg.Weights.Model}
-	if err := e.util.evaluate(&in, &rs[0]); err != nil {
+	var ev evaluation
+	v := Verdict{ResourceID: in.Resource.ID, Action: ActionNone}
+	if err := e.gather(ctx, &in, &ev, &v); err != nil {
 		return Verdict{}, err
 	}
-	if err := e.act.evaluate(&in, &rs[1]); err != nil {
-		return Verdict{}, err
-	}
-	if err := e.sched.evaluate(&in, &rs[2]); err != nil {
-		return Verdict{}, err
-	}
-	k := 3
-	if e.model != nil {
-		if err := e.model.evaluate(&in, &rs[3]); err != nil {
-			return Verdict{}, err
-		}
-		k++
-	}
-	for _, m := range e.custom {
-		v, err := m.d.Detect(ctx, in)
-		if err != nil {
-			return Verdict{}, fmt.Errorf("ensemble: signal %s: %w", m.name, err)
-		}
-		r := &rs[k]
-		r.state, r.score, r.window, r.cpuStat = v.State, clamp01(v.Score), v.Window, math.NaN()
-		for _, why := range v.Reasons {
-			r.add(why)
-		}
-		k++
-	}
-	nameOf := func(i int) string {
-		if i < 3 || (i == 3 && e.model != nil) {
-			return names[i]
-		}
-		return e.custom[i-3-b2i(e.model != nil)].name
-	}
-	weightOf := func(i int) float64 {
-		if i < 3 || (i == 3 && e.model != nil) {
-			return weights[i]
-		}
-		return e.custom[i-3-b2i(e.model != nil)].weight
-	}
+	weigh(&v, ev.tally)
+	v.State = e.vote(ev.util.state, ev.tally, v.Score)
+	v.Reasons = make([]Reason, 0, ev.tally.reasons+2) // + grace or vote, + below confidence
+	e.grace(&in, &v)
+	v.Confidence = confidenceOf(v.State, v.Score)
+	ev.explain(&v)
+	e.recommend(&in, &v, &ev.util, &ev.sched)
+	return v, nil
+}
 
-	// Renormalise over the available signals and vote.
-	total, votes, avail := 0.0, 0, 0
-	nReasons := 1
-	for i := range rs {
-		nReasons += rs[i].n
-		if rs[i].state != Unknown && weightOf(i) > 0 {
-			total += weightOf(i)
-			avail++
-			if rs[i].state == Idle {
-				votes++
-			}
-		}
-	}
-	v := Verdict{ResourceID: in.Resource.ID, Window: rs[0].window, Action: ActionNone}
-	v.Signals = make([]Contribution, n)
-	for i := range rs {
-		c := Contribution{Signal: nameOf(i), State: rs[i].state}
-		if rs[i].state != Unknown {
-			c.Score = clamp01(rs[i].score)
-			if total > 0 {
-				c.Weight = weightOf(i) / total
-			}
-			c.Value = c.Weight * c.Score
-			v.Score += c.Value
-		}
-		v.Signals[i] = c
-		if rs[i].window.From.Before(v.Window.From) {
-			v.Window.From = rs[i].window.From
-		}
-	}
-	v.Score = clamp01(v.Score)
-	v.Reasons = make([]Reason, 0, nReasons+1)
-	switch {
-	case avail == 0 || total == 0:
-		v.State = Unknown
-	case rs[0].state == Unknown && !e.cfg.AllowWithoutUtilization:
-		v.State = Unknown
-	case rs[0].state == NotIdle:
-		// Measured load vetoes idleness: quiet logins and idle hours do not
-		// make a busy machine idle.
-		v.State = NotIdle
-	case 2*votes > avail && v.Score >= 0.5:
-		v.State = Idle
-	default:
-		v.State = NotIdle
-	}
-	if young, why := inGrace(&in, e.cfg.GracePeriod); young {
+// grace makes the verdict of a resource younger than the grace period
+// Unknown, with the reason, and clears the score and the weights of an
+// Unknown verdict.
+func (e *Ensemble) grace(in *Input, v *Verdict) {
+	if young, why := inGrace(in, e.cfg.GracePeriod); young {
 		why.Signal = "ensemble"
 		v.State = Unknown
 		v.Reasons = append(v.Reasons, why)
@@ -419,15 +346,162 @@ func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 			v.Signals[i].Weight, v.Signals[i].Value = 0, 0
 		}
 	}
-	v.Confidence = confidenceOf(v.State, v.Score)
-	if avail > 0 {
-		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonVote, Value: float64(votes), Limit: float64(avail)})
+}
+
+// evaluation is what the signals of one Detect call found. The built-in
+// strategies' results are named fields, so that the vote and the
+// recommendation can name them and the evaluation stays on the stack; the
+// verdict's Signals list every signal in order.
+type evaluation struct {
+	util, act, sched, model result
+	withModel               bool
+	custom                  []result // only with WithSignal
+	tally                   tally
+}
+
+// tally is the count over the signals that the weights and the vote need.
+type tally struct {
+	avail   int     // available signals: known, with a positive weight
+	votes   int     // available signals that vote idle
+	total   float64 // the weight of the available signals
+	reasons int     // the signals' reasons
+}
+
+// gather evaluates every signal of e on in, in the verdict's order:
+// utilization, activity, schedule, the model when the ensemble has one,
+// then the custom signals in the order of their options. For each it
+// appends a Contribution to v.Signals whose Weight is still the signal's
+// configured weight (weigh renormalises it), and it sets v.Window to the
+// utilization window stretched back to the earliest signal's start. A
+// custom signal's reasons are kept (at most as many as a built-in signal
+// keeps) and its empty State counts as Unknown.
+func (e *Ensemble) gather(ctx context.Context, in *Input, ev *evaluation, v *Verdict) error {
+	w := e.cfg.Weights
+	n := 3 + len(e.custom) // utilization, activity, schedule, custom
+	if e.model != nil {
+		n++
 	}
-	for i := range rs {
-		v.Reasons = append(v.Reasons, rs[i].reasons[:rs[i].n]...)
+	v.Signals = make([]Contribution, 0, n)
+	if err := e.util.evaluate(in, ev.util.start()); err != nil {
+		return err
 	}
-	e.recommend(&in, &v, &rs[0], &rs[2])
-	return v, nil
+	v.Window = ev.util.window
+	ev.add(v, SignalUtilization, w.Utilization, &ev.util)
+	if err := e.act.evaluate(in, ev.act.start()); err != nil {
+		return err
+	}
+	ev.add(v, SignalActivity, w.Activity, &ev.act)
+	if err := e.sched.evaluate(in, ev.sched.start()); err != nil {
+		return err
+	}
+	ev.add(v, SignalSchedule, w.Schedule, &ev.sched)
+	if e.model != nil {
+		ev.withModel = true
+		if err := e.model.evaluate(in, ev.model.start()); err != nil {
+			return err
+		}
+		ev.add(v, SignalModel, w.Model, &ev.model)
+	}
+	if len(e.custom) > 0 {
+		ev.custom = make([]result, len(e.custom))
+	}
+	for i, m := range e.custom {
+		got, err := m.d.Detect(ctx, *in)
+		if err != nil {
+			return fmt.Errorf("ensemble: signal %s: %w", m.name, err)
+		}
+		if got.State == "" {
+			got.State = Unknown
+		} else if err := got.State.Validate(); err != nil {
+			return fmt.Errorf("ensemble: signal %s: %w", m.name, err)
+		}
+		r := &ev.custom[i]
+		r.state, r.score, r.window, r.cpuStat = got.State, clamp01(got.Score), got.Window, math.NaN()
+		for _, why := range got.Reasons {
+			r.add(why)
+		}
+		ev.add(v, m.name, m.weight, r)
+	}
+	return nil
+}
+
+// start readies r for a strategy: Unknown until it decides.
+func (r *result) start() *result {
+	r.state = Unknown
+	return r
+}
+
+// add counts the signal of r, named name with weight, and appends its
+// Contribution to v.Signals.
+func (ev *evaluation) add(v *Verdict, name string, weight float64, r *result) {
+	c := Contribution{Signal: name, State: r.state, Weight: weight}
+	if r.state != Unknown {
+		c.Score = clamp01(r.score)
+	}
+	v.Signals = append(v.Signals, c)
+	if r.window.From.Before(v.Window.From) {
+		v.Window.From = r.window.From
+	}
+	ev.tally.reasons += r.n
+	if r.state != Unknown && weight > 0 {
+		ev.tally.total += weight
+		ev.tally.avail++
+		if r.state == Idle {
+			ev.tally.votes++
+		}
+	}
+}
+
+// weigh renormalises the weights of v's available signals (known ones)
+// to sum to 1 and sets each one's Value and v.Score, their sum. An
+// unknown signal weighs 0.
+func weigh(v *Verdict, t tally) {
+	for i := range v.Signals {
+		c := &v.Signals[i]
+		if c.State == Unknown || t.total <= 0 {
+			c.Weight = 0
+			continue
+		}
+		c.Weight /= t.total
+		c.Value = c.Weight * c.Score
+		v.Score += c.Value
+	}
+	v.Score = clamp01(v.Score)
+}
+
+// vote decides the state from the utilization signal's state, the tally
+// and the weighted score.
+func (e *Ensemble) vote(util State, t tally, score float64) State {
+	switch {
+	case t.avail == 0 || t.total == 0:
+		return Unknown
+	case util == Unknown && !e.cfg.AllowWithoutUtilization:
+		return Unknown
+	case util == NotIdle:
+		// Measured load vetoes idleness: quiet logins and idle hours do not
+		// make a busy machine idle.
+		return NotIdle
+	case 2*t.votes > t.avail && score >= 0.5:
+		return Idle
+	}
+	return NotIdle
+}
+
+// explain appends the vote and every signal's reasons, in the verdict's
+// order (see gather), to v.Reasons.
+func (ev *evaluation) explain(v *Verdict) {
+	if ev.tally.avail > 0 {
+		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonVote, Value: float64(ev.tally.votes), Limit: float64(ev.tally.avail)})
+	}
+	v.Reasons = append(v.Reasons, ev.util.reasons[:ev.util.n]...)
+	v.Reasons = append(v.Reasons, ev.act.reasons[:ev.act.n]...)
+	v.Reasons = append(v.Reasons, ev.sched.reasons[:ev.sched.n]...)
+	if ev.withModel {
+		v.Reasons = append(v.Reasons, ev.model.reasons[:ev.model.n]...)
+	}
+	for i := range ev.custom {
+		v.Reasons = append(v.Reasons, ev.custom[i].reasons[:ev.custom[i].n]...)
+	}
 }
 
 // recommend sets the action and savings of v.
@@ -478,11 +552,4 @@ func (e *Ensemble) recommend(in *Input, v *Verdict, util, sched *result) {
 			v.MonthlySavings = monthly * e.cfg.DownsizeSaving
 		}
 	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

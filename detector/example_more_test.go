@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/benbjohnson/clock"
@@ -13,63 +12,6 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 )
-
-func ExampleNewStream() {
-	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.10})
-	if err != nil {
-		panic(err)
-	}
-	for _, v := range []float64{0.40, 0.05, 0.03, math.NaN(), 0.02} { // NaN is a gap
-		s.Update(v)
-	}
-	fmt.Printf("n=%d run=%d max=%.2f idle(hold 3)=%t\n", s.Count(), s.Run(), s.Max(), s.Idle(3))
-	// Output: n=4 run=3 max=0.40 idle(hold 3)=false
-}
-
-func ExampleNewPercentileStream() {
-	p, err := detector.NewPercentileStream(detector.StreamConfig{Threshold: 0.10}, 1) // scale 1: fractions
-	if err != nil {
-		panic(err)
-	}
-	for i := range 1000 {
-		p.Update(float64(i%100) / 1000) // 0 … 9.9 %
-	}
-	fmt.Printf("p50≈%.3f p99≈%.3f\n", p.Quantile(0.5), p.Quantile(0.99))
-	// Output: p50≈0.049 p99≈0.096
-}
-
-func ExampleNewSketch() {
-	// Network bytes per second up to ~2 GB/s: scale 1e-9.
-	k, err := detector.NewSketch(1e-9)
-	if err != nil {
-		panic(err)
-	}
-	for _, v := range []float64{1e6, 2e6, 3e6, 4e6, 5e8} {
-		k.Add(v)
-	}
-	fmt.Printf("median ≈ %.2g B/s\n", k.Quantile(0.5))
-	// Output: median ≈ 3e+06 B/s
-}
-
-func ExampleBatchScan() {
-	// Three windows of four 5-minute CPU values, one after another.
-	values := []float64{
-		0.01, 0.02, 0.01, 0.03, // idle
-		0.50, 0.60, 0.40, 0.70, // busy
-		0.90, 0.02, 0.01, math.NaN(), // a burst, then quiet with a gap
-	}
-	stats, err := detector.BatchScan(context.Background(), values, 4, detector.BatchConfig{Threshold: 0.10, Runs: true}, nil)
-	if err != nil {
-		panic(err)
-	}
-	for i, s := range stats {
-		fmt.Printf("window %d: mean=%.3f max=%.2f below=%d trailing run=%d idle=%t\n", i, s.Mean, s.Max, s.Below, s.TrailingRun, s.Idle(0.10, 0.75, 2))
-	}
-	// Output:
-	// window 0: mean=0.018 max=0.03 below=4 trailing run=4 idle=true
-	// window 1: mean=0.550 max=0.70 below=0 trailing run=0 idle=false
-	// window 2: mean=0.310 max=0.90 below=2 trailing run=0 idle=false
-}
 
 func ExampleScan() {
 	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
@@ -162,7 +104,7 @@ func ExampleNewTrustedAdvisor() {
 	})
 	in := detector.Input{Now: now, Resource: provider.Resource{ID: "i-1", Size: provider.Size{VCPU: 2}}, Series: []provider.Series{cpu}}
 	cfg := detector.PresetConfig{IgnoreNetwork: true}
-	for _, rule := range []*detector.Rule{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)} {
+	for _, rule := range []*detector.Preset{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)} {
 		v, err := rule.Detect(context.Background(), in)
 		if err != nil {
 			panic(err)

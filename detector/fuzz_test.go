@@ -1,7 +1,6 @@
 package detector_test
 
 import (
-	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -11,39 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/fuzzfloat"
 	"github.com/idlescale/idlescale/provider"
 )
-
-// floats decodes b as little-endian float64s (any bit pattern: NaN, Inf,
-// negative, subnormal).
-func floats(b []byte) []float64 {
-	out := make([]float64, 0, len(b)/8)
-	for len(b) >= 8 {
-		out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(b)))
-		b = b[8:]
-	}
-	return out
-}
-
-func floatBytes(v ...float64) []byte {
-	b := make([]byte, 0, 8*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-	}
-	return b
-}
 
 // FuzzEnsemble feeds arbitrary series, thresholds, weights, activity and
 // times to the ensemble and every strategy: they must return an error or a
 // verdict whose confidence and scores are in [0, 1], never panic, and
 // never call a resource idle whose CPU series has no data.
 func FuzzEnsemble(f *testing.F) {
-	f.Add(floatBytes(0.01, 0.02, 0.03, 0.01, 0.02), 0.1, 0.3, 0.3, 0.2, int64(5), uint16(3), 2.0, int64(30))
-	f.Add(floatBytes(0.9, math.NaN(), 0, 0, 0, 0), 0.5, 1.0, 0.0, 0.0, int64(1), uint16(0), 0.0, int64(0))
-	f.Add(floatBytes(math.Inf(1), -1), 2.0, -1.0, 0.0, 0.0, int64(0), uint16(1), math.NaN(), int64(-5))
-	f.Add(floatBytes(0, 0, 0, 0, 0, 0, 0, 0), 0.0, 0.0, 0.0, 0.0, int64(60), uint16(2), 1e300, int64(1e6))
+	f.Add(fuzzfloat.Bytes(0.01, 0.02, 0.03, 0.01, 0.02), 0.1, 0.3, 0.3, 0.2, int64(5), uint16(3), 2.0, int64(30))
+	f.Add(fuzzfloat.Bytes(0.9, math.NaN(), 0, 0, 0, 0), 0.5, 1.0, 0.0, 0.0, int64(1), uint16(0), 0.0, int64(0))
+	f.Add(fuzzfloat.Bytes(math.Inf(1), -1), 2.0, -1.0, 0.0, 0.0, int64(0), uint16(1), math.NaN(), int64(-5))
+	f.Add(fuzzfloat.Bytes(0, 0, 0, 0, 0, 0, 0, 0), 0.0, 0.0, 0.0, 0.0, int64(60), uint16(2), 1e300, int64(1e6))
 	f.Fuzz(func(t *testing.T, raw []byte, thr, wu, wa, ws float64, stepMin int64, steps uint16, count float64, nowOffMin int64) {
-		values := floats(raw)
+		values := fuzzfloat.Floats(raw)
 		if len(values) > 5000 {
 			values = values[:5000]
 		}
@@ -92,70 +73,6 @@ func FuzzEnsemble(f *testing.F) {
 				_ = r.String()
 			}
 			assert.False(t, math.IsNaN(v.MonthlySavings) || v.MonthlySavings < 0)
-		}
-	})
-}
-
-// FuzzSketch checks that the sketch never panics and that its quantiles
-// lie within 4.2 % of the range the exact quantile's neighbours span.
-func FuzzSketch(f *testing.F) {
-	f.Add(floatBytes(0.1, 0.2, 0.3), 0.5)
-	f.Add(floatBytes(math.NaN(), -1, math.Inf(1), 1e-300, 5), 0.99)
-	f.Fuzz(func(t *testing.T, raw []byte, q float64) {
-		k, err := detector.NewSketch(1)
-		require.NoError(t, err)
-		lo, hi := math.Inf(1), math.Inf(-1)
-		n := 0
-		for _, v := range floats(raw) {
-			k.Add(v)
-			if !math.IsNaN(v) {
-				n++
-				lo, hi = min(lo, v), max(hi, v)
-			}
-		}
-		got := k.Quantile(q)
-		if n == 0 || !(q >= 0 && q <= 1) {
-			assert.True(t, math.IsNaN(got))
-			return
-		}
-		require.False(t, math.IsNaN(got))
-		// Values below the range read as 0, above it as the top bucket (2).
-		clampLo := math.Max(0, math.Min(lo, 2))
-		if lo < 1.0/4096 {
-			clampLo = 0
-		}
-		assert.GreaterOrEqual(t, got, clampLo*(1-0.042)-1e-12)
-		assert.LessOrEqual(t, got, math.Min(math.Max(hi, 0), 2)*(1+0.042)+1e-12)
-	})
-}
-
-// FuzzBatchScan compares BatchScan with the naive reduction.
-func FuzzBatchScan(f *testing.F) {
-	f.Add(floatBytes(0.01, 0.5, math.NaN(), 0.02, 0.03, 0.04), uint8(3), 0.1)
-	f.Add(floatBytes(-1, math.Inf(1), 0), uint8(1), 0.0)
-	f.Fuzz(func(t *testing.T, raw []byte, width uint8, thr float64) {
-		values := floats(raw)
-		w := int(width)
-		for i, v := range values {
-			if math.IsInf(v, 0) {
-				values[i] = math.NaN() // infinities make sums meaningless
-			}
-		}
-		got, err := detector.BatchScan(t.Context(), values, w, detector.BatchConfig{Threshold: thr, Runs: true, Workers: 2}, nil)
-		if w == 0 || len(values)%w != 0 || math.IsNaN(thr) || math.IsInf(thr, 0) {
-			require.ErrorIs(t, err, provider.ErrInvalid)
-			return
-		}
-		require.NoError(t, err)
-		for r := range got {
-			want := naive(values[r*w:(r+1)*w], thr)
-			assert.Equal(t, want.Count, got[r].Count)
-			assert.Equal(t, want.Below, got[r].Below)
-			assert.Equal(t, want.TrailingRun, got[r].TrailingRun)
-			assert.Equal(t, want.LongestRun, got[r].LongestRun)
-			if want.Count > 0 {
-				assert.InDelta(t, want.Max, got[r].Max, 0)
-			}
 		}
 	})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// PresetConfig adjusts a preset rule. The zero value applies the rule as
+// PresetConfig adjusts a Preset. The zero value applies the rule as
 // published.
 type PresetConfig struct {
 	// IgnoreNetwork drops the rule's network condition, for comparing on
@@ -17,28 +17,28 @@ type PresetConfig struct {
 	IgnoreNetwork bool `json:"ignore_network,omitempty" yaml:"ignore_network,omitempty"`
 }
 
-// Rule is a fixed public-cloud idleness rule, for comparing the ensemble
+// Preset is a fixed public-cloud idleness rule, for comparing the ensemble
 // with what the clouds' own advisors would say. Make one with
 // NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor (the zero value's
-// Detect returns an error). Its signal name is the preset's name. A Rule
+// Detect returns an error). Its signal name is the preset's name. A Preset
 // is safe for concurrent use.
-type Rule struct {
+type Preset struct {
 	name   string
 	window time.Duration
 	cfg    PresetConfig
-	eval   func(r *Rule, in *Input, res *result)
+	eval   func(r *Preset, in *Input, res *result)
 }
 
 // Name returns the preset's name.
-func (r *Rule) Name() string { return r.name }
+func (r *Preset) Name() string { return r.name }
 
-// Window returns the look-back the rule examines.
-func (r *Rule) Window() time.Duration { return r.window }
+// Window returns the look-back the preset examines.
+func (r *Preset) Window() time.Duration { return r.window }
 
 // Detect implements Detector.
-func (r *Rule) Detect(ctx context.Context, in Input) (Verdict, error) {
+func (r *Preset) Detect(ctx context.Context, in Input) (Verdict, error) {
 	if r.eval == nil {
-		return Verdict{}, invalid("rule", "detector.Rule{}", "was not made with NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor")
+		return Verdict{}, invalid("preset", "detector.Preset{}", "was not made with NewTrustedAdvisor, NewGCPIdleVM or NewAzureAdvisor")
 	}
 	return detectOne(ctx, &in, r.name, func(in *Input, res *result) error {
 		res.cpuStat = math.NaN()
@@ -56,11 +56,11 @@ const day = 24 * time.Hour
 // days. Days are the 24-hour periods ending at now; a day counts only with
 // at least half its steps of data. Network is read from network_in and
 // network_out in bytes per second.
-func NewTrustedAdvisor(cfg PresetConfig) *Rule {
-	return &Rule{name: "trusted_advisor", window: 14 * day, cfg: cfg, eval: evalTrustedAdvisor}
+func NewTrustedAdvisor(cfg PresetConfig) *Preset {
+	return &Preset{name: "trusted_advisor", window: 14 * day, cfg: cfg, eval: evalTrustedAdvisor}
 }
 
-func evalTrustedAdvisor(r *Rule, in *Input, res *result) {
+func evalTrustedAdvisor(r *Preset, in *Input, res *result) {
 	cpu, ok := ruleSeries(r, in, res, provider.MetricCPU)
 	if !ok {
 		return
@@ -127,11 +127,11 @@ func evalTrustedAdvisor(r *Rule, in *Input, res *result) {
 // network traffic below 2600 B/s and sent traffic below 1000 B/s for 95 %
 // of them. CPU usage is the cpu fraction times Resource.Size.VCPU; a
 // resource without a vCPU count is Unknown.
-func NewGCPIdleVM(cfg PresetConfig) *Rule {
-	return &Rule{name: "gcp_idle_vm", window: 14 * day, cfg: cfg, eval: evalGCP}
+func NewGCPIdleVM(cfg PresetConfig) *Preset {
+	return &Preset{name: "gcp_idle_vm", window: 14 * day, cfg: cfg, eval: evalGCP}
 }
 
-func evalGCP(r *Rule, in *Input, res *result) {
+func evalGCP(r *Preset, in *Input, res *result) {
 	vcpu := in.Resource.Size.VCPU
 	if !(vcpu > 0) {
 		res.add(Reason{Signal: r.name, Code: ReasonMissing, Metric: "size.vcpu"})
@@ -186,11 +186,11 @@ func evalGCP(r *Rule, in *Input, res *result) {
 // over per-interval maxima, so feed the cpu series queried with
 // provider.StatMax; with the mean the rule is more lenient. PresetConfig
 // has no network condition to drop for this rule.
-func NewAzureAdvisor(cfg PresetConfig) *Rule {
-	return &Rule{name: "azure_advisor", window: 7 * day, cfg: cfg, eval: evalAzure}
+func NewAzureAdvisor(cfg PresetConfig) *Preset {
+	return &Preset{name: "azure_advisor", window: 7 * day, cfg: cfg, eval: evalAzure}
 }
 
-func evalAzure(r *Rule, in *Input, res *result) {
+func evalAzure(r *Preset, in *Input, res *result) {
 	cpu, ok := ruleSeries(r, in, res, provider.MetricCPU)
 	if !ok {
 		return
@@ -212,7 +212,7 @@ func evalAzure(r *Rule, in *Input, res *result) {
 	res.add(Reason{Signal: r.name, Code: code2, Metric: provider.MetricCPU, Statistic: provider.Percentile(95), Value: p95, Limit: 0.03, Duration: r.window})
 }
 
-func ruleSeries(r *Rule, in *Input, res *result, m provider.Metric) (provider.Series, bool) {
+func ruleSeries(r *Preset, in *Input, res *result, m provider.Metric) (provider.Series, bool) {
 	if err := in.metricErr(m); err != nil {
 		res.add(Reason{Signal: r.name, Code: ReasonSourceError, Metric: m, Err: err})
 		return provider.Series{}, false

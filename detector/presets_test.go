@@ -18,7 +18,7 @@ import (
 func TestPresetsNAB(t *testing.T) {
 	t.Parallel()
 	cfg := detector.PresetConfig{IgnoreNetwork: true}
-	rules := []*detector.Rule{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)}
+	rules := []*detector.Preset{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)}
 	tests := []struct {
 		give string
 		want [3]detector.State // trusted advisor, gcp, azure
@@ -51,7 +51,7 @@ func TestPresetsNeedTheirData(t *testing.T) {
 	s := nabCPU(t, "c6585a")
 	in := detector.Input{Now: s.End(), Resource: res("c6585a", s.Start), Series: []provider.Series{s}}
 	// Without network data the published rules cannot say idle.
-	for _, rule := range []*detector.Rule{detector.NewTrustedAdvisor(detector.PresetConfig{}), detector.NewGCPIdleVM(detector.PresetConfig{})} {
+	for _, rule := range []*detector.Preset{detector.NewTrustedAdvisor(detector.PresetConfig{}), detector.NewGCPIdleVM(detector.PresetConfig{})} {
 		v, err := rule.Detect(t.Context(), in)
 		require.NoError(t, err)
 		assert.Equal(t, detector.Unknown, v.State, "%s: %v", rule.Name(), v.Explain())

@@ -38,7 +38,7 @@ var (
 	_ NeedsReporter = (*Activity)(nil)
 	_ NeedsReporter = (*Schedule)(nil)
 	_ NeedsReporter = (*Model)(nil)
-	_ NeedsReporter = (*Rule)(nil)
+	_ NeedsReporter = (*Preset)(nil)
 )
 
 // Needs returns the activity window the activity strategy reads.
@@ -56,8 +56,8 @@ func (m *Model) Needs() Needs {
 	return Needs{Metrics: m.metrics(), History: max(m.cfg.Window, m.cfg.History), Activity: true, ActivityWindow: 30 * time.Minute}
 }
 
-// Needs returns the metrics and window the preset rule reads.
-func (r *Rule) Needs() Needs {
+// Needs returns the metrics and window the preset reads.
+func (r *Preset) Needs() Needs {
 	n := Needs{Metrics: []provider.Metric{provider.MetricCPU}, History: r.window}
 	if !r.cfg.IgnoreNetwork && r.name != "azure_advisor" {
 		n.Metrics = append(n.Metrics, provider.MetricNetworkIn, provider.MetricNetworkOut)

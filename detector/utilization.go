@@ -11,9 +11,11 @@ import (
 )
 
 // UtilizationConfig configures the utilization strategy. The zero value
-// means the defaults, which are the seed's: CPU < 10 %, memory < 10 %,
-// network < 5 %, disk < 5 %, by the mean over the last 24 h and held for
-// the last hour.
+// means the defaults: CPU < 10 %, memory < 10 %, network < 5 %, disk < 5 %
+// (see DefaultThresholds), by the mean over the last 24 h, a whole daily
+// cycle so that a nightly job or a busy afternoon counts, and held for the
+// last hour, so that a resource that has only just gone quiet is not idle
+// yet.
 type UtilizationConfig struct {
 	// Thresholds maps each metric to its idle threshold, in the metric's
 	// unit (fractions in [0, 1] for utilization metrics; per second for
@@ -42,8 +44,12 @@ type UtilizationConfig struct {
 	Steepness float64 `json:"steepness,omitempty" yaml:"steepness,omitempty"`
 }
 
-// DefaultThresholds returns the seed's idle thresholds: CPU and memory
-// 10 %, network and disk utilization 5 %.
+// DefaultThresholds returns the default idle thresholds: CPU and memory
+// 10 %, network and disk utilization 5 %. 10 % CPU is where AWS Trusted
+// Advisor's low-utilization check draws the line (see NewTrustedAdvisor),
+// above the background work of an unused machine (agents, updates, the
+// operating system); network and disk, which that background work barely
+// uses, get half.
 func DefaultThresholds() map[provider.Metric]float64 {
 	return map[provider.Metric]float64{
 		provider.MetricCPU:                0.10,
@@ -261,6 +267,7 @@ func detectOne(ctx context.Context, in *Input, signal string, eval func(*Input, 
 		return Verdict{}, err
 	}
 	var r result
+	r.state = Unknown // until eval decides
 	if err := eval(in, &r); err != nil {
 		return Verdict{}, err
 	}

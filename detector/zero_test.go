@@ -11,7 +11,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// An Ensemble or Rule declared as a zero value instead of made by its
+// An Ensemble or Preset declared as a zero value instead of made by its
 // constructor has no configuration: Detect returns an error naming it
 // (Scan records it per resource) instead of a nil-pointer panic.
 func TestZeroValueDetectorsFail(t *testing.T) {
@@ -24,7 +24,7 @@ func TestZeroValueDetectorsFail(t *testing.T) {
 		field string
 	}{
 		{"ensemble", &detector.Ensemble{}, "ensemble"},
-		{"rule", &detector.Rule{}, "rule"},
+		{"preset", &detector.Preset{}, "preset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

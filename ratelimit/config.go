@@ -8,75 +8,90 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// The seed's defaults for a per-target, per-direction Rule.
+// The defaults of a per-target, per-direction Budget and of the history.
+// Five events an hour, at most 3 units each and 300 s apart let a group
+// follow a real load change within minutes (up to 15 units an hour) while
+// one wrong decision, or a metric flapping around a threshold, moves it by
+// at most 3 units and at most once per 5 minutes: 300 s is also the
+// Kubernetes HPA's default scale-down stabilization window, long enough for
+// new instances to boot and for the metrics to show their effect before the
+// next decision. 24 h of history covers the default window 24 times and
+// keeps a day of events for Stats and audit.
 const (
-	// DefaultEvents is the default number of events allowed per window.
+	// DefaultEvents is the default number of events allowed per window: 5.
 	DefaultEvents = 5
-	// DefaultWindow is the default window over which events are counted.
+	// DefaultWindow is the default window over which events are counted:
+	// 1 h.
 	DefaultWindow = time.Hour
 	// DefaultMaxUnits is the default largest change (instances, units) one
-	// event may make.
+	// event may make: 3.
 	DefaultMaxUnits = 3
-	// DefaultMinInterval is the default shortest time between two events.
+	// DefaultMinInterval is the default shortest time between two events:
+	// 300 s.
 	DefaultMinInterval = 300 * time.Second
-	// DefaultHistory is how long events are kept by default.
+	// DefaultHistory is how long events are kept by default: 24 h.
 	DefaultHistory = 24 * time.Hour
 )
 
-// Rule is one budget on events. In a per-target rule a zero field inherits
-// (target rule → Config.Up or Config.Down → the seed default); in
-// Config.Global a zero field means no limit. A negative Events, MaxUnits
-// or MinInterval means no limit at that level.
-type Rule struct {
+// Budget is one limit on events: how many in a window, how large each, how
+// far apart. In a per-target budget (Config.Up, Config.Down,
+// Config.Targets) a zero field inherits (target budget → Config.Up or
+// Config.Down → the Default constants); in Config.Global a zero field means
+// no limit. A negative Events, MaxUnits or MinInterval means no limit at
+// that level.
+type Budget struct {
 	// Events is how many events are allowed in any Window (a sliding
-	// window ending now). Default: 5. Negative: unlimited.
+	// window ending now). Default: DefaultEvents (5). Negative: unlimited.
 	Events int `json:"events,omitempty"`
 	// Window is the length of the sliding window that Events counts.
-	// Default: 1h. Must not be negative.
+	// Default: DefaultWindow (1h). Must not be negative.
 	Window time.Duration `json:"window,omitempty"`
 	// MaxUnits is the largest change one event may make, in the units of
 	// the request (instances, replicas). A larger request is clamped.
-	// Default: 3. Negative: unlimited.
+	// Default: DefaultMaxUnits (3). Negative: unlimited.
 	MaxUnits int `json:"max_units,omitempty"`
-	// MinInterval is the shortest time between two events. Default: 300s.
-	// Negative: none.
+	// MinInterval is the shortest time between two events. Default:
+	// DefaultMinInterval (300s). Negative: none.
 	MinInterval time.Duration `json:"min_interval,omitempty"`
 }
 
-// TargetRules overrides the rules of one target, per direction. Zero
+// TargetBudgets overrides the budgets of one target, per direction. Zero
 // fields inherit from Config.Up and Config.Down.
-type TargetRules struct {
+type TargetBudgets struct {
 	// Up limits scale-up (and start) events of the target.
-	Up Rule `json:"up"`
+	Up Budget `json:"up"`
 	// Down limits scale-down (and stop, terminate) events of the target.
-	Down Rule `json:"down"`
+	Down Budget `json:"down"`
 }
 
-// Config is the limiter's policy. Its zero value is the seed's policy:
-// per target and per direction at most 5 events per hour, 3 units per
-// event and 300 s between events; no global budget; 24 h of history. All
-// replicas that share a Store must use the same Config.
+// Config is the limiter's policy. Its zero value means the defaults: per
+// target and per direction at most 5 events per hour, 3 units per event
+// and 300 s between events (see DefaultEvents for why); no global budget;
+// 24 h of history. All replicas that share a Store must use the same
+// Config.
 type Config struct {
-	// Up is the rule for scale-up events of every target without its own.
-	Up Rule `json:"up"`
-	// Down is the rule for scale-down events of every target without its
-	// own.
-	Down Rule `json:"down"`
-	// Targets overrides the rules of named targets.
-	Targets map[string]TargetRules `json:"targets,omitempty"`
+	// Up is the budget for scale-up events of every target without its
+	// own. Zero fields mean the defaults.
+	Up Budget `json:"up"`
+	// Down is the budget for scale-down events of every target without its
+	// own. Zero fields mean the defaults.
+	Down Budget `json:"down"`
+	// Targets overrides the budgets of named targets. Default: none.
+	Targets map[string]TargetBudgets `json:"targets,omitempty"`
 	// Global is a budget over every event of every target and direction.
-	// Zero fields mean no global limit; the zero Rule means no global
-	// budget at all.
-	Global Rule `json:"global"`
+	// Zero fields mean no global limit; the zero Budget means no global
+	// budget at all (the default).
+	Global Budget `json:"global"`
 	// History is how long the events of each target and direction are
 	// kept (for Stats and audit). It must cover every Window and
 	// MinInterval. The global bucket, which holds the events of every
 	// target, keeps only the longer of Global.Window and
-	// Global.MinInterval, so that it stays small. Default: 24h.
+	// Global.MinInterval, so that it stays small. Default: DefaultHistory
+	// (24h).
 	History time.Duration `json:"history,omitempty"`
 }
 
-// limit is a resolved Rule: zero means unlimited for events, maxUnits and
+// limit is a resolved Budget: zero means unlimited for events, maxUnits and
 // interval.
 type limit struct {
 	events   int
@@ -87,9 +102,9 @@ type limit struct {
 
 func (l limit) active() bool { return l.events > 0 || l.maxUnits > 0 || l.interval > 0 }
 
-// rule returns l as a Rule with -1 for unlimited values.
-func (l limit) rule() Rule {
-	r := Rule{Events: l.events, Window: l.window, MaxUnits: l.maxUnits, MinInterval: l.interval}
+// budget returns l as a Budget with -1 for unlimited values.
+func (l limit) budget() Budget {
+	r := Budget{Events: l.events, Window: l.window, MaxUnits: l.maxUnits, MinInterval: l.interval}
 	if r.Events == 0 {
 		r.Events = -1
 	}
@@ -103,7 +118,7 @@ func (l limit) rule() Rule {
 }
 
 // resolve applies r over parent (already resolved).
-func (r Rule) resolve(parent limit) limit {
+func (r Budget) resolve(parent limit) limit {
 	out := parent
 	switch {
 	case r.Events < 0:
@@ -129,10 +144,11 @@ func (r Rule) resolve(parent limit) limit {
 	return out
 }
 
-var seed = limit{events: DefaultEvents, window: DefaultWindow, maxUnits: DefaultMaxUnits, interval: DefaultMinInterval}
+var defaults = limit{events: DefaultEvents, window: DefaultWindow, maxUnits: DefaultMaxUnits, interval: DefaultMinInterval}
 
-// Validate checks r and returns a *provider.InvalidError naming the field.
-func (r Rule) Validate() error {
+// Validate checks r and returns a *provider.InvalidError naming the field:
+// Window must not be negative and Events must be at most 2^31-1.
+func (r Budget) Validate() error {
 	if r.Window < 0 {
 		return provider.Invalid("window", r.Window, "must not be negative")
 	}
@@ -176,7 +192,7 @@ func (c Config) Validate() error {
 	return err
 }
 
-// resolved is a Config with every rule resolved.
+// resolved is a Config with every budget resolved.
 type resolved struct {
 	up, down limit
 	targets  map[string][2]limit // [0] up, [1] down
@@ -189,8 +205,8 @@ type resolved struct {
 
 func (c Config) resolve() (resolved, error) {
 	r := resolved{
-		up:      c.Up.resolve(seed),
-		down:    c.Down.resolve(seed),
+		up:      c.Up.resolve(defaults),
+		down:    c.Down.resolve(defaults),
 		global:  c.Global.resolve(limit{}),
 		history: c.History,
 		targets: make(map[string][2]limit, len(c.Targets)),
@@ -233,7 +249,7 @@ func (c Config) resolve() (resolved, error) {
 
 // keep returns how long bucket i of an op keeps its events: the history
 // for the target's bucket (0); for the global bucket (1) only what its
-// rule looks at, since it holds every target's events.
+// budget looks at, since it holds every target's events.
 func (r *resolved) keep(i int) time.Duration {
 	if i == 0 {
 		return r.history
@@ -241,7 +257,7 @@ func (r *resolved) keep(i int) time.Duration {
 	return r.globalKeep
 }
 
-// limitFor returns the resolved per-target rule.
+// limitFor returns the resolved per-target budget.
 func (r *resolved) limitFor(target string, d Direction) limit {
 	if len(r.targets) > 0 {
 		if ls, ok := r.targets[target]; ok {

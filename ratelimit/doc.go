@@ -3,12 +3,13 @@
 //
 // Kubernetes and Karpenter limit how many replicas or nodes change at
 // once; a Limiter limits how many scaling events happen: per target and
-// per direction (Up, Down) at most Rule.Events events in any Rule.Window,
-// at most Rule.MaxUnits units changed per event and at least
-// Rule.MinInterval between events, plus an optional global budget across
-// every target (Config.Global). The zero Config is the seed's policy:
+// per direction (Up, Down) at most Budget.Events events in any
+// Budget.Window, at most Budget.MaxUnits units changed per event and at
+// least Budget.MinInterval between events, plus an optional global budget
+// across every target (Config.Global). The zero Config means the defaults:
 // 5 events per hour, 3 instances per event, 300 s between events, 24 h of
-// history.
+// history, so that a group follows a load change within minutes while one
+// wrong decision moves it by at most 3 units (the Default constants say why).
 //
 // The API is modelled on golang.org/x/time/rate: every decision has an
 // ...At form that takes the time (ReserveAt, CancelAt, StatsAt), so that
@@ -34,7 +35,7 @@
 //	                     │
 //	      ┌──────────────┼──────────────────────┐
 //	      │ within every │ units > MaxUnits     │ window full, interval not
-//	      │ rule         │                      │ passed, or store failed
+//	      │ budget       │                      │ passed, or store failed
 //	      ▼              ▼                      ▼
 //	 ┌─────────┐    ┌─────────┐           ┌──────────┐
 //	 │ allowed │    │ clamped │           │  denied  │  consumes nothing;

@@ -9,13 +9,15 @@ import (
 	"github.com/idlescale/idlescale/ratelimit"
 )
 
-// The zero Config is the seed's policy: 5 events per hour, 3 units per
-// event, 300 s between events, per target and direction.
+// A zero field of a Config means its default: 5 events per hour, 3 units
+// per event, 300 s between events, per target and direction. Here the
+// downs of every target get their own window, the ups of "db" at most one
+// unit per event, and all targets together at most 20 events an hour.
 func ExampleNew() {
 	lim, err := ratelimit.New(ratelimit.Config{
-		Down:    ratelimit.Rule{Events: 2, Window: 2 * time.Hour},
-		Targets: map[string]ratelimit.TargetRules{"db": {Up: ratelimit.Rule{MaxUnits: 1}}},
-		Global:  ratelimit.Rule{Events: 20, Window: time.Hour},
+		Down:    ratelimit.Budget{Events: 2, Window: 2 * time.Hour},
+		Targets: map[string]ratelimit.TargetBudgets{"db": {Up: ratelimit.Budget{MaxUnits: 1}}},
+		Global:  ratelimit.Budget{Events: 20, Window: time.Hour},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -28,7 +30,7 @@ func ExampleNew() {
 	_, err = ratelimit.New(ratelimit.Config{History: 30 * time.Minute})
 	fmt.Println(err)
 	// Output:
-	// db/up +2: clamped to 1 (target max units per event); next at 2026-03-02T10:05:00Z
+	// db/up +2: clamped to 1 (target max_units_per_event); next at 2026-03-02T10:05:00Z
 	// ratelimit: config: invalid history 30m0s: must cover up.window 1h0m0s
 }
 
@@ -45,8 +47,8 @@ func ExampleLimiter_ReserveAt() {
 	r, _ = lim.ReserveAt(ctx, now.Add(time.Minute), req)
 	fmt.Println(r.Outcome, r.Granted, r.Delay(), r)
 	// Output:
-	// clamped 3 web/up +5: clamped to 3 (target max units per event); next at 2026-03-02T10:05:00Z
-	// denied 0 4m0s web/up +5: denied (target min interval); next at 2026-03-02T10:05:00Z
+	// clamped 3 web/up +5: clamped to 3 (target max_units_per_event); next at 2026-03-02T10:05:00Z
+	// denied 0 4m0s web/up +5: denied (target min_interval); next at 2026-03-02T10:05:00Z
 }
 
 // Cancel refunds a reservation whose action failed before it changed
@@ -82,7 +84,7 @@ func ExampleLimiter_StatsAt() {
 
 // Wait blocks on the limiter's clock until the request is allowed.
 func ExampleLimiter_Wait() {
-	lim, _ := ratelimit.New(ratelimit.Config{Up: ratelimit.Rule{MinInterval: -1}})
+	lim, _ := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{MinInterval: -1}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	r, err := lim.Wait(ctx, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
@@ -95,7 +97,7 @@ func ExampleLimiter_Wait() {
 // MemoryStore in one process; across processes, an etcdstore.Store.
 func ExampleNewMemoryStore() {
 	store := ratelimit.NewMemoryStore()
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: 3, MinInterval: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 3, MinInterval: -1}}
 	replicaA, _ := ratelimit.New(cfg, ratelimit.WithStore(store))
 	replicaB, _ := ratelimit.New(cfg, ratelimit.WithStore(store))
 
@@ -132,6 +134,6 @@ func ExampleStore() {
 	fmt.Println(r.Outcome, r.Reason)
 	fmt.Println(errors.Is(err, ratelimit.ErrStore), err)
 	// Output:
-	// denied store failed
+	// denied store_failed
 	// true ratelimit: reserve: store failed: connection refused
 }

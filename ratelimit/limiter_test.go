@@ -115,7 +115,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "per direction rule",
-			give: ratelimit.Config{Down: ratelimit.Rule{Events: 1, Window: 2 * hr, MinInterval: -1, MaxUnits: 1}},
+			give: ratelimit.Config{Down: ratelimit.Budget{Events: 1, Window: 2 * hr, MinInterval: -1, MaxUnits: 1}},
 			steps: []step{
 				up(0, 2).down().clamped(1, ratelimit.ScopeTarget, 2*hr),
 				up(hr, 1).down().denied(ratelimit.ReasonWindow, ratelimit.ScopeTarget, 2*hr),
@@ -126,8 +126,8 @@ func TestReserveInstants(t *testing.T) {
 		{
 			name: "per target rule inherits unset fields",
 			give: ratelimit.Config{
-				Up:      ratelimit.Rule{MinInterval: 10 * mins},
-				Targets: map[string]ratelimit.TargetRules{"db": {Up: ratelimit.Rule{Events: 2}}},
+				Up:      ratelimit.Budget{MinInterval: 10 * mins},
+				Targets: map[string]ratelimit.TargetBudgets{"db": {Up: ratelimit.Budget{Events: 2}}},
 			},
 			steps: []step{
 				up(0, 1).on("db").allowed(10 * mins),
@@ -138,7 +138,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "global events across targets",
-			give: ratelimit.Config{Global: ratelimit.Rule{Events: 2, Window: hr}},
+			give: ratelimit.Config{Global: ratelimit.Budget{Events: 2, Window: hr}},
 			steps: []step{
 				up(0, 1).on("a").allowed(5 * mins),
 				up(mins, 1).on("b").down().allowed(hr),
@@ -148,7 +148,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "global interval and max units",
-			give: ratelimit.Config{Global: ratelimit.Rule{MinInterval: mins, MaxUnits: 2}},
+			give: ratelimit.Config{Global: ratelimit.Budget{MinInterval: mins, MaxUnits: 2}},
 			steps: []step{
 				up(0, 3).on("a").clamped(2, ratelimit.ScopeGlobal, 5*mins),
 				up(30*sec, 1).on("b").denied(ratelimit.ReasonInterval, ratelimit.ScopeGlobal, mins),
@@ -157,7 +157,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "the later of two denials decides Next",
-			give: ratelimit.Config{Global: ratelimit.Rule{MinInterval: 20 * mins}},
+			give: ratelimit.Config{Global: ratelimit.Budget{MinInterval: 20 * mins}},
 			steps: []step{
 				up(0, 1).allowed(20 * mins),
 				up(mins, 1).denied(ratelimit.ReasonInterval, ratelimit.ScopeGlobal, 20*mins),
@@ -165,7 +165,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "unlimited rule",
-			give: ratelimit.Config{Up: ratelimit.Rule{Events: -1, MaxUnits: -1, MinInterval: -1}},
+			give: ratelimit.Config{Up: ratelimit.Budget{Events: -1, MaxUnits: -1, MinInterval: -1}},
 			steps: []step{
 				up(0, 100).allowed(0),
 				up(0, 100).allowed(0),
@@ -174,7 +174,7 @@ func TestReserveInstants(t *testing.T) {
 		},
 		{
 			name: "cancel refunds interval and window",
-			give: ratelimit.Config{Up: ratelimit.Rule{Events: 1}},
+			give: ratelimit.Config{Up: ratelimit.Budget{Events: 1}},
 			steps: []step{
 				up(0, 1).allowed(hr).cancelled(),
 				up(mins, 1).allowed(hr + mins),
@@ -257,7 +257,7 @@ func TestCancel(t *testing.T) {
 func TestStats(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 10, Window: hr}})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: hr}})
 	require.NoError(t, err)
 	for i, req := range []ratelimit.Request{
 		{Target: "web", Direction: ratelimit.Up, Units: 5},
@@ -279,7 +279,7 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, 7, g.Remaining)
 	assert.Equal(t, 5, g.UnitsInWindow)
 	assert.Equal(t, now, g.Next)
-	assert.Equal(t, ratelimit.Rule{Events: 10, Window: hr, MaxUnits: -1, MinInterval: -1}, g.Rule)
+	assert.Equal(t, ratelimit.Budget{Events: 10, Window: hr, MaxUnits: -1, MinInterval: -1}, g.Budget)
 
 	db := st.Buckets[1]
 	assert.Equal(t, ratelimit.Key{Target: "db", Direction: ratelimit.Down}, db.Key)
@@ -294,14 +294,14 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, 4, web.UnitsInWindow, "3 (clamped) + 1")
 	assert.Equal(t, 3, web.Remaining)
 	assert.Equal(t, t0.Add(25*mins), web.Next, "the interval of the 20 min event ends at 25 min")
-	assert.Equal(t, ratelimit.Rule{Events: 5, Window: hr, MaxUnits: 3, MinInterval: 5 * mins}, web.Rule)
+	assert.Equal(t, ratelimit.Budget{Events: 5, Window: hr, MaxUnits: 3, MinInterval: 5 * mins}, web.Budget)
 
 	// After the history, the buckets are empty of events.
 	st, err = lim.StatsAt(ctx, t0.Add(25*hr))
 	require.NoError(t, err)
 	for _, b := range st.Buckets {
 		assert.Zero(t, b.Kept, b.Key.String())
-		assert.Equal(t, b.Rule.Events, b.Remaining, "%s: the whole budget is back", b.Key)
+		assert.Equal(t, b.Budget.Events, b.Remaining, "%s: the whole budget is back", b.Key)
 		assert.Equal(t, t0.Add(25*hr), b.Next, b.Key.String())
 	}
 }
@@ -313,15 +313,15 @@ func TestInvalidConfig(t *testing.T) {
 		give  ratelimit.Config
 		field string
 	}{
-		{"negative window", ratelimit.Config{Up: ratelimit.Rule{Window: -time.Second}}, "up.window"},
-		{"negative down window", ratelimit.Config{Down: ratelimit.Rule{Window: -time.Second}}, "down.window"},
-		{"global events without window", ratelimit.Config{Global: ratelimit.Rule{Events: 3}}, "global.window"},
+		{"negative window", ratelimit.Config{Up: ratelimit.Budget{Window: -time.Second}}, "up.window"},
+		{"negative down window", ratelimit.Config{Down: ratelimit.Budget{Window: -time.Second}}, "down.window"},
+		{"global events without window", ratelimit.Config{Global: ratelimit.Budget{Events: 3}}, "global.window"},
 		{"negative history", ratelimit.Config{History: -time.Hour}, "history"},
 		{"history shorter than window", ratelimit.Config{History: 30 * time.Minute}, "history"},
-		{"history shorter than interval", ratelimit.Config{History: 2 * hr, Global: ratelimit.Rule{MinInterval: 3 * hr}}, "history"},
-		{"empty target", ratelimit.Config{Targets: map[string]ratelimit.TargetRules{"": {}}}, `targets[""]`},
-		{"target rule", ratelimit.Config{Targets: map[string]ratelimit.TargetRules{"web": {Down: ratelimit.Rule{Window: -1}}}}, `targets["web"].down.window`},
-		{"target control char", ratelimit.Config{Targets: map[string]ratelimit.TargetRules{"a\nb": {}}}, `targets["a\nb"]`},
+		{"history shorter than interval", ratelimit.Config{History: 2 * hr, Global: ratelimit.Budget{MinInterval: 3 * hr}}, "history"},
+		{"empty target", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"": {}}}, `targets[""]`},
+		{"target rule", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"web": {Down: ratelimit.Budget{Window: -1}}}}, `targets["web"].down.window`},
+		{"target control char", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"a\nb": {}}}, `targets["a\nb"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,7 +356,7 @@ func TestInvalidRequest(t *testing.T) {
 		{"bad utf8", t0, ratelimit.Request{Target: "\xff", Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"C1 control", t0, ratelimit.Request{Target: "a\u0085b", Direction: ratelimit.Up, Units: 1}, "request.target"},
 		{"no direction", t0, ratelimit.Request{Target: "web", Units: 1}, "request.direction"},
-		{"unknown direction", t0, ratelimit.Request{Target: "web", Direction: 7, Units: 1}, "request.direction"},
+		{"unknown direction", t0, ratelimit.Request{Target: "web", Direction: "sideways", Units: 1}, "request.direction"},
 		{"zero units", t0, ratelimit.Request{Target: "web", Direction: ratelimit.Up}, "request.units"},
 		{"negative units", t0, ratelimit.Request{Target: "web", Direction: ratelimit.Down, Units: -2}, "request.units"},
 	}
@@ -423,6 +423,39 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 			_, err = lim.StatsAt(tt.ctx, t0)
 			require.ErrorIs(t, err, ratelimit.ErrStore)
 		})
+	}
+}
+
+// skippingStore breaks the Store contract every other call: it reports
+// success without calling fn.
+type skippingStore struct {
+	*ratelimit.MemoryStore
+	calls int
+}
+
+func (s *skippingStore) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	s.calls++
+	if s.calls%2 == 0 {
+		return nil
+	}
+	return s.MemoryStore.Update(ctx, keys, fn)
+}
+
+// A store that returns without deciding grants nothing: the limiter does
+// not return a decision left over from an earlier reservation.
+func TestStoreThatSkipsTheDecisionGrantsNothing(t *testing.T) {
+	t.Parallel()
+	lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: -1}},
+		ratelimit.WithStore(&skippingStore{MemoryStore: ratelimit.NewMemoryStore()}))
+	require.NoError(t, err)
+	for i := range 10 {
+		r, err := lim.ReserveAt(t.Context(), t0.Add(time.Duration(i)*time.Second), ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
+		require.NoError(t, err)
+		assert.Equal(t, i%2 == 0, r.OK(), "reservation %d: %s", i, r)
+		if !r.OK() {
+			assert.Equal(t, ratelimit.Denied, r.Outcome)
+			assert.Zero(t, r.ID)
+		}
 	}
 }
 
@@ -507,7 +540,7 @@ func TestWaitReturnsStoreErrors(t *testing.T) {
 func TestConcurrentLimitersShareOneMemoryStore(t *testing.T) {
 	t.Parallel()
 	store := ratelimit.NewMemoryStore()
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: 7, MinInterval: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 7, MinInterval: -1}}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	tried, granted := 0, 0
@@ -543,15 +576,14 @@ func TestReservationString(t *testing.T) {
 		Outcome: ratelimit.Clamped, Granted: 3, Reason: ratelimit.ReasonUnits, Scope: ratelimit.ScopeTarget,
 		Next: t0,
 	}
-	assert.Equal(t, "web/up +5: clamped to 3 (target max units per event); next at 2026-03-02T10:00:00Z", r.String())
+	assert.Equal(t, "web/up +5: clamped to 3 (target max_units_per_event); next at 2026-03-02T10:00:00Z", r.String())
 	r = ratelimit.Reservation{Request: ratelimit.Request{Target: "db", Direction: ratelimit.Down, Units: 2},
 		Reason: ratelimit.ReasonStore}
-	assert.Equal(t, "db/down -2: denied (store failed)", r.String())
-	d, err := ratelimit.ParseDirection("DOWN")
-	require.NoError(t, err)
+	assert.Equal(t, "db/down -2: denied (store_failed)", r.String())
+	var d ratelimit.Direction
+	require.NoError(t, d.UnmarshalText([]byte("down")))
 	assert.Equal(t, ratelimit.Down, d)
-	_, err = ratelimit.ParseDirection("sideways")
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	assert.Equal(t, "none", ratelimit.Direction(0).String())
+	require.ErrorIs(t, d.UnmarshalText([]byte("sideways")), provider.ErrInvalid)
+	assert.Empty(t, ratelimit.GlobalKey.Direction.String())
 	assert.Equal(t, "allowed", fmt.Sprint(ratelimit.Allowed))
 }

@@ -13,9 +13,9 @@ import (
 
 // propCfg is small enough for random sequences to hit every rule.
 var propCfg = ratelimit.Config{
-	Up:      ratelimit.Rule{Events: 3, Window: 10 * time.Minute, MaxUnits: 2, MinInterval: time.Minute},
-	Down:    ratelimit.Rule{Events: 2, Window: 5 * time.Minute, MaxUnits: 4, MinInterval: 30 * time.Second},
-	Global:  ratelimit.Rule{Events: 5, Window: 10 * time.Minute},
+	Up:      ratelimit.Budget{Events: 3, Window: 10 * time.Minute, MaxUnits: 2, MinInterval: time.Minute},
+	Down:    ratelimit.Budget{Events: 2, Window: 5 * time.Minute, MaxUnits: 4, MinInterval: 30 * time.Second},
+	Global:  ratelimit.Budget{Events: 5, Window: 10 * time.Minute},
 	History: time.Hour,
 }
 
@@ -142,7 +142,7 @@ func checkSequence(t *testing.T, ops []propOp) {
 		require.NoError(t, err)
 		for _, b := range st.Buckets {
 			require.GreaterOrEqual(t, b.Remaining, 0, "remaining budget of %s", b.Key)
-			require.LessOrEqual(t, b.InWindow, b.Rule.Events, "events in window of %s", b.Key)
+			require.LessOrEqual(t, b.InWindow, b.Budget.Events, "events in window of %s", b.Key)
 		}
 	}
 	// No two events of a bucket closer than its interval, and never more
@@ -216,8 +216,8 @@ func FuzzConfig(f *testing.F) {
 	f.Add(2, int64(time.Minute), 1, int64(time.Hour), int64(30*time.Minute), 1, int64(time.Second), 2)
 	f.Fuzz(func(t *testing.T, events int, window int64, maxUnits int, interval, history int64, units int, dt int64, globalEvents int) {
 		cfg := ratelimit.Config{
-			Up:      ratelimit.Rule{Events: events, Window: time.Duration(window), MaxUnits: maxUnits, MinInterval: time.Duration(interval)},
-			Global:  ratelimit.Rule{Events: globalEvents, Window: time.Duration(window)},
+			Up:      ratelimit.Budget{Events: events, Window: time.Duration(window), MaxUnits: maxUnits, MinInterval: time.Duration(interval)},
+			Global:  ratelimit.Budget{Events: globalEvents, Window: time.Duration(window)},
 			History: time.Duration(history),
 		}
 		lim, err := ratelimit.New(cfg)
@@ -253,7 +253,7 @@ func FuzzConfig(f *testing.F) {
 		require.NoError(t, err)
 		for _, b := range st.Buckets {
 			require.GreaterOrEqual(t, b.Remaining, -1)
-			if b.Rule.Events > 0 {
+			if b.Budget.Events > 0 {
 				require.GreaterOrEqual(t, b.Remaining, 0)
 			}
 		}

@@ -5,84 +5,45 @@ import (
 	"time"
 )
 
-// Outcome is what a reservation got. The zero value is Denied, so a
-// zero Reservation allows nothing.
-type Outcome uint8
+// Outcome is what a reservation got, a lower-case snake string. The zero
+// value "" means no decision was made; OK reports false for it, so a zero
+// Reservation allows nothing.
+type Outcome string
 
 // The outcomes. Allowed and Clamped consume budget (one event and the
 // granted units); Denied consumes nothing. Cancel refunds an Allowed or
 // Clamped reservation completely.
 const (
-	Denied  Outcome = iota // nothing granted; Next says when to retry
-	Allowed                // granted as requested
-	Clamped                // granted fewer units than requested (MaxUnits)
+	Denied  Outcome = "denied"  // nothing granted; Next says when to retry
+	Allowed Outcome = "allowed" // granted as requested
+	Clamped Outcome = "clamped" // granted fewer units than requested (MaxUnits)
 )
 
-// String returns "denied", "allowed" or "clamped".
-func (o Outcome) String() string {
-	switch o {
-	case Denied:
-		return "denied"
-	case Allowed:
-		return "allowed"
-	case Clamped:
-		return "clamped"
-	}
-	return fmt.Sprintf("Outcome(%d)", uint8(o))
-}
-
-// Reason says why a reservation was clamped or denied.
-type Reason uint8
+// Reason says why a reservation was clamped or denied, a lower-case snake
+// string. The zero value ReasonNone ("") means there is nothing to
+// explain: the reservation was allowed as requested.
+type Reason string
 
 // The reasons.
 const (
-	ReasonNone     Reason = iota // allowed as requested
-	ReasonUnits                  // clamped to MaxUnits
-	ReasonInterval               // denied: MinInterval since the last event has not passed
-	ReasonWindow                 // denied: Events already used in the Window
-	ReasonStore                  // denied: the Store failed (fail closed)
-	ReasonInvalid                // denied: the request was invalid
+	ReasonNone     Reason = ""                    // allowed as requested
+	ReasonUnits    Reason = "max_units_per_event" // clamped to MaxUnits
+	ReasonInterval Reason = "min_interval"        // denied: MinInterval since the last event has not passed
+	ReasonWindow   Reason = "events_per_window"   // denied: Events already used in the Window
+	ReasonStore    Reason = "store_failed"        // denied: the Store failed (fail closed)
+	ReasonInvalid  Reason = "invalid_request"     // denied: the request was invalid
 )
 
-// String returns a short name such as "window".
-func (r Reason) String() string {
-	switch r {
-	case ReasonNone:
-		return "none"
-	case ReasonUnits:
-		return "max units per event"
-	case ReasonInterval:
-		return "min interval"
-	case ReasonWindow:
-		return "events per window"
-	case ReasonStore:
-		return "store failed"
-	case ReasonInvalid:
-		return "invalid request"
-	}
-	return fmt.Sprintf("Reason(%d)", uint8(r))
-}
-
-// Scope says which budget produced a Reason.
-type Scope uint8
+// Scope says which budget produced a Reason, a lower-case snake string.
+// The zero value ScopeNone ("") means no budget was involved.
+type Scope string
 
 // The scopes.
 const (
-	ScopeNone   Scope = iota // no budget involved
-	ScopeTarget              // the target's rule for the direction
-	ScopeGlobal              // the global budget
+	ScopeNone   Scope = ""       // no budget involved
+	ScopeTarget Scope = "target" // the target's budget for the direction
+	ScopeGlobal Scope = "global" // the global budget
 )
-
-// String returns "target", "global" or "none".
-func (s Scope) String() string {
-	switch s {
-	case ScopeTarget:
-		return "target"
-	case ScopeGlobal:
-		return "global"
-	}
-	return "none"
-}
 
 // Request asks for one event.
 type Request struct {
@@ -105,7 +66,7 @@ type Reservation struct {
 	Request Request `json:"request"`
 	// At is the time the decision was made for.
 	At time.Time `json:"at"`
-	// Outcome is Allowed, Clamped or Denied.
+	// Outcome is Allowed, Clamped or Denied; the Limiter always sets it.
 	Outcome Outcome `json:"outcome"`
 	// Granted is the number of units granted: Request.Units when Allowed,
 	// fewer when Clamped, zero when Denied.
@@ -136,7 +97,9 @@ func (r Reservation) Delay() time.Duration {
 }
 
 // String describes r in one line, for logs and audit trails, for example
-// "web/up +5: clamped to +3 (target max units per event); next at ...".
+// "web/up +5: clamped to 3 (target max_units_per_event); next at ...". A
+// reservation that was not granted (Denied or the zero Outcome) reads as
+// denied.
 func (r Reservation) String() string {
 	head := fmt.Sprintf("%s/%s %+d", r.Request.Target, r.Request.Direction, r.Request.Units)
 	if r.Request.Direction == Down {

@@ -22,8 +22,9 @@ type Stats struct {
 type BucketStats struct {
 	// Key names the bucket.
 	Key Key `json:"key"`
-	// Rule is the bucket's effective rule, with -1 for unlimited values.
-	Rule Rule `json:"rule"`
+	// Budget is the bucket's effective budget, with -1 for unlimited
+	// values.
+	Budget Budget `json:"budget"`
 	// InWindow is the number of events in the window ending At.
 	InWindow int `json:"in_window"`
 	// UnitsInWindow is the sum of their granted units.
@@ -80,7 +81,7 @@ func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) Buck
 	h := b.History
 	nowN := now.UnixNano()
 	h.prune(nowN - int64(history))
-	bs := BucketStats{Key: b.Key, Rule: lim.rule(), Kept: len(h.Events), Remaining: -1, Next: now}
+	bs := BucketStats{Key: b.Key, Budget: lim.budget(), Kept: len(h.Events), Remaining: -1, Next: now}
 	if n := len(h.Events); n > 0 {
 		bs.Last = h.Events[n-1].At
 	}

@@ -3,54 +3,28 @@ package ratelimit
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
 
-// Direction is the direction of a change: Up (scale out, start) or Down
-// (scale in, stop, terminate). The zero value is not a direction; it marks
-// the global bucket's Key.
-type Direction uint8
+// Direction is the direction of a change, a lower-case string: Up (scale
+// out, start) or Down (scale in, stop, terminate). The zero value "" is not
+// a direction: it marks the global bucket's Key, and Validate refuses it.
+type Direction string
 
 // The directions.
 const (
-	Up   Direction = 1 // scale up, scale out, start
-	Down Direction = 2 // scale down, scale in, stop, terminate
+	Up   Direction = "up"   // scale up, scale out, start
+	Down Direction = "down" // scale down, scale in, stop, terminate
 )
-
-// String returns "up", "down", or "none" for the zero value.
-func (d Direction) String() string {
-	switch d {
-	case Up:
-		return "up"
-	case Down:
-		return "down"
-	case 0:
-		return "none"
-	}
-	return fmt.Sprintf("Direction(%d)", uint8(d))
-}
-
-// ParseDirection parses "up" or "down".
-func ParseDirection(s string) (Direction, error) {
-	switch strings.ToLower(s) {
-	case "up":
-		return Up, nil
-	case "down":
-		return Down, nil
-	}
-	return 0, invalidDirection("direction", s)
-}
 
 // Key names one history bucket: a target and a direction, or the global
 // bucket (the zero Key).
 type Key struct {
 	// Target is the target's name; empty for the global bucket.
 	Target string
-	// Direction is Up or Down; zero for the global bucket.
+	// Direction is Up or Down; empty for the global bucket.
 	Direction Direction
 }
 
@@ -152,21 +126,6 @@ func (s *MemoryStore) Update(ctx context.Context, keys []Key, fn func(hs []*Hist
 	return err
 }
 
-// applyOp is Update for the limiter's own operations, called directly so
-// that the op needs no allocation.
-func (s *MemoryStore) applyOp(ctx context.Context, o *op) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	keys := o.keys[:o.n]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	hs := s.load(keys)
-	_, err := o.apply(hs)
-	s.release(keys)
-	return err
-}
-
 // load returns the histories of keys, creating empty ones. s.mu is held.
 func (s *MemoryStore) load(keys []Key) []*History {
 	s.scratch = s.scratch[:0]
@@ -216,5 +175,5 @@ func compareKeys(a, b Key) int {
 	if c := cmp.Compare(a.Target, b.Target); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Direction, b.Direction)
+	return cmp.Compare(a.Direction.rank(), b.Direction.rank())
 }

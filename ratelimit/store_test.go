@@ -74,7 +74,7 @@ func TestGlobalBucketKeepsOnlyItsWindow(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	store := ratelimit.NewMemoryStore()
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 100, Window: 10 * mins}},
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 100, Window: 10 * mins}},
 		ratelimit.WithStore(store))
 	require.NoError(t, err)
 	for i, target := range []string{"a", "b", "c", "a"} {

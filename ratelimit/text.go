@@ -1,86 +1,131 @@
 package ratelimit
 
-import "github.com/idlescale/idlescale/provider"
+import (
+	"fmt"
+	"strings"
 
-// MarshalText encodes d as "up" or "down" (empty for the zero value), so
-// that histories and reservations read well as JSON.
-func (d Direction) MarshalText() ([]byte, error) {
-	switch d {
-	case 0:
-		return []byte{}, nil
-	case Up, Down:
-		return []byte(d.String()), nil
-	}
-	return nil, invalidDirection("direction", uint8(d))
+	"github.com/idlescale/idlescale/provider"
+)
+
+// The enums are typed strings. Each has String, MarshalText, UnmarshalText
+// and Validate. The text forms accept the zero value "" (unset) so that
+// zero values survive a JSON round trip; Validate says whether "" is
+// meaningful for the type; every other unknown value is refused with a
+// *provider.InvalidError naming it.
+
+var (
+	directions = []Direction{Up, Down}
+	outcomes   = []Outcome{Denied, Allowed, Clamped}
+	reasons    = []Reason{ReasonUnits, ReasonInterval, ReasonWindow, ReasonStore, ReasonInvalid}
+	scopes     = []Scope{ScopeTarget, ScopeGlobal}
+)
+
+// String returns "up", "down", or "" for the zero value.
+func (d Direction) String() string { return string(d) }
+
+// Validate returns a *provider.InvalidError unless d is Up or Down.
+func (d Direction) Validate() error { return validateEnum("direction", d, false, directions) }
+
+// MarshalText encodes d: "up", "down", or empty for the zero value (the
+// global bucket's key). An unknown value is an error.
+func (d Direction) MarshalText() ([]byte, error) { return marshalEnum("direction", d, directions) }
+
+// UnmarshalText decodes "up", "down" or the empty string (the zero
+// value); any other text is an error naming it.
+func (d *Direction) UnmarshalText(b []byte) error {
+	return unmarshalEnum("direction", b, d, directions)
 }
 
-// UnmarshalText decodes "up", "down" or the empty string (the zero value).
-func (d *Direction) UnmarshalText(b []byte) error {
-	if len(b) == 0 {
-		*d = 0
+// rank orders directions for sorting: the zero value, Up, Down.
+func (d Direction) rank() int {
+	switch d {
+	case Up:
+		return 1
+	case Down:
+		return 2
+	}
+	return 0
+}
+
+// String returns "denied", "allowed", "clamped", or "" for the zero value.
+func (o Outcome) String() string { return string(o) }
+
+// Validate returns a *provider.InvalidError unless o is Denied, Allowed or
+// Clamped.
+func (o Outcome) Validate() error { return validateEnum("outcome", o, false, outcomes) }
+
+// MarshalText encodes o as its String; an unknown value is an error.
+func (o Outcome) MarshalText() ([]byte, error) { return marshalEnum("outcome", o, outcomes) }
+
+// UnmarshalText decodes "denied", "allowed", "clamped" or the empty string
+// (the zero value); any other text is an error naming it.
+func (o *Outcome) UnmarshalText(b []byte) error { return unmarshalEnum("outcome", b, o, outcomes) }
+
+// String returns the reason's value, such as "events_per_window", or ""
+// for ReasonNone.
+func (r Reason) String() string { return string(r) }
+
+// Validate returns a *provider.InvalidError unless r is ReasonNone or one
+// of the Reason constants.
+func (r Reason) Validate() error { return validateEnum("reason", r, true, reasons) }
+
+// MarshalText encodes r as its String; an unknown value is an error.
+func (r Reason) MarshalText() ([]byte, error) { return marshalEnum("reason", r, reasons) }
+
+// UnmarshalText decodes a Reason's String (empty for ReasonNone); any
+// other text is an error naming it.
+func (r *Reason) UnmarshalText(b []byte) error { return unmarshalEnum("reason", b, r, reasons) }
+
+// String returns "target", "global", or "" for ScopeNone.
+func (s Scope) String() string { return string(s) }
+
+// Validate returns a *provider.InvalidError unless s is ScopeNone,
+// ScopeTarget or ScopeGlobal.
+func (s Scope) Validate() error { return validateEnum("scope", s, true, scopes) }
+
+// MarshalText encodes s as its String; an unknown value is an error.
+func (s Scope) MarshalText() ([]byte, error) { return marshalEnum("scope", s, scopes) }
+
+// UnmarshalText decodes "target", "global" or the empty string
+// (ScopeNone); any other text is an error naming it.
+func (s *Scope) UnmarshalText(b []byte) error { return unmarshalEnum("scope", b, s, scopes) }
+
+func validateEnum[T ~string](field string, v T, emptyOK bool, known []T) error {
+	if v == "" && emptyOK {
 		return nil
 	}
-	v, err := ParseDirection(string(b))
-	if err != nil {
+	for _, k := range known {
+		if v == k {
+			return nil
+		}
+	}
+	return provider.Invalid(field, string(v), "must be "+oneOf(known))
+}
+
+func marshalEnum[T ~string](field string, v T, known []T) ([]byte, error) {
+	if err := validateEnum(field, v, true, known); err != nil {
+		return nil, err
+	}
+	return []byte(v), nil
+}
+
+func unmarshalEnum[T ~string](field string, b []byte, dst *T, known []T) error {
+	v := T(b)
+	if err := validateEnum(field, v, true, known); err != nil {
 		return err
 	}
-	*d = v
+	*dst = v
 	return nil
 }
 
-// MarshalText encodes o as its String.
-func (o Outcome) MarshalText() ([]byte, error) {
-	if o > Clamped {
-		return nil, provider.Invalid("outcome", uint8(o), "unknown")
+// oneOf lists known as `"a", "b" or "c"`.
+func oneOf[T ~string](known []T) string {
+	q := make([]string, len(known))
+	for i, k := range known {
+		q[i] = fmt.Sprintf("%q", string(k))
 	}
-	return []byte(o.String()), nil
-}
-
-// UnmarshalText decodes "denied", "allowed" or "clamped".
-func (o *Outcome) UnmarshalText(b []byte) error {
-	for v := Denied; v <= Clamped; v++ {
-		if v.String() == string(b) {
-			*o = v
-			return nil
-		}
+	if len(q) == 1 {
+		return q[0]
 	}
-	return provider.Invalid("outcome", string(b), `must be "denied", "allowed" or "clamped"`)
-}
-
-// MarshalText encodes r as its String.
-func (r Reason) MarshalText() ([]byte, error) {
-	if r > ReasonInvalid {
-		return nil, provider.Invalid("reason", uint8(r), "unknown")
-	}
-	return []byte(r.String()), nil
-}
-
-// UnmarshalText decodes a Reason's String.
-func (r *Reason) UnmarshalText(b []byte) error {
-	for v := ReasonNone; v <= ReasonInvalid; v++ {
-		if v.String() == string(b) {
-			*r = v
-			return nil
-		}
-	}
-	return provider.Invalid("reason", string(b), "unknown")
-}
-
-// MarshalText encodes s as its String.
-func (s Scope) MarshalText() ([]byte, error) {
-	if s > ScopeGlobal {
-		return nil, provider.Invalid("scope", uint8(s), "unknown")
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText decodes "none", "target" or "global".
-func (s *Scope) UnmarshalText(b []byte) error {
-	for v := ScopeNone; v <= ScopeGlobal; v++ {
-		if v.String() == string(b) {
-			*s = v
-			return nil
-		}
-	}
-	return provider.Invalid("scope", string(b), `must be "none", "target" or "global"`)
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }

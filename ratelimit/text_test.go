@@ -1,7 +1,9 @@
 package ratelimit_test
 
 import (
+	"encoding"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,18 +37,81 @@ func TestTextErrors(t *testing.T) {
 	t.Parallel()
 	var d ratelimit.Direction
 	require.ErrorIs(t, d.UnmarshalText([]byte("left")), provider.ErrInvalid)
-	_, err := ratelimit.Direction(9).MarshalText()
+	_, err := ratelimit.Direction("left").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	var o ratelimit.Outcome
 	require.ErrorIs(t, o.UnmarshalText([]byte("maybe")), provider.ErrInvalid)
-	_, err = ratelimit.Outcome(9).MarshalText()
+	_, err = ratelimit.Outcome("maybe").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	var r ratelimit.Reason
 	require.ErrorIs(t, r.UnmarshalText([]byte("vibes")), provider.ErrInvalid)
-	_, err = ratelimit.Reason(99).MarshalText()
+	_, err = ratelimit.Reason("vibes").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	var s ratelimit.Scope
 	require.ErrorIs(t, s.UnmarshalText([]byte("planet")), provider.ErrInvalid)
-	_, err = ratelimit.Scope(9).MarshalText()
+	_, err = ratelimit.Scope("planet").MarshalText()
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// The text values are what hosts store and compare: pin them, and what
+// Validate says about the zero value of each enum.
+func TestEnumValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give     interface{ Validate() error }
+		want     string
+		validErr bool
+	}{
+		{ratelimit.Up, "up", false},
+		{ratelimit.Down, "down", false},
+		{ratelimit.Direction(""), "", true}, // the global bucket's key, not a direction
+		{ratelimit.Denied, "denied", false},
+		{ratelimit.Allowed, "allowed", false},
+		{ratelimit.Clamped, "clamped", false},
+		{ratelimit.Outcome(""), "", true}, // no decision
+		{ratelimit.ReasonNone, "", false},
+		{ratelimit.ReasonUnits, "max_units_per_event", false},
+		{ratelimit.ReasonInterval, "min_interval", false},
+		{ratelimit.ReasonWindow, "events_per_window", false},
+		{ratelimit.ReasonStore, "store_failed", false},
+		{ratelimit.ReasonInvalid, "invalid_request", false},
+		{ratelimit.ScopeNone, "", false},
+		{ratelimit.ScopeTarget, "target", false},
+		{ratelimit.ScopeGlobal, "global", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%T(%q)", tt.give, tt.want), func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, fmt.Sprint(tt.give))
+			b, err := tt.give.(encoding.TextMarshaler).MarshalText()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(b))
+			if tt.validErr {
+				require.ErrorIs(t, tt.give.Validate(), provider.ErrInvalid)
+			} else {
+				require.NoError(t, tt.give.Validate())
+			}
+		})
+	}
+	for _, bad := range []interface{ Validate() error }{
+		ratelimit.Direction("UP"), ratelimit.Outcome("granted"), ratelimit.Reason("none"), ratelimit.Scope("none"),
+	} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, bad.Validate(), &ie, "%T(%v)", bad, bad)
+		assert.Equal(t, fmt.Sprint(bad), ie.Value, "the error names the value")
+	}
+}
+
+// Text decoding is exact: upper case and the old spellings are refused.
+func TestEnumUnmarshalExact(t *testing.T) {
+	t.Parallel()
+	var d ratelimit.Direction
+	require.ErrorIs(t, d.UnmarshalText([]byte("DOWN")), provider.ErrInvalid)
+	var r ratelimit.Reason
+	require.ErrorIs(t, r.UnmarshalText([]byte("min interval")), provider.ErrInvalid)
+	require.NoError(t, r.UnmarshalText([]byte("min_interval")))
+	assert.Equal(t, ratelimit.ReasonInterval, r)
+	var o ratelimit.Outcome
+	require.NoError(t, o.UnmarshalText(nil))
+	assert.Equal(t, ratelimit.Outcome(""), o)
 }

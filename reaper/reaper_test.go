@@ -428,7 +428,7 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 		_, err := e.cloud.InjectFault(f)
 		require.NoError(t, err)
 	}
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 10, Window: time.Hour}})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}})
 	require.NoError(t, err)
 	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithLimiter(lim))
 	rep, err := e.run(t.Context(), t, r, t0)
@@ -474,7 +474,7 @@ func TestRateLimitDeniesAfterBudget(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
 	e.add(t, vm{id: "i-1", cpu: 0.02}, vm{id: "i-2", cpu: 0.02}, vm{id: "i-3", cpu: 0.02}, vm{id: "i-4", cpu: 0.02})
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 2, Window: time.Hour}})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 2, Window: time.Hour}})
 	require.NoError(t, err)
 	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithLimiter(lim))
 	rep, err := e.run(t.Context(), t, r, t0)

@@ -117,7 +117,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	// network data).
 	fmt.Fprintln(w, "\nfixed rules for comparison:")
 	cfg := detector.PresetConfig{IgnoreNetwork: true}
-	rules := []*detector.Rule{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)}
+	rules := []*detector.Preset{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "ID\tENSEMBLE")
 	for _, r := range rules {

@@ -78,7 +78,7 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	prefix := fmt.Sprintf("idlescale-demo/%d/", time.Now().UnixNano()) // a fresh budget per run
 	// The shared policy: at most 3 scale-ups of web per hour, 3 instances
 	// per event, 5 minutes apart.
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: 3, MaxUnits: 3, MinInterval: 5 * time.Minute}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 3, MaxUnits: 3, MinInterval: 5 * time.Minute}}
 
 	newReplica := func(name string) (*replica, error) {
 		cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
@@ -89,7 +89,7 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 		if err != nil {
 			return nil, errors.Join(err, cli.Close())
 		}
-		store, err := etcdstore.New(cli, etcdstore.Options{Prefix: prefix + "ratelimit/"})
+		store, err := etcdstore.New(etcdstore.Config{Prefix: prefix + "ratelimit/"}, cli)
 		if err != nil {
 			return nil, errors.Join(err, cli.Close())
 		}

@@ -16,13 +16,13 @@ func TestRun(t *testing.T) {
 	t.Log("\n" + got)
 	for _, want := range []string{
 		`replica A elected leader of "fleet"` + "\n",
-		"10:00  replica A: web/up +5: clamped to 3 (target max units per event); next at 2026-03-02T10:05:00Z\n",
-		"10:02  replica A: web/up +2: denied (target min interval); next at 2026-03-02T10:05:00Z\n",
+		"10:00  replica A: web/up +5: clamped to 3 (target max_units_per_event); next at 2026-03-02T10:05:00Z\n",
+		"10:02  replica A: web/up +2: denied (target min_interval); next at 2026-03-02T10:05:00Z\n",
 		"10:06  replica A: web/up +3: allowed; next at 2026-03-02T10:11:00Z\n",
 		"replica A shuts down\n",
 		`replica B elected leader of "fleet" (took over in `,
 		"10:12  replica B: web/up +2: allowed; next at 2026-03-02T11:00:00Z\n",
-		"10:20  replica B: web/up +1: denied (target events per window); next at 2026-03-02T11:00:00Z\n",
+		"10:20  replica B: web/up +1: denied (target events_per_window); next at 2026-03-02T11:00:00Z\n",
 		"actions taken: 3 (the shared budget allows 3 per hour)\n",
 	} {
 		assert.Contains(t, got, want)

@@ -21,8 +21,8 @@ import (
 // reservation per client; reservations/s is the throughput.
 func BenchmarkEtcdReserve(b *testing.B) {
 	cfg := ratelimit.Config{
-		Up:      ratelimit.Rule{Events: -1, MinInterval: -1, MaxUnits: -1, Window: time.Minute},
-		Down:    ratelimit.Rule{Window: time.Minute, MinInterval: time.Second},
+		Up:      ratelimit.Budget{Events: -1, MinInterval: -1, MaxUnits: -1, Window: time.Minute},
+		Down:    ratelimit.Budget{Window: time.Minute, MinInterval: time.Second},
 		History: time.Minute,
 	}
 	c := etcdtest.New(b, etcdtest.Options{})
@@ -39,7 +39,7 @@ func BenchmarkEtcdReserve(b *testing.B) {
 			lims := make([]*ratelimit.Limiter, bc.clients)
 			for i := range lims {
 				cli := c.Client(b)
-				s := newStore(b, cli, etcdstore.Options{Prefix: pfx, MaxConflicts: 10000})
+				s := newStore(b, cli, etcdstore.Config{Prefix: pfx, MaxConflicts: 10000})
 				var err error
 				if lims[i], err = ratelimit.New(cfg, ratelimit.WithStore(s)); err != nil {
 					b.Fatal(err)

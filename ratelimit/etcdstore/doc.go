@@ -11,8 +11,8 @@
 // exceed the budget together.
 //
 // etcd's client does not retry a Put or Txn when a member dies, so every
-// request has a short timeout (Options.RequestTimeout) and the store
-// retries failed requests (Options.MaxRetries). A write whose answer was
+// request has a short timeout (Config.RequestTimeout) and the store
+// retries failed requests (Config.MaxRetries). A write whose answer was
 // lost may have been applied: the limiter recognises its own event (by its
 // random ID) when it runs again, so a retry never counts an event twice.
 // When the retries are exhausted, the error is returned and the limiter
@@ -25,12 +25,12 @@
 //
 // Key growth is bounded: every update prunes the history; a key whose
 // history becomes empty is deleted; and every write attaches a lease that
-// expires Options.LeaseTTL (25 h) after it was granted, so buckets of
+// expires Config.LeaseTTL (25 h) after it was granted, so buckets of
 // targets that are never touched again disappear. Only a handful of keys
 // are rewritten, which keeps etcd's auto-compaction effective.
 //
 //	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
-//	store, err := etcdstore.New(cli, etcdstore.Options{Prefix: "myhost/ratelimit/"})
+//	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/ratelimit/"}, cli)
 //	...
 //	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
 package etcdstore

@@ -24,11 +24,11 @@ func Example_twoReplicas() {
 		if err != nil {
 			panic(err)
 		}
-		store, err := etcdstore.New(cli, etcdstore.Options{Prefix: prefix})
+		store, err := etcdstore.New(etcdstore.Config{Prefix: prefix}, cli)
 		if err != nil {
 			panic(err)
 		}
-		lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Rule{Events: 3, MinInterval: time.Minute}},
+		lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: 3, MinInterval: time.Minute}},
 			ratelimit.WithStore(store))
 		if err != nil {
 			panic(err)
@@ -63,10 +63,10 @@ func Example_twoReplicas() {
 	}
 	// Output:
 	// 1 replica A: web/up +2: allowed; next at 2026-03-02T10:01:00Z
-	// 2 replica B: web/up +2: denied (target min interval); next at 2026-03-02T10:01:00Z
+	// 2 replica B: web/up +2: denied (target min_interval); next at 2026-03-02T10:01:00Z
 	// 3 replica B: web/up +2: allowed; next at 2026-03-02T10:02:00Z
 	// 4 replica A: web/up +2: allowed; next at 2026-03-02T11:00:00Z
-	// 5 replica B: web/up +2: denied (target events per window); next at 2026-03-02T11:00:00Z
+	// 5 replica B: web/up +2: denied (target events_per_window); next at 2026-03-02T11:00:00Z
 }
 
 func ExampleNew() {
@@ -76,7 +76,7 @@ func ExampleNew() {
 		return
 	}
 	defer func() { _ = cli.Close() }()
-	store, err := etcdstore.New(cli, etcdstore.Options{Prefix: "example/new/", RequestTimeout: 300 * time.Millisecond})
+	store, err := etcdstore.New(etcdstore.Config{Prefix: "example/new/", RequestTimeout: 300 * time.Millisecond}, cli)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -28,7 +28,7 @@ func TestMemberLossUnderLoad(t *testing.T) {
 	c := etcdtest.New(t, etcdtest.Options{Members: 3, NoFsync: true})
 	ctx := t.Context()
 	pfx := prefix(t)
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: -1, MinInterval: -1, MaxUnits: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: -1, MaxUnits: -1}}
 
 	newCli := func(endpoints ...string) *clientv3.Client {
 		cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
@@ -55,7 +55,7 @@ func TestMemberLossUnderLoad(t *testing.T) {
 	halfway := make(chan struct{})
 	var once sync.Once
 	for w := range limiters {
-		store := newStore(t, newCli(c.Endpoints()...), etcdstore.Options{Prefix: pfx, RequestTimeout: 300 * time.Millisecond, MaxRetries: 8})
+		store := newStore(t, newCli(c.Endpoints()...), etcdstore.Config{Prefix: pfx, RequestTimeout: 300 * time.Millisecond, MaxRetries: 8})
 		lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
 		require.NoError(t, err)
 		wg.Go(func() {
@@ -83,7 +83,7 @@ func TestMemberLossUnderLoad(t *testing.T) {
 	took := time.Since(stopped)
 
 	survivors := newCli(c.Endpoints()...)
-	n, seen := grantedRecordedOnce(ctx, t, newStore(t, survivors, etcdstore.Options{Prefix: pfx}), &granted)
+	n, seen := grantedRecordedOnce(ctx, t, newStore(t, survivors, etcdstore.Config{Prefix: pfx}), &granted)
 	extra := len(seen) - n
 	t.Logf("raft leader %s stopped a quarter into the load (load done %v after the stop began): %d reservations tried, %d granted, %d failed with a store error, %d of those recorded anyway",
 		leader.Name, took.Round(time.Millisecond), tried.Load(), n, failed.Load(), extra)

@@ -42,12 +42,12 @@ func newClient(t testing.TB) *clientv3.Client {
 func prefix(t testing.TB) string { return etcdtest.KeyPrefix(t) }
 
 // newStore returns a store with t's own prefix on cli.
-func newStore(t testing.TB, cli etcdstore.Client, opts etcdstore.Options) *etcdstore.Store {
+func newStore(t testing.TB, cli etcdstore.Client, cfg etcdstore.Config) *etcdstore.Store {
 	t.Helper()
-	if opts.Prefix == "" {
-		opts.Prefix = prefix(t)
+	if cfg.Prefix == "" {
+		cfg.Prefix = prefix(t)
 	}
-	s, err := etcdstore.New(cli, opts)
+	s, err := etcdstore.New(cfg, cli)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func TestNewRefusesNilClientPointer(t *testing.T) {
 	t.Parallel()
 	var cli *clientv3.Client
-	_, err := etcdstore.New(cli, etcdstore.Options{})
+	_, err := etcdstore.New(etcdstore.Config{}, cli)
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "client", ie.Field)

@@ -27,14 +27,19 @@ type Client interface {
 
 var _ Client = (*clientv3.Client)(nil)
 
-// Options configures a Store. The zero value means the defaults.
-type Options struct {
+// Config configures a Store: where its keys live and how hard it tries.
+// The zero value means the defaults. All replicas that share a budget use
+// the same Prefix.
+type Config struct {
 	// Prefix is prepended to every key. Default: "idlescale/ratelimit/".
 	Prefix string `json:"prefix,omitempty"`
 	// RequestTimeout bounds every etcd request. Default: 500ms.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
-	// MaxRetries is how many times a failed request is retried (with
-	// backoff) before the store gives up. Default: 4. Negative: none.
+	// MaxRetries is how many times a failed request is retried (with a
+	// random backoff of up to 40ms, 80ms, … 500ms) before the store gives
+	// up. Default: 4, so that with the default RequestTimeout the attempts
+	// span up to about 3 s, longer than an etcd leader election (1 s
+	// election timeout by default). Negative: none.
 	MaxRetries int `json:"max_retries,omitempty"`
 	// MaxConflicts is how many lost compare-and-swap transactions an
 	// update tolerates before it fails with ErrConflict. Default: 200.
@@ -42,47 +47,48 @@ type Options struct {
 	// LeaseTTL is the lease attached to written keys: a key that is not
 	// written again disappears between LeaseTTL-LeaseTTL/25 and LeaseTTL
 	// after its last write. It must exceed the limiters' Config.History by
-	// at least LeaseTTL/25. Default: 25h. Negative: no leases.
+	// at least LeaseTTL/25. Default: 25h (the default 24h history plus an
+	// hour). Negative: no leases.
 	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 
-// Validate checks o and returns a *provider.InvalidError naming the field.
-func (o Options) Validate() error {
-	if o.RequestTimeout < 0 {
-		return provider.Invalid("request_timeout", o.RequestTimeout, "must not be negative")
+// Validate checks c and returns a *provider.InvalidError naming the field.
+func (c Config) Validate() error {
+	if c.RequestTimeout < 0 {
+		return provider.Invalid("request_timeout", c.RequestTimeout, "must not be negative")
 	}
-	if o.MaxConflicts < 0 {
-		return provider.Invalid("max_conflicts", o.MaxConflicts, "must not be negative")
+	if c.MaxConflicts < 0 {
+		return provider.Invalid("max_conflicts", c.MaxConflicts, "must not be negative")
 	}
-	if o.LeaseTTL > 0 && o.LeaseTTL < 25*time.Second {
-		return provider.Invalid("lease_ttl", o.LeaseTTL, "must be at least 25s")
+	if c.LeaseTTL > 0 && c.LeaseTTL < 25*time.Second {
+		return provider.Invalid("lease_ttl", c.LeaseTTL, "must be at least 25s")
 	}
-	if strings.ContainsRune(o.Prefix, 0) {
-		return provider.Invalid("prefix", o.Prefix, "must not contain NUL")
+	if strings.ContainsRune(c.Prefix, 0) {
+		return provider.Invalid("prefix", c.Prefix, "must not contain NUL")
 	}
 	return nil
 }
 
-func (o Options) withDefaults() Options {
-	if o.Prefix == "" {
-		o.Prefix = "idlescale/ratelimit/"
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "idlescale/ratelimit/"
 	}
-	if o.RequestTimeout == 0 {
-		o.RequestTimeout = 500 * time.Millisecond
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 500 * time.Millisecond
 	}
 	switch {
-	case o.MaxRetries == 0:
-		o.MaxRetries = 4
-	case o.MaxRetries < 0:
-		o.MaxRetries = 0
+	case c.MaxRetries == 0:
+		c.MaxRetries = 4
+	case c.MaxRetries < 0:
+		c.MaxRetries = 0
 	}
-	if o.MaxConflicts == 0 {
-		o.MaxConflicts = 200
+	if c.MaxConflicts == 0 {
+		c.MaxConflicts = 200
 	}
-	if o.LeaseTTL == 0 {
-		o.LeaseTTL = 25 * time.Hour
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 25 * time.Hour
 	}
-	return o
+	return c
 }
 
 // Store is a ratelimit.Store on etcd. It is safe for concurrent use, by
@@ -90,7 +96,7 @@ func (o Options) withDefaults() Options {
 // prefix and the same ratelimit.Config.
 type Store struct {
 	cli   Client
-	opts  Options
+	cfg   Config
 	clock clock.Clock
 
 	mu      sync.Mutex
@@ -100,29 +106,44 @@ type Store struct {
 
 var _ ratelimit.Store = (*Store)(nil)
 
-// New returns a Store using cli (usually a *clientv3.Client, which the
-// caller keeps and closes). It returns a *provider.InvalidError when opts
-// is invalid. It makes no request.
-func New(cli Client, opts Options) (*Store, error) {
+// Option configures a Store's wiring.
+type Option func(*Store)
+
+// WithClock sets the clock that paces retries and lease renewal. Default
+// (also for nil): the real clock.
+func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
+
+// New returns a Store for cfg using cli (usually a *clientv3.Client, which
+// the caller keeps and closes). It returns a *provider.InvalidError when
+// cfg is invalid or cli is nil. It makes no request and starts no
+// goroutine.
+func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	if c, ok := cli.(*clientv3.Client); cli == nil || (ok && c == nil) {
 		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("client", nil, "must not be nil"))
 	}
-	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("etcdstore: options: %w", err)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("etcdstore: config: %w", err)
 	}
-	return &Store{cli: cli, opts: opts.withDefaults(), clock: clock.Real{}}, nil
+	s := &Store{cli: cli, cfg: cfg.withDefaults()}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	return s, nil
 }
 
 // Key returns the etcd key of a bucket.
 func (s *Store) Key(k ratelimit.Key) string {
 	if k.IsGlobal() {
-		return s.opts.Prefix + "global"
+		return s.cfg.Prefix + "global"
 	}
-	return s.opts.Prefix + "b/" + url.PathEscape(k.Target) + "/" + k.Direction.String()
+	return s.cfg.Prefix + "b/" + url.PathEscape(k.Target) + "/" + k.Direction.String()
 }
 
 func (s *Store) parseKey(key string) (ratelimit.Key, error) {
-	rest, ok := strings.CutPrefix(key, s.opts.Prefix)
+	rest, ok := strings.CutPrefix(key, s.cfg.Prefix)
 	if !ok {
 		return ratelimit.Key{}, fmt.Errorf("%w: key %q outside prefix", ratelimit.ErrCorrupt, key)
 	}
@@ -138,8 +159,8 @@ func (s *Store) parseKey(key string) (ratelimit.Key, error) {
 	if err != nil {
 		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
-	d, err := ratelimit.ParseDirection(rest[i+1:])
-	if err != nil {
+	d := ratelimit.Direction(rest[i+1:])
+	if err := d.Validate(); err != nil {
 		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
 	return ratelimit.Key{Target: target, Direction: d}, nil
@@ -162,66 +183,37 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 // Update implements ratelimit.Store with a compare-and-swap loop: read the
 // keys in one transaction, call fn, and write them back in a transaction
 // conditioned on their ModRevisions. It returns fn's error unchanged,
-// ErrConflict after Options.MaxConflicts lost transactions, ErrCorrupt
+// ErrConflict after Config.MaxConflicts lost transactions, ErrCorrupt
 // for undecodable data, and the last etcd error (or ctx's) when the
 // retries are exhausted.
 func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
-	names := make([]string, len(keys))
-	gets := make([]clientv3.Op, len(keys))
-	for i, k := range keys {
-		names[i] = s.Key(k)
-		gets[i] = clientv3.OpGet(names[i])
-	}
-	hs := make([]ratelimit.History, len(keys))
-	ptrs := make([]*ratelimit.History, len(keys))
-	revs := make([]int64, len(keys))
+	b := newBatch(s, keys)
 	retries, conflicts := 0, 0
 	for {
-		resp, err := s.txn(ctx, nil, gets)
+		resp, err := s.txn(ctx, nil, b.gets)
 		if err != nil {
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
 		}
-		for i, r := range resp.Responses {
-			hs[i], revs[i] = ratelimit.History{}, 0
-			if kvs := r.GetResponseRange().Kvs; len(kvs) > 0 {
-				if hs[i], err = decode(names[i], kvs[0].Value); err != nil {
-					return err
-				}
-				revs[i] = kvs[0].ModRevision
-			}
-			ptrs[i] = &hs[i]
+		if err := b.read(resp); err != nil {
+			return err
 		}
-		write, err := fn(ptrs)
+		write, err := fn(b.ptrs)
 		if err != nil || !write {
 			return err
 		}
 		lease, err := s.leaseID(ctx)
 		if err != nil {
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
 		}
-		cmps := make([]clientv3.Cmp, len(keys))
-		puts := make([]clientv3.Op, len(keys))
-		for i := range keys {
-			cmps[i] = clientv3.Compare(clientv3.ModRevision(names[i]), "=", revs[i])
-			if len(hs[i].Events) == 0 {
-				puts[i] = clientv3.OpDelete(names[i])
-				continue
-			}
-			val, err := json.Marshal(hs[i].Events)
-			if err != nil {
-				return fmt.Errorf("etcdstore: encode %q: %w", names[i], err)
-			}
-			var opts []clientv3.OpOption
-			if lease != clientv3.NoLease {
-				opts = append(opts, clientv3.WithLease(lease))
-			}
-			puts[i] = clientv3.OpPut(names[i], string(val), opts...)
+		cmps, puts, err := b.writes(lease)
+		if err != nil {
+			return err
 		}
 		tresp, err := s.txn(ctx, cmps, puts)
 		if err != nil {
@@ -230,7 +222,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 				s.dropLease(lease)
 			}
-			if err = s.retry(ctx, "update", names, err, &retries); err != nil {
+			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
 				return err
 			}
 			continue
@@ -239,8 +231,8 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 			return nil
 		}
 		conflicts++
-		if conflicts >= s.opts.MaxConflicts {
-			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, names)
+		if conflicts >= s.cfg.MaxConflicts {
+			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, b.names)
 		}
 		if err := etcdretry.Backoff(ctx, s.clock, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
 			return fmt.Errorf("etcdstore: %w", err)
@@ -248,15 +240,82 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 	}
 }
 
+// batch is the keys of one Update with the histories and revisions it
+// last read.
+type batch struct {
+	names []string
+	gets  []clientv3.Op
+	hs    []ratelimit.History
+	ptrs  []*ratelimit.History
+	revs  []int64
+}
+
+func newBatch(s *Store, keys []ratelimit.Key) *batch {
+	b := &batch{
+		names: make([]string, len(keys)),
+		gets:  make([]clientv3.Op, len(keys)),
+		hs:    make([]ratelimit.History, len(keys)),
+		ptrs:  make([]*ratelimit.History, len(keys)),
+		revs:  make([]int64, len(keys)),
+	}
+	for i, k := range keys {
+		b.names[i] = s.Key(k)
+		b.gets[i] = clientv3.OpGet(b.names[i])
+	}
+	return b
+}
+
+// read decodes the histories and revisions of the keys from the answer to
+// b.gets; an absent key is an empty history at revision 0.
+func (b *batch) read(resp *clientv3.TxnResponse) error {
+	for i, r := range resp.Responses {
+		b.hs[i], b.revs[i] = ratelimit.History{}, 0
+		if kvs := r.GetResponseRange().Kvs; len(kvs) > 0 {
+			h, err := decode(b.names[i], kvs[0].Value)
+			if err != nil {
+				return err
+			}
+			b.hs[i], b.revs[i] = h, kvs[0].ModRevision
+		}
+		b.ptrs[i] = &b.hs[i]
+	}
+	return nil
+}
+
+// writes returns the transaction that stores the histories: each key's
+// ModRevision must still be the one read; an empty history deletes its
+// key, the others are written with lease (unless NoLease).
+func (b *batch) writes(lease clientv3.LeaseID) ([]clientv3.Cmp, []clientv3.Op, error) {
+	cmps := make([]clientv3.Cmp, len(b.names))
+	puts := make([]clientv3.Op, len(b.names))
+	var opts []clientv3.OpOption
+	if lease != clientv3.NoLease {
+		opts = append(opts, clientv3.WithLease(lease))
+	}
+	for i, name := range b.names {
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(name), "=", b.revs[i])
+		if len(b.hs[i].Events) == 0 {
+			puts[i] = clientv3.OpDelete(name)
+			continue
+		}
+		val, err := json.Marshal(b.hs[i].Events)
+		if err != nil {
+			return nil, nil, fmt.Errorf("etcdstore: encode %q: %w", name, err)
+		}
+		puts[i] = clientv3.OpPut(name, string(val), opts...)
+	}
+	return cmps, puts, nil
+}
+
 // Snapshot implements ratelimit.Store: every bucket under the prefix.
 func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 	retries := 0
 	for {
-		rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
-		resp, err := s.cli.Get(rctx, s.opts.Prefix, clientv3.WithPrefix())
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		resp, err := s.cli.Get(rctx, s.cfg.Prefix, clientv3.WithPrefix())
 		cancel()
 		if err != nil {
-			if err = s.retry(ctx, "snapshot", []string{s.opts.Prefix + "*"}, err, &retries); err != nil {
+			if err = s.retry(ctx, "snapshot", []string{s.cfg.Prefix + "*"}, err, &retries); err != nil {
 				return nil, err
 			}
 			continue
@@ -278,7 +337,7 @@ func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 }
 
 func (s *Store) txn(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) (*clientv3.TxnResponse, error) {
-	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	return s.cli.Txn(rctx).If(cmps...).Then(ops...).Commit()
 }
@@ -293,8 +352,8 @@ func (s *Store) retry(ctx context.Context, op string, keys []string, err error, 
 		return fmt.Errorf("etcdstore: %s %v: %w", op, keys, err)
 	}
 	*retries++
-	if *retries > s.opts.MaxRetries {
-		return fmt.Errorf("etcdstore: %s %v: gave up after %d attempts of %v each: %w", op, keys, *retries, s.opts.RequestTimeout, err)
+	if *retries > s.cfg.MaxRetries {
+		return fmt.Errorf("etcdstore: %s %v: gave up after %d attempts of %v each: %w", op, keys, *retries, s.cfg.RequestTimeout, err)
 	}
 	if err := etcdretry.Backoff(ctx, s.clock, *retries, 20*time.Millisecond, 500*time.Millisecond); err != nil {
 		return fmt.Errorf("etcdstore: %w", err)
@@ -305,18 +364,18 @@ func (s *Store) retry(ctx context.Context, op string, keys []string, err error, 
 // leaseID returns the lease to attach to writes, granting a new one every
 // LeaseTTL/25.
 func (s *Store) leaseID(ctx context.Context) (clientv3.LeaseID, error) {
-	if s.opts.LeaseTTL < 0 {
+	if s.cfg.LeaseTTL < 0 {
 		return clientv3.NoLease, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
-	if s.lease != clientv3.NoLease && now.Sub(s.leaseAt) < s.opts.LeaseTTL/25 {
+	if s.lease != clientv3.NoLease && now.Sub(s.leaseAt) < s.cfg.LeaseTTL/25 {
 		return s.lease, nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	resp, err := s.cli.Grant(rctx, int64(s.opts.LeaseTTL/time.Second))
+	resp, err := s.cli.Grant(rctx, int64(s.cfg.LeaseTTL/time.Second))
 	if err != nil {
 		return clientv3.NoLease, fmt.Errorf("etcdstore: grant lease: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -32,8 +33,8 @@ func up(target string, units int) ratelimit.Request {
 func TestLimiterSemanticsOnEtcd(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store := newStore(t, newClient(t), etcdstore.Options{})
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Rule{Events: 3, Window: time.Hour}},
+	store := newStore(t, newClient(t), etcdstore.Config{})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 3, Window: time.Hour}},
 		ratelimit.WithStore(store))
 	require.NoError(t, err)
 
@@ -79,14 +80,14 @@ func TestLimiterSemanticsOnEtcd(t *testing.T) {
 // in the history exactly once.
 func TestConcurrentWritersLoseNothing(t *testing.T) {
 	t.Parallel()
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: -1, MinInterval: -1, MaxUnits: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: -1, MaxUnits: -1}}
 	pfx := prefix(t)
 	const writers, each = 2, 200
 	var granted sync.Map
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for w := range writers {
-		store := newStore(t, newClient(t), etcdstore.Options{Prefix: pfx})
+		store := newStore(t, newClient(t), etcdstore.Config{Prefix: pfx})
 		lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
 		require.NoError(t, err)
 		wg.Go(func() {
@@ -102,7 +103,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	n, recorded := grantedRecordedOnce(t.Context(), t, newStore(t, newClient(t), etcdstore.Options{Prefix: pfx}), &granted)
+	n, recorded := grantedRecordedOnce(t.Context(), t, newStore(t, newClient(t), etcdstore.Config{Prefix: pfx}), &granted)
 	events := 0
 	for _, k := range recorded {
 		events += k
@@ -146,7 +147,7 @@ func (s unsafeStore) Snapshot(context.Context) ([]ratelimit.Bucket, error) { ret
 
 func TestGetThenPutLosesEvents(t *testing.T) {
 	t.Parallel()
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: -1, MinInterval: -1, MaxUnits: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: -1, MaxUnits: -1}}
 	key := prefix(t) + "naive"
 	const writers, each = 4, 100
 	var wg sync.WaitGroup
@@ -181,8 +182,8 @@ func TestGetThenPutLosesEvents(t *testing.T) {
 func TestReplicasShareOneBudget(t *testing.T) {
 	t.Parallel()
 	cfg := ratelimit.Config{
-		Up:     ratelimit.Rule{Events: 4, MinInterval: time.Second},
-		Global: ratelimit.Rule{Events: 10, Window: time.Hour},
+		Up:     ratelimit.Budget{Events: 4, MinInterval: time.Second},
+		Global: ratelimit.Budget{Events: 10, Window: time.Hour},
 	}
 	pfx := prefix(t)
 	targets := []string{"web", "api", "db"}
@@ -191,7 +192,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for c := range clients {
-		store := newStore(t, newClient(t), etcdstore.Options{Prefix: pfx})
+		store := newStore(t, newClient(t), etcdstore.Config{Prefix: pfx})
 		for g := range perClient {
 			lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
 			require.NoError(t, err)
@@ -218,7 +219,7 @@ func TestReplicasShareOneBudget(t *testing.T) {
 	assert.Equal(t, int64(clients*perClient*each), tried.Load())
 	assert.Equal(t, int64(10), ok.Load(), "exactly the global budget: never more, and the load is enough to use it all")
 
-	lim, err := ratelimit.New(cfg, ratelimit.WithStore(newStore(t, newClient(t), etcdstore.Options{Prefix: pfx})))
+	lim, err := ratelimit.New(cfg, ratelimit.WithStore(newStore(t, newClient(t), etcdstore.Config{Prefix: pfx})))
 	require.NoError(t, err)
 	st, err := lim.StatsAt(t.Context(), t0.Add(time.Minute))
 	require.NoError(t, err)
@@ -273,7 +274,7 @@ func TestLostReplyIsNotCountedTwice(t *testing.T) {
 	ctx := t.Context()
 	kv := &flakyKV{Client: newClient(t)}
 	kv.lose.Store(1)
-	store := newStore(t, kv, etcdstore.Options{})
+	store := newStore(t, kv, etcdstore.Config{})
 	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
 	require.NoError(t, err)
 	r, err := lim.ReserveAt(ctx, t0, up("web", 1))
@@ -319,7 +320,7 @@ func TestStoreFailuresDeny(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			store := newStore(t, tt.cli, etcdstore.Options{RequestTimeout: 100 * time.Millisecond, MaxRetries: 2})
+			store := newStore(t, tt.cli, etcdstore.Config{RequestTimeout: 100 * time.Millisecond, MaxRetries: 2})
 			lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
 			require.NoError(t, err)
 			r, err := lim.ReserveAt(tt.ctx, t0, up("web", 1))
@@ -338,7 +339,7 @@ func TestCorruptHistoryDenies(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	cli := newClient(t)
-	store := newStore(t, cli, etcdstore.Options{})
+	store := newStore(t, cli, etcdstore.Config{})
 	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
 	require.NoError(t, err)
 	for _, val := range []string{"not json", `[{"id":0,"at":"2026-03-02T10:00:00Z","units":1}]`,
@@ -357,7 +358,7 @@ func TestKeysAreBounded(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	cli := newClient(t)
-	store := newStore(t, cli, etcdstore.Options{})
+	store := newStore(t, cli, etcdstore.Config{})
 	lim, err := ratelimit.New(ratelimit.Config{History: 2 * time.Hour}, ratelimit.WithStore(store))
 	require.NoError(t, err)
 	now := t0
@@ -390,27 +391,27 @@ func TestKeysAreBounded(t *testing.T) {
 	assert.Empty(t, resp.Kvs)
 }
 
-func TestOptionsValidate(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		give  etcdstore.Options
+		give  etcdstore.Config
 		field string
 	}{
-		{etcdstore.Options{RequestTimeout: -1}, "request_timeout"},
-		{etcdstore.Options{MaxConflicts: -1}, "max_conflicts"},
-		{etcdstore.Options{LeaseTTL: time.Second}, "lease_ttl"},
-		{etcdstore.Options{Prefix: "a\x00"}, "prefix"},
+		{etcdstore.Config{RequestTimeout: -1}, "request_timeout"},
+		{etcdstore.Config{MaxConflicts: -1}, "max_conflicts"},
+		{etcdstore.Config{LeaseTTL: time.Second}, "lease_ttl"},
+		{etcdstore.Config{Prefix: "a\x00"}, "prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
 			t.Parallel()
-			_, err := etcdstore.New(newClient(t), tt.give)
+			_, err := etcdstore.New(tt.give, newClient(t))
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
-	_, err := etcdstore.New(nil, etcdstore.Options{})
+	_, err := etcdstore.New(etcdstore.Config{}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
@@ -418,13 +419,13 @@ func TestConflictLimit(t *testing.T) {
 	t.Parallel()
 	// Two stores that allow a single conflict each, hammering one key:
 	// some updates must give up with ErrConflict, and those are denied.
-	cfg := ratelimit.Config{Up: ratelimit.Rule{Events: -1, MinInterval: -1}}
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: -1}}
 	pfx := prefix(t)
 	var conflicts atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for range 4 {
-		lim, err := ratelimit.New(cfg, ratelimit.WithStore(newStore(t, newClient(t), etcdstore.Options{Prefix: pfx, MaxConflicts: 1})))
+		lim, err := ratelimit.New(cfg, ratelimit.WithStore(newStore(t, newClient(t), etcdstore.Config{Prefix: pfx, MaxConflicts: 1})))
 		require.NoError(t, err)
 		wg.Go(func() {
 			<-start
@@ -446,7 +447,7 @@ func TestConflictLimit(t *testing.T) {
 func TestSnapshotSorted(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store := newStore(t, newClient(t), etcdstore.Options{})
+	store := newStore(t, newClient(t), etcdstore.Config{})
 	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
 	require.NoError(t, err)
 	for i, target := range []string{"c", "a", "b"} {
@@ -461,4 +462,37 @@ func TestSnapshotSorted(t *testing.T) {
 		got = append(got, fmt.Sprint(b.Key))
 	}
 	assert.True(t, slices.Equal([]string{"a/up", "b/up", "c/up"}, got), "%v", got)
+}
+
+// WithClock wires the clock that times lease renewal: while the clock
+// stands still every write reuses one lease; once LeaseTTL/25 (1 h of the
+// default 25 h) has passed on it, the next write grants a new one.
+func TestWithClockTimesLeases(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := newClient(t)
+	mock := clock.NewMock()
+	// A long request timeout: a retry would wait for its backoff on the
+	// mock clock, which this test moves only once.
+	store, err := etcdstore.New(etcdstore.Config{Prefix: prefix(t), RequestTimeout: time.Minute}, cli, etcdstore.WithClock(mock))
+	require.NoError(t, err)
+	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	leaseOf := func(target string) int64 {
+		t.Helper()
+		r, err := lim.ReserveAt(ctx, t0, up(target, 1))
+		require.NoError(t, err)
+		require.True(t, r.OK())
+		resp, err := cli.Get(ctx, store.Key(ratelimit.Key{Target: target, Direction: ratelimit.Up}))
+		require.NoError(t, err)
+		require.Len(t, resp.Kvs, 1)
+		require.NotZero(t, resp.Kvs[0].Lease)
+		return resp.Kvs[0].Lease
+	}
+	first := leaseOf("a")
+	assert.Equal(t, first, leaseOf("b"), "the clock did not move: same lease")
+	mock.Add(time.Hour - time.Nanosecond)
+	assert.Equal(t, first, leaseOf("c"), "just under LeaseTTL/25: same lease")
+	mock.Add(time.Nanosecond)
+	assert.NotEqual(t, first, leaseOf("d"), "LeaseTTL/25 passed on the store's clock: a new lease")
 }

@@ -1,4 +1,4 @@
-package detector_test
+package stream_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/detector/stream"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // naive is the obvious reference implementation of BatchScan for one row.
-func naive(v []float64, thr float64) detector.BatchStats {
-	var st detector.BatchStats
+func naive(v []float64, thr float64) stream.BatchStats {
+	var st stream.BatchStats
 	sum, mx, run := 0.0, math.Inf(-1), 0
 	for _, x := range v {
 		if math.IsNaN(x) {
@@ -68,7 +68,7 @@ func TestBatchScanMatchesNaive(t *testing.T) {
 	values = append(values, allGaps...)
 	for _, workers := range []int{1, 2, 3} {
 		for _, runs := range []bool{false, true} {
-			got, err := detector.BatchScan(t.Context(), values, width, detector.BatchConfig{Threshold: 0.1, Runs: runs, Workers: workers}, nil)
+			got, err := stream.BatchScan(t.Context(), values, width, stream.BatchConfig{Threshold: 0.1, Runs: runs, Workers: workers}, nil)
 			require.NoError(t, err)
 			require.Len(t, got, len(values)/width)
 			for r := range got {
@@ -102,18 +102,18 @@ func TestBatchScanMatchesNaive(t *testing.T) {
 func TestBatchScanBadInput(t *testing.T) {
 	t.Parallel()
 	var ie *provider.InvalidError
-	_, err := detector.BatchScan(t.Context(), make([]float64, 10), 3, detector.BatchConfig{}, nil)
+	_, err := stream.BatchScan(t.Context(), make([]float64, 10), 3, stream.BatchConfig{}, nil)
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "batch.width", ie.Field)
-	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 0, detector.BatchConfig{}, nil)
+	_, err = stream.BatchScan(t.Context(), make([]float64, 10), 0, stream.BatchConfig{}, nil)
 	require.ErrorAs(t, err, &ie)
-	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 5, detector.BatchConfig{Threshold: math.Inf(1)}, nil)
+	_, err = stream.BatchScan(t.Context(), make([]float64, 10), 5, stream.BatchConfig{Threshold: math.Inf(1)}, nil)
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "batch.threshold", ie.Field)
-	_, err = detector.BatchScan(t.Context(), make([]float64, 10), 5, detector.BatchConfig{Workers: -1}, nil)
+	_, err = stream.BatchScan(t.Context(), make([]float64, 10), 5, stream.BatchConfig{Workers: -1}, nil)
 	require.ErrorAs(t, err, &ie)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = detector.BatchScan(ctx, make([]float64, 1000), 10, detector.BatchConfig{}, nil)
+	_, err = stream.BatchScan(ctx, make([]float64, 1000), 10, stream.BatchConfig{}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 }

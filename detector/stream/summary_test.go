@@ -1,4 +1,4 @@
-package detector_test
+package stream_test
 
 import (
 	"math"
@@ -10,22 +10,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/detector/stream"
 	"github.com/idlescale/idlescale/provider"
 )
 
-func TestStreamSizes(t *testing.T) {
+func TestSummarySizes(t *testing.T) {
 	t.Parallel()
-	assert.LessOrEqual(t, unsafe.Sizeof(detector.Stream{}), uintptr(64))
-	assert.LessOrEqual(t, unsafe.Sizeof(detector.PercentileStream{}), uintptr(512))
-	assert.LessOrEqual(t, unsafe.Sizeof(detector.ResourceStreams{}), uintptr(2048))
-	t.Logf("Stream %d B, Sketch %d B, PercentileStream %d B, ResourceStreams %d B",
-		unsafe.Sizeof(detector.Stream{}), unsafe.Sizeof(detector.Sketch{}), unsafe.Sizeof(detector.PercentileStream{}), unsafe.Sizeof(detector.ResourceStreams{}))
+	assert.LessOrEqual(t, unsafe.Sizeof(stream.Summary{}), uintptr(64))
+	assert.LessOrEqual(t, unsafe.Sizeof(stream.PercentileSummary{}), uintptr(512))
+	assert.LessOrEqual(t, unsafe.Sizeof(stream.ResourceSummaries{}), uintptr(2048))
+	t.Logf("Summary %d B, Sketch %d B, PercentileSummary %d B, ResourceSummaries %d B",
+		unsafe.Sizeof(stream.Summary{}), unsafe.Sizeof(stream.Sketch{}), unsafe.Sizeof(stream.PercentileSummary{}), unsafe.Sizeof(stream.ResourceSummaries{}))
 }
 
-func TestStreamState(t *testing.T) {
+func TestSummaryState(t *testing.T) {
 	t.Parallel()
-	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.1, Alpha: 0.5})
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1, Alpha: 0.5})
 	require.NoError(t, err)
 	assert.True(t, math.IsNaN(s.Mean()))
 	assert.False(t, s.Idle(1))
@@ -44,9 +44,9 @@ func TestStreamState(t *testing.T) {
 	assert.Greater(t, s.StdDev(), 0.0)
 }
 
-func TestStreamObserveRejectsBadInput(t *testing.T) {
+func TestSummaryObserveRejectsBadInput(t *testing.T) {
 	t.Parallel()
-	s, err := detector.NewStream(detector.StreamConfig{Threshold: 0.1})
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
 	require.NoError(t, err)
 	require.NoError(t, s.Observe(t0, 0.01))
 	var ie *provider.InvalidError
@@ -57,11 +57,11 @@ func TestStreamObserveRejectsBadInput(t *testing.T) {
 	assert.Equal(t, "stream.value", ie.Field)
 	require.NoError(t, s.Observe(t0.Add(time.Minute), math.NaN()))
 	assert.Equal(t, 1, s.Count())
-	_, err = detector.NewStream(detector.StreamConfig{Threshold: math.NaN()})
+	_, err = stream.NewSummary(stream.SummaryConfig{Threshold: math.NaN()})
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	_, err = detector.NewStream(detector.StreamConfig{Alpha: 2})
+	_, err = stream.NewSummary(stream.SummaryConfig{Alpha: 2})
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	_, err = detector.NewSketch(0)
+	_, err = stream.NewSketch(0)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
@@ -74,7 +74,7 @@ func TestSketchAccuracyNAB(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
 			s := nabCPU(t, id)
-			p, err := detector.NewPercentileStream(detector.StreamConfig{Threshold: 0.1}, 1)
+			p, err := stream.NewPercentileSummary(stream.SummaryConfig{Threshold: 0.1}, 1)
 			require.NoError(t, err)
 			var exact []float64
 			for _, v := range s.Values {
@@ -99,7 +99,7 @@ func TestSketchAccuracyNAB(t *testing.T) {
 
 func TestSketchOverflowKeepsShares(t *testing.T) {
 	t.Parallel()
-	k, err := detector.NewSketch(1)
+	k, err := stream.NewSketch(1)
 	require.NoError(t, err)
 	for i := range 300_000 {
 		v := 0.01

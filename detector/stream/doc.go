@@ -1,0 +1,40 @@
+// Package stream keeps a compact, constant-size state per resource so that
+// a fleet can be evaluated incrementally: each new metric step updates the
+// state in O(1) instead of re-reading the resource's history.
+//
+// It is the groundwork for incremental fleet evaluation; the pipelines do
+// not use it yet (detector.Scan reads each resource's window from its
+// provider). A host that watches tens of thousands of resources keeps one
+// state per resource and metric, feeds it every new step and reads the
+// idle test from it:
+//
+//   - Summary (56 bytes per resource-metric): an exponentially weighted
+//     mean and variance, the maximum, the number of values seen and the
+//     current run of values below an idle threshold. Summary.Idle is the
+//     streaming form of "below the threshold, held for the last N steps".
+//   - Sketch (320 bytes): a log-linear histogram with 16-bit counts whose
+//     percentiles are within 5 % of the exact ones on every NAB EC2 CPU
+//     trace at p50, p90, p95 and p99.
+//   - PercentileSummary (376 bytes): a Summary and a Sketch side by side,
+//     for percentile thresholds such as a p95 below 40 %.
+//   - ResourceSummaries (1128 bytes): the CPU, network and request
+//     PercentileSummaries of one resource; 100,000 resources take 113 MB.
+//
+// BatchScan is the columnar counterpart for a first pass or a backfill: it
+// reduces many windows laid out one after another (count, gaps, mean, max,
+// values below the threshold, trailing and longest runs) on every core:
+// over 400 million samples per second on two cores (BenchmarkBatchScan).
+//
+// Update and Add allocate nothing and ignore NaN gaps; Observe checks its
+// input (times sorted and not repeated, finite values) and returns a
+// *provider.InvalidError naming the field. The states are values: copy a
+// zero-history state made by a constructor into each slot of a slice. They
+// are not safe for concurrent use; keep one per goroutine or guard it.
+//
+//	s, err := stream.NewPercentileSummary(stream.SummaryConfig{Threshold: 0.10}, 1)
+//	...
+//	for _, v := range newSteps {
+//		s.Update(v)
+//	}
+//	idle := s.Idle(12) && s.Quantile(0.95) < 0.40 // 12 steps of 5 minutes: 1 h held
+package stream

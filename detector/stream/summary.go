@@ -1,0 +1,148 @@
+package stream
+
+import (
+	"math"
+	"time"
+)
+
+// SummaryConfig configures a Summary. Threshold has no default: the zero
+// value counts only negative values as below it, which utilization never
+// has, so set it. Alpha defaults to 0.05.
+type SummaryConfig struct {
+	// Threshold is the idle threshold in the metric's unit: a value below
+	// it extends the below-threshold run, any other value ends it.
+	Threshold float64 `json:"threshold" yaml:"threshold"`
+	// Alpha is the weight of a new value in the exponentially weighted
+	// mean and variance, in (0, 1]. Default: 0.05 (a memory of about 20
+	// values).
+	Alpha float64 `json:"alpha,omitempty" yaml:"alpha,omitempty"`
+}
+
+// Validate checks that Threshold is finite and Alpha in (0, 1] (or zero,
+// meaning the default).
+func (c SummaryConfig) Validate() error {
+	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) {
+		return invalid("stream.threshold", c.Threshold, "must be finite")
+	}
+	if math.IsNaN(c.Alpha) || c.Alpha < 0 || c.Alpha > 1 {
+		return invalid("stream.alpha", c.Alpha, "must be in (0, 1] (0 means the default 0.05)")
+	}
+	return nil
+}
+
+// Summary is the O(1) state of one resource-metric for watching a large
+// fleet without keeping its history: an exponentially weighted mean and
+// variance, the maximum, the number of values seen and the length of the
+// current run of values below the threshold. It takes 56 bytes.
+//
+// The zero Summary is not usable; make one with NewSummary. A Summary is
+// not safe for concurrent use: keep one per goroutine or guard it.
+type Summary struct {
+	mean, vari float64
+	max        float64
+	threshold  float64
+	alpha      float64
+	last       int64  // Unix nanoseconds of the last Observe; 0 before
+	run        uint32 // values below threshold since the last one that was not
+	n          uint32 // values seen, saturating
+}
+
+// NewSummary returns an empty Summary, or an error naming the invalid field.
+func NewSummary(cfg SummaryConfig) (Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if cfg.Alpha == 0 {
+		cfg.Alpha = 0.05
+	}
+	return Summary{threshold: cfg.Threshold, alpha: cfg.Alpha, max: math.Inf(-1)}, nil
+}
+
+// Update adds one value in O(1) without allocating. A NaN is a gap: it is
+// ignored and neither extends nor ends the run. Infinite values are the
+// caller's bug; use Observe to have input checked.
+func (s *Summary) Update(v float64) {
+	if math.IsNaN(v) {
+		return
+	}
+	s.update(v)
+}
+
+// update adds a value known not to be NaN.
+func (s *Summary) update(v float64) {
+	if s.n == 0 {
+		s.mean = v
+	}
+	d := v - s.mean
+	s.mean += s.alpha * d
+	s.vari = (1 - s.alpha) * (s.vari + s.alpha*d*d)
+	if v > s.max {
+		s.max = v
+	}
+	below := uint32(0)
+	if v < s.threshold {
+		below = 1
+	}
+	s.run = (s.run + 1) * below
+	if s.n != math.MaxUint32 {
+		s.n++
+	}
+}
+
+// Observe checks and adds the value v observed at t: t must be after the
+// previous Observe's time and v finite (a NaN gap is accepted and
+// ignored). The error names the field.
+func (s *Summary) Observe(t time.Time, v float64) error {
+	ns := t.UnixNano()
+	if t.IsZero() {
+		return invalid("stream.time", t, "must be set")
+	}
+	if s.last != 0 && ns <= s.last {
+		return invalid("stream.time", t.Format(time.RFC3339Nano), "must be after the previous value's "+time.Unix(0, s.last).UTC().Format(time.RFC3339Nano)+" (values must be sorted and not repeated)")
+	}
+	if math.IsInf(v, 0) {
+		return invalid("stream.value", v, "must be finite or NaN (a gap)")
+	}
+	s.last = ns
+	s.Update(v)
+	return nil
+}
+
+// Mean returns the exponentially weighted mean; NaN before any value.
+func (s *Summary) Mean() float64 {
+	if s.n == 0 {
+		return math.NaN()
+	}
+	return s.mean
+}
+
+// StdDev returns the exponentially weighted standard deviation; NaN before
+// any value.
+func (s *Summary) StdDev() float64 {
+	if s.n == 0 {
+		return math.NaN()
+	}
+	return math.Sqrt(s.vari)
+}
+
+// Max returns the largest value seen; NaN before any value.
+func (s *Summary) Max() float64 {
+	if s.n == 0 {
+		return math.NaN()
+	}
+	return s.max
+}
+
+// Count returns how many values were seen (gaps excluded), saturating at
+// 2³²−1.
+func (s *Summary) Count() int { return int(s.n) }
+
+// Run returns the number of values below the threshold since the last
+// value that was not.
+func (s *Summary) Run() int { return int(s.run) }
+
+// Idle reports whether the last hold values were all below the threshold
+// and the weighted mean is below it too.
+func (s *Summary) Idle(hold int) bool {
+	return s.n > 0 && int(s.run) >= max(hold, 1) && s.mean < s.threshold
+}
