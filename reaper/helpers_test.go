@@ -36,7 +36,7 @@ func newEnv(t testing.TB, cfg memory.Config) *env {
 	e := &env{clock: bclock.NewMock(), store: safety.NewMemoryApprovalStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)
 	var err error
-	e.cloud, err = memory.New(memory.WithClock(e.clock), memory.WithConfig(cfg))
+	e.cloud, err = memory.New(cfg, memory.WithClock(e.clock))
 	require.NoError(t, err)
 	e.approvals, err = safety.NewApprovals(e.store, safety.WithApprovalAuditor(e.audit))
 	require.NoError(t, err)

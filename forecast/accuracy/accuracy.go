@@ -39,7 +39,7 @@ import (
 
 	"github.com/idlescale/idlescale/forecast"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // Horizon is the number of hourly steps forecast from each origin.
@@ -175,7 +175,7 @@ func hourly(samples []provider.Sample, step time.Duration, sum bool) (time.Time,
 }
 
 func loadNAB(dir, file string, step time.Duration, sum bool) (Trace, error) {
-	s, err := memory.ReadCSVFile(filepath.Join(dir, file), memory.CSVOptions{})
+	s, err := trace.ReadCSVFile(filepath.Join(dir, file), trace.CSVOptions{})
 	if err != nil {
 		return Trace{}, err
 	}
@@ -201,7 +201,7 @@ func loadNASA(path string) (Trace, error) {
 		b, _ := time.Parse(time.RFC3339, r[1])
 		ranges = append(ranges, [2]time.Time{a, b})
 	}
-	s, err := memory.ReadCSVFile(path, memory.CSVOptions{ValueColumn: "request_count", SkipRow: func(field func(string) string) bool {
+	s, err := trace.ReadCSVFile(path, trace.CSVOptions{ValueColumn: "request_count", SkipRow: func(field func(string) string) bool {
 		return field("is_outage") == "1"
 	}})
 	if err != nil {

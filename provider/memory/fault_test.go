@@ -144,7 +144,7 @@ func TestFaultPartialList(t *testing.T) {
 func TestFaultLatencyOnClock(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New() // the real clock, faked by synctest
+		c, err := memory.New(memory.Config{}) // the real clock, faked by synctest
 		require.NoError(t, err)
 		require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
 		_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, Latency: 3 * time.Second})

@@ -119,7 +119,7 @@ func FuzzParseFleet(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := memory.New(memory.WithClock(newMock()))
+		c, err := memory.New(memory.Config{}, memory.WithClock(newMock()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,4 +176,14 @@ func TestFleetLaunchTimes(t *testing.T) {
 	f, err = memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: instance, launch_ago: -1h}]"))
 	require.NoError(t, err)
 	require.ErrorIs(t, c.ApplyFleet(f, "testdata"), provider.ErrInvalid)
+}
+
+// TestParseFleetRejectsNil checks that a nil io.Reader is an error naming
+// the argument, not a nil-pointer panic.
+func TestParseFleetRejectsNil(t *testing.T) {
+	t.Parallel()
+	_, err := memory.ParseFleet(nil)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fleet.reader", ie.Field)
 }
