@@ -108,7 +108,7 @@ func (s Spec) String() string {
 // seasons, additive damped Holt-Winters on the shortest period, and
 // harmonic regression on the shortest period (up to 10 harmonics). The
 // longer seasons are left to the seasonal naive candidates: on the real
-// traces of forecast/accuracy a harmonic candidate with weekly terms as
+// traces of examples/forecast-eval a harmonic candidate with weekly terms as
 // well, alone or added, made the selection worse (geometric mean of
 // relative MASE 0.729 and 0.711 against 0.705). With no period it returns
 // the naive method (seasonal naive with period 1).
