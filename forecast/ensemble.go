@@ -257,7 +257,9 @@ func (e *Ensemble) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes what MarshalJSON wrote and validates it.
+// UnmarshalJSON decodes what MarshalJSON wrote and validates it: a fitted
+// ensemble needs fitted members (Fit fits them all), one finite weight
+// per member and a valid residual table.
 func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	j := ensembleJSON{Base: new(base)}
 	if err := json.Unmarshal(data, &j); err != nil {
@@ -283,6 +285,13 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	}
 	if err := j.Base.Residuals.validate(); err != nil {
 		return err
+	}
+	if j.Base.Fitted {
+		for i, c := range n.members {
+			if !c.base().Fitted {
+				return provider.Invalid(fmt.Sprintf("members[%d]", i), c.kind(), "must be fitted in a fitted ensemble")
+			}
+		}
 	}
 	n.weights, n.b = j.Weights, *j.Base
 	*e = *n
