@@ -110,7 +110,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	return &Auto{cfg: cfg}, nil
 }
 
-func (a *Auto) kind() string { return KindAuto }
+func (a *Auto) kind() ModelKind { return KindAuto }
 
 type scoreJSON struct {
 	Spec    Spec     `json:"spec"`

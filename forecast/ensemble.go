@@ -9,7 +9,8 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Combine names how an Ensemble combines its members' point forecasts.
+// Combine names how an Ensemble combines its members' point forecasts. The
+// set is closed; the zero value "" means CombineMean.
 type Combine string
 
 // The combination rules.
@@ -31,6 +32,24 @@ func (c Combine) Validate() error {
 		return nil
 	}
 	return provider.Invalid("combine", string(c), "must be mean, median or inverse_error")
+}
+
+// String returns the rule's value, such as "median" ("" for the default,
+// mean).
+func (c Combine) String() string { return string(c) }
+
+// MarshalText returns the rule's value.
+func (c Combine) MarshalText() ([]byte, error) { return []byte(c), nil }
+
+// UnmarshalText sets c from text: a rule Validate accepts ("" means
+// mean); any other value is a *provider.InvalidError naming it.
+func (c *Combine) UnmarshalText(text []byte) error {
+	v := Combine(text)
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	*c = v
+	return nil
 }
 
 // Ensemble combines the point forecasts of several built-in models (a
@@ -114,8 +133,8 @@ func (e *Ensemble) Forecast(point, quantiles []float64, bands [][]float64) error
 // Update implements Model; it costs the sum of the members' updates.
 func (e *Ensemble) Update(v float64) error { return updateModel(e, v) }
 
-func (e *Ensemble) kind() string { return KindEnsemble }
-func (e *Ensemble) base() *base  { return &e.b }
+func (e *Ensemble) kind() ModelKind { return KindEnsemble }
+func (e *Ensemble) base() *base     { return &e.b }
 
 func (e *Ensemble) minLen() int {
 	n := 0

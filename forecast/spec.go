@@ -13,8 +13,8 @@ import (
 // is required.
 type Spec struct {
 	// Kind is KindSeasonalNaive, KindHoltWinters, KindHarmonic or
-	// KindEnsemble.
-	Kind string `json:"kind"`
+	// KindEnsemble. Required.
+	Kind ModelKind `json:"kind"`
 	// Period is the season in steps (seasonal naive and Holt-Winters).
 	Period int `json:"period,omitempty"`
 	// Seasons is the number of seasons a seasonal naive model averages.
@@ -99,7 +99,7 @@ func (s Spec) String() string {
 		}
 		return string(c) + "[" + strings.Join(parts, " ") + "]"
 	}
-	return "unknown(" + s.Kind + ")"
+	return "unknown(" + string(s.Kind) + ")"
 }
 
 // DefaultCandidates returns Auto's default candidates for the given season
