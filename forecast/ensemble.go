@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -44,12 +45,7 @@ func (c Combine) MarshalText() ([]byte, error) { return []byte(c), nil }
 // UnmarshalText sets c from text: a rule Validate accepts ("" means
 // mean); any other value is a *provider.InvalidError naming it.
 func (c *Combine) UnmarshalText(text []byte) error {
-	v := Combine(text)
-	if err := v.Validate(); err != nil {
-		return err
-	}
-	*c = v
-	return nil
+	return enumtext.Unmarshal(c, text, Combine.Validate)
 }
 
 // Ensemble combines the point forecasts of several built-in models (a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -45,14 +46,7 @@ func (k ModelKind) MarshalText() ([]byte, error) { return []byte(k), nil }
 // UnmarshalText sets k from text: "" (not set) or a kind Validate accepts;
 // any other value is Validate's error.
 func (k *ModelKind) UnmarshalText(text []byte) error {
-	v := ModelKind(text)
-	if v != "" {
-		if err := v.Validate(); err != nil {
-			return err
-		}
-	}
-	*k = v
-	return nil
+	return enumtext.Unmarshal(k, text, ModelKind.Validate)
 }
 
 // isNil reports whether m is nil or a typed nil pointer.

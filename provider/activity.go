@@ -3,6 +3,8 @@ package provider
 import (
 	"math"
 	"time"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
 // ActivityKind is a kind of human or workload activity on a resource. The
@@ -42,7 +44,7 @@ func (k ActivityKind) MarshalText() ([]byte, error) { return []byte(k), nil }
 // UnmarshalText sets k from text: "" (not set) or a known kind; any other
 // value is an *InvalidError naming it.
 func (k *ActivityKind) UnmarshalText(text []byte) error {
-	return unmarshalEnum(k, text, ActivityKind.Validate)
+	return enumtext.Unmarshal(k, text, ActivityKind.Validate)
 }
 
 // ActivityCount is how much of one kind of activity a resource saw in a

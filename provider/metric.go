@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
 // Metric names a measured quantity of a resource. The built-in names below
@@ -70,7 +72,7 @@ func (u Unit) MarshalText() ([]byte, error) { return []byte(u), nil }
 
 // UnmarshalText sets u from text: a unit Validate accepts; any other value
 // is an *InvalidError naming it.
-func (u *Unit) UnmarshalText(text []byte) error { return unmarshalEnum(u, text, Unit.Validate) }
+func (u *Unit) UnmarshalText(text []byte) error { return enumtext.Unmarshal(u, text, Unit.Validate) }
 
 var metricUnits = map[Metric]Unit{
 	MetricCPU:                UnitFraction,
@@ -138,7 +140,9 @@ func (m Metric) MarshalText() ([]byte, error) { return []byte(m), nil }
 // UnmarshalText sets m from text: "" (not set), a built-in name or a
 // well-formed custom name (see Validate); anything else is an error
 // matching ErrUnknownMetric that names the value.
-func (m *Metric) UnmarshalText(text []byte) error { return unmarshalEnum(m, text, Metric.Validate) }
+func (m *Metric) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(m, text, Metric.Validate)
+}
 
 func validCustomName(name string) bool {
 	if name == "" || len(name) > 200 {
@@ -212,5 +216,5 @@ func (s Statistic) MarshalText() ([]byte, error) { return []byte(s), nil }
 // UnmarshalText sets s from text: a value Validate accepts ("" means
 // mean); any other value is an *InvalidError naming it.
 func (s *Statistic) UnmarshalText(text []byte) error {
-	return unmarshalEnum(s, text, Statistic.Validate)
+	return enumtext.Unmarshal(s, text, Statistic.Validate)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
 // Kind is the kind of a resource. The set is closed: Validate accepts the
@@ -46,7 +48,7 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k), nil }
 
 // UnmarshalText sets k from text: "" (not set) or a built-in kind; any
 // other value is an *InvalidError naming it.
-func (k *Kind) UnmarshalText(text []byte) error { return unmarshalEnum(k, text, Kind.Validate) }
+func (k *Kind) UnmarshalText(text []byte) error { return enumtext.Unmarshal(k, text, Kind.Validate) }
 
 // State is the lifecycle state of a resource, following EC2's vocabulary.
 // Groups, functions and load balancers that have no lifecycle are
@@ -81,7 +83,7 @@ func (s State) MarshalText() ([]byte, error) { return []byte(s), nil }
 
 // UnmarshalText sets s from text: "" (not set) or a known state; any other
 // value is an *InvalidError naming it.
-func (s *State) UnmarshalText(text []byte) error { return unmarshalEnum(s, text, State.Validate) }
+func (s *State) UnmarshalText(text []byte) error { return enumtext.Unmarshal(s, text, State.Validate) }
 
 // Criticality says how much harm stopping a resource would do. Safety rules
 // treat CriticalityHigh and CriticalityCritical as critical workloads. The
@@ -134,7 +136,7 @@ func (c Criticality) MarshalText() ([]byte, error) { return []byte(c), nil }
 // UnmarshalText sets c from text: "" (not stated) or a known level; any
 // other value is an *InvalidError naming it.
 func (c *Criticality) UnmarshalText(text []byte) error {
-	return unmarshalEnum(c, text, Criticality.Validate)
+	return enumtext.Unmarshal(c, text, Criticality.Validate)
 }
 
 // MaxIDLength is the longest resource ID accepted (AWS ARNs reach 2048).

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -50,16 +51,7 @@ func (o Op) MarshalText() ([]byte, error) { return []byte(o), nil }
 
 // UnmarshalText sets o from text: "" (not set) or an operation Validate
 // accepts; any other value is a *provider.InvalidError naming it.
-func (o *Op) UnmarshalText(text []byte) error {
-	v := Op(text)
-	if v != "" {
-		if err := v.Validate(); err != nil {
-			return err
-		}
-	}
-	*o = v
-	return nil
-}
+func (o *Op) UnmarshalText(text []byte) error { return enumtext.Unmarshal(o, text, Op.Validate) }
 
 // Fault describes a failure to inject into matching calls. A call matches
 // when its operation is Op and, if ResourceID is set, it concerns that

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -122,12 +123,7 @@ func (r Ranges) MarshalText() ([]byte, error) { return []byte(r), nil }
 // UnmarshalText sets r from text: a value Validate accepts; any other is a
 // *provider.InvalidError naming it.
 func (r *Ranges) UnmarshalText(text []byte) error {
-	v := Ranges(text)
-	if err := v.Validate(); err != nil {
-		return err
-	}
-	*r = v
-	return nil
+	return enumtext.Unmarshal(r, text, Ranges.Validate)
 }
 
 // withDefaults returns c with its zero fields set to the defaults.
