@@ -18,9 +18,12 @@
 //
 // ReadCSV reads one time column and one value column, found by their
 // header names (by default the layout of the Numenta Anomaly Benchmark:
-// "timestamp" and "value"). Times are RFC 3339, "YYYY-MM-DD HH:MM[:SS]"
-// with or without a zone offset, or Unix seconds; a row with an empty value
-// is a gap. Rows must be strictly increasing in time and values finite:
-// anything else is an error matching provider.ErrInvalid that names the
-// line and the column, never a silently dropped or reordered row.
+// "timestamp" and "value"). Times are RFC 3339, "YYYY-MM-DD HH:MM:SS" with
+// or without a zone offset, "YYYY-MM-DD HH:MM" or Unix seconds; times
+// without a zone are read in CSVOptions.Location (UTC by default). A row
+// with an empty value is a gap and is left out, as is a row
+// CSVOptions.SkipRow drops. Rows must be strictly increasing in time and
+// values finite: anything else is an error matching provider.ErrInvalid
+// that names the line and the column, never a silently reordered or
+// misread row.
 package trace
