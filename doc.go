@@ -18,6 +18,8 @@
 //	                     Query, Capacity, Size, Backup, ActivityCount, and the small
 //	                     capability interfaces Inventory, MetricsSource, Actuator,
 //	                     Scaler, Resizer, BackupCatalog, ActivitySource
+//	trace                real metric traces read from CSV into provider samples, to
+//	                     replay a host's own history
 //	provider/memory      an in-memory cloud for tests, dry runs and examples: fleet
 //	                     files, replay of real traces, lifecycle on a clock, fault
 //	                     injection, a log of every mutation

@@ -17,7 +17,7 @@ import (
 // stop at once, with an idle and a busy instance launched a month ago, two
 // days of CPU samples each and a fresh verified backup.
 func exampleCloud() *memory.Cloud {
-	cloud, err := memory.New(memory.WithConfig(memory.Config{StopDelay: time.Nanosecond}))
+	cloud, err := memory.New(memory.Config{StopDelay: time.Nanosecond})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func newEnv(t testing.TB, cfg memory.Config) *env {
 	e := &env{clock: bclock.NewMock(), store: approval.NewMemoryStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)
 	var err error
-	e.cloud, err = memory.New(memory.WithClock(e.clock), memory.WithConfig(cfg))
+	e.cloud, err = memory.New(cfg, memory.WithClock(e.clock))
 	require.NoError(t, err)
 	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(e.audit))
 	require.NoError(t, err)
