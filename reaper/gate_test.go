@@ -16,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // callLog is the order in which a host's collaborators were called.
@@ -164,4 +165,26 @@ func TestHostGateAndReserver(t *testing.T) {
 		assert.Equal(t, reaper.OutcomeFailed, throttled.Outcome)
 		require.ErrorIs(t, throttled.Err(), provider.ErrThrottled)
 	})
+}
+
+// A nil *ratelimit.Limiter or *approval.Manager handed to the options is
+// no collaborator at all, as a nil one was before they took interfaces:
+// the reaper acts without a rate limit and without approvals.
+func TestNilPointerCollaboratorsMeanNone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	var (
+		lim       *ratelimit.Limiter
+		approvals *approval.Manager
+	)
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.clock),
+		reaper.WithReserver(lim), reaper.WithApprovals(approvals))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.String())
+	assert.Nil(t, rec.RateLimit)
+	require.NoError(t, rep.Err())
 }

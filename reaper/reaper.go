@@ -3,6 +3,7 @@ package reaper
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
@@ -72,7 +73,7 @@ func WithClock(c clock.Clock) Option { return func(r *Reaper) { r.clock = c } }
 func WithLogger(l *slog.Logger) Option { return func(r *Reaper) { r.log = l } }
 
 // WithObserver sends every Record and every report of Run to o (see
-// Observer). Default: none; a nil o means none.
+// Observer). Default: none; a nil o (or a nil pointer in it) means none.
 func WithObserver(o Observer) Option { return func(r *Reaper) { r.observer = o } }
 
 // WithApprovals turns proposals that the Gate sends for approval into
@@ -82,7 +83,7 @@ func WithObserver(o Observer) Option { return func(r *Reaper) { r.observer = o }
 // safety engine verifies approvals with (safety.WithApprovals), so that
 // the engine accepts what a grants. Without it a proposal that needs
 // approval is reported as such and never executed. Default: none; a nil a
-// means none.
+// (or a nil *approval.Manager in it) means none.
 func WithApprovals(a Approvals) Option { return func(r *Reaper) { r.approvals = a } }
 
 // WithReserver reserves one ratelimit.Down event of one unit per action,
@@ -90,7 +91,7 @@ func WithApprovals(a Approvals) Option { return func(r *Reaper) { r.approvals = 
 // *ratelimit.Limiter; a denied reservation defers the action
 // (OutcomeRateLimited). The reservation is refunded when the action fails
 // before changing anything. Dry runs reserve nothing. Default: no rate
-// limit; a nil rs means none.
+// limit; a nil rs (or a nil *ratelimit.Limiter in it) means none.
 func WithReserver(rs Reserver) Option { return func(r *Reaper) { r.reserver = rs } }
 
 // WithHistory records every executed action in h (the ActionHistory of the
@@ -125,7 +126,8 @@ type Reaper struct {
 // New returns a Reaper for cfg over fleet, judging resources with det and
 // passing every action through gate (usually a *safety.Engine). It
 // returns an error matching provider.ErrInvalid, naming the field, when
-// cfg is invalid, a required dependency is nil, or an allowed action lacks
+// cfg is invalid, a required dependency is nil (a nil *safety.Engine as
+// gate too), or an allowed action lacks
 // what it needs (an Actuator to stop or terminate, a Resizer and a Sizer to
 // downsize, when executing). It starts no goroutine.
 func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Option) (*Reaper, error) {
@@ -140,7 +142,7 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 		return nil, provider.Invalid("fleet.metrics", nil, "is required")
 	case det == nil:
 		return nil, provider.Invalid("detector", nil, "is required")
-	case gate == nil:
+	case isNil(gate):
 		return nil, provider.Invalid("gate", nil, "is required")
 	}
 	r := &Reaper{cfg: cfg, fleet: fleet, detector: det, gate: gate}
@@ -153,8 +155,14 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if r.observer == nil {
+	if isNil(r.observer) {
 		r.observer = ObserverFuncs{}
+	}
+	if isNil(r.approvals) {
+		r.approvals = nil
+	}
+	if isNil(r.reserver) {
+		r.reserver = nil
 	}
 	if cfg.Execute {
 		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {
@@ -175,4 +183,18 @@ func (r *Reaper) Config() Config {
 	c := r.cfg
 	c.Actions = append([]detector.Action(nil), c.Actions...)
 	return c
+}
+
+// isNil reports whether v is nil or holds a nil pointer, func, map, chan or
+// slice: a nil *safety.Engine, *ratelimit.Limiter or *approval.Manager
+// passed as an interface is no collaborator at all.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
+		return rv.IsNil()
+	}
+	return false
 }

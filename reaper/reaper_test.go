@@ -76,6 +76,7 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 		{name: "no metrics", fleet: reaper.Fleet{Inventory: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.metrics"},
 		{name: "no detector", fleet: full, gate: e.engine, field: "detector"},
 		{name: "no gate", fleet: full, det: e.ensemble, field: "gate"},
+		{name: "nil engine as gate", fleet: full, det: e.ensemble, gate: (*safety.Engine)(nil), field: "gate"},
 		{name: "execute without actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.actuator"},
 		{name: "downsize without sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, field: "sizer"},
 		{name: "downsize with a nil sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, opts: []reaper.Option{reaper.WithSizer(nil)}, field: "sizer"},

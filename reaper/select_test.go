@@ -80,3 +80,40 @@ func TestSelectRejectsInvalidConfig(t *testing.T) {
 		assert.Empty(t, got.Action, "an invalid config selects nothing")
 	}
 }
+
+// FuzzSelect checks Select's promises for any confidence, minimum, state
+// and action: it never panics, refuses exactly the configs Validate
+// refuses, and selects only what the rules allow, with an action mapped
+// from the verdict's.
+func FuzzSelect(f *testing.F) {
+	f.Add(0.8, 0.0, "idle", "stop", "stop")
+	f.Add(0.79, 0.8, "idle", "stop", "stop")
+	f.Add(0.9, 0.9, "not_idle", "downsize", "downsize")
+	f.Add(math.NaN(), 0.5, "idle", "terminate", "terminate")
+	f.Add(1.0, 1.5, "unknown", "schedule", "stop")
+	f.Fuzz(func(t *testing.T, conf, minConf float64, state, action, allowed string) {
+		cfg := reaper.Config{MinConfidence: minConf, Actions: []detector.Action{detector.Action(allowed)}}
+		v := detector.Verdict{State: detector.State(state), Action: detector.Action(action), Confidence: conf}
+		sel, err := reaper.Select(cfg, v)
+		if cfg.Validate() != nil {
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			return
+		}
+		require.NoError(t, err)
+		if sel.Skip != "" {
+			assert.Empty(t, sel.Action)
+			return
+		}
+		minimum := minConf
+		if minimum == 0 {
+			minimum = 0.8
+		}
+		assert.GreaterOrEqual(t, conf, minimum)
+		assert.Equal(t, detector.Action(allowed), v.Action, "only an allowed action")
+		assert.True(t, v.State == detector.Idle || v.Action == detector.ActionDownsize)
+		want := map[detector.Action]safety.Action{detector.ActionStop: safety.ActionStop,
+			detector.ActionTerminate: safety.ActionTerminate, detector.ActionDownsize: safety.ActionResize}[v.Action]
+		assert.Equal(t, want, sel.Action)
+		assert.NotEmpty(t, sel.Action)
+	})
+}
