@@ -2,14 +2,16 @@ package reaper
 
 // Observer receives what the reaper did, for a host's metrics, alerts and
 // audit trail. A Record carries every step for its resource: the verdict,
-// the selection, the Gate's decision, the approval requested, found or
-// consumed, the reservation, the action and its verification.
+// the action chosen or why it was skipped, the Gate's decision, the
+// approval requested, found or consumed, the reservation, the action and
+// its verification.
 //
-// RunOnce calls ObserveRecord from its own goroutine, once per record and
-// one record at a time; Run calls ObserveReport after each run. Runs of one
-// Reaper should not overlap, and then neither do the calls. Keep them
-// fast: the run waits for them. The values are the reaper's; an Observer that
-// keeps them must not modify their slices and pointers.
+// RunOnce calls ObserveRecord in the goroutine that called it, once per
+// record and one record at a time; Run calls ObserveReport after each run.
+// Runs of one Reaper should not overlap, and then neither do the calls.
+// Keep them fast: the run waits for them. The values share their slices
+// and pointers with the Report RunOnce returns; an Observer must not
+// modify them.
 type Observer interface {
 	// ObserveRecord receives each Record of a run once it is final
 	// (after verification), in resource ID order.
