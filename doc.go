@@ -39,8 +39,9 @@
 //	ratelimit            budgets on scaling events per window, target and fleet
 //	coord                several replicas on etcd: leader election, fencing, shared
 //	                     state
-//	reaper               the idle-reaping pipeline: inventory, detect, safety (with
-//	                     approvals), rate limit, act, verify, record; dry run by default
+//	reaper               the idle-reaping pipeline: detect, select, gate (with
+//	                     approvals), reserve, act, verify, record, through small
+//	                     interfaces a host can replace; dry run by default
 //	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
 //	                     the dashboard (being built: only their package docs exist)
 //

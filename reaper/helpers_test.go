@@ -56,7 +56,7 @@ func (e *env) fleet() reaper.Fleet {
 
 func (e *env) reaper(t *testing.T, cfg reaper.Config, opts ...reaper.Option) *reaper.Reaper {
 	t.Helper()
-	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store), reaper.WithHistory(e.history)}, opts...)
+	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history)}, opts...)
 	r, err := reaper.New(cfg, e.fleet(), e.ensemble, e.engine, opts...)
 	require.NoError(t, err)
 	return r
