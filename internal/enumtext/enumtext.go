@@ -17,3 +17,15 @@ func Unmarshal[T ~string](dst *T, text []byte, validate func(T) error) error {
 	*dst = v
 	return nil
 }
+
+// Marshal encodes v as its text: empty text for the zero value, v itself
+// when validate accepts it, and validate's error (naming the value)
+// otherwise. Enum types call it from their MarshalText method.
+func Marshal[T ~string](v T, validate func(T) error) ([]byte, error) {
+	if v != "" {
+		if err := validate(v); err != nil {
+			return nil, err
+		}
+	}
+	return []byte(v), nil
+}

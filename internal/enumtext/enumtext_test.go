@@ -31,3 +31,15 @@ func TestUnmarshal(t *testing.T) {
 	require.NoError(t, enumtext.Unmarshal(&c, nil, color.Validate), `"" is the zero value, never validated`)
 	assert.Equal(t, color(""), c)
 }
+
+func TestMarshal(t *testing.T) {
+	t.Parallel()
+	b, err := enumtext.Marshal(color("red"), color.Validate)
+	require.NoError(t, err)
+	assert.Equal(t, "red", string(b))
+	b, err = enumtext.Marshal(color(""), color.Validate)
+	require.NoError(t, err, `"" is the zero value, never validated`)
+	assert.Empty(t, b)
+	_, err = enumtext.Marshal(color("blue"), color.Validate)
+	require.ErrorIs(t, err, errColor)
+}
