@@ -1,7 +1,9 @@
 package coord_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -316,4 +318,37 @@ func TestCampaignEndsWhenItsSessionIsLost(t *testing.T) {
 	got, err := a.Leader(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "a", got)
+}
+
+// Run returns nil when ctx ends, also by its deadline, whatever it was
+// doing: waiting behind another leader, or campaigning against an etcd
+// it cannot reach (each failed campaign is logged and retried).
+func TestRunReturnsNilWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	holder := elector(t, cli, "fleet", "holder")
+	l, err := holder.Campaign(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = l.Resign(context.Background()) }()
+
+	var logs bytes.Buffer // written only while Run runs
+	unreachable, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "b", RequestTimeout: 50 * time.Millisecond,
+		RetryDelay: 10 * time.Millisecond}, client(t, "http://127.0.0.1:1"),
+		coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		e    *coord.Elector
+	}{
+		{"behind a leader", elector(t, cli, "fleet", "b")},
+		{"etcd unreachable", unreachable},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		led := false
+		err := tt.e.Run(ctx, func(context.Context, *coord.Leadership) error { led = true; return nil })
+		cancel()
+		require.NoError(t, err, tt.name)
+		assert.False(t, led, tt.name)
+	}
+	assert.Contains(t, logs.String(), "coord: campaign failed", "the failed campaigns are logged, not returned")
 }
