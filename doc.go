@@ -36,9 +36,12 @@
 //	                     audited decisions, failing closed
 //	safety/approval      human approvals for what safety will not allow alone:
 //	                     bound to the proposal, expiring, executed once, audited
+//	safety/approval/etcdstore  approval requests on etcd, shared by replicas
+//	safety/etcdaudit     the audit trail on etcd, shared by replicas
 //	ratelimit            budgets on scaling events per window, target and fleet
-//	coord                several replicas on etcd: leader election, fencing, shared
-//	                     state
+//	ratelimit/etcdstore  the limiter's history on etcd: replicas share one budget
+//	coord                several replicas on etcd: leader election per scope and
+//	                     fencing of the leader's writes
 //	reaper               the idle-reaping pipeline: detect, select, gate (with
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
