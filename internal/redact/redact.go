@@ -152,6 +152,38 @@ var (
 	longToken = regexp.MustCompile(`[A-Za-z0-9+/]{100,}={0,2}`)
 )
 
+// labels are the lower-case stems of the names labelled matches.
+var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "credential", "signature", "sig", "cookie"}
+
+// keyIDPrefixes are the prefixes awsKeyID matches.
+var keyIDPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLongRun reports whether s holds a run of 100 base64 characters, the
+// least longToken matches.
+func hasLongRun(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			if n++; n >= 100 {
+				return true
+			}
+			continue
+		}
+		n = 0
+	}
+	return false
+}
+
 // String returns s with credentials masked by pattern only (see the
 // package doc); it is the zero Redactor's String.
 func String(s string) string { return (*Redactor)(nil).String(s) }
@@ -176,22 +208,39 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, secret, Mask)
 		}
 	}
-	s = urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, userinfo, _ := strings.Cut(m, "://")
-		return scheme + "://" + maskUserinfo(strings.TrimSuffix(userinfo, "@")) + "@"
-	})
-	s = authHeader.ReplaceAllString(s, "${1}${2}"+Mask)
-	s = bearer.ReplaceAllString(s, "${1}"+Mask)
-	s = basic.ReplaceAllString(s, "${1}"+Mask)
-	s = labelled.ReplaceAllStringFunc(s, func(m string) string {
-		loc := labelled.FindStringSubmatchIndex(m)
-		if m[loc[4]:loc[5]] == Mask {
-			return m
-		}
-		return m[:loc[4]] + Mask
-	})
-	s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
-	s = longToken.ReplaceAllString(s, Mask)
+	// Each pattern runs only when a cheap test says it may match: most
+	// messages hold no credential, and the patterns are slow.
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
+			scheme, userinfo, _ := strings.Cut(m, "://")
+			return scheme + "://" + maskUserinfo(strings.TrimSuffix(userinfo, "@")) + "@"
+		})
+	}
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "authorization") {
+		s = authHeader.ReplaceAllString(s, "${1}${2}"+Mask)
+	}
+	if strings.Contains(lower, "bearer") {
+		s = bearer.ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.Contains(s, "Basic") {
+		s = basic.ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.ContainsAny(s, ":=") && containsAny(lower, labels) {
+		s = labelled.ReplaceAllStringFunc(s, func(m string) string {
+			loc := labelled.FindStringSubmatchIndex(m)
+			if m[loc[4]:loc[5]] == Mask {
+				return m
+			}
+			return m[:loc[4]] + Mask
+		})
+	}
+	if containsAny(s, keyIDPrefixes) {
+		s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
+	}
+	if hasLongRun(s) {
+		s = longToken.ReplaceAllString(s, Mask)
+	}
 	return s
 }
 

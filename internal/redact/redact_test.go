@@ -118,3 +118,21 @@ func TestHandler(t *testing.T) {
 	assert.Contains(t, out, "n=3")
 	assert.Contains(t, out, "login xxxxx failed")
 }
+
+// BenchmarkError measures what a driver pays per returned error: a message
+// without credentials (returned as is) and one with.
+func BenchmarkError(b *testing.B) {
+	r := redact.New("hunter22", "AKIAIOSFODNN7EXAMPLE")
+	for _, tt := range []struct{ name, msg string }{
+		{"clean", `aws: stop "i-0123456789abcdef0": not found: operation error EC2: StopInstances, https response error StatusCode: 400, RequestID: 1, api error InvalidInstanceID.NotFound: The instance ID 'i-0123456789abcdef0' does not exist`},
+		{"secret", `Get "http://bob:hunter22@prom:9090/api/v1/query": dial tcp 10.0.0.1:9090: connect: connection refused`},
+	} {
+		err := errors.New(tt.msg)
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = r.Error(err)
+			}
+		})
+	}
+}
