@@ -129,7 +129,7 @@ func ExampleFunc() {
 		}
 		return detector.Verdict{ResourceID: in.Resource.ID}, nil // unknown: no opinion
 	})
-	v, err := keep.Detect(context.Background(), detector.Input{Now: time.Now(), Resource: provider.Resource{ID: "db", Tags: map[string]string{"keep": "true"}}})
+	v, err := keep.Detect(context.Background(), detector.Input{Now: time.Now(), Resource: provider.Resource{ID: "db", Kind: provider.KindDatabase, Tags: map[string]string{"keep": "true"}}})
 	if err != nil {
 		panic(err)
 	}

@@ -51,7 +51,11 @@ func FuzzEnsemble(f *testing.F) {
 		for _, v := range values {
 			hasData = hasData || !math.IsNaN(v)
 		}
-		detectors := []detector.Detector{ens, detector.NewAzureAdvisor(detector.PresetConfig{}), detector.NewTrustedAdvisor(detector.PresetConfig{IgnoreNetwork: true})}
+		azure, err := detector.NewAzureAdvisor(detector.PresetConfig{})
+		require.NoError(t, err)
+		ta, err := detector.NewTrustedAdvisor(detector.PresetConfig{IgnoreNetwork: true})
+		require.NoError(t, err)
+		detectors := []detector.Detector{ens, azure, ta}
 		for _, d := range detectors {
 			v, err := d.Detect(t.Context(), in)
 			if err != nil {
