@@ -64,8 +64,10 @@
 // exactly when at most n − ⌈0.99·n⌉ of the n values reach it. A compact
 // per-resource state that keeps these counts per hour (dropping the hours
 // that leave the window) therefore decides exactly as a full read of the
-// series does; only the percentile values shown in the reasons would be
-// estimates there (from a detector/stream Sketch).
+// series does (TestEvidenceFromHourlyCounts checks it on the NAB traces);
+// it also has to carry the current run of exact zeros across hours, for
+// the suspect-zero rule, and the percentile values shown in the reasons
+// would be estimates there (from a detector/stream Sketch).
 //
 // # Bad and missing data
 //

@@ -3,6 +3,7 @@ package detector
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // TestSelectNth checks selectNth against a sort on random, sorted,
@@ -87,5 +89,118 @@ func TestP99ByCounting(t *testing.T) {
 		assert.InDelta(t, data[nearestRank(95, len(data))-1], ws.p95, 0, "trial %d", trial)
 		assert.InDelta(t, data[len(data)-1], ws.max, 0, "trial %d", trial)
 		assert.Equal(t, ws.p99 < bound, ws.p99Below(), "trial %d: p99 %v, bound %v, %d of %d at or above", trial, ws.p99, bound, ws.overP99, ws.n)
+	}
+}
+
+func TestAtMost(t *testing.T) {
+	t.Parallel()
+	assert.True(t, atMost(0.10, 0.10), "the limit itself")
+	assert.True(t, atMost(0.30000000000000004/3, 0.10), "a rounding error of a mean at the limit")
+	assert.False(t, atMost(0.1000001, 0.10))
+	assert.True(t, atMost(5e6, 5e6))
+	assert.False(t, atMost(5.00001e6, 5e6))
+}
+
+// hourBucket is what a compact per-resource state would keep for one hour
+// of one metric: counts, a sum and a maximum (see "Evidence" in the package
+// documentation).
+type hourBucket struct {
+	n, idle, overP99, overDown int
+	sum, max                   float64
+	peak                       bool
+}
+
+// TestEvidenceFromHourlyCounts: the evidence decisions can be computed
+// from hourly buckets of counts, sums and maxima instead of the series. On
+// every NAB EC2 CPU trace played twice (28 days), at every hourly check
+// point of the last 7 days, merging the buckets of the window gives the
+// same steps with data, the same count over the p99 bound (so the same p99
+// decision), the same max and, per hour of the week, the same observed,
+// idle, seen and peak counts as the detector's full reads.
+func TestEvidenceFromHourlyCounts(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "nab", "ec2_cpu_utilization_*.csv"))
+	require.NoError(t, err)
+	require.Len(t, files, 8)
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	b := ens.cfg.Evidence.PeakBounds[provider.MetricCPU]
+	lv := levels{p99: b.P99, downsize: ens.cfg.Evidence.DownsizeP99 * (1 - ens.cfg.DownsizeSaving)}
+	thr := ens.sched.cfg.Threshold
+	for _, f := range files {
+		samples, err := trace.ReadCSVFile(f, trace.CSVOptions{Scale: 0.01})
+		require.NoError(t, err)
+		start := samples[0].Time.Truncate(time.Hour)
+		end := samples[len(samples)-1].Time.Add(5 * time.Minute)
+		one, err := provider.Resample(provider.Query{ResourceID: "r", Metric: provider.MetricCPU, Start: start, End: end, Step: 5 * time.Minute}, samples)
+		require.NoError(t, err)
+		s := one.Clone()
+		s.Values = append(slices.Clone(one.Values), one.Values...)
+		// The state: one bucket per hour, filled once.
+		buckets := map[time.Time]*hourBucket{}
+		for i, x := range s.Values {
+			h := s.TimeAt(i).Truncate(time.Hour)
+			bk := buckets[h]
+			if bk == nil {
+				bk = &hourBucket{max: math.Inf(-1)}
+				buckets[h] = bk
+			}
+			if math.IsNaN(x) {
+				continue
+			}
+			bk.n++
+			bk.sum += x
+			bk.max = max(bk.max, x)
+			if x < thr {
+				bk.idle++
+			}
+			if x >= lv.p99 {
+				bk.overP99++
+			}
+			if x >= lv.downsize {
+				bk.overDown++
+			}
+			bk.peak = bk.peak || x >= b.Max
+		}
+		in := Input{Now: s.End(), Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}, Series: []provider.Series{s}}
+		for now := s.End().Truncate(time.Hour).Add(-7 * 24 * time.Hour); !now.After(s.End()); now = now.Add(time.Hour) {
+			in.Now = now
+			ws := stats(s, now, ens.cfg.Evidence.Window, time.Time{}, 0.10, lv, ens.util.cfg.Quality)
+			var m hourBucket
+			m.max = math.Inf(-1)
+			for h := now.Add(-ens.cfg.Evidence.Window); h.Before(now); h = h.Add(time.Hour) {
+				if bk := buckets[h]; bk != nil {
+					m.n += bk.n
+					m.overP99 += bk.overP99
+					m.overDown += bk.overDown
+					m.max = max(m.max, bk.max)
+				}
+			}
+			require.Equal(t, ws.n, m.n, "%s %s", f, now)
+			require.Equal(t, ws.overP99, m.overP99, "%s %s", f, now)
+			require.Equal(t, ws.overDownsize, m.overDown, "%s %s", f, now)
+			require.InDelta(t, ws.max, m.max, 0, "%s %s", f, now)
+			var p Profile
+			code, _ := ens.sched.learn(&in, &p)
+			require.Equal(t, qOK, code)
+			var q Profile
+			for h := now.Add(-ens.sched.cfg.History); h.Before(now); h = h.Add(time.Hour) {
+				bk := buckets[h]
+				if bk == nil || bk.n == 0 {
+					continue
+				}
+				slot := p.Slot(h)
+				q.Observed[slot] += uint32(bk.n)
+				q.IdleSteps[slot] += uint32(bk.idle)
+				q.HoursSeen[slot]++
+				if bk.peak {
+					q.PeakHours[slot]++
+				}
+			}
+			require.Equal(t, p.Observed, q.Observed, "%s %s", f, now)
+			require.Equal(t, p.IdleSteps, q.IdleSteps, "%s %s", f, now)
+			require.Equal(t, p.HoursSeen, q.HoursSeen, "%s %s", f, now)
+			require.Equal(t, p.PeakHours, q.PeakHours, "%s %s", f, now)
+		}
 	}
 }

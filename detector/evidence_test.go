@@ -28,6 +28,18 @@ func days(d float64, f func(i int, t time.Time) float64) provider.Series {
 // quiet is an idle machine's CPU: 2 % with a little noise.
 func quiet(i int, _ time.Time) float64 { return 0.02 + 0.005*noise(i) }
 
+// weeklyJob is four weeks of an idle machine that runs a job on Mondays
+// 02:00–03:00 at 15 %: under the peak bounds (24 steps in 14 days, max
+// below 20 %), above the 10 % idle line.
+func weeklyJob() provider.Series {
+	return days(28, func(i int, ts time.Time) float64 {
+		if ts.Weekday() == time.Monday && ts.Hour() == 2 {
+			return 0.15
+		}
+		return quiet(i, ts)
+	})
+}
+
 func detectOn(t *testing.T, ens *detector.Ensemble, kind provider.Kind, s provider.Series) detector.Verdict {
 	t.Helper()
 	r := res("r", s.Start)
@@ -151,12 +163,33 @@ func TestEvidencePeaks(t *testing.T) {
 			assert.GreaterOrEqual(t, ev.Stats.P99, ev.Stats.P95)
 		})
 	}
+	// The max bound alone: with one busy hour a week allowed, the hour of
+	// the spike does not decide, the bound does (20 % is not below 20 %).
+	lenient, err := detector.NewEnsemble(detector.EnsembleConfig{StopIdleShare: 0.99})
+	require.NoError(t, err)
+	assert.Equal(t, detector.ActionStop, detectOn(t, lenient, provider.KindInstance, spikes(1, 0.1999)).Action)
+	v := detectOn(t, lenient, provider.KindInstance, spikes(1, 0.20))
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	// Every bounded metric with data is checked, not only CPU: memory's
+	// default bounds are 10 % and 20 % too.
+	memory := func(level float64) detector.Verdict {
+		m := spikes(1, level)
+		m.Metric = provider.MetricMemory
+		r := res("r", m.Start)
+		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{days(14, quiet), m}})
+		require.NoError(t, err)
+		return v
+	}
+	assert.Equal(t, detector.ActionStop, memory(0.1999).Action)
+	v = memory(0.2)
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	assert.Contains(t, v.Explain(), "evidence: memory max 20.00% over the last 14d reaches the stop bound 20.00%")
 	// Bounds are configurable per metric.
 	loose, err := detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{
 		PeakBounds: map[provider.Metric]detector.PeakBound{provider.MetricCPU: {P99: 0.10, Max: 0.95}},
 	}})
 	require.NoError(t, err)
-	v := detectOn(t, loose, provider.KindInstance, spikes(1, 0.90))
+	v = detectOn(t, loose, provider.KindInstance, spikes(1, 0.90))
 	assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
 }
 
@@ -166,14 +199,7 @@ func TestEvidenceWeek(t *testing.T) {
 	t.Parallel()
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
-	// Mondays 02:00–03:00 at 15 %: under the peak bounds (24 steps in 14
-	// days, max below 20 %), above the 10 % idle line.
-	weekly := days(28, func(i int, ts time.Time) float64 {
-		if ts.Weekday() == time.Monday && ts.Hour() == 2 {
-			return 0.15
-		}
-		return quiet(i, ts)
-	})
+	weekly := weeklyJob()
 	v := detectOn(t, ens, provider.KindInstance, weekly)
 	assert.Equal(t, detector.Idle, v.State)
 	require.Equal(t, detector.ActionSchedule, v.Action, v.Explain())
@@ -183,6 +209,20 @@ func TestEvidenceWeek(t *testing.T) {
 	assert.Equal(t, []int{int(time.Monday)*24 + 2}, week.Hours.Slots())
 	assert.InDelta(t, 167.0/168, week.Value, 1e-12)
 	assert.Contains(t, week.String(), "1 of 168 hours of the week are busy or held a peak (Mon 02:00–03:00)")
+
+	// One week of the same job proves no recurrence: no schedule (and no
+	// stop), until a second week shows the hour again.
+	oneWeek := days(7.3, func(i int, ts time.Time) float64 { // from Monday 04:48 a week ago
+		if ts.Weekday() == time.Monday && ts.Hour() == 2 {
+			return 0.15
+		}
+		return quiet(i, ts)
+	})
+	v1 := detectOn(t, ens, provider.KindInstance, oneWeek)
+	assert.Equal(t, detector.ActionNone, v1.Action, v1.Explain())
+	assert.Equal(t, detector.ActionSchedule, reason(t, v1, detector.ReasonNoPattern).Action)
+	v2 := detectOn(t, ens, provider.KindInstance, days(15, func(i int, ts time.Time) float64 { return weekly.Values[len(weekly.Values)-15*288+i] }))
+	assert.Equal(t, detector.ActionSchedule, v2.Action, v2.Explain())
 
 	// Allowing one busy hour a week makes it a stop.
 	lenient, err := detector.NewEnsemble(detector.EnsembleConfig{StopIdleShare: 0.99})
@@ -204,6 +244,29 @@ func TestEvidenceWeek(t *testing.T) {
 		assert.Equal(t, 2, w.StartHour, "%v", w)
 	}
 	assert.Contains(t, reason(t, v, detector.ReasonWeek).String(), "7 of 168 hours of the week are busy or held a peak (Mon–Sun 02:00–03:00)")
+
+	// A five-minute job at 90 % every Monday at 02:00: eleven of the
+	// hour's twelve steps are idle, but the hour holds a peak every week.
+	// A schedule, whose off window leaves that hour out.
+	short := days(28, func(i int, ts time.Time) float64 {
+		if ts.Weekday() == time.Monday && ts.Hour() == 2 && ts.Minute() == 30 {
+			return 0.9
+		}
+		return quiet(i, ts)
+	})
+	v = detectOn(t, ens, provider.KindInstance, short)
+	require.Equal(t, detector.ActionSchedule, v.Action, v.Explain())
+	assert.Equal(t, []detector.OffWindow{{StopDay: time.Monday, StopHour: 3, StartDay: time.Monday, StartHour: 2, Hours: 167}}, v.Schedule.Windows)
+
+	// Without a learned week (here the schedule learns memory, which has
+	// no series) the week cannot be checked: no stop, however long the
+	// CPU evidence.
+	blind, err := detector.NewEnsemble(detector.EnsembleConfig{Schedule: detector.ScheduleConfig{Metric: provider.MetricMemory}})
+	require.NoError(t, err)
+	v = detectOn(t, blind, provider.KindInstance, days(14, quiet))
+	assert.Equal(t, detector.Idle, v.State)
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	assert.Equal(t, provider.MetricMemory, reason(t, v, detector.ReasonNoProfile).Metric)
 
 	// Busy at random hours: no hour is busy every week, so no schedule,
 	// and no stop.
@@ -311,6 +374,8 @@ func TestEvidenceTerminate(t *testing.T) {
 		{"a login 20 days ago", detect(provider.KindVolume, s, tEnd.Add(-long),
 			[]provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: tEnd.Add(-20 * 24 * time.Hour)}}), detector.ReasonUsed},
 		{"20 days of data", detect(provider.KindVolume, days(20, quiet), tEnd.Add(-long), unused), detector.ReasonShortEvidence},
+		{"a last event inside the window, however counted", detect(provider.KindVolume, s, tEnd.Add(-long),
+			[]provider.ActivityCount{{Kind: provider.ActivityAPICalls, Last: tEnd.Add(-27 * 24 * time.Hour)}}), detector.ReasonUsed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,12 +486,7 @@ func TestVerdictJSON(t *testing.T) {
 	t.Parallel()
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
-	weekly := days(28, func(i int, ts time.Time) float64 {
-		if ts.Weekday() == time.Monday && ts.Hour() == 2 {
-			return 0.15
-		}
-		return quiet(i, ts)
-	})
+	weekly := weeklyJob()
 	v := detectOn(t, ens, provider.KindInstance, weekly)
 	data, err := json.Marshal(v)
 	require.NoError(t, err)
@@ -435,4 +495,31 @@ func TestVerdictJSON(t *testing.T) {
 	assert.Equal(t, v.Explain(), back.Explain())
 	assert.Equal(t, reason(t, v, detector.ReasonWeek).Hours, reason(t, back, detector.ReasonWeek).Hours)
 	assert.Equal(t, reason(t, v, detector.ReasonEvidence).Stats, reason(t, back, detector.ReasonEvidence).Stats)
+}
+
+// TestProfileRecurring pins when an hour of the week counts as busy every
+// week: seen in two weeks at least, and busy (idle share at most 10 %) or
+// with a peak in at least 90 % of the hours seen.
+func TestProfileRecurring(t *testing.T) {
+	t.Parallel()
+	p := detector.Profile{IdleShare: 0.9, PeakLevel: 0.2}
+	set := func(slot int, seen, peaks uint16, observed, idle uint32) {
+		p.HoursSeen[slot], p.PeakHours[slot], p.Observed[slot], p.IdleSteps[slot] = seen, peaks, observed, idle
+	}
+	set(0, 10, 9, 120, 110) // peaks in 9 of 10 weeks
+	set(1, 10, 8, 120, 110) // 8 of 10
+	set(2, 1, 1, 12, 0)     // busy, but seen once
+	set(3, 2, 0, 24, 2)     // idle share 1/12: busy
+	set(4, 2, 0, 24, 3)     // 1/8: neither
+	set(5, 2, 0, 24, 24)    // idle
+	assert.True(t, p.Recurring(0))
+	assert.False(t, p.Recurring(1))
+	assert.False(t, p.Recurring(2))
+	assert.True(t, p.Recurring(3))
+	assert.False(t, p.Recurring(4))
+	assert.False(t, p.Recurring(5))
+	assert.False(t, p.Idle(0), "a peak is never idle")
+	assert.True(t, p.Idle(5))
+	assert.Equal(t, []int{0, 1, 2, 3, 4}, p.Busy().Slots())
+	assert.InDelta(t, 3.0/6, p.Regularity(), 1e-12, "slots 0, 3 and 5 are clear")
 }

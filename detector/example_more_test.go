@@ -143,40 +143,23 @@ func ExampleNewGCPIdleVM() {
 }
 
 func ExampleNewAzureAdvisor() {
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	in := detector.Input{Now: now, Resource: provider.Resource{ID: "vm-1", Kind: provider.KindInstance}, Series: []provider.Series{flat("vm-1", now, 7, func(int) float64 { return 0.025 })}}
-	// The VM has no network utilization series: drop that condition.
+	// The VMs have no network utilization series: drop that condition.
 	azure, err := detector.NewAzureAdvisor(detector.PresetConfig{IgnoreNetwork: true})
 	if err != nil {
 		panic(err)
 	}
-	v, err := azure.Detect(context.Background(), in)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(v.State)
-	for _, why := range v.Explain() {
-		fmt.Println(why)
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	for _, level := range []float64{0.015, 0.025} { // a steady 1.5 % and 2.5 % of CPU for 7 days
+		in := detector.Input{Now: now, Resource: provider.Resource{ID: "vm-1", Kind: provider.KindInstance}, Series: []provider.Series{flat("vm-1", now, 7, func(int) float64 { return level })}}
+		v, err := azure.Detect(context.Background(), in)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(v.State, v.Explain())
 	}
 	// Output:
-	// not_idle
-	// azure_advisor: cpu p95 2.50% below 3.00% over 7d
-	// azure_advisor: cpu max 2.50% at or above 2.00% over 3d
-}
-
-func ExampleNewAzureAdvisor_idle() {
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	in := detector.Input{Now: now, Resource: provider.Resource{ID: "vm-1", Kind: provider.KindInstance}, Series: []provider.Series{flat("vm-1", now, 7, func(int) float64 { return 0.015 })}}
-	azure, err := detector.NewAzureAdvisor(detector.PresetConfig{IgnoreNetwork: true})
-	if err != nil {
-		panic(err)
-	}
-	v, err := azure.Detect(context.Background(), in)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(v.State)
-	// Output: idle
+	// idle [azure_advisor: cpu p95 1.50% below 3.00% over 7d azure_advisor: cpu max 1.50% below 2.00% over 3d]
+	// not_idle [azure_advisor: cpu p95 2.50% below 3.00% over 7d azure_advisor: cpu max 2.50% at or above 2.00% over 3d]
 }
 
 func ExampleCrossValidate() {

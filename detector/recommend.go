@@ -271,9 +271,10 @@ func (r *recommender) unused(v *Verdict, action Action) bool {
 	return ok && covered >= need
 }
 
-// schedule recommends an off-hours schedule when the learned week is
-// regular enough and the schedule saves enough (but not all of the week:
-// that would be a stop). With explain it says why not.
+// schedule recommends an off-hours schedule when some hour of the week is
+// busy every week, the week is regular enough and the schedule saves
+// enough. (It never saves all of the week: a busy hour is never off.) With
+// explain it says why not.
 func (r *recommender) schedule(v *Verdict, explain bool) bool {
 	p := r.prof
 	if p == nil {
@@ -298,8 +299,8 @@ func (r *recommender) schedule(v *Verdict, explain bool) bool {
 		return false
 	}
 	off := p.Propose(e.sched.cfg.MinOff)
-	if off.SavedShare < e.cfg.MinScheduleSaving || off.SavedShare >= 1 {
-		if explain && off.SavedShare < 1 {
+	if off.SavedShare < e.cfg.MinScheduleSaving {
+		if explain {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonSmallSaving, Action: ActionSchedule, Value: off.SavedShare, Limit: e.cfg.MinScheduleSaving})
 		}
 		return false

@@ -46,6 +46,12 @@ func TestUtilizationTable(t *testing.T) {
 		}
 		return 0
 	})
+	atThreshold := series(provider.MetricCPU, func(i int) float64 { // at the 10 % threshold, then exact zeros
+		if i < n-360 {
+			return 0.10
+		}
+		return 0
+	})
 	quietZeros := series(provider.MetricCPU, func(i int) float64 { // idle, then exact zeros
 		if i < n-360 {
 			return 0.01
@@ -73,6 +79,7 @@ func TestUtilizationTable(t *testing.T) {
 		{"busy in the hold period", detector.UtilizationConfig{}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonNotHeld},
 		{"busy hour with a 10-minute hold", detector.UtilizationConfig{Hold: 10 * time.Minute, Window: 10 * time.Minute}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonAbove},
 		{"busy then exact zeros: suspect", detector.UtilizationConfig{}, []provider.Series{cliff}, detector.Unknown, detector.ReasonSuspectZeros},
+		{"at the threshold then exact zeros: suspect", detector.UtilizationConfig{}, []provider.Series{atThreshold}, detector.Unknown, detector.ReasonSuspectZeros},
 		{"busy then exact zeros, zeros trusted", detector.UtilizationConfig{Quality: detector.DataQuality{TrustZeros: true}}, []provider.Series{cliff}, detector.Idle, detector.ReasonBelow},
 		{"idle then exact zeros: no cliff", detector.UtilizationConfig{}, []provider.Series{quietZeros}, detector.Idle, detector.ReasonBelow},
 		{"zeros from the start: no cliff", detector.UtilizationConfig{}, []provider.Series{allZeros}, detector.Idle, detector.ReasonBelow},
