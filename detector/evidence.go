@@ -216,19 +216,28 @@ func stats(s provider.Series, now time.Time, window time.Duration, launch time.T
 	if !launch.IsZero() {
 		lo = max(lo, ceilIndex(s, launch))
 	}
-	b := scratchPool.Get().(*scratch)
-	buf := slices.Grow(b.a[:0], max(w.hi-lo, 0))[:max(w.hi-lo, 0)]
+	lo = min(lo, w.hi)
+	values := s.Values[lo:w.hi]
 	masked := w.nMasked > 0 || w.overflow
+	// The percentiles need only the top 5 % of the values: keep those at
+	// or above a cut taken low from a sample, and count the others. If the
+	// cut turns out above the p95 (an unlucky sample), collect them all.
+	cut := sampleCut(values)
+	b := scratchPool.Get().(*scratch)
+	buf := slices.Grow(b.a[:0], len(values))[:len(values)]
 	mx := math.Inf(-1)
-	n, over, down := 0, 0, 0
+	n, kept, over, down := 0, 0, 0, 0
 	var sum [2]float64 // two sums, so that the additions do not wait on each other
-	for i, x := range s.Values[min(lo, w.hi):w.hi] {
+	for i, x := range values {
 		if x != x || masked && w.isMasked(lo+i) { // x != x: a gap (NaN)
 			continue
 		}
-		buf[n] = x
 		sum[n&1] += x
 		n++
+		if x >= cut {
+			buf[kept] = x
+			kept++
+		}
 		if x > mx {
 			mx = x
 		}
@@ -239,24 +248,60 @@ func stats(s provider.Series, now time.Time, window time.Duration, launch time.T
 			down++
 		}
 	}
-	buf = buf[:n]
-	ws.sum = sum[0] + sum[1]
+	ws.n, ws.sum = n, sum[0]+sum[1]
 	ws.overP99, ws.overDownsize = over, down
 	if n == 0 && w.zeroRun > 0 {
 		ws.code, ws.why = qZeros, Reason{Code: ReasonSuspectZeros, Value: w.cliff, Duration: w.zeroRun}
 	}
-	ws.n = len(buf)
-	if ws.n > 0 {
+	if n > 0 {
 		ws.max = mx
-		k95, k99 := nearestRank(95, ws.n)-1, nearestRank(99, ws.n)-1
-		selectNth(buf, k95)
-		ws.p95 = buf[k95]
-		selectNth(buf[k95:], k99-k95)
-		ws.p99 = buf[k99]
+		k95, k99 := nearestRank(95, n)-1, nearestRank(99, n)-1
+		below := n - kept
+		if below > k95 {
+			below, kept = 0, 0
+			for i, x := range values {
+				if x != x || masked && w.isMasked(lo+i) {
+					continue
+				}
+				buf[kept] = x
+				kept++
+			}
+		}
+		top := buf[:kept]
+		selectNth(top, k95-below)
+		ws.p95 = top[k95-below]
+		selectNth(top[k95-below:], k99-k95)
+		ws.p99 = top[k99-below]
 	}
-	b.a = buf
+	b.a = buf[:0]
 	scratchPool.Put(b)
 	return ws
+}
+
+// sampleCut returns a value that is very likely below the 95th percentile
+// of values (NaN gaps ignored) and above most of them: the 84th percentile
+// of 64 evenly spaced values, 6 ranks (over 3 standard deviations of a
+// sample's p95 rank) below the sample's p95. It returns −Inf for short
+// inputs, where sampling would not pay.
+func sampleCut(values []float64) float64 {
+	const m = 64
+	if len(values) < 8*m {
+		return math.Inf(-1)
+	}
+	var sample [m]float64
+	k := 0
+	for i := 0; i < len(values) && k < m; i += len(values) / m {
+		if x := values[i]; x == x {
+			sample[k] = x
+			k++
+		}
+	}
+	if k < m/2 {
+		return math.Inf(-1) // mostly gaps: take everything
+	}
+	r := max(k*95/100-6, 0)
+	selectNth(sample[:k], r)
+	return sample[r]
 }
 
 // selectNth reorders a so that a[k] is the value a sorted a would hold

@@ -204,3 +204,28 @@ func TestEvidenceFromHourlyCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsPercentilesWhenTheSampleMisleads: the percentiles collect only
+// the values above a cut taken from an evenly spaced sample; a series whose
+// sampled steps are exactly its rare peaks puts the cut above the p95, and
+// the statistics must still be exact.
+func TestStatsPercentilesWhenTheSampleMisleads(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	const n = 4096
+	s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-n * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+	for i := range s.Values {
+		s.Values[i] = 0.01 + 0.0001*float64(i%50)
+		if i%(n/64) == 0 {
+			s.Values[i] = 1 // every sampled step, and only those
+		}
+	}
+	assert.InDelta(t, 1, sampleCut(s.Values), 0, "the sample sees only the peaks")
+	ws := stats(s, now, n*5*time.Minute, time.Time{}, 0.1, levels{p99: 0.1, downsize: 0.35}, DataQuality{}.withDefaults())
+	data := slices.Sorted(slices.Values(s.Values))
+	require.Equal(t, n, ws.n)
+	assert.InDelta(t, data[nearestRank(95, n)-1], ws.p95, 0)
+	assert.InDelta(t, data[nearestRank(99, n)-1], ws.p99, 0)
+	assert.InDelta(t, 1, ws.max, 0)
+	assert.Equal(t, 64, ws.overP99)
+}
