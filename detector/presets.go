@@ -94,10 +94,13 @@ func (r *Preset) series(in *Input, res *result, m provider.Metric, threshold flo
 }
 
 // NewTrustedAdvisor returns AWS Trusted Advisor's "Low Utilization Amazon
-// EC2 Instances" check, as AWS publishes it (Trusted Advisor check
-// reference, cost optimization: "Alert Criteria — Yellow: An instance had
-// 10% or less daily average CPU utilization and 5 MB or less network I/O
-// on at least 4 of the previous 14 days"): idle when the daily mean CPU
+// EC2 Instances" check, as AWS publishes it (the check's description in the
+// Trusted Advisor check reference,
+// https://docs.aws.amazon.com/awssupport/latest/user/cost-optimization-checks.html,
+// and from the AWS Support API's DescribeTrustedAdvisorChecks: "Alert
+// Criteria — Yellow: An instance had 10% or less daily average CPU
+// utilization and 5 MB or less network I/O on at least 4 of the previous
+// 14 days"): idle when the daily mean CPU
 // was at most 10 % and the network I/O (in + out) at most 5 MB on at
 // least 4 of the last 14 days. Days are the 24-hour periods ending at now;
 // a day counts only with at least half its steps of data. Network is read
@@ -175,8 +178,9 @@ func evalTrustedAdvisor(r *Preset, in *Input, res *result) {
 }
 
 // NewGCPIdleVM returns Google Cloud's idle VM recommender rule as Compute
-// Engine documents it ("View and apply idle VM recommendations", How
-// detection of idle VM instances works: "CPU utilization is less than
+// Engine documents it ("View and apply idle VM recommendations",
+// https://cloud.google.com/compute/docs/instances/viewing-and-applying-idle-vm-recommendations,
+// How detection of idle VM instances works: "CPU utilization is less than
 // 0.03 vCPUs for 97% of VM runtime. Received network traffic is less than
 // 2000 bytes per second (B/s) for 95% of VM runtime. Sent network traffic
 // is less than 1000 B/s for 95% of VM runtime", over the last 14 days):
@@ -230,7 +234,9 @@ func evalGCP(r *Preset, in *Input, res *result) {
 
 // NewAzureAdvisor returns Azure Advisor's shutdown recommendation for
 // underutilized virtual machines as Microsoft documents it ("Reduce
-// service costs by using Azure Advisor", Shutdown recommendations: the
+// service costs by using Azure Advisor",
+// https://learn.microsoft.com/azure/advisor/advisor-cost-recommendations,
+// Shutdown recommendations: the
 // last 7 days; metrics aggregated to 30 minutes as the max of averages; a
 // shutdown is recommended if "P95th of the maximum value of CPU
 // utilization summed across all cores is less than 3%", "P100 of average
