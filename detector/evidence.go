@@ -75,13 +75,15 @@ type EvidenceConfig struct {
 	// DefaultPeakBounds of the utilization thresholds. A non-nil empty map
 	// checks no peaks.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
-	// DownsizeP99 is the highest p99 over Window a utilization metric (cpu,
-	// memory) may have on the smaller size, where it is the current p99
-	// divided by 1 − EnsembleConfig.DownsizeSaving. In (0, 1]. Default: 0.7
-	// (30 % headroom at the 99th percentile).
+	// DownsizeP99 bounds the p99 over Window of each utilization metric
+	// that scales with the size (cpu, memory) on the smaller size: the
+	// current p99 divided by 1 − EnsembleConfig.DownsizeSaving must stay
+	// below it. In (0, 1]. Default: 0.7 (30 % headroom at the 99th
+	// percentile).
 	DownsizeP99 float64 `json:"downsize_p99,omitempty" yaml:"downsize_p99,omitempty"`
-	// DownsizeMax is the same bound for the window's largest value: the
-	// peaks must not saturate the smaller size. In (0, 1]. Default: 0.9.
+	// DownsizeMax is the same bound for the window's largest value, so
+	// that the peaks do not saturate the smaller size. In (0, 1].
+	// Default: 0.9.
 	DownsizeMax float64 `json:"downsize_max,omitempty" yaml:"downsize_max,omitempty"`
 }
 
