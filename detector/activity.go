@@ -84,7 +84,6 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		from = in.Now.Add(-a.cfg.Quiet)
 	}
 	r.window = Window{From: from, To: in.Now}
-	r.cpuStat = math.NaN()
 	if in.ActivityErr != nil {
 		r.state = Unknown
 		r.add(Reason{Signal: SignalActivity, Code: ReasonSourceError, Err: in.ActivityErr})

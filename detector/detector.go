@@ -99,13 +99,20 @@ func (in *Input) metricErr(m provider.Metric) error {
 	return nil
 }
 
-// Validate checks Now, the resource's cost and every series and activity
-// count: steps must be positive, values finite or NaN gaps, utilization
-// values (fractions) must not be negative, metrics must be known and not
-// repeated. The error names the field, for example "series[cpu].values[7]".
+// Validate checks Now, the resource's kind and cost and every series and
+// activity count: the kind must be one of provider.Kinds (an empty or
+// misspelled kind is an error, never a default action); steps must be
+// positive; values finite or NaN gaps; utilization values fractions in
+// [0, 1] (a CPU trace read in percent without its 0.01 scale is an error,
+// not a busy machine); other built-in metrics not negative; metrics known
+// and not repeated. The error names the field, for example
+// "input.series[cpu].values[7]" or "input.resource.kind".
 func (in *Input) Validate() error {
 	if in.Now.IsZero() {
 		return invalid("input.now", in.Now, "must be set")
+	}
+	if err := in.Resource.Kind.Validate(); err != nil {
+		return provider.Within("input.resource", err)
 	}
 	if c := in.Resource.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
 		return invalid("input.resource.hourly_cost", c, "must be a finite number ≥ 0")
@@ -127,12 +134,22 @@ func (in *Input) Validate() error {
 			return invalid("input.series["+string(s.Metric)+"].start", s.Start, "must be set")
 		}
 		util := s.Metric.IsUtilization()
+		hi := math.MaxFloat64
+		if util {
+			hi = 1
+		}
 		for k, v := range s.Values {
+			if v >= 0 && v <= hi || v != v { // the common case: in range, or a gap (NaN)
+				continue
+			}
 			if math.IsInf(v, 0) {
 				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must be finite or a gap (NaN)")
 			}
 			if v < 0 && (util || s.Metric.Unit() != provider.UnitUnknown) {
 				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must not be negative")
+			}
+			if util && v > 1 {
+				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must be in [0, 1]: utilization is a fraction (a trace in percent needs scale 0.01)")
 			}
 		}
 	}
@@ -204,8 +221,10 @@ func (s *State) UnmarshalText(b []byte) error {
 // Action is what a Verdict recommends.
 type Action string
 
-// The actions. ActionNone is recommended whenever the confidence does not
-// pass the ensemble's threshold.
+// The actions, in the order of the evidence they need (see Evidence in the
+// package documentation). ActionNone is recommended whenever the
+// confidence does not pass the ensemble's threshold or the evidence falls
+// short.
 const (
 	ActionNone      Action = "none"
 	ActionStop      Action = "stop"      // stop an idle instance or database, keeping its storage
@@ -273,7 +292,7 @@ type Verdict struct {
 	// Window is the time range examined.
 	Window Window `json:"window"`
 	// Action is the recommended action; ActionNone unless the confidence
-	// passed the threshold.
+	// passed the threshold and the evidence allowed an action.
 	Action Action `json:"action"`
 	// MonthlySavings is the estimated saving of Action per month, in the
 	// currency of Resource.HourlyCost: HourlyCost · HoursPerMonth times the

@@ -1,5 +1,6 @@
 // Package detector finds idle resources from utilization, activity,
-// schedules and a trained model, combined into one explainable confidence.
+// schedules and a trained model, combined into one explainable confidence,
+// and recommends an action only on the evidence that action needs.
 //
 // A Detector turns an Input (now, the resource, its metric series and
 // activity counts) into a Verdict: Idle, NotIdle or Unknown, a confidence in
@@ -21,15 +22,62 @@
 //
 // An Ensemble weighs them (0.3, 0.3, 0.2, 0.2, renormalised over the
 // signals that have data), takes a majority vote (measured load vetoes
-// idleness) and recommends an action (stop, terminate, downsize, or an
-// off-hours schedule for resources with a weekly rhythm) only when its
-// confidence exceeds 0.8. Presets reproduce AWS Trusted Advisor, Google
-// Cloud's idle-VM recommender and Azure Advisor for comparison.
+// idleness) and considers an action only when its confidence exceeds 0.8.
+// Presets reproduce AWS Trusted Advisor, Google Cloud's idle-VM recommender
+// and Azure Advisor as their providers document them, for comparison.
+//
+// # Evidence
+//
+// An idle-reaper that stops a machine doing real work once is switched off
+// for good, so the evidence a recommendation needs grows with the harm the
+// action can do (EvidenceConfig holds the numbers; these are the defaults):
+//
+//	report idle  the verdict: the last 24 h below the thresholds, held for
+//	             the last hour, with a confidence above 0.8
+//	schedule     a learned week (7 days of history at least) with hours
+//	             busy every week, 90 % of its hours regularly idle or busy,
+//	             off windows saving at least 25 % of the week and holding
+//	             no peak
+//	downsize     7 days of data in the last 14; that window's p99 and max,
+//	             projected onto the smaller size, below 70 % and 90 %
+//	stop         95 % of the last 14 days covered by data; their p99 below
+//	             the idle threshold and their max below twice it (CPU 10 %
+//	             and 20 %); every hour of the week idle, none with a peak
+//	terminate    the same over 28 days, and activity data over all of
+//	             them showing no use at all (a verified backup is the
+//	             safety gate's job)
+//
+// An idle instance or database may be stopped, an idle group scaled in
+// (downsize), an idle function, volume or load balancer terminated; a busy
+// one may get a schedule or a downsize. Hours of the week that are busy or
+// held a peak make an idle machine a schedule or nothing, never a stop.
+// When the evidence falls short the action is none and the reasons say
+// what is missing: how many more days of data, which statistic reached
+// which bound, which hours of the week are busy. Explain shows what a
+// person checks before acting: the window's mean, p95, p99 and max, its
+// coverage, the busy hours, the week's idle share.
+//
+// Every statistic a decision reads is a count, a sum or a maximum over the
+// window's steps: steps with data, steps at or above a bound, the largest
+// value, the idle, observed and peak hours of each hour of the week. The
+// p99 rules are decided by counting: a nearest-rank p99 is below a bound
+// exactly when at most n − ⌈0.99·n⌉ of the n values reach it. A compact
+// per-resource state that keeps these counts per hour (dropping the hours
+// that leave the window) therefore decides exactly as a full read of the
+// series does (TestEvidenceFromHourlyCounts checks it on the NAB traces);
+// it also has to carry the current run of exact zeros across hours, for
+// the suspect-zero rule, and the percentile values shown in the reasons
+// would be estimates there (from a detector/stream Sketch).
+//
+// # Bad and missing data
 //
 // Missing data is never idleness: a missing, gappy or stale series, a
 // source error, or exact zeros that follow busy values with nothing in
 // between (a dead agent, a zero-filled outage) make a signal Unknown, and a
-// resource younger than the grace period (24 h) is never idle.
+// resource younger than the grace period (24 h) is never idle. Bad input
+// is an error naming the field: a resource kind that is empty or unknown
+// (never a default action), a utilization value outside [0, 1] (a trace
+// read in percent), a NaN cost, an infinite sample.
 //
 // Scan runs a Detector over a provider's Inventory with bounded
 // concurrency. The subpackage detector/stream keeps constant-size

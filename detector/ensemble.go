@@ -63,8 +63,8 @@ type EnsembleConfig struct {
 	// Schedule configures the time signal.
 	Schedule ScheduleConfig `json:"schedule,omitzero" yaml:"schedule,omitempty"`
 	// ActThreshold is the confidence an action needs: a verdict
-	// recommends an action only when its confidence is strictly greater.
-	// In [0, 1). Default: 0.8.
+	// recommends an action only when its confidence is strictly greater
+	// (and the evidence allows it, see Evidence). In [0, 1). Default: 0.8.
 	ActThreshold float64 `json:"act_threshold,omitempty" yaml:"act_threshold,omitempty"`
 	// GracePeriod is how long after launch a resource is never idle (its
 	// verdict is Unknown). Default: 24h. A negative value turns it off.
@@ -73,20 +73,23 @@ type EnsembleConfig struct {
 	// when its utilization is unknown. Default: false (unknown utilization
 	// makes the verdict Unknown).
 	AllowWithoutUtilization bool `json:"allow_without_utilization,omitempty" yaml:"allow_without_utilization,omitempty"`
-	// DownsizeBelow is the CPU p95 over the utilization window under
-	// which a resource that is confidently not idle is recommended a
-	// smaller size (half the size then runs below twice this), a
-	// fraction. Default: 0.4.
-	DownsizeBelow float64 `json:"downsize_below,omitempty" yaml:"downsize_below,omitempty"`
-	// DownsizeSaving is the share of the cost a downsize saves, in (0, 1].
-	// Default: 0.5 (one size down).
+	// Evidence sets the evidence each action needs: how much history,
+	// which peaks forbid a stop, how a downsize is sized. Default: see
+	// EvidenceConfig.
+	Evidence EvidenceConfig `json:"evidence,omitzero" yaml:"evidence,omitempty"`
+	// DownsizeSaving is the share of the cost a downsize saves, in (0, 1];
+	// the smaller size is taken to have 1 − DownsizeSaving of the current
+	// capacity when the evidence window's peaks are fitted to it.
+	// Default: 0.5 (one size down, half the capacity).
 	DownsizeSaving float64 `json:"downsize_saving,omitempty" yaml:"downsize_saving,omitempty"`
 	// MinScheduleSaving is the least share of the week an off-hours
 	// schedule must save to be recommended, in (0, 1]. Default: 0.25.
 	MinScheduleSaving float64 `json:"min_schedule_saving,omitempty" yaml:"min_schedule_saving,omitempty"`
-	// StopIdleShare is the share of the week's hours that must be idle for
-	// an idle resource with a learned profile to be stopped outright rather
-	// than put on a schedule, in (0, 1]. Default: 0.95.
+	// StopIdleShare is the share of the week's hours that must be idle
+	// (see Profile.Idle) for an idle resource to be stopped or terminated
+	// rather than put on a schedule, in (0, 1]. Default: 1: any hour of
+	// the week that is busy or held a peak makes it a schedule or nothing,
+	// never a stop.
 	StopIdleShare float64 `json:"stop_idle_share,omitempty" yaml:"stop_idle_share,omitempty"`
 	// MinRegularity is the least Profile.Regularity an off-hours schedule
 	// needs: a resource whose busy hours move from week to week gets no
@@ -104,9 +107,6 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 	if c.GracePeriod == 0 {
 		c.GracePeriod = DefaultGracePeriod
 	}
-	if c.DownsizeBelow == 0 {
-		c.DownsizeBelow = 0.4
-	}
 	if c.DownsizeSaving == 0 {
 		c.DownsizeSaving = 0.5
 	}
@@ -114,7 +114,7 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 		c.MinScheduleSaving = 0.25
 	}
 	if c.StopIdleShare == 0 {
-		c.StopIdleShare = 0.95
+		c.StopIdleShare = 1
 	}
 	if c.MinRegularity == 0 {
 		c.MinRegularity = 0.9
@@ -137,10 +137,16 @@ func (c EnsembleConfig) Validate() error {
 	if err := c.Schedule.Validate(); err != nil {
 		return err
 	}
+	if err := c.Evidence.Validate(); err != nil {
+		return err
+	}
+	if c.DownsizeSaving == 1 {
+		return invalid("ensemble.downsize_saving", c.DownsizeSaving, "must be below 1: a downsize keeps some capacity")
+	}
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"act_threshold", c.ActThreshold}, {"downsize_below", c.DownsizeBelow}, {"downsize_saving", c.DownsizeSaving}, {"min_schedule_saving", c.MinScheduleSaving}, {"stop_idle_share", c.StopIdleShare}, {"min_regularity", c.MinRegularity}} {
+	}{{"act_threshold", c.ActThreshold}, {"downsize_saving", c.DownsizeSaving}, {"min_schedule_saving", c.MinScheduleSaving}, {"stop_idle_share", c.StopIdleShare}, {"min_regularity", c.MinRegularity}} {
 		if math.IsNaN(f.v) || f.v < 0 || f.v > 1 {
 			return invalid("ensemble."+f.name, f.v, "must be in [0, 1]")
 		}
@@ -181,17 +187,20 @@ type member struct {
 // vote not idle (measured load vetoes idleness); NotIdle otherwise; and
 // Unknown when no signal is available, when utilization is unknown (unless
 // AllowWithoutUtilization) or during the grace period. An action is
-// recommended only when the confidence exceeds ActThreshold.
+// recommended only when the confidence exceeds ActThreshold and the
+// evidence allows it (see EvidenceConfig): the reasons then end with the
+// evidence checked.
 //
 // An Ensemble is safe for concurrent use. Make one with NewEnsemble; the
 // zero value's Detect returns an error.
 type Ensemble struct {
-	cfg    EnsembleConfig
-	util   *Utilization
-	act    *Activity
-	sched  *Schedule
-	model  *Model
-	custom []member
+	cfg       EnsembleConfig
+	evMetrics []provider.Metric // see evidenceMetrics
+	util      *Utilization
+	act       *Activity
+	sched     *Schedule
+	model     *Model
+	custom    []member
 }
 
 // NewEnsemble returns an Ensemble for cfg, or an error matching
@@ -217,6 +226,11 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	if e.sched, err = NewSchedule(cfg.Schedule); err != nil {
 		return nil, err
 	}
+	e.cfg.Evidence = cfg.Evidence.withDefaults(e.util.cfg.Thresholds)
+	if b, ok := e.cfg.Evidence.PeakBounds[e.sched.cfg.Metric]; ok {
+		e.sched.peak = b.Max
+	}
+	e.evMetrics = e.evidenceMetrics()
 	if e.model != nil && !e.model.Trained() {
 		return nil, fmt.Errorf("ensemble: model: %w", ErrNotTrained)
 	}
@@ -258,7 +272,10 @@ type Needs struct {
 	ActivityWindow time.Duration
 }
 
-// Needs returns the metrics and history the ensemble reads.
+// Needs returns the metrics and history the ensemble reads: the
+// utilization metrics, the schedule's metric and the metrics with a peak
+// bound, over the longest of the utilization window, the schedule's
+// history and the terminate window (28 days by default).
 func (e *Ensemble) Needs() Needs {
 	if e.util == nil {
 		return Needs{} // not made by NewEnsemble: Detect fails
@@ -268,7 +285,12 @@ func (e *Ensemble) Needs() Needs {
 	if !containsMetric(n.Metrics, e.sched.cfg.Metric) {
 		n.Metrics = append(n.Metrics, e.sched.cfg.Metric)
 	}
-	n.History = max(n.History, e.sched.cfg.History)
+	for _, m := range e.evMetrics {
+		if _, bounded := e.cfg.Evidence.PeakBounds[m]; bounded && !containsMetric(n.Metrics, m) {
+			n.Metrics = append(n.Metrics, m)
+		}
+	}
+	n.History = max(n.History, e.sched.cfg.History, e.cfg.Evidence.TerminateWindow)
 	if e.model != nil {
 		n.History = max(n.History, e.model.cfg.Window)
 		for _, m := range e.model.metrics() {
@@ -323,11 +345,11 @@ func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 	}
 	weigh(&v, ev.tally)
 	v.State = e.vote(ev.util.state, ev.tally, v.Score)
-	v.Reasons = make([]Reason, 0, ev.tally.reasons+2) // + grace or vote, + below confidence
+	v.Reasons = make([]Reason, 0, ev.tally.reasons+8) // + grace or vote, + the recommendation's (see recommend)
 	e.grace(&in, &v)
 	v.Confidence = confidenceOf(v.State, v.Score)
 	ev.explain(&v)
-	e.recommend(&in, &v, &ev.util, &ev.sched)
+	e.recommend(&in, &v, &ev.sched)
 	return v, nil
 }
 
@@ -416,7 +438,7 @@ func (e *Ensemble) gather(ctx context.Context, in *Input, ev *evaluation, v *Ver
 			return fmt.Errorf("ensemble: signal %s: %w", m.name, err)
 		}
 		r := &ev.custom[i]
-		r.state, r.score, r.window, r.cpuStat = got.State, clamp01(got.Score), got.Window, math.NaN()
+		r.state, r.score, r.window = got.State, clamp01(got.Score), got.Window
 		for _, why := range got.Reasons {
 			r.add(why)
 		}
@@ -501,55 +523,5 @@ func (ev *evaluation) explain(v *Verdict) {
 	}
 	for i := range ev.custom {
 		v.Reasons = append(v.Reasons, ev.custom[i].reasons[:ev.custom[i].n]...)
-	}
-}
-
-// recommend sets the action and savings of v.
-func (e *Ensemble) recommend(in *Input, v *Verdict, util, sched *result) {
-	if v.State == Unknown {
-		return
-	}
-	if v.Confidence <= e.cfg.ActThreshold {
-		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonBelowConf, Value: v.Confidence, Limit: e.cfg.ActThreshold})
-		return
-	}
-	monthly := in.Resource.HourlyCost * HoursPerMonth
-	var prof *Profile
-	if sched.hasProf {
-		prof = &sched.prof
-	}
-	scheduled := func() bool {
-		if prof == nil || prof.Regularity() < e.cfg.MinRegularity {
-			return false
-		}
-		off := prof.Propose(e.sched.cfg.MinOff)
-		if off.SavedShare < e.cfg.MinScheduleSaving || off.SavedShare >= 1 {
-			return false
-		}
-		v.Action, v.Schedule, v.MonthlySavings = ActionSchedule, &off, monthly*off.SavedShare
-		return true
-	}
-	switch v.State {
-	case Idle:
-		if prof != nil && float64(prof.IdleSlots())/HoursPerWeek < e.cfg.StopIdleShare && scheduled() {
-			return
-		}
-		switch in.Resource.Kind {
-		case provider.KindInstance, provider.KindDatabase:
-			v.Action = ActionStop
-		case provider.KindGroup:
-			v.Action = ActionDownsize
-		default:
-			v.Action = ActionTerminate
-		}
-		v.MonthlySavings = monthly
-	case NotIdle:
-		if scheduled() {
-			return
-		}
-		if !math.IsNaN(util.cpuStat) && util.cpuStat < e.cfg.DownsizeBelow {
-			v.Action = ActionDownsize
-			v.MonthlySavings = monthly * e.cfg.DownsizeSaving
-		}
 	}
 }

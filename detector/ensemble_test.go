@@ -160,6 +160,7 @@ func TestBadInput(t *testing.T) {
 		s.Values[7] = x
 		return s
 	}
+	vm := res("r", t0)
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
 	tests := []struct {
@@ -167,14 +168,17 @@ func TestBadInput(t *testing.T) {
 		give  detector.Input
 		field string
 	}{
-		{"no now", detector.Input{Series: []provider.Series{good}}, "input.now"},
-		{"inf sample", detector.Input{Now: now, Series: []provider.Series{withValue(math.Inf(1))}}, "input.series[cpu].values[7]"},
-		{"negative utilization", detector.Input{Now: now, Series: []provider.Series{withValue(-0.1)}}, "input.series[cpu].values[7]"},
-		{"zero step", detector.Input{Now: now, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Values: []float64{1}}}}, "input.series[cpu].step"},
-		{"duplicate metric", detector.Input{Now: now, Series: []provider.Series{good, good}}, "input.series[1].metric"},
-		{"negative activity", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
-		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
-		{"window shorter than a step", detector.Input{Now: now, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},
+		{"no now", detector.Input{Resource: vm, Series: []provider.Series{good}}, "input.now"},
+		{"empty kind", detector.Input{Now: now, Resource: provider.Resource{ID: "r"}, Series: []provider.Series{good}}, "input.resource.kind"},
+		{"misspelled kind", detector.Input{Now: now, Resource: provider.Resource{ID: "r", Kind: "vm"}, Series: []provider.Series{good}}, "input.resource.kind"},
+		{"inf sample", detector.Input{Now: now, Resource: vm, Series: []provider.Series{withValue(math.Inf(1))}}, "input.series[cpu].values[7]"},
+		{"negative utilization", detector.Input{Now: now, Resource: vm, Series: []provider.Series{withValue(-0.1)}}, "input.series[cpu].values[7]"},
+		{"cpu in percent", detector.Input{Now: now, Resource: vm, Series: []provider.Series{withValue(1.5)}}, "input.series[cpu].values[7]"},
+		{"zero step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Values: []float64{1}}}}, "input.series[cpu].step"},
+		{"duplicate metric", detector.Input{Now: now, Resource: vm, Series: []provider.Series{good, good}}, "input.series[1].metric"},
+		{"negative activity", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
+		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{Kind: provider.KindInstance, HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
+		{"window shorter than a step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package detector_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/detector"
@@ -129,10 +130,48 @@ func ExampleFunc() {
 		}
 		return detector.Verdict{ResourceID: in.Resource.ID}, nil // unknown: no opinion
 	})
-	v, err := keep.Detect(context.Background(), detector.Input{Now: time.Now(), Resource: provider.Resource{ID: "db", Tags: map[string]string{"keep": "true"}}})
+	v, err := keep.Detect(context.Background(), detector.Input{Now: time.Now(), Resource: provider.Resource{ID: "db", Kind: provider.KindDatabase, Tags: map[string]string{"keep": "true"}}})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(v.State)
 	// Output: not_idle
+}
+
+// An idle machine that ran a nightly job once, twelve days ago: the verdict
+// is idle (its last day is quiet), but the job's peak forbids a stop, and
+// the reasons show what a person checks before stopping it.
+func ExampleEvidenceConfig() {
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}) // default evidence: see EvidenceConfig
+	if err != nil {
+		panic(err)
+	}
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC) // a Monday
+	cpu := flat("i-etl", now, 14, func(i int) float64 {
+		if i >= 38*12 && i < 38*12+6 { // Wednesday 02:00–02:30, twelve days ago (the series starts Monday 12:00)
+			return 0.85
+		}
+		return 0.01
+	})
+	v, err := ens.Detect(context.Background(), detector.Input{
+		Now:      now,
+		Resource: provider.Resource{ID: "i-etl", Kind: provider.KindInstance, HourlyCost: 0.34},
+		Series:   []provider.Series{cpu},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s, action %s\n", v.State, v.Action)
+	for _, why := range v.Explain() {
+		if strings.HasPrefix(why, "evidence:") {
+			fmt.Println(why)
+		}
+	}
+	// Output:
+	// idle, action none
+	// evidence: cpu over the last 14d (100% covered): mean 1.13%, p95 1.00%, p99 1.00%, max 85.00%
+	// evidence: 1 of 168 hours of the week are busy or held a peak (Wed 02:00–03:00): the week is 99% idle, stop needs 100%
+	// evidence: cpu p99 1.00% over the last 14d is below the stop bound 10.00%
+	// evidence: cpu max 85.00% over the last 14d reaches the stop bound 20.00%
+	// evidence: no hour of the week is busy every week: an off-hours schedule has nothing to follow
 }

@@ -1,6 +1,7 @@
 package detector_test
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -51,7 +52,11 @@ func FuzzEnsemble(f *testing.F) {
 		for _, v := range values {
 			hasData = hasData || !math.IsNaN(v)
 		}
-		detectors := []detector.Detector{ens, detector.NewAzureAdvisor(detector.PresetConfig{}), detector.NewTrustedAdvisor(detector.PresetConfig{IgnoreNetwork: true})}
+		azure, err := detector.NewAzureAdvisor(detector.PresetConfig{})
+		require.NoError(t, err)
+		ta, err := detector.NewTrustedAdvisor(detector.PresetConfig{IgnoreNetwork: true})
+		require.NoError(t, err)
+		detectors := []detector.Detector{ens, azure, ta}
 		for _, d := range detectors {
 			v, err := d.Detect(t.Context(), in)
 			if err != nil {
@@ -103,5 +108,30 @@ func FuzzLoadModel(f *testing.F) {
 			}
 			assert.False(t, math.IsNaN(p) || p < 0 || p > 1, "p=%v", p)
 		}
+	})
+}
+
+// FuzzWeekHoursJSON feeds arbitrary JSON to WeekHours.UnmarshalJSON: it
+// fails, or it decodes a set that encodes back to the same set.
+func FuzzWeekHoursJSON(f *testing.F) {
+	f.Add(`[]`)
+	f.Add(`[0, 26, 167]`)
+	f.Add(`[168]`)
+	f.Add(`[-1]`)
+	f.Add(`{"a": 1}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var h detector.WeekHours
+		if err := json.Unmarshal([]byte(s), &h); err != nil {
+			return
+		}
+		for _, slot := range h.Slots() {
+			require.True(t, slot >= 0 && slot < detector.HoursPerWeek, "slot %d", slot)
+		}
+		data, err := json.Marshal(h)
+		require.NoError(t, err)
+		var back detector.WeekHours
+		require.NoError(t, json.Unmarshal(data, &back))
+		require.Equal(t, h, back)
+		_ = h.String()
 	})
 }

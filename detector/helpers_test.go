@@ -95,3 +95,14 @@ func noise(i int) float64 {
 	x := math.Sin(float64(i)*12.9898+78.233) * 43758.5453
 	return x - math.Floor(x)
 }
+
+// tile returns s played n times back to back: a trace of n times its
+// length whose every window as long as s holds each of its samples once.
+func tile(s provider.Series, n int) provider.Series {
+	out := s.Clone()
+	out.Values = make([]float64, 0, n*len(s.Values))
+	for range n {
+		out.Values = append(out.Values, s.Values...)
+	}
+	return out
+}

@@ -260,7 +260,6 @@ func (m *Model) Detect(ctx context.Context, in Input) (Verdict, error) {
 }
 
 func (m *Model) evaluate(in *Input, r *result) error {
-	r.cpuStat = math.NaN()
 	r.window = Window{From: in.Now.Add(-m.cfg.Window), To: in.Now}
 	var f [NumFeatures]float64
 	if !m.features(in, &f) {

@@ -32,6 +32,21 @@ const (
 	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
 	ReasonRule         ReasonCode = "rule"          // a preset rule held on Value of Limit days or share of time
 	ReasonBelowConf    ReasonCode = "below_confidence"
+
+	// The evidence reasons: why an action was or was not recommended
+	// (see EvidenceConfig). Action names the action they are about.
+	ReasonEvidence      ReasonCode = "evidence"       // Metric's Stats over the last Duration, Value of its steps with data
+	ReasonShortEvidence ReasonCode = "short_evidence" // Metric has data for Value of the last Duration; Action needs Limit
+	ReasonPeak          ReasonCode = "peak"           // Metric's Statistic Value over the last Duration reaches Action's bound Limit
+	ReasonWeek          ReasonCode = "week"           // Value of the week's hours idle (Action needs Limit); Hours are the busy ones
+	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
+	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
+	ReasonNoPattern     ReasonCode = "no_pattern"     // no hour of the week is busy every week: an off-hours schedule has nothing to follow
+	ReasonSmallSaving   ReasonCode = "small_saving"   // an off-hours schedule would stop the resource Value of the week; it needs Limit (or all of it: then stop)
+	ReasonNoUse         ReasonCode = "no_use"         // activity data covers Duration with no use; Action needs Limit (hours) of it
+	ReasonUsed          ReasonCode = "used"           // Value activity events of Kind in the activity window: Action needs none
+	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
+	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
 )
 
 // Reason is one structured, human-readable explanation. Only the fields
@@ -55,8 +70,28 @@ type Reason struct {
 	Limit float64 `json:"limit"`
 	// Duration is the window or age concerned.
 	Duration time.Duration `json:"duration,omitempty"`
+	// Action is the action an evidence reason is about, if any.
+	Action Action `json:"action,omitempty"`
+	// Stats are the window statistics of a ReasonEvidence.
+	Stats Stats `json:"stats,omitzero"`
+	// Hours are the busy hours of the week of a ReasonWeek.
+	Hours WeekHours `json:"hours,omitzero"`
 	// Err is the source error for ReasonSourceError.
 	Err error `json:"-"`
+}
+
+// Stats are a metric's statistics over an evidence window, in the
+// metric's unit. Percentiles are nearest-rank: the smallest value with at
+// least that share of the window's values at or below it.
+type Stats struct {
+	// Mean is the mean over the steps with data.
+	Mean float64 `json:"mean"`
+	// P95 is the 95th percentile.
+	P95 float64 `json:"p95"`
+	// P99 is the 99th percentile.
+	P99 float64 `json:"p99"`
+	// Max is the largest value.
+	Max float64 `json:"max"`
 }
 
 // String renders the reason as a sentence.
@@ -108,6 +143,43 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: rule held on %.4g (needs %.4g) over %s", r.Signal, r.Value, r.Limit, fmtDur(r.Duration))
 	case ReasonBelowConf:
 		return fmt.Sprintf("%s: confidence %.2f does not exceed %.2f: no action", r.Signal, r.Value, r.Limit)
+	case ReasonEvidence:
+		m := r.Metric
+		return fmt.Sprintf("%s: %s over the last %s (%.0f%% covered): mean %s, p95 %s, p99 %s, max %s", r.Signal, m, fmtDur(r.Duration), 100*r.Value,
+			fmtValue(m, r.Stats.Mean), fmtValue(m, r.Stats.P95), fmtValue(m, r.Stats.P99), fmtValue(m, r.Stats.Max))
+	case ReasonShortEvidence:
+		more := time.Duration((r.Limit - r.Value) * float64(r.Duration))
+		return fmt.Sprintf("%s: %s has data for %s of the last %s (%.0f%%); %s needs %.0f%%: %s more of data", r.Signal, r.Metric, fmtDays(time.Duration(r.Value*float64(r.Duration))), fmtDur(r.Duration), 100*r.Value, r.Action, 100*r.Limit, fmtDays(more))
+	case ReasonPeak:
+		verb := "reaches"
+		if r.Value < r.Limit {
+			verb = "is below"
+		}
+		return fmt.Sprintf("%s: %s %s %s over the last %s %s the %s bound %s", r.Signal, r.Metric, stat, fmtValue(r.Metric, r.Value), fmtDur(r.Duration), verb, r.Action, fmtValue(r.Metric, r.Limit))
+	case ReasonNoProfile:
+		return fmt.Sprintf("%s: no week of %s learned yet (it needs %s of history): %s needs every hour of the week checked", r.Signal, r.Metric, fmtDur(time.Duration(r.Limit)), r.Action)
+	case ReasonWeek:
+		if n := r.Hours.Len(); n > 0 {
+			return fmt.Sprintf("%s: %d of %d hours of the week are busy or held a peak (%s): the week is %.0f%% idle, %s needs %.0f%%", r.Signal, n, HoursPerWeek, r.Hours, 100*r.Value, r.Action, 100*r.Limit)
+		}
+		return fmt.Sprintf("%s: the week is %.0f%% idle (%s needs %.0f%%)", r.Signal, 100*r.Value, r.Action, 100*r.Limit)
+	case ReasonIrregular:
+		return fmt.Sprintf("%s: only %.0f%% of the week's hours are regularly idle or busy; an off-hours schedule needs %.0f%%", r.Signal, 100*r.Value, 100*r.Limit)
+	case ReasonNoPattern:
+		return fmt.Sprintf("%s: no hour of the week is busy every week: an off-hours schedule has nothing to follow", r.Signal)
+	case ReasonSmallSaving:
+		return fmt.Sprintf("%s: an off-hours schedule would stop it %.0f%% of the week; it needs at least %.0f%%", r.Signal, 100*r.Value, 100*r.Limit)
+	case ReasonNoUse:
+		if r.Duration == 0 {
+			return fmt.Sprintf("%s: no activity data: %s needs %s of it showing no use", r.Signal, r.Action, fmtDur(time.Duration(r.Limit)))
+		}
+		return fmt.Sprintf("%s: activity data shows no use in the last %s; %s needs %s of it", r.Signal, fmtDur(r.Duration), r.Action, fmtDur(time.Duration(r.Limit)))
+	case ReasonUsed:
+		return fmt.Sprintf("%s: %.0f %s events in the activity window: %s needs none", r.Signal, r.Value, r.Kind, r.Action)
+	case ReasonFits:
+		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size (limit %s)", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
+	case ReasonTooBig:
+		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size, above %s: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
 	}
 	return fmt.Sprintf("%s: %s %s value %g limit %g", r.Signal, r.Code, r.Metric, r.Value, r.Limit)
 }
@@ -117,6 +189,18 @@ func fmtValue(m provider.Metric, v float64) string {
 		return fmt.Sprintf("%.2f%%", 100*v)
 	}
 	return fmt.Sprintf("%.4g %s", v, m.Unit())
+}
+
+// fmtDays renders a duration in days with one decimal ("3.4 days"), in
+// hours below a day and in whole minutes (rounded up) below an hour.
+func fmtDays(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%.1f hours", d.Hours())
+	}
+	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
 }
 
 func fmtDur(d time.Duration) string {

@@ -59,7 +59,11 @@ func (m *Model) Needs() Needs {
 // Needs returns the metrics and window the preset reads.
 func (r *Preset) Needs() Needs {
 	n := Needs{Metrics: []provider.Metric{provider.MetricCPU}, History: r.window}
-	if !r.cfg.IgnoreNetwork && r.name != "azure_advisor" {
+	switch {
+	case r.cfg.IgnoreNetwork:
+	case r.name == "azure_advisor":
+		n.Metrics = append(n.Metrics, provider.MetricNetworkUtilization)
+	default:
 		n.Metrics = append(n.Metrics, provider.MetricNetworkIn, provider.MetricNetworkOut)
 	}
 	return n

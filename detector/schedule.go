@@ -113,6 +113,18 @@ type Profile struct {
 	// IdleShare is the share of a slot's steps that must be idle for the
 	// slot to be idle.
 	IdleShare float64 `json:"idle_share"`
+	// HoursSeen counts, for each slot, the hours (one a week) that held
+	// data.
+	HoursSeen [HoursPerWeek]uint16 `json:"hours_seen"`
+	// PeakLevel, when positive, is the level at or above which a step is
+	// a peak; 0 records no peaks. An Ensemble sets it to the Max peak
+	// bound of the schedule's metric (see EvidenceConfig.PeakBounds).
+	PeakLevel float64 `json:"peak_level,omitempty"`
+	// PeakHours counts, for each slot, the hours in which some step
+	// reached PeakLevel. A slot with a peak is never idle, whatever its
+	// idle share: a machine that ran a job at that hour must not be
+	// stopped then. Peaks in (nearly) every week of a slot make it busy.
+	PeakHours [HoursPerWeek]uint16 `json:"peak_hours"`
 }
 
 // Slot returns the hour-of-week slot of t in the profile's time zone.
@@ -136,27 +148,56 @@ func (p *Profile) Share(slot int) (float64, bool) {
 	return float64(p.IdleSteps[slot]) / float64(p.Observed[slot]), true
 }
 
-// IdleSlots returns how many observed slots are idle.
+// Idle reports whether slot is idle: observed, with an idle share of at
+// least IdleShare and no peak.
+func (p *Profile) Idle(slot int) bool {
+	s, ok := p.Share(slot)
+	return ok && s >= p.IdleShare && p.PeakHours[slot] == 0
+}
+
+// Recurring reports whether slot is busy every week: seen in at least two
+// weeks (once proves no recurrence), with an idle share of at most
+// 1 − IdleShare or a peak in at least IdleShare of the hours it was seen
+// (a short job at the same hour each week).
+func (p *Profile) Recurring(slot int) bool {
+	s, ok := p.Share(slot)
+	return ok && p.HoursSeen[slot] >= 2 && (s <= 1-p.IdleShare || float64(p.PeakHours[slot]) >= p.IdleShare*float64(p.HoursSeen[slot]))
+}
+
+// IdleSlots returns how many observed slots are idle (see Idle).
 func (p *Profile) IdleSlots() int {
 	n := 0
 	for i := range HoursPerWeek {
-		if s, ok := p.Share(i); ok && s >= p.IdleShare {
+		if p.Idle(i) {
 			n++
 		}
 	}
 	return n
 }
 
+// Busy returns the observed slots that are not idle: an idle share below
+// IdleShare or a peak, recurring or not.
+func (p *Profile) Busy() WeekHours {
+	var h WeekHours
+	for i := range HoursPerWeek {
+		if _, ok := p.Share(i); ok && !p.Idle(i) {
+			h.Add(i)
+		}
+	}
+	return h
+}
+
 // Regularity returns the share of observed slots that are clearly idle
-// (idle share ≥ IdleShare) or clearly busy (idle share ≤ 1 − IdleShare):
-// near 1 for a resource with a weekly rhythm, lower when its busy times
-// move from week to week. 0 when no slot is observed.
+// (see Idle) or busy every week (see Recurring): near 1 for a resource with
+// a weekly rhythm, lower when its busy times move from week to week. A slot
+// that looks idle but held a peak in only some weeks is neither: such
+// bursts are what a schedule cannot predict. 0 when no slot is observed.
 func (p *Profile) Regularity() float64 {
 	clear, seen := 0, 0
 	for i := range HoursPerWeek {
-		if s, ok := p.Share(i); ok {
+		if _, ok := p.Share(i); ok {
 			seen++
-			if s >= p.IdleShare || s <= 1-p.IdleShare {
+			if p.Idle(i) || p.Recurring(i) {
 				clear++
 			}
 		}
@@ -209,12 +250,11 @@ type OffHours struct {
 }
 
 // Propose returns the off-hours schedule of the profile: maximal runs of
-// idle slots (wrapping around the week) of at least minOff.
+// idle slots (see Idle; wrapping around the week) of at least minOff.
 func (p *Profile) Propose(minOff time.Duration) OffHours {
 	out := OffHours{TimeZone: p.loc().String()}
 	idle := func(i int) bool {
-		s, ok := p.Share(((i % HoursPerWeek) + HoursPerWeek) % HoursPerWeek)
-		return ok && s >= p.IdleShare
+		return p.Idle(((i % HoursPerWeek) + HoursPerWeek) % HoursPerWeek)
 	}
 	// Start scanning at a busy slot so that runs do not wrap mid-scan.
 	first := -1
@@ -260,6 +300,7 @@ func (p *Profile) Propose(minOff time.Duration) OffHours {
 // safe for concurrent use.
 type Schedule struct {
 	cfg  ScheduleConfig
+	peak float64  // Profile.PeakLevel of learned profiles; 0: none (set by NewEnsemble)
 	locs sync.Map // time-zone name → *time.Location
 }
 
@@ -307,22 +348,23 @@ func (s *Schedule) location(r *provider.Resource) *time.Location {
 
 // learn fills p; it returns the view's quality code and reason.
 func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
-	*p = Profile{Location: s.location(&in.Resource), IdleShare: s.cfg.IdleShare}
+	*p = Profile{Location: s.location(&in.Resource), IdleShare: s.cfg.IdleShare, PeakLevel: s.peak}
 	series, ok := in.SeriesFor(s.cfg.Metric)
 	if !ok {
 		return qMissing, Reason{Code: ReasonMissing}
 	}
 	q := s.cfg.Quality
-	q.MinCoverage = 1e-9
+	q.MinCoverage = 0 // coverage is judged on p.History against MinHistory
 	w, code, why := view(series, in.Now, s.cfg.History, s.cfg.Threshold, q)
 	if code != qOK {
 		return code, why
 	}
 	loc := p.loc()
-	// The slot is computed from Unix time plus the zone offset, once per
-	// local hour. The offset is looked up at every hour only when it
-	// differs between the first and the last step (a zone change inside
-	// the history); otherwise it is constant.
+	// The steps are taken an hour of the local clock at a time: the slot
+	// is computed from Unix time plus the zone offset once per hour, and
+	// the hour's counts are summed in registers. The offset is looked up
+	// at every hour only when it differs between the first and the last
+	// step (a zone change inside the history); otherwise it is constant.
 	const hour = int64(time.Hour)
 	start := series.TimeAt(w.lo).UnixNano()
 	step := int64(series.Step)
@@ -332,36 +374,56 @@ func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
 	}
 	off := offsetAt(start)
 	constant := off == offsetAt(start+int64(max(w.hi-w.lo-1, 0))*step)
-	slot := 0
-	var hourEnd int64 = math.MinInt64
-	for i := w.lo; i < w.hi; i++ {
-		u := start + int64(i-w.lo)*step
-		if u >= hourEnd {
-			if !constant {
-				off = offsetAt(u)
-			}
-			h := floorDiv(u+off, hour)
-			slot = int((h + epochHourOfWeek) % HoursPerWeek)
-			if slot < 0 {
-				slot += HoursPerWeek
-			}
-			hourEnd = (h+1)*hour - off
-		}
-		x := series.Values[i]
-		if provider.IsGap(x) || (w.nMasked > 0 || w.overflow) && w.isMasked(i) {
-			continue
-		}
-		p.Observed[slot]++
-		if x < s.cfg.Threshold {
-			p.IdleSteps[slot]++
-		}
+	masked := w.nMasked > 0 || w.overflow
+	peak := p.PeakLevel
+	if peak <= 0 {
+		peak = math.Inf(1)
 	}
-	p.History = time.Duration(w.valid) * series.Step
+	thr := s.cfg.Threshold
+	valid := 0
+	for i := w.lo; i < w.hi; {
+		u := start + int64(i-w.lo)*step
+		if !constant {
+			off = offsetAt(u)
+		}
+		h := floorDiv(u+off, hour)
+		slot := int((h + epochHourOfWeek) % HoursPerWeek)
+		if slot < 0 {
+			slot += HoursPerWeek
+		}
+		// The steps that start before the end of this local hour.
+		j := min(w.hi, i+int((((h+1)*hour-off)-u+step-1)/step))
+		var obs, idle uint32
+		hot := false
+		for k, x := range series.Values[i:j] {
+			if x != x || masked && w.isMasked(i+k) { // x != x: a gap (NaN)
+				continue
+			}
+			obs++
+			if x < thr {
+				idle++
+			}
+			hot = hot || x >= peak
+		}
+		p.Observed[slot] += obs
+		p.IdleSteps[slot] += idle
+		if obs > 0 {
+			p.HoursSeen[slot]++
+		}
+		if hot {
+			p.PeakHours[slot]++
+		}
+		valid += int(obs)
+		i = j
+	}
+	p.History = time.Duration(valid) * series.Step
+	if valid == 0 && w.zeroRun > 0 {
+		return qZeros, Reason{Code: ReasonSuspectZeros, Value: w.cliff, Duration: w.zeroRun}
+	}
 	return qOK, Reason{}
 }
 
 func (s *Schedule) evaluate(in *Input, r *result) error {
-	r.cpuStat = math.NaN()
 	r.window = Window{From: in.Now.Add(-s.cfg.History), To: in.Now}
 	if series, ok := in.SeriesFor(s.cfg.Metric); ok && series.Step > s.cfg.History {
 		return invalid("schedule.history", s.cfg.History, "is shorter than one step ("+series.Step.String()+")")

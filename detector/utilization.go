@@ -160,7 +160,6 @@ type result struct {
 	window  Window
 	reasons [8]Reason
 	n       int
-	cpuStat float64 // the CPU p95 over the window, NaN when unknown (for downsizing)
 	prof    Profile
 	hasProf bool
 }
@@ -174,7 +173,6 @@ func (r *result) add(reason Reason) {
 
 func (u *Utilization) evaluate(in *Input, r *result) error {
 	r.window = Window{From: in.Now.Add(-u.cfg.Window), To: in.Now}
-	r.cpuStat = math.NaN()
 	r.state, r.score = Idle, 1
 	for _, s := range in.Series {
 		if s.Step > u.cfg.Window {
@@ -218,9 +216,6 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 		if math.IsNaN(hx) {
 			hx = x
 		}
-		if m == provider.MetricCPU {
-			r.cpuStat = w.stat(p95, w.lo, w.hi)
-		}
 		known++
 		score := min(u.score(x, th), u.score(hx, th))
 		r.score = min(r.score, score)
@@ -242,8 +237,6 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 	}
 	return nil
 }
-
-var p95 = provider.Percentile(95)
 
 // score maps a statistic x against threshold th to an idle score in [0, 1]
 // that is 0.5 at the threshold.

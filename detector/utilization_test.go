@@ -46,6 +46,12 @@ func TestUtilizationTable(t *testing.T) {
 		}
 		return 0
 	})
+	atThreshold := series(provider.MetricCPU, func(i int) float64 { // at the 10 % threshold, then exact zeros
+		if i < n-360 {
+			return 0.10
+		}
+		return 0
+	})
 	quietZeros := series(provider.MetricCPU, func(i int) float64 { // idle, then exact zeros
 		if i < n-360 {
 			return 0.01
@@ -73,6 +79,7 @@ func TestUtilizationTable(t *testing.T) {
 		{"busy in the hold period", detector.UtilizationConfig{}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonNotHeld},
 		{"busy hour with a 10-minute hold", detector.UtilizationConfig{Hold: 10 * time.Minute, Window: 10 * time.Minute}, []provider.Series{lastHourBusy}, detector.NotIdle, detector.ReasonAbove},
 		{"busy then exact zeros: suspect", detector.UtilizationConfig{}, []provider.Series{cliff}, detector.Unknown, detector.ReasonSuspectZeros},
+		{"at the threshold then exact zeros: suspect", detector.UtilizationConfig{}, []provider.Series{atThreshold}, detector.Unknown, detector.ReasonSuspectZeros},
 		{"busy then exact zeros, zeros trusted", detector.UtilizationConfig{Quality: detector.DataQuality{TrustZeros: true}}, []provider.Series{cliff}, detector.Idle, detector.ReasonBelow},
 		{"idle then exact zeros: no cliff", detector.UtilizationConfig{}, []provider.Series{quietZeros}, detector.Idle, detector.ReasonBelow},
 		{"zeros from the start: no cliff", detector.UtilizationConfig{}, []provider.Series{allZeros}, detector.Idle, detector.ReasonBelow},
@@ -103,6 +110,7 @@ func TestUtilizationTable(t *testing.T) {
 func TestActivityTable(t *testing.T) {
 	t.Parallel()
 	now := t0
+	vm := res("r", t0.Add(-48*time.Hour))
 	a, err := detector.NewActivity(detector.ActivityConfig{})
 	require.NoError(t, err)
 	tests := []struct {
@@ -110,13 +118,13 @@ func TestActivityTable(t *testing.T) {
 		give detector.Input
 		want detector.State
 	}{
-		{"no data", detector.Input{Now: now}, detector.Unknown},
-		{"source error", detector.Input{Now: now, ActivityErr: provider.ErrThrottled}, detector.Unknown},
-		{"quiet", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Idle},
-		{"recent login", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}}, detector.NotIdle},
-		{"old events in a long window", detector.Input{Now: now, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityDBQueries, Count: 500, Last: now.Add(-3 * time.Hour)}}}, detector.Idle},
-		{"counts without times", detector.Input{Now: now, Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 2}}}, detector.NotIdle},
-		{"window shorter than quiet", detector.Input{Now: now, ActivityFrom: now.Add(-5 * time.Minute), Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Unknown},
+		{"no data", detector.Input{Now: now, Resource: vm}, detector.Unknown},
+		{"source error", detector.Input{Now: now, Resource: vm, ActivityErr: provider.ErrThrottled}, detector.Unknown},
+		{"quiet", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Idle},
+		{"recent login", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}}, detector.NotIdle},
+		{"old events in a long window", detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityDBQueries, Count: 500, Last: now.Add(-3 * time.Hour)}}}, detector.Idle},
+		{"counts without times", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 2}}}, detector.NotIdle},
+		{"window shorter than quiet", detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-5 * time.Minute), Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}}, detector.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +135,7 @@ func TestActivityTable(t *testing.T) {
 		})
 	}
 	// Score follows 1 − exp(−v/10) for a quiet-but-counted kind.
-	v, err := a.Detect(t.Context(), detector.Input{Now: now, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 5, Last: now.Add(-2 * time.Hour)}}})
+	v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 5, Last: now.Add(-2 * time.Hour)}}})
 	require.NoError(t, err)
 	assert.InDelta(t, math.Exp(-0.5), v.Score, 1e-12)
 }

@@ -81,7 +81,9 @@ const (
 
 // view cuts [now−window, now) out of s and applies the quality rules with
 // threshold as the cliff level for suspect zeros. It returns the view and a
-// q* code; for qGaps, qStale and qZeros the reason fields are filled.
+// q* code; for qGaps, qStale and qZeros the reason fields are filled. A
+// MinCoverage of 0 leaves coverage to the caller: valid is not counted and
+// qGaps and qZeros are not returned.
 func view(s provider.Series, now time.Time, window time.Duration, threshold float64, q DataQuality) (windowView, int, Reason) {
 	w := windowView{s: s}
 	from := now.Add(-window)
@@ -112,11 +114,10 @@ func view(s provider.Series, now time.Time, window time.Duration, threshold floa
 	if !q.TrustZeros {
 		w.findSuspectZeros(threshold, q.SuspectZeroRun)
 	}
-	for i := w.lo; i < w.hi; i++ {
-		if !provider.IsGap(s.Values[i]) && !w.isMasked(i) {
-			w.valid++
-		}
+	if q.MinCoverage == 0 {
+		return w, qOK, Reason{}
 	}
+	w.valid = countData(s.Values[w.lo:w.hi]) - w.maskedData()
 	cov := float64(w.valid) / float64(total)
 	if cov < q.MinCoverage {
 		if w.zeroRun > 0 {
@@ -143,7 +144,8 @@ func ceilIndex(s provider.Series, t time.Time) int {
 
 // findSuspectZeros masks runs of exact zeros of at least minRun that follow
 // a value ≥ threshold directly (gaps in between are allowed) and intersect
-// the window.
+// the window. A run starts at a zero and takes in the zeros and gaps after
+// it up to the next other value.
 func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
 	v := w.s.Values
 	minSteps := int((minRun + w.s.Step - 1) / w.s.Step)
@@ -154,43 +156,73 @@ func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
 	for first > 0 && (v[first-1] == 0 || provider.IsGap(v[first-1])) {
 		first--
 	}
-	prev := math.NaN() // last non-gap, non-zero value before the current run
-	if first > 0 {
-		prev = v[first-1]
-	}
-	runStart := -1
-	flush := func(end int) {
-		if runStart < 0 {
-			return
+	for i := first; i < w.hi; {
+		// Skip to the next exact zero: gaps (NaN) and other values are not.
+		for i < w.hi && v[i] != 0 {
+			i++
 		}
-		if end-runStart >= minSteps && prev >= threshold && end > w.lo && runStart < w.hi {
+		if i == w.hi {
+			break
+		}
+		end := i + 1
+		for end < w.hi && (v[end] == 0 || provider.IsGap(v[end])) {
+			end++
+		}
+		// The value before the run, past any gaps: what the zeros follow.
+		prev := math.NaN()
+		for k := i - 1; k >= 0; k-- {
+			if !provider.IsGap(v[k]) {
+				prev = v[k]
+				break
+			}
+		}
+		if end-i >= minSteps && prev >= threshold && end > w.lo {
 			if w.nMasked == len(w.masked) {
 				w.overflow = true
 			} else {
-				w.masked[w.nMasked] = span{runStart, end}
+				w.masked[w.nMasked] = span{i, end}
 				w.nMasked++
 			}
-			if d := time.Duration(end-runStart) * w.s.Step; d > w.zeroRun {
+			if d := time.Duration(end-i) * w.s.Step; d > w.zeroRun {
 				w.zeroRun, w.cliff = d, prev
 			}
 		}
-		runStart = -1
+		i = end
 	}
-	for i := first; i < w.hi; i++ {
-		x := v[i]
-		switch {
-		case provider.IsGap(x):
-			// a gap neither starts nor ends a run
-		case x == 0:
-			if runStart < 0 {
-				runStart = i
-			}
-		default:
-			flush(i)
-			prev = x
+}
+
+// countData returns the number of values that are not gaps.
+func countData(v []float64) int {
+	n := 0
+	for _, x := range v {
+		if x == x { // not NaN
+			n++
 		}
 	}
-	flush(w.hi)
+	return n
+}
+
+// maskedData returns the number of masked steps in [lo, hi) that hold a
+// value (a zero: masks cover zeros and gaps only).
+func (w *windowView) maskedData() int {
+	n := 0
+	switch {
+	case w.overflow:
+		for _, x := range w.s.Values[w.lo:w.hi] {
+			if x == 0 {
+				n++
+			}
+		}
+	default:
+		for _, m := range w.masked[:w.nMasked] {
+			for _, x := range w.s.Values[max(m.lo, w.lo):min(m.hi, w.hi)] {
+				if x == 0 {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 func (w *windowView) isMasked(i int) bool {

@@ -15,7 +15,8 @@ import (
 
 // exampleCloud returns an in-memory cloud on the wall clock whose instances
 // stop at once, with an idle and a busy instance launched a month ago, two
-// days of CPU samples each and a fresh verified backup.
+// weeks of CPU samples each (the evidence a stop needs) and a fresh
+// verified backup.
 func exampleCloud() *memory.Cloud {
 	cloud, err := memory.New(memory.Config{StopDelay: time.Nanosecond})
 	if err != nil {
@@ -30,7 +31,7 @@ func exampleCloud() *memory.Cloud {
 			log.Fatal(err)
 		}
 		var samples []provider.Sample
-		for at := now.Add(-48 * time.Hour); !at.After(now); at = at.Add(5 * time.Minute) {
+		for at := now.Add(-14 * 24 * time.Hour); !at.After(now); at = at.Add(5 * time.Minute) {
 			samples = append(samples, provider.Sample{Time: at, Value: cpu})
 		}
 		if err := cloud.AddSamples(id, provider.MetricCPU, samples...); err != nil {

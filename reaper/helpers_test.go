@@ -73,9 +73,10 @@ type vm struct {
 	protect bool
 }
 
-// add adds an instance launched 30 days before t0 with 8 days of CPU
-// samples every 5 minutes up to t0 and 2 days beyond (invisible until the
-// clock reaches them), and a fresh verified backup unless noBack.
+// add adds an instance launched 30 days before t0 with 15 days of CPU
+// samples every 5 minutes up to t0 (the detector stops only on 14 days of
+// evidence) and 2 days beyond (invisible until the clock reaches them), and
+// a fresh verified backup unless noBack.
 func (e *env) add(t *testing.T, vms ...vm) {
 	t.Helper()
 	for _, v := range vms {
@@ -88,7 +89,7 @@ func (e *env) add(t *testing.T, vms ...vm) {
 			LaunchTime: t0.Add(-30 * 24 * time.Hour), HourlyCost: 0.096, Size: provider.Size{InstanceType: it},
 		}))
 		var samples []provider.Sample
-		for at := t0.Add(-8 * 24 * time.Hour); at.Before(t0.Add(48 * time.Hour)); at = at.Add(5 * time.Minute) {
+		for at := t0.Add(-15 * 24 * time.Hour); at.Before(t0.Add(48 * time.Hour)); at = at.Add(5 * time.Minute) {
 			samples = append(samples, provider.Sample{Time: at, Value: v.cpu})
 		}
 		require.NoError(t, e.cloud.AddSamples(v.id, provider.MetricCPU, samples...))

@@ -118,7 +118,14 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	// network data).
 	fmt.Fprintln(w, "\nfixed rules for comparison:")
 	cfg := detector.PresetConfig{IgnoreNetwork: true}
-	rules := []*detector.Preset{detector.NewTrustedAdvisor(cfg), detector.NewGCPIdleVM(cfg), detector.NewAzureAdvisor(cfg)}
+	var rules []*detector.Preset
+	for _, newRule := range []func(detector.PresetConfig) (*detector.Preset, error){detector.NewTrustedAdvisor, detector.NewGCPIdleVM, detector.NewAzureAdvisor} {
+		r, err := newRule(cfg)
+		if err != nil {
+			return err
+		}
+		rules = append(rules, r)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "ID\tENSEMBLE")
 	for _, r := range rules {

@@ -53,6 +53,20 @@ func TestQuickstartRuns(t *testing.T) {
 	for _, id := range []string{"db-0825cc2", "i-05f5533", "i-0ac20cd", "asg-web"} {
 		assert.Equal(t, detector.NotIdle, byID[id].Verdict.State, id)
 	}
+	// Every stop is for a machine whose two weeks never reached the peak
+	// bound (20 % CPU); the nightly ETL and the build agent, which run
+	// jobs at up to 100 %, are never stopped, whatever their last day.
+	stops := 0
+	for _, r := range rep.Resources {
+		if r.Verdict.Action == detector.ActionStop || r.Verdict.Action == detector.ActionTerminate {
+			stops++
+			assert.Less(t, r.CPUMax, 0.2, "%s is stopped: its 14-day max must be low", r.Resource.ID)
+		}
+	}
+	assert.Equal(t, 3, stops, "c6585a, 24ae8d and 53ea38")
+	for _, id := range []string{"i-077c1ca", "i-0fe7f93"} {
+		assert.Contains(t, []detector.Action{detector.ActionNone, detector.ActionSchedule}, byID[id].Verdict.Action, id)
+	}
 	var savings float64
 	for _, v := range rep.Idle {
 		savings += v.MonthlySavings

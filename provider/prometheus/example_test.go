@@ -122,12 +122,14 @@ func ExampleSource_detector() {
 	if err != nil {
 		panic(err)
 	}
+	// A week of history is enough to call nab-idle idle, not to stop it:
+	// a stop needs two weeks of evidence (see detector.EvidenceConfig).
 	for _, v := range report.Verdicts {
 		fmt.Println(v.ResourceID, v.State, v.Action)
 	}
 	// Output:
 	// nab-busy not_idle none
-	// nab-idle idle stop
+	// nab-idle idle none
 }
 
 func ExampleSource_Activity() {

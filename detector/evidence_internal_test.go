@@ -1,0 +1,231 @@
+package detector
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/trace"
+)
+
+// TestSelectNth checks selectNth against a sort on random, sorted,
+// reversed, constant and few-valued inputs of many lengths.
+func TestSelectNth(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := map[string]func(i, n int) float64{
+		"random":   func(int, int) float64 { return rng.Float64() },
+		"sorted":   func(i, _ int) float64 { return float64(i) },
+		"reversed": func(i, n int) float64 { return float64(n - i) },
+		"constant": func(int, int) float64 { return 0.5 },
+		"few":      func(int, int) float64 { return float64(rng.IntN(3)) },
+		"organ":    func(i, n int) float64 { return float64(min(i, n-i)) },
+	}
+	for name, f := range shapes {
+		for _, n := range []int{1, 2, 3, 7, 64, 1000, 4032} {
+			a := make([]float64, n)
+			for i := range a {
+				a[i] = f(i, n)
+			}
+			want := slices.Sorted(slices.Values(a))
+			for _, k := range []int{0, n / 2, n * 95 / 100, n - 1} {
+				b := slices.Clone(a)
+				selectNth(b, k)
+				require.InDelta(t, want[k], b[k], 0, "%s n=%d k=%d", name, n, k)
+				for i := range b[:k] {
+					require.LessOrEqual(t, b[i], b[k], "%s n=%d k=%d: before", name, n, k)
+				}
+				for i := k + 1; i < n; i++ {
+					require.GreaterOrEqual(t, b[i], b[k], "%s n=%d k=%d: after", name, n, k)
+				}
+			}
+		}
+	}
+}
+
+// TestP99ByCounting: the p99 rule decided by counting the steps at or
+// above a bound (what a compact per-resource state can keep) agrees with
+// the nearest-rank p99 value computed from the series, on random windows
+// and bounds, and the percentiles are the nearest-rank ones.
+func TestP99ByCounting(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for trial := range 300 {
+		n := 1 + rng.IntN(5000)
+		s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-time.Duration(n) * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+		spikes := rng.Float64() * 0.03
+		for i := range s.Values {
+			switch x := rng.Float64(); {
+			case x < 0.02:
+				s.Values[i] = math.NaN()
+			case x < 0.02+spikes:
+				s.Values[i] = 0.2 + 0.8*rng.Float64()
+			default:
+				s.Values[i] = 0.05 * rng.Float64()
+			}
+		}
+		var data []float64
+		for _, x := range s.Values {
+			if !math.IsNaN(x) {
+				data = append(data, x)
+			}
+		}
+		slices.Sort(data)
+		bound := data[rng.IntN(len(data))] // a bound equal to a value is the hard case
+		if trial%2 == 0 {
+			bound = 0.5 * rng.Float64()
+		}
+		ws := stats(s, now, time.Duration(n)*5*time.Minute, time.Time{}, 0.1, levels{p99: bound, downsize: bound}, DataQuality{TrustZeros: true}.withDefaults())
+		require.Equal(t, len(data), ws.n)
+		assert.InDelta(t, data[nearestRank(99, len(data))-1], ws.p99, 0, "trial %d", trial)
+		assert.InDelta(t, data[nearestRank(95, len(data))-1], ws.p95, 0, "trial %d", trial)
+		assert.InDelta(t, data[len(data)-1], ws.max, 0, "trial %d", trial)
+		assert.Equal(t, ws.p99 < bound, ws.p99Below(), "trial %d: p99 %v, bound %v, %d of %d at or above", trial, ws.p99, bound, ws.overP99, ws.n)
+	}
+}
+
+func TestAtMost(t *testing.T) {
+	t.Parallel()
+	assert.True(t, atMost(0.10, 0.10), "the limit itself")
+	assert.True(t, atMost(0.30000000000000004/3, 0.10), "a rounding error of a mean at the limit")
+	assert.False(t, atMost(0.1000001, 0.10))
+	assert.True(t, atMost(5e6, 5e6))
+	assert.False(t, atMost(5.00001e6, 5e6))
+}
+
+// hourBucket is what a compact per-resource state would keep for one hour
+// of one metric: counts, a sum and a maximum (see "Evidence" in the package
+// documentation).
+type hourBucket struct {
+	n, idle, overP99, overDown int
+	sum, max                   float64
+	peak                       bool
+}
+
+// TestEvidenceFromHourlyCounts: the evidence decisions can be computed
+// from hourly buckets of counts, sums and maxima instead of the series. On
+// every NAB EC2 CPU trace played twice (28 days), at every hourly check
+// point of the last 7 days, merging the buckets of the window gives the
+// same steps with data, the same count over the p99 bound (so the same p99
+// decision), the same max and, per hour of the week, the same observed,
+// idle, seen and peak counts as the detector's full reads.
+func TestEvidenceFromHourlyCounts(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "nab", "ec2_cpu_utilization_*.csv"))
+	require.NoError(t, err)
+	require.Len(t, files, 8)
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	b := ens.cfg.Evidence.PeakBounds[provider.MetricCPU]
+	lv := levels{p99: b.P99, downsize: ens.cfg.Evidence.DownsizeP99 * (1 - ens.cfg.DownsizeSaving)}
+	thr := ens.sched.cfg.Threshold
+	for _, f := range files {
+		samples, err := trace.ReadCSVFile(f, trace.CSVOptions{Scale: 0.01})
+		require.NoError(t, err)
+		start := samples[0].Time.Truncate(time.Hour)
+		end := samples[len(samples)-1].Time.Add(5 * time.Minute)
+		one, err := provider.Resample(provider.Query{ResourceID: "r", Metric: provider.MetricCPU, Start: start, End: end, Step: 5 * time.Minute}, samples)
+		require.NoError(t, err)
+		s := one.Clone()
+		s.Values = append(slices.Clone(one.Values), one.Values...)
+		// The state: one bucket per hour, filled once.
+		buckets := map[time.Time]*hourBucket{}
+		for i, x := range s.Values {
+			h := s.TimeAt(i).Truncate(time.Hour)
+			bk := buckets[h]
+			if bk == nil {
+				bk = &hourBucket{max: math.Inf(-1)}
+				buckets[h] = bk
+			}
+			if math.IsNaN(x) {
+				continue
+			}
+			bk.n++
+			bk.sum += x
+			bk.max = max(bk.max, x)
+			if x < thr {
+				bk.idle++
+			}
+			if x >= lv.p99 {
+				bk.overP99++
+			}
+			if x >= lv.downsize {
+				bk.overDown++
+			}
+			bk.peak = bk.peak || x >= b.Max
+		}
+		in := Input{Now: s.End(), Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}, Series: []provider.Series{s}}
+		for now := s.End().Truncate(time.Hour).Add(-7 * 24 * time.Hour); !now.After(s.End()); now = now.Add(time.Hour) {
+			in.Now = now
+			ws := stats(s, now, ens.cfg.Evidence.Window, time.Time{}, 0.10, lv, ens.util.cfg.Quality)
+			var m hourBucket
+			m.max = math.Inf(-1)
+			for h := now.Add(-ens.cfg.Evidence.Window); h.Before(now); h = h.Add(time.Hour) {
+				if bk := buckets[h]; bk != nil {
+					m.n += bk.n
+					m.overP99 += bk.overP99
+					m.overDown += bk.overDown
+					m.max = max(m.max, bk.max)
+				}
+			}
+			require.Equal(t, ws.n, m.n, "%s %s", f, now)
+			require.Equal(t, ws.overP99, m.overP99, "%s %s", f, now)
+			require.Equal(t, ws.overDownsize, m.overDown, "%s %s", f, now)
+			require.InDelta(t, ws.max, m.max, 0, "%s %s", f, now)
+			var p Profile
+			code, _ := ens.sched.learn(&in, &p)
+			require.Equal(t, qOK, code)
+			var q Profile
+			for h := now.Add(-ens.sched.cfg.History); h.Before(now); h = h.Add(time.Hour) {
+				bk := buckets[h]
+				if bk == nil || bk.n == 0 {
+					continue
+				}
+				slot := p.Slot(h)
+				q.Observed[slot] += uint32(bk.n)
+				q.IdleSteps[slot] += uint32(bk.idle)
+				q.HoursSeen[slot]++
+				if bk.peak {
+					q.PeakHours[slot]++
+				}
+			}
+			require.Equal(t, p.Observed, q.Observed, "%s %s", f, now)
+			require.Equal(t, p.IdleSteps, q.IdleSteps, "%s %s", f, now)
+			require.Equal(t, p.HoursSeen, q.HoursSeen, "%s %s", f, now)
+			require.Equal(t, p.PeakHours, q.PeakHours, "%s %s", f, now)
+		}
+	}
+}
+
+// TestStatsPercentilesWhenTheSampleMisleads: the percentiles collect only
+// the values above a cut taken from an evenly spaced sample; a series whose
+// sampled steps are exactly its rare peaks puts the cut above the p95, and
+// the statistics must still be exact.
+func TestStatsPercentilesWhenTheSampleMisleads(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	const n = 4096
+	s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-n * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+	for i := range s.Values {
+		s.Values[i] = 0.01 + 0.0001*float64(i%50)
+		if i%(n/64) == 0 {
+			s.Values[i] = 1 // every sampled step, and only those
+		}
+	}
+	assert.InDelta(t, 1, sampleCut(s.Values), 0, "the sample sees only the peaks")
+	ws := stats(s, now, n*5*time.Minute, time.Time{}, 0.1, levels{p99: 0.1, downsize: 0.35}, DataQuality{}.withDefaults())
+	data := slices.Sorted(slices.Values(s.Values))
+	require.Equal(t, n, ws.n)
+	assert.InDelta(t, data[nearestRank(95, n)-1], ws.p95, 0)
+	assert.InDelta(t, data[nearestRank(99, n)-1], ws.p99, 0)
+	assert.InDelta(t, 1, ws.max, 0)
+	assert.Equal(t, 64, ws.overP99)
+}

@@ -1,0 +1,347 @@
+package detector
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// sizingMetrics are the metrics that scale with a resource's size: a
+// downsize multiplies their utilization by 1/(1 − DownsizeSaving).
+var sizingMetrics = [...]provider.Metric{provider.MetricCPU, provider.MetricMemory}
+
+// levels are the values a windowStats counts the steps at or above: the
+// P99 peak bound and the downsize p99 limit on the current size.
+type levels struct{ p99, downsize float64 }
+
+// evidence is what one Detect call found in an evidence window: the
+// statistics of every metric that has a peak bound, is required or sizes a
+// downsize and has a series, in the order of Ensemble.evidenceMetrics. It
+// lives on the stack; more than four such metrics spill into a slice.
+type evidence struct {
+	buf   [4]windowStats
+	n     int
+	extra []windowStats // all of them, when more than len(buf)
+}
+
+func (ev *evidence) add(ws windowStats) {
+	switch {
+	case ev.extra != nil:
+		ev.extra = append(ev.extra, ws)
+	case ev.n < len(ev.buf):
+		ev.buf[ev.n] = ws
+		ev.n++
+	default:
+		ev.extra = append(append(make([]windowStats, 0, 2*len(ev.buf)), ev.buf[:]...), ws)
+	}
+}
+
+// all returns the statistics in order.
+func (ev *evidence) all() []windowStats {
+	if ev.extra != nil {
+		return ev.extra
+	}
+	return ev.buf[:ev.n]
+}
+
+// recommender decides the action of one verdict (see EvidenceConfig for
+// the ladder) and explains it in the verdict's reasons. The verdict and the
+// evidence are passed to each method rather than kept here, so that escape
+// analysis keeps them, the input and the profile on Detect's stack.
+type recommender struct {
+	e       *Ensemble
+	in      *Input
+	prof    *Profile // nil without a learned week
+	monthly float64
+}
+
+// recommend sets the action and savings of v and appends the reasons of
+// the recommendation. An Unknown verdict gets none; a verdict whose
+// confidence does not exceed ActThreshold gets none with that reason.
+func (e *Ensemble) recommend(in *Input, v *Verdict, sched *result) {
+	if v.State == Unknown {
+		return
+	}
+	if v.Confidence <= e.cfg.ActThreshold {
+		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonBelowConf, Value: v.Confidence, Limit: e.cfg.ActThreshold})
+		return
+	}
+	r := recommender{e: e, in: in, monthly: in.Resource.HourlyCost * HoursPerMonth}
+	if sched.hasProf {
+		r.prof = &sched.prof
+	}
+	var win evidence // over Evidence.Window
+	r.collect(v, &win, e.cfg.Evidence.Window)
+	if v.State == NotIdle {
+		if !r.schedule(v, false) {
+			r.downsize(v, &win)
+		}
+		return
+	}
+	switch in.Resource.Kind {
+	case provider.KindInstance, provider.KindDatabase:
+		r.destroy(v, ActionStop, &win)
+	case provider.KindFunction, provider.KindVolume, provider.KindLoadBalancer:
+		var long evidence
+		r.collect(v, &long, e.cfg.Evidence.TerminateWindow)
+		r.destroy(v, ActionTerminate, &long)
+	case provider.KindGroup:
+		// An idle group keeps its minimum: it is scaled in, not stopped.
+		r.downsize(v, &win)
+	}
+}
+
+// evidenceMetrics returns the metrics the evidence rules read, in a stable
+// order: the utilization's required metrics, then the bounded ones, then
+// those that size a downsize.
+func (e *Ensemble) evidenceMetrics() []provider.Metric {
+	ms := slices.Clone(e.util.cfg.Required)
+	var bounded []provider.Metric
+	for m := range e.cfg.Evidence.PeakBounds {
+		if !slices.Contains(ms, m) {
+			bounded = append(bounded, m)
+		}
+	}
+	slices.Sort(bounded)
+	ms = append(ms, bounded...)
+	for _, m := range sizingMetrics {
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// collect computes the statistics over the window before now of every
+// evidence metric that has a series, and explains each one with data.
+func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
+	e, in := r.e, r.in
+	down := e.cfg.Evidence.DownsizeP99 * (1 - e.cfg.DownsizeSaving)
+	for _, m := range e.evMetrics {
+		s, ok := in.SeriesFor(m)
+		if !ok {
+			continue
+		}
+		th, hasTh := e.util.cfg.Thresholds[m]
+		b, bounded := e.cfg.Evidence.PeakBounds[m]
+		lv := levels{p99: math.Inf(1), downsize: down}
+		if bounded {
+			lv.p99 = b.P99
+		}
+		if !hasTh {
+			th = lv.p99
+		}
+		ws := stats(s, in.Now, window, in.Resource.LaunchTime, th, lv, e.util.cfg.Quality)
+		ev.add(ws)
+		if ws.n > 0 {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonEvidence, Metric: m, Value: ws.coverage(), Duration: window,
+				Stats: Stats{Mean: ws.mean(), P95: ws.p95, P99: ws.p99, Max: ws.max}})
+		}
+	}
+}
+
+// find returns the statistics of m, or nil when m has no series.
+func (ev *evidence) find(m provider.Metric) *windowStats {
+	all := ev.all()
+	for i := range all {
+		if all[i].metric == m {
+			return &all[i]
+		}
+	}
+	return nil
+}
+
+// destroy recommends action (stop or terminate) when the evidence allows
+// it: the window covered, its peaks below the bounds, every hour of the
+// week idle and, for terminate, no use at all. Every rule is explained,
+// met or not. Busy hours of the week make it a schedule or nothing.
+func (r *recommender) destroy(v *Verdict, action Action, ev *evidence) {
+	week := r.week(v, action)
+	ok := r.covered(v, action, ev, r.e.cfg.Evidence.MinCoverage, 0) && week
+	ok = r.peaksBelow(v, action, ev) && ok
+	if action == ActionTerminate {
+		ok = r.unused(v, action) && ok
+	}
+	switch {
+	case !week && r.prof != nil && r.prof.Busy().Len() > 0:
+		// Busy hours in the week: a schedule or nothing, never a stop.
+		r.schedule(v, true)
+	case ok:
+		v.Action, v.MonthlySavings = action, r.monthly
+	}
+}
+
+// week checks that the learned week is idle enough for action and explains
+// it, naming the busy hours.
+func (r *recommender) week(v *Verdict, action Action) bool {
+	p, limit := r.prof, r.e.cfg.StopIdleShare
+	if p == nil {
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoProfile, Metric: r.e.sched.cfg.Metric, Action: action,
+			Limit: float64(r.e.sched.cfg.MinHistory)})
+		return false
+	}
+	share := float64(p.IdleSlots()) / HoursPerWeek
+	v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonWeek, Action: action, Value: share, Limit: limit, Hours: p.Busy()})
+	return share >= limit
+}
+
+// covered checks that every metric the evidence reads holds enough data:
+// at least share of the window's steps, or, when need is positive, steps
+// adding up to share of need.
+func (r *recommender) covered(v *Verdict, action Action, ev *evidence, share float64, need time.Duration) bool {
+	ok := true
+	all := ev.all()
+	for i := range all {
+		ws := &all[i]
+		if ws.code != qOK {
+			why := ws.why
+			why.Signal, why.Metric, why.Action = "evidence", ws.metric, action
+			v.Reasons = append(v.Reasons, why)
+			ok = false
+			continue
+		}
+		span := ws.window
+		if need > 0 {
+			span = need
+		}
+		have := float64(time.Duration(ws.n)*ws.step) / float64(span)
+		if have < share {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonShortEvidence, Metric: ws.metric, Action: action,
+				Value: have, Limit: share, Duration: span})
+			ok = false
+		}
+	}
+	return ok
+}
+
+// peaksBelow checks every bounded metric's p99 and max against its peak
+// bound and explains both, met or not.
+func (r *recommender) peaksBelow(v *Verdict, action Action, ev *evidence) bool {
+	ok := true
+	all := ev.all()
+	for i := range all {
+		ws := &all[i]
+		b, bounded := r.e.cfg.Evidence.PeakBounds[ws.metric]
+		if !bounded || ws.n == 0 {
+			continue
+		}
+		p99ok, maxOK := ws.p99Below(), ws.max < b.Max
+		v.Reasons = append(v.Reasons,
+			Reason{Signal: "evidence", Code: ReasonPeak, Metric: ws.metric, Statistic: p99, Action: action, Value: ws.p99, Limit: b.P99, Duration: ws.window},
+			Reason{Signal: "evidence", Code: ReasonPeak, Metric: ws.metric, Statistic: provider.StatMax, Action: action, Value: ws.max, Limit: b.Max, Duration: ws.window})
+		ok = ok && p99ok && maxOK
+	}
+	return ok
+}
+
+var p99 = provider.Percentile(99)
+
+// unused checks that activity data covers the terminate window and shows
+// no use of any counted kind in it.
+func (r *recommender) unused(v *Verdict, action Action) bool {
+	in, need := r.in, r.e.cfg.Evidence.TerminateWindow
+	if in.ActivityErr != nil || len(in.Activity) == 0 {
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoUse, Action: action, Limit: float64(need)})
+		return false
+	}
+	from := in.ActivityFrom
+	if from.IsZero() {
+		from = in.Now.Add(-r.e.act.cfg.Quiet)
+	}
+	ok, seen := true, false
+	for _, c := range in.Activity {
+		if !slices.Contains(r.e.act.cfg.Kinds, c.Kind) {
+			continue
+		}
+		seen = true
+		if c.Count > 0 || !c.Last.IsZero() && !c.Last.Before(in.Now.Add(-need)) {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonUsed, Kind: c.Kind, Action: action, Value: c.Count})
+			ok = false
+		}
+	}
+	covered := in.Now.Sub(from)
+	if !seen {
+		covered = 0
+	}
+	if ok {
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoUse, Action: action, Duration: covered, Limit: float64(need)})
+	}
+	return ok && covered >= need
+}
+
+// schedule recommends an off-hours schedule when some hour of the week is
+// busy every week, the week is regular enough and the schedule saves
+// enough. (It never saves all of the week: a busy hour is never off.) With
+// explain it says why not.
+func (r *recommender) schedule(v *Verdict, explain bool) bool {
+	p := r.prof
+	if p == nil {
+		return false
+	}
+	e := r.e
+	recurring := false
+	for i := range HoursPerWeek {
+		recurring = recurring || p.Recurring(i)
+	}
+	if !recurring {
+		// Nothing busy every week: nothing for a schedule to follow.
+		if explain {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoPattern, Action: ActionSchedule})
+		}
+		return false
+	}
+	if reg := p.Regularity(); reg < e.cfg.MinRegularity {
+		if explain {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonIrregular, Action: ActionSchedule, Value: reg, Limit: e.cfg.MinRegularity})
+		}
+		return false
+	}
+	off := p.Propose(e.sched.cfg.MinOff)
+	if off.SavedShare < e.cfg.MinScheduleSaving {
+		if explain {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonSmallSaving, Action: ActionSchedule, Value: off.SavedShare, Limit: e.cfg.MinScheduleSaving})
+		}
+		return false
+	}
+	v.Action, v.Schedule, v.MonthlySavings = ActionSchedule, &off, r.monthly*off.SavedShare
+	return true
+}
+
+// downsize recommends a smaller size when DownsizeHistory of data is in
+// the window and the window's p99 and max of every sizing metric would stay
+// below DownsizeP99 and DownsizeMax on it. It explains each figure.
+func (r *recommender) downsize(v *Verdict, win *evidence) {
+	e := r.e
+	ok := r.covered(v, ActionDownsize, win, e.cfg.Evidence.MinCoverage, e.cfg.Evidence.DownsizeHistory)
+	keep := 1 - e.cfg.DownsizeSaving
+	sized := false
+	for _, m := range sizingMetrics {
+		ws := win.find(m)
+		if ws == nil || ws.n == 0 {
+			continue
+		}
+		sized = true
+		for _, c := range [...]struct {
+			stat  provider.Statistic
+			value float64
+			limit float64
+			fits  bool
+		}{
+			// The p99 rule is decided by counting, like the peak bounds.
+			{p99, ws.p99 / keep, e.cfg.Evidence.DownsizeP99, ws.overDownsize <= ws.n-nearestRank(99, ws.n)},
+			{provider.StatMax, ws.max / keep, e.cfg.Evidence.DownsizeMax, ws.max/keep < e.cfg.Evidence.DownsizeMax},
+		} {
+			code := ReasonFits
+			if !c.fits {
+				code, ok = ReasonTooBig, false
+			}
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: code, Metric: m, Statistic: c.stat, Action: ActionDownsize,
+				Value: c.value, Limit: c.limit, Duration: ws.window})
+		}
+	}
+	if ok && sized {
+		v.Action, v.MonthlySavings = ActionDownsize, r.monthly*e.cfg.DownsizeSaving
+	}
+}
