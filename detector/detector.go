@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -194,29 +195,12 @@ func (s State) Validate() error {
 
 // MarshalText implements encoding.TextMarshaler: the State's value, empty
 // for the zero value. An unknown value is an error.
-func (s State) MarshalText() ([]byte, error) {
-	if s == "" {
-		return []byte{}, nil
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return []byte(s), nil
-}
+func (s State) MarshalText() ([]byte, error) { return enumtext.Marshal(s, State.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: "unknown",
 // "not_idle", "idle" or the empty string (the zero value). Any other text
 // is an error naming it.
-func (s *State) UnmarshalText(b []byte) error {
-	v := State(b)
-	if v != "" {
-		if err := v.Validate(); err != nil {
-			return err
-		}
-	}
-	*s = v
-	return nil
-}
+func (s *State) UnmarshalText(b []byte) error { return enumtext.Unmarshal(s, b, State.Validate) }
 
 // Action is what a Verdict recommends.
 type Action string

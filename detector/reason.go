@@ -5,11 +5,43 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
-// ReasonCode says what a Reason reports.
+// ReasonCode says what a Reason reports. The constants below are the
+// codes of the built-in strategies; the set is open: a custom signal may
+// report its own codes, which must be snake_case words (lower-case ASCII
+// letters, digits and underscores, starting with a letter, at most 64
+// bytes). The zero value "" is unset.
 type ReasonCode string
+
+// String returns the code itself.
+func (c ReasonCode) String() string { return string(c) }
+
+// Validate returns an error matching provider.ErrInvalid unless c is a
+// snake_case word of at most 64 bytes (see ReasonCode).
+func (c ReasonCode) Validate() error {
+	if c == "" || len(c) > 64 || c[0] < 'a' || c[0] > 'z' {
+		return invalid("reason.code", string(c), "must be a snake_case word of at most 64 bytes")
+	}
+	for i := 1; i < len(c); i++ {
+		if b := c[i]; (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '_' {
+			return invalid("reason.code", string(c), "must be a snake_case word of at most 64 bytes")
+		}
+	}
+	return nil
+}
+
+// MarshalText encodes c; empty for the zero value, an error for a
+// malformed code.
+func (c ReasonCode) MarshalText() ([]byte, error) { return enumtext.Marshal(c, ReasonCode.Validate) }
+
+// UnmarshalText decodes a code (empty text is the zero value); a malformed
+// code is an error naming it.
+func (c *ReasonCode) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(c, b, ReasonCode.Validate)
+}
 
 // The reason codes. Each Reason.String explains which fields it uses.
 const (

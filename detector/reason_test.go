@@ -3,6 +3,7 @@ package detector_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +61,34 @@ func TestReasonJSON(t *testing.T) {
 	assert.Equal(t, "source_error", got.Reasons[0].Code)
 	assert.Equal(t, "utilization: reading cpu failed: boom", got.Reasons[0].Text)
 	assert.Equal(t, "boom", got.Reasons[0].Error)
+}
+
+func TestReasonCodeText(t *testing.T) {
+	t.Parallel()
+	for _, c := range []detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonNotHeld, detector.ReasonMissing, detector.ReasonGaps, detector.ReasonStale, detector.ReasonSuspectZeros, detector.ReasonSourceError, detector.ReasonYoung, detector.ReasonQuiet, detector.ReasonActive, detector.ReasonNoActivity, detector.ReasonIdleHours, detector.ReasonBusyHours, detector.ReasonShortHistory, detector.ReasonModel, detector.ReasonVote, detector.ReasonRule, detector.ReasonBelowConf, detector.ReasonEvidence, detector.ReasonShortEvidence, detector.ReasonPeak, detector.ReasonWeek, detector.ReasonNoProfile, detector.ReasonIrregular, detector.ReasonNoPattern, detector.ReasonSmallSaving, detector.ReasonNoUse, detector.ReasonUsed, detector.ReasonFits, detector.ReasonTooBig} {
+		require.NoError(t, c.Validate(), c)
+		b, err := c.MarshalText()
+		require.NoError(t, err)
+		var back detector.ReasonCode
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, c, back)
+	}
+	// The set is open: a custom signal's own snake_case code round-trips.
+	var custom detector.ReasonCode
+	require.NoError(t, custom.UnmarshalText([]byte("gpu_idle_2")))
+	assert.Equal(t, detector.ReasonCode("gpu_idle_2"), custom)
+	// Empty text is the zero value.
+	require.NoError(t, custom.UnmarshalText(nil))
+	assert.Empty(t, custom)
+	for _, bad := range []string{"Below", "2fast", "has space", "dash-ed", "é", string(make([]byte, 65))} {
+		var c detector.ReasonCode
+		err := c.UnmarshalText([]byte(bad))
+		require.ErrorIs(t, err, provider.ErrInvalid, "%q", bad)
+		assert.Empty(t, c, "a refused code leaves the target unchanged")
+		_, err = detector.ReasonCode(bad).MarshalText()
+		require.ErrorIs(t, err, provider.ErrInvalid, "%q", bad)
+	}
+	long := detector.ReasonCode("a" + strings.Repeat("b", 63))
+	require.NoError(t, long.Validate(), "64 bytes is the limit")
+	require.Error(t, (long + "c").Validate(), "65 bytes is over it")
 }
