@@ -111,13 +111,13 @@ type Stage string
 
 // The stages of a step, in order.
 const (
-	StageFence    Stage = "fence"     // the leadership fence refused the write
-	StageRead     Stage = "read"      // reading the target's capacity or size
-	StageSafety   Stage = "safety"    // the safety gate
+	StageFence     Stage = "fence"     // the leadership fence refused the write
+	StageRead      Stage = "read"      // reading the target's capacity or size
+	StageSafety    Stage = "safety"    // the safety gate
 	StageRateLimit Stage = "ratelimit" // the rate limiter
-	StageAct      Stage = "act"       // the provider's SetCapacity or Resize
-	StageVerify   Stage = "verify"    // settling and the monitoring signals
-	StageRollback Stage = "rollback"  // undoing the plan
+	StageAct       Stage = "act"       // the provider's SetCapacity or Resize
+	StageVerify    Stage = "verify"    // settling and the monitoring signals
+	StageRollback  Stage = "rollback"  // undoing the plan
 )
 
 // String returns the stage's name.
