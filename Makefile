@@ -52,7 +52,7 @@ bench:
 # make mutation PKG=./safety
 # It takes minutes per package, so it is not part of `make test`.
 # Do not add --test-cpu: with gremlins v0.6.0 it makes every test run fail,
-# so lived mutants are reported as killed (seen on internal/etcdretry).
+# so lived mutants are reported as killed (seen on internal/etcdkv, then called internal/etcdretry).
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 5
 mutation: $(GREMLINS)

@@ -18,6 +18,8 @@
 //	                     Query, Capacity, Size, Backup, ActivityCount, and the small
 //	                     capability interfaces Inventory, MetricsSource, Actuator,
 //	                     Scaler, Resizer, BackupCatalog, ActivitySource
+//	trace                real metric traces read from CSV into provider samples, to
+//	                     replay a host's own history
 //	provider/memory      an in-memory cloud for tests, dry runs and examples: fleet
 //	                     files, replay of real traces, lifecycle on a clock, fault
 //	                     injection, a log of every mutation
@@ -34,11 +36,15 @@
 //	                     audited decisions, failing closed
 //	safety/approval      human approvals for what safety will not allow alone:
 //	                     bound to the proposal, expiring, executed once, audited
+//	safety/approval/etcdstore  approval requests on etcd, shared by replicas
+//	safety/etcdaudit     the audit trail on etcd, shared by replicas
 //	ratelimit            budgets on scaling events per window, target and fleet
-//	coord                several replicas on etcd: leader election, fencing, shared
-//	                     state
-//	reaper               the idle-reaping pipeline: inventory, detect, safety (with
-//	                     approvals), rate limit, act, verify, record; dry run by default
+//	ratelimit/etcdstore  the limiter's history on etcd: replicas share one budget
+//	coord                several replicas on etcd: leader election per scope and
+//	                     fencing of the leader's writes
+//	reaper               the idle-reaping pipeline: detect, select, gate (with
+//	                     approvals), reserve, act, verify, record, through small
+//	                     interfaces a host can replace; dry run by default
 //	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
 //	                     the dashboard (being built: only their package docs exist)
 //

@@ -13,7 +13,7 @@ import (
 // Example is the README's first sample: read two weeks of CPU for every
 // instance of the quickstart fleet through the provider interfaces.
 func Example() {
-	cloud, _ := memory.New() // or aws.New(cfg), or your own provider
+	cloud, _ := memory.New(memory.Config{}) // or aws.New(aws.Config{}, sdkConfig), or your own provider
 	if err := cloud.LoadFleetFile("examples/quickstart/fleet.yaml"); err != nil {
 		log.Fatal(err)
 	}

@@ -13,7 +13,12 @@
 //	var c clock.Clock = mock             // the library's interface
 //	r, _ := reaper.New(cfg, fleet, det, gate, reaper.WithClock(c))
 //	go r.Run(ctx)
-//	mock.Add(time.Hour)                  // one hour passes at once
+//	// once Run waits on c.After, one hour passes at once:
+//	mock.Add(time.Hour)
 //
-// Anything else with the same two methods works too.
+// Advancing a mock before the component has called After moves time under
+// it without waking it; a test that must not race wraps the mock in its own
+// Clock that reports each After call on a channel, and advances only after
+// receiving it (the reaper's TestRunOnMockClock does this). Anything else
+// with the same two methods works too.
 package clock

@@ -1,15 +1,16 @@
-// Package coord runs several replicas of a host on etcd: leader election
-// per scope, fencing of the leader's writes, and shared state.
+// Package coord lets several replicas of a host take turns on etcd: leader
+// election per scope, and fencing of the leader's writes so that a
+// deposed leader cannot act.
 //
 // # Leader election
 //
 // An Elector campaigns for one scope, the whole fleet ("fleet") or one
 // shard of targets (ShardScope), with etcd's concurrency.Election. Each
-// candidate holds a session (a lease of Options.SessionTTL, kept alive in
-// the background): a replica that resigns hands the leadership over at
-// once; one that crashes loses it when its lease expires.
+// candidate holds a session (a lease of ElectorConfig.SessionTTL, kept
+// alive in the background): a replica that resigns hands the leadership
+// over at once; one that crashes loses it when its lease expires.
 //
-//	el, err := coord.NewElector(cli, "fleet", hostname, coord.Options{SessionTTL: 5 * time.Second})
+//	el, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: hostname, SessionTTL: 5 * time.Second}, cli)
 //	...
 //	err = el.Run(ctx, func(ctx context.Context, l *coord.Leadership) error {
 //		// The leader's loop. ctx ends when the leadership is lost.
@@ -23,6 +24,11 @@
 //		}
 //		return nil
 //	})
+//
+// Run keeps campaigning, calls the leader's function with a context that
+// ends with the term, resigns when it returns, and campaigns again. Run
+// returns nil when ctx ends; failed campaigns and the leader function's
+// errors are logged (WithLogger), not returned.
 //
 // # Fencing
 //
@@ -41,25 +47,13 @@
 //	            fenced writes of the term fail (ErrFenced) ◀──┘
 //	            the next candidate is elected
 //
-// Run keeps campaigning, calls the leader's function with a context that
-// ends with the term, resigns when it returns, and stops cleanly when its
-// context ends.
+// # State the replicas share
 //
-// # Shared state
-//
-// ApprovalStore is an approval.Store (package safety/approval) on etcd
-// (one key per request, create-if-absent and compare-and-swap updates),
-// so that a request made on one replica can be approved on another and
-// executes once. AuditLog
-// is a safety.Auditor on etcd (one key per event, read back in commit
-// order, expired after StoreOptions.AuditRetention). Both retry failed
-// requests briefly and then fail with ErrStore, which the safety package
-// treats as a failure (fail closed). The rate-limit history shared by the
-// replicas is ratelimit/etcdstore.
-//
-//	store, _ := coord.NewApprovalStore(cli, coord.StoreOptions{})
-//	audit, _ := coord.NewAuditLog(cli, coord.StoreOptions{})
-//	approvals, _ := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
+// What the replicas share lives beside what it is for: the rate-limit
+// history in ratelimit/etcdstore, approval requests in
+// safety/approval/etcdstore, the audit trail in safety/etcdaudit. A
+// leader typically reserves budget there, then makes its fenced write,
+// and refunds the reservation when the write is refused.
 //
 // All types are safe for concurrent use.
 package coord

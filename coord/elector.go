@@ -13,11 +13,26 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Options configures an Elector. The zero value means the defaults.
-type Options struct {
+// ElectorConfig configures an Elector: the election it runs in, the
+// replica it runs as, and its timings. Scope and ID are required; the
+// zero values of the other fields mean the defaults.
+//
+// Scope and ID are configuration, not collaborators: a host loads them
+// with the rest of its settings (the scope from its file, the ID from its
+// host or pod name), one config per scope it campaigns for.
+type ElectorConfig struct {
+	// Scope names the election: "fleet" for the whole fleet, or a shard's
+	// scope from ShardScope. Required: 1 to 256 bytes, without "/" or
+	// control characters.
+	Scope string `json:"scope"`
+	// ID is this replica's value in the election, shown by
+	// Elector.Leader and Leadership.ID (a host or pod name). Required,
+	// with the same rules as Scope.
+	ID string `json:"id"`
 	// Prefix is prepended to every election key. Default:
 	// "idlescale/coord/election/".
 	Prefix string `json:"prefix,omitempty"`
@@ -33,34 +48,41 @@ type Options struct {
 	RetryDelay time.Duration `json:"retry_delay,omitempty"`
 }
 
-// Validate checks o and returns a *provider.InvalidError naming the field.
-func (o Options) Validate() error {
-	if o.SessionTTL < 0 || (o.SessionTTL > 0 && (o.SessionTTL < time.Second || o.SessionTTL%time.Second != 0)) {
-		return provider.Invalid("session_ttl", o.SessionTTL, "must be whole seconds, at least 1s")
+// Validate checks c and returns a *provider.InvalidError naming the
+// field: a missing or malformed scope or id, a session_ttl that is not
+// whole seconds of at least 1s, a negative request_timeout or
+// retry_delay, or a prefix with a NUL byte.
+func (c ElectorConfig) Validate() error {
+	if err := validateName("scope", c.Scope); err != nil {
+		return err
 	}
-	if o.RequestTimeout < 0 {
-		return provider.Invalid("request_timeout", o.RequestTimeout, "must not be negative")
+	if err := validateName("id", c.ID); err != nil {
+		return err
 	}
-	if o.RetryDelay < 0 {
-		return provider.Invalid("retry_delay", o.RetryDelay, "must not be negative")
+	if c.SessionTTL < 0 || (c.SessionTTL > 0 && (c.SessionTTL < time.Second || c.SessionTTL%time.Second != 0)) {
+		return provider.Invalid("session_ttl", c.SessionTTL, "must be whole seconds, at least 1s")
+	}
+	if err := (etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout}).Validate(); err != nil {
+		return err
+	}
+	if c.RetryDelay < 0 {
+		return provider.Invalid("retry_delay", c.RetryDelay, "must not be negative")
 	}
 	return nil
 }
 
-func (o Options) withDefaults() Options {
-	if o.Prefix == "" {
-		o.Prefix = "idlescale/coord/election/"
+func (c ElectorConfig) withDefaults() ElectorConfig {
+	kv := etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout}.WithDefaults(etcdkv.Config{
+		Prefix: "idlescale/coord/election/", RequestTimeout: time.Second,
+	})
+	c.Prefix, c.RequestTimeout = kv.Prefix, kv.RequestTimeout
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 10 * time.Second
 	}
-	if o.SessionTTL == 0 {
-		o.SessionTTL = 10 * time.Second
+	if c.RetryDelay == 0 {
+		c.RetryDelay = 200 * time.Millisecond
 	}
-	if o.RequestTimeout == 0 {
-		o.RequestTimeout = time.Second
-	}
-	if o.RetryDelay == 0 {
-		o.RetryDelay = 200 * time.Millisecond
-	}
-	return o
+	return c
 }
 
 // Elector campaigns for the leadership of one scope (the whole fleet, or
@@ -72,9 +94,8 @@ func (o Options) withDefaults() Options {
 // Run loop per scope.
 type Elector struct {
 	cli    *clientv3.Client
-	scope  string
-	id     string
-	opts   Options
+	cfg    ElectorConfig
+	r      etcdkv.Retrier // single requests: a timeout, no retries
 	clock  clock.Clock
 	logger *slog.Logger
 }
@@ -82,33 +103,26 @@ type Elector struct {
 // Option configures an Elector's wiring.
 type Option func(*Elector)
 
-// WithLogger sets the logger for campaigns and lost leaderships. Default:
-// discard.
+// WithLogger sets the logger for campaigns and lost leaderships. Default
+// (also for nil): discard.
 func WithLogger(lg *slog.Logger) Option { return func(e *Elector) { e.logger = lg } }
 
-// WithClock sets the clock Run waits on between campaigns. Default: the
-// real clock.
+// WithClock sets the clock Run waits on between campaigns. Default (also
+// for nil): the real clock.
 func WithClock(c clock.Clock) Option { return func(e *Elector) { e.clock = c } }
 
-// NewElector returns an Elector of scope for the replica id (its value in
-// the election, shown by Leader). scope and id must be non-empty without
-// "/" or control characters. It returns a *provider.InvalidError for bad
-// arguments. It makes no request and starts no goroutine.
-func NewElector(cli *clientv3.Client, scope, id string, opts Options, options ...Option) (*Elector, error) {
+// NewElector returns an Elector for cfg on cli. It returns a
+// *provider.InvalidError naming the field when cfg is invalid or cli is
+// nil. It makes no request and starts no goroutine.
+func NewElector(cfg ElectorConfig, cli *clientv3.Client, opts ...Option) (*Elector, error) {
 	if cli == nil {
 		return nil, fmt.Errorf("coord: %w", provider.Invalid("client", nil, "must not be nil"))
 	}
-	if err := validateName("scope", scope); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("coord: %w", err)
 	}
-	if err := validateName("id", id); err != nil {
-		return nil, fmt.Errorf("coord: %w", err)
-	}
-	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("coord: options: %w", err)
-	}
-	e := &Elector{cli: cli, scope: scope, id: id, opts: opts.withDefaults()}
-	for _, o := range options {
+	e := &Elector{cli: cli, cfg: cfg.withDefaults()}
+	for _, o := range opts {
 		o(e)
 	}
 	if e.clock == nil {
@@ -117,6 +131,7 @@ func NewElector(cli *clientv3.Client, scope, id string, opts Options, options ..
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
+	e.r = etcdkv.Retrier{Timeout: e.cfg.RequestTimeout}
 	return e, nil
 }
 
@@ -145,20 +160,22 @@ func ShardScope(target string, shards int) (string, error) {
 }
 
 // Scope returns the Elector's scope.
-func (e *Elector) Scope() string { return e.scope }
+func (e *Elector) Scope() string { return e.cfg.Scope }
 
-func (e *Elector) electionPrefix() string { return e.opts.Prefix + e.scope }
+func (e *Elector) electionPrefix() string { return e.cfg.Prefix + e.cfg.Scope }
 
 // Campaign blocks until this replica is the scope's leader, and returns
 // the Leadership, or ctx's error. The caller must Resign the Leadership
 // when done; it also ends on its own when the session's lease is lost.
 func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
-	ttl := int64(e.opts.SessionTTL / time.Second)
-	gctx, cancel := context.WithTimeout(ctx, e.opts.RequestTimeout)
-	grant, err := e.cli.Grant(gctx, ttl)
-	cancel()
+	ttl := int64(e.cfg.SessionTTL / time.Second)
+	var grant *clientv3.LeaseGrantResponse
+	err := e.r.Call(ctx, func(ctx context.Context) (err error) {
+		grant, err = e.cli.Grant(ctx, ttl)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("coord: campaign %s: grant session lease: %w: %w", e.scope, ErrStore, err)
+		return nil, fmt.Errorf("coord: campaign %s: grant session lease: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	// The session outlives this call: its keep-alive stops on Resign.
 	sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -167,13 +184,13 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 	if err != nil {
 		scancel()
 		e.revoke(grant.ID)
-		return nil, fmt.Errorf("coord: campaign %s: session: %w: %w", e.scope, ErrStore, err)
+		return nil, fmt.Errorf("coord: campaign %s: session: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	el := concurrency.NewElection(sess, e.electionPrefix())
 	// A session lost while waiting ends the campaign: its key is gone.
 	cctx, ccancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(sess.Ctx(), ccancel)
-	err = el.Campaign(cctx, e.id)
+	err = el.Campaign(cctx, e.cfg.ID)
 	stop()
 	ccancel()
 	if err != nil {
@@ -182,39 +199,42 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 		e.revoke(grant.ID)
 		switch {
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("coord: campaign %s: %w", e.scope, ctx.Err())
+			return nil, fmt.Errorf("coord: campaign %s: %w", e.cfg.Scope, ctx.Err())
 		case lost:
-			return nil, fmt.Errorf("coord: campaign %s: session lost while waiting: %w", e.scope, ErrStore)
+			return nil, fmt.Errorf("coord: campaign %s: session lost while waiting: %w", e.cfg.Scope, ErrStore)
 		}
-		return nil, fmt.Errorf("coord: campaign %s: %w: %w", e.scope, ErrStore, err)
+		return nil, fmt.Errorf("coord: campaign %s: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	l := &Leadership{
-		Scope: e.scope, ID: e.id,
+		Scope: e.cfg.Scope, ID: e.cfg.ID,
 		fence:   Fence{Key: el.Key(), Rev: el.Rev()},
 		lease:   sess.Lease(),
-		session: sess, election: el, cancel: scancel, timeout: e.opts.RequestTimeout,
+		session: sess, election: el, cancel: scancel, timeout: e.cfg.RequestTimeout,
 	}
-	e.logger.LogAttrs(ctx, slog.LevelInfo, "coord: elected", slog.String("scope", e.scope),
-		slog.String("id", e.id), slog.Int64("rev", l.fence.Rev))
+	e.logger.LogAttrs(ctx, slog.LevelInfo, "coord: elected", slog.String("scope", e.cfg.Scope),
+		slog.String("id", e.cfg.ID), slog.Int64("rev", l.fence.Rev))
 	return l, nil
 }
 
 func (e *Elector) revoke(id clientv3.LeaseID) {
-	ctx, cancel := context.WithTimeout(context.Background(), e.opts.RequestTimeout)
-	defer cancel()
-	_, _ = e.cli.Revoke(ctx, id)
+	_ = e.r.Call(context.Background(), func(ctx context.Context) error {
+		_, err := e.cli.Revoke(ctx, id)
+		return err
+	})
 }
 
 // Leader returns the id of the scope's current leader, or ErrNoLeader.
 func (e *Elector) Leader(ctx context.Context) (string, error) {
-	rctx, cancel := context.WithTimeout(ctx, e.opts.RequestTimeout)
-	defer cancel()
-	resp, err := e.cli.Get(rctx, e.electionPrefix()+"/", clientv3.WithFirstCreate()...)
+	var resp *clientv3.GetResponse
+	err := e.r.Call(ctx, func(ctx context.Context) (err error) {
+		resp, err = e.cli.Get(ctx, e.electionPrefix()+"/", clientv3.WithFirstCreate()...)
+		return err
+	})
 	if err != nil {
-		return "", fmt.Errorf("coord: leader of %s: %w: %w", e.scope, ErrStore, err)
+		return "", fmt.Errorf("coord: leader of %s: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	if len(resp.Kvs) == 0 {
-		return "", fmt.Errorf("coord: leader of %s: %w", e.scope, ErrNoLeader)
+		return "", fmt.Errorf("coord: leader of %s: %w", e.cfg.Scope, ErrNoLeader)
 	}
 	return string(resp.Kvs[0].Value), nil
 }
@@ -224,9 +244,13 @@ func (e *Elector) Leader(ctx context.Context) (string, error) {
 // the leadership is lost (the session's lease expired or was revoked) or
 // ctx ends; lead should return promptly then, and fence its writes with
 // the Leadership in any case. When lead returns, Run resigns (so another
-// replica takes over at once) and campaigns again after RetryDelay; an
-// error from lead is logged, not returned. Run returns nil when ctx ends,
-// after resigning; no goroutine it started outlives it.
+// replica takes over at once) and campaigns again after RetryDelay.
+//
+// Run returns nil when ctx ends; it has no other way to end: a failed
+// campaign (etcd unreachable, a lost session) and an error from lead are
+// logged and followed by a new campaign, because a replica that stops
+// campaigning can never lead again. Before it returns, Run resigns a
+// leadership it holds, and no goroutine it started outlives it.
 func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, l *Leadership) error) error {
 	for {
 		l, err := e.Campaign(ctx)
@@ -234,7 +258,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, l *Lea
 			if ctx.Err() != nil {
 				return nil
 			}
-			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: campaign failed", slog.String("scope", e.scope), slog.Any("error", err))
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: campaign failed", slog.String("scope", e.cfg.Scope), slog.Any("error", err))
 		} else {
 			e.lead(ctx, l, lead)
 		}
@@ -244,7 +268,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, l *Lea
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-e.clock.After(e.opts.RetryDelay):
+		case <-e.clock.After(e.cfg.RetryDelay):
 		}
 	}
 }
@@ -257,7 +281,7 @@ func (e *Elector) lead(ctx context.Context, l *Leadership, lead func(context.Con
 		defer close(done)
 		select {
 		case <-l.Done():
-			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leadership lost", slog.String("scope", e.scope), slog.String("id", e.id))
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leadership lost", slog.String("scope", e.cfg.Scope), slog.String("id", e.cfg.ID))
 			cancel()
 		case <-lctx.Done():
 		}
@@ -266,12 +290,12 @@ func (e *Elector) lead(ctx context.Context, l *Leadership, lead func(context.Con
 	cancel()
 	<-done
 	if err != nil && !errors.Is(err, context.Canceled) {
-		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leader returned an error", slog.String("scope", e.scope), slog.Any("error", err))
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leader returned an error", slog.String("scope", e.cfg.Scope), slog.Any("error", err))
 	}
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.RequestTimeout)
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RequestTimeout)
 	defer rcancel()
 	if err := l.Resign(rctx); err != nil {
-		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: resign failed", slog.String("scope", e.scope), slog.Any("error", err))
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: resign failed", slog.String("scope", e.cfg.Scope), slog.Any("error", err))
 	}
 }
 

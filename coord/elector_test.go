@@ -1,7 +1,10 @@
 package coord_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +20,7 @@ import (
 
 func elector(t testing.TB, cli *clientv3.Client, scope, id string) *coord.Elector {
 	t.Helper()
-	e, err := coord.NewElector(cli, scope, id, coord.Options{Prefix: prefix(t), SessionTTL: 2 * time.Second, RetryDelay: 20 * time.Millisecond})
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: scope, ID: id, Prefix: prefix(t), SessionTTL: 2 * time.Second, RetryDelay: 20 * time.Millisecond}, cli)
 	require.NoError(t, err)
 	return e
 }
@@ -210,32 +213,43 @@ func TestRunEndsLeadershipWhenSessionIsLost(t *testing.T) {
 func TestElectorValidation(t *testing.T) {
 	t.Parallel()
 	cli := client(t)
+	valid := coord.ElectorConfig{Scope: "fleet", ID: "a"}
+	with := func(f func(*coord.ElectorConfig)) coord.ElectorConfig {
+		c := valid
+		f(&c)
+		return c
+	}
 	tests := []struct {
 		name  string
-		scope string
-		id    string
-		opts  coord.Options
+		give  coord.ElectorConfig
 		field string
 	}{
-		{"empty scope", "", "a", coord.Options{}, "scope"},
-		{"slash in scope", "a/b", "a", coord.Options{}, "scope"},
-		{"empty id", "fleet", "", coord.Options{}, "id"},
-		{"control char id", "fleet", "a\tb", coord.Options{}, "id"},
-		{"fractional ttl", "fleet", "a", coord.Options{SessionTTL: 1500 * time.Millisecond}, "session_ttl"},
-		{"negative ttl", "fleet", "a", coord.Options{SessionTTL: -time.Second}, "session_ttl"},
-		{"negative timeout", "fleet", "a", coord.Options{RequestTimeout: -1}, "request_timeout"},
-		{"negative retry", "fleet", "a", coord.Options{RetryDelay: -1}, "retry_delay"},
+		{"empty scope", with(func(c *coord.ElectorConfig) { c.Scope = "" }), "scope"},
+		{"slash in scope", with(func(c *coord.ElectorConfig) { c.Scope = "a/b" }), "scope"},
+		{"long scope", with(func(c *coord.ElectorConfig) { c.Scope = strings.Repeat("s", 257) }), "scope"},
+		{"empty id", with(func(c *coord.ElectorConfig) { c.ID = "" }), "id"},
+		{"control char id", with(func(c *coord.ElectorConfig) { c.ID = "a\tb" }), "id"},
+		{"fractional ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = 1500 * time.Millisecond }), "session_ttl"},
+		{"sub-second ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = 500 * time.Millisecond }), "session_ttl"},
+		{"negative ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = -time.Second }), "session_ttl"},
+		{"negative timeout", with(func(c *coord.ElectorConfig) { c.RequestTimeout = -1 }), "request_timeout"},
+		{"negative retry", with(func(c *coord.ElectorConfig) { c.RetryDelay = -1 }), "retry_delay"},
+		{"NUL in prefix", with(func(c *coord.ElectorConfig) { c.Prefix = "a\x00" }), "prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := coord.NewElector(cli, tt.scope, tt.id, tt.opts)
+			_, err := coord.NewElector(tt.give, cli)
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
+			require.ErrorAs(t, tt.give.Validate(), &ie, "Validate names the same field")
+			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
-	_, err := coord.NewElector(nil, "fleet", "a", coord.Options{})
+	require.NoError(t, with(func(c *coord.ElectorConfig) { c.Scope = strings.Repeat("s", 256); c.SessionTTL = time.Second }).Validate(),
+		"the boundaries: 256 bytes, 1s")
+	_, err := coord.NewElector(valid, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
@@ -258,7 +272,7 @@ func TestShardScope(t *testing.T) {
 func TestCampaignFailsWhenEtcdIsUnreachable(t *testing.T) {
 	t.Parallel()
 	dead := client(t, "http://127.0.0.1:1")
-	e, err := coord.NewElector(dead, "fleet", "a", coord.Options{RequestTimeout: 100 * time.Millisecond})
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", RequestTimeout: 100 * time.Millisecond}, dead)
 	require.NoError(t, err)
 	_, err = e.Campaign(t.Context())
 	require.ErrorIs(t, err, coord.ErrStore)
@@ -304,4 +318,37 @@ func TestCampaignEndsWhenItsSessionIsLost(t *testing.T) {
 	got, err := a.Leader(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "a", got)
+}
+
+// Run returns nil when ctx ends, also by its deadline, whatever it was
+// doing: waiting behind another leader, or campaigning against an etcd
+// it cannot reach (each failed campaign is logged and retried).
+func TestRunReturnsNilWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	holder := elector(t, cli, "fleet", "holder")
+	l, err := holder.Campaign(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = l.Resign(context.Background()) }()
+
+	var logs bytes.Buffer // written only while Run runs
+	unreachable, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "b", RequestTimeout: 50 * time.Millisecond,
+		RetryDelay: 10 * time.Millisecond}, client(t, "http://127.0.0.1:1"),
+		coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		e    *coord.Elector
+	}{
+		{"behind a leader", elector(t, cli, "fleet", "b")},
+		{"etcd unreachable", unreachable},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		led := false
+		err := tt.e.Run(ctx, func(context.Context, *coord.Leadership) error { led = true; return nil })
+		cancel()
+		require.NoError(t, err, tt.name)
+		assert.False(t, led, tt.name)
+	}
+	assert.Contains(t, logs.String(), "coord: campaign failed", "the failed campaigns are logged, not returned")
 }

@@ -1,6 +1,10 @@
 package coord
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/idlescale/idlescale/internal/etcdkv"
+)
 
 // Errors of the package.
 var (
@@ -10,7 +14,9 @@ var (
 	ErrFenced = errors.New("coord: fenced: no longer the leader")
 	// ErrNoLeader means no one holds the scope's leadership.
 	ErrNoLeader = errors.New("coord: no leader")
-	// ErrStore means etcd failed (unreachable, timed out) after the
-	// retries.
-	ErrStore = errors.New("coord: etcd failed")
+	// ErrStore means etcd failed (unreachable, timed out); the error also
+	// wraps etcd's own error. It is the same value as the ErrStore of
+	// safety/approval/etcdstore and safety/etcdaudit, so one errors.Is
+	// check covers every etcd-backed part of a host.
+	ErrStore = etcdkv.ErrStore
 )

@@ -11,9 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/idlescale/idlescale/coord"
-	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/safety/approval"
-	"github.com/idlescale/idlescale/safety/approval/approvaltest"
 )
 
 // (The endpoints come from the embedded member the package's tests start.)
@@ -24,8 +21,8 @@ func ExampleNewElector() {
 		return
 	}
 	defer func() { _ = cli.Close() }()
-	opts := coord.Options{Prefix: fmt.Sprintf("example/%d/", rand.Uint64()), SessionTTL: 2 * time.Second}
-	el, err := coord.NewElector(cli, "fleet", "replica-1", opts)
+	cfg := coord.ElectorConfig{Scope: "fleet", ID: "replica-1", Prefix: fmt.Sprintf("example/%d/", rand.Uint64()), SessionTTL: 2 * time.Second}
+	el, err := coord.NewElector(cfg, cli)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -42,7 +39,7 @@ func ExampleNewElector() {
 	_, err = el.Leader(ctx)
 	fmt.Println(errors.Is(err, coord.ErrNoLeader))
 
-	_, err = coord.NewElector(cli, "fleet/eu", "replica-1", coord.Options{})
+	_, err = coord.NewElector(coord.ElectorConfig{Scope: "fleet/eu", ID: "replica-1"}, cli)
 	fmt.Println(err)
 	// Output:
 	// leader: replica-1
@@ -59,7 +56,7 @@ func ExampleFence_Do() {
 	}
 	defer func() { _ = cli.Close() }()
 	pfx := fmt.Sprintf("example/%d/", rand.Uint64())
-	el, _ := coord.NewElector(cli, "fleet", "replica-1", coord.Options{Prefix: pfx, SessionTTL: 2 * time.Second})
+	el, _ := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "replica-1", Prefix: pfx, SessionTTL: 2 * time.Second}, cli)
 	ctx := context.Background()
 	l, err := el.Campaign(ctx)
 	if err != nil {
@@ -86,8 +83,8 @@ func ExampleElector_Run() {
 		return
 	}
 	defer func() { _ = cli.Close() }()
-	el, _ := coord.NewElector(cli, "shard-0-of-2", "replica-1",
-		coord.Options{Prefix: fmt.Sprintf("example/%d/", rand.Uint64()), SessionTTL: 2 * time.Second})
+	el, _ := coord.NewElector(coord.ElectorConfig{Scope: "shard-0-of-2", ID: "replica-1",
+		Prefix: fmt.Sprintf("example/%d/", rand.Uint64()), SessionTTL: 2 * time.Second}, cli)
 	ctx, stop := context.WithCancel(context.Background())
 	err = el.Run(ctx, func(lctx context.Context, l *coord.Leadership) error {
 		fmt.Println("leading", l.Scope, "as", l.ID)
@@ -109,54 +106,4 @@ func ExampleShardScope() {
 	// Output:
 	// web shard-1-of-4
 	// db shard-3-of-4
-}
-
-// Replicas share approvals and the audit trail through etcd: a request
-// made on one replica is approved on another.
-func ExampleNewApprovalStore() {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = cli.Close() }()
-	opts := coord.StoreOptions{Prefix: fmt.Sprintf("example/%d/", rand.Uint64())}
-	store, _ := coord.NewApprovalStore(cli, opts)
-	audit, _ := coord.NewAuditLog(cli, opts)
-	approvals, _ := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
-
-	ctx := context.Background()
-	p := approvaltest.Request("example", "i-0abc", 0).Proposal
-	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Fingerprint: p.Fingerprint(), ApprovalRequired: true, Risk: safety.RiskHigh}
-	req, err := approvals.Request(ctx, p, d, "idle for 3 days")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// ... on another replica, with its own client and store:
-	approved, err := approvals.Approve(ctx, req.ID, "alice", p.Now.Add(time.Minute), "go ahead")
-	fmt.Println(approved.State, err)
-	// Output:
-	// approved <nil>
-}
-
-func ExampleNewAuditLog() {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer func() { _ = cli.Close() }()
-	log, _ := coord.NewAuditLog(cli, coord.StoreOptions{Prefix: fmt.Sprintf("example/%d/", rand.Uint64())})
-	ctx := context.Background()
-	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	_ = log.Record(ctx, safety.AuditEvent{Time: t0, Kind: safety.AuditDecision, Actor: "reaper", ResourceID: "i-1"})
-	_ = log.Record(ctx, safety.AuditEvent{Time: t0.Add(time.Second), Kind: safety.AuditApprovalRequested, Actor: "reaper", ResourceID: "i-1"})
-	events, _ := log.Events(ctx, time.Time{})
-	for _, ev := range events {
-		fmt.Println(ev.Time.Format(time.TimeOnly), ev.Kind, ev.ResourceID)
-	}
-	// Output:
-	// 10:00:00 decision i-1
-	// 10:00:01 approval.requested i-1
 }

@@ -33,8 +33,8 @@ var failoverCfg = ratelimit.Config{Up: ratelimit.Budget{Events: 10, MinInterval:
 func newReplica(t *testing.T, name, pfx string, endpoints ...string) *replica {
 	t.Helper()
 	cli := client(t, endpoints...)
-	el, err := coord.NewElector(cli, "fleet", name, coord.Options{Prefix: pfx + "election/", SessionTTL: 2 * time.Second,
-		RequestTimeout: 300 * time.Millisecond})
+	el, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: name, Prefix: pfx + "election/", SessionTTL: 2 * time.Second,
+		RequestTimeout: 300 * time.Millisecond}, cli)
 	require.NoError(t, err)
 	store, err := etcdstore.New(etcdstore.Config{Prefix: pfx + "ratelimit/", RequestTimeout: 300 * time.Millisecond, MaxRetries: 3}, cli)
 	require.NoError(t, err)

@@ -21,7 +21,7 @@ func BenchmarkFleetScan(b *testing.B) {
 	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
 	mock := clock.NewMock()
 	mock.Set(now.Add(-30 * 24 * time.Hour))
-	cloud, err := memory.New(memory.WithClock(mock))
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	require.NoError(b, err)
 	traces := []provider.Series{nabCPU(b, "c6585a"), nabCPU(b, "825cc2"), nabCPU(b, "77c1ca"), nabCPU(b, "ac20cd")}
 	for i := range fleet {

@@ -17,7 +17,7 @@ func ExampleScan() {
 	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
 	mock := clock.NewMock()
 	mock.Set(now.Add(-7 * 24 * time.Hour))
-	cloud, err := memory.New(memory.WithClock(mock))
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	if err != nil {
 		panic(err)
 	}

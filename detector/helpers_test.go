@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // testdata returns the path of a file under the repository's testdata.
@@ -29,7 +29,7 @@ func nabCPU(t testing.TB, id string) provider.Series {
 	t.Helper()
 	file := testdata("nab", "ec2_cpu_utilization_"+id+".csv")
 	f, _ := traces.LoadOrStore(traceKey{file}, sync.OnceValues(func() (provider.Series, error) {
-		samples, err := memory.ReadCSVFile(file, memory.CSVOptions{Scale: 0.01})
+		samples, err := trace.ReadCSVFile(file, trace.CSVOptions{Scale: 0.01})
 		if err != nil {
 			return provider.Series{}, err
 		}
@@ -53,7 +53,7 @@ func nasaRequests(t testing.TB) provider.Series {
 	t.Helper()
 	file := testdata("nasa-http", "nasa_traffic_5m.csv")
 	f, _ := traces.LoadOrStore(traceKey{file}, sync.OnceValues(func() (provider.Series, error) {
-		samples, err := memory.ReadCSVFile(file, memory.CSVOptions{ValueColumn: "request_count", Scale: 1.0 / 300})
+		samples, err := trace.ReadCSVFile(file, trace.CSVOptions{ValueColumn: "request_count", Scale: 1.0 / 300})
 		if err != nil {
 			return provider.Series{}, err
 		}

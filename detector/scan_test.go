@@ -22,7 +22,7 @@ func nabFleet(t *testing.T, now time.Time, ids ...string) *memory.Cloud {
 	t.Helper()
 	mock := clock.NewMock()
 	mock.Set(now.Add(-30 * 24 * time.Hour))
-	cloud, err := memory.New(memory.WithClock(mock))
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	require.NoError(t, err)
 	for _, id := range ids {
 		require.NoError(t, cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance, HourlyCost: 0.096}))

@@ -9,27 +9,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/forecast"
-	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/internal/forecasteval"
 )
 
-// TestAccuracyOnRealTraces enforces the accuracy goal of issue 6 on the five
+// TestAccuracyOnRealTraces enforces the accuracy goal on the five
 // real traces in ../testdata (app-server-traffic/traffic_stats_HOURLY_CHs.csv,
 // nab/nyc_taxi.csv, nasa-http/nasa_traffic_5m.csv,
 // nab/cpu_utilization_asg_misconfiguration.csv,
 // nab/elb_request_count_8c0756.csv) with the protocol of package
-// forecast/accuracy. `go run ./examples/forecast-eval` prints the same
+// internal/forecasteval. `go run ./examples/forecast-eval` prints the same
 // table.
 func TestAccuracyOnRealTraces(t *testing.T) {
 	t.Parallel()
-	traces, err := accuracy.Load("../testdata")
+	traces, err := forecasteval.Load("../testdata")
 	require.NoError(t, err)
 	require.Len(t, traces, 5)
-	rows := make([]accuracy.Row, len(traces))
+	rows := make([]forecasteval.Row, len(traces))
 	t.Run("traces", func(t *testing.T) {
 		for i, tr := range traces {
 			t.Run(tr.Name, func(t *testing.T) {
 				t.Parallel()
-				row, err := accuracy.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
+				row, err := forecasteval.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
 					return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}})
 				})
 				require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestAccuracyOnRealTraces(t *testing.T) {
 	})
 	require.False(t, t.Failed())
 	var table bytes.Buffer
-	require.NoError(t, accuracy.WriteTable(&table, rows))
+	require.NoError(t, forecasteval.WriteTable(&table, rows))
 	t.Logf("accuracy on real traces:\n%s", table.String())
 
 	want := map[string]int{"app-server": 56, "nyc-taxi": 150, "nasa-http": 20, "nab-asg-cpu": 40, "nab-elb-requests": 6}
@@ -56,7 +56,7 @@ func TestAccuracyOnRealTraces(t *testing.T) {
 		assert.LessOrEqual(t, r.Interval90, 0.95, "%s: share of actuals inside [q0.05, q0.95]", r.Trace)
 		assert.False(t, math.IsNaN(r.RelMASE), r.Trace)
 	}
-	s := accuracy.Summarize(rows)
+	s := forecasteval.Summarize(rows)
 	assert.LessOrEqual(t, s.GeoRelMASE, 0.75, "geometric mean of relative MASE (vs seasonal naive 24)")
 	assert.LessOrEqual(t, s.GeoVsBestNaive, 0.95, "geometric mean of relative MASE vs the better naive")
 	// Scaled pinball loss at 0.9 no worse than seasonal naive 24 with

@@ -110,7 +110,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	return &Auto{cfg: cfg}, nil
 }
 
-func (a *Auto) kind() string { return KindAuto }
+func (a *Auto) kind() ModelKind { return KindAuto }
 
 type scoreJSON struct {
 	Spec    Spec     `json:"spec"`
@@ -195,16 +195,54 @@ type candidate struct {
 // of y. It returns ErrInsufficientData when y is empty, constant or too
 // short for any candidate's validation, and provider.ErrInvalid for
 // non-finite values.
+//
+// The phases: plan the validation (periods, candidates, horizon, window),
+// validate every candidate on rolling origins, rank them (with the
+// combinations of the best), refit the winner on all of y with its
+// intervals, and record the scores.
 func (a *Auto) Fit(y []float64) error {
 	a.chosen, a.scores, a.spec = nil, nil, Spec{}
 	if err := checkFitInput(KindAuto, y, 8); err != nil {
 		return err
 	}
+	p, err := a.plan(y)
+	if err != nil {
+		return err
+	}
+	cands := p.validate(y, a.cfg.Intervals)
+	scored := ranked(make([]*candidate, 0, len(cands)), cands)
+	if len(scored) == 0 {
+		return noCandidate(cands, len(y))
+	}
+	if !a.cfg.NoCombinations && len(scored) >= 2 {
+		cands = p.appendCombinations(cands, scored, y)
+		scored = ranked(scored[:0], cands)
+	}
+	if err := a.refit(scored, y, p); err != nil {
+		return err
+	}
+	a.scores = scoreTable(scored, cands, a.spec, seasonalScale(y[:p.t0], p.periods))
+	return nil
+}
+
+// autoPlan is what Auto's validation compares and over which window: the
+// sorted periods, the candidate specs, the horizon H scored from every
+// origin and the first origin t0 (the validation window is y[t0:]).
+type autoPlan struct {
+	periods []int
+	specs   []Spec
+	H, t0   int
+}
+
+// plan resolves the configuration's defaults for y: periods detected when
+// not given, DefaultCandidates when none are configured, the horizon and
+// the validation window.
+func (a *Auto) plan(y []float64) (autoPlan, error) {
 	periods := slices.Clone(a.cfg.Periods)
 	if len(periods) == 0 {
 		ps, err := DetectPeriods(y, 0)
 		if err != nil {
-			return fmt.Errorf("forecast: auto: %w", err)
+			return autoPlan{}, fmt.Errorf("forecast: auto: %w", err)
 		}
 		periods = ps
 	}
@@ -226,15 +264,21 @@ func (a *Auto) Fit(y []float64) error {
 		v = max(n/4, 2*H)
 	}
 	if v >= n {
-		return insufficient("auto: y", n, v+1)
+		return autoPlan{}, insufficient("auto: y", n, v+1)
 	}
-	t0 := n - v
+	return autoPlan{periods: periods, specs: specs, H: H, t0: n - v}, nil
+}
+
+// validate builds every candidate, fits it on y[:t0] and rolls it through
+// the validation window; a candidate that cannot be built or fitted there
+// is kept with the reason it was skipped.
+func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate {
 	positive := slices.Min(y) > 0
-	cands := make([]*candidate, 0, len(specs)+3)
-	for _, s := range specs {
+	cands := make([]*candidate, 0, len(p.specs)+len(autoCombinations))
+	for _, s := range p.specs {
 		c := &candidate{spec: s, mae: math.NaN()}
 		cands = append(cands, c)
-		m, err := s.New(a.cfg.Intervals)
+		m, err := s.New(intervals)
 		if err != nil {
 			c.skip = err.Error()
 			continue
@@ -244,69 +288,77 @@ func (a *Auto) Fit(y []float64) error {
 			c.skip = "multiplicative season needs data > 0"
 			continue
 		}
-		if t0 < cvNeed(c.model) {
-			c.skip = fmt.Sprintf("needs %d steps before the validation window, has %d", cvNeed(c.model), t0)
+		if p.t0 < cvNeed(c.model) {
+			c.skip = fmt.Sprintf("needs %d steps before the validation window, has %d", cvNeed(c.model), p.t0)
 			continue
 		}
-		if err := c.model.fitParams(y[:t0]); err != nil {
+		if err := c.model.fitParams(y[:p.t0]); err != nil {
 			c.skip = err.Error()
 			continue
 		}
-		c.preds = rollPredictions(c.model, y, t0, H)
-		c.mae = predMAE(c.preds, y, t0, H)
+		c.preds = rollPredictions(c.model, y, p.t0, p.H)
+		c.mae = predMAE(c.preds, y, p.t0, p.H)
 	}
-	scored := make([]*candidate, 0, len(cands))
+	return cands
+}
+
+// ranked appends the scored candidates of cands (not skipped, with a MAE)
+// to scored and sorts them, lowest MAE first; ties keep the order of cands.
+func ranked(scored, cands []*candidate) []*candidate {
 	for _, c := range cands {
 		if c.skip == "" && !math.IsNaN(c.mae) {
 			scored = append(scored, c)
 		}
 	}
-	if len(scored) == 0 {
-		reasons := make([]string, 0, len(cands))
-		for _, c := range cands {
-			reasons = append(reasons, c.spec.String()+": "+c.skip)
-		}
-		return fmt.Errorf("%w: auto: no candidate could be validated on %d steps (%v)", ErrInsufficientData, n, reasons)
-	}
 	slices.SortStableFunc(scored, func(p, q *candidate) int { return cmpFloat(p.mae, q.mae) })
-	if !a.cfg.NoCombinations && len(scored) >= 2 {
-		combos := []struct {
-			rule Combine
-			k    int
-		}{{CombineMean, 2}, {CombineMean, 3}, {CombineMedian, 3}}
-		for _, cb := range combos {
-			if len(scored) < cb.k {
-				continue
-			}
-			c := &candidate{spec: Spec{Kind: KindEnsemble, Combine: cb.rule}}
-			for _, m := range scored[:cb.k] {
-				c.spec.Members = append(c.spec.Members, m.spec)
-			}
-			c.preds = combinePreds(scored[:cb.k], cb.rule)
-			c.mae = predMAE(c.preds, y, t0, H)
-			cands = append(cands, c)
-		}
-		scored = scored[:0]
-		for _, c := range cands {
-			if c.skip == "" && !math.IsNaN(c.mae) {
-				scored = append(scored, c)
-			}
-		}
-		slices.SortStableFunc(scored, func(p, q *candidate) int { return cmpFloat(p.mae, q.mae) })
+	return scored
+}
+
+// noCandidate is Fit's error when no candidate could be validated on n
+// steps; it lists every candidate with the reason it was skipped.
+func noCandidate(cands []*candidate, n int) error {
+	reasons := make([]string, 0, len(cands))
+	for _, c := range cands {
+		reasons = append(reasons, c.spec.String()+": "+c.skip)
 	}
-	scale := seasonalScale(y[:t0], periods)
-	// Refit the winner on all of y; fall back down the ranking (the best
-	// seasonal naive is always there when the data allow one).
+	return fmt.Errorf("%w: auto: no candidate could be validated on %d steps (%v)", ErrInsufficientData, n, reasons)
+}
+
+// autoCombinations are the ensembles of the best-ranked candidates that
+// Auto scores alongside them: the mean of the best two and three, the
+// median of the best three.
+var autoCombinations = []struct {
+	rule Combine
+	k    int
+}{{CombineMean, 2}, {CombineMean, 3}, {CombineMedian, 3}}
+
+// appendCombinations appends to cands the ensembles of autoCombinations
+// that the ranked candidates scored allow, scored from their validation
+// predictions (no refit).
+func (p autoPlan) appendCombinations(cands, scored []*candidate, y []float64) []*candidate {
+	for _, cb := range autoCombinations {
+		if len(scored) < cb.k {
+			continue
+		}
+		c := &candidate{spec: Spec{Kind: KindEnsemble, Combine: cb.rule}}
+		for _, m := range scored[:cb.k] {
+			c.spec.Members = append(c.spec.Members, m.spec)
+		}
+		c.preds = combinePreds(scored[:cb.k], cb.rule)
+		c.mae = predMAE(c.preds, y, p.t0, p.H)
+		cands = append(cands, c)
+	}
+	return cands
+}
+
+// refit fits the best candidate on all of y and sets its intervals from
+// the validation errors; when it cannot be fitted it falls down the
+// ranking (the best seasonal naive is always there when the data allow
+// one).
+func (a *Auto) refit(scored []*candidate, y []float64, p autoPlan) error {
 	var fitErr error
 	for _, c := range scored {
-		opts := a.cfg.Intervals
-		if !opts.Absolute {
-			// Keep the errors in the series' unit when that scored a
-			// lower out-of-sample interval loss on the validation window.
-			if f := floorFor(y); f > 0 && sequentialPinball(c.preds, y, t0, H, 0) < sequentialPinball(c.preds, y, t0, H, f) {
-				opts.Absolute = true
-			}
-		}
+		opts := a.intervalsFor(c, y, p)
 		m, err := c.spec.New(opts)
 		if err != nil {
 			fitErr = err
@@ -317,33 +369,55 @@ func (a *Auto) Fit(y []float64) error {
 			continue
 		}
 		a.chosen, a.spec = m.(core), c.spec
-		b := a.chosen.base()
-		cv := predResiduals(c.preds, y, t0, H, b.Residuals.Floor, !opts.Empirical)
-		// The refitted model's replay errors use parameters fitted on the
-		// same data; widen them so that their 90th percentile of |error|
-		// is at least the out-of-sample one (at most threefold).
-		if lambda := absQuantile(&cv, 0.9) / absQuantile(&b.Residuals, 0.9); lambda > 1 && !math.IsInf(lambda, 0) {
-			for _, e := range b.Residuals.Sorted {
-				for i := range e {
-					e[i] *= min(lambda, 3)
-				}
+		poolResiduals(a.chosen.base(), predResiduals(c.preds, y, p.t0, p.H, a.chosen.base().Residuals.Floor, !opts.Empirical))
+		return nil
+	}
+	return fmt.Errorf("forecast: auto: no candidate could be fitted: %w", fitErr)
+}
+
+// intervalsFor returns the interval options the refitted candidate c gets:
+// the configured ones, with the errors kept in the series' unit
+// (Absolute) when that scored a lower out-of-sample interval loss on the
+// validation window.
+func (a *Auto) intervalsFor(c *candidate, y []float64, p autoPlan) IntervalOptions {
+	opts := a.cfg.Intervals
+	if !opts.Absolute {
+		if f := floorFor(y); f > 0 && sequentialPinball(c.preds, y, p.t0, p.H, 0) < sequentialPinball(c.preds, y, p.t0, p.H, f) {
+			opts.Absolute = true
+		}
+	}
+	return opts
+}
+
+// poolResiduals pools the out-of-sample validation errors cv into the
+// refitted model's replay errors. Those use parameters fitted on the same
+// data; they are widened first so that their 90th percentile of |error| is
+// at least the out-of-sample one (at most threefold).
+func poolResiduals(b *base, cv residuals) {
+	if lambda := absQuantile(&cv, 0.9) / absQuantile(&b.Residuals, 0.9); lambda > 1 && !math.IsInf(lambda, 0) {
+		for _, e := range b.Residuals.Sorted {
+			for i := range e {
+				e[i] *= min(lambda, 3)
 			}
 		}
-		b.Residuals = mergeResiduals(cv, b.Residuals)
-		break
 	}
-	if a.chosen == nil {
-		return fmt.Errorf("forecast: auto: no candidate could be fitted: %w", fitErr)
-	}
+	b.Residuals = mergeResiduals(cv, b.Residuals)
+}
+
+// scoreTable is Auto's Scores: the ranked candidates (the chosen one
+// marked), then the skipped ones with their reasons. MASE divides MAE by
+// scale.
+func scoreTable(scored, cands []*candidate, chosen Spec, scale float64) []Score {
+	var out []Score
 	for _, c := range scored {
-		a.scores = append(a.scores, Score{Spec: c.spec, Name: c.spec.String(), MAE: c.mae, MASE: c.mae / scale, Chosen: c.spec.String() == a.spec.String()})
+		out = append(out, Score{Spec: c.spec, Name: c.spec.String(), MAE: c.mae, MASE: c.mae / scale, Chosen: c.spec.String() == chosen.String()})
 	}
 	for _, c := range cands {
 		if c.skip != "" {
-			a.scores = append(a.scores, Score{Spec: c.spec, Name: c.spec.String(), MAE: math.NaN(), MASE: math.NaN(), Skipped: c.skip})
+			out = append(out, Score{Spec: c.spec, Name: c.spec.String(), MAE: math.NaN(), MASE: math.NaN(), Skipped: c.skip})
 		}
 	}
-	return nil
+	return out
 }
 
 func cmpFloat(a, b float64) int {

@@ -87,126 +87,190 @@ type BacktestResult struct {
 // ends, and an error matching provider.ErrInvalid for invalid options.
 func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), opts BacktestOptions) (BacktestResult, error) {
 	var res BacktestResult
-	if newModel == nil {
-		return res, provider.Invalid("new_model", nil, "must not be nil")
+	if err := checkBacktest(y, newModel, opts); err != nil {
+		return res, err
 	}
-	if opts.Horizon < 1 {
-		return res, provider.Invalid("horizon", opts.Horizon, "must be ≥ 1")
-	}
-	if opts.SeasonalPeriod < 1 {
-		return res, provider.Invalid("seasonal_period", opts.SeasonalPeriod, "must be ≥ 1")
-	}
-	if opts.Window < 0 || opts.Stride < 0 {
-		return res, provider.Invalid("window", opts.Window, "window and stride must be ≥ 0")
-	}
-	for i, v := range y {
-		if math.IsInf(v, 0) {
-			return res, provider.Invalid(fmt.Sprintf("y[%d]", i), v, "must be finite or NaN (gap)")
-		}
-	}
-	for j, q := range opts.Quantiles {
-		if !(q > 0 && q < 1) {
-			return res, provider.Invalid(fmt.Sprintf("quantiles[%d]", j), q, "must be in (0, 1)")
-		}
-	}
-	H := opts.Horizon
-	origins := opts.Origins
-	if len(origins) == 0 {
-		stride := opts.Stride
-		if stride == 0 {
-			stride = H
-		}
-		first := opts.Window
-		if first == 0 {
-			first = 2 * opts.SeasonalPeriod
-		}
-		for t := first; t+H <= len(y); t += stride {
-			origins = append(origins, t)
-		}
-	}
-	point := make([]float64, H)
-	bands := make([][]float64, len(opts.Quantiles))
-	for j := range bands {
-		bands[j] = make([]float64, H)
-	}
-	nq := len(opts.Quantiles)
-	pinSum := make([]float64, nq)
-	below := make([]int, nq)
-	steps := 0
-	for i, t := range origins {
+	b := newBacktester(y, newModel, opts)
+	for i, t := range opts.originsFor(len(y)) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		lo := 0
-		if opts.Window > 0 {
-			lo = t - opts.Window
-		}
-		if lo < 0 || t >= len(y) || t < 1 {
-			return res, provider.Invalid(fmt.Sprintf("origins[%d]", i), t, fmt.Sprintf("needs %d steps before it inside y (len %d)", opts.Window, len(y)))
-		}
-		train, err := Prepare(provider.Series{Start: epoch, Step: 1, Values: y[lo:t]}, opts.Gaps)
+		or, ok, err := b.origin(i, t)
 		if err != nil {
+			return res, err
+		}
+		if !ok {
 			res.Skipped++
 			continue
 		}
-		m, err := newModel()
-		if err != nil {
-			return res, fmt.Errorf("forecast: backtest: new model: %w", err)
-		}
-		if err := m.Fit(train); err != nil {
-			return res, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
-		}
-		h := min(H, len(y)-t)
-		if err := m.Forecast(point[:h], opts.Quantiles, trimBands(bands, h)); err != nil {
-			return res, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
-		}
-		or := OriginResult{Origin: t, Scale: Scale(train, opts.SeasonalPeriod), Pinball: make([]float64, nq), Below: make([]int, nq)}
-		var act, fc []float64
-		for k := range h {
-			if math.IsNaN(y[t+k]) {
-				continue
-			}
-			act = append(act, y[t+k])
-			fc = append(fc, point[k])
-			for j, tau := range opts.Quantiles {
-				d := y[t+k] - bands[j][k]
-				or.Pinball[j] += math.Max(tau*d, (tau-1)*d)
-				if d <= 0 {
-					or.Below[j]++
-				}
-			}
-		}
-		if len(act) == 0 {
-			res.Skipped++
-			continue
-		}
-		or.Steps = len(act)
-		or.MASE = MASE(act, fc, or.Scale)
-		or.SMAPE = SMAPE(act, fc)
-		or.RMSE = RMSE(act, fc)
-		for j := range or.Pinball {
-			or.Pinball[j] /= float64(len(act)) * or.Scale
-			pinSum[j] += or.Pinball[j]
-			below[j] += or.Below[j]
-		}
-		steps += len(act)
 		res.Origins = append(res.Origins, or)
 		res.MASE += or.MASE
 		res.SMAPE += or.SMAPE
 		res.RMSE += or.RMSE
 	}
-	if k := float64(len(res.Origins)); k > 0 {
-		res.MASE /= k
-		res.SMAPE /= k
-		res.RMSE /= k
-		res.Pinball = make([]float64, nq)
-		res.Coverage = make([]float64, nq)
-		for j := range nq {
-			res.Pinball[j] = pinSum[j] / k
-			res.Coverage[j] = float64(below[j]) / float64(steps)
+	res.average(len(opts.Quantiles))
+	return res, nil
+}
+
+// checkBacktest validates Backtest's arguments.
+func checkBacktest(y []float64, newModel func() (Model, error), opts BacktestOptions) error {
+	if newModel == nil {
+		return provider.Invalid("new_model", nil, "must not be nil")
+	}
+	if opts.Horizon < 1 {
+		return provider.Invalid("horizon", opts.Horizon, "must be ≥ 1")
+	}
+	if opts.SeasonalPeriod < 1 {
+		return provider.Invalid("seasonal_period", opts.SeasonalPeriod, "must be ≥ 1")
+	}
+	if opts.Window < 0 || opts.Stride < 0 {
+		return provider.Invalid("window", opts.Window, "window and stride must be ≥ 0")
+	}
+	for i, v := range y {
+		if math.IsInf(v, 0) {
+			return provider.Invalid(fmt.Sprintf("y[%d]", i), v, "must be finite or NaN (gap)")
 		}
 	}
-	return res, nil
+	for j, q := range opts.Quantiles {
+		if !(q > 0 && q < 1) {
+			return provider.Invalid(fmt.Sprintf("quantiles[%d]", j), q, "must be in (0, 1)")
+		}
+	}
+	return nil
+}
+
+// originsFor returns o.Origins, or by default one origin every Stride
+// steps from the first with a full window (or 2·SeasonalPeriod) to the
+// last with a full horizon inside n steps.
+func (o BacktestOptions) originsFor(n int) []int {
+	if len(o.Origins) > 0 {
+		return o.Origins
+	}
+	stride := o.Stride
+	if stride == 0 {
+		stride = o.Horizon
+	}
+	first := o.Window
+	if first == 0 {
+		first = 2 * o.SeasonalPeriod
+	}
+	var origins []int
+	for t := first; t+o.Horizon <= n; t += stride {
+		origins = append(origins, t)
+	}
+	return origins
+}
+
+// backtester is one Backtest: its inputs and the forecast buffers reused
+// from origin to origin.
+type backtester struct {
+	y        []float64
+	newModel func() (Model, error)
+	opts     BacktestOptions
+	point    []float64
+	bands    [][]float64
+}
+
+func newBacktester(y []float64, newModel func() (Model, error), opts BacktestOptions) *backtester {
+	b := &backtester{y: y, newModel: newModel, opts: opts, point: make([]float64, opts.Horizon), bands: make([][]float64, len(opts.Quantiles))}
+	for j := range b.bands {
+		b.bands[j] = make([]float64, opts.Horizon)
+	}
+	return b
+}
+
+// origin fits a fresh model on the window before origin t (the i-th),
+// forecasts from t and scores the forecast. ok is false when the origin is
+// skipped: its window has a gap too long to interpolate, or no actual
+// value in the horizon is present.
+func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
+	y, opts := b.y, b.opts
+	lo := 0
+	if opts.Window > 0 {
+		lo = t - opts.Window
+	}
+	if lo < 0 || t >= len(y) || t < 1 {
+		return or, false, provider.Invalid(fmt.Sprintf("origins[%d]", i), t, fmt.Sprintf("needs %d steps before it inside y (len %d)", opts.Window, len(y)))
+	}
+	train, err := Prepare(provider.Series{Start: epoch, Step: 1, Values: y[lo:t]}, opts.Gaps)
+	if err != nil {
+		return or, false, nil
+	}
+	m, err := b.newModel()
+	if err != nil {
+		return or, false, fmt.Errorf("forecast: backtest: new model: %w", err)
+	}
+	if err := m.Fit(train); err != nil {
+		return or, false, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
+	}
+	h := min(opts.Horizon, len(y)-t)
+	if err := m.Forecast(b.point[:h], opts.Quantiles, trimBands(b.bands, h)); err != nil {
+		return or, false, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
+	}
+	or, ok = scoreOrigin(t, y[t:t+h], b.point[:h], b.bands, opts.Quantiles, Scale(train, opts.SeasonalPeriod))
+	return or, ok, nil
+}
+
+// scoreOrigin scores the point forecast and the quantile forecasts
+// bands[j] of origin t against actual, leaving out the gaps (NaN) of
+// actual; ok is false when every actual value is a gap.
+func scoreOrigin(t int, actual, point []float64, bands [][]float64, quantiles []float64, scale float64) (or OriginResult, ok bool) {
+	nq := len(quantiles)
+	or = OriginResult{Origin: t, Scale: scale, Pinball: make([]float64, nq), Below: make([]int, nq)}
+	var act, fc []float64
+	for k, a := range actual {
+		if math.IsNaN(a) {
+			continue
+		}
+		act = append(act, a)
+		fc = append(fc, point[k])
+		for j, tau := range quantiles {
+			d := a - bands[j][k]
+			or.Pinball[j] += math.Max(tau*d, (tau-1)*d)
+			if d <= 0 {
+				or.Below[j]++
+			}
+		}
+	}
+	if len(act) == 0 {
+		return or, false
+	}
+	or.Steps = len(act)
+	or.MASE = MASE(act, fc, or.Scale)
+	or.SMAPE = SMAPE(act, fc)
+	or.RMSE = RMSE(act, fc)
+	for j := range or.Pinball {
+		or.Pinball[j] /= float64(len(act)) * or.Scale
+	}
+	return or, true
+}
+
+// average turns the sums of MASE, SMAPE and RMSE over the scored origins
+// into means, and computes the mean scaled pinball loss and the coverage
+// of each of the nq quantiles.
+func (r *BacktestResult) average(nq int) {
+	k := float64(len(r.Origins))
+	if k == 0 {
+		return
+	}
+	r.MASE /= k
+	r.SMAPE /= k
+	r.RMSE /= k
+	r.Pinball = make([]float64, nq)
+	r.Coverage = make([]float64, nq)
+	below := make([]int, nq)
+	steps := 0
+	for _, or := range r.Origins {
+		steps += or.Steps
+		for j := range nq {
+			r.Pinball[j] += or.Pinball[j]
+			below[j] += or.Below[j]
+		}
+	}
+	for j := range nq {
+		r.Pinball[j] /= k
+		r.Coverage[j] = float64(below[j]) / float64(steps)
+	}
 }
 
 // epoch stamps the internal series Backtest prepares; only its step

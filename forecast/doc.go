@@ -74,7 +74,9 @@
 // (plain conformal quantiles, as for a benchmark). The table is stored
 // with the model (101 levels) and costs Forecast one interpolation.
 //
-// On the five real traces of package forecast/accuracy this takes the
+// On the five real traces of the repository's accuracy evaluation
+// (examples/forecast-eval: application-server traffic, NYC taxi demand,
+// NASA HTTP requests, and NAB's ASG CPU and ELB requests) this takes the
 // two-sided 90 % interval [q0.05, q0.95] from 0.82–0.84 coverage to
 // 0.85–0.89 and the one-sided 0.9 quantile to 0.88–0.91, with the point
 // forecasts unchanged.
@@ -108,6 +110,8 @@
 //	// later, for every new hourly value:
 //	err = m.Update(v)
 //
-// Package forecast/accuracy and the command examples/forecast-eval measure
-// the accuracy of Auto on real traces.
+// The command examples/forecast-eval measures the accuracy of Auto on
+// those five real traces against seasonal naive baselines; Backtest runs
+// the same kind of evaluation on a host's own traces (read them with
+// package trace).
 package forecast

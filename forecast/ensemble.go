@@ -6,10 +6,12 @@ import (
 	"math"
 	"slices"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Combine names how an Ensemble combines its members' point forecasts.
+// Combine names how an Ensemble combines its members' point forecasts. The
+// set is closed; the zero value "" means CombineMean.
 type Combine string
 
 // The combination rules.
@@ -31,6 +33,19 @@ func (c Combine) Validate() error {
 		return nil
 	}
 	return provider.Invalid("combine", string(c), "must be mean, median or inverse_error")
+}
+
+// String returns the rule's value, such as "median" ("" for the default,
+// mean).
+func (c Combine) String() string { return string(c) }
+
+// MarshalText returns the rule's value.
+func (c Combine) MarshalText() ([]byte, error) { return []byte(c), nil }
+
+// UnmarshalText sets c from text: a rule Validate accepts ("" means
+// mean); any other value is a *provider.InvalidError naming it.
+func (c *Combine) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(c, text, Combine.Validate)
 }
 
 // Ensemble combines the point forecasts of several built-in models (a
@@ -114,8 +129,8 @@ func (e *Ensemble) Forecast(point, quantiles []float64, bands [][]float64) error
 // Update implements Model; it costs the sum of the members' updates.
 func (e *Ensemble) Update(v float64) error { return updateModel(e, v) }
 
-func (e *Ensemble) kind() string { return KindEnsemble }
-func (e *Ensemble) base() *base  { return &e.b }
+func (e *Ensemble) kind() ModelKind { return KindEnsemble }
+func (e *Ensemble) base() *base     { return &e.b }
 
 func (e *Ensemble) minLen() int {
 	n := 0
@@ -257,7 +272,9 @@ func (e *Ensemble) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes what MarshalJSON wrote and validates it.
+// UnmarshalJSON decodes what MarshalJSON wrote and validates it: a fitted
+// ensemble needs fitted members (Fit fits them all), one finite weight
+// per member and a valid residual table.
 func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	j := ensembleJSON{Base: new(base)}
 	if err := json.Unmarshal(data, &j); err != nil {
@@ -283,6 +300,13 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	}
 	if err := j.Base.Residuals.validate(); err != nil {
 		return err
+	}
+	if j.Base.Fitted {
+		for i, c := range n.members {
+			if !c.base().Fitted {
+				return provider.Invalid(fmt.Sprintf("members[%d]", i), c.kind(), "must be fitted in a fitted ensemble")
+			}
+		}
 	}
 	n.weights, n.b = j.Weights, *j.Base
 	*e = *n

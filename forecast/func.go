@@ -58,10 +58,10 @@ func (m *FuncModel) Forecast(point, quantiles []float64, bands [][]float64) erro
 // Update implements Model.
 func (m *FuncModel) Update(v float64) error { return updateModel(m, v) }
 
-func (m *FuncModel) kind() string { return "func" }
-func (m *FuncModel) minLen() int  { return m.window }
-func (m *FuncModel) need() int    { return m.window + 1 }
-func (m *FuncModel) base() *base  { return &m.b }
+func (m *FuncModel) kind() ModelKind { return kindFunc }
+func (m *FuncModel) minLen() int     { return m.window }
+func (m *FuncModel) need() int       { return m.window + 1 }
+func (m *FuncModel) base() *base     { return &m.b }
 
 func (m *FuncModel) fitParams(y []float64) error {
 	m.reset(y)

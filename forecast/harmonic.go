@@ -129,9 +129,9 @@ func (m *Harmonic) Forecast(point, quantiles []float64, bands [][]float64) error
 // Update implements Model in O(len(Periods)).
 func (m *Harmonic) Update(v float64) error { return updateModel(m, v) }
 
-func (m *Harmonic) kind() string { return KindHarmonic }
-func (m *Harmonic) base() *base  { return &m.b }
-func (m *Harmonic) minLen() int  { return 1 }
+func (m *Harmonic) kind() ModelKind { return KindHarmonic }
+func (m *Harmonic) base() *base     { return &m.b }
+func (m *Harmonic) minLen() int     { return 1 }
 func (m *Harmonic) need() int {
 	longest := 0
 	for _, p := range m.cfg.Periods {

@@ -138,10 +138,10 @@ func (m *HoltWinters) Update(v float64) error {
 	return updateModel(m, v)
 }
 
-func (m *HoltWinters) kind() string { return KindHoltWinters }
-func (m *HoltWinters) minLen() int  { return 2 * m.cfg.Period }
-func (m *HoltWinters) need() int    { return 2 * m.cfg.Period }
-func (m *HoltWinters) base() *base  { return &m.b }
+func (m *HoltWinters) kind() ModelKind { return KindHoltWinters }
+func (m *HoltWinters) minLen() int     { return 2 * m.cfg.Period }
+func (m *HoltWinters) need() int       { return 2 * m.cfg.Period }
+func (m *HoltWinters) base() *base     { return &m.b }
 
 // init sets the starting state from the first one or two seasons of y into
 // st.Season (length m) and returns ℓ₀ and b₀.

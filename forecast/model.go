@@ -48,7 +48,7 @@ type Model interface {
 type core interface {
 	Model
 	// kind names the model for persistence.
-	kind() string
+	kind() ModelKind
 	// need is the number of values Fit needs (at least two seasons for
 	// seasonal models).
 	need() int
@@ -395,7 +395,8 @@ func checkFinite(field string, y []float64) error {
 }
 
 // checkFitInput validates y for a model needing need values.
-func checkFitInput(name string, y []float64, need int) error {
+func checkFitInput(kind ModelKind, y []float64, need int) error {
+	name := string(kind)
 	if len(y) == 0 {
 		return insufficient(name+": y", 0, need)
 	}

@@ -97,10 +97,10 @@ func (m *SeasonalNaive) Forecast(point, quantiles []float64, bands [][]float64) 
 // Update implements Model in O(1).
 func (m *SeasonalNaive) Update(v float64) error { return updateModel(m, v) }
 
-func (m *SeasonalNaive) kind() string { return KindSeasonalNaive }
-func (m *SeasonalNaive) minLen() int  { return m.cfg.Seasons * m.cfg.Period }
-func (m *SeasonalNaive) need() int    { return (m.cfg.Seasons + 1) * m.cfg.Period }
-func (m *SeasonalNaive) base() *base  { return &m.b }
+func (m *SeasonalNaive) kind() ModelKind { return KindSeasonalNaive }
+func (m *SeasonalNaive) minLen() int     { return m.cfg.Seasons * m.cfg.Period }
+func (m *SeasonalNaive) need() int       { return (m.cfg.Seasons + 1) * m.cfg.Period }
+func (m *SeasonalNaive) base() *base     { return &m.b }
 
 func (m *SeasonalNaive) fitParams(y []float64) error {
 	m.reset(y)

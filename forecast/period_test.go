@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/forecast"
-	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/internal/forecasteval"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -45,7 +45,7 @@ func TestDetectPeriodsSynthetic(t *testing.T) {
 // (nasa-http/nasa_traffic_5m.csv).
 func TestDetectSeasonsRealTraces(t *testing.T) {
 	t.Parallel()
-	traces, err := accuracy.Load("../testdata")
+	traces, err := forecasteval.Load("../testdata")
 	require.NoError(t, err)
 	want := map[string][]time.Duration{
 		"app-server": {24 * time.Hour, 168 * time.Hour},

@@ -5,17 +5,49 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Model kinds as written by Marshal.
+// ModelKind names a built-in model: the "kind" Marshal writes and
+// Unmarshal reads, and the Kind of a Spec. The set is closed. The zero
+// value "" means not set; Validate, Spec.New and Unmarshal refuse it.
+type ModelKind string
+
+// The model kinds.
 const (
-	KindSeasonalNaive = "seasonal_naive"
-	KindHoltWinters   = "holt_winters"
-	KindHarmonic      = "harmonic"
-	KindEnsemble      = "ensemble"
-	KindAuto          = "auto"
+	KindSeasonalNaive ModelKind = "seasonal_naive"
+	KindHoltWinters   ModelKind = "holt_winters"
+	KindHarmonic      ModelKind = "harmonic"
+	KindEnsemble      ModelKind = "ensemble"
+	KindAuto          ModelKind = "auto"
 )
+
+// kindFunc is the kind a FuncModel reports in messages; it is not
+// persisted.
+const kindFunc ModelKind = "func"
+
+// Validate returns an error matching ErrUnknownKind (and
+// provider.ErrInvalid) that names k unless k is one of the kinds above.
+func (k ModelKind) Validate() error {
+	switch k {
+	case KindSeasonalNaive, KindHoltWinters, KindHarmonic, KindEnsemble, KindAuto:
+		return nil
+	}
+	return fmt.Errorf("%w %q: want seasonal_naive, holt_winters, harmonic, ensemble or auto", ErrUnknownKind, string(k))
+}
+
+// String returns the kind's value, such as "holt_winters".
+func (k ModelKind) String() string { return string(k) }
+
+// MarshalText returns the kind's value.
+func (k ModelKind) MarshalText() ([]byte, error) { return []byte(k), nil }
+
+// UnmarshalText sets k from text: "" (not set) or a kind Validate accepts;
+// any other value is Validate's error.
+func (k *ModelKind) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(k, text, ModelKind.Validate)
+}
 
 // isNil reports whether m is nil or a typed nil pointer.
 func isNil(m Model) bool {
@@ -27,7 +59,7 @@ func isNil(m Model) bool {
 }
 
 type envelope struct {
-	Kind  string          `json:"kind"`
+	Kind  ModelKind       `json:"kind"`
 	Model json.RawMessage `json:"model"`
 }
 
@@ -39,7 +71,7 @@ type envelope struct {
 // A restored fitted model forecasts exactly as the original. It returns
 // an error matching provider.ErrInvalid for a model of another package.
 func Marshal(m Model) ([]byte, error) {
-	c, ok := m.(interface{ kind() string })
+	c, ok := m.(interface{ kind() ModelKind })
 	if !ok || isNil(m) {
 		return nil, provider.Invalid("model", fmt.Sprintf("%T", m), "must be a model of package forecast")
 	}

@@ -152,3 +152,28 @@ func TestUnmarshalBadInput(t *testing.T) {
 	_, err = forecast.Marshal(foreignModel{})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
+
+// TestUnmarshalFittedEnsembleOfUnfittedMembers is the regression test of an
+// input FuzzUnmarshal found (testdata/fuzz/FuzzUnmarshal/0839a38dfe8a9f32):
+// an ensemble marked fitted whose members are not made Update and Forecast
+// index the members' empty state and panic. Unmarshal refuses it, naming
+// the member; the same ensemble marked unfitted decodes and reports
+// ErrNotFitted.
+func TestUnmarshalFittedEnsembleOfUnfittedMembers(t *testing.T) {
+	t.Parallel()
+	const members = `[{"kind":"seasonal_naive","model":{"config":{"period":1}}},{"kind":"harmonic","model":{"config":{"periods":[2]}}}]`
+	fitted := []byte(`{"kind":"ensemble","model":{"weights":[0.5,0.5],"members":` + members + `,"fit":{"fitted":true}}}`)
+	var m forecast.Model
+	var err error
+	require.NotPanics(t, func() { m, err = forecast.Unmarshal(fitted) })
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "members[0]", ie.Field)
+	assert.Nil(t, m)
+
+	unfitted := []byte(`{"kind":"ensemble","model":{"weights":[0.5,0.5],"members":` + members + `,"fit":{"fitted":false}}}`)
+	m, err = forecast.Unmarshal(unfitted)
+	require.NoError(t, err)
+	require.ErrorIs(t, m.Update(1), forecast.ErrNotFitted)
+	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
+}

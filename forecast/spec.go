@@ -13,8 +13,8 @@ import (
 // is required.
 type Spec struct {
 	// Kind is KindSeasonalNaive, KindHoltWinters, KindHarmonic or
-	// KindEnsemble.
-	Kind string `json:"kind"`
+	// KindEnsemble. Required.
+	Kind ModelKind `json:"kind"`
 	// Period is the season in steps (seasonal naive and Holt-Winters).
 	Period int `json:"period,omitempty"`
 	// Seasons is the number of seasons a seasonal naive model averages.
@@ -99,7 +99,7 @@ func (s Spec) String() string {
 		}
 		return string(c) + "[" + strings.Join(parts, " ") + "]"
 	}
-	return "unknown(" + s.Kind + ")"
+	return "unknown(" + string(s.Kind) + ")"
 }
 
 // DefaultCandidates returns Auto's default candidates for the given season
@@ -108,7 +108,7 @@ func (s Spec) String() string {
 // seasons, additive damped Holt-Winters on the shortest period, and
 // harmonic regression on the shortest period (up to 10 harmonics). The
 // longer seasons are left to the seasonal naive candidates: on the real
-// traces of forecast/accuracy a harmonic candidate with weekly terms as
+// traces of examples/forecast-eval a harmonic candidate with weekly terms as
 // well, alone or added, made the selection worse (geometric mean of
 // relative MASE 0.729 and 0.711 against 0.705). With no period it returns
 // the naive method (seasonal naive with period 1).

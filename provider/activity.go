@@ -3,9 +3,13 @@ package provider
 import (
 	"math"
 	"time"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
-// ActivityKind is a kind of human or workload activity on a resource.
+// ActivityKind is a kind of human or workload activity on a resource. The
+// set is closed. The zero value "" means not set; ActivityCount.Validate
+// refuses it.
 type ActivityKind string
 
 // The activity kinds the detector understands.
@@ -29,6 +33,18 @@ func (k ActivityKind) Validate() error {
 		return nil
 	}
 	return Invalid("activity.kind", string(k), "must be one of logins, api_calls, db_queries, file_access, processes")
+}
+
+// String returns the kind's value, such as "logins".
+func (k ActivityKind) String() string { return string(k) }
+
+// MarshalText returns the kind's value.
+func (k ActivityKind) MarshalText() ([]byte, error) { return []byte(k), nil }
+
+// UnmarshalText sets k from text: "" (not set) or a known kind; any other
+// value is an *InvalidError naming it.
+func (k *ActivityKind) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(k, text, ActivityKind.Validate)
 }
 
 // ActivityCount is how much of one kind of activity a resource saw in a

@@ -31,6 +31,19 @@
 // Raw samples (Sample) are finite and strictly increasing in time;
 // ValidateSamples and Resample enforce that.
 //
+// # Enums
+//
+// Kind, State, Criticality, Metric, Unit, Statistic and ActivityKind are
+// typed strings with lower-case values. Each has String, MarshalText and
+// UnmarshalText, so JSON and YAML read and write the plain value, and
+// Validate. UnmarshalText accepts "" (the zero value, "not set"; each type
+// says what that means and whether it is allowed where it is used) and
+// every value Validate accepts; anything else is an error naming the
+// value, so a misspelt value in a configuration file fails when the file
+// is read. Metric is the one open set: any well-formed custom name
+// (CustomMetric) is valid. Criticality is ordered: compare Level, never the
+// strings.
+//
 // # Errors
 //
 // Drivers wrap the sentinels ErrNotFound, ErrThrottled, ErrUnsupported,

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
 // Metric names a measured quantity of a resource. The built-in names below
 // have fixed units so that detectors and strategies can compare drivers;
-// anything else must be a custom metric made with CustomMetric.
+// anything else must be a custom metric made with CustomMetric. The set is
+// open: Validate accepts every well-formed custom name. The zero value ""
+// means not set; Query.Validate refuses it.
 type Metric string
 
 // Built-in metrics. Utilizations are fractions in [0, 1] (a driver reading
@@ -35,7 +39,9 @@ const (
 // CustomPrefix starts the name of every custom metric.
 const CustomPrefix = "custom/"
 
-// Unit is the unit of a metric's values.
+// Unit is the unit of a metric's values. Its values are unit symbols
+// ("bytes/s", "1/s"), as reasons print them after a value. The zero value
+// UnitUnknown is the unit of custom metrics.
 type Unit string
 
 // The units of the built-in metrics.
@@ -47,6 +53,26 @@ const (
 	UnitCount          Unit = "count"
 	UnitUnknown        Unit = ""
 )
+
+// Validate returns an *InvalidError unless u is one of the units above
+// (UnitUnknown included).
+func (u Unit) Validate() error {
+	switch u {
+	case UnitFraction, UnitBytesPerSecond, UnitPerSecond, UnitSeconds, UnitCount, UnitUnknown:
+		return nil
+	}
+	return Invalid("unit", string(u), `must be empty or one of fraction, bytes/s, 1/s, s, count`)
+}
+
+// String returns the unit's symbol, such as "bytes/s" ("" when unknown).
+func (u Unit) String() string { return string(u) }
+
+// MarshalText returns the unit's symbol.
+func (u Unit) MarshalText() ([]byte, error) { return []byte(u), nil }
+
+// UnmarshalText sets u from text: a unit Validate accepts; any other value
+// is an *InvalidError naming it.
+func (u *Unit) UnmarshalText(text []byte) error { return enumtext.Unmarshal(u, text, Unit.Validate) }
 
 var metricUnits = map[Metric]Unit{
 	MetricCPU:                UnitFraction,
@@ -105,6 +131,19 @@ func (m Metric) Validate() error {
 	return fmt.Errorf("%w %q: want a built-in name (cpu, memory, network_in, ...) or custom/NAME", ErrUnknownMetric, string(m))
 }
 
+// String returns the metric's name, such as "cpu" or "custom/queue_depth".
+func (m Metric) String() string { return string(m) }
+
+// MarshalText returns the metric's name.
+func (m Metric) MarshalText() ([]byte, error) { return []byte(m), nil }
+
+// UnmarshalText sets m from text: "" (not set), a built-in name or a
+// well-formed custom name (see Validate); anything else is an error
+// matching ErrUnknownMetric that names the value.
+func (m *Metric) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(m, text, Metric.Validate)
+}
+
 func validCustomName(name string) bool {
 	if name == "" || len(name) > 200 {
 		return false
@@ -119,7 +158,8 @@ func validCustomName(name string) bool {
 }
 
 // Statistic says how raw samples inside one step are reduced to one value.
-// The zero value means StatMean.
+// The zero value means StatMean. Besides the named statistics the set holds
+// every percentile "pNN" with 0 < NN < 100.
 type Statistic string
 
 // The statistics. Percentiles are written "p" followed by a number in
@@ -164,4 +204,17 @@ func (s Statistic) Validate() error {
 		return nil
 	}
 	return Invalid("statistic", string(s), "must be mean, max, min, sum, count, last or pNN with 0 < NN < 100")
+}
+
+// String returns the statistic's value, such as "mean" or "p95" ("" for
+// the default, mean).
+func (s Statistic) String() string { return string(s) }
+
+// MarshalText returns the statistic's value.
+func (s Statistic) MarshalText() ([]byte, error) { return []byte(s), nil }
+
+// UnmarshalText sets s from text: a value Validate accepts ("" means
+// mean); any other value is an *InvalidError naming it.
+func (s *Statistic) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(s, text, Statistic.Validate)
 }

@@ -7,9 +7,13 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/idlescale/idlescale/internal/enumtext"
 )
 
-// Kind is the kind of a resource.
+// Kind is the kind of a resource. The set is closed: Validate accepts the
+// built-in kinds only. The zero value "" means not set; Resource.Validate
+// refuses it.
 type Kind string
 
 // The resource kinds known to the library. Drivers may report other kinds
@@ -36,9 +40,21 @@ func (k Kind) Validate() error {
 	return Invalid("kind", string(k), "must be one of instance, group, function, database, volume, load_balancer")
 }
 
+// String returns the kind's value, such as "instance".
+func (k Kind) String() string { return string(k) }
+
+// MarshalText returns the kind's value.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k), nil }
+
+// UnmarshalText sets k from text: "" (not set) or a built-in kind; any
+// other value is an *InvalidError naming it.
+func (k *Kind) UnmarshalText(text []byte) error { return enumtext.Unmarshal(k, text, Kind.Validate) }
+
 // State is the lifecycle state of a resource, following EC2's vocabulary.
 // Groups, functions and load balancers that have no lifecycle are
-// StateRunning while they exist.
+// StateRunning while they exist. The zero value "" means not set:
+// Resource.Validate refuses it, and drivers always set a state (the memory
+// provider's Add reads an unset state as running).
 type State string
 
 // The lifecycle states.
@@ -59,8 +75,19 @@ func (s State) Validate() error {
 	return Invalid("state", string(s), "must be one of pending, running, stopping, stopped, terminated")
 }
 
+// String returns the state's value, such as "running".
+func (s State) String() string { return string(s) }
+
+// MarshalText returns the state's value.
+func (s State) MarshalText() ([]byte, error) { return []byte(s), nil }
+
+// UnmarshalText sets s from text: "" (not set) or a known state; any other
+// value is an *InvalidError naming it.
+func (s *State) UnmarshalText(text []byte) error { return enumtext.Unmarshal(s, text, State.Validate) }
+
 // Criticality says how much harm stopping a resource would do. Safety rules
-// treat CriticalityHigh and CriticalityCritical as critical workloads.
+// treat CriticalityHigh and CriticalityCritical as critical workloads. The
+// levels are ordered (Level); never compare their strings.
 type Criticality string
 
 // The criticality levels. The zero value means "not stated".
@@ -79,6 +106,37 @@ func (c Criticality) Validate() error {
 		return nil
 	}
 	return Invalid("criticality", string(c), "must be empty or one of low, medium, high, critical")
+}
+
+// Level returns c's rank for comparisons: 0 for CriticalityUnknown, then 1
+// (low) to 4 (critical); -1 for a value Validate refuses.
+func (c Criticality) Level() int {
+	switch c {
+	case CriticalityUnknown:
+		return 0
+	case CriticalityLow:
+		return 1
+	case CriticalityMedium:
+		return 2
+	case CriticalityHigh:
+		return 3
+	case CriticalityCritical:
+		return 4
+	}
+	return -1
+}
+
+// String returns the criticality's value, such as "high" ("" when not
+// stated).
+func (c Criticality) String() string { return string(c) }
+
+// MarshalText returns the criticality's value.
+func (c Criticality) MarshalText() ([]byte, error) { return []byte(c), nil }
+
+// UnmarshalText sets c from text: "" (not stated) or a known level; any
+// other value is an *InvalidError naming it.
+func (c *Criticality) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(c, text, Criticality.Validate)
 }
 
 // MaxIDLength is the longest resource ID accepted (AWS ARNs reach 2048).

@@ -191,6 +191,9 @@ func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
 // made returns an error naming the Limiter when it is a zero value, not
 // made by New.
 func (l *Limiter) made() error {
+	if l == nil {
+		return provider.Invalid("limiter", nil, "is a nil *ratelimit.Limiter")
+	}
 	if l.store == nil {
 		return provider.Invalid("limiter", "ratelimit.Limiter{}", "was not made with New")
 	}

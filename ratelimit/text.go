@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -28,12 +29,12 @@ func (d Direction) Validate() error { return validateEnum("direction", d, false,
 
 // MarshalText encodes d: "up", "down", or empty for the zero value (the
 // global bucket's key). An unknown value is an error.
-func (d Direction) MarshalText() ([]byte, error) { return marshalEnum("direction", d, directions) }
+func (d Direction) MarshalText() ([]byte, error) { return enumtext.Marshal(d, Direction.Validate) }
 
 // UnmarshalText decodes "up", "down" or the empty string (the zero
 // value); any other text is an error naming it.
 func (d *Direction) UnmarshalText(b []byte) error {
-	return unmarshalEnum("direction", b, d, directions)
+	return enumtext.Unmarshal(d, b, Direction.Validate)
 }
 
 // rank orders directions for sorting: the zero value, Up, Down.
@@ -55,11 +56,11 @@ func (o Outcome) String() string { return string(o) }
 func (o Outcome) Validate() error { return validateEnum("outcome", o, false, outcomes) }
 
 // MarshalText encodes o as its String; an unknown value is an error.
-func (o Outcome) MarshalText() ([]byte, error) { return marshalEnum("outcome", o, outcomes) }
+func (o Outcome) MarshalText() ([]byte, error) { return enumtext.Marshal(o, Outcome.Validate) }
 
 // UnmarshalText decodes "denied", "allowed", "clamped" or the empty string
 // (the zero value); any other text is an error naming it.
-func (o *Outcome) UnmarshalText(b []byte) error { return unmarshalEnum("outcome", b, o, outcomes) }
+func (o *Outcome) UnmarshalText(b []byte) error { return enumtext.Unmarshal(o, b, Outcome.Validate) }
 
 // String returns the reason's value, such as "events_per_window", or ""
 // for ReasonNone.
@@ -70,11 +71,11 @@ func (r Reason) String() string { return string(r) }
 func (r Reason) Validate() error { return validateEnum("reason", r, true, reasons) }
 
 // MarshalText encodes r as its String; an unknown value is an error.
-func (r Reason) MarshalText() ([]byte, error) { return marshalEnum("reason", r, reasons) }
+func (r Reason) MarshalText() ([]byte, error) { return enumtext.Marshal(r, Reason.Validate) }
 
 // UnmarshalText decodes a Reason's String (empty for ReasonNone); any
 // other text is an error naming it.
-func (r *Reason) UnmarshalText(b []byte) error { return unmarshalEnum("reason", b, r, reasons) }
+func (r *Reason) UnmarshalText(b []byte) error { return enumtext.Unmarshal(r, b, Reason.Validate) }
 
 // String returns "target", "global", or "" for ScopeNone.
 func (s Scope) String() string { return string(s) }
@@ -84,11 +85,11 @@ func (s Scope) String() string { return string(s) }
 func (s Scope) Validate() error { return validateEnum("scope", s, true, scopes) }
 
 // MarshalText encodes s as its String; an unknown value is an error.
-func (s Scope) MarshalText() ([]byte, error) { return marshalEnum("scope", s, scopes) }
+func (s Scope) MarshalText() ([]byte, error) { return enumtext.Marshal(s, Scope.Validate) }
 
 // UnmarshalText decodes "target", "global" or the empty string
 // (ScopeNone); any other text is an error naming it.
-func (s *Scope) UnmarshalText(b []byte) error { return unmarshalEnum("scope", b, s, scopes) }
+func (s *Scope) UnmarshalText(b []byte) error { return enumtext.Unmarshal(s, b, Scope.Validate) }
 
 func validateEnum[T ~string](field string, v T, emptyOK bool, known []T) error {
 	if v == "" && emptyOK {
@@ -100,22 +101,6 @@ func validateEnum[T ~string](field string, v T, emptyOK bool, known []T) error {
 		}
 	}
 	return provider.Invalid(field, string(v), "must be "+oneOf(known))
-}
-
-func marshalEnum[T ~string](field string, v T, known []T) ([]byte, error) {
-	if err := validateEnum(field, v, true, known); err != nil {
-		return nil, err
-	}
-	return []byte(v), nil
-}
-
-func unmarshalEnum[T ~string](field string, b []byte, dst *T, known []T) error {
-	v := T(b)
-	if err := validateEnum(field, v, true, known); err != nil {
-		return err
-	}
-	*dst = v
-	return nil
 }
 
 // oneOf lists known as `"a", "b" or "c"`.

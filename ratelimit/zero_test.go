@@ -16,7 +16,16 @@ import (
 // denied reservation) instead of panicking.
 func TestZeroLimiterFails(t *testing.T) {
 	t.Parallel()
-	var l ratelimit.Limiter
+	for name, l := range map[string]*ratelimit.Limiter{"zero": new(ratelimit.Limiter), "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			checkUnmade(t, l)
+		})
+	}
+}
+
+func checkUnmade(t *testing.T, l *ratelimit.Limiter) {
+	t.Helper()
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
 	check := func(t *testing.T, err error) {

@@ -23,7 +23,7 @@ func BenchmarkRunOnce(b *testing.B) {
 	const n = 1000
 	clk := bclock.NewMock()
 	clk.Set(t0)
-	cloud, err := memory.New(memory.WithClock(clk))
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(clk))
 	require.NoError(b, err)
 	for i := range n {
 		id := fmt.Sprintf("i-%04d", i)

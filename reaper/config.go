@@ -30,10 +30,11 @@ type Config struct {
 	// no audit event).
 	Execute bool `json:"execute,omitempty" yaml:"execute,omitempty"`
 	// MinConfidence is the least verdict confidence, in (0, 1], for a
-	// resource to be acted on. Default (0): 0.8, the seed's. (The
-	// detector's Ensemble recommends an action only above its own
-	// ActThreshold, 0.8 by default, so a lower value here changes nothing
-	// unless the ensemble's threshold is lowered too.)
+	// resource to be acted on (see Select). Default (0): 0.8, the default
+	// ActThreshold of the detector's Ensemble, which recommends an action
+	// only above it: with both defaults the reaper acts on what the
+	// ensemble recommends and asks for no more. A lower value changes
+	// nothing unless the ensemble's threshold is lowered too.
 	MinConfidence float64 `json:"min_confidence,omitempty" yaml:"min_confidence,omitempty"`
 	// Actions are the detector actions the reaper may carry out: stop,
 	// terminate and downsize (a resize, which needs a Fleet.Resizer and
@@ -41,7 +42,8 @@ type Config struct {
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxActions bounds the actions taken (or, in a dry run, planned) per
 	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.
-	// Default (0): 10.
+	// Default (0): 10, so that a wrong verdict or policy touches at most
+	// ten resources before a person reads a report.
 	MaxActions int `json:"max_actions,omitempty" yaml:"max_actions,omitempty"`
 	// Requester is the name the reaper gives in safety proposals and
 	// approval requests; approvers must differ from it. Default: "reaper".

@@ -17,7 +17,7 @@ import (
 // stop at once, with an idle and a busy instance launched a month ago, two
 // days of CPU samples each and a fresh verified backup.
 func exampleCloud() *memory.Cloud {
-	cloud, err := memory.New(memory.WithConfig(memory.Config{StopDelay: time.Nanosecond}))
+	cloud, err := memory.New(memory.Config{StopDelay: time.Nanosecond})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -142,9 +142,11 @@ func ExampleReaper_Run() {
 	defer cancel()
 	r, err := reaper.New(reaper.Config{Interval: 15 * time.Minute},
 		reaper.Fleet{Inventory: cloud, Metrics: cloud}, ens, exampleEngine(cloud),
-		reaper.WithObserver(func(rec reaper.Record) { fmt.Println(rec.ResourceID, rec.Outcome) }),
-		// A host would keep running; this example stops after the first run.
-		reaper.WithReportObserver(func(reaper.Report, error) { cancel() }))
+		reaper.WithObserver(reaper.ObserverFuncs{
+			Record: func(rec reaper.Record) { fmt.Println(rec.ResourceID, rec.Outcome) },
+			// A host would keep running; this example stops after the first run.
+			Report: func(reaper.Report, error) { cancel() },
+		}))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -153,5 +155,86 @@ func ExampleReaper_Run() {
 	// Output:
 	// i-busy skipped
 	// i-idle would_act
-	// context canceled
+	// <nil>
+}
+
+func ExampleSelect() {
+	cfg := reaper.Config{MinConfidence: 0.9, Actions: []detector.Action{detector.ActionStop, detector.ActionDownsize}}
+	for _, v := range []detector.Verdict{
+		{ResourceID: "i-1", State: detector.Idle, Action: detector.ActionStop, Confidence: 0.95},
+		{ResourceID: "i-2", State: detector.Idle, Action: detector.ActionStop, Confidence: 0.85},
+		{ResourceID: "i-3", State: detector.NotIdle, Action: detector.ActionDownsize, Confidence: 0.9},
+		{ResourceID: "i-4", State: detector.Idle, Action: detector.ActionTerminate, Confidence: 0.99},
+	} {
+		sel, err := reaper.Select(cfg, v)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if sel.Skip != "" {
+			fmt.Printf("%s: skip: %s\n", v.ResourceID, sel.Skip)
+			continue
+		}
+		fmt.Printf("%s: propose %s\n", v.ResourceID, sel.Action)
+	}
+	// Output:
+	// i-1: propose stop
+	// i-2: skip: confidence 0.85 below 0.90
+	// i-3: propose resize
+	// i-4: skip: action terminate not allowed by config
+}
+
+// stagingOnly is a host's own gate: it lets the safety engine decide for
+// staging resources and blocks every other one.
+type stagingOnly struct{ next reaper.Gate }
+
+func (g stagingOnly) Check(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	if d, err := g.refuse(p); err != nil {
+		return d, err
+	}
+	return g.next.Check(ctx, p)
+}
+
+func (g stagingOnly) Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	if d, err := g.refuse(p); err != nil {
+		return d, err
+	}
+	return g.next.Evaluate(ctx, p)
+}
+
+// refuse blocks p unless its resource is in staging.
+func (stagingOnly) refuse(p safety.Proposal) (safety.Decision, error) {
+	if p.Resource.Environment == "staging" {
+		return safety.Decision{}, nil
+	}
+	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Outcome: safety.Block,
+		Blocking: []safety.Result{{Rule: "staging-only", Outcome: safety.Block, Reason: "not a staging resource"}}}
+	return d, d.Err()
+}
+
+func ExampleGate() {
+	cloud := exampleCloud()
+	if err := cloud.Add(provider.Resource{ID: "i-prod", Kind: provider.KindInstance, Environment: "production",
+		LaunchTime: cloud.Now().Add(-30 * 24 * time.Hour)}); err != nil {
+		log.Fatal(err)
+	}
+	// A detector that finds every resource idle.
+	det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Action: detector.ActionStop, Confidence: 1}, nil
+	})
+	gate := stagingOnly{next: exampleEngine(cloud)}
+	r, err := reaper.New(reaper.Config{}, reaper.Fleet{Inventory: cloud, Metrics: cloud}, det, gate)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := r.RunOnce(context.Background(), cloud.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, rec := range rep.Records {
+		fmt.Println(rec.ResourceID, rec.Outcome, rec.BlockedBy)
+	}
+	// Output:
+	// i-busy would_act []
+	// i-idle would_act []
+	// i-prod blocked [staging-only]
 }

@@ -37,7 +37,7 @@ func newEnv(t testing.TB, cfg memory.Config) *env {
 	e := &env{clock: bclock.NewMock(), store: approval.NewMemoryStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)
 	var err error
-	e.cloud, err = memory.New(memory.WithClock(e.clock), memory.WithConfig(cfg))
+	e.cloud, err = memory.New(cfg, memory.WithClock(e.clock))
 	require.NoError(t, err)
 	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(e.audit))
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func (e *env) fleet() reaper.Fleet {
 
 func (e *env) reaper(t *testing.T, cfg reaper.Config, opts ...reaper.Option) *reaper.Reaper {
 	t.Helper()
-	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store), reaper.WithHistory(e.history)}, opts...)
+	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history)}, opts...)
 	r, err := reaper.New(cfg, e.fleet(), e.ensemble, e.engine, opts...)
 	require.NoError(t, err)
 	return r

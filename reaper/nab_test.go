@@ -12,6 +12,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // TestNABTraces replays two real EC2 CPU traces of the Numenta Anomaly
@@ -26,7 +27,7 @@ func TestNABTraces(t *testing.T) {
 		"i-825cc2": "ec2_cpu_utilization_825cc2.csv",
 	}
 	for id, file := range traces {
-		cpu, err := memory.ReadCSVFile(filepath.Join("..", "testdata", "nab", file), memory.CSVOptions{Scale: 0.01})
+		cpu, err := trace.ReadCSVFile(filepath.Join("..", "testdata", "nab", file), trace.CSVOptions{Scale: 0.01})
 		require.NoError(t, err)
 		require.NotEmpty(t, cpu)
 		require.NoError(t, e.cloud.Add(provider.Resource{

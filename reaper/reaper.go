@@ -3,14 +3,13 @@ package reaper
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // Fleet is the cloud the reaper reads and acts on. A single driver usually
@@ -73,31 +72,27 @@ func WithClock(c clock.Clock) Option { return func(r *Reaper) { r.clock = c } }
 // WithLogger sets the logger. Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(r *Reaper) { r.log = l } }
 
-// WithObserver calls fn with every Record once it is final (after
-// verification), in resource ID order. Calls are serialised; keep fn fast.
-// Default: none.
-func WithObserver(fn func(Record)) Option { return func(r *Reaper) { r.observer = fn } }
+// WithObserver sends every Record and every report of Run to o (see
+// Observer). Default: none; a nil o (or a nil pointer in it) means none.
+func WithObserver(o Observer) Option { return func(r *Reaper) { r.observer = o } }
 
-// WithReportObserver calls fn after every run of Run with its report and
-// error. Default: none.
-func WithReportObserver(fn func(Report, error)) Option {
-	return func(r *Reaper) { r.reportObserver = fn }
-}
+// WithApprovals turns proposals that the Gate sends for approval into
+// approval requests in a (created only when Config.Execute is set), and
+// executes them on a later run once a human approved them; see Approvals
+// for what the reaper calls. Usually a is the *approval.Manager that the
+// safety engine verifies approvals with (safety.WithApprovals), so that
+// the engine accepts what a grants. Without it a proposal that needs
+// approval is reported as such and never executed. Default: none; a nil a
+// (or a nil *approval.Manager in it) means none.
+func WithApprovals(a Approvals) Option { return func(r *Reaper) { r.approvals = a } }
 
-// WithApprovals turns proposals that need approval into approval requests in
-// a (created only when Config.Execute is set), and executes them on a later
-// run once a human approved them. store must be the store a was made over:
-// the reaper lists it to find the requests of a resource. Without it a
-// proposal that needs approval is reported as such and never executed.
-func WithApprovals(a *approval.Manager, store approval.Store) Option {
-	return func(r *Reaper) { r.approvals, r.approvalStore = a, store }
-}
-
-// WithLimiter reserves one Down event of one unit per action, with the
-// resource ID as target, before acting; a denied reservation defers the
-// action. The reservation is refunded when the action fails before changing
-// anything. Dry runs reserve nothing. Default: no rate limit.
-func WithLimiter(l *ratelimit.Limiter) Option { return func(r *Reaper) { r.limiter = l } }
+// WithReserver reserves one ratelimit.Down event of one unit per action,
+// with the resource ID as target, from rs before acting, usually a
+// *ratelimit.Limiter; a denied reservation defers the action
+// (OutcomeRateLimited). The reservation is refunded when the action fails
+// before changing anything. Dry runs reserve nothing. Default: no rate
+// limit; a nil rs (or a nil *ratelimit.Limiter in it) means none.
+func WithReserver(rs Reserver) Option { return func(r *Reaper) { r.reserver = rs } }
 
 // WithHistory records every executed action in h (the ActionHistory of the
 // safety engine's limits rule). Default: none.
@@ -107,8 +102,8 @@ func WithHistory(h HistoryRecorder) Option { return func(r *Reaper) { r.history 
 // allowed. Default: none.
 func WithSizer(s Sizer) Option { return func(r *Reaper) { r.sizer = s } }
 
-// Reaper runs the idle-reaping pipeline: inventory, detect, safety (and
-// approval), rate limit, act, verify and record. Make one with New.
+// Reaper runs the idle-reaping pipeline: inventory, detect, select, gate
+// (and approval), reserve, act, verify and record. Make one with New.
 //
 // A Reaper is safe for concurrent use, but runs of one Reaper should not
 // overlap: two runs may both act on the same resource (the provider's
@@ -117,26 +112,25 @@ type Reaper struct {
 	cfg      Config
 	fleet    Fleet
 	detector detector.Detector
-	engine   *safety.Engine
+	gate     Gate
 
-	clock          clock.Clock
-	log            *slog.Logger
-	observer       func(Record)
-	reportObserver func(Report, error)
-	approvals      *approval.Manager
-	approvalStore  approval.Store
-	limiter        *ratelimit.Limiter
-	history        HistoryRecorder
-	sizer          Sizer
+	clock     clock.Clock
+	log       *slog.Logger
+	observer  Observer
+	approvals Approvals
+	reserver  Reserver
+	history   HistoryRecorder
+	sizer     Sizer
 }
 
 // New returns a Reaper for cfg over fleet, judging resources with det and
-// gating every action with engine. It returns an error matching
-// provider.ErrInvalid, naming the field, when cfg is invalid, a required
-// dependency is nil, or an allowed action lacks what it needs (an Actuator
-// to stop or terminate, a Resizer and a Sizer to downsize, when executing).
-// It starts no goroutine.
-func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, opts ...Option) (*Reaper, error) {
+// passing every action through gate (usually a *safety.Engine). It
+// returns an error matching provider.ErrInvalid, naming the field, when
+// cfg is invalid, a required dependency is nil (a nil *safety.Engine as
+// gate too), or an allowed action lacks
+// what it needs (an Actuator to stop or terminate, a Resizer and a Sizer to
+// downsize, when executing). It starts no goroutine.
+func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Option) (*Reaper, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -148,10 +142,10 @@ func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, 
 		return nil, provider.Invalid("fleet.metrics", nil, "is required")
 	case det == nil:
 		return nil, provider.Invalid("detector", nil, "is required")
-	case engine == nil:
-		return nil, provider.Invalid("engine", nil, "is required")
+	case isNil(gate):
+		return nil, provider.Invalid("gate", nil, "is required")
 	}
-	r := &Reaper{cfg: cfg, fleet: fleet, detector: det, engine: engine}
+	r := &Reaper{cfg: cfg, fleet: fleet, detector: det, gate: gate}
 	for _, o := range opts {
 		o(r)
 	}
@@ -161,8 +155,14 @@ func New(cfg Config, fleet Fleet, det detector.Detector, engine *safety.Engine, 
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if (r.approvals == nil) != (r.approvalStore == nil) {
-		return nil, provider.Invalid("approvals", nil, "WithApprovals needs both the approval.Manager and its store")
+	if isNil(r.observer) {
+		r.observer = ObserverFuncs{}
+	}
+	if isNil(r.approvals) {
+		r.approvals = nil
+	}
+	if isNil(r.reserver) {
+		r.reserver = nil
 	}
 	if cfg.Execute {
 		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {
@@ -183,4 +183,18 @@ func (r *Reaper) Config() Config {
 	c := r.cfg
 	c.Actions = append([]detector.Action(nil), c.Actions...)
 	return c
+}
+
+// isNil reports whether v is nil or holds a nil pointer, func, map, chan or
+// slice: a nil *safety.Engine, *ratelimit.Limiter or *approval.Manager
+// passed as an interface is no collaborator at all.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
+		return rv.IsNil()
+	}
+	return false
 }

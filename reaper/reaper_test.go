@@ -63,27 +63,28 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	full := e.fleet()
 	tests := []struct {
-		name   string
-		cfg    reaper.Config
-		fleet  reaper.Fleet
-		det    detector.Detector
-		engine *safety.Engine
-		opts   []reaper.Option
-		field  string
+		name  string
+		cfg   reaper.Config
+		fleet reaper.Fleet
+		det   detector.Detector
+		gate  reaper.Gate
+		opts  []reaper.Option
+		field string
 	}{
-		{name: "bad config", cfg: reaper.Config{MaxActions: -2}, fleet: full, det: e.ensemble, engine: e.engine, field: "max_actions"},
-		{name: "no inventory", fleet: reaper.Fleet{Metrics: e.cloud}, det: e.ensemble, engine: e.engine, field: "fleet.inventory"},
-		{name: "no metrics", fleet: reaper.Fleet{Inventory: e.cloud}, det: e.ensemble, engine: e.engine, field: "fleet.metrics"},
-		{name: "no detector", fleet: full, engine: e.engine, field: "detector"},
-		{name: "no engine", fleet: full, det: e.ensemble, field: "engine"},
-		{name: "execute without actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud}, det: e.ensemble, engine: e.engine, field: "fleet.actuator"},
-		{name: "downsize without sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, engine: e.engine, field: "sizer"},
-		{name: "approvals without store", fleet: full, det: e.ensemble, engine: e.engine, opts: []reaper.Option{reaper.WithApprovals(e.approvals, nil)}, field: "approvals"},
+		{name: "bad config", cfg: reaper.Config{MaxActions: -2}, fleet: full, det: e.ensemble, gate: e.engine, field: "max_actions"},
+		{name: "no inventory", fleet: reaper.Fleet{Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.inventory"},
+		{name: "no metrics", fleet: reaper.Fleet{Inventory: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.metrics"},
+		{name: "no detector", fleet: full, gate: e.engine, field: "detector"},
+		{name: "no gate", fleet: full, det: e.ensemble, field: "gate"},
+		{name: "nil engine as gate", fleet: full, det: e.ensemble, gate: (*safety.Engine)(nil), field: "gate"},
+		{name: "execute without actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.actuator"},
+		{name: "downsize without sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, field: "sizer"},
+		{name: "downsize with a nil sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, opts: []reaper.Option{reaper.WithSizer(nil)}, field: "sizer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := reaper.New(tt.cfg, tt.fleet, tt.det, tt.engine, tt.opts...)
+			_, err := reaper.New(tt.cfg, tt.fleet, tt.det, tt.gate, tt.opts...)
 			require.ErrorIs(t, err, provider.ErrInvalid)
 			var inv *provider.InvalidError
 			require.ErrorAs(t, err, &inv)
@@ -122,7 +123,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	)
 	before := e.cloud.Mutations()
 	var observed []string
-	r := e.reaper(t, reaper.Config{}, reaper.WithObserver(func(rec reaper.Record) { observed = append(observed, rec.ResourceID) }))
+	r := e.reaper(t, reaper.Config{}, reaper.WithObserver(reaper.ObserverFuncs{Record: func(rec reaper.Record) { observed = append(observed, rec.ResourceID) }}))
 	rep, err := r.RunOnce(t.Context(), t0)
 	require.NoError(t, err)
 
@@ -430,7 +431,7 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 	}
 	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}})
 	require.NoError(t, err)
-	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithLimiter(lim))
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(lim))
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
 
@@ -476,7 +477,7 @@ func TestRateLimitDeniesAfterBudget(t *testing.T) {
 	e.add(t, vm{id: "i-1", cpu: 0.02}, vm{id: "i-2", cpu: 0.02}, vm{id: "i-3", cpu: 0.02}, vm{id: "i-4", cpu: 0.02})
 	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 2, Window: time.Hour}})
 	require.NoError(t, err)
-	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithLimiter(lim))
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(lim))
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
 	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-1").Outcome)
@@ -619,10 +620,10 @@ func TestRunLoop(t *testing.T) {
 	e.add(t, vm{id: "i-1", cpu: 0.02})
 	runs := make(chan reaper.Report, 10)
 	r := e.reaper(t, reaper.Config{Interval: 30 * time.Minute},
-		reaper.WithReportObserver(func(rep reaper.Report, err error) {
+		reaper.WithObserver(reaper.ObserverFuncs{Report: func(rep reaper.Report, err error) {
 			assert.NoError(t, err)
 			runs <- rep
-		}))
+		}}))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -646,7 +647,7 @@ func TestRunLoop(t *testing.T) {
 	assert.False(t, second.Now.Before(t0.Add(30*time.Minute)), "second run at %v", second.Now)
 	assert.False(t, second.Now.After(e.clock.Now()))
 	cancel()
-	require.ErrorIs(t, <-done, context.Canceled)
+	require.NoError(t, <-done, "Run returns nil when ctx ends")
 	assert.Empty(t, e.actions())
 }
 
@@ -660,7 +661,7 @@ func TestTerminateNeedsApprovalThenVerifies(t *testing.T) {
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 0.95, Action: detector.ActionTerminate, MonthlySavings: 70}, nil
 	})
 	cfg := reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}
-	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store))
+	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals))
 	require.NoError(t, err)
 
 	rep, err := e.run(t.Context(), t, r, t0)
@@ -725,7 +726,7 @@ func TestApprovedButEngineWithoutApprovals(t *testing.T) {
 	bare, err := safety.New(safety.Config{}, rules)
 	require.NoError(t, err)
 	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, bare,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals, e.store))
+		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals))
 	require.NoError(t, err)
 	rep, err = e.run(t.Context(), t, r, t0.Add(2*time.Minute))
 	require.NoError(t, err)

@@ -11,41 +11,6 @@ import (
 	"github.com/idlescale/idlescale/safety"
 )
 
-// Outcome is what the pipeline did with one resource.
-type Outcome string
-
-// The outcomes.
-const (
-	// OutcomeSkipped: not a candidate (not idle, unknown, confidence
-	// below Config.MinConfidence, an action that is not allowed, or not in
-	// a state the action applies to). Nothing was asked of safety.
-	OutcomeSkipped Outcome = "skipped"
-	// OutcomeWouldAct: a dry run found the action allowed by safety; it
-	// would be carried out if Config.Execute were set.
-	OutcomeWouldAct Outcome = "would_act"
-	// OutcomeNeedsApproval: safety requires a human approval; the record's
-	// ApprovalID names the pending request when approvals are configured.
-	OutcomeNeedsApproval Outcome = "needs_approval"
-	// OutcomeBlocked: safety blocked the action (see Record.Decision),
-	// including failed rules and a denied approval.
-	OutcomeBlocked Outcome = "blocked"
-	// OutcomeRateLimited: the rate limiter denied the action; it may go
-	// ahead on a later run (Record.RateLimit.Next).
-	OutcomeRateLimited Outcome = "rate_limited"
-	// OutcomeDeferred: Config.MaxActions was reached in this run.
-	OutcomeDeferred Outcome = "deferred"
-	// OutcomeActed: the action was carried out and verified.
-	OutcomeActed Outcome = "acted"
-	// OutcomeUnverified: the provider accepted the action but the resource
-	// did not reach its target state within Config.VerifyTimeout (or the
-	// context ended first).
-	OutcomeUnverified Outcome = "unverified"
-	// OutcomeFailed: an error stopped the pipeline for this resource
-	// before the action was carried out (see Record.Errors); it fails
-	// closed.
-	OutcomeFailed Outcome = "failed"
-)
-
 // Record is the pipeline's account of one resource in one run. It is a
 // plain value.
 type Record struct {
@@ -67,7 +32,7 @@ type Record struct {
 	Reason string `json:"reason,omitempty"`
 	// DryRun reports whether the run was a dry run.
 	DryRun bool `json:"dry_run"`
-	// Decision is the safety engine's decision; nil when safety was not
+	// Decision is the Gate's decision; nil when the Gate was not
 	// consulted.
 	Decision *safety.Decision `json:"decision,omitempty"`
 	// BlockedBy names the rules that blocked the action.
@@ -75,8 +40,8 @@ type Record struct {
 	// ApprovalID names the approval request: the pending one created or
 	// found, or the approved one executed.
 	ApprovalID string `json:"approval_id,omitempty"`
-	// RateLimit is the limiter's reservation; nil when no limiter is
-	// configured or it was not consulted.
+	// RateLimit is the Reserver's reservation; nil when no Reserver is
+	// wired (WithReserver) or it was not consulted.
 	RateLimit *ratelimit.Reservation `json:"rate_limit,omitempty"`
 	// ActedAt is the clock time the provider accepted the action; zero
 	// when nothing was done.

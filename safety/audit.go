@@ -1,6 +1,8 @@
 package safety
 
 import (
+	"github.com/idlescale/idlescale/internal/enumtext"
+
 	"context"
 	"slices"
 	"sync"
@@ -41,12 +43,14 @@ func (k AuditKind) Validate() error {
 
 // MarshalText implements encoding.TextMarshaler: a known kind as its name,
 // unset as empty text. An unknown value returns the error of Validate.
-func (k AuditKind) MarshalText() ([]byte, error) { return marshalEnum(k) }
+func (k AuditKind) MarshalText() ([]byte, error) { return enumtext.Marshal(k, AuditKind.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
 // of the known kinds, and empty text as unset. Any other text returns an
 // error matching provider.ErrInvalid naming it, and leaves k unchanged.
-func (k *AuditKind) UnmarshalText(b []byte) error { return unmarshalEnum(k, b) }
+func (k *AuditKind) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(k, b, AuditKind.Validate)
+}
 
 // AuditEvent is one entry of the audit trail. Events are values and carry
 // no pointers into the engine's state.

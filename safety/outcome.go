@@ -1,5 +1,7 @@
 package safety
 
+import "github.com/idlescale/idlescale/internal/enumtext"
+
 // Outcome is what a rule (or the engine) says about a proposal: Pass,
 // RequireApproval or Block. A decision is Block when any rule blocks,
 // else RequireApproval when approval is required and not granted, else
@@ -35,10 +37,10 @@ func (o Outcome) Validate() error {
 // MarshalText implements encoding.TextMarshaler: a known outcome as its
 // name, unset as empty text. An unknown value returns the error of
 // Validate.
-func (o Outcome) MarshalText() ([]byte, error) { return marshalEnum(o) }
+func (o Outcome) MarshalText() ([]byte, error) { return enumtext.Marshal(o, Outcome.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
 // String returns for known outcomes, and empty text as unset. Any other
 // text returns an error matching provider.ErrInvalid naming it, and
 // leaves o unchanged.
-func (o *Outcome) UnmarshalText(b []byte) error { return unmarshalEnum(o, b) }
+func (o *Outcome) UnmarshalText(b []byte) error { return enumtext.Unmarshal(o, b, Outcome.Validate) }

@@ -1,6 +1,8 @@
 package safety
 
 import (
+	"github.com/idlescale/idlescale/internal/enumtext"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -47,13 +49,13 @@ func (a Action) Validate() error {
 // MarshalText implements encoding.TextMarshaler: a known action as its
 // name, unset as empty text. An unknown value returns the error of
 // Validate.
-func (a Action) MarshalText() ([]byte, error) { return marshalEnum(a) }
+func (a Action) MarshalText() ([]byte, error) { return enumtext.Marshal(a, Action.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
 // of the known actions, and empty text as unset. Any other text returns
 // an error matching provider.ErrInvalid naming it, and leaves a
 // unchanged.
-func (a *Action) UnmarshalText(b []byte) error { return unmarshalEnum(a, b) }
+func (a *Action) UnmarshalText(b []byte) error { return enumtext.Unmarshal(a, b, Action.Validate) }
 
 // Disruptive reports whether a takes capacity away or interrupts service:
 // stop, terminate, resize and scale in.

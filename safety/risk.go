@@ -1,5 +1,7 @@
 package safety
 
+import "github.com/idlescale/idlescale/internal/enumtext"
+
 // Risk is a risk level: RiskNone, RiskLow, RiskMedium or RiskHigh. Levels
 // are ordered by Level (never by their text): a decision's risk is the
 // highest of its rules' (at least RiskLow), and Config.ApprovalRisk is
@@ -51,10 +53,10 @@ func (r Risk) Validate() error {
 // MarshalText implements encoding.TextMarshaler: a known level as its
 // name, unset as empty text. An unknown value returns the error of
 // Validate.
-func (r Risk) MarshalText() ([]byte, error) { return marshalEnum(r) }
+func (r Risk) MarshalText() ([]byte, error) { return enumtext.Marshal(r, Risk.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
 // String returns for known levels, and empty text as unset. Any other
 // text returns an error matching provider.ErrInvalid naming it, and
 // leaves r unchanged.
-func (r *Risk) UnmarshalText(b []byte) error { return unmarshalEnum(r, b) }
+func (r *Risk) UnmarshalText(b []byte) error { return enumtext.Unmarshal(r, b, Risk.Validate) }

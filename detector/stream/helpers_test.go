@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 var t0 = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -23,7 +23,7 @@ func nabCPU(t testing.TB, id string) provider.Series {
 	t.Helper()
 	file := filepath.Join("..", "..", "testdata", "nab", "ec2_cpu_utilization_"+id+".csv")
 	f, _ := traces.LoadOrStore(file, sync.OnceValues(func() (provider.Series, error) {
-		samples, err := memory.ReadCSVFile(file, memory.CSVOptions{Scale: 0.01})
+		samples, err := trace.ReadCSVFile(file, trace.CSVOptions{Scale: 0.01})
 		if err != nil {
 			return provider.Series{}, err
 		}

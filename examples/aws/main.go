@@ -57,6 +57,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	awsprovider "github.com/idlescale/idlescale/provider/aws"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // EndpointEnv names the environment variable that points the scan at an
@@ -116,11 +117,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	if err != nil {
 		return err
 	}
-	opts := []awsprovider.Option{awsprovider.WithConfig(awsprovider.Config{HourlyPrices: prices()})}
+	var opts []awsprovider.Option
 	if o.endpoint != "" {
 		opts = append(opts, awsprovider.WithCloudWatchOptions(queryProtocol))
 	}
-	d, err := awsprovider.New(cfg, opts...)
+	d, err := awsprovider.New(awsprovider.Config{HourlyPrices: prices()}, cfg, opts...)
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func seed(ctx context.Context, cfg awssdk.Config, now time.Time) (string, error)
 	ec2c := ec2.NewFromConfig(cfg)
 	cw := cloudwatch.NewFromConfig(cfg, queryProtocol)
 	for _, tr := range traces {
-		samples, err := memory.ReadCSVFile(filepath.Join(testdataDir(), "nab", tr.file), memory.CSVOptions{})
+		samples, err := trace.ReadCSVFile(filepath.Join(testdataDir(), "nab", tr.file), trace.CSVOptions{})
 		if err != nil {
 			return "", err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // traces are the NAB EC2 CPU traces served as instances (testdata/nab,
@@ -56,7 +57,7 @@ func testdata() string {
 }
 
 func run(ctx context.Context, w io.Writer, dir string) error {
-	cloud, err := memory.New()
+	cloud, err := memory.New(memory.Config{})
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		if err := cloud.Add(r); err != nil {
 			return err
 		}
-		samples, err := memory.ReadCSVFile(filepath.Join(dir, "nab", "ec2_cpu_utilization_"+tr.id+".csv"), memory.CSVOptions{Scale: 0.01})
+		samples, err := trace.ReadCSVFile(filepath.Join(dir, "nab", "ec2_cpu_utilization_"+tr.id+".csv"), trace.CSVOptions{Scale: 0.01})
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
-// Command forecast-eval prints the forecast accuracy table of issue 6: the
+// Command forecast-eval prints the forecast accuracy table: the
 // automatic model selection of package forecast against seasonal naive 24
 // and 168 on the five real traces in testdata, with the protocol described
-// in package forecast/accuracy, followed by the checks of the accuracy
+// in package internal/forecasteval, followed by the checks of the accuracy
 // goal (per trace: vs the better naive ≤ 1.05, one-sided p90 coverage and
 // two-sided 90 % interval coverage in [0.85, 0.95], pinball(0.9) ratio to
 // seasonal naive 24 ≤ 1; geometric means: relative MASE ≤ 0.75, vs the
@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/forecast"
-	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/internal/forecasteval"
 )
 
 func main() {
@@ -38,17 +38,17 @@ func main() {
 }
 
 func run(ctx context.Context, dir, only string) error {
-	traces, err := accuracy.Load(dir)
+	traces, err := forecasteval.Load(dir)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	var rows []accuracy.Row
+	var rows []forecasteval.Row
 	for _, t := range traces {
 		if only != "" && t.Name != only {
 			continue
 		}
-		row, err := accuracy.Evaluate(ctx, t, func() (forecast.Model, error) {
+		row, err := forecasteval.Evaluate(ctx, t, func() (forecast.Model, error) {
 			return forecast.NewAuto(forecast.AutoConfig{Periods: []int{24, 168}})
 		})
 		if err != nil {
@@ -59,7 +59,7 @@ func run(ctx context.Context, dir, only string) error {
 	if len(rows) == 0 {
 		return fmt.Errorf("no trace named %q", only)
 	}
-	if err := accuracy.WriteTable(os.Stdout, rows); err != nil {
+	if err := forecasteval.WriteTable(os.Stdout, rows); err != nil {
 		return err
 	}
 	fmt.Printf("\nmethod: forecast.Auto{Periods: [24 168]}; %s\n", time.Since(start).Round(time.Millisecond))

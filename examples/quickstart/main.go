@@ -135,7 +135,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 }
 
 func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window time.Duration) error {
-	cloud, err := memory.New()
+	cloud, err := memory.New(memory.Config{})
 	if err != nil {
 		return err
 	}

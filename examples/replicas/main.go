@@ -4,8 +4,9 @@
 // replica B takes over at once and uses what is left of the shared
 // budget: its second request is denied because A's events count.
 //
-// Without -endpoints it starts an embedded etcd member in a temporary
-// directory, so it needs nothing installed:
+// Without -endpoints it starts an embedded etcd member (the etcd server
+// as a library, go.etcd.io/etcd/server/v3/embed) on loopback in a
+// temporary directory, so it needs nothing installed:
 //
 //	go run ./examples/replicas
 //	go run ./examples/replicas -endpoints http://127.0.0.1:2379
@@ -20,16 +21,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
 	"github.com/idlescale/idlescale/coord"
-	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/ratelimit/etcdstore"
 )
@@ -66,12 +68,12 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 			return err
 		}
 		defer func() { _ = os.RemoveAll(dir) }()
-		c, err := etcdtest.Start(dir, etcdtest.Options{})
+		e, err := startEtcd(ctx, dir)
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		eps = c.Endpoints()
+		defer e.Close()
+		eps = []string{"http://" + e.Clients[0].Addr().String()}
 	} else {
 		eps = strings.Split(endpoints, ",")
 	}
@@ -85,7 +87,7 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 		if err != nil {
 			return nil, err
 		}
-		el, err := coord.NewElector(cli, "fleet", name, coord.Options{Prefix: prefix + "election/", SessionTTL: 2 * time.Second})
+		el, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: name, Prefix: prefix + "election/", SessionTTL: 2 * time.Second}, cli)
 		if err != nil {
 			return nil, errors.Join(err, cli.Close())
 		}
@@ -131,6 +133,8 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	)
 	allDone := make(chan struct{})
 	var doneOnce sync.Once
+	aLeads := make(chan struct{}) // closed when A is first elected
+	var aOnce sync.Once
 	ctxA, stopA := context.WithCancel(ctx)
 	ctxB, stopB := context.WithCancel(ctx)
 	defer stopA()
@@ -138,6 +142,9 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 
 	lead := func(r *replica, stop context.CancelFunc) func(context.Context, *coord.Leadership) error {
 		return func(lctx context.Context, l *coord.Leadership) error {
+			if r == a {
+				aOnce.Do(func() { close(aLeads) })
+			}
 			mu.Lock()
 			if !resigned.IsZero() {
 				fmt.Fprintf(w, "replica %s elected leader of %q (took over in %v)\n", r.name, l.Scope, time.Since(resigned).Round(time.Millisecond))
@@ -185,8 +192,18 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	}
 	wg.Go(func() { errs <- a.el.Run(ctxA, lead(a, stopA)) })
 	// B starts once A leads, so that the story is the same on every run.
-	if err := waitLeader(ctx, a.el, "A"); err != nil {
-		return err
+	// A's leader function says so itself: A may serve its whole term
+	// before anyone could see it as leader by asking etcd.
+	select {
+	case <-aLeads:
+	case <-time.After(10 * time.Second):
+		stopA()
+		wg.Wait()
+		return errors.New("replica A was not elected within 10s")
+	case <-ctx.Done():
+		stopA()
+		wg.Wait()
+		return ctx.Err()
 	}
 	wg.Go(func() { errs <- b.el.Run(ctxB, lead(b, stopB)) })
 
@@ -214,21 +231,33 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	return nil
 }
 
-// waitLeader polls until the scope's leader is id.
-func waitLeader(ctx context.Context, el *coord.Elector, id string) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		if got, err := el.Leader(ctx); err == nil && got == id {
-			return nil
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			return fmt.Errorf("replica %s was not elected within 10s", id)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// startEtcd starts a single etcd member in dir, listening on loopback
+// ports the system picks (port 0: nothing to reserve, so nothing another
+// process can take first), and waits until it serves. The caller closes
+// it; its client address is e.Clients[0].Addr().
+func startEtcd(ctx context.Context, dir string) (*embed.Etcd, error) {
+	cfg := embed.NewConfig()
+	cfg.Dir = dir
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	local := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{local}, []url.URL{local}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{local}, []url.URL{local}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start etcd: %w", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("etcd: %w", err)
+	case <-time.After(30 * time.Second):
+		e.Close()
+		return nil, errors.New("etcd was not ready within 30s")
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
 	}
 }

@@ -4,9 +4,10 @@
 // (TickMs=10, ElectionMs=100).
 //
 // A test package usually shares one member between its tests (start it in
-// TestMain with Start, or per test with New) and gives every test its own key
-// prefix. Failover tests start three members with NewCluster and stop one
-// with (*Member).Stop. A member can also run in a child process (Options.Child)
+// TestMain with RunShared, or per test with New) and gives every test its own
+// key prefix (KeyPrefix, new for every run of a test). Dial makes a client
+// that is closed when the test ends. Failover tests start three members with
+// New(t, Options{Members: 3}) and stop one with (*Member).Stop. A member can also run in a child process (Options.Child)
 // so that a test can SIGKILL it; such test binaries call RunChildIfRequested
 // first thing in TestMain.
 //
@@ -28,6 +29,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -101,13 +103,9 @@ func (c *Cluster) NewClient(endpoints ...string) (*clientv3.Client, error) {
 	if len(endpoints) == 0 {
 		endpoints = c.Endpoints()
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: 2 * time.Second,
-		Logger:      zap.NewNop(),
-	})
+	cli, err := dial(endpoints)
 	if err != nil {
-		return nil, fmt.Errorf("etcdtest: client of %v: %w", endpoints, err)
+		return nil, err
 	}
 	c.mu.Lock()
 	c.clients = append(c.clients, cli)
@@ -138,6 +136,33 @@ func (c *Cluster) Close() {
 	for _, m := range c.Members {
 		m.Stop()
 	}
+}
+
+// Dial returns a client of endpoints with logging off and a 2s dial
+// timeout, closed when t ends (not with a cluster: a test that ends its
+// client ends its sessions and keep-alives). It fails t on error.
+func Dial(t testing.TB, endpoints ...string) *clientv3.Client {
+	t.Helper()
+	cli, err := dial(endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// Dial is Dial of the cluster's members that are not stopped.
+func (c *Cluster) Dial(t testing.TB) *clientv3.Client {
+	t.Helper()
+	return Dial(t, c.Endpoints()...)
+}
+
+func dial(endpoints []string) (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcdtest: client of %v: %w", endpoints, err)
+	}
+	return cli, nil
 }
 
 // New starts a cluster for one test with a data directory under
@@ -465,8 +490,26 @@ func RunShared(m *testing.M, name string, opts Options, shared **Cluster) {
 	os.Exit(code)
 }
 
+// keyPrefixes holds the prefix of every running test (testing.TB →
+// string); runs numbers them.
+var (
+	keyPrefixes sync.Map
+	runs        atomic.Uint64
+)
+
 // KeyPrefix returns a key prefix of t's own: "test/" + t.Name() with
-// slashes replaced + "/".
+// slashes replaced + "/" + a number unique in the process + "/". Every
+// call with the same t returns the same prefix; a test run again in the
+// same process (go test -count=2) gets a new one, so that it never sees
+// the keys of its earlier run in a member shared by the package.
 func KeyPrefix(t testing.TB) string {
-	return "test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"
+	if p, ok := keyPrefixes.Load(t); ok {
+		return p.(string)
+	}
+	p := fmt.Sprintf("test/%s/%d/", strings.ReplaceAll(t.Name(), "/", "_"), runs.Add(1))
+	if actual, loaded := keyPrefixes.LoadOrStore(t, p); loaded {
+		return actual.(string)
+	}
+	t.Cleanup(func() { keyPrefixes.Delete(t) })
+	return p
 }

@@ -3,6 +3,7 @@ package etcdtest_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,28 @@ func TestInvalidOptions(t *testing.T) {
 	require.Error(t, err)
 	_, err = etcdtest.Start(t.TempDir(), etcdtest.Options{Members: 1, Child: []int{3}})
 	require.Error(t, err)
+}
+
+// run is one run of a test called name: go test -count=2 runs a test
+// twice with the same name and a new testing.T.
+type run struct {
+	testing.TB
+	name string
+}
+
+func (r *run) Name() string { return r.name }
+
+// KeyPrefix is stable within a test and new for every run of it, so
+// that go test -count=2 does not see the keys of the first run.
+func TestKeyPrefixUniquePerRun(t *testing.T) {
+	t.Parallel()
+	first, second := &run{t, "TestX/sub"}, &run{t, "TestX/sub"}
+	p := etcdtest.KeyPrefix(first)
+	assert.Equal(t, p, etcdtest.KeyPrefix(first), "the same run: the same prefix")
+	assert.True(t, strings.HasPrefix(p, "test/TestX_sub/"), p)
+	assert.True(t, strings.HasSuffix(p, "/"), p)
+	q := etcdtest.KeyPrefix(second)
+	assert.True(t, strings.HasPrefix(q, "test/TestX_sub/"), q)
+	assert.NotEqual(t, p, q, "a second run of the same test gets a fresh prefix")
+	assert.False(t, strings.HasPrefix(q, p) || strings.HasPrefix(p, q), "neither keyspace contains the other: %s %s", p, q)
 }

@@ -90,7 +90,7 @@ func TestStopHibernatesAndNoWait(t *testing.T) {
 	}
 	cfg := fastConfig()
 	cfg.Hibernate, cfg.NoWait = true, true
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
 	require.NoError(t, d.Stop(tctx(t), id))
 	require.NotNil(t, hibernate)
 	assert.True(t, *hibernate)
@@ -179,17 +179,15 @@ func TestNewValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := awsprovider.New(tt.cfg, awsprovider.WithConfig(tt.opt))
+			_, err := awsprovider.New(tt.opt, tt.cfg)
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
-	_, err := awsprovider.New(sdkConfig(), awsprovider.WithName(""))
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	d, err := awsprovider.New(sdkConfig())
+	d, err := awsprovider.New(awsprovider.Config{}, sdkConfig())
 	require.NoError(t, err)
-	assert.Equal(t, "aws", d.Name())
+	assert.Equal(t, "aws", d.Name(), "default name")
 	assert.Equal(t, region, d.Region())
 	require.NoError(t, awsprovider.Config{}.Validate(), "the zero Config means the defaults")
 }
@@ -222,7 +220,7 @@ func TestThrottlingIsRetriedBounded(t *testing.T) {
 	h := &throttlingHTTP{}
 	cfg := fastConfig()
 	cfg.MaxAttempts = 4
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = h }))
+	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = h }))
 	_, err := d.Get(tctx(t), "i-0123456789abcdef0")
 	require.ErrorIs(t, err, provider.ErrThrottled)
 	var api smithy.APIError

@@ -60,9 +60,15 @@ func (k TagKeys) withDefaults() TagKeys {
 	return k
 }
 
-// Config is the driver's policy. The zero value means the defaults; Validate
-// reports the first invalid field.
+// Config is the driver's policy, as a host would load it from YAML or
+// JSON; New takes it with the SDK's aws.Config (region and credentials).
+// The zero value means the defaults; Validate reports the first invalid
+// field.
 type Config struct {
+	// Name is the provider name reported in Resource.Provider and by
+	// Driver.Name. Default: "aws" (the constant Name).
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+
 	// Tags names the metadata tags. Default: see TagKeys.
 	Tags TagKeys `json:"tags,omitzero" yaml:"tags,omitempty"`
 
@@ -164,6 +170,9 @@ func (c Config) withDefaults() Config {
 			*d = v
 		}
 	}
+	if c.Name == "" {
+		c.Name = Name
+	}
 	def(&c.WaitTimeout, 10*time.Minute)
 	def(&c.WaitMinDelay, 5*time.Second)
 	def(&c.WaitMaxDelay, time.Minute)
@@ -184,34 +193,27 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Option configures a Driver.
+// Option wires a collaborator of a Driver: service clients, the SDK
+// clients' own options or a logger. What configures behaviour is in
+// Config.
 type Option func(*options)
 
 type options struct {
-	cfg        Config
 	clients    Clients
 	log        *slog.Logger
-	name       string
 	ec2Opts    []func(*ec2.Options)
 	asgOpts    []func(*autoscaling.Options)
 	cwOpts     []func(*cloudwatch.Options)
 	lambdaOpts []func(*lambda.Options)
 }
 
-// WithConfig sets the driver's policy; see Config.
-func WithConfig(c Config) Option { return func(o *options) { o.cfg = c } }
-
 // WithClients replaces the service clients New would build; nil fields keep
 // the built ones. Use it to wrap or fake individual operations.
 func WithClients(c Clients) Option { return func(o *options) { o.clients = c } }
 
 // WithLogger sets the logger for mutations and waits (debug and info
-// levels). Default: discard.
+// levels). Default (and nil): discard.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithName sets the provider name reported in Resource.Provider and by
-// Name. Default: "aws".
-func WithName(name string) Option { return func(o *options) { o.name = name } }
 
 // WithEC2Options adds option functions applied when New builds the EC2
 // client (after the driver's own retryer).

@@ -33,7 +33,7 @@ var activityStart = time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 func subject(t *testing.T, group, fn string) providertest.Subject {
 	t.Helper()
 	at := seeder{conformanceRegion}
-	d := newDriverIn(t, conformanceRegion)
+	d := newDriverIn(t, conformanceRegion, fastConfig())
 	tag := [2]string{"idlescale-fixture", uniq("tag")}
 	first := at.runInstances(t, 1, "t3.micro", map[string]string{tag[0]: tag[1], "Name": "first"})
 	second := at.runInstances(t, 1, "t3.micro", map[string]string{"Name": "second"})

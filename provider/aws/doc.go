@@ -10,8 +10,8 @@
 // and the single-operation interfaces they embed), so a host can wrap or
 // fake any operation with WithClients:
 //
-//	cfg, err := config.LoadDefaultConfig(ctx) // region, credentials, ...
-//	d, err := aws.New(cfg, aws.WithConfig(aws.Config{HonorCooldown: true}))
+//	sdk, err := config.LoadDefaultConfig(ctx) // region, credentials, ...
+//	d, err := aws.New(aws.Config{HonorCooldown: true}, sdk)
 //	idle, err := d.List(ctx, provider.Filter{
 //		Kinds:  []provider.Kind{provider.KindInstance},
 //		States: []provider.State{provider.StateRunning},

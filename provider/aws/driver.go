@@ -30,7 +30,6 @@ const Name = "aws"
 // A Driver is safe for concurrent use; it holds no state besides its
 // clients and configuration, and its constructor starts no goroutines.
 type Driver struct {
-	name   string
 	region string
 	cfg    Config
 	log    *slog.Logger
@@ -51,28 +50,27 @@ var (
 	_ provider.Namer         = (*Driver)(nil)
 )
 
-// New returns a driver for the account and region of cfg (its Region must
-// be set). It builds the EC2, Auto Scaling, CloudWatch and Lambda clients
-// from cfg with a bounded standard retryer (Config.MaxAttempts,
-// Config.MaxBackoff); WithClients replaces any of them. New makes no API
-// call. It returns an error matching provider.ErrInvalid when cfg has no
-// region or an option is invalid.
-func New(cfg awssdk.Config, opts ...Option) (*Driver, error) {
-	o := options{name: Name}
+// New returns a driver configured by cfg (the zero Config means the
+// defaults) for the account and region of sdk, the SDK configuration the
+// host already has (its Region must be set). It builds the EC2, Auto
+// Scaling, CloudWatch and Lambda clients from sdk with a bounded standard
+// retryer (Config.MaxAttempts, Config.MaxBackoff); WithClients replaces any
+// of them. New makes no API call and starts no goroutines. It returns an
+// error matching provider.ErrInvalid, naming the field, when cfg is invalid
+// (see Config.Validate) or sdk has no region.
+func New(cfg Config, sdk awssdk.Config, opts ...Option) (*Driver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("aws: new: %w", err)
+	}
+	if sdk.Region == "" {
+		return nil, fmt.Errorf("aws: new: %w", provider.Invalid("aws.Config.Region", sdk.Region, "must be set"))
+	}
+	var o options
 	for _, fn := range opts {
 		fn(&o)
 	}
-	if err := o.cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("aws: new: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("aws: new: %w", provider.Invalid("aws.Config.Region", cfg.Region, "must be set"))
-	}
-	if o.name == "" {
-		return nil, fmt.Errorf("aws: new: %w", provider.Invalid("name", o.name, "must not be empty"))
-	}
-	c := o.cfg.withDefaults()
-	d := &Driver{name: o.name, region: cfg.Region, cfg: c, log: o.log}
+	c := cfg.withDefaults()
+	d := &Driver{region: sdk.Region, cfg: c, log: o.log}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -84,33 +82,33 @@ func New(cfg awssdk.Config, opts ...Option) (*Driver, error) {
 	}
 	d.ec2 = o.clients.EC2
 	if d.ec2 == nil {
-		d.ec2 = ec2.NewFromConfig(cfg, append([]func(*ec2.Options){func(eo *ec2.Options) {
+		d.ec2 = ec2.NewFromConfig(sdk, append([]func(*ec2.Options){func(eo *ec2.Options) {
 			eo.Retryer, eo.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.ec2Opts...)...)
 	}
 	d.asg = o.clients.AutoScaling
 	if d.asg == nil {
-		d.asg = autoscaling.NewFromConfig(cfg, append([]func(*autoscaling.Options){func(ao *autoscaling.Options) {
+		d.asg = autoscaling.NewFromConfig(sdk, append([]func(*autoscaling.Options){func(ao *autoscaling.Options) {
 			ao.Retryer, ao.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.asgOpts...)...)
 	}
 	d.cw = o.clients.CloudWatch
 	if d.cw == nil {
-		d.cw = cloudwatch.NewFromConfig(cfg, append([]func(*cloudwatch.Options){func(co *cloudwatch.Options) {
+		d.cw = cloudwatch.NewFromConfig(sdk, append([]func(*cloudwatch.Options){func(co *cloudwatch.Options) {
 			co.Retryer, co.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.cwOpts...)...)
 	}
 	d.lambda = o.clients.Lambda
 	if d.lambda == nil {
-		d.lambda = lambda.NewFromConfig(cfg, append([]func(*lambda.Options){func(lo *lambda.Options) {
+		d.lambda = lambda.NewFromConfig(sdk, append([]func(*lambda.Options){func(lo *lambda.Options) {
 			lo.Retryer, lo.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.lambdaOpts...)...)
 	}
 	return d, nil
 }
 
-// Name returns the provider name (default "aws").
-func (d *Driver) Name() string { return d.name }
+// Name returns the provider name, Config.Name (default "aws").
+func (d *Driver) Name() string { return d.cfg.Name }
 
 // Region returns the region of the driver's clients.
 func (d *Driver) Region() string { return d.region }

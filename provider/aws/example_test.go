@@ -20,8 +20,8 @@ import (
 // production the aws.Config comes from config.LoadDefaultConfig and the
 // CloudWatch protocol option is left out.
 func exampleDriver(opts ...awsprovider.Option) *awsprovider.Driver {
-	base := []awsprovider.Option{awsprovider.WithConfig(fastConfig()), awsprovider.WithCloudWatchOptions(queryProtocol)}
-	d, err := awsprovider.New(sdkConfigIn("eu-west-1"), append(base, opts...)...)
+	base := []awsprovider.Option{awsprovider.WithCloudWatchOptions(queryProtocol)}
+	d, err := awsprovider.New(fastConfig(), sdkConfigIn("eu-west-1"), append(base, opts...)...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,12 +42,11 @@ func (exampleT) Cleanup(func())                    {}
 func ExampleNew() {
 	ctx := context.Background()
 	// cfg, err := config.LoadDefaultConfig(ctx)
-	d, err := awsprovider.New(sdkConfigIn("eu-west-1"),
-		awsprovider.WithConfig(awsprovider.Config{
-			Tags:          awsprovider.TagKeys{Protection: "do-not-stop"},
-			HonorCooldown: true,
-			MaxAttempts:   4,
-		}),
+	d, err := awsprovider.New(awsprovider.Config{
+		Tags:          awsprovider.TagKeys{Protection: "do-not-stop"},
+		HonorCooldown: true,
+		MaxAttempts:   4,
+	}, sdkConfigIn("eu-west-1"),
 		awsprovider.WithCloudWatchOptions(queryProtocol), // moto only
 	)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 func offlineDriver(tb testing.TB, n int) *awsprovider.Driver {
 	tb.Helper()
-	d, err := awsprovider.New(sdkConfig(), awsprovider.WithClients(newOffline(n).clients()), awsprovider.WithConfig(fastConfig()))
+	d, err := awsprovider.New(fastConfig(), sdkConfig(), awsprovider.WithClients(newOffline(n).clients()))
 	require.NoError(tb, err)
 	return d
 }

@@ -353,7 +353,7 @@ func (d *Driver) functionResource(fn lambdatypes.FunctionConfiguration, tags map
 
 // withTags copies tags onto r and maps the metadata tags of Config.Tags.
 func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.Resource {
-	r.Provider = d.name
+	r.Provider = d.cfg.Name
 	r.Region = d.region
 	if len(tags) > 0 {
 		r.Tags = tags

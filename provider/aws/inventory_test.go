@@ -147,7 +147,7 @@ func TestListReadsEveryPage(t *testing.T) {
 	asgc := &recordingASG{AutoScalingAPI: raw.asg}
 	cfg := fastConfig()
 	cfg.PageSize = 5
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{EC2: ec2c, AutoScaling: asgc}))
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{EC2: ec2c, AutoScaling: asgc}))
 
 	got, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}, Tags: map[string]string{"owner": team}})
 	require.NoError(t, err)
@@ -249,7 +249,7 @@ func TestListFunctionsReadsEveryPage(t *testing.T) {
 	fake := &pagedLambda{names: []string{"a", "b", "c", "gone", "e"}}
 	clients := newOffline(0).clients()
 	clients.Lambda = fake
-	d, err := awsprovider.New(sdkConfig(), awsprovider.WithClients(clients))
+	d, err := awsprovider.New(awsprovider.Config{}, sdkConfig(), awsprovider.WithClients(clients))
 	require.NoError(t, err)
 	got, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindFunction}})
 	require.NoError(t, err)

@@ -90,13 +90,19 @@ func fastConfig() awsprovider.Config {
 
 func newDriver(t tb, opts ...awsprovider.Option) *awsprovider.Driver {
 	t.Helper()
-	return newDriverIn(t, region, opts...)
+	return newDriverIn(t, region, fastConfig(), opts...)
 }
 
-func newDriverIn(t tb, region string, opts ...awsprovider.Option) *awsprovider.Driver {
+// newDriverConfig is newDriver with cfg instead of fastConfig().
+func newDriverConfig(t tb, cfg awsprovider.Config, opts ...awsprovider.Option) *awsprovider.Driver {
 	t.Helper()
-	base := []awsprovider.Option{awsprovider.WithConfig(fastConfig()), awsprovider.WithCloudWatchOptions(queryProtocol)}
-	d, err := awsprovider.New(sdkConfigIn(region), append(base, opts...)...)
+	return newDriverIn(t, region, cfg, opts...)
+}
+
+func newDriverIn(t tb, region string, cfg awsprovider.Config, opts ...awsprovider.Option) *awsprovider.Driver {
+	t.Helper()
+	base := []awsprovider.Option{awsprovider.WithCloudWatchOptions(queryProtocol)}
+	d, err := awsprovider.New(cfg, sdkConfigIn(region), append(base, opts...)...)
 	require.NoError(t, err)
 	return d
 }

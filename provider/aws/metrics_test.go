@@ -180,7 +180,7 @@ func TestQueryMetricsBatches(t *testing.T) {
 	cw := &countingCW{CloudWatchAPI: cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)}
 	cfg := fastConfig()
 	cfg.MetricBatch = 3
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw}))
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw}))
 	qs := make([]provider.Query, len(insts))
 	for i, id := range insts {
 		qs[i] = provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(2 * time.Minute), Step: time.Minute}

@@ -35,7 +35,7 @@ func TestSetCapacityUsesTheRightCall(t *testing.T) {
 	rec := &recordingASG{AutoScalingAPI: sdk().asg}
 	cfg := fastConfig()
 	cfg.HonorCooldown = true
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithClients(awsprovider.Clients{AutoScaling: rec}))
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{AutoScaling: rec}))
 	ctx := tctx(t)
 
 	c, err := d.Capacity(ctx, group)
@@ -131,7 +131,7 @@ func TestSetDesiredCapacityOnVanishedGroup(t *testing.T) {
 	}}
 	cfg := fastConfig()
 	cfg.MaxAttempts = 3
-	d := newDriver(t, awsprovider.WithConfig(cfg), awsprovider.WithAutoScalingOptions(func(o *autoscaling.Options) { o.HTTPClient = hook }))
+	d := newDriverConfig(t, cfg, awsprovider.WithAutoScalingOptions(func(o *autoscaling.Options) { o.HTTPClient = hook }))
 	err := d.SetCapacity(tctx(t), group, provider.CapacitySpec{Min: 0, Max: 3, Desired: 2})
 	require.ErrorIs(t, err, provider.ErrNotFound)
 	var re *smithyhttp.ResponseError

@@ -16,7 +16,7 @@ import (
 // refuses +Inf): they saturate at math.MaxFloat64.
 func TestActivityTotalSaturates(t *testing.T) {
 	t.Parallel()
-	c, err := memory.New()
+	c, err := memory.New(memory.Config{})
 	require.NoError(t, err)
 	now := c.Now()
 	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))

@@ -7,12 +7,13 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // BenchmarkMemoryList lists a 10,000-resource fleet with a filter that keeps
 // a tenth of it.
 func BenchmarkMemoryList(b *testing.B) {
-	c, err := memory.New(memory.WithClock(newMock()))
+	c, err := memory.New(memory.Config{}, memory.WithClock(newMock()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,11 +42,11 @@ func BenchmarkMemoryList(b *testing.B) {
 // BenchmarkMemoryQueryMetrics reads one day at 5-minute steps out of two
 // weeks of a real 5-minute CloudWatch trace, raw and as a compact series.
 func BenchmarkMemoryQueryMetrics(b *testing.B) {
-	trace, err := memory.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_5f5533.csv", memory.CSVOptions{Scale: 0.01})
+	trace, err := trace.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_5f5533.csv", trace.CSVOptions{Scale: 0.01})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := memory.New(memory.WithClock(newMock()))
+	c, err := memory.New(memory.Config{}, memory.WithClock(newMock()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,7 +23,6 @@ import (
 // A Cloud is safe for concurrent use. Its constructor starts no goroutines:
 // transitions are computed from the clock when the Cloud is next read.
 type Cloud struct {
-	name  string
 	clock clock.Clock
 	cfg   Config
 	log   *slog.Logger
@@ -58,13 +57,19 @@ var (
 	_ provider.Namer          = (*Cloud)(nil)
 )
 
-// New returns an empty Cloud. It returns an error matching
-// provider.ErrInvalid when an option's value is invalid (see
-// Config.Validate).
-func New(opts ...Option) (*Cloud, error) {
+// New returns an empty Cloud configured by cfg (the zero Config means the
+// defaults) and wired by opts. It returns an error matching
+// provider.ErrInvalid, naming the field, when cfg is invalid (see
+// Config.Validate). It starts no goroutines.
+func New(cfg Config, opts ...Option) (*Cloud, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
+	cfg = cfg.withDefaults()
 	c := &Cloud{
-		name:      "memory",
 		clock:     clock.Real{},
+		cfg:       cfg,
+		log:       slog.New(slog.DiscardHandler),
 		resources: map[string]*entry{},
 		metrics:   map[metricKey]*metricData{},
 		backups:   map[string][]provider.Backup{},
@@ -73,21 +78,11 @@ func New(opts ...Option) (*Cloud, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if err := c.cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("memory: %w", err)
-	}
-	if c.name == "" {
-		return nil, provider.Invalid("name", c.name, "must not be empty")
-	}
-	c.cfg = c.cfg.withDefaults()
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	return c, nil
 }
 
-// Name returns the provider name (default "memory").
-func (c *Cloud) Name() string { return c.name }
+// Name returns the provider name, Config.Name (default "memory").
+func (c *Cloud) Name() string { return c.cfg.Name }
 
 // Now returns the time of the Cloud's clock.
 func (c *Cloud) Now() time.Time { return c.clock.Now() }
@@ -103,7 +98,7 @@ func (c *Cloud) Add(resources ...provider.Resource) error {
 	seen := map[string]bool{}
 	for i, r := range resources {
 		r = r.Clone()
-		r.Provider = c.name
+		r.Provider = c.cfg.Name
 		if r.State == "" {
 			r.State = provider.StateRunning
 		}
@@ -232,7 +227,7 @@ func (c *Cloud) Update(r provider.Resource) error {
 	}
 	cur := e.view(now)
 	r = r.Clone()
-	r.Kind, r.State, r.Provider = cur.Kind, cur.State, c.name
+	r.Kind, r.State, r.Provider = cur.Kind, cur.State, c.cfg.Name
 	if r.LaunchTime.IsZero() {
 		r.LaunchTime = cur.LaunchTime
 	}

@@ -22,10 +22,17 @@ func newMock() *bclock.Mock {
 	return m
 }
 
-func newCloud(t *testing.T, opts ...memory.Option) (*memory.Cloud, *bclock.Mock) {
+func newCloud(t *testing.T) (*memory.Cloud, *bclock.Mock) {
+	t.Helper()
+	return newCloudConfig(t, memory.Config{})
+}
+
+// newCloudConfig returns a Cloud configured by cfg on a mock clock set to
+// epoch.
+func newCloudConfig(t *testing.T, cfg memory.Config) (*memory.Cloud, *bclock.Mock) {
 	t.Helper()
 	m := newMock()
-	c, err := memory.New(append([]memory.Option{memory.WithClock(m)}, opts...)...)
+	c, err := memory.New(cfg, memory.WithClock(m))
 	require.NoError(t, err)
 	return c, m
 }
@@ -92,12 +99,16 @@ func TestNewInvalidConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := memory.New(memory.WithConfig(tt.give))
+			_, err := memory.New(tt.give)
 			require.ErrorIs(t, err, provider.ErrInvalid)
 		})
 	}
-	_, err := memory.New(memory.WithName(""))
-	require.ErrorIs(t, err, provider.ErrInvalid)
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err, "the zero Config means the defaults")
+	assert.Equal(t, "memory", c.Name(), "default name")
+	c, err = memory.New(memory.Config{Name: "dry-run"})
+	require.NoError(t, err)
+	assert.Equal(t, "dry-run", c.Name())
 }
 
 func TestAddValidates(t *testing.T) {
@@ -142,7 +153,7 @@ func TestAddDuplicateIsConflictAndAtomic(t *testing.T) {
 
 func TestLifecycleFollowsClock(t *testing.T) {
 	t.Parallel()
-	c, m := newCloud(t, memory.WithConfig(memory.Config{StopDelay: 40 * time.Second, StartDelay: 20 * time.Second}))
+	c, m := newCloudConfig(t, memory.Config{StopDelay: 40 * time.Second, StartDelay: 20 * time.Second})
 	ctx := t.Context()
 	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
 	require.NoError(t, c.Stop(ctx, "i"))
@@ -187,7 +198,7 @@ func TestUnsupportedKinds(t *testing.T) {
 
 func TestCapacityMovesOverTime(t *testing.T) {
 	t.Parallel()
-	c, m := newCloud(t, memory.WithConfig(memory.Config{LaunchDelay: time.Minute, DrainDelay: 30 * time.Second}))
+	c, m := newCloudConfig(t, memory.Config{LaunchDelay: time.Minute, DrainDelay: 30 * time.Second})
 	ctx := t.Context()
 	require.NoError(t, c.AddGroup(provider.Resource{ID: "g"}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))
 	require.NoError(t, c.SetCapacity(ctx, "g", provider.CapacitySpec{Min: 1, Max: 10, Desired: 5}))

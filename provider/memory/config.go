@@ -8,11 +8,15 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Config holds the timings and limits of the in-memory cloud. The zero value
-// means the defaults; negative durations are invalid. A duration of zero
-// means "at once" only where it says so: set the field to a tiny value such
-// as time.Nanosecond for near-instant transitions in tests.
+// Config holds the name, timings and limits of the in-memory cloud, as a
+// host would load them from YAML or JSON. The zero value means the
+// defaults; negative durations are invalid. A zero duration means the
+// default, not "at once": set the field to a tiny value such as
+// time.Nanosecond for near-instant transitions in tests.
 type Config struct {
+	// Name is the provider name reported in Resource.Provider and by
+	// Cloud.Name. Default: "memory".
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
 	// StartDelay is how long a started instance stays pending before it
 	// runs. Default: 30s.
 	StartDelay time.Duration `json:"start_delay,omitempty" yaml:"start_delay,omitempty"`
@@ -32,7 +36,8 @@ type Config struct {
 	FunctionTimeout [2]time.Duration `json:"function_timeout,omitzero" yaml:"function_timeout,omitempty"`
 }
 
-// Validate reports the first invalid field.
+// Validate reports the first invalid field as a *provider.InvalidError
+// naming it ("config.stop_delay").
 func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
@@ -57,6 +62,9 @@ func (c Config) withDefaults() Config {
 			*d = v
 		}
 	}
+	if c.Name == "" {
+		c.Name = "memory"
+	}
 	def(&c.StartDelay, 30*time.Second)
 	def(&c.StopDelay, 30*time.Second)
 	def(&c.LaunchDelay, time.Minute)
@@ -70,7 +78,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Option configures a Cloud.
+// Option wires a collaborator of a Cloud (its clock or logger); what
+// configures behaviour is in Config.
 type Option func(*Cloud)
 
 // WithClock sets the clock that drives state transitions, capacity changes,
@@ -85,12 +94,13 @@ func WithClock(c clock.Clock) Option {
 	}
 }
 
-// WithConfig sets timings and limits; see Config.
-func WithConfig(c Config) Option { return func(m *Cloud) { m.cfg = c } }
-
-// WithName sets the provider name reported in Resource.Provider and by
-// Name. Default: "memory".
-func WithName(name string) Option { return func(m *Cloud) { m.name = name } }
-
-// WithLogger sets the logger for mutations (debug level). Default: discard.
-func WithLogger(l *slog.Logger) Option { return func(m *Cloud) { m.log = l } }
+// WithLogger sets the logger for mutations (debug level). Default (and
+// nil): discard.
+func WithLogger(l *slog.Logger) Option {
+	return func(m *Cloud) {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		m.log = l
+	}
+}

@@ -8,19 +8,20 @@
 //
 // Seed a Cloud from code (Add, AddGroup, AddSamples, Replay, SetSeries,
 // AddBackup, RecordActivity) or from a YAML/JSON fleet file (LoadFleetFile,
-// see Fleet). Real traces in CSV (ReadCSV, ReadCSVFile) replay as metrics,
-// shifted so that they end at the present:
+// see Fleet). Real traces read with package trace (or named as CSV files in
+// a fleet file) replay as metrics, shifted so that they end at the present:
 //
-//	c, _ := memory.New()
+//	c, _ := memory.New(memory.Config{}) // the zero Config means the defaults
 //	_ = c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance})
-//	cpu, _ := memory.ReadCSVFile("testdata/nab/ec2_cpu_utilization_c6585a.csv",
-//		memory.CSVOptions{Scale: 0.01}) // percent to fraction
+//	cpu, _ := trace.ReadCSVFile("testdata/nab/ec2_cpu_utilization_c6585a.csv",
+//		trace.CSVOptions{Scale: 0.01}) // percent to fraction
 //	_ = c.Replay("i-1", provider.MetricCPU, cpu, c.Now())
 //
 // # Time
 //
 // The Cloud reads its clock (WithClock; the wall clock by default) and
-// starts no goroutines. A stopped instance is stopping until
+// starts no goroutines. Its name, delays and function limits are in Config,
+// passed to New. A stopped instance is stopping until
 // Config.StopDelay has passed, a started one pending for Config.StartDelay;
 // a group's new instances become ready after Config.LaunchDelay and removed
 // ones drain for Config.DrainDelay. Metric samples, backups and activity

@@ -11,12 +11,13 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 func ExampleNew() {
 	mock := bclock.NewMock()
 	mock.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
-	c, err := memory.New(memory.WithClock(mock))
+	c, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	if err != nil {
 		panic(err)
 	}
@@ -43,11 +44,11 @@ func ExampleCloud_Replay() {
 	mock := bclock.NewMock()
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	mock.Set(now)
-	c, _ := memory.New(memory.WithClock(mock))
+	c, _ := memory.New(memory.Config{}, memory.WithClock(mock))
 	_ = c.Add(provider.Resource{ID: "i-idle", Kind: provider.KindInstance})
 
 	// A real, idle EC2 instance from the Numenta Anomaly Benchmark, in percent.
-	trace, err := memory.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_c6585a.csv", memory.CSVOptions{Scale: 0.01})
+	trace, err := trace.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_c6585a.csv", trace.CSVOptions{Scale: 0.01})
 	if err != nil {
 		panic(err)
 	}
@@ -68,7 +69,7 @@ func ExampleCloud_Replay() {
 }
 
 func ExampleCloud_InjectFault() {
-	c, _ := memory.New()
+	c, _ := memory.New(memory.Config{})
 	_ = c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2})
 
 	// The second SetCapacity call is throttled, as a busy cloud API would.
@@ -86,7 +87,7 @@ func ExampleCloud_InjectFault() {
 func ExampleCloud_LoadFleetFile() {
 	mock := bclock.NewMock()
 	mock.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
-	c, _ := memory.New(memory.WithClock(mock))
+	c, _ := memory.New(memory.Config{}, memory.WithClock(mock))
 	if err := c.LoadFleetFile("testdata/fleet.yaml"); err != nil {
 		panic(err)
 	}

@@ -3,13 +3,16 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // Op names an operation of the Cloud, for fault injection and the mutation
-// log.
+// log. The set is closed. The zero value "" means not set; Validate and
+// Fault.Validate refuse it.
 type Op string
 
 // The operations. OpAdd and OpUpdate appear only in the mutation log.
@@ -30,6 +33,25 @@ const (
 )
 
 var injectable = []Op{OpList, OpGet, OpQueryMetric, OpStart, OpStop, OpTerminate, OpCapacity, OpSetCapacity, OpResize, OpBackups, OpActivity}
+
+// Validate returns a *provider.InvalidError naming o unless o is one of the
+// operations above.
+func (o Op) Validate() error {
+	if o == OpAdd || o == OpUpdate || slices.Contains(injectable, o) {
+		return nil
+	}
+	return provider.Invalid("op", string(o), "must be one of list, get, query_metric, start, stop, terminate, capacity, set_capacity, resize, backups, activity, add, update")
+}
+
+// String returns the operation's value, such as "set_capacity".
+func (o Op) String() string { return string(o) }
+
+// MarshalText returns the operation's value.
+func (o Op) MarshalText() ([]byte, error) { return []byte(o), nil }
+
+// UnmarshalText sets o from text: "" (not set) or an operation Validate
+// accepts; any other value is a *provider.InvalidError naming it.
+func (o *Op) UnmarshalText(text []byte) error { return enumtext.Unmarshal(o, text, Op.Validate) }
 
 // Fault describes a failure to inject into matching calls. A call matches
 // when its operation is Op and, if ResourceID is set, it concerns that
@@ -68,12 +90,8 @@ type Fault struct {
 
 // Validate checks Op, Nth, Times and Latency.
 func (f Fault) Validate() error {
-	ok := false
-	for _, op := range injectable {
-		ok = ok || op == f.Op
-	}
 	switch {
-	case !ok:
+	case !slices.Contains(injectable, f.Op):
 		return provider.Invalid("fault.op", string(f.Op), "must be an injectable operation (list, get, query_metric, start, stop, terminate, capacity, set_capacity, resize, backups, activity)")
 	case f.Nth < 0:
 		return provider.Invalid("fault.nth", f.Nth, "must be ≥ 0")
@@ -97,7 +115,8 @@ type faultSet struct {
 	active []*faultState
 }
 
-// FaultID identifies an injected fault for RemoveFault.
+// FaultID identifies an injected fault for RemoveFault: an opaque handle
+// numbered from 1 in the order faults were injected, not an enum.
 type FaultID int
 
 // InjectFault adds a fault and returns its ID. Faults are checked in the

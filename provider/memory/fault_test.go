@@ -144,7 +144,7 @@ func TestFaultPartialList(t *testing.T) {
 func TestFaultLatencyOnClock(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New() // the real clock, faked by synctest
+		c, err := memory.New(memory.Config{}) // the real clock, faked by synctest
 		require.NoError(t, err)
 		require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
 		_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, Latency: 3 * time.Second})
@@ -189,4 +189,33 @@ func TestConcurrentMutationsAreAllLogged(t *testing.T) {
 
 func cpuQuery() provider.Query {
 	return provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-time.Hour), End: epoch, Step: 5 * time.Minute}
+}
+
+// TestOpText checks Op's text form: every operation round-trips, "" is
+// the unset zero value that Validate refuses, and a misspelt operation is
+// refused with an error naming it.
+func TestOpText(t *testing.T) {
+	t.Parallel()
+	ops := []memory.Op{memory.OpList, memory.OpGet, memory.OpQueryMetric, memory.OpStart, memory.OpStop, memory.OpTerminate,
+		memory.OpCapacity, memory.OpSetCapacity, memory.OpResize, memory.OpBackups, memory.OpActivity, memory.OpAdd, memory.OpUpdate}
+	for _, op := range ops {
+		require.NoError(t, op.Validate(), op)
+		text, err := op.MarshalText()
+		require.NoError(t, err)
+		var back memory.Op
+		require.NoError(t, back.UnmarshalText(text))
+		assert.Equal(t, op, back)
+		assert.Equal(t, string(text), op.String())
+	}
+	require.ErrorIs(t, memory.Op("").Validate(), provider.ErrInvalid)
+	op := memory.OpStop
+	err := op.UnmarshalText([]byte("reboot"))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "reboot", ie.Value)
+	assert.Equal(t, memory.OpStop, op, "a refused value leaves the target unchanged")
+	// OpAdd is a valid Op but only appears in the mutation log.
+	c, _ := newCloud(t)
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpAdd})
+	require.ErrorIs(t, err, provider.ErrInvalid)
 }

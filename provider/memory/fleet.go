@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // Fleet is the content of a fleet file: resources with their capacity,
@@ -69,7 +70,7 @@ type FleetMetric struct {
 	Metric provider.Metric `json:"metric" yaml:"metric"`
 	// CSV is a trace file, relative to the fleet file's directory.
 	CSV string `json:"csv,omitempty" yaml:"csv,omitempty"`
-	// TimeColumn, ValueColumn and Scale are as in CSVOptions.
+	// TimeColumn, ValueColumn and Scale are as in trace.CSVOptions.
 	TimeColumn  string  `json:"time_column,omitempty" yaml:"time_column,omitempty"`
 	ValueColumn string  `json:"value_column,omitempty" yaml:"value_column,omitempty"`
 	Scale       float64 `json:"scale,omitempty" yaml:"scale,omitempty"`
@@ -216,7 +217,7 @@ func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.T
 				if !filepath.IsAbs(path) {
 					path = filepath.Join(dir, path)
 				}
-				s, err := ReadCSVFile(path, CSVOptions{TimeColumn: fm.TimeColumn, ValueColumn: fm.ValueColumn, Scale: fm.Scale})
+				s, err := trace.ReadCSVFile(path, trace.CSVOptions{TimeColumn: fm.TimeColumn, ValueColumn: fm.ValueColumn, Scale: fm.Scale})
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", mfield, err)
 				}

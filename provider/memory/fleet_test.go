@@ -61,6 +61,10 @@ func TestParseFleetRejectsBadInput(t *testing.T) {
 		{"two documents", "resources: []\n---\nresources: []\n"},
 		{"not yaml", "resources: [\n"},
 		{"wrong type", "resources: 3\n"},
+		{"unknown kind", "resources: [{id: x, kind: blimp}]"},
+		{"unknown state", "resources: [{id: x, kind: instance, state: asleep}]"},
+		{"unknown activity kind", "resources: [{id: x, kind: instance, activity: [{kind: yawns, ago: 1h, count: 1}]}]"},
+		{"malformed metric", "resources: [{id: x, kind: instance, metrics: [{metric: cpu%, samples: []}]}]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +86,6 @@ func TestApplyFleetValidates(t *testing.T) {
 		{"capacity on instance", "resources: [{id: i, kind: instance, capacity: {min: 0, max: 1, desired: 1}}]", "fleet.resources[0].capacity"},
 		{"min above max", "resources: [{id: g, kind: group, capacity: {min: 5, max: 1, desired: 1}}]", "fleet.resources[0].capacity.min"},
 		{"negative desired", "resources: [{id: g, kind: group, capacity: {min: 0, max: 1, desired: -1}}]", "fleet.resources[0].capacity.desired"},
-		{"bad kind", "resources: [{id: x, kind: blimp}]", "resources[0].kind"},
 		{"unsorted samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, samples: [{time: 2026-01-01T00:05:00Z, value: 1}, {time: 2026-01-01T00:00:00Z, value: 1}]}]}]", "fleet.resources[0].metrics[0].samples[1].time"},
 		{"missing csv", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv}]}]", ""},
 		{"negative activity", "resources: [{id: i, kind: instance, activity: [{kind: logins, ago: 1h, count: -1}]}]", "fleet.resources[0].activity[0].activity.logins.count"},
@@ -105,8 +108,15 @@ func TestApplyFleetValidates(t *testing.T) {
 			assert.Empty(t, all, "a rejected fleet adds nothing")
 		})
 	}
+	// A fleet built in code skips ParseFleet's checks of the enums; ApplyFleet
+	// still names the field.
 	c, _ := newCloud(t)
-	err := c.LoadFleetFile("testdata/missing.yaml")
+	err := c.ApplyFleet(memory.Fleet{Resources: []memory.FleetResource{{Resource: provider.Resource{ID: "x", Kind: "blimp"}}}}, "testdata")
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "resources[0].kind", ie.Field)
+
+	err = c.LoadFleetFile("testdata/missing.yaml")
 	require.Error(t, err)
 }
 
@@ -119,7 +129,7 @@ func FuzzParseFleet(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := memory.New(memory.WithClock(newMock()))
+		c, err := memory.New(memory.Config{}, memory.WithClock(newMock()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,4 +186,25 @@ func TestFleetLaunchTimes(t *testing.T) {
 	f, err = memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: instance, launch_ago: -1h}]"))
 	require.NoError(t, err)
 	require.ErrorIs(t, c.ApplyFleet(f, "testdata"), provider.ErrInvalid)
+}
+
+// TestParseFleetRejectsNil checks that a nil io.Reader is an error naming
+// the argument, not a nil-pointer panic.
+func TestParseFleetRejectsNil(t *testing.T) {
+	t.Parallel()
+	_, err := memory.ParseFleet(nil)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fleet.reader", ie.Field)
+}
+
+// TestParseFleetNamesUnknownEnumValue checks that a misspelt enum value
+// fails when the file is read, with an error naming the value.
+func TestParseFleetNamesUnknownEnumValue(t *testing.T) {
+	t.Parallel()
+	_, err := memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: blimp}]"))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "kind", ie.Field)
+	assert.Equal(t, "blimp", ie.Value)
 }

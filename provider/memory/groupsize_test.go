@@ -18,7 +18,7 @@ import (
 // and nothing changes.
 func TestCapacityBeyondMaxGroupSize(t *testing.T) {
 	t.Parallel()
-	c, err := memory.New()
+	c, err := memory.New(memory.Config{})
 	require.NoError(t, err)
 	require.NoError(t, c.AddGroup(provider.Resource{ID: "asg"}, provider.CapacitySpec{Max: 4, Desired: 2}))
 	for _, spec := range []provider.CapacitySpec{

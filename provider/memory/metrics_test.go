@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 func TestQueryOnlySeesThePast(t *testing.T) {
@@ -47,7 +47,7 @@ func TestReplayShiftsRealTrace(t *testing.T) {
 	t.Parallel()
 	c, _ := newCloud(t)
 	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
-	trace, err := memory.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_24ae8d.csv", memory.CSVOptions{Scale: 0.01})
+	trace, err := trace.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_24ae8d.csv", trace.CSVOptions{Scale: 0.01})
 	require.NoError(t, err)
 	require.Len(t, trace, 4032)
 	require.NoError(t, c.Replay("i", provider.MetricCPU, trace, epoch))

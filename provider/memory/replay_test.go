@@ -16,7 +16,7 @@ import (
 // saturates, leaving the last sample elsewhere), is an error naming end.
 func TestReplayEndOutOfReach(t *testing.T) {
 	t.Parallel()
-	c, err := memory.New()
+	c, err := memory.New(memory.Config{})
 	require.NoError(t, err)
 	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
 	trace := []provider.Sample{

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -92,15 +93,38 @@ type Config struct {
 	Ranges Ranges `json:"ranges,omitempty"`
 }
 
-// Ranges is how a server's range selectors treat their start.
+// Ranges is how a server's range selectors treat their start. The set is
+// closed; the zero value RangesAuto means "ask the server".
 type Ranges string
 
 // The range semantics.
 const (
 	RangesAuto     Ranges = ""          // detect from the server's version
 	RangesClosed   Ranges = "closed"    // [t−r, t]: Prometheus 2.x
-	RangesLeftOpen Ranges = "left-open" // (t−r, t]: Prometheus 3.x
+	RangesLeftOpen Ranges = "left_open" // (t−r, t]: Prometheus 3.x
 )
+
+// Validate returns a *provider.InvalidError naming r unless r is one of
+// the values above.
+func (r Ranges) Validate() error {
+	switch r {
+	case RangesAuto, RangesClosed, RangesLeftOpen:
+		return nil
+	}
+	return provider.Invalid("ranges", string(r), `must be "" (auto), "closed" or "left_open"`)
+}
+
+// String returns the value, such as "closed" ("" for RangesAuto).
+func (r Ranges) String() string { return string(r) }
+
+// MarshalText returns the value.
+func (r Ranges) MarshalText() ([]byte, error) { return []byte(r), nil }
+
+// UnmarshalText sets r from text: a value Validate accepts; any other is a
+// *provider.InvalidError naming it.
+func (r *Ranges) UnmarshalText(text []byte) error {
+	return enumtext.Unmarshal(r, text, Ranges.Validate)
+}
 
 // withDefaults returns c with its zero fields set to the defaults.
 func (c Config) withDefaults() Config {
@@ -168,10 +192,8 @@ func (c Config) compile() (*compiled, error) {
 			return nil, provider.Invalid(f.field, f.v, "must be a positive whole number of milliseconds")
 		}
 	}
-	switch d.Ranges {
-	case RangesAuto, RangesClosed, RangesLeftOpen:
-	default:
-		return nil, provider.Invalid("config.ranges", string(d.Ranges), `must be "", "closed" or "left-open"`)
+	if err := d.Ranges.Validate(); err != nil {
+		return nil, provider.Within("config", err)
 	}
 	if d.MaxPoints < 1 || d.MaxPoints > DefaultMaxPoints {
 		return nil, provider.Invalid("config.max_points", d.MaxPoints, fmt.Sprintf("must lie in [1, %d]", DefaultMaxPoints))

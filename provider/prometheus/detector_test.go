@@ -27,7 +27,7 @@ func TestDetectorSameVerdictsAsMemory(t *testing.T) {
 
 	mock := clock.NewMock()
 	mock.Set(now)
-	cloud, err := memory.New(memory.WithClock(mock))
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	require.NoError(t, err)
 	for _, id := range ids {
 		// Prometheus does not know launch times (zero: no grace period);

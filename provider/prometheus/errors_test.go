@@ -3,6 +3,7 @@ package prometheus_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -233,6 +234,32 @@ func TestRangeSemantics(t *testing.T) {
 		})
 	}
 	require.ErrorIs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), provider.ErrInvalid)
+}
+
+// TestRangesText checks that Config.Ranges reads and writes its plain
+// value in JSON and that a misspelt one fails the decoding, naming it.
+func TestRangesText(t *testing.T) {
+	t.Parallel()
+	for _, r := range []prometheus.Ranges{prometheus.RangesAuto, prometheus.RangesClosed, prometheus.RangesLeftOpen} {
+		require.NoError(t, r.Validate())
+		data, err := json.Marshal(prometheus.Config{Address: "http://x:1", Ranges: r})
+		require.NoError(t, err)
+		var back prometheus.Config
+		require.NoError(t, json.Unmarshal(data, &back))
+		assert.Equal(t, r, back.Ranges)
+		assert.Equal(t, string(r), r.String())
+	}
+	var cfg prometheus.Config
+	require.NoError(t, json.Unmarshal([]byte(`{"address":"http://x:1","ranges":"left_open"}`), &cfg))
+	assert.Equal(t, prometheus.RangesLeftOpen, cfg.Ranges)
+	err := json.Unmarshal([]byte(`{"address":"http://x:1","ranges":"left-open"}`), &cfg)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "ranges", ie.Field)
+	assert.Equal(t, "left-open", ie.Value)
+	var field *provider.InvalidError
+	require.ErrorAs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), &field)
+	assert.Equal(t, "config.ranges", field.Field)
 }
 
 // Targets of one ID from several jobs merge (running if any is up, labels

@@ -18,8 +18,8 @@ import (
 
 	"github.com/idlescale/idlescale/internal/promtest"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/provider/prometheus"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // fixture is the one Prometheus the package's tests share: it scrapes a
@@ -136,7 +136,7 @@ func nabHistory(now time.Time) (map[string][]provider.Sample, time.Time, []byte,
 	out := map[string][]provider.Sample{}
 	var cpu, up, counter bytes.Buffer
 	for _, id := range []string{nabBusy, nabIdle} {
-		samples, err := memory.ReadCSVFile(nabFiles[id], memory.CSVOptions{Scale: 0.01})
+		samples, err := trace.ReadCSVFile(nabFiles[id], trace.CSVOptions{Scale: 0.01})
 		if err != nil {
 			return nil, time.Time{}, nil, err
 		}

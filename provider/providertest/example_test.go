@@ -31,7 +31,7 @@ func newMemorySubject(t *testing.T) providertest.Subject {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	mock := bclock.NewMock()
 	mock.Set(now)
-	c, err := memory.New(memory.WithClock(mock))
+	c, err := memory.New(memory.Config{}, memory.WithClock(mock))
 	if err != nil {
 		t.Fatal(err)
 	}

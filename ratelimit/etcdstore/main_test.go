@@ -4,12 +4,10 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/ratelimit/etcdstore"
@@ -24,19 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 // newClient returns a client of the shared member, closed when t ends.
-func newClient(t testing.TB) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   cluster.Endpoints(),
-		DialTimeout: 2 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
-}
+func newClient(t testing.TB) *clientv3.Client { return etcdtest.Dial(t, cluster.Endpoints()...) }
 
 // prefix returns a key prefix of t's own.
 func prefix(t testing.TB) string { return etcdtest.KeyPrefix(t) }

@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/clock"
-	"github.com/idlescale/idlescale/internal/etcdretry"
+	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 )
@@ -54,37 +52,25 @@ type Config struct {
 
 // Validate checks c and returns a *provider.InvalidError naming the field.
 func (c Config) Validate() error {
-	if c.RequestTimeout < 0 {
-		return provider.Invalid("request_timeout", c.RequestTimeout, "must not be negative")
-	}
-	if c.MaxConflicts < 0 {
-		return provider.Invalid("max_conflicts", c.MaxConflicts, "must not be negative")
+	if err := c.kv().Validate(); err != nil {
+		return err
 	}
 	if c.LeaseTTL > 0 && c.LeaseTTL < 25*time.Second {
 		return provider.Invalid("lease_ttl", c.LeaseTTL, "must be at least 25s")
 	}
-	if strings.ContainsRune(c.Prefix, 0) {
-		return provider.Invalid("prefix", c.Prefix, "must not contain NUL")
-	}
 	return nil
 }
 
+// kv returns the settings c shares with the library's other etcd stores.
+func (c Config) kv() etcdkv.Config {
+	return etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout, MaxRetries: c.MaxRetries, MaxConflicts: c.MaxConflicts}
+}
+
 func (c Config) withDefaults() Config {
-	if c.Prefix == "" {
-		c.Prefix = "idlescale/ratelimit/"
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 500 * time.Millisecond
-	}
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = 4
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
-	}
-	if c.MaxConflicts == 0 {
-		c.MaxConflicts = 200
-	}
+	kv := c.kv().WithDefaults(etcdkv.Config{
+		Prefix: "idlescale/ratelimit/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4, MaxConflicts: 200,
+	})
+	c.Prefix, c.RequestTimeout, c.MaxRetries, c.MaxConflicts = kv.Prefix, kv.RequestTimeout, kv.MaxRetries, kv.MaxConflicts
 	if c.LeaseTTL == 0 {
 		c.LeaseTTL = 25 * time.Hour
 	}
@@ -95,13 +81,11 @@ func (c Config) withDefaults() Config {
 // any number of limiters in any number of processes that use the same
 // prefix and the same ratelimit.Config.
 type Store struct {
-	cli   Client
-	cfg   Config
-	clock clock.Clock
-
-	mu      sync.Mutex
-	lease   clientv3.LeaseID
-	leaseAt time.Time
+	cli    Client
+	cfg    Config
+	clock  clock.Clock
+	r      etcdkv.Retrier
+	leases *etcdkv.Leases
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -118,11 +102,8 @@ func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
 // cfg is invalid or cli is nil. It makes no request and starts no
 // goroutine.
 func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
-	if c, ok := cli.(*clientv3.Client); cli == nil || (ok && c == nil) {
-		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("client", nil, "must not be nil"))
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("etcdstore: config: %w", err)
+	if err := etcdkv.CheckNew("etcdstore", cli, cfg); err != nil {
+		return nil, err
 	}
 	s := &Store{cli: cli, cfg: cfg.withDefaults()}
 	for _, o := range opts {
@@ -131,6 +112,8 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
+	s.r = s.cfg.kv().Retrier(s.clock)
+	s.leases = etcdkv.NewLeases(cli, s.cfg.LeaseTTL, s.cfg.LeaseTTL/25, s.clock)
 	return s, nil
 }
 
@@ -182,62 +165,76 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 
 // Update implements ratelimit.Store with a compare-and-swap loop: read the
 // keys in one transaction, call fn, and write them back in a transaction
-// conditioned on their ModRevisions. It returns fn's error unchanged,
+// conditioned on their ModRevisions; when another replica wrote in
+// between, decide again on fresh data. It returns fn's error unchanged,
 // ErrConflict after Config.MaxConflicts lost transactions, ErrCorrupt
 // for undecodable data, and the last etcd error (or ctx's) when the
 // retries are exhausted.
 func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
 	b := newBatch(s, keys)
-	retries, conflicts := 0, 0
-	for {
-		resp, err := s.txn(ctx, nil, b.gets)
-		if err != nil {
-			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
-				return err
+	// One retry budget for the whole update: a failed request starts the
+	// round again from the read, since a write whose reply was lost may
+	// have been applied (fn recognises its own event on the next read).
+	failures := 0
+	return etcdkv.CAS(ctx, s.clock, s.cfg.MaxConflicts, func() (bool, error) {
+		for {
+			committed, err := s.round(ctx, b, fn)
+			var rerr *requestError
+			if !errors.As(err, &rerr) {
+				return committed, err
 			}
-			continue
-		}
-		if err := b.read(resp); err != nil {
-			return err
-		}
-		write, err := fn(b.ptrs)
-		if err != nil || !write {
-			return err
-		}
-		lease, err := s.leaseID(ctx)
-		if err != nil {
-			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
-				return err
+			if err := s.r.Retry(ctx, rerr.err, &failures); err != nil {
+				return false, fmt.Errorf("etcdstore: update %v: %w", b.names, err)
 			}
-			continue
 		}
-		cmps, puts, err := b.writes(lease)
-		if err != nil {
-			return err
+	}, func(lost int, cause error) error {
+		if cause != nil {
+			return fmt.Errorf("etcdstore: update %v: %w", b.names, cause)
 		}
-		tresp, err := s.txn(ctx, cmps, puts)
-		if err != nil {
-			// The write may have been applied anyway; fn recognises its
-			// own event on the next round.
-			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-				s.dropLease(lease)
-			}
-			if err = s.retry(ctx, "update", b.names, err, &retries); err != nil {
-				return err
-			}
-			continue
-		}
-		if tresp.Succeeded {
-			return nil
-		}
-		conflicts++
-		if conflicts >= s.cfg.MaxConflicts {
-			return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, conflicts, b.names)
-		}
-		if err := etcdretry.Backoff(ctx, s.clock, conflicts, time.Millisecond, 20*time.Millisecond); err != nil {
-			return fmt.Errorf("etcdstore: %w", err)
-		}
+		return fmt.Errorf("%w: %d lost transactions on %v", ErrConflict, lost, b.names)
+	})
+}
+
+// requestError marks a failed etcd request in a round of Update, as
+// opposed to fn's error or corrupt data.
+type requestError struct{ err error }
+
+func (e *requestError) Error() string { return e.err.Error() }
+
+// round is one read, decide, write of Update. It reports whether the
+// write committed (or fn wanted none); a failed request is returned as a
+// *requestError.
+func (s *Store) round(ctx context.Context, b *batch, fn func([]*ratelimit.History) (bool, error)) (bool, error) {
+	var resp *clientv3.TxnResponse
+	if err := s.r.Call(ctx, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Txn(ctx).Then(b.gets...).Commit()
+		return err
+	}); err != nil {
+		return false, &requestError{err}
 	}
+	if err := b.read(resp); err != nil {
+		return false, err
+	}
+	write, err := fn(b.ptrs)
+	if err != nil || !write {
+		return true, err
+	}
+	vals, err := b.encode()
+	if err != nil {
+		return false, err
+	}
+	var committed bool
+	if err := s.r.Call(ctx, func(ctx context.Context) error {
+		return s.leases.With(ctx, func(lease clientv3.LeaseID) error {
+			cmps, ops := b.writes(vals, lease)
+			resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+			committed = err == nil && resp.Succeeded
+			return err
+		})
+	}); err != nil {
+		return false, &requestError{err}
+	}
+	return committed, nil
 }
 
 // batch is the keys of one Update with the histories and revisions it
@@ -282,111 +279,60 @@ func (b *batch) read(resp *clientv3.TxnResponse) error {
 	return nil
 }
 
-// writes returns the transaction that stores the histories: each key's
-// ModRevision must still be the one read; an empty history deletes its
-// key, the others are written with lease (unless NoLease).
-func (b *batch) writes(lease clientv3.LeaseID) ([]clientv3.Cmp, []clientv3.Op, error) {
-	cmps := make([]clientv3.Cmp, len(b.names))
-	puts := make([]clientv3.Op, len(b.names))
-	var opts []clientv3.OpOption
-	if lease != clientv3.NoLease {
-		opts = append(opts, clientv3.WithLease(lease))
-	}
-	for i, name := range b.names {
-		cmps[i] = clientv3.Compare(clientv3.ModRevision(name), "=", b.revs[i])
-		if len(b.hs[i].Events) == 0 {
-			puts[i] = clientv3.OpDelete(name)
+// encode returns the values to write: the JSON of each history, nil for
+// an empty one (its key is deleted).
+func (b *batch) encode() ([]string, error) {
+	vals := make([]string, len(b.names))
+	for i, h := range b.hs {
+		if len(h.Events) == 0 {
 			continue
 		}
-		val, err := json.Marshal(b.hs[i].Events)
+		val, err := json.Marshal(h.Events)
 		if err != nil {
-			return nil, nil, fmt.Errorf("etcdstore: encode %q: %w", name, err)
+			return nil, fmt.Errorf("etcdstore: encode %q: %w", b.names[i], err)
 		}
-		puts[i] = clientv3.OpPut(name, string(val), opts...)
+		vals[i] = string(val)
 	}
-	return cmps, puts, nil
+	return vals, nil
+}
+
+// writes returns the transaction that stores vals: each key's ModRevision
+// must still be the one read; an empty value deletes its key, the others
+// are written with lease (NoLease: none).
+func (b *batch) writes(vals []string, lease clientv3.LeaseID) ([]clientv3.Cmp, []clientv3.Op) {
+	cmps := make([]clientv3.Cmp, len(b.names))
+	ops := make([]clientv3.Op, len(b.names))
+	for i, name := range b.names {
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(name), "=", b.revs[i])
+		if vals[i] == "" {
+			ops[i] = clientv3.OpDelete(name)
+			continue
+		}
+		ops[i] = clientv3.OpPut(name, vals[i], clientv3.WithLease(lease))
+	}
+	return cmps, ops
 }
 
 // Snapshot implements ratelimit.Store: every bucket under the prefix.
 func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
-	retries := 0
-	for {
-		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		resp, err := s.cli.Get(rctx, s.cfg.Prefix, clientv3.WithPrefix())
-		cancel()
+	var resp *clientv3.GetResponse
+	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, s.cfg.Prefix, clientv3.WithPrefix())
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("etcdstore: snapshot %s*: %w", s.cfg.Prefix, err)
+	}
+	out := make([]ratelimit.Bucket, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		k, err := s.parseKey(string(kv.Key))
 		if err != nil {
-			if err = s.retry(ctx, "snapshot", []string{s.cfg.Prefix + "*"}, err, &retries); err != nil {
-				return nil, err
-			}
-			continue
+			return nil, err
 		}
-		out := make([]ratelimit.Bucket, 0, len(resp.Kvs))
-		for _, kv := range resp.Kvs {
-			k, err := s.parseKey(string(kv.Key))
-			if err != nil {
-				return nil, err
-			}
-			h, err := decode(string(kv.Key), kv.Value)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ratelimit.Bucket{Key: k, History: h})
+		h, err := decode(string(kv.Key), kv.Value)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		out = append(out, ratelimit.Bucket{Key: k, History: h})
 	}
-}
-
-func (s *Store) txn(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) (*clientv3.TxnResponse, error) {
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	defer cancel()
-	return s.cli.Txn(rctx).If(cmps...).Then(ops...).Commit()
-}
-
-// retry returns nil when err is worth another attempt (after a backoff),
-// or the error to give up with.
-func (s *Store) retry(ctx context.Context, op string, keys []string, err error, retries *int) error {
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("etcdstore: %s %v: context ended after %d attempts: %w (last error: %w)", op, keys, *retries+1, cerr, err)
-	}
-	if !etcdretry.Retryable(err) {
-		return fmt.Errorf("etcdstore: %s %v: %w", op, keys, err)
-	}
-	*retries++
-	if *retries > s.cfg.MaxRetries {
-		return fmt.Errorf("etcdstore: %s %v: gave up after %d attempts of %v each: %w", op, keys, *retries, s.cfg.RequestTimeout, err)
-	}
-	if err := etcdretry.Backoff(ctx, s.clock, *retries, 20*time.Millisecond, 500*time.Millisecond); err != nil {
-		return fmt.Errorf("etcdstore: %w", err)
-	}
-	return nil
-}
-
-// leaseID returns the lease to attach to writes, granting a new one every
-// LeaseTTL/25.
-func (s *Store) leaseID(ctx context.Context) (clientv3.LeaseID, error) {
-	if s.cfg.LeaseTTL < 0 {
-		return clientv3.NoLease, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.Now()
-	if s.lease != clientv3.NoLease && now.Sub(s.leaseAt) < s.cfg.LeaseTTL/25 {
-		return s.lease, nil
-	}
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	defer cancel()
-	resp, err := s.cli.Grant(rctx, int64(s.cfg.LeaseTTL/time.Second))
-	if err != nil {
-		return clientv3.NoLease, fmt.Errorf("etcdstore: grant lease: %w", err)
-	}
-	s.lease, s.leaseAt = resp.ID, now
-	return s.lease, nil
-}
-
-func (s *Store) dropLease(id clientv3.LeaseID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lease == id {
-		s.lease = clientv3.NoLease
-	}
+	return out, nil
 }

@@ -46,8 +46,8 @@
 // # Stores
 //
 // Requests live in a Store: MemoryStore in one process, or a shared store
-// (the etcd one of the coordination package) so that a request made on one
-// replica can be approved on another and still executes once. Package
+// (package safety/approval/etcdstore, on etcd) so that a request made on
+// one replica can be approved on another and still executes once. Package
 // approvaltest checks any Store against the contract written on Store.
 //
 // Everything here is safe for concurrent use.

@@ -1,6 +1,9 @@
 package approval
 
-import "github.com/idlescale/idlescale/provider"
+import (
+	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/provider"
+)
 
 // State is the state of a Request.
 //
@@ -69,26 +72,9 @@ func (s State) Final() bool {
 // MarshalText implements encoding.TextMarshaler: a known state as its
 // name, unset as empty text. An unknown value returns the error of
 // Validate.
-func (s State) MarshalText() ([]byte, error) {
-	if s == "" {
-		return []byte{}, nil
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return []byte(s), nil
-}
+func (s State) MarshalText() ([]byte, error) { return enumtext.Marshal(s, State.Validate) }
 
 // UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
 // of the known states, and empty text as unset. Any other text returns an
 // error matching provider.ErrInvalid naming it, and leaves s unchanged.
-func (s *State) UnmarshalText(b []byte) error {
-	v := State(b)
-	if v != "" {
-		if err := v.Validate(); err != nil {
-			return err
-		}
-	}
-	*s = v
-	return nil
-}
+func (s *State) UnmarshalText(b []byte) error { return enumtext.Unmarshal(s, b, State.Validate) }

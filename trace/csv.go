@@ -1,4 +1,4 @@
-package memory
+package trace
 
 import (
 	"encoding/csv"
@@ -134,7 +134,9 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 	return out, nil
 }
 
-// ReadCSVFile opens path and calls ReadCSV.
+// ReadCSVFile opens path and calls ReadCSV. Errors from ReadCSV are
+// prefixed with path; a file that cannot be opened returns the *fs.PathError
+// of os.Open.
 func ReadCSVFile(path string, opts CSVOptions) ([]provider.Sample, error) {
 	f, err := os.Open(path)
 	if err != nil {

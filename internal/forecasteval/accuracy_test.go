@@ -1,4 +1,4 @@
-package accuracy_test
+package forecasteval_test
 
 import (
 	"bytes"
@@ -9,21 +9,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/forecast"
-	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/internal/forecasteval"
 )
 
 // The loaders put the traces on an hourly grid with the gaps the README of
 // ../../testdata documents.
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	traces, err := accuracy.Load("../../testdata")
+	traces, err := forecasteval.Load("../../testdata")
 	require.NoError(t, err)
-	byName := map[string]accuracy.Trace{}
+	byName := map[string]forecasteval.Trace{}
 	for _, tr := range traces {
 		byName[tr.Name] = tr
 		for i, o := range tr.Origins {
 			require.GreaterOrEqual(t, o-tr.Window, 0, "%s origin %d", tr.Name, i)
-			require.LessOrEqual(t, o+accuracy.Horizon, len(tr.Values), "%s origin %d", tr.Name, i)
+			require.LessOrEqual(t, o+forecasteval.Horizon, len(tr.Values), "%s origin %d", tr.Name, i)
 			if i > 0 && o-tr.Origins[i-1] <= 24*3 {
 				// Within a clean stretch (NASA has two) origins are one
 				// day apart.
@@ -50,7 +50,7 @@ func TestLoad(t *testing.T) {
 	// zero-filled days between 07-28 13:00 and 08-04.
 	nasa := byName["nasa-http"]
 	for _, o := range nasa.Origins {
-		for _, v := range nasa.Values[o-nasa.Window : o+accuracy.Horizon] {
+		for _, v := range nasa.Values[o-nasa.Window : o+forecasteval.Horizon] {
 			require.False(t, math.IsNaN(v))
 			require.Positive(t, v)
 		}
@@ -78,7 +78,7 @@ func gaps(y []float64) int {
 // ratio of 1: the protocol's arithmetic is consistent.
 func TestEvaluateNaiveAgainstItself(t *testing.T) {
 	t.Parallel()
-	traces, err := accuracy.Load("../../testdata")
+	traces, err := forecasteval.Load("../../testdata")
 	require.NoError(t, err)
 	ran := false
 	for _, tr := range traces {
@@ -86,7 +86,7 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 			continue
 		}
 		ran = true
-		row, err := accuracy.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
+		row, err := forecasteval.Evaluate(t.Context(), tr, func() (forecast.Model, error) {
 			return forecast.NewSeasonal(forecast.SeasonalConfig{Period: 24, Intervals: forecast.IntervalOptions{Absolute: true, Empirical: true}})
 		})
 		require.NoError(t, err)
@@ -94,7 +94,7 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 		assert.InDelta(t, 1, row.PinballRatio, 1e-12)
 		assert.InDelta(t, row.RelMASE/math.Min(1, row.RelNaive168), row.VsBestNaive, 1e-12)
 		var buf bytes.Buffer
-		require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{row}))
+		require.NoError(t, forecasteval.WriteTable(&buf, []forecasteval.Row{row}))
 		assert.Contains(t, buf.String(), "nab-elb-requests")
 	}
 	require.True(t, ran, "Load returned no trace named nab-elb-requests")
@@ -104,9 +104,9 @@ func TestEvaluateNaiveAgainstItself(t *testing.T) {
 // means, and WriteTable prints them.
 func TestChecks(t *testing.T) {
 	t.Parallel()
-	good := accuracy.Row{Trace: "good", Origins: 10, RelMASE: 0.5, RelNaive168: 0.9, VsBestNaive: 0.6, Coverage90: 0.9, Interval90: 0.88, PinballRatio: 0.7}
-	bad := accuracy.Row{Trace: "bad", Origins: 10, RelMASE: 1.2, RelNaive168: 1.1, VsBestNaive: 1.2, Coverage90: 0.96, Interval90: 0.84, PinballRatio: 1.1}
-	checks := accuracy.Checks([]accuracy.Row{good, bad})
+	good := forecasteval.Row{Trace: "good", Origins: 10, RelMASE: 0.5, RelNaive168: 0.9, VsBestNaive: 0.6, Coverage90: 0.9, Interval90: 0.88, PinballRatio: 0.7}
+	bad := forecasteval.Row{Trace: "bad", Origins: 10, RelMASE: 1.2, RelNaive168: 1.1, VsBestNaive: 1.2, Coverage90: 0.96, Interval90: 0.84, PinballRatio: 1.1}
+	checks := forecasteval.Checks([]forecasteval.Row{good, bad})
 	require.Len(t, checks, 11)
 	failed := map[string]bool{}
 	for _, c := range checks {
@@ -117,17 +117,17 @@ func TestChecks(t *testing.T) {
 	assert.Equal(t, map[string]bool{
 		"bad: vs best naive": true, "bad: p90 cover": true, "bad: 90% PI cover": true, "bad: pinball ratio": true,
 		// √(0.5·1.2) = 0.775 > 0.75; √(0.6·1.2) = 0.849 ≤ 0.95; √(0.7·1.1) = 0.877 ≤ 1.
-		accuracy.GeometricMean + ": relMASE": true,
+		forecasteval.GeometricMean + ": relMASE": true,
 	}, failed)
 	assert.Equal(t, "≤ 1.05", checks[0].Bound())
 	assert.Equal(t, "in [0.85, 0.95]", checks[1].Bound())
 
 	var buf bytes.Buffer
-	require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{good, bad}))
+	require.NoError(t, forecasteval.WriteTable(&buf, []forecasteval.Row{good, bad}))
 	assert.Contains(t, buf.String(), "90% PI cover 0.840 in [0.85, 0.95] FAIL")
 	assert.Contains(t, buf.String(), "90% PI cover 0.880 in [0.85, 0.95] ok")
 	assert.Contains(t, buf.String(), "5 check(s) FAIL")
 	buf.Reset()
-	require.NoError(t, accuracy.WriteTable(&buf, []accuracy.Row{good}))
+	require.NoError(t, forecasteval.WriteTable(&buf, []forecasteval.Row{good}))
 	assert.Contains(t, buf.String(), "all checks ok")
 }

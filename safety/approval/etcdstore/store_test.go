@@ -1,4 +1,4 @@
-package coord_test
+package etcdstore_test
 
 import (
 	"context"
@@ -12,19 +12,22 @@ import (
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
 	"github.com/idlescale/idlescale/safety/approval/approvaltest"
+	"github.com/idlescale/idlescale/safety/approval/etcdstore"
+	"github.com/idlescale/idlescale/safety/etcdaudit"
 )
 
-func TestApprovalStoreConformance(t *testing.T) {
+func TestConformance(t *testing.T) {
 	t.Parallel()
-	cli := client(t)
+	cli := cluster.Dial(t)
 	var n atomic.Int64
 	approvaltest.Run(t, func(t *testing.T) approval.Store {
-		s, err := coord.NewApprovalStore(cli, coord.StoreOptions{Prefix: fmt.Sprintf("%s%d/", prefix(t), n.Add(1))})
+		s, err := etcdstore.New(etcdstore.Config{Prefix: fmt.Sprintf("%s%d/", etcdtest.KeyPrefix(t), n.Add(1))}, cli)
 		require.NoError(t, err)
 		return s
 	})
@@ -36,12 +39,12 @@ func TestApprovalStoreConformance(t *testing.T) {
 func TestApprovalsAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	opts := coord.StoreOptions{Prefix: prefix(t)}
-	replica := func() (*approval.Manager, *coord.AuditLog) {
-		cli := client(t)
-		store, err := coord.NewApprovalStore(cli, opts)
+	pfx := etcdtest.KeyPrefix(t)
+	replica := func() (*approval.Manager, *etcdaudit.Log) {
+		cli := cluster.Dial(t)
+		store, err := etcdstore.New(etcdstore.Config{Prefix: pfx}, cli)
 		require.NoError(t, err)
-		audit, err := coord.NewAuditLog(cli, opts)
+		audit, err := etcdaudit.New(etcdaudit.Config{Prefix: pfx}, cli)
 		require.NoError(t, err)
 		ap, err := approval.New(approval.Config{}, store, approval.WithAuditor(audit))
 		require.NoError(t, err)
@@ -63,6 +66,7 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 	require.ErrorIs(t, err, approval.ErrSelfApproval)
 	_, err = apB.Approve(ctx, req.ID, "alice", p.Now.Add(time.Minute), "ok")
 	require.NoError(t, err)
+
 	p.ApprovalID = req.ID
 	done, err := apA.Execute(ctx, req.ID, p)
 	require.NoError(t, err)
@@ -117,73 +121,95 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 		safety.AuditApprovalExecuted, safety.AuditApprovalRequested}, kinds[:4])
 	assert.Contains(t, []safety.AuditKind{safety.AuditApprovalApproved, safety.AuditApprovalDenied}, kinds[4])
 	assert.Equal(t, "alice", evA[1].Actor)
-}
 
-func TestAuditLog(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	cli := client(t)
-	log, err := coord.NewAuditLog(cli, coord.StoreOptions{Prefix: prefix(t), AuditRetention: time.Hour})
+	// The keys: one per request under Prefix + "approvals/", the events
+	// under Prefix + "audit/", so that both may share one Prefix.
+	resp, err := cluster.Dial(t).Get(ctx, pfx+"approvals/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	require.NoError(t, err)
-	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	for i, kind := range []safety.AuditKind{safety.AuditDecision, safety.AuditApprovalRequested, safety.AuditApprovalDenied} {
-		require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: t0.Add(time.Duration(i) * time.Minute), Kind: kind,
-			Actor: "reaper", ResourceID: "i-1", Rules: []string{"critical"}}))
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, string(kv.Key))
 	}
-	all, err := log.Events(ctx, time.Time{})
-	require.NoError(t, err)
-	require.Len(t, all, 3)
-	assert.Equal(t, safety.AuditApprovalDenied, all[2].Kind)
-	assert.Equal(t, []string{"critical"}, all[0].Rules)
-	assert.True(t, all[1].Time.Equal(t0.Add(time.Minute)))
-	since, err := log.Events(ctx, t0.Add(time.Minute))
-	require.NoError(t, err)
-	assert.Len(t, since, 2)
-
-	// Events carry a lease of the retention (+1/30).
-	resp, err := cli.Get(ctx, prefix(t)+"audit/", clientv3.WithPrefix())
-	require.NoError(t, err)
-	require.Len(t, resp.Kvs, 3)
-	ttl, err := cli.TimeToLive(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
-	require.NoError(t, err)
-	assert.Equal(t, int64(3720), ttl.GrantedTTL)
-
-	require.ErrorIs(t, log.Record(ctx, safety.AuditEvent{Kind: safety.AuditDecision}), provider.ErrInvalid)
+	assert.ElementsMatch(t, []string{pfx + "approvals/" + req.ID, pfx + "approvals/" + req2.ID}, keys)
 }
 
-func TestSharedStateFailsClosed(t *testing.T) {
+func TestFailsClosed(t *testing.T) {
 	t.Parallel()
-	dead := client(t, "http://127.0.0.1:1")
-	opts := coord.StoreOptions{RequestTimeout: 50 * time.Millisecond, MaxRetries: 1}
-	store, err := coord.NewApprovalStore(dead, opts)
+	dead := etcdtest.Dial(t, "http://127.0.0.1:1")
+	store, err := etcdstore.New(etcdstore.Config{RequestTimeout: 50 * time.Millisecond, MaxRetries: 1}, dead)
 	require.NoError(t, err)
 	err = store.Create(t.Context(), approvaltest.Request("a1", "i-1", 0))
-	require.ErrorIs(t, err, coord.ErrStore)
+	require.ErrorIs(t, err, etcdstore.ErrStore)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "etcd's own error is kept")
 	_, err = store.Get(t.Context(), "a1")
-	require.ErrorIs(t, err, coord.ErrStore)
+	require.ErrorIs(t, err, etcdstore.ErrStore)
+	_, err = store.Update(t.Context(), "a1", func(*approval.Request) error { return nil })
+	require.ErrorIs(t, err, etcdstore.ErrStore)
 	_, err = store.List(t.Context(), approval.Filter{})
-	require.ErrorIs(t, err, coord.ErrStore)
+	require.ErrorIs(t, err, etcdstore.ErrStore)
 
-	log, err := coord.NewAuditLog(dead, opts)
+	// A Manager on a failing store fails: nothing is approved on a guess.
+	ap, err := approval.New(approval.Config{}, store)
 	require.NoError(t, err)
-	err = log.Record(t.Context(), safety.AuditEvent{Time: time.Now(), Kind: safety.AuditDecision})
-	require.ErrorIs(t, err, coord.ErrStore)
+	_, err = ap.Approve(t.Context(), "a1", "alice", approvaltest.T0, "")
+	require.ErrorIs(t, err, etcdstore.ErrStore)
+}
 
-	// An engine whose auditor cannot record fails closed (safety's
-	// contract): the approval call reports ErrAudit.
-	ap, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(log))
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  etcdstore.Config
+		field string
+	}{
+		{"negative timeout", etcdstore.Config{RequestTimeout: -1}, "request_timeout"},
+		{"negative conflicts", etcdstore.Config{MaxConflicts: -1}, "max_conflicts"},
+		{"NUL in prefix", etcdstore.Config{Prefix: "a\x00"}, "prefix"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := etcdstore.New(tt.give, cluster.Dial(t))
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	require.NoError(t, etcdstore.Config{MaxRetries: -1}.Validate(), "negative retries: none")
+	// A nil *clientv3.Client in the Client interface is not a nil
+	// interface, but every request on it panics: New refuses it like nil.
+	var nilCli *clientv3.Client
+	for _, cli := range []etcdstore.Client{nil, nilCli} {
+		_, err := etcdstore.New(etcdstore.Config{}, cli)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "client", ie.Field)
+	}
+}
+
+// afterCounter is a clock whose After fires at once and counts the waits.
+type afterCounter struct {
+	clock.Real
+	n atomic.Int64
+}
+
+func (c *afterCounter) After(time.Duration) <-chan time.Time {
+	c.n.Add(1)
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}
+
+// WithClock wires the clock the retries wait on: against an unreachable
+// etcd with MaxRetries 3, each failed request of Create waits once on it
+// before being sent again.
+func TestWithClockPacesRetries(t *testing.T) {
+	t.Parallel()
+	clk := &afterCounter{}
+	store, err := etcdstore.New(etcdstore.Config{RequestTimeout: 50 * time.Millisecond, MaxRetries: 3},
+		etcdtest.Dial(t, "http://127.0.0.1:1"), etcdstore.WithClock(clk))
 	require.NoError(t, err)
-	p := approvaltest.Request("z", "i-3", 0).Proposal
-	_, err = ap.Request(t.Context(), p, safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Fingerprint: p.Fingerprint(),
-		ApprovalRequired: true, Risk: safety.RiskHigh}, "")
-	require.ErrorIs(t, err, safety.ErrAudit)
-	require.ErrorIs(t, err, coord.ErrStore)
-
-	_, err = coord.NewApprovalStore(nil, coord.StoreOptions{})
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	_, err = coord.NewAuditLog(dead, coord.StoreOptions{AuditRetention: time.Second})
-	require.ErrorIs(t, err, provider.ErrInvalid)
-	cancelled, cancel := context.WithCancel(t.Context())
-	cancel()
-	require.ErrorIs(t, log.Record(cancelled, safety.AuditEvent{Time: time.Now()}), context.Canceled)
+	err = store.Create(t.Context(), approvaltest.Request("a1", "i-1", 0))
+	require.ErrorIs(t, err, etcdstore.ErrStore)
+	assert.Equal(t, int64(3), clk.n.Load(), "three backoffs between four attempts")
 }

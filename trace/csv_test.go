@@ -1,4 +1,4 @@
-package memory_test
+package trace_test
 
 import (
 	"strings"
@@ -9,19 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 func TestReadCSVRealTraces(t *testing.T) {
 	t.Parallel()
-	s, err := memory.ReadCSVFile("../../testdata/nab/ec2_cpu_utilization_825cc2.csv", memory.CSVOptions{})
+	s, err := trace.ReadCSVFile("../testdata/nab/ec2_cpu_utilization_825cc2.csv", trace.CSVOptions{})
 	require.NoError(t, err)
 	assert.Len(t, s, 4032)
 	assert.Equal(t, time.Date(2014, 4, 10, 0, 4, 0, 0, time.UTC), s[0].Time)
 
 	// NASA: outage rows have empty fields (gaps); rows flagged as outages
 	// can also be skipped explicitly.
-	nasa, err := memory.ReadCSVFile("../../testdata/nasa-http/nasa_traffic_5m.csv", memory.CSVOptions{
+	nasa, err := trace.ReadCSVFile("../testdata/nasa-http/nasa_traffic_5m.csv", trace.CSVOptions{
 		ValueColumn: "request_count",
 		SkipRow:     func(field func(string) string) bool { return field("is_outage") == "1" },
 	})
@@ -31,7 +31,7 @@ func TestReadCSVRealTraces(t *testing.T) {
 	assert.Equal(t, -4*3600, off, "the offset in the file is kept")
 
 	// The DST-damaged NAB file has duplicate timestamps: a clear error.
-	_, err = memory.ReadCSVFile("../../testdata/nab/ec2_network_in_5abac7.csv", memory.CSVOptions{})
+	_, err = trace.ReadCSVFile("../testdata/nab/ec2_network_in_5abac7.csv", trace.CSVOptions{})
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "csv line 2120 timestamp", ie.Field)
@@ -43,47 +43,44 @@ func TestReadCSVBadInput(t *testing.T) {
 	tests := []struct {
 		name string
 		give string
-		opts memory.CSVOptions
+		opts trace.CSVOptions
 		want string
 	}{
-		{"empty", "", memory.CSVOptions{}, "is empty"},
-		{"missing time column", "time,value\n", memory.CSVOptions{}, `csv.time_column "timestamp"`},
-		{"missing value column", "timestamp,v\n", memory.CSVOptions{}, `csv.value_column "value"`},
-		{"bad time", "timestamp,value\nyesterday,1\n", memory.CSVOptions{}, "csv line 2 timestamp"},
-		{"NaN value", "timestamp,value\n2014-01-01 00:00:00,NaN\n", memory.CSVOptions{}, "csv line 2 value"},
-		{"Inf value", "timestamp,value\n2014-01-01 00:00:00,+Inf\n", memory.CSVOptions{}, "must be a finite number"},
-		{"text value", "timestamp,value\n2014-01-01 00:00:00,high\n", memory.CSVOptions{}, "csv line 2 value"},
-		{"unsorted", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:00:00,1\n", memory.CSVOptions{}, "rows must be sorted"},
-		{"ragged", "timestamp,value\n2014-01-01 00:00:00\n", memory.CSVOptions{}, "csv line 2"},
-		{"scaled past float64", "timestamp,value\n2014-01-01 00:00:00,1e300\n", memory.CSVOptions{Scale: 1e10}, "csv line 2 value"},
+		{"empty", "", trace.CSVOptions{}, "is empty"},
+		{"missing time column", "time,value\n", trace.CSVOptions{}, `csv.time_column "timestamp"`},
+		{"missing value column", "timestamp,v\n", trace.CSVOptions{}, `csv.value_column "value"`},
+		{"bad time", "timestamp,value\nyesterday,1\n", trace.CSVOptions{}, "csv line 2 timestamp"},
+		{"NaN value", "timestamp,value\n2014-01-01 00:00:00,NaN\n", trace.CSVOptions{}, "csv line 2 value"},
+		{"Inf value", "timestamp,value\n2014-01-01 00:00:00,+Inf\n", trace.CSVOptions{}, "must be a finite number"},
+		{"text value", "timestamp,value\n2014-01-01 00:00:00,high\n", trace.CSVOptions{}, "csv line 2 value"},
+		{"unsorted", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:00:00,1\n", trace.CSVOptions{}, "rows must be sorted"},
+		{"ragged", "timestamp,value\n2014-01-01 00:00:00\n", trace.CSVOptions{}, "csv line 2"},
+		{"scaled past float64", "timestamp,value\n2014-01-01 00:00:00,1e300\n", trace.CSVOptions{Scale: 1e10}, "csv line 2 value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := memory.ReadCSV(strings.NewReader(tt.give), tt.opts)
+			_, err := trace.ReadCSV(strings.NewReader(tt.give), tt.opts)
 			require.ErrorIs(t, err, provider.ErrInvalid)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 }
 
-// TestReadersRejectNil checks that a nil io.Reader is an error naming the
+// TestReadCSVRejectsNil checks that a nil io.Reader is an error naming the
 // argument, not a nil-pointer panic.
-func TestReadersRejectNil(t *testing.T) {
+func TestReadCSVRejectsNil(t *testing.T) {
 	t.Parallel()
-	_, err := memory.ReadCSV(nil, memory.CSVOptions{})
+	_, err := trace.ReadCSV(nil, trace.CSVOptions{})
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "csv.reader", ie.Field)
-	_, err = memory.ParseFleet(nil)
-	require.ErrorAs(t, err, &ie)
-	assert.Equal(t, "fleet.reader", ie.Field)
 }
 
 func TestReadCSVFormats(t *testing.T) {
 	t.Parallel()
 	in := "ts,cpu\n1700000000,50\n2023-11-14T22:14:00Z,25\n2023-11-14 22:15:00+00:00,10\n2023-11-14 22:16:00,0\n"
-	got, err := memory.ReadCSV(strings.NewReader(in), memory.CSVOptions{TimeColumn: "ts", ValueColumn: "cpu", Scale: 0.01})
+	got, err := trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{TimeColumn: "ts", ValueColumn: "cpu", Scale: 0.01})
 	require.NoError(t, err)
 	require.Len(t, got, 4)
 	assert.Equal(t, time.Unix(1700000000, 0).UTC(), got[0].Time.UTC())
@@ -96,7 +93,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("timestamp,value\n1700000000,1\n1700000000,2\n")
 	f.Add("timestamp,value\n\"2014\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := memory.ReadCSV(strings.NewReader(in), memory.CSVOptions{})
+		got, err := trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{})
 		if err != nil {
 			return
 		}

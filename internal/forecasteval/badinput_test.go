@@ -1,4 +1,4 @@
-package accuracy_test
+package forecasteval_test
 
 import (
 	"math"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/forecast"
-	"github.com/idlescale/idlescale/forecast/accuracy"
+	"github.com/idlescale/idlescale/internal/forecasteval"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -21,10 +21,10 @@ func TestEvaluateShortWindow(t *testing.T) {
 	for i := range y {
 		y[i] = 10 + 5*math.Sin(2*math.Pi*float64(i)/24) + float64(i%7)
 	}
-	tr := accuracy.Trace{Name: "short", Values: y, Window: 48, Origins: []int{100, 124}}
+	tr := forecasteval.Trace{Name: "short", Values: y, Window: 48, Origins: []int{100, 124}}
 	newModel := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
 	var err error
-	require.NotPanics(t, func() { _, err = accuracy.Evaluate(t.Context(), tr, newModel) })
+	require.NotPanics(t, func() { _, err = forecasteval.Evaluate(t.Context(), tr, newModel) })
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "trace.origins[0]", ie.Field)

@@ -1,27 +1,4 @@
-// Package accuracy runs the forecast accuracy protocol of the forecast
-// package on the real traces in the repository's testdata directory, so
-// that the test TestAccuracyOnRealTraces and the command
-// examples/forecast-eval measure exactly the same thing.
-//
-// Protocol (issue 6): every trace is aggregated to hourly steps (counts:
-// the mean of the present 5- or 30-minute samples times the samples per
-// hour, which is their sum when none is missing; utilisation: the mean);
-// an hour with less than three quarters of its samples is a gap. There is
-// one origin per day, counted back from the end of the data (or of each
-// clean stretch); each forecasts h = 1…24 from a training window of the
-// preceding 8 weeks (app-server traffic, last 56 origins; NYC taxi), 2
-// weeks (NASA HTTP, clean stretches only; NAB ASG CPU) or 1 week (NAB ELB
-// requests). Origins whose window or horizon has a gap longer than 3
-// hours are not used; shorter gaps in a window are interpolated.
-//
-// Relative MASE is Σ MASE(method) / Σ MASE(seasonal naive 24) over all
-// origins and horizons, with MASE scaled by each window's in-sample
-// seasonal naive (m = 24) error as in M4. The baseline seasonal naive 24
-// uses plain empirical (split-conformal) quantiles of absolute errors.
-// Checks lists the criteria of the goal (per trace: vs the better naive,
-// one-sided p90 coverage, two-sided 90 % interval coverage, pinball ratio;
-// and the geometric means) and WriteTable prints them after the table.
-package accuracy
+package forecasteval
 
 import (
 	"bufio"
@@ -39,7 +16,7 @@ import (
 
 	"github.com/idlescale/idlescale/forecast"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/trace"
 )
 
 // Horizon is the number of hourly steps forecast from each origin.
@@ -106,7 +83,7 @@ func Load(dir string) ([]Trace, error) {
 	out = append(out, elb)
 	for _, t := range out {
 		if len(t.Origins) == 0 {
-			return nil, fmt.Errorf("accuracy: %s: no usable origin", t.Name)
+			return nil, fmt.Errorf("forecasteval: %s: no usable origin", t.Name)
 		}
 	}
 	return out, nil
@@ -147,7 +124,7 @@ func longestGap(y []float64) int {
 // hourly aggregates samples of the given step to hours.
 func hourly(samples []provider.Sample, step time.Duration, sum bool) (time.Time, []float64, error) {
 	if len(samples) == 0 {
-		return time.Time{}, nil, fmt.Errorf("accuracy: no samples")
+		return time.Time{}, nil, fmt.Errorf("forecasteval: no samples")
 	}
 	start := samples[0].Time.Truncate(time.Hour)
 	end := samples[len(samples)-1].Time.Truncate(time.Hour).Add(time.Hour)
@@ -175,7 +152,7 @@ func hourly(samples []provider.Sample, step time.Duration, sum bool) (time.Time,
 }
 
 func loadNAB(dir, file string, step time.Duration, sum bool) (Trace, error) {
-	s, err := memory.ReadCSVFile(filepath.Join(dir, file), memory.CSVOptions{})
+	s, err := trace.ReadCSVFile(filepath.Join(dir, file), trace.CSVOptions{})
 	if err != nil {
 		return Trace{}, err
 	}
@@ -201,7 +178,7 @@ func loadNASA(path string) (Trace, error) {
 		b, _ := time.Parse(time.RFC3339, r[1])
 		ranges = append(ranges, [2]time.Time{a, b})
 	}
-	s, err := memory.ReadCSVFile(path, memory.CSVOptions{ValueColumn: "request_count", SkipRow: func(field func(string) string) bool {
+	s, err := trace.ReadCSVFile(path, trace.CSVOptions{ValueColumn: "request_count", SkipRow: func(field func(string) string) bool {
 		return field("is_outage") == "1"
 	}})
 	if err != nil {
@@ -444,8 +421,8 @@ func Summarize(rows []Row) Summary {
 	return Summary{GeoRelMASE: math.Exp(a / n), GeoVsBestNaive: math.Exp(b / n), GeoPinballRatio: math.Exp(c / n)}
 }
 
-// Check is one criterion of the accuracy goal of issue 6, on one trace or
-// on the geometric means over the traces.
+// Check is one criterion of the accuracy goal (see Checks), on one trace
+// or on the geometric means over the traces.
 type Check struct {
 	// Trace is the trace's name, or "geometric mean".
 	Trace string

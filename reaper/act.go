@@ -1,0 +1,118 @@
+package reaper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// act carries out a proposal the Gate allowed: reserve, consume the
+// approval, call the provider, record the history. It reports whether the
+// provider accepted the action.
+func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, planned *int) bool {
+	resv, ok := r.reserve(ctx, now, rec, p)
+	if !ok {
+		return false
+	}
+	*planned++
+	if d.Approved {
+		if _, err := r.approvals.Execute(ctx, p.ApprovalID, p); err != nil {
+			r.refund(ctx, now, rec, resv)
+			rec.fail(StageApproval, err)
+			rec.Outcome, rec.Reason = OutcomeFailed, "consuming approval "+p.ApprovalID+" failed"
+			return false
+		}
+	}
+	if err := r.call(ctx, p); err != nil {
+		if untouched(err) {
+			r.refund(ctx, now, rec, resv)
+		}
+		rec.fail(StageAct, err)
+		rec.Outcome, rec.Reason = OutcomeFailed, string(p.Action)+" failed"
+		return false
+	}
+	rec.ActedAt = r.clock.Now()
+	rec.MonthlySavings = rec.Verdict.MonthlySavings
+	rec.Outcome, rec.Reason = OutcomeUnverified, string(p.Action)+" accepted; verifying"
+	r.remember(now, rec, p)
+	r.log.InfoContext(ctx, "reaper: acted", "resource", p.Resource.ID, "action", p.Action, "approval", p.ApprovalID)
+	return true
+}
+
+// reserve reserves one Down event of one unit for p's resource, when a
+// Reserver is wired. ok is false when the reservation was denied or
+// failed (the record says which); resv is nil when there is no Reserver.
+func (r *Reaper) reserve(ctx context.Context, now time.Time, rec *Record, p safety.Proposal) (resv *ratelimit.Reservation, ok bool) {
+	if r.reserver == nil {
+		return nil, true
+	}
+	got, err := r.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Resource.ID, Direction: ratelimit.Down, Units: 1})
+	rec.RateLimit = &got
+	switch {
+	case err != nil:
+		rec.fail(StageRateLimit, err)
+		rec.Outcome, rec.Reason = OutcomeFailed, "rate limiter failed"
+		return nil, false
+	case !got.OK():
+		rec.Outcome, rec.Reason = OutcomeRateLimited, got.String()
+		return nil, false
+	}
+	return &got, true
+}
+
+// refund gives resv back to the Reserver; a nil resv (no Reserver) needs
+// nothing. A failed refund is kept on the record.
+func (r *Reaper) refund(ctx context.Context, now time.Time, rec *Record, resv *ratelimit.Reservation) {
+	if resv == nil {
+		return
+	}
+	if err := r.reserver.CancelAt(ctx, now, *resv); err != nil {
+		rec.fail(StageRateLimit, fmt.Errorf("refund: %w", err))
+	}
+}
+
+// call asks the provider to carry out p.
+func (r *Reaper) call(ctx context.Context, p safety.Proposal) error {
+	switch p.Action {
+	case safety.ActionStop:
+		return r.fleet.Actuator.Stop(ctx, p.Resource.ID)
+	case safety.ActionTerminate:
+		return r.fleet.Actuator.Terminate(ctx, p.Resource.ID)
+	default: // resize: Select chooses no other action
+		return r.fleet.Resizer.Resize(ctx, p.Resource.ID, p.TargetSize)
+	}
+}
+
+// remember records an executed action in the history (WithHistory), under
+// the proposal's fleet or, without one, its resource. A failure is kept on
+// the record; the action has happened.
+func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
+	if r.history == nil {
+		return
+	}
+	fleet := p.Fleet
+	if fleet == "" {
+		fleet = p.Resource.ID
+	}
+	if err := r.history.Record(fleet, now, 1); err != nil {
+		rec.fail(StageRecord, err)
+	}
+}
+
+// untouched reports whether a provider error means, by the provider
+// contract, that nothing was changed, so the rate-limit budget is refunded.
+// Other errors keep the budget consumed: it may be spent, never exceeded.
+func untouched(err error) bool {
+	for _, e := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict,
+		provider.ErrUnsupported, provider.ErrInvalid} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

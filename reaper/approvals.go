@@ -1,0 +1,112 @@
+package reaper
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// Approvals is the approval workflow the reaper drives when the Gate asks
+// for a human's approval (see approval.State for the state machine).
+// *approval.Manager implements it; the reaper calls it only when executing
+// (Config.Execute), except List, which dry runs use too to present a
+// granted approval. Implementations must be safe for concurrent use; an
+// error from any method fails the resource's pipeline (fail closed).
+type Approvals interface {
+	// Request stores a pending request for p, whose decision d (from the
+	// Gate's Check of exactly p) requires approval; reason is added to the
+	// decision's. The reaper asks once per proposal: not while a request
+	// for it is pending, and not again while a denied one is unexpired.
+	Request(ctx context.Context, p safety.Proposal, d safety.Decision, reason string) (approval.Request, error)
+	// List returns the requests matching f (the reaper filters by
+	// ResourceID), sorted by CreatedAt then ID.
+	List(ctx context.Context, f approval.Filter) ([]approval.Request, error)
+	// Execute consumes the approved request id for p, once, right before
+	// the reaper acts; an error means p is not carried out.
+	Execute(ctx context.Context, id string, p safety.Proposal) (approval.Request, error)
+	// Expire moves the requests whose expiry is at or before now to
+	// expired; the reaper calls it at the start of every executing run.
+	Expire(ctx context.Context, now time.Time) ([]approval.Request, error)
+}
+
+var _ Approvals = (*approval.Manager)(nil)
+
+// expireApprovals expires stale approval requests at the start of an
+// executing run. A failure is kept on the report and the run goes on.
+func (r *Reaper) expireApprovals(ctx context.Context, now time.Time, rep *Report) {
+	if r.approvals == nil || !r.cfg.Execute {
+		return
+	}
+	if _, err := r.approvals.Expire(ctx, now); err != nil {
+		rep.Errors = append(rep.Errors, fmt.Errorf("reaper: expire approvals: %w", err))
+		r.log.WarnContext(ctx, "reaper: expiring approvals failed", "err", err)
+	}
+}
+
+// findApproval looks up the approval requests of the proposal's resource.
+// A granted one bound to p is presented (p.ApprovalID); a pending one is
+// returned so that no second request is made; a denied one that has not
+// expired stops the pipeline (stop = true), as does a store error.
+func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Proposal) (pendingID string, stop bool) {
+	if r.approvals == nil {
+		return "", false
+	}
+	reqs, err := r.approvals.List(ctx, approval.Filter{ResourceID: p.Resource.ID})
+	if err != nil {
+		rec.fail(StageSafety, fmt.Errorf("list approvals: %w", err))
+		rec.Outcome, rec.Reason = OutcomeFailed, "reading the approval store failed"
+		return "", true
+	}
+	fp := p.Fingerprint()
+	for i := len(reqs) - 1; i >= 0; i-- { // newest first
+		q := reqs[i]
+		if q.Fingerprint != fp || !p.Now.Before(q.ExpiresAt) {
+			continue
+		}
+		switch q.State {
+		case approval.Approved:
+			p.ApprovalID = q.ID
+			return "", false
+		case approval.Pending:
+			if pendingID == "" {
+				pendingID = q.ID
+			}
+		case approval.Denied:
+			if pendingID == "" {
+				rec.ApprovalID = q.ID
+				rec.Outcome = OutcomeBlocked
+				rec.Reason = "approval " + q.ID + " denied by " + q.DecidedBy + ": not asking again before " +
+					q.ExpiresAt.Format(time.RFC3339)
+				return "", true
+			}
+		}
+	}
+	return pendingID, false
+}
+
+// needsApproval records a proposal the Gate sent for approval: it names the
+// approval presented (and not accepted) or pending, or, when executing
+// with Approvals, requests one.
+func (r *Reaper) needsApproval(ctx context.Context, rec *Record, p safety.Proposal, d safety.Decision, pendingID string) {
+	rec.Outcome, rec.Reason = OutcomeNeedsApproval, d.Summary()
+	switch {
+	case p.ApprovalID != "":
+		// A granted approval the gate did not accept (an engine without
+		// WithApprovals): never ask again for it.
+		rec.ApprovalID = p.ApprovalID
+		rec.Reason += "; approval " + p.ApprovalID + " was presented but not accepted by the engine"
+	case pendingID != "":
+		rec.ApprovalID = pendingID
+	case r.approvals != nil && r.cfg.Execute:
+		req, err := r.approvals.Request(ctx, p, d, "idle: "+rec.Reason)
+		if err != nil {
+			rec.fail(StageApproval, err)
+			rec.Outcome = OutcomeFailed
+			return
+		}
+		rec.ApprovalID = req.ID
+	}
+}

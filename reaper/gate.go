@@ -1,0 +1,49 @@
+package reaper
+
+import (
+	"context"
+	"time"
+
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Gate decides whether a proposal may go ahead. *safety.Engine implements
+// it; a host may put its own in (the scaling engine takes the same Gate).
+//
+// Both methods return the decision and nil when d.Allowed, and otherwise a
+// non-nil error: one matching safety.ErrApprovalRequired when only a
+// granted approval is missing (the reaper then asks for one), and any
+// other error to block (the reaper keeps those matching
+// safety.ErrRuleFailed, safety.ErrAudit or provider.ErrInvalid on the
+// Record). safety.Decision.Err gives exactly these errors. The reaper goes
+// ahead only when the error is nil and d.Allowed: a decision that is not
+// allowed blocks even without an error (fail closed). Implementations must
+// be safe for concurrent use and honour ctx.
+type Gate interface {
+	// Check decides p and records the decision (the path before a real change).
+	Check(ctx context.Context, p safety.Proposal) (safety.Decision, error)
+	// Evaluate decides p without side effects (dry runs).
+	Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error)
+}
+
+var _ Gate = (*safety.Engine)(nil)
+
+// Reserver reserves rate-limit budget before a change and refunds it when
+// nothing changed. *ratelimit.Limiter implements it.
+//
+// The reaper calls ReserveAt, with the run's now, right before it acts
+// (never in a dry run), and acts only when the error is nil and the
+// reservation is OK; a reservation that is not OK defers the action
+// (OutcomeRateLimited), an error fails it (StageRateLimit). When the
+// provider then says nothing changed, or the approval cannot be consumed,
+// it passes the same reservation to CancelAt to refund it. Implementations
+// must be safe for concurrent use.
+type Reserver interface {
+	// ReserveAt reserves budget for req at now.
+	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
+	// CancelAt refunds r at now.
+	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error
+}
+
+var _ Reserver = (*ratelimit.Limiter)(nil)

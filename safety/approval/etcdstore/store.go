@@ -1,0 +1,231 @@
+package etcdstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// Client is the part of *clientv3.Client the store uses: plain key-value
+// requests (it writes no leases).
+type Client interface {
+	clientv3.KV
+}
+
+var _ Client = (*clientv3.Client)(nil)
+
+// Store is an approval.Store on etcd, shared by every replica that uses
+// the same Config.Prefix. It passes approvaltest.Run and is safe for
+// concurrent use.
+type Store struct {
+	cli   Client
+	cfg   etcdkv.Config
+	clock clock.Clock
+	r     etcdkv.Retrier
+}
+
+var _ approval.Store = (*Store)(nil)
+
+// Option configures a Store's wiring.
+type Option func(*Store)
+
+// WithClock sets the clock that paces retries and the backoff after a
+// lost compare-and-swap. Default (also for nil): the real clock.
+func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
+
+// New returns a Store for cfg using cli (usually a *clientv3.Client, which
+// the caller keeps and closes). It returns a *provider.InvalidError when
+// cfg is invalid or cli is nil. It makes no request and starts no
+// goroutine.
+func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
+	if err := etcdkv.CheckNew("etcdstore", cli, cfg); err != nil {
+		return nil, err
+	}
+	s := &Store{cli: cli, cfg: cfg.kv().WithDefaults(defaults)}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	s.r = s.cfg.Retrier(s.clock)
+	return s, nil
+}
+
+func (s *Store) dir() string { return s.cfg.Prefix + "approvals/" }
+
+// key returns the etcd key of the request with the given ID.
+func (s *Store) key(id string) string { return s.dir() + url.PathEscape(id) }
+
+// Create stores req if its ID is free; see approval.Store. It
+// returns an error matching provider.ErrInvalid for an invalid request,
+// approval.ErrExists for a taken ID, and ErrStore when etcd fails.
+func (s *Store) Create(ctx context.Context, req approval.Request) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("etcdstore: create approval: %w", err)
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	val, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("etcdstore: create approval %q: encode: %w", req.ID, err)
+	}
+	k := s.key(req.ID)
+	var resp *clientv3.TxnResponse
+	err = s.r.Op(ctx, "etcdstore: create approval", func(ctx context.Context) (err error) {
+		resp, err = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+			Then(clientv3.OpPut(k, string(val))).Else(clientv3.OpGet(k)).Commit()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !resp.Succeeded && !holds(resp, val) {
+		return fmt.Errorf("etcdstore: create approval %q: %w", req.ID, approval.ErrExists)
+	}
+	return nil
+}
+
+// holds reports whether the Else branch of a failed conditional put read
+// back val: a retried put whose first reply was lost finds its own value.
+func holds(resp *clientv3.TxnResponse, val []byte) bool {
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	return len(kvs) == 1 && bytes.Equal(kvs[0].Value, val)
+}
+
+// get reads id and its ModRevision.
+func (s *Store) get(ctx context.Context, id string) (approval.Request, int64, error) {
+	var resp *clientv3.GetResponse
+	err := s.r.Op(ctx, "etcdstore: get approval", func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, s.key(id))
+		return err
+	})
+	if err != nil {
+		return approval.Request{}, 0, err
+	}
+	if len(resp.Kvs) == 0 {
+		return approval.Request{}, 0, fmt.Errorf("etcdstore: approval %q: %w", id, approval.ErrUnknown)
+	}
+	var r approval.Request
+	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
+		return r, 0, fmt.Errorf("etcdstore: approval %q: decode: %w: %w", id, ErrStore, err)
+	}
+	return r, resp.Kvs[0].ModRevision, nil
+}
+
+// Get returns the request; see approval.Store. It returns an error
+// matching approval.ErrUnknown for an unknown ID, and ErrStore when etcd
+// fails or the stored value cannot be decoded.
+func (s *Store) Get(ctx context.Context, id string) (approval.Request, error) {
+	r, _, err := s.get(ctx, id)
+	return r, err
+}
+
+// Update reads the request, calls fn on a copy and stores the result if
+// nobody changed the request meanwhile, calling fn again on the fresh
+// value otherwise; see approval.Store. fn's error is returned unchanged
+// and stores nothing. It returns ErrStore when etcd fails or after
+// Config.MaxConflicts lost transactions.
+func (s *Store) Update(ctx context.Context, id string, fn func(*approval.Request) error) (approval.Request, error) {
+	var next approval.Request
+	err := etcdkv.CAS(ctx, s.clock, s.cfg.MaxConflicts, func() (bool, error) {
+		var err error
+		next, err = s.apply(ctx, id, fn)
+		if errors.Is(err, errLost) {
+			return false, nil
+		}
+		return err == nil, err
+	}, func(lost int, cause error) error {
+		if cause != nil {
+			return fmt.Errorf("etcdstore: update approval %q: %w", id, cause)
+		}
+		return fmt.Errorf("etcdstore: update approval %q: %w: %d lost transactions", id, ErrStore, lost)
+	})
+	if err != nil {
+		return approval.Request{}, err
+	}
+	return next, nil
+}
+
+// errLost is apply's report of a lost compare-and-swap.
+var errLost = errors.New("lost")
+
+// apply is one round of Update: read, change, validate, and write if the
+// key's ModRevision is still the one read. It returns errLost when
+// another writer won.
+func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request) error) (approval.Request, error) {
+	cur, rev, err := s.get(ctx, id)
+	if err != nil {
+		return approval.Request{}, err
+	}
+	next := cur.Clone()
+	if err := fn(&next); err != nil {
+		return approval.Request{}, err
+	}
+	if next.ID != id {
+		return approval.Request{}, provider.Invalid("approval.id", next.ID, fmt.Sprintf("must not change (was %q)", id))
+	}
+	if err := next.Validate(); err != nil {
+		return approval.Request{}, err
+	}
+	val, err := json.Marshal(next)
+	if err != nil {
+		return approval.Request{}, fmt.Errorf("etcdstore: update approval %q: encode: %w", id, err)
+	}
+	k := s.key(id)
+	var resp *clientv3.TxnResponse
+	err = s.r.Op(ctx, "etcdstore: update approval", func(ctx context.Context) (err error) {
+		resp, err = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), "=", rev)).
+			Then(clientv3.OpPut(k, string(val))).Else(clientv3.OpGet(k)).Commit()
+		return err
+	})
+	if err != nil {
+		return approval.Request{}, err
+	}
+	if !resp.Succeeded && !holds(resp, val) {
+		return approval.Request{}, errLost
+	}
+	return next, nil
+}
+
+// List returns the requests matching f, sorted by CreatedAt then ID; see
+// approval.Store. It returns ErrStore when etcd fails or a stored value
+// cannot be decoded.
+func (s *Store) List(ctx context.Context, f approval.Filter) ([]approval.Request, error) {
+	var resp *clientv3.GetResponse
+	err := s.r.Op(ctx, "etcdstore: list approvals", func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, s.dir(), clientv3.WithPrefix())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]approval.Request, 0, len(resp.Kvs))
+	var errs []error
+	for _, kv := range resp.Kvs {
+		var r approval.Request
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			errs = append(errs, fmt.Errorf("key %q: %w", kv.Key, err))
+			continue
+		}
+		if f.Match(r) {
+			out = append(out, r)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("etcdstore: list approvals: decode: %w: %w", ErrStore, errors.Join(errs...))
+	}
+	approval.Sort(out)
+	return out, nil
+}

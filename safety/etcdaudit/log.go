@@ -1,0 +1,121 @@
+package etcdaudit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Client is the part of *clientv3.Client the log uses: key-value requests
+// and leases.
+type Client interface {
+	clientv3.KV
+	clientv3.Lease
+}
+
+var _ Client = (*clientv3.Client)(nil)
+
+// Log is a safety.Auditor on etcd, shared by every replica that uses the
+// same Config.Prefix. It is safe for concurrent use.
+type Log struct {
+	cli    Client
+	cfg    Config
+	clock  clock.Clock
+	r      etcdkv.Retrier
+	leases *etcdkv.Leases
+}
+
+var _ safety.Auditor = (*Log)(nil)
+
+// Option configures a Log's wiring.
+type Option func(*Log)
+
+// WithClock sets the clock that paces retries and times lease renewal (a
+// new lease every Retention/30). Default (also for nil): the real clock.
+func WithClock(c clock.Clock) Option { return func(l *Log) { l.clock = c } }
+
+// New returns a Log for cfg using cli (usually a *clientv3.Client, which
+// the caller keeps and closes). It returns a *provider.InvalidError when
+// cfg is invalid or cli is nil. It makes no request and starts no
+// goroutine.
+func New(cfg Config, cli Client, opts ...Option) (*Log, error) {
+	if err := etcdkv.CheckNew("etcdaudit", cli, cfg); err != nil {
+		return nil, err
+	}
+	l := &Log{cli: cli, cfg: cfg.withDefaults()}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.clock == nil {
+		l.clock = clock.Real{}
+	}
+	l.r = l.cfg.kv().Retrier(l.clock)
+	ret := l.cfg.Retention
+	l.leases = etcdkv.NewLeases(cli, ret+ret/30, ret/30, l.clock)
+	return l, nil
+}
+
+func (l *Log) dir() string { return l.cfg.Prefix + "audit/" }
+
+// Record writes ev; see safety.Auditor. A retried write reuses its key,
+// so an event whose first reply was lost is stored once. It returns an
+// error matching provider.ErrInvalid when ev has no time, and one
+// matching ErrStore (and ctx's error) when etcd fails: then the event may
+// or may not be stored.
+func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("etcdaudit: record: %w", err)
+	}
+	if ev.Time.IsZero() {
+		return fmt.Errorf("etcdaudit: record: %w", provider.Invalid("event.time", ev.Time, "must be set"))
+	}
+	ev.Time = ev.Time.UTC()
+	val, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("etcdaudit: record: encode: %w", err)
+	}
+	key := fmt.Sprintf("%s%019d-%016x", l.dir(), max(ev.Time.UnixNano(), 0), rand.Uint64())
+	return l.r.Op(ctx, "etcdaudit: record", func(ctx context.Context) error {
+		return l.leases.With(ctx, func(lease clientv3.LeaseID) error {
+			_, err := l.cli.Put(ctx, key, string(val), clientv3.WithLease(lease))
+			return err
+		})
+	})
+}
+
+// Events returns the events with Time at or after since (all events for
+// the zero time), in the order they were committed. It returns ErrStore
+// when etcd fails or a stored event cannot be decoded.
+func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent, error) {
+	from := l.dir()
+	if !since.IsZero() {
+		from = fmt.Sprintf("%s%019d", l.dir(), max(since.UnixNano(), 0))
+	}
+	var resp *clientv3.GetResponse
+	err := l.r.Op(ctx, "etcdaudit: events", func(ctx context.Context) (err error) {
+		resp, err = l.cli.Get(ctx, from, clientv3.WithRange(clientv3.GetPrefixRangeEnd(l.dir())),
+			clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]safety.AuditEvent, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		var ev safety.AuditEvent
+		if err := json.Unmarshal(kv.Value, &ev); err != nil {
+			return nil, fmt.Errorf("etcdaudit: events: key %q: %w: %w", kv.Key, ErrStore, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+// Package trace reads real metric traces, such as a CloudWatch or
+// Prometheus export or a monitoring system's CSV dump, into the
+// provider.Sample values the rest of the SDK works on.
+//
+// It exists so that a host can replay its own history: load a CPU or
+// request trace, feed it to the in-memory cloud (memory.Cloud.Replay, or a
+// fleet file whose metrics name CSV files), to a detector or to a forecast
+// backtest, and see what the library would have decided on the days it
+// already knows. provider.Resample puts the samples on a regular grid
+// (provider.Series) with explicit gaps.
+//
+//	cpu, err := trace.ReadCSVFile("testdata/nab/ec2_cpu_utilization_c6585a.csv",
+//		trace.CSVOptions{Scale: 0.01}) // percent to fraction
+//	if err != nil { ... }                 // names the line and column that was wrong
+//	_ = cloud.Replay("i-1", provider.MetricCPU, cpu, cloud.Now())
+//
+// # Format
+//
+// ReadCSV reads one time column and one value column, found by their
+// header names (by default the layout of the Numenta Anomaly Benchmark:
+// "timestamp" and "value"). Times are RFC 3339, "YYYY-MM-DD HH:MM:SS" with
+// or without a zone offset, "YYYY-MM-DD HH:MM" or Unix seconds; times
+// without a zone are read in CSVOptions.Location (UTC by default). A row
+// with an empty value is a gap and is left out, as is a row
+// CSVOptions.SkipRow drops. Rows must be strictly increasing in time and
+// values finite: anything else is an error matching provider.ErrInvalid
+// that names the line and the column, never a silently reordered or
+// misread row.
+package trace
