@@ -71,7 +71,8 @@ type Autoscaler struct {
 // flight.
 type runtimeTarget struct {
 	compiled
-	busy atomic.Bool
+	busy    atomic.Bool
+	history *historyCell // the engine's history of the target
 }
 
 // NewAutoscaler returns an Autoscaler for cfg, deciding and acting with
@@ -95,21 +96,30 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	if err := cfg.validate(a.custom); err != nil {
 		return nil, fmt.Errorf("scaling: autoscaler: %w", err)
 	}
+	if isNil(fleet.Metrics) {
+		fleet.Metrics = nil
+	}
+	if isNil(fleet.Pods) {
+		fleet.Pods = nil
+	}
+	a.fleet = fleet
 	switch {
 	case engine == nil:
 		return nil, provider.Invalid("engine", nil, "is required")
-	case fleet.Inventory == nil:
+	case isNil(fleet.Inventory):
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
 	}
 	a.cfg = cfg.withDefaults()
+	tables := map[string]*podTable{}
 	for _, t := range a.cfg.Targets {
 		c, _ := t.compile(a.custom) // validated above
+		sharePodTables(c.candidates, tables)
 		if len(c.needs) > 0 && fleet.Metrics == nil {
 			return nil, provider.Invalid("fleet.metrics", nil, fmt.Sprintf("is required: target %s reads metrics", t.ID))
 		}
-		a.targets = append(a.targets, &runtimeTarget{compiled: c})
+		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
-	if a.clock == nil {
+	if isNil(a.clock) {
 		a.clock = clock.Real{}
 	}
 	if a.log == nil {
@@ -179,30 +189,33 @@ func (a *Autoscaler) RunOnce(ctx context.Context, now time.Time) Report {
 	return a.pass(ctx, now, true)
 }
 
-// pass evaluates every target with bounded concurrency.
+// pass evaluates every target with bounded concurrency: Concurrency
+// workers take the targets in order.
 func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 	rep := Report{Now: now, Targets: make([]TargetReport, len(a.targets))}
-	sem := make(chan struct{}, a.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for i, t := range a.targets {
-		if !t.busy.CompareAndSwap(false, true) {
-			rep.Targets[i] = TargetReport{Target: t.cfg.ID, Skipped: true}
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			t.busy.Store(false)
-			rep.Targets[i] = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			defer t.busy.Store(false)
-			rep.Targets[i] = a.evaluate(ctx, t, now, act)
-		}()
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(a.cfg.Concurrency, len(a.targets)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(a.targets) {
+					return
+				}
+				t := a.targets[i]
+				switch {
+				case ctx.Err() != nil:
+					rep.Targets[i] = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
+				case !t.busy.CompareAndSwap(false, true):
+					rep.Targets[i] = TargetReport{Target: t.cfg.ID, Skipped: true}
+				default:
+					rep.Targets[i] = a.evaluate(ctx, t, now, act)
+					t.busy.Store(false)
+				}
+			}
+		})
 	}
 	wg.Wait()
 	return rep
@@ -265,7 +278,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, t *runtimeTarget, now time.Ti
 		a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
 		return rep
 	}
-	d, err := a.engine.Decide(ctx, st, t.candidates, t.cfg.Strategy)
+	d, err := a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history)
 	if err != nil {
 		rep.Err = err
 		a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
@@ -309,7 +322,7 @@ func (a *Autoscaler) state(ctx context.Context, t *runtimeTarget, now time.Time)
 	if err != nil {
 		return State{}, fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, err)
 	}
-	st := State{Now: now, Target: Target{ID: t.cfg.ID, Resource: res, Min: t.min, Max: t.max}}
+	st := State{Now: now, Target: Target{ID: t.cfg.ID, Resource: res, Min: t.min, Max: t.max}, Metrics: make([]provider.Series, 0, len(t.needs))}
 	if st.Target.Horizontal() {
 		if a.engine.cloud.Scaler == nil {
 			return State{}, provider.Invalid("cloud.scaler", nil, "is required to scale group "+t.cfg.ID)
@@ -343,6 +356,6 @@ func (a *Autoscaler) state(ctx context.Context, t *runtimeTarget, now time.Time)
 		}
 		st.Pods = &obs
 	}
-	st.History = a.engine.History(t.cfg.ID)
+	st.History = t.history.view()
 	return st, nil
 }

@@ -10,8 +10,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // The Config defaults.
@@ -155,11 +155,15 @@ func (t StrategyType) Validate() error {
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
 // an error.
-func (t StrategyType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+func (t StrategyType) MarshalText() ([]byte, error) {
+	return enumtext.Marshal(t, StrategyType.Validate)
+}
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (t *StrategyType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+func (t *StrategyType) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(t, b, StrategyType.Validate)
+}
 
 // StrategySpec is one strategy of a target: its type and the matching
 // configuration (the block named like the type; none means the defaults,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -72,6 +73,36 @@ type Cloud struct {
 	// Metrics reads the monitoring signals. Optional: without it only the
 	// settling of the capacity is verified.
 	Metrics provider.MetricsSource
+}
+
+// withoutNils returns c with nil pointers (typed nils) as nil interfaces.
+func (c Cloud) withoutNils() Cloud {
+	if isNil(c.Scaler) {
+		c.Scaler = nil
+	}
+	if isNil(c.Resizer) {
+		c.Resizer = nil
+	}
+	if isNil(c.Inventory) {
+		c.Inventory = nil
+	}
+	if isNil(c.Metrics) {
+		c.Metrics = nil
+	}
+	return c
+}
+
+// isNil reports whether v is nil or holds a nil pointer, func, map or
+// chan (a typed nil that would pass a nil check and fail on use).
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // The EngineConfig defaults.
@@ -232,7 +263,7 @@ type Engine struct {
 	maxStep  func(int) int
 
 	mu       sync.Mutex
-	history  map[string]*History
+	history  map[string]*historyCell
 	running  map[string]bool
 	planLock sync.Mutex
 }
@@ -246,9 +277,10 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: engine: %w", err)
 	}
-	if gate == nil {
+	if isNil(gate) {
 		return nil, provider.Invalid("gate", nil, "is required (a *safety.Engine or the host's own Gate)")
 	}
+	cloud = cloud.withoutNils()
 	if cloud.Scaler == nil && cloud.Resizer == nil {
 		return nil, provider.Invalid("cloud", nil, "needs a Scaler or a Resizer")
 	}
@@ -257,12 +289,28 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		cfg:     cfg,
 		cloud:   cloud,
 		gate:    gate,
-		history: map[string]*History{},
+		history: map[string]*historyCell{},
 		running: map[string]bool{},
 		maxStep: maxStepFunc(cfg.MaxStepFraction, cfg.MinStep),
 	}
 	for _, o := range opts {
 		o(e)
+	}
+	// A nil pointer in an option is no collaborator.
+	if isNil(e.reserver) {
+		e.reserver = nil
+	}
+	if isNil(e.fencer) {
+		e.fencer = nil
+	}
+	if isNil(e.observer) {
+		e.observer = nil
+	}
+	if isNil(e.journal) {
+		e.journal = nil
+	}
+	if isNil(e.clock) {
+		e.clock = nil
 	}
 	if e.clock == nil {
 		e.clock = clock.Real{}
@@ -279,51 +327,71 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 // Config returns the configuration with its defaults filled in.
 func (e *Engine) Config() EngineConfig { return e.cfg }
 
-// History returns a copy of the target's history.
-func (e *Engine) History(target string) History {
+// historyCell is one target's history and its lock.
+type historyCell struct {
+	mu sync.Mutex
+	h  History
+}
+
+// cell returns the target's history cell, creating it.
+func (e *Engine) cell(target string) *historyCell {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if h := e.history[target]; h != nil {
-		return h.clone()
+	c := e.history[target]
+	if c == nil {
+		c = &historyCell{}
+		e.history[target] = c
 	}
-	return History{}
+	return c
+}
+
+// History returns a copy of the target's history.
+func (e *Engine) History(target string) History {
+	c := e.cell(target)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.h.clone()
+}
+
+// view returns the cell's history without copying it, for the
+// autoscaler's evaluation of that target (which is the only one to change
+// it meanwhile).
+func (c *historyCell) view() History {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.h.view()
 }
 
 // SetHistory replaces the target's history, for a host that restores it
 // (after a restart, or from another replica's store).
 func (e *Engine) SetHistory(target string, h History) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := h.clone()
-	e.history[target] = &c
+	c := e.cell(target)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.h = h.clone()
 }
 
 // recordRecommendations adds the recommendations of a decision to the
-// target's history.
-func (e *Engine) recordRecommendations(t Target, now time.Time, recs []Recommendation) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.history[t.ID]
-	if h == nil {
-		h = &History{}
-		e.history[t.ID] = h
-	}
-	for _, r := range recs {
-		h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, e.cfg.HistoryRetention)
+// target's history, but those of the strategies that failed (bits of
+// failed).
+func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, recs []Recommendation, failed int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range recs {
+		if i < 64 && failed&(1<<i) != 0 {
+			continue // a strategy that failed recommended nothing
+		}
+		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, e.cfg.HistoryRetention)
 	}
 }
 
 // recordEvent adds an executed change to the target's history.
 func (e *Engine) recordEvent(target string, ev ScalingEvent) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.history[target]
-	if h == nil {
-		h = &History{}
-		e.history[target] = h
-	}
-	h.Events = append(h.Events, ev)
-	h.prune(ev.At, e.cfg.HistoryRetention)
+	c := e.cell(target)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.h.Events = append(c.h.Events, ev)
+	c.h.prune(ev.At, e.cfg.HistoryRetention)
 }
 
 // Candidate is one strategy of a target as the engine weighs it.
@@ -364,13 +432,19 @@ type Decision struct {
 // Decide returns an error matching ErrNoStrategy (and the failures). It
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
+	return e.decide(ctx, s, candidates, pinned, e.cell(s.Target.ID))
+}
+
+// decide is Decide recording into the target's history cell c.
+func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pinned string, c *historyCell) (Decision, error) {
 	d := Decision{Target: s.Target, Now: s.Now}
 	if len(candidates) == 0 {
 		return d, fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
 	var errs []error
 	best := -1
-	var recorded []Recommendation
+	d.Considered = make([]Recommendation, 0, len(candidates))
+	failed := 0 // a bit per candidate that failed (the first 64)
 	for i, c := range candidates {
 		rec, err := c.Strategy.Recommend(ctx, s)
 		if err == nil {
@@ -379,11 +453,13 @@ func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pi
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
 			d.Considered = append(d.Considered, Recommendation{Strategy: c.Name, Reason: "failed: " + err.Error()})
+			if i < 64 {
+				failed |= 1 << i
+			}
 			continue
 		}
 		rec.Strategy = c.Name
 		d.Considered = append(d.Considered, rec)
-		recorded = append(recorded, rec)
 		switch {
 		case pinned != "":
 			if c.Name == pinned {
@@ -393,7 +469,7 @@ func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pi
 			best = i
 		}
 	}
-	e.recordRecommendations(s.Target, s.Now, recorded)
+	e.recordRecommendations(c, s.Target, s.Now, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))

@@ -27,7 +27,7 @@ import (
 // healthy CPU of 0.5 reported every minute for the next day.
 func newCloud(t *testing.T, n int, cfg memory.Config) *memory.Cloud {
 	t.Helper()
-	c, err := memory.New(memory.WithConfig(cfg))
+	c, err := memory.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup, HourlyCost: float64(n) * 0.1},
 		provider.CapacitySpec{Min: 0, Max: 50, Desired: n}))
@@ -598,7 +598,7 @@ func (s scalerFunc) SetCapacity(ctx context.Context, id string, want provider.Ca
 
 func TestEngineConfigErrors(t *testing.T) {
 	t.Parallel()
-	c, err := memory.New()
+	c, err := memory.New(memory.Config{})
 	require.NoError(t, err)
 	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, nil)
 	var inv *provider.InvalidError
@@ -617,4 +617,20 @@ func TestEngineConfigErrors(t *testing.T) {
 		require.ErrorAs(t, err, &inv, field)
 		assert.Equal(t, field, inv.Field)
 	}
+}
+
+// TestTypedNilCollaborators: a nil *safety.Engine is no gate; a nil
+// *ratelimit.Limiter is no reserver.
+func TestTypedNilCollaborators(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	var gate *safety.Engine
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, gate)
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "gate", inv.Field)
+	var lim *ratelimit.Limiter
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(lim))
+	require.NoError(t, err, "a nil limiter is no rate limit")
 }

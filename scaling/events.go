@@ -3,8 +3,8 @@ package scaling
 import (
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // Observer receives every event of the engine and the autoscaler: each
@@ -100,11 +100,13 @@ func (k EventKind) Validate() error {
 
 // MarshalText encodes k as its name (empty when unset); an unknown value is
 // an error.
-func (k EventKind) MarshalText() ([]byte, error) { return enum.Marshal(k) }
+func (k EventKind) MarshalText() ([]byte, error) { return enumtext.Marshal(k, EventKind.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (k *EventKind) UnmarshalText(b []byte) error { return enum.Unmarshal(k, b) }
+func (k *EventKind) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(k, b, EventKind.Validate)
+}
 
 // Stage names where in a plan's execution something failed.
 type Stage string
@@ -135,8 +137,8 @@ func (s Stage) Validate() error {
 
 // MarshalText encodes s as its name (empty when unset); an unknown value is
 // an error.
-func (s Stage) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+func (s Stage) MarshalText() ([]byte, error) { return enumtext.Marshal(s, Stage.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (s *Stage) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+func (s *Stage) UnmarshalText(b []byte) error { return enumtext.Unmarshal(s, b, Stage.Validate) }

@@ -449,7 +449,9 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 }
 
 // verify waits for the step to settle within the monitoring plan's
-// Timeout, then checks its signals over the Window.
+// Timeout, then checks its signals over the Window (read in whole minutes
+// from the minute it settled in). A signal with no data in the window is
+// unknown, and unknown is not healthy: the step is not verified.
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -461,13 +463,16 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	if err := e.wait(ctx, p.Monitoring.Window); err != nil {
 		return err
 	}
+	// The window is read in whole minutes (CloudWatch's resolution, and
+	// the coarsest common one), from the minute the step settled in.
+	start := settledAt.Truncate(time.Minute)
+	span := (p.Monitoring.Window + time.Minute - 1).Truncate(time.Minute)
 	for _, sig := range p.Monitoring.Signals {
 		stat := sig.Statistic
 		if stat == "" {
 			stat = provider.StatMax
 		}
-		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: settledAt, End: settledAt.Add(p.Monitoring.Window),
-			Step: p.Monitoring.Window, Statistic: stat}
+		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: start, End: start.Add(span), Step: span, Statistic: stat}
 		ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
 		if err != nil {
 			return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)

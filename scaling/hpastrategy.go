@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -84,9 +88,32 @@ func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
 // the target. Its fitness is 0.8 times the share of its metrics it could
 // read. It is safe for concurrent use.
 type HPA struct {
-	cfg   HPAConfig
-	name  string
-	needs []Need
+	cfg     HPAConfig
+	name    string
+	metrics []hpa.MetricSpec // after defaults
+	names   []string         // their names, and their proposals' input names
+	pnames  []string
+	needs   []Need
+	// pods synthesized for targets without pods share one container
+	// (read-only), requesting 1000m of every resource a metric targets.
+	pods *podTable // pods synthesized for groups without pods, shared by strategies with the same container
+	// scratch is the working space of one Recommend at a time; a
+	// concurrent call (one strategy shared by several targets) makes its
+	// own.
+	scratchMu sync.Mutex
+	scratch   *hpaScratch
+}
+
+// hpaScratch is one Recommend call's working space. Its buffers are its
+// own: the input may also point at a State's observed pods, which are
+// never written.
+type hpaScratch struct {
+	calc    *hpa.Calculator
+	in      hpa.Input
+	hist    hpa.History
+	metrics []hpa.MetricValues
+	samples [][]hpa.Sample
+	values  [][]int64
 }
 
 var (
@@ -108,11 +135,22 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 	if name == "" {
 		name = string(StrategyHPA)
 	}
-	s := &HPA{cfg: cfg, name: name}
-	for _, m := range cfg.spec(1, 1).WithDefaults().Metrics {
+	s := &HPA{cfg: cfg, name: name, metrics: cfg.spec(1, 1).WithDefaults().Metrics}
+	container := hpa.Container{Name: "main", Requests: hpa.ResourceList{}}
+	for _, m := range s.metrics {
+		s.names = append(s.names, m.Name())
+		s.pnames = append(s.pnames, m.Name()+" proposal")
 		pm, _ := hpaProviderMetric(m)
 		s.needs = append(s.needs, Need{Metric: pm, Step: cfg.Step, Lookback: 5 * cfg.Step})
+		switch m.Type {
+		case hpa.SourceResource:
+			container.Requests[m.Resource.Name] = 1000
+		case hpa.SourceContainerResource:
+			container.Requests[m.ContainerResource.Name] = 1000
+			container.Name = m.ContainerResource.Container
+		}
 	}
+	s.pods = newPodTable(container)
 	return s, nil
 }
 
@@ -121,7 +159,7 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 func (s *HPA) Needs() []Need { return append([]Need(nil), s.needs...) }
 
 // Metrics returns the HPA metrics after defaults, for a PodSource.
-func (s *HPA) Metrics() []hpa.MetricSpec { return s.cfg.spec(1, 1).WithDefaults().Metrics }
+func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), s.metrics...) }
 
 // Recommend implements Strategy.
 func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
@@ -133,12 +171,33 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if minR == 0 && !s.cfg.minZeroAllowed() {
 		minR = 1 // the API server refuses minReplicas 0 without an object or external metric
 	}
-	calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(minR, max(maxR, minR)))
-	if err != nil {
+	locked := s.scratchMu.TryLock()
+	if locked {
+		defer s.scratchMu.Unlock()
+	}
+	var sc *hpaScratch
+	if locked {
+		sc = s.scratch
+	}
+	if sc == nil {
+		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
+		if err != nil {
+			return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
+		}
+		sc = &hpaScratch{calc: calc}
+		if locked {
+			s.scratch = sc
+		}
+	}
+	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
-	in, valid := s.input(st, calc.Spec().Metrics)
-	d, err := calc.Decide(in, s.history(st))
+	valid := s.input(st, sc)
+	s.history(st, sc.calc, &sc.hist)
+	d, err := sc.calc.Decide(sc.in, sc.hist)
+	// Keep the buffers for the next call.
+	sc.metrics = sc.in.Metrics[:0]
+	sc.in = hpa.Input{}
 	if err != nil && !errors.Is(err, hpa.ErrInvalidMetrics) {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
@@ -151,77 +210,63 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
 	case d.Rescale:
-		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, in.SpecReplicas, d.Replicas, d.AbleToScale, d.ScalingLimited)
+		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, sc.in.SpecReplicas, d.Replicas, d.AbleToScale, d.ScalingLimited)
 	default:
 		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
 	}
+	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
 	for i, r := range d.Metrics {
-		name := calc.Spec().Metrics[i].Name()
+		name := s.names[i]
 		if r.Err != nil {
 			rec.Inputs = append(rec.Inputs, Input{Name: name + " (failed)", Value: math.NaN()})
 			continue
 		}
-		if r.Utilization != 0 || calc.Spec().Metrics[i].Target().Type == hpa.TargetUtilization {
+		if s.metrics[i].Target().Type == hpa.TargetUtilization {
 			rec.Inputs = append(rec.Inputs, Input{Name: name, Value: float64(r.Utilization), Unit: "percent"})
 		} else {
 			rec.Inputs = append(rec.Inputs, Input{Name: name, Value: float64(r.Usage) / 1000})
 		}
-		rec.Inputs = append(rec.Inputs, Input{Name: name + " proposal", Value: float64(r.Replicas), Unit: "replicas"})
+		rec.Inputs = append(rec.Inputs, Input{Name: s.pnames[i], Value: float64(r.Replicas), Unit: "replicas"})
 	}
-	if n := len(calc.Spec().Metrics); n > 0 {
+	if n := len(s.metrics); n > 0 {
 		rec.Fitness = 0.8 * float64(valid) / float64(n)
 	}
 	return rec, nil
 }
 
-// input builds the HPA's input from the State: the observed pods, or pods
-// synthesized from the group's capacity and provider metrics. It returns
-// how many metrics had values.
-func (s *HPA) input(st State, metrics []hpa.MetricSpec) (hpa.Input, int) {
+// input fills in the HPA's input from the State: the observed pods, or
+// pods synthesized from the group's capacity and provider metrics. It
+// returns how many metrics had values.
+func (s *HPA) input(st State, sc *hpaScratch) int {
 	t := st.Target
-	in := hpa.Input{Now: st.Now, SpecReplicas: int32(t.Capacity.Desired), StatusReplicas: int32(t.Capacity.Current)}
+	in := &sc.in
+	*in = hpa.Input{Now: st.Now, SpecReplicas: int32(t.Capacity.Desired), StatusReplicas: int32(t.Capacity.Current), Metrics: sc.metrics[:0]}
+	if st.Pods != nil {
+		in.Pods = st.Pods.Pods
+	}
+	for len(sc.samples) < len(s.metrics) {
+		sc.samples, sc.values = append(sc.samples, nil), append(sc.values, nil)
+	}
 	valid := 0
 	if st.Pods != nil {
 		in.StatusReplicas = int32(st.Pods.StatusReplicas)
-		in.Pods = st.Pods.Pods
-		in.Metrics = make([]hpa.MetricValues, len(metrics))
-		for i := range in.Metrics {
+		for i := range s.metrics {
+			mv := hpa.MetricValues{Err: fmt.Errorf("the pod source returned no values for metric %d", i)}
 			if i < len(st.Pods.Metrics) {
-				in.Metrics[i] = st.Pods.Metrics[i]
-			} else {
-				in.Metrics[i].Err = fmt.Errorf("the pod source returned no values for metric %d", i)
+				mv = st.Pods.Metrics[i]
 			}
-			if in.Metrics[i].Err == nil {
+			if mv.Err == nil {
 				valid++
 			}
+			in.Metrics = append(in.Metrics, mv)
 		}
-		return in, valid
+		return valid
 	}
-	// Each instance is a pod with one container requesting 1000m of every
-	// resource a metric targets, so that a utilization v (a fraction)
-	// reports as v×1000m, v×100 percent.
-	container := hpa.Container{Name: "main", Requests: hpa.ResourceList{}}
-	for _, m := range metrics {
-		switch m.Type {
-		case hpa.SourceResource:
-			container.Requests[m.Resource.Name] = 1000
-		case hpa.SourceContainerResource:
-			container.Requests[m.ContainerResource.Name] = 1000
-			container.Name = m.ContainerResource.Container
-		}
-	}
-	started := st.Now.Add(-24 * time.Hour) // long past the CPU initialization period
-	for i := range t.Capacity.Current {
-		p := hpa.Pod{Name: fmt.Sprintf("instance-%d", i), Phase: hpa.PhasePending, StartTime: started, ReadyTransition: started,
-			Containers: []hpa.Container{container}}
-		if i < t.Capacity.Ready {
-			p.Phase, p.Ready = hpa.PhaseRunning, hpa.ConditionTrue
-		}
-		in.Pods = append(in.Pods, p)
-	}
-	for _, m := range metrics {
-		pm, _ := hpaProviderMetric(m)
-		var mv hpa.MetricValues
+	in.Pods = s.pods.synthPods(t.Capacity.Ready, max(0, t.Capacity.Current-t.Capacity.Ready))
+	ready := in.Pods[len(in.Pods)-t.Capacity.Ready:]
+	for i, m := range s.metrics {
+		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
+		pm := s.needs[i].Metric
 		ser, ok := st.Series(pm)
 		at, v, has := ser.Last()
 		switch {
@@ -233,12 +278,12 @@ func (s *HPA) input(st State, metrics []hpa.MetricSpec) (hpa.Input, int) {
 		case m.Type == hpa.SourceObject:
 			mv.Value, mv.Timestamp = hpa.Milli(v), at
 		case m.Type == hpa.SourceExternal:
-			mv.Values, mv.Timestamp = []int64{hpa.Milli(v)}, at
+			mv.Values, mv.Timestamp = append(mv.Values, hpa.Milli(v)), at
 		default:
 			// Utilizations are fractions: of a 1000m request, v×1000 is
 			// v×100 percent. Pods metrics are the per-instance average.
-			for j := range t.Capacity.Ready {
-				mv.Samples = append(mv.Samples, hpa.Sample{Pod: in.Pods[j].Name, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+			for j := range ready {
+				mv.Samples = append(mv.Samples, hpa.Sample{Pod: ready[j].Name, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
 			}
 			if len(mv.Samples) == 0 {
 				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
@@ -247,19 +292,113 @@ func (s *HPA) input(st State, metrics []hpa.MetricSpec) (hpa.Input, int) {
 		if mv.Err == nil {
 			valid++
 		}
+		sc.samples[i], sc.values[i] = mv.Samples[:0], mv.Values[:0] // grown buffers, for the next call
 		in.Metrics = append(in.Metrics, mv)
 	}
-	return in, valid
+	return valid
 }
 
-// history converts the target's History into the HPA's: its own
-// unstabilized recommendations (preceded by the current count at its
-// first decision, as the controller records it), every scale event of the
-// target by direction, and whether its last rescale took the target to
-// zero.
-func (s *HPA) history(st State) hpa.History {
-	var h hpa.History
-	for _, r := range st.History.Recommendations {
+// synthStart is the start (and readiness) time of synthesized pods: long
+// before any decision, past the CPU initialization period.
+var synthStart = time.Unix(0, 0).UTC()
+
+// podTable holds read-only synthesized pods, pending launching instances
+// then ready ones (running, Ready since synthStart), each with one
+// container: 2K pods, K pending ones (in reverse) then K ready ones, so
+// that any mix is one contiguous slice. It grows, copied, under mu.
+type podTable struct {
+	key        string // the container's name and resources: tables with the same key are interchangeable
+	containers []hpa.Container
+	mu         sync.Mutex
+	pods       atomic.Pointer[[]hpa.Pod]
+}
+
+// newPodTable returns an empty table of pods with container c.
+func newPodTable(c hpa.Container) *podTable {
+	names := make([]string, 0, len(c.Requests))
+	for r := range c.Requests {
+		names = append(names, string(r))
+	}
+	sortStrings(names)
+	return &podTable{key: c.Name + "\x00" + strings.Join(names, "\x00"), containers: []hpa.Container{c}}
+}
+
+// sharePodTables makes the HPA strategies among candidates use one table
+// per container (an Autoscaler's thousands of targets share a few).
+func sharePodTables(candidates []Candidate, tables map[string]*podTable) {
+	for _, c := range candidates {
+		h, ok := c.Strategy.(*HPA)
+		if !ok {
+			continue
+		}
+		if t, ok := tables[h.pods.key]; ok {
+			h.pods = t
+		} else {
+			tables[h.pods.key] = h.pods
+		}
+	}
+}
+
+// synthPods returns ready running pods after pending ones.
+func (t *podTable) synthPods(ready, pending int) []hpa.Pod {
+	need := max(ready, pending, 1)
+	tbl := t.pods.Load()
+	if tbl == nil || len(*tbl)/2 < need {
+		t.mu.Lock()
+		if tbl = t.pods.Load(); tbl == nil || len(*tbl)/2 < need {
+			k := 16
+			for k < need {
+				k *= 2
+			}
+			pods := make([]hpa.Pod, 2*k)
+			for i := range k {
+				pods[k-1-i] = hpa.Pod{Name: "pending-" + strconv.Itoa(i), Phase: hpa.PhasePending,
+					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
+				pods[k+i] = hpa.Pod{Name: "instance-" + strconv.Itoa(i), Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue,
+					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
+			}
+			tbl = &pods
+			t.pods.Store(tbl)
+		}
+		t.mu.Unlock()
+	}
+	k := len(*tbl) / 2
+	return (*tbl)[k-pending : k+ready]
+}
+
+// history fills in h from the target's History: its own unstabilized
+// recommendations within the stabilization windows (preceded by the
+// current count at its first decision, as the controller records it),
+// the target's scale events within the longest policy period, by
+// direction, and whether its last rescale took the target to zero. Older
+// entries cannot change a decision, so they are not read.
+func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
+	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
+	window, period := c.Config().DownscaleStabilizationWindow, time.Duration(0)
+	if b := c.Spec().Behavior; b != nil {
+		window = max(*b.ScaleUp.StabilizationWindow, *b.ScaleDown.StabilizationWindow)
+		for _, r := range []*hpa.ScalingRules{b.ScaleUp, b.ScaleDown} {
+			for _, p := range r.Policies {
+				period = max(period, p.Period)
+			}
+		}
+	}
+	recs := st.History.Recommendations
+	from, own := len(recs), false
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Strategy != s.name {
+			continue
+		}
+		own = true
+		if st.Now.Sub(recs[i].At) > window {
+			break
+		}
+		from = i
+	}
+	if !own {
+		h.Recommendations = nil // the first decision: the controller records the current count
+	}
+	for _, r := range recs[min(from, len(recs)):] {
 		if r.Strategy != s.name {
 			continue
 		}
@@ -268,7 +407,12 @@ func (s *HPA) history(st State) hpa.History {
 		}
 		h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Proposal), At: r.At})
 	}
-	for _, e := range st.History.Events {
+	events := st.History.Events
+	first := len(events)
+	for first > 0 && st.Now.Sub(events[first-1].At) <= period {
+		first--
+	}
+	for _, e := range events[first:] {
 		switch {
 		case e.To.Desired > e.From.Desired:
 			h.ScaleUpEvents = append(h.ScaleUpEvents, hpa.ScaleEvent{Change: int32(e.To.Desired - e.From.Desired), At: e.At})
@@ -276,12 +420,11 @@ func (s *HPA) history(st State) hpa.History {
 			h.ScaleDownEvents = append(h.ScaleDownEvents, hpa.ScaleEvent{Change: int32(e.From.Desired - e.To.Desired), At: e.At})
 		}
 	}
-	if n := len(st.History.Events); n > 0 {
-		last := st.History.Events[n-1]
+	if n := len(events); n > 0 {
+		last := events[n-1]
 		h.ScaledToZero = last.Strategy == s.name && !last.Rollback && last.To.Desired == 0 && last.From.Desired > 0 &&
 			st.Target.Min == 0 && s.cfg.minZeroAllowed()
 	}
-	return h
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a

@@ -1,16 +1,16 @@
 package scaling
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // Plan is how the engine carries out one recommendation: ordered steps
@@ -105,7 +105,9 @@ func sizeString(s provider.Size) string {
 
 // MonitoringPlan is what verifies each step: the capacity must settle
 // (every desired instance present and ready) within Timeout, then every
-// signal must stay healthy for Window.
+// signal must be healthy over Window (read in whole minutes from the
+// minute the step settled in). A signal without data in the window is
+// unknown, which fails the verification (fail closed).
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
@@ -210,11 +212,13 @@ func (s PlanStatus) Validate() error {
 
 // MarshalText encodes s as its name (empty when unset); an unknown value is
 // an error.
-func (s PlanStatus) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+func (s PlanStatus) MarshalText() ([]byte, error) { return enumtext.Marshal(s, PlanStatus.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (s *PlanStatus) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+func (s *PlanStatus) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(s, b, PlanStatus.Validate)
+}
 
 // StepStatus is where one step stands.
 type StepStatus string
@@ -250,20 +254,37 @@ func (s StepStatus) Validate() error {
 
 // MarshalText encodes s as its name (empty when unset); an unknown value is
 // an error.
-func (s StepStatus) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+func (s StepStatus) MarshalText() ([]byte, error) { return enumtext.Marshal(s, StepStatus.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (s *StepStatus) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+func (s *StepStatus) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(s, b, StepStatus.Validate)
+}
 
-// planID derives a plan's ID from what it changes and when.
+// planID derives a plan's ID from what it changes and when: the target
+// and an FNV-1a digest of the rest.
 func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
-	h := sha256.New()
-	for _, s := range []string{target, strategy, strconv.FormatInt(now.UnixNano(), 10), specString(from), specString(to), sizeString(fromSize), sizeString(toSize)} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	h := fnv.New64a()
+	var b [8]byte
+	num := func(v int64) {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
 	}
-	return target + "-" + hex.EncodeToString(h.Sum(nil)[:6])
+	h.Write([]byte(strategy))
+	num(now.UnixNano())
+	for _, c := range []provider.CapacitySpec{from, to} {
+		num(int64(c.Min))
+		num(int64(c.Max))
+		num(int64(c.Desired))
+	}
+	for _, z := range []provider.Size{fromSize, toSize} {
+		h.Write([]byte(z.InstanceType))
+		num(int64(math.Float64bits(z.VCPU)))
+		num(int64(z.MemoryMiB))
+		num(int64(z.Timeout))
+	}
+	return target + "-" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // gradualSteps splits the change from → to of a group into steps no
@@ -271,7 +292,15 @@ func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSi
 // keep the bounds valid: their Min is at most and their Max at least
 // their desired capacity; the last step sets to's bounds.
 func gradualSteps(from, to provider.CapacitySpec, maxStep func(int) int) []PlanStep {
-	var steps []PlanStep
+	n := 0 // count the steps first, to allocate once
+	for c := from.Desired; c != to.Desired; n++ {
+		d := to.Desired - c
+		c += min(abs(d), max(1, maxStep(c))) * sign(d)
+	}
+	if n == 0 && from != to {
+		n = 1
+	}
+	steps := make([]PlanStep, 0, n)
 	cur := from
 	for cur != to {
 		next := to

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // AdjustmentType says how a step adjustment changes the capacity, as EC2
@@ -37,11 +37,15 @@ func (t AdjustmentType) Validate() error {
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
 // an error.
-func (t AdjustmentType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+func (t AdjustmentType) MarshalText() ([]byte, error) {
+	return enumtext.Marshal(t, AdjustmentType.Validate)
+}
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (t *AdjustmentType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+func (t *AdjustmentType) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(t, b, AdjustmentType.Validate)
+}
 
 // Comparison is how an alarm compares the metric with its threshold.
 type Comparison string
@@ -69,11 +73,13 @@ func (c Comparison) Validate() error {
 
 // MarshalText encodes c as its name (empty when unset); an unknown value is
 // an error.
-func (c Comparison) MarshalText() ([]byte, error) { return enum.Marshal(c) }
+func (c Comparison) MarshalText() ([]byte, error) { return enumtext.Marshal(c, Comparison.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (c *Comparison) UnmarshalText(b []byte) error { return enum.Unmarshal(c, b) }
+func (c *Comparison) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(c, b, Comparison.Validate)
+}
 
 func (c Comparison) holds(v, threshold float64) bool {
 	switch c {

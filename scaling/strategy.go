@@ -200,12 +200,18 @@ func (r Recommendation) Validate(t Target) error {
 		return provider.Invalid("fitness", r.Fitness, "must be in [0, 1]")
 	}
 	if t.Horizontal() {
-		return provider.Within("capacity", r.Capacity.Validate())
+		if err := r.Capacity.Validate(); err != nil {
+			return provider.Within("capacity", err)
+		}
+		return nil
 	}
 	if r.Size.IsZero() {
 		return nil // keep the current size
 	}
-	return provider.Within("size", r.Size.ValidateFor(t.Resource.Kind))
+	if err := r.Size.ValidateFor(t.Resource.Kind); err != nil {
+		return provider.Within("size", err)
+	}
+	return nil
 }
 
 // History is what the engine remembers of a target: its recent
@@ -216,6 +222,8 @@ type History struct {
 	Recommendations []RecommendationRecord `json:"recommendations,omitempty"`
 	// Events are the recent executed changes.
 	Events []ScalingEvent `json:"events,omitempty"`
+
+	pruneAt time.Time // when prune next looks for old entries
 }
 
 // RecommendationRecord is one recommendation in the History.
@@ -262,8 +270,8 @@ type ScalingEvent struct {
 // strategy can tell its first decision from a later one).
 func (h *History) record(rec RecommendationRecord, retention time.Duration) {
 	first := true
-	for _, r := range h.Recommendations {
-		if r.Strategy == rec.Strategy {
+	for i := len(h.Recommendations) - 1; i >= 0; i-- {
+		if h.Recommendations[i].Strategy == rec.Strategy {
 			first = false
 			break
 		}
@@ -274,35 +282,38 @@ func (h *History) record(rec RecommendationRecord, retention time.Duration) {
 }
 
 // prune drops records and events older than now − retention, except the
-// newest record of each strategy.
+// newest record of each strategy. It runs at most every retention/8, so
+// that its cost does not grow with every decision.
 func (h *History) prune(now time.Time, retention time.Duration) {
+	if now.Before(h.pruneAt) {
+		return
+	}
+	h.pruneAt = now.Add(retention / 8)
 	cutoff := now.Add(-retention)
-	kept := h.Recommendations[:0]
-	for i, r := range h.Recommendations {
-		if !r.At.Before(cutoff) || !h.hasLaterOf(i) {
-			kept = append(kept, r)
+	if len(h.Recommendations) > 0 && h.Recommendations[0].At.Before(cutoff) {
+		newest := make(map[string]int)
+		for i, r := range h.Recommendations {
+			newest[r.Strategy] = i
 		}
-	}
-	clear(h.Recommendations[len(kept):])
-	h.Recommendations = kept
-	events := h.Events[:0]
-	for _, e := range h.Events {
-		if !e.At.Before(cutoff) {
-			events = append(events, e)
+		kept := h.Recommendations[:0]
+		for i, r := range h.Recommendations {
+			if !r.At.Before(cutoff) || newest[r.Strategy] == i {
+				kept = append(kept, r)
+			}
 		}
+		clear(h.Recommendations[len(kept):])
+		h.Recommendations = kept
 	}
-	clear(h.Events[len(events):])
-	h.Events = events
-}
-
-// hasLaterOf reports whether a record after i has the same strategy.
-func (h *History) hasLaterOf(i int) bool {
-	for _, r := range h.Recommendations[i+1:] {
-		if r.Strategy == h.Recommendations[i].Strategy {
-			return true
+	if len(h.Events) > 0 && h.Events[0].At.Before(cutoff) {
+		events := h.Events[:0]
+		for _, e := range h.Events {
+			if !e.At.Before(cutoff) {
+				events = append(events, e)
+			}
 		}
+		clear(h.Events[len(events):])
+		h.Events = events
 	}
-	return false
 }
 
 // clone returns a copy of h that shares nothing with it.
@@ -310,6 +321,17 @@ func (h History) clone() History {
 	return History{
 		Recommendations: append([]RecommendationRecord(nil), h.Recommendations...),
 		Events:          append([]ScalingEvent(nil), h.Events...),
+		pruneAt:         h.pruneAt,
+	}
+}
+
+// view returns h with capped slices: appending to h later does not write
+// into the view. The view shares h's arrays, which prune compacts in
+// place: use it only while h is not changed (one target's evaluation).
+func (h History) view() History {
+	return History{
+		Recommendations: h.Recommendations[:len(h.Recommendations):len(h.Recommendations)],
+		Events:          h.Events[:len(h.Events):len(h.Events)],
 	}
 }
 

@@ -213,6 +213,23 @@ func NewCalculator(cfg Config, spec Spec) (*Calculator, error) {
 	return c, nil
 }
 
+// SetBounds changes the spec's MinReplicas and MaxReplicas, for a caller
+// that reuses one Calculator for targets with different bounds. It returns
+// an error matching provider.ErrInvalid, and changes nothing, for bounds
+// the spec's validation refuses.
+func (c *Calculator) SetBounds(minReplicas, maxReplicas int32) error {
+	if c.spec.MinReplicas != nil && *c.spec.MinReplicas == minReplicas && c.spec.MaxReplicas == maxReplicas {
+		return nil
+	}
+	spec := c.spec
+	spec.MinReplicas, spec.MaxReplicas = &minReplicas, maxReplicas
+	if err := spec.validateBounds(); err != nil {
+		return fmt.Errorf("hpa: bounds: %w", err)
+	}
+	c.spec = spec
+	return nil
+}
+
 // Config returns the configuration with its defaults filled in.
 func (c *Calculator) Config() Config { return c.cfg }
 

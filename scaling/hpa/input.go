@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // ResourceName names a compute resource of a pod, as in Kubernetes ("cpu",
@@ -62,11 +62,11 @@ func (p PodPhase) Validate() error {
 
 // MarshalText encodes p as its name (empty when unset); an unknown value is
 // an error.
-func (p PodPhase) MarshalText() ([]byte, error) { return enum.Marshal(p) }
+func (p PodPhase) MarshalText() ([]byte, error) { return enumtext.Marshal(p, PodPhase.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (p *PodPhase) UnmarshalText(b []byte) error { return enum.Unmarshal(p, b) }
+func (p *PodPhase) UnmarshalText(b []byte) error { return enumtext.Unmarshal(p, b, PodPhase.Validate) }
 
 // ConditionStatus is the status of a pod's Ready condition. The empty
 // value means the pod has no Ready condition at all.
@@ -94,11 +94,15 @@ func (s ConditionStatus) Validate() error {
 
 // MarshalText encodes s as its name (empty when unset); an unknown value is
 // an error.
-func (s ConditionStatus) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+func (s ConditionStatus) MarshalText() ([]byte, error) {
+	return enumtext.Marshal(s, ConditionStatus.Validate)
+}
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (s *ConditionStatus) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+func (s *ConditionStatus) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(s, b, ConditionStatus.Validate)
+}
 
 // Container is one container of a pod, as far as requests go.
 type Container struct {

@@ -5,8 +5,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/scaling/internal/enum"
 )
 
 // DefaultCPUUtilization is the target of the metric an empty Spec.Metrics
@@ -77,6 +77,24 @@ func DefaultMetric() MetricSpec {
 // Validate returns an error matching provider.ErrInvalid naming the first
 // wrong field, as the API server's validation would ("metrics[1].pods.target.type").
 func (s Spec) Validate() error {
+	for i, m := range s.Metrics {
+		if err := m.Validate(); err != nil {
+			return provider.Within(fmt.Sprintf("metrics[%d]", i), err)
+		}
+	}
+	if err := s.validateBounds(); err != nil {
+		return err
+	}
+	if s.Behavior != nil {
+		if err := s.Behavior.Validate(); err != nil {
+			return provider.Within("behavior", err)
+		}
+	}
+	return nil
+}
+
+// validateBounds checks MinReplicas and MaxReplicas.
+func (s Spec) validateBounds() error {
 	if s.MinReplicas != nil && *s.MinReplicas < 0 {
 		return provider.Invalid("min_replicas", *s.MinReplicas, "must be ≥ 0")
 	}
@@ -86,20 +104,8 @@ func (s Spec) Validate() error {
 	if s.MaxReplicas < s.Min() {
 		return provider.Invalid("max_replicas", s.MaxReplicas, fmt.Sprintf("must be ≥ min_replicas %d", s.Min()))
 	}
-	objectOrExternal := false
-	for i, m := range s.Metrics {
-		if err := m.Validate(); err != nil {
-			return provider.Within(fmt.Sprintf("metrics[%d]", i), err)
-		}
-		objectOrExternal = objectOrExternal || m.Type == SourceObject || m.Type == SourceExternal
-	}
-	if s.Min() == 0 && !objectOrExternal {
+	if s.Min() == 0 && !s.hasObjectOrExternal() {
 		return provider.Invalid("min_replicas", 0, "0 needs at least one object or external metric (scaling to zero)")
-	}
-	if s.Behavior != nil {
-		if err := s.Behavior.Validate(); err != nil {
-			return provider.Within("behavior", err)
-		}
 	}
 	return nil
 }
@@ -144,11 +150,13 @@ func (t SourceType) Validate() error {
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
 // an error.
-func (t SourceType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+func (t SourceType) MarshalText() ([]byte, error) { return enumtext.Marshal(t, SourceType.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (t *SourceType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+func (t *SourceType) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(t, b, SourceType.Validate)
+}
 
 // TargetType says what a MetricTarget compares: a typed string whose
 // values are the autoscaling/v2 MetricTargetType names in snake case.
@@ -176,11 +184,13 @@ func (t TargetType) Validate() error {
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
 // an error.
-func (t TargetType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+func (t TargetType) MarshalText() ([]byte, error) { return enumtext.Marshal(t, TargetType.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (t *TargetType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+func (t *TargetType) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(t, b, TargetType.Validate)
+}
 
 // MetricSpec is one metric of a Spec: its Type and the matching source.
 // Exactly the source named by Type is set.
@@ -613,11 +623,15 @@ func (p SelectPolicy) Validate() error {
 
 // MarshalText encodes p as its name (empty when unset); an unknown value is
 // an error.
-func (p SelectPolicy) MarshalText() ([]byte, error) { return enum.Marshal(p) }
+func (p SelectPolicy) MarshalText() ([]byte, error) {
+	return enumtext.Marshal(p, SelectPolicy.Validate)
+}
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (p *SelectPolicy) UnmarshalText(b []byte) error { return enum.Unmarshal(p, b) }
+func (p *SelectPolicy) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(p, b, SelectPolicy.Validate)
+}
 
 // PolicyType says how a ScalingPolicy's Value counts.
 type PolicyType string
@@ -643,11 +657,13 @@ func (t PolicyType) Validate() error {
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
 // an error.
-func (t PolicyType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+func (t PolicyType) MarshalText() ([]byte, error) { return enumtext.Marshal(t, PolicyType.Validate) }
 
 // UnmarshalText decodes a known name or empty text; other text is an error
 // matching provider.ErrInvalid naming it.
-func (t *PolicyType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+func (t *PolicyType) UnmarshalText(b []byte) error {
+	return enumtext.Unmarshal(t, b, PolicyType.Validate)
+}
 
 // ScalingPolicy limits the change of one direction over a sliding period:
 // at most Value pods, or Value percent of the replicas at the period's
