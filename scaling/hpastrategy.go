@@ -210,7 +210,7 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
 	case d.Rescale:
-		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, sc.in.SpecReplicas, d.Replicas, d.AbleToScale, d.ScalingLimited)
+		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited)
 	default:
 		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
 	}
