@@ -141,6 +141,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown field", target("    strategies: [{type: threshold}]\n    colour: blue\n"), ""},
 		{"no targets", "interval: 15s\n", "targets"},
 		{"bad signal", target("    verify: {signals: [{metric: cpu}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.signals[0].max"},
+		{"bad scale-out signal", target("    verify: {scale_out_signals: [{metric: \"\"}]}\n    strategies: [{type: threshold}]\n"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -455,5 +456,43 @@ func TestSafetyBlockInRunner(t *testing.T) {
 		require.ErrorIs(t, rep.Err(), safety.ErrBlocked)
 		assert.Equal(t, scaling.PlanStopped, rep.Targets[0].Execution.Status)
 		assert.Empty(t, setCapacityOps(c))
+	})
+}
+
+// TestRecordEvent: a change the host applied itself, once recorded, counts
+// against an HPA's scale-down policy like the engine's own steps.
+func TestRecordEvent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 12, memory.Config{})
+		setCPU(t, c, "web", 0.1)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Max: 50,
+			Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{
+				Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+					Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}},
+				Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: new(time.Duration(0)),
+					Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPercent, Value: 20, Period: 5 * time.Minute}}}},
+			}}}}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		now := time.Now()
+		d := a.Evaluate(t.Context(), now).Targets[0].Decision
+		require.Equal(t, 9, d.Chosen.Capacity.Desired, "12 less 20 %, truncated")
+		require.NoError(t, c.SetCapacity(t.Context(), "web", d.Chosen.Capacity))
+		before := e.History("web")
+
+		// Unrecorded, the change is invisible: the next minute goes
+		// from 9 as if it were the period's start.
+		time.Sleep(time.Minute)
+		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired)
+
+		e.SetHistory("web", before)
+		e.RecordEvent("web", scaling.ScalingEvent{At: now, Strategy: d.Chosen.Strategy, From: provider.CapacitySpec{Min: 0, Max: 50, Desired: 12}, To: d.Chosen.Capacity})
+		assert.Equal(t, 9, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
+			"recorded, the period started at 12: 9 is all 20 % allows")
+		time.Sleep(4 * time.Minute)
+		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(5*time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
+			"a period later, 9 less 20 %")
 	})
 }

@@ -104,10 +104,18 @@ type VerifyConfig struct {
 	// Window is how long the signals must stay healthy after a step
 	// settled. 0 means the engine's VerifyWindow (2m).
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
-	// Signals are the metrics watched. Empty means: for a scale in or a
-	// resize, DefaultScaleInSignal (CPU mean at most 0.9); for a scale
-	// out, none (settling is enough).
+	// Signals are the metrics watched after a scale in or a resize, the
+	// changes that can starve a service. Empty means
+	// DefaultScaleInSignal (CPU mean at most 0.9).
 	Signals []Signal `json:"signals,omitempty" yaml:"signals,omitempty"`
+	// ScaleOutSignals are the metrics watched after a scale out. Empty
+	// means none: a scale out is verified once its instances are ready.
+	// A signal here rolls back a scale out that left it unhealthy, so
+	// it must be one that more capacity cannot make worse (an error rate
+	// a bad launch template raises), never the load the scale out
+	// answers: rolling back a scale out because CPU is still high would
+	// make it higher.
+	ScaleOutSignals []Signal `json:"scale_out_signals,omitempty" yaml:"scale_out_signals,omitempty"`
 }
 
 // Validate checks the durations and signals.
@@ -121,6 +129,11 @@ func (v VerifyConfig) Validate() error {
 	for i, s := range v.Signals {
 		if err := s.Validate(); err != nil {
 			return provider.Within(fmt.Sprintf("signals[%d]", i), err)
+		}
+	}
+	for i, s := range v.ScaleOutSignals {
+		if err := s.Validate(); err != nil {
+			return provider.Within(fmt.Sprintf("scale_out_signals[%d]", i), err)
 		}
 	}
 	return nil

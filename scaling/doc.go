@@ -38,9 +38,11 @@
 // carries it out; Engine.Preview asks the gate what it would allow,
 // changing nothing. A plan has ordered steps (no step changes more than
 // half of the current capacity, the safety gate's gradual rule), the
-// rollback plan, a monitoring plan (settle within a timeout, then signals
-// such as CPU ≤ 0.9 healthy over a window), the expected duration and the
-// cost impact per hour. Each step goes
+// rollback plan, a monitoring plan (settle within a timeout, then, after
+// a scale in or a resize, signals such as CPU ≤ 0.9 healthy over a
+// window; a scale out watches only the signals configured for it, never
+// the load it answers), the expected duration and the cost impact per
+// hour. Each step goes
 //
 //	fence ─► safety gate ─► rate limit ─► provider write ─► settle ─► signals ─► verified
 //	  │           │              │               │                │          │
@@ -49,6 +51,9 @@
 //
 // and is recorded: an event for the Observer (the monitor consumes them),
 // a ScalingEvent in the target's History, a StepRecord in the Journal.
+// A host or simulator that applies decisions itself records its changes
+// with Engine.RecordEvent, so that the strategies' rate limits count
+// them.
 // The plan carries an ID that the safety proposals (Proposal.Source and
 // ID), the events and the provider calls' context (PlanFromContext) see.
 // Executing a plan twice changes the target once; a plan interrupted

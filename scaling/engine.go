@@ -385,6 +385,13 @@ func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, 
 	}
 }
 
+// RecordEvent adds to the target's history a change made without the
+// engine: by a host or a simulator that applies decisions itself, or by
+// an operator. The strategies' rate limits (an HPA's behavior policies)
+// count it like the engine's own steps. Events must be recorded in time
+// order.
+func (e *Engine) RecordEvent(target string, ev ScalingEvent) { e.recordEvent(target, ev) }
+
 // recordEvent adds an executed change to the target's history.
 func (e *Engine) recordEvent(target string, ev ScalingEvent) {
 	c := e.cell(target)
@@ -523,7 +530,7 @@ type PlanOptions struct {
 func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 	t := d.Target
 	p := Plan{Target: t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
-	mon := MonitoringPlan{Signals: opts.Verify.Signals, Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
+	mon := MonitoringPlan{Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
 	if mon.Window == 0 {
 		mon.Window = e.cfg.VerifyWindow
 	}
@@ -545,7 +552,13 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 		p.Rollback = []PlanStep{{Index: 1, Action: safety.ActionResize, FromSize: p.ToSize, ToSize: p.FromSize}}
 		p.CostPerHour = opts.CostPerHour
 	}
-	if len(mon.Signals) == 0 && (len(p.Steps) > 0 && p.Steps[len(p.Steps)-1].Action != safety.ActionScaleOut) {
+	switch {
+	case len(p.Steps) == 0:
+	case p.Steps[0].Action == safety.ActionScaleOut:
+		mon.Signals = opts.Verify.ScaleOutSignals
+	case len(opts.Verify.Signals) > 0:
+		mon.Signals = opts.Verify.Signals
+	default:
 		mon.Signals = []Signal{DefaultScaleInSignal()}
 	}
 	p.Monitoring = mon

@@ -149,6 +149,16 @@ func TestPlan(t *testing.T) {
 		assert.Equal(t, safety.ActionScaleIn, down.Steps[0].Action)
 		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, down.Monitoring.Signals)
 		assert.InDelta(t, -0.5, down.CostPerHour, 1e-9)
+
+		// Configured signals guard scale ins; a scale out watches only
+		// its own.
+		errRate := scaling.Signal{Metric: "custom/5xx_rate", Max: new(0.01)}
+		cpu := scaling.Signal{Metric: provider.MetricCPU, Max: new(0.8), Statistic: provider.StatMean}
+		verify := scaling.VerifyConfig{Signals: []scaling.Signal{cpu}}
+		assert.Empty(t, e.Plan(decide(t, e, c, 9), scaling.PlanOptions{Verify: verify}).Monitoring.Signals, "a CPU signal never rolls back a scale out")
+		assert.Equal(t, []scaling.Signal{cpu}, e.Plan(decide(t, e, c, 1), scaling.PlanOptions{Verify: verify}).Monitoring.Signals)
+		verify.ScaleOutSignals = []scaling.Signal{errRate}
+		assert.Equal(t, []scaling.Signal{errRate}, e.Plan(decide(t, e, c, 9), scaling.PlanOptions{Verify: verify}).Monitoring.Signals)
 	})
 }
 
