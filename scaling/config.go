@@ -106,7 +106,8 @@ type VerifyConfig struct {
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
 	// Signals are the metrics watched after a scale in or a resize, the
 	// changes that can starve a service. Empty means
-	// DefaultScaleInSignal (CPU mean at most 0.9).
+	// DefaultScaleInSignal (CPU mean at most 0.9), except for a function,
+	// which has no CPU metric: none.
 	Signals []Signal `json:"signals,omitempty" yaml:"signals,omitempty"`
 	// ScaleOutSignals are the metrics watched after a scale out. Empty
 	// means none: a scale out is verified once its instances are ready.

@@ -121,7 +121,10 @@ const (
 
 // DefaultScaleInSignal is the monitoring signal of a scale in or resize
 // when the policy names none: CPU at most 0.9 (the seed's high-CPU alert),
-// so that a scale in that overloads the rest is rolled back.
+// so that a scale in that overloads the rest is rolled back. A function
+// has no CPU metric and gets no default signal: its resize is verified
+// once the new configuration is active (a policy that wants more names
+// a signal, such as errors or throttles).
 func DefaultScaleInSignal() Signal {
 	hi := 0.9
 	return Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: &hi}
@@ -558,6 +561,7 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 		mon.Signals = opts.Verify.ScaleOutSignals
 	case len(opts.Verify.Signals) > 0:
 		mon.Signals = opts.Verify.Signals
+	case t.Resource.Kind == provider.KindFunction:
 	default:
 		mon.Signals = []Signal{DefaultScaleInSignal()}
 	}

@@ -644,3 +644,59 @@ func TestTypedNilCollaborators(t *testing.T) {
 	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(lim))
 	require.NoError(t, err, "a nil limiter is no rate limit")
 }
+
+// TestExecuteResize carries out the vertical strategy's plans on the
+// in-memory cloud: a function's timeout shrinks to its durations and is
+// verified once applied (a function has no CPU signal), an instance moves
+// to a cheaper type and is verified on its CPU.
+func TestExecuteResize(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(
+			provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}},
+			provider.Resource{ID: "vm", Kind: provider.KindInstance, State: provider.StateRunning, Size: provider.Size{InstanceType: "m5.2xlarge"}},
+		))
+		now := time.Now()
+		day := make([]float64, 24*60+1)
+		for i := range day {
+			day[i] = 2
+		}
+		require.NoError(t, c.SetSeries(provider.Series{ResourceID: "fn", Metric: provider.MetricDuration, Start: now.Add(-24 * time.Hour), Step: time.Minute, Values: day}))
+		setCPU(t, c, "vm", 0.1)
+		mem := make([]float64, 24*60+1)
+		for i := range mem {
+			mem[i] = 0.2
+		}
+		require.NoError(t, c.SetSeries(provider.Series{ResourceID: "vm", Metric: provider.MetricMemory, Start: now.Add(-24 * time.Hour), Step: time.Minute, Values: mem}))
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: c, Inventory: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		vertical := []scaling.StrategySpec{{Type: scaling.StrategyVertical, Vertical: &scaling.VerticalConfig{InstanceTypes: catalogue(), Lookback: 24 * time.Hour}}}
+		a, err := scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{
+			{ID: "fn", Strategies: vertical}, {ID: "vm", Strategies: vertical},
+		}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep := a.RunOnce(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+
+		fn := rep.Targets[0]
+		require.NotNil(t, fn.Execution)
+		assert.Equal(t, scaling.PlanCompleted, fn.Execution.Status)
+		assert.Empty(t, fn.Plan.Monitoring.Signals, "a function has no CPU to watch")
+		r, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		assert.Equal(t, 3*time.Second, r.Size.Timeout, "p99 of 2 s with 50 % headroom")
+		assert.Equal(t, 1024, r.Size.MemoryMiB, "no memory data: memory kept")
+
+		vm := rep.Targets[1]
+		require.NotNil(t, vm.Execution)
+		assert.Equal(t, scaling.PlanCompleted, vm.Execution.Status)
+		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, vm.Plan.Monitoring.Signals)
+		r, err = c.Get(t.Context(), "vm")
+		require.NoError(t, err)
+		assert.Equal(t, "m5.large", r.Size.InstanceType, "the cheapest with 0.92 vCPU and 7.4 GiB")
+		assert.Equal(t, 2, rec.count(scaling.EventStepVerified))
+	})
+}

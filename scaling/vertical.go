@@ -63,9 +63,10 @@ type VerticalConfig struct {
 	// function memory or timeout within it of the current one is not
 	// recommended, so the size does not flap. Default: 0.1.
 	MinChange float64 `json:"min_change,omitempty" yaml:"min_change,omitempty"`
-	// InstanceTypes is the catalogue instances are sized from (the
-	// provider's, such as memory.InstanceTypes, or the host's list).
-	// Required to size instances.
+	// InstanceTypes is the catalogue instances are sized from: the
+	// types the host allows, with their vCPUs, memory and prices
+	// (memory.LookupInstanceType has the in-memory cloud's). Required to
+	// size instances.
 	InstanceTypes []InstanceType `json:"instance_types,omitempty" yaml:"instance_types,omitempty"`
 	// SameFamily keeps an instance in its type's family (the part of the
 	// name before the first dot: m5 of m5.large). Default: false.
