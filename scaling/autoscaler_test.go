@@ -459,9 +459,9 @@ func TestSafetyBlockInRunner(t *testing.T) {
 	})
 }
 
-// TestRecordEvent: a change the host applied itself, once recorded, counts
+// TestRecordChange: a change the host applied itself, once recorded, counts
 // against an HPA's scale-down policy like the engine's own steps.
-func TestRecordEvent(t *testing.T) {
+func TestRecordChange(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 12, memory.Config{})
@@ -484,14 +484,14 @@ func TestRecordEvent(t *testing.T) {
 
 		// Unrecorded, the change is invisible: the next minute goes
 		// from 9 as if it were the period's start.
-		time.Sleep(time.Minute)
+		<-clock.Real{}.After(time.Minute)
 		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired)
 
 		e.SetHistory("web", before)
-		e.RecordEvent("web", scaling.ScalingEvent{At: now, Strategy: d.Chosen.Strategy, From: provider.CapacitySpec{Min: 0, Max: 50, Desired: 12}, To: d.Chosen.Capacity})
+		e.RecordChange("web", scaling.Change{At: now, Strategy: d.Chosen.Strategy, From: provider.CapacitySpec{Min: 0, Max: 50, Desired: 12}, To: d.Chosen.Capacity})
 		assert.Equal(t, 9, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
 			"recorded, the period started at 12: 9 is all 20 % allows")
-		time.Sleep(4 * time.Minute)
+		<-clock.Real{}.After(4 * time.Minute)
 		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(5*time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
 			"a period later, 9 less 20 %")
 	})

@@ -11,7 +11,7 @@
 // provider.Resource with its capacity or size, and the policy's bounds),
 // the metric series the strategy needs (MetricNeeder), the pods of a
 // Kubernetes target, and the target's History of recommendations and
-// scaling events. It returns a Recommendation: the capacity or size, the
+// changes. It returns a Recommendation: the capacity or size, the
 // reason in words, the inputs it used, and a fitness in [0, 1] saying how
 // well it fits the situation. The built-in strategies:
 //
@@ -50,9 +50,9 @@
 //	                                             └── failed ─────────────────────┘
 //
 // and is recorded: an event for the Observer (the monitor consumes them),
-// a ScalingEvent in the target's History, a StepRecord in the Journal.
+// a Change in the target's History, a StepRecord in the Journal.
 // A host or simulator that applies decisions itself records its changes
-// with Engine.RecordEvent, so that the strategies' rate limits count
+// with Engine.RecordChange, so that the strategies' rate limits count
 // them.
 // The plan carries an ID that the safety proposals (Proposal.Source and
 // ID), the events and the provider calls' context (PlanFromContext) see.

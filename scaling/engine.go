@@ -388,19 +388,19 @@ func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, 
 	}
 }
 
-// RecordEvent adds to the target's history a change made without the
+// RecordChange adds to the target's history a change made without the
 // engine: by a host or a simulator that applies decisions itself, or by
 // an operator. The strategies' rate limits (an HPA's behavior policies)
-// count it like the engine's own steps. Events must be recorded in time
+// count it like the engine's own steps. Changes must be recorded in time
 // order.
-func (e *Engine) RecordEvent(target string, ev ScalingEvent) { e.recordEvent(target, ev) }
+func (e *Engine) RecordChange(target string, c Change) { e.recordChange(target, c) }
 
-// recordEvent adds an executed change to the target's history.
-func (e *Engine) recordEvent(target string, ev ScalingEvent) {
+// recordChange adds an executed change to the target's history.
+func (e *Engine) recordChange(target string, ev Change) {
 	c := e.cell(target)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.h.Events = append(c.h.Events, ev)
+	c.h.Changes = append(c.h.Changes, ev)
 	c.h.prune(ev.At, e.cfg.HistoryRetention)
 }
 

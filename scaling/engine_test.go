@@ -201,8 +201,8 @@ func TestExecuteGatedVerified(t *testing.T) {
 		}, rec.kinds())
 		assert.GreaterOrEqual(t, time.Since(start), 3*time.Minute, "each step waited for its instances (a minute) and its window")
 		h := e.History("web")
-		require.Len(t, h.Events, 3)
-		assert.Equal(t, p.ID, h.Events[0].PlanID)
+		require.Len(t, h.Changes, 3)
+		assert.Equal(t, p.ID, h.Changes[0].PlanID)
 		stats, err := lim.Stats(t.Context())
 		require.NoError(t, err)
 		require.NotEmpty(t, stats.Buckets)
@@ -259,8 +259,8 @@ func TestFaultScalerErrorMidPlan(t *testing.T) {
 		assert.Equal(t, 1, rec.count(scaling.EventRollbackStarted))
 		assert.Equal(t, 1, rec.count(scaling.EventRollbackCompleted))
 		h := e.History("web")
-		require.Len(t, h.Events, 2)
-		assert.True(t, h.Events[1].Rollback)
+		require.Len(t, h.Changes, 2)
+		assert.True(t, h.Changes[1].Rollback)
 	})
 }
 

@@ -204,7 +204,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 		case actual.matches(s.To, s.ToSize):
 			// Already in effect: a resumed step whose write went through.
 			if sr.Status == StepExecuting {
-				e.recordEvent(p.Target.ID, ScalingEvent{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+				e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
 					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 			}
 			if sr.Status == StepPending || sr.Status == StepExecuting {
@@ -308,7 +308,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		return false
 	}
 	x.Steps[i].Status, x.Steps[i].At = StepExecuted, e.clock.Now()
-	e.recordEvent(p.Target.ID, ScalingEvent{At: x.Steps[i].At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+	e.recordChange(p.Target.ID, Change{At: x.Steps[i].At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
 		From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 	e.emit(e.stepEvent(p, s, EventStepExecuted, d.Summary(), nil))
 	e.save(ctx, x)
@@ -570,7 +570,7 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 			return
 		}
 		at := e.clock.Now()
-		e.recordEvent(p.Target.ID, ScalingEvent{At: at, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
+		e.recordChange(p.Target.ID, Change{At: at, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
 			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 		rec := StepRecord{Step: s, Status: StepExecuted, At: at}
 		if _, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout); err != nil {

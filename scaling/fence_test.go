@@ -44,7 +44,7 @@ func TestFencedByCoord(t *testing.T) {
 	depose := scaling.ObserverFunc(func(ev scaling.Event) {
 		if ev.Kind == scaling.EventStepVerified && ev.Step == 1 {
 			_, err := cli.Revoke(ctx, lead.Lease())
-			assert.NoError(t, err)
+			require.NoError(t, err)
 			<-lead.Done()
 		}
 	})

@@ -407,7 +407,7 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 		}
 		h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Proposal), At: r.At})
 	}
-	events := st.History.Events
+	events := st.History.Changes
 	first := len(events)
 	for first > 0 && st.Now.Sub(events[first-1].At) <= period {
 		first--

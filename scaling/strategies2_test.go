@@ -273,7 +273,7 @@ func TestHPAStrategyOnGroup(t *testing.T) {
 	st.Now = t0.Add(time.Minute)
 	st.History = scaling.History{
 		Recommendations: []scaling.RecommendationRecord{{At: t0, Strategy: "hpa", Current: 3, Desired: 5, Proposal: 5, First: true}},
-		Events:          []scaling.ScalingEvent{{At: t0, Strategy: "hpa", From: provider.CapacitySpec{Max: 100, Desired: 3}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
+		Changes:         []scaling.Change{{At: t0, Strategy: "hpa", From: provider.CapacitySpec{Max: 100, Desired: 3}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
 	}
 	rec, err = s.Recommend(t.Context(), st)
 	require.NoError(t, err)

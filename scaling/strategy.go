@@ -108,7 +108,7 @@ type State struct {
 	// the HPA reads them (filled by a PodSource, such as the Kubernetes
 	// driver); nil for other targets.
 	Pods *PodObservation `json:"pods,omitempty"`
-	// History holds the target's recent recommendations and scaling events.
+	// History holds the target's recent recommendations and changes.
 	History History `json:"history"`
 }
 
@@ -215,13 +215,13 @@ func (r Recommendation) Validate(t Target) error {
 }
 
 // History is what the engine remembers of a target: its recent
-// recommendations (one per strategy per decision) and scaling events
+// recommendations (one per strategy per decision) and changes
 // (every executed change, rollbacks included), oldest first.
 type History struct {
 	// Recommendations are the recent recommendations.
 	Recommendations []RecommendationRecord `json:"recommendations,omitempty"`
-	// Events are the recent executed changes.
-	Events []ScalingEvent `json:"events,omitempty"`
+	// Changes are the recent changes made to the target, oldest first.
+	Changes []Change `json:"changes,omitempty"`
 
 	pruneAt time.Time // when prune next looks for old entries
 }
@@ -242,8 +242,9 @@ type RecommendationRecord struct {
 	First bool `json:"first,omitempty"`
 }
 
-// ScalingEvent is one executed change of a target.
-type ScalingEvent struct {
+// Change is one change made to a target: a plan step the engine
+// executed (or rolled back), or a change recorded with RecordChange.
+type Change struct {
 	// At is when the change was made.
 	At time.Time `json:"at"`
 	// PlanID and Step identify the plan step (Step counts from 1; rollback
@@ -304,15 +305,15 @@ func (h *History) prune(now time.Time, retention time.Duration) {
 		clear(h.Recommendations[len(kept):])
 		h.Recommendations = kept
 	}
-	if len(h.Events) > 0 && h.Events[0].At.Before(cutoff) {
-		events := h.Events[:0]
-		for _, e := range h.Events {
+	if len(h.Changes) > 0 && h.Changes[0].At.Before(cutoff) {
+		events := h.Changes[:0]
+		for _, e := range h.Changes {
 			if !e.At.Before(cutoff) {
 				events = append(events, e)
 			}
 		}
-		clear(h.Events[len(events):])
-		h.Events = events
+		clear(h.Changes[len(events):])
+		h.Changes = events
 	}
 }
 
@@ -320,7 +321,7 @@ func (h *History) prune(now time.Time, retention time.Duration) {
 func (h History) clone() History {
 	return History{
 		Recommendations: append([]RecommendationRecord(nil), h.Recommendations...),
-		Events:          append([]ScalingEvent(nil), h.Events...),
+		Changes:         append([]Change(nil), h.Changes...),
 		pruneAt:         h.pruneAt,
 	}
 }
@@ -331,7 +332,7 @@ func (h History) clone() History {
 func (h History) view() History {
 	return History{
 		Recommendations: h.Recommendations[:len(h.Recommendations):len(h.Recommendations)],
-		Events:          h.Events[:len(h.Events):len(h.Events)],
+		Changes:         h.Changes[:len(h.Changes):len(h.Changes)],
 	}
 }
 

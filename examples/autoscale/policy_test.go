@@ -66,7 +66,7 @@ func TestPolicy(t *testing.T) {
 				require.NoError(t, cloud.SetCapacity(ctx, "web", d.Chosen.Capacity))
 				// Tell the engine, so that the policy's scale-down rate
 				// (20 % per 5 minutes) counts the change.
-				engine.RecordEvent("web", scaling.ScalingEvent{At: mock.Now(), Strategy: d.Chosen.Strategy, From: capa.CapacitySpec, To: d.Chosen.Capacity})
+				engine.RecordChange("web", scaling.Change{At: mock.Now(), Strategy: d.Chosen.Strategy, From: capa.CapacitySpec, To: d.Chosen.Capacity})
 			}
 			got = append(got, d.Chosen.Capacity.Desired)
 			mock.Add(time.Minute)
