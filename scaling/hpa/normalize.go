@@ -253,13 +253,14 @@ func stabilizeWithBehavior(log []TimedReplicas, now time.Time, current, desired 
 	upCutoff, downCutoff := now.Add(-upWindow), now.Add(-downWindow)
 	replace := -1
 	for i, r := range log {
-		if r.At.After(upCutoff) {
+		u, d := r.At.Compare(upCutoff), r.At.Compare(downCutoff)
+		if u > 0 {
 			up = min(r.Replicas, up)
 		}
-		if r.At.After(downCutoff) {
+		if d > 0 {
 			down = max(r.Replicas, down)
 		}
-		if r.At.Before(upCutoff) && r.At.Before(downCutoff) {
+		if u < 0 && d < 0 {
 			replace = i
 		}
 	}
