@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -14,7 +15,9 @@ import (
 // instance of the quickstart fleet through the provider interfaces.
 func Example() {
 	cloud, _ := memory.New(memory.Config{}) // or aws.New(aws.Config{}, sdkConfig), or your own provider
-	if err := cloud.LoadFleetFile("examples/quickstart/fleet.yaml"); err != nil {
+	repo, _ := os.OpenRoot(".")             // the fleet's CSV traces are in this repository's testdata
+	defer repo.Close()
+	if err := cloud.LoadFleetFS(repo.FS(), "examples/quickstart/fleet.yaml"); err != nil {
 		log.Fatal(err)
 	}
 

@@ -44,10 +44,19 @@
 // (CustomMetric) is valid. Criticality is ordered: compare Level, never the
 // strings.
 //
+// # Labels and IDs
+//
+// Labels come from people and tags, so drivers normalise them once, where
+// they enter (Resource.NormalizeLabels, NormalizeLabel): "production " and
+// "production" are one environment. Code that matches labels against a
+// list of names compares LabelKey forms (case and separators do not
+// matter). Resource IDs are at most MaxIDLength bytes, the one limit every
+// package that keys on IDs accepts.
+//
 // # Errors
 //
 // Drivers wrap the sentinels ErrNotFound, ErrThrottled, ErrUnsupported,
 // ErrConflict and ErrInvalid and keep their own cause in the chain. Invalid
-// input is reported as an *InvalidError that names the field and value.
-// No cloud SDK is imported here.
+// input is reported as an *InvalidError that names the field and value,
+// with credentials in the value masked. No cloud SDK is imported here.
 package provider

@@ -3,6 +3,8 @@ package provider
 import (
 	"errors"
 	"fmt"
+
+	"github.com/idlescale/idlescale/internal/redact"
 )
 
 // Sentinel errors shared by every driver. Drivers wrap them (fmt.Errorf with
@@ -31,7 +33,9 @@ var (
 )
 
 // InvalidError reports one invalid value: which field, what it was and why it
-// is wrong. It matches ErrInvalid with errors.Is.
+// is wrong. It matches ErrInvalid with errors.Is. Made by Invalid, it
+// carries no credentials: a password in a URL, a token or a key in Value
+// (a string) or Reason is masked, so the error can be printed and logged.
 type InvalidError struct {
 	// Field names the field, in dotted form from the argument's root, for
 	// example "capacity.min" or "samples[3].time".
@@ -42,9 +46,16 @@ type InvalidError struct {
 	Reason string
 }
 
-// Invalid returns an *InvalidError for field, value and reason.
+// Invalid returns an *InvalidError for field, value and reason, with
+// credentials masked in value (when it is a string) and reason: the
+// password or token of a URL's userinfo, authorization headers, labelled
+// secrets (password=…), AWS access key IDs and long base64 runs become
+// "xxxxx".
 func Invalid(field string, value any, reason string) *InvalidError {
-	return &InvalidError{Field: field, Value: value, Reason: reason}
+	if s, ok := value.(string); ok {
+		value = redact.String(s)
+	}
+	return &InvalidError{Field: field, Value: value, Reason: redact.String(reason)}
 }
 
 // Error implements error.

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -139,7 +140,11 @@ func (c *Criticality) UnmarshalText(text []byte) error {
 	return enumtext.Unmarshal(c, text, Criticality.Validate)
 }
 
-// MaxIDLength is the longest resource ID accepted (AWS ARNs reach 2048).
+// MaxIDLength is the longest resource ID accepted, in bytes (AWS ARNs
+// reach 2048). It is the one limit on IDs in the SDK: drivers enforce it
+// where an ID enters (ValidateID, Resource.Validate), and every package
+// that keys on IDs accepts every ID up to it (the rate limiter's targets
+// included), so a resource a provider lists can always be acted on.
 const MaxIDLength = 2048
 
 // ValidateID returns an *InvalidError unless id is a usable resource ID: not
@@ -150,7 +155,7 @@ func ValidateID(id string) error {
 	case id == "":
 		return Invalid("id", id, "must not be empty")
 	case len(id) > MaxIDLength:
-		return Invalid("id", id[:32]+"…", "must be at most 2048 bytes")
+		return Invalid("id", id[:32]+"…", "must be at most "+strconv.Itoa(MaxIDLength)+" bytes")
 	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0:
 		return Invalid("id", id, "must not contain white space, control characters or invalid UTF-8")
 	}

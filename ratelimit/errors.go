@@ -42,11 +42,11 @@ func (e *StoreError) Unwrap() error { return e.Err }
 func (e *StoreError) Is(target error) bool { return target == ErrStore }
 
 // maxTargetLen bounds a target name, which becomes part of store keys.
-const maxTargetLen = 256
+const maxTargetLen = provider.MaxIDLength
 
 // ValidateTarget returns a *provider.InvalidError naming field unless
-// target is a usable target name: 1 to 256 bytes of valid UTF-8 without
-// control characters.
+// target is a usable target name: 1 to provider.MaxIDLength bytes of
+// valid UTF-8 without control characters.
 func ValidateTarget(field, target string) error {
 	switch {
 	case target == "":

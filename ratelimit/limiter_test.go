@@ -342,7 +342,7 @@ func TestInvalidRequest(t *testing.T) {
 	r, err := lim.ReserveAt(t.Context(), t0, ratelimit.Request{Target: "wéb-群集", Direction: ratelimit.Up, Units: 1})
 	require.NoError(t, err, "non-ASCII names are fine")
 	require.True(t, r.OK())
-	long := string(bytes.Repeat([]byte("x"), 257))
+	long := string(bytes.Repeat([]byte("x"), provider.MaxIDLength+1))
 	tests := []struct {
 		name  string
 		now   time.Time

@@ -24,6 +24,14 @@ type Config struct {
 	// RiskNone is refused: every decision's risk is at least low, so
 	// "none" would say the same as low. Default: high.
 	ApprovalRisk Risk `json:"approval_risk,omitempty" yaml:"approval_risk,omitempty"`
+	// AllowNoRules lets New build an engine without rules. Such an engine
+	// allows every valid proposal: it would let the reaper terminate a
+	// protected production database that has no backup. Set it only where
+	// that is meant, such as a test of the code around the gate or a
+	// pipeline that reports and never acts. Default: false: New refuses an
+	// empty rule set, so that a rule list that failed to load does not
+	// silently open the gate.
+	AllowNoRules bool `json:"allow_no_rules,omitempty" yaml:"allow_no_rules,omitempty"`
 }
 
 // The Config defaults.

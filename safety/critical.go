@@ -2,6 +2,7 @@ package safety
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,19 +11,37 @@ import (
 
 // CriticalConfig configures CriticalRule. The zero value means the
 // defaults.
+//
+// Labels are matched in a normalised form (see provider.NormalizeLabel):
+// case, white space at either end or repeated inside, invisible characters
+// and compatibility forms do not matter, and the separators ' ', '-', '_'
+// and '.' are one ("load balancer" is "load_balancer"). Apart from that
+// the match is exact: "preprod" is not "prod", and "prod-eu" is critical
+// only when it is listed (or is an alias of a listed name).
 type CriticalConfig struct {
 	// Environments are the environments whose resources are critical,
-	// compared case-insensitively with Resource.Environment. Empty means
-	// the default. Default: ["production"].
+	// matched with Resource.Environment as described above, aliases
+	// included. Empty means the default. Default: ["production"] (which,
+	// with the default Aliases, also matches prod, prd and live).
 	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
-	// Roles are the roles whose resources are critical, compared
-	// case-insensitively with Resource.Role; resources of kind database
-	// or load_balancer count as having that role. Empty means the
-	// default. Default: ["database", "load_balancer", "monitoring"].
+	// Roles are the roles whose resources are critical, matched with
+	// Resource.Role like Environments; resources of kind database or
+	// load_balancer count as having that role. Empty means the default.
+	// Default: ["database", "load_balancer", "monitoring"].
 	Roles []string `json:"roles,omitempty" yaml:"roles,omitempty"`
+	// Aliases maps an environment or role name to other names that mean
+	// the same: a resource whose label is any name of a group is critical
+	// when any name of that group is listed in Environments or Roles.
+	// Entries replace the default group of their name; an entry with an
+	// empty list removes that group's aliases. A name must not belong to
+	// two groups. Default: DefaultCriticalAliases(): production = prod,
+	// prd, live; database = db; load_balancer = loadbalancer, lb;
+	// monitoring = monitor.
+	Aliases map[string][]string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
 	// ProtectionTags are tag keys that protect a resource when present
-	// with any value except "false" (Resource.Protected always protects).
-	// Empty means the default. Default: ["protected", "do-not-stop"].
+	// with any value except "false" (Resource.Protected always protects);
+	// keys and the value are matched like labels. Empty means the default.
+	// Default: ["protected", "do-not-stop"].
 	ProtectionTags []string `json:"protection_tags,omitempty" yaml:"protection_tags,omitempty"`
 	// Actions sets, per action, what happens to a critical resource:
 	// Block or RequireApproval (Pass lets it through; unset is refused).
@@ -30,6 +49,18 @@ type CriticalConfig struct {
 	// defaults. Default: terminate → block; stop, resize, scale_in →
 	// require_approval; start, scale_out → pass.
 	Actions map[Action]Outcome `json:"actions,omitempty" yaml:"actions,omitempty"`
+}
+
+// DefaultCriticalAliases returns the default CriticalConfig.Aliases, a new
+// map on every call: production = prod, prd, live; database = db;
+// load_balancer = loadbalancer, lb; monitoring = monitor.
+func DefaultCriticalAliases() map[string][]string {
+	return map[string][]string{
+		"production":    {"prod", "prd", "live"},
+		"database":      {"db"},
+		"load_balancer": {"loadbalancer", "lb"},
+		"monitoring":    {"monitor"},
+	}
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
@@ -45,12 +76,49 @@ func (c CriticalConfig) Validate() error {
 	}
 	for i, lists := range [][]string{c.Environments, c.Roles, c.ProtectionTags} {
 		for _, s := range lists {
-			if strings.TrimSpace(s) == "" {
+			if provider.LabelKey(s) == "" {
 				return invalidf([]string{"environments", "roles", "protection_tags"}[i], s, "entries must not be empty")
 			}
 		}
 	}
-	return nil
+	_, err := aliasIndex(c.Aliases)
+	return err
+}
+
+// aliasIndex merges aliases over the defaults and returns, for every name
+// of every group, the key of the group's name.
+func aliasIndex(aliases map[string][]string) (map[string]string, error) {
+	groups := DefaultCriticalAliases()
+	for name, list := range aliases {
+		if provider.LabelKey(name) == "" {
+			return nil, invalidf("aliases", name, "names must not be empty")
+		}
+		for _, a := range list {
+			if provider.LabelKey(a) == "" {
+				return nil, invalidf("aliases."+name, a, "aliases must not be empty")
+			}
+		}
+		for def := range groups {
+			if provider.LabelKey(def) == provider.LabelKey(name) {
+				delete(groups, def)
+			}
+		}
+		groups[name] = list
+	}
+	index := make(map[string]string)
+	owner := make(map[string]string)
+	names := slices.Sorted(maps.Keys(groups))
+	for _, name := range names {
+		key := provider.LabelKey(name)
+		for _, a := range append([]string{name}, groups[name]...) {
+			k := provider.LabelKey(a)
+			if prev, ok := owner[k]; ok && index[k] != key {
+				return nil, invalidf("aliases."+name, a, "is already a name of "+prev)
+			}
+			owner[k], index[k] = name, key
+		}
+	}
+	return index, nil
 }
 
 // CriticalRule guards critical workloads: resources in a critical
@@ -65,7 +133,11 @@ func (c CriticalConfig) Validate() error {
 // Make one with NewCriticalRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
 type CriticalRule struct {
-	envs, roles, tags []string
+	// envs and roles hold the group keys of the critical names; aliases
+	// maps every name of a group to its group key; tags holds the
+	// LabelKeys of the protection tags.
+	envs, roles, tags map[string]bool
+	aliases           map[string]string
 	actions           [8]Outcome
 	made              bool // set by NewCriticalRule; the zero value fails closed
 }
@@ -78,11 +150,20 @@ func NewCriticalRule(cfg CriticalConfig) (*CriticalRule, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &CriticalRule{
-		made:  true,
-		envs:  lowerOr(cfg.Environments, "production"),
-		roles: lowerOr(cfg.Roles, "database", "load_balancer", "monitoring"),
-		tags:  lowerOr(cfg.ProtectionTags, "protected", "do-not-stop"),
+	aliases, err := aliasIndex(cfg.Aliases)
+	if err != nil {
+		return nil, err
+	}
+	r := &CriticalRule{made: true, aliases: aliases}
+	r.envs = r.keys(cfg.Environments, "production")
+	r.roles = r.keys(cfg.Roles, "database", "load_balancer", "monitoring")
+	tags := cfg.ProtectionTags
+	if len(tags) == 0 {
+		tags = []string{"protected", "do-not-stop"}
+	}
+	r.tags = make(map[string]bool, len(tags))
+	for _, t := range tags {
+		r.tags[provider.LabelKey(t)] = true
 	}
 	for i := range r.actions {
 		r.actions[i] = Pass
@@ -106,27 +187,32 @@ func actionIndex(a Action) int {
 	return 7
 }
 
-func lowerOr(s []string, def ...string) []string {
-	if len(s) == 0 {
-		return def
+// keys returns the group keys of names, or of def when names is empty.
+func (r *CriticalRule) keys(names []string, def ...string) map[string]bool {
+	if len(names) == 0 {
+		names = def
 	}
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = strings.ToLower(strings.TrimSpace(v))
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[r.group(n)] = true
 	}
 	return out
 }
 
-func containsFold(list []string, s string) bool {
-	if s == "" {
-		return false
+// group returns the key of the alias group label belongs to: its own key
+// when it is in none; "" for a label that is empty once normalised.
+func (r *CriticalRule) group(label string) string {
+	k := provider.LabelKey(label)
+	if g, ok := r.aliases[k]; ok {
+		return g
 	}
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+	return k
+}
+
+// in reports whether label belongs to one of the groups in set.
+func (r *CriticalRule) in(set map[string]bool, label string) bool {
+	g := r.group(label)
+	return g != "" && set[g]
 }
 
 // Name returns "critical".
@@ -138,24 +224,25 @@ func (r *CriticalRule) Inline() bool { return true }
 // Factors returns the facts that make res critical, or nil.
 func (r *CriticalRule) Factors(res provider.Resource) []string {
 	var f []string
-	if containsFold(r.envs, res.Environment) {
-		f = append(f, "environment="+res.Environment)
+	if r.in(r.envs, res.Environment) {
+		f = append(f, "environment="+provider.NormalizeLabel(res.Environment))
 	}
+	kind := provider.Kind(provider.LabelKey(string(res.Kind)))
 	switch {
-	case containsFold(r.roles, res.Role):
-		f = append(f, "role="+res.Role)
-	case (res.Kind == provider.KindDatabase || res.Kind == provider.KindLoadBalancer) && containsFold(r.roles, string(res.Kind)):
-		f = append(f, "kind="+string(res.Kind))
+	case r.in(r.roles, res.Role):
+		f = append(f, "role="+provider.NormalizeLabel(res.Role))
+	case (kind == provider.KindDatabase || kind == provider.KindLoadBalancer) && r.in(r.roles, string(kind)):
+		f = append(f, "kind="+string(kind))
 	}
-	if res.Criticality == provider.CriticalityHigh || res.Criticality == provider.CriticalityCritical {
-		f = append(f, "criticality="+string(res.Criticality))
+	if c := provider.Criticality(provider.LabelKey(string(res.Criticality))); c.Level() >= provider.CriticalityHigh.Level() {
+		f = append(f, "criticality="+string(c))
 	}
 	if res.Protected {
 		f = append(f, "protected")
 	}
 	n := len(f)
 	for k, v := range res.Tags {
-		if containsFold(r.tags, k) && !strings.EqualFold(v, "false") {
+		if r.tags[provider.LabelKey(k)] && provider.LabelKey(v) != "false" {
 			f = append(f, "tag "+k+"="+v)
 		}
 	}

@@ -39,6 +39,10 @@
 //     accepts;
 //   - otherwise allowed.
 //
+// An engine without rules would allow everything, so New refuses an empty
+// rule set (a rule list that failed to load must not open the gate) unless
+// Config.AllowNoRules says that is meant.
+//
 // The engine fails closed: a rule that returns an error, does not answer
 // within the timeout, panics, returns an invalid outcome or risk, or sees
 // its context end blocks the proposal, and the decision says which rule
@@ -67,10 +71,12 @@
 // below: conservative values, so that a host that configures nothing is
 // refused rather than surprised (each is a Config field):
 //
-//   - critical (CriticalRule): production, roles database, load balancer
-//     and monitoring, criticality high or critical, a protection tag; per
-//     action block or require approval (terminate blocks, stop/resize/scale
-//     in need approval);
+//   - critical (CriticalRule): production (and its aliases prod, prd,
+//     live), roles database, load balancer and monitoring (and db, lb,
+//     loadbalancer, monitor), criticality high or critical, a protection
+//     tag, matched whatever the case, spacing or separators; per action
+//     block or require approval (terminate blocks, stop/resize/scale in
+//     need approval);
 //   - dependencies (DependencyRule): blocks while live dependents exist in
 //     a DependencyGraph, and fails on a cycle;
 //   - backup (BackupRule): a complete, verified backup within 24 h (one

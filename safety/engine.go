@@ -69,7 +69,8 @@ type Engine struct {
 
 // New returns an Engine for cfg running rules in order. It fails with an
 // error matching provider.ErrInvalid, naming the field, when cfg is
-// invalid, a rule is nil (including a nil RuleFunc, or Named around one),
+// invalid, rules is empty and cfg.AllowNoRules is not set (an engine
+// without rules allows everything), a rule is nil (including a nil RuleFunc, or Named around one),
 // two rules share a name, WithInline names no rule, or an option wires a
 // nil Func adapter. It starts no goroutine.
 func New(cfg Config, rules []Rule, opts ...Option) (*Engine, error) {
@@ -85,6 +86,9 @@ func New(cfg Config, rules []Rule, opts ...Option) (*Engine, error) {
 	}
 	if e.approvals != nil && isNilFunc(e.approvals) {
 		return nil, fmt.Errorf("safety.New: %w", invalidf("approvals", nil, "must not be a nil ApprovalVerifierFunc"))
+	}
+	if len(rules) == 0 && !cfg.AllowNoRules {
+		return nil, fmt.Errorf("safety.New: %w", invalidf("rules", 0, "must not be empty: an engine without rules allows everything (set Config.AllowNoRules to mean that)"))
 	}
 	if e.logger == nil {
 		e.logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -38,7 +38,7 @@ func TestEngineCombines(t *testing.T) {
 		wantRecs     []string
 		wantFactors  []string
 	}{
-		{name: "no rules", wantOutcome: safety.Pass, wantRisk: safety.RiskLow},
+		{name: "no rules", policy: safety.Config{AllowNoRules: true}, wantOutcome: safety.Pass, wantRisk: safety.RiskLow},
 		{name: "all pass", give: []safety.Rule{ok, low}, wantOutcome: safety.Pass, wantRisk: safety.RiskLow,
 			wantRecs: []string{"r1"}, wantFactors: []string{"low: fine (low)"}},
 		{name: "medium risk", give: []safety.Rule{low, med}, wantOutcome: safety.Pass, wantRisk: safety.RiskMedium,
@@ -653,7 +653,7 @@ func TestEvaluate(t *testing.T) {
 func TestEvaluateUnknownActionEncodes(t *testing.T) {
 	t.Parallel()
 	log := &safety.AuditLog{}
-	eng, err := safety.New(safety.Config{}, nil, safety.WithAuditor(log))
+	eng, err := safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{})}, safety.WithAuditor(log))
 	require.NoError(t, err)
 	p := stop("i-1")
 	p.Action = "reboot"

@@ -118,7 +118,7 @@ func FuzzEngine(f *testing.F) {
 					return res, err
 				})))
 		}
-		eng, err := safety.New(safety.Config{Concurrency: 1 + len(behaviours)%4}, rules)
+		eng, err := safety.New(safety.Config{Concurrency: 1 + len(behaviours)%4, AllowNoRules: true}, rules)
 		require.NoError(t, err)
 		d, err := eng.Check(t.Context(), stop("i-1"))
 		switch {

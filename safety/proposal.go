@@ -103,7 +103,8 @@ type Proposal struct {
 	FleetSize int `json:"fleet_size,omitempty"`
 	// Requester is who or what asked for the change: a person, a service
 	// account, "reaper", "autoscaler". Required; approvals refuse an
-	// approver equal to it.
+	// approver who is the same identity once normalised (case, white
+	// space, invisible characters; see approval.SameIdentity).
 	Requester string `json:"requester"`
 	// Source is the verdict or plan the proposal came from (a detector
 	// verdict summary, a scaling plan ID), for the audit trail.

@@ -18,7 +18,7 @@ func TestCriticalRule(t *testing.T) {
 	def, err := safety.NewCriticalRule(safety.CriticalConfig{})
 	require.NoError(t, err)
 	custom, err := safety.NewCriticalRule(safety.CriticalConfig{
-		Environments:   []string{"Prod", "payments"},
+		Environments:   []string{"Payments", "pci"},
 		Roles:          []string{"queue"},
 		ProtectionTags: []string{"keep"},
 		Actions: map[safety.Action]safety.Outcome{

@@ -1,17 +1,21 @@
 package trace
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/idlescale/idlescale/internal/safefile"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -33,6 +37,41 @@ type CSVOptions struct {
 	// the row's fields by header name. Use it to drop rows flagged as
 	// outages. A dropped row becomes a gap.
 	SkipRow func(field func(name string) string) bool `json:"-" yaml:"-"`
+	// MaxLineBytes is the longest line read, in bytes, its line ending
+	// included. Reading stops at a longer line with an error naming it, so
+	// input without line endings (a device, a binary file) cannot take
+	// unbounded memory. Must be ≥ 0; 0 means the default. Default:
+	// DefaultMaxLineBytes (1 MiB).
+	MaxLineBytes int `json:"max_line_bytes,omitempty" yaml:"max_line_bytes,omitempty"`
+	// MaxBytes is the most bytes read; a larger input is an error (a file
+	// is refused before it is read). Must be ≥ 0; 0 means the default.
+	// Default: DefaultMaxBytes (256 MiB, about eight million rows).
+	MaxBytes int64 `json:"max_bytes,omitempty" yaml:"max_bytes,omitempty"`
+}
+
+// The defaults of CSVOptions' limits.
+const (
+	DefaultMaxLineBytes = 1 << 20   // CSVOptions.MaxLineBytes' default: 1 MiB
+	DefaultMaxBytes     = 256 << 20 // CSVOptions.MaxBytes' default: 256 MiB
+)
+
+// limits validates the caps of opts and returns them with the defaults
+// applied.
+func (opts CSVOptions) limits() (maxLine int, maxBytes int64, err error) {
+	switch {
+	case opts.MaxLineBytes < 0:
+		return 0, 0, provider.Invalid("csv.max_line_bytes", opts.MaxLineBytes, "must be ≥ 0 (0 means 1 MiB)")
+	case opts.MaxBytes < 0:
+		return 0, 0, provider.Invalid("csv.max_bytes", opts.MaxBytes, "must be ≥ 0 (0 means 256 MiB)")
+	}
+	maxLine, maxBytes = opts.MaxLineBytes, opts.MaxBytes
+	if maxLine == 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return maxLine, maxBytes, nil
 }
 
 // timeLayouts are tried in order; the first that parses wins.
@@ -49,7 +88,17 @@ var timeLayouts = []string{
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
-// after scaling by CSVOptions.Scale). A nil r is an error.
+// after scaling by CSVOptions.Scale). A UTF-8 byte-order mark at the start
+// is skipped. A line longer than CSVOptions.MaxLineBytes or an input longer
+// than CSVOptions.MaxBytes is an error, found without reading further. A
+// nil r is an error.
+//
+// Errors quote little of the input: a first line that is plainly a CSV
+// header (short names of letters, digits and a few punctuation marks) is
+// shown as a short, escaped excerpt when a column is missing, any other
+// first line is not shown at all, and a bad time or value is shown only
+// when it is plainly one (digits and the punctuation of times and
+// numbers, NaN, Inf), else only by its length.
 func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 	if r == nil {
 		return nil, provider.Invalid("csv.reader", nil, "must not be nil")
@@ -67,7 +116,16 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 	if math.IsNaN(scale) || math.IsInf(scale, 0) {
 		return nil, provider.Invalid("csv.scale", scale, "must be finite")
 	}
-	cr := csv.NewReader(r)
+	maxLine, maxBytes, err := opts.limits()
+	if err != nil {
+		return nil, err
+	}
+	lr := &limitReader{r: r, maxLine: maxLine, maxBytes: maxBytes, line: 1}
+	br := bufio.NewReader(lr)
+	if bom, err := br.Peek(len(byteOrderMark)); err == nil && string(bom) == byteOrderMark {
+		_, _ = br.Discard(len(byteOrderMark))
+	}
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -75,21 +133,27 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, provider.Invalid("csv", "", "is empty: want a header row")
 		}
+		if le := lr.limitError(); le != nil {
+			return nil, le
+		}
 		return nil, fmt.Errorf("csv: header: %w", err)
 	}
 	header = slices.Clone(header)
 	ti, vi := slices.Index(header, timeCol), slices.Index(header, valueCol)
 	if ti < 0 {
-		return nil, provider.Invalid("csv.time_column", timeCol, "not in header "+strings.Join(header, ","))
+		return nil, provider.Invalid("csv.time_column", timeCol, notInHeader(header))
 	}
 	if vi < 0 {
-		return nil, provider.Invalid("csv.value_column", valueCol, "not in header "+strings.Join(header, ","))
+		return nil, provider.Invalid("csv.value_column", valueCol, notInHeader(header))
 	}
 	var out []provider.Sample
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if le := lr.limitError(); le != nil {
+			return nil, le
 		}
 		if err != nil {
 			return nil, fmt.Errorf("csv: line %d: %w", line, err)
@@ -111,22 +175,22 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		}
 		t, err := parseTime(strings.TrimSpace(rec[ti]), loc)
 		if err != nil {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), rec[ti], err.Error())
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), err.Error())
 		}
 		v, err := strconv.ParseFloat(raw, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), raw, "must be a finite number")
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), shown(raw), "must be a finite number")
 		}
 		if v *= scale; math.IsInf(v, 0) {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), raw, fmt.Sprintf("times csv.scale %v is not a finite number", scale))
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), shown(raw), fmt.Sprintf("times csv.scale %v is not a finite number", scale))
 		}
 		if n := len(out); n > 0 {
 			prev := out[n-1].Time
 			if t.Equal(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), rec[ti], "duplicate timestamp")
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), "duplicate timestamp")
 			}
 			if t.Before(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), rec[ti], "before the previous row (rows must be sorted by time)")
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
 			}
 		}
 		out = append(out, provider.Sample{Time: t, Value: v})
@@ -134,21 +198,172 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 	return out, nil
 }
 
-// ReadCSVFile opens path and calls ReadCSV. Errors from ReadCSV are
-// prefixed with path; a file that cannot be opened returns the *fs.PathError
-// of os.Open.
+// ReadCSVFile reads the trace in the file at path with ReadCSV. Only a
+// regular file is read: a directory, a device (/dev/zero), a named pipe or
+// socket, an empty file (files under /proc report no size) and a file
+// larger than CSVOptions.MaxBytes are refused before they are read, with an
+// error matching provider.ErrInvalid for field "csv". Errors are prefixed
+// with path; a file that cannot be found or opened returns the
+// *fs.PathError of os.Stat or os.Open.
 func ReadCSVFile(path string, opts CSVOptions) ([]provider.Sample, error) {
-	f, err := os.Open(path)
+	_, maxBytes, err := opts.limits()
 	if err != nil {
+		return nil, err
+	}
+	f, err := safefile.Open(path, "csv", maxBytes)
+	return readOpened(f, err, path, opts)
+}
+
+// ReadCSVFS is ReadCSVFile for the file name of fsys. Whether name may
+// reach outside a root is fsys's to decide: an (*os.Root).FS refuses
+// absolute names, ".." that climbs out and symbolic links that leave it;
+// an os.DirFS refuses the first two but follows symbolic links. A nil
+// fsys is an error.
+func ReadCSVFS(fsys fs.FS, name string, opts CSVOptions) ([]provider.Sample, error) {
+	if fsys == nil {
+		return nil, provider.Invalid("csv.fs", nil, "must not be nil")
+	}
+	_, maxBytes, err := opts.limits()
+	if err != nil {
+		return nil, err
+	}
+	f, err := safefile.OpenFS(fsys, name, "csv", maxBytes)
+	return readOpened(f, err, name, opts)
+}
+
+func readOpened(f io.ReadCloser, err error, name string, opts CSVOptions) ([]provider.Sample, error) {
+	var ie *provider.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return nil, fmt.Errorf("%s: %w", name, err)
+	case err != nil:
 		return nil, err
 	}
 	defer f.Close()
 	s, err := ReadCSV(f, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
 }
+
+const byteOrderMark = "\ufeff"
+
+// shown returns a bad field as an error may quote it: as it is when it is
+// plainly a time or a number (at most 40 bytes of digits, spaces and
+// + - . : / T Z e E, or NaN or Inf), else only its length.
+func shown(s string) string {
+	if plainValue(s) {
+		return s
+	}
+	return fmt.Sprintf("(%d bytes, not shown)", len(s))
+}
+
+func plainValue(s string) bool {
+	switch strings.ToLower(strings.TrimLeft(strings.TrimSpace(s), "+-")) {
+	case "nan", "inf", "infinity":
+		return true
+	}
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789 +-.:/TZeE", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// excerpt returns s cut to at most n bytes (at a rune boundary), with "…"
+// when it was cut.
+func excerpt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// notInHeader says that a column is not in header, quoting the header only
+// when it is plainly one.
+func notInHeader(header []string) string {
+	if plainHeader(header) {
+		return "not in header " + strconv.Quote(excerpt(strings.Join(header, ","), 96))
+	}
+	return fmt.Sprintf("not in the first line, which is not a CSV header of column names (%d fields; not shown)", len(header))
+}
+
+// plainHeader reports whether header looks like column names: at most 256
+// fields, each 1 to 64 bytes that start with a letter, a digit or "_" and
+// hold only letters, digits, spaces and _ - . % ( ) /. A first line that
+// is anything else is not quoted in errors: it may be a file that is not
+// CSV at all (a password file, an environment, a key).
+func plainHeader(header []string) bool {
+	if len(header) == 0 || len(header) > 256 {
+		return false
+	}
+	for _, h := range header {
+		if h == "" || len(h) > 64 {
+			return false
+		}
+		for i, r := range h {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_':
+			case i > 0 && strings.ContainsRune(" -.%()/", r):
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// limitReader passes r through, counting bytes and line lengths; past a
+// limit it fails, and keeps failing, with an error limitError turns into
+// an *provider.InvalidError.
+type limitReader struct {
+	r        io.Reader
+	maxLine  int
+	maxBytes int64
+
+	total   int64
+	lineLen int
+	line    int // the line being read, from 1
+	err     error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		l.total++
+		l.lineLen++
+		switch {
+		case l.total > l.maxBytes:
+			l.err = provider.Invalid("csv", fmt.Sprintf("over %d bytes", l.maxBytes), "is larger than CSVOptions.MaxBytes")
+		case l.lineLen > l.maxLine:
+			l.err = provider.Invalid(fmt.Sprintf("csv line %d", l.line), fmt.Sprintf("over %d bytes", l.maxLine),
+				"is longer than CSVOptions.MaxLineBytes (input without line endings, such as a device or a binary file, is not CSV)")
+		case p[i] == '\n':
+			l.line++
+			l.lineLen = 0
+			continue
+		default:
+			continue
+		}
+		return i, l.err
+	}
+	return n, err
+}
+
+// limitError returns the *provider.InvalidError of a limit that was
+// exceeded, or nil.
+func (l *limitReader) limitError() error { return l.err }
 
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if s == "" {

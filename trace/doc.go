@@ -25,5 +25,20 @@
 // CSVOptions.SkipRow drops. Rows must be strictly increasing in time and
 // values finite: anything else is an error matching provider.ErrInvalid
 // that names the line and the column, never a silently reordered or
-// misread row.
+// misread row. A UTF-8 byte-order mark at the start is skipped.
+//
+// # Untrusted input
+//
+// A trace file may be named by someone else (a fleet file, a setting), so
+// reading one is bounded: ReadCSVFile and ReadCSVFS read only regular
+// files (a directory, /dev/zero, a named pipe or a /proc file is refused
+// before it is read), a file larger than CSVOptions.MaxBytes (default 256
+// MiB) is refused, and a line longer than CSVOptions.MaxLineBytes (default
+// 1 MiB) stops the read with an error naming it. Errors quote the input
+// only sparingly: a first line that is plainly a header of column names as
+// a short escaped excerpt, a bad field only when it is plainly a time or a
+// number, and nothing of anything else, so a mistaken path to a credentials
+// file does not print them. Which paths may be read at all is the
+// caller's to decide: ReadCSVFS with an (*os.Root).FS confines them to a
+// directory.
 package trace

@@ -9,7 +9,10 @@
 // (critical workloads, verified backups, business hours, ...), which say
 // whether it would be carried out, need an approval or be blocked, and why.
 // Nothing is changed.
-// With -out it also writes the report as JSON.
+// With -out it also writes the report as JSON. A fleet file reads its CSV
+// traces only from inside its own directory; the built-in fleet's traces
+// are in the repository's testdata, so the command widens the root to the
+// repository (-root).
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -out report.json
@@ -39,10 +42,14 @@ import (
 
 func main() {
 	fleet := flag.String("fleet", defaultFleet(), "fleet file (YAML or JSON) to load into the in-memory cloud")
+	root := flag.String("root", "", "directory the fleet's CSV files may be read from (default: the fleet file's directory; the repository for the built-in fleet)")
 	out := flag.String("out", "", "also write the report as JSON to this file")
 	window := flag.Duration("window", 14*24*time.Hour, "how much metric history to read")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *fleet, *out, *window); err != nil {
+	if *root == "" && *fleet == defaultFleet() {
+		*root = repoRoot()
+	}
+	if err := run(context.Background(), os.Stdout, *fleet, *root, *out, *window); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -55,6 +62,37 @@ func defaultFleet() string {
 		return filepath.Join(filepath.Dir(file), "fleet.yaml")
 	}
 	return filepath.Join("examples", "quickstart", "fleet.yaml")
+}
+
+// repoRoot is the repository the built-in fleet's traces live in
+// (testdata/nab, two directories up).
+func repoRoot() string { return filepath.Join(filepath.Dir(defaultFleet()), "..", "..") }
+
+// loadFleet loads the fleet file at path into cloud. A fleet file reads
+// only CSV files inside its own directory; a non-empty root widens that to
+// root, which must hold the fleet file.
+func loadFleet(cloud *memory.Cloud, path, root string) error {
+	if root == "" {
+		return cloud.LoadFleetFile(path)
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return err
+	}
+	absPath, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(absRoot, absPath)
+	if err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("fleet %s is not inside -root %s", path, root)
+	}
+	r, err := os.OpenRoot(absRoot)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return cloud.LoadFleetFS(r.FS(), filepath.ToSlash(rel))
 }
 
 // Report is what the quickstart prints and writes.
@@ -134,12 +172,15 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func run(ctx context.Context, w io.Writer, fleetPath, outPath string, window time.Duration) error {
+// run loads the fleet at fleetPath (its CSV files read from inside root,
+// or from its own directory when root is ""), prints the report to w and,
+// when outPath is set, writes it as JSON.
+func run(ctx context.Context, w io.Writer, fleetPath, root, outPath string, window time.Duration) error {
 	cloud, err := memory.New(memory.Config{})
 	if err != nil {
 		return err
 	}
-	if err := cloud.LoadFleetFile(fleetPath); err != nil {
+	if err := loadFleet(cloud, fleetPath, root); err != nil {
 		return err
 	}
 	now := cloud.Now().Truncate(time.Minute)

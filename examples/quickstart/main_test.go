@@ -20,7 +20,7 @@ func TestQuickstartRuns(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.json")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, defaultFleet(), out, 14*24*time.Hour))
+	require.NoError(t, run(t.Context(), &buf, defaultFleet(), repoRoot(), out, 14*24*time.Hour))
 	text := buf.String()
 	assert.Contains(t, text, "9 resources on the in-memory cloud")
 	assert.Contains(t, text, "i-0c6585a")
@@ -85,7 +85,7 @@ func TestQuickstartBadFleet(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "fleet.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("resources: [{id: x, kind: zeppelin}]\n"), 0o600))
-	err := run(t.Context(), &bytes.Buffer{}, bad, "", time.Hour)
+	err := run(t.Context(), &bytes.Buffer{}, bad, "", "", time.Hour)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "zeppelin")
 }
@@ -100,7 +100,7 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 	require.NoError(t, os.WriteFile(fleet, []byte("resources:\n  - {id: i-quiet, kind: instance, name: no-agent}\n"), 0o600))
 	out := filepath.Join(dir, "report.json")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, fleet, out, 24*time.Hour))
+	require.NoError(t, run(t.Context(), &buf, fleet, "", out, 24*time.Hour))
 	assert.Contains(t, buf.String(), "i-quiet")
 
 	data, err := os.ReadFile(out)
@@ -118,4 +118,15 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &rep))
 	require.Len(t, rep.Resources, 1)
 	assert.True(t, provider.IsGap(rep.Resources[0].CPUMax), "an absent statistic reads back as a gap, not 0")
+}
+
+// The built-in fleet's traces lie outside its directory: without a root
+// that holds them the fleet is refused, and a root must hold the fleet.
+func TestQuickstartFleetReadsOnlyItsRoot(t *testing.T) {
+	t.Parallel()
+	err := run(t.Context(), &bytes.Buffer{}, defaultFleet(), "", "", time.Hour)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	err = run(t.Context(), &bytes.Buffer{}, defaultFleet(), t.TempDir(), "", time.Hour)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not inside -root")
 }

@@ -54,7 +54,8 @@ const activityPeriod = time.Minute
 // in which CloudWatch has no datapoint at all. An invalid query returns
 // provider.ErrInvalid before any API call; unknown instances, groups and
 // functions provider.ErrNotFound.
-func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
+	defer d.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("aws: activity: %w", err)
 	}

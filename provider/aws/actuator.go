@@ -16,7 +16,8 @@ import (
 // or pending instance changes nothing. A stopping, shutting-down or
 // terminated instance returns provider.ErrConflict; groups and functions
 // provider.ErrUnsupported; unknown IDs provider.ErrNotFound.
-func (d *Driver) Start(ctx context.Context, id string) error {
+func (d *Driver) Start(ctx context.Context, id string) (err error) {
+	defer d.red.Errorp(&err)
 	inst, err := d.actuatable(ctx, "start", id)
 	if err != nil {
 		return err
@@ -44,7 +45,8 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 // changes nothing. A pending, shutting-down or terminated instance returns
 // provider.ErrConflict; groups and functions provider.ErrUnsupported;
 // unknown IDs provider.ErrNotFound.
-func (d *Driver) Stop(ctx context.Context, id string) error {
+func (d *Driver) Stop(ctx context.Context, id string) (err error) {
+	defer d.red.Errorp(&err)
 	inst, err := d.actuatable(ctx, "stop", id)
 	if err != nil {
 		return err
@@ -80,7 +82,8 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 // InstanceTerminated waiter. Terminating a terminated instance changes
 // nothing. Groups and functions return provider.ErrUnsupported (the driver
 // never deletes them); unknown IDs provider.ErrNotFound.
-func (d *Driver) Terminate(ctx context.Context, id string) error {
+func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
+	defer d.red.Errorp(&err)
 	inst, err := d.actuatable(ctx, "terminate", id)
 	if err != nil {
 		return err

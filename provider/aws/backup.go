@@ -26,7 +26,8 @@ const maxFilterValues = 200
 // see the package doc). An instance without volumes or snapshots has none;
 // groups and functions return provider.ErrUnsupported, unknown IDs
 // provider.ErrNotFound.
-func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time) ([]provider.Backup, error) {
+func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time) (_ []provider.Backup, err error) {
+	defer d.red.Errorp(&err)
 	t, err := d.resolve(ctx, "backups", resourceID)
 	if err != nil {
 		return nil, err

@@ -15,8 +15,10 @@ import (
 )
 
 // TagKeys names the tags the driver maps onto resource metadata. Keys are
-// matched case-insensitively ("Environment" matches "environment"). The zero
-// value means the defaults.
+// matched case-insensitively ("Environment" matches "environment"). The
+// values of the environment, role and owner tags are normalised
+// (provider.Resource.NormalizeLabels: "production " is "production");
+// Resource.Tags keeps them verbatim. The zero value means the defaults.
 type TagKeys struct {
 	// Environment fills Resource.Environment. Default: "environment".
 	Environment string `json:"environment,omitempty" yaml:"environment,omitempty"`
@@ -212,7 +214,8 @@ type options struct {
 func WithClients(c Clients) Option { return func(o *options) { o.clients = c } }
 
 // WithLogger sets the logger for mutations and waits (debug and info
-// levels). Default (and nil): discard.
+// levels), with credentials masked (see Driver). Default (and nil):
+// discard.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithEC2Options adds option functions applied when New builds the EC2

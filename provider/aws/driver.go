@@ -10,12 +10,14 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -29,10 +31,20 @@ const Name = "aws"
 //
 // A Driver is safe for concurrent use; it holds no state besides its
 // clients and configuration, and its constructor starts no goroutines.
+//
+// No error it returns or line it logs shows a credential: AWS access key
+// IDs, SigV4 credentials and signatures, security tokens, authorization
+// headers and the userinfo of URLs are masked wherever they appear (a
+// proxy or a mock that echoes a request), and so are the values of static
+// credentials (credentials.StaticCredentialsProvider) and the password of
+// the SDK's BaseEndpoint, in any form. Credentials behind another provider
+// (a cache, a role) are masked by pattern only. The causes in an error's
+// chain (reached with errors.As) keep their own messages.
 type Driver struct {
 	region string
 	cfg    Config
 	log    *slog.Logger
+	red    *redact.Redactor // masks the credentials the driver knows and what looks like one
 
 	ec2    EC2API
 	asg    AutoScalingAPI
@@ -58,7 +70,9 @@ var (
 // of them. New makes no API call and starts no goroutines. It returns an
 // error matching provider.ErrInvalid, naming the field, when cfg is invalid
 // (see Config.Validate) or sdk has no region.
-func New(cfg Config, sdk awssdk.Config, opts ...Option) (*Driver, error) {
+func New(cfg Config, sdk awssdk.Config, opts ...Option) (_ *Driver, err error) {
+	red := redact.New(knownSecrets(sdk)...)
+	defer red.Errorp(&err)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("aws: new: %w", err)
 	}
@@ -70,9 +84,9 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (*Driver, error) {
 		fn(&o)
 	}
 	c := cfg.withDefaults()
-	d := &Driver{region: sdk.Region, cfg: c, log: o.log}
-	if d.log == nil {
-		d.log = slog.New(slog.DiscardHandler)
+	d := &Driver{region: sdk.Region, cfg: c, red: red, log: slog.New(slog.DiscardHandler)}
+	if o.log != nil {
+		d.log = slog.New(red.Handler(o.log.Handler()))
 	}
 	retryer := func() awssdk.Retryer {
 		return retry.NewStandard(func(so *retry.StandardOptions) {
@@ -105,6 +119,26 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (*Driver, error) {
 		}}, o.lambdaOpts...)...)
 	}
 	return d, nil
+}
+
+// knownSecrets returns the credential values sdk holds that can be read
+// without a call: static credentials and the password of BaseEndpoint.
+func knownSecrets(sdk awssdk.Config) []string {
+	var out []string
+	var v awssdk.Credentials
+	switch p := sdk.Credentials.(type) {
+	case credentials.StaticCredentialsProvider:
+		v = p.Value
+	case *credentials.StaticCredentialsProvider:
+		if p != nil {
+			v = p.Value
+		}
+	}
+	out = append(out, v.AccessKeyID, v.SecretAccessKey, v.SessionToken)
+	if sdk.BaseEndpoint != nil {
+		out = append(out, redact.URLSecrets(*sdk.BaseEndpoint)...)
+	}
+	return out
 }
 
 // Name returns the provider name, Config.Name (default "aws").

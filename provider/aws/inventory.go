@@ -25,7 +25,8 @@ import (
 // IDs and tags are pushed down to EC2's filters; everything is checked
 // again with f.Match. Every page of every list is read. An invalid filter
 // returns provider.ErrInvalid before any API call.
-func (d *Driver) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
+	defer d.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("aws: list: %w", err)
 	}
@@ -83,7 +84,8 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) ([]provider.Resour
 // names and ARNs. Unknown IDs return provider.ErrNotFound; RDS and load
 // balancer ARNs (which the driver only reads metrics of) return
 // provider.ErrUnsupported.
-func (d *Driver) Get(ctx context.Context, id string) (provider.Resource, error) {
+func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
+	defer d.red.Errorp(&err)
 	t, err := d.resolve(ctx, "get", id)
 	if err != nil {
 		return provider.Resource{}, err
@@ -394,5 +396,5 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 			r.TimeZone = v
 		}
 	}
-	return r
+	return r.NormalizeLabels()
 }

@@ -144,7 +144,8 @@ func validPeriod(step time.Duration) bool {
 
 // QueryMetric implements provider.MetricsSource with CloudWatch
 // GetMetricData; see QueryMetrics.
-func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
+	defer d.red.Errorp(&err)
 	out, err := d.QueryMetrics(ctx, []provider.Query{q})
 	if err != nil {
 		return provider.Series{}, err
@@ -176,7 +177,8 @@ type prepared struct {
 // checked), provider.ErrUnsupported for a metric the kind has no mapping
 // for (see Mapping). Values are converted to the metric's unit (percent to
 // fraction, milliseconds to seconds, counters to rates).
-func (d *Driver) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
+func (d *Driver) QueryMetrics(ctx context.Context, qs []provider.Query) (_ []provider.Series, err error) {
+	defer d.red.Errorp(&err)
 	for i, q := range qs {
 		if err := q.Validate(); err != nil {
 			return nil, fmt.Errorf("aws: query metric: %w", provider.Within(fmt.Sprintf("queries[%d]", i), err))

@@ -46,7 +46,8 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // changes nothing; groups return provider.ErrUnsupported, unknown IDs
 // provider.ErrNotFound, terminated or transitioning instances
 // provider.ErrConflict.
-func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) error {
+func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err error) {
+	defer d.red.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return fmt.Errorf("aws: resize: %w", err)
 	}

@@ -18,7 +18,8 @@ import (
 // instances not terminating, Ready those InService and Healthy. Instances
 // and functions return provider.ErrUnsupported, unknown names
 // provider.ErrNotFound.
-func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
+	defer d.red.Errorp(&err)
 	g, err := d.group(ctx, "capacity", id)
 	if err != nil {
 		return provider.Capacity{}, err
@@ -33,7 +34,8 @@ func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, er
 // UpdateAutoScalingGroup with all three values. Setting the current spec
 // changes nothing. Unknown groups return provider.ErrNotFound, even when
 // AWS answers with a server error (the group is described again to tell).
-func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
+	defer d.red.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return fmt.Errorf("aws: set capacity: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -28,7 +29,8 @@ type activityEvent struct {
 // resource id, so that Activity reports them (with count 0 when nothing
 // happened) instead of leaving them unknown. RecordActivity tracks its kind
 // by itself.
-func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) error {
+func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) (err error) {
+	defer redact.Errorp(&err)
 	for _, k := range kinds {
 		if err := k.Validate(); err != nil {
 			return fmt.Errorf("memory: track activity %q: %w", id, err)
@@ -48,7 +50,8 @@ func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) error {
 
 // RecordActivity records count events of kind on resource id at time at.
 // Events may be recorded in any order; count must be finite and ≥ 0.
-func (c *Cloud) RecordActivity(id string, kind provider.ActivityKind, at time.Time, count float64) error {
+func (c *Cloud) RecordActivity(id string, kind provider.ActivityKind, at time.Time, count float64) (err error) {
+	defer redact.Errorp(&err)
 	if err := (provider.ActivityCount{Kind: kind, Count: count}).Validate(); err != nil {
 		return fmt.Errorf("memory: record activity %q: %w", id, err)
 	}
@@ -89,7 +92,8 @@ func (c *Cloud) activityOf(id string) (*activityData, error) {
 // over [q.Start, q.End), counting only events no later than the clock's now,
 // sorted by kind. A total beyond the float64 range saturates at
 // math.MaxFloat64, so every count stays finite.
-func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
+	defer redact.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("memory: activity: %w", err)
 	}

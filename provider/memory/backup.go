@@ -6,12 +6,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // AddBackup records backups of existing resources. Each backup is
 // validated; its ID must be unique for its resource.
-func (c *Cloud) AddBackup(backups ...provider.Backup) error {
+func (c *Cloud) AddBackup(backups ...provider.Backup) (err error) {
+	defer redact.Errorp(&err)
 	for i, b := range backups {
 		if err := b.Validate(); err != nil {
 			return fmt.Errorf("memory: add backup: %w", provider.Within(fmt.Sprintf("backups[%d]", i), err))
@@ -35,7 +37,8 @@ func (c *Cloud) AddBackup(backups ...provider.Backup) error {
 
 // Backups implements provider.BackupCatalog: the backups taken at or after
 // since and no later than the clock's now, newest first.
-func (c *Cloud) Backups(ctx context.Context, resourceID string, since time.Time) ([]provider.Backup, error) {
+func (c *Cloud) Backups(ctx context.Context, resourceID string, since time.Time) (_ []provider.Backup, err error) {
+	defer redact.Errorp(&err)
 	if err := provider.ValidateID(resourceID); err != nil {
 		return nil, fmt.Errorf("memory: backups: %w", err)
 	}

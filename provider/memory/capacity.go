@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -90,7 +91,8 @@ func (g *groupState) moveTo(now time.Time, desired int, cfg Config) {
 }
 
 // Capacity implements provider.Scaler.
-func (c *Cloud) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+func (c *Cloud) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
+	defer redact.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return provider.Capacity{}, fmt.Errorf("memory: capacity: %w", err)
 	}
@@ -111,7 +113,8 @@ func (c *Cloud) Capacity(ctx context.Context, id string) (provider.Capacity, err
 // Config.LaunchDelay; removed ones stop serving at once and disappear from
 // Current after Config.DrainDelay. A terminated group returns
 // provider.ErrConflict; a Max above MaxGroupSize provider.ErrInvalid.
-func (c *Cloud) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+func (c *Cloud) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
+	defer redact.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return fmt.Errorf("memory: set capacity: %w", err)
 	}

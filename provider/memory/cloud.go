@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -87,17 +88,19 @@ func (c *Cloud) Name() string { return c.cfg.Name }
 // Now returns the time of the Cloud's clock.
 func (c *Cloud) Now() time.Time { return c.clock.Now() }
 
-// Add adds resources. Each is validated; its Provider is set to the Cloud's
-// name, its State defaults to running and its LaunchTime to now. A group
-// starts with the capacity {min 0, max 0, desired 0}; set it with
-// SetCapacity or AddGroup. Adding an ID that exists returns an error matching
+// Add adds resources. Each is validated, with its labels normalised first
+// (provider.Resource.NormalizeLabels: " production " is stored as
+// "production"); its Provider is set to the Cloud's name, its State
+// defaults to running and its LaunchTime to now. A group starts with the
+// capacity {min 0, max 0, desired 0}; set it with SetCapacity or AddGroup. Adding an ID that exists returns an error matching
 // provider.ErrConflict, and nothing is added.
-func (c *Cloud) Add(resources ...provider.Resource) error {
+func (c *Cloud) Add(resources ...provider.Resource) (err error) {
+	defer redact.Errorp(&err)
 	now := c.clock.Now()
 	prepared := make([]provider.Resource, 0, len(resources))
 	seen := map[string]bool{}
 	for i, r := range resources {
-		r = r.Clone()
+		r = r.Clone().NormalizeLabels()
 		r.Provider = c.cfg.Name
 		if r.State == "" {
 			r.State = provider.StateRunning
@@ -138,7 +141,8 @@ func (c *Cloud) Add(resources ...provider.Resource) error {
 // AddGroup adds a group resource with the given capacity, all of whose
 // instances are ready at once. A capacity whose Max exceeds MaxGroupSize
 // is refused (provider.ErrInvalid).
-func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) error {
+func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) (err error) {
+	defer redact.Errorp(&err)
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("memory: add group %q: %w", r.ID, provider.Within("capacity", err))
 	}
@@ -158,7 +162,8 @@ func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) error 
 }
 
 // List implements provider.Inventory: resources matching f, sorted by ID.
-func (c *Cloud) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+func (c *Cloud) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
+	defer redact.Errorp(&err)
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("memory: list: %w", err)
 	}
@@ -197,7 +202,8 @@ func (c *Cloud) List(ctx context.Context, f provider.Filter) ([]provider.Resourc
 }
 
 // Get implements provider.Inventory.
-func (c *Cloud) Get(ctx context.Context, id string) (provider.Resource, error) {
+func (c *Cloud) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
+	defer redact.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return provider.Resource{}, fmt.Errorf("memory: get: %w", err)
 	}
@@ -216,8 +222,10 @@ func (c *Cloud) Get(ctx context.Context, id string) (provider.Resource, error) {
 
 // Update replaces the metadata of an existing resource (tags, environment,
 // role, criticality, owner, cost, ...) with r, keeping its state, kind and
-// provider. It records a mutation. Unknown IDs return provider.ErrNotFound.
-func (c *Cloud) Update(r provider.Resource) error {
+// provider, and normalises its labels as Add does. It records a mutation.
+// Unknown IDs return provider.ErrNotFound.
+func (c *Cloud) Update(r provider.Resource) (err error) {
+	defer redact.Errorp(&err)
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -226,7 +234,7 @@ func (c *Cloud) Update(r provider.Resource) error {
 		return notFound("update", r.ID)
 	}
 	cur := e.view(now)
-	r = r.Clone()
+	r = r.Clone().NormalizeLabels()
 	r.Kind, r.State, r.Provider = cur.Kind, cur.State, c.cfg.Name
 	if r.LaunchTime.IsZero() {
 		r.LaunchTime = cur.LaunchTime

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -94,13 +95,15 @@ func WithClock(c clock.Clock) Option {
 	}
 }
 
-// WithLogger sets the logger for mutations (debug level). Default (and
-// nil): discard.
+// WithLogger sets the logger for mutations (debug level). Credentials in
+// what is logged (a URL with a password as a resource ID) are masked.
+// Default (and nil): discard.
 func WithLogger(l *slog.Logger) Option {
 	return func(m *Cloud) {
 		if l == nil {
-			l = slog.New(slog.DiscardHandler)
+			m.log = slog.New(slog.DiscardHandler)
+			return
 		}
-		m.log = l
+		m.log = slog.New(redact.Handler(l.Handler()))
 	}
 }

@@ -8,8 +8,11 @@
 //
 // Seed a Cloud from code (Add, AddGroup, AddSamples, Replay, SetSeries,
 // AddBackup, RecordActivity) or from a YAML/JSON fleet file (LoadFleetFile,
-// see Fleet). Real traces read with package trace (or named as CSV files in
-// a fleet file) replay as metrics, shifted so that they end at the present:
+// LoadFleetFS, see Fleet). A fleet file reads only regular files inside its
+// own directory unless the host hands over a wider root (LoadFleetFS), so
+// a fleet file from elsewhere cannot read the machine. Real traces read
+// with package trace (or named as CSV files in a fleet file) replay as
+// metrics, shifted so that they end at the present:
 //
 //	c, _ := memory.New(memory.Config{}) // the zero Config means the defaults
 //	_ = c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance})
@@ -35,4 +38,7 @@
 // Nth call or a number of times; the error reaches the caller with its chain
 // intact. Mutations returns every change the Cloud applied, in order, so a
 // test can assert exactly what a pipeline did.
+//
+// Errors and log lines mask credentials that reach them (a URL with a
+// password used as an ID, a token in a fleet file).
 package memory

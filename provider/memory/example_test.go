@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bclock "github.com/benbjohnson/clock"
@@ -100,4 +101,30 @@ func ExampleCloud_LoadFleetFile() {
 	// i-idle instance staging
 	// thumbnailer function -
 	// web group -
+}
+
+// A fleet file reads only what lies in its own directory. The quickstart's
+// fleet replays traces kept two directories up, in the repository's
+// testdata: the host says so by handing over the repository as the root.
+func ExampleCloud_LoadFleetFS() {
+	mock := bclock.NewMock()
+	mock.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	c, _ := memory.New(memory.Config{}, memory.WithClock(mock))
+	if err := c.LoadFleetFile("../../examples/quickstart/fleet.yaml"); err != nil {
+		fmt.Println(errors.Is(err, provider.ErrInvalid), "- the traces lie outside the fleet's directory")
+	}
+
+	repo, err := os.OpenRoot("../..") // CSV paths may reach the whole repository, nothing else
+	if err != nil {
+		panic(err)
+	}
+	defer repo.Close()
+	if err := c.LoadFleetFS(repo.FS(), "examples/quickstart/fleet.yaml"); err != nil {
+		panic(err)
+	}
+	all, _ := c.List(context.Background(), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+	fmt.Println(len(all), "instances")
+	// Output:
+	// true - the traces lie outside the fleet's directory
+	// 7 instances
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -121,7 +122,8 @@ type FaultID int
 
 // InjectFault adds a fault and returns its ID. Faults are checked in the
 // order they were added; the first that fires decides the call.
-func (c *Cloud) InjectFault(f Fault) (FaultID, error) {
+func (c *Cloud) InjectFault(f Fault) (_ FaultID, err error) {
+	defer redact.Errorp(&err)
 	if err := f.Validate(); err != nil {
 		return 0, fmt.Errorf("memory: inject fault: %w", err)
 	}

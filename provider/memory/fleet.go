@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/idlescale/idlescale/internal/redact"
+	"github.com/idlescale/idlescale/internal/safefile"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/trace"
 )
@@ -18,7 +22,18 @@ import (
 // Fleet is the content of a fleet file: resources with their capacity,
 // metric traces, backups and activity. It is read from YAML or JSON (JSON is
 // YAML); unknown fields are errors. Relative times ("ago") count back from
-// the Cloud's clock when the fleet is applied.
+// the Cloud's clock when the fleet is applied and must not be negative.
+// Labels (environment, role, owner) are normalised as Cloud.Add does.
+//
+// A fleet file reads only what lies beside it: CSV paths are relative
+// (slash-separated) to the fleet file's directory and must stay inside it.
+// Absolute paths, ".." that climbs out, symbolic links that lead out,
+// and anything that is not a regular file (a directory, /dev/zero, a named
+// pipe, /proc) are refused with an error naming the field; each trace is
+// read with the limits of trace.CSVOptions' defaults. A host that keeps
+// its traces elsewhere widens the reach explicitly: LoadFleetFS with a
+// file system whose root holds both (an (*os.Root).FS), or ApplyFleet
+// with a wider directory.
 //
 //	resources:
 //	  - id: i-idle
@@ -68,13 +83,16 @@ type FleetResource struct {
 type FleetMetric struct {
 	// Metric is the metric name. Required.
 	Metric provider.Metric `json:"metric" yaml:"metric"`
-	// CSV is a trace file, relative to the fleet file's directory.
+	// CSV is a trace file: a slash-separated path relative to the fleet
+	// file's directory, which must stay inside the directory the fleet
+	// was loaded with (see Fleet).
 	CSV string `json:"csv,omitempty" yaml:"csv,omitempty"`
 	// TimeColumn, ValueColumn and Scale are as in trace.CSVOptions.
 	TimeColumn  string  `json:"time_column,omitempty" yaml:"time_column,omitempty"`
 	ValueColumn string  `json:"value_column,omitempty" yaml:"value_column,omitempty"`
 	Scale       float64 `json:"scale,omitempty" yaml:"scale,omitempty"`
-	// EndAgo is how long before now the replayed trace ends. Default: 0.
+	// EndAgo is how long before now the replayed trace ends. Must be ≥ 0.
+	// Default: 0.
 	EndAgo time.Duration `json:"end_ago,omitempty" yaml:"end_ago,omitempty"`
 	// Samples are inline samples, used when CSV is empty.
 	Samples []provider.Sample `json:"samples,omitempty" yaml:"samples,omitempty"`
@@ -84,7 +102,7 @@ type FleetMetric struct {
 type FleetBackup struct {
 	provider.Backup `yaml:",inline"`
 
-	// Ago places the backup this long before now.
+	// Ago places the backup this long before now. Must be ≥ 0.
 	Ago time.Duration `json:"ago,omitempty" yaml:"ago,omitempty"`
 }
 
@@ -95,19 +113,27 @@ type FleetActivity struct {
 	Count float64               `json:"count" yaml:"count"`
 }
 
+// MaxFleetBytes is the largest fleet file read, in bytes (32 MiB): a fleet
+// names its long traces as CSV files rather than holding them inline.
+const MaxFleetBytes = 32 << 20
+
 // ParseFleet decodes a fleet from YAML or JSON. Unknown fields, a missing
-// resources list, trailing documents and a nil r are errors.
-func ParseFleet(r io.Reader) (Fleet, error) {
+// resources list, trailing documents, more than MaxFleetBytes and a nil r
+// are errors.
+func ParseFleet(r io.Reader) (f Fleet, err error) {
+	defer redact.Errorp(&err)
 	if r == nil {
 		return Fleet{}, provider.Invalid("fleet.reader", nil, "must not be nil")
 	}
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFleetBytes+1))
 	if err != nil {
 		return Fleet{}, fmt.Errorf("memory: fleet: %w", err)
 	}
+	if len(data) > MaxFleetBytes {
+		return Fleet{}, provider.Invalid("fleet", fmt.Sprintf("over %d bytes", MaxFleetBytes), "is larger than MaxFleetBytes")
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	var f Fleet
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Fleet{}, provider.Invalid("fleet", "", "is empty")
@@ -124,30 +150,96 @@ func ParseFleet(r io.Reader) (Fleet, error) {
 	return f, nil
 }
 
-// LoadFleetFile reads the fleet file at path and applies it to c; CSV paths
-// are relative to the file's directory.
-func (c *Cloud) LoadFleetFile(path string) error {
-	data, err := os.ReadFile(path)
+// LoadFleetFile reads the fleet file at path and applies it to c. The file
+// must be a regular file of at most MaxFleetBytes; its CSV paths are
+// relative to its directory and may read nothing outside it (see Fleet).
+// Errors name the path; an invalid fleet or a refused CSV path matches
+// provider.ErrInvalid, and on error c is unchanged.
+func (c *Cloud) LoadFleetFile(path string) (err error) {
+	defer redact.Errorp(&err)
+	f, err := safefile.Open(path, "fleet", MaxFleetBytes)
 	if err != nil {
 		return fmt.Errorf("memory: %w", err)
 	}
-	f, err := ParseFleet(bytes.NewReader(data))
+	defer f.Close()
+	fl, err := ParseFleet(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := c.ApplyFleet(f, filepath.Dir(path)); err != nil {
+	if err := c.ApplyFleet(fl, filepath.Dir(path)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
 
+// LoadFleetFS reads the fleet file name (slash-separated) from fsys and
+// applies it to c. Its CSV paths are relative to name's directory and may
+// reach anywhere inside fsys, but not out of it: this is how a host lets
+// a fleet file read traces kept beside its directory, by choosing the
+// root:
+//
+//	repo, _ := os.OpenRoot(".") // CSV paths may reach the whole repository
+//	defer repo.Close()
+//	err := cloud.LoadFleetFS(repo.FS(), "examples/quickstart/fleet.yaml")
+//
+// An (*os.Root).FS also refuses symbolic links that leave the root; an
+// os.DirFS follows them. Errors as for LoadFleetFile; a nil fsys is an
+// error matching provider.ErrInvalid.
+func (c *Cloud) LoadFleetFS(fsys fs.FS, name string) (err error) {
+	defer redact.Errorp(&err)
+	if fsys == nil {
+		return provider.Invalid("fleet.fs", nil, "must not be nil")
+	}
+	f, err := safefile.OpenFS(fsys, name, "fleet", MaxFleetBytes)
+	if err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	defer f.Close()
+	fl, err := ParseFleet(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.applyFleet(fl, fsys, path.Dir(name)); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // ApplyFleet adds the fleet's resources, capacities, metrics, backups and
-// activity to c. dir is the directory CSV paths are relative to. Everything
+// activity to c. CSV paths are relative to dir and may read nothing outside
+// it (see Fleet); dir may be "" for a fleet without CSV files. Everything
 // is validated before anything is added: on error c is unchanged.
-func (c *Cloud) ApplyFleet(f Fleet, dir string) error {
+func (c *Cloud) ApplyFleet(f Fleet, dir string) (err error) {
+	defer redact.Errorp(&err)
+	var fsys fs.FS
+	if dir != "" && needsFiles(f) {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return fmt.Errorf("memory: apply fleet: %w", err)
+		}
+		defer root.Close()
+		fsys = root.FS()
+	}
+	return c.applyFleet(f, fsys, ".")
+}
+
+func needsFiles(f Fleet) bool {
+	for _, r := range f.Resources {
+		for _, m := range r.Metrics {
+			if m.CSV != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyFleet applies f, reading its CSV paths relative to dir in fsys; a
+// nil fsys refuses every CSV path.
+func (c *Cloud) applyFleet(f Fleet, fsys fs.FS, dir string) error {
 	now := c.clock.Now()
 	launches := make([]time.Time, len(f.Resources))
-	staged, err := c.stageFleet(f, dir, now, launches)
+	staged, err := c.stageFleet(f, fsys, dir, now, launches)
 	if err != nil {
 		return err
 	}
@@ -171,9 +263,51 @@ func (c *Cloud) ApplyFleet(f Fleet, dir string) error {
 	return nil
 }
 
+// readFleetCSV reads the trace fm.CSV names, relative to dir in fsys, and
+// replays it so that it ends fm.EndAgo before now. field is the metric's
+// field path.
+func readFleetCSV(fsys fs.FS, dir string, fm FleetMetric, field string, now time.Time) ([]provider.Sample, error) {
+	name := filepath.ToSlash(fm.CSV)
+	switch {
+	case path.IsAbs(name) || filepath.IsAbs(fm.CSV) || filepath.VolumeName(fm.CSV) != "":
+		return nil, provider.Invalid(field+".csv", fm.CSV, "must be a path relative to the fleet file's directory, inside it")
+	case fsys == nil:
+		return nil, provider.Invalid(field+".csv", fm.CSV, "cannot be read: the fleet was applied without a directory")
+	}
+	name = path.Join(dir, name)
+	if !fs.ValidPath(name) {
+		return nil, provider.Invalid(field+".csv", fm.CSV, "climbs out of the directory the fleet may read (see memory.Fleet)")
+	}
+	s, err := trace.ReadCSVFS(fsys, name, trace.CSVOptions{TimeColumn: fm.TimeColumn, ValueColumn: fm.ValueColumn, Scale: fm.Scale})
+	// A path that looks like a URL with a password loses the "//" that
+	// marks it once cleaned: mask what it holds by value.
+	err = redact.New(redact.URLSecrets(fm.CSV)...).Error(err)
+	var ie *provider.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return nil, provider.Within(field, err)
+	case err != nil:
+		// Not found, not permitted, or a symbolic link that leaves the
+		// root: the path is wrong; the cause stays in the chain.
+		return nil, fmt.Errorf("%w: %w", provider.Invalid(field+".csv", fm.CSV, "cannot be read"), err)
+	case len(s) == 0:
+		return nil, provider.Invalid(field+".csv", fm.CSV, "holds no samples")
+	}
+	last := s[len(s)-1].Time
+	end := now.Add(-fm.EndAgo)
+	shift := end.Sub(last)
+	if !last.Add(shift).Equal(end) {
+		return nil, provider.Invalid(field+".csv", fm.CSV, fmt.Sprintf("ends at %s, too far from now to replay (more than 292 years)", last.Format(time.RFC3339)))
+	}
+	for k := range s {
+		s[k].Time = s[k].Time.Add(shift)
+	}
+	return s, nil
+}
+
 // stageFleet validates the fleet's contents and returns the steps that
 // apply them once the resources exist.
-func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.Time) ([]func() error, error) {
+func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launches []time.Time) ([]func() error, error) {
 	var steps []func() error
 	for i, fr := range f.Resources {
 		field := fmt.Sprintf("fleet.resources[%d]", i)
@@ -211,22 +345,14 @@ func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.T
 			if err := fm.Metric.Validate(); err != nil {
 				return nil, fmt.Errorf("%s: %w", mfield, err)
 			}
+			if fm.EndAgo < 0 {
+				return nil, provider.Invalid(mfield+".end_ago", fm.EndAgo, "must be ≥ 0")
+			}
 			var samples []provider.Sample
 			if fm.CSV != "" {
-				path := fm.CSV
-				if !filepath.IsAbs(path) {
-					path = filepath.Join(dir, path)
-				}
-				s, err := trace.ReadCSVFile(path, trace.CSVOptions{TimeColumn: fm.TimeColumn, ValueColumn: fm.ValueColumn, Scale: fm.Scale})
+				s, err := readFleetCSV(fsys, dir, fm, mfield, now)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", mfield, err)
-				}
-				if len(s) == 0 {
-					return nil, provider.Invalid(mfield+".csv", fm.CSV, "holds no samples")
-				}
-				shift := now.Add(-fm.EndAgo).Sub(s[len(s)-1].Time)
-				for k := range s {
-					s[k].Time = s[k].Time.Add(shift)
+					return nil, err
 				}
 				samples = s
 			} else {
@@ -242,6 +368,9 @@ func (c *Cloud) stageFleet(f Fleet, dir string, now time.Time, launches []time.T
 			steps = append(steps, func() error { return c.AddSamples(id, m, samples...) })
 		}
 		for j, fb := range fr.Backups {
+			if fb.Ago < 0 {
+				return nil, provider.Invalid(fmt.Sprintf("%s.backups[%d].ago", field, j), fb.Ago, "must be ≥ 0")
+			}
 			b := fb.Backup
 			b.ResourceID = id
 			if fb.Ago != 0 {

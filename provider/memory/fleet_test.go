@@ -89,6 +89,9 @@ func TestApplyFleetValidates(t *testing.T) {
 		{"unsorted samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, samples: [{time: 2026-01-01T00:05:00Z, value: 1}, {time: 2026-01-01T00:00:00Z, value: 1}]}]}]", "fleet.resources[0].metrics[0].samples[1].time"},
 		{"missing csv", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv}]}]", ""},
 		{"negative activity", "resources: [{id: i, kind: instance, activity: [{kind: logins, ago: 1h, count: -1}]}]", "fleet.resources[0].activity[0].activity.logins.count"},
+		{"negative end_ago", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, end_ago: -1h}]}]", "fleet.resources[0].metrics[0].end_ago"},
+		{"negative end_ago inline", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, end_ago: -1s, samples: []}]}]", "fleet.resources[0].metrics[0].end_ago"},
+		{"negative backup ago", "resources: [{id: i, kind: instance, backups: [{id: s, ago: -3h, complete: true}]}]", "fleet.resources[0].backups[0].ago"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,12 +169,12 @@ func TestFleetLaunchTimes(t *testing.T) {
   - {id: ago, kind: instance, launch_ago: 72h}
   - id: measured
     kind: instance
-    metrics: [{metric: cpu, csv: ../../../testdata/nab/ec2_cpu_utilization_24ae8d.csv, scale: 0.01}]
+    metrics: [{metric: cpu, csv: nab/ec2_cpu_utilization_24ae8d.csv, scale: 0.01}]
   - {id: bare, kind: instance}
 `
 	f, err := memory.ParseFleet(strings.NewReader(doc))
 	require.NoError(t, err)
-	require.NoError(t, c.ApplyFleet(f, "testdata"))
+	require.NoError(t, c.ApplyFleet(f, "../../testdata")) // the CSV path is relative to, and inside, this directory
 	want := map[string]time.Time{
 		"explicit": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		"ago":      epoch.Add(-72 * time.Hour),

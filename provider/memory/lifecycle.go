@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -17,7 +18,8 @@ func stoppable(k provider.Kind) bool {
 // pending and runs after Config.StartDelay. Starting a running or pending one
 // changes nothing; a stopping or terminated one returns provider.ErrConflict;
 // other kinds provider.ErrUnsupported.
-func (c *Cloud) Start(ctx context.Context, id string) error {
+func (c *Cloud) Start(ctx context.Context, id string) (err error) {
+	defer redact.Errorp(&err)
 	return c.transition(ctx, OpStart, id, func(now time.Time, e *entry) (changed bool, err error) {
 		switch e.res.State {
 		case provider.StateRunning, provider.StatePending:
@@ -35,7 +37,8 @@ func (c *Cloud) Start(ctx context.Context, id string) error {
 // stopping and is stopped after Config.StopDelay. Stopping a stopped or
 // stopping one changes nothing; a pending or terminated one returns
 // provider.ErrConflict; other kinds provider.ErrUnsupported.
-func (c *Cloud) Stop(ctx context.Context, id string) error {
+func (c *Cloud) Stop(ctx context.Context, id string) (err error) {
+	defer redact.Errorp(&err)
 	return c.transition(ctx, OpStop, id, func(now time.Time, e *entry) (bool, error) {
 		switch e.res.State {
 		case provider.StateStopped, provider.StateStopping:
@@ -51,7 +54,8 @@ func (c *Cloud) Stop(ctx context.Context, id string) error {
 // Terminate implements provider.Actuator. Any resource becomes terminated at
 // once; terminating a terminated one changes nothing. A terminated group has
 // no capacity.
-func (c *Cloud) Terminate(ctx context.Context, id string) error {
+func (c *Cloud) Terminate(ctx context.Context, id string) (err error) {
+	defer redact.Errorp(&err)
 	return c.transition(ctx, OpTerminate, id, func(_ time.Time, e *entry) (bool, error) {
 		if e.res.State == provider.StateTerminated {
 			return false, nil

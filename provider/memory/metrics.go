@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -27,7 +28,8 @@ type metricData struct {
 // samples. Samples later than the clock's now are stored but stay invisible
 // to QueryMetric until the clock reaches them, so a trace can play out in
 // (fake) time.
-func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sample) error {
+func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sample) (err error) {
+	defer redact.Errorp(&err)
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("memory: add samples %q: %w", id, err)
 	}
@@ -58,7 +60,8 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 // was stored for that metric. Use it to serve a 2014 CloudWatch trace as the
 // last two weeks of a resource in a dry run. end must be set and within
 // 292 years (the range of time.Duration) of the last sample.
-func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, end time.Time) error {
+func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, end time.Time) (err error) {
+	defer redact.Errorp(&err)
 	if len(samples) == 0 {
 		return provider.Invalid("samples", 0, "a replay needs at least one sample")
 	}
@@ -87,7 +90,8 @@ func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, 
 // replacing what was stored. The Cloud keeps s.Values (do not change them
 // afterwards). Steps later than the clock's now are invisible to
 // QueryMetric, as with AddSamples.
-func (c *Cloud) SetSeries(s provider.Series) error {
+func (c *Cloud) SetSeries(s provider.Series) (err error) {
+	defer redact.Errorp(&err)
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, err)
 	}
@@ -106,7 +110,8 @@ func (c *Cloud) SetSeries(s provider.Series) error {
 // QueryMetric implements provider.MetricsSource. A resource without data for
 // q.Metric yields a series of gaps; an unknown resource
 // provider.ErrNotFound. Only data up to the clock's now is visible.
-func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
+	defer redact.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
 	}
@@ -126,10 +131,7 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (provider.Ser
 	if limit := now.Add(time.Nanosecond); visible.End.After(limit) {
 		visible.End = limit
 	}
-	var (
-		out provider.Series
-		err error
-	)
+	var out provider.Series
 	switch {
 	case d == nil || !visible.End.After(visible.Start):
 		out = provider.Series{Values: gaps(q.Steps())}

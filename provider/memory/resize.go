@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -72,7 +73,8 @@ func withCatalogSize(r provider.Resource) provider.Resource {
 // provider.ErrInvalid before anything changes; groups, volumes and load
 // balancers return provider.ErrUnsupported; terminated resources
 // provider.ErrConflict.
-func (c *Cloud) Resize(ctx context.Context, id string, size provider.Size) error {
+func (c *Cloud) Resize(ctx context.Context, id string, size provider.Size) (err error) {
+	defer redact.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return fmt.Errorf("memory: resize: %w", err)
 	}

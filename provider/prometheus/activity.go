@@ -26,7 +26,8 @@ import (
 // provider.ErrNotFound; a template that returns several series
 // ErrSeveralSeries; a negative or infinite count ErrBadResult; server
 // errors as documented on QueryError.
-func (s *Source) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+func (s *Source) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
+	defer s.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -33,7 +34,8 @@ const (
 // field but Address means its default. A host may load it from JSON.
 type Config struct {
 	// Address is the server's base URL, such as "http://prometheus:9090".
-	// Required.
+	// It may carry basic-auth credentials ("http://user:password@host");
+	// errors and log lines show them masked. Required.
 	Address string `json:"address"`
 
 	// Metrics maps a metric onto a PromQL template (see TemplateData).
@@ -169,7 +171,8 @@ type compiled struct {
 func (c Config) compile() (*compiled, error) {
 	u, err := url.Parse(c.Address)
 	if c.Address == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, provider.Invalid("config.address", c.Address, "must be an http:// or https:// URL with a host")
+		// The address may carry a password: the error shows it masked.
+		return nil, provider.Invalid("config.address", redact.URL(c.Address), "must be an http:// or https:// URL with a host")
 	}
 	d := c.withDefaults()
 	for _, l := range []struct{ field, v string }{
@@ -269,7 +272,7 @@ type options struct {
 }
 
 // WithLogger logs warnings from the server and skipped targets at Warn
-// level. Default: discard.
+// level, with credentials masked (see Source). Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithRoundTripper sets the HTTP transport (for authentication, TLS or

@@ -58,6 +58,9 @@ func ExampleSource_QueryMetric() {
 		Address: addr,
 		// The traces were backfilled as a gauge, not node-exporter counters.
 		Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu_utilization{ {{.Matchers}} }`},
+		// They end up to 10 minutes before the server started: look back
+		// far enough to list them however long the tests ran.
+		Lookback: time.Hour,
 	})
 	if err != nil {
 		panic(err)

@@ -29,12 +29,15 @@ type target struct {
 // becomes a resource: ID from the ID label, Kind from Config.Kind, State
 // running when the value is > 0 (the target is up) and stopped otherwise,
 // Tags = every label but __name__, and Region, Environment, Role, Owner and
-// Name from the labels Config names. Series of one ID from several jobs
+// Name from the labels Config names (Environment, Role and Owner
+// normalised by provider.Resource.NormalizeLabels, so " production " is
+// "production"). Series of one ID from several jobs
 // merge into one resource (running if any is up; tags from the first in
 // label order). Series whose ID label is not a valid resource ID are
 // skipped and logged. An invalid filter matches provider.ErrInvalid;
 // server errors are as documented on QueryError.
-func (s *Source) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+func (s *Source) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
+	defer s.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
@@ -61,7 +64,8 @@ func (s *Source) List(ctx context.Context, f provider.Filter) ([]provider.Resour
 
 // Get returns the target whose ID label is id (see List), or an error
 // matching provider.ErrNotFound when the targets query does not list it.
-func (s *Source) Get(ctx context.Context, id string) (provider.Resource, error) {
+func (s *Source) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
+	defer s.red.Errorp(&err)
 	if err := provider.ValidateID(id); err != nil {
 		return provider.Resource{}, fmt.Errorf("prometheus: %w", err)
 	}
@@ -151,5 +155,5 @@ func (s *Source) resource(t target) provider.Resource {
 	if cfg.NameLabel != "" {
 		r.Name = t.labels[cfg.NameLabel]
 	}
-	return r
+	return r.NormalizeLabels()
 }

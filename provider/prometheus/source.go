@@ -18,6 +18,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -27,10 +28,18 @@ import (
 // use; between calls it keeps only its configuration and, once learned,
 // the server's range semantics (Config.Ranges). Each call reads the
 // targets anew, so a target that appears or goes away is seen at once.
+//
+// No error it returns, line it logs or Warning it passes on shows a
+// credential: the password (or token user name) of Config.Address, in any
+// form, and whatever looks like one (an authorization header, a bearer
+// token, a URL's userinfo) that a server or proxy echoed are masked. The
+// causes in an error's chain (reached with errors.As) keep their own
+// messages.
 type Source struct {
 	c         *compiled
 	api       v1.API
 	log       *slog.Logger
+	red       *redact.Redactor // masks the address's credentials and what looks like one
 	onWarning func(Warning)
 
 	mu     sync.Mutex
@@ -50,7 +59,9 @@ const Name = "prometheus"
 // New validates cfg (see Config.Validate) and returns a Source. It makes no
 // network call and starts no goroutine; use Check to test the templates
 // against the server.
-func New(cfg Config, opts ...Option) (*Source, error) {
+func New(cfg Config, opts ...Option) (_ *Source, err error) {
+	red := redact.New(redact.URLSecrets(cfg.Address)...)
+	defer red.Errorp(&err)
 	c, err := cfg.compile()
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
@@ -67,9 +78,12 @@ func New(cfg Config, opts ...Option) (*Source, error) {
 	}
 	client, err := api.NewClient(api.Config{Address: c.cfg.Address, RoundTripper: statusTransport{o.rt}})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", cfg.Address, err.Error()))
+		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", redact.URL(cfg.Address), "is not a usable URL"))
 	}
-	return &Source{c: c, api: v1.NewAPI(client), log: o.logger, onWarning: o.onWarning, ranges: c.cfg.Ranges}, nil
+	return &Source{
+		c: c, api: v1.NewAPI(client), red: red, log: slog.New(red.Handler(o.logger.Handler())),
+		onWarning: o.onWarning, ranges: c.cfg.Ranges,
+	}, nil
 }
 
 // Name returns "prometheus".
@@ -102,7 +116,8 @@ func (s *Source) Name() string { return Name }
 // provider.ErrUnsupported; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
 // ErrSeveralSeries; server errors as documented on QueryError.
-func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
+	defer s.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return provider.Series{}, fmt.Errorf("prometheus: %w", err)
 	}
@@ -313,9 +328,10 @@ func (s *Source) warn(promql string, warnings, infos []string) {
 	if len(warnings) == 0 && len(infos) == 0 {
 		return
 	}
+	warnings, infos = s.red.Strings(warnings), s.red.Strings(infos)
 	s.log.Warn("prometheus: warnings in answer", "query", promql, "warnings", warnings, "infos", infos)
 	if s.onWarning != nil {
-		s.onWarning(Warning{Query: promql, Warnings: warnings, Infos: infos})
+		s.onWarning(Warning{Query: s.red.String(promql), Warnings: warnings, Infos: infos})
 	}
 }
 
@@ -387,7 +403,8 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // of all templates joined; each names its template (config.metrics[cpu])
 // and matches ErrBadQuery and provider.ErrInvalid when the server rejected
 // the PromQL, or the server error otherwise.
-func (s *Source) Check(ctx context.Context) error {
+func (s *Source) Check(ctx context.Context) (err error) {
+	defer s.red.Errorp(&err)
 	const probe = "idlescale-check-probe"
 	data := func(rng time.Duration) TemplateData {
 		return newData(s.c.cfg.IDLabel, probe, rng, map[string]string{s.c.cfg.IDLabel: probe})

@@ -32,7 +32,10 @@
 //     proposal (Manager.Request refuses a decision that is blocked, does
 //     not need approval, or was made for another proposal).
 //   - Approve and Deny take the approver's identity; self-approval is
-//     refused (ErrSelfApproval).
+//     refused (ErrSelfApproval). Identities are compared after
+//     normalisation (SameIdentity: white space, case, invisible
+//     characters and compatibility forms do not matter), so "Reaper"
+//     cannot approve what "reaper" asked for.
 //   - An approval is bound to the proposal's Fingerprint (action,
 //     resource, current and target capacity or size): a changed target
 //     needs a new approval (ErrMismatch).

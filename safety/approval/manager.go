@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/textnorm"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -181,23 +182,26 @@ func requestable(p safety.Proposal, d safety.Decision) error {
 }
 
 // Approve grants request id on behalf of approver at now, moving it from
-// pending to approved. Errors: provider.ErrInvalid for an empty approver
-// or a zero now, ErrUnknown, ErrSelfApproval when approver is the
-// requester, ErrExpired when now is at or past the expiry (the request
-// moves to expired), ErrTransition when it is not pending, safety.ErrAudit
-// when the transition was stored but not audited.
+// pending to approved. The request keeps approver as given. Errors:
+// provider.ErrInvalid for an empty approver (one that is empty once
+// normalised, see SameIdentity) or a zero now, ErrUnknown,
+// ErrSelfApproval when approver is the requester as SameIdentity compares
+// them ("Reaper" is "reaper"), ErrExpired when now is at or past the
+// expiry (the request moves to expired), ErrTransition when it is not
+// pending, safety.ErrAudit when the transition was stored but not
+// audited.
 func (m *Manager) Approve(ctx context.Context, id, approver string, now time.Time, comment string) (Request, error) {
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if approver == "" {
+	if textnorm.Fold(approver) == "" {
 		return Request{}, provider.Invalid("approver", approver, "must name who approves")
 	}
 	return m.transition(ctx, id, approver, now, Approved, comment, func(r *Request) error {
 		if r.State != Pending {
 			return &TransitionError{ID: id, From: r.State, To: Approved}
 		}
-		if approver == r.Requester {
+		if SameIdentity(approver, r.Requester) {
 			return fmt.Errorf("%w: %q requested %q", ErrSelfApproval, approver, id)
 		}
 		r.DecidedBy, r.DecidedAt, r.Comment = approver, now, comment
@@ -212,7 +216,7 @@ func (m *Manager) Deny(ctx context.Context, id, approver string, now time.Time, 
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if approver == "" {
+	if textnorm.Fold(approver) == "" {
 		return Request{}, provider.Invalid("approver", approver, "must name who denies")
 	}
 	return m.transition(ctx, id, approver, now, Denied, reason, func(r *Request) error {
@@ -230,7 +234,7 @@ func (m *Manager) Cancel(ctx context.Context, id, by string, now time.Time, reas
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if by == "" {
+	if textnorm.Fold(by) == "" {
 		return Request{}, provider.Invalid("by", by, "must name who cancels")
 	}
 	return m.transition(ctx, id, by, now, Cancelled, reason, func(r *Request) error {

@@ -1,0 +1,355 @@
+// Package redact removes credentials from the text of errors and log
+// lines: passwords and tokens in URLs, authorization headers and their
+// parts (a bearer token, a SigV4 credential and signature), labelled
+// secrets (password=…, "SecretAccessKey": …), AWS access key IDs, long
+// base64 runs such as session tokens, and any secret value a driver knows
+// (the password of its address, its static credentials). Drivers pass
+// every error they return and every line they log through a Redactor, so
+// that a credential that reached a message (a server echoing a header, an
+// invalid address) is not printed.
+//
+// Redaction is textual and best effort beyond the secrets a Redactor is
+// given: a secret that appears bare, is short and was not given is not
+// recognised.
+package redact
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Mask replaces what is redacted, as url.URL.Redacted does.
+const Mask = "xxxxx"
+
+// minSecret is the shortest known secret that is searched for: shorter
+// ones would blank out ordinary words. Patterns still find them in URLs
+// and headers.
+const minSecret = 4
+
+// Redactor removes credentials from text. The zero value and nil redact
+// by pattern only. A Redactor is safe for concurrent use.
+type Redactor struct {
+	secrets []string // longest first
+}
+
+// New returns a Redactor that also removes the given secret values, in
+// their plain, URL-escaped and base64 forms. Empty secrets and secrets
+// shorter than 4 bytes are ignored.
+func New(secrets ...string) *Redactor {
+	r := &Redactor{}
+	for _, s := range secrets {
+		if len(s) < minSecret {
+			continue
+		}
+		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), base64.StdEncoding.EncodeToString([]byte(s))} {
+			if !slices.Contains(r.secrets, form) {
+				r.secrets = append(r.secrets, form)
+			}
+		}
+	}
+	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	return r
+}
+
+// URLSecrets returns the credentials in the userinfo of the URL in s (the
+// password, or the user name when there is no password, which is then
+// often a token), in plain and unescaped form, and the base64 of
+// "user:password" a Basic authorization header carries. It returns nil
+// when s has no userinfo; s need not parse.
+func URLSecrets(s string) []string {
+	_, userinfo, _, ok := splitUserinfo(s)
+	if !ok || userinfo == "" {
+		return nil
+	}
+	unescape := func(v string) string {
+		if u, err := url.PathUnescape(v); err == nil {
+			return u
+		}
+		return v
+	}
+	user, pass, hasPass := strings.Cut(userinfo, ":")
+	if !hasPass {
+		return []string{user, unescape(user)}
+	}
+	return []string{
+		pass, unescape(pass),
+		base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
+		base64.StdEncoding.EncodeToString([]byte(unescape(user) + ":" + unescape(pass))),
+	}
+}
+
+// URL returns the address s with its userinfo masked ("http://user:xxxxx@host",
+// "http://xxxxx@host" when there is only a user name, which is then often
+// a token) and the values of credential query parameters masked. Unlike
+// url.URL.Redacted it works on strings that do not parse, including ones
+// without a scheme ("user:secret@host:9090"), so that an invalid address
+// can be quoted in an error.
+func URL(s string) string {
+	if pre, userinfo, rest, ok := splitUserinfo(s); ok {
+		s = pre + maskUserinfo(userinfo) + "@" + rest
+	}
+	return String(s)
+}
+
+// splitUserinfo splits s around the userinfo of the URL it holds: the
+// text between the scheme's "//" (or the start, when there is none) and
+// the last "@" before the path, as url.Parse reads it; when that finds
+// none, the first "@" before a query or fragment (a password holding a
+// "/"). ok is false when there is no "@".
+func splitUserinfo(s string) (pre, userinfo, rest string, ok bool) {
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 && i < strings.LastIndex(s, "@") {
+		start = i + 2
+	}
+	auth := s[start:]
+	if i := strings.IndexAny(auth, "?#"); i >= 0 {
+		auth = auth[:i]
+	}
+	var at int
+	if i := strings.IndexByte(auth, '/'); i >= 0 {
+		at = strings.LastIndexByte(auth[:i], '@')
+	} else {
+		at = strings.LastIndexByte(auth, '@')
+	}
+	if at < 0 {
+		at = strings.IndexByte(auth, '@')
+	}
+	if at < 0 {
+		return "", "", "", false
+	}
+	at += start
+	return s[:start], s[start:at], s[at+1:], true
+}
+
+func maskUserinfo(userinfo string) string {
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return user + ":" + Mask
+	}
+	return Mask
+}
+
+var (
+	// urlUserinfo finds the userinfo of URLs in text: scheme://userinfo@.
+	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@"'<>\x60]*@)+`)
+	// labelled finds a credential written as name=value or name: value
+	// (headers, query strings, JSON, INI files, environment dumps).
+	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret_?access_?key|access_?key_?id|session_?token|client_?secret|refresh_?token|access_?token|id_?token|api[_-]?key|apikey|x-api-key|private_?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)"?\s*[:=]\s*"?)([^\s"'&,;<>]+)`)
+	// authHeader finds the credentials of an authorization header or
+	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256.
+	authHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)((?:bearer|basic|token|digest|negotiate|aws4-hmac-sha256)\s+)?([^\s"',;<>]+)`)
+	bearer     = regexp.MustCompile(`(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)`)
+	basic      = regexp.MustCompile(`(\bBasic\s+)([A-Za-z0-9+/]{8,}={0,2})`)
+	// awsKeyID finds AWS access key IDs (and other unique IDs of the same
+	// form).
+	awsKeyID = regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16})\b`)
+	// longToken finds long base64 runs: session tokens, private keys.
+	longToken = regexp.MustCompile(`[A-Za-z0-9+/]{100,}={0,2}`)
+)
+
+// labels are the lower-case stems of the names labelled matches.
+var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "credential", "signature", "sig", "cookie"}
+
+// keyIDPrefixes are the prefixes awsKeyID matches.
+var keyIDPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLongRun reports whether s holds a run of 100 base64 characters, the
+// least longToken matches.
+func hasLongRun(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			if n++; n >= 100 {
+				return true
+			}
+			continue
+		}
+		n = 0
+	}
+	return false
+}
+
+// String returns s with credentials masked by pattern only (see the
+// package doc); it is the zero Redactor's String.
+func String(s string) string { return (*Redactor)(nil).String(s) }
+
+// Error is the zero Redactor's Error: it redacts by pattern only.
+func Error(err error) error { return (*Redactor)(nil).Error(err) }
+
+// Errorp is the zero Redactor's Errorp: it redacts by pattern only.
+func Errorp(errp *error) { (*Redactor)(nil).Errorp(errp) }
+
+// Handler is the zero Redactor's Handler: it redacts by pattern only.
+func Handler(h slog.Handler) slog.Handler { return (*Redactor)(nil).Handler(h) }
+
+// String returns s with every known secret and every credential found by
+// pattern replaced by Mask.
+func (r *Redactor) String(s string) string {
+	if s == "" {
+		return s
+	}
+	if r != nil {
+		for _, secret := range r.secrets {
+			s = strings.ReplaceAll(s, secret, Mask)
+		}
+	}
+	// Each pattern runs only when a cheap test says it may match: most
+	// messages hold no credential, and the patterns are slow.
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
+			scheme, userinfo, _ := strings.Cut(m, "://")
+			return scheme + "://" + maskUserinfo(strings.TrimSuffix(userinfo, "@")) + "@"
+		})
+	}
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "authorization") {
+		s = authHeader.ReplaceAllString(s, "${1}${2}"+Mask)
+	}
+	if strings.Contains(lower, "bearer") {
+		s = bearer.ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.Contains(s, "Basic") {
+		s = basic.ReplaceAllString(s, "${1}"+Mask)
+	}
+	if strings.ContainsAny(s, ":=") && containsAny(lower, labels) {
+		s = labelled.ReplaceAllStringFunc(s, func(m string) string {
+			loc := labelled.FindStringSubmatchIndex(m)
+			if m[loc[4]:loc[5]] == Mask {
+				return m
+			}
+			return m[:loc[4]] + Mask
+		})
+	}
+	if containsAny(s, keyIDPrefixes) {
+		s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
+	}
+	if hasLongRun(s) {
+		s = longToken.ReplaceAllString(s, Mask)
+	}
+	return s
+}
+
+// Error returns err with a message that String has redacted. The result
+// unwraps to err, so errors.Is and errors.As see the same chain; a cause
+// reached with errors.As keeps its own, unredacted message. Error returns
+// err itself when there is nothing to redact, and nil for nil.
+func (r *Redactor) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	red := r.String(msg)
+	if red == msg {
+		return err
+	}
+	return &redacted{msg: red, err: err}
+}
+
+// redacted is an error whose message was redacted.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
+
+// Errorp redacts the error *errp in place; drivers defer it in every
+// method that returns an error.
+func (r *Redactor) Errorp(errp *error) { *errp = r.Error(*errp) }
+
+// Strings returns ss with String applied to each, sharing ss when nothing
+// changed.
+func (r *Redactor) Strings(ss []string) []string {
+	var out []string
+	for i, s := range ss {
+		if red := r.String(s); red != s {
+			if out == nil {
+				out = slices.Clone(ss)
+			}
+			out[i] = red
+		}
+	}
+	if out == nil {
+		return ss
+	}
+	return out
+}
+
+// Handler returns a slog.Handler that redacts the message and every
+// attribute of a record (strings, errors, string slices, and other values
+// as printed) before passing it to h.
+func (r *Redactor) Handler(h slog.Handler) slog.Handler {
+	return &handler{h: h, r: r}
+}
+
+type handler struct {
+	h slog.Handler
+	r *Redactor
+}
+
+func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, h.r.String(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.h.Handle(ctx, out)
+}
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	red := make([]slog.Attr, len(as))
+	for i, a := range as {
+		red[i] = h.attr(a)
+	}
+	return &handler{h: h.h.WithAttrs(red), r: h.r}
+}
+
+func (h *handler) WithGroup(name string) slog.Handler {
+	return &handler{h: h.h.WithGroup(name), r: h.r}
+}
+
+func (h *handler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.r.String(v.String()))
+	case slog.KindGroup:
+		g := v.Group()
+		red := make([]any, len(g))
+		for i, ga := range g {
+			red[i] = h.attr(ga)
+		}
+		return slog.Group(a.Key, red...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return slog.Any(a.Key, h.r.Error(x))
+		case []string:
+			return slog.Any(a.Key, h.r.Strings(x))
+		default:
+			s := fmt.Sprintf("%+v", x)
+			if red := h.r.String(s); red != s {
+				return slog.String(a.Key, red)
+			}
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
