@@ -45,8 +45,15 @@
 //	reaper               the idle-reaping pipeline: detect, select, gate (with
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
-//	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
-//	                     the dashboard (being built: only their package docs exist)
+//	scaling              scaling strategies (threshold, target-value, HPA, step,
+//	                     vertical, scheduled, the host's) and the engine that plans,
+//	                     gates, rate-limits, executes, verifies and rolls back their
+//	                     decisions; observer events; the Autoscaler runner and its
+//	                     YAML/JSON policies
+//	scaling/hpa          Kubernetes' HPA replica calculation and normalization,
+//	                     exactly, as pure functions on their own input types
+//	monitor              audit, alerts, reports and the dashboard (being built: only
+//	                     its package doc exists)
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by

@@ -1,9 +1,20 @@
-// Command aws is a dry-run idle scan of an AWS account: it lists the
-// account's EC2 instances and Auto Scaling groups through the idlescale AWS
-// driver, reads their CPU from CloudWatch, runs
-// the detector's ensemble on each and prints which ones look idle, with the
-// confidence, the recommended action and the reason. It never changes
-// anything: no instance is stopped, no group resized.
+// Command aws is a dry-run idle scan of an AWS account, and optionally a
+// pass of the autoscaler over it. The scan lists the account's EC2
+// instances and Auto Scaling groups through the idlescale AWS driver,
+// reads their CPU from CloudWatch, runs the detector's ensemble on each
+// and prints which ones look idle, with the confidence, the recommended
+// action and the reason. It never changes anything: no instance is
+// stopped, no group resized.
+//
+// The scaling half (-scale) then evaluates the targets of a scaling policy
+// (-policy, YAML or JSON; see policy.yaml beside this file) once: each
+// target's strategies recommend a capacity or a size, the engine plans it
+// in gradual steps and, as a dry run, asks the safety gate about each
+// step. Only with -execute does it carry the plans out: Auto Scaling
+// groups through SetDesiredCapacity, Lambda functions through
+// UpdateFunctionConfiguration, each step gated, rate limited and verified.
+// That needs autoscaling:SetDesiredCapacity and
+// lambda:UpdateFunctionConfiguration besides the read permissions below.
 //
 // Against a real account it uses the SDK's default configuration (the
 // environment, ~/.aws/config, an instance role) and needs only read
@@ -23,11 +34,20 @@
 //	moto_server -H 127.0.0.1 -p 5000 &
 //	go run ./examples/aws -endpoint http://127.0.0.1:5000 -seed
 //
+// With -seed -scale it also creates an Auto Scaling group of two
+// instances running hot (the hottest hour of a real group's CPU trace,
+// ending at 87 %) and a Lambda function with a 300 s timeout whose calls take about
+// 2 s, and scales them with the demo policy: the group to three instances
+// (HPA at 60 % CPU), the function's timeout down to its durations
+// (vertical):
+//
+//	go run ./examples/aws -endpoint http://127.0.0.1:5000 -seed -scale -execute
+//
 // Flags: -region (default: the SDK's, else us-east-1), -history (look-back,
 // default 24h), -step (metric step, default 5m), -grace (a resource younger
 // than this is never idle, default 24h; -1ns turns it off; -seed turns it
 // off for the fresh demo instances), -tag key=value (only resources with
-// this tag).
+// this tag), -scale, -policy file, -execute (see above).
 package main
 
 import (
@@ -80,6 +100,9 @@ type options struct {
 	grace    time.Duration
 	tag      string
 	seed     bool
+	scale    bool
+	policy   string
+	execute  bool
 }
 
 func parse(args []string, getenv func(string) string) (options, error) {
@@ -93,8 +116,17 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	fs.DurationVar(&o.grace, "grace", 24*time.Hour, "resources younger than this are never idle; negative turns it off")
 	fs.StringVar(&o.tag, "tag", "", "only resources with this tag, as key=value or key")
 	fs.BoolVar(&o.seed, "seed", false, "create demo instances and CPU traces in the emulator first (needs -endpoint)")
+	fs.BoolVar(&o.scale, "scale", false, "after the scan, run one autoscaler pass over the targets of -policy")
+	fs.StringVar(&o.policy, "policy", "", "the scaling policy (YAML or JSON; default with -seed: examples/aws/policy.yaml)")
+	fs.BoolVar(&o.execute, "execute", false, "carry out the scaling plans (default: a dry run that only asks the safety gate)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.execute && !o.scale {
+		return o, errors.New("-execute carries out scaling plans and needs -scale")
+	}
+	if o.scale && o.policy == "" && !o.seed {
+		return o, errors.New("-scale needs -policy (or -seed, for the demo policy)")
 	}
 	if o.seed && o.endpoint == "" {
 		return o, errors.New("-seed writes demo data and needs -endpoint: it never touches a real account")
@@ -131,12 +163,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 		k, v, _ := strings.Cut(o.tag, "=")
 		filter.Tags = map[string]string{k: v}
 	}
+	var demo *scaleDemo
 	if o.seed {
 		tag, err := seed(ctx, cfg, now)
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
 		filter.Tags = map[string]string{"idlescale-demo": tag}
+		if o.scale {
+			if demo, err = seedScaling(ctx, cfg, now, tag); err != nil {
+				return fmt.Errorf("seed scaling demo: %w", err)
+			}
+		}
 	}
 
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{
@@ -156,7 +194,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	if err != nil {
 		return err
 	}
-	return printReport(ctx, w, d, report, o, cfg.Region)
+	if err := printReport(ctx, w, d, report, o, cfg.Region); err != nil {
+		return err
+	}
+	if !o.scale {
+		return nil
+	}
+	return scale(ctx, w, d, o, demo)
 }
 
 func printReport(ctx context.Context, w io.Writer, d *awsprovider.Driver, report detector.Report, o options, region string) error {
@@ -251,7 +295,7 @@ var traces = []struct{ name, file string }{
 // seed creates the demo instances in the emulator, tagged with a fresh
 // value, and replays the last day of their traces ending at now.
 func seed(ctx context.Context, cfg awssdk.Config, now time.Time) (string, error) {
-	tag := fmt.Sprintf("demo-%d", now.UnixNano())
+	tag := fmt.Sprintf("demo-%d", time.Now().UnixNano()) // now is truncated: two seeds in one step must differ
 	ec2c := ec2.NewFromConfig(cfg)
 	cw := cloudwatch.NewFromConfig(cfg, queryProtocol)
 	for _, tr := range traces {

@@ -46,6 +46,10 @@ func TestFlags(t *testing.T) {
 	require.ErrorContains(t, err, "needs -endpoint")
 	_, err = parse([]string{"-history", "1m", "-step", "5m"}, none)
 	require.ErrorContains(t, err, "-history")
+	_, err = parse([]string{"-execute"}, none)
+	require.ErrorContains(t, err, "needs -scale")
+	_, err = parse([]string{"-scale"}, none)
+	require.ErrorContains(t, err, "-scale needs -policy")
 	o, err := parse(nil, func(k string) string {
 		if k == EndpointEnv {
 			return "http://127.0.0.1:1"
@@ -54,4 +58,36 @@ func TestFlags(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:1", o.endpoint, "the endpoint comes from the environment")
+}
+
+// TestScaleAgainstMoto runs the scaling half against moto: a dry run
+// first (the gate is asked, nothing changes), then with -execute: the hot
+// group goes from 2 to 3 instances and the function's timeout from 300 s
+// to what its durations need, each verified.
+func TestScaleAgainstMoto(t *testing.T) {
+	t.Parallel()
+	srv, err := mototest.Start(t.Context())
+	require.NoError(t, err, "the example's test needs a real moto_server")
+	t.Cleanup(srv.Close)
+	env := map[string]string{EndpointEnv: srv.URL, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+	getenv := func(k string) string { return env[k] }
+
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-seed", "-scale", "-region", "eu-central-1"}, getenv, &out))
+	text := out.String()
+	t.Log(text)
+	assert.Contains(t, text, "scaling: 2 targets — dry run")
+	assert.Regexp(t, `checkout-web\s+hpa\s+2\s+3\s+3\s+previewed`, text)
+	assert.Regexp(t, `thumbnailer\s+vertical\s+1024 MiB/5m0s\s+1024 MiB/4s\s+1024 MiB/4s\s+previewed`, text)
+	assert.NotContains(t, text, " now: ", "a dry run reads nothing back: it changed nothing")
+
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"-seed", "-scale", "-execute", "-region", "eu-central-1"}, getenv, &out))
+	text = out.String()
+	t.Log(text)
+	assert.Contains(t, text, "scaling: 2 targets — executing")
+	assert.Regexp(t, `checkout-web\s+hpa\s+2\s+3\s+3\s+completed`, text)
+	assert.Regexp(t, `thumbnailer\s+vertical\s+1024 MiB/5m0s\s+1024 MiB/4s\s+1024 MiB/4s\s+completed`, text)
+	assert.Contains(t, text, "checkout-web now: desired 3, 3 in service")
+	assert.Contains(t, text, "thumbnailer now: 1024 MiB, timeout 4s")
 }
