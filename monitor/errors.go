@@ -12,14 +12,9 @@ var (
 	// the sink's backlog and retried (see Log.Flush); a *SinkError
 	// matches it.
 	ErrSink = errors.New("monitor: sink failed")
-	// ErrDropped means a sink's or a notifier's backlog was full and its
-	// oldest entries were dropped. A *SinkError or *NotifyError says how
-	// many.
-	ErrDropped = errors.New("monitor: backlog full, entries dropped")
-	// ErrNotify means a notifier could not deliver a notification; it stays
-	// pending and is retried by the next Alerter.Deliver. A *NotifyError
-	// matches it.
-	ErrNotify = errors.New("monitor: notification failed")
+	// ErrDropped means a sink's backlog was full and its oldest events
+	// were dropped. A *SinkError says how many.
+	ErrDropped = errors.New("monitor: backlog full, events dropped")
 	// ErrClosed means a FileSink was used after Close.
 	ErrClosed = errors.New("monitor: closed")
 )
@@ -54,36 +49,3 @@ func (e *SinkError) Is(target error) bool {
 
 // Unwrap returns the sink's error.
 func (e *SinkError) Unwrap() error { return e.Err }
-
-// NotifyError reports a notifier that failed to deliver notifications. It
-// matches ErrNotify, and ErrDropped when Dropped > 0, and unwraps to the
-// notifier's error.
-type NotifyError struct {
-	// Notifier is the notifier's name (WithNotifier).
-	Notifier string
-	// Pending is how many notifications wait for a retry.
-	Pending int
-	// Dropped is how many notifications were dropped from the full
-	// backlog.
-	Dropped int
-	// Err is the notifier's error.
-	Err error
-}
-
-// Error implements error.
-func (e *NotifyError) Error() string {
-	s := fmt.Sprintf("monitor: notifier %q: %d notifications pending", e.Notifier, e.Pending)
-	if e.Dropped > 0 {
-		s += fmt.Sprintf(", %d dropped", e.Dropped)
-	}
-	return s + ": " + fmt.Sprint(e.Err)
-}
-
-// Is reports whether target is ErrNotify, or ErrDropped when notifications
-// were dropped.
-func (e *NotifyError) Is(target error) bool {
-	return target == ErrNotify || (target == ErrDropped && e.Dropped > 0)
-}
-
-// Unwrap returns the notifier's error.
-func (e *NotifyError) Unwrap() error { return e.Err }
