@@ -129,7 +129,9 @@ type Charts interface {
 type ChartsFunc func(ctx context.Context, now time.Time) ([]report.Chart, error)
 
 // Charts calls f(ctx, now).
-func (f ChartsFunc) Charts(ctx context.Context, now time.Time) ([]report.Chart, error) { return f(ctx, now) }
+func (f ChartsFunc) Charts(ctx context.Context, now time.Time) ([]report.Chart, error) {
+	return f(ctx, now)
+}
 
 var _ Charts = ChartsFunc(nil)
 
