@@ -195,11 +195,12 @@ type Alerter struct {
 	log       *slog.Logger
 	notifiers []*outbox
 
-	mu       sync.Mutex
-	firing   map[string]*Alert // by ID
-	resolved []Alert           // newest last
-	wake     chan struct{}
-	deliver  sync.Mutex // serialises Deliver
+	mu        sync.Mutex
+	firing    map[string]*Alert // by ID
+	lastMatch map[string]string // by ID: kind, action and time of the last matching event
+	resolved  []Alert           // newest last
+	wake      chan struct{}
+	deliver   sync.Mutex // serialises Deliver
 }
 
 type outbox struct {
@@ -230,7 +231,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Alerter{cfg: cfg.withDefaults(), firing: map[string]*Alert{}, wake: make(chan struct{}, 1)}
+	a := &Alerter{cfg: cfg.withDefaults(), firing: map[string]*Alert{}, lastMatch: map[string]string{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -275,8 +276,10 @@ func (a *Alerter) Config() Config {
 }
 
 // Write evaluates the event rules over evs, in order, at each event's time:
-// a match opens an alert (or counts on the firing one), a resolve match
-// resolves it. Transitions are queued for the notifiers. Write never
+// a match opens an alert (or counts on the firing one; an event of the
+// same kind, action and time as the last match, such as one decision
+// recorded by both the reaper and the engine's auditor, is not counted
+// again), a resolve match resolves it. Transitions are queued for the notifiers. Write never
 // fails; it implements monitor.Sink.
 func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 	a.mu.Lock()
@@ -289,6 +292,13 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 			}
 			id := alertID(r.Name, e.ResourceID)
 			if r.Match.Matches(e) {
+				// One decision recorded twice (by the reaper and by the
+				// engine's auditor) is one match.
+				key := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
+				if cur, ok := a.firing[id]; ok && a.lastMatch[id] == key && cur.LastSeen.Equal(e.Time) {
+					continue
+				}
+				a.lastMatch[id] = key
 				changed = a.fire(r, id, e.ResourceID, e.Time, e.Reason, eventValue(e)) || changed
 				continue
 			}
@@ -398,6 +408,7 @@ func (a *Alerter) fire(r Rule, id, resource string, at time.Time, reason string,
 // resolve closes a firing alert at at. a.mu is held.
 func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
 	delete(a.firing, cur.ID)
+	delete(a.lastMatch, cur.ID)
 	cur.State, cur.EndsAt = StateResolved, at
 	if reason != "" {
 		cur.Reason = reason

@@ -326,3 +326,18 @@ func TestRun(t *testing.T) {
 func nan() float64 { return float64(0) / zero }
 
 var zero float64
+
+// One safety block recorded by the reaper and by the engine's auditor is
+// one match; a later block counts.
+func TestDuplicateDecisionCountsOnce(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	b := event(monitor.KindBlocked, "i-1", "block", 0)
+	audited := b
+	audited.Source = monitor.SourceSafety
+	require.NoError(t, l.Record(t.Context(), b, audited))
+	require.Len(t, a.Firing(), 1)
+	assert.Equal(t, 1, a.Firing()[0].Count)
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindBlocked, "i-1", "block", time.Hour)))
+	assert.Equal(t, 2, a.Firing()[0].Count)
+}
