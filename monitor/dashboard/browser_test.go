@@ -100,7 +100,7 @@ func browser(t *testing.T, bl *browserLog) context.Context {
 
 // within runs f with a generous deadline, so that a hung page fails the
 // test instead of hanging it.
-func within[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+func within[T any](ctx context.Context, t *testing.T, a chromedp.Action[T]) T {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -109,9 +109,9 @@ func within[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	return v
 }
 
-func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+func do(ctx context.Context, t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	within(t, ctx, chromedp.Steps(steps...))
+	within(ctx, t, chromedp.Steps(steps...))
 }
 
 // The dashboard in a real browser: the page loads clean, the charts are
@@ -126,40 +126,40 @@ func TestBrowser(t *testing.T) {
 	bl := &browserLog{}
 	ctx := browser(t, bl)
 
-	do(t, ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	do(ctx, t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
 	problems, dialogs := bl.take()
 	assert.Empty(t, problems, "no console error, no failed request")
 	assert.Empty(t, dialogs)
 
 	// The charts are drawn: each has an SVG with paths (lines, bars) and
 	// its title as text.
-	paths := within(t, ctx, chromedp.Evaluate[map[string]int](`Object.fromEntries(
+	paths := within(ctx, t, chromedp.Evaluate[map[string]int](`Object.fromEntries(
 		[...document.querySelectorAll("figure.chart")].map(f => [f.dataset.chart, f.querySelectorAll("svg path").length]))`))
 	assert.Equal(t, []string{"cost", "idle", "safety", "savings", "utilization"}, sortedKeys(paths))
 	for name, n := range paths {
 		assert.Greater(t, n, 10, "chart %s has drawn paths", name)
 	}
-	title := within(t, ctx, chromedp.TextContent(chromedp.CSS(`#chart-utilization svg`)))
+	title := within(ctx, t, chromedp.TextContent(chromedp.CSS(`#chart-utilization svg`)))
 	assert.Contains(t, title, "CPU utilization")
 	assert.Contains(t, title, "reporting-batch", "the legend names the resources")
-	lines := within(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("#chart-utilization svg path")].filter(p => (p.getAttribute("d")||"").split("L").length > 40).length`))
+	lines := within(ctx, t, chromedp.Evaluate[int](`[...document.querySelectorAll("#chart-utilization svg path")].filter(p => (p.getAttribute("d")||"").split("L").length > 40).length`))
 	assert.GreaterOrEqual(t, lines, 5, "five CPU series of 48 points each")
 
 	// The idle table lists the idle resources, hostile ID included, as text.
-	ids := within(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#idle td.resource")].map(td => td.textContent)`))
+	ids := within(ctx, t, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#idle td.resource")].map(td => td.textContent)`))
 	assert.ElementsMatch(t, []string{"i-idle", "i-nobackup", hostileID, "i-prod"}, ids)
-	names := within(t, ctx, chromedp.TextContent(chromedp.CSS(`#idle table`)))
+	names := within(ctx, t, chromedp.TextContent(chromedp.CSS(`#idle table`)))
 	assert.Contains(t, names, hostileName, "the hostile name shows as text")
-	imgs := within(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("img").length`))
+	imgs := within(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll("img").length`))
 	assert.Zero(t, imgs, "no element made from a name")
-	scripts := within(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("script").length`))
+	scripts := within(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll("script").length`))
 	assert.Equal(t, 1, scripts, "only app.js")
-	realised := within(t, ctx, chromedp.Text(chromedp.ID("total-realised")))
+	realised := within(ctx, t, chromedp.Text(chromedp.ID("total-realised")))
 	assert.Equal(t, "$0.58", realised, "6 h of a stopped $0.096/h instance")
 
 	// A screenshot under the test's temp dir (and, for the README, where
 	// IDLESCALE_SCREENSHOT says).
-	png := within(t, ctx, chromedp.FullScreenshot(100))
+	png := within(ctx, t, chromedp.FullScreenshot(100))
 	require.True(t, strings.HasPrefix(string(png), "\x89PNG"), "a PNG")
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
 	require.NoError(t, os.WriteFile(shot, png, 0o644))
@@ -169,9 +169,9 @@ func TestBrowser(t *testing.T) {
 
 	// Approve the pending request through the page.
 	sel := `button.approve[data-id="` + f.pending.ID + `"]`
-	do(t, ctx, chromedp.Click(chromedp.CSS(sel)),
+	do(ctx, t, chromedp.Click(chromedp.CSS(sel)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-approval="`+f.pending.ID+`"][data-state="approved"]`)))
-	status := within(t, ctx, chromedp.Text(chromedp.ID("status")))
+	status := within(ctx, t, chromedp.Text(chromedp.ID("status")))
 	assert.Equal(t, "request "+f.pending.ID+" approved", status)
 	got, err := f.approvals.Get(t.Context(), f.pending.ID)
 	require.NoError(t, err)
@@ -182,10 +182,10 @@ func TestBrowser(t *testing.T) {
 	assert.Empty(t, dialogs)
 
 	// Read-only: no buttons, and a POST from the page is refused.
-	do(t, ctx, chromedp.Navigate(ro.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
-	buttons := within(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("button").length`))
+	do(ctx, t, chromedp.Navigate(ro.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)))
+	buttons := within(ctx, t, chromedp.Evaluate[int](`document.querySelectorAll("button").length`))
 	assert.Zero(t, buttons)
-	code := within(t, ctx, chromedp.Evaluate[int](`fetch("api/approvals/`+f.pending.ID+`/deny", {method: "POST",
+	code := within(ctx, t, chromedp.Evaluate[int](`fetch("api/approvals/`+f.pending.ID+`/deny", {method: "POST",
 		headers: {"Content-Type": "application/json", "X-CSRF-Token": "guess"}, body: "{}"}).then(r => r.status)`,
 		chromedp.EvalAwaitPromise))
 	assert.Equal(t, 403, code)
