@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/reaper"
 )
@@ -19,9 +21,12 @@ import (
 func TestQuickstartRuns(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.json")
-	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, defaultFleet(), out, 14*24*time.Hour))
+	dir := filepath.Join(t.TempDir(), "report")
+	var buf, bar bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), out: out, window: 14 * 24 * time.Hour,
+		reportDir: dir, progress: &bar}))
 	text := buf.String()
+	assert.NotEmpty(t, bar.String(), "a progress bar on a terminal")
 	assert.Contains(t, text, "9 resources on the in-memory cloud")
 	assert.Contains(t, text, "i-0c6585a")
 
@@ -79,13 +84,63 @@ func TestQuickstartRuns(t *testing.T) {
 	require.True(t, ok)
 	assert.Empty(t, db.Action, "a busy database is not acted on")
 	assert.Contains(t, text, "reaper dry run at")
+
+	// The monitor: alerts raised, and the report with its charts and the
+	// events in the directory named at the end.
+	assert.Contains(t, text, "alerts raised:")
+	assert.Contains(t, text, "firing high_cpu/db-0825cc2", "the saturated database's CPU is above 90%")
+	assert.Contains(t, text, "firing safety_block/i-024ae8d")
+	assert.Contains(t, text, "firing idle_found/i-0c6585a")
+	assert.Contains(t, text, "report with charts written to "+dir)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	for _, chart := range []string{"utilization", "idle", "safety", "savings"} {
+		assert.Contains(t, string(html), `<figure id="chart-`+chart+`"><svg`, chart)
+		_, err := os.Stat(filepath.Join(dir, chart+".svg"))
+		require.NoError(t, err)
+		_, err = os.Stat(filepath.Join(dir, chart+".json"))
+		require.NoError(t, err)
+	}
+	assert.Contains(t, string(html), "i-0c6585a")
+	f, err := os.Open(filepath.Join(dir, "events.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	evs, err := monitor.ReadEvents(f)
+	require.NoError(t, err)
+	kinds := map[monitor.Kind]int{}
+	for _, e := range evs {
+		kinds[e.Kind]++
+	}
+	assert.Equal(t, 9, kinds[monitor.KindVerdict], "one verdict per resource")
+	assert.Equal(t, 3, kinds[monitor.KindBlocked])
+	assert.Equal(t, 1, kinds[monitor.KindAction], "the dry run's one would-act")
+	var mrep report.Report
+	data, err = os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &mrep))
+	assert.Equal(t, 9, mrep.Totals.Resources)
+	assert.Equal(t, 4, mrep.Totals.Idle)
+	assert.InDelta(t, rep.Savings, mrep.Totals.EstimatedMonthlySavings, 1e-6)
+	assert.Zero(t, mrep.Totals.RealisedSavings, "a dry run realises nothing")
+}
+
+// Without a terminal the progress bar writes nothing.
+func TestQuickstartQuietWithoutTerminal(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Nil(t, progressOut(f), "a file is not a terminal")
+	var buf bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), window: 24 * time.Hour, reportDir: t.TempDir()}))
+	assert.NotContains(t, buf.String(), "quickstart [", "no bar in the output")
 }
 
 func TestQuickstartBadFleet(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "fleet.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("resources: [{id: x, kind: zeppelin}]\n"), 0o600))
-	err := run(t.Context(), &bytes.Buffer{}, bad, "", time.Hour)
+	err := run(t.Context(), &bytes.Buffer{}, options{fleet: bad, window: time.Hour, reportDir: t.TempDir()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "zeppelin")
 }
@@ -100,7 +155,7 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 	require.NoError(t, os.WriteFile(fleet, []byte("resources:\n  - {id: i-quiet, kind: instance, name: no-agent}\n"), 0o600))
 	out := filepath.Join(dir, "report.json")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, fleet, out, 24*time.Hour))
+	require.NoError(t, run(t.Context(), &buf, options{fleet: fleet, out: out, window: 24 * time.Hour, reportDir: filepath.Join(dir, "r")}))
 	assert.Contains(t, buf.String(), "i-quiet")
 
 	data, err := os.ReadFile(out)
