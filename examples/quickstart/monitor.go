@@ -112,7 +112,9 @@ func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cl
 	if err != nil {
 		return nil, err
 	}
-	util, err := utilization(ctx, cloud, resources, now)
+	end := now.Truncate(time.Hour)
+	util, err := report.FleetUtilization(ctx, report.Fleet{Inventory: cloud, Metrics: cloud}, provider.Filter{},
+		end.Add(-48*time.Hour), end, time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -152,21 +154,4 @@ func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cl
 	}
 	files = append(files, "events.jsonl")
 	return files, nil
-}
-
-// utilization charts the last two days of hourly CPU of every resource.
-func utilization(ctx context.Context, cloud *memory.Cloud, resources []provider.Resource, now time.Time) (report.Chart, error) {
-	var series []provider.Series
-	names := map[string]string{}
-	end := now.Truncate(time.Hour)
-	for _, r := range resources {
-		s, err := cloud.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU,
-			Start: end.Add(-48 * time.Hour), End: end, Step: time.Hour})
-		if err != nil {
-			return report.Chart{}, err
-		}
-		series = append(series, s)
-		names[r.ID] = r.ID + " " + r.Name
-	}
-	return report.UtilizationChart(series, names), nil
 }

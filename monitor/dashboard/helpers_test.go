@@ -123,23 +123,10 @@ func newFixture(t testing.TB) *fixture {
 
 // utilization is a host chart: the CPU of every instance over the last day.
 func (f *fixture) utilization() dashboard.Charts {
-	return dashboard.ChartsFunc(func(ctx context.Context, now time.Time) ([]report.Chart, error) {
-		res, err := f.cloud.List(ctx, provider.Filter{})
-		if err != nil {
-			return nil, err
-		}
-		var series []provider.Series
-		names := map[string]string{}
-		for _, r := range res {
-			s, err := f.cloud.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU,
-				Start: sat.Add(-24 * time.Hour), End: sat, Step: 30 * time.Minute})
-			if err != nil {
-				return nil, err
-			}
-			series = append(series, s)
-			names[r.ID] = r.Name
-		}
-		return []report.Chart{report.UtilizationChart(series, names)}, nil
+	return dashboard.ChartsFunc(func(ctx context.Context, _ time.Time) ([]report.Chart, error) {
+		c, err := report.FleetUtilization(ctx, report.Fleet{Inventory: f.cloud, Metrics: f.cloud}, provider.Filter{},
+			sat.Add(-24*time.Hour), sat, 30*time.Minute)
+		return []report.Chart{c}, err
 	})
 }
 

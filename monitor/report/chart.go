@@ -1,9 +1,12 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/monitor"
@@ -388,4 +391,34 @@ func SafetyChart(evs []monitor.Event) Chart {
 		Labels: []string{"allowed", "approval required", "blocked"},
 		Series: []Series{{Label: "decisions", Values: []float64{counts[string(safety.Pass)],
 			counts[string(safety.RequireApproval)], counts[string(safety.Block)]}}}}
+}
+
+// Fleet is what FleetUtilization reads: a provider driver usually fills
+// both fields.
+type Fleet struct {
+	Inventory provider.Inventory
+	Metrics   provider.MetricsSource
+}
+
+// FleetUtilization reads the CPU of every resource filter selects over
+// [from, to) at step (the mean of each step) and charts it with
+// UtilizationChart, labelling each series "ID name". It returns the first
+// error of the inventory or the metrics source.
+func FleetUtilization(ctx context.Context, f Fleet, filter provider.Filter, from, to time.Time, step time.Duration) (Chart, error) {
+	resources, err := f.Inventory.List(ctx, filter)
+	if err != nil {
+		return Chart{}, fmt.Errorf("report: list resources: %w", err)
+	}
+	series := make([]provider.Series, 0, len(resources))
+	names := make(map[string]string, len(resources))
+	for _, r := range resources {
+		s, err := f.Metrics.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU,
+			Start: from, End: to, Step: step})
+		if err != nil {
+			return Chart{}, fmt.Errorf("report: cpu of %s: %w", r.ID, err)
+		}
+		series = append(series, s)
+		names[r.ID] = strings.TrimSpace(r.ID + " " + r.Name)
+	}
+	return UtilizationChart(series, names), nil
 }
