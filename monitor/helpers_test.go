@@ -1,6 +1,7 @@
 package monitor_test
 
 import (
+	"github.com/idlescale/idlescale/reaper"
 	"time"
 
 	"github.com/idlescale/idlescale/monitor"
@@ -13,4 +14,8 @@ var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 func ev(k monitor.Kind, id string, offset time.Duration) monitor.Event {
 	return monitor.Event{Time: t0.Add(offset), Kind: k, Source: monitor.SourceReaper, ResourceID: id,
 		Action: safety.ActionStop, Outcome: "x"}
+}
+
+func reaperRecordFailed() reaper.Record {
+	return reaper.Record{ResourceID: "i-1", Outcome: reaper.OutcomeFailed, Reason: "no verdict: detection failed"}
 }
