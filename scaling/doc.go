@@ -1,7 +1,103 @@
 // Package scaling recommends and carries out horizontal and vertical
-// scaling, reactively and predictively, with plans, verification and
-// rollback.
+// scaling: strategies that recommend a capacity or size, an Engine that
+// plans each change, passes every step through the safety gate and the
+// rate limiter, executes it through a provider, verifies it and rolls it
+// back on its own when it fails, and an Autoscaler that does so for every
+// target of a policy on an interval.
 //
-// This package is being built; it will hold the strategies, the engine and
-// the simulator.
+// # Strategies
+//
+// A Strategy is a pure function of a State: the time, the target (a
+// provider.Resource with its capacity or size, and the policy's bounds),
+// the metric series the strategy needs (MetricNeeder), the pods of a
+// Kubernetes target, and the target's History of recommendations and
+// scaling events. It returns a Recommendation: the capacity or size, the
+// reason in words, the inputs it used, and a fitness in [0, 1] saying how
+// well it fits the situation. The built-in strategies:
+//
+//   - Threshold: the seed's policy: above 0.8 double, below 0.3 halve.
+//   - TargetValue: HashiCorp nomad-autoscaler's target-value strategy,
+//     for the same inputs (latest sample, factor = value/target, target 0
+//     keeps a queue empty, a closed 1 % band, ⌈count × factor⌉, scaling
+//     from zero, max scale up and down).
+//   - HPA: Kubernetes' HorizontalPodAutoscaler, exactly (package hpa), on
+//     a Kubernetes target's pods (PodSource) or on any group's metrics.
+//   - Step: EC2 Auto Scaling step scaling (step adjustments by breach
+//     size; change, exact and percent adjustments).
+//   - Vertical: percentile sizing with a half-life (an instance type from
+//     a catalogue; a function's memory and timeout within Lambda's limits).
+//   - Scheduled: cron schedules in IANA time zones, DST-correct, setting
+//     min, max and desired capacity.
+//
+// A host adds its own with StrategyFunc. Strategies never read the clock.
+//
+// # Engine
+//
+// Engine.Decide asks a target's strategies and picks the pinned one or
+// the fittest; Engine.Plan turns the choice into a Plan; Engine.Execute
+// carries it out; Engine.Preview asks the gate what it would allow,
+// changing nothing. A plan has ordered steps (no step changes more than
+// half of the current capacity, the safety gate's gradual rule), the
+// rollback plan, a monitoring plan (settle within a timeout, then, after
+// a scale in or a resize, signals such as CPU ≤ 0.9 healthy over a
+// window; a scale out watches only the signals configured for it, never
+// the load it answers), the expected duration and the cost impact per
+// hour. Each step goes
+//
+//	fence ─► safety gate ─► rate limit ─► provider write ─► settle ─► signals ─► verified
+//	  │           │              │               │                │          │
+//	  └─ stopped ─┴── stopped ───┘ (clamp: shorter step)          └── failed ┴─► rollback
+//	                                             └── failed ─────────────────────┘
+//
+// and is recorded: an event for the Observer (the monitor consumes them),
+// a ScalingEvent in the target's History, a StepRecord in the Journal.
+// A host or simulator that applies decisions itself records its changes
+// with Engine.RecordEvent, so that the strategies' rate limits count
+// them.
+// The plan carries an ID that the safety proposals (Proposal.Source and
+// ID), the events and the provider calls' context (PlanFromContext) see.
+// Executing a plan twice changes the target once; a plan interrupted
+// (its context ended) is resumed from the real capacity, neither losing
+// nor repeating a step; a capacity changed by someone else stops the plan
+// (ErrDrift). With several replicas, WithFencer makes every write depend
+// on the leader's coord fence, so a deposed leader cannot act.
+//
+// The engine depends on small interfaces it declares: Gate (a
+// *safety.Engine), Reserver (a *ratelimit.Limiter), Fencer, Observer,
+// Journal and the provider capabilities in Cloud.
+//
+// # Autoscaler
+//
+// An Autoscaler reads its policy (Config: targets, strategies, bounds,
+// verification; YAML or JSON with ParseConfig or LoadConfigFile,
+// validated at load, naming the bad field) and evaluates every target on
+// an interval (default 15 s, Kubernetes' HPA sync period) with bounded
+// concurrency, never twice at once for one target. It is a dry run
+// unless Config.Execute is set. Run returns nil when ctx ends; it waits
+// for the evaluations in flight, whose plans stop as interrupted and are
+// resumed by the next Run.
+//
+//	cloud, _ := memory.New(memory.Config{})
+//	gate, _ := safety.New(safety.Config{}, rules)
+//	limiter, _ := ratelimit.New(ratelimit.Config{})
+//	engine, _ := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud, Metrics: cloud},
+//		gate, scaling.WithReserver(limiter), scaling.WithObserver(observer))
+//	policy, _ := scaling.LoadConfigFile("autoscaler.yaml")
+//	a, _ := scaling.NewAutoscaler(policy, engine, scaling.Fleet{Inventory: cloud, Metrics: cloud})
+//	err := a.Run(ctx) // nil when ctx ends
+//
+// # Faults
+//
+// A provider error in the middle of a plan rolls back the steps done;
+// throttling is retried with backoff within EngineConfig.RetryDeadline; a
+// metric that cannot be read makes a strategy keep the capacity (an HPA
+// strategy scales up on the metrics it has and never down while one is
+// missing); a safety rule that errors blocks (fail closed); a capacity
+// that never settles fails verification and is rolled back. Every such
+// error is a *StepError naming the plan, step and Stage, wrapping the
+// cause.
+//
+// Everything here is safe for concurrent use. Constructors take their
+// configuration first (a zero config means the defaults), validate it
+// and start no goroutine; options wire collaborators.
 package scaling

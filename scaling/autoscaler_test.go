@@ -1,0 +1,498 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+const policyYAML = `
+interval: 30s
+concurrency: 4
+execute: true
+targets:
+  - id: web
+    min: 2
+    max: 20
+    instance_hourly_cost: 0.096
+    verify:
+      timeout: 5m
+      window: 1m
+      signals:
+        - {metric: cpu, max: 0.9}
+    strategies:
+      - type: hpa
+        hpa:
+          metrics:
+            - type: resource
+              resource: {name: cpu, target: {type: utilization, average_utilization: 60}}
+            - type: external
+              external:
+                metric: {name: custom/queue_depth}
+                target: {type: average_value, average_value: 30}
+          behavior:
+            scale_down:
+              stabilization_window: 10m
+              policies: [{type: percent, value: 50, period: 1m}]
+      - type: threshold
+        threshold: {up: 0.85, down: 0.25}
+      - type: target_value
+        target_value: {metric: requests, target: 100, max_scale_up: 4}
+      - type: step
+        step:
+          policies:
+            - threshold: 0.8
+              comparison: greater_or_equal
+              adjustment_type: percent_change_in_capacity
+              min_adjustment_magnitude: 2
+              steps: [{lower_bound: 0, adjustment: 50}]
+  - id: nightly
+    resource: reports-asg
+    strategy: schedule
+    strategies:
+      - name: schedule
+        type: scheduled
+        scheduled:
+          time_zone: Europe/Berlin
+          actions:
+            - {name: night, schedule: "0 20 * * *", desired: 1}
+            - {name: day, schedule: "0 7 * * 1-5", min: 2, desired: 6}
+  - id: thumbnails
+    resource: arn:aws:lambda:eu-west-1:123456789012:function:thumbnails
+    strategies:
+      - type: vertical
+        vertical: {percentile: 0.95, margin: 0.2}
+`
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	c, err := scaling.ParseConfig(strings.NewReader(policyYAML))
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, c.Interval)
+	assert.True(t, c.Execute)
+	require.Len(t, c.Targets, 3)
+	web := c.Targets[0]
+	assert.Equal(t, 2, *web.Min)
+	assert.Equal(t, time.Minute, web.Verify.Window)
+	require.Len(t, web.Strategies, 4)
+	h := web.Strategies[0].HPA
+	require.NotNil(t, h)
+	assert.Equal(t, int32(60), h.Metrics[0].Resource.Target.AverageUtilization)
+	assert.Equal(t, hpa.SourceExternal, h.Metrics[1].Type)
+	assert.Equal(t, 10*time.Minute, *h.Behavior.ScaleDown.StabilizationWindow)
+	assert.Equal(t, time.Minute, h.Behavior.ScaleDown.Policies[0].Period)
+	assert.Equal(t, scaling.PercentChangeInCapacity, web.Strategies[3].Step.Policies[0].AdjustmentType)
+	assert.Equal(t, "schedule", c.Targets[1].Strategy)
+
+	// JSON is YAML: the same policy in JSON, with durations as strings.
+	j := `{"targets": [{"id": "q", "max": 3, "strategies": [{"type": "target_value", "target_value": {"metric": "custom/queue", "target": 0, "threshold": 0.05}}]}], "interval": "10s"}`
+	c, err = scaling.ParseConfig(strings.NewReader(j))
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Second, c.Interval)
+	assert.InDelta(t, 0.0, *c.Targets[0].Strategies[0].TargetValue.Target, 0)
+}
+
+// TestConfigErrors pins the errors of bad policies: each names the field,
+// at load, long before a Run.
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	target := func(body string) string { return "targets:\n  - id: t\n" + body }
+	tests := []struct {
+		name  string
+		yaml  string
+		field string // "" when the decoder refuses it (no field, still ErrInvalid)
+	}{
+		{"min > max", target("    min: 5\n    max: 2\n    strategies: [{type: threshold}]\n"), "targets[0].max"},
+		{"negative min", target("    min: -1\n    strategies: [{type: threshold}]\n"), "targets[0].min"},
+		{"target value below zero", target("    strategies: [{type: target_value, target_value: {metric: cpu, target: -1}}]\n"), "targets[0].strategies[0].target_value.target"},
+		{"threshold up ≤ 0", target("    strategies: [{type: threshold, threshold: {up: -0.5}}]\n"), "targets[0].strategies[0].threshold.up"},
+		{"NaN threshold", target("    strategies: [{type: threshold, threshold: {up: .nan}}]\n"), "targets[0].strategies[0].threshold.up"},
+		{"utilization target 0", target("    strategies: [{type: hpa, hpa: {metrics: [{type: resource, resource: {name: cpu, target: {type: utilization, average_utilization: 0}}}]}}]\n"),
+			"targets[0].strategies[0].hpa.metrics[0].resource.target.average_utilization"},
+		{"negative interval", "interval: -5s\n" + target("    strategies: [{type: threshold}]\n"), "interval"},
+		{"negative policy period", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: pods, value: 1, period: -15s}]}}}}]\n"),
+			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].period"},
+		{"unknown metric source type", target("    strategies: [{type: hpa, hpa: {metrics: [{type: cheddar_cheese}]}}]\n"), ""},
+		{"unknown strategy type", target("    strategies: [{type: magic}]\n"), ""},
+		{"unknown policy type", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: lots, value: 1, period: 15s}]}}}}]\n"), ""},
+		{"schedule that does not parse", target("    strategies: [{type: scheduled, scheduled: {actions: [{name: x, schedule: \"0 25 * * *\", desired: 1}]}}]\n"),
+			"targets[0].strategies[0].scheduled.actions[0].schedule"},
+		{"duplicate target IDs", "targets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: a, strategies: [{type: threshold}]}\n", "targets[1].id"},
+		{"no strategy", target("    strategies: []\n"), "targets[0].strategies"},
+		{"pinned strategy missing", target("    strategy: hpa\n    strategies: [{type: threshold}]\n"), "targets[0].strategy"},
+		{"duplicate strategy name", target("    strategies: [{type: threshold}, {type: threshold}]\n"), "targets[0].strategies[1].name"},
+		{"block of another type", target("    strategies: [{type: threshold, hpa: {}}]\n"), "targets[0].strategies[0].hpa"},
+		{"required block missing", target("    strategies: [{type: step}]\n"), "targets[0].strategies[0].step"},
+		{"unknown field", target("    strategies: [{type: threshold}]\n    colour: blue\n"), ""},
+		{"no targets", "interval: 15s\n", "targets"},
+		{"bad signal", target("    verify: {signals: [{metric: cpu}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.signals[0].max"},
+		{"bad scale-out signal", target("    verify: {scale_out_signals: [{metric: \"\"}]}\n    strategies: [{type: threshold}]\n"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := scaling.ParseConfig(strings.NewReader(tt.yaml))
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			if tt.field == "" {
+				return
+			}
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv)
+			assert.Equal(t, tt.field, inv.Field)
+		})
+	}
+	_, err := scaling.ParseConfig(nil)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = scaling.ParseConfig(strings.NewReader(""))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = scaling.ParseConfig(strings.NewReader(target("    strategies: [{type: threshold}]\n") + "---\ntargets: []\n"))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestNewAutoscalerErrors(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{})
+	require.NoError(t, err)
+	custom := scaling.Config{Targets: []scaling.TargetConfig{{ID: "a", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyCustom, Name: "mine"}}}}}
+	require.NoError(t, custom.Validate(), "a custom strategy is resolved by NewAutoscaler")
+	_, err = scaling.NewAutoscaler(custom, e, scaling.Fleet{Inventory: c})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "targets[0].strategies[0].name", inv.Field)
+	_, err = scaling.NewAutoscaler(custom, e, scaling.Fleet{Inventory: c}, scaling.WithStrategy("mine", scaling.StrategyFunc(
+		func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+			return scaling.Recommendation{}, nil
+		})))
+	require.NoError(t, err)
+	reads := scaling.Config{Targets: []scaling.TargetConfig{{ID: "a", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}}
+	_, err = scaling.NewAutoscaler(reads, e, scaling.Fleet{Inventory: c})
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "fleet.metrics", inv.Field)
+	_, err = scaling.NewAutoscaler(reads, nil, scaling.Fleet{Inventory: c, Metrics: c})
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "engine", inv.Field)
+}
+
+// loadTrace sets a per-minute CPU trace of web: from→v for each segment.
+func loadTrace(t *testing.T, c *memory.Cloud, segments ...struct {
+	minutes int
+	cpu     float64
+}) {
+	t.Helper()
+	var vals []float64
+	for _, s := range segments {
+		for range s.minutes {
+			vals = append(vals, s.cpu)
+		}
+	}
+	require.NoError(t, c.SetSeries(provider.Series{ResourceID: "web", Metric: provider.MetricCPU, Start: time.Now(), Step: time.Minute, Values: vals}))
+}
+
+type seg = struct {
+	minutes int
+	cpu     float64
+}
+
+// executed returns the (time since start, desired) of every executed step.
+func executed(r *recorder, start time.Time) (at []time.Duration, to []int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Kind == scaling.EventStepExecuted {
+			at = append(at, e.Time.Sub(start))
+			to = append(to, e.To.Desired)
+		}
+	}
+	return at, to
+}
+
+// TestAutoscalerScenario runs the autoscaler for 70 simulated minutes on
+// a fake clock (a synctest bubble) over a group whose CPU is 50 % for 10
+// minutes, 95 % for 20, then 20 %: an HPA strategy at a 60 % target with
+// the legacy 5-minute scale-down stabilization, the default rate limits
+// (300 s between events, at most 3 instances each) and the safety gate's
+// gradual rule.
+func TestAutoscalerScenario(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		c := newCloud(t, 2, memory.Config{})
+		loadTrace(t, c, seg{10, 0.5}, seg{20, 0.95}, seg{60, 0.2})
+		lim, err := ratelimit.New(ratelimit.Config{})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+			scaling.WithReserver(lim), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{
+			ID: "web", Min: ip(1), Max: 10, Verify: scaling.VerifyConfig{Window: 30 * time.Second},
+			Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{Metrics: []hpa.MetricSpec{{
+				Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+					Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}}},
+		}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-clock.Real{}.After(70 * time.Minute)
+		cancel()
+		require.NoError(t, <-done, "Run returns nil when ctx ends")
+
+		at, to := executed(rec, start)
+		t.Logf("steps: %v %v", at, to)
+		require.NotEmpty(t, at)
+		assert.GreaterOrEqual(t, at[0], 10*time.Minute, "nothing before the load rises")
+		assert.Less(t, at[0], 10*time.Minute+time.Minute, "the first scale up within a minute of the rise")
+		assert.Equal(t, 3, to[0], "2→3: the gradual rule allows one instance from 2")
+		peak, peakAt := 0, 0
+		for i, n := range to {
+			if n > peak {
+				peak, peakAt = n, i
+			}
+		}
+		assert.Equal(t, 10, peak, "the static 95 % load drives the group to its max")
+		for i := 1; i <= peakAt; i++ {
+			assert.GreaterOrEqual(t, at[i]-at[i-1], 5*time.Minute, "scale ups at least 300 s apart (the rate limiter)")
+		}
+		require.Greater(t, len(to), peakAt+1, "it scales down after the load drops")
+		firstDown := at[peakAt+1]
+		assert.GreaterOrEqual(t, firstDown, 35*time.Minute, "held by the 5-minute stabilization after the drop at 30m")
+		for i := peakAt + 1; i < len(to); i++ {
+			assert.Less(t, to[i], to[i-1], "only scale downs after the peak")
+			assert.GreaterOrEqual(t, 2*to[i], to[i-1], "each step at most halves the group (gradual)")
+			if i > peakAt+1 {
+				assert.GreaterOrEqual(t, at[i]-at[i-1], 5*time.Minute, "scale downs at least 300 s apart")
+			}
+		}
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.LessOrEqual(t, capa.Desired, 5, "well down from 10 by the end")
+		assert.Zero(t, rec.count(scaling.EventRollbackStarted))
+	})
+}
+
+// TestAutoscalerDryRun decides and previews without changing anything.
+func TestAutoscalerDryRun(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}},
+			e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep := a.RunOnce(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		require.NotNil(t, rep.Targets[0].Plan)
+		assert.Equal(t, 4, rep.Targets[0].Plan.To.Desired)
+		assert.Nil(t, rep.Targets[0].Execution)
+		assert.Empty(t, setCapacityOps(c), "a dry run changes nothing")
+		assert.Equal(t, 2, rec.count(scaling.EventPreviewed), "2→3→4, each asked of the gate")
+	})
+}
+
+// TestMetricErrorNoScaleDown: with one of two HPA metrics unreadable, the
+// autoscaler does not scale down, but scales up on the metric it has.
+func TestMetricErrorNoScaleDown(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		down := errors.New("requests source down")
+		src := provider.MetricsSourceFunc(func(ctx context.Context, q provider.Query) (provider.Series, error) {
+			if q.Metric == provider.MetricRequests {
+				return provider.Series{}, down
+			}
+			return c.QueryMetric(ctx, q)
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		cpu := hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+			Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}
+		req := hpa.MetricSpec{Type: hpa.SourcePods, Pods: &hpa.PodsMetricSource{Metric: hpa.MetricIdentifier{Name: "requests"},
+			Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 100}}}
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA,
+			HPA: &scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpu, req}}}}}}}, e, scaling.Fleet{Inventory: c, Metrics: src})
+		require.NoError(t, err)
+
+		setCPU(t, c, "web", 0.1) // CPU alone would scale 4 → 1
+		rep := a.Evaluate(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		d := rep.Targets[0].Decision
+		assert.False(t, d.Change, "no scale down while a metric is invalid: %s", d.Chosen.Reason)
+		assert.Contains(t, d.Chosen.Reason, "requests source down")
+
+		setCPU(t, c, "web", 0.9) // CPU scales up: 4 × 1.5 = 6
+		rep = a.Evaluate(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		d = rep.Targets[0].Decision
+		assert.Equal(t, 6, d.Chosen.Capacity.Desired, d.Chosen.Reason)
+	})
+}
+
+// TestAutoscalerFitness picks the fittest strategy unless one is pinned.
+func TestAutoscalerFitness(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		both := []scaling.StrategySpec{{Type: scaling.StrategyThreshold}, {Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{
+			{ID: "web", Max: 20, Strategies: both},
+			{ID: "pinned", Resource: "web", Max: 20, Strategy: "threshold", Strategies: both},
+		}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep := a.Evaluate(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		fittest := rep.Targets[0].Decision
+		assert.Equal(t, "target_value", fittest.Chosen.Strategy, "0.7 beats the threshold's 0.5")
+		assert.Equal(t, 7, fittest.Chosen.Capacity.Desired, "⌈4 × 0.95/0.6⌉")
+		assert.False(t, fittest.Pinned)
+		require.Len(t, fittest.Considered, 2)
+		pinned := rep.Targets[1].Decision
+		assert.True(t, pinned.Pinned)
+		assert.Equal(t, "threshold", pinned.Chosen.Strategy)
+		assert.Equal(t, 8, pinned.Chosen.Capacity.Desired)
+		h := e.History("web")
+		assert.Len(t, h.Recommendations, 2, "both strategies' recommendations are recorded")
+	})
+}
+
+// blocking is a strategy that blocks until released, to hold a target
+// busy.
+type blocking struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blocking) Recommend(ctx context.Context, s scaling.State) (scaling.Recommendation, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+	}
+	return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Fitness: 1}, nil
+}
+
+// TestNoOverlappingEvaluations: a target still being evaluated is skipped,
+// not evaluated twice at once.
+func TestNoOverlappingEvaluations(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{})
+		require.NoError(t, err)
+		b := blocking{entered: make(chan struct{}, 1), release: make(chan struct{})}
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyCustom, Name: "slow"}}}}},
+			e, scaling.Fleet{Inventory: c}, scaling.WithStrategy("slow", b))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		wg.Go(func() { a.RunOnce(t.Context(), time.Now()) })
+		<-b.entered
+		rep := a.RunOnce(t.Context(), time.Now())
+		assert.True(t, rep.Targets[0].Skipped)
+		close(b.release)
+		wg.Wait()
+		rep = a.Evaluate(t.Context(), time.Now())
+		assert.False(t, rep.Targets[0].Skipped)
+	})
+}
+
+// TestRunReturnsNilOnCancel: Run returns nil when its context ends, with
+// nothing in flight left behind.
+func TestRunReturnsNilOnCancel(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}},
+			e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		require.NoError(t, a.Run(ctx))
+		synctest.Wait()
+	})
+}
+
+// TestSafetyBlockInRunner: a business-hours rule blocks a scale in during
+// office hours; the runner reports it and changes nothing.
+func TestSafetyBlockInRunner(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 6, memory.Config{})
+		setCPU(t, c, "web", 0.05)
+		hours, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{Hours: "Mon-Sun 00:00-24:00", Actions: []safety.Action{safety.ActionScaleIn}})
+		require.NoError(t, err)
+		gate, err := safety.New(safety.Config{}, []safety.Rule{hours})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, gate)
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}},
+			e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep := a.RunOnce(t.Context(), time.Now())
+		require.ErrorIs(t, rep.Err(), safety.ErrBlocked)
+		assert.Equal(t, scaling.PlanStopped, rep.Targets[0].Execution.Status)
+		assert.Empty(t, setCapacityOps(c))
+	})
+}
+
+// TestRecordEvent: a change the host applied itself, once recorded, counts
+// against an HPA's scale-down policy like the engine's own steps.
+func TestRecordEvent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 12, memory.Config{})
+		setCPU(t, c, "web", 0.1)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Max: 50,
+			Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{
+				Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+					Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}},
+				Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: new(time.Duration(0)),
+					Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPercent, Value: 20, Period: 5 * time.Minute}}}},
+			}}}}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		now := time.Now()
+		d := a.Evaluate(t.Context(), now).Targets[0].Decision
+		require.Equal(t, 9, d.Chosen.Capacity.Desired, "12 less 20 %, truncated")
+		require.NoError(t, c.SetCapacity(t.Context(), "web", d.Chosen.Capacity))
+		before := e.History("web")
+
+		// Unrecorded, the change is invisible: the next minute goes
+		// from 9 as if it were the period's start.
+		time.Sleep(time.Minute)
+		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired)
+
+		e.SetHistory("web", before)
+		e.RecordEvent("web", scaling.ScalingEvent{At: now, Strategy: d.Chosen.Strategy, From: provider.CapacitySpec{Min: 0, Max: 50, Desired: 12}, To: d.Chosen.Capacity})
+		assert.Equal(t, 9, a.Evaluate(t.Context(), now.Add(time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
+			"recorded, the period started at 12: 9 is all 20 % allows")
+		time.Sleep(4 * time.Minute)
+		assert.Equal(t, 7, a.Evaluate(t.Context(), now.Add(5*time.Minute)).Targets[0].Decision.Chosen.Capacity.Desired,
+			"a period later, 9 less 20 %")
+	})
+}

@@ -1,0 +1,451 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// HPAConfig configures the HPA strategy: a HorizontalPodAutoscaler spec
+// without its replica bounds (the target's Min and Max are its
+// minReplicas and maxReplicas) and the controller's settings.
+type HPAConfig struct {
+	// Metrics are the HPA's metrics. Empty means CPU utilization at 80 %.
+	// On a target without pods (an Auto Scaling group, an in-memory
+	// group), each metric reads a provider metric: a resource metric the
+	// utilization of that name (cpu, memory), the others the provider
+	// metric named by their metric name (requests, custom/queue_depth),
+	// as the average per instance for pods metrics and as the value for
+	// object and external metrics.
+	Metrics []hpa.MetricSpec `json:"metrics,omitempty" yaml:"metrics,omitempty"`
+	// Behavior is the HPA's behavior; nil for the legacy normalization.
+	Behavior *hpa.Behavior `json:"behavior,omitempty" yaml:"behavior,omitempty"`
+	// Controller holds the controller's settings (tolerance, CPU
+	// initialization period, ...). The zero value means Kubernetes'
+	// defaults.
+	Controller hpa.Config `json:"controller,omitzero" yaml:"controller,omitempty"`
+	// Step is the grid step of the provider metrics read on targets
+	// without pods. Default: 1m.
+	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
+}
+
+// Validate checks the spec (with placeholder bounds) and the controller
+// settings, naming the wrong field.
+func (c HPAConfig) Validate() error {
+	if err := c.Controller.Validate(); err != nil {
+		return provider.Within("controller", err)
+	}
+	if err := nonNegative("step", c.Step); err != nil {
+		return err
+	}
+	spec := c.spec(1, 1)
+	if c.minZeroAllowed() {
+		spec.MinReplicas = new(int32)
+	}
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	for i, m := range spec.WithDefaults().Metrics {
+		if _, err := hpaProviderMetric(m); err != nil {
+			return provider.Within(fmt.Sprintf("metrics[%d]", i), err)
+		}
+	}
+	return nil
+}
+
+// minZeroAllowed reports whether a spec of these metrics may scale to
+// zero (an object or external metric).
+func (c HPAConfig) minZeroAllowed() bool {
+	for _, m := range c.Metrics {
+		if m.Type == hpa.SourceObject || m.Type == hpa.SourceExternal {
+			return true
+		}
+	}
+	return false
+}
+
+func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
+	lo, hi := int32(minR), int32(maxR)
+	return hpa.Spec{MinReplicas: &lo, MaxReplicas: hi, Metrics: c.Metrics, Behavior: c.Behavior}
+}
+
+// HPA is the target-tracking strategy that computes exactly the replica
+// count of Kubernetes' HorizontalPodAutoscaler (package hpa): on a
+// Kubernetes target from the pods a PodSource observed, on any other
+// group from its provider metrics, each ready instance counting as a
+// running, ready pod reporting the group's value and each launching one as
+// a pending pod. Its stabilization windows and rate policies run over the
+// target's History: its own recommendations and every scaling event of
+// the target. Its fitness is 0.8 times the share of its metrics it could
+// read. It is safe for concurrent use.
+type HPA struct {
+	cfg     HPAConfig
+	name    string
+	metrics []hpa.MetricSpec // after defaults
+	names   []string         // their names, and their proposals' input names
+	pnames  []string
+	needs   []Need
+	// pods synthesized for targets without pods share one container
+	// (read-only), requesting 1000m of every resource a metric targets.
+	pods *podTable // pods synthesized for groups without pods, shared by strategies with the same container
+	// scratch is the working space of one Recommend at a time; a
+	// concurrent call (one strategy shared by several targets) makes its
+	// own.
+	scratchMu sync.Mutex
+	scratch   *hpaScratch
+}
+
+// hpaScratch is one Recommend call's working space. Its buffers are its
+// own: the input may also point at a State's observed pods, which are
+// never written.
+type hpaScratch struct {
+	calc    *hpa.Calculator
+	in      hpa.Input
+	hist    hpa.History
+	metrics []hpa.MetricValues
+	samples [][]hpa.Sample
+	values  [][]int64
+}
+
+var (
+	_ Strategy     = (*HPA)(nil)
+	_ MetricNeeder = (*HPA)(nil)
+)
+
+// NewHPA returns an HPA strategy for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field. name is the strategy's name
+// in the target's policy: the strategy finds its own recommendations in
+// the History by it. Empty means "hpa".
+func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scaling: hpa: %w", err)
+	}
+	if cfg.Step == 0 {
+		cfg.Step = DefaultStep
+	}
+	if name == "" {
+		name = string(StrategyHPA)
+	}
+	s := &HPA{cfg: cfg, name: name, metrics: cfg.spec(1, 1).WithDefaults().Metrics}
+	container := hpa.Container{Name: "main", Requests: hpa.ResourceList{}}
+	for _, m := range s.metrics {
+		s.names = append(s.names, m.Name())
+		s.pnames = append(s.pnames, m.Name()+" proposal")
+		pm, _ := hpaProviderMetric(m)
+		s.needs = append(s.needs, Need{Metric: pm, Step: cfg.Step, Lookback: 5 * cfg.Step})
+		switch m.Type {
+		case hpa.SourceResource:
+			container.Requests[m.Resource.Name] = 1000
+		case hpa.SourceContainerResource:
+			container.Requests[m.ContainerResource.Name] = 1000
+			container.Name = m.ContainerResource.Container
+		}
+	}
+	s.pods = newPodTable(container)
+	return s, nil
+}
+
+// Needs implements MetricNeeder: the provider metric of every HPA metric
+// over the last five steps (used on targets without pods).
+func (s *HPA) Needs() []Need { return append([]Need(nil), s.needs...) }
+
+// Metrics returns the HPA metrics after defaults, for a PodSource.
+func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), s.metrics...) }
+
+// Recommend implements Strategy.
+func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
+	t := st.Target
+	if !t.Horizontal() {
+		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
+	}
+	minR, maxR := t.Min, t.Max
+	if minR == 0 && !s.cfg.minZeroAllowed() {
+		minR = 1 // the API server refuses minReplicas 0 without an object or external metric
+	}
+	locked := s.scratchMu.TryLock()
+	if locked {
+		defer s.scratchMu.Unlock()
+	}
+	var sc *hpaScratch
+	if locked {
+		sc = s.scratch
+	}
+	if sc == nil {
+		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
+		if err != nil {
+			return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
+		}
+		sc = &hpaScratch{calc: calc}
+		if locked {
+			s.scratch = sc
+		}
+	}
+	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
+	}
+	valid := s.input(st, sc)
+	s.history(st, sc.calc, &sc.hist)
+	d, err := sc.calc.Decide(sc.in, sc.hist)
+	// Keep the buffers for the next call.
+	sc.metrics = sc.in.Metrics[:0]
+	sc.in = hpa.Input{}
+	if err != nil && !errors.Is(err, hpa.ErrInvalidMetrics) {
+		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
+	}
+	rec := desired(t, int(d.Replicas), "")
+	rec.Proposal = int(max(d.Proposal, 0))
+	if d.Proposal < 0 {
+		rec.Proposal = t.Capacity.Desired
+	}
+	switch {
+	case err != nil:
+		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
+	case d.Rescale:
+		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited)
+	default:
+		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+	}
+	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
+	for i, r := range d.Metrics {
+		name := s.names[i]
+		if r.Err != nil {
+			rec.Inputs = append(rec.Inputs, Input{Name: name + " (failed)", Value: math.NaN()})
+			continue
+		}
+		if s.metrics[i].Target().Type == hpa.TargetUtilization {
+			rec.Inputs = append(rec.Inputs, Input{Name: name, Value: float64(r.Utilization), Unit: "percent"})
+		} else {
+			rec.Inputs = append(rec.Inputs, Input{Name: name, Value: float64(r.Usage) / 1000})
+		}
+		rec.Inputs = append(rec.Inputs, Input{Name: s.pnames[i], Value: float64(r.Replicas), Unit: "replicas"})
+	}
+	if n := len(s.metrics); n > 0 {
+		rec.Fitness = 0.8 * float64(valid) / float64(n)
+	}
+	return rec, nil
+}
+
+// input fills in the HPA's input from the State: the observed pods, or
+// pods synthesized from the group's capacity and provider metrics. It
+// returns how many metrics had values.
+func (s *HPA) input(st State, sc *hpaScratch) int {
+	t := st.Target
+	in := &sc.in
+	*in = hpa.Input{Now: st.Now, SpecReplicas: int32(t.Capacity.Desired), StatusReplicas: int32(t.Capacity.Current), Metrics: sc.metrics[:0]}
+	if st.Pods != nil {
+		in.Pods = st.Pods.Pods
+	}
+	for len(sc.samples) < len(s.metrics) {
+		sc.samples, sc.values = append(sc.samples, nil), append(sc.values, nil)
+	}
+	valid := 0
+	if st.Pods != nil {
+		in.StatusReplicas = int32(st.Pods.StatusReplicas)
+		for i := range s.metrics {
+			mv := hpa.MetricValues{Err: fmt.Errorf("the pod source returned no values for metric %d", i)}
+			if i < len(st.Pods.Metrics) {
+				mv = st.Pods.Metrics[i]
+			}
+			if mv.Err == nil {
+				valid++
+			}
+			in.Metrics = append(in.Metrics, mv)
+		}
+		return valid
+	}
+	in.Pods = s.pods.synthPods(t.Capacity.Ready, max(0, t.Capacity.Current-t.Capacity.Ready))
+	ready := in.Pods[len(in.Pods)-t.Capacity.Ready:]
+	for i, m := range s.metrics {
+		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
+		pm := s.needs[i].Metric
+		ser, ok := st.Series(pm)
+		at, v, has := ser.Last()
+		switch {
+		case !ok || !has:
+			mv.Err = fmt.Errorf("no %s data", pm)
+			if err := st.MetricErrors[pm]; err != nil {
+				mv.Err = fmt.Errorf("no %s data: %w", pm, err)
+			}
+		case m.Type == hpa.SourceObject:
+			mv.Value, mv.Timestamp = hpa.Milli(v), at
+		case m.Type == hpa.SourceExternal:
+			mv.Values, mv.Timestamp = append(mv.Values, hpa.Milli(v)), at
+		default:
+			// Utilizations are fractions: of a 1000m request, v×1000 is
+			// v×100 percent. Pods metrics are the per-instance average.
+			for j := range ready {
+				mv.Samples = append(mv.Samples, hpa.Sample{Pod: ready[j].Name, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+			}
+			if len(mv.Samples) == 0 {
+				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
+			}
+		}
+		if mv.Err == nil {
+			valid++
+		}
+		sc.samples[i], sc.values[i] = mv.Samples[:0], mv.Values[:0] // grown buffers, for the next call
+		in.Metrics = append(in.Metrics, mv)
+	}
+	return valid
+}
+
+// synthStart is the start (and readiness) time of synthesized pods: long
+// before any decision, past the CPU initialization period.
+var synthStart = time.Unix(0, 0).UTC()
+
+// podTable holds read-only synthesized pods, pending launching instances
+// then ready ones (running, Ready since synthStart), each with one
+// container: 2K pods, K pending ones (in reverse) then K ready ones, so
+// that any mix is one contiguous slice. It grows, copied, under mu.
+type podTable struct {
+	key        string // the container's name and resources: tables with the same key are interchangeable
+	containers []hpa.Container
+	mu         sync.Mutex
+	pods       atomic.Pointer[[]hpa.Pod]
+}
+
+// newPodTable returns an empty table of pods with container c.
+func newPodTable(c hpa.Container) *podTable {
+	names := make([]string, 0, len(c.Requests))
+	for r := range c.Requests {
+		names = append(names, string(r))
+	}
+	sortStrings(names)
+	return &podTable{key: c.Name + "\x00" + strings.Join(names, "\x00"), containers: []hpa.Container{c}}
+}
+
+// sharePodTables makes the HPA strategies among candidates use one table
+// per container (an Autoscaler's thousands of targets share a few).
+func sharePodTables(candidates []Candidate, tables map[string]*podTable) {
+	for _, c := range candidates {
+		h, ok := c.Strategy.(*HPA)
+		if !ok {
+			continue
+		}
+		if t, ok := tables[h.pods.key]; ok {
+			h.pods = t
+		} else {
+			tables[h.pods.key] = h.pods
+		}
+	}
+}
+
+// synthPods returns ready running pods after pending ones.
+func (t *podTable) synthPods(ready, pending int) []hpa.Pod {
+	need := max(ready, pending, 1)
+	tbl := t.pods.Load()
+	if tbl == nil || len(*tbl)/2 < need {
+		t.mu.Lock()
+		if tbl = t.pods.Load(); tbl == nil || len(*tbl)/2 < need {
+			k := 16
+			for k < need {
+				k *= 2
+			}
+			pods := make([]hpa.Pod, 2*k)
+			for i := range k {
+				pods[k-1-i] = hpa.Pod{Name: "pending-" + strconv.Itoa(i), Phase: hpa.PhasePending,
+					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
+				pods[k+i] = hpa.Pod{Name: "instance-" + strconv.Itoa(i), Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue,
+					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
+			}
+			tbl = &pods
+			t.pods.Store(tbl)
+		}
+		t.mu.Unlock()
+	}
+	k := len(*tbl) / 2
+	return (*tbl)[k-pending : k+ready]
+}
+
+// history fills in h from the target's History: its own unstabilized
+// recommendations within the stabilization windows (preceded by the
+// current count at its first decision, as the controller records it),
+// the target's scale events within the longest policy period, by
+// direction, and whether its last rescale took the target to zero. Older
+// entries cannot change a decision, so they are not read.
+func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
+	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
+	window, period := c.Config().DownscaleStabilizationWindow, time.Duration(0)
+	if b := c.Spec().Behavior; b != nil {
+		window = max(*b.ScaleUp.StabilizationWindow, *b.ScaleDown.StabilizationWindow)
+		for _, r := range []*hpa.ScalingRules{b.ScaleUp, b.ScaleDown} {
+			for _, p := range r.Policies {
+				period = max(period, p.Period)
+			}
+		}
+	}
+	recs := st.History.Recommendations
+	from, own := len(recs), false
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Strategy != s.name {
+			continue
+		}
+		own = true
+		if st.Now.Sub(recs[i].At) > window {
+			break
+		}
+		from = i
+	}
+	if !own {
+		h.Recommendations = nil // the first decision: the controller records the current count
+	}
+	for _, r := range recs[min(from, len(recs)):] {
+		if r.Strategy != s.name {
+			continue
+		}
+		if r.First {
+			h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Current), At: r.At})
+		}
+		h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Proposal), At: r.At})
+	}
+	events := st.History.Events
+	first := len(events)
+	for first > 0 && st.Now.Sub(events[first-1].At) <= period {
+		first--
+	}
+	for _, e := range events[first:] {
+		switch {
+		case e.To.Desired > e.From.Desired:
+			h.ScaleUpEvents = append(h.ScaleUpEvents, hpa.ScaleEvent{Change: int32(e.To.Desired - e.From.Desired), At: e.At})
+		case e.To.Desired < e.From.Desired:
+			h.ScaleDownEvents = append(h.ScaleDownEvents, hpa.ScaleEvent{Change: int32(e.From.Desired - e.To.Desired), At: e.At})
+		}
+	}
+	if n := len(events); n > 0 {
+		last := events[n-1]
+		h.ScaledToZero = last.Strategy == s.name && !last.Rollback && last.To.Desired == 0 && last.From.Desired > 0 &&
+			st.Target.Min == 0 && s.cfg.minZeroAllowed()
+	}
+}
+
+// hpaProviderMetric names the provider metric an HPA metric reads on a
+// target without pods.
+func hpaProviderMetric(m hpa.MetricSpec) (provider.Metric, error) {
+	var name string
+	switch m.Type {
+	case hpa.SourceResource:
+		name = string(m.Resource.Name)
+	case hpa.SourceContainerResource:
+		name = string(m.ContainerResource.Name)
+	case hpa.SourcePods:
+		name = m.Pods.Metric.Name
+	case hpa.SourceObject:
+		name = m.Object.Metric.Name
+	case hpa.SourceExternal:
+		name = m.External.Metric.Name
+	}
+	pm := provider.Metric(name)
+	if err := pm.Validate(); err != nil {
+		return "", provider.Invalid("metric.name", name, "must name a provider metric (cpu, requests, custom/...) for targets without pods")
+	}
+	return pm, nil
+}
