@@ -43,13 +43,16 @@
 //   - the safety engine and the approval manager, through Auditor (a
 //     safety.Auditor); the etcd audit trail every replica shares
 //     (safety/etcdaudit) is read back with ImportAudit;
-//   - a scaling engine: a plan is KindScalingPlan (Ref the plan's ID,
-//     Capacity the change), each executed step KindScalingStep, the check
-//     of its effect KindVerification, an undo KindRollback, a forecast
-//     that fell back to reactive scaling KindForecast; Cost carries the
-//     group's hourly cost before and after, for realised savings;
+//   - the scaling engine and autoscaler (package scaling), through
+//     NewScalingObserver (a scaling.Observer; ScalingEvents is the
+//     conversion): a plan is KindScalingPlan (Ref the plan's ID, Capacity
+//     the change), each executed step KindScalingStep, the check of its
+//     effect KindVerification, an undo KindRollback; Cost carries the
+//     group's hourly cost before and after (WithInstanceCost), for
+//     realised savings. KindForecast is for a predictive strategy that
+//     falls back to reactive scaling (none reports it yet);
 //   - the host, with Log.Record.
 //
-// Nothing here reads a clock except NewReaperObserver, for records that
-// carry no time of their own. Everything is safe for concurrent use.
+// Nothing here reads a clock except the observers, for records that carry
+// no time of their own. Everything is safe for concurrent use.
 package monitor

@@ -155,19 +155,51 @@ func costOf(rec reaper.Record) *CostChange {
 	return &CostChange{Before: before, After: min(after, before)}
 }
 
-// ObserverOption wires a collaborator into a ReaperObserver.
-type ObserverOption func(*ReaperObserver)
+// ObserverOption wires a collaborator into a ReaperObserver or a
+// ScalingObserver.
+type ObserverOption func(*observerConfig)
+
+type observerConfig struct {
+	clock clock.Clock
+	log   *slog.Logger
+	cost  func(target string) float64
+}
+
+func newObserverConfig(opts []ObserverOption) observerConfig {
+	var c observerConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.clock == nil {
+		c.clock = clock.Real{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.cost == nil {
+		c.cost = func(string) float64 { return 0 }
+	}
+	return c
+}
 
 // WithObserverClock sets the clock that stamps records without a time of
 // their own. Default: the real clock.
 func WithObserverClock(c clock.Clock) ObserverOption {
-	return func(o *ReaperObserver) { o.clock = c }
+	return func(o *observerConfig) { o.clock = c }
 }
 
 // WithObserverLogger sets the logger for events that could not be
 // recorded. Default: discard.
 func WithObserverLogger(l *slog.Logger) ObserverOption {
-	return func(o *ReaperObserver) { o.log = l }
+	return func(o *observerConfig) { o.log = l }
+}
+
+// WithInstanceCost sets what one instance of a scaling target costs per
+// hour (InstanceCosts reads it from the autoscaler's policy), so that
+// scaling steps carry the group's cost before and after them, for
+// realised savings. Default: unknown (no Cost on the events).
+func WithInstanceCost(cost func(target string) float64) ObserverOption {
+	return func(o *observerConfig) { o.cost = cost }
 }
 
 // ReaperObserver is a reaper.Observer that records what the reaper did as
@@ -179,12 +211,15 @@ func WithObserverLogger(l *slog.Logger) ObserverOption {
 // The reaper's Observer has no error return: a failed Record is logged and
 // kept for Err. It is safe for concurrent use.
 type ReaperObserver struct {
-	r     Recorder
-	clock clock.Clock
-	log   *slog.Logger
+	r   Recorder
+	cfg observerConfig
+	errs
+}
 
+// errs keeps the errors of an observer's failed Record calls.
+type errs struct {
 	mu   sync.Mutex
-	errs []error
+	list []error
 }
 
 var _ reaper.Observer = (*ReaperObserver)(nil)
@@ -192,22 +227,12 @@ var _ reaper.Observer = (*ReaperObserver)(nil)
 // NewReaperObserver returns a ReaperObserver recording into r (required;
 // a nil r records nothing and every call's error says so).
 func NewReaperObserver(r Recorder, opts ...ObserverOption) *ReaperObserver {
-	o := &ReaperObserver{r: r}
-	for _, opt := range opts {
-		opt(o)
-	}
-	if o.clock == nil {
-		o.clock = clock.Real{}
-	}
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
-	}
-	return o
+	return &ReaperObserver{r: r, cfg: newObserverConfig(opts)}
 }
 
 // ObserveRecord records ReaperEvents(rec, now on the clock).
 func (o *ReaperObserver) ObserveRecord(rec reaper.Record) {
-	o.record(ReaperEvents(rec, o.clock.Now()))
+	o.record(ReaperEvents(rec, o.cfg.clock.Now()))
 }
 
 // ObserveReport records a KindRun event for a run of reaper.Run: Outcome
@@ -215,7 +240,7 @@ func (o *ReaperObserver) ObserveRecord(rec reaper.Record) {
 func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
 	at := rep.Now
 	if at.IsZero() {
-		at = o.clock.Now()
+		at = o.cfg.clock.Now()
 	}
 	t := rep.Totals
 	e := Event{Time: at, Kind: KindRun, Source: SourceReaper, Outcome: OutcomeDone, DryRun: rep.DryRun,
@@ -228,31 +253,34 @@ func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
 	o.record([]Event{e})
 }
 
-func (o *ReaperObserver) record(evs []Event) {
+func (o *ReaperObserver) record(evs []Event) { o.errs.record(o.r, o.cfg.log, evs) }
+
+// record records evs in r, keeping and logging a failure.
+func (e *errs) record(r Recorder, log *slog.Logger, evs []Event) {
 	if len(evs) == 0 {
 		return
 	}
 	var err error
-	if isNil(o.r) {
-		err = errors.New("monitor: reaper observer has no recorder")
+	if isNil(r) {
+		err = errors.New("monitor: observer has no recorder")
 	} else {
-		err = o.r.Record(context.Background(), evs...)
+		err = r.Record(context.Background(), evs...)
 	}
 	if err == nil {
 		return
 	}
-	o.log.Warn("monitor: recording reaper events failed", "err", err, "events", len(evs))
-	o.mu.Lock()
-	o.errs = append(o.errs, err)
-	o.mu.Unlock()
+	log.Warn("monitor: recording events failed", "err", err, "events", len(evs))
+	e.mu.Lock()
+	e.list = append(e.list, err)
+	e.mu.Unlock()
 }
 
 // Err returns the errors of the Record calls that failed since the last
 // call to Err, joined, and forgets them; nil when none failed.
-func (o *ReaperObserver) Err() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	err := errors.Join(o.errs...)
-	o.errs = nil
+func (e *errs) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := errors.Join(e.list...)
+	e.list = nil
 	return err
 }

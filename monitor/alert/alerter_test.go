@@ -126,13 +126,13 @@ func TestDefaultRulesFireOnTheirEvents(t *testing.T) {
 	}
 	// Rollbacks and failures resolve only with time.
 	a, l := newAlerter(t, alert.Config{})
-	require.NoError(t, l.Record(t.Context(), event(monitor.KindRollback, "asg", monitor.OutcomeDone, 0),
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindRollback, "asg", monitor.OutcomeStarted, 0), event(monitor.KindRollback, "asg-2", monitor.OutcomeDone, 0),
 		event(monitor.KindFailure, "i-9", monitor.OutcomeFailed, 0), event(monitor.KindAction, "i-1", monitor.OutcomeDone, 0)))
 	ids := []string{}
 	for _, f := range a.Firing() {
 		ids = append(ids, f.ID)
 	}
-	assert.ElementsMatch(t, []string{"rollback/asg", "pipeline_failure/i-9"}, ids, "an action done fires nothing")
+	assert.ElementsMatch(t, []string{"rollback/asg", "pipeline_failure/i-9"}, ids, "an action done and a rollback's step fire nothing")
 }
 
 // A notifier that fails keeps its notifications in order; the other still

@@ -85,7 +85,8 @@ type RuleCount struct {
 // Scaling summarises one scaling target's events (and demand, when given).
 type Scaling struct {
 	ResourceID string `json:"resource_id"`
-	// Plans, Steps, Failures and Rollbacks count the events.
+	// Plans counts the plans made, Steps the steps executed, Failures the
+	// steps that failed and Rollbacks the rollbacks started.
 	Plans     int `json:"plans"`
 	Steps     int `json:"steps"`
 	Failures  int `json:"failures"`
@@ -353,7 +354,7 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 				s.Steps++
 			}
 		case monitor.KindRollback:
-			if _, ok := byID[e.ResourceID]; ok || e.Capacity != nil {
+			if e.Outcome == monitor.OutcomeStarted {
 				get(e.ResourceID).Rollbacks++
 			}
 		}

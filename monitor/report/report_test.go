@@ -169,6 +169,7 @@ func TestScalingSummary(t *testing.T) {
 	evs := []monitor.Event{
 		{Time: at(0), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomePlanned},
 		step(0, 2, 4, monitor.OutcomeDone), step(2, 4, 2, monitor.OutcomeDone), step(3, 2, 1, monitor.OutcomeFailed),
+		{Time: at(3), Kind: monitor.KindRollback, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeStarted},
 		{Time: at(3), Kind: monitor.KindRollback, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeDone,
 			Capacity: &monitor.CapacityChange{From: 2, To: 2}},
 	}
