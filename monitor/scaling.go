@@ -158,5 +158,5 @@ func (o *ScalingObserver) Observe(e scaling.Event) {
 			evs[i].Time = o.cfg.clock.Now()
 		}
 	}
-	o.errs.record(o.r, o.cfg.log, evs)
+	o.record(o.r, o.cfg.log, evs)
 }
