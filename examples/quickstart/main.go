@@ -51,6 +51,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "also write the quickstart's summary as JSON to this file")
 	flag.DurationVar(&o.window, "window", 14*24*time.Hour, "how much metric history to read")
 	flag.StringVar(&o.reportDir, "report-dir", "", "directory for the report, charts and events (default: a new temporary directory)")
+	flag.StringVar(&o.policy, "policy", defaultPolicy(), "autoscaling policy for the simulated day of asg-web (empty: no autoscaling day)")
+	flag.StringVar(&o.traffic, "traffic", defaultTraffic(), "request trace (NAB CSV, requests per 5 minutes) replayed as asg-web's traffic")
 	flag.Parse()
 	o.progress = progressOut(os.Stderr)
 	if err := run(context.Background(), os.Stdout, o); err != nil {
@@ -149,6 +151,9 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 type options struct {
 	fleet, out, reportDir string
 	window                time.Duration
+	// policy and traffic drive the simulated day of autoscaling; an empty
+	// policy skips it.
+	policy, traffic string
 	// progress receives the progress bar; nil draws none.
 	progress io.Writer
 }
@@ -172,7 +177,17 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		return err
 	}
 	printReport(w, rep)
-	files, err := mon.finish(ctx, w, cloud, now)
+	var autoscaled *dayResult
+	if o.policy != "" {
+		mon.bar.AddMax(int(day / time.Hour))
+		res, err := autoscaleDay(ctx, mon, now, o.traffic, o.policy)
+		if err != nil {
+			return err
+		}
+		res.print(w)
+		autoscaled = &res
+	}
+	files, err := mon.finish(ctx, w, cloud, now, autoscaled)
 	if err != nil {
 		return err
 	}

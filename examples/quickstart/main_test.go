@@ -24,7 +24,7 @@ func TestQuickstartRuns(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "report")
 	var buf, bar bytes.Buffer
 	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), out: out, window: 14 * 24 * time.Hour,
-		reportDir: dir, progress: &bar}))
+		reportDir: dir, progress: &bar, policy: defaultPolicy(), traffic: defaultTraffic()}))
 	text := buf.String()
 	assert.NotEmpty(t, bar.String(), "a progress bar on a terminal")
 	assert.Contains(t, text, "9 resources on the in-memory cloud")
@@ -122,6 +122,56 @@ func TestQuickstartRuns(t *testing.T) {
 	assert.Equal(t, 4, mrep.Totals.Idle)
 	assert.InDelta(t, rep.Savings, mrep.Totals.EstimatedMonthlySavings, 1e-6)
 	assert.Zero(t, mrep.Totals.RealisedSavings, "a dry run realises nothing")
+
+	// The simulated day of autoscaling asg-web on its real traffic: the
+	// group follows demand, mostly within capacity, for far fewer
+	// instance-hours than a group sized for the peak; every step is in
+	// the log and the report.
+	assert.Contains(t, text, "autoscaling asg-web through the last 24h0m0s")
+	assert.Contains(t, string(html), `<figure id="chart-capacity"><svg`)
+	assert.Positive(t, kinds[monitor.KindScalingPlan])
+	assert.Positive(t, kinds[monitor.KindScalingStep])
+	assert.Positive(t, kinds[monitor.KindVerification])
+	require.Len(t, mrep.Scaling, 1)
+	sc := mrep.Scaling[0]
+	assert.Equal(t, "asg-web", sc.ResourceID)
+	assert.Greater(t, sc.Steps, 4, "up in the day, down at night")
+	assert.Equal(t, 1440, sc.DemandSteps, "one demand step a minute")
+	assert.Less(t, sc.SLOViolations, 1440/20, "within capacity at least 95% of the minutes")
+	assert.GreaterOrEqual(t, sc.MinCapacity, 2)
+	assert.LessOrEqual(t, sc.MaxCapacity, 12)
+	assert.Less(t, sc.CapacityHours, 12.0*24, "fewer instance-hours than the maximum group")
+	assert.InDelta(t, sc.CapacityHours*0.096, sc.Cost, 1e-6)
+}
+
+func TestAutoscaleDay(t *testing.T) {
+	t.Parallel()
+	mon, err := newMonitor(options{reportDir: t.TempDir()}, nil)
+	require.NoError(t, err)
+	defer mon.close()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	res, err := autoscaleDay(t.Context(), mon, now, defaultTraffic(), defaultPolicy())
+	require.NoError(t, err)
+	assert.Equal(t, 1440, res.minutes)
+	assert.Len(t, res.demand.Values, 1440)
+	assert.Positive(t, res.outs)
+	assert.Positive(t, res.ins)
+	assert.Less(t, res.readyHours, res.fixedHours, "autoscaling uses less than a fixed group sized for the peak")
+	assert.Less(t, res.overloaded, 1440/20)
+	evs, err := mon.log.Query(monitor.Query{Source: monitor.SourceScaling})
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	for _, e := range evs {
+		assert.False(t, e.Time.Before(now.Add(-day)), "the day ends at now")
+		assert.False(t, e.Time.After(now.Add(15*time.Minute)))
+	}
+
+	_, err = autoscaleDay(t.Context(), mon, now, filepath.Join(t.TempDir(), "missing.csv"), defaultPolicy())
+	require.Error(t, err)
+	bad := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("targets: [{id: asg-web, min: 5, max: 2, strategies: [{type: hpa}]}]\n"), 0o600))
+	_, err = autoscaleDay(t.Context(), mon, now, defaultTraffic(), bad)
+	require.ErrorIs(t, err, provider.ErrInvalid, "min above max is refused at load")
 }
 
 // Without a terminal the progress bar writes nothing.

@@ -86,7 +86,7 @@ func (m *quickMonitor) close() {
 // finish evaluates the metric alerts, prints the alerts raised, and writes
 // the report, the charts and the events to the directory. It returns the
 // files written.
-func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cloud, now time.Time) ([]string, error) {
+func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cloud, now time.Time, day *dayResult) ([]string, error) {
 	m.step("alerts")
 	// The metric rules (CPU above 90 %) read the cloud at now; the event
 	// rules have seen every event already.
@@ -108,7 +108,11 @@ func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cl
 	if err != nil {
 		return nil, err
 	}
-	rep, err := report.Build(report.Input{Title: "idlescale quickstart", Now: now, Events: evs, Resources: resources, Alerts: alerts})
+	in := report.Input{Title: "idlescale quickstart", Now: now, Events: evs, Resources: resources, Alerts: alerts}
+	if day != nil {
+		in.Targets = []report.Target{day.target()}
+	}
+	rep, err := report.Build(in)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +122,13 @@ func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cl
 	if err != nil {
 		return nil, err
 	}
-	charts := []report.Chart{util, report.IdleChart(rep), report.SafetyChart(evs),
-		report.SavingsChart(evs, resources, now.Add(-24*time.Hour), now, 15*time.Minute)}
+	charts := []report.Chart{util}
+	if day != nil {
+		charts = append(charts, report.CapacityChart(evs, "asg-web", day.demand, perInstance))
+	}
+	charts = append(charts, report.IdleChart(rep), report.SafetyChart(evs),
+		report.CostChart(evs, resources, now.Add(-24*time.Hour), now, 15*time.Minute),
+		report.SavingsChart(evs, resources, now.Add(-24*time.Hour), now, 15*time.Minute))
 
 	var files []string
 	write := func(name string, f func(io.Writer) error) error {

@@ -12,14 +12,15 @@
 // # Realised savings
 //
 // An estimate says what an action would save; a realised saving is
-// measured. Every executed change (an action, a scaling step, a rollback)
-// carries the resource's hourly cost before and after it
-// (monitor.CostChange). Per resource, from its first change to now, the
+// measured. Every executed action (a stop, terminate or resize) carries
+// the resource's hourly cost before and after it (monitor.CostChange). Per resource, from its first change to now, the
 // realised saving is what it would have cost at its cost before (running
 // hours × hourly cost) less what it did cost: each period at the cost
 // after the change in force, and the full cost again from its launch time
 // when the inventory shows a stopped resource running (restarted). A
-// change whose verification failed did not change the cost.
+// change whose verification failed did not change the cost. Scaling is
+// not counted as savings (a scale-out costs more by design): the scaling
+// summary gives each target's instance-hours and their cost.
 //
 // Building a report reads no clock: Input.Now is the time it is made for.
 package report

@@ -94,6 +94,9 @@ type Scaling struct {
 	// CapacityHours is the integral of the desired capacity over the
 	// period, in instance-hours.
 	CapacityHours float64 `json:"capacity_hours"`
+	// Cost is what CapacityHours cost, from the instance cost the steps'
+	// events carry (monitor.CostChange); 0 when they carry none.
+	Cost float64 `json:"cost"`
 	// MinCapacity and MaxCapacity bound the capacity over the period.
 	MinCapacity int `json:"min_capacity"`
 	MaxCapacity int `json:"max_capacity"`
@@ -390,6 +393,9 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 				}
 			}
 		}
+		if c := instanceCost(evs, id); c > 0 {
+			s.Cost = s.CapacityHours * c
+		}
 		if tg, ok := dem[id]; ok && len(steps) > 0 {
 			for k, v := range tg.Demand.Values {
 				at := tg.Demand.TimeAt(k)
@@ -405,6 +411,18 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 		out = append(out, *s)
 	}
 	return out
+}
+
+// instanceCost is one instance's hourly cost of group id, from the first
+// executed step that carries costs; 0 when none does.
+func instanceCost(evs []monitor.Event, id string) float64 {
+	for _, e := range evs {
+		if e.ResourceID == id && e.Kind == monitor.KindScalingStep && e.Outcome == monitor.OutcomeDone &&
+			e.Cost != nil && e.Capacity != nil && e.Capacity.To > 0 {
+			return e.Cost.After / float64(e.Capacity.To)
+		}
+	}
+	return 0
 }
 
 // CapacityPoint is a group's desired capacity from At on.

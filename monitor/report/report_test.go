@@ -164,7 +164,8 @@ func TestScalingSummary(t *testing.T) {
 			a = safety.ActionScaleIn
 		}
 		return monitor.Event{Time: at(h), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
-			Action: a, Outcome: outcome, Ref: "plan", Capacity: &monitor.CapacityChange{From: from, To: to}}
+			Action: a, Outcome: outcome, Ref: "plan", Capacity: &monitor.CapacityChange{From: from, To: to},
+			Cost: &monitor.CostChange{Before: 0.1 * float64(from), After: 0.1 * float64(to)}}
 	}
 	evs := []monitor.Event{
 		{Time: at(0), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomePlanned},
@@ -180,8 +181,11 @@ func TestScalingSummary(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Scaling, 1)
 	s := rep.Scaling[0]
+	assert.InDelta(t, 1.2, s.Cost, 1e-9, "12 instance-hours at $0.10")
+	s.Cost = 0
 	assert.Equal(t, report.Scaling{ResourceID: "asg", Plans: 1, Steps: 2, Failures: 1, Rollbacks: 1, CapacityHours: 12,
 		MinCapacity: 2, MaxCapacity: 4, SLOViolations: 1, DemandSteps: 4}, s, "4×2 h + 2×2 h; 250 > 2×100 at 3 h")
+	assert.Empty(t, rep.Realised, "scaling is not savings: a scale-out costs more by design")
 
 	c := report.CapacityChart(evs, "asg", demand, 100)
 	assert.Equal(t, []float64{400, 400, 200, 200, 200}, c.Series[1].Values)

@@ -8,7 +8,8 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Realised is the saving an executed change has made so far, measured
+// Realised is the saving an executed action (a stop, terminate or resize
+// of the reaper, or a host's) has made so far, measured
 // from the resource's cost before and after it: the hours since the
 // change times the hourly cost it would have kept costing (Cost.Before of
 // its first change), less what it did cost (running hours × hourly cost
@@ -23,8 +24,8 @@ type Realised struct {
 	Action string `json:"action"`
 	// Since is when the first change took effect.
 	Since time.Time `json:"since"`
-	// Changes counts the cost changes up to now: actions, scaling steps
-	// and rollbacks that took effect, and a restart the inventory shows.
+	// Changes counts the cost changes up to now: actions that took
+	// effect, and a restart the inventory shows.
 	Changes int `json:"changes"`
 	// HourlyBefore is the hourly cost before the first change.
 	HourlyBefore float64 `json:"hourly_before"`
@@ -113,16 +114,11 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// changes reports whether e is an executed change with costs.
+// changes reports whether e is an executed action with costs. Scaling
+// steps are not savings (a scale-out costs more by design): their cost is
+// in the scaling summary.
 func changes(e monitor.Event) bool {
-	if e.DryRun || e.Cost == nil || e.Outcome != monitor.OutcomeDone {
-		return false
-	}
-	switch e.Kind {
-	case monitor.KindAction, monitor.KindScalingStep, monitor.KindRollback:
-		return true
-	}
-	return false
+	return e.Kind == monitor.KindAction && !e.DryRun && e.Cost != nil && e.Outcome == monitor.OutcomeDone
 }
 
 func running(s provider.State) bool {
