@@ -1,10 +1,14 @@
 // Command dashboard serves idlescale's monitoring dashboard over the
-// built-in in-memory cloud, with the reaper running on a fast fake clock:
-// the quickstart's fleet (real NAB CloudWatch traces) plays on, one
-// simulated hour every second by default; the reaper runs every simulated
-// hour and stops what is idle and safe to stop, asks for approval where
-// the safety gate says so, and every step lands in the event log, the
-// alerts, the charts and the realised savings on the page.
+// built-in in-memory cloud, with the reaper and the autoscaler running on a
+// fast fake clock: the quickstart's fleet (real NAB CloudWatch traces)
+// plays on, one simulated hour every second by default; the reaper runs
+// every simulated hour and stops what is idle and safe to stop, asks for
+// approval where the safety gate says so; the autoscaler scales asg-api,
+// a group whose traffic is a real load-balancer trace (NAB's ELB request
+// counts) and whose CPU follows from the instances ready, every simulated
+// minute. Every step lands in the event log, the alerts, the charts
+// (capacity against demand among them) and the realised savings on the
+// page.
 //
 //	go run ./examples/dashboard            # then open http://127.0.0.1:8080/
 //	go run ./examples/dashboard -addr 127.0.0.1:9000 -speed 600
@@ -45,6 +49,7 @@ import (
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
+	"github.com/idlescale/idlescale/scaling"
 )
 
 func main() {
@@ -77,6 +82,8 @@ func run(ctx context.Context, addr string, speed float64, logger *slog.Logger) e
 	wg.Go(func() { _ = d.reaper.Run(ctx) })
 	wg.Go(func() { _ = d.alerts.Run(ctx) })
 	wg.Go(func() { d.backups(ctx) })
+	wg.Go(func() { _ = d.autoscaler.Run(ctx) })
+	wg.Go(func() { d.traffic(ctx) })
 	wg.Go(func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -114,6 +121,11 @@ type demo struct {
 	approvals *approval.Manager
 	reaper    *reaper.Reaper
 	mux       *http.ServeMux
+
+	autoscaler *scaling.Autoscaler
+	demand     []provider.Sample // asg-api's traffic, requests a minute, shifted to the simulation
+	lastCPU    time.Time         // the last CPU sample written
+	feedMu     sync.Mutex
 }
 
 // lead is how much of the traces is left to play: the fleet is loaded as
@@ -176,11 +188,22 @@ func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {
 		return nil, err
 	}
 
+	if err := d.setupAutoscaler(clk, start, logger); err != nil {
+		return nil, err
+	}
+
 	charts := dashboard.ChartsFunc(func(ctx context.Context, now time.Time) ([]report.Chart, error) {
 		end := now.Truncate(30 * time.Minute)
 		c, err := report.FleetUtilization(ctx, report.Fleet{Inventory: d.cloud, Metrics: d.cloud},
 			provider.Filter{Kinds: []provider.Kind{provider.KindInstance}}, end.Add(-24*time.Hour), end, 30*time.Minute)
-		return []report.Chart{c}, err
+		if err != nil {
+			return nil, err
+		}
+		evs, err := d.log.Query(monitor.Query{ResourceID: "asg-api"})
+		if err != nil {
+			return nil, err
+		}
+		return []report.Chart{c, report.CapacityChart(evs, "asg-api", d.demandSeries(now.Add(-6*time.Hour), now), perInstance)}, nil
 	})
 	dash, err := dashboard.New(dashboard.Config{Title: "idlescale demo: the quickstart fleet on a fast clock", Refresh: 5 * time.Second},
 		d.log, dashboard.WithAlerts(d.alerts), dashboard.WithApprovals(d.approvals), dashboard.WithInventory(d.cloud),

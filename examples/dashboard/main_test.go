@@ -75,6 +75,18 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, stopped, "i-0c6585a", "reporting-batch is idle and backed up: stopped")
 	assert.NotContains(t, stopped, "i-024ae8d", "legacy-ftp has no backup: blocked")
 
+	// Three hours of asg-api: its CPU fed every minute from its traffic,
+	// the autoscaler evaluating every minute (its waits move the clock on).
+	for end := clk.Now().Add(3 * time.Hour); clk.Now().Before(end); {
+		at := clk.Now().Add(time.Minute)
+		clk.set(at)
+		require.NoError(t, d.feed(ctx, at))
+		d.autoscaler.RunOnce(ctx, clk.Now())
+	}
+	scaled, err := d.log.Query(monitor.Query{ResourceID: "asg-api", Source: monitor.SourceScaling})
+	require.NoError(t, err)
+	require.NotEmpty(t, scaled, "the autoscaler's plans and steps are in the log")
+
 	srv := httptest.NewServer(d.mux)
 	defer srv.Close()
 	get := func(path string) string {
@@ -87,7 +99,8 @@ func TestDemo(t *testing.T) {
 		return string(b)
 	}
 	page := get("/")
-	for _, want := range []string{"reporting-batch", "legacy-ftp", `id="chart-utilization"`, "approve", "safety_block/i-024ae8d"} {
+	for _, want := range []string{"reporting-batch", "legacy-ftp", `id="chart-utilization"`, `id="chart-capacity"`,
+		"Capacity vs demand: asg-api", "approve", "safety_block/i-024ae8d"} {
 		assert.Contains(t, page, want)
 	}
 	var rep struct {

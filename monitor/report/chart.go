@@ -248,8 +248,8 @@ func gaps(n int) []float64 {
 
 // CapacityChart draws a scaling target's capacity (instances ×
 // perInstance, in demand's unit) against its demand, over demand's grid,
-// with a marker at every scaling step and rollback. Capacity before the
-// first scaling event is a gap.
+// with a marker at every scaling step and rollback in that range. Capacity
+// before the first scaling event is a gap.
 func CapacityChart(evs []monitor.Event, id string, demand provider.Series, perInstance float64) Chart {
 	c := Chart{Name: "capacity", Title: "Capacity vs demand: " + id, Type: ChartLine, Unit: unitOf(demand)}
 	steps := CapacitySteps(evs, id)
@@ -264,6 +264,9 @@ func CapacityChart(evs []monitor.Event, id string, demand provider.Series, perIn
 	}
 	c.Series = []Series{{Label: "demand", Values: slices.Clone(demand.Values)}, {Label: "capacity", Values: capVals, Step: true}}
 	for _, e := range evs {
+		if e.Time.Before(demand.Start) || !e.Time.Before(demand.End()) {
+			continue // the chart spans the demand's range
+		}
 		if e.ResourceID == id && e.Capacity != nil && (e.Kind == monitor.KindScalingStep || e.Kind == monitor.KindRollback) {
 			label := string(e.Action)
 			if e.Kind == monitor.KindRollback {

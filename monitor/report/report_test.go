@@ -190,6 +190,9 @@ func TestScalingSummary(t *testing.T) {
 	c := report.CapacityChart(evs, "asg", demand, 100)
 	assert.Equal(t, []float64{400, 400, 200, 200, 200}, c.Series[1].Values)
 	require.Len(t, c.Markers, 4)
+	late := demand
+	late.Start, late.Values = at(2), demand.Values[2:]
+	assert.Len(t, report.CapacityChart(evs, "asg", late, 100).Markers, 3, "markers only within the demand's range")
 	assert.Equal(t, "scale_in failed 2→1", c.Markers[2].Label)
 	js, err := json.Marshal(c.ChartJS())
 	require.NoError(t, err)
