@@ -45,8 +45,16 @@
 //	reaper               the idle-reaping pipeline: detect, select, gate (with
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
-//	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
-//	                     the dashboard (being built: only their package docs exist)
+//	scaling              the scaling engine: strategies, plans gated, verified and
+//	                     rolled back, the autoscaler
+//	monitor              the typed event log of everything the pipelines do, with
+//	                     sinks (memory, rotating JSON lines) and queries
+//	monitor/alert        alerts over events and metrics, deduplicated and resolved,
+//	                     to webhook and log notifiers
+//	monitor/report       idle resources, actions, estimated and realised savings,
+//	                     scaling; text, JSON, HTML; chart data and SVG charts
+//	monitor/dashboard    the web dashboard, an http.Handler, read-only by default
+//	monitor/metrics      Prometheus collectors for the host's registry
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
