@@ -9,6 +9,7 @@ import (
 
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
 	"github.com/idlescale/idlescale/safety/etcdaudit"
@@ -24,7 +25,7 @@ func TestImportAuditFromEtcd(t *testing.T) {
 	cluster := etcdtest.New(t, etcdtest.Options{NoFsync: true})
 	trail, err := etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t), Retention: time.Hour}, cluster.Dial(t))
 	require.NoError(t, err)
-	clk := &stepClock{now: sat}
+	clk := stepclock.New(sat)
 	cloud := idleCloud(t, clk, map[string]float64{"i-1": 0.01})
 	approvals, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(trail))
 	require.NoError(t, err)

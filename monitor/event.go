@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -109,7 +110,7 @@ func (k Kind) String() string { return string(k) }
 // Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
 // naming the value unless k is one of the kinds above; it refuses the unset
 // Kind.
-func (k Kind) Validate() error { return oneOf("kind", k, kinds) }
+func (k Kind) Validate() error { return check.OneOf("kind", k, kinds) }
 
 // MarshalText returns k's value (empty text when unset); an unknown value
 // returns the error of Validate.
@@ -254,16 +255,3 @@ func (e Event) clone() Event {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// oneOf returns nil when v is one of known, and otherwise a
-// *provider.InvalidError for field naming v and the known values.
-func oneOf[T ~string](field string, v T, known []T) error {
-	if slices.Contains(known, v) {
-		return nil
-	}
-	names := make([]string, len(known))
-	for i, k := range known {
-		names[i] = string(k)
-	}
-	return provider.Invalid(field, string(v), "must be one of "+strings.Join(names, ", "))
-}

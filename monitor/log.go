@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -136,7 +137,7 @@ func NewLog(cfg LogConfig, opts ...Option) (*Log, error) {
 	for i, s := range l.sinks {
 		field := "sinks[" + strconv.Itoa(i) + "]"
 		switch {
-		case isNil(s.sink):
+		case check.Nil(s.sink):
 			return nil, provider.Invalid(field, s.name, "sink is nil")
 		case seen[s.name]:
 			return nil, provider.Invalid(field, s.name, "name is repeated")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -261,7 +262,7 @@ func (e *errs) record(r Recorder, log *slog.Logger, evs []Event) {
 		return
 	}
 	var err error
-	if isNil(r) {
+	if check.Nil(r) {
 		err = errors.New("monitor: observer has no recorder")
 	} else {
 		err = r.Record(context.Background(), evs...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
@@ -23,7 +24,7 @@ var sat = time.Date(2026, time.March, 7, 3, 0, 0, 0, time.UTC)
 // idleCloud is a memory cloud on clk with idle instances launched a month
 // ago, 8 days of flat CPU, and a fresh verified backup for those listed in
 // backed.
-func idleCloud(t *testing.T, clk *stepClock, cpu map[string]float64, backed ...string) *memory.Cloud {
+func idleCloud(t *testing.T, clk *stepclock.Clock, cpu map[string]float64, backed ...string) *memory.Cloud {
 	t.Helper()
 	cloud, err := memory.New(memory.Config{StopDelay: time.Nanosecond}, memory.WithClock(clk))
 	require.NoError(t, err)
@@ -47,7 +48,7 @@ func idleCloud(t *testing.T, clk *stepClock, cpu map[string]float64, backed ...s
 // the log, with the engine's own audited decisions beside the reaper's.
 func TestReaperObserverExecutingRun(t *testing.T) {
 	t.Parallel()
-	clk := &stepClock{now: sat}
+	clk := stepclock.New(sat)
 	cloud := idleCloud(t, clk, map[string]float64{"i-idle": 0.01, "i-nobackup": 0.01, "i-busy": 0.7}, "i-idle")
 	l, err := monitor.NewLog(monitor.LogConfig{})
 	require.NoError(t, err)

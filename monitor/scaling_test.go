@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/safety"
@@ -101,7 +102,7 @@ targets:
 // verification are in the log.
 func TestScalingObserverWithEngine(t *testing.T) {
 	t.Parallel()
-	clk := &stepClock{now: t0}
+	clk := stepclock.New(t0)
 	cloud, err := memory.New(memory.Config{LaunchDelay: time.Minute}, memory.WithClock(clk))
 	require.NoError(t, err)
 	require.NoError(t, cloud.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))

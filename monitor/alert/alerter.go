@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -239,17 +239,17 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 	for i, n := range a.notifiers {
 		field := "notifiers[" + strconv.Itoa(i) + "]"
 		switch {
-		case isNil(n.n):
+		case check.Nil(n.n):
 			return nil, provider.Invalid(field, n.name, "notifier is nil")
 		case seen[n.name]:
 			return nil, provider.Invalid(field, n.name, "name is repeated")
 		}
 		seen[n.name] = true
 	}
-	if isNil(a.fleet.Inventory) != isNil(a.fleet.Metrics) {
+	if check.Nil(a.fleet.Inventory) != check.Nil(a.fleet.Metrics) {
 		return nil, provider.Invalid("fleet", nil, "needs both an inventory and a metrics source")
 	}
-	if isNil(a.fleet.Inventory) {
+	if check.Nil(a.fleet.Inventory) {
 		// The default metric rule (high_cpu) needs a fleet; without one it
 		// is left out. A metric rule the host configured is an error.
 		for i, r := range cfg.Rules {
@@ -593,16 +593,4 @@ func eventValue(e monitor.Event) float64 {
 		return e.Confidence
 	}
 	return e.Value
-}
-
-// isNil reports whether v is nil or holds a nil pointer or func.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
-		return rv.IsNil()
-	}
-	return false
 }

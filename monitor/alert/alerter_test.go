@@ -13,6 +13,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/safety"
@@ -172,7 +173,7 @@ func TestNotifierFailureIsRetried(t *testing.T) {
 // resource without data keeps its alert.
 func TestMetricRule(t *testing.T) {
 	t.Parallel()
-	clk := &recClock{now: t0}
+	clk := stepclock.New(t0)
 	cloud, err := memory.New(memory.Config{}, memory.WithClock(clk))
 	require.NoError(t, err)
 	for id, cpu := range map[string][]float64{"i-hot": {0.95, 0.97, 0.5, 0.4}, "i-cool": {0.3, 0.3, 0.3, 0.3}, "i-edge": {0.9, 0.9, 0.9, 0.9}} {
@@ -190,15 +191,15 @@ func TestMetricRule(t *testing.T) {
 	a, err := alert.New(alert.Config{}, alert.WithNotifier("rec", rec), alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cloud}))
 	require.NoError(t, err)
 	ctx := t.Context()
-	clk.now = t0.Add(10 * time.Minute)
-	require.NoError(t, a.Evaluate(ctx, clk.now))
+	clk.Set(t0.Add(10 * time.Minute))
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
 	f := a.Firing()
 	require.Len(t, f, 1, "only the hot one; 0.9 is not above 0.9")
 	assert.Equal(t, "high_cpu/i-hot", f[0].ID)
 	assert.InDelta(t, 0.97, f[0].Value, 1e-9)
 	assert.Contains(t, f[0].Reason, "threshold 0.9")
-	clk.now = t0.Add(20 * time.Minute)
-	require.NoError(t, a.Evaluate(ctx, clk.now))
+	clk.Set(t0.Add(20 * time.Minute))
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
 	assert.Empty(t, a.Firing())
 	require.NoError(t, a.Deliver(ctx))
 	assert.Equal(t, []string{"firing high_cpu/i-hot", "resolved high_cpu/i-hot"}, rec.sent())
@@ -219,7 +220,7 @@ func TestMetricRule(t *testing.T) {
 	})
 	fa, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: failing}))
 	require.NoError(t, err)
-	require.ErrorIs(t, fa.Evaluate(ctx, clk.now), provider.ErrThrottled)
+	require.ErrorIs(t, fa.Evaluate(ctx, clk.Now()), provider.ErrThrottled)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -315,7 +316,7 @@ func TestRun(t *testing.T) {
 		synctest.Wait()
 		assert.Len(t, rec.sent(), 1)
 		rec.setFail(nil)
-		time.Sleep(time.Minute) //nolint:forbidigo // fake time inside the synctest bubble
+		<-time.After(time.Minute) // fake time inside the synctest bubble
 		synctest.Wait()
 		assert.Len(t, rec.sent(), 2, "retried at the next interval")
 		cancel()

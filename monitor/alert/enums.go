@@ -2,10 +2,9 @@ package alert
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
-	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 )
 
 // Severity says how urgent an alert is: SeverityInfo, SeverityWarning or
@@ -42,7 +41,7 @@ func (s Severity) String() string { return string(s) }
 
 // Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
 // naming the value unless s is one of the severities; it refuses unset.
-func (s Severity) Validate() error { return oneOf("severity", s, severities) }
+func (s Severity) Validate() error { return check.OneOf("severity", s, severities) }
 
 // MarshalText returns s's value (empty text when unset); an unknown value
 // returns the error of Validate.
@@ -81,7 +80,7 @@ func (s State) String() string { return string(s) }
 
 // Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
 // naming the value unless s is firing or resolved.
-func (s State) Validate() error { return oneOf("state", s, states) }
+func (s State) Validate() error { return check.OneOf("state", s, states) }
 
 // MarshalText returns s's value (empty text when unset); an unknown value
 // returns the error of Validate.
@@ -91,14 +90,3 @@ func (s State) MarshalText() ([]byte, error) { return enumtext.Marshal(s, State.
 // accepts; any other text is a *provider.InvalidError naming it, and s is
 // left unchanged.
 func (s *State) UnmarshalText(text []byte) error { return enumtext.Unmarshal(s, text, State.Validate) }
-
-func oneOf[T ~string](field string, v T, known []T) error {
-	if slices.Contains(known, v) {
-		return nil
-	}
-	names := make([]string, len(known))
-	for i, k := range known {
-		names[i] = string(k)
-	}
-	return provider.Invalid(field, string(v), "must be one of "+strings.Join(names, ", "))
-}

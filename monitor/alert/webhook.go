@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -144,7 +145,7 @@ func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
 	for _, o := range opts {
 		o(w)
 	}
-	if isNil(w.client) {
+	if check.Nil(w.client) {
 		w.client = http.DefaultClient
 	}
 	if w.clock == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -71,13 +72,13 @@ var firing = alert.Alert{ID: "safety_block/i-1", Rule: "safety_block", Severity:
 func TestWebhookRetriesWithBackoff(t *testing.T) {
 	t.Parallel()
 	ep := newEndpoint(t, 500, 502, 200)
-	clk := &recClock{now: t0}
+	clk := stepclock.New(t0)
 	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Headers: map[string]string{"Authorization": "Bearer s3cret"}},
 		alert.WithWebhookClock(clk))
 	require.NoError(t, err)
 	require.NoError(t, w.Notify(t.Context(), firing))
 	assert.Equal(t, 3, ep.attempts())
-	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second}, clk.asked(), "exponential backoff from 500ms")
+	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second}, clk.Waits(), "exponential backoff from 500ms")
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
 	assert.Equal(t, "application/json", ep.header.Get("Content-Type"))
@@ -91,7 +92,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 func TestWebhookGivesUp(t *testing.T) {
 	t.Parallel()
 	ep := newEndpoint(t, 500)
-	clk := &recClock{now: t0}
+	clk := stepclock.New(t0)
 	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, MaxAttempts: 3, Backoff: time.Second, MaxBackoff: 1500 * time.Millisecond},
 		alert.WithWebhookClock(clk))
 	require.NoError(t, err)
@@ -102,13 +103,13 @@ func TestWebhookGivesUp(t *testing.T) {
 	assert.True(t, se.Retryable)
 	require.NotErrorIs(t, err, alert.ErrRejected)
 	assert.Equal(t, 3, ep.attempts())
-	assert.Equal(t, []time.Duration{time.Second, 1500 * time.Millisecond}, clk.asked(), "capped by max_backoff")
+	assert.Equal(t, []time.Duration{time.Second, 1500 * time.Millisecond}, clk.Waits(), "capped by max_backoff")
 }
 
 func TestWebhookRejectedIsNotRetried(t *testing.T) {
 	t.Parallel()
 	ep := newEndpoint(t, 400)
-	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(&recClock{now: t0}))
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(stepclock.New(t0)))
 	require.NoError(t, err)
 	err = w.Notify(t.Context(), firing)
 	require.ErrorIs(t, err, alert.ErrRejected)
@@ -118,11 +119,11 @@ func TestWebhookRejectedIsNotRetried(t *testing.T) {
 func TestWebhookRetryAfter(t *testing.T) {
 	t.Parallel()
 	ep := newEndpoint(t, 429, 204)
-	clk := &recClock{now: t0}
+	clk := stepclock.New(t0)
 	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(clk))
 	require.NoError(t, err)
 	require.NoError(t, w.Notify(t.Context(), firing))
-	assert.Equal(t, []time.Duration{7 * time.Second}, clk.asked(), "the server's Retry-After")
+	assert.Equal(t, []time.Duration{7 * time.Second}, clk.Waits(), "the server's Retry-After")
 }
 
 // An endpoint that hangs: each attempt ends at the timeout, the attempts
@@ -134,7 +135,7 @@ func TestWebhookHangingEndpoint(t *testing.T) {
 	ep.hang = true
 	ep.mu.Unlock()
 	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Timeout: 50 * time.Millisecond, MaxAttempts: 2},
-		alert.WithWebhookClock(&recClock{now: t0}))
+		alert.WithWebhookClock(stepclock.New(t0)))
 	require.NoError(t, err)
 	err = w.Notify(t.Context(), firing)
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -11,13 +11,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety/approval"
@@ -201,26 +201,26 @@ func New(cfg Config, events Events, opts ...Option) (*Dashboard, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if isNil(events) {
+	if check.Nil(events) {
 		return nil, provider.Invalid("events", nil, "is required")
 	}
 	d := &Dashboard{cfg: cfg.withDefaults(), events: events}
 	for _, o := range opts {
 		o(d)
 	}
-	if isNil(d.alerts) {
+	if check.Nil(d.alerts) {
 		d.alerts = nil
 	}
-	if isNil(d.approvals) {
+	if check.Nil(d.approvals) {
 		d.approvals = nil
 	}
-	if isNil(d.auth) {
+	if check.Nil(d.auth) {
 		d.auth = nil
 	}
-	if isNil(d.inv) {
+	if check.Nil(d.inv) {
 		d.inv = nil
 	}
-	if isNil(d.charts) {
+	if check.Nil(d.charts) {
 		d.charts = nil
 	}
 	if d.auth != nil && d.approvals == nil {
@@ -278,14 +278,3 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ReadOnly reports whether the dashboard refuses every change (no
 // Authorizer).
 func (d *Dashboard) ReadOnly() bool { return d.auth == nil }
-
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
-		return rv.IsNil()
-	}
-	return false
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/monitor/dashboard"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
@@ -32,32 +32,11 @@ const (
 	hostileName = `<script>alert("name")</script>`
 )
 
-// stepClock's After moves time forward by d at once.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
 // fixture is a memory cloud after one executing reaper run, observed by
 // the monitor: i-idle stopped, i-nobackup and the hostile one blocked (no
 // backup), i-prod waiting for approval, i-busy busy.
 type fixture struct {
-	clock     *stepClock
+	clock     *stepclock.Clock
 	cloud     *memory.Cloud
 	log       *monitor.Log
 	alerts    *alert.Alerter
@@ -67,7 +46,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{clock: &stepClock{now: sat}}
+	f := &fixture{clock: stepclock.New(sat)}
 	var err error
 	f.cloud, err = memory.New(memory.Config{StopDelay: time.Nanosecond}, memory.WithClock(f.clock))
 	require.NoError(t, err)
@@ -115,9 +94,7 @@ func newFixture(t testing.TB) *fixture {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	f.pending = pending[0]
-	f.clock.mu.Lock()
-	f.clock.now = sat.Add(6 * time.Hour) // six hours of realised savings
-	f.clock.mu.Unlock()
+	f.clock.Set(sat.Add(6 * time.Hour)) // six hours of realised savings
 	return f
 }
 
