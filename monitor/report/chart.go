@@ -26,7 +26,9 @@ const (
 // Series is one line or set of bars of a chart. Values align with the
 // chart's Times (line) or Labels (bar); NaN is a gap.
 type Series struct {
-	Label  string    `json:"label"`
+	// Label names it in the legend.
+	Label string `json:"label"`
+	// Values are its values; NaN is a gap.
 	Values []float64 `json:"values"`
 	// Step draws the line as steps (a capacity that holds until it
 	// changes).
@@ -35,16 +37,20 @@ type Series struct {
 
 // Threshold is a horizontal line across a line chart.
 type Threshold struct {
-	Label string  `json:"label"`
+	// Label names it in the legend.
+	Label string `json:"label"`
+	// Value is where it is drawn.
 	Value float64 `json:"value"`
 }
 
 // Marker marks an event on a line chart's time axis (a scaling step), at
 // a value.
 type Marker struct {
+	// Time and Value place it.
 	Time  time.Time `json:"time"`
 	Value float64   `json:"value"`
-	Label string    `json:"label"`
+	// Label is written beside it (when a chart has at most 12 markers).
+	Label string `json:"label"`
 }
 
 // Chart is the data of one chart, rendered as SVG (SVG) or as Chart.js
@@ -64,8 +70,10 @@ type Chart struct {
 	// Times are the x values of a line chart.
 	Times []time.Time `json:"times,omitempty"`
 	// Labels are the categories of a bar chart.
-	Labels     []string    `json:"labels,omitempty"`
-	Series     []Series    `json:"series"`
+	Labels []string `json:"labels,omitempty"`
+	// Series are the lines or bars.
+	Series []Series `json:"series"`
+	// Thresholds and Markers annotate a line chart.
 	Thresholds []Threshold `json:"thresholds,omitempty"`
 	Markers    []Marker    `json:"markers,omitempty"`
 }
@@ -86,28 +94,37 @@ func (c Chart) Empty() bool {
 // datasets}, options}): the seed's chart data, served by the dashboard's
 // JSON endpoints. Gaps are null.
 type ChartJS struct {
-	Type    string         `json:"type"`
-	Data    ChartJSData    `json:"data"`
+	// Type is "line" or "bar".
+	Type string `json:"type"`
+	// Data are the labels and datasets.
+	Data ChartJSData `json:"data"`
+	// Options hold the title and the value axis's label.
 	Options map[string]any `json:"options"`
 }
 
 // ChartJSData is the data part of ChartJS.
 type ChartJSData struct {
-	Labels   []string         `json:"labels"`
+	// Labels are the x values: RFC 3339 times or categories.
+	Labels []string `json:"labels"`
+	// Datasets are the series, thresholds and markers.
 	Datasets []ChartJSDataset `json:"datasets"`
 }
 
 // ChartJSDataset is one dataset of ChartJSData.
 type ChartJSDataset struct {
+	// Label names it.
 	Label string `json:"label"`
 	// Type overrides the chart's type for this dataset ("scatter" for
 	// markers).
-	Type        string      `json:"type,omitempty"`
-	Data        []nullFloat `json:"data"`
-	Stepped     bool        `json:"stepped,omitempty"`
-	BorderDash  []int       `json:"borderDash,omitempty"`
-	ShowLine    *bool       `json:"showLine,omitempty"`
-	PointRadius *int        `json:"pointRadius,omitempty"`
+	Type string `json:"type,omitempty"`
+	// Data are the values, one per label; gaps are null.
+	Data []nullFloat `json:"data"`
+	// Stepped, BorderDash, ShowLine and PointRadius are Chart.js's
+	// options of the same names.
+	Stepped     bool  `json:"stepped,omitempty"`
+	BorderDash  []int `json:"borderDash,omitempty"`
+	ShowLine    *bool `json:"showLine,omitempty"`
+	PointRadius *int  `json:"pointRadius,omitempty"`
 }
 
 // nullFloat encodes NaN and infinities as null.
@@ -399,8 +416,10 @@ func SafetyChart(evs []monitor.Event) Chart {
 // Fleet is what FleetUtilization reads: a provider driver usually fills
 // both fields.
 type Fleet struct {
+	// Inventory lists the resources.
 	Inventory provider.Inventory
-	Metrics   provider.MetricsSource
+	// Metrics reads their CPU.
+	Metrics provider.MetricsSource
 }
 
 // FleetUtilization reads the CPU of every resource filter selects over

@@ -52,38 +52,56 @@ type Input struct {
 
 // Idle is an idle resource in a report: its latest verdict.
 type Idle struct {
-	ResourceID     string        `json:"resource_id"`
-	Name           string        `json:"name,omitempty"`
-	Time           time.Time     `json:"time"`
-	Confidence     float64       `json:"confidence"`
-	Action         safety.Action `json:"action,omitempty"`
-	MonthlySavings float64       `json:"monthly_savings"`
-	Reason         string        `json:"reason,omitempty"`
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Name is its name from the inventory, when known.
+	Name string `json:"name,omitempty"`
+	// Time is when the verdict was made.
+	Time time.Time `json:"time"`
+	// Confidence is the verdict's confidence, in [0, 1].
+	Confidence float64 `json:"confidence"`
+	// Action is the action recommended; empty for none.
+	Action safety.Action `json:"action,omitempty"`
+	// MonthlySavings is the action's estimated saving a month.
+	MonthlySavings float64 `json:"monthly_savings"`
+	// Reason is the verdict's main reasons.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Action is an action taken, proposed or refused in a report.
 type Action struct {
-	Time       time.Time     `json:"time"`
-	ResourceID string        `json:"resource_id"`
-	Name       string        `json:"name,omitempty"`
-	Action     safety.Action `json:"action"`
-	// Outcome is done, would_act, deferred, blocked, require_approval,
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Name is its name from the inventory, when known.
+	Name string `json:"name,omitempty"`
+	// Action is the action.
+	Action safety.Action `json:"action"`
+	// Outcome is done, would_act, deferred, block, require_approval,
 	// rate_limited or failed.
-	Outcome        string   `json:"outcome"`
-	DryRun         bool     `json:"dry_run,omitempty"`
-	Rules          []string `json:"rules,omitempty"`
-	Reason         string   `json:"reason,omitempty"`
-	MonthlySavings float64  `json:"monthly_savings,omitempty"`
+	Outcome string `json:"outcome"`
+	// DryRun reports that nothing was changed.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Rules are the safety rules that blocked it.
+	Rules []string `json:"rules,omitempty"`
+	// Reason says why.
+	Reason string `json:"reason,omitempty"`
+	// MonthlySavings is the action's estimated saving a month.
+	MonthlySavings float64 `json:"monthly_savings,omitempty"`
 }
 
 // RuleCount is how often a safety rule blocked.
 type RuleCount struct {
-	Rule  string `json:"rule"`
-	Count int    `json:"count"`
+	// Rule is the rule's name.
+	Rule string `json:"rule"`
+	// Count is how many proposals it blocked.
+	Count int `json:"count"`
 }
 
 // Scaling summarises one scaling target's events (and demand, when given).
 type Scaling struct {
+	// ResourceID is the group.
 	ResourceID string `json:"resource_id"`
 	// Plans counts the plans made, Steps the steps executed, Failures the
 	// steps that failed and Rollbacks the rollbacks started.
@@ -109,8 +127,12 @@ type Scaling struct {
 
 // Totals add up a report.
 type Totals struct {
-	Resources     int `json:"resources"`
-	Idle          int `json:"idle"`
+	// Resources is the size of the fleet (Input.Resources).
+	Resources int `json:"resources"`
+	// Idle is the number of idle resources.
+	Idle int `json:"idle"`
+	// Done, WouldAct, Blocked, NeedsApproval, RateLimited and Failed
+	// count the Actions by outcome.
 	Done          int `json:"done"`
 	WouldAct      int `json:"would_act"`
 	Blocked       int `json:"blocked"`
@@ -133,16 +155,26 @@ type Totals struct {
 // savings, scaling, alerts. Build makes one; WriteText, WriteHTML and
 // encoding/json render it.
 type Report struct {
-	Title    string        `json:"title"`
-	Now      time.Time     `json:"now"`
-	From     time.Time     `json:"from,omitzero"`
-	Totals   Totals        `json:"totals"`
-	Idle     []Idle        `json:"idle"`
-	Actions  []Action      `json:"actions"`
-	Blocks   []RuleCount   `json:"blocks"`
-	Realised []Realised    `json:"realised"`
-	Scaling  []Scaling     `json:"scaling"`
-	Alerts   []alert.Alert `json:"alerts"`
+	// Title heads it.
+	Title string `json:"title"`
+	// Now is the time it was made for; From the start of its period (zero
+	// for every event).
+	Now  time.Time `json:"now"`
+	From time.Time `json:"from,omitzero"`
+	// Totals add it up.
+	Totals Totals `json:"totals"`
+	// Idle are the idle resources, most savings first.
+	Idle []Idle `json:"idle"`
+	// Actions are the actions taken, proposed and refused, oldest first.
+	Actions []Action `json:"actions"`
+	// Blocks count the blocking safety rules, most first.
+	Blocks []RuleCount `json:"blocks"`
+	// Realised are the savings of the executed actions, per resource.
+	Realised []Realised `json:"realised"`
+	// Scaling summarises each scaling target.
+	Scaling []Scaling `json:"scaling"`
+	// Alerts are Input.Alerts.
+	Alerts []alert.Alert `json:"alerts"`
 }
 
 // Build makes the report of in. It returns a *provider.InvalidError when
