@@ -10,7 +10,7 @@ GREMLINS_VERSION      := v0.6.0
 GREMLINS              := $(BIN)/gremlins-$(GREMLINS_VERSION)
 TEST_TIMEOUT          ?= 25m
 
-.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation
+.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot
 
 test: deps fmt-check vet lint unit
 
@@ -58,6 +58,11 @@ MUTATION_TIMEOUT ?= 5
 mutation: $(GREMLINS)
 	@if [ -z "$(PKG)" ] || [ "$(PKG)" = "./..." ]; then echo "usage: make mutation PKG=./safety (one package)"; exit 2; fi
 	$(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $(MUTATION_TIMEOUT) --output-statuses lc $(PKG)
+
+# screenshot retakes the README's picture of the dashboard (docs/dashboard.png)
+# from examples/dashboard in headless Chromium.
+screenshot:
+	bash scripts/dashboard-screenshot.sh
 
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1

@@ -52,8 +52,14 @@
 //	                     YAML/JSON policies
 //	scaling/hpa          Kubernetes' HPA replica calculation and normalization,
 //	                     exactly, as pure functions on their own input types
-//	monitor              audit, alerts, reports and the dashboard (being built: only
-//	                     its package doc exists)
+//	monitor              the typed event log of everything the pipelines do, with
+//	                     sinks (memory, rotating JSON lines) and queries
+//	monitor/alert        alerts over events and metrics, deduplicated and resolved,
+//	                     to webhook and log notifiers
+//	monitor/report       idle resources, actions, estimated and realised savings,
+//	                     scaling; text, JSON, HTML; chart data and SVG charts
+//	monitor/dashboard    the web dashboard, an http.Handler, read-only by default
+//	monitor/metrics      Prometheus collectors for the host's registry
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by

@@ -1,6 +1,58 @@
-// Package monitor records what happened: audit events, alerts, savings
-// reports, chart data and a small web dashboard.
+// Package monitor records what happened: a typed event log of every
+// verdict, safety decision, block, approval transition, action,
+// verification, rollback, scaling plan and step and forecast fallback,
+// with pluggable sinks and queries. Its subpackages build on it: alert
+// (rules, deduplication, resolve, webhook and log notifiers), report
+// (idle resources, actions, estimated and realised savings, scaling
+// summary; text, JSON and HTML; chart data and SVG charts), dashboard (an
+// http.Handler) and metrics (Prometheus collectors for a host's registry).
 //
-// This package is being built; it will hold the event log, alerts,
-// reports and the dashboard handler.
+// # Events
+//
+// An Event has a time, a Kind, a Source, the resource concerned and why,
+// plus the fields its kind uses (see the Kind constants): a verdict's
+// confidence, a decision's risk and blocking rules, an approval's ID, a
+// scaling step's capacity change, an action's hourly cost before and
+// after. Events are plain values that encode to JSON and back exactly.
+//
+// # The log and its sinks
+//
+// A Log numbers events (Seq), keeps the newest in memory for Query (by
+// resource, kinds, source, time range), and passes every event to its
+// sinks, in order:
+//
+//	file, _ := monitor.NewFileSink(monitor.FileConfig{Path: "events.jsonl"}) // rotates at 64 MiB
+//	alerts, _ := alert.New(alert.Config{}, alert.WithNotifier("ops", webhook))
+//	log, _ := monitor.NewLog(monitor.LogConfig{},
+//		monitor.WithSink("file", file), monitor.WithSink("alerts", alerts))
+//	r, _ := reaper.New(cfg, fleet, det, gate, reaper.WithObserver(monitor.NewReaperObserver(log)))
+//	eng, _ := safety.New(safety.Config{}, rules, safety.WithAuditor(monitor.Auditor(log)))
+//	...
+//	blocked, _ := log.Query(monitor.Query{Kinds: []monitor.Kind{monitor.KindBlocked}, From: dayAgo})
+//
+// A sink that fails does not stop the others and loses nothing: its events
+// wait in its backlog (LogConfig.MaxBacklog) and are passed again on the
+// next Record or Flush; Record reports the failure as a *SinkError. The
+// sinks here are Ring (memory), FileSink (JSON lines with rotation; read
+// back with ReadEvents) and any Sink a host writes (SinkFunc).
+//
+// # Where events come from
+//
+//   - the reaper, through NewReaperObserver (a reaper.Observer; ReaperEvents
+//     is the conversion as a pure function);
+//   - the safety engine and the approval manager, through Auditor (a
+//     safety.Auditor); the etcd audit trail every replica shares
+//     (safety/etcdaudit) is read back with ImportAudit;
+//   - the scaling engine and autoscaler (package scaling), through
+//     NewScalingObserver (a scaling.Observer; ScalingEvents is the
+//     conversion): a plan is KindScalingPlan (Ref the plan's ID, Capacity
+//     the change), each executed step KindScalingStep, the check of its
+//     effect KindVerification, an undo KindRollback; Cost carries the
+//     group's hourly cost before and after (WithInstanceCost), for
+//     realised savings. KindForecast is for a predictive strategy that
+//     falls back to reactive scaling (none reports it yet);
+//   - the host, with Log.Record.
+//
+// Nothing here reads a clock except the observers, for records that carry
+// no time of their own. Everything is safe for concurrent use.
 package monitor

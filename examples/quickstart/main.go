@@ -9,13 +9,20 @@
 // (critical workloads, verified backups, business hours, ...), which say
 // whether it would be carried out, need an approval or be blocked, and why.
 // Nothing is changed.
-// With -out it also writes the report as JSON. A fleet file reads its CSV
-// traces only from inside its own directory; the built-in fleet's traces
-// are in the repository's testdata, so the command widens the root to the
-// repository (-root).
+//
+// The monitor records every step as a typed event (in memory and in a
+// JSON-lines file), raises the alerts (idle resources found, safety
+// blocks, CPU above 90 %), and writes a report with charts (HTML with SVG,
+// text, JSON, the charts as SVG and as Chart.js data) to a directory it
+// names at the end (-report-dir, a new temporary directory by default).
+// A progress bar shows on a terminal and stays quiet otherwise. With -out
+// it also writes the quickstart's own summary as JSON. A fleet file reads
+// its CSV traces only from inside its own directory; the built-in fleet's
+// traces are in the repository's testdata, so the command widens the root
+// to the repository (-root).
 //
 //	go run ./examples/quickstart
-//	go run ./examples/quickstart -out report.json
+//	go run ./examples/quickstart -report-dir /tmp/idlescale -out report.json
 package main
 
 import (
@@ -34,6 +41,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
@@ -41,15 +49,20 @@ import (
 )
 
 func main() {
-	fleet := flag.String("fleet", defaultFleet(), "fleet file (YAML or JSON) to load into the in-memory cloud")
-	root := flag.String("root", "", "directory the fleet's CSV files may be read from (default: the fleet file's directory; the repository for the built-in fleet)")
-	out := flag.String("out", "", "also write the report as JSON to this file")
-	window := flag.Duration("window", 14*24*time.Hour, "how much metric history to read")
+	var o options
+	flag.StringVar(&o.fleet, "fleet", defaultFleet(), "fleet file (YAML or JSON) to load into the in-memory cloud")
+	flag.StringVar(&o.out, "out", "", "also write the quickstart's summary as JSON to this file")
+	flag.DurationVar(&o.window, "window", 14*24*time.Hour, "how much metric history to read")
+	flag.StringVar(&o.reportDir, "report-dir", "", "directory for the report, charts and events (default: a new temporary directory)")
+	flag.StringVar(&o.policy, "policy", defaultPolicy(), "autoscaling policy for the simulated day of asg-web (empty: no autoscaling day)")
+	flag.StringVar(&o.traffic, "traffic", defaultTraffic(), "request trace (NAB CSV, requests per 5 minutes) replayed as asg-web's traffic")
+	flag.StringVar(&o.root, "root", "", "directory the fleet's CSV files may be read from (default: the fleet file's directory; the repository for the built-in fleet)")
 	flag.Parse()
-	if *root == "" && *fleet == defaultFleet() {
-		*root = repoRoot()
+	if o.root == "" && o.fleet == defaultFleet() {
+		o.root = repoRoot()
 	}
-	if err := run(context.Background(), os.Stdout, *fleet, *root, *out, *window); err != nil {
+	o.progress = progressOut(os.Stderr)
+	if err := run(context.Background(), os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -172,24 +185,54 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// run loads the fleet at fleetPath (its CSV files read from inside root,
-// or from its own directory when root is ""), prints the report to w and,
-// when outPath is set, writes it as JSON.
-func run(ctx context.Context, w io.Writer, fleetPath, root, outPath string, window time.Duration) error {
+// options are the command's flags.
+type options struct {
+	fleet, out, reportDir string
+	// root is the directory the fleet's CSV files may be read from; "" is
+	// the fleet file's own directory.
+	root   string
+	window time.Duration
+	// policy and traffic drive the simulated day of autoscaling; an empty
+	// policy skips it.
+	policy, traffic string
+	// progress receives the progress bar; nil draws none.
+	progress io.Writer
+}
+
+func run(ctx context.Context, w io.Writer, o options) error {
 	cloud, err := memory.New(memory.Config{})
 	if err != nil {
 		return err
 	}
-	if err := loadFleet(cloud, fleetPath, root); err != nil {
+	if err := loadFleet(cloud, o.fleet, o.root); err != nil {
 		return err
 	}
 	now := cloud.Now().Truncate(time.Minute)
-	rep, err := buildReport(ctx, cloud, now, window)
+	mon, err := newMonitor(o, cloud)
+	if err != nil {
+		return err
+	}
+	defer mon.close()
+	rep, err := buildReport(ctx, cloud, now, o.window, mon)
 	if err != nil {
 		return err
 	}
 	printReport(w, rep)
-	if outPath != "" {
+	var autoscaled *dayResult
+	if o.policy != "" {
+		mon.bar.AddMax(int(day / time.Hour))
+		res, err := autoscaleDay(ctx, mon, now, o.traffic, o.policy)
+		if err != nil {
+			return err
+		}
+		res.print(w)
+		autoscaled = &res
+	}
+	files, err := mon.finish(ctx, w, cloud, now, autoscaled)
+	if err != nil {
+		return err
+	}
+	if outPath := o.out; outPath != "" {
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return err
@@ -197,7 +240,11 @@ func run(ctx context.Context, w io.Writer, fleetPath, root, outPath string, wind
 		if err := os.WriteFile(outPath, data, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "\nreport written to %s\n", outPath)
+		fmt.Fprintf(w, "\nsummary written to %s\n", outPath)
+	}
+	fmt.Fprintf(w, "\nreport with charts written to %s\n", mon.dir)
+	for _, f := range files {
+		fmt.Fprintf(w, "  %s\n", f)
 	}
 	return nil
 }
@@ -209,13 +256,15 @@ func buildReport(ctx context.Context, src interface {
 	provider.MetricsSource
 	provider.BackupCatalog
 	provider.Actuator
-}, now time.Time, window time.Duration) (Report, error) {
+}, now time.Time, window time.Duration, mon *quickMonitor) (Report, error) {
 	resources, err := src.List(ctx, provider.Filter{})
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{Now: now, Window: window}
+	mon.bar.AddMax(len(resources) + 3) // read each resource, then the reaper, the alerts, the report
 	for _, r := range resources {
+		mon.step("reading " + r.ID)
 		row := Row{Resource: r, MonthlyUSD: r.HourlyCost * 730}
 		if sc, ok := src.(provider.Scaler); ok && r.Kind == provider.KindGroup {
 			c, err := sc.Capacity(ctx, r.ID)
@@ -254,10 +303,12 @@ func buildReport(ctx context.Context, src interface {
 		return Report{}, err
 	}
 	rp, err := reaper.New(reaper.Config{Requester: "quickstart"},
-		reaper.Fleet{Inventory: src, Metrics: src, Actuator: src}, ens, eng)
+		reaper.Fleet{Inventory: src, Metrics: src, Actuator: src}, ens, eng,
+		reaper.WithObserver(monitor.NewReaperObserver(mon.log))) // every step into the event log
 	if err != nil {
 		return Report{}, err
 	}
+	mon.step("reaper dry run")
 	rep.Reaper, err = rp.RunOnce(ctx, now)
 	if err != nil {
 		return Report{}, err

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/reaper"
 )
@@ -19,9 +21,12 @@ import (
 func TestQuickstartRuns(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.json")
-	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, defaultFleet(), repoRoot(), out, 14*24*time.Hour))
+	dir := filepath.Join(t.TempDir(), "report")
+	var buf, bar bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), out: out, window: 14 * 24 * time.Hour,
+		reportDir: dir, progress: &bar, policy: defaultPolicy(), traffic: defaultTraffic()}))
 	text := buf.String()
+	assert.NotEmpty(t, bar.String(), "a progress bar on a terminal")
 	assert.Contains(t, text, "9 resources on the in-memory cloud")
 	assert.Contains(t, text, "i-0c6585a")
 
@@ -93,13 +98,113 @@ func TestQuickstartRuns(t *testing.T) {
 	require.True(t, ok)
 	assert.Empty(t, db.Action, "a busy database is not acted on")
 	assert.Contains(t, text, "reaper dry run at")
+
+	// The monitor: alerts raised, and the report with its charts and the
+	// events in the directory named at the end.
+	assert.Contains(t, text, "alerts raised:")
+	assert.Contains(t, text, "firing high_cpu/db-0825cc2", "the saturated database's CPU is above 90%")
+	assert.Contains(t, text, "firing safety_block/i-024ae8d")
+	assert.Contains(t, text, "firing idle_found/i-0c6585a")
+	assert.Contains(t, text, "report with charts written to "+dir)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	for _, chart := range []string{"utilization", "idle", "safety", "savings"} {
+		assert.Contains(t, string(html), `<figure id="chart-`+chart+`"><svg`, chart)
+		_, err := os.Stat(filepath.Join(dir, chart+".svg"))
+		require.NoError(t, err)
+		_, err = os.Stat(filepath.Join(dir, chart+".json"))
+		require.NoError(t, err)
+	}
+	assert.Contains(t, string(html), "i-0c6585a")
+	f, err := os.Open(filepath.Join(dir, "events.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	evs, err := monitor.ReadEvents(f)
+	require.NoError(t, err)
+	kinds := map[monitor.Kind]int{}
+	for _, e := range evs {
+		kinds[e.Kind]++
+	}
+	assert.Equal(t, 9, kinds[monitor.KindVerdict], "one verdict per resource")
+	assert.Equal(t, 3, kinds[monitor.KindBlocked])
+	assert.Equal(t, 1, kinds[monitor.KindAction], "the dry run's one would-act")
+	var mrep report.Report
+	data, err = os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &mrep))
+	assert.Equal(t, 9, mrep.Totals.Resources)
+	assert.Equal(t, 4, mrep.Totals.Idle)
+	assert.InDelta(t, rep.Savings, mrep.Totals.EstimatedMonthlySavings, 1e-6)
+	assert.Zero(t, mrep.Totals.RealisedSavings, "a dry run realises nothing")
+
+	// The simulated day of autoscaling asg-web on its real traffic: the
+	// group follows demand, mostly within capacity, for far fewer
+	// instance-hours than a group sized for the peak; every step is in
+	// the log and the report.
+	assert.Contains(t, text, "autoscaling asg-web through the last 24h0m0s")
+	assert.Contains(t, string(html), `<figure id="chart-capacity"><svg`)
+	assert.Positive(t, kinds[monitor.KindScalingPlan])
+	assert.Positive(t, kinds[monitor.KindScalingStep])
+	assert.Positive(t, kinds[monitor.KindVerification])
+	require.Len(t, mrep.Scaling, 1)
+	sc := mrep.Scaling[0]
+	assert.Equal(t, "asg-web", sc.ResourceID)
+	assert.Greater(t, sc.Steps, 4, "up in the day, down at night")
+	assert.Equal(t, 1440, sc.DemandSteps, "one demand step a minute")
+	assert.Less(t, sc.SLOViolations, 1440/20, "within capacity at least 95% of the minutes")
+	assert.GreaterOrEqual(t, sc.MinCapacity, 2)
+	assert.LessOrEqual(t, sc.MaxCapacity, 12)
+	assert.Less(t, sc.CapacityHours, 12.0*24, "fewer instance-hours than the maximum group")
+	assert.InDelta(t, sc.CapacityHours*0.096, sc.Cost, 1e-6)
+}
+
+func TestAutoscaleDay(t *testing.T) {
+	t.Parallel()
+	mon, err := newMonitor(options{reportDir: t.TempDir()}, nil)
+	require.NoError(t, err)
+	defer mon.close()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	res, err := autoscaleDay(t.Context(), mon, now, defaultTraffic(), defaultPolicy())
+	require.NoError(t, err)
+	assert.Equal(t, 1440, res.minutes)
+	assert.Len(t, res.demand.Values, 1440)
+	assert.Positive(t, res.outs)
+	assert.Positive(t, res.ins)
+	assert.Less(t, res.readyHours, res.fixedHours, "autoscaling uses less than a fixed group sized for the peak")
+	assert.Less(t, res.overloaded, 1440/20)
+	evs, err := mon.log.Query(monitor.Query{Source: monitor.SourceScaling})
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	for _, e := range evs {
+		assert.False(t, e.Time.Before(now.Add(-day)), "the day ends at now")
+		assert.False(t, e.Time.After(now.Add(15*time.Minute)))
+	}
+
+	_, err = autoscaleDay(t.Context(), mon, now, filepath.Join(t.TempDir(), "missing.csv"), defaultPolicy())
+	require.Error(t, err)
+	bad := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("targets: [{id: asg-web, min: 5, max: 2, strategies: [{type: hpa}]}]\n"), 0o600))
+	_, err = autoscaleDay(t.Context(), mon, now, defaultTraffic(), bad)
+	require.ErrorIs(t, err, provider.ErrInvalid, "min above max is refused at load")
+}
+
+// Without a terminal the progress bar writes nothing.
+func TestQuickstartQuietWithoutTerminal(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Nil(t, progressOut(f), "a file is not a terminal")
+	var buf bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), window: 24 * time.Hour, reportDir: t.TempDir()}))
+	assert.NotContains(t, buf.String(), "quickstart [", "no bar in the output")
 }
 
 func TestQuickstartBadFleet(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "fleet.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("resources: [{id: x, kind: zeppelin}]\n"), 0o600))
-	err := run(t.Context(), &bytes.Buffer{}, bad, "", "", time.Hour)
+	err := run(t.Context(), &bytes.Buffer{}, options{fleet: bad, window: time.Hour, reportDir: t.TempDir()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "zeppelin")
 }
@@ -114,7 +219,7 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 	require.NoError(t, os.WriteFile(fleet, []byte("resources:\n  - {id: i-quiet, kind: instance, name: no-agent}\n"), 0o600))
 	out := filepath.Join(dir, "report.json")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, fleet, "", out, 24*time.Hour))
+	require.NoError(t, run(t.Context(), &buf, options{fleet: fleet, out: out, window: 24 * time.Hour, reportDir: filepath.Join(dir, "r")}))
 	assert.Contains(t, buf.String(), "i-quiet")
 
 	data, err := os.ReadFile(out)
@@ -138,9 +243,9 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 // that holds them the fleet is refused, and a root must hold the fleet.
 func TestQuickstartFleetReadsOnlyItsRoot(t *testing.T) {
 	t.Parallel()
-	err := run(t.Context(), &bytes.Buffer{}, defaultFleet(), "", "", time.Hour)
+	err := run(t.Context(), &bytes.Buffer{}, options{fleet: defaultFleet(), window: time.Hour, reportDir: t.TempDir()})
 	require.ErrorIs(t, err, provider.ErrInvalid)
-	err = run(t.Context(), &bytes.Buffer{}, defaultFleet(), t.TempDir(), "", time.Hour)
+	err = run(t.Context(), &bytes.Buffer{}, options{fleet: defaultFleet(), root: t.TempDir(), window: time.Hour, reportDir: t.TempDir()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not inside -root")
 }

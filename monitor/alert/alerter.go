@@ -1,0 +1,596 @@
+package alert
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/check"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Alert is one alert: a rule firing for a resource, and later resolved. It
+// is a plain value; notifications carry a copy as it was at the
+// transition.
+type Alert struct {
+	// ID identifies the alert: the rule's name and the resource
+	// ("idle_found/i-0c6585a"), or the rule's name alone for events about
+	// no resource.
+	ID string `json:"id"`
+	// Rule is the rule's name.
+	Rule string `json:"rule"`
+	// Severity is the rule's severity.
+	Severity Severity `json:"severity"`
+	// State is firing or resolved.
+	State State `json:"state"`
+	// ResourceID is the resource concerned; empty for none.
+	ResourceID string `json:"resource_id,omitempty"`
+	// Summary is the rule's summary.
+	Summary string `json:"summary"`
+	// Reason is the latest matching event's reason, or the metric's value
+	// against the threshold.
+	Reason string `json:"reason,omitempty"`
+	// Value is the metric's value (metric rules), or the latest event's
+	// confidence or value.
+	Value float64 `json:"value,omitempty"`
+	// Count is how many times the rule matched while the alert fired.
+	Count int `json:"count"`
+	// StartsAt is when it started firing.
+	StartsAt time.Time `json:"starts_at"`
+	// LastSeen is when the rule last matched.
+	LastSeen time.Time `json:"last_seen"`
+	// EndsAt is when it resolved; zero while firing.
+	EndsAt time.Time `json:"ends_at,omitzero"`
+}
+
+// String describes the alert on one line: "[warning] firing
+// safety_block/i-1: action blocked by the safety gate: backup: ...".
+func (a Alert) String() string {
+	s := fmt.Sprintf("[%s] %s %s: %s", a.Severity, a.State, a.ID, a.Summary)
+	if a.Reason != "" {
+		s += ": " + a.Reason
+	}
+	return s
+}
+
+// Notifier delivers alert notifications: one call when an alert starts
+// firing and one when it resolves (Alert.State says which). The Alerter
+// calls Notify from Deliver (or Run), one call at a time per notifier, in
+// the order of the transitions. An error means not delivered: the
+// notification stays pending and the next Deliver tries again, so Notify
+// should be idempotent for the same alert and state. It must honour ctx,
+// start no goroutine that outlives the call, and not retain a.
+type Notifier interface {
+	Notify(ctx context.Context, a Alert) error
+}
+
+// NotifierFunc adapts a function to a Notifier.
+type NotifierFunc func(ctx context.Context, a Alert) error
+
+// Notify calls f(ctx, a).
+func (f NotifierFunc) Notify(ctx context.Context, a Alert) error { return f(ctx, a) }
+
+var _ Notifier = NotifierFunc(nil)
+
+// Fleet is what metric rules read: the resources and their metrics. A
+// provider driver usually fills both (provider/memory does).
+type Fleet struct {
+	// Inventory lists the resources a rule's Filter selects.
+	Inventory provider.Inventory
+	// Metrics reads their metrics.
+	Metrics provider.MetricsSource
+}
+
+// The Config defaults.
+const (
+	DefaultInterval     = time.Minute
+	DefaultMaxPending   = 1000
+	DefaultKeepResolved = 100
+)
+
+// Config configures an Alerter, as a host loads it from JSON or YAML. The
+// zero value means the defaults.
+type Config struct {
+	// Rules are the alerting rules. Empty means the default:
+	// DefaultRules(). To add to them, append to DefaultRules().
+	Rules []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
+	// Interval is how often Run evaluates the metric rules and the quiet
+	// periods, and retries notifications that failed. Must be ≥ 0.
+	// Default (0): 1m.
+	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
+	// MaxPending is how many notifications wait per notifier while it
+	// fails; beyond it the oldest are dropped and reported (ErrDropped).
+	// Must be ≥ 0. Default (0): 1000.
+	MaxPending int `json:"max_pending,omitempty" yaml:"max_pending,omitempty"`
+	// KeepResolved is how many resolved alerts Alerts keeps, newest
+	// first. Must be ≥ 0. Default (0): 100.
+	KeepResolved int `json:"keep_resolved,omitempty" yaml:"keep_resolved,omitempty"`
+}
+
+// Validate returns a *provider.InvalidError naming the first wrong field
+// ("rules[2].match.kinds", "interval").
+func (c Config) Validate() error {
+	names := map[string]bool{}
+	for i, r := range c.Rules {
+		field := "rules[" + strconv.Itoa(i) + "]"
+		if err := r.Validate(); err != nil {
+			return provider.Within(field, err)
+		}
+		if names[r.Name] {
+			return provider.Invalid(field+".name", r.Name, "is repeated")
+		}
+		names[r.Name] = true
+	}
+	switch {
+	case c.Interval < 0:
+		return provider.Invalid("interval", c.Interval, "must be ≥ 0; 0 means the default 1m")
+	case c.MaxPending < 0:
+		return provider.Invalid("max_pending", c.MaxPending, "must be ≥ 0; 0 means the default 1000")
+	case c.KeepResolved < 0:
+		return provider.Invalid("keep_resolved", c.KeepResolved, "must be ≥ 0; 0 means the default 100")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Rules) == 0 {
+		c.Rules = DefaultRules()
+	}
+	c.Rules = slices.Clone(c.Rules)
+	for i := range c.Rules {
+		c.Rules[i] = c.Rules[i].withDefaults()
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = DefaultMaxPending
+	}
+	if c.KeepResolved == 0 {
+		c.KeepResolved = DefaultKeepResolved
+	}
+	return c
+}
+
+// Option wires a collaborator into an Alerter.
+type Option func(*Alerter)
+
+// WithNotifier sends every notification to n, under name (for errors and
+// Stats). Notifiers are called in the order they were added. New refuses
+// a nil n and repeated names.
+func WithNotifier(name string, n Notifier) Option {
+	return func(a *Alerter) { a.notifiers = append(a.notifiers, &outbox{name: name, n: n}) }
+}
+
+// WithFleet sets what metric rules read. Without it New refuses metric
+// rules in Config.Rules and leaves the default one (high_cpu) out.
+// Default: none.
+func WithFleet(f Fleet) Option { return func(a *Alerter) { a.fleet = f } }
+
+// WithClock sets the clock Run reads and waits on. Default: the real
+// clock; nil means the default.
+func WithClock(c clock.Clock) Option { return func(a *Alerter) { a.clock = c } }
+
+// WithLogger sets the logger. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(a *Alerter) { a.log = l } }
+
+// Alerter evaluates alerting rules over events (it is a monitor.Sink: add
+// it to the Log with monitor.WithSink) and over metrics (Evaluate),
+// deduplicates and resolves alerts, and delivers notifications to its
+// notifiers (Deliver, or Run). A notifier that fails keeps its
+// notifications pending; the others still receive theirs. An Alerter is
+// safe for concurrent use. Make one with New.
+type Alerter struct {
+	cfg       Config
+	fleet     Fleet
+	clock     clock.Clock
+	log       *slog.Logger
+	notifiers []*outbox
+
+	mu        sync.Mutex
+	firing    map[string]*Alert // by ID
+	lastMatch map[string]string // by ID: kind, action and time of the last matching event
+	resolved  []Alert           // newest last
+	wake      chan struct{}
+	deliver   sync.Mutex // serialises Deliver
+}
+
+type outbox struct {
+	name    string
+	n       Notifier
+	seq     uint64 // of the last notification queued
+	pending []queued
+	dropped int // since the last Deliver
+	sent    int
+	failed  int
+	lastErr error
+}
+
+// queued is a notification in an outbox, numbered so that Deliver removes
+// exactly what it sent even when the outbox overflowed meanwhile.
+type queued struct {
+	seq   uint64
+	alert Alert
+}
+
+var _ monitor.Sink = (*Alerter)(nil)
+
+// New returns an Alerter for cfg. It returns a *provider.InvalidError
+// naming the field when cfg is invalid, a notifier is nil or repeated, or
+// the fleet has one of its fields and not the other. It starts no
+// goroutine.
+func New(cfg Config, opts ...Option) (*Alerter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Alerter{cfg: cfg.withDefaults(), firing: map[string]*Alert{}, lastMatch: map[string]string{}, wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(a)
+	}
+	seen := map[string]bool{}
+	for i, n := range a.notifiers {
+		field := "notifiers[" + strconv.Itoa(i) + "]"
+		switch {
+		case check.Nil(n.n):
+			return nil, provider.Invalid(field, n.name, "notifier is nil")
+		case seen[n.name]:
+			return nil, provider.Invalid(field, n.name, "name is repeated")
+		}
+		seen[n.name] = true
+	}
+	if check.Nil(a.fleet.Inventory) != check.Nil(a.fleet.Metrics) {
+		return nil, provider.Invalid("fleet", nil, "needs both an inventory and a metrics source")
+	}
+	if check.Nil(a.fleet.Inventory) {
+		// The default metric rule (high_cpu) needs a fleet; without one it
+		// is left out. A metric rule the host configured is an error.
+		for i, r := range cfg.Rules {
+			if r.IsMetric() {
+				return nil, provider.Invalid("rules["+strconv.Itoa(i)+"]", r.Name, "is a metric rule: WithFleet is required")
+			}
+		}
+		a.cfg.Rules = slices.DeleteFunc(a.cfg.Rules, Rule.IsMetric)
+	}
+	if a.clock == nil {
+		a.clock = clock.Real{}
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (a *Alerter) Config() Config {
+	c := a.cfg
+	c.Rules = slices.Clone(c.Rules)
+	return c
+}
+
+// Write evaluates the event rules over evs, in order, at each event's time:
+// a match opens an alert (or counts on the firing one; an event of the
+// same kind, action and time as the last match, such as one decision
+// recorded by both the reaper and the engine's auditor, is not counted
+// again), a resolve match resolves it. Transitions are queued for the notifiers. Write never
+// fails; it implements monitor.Sink.
+func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	changed := false
+	for _, e := range evs {
+		for _, r := range a.cfg.Rules {
+			if r.IsMetric() {
+				continue
+			}
+			id := alertID(r.Name, e.ResourceID)
+			if r.Match.Matches(e) {
+				// One decision recorded twice (by the reaper and by the
+				// engine's auditor) is one match.
+				key := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
+				if cur, ok := a.firing[id]; ok && a.lastMatch[id] == key && cur.LastSeen.Equal(e.Time) {
+					continue
+				}
+				a.lastMatch[id] = key
+				changed = a.fire(r, id, e.ResourceID, e.Time, e.Reason, eventValue(e)) || changed
+				continue
+			}
+			if cur, ok := a.firing[id]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
+				a.resolve(cur, e.Time, e.Reason)
+				changed = true
+			}
+		}
+	}
+	if changed {
+		a.poke()
+	}
+	return nil
+}
+
+// Evaluate evaluates the metric rules at now and resolves firing alerts whose rule has been quiet for its
+// ResolveAfter. Errors reading the fleet are joined and returned; the
+// other resources and rules are still evaluated, and a resource whose
+// metric could not be read keeps its alert as it is.
+func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
+	if now.IsZero() {
+		return provider.Invalid("now", now, "is required")
+	}
+	var errs []error
+	for _, r := range a.cfg.Rules {
+		if !r.IsMetric() {
+			continue
+		}
+		if err := a.evalMetric(ctx, r, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.mu.Lock()
+	changed := false
+	for _, r := range a.cfg.Rules {
+		if r.ResolveAfter <= 0 {
+			continue
+		}
+		for _, cur := range a.firing {
+			if cur.Rule == r.Name && now.Sub(cur.LastSeen) >= r.ResolveAfter {
+				a.resolve(cur, now, "quiet for "+r.ResolveAfter.String())
+				changed = true
+			}
+		}
+	}
+	if changed {
+		a.poke()
+	}
+	a.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// evalMetric reads r's metric for every resource r selects and fires or
+// resolves its alerts.
+func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
+	resources, err := a.fleet.Inventory.List(ctx, r.Filter)
+	if err != nil {
+		return fmt.Errorf("alert: rule %s: list resources: %w", r.Name, err)
+	}
+	var errs []error
+	for _, res := range resources {
+		s, err := a.fleet.Metrics.QueryMetric(ctx, provider.Query{ResourceID: res.ID, Metric: r.Metric,
+			Start: now.Add(-r.For), End: now, Step: r.For, Statistic: r.Statistic})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("alert: rule %s: %s: %w", r.Name, res.ID, err))
+			continue
+		}
+		_, v, ok := s.Last()
+		if !ok || provider.IsGap(v) {
+			continue // no data: unknown, neither firing nor healthy
+		}
+		id := alertID(r.Name, res.ID)
+		reason := fmt.Sprintf("%s %s %.3g over %s (threshold %.3g)", r.Metric, r.Statistic, v, r.For, r.Above)
+		a.mu.Lock()
+		if v > r.Above {
+			if a.fire(r, id, res.ID, now, reason, v) {
+				a.poke()
+			}
+		} else if cur, ok := a.firing[id]; ok {
+			a.resolve(cur, now, reason)
+			a.poke()
+		}
+		a.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// fire opens alert id or counts on it; it reports whether it opened (a
+// transition). a.mu is held.
+func (a *Alerter) fire(r Rule, id, resource string, at time.Time, reason string, value float64) bool {
+	if cur, ok := a.firing[id]; ok {
+		cur.Count++
+		if at.After(cur.LastSeen) {
+			cur.LastSeen = at
+		}
+		cur.Reason, cur.Value = reason, value
+		return false
+	}
+	al := &Alert{ID: id, Rule: r.Name, Severity: r.Severity, State: StateFiring, ResourceID: resource,
+		Summary: r.Summary, Reason: reason, Value: value, Count: 1, StartsAt: at, LastSeen: at}
+	a.firing[id] = al
+	a.queue(*al)
+	a.log.Info("alert: firing", "alert", id, "severity", r.Severity, "reason", reason)
+	return true
+}
+
+// resolve closes a firing alert at at. a.mu is held.
+func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
+	delete(a.firing, cur.ID)
+	delete(a.lastMatch, cur.ID)
+	cur.State, cur.EndsAt = StateResolved, at
+	if reason != "" {
+		cur.Reason = reason
+	}
+	a.resolved = append(a.resolved, *cur)
+	if over := len(a.resolved) - a.cfg.KeepResolved; over > 0 {
+		a.resolved = slices.Delete(a.resolved, 0, over)
+	}
+	a.queue(*cur)
+	a.log.Info("alert: resolved", "alert", cur.ID, "reason", reason)
+}
+
+// queue adds a notification to every notifier's outbox. a.mu is held.
+func (a *Alerter) queue(al Alert) {
+	for _, o := range a.notifiers {
+		o.seq++
+		o.pending = append(o.pending, queued{seq: o.seq, alert: al})
+		if over := len(o.pending) - a.cfg.MaxPending; over > 0 {
+			o.pending = slices.Delete(o.pending, 0, over)
+			o.dropped += over
+		}
+	}
+}
+
+func (a *Alerter) poke() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Deliver sends every pending notification to its notifier, in order. A
+// notifier that fails keeps the failed notification and those after it
+// for the next Deliver; the others still receive theirs. It returns the
+// *NotifyErrors joined; nil when everything was delivered. Calls are
+// serialised; Deliver does not hold the Alerter's lock while notifying,
+// so events keep flowing in meanwhile.
+func (a *Alerter) Deliver(ctx context.Context) error {
+	a.deliver.Lock()
+	defer a.deliver.Unlock()
+	var errs []error
+	for _, o := range a.notifiers {
+		a.mu.Lock()
+		batch := slices.Clone(o.pending)
+		a.mu.Unlock()
+		sent, last := 0, uint64(0)
+		var err error
+		for _, q := range batch {
+			if err = o.n.Notify(ctx, q.alert); err != nil {
+				break
+			}
+			sent, last = sent+1, q.seq
+		}
+		a.mu.Lock()
+		// Notifications queued meanwhile were appended after batch, and an
+		// overflow may have dropped some of batch: remove by number.
+		o.pending = slices.DeleteFunc(o.pending, func(q queued) bool { return q.seq <= last })
+		o.sent += sent
+		if err != nil {
+			o.failed++
+			o.lastErr = err
+			errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped, Err: err})
+			a.log.Warn("alert: notifier failed", "notifier", o.name, "pending", len(o.pending), "err", err)
+		} else {
+			o.lastErr = nil
+			if o.dropped > 0 {
+				errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
+					Err: ErrDropped})
+			}
+		}
+		o.dropped = 0
+		a.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// Run evaluates the rules (Evaluate) and delivers the notifications
+// (Deliver) at once, then every Config.Interval on the clock, and as soon
+// as an event causes a transition, until ctx ends. Errors are logged and
+// the loop goes on; notifications that failed are retried at the next
+// interval. Run returns nil when ctx ends; it returns no other error. It
+// starts no goroutine.
+func (a *Alerter) Run(ctx context.Context) error {
+	tick := a.clock.After(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick:
+			if err := a.Evaluate(ctx, a.clock.Now()); err != nil && ctx.Err() == nil {
+				a.log.WarnContext(ctx, "alert: evaluate failed", "err", err)
+			}
+			tick = a.clock.After(a.cfg.Interval)
+		case <-a.wake:
+		}
+		if err := a.Deliver(ctx); err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "alert: deliver failed", "err", err)
+		}
+	}
+}
+
+// Alerts returns the firing alerts (most severe first, then oldest) and
+// then the resolved ones kept (newest first).
+func (a *Alerter) Alerts() []Alert {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Alert, 0, len(a.firing)+len(a.resolved))
+	for _, al := range a.firing {
+		out = append(out, *al)
+	}
+	slices.SortFunc(out, func(x, y Alert) int {
+		if c := cmp.Compare(y.Severity.Level(), x.Severity.Level()); c != 0 {
+			return c
+		}
+		if c := x.StartsAt.Compare(y.StartsAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
+	for i := len(a.resolved) - 1; i >= 0; i-- {
+		out = append(out, a.resolved[i])
+	}
+	return out
+}
+
+// Firing returns the firing alerts, as Alerts orders them.
+func (a *Alerter) Firing() []Alert {
+	all := a.Alerts()
+	n := 0
+	for n < len(all) && all[n].State == StateFiring {
+		n++
+	}
+	return all[:n]
+}
+
+// NotifierStats is the state of one notifier of an Alerter.
+type NotifierStats struct {
+	// Name is the notifier's name.
+	Name string `json:"name"`
+	// Pending is the number of notifications waiting.
+	Pending int `json:"pending"`
+	// Sent is the number delivered.
+	Sent int `json:"sent"`
+	// Failures is the number of failed Deliver attempts.
+	Failures int `json:"failures"`
+	// LastError is the last failure's error; empty after a success.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Stats returns the state of every notifier, in the order they were added.
+func (a *Alerter) Stats() []NotifierStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]NotifierStats, len(a.notifiers))
+	for i, o := range a.notifiers {
+		out[i] = NotifierStats{Name: o.name, Pending: len(o.pending), Sent: o.sent, Failures: o.failed}
+		if o.lastErr != nil {
+			out[i].LastError = o.lastErr.Error()
+		}
+	}
+	return out
+}
+
+func alertID(rule, resource string) string {
+	if resource == "" {
+		return rule
+	}
+	return rule + "/" + resource
+}
+
+func matchesAny(ms []Match, e monitor.Event) bool {
+	for _, m := range ms {
+		if m.Matches(e) {
+			return true
+		}
+	}
+	return false
+}
+
+func eventValue(e monitor.Event) float64 {
+	if e.Confidence != 0 {
+		return e.Confidence
+	}
+	return e.Value
+}

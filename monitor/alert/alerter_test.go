@@ -1,0 +1,344 @@
+package alert_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/safety"
+)
+
+func newAlerter(t *testing.T, cfg alert.Config, opts ...alert.Option) (*alert.Alerter, *monitor.Log) {
+	t.Helper()
+	a, err := alert.New(cfg, opts...)
+	require.NoError(t, err)
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("alerts", a))
+	require.NoError(t, err)
+	return a, l
+}
+
+// Repeated matches count on one alert and notify once; the resolving event
+// of the same resource resolves it and notifies once more.
+func TestDeduplicateAndResolve(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	idle, notIdle := string(detector.Idle), string(detector.NotIdle)
+	require.NoError(t, l.Record(ctx,
+		event(monitor.KindVerdict, "i-1", idle, 0),
+		event(monitor.KindVerdict, "i-1", idle, time.Hour),
+		event(monitor.KindVerdict, "i-2", idle, time.Hour),
+		event(monitor.KindVerdict, "i-1", idle, 2*time.Hour),
+	))
+	firing := a.Firing()
+	require.Len(t, firing, 2)
+	one := firing[0]
+	assert.Equal(t, "idle_found/i-1", one.ID)
+	assert.Equal(t, 3, one.Count, "three matches, one alert")
+	assert.Equal(t, t0, one.StartsAt)
+	assert.Equal(t, t0.Add(2*time.Hour), one.LastSeen)
+	assert.Equal(t, alert.SeverityInfo, one.Severity)
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing idle_found/i-1", "firing idle_found/i-2"}, rec.sent())
+
+	// Another resource's resolving event changes nothing for i-1; i-2's
+	// does.
+	require.NoError(t, l.Record(ctx, event(monitor.KindVerdict, "i-2", notIdle, 3*time.Hour)))
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing idle_found/i-1", "firing idle_found/i-2", "resolved idle_found/i-2"}, rec.sent())
+	all := a.Alerts()
+	require.Len(t, all, 2)
+	assert.Equal(t, alert.StateFiring, all[0].State)
+	assert.Equal(t, alert.StateResolved, all[1].State)
+	assert.Equal(t, t0.Add(3*time.Hour), all[1].EndsAt)
+
+	// A resolve event older than the last match does not resolve.
+	require.NoError(t, l.Record(ctx, event(monitor.KindVerdict, "i-1", notIdle, time.Hour)))
+	assert.Len(t, a.Firing(), 1)
+	// Matching again after resolution opens a new alert.
+	require.NoError(t, l.Record(ctx, event(monitor.KindVerdict, "i-2", idle, 4*time.Hour)))
+	require.NoError(t, a.Deliver(ctx))
+	assert.Len(t, rec.sent(), 4)
+	assert.Equal(t, "firing idle_found/i-2", rec.sent()[3])
+	assert.Equal(t, 1, a.Firing()[1].Count, "a fresh alert")
+}
+
+func TestResolveAfterQuietPeriod(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	b := event(monitor.KindBlocked, "i-1", string(safety.Block), 0)
+	require.NoError(t, l.Record(ctx, b))
+	require.Len(t, a.Firing(), 1)
+	assert.Equal(t, alert.SeverityWarning, a.Firing()[0].Severity)
+	require.NoError(t, a.Evaluate(ctx, t0.Add(24*time.Hour-time.Nanosecond)))
+	assert.Len(t, a.Firing(), 1, "quiet for just under 24h")
+	require.NoError(t, a.Evaluate(ctx, t0.Add(24*time.Hour)))
+	assert.Empty(t, a.Firing(), "quiet for 24h: resolved")
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-1", "resolved safety_block/i-1"}, rec.sent())
+	require.Error(t, a.Evaluate(ctx, time.Time{}))
+}
+
+func TestDefaultRulesFireOnTheirEvents(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give    monitor.Event
+		rule    string
+		sev     alert.Severity
+		resolve monitor.Event
+	}{
+		{event(monitor.KindScalingStep, "asg", monitor.OutcomeFailed, 0), "scaling_failure", alert.SeverityCritical,
+			event(monitor.KindScalingStep, "asg", monitor.OutcomeDone, time.Minute)},
+		{event(monitor.KindVerification, "i-1", monitor.OutcomeFailed, 0), "verification_failed", alert.SeverityCritical,
+			event(monitor.KindVerification, "i-1", monitor.OutcomeVerified, time.Minute)},
+		{event(monitor.KindForecast, "asg", monitor.OutcomeFallback, 0), "forecast_fallback", alert.SeverityInfo,
+			event(monitor.KindForecast, "asg", monitor.OutcomeRecovered, time.Minute)},
+		{event(monitor.KindBlocked, "i-1", "block", 0), "safety_block", alert.SeverityWarning,
+			event(monitor.KindDecision, "i-1", string(safety.Pass), time.Minute)},
+		{event(monitor.KindVerdict, "i-1", string(detector.Idle), 0), "idle_found", alert.SeverityInfo,
+			event(monitor.KindVerification, "i-1", monitor.OutcomeVerified, time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			t.Parallel()
+			a, l := newAlerter(t, alert.Config{})
+			require.NoError(t, l.Record(t.Context(), tt.give))
+			f := a.Firing()
+			require.Len(t, f, 1)
+			assert.Equal(t, tt.rule+"/"+tt.give.ResourceID, f[0].ID)
+			assert.Equal(t, tt.sev, f[0].Severity)
+			require.NoError(t, l.Record(t.Context(), tt.resolve))
+			assert.Empty(t, a.Firing())
+		})
+	}
+	// Rollbacks and failures resolve only with time.
+	a, l := newAlerter(t, alert.Config{})
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindRollback, "asg", monitor.OutcomeStarted, 0), event(monitor.KindRollback, "asg-2", monitor.OutcomeDone, 0),
+		event(monitor.KindFailure, "i-9", monitor.OutcomeFailed, 0), event(monitor.KindAction, "i-1", monitor.OutcomeDone, 0)))
+	ids := []string{}
+	for _, f := range a.Firing() {
+		ids = append(ids, f.ID)
+	}
+	assert.ElementsMatch(t, []string{"rollback/asg", "pipeline_failure/i-9"}, ids, "an action done and a rollback's step fire nothing")
+}
+
+// A notifier that fails keeps its notifications in order; the other still
+// receives; a full backlog drops the oldest and says so.
+func TestNotifierFailureIsRetried(t *testing.T) {
+	t.Parallel()
+	bad, good := &recorder{fail: errors.New("503")}, &recorder{}
+	a, l := newAlerter(t, alert.Config{MaxPending: 2}, alert.WithNotifier("bad", bad), alert.WithNotifier("good", good))
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-1", "block", 0), event(monitor.KindBlocked, "i-2", "block", 0)))
+	err := a.Deliver(ctx)
+	var ne *alert.NotifyError
+	require.ErrorAs(t, err, &ne)
+	require.ErrorIs(t, err, alert.ErrNotify)
+	assert.Equal(t, "bad", ne.Notifier)
+	assert.Equal(t, 2, ne.Pending)
+	assert.Len(t, good.sent(), 2)
+
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-3", "block", 0)))
+	err = a.Deliver(ctx)
+	require.ErrorIs(t, err, alert.ErrDropped)
+	require.ErrorAs(t, err, &ne)
+	assert.Equal(t, 1, ne.Dropped)
+	st := a.Stats()
+	assert.Equal(t, alert.NotifierStats{Name: "bad", Pending: 2, Failures: 2, LastError: "503"}, st[0])
+	assert.Equal(t, alert.NotifierStats{Name: "good", Sent: 3}, st[1])
+
+	bad.setFail(nil)
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-2", "firing safety_block/i-3"}, bad.sent())
+	require.NoError(t, a.Deliver(ctx), "nothing left")
+	assert.Len(t, bad.sent(), 2)
+}
+
+// CPU above 0.9 (the seed's alert) on a memory cloud: the hot instance
+// fires, the cool one does not, and it resolves when its CPU falls; a
+// resource without data keeps its alert.
+func TestMetricRule(t *testing.T) {
+	t.Parallel()
+	clk := stepclock.New(t0)
+	cloud, err := memory.New(memory.Config{}, memory.WithClock(clk))
+	require.NoError(t, err)
+	for id, cpu := range map[string][]float64{"i-hot": {0.95, 0.97, 0.5, 0.4}, "i-cool": {0.3, 0.3, 0.3, 0.3}, "i-edge": {0.9, 0.9, 0.9, 0.9}} {
+		require.NoError(t, cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance}))
+		for i, v := range cpu {
+			// Each value covers 5 minutes (one sample a minute) ending at t0 + (i+1)·5m.
+			for m := range 5 {
+				at := t0.Add(time.Duration(i*5+m) * time.Minute)
+				require.NoError(t, cloud.AddSamples(id, provider.MetricCPU, provider.Sample{Time: at, Value: v}))
+			}
+		}
+	}
+	require.NoError(t, cloud.Add(provider.Resource{ID: "i-nodata", Kind: provider.KindInstance}))
+	rec := &recorder{}
+	a, err := alert.New(alert.Config{}, alert.WithNotifier("rec", rec), alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cloud}))
+	require.NoError(t, err)
+	ctx := t.Context()
+	clk.Set(t0.Add(10 * time.Minute))
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
+	f := a.Firing()
+	require.Len(t, f, 1, "only the hot one; 0.9 is not above 0.9")
+	assert.Equal(t, "high_cpu/i-hot", f[0].ID)
+	assert.InDelta(t, 0.97, f[0].Value, 1e-9)
+	assert.Contains(t, f[0].Reason, "threshold 0.9")
+	clk.Set(t0.Add(20 * time.Minute))
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
+	assert.Empty(t, a.Firing())
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing high_cpu/i-hot", "resolved high_cpu/i-hot"}, rec.sent())
+
+	// Without a fleet the default metric rule is left out, and one the
+	// host configured is refused.
+	noFleet, err := alert.New(alert.Config{})
+	require.NoError(t, err)
+	require.NoError(t, noFleet.Evaluate(ctx, t0))
+	assert.Len(t, noFleet.Config().Rules, len(alert.DefaultRules())-1)
+	_, err = alert.New(alert.Config{Rules: []alert.Rule{{Name: "hot", Metric: provider.MetricCPU, Above: 0.5}}})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "rules[0]", ie.Field)
+	// A fleet whose metrics fail reports it and keeps going.
+	failing := provider.MetricsSourceFunc(func(context.Context, provider.Query) (provider.Series, error) {
+		return provider.Series{}, provider.ErrThrottled
+	})
+	fa, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: failing}))
+	require.NoError(t, err)
+	require.ErrorIs(t, fa.Evaluate(ctx, clk.Now()), provider.ErrThrottled)
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	var ie *provider.InvalidError
+	tests := []struct {
+		name  string
+		give  alert.Config
+		field string
+	}{
+		{"no name", alert.Config{Rules: []alert.Rule{{Metric: provider.MetricCPU}}}, "rules[0].name"},
+		{"resolve on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU,
+			Resolve: []alert.Match{{Kinds: []monitor.Kind{monitor.KindRun}}}}}}, "rules[0].resolve"},
+		{"neither", alert.Config{Rules: []alert.Rule{{Name: "x"}}}, "rules[0].match"},
+		{"both", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}}}}, "rules[0].metric"},
+		{"unknown kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{"boom"}}}}}, "rules[0].match.kinds[0]"},
+		{"outcome without kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Outcomes: []string{"idle"}}}}}, "rules[0].match.kinds"},
+		{"resolve without kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, Resolve: []alert.Match{{}}}}}, "rules[0].resolve[0].kinds"},
+		{"NaN threshold", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Above: nan()}}}, "rules[0].above"},
+		{"negative for", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, For: -1}}}, "rules[0].for"},
+		{"bad statistic", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Statistic: "median-ish"}}}, "rules[0].statistic"},
+		{"bad severity", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Severity: "page"}}}, "rules[0].severity"},
+		{"negative resolve_after", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, ResolveAfter: -1}}}, "rules[0].resolve_after"},
+		{"repeated", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU}, {Name: "x", Metric: provider.MetricCPU}}}, "rules[1].name"},
+		{"interval", alert.Config{Interval: -1}, "interval"},
+		{"max_pending", alert.Config{MaxPending: -1}, "max_pending"},
+		{"keep_resolved", alert.Config{KeepResolved: -1}, "keep_resolved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := alert.New(tt.give)
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	_, err := alert.New(alert.Config{}, alert.WithNotifier("x", nil))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = alert.New(alert.Config{}, alert.WithNotifier("x", &recorder{}), alert.WithNotifier("x", &recorder{}))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	metrics := provider.MetricsSourceFunc(func(context.Context, provider.Query) (provider.Series, error) {
+		return provider.Series{}, nil
+	})
+	_, err = alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Metrics: metrics}))
+	require.ErrorIs(t, err, provider.ErrInvalid, "metrics without an inventory")
+
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	a, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cloud}))
+	require.NoError(t, err)
+	c := a.Config()
+	assert.Len(t, c.Rules, len(alert.DefaultRules()))
+	assert.Equal(t, alert.DefaultInterval, c.Interval)
+	assert.Equal(t, provider.StatMean, c.Rules[0].Statistic, "metric rule defaults filled in")
+	assert.Equal(t, []provider.State{provider.StateRunning}, c.Rules[0].Filter.States)
+}
+
+func TestSeverityAndState(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []int{0, 1, 2, 3, -1}, []int{alert.Severity("").Level(), alert.SeverityInfo.Level(),
+		alert.SeverityWarning.Level(), alert.SeverityCritical.Level(), alert.Severity("page").Level()})
+	var s alert.Severity
+	require.NoError(t, s.UnmarshalText([]byte("critical")))
+	assert.Equal(t, alert.SeverityCritical, s)
+	require.ErrorIs(t, s.UnmarshalText([]byte("Critical")), provider.ErrInvalid)
+	assert.Equal(t, alert.SeverityCritical, s)
+	var st alert.State
+	require.ErrorIs(t, st.UnmarshalText([]byte("open")), provider.ErrInvalid)
+	require.NoError(t, st.UnmarshalText([]byte("resolved")))
+	b, err := st.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, "resolved", string(b))
+	require.ErrorIs(t, alert.State("").Validate(), provider.ErrInvalid)
+}
+
+// Run delivers as soon as an event causes a transition, evaluates on its
+// interval, and returns nil when ctx ends, leaving no goroutine.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		a, l := newAlerter(t, alert.Config{Interval: time.Minute}, alert.WithNotifier("rec", rec))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		synctest.Wait()
+		require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-1", "block", 0)))
+		synctest.Wait()
+		assert.Equal(t, []string{"firing safety_block/i-1"}, rec.sent(), "delivered without waiting for the interval")
+
+		rec.setFail(errors.New("down"))
+		require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-2", "block", 0)))
+		synctest.Wait()
+		assert.Len(t, rec.sent(), 1)
+		rec.setFail(nil)
+		<-time.After(time.Minute) // fake time inside the synctest bubble
+		synctest.Wait()
+		assert.Len(t, rec.sent(), 2, "retried at the next interval")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+func nan() float64 { return float64(0) / zero }
+
+var zero float64
+
+// One safety block recorded by the reaper and by the engine's auditor is
+// one match; a later block counts.
+func TestDuplicateDecisionCountsOnce(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	b := event(monitor.KindBlocked, "i-1", "block", 0)
+	audited := b
+	audited.Source = monitor.SourceSafety
+	require.NoError(t, l.Record(t.Context(), b, audited))
+	require.Len(t, a.Firing(), 1)
+	assert.Equal(t, 1, a.Firing()[0].Count)
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindBlocked, "i-1", "block", time.Hour)))
+	assert.Equal(t, 2, a.Firing()[0].Count)
+}

@@ -1,0 +1,28 @@
+// Package alert raises alerts from the event log and from metrics:
+// rules with a severity, deduplicated per rule and resource, resolved by a
+// later event, a quiet period or a metric back under its threshold, and
+// delivered to pluggable notifiers (a webhook with timeouts, retries and
+// backoff; a slog logger; a host's own).
+//
+// The seed's alerts are DefaultRules: CPU above 0.9, idle resources found,
+// scaling failures, plus safety blocks, failed verifications, rollbacks,
+// forecast fallbacks and pipeline failures.
+//
+//	hook, _ := alert.NewWebhook(alert.WebhookConfig{URL: "https://chat.example/hooks/ops"})
+//	alerts, _ := alert.New(alert.Config{},
+//		alert.WithNotifier("ops", hook), alert.WithNotifier("log", alert.NewLogNotifier(logger)),
+//		alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cloud}))
+//	log, _ := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("alerts", alerts))
+//	go alerts.Run(ctx) // metric rules every minute, notifications as they happen
+//
+// The Alerter is a monitor.Sink: the log passes it every event, and its
+// Write only updates alert states and queues notifications, so a slow or
+// failing endpoint never slows the pipeline that records events. Deliver
+// (called by Run, or by a host that runs no loop) sends what is queued; a
+// notifier that fails keeps its notifications, in order, for the next
+// Deliver, while the other notifiers receive theirs.
+//
+// Nothing here starts a goroutine of its own: Run is the host's loop, and
+// Webhook.Notify makes its attempts in the caller's goroutine. Everything
+// is safe for concurrent use.
+package alert

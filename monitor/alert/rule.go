@@ -1,0 +1,213 @@
+package alert
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Match selects events: one of Kinds, and one of Outcomes and one of
+// Sources when they are set.
+type Match struct {
+	// Kinds are the event kinds that match. Required in a rule's Match.
+	Kinds []monitor.Kind `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	// Outcomes keeps only events with one of these outcomes; empty keeps
+	// all.
+	Outcomes []string `json:"outcomes,omitempty" yaml:"outcomes,omitempty"`
+	// Sources keeps only events from one of these sources; empty keeps
+	// all.
+	Sources []string `json:"sources,omitempty" yaml:"sources,omitempty"`
+}
+
+// Matches reports whether e passes m. A Match without kinds matches
+// nothing.
+func (m Match) Matches(e monitor.Event) bool {
+	return slices.Contains(m.Kinds, e.Kind) &&
+		(len(m.Outcomes) == 0 || slices.Contains(m.Outcomes, e.Outcome)) &&
+		(len(m.Sources) == 0 || slices.Contains(m.Sources, e.Source))
+}
+
+func (m Match) validate(field string) error {
+	if len(m.Kinds) == 0 {
+		return provider.Invalid(field+".kinds", nil, "is required")
+	}
+	for i, k := range m.Kinds {
+		if err := k.Validate(); err != nil {
+			return provider.Invalid(field+".kinds["+strconv.Itoa(i)+"]", string(k), "is not a known event kind")
+		}
+	}
+	return nil
+}
+
+// DefaultFor is Rule.For's default for metric rules.
+const DefaultFor = 5 * time.Minute
+
+// Rule is one alerting rule, as a host loads it from JSON or YAML. It is
+// an event rule (Match set) or a metric rule (Metric set), never both.
+//
+// An event rule fires when an event matches, once per resource (its
+// alerts are deduplicated by rule and resource: a repeat counts, it does
+// not notify again), and resolves when an event of the same resource
+// matches one of Resolve, or when no event matched for ResolveAfter.
+//
+// A metric rule reads Metric of every resource that Filter selects, reduced
+// by Statistic over the last For, and fires when the value is above Above;
+// it resolves when the value is at or under it. A resource without data
+// keeps its alert as it is (missing data is not "healthy").
+type Rule struct {
+	// Name identifies the rule and its alerts. Required, unique.
+	Name string `json:"name" yaml:"name"`
+	// Severity is the alerts' severity. Default (unset): warning.
+	Severity Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
+	// Summary says what the alert means, in words; the notification adds
+	// the resource and the latest reason. Default: the rule's name.
+	Summary string `json:"summary,omitempty" yaml:"summary,omitempty"`
+
+	// Match selects the events that fire the rule (event rules).
+	Match Match `json:"match,omitzero" yaml:"match,omitempty"`
+	// Resolve selects events that resolve a firing alert of the same
+	// resource (event rules). Default: none.
+	Resolve []Match `json:"resolve,omitempty" yaml:"resolve,omitempty"`
+	// ResolveAfter resolves a firing alert when no event matched for this
+	// long (checked by Alerter.Evaluate). Must be ≥ 0. Default (0): never
+	// by time.
+	ResolveAfter time.Duration `json:"resolve_after,omitempty" yaml:"resolve_after,omitempty"`
+
+	// Metric is the metric a metric rule reads.
+	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
+	// Above is the metric rule's threshold, in the metric's unit
+	// (utilizations are fractions): it fires when the value is strictly
+	// above it. Must be finite.
+	Above float64 `json:"above,omitempty" yaml:"above,omitempty"`
+	// For is the window the value is taken over, ending at the
+	// evaluation's now. Must be ≥ 0. Default (0): 5m.
+	For time.Duration `json:"for,omitempty" yaml:"for,omitempty"`
+	// Statistic reduces the window's samples to the value. Default
+	// (unset): mean, so that one spike does not page anyone.
+	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
+	// Filter selects the resources a metric rule reads. Default: every
+	// running resource.
+	Filter provider.Filter `json:"filter,omitzero" yaml:"filter,omitempty"`
+}
+
+// IsMetric reports whether r is a metric rule.
+func (r Rule) IsMetric() bool { return r.Metric != "" }
+
+// Validate returns a *provider.InvalidError naming the first wrong field:
+// a missing name, an unknown severity, both or neither of match and
+// metric, a match without kinds or with an unknown one, a negative
+// duration, a threshold that is not finite, a bad statistic or filter.
+func (r Rule) Validate() error {
+	if r.Name == "" {
+		return provider.Invalid("name", r.Name, "is required")
+	}
+	if r.Severity != "" {
+		if err := r.Severity.Validate(); err != nil {
+			return err
+		}
+	}
+	if r.ResolveAfter < 0 {
+		return provider.Invalid("resolve_after", r.ResolveAfter, "must be ≥ 0")
+	}
+	event := len(r.Match.Kinds) > 0 || len(r.Match.Outcomes) > 0 || len(r.Match.Sources) > 0
+	switch {
+	case event && r.IsMetric():
+		return provider.Invalid("metric", r.Metric, "a rule has a match or a metric, not both")
+	case !event && !r.IsMetric():
+		return provider.Invalid("match", nil, "a rule needs a match (event rule) or a metric (metric rule)")
+	case event:
+		if err := r.Match.validate("match"); err != nil {
+			return err
+		}
+		for i, m := range r.Resolve {
+			if err := m.validate("resolve[" + strconv.Itoa(i) + "]"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := r.Metric.Validate(); err != nil {
+		return err
+	}
+	if math.IsNaN(r.Above) || math.IsInf(r.Above, 0) {
+		return provider.Invalid("above", r.Above, "must be finite")
+	}
+	if r.For < 0 {
+		return provider.Invalid("for", r.For, "must be ≥ 0; 0 means the default 5m")
+	}
+	if r.Statistic != "" {
+		if err := r.Statistic.Validate(); err != nil {
+			return err
+		}
+	}
+	if len(r.Resolve) > 0 {
+		return provider.Invalid("resolve", r.Resolve, "is for event rules; a metric rule resolves under its threshold")
+	}
+	return r.Filter.Validate()
+}
+
+func (r Rule) withDefaults() Rule {
+	if r.Severity == "" {
+		r.Severity = SeverityWarning
+	}
+	if r.Summary == "" {
+		r.Summary = r.Name
+	}
+	if r.IsMetric() {
+		if r.For == 0 {
+			r.For = DefaultFor
+		}
+		if r.Statistic == "" {
+			r.Statistic = provider.StatMean
+		}
+		if len(r.Filter.States) == 0 {
+			r.Filter.States = []provider.State{provider.StateRunning}
+		}
+	}
+	return r
+}
+
+// DefaultRules returns the seed's alerts and those the issue adds: CPU
+// above 0.9 (mean over 5 minutes), idle resources found, scaling failures,
+// safety blocks, failed verifications, rollbacks, forecast fallbacks and
+// pipeline failures.
+func DefaultRules() []Rule {
+	idle, notIdle := string(detector.Idle), string(detector.NotIdle)
+	return []Rule{
+		{Name: "high_cpu", Severity: SeverityWarning, Summary: "CPU above 90%",
+			Metric: provider.MetricCPU, Above: 0.9, For: DefaultFor},
+		{Name: "idle_found", Severity: SeverityInfo, Summary: "idle resource found",
+			Match: Match{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{idle}},
+			Resolve: []Match{
+				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
+				{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeVerified}},
+			}},
+		{Name: "scaling_failure", Severity: SeverityCritical, Summary: "scaling step failed",
+			Match:   Match{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeFailed}},
+			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeDone}}}},
+		{Name: "safety_block", Severity: SeverityWarning, Summary: "action blocked by the safety gate",
+			Match: Match{Kinds: []monitor.Kind{monitor.KindBlocked}},
+			Resolve: []Match{
+				{Kinds: []monitor.Kind{monitor.KindDecision}, Outcomes: []string{string(safety.Pass)}},
+				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
+			},
+			ResolveAfter: 24 * time.Hour},
+		{Name: "verification_failed", Severity: SeverityCritical, Summary: "action not verified",
+			Match:   Match{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeFailed}},
+			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeVerified}}}},
+		{Name: "rollback", Severity: SeverityWarning, Summary: "change rolled back",
+			Match:        Match{Kinds: []monitor.Kind{monitor.KindRollback}, Outcomes: []string{monitor.OutcomeStarted, monitor.OutcomeFailed}},
+			ResolveAfter: 24 * time.Hour},
+		{Name: "forecast_fallback", Severity: SeverityInfo, Summary: "forecast fell back to reactive scaling",
+			Match:   Match{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeFallback}},
+			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeRecovered}}}},
+		{Name: "pipeline_failure", Severity: SeverityWarning, Summary: "pipeline step failed",
+			Match: Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Hour},
+	}
+}

@@ -1,0 +1,226 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/monitor/internal/check"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// The WebhookConfig defaults.
+const (
+	DefaultWebhookTimeout = 5 * time.Second
+	DefaultMaxAttempts    = 4
+	DefaultBackoff        = 500 * time.Millisecond
+	DefaultMaxBackoff     = 30 * time.Second
+)
+
+// WebhookConfig configures a Webhook, as a host loads it from JSON or YAML.
+// URL is required; the zero value of every other field means its default.
+type WebhookConfig struct {
+	// URL is the endpoint notifications are POSTed to (http or https).
+	// Required.
+	URL string `json:"url" yaml:"url"`
+	// Timeout bounds one attempt (connect, send, read the answer). Must be
+	// ≥ 0. Default (0): 5s.
+	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// MaxAttempts is how many times one notification is tried before
+	// Notify fails (the Alerter then keeps it for its next Deliver). Must
+	// be ≥ 0. Default (0): 4.
+	MaxAttempts int `json:"max_attempts,omitempty" yaml:"max_attempts,omitempty"`
+	// Backoff is the wait before the second attempt; it doubles for each
+	// further attempt, up to MaxBackoff. A Retry-After answer (in seconds)
+	// replaces it, within MaxBackoff. Must be ≥ 0. Default (0): 500ms.
+	Backoff time.Duration `json:"backoff,omitempty" yaml:"backoff,omitempty"`
+	// MaxBackoff caps the wait between attempts. Must be ≥ 0. Default (0):
+	// 30s.
+	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
+	// Headers are added to every request (an Authorization token, a
+	// routing key). Content-Type is always application/json.
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+}
+
+// Validate returns a *provider.InvalidError naming the first wrong field:
+// a URL that is not absolute http(s), or a negative duration or count.
+func (c WebhookConfig) Validate() error {
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return provider.Invalid("url", c.URL, "must be an absolute http or https URL")
+	}
+	switch {
+	case c.Timeout < 0:
+		return provider.Invalid("timeout", c.Timeout, "must be ≥ 0; 0 means the default 5s")
+	case c.MaxAttempts < 0:
+		return provider.Invalid("max_attempts", c.MaxAttempts, "must be ≥ 0; 0 means the default 4")
+	case c.Backoff < 0:
+		return provider.Invalid("backoff", c.Backoff, "must be ≥ 0; 0 means the default 500ms")
+	case c.MaxBackoff < 0:
+		return provider.Invalid("max_backoff", c.MaxBackoff, "must be ≥ 0; 0 means the default 30s")
+	}
+	return nil
+}
+
+func (c WebhookConfig) withDefaults() WebhookConfig {
+	if c.Timeout == 0 {
+		c.Timeout = DefaultWebhookTimeout
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.Backoff == 0 {
+		c.Backoff = DefaultBackoff
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	return c
+}
+
+// Doer sends HTTP requests: *http.Client implements it.
+type Doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+var _ Doer = (*http.Client)(nil)
+
+// WebhookOption wires a collaborator into a Webhook.
+type WebhookOption func(*Webhook)
+
+// WithHTTPClient sets the client requests go through. Default:
+// http.DefaultClient (each attempt is bounded by WebhookConfig.Timeout
+// through its context). A nil d means the default.
+func WithHTTPClient(d Doer) WebhookOption { return func(w *Webhook) { w.client = d } }
+
+// WithWebhookClock sets the clock the backoff waits on. Default: the real
+// clock; nil means the default.
+func WithWebhookClock(c clock.Clock) WebhookOption { return func(w *Webhook) { w.clock = c } }
+
+// Payload is the JSON body a Webhook POSTs: one alert per request.
+//
+//	{"version":"1","status":"firing","alert":{"id":"safety_block/i-1","rule":"safety_block",
+//	 "severity":"warning","state":"firing","resource_id":"i-1","summary":"...","reason":"...",
+//	 "count":1,"starts_at":"2026-03-02T10:00:00Z","last_seen":"2026-03-02T10:00:00Z"}}
+type Payload struct {
+	// Version is the payload's format version, "1".
+	Version string `json:"version"`
+	// Status is the alert's state, repeated for routers that look only at
+	// the top level.
+	Status State `json:"status"`
+	// Alert is the alert as it was at the transition.
+	Alert Alert `json:"alert"`
+}
+
+// Webhook is a Notifier that POSTs each notification as JSON (Payload) to
+// a URL, bounding every attempt by a timeout and retrying network errors,
+// 5xx, 408 and 429 answers with exponential backoff on its clock. Notify
+// returns when the notification was accepted (2xx), refused (another
+// status: ErrRejected, not retried), the attempts ran out, or ctx ended;
+// it starts no goroutine and leaves no request behind. A Webhook is safe
+// for concurrent use. Make one with NewWebhook.
+type Webhook struct {
+	cfg    WebhookConfig
+	client Doer
+	clock  clock.Clock
+}
+
+var _ Notifier = (*Webhook)(nil)
+
+// NewWebhook returns a Webhook for cfg. It returns a
+// *provider.InvalidError naming the field when cfg is invalid.
+func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := &Webhook{cfg: cfg.withDefaults()}
+	for _, o := range opts {
+		o(w)
+	}
+	if check.Nil(w.client) {
+		w.client = http.DefaultClient
+	}
+	if w.clock == nil {
+		w.clock = clock.Real{}
+	}
+	return w, nil
+}
+
+// Notify POSTs a to the URL (see Webhook). Its error matches ErrRejected
+// (with a *StatusError) for a refusal, wraps the last attempt's error (a
+// *StatusError, a network error or context.DeadlineExceeded for an
+// attempt that timed out) when the attempts ran out, and is ctx.Err() when
+// ctx ended.
+func (w *Webhook) Notify(ctx context.Context, a Alert) error {
+	body, err := json.Marshal(Payload{Version: "1", Status: a.State, Alert: a})
+	if err != nil {
+		return fmt.Errorf("alert: webhook: encode: %w", err)
+	}
+	wait := w.cfg.Backoff
+	var last error
+	for attempt := 1; ; attempt++ {
+		retryAfter, err := w.attempt(ctx, body)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrRejected) {
+			return fmt.Errorf("alert: webhook %s: %w", a.ID, err)
+		}
+		if attempt >= w.cfg.MaxAttempts {
+			return fmt.Errorf("alert: webhook %s: %d attempts: %w", a.ID, attempt, last)
+		}
+		d := min(wait, w.cfg.MaxBackoff)
+		if retryAfter > 0 {
+			d = min(retryAfter, w.cfg.MaxBackoff)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.clock.After(d):
+		}
+		wait *= 2
+	}
+}
+
+// attempt makes one request within the timeout. retryAfter is the
+// server's Retry-After for 429 and 503 answers.
+func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrRejected, err) // a retry would fail the same way
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "idlescale-alert/1")
+	for k, v := range w.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // reuse the connection
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return 0, nil
+	}
+	retryable := resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout ||
+		resp.StatusCode == http.StatusTooManyRequests
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		retryAfter = time.Duration(s) * time.Second
+	}
+	return retryAfter, &StatusError{Status: resp.StatusCode, Retryable: retryable}
+}

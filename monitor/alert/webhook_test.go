@@ -1,0 +1,216 @@
+package alert_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// endpoint is an httptest server that answers with the given statuses in
+// turn (the last one repeats) and keeps the payloads it received.
+type endpoint struct {
+	mu       sync.Mutex
+	statuses []int
+	header   http.Header
+	payloads []alert.Payload
+	hang     bool
+	*httptest.Server
+}
+
+func newEndpoint(t *testing.T, statuses ...int) *endpoint {
+	t.Helper()
+	e := &endpoint{statuses: statuses, header: http.Header{}}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		hang := e.hang
+		var p alert.Payload
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &p); err == nil {
+			e.payloads = append(e.payloads, p)
+		}
+		e.header = r.Header.Clone()
+		status := e.statuses[0]
+		if len(e.statuses) > 1 {
+			e.statuses = e.statuses[1:]
+		}
+		e.mu.Unlock()
+		if hang {
+			<-r.Context().Done() // until the client gives up
+			return
+		}
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "7")
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *endpoint) attempts() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.payloads)
+}
+
+var firing = alert.Alert{ID: "safety_block/i-1", Rule: "safety_block", Severity: alert.SeverityWarning,
+	State: alert.StateFiring, ResourceID: `i-1"<b>`, Summary: "blocked", Count: 1, StartsAt: t0, LastSeen: t0}
+
+func TestWebhookRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 500, 502, 200)
+	clk := stepclock.New(t0)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Headers: map[string]string{"Authorization": "Bearer s3cret"}},
+		alert.WithWebhookClock(clk))
+	require.NoError(t, err)
+	require.NoError(t, w.Notify(t.Context(), firing))
+	assert.Equal(t, 3, ep.attempts())
+	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second}, clk.Waits(), "exponential backoff from 500ms")
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	assert.Equal(t, "application/json", ep.header.Get("Content-Type"))
+	assert.Equal(t, "Bearer s3cret", ep.header.Get("Authorization"))
+	p := ep.payloads[2]
+	assert.Equal(t, "1", p.Version)
+	assert.Equal(t, alert.StateFiring, p.Status)
+	assert.Equal(t, firing, p.Alert, "the alert round-trips, resource name and all")
+}
+
+func TestWebhookGivesUp(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 500)
+	clk := stepclock.New(t0)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, MaxAttempts: 3, Backoff: time.Second, MaxBackoff: 1500 * time.Millisecond},
+		alert.WithWebhookClock(clk))
+	require.NoError(t, err)
+	err = w.Notify(t.Context(), firing)
+	var se *alert.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 500, se.Status)
+	assert.True(t, se.Retryable)
+	require.NotErrorIs(t, err, alert.ErrRejected)
+	assert.Equal(t, 3, ep.attempts())
+	assert.Equal(t, []time.Duration{time.Second, 1500 * time.Millisecond}, clk.Waits(), "capped by max_backoff")
+}
+
+func TestWebhookRejectedIsNotRetried(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 400)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(stepclock.New(t0)))
+	require.NoError(t, err)
+	err = w.Notify(t.Context(), firing)
+	require.ErrorIs(t, err, alert.ErrRejected)
+	assert.Equal(t, 1, ep.attempts())
+}
+
+func TestWebhookRetryAfter(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 429, 204)
+	clk := stepclock.New(t0)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(clk))
+	require.NoError(t, err)
+	require.NoError(t, w.Notify(t.Context(), firing))
+	assert.Equal(t, []time.Duration{7 * time.Second}, clk.Waits(), "the server's Retry-After")
+}
+
+// An endpoint that hangs: each attempt ends at the timeout, the attempts
+// run out, and the error says the deadline passed.
+func TestWebhookHangingEndpoint(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 200)
+	ep.mu.Lock()
+	ep.hang = true
+	ep.mu.Unlock()
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Timeout: 50 * time.Millisecond, MaxAttempts: 2},
+		alert.WithWebhookClock(stepclock.New(t0)))
+	require.NoError(t, err)
+	err = w.Notify(t.Context(), firing)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 2, ep.attempts())
+}
+
+// The same on fake time with an in-memory transport that hangs until the
+// request's context ends: the attempts take exactly their timeouts and
+// backoffs, and synctest.Test would fail if Notify left a goroutine
+// behind.
+func TestWebhookNoGoroutineLeftBehind(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		hang := doerFunc(func(r *http.Request) (*http.Response, error) {
+			calls++
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		})
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: "http://hooks.invalid/x", Timeout: 2 * time.Second, MaxAttempts: 3},
+			alert.WithHTTPClient(hang))
+		require.NoError(t, err)
+		start := time.Now()
+		err = w.Notify(t.Context(), firing)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 3, calls)
+		assert.Equal(t, 3*2*time.Second+500*time.Millisecond+time.Second, time.Since(start), "3 timeouts and 2 backoffs")
+
+		// A context that ends during the backoff ends Notify at once.
+		ctx, cancel := context.WithTimeout(t.Context(), 2100*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		require.ErrorIs(t, w.Notify(ctx, firing), context.DeadlineExceeded)
+		assert.Equal(t, 2100*time.Millisecond, time.Since(start))
+	})
+}
+
+func TestWebhookConfig(t *testing.T) {
+	t.Parallel()
+	var ie *provider.InvalidError
+	for _, c := range []struct {
+		give  alert.WebhookConfig
+		field string
+	}{
+		{alert.WebhookConfig{}, "url"},
+		{alert.WebhookConfig{URL: "ftp://x/y"}, "url"},
+		{alert.WebhookConfig{URL: "/relative"}, "url"},
+		{alert.WebhookConfig{URL: "http://x", Timeout: -1}, "timeout"},
+		{alert.WebhookConfig{URL: "http://x", MaxAttempts: -1}, "max_attempts"},
+		{alert.WebhookConfig{URL: "http://x", Backoff: -1}, "backoff"},
+		{alert.WebhookConfig{URL: "http://x", MaxBackoff: -1}, "max_backoff"},
+	} {
+		_, err := alert.NewWebhook(c.give)
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, c.field, ie.Field)
+	}
+}
+
+// The webhook as an Alerter's notifier: a 500 keeps the notification
+// pending, the next Deliver sends it.
+func TestWebhookWithAlerter(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 500, 200)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, MaxAttempts: 1})
+	require.NoError(t, err)
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("hook", w))
+	require.NoError(t, l.Record(t.Context(), event("blocked", "i-1", "block", 0)))
+	require.ErrorIs(t, a.Deliver(t.Context()), alert.ErrNotify)
+	require.NoError(t, a.Deliver(t.Context()))
+	assert.Equal(t, 2, ep.attempts())
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	assert.Equal(t, "safety_block/i-1", ep.payloads[1].Alert.ID)
+}
+
+type doerFunc func(r *http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }

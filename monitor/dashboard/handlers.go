@@ -1,0 +1,356 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/report"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// snapshot is what the page and the JSON endpoints show at one now.
+type snapshot struct {
+	now       time.Time
+	events    []monitor.Event
+	resources []provider.Resource
+	report    report.Report
+	pending   []approval.Request
+	errs      []string
+}
+
+// snap reads every source; a source that fails is reported in errs and
+// the rest is still shown.
+func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
+	s := snapshot{now: d.clock.Now()}
+	var err error
+	if s.events, err = d.events.Query(monitor.Query{}); err != nil {
+		s.errs = append(s.errs, "events: "+err.Error())
+	}
+	if d.inv != nil {
+		if s.resources, err = d.inv.List(ctx, provider.Filter{}); err != nil {
+			s.errs = append(s.errs, "inventory: "+err.Error())
+		}
+	}
+	var alerts []alert.Alert
+	if d.alerts != nil {
+		alerts = d.alerts.Alerts()
+	}
+	s.report, err = report.Build(report.Input{Title: d.cfg.Title, Now: s.now, Events: s.events,
+		Resources: s.resources, Alerts: alerts})
+	if err != nil {
+		s.errs = append(s.errs, "report: "+err.Error())
+	}
+	if withApprovals && d.approvals != nil {
+		if s.pending, err = d.approvals.List(ctx, approval.Filter{State: approval.Pending}); err != nil {
+			s.errs = append(s.errs, "approvals: "+err.Error())
+		}
+	}
+	return s
+}
+
+// chartsOf returns the host's charts, then the dashboard's.
+func (d *Dashboard) chartsOf(ctx context.Context, s snapshot) ([]report.Chart, []string) {
+	var out []report.Chart
+	var errs []string
+	if d.charts != nil {
+		cs, err := d.charts.Charts(ctx, s.now)
+		if err != nil {
+			errs = append(errs, "charts: "+err.Error())
+		}
+		out = append(out, cs...)
+	}
+	from := s.now.Add(-d.cfg.ChartWindow)
+	step := max(time.Minute, d.cfg.ChartWindow/96)
+	out = append(out, report.IdleChart(s.report), report.SafetyChart(s.events),
+		report.SavingsChart(s.events, s.resources, from, s.now, step),
+		report.CostChart(s.events, s.resources, from, s.now, step))
+	return out, errs
+}
+
+type pageData struct {
+	Title     string
+	Now       time.Time
+	Report    report.Report
+	Charts    []report.RenderedChart
+	Pending   []approval.Request
+	Approvals bool
+	CanDecide bool
+	Token     string
+	Events    []monitor.Event
+	Errors    []string
+	Refresh   int
+}
+
+func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
+	s := d.snap(r.Context(), true)
+	charts, errs := d.chartsOf(r.Context(), s)
+	rendered, err := report.Render(charts...)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	evs := s.events
+	if len(evs) > d.cfg.RecentEvents {
+		evs = evs[len(evs)-d.cfg.RecentEvents:]
+	}
+	evs = slices.Clone(evs)
+	slices.Reverse(evs)
+	data := pageData{Title: d.cfg.Title, Now: s.now, Report: s.report, Charts: rendered, Pending: s.pending,
+		Approvals: d.approvals != nil, CanDecide: d.auth != nil, Token: d.token, Events: evs,
+		Errors: append(s.errs, errs...), Refresh: int(d.cfg.Refresh / time.Second)}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := d.page.Execute(w, data); err != nil {
+		d.log.WarnContext(r.Context(), "dashboard: page", "err", err)
+	}
+}
+
+// parseQuery reads the events endpoint's parameters, refusing unknown and
+// malformed ones with a *provider.InvalidError naming the parameter.
+func parseQuery(v url.Values) (monitor.Query, error) {
+	var q monitor.Query
+	for name, vals := range v {
+		val := vals[len(vals)-1]
+		var err error
+		switch name {
+		case "resource":
+			q.ResourceID = val
+		case "source":
+			q.Source = val
+		case "kind":
+			for _, x := range vals {
+				for k := range strings.SplitSeq(x, ",") {
+					kind := monitor.Kind(k)
+					if verr := kind.Validate(); verr != nil {
+						return q, provider.Invalid("kind", k, "is not an event kind")
+					}
+					q.Kinds = append(q.Kinds, kind)
+				}
+			}
+		case "from", "to":
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339, val); err != nil {
+				return q, provider.Invalid(name, val, "must be an RFC 3339 time")
+			}
+			if name == "from" {
+				q.From = t
+			} else {
+				q.To = t
+			}
+		case "after_seq":
+			if q.AfterSeq, err = strconv.ParseUint(val, 10, 64); err != nil {
+				return q, provider.Invalid(name, val, "must be a whole number ≥ 0")
+			}
+		case "limit":
+			if q.Limit, err = strconv.Atoi(val); err != nil || q.Limit < 0 {
+				return q, provider.Invalid(name, val, "must be a whole number ≥ 0")
+			}
+		default:
+			return q, provider.Invalid(name, val, "is not a parameter of /api/events (resource, kind, source, from, to, after_seq, limit)")
+		}
+	}
+	return q, q.Validate()
+}
+
+func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
+	q, err := parseQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	evs, err := d.events.Query(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if evs == nil {
+		evs = []monitor.Event{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+}
+
+func (d *Dashboard) serveReport(w http.ResponseWriter, r *http.Request) {
+	s := d.snap(r.Context(), false)
+	writeJSON(w, statusOf(s.errs), map[string]any{"report": s.report, "errors": orEmpty(s.errs)})
+}
+
+func (d *Dashboard) serveIdle(w http.ResponseWriter, r *http.Request) {
+	s := d.snap(r.Context(), false)
+	writeJSON(w, statusOf(s.errs), map[string]any{"idle": s.report.Idle, "errors": orEmpty(s.errs)})
+}
+
+func (d *Dashboard) serveAlerts(w http.ResponseWriter, _ *http.Request) {
+	alerts := []alert.Alert{}
+	if d.alerts != nil {
+		alerts = append(alerts, d.alerts.Alerts()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts})
+}
+
+func (d *Dashboard) serveApprovals(w http.ResponseWriter, r *http.Request) {
+	pending := []approval.Request{}
+	if d.approvals != nil {
+		got, err := d.approvals.List(r.Context(), approval.Filter{State: approval.Pending})
+		if err != nil {
+			writeError(w, http.StatusBadGateway, fmt.Errorf("approvals: %w", err))
+			return
+		}
+		pending = append(pending, got...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"enabled": d.approvals != nil, "can_decide": d.auth != nil, "pending": pending})
+}
+
+// chart finds the chart called name.
+func (d *Dashboard) chart(r *http.Request, name string) (report.Chart, []string, bool) {
+	s := d.snap(r.Context(), false)
+	charts, errs := d.chartsOf(r.Context(), s)
+	for _, c := range charts {
+		if c.Name == name {
+			return c, errs, true
+		}
+	}
+	return report.Chart{}, errs, false
+}
+
+func (d *Dashboard) serveChartNames(w http.ResponseWriter, r *http.Request) {
+	s := d.snap(r.Context(), false)
+	charts, errs := d.chartsOf(r.Context(), s)
+	names := make([]string, len(charts))
+	for i, c := range charts {
+		names[i] = c.Name
+	}
+	writeJSON(w, statusOf(errs), map[string]any{"charts": names, "errors": orEmpty(errs)})
+}
+
+func (d *Dashboard) serveChartJS(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	c, _, ok := d.chart(r, name)
+	if !ok {
+		writeError(w, http.StatusNotFound, provider.Invalid("name", name, "is not a chart of this dashboard"))
+		return
+	}
+	writeJSON(w, http.StatusOK, c.ChartJS())
+}
+
+func (d *Dashboard) serveChartSVG(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, ok := strings.CutSuffix(file, ".svg")
+	c, _, found := d.chart(r, name)
+	if !ok || !found {
+		writeError(w, http.StatusNotFound, provider.Invalid("name", file, "is not a chart of this dashboard (name.svg)"))
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if err := c.SVG(w, 0, 0); err != nil {
+		d.log.WarnContext(r.Context(), "dashboard: chart", "chart", name, "err", err)
+	}
+}
+
+// maxBody bounds the body of an approve or deny request.
+const maxBody = 4 << 10
+
+func (d *Dashboard) serveDecide(w http.ResponseWriter, r *http.Request) {
+	if d.auth == nil {
+		writeError(w, http.StatusForbidden, ErrReadOnly)
+		return
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(d.token)) != 1 {
+		writeError(w, http.StatusForbidden, fmt.Errorf("%w: missing or wrong CSRF token", ErrForbidden))
+		return
+	}
+	approver, err := d.auth.Authorize(r)
+	if err != nil || approver == "" {
+		writeError(w, http.StatusForbidden, fmt.Errorf("%w: %w", ErrForbidden, errors.Join(err, errIf(approver == "", "no approver"))))
+		return
+	}
+	verb, id := r.PathValue("verb"), r.PathValue("id")
+	if verb != "approve" && verb != "deny" {
+		writeError(w, http.StatusNotFound, provider.Invalid("verb", verb, "must be approve or deny"))
+		return
+	}
+	var body struct {
+		Comment string `json:"comment"`
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err)
+		return
+	case len(data) > maxBody:
+		writeError(w, http.StatusBadRequest, provider.Invalid("body", len(data), "must be at most 4 KiB"))
+		return
+	case len(strings.TrimSpace(string(data))) > 0:
+		if err := json.Unmarshal(data, &body); err != nil {
+			writeError(w, http.StatusBadRequest, provider.Invalid("body", string(data), "must be JSON {\"comment\": \"...\"}"))
+			return
+		}
+	}
+	now := d.clock.Now()
+	var req approval.Request
+	if verb == "approve" {
+		req, err = d.approvals.Approve(r.Context(), id, approver, now, body.Comment)
+	} else {
+		req, err = d.approvals.Deny(r.Context(), id, approver, now, body.Comment)
+	}
+	switch {
+	case err == nil:
+		d.log.InfoContext(r.Context(), "dashboard: approval decided", "id", id, "verb", verb, "approver", approver)
+		writeJSON(w, http.StatusOK, map[string]any{"request": req})
+	case errors.Is(err, approval.ErrUnknown):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, approval.ErrSelfApproval):
+		writeError(w, http.StatusForbidden, err)
+	case errors.Is(err, approval.ErrTransition):
+		writeError(w, http.StatusConflict, err)
+	case errors.Is(err, provider.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	default:
+		writeError(w, http.StatusBadGateway, err)
+	}
+}
+
+func errIf(cond bool, msg string) error {
+	if cond {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+func statusOf(errs []string) int {
+	if len(errs) > 0 {
+		return http.StatusBadGateway
+	}
+	return http.StatusOK
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}

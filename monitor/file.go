@@ -1,0 +1,224 @@
+package monitor
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// The FileConfig defaults.
+const (
+	DefaultMaxFileBytes = 64 << 20 // 64 MiB
+	DefaultMaxFiles     = 5
+)
+
+// FileConfig configures a FileSink. Path is required; the zero value of
+// every other field means its default.
+type FileConfig struct {
+	// Path is the file the events are appended to, one JSON object per
+	// line. Required. Rotated files are Path.1 (the newest) to
+	// Path.MaxFiles.
+	Path string `json:"path" yaml:"path"`
+	// MaxBytes is the size at which the file is rotated: a batch that
+	// would make it larger goes to a fresh file (a single batch larger
+	// than MaxBytes is written whole). Must be ≥ 0; 0 means the default.
+	// Default: 64 MiB.
+	MaxBytes int64 `json:"max_bytes,omitempty" yaml:"max_bytes,omitempty"`
+	// MaxFiles is how many rotated files are kept besides Path; the oldest
+	// is removed. Must be ≥ 0; 0 means the default. Default: 5.
+	MaxFiles int `json:"max_files,omitempty" yaml:"max_files,omitempty"`
+	// Sync makes every Write call fsync the file before it returns, so
+	// that a crash loses no recorded event. Default: false (the operating
+	// system writes the data back on its own schedule).
+	Sync bool `json:"sync,omitempty" yaml:"sync,omitempty"`
+}
+
+// Validate returns a *provider.InvalidError naming a wrong field: an empty
+// path or a negative size or count.
+func (c FileConfig) Validate() error {
+	switch {
+	case c.Path == "":
+		return provider.Invalid("path", c.Path, "is required")
+	case c.MaxBytes < 0:
+		return provider.Invalid("max_bytes", c.MaxBytes, "must be ≥ 0; 0 means the default 64 MiB")
+	case c.MaxFiles < 0:
+		return provider.Invalid("max_files", c.MaxFiles, "must be ≥ 0; 0 means the default 5")
+	}
+	return nil
+}
+
+func (c FileConfig) withDefaults() FileConfig {
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxFileBytes
+	}
+	if c.MaxFiles == 0 {
+		c.MaxFiles = DefaultMaxFiles
+	}
+	return c
+}
+
+// FileSink appends events to a JSON-lines file and rotates it by size. Each
+// Write encodes its batch and writes it with one system call; a failed
+// write may leave part of the batch in the file, and the Log passes the
+// whole batch again (Seq identifies the repeats). ReadEvents reads the
+// files back. A FileSink is safe for concurrent use. Make one with NewFileSink
+// and Close it when done.
+type FileSink struct {
+	cfg  FileConfig
+	mu   sync.Mutex
+	f    *os.File
+	size int64
+	buf  []byte
+}
+
+var _ Sink = (*FileSink)(nil)
+
+// NewFileSink opens (creating, or appending to) cfg.Path. It returns a
+// *provider.InvalidError when cfg is invalid and the error of the file
+// system when the file cannot be opened. It starts no goroutine.
+func NewFileSink(cfg FileConfig) (*FileSink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &FileSink{cfg: cfg.withDefaults()}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *FileSink) open() error {
+	f, err := os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("monitor: open event file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("monitor: open event file: %w", err)
+	}
+	s.f, s.size = f, st.Size()
+	return nil
+}
+
+// Write appends evs as JSON lines, rotating the file first when they would
+// make it larger than MaxBytes. It returns ErrClosed after Close, and the
+// file system's error (wrapped) when the write fails; the file then holds
+// none or part of the batch (the Log passes it again).
+func (s *FileSink) Write(ctx context.Context, evs []Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return ErrClosed
+	}
+	s.buf = s.buf[:0]
+	for _, e := range evs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("monitor: encode event %d: %w", e.Seq, err)
+		}
+		s.buf = append(append(s.buf, b...), '\n')
+	}
+	if s.size > 0 && s.size+int64(len(s.buf)) > s.cfg.MaxBytes {
+		if err := s.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := s.f.Write(s.buf)
+	s.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("monitor: write event file: %w", err)
+	}
+	if s.cfg.Sync {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("monitor: sync event file: %w", err)
+		}
+	}
+	return nil
+}
+
+// rotate closes the file, shifts Path.k to Path.k+1 (removing the oldest)
+// and Path to Path.1, and opens a fresh Path.
+func (s *FileSink) rotate() error {
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("monitor: rotate event file: %w", err)
+	}
+	s.f = nil
+	name := func(k int) string { return s.cfg.Path + "." + strconv.Itoa(k) }
+	if err := os.Remove(name(s.cfg.MaxFiles)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("monitor: rotate event file: %w", err)
+	}
+	for k := s.cfg.MaxFiles - 1; k >= 1; k-- {
+		if err := os.Rename(name(k), name(k+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("monitor: rotate event file: %w", err)
+		}
+	}
+	if err := os.Rename(s.cfg.Path, name(1)); err != nil {
+		return fmt.Errorf("monitor: rotate event file: %w", err)
+	}
+	return s.open()
+}
+
+// Files returns the names of the files that hold events, oldest first: the
+// rotated ones that exist, then Path.
+func (s *FileSink) Files() []string {
+	var out []string
+	for k := s.cfg.MaxFiles; k >= 1; k-- {
+		name := s.cfg.Path + "." + strconv.Itoa(k)
+		if _, err := os.Stat(name); err == nil {
+			out = append(out, name)
+		}
+	}
+	return append(out, s.cfg.Path)
+}
+
+// Close flushes and closes the file. Later Writes return ErrClosed; a
+// second Close returns nil.
+func (s *FileSink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
+// ReadEvents reads JSON-lines events written by a FileSink, skipping blank
+// lines. It returns the events read so far and an error naming the line
+// when a line is not a valid event.
+func ReadEvents(r io.Reader) ([]Event, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var out []Event
+	for line := 1; sc.Scan(); line++ {
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return out, fmt.Errorf("monitor: line %d: %w", line, err)
+		}
+		if err := e.Validate(); err != nil {
+			return out, fmt.Errorf("monitor: line %d: %w", line, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("monitor: read events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,278 @@
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/report"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+)
+
+// DefaultNamespace is Config.Namespace's default.
+const DefaultNamespace = "idlescale"
+
+// DefaultScrapeTimeout is Config.ScrapeTimeout's default.
+const DefaultScrapeTimeout = 2 * time.Second
+
+// Config configures a Collector. The zero value means the defaults.
+type Config struct {
+	// Namespace prefixes every metric name. Default: "idlescale".
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	// ScrapeTimeout bounds reading the rate-limit budgets during one
+	// scrape. Must be ≥ 0. Default (0): 2s.
+	ScrapeTimeout time.Duration `json:"scrape_timeout,omitempty" yaml:"scrape_timeout,omitempty"`
+}
+
+// Validate returns a *provider.InvalidError naming a wrong field: a
+// namespace that is not a valid metric name prefix, or a negative timeout.
+func (c Config) Validate() error {
+	if c.Namespace != "" && !validName(c.Namespace) {
+		return provider.Invalid("namespace", c.Namespace, "must match [a-zA-Z_][a-zA-Z0-9_]*")
+	}
+	if c.ScrapeTimeout < 0 {
+		return provider.Invalid("scrape_timeout", c.ScrapeTimeout, "must be ≥ 0; 0 means the default 2s")
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// BudgetSource reports rate-limit budgets: *ratelimit.Limiter implements
+// it. Stats is called once per scrape, with a context bounded by
+// Config.ScrapeTimeout.
+type BudgetSource interface {
+	Stats(ctx context.Context) (ratelimit.Stats, error)
+}
+
+var _ BudgetSource = (*ratelimit.Limiter)(nil)
+
+// AlertSource lists alerts: *alert.Alerter implements it.
+type AlertSource interface {
+	Firing() []alert.Alert
+}
+
+var _ AlertSource = (*alert.Alerter)(nil)
+
+// Option wires a collaborator into a Collector.
+type Option func(*Collector)
+
+// WithBudgets exports the events left in every rate-limit bucket of b.
+// Default: none.
+func WithBudgets(b BudgetSource) Option { return func(c *Collector) { c.budgets = b } }
+
+// WithAlerts exports the number of firing alerts of a, by severity.
+// Default: none.
+func WithAlerts(a AlertSource) Option { return func(c *Collector) { c.alerts = a } }
+
+// WithClock sets the clock whose now the realised savings are measured up
+// to at a scrape. Default: the real clock.
+func WithClock(cl clock.Clock) Option { return func(c *Collector) { c.clock = cl } }
+
+// WithLogger sets the logger for sources that fail during a scrape.
+// Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(c *Collector) { c.log = l } }
+
+// Collector is a prometheus.Collector of the monitor's metrics (see the
+// package doc) and a monitor.Sink that feeds it. Register it on the host's
+// registry. It is safe for concurrent use: the Log writes to it while
+// Prometheus scrapes it. Make one with New.
+type Collector struct {
+	cfg     Config
+	budgets BudgetSource
+	alerts  AlertSource
+	clock   clock.Clock
+	log     *slog.Logger
+
+	events, decisions, actions, blocks                      *prometheus.CounterVec
+	idleDesc, forecastDesc, savingsDesc, budgetDesc, alertD *prometheus.Desc
+
+	mu        sync.Mutex
+	verdicts  map[string]string    // resource → latest verdict outcome
+	verdictAt map[string]time.Time // resource → its time
+	forecast  map[string]float64   // target → latest forecast error
+	changes   []monitor.Event      // executed changes, for realised savings
+	lastSeen  map[string]time.Time // kind/resource/action → last decision counted
+}
+
+var (
+	_ prometheus.Collector = (*Collector)(nil)
+	_ monitor.Sink         = (*Collector)(nil)
+)
+
+// New returns a Collector for cfg. It returns a *provider.InvalidError
+// when cfg is invalid. It starts no goroutine and registers nothing.
+func New(cfg Config, opts ...Option) (*Collector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	if cfg.ScrapeTimeout == 0 {
+		cfg.ScrapeTimeout = DefaultScrapeTimeout
+	}
+	ns := cfg.Namespace
+	c := &Collector{cfg: cfg,
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "events_total",
+			Help: "Events recorded by the monitor, by kind and source."}, []string{"kind", "source"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "decisions_total",
+			Help: "Safety decisions by outcome (pass, require_approval, block), each counted once."}, []string{"outcome"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "actions_total",
+			Help: "Actions by action and outcome (done, would_act, deferred, failed) and whether in a dry run."},
+			[]string{"action", "outcome", "dry_run"}),
+		blocks: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "blocks_total",
+			Help: "Blocked proposals by blocking safety rule."}, []string{"rule"}),
+		idleDesc: prometheus.NewDesc(ns+"_idle_resources",
+			"Resources whose latest verdict is idle.", nil, nil),
+		forecastDesc: prometheus.NewDesc(ns+"_forecast_error",
+			"Latest forecast error reported for a scaling target.", []string{"target"}, nil),
+		savingsDesc: prometheus.NewDesc(ns+"_realised_savings",
+			"Money saved so far by executed changes, measured from running hours and hourly costs.", nil, nil),
+		budgetDesc: prometheus.NewDesc(ns+"_ratelimit_remaining_events",
+			"Events a rate-limit bucket allows now in its window; -1 when unlimited.", []string{"bucket"}, nil),
+		alertD: prometheus.NewDesc(ns+"_alerts_firing",
+			"Alerts firing, by severity.", []string{"severity"}, nil),
+		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[string]float64{},
+		lastSeen: map[string]time.Time{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.clock == nil {
+		c.clock = clock.Real{}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Write counts evs; it never fails. It implements monitor.Sink.
+func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range evs {
+		c.events.WithLabelValues(string(e.Kind), e.Source).Inc()
+		switch e.Kind {
+		case monitor.KindVerdict:
+			if !e.Time.Before(c.verdictAt[e.ResourceID]) {
+				c.verdicts[e.ResourceID], c.verdictAt[e.ResourceID] = e.Outcome, e.Time
+			}
+		case monitor.KindDecision, monitor.KindBlocked:
+			// The reaper and the engine's auditor may both record one
+			// decision: count it once.
+			key := string(e.Kind) + "/" + e.ResourceID + "/" + string(e.Action)
+			if last, ok := c.lastSeen[key]; ok && last.Equal(e.Time) {
+				continue
+			}
+			c.lastSeen[key] = e.Time
+			c.decisions.WithLabelValues(e.Outcome).Inc()
+			if e.Kind == monitor.KindBlocked {
+				for _, r := range e.Rules {
+					c.blocks.WithLabelValues(r).Inc()
+				}
+			}
+		case monitor.KindAction:
+			c.actions.WithLabelValues(string(e.Action), e.Outcome, strconv.FormatBool(e.DryRun)).Inc()
+		case monitor.KindForecast:
+			c.forecast[e.ResourceID] = e.Value
+		}
+		if !e.DryRun && e.Cost != nil && e.Outcome == monitor.OutcomeDone ||
+			e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed {
+			c.changes = append(c.changes, e)
+		}
+	}
+	return nil
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	c.events.Describe(ch)
+	c.decisions.Describe(ch)
+	c.actions.Describe(ch)
+	c.blocks.Describe(ch)
+	ch <- c.idleDesc
+	ch <- c.forecastDesc
+	ch <- c.savingsDesc
+	if c.budgets != nil {
+		ch <- c.budgetDesc
+	}
+	if c.alerts != nil {
+		ch <- c.alertD
+	}
+}
+
+// Collect implements prometheus.Collector. A budget source that fails is
+// logged and its gauge left out of this scrape.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.events.Collect(ch)
+	c.decisions.Collect(ch)
+	c.actions.Collect(ch)
+	c.blocks.Collect(ch)
+	c.mu.Lock()
+	idle := 0
+	for _, o := range c.verdicts {
+		if o == string(detector.Idle) {
+			idle++
+		}
+	}
+	targets := make([]string, 0, len(c.forecast))
+	for t := range c.forecast {
+		targets = append(targets, t)
+	}
+	slices.Sort(targets)
+	for _, t := range targets {
+		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[t], t)
+	}
+	changes := slices.Clone(c.changes)
+	c.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(c.idleDesc, prometheus.GaugeValue, float64(idle))
+	rep, err := report.Build(report.Input{Now: c.clock.Now(), Events: changes})
+	saved := 0.0
+	if err == nil {
+		saved = rep.Totals.RealisedSavings
+	}
+	ch <- prometheus.MustNewConstMetric(c.savingsDesc, prometheus.GaugeValue, saved)
+	if c.budgets != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ScrapeTimeout)
+		st, err := c.budgets.Stats(ctx)
+		cancel()
+		if err != nil {
+			c.log.Warn("metrics: reading rate-limit budgets failed", "err", err)
+		} else {
+			for _, b := range st.Buckets {
+				ch <- prometheus.MustNewConstMetric(c.budgetDesc, prometheus.GaugeValue, float64(b.Remaining), b.Key.String())
+			}
+		}
+	}
+	if c.alerts != nil {
+		n := map[alert.Severity]int{}
+		for _, a := range c.alerts.Firing() {
+			n[a.Severity]++
+		}
+		for _, s := range []alert.Severity{alert.SeverityInfo, alert.SeverityWarning, alert.SeverityCritical} {
+			ch <- prometheus.MustNewConstMetric(c.alertD, prometheus.GaugeValue, float64(n[s]), string(s))
+		}
+	}
+}

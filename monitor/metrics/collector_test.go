@@ -1,0 +1,134 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/metrics"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+var t0 = time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+
+type fixedClock struct{ now time.Time }
+
+func (c fixedClock) Now() time.Time                       { return c.now }
+func (c fixedClock) After(time.Duration) <-chan time.Time { return nil }
+
+func ev(k monitor.Kind, src, id string, a safety.Action, outcome string, h float64) monitor.Event {
+	return monitor.Event{Time: t0.Add(time.Duration(h * float64(time.Hour))), Kind: k, Source: src, ResourceID: id,
+		Action: a, Outcome: outcome}
+}
+
+func TestCollector(t *testing.T) {
+	t.Parallel()
+	limiter, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(fixedClock{now: t0.Add(10 * time.Minute)}))
+	require.NoError(t, err)
+	_, err = limiter.ReserveAt(t.Context(), t0, ratelimit.Request{Target: "i-1", Direction: ratelimit.Down, Units: 1})
+	require.NoError(t, err)
+	alerts, err := alert.New(alert.Config{})
+	require.NoError(t, err)
+	col, err := metrics.New(metrics.Config{}, metrics.WithBudgets(limiter), metrics.WithAlerts(alerts),
+		metrics.WithClock(fixedClock{now: t0.Add(10 * time.Hour)}))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col), monitor.WithSink("alerts", alerts))
+	require.NoError(t, err)
+
+	blocked := ev(monitor.KindBlocked, monitor.SourceReaper, "i-2", safety.ActionStop, "block", 0)
+	blocked.Rules = []string{"backup"}
+	audited := blocked
+	audited.Source = monitor.SourceSafety
+	stop := ev(monitor.KindAction, monitor.SourceReaper, "i-1", safety.ActionStop, monitor.OutcomeDone, 0)
+	stop.Cost = &monitor.CostChange{Before: 0.1}
+	fc := ev(monitor.KindForecast, monitor.SourceForecast, "asg", "", monitor.OutcomeFallback, 0)
+	fc.Value = 0.42
+	require.NoError(t, l.Record(t.Context(),
+		ev(monitor.KindVerdict, monitor.SourceReaper, "i-1", safety.ActionStop, "idle", 0),
+		ev(monitor.KindVerdict, monitor.SourceReaper, "i-2", safety.ActionStop, "idle", 0),
+		ev(monitor.KindVerdict, monitor.SourceReaper, "i-2", "", "not_idle", 1),
+		ev(monitor.KindVerdict, monitor.SourceReaper, "i-3", safety.ActionStop, "idle", 0),
+		blocked, audited,
+		ev(monitor.KindDecision, monitor.SourceReaper, "i-1", safety.ActionStop, "pass", 0),
+		stop, fc,
+	))
+	want := `
+# HELP idlescale_actions_total Actions by action and outcome (done, would_act, deferred, failed) and whether in a dry run.
+# TYPE idlescale_actions_total counter
+idlescale_actions_total{action="stop",dry_run="false",outcome="done"} 1
+# HELP idlescale_alerts_firing Alerts firing, by severity.
+# TYPE idlescale_alerts_firing gauge
+idlescale_alerts_firing{severity="critical"} 0
+idlescale_alerts_firing{severity="info"} 3
+idlescale_alerts_firing{severity="warning"} 1
+# HELP idlescale_blocks_total Blocked proposals by blocking safety rule.
+# TYPE idlescale_blocks_total counter
+idlescale_blocks_total{rule="backup"} 1
+# HELP idlescale_decisions_total Safety decisions by outcome (pass, require_approval, block), each counted once.
+# TYPE idlescale_decisions_total counter
+idlescale_decisions_total{outcome="block"} 1
+idlescale_decisions_total{outcome="pass"} 1
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="asg"} 0.42
+# HELP idlescale_idle_resources Resources whose latest verdict is idle.
+# TYPE idlescale_idle_resources gauge
+idlescale_idle_resources 2
+# HELP idlescale_realised_savings Money saved so far by executed changes, measured from running hours and hourly costs.
+# TYPE idlescale_realised_savings gauge
+idlescale_realised_savings 1
+# HELP idlescale_ratelimit_remaining_events Events a rate-limit bucket allows now in its window; -1 when unlimited.
+# TYPE idlescale_ratelimit_remaining_events gauge
+idlescale_ratelimit_remaining_events{bucket="i-1/down"} 4
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"idlescale_actions_total", "idlescale_alerts_firing", "idlescale_blocks_total", "idlescale_decisions_total",
+		"idlescale_forecast_error", "idlescale_idle_resources", "idlescale_realised_savings",
+		"idlescale_ratelimit_remaining_events"))
+	n, err := testutil.GatherAndCount(reg, "idlescale_events_total")
+	require.NoError(t, err)
+	assert.Equal(t, 6, n, "verdict, blocked×2 sources, decision, action, forecast")
+	problems, err := testutil.GatherAndLint(reg)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+}
+
+func TestCollectorBudgetFailureAndConfig(t *testing.T) {
+	t.Parallel()
+	failing := budgetFunc(func(context.Context) (ratelimit.Stats, error) { return ratelimit.Stats{}, errors.New("etcd down") })
+	col, err := metrics.New(metrics.Config{Namespace: "acme"}, metrics.WithBudgets(failing))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	n, err := testutil.GatherAndCount(reg, "acme_ratelimit_remaining_events")
+	require.NoError(t, err)
+	assert.Zero(t, n, "left out of the scrape, the rest still collected")
+	n, err = testutil.GatherAndCount(reg, "acme_idle_resources")
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	var ie *provider.InvalidError
+	_, err = metrics.New(metrics.Config{Namespace: "9lives"})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "namespace", ie.Field)
+	_, err = metrics.New(metrics.Config{ScrapeTimeout: -1})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "scrape_timeout", ie.Field)
+}
+
+type budgetFunc func(ctx context.Context) (ratelimit.Stats, error)
+
+func (f budgetFunc) Stats(ctx context.Context) (ratelimit.Stats, error) { return f(ctx) }

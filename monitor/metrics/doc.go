@@ -1,0 +1,28 @@
+// Package metrics exports what the monitor sees as Prometheus metrics, on
+// a registry the host owns (never the global one):
+//
+//	col, _ := metrics.New(metrics.Config{}, metrics.WithBudgets(limiter), metrics.WithAlerts(alerts))
+//	reg := prometheus.NewRegistry()
+//	reg.MustRegister(col)
+//	log, _ := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//
+// The Collector is a monitor.Sink: it counts the events the log passes it
+// (decisions by outcome, actions, blocks by rule, events by kind), keeps
+// the latest verdict of every resource (idle count) and the latest
+// forecast error of every target, and the executed changes, from which it
+// measures the realised savings when scraped. The rate-limit budget left
+// and the alerts firing are read from their sources when scraped.
+//
+// Metric names, with the default namespace "idlescale":
+//
+//	idlescale_events_total{kind,source}                 counter
+//	idlescale_decisions_total{outcome}                  counter  (pass, require_approval, block)
+//	idlescale_actions_total{action,outcome,dry_run}     counter
+//	idlescale_blocks_total{rule}                        counter
+//	idlescale_idle_resources                            gauge
+//	idlescale_forecast_error{target}                    gauge
+//	idlescale_realised_savings                          gauge    (currency of the resources' hourly cost)
+//	idlescale_ratelimit_remaining_events{bucket}        gauge    (WithBudgets)
+//	idlescale_alerts_firing{severity}                   gauge    (WithAlerts)
+package metrics

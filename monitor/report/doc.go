@@ -1,0 +1,26 @@
+// Package report turns the event log into what a person reads: idle
+// resources with confidence and reasons, actions taken, proposed and
+// refused and why, estimated and realised savings, a scaling summary and
+// alerts, as text, JSON or one self-contained HTML page; and charts, as
+// the seed's Chart.js-style JSON data or SVG drawn with gonum.org/v1/plot.
+//
+//	evs, _ := log.Query(monitor.Query{From: weekAgo})
+//	rep, _ := report.Build(report.Input{Now: now, From: weekAgo, Events: evs, Resources: fleet, Alerts: alerts.Alerts()})
+//	_ = rep.WriteText(os.Stdout)
+//	_ = rep.WriteHTML(file, report.UtilizationChart(cpu, names), report.SavingsChart(evs, fleet, weekAgo, now, time.Hour))
+//
+// # Realised savings
+//
+// An estimate says what an action would save; a realised saving is
+// measured. Every executed action (a stop, terminate or resize) carries
+// the resource's hourly cost before and after it (monitor.CostChange). Per resource, from its first change to now, the
+// realised saving is what it would have cost at its cost before (running
+// hours × hourly cost) less what it did cost: each period at the cost
+// after the change in force, and the full cost again from its launch time
+// when the inventory shows a stopped resource running (restarted). A
+// change whose verification failed did not change the cost. Scaling is
+// not counted as savings (a scale-out costs more by design): the scaling
+// summary gives each target's instance-hours and their cost.
+//
+// Building a report reads no clock: Input.Now is the time it is made for.
+package report

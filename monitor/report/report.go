@@ -1,0 +1,498 @@
+package report
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Target is a scaling target whose demand the report compares with its
+// capacity.
+type Target struct {
+	// ResourceID is the group.
+	ResourceID string `json:"resource_id"`
+	// Demand is the demand on the group (requests per second, ...).
+	Demand provider.Series `json:"demand"`
+	// PerInstance is the demand one instance serves within its SLO, in
+	// Demand's unit. Must be > 0.
+	PerInstance float64 `json:"per_instance"`
+}
+
+// Input is what a report is built from. Only Now is required; everything
+// else may be empty (an empty fleet gives an empty report, not an error).
+type Input struct {
+	// Title heads the report. Default: "idlescale report".
+	Title string
+	// Now is the time the report is made for: realised savings are
+	// measured up to it. Required.
+	Now time.Time
+	// From is the start of the period the report covers: events before
+	// it are left out, except executed changes, whose savings count from
+	// when they took effect. Zero means every event.
+	From time.Time
+	// Events are the log's events (Log.Query).
+	Events []monitor.Event
+	// Resources are the fleet as the inventory lists it now: names, size
+	// of the fleet, and restarts for realised savings.
+	Resources []provider.Resource
+	// Alerts are the alerts to list (alert.Alerter.Alerts).
+	Alerts []alert.Alert
+	// Targets are the scaling targets to compare with their demand.
+	Targets []Target
+}
+
+// Idle is an idle resource in a report: its latest verdict.
+type Idle struct {
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Name is its name from the inventory, when known.
+	Name string `json:"name,omitempty"`
+	// Time is when the verdict was made.
+	Time time.Time `json:"time"`
+	// Confidence is the verdict's confidence, in [0, 1].
+	Confidence float64 `json:"confidence"`
+	// Action is the action recommended; empty for none.
+	Action safety.Action `json:"action,omitempty"`
+	// MonthlySavings is the action's estimated saving a month.
+	MonthlySavings float64 `json:"monthly_savings"`
+	// Reason is the verdict's main reasons.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Action is an action taken, proposed or refused in a report.
+type Action struct {
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Name is its name from the inventory, when known.
+	Name string `json:"name,omitempty"`
+	// Action is the action.
+	Action safety.Action `json:"action"`
+	// Outcome is done, would_act, deferred, block, require_approval,
+	// rate_limited or failed.
+	Outcome string `json:"outcome"`
+	// DryRun reports that nothing was changed.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Rules are the safety rules that blocked it.
+	Rules []string `json:"rules,omitempty"`
+	// Reason says why.
+	Reason string `json:"reason,omitempty"`
+	// MonthlySavings is the action's estimated saving a month.
+	MonthlySavings float64 `json:"monthly_savings,omitempty"`
+}
+
+// RuleCount is how often a safety rule blocked.
+type RuleCount struct {
+	// Rule is the rule's name.
+	Rule string `json:"rule"`
+	// Count is how many proposals it blocked.
+	Count int `json:"count"`
+}
+
+// Scaling summarises one scaling target's events (and demand, when given).
+type Scaling struct {
+	// ResourceID is the group.
+	ResourceID string `json:"resource_id"`
+	// Plans counts the plans made, Steps the steps executed, Failures the
+	// steps that failed and Rollbacks the rollbacks started.
+	Plans     int `json:"plans"`
+	Steps     int `json:"steps"`
+	Failures  int `json:"failures"`
+	Rollbacks int `json:"rollbacks"`
+	// CapacityHours is the integral of the desired capacity over the
+	// period, in instance-hours.
+	CapacityHours float64 `json:"capacity_hours"`
+	// Cost is what CapacityHours cost, from the instance cost the steps'
+	// events carry (monitor.CostChange); 0 when they carry none.
+	Cost float64 `json:"cost"`
+	// MinCapacity and MaxCapacity bound the capacity over the period.
+	MinCapacity int `json:"min_capacity"`
+	MaxCapacity int `json:"max_capacity"`
+	// SLOViolations counts the demand steps whose demand exceeded the
+	// capacity's (capacity × PerInstance); 0 without a Target.
+	SLOViolations int `json:"slo_violations"`
+	// DemandSteps is the number of demand steps compared.
+	DemandSteps int `json:"demand_steps"`
+}
+
+// Totals add up a report.
+type Totals struct {
+	// Resources is the size of the fleet (Input.Resources).
+	Resources int `json:"resources"`
+	// Idle is the number of idle resources.
+	Idle int `json:"idle"`
+	// Done, WouldAct, Blocked, NeedsApproval, RateLimited and Failed
+	// count the Actions by outcome.
+	Done          int `json:"done"`
+	WouldAct      int `json:"would_act"`
+	Blocked       int `json:"blocked"`
+	NeedsApproval int `json:"needs_approval"`
+	RateLimited   int `json:"rate_limited"`
+	Failed        int `json:"failed"`
+	// EstimatedMonthlySavings sums the idle resources' estimated savings
+	// for the actions recommended.
+	EstimatedMonthlySavings float64 `json:"estimated_monthly_savings"`
+	// RealisedSavings sums Realised.Saved: money saved so far.
+	RealisedSavings float64 `json:"realised_savings"`
+	// RealisedMonthlyRate sums Realised.MonthlyRate.
+	RealisedMonthlyRate float64 `json:"realised_monthly_rate"`
+	// FiringAlerts counts the alerts firing.
+	FiringAlerts int `json:"firing_alerts"`
+}
+
+// Report is what happened over a period: idle resources with confidence
+// and reasons, actions taken and refused and why, estimated and realised
+// savings, scaling, alerts. Build makes one; WriteText, WriteHTML and
+// encoding/json render it.
+type Report struct {
+	// Title heads it.
+	Title string `json:"title"`
+	// Now is the time it was made for; From the start of its period (zero
+	// for every event).
+	Now  time.Time `json:"now"`
+	From time.Time `json:"from,omitzero"`
+	// Totals add it up.
+	Totals Totals `json:"totals"`
+	// Idle are the idle resources, most savings first.
+	Idle []Idle `json:"idle"`
+	// Actions are the actions taken, proposed and refused, oldest first.
+	Actions []Action `json:"actions"`
+	// Blocks count the blocking safety rules, most first.
+	Blocks []RuleCount `json:"blocks"`
+	// Realised are the savings of the executed actions, per resource.
+	Realised []Realised `json:"realised"`
+	// Scaling summarises each scaling target.
+	Scaling []Scaling `json:"scaling"`
+	// Alerts are Input.Alerts.
+	Alerts []alert.Alert `json:"alerts"`
+}
+
+// Build makes the report of in. It returns a *provider.InvalidError when
+// Now is zero or a Target is invalid (no ID, PerInstance not positive,
+// an invalid series).
+func Build(in Input) (Report, error) {
+	if in.Now.IsZero() {
+		return Report{}, provider.Invalid("now", in.Now, "is required")
+	}
+	for i, tg := range in.Targets {
+		if err := tg.validate(); err != nil {
+			return Report{}, provider.Within("targets["+itoa(i)+"]", err)
+		}
+	}
+	title := in.Title
+	if title == "" {
+		title = "idlescale report"
+	}
+	rep := Report{Title: title, Now: in.Now, From: in.From, Idle: []Idle{}, Actions: []Action{}, Blocks: []RuleCount{},
+		Realised: []Realised{}, Scaling: []Scaling{}, Alerts: slices.Clone(in.Alerts)}
+	if rep.Alerts == nil {
+		rep.Alerts = []alert.Alert{}
+	}
+	inv := map[string]provider.Resource{}
+	for _, r := range in.Resources {
+		inv[r.ID] = r
+	}
+	rep.Totals.Resources = len(in.Resources)
+	inPeriod := func(e monitor.Event) bool {
+		return (in.From.IsZero() || !e.Time.Before(in.From)) && !e.Time.After(in.Now)
+	}
+	rep.Idle = idleList(in.Events, inPeriod, inv)
+	rep.Actions, rep.Blocks = actions(in.Events, inPeriod, inv)
+	for _, tl := range timelines(upTo(in.Events, in.Now), inv) {
+		r := tl.realised(in.Now)
+		r.Name = inv[r.ResourceID].Name
+		rep.Realised = append(rep.Realised, r)
+	}
+	rep.Scaling = scaling(in.Events, inPeriod, in.Targets, in.From, in.Now)
+
+	t := &rep.Totals
+	t.Idle = len(rep.Idle)
+	for _, i := range rep.Idle {
+		if i.Action != "" {
+			t.EstimatedMonthlySavings += i.MonthlySavings
+		}
+	}
+	for _, a := range rep.Actions {
+		switch a.Outcome {
+		case monitor.OutcomeDone:
+			t.Done++
+		case monitor.OutcomeWouldAct:
+			t.WouldAct++
+		case string(safety.Block):
+			t.Blocked++
+		case string(safety.RequireApproval):
+			t.NeedsApproval++
+		case monitor.OutcomeRateLimited:
+			t.RateLimited++
+		case monitor.OutcomeFailed:
+			t.Failed++
+		}
+	}
+	for _, r := range rep.Realised {
+		t.RealisedSavings += r.Saved
+		t.RealisedMonthlyRate += r.MonthlyRate
+	}
+	for _, a := range rep.Alerts {
+		if a.State == alert.StateFiring {
+			t.FiringAlerts++
+		}
+	}
+	return rep, nil
+}
+
+func (tg Target) validate() error {
+	switch {
+	case tg.ResourceID == "":
+		return provider.Invalid("resource_id", tg.ResourceID, "is required")
+	case !(tg.PerInstance > 0) || math.IsInf(tg.PerInstance, 1):
+		return provider.Invalid("per_instance", tg.PerInstance, "must be > 0 and finite")
+	}
+	return provider.Within("demand", tg.Demand.Validate())
+}
+
+func upTo(evs []monitor.Event, now time.Time) []monitor.Event {
+	out := make([]monitor.Event, 0, len(evs))
+	for _, e := range evs {
+		if !e.Time.After(now) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// idleList is the latest verdict of every resource, kept when it is idle,
+// most savings first.
+func idleList(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]provider.Resource) []Idle {
+	latest := map[string]monitor.Event{}
+	for _, e := range evs {
+		if e.Kind != monitor.KindVerdict || !in(e) {
+			continue
+		}
+		if cur, ok := latest[e.ResourceID]; !ok || !e.Time.Before(cur.Time) {
+			latest[e.ResourceID] = e
+		}
+	}
+	out := []Idle{}
+	for id, e := range latest {
+		if e.Outcome != string(detector.Idle) {
+			continue
+		}
+		out = append(out, Idle{ResourceID: id, Name: inv[id].Name, Time: e.Time, Confidence: e.Confidence,
+			Action: e.Action, MonthlySavings: e.MonthlySavings, Reason: e.Reason})
+	}
+	slices.SortFunc(out, func(a, b Idle) int {
+		if c := cmp.Compare(b.MonthlySavings, a.MonthlySavings); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ResourceID, b.ResourceID)
+	})
+	return out
+}
+
+// actions lists the actions taken, proposed and refused, oldest first,
+// and counts the blocking rules. A decision recorded by both the reaper
+// and the engine's auditor (same kind, resource, action and time) counts
+// once.
+func actions(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]provider.Resource) ([]Action, []RuleCount) {
+	type key struct {
+		kind     monitor.Kind
+		id       string
+		action   safety.Action
+		at       time.Time
+		approval bool
+	}
+	seen := map[key]bool{}
+	rules := map[string]int{}
+	out := []Action{}
+	for _, e := range evs {
+		if !in(e) {
+			continue
+		}
+		a := Action{Time: e.Time, ResourceID: e.ResourceID, Name: inv[e.ResourceID].Name, Action: e.Action,
+			Outcome: e.Outcome, DryRun: e.DryRun, Reason: e.Reason, MonthlySavings: e.MonthlySavings}
+		switch {
+		case e.Kind == monitor.KindAction:
+		case e.Kind == monitor.KindBlocked, e.Kind == monitor.KindDecision && e.Outcome == string(safety.RequireApproval):
+			k := key{e.Kind, e.ResourceID, e.Action, e.Time, false}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			a.Rules = slices.Clone(e.Rules)
+			if e.Kind == monitor.KindBlocked {
+				a.Outcome = string(safety.Block)
+				for _, r := range e.Rules {
+					rules[r]++
+				}
+			}
+		case e.Kind == monitor.KindRateLimited:
+			a.Outcome = monitor.OutcomeRateLimited
+		case e.Kind == monitor.KindFailure:
+			a.Outcome = monitor.OutcomeFailed
+		default:
+			continue
+		}
+		out = append(out, a)
+	}
+	slices.SortStableFunc(out, func(a, b Action) int { return a.Time.Compare(b.Time) })
+	counts := make([]RuleCount, 0, len(rules))
+	for r, n := range rules {
+		counts = append(counts, RuleCount{Rule: r, Count: n})
+	}
+	slices.SortFunc(counts, func(a, b RuleCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	return out, counts
+}
+
+// scaling summarises every target with scaling events, and every Target.
+func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target, from, now time.Time) []Scaling {
+	byID := map[string]*Scaling{}
+	var order []string
+	get := func(id string) *Scaling {
+		if s, ok := byID[id]; ok {
+			return s
+		}
+		s := &Scaling{ResourceID: id}
+		byID[id] = s
+		order = append(order, id)
+		return s
+	}
+	for _, tg := range targets {
+		get(tg.ResourceID)
+	}
+	for _, e := range evs {
+		if !in(e) {
+			continue
+		}
+		switch e.Kind {
+		case monitor.KindScalingPlan:
+			get(e.ResourceID).Plans++
+		case monitor.KindScalingStep:
+			s := get(e.ResourceID)
+			if e.Outcome == monitor.OutcomeFailed {
+				s.Failures++
+			} else {
+				s.Steps++
+			}
+		case monitor.KindRollback:
+			if e.Outcome == monitor.OutcomeStarted {
+				get(e.ResourceID).Rollbacks++
+			}
+		}
+	}
+	dem := map[string]Target{}
+	for _, tg := range targets {
+		dem[tg.ResourceID] = tg
+	}
+	out := make([]Scaling, 0, len(order))
+	for _, id := range order {
+		s := byID[id]
+		steps := CapacitySteps(evs, id)
+		if len(steps) > 0 {
+			start := steps[0].At
+			if !from.IsZero() && from.After(start) {
+				start = from
+			}
+			s.MinCapacity, s.MaxCapacity = capacityAt(steps, start), capacityAt(steps, start)
+			for i, c := range steps {
+				if c.At.After(now) {
+					break
+				}
+				if !c.At.Before(start) {
+					s.MinCapacity, s.MaxCapacity = min(s.MinCapacity, c.Capacity), max(s.MaxCapacity, c.Capacity)
+				}
+				end := now
+				if i+1 < len(steps) && steps[i+1].At.Before(now) {
+					end = steps[i+1].At
+				}
+				b := later(c.At, start)
+				if end.After(b) {
+					s.CapacityHours += float64(c.Capacity) * end.Sub(b).Hours()
+				}
+			}
+		}
+		if c := instanceCost(evs, id); c > 0 {
+			s.Cost = s.CapacityHours * c
+		}
+		if tg, ok := dem[id]; ok && len(steps) > 0 {
+			for k, v := range tg.Demand.Values {
+				at := tg.Demand.TimeAt(k)
+				if provider.IsGap(v) || at.Before(steps[0].At) || at.After(now) || (!from.IsZero() && at.Before(from)) {
+					continue
+				}
+				s.DemandSteps++
+				if v > float64(capacityAt(steps, at))*tg.PerInstance {
+					s.SLOViolations++
+				}
+			}
+		}
+		out = append(out, *s)
+	}
+	return out
+}
+
+// instanceCost is one instance's hourly cost of group id, from the first
+// executed step that carries costs; 0 when none does.
+func instanceCost(evs []monitor.Event, id string) float64 {
+	for _, e := range evs {
+		if e.ResourceID == id && e.Kind == monitor.KindScalingStep && e.Outcome == monitor.OutcomeDone &&
+			e.Cost != nil && e.Capacity != nil && e.Capacity.To > 0 {
+			return e.Cost.After / float64(e.Capacity.To)
+		}
+	}
+	return 0
+}
+
+// CapacityPoint is a group's desired capacity from At on.
+type CapacityPoint struct {
+	At       time.Time `json:"at"`
+	Capacity int       `json:"capacity"`
+}
+
+// CapacitySteps returns the capacity timeline of resource id from its
+// scaling events: the first event's From at its time, then the To of every
+// executed step and rollback, oldest first. Empty when it has none.
+func CapacitySteps(evs []monitor.Event, id string) []CapacityPoint {
+	var out []CapacityPoint
+	sorted := slices.Clone(evs)
+	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
+	for _, e := range sorted {
+		if e.ResourceID != id || e.Capacity == nil || e.DryRun || e.Outcome != monitor.OutcomeDone ||
+			(e.Kind != monitor.KindScalingStep && e.Kind != monitor.KindRollback) {
+			continue
+		}
+		if len(out) == 0 {
+			out = append(out, CapacityPoint{At: e.Time, Capacity: e.Capacity.From})
+		}
+		out = append(out, CapacityPoint{At: e.Time, Capacity: e.Capacity.To})
+	}
+	return out
+}
+
+// capacityAt is the capacity in force at t (the first point's before it).
+func capacityAt(steps []CapacityPoint, t time.Time) int {
+	c := steps[0].Capacity
+	for _, p := range steps {
+		if p.At.After(t) {
+			break
+		}
+		c = p.Capacity
+	}
+	return c
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,232 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/report"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+var t0 = time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+
+const hostile = `<script>alert("x")</script>&`
+
+func at(h float64) time.Time { return t0.Add(time.Duration(h * float64(time.Hour))) }
+
+func action(id string, a safety.Action, h float64, before, after float64) monitor.Event {
+	return monitor.Event{Time: at(h), Kind: monitor.KindAction, Source: monitor.SourceReaper, ResourceID: id, Action: a,
+		Outcome: monitor.OutcomeDone, Cost: &monitor.CostChange{Before: before, After: after}}
+}
+
+func verification(id string, h float64, outcome string) monitor.Event {
+	return monitor.Event{Time: at(h), Kind: monitor.KindVerification, Source: monitor.SourceReaper, ResourceID: id, Outcome: outcome}
+}
+
+func TestEmptyFleet(t *testing.T) {
+	t.Parallel()
+	rep, err := report.Build(report.Input{Now: t0})
+	require.NoError(t, err)
+	assert.Equal(t, "idlescale report", rep.Title)
+	var text bytes.Buffer
+	require.NoError(t, rep.WriteText(&text))
+	for _, want := range []string{"0 resources, 0 idle", "no idle resources", "no actions", "nothing executed yet", "no alerts"} {
+		assert.Contains(t, text.String(), want)
+	}
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	for _, k := range []string{`"idle":[]`, `"actions":[]`, `"realised":[]`, `"alerts":[]`} {
+		assert.Contains(t, string(b), k, "empty lists, not null")
+	}
+	var html bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&html, report.SafetyChart(nil), report.IdleChart(rep)))
+	assert.Contains(t, html.String(), "No idle resources.")
+	assert.Contains(t, html.String(), "(no data)")
+
+	_, err = report.Build(report.Input{})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// Realised savings are measured: running hours × hourly cost before and
+// after each change, restarts from the inventory, failed verifications
+// and dry runs not counted.
+func TestRealisedSavings(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{
+		action("i-stop", safety.ActionStop, 0, 0.1, 0), verification("i-stop", 0.1, monitor.OutcomeVerified),
+		action("i-restarted", safety.ActionStop, 0, 0.1, 0),
+		action("i-resize", safety.ActionResize, 2, 0.2, 0.1),
+		action("i-unverified", safety.ActionStop, 0, 0.1, 0), verification("i-unverified", 0.1, monitor.OutcomeFailed),
+		func() monitor.Event { e := action("i-dry", safety.ActionStop, 0, 0.1, 0); e.DryRun = true; return e }(),
+		func() monitor.Event { e := action("i-later", safety.ActionStop, 11, 0.1, 0); return e }(),
+	}
+	inv := []provider.Resource{
+		{ID: "i-stop", Name: "batch", State: provider.StateStopped, HourlyCost: 0.1},
+		{ID: "i-restarted", State: provider.StateRunning, HourlyCost: 0.1, LaunchTime: at(6)},
+	}
+	rep, err := report.Build(report.Input{Now: at(10), Events: evs, Resources: inv})
+	require.NoError(t, err)
+	byID := map[string]report.Realised{}
+	for _, r := range rep.Realised {
+		byID[r.ResourceID] = r
+	}
+	require.Len(t, byID, 4, "dry runs and changes after now do not count")
+	stop := byID["i-stop"]
+	assert.Equal(t, "batch", stop.Name)
+	assert.InDelta(t, 1.0, stop.Saved, 1e-9, "10 h × $0.10")
+	assert.InDelta(t, 10, stop.Hours, 1e-9)
+	assert.InDelta(t, 0, stop.RunningHours, 1e-9)
+	assert.InDelta(t, 0.1*730.5, stop.MonthlyRate, 1e-9)
+	re := byID["i-restarted"]
+	assert.InDelta(t, 0.6, re.Saved, 1e-9, "stopped 6 h, running again 4 h")
+	assert.InDelta(t, 4, re.RunningHours, 1e-9)
+	assert.InDelta(t, 0.1, re.HourlyNow, 1e-9)
+	assert.InDelta(t, 0, re.MonthlyRate, 1e-9)
+	assert.InDelta(t, 0.8, byID["i-resize"].Saved, 1e-9, "8 h × $0.10 less")
+	assert.InDelta(t, 0, byID["i-unverified"].Saved, 1e-9, "a failed verification changed nothing")
+	assert.InDelta(t, 2.4, rep.Totals.RealisedSavings, 1e-9)
+
+	var text bytes.Buffer
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "saved $1.00")
+
+	c := report.SavingsChart(evs, inv, t0, at(10), time.Hour)
+	require.Len(t, c.Times, 11)
+	vals := c.Series[0].Values
+	assert.InDelta(t, 0, vals[0], 1e-9)
+	assert.InDelta(t, 2.4, vals[10], 1e-9, "the chart ends at the report's total")
+	assert.InDelta(t, 0.5+0.5+0.3, vals[5], 1e-9, "at 5 h: 0.5 + 0.5 + 3 h of $0.10 on the resize")
+	cost := report.CostChart(evs, inv, t0, at(10), time.Hour)
+	assert.InDelta(t, 0.1*3+0.2, cost.Series[0].Values[10], 1e-9, "without the actions")
+	assert.InDelta(t, 0.1+0.1+0.1, cost.Series[1].Values[10], 1e-9, "actual: resized, restarted, unverified")
+}
+
+func TestIdleActionsAndBlocks(t *testing.T) {
+	t.Parallel()
+	idle, notIdle := string(detector.Idle), string(detector.NotIdle)
+	verdict := func(id, outcome string, h, savings float64) monitor.Event {
+		return monitor.Event{Time: at(h), Kind: monitor.KindVerdict, Source: monitor.SourceReaper, ResourceID: id,
+			Outcome: outcome, Confidence: 0.9, Action: safety.ActionStop, MonthlySavings: savings, Reason: "cpu low"}
+	}
+	blocked := func(src string) monitor.Event {
+		return monitor.Event{Time: at(1), Kind: monitor.KindBlocked, Source: src, ResourceID: "i-b", Action: safety.ActionStop,
+			Outcome: "block", Rules: []string{"backup", "business_hours"}}
+	}
+	evs := []monitor.Event{
+		verdict("i-a", idle, 0, 70), verdict("i-a", notIdle, 1, 0), // no longer idle
+		verdict("i-b", idle, 1, 50), verdict(hostile, idle, 1, 90),
+		blocked(monitor.SourceReaper), blocked(monitor.SourceSafety), // one decision, recorded twice
+		{Time: at(1), Kind: monitor.KindDecision, Source: monitor.SourceReaper, ResourceID: "i-c", Action: safety.ActionStop, Outcome: "require_approval"},
+		{Time: at(1), Kind: monitor.KindDecision, Source: monitor.SourceReaper, ResourceID: "i-d", Action: safety.ActionStop, Outcome: "pass"},
+		{Time: at(1), Kind: monitor.KindAction, Source: monitor.SourceReaper, ResourceID: "i-d", Action: safety.ActionStop, Outcome: "would_act", DryRun: true},
+		{Time: at(1), Kind: monitor.KindRateLimited, Source: monitor.SourceReaper, ResourceID: "i-e", Action: safety.ActionStop, Reason: "cooldown"},
+		{Time: at(-5), Kind: monitor.KindFailure, Source: monitor.SourceReaper, ResourceID: "i-old", Outcome: "failed"},
+	}
+	al := alert.Alert{ID: "safety_block/i-b", State: alert.StateFiring, Severity: alert.SeverityWarning, Summary: hostile}
+	rep, err := report.Build(report.Input{Now: at(2), From: t0, Events: evs, Alerts: []alert.Alert{al},
+		Resources: []provider.Resource{{ID: "i-b", Name: hostile}}})
+	require.NoError(t, err)
+	require.Len(t, rep.Idle, 2, "i-a's latest verdict is not idle")
+	assert.Equal(t, hostile, rep.Idle[0].ResourceID, "most savings first")
+	assert.InDelta(t, 140, rep.Totals.EstimatedMonthlySavings, 1e-9)
+	tt := rep.Totals
+	assert.Equal(t, []int{1, 1, 1, 1, 0}, []int{tt.Blocked, tt.NeedsApproval, tt.WouldAct, tt.RateLimited, tt.Failed},
+		"the blocked decision counts once; the failure before From is left out")
+	assert.Equal(t, []report.RuleCount{{Rule: "backup", Count: 1}, {Rule: "business_hours", Count: 1}}, rep.Blocks)
+	assert.Equal(t, 1, tt.FiringAlerts)
+
+	var html bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&html, report.IdleChart(rep), report.SafetyChart(evs)))
+	page := html.String()
+	assert.NotContains(t, page, "<script>", "names are escaped everywhere, charts included")
+	assert.Contains(t, page, "&lt;script&gt;")
+	assert.Contains(t, page, `<figure id="chart-idle"><svg`)
+
+	sc := report.SafetyChart(evs)
+	assert.Equal(t, []float64{1, 1, 1}, sc.Series[0].Values, "allowed, approval, blocked; the double record counts once")
+}
+
+func TestScalingSummary(t *testing.T) {
+	t.Parallel()
+	step := func(h float64, from, to int, outcome string) monitor.Event {
+		a := safety.ActionScaleOut
+		if to < from {
+			a = safety.ActionScaleIn
+		}
+		return monitor.Event{Time: at(h), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
+			Action: a, Outcome: outcome, Ref: "plan", Capacity: &monitor.CapacityChange{From: from, To: to},
+			Cost: &monitor.CostChange{Before: 0.1 * float64(from), After: 0.1 * float64(to)}}
+	}
+	evs := []monitor.Event{
+		{Time: at(0), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomePlanned},
+		step(0, 2, 4, monitor.OutcomeDone), step(2, 4, 2, monitor.OutcomeDone), step(3, 2, 1, monitor.OutcomeFailed),
+		{Time: at(3), Kind: monitor.KindRollback, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeStarted},
+		{Time: at(3), Kind: monitor.KindRollback, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeDone,
+			Capacity: &monitor.CapacityChange{From: 2, To: 2}},
+	}
+	demand := provider.Series{ResourceID: "asg", Metric: provider.MetricRequests, Start: t0, Step: time.Hour,
+		Values: []float64{100, 350, 150, 250, provider.Gap}}
+	rep, err := report.Build(report.Input{Now: at(4), Events: evs,
+		Targets: []report.Target{{ResourceID: "asg", Demand: demand, PerInstance: 100}}})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 1)
+	s := rep.Scaling[0]
+	assert.InDelta(t, 1.2, s.Cost, 1e-9, "12 instance-hours at $0.10")
+	s.Cost = 0
+	assert.Equal(t, report.Scaling{ResourceID: "asg", Plans: 1, Steps: 2, Failures: 1, Rollbacks: 1, CapacityHours: 12,
+		MinCapacity: 2, MaxCapacity: 4, SLOViolations: 1, DemandSteps: 4}, s, "4×2 h + 2×2 h; 250 > 2×100 at 3 h")
+	assert.Empty(t, rep.Realised, "scaling is not savings: a scale-out costs more by design")
+
+	c := report.CapacityChart(evs, "asg", demand, 100)
+	assert.Equal(t, []float64{400, 400, 200, 200, 200}, c.Series[1].Values)
+	require.Len(t, c.Markers, 4)
+	late := demand
+	late.Start, late.Values = at(2), demand.Values[2:]
+	assert.Len(t, report.CapacityChart(evs, "asg", late, 100).Markers, 3, "markers only within the demand's range")
+	assert.Equal(t, "scale_in failed 2→1", c.Markers[2].Label)
+	js, err := json.Marshal(c.ChartJS())
+	require.NoError(t, err)
+	assert.Contains(t, string(js), `"data":[100,350,150,250,null]`, "gaps are null")
+	assert.Contains(t, string(js), `"type":"scatter"`)
+	var buf bytes.Buffer
+	require.NoError(t, c.SVG(&buf, 0, 0))
+	assert.True(t, strings.HasPrefix(buf.String(), "<svg"), "no XML prolog")
+	assert.Contains(t, buf.String(), "scale_out 2→4")
+
+	for _, bad := range []report.Target{{Demand: demand, PerInstance: 1}, {ResourceID: "asg", Demand: demand},
+		{ResourceID: "asg", PerInstance: 1, Demand: provider.Series{Start: t0, Step: -1}}} {
+		_, err := report.Build(report.Input{Now: at(4), Targets: []report.Target{bad}})
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	}
+}
+
+func TestUtilizationChart(t *testing.T) {
+	t.Parallel()
+	a := provider.Series{ResourceID: "i-a", Start: t0, Step: time.Hour, Values: []float64{0.05, provider.Gap, 0.07}}
+	b := provider.Series{ResourceID: "i-b", Start: t0.Add(time.Hour), Step: time.Hour, Values: []float64{0.95, 0.92, 0.97}}
+	c := report.UtilizationChart([]provider.Series{a, b}, map[string]string{"i-b": hostile})
+	require.Len(t, c.Times, 4)
+	assert.Equal(t, "i-a", c.Series[0].Label)
+	assert.True(t, provider.IsGap(c.Series[0].Values[1]))
+	assert.True(t, provider.IsGap(c.Series[1].Values[0]))
+	assert.InDelta(t, 0.97, c.Series[1].Values[3], 1e-12)
+	js := c.ChartJS()
+	require.Len(t, js.Data.Datasets, 4, "two series, two thresholds")
+	assert.Equal(t, "2026-03-07T03:00:00Z", js.Data.Labels[0])
+	var buf bytes.Buffer
+	require.NoError(t, c.SVG(&buf, 0, 0))
+	svg := buf.String()
+	assert.NotContains(t, svg, "<script>")
+	assert.Contains(t, svg, "&lt;script&gt;", "the legend shows the name as text")
+	assert.GreaterOrEqual(t, strings.Count(svg, "<path"), 4, "lines drawn")
+}

@@ -1,0 +1,163 @@
+package report
+
+import (
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Realised is the saving an executed action (a stop, terminate or resize
+// of the reaper, or a host's) has made so far, measured
+// from the resource's cost before and after it: the hours since the
+// change times the hourly cost it would have kept costing (Cost.Before of
+// its first change), less what it did cost (running hours × hourly cost
+// after each change, and again the full cost while the inventory shows it
+// running after a restart).
+type Realised struct {
+	// ResourceID is the resource.
+	ResourceID string `json:"resource_id"`
+	// Name is its name from the inventory, when known.
+	Name string `json:"name,omitempty"`
+	// Action is the first change's action.
+	Action string `json:"action"`
+	// Since is when the first change took effect.
+	Since time.Time `json:"since"`
+	// Changes counts the cost changes up to now: actions that took
+	// effect, and a restart the inventory shows.
+	Changes int `json:"changes"`
+	// HourlyBefore is the hourly cost before the first change.
+	HourlyBefore float64 `json:"hourly_before"`
+	// HourlyNow is the hourly cost at the report's now.
+	HourlyNow float64 `json:"hourly_now"`
+	// Hours is the time from Since to now, in hours.
+	Hours float64 `json:"hours"`
+	// RunningHours is how many of them the resource was running (cost
+	// more than nothing).
+	RunningHours float64 `json:"running_hours"`
+	// Saved is the saving so far: HourlyBefore × Hours − the cost of
+	// the period.
+	Saved float64 `json:"saved"`
+	// MonthlyRate is the saving per month at the current costs:
+	// (HourlyBefore − HourlyNow) × hours per month.
+	MonthlyRate float64 `json:"monthly_rate"`
+}
+
+// hoursPerMonth is the hours of an average month (365.25 × 24 / 12).
+const hoursPerMonth = 730.5
+
+// rateChange is a resource's hourly cost from at on.
+type rateChange struct {
+	at   time.Time
+	rate float64
+}
+
+// timeline is one resource's hourly cost over time, from its first
+// executed change.
+type timeline struct {
+	id       string
+	action   string
+	baseline float64
+	changes  []rateChange // sorted by at; changes[0] is the first change
+}
+
+// timelines builds the cost timeline of every resource with an executed
+// change in evs: a done action or scaling step or rollback with a Cost,
+// that no failed verification of the same resource followed before the
+// next change. A resource that the inventory shows running after a
+// change that left it costing nothing (restarted since) costs its hourly
+// cost again from its launch time (or the change, if later).
+func timelines(evs []monitor.Event, inventory map[string]provider.Resource) []*timeline {
+	byID := map[string]*timeline{}
+	var order []string
+	sorted := slices.Clone(evs)
+	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
+	for _, e := range sorted {
+		tl := byID[e.ResourceID]
+		switch {
+		case changes(e):
+			if tl == nil {
+				tl = &timeline{id: e.ResourceID, action: string(e.Action), baseline: e.Cost.Before}
+				byID[e.ResourceID] = tl
+				order = append(order, e.ResourceID)
+			}
+			tl.changes = append(tl.changes, rateChange{at: e.Time, rate: e.Cost.After})
+		case tl != nil && e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed && !e.DryRun:
+			// The last change did not take effect: the cost is what it was.
+			n := len(tl.changes)
+			prev := tl.baseline
+			if n > 1 {
+				prev = tl.changes[n-2].rate
+			}
+			tl.changes[n-1].rate = prev
+		}
+	}
+	out := make([]*timeline, 0, len(order))
+	for _, id := range order {
+		tl := byID[id]
+		last := tl.changes[len(tl.changes)-1]
+		if res, ok := inventory[id]; ok && last.rate == 0 && running(res.State) && res.HourlyCost > 0 {
+			at := later(res.LaunchTime, last.at)
+			tl.changes = append(tl.changes, rateChange{at: at, rate: res.HourlyCost})
+		}
+		out = append(out, tl)
+	}
+	return out
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// changes reports whether e is an executed action with costs. Scaling
+// steps are not savings (a scale-out costs more by design): their cost is
+// in the scaling summary.
+func changes(e monitor.Event) bool {
+	return e.Kind == monitor.KindAction && !e.DryRun && e.Cost != nil && e.Outcome == monitor.OutcomeDone
+}
+
+func running(s provider.State) bool {
+	return s == provider.StateRunning || s == provider.StatePending
+}
+
+// rateAt returns the hourly cost at t (the baseline before the first
+// change).
+func (tl *timeline) rateAt(t time.Time) float64 {
+	rate := tl.baseline
+	for _, c := range tl.changes {
+		if c.at.After(t) {
+			break
+		}
+		rate = c.rate
+	}
+	return rate
+}
+
+// realised measures the timeline up to now.
+func (tl *timeline) realised(now time.Time) Realised {
+	r := Realised{ResourceID: tl.id, Action: tl.action, Since: tl.changes[0].at, HourlyBefore: tl.baseline}
+	for i, c := range tl.changes {
+		if c.at.After(now) {
+			break
+		}
+		end := now
+		if i+1 < len(tl.changes) && tl.changes[i+1].at.Before(now) {
+			end = tl.changes[i+1].at
+		}
+		h := end.Sub(c.at).Hours()
+		r.Changes++
+		r.Hours += h
+		if c.rate > 0 {
+			r.RunningHours += h
+		}
+		r.Saved += (tl.baseline - c.rate) * h
+		r.HourlyNow = c.rate
+	}
+	r.MonthlyRate = (r.HourlyBefore - r.HourlyNow) * hoursPerMonth
+	return r
+}
