@@ -32,7 +32,7 @@ func idleCloud(t *testing.T, clk *stepclock.Clock, cpu map[string]float64, backe
 		require.NoError(t, cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance, Name: id,
 			LaunchTime: sat.Add(-30 * 24 * time.Hour), HourlyCost: 0.096, Size: provider.Size{InstanceType: "m5.large"}}))
 		var samples []provider.Sample
-		for at := sat.Add(-8 * 24 * time.Hour); at.Before(sat); at = at.Add(5 * time.Minute) {
+		for at := sat.Add(-15 * 24 * time.Hour); at.Before(sat); at = at.Add(5 * time.Minute) {
 			samples = append(samples, provider.Sample{Time: at, Value: v})
 		}
 		require.NoError(t, cloud.AddSamples(id, provider.MetricCPU, samples...))

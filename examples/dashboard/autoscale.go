@@ -45,7 +45,7 @@ targets:
 // setupAutoscaler adds asg-api with its traffic and the scaling engine and
 // autoscaler that keep it sized, recording into the monitor.
 func (d *demo) setupAutoscaler(clk simClock, start time.Time, logger *slog.Logger) error {
-	counts, err := trace.ReadCSVFile(filepath.Join(filepath.Dir(defaultFleet()), "..", "..", "testdata", "nab",
+	counts, err := trace.ReadCSVFile(filepath.Join(repoRoot(), "testdata", "nab",
 		"elb_request_count_8c0756.csv"), trace.CSVOptions{Scale: 0.2}) // per 5 minutes → per minute
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -138,14 +139,31 @@ type demo struct {
 // if it were lead later, so that its traces run on into the simulation.
 const lead = 2 * 24 * time.Hour
 
-// loadFleet loads the fleet at fleetPath, a slash path inside repoRoot.
+// loadFleet loads the fleet at fleetPath, a slash path inside repoRoot,
+// playing every trace twice back to back: the traces hold 14 days, the
+// demo starts 2 days before they end (lead), and the detector recommends a
+// stop only on 14 days of evidence.
 func loadFleet(cloud *memory.Cloud, fleetPath string) error {
-	root, err := os.OpenRoot(repoRoot())
+	root := repoRoot()
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(fleetPath)))
 	if err != nil {
 		return err
 	}
-	defer root.Close()
-	return cloud.LoadFleetFS(root.FS(), fleetPath)
+	defer f.Close()
+	fleet, err := memory.ParseFleet(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fleetPath, err)
+	}
+	dir := path.Dir(fleetPath)
+	for i := range fleet.Resources {
+		for j := range fleet.Resources[i].Metrics {
+			if m := &fleet.Resources[i].Metrics[j]; m.CSV != "" {
+				m.CSV = path.Join(dir, m.CSV) // relative to the root now
+				m.Repeat = 2
+			}
+		}
+	}
+	return cloud.ApplyFleet(fleet, root)
 }
 
 func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {

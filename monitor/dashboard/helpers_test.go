@@ -55,7 +55,7 @@ func newFixture(t testing.TB) *fixture {
 		r.Size = provider.Size{InstanceType: "m5.large"}
 		require.NoError(t, f.cloud.Add(r))
 		var samples []provider.Sample
-		for at := sat.Add(-8 * 24 * time.Hour); at.Before(sat); at = at.Add(5 * time.Minute) {
+		for at := sat.Add(-15 * 24 * time.Hour); at.Before(sat); at = at.Add(5 * time.Minute) {
 			samples = append(samples, provider.Sample{Time: at, Value: cpu})
 		}
 		require.NoError(t, f.cloud.AddSamples(r.ID, provider.MetricCPU, samples...))

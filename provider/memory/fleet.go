@@ -94,6 +94,12 @@ type FleetMetric struct {
 	// EndAgo is how long before now the replayed trace ends. Must be ≥ 0.
 	// Default: 0.
 	EndAgo time.Duration `json:"end_ago,omitempty" yaml:"end_ago,omitempty"`
+	// Repeat plays a CSV trace this many times back to back, each copy
+	// starting one step (the trace's first interval) after the previous
+	// one ends, so that a short real trace gives a longer history (the
+	// detector's stop evidence needs 14 days). Must lie in [0, 100]; 0
+	// and 1 play it once. Default: 1.
+	Repeat int `json:"repeat,omitempty" yaml:"repeat,omitempty"`
 	// Samples are inline samples, used when CSV is empty.
 	Samples []provider.Sample `json:"samples,omitempty" yaml:"samples,omitempty"`
 }
@@ -223,6 +229,9 @@ func (c *Cloud) ApplyFleet(f Fleet, dir string) (err error) {
 	return c.applyFleet(f, fsys, ".")
 }
 
+// maxRepeat bounds FleetMetric.Repeat.
+const maxRepeat = 100
+
 func needsFiles(f Fleet) bool {
 	for _, r := range f.Resources {
 		for _, m := range r.Metrics {
@@ -293,6 +302,7 @@ func readFleetCSV(fsys fs.FS, dir string, fm FleetMetric, field string, now time
 	case len(s) == 0:
 		return nil, provider.Invalid(field+".csv", fm.CSV, "holds no samples")
 	}
+	s = repeatTrace(s, fm.Repeat)
 	last := s[len(s)-1].Time
 	end := now.Add(-fm.EndAgo)
 	shift := end.Sub(last)
@@ -303,6 +313,24 @@ func readFleetCSV(fsys fs.FS, dir string, fm FleetMetric, field string, now time
 		s[k].Time = s[k].Time.Add(shift)
 	}
 	return s, nil
+}
+
+// repeatTrace returns s played n times back to back: each copy starts one
+// step (s's first interval) after the previous one ends. A trace of one
+// sample, or n ≤ 1, is returned as it is.
+func repeatTrace(s []provider.Sample, n int) []provider.Sample {
+	if n <= 1 || len(s) < 2 {
+		return s
+	}
+	span := s[len(s)-1].Time.Sub(s[0].Time) + s[1].Time.Sub(s[0].Time)
+	out := make([]provider.Sample, 0, n*len(s))
+	for k := range n {
+		shift := time.Duration(k) * span
+		for _, x := range s {
+			out = append(out, provider.Sample{Time: x.Time.Add(shift), Value: x.Value})
+		}
+	}
+	return out
 }
 
 // stageFleet validates the fleet's contents and returns the steps that
@@ -347,6 +375,12 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 			}
 			if fm.EndAgo < 0 {
 				return nil, provider.Invalid(mfield+".end_ago", fm.EndAgo, "must be ≥ 0")
+			}
+			if fm.Repeat < 0 || fm.Repeat > maxRepeat {
+				return nil, provider.Invalid(mfield+".repeat", fm.Repeat, "must lie in [0, 100]")
+			}
+			if fm.Repeat > 1 && fm.CSV == "" {
+				return nil, provider.Invalid(mfield+".repeat", fm.Repeat, "repeats a csv trace; inline samples are played as given")
 			}
 			var samples []provider.Sample
 			if fm.CSV != "" {

@@ -1,6 +1,7 @@
 package memory_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,9 @@ func TestApplyFleetValidates(t *testing.T) {
 		{"negative end_ago", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, end_ago: -1h}]}]", "fleet.resources[0].metrics[0].end_ago"},
 		{"negative end_ago inline", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, end_ago: -1s, samples: []}]}]", "fleet.resources[0].metrics[0].end_ago"},
 		{"negative backup ago", "resources: [{id: i, kind: instance, backups: [{id: s, ago: -3h, complete: true}]}]", "fleet.resources[0].backups[0].ago"},
+		{"negative repeat", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, repeat: -1}]}]", "fleet.resources[0].metrics[0].repeat"},
+		{"repeat above 100", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, repeat: 101}]}]", "fleet.resources[0].metrics[0].repeat"},
+		{"repeat inline samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, repeat: 2, samples: []}]}]", "fleet.resources[0].metrics[0].repeat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,4 +214,55 @@ func TestParseFleetNamesUnknownEnumValue(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "kind", ie.Field)
 	assert.Equal(t, "blimp", ie.Value)
+}
+
+// Repeat plays a CSV trace back to back: twice the samples, the second
+// copy one step after the first ends, the whole ending now; 100 is the
+// largest allowed count.
+func TestFleetRepeat(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	load := func(t *testing.T, repeat int) (provider.Series, provider.Query) {
+		t.Helper()
+		c, _ := newCloud(t)
+		f, err := memory.ParseFleet(strings.NewReader(fmt.Sprintf(
+			"resources: [{id: i-r, kind: instance, metrics: [{metric: cpu, csv: nab/ec2_cpu_utilization_c6585a.csv, scale: 0.01, repeat: %d}]}]", repeat)))
+		require.NoError(t, err)
+		require.NoError(t, c.ApplyFleet(f, "testdata"))
+		// End one step after now, so that the trace's last sample (now) is in.
+		q := provider.Query{ResourceID: "i-r", Metric: provider.MetricCPU, Start: epoch.Add(-30 * 24 * time.Hour), End: epoch.Add(5 * time.Minute), Step: 5 * time.Minute}
+		s, err := c.QueryMetric(ctx, q)
+		require.NoError(t, err)
+		return s, q
+	}
+	count := func(s provider.Series) int {
+		n := 0
+		for _, v := range s.Values {
+			if !provider.IsGap(v) {
+				n++
+			}
+		}
+		return n
+	}
+	once, _ := load(t, 1)
+	twice, q := load(t, 2)
+	require.Positive(t, count(once))
+	assert.Equal(t, 2*count(once), count(twice), "two copies")
+	// The copies join: no gap longer than one step between them, and the
+	// second copy repeats the first value for value.
+	vs := twice.Values
+	n := count(once)
+	first := len(vs) - 2*n
+	for k := first; k < len(vs); k++ {
+		require.False(t, provider.IsGap(vs[k]), "step %d of %d is a gap", k, len(vs))
+	}
+	assert.Equal(t, vs[first:first+n], vs[first+n:], "the second copy is the first")
+	_, last, ok := twice.Last()
+	require.True(t, ok)
+	_, lastOnce, _ := once.Last()
+	assert.InDelta(t, lastOnce, last, 1e-12, "both end on the trace's last value, now")
+	assert.Equal(t, q.Steps(), len(vs))
+
+	hundred, _ := load(t, 100)
+	assert.Equal(t, q.Steps(), count(hundred), "a hundred copies fill the 30-day window")
 }
