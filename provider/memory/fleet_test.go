@@ -261,7 +261,7 @@ func TestFleetRepeat(t *testing.T) {
 	require.True(t, ok)
 	_, lastOnce, _ := once.Last()
 	assert.InDelta(t, lastOnce, last, 1e-12, "both end on the trace's last value, now")
-	assert.Equal(t, q.Steps(), len(vs))
+	assert.Len(t, vs, q.Steps())
 
 	hundred, _ := load(t, 100)
 	assert.Equal(t, q.Steps(), count(hundred), "a hundred copies fill the 30-day window")
