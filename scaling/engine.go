@@ -1,0 +1,532 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Gate decides whether a proposal may go ahead. *safety.Engine implements it.
+type Gate interface {
+	// Check decides p and records the decision (the path before a real change).
+	Check(ctx context.Context, p safety.Proposal) (safety.Decision, error)
+	// Evaluate decides p without side effects (dry runs, forecast-only mode).
+	Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error)
+}
+
+// Reserver reserves rate-limit budget before a change and refunds it when
+// nothing changed. *ratelimit.Limiter implements it.
+type Reserver interface {
+	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
+	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error
+}
+
+var (
+	_ Gate     = (*safety.Engine)(nil)
+	_ Reserver = (*ratelimit.Limiter)(nil)
+)
+
+// Fencer guards the engine's writes with a leadership term, so that a
+// replica that lost its leadership cannot act (package coord: a fenced
+// etcd write under the term's Fence).
+//
+// Fence is called right before every provider write of a plan step
+// (rollback steps included) with the plan's ID and the step's number. It
+// returns nil while this replica leads, and an error otherwise (matching
+// coord.ErrFenced for a deposed leader): the engine then writes nothing
+// and stops the plan. It should record the step under the fence (a key
+// per plan step), so that a new leader can see what was in flight. It
+// must be safe for concurrent use and honour ctx.
+type Fencer interface {
+	Fence(ctx context.Context, planID string, step int) error
+}
+
+// FencerFunc adapts a function to a Fencer.
+type FencerFunc func(ctx context.Context, planID string, step int) error
+
+// Fence calls f(ctx, planID, step).
+func (f FencerFunc) Fence(ctx context.Context, planID string, step int) error {
+	return f(ctx, planID, step)
+}
+
+// Cloud is what the engine reads and changes. A single driver usually
+// fills every field (provider/memory does).
+type Cloud struct {
+	// Scaler reads and sets groups' capacity. Required to scale groups.
+	Scaler provider.Scaler
+	// Resizer resizes instances and functions. Required to resize.
+	Resizer provider.Resizer
+	// Inventory re-reads a resource's size after a resize. Required to
+	// verify a resize.
+	Inventory provider.Inventory
+	// Metrics reads the monitoring signals. Optional: without it only the
+	// settling of the capacity is verified.
+	Metrics provider.MetricsSource
+}
+
+// The EngineConfig defaults.
+const (
+	DefaultRequester        = "autoscaler"
+	DefaultMaxStepFraction  = safety.DefaultMaxStepFraction // 0.5: the safety gate's gradual rule
+	DefaultVerifyTimeout    = 10 * time.Minute
+	DefaultVerifyWindow     = 2 * time.Minute
+	DefaultPollInterval     = 15 * time.Second
+	DefaultRetryDeadline    = 2 * time.Minute
+	DefaultRetryBackoff     = time.Second
+	DefaultMaxRetryBackoff  = 30 * time.Second
+	DefaultSettleEstimate   = 2 * time.Minute
+	DefaultHistoryRetention = 2 * time.Hour
+)
+
+// DefaultScaleInSignal is the monitoring signal of a scale in or resize
+// when the policy names none: CPU at most 0.9 (the seed's high-CPU alert),
+// so that a scale in that overloads the rest is rolled back.
+func DefaultScaleInSignal() Signal {
+	hi := 0.9
+	return Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: &hi}
+}
+
+// EngineConfig configures an Engine. The zero value means the defaults.
+type EngineConfig struct {
+	// Requester is the name the engine gives in safety proposals; human
+	// approvers must differ from it. Default: "autoscaler".
+	Requester string `json:"requester,omitempty" yaml:"requester,omitempty"`
+	// MaxStepFraction is the largest change of desired capacity in one
+	// step, as a fraction of the current desired capacity, in (0, ∞).
+	// A larger change becomes several steps. Default: 0.5, the safety
+	// gate's gradual rule, so that the gate passes each step.
+	MaxStepFraction float64 `json:"max_step_fraction,omitempty" yaml:"max_step_fraction,omitempty"`
+	// MinStep is a change (in instances) always allowed in one step, so
+	// that small groups can move. Default: 1.
+	MinStep int `json:"min_step,omitempty" yaml:"min_step,omitempty"`
+	// VerifyTimeout is the default deadline for a step's capacity to
+	// settle (a target's Verify.Timeout overrides it). Default: 10m.
+	VerifyTimeout time.Duration `json:"verify_timeout,omitempty" yaml:"verify_timeout,omitempty"`
+	// VerifyWindow is the default time the monitoring signals must stay
+	// healthy after a step settled. Default: 2m.
+	VerifyWindow time.Duration `json:"verify_window,omitempty" yaml:"verify_window,omitempty"`
+	// PollInterval is the time between two reads while verifying.
+	// Default: 15s.
+	PollInterval time.Duration `json:"poll_interval,omitempty" yaml:"poll_interval,omitempty"`
+	// RetryDeadline bounds the retries of a throttled provider call.
+	// Default: 2m.
+	RetryDeadline time.Duration `json:"retry_deadline,omitempty" yaml:"retry_deadline,omitempty"`
+	// RetryBackoff is the first wait before a retry; it doubles up to
+	// 30s. Default: 1s.
+	RetryBackoff time.Duration `json:"retry_backoff,omitempty" yaml:"retry_backoff,omitempty"`
+	// SettleEstimate is how long a step is expected to take to settle,
+	// for Plan.ExpectedDuration. Default: 2m.
+	SettleEstimate time.Duration `json:"settle_estimate,omitempty" yaml:"settle_estimate,omitempty"`
+	// HistoryRetention is how long recommendations and events are kept
+	// per target. It must cover the strategies' windows (an HPA's
+	// stabilization window, up to 1h). Default: 2h.
+	HistoryRetention time.Duration `json:"history_retention,omitempty" yaml:"history_retention,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming the first
+// wrong field.
+func (c EngineConfig) Validate() error {
+	switch {
+	case !finite(c.MaxStepFraction) || c.MaxStepFraction < 0:
+		return provider.Invalid("max_step_fraction", c.MaxStepFraction, "must be a finite number > 0")
+	case c.MinStep < 0:
+		return provider.Invalid("min_step", c.MinStep, "must be ≥ 0")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"verify_timeout", c.VerifyTimeout}, {"verify_window", c.VerifyWindow}, {"poll_interval", c.PollInterval},
+		{"retry_deadline", c.RetryDeadline}, {"retry_backoff", c.RetryBackoff}, {"settle_estimate", c.SettleEstimate},
+		{"history_retention", c.HistoryRetention},
+	} {
+		if err := nonNegative(d.name, d.v); err != nil {
+			return err
+		}
+	}
+	if c.HistoryRetention != 0 && c.HistoryRetention < time.Hour {
+		return provider.Invalid("history_retention", c.HistoryRetention, "must be ≥ 1h (the longest HPA stabilization window)")
+	}
+	return nil
+}
+
+func (c EngineConfig) withDefaults() EngineConfig {
+	if c.Requester == "" {
+		c.Requester = DefaultRequester
+	}
+	if c.MaxStepFraction == 0 {
+		c.MaxStepFraction = DefaultMaxStepFraction
+	}
+	if c.MinStep == 0 {
+		c.MinStep = 1
+	}
+	set := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	set(&c.VerifyTimeout, DefaultVerifyTimeout)
+	set(&c.VerifyWindow, DefaultVerifyWindow)
+	set(&c.PollInterval, DefaultPollInterval)
+	set(&c.RetryDeadline, DefaultRetryDeadline)
+	set(&c.RetryBackoff, DefaultRetryBackoff)
+	set(&c.SettleEstimate, DefaultSettleEstimate)
+	set(&c.HistoryRetention, DefaultHistoryRetention)
+	return c
+}
+
+// EngineOption wires a collaborator into an Engine.
+type EngineOption func(*Engine)
+
+// WithReserver reserves rate-limit budget for every step (one event of the
+// step's units, the target's ID as the ratelimit target, Up or Down) and
+// refunds it when the provider changed nothing. Default: no rate limit.
+func WithReserver(r Reserver) EngineOption { return func(e *Engine) { e.reserver = r } }
+
+// WithFencer fences every provider write with f (package coord's
+// leadership). Default: none (a single replica).
+func WithFencer(f Fencer) EngineOption { return func(e *Engine) { e.fencer = f } }
+
+// WithObserver sends every event to o. Default: none.
+func WithObserver(o Observer) EngineOption { return func(e *Engine) { e.observer = o } }
+
+// WithJournal keeps plan records in j. Default: a new MemoryJournal.
+func WithJournal(j Journal) EngineOption { return func(e *Engine) { e.journal = j } }
+
+// WithEngineClock sets the clock the engine waits on (verification polls,
+// retries) and stamps events with. Default: the real clock.
+func WithEngineClock(c clock.Clock) EngineOption { return func(e *Engine) { e.clock = c } }
+
+// WithEngineLogger sets the logger. Default: discard.
+func WithEngineLogger(l *slog.Logger) EngineOption { return func(e *Engine) { e.log = l } }
+
+// Engine turns recommendations into changes: it chooses a strategy's
+// recommendation, plans it (gradual steps, rollback, monitoring, expected
+// duration and cost), and executes the plan step by step through the
+// safety gate, the rate limiter, the leadership fence and the provider,
+// verifying every step and rolling back on its own when a step fails. It
+// keeps each target's history of recommendations and changes.
+//
+// An Engine is safe for concurrent use; plans of different targets run
+// concurrently, and the same plan is never executed twice at once.
+type Engine struct {
+	cfg      EngineConfig
+	cloud    Cloud
+	gate     Gate
+	reserver Reserver
+	fencer   Fencer
+	observer Observer
+	journal  Journal
+	clock    clock.Clock
+	log      *slog.Logger
+	maxStep  func(int) int
+
+	mu       sync.Mutex
+	history  map[string]*History
+	running  map[string]bool
+	planLock sync.Mutex
+}
+
+// NewEngine returns an Engine for cfg acting on cloud and gated by gate
+// (required: pass a *safety.Engine, or a host's own Gate). It returns an
+// error matching provider.ErrInvalid naming the wrong field when cfg is
+// invalid, gate is nil or cloud has neither a Scaler nor a Resizer. It
+// starts no goroutine.
+func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scaling: engine: %w", err)
+	}
+	if gate == nil {
+		return nil, provider.Invalid("gate", nil, "is required (a *safety.Engine or the host's own Gate)")
+	}
+	if cloud.Scaler == nil && cloud.Resizer == nil {
+		return nil, provider.Invalid("cloud", nil, "needs a Scaler or a Resizer")
+	}
+	cfg = cfg.withDefaults()
+	e := &Engine{
+		cfg:     cfg,
+		cloud:   cloud,
+		gate:    gate,
+		history: map[string]*History{},
+		running: map[string]bool{},
+		maxStep: maxStepFunc(cfg.MaxStepFraction, cfg.MinStep),
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.clock == nil {
+		e.clock = clock.Real{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.journal == nil {
+		e.journal = NewMemoryJournal()
+	}
+	return e, nil
+}
+
+// Config returns the configuration with its defaults filled in.
+func (e *Engine) Config() EngineConfig { return e.cfg }
+
+// History returns a copy of the target's history.
+func (e *Engine) History(target string) History {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h := e.history[target]; h != nil {
+		return h.clone()
+	}
+	return History{}
+}
+
+// SetHistory replaces the target's history, for a host that restores it
+// (after a restart, or from another replica's store).
+func (e *Engine) SetHistory(target string, h History) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := h.clone()
+	e.history[target] = &c
+}
+
+// recordRecommendations adds the recommendations of a decision to the
+// target's history.
+func (e *Engine) recordRecommendations(t Target, now time.Time, recs []Recommendation) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.history[t.ID]
+	if h == nil {
+		h = &History{}
+		e.history[t.ID] = h
+	}
+	for _, r := range recs {
+		h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, e.cfg.HistoryRetention)
+	}
+}
+
+// recordEvent adds an executed change to the target's history.
+func (e *Engine) recordEvent(target string, ev ScalingEvent) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.history[target]
+	if h == nil {
+		h = &History{}
+		e.history[target] = h
+	}
+	h.Events = append(h.Events, ev)
+	h.prune(ev.At, e.cfg.HistoryRetention)
+}
+
+// Candidate is one strategy of a target as the engine weighs it.
+type Candidate struct {
+	// Name is the strategy's name in the target's policy. Required.
+	Name string
+	// Strategy is the strategy. Required.
+	Strategy Strategy
+}
+
+// Decision is the engine's choice for one target at one time.
+type Decision struct {
+	// Target is the target decided for.
+	Target Target `json:"target"`
+	// Now is the time of the decision.
+	Now time.Time `json:"now"`
+	// Chosen is the recommendation carried out (bounded by the target's
+	// Min and Max).
+	Chosen Recommendation `json:"chosen"`
+	// Pinned reports whether the strategy was pinned rather than chosen by
+	// fitness.
+	Pinned bool `json:"pinned"`
+	// Considered are every strategy's recommendations, in policy order
+	// (failed ones carry their error in Reason with fitness 0).
+	Considered []Recommendation `json:"considered"`
+	// Change reports whether Chosen differs from the current capacity or
+	// size.
+	Change bool `json:"change"`
+}
+
+// Decide asks every candidate for a recommendation on s and picks the one
+// carried out: the pinned one when pinned names a candidate, else the
+// fittest (the first in order on a tie). The chosen recommendation's
+// desired capacity is kept within the target's Min and Max (and the
+// group's own bounds, unless the recommendation sets them). Every
+// recommendation is recorded in the target's history. A strategy that
+// fails is reported in Considered and skipped; when none recommends,
+// Decide returns an error matching ErrNoStrategy (and the failures). It
+// reads no clock: s.Now is the time.
+func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
+	d := Decision{Target: s.Target, Now: s.Now}
+	if len(candidates) == 0 {
+		return d, fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
+	}
+	var errs []error
+	best := -1
+	var recorded []Recommendation
+	for i, c := range candidates {
+		rec, err := c.Strategy.Recommend(ctx, s)
+		if err == nil {
+			err = rec.Validate(s.Target)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+			d.Considered = append(d.Considered, Recommendation{Strategy: c.Name, Reason: "failed: " + err.Error()})
+			continue
+		}
+		rec.Strategy = c.Name
+		d.Considered = append(d.Considered, rec)
+		recorded = append(recorded, rec)
+		switch {
+		case pinned != "":
+			if c.Name == pinned {
+				best, d.Pinned = i, true
+			}
+		case best < 0 || rec.Fitness > d.Considered[best].Fitness:
+			best = i
+		}
+	}
+	e.recordRecommendations(s.Target, s.Now, recorded)
+	if best < 0 {
+		errs = append([]error{ErrNoStrategy}, errs...)
+		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
+	}
+	d.Chosen = bound(s.Target, d.Considered[best])
+	if s.Target.Horizontal() {
+		d.Change = d.Chosen.Capacity != s.Target.Capacity.CapacitySpec
+	} else {
+		d.Change = !d.Chosen.Size.IsZero() && d.Chosen.Size != s.Target.Resource.Size
+	}
+	return d, nil
+}
+
+// bound keeps a group's recommended desired capacity within the target's
+// Min and Max; the policy's bounds win over a recommendation's own.
+func bound(t Target, r Recommendation) Recommendation {
+	if !t.Horizontal() {
+		return r
+	}
+	c := r.Capacity
+	c.Desired = clampInt(c.Desired, t.Min, t.Max)
+	c.Desired = clampInt(c.Desired, c.Min, c.Max)
+	c.Desired = clampInt(c.Desired, t.Min, t.Max)
+	c.Min = min(c.Min, c.Desired)
+	c.Max = max(c.Max, c.Desired)
+	if c.Desired != r.Capacity.Desired {
+		r.Reason += fmt.Sprintf(" (bounded to %d by the policy's [%d, %d])", c.Desired, t.Min, t.Max)
+	}
+	r.Capacity = c
+	return r
+}
+
+// PlanOptions are a target's settings that shape its plans.
+type PlanOptions struct {
+	// Verify is the target's verification; zero fields take the engine's
+	// defaults.
+	Verify VerifyConfig
+	// InstanceHourlyCost is the price of one instance of a group per
+	// hour; 0 derives it from the resource's HourlyCost (the whole
+	// group's) divided by its current instances.
+	InstanceHourlyCost float64
+	// CostPerHour is the change of cost per hour of a resize, when the
+	// strategy knows it (the vertical strategy's catalogue).
+	CostPerHour float64
+}
+
+// Plan makes the plan that carries out d: gradual steps, the rollback
+// plan, the monitoring plan, the expected duration and the cost impact.
+// It returns a plan with no steps when d changes nothing. It reads no
+// clock: d.Now is the plan's time.
+func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
+	t := d.Target
+	p := Plan{Target: t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
+	mon := MonitoringPlan{Signals: opts.Verify.Signals, Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
+	if mon.Window == 0 {
+		mon.Window = e.cfg.VerifyWindow
+	}
+	if mon.Timeout == 0 {
+		mon.Timeout = e.cfg.VerifyTimeout
+	}
+	if t.Horizontal() {
+		p.From, p.To = t.Capacity.CapacitySpec, d.Chosen.Capacity
+		p.Steps = gradualSteps(p.From, p.To, e.maxStep)
+		p.Rollback = gradualSteps(p.To, p.From, e.maxStep)
+		perInstance := opts.InstanceHourlyCost
+		if perInstance == 0 && t.Resource.HourlyCost > 0 && t.Capacity.Current > 0 {
+			perInstance = t.Resource.HourlyCost / float64(t.Capacity.Current)
+		}
+		p.CostPerHour = float64(p.To.Desired-p.From.Desired) * perInstance
+	} else if d.Change {
+		p.FromSize, p.ToSize = t.Resource.Size, d.Chosen.Size
+		p.Steps = []PlanStep{{Index: 1, Action: safety.ActionResize, FromSize: p.FromSize, ToSize: p.ToSize}}
+		p.Rollback = []PlanStep{{Index: 1, Action: safety.ActionResize, FromSize: p.ToSize, ToSize: p.FromSize}}
+		p.CostPerHour = opts.CostPerHour
+	}
+	if len(mon.Signals) == 0 && (len(p.Steps) > 0 && p.Steps[len(p.Steps)-1].Action != safety.ActionScaleOut) {
+		mon.Signals = []Signal{DefaultScaleInSignal()}
+	}
+	p.Monitoring = mon
+	p.ExpectedDuration = time.Duration(len(p.Steps)) * (e.cfg.SettleEstimate + mon.Window)
+	p.ID = planID(t.ID, d.Now, p.From, p.To, p.FromSize, p.ToSize, p.Strategy)
+	if math.IsNaN(p.CostPerHour) || math.IsInf(p.CostPerHour, 0) {
+		p.CostPerHour = 0
+	}
+	return p
+}
+
+// proposal is the safety proposal of a plan step.
+func (e *Engine) proposal(p Plan, s PlanStep, now time.Time) safety.Proposal {
+	return safety.Proposal{
+		ID:          fmt.Sprintf("%s/%d", p.ID, s.Index),
+		Action:      s.Action,
+		Resource:    p.Target.Resource,
+		Current:     s.From,
+		Target:      s.To,
+		CurrentSize: s.FromSize,
+		TargetSize:  s.ToSize,
+		Requester:   e.cfg.Requester,
+		Source:      p.ID,
+		Reason:      p.Reason,
+		Now:         now,
+	}
+}
+
+// Preview decides every step of p with the gate's side-effect-free
+// Evaluate, as of now, and reports the decisions: a dry run that changes
+// nothing and reserves no budget. It returns one decision per step, in
+// order, and the first step's error (a *safety.BlockedError when it is
+// refused).
+func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.Decision, error) {
+	var (
+		out   []safety.Decision
+		first error
+	)
+	for _, s := range p.Steps {
+		d, err := e.gate.Evaluate(ctx, e.proposal(p, s, now))
+		out = append(out, d)
+		ev := Event{Time: now, Kind: EventPreviewed, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: d.Summary(), Err: err}
+		e.emit(ev)
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return out, first
+}
+
+// emit sends ev to the observer.
+func (e *Engine) emit(ev Event) {
+	if e.observer != nil {
+		e.observer.Observe(ev)
+	}
+}
+
+// sortStrings is sort.Strings, for small deterministic listings.
+func sortStrings(s []string) { sort.Strings(s) }

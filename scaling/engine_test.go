@@ -1,0 +1,620 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// The engine tests run in a synctest bubble: the memory cloud and the
+// engine use the real clock, whose time there is fake and advances
+// whenever every goroutine waits (verification polls take no real time).
+
+// newCloud is an in-memory cloud with a group "web" of desired capacity n
+// within [0, 50], launch and drain delays of a minute and 30 s, and a
+// healthy CPU of 0.5 reported every minute for the next day.
+func newCloud(t *testing.T, n int, cfg memory.Config) *memory.Cloud {
+	t.Helper()
+	c, err := memory.New(memory.WithConfig(cfg))
+	require.NoError(t, err)
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup, HourlyCost: float64(n) * 0.1},
+		provider.CapacitySpec{Min: 0, Max: 50, Desired: n}))
+	setCPU(t, c, "web", 0.5)
+	return c
+}
+
+// setCPU reports v as the CPU of id every minute from a minute ago for a
+// day.
+func setCPU(t *testing.T, c *memory.Cloud, id string, v float64) {
+	t.Helper()
+	now := time.Now()
+	vals := make([]float64, 24*60+1)
+	for i := range vals {
+		vals[i] = v
+	}
+	require.NoError(t, c.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: now.Add(-time.Minute), Step: time.Minute, Values: vals}))
+}
+
+// recorder collects events.
+type recorder struct {
+	mu     sync.Mutex
+	events []scaling.Event
+}
+
+func (r *recorder) Observe(e scaling.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) kinds() []scaling.EventKind {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []scaling.EventKind
+	for _, e := range r.events {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func (r *recorder) count(k scaling.EventKind) int {
+	n := 0
+	for _, kk := range r.kinds() {
+		if kk == k {
+			n++
+		}
+	}
+	return n
+}
+
+// safetyGate is a safety engine with the built-in gradual and limits rules
+// (capacity within [0, 50]).
+func safetyGate(t *testing.T) *safety.Engine {
+	t.Helper()
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50}, nil)
+	require.NoError(t, err)
+	eng, err := safety.New(safety.Config{}, []safety.Rule{gradual, limits})
+	require.NoError(t, err)
+	return eng
+}
+
+// decide builds the engine's decision to move web to desired.
+func decide(t *testing.T, e *scaling.Engine, c *memory.Cloud, desired int) scaling.Decision {
+	t.Helper()
+	res, err := c.Get(t.Context(), "web")
+	require.NoError(t, err)
+	capa, err := c.Capacity(t.Context(), "web")
+	require.NoError(t, err)
+	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
+	fixed := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		spec := s.Target.Capacity.CapacitySpec
+		spec.Desired = desired
+		return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "test", Fitness: 1}, nil
+	})
+	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target}, []scaling.Candidate{{Name: "fixed", Strategy: fixed}}, "")
+	require.NoError(t, err)
+	return d
+}
+
+func setCapacityOps(c *memory.Cloud) []memory.Mutation {
+	var out []memory.Mutation
+	for _, m := range c.Mutations() {
+		if m.Op == memory.OpSetCapacity {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestPlan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 9), scaling.PlanOptions{})
+		var to []int
+		for _, s := range p.Steps {
+			to = append(to, s.To.Desired)
+			assert.Equal(t, safety.ActionScaleOut, s.Action)
+		}
+		assert.Equal(t, []int{3, 4, 6, 9}, to, "each step at most half the current capacity (at least one)")
+		var back []int
+		for _, s := range p.Rollback {
+			back = append(back, s.To.Desired)
+			assert.Equal(t, safety.ActionScaleIn, s.Action)
+		}
+		assert.Equal(t, []int{5, 3, 2}, back)
+		assert.Empty(t, p.Monitoring.Signals, "a scale out needs no signal by default")
+		assert.Equal(t, 4*(scaling.DefaultSettleEstimate+scaling.DefaultVerifyWindow), p.ExpectedDuration)
+		assert.InDelta(t, 7*0.1, p.CostPerHour, 1e-9, "seven instances at the group's $0.2/h over two instances")
+		assert.Equal(t, p.ID, e.Plan(decide(t, e, c, 9), scaling.PlanOptions{}).ID, "the same change at the same time is the same plan")
+
+		down := e.Plan(decide(t, e, c, 1), scaling.PlanOptions{InstanceHourlyCost: 0.5})
+		require.Len(t, down.Steps, 1)
+		assert.Equal(t, safety.ActionScaleIn, down.Steps[0].Action)
+		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, down.Monitoring.Signals)
+		assert.InDelta(t, -0.5, down.CostPerHour, 1e-9)
+	})
+}
+
+// TestExecuteGatedVerified carries out a scale out through the real
+// safety engine and the rate limiter: every step is gated, reserved,
+// executed, settled and verified, in order, and recorded.
+func TestExecuteGatedVerified(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{MinInterval: -1, Events: 10}})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+			scaling.WithReserver(lim), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		start := time.Now()
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{Verify: scaling.VerifyConfig{Window: time.Minute}})
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 6, capa.Desired)
+		assert.True(t, capa.Settled())
+		var desired []string
+		for _, m := range setCapacityOps(c) {
+			desired = append(desired, m.To)
+		}
+		assert.Len(t, desired, 3, "2→3→4→6")
+		for _, s := range x.Steps {
+			assert.Equal(t, scaling.StepVerified, s.Status)
+		}
+		assert.Equal(t, []scaling.EventKind{
+			scaling.EventPlanned,
+			scaling.EventStepExecuted, scaling.EventStepVerified,
+			scaling.EventStepExecuted, scaling.EventStepVerified,
+			scaling.EventStepExecuted, scaling.EventStepVerified,
+			scaling.EventPlanCompleted,
+		}, rec.kinds())
+		assert.GreaterOrEqual(t, time.Since(start), 3*time.Minute, "each step waited for its instances (a minute) and its window")
+		h := e.History("web")
+		require.Len(t, h.Events, 3)
+		assert.Equal(t, p.ID, h.Events[0].PlanID)
+		stats, err := lim.Stats(t.Context())
+		require.NoError(t, err)
+		require.NotEmpty(t, stats.Buckets)
+		assert.Equal(t, 3, stats.Buckets[0].InWindow, "one event per step")
+	})
+	_ = context.Background
+}
+
+// TestExecuteIdempotent executes the same plan twice: the second call
+// returns the record and changes nothing.
+func TestExecuteIdempotent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 4), scaling.PlanOptions{})
+		_, err = e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		n := len(setCapacityOps(c))
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status)
+		assert.Len(t, setCapacityOps(c), n, "no second change")
+	})
+}
+
+// TestFaultScalerErrorMidPlan: a Scaler error on the second step (of
+// 4→6→9) rolls back the first.
+func TestFaultScalerErrorMidPlan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		boom := errors.New("api down")
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, ResourceID: "web", Nth: 2, Err: boom})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 9), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, boom)
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, 2, serr.Step)
+		assert.Equal(t, scaling.StageAct, serr.Stage)
+		assert.Equal(t, scaling.PlanRolledBack, x.Status)
+		require.Len(t, x.Steps, 2, "4→6→9")
+		assert.Equal(t, scaling.StepRolledBack, x.Steps[0].Status)
+		assert.Equal(t, scaling.StepRolledBack, x.Steps[1].Status, "the failed step is rolled back too")
+		require.Len(t, x.Rollback, 1, "6→4")
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 4, capa.Desired, "back where the plan started")
+		assert.Equal(t, 1, rec.count(scaling.EventRollbackStarted))
+		assert.Equal(t, 1, rec.count(scaling.EventRollbackCompleted))
+		h := e.History("web")
+		require.Len(t, h.Events, 2)
+		assert.True(t, h.Events[1].Rollback)
+	})
+}
+
+// TestFaultPartial: a partial failure applies half of a change: the
+// rollback starts from where it left the group.
+func TestFaultPartial(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, ResourceID: "web", Partial: true, Times: 1})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, memory.ErrPartial)
+		assert.Equal(t, scaling.PlanRolledBack, x.Status)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 4, capa.Desired)
+	})
+}
+
+// TestFaultThrottling: a throttled Scaler is retried with backoff within
+// the deadline; past it the step fails.
+func TestFaultThrottling(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true, Times: 3})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status)
+		assert.Equal(t, 3, rec.count(scaling.EventStepRetried))
+		assert.GreaterOrEqual(t, time.Since(start), (1+2+4)*time.Second, "backoff 1s, 2s, 4s")
+
+		c.ClearFaults()
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true})
+		require.NoError(t, err)
+		x, err = e.Execute(t.Context(), e.Plan(decide(t, e, c, 4), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, provider.ErrThrottled)
+		assert.Equal(t, scaling.PlanStopped, x.Status, "the first step changed nothing: nothing to roll back")
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 3, capa.Desired)
+	})
+}
+
+// TestFaultSafetyError: a rule that errors blocks (fail closed): nothing
+// changes.
+func TestFaultSafetyError(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		broken := safety.Named("cmdb", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{}, errors.New("cmdb unreachable")
+		}))
+		gate, err := safety.New(safety.Config{}, []safety.Rule{broken})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, gate, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, safety.ErrRuleFailed)
+		assert.Equal(t, scaling.PlanStopped, x.Status)
+		assert.Empty(t, setCapacityOps(c))
+		assert.Equal(t, 1, rec.count(scaling.EventStepBlocked))
+	})
+}
+
+// TestFaultNeverSettles: capacity that never becomes ready fails
+// verification; the rollback is recorded.
+func TestFaultNeverSettles(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{LaunchDelay: 24 * time.Hour})
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyTimeout: 5 * time.Minute}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Equal(t, scaling.PlanRolledBack, x.Status)
+		assert.Contains(t, x.Reason, "did not settle within 5m0s")
+		assert.Equal(t, 1, rec.count(scaling.EventVerificationFailed))
+		assert.Equal(t, 1, rec.count(scaling.EventRollbackCompleted))
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 4, capa.Desired)
+		assert.True(t, capa.Settled())
+	})
+}
+
+// TestSignalUnhealthy: a scale in that drives CPU above 0.9 (the default
+// signal) is rolled back.
+func TestSignalUnhealthy(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Contains(t, x.Reason, "cpu mean ≤ 0.9 unhealthy: 0.95")
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 4, capa.Desired)
+	})
+}
+
+// TestCancelBetweenSteps: a context cancelled after the first step leaves
+// the plan interrupted; resuming it continues with the second step, and
+// the first is not repeated.
+func TestCancelBetweenSteps(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx, cancel := context.WithCancel(t.Context())
+		stopAfterFirst := scaling.ObserverFunc(func(ev scaling.Event) {
+			if ev.Kind == scaling.EventStepVerified && ev.Step == 1 {
+				cancel()
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(stopAfterFirst))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 9), scaling.PlanOptions{})
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		require.Len(t, setCapacityOps(c), 1)
+
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status)
+		var to []string
+		for _, m := range setCapacityOps(c) {
+			to = append(to, m.To)
+		}
+		assert.Len(t, to, 2, "4→6 once, then 6→9: %v", to)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 9, capa.Desired)
+	})
+}
+
+// TestCancelDuringWrite: a context cancelled while the provider call is in
+// flight leaves the step's outcome unknown; resuming reads the capacity
+// and verifies the step instead of repeating it.
+func TestCancelDuringWrite(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Latency: time.Minute, Times: 1})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		assert.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 6, capa.Desired)
+	})
+}
+
+// TestDrift: someone else changes the capacity between steps: the plan
+// stops without fighting the change.
+func TestDrift(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx := t.Context()
+		meddle := scaling.ObserverFunc(func(ev scaling.Event) {
+			if ev.Kind == scaling.EventStepVerified && ev.Step == 1 {
+				assert.NoError(t, c.SetCapacity(ctx, "web", provider.CapacitySpec{Max: 50, Desired: 20}))
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(meddle))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 9), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrDrift)
+		assert.Equal(t, scaling.PlanStopped, x.Status)
+		capa, err := c.Capacity(ctx, "web")
+		require.NoError(t, err)
+		assert.Equal(t, 20, capa.Desired)
+	})
+}
+
+// TestRateLimit: a clamped step is shortened and the rest re-split; a
+// denied step stops the plan, keeping the steps done.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 10, memory.Config{})
+		lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{MaxUnits: 2, Events: 2, MinInterval: -1}})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+			scaling.WithReserver(lim), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 15), scaling.PlanOptions{}))
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, scaling.StageRateLimit, serr.Stage)
+		assert.Equal(t, scaling.PlanStopped, x.Status)
+		var to []int
+		for _, s := range x.Steps {
+			to = append(to, s.Step.To.Desired)
+		}
+		assert.Equal(t, []int{12, 14, 15}, to, "10→15 clamped to 10→12, re-split 12→15, clamped to 12→14")
+		assert.Equal(t, scaling.StepVerified, x.Steps[1].Status)
+		assert.Equal(t, scaling.StepSkipped, x.Steps[2].Status)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 14, capa.Desired, "the verified steps stay")
+		assert.Equal(t, 3, rec.count(scaling.EventStepRateLimited), "two clamps and a denial")
+	})
+}
+
+// TestRateLimitRefund: a step the provider refuses without changing
+// anything gets its rate-limit budget back.
+func TestRateLimitRefund(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Err: provider.ErrConflict})
+		require.NoError(t, err)
+		lim, err := ratelimit.New(ratelimit.Config{})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithReserver(lim))
+		require.NoError(t, err)
+		_, err = e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, provider.ErrConflict)
+		stats, err := lim.Stats(t.Context())
+		require.NoError(t, err)
+		for _, b := range stats.Buckets {
+			assert.Zero(t, b.InWindow, "refunded: %v", b.Key)
+		}
+	})
+}
+
+// hostReserver is a host's own rate limiter: it grants one unit per
+// request and records refunds.
+type hostReserver struct {
+	mu       sync.Mutex
+	reserved []ratelimit.Request
+	refunds  int
+}
+
+func (r *hostReserver) ReserveAt(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reserved = append(r.reserved, req)
+	granted := min(req.Units, 1)
+	out := ratelimit.Allowed
+	if granted < req.Units {
+		out = ratelimit.Clamped
+	}
+	return ratelimit.Reservation{ID: uint64(len(r.reserved)), Request: req, At: now, Outcome: out, Granted: granted}, nil
+}
+
+func (r *hostReserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refunds++
+	return nil
+}
+
+// TestHostGateAndReserver passes a host's own Gate and Reserver: the
+// engine uses them through the small interfaces only.
+func TestHostGateAndReserver(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		seen := make(chan safety.Proposal, 10)
+		res := &hostReserver{}
+		var gate scaling.Gate = allowAll{seen: seen}
+		var reserver scaling.Reserver = res
+		e, err := scaling.NewEngine(scaling.EngineConfig{Requester: "my-host"}, scaling.Cloud{Scaler: c, Metrics: c}, gate, scaling.WithReserver(reserver))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 4), scaling.PlanOptions{})
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status)
+		close(seen)
+		var ids []string
+		for prop := range seen {
+			ids = append(ids, prop.ID)
+			assert.Equal(t, "my-host", prop.Requester)
+			assert.Equal(t, p.ID, prop.Source)
+			assert.Equal(t, safety.ActionScaleOut, prop.Action)
+		}
+		assert.Equal(t, []string{p.ID + "/1", p.ID + "/2"}, ids, "2→3, 3→4: one unit each, as granted")
+		assert.Len(t, res.reserved, 2)
+		assert.Equal(t, ratelimit.Up, res.reserved[0].Direction)
+		assert.Equal(t, "web", res.reserved[0].Target)
+	})
+}
+
+// TestPlanIDInProviderContext: the provider sees the plan step it acts
+// for.
+func TestPlanIDInProviderContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		var got []scaling.PlanStepRef
+		scaler := struct{ provider.Scaler }{provider.Scaler(scalerFunc{c, func(ctx context.Context) {
+			ref, ok := scaling.PlanFromContext(ctx)
+			assert.True(t, ok)
+			got = append(got, ref)
+		}})}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: scaler, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+		_, err = e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, []scaling.PlanStepRef{{PlanID: p.ID, Step: 1}}, got)
+	})
+}
+
+// scalerFunc wraps a Scaler, calling hook on every SetCapacity.
+type scalerFunc struct {
+	provider.Scaler
+	hook func(ctx context.Context)
+}
+
+func (s scalerFunc) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	s.hook(ctx)
+	return s.Scaler.SetCapacity(ctx, id, want)
+}
+
+func TestEngineConfigErrors(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New()
+	require.NoError(t, err)
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, nil)
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "gate", inv.Field)
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{}, allowAll{})
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "cloud", inv.Field)
+	for field, cfg := range map[string]scaling.EngineConfig{
+		"max_step_fraction": {MaxStepFraction: -0.5},
+		"poll_interval":     {PollInterval: -time.Second},
+		"history_retention": {HistoryRetention: time.Minute},
+		"min_step":          {MinStep: -1},
+	} {
+		_, err = scaling.NewEngine(cfg, scaling.Cloud{Scaler: c}, allowAll{})
+		require.ErrorAs(t, err, &inv, field)
+		assert.Equal(t, field, inv.Field)
+	}
+}

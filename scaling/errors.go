@@ -1,0 +1,50 @@
+package scaling
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the package. Functions wrap them with context; test with
+// errors.Is.
+var (
+	// ErrNotVerified means a step was carried out but its verification
+	// failed: the capacity did not settle within the deadline, or a
+	// monitoring signal was unhealthy during the window. The plan was
+	// rolled back (or its rollback failed, see ErrRollback).
+	ErrNotVerified = errors.New("scaling: not verified")
+	// ErrRollback means a rollback could not restore the state before the
+	// plan: a rollback step was blocked or failed.
+	ErrRollback = errors.New("scaling: rollback failed")
+	// ErrDrift means the target's capacity is neither where the plan left
+	// it nor where it was going: someone else changed it, and the plan is
+	// abandoned rather than fight that change.
+	ErrDrift = errors.New("scaling: capacity changed outside the plan")
+	// ErrPlanRunning means the plan is being executed by another call.
+	ErrPlanRunning = errors.New("scaling: plan already running")
+	// ErrNoStrategy means a target has no strategy that could recommend.
+	ErrNoStrategy = errors.New("scaling: no strategy recommended")
+)
+
+// StepError is the failure of one plan step, naming the stage. It wraps
+// the cause (errors.Is reaches provider.ErrThrottled, safety.ErrBlocked,
+// ErrNotVerified, a fencing error, ...).
+type StepError struct {
+	// PlanID and Step identify the step (Step counts from 1; 0 for the
+	// plan as a whole).
+	PlanID string
+	// Step is the step's number.
+	Step int
+	// Stage is where it failed.
+	Stage Stage
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *StepError) Error() string {
+	return fmt.Sprintf("scaling: plan %s step %d: %s: %v", e.PlanID, e.Step, e.Stage, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *StepError) Unwrap() error { return e.Err }

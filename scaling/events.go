@@ -1,0 +1,142 @@
+package scaling
+
+import (
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling/internal/enum"
+)
+
+// Observer receives every event of the engine and the autoscaler: each
+// decision, plan, step, verification and rollback. The monitor package and
+// a host's audit trail consume them.
+//
+// Observe is called synchronously, in the order the events happen for one
+// target; events of different targets may be observed concurrently, so it
+// must be safe for concurrent use. It must be fast (hand slow work to a
+// queue) and must not retain pointers into the event beyond the call
+// unless it copies them (events are values; their slices are not shared
+// with the engine).
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+// Event is one thing the engine or autoscaler did.
+type Event struct {
+	// Time is when it happened (the engine's clock, or the decision's
+	// now).
+	Time time.Time `json:"time"`
+	// Kind says what happened.
+	Kind EventKind `json:"kind"`
+	// Target is the target's ID.
+	Target string `json:"target"`
+	// PlanID is the plan's ID (empty for decisions without a plan).
+	PlanID string `json:"plan_id,omitempty"`
+	// Step is the step's number in the plan (from 1; 0 for the whole
+	// plan).
+	Step int `json:"step,omitempty"`
+	// Strategy names the strategy behind the decision or plan.
+	Strategy string `json:"strategy,omitempty"`
+	// From and To are the capacity before and after (groups).
+	From provider.CapacitySpec `json:"from,omitzero"`
+	// To is the capacity after.
+	To provider.CapacitySpec `json:"to,omitzero"`
+	// FromSize and ToSize are the size before and after (vertical).
+	FromSize provider.Size `json:"from_size,omitzero"`
+	// ToSize is the size after.
+	ToSize provider.Size `json:"to_size,omitzero"`
+	// Reason says why, in words: the recommendation's reason, the
+	// safety decision's summary, the rate limiter's reason, what a
+	// verification found.
+	Reason string `json:"reason,omitempty"`
+	// Err is the error of a failure, if any.
+	Err error `json:"-"`
+}
+
+// EventKind says what an Event records.
+type EventKind string
+
+// The event kinds.
+const (
+	EventDecision           EventKind = "decision"            // a strategy was chosen and recommended
+	EventPlanned            EventKind = "planned"             // a plan was made
+	EventPreviewed          EventKind = "previewed"           // a dry run decided a step (no change made)
+	EventStepBlocked        EventKind = "step_blocked"        // the safety gate refused a step (or failed: fail closed)
+	EventStepRateLimited    EventKind = "step_rate_limited"   // the rate limiter denied or clamped a step
+	EventStepRetried        EventKind = "step_retried"        // the provider throttled; the step is retried
+	EventStepExecuted       EventKind = "step_executed"       // the provider accepted a step's change
+	EventStepFailed         EventKind = "step_failed"         // the provider refused a step
+	EventStepVerified       EventKind = "step_verified"       // the step settled and its signals were healthy
+	EventVerificationFailed EventKind = "verification_failed" // the step did not settle or a signal was unhealthy
+	EventRollbackStarted    EventKind = "rollback_started"    // the plan is being undone
+	EventRollbackStep       EventKind = "rollback_step"       // one rollback step was carried out
+	EventRollbackCompleted  EventKind = "rollback_completed"  // the state before the plan is restored
+	EventRollbackFailed     EventKind = "rollback_failed"     // the rollback could not finish
+	EventPlanCompleted      EventKind = "plan_completed"      // every step verified
+	EventPlanStopped        EventKind = "plan_stopped"        // the plan ended early without failing: blocked, rate limited, fenced, interrupted or abandoned
+	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy)
+)
+
+// String returns the kind's name.
+func (k EventKind) String() string { return string(k) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless k is a known EventKind.
+func (k EventKind) Validate() error {
+	switch k {
+	case EventDecision, EventPlanned, EventPreviewed, EventStepBlocked, EventStepRateLimited, EventStepRetried,
+		EventStepExecuted, EventStepFailed, EventStepVerified, EventVerificationFailed, EventRollbackStarted,
+		EventRollbackStep, EventRollbackCompleted, EventRollbackFailed, EventPlanCompleted, EventPlanStopped, EventError:
+		return nil
+	}
+	return provider.Invalid("kind", string(k), "is not a known event kind")
+}
+
+// MarshalText encodes k as its name (empty when unset); an unknown value is
+// an error.
+func (k EventKind) MarshalText() ([]byte, error) { return enum.Marshal(k) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (k *EventKind) UnmarshalText(b []byte) error { return enum.Unmarshal(k, b) }
+
+// Stage names where in a plan's execution something failed.
+type Stage string
+
+// The stages of a step, in order.
+const (
+	StageFence     Stage = "fence"     // the leadership fence refused the write
+	StageRead      Stage = "read"      // reading the target's capacity or size
+	StageSafety    Stage = "safety"    // the safety gate
+	StageRateLimit Stage = "ratelimit" // the rate limiter
+	StageAct       Stage = "act"       // the provider's SetCapacity or Resize
+	StageVerify    Stage = "verify"    // settling and the monitoring signals
+	StageRollback  Stage = "rollback"  // undoing the plan
+)
+
+// String returns the stage's name.
+func (s Stage) String() string { return string(s) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless s is a known Stage.
+func (s Stage) Validate() error {
+	switch s {
+	case StageFence, StageRead, StageSafety, StageRateLimit, StageAct, StageVerify, StageRollback:
+		return nil
+	}
+	return provider.Invalid("stage", string(s), "is not a known stage")
+}
+
+// MarshalText encodes s as its name (empty when unset); an unknown value is
+// an error.
+func (s Stage) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (s *Stage) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }

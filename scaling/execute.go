@@ -1,0 +1,595 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// planKey is the context key of PlanFromContext.
+type planKey struct{}
+
+// PlanStepRef identifies the plan step a provider call belongs to.
+type PlanStepRef struct {
+	// PlanID is the plan's ID.
+	PlanID string
+	// Step is the step's number (rollback steps count on from the plan's
+	// last step).
+	Step int
+	// Rollback marks a rollback step.
+	Rollback bool
+}
+
+// ContextWithPlan returns ctx carrying ref, as the engine passes it to
+// every provider write, so that a provider (a host's driver) can tag the
+// change with the plan (an idempotency token, a change ticket).
+func ContextWithPlan(ctx context.Context, ref PlanStepRef) context.Context {
+	return context.WithValue(ctx, planKey{}, ref)
+}
+
+// PlanFromContext returns the plan step a provider call belongs to, if
+// the engine made it.
+func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
+	ref, ok := ctx.Value(planKey{}).(PlanStepRef)
+	return ref, ok
+}
+
+// Execute carries out p step by step and returns its execution record.
+// Each step is fenced (WithFencer), gated (Gate.Check; a refusal or an
+// error stops the plan: fail closed), rate limited (WithReserver; a denial
+// stops the plan, a clamp shortens the step and re-splits the rest),
+// written through the provider (retrying throttling with backoff on the
+// engine's clock within RetryDeadline) and verified: the capacity (or
+// size) must settle within the monitoring plan's Timeout and its signals
+// stay healthy for its Window. A step that fails or is not verified rolls
+// the plan back on its own, through the gate again; the rollback is
+// recorded. Every step is an event for the observer and a record in the
+// journal.
+//
+// Execute is idempotent: a plan whose execution is final returns its
+// record without acting, and a plan that was interrupted (ctx ended
+// between or within steps) resumes from the target's real capacity: a
+// step whose change took effect is not repeated, one that did not is
+// carried out. While a plan runs, another Execute of it returns
+// ErrPlanRunning. When the capacity is found neither where the plan left
+// it nor where it was going, the plan stops (ErrDrift) without acting.
+//
+// The error is nil when the plan completed; otherwise it says why it did
+// not (a *StepError naming the step and stage, matching the cause). A
+// plan interrupted by ctx returns ctx's error and status interrupted.
+func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
+	if len(p.Steps) == 0 {
+		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
+	}
+	if !e.lockPlan(p.ID) {
+		return Execution{Plan: p, Status: PlanRunning}, fmt.Errorf("scaling: execute %s: %w", p.ID, ErrPlanRunning)
+	}
+	defer e.unlockPlan(p.ID)
+	x, found, err := e.journal.Load(ctx, p.ID)
+	if err != nil {
+		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: journal: %w", p.ID, err)
+	}
+	if found && x.Status.Final() {
+		return x, x.Err
+	}
+	if !found {
+		x = Execution{Plan: p, Status: PlanPlanned}
+		for _, s := range p.Steps {
+			x.Steps = append(x.Steps, StepRecord{Step: s, Status: StepPending})
+		}
+		e.emit(Event{Time: e.clock.Now(), Kind: EventPlanned, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
+			From: p.From, To: p.To, FromSize: p.FromSize, ToSize: p.ToSize, Reason: p.Reason})
+	}
+	x.Status, x.Err, x.Reason = PlanRunning, nil, ""
+	e.save(ctx, &x)
+	e.run(ctx, &x)
+	e.save(ctx, &x)
+	return x, x.Err
+}
+
+// Resume continues the target's unfinished plans (interrupted by a
+// cancelled context or a crash), oldest first, and returns their
+// executions. A plan older than maxAge is stopped instead (its steps done
+// stay; the next decision starts from the real capacity). Plans running
+// in this process are left alone.
+func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
+	xs, err := e.journal.Unfinished(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("scaling: resume %s: journal: %w", target, err)
+	}
+	var (
+		out  []Execution
+		errs []error
+	)
+	for _, x := range xs {
+		if e.isRunning(x.Plan.ID) {
+			continue
+		}
+		if maxAge > 0 && now.Sub(x.Plan.CreatedAt) > maxAge {
+			x.Status, x.Reason = PlanStopped, fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
+			e.skipRest(&x, x.Reason)
+			e.save(ctx, &x)
+			e.emit(Event{Time: e.clock.Now(), Kind: EventPlanStopped, Target: target, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason})
+			out = append(out, x)
+			continue
+		}
+		done, err := e.Execute(ctx, x.Plan)
+		out = append(out, done)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func (e *Engine) lockPlan(id string) bool {
+	e.planLock.Lock()
+	defer e.planLock.Unlock()
+	if e.running[id] {
+		return false
+	}
+	e.running[id] = true
+	return true
+}
+
+func (e *Engine) unlockPlan(id string) {
+	e.planLock.Lock()
+	defer e.planLock.Unlock()
+	delete(e.running, id)
+}
+
+func (e *Engine) isRunning(id string) bool {
+	e.planLock.Lock()
+	defer e.planLock.Unlock()
+	return e.running[id]
+}
+
+// save stores x in the journal, even after ctx ended (bookkeeping of what
+// happened must not be lost); a journal error is logged.
+func (e *Engine) save(ctx context.Context, x *Execution) {
+	x.UpdatedAt = e.clock.Now()
+	if err := e.journal.Save(context.WithoutCancel(ctx), *x); err != nil {
+		e.log.Error("scaling: journal save failed", "plan", x.Plan.ID, "err", err)
+	}
+}
+
+// stop ends the plan without rolling back.
+func (e *Engine) stop(x *Execution, status PlanStatus, err error) {
+	x.Status, x.Err = status, err
+	if err != nil {
+		x.Reason = err.Error()
+	}
+	e.skipRest(x, x.Reason)
+	kind := EventPlanStopped
+	e.emit(Event{Time: e.clock.Now(), Kind: kind, Target: x.Plan.Target.ID, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason, Err: err})
+}
+
+// skipRest marks the pending steps skipped.
+func (e *Engine) skipRest(x *Execution, reason string) {
+	for i := range x.Steps {
+		if x.Steps[i].Status == StepPending {
+			x.Steps[i].Status, x.Steps[i].Reason = StepSkipped, reason
+		}
+	}
+}
+
+// run is the state machine of Execute.
+func (e *Engine) run(ctx context.Context, x *Execution) {
+	p := x.Plan
+	for i := 0; i < len(x.Steps); i++ {
+		sr := &x.Steps[i]
+		if sr.Status == StepVerified {
+			continue
+		}
+		s := sr.Step
+		if err := ctx.Err(); err != nil {
+			x.Status, x.Err, x.Reason = PlanInterrupted, err, "interrupted: "+err.Error()
+			return
+		}
+		actual, err := e.read(ctx, p)
+		if err != nil {
+			if ctx.Err() != nil {
+				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted: "+ctx.Err().Error()
+				return
+			}
+			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err})
+			return
+		}
+		switch {
+		case actual.matches(s.To, s.ToSize):
+			// Already in effect: a resumed step whose write went through.
+			if sr.Status == StepExecuting {
+				e.recordEvent(p.Target.ID, ScalingEvent{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+			}
+			if sr.Status == StepPending || sr.Status == StepExecuting {
+				sr.Status, sr.At, sr.Reason = StepExecuted, e.clock.Now(), "found in effect"
+			}
+		case actual.matches(s.From, s.FromSize):
+			sr.Status = StepPending // an interrupted write that did not take effect
+			if !e.act(ctx, x, i) {
+				return
+			}
+			sr = &x.Steps[i] // act may re-split the steps
+			s = sr.Step
+		default:
+			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead,
+				Err: fmt.Errorf("%w: found %s, expected %s or %s", ErrDrift, actual, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))})
+			return
+		}
+		if err := e.verify(ctx, p, s); err != nil {
+			if ctx.Err() != nil {
+				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted while verifying: "+ctx.Err().Error()
+				return
+			}
+			sr.Status, sr.At, sr.Reason = StepFailed, e.clock.Now(), err.Error()
+			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageVerify, Err: err}
+			e.emit(e.stepEvent(p, s, EventVerificationFailed, err.Error(), serr))
+			e.rollback(ctx, x, serr)
+			return
+		}
+		sr.Status, sr.At, sr.Reason = StepVerified, e.clock.Now(), "settled; signals healthy"
+		e.emit(e.stepEvent(p, s, EventStepVerified, sr.Reason, nil))
+		e.save(ctx, x)
+	}
+	x.Status, x.Reason = PlanCompleted, "every step verified"
+	e.emit(Event{Time: e.clock.Now(), Kind: EventPlanCompleted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
+		From: p.From, To: p.To, FromSize: p.FromSize, ToSize: p.ToSize, Reason: p.Reason})
+}
+
+// act fences, gates, reserves and writes step i. It returns false when the
+// plan ended (stopped, rolled back, failed).
+func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
+	p := x.Plan
+	s := x.Steps[i].Step
+	if e.fencer != nil {
+		if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
+			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
+			return false
+		}
+	}
+	now := e.clock.Now()
+	d, err := e.gate.Check(ctx, e.proposal(p, s, now))
+	if err != nil {
+		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
+		e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), serr))
+		e.stop(x, PlanStopped, serr)
+		return false
+	}
+	var res ratelimit.Reservation
+	if e.reserver != nil {
+		res, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: direction(s), Units: s.Units()})
+		if err != nil || !res.OK() {
+			if err == nil {
+				err = fmt.Errorf("rate limited: %s", res.String())
+			}
+			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRateLimit, Err: err}
+			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), serr))
+			e.stop(x, PlanStopped, serr)
+			return false
+		}
+		if res.Outcome == ratelimit.Clamped && s.Action != safety.ActionResize {
+			e.clamp(x, i, res.Granted)
+			s = x.Steps[i].Step
+			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), nil))
+		}
+	}
+	x.Steps[i].Status, x.Steps[i].At = StepExecuting, e.clock.Now()
+	e.save(ctx, x)
+	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
+	if err != nil {
+		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
+		if ctx.Err() != nil {
+			// Whether the write took effect is unknown: the next run reads
+			// the capacity and decides.
+			x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted while writing: "+err.Error()
+			return false
+		}
+		actual, rerr := e.read(ctx, p)
+		unchanged := rerr == nil && actual.matches(s.From, s.FromSize)
+		if unchanged && e.reserver != nil && res.OK() {
+			if cerr := e.reserver.CancelAt(ctx, e.clock.Now(), res); cerr != nil {
+				e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
+			}
+		}
+		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepFailed, e.clock.Now(), err.Error()
+		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
+		if unchanged && i == 0 {
+			// Nothing was changed by this plan: nothing to roll back.
+			e.stop(x, PlanStopped, serr)
+			return false
+		}
+		e.rollback(ctx, x, serr)
+		return false
+	}
+	x.Steps[i].Status, x.Steps[i].At = StepExecuted, e.clock.Now()
+	e.recordEvent(p.Target.ID, ScalingEvent{At: x.Steps[i].At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+		From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+	e.emit(e.stepEvent(p, s, EventStepExecuted, d.Summary(), nil))
+	e.save(ctx, x)
+	return true
+}
+
+// clamp shortens step i to granted instances and re-splits the rest of
+// the plan from there.
+func (e *Engine) clamp(x *Execution, i int, granted int) {
+	s := x.Steps[i].Step
+	to := x.Plan.To
+	next := s.To
+	next.Desired = s.From.Desired + granted*sign(s.To.Desired-s.From.Desired)
+	next.Min, next.Max = min(to.Min, next.Desired), max(to.Max, next.Desired)
+	if next == to {
+		return
+	}
+	s.To = next
+	rest := gradualSteps(next, to, e.maxStep)
+	x.Steps = x.Steps[:i]
+	x.Steps = append(x.Steps, StepRecord{Step: s, Status: StepPending})
+	for _, r := range rest {
+		r.Index = len(x.Steps) + 1
+		x.Steps = append(x.Steps, StepRecord{Step: r, Status: StepPending})
+	}
+	x.Plan.Steps = x.Plan.Steps[:0]
+	for _, r := range x.Steps {
+		x.Plan.Steps = append(x.Plan.Steps, r.Step)
+	}
+}
+
+// direction is the rate limiter's direction of a step.
+func direction(s PlanStep) ratelimit.Direction {
+	if s.Action == safety.ActionScaleOut {
+		return ratelimit.Up
+	}
+	if s.Action == safety.ActionResize && s.ToSize.MemoryMiB+int(s.ToSize.VCPU) > s.FromSize.MemoryMiB+int(s.FromSize.VCPU) {
+		return ratelimit.Up
+	}
+	return ratelimit.Down
+}
+
+// write sets the capacity (or size), retrying throttling with backoff on
+// the engine's clock until RetryDeadline.
+func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.CapacitySpec, toSize provider.Size) error {
+	start := e.clock.Now()
+	backoff := e.cfg.RetryBackoff
+	for {
+		var err error
+		if s.Action == safety.ActionResize {
+			err = e.cloud.Resizer.Resize(ctx, p.Target.Resource.ID, toSize)
+		} else {
+			err = e.cloud.Scaler.SetCapacity(ctx, p.Target.Resource.ID, to)
+		}
+		if err == nil || !errors.Is(err, provider.ErrThrottled) {
+			return err
+		}
+		if e.clock.Now().Sub(start)+backoff > e.cfg.RetryDeadline {
+			return fmt.Errorf("throttled for %s: %w", e.cfg.RetryDeadline, err)
+		}
+		e.emit(e.stepEvent(p, s, EventStepRetried, fmt.Sprintf("throttled; retrying in %s", backoff), err))
+		if err := e.wait(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, DefaultMaxRetryBackoff)
+	}
+}
+
+// wait waits d on the engine's clock, or until ctx ends.
+func (e *Engine) wait(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.clock.After(d):
+		return nil
+	}
+}
+
+// observed is a target's capacity or size as read.
+type observed struct {
+	capacity   provider.Capacity
+	size       provider.Size
+	horizontal bool
+}
+
+func (o observed) String() string {
+	if o.horizontal {
+		return specString(o.capacity.CapacitySpec)
+	}
+	return sizeString(o.size)
+}
+
+func stateString(c provider.CapacitySpec, s provider.Size) string {
+	if s.IsZero() {
+		return specString(c)
+	}
+	return sizeString(s)
+}
+
+// matches reports whether the observed state is the given spec (groups) or
+// size (vertical: the fields the size sets).
+func (o observed) matches(spec provider.CapacitySpec, size provider.Size) bool {
+	if o.horizontal {
+		return o.capacity.CapacitySpec == spec
+	}
+	return sizeMatches(o.size, size)
+}
+
+// sizeMatches reports whether have has every field want sets.
+func sizeMatches(have, want provider.Size) bool {
+	switch {
+	case want.InstanceType != "" && have.InstanceType != want.InstanceType:
+		return false
+	case want.MemoryMiB != 0 && have.MemoryMiB != want.MemoryMiB:
+		return false
+	case want.Timeout != 0 && have.Timeout != want.Timeout:
+		return false
+	case want.InstanceType == "" && want.VCPU != 0 && have.VCPU != want.VCPU:
+		return false
+	}
+	return true
+}
+
+// read reads the target's current capacity (groups) or size (vertical).
+func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
+	if p.Target.Horizontal() {
+		if e.cloud.Scaler == nil {
+			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
+		}
+		c, err := e.cloud.Scaler.Capacity(ctx, p.Target.Resource.ID)
+		return observed{capacity: c, horizontal: true}, err
+	}
+	if e.cloud.Inventory == nil {
+		return observed{}, provider.Invalid("cloud.inventory", nil, "is required to resize")
+	}
+	r, err := e.cloud.Inventory.Get(ctx, p.Target.Resource.ID)
+	return observed{size: r.Size}, err
+}
+
+// verify waits for the step to settle within the monitoring plan's
+// Timeout, then checks its signals over the Window.
+func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
+	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
+	if err != nil {
+		return err
+	}
+	if len(p.Monitoring.Signals) == 0 || e.cloud.Metrics == nil || p.Monitoring.Window <= 0 {
+		return nil
+	}
+	if err := e.wait(ctx, p.Monitoring.Window); err != nil {
+		return err
+	}
+	for _, sig := range p.Monitoring.Signals {
+		stat := sig.Statistic
+		if stat == "" {
+			stat = provider.StatMax
+		}
+		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: settledAt, End: settledAt.Add(p.Monitoring.Window),
+			Step: p.Monitoring.Window, Statistic: stat}
+		ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
+		if err != nil {
+			return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+		}
+		v, _, n := meanOfLast(ser, 1)
+		if n == 0 {
+			return fmt.Errorf("%w: no data for signal %s in the %s after settling", ErrNotVerified, sig, p.Monitoring.Window)
+		}
+		if !sig.healthy(v) {
+			return fmt.Errorf("%w: signal %s unhealthy: %.3g", ErrNotVerified, sig, v)
+		}
+	}
+	return nil
+}
+
+// settle polls until the target reached spec (every desired instance
+// present and ready) or size, or the timeout passes on the engine's
+// clock. It returns when it settled.
+func (e *Engine) settle(ctx context.Context, p Plan, spec provider.CapacitySpec, size provider.Size, timeout time.Duration) (time.Time, error) {
+	start := e.clock.Now()
+	var last observed
+	for {
+		o, err := e.read(ctx, p)
+		if err != nil && ctx.Err() != nil {
+			return time.Time{}, ctx.Err()
+		}
+		if err == nil {
+			last = o
+			if p.Target.Horizontal() && o.capacity.CapacitySpec == spec && o.capacity.Settled() ||
+				!p.Target.Horizontal() && sizeMatches(o.size, size) {
+				return e.clock.Now(), nil
+			}
+		}
+		elapsed := e.clock.Now().Sub(start)
+		if elapsed >= timeout {
+			if err != nil {
+				return time.Time{}, fmt.Errorf("%w: could not read the target within %s: %w", ErrNotVerified, timeout, err)
+			}
+			if p.Target.Horizontal() {
+				return time.Time{}, fmt.Errorf("%w: capacity did not settle within %s: desired %d, current %d, ready %d", ErrNotVerified,
+					timeout, last.capacity.Desired, last.capacity.Current, last.capacity.Ready)
+			}
+			return time.Time{}, fmt.Errorf("%w: size is %s, not %s, after %s", ErrNotVerified, sizeString(last.size), sizeString(size), timeout)
+		}
+		if err := e.wait(ctx, min(e.cfg.PollInterval, timeout-elapsed)); err != nil {
+			return time.Time{}, err
+		}
+	}
+}
+
+// rollback undoes the plan from the target's real state back to the
+// plan's From, through the gate, with gradual steps; each is verified to
+// settle. It sets the plan's final status.
+func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
+	p := x.Plan
+	e.skipRest(x, "rolled back")
+	x.Err = cause
+	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackStarted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
+		From: p.To, To: p.From, FromSize: p.ToSize, ToSize: p.FromSize, Reason: cause.Error(), Err: cause})
+	fail := func(err error) {
+		x.Status, x.Reason = PlanFailed, fmt.Sprintf("%v; rollback failed: %v", cause, err)
+		x.Err = errors.Join(cause, &StepError{PlanID: p.ID, Step: 0, Stage: StageRollback, Err: fmt.Errorf("%w: %w", ErrRollback, err)})
+		e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackFailed, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy, Reason: x.Reason, Err: x.Err})
+	}
+	actual, err := e.read(ctx, p)
+	if err != nil {
+		fail(fmt.Errorf("read: %w", err))
+		return
+	}
+	var steps []PlanStep
+	if p.Target.Horizontal() {
+		steps = gradualSteps(actual.capacity.CapacitySpec, p.From, e.maxStep)
+	} else if !sizeMatches(actual.size, p.FromSize) {
+		steps = []PlanStep{{Action: safety.ActionResize, FromSize: actual.size, ToSize: p.FromSize}}
+	}
+	for k, s := range steps {
+		s.Index = len(x.Steps) + k + 1
+		if e.fencer != nil {
+			if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
+				fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
+				return
+			}
+		}
+		prop := e.proposal(p, s, e.clock.Now())
+		prop.ID = fmt.Sprintf("%s/rollback-%d", p.ID, k+1)
+		prop.Reason = "rollback: " + cause.Error()
+		d, err := e.gate.Check(ctx, prop)
+		if err != nil {
+			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), err))
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err})
+			return
+		}
+		if err := e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize); err != nil {
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err})
+			return
+		}
+		at := e.clock.Now()
+		e.recordEvent(p.Target.ID, ScalingEvent{At: at, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
+			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+		rec := StepRecord{Step: s, Status: StepExecuted, At: at}
+		if _, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout); err != nil {
+			rec.Status, rec.Reason = StepFailed, err.Error()
+			x.Rollback = append(x.Rollback, rec)
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageVerify, Err: err})
+			return
+		}
+		rec.Status = StepVerified
+		x.Rollback = append(x.Rollback, rec)
+		e.emit(e.stepEvent(p, s, EventRollbackStep, "rolled back", nil))
+	}
+	for i := range x.Steps {
+		if x.Steps[i].Status == StepExecuted || x.Steps[i].Status == StepVerified || x.Steps[i].Status == StepFailed {
+			x.Steps[i].Status = StepRolledBack
+		}
+	}
+	x.Status, x.Reason = PlanRolledBack, "rolled back: "+cause.Error()
+	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackCompleted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
+		From: p.To, To: p.From, FromSize: p.ToSize, ToSize: p.FromSize, Reason: x.Reason, Err: cause})
+}
+
+// stepEvent is the event of one step.
+func (e *Engine) stepEvent(p Plan, s PlanStep, kind EventKind, reason string, err error) Event {
+	return Event{Time: e.clock.Now(), Kind: kind, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+		From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: reason, Err: err}
+}

@@ -1,0 +1,55 @@
+package scaling_test
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+// series returns a series of m ending at end, one value per step (NaN is a
+// gap).
+func series(m provider.Metric, end time.Time, step time.Duration, values ...float64) provider.Series {
+	return provider.Series{Metric: m, Start: end.Add(-time.Duration(len(values)) * step), Step: step, Values: values}
+}
+
+// group is a target group with the given capacity, bounds [min, max].
+func group(desired, minR, maxR int) scaling.Target {
+	return scaling.Target{
+		ID:       "web",
+		Resource: provider.Resource{ID: "web", Kind: provider.KindGroup, State: provider.StateRunning},
+		Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 0, Max: 100, Desired: desired}, Current: desired, Ready: desired},
+		Min:      minR, Max: maxR,
+	}
+}
+
+// stateWith is a State at t0 of target t with the given series.
+func stateWith(t scaling.Target, ss ...provider.Series) scaling.State {
+	return scaling.State{Now: t0, Target: t, Metrics: ss}
+}
+
+var gap = math.NaN()
+
+func fp(v float64) *float64 { return &v }
+
+func ip(v int) *int { return &v }
+
+// allowAll is a host's own gate that allows everything and records the
+// proposals it saw.
+type allowAll struct{ seen chan safety.Proposal }
+
+func (g allowAll) Check(_ context.Context, p safety.Proposal) (safety.Decision, error) {
+	if g.seen != nil {
+		g.seen <- p
+	}
+	return safety.Decision{ProposalID: p.ID, ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Allowed: true, Outcome: safety.Pass, Risk: safety.RiskLow}, nil
+}
+
+func (g allowAll) Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	return g.Check(ctx, p)
+}

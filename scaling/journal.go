@@ -1,0 +1,135 @@
+package scaling
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Execution is the record of one plan's execution: the plan (as executed:
+// a step clamped by the rate limiter re-splits the rest), where each step
+// stands, and the outcome.
+type Execution struct {
+	// Plan is the plan.
+	Plan Plan `json:"plan"`
+	// Status is where the plan stands.
+	Status PlanStatus `json:"status"`
+	// Steps is each step's record, in order.
+	Steps []StepRecord `json:"steps"`
+	// Rollback records the rollback steps carried out, if any.
+	Rollback []StepRecord `json:"rollback,omitempty"`
+	// Reason says why the plan stopped, failed or was rolled back.
+	Reason string `json:"reason,omitempty"`
+	// UpdatedAt is when the record last changed.
+	UpdatedAt time.Time `json:"updated_at"`
+	// Err is the error that ended the plan, if any (not stored by a
+	// journal that serializes; Reason keeps its text).
+	Err error `json:"-"`
+}
+
+// StepRecord is where one step stands.
+type StepRecord struct {
+	// Step is the step.
+	Step PlanStep `json:"step"`
+	// Status is its status.
+	Status StepStatus `json:"status"`
+	// At is when the status last changed.
+	At time.Time `json:"at"`
+	// Reason says what happened (a safety decision, a rate-limit reason,
+	// a verification finding).
+	Reason string `json:"reason,omitempty"`
+}
+
+// clone returns a copy of x that shares no slices with it.
+func (x Execution) clone() Execution {
+	x.Steps = slices.Clone(x.Steps)
+	x.Rollback = slices.Clone(x.Rollback)
+	x.Plan.Steps = slices.Clone(x.Plan.Steps)
+	x.Plan.Rollback = slices.Clone(x.Plan.Rollback)
+	x.Plan.Monitoring.Signals = slices.Clone(x.Plan.Monitoring.Signals)
+	return x
+}
+
+// Journal keeps the records of plan executions, so that executing a plan
+// twice changes the target once, and a plan interrupted between steps is
+// resumed from the real capacity rather than lost or repeated.
+//
+// Load returns the execution of a plan ID and whether there is one. Save
+// stores an execution (replacing the one of its plan ID). Unfinished
+// returns a target's executions whose status is not final, oldest first.
+// Implementations must be safe for concurrent use, honour ctx and return
+// copies the caller may change. With several replicas the journal must be
+// shared (the engine's writes are fenced, its journal is not).
+type Journal interface {
+	Load(ctx context.Context, planID string) (Execution, bool, error)
+	Save(ctx context.Context, x Execution) error
+	Unfinished(ctx context.Context, target string) ([]Execution, error)
+}
+
+// MemoryJournal is a Journal in process memory. It keeps the final
+// executions of the last Retention (default 24h, measured from the newest
+// record) and every unfinished one. It is safe for concurrent use.
+type MemoryJournal struct {
+	// Retention is how long final executions are kept; 0 means 24h.
+	Retention time.Duration
+
+	mu   sync.Mutex
+	byID map[string]Execution
+}
+
+var _ Journal = (*MemoryJournal)(nil)
+
+// NewMemoryJournal returns an empty MemoryJournal.
+func NewMemoryJournal() *MemoryJournal { return &MemoryJournal{byID: map[string]Execution{}} }
+
+// Load implements Journal.
+func (j *MemoryJournal) Load(ctx context.Context, planID string) (Execution, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Execution{}, false, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	x, ok := j.byID[planID]
+	return x.clone(), ok, nil
+}
+
+// Save implements Journal.
+func (j *MemoryJournal) Save(ctx context.Context, x Execution) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.byID == nil {
+		j.byID = map[string]Execution{}
+	}
+	j.byID[x.Plan.ID] = x.clone()
+	keep := j.Retention
+	if keep <= 0 {
+		keep = 24 * time.Hour
+	}
+	for id, old := range j.byID {
+		if old.Status.Final() && old.UpdatedAt.Before(x.UpdatedAt.Add(-keep)) {
+			delete(j.byID, id)
+		}
+	}
+	return nil
+}
+
+// Unfinished implements Journal.
+func (j *MemoryJournal) Unfinished(ctx context.Context, target string) ([]Execution, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Execution
+	for _, x := range j.byID {
+		if x.Plan.Target.ID == target && !x.Status.Final() {
+			out = append(out, x.clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b Execution) int { return a.Plan.CreatedAt.Compare(b.Plan.CreatedAt) })
+	return out, nil
+}

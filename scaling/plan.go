@@ -1,0 +1,312 @@
+package scaling
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling/internal/enum"
+)
+
+// Plan is how the engine carries out one recommendation: ordered steps
+// (a change larger than the gradual limit becomes several), the plan to
+// roll it back, the monitoring that verifies each step, and what it is
+// expected to take and cost. A plan is a value; its ID is derived from
+// its content, so the same recommendation for the same state plans the
+// same ID, and executing a plan twice does not change the target twice.
+type Plan struct {
+	// ID identifies the plan in events, safety proposals (Proposal.Source,
+	// and ID + "/" + step in Proposal.ID) and the provider calls'
+	// context (PlanFromContext).
+	ID string `json:"id"`
+	// Target is the target as it was when planned.
+	Target Target `json:"target"`
+	// Strategy names the strategy whose recommendation this is.
+	Strategy string `json:"strategy"`
+	// Reason is the recommendation's reason.
+	Reason string `json:"reason"`
+	// CreatedAt is when it was made.
+	CreatedAt time.Time `json:"created_at"`
+	// From and To are the group's capacity before and after (groups).
+	From provider.CapacitySpec `json:"from,omitzero"`
+	// To is the capacity the plan ends at.
+	To provider.CapacitySpec `json:"to,omitzero"`
+	// FromSize and ToSize are the size before and after (vertical).
+	FromSize provider.Size `json:"from_size,omitzero"`
+	// ToSize is the size the plan ends at.
+	ToSize provider.Size `json:"to_size,omitzero"`
+	// Steps are the steps, in order.
+	Steps []PlanStep `json:"steps"`
+	// Rollback are the steps that undo the whole plan, from To back to
+	// From, in order. A rollback after k steps starts from where those
+	// left the target.
+	Rollback []PlanStep `json:"rollback"`
+	// Monitoring is what verifies each step.
+	Monitoring MonitoringPlan `json:"monitoring"`
+	// ExpectedDuration is how long the plan should take: every step's
+	// settling estimate and monitoring window.
+	ExpectedDuration time.Duration `json:"expected_duration"`
+	// CostPerHour is the change of the target's cost per hour once the
+	// plan is done (negative saves), in the resource's currency; 0 when
+	// unknown.
+	CostPerHour float64 `json:"cost_per_hour"`
+}
+
+// PlanStep is one change of a plan.
+type PlanStep struct {
+	// Index numbers the step from 1.
+	Index int `json:"index"`
+	// Action is the safety action: scale_out, scale_in or resize.
+	Action safety.Action `json:"action"`
+	// From and To are the capacity before and after (groups).
+	From provider.CapacitySpec `json:"from,omitzero"`
+	// To is the capacity after.
+	To provider.CapacitySpec `json:"to,omitzero"`
+	// FromSize and ToSize are the size before and after (vertical).
+	FromSize provider.Size `json:"from_size,omitzero"`
+	// ToSize is the size after.
+	ToSize provider.Size `json:"to_size,omitzero"`
+}
+
+// Units returns how many instances the step changes (1 for a resize).
+func (s PlanStep) Units() int {
+	if s.Action == safety.ActionResize {
+		return 1
+	}
+	return max(1, abs(s.To.Desired-s.From.Desired))
+}
+
+// String describes the step in one line: "2: scale_out 4→6".
+func (s PlanStep) String() string {
+	if s.Action == safety.ActionResize {
+		return fmt.Sprintf("%d: resize %s → %s", s.Index, sizeString(s.FromSize), sizeString(s.ToSize))
+	}
+	return fmt.Sprintf("%d: %s %s → %s", s.Index, s.Action, specString(s.From), specString(s.To))
+}
+
+func specString(c provider.CapacitySpec) string {
+	return fmt.Sprintf("%d [%d,%d]", c.Desired, c.Min, c.Max)
+}
+
+func sizeString(s provider.Size) string {
+	switch {
+	case s.InstanceType != "":
+		return s.InstanceType
+	case s.Timeout > 0:
+		return fmt.Sprintf("%dMiB/%s", s.MemoryMiB, s.Timeout)
+	}
+	return fmt.Sprintf("%gvCPU/%dMiB", s.VCPU, s.MemoryMiB)
+}
+
+// MonitoringPlan is what verifies each step: the capacity must settle
+// (every desired instance present and ready) within Timeout, then every
+// signal must stay healthy for Window.
+type MonitoringPlan struct {
+	// Signals are the metrics watched and their healthy ranges.
+	Signals []Signal `json:"signals,omitempty"`
+	// Window is how long the signals are watched once the capacity
+	// settled.
+	Window time.Duration `json:"window"`
+	// Timeout is the deadline for the capacity (or size) to settle.
+	Timeout time.Duration `json:"timeout"`
+}
+
+// Signal is one metric a monitoring plan watches and its healthy range:
+// its Statistic over the window must be at most Max and at least Min.
+type Signal struct {
+	// Metric is the metric. Required.
+	Metric provider.Metric `json:"metric" yaml:"metric"`
+	// Statistic reduces the window's samples. Default: max.
+	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
+	// Max is the highest healthy value; nil: no upper bound.
+	Max *float64 `json:"max,omitempty" yaml:"max,omitempty"`
+	// Min is the lowest healthy value; nil: no lower bound.
+	Min *float64 `json:"min,omitempty" yaml:"min,omitempty"`
+}
+
+// Validate checks the signal.
+func (s Signal) Validate() error {
+	if err := s.Metric.Validate(); err != nil {
+		return provider.Within("metric", err)
+	}
+	if err := s.Statistic.Validate(); err != nil {
+		return provider.Within("statistic", err)
+	}
+	switch {
+	case s.Max == nil && s.Min == nil:
+		return provider.Invalid("max", nil, "a signal needs max or min")
+	case s.Max != nil && !finite(*s.Max), s.Min != nil && !finite(*s.Min):
+		return provider.Invalid("max", nil, "bounds must be finite")
+	case s.Max != nil && s.Min != nil && *s.Min > *s.Max:
+		return provider.Invalid("min", *s.Min, "must be ≤ max")
+	}
+	return nil
+}
+
+// healthy reports whether v lies in the signal's range.
+func (s Signal) healthy(v float64) bool {
+	return (s.Max == nil || v <= *s.Max) && (s.Min == nil || v >= *s.Min)
+}
+
+func (s Signal) String() string {
+	st := s.Statistic
+	if st == "" {
+		st = provider.StatMax
+	}
+	switch {
+	case s.Max != nil && s.Min != nil:
+		return fmt.Sprintf("%s %s in [%g, %g]", s.Metric, st, *s.Min, *s.Max)
+	case s.Max != nil:
+		return fmt.Sprintf("%s %s ≤ %g", s.Metric, st, *s.Max)
+	}
+	return fmt.Sprintf("%s %s ≥ %g", s.Metric, st, *s.Min)
+}
+
+// PlanStatus is where a plan's execution stands.
+type PlanStatus string
+
+// The plan statuses. Completed, Stopped, RolledBack and Failed are final;
+// Running and Interrupted are not (an interrupted plan is resumed).
+//
+//	planned ─► running ─┬─► completed     every step verified
+//	                    ├─► stopped       blocked, rate limited, fenced, drifted, or the first
+//	                    │                 step failed without changing anything (the steps done
+//	                    │                 stay; the next decision goes on from there)
+//	                    ├─► rolled_back   a step failed or was not verified; undone
+//	                    ├─► failed        the rollback did not finish
+//	                    └─► interrupted ─► (resume) running
+const (
+	PlanPlanned     PlanStatus = "planned"
+	PlanRunning     PlanStatus = "running"
+	PlanCompleted   PlanStatus = "completed"
+	PlanStopped     PlanStatus = "stopped"
+	PlanRolledBack  PlanStatus = "rolled_back"
+	PlanFailed      PlanStatus = "failed"
+	PlanInterrupted PlanStatus = "interrupted"
+)
+
+// String returns the status's name.
+func (s PlanStatus) String() string { return string(s) }
+
+// Final reports whether the plan will not run again.
+func (s PlanStatus) Final() bool {
+	return s == PlanCompleted || s == PlanStopped || s == PlanRolledBack || s == PlanFailed
+}
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless s is a known PlanStatus.
+func (s PlanStatus) Validate() error {
+	switch s {
+	case PlanPlanned, PlanRunning, PlanCompleted, PlanStopped, PlanRolledBack, PlanFailed, PlanInterrupted:
+		return nil
+	}
+	return provider.Invalid("status", string(s), "is not a known plan status")
+}
+
+// MarshalText encodes s as its name (empty when unset); an unknown value is
+// an error.
+func (s PlanStatus) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (s *PlanStatus) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+
+// StepStatus is where one step stands.
+type StepStatus string
+
+// The step statuses.
+//
+//	pending ─► executing ─► executed ─► verified
+//	   │            │           └────► failed (not verified) ─► rolled_back
+//	   │            └─► failed ─► rolled_back
+//	   └─► skipped (the plan stopped before it)
+const (
+	StepPending    StepStatus = "pending"
+	StepExecuting  StepStatus = "executing" // the provider was called; whether it changed anything is not known yet
+	StepExecuted   StepStatus = "executed"
+	StepVerified   StepStatus = "verified"
+	StepFailed     StepStatus = "failed"
+	StepRolledBack StepStatus = "rolled_back"
+	StepSkipped    StepStatus = "skipped"
+)
+
+// String returns the status's name.
+func (s StepStatus) String() string { return string(s) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless s is a known StepStatus.
+func (s StepStatus) Validate() error {
+	switch s {
+	case StepPending, StepExecuting, StepExecuted, StepVerified, StepFailed, StepRolledBack, StepSkipped:
+		return nil
+	}
+	return provider.Invalid("status", string(s), "is not a known step status")
+}
+
+// MarshalText encodes s as its name (empty when unset); an unknown value is
+// an error.
+func (s StepStatus) MarshalText() ([]byte, error) { return enum.Marshal(s) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (s *StepStatus) UnmarshalText(b []byte) error { return enum.Unmarshal(s, b) }
+
+// planID derives a plan's ID from what it changes and when.
+func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
+	h := sha256.New()
+	for _, s := range []string{target, strategy, strconv.FormatInt(now.UnixNano(), 10), specString(from), specString(to), sizeString(fromSize), sizeString(toSize)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return target + "-" + hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// gradualSteps splits the change from → to of a group into steps no
+// larger than maxStep(current desired) instances each. Intermediate steps
+// keep the bounds valid: their Min is at most and their Max at least
+// their desired capacity; the last step sets to's bounds.
+func gradualSteps(from, to provider.CapacitySpec, maxStep func(int) int) []PlanStep {
+	var steps []PlanStep
+	cur := from
+	for cur != to {
+		next := to
+		if d := to.Desired - cur.Desired; d != 0 {
+			n := max(1, maxStep(cur.Desired))
+			if abs(d) > n {
+				next.Desired = cur.Desired + n*sign(d)
+				next.Min = min(to.Min, next.Desired)
+				next.Max = max(to.Max, next.Desired)
+			}
+		}
+		steps = append(steps, PlanStep{Index: len(steps) + 1, Action: scaleAction(cur, next), From: cur, To: next})
+		cur = next
+	}
+	return steps
+}
+
+// scaleAction is scale_out when a change raises the desired capacity (or,
+// at equal desired capacity, only raises bounds), scale_in otherwise.
+func scaleAction(from, to provider.CapacitySpec) safety.Action {
+	switch {
+	case to.Desired > from.Desired:
+		return safety.ActionScaleOut
+	case to.Desired < from.Desired:
+		return safety.ActionScaleIn
+	case to.Min >= from.Min && to.Max >= from.Max:
+		return safety.ActionScaleOut
+	}
+	return safety.ActionScaleIn
+}
+
+// maxStepFunc is safety.GradualRule's formula: max(minStep, ⌊fraction ×
+// current⌋).
+func maxStepFunc(fraction float64, minStep int) func(int) int {
+	return func(current int) int {
+		return max(minStep, int(math.Floor(fraction*float64(current))))
+	}
+}

@@ -1,0 +1,289 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// MaxScheduleLookback is how far back Scheduled looks for the latest
+// action in effect: a year and a day, so that a yearly action is found.
+const MaxScheduleLookback = 367 * 24 * time.Hour
+
+// ScheduledConfig configures the scheduled strategy: recurring actions
+// that set a group's bounds and desired capacity, like EC2 Auto Scaling's
+// scheduled actions.
+type ScheduledConfig struct {
+	// TimeZone is the IANA time zone of the schedules without their own.
+	// Default: UTC.
+	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
+	// Actions are the scheduled actions. At least one.
+	Actions []ScheduledAction `json:"actions" yaml:"actions"`
+}
+
+// ScheduledAction sets some of a group's min, max and desired capacity
+// every time its schedule fires; each value stays in effect until another
+// action sets it.
+type ScheduledAction struct {
+	// Name names the action in reasons. Required, unique.
+	Name string `json:"name" yaml:"name"`
+	// Schedule is a cron expression of five fields (minute, hour, day of
+	// month, month, day of week) or a descriptor (@hourly, @daily,
+	// @weekly, @monthly, @yearly), parsed by github.com/robfig/cron/v3.
+	// It is read in wall-clock time of the time zone, so it keeps its
+	// local time across daylight-saving changes: an action at a time the
+	// change skips fires as much later as the clocks jump (02:30 becomes
+	// 03:30), and one in the repeated hour fires once, at its second
+	// occurrence (Go's time.Date). A "CRON_TZ=Zone " prefix sets the zone.
+	// @every is refused (it has no wall-clock time).
+	Schedule string `json:"schedule" yaml:"schedule"`
+	// TimeZone is the action's IANA time zone; empty means the config's.
+	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
+	// Min, Max and Desired are the values set; nil leaves one unchanged.
+	// At least one is required.
+	Min *int `json:"min,omitempty" yaml:"min,omitempty"`
+	// Max is the maximum capacity set.
+	Max *int `json:"max,omitempty" yaml:"max,omitempty"`
+	// Desired is the desired capacity set.
+	Desired *int `json:"desired,omitempty" yaml:"desired,omitempty"`
+}
+
+// Validate parses every schedule and time zone and checks the values,
+// returning an error matching provider.ErrInvalid that names the field
+// ("actions[1].schedule").
+func (c ScheduledConfig) Validate() error {
+	_, err := compileSchedule(c)
+	return err
+}
+
+type compiledAction struct {
+	ScheduledAction
+	spec *cron.SpecSchedule
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
+	zone := time.UTC
+	if c.TimeZone != "" {
+		loc, err := time.LoadLocation(c.TimeZone)
+		if err != nil {
+			return nil, provider.Invalid("time_zone", c.TimeZone, "is not an IANA time zone")
+		}
+		zone = loc
+	}
+	if len(c.Actions) == 0 {
+		return nil, provider.Invalid("actions", nil, "at least one scheduled action is required")
+	}
+	names := map[string]bool{}
+	var out []compiledAction
+	for i, a := range c.Actions {
+		field := fmt.Sprintf("actions[%d]", i)
+		switch {
+		case a.Name == "":
+			return nil, provider.Invalid(field+".name", "", "is required")
+		case names[a.Name]:
+			return nil, provider.Invalid(field+".name", a.Name, "duplicate action name")
+		case a.Min == nil && a.Max == nil && a.Desired == nil:
+			return nil, provider.Invalid(field, nil, "sets none of min, max, desired")
+		case a.Min != nil && *a.Min < 0, a.Max != nil && *a.Max < 0, a.Desired != nil && *a.Desired < 0:
+			return nil, provider.Invalid(field, nil, "min, max and desired must be ≥ 0")
+		case a.Min != nil && a.Max != nil && *a.Min > *a.Max:
+			return nil, provider.Invalid(field+".max", *a.Max, fmt.Sprintf("must be ≥ min %d", *a.Min))
+		}
+		names[a.Name] = true
+		if strings.HasPrefix(strings.TrimSpace(a.Schedule), "@every") {
+			return nil, provider.Invalid(field+".schedule", a.Schedule, "@every has no wall-clock time; use a cron expression")
+		}
+		sched, err := cronParser.Parse(a.Schedule)
+		if err != nil {
+			return nil, provider.Invalid(field+".schedule", a.Schedule, err.Error())
+		}
+		spec, ok := sched.(*cron.SpecSchedule)
+		if !ok {
+			return nil, provider.Invalid(field+".schedule", a.Schedule, "is not a calendar schedule")
+		}
+		if spec.Location == time.Local { // no CRON_TZ prefix
+			spec.Location = zone
+			if a.TimeZone != "" {
+				loc, err := time.LoadLocation(a.TimeZone)
+				if err != nil {
+					return nil, provider.Invalid(field+".time_zone", a.TimeZone, "is not an IANA time zone")
+				}
+				spec.Location = loc
+			}
+		}
+		out = append(out, compiledAction{ScheduledAction: a, spec: spec})
+	}
+	return out, nil
+}
+
+// Scheduled applies recurring actions: at any time, each of min, max and
+// desired is the value of the latest action that set it and has fired
+// (looking back up to MaxScheduleLookback). Its fitness is 1 once an
+// action is in effect and 0 before any has fired. Its recommendation sets
+// the group's bounds too; the engine keeps the policy's Min and Max above
+// them. Pin it for a schedule-only target. It is safe for concurrent use.
+type Scheduled struct {
+	actions []compiledAction
+}
+
+var _ Strategy = (*Scheduled)(nil)
+
+// NewScheduled returns a Scheduled strategy for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field (a schedule that does not
+// parse, an unknown time zone).
+func NewScheduled(cfg ScheduledConfig) (*Scheduled, error) {
+	actions, err := compileSchedule(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("scaling: scheduled: %w", err)
+	}
+	return &Scheduled{actions: actions}, nil
+}
+
+// Recommend implements Strategy.
+func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, error) {
+	t := st.Target
+	spec := t.Capacity.CapacitySpec
+	var (
+		minAt, maxAt, desAt time.Time
+		reasons             []string
+		inEffect            bool
+	)
+	for _, a := range s.actions {
+		at, ok := lastFire(a.spec, st.Now)
+		if !ok {
+			continue
+		}
+		inEffect = true
+		applied := false
+		if a.Min != nil && at.After(minAt) {
+			spec.Min, minAt, applied = *a.Min, at, true
+		}
+		if a.Max != nil && at.After(maxAt) {
+			spec.Max, maxAt, applied = *a.Max, at, true
+		}
+		if a.Desired != nil && at.After(desAt) {
+			spec.Desired, desAt, applied = *a.Desired, at, true
+		}
+		if applied {
+			reasons = append(reasons, fmt.Sprintf("%s since %s", a.Name, at.Format("Mon 2006-01-02 15:04 MST")))
+		}
+	}
+	if !inEffect {
+		return keep(t, "no scheduled action has fired"), nil
+	}
+	// A bound set by one action and a desired set by another may cross;
+	// the desired capacity stays within the bounds.
+	if spec.Max < spec.Min {
+		spec.Max = spec.Min
+	}
+	spec.Desired = clampInt(spec.Desired, spec.Min, spec.Max)
+	return Recommendation{
+		Capacity: spec,
+		Proposal: spec.Desired,
+		Reason:   "scheduled: " + strings.Join(reasons, "; "),
+		Inputs:   []Input{{Name: "min", Value: float64(spec.Min)}, {Name: "max", Value: float64(spec.Max)}, {Name: "desired", Value: float64(spec.Desired)}},
+		Fitness:  1,
+	}, nil
+}
+
+// Next returns the next time after t that any action fires, or the zero
+// time when none does within five years (cron's limit).
+func (s *Scheduled) Next(t time.Time) time.Time {
+	var next time.Time
+	for _, a := range s.actions {
+		n := nextFire(a.spec, t)
+		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
+		}
+	}
+	return next
+}
+
+// lastFire returns the latest time at or before now that spec fires, and
+// whether there is one within MaxScheduleLookback. It walks the schedule's
+// days backwards in its zone and builds each matching wall-clock time with
+// time.Date, which moves a time skipped by a daylight-saving change later
+// by the jump and gives a repeated time once (its second occurrence).
+func lastFire(spec *cron.SpecSchedule, now time.Time) (time.Time, bool) {
+	loc := spec.Location
+	local := now.In(loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC) // a calendar date
+	limit := now.Add(-MaxScheduleLookback)
+	for ; ; day = day.AddDate(0, 0, -1) {
+		if time.Date(day.Year(), day.Month(), day.Day(), 23, 59, 59, 0, loc).Before(limit) {
+			return time.Time{}, false
+		}
+		if !dayMatches(spec, day) {
+			continue
+		}
+		for h := 23; h >= 0; h-- {
+			if 1<<uint(h)&spec.Hour == 0 {
+				continue
+			}
+			for m := 59; m >= 0; m-- {
+				if 1<<uint(m)&spec.Minute == 0 {
+					continue
+				}
+				at := time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, loc)
+				if !at.After(now) && !at.Before(limit) {
+					return at, true
+				}
+			}
+		}
+	}
+}
+
+// nextFire returns the first fire time after t, counted as lastFire counts
+// them (cron's Next instead skips a time a daylight-saving change skips).
+func nextFire(spec *cron.SpecSchedule, t time.Time) time.Time {
+	// Scan day by day like lastFire, forwards, bounded by cron's five
+	// years.
+	loc := spec.Location
+	local := t.In(loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	end := day.AddDate(5, 0, 0)
+	for ; !day.After(end); day = day.AddDate(0, 0, 1) {
+		if !dayMatches(spec, day) {
+			continue
+		}
+		for h := range 24 {
+			if 1<<uint(h)&spec.Hour == 0 {
+				continue
+			}
+			for m := range 60 {
+				if 1<<uint(m)&spec.Minute == 0 {
+					continue
+				}
+				if at := time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, loc); at.After(t) {
+					return at
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// starBit is robfig/cron's marker of a field written as "*".
+const starBit = 1 << 63
+
+// dayMatches is robfig/cron's rule for the day fields: with either day
+// field unrestricted (*), both must match; with both restricted, either
+// may (as Vixie cron). day is a calendar date.
+func dayMatches(spec *cron.SpecSchedule, day time.Time) bool {
+	if 1<<uint(day.Month())&spec.Month == 0 {
+		return false
+	}
+	dom := 1<<uint(day.Day())&spec.Dom > 0
+	dow := 1<<uint(day.Weekday())&spec.Dow > 0
+	if spec.Dom&starBit > 0 || spec.Dow&starBit > 0 {
+		return dom && dow
+	}
+	return dom || dow
+}

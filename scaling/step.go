@@ -1,0 +1,419 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling/internal/enum"
+)
+
+// AdjustmentType says how a step adjustment changes the capacity, as EC2
+// Auto Scaling's adjustment types (in snake case).
+type AdjustmentType string
+
+// The adjustment types.
+const (
+	ChangeInCapacity        AdjustmentType = "change_in_capacity"         // add the adjustment (negative removes)
+	ExactCapacity           AdjustmentType = "exact_capacity"             // set the capacity to the adjustment
+	PercentChangeInCapacity AdjustmentType = "percent_change_in_capacity" // add the adjustment percent of the capacity
+)
+
+// String returns the type's name.
+func (t AdjustmentType) String() string { return string(t) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless t is a known AdjustmentType.
+func (t AdjustmentType) Validate() error {
+	switch t {
+	case ChangeInCapacity, ExactCapacity, PercentChangeInCapacity:
+		return nil
+	}
+	return provider.Invalid("adjustment_type", string(t), "must be one of change_in_capacity, exact_capacity, percent_change_in_capacity")
+}
+
+// MarshalText encodes t as its name (empty when unset); an unknown value is
+// an error.
+func (t AdjustmentType) MarshalText() ([]byte, error) { return enum.Marshal(t) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (t *AdjustmentType) UnmarshalText(b []byte) error { return enum.Unmarshal(t, b) }
+
+// Comparison is how an alarm compares the metric with its threshold.
+type Comparison string
+
+// The comparisons (CloudWatch's ComparisonOperator values in snake case).
+const (
+	GreaterOrEqual Comparison = "greater_or_equal" // metric ≥ threshold
+	Greater        Comparison = "greater"          // metric > threshold
+	Less           Comparison = "less"             // metric < threshold
+	LessOrEqual    Comparison = "less_or_equal"    // metric ≤ threshold
+)
+
+// String returns the comparison's name.
+func (c Comparison) String() string { return string(c) }
+
+// Validate returns an error matching provider.ErrInvalid, naming the
+// value, unless c is a known Comparison.
+func (c Comparison) Validate() error {
+	switch c {
+	case GreaterOrEqual, Greater, Less, LessOrEqual:
+		return nil
+	}
+	return provider.Invalid("comparison", string(c), "must be one of greater_or_equal, greater, less, less_or_equal")
+}
+
+// MarshalText encodes c as its name (empty when unset); an unknown value is
+// an error.
+func (c Comparison) MarshalText() ([]byte, error) { return enum.Marshal(c) }
+
+// UnmarshalText decodes a known name or empty text; other text is an error
+// matching provider.ErrInvalid naming it.
+func (c *Comparison) UnmarshalText(b []byte) error { return enum.Unmarshal(c, b) }
+
+func (c Comparison) holds(v, threshold float64) bool {
+	switch c {
+	case GreaterOrEqual:
+		return v >= threshold
+	case Greater:
+		return v > threshold
+	case Less:
+		return v < threshold
+	case LessOrEqual:
+		return v <= threshold
+	}
+	return false
+}
+
+// StepConfig configures the step-scaling strategy: EC2 Auto Scaling step
+// scaling policies, each tied to an alarm on one metric.
+type StepConfig struct {
+	// Metric is the alarms' metric. Default: cpu.
+	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
+	// Statistic reduces the samples of a step. Default: mean.
+	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
+	// Step is the metric's grid step (the alarms' period). Default: 1m.
+	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
+	// Policies are the step policies (typically one to scale out and one
+	// to scale in). At least one.
+	Policies []StepPolicy `json:"policies" yaml:"policies"`
+}
+
+// StepPolicy is one step scaling policy and its alarm.
+type StepPolicy struct {
+	// Name names the policy in reasons.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// Threshold is the alarm's threshold. Required (any finite value).
+	Threshold float64 `json:"threshold" yaml:"threshold"`
+	// Comparison is how the alarm compares. Required.
+	Comparison Comparison `json:"comparison" yaml:"comparison"`
+	// EvaluationPeriods is how many of the latest steps with data must
+	// breach for the alarm to fire. Default: 1.
+	EvaluationPeriods int `json:"evaluation_periods,omitempty" yaml:"evaluation_periods,omitempty"`
+	// AdjustmentType says how Adjustment counts. Required.
+	AdjustmentType AdjustmentType `json:"adjustment_type" yaml:"adjustment_type"`
+	// MinAdjustmentMagnitude is the smallest change a percent adjustment
+	// makes (≥ 0; only with percent_change_in_capacity).
+	MinAdjustmentMagnitude int `json:"min_adjustment_magnitude,omitempty" yaml:"min_adjustment_magnitude,omitempty"`
+	// Steps are the step adjustments by breach size (metric − threshold).
+	// Their ranges must neither overlap nor leave gaps. At least one.
+	Steps []StepAdjustment `json:"steps" yaml:"steps"`
+}
+
+// StepAdjustment is one step: the adjustment when the breach (metric −
+// threshold) lies between LowerBound and UpperBound. Above the threshold
+// the lower bound is inclusive and the upper exclusive; below it the
+// lower bound is exclusive and the upper inclusive (as EC2 Auto Scaling's
+// MetricIntervalLowerBound and MetricIntervalUpperBound); a breach of 0
+// falls in a step bounded by 0 from either side.
+type StepAdjustment struct {
+	// LowerBound is the breach's lower bound; nil is −∞.
+	LowerBound *float64 `json:"lower_bound,omitempty" yaml:"lower_bound,omitempty"`
+	// UpperBound is the breach's upper bound; nil is +∞.
+	UpperBound *float64 `json:"upper_bound,omitempty" yaml:"upper_bound,omitempty"`
+	// Adjustment is the change, by the policy's AdjustmentType: instances
+	// to add (negative removes), the capacity (≥ 0), or a percent of the
+	// capacity.
+	Adjustment int `json:"adjustment" yaml:"adjustment"`
+}
+
+// Validate checks every policy as EC2 Auto Scaling does: a comparison and
+// an adjustment type; steps with at most one open lower and one open upper
+// bound, never both in one step, whose ranges neither overlap nor leave
+// gaps; non-negative exact capacities.
+func (c StepConfig) Validate() error {
+	if c.Metric != "" {
+		if err := c.Metric.Validate(); err != nil {
+			return provider.Within("metric", err)
+		}
+	}
+	if err := c.Statistic.Validate(); err != nil {
+		return provider.Within("statistic", err)
+	}
+	if err := nonNegative("step", c.Step); err != nil {
+		return err
+	}
+	if len(c.Policies) == 0 {
+		return provider.Invalid("policies", nil, "at least one step policy is required")
+	}
+	for i, p := range c.Policies {
+		if err := p.validate(); err != nil {
+			return provider.Within(fmt.Sprintf("policies[%d]", i), err)
+		}
+	}
+	return nil
+}
+
+func (p StepPolicy) validate() error {
+	if !finite(p.Threshold) {
+		return provider.Invalid("threshold", p.Threshold, "must be finite")
+	}
+	if err := p.Comparison.Validate(); err != nil {
+		return err
+	}
+	if err := p.AdjustmentType.Validate(); err != nil {
+		return err
+	}
+	if p.EvaluationPeriods < 0 {
+		return provider.Invalid("evaluation_periods", p.EvaluationPeriods, "must be ≥ 0")
+	}
+	if p.MinAdjustmentMagnitude < 0 || p.MinAdjustmentMagnitude > 0 && p.AdjustmentType != PercentChangeInCapacity {
+		return provider.Invalid("min_adjustment_magnitude", p.MinAdjustmentMagnitude, "must be ≥ 0, and only with percent_change_in_capacity")
+	}
+	if len(p.Steps) == 0 {
+		return provider.Invalid("steps", nil, "at least one step adjustment is required")
+	}
+	steps := slices.Clone(p.Steps)
+	for i, s := range steps {
+		field := fmt.Sprintf("steps[%d]", i)
+		switch {
+		case s.LowerBound == nil && s.UpperBound == nil:
+			return provider.Invalid(field, nil, "lower_bound and upper_bound cannot both be open")
+		case s.LowerBound != nil && !finite(*s.LowerBound), s.UpperBound != nil && !finite(*s.UpperBound):
+			return provider.Invalid(field, nil, "bounds must be finite")
+		case s.LowerBound != nil && s.UpperBound != nil && *s.LowerBound >= *s.UpperBound:
+			return provider.Invalid(field+".upper_bound", *s.UpperBound, "must be above lower_bound")
+		case p.AdjustmentType == ExactCapacity && s.Adjustment < 0:
+			return provider.Invalid(field+".adjustment", s.Adjustment, "an exact capacity must be ≥ 0")
+		}
+	}
+	lower := func(s StepAdjustment) float64 {
+		if s.LowerBound == nil {
+			return math.Inf(-1)
+		}
+		return *s.LowerBound
+	}
+	upper := func(s StepAdjustment) float64 {
+		if s.UpperBound == nil {
+			return math.Inf(1)
+		}
+		return *s.UpperBound
+	}
+	slices.SortFunc(steps, func(a, b StepAdjustment) int { return cmpFloat(lower(a), lower(b)) })
+	for i := 1; i < len(steps); i++ {
+		if lower(steps[i]) != upper(steps[i-1]) {
+			return provider.Invalid("steps", nil, fmt.Sprintf("the ranges overlap or leave a gap at %g", upper(steps[i-1])))
+		}
+	}
+	// Steps below the threshold need one open lower bound, above it one
+	// open upper bound.
+	if lower(steps[0]) < 0 && !math.IsInf(lower(steps[0]), -1) {
+		return provider.Invalid("steps", nil, "a negative lower bound needs a step with an open lower bound")
+	}
+	if u := upper(steps[len(steps)-1]); u > 0 && !math.IsInf(u, 1) {
+		return provider.Invalid("steps", nil, "a positive upper bound needs a step with an open upper bound")
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Step is EC2 Auto Scaling's step scaling: each policy's alarm fires when
+// its comparison holds for the last EvaluationPeriods steps with data;
+// the step whose range holds the breach (latest value − threshold) gives
+// the adjustment, applied by the policy's adjustment type (percentages of
+// the capacity rounded toward zero, to at least one instance, and at least
+// MinAdjustmentMagnitude). When several alarms fire, the largest resulting
+// capacity wins, as in EC2 Auto Scaling. Its fitness is 0.6 times the
+// freshness of its data. It is safe for concurrent use.
+type Step struct{ cfg StepConfig }
+
+var (
+	_ Strategy     = (*Step)(nil)
+	_ MetricNeeder = (*Step)(nil)
+)
+
+// NewStep returns a Step strategy for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field.
+func NewStep(cfg StepConfig) (*Step, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scaling: step: %w", err)
+	}
+	if cfg.Metric == "" {
+		cfg.Metric = provider.MetricCPU
+	}
+	if cfg.Step == 0 {
+		cfg.Step = DefaultStep
+	}
+	cfg.Policies = slices.Clone(cfg.Policies)
+	for i := range cfg.Policies {
+		cfg.Policies[i].EvaluationPeriods = max(1, cfg.Policies[i].EvaluationPeriods)
+	}
+	return &Step{cfg: cfg}, nil
+}
+
+// Needs implements MetricNeeder: enough steps for the longest evaluation.
+func (s *Step) Needs() []Need {
+	periods := 1
+	for _, p := range s.cfg.Policies {
+		periods = max(periods, p.EvaluationPeriods)
+	}
+	return []Need{{Metric: s.cfg.Metric, Statistic: s.cfg.Statistic, Step: s.cfg.Step, Lookback: time.Duration(periods+4) * s.cfg.Step}}
+}
+
+// Recommend implements Strategy.
+func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
+	t := st.Target
+	ser, missing := needSeries(st, s.cfg.Metric)
+	if missing != "" {
+		return keep(t, missing), nil
+	}
+	values, at := lastValues(ser, s.Needs()[0].Lookback/s.cfg.Step)
+	if len(values) == 0 {
+		return keep(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
+	}
+	latest := values[0]
+	cur := t.Capacity.Desired
+	best, fired, reason := cur, false, ""
+	for i, p := range s.cfg.Policies {
+		if len(values) < p.EvaluationPeriods {
+			continue
+		}
+		breached := true
+		for _, v := range values[:p.EvaluationPeriods] {
+			breached = breached && p.Comparison.holds(v, p.Threshold)
+		}
+		if !breached {
+			continue
+		}
+		adj, ok := p.adjustment(latest - p.Threshold)
+		if !ok {
+			continue
+		}
+		n := p.apply(cur, adj)
+		name := p.Name
+		if name == "" {
+			name = fmt.Sprintf("policy %d", i)
+		}
+		if !fired || n > best {
+			best, fired = n, true
+			reason = fmt.Sprintf("%s: %s %.3g %s %.3g, breach %.3g: %s %d → %d", name, s.cfg.Metric, latest, p.Comparison, p.Threshold, latest-p.Threshold, p.AdjustmentType, adj, n)
+		}
+	}
+	var rec Recommendation
+	if fired {
+		rec = desired(t, max(best, 0), reason)
+	} else {
+		rec = keep(t, fmt.Sprintf("no alarm: %s %.3g", s.cfg.Metric, latest))
+	}
+	rec.Inputs = []Input{{Name: string(s.cfg.Metric), Value: latest, Unit: string(s.cfg.Metric.Unit())}}
+	rec.Fitness = 0.6 * freshness(st.Now, at, s.cfg.Step, 5)
+	return rec, nil
+}
+
+// adjustment returns the adjustment of the step whose range holds breach.
+func (p StepPolicy) adjustment(breach float64) (int, bool) {
+	for _, s := range p.Steps {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if s.LowerBound != nil {
+			lo = *s.LowerBound
+		}
+		if s.UpperBound != nil {
+			hi = *s.UpperBound
+		}
+		var in bool
+		switch {
+		case breach > 0: // above the threshold: [lower, upper)
+			in = lo <= breach && breach < hi
+		case breach < 0: // below it: (lower, upper]
+			in = lo < breach && breach <= hi
+		default: // at it: a step from 0 up or up to 0
+			in = lo <= 0 && 0 <= hi
+		}
+		if in {
+			return s.Adjustment, true
+		}
+	}
+	return 0, false
+}
+
+// apply returns the capacity after an adjustment of adj from cur.
+func (p StepPolicy) apply(cur, adj int) int {
+	switch p.AdjustmentType {
+	case ExactCapacity:
+		return adj
+	case PercentChangeInCapacity:
+		change := float64(cur) * float64(adj) / 100
+		var n int
+		switch {
+		case change >= 1: // rounded down
+			n = int(math.Floor(change))
+		case change > 0: // (0, 1) rounds to 1
+			n = 1
+		case change > -1 && change < 0: // (-1, 0) rounds to -1
+			n = -1
+		case change <= -1: // rounded up, toward zero
+			n = int(math.Ceil(change))
+		}
+		if m := p.MinAdjustmentMagnitude; m > 0 && n != 0 && abs(n) < m {
+			n = m * sign(n)
+		}
+		return cur + n
+	}
+	return cur + adj
+}
+
+// lastValues returns up to n latest non-gap values of s, newest first, and
+// the start of the newest one's step.
+func lastValues(s provider.Series, n time.Duration) ([]float64, time.Time) {
+	var (
+		out    []float64
+		latest time.Time
+	)
+	for i := len(s.Values) - 1; i >= 0 && len(out) < int(n); i-- {
+		if provider.IsGap(s.Values[i]) {
+			continue
+		}
+		if len(out) == 0 {
+			latest = s.TimeAt(i)
+		}
+		out = append(out, s.Values[i])
+	}
+	return out, latest
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func sign(n int) int {
+	if n < 0 {
+		return -1
+	}
+	return 1
+}

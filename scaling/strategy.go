@@ -1,0 +1,354 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// Strategy recommends the capacity (horizontal) or size (vertical) of one
+// target.
+//
+// Recommend is a pure function of s: the same State gives the same
+// Recommendation, and it never reads the clock (s.Now is the time). It
+// returns an error only when it cannot recommend at all (a State it cannot
+// use); missing data is a Recommendation that keeps the current capacity
+// with a low fitness and says why. It must be safe for concurrent use and
+// must not retain s or change its slices. ctx only bounds work that may
+// take long (a model fit); strategies do no I/O.
+type Strategy interface {
+	Recommend(ctx context.Context, s State) (Recommendation, error)
+}
+
+// StrategyFunc adapts a function to a Strategy.
+type StrategyFunc func(ctx context.Context, s State) (Recommendation, error)
+
+// Recommend calls f(ctx, s).
+func (f StrategyFunc) Recommend(ctx context.Context, s State) (Recommendation, error) {
+	return f(ctx, s)
+}
+
+// MetricNeeder is implemented by strategies that read metric history.
+// Whoever builds the State (the Autoscaler, a simulator, a host's test)
+// reads what Needs lists over [Now − Lookback, Now) and puts it in
+// State.Metrics. Needs must return the same value on every call.
+type MetricNeeder interface {
+	Needs() []Need
+}
+
+// Need is one metric series a strategy reads.
+type Need struct {
+	// Metric is the metric. Required.
+	Metric provider.Metric `json:"metric"`
+	// Lookback is how much history ends at Now: a strategy of the latest
+	// value asks for a few steps, a forecast for weeks. > 0.
+	Lookback time.Duration `json:"lookback"`
+	// Step is the grid step. > 0.
+	Step time.Duration `json:"step"`
+	// Statistic reduces the samples of a step. Default: mean.
+	Statistic provider.Statistic `json:"statistic,omitempty"`
+}
+
+// Validate checks the need.
+func (n Need) Validate() error {
+	if err := n.Metric.Validate(); err != nil {
+		return provider.Within("metric", err)
+	}
+	if n.Lookback <= 0 {
+		return provider.Invalid("lookback", n.Lookback, "must be > 0")
+	}
+	if n.Step <= 0 || n.Step > n.Lookback {
+		return provider.Invalid("step", n.Step, "must be > 0 and ≤ lookback")
+	}
+	return provider.Within("statistic", n.Statistic.Validate())
+}
+
+// Target is what is scaled: a horizontally scaled group or a resource
+// resized vertically, with the bounds its policy sets.
+type Target struct {
+	// ID is the target's ID in the policy (unique). Required.
+	ID string `json:"id"`
+	// Resource is the provider's resource (a group, an instance, a
+	// function). Its Size is the current size of a vertical target.
+	Resource provider.Resource `json:"resource"`
+	// Capacity is a group's observed capacity (zero for vertical targets).
+	Capacity provider.Capacity `json:"capacity,omitzero"`
+	// Min and Max bound the desired capacity the policy allows, within the
+	// group's own bounds (Capacity.Min, Capacity.Max) unless a strategy
+	// sets those.
+	Min int `json:"min"`
+	// Max is the highest desired capacity; ≥ Min.
+	Max int `json:"max"`
+}
+
+// Horizontal reports whether the target is scaled in instances (a group)
+// rather than resized.
+func (t Target) Horizontal() bool { return t.Resource.Kind == provider.KindGroup }
+
+// State is everything a strategy decides on, at one time.
+type State struct {
+	// Now is the time of the decision. Required.
+	Now time.Time `json:"now"`
+	// Target is the target with its current capacity or size.
+	Target Target `json:"target"`
+	// Metrics are the series read for the strategies' Needs, each ending
+	// at Now (at most one per metric, statistic and step; a series may
+	// cover more history than one strategy asked for). A metric that could
+	// not be read is absent.
+	Metrics []provider.Series `json:"metrics,omitempty"`
+	// MetricErrors holds the metrics whose read failed, with the error, so
+	// that a strategy can say why data is missing (and an HPA strategy
+	// treat the metric as invalid: no scale down).
+	MetricErrors map[provider.Metric]error `json:"-"`
+	// Pods is a Kubernetes target's pods and their per-metric samples as
+	// the HPA reads them (filled by a PodSource, such as the Kubernetes
+	// driver); nil for other targets.
+	Pods *PodObservation `json:"pods,omitempty"`
+	// History holds the target's recent recommendations and scaling events.
+	History History `json:"history"`
+}
+
+// Series returns the series of metric m (the first one when several steps
+// or statistics were read) and whether there is one.
+func (s State) Series(m provider.Metric) (provider.Series, bool) {
+	for _, ser := range s.Metrics {
+		if ser.Metric == m {
+			return ser, true
+		}
+	}
+	return provider.Series{}, false
+}
+
+// PodObservation is what a PodSource observed of a Kubernetes scale
+// target for the HPA strategy: its pods and, per HPA metric (in the order
+// of HPAConfig.Metrics), the values read.
+type PodObservation struct {
+	// StatusReplicas is scale.status.replicas.
+	StatusReplicas int `json:"status_replicas"`
+	// Pods are the pods the target's selector matches.
+	Pods []hpa.Pod `json:"pods"`
+	// Metrics are the values read for each HPA metric.
+	Metrics []hpa.MetricValues `json:"metrics"`
+}
+
+// PodSource observes Kubernetes scale targets for the HPA strategy; the
+// Kubernetes driver implements it.
+//
+// ObservePods returns the target's pods (phase, deletion, Ready condition
+// and its last transition, start time, requests) and the values of each
+// metric in metrics, in order, at now. A metric that cannot be read has
+// its MetricValues.Err set; an error means the pods could not be listed.
+// It must be safe for concurrent use and honour ctx.
+type PodSource interface {
+	ObservePods(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (PodObservation, error)
+}
+
+// PodSourceFunc adapts a function to a PodSource.
+type PodSourceFunc func(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (PodObservation, error)
+
+// ObservePods calls f(ctx, target, metrics, now).
+func (f PodSourceFunc) ObservePods(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (PodObservation, error) {
+	return f(ctx, target, metrics, now)
+}
+
+// Recommendation is a strategy's answer for one target.
+type Recommendation struct {
+	// Strategy names the strategy (the engine fills it in from the
+	// policy's name for the strategy).
+	Strategy string `json:"strategy"`
+	// Capacity is the recommended capacity of a group: its Desired, and
+	// Min and Max (a strategy that does not set the group's bounds keeps
+	// the current ones). Zero for vertical targets.
+	Capacity provider.CapacitySpec `json:"capacity,omitzero"`
+	// Size is the recommended size of a vertical target; zero for groups.
+	Size provider.Size `json:"size,omitzero"`
+	// Proposal is the strategy's raw desired capacity before its own
+	// stabilization and limits (an HPA's unstabilized recommendation),
+	// kept in the History for strategies that stabilize over it. It
+	// equals Capacity.Desired for strategies that do not stabilize.
+	Proposal int `json:"proposal"`
+	// Reason says why, in words.
+	Reason string `json:"reason"`
+	// Inputs are the values the strategy used, for the audit trail.
+	Inputs []Input `json:"inputs,omitempty"`
+	// Fitness says how well the strategy fits the situation, in [0, 1]:
+	// the data it has, the strength of the pattern it relies on, its
+	// recent accuracy. The engine picks the fittest strategy unless one is
+	// pinned. 0 means "no opinion" (no data).
+	Fitness float64 `json:"fitness"`
+}
+
+// Input is one value a strategy used.
+type Input struct {
+	// Name says what it is ("cpu mean", "target", "breach").
+	Name string `json:"name"`
+	// Value is the value.
+	Value float64 `json:"value"`
+	// Unit is its unit, such as "fraction", "1/s", "instances".
+	Unit string `json:"unit,omitempty"`
+}
+
+// Validate checks that the recommendation is usable for t: a capacity
+// with 0 ≤ Min ≤ Desired ≤ Max for a group, a size valid for the
+// resource's kind otherwise, and a fitness in [0, 1].
+func (r Recommendation) Validate(t Target) error {
+	if math.IsNaN(r.Fitness) || r.Fitness < 0 || r.Fitness > 1 {
+		return provider.Invalid("fitness", r.Fitness, "must be in [0, 1]")
+	}
+	if t.Horizontal() {
+		return provider.Within("capacity", r.Capacity.Validate())
+	}
+	if r.Size.IsZero() {
+		return nil // keep the current size
+	}
+	return provider.Within("size", r.Size.ValidateFor(t.Resource.Kind))
+}
+
+// History is what the engine remembers of a target: its recent
+// recommendations (one per strategy per decision) and scaling events
+// (every executed change, rollbacks included), oldest first.
+type History struct {
+	// Recommendations are the recent recommendations.
+	Recommendations []RecommendationRecord `json:"recommendations,omitempty"`
+	// Events are the recent executed changes.
+	Events []ScalingEvent `json:"events,omitempty"`
+}
+
+// RecommendationRecord is one recommendation in the History.
+type RecommendationRecord struct {
+	// At is when it was made.
+	At time.Time `json:"at"`
+	// Strategy names the strategy that made it.
+	Strategy string `json:"strategy"`
+	// Current is the desired capacity when it was made.
+	Current int `json:"current"`
+	// Desired is the recommended desired capacity.
+	Desired int `json:"desired"`
+	// Proposal is the strategy's raw proposal (Recommendation.Proposal).
+	Proposal int `json:"proposal"`
+	// First marks the strategy's first recommendation for the target.
+	First bool `json:"first,omitempty"`
+}
+
+// ScalingEvent is one executed change of a target.
+type ScalingEvent struct {
+	// At is when the change was made.
+	At time.Time `json:"at"`
+	// PlanID and Step identify the plan step (Step counts from 1; rollback
+	// steps carry the plan's ID and Rollback).
+	PlanID string `json:"plan_id"`
+	// Step is the step's number in its plan.
+	Step int `json:"step"`
+	// Strategy names the strategy whose plan it was.
+	Strategy string `json:"strategy"`
+	// Rollback marks a rollback step.
+	Rollback bool `json:"rollback,omitempty"`
+	// From and To are the capacity before and after (groups).
+	From provider.CapacitySpec `json:"from,omitzero"`
+	// To is the capacity after.
+	To provider.CapacitySpec `json:"to,omitzero"`
+	// FromSize and ToSize are the size before and after (vertical).
+	FromSize provider.Size `json:"from_size,omitzero"`
+	// ToSize is the size after.
+	ToSize provider.Size `json:"to_size,omitzero"`
+}
+
+// record appends rec to the history and drops what is older than
+// retention, keeping the newest record of every strategy (so that a
+// strategy can tell its first decision from a later one).
+func (h *History) record(rec RecommendationRecord, retention time.Duration) {
+	first := true
+	for _, r := range h.Recommendations {
+		if r.Strategy == rec.Strategy {
+			first = false
+			break
+		}
+	}
+	rec.First = first
+	h.Recommendations = append(h.Recommendations, rec)
+	h.prune(rec.At, retention)
+}
+
+// prune drops records and events older than now − retention, except the
+// newest record of each strategy.
+func (h *History) prune(now time.Time, retention time.Duration) {
+	cutoff := now.Add(-retention)
+	kept := h.Recommendations[:0]
+	for i, r := range h.Recommendations {
+		if !r.At.Before(cutoff) || !h.hasLaterOf(i) {
+			kept = append(kept, r)
+		}
+	}
+	clear(h.Recommendations[len(kept):])
+	h.Recommendations = kept
+	events := h.Events[:0]
+	for _, e := range h.Events {
+		if !e.At.Before(cutoff) {
+			events = append(events, e)
+		}
+	}
+	clear(h.Events[len(events):])
+	h.Events = events
+}
+
+// hasLaterOf reports whether a record after i has the same strategy.
+func (h *History) hasLaterOf(i int) bool {
+	for _, r := range h.Recommendations[i+1:] {
+		if r.Strategy == h.Recommendations[i].Strategy {
+			return true
+		}
+	}
+	return false
+}
+
+// clone returns a copy of h that shares nothing with it.
+func (h History) clone() History {
+	return History{
+		Recommendations: append([]RecommendationRecord(nil), h.Recommendations...),
+		Events:          append([]ScalingEvent(nil), h.Events...),
+	}
+}
+
+// freshness scores how recent the latest sample is: 1 when it is in the
+// last step, falling linearly to 0 at stale (several steps old).
+func freshness(now, at time.Time, step time.Duration, stale int) float64 {
+	age := now.Sub(at.Add(step))
+	if age <= 0 {
+		return 1
+	}
+	f := 1 - float64(age)/float64(time.Duration(stale)*step)
+	return math.Max(0, f)
+}
+
+// clampInt returns v bounded to [lo, hi].
+func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// keep is a recommendation that leaves a group's capacity as it is.
+func keep(t Target, reason string) Recommendation {
+	return Recommendation{Capacity: t.Capacity.CapacitySpec, Proposal: t.Capacity.Desired, Reason: reason}
+}
+
+// desired returns a recommendation of desired capacity n for group t,
+// keeping its bounds.
+func desired(t Target, n int, reason string) Recommendation {
+	spec := t.Capacity.CapacitySpec
+	spec.Desired = n
+	return Recommendation{Capacity: spec, Proposal: n, Reason: reason}
+}
+
+// needSeries returns the series for a strategy's single metric from s, or
+// a reason when there is none.
+func needSeries(s State, m provider.Metric) (provider.Series, string) {
+	ser, ok := s.Series(m)
+	if !ok {
+		if err := s.MetricErrors[m]; err != nil {
+			return ser, fmt.Sprintf("no %s data: %v", m, err)
+		}
+		return ser, fmt.Sprintf("no %s data", m)
+	}
+	return ser, ""
+}

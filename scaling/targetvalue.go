@@ -1,0 +1,189 @@
+package scaling
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// DefaultTargetValueThreshold is TargetValueConfig.Threshold's default:
+// nomad-autoscaler's 0.01.
+const DefaultTargetValueThreshold = 0.01
+
+// TargetValueConfig configures the target-value strategy, with the
+// settings of HashiCorp nomad-autoscaler's target-value strategy plugin.
+type TargetValueConfig struct {
+	// Metric is the metric to hold at Target. Required.
+	Metric provider.Metric `json:"metric" yaml:"metric"`
+	// Statistic reduces the samples of a step. Default: mean.
+	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
+	// Step is the metric's grid step. Default: 1m.
+	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
+	// Target is the value to hold the metric at (≥ 0). Required: 0 is a
+	// valid target meaning "keep it empty" (a build queue), where the
+	// factor is the metric's value itself.
+	Target *float64 `json:"target" yaml:"target"`
+	// Threshold is the relative band around the target within which
+	// nothing changes: the factor value/target must leave [1 − Threshold,
+	// 1 + Threshold]. ≥ 0. nil means the default, 0.01.
+	Threshold *float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+	// MaxScaleUp is the most instances one decision adds; nil: no limit.
+	MaxScaleUp *int `json:"max_scale_up,omitempty" yaml:"max_scale_up,omitempty"`
+	// MaxScaleDown is the most instances one decision removes; nil: no
+	// limit.
+	MaxScaleDown *int `json:"max_scale_down,omitempty" yaml:"max_scale_down,omitempty"`
+}
+
+// Validate returns an error matching provider.ErrInvalid naming the first
+// wrong field.
+func (c TargetValueConfig) Validate() error {
+	if err := c.Metric.Validate(); err != nil {
+		return provider.Within("metric", err)
+	}
+	if err := c.Statistic.Validate(); err != nil {
+		return provider.Within("statistic", err)
+	}
+	if err := nonNegative("step", c.Step); err != nil {
+		return err
+	}
+	switch {
+	case c.Target == nil:
+		return provider.Invalid("target", nil, "is required (0 means keep the metric at zero)")
+	case !finite(*c.Target) || *c.Target < 0:
+		return provider.Invalid("target", *c.Target, "must be a finite number ≥ 0")
+	case c.Threshold != nil && (!finite(*c.Threshold) || *c.Threshold < 0):
+		return provider.Invalid("threshold", *c.Threshold, "must be a finite number ≥ 0")
+	case c.MaxScaleUp != nil && *c.MaxScaleUp < 0:
+		return provider.Invalid("max_scale_up", *c.MaxScaleUp, "must be ≥ 0")
+	case c.MaxScaleDown != nil && *c.MaxScaleDown < 0:
+		return provider.Invalid("max_scale_down", *c.MaxScaleDown, "must be ≥ 0")
+	}
+	return nil
+}
+
+// TargetValue holds a metric at a target value the way nomad-autoscaler's
+// target-value strategy does, for the same inputs: from the latest sample,
+// factor = value/target (the value itself when the target is 0); nothing
+// changes while the factor is within [1 − threshold, 1 + threshold]
+// (closed), or, from zero instances, while it is 0; otherwise the new
+// count is ⌈count × factor⌉ (⌈factor⌉ from zero), limited by MaxScaleUp
+// and MaxScaleDown. Its fitness is 0.7 times the freshness of its data. It
+// is safe for concurrent use.
+type TargetValue struct {
+	cfg       TargetValueConfig
+	target    float64
+	threshold float64
+}
+
+var (
+	_ Strategy     = (*TargetValue)(nil)
+	_ MetricNeeder = (*TargetValue)(nil)
+)
+
+// NewTargetValue returns a TargetValue strategy for cfg, or an error
+// matching provider.ErrInvalid naming the wrong field.
+func NewTargetValue(cfg TargetValueConfig) (*TargetValue, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scaling: target value: %w", err)
+	}
+	if cfg.Step == 0 {
+		cfg.Step = DefaultStep
+	}
+	s := &TargetValue{cfg: cfg, target: *cfg.Target, threshold: DefaultTargetValueThreshold}
+	if cfg.Threshold != nil {
+		s.threshold = *cfg.Threshold
+	}
+	return s, nil
+}
+
+// Needs implements MetricNeeder: the last five steps of the metric.
+func (s *TargetValue) Needs() []Need {
+	return []Need{{Metric: s.cfg.Metric, Statistic: s.cfg.Statistic, Step: s.cfg.Step, Lookback: 5 * s.cfg.Step}}
+}
+
+// Recommend implements Strategy.
+func (s *TargetValue) Recommend(_ context.Context, st State) (Recommendation, error) {
+	t := st.Target
+	ser, missing := needSeries(st, s.cfg.Metric)
+	if missing != "" {
+		return keep(t, missing), nil
+	}
+	at, value, ok := ser.Last()
+	if !ok {
+		return keep(t, fmt.Sprintf("no %s data in the last %s", s.cfg.Metric, 5*s.cfg.Step)), nil
+	}
+	count := t.Capacity.Desired
+	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)
+	var rec Recommendation
+	if direction == 0 {
+		rec = keep(t, fmt.Sprintf("factor %f within the threshold %g of the target", factor, s.threshold))
+	} else {
+		dir := "up"
+		if direction < 0 {
+			dir = "down"
+		}
+		rec = desired(t, newCount, fmt.Sprintf("scaling %s because factor is %f", dir, factor))
+	}
+	rec.Inputs = []Input{
+		{Name: string(s.cfg.Metric), Value: value, Unit: string(s.cfg.Metric.Unit())},
+		{Name: "target", Value: s.target, Unit: string(s.cfg.Metric.Unit())},
+		{Name: "factor", Value: factor},
+	}
+	rec.Fitness = 0.7 * freshness(st.Now, at, s.cfg.Step, 5)
+	return rec, nil
+}
+
+// TargetValueCount is nomad-autoscaler's target-value calculation: the new
+// count for the current count, the metric's latest value, the target, the
+// threshold and the optional limits, with the factor and the direction
+// (−1 down, 0 none, +1 up). A computed count equal to the current one is
+// direction 0.
+func TargetValueCount(count int, value, target, threshold float64, maxUp, maxDown *int) (newCount int, factor float64, direction int) {
+	factor = value
+	if target != 0 {
+		factor = value / target
+	}
+	switch {
+	case count == 0:
+		if factor > 0 {
+			direction = 1
+		}
+	case factor < 1-threshold:
+		direction = -1
+	case factor > 1+threshold:
+		direction = 1
+	}
+	if direction == 0 {
+		return count, factor, 0
+	}
+	if count == 0 {
+		newCount = ceilInt(factor)
+	} else {
+		newCount = ceilInt(float64(count) * factor)
+	}
+	if maxDown != nil && newCount < count-*maxDown {
+		newCount = count - *maxDown
+	}
+	if maxUp != nil && newCount > count+*maxUp {
+		newCount = count + *maxUp
+	}
+	if newCount == count {
+		return count, factor, 0
+	}
+	return newCount, factor, direction
+}
+
+// ceilInt rounds x up to an int, saturating at the int range.
+func ceilInt(x float64) int {
+	x = math.Ceil(x)
+	switch {
+	case math.IsNaN(x) || x <= math.MinInt32:
+		return math.MinInt32
+	case x >= math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int(x)
+}
