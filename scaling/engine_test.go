@@ -27,7 +27,7 @@ import (
 // healthy CPU of 0.5 reported every minute for the next day.
 func newCloud(t *testing.T, n int, cfg memory.Config) *memory.Cloud {
 	t.Helper()
-	c, err := memory.New(memory.WithConfig(cfg))
+	c, err := memory.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup, HourlyCost: float64(n) * 0.1},
 		provider.CapacitySpec{Min: 0, Max: 50, Desired: n}))
@@ -598,7 +598,7 @@ func (s scalerFunc) SetCapacity(ctx context.Context, id string, want provider.Ca
 
 func TestEngineConfigErrors(t *testing.T) {
 	t.Parallel()
-	c, err := memory.New()
+	c, err := memory.New(memory.Config{})
 	require.NoError(t, err)
 	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, nil)
 	var inv *provider.InvalidError
