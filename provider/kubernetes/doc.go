@@ -33,9 +33,11 @@
 //
 // # Labels, annotations and states
 //
-// Tags are the object's labels. The annotation convention fills the rest,
-// each key read from the annotations and then from the labels; a pod
-// inherits what its workload says unless it says otherwise:
+// Tags are the object's labels and its annotations that start with
+// "idlescale.io/" (AnnotationPrefix), so that strategies and filters see
+// them. The annotation convention fills the rest, each key read from the
+// annotations and then from the labels; a pod inherits what its workload
+// says unless it says otherwise:
 //
 //	idlescale.io/environment     Resource.Environment ("production")
 //	idlescale.io/role            Resource.Role ("web")
@@ -73,7 +75,10 @@
 // does; Capacity reads the workload itself, for its readiness and bounds
 // with its replicas. A Deployment has only replicas, so Min and Max come from the host's
 // policy (Config.Workloads, which wins), else the bound annotations, else
-// Config.Bounds (DefaultBounds: 1 to 10). Every write is conditional on
+// Config.Bounds (DefaultBounds: 1 to 10); Capacity widens them to include
+// the replicas (a stopped workload reports Min 0), and SetCapacity writes
+// them only when they differ from what Capacity reports. Every write is
+// conditional on
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on
 // are unchanged (someone relabelled the object, a controller updated its
@@ -106,6 +111,20 @@
 //
 // through the prometheus package's Source (PrometheusConfig), and
 // aggregates per workload as above.
+//
+// # The HPA's inputs
+//
+// HPAInput reads a workload as a HorizontalPodAutoscaler does, in the
+// shape the scaling/hpa calculator takes (hpa.Input): spec and status
+// replicas, every pod its selector matches with its phase, deletion, Ready
+// condition and last transition, start time and requests, and the
+// per-pod samples of the resource metrics API with their timestamp and
+// window. The Driver is the scaling.PodSource of the scaling engine's HPA
+// strategy (ObservePods), so an Autoscaler over it computes exactly the
+// replica count the HPA controller would:
+//
+//	engine, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: d, Inventory: d}, gate)
+//	as, err := scaling.NewAutoscaler(policy, engine, scaling.Fleet{Inventory: d, Metrics: d, Pods: d})
 //
 // # Resizing
 //

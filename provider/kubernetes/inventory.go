@@ -189,7 +189,7 @@ func podState(p *corev1.Pod) provider.State {
 func (d *Driver) workloadResource(w workload) provider.Resource {
 	r := provider.Resource{
 		ID: w.ref.String(), Kind: provider.KindGroup, Provider: d.cfg.Name, Region: d.cfg.Region,
-		Name: w.ref.Name, State: workloadState(w), Tags: maps.Clone(w.meta.Labels),
+		Name: w.ref.Name, State: workloadState(w), Tags: tags(w.meta),
 		LaunchTime: w.meta.CreationTimestamp.Time,
 	}
 	applyMetadata(&r, w.meta)
@@ -203,7 +203,7 @@ func (d *Driver) podResource(p *corev1.Pod, owner workload) provider.Resource {
 	r := provider.Resource{
 		ID: Ref{Namespace: p.Namespace, Kind: ObjectPod, Name: p.Name}.String(), Kind: provider.KindInstance,
 		Provider: d.cfg.Name, Region: d.cfg.Region, Name: p.Name, State: podState(p),
-		Tags: maps.Clone(p.Labels), LaunchTime: p.CreationTimestamp.Time,
+		Tags: tags(p.ObjectMeta), LaunchTime: p.CreationTimestamp.Time,
 	}
 	if p.Status.StartTime != nil {
 		r.LaunchTime = p.Status.StartTime.Time
@@ -216,6 +216,26 @@ func (d *Driver) podResource(p *corev1.Pod, owner workload) provider.Resource {
 		r.HourlyCost = d.hourlyCost(cpu, mem)
 	}
 	return r
+}
+
+// AnnotationPrefix starts the annotations of the convention, which Tags
+// carry besides the labels.
+const AnnotationPrefix = "idlescale.io/"
+
+// tags returns an object's labels and its annotations that start with
+// AnnotationPrefix (an annotation wins over a label of the same key), or
+// nil when there are none.
+func tags(meta metav1.ObjectMeta) map[string]string {
+	out := maps.Clone(meta.Labels)
+	for k, v := range meta.Annotations {
+		if strings.HasPrefix(k, AnnotationPrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // applyMetadata sets the fields of the annotation convention that meta

@@ -27,6 +27,7 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 			kubernetes.AnnotationOwner:       "team-shop",
 			kubernetes.AnnotationProtected:   "yes",
 			kubernetes.AnnotationTimeZone:    "Europe/Berlin",
+			"example.com/notes":              "not a tag",
 		}
 	})
 	f.deployment("batch", 1, containers, func(d *appsv1.Deployment) {
@@ -62,7 +63,11 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 	assert.Equal(t, "team-shop", web.Owner)
 	assert.True(t, web.Protected)
 	assert.Equal(t, "Europe/Berlin", web.TimeZone)
-	assert.Equal(t, map[string]string{"app": "web", kubernetes.AnnotationRole: "frontend"}, web.Tags)
+	assert.Equal(t, map[string]string{
+		"app": "web", kubernetes.AnnotationRole: "frontend", kubernetes.AnnotationEnvironment: "production",
+		kubernetes.AnnotationCriticality: "High", kubernetes.AnnotationOwner: "team-shop",
+		kubernetes.AnnotationProtected: "yes", kubernetes.AnnotationTimeZone: "Europe/Berlin",
+	}, web.Tags, "the labels and the annotations of the convention, no others")
 	assert.Equal(t, provider.Size{VCPU: 0.75, MemoryMiB: 512}, web.Size, "the per-pod requests")
 	// 2 replicas × (0.75 cores × 0.04 + 0.5 GiB × 0.004)
 	assert.InDelta(t, 2*(0.75*0.04+0.5*0.004), web.HourlyCost, 1e-12)

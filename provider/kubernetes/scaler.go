@@ -26,12 +26,18 @@ func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, er
 	}
 	b := d.bounds(w)
 	desired := int(w.replicas)
+	b = b.widen(desired)
 	c := provider.Capacity{
-		CapacitySpec: provider.CapacitySpec{Min: min(b.Min, desired), Max: max(b.Max, desired), Desired: desired},
+		CapacitySpec: provider.CapacitySpec{Min: b.Min, Max: b.Max, Desired: desired},
 		Current:      int(w.current),
 		Ready:        min(int(w.ready), int(w.current)),
 	}
 	return c, nil
+}
+
+// widen returns b stretched to include replicas, as Capacity reports it.
+func (b Bounds) widen(replicas int) Bounds {
+	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
 }
 
 // Bounds returns the replica bounds of a workload: Config.Workloads[id]
@@ -81,11 +87,12 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 
 // SetCapacity sets a workload's bounds and replicas. The bounds are stored
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
-// when they change (a workload with a Config.Workloads entry accepts only
-// those bounds: provider.ErrInvalid otherwise), then spec.replicas is
-// written through the scale subresource, conditional on the
-// resourceVersion read. Setting Desired > 0 also forgets the replicas a
-// Workloads.Stop remembered.
+// when they differ from those Capacity reports (so that passing back what
+// Capacity returned, widened or not, leaves the stored bounds as they are;
+// a workload with a Config.Workloads entry accepts only those bounds:
+// provider.ErrInvalid otherwise), then spec.replicas is written through
+// the scale subresource, conditional on the resourceVersion read. Setting
+// Desired > 0 also forgets the replicas a Workloads.Stop remembered.
 //
 // A write that loses a resourceVersion race is retried (up to
 // Config.ConflictRetries times, re-reading the object each time) only when
@@ -140,7 +147,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // present); it returns w unchanged when there is nothing to write.
 func (d *Driver) writeBounds(ctx context.Context, op, id string, w workload, b Bounds, forget bool) (workload, error) {
 	set := map[string]*string{}
-	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b {
+	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w).widen(int(w.replicas)) != b {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
 		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
 	}

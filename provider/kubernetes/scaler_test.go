@@ -248,3 +248,35 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), s.Spec.Replicas, "nothing changed")
 }
+
+// TestSetCapacityWakesAStoppedWorkload is what a scaling engine does when
+// demand returns: it passes back the bounds Capacity reported for the
+// stopped workload (widened to zero) with the replicas it wants. The
+// stored floor stays, and what Stop remembered is forgotten.
+func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 3, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	d := f.driver(kubernetes.Config{})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	require.NoError(t, d.Workloads().Stop(f.ctx, web))
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 8, Desired: 0}, c.CapacitySpec, "widened to the stopped replicas")
+	r, err := d.Get(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, "3", r.Tags[kubernetes.AnnotationStoppedReplicas], "a strategy sees what Stop remembered")
+
+	want := c.CapacitySpec
+	want.Desired = 3
+	require.NoError(t, d.SetCapacity(f.ctx, web, want))
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), *got.Spec.Replicas)
+	assert.Equal(t, "2", got.Annotations[kubernetes.AnnotationMinReplicas], "the floor is kept")
+	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
+	c, err = d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 8, Desired: 3}, c.CapacitySpec)
+}
