@@ -43,6 +43,10 @@
 //	                     approvals), rate limit, act, verify, record; dry run by default
 //	scaling, monitor     the scaling engine and simulator; audit, alerts, reports and
 //	                     the dashboard (being built: only their package docs exist)
+//	provider/kubernetes  Deployments, StatefulSets and their pods through client-go:
+//	                     inventory, the scale subresource, stop to zero and back,
+//	                     metrics.k8s.io or Prometheus metrics, in-place pod resize,
+//	                     and the HPA calculator's inputs (a scaling.PodSource)
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by

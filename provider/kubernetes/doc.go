@@ -76,9 +76,9 @@
 // with its replicas. A Deployment has only replicas, so Min and Max come from the host's
 // policy (Config.Workloads, which wins), else the bound annotations, else
 // Config.Bounds (DefaultBounds: 1 to 10); Capacity widens them to include
-// the replicas (a stopped workload reports Min 0), and SetCapacity writes
-// them only when they differ from what Capacity reports. Every write is
-// conditional on
+// the replicas (a stopped workload reports Min 0), and SetCapacity stores
+// what it is given, so that Capacity then reports exactly that. Every
+// write is conditional on
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on
 // are unchanged (someone relabelled the object, a controller updated its

@@ -220,6 +220,25 @@ func (f *fixture) podMetrics(name string, labels map[string]string, at time.Time
 	})
 }
 
+// podMetricsOf is the latest usage of a pod labelled app=web with one
+// container "web" using cpu (a quantity string).
+func podMetricsOf(namespace, pod string, at time.Time, cpu string) metricsv1beta1.PodMetrics {
+	return metricsv1beta1.PodMetrics{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: pod, Labels: map[string]string{"app": "web"}},
+		Timestamp:  metav1.NewTime(at), Window: metav1.Duration{Duration: 30 * time.Second},
+		Containers: []metricsv1beta1.ContainerMetrics{{Name: "web", Usage: usage(cpu, "100Mi")}},
+	}
+}
+
+// metricsClient is a client of the shared metrics server.
+func metricsClient() metricsclient.Interface {
+	mc, err := metricsclient.NewForConfig(metricsServer.Config())
+	if err != nil {
+		panic(err)
+	}
+	return mc
+}
+
 // usage is a container's resource usage.
 func usage(cpu, mem string) corev1.ResourceList {
 	l := corev1.ResourceList{}

@@ -87,12 +87,13 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 
 // SetCapacity sets a workload's bounds and replicas. The bounds are stored
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
-// when they differ from those Capacity reports (so that passing back what
-// Capacity returned, widened or not, leaves the stored bounds as they are;
-// a workload with a Config.Workloads entry accepts only those bounds:
-// provider.ErrInvalid otherwise), then spec.replicas is written through
-// the scale subresource, conditional on the resourceVersion read. Setting
-// Desired > 0 also forgets the replicas a Workloads.Stop remembered.
+// when they differ from the stored ones (a workload with a
+// Config.Workloads entry accepts only those bounds: provider.ErrInvalid
+// otherwise), then spec.replicas is written through the scale
+// subresource, conditional on the resourceVersion read, so that Capacity
+// then reports exactly want. Setting Desired > 0 also forgets the replicas
+// a Workloads.Stop remembered. Note that passing back the bounds Capacity
+// widened (Min 0 for a stopped workload) stores them.
 //
 // A write that loses a resourceVersion race is retried (up to
 // Config.ConflictRetries times, re-reading the object each time) only when
@@ -147,7 +148,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // present); it returns w unchanged when there is nothing to write.
 func (d *Driver) writeBounds(ctx context.Context, op, id string, w workload, b Bounds, forget bool) (workload, error) {
 	set := map[string]*string{}
-	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w).widen(int(w.replicas)) != b {
+	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
 		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
 	}

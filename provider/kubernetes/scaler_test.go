@@ -251,8 +251,9 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 
 // TestSetCapacityWakesAStoppedWorkload is what a scaling engine does when
 // demand returns: it passes back the bounds Capacity reported for the
-// stopped workload (widened to zero) with the replicas it wants. The
-// stored floor stays, and what Stop remembered is forgotten.
+// stopped workload (widened to zero) with the replicas it wants, and
+// verifies that Capacity then reports exactly that; what Stop remembered
+// is forgotten.
 func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -269,14 +270,14 @@ func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
 	assert.Equal(t, "3", r.Tags[kubernetes.AnnotationStoppedReplicas], "a strategy sees what Stop remembered")
 
 	want := c.CapacitySpec
-	want.Desired = 3
+	want.Desired = 1
 	require.NoError(t, d.SetCapacity(f.ctx, web, want))
-	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, int32(3), *got.Spec.Replicas)
-	assert.Equal(t, "2", got.Annotations[kubernetes.AnnotationMinReplicas], "the floor is kept")
-	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
 	c, err = d.Capacity(f.ctx, web)
 	require.NoError(t, err)
-	assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 8, Desired: 3}, c.CapacitySpec)
+	assert.Equal(t, want, c.CapacitySpec, "what was set is what Capacity reports")
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), *got.Spec.Replicas)
+	assert.Equal(t, "0", got.Annotations[kubernetes.AnnotationMinReplicas])
+	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
 }
