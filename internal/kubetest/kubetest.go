@@ -41,7 +41,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,6 +56,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/promtest"
 )
 
 // Version is the Kubernetes release of the API server the tests run. The
@@ -189,7 +189,7 @@ func Start(opts Options) (s *Server, err error) {
 	}
 	var lastErr error
 	for range 3 { // the free port may be taken between probe and bind
-		port, err := freePort()
+		port, err := promtest.FreePort()
 		if err != nil {
 			return s, err
 		}
@@ -472,18 +472,6 @@ func dnsLabel(s string, n int) string {
 		out = "test"
 	}
 	return out
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("kubetest: free port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("kubetest: free port: %w", err)
-	}
-	return port, nil
 }
 
 func randomHex(n int) string {

@@ -39,18 +39,11 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 func (a *Workloads) Stop(ctx context.Context, id string) error {
 	const op = "stop"
 	d := a.d
-	ref, err := d.workloadRef(ctx, op, id)
-	if err != nil {
-		return err
-	}
-	w, err := d.getWorkload(ctx, op, id, ref)
+	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		if w.deleting() {
-			return fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
-		}
 		if w.replicas == 0 {
 			return nil
 		}
@@ -65,7 +58,7 @@ func (a *Workloads) Stop(ctx context.Context, id string) error {
 			return err
 		}
 		// Nothing was written yet: decide again on what is there now.
-		if w, err = d.getWorkload(ctx, op, id, ref); err != nil {
+		if ref, w, err = d.liveWorkload(ctx, op, id); err != nil {
 			return err
 		}
 	}
@@ -81,16 +74,9 @@ func (a *Workloads) Stop(ctx context.Context, id string) error {
 func (a *Workloads) Start(ctx context.Context, id string) error {
 	const op = "start"
 	d := a.d
-	ref, err := d.workloadRef(ctx, op, id)
+	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
-	}
-	w, err := d.getWorkload(ctx, op, id, ref)
-	if err != nil {
-		return err
-	}
-	if w.deleting() {
-		return fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
 	}
 	if w.replicas > 0 {
 		return nil

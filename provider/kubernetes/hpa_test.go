@@ -2,7 +2,6 @@ package kubernetes_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/idlescale/idlescale/internal/kubetest"
 	"github.com/idlescale/idlescale/provider"
@@ -242,15 +240,7 @@ func TestHPAInputErrors(t *testing.T) {
 
 	// The metrics API down: the metric is invalid, the decision keeps the
 	// replicas (no scale down on a metric that could not be read).
-	failing, err := kubetest.StartMetricsServer()
-	require.NoError(t, err)
-	t.Cleanup(failing.Close)
-	failing.Fail(http.StatusServiceUnavailable)
-	mc, err := metricsclient.NewForConfig(failing.Config())
-	require.NoError(t, err)
-	down, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, f.admin, kubernetes.WithMetricsClient(mc))
-	require.NoError(t, err)
-	in, err = down.HPAInput(f.ctx, f.id(kubernetes.ObjectDeployment, "norequest"), calc.Spec().Metrics, now)
+	in, err = f.unavailableMetrics().HPAInput(f.ctx, f.id(kubernetes.ObjectDeployment, "norequest"), calc.Spec().Metrics, now)
 	require.NoError(t, err)
 	require.ErrorIs(t, in.Metrics[0].Err, kubernetes.ErrUnavailable)
 	dec, err := calc.Decide(in, hpa.History{})

@@ -3,6 +3,7 @@ package kubernetes_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -98,6 +99,22 @@ func (f *fixture) driverAs(user string, cfg kubernetes.Config) *kubernetes.Drive
 	cs, err := apiServer.Client(user)
 	require.NoError(f.t, err)
 	d, err := kubernetes.New(cfg, cs)
+	require.NoError(f.t, err)
+	return d
+}
+
+// unavailableMetrics returns a driver over the fixture's namespace whose
+// metrics API answers every request with 503 Service Unavailable (a
+// metrics server of its own: the shared one serves other tests).
+func (f *fixture) unavailableMetrics() *kubernetes.Driver {
+	f.t.Helper()
+	failing, err := kubetest.StartMetricsServer()
+	require.NoError(f.t, err)
+	f.t.Cleanup(failing.Close)
+	failing.Fail(http.StatusServiceUnavailable)
+	mc, err := metricsclient.NewForConfig(failing.Config())
+	require.NoError(f.t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, f.admin, kubernetes.WithMetricsClient(mc))
 	require.NoError(f.t, err)
 	return d
 }

@@ -13,9 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
-	"github.com/idlescale/idlescale/internal/kubetest"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/kubernetes"
 )
@@ -141,15 +139,7 @@ func TestQueryMetricErrors(t *testing.T) {
 	// The metrics API failing is ErrUnavailable, with the server's status
 	// in the chain (a metrics server of this test's own: the shared one
 	// serves other tests).
-	failing, err := kubetest.StartMetricsServer()
-	require.NoError(t, err)
-	t.Cleanup(failing.Close)
-	failing.Fail(http.StatusServiceUnavailable)
-	mc, err := metricsclient.NewForConfig(failing.Config())
-	require.NoError(t, err)
-	down, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, f.admin, kubernetes.WithMetricsClient(mc))
-	require.NoError(t, err)
-	_, err = down.QueryMetric(f.ctx, q)
+	_, err = f.unavailableMetrics().QueryMetric(f.ctx, q)
 	require.ErrorIs(t, err, kubernetes.ErrUnavailable)
 	var status *apierrors.StatusError
 	require.ErrorAs(t, err, &status)

@@ -73,6 +73,29 @@ func (d *Driver) bounds(w workload) Bounds {
 	return b
 }
 
+// liveWorkload resolves id to a workload and reads it; a pod is
+// provider.ErrUnsupported and a workload being deleted
+// provider.ErrConflict.
+func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload, error) {
+	ref, err := d.workloadRef(ctx, op, id)
+	if err != nil {
+		return Ref{}, workload{}, err
+	}
+	w, err := d.getWorkload(ctx, op, id, ref)
+	if err != nil {
+		return Ref{}, workload{}, err
+	}
+	if w.deleting() {
+		return Ref{}, workload{}, errDeleting(op, id)
+	}
+	return ref, w, nil
+}
+
+// errDeleting is the error for a write to a workload being deleted.
+func errDeleting(op, id string) error {
+	return fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
+}
+
 // workloadRef resolves id and refuses pods with provider.ErrUnsupported.
 func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 	ref, err := d.resolve(ctx, op, id)
@@ -108,21 +131,14 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if err := want.Validate(); err != nil {
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
 	}
-	ref, err := d.workloadRef(ctx, op, id)
-	if err != nil {
-		return err
-	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
 	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
 			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
 	}
-	w, err := d.getWorkload(ctx, op, id, ref)
+	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
-	}
-	if w.deleting() {
-		return fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
 	}
 	from := w.replicas
 	for attempt := 0; ; attempt++ {
@@ -175,7 +191,7 @@ func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, fr
 		return w, err
 	}
 	if w.deleting() {
-		return w, fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
+		return w, errDeleting(op, id)
 	}
 	if w.replicas != from {
 		return w, fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
