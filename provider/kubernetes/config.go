@@ -55,10 +55,13 @@ type Bounds struct {
 	Max int `json:"max" yaml:"max"`
 }
 
-// DefaultBounds are the bounds of workloads that have neither a policy
-// entry nor annotations, when Config.Bounds is zero: at least 1 replica
-// (as a HorizontalPodAutoscaler's minReplicas) and at most 10.
-var DefaultBounds = Bounds{Min: 1, Max: 10}
+// The bounds of workloads that have neither a policy entry nor
+// annotations, when Config.Bounds is zero: at least 1 replica (as a
+// HorizontalPodAutoscaler's minReplicas) and at most 10.
+const (
+	DefaultMinReplicas = 1
+	DefaultMaxReplicas = 10
+)
 
 // Validate returns a *provider.InvalidError unless 0 ≤ Min ≤ Max and
 // Max ≥ 1.
@@ -76,7 +79,7 @@ func (b Bounds) Validate() error {
 
 // Config is the driver's policy, as a host would load it from YAML or JSON;
 // New takes it with the clientset. The zero value means the defaults:
-// every namespace, every Deployment and StatefulSet, DefaultBounds.
+// every namespace, every Deployment and StatefulSet, bounds 1 to 10.
 // Validate reports the first invalid field.
 type Config struct {
 	// Name is the provider name reported in Resource.Provider and by
@@ -94,7 +97,8 @@ type Config struct {
 	LabelSelector string `json:"label_selector,omitempty" yaml:"label_selector,omitempty"`
 
 	// Bounds are the replica bounds of workloads without a Workloads entry
-	// or bound annotations. Default (the zero Bounds): DefaultBounds.
+	// or bound annotations. Default (the zero Bounds): DefaultMinReplicas
+	// to DefaultMaxReplicas, 1 to 10.
 	Bounds Bounds `json:"bounds,omitzero" yaml:"bounds,omitempty"`
 	// Workloads fixes the bounds of individual workloads, by resource ID
 	// (NAMESPACE/KIND/NAME): the host's policy. An entry wins over the
@@ -173,7 +177,7 @@ func (c Config) withDefaults() Config {
 		c.Name = Name
 	}
 	if c.Bounds == (Bounds{}) {
-		c.Bounds = DefaultBounds
+		c.Bounds = Bounds{Min: DefaultMinReplicas, Max: DefaultMaxReplicas}
 	}
 	if c.ConflictRetries == 0 {
 		c.ConflictRetries = 3

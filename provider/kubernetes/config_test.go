@@ -78,7 +78,7 @@ func TestConfigDefaultsAndJSON(t *testing.T) {
 
 	d, err = kubernetes.NewForConfig(kubernetes.Config{Name: "prod-eu"}, restConfig())
 	require.NoError(t, err)
-	assert.Equal(t, kubernetes.DefaultBounds, d.Config().Bounds)
+	assert.Equal(t, kubernetes.Bounds{Min: kubernetes.DefaultMinReplicas, Max: kubernetes.DefaultMaxReplicas}, d.Config().Bounds)
 	assert.Equal(t, "prod-eu", d.Name())
 }
 

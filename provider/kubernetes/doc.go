@@ -75,7 +75,7 @@
 // does; Capacity reads the workload itself, for its readiness and bounds
 // with its replicas. A Deployment has only replicas, so Min and Max come from the host's
 // policy (Config.Workloads, which wins), else the bound annotations, else
-// Config.Bounds (DefaultBounds: 1 to 10); Capacity widens them to include
+// Config.Bounds (default 1 to 10); Capacity widens them to include
 // the replicas (a stopped workload reports Min 0), and SetCapacity stores
 // what it is given, so that Capacity then reports exactly that. Every
 // write is conditional on

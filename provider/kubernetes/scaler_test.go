@@ -64,7 +64,7 @@ func TestCapacityBounds(t *testing.T) {
 	}
 	b, err := d.Bounds(f.ctx, f.id(kubernetes.ObjectDeployment, "outside"))
 	require.NoError(t, err)
-	assert.Equal(t, kubernetes.DefaultBounds, b, "Bounds reports the bounds as they are")
+	assert.Equal(t, kubernetes.Bounds{Min: kubernetes.DefaultMinReplicas, Max: kubernetes.DefaultMaxReplicas}, b, "Bounds reports the bounds as they are")
 	_, err = d.Capacity(f.ctx, f.id(kubernetes.ObjectPod, "web-1"))
 	require.ErrorIs(t, err, provider.ErrUnsupported, "a pod is not scaled")
 }
