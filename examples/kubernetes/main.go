@@ -5,8 +5,8 @@
 //
 //  1. Friday 14:00 (Europe/Berlin): the reaper finds the staging Deployment
 //     "web" idle (two weeks of a real idle CPU trace, NAB
-//     ec2_cpu_utilization_c6585a, MIT licence, replayed to end at that
-//     time), but the business-hours rule of the safety gate blocks the
+//     ec2_cpu_utilization_c6585a, MIT licence, replayed to end that
+//     evening), but the business-hours rule of the safety gate blocks the
 //     stop.
 //  2. Friday 20:00: the gate lets it pass; Workloads.Stop scales "web" to
 //     zero, remembering its 3 replicas in an annotation, and the reaper
@@ -17,8 +17,10 @@
 //     replicas, and the engine plans, gates, writes them through the scale
 //     subresource step by step and verifies each step.
 //
-// The decisions take the simulated times above; waiting (verification) is
-// real. Without flags it starts a throwaway API server (the kube-apiserver
+// The decisions take the simulated times above, in the first week that
+// ends at least 15 days after the Deployment was created (the detector
+// counts evidence only from a resource's creation); waiting (verification)
+// is real. Without flags it starts a throwaway API server (the kube-apiserver
 // that `make kube-apiserver` builds into .bin/) on an embedded etcd, and
 // plays the Deployment controller there, since no controller manager runs:
 //
@@ -78,16 +80,31 @@ func main() {
 	}
 }
 
-// The demo's simulated times, in the workload's time zone.
-var (
-	berlin, _ = time.LoadLocation("Europe/Berlin")
-	friday14  = time.Date(2026, 3, 6, 14, 0, 0, 0, berlin)
-	friday20  = time.Date(2026, 3, 6, 20, 0, 0, 0, berlin)
-	saturday  = time.Date(2026, 3, 7, 10, 0, 0, 0, berlin)
-	monday    = time.Date(2026, 3, 9, 8, 30, 0, 0, berlin)
-	// Requests start arriving on Monday morning.
-	demandFrom = time.Date(2026, 3, 9, 8, 20, 0, 0, berlin)
-)
+// times are the demo's simulated times, in the workload's time zone.
+type times struct {
+	friday14, friday20, saturday, monday time.Time
+	// demandFrom is when requests start arriving, on Monday morning.
+	demandFrom time.Time
+}
+
+// demoTimes places the demo's week after the two weeks of history the
+// detector needs, which count only from the workload's creation (created
+// is the API server's creation timestamp): Friday 20:00 of the first week
+// that ends at least 15 days after it.
+func demoTimes(created time.Time) (times, error) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return times{}, err
+	}
+	d := created.In(berlin).AddDate(0, 0, 15)
+	for d.Weekday() != time.Friday {
+		d = d.AddDate(0, 0, 1)
+	}
+	at := func(days, hour, minute int) time.Time {
+		return time.Date(d.Year(), d.Month(), d.Day()+days, hour, minute, 0, 0, berlin)
+	}
+	return times{friday14: at(0, 14, 0), friday20: at(0, 20, 0), saturday: at(1, 10, 0), monday: at(3, 8, 30), demandFrom: at(3, 8, 20)}, nil
+}
 
 func run(ctx context.Context, kubeconfig, namespace string, w io.Writer) error {
 	rc, throwaway, stop, err := cluster(kubeconfig)
@@ -99,7 +116,8 @@ func run(ctx context.Context, kubeconfig, namespace string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := seed(ctx, client, namespace); err != nil {
+	created, err := seed(ctx, client, namespace)
+	if err != nil {
 		return err
 	}
 	if throwaway {
@@ -114,7 +132,14 @@ func run(ctx context.Context, kubeconfig, namespace string, w io.Writer) error {
 		return err
 	}
 	web := kubernetes.Ref{Namespace: namespace, Kind: kubernetes.ObjectDeployment, Name: "web"}.String()
-	hist, err := newHistory(web)
+	if err := waitReady(ctx, d, web); err != nil {
+		return err
+	}
+	at, err := demoTimes(created)
+	if err != nil {
+		return err
+	}
+	hist, err := newHistory(web, at)
 	if err != nil {
 		return err
 	}
@@ -131,11 +156,11 @@ func run(ctx context.Context, kubeconfig, namespace string, w io.Writer) error {
 	r, err := reaper.New(reaper.Config{
 		Execute: true, Filter: provider.Filter{Kinds: []provider.Kind{provider.KindGroup}},
 		VerifyTimeout: 5 * time.Minute, VerifyInterval: 200 * time.Millisecond,
-	}, reaper.Fleet{Inventory: d, Metrics: hist, Actuator: d.Workloads()}, stopIdleWorkloads(ens), gate)
+	}, reaper.Fleet{Inventory: d, Metrics: hist, Actuator: d.Workloads()}, stopIdleWorkloads{ens}, gate)
 	if err != nil {
 		return err
 	}
-	for _, now := range []time.Time{friday14, friday20} {
+	for _, now := range []time.Time{at.friday14, at.friday20} {
 		rep, err := r.RunOnce(ctx, now)
 		if err != nil {
 			return err
@@ -163,7 +188,7 @@ func run(ctx context.Context, kubeconfig, namespace string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, now := range []time.Time{saturday, monday} {
+	for _, now := range []time.Time{at.saturday, at.monday} {
 		rep := as.RunOnce(ctx, now)
 		if err := rep.Err(); err != nil {
 			return err
@@ -202,10 +227,11 @@ func cluster(kubeconfig string) (rc *rest.Config, throwaway bool, stop func(), e
 }
 
 // seed creates the namespace and the staging Deployment "web": 3 replicas,
-// with the idlescale.io annotations the driver maps.
-func seed(ctx context.Context, client clientset.Interface, namespace string) error {
+// with the idlescale.io annotations the driver maps. It returns the
+// Deployment's creation time.
+func seed(ctx context.Context, client clientset.Interface, namespace string) (time.Time, error) {
 	if err := kubetest.CreateNamespace(ctx, client, namespace); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	replicas := int32(3)
 	labels := map[string]string{"app": "web"}
@@ -232,11 +258,35 @@ func seed(ctx context.Context, client clientset.Interface, namespace string) err
 			},
 		},
 	}
-	_, err := client.AppsV1().Deployments(namespace).Create(ctx, dep, metav1.CreateOptions{})
+	out, err := client.AppsV1().Deployments(namespace).Create(ctx, dep, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("deployment %s/web exists already: delete it, or give another -namespace: %w", namespace, err)
+		return time.Time{}, fmt.Errorf("deployment %s/web exists already: delete it, or give another -namespace: %w", namespace, err)
 	}
-	return err
+	if err != nil {
+		return time.Time{}, err
+	}
+	return out.CreationTimestamp.Time, nil
+}
+
+// waitReady polls the workload every 200 ms until all its replicas are
+// ready (the controllers have created and started its pods), for at most
+// five minutes.
+func waitReady(ctx context.Context, d *kubernetes.Driver, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c, err := d.Capacity(ctx, id)
+		if err == nil && c.Settled() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (last: %+v, %v)", id, ctx.Err(), c, err)
+		case <-tick.C:
+		}
+	}
 }
 
 // controllers mirrors spec.replicas into the status of the namespace's
@@ -275,17 +325,20 @@ func newGate() (*safety.Engine, error) {
 	return safety.New(safety.Config{}, []safety.Rule{critical, hours})
 }
 
-// stopIdleWorkloads turns the ensemble's recommendation for an idle group,
-// a downsize, into a stop: for a Kubernetes workload, stopping is scaling
-// to zero, which Workloads.Start (or the wake strategy) undoes.
-func stopIdleWorkloads(ens detector.Detector) detector.Detector {
-	return detector.Func(func(ctx context.Context, in detector.Input) (detector.Verdict, error) {
-		v, err := ens.Detect(ctx, in)
-		if err == nil && v.State == detector.Idle && in.Resource.Kind == provider.KindGroup && v.Action == detector.ActionDownsize {
-			v.Action = detector.ActionStop
-		}
-		return v, err
-	})
+// stopIdleWorkloads is the ensemble with one change: its recommendation
+// for an idle group, a downsize, becomes a stop, since for a Kubernetes
+// workload stopping is scaling to zero, which Workloads.Start (or the wake
+// strategy) undoes. Embedding keeps the ensemble's Needs, so the reaper
+// reads the history its evidence rules need.
+type stopIdleWorkloads struct{ *detector.Ensemble }
+
+// Detect implements detector.Detector.
+func (s stopIdleWorkloads) Detect(ctx context.Context, in detector.Input) (detector.Verdict, error) {
+	v, err := s.Ensemble.Detect(ctx, in)
+	if err == nil && v.State == detector.Idle && in.Resource.Kind == provider.KindGroup && v.Action == detector.ActionDownsize {
+		v.Action = detector.ActionStop
+	}
+	return v, err
 }
 
 // wake is a scaling strategy that brings a workload stopped by the reaper
@@ -357,7 +410,7 @@ type history struct {
 // newHistory replays the NAB idle CPU trace to end at Friday 20:00 and
 // makes the request rate 0 until Monday 08:20 and 40/s from then on, one
 // sample a minute.
-func newHistory(id string) (*history, error) {
+func newHistory(id string, at times) (*history, error) {
 	cpu, err := trace.ReadCSVFile(filepath.Join(testdataDir(), "nab", "ec2_cpu_utilization_c6585a.csv"), trace.CSVOptions{})
 	if err != nil {
 		return nil, err
@@ -365,18 +418,18 @@ func newHistory(id string) (*history, error) {
 	if len(cpu) == 0 {
 		return nil, errors.New("empty CPU trace")
 	}
-	shift := friday20.Sub(cpu[len(cpu)-1].Time)
+	shift := at.friday20.Sub(cpu[len(cpu)-1].Time)
 	h := &history{id: id, samples: map[provider.Metric][]provider.Sample{}}
 	for _, s := range cpu {
 		// CloudWatch reports percent; the library's utilizations are fractions.
 		h.samples[provider.MetricCPU] = append(h.samples[provider.MetricCPU], provider.Sample{Time: s.Time.Add(shift), Value: s.Value / 100})
 	}
-	for at := friday14; at.Before(monday.Add(time.Hour)); at = at.Add(time.Minute) {
+	for t := at.friday14; t.Before(at.monday.Add(time.Hour)); t = t.Add(time.Minute) {
 		v := 0.0
-		if !at.Before(demandFrom) {
+		if !t.Before(at.demandFrom) {
 			v = 40
 		}
-		h.samples[provider.MetricRequests] = append(h.samples[provider.MetricRequests], provider.Sample{Time: at, Value: v})
+		h.samples[provider.MetricRequests] = append(h.samples[provider.MetricRequests], provider.Sample{Time: t, Value: v})
 	}
 	return h, nil
 }

@@ -53,7 +53,7 @@ func TestScaleToZeroAndBack(t *testing.T) {
 
 func TestWakeStrategy(t *testing.T) {
 	t.Parallel()
-	now := monday
+	now := time.Date(2026, 3, 9, 8, 30, 0, 0, time.UTC)
 	requests := func(v float64) []provider.Series {
 		return []provider.Series{{Metric: provider.MetricRequests, Start: now.Add(-2 * time.Minute), Step: time.Minute, Values: []float64{0, v}}}
 	}
@@ -94,10 +94,31 @@ func TestWakeStrategy(t *testing.T) {
 	assert.Equal(t, []scaling.Need{{Metric: provider.MetricRequests, Lookback: 10 * time.Minute, Step: time.Minute}}, wake{}.Needs())
 }
 
+func TestDemoTimes(t *testing.T) {
+	t.Parallel()
+	// Created on Thursday 2026-03-05: the first Friday at least 15 days
+	// later is 2026-03-20.
+	at, err := demoTimes(time.Date(2026, 3, 5, 11, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, "2026-03-20 14:00 Fri CET", at.friday14.Format("2006-01-02 15:04 Mon MST"))
+	assert.Equal(t, "2026-03-20 20:00 Fri CET", at.friday20.Format("2006-01-02 15:04 Mon MST"))
+	assert.Equal(t, "2026-03-21 10:00 Sat CET", at.saturday.Format("2006-01-02 15:04 Mon MST"))
+	assert.Equal(t, "2026-03-23 08:30 Mon CET", at.monday.Format("2006-01-02 15:04 Mon MST"))
+	assert.Equal(t, 10*time.Minute, at.monday.Sub(at.demandFrom))
+	// Created on a Friday evening: two weeks and a day later is a Saturday,
+	// so the demo's Friday is the one after.
+	at, err = demoTimes(time.Date(2026, 3, 6, 21, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, "2026-03-27 20:00 Fri CET", at.friday20.Format("2006-01-02 15:04 Mon MST"))
+}
+
 func TestHistory(t *testing.T) {
 	t.Parallel()
-	h, err := newHistory("ns/deployment/web")
+	at, err := demoTimes(time.Date(2026, 3, 5, 11, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	h, err := newHistory("ns/deployment/web", at)
 	require.NoError(t, err, "the NAB trace is in testdata")
+	friday20 := at.friday20
 	q := provider.Query{ResourceID: "ns/deployment/web", Metric: provider.MetricCPU, Start: friday20.Add(-24 * time.Hour), End: friday20, Step: time.Hour}
 	s, err := h.QueryMetric(t.Context(), q)
 	require.NoError(t, err)
