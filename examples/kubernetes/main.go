@@ -283,7 +283,7 @@ func waitReady(ctx context.Context, d *kubernetes.Driver, id string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %w (last: %+v, %v)", id, ctx.Err(), c, err)
+			return fmt.Errorf("%s not ready (last capacity %+v): %w", id, c, errors.Join(ctx.Err(), err))
 		case <-tick.C:
 		}
 	}
