@@ -8,9 +8,15 @@ BIN                   := $(CURDIR)/.bin
 GOLANGCI_LINT         := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 GREMLINS_VERSION      := v0.6.0
 GREMLINS              := $(BIN)/gremlins-$(GREMLINS_VERSION)
+# The Kubernetes API server the provider/kubernetes tests start
+# (internal/kubetest). It is built once from the Go module proxy by the
+# nested module internal/kubetest/apiserver, which pins the same release,
+# and cached in .bin/ by version: 5-15 minutes the first time, then never.
+KUBE_VERSION          := v1.37.2
+KUBE_APISERVER        := $(BIN)/kube-apiserver-$(KUBE_VERSION)
 TEST_TIMEOUT          ?= 25m
 
-.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot
+.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot kube-apiserver
 
 test: deps fmt-check vet lint unit
 
@@ -21,6 +27,20 @@ $(GOLANGCI_LINT):
 	mkdir -p $(BIN)/tmp
 	GOBIN=$(BIN)/tmp $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(BIN)/tmp/golangci-lint $@
+
+kube-apiserver: $(KUBE_APISERVER)
+
+# The version is stamped as a release build would be, so the server reports
+# it in /version. GOWORK=off and -mod=readonly keep the build to the nested
+# module's own go.mod and go.sum.
+$(KUBE_APISERVER):
+	mkdir -p $(BIN)
+	cd internal/kubetest/apiserver && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath \
+		-ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+		-X k8s.io/component-base/version.gitMajor=1 \
+		-X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(KUBE_VERSION)))" \
+		-o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
+	mv $@.tmp $@
 
 $(GREMLINS):
 	mkdir -p $(BIN)/tmp
@@ -37,7 +57,7 @@ vet:
 lint: $(GOLANGCI_LINT)
 	$(GOLANGCI_LINT) run ./...
 
-unit:
+unit: $(KUBE_APISERVER)
 	$(GO) test -race -shuffle=on -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # bench runs every benchmark once with allocation figures, e.g.

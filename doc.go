@@ -60,6 +60,10 @@
 //	                     scaling; text, JSON, HTML; chart data and SVG charts
 //	monitor/dashboard    the web dashboard, an http.Handler, read-only by default
 //	monitor/metrics      Prometheus collectors for the host's registry
+//	provider/kubernetes  Deployments, StatefulSets and their pods through client-go:
+//	                     inventory, the scale subresource, stop to zero and back,
+//	                     metrics.k8s.io or Prometheus metrics, in-place pod resize,
+//	                     and the HPA calculator's inputs (a scaling.PodSource)
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by

@@ -1,0 +1,126 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Workloads is the provider.Actuator of a Driver: it stops a Deployment or
+// StatefulSet by scaling it to zero and starts it by restoring the
+// replicas it had. Get one with Driver.Workloads; it is safe for
+// concurrent use.
+//
+// It is a value of its own rather than methods of Driver because its
+// contract is about workloads (kind group), while the Driver's instances
+// are pods, which Kubernetes cannot stop: a pod is deleted and replaced by
+// its controller. Pass it where an Actuator is wanted:
+//
+//	reaper.Fleet{Inventory: d, Metrics: d, Actuator: d.Workloads()}
+type Workloads struct {
+	d *Driver
+}
+
+var _ provider.Actuator = (*Workloads)(nil)
+
+// Workloads returns the driver's Actuator for workloads.
+func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
+
+// Stop scales a workload to zero replicas, first remembering its replicas
+// in AnnotationStoppedReplicas (a merge patch conditional on the
+// resourceVersion read), then writing zero through the scale subresource
+// at the patched resourceVersion. Stopping a workload at zero replicas
+// (stopped or stopping) succeeds and changes nothing. A pod is
+// provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
+// Lost races are retried as SetCapacity retries them.
+func (a *Workloads) Stop(ctx context.Context, id string) error {
+	const op = "stop"
+	d := a.d
+	ref, w, err := d.liveWorkload(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		if w.replicas == 0 {
+			return nil
+		}
+		from := w.replicas
+		var patched workload
+		patched, err = d.patchAnnotations(ctx, op, id, ref, w.meta.ResourceVersion,
+			map[string]*string{AnnotationStoppedReplicas: ptr(strconv.Itoa(int(from)))})
+		if err == nil {
+			return d.scaleTo(ctx, op, id, ref, patched.meta.ResourceVersion, from, 0)
+		}
+		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
+			return err
+		}
+		// Nothing was written yet: decide again on what is there now.
+		if ref, w, err = d.liveWorkload(ctx, op, id); err != nil {
+			return err
+		}
+	}
+}
+
+// Start restores a stopped workload's replicas: the count in
+// AnnotationStoppedReplicas, or, when none is remembered (someone else
+// scaled it to zero), its minimum bound but at least 1. It writes them
+// through the scale subresource, conditional on the resourceVersion read,
+// then removes the annotation. Starting a workload with replicas > 0
+// (running or pending) succeeds and changes nothing. A pod is
+// provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
+func (a *Workloads) Start(ctx context.Context, id string) error {
+	const op = "start"
+	d := a.d
+	ref, w, err := d.liveWorkload(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	if w.replicas > 0 {
+		return nil
+	}
+	restore := max(1, d.bounds(w).Min)
+	if n, ok := annotationInt(w.meta, AnnotationStoppedReplicas); ok && n > 0 {
+		restore = n
+	}
+	if err := d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, 0, int32(restore)); err != nil {
+		return err
+	}
+	if _, ok := w.meta.Annotations[AnnotationStoppedReplicas]; !ok {
+		return nil
+	}
+	// The replicas are restored; forgetting them is housekeeping, and a
+	// failure leaves an annotation that the next Stop overwrites.
+	cur, err := d.getWorkload(ctx, op, id, ref)
+	if err == nil {
+		_, err = d.patchAnnotations(ctx, op, id, ref, cur.meta.ResourceVersion, map[string]*string{AnnotationStoppedReplicas: nil})
+	}
+	if err != nil {
+		d.log.Warn("kubernetes: started, but the remembered replicas were not removed", "id", id, "err", err)
+	}
+	return nil
+}
+
+// Terminate is deliberately unsupported: deleting a Deployment or a
+// StatefulSet is for its owners (kubectl delete, GitOps), not for an idle
+// reaper; Stop scales it to zero and keeps it. It returns
+// provider.ErrNotFound for an unknown workload and provider.ErrUnsupported
+// otherwise, without changing anything.
+func (a *Workloads) Terminate(ctx context.Context, id string) error {
+	const op = "terminate"
+	d := a.d
+	ref, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	if ref.Kind == ObjectPod {
+		if _, _, err := d.getPod(ctx, op, id, ref); err != nil {
+			return err
+		}
+	} else if _, err := d.getWorkload(ctx, op, id, ref); err != nil {
+		return err
+	}
+	return fmt.Errorf("kubernetes: %s %q: %w: the driver never deletes workloads or pods; Stop scales a workload to zero", op, id, provider.ErrUnsupported)
+}

@@ -1,0 +1,166 @@
+package kubernetes_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/idlescale/idlescale/internal/kubetest"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+)
+
+// TestStopStart walks a Deployment and a StatefulSet through the Actuator
+// contract: stop remembers and scales to zero, start restores, both are
+// idempotent, and the states move as the controllers (MirrorReplicas) act.
+func TestStopStart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 3, cs)
+	f.statefulSet("db", 2, cs)
+	settle := func() {
+		_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+		require.NoError(t, err)
+	}
+	settle()
+	d := f.driver(kubernetes.Config{})
+	act := d.Workloads()
+	state := func(id string) provider.State {
+		r, err := d.Get(f.ctx, id)
+		require.NoError(t, err)
+		return r.State
+	}
+	for _, tt := range []struct {
+		id       string
+		replicas int
+		scale    func() int32
+		meta     func() metav1.ObjectMeta
+	}{
+		{f.id(kubernetes.ObjectDeployment, "web"), 3,
+			func() int32 {
+				s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+				require.NoError(t, err)
+				return s.Spec.Replicas
+			},
+			func() metav1.ObjectMeta {
+				o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+				require.NoError(t, err)
+				return o.ObjectMeta
+			}},
+		{f.id(kubernetes.ObjectStatefulSet, "db"), 2,
+			func() int32 {
+				s, err := f.admin.AppsV1().StatefulSets(f.ns).GetScale(f.ctx, "db", metav1.GetOptions{})
+				require.NoError(t, err)
+				return s.Spec.Replicas
+			},
+			func() metav1.ObjectMeta {
+				o, err := f.admin.AppsV1().StatefulSets(f.ns).Get(f.ctx, "db", metav1.GetOptions{})
+				require.NoError(t, err)
+				return o.ObjectMeta
+			}},
+	} {
+		require.Equal(t, provider.StateRunning, state(tt.id))
+		require.NoError(t, act.Stop(f.ctx, tt.id))
+		assert.Equal(t, int32(0), tt.scale())
+		assert.Equal(t, strconv.Itoa(tt.replicas), tt.meta().Annotations[kubernetes.AnnotationStoppedReplicas], "the replicas are remembered")
+		assert.Equal(t, provider.StateStopping, state(tt.id), "pods are still there")
+		require.NoError(t, act.Stop(f.ctx, tt.id), "stopping a stopping workload")
+		assert.Equal(t, strconv.Itoa(tt.replicas), tt.meta().Annotations[kubernetes.AnnotationStoppedReplicas], "a second Stop keeps what the first remembered")
+		settle()
+		assert.Equal(t, provider.StateStopped, state(tt.id))
+		require.NoError(t, act.Stop(f.ctx, tt.id), "stopping a stopped workload")
+
+		require.NoError(t, act.Start(f.ctx, tt.id))
+		assert.Equal(t, int32(tt.replicas), tt.scale(), "the remembered replicas are restored")
+		assert.NotContains(t, tt.meta().Annotations, kubernetes.AnnotationStoppedReplicas)
+		assert.Equal(t, provider.StatePending, state(tt.id), "no replica is ready yet")
+		require.NoError(t, act.Start(f.ctx, tt.id), "starting a pending workload")
+		settle()
+		assert.Equal(t, provider.StateRunning, state(tt.id))
+		require.NoError(t, act.Start(f.ctx, tt.id), "starting a running workload")
+		assert.Equal(t, int32(tt.replicas), tt.scale())
+	}
+}
+
+func TestStartWithoutMemory(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	// Scaled to zero by someone else: nothing remembered.
+	f.deployment("plain", 0, cs)
+	f.deployment("floor", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "3"))
+	f.deployment("zero-floor", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "0", kubernetes.AnnotationStoppedReplicas, "junk"))
+	act := f.driver(kubernetes.Config{}).Workloads()
+	for name, want := range map[string]int32{"plain": 1, "floor": 3, "zero-floor": 1} {
+		require.NoError(t, act.Start(f.ctx, f.id(kubernetes.ObjectDeployment, name)), name)
+		s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, want, s.Spec.Replicas, "%s restarts at its minimum, at least 1", name)
+	}
+}
+
+func TestActuatorErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 2, cs, func(d *appsv1.Deployment) { d.Finalizers = []string{"idlescale.io/test"} })
+	f.pod("web-1", map[string]string{"app": "web"}, cs, running(time.Now()))
+	act := f.driver(kubernetes.Config{}).Workloads()
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	pod := f.id(kubernetes.ObjectPod, "web-1")
+
+	for name, fn := range map[string]func(context.Context, string) error{"Start": act.Start, "Stop": act.Stop, "Terminate": act.Terminate} {
+		require.ErrorIs(t, fn(f.ctx, f.id(kubernetes.ObjectDeployment, "missing")), provider.ErrNotFound, name)
+		require.ErrorIs(t, fn(f.ctx, ""), provider.ErrInvalid, name)
+		ctx, cancel := context.WithCancel(f.ctx)
+		cancel()
+		require.ErrorIs(t, fn(ctx, web), context.Canceled, name)
+	}
+	require.ErrorIs(t, act.Stop(f.ctx, pod), provider.ErrUnsupported, "pods cannot be stopped")
+	require.ErrorIs(t, act.Start(f.ctx, pod), provider.ErrUnsupported)
+	require.ErrorIs(t, act.Terminate(f.ctx, web), provider.ErrUnsupported, "deliberately")
+	require.ErrorIs(t, act.Terminate(f.ctx, pod), provider.ErrUnsupported)
+	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), s.Spec.Replicas, "none of that changed anything")
+
+	require.NoError(t, f.admin.AppsV1().Deployments(f.ns).Delete(f.ctx, "web", metav1.DeleteOptions{}))
+	require.ErrorIs(t, act.Stop(f.ctx, web), provider.ErrConflict, "a workload being deleted")
+	require.ErrorIs(t, act.Start(f.ctx, web), provider.ErrConflict)
+}
+
+func TestStopRetriesWhenOnlyTheVersionMoved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
+	patches := 0
+	d, ic := raceDriver(t, f, func() {})
+	// Make the annotation patch lose a race: another writer changes a
+	// label between the driver's read and its patch.
+	ic.matches = func(r *http.Request) bool {
+		return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/deployments/web")
+	}
+	ic.before = func() {
+		patches++
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	}
+	require.NoError(t, d.Workloads().Stop(f.ctx, f.id(kubernetes.ObjectDeployment, "web")))
+	assert.Equal(t, 1, patches)
+	assert.Equal(t, int32(2), ic.seen.Load(), "the patch was retried once")
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(0), *o.Spec.Replicas)
+	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas])
+}

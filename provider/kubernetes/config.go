@@ -1,0 +1,200 @@
+package kubernetes
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Name is the default provider name the driver reports.
+const Name = "kubernetes"
+
+// The annotation convention. The driver reads each key from the object's
+// annotations and, when absent there, from its labels (so that a team can
+// select on it with kubectl get -l); a pod that does not carry a key
+// inherits it from its workload. See the package doc.
+const (
+	// AnnotationEnvironment fills Resource.Environment ("production").
+	AnnotationEnvironment = "idlescale.io/environment"
+	// AnnotationRole fills Resource.Role ("web", "worker").
+	AnnotationRole = "idlescale.io/role"
+	// AnnotationCriticality fills Resource.Criticality from low, medium,
+	// high or critical; any other value leaves it unknown.
+	AnnotationCriticality = "idlescale.io/criticality"
+	// AnnotationOwner fills Resource.Owner (a team or a person).
+	AnnotationOwner = "idlescale.io/owner"
+	// AnnotationProtected sets Resource.Protected when present with any
+	// value but "false", "no", "0" or "off".
+	AnnotationProtected = "idlescale.io/protected"
+	// AnnotationTimeZone fills Resource.TimeZone when it names an IANA time
+	// zone ("Europe/Berlin").
+	AnnotationTimeZone = "idlescale.io/time-zone"
+	// AnnotationMinReplicas and AnnotationMaxReplicas hold a workload's
+	// replica bounds, a decimal integer ≥ 0; SetCapacity writes them.
+	AnnotationMinReplicas = "idlescale.io/min-replicas"
+	AnnotationMaxReplicas = "idlescale.io/max-replicas"
+	// AnnotationStoppedReplicas holds the replicas a workload had when
+	// Workloads.Stop scaled it to zero; Workloads.Start restores them and
+	// removes it.
+	AnnotationStoppedReplicas = "idlescale.io/stopped-replicas"
+)
+
+// Bounds are the replica bounds of a workload: what a Deployment or
+// StatefulSet does not have, and a Scaler must report.
+type Bounds struct {
+	// Min is the lowest replica count. Must be ≥ 0.
+	Min int `json:"min" yaml:"min"`
+	// Max is the highest replica count. Must be ≥ Min and ≥ 1.
+	Max int `json:"max" yaml:"max"`
+}
+
+// The bounds of workloads that have neither a policy entry nor
+// annotations, when Config.Bounds is zero: at least 1 replica (as a
+// HorizontalPodAutoscaler's minReplicas) and at most 10.
+const (
+	DefaultMinReplicas = 1
+	DefaultMaxReplicas = 10
+)
+
+// Validate returns a *provider.InvalidError unless 0 ≤ Min ≤ Max and
+// Max ≥ 1.
+func (b Bounds) Validate() error {
+	switch {
+	case b.Min < 0:
+		return provider.Invalid("min", b.Min, "must be ≥ 0")
+	case b.Max < 1:
+		return provider.Invalid("max", b.Max, "must be ≥ 1")
+	case b.Min > b.Max:
+		return provider.Invalid("min", b.Min, "must be ≤ max "+strconv.Itoa(b.Max))
+	}
+	return nil
+}
+
+// Config is the driver's policy, as a host would load it from YAML or JSON;
+// New takes it with the clientset. The zero value means the defaults:
+// every namespace, every Deployment and StatefulSet, bounds 1 to 10.
+// Validate reports the first invalid field.
+type Config struct {
+	// Name is the provider name reported in Resource.Provider and by
+	// Driver.Name. Default: "kubernetes" (the constant Name).
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	// Region is copied into every Resource.Region (the cluster's region or
+	// name, for filters). Default: "".
+	Region string `json:"region,omitempty" yaml:"region,omitempty"`
+	// Namespaces are the namespaces the driver sees; an ID in any other
+	// namespace is not found. Default: all namespaces.
+	Namespaces []string `json:"namespaces,omitempty" yaml:"namespaces,omitempty"`
+	// LabelSelector selects the Deployments and StatefulSets the driver
+	// sees, in kubectl's syntax ("tier=web,env!=dev"); their pods are the
+	// pods their own selectors match. Default: "" (every workload).
+	LabelSelector string `json:"label_selector,omitempty" yaml:"label_selector,omitempty"`
+
+	// Bounds are the replica bounds of workloads without a Workloads entry
+	// or bound annotations. Default (the zero Bounds): DefaultMinReplicas
+	// to DefaultMaxReplicas, 1 to 10.
+	Bounds Bounds `json:"bounds,omitzero" yaml:"bounds,omitempty"`
+	// Workloads fixes the bounds of individual workloads, by resource ID
+	// (NAMESPACE/KIND/NAME): the host's policy. An entry wins over the
+	// workload's annotations, and SetCapacity refuses other bounds for it
+	// with provider.ErrInvalid. Default: none.
+	Workloads map[string]Bounds `json:"workloads,omitempty" yaml:"workloads,omitempty"`
+
+	// ConflictRetries is how many times a write that lost a
+	// resourceVersion race is retried after re-reading the object, when
+	// retrying is safe (the replica count it was based on has not changed);
+	// otherwise the write fails with provider.ErrConflict at once.
+	// Default: 3. Range: 0 (default) to 10.
+	ConflictRetries int `json:"conflict_retries,omitempty" yaml:"conflict_retries,omitempty"`
+	// Concurrency bounds the parallel per-pod queries of a usage source
+	// (WithUsageSource). Default: 4.
+	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
+
+	// CPUHourlyPrice is the price of one requested CPU core per hour and
+	// MemoryHourlyPrice of one requested GiB of memory per hour, in the
+	// host's currency; they fill Resource.HourlyCost from the requests (a
+	// workload's per-pod requests times its replicas). Default: 0, which
+	// leaves HourlyCost 0 (unknown).
+	CPUHourlyPrice    float64 `json:"cpu_hourly_price,omitempty" yaml:"cpu_hourly_price,omitempty"`
+	MemoryHourlyPrice float64 `json:"memory_hourly_price,omitempty" yaml:"memory_hourly_price,omitempty"`
+}
+
+// Validate reports the first invalid field as a *provider.InvalidError.
+func (c Config) Validate() error {
+	for i, ns := range c.Namespaces {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return provider.Invalid(fmt.Sprintf("config.namespaces[%d]", i), ns, "must be a namespace name: "+errs[0])
+		}
+	}
+	if _, err := labels.Parse(c.LabelSelector); err != nil {
+		return provider.Invalid("config.label_selector", c.LabelSelector, "must be a label selector: "+err.Error())
+	}
+	if c.Bounds != (Bounds{}) {
+		if err := c.Bounds.Validate(); err != nil {
+			return provider.Within("config.bounds", err)
+		}
+	}
+	ids := make([]string, 0, len(c.Workloads))
+	for id := range c.Workloads {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		field := "config.workloads[" + id + "]"
+		ref, ok, err := ParseRef(id)
+		if err != nil || !ok || ref.Kind == ObjectPod {
+			return provider.Invalid(field, id, "must be the ID of a deployment or statefulset: NAMESPACE/deployment/NAME or NAMESPACE/statefulset/NAME")
+		}
+		if err := c.Workloads[id].Validate(); err != nil {
+			return provider.Within(field, err)
+		}
+	}
+	if c.ConflictRetries < 0 || c.ConflictRetries > 10 {
+		return provider.Invalid("config.conflict_retries", c.ConflictRetries, "must be 0 (default 3) to 10")
+	}
+	if c.Concurrency < 0 {
+		return provider.Invalid("config.concurrency", c.Concurrency, "must be ≥ 0")
+	}
+	for _, p := range []struct {
+		field string
+		v     float64
+	}{{"config.cpu_hourly_price", c.CPUHourlyPrice}, {"config.memory_hourly_price", c.MemoryHourlyPrice}} {
+		if math.IsNaN(p.v) || math.IsInf(p.v, 0) || p.v < 0 {
+			return provider.Invalid(p.field, p.v, "must be a finite number ≥ 0")
+		}
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		c.Name = Name
+	}
+	if c.Bounds == (Bounds{}) {
+		c.Bounds = Bounds{Min: DefaultMinReplicas, Max: DefaultMaxReplicas}
+	}
+	if c.ConflictRetries == 0 {
+		c.ConflictRetries = 3
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 4
+	}
+	c.Namespaces = slices.Clone(c.Namespaces)
+	slices.Sort(c.Namespaces)
+	c.Namespaces = slices.Compact(c.Namespaces)
+	return c
+}
+
+// Option wires a collaborator of a Driver: the metrics client, a usage
+// source, a logger. What configures behaviour is in Config.
+type Option func(*Driver)
+
+// WithLogger sets the logger for writes and retries (debug and info
+// levels). Default (and nil): discard.
+func WithLogger(l *slog.Logger) Option { return func(d *Driver) { d.log = l } }

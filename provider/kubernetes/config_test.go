@@ -1,0 +1,118 @@
+package kubernetes_test
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+)
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  kubernetes.Config
+		field string
+	}{
+		{"namespace", kubernetes.Config{Namespaces: []string{"ok", "Not OK"}}, "config.namespaces[1]"},
+		{"selector", kubernetes.Config{LabelSelector: "app in (web"}, "config.label_selector"},
+		{"bounds min > max", kubernetes.Config{Bounds: kubernetes.Bounds{Min: 5, Max: 2}}, "config.bounds.min"},
+		{"bounds max 0", kubernetes.Config{Bounds: kubernetes.Bounds{Min: 0, Max: 0 /* zero: default */}}, ""},
+		{"bounds negative", kubernetes.Config{Bounds: kubernetes.Bounds{Min: -1, Max: 2}}, "config.bounds.min"},
+		{"workload ID", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"web": {Min: 1, Max: 2}}}, "config.workloads[web]"},
+		{"workload is a pod", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/pod/web-1": {Min: 1, Max: 2}}}, "config.workloads[ns/pod/web-1]"},
+		{"workload bounds", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/deployment/web": {Min: 1, Max: 0}}}, "config.workloads[ns/deployment/web].max"},
+		{"conflict retries", kubernetes.Config{ConflictRetries: 11}, "config.conflict_retries"},
+		{"concurrency", kubernetes.Config{Concurrency: -1}, "config.concurrency"},
+		{"cpu price", kubernetes.Config{CPUHourlyPrice: math.NaN()}, "config.cpu_hourly_price"},
+		{"memory price", kubernetes.Config{MemoryHourlyPrice: -0.1}, "config.memory_hourly_price"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.give.Validate()
+			if tt.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			_, err = kubernetes.New(tt.give, nil)
+			require.ErrorIs(t, err, provider.ErrInvalid, "New validates")
+		})
+	}
+	require.NoError(t, kubernetes.Config{}.Validate(), "the zero Config is valid")
+	_, err := kubernetes.New(kubernetes.Config{}, nil)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "client", ie.Field)
+	_, err = kubernetes.NewForConfig(kubernetes.Config{}, nil)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestConfigDefaultsAndJSON(t *testing.T) {
+	t.Parallel()
+	var cfg kubernetes.Config
+	require.NoError(t, json.Unmarshal([]byte(`{
+		"namespaces": ["shop", "batch", "shop"],
+		"label_selector": "idlescale.io/managed=true",
+		"bounds": {"min": 0, "max": 4},
+		"workloads": {"shop/deployment/web": {"min": 2, "max": 20}},
+		"cpu_hourly_price": 0.031
+	}`), &cfg))
+	d, err := kubernetes.NewForConfig(cfg, restConfig())
+	require.NoError(t, err)
+	got := d.Config()
+	assert.Equal(t, "kubernetes", got.Name)
+	assert.Equal(t, []string{"batch", "shop"}, got.Namespaces, "sorted, without repeats")
+	assert.Equal(t, kubernetes.Bounds{Min: 0, Max: 4}, got.Bounds, "a zero min is kept when max is set")
+	assert.Equal(t, 3, got.ConflictRetries)
+	assert.Equal(t, 4, got.Concurrency)
+	assert.Equal(t, "kubernetes", d.Name())
+
+	d, err = kubernetes.NewForConfig(kubernetes.Config{Name: "prod-eu"}, restConfig())
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: kubernetes.DefaultMinReplicas, Max: kubernetes.DefaultMaxReplicas}, d.Config().Bounds)
+	assert.Equal(t, "prod-eu", d.Name())
+}
+
+func TestObjectKindText(t *testing.T) {
+	t.Parallel()
+	for _, k := range []kubernetes.ObjectKind{kubernetes.ObjectDeployment, kubernetes.ObjectStatefulSet, kubernetes.ObjectPod} {
+		b, err := k.MarshalText()
+		require.NoError(t, err)
+		var back kubernetes.ObjectKind
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, k, back)
+		assert.Equal(t, string(b), k.String())
+	}
+	var k kubernetes.ObjectKind
+	require.NoError(t, k.UnmarshalText(nil), `"" is the zero value`)
+	err := k.UnmarshalText([]byte("replicaset"))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "replicaset", ie.Value)
+	require.Error(t, kubernetes.ObjectKind("").Validate())
+}
+
+func TestParseRef(t *testing.T) {
+	t.Parallel()
+	ref, ok, err := kubernetes.ParseRef("shop/deployment/web")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, kubernetes.Ref{Namespace: "shop", Kind: kubernetes.ObjectDeployment, Name: "web"}, ref)
+	assert.Equal(t, "shop/deployment/web", ref.String())
+	for _, id := range []string{"web", "shop/web", "shop/deployment/web/x", "shop/replicaset/web", "Shop/deployment/web", "shop/pod/", "/pod/x"} {
+		_, ok, err := kubernetes.ParseRef(id)
+		require.NoError(t, err, id)
+		assert.False(t, ok, id)
+	}
+	_, _, err = kubernetes.ParseRef("has space")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}

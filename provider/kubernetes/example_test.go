@@ -1,0 +1,223 @@
+package kubernetes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/idlescale/idlescale/internal/kubetest"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+	"github.com/idlescale/idlescale/provider/prometheus"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// exampleCluster returns the test API server's client configuration (a
+// host would use clientcmd.BuildConfigFromFlags or rest.InClusterConfig)
+// and a fresh namespace holding a Deployment "web" of 2 replicas with two
+// running pods, each requesting 500m CPU.
+func exampleCluster(ctx context.Context) (*rest.Config, string) {
+	admin, err := apiServer.Client(kubetest.Admin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ns, err := apiServer.Namespace(ctx, admin, "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	replicas := int32(2)
+	labels := map[string]string{"app": "web"}
+	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10",
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}}
+	_, err = admin.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Annotations: map[string]string{
+			kubernetes.AnnotationEnvironment: "staging", kubernetes.AnnotationMaxReplicas: "6"}},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	started := metav1.NewTime(time.Now().Add(-time.Hour))
+	for _, name := range []string{"web-a", "web-b"} {
+		if _, err := admin.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: spec}, metav1.CreateOptions{}); err != nil {
+			log.Fatal(err)
+		}
+		if err := kubetest.UpdatePodStatus(ctx, admin, ns, name, func(s *corev1.PodStatus) {
+			s.Phase, s.StartTime = corev1.PodRunning, &started
+			s.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: started}}
+		}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return restConfig(), ns
+}
+
+func ExampleNewForConfig() {
+	ctx := context.Background()
+	rc, ns := exampleCluster(ctx)
+	d, err := kubernetes.NewForConfig(kubernetes.Config{Namespaces: []string{ns}}, rc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	all, err := d.List(ctx, provider.Filter{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range all {
+		fmt.Println(strings.TrimPrefix(r.ID, ns+"/"), r.Kind, r.State, r.Environment)
+	}
+	web := ns + "/deployment/web"
+	c, err := d.Capacity(ctx, web)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("capacity: min %d, max %d, desired %d\n", c.Min, c.Max, c.Desired)
+	if err := d.SetCapacity(ctx, web, provider.CapacitySpec{Min: c.Min, Max: c.Max, Desired: 4}); err != nil {
+		log.Fatal(err)
+	}
+	if err := d.Workloads().Stop(ctx, web); err != nil {
+		log.Fatal(err)
+	}
+	r, err := d.Get(ctx, web)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("stopped, remembering", r.Tags[kubernetes.AnnotationStoppedReplicas], "replicas")
+	if err := d.Workloads().Start(ctx, web); err != nil {
+		log.Fatal(err)
+	}
+	c, err = d.Capacity(ctx, web)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("started with", c.Desired, "replicas")
+	// Output:
+	// deployment/web group pending staging
+	// pod/web-a instance running staging
+	// pod/web-b instance running staging
+	// capacity: min 1, max 6, desired 2
+	// stopped, remembering 4 replicas
+	// started with 4 replicas
+}
+
+func ExampleDriver_HPAInput() {
+	ctx := context.Background()
+	rc, ns := exampleCluster(ctx)
+	// The resource metrics API (metrics-server): web-a uses 900m, web-b 700m.
+	at := time.Now().Add(-10 * time.Second)
+	for pod, cpu := range map[string]string{"web-a": "900m", "web-b": "700m"} {
+		metricsServer.Set(podMetricsOf(ns, pod, at, cpu))
+	}
+	d, err := kubernetes.NewForConfig(kubernetes.Config{Namespaces: []string{ns}}, rc,
+		kubernetes.WithMetricsClient(metricsClient()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// What an HPA with a 50 % CPU target and at most 10 replicas decides.
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{{
+		Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+			Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 50}}}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	now := time.Now()
+	in, err := d.HPAInput(ctx, ns+"/deployment/web", calc.Spec().Metrics, now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dec, err := calc.Decide(in, hpa.History{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// 1600m of 1000m requested is 160 %: ceil(2 × 160 / 50) = 7 proposed,
+	// limited by the legacy scale-up rule to max(2 × 2, 4) = 4.
+	fmt.Printf("%d pods, %d samples: proposal %d, %d -> %d replicas\n",
+		len(in.Pods), len(in.Metrics[0].Samples), dec.Proposal, in.SpecReplicas, dec.Replicas)
+	// Output:
+	// 2 pods, 2 samples: proposal 7, 2 -> 4 replicas
+}
+
+func ExampleUsageSourceFunc() {
+	ctx := context.Background()
+	rc, ns := exampleCluster(ctx)
+	// A usage history of its own: every pod used 250m CPU in every step.
+	src := kubernetes.UsageSourceFunc(func(_ context.Context, _, _ string, q provider.Query) (provider.Series, error) {
+		s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+		for i := range s.Values {
+			s.Values[i] = 0.25
+		}
+		return s, nil
+	})
+	d, err := kubernetes.NewForConfig(kubernetes.Config{Namespaces: []string{ns}}, rc, kubernetes.WithUsageSource(src))
+	if err != nil {
+		log.Fatal(err)
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	cpu, err := d.QueryMetric(ctx, provider.Query{ResourceID: ns + "/deployment/web", Metric: provider.MetricCPU,
+		Start: start, End: start.Add(3 * time.Hour), Step: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cpu.Values, "of the requests")
+	// Output:
+	// [0.5 0.5 0.5] of the requests
+}
+
+func ExamplePrometheusConfig() {
+	cfg := kubernetes.PrometheusConfig("http://prometheus.monitoring:9090", "shop")
+	fmt.Println(cfg.IDLabel)
+	fmt.Println(cfg.Metrics[kubernetes.MetricCPUUsage])
+	// Output:
+	// pod
+	// sum(rate(container_cpu_usage_seconds_total{namespace="shop",container!="",container!="POD",{{.Matchers}}}[{{.Range}}]))
+}
+
+func ExampleNew() {
+	// New takes a clientset the host already has (kubernetes.NewForConfig
+	// of client-go, or a wrapper of it); without a metrics client,
+	// QueryMetric has no source.
+	client, err := apiServer.Client(kubetest.Admin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := kubernetes.New(kubernetes.Config{Name: "prod-eu", LabelSelector: "idlescale.io/managed=true"}, client)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Name(), d.Config().Bounds)
+	_, err = kubernetes.New(kubernetes.Config{LabelSelector: "app in (web"}, client)
+	fmt.Println(err)
+	// Output:
+	// prod-eu {1 10}
+	// kubernetes: new: invalid config.label_selector "app in (web": must be a label selector: unable to parse requirement: found '', expected: ',' or ')'
+}
+
+func ExampleNewPrometheusUsage() {
+	// Pods' CPU and memory history from cAdvisor's metrics in Prometheus,
+	// with a 2-minute rate window; one prometheus.Source per namespace.
+	usage, err := kubernetes.NewPrometheusUsage(prometheus.Config{Address: "http://prometheus.monitoring:9090", RateWindow: 2 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := kubernetes.NewForConfig(kubernetes.Config{}, restConfig(), kubernetes.WithUsageSource(usage))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Name(), "reads usage history from Prometheus")
+	_, err = kubernetes.NewPrometheusUsage(prometheus.Config{})
+	fmt.Println(errors.Is(err, provider.ErrInvalid))
+	// Output:
+	// kubernetes reads usage history from Prometheus
+	// true
+}

@@ -1,0 +1,326 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// The driver's own metrics besides provider.MetricCPU and
+// provider.MetricMemory (utilizations of the requests): the raw usage, and
+// the metrics a usage source (WithUsageSource) must answer per pod.
+const (
+	// MetricCPUUsage is CPU usage in cores ("custom/cpu_cores"), summed
+	// over a pod's containers and a workload's pods.
+	MetricCPUUsage provider.Metric = provider.CustomPrefix + "cpu_cores"
+	// MetricMemoryUsage is memory usage in bytes, the working set
+	// ("custom/memory_bytes"), summed like MetricCPUUsage.
+	MetricMemoryUsage provider.Metric = provider.CustomPrefix + "memory_bytes"
+)
+
+// QueryMetric reads a workload's or a pod's CPU or memory on the grid of q:
+//
+//	cpu           Σ CPU usage / Σ CPU requests of the pods with data in the step (fraction)
+//	memory        Σ memory usage / Σ memory requests, likewise (fraction)
+//	custom/cpu_cores     Σ CPU usage in cores
+//	custom/memory_bytes  Σ memory working set in bytes
+//
+// as the HorizontalPodAutoscaler computes a resource utilization: over a
+// workload's pods that its selector matches and that are neither being
+// deleted nor terminated (Failed, Succeeded), with requests summed over
+// each pod's regular containers. Each pod's samples are first reduced per
+// step by q.Statistic; with StatCount a step holds the number of samples
+// of all the pods, for every metric. A step without any pod's data is a
+// gap.
+//
+// By default the samples come from the resource metrics API
+// (metrics.k8s.io/v1beta1, one list call per query), which knows only each
+// pod's latest sample (its usage averaged over its window, stamped at its
+// timestamp): a query returns data in the step holding that timestamp and
+// gaps elsewhere. With WithUsageSource the history comes from that source,
+// one query per pod (Config.Concurrency at a time).
+//
+// Errors: an invalid query provider.ErrInvalid before any call; another
+// metric provider.ErrUnsupported; an unknown workload or pod
+// provider.ErrNotFound; a workload without selector ErrNoSelector; a pod
+// with data but no request for the resource of a utilization
+// ErrMissingRequest (also provider.ErrUnsupported); no metrics client or
+// usage source ErrNoMetricsSource.
+func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	const op = "query metric"
+	if err := ctxErr(ctx, op, q.ResourceID); err != nil {
+		return provider.Series{}, err
+	}
+	if err := q.Validate(); err != nil {
+		return provider.Series{}, fmt.Errorf("kubernetes: %s: %w", op, err)
+	}
+	res, utilization, ok := metricResource(q.Metric)
+	if !ok {
+		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: metric %s (the driver reads cpu, memory, %s and %s)",
+			op, q.ResourceID, provider.ErrUnsupported, q.Metric, MetricCPUUsage, MetricMemoryUsage)
+	}
+	ref, err := d.resolve(ctx, op, q.ResourceID)
+	if err != nil {
+		return provider.Series{}, err
+	}
+	pods, sel, err := d.metricPods(ctx, op, q.ResourceID, ref)
+	if err != nil {
+		return provider.Series{}, err
+	}
+	if d.metrics == nil && d.usage == nil {
+		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: %w (give NewForConfig a rest.Config, or use WithMetricsClient or WithUsageSource)",
+			op, q.ResourceID, ErrNoMetricsSource, provider.ErrUnsupported)
+	}
+	var perPod []provider.Series
+	if d.usage != nil {
+		perPod, err = d.usageSeries(ctx, q, pods, res)
+	} else {
+		perPod, err = d.metricsAPISeries(ctx, op, q, ref, sel, pods, res)
+	}
+	if err != nil {
+		return provider.Series{}, err
+	}
+	return combine(q, pods, perPod, res, utilization)
+}
+
+// metricResource returns the resource a metric measures and whether it is
+// a utilization of the requests.
+func metricResource(m provider.Metric) (corev1.ResourceName, bool, bool) {
+	switch m {
+	case provider.MetricCPU:
+		return corev1.ResourceCPU, true, true
+	case provider.MetricMemory:
+		return corev1.ResourceMemory, true, true
+	case MetricCPUUsage:
+		return corev1.ResourceCPU, false, true
+	case MetricMemoryUsage:
+		return corev1.ResourceMemory, false, true
+	}
+	return "", false, false
+}
+
+// metricPods returns the pods whose usage counts for ref: a workload's
+// pods that are neither deleted nor terminated, or the one pod, and the
+// selector that lists them (nil for a pod).
+func (d *Driver) metricPods(ctx context.Context, op, id string, ref Ref) ([]corev1.Pod, labels.Selector, error) {
+	if ref.Kind == ObjectPod {
+		p, _, err := d.getPod(ctx, op, id, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []corev1.Pod{*p}, nil, nil
+	}
+	w, err := d.getWorkload(ctx, op, id, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, sel, err := d.workloadPods(ctx, op, id, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	pods := slices.DeleteFunc(all, func(p corev1.Pod) bool {
+		return p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
+	})
+	return pods, sel, nil
+}
+
+// workloadPods lists the pods the workload's selector matches, sorted by
+// name.
+func (d *Driver) workloadPods(ctx context.Context, op, id string, w workload) ([]corev1.Pod, labels.Selector, error) {
+	sel, err := w.podSelector()
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	list, err := d.client.CoreV1().Pods(w.ref.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, nil, wrap(op, id, call{verb: "list", resource: "pods", namespace: w.ref.Namespace}, err)
+	}
+	pods := list.Items
+	slices.SortFunc(pods, func(a, b corev1.Pod) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return pods, sel, nil
+}
+
+// listPodMetrics reads the latest PodMetrics of the pods sel matches in
+// namespace, or of the one pod name when sel is nil; a pod without metrics
+// is absent from the result.
+func (d *Driver) listPodMetrics(ctx context.Context, op, id, namespace string, sel labels.Selector, name string) ([]metricsv1beta1.PodMetrics, error) {
+	api := d.metrics.MetricsV1beta1().PodMetricses(namespace)
+	if sel == nil {
+		pm, err := api.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, wrap(op, id, call{verb: "get", resource: "pods.metrics.k8s.io", namespace: namespace, name: name}, err)
+		}
+		return []metricsv1beta1.PodMetrics{*pm}, nil
+	}
+	list, err := api.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "pods.metrics.k8s.io", namespace: namespace}, err)
+	}
+	return list.Items, nil
+}
+
+// metricsAPISeries places each pod's latest sample from the resource
+// metrics API on the grid of q: one Series per pod, in the order of pods.
+func (d *Driver) metricsAPISeries(ctx context.Context, op string, q provider.Query, ref Ref, sel labels.Selector, pods []corev1.Pod, res corev1.ResourceName) ([]provider.Series, error) {
+	name := ""
+	if sel == nil && len(pods) == 1 {
+		name = pods[0].Name
+	}
+	pms, err := d.listPodMetrics(ctx, op, q.ResourceID, ref.Namespace, sel, name)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]metricsv1beta1.PodMetrics, len(pms))
+	for _, pm := range pms {
+		byName[pm.Name] = pm
+	}
+	out := make([]provider.Series, len(pods))
+	for i, p := range pods {
+		var samples []provider.Sample
+		if pm, ok := byName[p.Name]; ok && !pm.Timestamp.IsZero() {
+			samples = []provider.Sample{{Time: pm.Timestamp.Time, Value: containerUsage(pm, res)}}
+		}
+		s, err := provider.Resample(q, samples)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: %s %q: metrics of pod %s: %w", op, q.ResourceID, p.Name, err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// containerUsage sums a resource's usage over a pod's containers, in cores
+// or bytes.
+func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) float64 {
+	var v float64
+	for _, c := range pm.Containers {
+		q, ok := c.Usage[res]
+		if !ok {
+			continue
+		}
+		if res == corev1.ResourceCPU {
+			v += float64(q.MilliValue()) / 1000
+		} else {
+			v += float64(q.Value())
+		}
+	}
+	return v
+}
+
+// usageSeries asks the usage source for each pod's usage on the grid of q,
+// Config.Concurrency pods at a time. A pod the source does not know is all
+// gaps.
+func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev1.Pod, res corev1.ResourceName) ([]provider.Series, error) {
+	metric := MetricCPUUsage
+	if res == corev1.ResourceMemory {
+		metric = MetricMemoryUsage
+	}
+	out := make([]provider.Series, len(pods))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.cfg.Concurrency)
+	for i, p := range pods {
+		g.Go(func() error {
+			pq := q
+			pq.ResourceID, pq.Metric = Ref{Namespace: p.Namespace, Kind: ObjectPod, Name: p.Name}.String(), metric
+			s, err := d.usage.PodUsage(gctx, p.Namespace, p.Name, pq)
+			if errors.Is(err, provider.ErrNotFound) {
+				s, err = provider.Resample(pq, nil)
+			}
+			if err != nil {
+				return fmt.Errorf("kubernetes: query metric %q: usage of pod %s: %w", q.ResourceID, p.Name, err)
+			}
+			if !s.Start.Equal(q.Start) || s.Step != q.Step || s.Len() != q.Steps() {
+				return fmt.Errorf("kubernetes: query metric %q: the usage source returned pod %s on another grid (start %s, step %s, %d steps; want %s, %s, %d)",
+					q.ResourceID, p.Name, s.Start, s.Step, s.Len(), q.Start, q.Step, q.Steps())
+			}
+			out[i] = s
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// combine aggregates per-pod series into the workload's: sums, or sums of
+// usage over sums of requests of the pods with data in the step.
+func combine(q provider.Query, pods []corev1.Pod, perPod []provider.Series, res corev1.ResourceName, utilization bool) (provider.Series, error) {
+	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	count := q.Statistic == provider.StatCount
+	requests := make([]float64, len(pods))
+	missing := make([]string, len(pods)) // a container without a request
+	for i := range pods {
+		requests[i], missing[i] = podRequest(&pods[i].Spec, res)
+	}
+	for k := range out.Values {
+		var sum, req float64
+		n := 0
+		for i, s := range perPod {
+			v := s.Values[k]
+			if provider.IsGap(v) {
+				continue
+			}
+			if utilization && !count && missing[i] != "" {
+				return provider.Series{}, fmt.Errorf("kubernetes: query metric %q: %w: container %q of pod %s/%s has no %s request: %w",
+					q.ResourceID, ErrMissingRequest, missing[i], pods[i].Namespace, pods[i].Name, res, provider.ErrUnsupported)
+			}
+			sum += v
+			req += requests[i]
+			n++
+		}
+		switch {
+		case n == 0:
+			out.Values[k] = provider.Gap
+		case utilization && !count:
+			out.Values[k] = sum / req
+		default:
+			out.Values[k] = sum
+		}
+	}
+	return out, nil
+}
+
+// podRequest returns the sum of res's requests over spec's regular
+// containers (cores or bytes), and the name of the first container without
+// one ("" when every container has one).
+func podRequest(spec *corev1.PodSpec, res corev1.ResourceName) (float64, string) {
+	var sum float64
+	missing := ""
+	for _, c := range spec.Containers {
+		q, ok := c.Resources.Requests[res]
+		if !ok {
+			if missing == "" {
+				missing = c.Name
+			}
+			continue
+		}
+		if res == corev1.ResourceCPU {
+			sum += float64(q.MilliValue()) / 1000
+		} else {
+			sum += float64(q.Value())
+		}
+	}
+	return sum, missing
+}

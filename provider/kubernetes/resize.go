@@ -1,0 +1,204 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Resize changes a running pod's CPU and memory requests in place, through
+// the pod's resize subresource (in-place pod resize, Kubernetes 1.33 and
+// later), without restarting it: size.VCPU is the pod's total CPU request
+// in cores and size.MemoryMiB its total memory request in MiB; a field
+// left zero keeps that resource as it is. The total is shared among the
+// pod's regular containers in proportion to their current requests, and
+// each container's limit is scaled by the same factor as its request, so
+// the pod keeps its QoS class (a Guaranteed pod stays Guaranteed), which
+// in-place resize requires. The kubelet then applies the change; Get
+// reports the new requests at once.
+//
+// Errors: a size with an instance type or a timeout, or with neither vcpu
+// nor memory_mib, provider.ErrInvalid before any call; a workload
+// provider.ErrUnsupported (resizing one means changing its pod template,
+// which replaces its pods); a pod with no request for a resource to
+// resize provider.ErrUnsupported (adding one would change its QoS class);
+// an API server without the pods/resize subresource provider.ErrUnsupported
+// with that reason; a change the API server refuses (such as a memory limit
+// decrease it does not allow) provider.ErrInvalid with its message. Lost
+// resourceVersion races are retried up to Config.ConflictRetries times:
+// the size is absolute, so retrying on the re-read pod is safe.
+func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) error {
+	const op = "resize"
+	if err := ctxErr(ctx, op, id); err != nil {
+		return err
+	}
+	if err := validateResize(size); err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	ref, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	if ref.Kind != ObjectPod {
+		if _, err := d.getWorkload(ctx, op, id, ref); err != nil {
+			return err
+		}
+		return fmt.Errorf("kubernetes: %s %q: %w: resizing a workload means changing its pod template, which replaces its pods; resize its pods in place", op, id, provider.ErrUnsupported)
+	}
+	pod, _, err := d.getPod(ctx, op, id, ref)
+	if err != nil {
+		return err
+	}
+	if err := d.checkResizeSupported(ctx, op, id); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		changed, err := resizeContainers(pod, size)
+		if err != nil {
+			return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+		}
+		if !changed {
+			return nil
+		}
+		_, err = d.client.CoreV1().Pods(ref.Namespace).UpdateResize(ctx, ref.Name, pod, metav1.UpdateOptions{})
+		if err == nil {
+			d.log.Info("kubernetes: resized", "id", id, "vcpu", size.VCPU, "memory_mib", size.MemoryMiB)
+			return nil
+		}
+		err = wrap(op, id, call{verb: "update", resource: "pods/resize", namespace: ref.Namespace, name: ref.Name}, err)
+		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
+			return err
+		}
+		if pod, _, err = d.getPod(ctx, op, id, ref); err != nil {
+			return err
+		}
+	}
+}
+
+// validateResize checks a size for a pod.
+func validateResize(size provider.Size) error {
+	if err := size.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case size.InstanceType != "":
+		return provider.Invalid("instance_type", size.InstanceType, "a pod has no instance type; give vcpu and/or memory_mib")
+	case size.Timeout != 0:
+		return provider.Invalid("timeout", size.Timeout, "only functions have a timeout")
+	case size.VCPU == 0 && size.MemoryMiB == 0:
+		return provider.Invalid("size", "{}", "must set vcpu or memory_mib")
+	case size.VCPU != 0 && math.Round(size.VCPU*1000) < 1:
+		return provider.Invalid("vcpu", size.VCPU, "must be at least 0.001 (1 millicore)")
+	}
+	return nil
+}
+
+// checkResizeSupported asks the API server's discovery, once, whether it
+// serves pods/resize.
+func (d *Driver) checkResizeSupported(ctx context.Context, op, id string) error {
+	d.resizeMu.Lock()
+	defer d.resizeMu.Unlock()
+	if !d.resizeChecked {
+		if err := ctx.Err(); err != nil {
+			return wrap(op, id, call{}, err)
+		}
+		list, err := d.client.Discovery().ServerResourcesForGroupVersion("v1")
+		if err != nil {
+			return wrap(op, id, call{verb: "get", resource: "discovery /api/v1"}, err)
+		}
+		d.resizeOK = slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == "pods/resize" })
+		d.resizeChecked = true
+	}
+	if !d.resizeOK {
+		return fmt.Errorf("kubernetes: %s %q: %w: the API server does not serve the pods/resize subresource (in-place pod resize needs Kubernetes 1.33 or later)", op, id, provider.ErrUnsupported)
+	}
+	return nil
+}
+
+// resizeContainers sets pod's container requests (and limits, by the same
+// factor) so that their totals are size's, and reports whether anything
+// changed.
+func resizeContainers(pod *corev1.Pod, size provider.Size) (bool, error) {
+	changed := false
+	if size.VCPU != 0 {
+		c, err := scaleResource(pod, corev1.ResourceCPU, int64(math.Round(size.VCPU*1000)), true)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || c
+	}
+	if size.MemoryMiB != 0 {
+		c, err := scaleResource(pod, corev1.ResourceMemory, int64(size.MemoryMiB)*mib, false)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || c
+	}
+	return changed, nil
+}
+
+// scaleResource shares total (millicores when milli, else bytes) among the
+// containers that request res, in proportion to their requests, the last
+// one taking the rounding remainder; limits keep their ratio to requests.
+func scaleResource(pod *corev1.Pod, res corev1.ResourceName, total int64, milli bool) (bool, error) {
+	value := func(q resource.Quantity) int64 {
+		if milli {
+			return q.MilliValue()
+		}
+		return q.Value()
+	}
+	quantity := func(v int64) resource.Quantity {
+		if milli {
+			return *resource.NewMilliQuantity(v, resource.DecimalSI)
+		}
+		return *resource.NewQuantity(v, resource.BinarySI)
+	}
+	var idx []int
+	var sum int64
+	for i, c := range pod.Spec.Containers {
+		if q, ok := c.Resources.Requests[res]; ok && value(q) > 0 {
+			idx = append(idx, i)
+			sum += value(q)
+		}
+	}
+	if sum == 0 {
+		return false, fmt.Errorf("%w: pod %s/%s has no %s request to resize (adding one would change its QoS class, which in-place resize does not allow)",
+			provider.ErrUnsupported, pod.Namespace, pod.Name, res)
+	}
+	if sum == total {
+		return false, nil
+	}
+	left := total
+	for n, i := range idx {
+		c := &pod.Spec.Containers[i]
+		old := value(c.Resources.Requests[res])
+		v := left
+		if n < len(idx)-1 {
+			v = max(1, int64(math.Round(float64(old)*float64(total)/float64(sum))))
+			v = min(v, left-int64(len(idx)-1-n)) // leave at least 1 for each container after this one
+		}
+		if v < 1 {
+			return false, fmt.Errorf("%w: %s total %d is too small to share among %d containers", provider.ErrInvalid, res, total, len(idx))
+		}
+		left -= v
+		c.Resources.Requests[res] = quantity(v)
+		if lim, ok := c.Resources.Limits[res]; ok {
+			l := value(lim)
+			if l == old {
+				l = v
+			} else {
+				l = max(v, int64(math.Round(float64(l)*float64(v)/float64(old))))
+			}
+			c.Resources.Limits[res] = quantity(l)
+		}
+	}
+	return true, nil
+}

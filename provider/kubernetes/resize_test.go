@@ -1,0 +1,209 @@
+package kubernetes_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clientset "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+)
+
+func quantity(t *testing.T, l corev1.ResourceList, r corev1.ResourceName) string {
+	t.Helper()
+	q, ok := l[r]
+	require.True(t, ok, "no %s", r)
+	return q.String()
+}
+
+func TestResizeSharesTheTotal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Burstable: app 300m/256Mi with limits twice that, proxy 100m/256Mi
+	// without limits.
+	cs := []corev1.Container{container("app", "300m", "256Mi", true), container("proxy", "100m", "256Mi", false)}
+	f.deployment("web", 1, cs)
+	labels := map[string]string{"app": "web"}
+	f.pod("web-a", labels, cs, running(time.Now()))
+	d := f.driver(kubernetes.Config{})
+	id := f.id(kubernetes.ObjectPod, "web-a")
+
+	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 0.8, MemoryMiB: 1024}))
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	app, proxy := p.Spec.Containers[0].Resources, p.Spec.Containers[1].Resources
+	assert.Equal(t, "600m", quantity(t, app.Requests, corev1.ResourceCPU), "3/4 of 800m")
+	assert.Equal(t, "200m", quantity(t, proxy.Requests, corev1.ResourceCPU))
+	assert.Equal(t, "1200m", quantity(t, app.Limits, corev1.ResourceCPU), "the limit keeps its ratio to the request")
+	assert.Equal(t, "512Mi", quantity(t, app.Requests, corev1.ResourceMemory))
+	assert.Equal(t, "512Mi", quantity(t, proxy.Requests, corev1.ResourceMemory))
+	assert.Equal(t, "1Gi", quantity(t, app.Limits, corev1.ResourceMemory))
+	assert.Empty(t, proxy.Limits, "no limit is added")
+	r, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{VCPU: 0.8, MemoryMiB: 1024}, r.Size)
+
+	// CPU only: memory stays; the same size again writes nothing.
+	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 0.4, MemoryMiB: 1024}))
+	p, err = f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "300m", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU))
+	assert.Equal(t, "512Mi", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceMemory))
+	rv := p.ResourceVersion
+	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 0.4}))
+	p, err = f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, rv, p.ResourceVersion, "nothing to change, nothing written")
+}
+
+func TestResizeKeepsAGuaranteedPodGuaranteed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := container("app", "500m", "512Mi", false)
+	c.Resources.Limits = c.Resources.Requests.DeepCopy()
+	f.deployment("web", 1, []corev1.Container{c})
+	f.pod("web-a", map[string]string{"app": "web"}, []corev1.Container{c}, running(time.Now()))
+	before, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, corev1.PodQOSGuaranteed, before.Status.QOSClass)
+
+	d := f.driver(kubernetes.Config{})
+	require.NoError(t, d.Resize(f.ctx, f.id(kubernetes.ObjectPod, "web-a"), provider.Size{VCPU: 1.5, MemoryMiB: 768}))
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	res := p.Spec.Containers[0].Resources
+	assert.Equal(t, "1500m", quantity(t, res.Requests, corev1.ResourceCPU))
+	assert.Equal(t, "1500m", quantity(t, res.Limits, corev1.ResourceCPU))
+	assert.Equal(t, "768Mi", quantity(t, res.Requests, corev1.ResourceMemory))
+	assert.Equal(t, "768Mi", quantity(t, res.Limits, corev1.ResourceMemory))
+	assert.Equal(t, corev1.PodQOSGuaranteed, p.Status.QOSClass)
+}
+
+func TestResizeErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "250m", "", false)}
+	f.deployment("web", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, running(time.Now()))
+	d := f.driver(kubernetes.Config{})
+	pod := f.id(kubernetes.ObjectPod, "web-a")
+
+	err := d.Resize(f.ctx, pod, provider.Size{MemoryMiB: 512})
+	require.ErrorIs(t, err, provider.ErrUnsupported, "no memory request to scale")
+	assert.Contains(t, err.Error(), "memory")
+	require.NoError(t, d.Resize(f.ctx, pod, provider.Size{VCPU: 0.5}), "CPU has a request")
+
+	for name, size := range map[string]provider.Size{
+		"instance type": {InstanceType: "m5.large"},
+		"timeout":       {VCPU: 1, Timeout: time.Second},
+		"below 1m":      {VCPU: 0.0001},
+		"nothing":       {},
+		"negative":      {VCPU: -1},
+	} {
+		require.ErrorIs(t, d.Resize(f.ctx, pod, size), provider.ErrInvalid, name)
+	}
+	err = d.Resize(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), provider.Size{VCPU: 1})
+	require.ErrorIs(t, err, provider.ErrUnsupported, "a workload is not resized in place")
+	require.ErrorIs(t, d.Resize(f.ctx, f.id(kubernetes.ObjectPod, "missing"), provider.Size{VCPU: 1}), provider.ErrNotFound)
+}
+
+// TestResizeUnsupportedServer puts a proxy in front of the real API server
+// that hides pods/resize from discovery, as a cluster older than 1.33
+// would.
+func TestResizeUnsupportedServer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "250m", "128Mi", false)}
+	f.deployment("web", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, running(time.Now()))
+
+	rc := restConfig()
+	target, err := url.Parse(rc.Host)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(rc.CAData))
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/api/v1" || !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+			return nil
+		}
+		var list metav1.APIResourceList
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		kept := list.APIResources[:0]
+		for _, r := range list.APIResources {
+			if r.Name != "pods/resize" {
+				kept = append(kept, r)
+			}
+		}
+		list.APIResources = kept
+		b, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	client, err := clientset.NewForConfig(&rest.Config{Host: front.URL, BearerToken: rc.BearerToken, QPS: 100, Burst: 200})
+	require.NoError(t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, client)
+	require.NoError(t, err)
+
+	err = d.Resize(f.ctx, f.id(kubernetes.ObjectPod, "web-a"), provider.Size{VCPU: 0.5})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	assert.Contains(t, err.Error(), "pods/resize")
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "250m", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU), "nothing changed")
+	_, err = d.Get(f.ctx, f.id(kubernetes.ObjectPod, "web-a"))
+	require.NoError(t, err, "the proxy passes everything else through")
+}
+
+func TestResizeRetriesARace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "250m", "128Mi", false)}
+	f.deployment("web", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, running(time.Now()))
+	d, ic := raceDriver(t, f, func() {
+		_, err := f.admin.CoreV1().Pods(f.ns).Patch(f.ctx, "web-a", "application/merge-patch+json",
+			[]byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	})
+	ic.matches = func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/pods/web-a/resize")
+	}
+	require.NoError(t, d.Resize(f.ctx, f.id(kubernetes.ObjectPod, "web-a"), provider.Size{VCPU: 1}))
+	assert.Equal(t, int32(2), ic.seen.Load(), "the lost race was retried on the re-read pod")
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "yes", p.Labels["touched"], "the other writer's change stands")
+	want := resource.MustParse("1")
+	got := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
+	assert.Zero(t, want.Cmp(got), "cpu request %s", got.String())
+}

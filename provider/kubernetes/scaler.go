@@ -1,0 +1,227 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Capacity returns a workload's replicas: Desired is spec.replicas (through
+// the scale subresource's object), Current status.replicas, Ready
+// status.readyReplicas, and Min and Max its bounds (Bounds). When someone
+// scaled the workload outside its bounds (kubectl scale), the reported
+// bounds are widened to include Desired, so the Capacity is valid. A pod
+// is provider.ErrUnsupported (scale its workload).
+func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	ref, err := d.workloadRef(ctx, "capacity", id)
+	if err != nil {
+		return provider.Capacity{}, err
+	}
+	w, err := d.getWorkload(ctx, "capacity", id, ref)
+	if err != nil {
+		return provider.Capacity{}, err
+	}
+	b := d.bounds(w)
+	desired := int(w.replicas)
+	b = b.widen(desired)
+	c := provider.Capacity{
+		CapacitySpec: provider.CapacitySpec{Min: b.Min, Max: b.Max, Desired: desired},
+		Current:      int(w.current),
+		Ready:        min(int(w.ready), int(w.current)),
+	}
+	return c, nil
+}
+
+// widen returns b stretched to include replicas, as Capacity reports it.
+func (b Bounds) widen(replicas int) Bounds {
+	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
+}
+
+// Bounds returns the replica bounds of a workload: Config.Workloads[id]
+// when the host's policy has an entry, else the workload's
+// AnnotationMinReplicas and AnnotationMaxReplicas (each falling back on
+// Config.Bounds when absent or malformed), else Config.Bounds.
+func (d *Driver) Bounds(ctx context.Context, id string) (Bounds, error) {
+	ref, err := d.workloadRef(ctx, "bounds", id)
+	if err != nil {
+		return Bounds{}, err
+	}
+	w, err := d.getWorkload(ctx, "bounds", id, ref)
+	if err != nil {
+		return Bounds{}, err
+	}
+	return d.bounds(w), nil
+}
+
+func (d *Driver) bounds(w workload) Bounds {
+	if b, ok := d.cfg.Workloads[w.ref.String()]; ok {
+		return b
+	}
+	b := d.cfg.Bounds
+	if n, ok := annotationInt(w.meta, AnnotationMinReplicas); ok {
+		b.Min = n
+	}
+	if n, ok := annotationInt(w.meta, AnnotationMaxReplicas); ok {
+		b.Max = n
+	}
+	if b.Max < b.Min { // annotations that contradict each other: keep the floor
+		b.Max = b.Min
+	}
+	return b
+}
+
+// liveWorkload resolves id to a workload and reads it; a pod is
+// provider.ErrUnsupported and a workload being deleted
+// provider.ErrConflict.
+func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload, error) {
+	ref, err := d.workloadRef(ctx, op, id)
+	if err != nil {
+		return Ref{}, workload{}, err
+	}
+	w, err := d.getWorkload(ctx, op, id, ref)
+	if err != nil {
+		return Ref{}, workload{}, err
+	}
+	if w.deleting() {
+		return Ref{}, workload{}, errDeleting(op, id)
+	}
+	return ref, w, nil
+}
+
+// errDeleting is the error for a write to a workload being deleted.
+func errDeleting(op, id string) error {
+	return fmt.Errorf("kubernetes: %s %q: %w: the workload is being deleted", op, id, provider.ErrConflict)
+}
+
+// workloadRef resolves id and refuses pods with provider.ErrUnsupported.
+func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
+	ref, err := d.resolve(ctx, op, id)
+	if err != nil {
+		return Ref{}, err
+	}
+	if ref.Kind == ObjectPod {
+		return Ref{}, fmt.Errorf("kubernetes: %s %q: %w: a pod is not scaled or stopped; act on its Deployment or StatefulSet", op, id, provider.ErrUnsupported)
+	}
+	return ref, nil
+}
+
+// SetCapacity sets a workload's bounds and replicas. The bounds are stored
+// in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
+// when they differ from the stored ones (a workload with a
+// Config.Workloads entry accepts only those bounds: provider.ErrInvalid
+// otherwise), then spec.replicas is written through the scale
+// subresource, conditional on the resourceVersion read, so that Capacity
+// then reports exactly want. Setting Desired > 0 also forgets the replicas
+// a Workloads.Stop remembered. Note that passing back the bounds Capacity
+// widened (Min 0 for a stopped workload) stores them.
+//
+// A write that loses a resourceVersion race is retried (up to
+// Config.ConflictRetries times, re-reading the object each time) only when
+// the replica count it was based on has not changed; when someone else
+// changed the replicas in between, SetCapacity returns provider.ErrConflict
+// without writing, so a decision made on stale replicas is never applied.
+func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	const op = "set capacity"
+	if err := ctxErr(ctx, op, id); err != nil {
+		return err
+	}
+	if err := want.Validate(); err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	wantBounds := Bounds{Min: want.Min, Max: want.Max}
+	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
+			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
+	}
+	ref, w, err := d.liveWorkload(ctx, op, id)
+	if err != nil {
+		return err
+	}
+	from := w.replicas
+	for attempt := 0; ; attempt++ {
+		w, err = d.writeBounds(ctx, op, id, w, wantBounds, want.Desired > 0)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
+			return err
+		}
+		if w, err = d.rereadUnchanged(ctx, op, id, ref, from); err != nil {
+			return err
+		}
+	}
+	if int(w.replicas) == want.Desired {
+		return nil
+	}
+	return d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, from, int32(want.Desired))
+}
+
+// writeBounds patches the bound annotations of w when they differ from b
+// (and removes the stopped-replicas annotation when forget is set and it is
+// present); it returns w unchanged when there is nothing to write.
+func (d *Driver) writeBounds(ctx context.Context, op, id string, w workload, b Bounds, forget bool) (workload, error) {
+	set := map[string]*string{}
+	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b {
+		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
+		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
+	}
+	if _, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok && forget {
+		set[AnnotationStoppedReplicas] = nil
+	}
+	if len(set) == 0 {
+		return w, nil
+	}
+	out, err := d.patchAnnotations(ctx, op, id, w.ref, w.meta.ResourceVersion, set)
+	if err != nil {
+		return w, err
+	}
+	d.log.Debug("kubernetes: annotations written", "id", id, "annotations", len(set))
+	return out, nil
+}
+
+// rereadUnchanged re-reads a workload after a lost race and returns it when
+// its replicas are still from; otherwise it returns provider.ErrConflict:
+// someone else scaled it, and the caller's decision is stale.
+func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, from int32) (workload, error) {
+	w, err := d.getWorkload(ctx, op, id, ref)
+	if err != nil {
+		return w, err
+	}
+	if w.deleting() {
+		return w, errDeleting(op, id)
+	}
+	if w.replicas != from {
+		return w, fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
+			op, id, provider.ErrConflict, from, w.replicas)
+	}
+	d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
+	return w, nil
+}
+
+// scaleTo writes replicas through the scale subresource at resourceVersion
+// rv, retrying lost races while the replicas are still from.
+func (d *Driver) scaleTo(ctx context.Context, op, id string, ref Ref, rv string, from, replicas int32) error {
+	for attempt := 0; ; attempt++ {
+		_, err := d.updateScale(ctx, op, id, ref, rv, replicas)
+		if err == nil {
+			d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", replicas)
+			return nil
+		}
+		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
+			return err
+		}
+		s, gerr := d.getScale(ctx, op, id, ref)
+		if gerr != nil {
+			return gerr
+		}
+		if s.Spec.Replicas != from {
+			return fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
+				op, id, provider.ErrConflict, from, s.Spec.Replicas)
+		}
+		rv = s.ResourceVersion
+		d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
+	}
+}

@@ -1,0 +1,283 @@
+package kubernetes_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clientset "k8s.io/client-go/kubernetes"
+
+	"github.com/idlescale/idlescale/internal/kubetest"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+)
+
+func annotated(kv ...string) func(*appsv1.Deployment) {
+	return func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d.Annotations[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+func TestCapacityBounds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("plain", 3, cs)
+	f.deployment("annotated", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	f.deployment("half", 3, cs, annotated(kubernetes.AnnotationMaxReplicas, "6", kubernetes.AnnotationMinReplicas, "many"))
+	f.deployment("policy", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	f.deployment("outside", 12, cs)
+	f.statefulSet("db", 0, cs)
+	_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+	require.NoError(t, err)
+
+	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{f.id(kubernetes.ObjectDeployment, "policy"): {Min: 1, Max: 4}}})
+	for _, tt := range []struct {
+		name string
+		id   string
+		want provider.Capacity
+	}{
+		{"defaults", f.id(kubernetes.ObjectDeployment, "plain"), capacity(1, 10, 3, 3, 3)},
+		{"annotations", f.id(kubernetes.ObjectDeployment, "annotated"), capacity(2, 8, 3, 3, 3)},
+		{"a malformed annotation falls back", f.id(kubernetes.ObjectDeployment, "half"), capacity(1, 6, 3, 3, 3)},
+		{"the host's policy wins", f.id(kubernetes.ObjectDeployment, "policy"), capacity(1, 4, 3, 3, 3)},
+		{"widened to the replicas", f.id(kubernetes.ObjectDeployment, "outside"), capacity(1, 12, 12, 12, 12)},
+		{"a stopped statefulset", f.id(kubernetes.ObjectStatefulSet, "db"), capacity(0, 10, 0, 0, 0)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.Capacity(f.ctx, tt.id)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			require.NoError(t, got.Validate())
+		})
+	}
+	b, err := d.Bounds(f.ctx, f.id(kubernetes.ObjectDeployment, "outside"))
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: kubernetes.DefaultMinReplicas, Max: kubernetes.DefaultMaxReplicas}, b, "Bounds reports the bounds as they are")
+	_, err = d.Capacity(f.ctx, f.id(kubernetes.ObjectPod, "web-1"))
+	require.ErrorIs(t, err, provider.ErrUnsupported, "a pod is not scaled")
+}
+
+func capacity(lo, hi, desired, current, ready int) provider.Capacity {
+	return provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: lo, Max: hi, Desired: desired}, Current: current, Ready: ready}
+}
+
+func TestSetCapacity(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 2, cs, annotated(kubernetes.AnnotationStoppedReplicas, "5"))
+	f.deployment("fixed", 2, cs)
+	f.statefulSet("db", 1, cs)
+	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{f.id(kubernetes.ObjectDeployment, "fixed"): {Min: 1, Max: 4}}})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 20, Desired: 7}))
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(7), *got.Spec.Replicas)
+	assert.Equal(t, "0", got.Annotations[kubernetes.AnnotationMinReplicas])
+	assert.Equal(t, "20", got.Annotations[kubernetes.AnnotationMaxReplicas])
+	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas, "scaling up forgets what Stop remembered")
+
+	// Same bounds: no annotation write (the resourceVersion moves only with the scale).
+	rv := got.ResourceVersion
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 20, Desired: 7}))
+	again, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, rv, again.ResourceVersion, "setting what is already there writes nothing")
+
+	fixed := f.id(kubernetes.ObjectDeployment, "fixed")
+	err = d.SetCapacity(f.ctx, fixed, provider.CapacitySpec{Min: 1, Max: 9, Desired: 3})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Reason, "config.workloads")
+	require.NoError(t, d.SetCapacity(f.ctx, fixed, provider.CapacitySpec{Min: 1, Max: 4, Desired: 3}))
+	c, err := d.Capacity(f.ctx, fixed)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: 4, Desired: 3}, c.CapacitySpec)
+
+	db := f.id(kubernetes.ObjectStatefulSet, "db")
+	require.NoError(t, d.SetCapacity(f.ctx, db, provider.CapacitySpec{Min: 1, Max: 3, Desired: 3}))
+	set, err := f.admin.AppsV1().StatefulSets(f.ns).GetScale(f.ctx, "db", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), set.Spec.Replicas, "through the statefulset's scale subresource")
+
+	err = d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "nope"), provider.CapacitySpec{Max: 1, Desired: 1})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	err = d.SetCapacity(f.ctx, f.id(kubernetes.ObjectPod, "web-1"), provider.CapacitySpec{Max: 1, Desired: 1})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+}
+
+// interceptor calls before once, on the first request that match selects,
+// before sending it: a way to make another writer win a race against the
+// driver on the real API server.
+type interceptor struct {
+	next    http.RoundTripper
+	matches func(*http.Request) bool
+	before  func()
+	once    sync.Once
+	seen    atomic.Int32
+}
+
+func (i *interceptor) RoundTrip(r *http.Request) (*http.Response, error) {
+	if i.matches(r) {
+		i.seen.Add(1)
+		i.once.Do(i.before)
+	}
+	return i.next.RoundTrip(r)
+}
+
+// raceDriver returns a driver whose first PUT of web's scale subresource is
+// preceded by interfere (done with the admin client).
+func raceDriver(t *testing.T, f *fixture, interfere func()) (*kubernetes.Driver, *interceptor) {
+	t.Helper()
+	ic := &interceptor{
+		matches: func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/deployments/web/scale")
+		},
+		before: interfere,
+	}
+	rc := restConfig()
+	rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { ic.next = rt; return ic }
+	cs, err := clientset.NewForConfig(rc)
+	require.NoError(t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, cs)
+	require.NoError(t, err)
+	return d, ic
+}
+
+func TestSetCapacityRetriesARaceOnlyWhenSafe(t *testing.T) {
+	t.Parallel()
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	t.Run("another writer changed something else", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.deployment("web", 2, cs)
+		d, ic := raceDriver(t, f, func() {
+			// A label change moves the resourceVersion, not the replicas.
+			_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+				[]byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{})
+			require.NoError(t, err)
+		})
+		require.NoError(t, d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}))
+		assert.Equal(t, int32(2), ic.seen.Load(), "the first write lost the race and was retried once")
+		s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int32(4), s.Spec.Replicas)
+	})
+	t.Run("another writer scaled", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.deployment("web", 2, cs)
+		d, ic := raceDriver(t, f, func() {
+			s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+			require.NoError(t, err)
+			s.Spec.Replicas = 9
+			_, err = f.admin.AppsV1().Deployments(f.ns).UpdateScale(f.ctx, "web", s, metav1.UpdateOptions{})
+			require.NoError(t, err)
+		})
+		err := d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), provider.CapacitySpec{Min: 1, Max: 10, Desired: 4})
+		require.ErrorIs(t, err, provider.ErrConflict)
+		assert.Contains(t, err.Error(), "replicas changed from 2 to 9")
+		assert.Equal(t, int32(1), ic.seen.Load(), "not retried: the decision was made on stale replicas")
+		s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int32(9), s.Spec.Replicas, "the other writer's replicas stand")
+	})
+}
+
+// TestForbiddenNamesVerbAndResource gives the viewer read access but not
+// the scale subresource, as RBAC would for a read-only dashboard.
+func TestForbiddenNamesVerbAndResource(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "read-only"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "deployments/scale"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+		},
+	}
+	_, err := f.admin.RbacV1().Roles(f.ns).Create(f.ctx, role, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = f.admin.RbacV1().RoleBindings(f.ns).Create(f.ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "viewer-read-only"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "read-only"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: viewer, APIGroup: "rbac.authorization.k8s.io"}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	d := f.driverAs(viewer, kubernetes.Config{})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	// Reading works (RBAC caches may take a moment on a loaded machine,
+	// but a binding is effective as soon as it is stored).
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	err = d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: c.Min, Max: c.Max, Desired: 3})
+	require.ErrorIs(t, err, kubernetes.ErrForbidden)
+	var fe *kubernetes.ForbiddenError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "update", fe.Verb)
+	assert.Equal(t, "deployments.apps/scale", fe.Resource)
+	assert.Equal(t, f.ns, fe.Namespace)
+	assert.Equal(t, "web", fe.Name)
+	assert.Contains(t, err.Error(), "update deployments.apps/scale "+f.ns+"/web")
+	assert.Contains(t, err.Error(), `cannot update resource "deployments/scale"`, "the server's message stays in the chain")
+
+	err = d.Workloads().Stop(f.ctx, web)
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "patch", fe.Verb, "Stop first remembers the replicas in an annotation")
+	assert.Equal(t, "deployments.apps", fe.Resource)
+
+	_, err = d.List(f.ctx, provider.Filter{})
+	require.NoError(t, err, "listing needs only get and list")
+	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), s.Spec.Replicas, "nothing changed")
+}
+
+// TestSetCapacityWakesAStoppedWorkload is what a scaling engine does when
+// demand returns: it passes back the bounds Capacity reported for the
+// stopped workload (widened to zero) with the replicas it wants, and
+// verifies that Capacity then reports exactly that; what Stop remembered
+// is forgotten.
+func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 3, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	d := f.driver(kubernetes.Config{})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	require.NoError(t, d.Workloads().Stop(f.ctx, web))
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 8, Desired: 0}, c.CapacitySpec, "widened to the stopped replicas")
+	r, err := d.Get(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, "3", r.Tags[kubernetes.AnnotationStoppedReplicas], "a strategy sees what Stop remembered")
+
+	want := c.CapacitySpec
+	want.Desired = 1
+	require.NoError(t, d.SetCapacity(f.ctx, web, want))
+	c, err = d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, want, c.CapacitySpec, "what was set is what Capacity reports")
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), *got.Spec.Replicas)
+	assert.Equal(t, "0", got.Annotations[kubernetes.AnnotationMinReplicas])
+	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
+}
