@@ -25,9 +25,10 @@ import (
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
 //     records nothing; Gate.Check otherwise), and request an approval
 //     when the Gate requires one;
-//  4. when executing: reserve rate-limit budget (Reserver), consume the
-//     approval once (Approvals.Execute), act, record the action in the
-//     history;
+//  4. when executing: reserve rate-limit budget (Reserver), claim the
+//     approval (Approvals.Claim), act, then complete the approval, or
+//     release it and refund the budget when the provider says nothing
+//     changed; record the action in the history;
 //  5. verify: poll the inventory on the clock until every action reached
 //     its target state or Config.VerifyTimeout passed;
 //  6. record: count the records and pass each to the Observer.
