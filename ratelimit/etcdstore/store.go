@@ -32,12 +32,14 @@ var _ Client = (*clientv3.Client)(nil)
 type Config struct {
 	// Prefix is prepended to every key. Default: "idlescale/ratelimit/".
 	Prefix string `json:"prefix,omitempty"`
-	// RequestTimeout bounds every etcd request. Default: 500ms.
+	// RequestTimeout bounds every etcd request. Default: 1s, like the
+	// library's other etcd parts: a request on a loaded host (load
+	// average 4× the cores) can take several hundred milliseconds.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// MaxRetries is how many times a failed request is retried (with a
 	// random backoff of up to 40ms, 80ms, … 500ms) before the store gives
 	// up. Default: 4, so that with the default RequestTimeout the attempts
-	// span up to about 3 s, longer than an etcd leader election (1 s
+	// span up to about 6 s, longer than an etcd leader election (1 s
 	// election timeout by default). Negative: none.
 	MaxRetries int `json:"max_retries,omitempty"`
 	// MaxConflicts is how many lost compare-and-swap transactions an
@@ -69,7 +71,7 @@ func (c Config) kv() etcdkv.Config {
 
 func (c Config) withDefaults() Config {
 	kv := c.kv().WithDefaults(etcdkv.Config{
-		Prefix: "idlescale/ratelimit/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4, MaxConflicts: 200,
+		Prefix: "idlescale/ratelimit/", RequestTimeout: time.Second, MaxRetries: 4, MaxConflicts: 200,
 	})
 	c.Prefix, c.RequestTimeout, c.MaxRetries, c.MaxConflicts = kv.Prefix, kv.RequestTimeout, kv.MaxRetries, kv.MaxConflicts
 	if c.LeaseTTL == 0 {
