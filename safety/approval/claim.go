@@ -49,20 +49,8 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 // claimed, released, or expired because nobody reported in time),
 // safety.ErrAudit when the transition was stored but not recorded.
 func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, note string) (Request, error) {
-	if err := m.made(); err != nil {
-		return Request{}, err
-	}
-	if by == "" {
-		return Request{}, provider.Invalid("by", by, "must name who completes")
-	}
 	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete"}
-	return m.move(ctx, id, by, now, st, note, func(r *Request) error {
-		if r.State != Executing {
-			return &TransitionError{ID: id, From: r.State, To: Executed}
-		}
-		r.ClosedAt = now
-		return nil
-	})
+	return m.settle(ctx, id, by, now, note, st, func(r *Request) { r.ClosedAt = now })
 }
 
 // Release gives back, on behalf of by at now, an approval claimed with
@@ -73,18 +61,24 @@ func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, no
 // no new approval. At or past the expiry it moves to expired instead
 // (ErrExpired). Errors as for Complete (provider.ErrInvalid names "by").
 func (m *Manager) Release(ctx context.Context, id, by string, now time.Time, reason string) (Request, error) {
+	st := step{to: Approved, kind: safety.AuditApprovalReleased, verb: "release", lapses: true}
+	return m.settle(ctx, id, by, now, reason, st, func(r *Request) { r.ClaimedBy, r.ClaimedAt = "", time.Time{} })
+}
+
+// settle reports on behalf of by the outcome of the claim of request id:
+// it moves the executing request along st, with apply's changes.
+func (m *Manager) settle(ctx context.Context, id, by string, now time.Time, note string, st step, apply func(*Request)) (Request, error) {
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
 	if by == "" {
-		return Request{}, provider.Invalid("by", by, "must name who releases")
+		return Request{}, provider.Invalid("by", by, "must name who "+st.verb+"s")
 	}
-	st := step{to: Approved, kind: safety.AuditApprovalReleased, verb: "release", lapses: true}
-	return m.move(ctx, id, by, now, st, reason, func(r *Request) error {
+	return m.move(ctx, id, by, now, st, note, func(r *Request) error {
 		if r.State != Executing {
-			return &TransitionError{ID: id, From: r.State, To: Approved}
+			return &TransitionError{ID: id, From: r.State, To: st.to}
 		}
-		r.ClaimedBy, r.ClaimedAt = "", time.Time{}
+		apply(r)
 		return nil
 	})
 }

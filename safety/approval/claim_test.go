@@ -16,6 +16,16 @@ import (
 	"github.com/idlescale/idlescale/safety/approval"
 )
 
+// claimed files a request for a fresh proposal, has alice approve it and
+// claims it.
+func (s *setup) claimed(t *testing.T) (safety.Proposal, approval.Request) {
+	t.Helper()
+	p, req := s.approved(t)
+	req, err := s.approvals.Claim(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	return p, req
+}
+
 // A claim records who took the approval and when; Release clears it and
 // the approval can be used again; Complete keeps it with the close time.
 func TestClaimCompleteRelease(t *testing.T) {
@@ -104,9 +114,7 @@ func TestClaimOnce(t *testing.T) {
 func TestExpireSweepsUnreportedClaims(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
-	p, req := s.approved(t)
-	_, err := s.approvals.Claim(t.Context(), req.ID, p)
-	require.NoError(t, err)
+	_, req := s.claimed(t)
 
 	expired, err := s.approvals.Expire(t.Context(), req.ExpiresAt.Add(-time.Nanosecond))
 	require.NoError(t, err)
@@ -169,9 +177,7 @@ func TestClaimNotAudited(t *testing.T) {
 func TestCompleteReleaseInvalid(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
-	p, req := s.approved(t)
-	_, err := s.approvals.Claim(t.Context(), req.ID, p)
-	require.NoError(t, err)
+	p, req := s.claimed(t)
 	for name, call := range map[string]func() error{
 		"complete without by":  func() error { _, err := s.approvals.Complete(t.Context(), req.ID, "", t0, ""); return err },
 		"release without by":   func() error { _, err := s.approvals.Release(t.Context(), req.ID, "", t0, ""); return err },
@@ -186,7 +192,7 @@ func TestCompleteReleaseInvalid(t *testing.T) {
 	} {
 		require.ErrorIs(t, call(), provider.ErrInvalid, name)
 	}
-	_, err = s.approvals.Release(t.Context(), "nope", "x", t0, "")
+	_, err := s.approvals.Release(t.Context(), "nope", "x", t0, "")
 	require.ErrorIs(t, err, approval.ErrUnknown)
 	var zero approval.Manager
 	_, err = zero.Claim(t.Context(), req.ID, p)
