@@ -16,7 +16,7 @@ KUBE_VERSION          := v1.37.2
 KUBE_APISERVER        := $(BIN)/kube-apiserver-$(KUBE_VERSION)
 TEST_TIMEOUT          ?= 25m
 
-.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot kube-apiserver
+.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot kube-apiserver stress
 
 test: deps fmt-check vet lint unit
 
@@ -83,6 +83,27 @@ mutation: $(GREMLINS)
 # from examples/dashboard in headless Chromium.
 screenshot:
 	bash scripts/dashboard-screenshot.sh
+
+# stress runs the etcd-backed tests on a loaded machine: busyloop spins
+# STRESS_LOAD threads per CPU (load average about STRESS_LOAD × CPUs on top
+# of the tests) while they run, as on a shared CI host, e.g.
+# make stress STRESS_COUNT=3
+# The tests are built first, unloaded; the load average is printed before
+# and after. busyloop is stopped by its PID when the tests end (it also
+# stops on its own after 30 minutes, or when make is interrupted).
+STRESS_PKGS  ?= ./coord/ ./ratelimit/etcdstore/ ./safety/approval/etcdstore/ ./safety/etcdaudit/ ./examples/replicas/
+STRESS_LOAD  ?= 4
+STRESS_COUNT ?= 1
+stress:
+	mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/busyloop ./internal/cmd/busyloop
+	$(GO) test -race -count=1 -run '^$$' $(STRESS_PKGS) >/dev/null
+	@$(BIN)/busyloop -per-core $(STRESS_LOAD) & busy=$$!; \
+	trap 'kill $$busy 2>/dev/null' EXIT INT TERM; \
+	echo "load before: $$(cat /proc/loadavg)"; \
+	$(GO) test -race -shuffle=on -count=$(STRESS_COUNT) -timeout $(TEST_TIMEOUT) $(STRESS_PKGS); rc=$$?; \
+	echo "load after:  $$(cat /proc/loadavg)"; \
+	exit $$rc
 
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1

@@ -25,6 +25,12 @@
 //		return nil
 //	})
 //
+// Every request of a campaign, a leader lookup or a resignation is bounded
+// by ElectorConfig.RequestTimeout (default 1s) and retried up to
+// ElectorConfig.MaxRetries times (default 4), so that a request that
+// times out on a loaded host, or meets an etcd leader election, does not
+// fail a leadership operation.
+//
 // Run keeps campaigning, calls the leader's function with a context that
 // ends with the term, resigns when it returns, and campaigns again. Run
 // returns nil when ctx ends; failed campaigns and the leader function's

@@ -40,9 +40,19 @@ type ElectorConfig struct {
 	// crashes loses its leadership this long after its last keep-alive.
 	// Whole seconds, at least 1s. Default: 10s.
 	SessionTTL time.Duration `json:"session_ttl,omitempty"`
-	// RequestTimeout bounds single requests (grant, resign, leader
-	// lookups). Default: 1s.
+	// RequestTimeout bounds each attempt of a single request (the session
+	// grant, the campaign's write, resign, leader lookups). Default: 1s.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
+	// MaxRetries is how many times a failed request is sent again, after
+	// a random backoff of up to 40ms, 80ms, … 500ms, before the operation
+	// fails: a request that times out on a loaded host, or meets an etcd
+	// leader election, is not a lost leadership. Default: 4, so that with
+	// the default RequestTimeout the attempts of one request span about
+	// 6 s. Negative: none. Every retried request is safe to send again: a
+	// grant whose reply was lost leaves a lease that expires after
+	// SessionTTL, the campaign's write is create-if-absent on the
+	// session's own key, and revoking a revoked lease is not an error.
+	MaxRetries int `json:"max_retries,omitempty"`
 	// RetryDelay is how long Run waits before campaigning again after a
 	// failure or a lost leadership. Default: 200ms.
 	RetryDelay time.Duration `json:"retry_delay,omitempty"`
@@ -72,10 +82,10 @@ func (c ElectorConfig) Validate() error {
 }
 
 func (c ElectorConfig) withDefaults() ElectorConfig {
-	kv := etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout}.WithDefaults(etcdkv.Config{
-		Prefix: "idlescale/coord/election/", RequestTimeout: time.Second,
+	kv := etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout, MaxRetries: c.MaxRetries}.WithDefaults(etcdkv.Config{
+		Prefix: "idlescale/coord/election/", RequestTimeout: time.Second, MaxRetries: 4,
 	})
-	c.Prefix, c.RequestTimeout = kv.Prefix, kv.RequestTimeout
+	c.Prefix, c.RequestTimeout, c.MaxRetries = kv.Prefix, kv.RequestTimeout, kv.MaxRetries
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 10 * time.Second
 	}
@@ -95,7 +105,7 @@ func (c ElectorConfig) withDefaults() ElectorConfig {
 type Elector struct {
 	cli    *clientv3.Client
 	cfg    ElectorConfig
-	r      etcdkv.Retrier // single requests: a timeout, no retries
+	r      etcdkv.Retrier // single requests: RequestTimeout each, MaxRetries
 	clock  clock.Clock
 	logger *slog.Logger
 }
@@ -131,7 +141,9 @@ func NewElector(cfg ElectorConfig, cli *clientv3.Client, opts ...Option) (*Elect
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
-	e.r = etcdkv.Retrier{Timeout: e.cfg.RequestTimeout}
+	// The backoff between retries runs on the real clock: WithClock paces
+	// only Run's campaigns.
+	e.r = etcdkv.Retrier{Timeout: e.cfg.RequestTimeout, MaxRetries: e.cfg.MaxRetries}
 	return e, nil
 }
 
@@ -170,7 +182,7 @@ func (e *Elector) electionPrefix() string { return e.cfg.Prefix + e.cfg.Scope }
 func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 	ttl := int64(e.cfg.SessionTTL / time.Second)
 	var grant *clientv3.LeaseGrantResponse
-	err := e.r.Call(ctx, func(ctx context.Context) (err error) {
+	err := e.r.Do(ctx, func(ctx context.Context) (err error) {
 		grant, err = e.cli.Grant(ctx, ttl)
 		return err
 	})
@@ -190,7 +202,7 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 	// A session lost while waiting ends the campaign: its key is gone.
 	cctx, ccancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(sess.Ctx(), ccancel)
-	err = el.Campaign(cctx, e.cfg.ID)
+	err = e.campaign(cctx, el)
 	stop()
 	ccancel()
 	if err != nil {
@@ -209,16 +221,42 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 		Scope: e.cfg.Scope, ID: e.cfg.ID,
 		fence:   Fence{Key: el.Key(), Rev: el.Rev()},
 		lease:   sess.Lease(),
-		session: sess, election: el, cancel: scancel, timeout: e.cfg.RequestTimeout,
+		session: sess, election: el, cancel: scancel, r: e.r,
 	}
 	e.logger.LogAttrs(ctx, slog.LevelInfo, "coord: elected", slog.String("scope", e.cfg.Scope),
 		slog.String("id", e.cfg.ID), slog.Int64("rev", l.fence.Rev))
 	return l, nil
 }
 
+// campaign runs el's campaign until this replica leads, ctx ends, or a
+// failed write is not worth retrying (see MaxRetries). The write is
+// create-if-absent on the session's own key, so a retry after a lost
+// reply finds its own key and goes on waiting.
+func (e *Elector) campaign(ctx context.Context, el *concurrency.Election) error {
+	for failures := 0; ; {
+		err := el.Campaign(ctx, e.cfg.ID)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if rerr := e.r.Retry(ctx, err, &failures); rerr != nil {
+			return rerr
+		}
+	}
+}
+
 func (e *Elector) revoke(id clientv3.LeaseID) {
-	_ = e.r.Call(context.Background(), func(ctx context.Context) error {
-		_, err := e.cli.Revoke(ctx, id)
+	_ = revoke(context.Background(), e.r, e.cli, id)
+}
+
+// revoke revokes lease id with r's retries; a lease that is already gone
+// (revoked by an earlier attempt whose reply was lost, or expired) is not
+// an error.
+func revoke(ctx context.Context, r etcdkv.Retrier, cli clientv3.Lease, id clientv3.LeaseID) error {
+	return r.Do(ctx, func(ctx context.Context) error {
+		_, err := cli.Revoke(ctx, id)
+		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			return nil
+		}
 		return err
 	})
 }
@@ -226,7 +264,7 @@ func (e *Elector) revoke(id clientv3.LeaseID) {
 // Leader returns the id of the scope's current leader, or ErrNoLeader.
 func (e *Elector) Leader(ctx context.Context) (string, error) {
 	var resp *clientv3.GetResponse
-	err := e.r.Call(ctx, func(ctx context.Context) (err error) {
+	err := e.r.Do(ctx, func(ctx context.Context) (err error) {
 		resp, err = e.cli.Get(ctx, e.electionPrefix()+"/", clientv3.WithFirstCreate()...)
 		return err
 	})
@@ -292,9 +330,9 @@ func (e *Elector) lead(ctx context.Context, l *Leadership, lead func(context.Con
 	if err != nil && !errors.Is(err, context.Canceled) {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: leader returned an error", slog.String("scope", e.cfg.Scope), slog.Any("error", err))
 	}
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RequestTimeout)
-	defer rcancel()
-	if err := l.Resign(rctx); err != nil {
+	// Resign even when ctx has ended; its requests are bounded by
+	// RequestTimeout and MaxRetries.
+	if err := l.Resign(context.WithoutCancel(ctx)); err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "coord: resign failed", slog.String("scope", e.cfg.Scope), slog.Any("error", err))
 	}
 }
@@ -312,7 +350,7 @@ type Leadership struct {
 	session  *concurrency.Session
 	election *concurrency.Election
 	cancel   context.CancelFunc
-	timeout  time.Duration
+	r        etcdkv.Retrier
 }
 
 // Fence returns the term's fencing token.
@@ -328,9 +366,13 @@ func (l *Leadership) Lease() clientv3.LeaseID { return l.lease }
 func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 
 // Resign ends the term: it deletes the leader key (so another replica is
-// elected at once), revokes the session's lease and stops its keep-alive;
-// Done is closed when it returns. Calling it again, or after the lease was
-// lost, does nothing more and returns nil.
+// elected at once), revokes the session's lease (which deletes the key
+// too, should the delete have failed) and stops its keep-alive; Done is
+// closed when it returns. Each request is bounded by the Elector's
+// RequestTimeout and retried up to its MaxRetries. Resign fails (ErrStore)
+// only when the lease could not be revoked: the key then stays until the
+// lease expires, SessionTTL after the keep-alive stopped. Calling it
+// again, or after the lease was lost, does nothing more and returns nil.
 func (l *Leadership) Resign(ctx context.Context) error {
 	lost := false
 	select {
@@ -338,16 +380,15 @@ func (l *Leadership) Resign(ctx context.Context) error {
 		lost = true
 	default:
 	}
-	err := l.election.Resign(ctx)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
-	defer cancel()
-	if _, rerr := l.session.Client().Revoke(rctx, l.lease); rerr != nil && !errors.Is(rerr, rpctypes.ErrLeaseNotFound) {
-		err = errors.Join(err, rerr)
-	}
+	// The election sends its delete once (it forgets its key even when the
+	// request fails); the revoke below is retried and removes the key with
+	// the lease.
+	_ = l.r.Call(ctx, l.election.Resign)
+	err := revoke(ctx, l.r, l.session.Client(), l.lease)
 	// Stop the keep-alive and wait for the session to end, so that Done is
 	// closed when Resign returns.
 	l.cancel()
-	wait := time.NewTimer(l.timeout)
+	wait := time.NewTimer(l.r.Timeout)
 	defer wait.Stop()
 	select {
 	case <-l.session.Done():

@@ -333,7 +333,7 @@ func TestRunReturnsNilWhenContextEnds(t *testing.T) {
 
 	var logs bytes.Buffer // written only while Run runs
 	unreachable, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "b", RequestTimeout: 50 * time.Millisecond,
-		RetryDelay: 10 * time.Millisecond}, client(t, "http://127.0.0.1:1"),
+		MaxRetries: -1, RetryDelay: 10 * time.Millisecond}, client(t, "http://127.0.0.1:1"),
 		coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	for _, tt := range []struct {

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"time"
@@ -31,6 +32,12 @@ const (
 	DefaultMinInterval = 300 * time.Second
 	// DefaultHistory is how long events are kept by default: 24 h.
 	DefaultHistory = 24 * time.Hour
+	// DefaultMaxSkew is how far out of time order a reservation may come
+	// by default: 15 min. It covers the clock skew of replicas whose
+	// clocks are synchronised (well under a second) with a wide margin,
+	// and a run that reserves with a now taken when it started, as the
+	// reaper does, for runs of up to 15 minutes.
+	DefaultMaxSkew = 15 * time.Minute
 )
 
 // Budget is one limit on events: how many in a window, how large each, how
@@ -86,18 +93,58 @@ type Config struct {
 	// kept (for Stats and audit). It must cover every Window and
 	// MinInterval. The global bucket, which holds the events of every
 	// target, keeps only the longer of Global.Window and
-	// Global.MinInterval, so that it stays small. Default: DefaultHistory
-	// (24h).
+	// Global.MinInterval plus MaxSkew, so that it stays small. A target's
+	// bucket keeps at least its own longer of Window and MinInterval plus
+	// MaxSkew. Default: DefaultHistory (24h).
 	History time.Duration `json:"history,omitempty"`
+	// MaxSkew is how far before the newest reservation of a bucket a
+	// reservation may be stamped and still be decided. Reservations
+	// arrive out of time order when replicas' clocks disagree, or when a
+	// run reserves with a now taken at its start; each bucket keeps its
+	// events for MaxSkew beyond what its budget looks at (the longer of
+	// Window and MinInterval), so that such a reservation is checked
+	// against every event before and after it and the budget holds in
+	// any window. A reservation stamped earlier than MaxSkew before the
+	// newest one is denied with ReasonSkew: its window can no longer be
+	// checked. Must not exceed History. Default: DefaultMaxSkew (15m), or
+	// History when that is shorter. Negative: none, so that a reservation
+	// stamped before the bucket's newest is denied.
+	MaxSkew time.Duration `json:"max_skew,omitempty"`
 }
 
 // limit is a resolved Budget: zero means unlimited for events, maxUnits and
-// interval.
+// interval. keep is how long its bucket keeps events before the bucket's
+// newest reservation, set by resolve.
 type limit struct {
 	events   int
 	window   time.Duration
 	maxUnits int
 	interval time.Duration
+	keep     time.Duration
+}
+
+// looksBack reports whether l decides with the events in its history (an
+// events or interval rule), so that the order of reservations matters.
+func (l limit) looksBack() bool { return l.events > 0 || l.interval > 0 }
+
+// withKeep sets how long l's bucket keeps its events: at least history,
+// and long enough that a reservation up to skew before the newest one sees
+// every event its rules look at.
+func (l limit) withKeep(history, skew time.Duration) limit {
+	l.keep = history
+	if l.looksBack() {
+		l.keep = max(history, satAddDur(max(l.window, l.interval), skew))
+	}
+	return l
+}
+
+// satAddDur returns a+b for non-negative durations, at most the largest
+// Duration.
+func satAddDur(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func (l limit) active() bool { return l.events > 0 || l.maxUnits > 0 || l.interval > 0 }
@@ -176,6 +223,9 @@ func (c Config) Validate() error {
 	if c.History < 0 {
 		return provider.Invalid("history", c.History, "must not be negative")
 	}
+	if h := cmp.Or(c.History, DefaultHistory); c.MaxSkew > h {
+		return provider.Invalid("max_skew", c.MaxSkew, fmt.Sprintf("must not exceed history %v", h))
+	}
 	for name, tr := range c.Targets {
 		field := fmt.Sprintf("targets[%q]", name)
 		if err := ValidateTarget(field, name); err != nil {
@@ -198,9 +248,8 @@ type resolved struct {
 	targets  map[string][2]limit // [0] up, [1] down
 	global   limit
 	history  time.Duration
-	// globalKeep is how long the global bucket keeps events: the longer
-	// of its window and interval.
-	globalKeep time.Duration
+	// skew is the resolved MaxSkew (0 for none).
+	skew time.Duration
 }
 
 func (c Config) resolve() (resolved, error) {
@@ -214,7 +263,13 @@ func (c Config) resolve() (resolved, error) {
 	if r.history == 0 {
 		r.history = DefaultHistory
 	}
-	r.globalKeep = max(r.global.window, r.global.interval)
+	switch {
+	case c.MaxSkew == 0:
+		r.skew = DefaultMaxSkew
+	case c.MaxSkew > 0:
+		r.skew = c.MaxSkew
+	}
+	r.skew = min(r.skew, r.history)
 	check := func(field string, l limit) error {
 		if l.window > r.history {
 			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.window %v", field, l.window))
@@ -233,8 +288,11 @@ func (c Config) resolve() (resolved, error) {
 	if err := check("global", r.global); err != nil {
 		return r, err
 	}
+	// The global bucket holds every target's events, so it keeps only
+	// what its rules look at; a target's bucket keeps the whole history.
+	r.global = r.global.withKeep(0, r.skew)
 	for name, tr := range c.Targets {
-		ls := [2]limit{tr.Up.resolve(r.up), tr.Down.resolve(r.down)}
+		ls := [2]limit{tr.Up.resolve(r.up).withKeep(r.history, r.skew), tr.Down.resolve(r.down).withKeep(r.history, r.skew)}
 		field := fmt.Sprintf("targets[%q]", name)
 		if err := check(field+".up", ls[0]); err != nil {
 			return r, err
@@ -244,17 +302,8 @@ func (c Config) resolve() (resolved, error) {
 		}
 		r.targets[name] = ls
 	}
+	r.up, r.down = r.up.withKeep(r.history, r.skew), r.down.withKeep(r.history, r.skew)
 	return r, nil
-}
-
-// keep returns how long bucket i of an op keeps its events: the history
-// for the target's bucket (0); for the global bucket (1) only what its
-// budget looks at, since it holds every target's events.
-func (r *resolved) keep(i int) time.Duration {
-	if i == 0 {
-		return r.history
-	}
-	return r.globalKeep
 }
 
 // limitFor returns the resolved per-target budget.

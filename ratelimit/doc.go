@@ -35,7 +35,8 @@
 //	                     │
 //	      ┌──────────────┼──────────────────────┐
 //	      │ within every │ units > MaxUnits     │ window full, interval not
-//	      │ budget       │                      │ passed, or store failed
+//	      │ budget       │                      │ passed, older than MaxSkew,
+//	      │              │                      │ or store failed
 //	      ▼              ▼                      ▼
 //	 ┌─────────┐    ┌─────────┐           ┌──────────┐
 //	 │ allowed │    │ clamped │           │  denied  │  consumes nothing;
@@ -56,6 +57,25 @@
 // Cancel refunds a granted reservation completely; call it only when the
 // action failed before it changed anything, since a partly applied change
 // should count.
+//
+// # Time order
+//
+// Reservations need not come in time order: replicas' clocks disagree a
+// little, and a run may reserve with a now taken at its start. The rules
+// are checked around now, not only before it: no event of the bucket
+// closer than MinInterval on either side, and no Window that contains now
+// and already holds Events events, whichever side of now they lie on.
+// The invariant is that a bucket never holds more than Events events in
+// any Window, nor two events closer than MinInterval, in whatever order
+// the reservations came. To check a reservation stamped before the newest
+// one, every bucket keeps its events for Config.MaxSkew (default 15m)
+// beyond what its rules look at, measured from its horizon, the time of
+// its newest reservation (History.Horizon, kept even when that
+// reservation is cancelled). A reservation stamped more than MaxSkew
+// before the horizon is denied with ReasonSkew, and Next says from when
+// it can be decided: its window may have been pruned. A replica whose
+// clock runs ahead therefore moves the horizon for all: the others are
+// denied until their clocks are within MaxSkew of it (fail closed).
 //
 // # Stores and replicas
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -87,7 +88,11 @@ func (l *Limiter) Reserve(ctx context.Context, req Request) (Reservation, error)
 
 // ReserveAt decides req at now and, when it is granted (Allowed or
 // Clamped), records one event of the granted units in the history. A
-// denied reservation records nothing. The returned error is nil for
+// denied reservation records nothing. now need not be later than earlier
+// reservations' times (see "Time order" in the package documentation):
+// the budget holds in every window around now, and a now more than
+// Config.MaxSkew before a bucket's newest reservation is denied with
+// ReasonSkew. The returned error is nil for
 // Allowed, Clamped and Denied-by-budget; it is a *provider.InvalidError
 // for an invalid request or now (ReasonInvalid) and a *StoreError when the
 // store fails (ReasonStore): both come with a Denied reservation, so the
@@ -135,8 +140,11 @@ func (l *Limiter) Cancel(ctx context.Context, r Reservation) error {
 // changed anything: its event is removed from the history, so it counts
 // neither against the window nor against the interval. Cancelling a
 // denied, already cancelled or already pruned reservation does nothing.
-// now only prunes old events. It returns a *StoreError when the store
-// fails, in which case the event may still count.
+// now must be valid (as for ReserveAt) but decides nothing: the bucket
+// keeps its horizon (see History), so reservations stamped more than
+// Config.MaxSkew before the cancelled one stay denied. It returns a
+// *StoreError when the store fails, in which case the event may still
+// count.
 func (l *Limiter) CancelAt(ctx context.Context, now time.Time, r Reservation) error {
 	if err := l.made(); err != nil {
 		return fmt.Errorf("ratelimit: cancel: %w", err)
@@ -305,9 +313,8 @@ func (o *op) cancel(hs []*History) bool {
 		}
 	}
 	if found {
-		nowN := o.now.UnixNano()
 		for i, h := range hs {
-			h.prune(nowN - int64(o.l.cfg.keep(i)))
+			h.prune(satSub(h.horizon(), int64(o.lims[i].keep)))
 		}
 	}
 	return found
@@ -327,14 +334,24 @@ func (o *op) reserve(hs []*History) bool {
 		return false
 	}
 	nowN := now.UnixNano()
-	var next int64
-	reason, scope := ReasonNone, ScopeNone
+	// A reservation stamped more than MaxSkew before a bucket's newest
+	// one cannot be checked: the events of its window may have been
+	// pruned. It may go ahead from that bound on.
+	from, stale := nowN, -1
+	var horizons [len(o.keys)]int64
 	for i, h := range hs {
-		if until, why := o.lims[i].deniedUntil(h, nowN); why != ReasonNone && (reason == ReasonNone || until > next) {
-			next, reason, scope = until, why, scopeOf(i)
+		horizons[i] = h.horizon()
+		if o.lims[i].looksBack() && horizons[i] > nowN {
+			if oldest := satSub(horizons[i], int64(o.l.cfg.skew)); oldest > from {
+				from, stale = oldest, i
+			}
 		}
 	}
-	if reason != ReasonNone {
+	next, reason, scope := o.nextAllowed(hs, from)
+	if stale >= 0 {
+		reason, scope = ReasonSkew, scopeOf(stale)
+	}
+	if next > nowN {
 		o.res = decision{outcome: Denied, reason: reason, scope: scope, next: time.Duration(next - nowN)}
 		return false
 	}
@@ -346,7 +363,10 @@ func (o *op) reserve(hs []*History) bool {
 		}
 	}
 	for i, h := range hs {
-		h.prune(nowN - int64(o.l.cfg.keep(i)))
+		if nowN >= horizons[i] {
+			h.Horizon, horizons[i] = now, nowN
+		}
+		h.prune(satSub(horizons[i], int64(o.lims[i].keep)))
 		h.insert(Event{ID: o.id, At: now, Units: granted, Target: o.req.Target, Direction: o.req.Direction})
 	}
 	o.res = o.granted(hs, granted)
@@ -365,14 +385,37 @@ func (o *op) granted(hs []*History, units int) decision {
 		}
 	}
 	nowN := o.now.UnixNano()
-	next := nowN
-	for i, h := range hs {
-		if t, ok := o.lims[i].nextAfter(h); ok && t > next {
-			next = t
-		}
-	}
+	next, _, _ := o.nextAllowed(hs, nowN)
 	res.next = time.Duration(next - nowN)
 	return res
+}
+
+// nextAllowed returns the earliest time at or after t (Unix nanoseconds)
+// at which every bucket's rules allow one more event, with the rule and
+// scope that set it (ReasonNone when t itself is allowed). With the global
+// bucket it moves between the two buckets until both allow the same time.
+func (o *op) nextAllowed(hs []*History, t int64) (int64, Reason, Scope) {
+	next, window := o.lims[0].nextFrom(hs[0].Events, t)
+	bucket := 0
+	for len(hs) == 2 {
+		n1, w1 := o.lims[1].nextFrom(hs[1].Events, next)
+		if n1 == next {
+			break
+		}
+		next, window, bucket = n1, w1, 1
+		n0, w0 := o.lims[0].nextFrom(hs[0].Events, next)
+		if n0 == next {
+			break
+		}
+		next, window, bucket = n0, w0, 0
+	}
+	switch {
+	case next == t:
+		return t, ReasonNone, ScopeNone
+	case window:
+		return next, ReasonWindow, scopeOf(bucket)
+	}
+	return next, ReasonInterval, scopeOf(bucket)
 }
 
 func scopeOf(i int) Scope {
@@ -382,45 +425,130 @@ func scopeOf(i int) Scope {
 	return ScopeGlobal
 }
 
-// deniedUntil returns ReasonNone when lim allows an event at now given h,
-// or else the earliest time it would (Unix nanoseconds) and why.
-func (lim limit) deniedUntil(h *History, now int64) (int64, Reason) {
-	ev := h.Events
-	var until int64
-	reason := ReasonNone
-	if lim.interval > 0 && len(ev) > 0 {
-		if t := ev[len(ev)-1].At.UnixNano() + int64(lim.interval); now < t {
-			until, reason = t, ReasonInterval
+// nextFrom returns the earliest time at or after t (Unix nanoseconds) at
+// which lim allows one more event among ev (sorted by time, possibly with
+// events after t) and, when that is after t, whether the rule that delays
+// it to then is the window (else the interval).
+//
+// MinInterval I refuses an event at x when some event e has |x−e| < I:
+// x in the open interval (e−I, e+I). Events E per Window W refuses x when
+// x and E events that follow each other in time, a = ev[j] … b =
+// ev[j+E−1], would all lie in one window, that is when max(x, b) −
+// min(x, a) < W: when b − a < W and x is in (b−W, a+W). (Any E+1
+// consecutive events that include x are x and E consecutive others.) The
+// refused times are the
+// union of these intervals. Both families are sorted by their start and by
+// their end, so one merge pass from the first interval that ends after t
+// finds where the intervals covering t end. When no event is after t (the
+// usual case) this is the rule in time order: t is refused until the last
+// event plus I, or the E-th newest event plus W.
+func (lim *limit) nextFrom(ev []Event, t int64) (next int64, window bool) {
+	n := len(ev)
+	next = t
+	if n == 0 {
+		return next, false
+	}
+	if last := ev[n-1].At.UnixNano(); last <= t {
+		// In time order (the usual case), every interval starts at or
+		// before t: t is refused until the latest of their ends.
+		if lim.interval > 0 {
+			if end := satAdd(last, int64(lim.interval)); end > next {
+				next, window = end, false
+			}
+		}
+		if lim.events > 0 && n >= lim.events {
+			if end := satAdd(ev[n-lim.events].At.UnixNano(), int64(lim.window)); end > next {
+				next, window = end, true
+			}
+		}
+		return next, window
+	}
+	in, w, wEnd := n, 0, -1 // next interval-rule event; next and last window-rule run
+	if lim.interval > 0 {
+		in = firstAfter(ev, satSub(t, int64(lim.interval)))
+	}
+	if lim.events > 0 && n >= lim.events {
+		w, wEnd = firstAfter(ev, satSub(t, int64(lim.window))), n-lim.events
+	}
+	for {
+		var startIn, startW int64
+		if in < n {
+			startIn = satSub(ev[in].At.UnixNano(), int64(lim.interval))
+		}
+		if w <= wEnd {
+			startW = satSub(ev[w+lim.events-1].At.UnixNano(), int64(lim.window))
+		}
+		var start, end int64
+		var why bool
+		switch {
+		case in < n && (w > wEnd || startIn <= startW):
+			start, end, why = startIn, satAdd(ev[in].At.UnixNano(), int64(lim.interval)), false
+			in++
+		case w <= wEnd:
+			first := ev[w].At.UnixNano()
+			w++
+			if first <= startW {
+				continue // b − a ≥ W: these E events never fit in one window
+			}
+			start, end, why = startW, satAdd(first, int64(lim.window)), true
+		default:
+			return next, window
+		}
+		if start >= next {
+			return next, window
+		}
+		if end > next {
+			next, window = end, why
 		}
 	}
-	if lim.events > 0 && len(ev) >= lim.events {
-		// Events are sorted: the lim.events most recent ones all lie in
-		// the window when the oldest of them does.
-		if t := ev[len(ev)-lim.events].At.UnixNano() + int64(lim.window); now < t && (reason == ReasonNone || t > until) {
-			until, reason = t, ReasonWindow
-		}
-	}
-	return until, reason
 }
 
-// nextAfter returns the earliest time (Unix nanoseconds) lim allows an
-// event after the events of h, and false if at any time.
-func (lim limit) nextAfter(h *History) (int64, bool) {
-	ev := h.Events
-	if len(ev) == 0 {
-		return 0, false
-	}
-	var t int64
-	ok := false
-	if lim.interval > 0 {
-		t, ok = ev[len(ev)-1].At.UnixNano()+int64(lim.interval), true
-	}
-	if lim.events > 0 && len(ev) >= lim.events {
-		if w := ev[len(ev)-lim.events].At.UnixNano() + int64(lim.window); !ok || w > t {
-			t, ok = w, true
+// firstAfter returns the index of the first event of ev (sorted) after t
+// (Unix nanoseconds), or len(ev).
+func firstAfter(ev []Event, t int64) int {
+	lo, hi := 0, len(ev)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ev[m].At.UnixNano() <= t {
+			lo = m + 1
+		} else {
+			hi = m
 		}
 	}
-	return t, ok
+	return lo
+}
+
+// satAdd and satSub add and subtract a non-negative d, saturating at the
+// ends of int64.
+func satAdd(t, d int64) int64 {
+	if t > math.MaxInt64-d {
+		return math.MaxInt64
+	}
+	return t + d
+}
+
+func satSub(t, d int64) int64 {
+	if t < math.MinInt64+d {
+		return math.MinInt64
+	}
+	return t - d
+}
+
+// horizon returns the time (Unix nanoseconds) of the newest reservation
+// the bucket has seen: Horizon, or its newest event when that is later
+// (histories written before Horizon existed); MinInt64 when it has seen
+// none.
+func (h *History) horizon() int64 {
+	t := int64(math.MinInt64)
+	if !h.Horizon.IsZero() {
+		t = h.Horizon.UnixNano()
+	}
+	if n := len(h.Events); n > 0 {
+		if last := h.Events[n-1].At.UnixNano(); last > t {
+			t = last
+		}
+	}
+	return t
 }
 
 // find returns the index of the event with id, searching back from the

@@ -319,6 +319,8 @@ func TestInvalidConfig(t *testing.T) {
 		{"negative history", ratelimit.Config{History: -time.Hour}, "history"},
 		{"history shorter than window", ratelimit.Config{History: 30 * time.Minute}, "history"},
 		{"history shorter than interval", ratelimit.Config{History: 2 * hr, Global: ratelimit.Budget{MinInterval: 3 * hr}}, "history"},
+		{"max skew beyond history", ratelimit.Config{History: 2 * hr, MaxSkew: 2*hr + 1}, "max_skew"},
+		{"max skew beyond default history", ratelimit.Config{MaxSkew: 25 * hr}, "max_skew"},
 		{"empty target", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"": {}}}, `targets[""]`},
 		{"target rule", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"web": {Down: ratelimit.Budget{Window: -1}}}}, `targets["web"].down.window`},
 		{"target control char", ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"a\nb": {}}}, `targets["a\nb"]`},

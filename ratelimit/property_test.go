@@ -11,41 +11,64 @@ import (
 	"github.com/idlescale/idlescale/ratelimit"
 )
 
-// propCfg is small enough for random sequences to hit every rule.
+// propCfg is small enough for random sequences to hit every rule,
+// including MaxSkew: decodeOps stamps reservations up to ±4m16s around an
+// advancing clock.
 var propCfg = ratelimit.Config{
 	Up:      ratelimit.Budget{Events: 3, Window: 10 * time.Minute, MaxUnits: 2, MinInterval: time.Minute},
 	Down:    ratelimit.Budget{Events: 2, Window: 5 * time.Minute, MaxUnits: 4, MinInterval: 30 * time.Second},
 	Global:  ratelimit.Budget{Events: 5, Window: 10 * time.Minute},
 	History: time.Hour,
+	MaxSkew: 3 * time.Minute,
 }
 
 var propTargets = []string{"a", "b", "c"}
 
-// model is an independent, naive statement of the rules: the granted
-// events that were not cancelled.
+// model is an independent, naive statement of the rules that holds for
+// reservations in any time order: the granted events that were not
+// cancelled, and per bucket the newest time a reservation was granted at.
+// It never forgets an event, so a limiter that pruned one it still needed
+// disagrees with it.
 type model struct {
-	events []ratelimit.Event
+	events  []ratelimit.Event
+	horizon map[ratelimit.Key]time.Time
 }
 
-func (m *model) count(now time.Time, w time.Duration, keep func(ratelimit.Event) bool) int {
-	n := 0
-	for _, e := range m.events {
-		if keep(e) && e.At.After(now.Add(-w)) && !e.At.After(now) {
-			n++
+func (m *model) grant(e ratelimit.Event) {
+	m.events = append(m.events, e)
+	if m.horizon == nil {
+		m.horizon = map[ratelimit.Key]time.Time{}
+	}
+	for _, k := range []ratelimit.Key{{Target: e.Target, Direction: e.Direction}, ratelimit.GlobalKey} {
+		if e.At.After(m.horizon[k]) {
+			m.horizon[k] = e.At
 		}
 	}
-	return n
 }
 
-func (m *model) last(keep func(ratelimit.Event) bool) (time.Time, bool) {
-	var t time.Time
-	ok := false
+// fits reports whether one more event at now keeps every window of length
+// w that contains now at n events or fewer, counting the events keep
+// selects. The fullest such window ends at now or at a later event within
+// w of it.
+func (m *model) fits(now time.Time, w time.Duration, n int, keep func(ratelimit.Event) bool) bool {
+	ends := []time.Time{now}
 	for _, e := range m.events {
-		if keep(e) && (!ok || e.At.After(t)) {
-			t, ok = e.At, true
+		if keep(e) && !e.At.Before(now) && e.At.Sub(now) < w {
+			ends = append(ends, e.At)
 		}
 	}
-	return t, ok
+	for _, end := range ends {
+		count := 1 // the event at now
+		for _, e := range m.events {
+			if keep(e) && e.At.After(end.Add(-w)) && !e.At.After(end) {
+				count++
+			}
+		}
+		if count > n {
+			return false
+		}
+	}
+	return true
 }
 
 // allows reports whether the model allows an event of target and dir at now.
@@ -54,31 +77,44 @@ func (m *model) allows(target string, dir ratelimit.Direction, now time.Time) bo
 	if dir == ratelimit.Down {
 		rule = propCfg.Down
 	}
+	key := ratelimit.Key{Target: target, Direction: dir}
+	for _, k := range []ratelimit.Key{key, ratelimit.GlobalKey} {
+		if now.Before(m.horizon[k].Add(-propCfg.MaxSkew)) {
+			return false // stamped too far before the bucket's newest reservation
+		}
+	}
 	same := func(e ratelimit.Event) bool { return e.Target == target && e.Direction == dir }
 	all := func(ratelimit.Event) bool { return true }
-	if last, ok := m.last(same); ok && now.Sub(last) < rule.MinInterval {
-		return false
+	for _, e := range m.events {
+		if same(e) && now.Sub(e.At).Abs() < rule.MinInterval {
+			return false
+		}
 	}
-	return m.count(now, rule.Window, same) < rule.Events &&
-		m.count(now, propCfg.Global.Window, all) < propCfg.Global.Events
+	return m.fits(now, rule.Window, rule.Events, same) && m.fits(now, propCfg.Global.Window, propCfg.Global.Events, all)
 }
 
-// op is one random operation decoded from three bytes.
+// propOp is one random operation decoded from four bytes.
 type propOp struct {
-	dt     time.Duration
+	dt     time.Duration // how far the clock advances before the op
+	skew   time.Duration // how far the op's time is from the clock
 	target string
 	dir    ratelimit.Direction
 	units  int
 	cancel bool
 }
 
+// decodeOps decodes four bytes per op: the clock's advance (b0 × 5s), the
+// target and direction (b1), the units and whether to cancel instead
+// (b2), and the op's time relative to the clock (int8(b3) × 2s, so that
+// reservations come out of time order by up to 8m32s, beyond MaxSkew).
 func decodeOps(data []byte) []propOp {
 	var ops []propOp
-	for len(data) >= 3 {
-		b0, b1, b2 := data[0], data[1], data[2]
-		data = data[3:]
+	for len(data) >= 4 {
+		b0, b1, b2, b3 := data[0], data[1], data[2], data[3]
+		data = data[4:]
 		o := propOp{
 			dt:     time.Duration(b0) * 5 * time.Second,
+			skew:   time.Duration(int8(b3)) * 2 * time.Second,
 			target: propTargets[int(b1)%len(propTargets)],
 			dir:    ratelimit.Up,
 			units:  int(b2%7) + 1,
@@ -101,9 +137,10 @@ func checkSequence(t *testing.T, ops []propOp) {
 	require.NoError(t, err)
 	var m model
 	var granted []ratelimit.Reservation
-	now := t0
+	clock := t0
 	for i, o := range ops {
-		now = now.Add(o.dt)
+		clock = clock.Add(o.dt)
+		now := clock.Add(o.skew)
 		if o.cancel && len(granted) > 0 {
 			r := granted[len(granted)-1]
 			granted = granted[:len(granted)-1]
@@ -120,7 +157,7 @@ func checkSequence(t *testing.T, ops []propOp) {
 		want := m.allows(o.target, o.dir, now)
 		r, err := lim.ReserveAt(ctx, now, req)
 		require.NoError(t, err)
-		require.Equal(t, want, r.OK(), "op %d at +%v: %s", i, now.Sub(t0), r)
+		require.Equal(t, want, r.OK(), "op %d at %+v: %s", i, now.Sub(t0), r)
 		maxUnits := propCfg.Up.MaxUnits
 		if o.dir == ratelimit.Down {
 			maxUnits = propCfg.Down.MaxUnits
@@ -130,7 +167,7 @@ func checkSequence(t *testing.T, ops []propOp) {
 			require.Equal(t, min(o.units, maxUnits), r.Granted)
 			require.True(t, r.Next.After(now), "a granted event pushes Next past now")
 			granted = append(granted, r)
-			m.events = append(m.events, ratelimit.Event{ID: r.ID, At: now, Units: r.Granted, Target: o.target, Direction: o.dir})
+			m.grant(ratelimit.Event{ID: r.ID, At: now, Units: r.Granted, Target: o.target, Direction: o.dir})
 		} else {
 			require.Zero(t, r.Granted)
 			require.True(t, r.Next.After(now), "a denial names a later time: %s", r)
@@ -179,13 +216,19 @@ func TestPropertyRandomSequences(t *testing.T) {
 	t.Parallel()
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		data := make([]byte, 3*(20+rng.IntN(100)))
+		data := make([]byte, 4*(20+rng.IntN(100)))
 		for i := range data {
 			data[i] = byte(rng.Uint32())
 		}
-		// Make short gaps likely so that the rules bite.
-		for i := 0; i < len(data); i += 3 {
+		// Make short gaps likely so that the rules bite, and keep half of
+		// the sequences within MaxSkew so that skew denials do not hide
+		// the other rules.
+		narrow := seed%2 == 0
+		for i := 0; i < len(data); i += 4 {
 			data[i] %= 1 + byte(rng.IntN(40))
+			if narrow {
+				data[i+3] = byte(int8(data[i+3]) / 2)
+			}
 		}
 		checkSequence(t, decodeOps(data))
 		if t.Failed() {
@@ -195,9 +238,14 @@ func TestPropertyRandomSequences(t *testing.T) {
 }
 
 func FuzzLimiter(f *testing.F) {
-	f.Add([]byte{0, 0, 1, 0, 0, 5, 12, 0, 1, 0, 1, 0xf1, 0, 0, 2})
-	f.Add([]byte{1, 0x80, 3, 1, 0x81, 3, 6, 0x82, 6, 6, 0x80, 0xff, 60, 0x80, 1})
-	f.Add([]byte{12, 0, 1, 12, 1, 1, 12, 2, 1, 12, 0, 1, 12, 1, 1, 12, 2, 1, 12, 0, 1})
+	// In time order.
+	f.Add([]byte{0, 0, 1, 0, 0, 0, 5, 0, 12, 0, 1, 0, 0, 1, 0xf1, 0, 0, 0, 2, 0})
+	f.Add([]byte{1, 0x80, 3, 0, 1, 0x81, 3, 0, 6, 0x82, 6, 0, 6, 0x80, 0xff, 0, 60, 0x80, 1, 0})
+	f.Add([]byte{12, 0, 1, 0, 12, 1, 1, 0, 12, 2, 1, 0, 12, 0, 1, 0, 12, 1, 1, 0, 12, 2, 1, 0, 12, 0, 1, 0})
+	// Out of time order: stamps 150 s behind (0xb5 = -75 × 2s) and ahead
+	// (0x4b), and beyond MaxSkew (0x80 = -256 s).
+	f.Add([]byte{0, 0, 1, 0xb5, 2, 1, 1, 0, 2, 2, 1, 0x4b, 1, 0, 1, 0xb5, 1, 1, 1, 0xb5, 1, 2, 1, 0xb5})
+	f.Add([]byte{6, 0, 1, 0x4b, 6, 1, 1, 0x4b, 0, 2, 1, 0xb5, 0, 0, 1, 0x80, 0, 1, 0xf0, 0, 0, 2, 1, 0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 600 {
 			data = data[:600]

@@ -28,8 +28,9 @@ type Reason string
 const (
 	ReasonNone     Reason = ""                    // allowed as requested
 	ReasonUnits    Reason = "max_units_per_event" // clamped to MaxUnits
-	ReasonInterval Reason = "min_interval"        // denied: MinInterval since the last event has not passed
-	ReasonWindow   Reason = "events_per_window"   // denied: Events already used in the Window
+	ReasonInterval Reason = "min_interval"        // denied: another event is less than MinInterval away
+	ReasonWindow   Reason = "events_per_window"   // denied: Events already used in a Window around the time
+	ReasonSkew     Reason = "max_skew"            // denied: stamped more than Config.MaxSkew before the bucket's newest reservation
 	ReasonStore    Reason = "store_failed"        // denied: the Store failed (fail closed)
 	ReasonInvalid  Reason = "invalid_request"     // denied: the request was invalid
 )

@@ -68,19 +68,19 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 	SortBuckets(bs)
 	st := Stats{At: now, Buckets: make([]BucketStats, 0, len(bs))}
 	for _, b := range bs {
-		lim, keep := l.cfg.global, l.cfg.keep(1)
+		lim := l.cfg.global
 		if !b.Key.IsGlobal() {
-			lim, keep = l.cfg.limitFor(b.Key.Target, b.Key.Direction), l.cfg.keep(0)
+			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
 		}
-		st.Buckets = append(st.Buckets, bucketStats(b, lim, now, keep))
+		st.Buckets = append(st.Buckets, bucketStats(b, lim, now))
 	}
 	return st, nil
 }
 
-func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) BucketStats {
+func bucketStats(b Bucket, lim limit, now time.Time) BucketStats {
 	h := b.History
 	nowN := now.UnixNano()
-	h.prune(nowN - int64(history))
+	h.prune(satSub(nowN, int64(lim.keep)))
 	bs := BucketStats{Key: b.Key, Budget: lim.budget(), Kept: len(h.Events), Remaining: -1, Next: now}
 	if n := len(h.Events); n > 0 {
 		bs.Last = h.Events[n-1].At
@@ -88,7 +88,7 @@ func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) Buck
 	if lim.window > 0 {
 		start := now.Add(-lim.window)
 		for _, e := range h.Events {
-			if e.At.After(start) {
+			if e.At.After(start) && !e.At.After(now) {
 				bs.InWindow++
 				bs.UnitsInWindow += e.Units
 			}
@@ -97,8 +97,8 @@ func bucketStats(b Bucket, lim limit, now time.Time, history time.Duration) Buck
 	if lim.events > 0 {
 		bs.Remaining = max(lim.events-bs.InWindow, 0)
 	}
-	if until, why := lim.deniedUntil(&h, nowN); why != ReasonNone {
-		bs.Next = now.Add(time.Duration(until - nowN))
+	if next, _ := lim.nextFrom(h.Events, nowN); next > nowN {
+		bs.Next = now.Add(time.Duration(next - nowN))
 	}
 	return bs
 }

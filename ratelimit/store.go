@@ -57,13 +57,26 @@ type Event struct {
 	Direction Direction `json:"dir"`
 }
 
-// History is the events of one bucket, sorted by At (oldest first).
+// History is the events of one bucket, sorted by At (oldest first), and
+// the time of the newest reservation the bucket has granted. A Store keeps
+// both; it encodes to JSON and back exactly.
 type History struct {
 	// Events are the bucket's events, oldest first.
-	Events []Event
+	Events []Event `json:"events"`
+	// Horizon is the time of the newest reservation granted in the bucket,
+	// cancelled or not; zero when none was recorded (a history written
+	// before Horizon existed counts its newest event). The limiter prunes
+	// events relative to it and denies reservations stamped more than
+	// Config.MaxSkew before it (ReasonSkew), so a bucket whose events were
+	// all cancelled still remembers it.
+	Horizon time.Time `json:"horizon,omitzero"`
 
 	buf []Event // the array Events was allocated in, reused by insert
 }
+
+// Empty reports whether h holds nothing to keep: no events and no
+// Horizon. A Store may delete an empty bucket.
+func (h *History) Empty() bool { return len(h.Events) == 0 && h.Horizon.IsZero() }
 
 // Bucket is one history with its key, as returned by Store.Snapshot.
 type Bucket struct {
@@ -83,22 +96,24 @@ type Bucket struct {
 type Store interface {
 	// Update atomically reads the histories of keys (an absent bucket is
 	// an empty History), calls fn with them in the order of keys, and,
-	// when fn returns write=true and a nil error, stores them all at once;
-	// otherwise it stores nothing. A store that detects a concurrent
+	// when fn returns write=true and a nil error, stores them all at once
+	// (Events and Horizon; a bucket left Empty may be deleted); otherwise
+	// it stores nothing. A store that detects a concurrent
 	// change may call fn again with fresh histories; fn is written to be
 	// called several times. fn may change the histories it is given only
 	// when it returns write=true, and must not retain them. Update returns
 	// fn's error unchanged, or the store's own error (including ctx's).
 	Update(ctx context.Context, keys []Key, fn func(hs []*History) (write bool, err error)) error
-	// Snapshot returns a copy of every non-empty bucket, in no particular
-	// order.
+	// Snapshot returns a copy of every bucket that has events, in no
+	// particular order.
 	Snapshot(ctx context.Context) ([]Bucket, error)
 }
 
 // MemoryStore is a Store in process memory: the default, and enough for a
-// single replica. Buckets that become empty are deleted, so memory is
-// bounded by the targets with events in the history. It is safe for
-// concurrent use; its zero value is not usable, use NewMemoryStore.
+// single replica. It holds one bucket per target and direction that had a
+// reservation (a bucket's old events are pruned when it is next updated);
+// a bucket left Empty is deleted. It is safe for concurrent use; its zero
+// value is not usable, use NewMemoryStore.
 type MemoryStore struct {
 	mu      sync.Mutex
 	buckets map[Key]*History
@@ -140,11 +155,11 @@ func (s *MemoryStore) load(keys []Key) []*History {
 	return s.scratch
 }
 
-// release drops the buckets of keys left empty (fn changed the live
+// release drops the buckets of keys left Empty (fn changed the live
 // histories only if it asked to write). s.mu is held.
 func (s *MemoryStore) release(keys []Key) {
 	for i, k := range keys {
-		if len(s.scratch[i].Events) == 0 {
+		if s.scratch[i].Empty() {
 			delete(s.buckets, k)
 		}
 		s.scratch[i] = nil
@@ -160,7 +175,9 @@ func (s *MemoryStore) Snapshot(ctx context.Context) ([]Bucket, error) {
 	defer s.mu.Unlock()
 	out := make([]Bucket, 0, len(s.buckets))
 	for k, h := range s.buckets {
-		out = append(out, Bucket{Key: k, History: History{Events: slices.Clone(h.Events)}})
+		if len(h.Events) > 0 {
+			out = append(out, Bucket{Key: k, History: History{Events: slices.Clone(h.Events), Horizon: h.Horizon}})
+		}
 	}
 	return out, nil
 }

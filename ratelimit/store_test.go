@@ -69,24 +69,41 @@ func TestMemoryStoreContract(t *testing.T) {
 }
 
 // The global bucket holds every target's events, so it keeps only what
-// its rule looks at; the targets keep the whole history.
+// its rule looks at, plus MaxSkew for reservations that come out of time
+// order; the targets keep the whole history.
 func TestGlobalBucketKeepsOnlyItsWindow(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	store := ratelimit.NewMemoryStore()
-	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 100, Window: 10 * mins}},
-		ratelimit.WithStore(store))
-	require.NoError(t, err)
-	for i, target := range []string{"a", "b", "c", "a"} {
-		r, err := lim.ReserveAt(ctx, t0.Add(time.Duration(i)*20*mins), ratelimit.Request{Target: target, Direction: ratelimit.Up, Units: 1})
-		require.NoError(t, err)
-		require.True(t, r.OK(), r.String())
+	tests := []struct {
+		name string
+		skew time.Duration
+		want int // global events kept after reservations at 0, 20, 40, 60 min
+	}{
+		{name: "default skew 15m: keeps 25m", want: 2},
+		{name: "skew 30m: keeps 40m, not the event exactly 40m old", skew: 30 * mins, want: 2},
+		{name: "skew 31m: keeps 41m", skew: 31 * mins, want: 3},
+		{name: "no skew: keeps 10m", skew: -1, want: 1},
 	}
-	bs, err := store.Snapshot(ctx)
-	require.NoError(t, err)
-	ratelimit.SortBuckets(bs)
-	require.Len(t, bs, 4)
-	assert.True(t, bs[0].Key.IsGlobal())
-	assert.Len(t, bs[0].History.Events, 1, "the global bucket pruned what left its 10 min window")
-	assert.Len(t, bs[1].History.Events, 2, "target a keeps its 24 h history")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			store := ratelimit.NewMemoryStore()
+			lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 100, Window: 10 * mins}, MaxSkew: tt.skew},
+				ratelimit.WithStore(store))
+			require.NoError(t, err)
+			for i, target := range []string{"a", "b", "c", "a"} {
+				r, err := lim.ReserveAt(ctx, t0.Add(time.Duration(i)*20*mins), ratelimit.Request{Target: target, Direction: ratelimit.Up, Units: 1})
+				require.NoError(t, err)
+				require.True(t, r.OK(), r.String())
+			}
+			bs, err := store.Snapshot(ctx)
+			require.NoError(t, err)
+			ratelimit.SortBuckets(bs)
+			require.Len(t, bs, 4)
+			assert.True(t, bs[0].Key.IsGlobal())
+			assert.Len(t, bs[0].History.Events, tt.want, "the global bucket pruned what left its window plus skew")
+			assert.Len(t, bs[1].History.Events, 2, "target a keeps its 24 h history")
+			assert.Equal(t, t0.Add(time.Hour), bs[0].History.Horizon, "the newest reservation")
+		})
+	}
 }

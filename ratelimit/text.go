@@ -17,7 +17,7 @@ import (
 var (
 	directions = []Direction{Up, Down}
 	outcomes   = []Outcome{Denied, Allowed, Clamped}
-	reasons    = []Reason{ReasonUnits, ReasonInterval, ReasonWindow, ReasonStore, ReasonInvalid}
+	reasons    = []Reason{ReasonUnits, ReasonInterval, ReasonWindow, ReasonSkew, ReasonStore, ReasonInvalid}
 	scopes     = []Scope{ScopeTarget, ScopeGlobal}
 )
 

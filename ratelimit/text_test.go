@@ -73,6 +73,7 @@ func TestEnumValues(t *testing.T) {
 		{ratelimit.ReasonUnits, "max_units_per_event", false},
 		{ratelimit.ReasonInterval, "min_interval", false},
 		{ratelimit.ReasonWindow, "events_per_window", false},
+		{ratelimit.ReasonSkew, "max_skew", false},
 		{ratelimit.ReasonStore, "store_failed", false},
 		{ratelimit.ReasonInvalid, "invalid_request", false},
 		{ratelimit.ScopeNone, "", false},

@@ -11,9 +11,11 @@ import (
 	"github.com/idlescale/idlescale/safety"
 )
 
-// act carries out a proposal the Gate allowed: reserve, consume the
-// approval, call the provider, record the history. It reports whether the
-// provider accepted the action.
+// act carries out a proposal the Gate allowed: reserve, claim the
+// approval, call the provider, then spend the budget and the approval
+// together with a change that happened (or may have), or give both back
+// when the provider says nothing changed; record the history. It reports
+// whether the provider accepted the action.
 func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, planned *int) bool {
 	resv, ok := r.reserve(ctx, now, rec, p)
 	if !ok {
@@ -21,20 +23,32 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 	}
 	*planned++
 	if d.Approved {
-		if _, err := r.approvals.Execute(ctx, p.ApprovalID, p); err != nil {
+		if _, err := r.approvals.Claim(ctx, p.ApprovalID, p); err != nil {
 			r.refund(ctx, now, rec, resv)
 			rec.fail(StageApproval, err)
-			rec.Outcome, rec.Reason = OutcomeFailed, "consuming approval "+p.ApprovalID+" failed"
+			rec.Outcome, rec.Reason = OutcomeFailed, "claiming approval "+p.ApprovalID+" failed"
+			if errors.Is(err, safety.ErrAudit) {
+				// Claimed but not recorded: give it back, do not act.
+				r.release(ctx, now, rec, p, "claim not audited: not acting")
+			}
 			return false
 		}
 	}
 	if err := r.call(ctx, p); err != nil {
 		if untouched(err) {
 			r.refund(ctx, now, rec, resv)
+			if d.Approved {
+				r.release(ctx, now, rec, p, string(p.Action)+" changed nothing: "+err.Error())
+			}
+		} else if d.Approved {
+			r.complete(ctx, now, rec, p, string(p.Action)+" failed, the change may have happened: "+err.Error())
 		}
 		rec.fail(StageAct, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, string(p.Action)+" failed"
 		return false
+	}
+	if d.Approved {
+		r.complete(ctx, now, rec, p, string(p.Action)+" accepted")
 	}
 	rec.ActedAt = r.clock.Now()
 	rec.MonthlySavings = rec.Verdict.MonthlySavings
@@ -76,6 +90,24 @@ func (r *Reaper) refund(ctx context.Context, now time.Time, rec *Record, resv *r
 	}
 }
 
+// complete spends p's claimed approval: the change happened, or may
+// have. A failure is kept on the record; the approval then stays
+// executing until its expiry (never used twice).
+func (r *Reaper) complete(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, note string) {
+	if _, err := r.approvals.Complete(ctx, p.ApprovalID, r.cfg.Requester, now, note); err != nil {
+		rec.fail(StageApproval, fmt.Errorf("complete approval %s: %w", p.ApprovalID, err))
+	}
+}
+
+// release gives p's claimed approval back: nothing was changed. A
+// failure is kept on the record; the approval then stays executing until
+// its expiry (never used twice).
+func (r *Reaper) release(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, reason string) {
+	if _, err := r.approvals.Release(ctx, p.ApprovalID, r.cfg.Requester, now, reason); err != nil {
+		rec.fail(StageApproval, fmt.Errorf("release approval %s: %w", p.ApprovalID, err))
+	}
+}
+
 // call asks the provider to carry out p.
 func (r *Reaper) call(ctx context.Context, p safety.Proposal) error {
 	switch p.Action {
@@ -105,8 +137,9 @@ func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
 }
 
 // untouched reports whether a provider error means, by the provider
-// contract, that nothing was changed, so the rate-limit budget is refunded.
-// Other errors keep the budget consumed: it may be spent, never exceeded.
+// contract, that nothing was changed, so the rate-limit budget is refunded
+// and a claimed approval released. Other errors keep the budget consumed
+// and spend the approval: they may be spent, never exceeded or used twice.
 func untouched(err error) bool {
 	for _, e := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict,
 		provider.ErrUnsupported, provider.ErrInvalid} {

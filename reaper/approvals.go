@@ -10,7 +10,12 @@ import (
 )
 
 // Approvals is the approval workflow the reaper drives when the Gate asks
-// for a human's approval (see approval.State for the state machine).
+// for a human's approval (see approval.State for the state machine). An
+// approval is spent only with a change that happened: the reaper claims it
+// right before acting, completes it when the provider accepted the action
+// (or failed without saying that nothing changed, as the rate-limit budget
+// is kept then), and releases it when the provider says nothing changed,
+// so that the next run acts without asking a human again.
 // *approval.Manager implements it; the reaper calls it only when executing
 // (Config.Execute), except List, which dry runs use too to present a
 // granted approval. Implementations must be safe for concurrent use; an
@@ -24,9 +29,19 @@ type Approvals interface {
 	// List returns the requests matching f (the reaper filters by
 	// ResourceID), sorted by CreatedAt then ID.
 	List(ctx context.Context, f approval.Filter) ([]approval.Request, error)
-	// Execute consumes the approved request id for p, once, right before
-	// the reaper acts; an error means p is not carried out.
-	Execute(ctx context.Context, id string, p safety.Proposal) (approval.Request, error)
+	// Claim takes the approved request id for p right before the reaper
+	// acts (approved → executing), so that nobody else uses it; an error
+	// means p is not carried out (and a claim that was stored anyway is
+	// released).
+	Claim(ctx context.Context, id string, p safety.Proposal) (approval.Request, error)
+	// Complete spends a claimed approval once the provider accepted the
+	// action, or failed without saying that nothing changed (executing →
+	// executed).
+	Complete(ctx context.Context, id, by string, now time.Time, note string) (approval.Request, error)
+	// Release gives a claimed approval back when the action was not
+	// carried out: the provider said nothing changed, or the reaper did
+	// not act (executing → approved).
+	Release(ctx context.Context, id, by string, now time.Time, reason string) (approval.Request, error)
 	// Expire moves the requests whose expiry is at or before now to
 	// expired; the reaper calls it at the start of every executing run.
 	Expire(ctx context.Context, now time.Time) ([]approval.Request, error)
@@ -48,8 +63,10 @@ func (r *Reaper) expireApprovals(ctx context.Context, now time.Time, rep *Report
 
 // findApproval looks up the approval requests of the proposal's resource.
 // A granted one bound to p is presented (p.ApprovalID); a pending one is
-// returned so that no second request is made; a denied one that has not
-// expired stops the pipeline (stop = true), as does a store error.
+// returned so that no second request is made; a denied one, or one that
+// is executing (claimed by another run, or by one that stopped before it
+// reported the outcome), that has not expired stops the pipeline (stop =
+// true), as does a store error.
 func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Proposal) (pendingID string, stop bool) {
 	if r.approvals == nil {
 		return "", false
@@ -82,6 +99,16 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 					q.ExpiresAt.Format(time.RFC3339)
 				return "", true
 			}
+		case approval.Executing:
+			// Claimed and not reported: another run is acting on it, or
+			// one stopped before it knew the outcome. Acting again could
+			// do the change twice; asking again could approve it twice.
+			rec.ApprovalID = q.ID
+			rec.Outcome = OutcomeBlocked
+			rec.Reason = "approval " + q.ID + " is executing since " + q.ClaimedAt.Format(time.RFC3339) +
+				" (claimed by " + q.ClaimedBy + ") with no outcome reported: not acting or asking again before " +
+				q.ExpiresAt.Format(time.RFC3339)
+			return "", true
 		}
 	}
 	return pendingID, false

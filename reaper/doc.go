@@ -17,7 +17,8 @@
 //	              right state   blocked  Approvals   rate_limited
 //	                 │ no                .Request ─► needs_approval ──(human approves)──►
 //	                 ▼                                next run: Check with ApprovalID,
-//	              skipped                             Approvals.Execute (once), act
+//	              skipped                             Approvals.Claim, act, Complete
+//	                                                  (or Release: nothing changed)
 //
 // The selection is a pure function, Select, of the Config and one verdict,
 // as the Kubernetes HPA's replica calculator is to its controller; the
@@ -50,8 +51,9 @@
 // verification poll) is kept on the resource's Record as a *ResourceError
 // naming the Stage, and counted in Totals.Errors; Report.Err joins them. A
 // resource whose Gate check or provider call fails is not acted on (fail
-// closed). Rate-limit budget is refunded when the provider says nothing
-// changed (throttled, not found, conflict, unsupported, invalid).
+// closed). Rate-limit budget is refunded, and a claimed approval
+// released, when the provider says nothing changed (throttled, not found,
+// conflict, unsupported, invalid).
 //
 // # Approvals
 //
@@ -59,7 +61,14 @@
 // pending approval request (when executing); its ID is on the Record. The
 // reaper does not ask twice for the same proposal while a request is
 // pending. Once a human approves it, the next run presents it to the Gate,
-// consumes it with Approvals.Execute (once) and acts. An approval is bound
+// claims it (Approvals.Claim: nobody else can use it), acts, and then
+// completes it when the provider accepted the action (or failed without
+// saying that nothing changed) or releases it when the provider says
+// nothing changed, so that a throttled stop does not spend the approval
+// and the next run acts without asking again. A claim left without an
+// outcome (the process stopped in between) blocks the resource, without a
+// new request, until the approval's expiry moves it to expired. An
+// approval is bound
 // to the proposal's fingerprint (resource, action, sizes); stale requests
 // are expired at the start of every executing run, and a denied request is not asked
 // again until its expiry.

@@ -340,7 +340,8 @@ func TestApprovalFlow(t *testing.T) {
 			kinds = append(kinds, ev.Kind)
 		}
 	}
-	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalRequested, safety.AuditApprovalApproved, safety.AuditApprovalExecuted}, kinds)
+	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalRequested, safety.AuditApprovalApproved,
+		safety.AuditApprovalClaimed, safety.AuditApprovalExecuted}, kinds)
 }
 
 func TestApprovalExpiry(t *testing.T) {

@@ -85,7 +85,7 @@ func (r Record) String() string {
 
 // Totals count the records of a report by outcome, with the savings.
 type Totals struct {
-	// Resources is the number of resources listed.
+	// Resources is the number of resources listed (each ID once).
 	Resources int `json:"resources"`
 	// Idle is the number whose verdict was idle.
 	Idle int `json:"idle"`
@@ -116,7 +116,8 @@ type Report struct {
 	Now time.Time `json:"now"`
 	// DryRun reports whether the run was a dry run.
 	DryRun bool `json:"dry_run"`
-	// Records holds one record per listed resource, sorted by ID.
+	// Records holds one record per listed resource ID, in the order the
+	// inventory listed them.
 	Records []Record `json:"records"`
 	// Totals count the records.
 	Totals Totals `json:"totals"`

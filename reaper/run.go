@@ -25,16 +25,20 @@ import (
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
 //     records nothing; Gate.Check otherwise), and request an approval
 //     when the Gate requires one;
-//  4. when executing: reserve rate-limit budget (Reserver), consume the
-//     approval once (Approvals.Execute), act, record the action in the
-//     history;
+//  4. when executing: reserve rate-limit budget (Reserver), claim the
+//     approval (Approvals.Claim), act, then complete the approval, or
+//     release it and refund the budget when the provider says nothing
+//     changed; record the action in the history;
 //  5. verify: poll the inventory on the clock until every action reached
 //     its target state or Config.VerifyTimeout passed;
 //  6. record: count the records and pass each to the Observer.
 //
 // One failing resource never stops the run: each error is kept on its
 // Record as a *ResourceError, and a resource whose Gate check or provider
-// call fails is not acted on (fail closed). RunOnce returns an error only
+// call fails is not acted on (fail closed). A resource ID the inventory
+// lists more than once gets one failed record whose error
+// (provider.ErrInvalid, StageInventory) names the ID; it is neither
+// detected nor acted on, since its copies may disagree. RunOnce returns an error only
 // when now is zero (provider.ErrInvalid), the inventory listing or the
 // detector scan fails, or ctx ends (ctx.Err(), with the partial report).
 // It starts no goroutine that outlives it.
@@ -53,12 +57,12 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 		return rep, err
 	}
 	rep.Records = records
-	fleets := r.fleetSizes(listed)
+	fleets := r.fleetSizes(records)
 	planned := 0
 	var acted []*Record
 	for i := range rep.Records {
 		rec := &rep.Records[i]
-		if r.process(ctx, now, rec, fleets, &planned) {
+		if rec.Outcome == "" && r.process(ctx, now, rec, fleets, &planned) {
 			acted = append(acted, rec)
 		}
 	}
@@ -94,22 +98,44 @@ func (r *Reaper) Run(ctx context.Context) error {
 }
 
 // detect runs the detector over the listed resources and returns one
-// record per resource, in listing order, with its verdict or its detection
-// errors.
+// record per resource ID, in listing order, with its verdict or its
+// detection errors. An ID listed more than once is refused, not detected:
+// its record fails with a *provider.InvalidError naming it (the copies
+// may disagree on state, tags or labels, and the safety rules would judge
+// one of them), and the resource is not acted on.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
+	times := make(map[string]int, len(listed))
+	for _, res := range listed {
+		times[res.ID]++
+	}
+	once := make([]provider.Resource, 0, len(listed))
+	for _, res := range listed {
+		if times[res.ID] == 1 {
+			once = append(once, res)
+		}
+	}
 	scan, err := detector.Scan(ctx, detector.Fleet{
-		Inventory: snapshot{resources: listed, inv: r.fleet.Inventory},
+		Inventory: snapshot{resources: once, inv: r.fleet.Inventory},
 		Metrics:   r.fleet.Metrics,
 		Activity:  r.fleet.Activity,
 	}, r.detector, detector.ScanConfig{Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("reaper: scan: %w", err)
 	}
-	records := make([]Record, len(listed))
-	index := make(map[string]int, len(listed))
-	for i, res := range listed {
-		records[i] = Record{ResourceID: res.ID, Resource: res, DryRun: dryRun}
-		index[res.ID] = i
+	records := make([]Record, 0, len(times))
+	index := make(map[string]int, len(times))
+	for _, res := range listed {
+		if _, seen := index[res.ID]; seen {
+			continue
+		}
+		index[res.ID] = len(records)
+		rec := Record{ResourceID: res.ID, Resource: res, DryRun: dryRun}
+		if n := times[res.ID]; n > 1 {
+			rec.fail(StageInventory, provider.Invalid("resource.id", res.ID,
+				"listed "+strconv.Itoa(n)+" times by the inventory; a resource listed more than once is not acted on"))
+			rec.Outcome, rec.Reason = OutcomeFailed, "listed "+strconv.Itoa(n)+" times by the inventory"
+		}
+		records = append(records, rec)
 	}
 	for i := range scan.Verdicts {
 		if j, ok := index[scan.Verdicts[i].ResourceID]; ok {
@@ -124,11 +150,12 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 	return records, nil
 }
 
-// fleetSizes counts the listed resources of each fleet (Config.FleetTag).
-func (r *Reaper) fleetSizes(listed []provider.Resource) map[string]int {
+// fleetSizes counts the listed resources of each fleet (Config.FleetTag),
+// each resource once.
+func (r *Reaper) fleetSizes(records []Record) map[string]int {
 	fleets := map[string]int{}
-	for _, res := range listed {
-		if name := r.fleetOf(res); name != "" {
+	for i := range records {
+		if name := r.fleetOf(records[i].Resource); name != "" {
 			fleets[name]++
 		}
 	}

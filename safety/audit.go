@@ -21,9 +21,11 @@ const (
 	AuditApprovalRequested AuditKind = "approval.requested" // a request was created (→ pending)
 	AuditApprovalApproved  AuditKind = "approval.approved"  // pending → approved
 	AuditApprovalDenied    AuditKind = "approval.denied"    // pending → denied
-	AuditApprovalExpired   AuditKind = "approval.expired"   // pending or approved → expired
+	AuditApprovalExpired   AuditKind = "approval.expired"   // pending, approved or executing → expired
 	AuditApprovalCancelled AuditKind = "approval.cancelled" // pending or approved → cancelled
-	AuditApprovalExecuted  AuditKind = "approval.executed"  // approved → executed
+	AuditApprovalExecuted  AuditKind = "approval.executed"  // approved or executing → executed
+	AuditApprovalClaimed   AuditKind = "approval.claimed"   // approved → executing: the change is under way
+	AuditApprovalReleased  AuditKind = "approval.released"  // executing → approved: nothing was changed
 )
 
 // String returns k as text ("decision", "approval.approved", ...), or the
@@ -35,10 +37,11 @@ func (k AuditKind) String() string { return string(k) }
 func (k AuditKind) Validate() error {
 	switch k {
 	case AuditDecision, AuditApprovalRequested, AuditApprovalApproved, AuditApprovalDenied,
-		AuditApprovalExpired, AuditApprovalCancelled, AuditApprovalExecuted:
+		AuditApprovalExpired, AuditApprovalCancelled, AuditApprovalExecuted,
+		AuditApprovalClaimed, AuditApprovalReleased:
 		return nil
 	}
-	return invalidf("kind", string(k), "must be decision or approval.requested, .approved, .denied, .expired, .cancelled or .executed")
+	return invalidf("kind", string(k), "must be decision or approval.requested, .approved, .denied, .expired, .cancelled, .executed, .claimed or .released")
 }
 
 // MarshalText implements encoding.TextMarshaler: a known kind as its name,

@@ -148,7 +148,8 @@ func TestEnumsText(t *testing.T) {
 		{"risk", []enum{safety.RiskNone, safety.RiskLow, safety.RiskMedium, safety.RiskHigh},
 			func(b []byte) (enum, error) { v := safety.RiskHigh; err := json.Unmarshal(b, &v); return v, err }},
 		{"kind", []enum{safety.AuditDecision, safety.AuditApprovalRequested, safety.AuditApprovalApproved, safety.AuditApprovalDenied,
-			safety.AuditApprovalExpired, safety.AuditApprovalCancelled, safety.AuditApprovalExecuted},
+			safety.AuditApprovalExpired, safety.AuditApprovalCancelled, safety.AuditApprovalExecuted,
+			safety.AuditApprovalClaimed, safety.AuditApprovalReleased},
 			func(b []byte) (enum, error) { v := safety.AuditDecision; err := json.Unmarshal(b, &v); return v, err }},
 	}
 	for _, tt := range tests {

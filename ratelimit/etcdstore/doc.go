@@ -3,7 +3,13 @@
 //
 // Every bucket (a target and direction, or the global budget) is one key,
 // prefix + "b/" + escaped target + "/" + direction, or prefix + "global",
-// holding the bucket's events of the last Config.History as JSON. A
+// holding the bucket's ratelimit.History as JSON: its events of the last
+// Config.History and its horizon, the time of its newest reservation
+// ({"events":[...],"horizon":"..."}; a value written by an earlier version,
+// a JSON array of events, is still read, and the horizon is then its
+// newest event). A replica of an earlier version cannot read the new
+// form: it denies its reservations (ErrCorrupt, fail closed) until it is
+// upgraded too. A
 // reservation reads its keys, decides, and writes them back in a
 // transaction that compares each key's ModRevision with what it read; when
 // another replica wrote in between, the transaction fails and the
@@ -20,13 +26,15 @@
 //
 // A bucket's value holds its events of the last Config.History: with the
 // default rules at most 120 events (about 10 KB); the global bucket keeps
-// only its own window. Rules that allow thousands of events per target per
+// only its own window plus the limiter's Config.MaxSkew. Rules that allow thousands of events per target per
 // day approach etcd's request size limit (1.5 MiB by default).
 //
 // Key growth is bounded: every update prunes the history; a key whose
-// history becomes empty is deleted; and every write attaches a lease that
-// expires Config.LeaseTTL (25 h) after it was granted, so buckets of
-// targets that are never touched again disappear. Only a handful of keys
+// history is empty (no events and no horizon) is deleted; and every write
+// attaches a lease that expires Config.LeaseTTL (25 h) after it was
+// granted, so buckets of targets that are never touched again disappear.
+// (A bucket whose events were all cancelled keeps its horizon until then,
+// so that reservations stamped long before it stay denied.) Only a handful of keys
 // are rewritten, which keeps etcd's auto-compaction effective.
 //
 //	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})

@@ -1,6 +1,7 @@
 package etcdstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,12 +32,14 @@ var _ Client = (*clientv3.Client)(nil)
 type Config struct {
 	// Prefix is prepended to every key. Default: "idlescale/ratelimit/".
 	Prefix string `json:"prefix,omitempty"`
-	// RequestTimeout bounds every etcd request. Default: 500ms.
+	// RequestTimeout bounds every etcd request. Default: 1s, like the
+	// library's other etcd parts: a request on a loaded host (load
+	// average 4× the cores) can take several hundred milliseconds.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// MaxRetries is how many times a failed request is retried (with a
 	// random backoff of up to 40ms, 80ms, … 500ms) before the store gives
 	// up. Default: 4, so that with the default RequestTimeout the attempts
-	// span up to about 3 s, longer than an etcd leader election (1 s
+	// span up to about 6 s, longer than an etcd leader election (1 s
 	// election timeout by default). Negative: none.
 	MaxRetries int `json:"max_retries,omitempty"`
 	// MaxConflicts is how many lost compare-and-swap transactions an
@@ -68,7 +71,7 @@ func (c Config) kv() etcdkv.Config {
 
 func (c Config) withDefaults() Config {
 	kv := c.kv().WithDefaults(etcdkv.Config{
-		Prefix: "idlescale/ratelimit/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4, MaxConflicts: 200,
+		Prefix: "idlescale/ratelimit/", RequestTimeout: time.Second, MaxRetries: 4, MaxConflicts: 200,
 	})
 	c.Prefix, c.RequestTimeout, c.MaxRetries, c.MaxConflicts = kv.Prefix, kv.RequestTimeout, kv.MaxRetries, kv.MaxConflicts
 	if c.LeaseTTL == 0 {
@@ -149,10 +152,22 @@ func (s *Store) parseKey(key string) (ratelimit.Key, error) {
 	return ratelimit.Key{Target: target, Direction: d}, nil
 }
 
+// decode reads a bucket's value: a JSON object with the events and the
+// horizon (ratelimit.History), or, as written before the horizon existed,
+// a JSON array of events.
 func decode(key string, val []byte) (ratelimit.History, error) {
 	var h ratelimit.History
-	if err := json.Unmarshal(val, &h.Events); err != nil {
+	var err error
+	if v := bytes.TrimLeft(val, " \t\r\n"); len(v) > 0 && v[0] == '[' {
+		err = json.Unmarshal(val, &h.Events)
+	} else {
+		err = json.Unmarshal(val, &h)
+	}
+	if err != nil {
 		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
+	}
+	if !h.Horizon.IsZero() && (h.Horizon.Year() < 1900 || h.Horizon.Year() >= 2200) {
+		return h, fmt.Errorf("%w: key %q: horizon %v: want a time in 1900..2200", ratelimit.ErrCorrupt, key, h.Horizon)
 	}
 	for i, e := range h.Events {
 		if e.ID == 0 || e.Units <= 0 || e.At.Year() < 1900 || e.At.Year() >= 2200 || (i > 0 && e.At.Before(h.Events[i-1].At)) {
@@ -279,15 +294,16 @@ func (b *batch) read(resp *clientv3.TxnResponse) error {
 	return nil
 }
 
-// encode returns the values to write: the JSON of each history, nil for
-// an empty one (its key is deleted).
+// encode returns the values to write: the JSON of each history (its
+// events and horizon), empty for an Empty one (its key is deleted).
 func (b *batch) encode() ([]string, error) {
 	vals := make([]string, len(b.names))
-	for i, h := range b.hs {
-		if len(h.Events) == 0 {
+	for i := range b.hs {
+		h := &b.hs[i]
+		if h.Empty() {
 			continue
 		}
-		val, err := json.Marshal(h.Events)
+		val, err := json.Marshal(h)
 		if err != nil {
 			return nil, fmt.Errorf("etcdstore: encode %q: %w", b.names[i], err)
 		}
@@ -313,7 +329,8 @@ func (b *batch) writes(vals []string, lease clientv3.LeaseID) ([]clientv3.Cmp, [
 	return cmps, ops
 }
 
-// Snapshot implements ratelimit.Store: every bucket under the prefix.
+// Snapshot implements ratelimit.Store: every bucket under the prefix
+// that has events.
 func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 	var resp *clientv3.GetResponse
 	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
@@ -332,7 +349,9 @@ func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ratelimit.Bucket{Key: k, History: h})
+		if len(h.Events) > 0 {
+			out = append(out, ratelimit.Bucket{Key: k, History: h})
+		}
 	}
 	return out, nil
 }

@@ -344,7 +344,9 @@ func TestCorruptHistoryDenies(t *testing.T) {
 	require.NoError(t, err)
 	for _, val := range []string{"not json", `[{"id":0,"at":"2026-03-02T10:00:00Z","units":1}]`,
 		`[{"id":1,"at":"2026-03-02T10:00:00Z","units":1},{"id":2,"at":"2026-03-02T09:00:00Z","units":1}]`,
-		`[{"id":1,"at":"9999-03-02T10:00:00Z","units":1}]`, `[{"id":1,"at":"2026-03-02T10:00:00Z","units":0}]`} {
+		`[{"id":1,"at":"9999-03-02T10:00:00Z","units":1}]`, `[{"id":1,"at":"2026-03-02T10:00:00Z","units":0}]`,
+		`{"events":[],"horizon":"9999-03-02T10:00:00Z"}`, `{"events":{}}`,
+		`{"events":[{"id":1,"at":"2026-03-02T10:00:00Z","units":1},{"id":2,"at":"2026-03-02T09:00:00Z","units":1}]}`} {
 		_, err = cli.Put(ctx, store.Key(ratelimit.Key{Target: "web", Direction: ratelimit.Up}), val)
 		require.NoError(t, err)
 		r, err := lim.ReserveAt(ctx, t0, up("web", 1))
@@ -382,13 +384,56 @@ func TestKeysAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, float64(25*3600), float64(ttl.GrantedTTL), 1)
 
-	// A cancelled only event leaves no key behind.
+	// A cancelled only event leaves its horizon behind, under the lease,
+	// and no bucket in the snapshot.
 	r, err := lim.ReserveAt(ctx, now, up("once", 1))
 	require.NoError(t, err)
 	require.NoError(t, lim.CancelAt(ctx, now, r))
 	resp, err = cli.Get(ctx, store.Key(ratelimit.Key{Target: "once", Direction: ratelimit.Up}))
 	require.NoError(t, err)
-	assert.Empty(t, resp.Kvs)
+	require.Len(t, resp.Kvs, 1)
+	var h ratelimit.History
+	require.NoError(t, json.Unmarshal(resp.Kvs[0].Value, &h))
+	assert.Empty(t, h.Events)
+	assert.True(t, now.Equal(h.Horizon), "horizon %v", h.Horizon)
+	assert.NotZero(t, resp.Kvs[0].Lease)
+	bs, err = store.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Len(t, bs, 1, "only web has events")
+}
+
+// A value written before the horizon existed, a JSON array of events, is
+// read: its newest event is the horizon, and the next write stores the
+// object form.
+func TestReadsEventArrays(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := newClient(t)
+	store := newStore(t, cli, etcdstore.Config{})
+	lim, err := ratelimit.New(ratelimit.Config{MaxSkew: 10 * time.Minute}, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	key := store.Key(ratelimit.Key{Target: "web", Direction: ratelimit.Up})
+	_, err = cli.Put(ctx, key, `[{"id":7,"at":"2026-03-02T10:00:00Z","units":2,"target":"web","dir":"up"}]`)
+	require.NoError(t, err)
+
+	r, err := lim.ReserveAt(ctx, t0.Add(-11*time.Minute), up("web", 1))
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.ReasonSkew, r.Reason, "the array's newest event is the horizon: %s", r)
+	r, err = lim.ReserveAt(ctx, t0.Add(time.Minute), up("web", 1))
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.ReasonInterval, r.Reason, "the array's event counts: %s", r)
+	r, err = lim.ReserveAt(ctx, t0.Add(5*time.Minute), up("web", 1))
+	require.NoError(t, err)
+	require.True(t, r.OK(), r.String())
+
+	resp, err := cli.Get(ctx, key)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	var h ratelimit.History
+	require.NoError(t, json.Unmarshal(resp.Kvs[0].Value, &h))
+	require.Len(t, h.Events, 2)
+	assert.Equal(t, uint64(7), h.Events[0].ID)
+	assert.True(t, t0.Add(5*time.Minute).Equal(h.Horizon))
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -42,7 +42,11 @@
 //   - A request lapses Config.TTL after it was made (default 4h); expired,
 //     denied and cancelled requests never execute (ErrExpired,
 //     ErrTransition).
-//   - Execute consumes an approval once, right before the host acts.
+//   - An approval is consumed once: Claim takes it right before the host
+//     acts, and Complete spends it when the change happened, or Release
+//     gives it back when the provider says nothing changed (Execute does
+//     Claim and Complete at once). A claim whose outcome is never reported
+//     (a crash) stays visible as executing until its expiry.
 //
 // Every method takes the time it acts at; nothing reads a clock.
 //

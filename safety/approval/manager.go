@@ -248,7 +248,8 @@ func (m *Manager) Cancel(ctx context.Context, id, by string, now time.Time, reas
 
 // Execute consumes the approval of request id for p at p.Now (approved →
 // executed): call it immediately before carrying out p. An approval
-// executes once. Errors: ErrUnknown, ErrMismatch when p's fingerprint
+// executes once. It spends the approval even if the change then fails:
+// Claim, then Complete or Release, keeps it when nothing changed. Errors: ErrUnknown, ErrMismatch when p's fingerprint
 // differs from the approved one (a changed target needs a new approval),
 // ErrExpired when p.Now is at or past the expiry (the request moves to
 // expired), ErrTransition when it is not approved (pending, denied,

@@ -94,6 +94,22 @@ func stepExecute(s *setup, t *testing.T, id string, p safety.Proposal) error {
 	return err
 }
 
+func stepClaim(s *setup, t *testing.T, id string, p safety.Proposal) error {
+	p.Now = s.clock.Now()
+	_, err := s.approvals.Claim(t.Context(), id, p)
+	return err
+}
+
+func stepComplete(s *setup, t *testing.T, id string, _ safety.Proposal) error {
+	_, err := s.approvals.Complete(t.Context(), id, "autoscaler", s.clock.Now(), "scaled in")
+	return err
+}
+
+func stepRelease(s *setup, t *testing.T, id string, _ safety.Proposal) error {
+	_, err := s.approvals.Release(t.Context(), id, "autoscaler", s.clock.Now(), "throttled: nothing changed")
+	return err
+}
+
 func stepWait(d time.Duration) step {
 	return func(s *setup, _ *testing.T, _ string, _ safety.Proposal) error {
 		s.clock.Add(d)
@@ -104,6 +120,13 @@ func stepWait(d time.Duration) step {
 func TestApprovalTransitions(t *testing.T) {
 	t.Parallel()
 	approve, deny, cancel, execute, wait := stepApprove, stepDeny, stepCancel, stepExecute, stepWait
+	claim, complete, release := stepClaim, stepComplete, stepRelease
+	const (
+		approved  = "approval.approved pending→approved by alice"
+		claimed   = "approval.claimed approved→executing by autoscaler"
+		released  = "approval.released executing→approved by autoscaler"
+		completed = "approval.executed executing→executed by autoscaler"
+	)
 	tests := []struct {
 		name      string
 		steps     []step
@@ -150,6 +173,34 @@ func TestApprovalTransitions(t *testing.T) {
 		{name: "executed cannot be cancelled", steps: []step{approve("alice"), execute, cancel}, wantErr: approval.ErrTransition,
 			wantState: approval.Executed,
 			wantLog:   []string{"approval.approved pending→approved by alice", "approval.executed approved→executed by autoscaler"}},
+		{name: "approved → executing", steps: []step{approve("alice"), claim}, wantState: approval.Executing,
+			wantLog: []string{approved, claimed}},
+		{name: "executing → executed", steps: []step{approve("alice"), claim, complete}, wantState: approval.Executed,
+			wantLog: []string{approved, claimed, completed}},
+		{name: "executing → approved", steps: []step{approve("alice"), claim, release}, wantState: approval.Approved,
+			wantLog: []string{approved, claimed, released}},
+		{name: "released claims again", steps: []step{approve("alice"), claim, release, claim, complete}, wantState: approval.Executed,
+			wantLog: []string{approved, claimed, released, claimed, completed}},
+		{name: "claimed cannot be claimed again", steps: []step{approve("alice"), claim, claim}, wantErr: approval.ErrTransition,
+			wantState: approval.Executing, wantLog: []string{approved, claimed}},
+		{name: "claimed cannot be executed", steps: []step{approve("alice"), claim, execute}, wantErr: approval.ErrTransition,
+			wantState: approval.Executing, wantLog: []string{approved, claimed}},
+		{name: "claimed cannot be cancelled", steps: []step{approve("alice"), claim, cancel}, wantErr: approval.ErrTransition,
+			wantState: approval.Executing, wantLog: []string{approved, claimed}},
+		{name: "pending cannot be claimed", steps: []step{claim}, wantErr: approval.ErrTransition, wantState: approval.Pending},
+		{name: "approved cannot be completed", steps: []step{approve("alice"), complete}, wantErr: approval.ErrTransition,
+			wantState: approval.Approved, wantLog: []string{approved}},
+		{name: "approved cannot be released", steps: []step{approve("alice"), release}, wantErr: approval.ErrTransition,
+			wantState: approval.Approved, wantLog: []string{approved}},
+		{name: "completed cannot be released", steps: []step{approve("alice"), claim, complete, release}, wantErr: approval.ErrTransition,
+			wantState: approval.Executed, wantLog: []string{approved, claimed, completed}},
+		{name: "claim after expiry expires", steps: []step{approve("alice"), wait(time.Hour), claim}, wantErr: approval.ErrExpired,
+			wantState: approval.Expired, wantLog: []string{approved, "approval.expired approved→expired by system"}},
+		{name: "complete after expiry completes", steps: []step{approve("alice"), wait(59 * time.Minute), claim, wait(time.Hour), complete},
+			wantState: approval.Executed, wantLog: []string{approved, claimed, completed}},
+		{name: "release after expiry expires", steps: []step{approve("alice"), wait(59 * time.Minute), claim, wait(time.Minute), release},
+			wantErr: approval.ErrExpired, wantState: approval.Expired,
+			wantLog: []string{approved, claimed, "approval.expired executing→expired by system"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 func TestStateText(t *testing.T) {
 	t.Parallel()
 	for _, s := range []approval.State{approval.Pending, approval.Approved, approval.Denied,
-		approval.Expired, approval.Cancelled, approval.Executed} {
+		approval.Expired, approval.Cancelled, approval.Executed, approval.Executing} {
 		require.NoError(t, s.Validate())
 		assert.Equal(t, string(s), s.String())
 		b, err := s.MarshalText()
@@ -43,7 +43,7 @@ func TestStateText(t *testing.T) {
 		var back approval.State
 		require.NoError(t, back.UnmarshalText(b))
 		assert.Equal(t, s, back)
-		assert.Equal(t, s != approval.Pending && s != approval.Approved, s.Final())
+		assert.Equal(t, s != approval.Pending && s != approval.Approved && s != approval.Executing, s.Final())
 	}
 	var ie *provider.InvalidError
 	require.ErrorAs(t, approval.State("").Validate(), &ie, "unset is not a state a request can be in")

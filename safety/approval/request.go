@@ -47,6 +47,12 @@ type Request struct {
 	Comment string `json:"comment,omitempty"`
 	// ClosedAt is when it reached a final state.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// ClaimedBy is who claimed the approval to act on it (Manager.Claim):
+	// set while executing, and kept when executed; empty otherwise.
+	ClaimedBy string `json:"claimed_by,omitempty"`
+	// ClaimedAt is when it was claimed (the proposal's Now); zero unless
+	// ClaimedBy is set.
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
 }
 
 // Clone returns a deep copy of r.

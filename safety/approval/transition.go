@@ -10,18 +10,20 @@ import (
 	"github.com/idlescale/idlescale/safety"
 )
 
-// Expire moves every pending or approved request whose expiry is at or
-// before now to expired, recording each, and returns them. A request
-// changed concurrently (approved, executed) is left to that change. Store
-// and audit errors are joined; the requests expired so far are returned
-// with them.
+// Expire moves every pending, approved or executing request whose expiry
+// is at or before now to expired, recording each, and returns them. An
+// executing request is one whose outcome was never reported (Complete or
+// Release), as after a crash: its audit event says so. A request changed
+// concurrently (approved, executed) is left to that change. Store and
+// audit errors are joined; the requests expired so far are returned with
+// them.
 func (m *Manager) Expire(ctx context.Context, now time.Time) ([]Request, error) {
 	if err := m.made(); err != nil {
 		return nil, err
 	}
 	var out []Request
 	var errs []error
-	for _, st := range []State{Pending, Approved} {
+	for _, st := range []State{Pending, Approved, Executing} {
 		reqs, err := m.store.List(ctx, Filter{State: st})
 		if err != nil {
 			return out, fmt.Errorf("approval: expire: %w", err)
@@ -61,7 +63,17 @@ func (m *Manager) expireOne(ctx context.Context, id string, now time.Time) (got 
 	if err != nil {
 		return Request{}, false, err
 	}
-	return got, true, m.audit(ctx, got, safety.AuditApprovalExpired, SystemActor, from, now, "expired at "+got.ExpiresAt.Format(time.RFC3339))
+	return got, true, m.audit(ctx, got, safety.AuditApprovalExpired, SystemActor, from, now, expiredNote(got, from))
+}
+
+// expiredNote is the reason of the audit event of r's expiry from from.
+func expiredNote(r Request, from State) string {
+	note := "expired at " + r.ExpiresAt.Format(time.RFC3339)
+	if from == Executing {
+		note += " while executing (claimed by " + r.ClaimedBy + " at " + r.ClaimedAt.Format(time.RFC3339) +
+			"): its outcome was never reported with Complete or Release; the change may or may not have happened"
+	}
+	return note
 }
 
 // errSkip tells Store.Update to store nothing: the request is no longer
@@ -72,14 +84,32 @@ var errSkip = errors.New("skip")
 // when now is at or past its expiry, then applies apply and moves it to
 // to, and records the change.
 func (m *Manager) transition(ctx context.Context, id, actor string, now time.Time, to State, note string, apply func(*Request) error) (Request, error) {
+	return m.move(ctx, id, actor, now, step{to: to, kind: auditKind(to), verb: verb(to), lapses: true}, note, apply)
+}
+
+// step is one arrow of the state machine: the state it leads to, its
+// audit kind, its verb in errors, and whether a request at or past its
+// expiry moves to expired instead.
+type step struct {
+	to     State
+	kind   safety.AuditKind
+	verb   string
+	lapses bool
+}
+
+// move runs one checked state change: it expires the request first when
+// st lapses and now is at or past its expiry, then applies apply, moves it
+// to st.to and records the change as st.kind.
+func (m *Manager) move(ctx context.Context, id, actor string, now time.Time, st step, note string, apply func(*Request) error) (Request, error) {
 	if now.IsZero() {
 		return Request{}, provider.Invalid("now", now, "must be set")
 	}
+	to := st.to
 	var from State
 	var expired bool
 	got, err := m.store.Update(ctx, id, func(r *Request) error {
 		from, expired = r.State, false
-		if !r.State.Final() && !now.Before(r.ExpiresAt) {
+		if st.lapses && !r.State.Final() && !now.Before(r.ExpiresAt) {
 			expired = true
 			r.State, r.ClosedAt = Expired, now
 			return nil
@@ -95,13 +125,17 @@ func (m *Manager) transition(ctx context.Context, id, actor string, now time.Tim
 		if errors.As(err, &te) && te.From == Expired {
 			te.Expired = true
 		}
-		return Request{}, fmt.Errorf("approval: %s: %w", verb(to), err)
+		return Request{}, fmt.Errorf("approval: %s: %w", st.verb, err)
 	}
 	if expired {
-		aerr := m.audit(ctx, got, safety.AuditApprovalExpired, SystemActor, from, now, "expired at "+got.ExpiresAt.Format(time.RFC3339))
-		return got, errors.Join(fmt.Errorf("approval: %s: %w", verb(to), &TransitionError{ID: id, From: from, To: to, Expired: true}), aerr)
+		note := expiredNote(got, from)
+		if st.kind == safety.AuditApprovalReleased {
+			note = "expired at " + got.ExpiresAt.Format(time.RFC3339) + "; released after it by " + actor + " (nothing was changed)"
+		}
+		aerr := m.audit(ctx, got, safety.AuditApprovalExpired, SystemActor, from, now, note)
+		return got, errors.Join(fmt.Errorf("approval: %s: %w", st.verb, &TransitionError{ID: id, From: from, To: to, Expired: true}), aerr)
 	}
-	return got, m.audit(ctx, got, auditKind(to), actor, from, now, note)
+	return got, m.audit(ctx, got, st.kind, actor, from, now, note)
 }
 
 func verb(s State) string {

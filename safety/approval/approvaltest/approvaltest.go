@@ -64,7 +64,8 @@ func Request(id, resource string, offset time.Duration) approval.Request {
 // which must return a fresh, empty store for each call (each subtest calls
 // it once; subtests run in parallel). There is one subtest per operation
 // (create, get, update, list), per transition of the state machine as the
-// approval.Manager stores it, and for copies, concurrency and cancelled
+// approval.Manager stores it (including the claim of an approval and its
+// release or completion), and for copies, concurrency and cancelled
 // contexts.
 func Run(t *testing.T, newStore func(t *testing.T) approval.Store) {
 	t.Helper()

@@ -43,6 +43,20 @@ func (s forgetsClosedAt) Update(ctx context.Context, id string, fn func(*approva
 	})
 }
 
+// forgetsClaim is a store that does not keep who claimed an executing
+// request (a store with a fixed schema that predates the claim).
+type forgetsClaim struct{ *approval.MemoryStore }
+
+func (s forgetsClaim) Update(ctx context.Context, id string, fn func(*approval.Request) error) (approval.Request, error) {
+	return s.MemoryStore.Update(ctx, id, func(r *approval.Request) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		r.ClaimedBy = ""
+		return nil
+	})
+}
+
 // TestBrokenStoreChild is the child process of TestRunReportsBrokenStores.
 // Run normally (without envBrokenChild) it checks nothing and passes.
 func TestBrokenStoreChild(t *testing.T) {
@@ -55,12 +69,16 @@ func TestBrokenStoreChild(t *testing.T) {
 	t.Run("ForgetsClosedAt", func(t *testing.T) {
 		approvaltest.Run(t, func(*testing.T) approval.Store { return forgetsClosedAt{approval.NewMemoryStore()} })
 	})
+	t.Run("ForgetsClaim", func(t *testing.T) {
+		approvaltest.Run(t, func(*testing.T) approval.Store { return forgetsClaim{approval.NewMemoryStore()} })
+	})
 }
 
-// TestRunReportsBrokenStores runs the suite against two broken stores in a
-// child process and checks that exactly the subtests for what they break
-// fail: the filter by state (List and every transition) and the close
-// time of an executed request (only that transition).
+// TestRunReportsBrokenStores runs the suite against three broken stores in
+// a child process and checks that exactly the subtests for what they break
+// fail: the filter by state (List and every transition), the close time of
+// an executed request (only the transitions to executed), and who claimed
+// an executing request (only the transitions through executing).
 func TestRunReportsBrokenStores(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -73,12 +91,16 @@ func TestRunReportsBrokenStores(t *testing.T) {
 	for _, name := range []string{
 		"ListIgnoresState/List", "ListIgnoresState/Transitions/pending_to_approved",
 		"ListIgnoresState/Transitions/approved_to_executed", "ForgetsClosedAt/Transitions/approved_to_executed",
+		"ForgetsClosedAt/Transitions/executing_to_executed",
+		"ForgetsClaim/Transitions/approved_to_executing", "ForgetsClaim/Transitions/executing_to_executed",
+		"ForgetsClaim/Transitions/executing_to_approved", "ForgetsClaim/Transitions/executing_to_expired",
 	} {
 		assert.Contains(t, string(out), "--- FAIL: TestBrokenStoreChild/"+name+" ")
 	}
 	for _, name := range []string{
 		"ListIgnoresState/CreateGetRoundTrip", "ForgetsClosedAt/List",
 		"ForgetsClosedAt/Transitions/pending_to_denied", "ForgetsClosedAt/Transitions/approved_to_cancelled",
+		"ForgetsClaim/Transitions/approved_to_executed", "ForgetsClaim/Transitions/pending_to_denied",
 	} {
 		assert.Contains(t, string(out), "--- PASS: TestBrokenStoreChild/"+name+" ")
 	}

@@ -20,10 +20,17 @@ type step struct {
 // apply sets what the Manager sets for a move to s.to.
 func (s step) apply(r *approval.Request) {
 	at := T0.Add(s.at)
+	from := r.State
 	r.State = s.to
 	switch s.to {
 	case approval.Approved:
+		if from == approval.Executing { // released: the claim is cleared
+			r.ClaimedBy, r.ClaimedAt = "", time.Time{}
+			return
+		}
 		r.DecidedBy, r.DecidedAt, r.Comment = "alice", at, "ok for tonight"
+	case approval.Executing:
+		r.ClaimedBy, r.ClaimedAt = "reaper", at
 	case approval.Denied, approval.Cancelled:
 		r.DecidedBy, r.DecidedAt, r.Comment, r.ClosedAt = "bob", at, "not now", at
 	case approval.Executed, approval.Expired:
@@ -47,6 +54,13 @@ var transitions = []transition{
 	{"approved_to_cancelled", []step{{approval.Approved, 5 * time.Minute}, {approval.Cancelled, 10 * time.Minute}}},
 	{"approved_to_executed", []step{{approval.Approved, 5 * time.Minute}, {approval.Executed, 10 * time.Minute}}},
 	{"approved_to_expired", []step{{approval.Approved, 5 * time.Minute}, {approval.Expired, time.Hour}}},
+	{"approved_to_executing", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute}}},
+	{"executing_to_executed", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute},
+		{approval.Executed, 11 * time.Minute}}},
+	{"executing_to_approved", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute},
+		{approval.Approved, 11 * time.Minute}}},
+	{"executing_to_expired", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute},
+		{approval.Expired, time.Hour}}},
 }
 
 // testTransition stores each step of tr with Update and checks that the

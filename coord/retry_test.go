@@ -1,0 +1,101 @@
+package coord_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	"github.com/idlescale/idlescale/coord"
+)
+
+// flaky holds the first few calls of some etcd methods until their
+// context ends, as a request that times out on a loaded host (the etcd
+// client returns that without retrying, since the deadline is the
+// caller's).
+type flaky struct {
+	mu   sync.Mutex
+	left map[string]int // full gRPC method name → failures to inject
+	hit  map[string]int
+}
+
+func (f *flaky) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	f.mu.Lock()
+	fail := f.left[method] > 0
+	if fail {
+		f.left[method]--
+		f.hit[method]++
+	}
+	f.mu.Unlock()
+	if fail {
+		<-ctx.Done()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// An elector whose requests time out now and then (a loaded host: the
+// failures of TestFailover and TestOneLeaderPerScope under load, "grant
+// session lease: context deadline exceeded" and "resign fleet: context
+// deadline exceeded") still campaigns, finds the leader and resigns: each
+// request is retried up to MaxRetries. (Issue 13, item 9.)
+func TestElectorRetriesTimedOutRequests(t *testing.T) {
+	t.Parallel()
+	f := &flaky{hit: map[string]int{}, left: map[string]int{
+		"/etcdserverpb.Lease/LeaseGrant": 2,
+	}}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(f.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	const timeout = 200 * time.Millisecond
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 2 * time.Second,
+		RequestTimeout: timeout}, cli)
+	require.NoError(t, err)
+
+	ctx := t.Context()
+	l, err := e.Campaign(ctx)
+	require.NoError(t, err)
+	f.mu.Lock()
+	// Set only now: the campaign waits for its turn with reads bounded by
+	// the caller's context, not by RequestTimeout.
+	f.left["/etcdserverpb.KV/Range"] = 2
+	f.left["/etcdserverpb.Lease/LeaseRevoke"] = 2
+	f.mu.Unlock()
+	got, err := e.Leader(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "a", got)
+	f.mu.Lock()
+	f.left["/etcdserverpb.KV/Txn"] = 1 // resign's delete times out: the revoke removes the key
+	f.mu.Unlock()
+	require.NoError(t, l.Resign(ctx))
+	_, err = e.Leader(ctx)
+	require.ErrorIs(t, err, coord.ErrNoLeader, "the key went with the lease")
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for m, n := range f.left {
+		assert.Zero(t, n, "%s: every injected failure was met", m)
+	}
+	assert.Equal(t, 2, f.hit["/etcdserverpb.Lease/LeaseGrant"])
+	assert.Equal(t, 2, f.hit["/etcdserverpb.Lease/LeaseRevoke"])
+
+	// With retries turned off the first timed-out grant fails the
+	// campaign, as it did before.
+	f.left["/etcdserverpb.Lease/LeaseGrant"] = 1
+	f.mu.Unlock()
+	once, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "b", Prefix: prefix(t), SessionTTL: 2 * time.Second,
+		RequestTimeout: timeout, MaxRetries: -1}, cli)
+	require.NoError(t, err)
+	_, err = once.Campaign(ctx)
+	f.mu.Lock()
+	require.ErrorIs(t, err, coord.ErrStore)
+	assert.Contains(t, err.Error(), "grant session lease")
+}

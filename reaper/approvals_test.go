@@ -1,0 +1,219 @@
+package reaper_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// approvalKinds returns the kinds of the approval events in the audit
+// trail, in order.
+func approvalKinds(evs []safety.AuditEvent) []safety.AuditKind {
+	var out []safety.AuditKind
+	for _, ev := range evs {
+		if ev.Kind != safety.AuditDecision {
+			out = append(out, ev.Kind)
+		}
+	}
+	return out
+}
+
+// approvedProd adds a production instance (the critical rule asks for
+// approval), runs once to request an approval, and has alice approve it.
+func approvedProd(t *testing.T, e *env, r *reaper.Reaper) string {
+	t.Helper()
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome)
+	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "alice", t0.Add(5*time.Minute), "ok")
+	require.NoError(t, err)
+	return rec.ApprovalID
+}
+
+// An approved stop that the provider throttles changed nothing: the
+// approval is released (audited), not spent, like the rate-limit budget;
+// the next run acts on it without asking a human again. (Issue 13, item 6:
+// before, the approval was executed and audited as executed, and the next
+// run asked again.)
+func TestThrottledApprovedStopKeepsTheApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}})
+	require.NoError(t, err)
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(lim))
+	id := approvedProd(t, e, r)
+	_, err = e.cloud.InjectFault(memory.Fault{Op: memory.OpStop, ResourceID: "i-prod", Throttle: true, Times: 1})
+	require.NoError(t, err)
+
+	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome)
+	require.ErrorIs(t, rec.Err(), provider.ErrThrottled)
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, req.State, "a throttled stop changed nothing: the approval is not spent")
+	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalRequested, safety.AuditApprovalApproved,
+		safety.AuditApprovalClaimed, safety.AuditApprovalReleased}, approvalKinds(e.audit.Events()))
+	st, err := lim.StatsAt(t.Context(), t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	assert.Empty(t, st.Buckets, "and the budget was refunded")
+	assert.Empty(t, e.actions())
+
+	rep, err = e.run(t.Context(), t, r, t0.Add(20*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, "no new approval needed: %s", rec)
+	assert.Equal(t, id, rec.ApprovalID)
+	req, err = e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executed, req.State)
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 1, "nobody was asked again")
+	kinds := approvalKinds(e.audit.Events())
+	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalClaimed, safety.AuditApprovalExecuted}, kinds[len(kinds)-2:])
+}
+
+// An audit sink that fails while the approval is taken: the reaper does
+// not act (an unrecorded step blocks the action) and gives the approval
+// back, so it is not left executed for a change that never happened.
+// (Issue 13, item 6: before, Execute stored "executed" and then failed on
+// the audit, and the approval was burnt.)
+func TestApprovalAuditFailureDoesNotBurnTheApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	var failing atomic.Bool
+	sink := errors.New("audit sink down")
+	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
+		if failing.Load() && (ev.Kind == safety.AuditApprovalClaimed || ev.Kind == safety.AuditApprovalExecuted) {
+			return sink
+		}
+		return e.audit.Record(ctx, ev)
+	})
+	var err error
+	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(au))
+	require.NoError(t, err)
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
+	require.NoError(t, err)
+	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(au))
+	require.NoError(t, err)
+	r := e.reaper(t, reaper.Config{Execute: true})
+	id := approvedProd(t, e, r)
+
+	failing.Store(true)
+	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome)
+	require.ErrorIs(t, rec.Err(), safety.ErrAudit)
+	require.ErrorIs(t, rec.Err(), sink)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, reaper.StageApproval, re.Stage)
+	assert.Empty(t, e.actions(), "not acted on an unrecorded approval")
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, req.State, "the approval is given back")
+	for _, ev := range e.audit.Events() {
+		assert.NotEqual(t, safety.AuditApprovalExecuted, ev.Kind, "nothing was audited as executed")
+	}
+
+	failing.Store(false)
+	rep, err = e.run(t.Context(), t, r, t0.Add(20*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-prod").Outcome)
+}
+
+// A stop that fails without saying that nothing changed may have happened:
+// the approval is spent, like the budget (used at most once), and the audit
+// says so.
+func TestUnknownProviderErrorSpendsTheApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	id := approvedProd(t, e, r)
+	boom := errors.New("connection reset")
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpStop, ResourceID: "i-prod", Err: boom, Times: 1})
+	require.NoError(t, err)
+
+	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome)
+	require.ErrorIs(t, rec.Err(), boom)
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executed, req.State)
+	evs := e.audit.Events()
+	last := evs[len(evs)-1]
+	assert.Equal(t, safety.AuditApprovalExecuted, last.Kind)
+	assert.Contains(t, last.Reason, "may have happened")
+}
+
+// A claim left without an outcome (the process stopped between taking the
+// approval and acting) is neither used again nor lost silently: the
+// resource is blocked without a new request until the approval's expiry,
+// when the sweep expires it, saying why, and a human is asked again.
+func TestUnreportedClaimBlocksUntilExpiry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	id := approvedProd(t, e, r)
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	p := req.Proposal
+	p.Now = t0.Add(10 * time.Minute)
+	_, err = e.approvals.Claim(t.Context(), id, p) // a run that then crashed
+	require.NoError(t, err)
+
+	for _, dry := range []bool{true, false} {
+		rr := r
+		if dry {
+			rr = e.reaper(t, reaper.Config{})
+		}
+		rep, err := e.run(t.Context(), t, rr, t0.Add(20*time.Minute))
+		require.NoError(t, err)
+		rec := record(t, rep, "i-prod")
+		assert.Equal(t, reaper.OutcomeBlocked, rec.Outcome, "dry run %v", dry)
+		assert.Equal(t, id, rec.ApprovalID)
+		assert.Contains(t, rec.Reason, "executing since")
+	}
+	assert.Empty(t, e.actions())
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 1, "no second request while the claim is open")
+
+	rep, err := e.run(t.Context(), t, r, req.ExpiresAt)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome)
+	assert.NotEqual(t, id, rec.ApprovalID, "a new request")
+	req, err = e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Expired, req.State)
+	var expired *safety.AuditEvent
+	for _, ev := range e.audit.Events() {
+		if ev.Kind == safety.AuditApprovalExpired && ev.ApprovalID == id {
+			expired = &ev
+		}
+	}
+	require.NotNil(t, expired)
+	assert.Equal(t, "executing", expired.From)
+	assert.Contains(t, expired.Reason, "never reported")
+	assert.Empty(t, e.actions())
+}

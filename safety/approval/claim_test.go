@@ -1,0 +1,204 @@
+package approval_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// claimed files a request for a fresh proposal, has alice approve it and
+// claims it.
+func (s *setup) claimed(t *testing.T) (safety.Proposal, approval.Request) {
+	t.Helper()
+	p, req := s.approved(t)
+	req, err := s.approvals.Claim(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	return p, req
+}
+
+// A claim records who took the approval and when; Release clears it and
+// the approval can be used again; Complete keeps it with the close time.
+func TestClaimCompleteRelease(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	p.Now = s.clock.Now().Add(time.Minute)
+
+	got, err := s.approvals.Claim(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executing, got.State)
+	assert.Equal(t, "autoscaler", got.ClaimedBy)
+	assert.Equal(t, p.Now, got.ClaimedAt)
+	assert.True(t, got.ClosedAt.IsZero())
+
+	// While claimed, the engine does not accept the approval: nobody else
+	// acts on it.
+	q := p
+	q.ApprovalID = req.ID
+	_, err = s.engine.Check(t.Context(), q)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	require.ErrorIs(t, s.approvals.Verify(t.Context(), req.ID, p), approval.ErrTransition)
+
+	got, err = s.approvals.Release(t.Context(), req.ID, "autoscaler", p.Now, "throttled")
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State)
+	assert.Empty(t, got.ClaimedBy)
+	assert.True(t, got.ClaimedAt.IsZero())
+	assert.Equal(t, "alice", got.DecidedBy, "the approval is the one alice gave")
+	require.NoError(t, s.approvals.Verify(t.Context(), req.ID, p), "released: usable again")
+
+	p.Now = p.Now.Add(time.Minute)
+	_, err = s.approvals.Claim(t.Context(), req.ID, p)
+	require.NoError(t, err)
+	got, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", p.Now.Add(time.Second), "stop accepted")
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executed, got.State)
+	assert.Equal(t, p.Now, got.ClaimedAt)
+	assert.Equal(t, p.Now.Add(time.Second), got.ClosedAt)
+
+	evs := s.log.Events()
+	require.Len(t, evs, 6)
+	assert.Equal(t, safety.AuditApprovalReleased, evs[3].Kind)
+	assert.Equal(t, "throttled", evs[3].Reason)
+	assert.Equal(t, safety.AuditApprovalExecuted, evs[5].Kind)
+	assert.Equal(t, "stop accepted", evs[5].Reason)
+}
+
+// A claim is for exactly the approved proposal.
+func TestClaimBoundToProposal(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	other := p
+	other.Target.Desired = 3
+	_, err := s.approvals.Claim(t.Context(), req.ID, other)
+	require.ErrorIs(t, err, approval.ErrMismatch)
+	got, err := s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State)
+}
+
+// Only one of many concurrent claims wins.
+func TestClaimOnce(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := s.approvals.Claim(context.Background(), req.ID, p); err == nil {
+				won.Add(1)
+			} else if !errors.Is(err, approval.ErrTransition) {
+				t.Errorf("claim: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), won.Load())
+}
+
+// A claim whose outcome is never reported (the host crashed) stays
+// executing until its expiry, then Expire moves it to expired and says
+// why; it never becomes usable again.
+func TestExpireSweepsUnreportedClaims(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	_, req := s.claimed(t)
+
+	expired, err := s.approvals.Expire(t.Context(), req.ExpiresAt.Add(-time.Nanosecond))
+	require.NoError(t, err)
+	assert.Empty(t, expired, "before its expiry a claim is left to its owner")
+	listed, err := s.approvals.List(t.Context(), approval.Filter{State: approval.Executing})
+	require.NoError(t, err)
+	require.Len(t, listed, 1, "an unreported claim is visible")
+
+	expired, err = s.approvals.Expire(t.Context(), req.ExpiresAt)
+	require.NoError(t, err)
+	require.Len(t, expired, 1)
+	assert.Equal(t, approval.Expired, expired[0].State)
+	evs := s.log.Events()
+	last := evs[len(evs)-1]
+	assert.Equal(t, safety.AuditApprovalExpired, last.Kind)
+	assert.Equal(t, "executing", last.From)
+	assert.Contains(t, last.Reason, "never reported")
+	assert.Contains(t, last.Reason, "claimed by autoscaler")
+
+	_, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt, "")
+	require.ErrorIs(t, err, approval.ErrTransition, "too late to report: it expired")
+}
+
+// A claim stored but not audited is reported with safety.ErrAudit; the
+// host releases it (audited when the auditor works again).
+func TestClaimNotAudited(t *testing.T) {
+	t.Parallel()
+	var failing atomic.Bool
+	boom := errors.New("audit sink down")
+	log := &safety.AuditLog{}
+	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
+		if failing.Load() {
+			return boom
+		}
+		return log.Record(ctx, ev)
+	})
+	store := approval.NewMemoryStore()
+	m, err := approval.New(approval.Config{TTL: time.Hour}, store, approval.WithAuditor(au))
+	require.NoError(t, err)
+	p := scale("g-1", 6, 4)
+	d := safety.Decision{ResourceID: p.Resource.ID, Action: p.Action, Outcome: safety.RequireApproval,
+		ApprovalRequired: true, Fingerprint: p.Fingerprint()}
+	req, err := m.Request(t.Context(), p, d, "")
+	require.NoError(t, err)
+	_, err = m.Approve(t.Context(), req.ID, "alice", t0, "")
+	require.NoError(t, err)
+
+	failing.Store(true)
+	got, err := m.Claim(t.Context(), req.ID, p)
+	require.ErrorIs(t, err, safety.ErrAudit)
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, approval.Executing, got.State, "the claim was stored")
+	failing.Store(false)
+	got, err = m.Release(t.Context(), req.ID, "autoscaler", t0, "claim not audited: not acting")
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State)
+	assert.Equal(t, safety.AuditApprovalReleased, log.Events()[len(log.Events())-1].Kind)
+}
+
+func TestCompleteReleaseInvalid(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.claimed(t)
+	for name, call := range map[string]func() error{
+		"complete without by":  func() error { _, err := s.approvals.Complete(t.Context(), req.ID, "", t0, ""); return err },
+		"release without by":   func() error { _, err := s.approvals.Release(t.Context(), req.ID, "", t0, ""); return err },
+		"complete at zero now": func() error { _, err := s.approvals.Complete(t.Context(), req.ID, "x", time.Time{}, ""); return err },
+		"release at zero now":  func() error { _, err := s.approvals.Release(t.Context(), req.ID, "x", time.Time{}, ""); return err },
+		"claim invalid proposal": func() error {
+			q := p
+			q.Resource.ID = ""
+			_, err := s.approvals.Claim(t.Context(), req.ID, q)
+			return err
+		},
+	} {
+		require.ErrorIs(t, call(), provider.ErrInvalid, name)
+	}
+	_, err := s.approvals.Release(t.Context(), "nope", "x", t0, "")
+	require.ErrorIs(t, err, approval.ErrUnknown)
+	var zero approval.Manager
+	_, err = zero.Claim(t.Context(), req.ID, p)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = zero.Complete(t.Context(), req.ID, "x", t0, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = zero.Release(t.Context(), req.ID, "x", t0, "")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
