@@ -105,6 +105,19 @@ stress:
 	echo "load after:  $$(cat /proc/loadavg)"; \
 	exit $$rc
 
+# fuzz runs every fuzz target for FUZZTIME each (go test allows one -fuzz
+# target per run), e.g. make fuzz FUZZTIME=1m. New corpus entries that fail
+# land in the package's testdata/fuzz/ as usual.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$f); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$dir $$name"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
+
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./... && $(GO) tool cover -func=cover.out | tail -1
 
