@@ -36,7 +36,8 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // (stopped or stopping) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
 // Lost races are retried as SetCapacity retries them.
-func (a *Workloads) Stop(ctx context.Context, id string) error {
+func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
+	defer a.d.red.Errorp(&err)
 	const op = "stop"
 	d := a.d
 	ref, w, err := d.liveWorkload(ctx, op, id)
@@ -71,7 +72,8 @@ func (a *Workloads) Stop(ctx context.Context, id string) error {
 // then removes the annotation. Starting a workload with replicas > 0
 // (running or pending) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
-func (a *Workloads) Start(ctx context.Context, id string) error {
+func (a *Workloads) Start(ctx context.Context, id string) (err error) {
+	defer a.d.red.Errorp(&err)
 	const op = "start"
 	d := a.d
 	ref, w, err := d.liveWorkload(ctx, op, id)
@@ -108,7 +110,8 @@ func (a *Workloads) Start(ctx context.Context, id string) error {
 // reaper; Stop scales it to zero and keeps it. It returns
 // provider.ErrNotFound for an unknown workload and provider.ErrUnsupported
 // otherwise, without changing anything.
-func (a *Workloads) Terminate(ctx context.Context, id string) error {
+func (a *Workloads) Terminate(ctx context.Context, id string) (err error) {
+	defer a.d.red.Errorp(&err)
 	const op = "terminate"
 	d := a.d
 	ref, err := d.resolve(ctx, op, id)

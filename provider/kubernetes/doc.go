@@ -59,6 +59,12 @@
 //	    idlescale.io/min-replicas: "1"
 //	    idlescale.io/max-replicas: "12"
 //
+// Environment, role and owner are normalised where they enter
+// (provider.Resource.NormalizeLabels: " production" and "production\u00a0"
+// are "production"), and criticality is matched in provider.LabelKey form
+// (" High " is high), so that the safety gate's critical rule sees what a
+// person meant; Tags keep the values as written.
+//
 // A workload is stopped at zero replicas with none left, stopping at zero
 // with some left, terminated while being deleted, pending while none of
 // its replicas is ready, and running otherwise. A pod is pending (Pending,
@@ -145,6 +151,12 @@
 // and an API server that is unreachable, unavailable or timing out
 // ErrUnavailable. The caller's context bounds every call: a hung server
 // returns context.DeadlineExceeded at the deadline.
+//
+// Credentials never reach an error or a log line: every error the driver
+// returns and every line it logs are redacted (package internal/redact:
+// passwords and tokens in URLs, authorization headers, bearer tokens, and,
+// with NewForConfig, the rest.Config's own bearer token and password), as
+// in every driver of this module.
 //
 // # RBAC
 //

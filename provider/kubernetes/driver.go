@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -28,6 +29,9 @@ type Driver struct {
 	metrics  metricsclient.Interface
 	usage    UsageSource
 	log      *slog.Logger
+	// red redacts the errors the driver returns and the lines it logs:
+	// by pattern, and the credentials of the rest.Config of NewForConfig.
+	red *redact.Redactor
 
 	resizeMu      sync.Mutex
 	resizeChecked bool
@@ -63,6 +67,8 @@ func New(cfg Config, client kubernetes.Interface, opts ...Option) (*Driver, erro
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
+	} else {
+		d.log = slog.New(d.red.Handler(d.log.Handler()))
 	}
 	return d, nil
 }
@@ -77,15 +83,30 @@ func NewForConfig(cfg Config, rc *rest.Config, opts ...Option) (*Driver, error) 
 	if rc == nil {
 		return nil, fmt.Errorf("kubernetes: new: %w", provider.Invalid("rest_config", nil, "is required"))
 	}
+	red := restRedactor(rc)
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes: new: %w", err)
+		return nil, red.Error(fmt.Errorf("kubernetes: new: %w", err))
 	}
 	mc, err := metricsclient.NewForConfig(rc)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes: new: metrics client: %w", err)
+		return nil, red.Error(fmt.Errorf("kubernetes: new: metrics client: %w", err))
 	}
-	return New(cfg, client, append([]Option{WithMetricsClient(mc)}, opts...)...)
+	return New(cfg, client, append([]Option{WithMetricsClient(mc), withRedactor(red)}, opts...)...)
+}
+
+// restRedactor returns a Redactor of the credentials rc carries: its bearer
+// token, its password and the userinfo of its host.
+func restRedactor(rc *rest.Config) *redact.Redactor {
+	secrets := []string{rc.BearerToken, rc.Password}
+	secrets = append(secrets, redact.URLSecrets(rc.Host)...)
+	return redact.New(secrets...)
+}
+
+// withRedactor sets the Redactor of the driver's errors and log lines
+// (default: by pattern only).
+func withRedactor(r *redact.Redactor) Option {
+	return func(d *Driver) { d.red = r }
 }
 
 // WithMetricsClient sets the client of the resource metrics API

@@ -43,7 +43,8 @@ var _ scaling.PodSource = (*Driver)(nil)
 // returns an error only when the workload or its pods cannot be read: an
 // unknown workload provider.ErrNotFound, a pod provider.ErrUnsupported, a
 // workload without selector ErrNoSelector.
-func (d *Driver) HPAInput(ctx context.Context, id string, metrics []hpa.MetricSpec, now time.Time) (hpa.Input, error) {
+func (d *Driver) HPAInput(ctx context.Context, id string, metrics []hpa.MetricSpec, now time.Time) (_ hpa.Input, err error) {
+	defer d.red.Errorp(&err)
 	const op = "hpa input"
 	ref, err := d.workloadRef(ctx, op, id)
 	if err != nil {
@@ -108,7 +109,8 @@ func (d *Driver) HPAInput(ctx context.Context, id string, metrics []hpa.MetricSp
 // ObservePods implements scaling.PodSource for the scaling engine's HPA
 // strategy: HPAInput of target.ID, without the replica count the engine
 // already has.
-func (d *Driver) ObservePods(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (scaling.PodObservation, error) {
+func (d *Driver) ObservePods(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (_ scaling.PodObservation, err error) {
+	defer d.red.Errorp(&err)
 	in, err := d.HPAInput(ctx, target.ID, metrics, now)
 	if err != nil {
 		return scaling.PodObservation{}, err

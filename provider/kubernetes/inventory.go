@@ -21,7 +21,8 @@ import (
 // (kind group) and their pods (kind instance) that match f, sorted by ID.
 // A pod is listed once, under the first workload (by ID) whose selector
 // matches its labels; pods of no listed workload are not listed.
-func (d *Driver) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
+	defer d.red.Errorp(&err)
 	if err := ctxErr(ctx, "list", ""); err != nil {
 		return nil, err
 	}
@@ -67,7 +68,8 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) ([]provider.Resour
 // found only when a workload the configuration selects owns it (see List).
 // An ID of any other form, or in a namespace outside Config.Namespaces, is
 // provider.ErrNotFound.
-func (d *Driver) Get(ctx context.Context, id string) (provider.Resource, error) {
+func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
+	defer d.red.Errorp(&err)
 	ref, err := d.resolve(ctx, "get", id)
 	if err != nil {
 		return provider.Resource{}, err
@@ -196,7 +198,7 @@ func (d *Driver) workloadResource(w workload) provider.Resource {
 	cpu, mem := podRequests(&w.template.Spec)
 	r.Size = sizeOf(cpu, mem)
 	r.HourlyCost = d.hourlyCost(cpu, mem) * float64(w.replicas)
-	return r
+	return r.NormalizeLabels()
 }
 
 func (d *Driver) podResource(p *corev1.Pod, owner workload) provider.Resource {
@@ -215,7 +217,7 @@ func (d *Driver) podResource(p *corev1.Pod, owner workload) provider.Resource {
 	if r.State == provider.StateRunning || r.State == provider.StatePending {
 		r.HourlyCost = d.hourlyCost(cpu, mem)
 	}
-	return r
+	return r.NormalizeLabels()
 }
 
 // AnnotationPrefix starts the annotations of the convention, which Tags
@@ -258,8 +260,7 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 		r.Owner = v
 	}
 	if v, ok := get(AnnotationCriticality); ok {
-		c := provider.Criticality(strings.ToLower(strings.TrimSpace(v)))
-		if c.Validate() == nil {
+		if c := provider.Criticality(provider.LabelKey(v)); c.Validate() == nil {
 			r.Criticality = c
 		}
 	}

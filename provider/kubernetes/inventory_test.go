@@ -209,3 +209,36 @@ func ids(rs []provider.Resource) []string {
 	}
 	return out
 }
+
+// Near-miss spellings of the convention's labels are read as a person
+// meant them: the safety gate's critical rule must see "production" and
+// "high" in " production\u00a0" and " HIGH ".
+func TestListNormalisesLabels(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	containers := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 1, containers, func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{
+			kubernetes.AnnotationEnvironment: " production\u00a0",
+			kubernetes.AnnotationRole:        "front\u200bend  web",
+			kubernetes.AnnotationOwner:       "\tteam-shop ",
+			kubernetes.AnnotationCriticality: " HIGH ",
+		}
+	})
+	f.pod("web-1", map[string]string{"app": "web"}, containers, running(time.Now()))
+
+	d := f.driver(kubernetes.Config{})
+	got, err := d.List(f.ctx, provider.Filter{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	for _, r := range got {
+		assert.Equal(t, "production", r.Environment, r.ID)
+		assert.Equal(t, "frontend web", r.Role, r.ID)
+		assert.Equal(t, "team-shop", r.Owner, r.ID)
+		assert.Equal(t, provider.CriticalityHigh, r.Criticality, r.ID)
+	}
+	web, err := d.Get(f.ctx, f.id(kubernetes.ObjectDeployment, "web"))
+	require.NoError(t, err)
+	assert.Equal(t, "production", web.Environment, "Get normalises as List does")
+	assert.Equal(t, " production\u00a0", web.Tags[kubernetes.AnnotationEnvironment], "tags keep the values as written")
+}

@@ -56,7 +56,8 @@ const (
 // with data but no request for the resource of a utilization
 // ErrMissingRequest (also provider.ErrUnsupported); no metrics client or
 // usage source ErrNoMetricsSource.
-func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
+	defer d.red.Errorp(&err)
 	const op = "query metric"
 	if err := ctxErr(ctx, op, q.ResourceID); err != nil {
 		return provider.Series{}, err

@@ -35,7 +35,8 @@ import (
 // decrease it does not allow) provider.ErrInvalid with its message. Lost
 // resourceVersion races are retried up to Config.ConflictRetries times:
 // the size is absolute, so retrying on the re-read pod is safe.
-func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) error {
+func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err error) {
+	defer d.red.Errorp(&err)
 	const op = "resize"
 	if err := ctxErr(ctx, op, id); err != nil {
 		return err

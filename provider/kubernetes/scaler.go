@@ -15,7 +15,8 @@ import (
 // scaled the workload outside its bounds (kubectl scale), the reported
 // bounds are widened to include Desired, so the Capacity is valid. A pod
 // is provider.ErrUnsupported (scale its workload).
-func (d *Driver) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
+	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "capacity", id)
 	if err != nil {
 		return provider.Capacity{}, err
@@ -44,7 +45,8 @@ func (b Bounds) widen(replicas int) Bounds {
 // when the host's policy has an entry, else the workload's
 // AnnotationMinReplicas and AnnotationMaxReplicas (each falling back on
 // Config.Bounds when absent or malformed), else Config.Bounds.
-func (d *Driver) Bounds(ctx context.Context, id string) (Bounds, error) {
+func (d *Driver) Bounds(ctx context.Context, id string) (_ Bounds, err error) {
+	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "bounds", id)
 	if err != nil {
 		return Bounds{}, err
@@ -123,7 +125,8 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // the replica count it was based on has not changed; when someone else
 // changed the replicas in between, SetCapacity returns provider.ErrConflict
 // without writing, so a decision made on stale replicas is never applied.
-func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
+	defer d.red.Errorp(&err)
 	const op = "set capacity"
 	if err := ctxErr(ctx, op, id); err != nil {
 		return err
