@@ -217,6 +217,30 @@ const (
 	ActionSchedule  Action = "schedule"  // stop during the learned idle hours
 )
 
+// String returns the Action's value: "none", "stop", "terminate",
+// "downsize", "schedule", or "" for the zero value.
+func (a Action) String() string { return string(a) }
+
+// Validate returns a *provider.InvalidError unless a is one of the actions.
+// The zero Action is refused: a Verdict always says what it recommends,
+// if only ActionNone.
+func (a Action) Validate() error {
+	switch a {
+	case ActionNone, ActionStop, ActionTerminate, ActionDownsize, ActionSchedule:
+		return nil
+	}
+	return invalid("action", string(a), `must be "none", "stop", "terminate", "downsize" or "schedule"`)
+}
+
+// MarshalText implements encoding.TextMarshaler: the Action's value, empty
+// for the zero value. An unknown value is an error.
+func (a Action) MarshalText() ([]byte, error) { return enumtext.Marshal(a, Action.Validate) }
+
+// UnmarshalText implements encoding.TextUnmarshaler: one of the actions or
+// the empty string (the zero value). Any other text is an error naming it;
+// decoding is exact ("Stop" is refused).
+func (a *Action) UnmarshalText(b []byte) error { return enumtext.Unmarshal(a, b, Action.Validate) }
+
 // HoursPerMonth is the number of hours in an average month (365.25·24/12),
 // used to turn an hourly cost into monthly savings.
 const HoursPerMonth = 730.5
