@@ -85,8 +85,10 @@ func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
 // running, ready pod reporting the group's value and each launching one as
 // a pending pod. Its stabilization windows and rate policies run over the
 // target's History: its own recommendations and every scaling event of
-// the target. Its fitness is 0.8 times the share of its metrics it could
-// read. It is safe for concurrent use.
+// the target. Its replica bounds are the policy's Min and Max (minReplicas
+// and maxReplicas); the result is also clamped to the group's own Min and
+// Max. Its fitness is 0.8 times the share of its metrics it could read.
+// It is safe for concurrent use.
 type HPA struct {
 	cfg     HPAConfig
 	name    string

@@ -70,7 +70,7 @@ func (c TargetValueConfig) Validate() error {
 // changes while the factor is within [1 − threshold, 1 + threshold]
 // (closed), or, from zero instances, while it is 0; otherwise the new
 // count is ⌈count × factor⌉ (⌈factor⌉ from zero), limited by MaxScaleUp
-// and MaxScaleDown. Its fitness is 0.7 times the freshness of its data. It
+// and MaxScaleDown and clamped to the group's Min and Max. Its fitness is 0.7 times the freshness of its data. It
 // is safe for concurrent use.
 type TargetValue struct {
 	cfg       TargetValueConfig
