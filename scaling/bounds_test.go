@@ -99,6 +99,9 @@ func TestStrategiesAtGroupBounds(t *testing.T) {
 			assert.Equal(t, tt.want, d.Chosen.Capacity.Desired, d.Chosen.Reason)
 			require.NoError(t, d.Chosen.Capacity.Validate())
 			assert.Equal(t, tt.want != tt.give.Capacity.Desired, d.Change)
+			if tt.want == tt.give.Capacity.Min || tt.want == tt.give.Capacity.Max {
+				assert.Contains(t, rec.Reason, "by the group's", "the reason says the group's bounds clamped it")
+			}
 		})
 	}
 }

@@ -211,10 +211,10 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	switch {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
-	case d.Rescale:
-		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited)
+	case d.Rescale: // rec.Reason says whether the group's bounds clamped it
+		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited) + rec.Reason
 	default:
-		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited) + rec.Reason
 	}
 	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
 	for i, r := range d.Metrics {
