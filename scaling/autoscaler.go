@@ -11,6 +11,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // Fleet is what the autoscaler reads to build each target's State.
@@ -141,14 +142,23 @@ type TargetReport struct {
 	// Plan is the plan (nil when nothing changes).
 	Plan *Plan `json:"plan,omitempty"`
 	// Execution is the plan's execution (nil in a dry run or without a
-	// plan).
+	// plan). Its Status says how the plan ended: a plan the safety gate
+	// refused (blocked) or the rate limiter denied (rate_limited) is not
+	// an error.
 	Execution *Execution `json:"execution,omitempty"`
+	// Preview is the safety gate's decision on each step of the plan in a
+	// dry run (Config.Execute false; nil otherwise): a step the gate would
+	// refuse is a decision that is not Allowed, not an error.
+	Preview []safety.Decision `json:"preview,omitempty"`
 	// Resumed are the interrupted plans resumed before deciding.
 	Resumed []Execution `json:"resumed,omitempty"`
 	// Skipped reports a target whose previous evaluation was still
 	// running.
 	Skipped bool `json:"skipped,omitempty"`
-	// Err is the error of the evaluation, if any.
+	// Err is the failure of the evaluation, if any: the state could not
+	// be read, no strategy recommended, the plan failed (Execution.Err),
+	// or the gate failed in a dry run. A plan that stopped without failing
+	// (blocked, rate limited) leaves it nil.
 	Err error `json:"-"`
 }
 
@@ -160,7 +170,8 @@ type Report struct {
 	Targets []TargetReport `json:"targets"`
 }
 
-// Err joins the targets' errors.
+// Err joins the targets' errors: their failures, not their plans that
+// stopped without failing.
 func (r Report) Err() error {
 	var errs []error
 	for _, t := range r.Targets {
@@ -296,8 +307,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, t *runtimeTarget, now time.Ti
 		return rep
 	}
 	if !a.cfg.Execute {
-		_, err := a.engine.Preview(ctx, p, now)
-		rep.Err = err
+		rep.Preview, rep.Err = a.engine.Preview(ctx, p, now)
 		return rep
 	}
 	x, err := a.engine.Execute(ctx, p)

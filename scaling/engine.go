@@ -18,6 +18,18 @@ import (
 )
 
 // Gate decides whether a proposal may go ahead. *safety.Engine implements it.
+//
+// Both methods return the decision, and nil when d.Allowed. A step goes
+// ahead only when the error is nil and d.Allowed. Otherwise the engine
+// tells a refusal from a failure: a *safety.BlockedError (matching
+// safety.ErrBlocked) is a refusal — a rule blocked the step, or it needs
+// an approval (safety.ErrApprovalRequired) — unless it also matches
+// safety.ErrRuleFailed, safety.ErrAudit or provider.ErrInvalid; a decision
+// that is not allowed without an error is a refusal too. Any other error
+// is a failure of the gate. Both stop the plan (fail closed, status
+// blocked); only a failure is an error. safety.Decision.Err gives exactly
+// these errors. Implementations must be safe for concurrent use and
+// honour ctx.
 type Gate interface {
 	// Check decides p and records the decision (the path before a real change).
 	Check(ctx context.Context, p safety.Proposal) (safety.Decision, error)
@@ -27,6 +39,14 @@ type Gate interface {
 
 // Reserver reserves rate-limit budget before a change and refunds it when
 // nothing changed. *ratelimit.Limiter implements it.
+//
+// The engine calls ReserveAt right before a step's write and writes only
+// when the error is nil and the reservation is OK (Allowed, or Clamped:
+// the step is shortened to the units granted). A reservation that is not
+// OK stops the plan as rate_limited, without an error; an error stops it
+// too (fail closed) and is returned. When the provider then changed
+// nothing, the engine passes the reservation to CancelAt to refund it.
+// Implementations must be safe for concurrent use.
 type Reserver interface {
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
 	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error
@@ -594,8 +614,9 @@ func (e *Engine) proposal(p Plan, s PlanStep, now time.Time) safety.Proposal {
 // Preview decides every step of p with the gate's side-effect-free
 // Evaluate, as of now, and reports the decisions: a dry run that changes
 // nothing and reserves no budget. It returns one decision per step, in
-// order, and the first step's error (a *safety.BlockedError when it is
-// refused).
+// order: a step the gate would refuse is a decision that is not Allowed,
+// not an error. The error is the first failure of the gate (see Gate), a
+// *StepError at StageSafety.
 func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.Decision, error) {
 	var (
 		out   []safety.Decision
@@ -604,11 +625,15 @@ func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.D
 	for _, s := range p.Steps {
 		d, err := e.gate.Evaluate(ctx, e.proposal(p, s, now))
 		out = append(out, d)
+		var failure error
+		if gateFailed(d, err) {
+			failure = &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
+		}
 		ev := Event{Time: now, Kind: EventPreviewed, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
-			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: d.Summary(), Err: err}
+			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: d.Summary(), Err: failure}
 		e.emit(ev)
-		if err != nil && first == nil {
-			first = err
+		if failure != nil && first == nil {
+			first = failure
 		}
 	}
 	return out, first

@@ -172,20 +172,31 @@ func (s Signal) String() string {
 // PlanStatus is where a plan's execution stands.
 type PlanStatus string
 
-// The plan statuses. Completed, Stopped, RolledBack and Failed are final;
-// Running and Interrupted are not (an interrupted plan is resumed).
+// The plan statuses. Completed, Blocked, RateLimited, Stopped, RolledBack
+// and Failed are final; Running and Interrupted are not (an interrupted
+// plan is resumed). A plan that ends early keeps the steps it verified;
+// the next decision goes on from there.
 //
 //	planned ─► running ─┬─► completed     every step verified
-//	                    ├─► stopped       blocked, rate limited, fenced, drifted, or the first
-//	                    │                 step failed without changing anything (the steps done
-//	                    │                 stay; the next decision goes on from there)
+//	                    ├─► blocked       the safety gate refused a step (or failed: fail closed)
+//	                    ├─► rate_limited  the rate limiter denied a step (or failed: fail closed)
+//	                    ├─► stopped       fenced, drifted, a read failed, or the first step
+//	                    │                 failed without changing anything
 //	                    ├─► rolled_back   a step failed or was not verified; undone
 //	                    ├─► failed        the rollback did not finish
 //	                    └─► interrupted ─► (resume) running
+//
+// The status says how a plan ended; whether that was a failure is
+// Execution.Err (and Engine.Execute's error): nil for a plan completed,
+// refused by the gate or denied by the rate limiter, set for a failure of
+// the gate, the rate limiter, the fence or the provider, a drift, a
+// verification that failed, and a context that ended.
 const (
 	PlanPlanned     PlanStatus = "planned"
 	PlanRunning     PlanStatus = "running"
 	PlanCompleted   PlanStatus = "completed"
+	PlanBlocked     PlanStatus = "blocked"
+	PlanRateLimited PlanStatus = "rate_limited"
 	PlanStopped     PlanStatus = "stopped"
 	PlanRolledBack  PlanStatus = "rolled_back"
 	PlanFailed      PlanStatus = "failed"
@@ -197,14 +208,18 @@ func (s PlanStatus) String() string { return string(s) }
 
 // Final reports whether the plan will not run again.
 func (s PlanStatus) Final() bool {
-	return s == PlanCompleted || s == PlanStopped || s == PlanRolledBack || s == PlanFailed
+	switch s {
+	case PlanCompleted, PlanBlocked, PlanRateLimited, PlanStopped, PlanRolledBack, PlanFailed:
+		return true
+	}
+	return false
 }
 
 // Validate returns an error matching provider.ErrInvalid, naming the
 // value, unless s is a known PlanStatus.
 func (s PlanStatus) Validate() error {
 	switch s {
-	case PlanPlanned, PlanRunning, PlanCompleted, PlanStopped, PlanRolledBack, PlanFailed, PlanInterrupted:
+	case PlanPlanned, PlanRunning, PlanCompleted, PlanBlocked, PlanRateLimited, PlanStopped, PlanRolledBack, PlanFailed, PlanInterrupted:
 		return nil
 	}
 	return provider.Invalid("status", string(s), "is not a known plan status")
