@@ -126,6 +126,13 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	if !known {
 		return provider.Series{}, notFound("query metric", q.ResourceID)
 	}
+	return query(q, d, now, nil)
+}
+
+// query answers the valid query q from d (nil when the resource has no
+// data for the metric) as of now, writing the values into dst's capacity
+// (nil: a new slice).
+func query(q provider.Query, d *metricData, now time.Time, dst []float64) (provider.Series, error) {
 	// Data after now is not visible yet.
 	visible := q
 	if limit := now.Add(time.Nanosecond); visible.End.After(limit) {
@@ -134,13 +141,14 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	var out provider.Series
 	switch {
 	case d == nil || !visible.End.After(visible.Start):
-		out = provider.Series{Values: gaps(q.Steps())}
+		out = provider.Series{Values: gaps(dst, q.Steps())}
 	case d.series != nil:
-		out = resampleSeries(*d.series, q, visible.End)
+		out = resampleSeries(dst, *d.series, q, visible.End)
 	default:
 		// Samples are sorted and valid: resample only the window.
 		lo, _ := slices.BinarySearchFunc(d.samples, visible.Start, cmpSampleTime)
 		hi, _ := slices.BinarySearchFunc(d.samples, visible.End, cmpSampleTime)
+		var err error
 		out, err = provider.Resample(q, d.samples[lo:hi])
 		if err != nil {
 			return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
@@ -152,8 +160,9 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 
 func cmpSampleTime(s provider.Sample, t time.Time) int { return s.Time.Compare(t) }
 
-func gaps(n int) []float64 {
-	v := make([]float64, n)
+// gaps returns n gaps in dst's capacity (or a new slice).
+func gaps(dst []float64, n int) []float64 {
+	v := slices.Grow(dst[:0], n)[:n]
 	for i := range v {
 		v[i] = provider.Gap
 	}
@@ -161,12 +170,12 @@ func gaps(n int) []float64 {
 }
 
 // resampleSeries reduces the stored regular series src onto the grid of q,
-// using only steps of src that start before visibleEnd. It works in integer
-// offsets from src.Start, so a fleet scan spends its time on the values,
-// not on time arithmetic.
-func resampleSeries(src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
+// using only steps of src that start before visibleEnd, into dst's
+// capacity (or a new slice). It works in integer offsets from src.Start,
+// so a fleet scan spends its time on the values, not on time arithmetic.
+func resampleSeries(dst []float64, src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
 	n := q.Steps()
-	out := provider.Series{Values: make([]float64, n)}
+	out := provider.Series{Values: slices.Grow(dst[:0], n)[:n]}
 	base := q.Start.Sub(src.Start)
 	limit := minTime(visibleEnd, q.End).Sub(src.Start)
 	// firstAt returns the index of the first step of src starting at or
