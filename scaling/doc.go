@@ -81,7 +81,12 @@
 // verification; YAML or JSON with ParseConfig or LoadConfigFile,
 // validated at load, naming the bad field) and evaluates every target on
 // an interval (default 15 s, Kubernetes' HPA sync period) with bounded
-// concurrency, never twice at once for one target. It is a dry run
+// concurrency, never twice at once for one target. It reads the targets
+// a batch at a time (up to 256: their resources, the groups' capacities,
+// the strategies' metrics), in one call per kind of read when the
+// provider has the batch capabilities (provider.ResourceBatcher,
+// CapacityBatcher, MetricsBatcher; the memory cloud has them) and with
+// one call per read otherwise. It is a dry run
 // unless Config.Execute is set. Run returns nil when ctx ends; it waits
 // for the evaluations in flight, whose plans stop as interrupted and are
 // resumed by the next Run.

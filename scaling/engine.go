@@ -462,18 +462,23 @@ type Decision struct {
 // Decide returns an error matching ErrNoStrategy (and the failures). It
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
-	return e.decide(ctx, s, candidates, pinned, e.cell(s.Target.ID))
+	return e.decide(ctx, s, candidates, pinned, e.cell(s.Target.ID), nil)
 }
 
-// decide is Decide recording into the target's history cell c.
-func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pinned string, c *historyCell) (Decision, error) {
+// decide is Decide recording into the target's history cell c, with
+// room for the recommendations in considered (appended to from its
+// start; nil: a new slice).
+func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation) (Decision, error) {
 	d := Decision{Target: s.Target, Now: s.Now}
 	if len(candidates) == 0 {
 		return d, fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
 	var errs []error
 	best := -1
-	d.Considered = make([]Recommendation, 0, len(candidates))
+	d.Considered = considered[:0]
+	if cap(considered) < len(candidates) {
+		d.Considered = make([]Recommendation, 0, len(candidates))
+	}
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i, c := range candidates {
 		rec, err := c.Strategy.Recommend(ctx, s)
