@@ -132,11 +132,12 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 			r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
 			continue
 		}
-		if _, ok := c.resources[q.ResourceID]; !ok {
+		e, ok := c.resources[q.ResourceID]
+		if !ok {
 			r.Err = redact.Error(notFound("query metric", q.ResourceID))
 			continue
 		}
-		ser, err := query(q, c.metrics[metricKey{q.ResourceID, q.Metric}], now, dst)
+		ser, err := query(q, e.metric(q.Metric), now, dst)
 		if err != nil {
 			r.Err = redact.Error(err)
 			continue

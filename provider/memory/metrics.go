@@ -10,9 +10,37 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-type metricKey struct {
-	id     string
+// metricSlot is one metric of a resource and its data.
+type metricSlot struct {
 	metric provider.Metric
+	data   *metricData
+}
+
+// metric returns the data of metric m of the resource, or nil.
+func (e *entry) metric(m provider.Metric) *metricData {
+	for i := range e.metrics {
+		if e.metrics[i].metric == m {
+			return e.metrics[i].data
+		}
+	}
+	return nil
+}
+
+// setMetric stores d as metric m of the resource (nil: removes it).
+func (e *entry) setMetric(m provider.Metric, d *metricData) {
+	for i := range e.metrics {
+		if e.metrics[i].metric == m {
+			if d == nil {
+				e.metrics = slices.Delete(e.metrics, i, i+1)
+			} else {
+				e.metrics[i].data = d
+			}
+			return
+		}
+	}
+	if d != nil {
+		e.metrics = append(e.metrics, metricSlot{m, d})
+	}
 }
 
 // metricData holds one metric of one resource, either as raw samples or as
@@ -38,14 +66,14 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.resources[id]; !ok {
+	e, ok := c.resources[id]
+	if !ok {
 		return notFound("add samples", id)
 	}
-	k := metricKey{id, m}
-	d := c.metrics[k]
+	d := e.metric(m)
 	if d == nil || d.series != nil {
 		d = &metricData{}
-		c.metrics[k] = d
+		e.setMetric(m, d)
 	}
 	if n := len(d.samples); n > 0 && len(samples) > 0 && !samples[0].Time.After(d.samples[n-1].Time) {
 		return provider.Invalid("samples[0].time", samples[0].Time.Format(time.RFC3339Nano),
@@ -81,7 +109,9 @@ func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, 
 		moved[i] = provider.Sample{Time: s.Time.Add(shift), Value: s.Value}
 	}
 	c.mu.Lock()
-	delete(c.metrics, metricKey{id, m})
+	if e, ok := c.resources[id]; ok {
+		e.setMetric(m, nil)
+	}
 	c.mu.Unlock()
 	return c.AddSamples(id, m, moved...)
 }
@@ -100,10 +130,11 @@ func (c *Cloud) SetSeries(s provider.Series) (err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.resources[s.ResourceID]; !ok {
+	e, ok := c.resources[s.ResourceID]
+	if !ok {
 		return notFound("set series", s.ResourceID)
 	}
-	c.metrics[metricKey{s.ResourceID, s.Metric}] = &metricData{series: &s}
+	e.setMetric(s.Metric, &metricData{series: &s})
 	return nil
 }
 
@@ -120,8 +151,16 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	}
 	now := c.clock.Now()
 	c.mu.RLock()
-	_, known := c.resources[q.ResourceID]
-	d := c.metrics[metricKey{q.ResourceID, q.Metric}]
+	e, known := c.resources[q.ResourceID]
+	var d *metricData
+	if known {
+		if stored := e.metric(q.Metric); stored != nil {
+			// A copy taken under the lock: AddSamples appends to the
+			// stored samples while this query resamples them.
+			snapshot := *stored
+			d = &snapshot
+		}
+	}
 	c.mu.RUnlock()
 	if !known {
 		return provider.Series{}, notFound("query metric", q.ResourceID)
