@@ -211,10 +211,8 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	switch {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
-	case d.Rescale: // rec.Reason says whether the group's bounds clamped it
-		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited) + rec.Reason
-	default:
-		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited) + rec.Reason
+	default: // rec.Reason says whether the group's bounds clamped it
+		rec.Reason = hpaReason(d, t.Capacity.Desired) + rec.Reason
 	}
 	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
 	for i, r := range d.Metrics {
@@ -427,6 +425,33 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 		h.ScaledToZero = last.Strategy == s.name && !last.Rollback && last.To.Desired == 0 && last.From.Desired > 0 &&
 			st.Target.Min == 0 && s.cfg.minZeroAllowed()
 	}
+}
+
+// hpaReason is the reason of an HPA decision d at current replicas:
+//
+//	fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
+//
+// for a rescale, else
+//
+//	fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+//
+// built without boxing the arguments (a decision per target per pass).
+func hpaReason(d hpa.Decision, current int) string {
+	var buf [160]byte
+	var b []byte
+	if d.Rescale {
+		b = append(append(buf[:0], d.Reason...), ": "...)
+		b = strconv.AppendInt(b, int64(current), 10)
+		b = strconv.AppendInt(append(b, " → "...), int64(d.Replicas), 10)
+	} else {
+		b = strconv.AppendInt(append(buf[:0], "no rescale: proposal "...), int64(d.Proposal), 10)
+		b = strconv.AppendInt(append(b, ", stabilized "...), int64(d.Stabilized), 10)
+		b = append(append(append(b, " ("...), d.ScalingActive...), ", "...)
+		b = append(append(append(b, d.AbleToScale...), ", "...), d.ScalingLimited...)
+		return string(append(b, ')'))
+	}
+	b = append(append(append(b, " ("...), d.AbleToScale...), ", "...)
+	return string(append(append(b, d.ScalingLimited...), ')'))
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a
