@@ -180,7 +180,7 @@ func TestBatchReadsContextEnds(t *testing.T) {
 			require.ErrorIs(t, err, context.Canceled)
 			assert.Equal(t, 2, d.calls, "no read after the context ended")
 			require.Len(t, errs, 3)
-			assert.NotErrorIs(t, errs[0], context.Canceled, "the read made before the context ended keeps its answer")
+			require.NotErrorIs(t, errs[0], context.Canceled, "the read made before the context ended keeps its answer")
 			require.ErrorIs(t, errs[2], context.Canceled)
 		})
 	}
