@@ -282,8 +282,10 @@ func (s *HPA) input(st State, sc *hpaScratch) int {
 		default:
 			// Utilizations are fractions: of a 1000m request, v×1000 is
 			// v×100 percent. Pods metrics are the per-instance average.
+			sample := hpa.Sample{Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step}
 			for j := range ready {
-				mv.Samples = append(mv.Samples, hpa.Sample{Pod: ready[j].Name, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+				sample.Pod = ready[j].Name
+				mv.Samples = append(mv.Samples, sample)
 			}
 			if len(mv.Samples) == 0 {
 				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
@@ -385,12 +387,13 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 	}
 	recs := st.History.Recommendations
 	from, own := len(recs), false
+	cutoff := st.Now.Add(-window) // Now.Sub(At) > window ⇔ At before cutoff
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Strategy != s.name {
 			continue
 		}
 		own = true
-		if st.Now.Sub(recs[i].At) > window {
+		if recs[i].At.Before(cutoff) {
 			break
 		}
 		from = i
