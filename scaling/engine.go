@@ -567,8 +567,11 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 	}
 	if t.Horizontal() {
 		p.From, p.To = t.Capacity.CapacitySpec, d.Chosen.Capacity
-		p.Steps = gradualSteps(p.From, p.To, e.maxStep)
-		p.Rollback = gradualSteps(p.To, p.From, e.maxStep)
+		// The steps and the rollback in one allocation.
+		n, r := countSteps(p.From, p.To, e.maxStep), countSteps(p.To, p.From, e.maxStep)
+		steps := make([]PlanStep, 0, n+r)
+		p.Steps = appendSteps(steps[:0:n], p.From, p.To, e.maxStep)
+		p.Rollback = appendSteps(steps[n:n:n+r], p.To, p.From, e.maxStep)
 		perInstance := opts.InstanceHourlyCost
 		if perInstance == 0 && t.Resource.HourlyCost > 0 && t.Capacity.Current > 0 {
 			perInstance = t.Resource.HourlyCost / float64(t.Capacity.Current)
