@@ -24,8 +24,9 @@ func (c *stepClock) set(t time.Time)                      { c.ns.Store(t.UnixNan
 var _ clock.Clock = (*stepClock)(nil)
 
 // BenchmarkEvaluateFleet is one pass of the autoscaler's decisions over
-// 10,000 groups of the in-memory cloud: read each group and its capacity,
-// query its CPU, decide and plan, with no actuation, on two workers.
+// 10,000 groups of the in-memory cloud: read the groups, their capacities
+// and their CPU (a batch of targets at a time, through the cloud's batch
+// reads), decide and plan, with no actuation, on two workers.
 // Goal: ≤ 10 ms on 2 cores. Two strategies: nomad-autoscaler's target
 // value on CPU, and the HPA strategy on CPU (the Kubernetes-exact
 // calculation over the group's instances as pods).
