@@ -395,7 +395,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		}
 		nc := len(t.candidates)
 		d := &decisions[j]
-		*d, err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc])
+		err = a.engine.decide(ctx, &st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
 		considered = considered[nc:]
 		if err != nil {
 			rep.Err = err

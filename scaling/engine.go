@@ -462,16 +462,19 @@ type Decision struct {
 // Decide returns an error matching ErrNoStrategy (and the failures). It
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
-	return e.decide(ctx, s, candidates, pinned, e.cell(s.Target.ID), nil)
+	var d Decision
+	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), nil, &d)
+	return d, err
 }
 
 // decide is Decide recording into the target's history cell c, with
 // room for the recommendations in considered (appended to from its
-// start; nil: a new slice).
-func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation) (Decision, error) {
-	d := Decision{Target: s.Target, Now: s.Now}
+// start; nil: a new slice), writing the decision into *d (in place: the
+// Autoscaler's decisions are an array of a batch).
+func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, d *Decision) error {
+	*d = Decision{Target: s.Target, Now: s.Now}
 	if len(candidates) == 0 {
-		return d, fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
+		return fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
 	var errs []error
 	best := -1
@@ -481,7 +484,7 @@ func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pi
 	}
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i, c := range candidates {
-		rec, err := c.Strategy.Recommend(ctx, s)
+		rec, err := c.Strategy.Recommend(ctx, *s)
 		if err == nil {
 			err = rec.Validate(s.Target)
 		}
@@ -507,7 +510,7 @@ func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pi
 	e.recordRecommendations(c, s.Target, s.Now, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
-		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
+		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
 	}
 	d.Chosen = bound(s.Target, d.Considered[best])
 	if s.Target.Horizontal() {
@@ -515,7 +518,7 @@ func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pi
 	} else {
 		d.Change = !d.Chosen.Size.IsZero() && d.Chosen.Size != s.Target.Resource.Size
 	}
-	return d, nil
+	return nil
 }
 
 // bound keeps a group's recommended desired capacity within the target's
