@@ -145,3 +145,52 @@ func TestAutoscalerBatchReads(t *testing.T) {
 		assert.Equal(t, int64(3*(3*n+1)), plain.calls.Load(), "one call per read without batches: resource, capacity and metric of each group, the missing one's resource")
 	})
 }
+
+// TestRunPlanHoldsItsTargetOnly runs the autoscaler over 16 groups (read
+// two to a batch) while one group's scale out waits 6 minutes for its
+// instances: the other group of its batch is decided on every tick
+// meanwhile, and the busy group is not decided again until its plan ends.
+func TestRunPlanHoldsItsTargetOnly(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{LaunchDelay: 6 * time.Minute})
+		require.NoError(t, err)
+		cfg := scaling.Config{Execute: true, Concurrency: 2}
+		for i := range 16 {
+			id := fmt.Sprintf("g-%02d", i)
+			require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))
+			cpu := 0.6 // at the target: nothing to do
+			if i == 0 {
+				cpu = 0.95
+			}
+			setCPU(t, c, id, cpu)
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: id, Max: 10,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}})
+		}
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-clock.Real{}.After(5 * time.Minute)
+		decided := func(target string) int {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			n := 0
+			for _, ev := range rec.events {
+				if ev.Kind == scaling.EventDecision && ev.Target == target {
+					n++
+				}
+			}
+			return n
+		}
+		assert.Equal(t, 1, decided("g-00"), "the group whose plan verifies is not decided again")
+		assert.GreaterOrEqual(t, decided("g-01"), 20, "its batch peer is decided every 15 s meanwhile")
+		assert.Zero(t, rec.count(scaling.EventPlanCompleted), "the plan still waits for its instances")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
