@@ -11,8 +11,10 @@ import (
 const OutcomeStarted = "started"
 
 // OutcomeStopped is the Outcome of a KindScalingPlan event for a plan that
-// ended early without failing (blocked, rate limited, fenced,
-// interrupted).
+// ended early without failing: the safety gate refused a step or the rate
+// limiter denied one. A plan that a failure stopped (a gate or rate
+// limiter that failed, a fence, a drift, a provider error) has
+// OutcomeFailed.
 const OutcomeStopped = "stopped"
 
 // ScalingEvents converts an event of the scaling engine or autoscaler into
@@ -35,7 +37,7 @@ const OutcomeStopped = "stopped"
 //	rollback_step             KindRollback      done      (Capacity, Cost)
 //	rollback_failed           KindRollback      failed
 //	plan_completed            KindScalingPlan   done
-//	plan_stopped              KindScalingPlan   stopped
+//	plan_stopped              KindScalingPlan   stopped   (failed when the event has an Err)
 //	error                     KindFailure       failed
 //
 // Every event has Source SourceScaling, ResourceID the target, Ref the
@@ -93,6 +95,9 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 		ev.Kind, ev.Outcome = KindScalingPlan, OutcomeDone
 	case scaling.EventPlanStopped:
 		ev.Kind, ev.Outcome = KindScalingPlan, OutcomeStopped
+		if e.Err != nil {
+			ev.Outcome = OutcomeFailed
+		}
 	case scaling.EventError:
 		ev.Kind, ev.Outcome = KindFailure, OutcomeFailed
 	default: // decision, step_retried, rollback_completed

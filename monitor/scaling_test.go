@@ -71,9 +71,16 @@ func TestScalingEvents(t *testing.T) {
 		e.Kind = k
 		assert.Empty(t, monitor.ScalingEvents(e, 0.1), k)
 	}
+	// A plan stopped by a failure (here a gate whose rule failed) is a
+	// failed plan; one the gate refused is only stopped.
 	e := base
-	e.Kind, e.Err, e.From, e.To = scaling.EventError, errors.New("metrics down"), provider.CapacitySpec{}, provider.CapacitySpec{}
+	e.Kind, e.Err = scaling.EventPlanStopped, errors.New("cmdb unreachable")
 	got := monitor.ScalingEvents(e, 0)[0]
+	assert.Equal(t, monitor.OutcomeFailed, got.Outcome)
+	assert.Contains(t, got.Reason, "cmdb unreachable")
+	e = base
+	e.Kind, e.Err, e.From, e.To = scaling.EventError, errors.New("metrics down"), provider.CapacitySpec{}, provider.CapacitySpec{}
+	got = monitor.ScalingEvents(e, 0)[0]
 	assert.Contains(t, got.Reason, "metrics down")
 	assert.Empty(t, got.Action)
 	assert.Nil(t, got.Capacity)

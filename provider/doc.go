@@ -14,6 +14,7 @@
 //	rz   Resizer         // Resize an instance or function
 //	bk   BackupCatalog   // Backups of a resource
 //	av   ActivitySource  // logins, API calls, queries, ...
+//	rb   ResourceBatcher // GetResources: many Gets in one call (also CapacityBatcher, MetricsBatcher)
 //
 //	if sc, ok := p.(provider.Scaler); ok { ... }
 //
@@ -22,6 +23,29 @@
 // github.com/idlescale/idlescale/provider/providertest checks a driver
 // against these contracts, and github.com/idlescale/idlescale/provider/memory
 // is a complete in-memory implementation for tests and dry runs.
+//
+// # Batch reads
+//
+// ResourceBatcher, CapacityBatcher and MetricsBatcher are optional
+// capabilities for callers that read a whole fleet at once, such as the
+// scaling Autoscaler's pass over thousands of targets: one call reads
+// many resources, capacities or metric queries, as the backends do (EC2
+// DescribeInstances and DescribeAutoScalingGroups take many IDs,
+// CloudWatch GetMetricData 500 queries). The functions GetResources,
+// GetCapacities and QueryMetrics use them when a driver has them and make
+// one call per read otherwise, so callers need not care.
+//
+// Every batch method has the same contract: reads[i] is answered in place
+// with exactly what the per-resource call (Inventory.Get, Scaler.Capacity,
+// MetricsSource.QueryMetric) returns for its input, including the error of
+// that read alone (ErrInvalid, ErrNotFound, ErrUnsupported, a throttle);
+// one read's failure does not fail the others, and a successful read has a
+// nil Err. The method's own error is non-nil only when the call as a whole
+// failed (ctx ended, the backend unreachable); every read it did not
+// answer then carries that error, so a caller may look at the reads alone.
+// Reads may repeat an input; an empty slice is no call. Implementations
+// must be safe for concurrent use, honour ctx and not retain the reads.
+// providertest checks these contracts for the drivers that implement them.
 //
 // # Series and gaps
 //

@@ -76,6 +76,9 @@ func quoteString(v any) any {
 // within prefixes the Field of every *InvalidError in err with prefix, so a
 // nested validation reports the full path ("resources[2].capacity.min").
 func within(prefix string, err error) error {
+	if err == nil {
+		return nil // and no allocation: a valid value is the common case
+	}
 	var ie *InvalidError
 	if errors.As(err, &ie) {
 		if ie.Field == "" {

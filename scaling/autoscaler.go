@@ -11,6 +11,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // Fleet is what the autoscaler reads to build each target's State.
@@ -65,6 +66,7 @@ type Autoscaler struct {
 	custom  map[string]Strategy
 	clock   clock.Clock
 	log     *slog.Logger
+	batches sync.Pool // of *batch: read buffers reused from pass to pass
 }
 
 // runtimeTarget is a compiled target and whether an evaluation of it is in
@@ -125,6 +127,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.batches.New = func() any { return new(batch) }
 	return a, nil
 }
 
@@ -141,14 +144,23 @@ type TargetReport struct {
 	// Plan is the plan (nil when nothing changes).
 	Plan *Plan `json:"plan,omitempty"`
 	// Execution is the plan's execution (nil in a dry run or without a
-	// plan).
+	// plan). Its Status says how the plan ended: a plan the safety gate
+	// refused (blocked) or the rate limiter denied (rate_limited) is not
+	// an error.
 	Execution *Execution `json:"execution,omitempty"`
+	// Preview is the safety gate's decision on each step of the plan in a
+	// dry run (Config.Execute false; nil otherwise): a step the gate would
+	// refuse is a decision that is not Allowed, not an error.
+	Preview []safety.Decision `json:"preview,omitempty"`
 	// Resumed are the interrupted plans resumed before deciding.
 	Resumed []Execution `json:"resumed,omitempty"`
 	// Skipped reports a target whose previous evaluation was still
 	// running.
 	Skipped bool `json:"skipped,omitempty"`
-	// Err is the error of the evaluation, if any.
+	// Err is the failure of the evaluation, if any: the state could not
+	// be read, no strategy recommended, the plan failed (Execution.Err),
+	// or the gate failed in a dry run. A plan that stopped without failing
+	// (blocked, rate limited) leaves it nil.
 	Err error `json:"-"`
 }
 
@@ -160,7 +172,8 @@ type Report struct {
 	Targets []TargetReport `json:"targets"`
 }
 
-// Err joins the targets' errors.
+// Err joins the targets' errors: their failures, not their plans that
+// stopped without failing.
 func (r Report) Err() error {
 	var errs []error
 	for _, t := range r.Targets {
@@ -189,29 +202,50 @@ func (a *Autoscaler) RunOnce(ctx context.Context, now time.Time) Report {
 	return a.pass(ctx, now, true)
 }
 
+// maxBatch is the most targets read together: one batch call per kind of
+// read (resources, capacities, metrics) when the provider batches
+// (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher).
+const maxBatch = 256
+
+// batchLen is the number of targets of one batch for n targets and
+// workers workers: small enough that every worker gets several batches,
+// at most maxBatch.
+func batchLen(n, workers int) int {
+	return max(1, min(maxBatch, n/(4*max(1, workers))))
+}
+
 // pass evaluates every target with bounded concurrency: Concurrency
-// workers take the targets in order.
+// workers take the targets in order, a batch at a time.
 func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 	rep := Report{Now: now, Targets: make([]TargetReport, len(a.targets))}
+	size := batchLen(len(a.targets), a.cfg.Concurrency)
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
 	for range min(a.cfg.Concurrency, len(a.targets)) {
 		wg.Go(func() {
+			b := a.batches.Get().(*batch)
+			defer a.batches.Put(b)
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(a.targets) {
+				lo := int(next.Add(int64(size)) - int64(size))
+				if lo >= len(a.targets) {
 					return
 				}
-				t := a.targets[i]
-				switch {
-				case ctx.Err() != nil:
-					rep.Targets[i] = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
-				case !t.busy.CompareAndSwap(false, true):
-					rep.Targets[i] = TargetReport{Target: t.cfg.ID, Skipped: true}
-				default:
-					rep.Targets[i] = a.evaluate(ctx, t, now, act)
+				b.reset()
+				for i := lo; i < min(lo+size, len(a.targets)); i++ {
+					t := a.targets[i]
+					switch {
+					case ctx.Err() != nil:
+						rep.Targets[i] = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
+					case !t.busy.CompareAndSwap(false, true):
+						rep.Targets[i] = TargetReport{Target: t.cfg.ID, Skipped: true}
+					default:
+						b.add(t, &rep.Targets[i])
+					}
+				}
+				a.evaluate(ctx, b, now, act, nil)
+				for _, t := range b.targets {
 					t.busy.Store(false)
 				}
 			}
@@ -223,35 +257,71 @@ func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 
 // Run evaluates every target every Interval on the autoscaler's clock, as
 // RunOnce does, except that a target whose previous evaluation (a plan
-// still verifying) is running is skipped instead of waited for. Run
+// still verifying) is running is skipped instead of waited for. Targets
+// are read and decided a batch at a time; each plan executes on its own,
+// so that a plan verifying for minutes holds its target only. Run
 // returns nil when ctx ends; it waits for the evaluations in flight, which
 // see ctx end and stop (an interrupted plan is resumed by the next Run).
 func (a *Autoscaler) Run(ctx context.Context) error {
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	size := batchLen(len(a.targets), a.cfg.Concurrency)
+	// execute runs a plan of a target claimed by its batch; the target
+	// stays busy until the plan ends.
+	execute := func(t *runtimeTarget, p Plan) {
+		wg.Go(func() {
+			defer t.busy.Store(false)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return // the plan was not started: the next Run decides again
+			}
+			defer func() { <-sem }()
+			if _, err := a.engine.Execute(ctx, p); err != nil && ctx.Err() == nil {
+				a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", err)
+			}
+		})
+	}
 	for {
 		now := a.clock.Now()
-		for _, t := range a.targets {
-			if !t.busy.CompareAndSwap(false, true) {
+		for lo := 0; lo < len(a.targets); {
+			var claimed []*runtimeTarget
+			for ; lo < len(a.targets) && len(claimed) < size; lo++ {
+				if t := a.targets[lo]; t.busy.CompareAndSwap(false, true) {
+					claimed = append(claimed, t)
+				}
+			}
+			if len(claimed) == 0 {
 				continue
 			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				t.busy.Store(false)
+				for _, t := range claimed {
+					t.busy.Store(false)
+				}
 				return nil
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				defer func() { <-sem }()
-				defer t.busy.Store(false)
-				rep := a.evaluate(ctx, t, now, true)
-				if rep.Err != nil && ctx.Err() == nil {
-					a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", rep.Err)
+				b := a.batches.Get().(*batch)
+				defer a.batches.Put(b)
+				b.reset()
+				reps := make([]TargetReport, len(claimed))
+				for i, t := range claimed {
+					b.add(t, &reps[i])
 				}
-			}()
+				a.evaluate(ctx, b, now, true, execute)
+				for i, t := range claimed {
+					if !b.handed[i] {
+						t.busy.Store(false)
+					}
+					if reps[i].Err != nil && ctx.Err() == nil {
+						a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", reps[i].Err)
+					}
+				}
+			})
 		}
 		select {
 		case <-ctx.Done():
@@ -261,48 +331,99 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 	}
 }
 
-// evaluate is one target's evaluation.
-func (a *Autoscaler) evaluate(ctx context.Context, t *runtimeTarget, now time.Time, act bool) TargetReport {
-	rep := TargetReport{Target: t.cfg.ID}
-	if act && a.cfg.Execute {
-		resumed, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL)
-		rep.Resumed = resumed
-		if err != nil && ctx.Err() != nil {
+// batch is the targets of one evaluation read together, their reports,
+// and the buffers of their reads, kept from batch to batch (in the
+// Autoscaler's pool).
+type batch struct {
+	targets []*runtimeTarget
+	reps    []*TargetReport
+	handed  []bool // the target's plan was handed to Run's execute, which releases it
+	live    []int  // the targets read: not stopped by a resume that ctx ended
+	res     []provider.ResourceRead
+	caps    []provider.CapacityRead
+	capOf   []int // per live target: its read in caps, or -1
+	mets    []provider.MetricRead
+	metOf   []int // per live target: its first read in mets (one per need), or -1
+	series  []provider.Series
+}
+
+func (b *batch) reset() {
+	clear(b.targets)
+	clear(b.reps)
+	b.targets, b.reps, b.handed = b.targets[:0], b.reps[:0], b.handed[:0]
+}
+
+func (b *batch) add(t *runtimeTarget, rep *TargetReport) {
+	*rep = TargetReport{Target: t.cfg.ID}
+	b.targets, b.reps, b.handed = append(b.targets, t), append(b.reps, rep), append(b.handed, false)
+}
+
+// evaluate evaluates the targets of b at now (claimed: busy), filling in
+// their reports. Acting, it resumes their interrupted plans first, then
+// reads their states together, decides and plans each in order, and
+// previews or executes its plan: at once, or, when execute is set (Run),
+// by handing the plan to execute, which then owns the target.
+func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act bool, execute func(*runtimeTarget, Plan)) {
+	b.live = b.live[:0]
+	for k, t := range b.targets {
+		if act && a.cfg.Execute {
+			resumed, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL)
+			b.reps[k].Resumed = resumed
+			if err != nil && ctx.Err() != nil {
+				b.reps[k].Err = err
+				continue
+			}
+		}
+		b.live = append(b.live, k)
+	}
+	a.read(ctx, b, now)
+	// The decisions and the strategies' recommendations of the batch, in
+	// two allocations.
+	decisions := make([]Decision, len(b.live))
+	n := 0
+	for _, k := range b.live {
+		n += len(b.targets[k].candidates)
+	}
+	considered := make([]Recommendation, n)
+	for j, k := range b.live {
+		t, rep := b.targets[k], b.reps[k]
+		st, err := a.stateOf(ctx, b, j, now)
+		if err != nil {
 			rep.Err = err
-			return rep
+			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
+			continue
+		}
+		nc := len(t.candidates)
+		d := &decisions[j]
+		err = a.engine.decide(ctx, &st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
+		considered = considered[nc:]
+		if err != nil {
+			rep.Err = err
+			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
+			continue
+		}
+		rep.Decision = d
+		if a.engine.observer != nil {
+			a.engine.emit(Event{Time: now, Kind: EventDecision, Target: t.cfg.ID, Strategy: d.Chosen.Strategy,
+				From: st.Target.Capacity.CapacitySpec, To: d.Chosen.Capacity, FromSize: st.Target.Resource.Size, ToSize: d.Chosen.Size, Reason: d.Chosen.Reason})
+		}
+		if !d.Change {
+			continue
+		}
+		p := a.engine.Plan(*d, PlanOptions{Verify: t.cfg.Verify, InstanceHourlyCost: t.cfg.InstanceHourlyCost, CostPerHour: costOf(*d)})
+		rep.Plan = &p
+		switch {
+		case !act:
+		case !a.cfg.Execute:
+			rep.Preview, rep.Err = a.engine.Preview(ctx, p, now)
+		case execute != nil:
+			b.handed[k] = true
+			execute(t, p)
+		default:
+			x, err := a.engine.Execute(ctx, p)
+			rep.Execution, rep.Err = &x, err
 		}
 	}
-	st, err := a.state(ctx, t, now)
-	if err != nil {
-		rep.Err = err
-		a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
-		return rep
-	}
-	d, err := a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history)
-	if err != nil {
-		rep.Err = err
-		a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
-		return rep
-	}
-	rep.Decision = &d
-	a.engine.emit(Event{Time: now, Kind: EventDecision, Target: t.cfg.ID, Strategy: d.Chosen.Strategy,
-		From: st.Target.Capacity.CapacitySpec, To: d.Chosen.Capacity, FromSize: st.Target.Resource.Size, ToSize: d.Chosen.Size, Reason: d.Chosen.Reason})
-	if !d.Change {
-		return rep
-	}
-	p := a.engine.Plan(d, PlanOptions{Verify: t.cfg.Verify, InstanceHourlyCost: t.cfg.InstanceHourlyCost, CostPerHour: costOf(d)})
-	rep.Plan = &p
-	if !act {
-		return rep
-	}
-	if !a.cfg.Execute {
-		_, err := a.engine.Preview(ctx, p, now)
-		rep.Err = err
-		return rep
-	}
-	x, err := a.engine.Execute(ctx, p)
-	rep.Execution, rep.Err = &x, err
-	return rep
 }
 
 // costOf is the cost change per hour of a vertical recommendation, from
@@ -316,41 +437,102 @@ func costOf(d Decision) float64 {
 	return 0
 }
 
-// state reads a target's State at now.
-func (a *Autoscaler) state(ctx context.Context, t *runtimeTarget, now time.Time) (State, error) {
-	res, err := a.fleet.Inventory.Get(ctx, t.resource)
-	if err != nil {
-		return State{}, fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, err)
+// read reads the states of b's live targets at now: their resources,
+// then the capacities of the groups among them, then the metrics of those
+// read so far, each kind in one call (provider.GetResources,
+// GetCapacities, QueryMetrics: one batch call when the provider batches).
+// A read that fails leaves its error for stateOf.
+func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
+	b.res = grow(b.res, len(b.live))
+	for j, k := range b.live {
+		b.res[j] = provider.ResourceRead{ID: b.targets[k].resource}
 	}
-	st := State{Now: now, Target: Target{ID: t.cfg.ID, Resource: res, Min: t.min, Max: t.max}, Metrics: make([]provider.Series, 0, len(t.needs))}
+	_ = provider.GetResources(ctx, a.fleet.Inventory, b.res) // each read carries its error
+	scaler := a.engine.cloud.Scaler
+	b.caps, b.capOf = b.caps[:0], grow(b.capOf, len(b.live))
+	for j, k := range b.live {
+		b.capOf[j] = -1
+		if r := &b.res[j]; r.Err == nil && r.Resource.Kind == provider.KindGroup && scaler != nil {
+			b.capOf[j] = len(b.caps)
+			b.caps = append(b.caps, provider.CapacityRead{ID: b.targets[k].resource})
+		}
+	}
+	if scaler != nil {
+		_ = provider.GetCapacities(ctx, scaler, b.caps)
+	}
+	b.mets, b.metOf = b.mets[:0], grow(b.metOf, len(b.live))
+	for j, k := range b.live {
+		b.metOf[j] = -1
+		t := b.targets[k]
+		if b.res[j].Err != nil || b.res[j].Resource.Kind == provider.KindGroup && (b.capOf[j] < 0 || b.caps[b.capOf[j]].Err != nil) {
+			continue // stateOf fails before it needs metrics
+		}
+		b.metOf[j] = len(b.mets)
+		for _, n := range t.needs {
+			end := now.Truncate(n.Step).Add(n.Step)
+			q := provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: end.Add(-n.Lookback).Truncate(n.Step), End: end, Step: n.Step, Statistic: n.Statistic}
+			// Reuse the values of the read this one replaces.
+			var dst []float64
+			if i := len(b.mets); i < cap(b.mets) {
+				dst = b.mets[:i+1][i].Series.Values[:0]
+			}
+			b.mets = append(b.mets, provider.MetricRead{Query: q, Series: provider.Series{Values: dst}})
+		}
+	}
+	if a.fleet.Metrics != nil {
+		_ = provider.QueryMetrics(ctx, a.fleet.Metrics, b.mets)
+	}
+	b.series = grow(b.series, len(b.mets))
+}
+
+// grow returns s with length n, reusing its array when it is large
+// enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
+}
+
+// stateOf returns the State of b's j-th live target from what read read:
+// the target's resource, the capacity of a group, the series of its
+// strategies' needs (a metric whose read failed in MetricErrors), the
+// pods of a Kubernetes target (from the PodSource) and its history.
+func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time) (State, error) {
+	t := b.targets[b.live[j]]
+	r := &b.res[j]
+	if r.Err != nil {
+		return State{}, fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, r.Err)
+	}
+	st := State{Now: now, Target: Target{ID: t.cfg.ID, Resource: r.Resource, Min: t.min, Max: t.max}}
 	if st.Target.Horizontal() {
 		if a.engine.cloud.Scaler == nil {
 			return State{}, provider.Invalid("cloud.scaler", nil, "is required to scale group "+t.cfg.ID)
 		}
-		c, err := a.engine.cloud.Scaler.Capacity(ctx, t.resource)
-		if err != nil {
-			return State{}, fmt.Errorf("scaling: target %s: capacity: %w", t.cfg.ID, err)
+		c := &b.caps[b.capOf[j]]
+		if c.Err != nil {
+			return State{}, fmt.Errorf("scaling: target %s: capacity: %w", t.cfg.ID, c.Err)
 		}
-		st.Target.Capacity = c
+		st.Target.Capacity = c.Capacity
 	}
-	for _, n := range t.needs {
-		end := now.Truncate(n.Step).Add(n.Step)
-		q := provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: end.Add(-n.Lookback).Truncate(n.Step), End: end, Step: n.Step, Statistic: n.Statistic}
-		ser, err := a.fleet.Metrics.QueryMetric(ctx, q)
-		if err != nil {
+	m := b.metOf[j]
+	st.Metrics = b.series[m:m:min(m+len(t.needs), len(b.series))]
+	for i, n := range t.needs {
+		mr := &b.mets[m+i]
+		if mr.Err != nil {
 			if ctx.Err() != nil {
 				return State{}, ctx.Err()
 			}
 			if st.MetricErrors == nil {
 				st.MetricErrors = map[provider.Metric]error{}
 			}
-			st.MetricErrors[n.Metric] = err
+			st.MetricErrors[n.Metric] = mr.Err
 			continue
 		}
-		st.Metrics = append(st.Metrics, ser)
+		st.Metrics = append(st.Metrics, mr.Series)
 	}
 	if t.hpa != nil && a.fleet.Pods != nil {
-		obs, err := a.fleet.Pods.ObservePods(ctx, res, t.hpa.Metrics(), now)
+		obs, err := a.fleet.Pods.ObservePods(ctx, r.Resource, t.hpa.Metrics(), now)
 		if err != nil {
 			return State{}, fmt.Errorf("scaling: target %s: pods: %w", t.cfg.ID, err)
 		}

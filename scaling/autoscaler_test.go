@@ -453,8 +453,14 @@ func TestSafetyBlockInRunner(t *testing.T) {
 			e, scaling.Fleet{Inventory: c, Metrics: c})
 		require.NoError(t, err)
 		rep := a.RunOnce(t.Context(), time.Now())
-		require.ErrorIs(t, rep.Err(), safety.ErrBlocked)
-		assert.Equal(t, scaling.PlanStopped, rep.Targets[0].Execution.Status)
+		require.NoError(t, rep.Err(), "a plan the gate refused is not a failure")
+		x := rep.Targets[0].Execution
+		require.NotNil(t, x)
+		assert.Equal(t, scaling.PlanBlocked, x.Status)
+		require.NoError(t, x.Err)
+		require.NotNil(t, x.Gate)
+		assert.Equal(t, []string{"business_hours"}, x.Gate.BlockingRules())
+		assert.Contains(t, x.Reason, "business_hours")
 		assert.Empty(t, setCapacityOps(c))
 	})
 }

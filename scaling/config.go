@@ -57,8 +57,8 @@ type Config struct {
 	// Interval is the time between two evaluations of a target.
 	// Default: 15s (Kubernetes' HPA sync period).
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
-	// Concurrency bounds the targets evaluated (and their plans executed)
-	// at once. Default: 8.
+	// Concurrency bounds the batches of targets read and evaluated, and
+	// the plans executed, at once. Default: 8.
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 	// Execute makes the autoscaler act. Default: false, a dry run that
 	// decides, plans and asks the safety gate (Evaluate) what it would

@@ -46,11 +46,20 @@
 //
 //	fence ─► safety gate ─► rate limit ─► provider write ─► settle ─► signals ─► verified
 //	  │           │              │               │                │          │
-//	  └─ stopped ─┴── stopped ───┘ (clamp: shorter step)          └── failed ┴─► rollback
-//	                                             └── failed ─────────────────────┘
+//	stopped    blocked      rate_limited         │                └── failed ┴─► rollback
+//	                        (clamp: shorter step) └── failed ─────────────────────┘
 //
 // and is recorded: an event for the Observer (the monitor consumes them),
 // a Change in the target's History, a StepRecord in the Journal.
+//
+// A plan that stops is not an error. The Execution's Status says how the
+// plan ended (PlanStatus: completed, blocked, rate_limited, stopped,
+// rolled_back, failed, interrupted); Engine.Execute's error (and
+// TargetReport.Err) is nil when the safety gate refused a step or the
+// rate limiter denied one — Execution.Gate and Execution.RateLimit hold
+// that decision — and non-nil only for a failure: a gate or limiter that
+// failed (which stops the plan too: fail closed), a fence that refused, a
+// drift, a provider error, a step not verified, a rollback that failed.
 // A host or simulator that applies decisions itself records its changes
 // with Engine.RecordChange, so that the strategies' rate limits count
 // them.
@@ -72,7 +81,12 @@
 // verification; YAML or JSON with ParseConfig or LoadConfigFile,
 // validated at load, naming the bad field) and evaluates every target on
 // an interval (default 15 s, Kubernetes' HPA sync period) with bounded
-// concurrency, never twice at once for one target. It is a dry run
+// concurrency, never twice at once for one target. It reads the targets
+// a batch at a time (up to 256: their resources, the groups' capacities,
+// the strategies' metrics), in one call per kind of read when the
+// provider has the batch capabilities (provider.ResourceBatcher,
+// CapacityBatcher, MetricsBatcher; the memory cloud has them) and with
+// one call per read otherwise. It is a dry run
 // unless Config.Execute is set. Run returns nil when ctx ends; it waits
 // for the evaluations in flight, whose plans stop as interrupted and are
 // resumed by the next Run.
@@ -92,10 +106,11 @@
 // throttling is retried with backoff within EngineConfig.RetryDeadline; a
 // metric that cannot be read makes a strategy keep the capacity (an HPA
 // strategy scales up on the metrics it has and never down while one is
-// missing); a safety rule that errors blocks (fail closed); a capacity
-// that never settles fails verification and is rolled back. Every such
-// error is a *StepError naming the plan, step and Stage, wrapping the
-// cause.
+// missing); a safety rule that errors blocks (fail closed, and an error);
+// a capacity that never settles fails verification and is rolled back.
+// Every such error is a *StepError naming the plan, step and Stage,
+// wrapping the cause (errors.Is reaches safety.ErrRuleFailed,
+// provider.ErrThrottled, ErrNotVerified, ErrDrift, ErrRollback, ...).
 //
 // Everything here is safe for concurrent use. Constructors take their
 // configuration first (a zero config means the defaults), validate it

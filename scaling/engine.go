@@ -18,6 +18,18 @@ import (
 )
 
 // Gate decides whether a proposal may go ahead. *safety.Engine implements it.
+//
+// Both methods return the decision, and nil when d.Allowed. A step goes
+// ahead only when the error is nil and d.Allowed. Otherwise the engine
+// tells a refusal from a failure: a *safety.BlockedError (matching
+// safety.ErrBlocked) is a refusal — a rule blocked the step, or it needs
+// an approval (safety.ErrApprovalRequired) — unless it also matches
+// safety.ErrRuleFailed, safety.ErrAudit or provider.ErrInvalid; a decision
+// that is not allowed without an error is a refusal too. Any other error
+// is a failure of the gate. Both stop the plan (fail closed, status
+// blocked); only a failure is an error. safety.Decision.Err gives exactly
+// these errors. Implementations must be safe for concurrent use and
+// honour ctx.
 type Gate interface {
 	// Check decides p and records the decision (the path before a real change).
 	Check(ctx context.Context, p safety.Proposal) (safety.Decision, error)
@@ -27,6 +39,14 @@ type Gate interface {
 
 // Reserver reserves rate-limit budget before a change and refunds it when
 // nothing changed. *ratelimit.Limiter implements it.
+//
+// The engine calls ReserveAt right before a step's write and writes only
+// when the error is nil and the reservation is OK (Allowed, or Clamped:
+// the step is shortened to the units granted). A reservation that is not
+// OK stops the plan as rate_limited, without an error; an error stops it
+// too (fail closed) and is returned. When the provider then changed
+// nothing, the engine passes the reservation to CancelAt to refund it.
+// Implementations must be safe for concurrent use.
 type Reserver interface {
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
 	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error
@@ -442,21 +462,29 @@ type Decision struct {
 // Decide returns an error matching ErrNoStrategy (and the failures). It
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
-	return e.decide(ctx, s, candidates, pinned, e.cell(s.Target.ID))
+	var d Decision
+	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), nil, &d)
+	return d, err
 }
 
-// decide is Decide recording into the target's history cell c.
-func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pinned string, c *historyCell) (Decision, error) {
-	d := Decision{Target: s.Target, Now: s.Now}
+// decide is Decide recording into the target's history cell c, with
+// room for the recommendations in considered (appended to from its
+// start; nil: a new slice), writing the decision into *d (in place: the
+// Autoscaler's decisions are an array of a batch).
+func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, d *Decision) error {
+	*d = Decision{Target: s.Target, Now: s.Now}
 	if len(candidates) == 0 {
-		return d, fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
+		return fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
 	var errs []error
 	best := -1
-	d.Considered = make([]Recommendation, 0, len(candidates))
+	d.Considered = considered[:0]
+	if cap(considered) < len(candidates) {
+		d.Considered = make([]Recommendation, 0, len(candidates))
+	}
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i, c := range candidates {
-		rec, err := c.Strategy.Recommend(ctx, s)
+		rec, err := c.Strategy.Recommend(ctx, *s)
 		if err == nil {
 			err = rec.Validate(s.Target)
 		}
@@ -482,7 +510,7 @@ func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pi
 	e.recordRecommendations(c, s.Target, s.Now, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
-		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
+		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
 	}
 	d.Chosen = bound(s.Target, d.Considered[best])
 	if s.Target.Horizontal() {
@@ -490,7 +518,7 @@ func (e *Engine) decide(ctx context.Context, s State, candidates []Candidate, pi
 	} else {
 		d.Change = !d.Chosen.Size.IsZero() && d.Chosen.Size != s.Target.Resource.Size
 	}
-	return d, nil
+	return nil
 }
 
 // bound keeps a group's recommended desired capacity within the target's
@@ -542,8 +570,11 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 	}
 	if t.Horizontal() {
 		p.From, p.To = t.Capacity.CapacitySpec, d.Chosen.Capacity
-		p.Steps = gradualSteps(p.From, p.To, e.maxStep)
-		p.Rollback = gradualSteps(p.To, p.From, e.maxStep)
+		// The steps and the rollback in one allocation.
+		n, r := countSteps(p.From, p.To, e.maxStep), countSteps(p.To, p.From, e.maxStep)
+		steps := make([]PlanStep, 0, n+r)
+		p.Steps = appendSteps(steps[:0:n], p.From, p.To, e.maxStep)
+		p.Rollback = appendSteps(steps[n:n:n+r], p.To, p.From, e.maxStep)
 		perInstance := opts.InstanceHourlyCost
 		if perInstance == 0 && t.Resource.HourlyCost > 0 && t.Capacity.Current > 0 {
 			perInstance = t.Resource.HourlyCost / float64(t.Capacity.Current)
@@ -594,8 +625,9 @@ func (e *Engine) proposal(p Plan, s PlanStep, now time.Time) safety.Proposal {
 // Preview decides every step of p with the gate's side-effect-free
 // Evaluate, as of now, and reports the decisions: a dry run that changes
 // nothing and reserves no budget. It returns one decision per step, in
-// order, and the first step's error (a *safety.BlockedError when it is
-// refused).
+// order: a step the gate would refuse is a decision that is not Allowed,
+// not an error. The error is the first failure of the gate (see Gate), a
+// *StepError at StageSafety.
 func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.Decision, error) {
 	var (
 		out   []safety.Decision
@@ -604,11 +636,15 @@ func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.D
 	for _, s := range p.Steps {
 		d, err := e.gate.Evaluate(ctx, e.proposal(p, s, now))
 		out = append(out, d)
+		var failure error
+		if gateFailed(d, err) {
+			failure = &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
+		}
 		ev := Event{Time: now, Kind: EventPreviewed, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
-			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: d.Summary(), Err: err}
+			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: d.Summary(), Err: failure}
 		e.emit(ev)
-		if err != nil && first == nil {
-			first = err
+		if failure != nil && first == nil {
+			first = failure
 		}
 	}
 	return out, first

@@ -329,10 +329,21 @@ func TestFaultSafetyError(t *testing.T) {
 		require.NoError(t, err)
 		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
 		require.ErrorIs(t, err, safety.ErrBlocked)
-		require.ErrorIs(t, err, safety.ErrRuleFailed)
-		assert.Equal(t, scaling.PlanStopped, x.Status)
+		require.ErrorIs(t, err, safety.ErrRuleFailed, "a rule that fails is a failure, not a refusal")
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, scaling.StageSafety, serr.Stage)
+		assert.Equal(t, scaling.PlanBlocked, x.Status, "fail closed: the gate stopped the plan")
+		assert.Equal(t, err, x.Err)
+		require.NotNil(t, x.Gate)
+		assert.False(t, x.Gate.Allowed)
 		assert.Empty(t, setCapacityOps(c))
 		assert.Equal(t, 1, rec.count(scaling.EventStepBlocked))
+		for _, ev := range rec.events {
+			if ev.Kind == scaling.EventStepBlocked || ev.Kind == scaling.EventPlanStopped {
+				require.ErrorIs(t, ev.Err, safety.ErrRuleFailed, "%s carries the failure", ev.Kind)
+			}
+		}
 	})
 }
 
@@ -476,10 +487,15 @@ func TestRateLimit(t *testing.T) {
 			scaling.WithReserver(lim), scaling.WithObserver(rec))
 		require.NoError(t, err)
 		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 15), scaling.PlanOptions{}))
-		var serr *scaling.StepError
-		require.ErrorAs(t, err, &serr)
-		assert.Equal(t, scaling.StageRateLimit, serr.Stage)
-		assert.Equal(t, scaling.PlanStopped, x.Status)
+		require.NoError(t, err, "a denial stops the plan; it is not a failure")
+		assert.Equal(t, scaling.PlanRateLimited, x.Status)
+		require.NoError(t, x.Err)
+		assert.Nil(t, x.Gate)
+		require.NotNil(t, x.RateLimit)
+		assert.Equal(t, ratelimit.Denied, x.RateLimit.Outcome)
+		assert.Equal(t, ratelimit.ReasonWindow, x.RateLimit.Reason, "two events per window were used")
+		assert.Equal(t, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}, x.RateLimit.Request, "the denied step 14→15")
+		assert.False(t, x.RateLimit.Next.IsZero(), "when the step could go ahead")
 		var to []int
 		for _, s := range x.Steps {
 			to = append(to, s.Step.To.Desired)
@@ -491,6 +507,16 @@ func TestRateLimit(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 14, capa.Desired, "the verified steps stay")
 		assert.Equal(t, 3, rec.count(scaling.EventStepRateLimited), "two clamps and a denial")
+		for _, ev := range rec.events {
+			require.NoError(t, ev.Err, "%s: a denial is no failure", ev.Kind)
+		}
+		assert.Equal(t, 1, rec.count(scaling.EventPlanStopped))
+
+		// Executing the stopped plan again returns its record and acts not.
+		again, err := e.Execute(t.Context(), x.Plan)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanRateLimited, again.Status)
+		assert.Equal(t, 3, rec.count(scaling.EventStepRateLimited))
 	})
 }
 

@@ -27,8 +27,10 @@ var (
 )
 
 // StepError is the failure of one plan step, naming the stage. It wraps
-// the cause (errors.Is reaches provider.ErrThrottled, safety.ErrBlocked,
-// ErrNotVerified, a fencing error, ...).
+// the cause (errors.Is reaches provider.ErrThrottled, safety.ErrRuleFailed,
+// ErrNotVerified, a fencing error, ...). A step the safety gate refused
+// or the rate limiter denied is no failure and no StepError (see
+// Engine.Execute).
 type StepError struct {
 	// PlanID and Step identify the step (Step counts from 1; 0 for the
 	// plan as a whole).

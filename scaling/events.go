@@ -55,7 +55,10 @@ type Event struct {
 	// safety decision's summary, the rate limiter's reason, what a
 	// verification found.
 	Reason string `json:"reason,omitempty"`
-	// Err is the error of a failure, if any.
+	// Err is the error of a failure, if any: nil for a step the gate
+	// refused or the rate limiter denied, and for the plan they stopped,
+	// which are decisions (Reason says why), set when the gate, the rate
+	// limiter, the fence or the provider failed.
 	Err error `json:"-"`
 }
 
@@ -67,8 +70,8 @@ const (
 	EventDecision           EventKind = "decision"            // a strategy was chosen and recommended
 	EventPlanned            EventKind = "planned"             // a plan was made
 	EventPreviewed          EventKind = "previewed"           // a dry run decided a step (no change made)
-	EventStepBlocked        EventKind = "step_blocked"        // the safety gate refused a step (or failed: fail closed)
-	EventStepRateLimited    EventKind = "step_rate_limited"   // the rate limiter denied or clamped a step
+	EventStepBlocked        EventKind = "step_blocked"        // the safety gate refused a step (or failed, with Err: fail closed)
+	EventStepRateLimited    EventKind = "step_rate_limited"   // the rate limiter denied or clamped a step (or failed, with Err)
 	EventStepRetried        EventKind = "step_retried"        // the provider throttled; the step is retried
 	EventStepExecuted       EventKind = "step_executed"       // the provider accepted a step's change
 	EventStepFailed         EventKind = "step_failed"         // the provider refused a step
@@ -79,7 +82,7 @@ const (
 	EventRollbackCompleted  EventKind = "rollback_completed"  // the state before the plan is restored
 	EventRollbackFailed     EventKind = "rollback_failed"     // the rollback could not finish
 	EventPlanCompleted      EventKind = "plan_completed"      // every step verified
-	EventPlanStopped        EventKind = "plan_stopped"        // the plan ended early without failing: blocked, rate limited, fenced, interrupted or abandoned
+	EventPlanStopped        EventKind = "plan_stopped"        // the plan ended early without rolling back: blocked, rate limited (Err nil unless the gate or limiter failed), fenced, drifted or abandoned (Err set)
 	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy)
 )
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
@@ -176,6 +177,35 @@ func ExampleNewEngine() {
 	// step 1 verified: 2 → 3
 	// step 2 verified: 3 → 4
 	// completed <nil>
+}
+
+// ExampleEngine_Execute_blocked is a plan the safety gate refuses: the
+// plan stops with status blocked and the gate's decision, and that is not
+// an error (an error is a failure: of the gate, the provider, a
+// verification).
+func ExampleEngine_Execute_blocked() {
+	cloud, _ := memory.New(memory.Config{})
+	_ = cloud.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 4})
+	freeze := safety.Named("change_freeze", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		return safety.Result{Outcome: safety.Block, Reason: "release week"}, nil
+	}))
+	gate, _ := safety.New(safety.Config{}, []safety.Rule{freeze})
+	engine, _ := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, gate)
+	res, _ := cloud.Get(context.Background(), "web")
+	capa, _ := cloud.Capacity(context.Background(), "web")
+	fixed := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		want := s.Target.Capacity.CapacitySpec
+		want.Desired = 3
+		return scaling.Recommendation{Capacity: want, Reason: "quiet", Fitness: 1}, nil
+	})
+	d, _ := engine.Decide(context.Background(), scaling.State{Now: cloud.Now(), Target: scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 1, Max: 20}},
+		[]scaling.Candidate{{Name: "fixed", Strategy: fixed}}, "")
+	x, err := engine.Execute(context.Background(), engine.Plan(d, scaling.PlanOptions{}))
+	fmt.Println(x.Status, err)
+	fmt.Println(x.Gate.BlockingRules(), x.Reason)
+	// Output:
+	// blocked <nil>
+	// [change_freeze] step 1: blocked: change_freeze: release week
 }
 
 // ExampleNewAutoscaler loads a policy and evaluates it once, without

@@ -40,11 +40,12 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 }
 
 // Execute carries out p step by step and returns its execution record.
-// Each step is fenced (WithFencer), gated (Gate.Check; a refusal or an
-// error stops the plan: fail closed), rate limited (WithReserver; a denial
-// stops the plan, a clamp shortens the step and re-splits the rest),
-// written through the provider (retrying throttling with backoff on the
-// engine's clock within RetryDeadline) and verified: the capacity (or
+// Each step is fenced (WithFencer), gated (Gate.Check; a refusal stops the
+// plan as blocked, and so does a gate that fails: fail closed), rate
+// limited (WithReserver; a denial stops the plan as rate_limited, and so
+// does a limiter that fails; a clamp shortens the step and re-splits the
+// rest), written through the provider (retrying throttling with backoff on
+// the engine's clock within RetryDeadline) and verified: the capacity (or
 // size) must settle within the monitoring plan's Timeout and its signals
 // stay healthy for its Window. A step that fails or is not verified rolls
 // the plan back on its own, through the gate again; the rollback is
@@ -59,9 +60,21 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // ErrPlanRunning. When the capacity is found neither where the plan left
 // it nor where it was going, the plan stops (ErrDrift) without acting.
 //
-// The error is nil when the plan completed; otherwise it says why it did
-// not (a *StepError naming the step and stage, matching the cause). A
-// plan interrupted by ctx returns ctx's error and status interrupted.
+// A plan that stops is not an error: Execution.Status says how the plan
+// ended (see PlanStatus), and the error is nil when it completed, when
+// the safety gate refused a step (status blocked; Execution.Gate is the
+// decision, which says whether an approval would allow it) and when the
+// rate limiter denied one (status rate_limited; Execution.RateLimit is the
+// reservation, with the time the step could go ahead). The error is
+// non-nil for a failure, also kept in Execution.Err: a *StepError naming
+// the step and Stage and wrapping the cause — the gate or the rate
+// limiter failing (a rule error, an audit that could not be recorded:
+// they stop the plan, fail closed, with status blocked or rate_limited), a
+// fence that refused (stopped), a capacity changed outside the plan
+// (ErrDrift, stopped), a provider error (stopped when nothing changed,
+// else rolled back), a step not verified (ErrNotVerified, rolled back), a
+// rollback that failed (ErrRollback, failed). A plan interrupted by ctx
+// returns ctx's error and status interrupted.
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
@@ -85,7 +98,7 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 		e.emit(Event{Time: e.clock.Now(), Kind: EventPlanned, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
 			From: p.From, To: p.To, FromSize: p.FromSize, ToSize: p.ToSize, Reason: p.Reason})
 	}
-	x.Status, x.Err, x.Reason = PlanRunning, nil, ""
+	x.Status, x.Err, x.Reason, x.Gate, x.RateLimit = PlanRunning, nil, "", nil, nil
 	e.save(ctx, &x)
 	e.run(ctx, &x)
 	e.save(ctx, &x)
@@ -111,7 +124,7 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 			continue
 		}
 		if maxAge > 0 && now.Sub(x.Plan.CreatedAt) > maxAge {
-			x.Status, x.Reason = PlanStopped, fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
+			x.Status, x.Err, x.Reason = PlanStopped, nil, fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
 			e.skipRest(&x, x.Reason)
 			e.save(ctx, &x)
 			e.emit(Event{Time: e.clock.Now(), Kind: EventPlanStopped, Target: target, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason})
@@ -125,6 +138,24 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// gateFailed reports whether the gate's answer (d, err) on a step that it
+// did not allow is a failure of the gate — a rule that failed, an invalid
+// proposal, an audit that could not be recorded, an error that is not a
+// safety block, an error with an allowed decision — rather than a
+// refusal: a rule blocked the step or an approval is missing (a
+// *safety.BlockedError of no failure), or a decision that is not allowed
+// came without an error. Both stop the step (fail closed); only a failure
+// is an error.
+func gateFailed(d safety.Decision, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case d.Allowed, !errors.Is(err, safety.ErrBlocked):
+		return true
+	}
+	return errors.Is(err, safety.ErrRuleFailed) || errors.Is(err, safety.ErrAudit) || errors.Is(err, provider.ErrInvalid)
 }
 
 func (e *Engine) lockPlan(id string) bool {
@@ -158,15 +189,15 @@ func (e *Engine) save(ctx context.Context, x *Execution) {
 	}
 }
 
-// stop ends the plan without rolling back.
-func (e *Engine) stop(x *Execution, status PlanStatus, err error) {
-	x.Status, x.Err = status, err
+// stop ends the plan without rolling back, with status and, for a
+// failure, err; reason says why when err is nil.
+func (e *Engine) stop(x *Execution, status PlanStatus, reason string, err error) {
+	x.Status, x.Err, x.Reason = status, err, reason
 	if err != nil {
 		x.Reason = err.Error()
 	}
 	e.skipRest(x, x.Reason)
-	kind := EventPlanStopped
-	e.emit(Event{Time: e.clock.Now(), Kind: kind, Target: x.Plan.Target.ID, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason, Err: err})
+	e.emit(Event{Time: e.clock.Now(), Kind: EventPlanStopped, Target: x.Plan.Target.ID, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason, Err: err})
 }
 
 // skipRest marks the pending steps skipped.
@@ -197,7 +228,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted: "+ctx.Err().Error()
 				return
 			}
-			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err})
+			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err})
 			return
 		}
 		switch {
@@ -218,7 +249,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 			sr = &x.Steps[i] // act may re-split the steps
 			s = sr.Step
 		default:
-			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead,
+			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead,
 				Err: fmt.Errorf("%w: found %s, expected %s or %s", ErrDrift, actual, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))})
 			return
 		}
@@ -249,28 +280,45 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	s := x.Steps[i].Step
 	if e.fencer != nil {
 		if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
-			e.stop(x, PlanStopped, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
+			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
 			return false
 		}
 	}
 	now := e.clock.Now()
 	d, err := e.gate.Check(ctx, e.proposal(p, s, now))
-	if err != nil {
+	if err != nil || !d.Allowed {
+		if cerr := ctx.Err(); cerr != nil {
+			x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the safety gate: "+cerr.Error()
+			return false
+		}
+		x.Gate = &d
+		if !gateFailed(d, err) {
+			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), nil))
+			e.stop(x, PlanBlocked, fmt.Sprintf("step %d: %s", s.Index, d.Summary()), nil)
+			return false
+		}
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
 		e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), serr))
-		e.stop(x, PlanStopped, serr)
+		e.stop(x, PlanBlocked, "", serr)
 		return false
 	}
 	var res ratelimit.Reservation
 	if e.reserver != nil {
 		res, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: direction(s), Units: s.Units()})
 		if err != nil || !res.OK() {
+			if cerr := ctx.Err(); cerr != nil && err != nil {
+				x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the rate limiter: "+cerr.Error()
+				return false
+			}
+			x.RateLimit = &res
 			if err == nil {
-				err = fmt.Errorf("rate limited: %s", res.String())
+				e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), nil))
+				e.stop(x, PlanRateLimited, fmt.Sprintf("step %d: rate limited: %s", s.Index, res.String()), nil)
+				return false
 			}
 			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRateLimit, Err: err}
 			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), serr))
-			e.stop(x, PlanStopped, serr)
+			e.stop(x, PlanRateLimited, "", serr)
 			return false
 		}
 		if res.Outcome == ratelimit.Clamped && s.Action != safety.ActionResize {
@@ -301,7 +349,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
 		if unchanged && i == 0 {
 			// Nothing was changed by this plan: nothing to roll back.
-			e.stop(x, PlanStopped, serr)
+			e.stop(x, PlanStopped, "", serr)
 			return false
 		}
 		e.rollback(ctx, x, serr)
@@ -560,6 +608,9 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 		prop.ID = fmt.Sprintf("%s/rollback-%d", p.ID, k+1)
 		prop.Reason = "rollback: " + cause.Error()
 		d, err := e.gate.Check(ctx, prop)
+		if err == nil && !d.Allowed {
+			err = fmt.Errorf("%w: not allowed by the gate: %s", safety.ErrBlocked, d.Summary())
+		}
 		if err != nil {
 			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), err))
 			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err})

@@ -85,8 +85,10 @@ func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
 // running, ready pod reporting the group's value and each launching one as
 // a pending pod. Its stabilization windows and rate policies run over the
 // target's History: its own recommendations and every scaling event of
-// the target. Its fitness is 0.8 times the share of its metrics it could
-// read. It is safe for concurrent use.
+// the target. Its replica bounds are the policy's Min and Max (minReplicas
+// and maxReplicas); the result is also clamped to the group's own Min and
+// Max. Its fitness is 0.8 times the share of its metrics it could read.
+// It is safe for concurrent use.
 type HPA struct {
 	cfg     HPAConfig
 	name    string
@@ -209,10 +211,8 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	switch {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
-	case d.Rescale:
-		rec.Reason = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, t.Capacity.Desired, d.Replicas, d.AbleToScale, d.ScalingLimited)
-	default:
-		rec.Reason = fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+	default: // rec.Reason says whether the group's bounds clamped it
+		rec.Reason = hpaReason(d, t.Capacity.Desired) + rec.Reason
 	}
 	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
 	for i, r := range d.Metrics {
@@ -282,8 +282,10 @@ func (s *HPA) input(st State, sc *hpaScratch) int {
 		default:
 			// Utilizations are fractions: of a 1000m request, v×1000 is
 			// v×100 percent. Pods metrics are the per-instance average.
+			sample := hpa.Sample{Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step}
 			for j := range ready {
-				mv.Samples = append(mv.Samples, hpa.Sample{Pod: ready[j].Name, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+				sample.Pod = ready[j].Name
+				mv.Samples = append(mv.Samples, sample)
 			}
 			if len(mv.Samples) == 0 {
 				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
@@ -385,12 +387,13 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 	}
 	recs := st.History.Recommendations
 	from, own := len(recs), false
+	cutoff := st.Now.Add(-window) // Now.Sub(At) > window ⇔ At before cutoff
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Strategy != s.name {
 			continue
 		}
 		own = true
-		if st.Now.Sub(recs[i].At) > window {
+		if recs[i].At.Before(cutoff) {
 			break
 		}
 		from = i
@@ -425,6 +428,33 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 		h.ScaledToZero = last.Strategy == s.name && !last.Rollback && last.To.Desired == 0 && last.From.Desired > 0 &&
 			st.Target.Min == 0 && s.cfg.minZeroAllowed()
 	}
+}
+
+// hpaReason is the reason of an HPA decision d at current replicas:
+//
+//	fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
+//
+// for a rescale, else
+//
+//	fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+//
+// built without boxing the arguments (a decision per target per pass).
+func hpaReason(d hpa.Decision, current int) string {
+	var buf [160]byte
+	var b []byte
+	if d.Rescale {
+		b = append(append(buf[:0], d.Reason...), ": "...)
+		b = strconv.AppendInt(b, int64(current), 10)
+		b = strconv.AppendInt(append(b, " → "...), int64(d.Replicas), 10)
+	} else {
+		b = strconv.AppendInt(append(buf[:0], "no rescale: proposal "...), int64(d.Proposal), 10)
+		b = strconv.AppendInt(append(b, ", stabilized "...), int64(d.Stabilized), 10)
+		b = append(append(append(b, " ("...), d.ScalingActive...), ", "...)
+		b = append(append(append(b, d.AbleToScale...), ", "...), d.ScalingLimited...)
+		return string(append(b, ')'))
+	}
+	b = append(append(append(b, " ("...), d.AbleToScale...), ", "...)
+	return string(append(append(b, d.ScalingLimited...), ')'))
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // Execution is the record of one plan's execution: the plan (as executed:
@@ -21,10 +24,23 @@ type Execution struct {
 	Rollback []StepRecord `json:"rollback,omitempty"`
 	// Reason says why the plan stopped, failed or was rolled back.
 	Reason string `json:"reason,omitempty"`
+	// Gate is the safety gate's decision that stopped the plan (status
+	// blocked), nil otherwise: the rules that blocked it and whether an
+	// approval is required (with the fingerprint approval.Manager.Request
+	// takes).
+	Gate *safety.Decision `json:"gate,omitempty"`
+	// RateLimit is the rate limiter's reservation that stopped the plan
+	// (status rate_limited), nil otherwise: its Reason and Next, the
+	// earliest time the step could go ahead.
+	RateLimit *ratelimit.Reservation `json:"rate_limit,omitempty"`
 	// UpdatedAt is when the record last changed.
 	UpdatedAt time.Time `json:"updated_at"`
-	// Err is the error that ended the plan, if any (not stored by a
-	// journal that serializes; Reason keeps its text).
+	// Err is the failure that ended the plan, nil when the plan completed
+	// or stopped without failing: refused by the gate or denied by the
+	// rate limiter (statuses blocked and rate_limited with a nil Err), or
+	// too old to be resumed. It is a *StepError naming the step and stage
+	// (or ctx's error for an interrupted plan). A journal that serializes
+	// does not store it; Reason keeps its text.
 	Err error `json:"-"`
 }
 
@@ -48,6 +64,16 @@ func (x Execution) clone() Execution {
 	x.Plan.Steps = slices.Clone(x.Plan.Steps)
 	x.Plan.Rollback = slices.Clone(x.Plan.Rollback)
 	x.Plan.Monitoring.Signals = slices.Clone(x.Plan.Monitoring.Signals)
+	if x.Gate != nil {
+		d := *x.Gate
+		d.Factors, d.Recommendations = slices.Clone(d.Factors), slices.Clone(d.Recommendations)
+		d.Blocking, d.Results = slices.Clone(d.Blocking), slices.Clone(d.Results)
+		x.Gate = &d
+	}
+	if x.RateLimit != nil {
+		r := *x.RateLimit
+		x.RateLimit = &r
+	}
 	return x
 }
 

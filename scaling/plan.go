@@ -1,9 +1,7 @@
 package scaling
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"time"
@@ -172,20 +170,31 @@ func (s Signal) String() string {
 // PlanStatus is where a plan's execution stands.
 type PlanStatus string
 
-// The plan statuses. Completed, Stopped, RolledBack and Failed are final;
-// Running and Interrupted are not (an interrupted plan is resumed).
+// The plan statuses. Completed, Blocked, RateLimited, Stopped, RolledBack
+// and Failed are final; Running and Interrupted are not (an interrupted
+// plan is resumed). A plan that ends early keeps the steps it verified;
+// the next decision goes on from there.
 //
 //	planned ─► running ─┬─► completed     every step verified
-//	                    ├─► stopped       blocked, rate limited, fenced, drifted, or the first
-//	                    │                 step failed without changing anything (the steps done
-//	                    │                 stay; the next decision goes on from there)
+//	                    ├─► blocked       the safety gate refused a step (or failed: fail closed)
+//	                    ├─► rate_limited  the rate limiter denied a step (or failed: fail closed)
+//	                    ├─► stopped       fenced, drifted, a read failed, or the first step
+//	                    │                 failed without changing anything
 //	                    ├─► rolled_back   a step failed or was not verified; undone
 //	                    ├─► failed        the rollback did not finish
 //	                    └─► interrupted ─► (resume) running
+//
+// The status says how a plan ended; whether that was a failure is
+// Execution.Err (and Engine.Execute's error): nil for a plan completed,
+// refused by the gate or denied by the rate limiter, set for a failure of
+// the gate, the rate limiter, the fence or the provider, a drift, a
+// verification that failed, and a context that ended.
 const (
 	PlanPlanned     PlanStatus = "planned"
 	PlanRunning     PlanStatus = "running"
 	PlanCompleted   PlanStatus = "completed"
+	PlanBlocked     PlanStatus = "blocked"
+	PlanRateLimited PlanStatus = "rate_limited"
 	PlanStopped     PlanStatus = "stopped"
 	PlanRolledBack  PlanStatus = "rolled_back"
 	PlanFailed      PlanStatus = "failed"
@@ -197,14 +206,18 @@ func (s PlanStatus) String() string { return string(s) }
 
 // Final reports whether the plan will not run again.
 func (s PlanStatus) Final() bool {
-	return s == PlanCompleted || s == PlanStopped || s == PlanRolledBack || s == PlanFailed
+	switch s {
+	case PlanCompleted, PlanBlocked, PlanRateLimited, PlanStopped, PlanRolledBack, PlanFailed:
+		return true
+	}
+	return false
 }
 
 // Validate returns an error matching provider.ErrInvalid, naming the
 // value, unless s is a known PlanStatus.
 func (s PlanStatus) Validate() error {
 	switch s {
-	case PlanPlanned, PlanRunning, PlanCompleted, PlanStopped, PlanRolledBack, PlanFailed, PlanInterrupted:
+	case PlanPlanned, PlanRunning, PlanCompleted, PlanBlocked, PlanRateLimited, PlanStopped, PlanRolledBack, PlanFailed, PlanInterrupted:
 		return nil
 	}
 	return provider.Invalid("status", string(s), "is not a known plan status")
@@ -263,28 +276,50 @@ func (s *StepStatus) UnmarshalText(b []byte) error {
 }
 
 // planID derives a plan's ID from what it changes and when: the target
-// and an FNV-1a digest of the rest.
+// and an FNV-1a (64-bit) digest of the rest, in base 36. The digest is
+// computed inline rather than through hash/fnv, whose interface value
+// and byte conversions allocated on every plan.
 func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
-	h := fnv.New64a()
-	var b [8]byte
-	num := func(v int64) {
-		binary.LittleEndian.PutUint64(b[:], uint64(v))
-		h.Write(b[:])
+	h := fnvDigest(fnvOffset64)
+	h.str(strategy)
+	h.num(now.UnixNano())
+	for _, c := range [2]provider.CapacitySpec{from, to} {
+		h.num(int64(c.Min))
+		h.num(int64(c.Max))
+		h.num(int64(c.Desired))
 	}
-	h.Write([]byte(strategy))
-	num(now.UnixNano())
-	for _, c := range []provider.CapacitySpec{from, to} {
-		num(int64(c.Min))
-		num(int64(c.Max))
-		num(int64(c.Desired))
+	for _, z := range [2]provider.Size{fromSize, toSize} {
+		h.str(z.InstanceType)
+		h.num(int64(math.Float64bits(z.VCPU)))
+		h.num(int64(z.MemoryMiB))
+		h.num(int64(z.Timeout))
 	}
-	for _, z := range []provider.Size{fromSize, toSize} {
-		h.Write([]byte(z.InstanceType))
-		num(int64(math.Float64bits(z.VCPU)))
-		num(int64(z.MemoryMiB))
-		num(int64(z.Timeout))
+	var buf [96]byte
+	b := append(append(buf[:0], target...), '-')
+	return string(strconv.AppendUint(b, uint64(h), 36))
+}
+
+// The FNV-1a 64-bit parameters (hash/fnv's).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// fnvDigest is an FNV-1a 64-bit digest.
+type fnvDigest uint64
+
+// str adds the bytes of s.
+func (h *fnvDigest) str(s string) {
+	for i := 0; i < len(s); i++ {
+		*h = (*h ^ fnvDigest(s[i])) * fnvPrime64
 	}
-	return target + "-" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// num adds v as 8 little-endian bytes.
+func (h *fnvDigest) num(v int64) {
+	for i := range 8 {
+		*h = (*h ^ fnvDigest(byte(uint64(v)>>(8*i)))) * fnvPrime64
+	}
 }
 
 // gradualSteps splits the change from → to of a group into steps no
@@ -292,7 +327,12 @@ func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSi
 // keep the bounds valid: their Min is at most and their Max at least
 // their desired capacity; the last step sets to's bounds.
 func gradualSteps(from, to provider.CapacitySpec, maxStep func(int) int) []PlanStep {
-	n := 0 // count the steps first, to allocate once
+	return appendSteps(make([]PlanStep, 0, countSteps(from, to, maxStep)), from, to, maxStep)
+}
+
+// countSteps is the number of steps gradualSteps makes.
+func countSteps(from, to provider.CapacitySpec, maxStep func(int) int) int {
+	n := 0
 	for c := from.Desired; c != to.Desired; n++ {
 		d := to.Desired - c
 		c += min(abs(d), max(1, maxStep(c))) * sign(d)
@@ -300,7 +340,12 @@ func gradualSteps(from, to provider.CapacitySpec, maxStep func(int) int) []PlanS
 	if n == 0 && from != to {
 		n = 1
 	}
-	steps := make([]PlanStep, 0, n)
+	return n
+}
+
+// appendSteps appends the steps of gradualSteps to dst.
+func appendSteps(dst []PlanStep, from, to provider.CapacitySpec, maxStep func(int) int) []PlanStep {
+	first := len(dst)
 	cur := from
 	for cur != to {
 		next := to
@@ -312,10 +357,10 @@ func gradualSteps(from, to provider.CapacitySpec, maxStep func(int) int) []PlanS
 				next.Max = max(to.Max, next.Desired)
 			}
 		}
-		steps = append(steps, PlanStep{Index: len(steps) + 1, Action: scaleAction(cur, next), From: cur, To: next})
+		dst = append(dst, PlanStep{Index: len(dst) - first + 1, Action: scaleAction(cur, next), From: cur, To: next})
 		cur = next
 	}
-	return steps
+	return dst
 }
 
 // scaleAction is scale_out when a change raises the desired capacity (or,

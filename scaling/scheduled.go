@@ -183,11 +183,15 @@ func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, erro
 	if spec.Max < spec.Min {
 		spec.Max = spec.Min
 	}
-	spec.Desired = clampInt(spec.Desired, spec.Min, spec.Max)
+	reason := "scheduled: " + strings.Join(reasons, "; ")
+	if d := clampInt(spec.Desired, spec.Min, spec.Max); d != spec.Desired {
+		reason += fmt.Sprintf(" (bounded to %d by the group's [%d, %d])", d, spec.Min, spec.Max)
+		spec.Desired = d
+	}
 	return Recommendation{
 		Capacity: spec,
 		Proposal: spec.Desired,
-		Reason:   "scheduled: " + strings.Join(reasons, "; "),
+		Reason:   reason,
 		Inputs:   []Input{{Name: "min", Value: float64(spec.Min)}, {Name: "max", Value: float64(spec.Max)}, {Name: "desired", Value: float64(spec.Desired)}},
 		Fitness:  1,
 	}, nil

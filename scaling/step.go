@@ -252,8 +252,10 @@ func cmpFloat(a, b float64) int {
 // the adjustment, applied by the policy's adjustment type (percentages of
 // the capacity rounded toward zero, to at least one instance, and at least
 // MinAdjustmentMagnitude). When several alarms fire, the largest resulting
-// capacity wins, as in EC2 Auto Scaling. Its fitness is 0.6 times the
-// freshness of its data. It is safe for concurrent use.
+// capacity wins, as in EC2 Auto Scaling, clamped to the group's Min and
+// Max (as EC2 Auto Scaling keeps it within the group's bounds). Its
+// fitness is 0.6 times the freshness of its data. It is safe for
+// concurrent use.
 type Step struct{ cfg StepConfig }
 
 var (

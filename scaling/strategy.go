@@ -356,11 +356,16 @@ func keep(t Target, reason string) Recommendation {
 }
 
 // desired returns a recommendation of desired capacity n for group t,
-// keeping its bounds.
+// keeping its bounds: n is clamped to the group's [Min, Max] (the seed's
+// strategies clamp to the bounds rather than recommend what the group
+// refuses), and the reason says so.
 func desired(t Target, n int, reason string) Recommendation {
 	spec := t.Capacity.CapacitySpec
-	spec.Desired = n
-	return Recommendation{Capacity: spec, Proposal: n, Reason: reason}
+	spec.Desired = clampInt(n, spec.Min, spec.Max)
+	if spec.Desired != n {
+		reason += fmt.Sprintf(" (bounded to %d by the group's [%d, %d])", spec.Desired, spec.Min, spec.Max)
+	}
+	return Recommendation{Capacity: spec, Proposal: spec.Desired, Reason: reason}
 }
 
 // needSeries returns the series for a strategy's single metric from s, or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -70,7 +71,7 @@ func (c TargetValueConfig) Validate() error {
 // changes while the factor is within [1 − threshold, 1 + threshold]
 // (closed), or, from zero instances, while it is 0; otherwise the new
 // count is ⌈count × factor⌉ (⌈factor⌉ from zero), limited by MaxScaleUp
-// and MaxScaleDown. Its fitness is 0.7 times the freshness of its data. It
+// and MaxScaleDown and clamped to the group's Min and Max. Its fitness is 0.7 times the freshness of its data. It
 // is safe for concurrent use.
 type TargetValue struct {
 	cfg       TargetValueConfig
@@ -119,13 +120,9 @@ func (s *TargetValue) Recommend(_ context.Context, st State) (Recommendation, er
 	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)
 	var rec Recommendation
 	if direction == 0 {
-		rec = keep(t, fmt.Sprintf("factor %f within the threshold %g of the target", factor, s.threshold))
+		rec = keep(t, targetValueReason(0, factor, s.threshold))
 	} else {
-		dir := "up"
-		if direction < 0 {
-			dir = "down"
-		}
-		rec = desired(t, newCount, fmt.Sprintf("scaling %s because factor is %f", dir, factor))
+		rec = desired(t, newCount, targetValueReason(direction, factor, s.threshold))
 	}
 	rec.Inputs = []Input{
 		{Name: string(s.cfg.Metric), Value: value, Unit: string(s.cfg.Metric.Unit())},
@@ -134,6 +131,30 @@ func (s *TargetValue) Recommend(_ context.Context, st State) (Recommendation, er
 	}
 	rec.Fitness = 0.7 * freshness(st.Now, at, s.cfg.Step, 5)
 	return rec, nil
+}
+
+// targetValueReason is the reason of a target-value decision:
+//
+//	fmt.Sprintf("factor %f within the threshold %g of the target", factor, threshold)
+//
+// for direction 0, else
+//
+//	fmt.Sprintf("scaling %s because factor is %f", "up" or "down", factor)
+//
+// built without boxing the arguments (a decision per target per pass).
+func targetValueReason(direction int, factor, threshold float64) string {
+	var buf [96]byte
+	if direction == 0 {
+		b := strconv.AppendFloat(append(buf[:0], "factor "...), factor, 'f', 6, 64)
+		b = strconv.AppendFloat(append(b, " within the threshold "...), threshold, 'g', -1, 64)
+		return string(append(b, " of the target"...))
+	}
+	dir := "up"
+	if direction < 0 {
+		dir = "down"
+	}
+	b := append(append(append(buf[:0], "scaling "...), dir...), " because factor is "...)
+	return string(strconv.AppendFloat(b, factor, 'f', 6, 64))
 }
 
 // TargetValueCount is nomad-autoscaler's target-value calculation: the new

@@ -104,7 +104,9 @@ func (c ThresholdConfig) withDefaults() ThresholdConfig {
 
 // Threshold is the seed's horizontal strategy: when the metric (averaged
 // over Window) is above Up the desired capacity is multiplied by UpFactor,
-// below Down it is divided by DownFactor, in between it stays. Its fitness
+// below Down it is divided by DownFactor, in between it stays; the result
+// is clamped to the group's Min and Max (the engine then keeps it within
+// the policy's Min and Max, the seed's [1, 10] by default). Its fitness
 // is 0.5 times the freshness of its data: a simple reactive fallback that
 // a better-informed strategy outranks. It is safe for concurrent use.
 type Threshold struct{ cfg ThresholdConfig }

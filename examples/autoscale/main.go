@@ -212,10 +212,10 @@ func replay(ctx context.Context, policy scaling.Config, testdata string, w io.Wr
 	}
 	for clk.Now().Before(end) {
 		for _, t := range a.RunOnce(ctx, clk.Now()).Targets {
-			// A plan the gate or the rate limiter stopped, or one rolled
-			// back, is part of the day (the events count it); an
-			// evaluation that could not read the group is not.
-			if t.Err != nil && t.Execution == nil {
+			// A plan the gate refused or the rate limiter denied is part
+			// of the day, not an error (its Execution's status says so,
+			// and the events count it); an error is a failure.
+			if t.Err != nil {
 				return result{}, t.Err
 			}
 		}

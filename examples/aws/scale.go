@@ -122,9 +122,18 @@ func scale(ctx context.Context, w io.Writer, d *awsprovider.Driver, o options, d
 			}
 			steps = strings.Join(s, " → ")
 			status = "previewed"
+			for _, d := range t.Preview { // a dry run: what the gate would say
+				if !d.Allowed {
+					status = "would be " + d.Summary()
+					break
+				}
+			}
 		}
-		if t.Execution != nil {
-			status = string(t.Execution.Status)
+		if x := t.Execution; x != nil {
+			status = string(x.Status)
+			if x.Status == scaling.PlanBlocked || x.Status == scaling.PlanRateLimited {
+				status += ": " + x.Reason // the gate or the rate limiter stopped it: no failure
+			}
 		}
 		if t.Err != nil {
 			status += ": " + t.Err.Error()

@@ -133,7 +133,7 @@ func autoscaleDay(ctx context.Context, mon *quickMonitor, now time.Time, tracePa
 	nextHour := start.Add(time.Hour)
 	for clk.Now().Before(now) {
 		for _, t := range auto.RunOnce(ctx, clk.Now()).Targets {
-			if t.Err != nil && t.Execution == nil {
+			if t.Err != nil { // a failure; a plan the gate or the rate limiter stopped is none
 				return dayResult{}, t.Err
 			}
 		}

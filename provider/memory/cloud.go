@@ -31,7 +31,6 @@ type Cloud struct {
 	mu        sync.RWMutex
 	resources map[string]*entry
 	order     []*entry // resources sorted by ID, for List
-	metrics   map[metricKey]*metricData
 	backups   map[string][]provider.Backup
 	activity  map[string]*activityData
 	mutations []Mutation
@@ -41,10 +40,11 @@ type Cloud struct {
 // entry is one resource with its pending lifecycle transition and, for
 // groups, its capacity.
 type entry struct {
-	res   provider.Resource
-	next  provider.State // state reached at due, when due is set
-	due   time.Time
-	group *groupState
+	res     provider.Resource
+	next    provider.State // state reached at due, when due is set
+	due     time.Time
+	group   *groupState
+	metrics []metricSlot // its metrics' data, a few
 }
 
 var (
@@ -72,7 +72,6 @@ func New(cfg Config, opts ...Option) (*Cloud, error) {
 		cfg:       cfg,
 		log:       slog.New(slog.DiscardHandler),
 		resources: map[string]*entry{},
-		metrics:   map[metricKey]*metricData{},
 		backups:   map[string][]provider.Backup{},
 		activity:  map[string]*activityData{},
 	}

@@ -1,8 +1,9 @@
 // Package memory is an in-memory cloud: a complete, concurrent-safe provider
 // for unit tests, dry runs and examples. It implements every capability of
 // package provider (Inventory, MetricsSource, Actuator, Scaler, Resizer,
-// BackupCatalog, ActivitySource) and passes the providertest conformance
-// suite.
+// BackupCatalog, ActivitySource, and the batch reads ResourceBatcher,
+// CapacityBatcher and MetricsBatcher, which answer a whole batch under one
+// read lock) and passes the providertest conformance suite.
 //
 // # Seeding
 //

@@ -10,9 +10,37 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-type metricKey struct {
-	id     string
+// metricSlot is one metric of a resource and its data.
+type metricSlot struct {
 	metric provider.Metric
+	data   *metricData
+}
+
+// metric returns the data of metric m of the resource, or nil.
+func (e *entry) metric(m provider.Metric) *metricData {
+	for i := range e.metrics {
+		if e.metrics[i].metric == m {
+			return e.metrics[i].data
+		}
+	}
+	return nil
+}
+
+// setMetric stores d as metric m of the resource (nil: removes it).
+func (e *entry) setMetric(m provider.Metric, d *metricData) {
+	for i := range e.metrics {
+		if e.metrics[i].metric == m {
+			if d == nil {
+				e.metrics = slices.Delete(e.metrics, i, i+1)
+			} else {
+				e.metrics[i].data = d
+			}
+			return
+		}
+	}
+	if d != nil {
+		e.metrics = append(e.metrics, metricSlot{m, d})
+	}
 }
 
 // metricData holds one metric of one resource, either as raw samples or as
@@ -38,14 +66,14 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.resources[id]; !ok {
+	e, ok := c.resources[id]
+	if !ok {
 		return notFound("add samples", id)
 	}
-	k := metricKey{id, m}
-	d := c.metrics[k]
+	d := e.metric(m)
 	if d == nil || d.series != nil {
 		d = &metricData{}
-		c.metrics[k] = d
+		e.setMetric(m, d)
 	}
 	if n := len(d.samples); n > 0 && len(samples) > 0 && !samples[0].Time.After(d.samples[n-1].Time) {
 		return provider.Invalid("samples[0].time", samples[0].Time.Format(time.RFC3339Nano),
@@ -81,7 +109,9 @@ func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, 
 		moved[i] = provider.Sample{Time: s.Time.Add(shift), Value: s.Value}
 	}
 	c.mu.Lock()
-	delete(c.metrics, metricKey{id, m})
+	if e, ok := c.resources[id]; ok {
+		e.setMetric(m, nil)
+	}
 	c.mu.Unlock()
 	return c.AddSamples(id, m, moved...)
 }
@@ -100,10 +130,11 @@ func (c *Cloud) SetSeries(s provider.Series) (err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.resources[s.ResourceID]; !ok {
+	e, ok := c.resources[s.ResourceID]
+	if !ok {
 		return notFound("set series", s.ResourceID)
 	}
-	c.metrics[metricKey{s.ResourceID, s.Metric}] = &metricData{series: &s}
+	e.setMetric(s.Metric, &metricData{series: &s})
 	return nil
 }
 
@@ -120,12 +151,27 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	}
 	now := c.clock.Now()
 	c.mu.RLock()
-	_, known := c.resources[q.ResourceID]
-	d := c.metrics[metricKey{q.ResourceID, q.Metric}]
+	e, known := c.resources[q.ResourceID]
+	var d *metricData
+	if known {
+		if stored := e.metric(q.Metric); stored != nil {
+			// A copy taken under the lock: AddSamples appends to the
+			// stored samples while this query resamples them.
+			snapshot := *stored
+			d = &snapshot
+		}
+	}
 	c.mu.RUnlock()
 	if !known {
 		return provider.Series{}, notFound("query metric", q.ResourceID)
 	}
+	return query(q, d, now, nil)
+}
+
+// query answers the valid query q from d (nil when the resource has no
+// data for the metric) as of now, writing the values into dst's capacity
+// (nil: a new slice).
+func query(q provider.Query, d *metricData, now time.Time, dst []float64) (provider.Series, error) {
 	// Data after now is not visible yet.
 	visible := q
 	if limit := now.Add(time.Nanosecond); visible.End.After(limit) {
@@ -134,13 +180,14 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	var out provider.Series
 	switch {
 	case d == nil || !visible.End.After(visible.Start):
-		out = provider.Series{Values: gaps(q.Steps())}
+		out = provider.Series{Values: gaps(dst, q.Steps())}
 	case d.series != nil:
-		out = resampleSeries(*d.series, q, visible.End)
+		out = resampleSeries(dst, *d.series, q, visible.End)
 	default:
 		// Samples are sorted and valid: resample only the window.
 		lo, _ := slices.BinarySearchFunc(d.samples, visible.Start, cmpSampleTime)
 		hi, _ := slices.BinarySearchFunc(d.samples, visible.End, cmpSampleTime)
+		var err error
 		out, err = provider.Resample(q, d.samples[lo:hi])
 		if err != nil {
 			return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
@@ -152,8 +199,9 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 
 func cmpSampleTime(s provider.Sample, t time.Time) int { return s.Time.Compare(t) }
 
-func gaps(n int) []float64 {
-	v := make([]float64, n)
+// gaps returns n gaps in dst's capacity (or a new slice).
+func gaps(dst []float64, n int) []float64 {
+	v := slices.Grow(dst[:0], n)[:n]
 	for i := range v {
 		v[i] = provider.Gap
 	}
@@ -161,12 +209,12 @@ func gaps(n int) []float64 {
 }
 
 // resampleSeries reduces the stored regular series src onto the grid of q,
-// using only steps of src that start before visibleEnd. It works in integer
-// offsets from src.Start, so a fleet scan spends its time on the values,
-// not on time arithmetic.
-func resampleSeries(src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
+// using only steps of src that start before visibleEnd, into dst's
+// capacity (or a new slice). It works in integer offsets from src.Start,
+// so a fleet scan spends its time on the values, not on time arithmetic.
+func resampleSeries(dst []float64, src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
 	n := q.Steps()
-	out := provider.Series{Values: make([]float64, n)}
+	out := provider.Series{Values: slices.Grow(dst[:0], n)[:n]}
 	base := q.Start.Sub(src.Start)
 	limit := minTime(visibleEnd, q.End).Sub(src.Start)
 	// firstAt returns the index of the first step of src starting at or

@@ -430,8 +430,6 @@ func TestLiveActivity(t *testing.T) {
 func TestLiveActivityErrors(t *testing.T) {
 	t.Parallel()
 	fx := getFixture(t)
-	start, end := settled(1, 10*time.Second)
-	q := provider.ActivityQuery{ResourceID: fx.srv.ExporterTargets[0], Start: start, End: end}
 	tests := []struct {
 		name string
 		give string
@@ -446,8 +444,15 @@ func TestLiveActivityErrors(t *testing.T) {
 			t.Parallel()
 			cfg := fx.liveConfig()
 			cfg.Activity = map[provider.ActivityKind]string{provider.ActivityLogins: tt.give}
-			_, err := newSource(t, cfg).Activity(t.Context(), q)
-			require.ErrorIs(t, err, tt.want)
+			src := newSource(t, cfg)
+			// A scrape that timed out on a loaded machine marks the
+			// target's series stale, and an instant query then finds no
+			// sample for a moment: ask again until the series are there.
+			assert.EventuallyWithT(t, func(c *assert.CollectT) {
+				start, end := settled(1, 10*time.Second)
+				_, err := src.Activity(t.Context(), provider.ActivityQuery{ResourceID: fx.srv.ExporterTargets[0], Start: start, End: end})
+				assert.ErrorIs(c, err, tt.want)
+			}, 30*time.Second, 250*time.Millisecond)
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/provider/providertest"
 )
 
@@ -61,4 +62,80 @@ func TestRunReportsBrokenDriver(t *testing.T) {
 	assert.Contains(t, string(out), "concurrent use: list: broken driver")
 	assert.Contains(t, string(out), "concurrent use: get: broken driver")
 	assert.Contains(t, string(out), "--- FAIL: TestBrokenDriverChild/Concurrency")
+}
+
+// envBrokenBatchChild makes TestBrokenBatchChild run the batch subtests
+// against a driver whose batch reads are wrong; only
+// TestRunReportsBrokenBatch sets it, in the child process it starts.
+const envBrokenBatchChild = "IDLESCALE_PROVIDERTEST_BROKEN_BATCH_CHILD"
+
+// brokenBatch is the memory cloud with batch reads that break the
+// contract: resources answered in reverse order, an unknown group read as
+// a zero capacity without an error, every query answered with one shared
+// slice of values, and a cancelled context ignored.
+type brokenBatch struct{ *memory.Cloud }
+
+func (b brokenBatch) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	for i := range reads {
+		reads[i].Resource, reads[i].Err = b.Get(context.WithoutCancel(ctx), reads[len(reads)-1-i].ID)
+	}
+	return nil
+}
+
+func (b brokenBatch) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
+	for i := range reads {
+		c, err := b.Capacity(context.WithoutCancel(ctx), reads[i].ID)
+		if errors.Is(err, provider.ErrNotFound) {
+			err = nil
+		}
+		reads[i].Capacity, reads[i].Err = c, err
+	}
+	return nil
+}
+
+func (b brokenBatch) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	var shared []float64
+	for i := range reads {
+		s, err := b.QueryMetric(context.WithoutCancel(ctx), reads[i].Query)
+		if err == nil {
+			shared = append(shared[:0], s.Values...)
+			s.Values = shared
+		}
+		reads[i].Series, reads[i].Err = s, err
+	}
+	return nil
+}
+
+// TestBrokenBatchChild is the child process of TestRunReportsBrokenBatch.
+// Run normally (without envBrokenBatchChild) it checks nothing and passes.
+func TestBrokenBatchChild(t *testing.T) {
+	if os.Getenv(envBrokenBatchChild) != "1" {
+		return
+	}
+	providertest.Run(t, func(t *testing.T) providertest.Subject {
+		s := newMemorySubject(t)
+		s.Provider = brokenBatch{s.Provider.(*memory.Cloud)}
+		return s
+	})
+}
+
+// TestRunReportsBrokenBatch runs the batch subtests against a driver whose
+// batch reads break the contract, in a child process, and checks that each
+// subtest fails and says what was wrong.
+func TestRunReportsBrokenBatch(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenBatchChild$/^Batch$", "-test.count=1", "-test.timeout=30s", "-test.v")
+	cmd.Env = append(os.Environ(), envBrokenBatchChild+"=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the suite must fail on a broken batch driver; output:\n%s", out)
+	for _, sub := range []string{"Resources", "Capacities", "Metrics", "Cancelled"} {
+		assert.Contains(t, string(out), "--- FAIL: TestBrokenBatchChild/Batch/"+sub)
+	}
+	assert.Contains(t, string(out), "read 0 = i-1", "the resources answered in reverse order")
+	assert.Contains(t, string(out), "read 1 (unknown ID): got error <nil>")
+	assert.Contains(t, string(out), "two reads share their values")
+	assert.Contains(t, string(out), "GetResources with a cancelled context")
 }

@@ -104,6 +104,10 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"Resizer/Errors", testResizeErrors},
 		{"BackupCatalog/Backups", testBackups},
 		{"ActivitySource/Activity", testActivity},
+		{"Batch/Resources", testBatchResources},
+		{"Batch/Capacities", testBatchCapacities},
+		{"Batch/Metrics", testBatchMetrics},
+		{"Batch/Cancelled", testBatchCancelled},
 		{"Context/Cancelled", testCancelled},
 		{"Concurrency", testConcurrent},
 	}
@@ -644,7 +648,8 @@ func testConcurrent(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
 	src, hasMetrics := s.Provider.(provider.MetricsSource)
 	a, hasActuator := s.Provider.(provider.Actuator)
-	const workers, rounds, callsPerRound = 8, 3, 4
+	rb, hasBatch := s.Provider.(provider.ResourceBatcher)
+	const workers, rounds, callsPerRound = 8, 3, 6
 	var wg sync.WaitGroup
 	// Room for every call to fail, so that a broken driver fails the test
 	// instead of blocking the workers.
@@ -663,6 +668,14 @@ func testConcurrent(t *testing.T, s Subject) {
 						errs <- fmt.Errorf("query metric: %w", err)
 					}
 				}
+				if hasBatch {
+					reads := []provider.ResourceRead{{ID: s.Instances[w%len(s.Instances)]}, {ID: s.Instances[(w+1)%len(s.Instances)]}}
+					if err := rb.GetResources(ctx, reads); err != nil {
+						errs <- fmt.Errorf("get resources: %w", err)
+					} else {
+						errs <- errors.Join(reads[0].Err, reads[1].Err)
+					}
+				}
 				if hasActuator && w == 0 {
 					if err := a.Stop(ctx, s.Instances[0]); err != nil {
 						errs <- fmt.Errorf("stop: %w", err)
@@ -674,7 +687,9 @@ func testConcurrent(t *testing.T, s Subject) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Errorf("concurrent use: %v", err)
+		if err != nil {
+			t.Errorf("concurrent use: %v", err)
+		}
 	}
 }
 
@@ -693,4 +708,160 @@ func containsAll(have, want []string) bool {
 		}
 	}
 	return true
+}
+
+// testBatchResources checks a ResourceBatcher: every read answered in
+// place as Get answers it, an unknown or invalid ID failing that read
+// alone, repeated IDs allowed. The IDs are in no order (nor its reverse),
+// so that a driver that answers them in another order fails.
+func testBatchResources(t *testing.T, s Subject) {
+	b, ok := s.Provider.(provider.ResourceBatcher)
+	if !ok {
+		t.Skip("driver does not implement provider.ResourceBatcher")
+	}
+	ctx := ctxOf(t)
+	ids := []string{s.Instances[1], unknownID, s.Instances[0], "", s.Instances[1], s.Instances[0]}
+	reads := make([]provider.ResourceRead, len(ids))
+	for i, id := range ids {
+		reads[i] = provider.ResourceRead{ID: id, Err: errors.New("stale: the batch must clear it")}
+	}
+	noErr(t, b.GetResources(ctx, reads))
+	for i, r := range reads {
+		if r.ID != ids[i] {
+			t.Errorf("read %d: ID changed from %q to %q", i, ids[i], r.ID)
+		}
+		switch ids[i] {
+		case unknownID:
+			wantErr(t, r.Err, provider.ErrNotFound, fmt.Sprintf("read %d (unknown ID)", i))
+		case "":
+			wantErr(t, r.Err, provider.ErrInvalid, fmt.Sprintf("read %d (empty ID)", i))
+		default:
+			if r.Err != nil {
+				t.Errorf("read %d (%q): %v", i, ids[i], r.Err)
+				continue
+			}
+			want := must(s.Provider.Get(ctx, ids[i]))(t)
+			if r.Resource.ID != want.ID || r.Resource.Kind != want.Kind || r.Resource.State != want.State {
+				t.Errorf("read %d = %s %s %s, Get says %s %s %s", i, r.Resource.ID, r.Resource.Kind, r.Resource.State, want.ID, want.Kind, want.State)
+			}
+		}
+	}
+	if reads[0].Err == nil && reads[4].Err == nil && reads[0].Resource.Tags != nil {
+		reads[0].Resource.Tags["providertest-mutated"] = "yes"
+		if _, ok := reads[4].Resource.Tags["providertest-mutated"]; ok {
+			t.Error("two reads of one resource share their tags: each read must be a copy")
+		}
+	}
+	noErr(t, b.GetResources(ctx, nil))
+}
+
+// testBatchCapacities checks a CapacityBatcher: every read answered in
+// place as Capacity answers it, an unknown ID or an instance failing that
+// read alone.
+func testBatchCapacities(t *testing.T, s Subject) {
+	b, ok := s.Provider.(provider.CapacityBatcher)
+	if !ok {
+		t.Skip("driver does not implement provider.CapacityBatcher")
+	}
+	sc := scaler(t, s)
+	ctx := ctxOf(t)
+	ids := []string{s.Group, unknownID, s.Instances[0], "", s.Group}
+	reads := make([]provider.CapacityRead, len(ids))
+	for i, id := range ids {
+		reads[i] = provider.CapacityRead{ID: id, Err: errors.New("stale: the batch must clear it")}
+	}
+	noErr(t, b.GetCapacities(ctx, reads))
+	want := must(sc.Capacity(ctx, s.Group))(t)
+	for _, i := range []int{0, 4} {
+		if reads[i].Err != nil || reads[i].Capacity != want {
+			t.Errorf("read %d (%q) = %+v, %v; Capacity says %+v", i, s.Group, reads[i].Capacity, reads[i].Err, want)
+		}
+	}
+	wantErr(t, reads[1].Err, provider.ErrNotFound, "read 1 (unknown ID)")
+	if !errors.Is(reads[2].Err, provider.ErrUnsupported) && !errors.Is(reads[2].Err, provider.ErrNotFound) {
+		t.Errorf("read 2 (instance) = %v, want ErrUnsupported or ErrNotFound", reads[2].Err)
+	}
+	wantErr(t, reads[3].Err, provider.ErrInvalid, "read 3 (empty ID)")
+}
+
+// testBatchMetrics checks a MetricsBatcher: every read answered in place
+// as QueryMetric answers it (same grid, same values, gaps where it has
+// gaps), an invalid query or unknown resource failing that read alone,
+// and no two reads sharing values (a driver may, but need not, write into
+// the capacity a read's Series.Values has).
+func testBatchMetrics(t *testing.T, s Subject) {
+	b, ok := s.Provider.(provider.MetricsBatcher)
+	if !ok {
+		t.Skip("driver does not implement provider.MetricsBatcher")
+	}
+	src, q := metricsSource(t, s)
+	ctx := ctxOf(t)
+	invalid, unknown, coarse := q, q, q
+	invalid.Step = 0
+	unknown.ResourceID = unknownID
+	coarse.Step *= 2
+	queries := []provider.Query{q, invalid, coarse, unknown, q}
+	reads := make([]provider.MetricRead, len(queries))
+	for i, qq := range queries {
+		reads[i] = provider.MetricRead{Query: qq, Err: errors.New("stale: the batch must clear it")}
+	}
+	// Read 4 comes with room for its values, which the driver may use.
+	reads[4].Series.Values = make([]float64, 0, q.Steps()+8)
+	noErr(t, b.QueryMetrics(ctx, reads))
+	wantErr(t, reads[1].Err, provider.ErrInvalid, "read 1 (step 0)")
+	wantErr(t, reads[3].Err, provider.ErrNotFound, "read 3 (unknown resource)")
+	for _, i := range []int{0, 2, 4} {
+		r := reads[i]
+		if r.Err != nil {
+			t.Errorf("read %d: %v", i, r.Err)
+			continue
+		}
+		checkGrid(t, r.Series, r.Query)
+		want := must(src.QueryMetric(ctx, r.Query))(t)
+		if !sameValues(r.Series.Values, want.Values) {
+			t.Errorf("read %d values = %v, QueryMetric says %v", i, r.Series.Values, want.Values)
+		}
+	}
+	if len(reads[0].Series.Values) > 0 && len(reads[4].Series.Values) > 0 && &reads[0].Series.Values[0] == &reads[4].Series.Values[0] {
+		t.Error("two reads share their values")
+	}
+}
+
+// sameValues reports whether a and b hold the same values, gaps in the
+// same steps.
+func sameValues(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool {
+		return provider.IsGap(x) && provider.IsGap(y) || x == y
+	})
+}
+
+// testBatchCancelled checks that a batch call with a cancelled context
+// fails as a whole, and every read carries the context's error.
+func testBatchCancelled(t *testing.T, s Subject) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	checked := 0
+	if b, ok := s.Provider.(provider.ResourceBatcher); ok {
+		reads := []provider.ResourceRead{{ID: s.Instances[0]}, {ID: s.Instances[1]}}
+		wantErr(t, b.GetResources(ctx, reads), context.Canceled, "GetResources with a cancelled context")
+		for i, r := range reads {
+			wantErr(t, r.Err, context.Canceled, fmt.Sprintf("GetResources read %d with a cancelled context", i))
+		}
+		checked++
+	}
+	if b, ok := s.Provider.(provider.CapacityBatcher); ok && s.Group != "" {
+		reads := []provider.CapacityRead{{ID: s.Group}}
+		wantErr(t, b.GetCapacities(ctx, reads), context.Canceled, "GetCapacities with a cancelled context")
+		wantErr(t, reads[0].Err, context.Canceled, "GetCapacities read 0 with a cancelled context")
+		checked++
+	}
+	if b, ok := s.Provider.(provider.MetricsBatcher); ok && s.MetricQuery.ResourceID != "" {
+		reads := []provider.MetricRead{{Query: s.MetricQuery}}
+		wantErr(t, b.QueryMetrics(ctx, reads), context.Canceled, "QueryMetrics with a cancelled context")
+		wantErr(t, reads[0].Err, context.Canceled, "QueryMetrics read 0 with a cancelled context")
+		checked++
+	}
+	if checked == 0 {
+		t.Skip("driver implements no batch capability (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher)")
+	}
 }

@@ -1,0 +1,196 @@
+package scaling_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// perResource is a driver with no batch capability: the memory cloud
+// behind the per-resource interfaces alone, counting the calls.
+type perResource struct {
+	c     *memory.Cloud
+	calls atomic.Int64
+}
+
+func (p *perResource) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	return p.c.List(ctx, f)
+}
+
+func (p *perResource) Get(ctx context.Context, id string) (provider.Resource, error) {
+	p.calls.Add(1)
+	return p.c.Get(ctx, id)
+}
+
+func (p *perResource) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	p.calls.Add(1)
+	return p.c.Capacity(ctx, id)
+}
+
+func (p *perResource) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	return p.c.SetCapacity(ctx, id, want)
+}
+
+func (p *perResource) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	p.calls.Add(1)
+	return p.c.QueryMetric(ctx, q)
+}
+
+// batching is the memory cloud counting its batch calls and forbidding
+// per-resource reads.
+type batching struct {
+	*memory.Cloud
+	batches, single atomic.Int64
+}
+
+func (b *batching) Get(ctx context.Context, id string) (provider.Resource, error) {
+	b.single.Add(1)
+	return b.Cloud.Get(ctx, id)
+}
+
+func (b *batching) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	b.batches.Add(1)
+	return b.Cloud.GetResources(ctx, reads)
+}
+
+func (b *batching) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
+	b.batches.Add(1)
+	return b.Cloud.GetCapacities(ctx, reads)
+}
+
+func (b *batching) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	b.batches.Add(1)
+	return b.Cloud.QueryMetrics(ctx, reads)
+}
+
+// TestAutoscalerBatchReads evaluates 300 groups (CPU from 10 % to 95 %,
+// one of them whose metric read fails, one missing) through a driver that
+// batches and through one that does not, over several passes: the
+// decisions are the same, the batching driver is read in batches only,
+// and the other with one call per read.
+func TestAutoscalerBatchReads(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 300
+		build := func() *memory.Cloud {
+			c, err := memory.New(memory.Config{})
+			require.NoError(t, err)
+			for i := range n {
+				id := fmt.Sprintf("g-%03d", i)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 40, Desired: 2 + i%7}))
+				setCPU(t, c, id, 0.1+0.85*float64(i%11)/10)
+			}
+			_, err = c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-007", Err: fmt.Errorf("metrics backend down")})
+			require.NoError(t, err)
+			return c
+		}
+		cfg := scaling.Config{Concurrency: 3}
+		for i := range n {
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: fmt.Sprintf("g-%03d", i), Max: 40,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}})
+		}
+		cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: "missing", Max: 4, Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}})
+
+		plain := &perResource{c: build()}
+		batched := &batching{Cloud: build()}
+		newAutoscaler := func(inv provider.Inventory, sc provider.Scaler, src provider.MetricsSource) *scaling.Autoscaler {
+			e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: sc, Metrics: src}, allowAll{})
+			require.NoError(t, err)
+			a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: inv, Metrics: src})
+			require.NoError(t, err)
+			return a
+		}
+		ap := newAutoscaler(plain, plain, plain)
+		ab := newAutoscaler(batched, batched, batched)
+		now := time.Now()
+		for pass := range 3 {
+			rp, rb := ap.Evaluate(t.Context(), now), ab.Evaluate(t.Context(), now)
+			require.Len(t, rb.Targets, n+1)
+			changes := 0
+			for i := range rp.Targets {
+				p, b := rp.Targets[i], rb.Targets[i]
+				require.Equal(t, p.Target, b.Target)
+				if p.Err != nil || b.Err != nil {
+					require.Error(t, p.Err, "pass %d target %s", pass, p.Target)
+					require.Error(t, b.Err, "pass %d target %s", pass, p.Target)
+					assert.Equal(t, p.Err.Error(), b.Err.Error())
+					continue
+				}
+				assert.Equal(t, p.Decision.Chosen, b.Decision.Chosen, "pass %d target %s", pass, p.Target)
+				assert.Equal(t, p.Decision.Target, b.Decision.Target, "pass %d target %s", pass, p.Target)
+				if b.Decision.Change {
+					changes++
+				}
+			}
+			assert.Greater(t, changes, n/2, "most groups are off their target")
+			require.ErrorIs(t, rb.Targets[n].Err, provider.ErrNotFound, "the missing group")
+			assert.Contains(t, rb.Targets[7].Decision.Chosen.Reason, "metrics backend down", "the failed metric read is the target's alone")
+			now = now.Add(15 * time.Second)
+			<-clock.Real{}.After(15 * time.Second) // the clouds' clocks, in the bubble
+		}
+		assert.Zero(t, batched.single.Load(), "no per-resource read of a batching driver")
+		assert.Positive(t, batched.batches.Load())
+		assert.LessOrEqual(t, batched.batches.Load(), int64(3*3*(n/3+1)), "batches, not reads")
+		assert.Equal(t, int64(3*(3*n+1)), plain.calls.Load(), "one call per read without batches: resource, capacity and metric of each group, the missing one's resource")
+	})
+}
+
+// TestRunPlanHoldsItsTargetOnly runs the autoscaler over 16 groups (read
+// two to a batch) while one group's scale out waits 6 minutes for its
+// instances: the other group of its batch is decided on every tick
+// meanwhile, and the busy group is not decided again until its plan ends.
+func TestRunPlanHoldsItsTargetOnly(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{LaunchDelay: 6 * time.Minute})
+		require.NoError(t, err)
+		cfg := scaling.Config{Execute: true, Concurrency: 2}
+		for i := range 16 {
+			id := fmt.Sprintf("g-%02d", i)
+			require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))
+			cpu := 0.6 // at the target: nothing to do
+			if i == 0 {
+				cpu = 0.95
+			}
+			setCPU(t, c, id, cpu)
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: id, Max: 10,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}})
+		}
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-clock.Real{}.After(5 * time.Minute)
+		decided := func(target string) int {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			n := 0
+			for _, ev := range rec.events {
+				if ev.Kind == scaling.EventDecision && ev.Target == target {
+					n++
+				}
+			}
+			return n
+		}
+		assert.Equal(t, 1, decided("g-00"), "the group whose plan verifies is not decided again")
+		assert.GreaterOrEqual(t, decided("g-01"), 20, "its batch peer is decided every 15 s meanwhile")
+		assert.Zero(t, rec.count(scaling.EventPlanCompleted), "the plan still waits for its instances")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}

@@ -1,0 +1,130 @@
+package scaling
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// TestReasonsAsSprintf checks that the reasons built without fmt read
+// exactly as the fmt.Sprintf they replace.
+func TestReasonsAsSprintf(t *testing.T) {
+	t.Parallel()
+	floats := []float64{0, 1, -1, 0.5, 1.0000015, 2.4, 1.0 / 3, 123456.789, 1e-7, 1e21, -0.047619, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN()}
+	for _, f := range floats {
+		for _, th := range []float64{0.01, 0, 0.1, 1e-7, 0.25, 3} {
+			assert.Equal(t, fmt.Sprintf("factor %f within the threshold %g of the target", f, th), targetValueReason(0, f, th))
+		}
+		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "up", f), targetValueReason(1, f, 0.01))
+		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "down", f), targetValueReason(-1, f, 0.01))
+	}
+	for _, d := range []hpa.Decision{
+		{},
+		{Rescale: true, Reason: "cpu resource utilization (percentage of request) above target", Replicas: 7, AbleToScale: "SucceededRescale", ScalingLimited: "DesiredWithinRange"},
+		{Rescale: true, Reason: hpa.RescaleAboveMax, Replicas: math.MaxInt32, AbleToScale: "ScaleUpLimit"},
+		{Proposal: -1, Stabilized: 300, ScalingActive: "ValidMetricFound", AbleToScale: "ScaleDownStabilized", ScalingLimited: "DesiredWithinRange"},
+		{Proposal: 1 << 30, Stabilized: math.MinInt32, ScalingActive: "FailedGetResourceMetric"},
+	} {
+		for _, current := range []int{0, 3, 1000, -5} {
+			want := fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
+			if d.Rescale {
+				want = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
+			}
+			assert.Equal(t, want, hpaReason(d, current))
+		}
+	}
+}
+
+// fnvPlanID is planID as it was written with hash/fnv, the reference for
+// the inline digest: plan IDs must not change (journals keep them).
+func fnvPlanID(target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
+	h := fnv.New64a()
+	var b [8]byte
+	num := func(v int64) {
+		binary.LittleEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	h.Write([]byte(strategy))
+	num(now.UnixNano())
+	for _, c := range []provider.CapacitySpec{from, to} {
+		num(int64(c.Min))
+		num(int64(c.Max))
+		num(int64(c.Desired))
+	}
+	for _, z := range []provider.Size{fromSize, toSize} {
+		h.Write([]byte(z.InstanceType))
+		num(int64(math.Float64bits(z.VCPU)))
+		num(int64(z.MemoryMiB))
+		num(int64(z.Timeout))
+	}
+	return target + "-" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+func TestPlanIDAsFNV(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	long := strings.Repeat("very-long-target-name/", 10)
+	for _, tt := range []struct {
+		target, strategy string
+		now              time.Time
+		from, to         provider.CapacitySpec
+		fromSize, toSize provider.Size
+	}{
+		{target: "web", strategy: "hpa", now: now, from: provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}, to: provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}},
+		{target: long, strategy: "", now: time.Unix(0, -1), from: provider.CapacitySpec{Min: -3, Max: math.MaxInt, Desired: math.MinInt}},
+		{target: "fn", strategy: "vertical", now: now, fromSize: provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, toSize: provider.Size{InstanceType: "m5.large", VCPU: 2.5, MemoryMiB: 8192}},
+		{target: "ü-é", strategy: "ünïcode", now: time.Time{}},
+	} {
+		want := fnvPlanID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy)
+		assert.Equal(t, want, planID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy))
+	}
+}
+
+// TestPlanStepsShareOneArray checks that a plan's steps and rollback,
+// made in one allocation, do not overwrite each other.
+func TestPlanStepsShareOneArray(t *testing.T) {
+	t.Parallel()
+	e, err := NewEngine(EngineConfig{}, Cloud{Scaler: nopScaler{}}, nopGate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := provider.CapacitySpec{Min: 1, Max: 40, Desired: 2}
+	to := provider.CapacitySpec{Min: 2, Max: 30, Desired: 17}
+	p := e.Plan(Decision{Target: Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup}, Capacity: provider.Capacity{CapacitySpec: from}},
+		Chosen: Recommendation{Capacity: to}, Change: true}, PlanOptions{})
+	assert.Equal(t, gradualSteps(from, to, e.maxStep), p.Steps)
+	assert.Equal(t, gradualSteps(to, from, e.maxStep), p.Rollback)
+	assert.Greater(t, len(p.Steps), 2)
+	assert.Equal(t, to, p.Steps[len(p.Steps)-1].To)
+	assert.Equal(t, from, p.Rollback[len(p.Rollback)-1].To)
+}
+
+type nopScaler struct{}
+
+func (nopScaler) Capacity(context.Context, string) (provider.Capacity, error) {
+	return provider.Capacity{}, nil
+}
+
+func (nopScaler) SetCapacity(context.Context, string, provider.CapacitySpec) error { return nil }
+
+type nopGate struct{}
+
+func (nopGate) Check(context.Context, safety.Proposal) (safety.Decision, error) {
+	return safety.Decision{Allowed: true}, nil
+}
+
+func (nopGate) Evaluate(context.Context, safety.Proposal) (safety.Decision, error) {
+	return safety.Decision{Allowed: true}, nil
+}
