@@ -19,8 +19,8 @@ const (
 	DefaultInterval    = 15 * time.Second // Kubernetes' HPA sync period
 	DefaultConcurrency = 8
 	DefaultPlanTTL     = 15 * time.Minute
-	DefaultMin         = 1  // the seed's minimum (and the HPA's minReplicas default)
-	DefaultMax         = 10 // the seed's maximum: a low ceiling against a runaway scale out
+	DefaultMin         = 1  // the HPA's minReplicas default
+	DefaultMax         = 10 // a low ceiling against a runaway scale out
 )
 
 // Config is the autoscaler's policy: how often it evaluates, whether it
@@ -145,7 +145,7 @@ type StrategyType string
 
 // The strategy types.
 const (
-	StrategyThreshold   StrategyType = "threshold"    // the seed's thresholds (Threshold)
+	StrategyThreshold   StrategyType = "threshold"    // up above 0.8, down below 0.3 (Threshold)
 	StrategyTargetValue StrategyType = "target_value" // nomad-autoscaler's target-value (TargetValue)
 	StrategyHPA         StrategyType = "hpa"          // Kubernetes' HPA, exactly (HPA)
 	StrategyStep        StrategyType = "step"         // EC2 Auto Scaling step scaling (Step)

@@ -15,7 +15,7 @@
 // reason in words, the inputs it used, and a fitness in [0, 1] saying how
 // well it fits the situation. The built-in strategies:
 //
-//   - Threshold: the seed's policy: above 0.8 double, below 0.3 halve.
+//   - Threshold: the classic policy: above 0.8 double, below 0.3 halve.
 //   - TargetValue: HashiCorp nomad-autoscaler's target-value strategy,
 //     for the same inputs (latest sample, factor = value/target, target 0
 //     keeps a queue empty, a closed 1 % band, ⌈count × factor⌉, scaling

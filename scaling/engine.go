@@ -140,7 +140,7 @@ const (
 )
 
 // DefaultScaleInSignal is the monitoring signal of a scale in or resize
-// when the policy names none: CPU at most 0.9 (the seed's high-CPU alert),
+// when the policy names none: CPU at most 0.9 (the built-in high-CPU alert),
 // so that a scale in that overloads the rest is rolled back. A function
 // has no CPU metric and gets no default signal: its resize is verified
 // once the new configuration is active (a policy that wants more names

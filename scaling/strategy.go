@@ -356,7 +356,7 @@ func keep(t Target, reason string) Recommendation {
 }
 
 // desired returns a recommendation of desired capacity n for group t,
-// keeping its bounds: n is clamped to the group's [Min, Max] (the seed's
+// keeping its bounds: n is clamped to the group's [Min, Max] (the
 // strategies clamp to the bounds rather than recommend what the group
 // refuses), and the reason says so.
 func desired(t Target, n int, reason string) Recommendation {

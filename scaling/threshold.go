@@ -9,7 +9,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// The ThresholdConfig defaults: the seed's horizontal policy.
+// The ThresholdConfig defaults: a classic horizontal policy.
 const (
 	DefaultThresholdUp     = 0.8 // scale up above 80 % utilization
 	DefaultThresholdDown   = 0.3 // scale down below 30 %
@@ -102,11 +102,11 @@ func (c ThresholdConfig) withDefaults() ThresholdConfig {
 	return c
 }
 
-// Threshold is the seed's horizontal strategy: when the metric (averaged
+// Threshold is the classic horizontal strategy: when the metric (averaged
 // over Window) is above Up the desired capacity is multiplied by UpFactor,
 // below Down it is divided by DownFactor, in between it stays; the result
 // is clamped to the group's Min and Max (the engine then keeps it within
-// the policy's Min and Max, the seed's [1, 10] by default). Its fitness
+// the policy's Min and Max, [1, 10] by default). Its fitness
 // is 0.5 times the freshness of its data: a simple reactive fallback that
 // a better-informed strategy outranks. It is safe for concurrent use.
 type Threshold struct{ cfg ThresholdConfig }

@@ -173,7 +173,7 @@ func (r Rule) withDefaults() Rule {
 	return r
 }
 
-// DefaultRules returns the seed's alerts and those the issue adds: CPU
+// DefaultRules returns the built-in alerts: CPU
 // above 0.9 (mean over 5 minutes), idle resources found, scaling failures,
 // safety blocks, failed verifications, rollbacks, forecast fallbacks and
 // pipeline failures.

@@ -91,7 +91,7 @@ func (c Chart) Empty() bool {
 }
 
 // ChartJS is a chart as Chart.js takes it ({type, data: {labels,
-// datasets}, options}): the seed's chart data, served by the dashboard's
+// datasets}, options}): the chart data, served by the dashboard's
 // JSON endpoints. Gaps are null.
 type ChartJS struct {
 	// Type is "line" or "bar".

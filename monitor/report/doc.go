@@ -2,7 +2,7 @@
 // resources with confidence and reasons, actions taken, proposed and
 // refused and why, estimated and realised savings, a scaling summary and
 // alerts, as text, JSON or one self-contained HTML page; and charts, as
-// the seed's Chart.js-style JSON data or SVG drawn with gonum.org/v1/plot.
+// Chart.js-style JSON data or SVG drawn with gonum.org/v1/plot.
 //
 //	evs, _ := log.Query(monitor.Query{From: weekAgo})
 //	rep, _ := report.Build(report.Input{Now: now, From: weekAgo, Events: evs, Resources: fleet, Alerts: alerts.Alerts()})
