@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -70,6 +71,12 @@ func emptyBucket() bucket { return bucket{max: math.Inf(-1)} }
 // zeros the quality rules mask (0: zeros are trusted).
 func (md *metricDigest) fold(d *digest, s provider.Series, lv *metricLevels, minSteps int) {
 	perHour := int(time.Hour / d.step)
+	// Drop the hours that leave the history first, so that the buckets
+	// stay within their capacity.
+	if drop := len(md.buckets) + (len(s.Values)+perHour-1)/perHour - d.hours; drop > 0 {
+		drop = min(drop, len(md.buckets))
+		md.buckets = md.buckets[:copy(md.buckets, md.buckets[drop:])]
+	}
 	for h := 0; h*perHour < len(s.Values); h++ {
 		b := emptyBucket()
 		for i := h * perHour; i < (h+1)*perHour && i < len(s.Values); i++ {
@@ -309,7 +316,24 @@ func putTime(b []byte, t time.Time) []byte {
 	return binary.LittleEndian.AppendUint64(b, uint64(t.UnixNano()))
 }
 
+// size returns the length of d's encoding.
+func (d *digest) size() int {
+	n := len(digestMagic) + 8 + 8 + 8 + 4 + 1 + 4
+	for i := range d.metrics {
+		md := &d.metrics[i]
+		n += 1 + len(md.metric) + 5*8 + 4
+		for _, bk := range md.buckets {
+			n++
+			if bk.n > 0 {
+				n += 4 + 16
+			}
+		}
+	}
+	return n
+}
+
 func (d *digest) encode(b []byte) []byte {
+	b = slices.Grow(b, d.size())
 	start := len(b)
 	b = append(b, digestMagic...)
 	b = binary.LittleEndian.AppendUint64(b, d.fp)
@@ -344,25 +368,34 @@ func (d *digest) encode(b []byte) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
 }
 
-// reader reads a digest's encoding; the first short read sets err.
+// reader reads a digest's encoding from b[off:]; the first short read
+// sets err.
 type reader struct {
 	b   []byte
+	off int
 	err error
 }
 
 func (r *reader) take(n int) []byte {
-	if r.err != nil || len(r.b) < n {
+	if r.err != nil || len(r.b)-r.off < n {
 		if r.err == nil {
 			r.err = fmt.Errorf("%w: truncated", errCorruptState)
 		}
 		return make([]byte, n)
 	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
+	r.off += n
+	return r.b[r.off-n : r.off]
 }
 
-func (r *reader) u8() byte     { return r.take(1)[0] }
+func (r *reader) left() int { return len(r.b) - r.off }
+
+func (r *reader) u8() byte {
+	if r.err != nil || r.off >= len(r.b) {
+		return r.take(1)[0]
+	}
+	r.off++
+	return r.b[r.off-1]
+}
 func (r *reader) u32() uint32  { return binary.LittleEndian.Uint32(r.take(4)) }
 func (r *reader) u64() uint64  { return binary.LittleEndian.Uint64(r.take(8)) }
 func (r *reader) f64() float64 { return math.Float64frombits(r.u64()) }
@@ -400,18 +433,19 @@ func decodeDigest(b []byte) (*digest, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if nb > d.hours {
+		if nb > d.hours || nb > r.left() { // a bucket takes at least a byte
 			return nil, fmt.Errorf("%w: %s: %d buckets, at most %d", errCorruptState, md.metric, nb, d.hours)
 		}
-		md.buckets = make([]bucket, nb)
+		md.buckets = make([]bucket, nb, d.hours)
 		for i := range md.buckets {
 			bk := emptyBucket()
 			bk.n = r.u8()
 			if bk.n > 0 {
 				bk.idle, bk.over, bk.down = r.u8(), r.u8(), r.u8()
-				bk.peak = r.u8() == 1
+				peak := r.u8()
+				bk.peak = peak == 1
 				bk.sum, bk.max = r.f64(), r.f64()
-				if int(bk.n) > perHour || bk.idle > bk.n || bk.over > bk.n || bk.down > bk.n ||
+				if int(bk.n) > perHour || peak > 1 || bk.idle > bk.n || bk.over > bk.n || bk.down > bk.n ||
 					math.IsNaN(bk.sum) || math.IsInf(bk.sum, 0) || math.IsNaN(bk.max) || math.IsInf(bk.max, 0) {
 					if r.err == nil {
 						return nil, fmt.Errorf("%w: %s: bucket %d is inconsistent", errCorruptState, md.metric, i)
@@ -425,8 +459,8 @@ func decodeDigest(b []byte) (*digest, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", errCorruptState, len(r.b))
+	if r.left() != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errCorruptState, r.left())
 	}
 	return d, nil
 }

@@ -1,8 +1,11 @@
 package detector
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -165,4 +168,34 @@ func slicesIndex(lv []metricLevels, m provider.Metric) int {
 		}
 	}
 	return -1
+}
+
+// FuzzDecodeDigest: decoding any bytes returns a digest or an error
+// wrapping errCorruptState, never panics, and a digest that decodes
+// encodes back to the same bytes.
+func FuzzDecodeDigest(f *testing.F) {
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	d := &digest{fp: 42, step: 5 * time.Minute, next: now, hours: 3, metrics: []metricDigest{
+		{metric: provider.MetricCPU, lastData: now, last: 0.2, runPrev: math.NaN(), buckets: []bucket{emptyBucket(), {sum: 0.5, max: 0.2, n: 4, idle: 2, over: 1, down: 1, peak: true}}},
+		{metric: provider.MetricMemory, last: math.NaN(), runPrev: math.NaN(), runStart: now.Add(-time.Hour), suspectEnd: now},
+	}}
+	f.Add(d.encode(nil))
+	f.Add([]byte(digestMagic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(b []byte) {
+			d, err := decodeDigest(b)
+			if err != nil {
+				require.ErrorIs(t, err, errCorruptState)
+				return
+			}
+			require.Equal(t, b, d.encode(nil))
+		}
+		check(b)
+		if len(b) >= 8 {
+			// The same bytes with a valid checksum, to reach the fields.
+			fixed := binary.LittleEndian.AppendUint32(slices.Clone(b[:len(b)-4]), crc32.ChecksumIEEE(b[:len(b)-4]))
+			check(fixed)
+		}
+	})
 }

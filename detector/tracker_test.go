@@ -23,7 +23,6 @@ type gridFleet struct {
 	resources []provider.Resource
 	series    map[string]map[provider.Metric]provider.Series
 	quiet     map[string]bool
-	queries   int
 }
 
 func (f *gridFleet) List(context.Context, provider.Filter) ([]provider.Resource, error) {
@@ -40,7 +39,6 @@ func (f *gridFleet) Get(_ context.Context, id string) (provider.Resource, error)
 }
 
 func (f *gridFleet) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
-	f.queries++
 	s, ok := f.series[q.ResourceID][q.Metric]
 	if !ok {
 		return provider.Series{}, provider.ErrUnsupported
@@ -115,7 +113,7 @@ func sameMeans(t *testing.T, want, got detector.Verdict) {
 // full), a resource launched off the hour, one in a half-hour time zone,
 // values exactly at the rules' levels, data as old as the staleness limit
 // and a dead agent, quiet activity for half of them.
-func traceFleet(t *testing.T, start time.Time) *gridFleet {
+func traceFleet(t testing.TB, start time.Time) *gridFleet {
 	t.Helper()
 	ids := []string{"24ae8d", "53ea38", "5f5533", "77c1ca", "825cc2", "ac20cd", "c6585a", "fe7f93"}
 	f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{}, quiet: map[string]bool{}}
@@ -262,4 +260,50 @@ func TestTrackerEqualsFullRead(t *testing.T) {
 	}
 	assert.Positive(t, idle, "some verdicts are idle")
 	assert.Greater(t, len(actions), 1, "more than one kind of action")
+}
+
+// BenchmarkTracker compares, for one resource with the default ensemble
+// (28 days of 5-minute cpu, memory and network on the in-memory grid
+// source), an hourly evaluation from the stored state (load, read one
+// hour, fold, detect, save) with a full read and Detect (what Scan does per
+// resource). It reports the data points read and the state's size.
+func BenchmarkTracker(b *testing.B) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	f := traceFleet(b, start)
+	r := f.resources[0]
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(b, err)
+	now := start.Add(30 * 24 * time.Hour)
+	b.Run("incremental", func(b *testing.B) {
+		store := &detector.MemoryStateStore{}
+		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
+		require.NoError(b, err)
+		_, _, err = tr.Detect(b.Context(), f, nil, r, now.Add(-time.Hour))
+		require.NoError(b, err)
+		state, err := store.Load(b.Context(), r.ID)
+		require.NoError(b, err)
+		var read detector.Read
+		for b.Loop() {
+			require.NoError(b, store.Save(b.Context(), r.ID, state)) // one hour behind
+			_, read, err = tr.Detect(b.Context(), f, nil, r, now)
+			if err != nil || read.Full {
+				b.Fatal(err, read.Why)
+			}
+		}
+		b.ReportMetric(float64(read.Points), "points/op")
+		b.ReportMetric(float64(read.StateBytes), "state-bytes")
+	})
+	b.Run("full", func(b *testing.B) {
+		store := &detector.MemoryStateStore{}
+		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
+		require.NoError(b, err)
+		var read detector.Read
+		for b.Loop() {
+			_, read, err = tr.Detect(b.Context(), f, nil, r, now.Add(17*time.Minute)) // off the hour: always a full read
+			if err != nil || !read.Full {
+				b.Fatal(err, read.Why)
+			}
+		}
+		b.ReportMetric(float64(read.Points), "points/op")
+	})
 }
