@@ -199,29 +199,34 @@ func (t *Tracker) Detect(ctx context.Context, ms provider.MetricsSource, act pro
 	}
 	var rd Read
 	d, why := t.load(ctx, r, now, &rd)
+	return t.detect(ctx, ms, act, r, now, d, why, &rd)
+}
+
+// detect is Detect after load.
+func (t *Tracker) detect(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, d *digest, why string, rd *Read) (Verdict, Read, error) {
 	if d != nil {
-		why = t.update(ctx, ms, d, r, now, &rd)
+		why = t.update(ctx, ms, d, r, now, rd)
 	}
 	if act == nil {
 		act, _ = ms.(provider.ActivitySource)
 	}
 	if why != "" {
-		return t.full(ctx, ms, act, r, now, why, &rd)
+		return t.full(ctx, ms, act, r, now, why, rd)
 	}
-	in, ok := t.activity(ctx, act, r, now, &rd)
+	in, ok := t.activity(ctx, act, r, now, rd)
 	if !ok {
-		return Verdict{}, rd, ctx.Err()
+		return Verdict{}, *rd, ctx.Err()
 	}
 	if err := in.Validate(); err != nil {
-		return Verdict{}, rd, err
+		return Verdict{}, *rd, err
 	}
 	view := &digestView{d: d, now: now, from: now.Add(-time.Duration(t.hours) * time.Hour)}
 	v, err := t.e.detect(ctx, &in, metricData{in: &in, dg: view})
 	if err != nil {
-		return Verdict{}, rd, err
+		return Verdict{}, *rd, err
 	}
-	t.save(ctx, r.ID, d, &rd)
-	return v, rd, nil
+	t.save(ctx, r.ID, d, rd)
+	return v, *rd, nil
 }
 
 // load returns r's stored digest when it can be brought up to now, or why
