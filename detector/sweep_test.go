@@ -3,10 +3,12 @@ package detector_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -91,4 +93,123 @@ func TestSweep(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{Now: t0, Chunk: -1})
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// lazyFleet generates each resource's series on the fly from a seed and
+// the shapes of the NAB EC2 CPU traces, so that a fleet of any size stores
+// no series: resource i's cpu is trace i mod 8 shifted by a per-resource
+// offset, its memory another trace at 60 %, its network utilization a
+// deterministic noise under 4 %; it has no disk metric. It reads batches.
+type lazyFleet struct {
+	traces []provider.Series
+	calls  atomic.Int64
+}
+
+func newLazyFleet(t testing.TB) *lazyFleet {
+	f := &lazyFleet{}
+	for _, id := range []string{"24ae8d", "53ea38", "5f5533", "77c1ca", "825cc2", "ac20cd", "c6585a", "fe7f93"} {
+		f.traces = append(f.traces, nabCPU(t, id))
+	}
+	return f
+}
+
+func (f *lazyFleet) value(id int, m provider.Metric, t time.Time) float64 {
+	k := int(t.Unix()/300) + id*7919
+	switch m {
+	case provider.MetricCPU:
+		tr := f.traces[id%len(f.traces)].Values
+		return tr[k%len(tr)]
+	case provider.MetricMemory:
+		tr := f.traces[(id+3)%len(f.traces)].Values
+		return 0.6 * tr[k%len(tr)]
+	default:
+		return 0.01 + 0.03*noise(k)
+	}
+}
+
+func (f *lazyFleet) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	if q.Metric == provider.MetricDiskUtilization {
+		return provider.Series{}, provider.ErrUnsupported
+	}
+	var id int
+	if _, err := fmt.Sscanf(q.ResourceID, "i-%d", &id); err != nil {
+		return provider.Series{}, provider.ErrNotFound
+	}
+	s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	for i := range s.Values {
+		s.Values[i] = f.value(id, q.Metric, s.TimeAt(i))
+	}
+	return s, nil
+}
+
+func (f *lazyFleet) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
+	f.calls.Add(1)
+	out := make([]provider.Series, len(qs))
+	for i, q := range qs {
+		s, err := f.QueryMetric(ctx, q)
+		switch {
+		case errors.Is(err, provider.ErrUnsupported):
+			s = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+			for k := range s.Values {
+				s.Values[k] = provider.Gap
+			}
+		case err != nil:
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// BenchmarkSweepHour sweeps a lazily generated fleet of 2,000 instances
+// once per simulated hour after a first full sweep: each op is one hour of
+// the whole fleet. It reports the wall time per resource, the points read
+// per resource, the state kept per resource, and the share of CloudWatch's
+// GetMetricData quota an hour of a million such resources would take
+// (the largest of calls, old points and recent points shares).
+func BenchmarkSweepHour(b *testing.B) {
+	const n = 2000
+	f := newLazyFleet(b)
+	resources := make([]provider.Resource, n)
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	for i := range resources {
+		resources[i] = provider.Resource{ID: fmt.Sprintf("i-%d", i), Kind: provider.KindInstance, State: provider.StateRunning, LaunchTime: start, HourlyCost: 0.1}
+	}
+	now := start.Add(60 * 24 * time.Hour)
+	clk := clock.NewMock() // the simulated hour: recent data is recent to it
+	clk.Set(now)
+	unlimited, err := quota.NewBudget(quota.Config{Share: 1, Limits: quota.Limits{CallsPerSecond: 1e9, PointsPerSecond: 1e15, RecentPointsPerSecond: 1e15}}, quota.WithClock(clk))
+	require.NoError(b, err)
+	cloudwatch, err := quota.NewBudget(quota.Config{Share: 1})
+	require.NoError(b, err)
+	src, err := quota.NewSource(f, unlimited)
+	require.NoError(b, err)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(b, err)
+	store := &detector.MemoryStateStore{}
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
+	require.NoError(b, err)
+	rep, err := tr.Sweep(b.Context(), src, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
+	require.NoError(b, err)
+	require.Equal(b, n, rep.Full["new resource"])
+	var last quota.Usage
+	var hour detector.SweepReport
+	for b.Loop() {
+		now = now.Add(time.Hour)
+		clk.Set(now)
+		before := unlimited.Usage()
+		hour, err = tr.Sweep(b.Context(), src, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
+		if err != nil || hour.Incremental != n {
+			b.Fatal(err, hour.Full)
+		}
+		u := unlimited.Usage()
+		last = quota.Usage{Cost: quota.Cost{Calls: u.Calls - before.Calls, Points: u.Points - before.Points, RecentPoints: u.RecentPoints - before.RecentPoints}}
+	}
+	scale := 1_000_000 / n
+	million := quota.Cost{Calls: last.Calls * scale, Points: last.Points * scale, RecentPoints: last.RecentPoints * scale}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/resource")
+	b.ReportMetric(float64(hour.Points)/n, "points/resource")
+	b.ReportMetric(float64(store.Bytes())/float64(store.Len()), "state-bytes/resource")
+	b.ReportMetric(100*cloudwatch.QuotaShare(million, time.Hour), "quota-%/hour@1M")
+	b.ReportMetric(float64(last.Calls), "calls/hour")
 }
