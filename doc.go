@@ -32,6 +32,7 @@
 //	detector             idle detection: utilization, activity, schedule and model
 //	                     signals combined into one explainable confidence; Tracker
 //	                     evaluates a fleet incrementally from per-resource states
+//	detector/etcdstore   the Tracker's per-resource states on etcd, shared by replicas
 //	detector/stream      constant-size state per resource and columnar window scans,
 //	                     for evaluating large fleets incrementally
 //	forecast             forecasting models with prediction intervals and automatic
