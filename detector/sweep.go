@@ -44,7 +44,7 @@ type SweepReport struct {
 	// Incremental counts the resources evaluated from their state; Full
 	// counts the full reads by reason.
 	Incremental int
-	Full        map[string]int
+	Full        map[FullRead]int
 	// Queries and Points count the metric queries and steps read.
 	Queries, Points int
 	// StateBytes is the total size of the states saved.
@@ -117,12 +117,12 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 		act, _ = ms.(provider.ActivitySource)
 	}
 	now := cfg.Now
-	rep := SweepReport{Full: map[string]int{}}
+	rep := SweepReport{Full: map[FullRead]int{}}
 	var mu sync.Mutex
 	for lo := 0; lo < len(resources); lo += cfg.Chunk {
 		chunk := resources[lo:min(lo+cfg.Chunk, len(resources))]
 		ds := make([]*digest, len(chunk))
-		whys := make([]string, len(chunk))
+		whys := make([]FullRead, len(chunk))
 		reads := make([]Read, len(chunk))
 		var qs []provider.Query
 		history := time.Duration(t.hours) * time.Hour

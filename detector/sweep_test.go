@@ -77,13 +77,13 @@ func TestSweep(t *testing.T) {
 		t.Logf("hour %d: incremental %d, full %v, %d batched calls, %d budget calls, %d points", h, rep.Incremental, rep.Full, calls, spent, rep.Points)
 		assert.Equal(t, int32(3), calls, "one batched call per chunk of 3 resources")
 		if h == 0 {
-			assert.Equal(t, map[string]int{"new resource": 8}, rep.Full)
+			assert.Equal(t, map[detector.FullRead]int{detector.FullNewResource: 8}, rep.Full)
 			continue
 		}
 		// Resource 3 lives in a half-hour zone and 4 has suspect zeros:
 		// they read in full after their new hour, each query a call.
 		assert.Equal(t, 6, rep.Incremental)
-		assert.Equal(t, map[string]int{"time zone not a whole number of hours from UTC": 1, "suspect zeros in the history": 1}, rep.Full)
+		assert.Equal(t, map[detector.FullRead]int{detector.FullZoneOffHour: 1, detector.FullSuspectZeros: 1}, rep.Full)
 		assert.Equal(t, 3+2*4, spent)
 		assert.Equal(t, 8*4*12+2*4*8064, rep.Points, "an hour of 4 metrics each, and 2 full reads")
 	}
@@ -191,7 +191,7 @@ func BenchmarkSweepHour(b *testing.B) {
 	require.NoError(b, err)
 	rep, err := tr.Sweep(b.Context(), src, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
 	require.NoError(b, err)
-	require.Equal(b, n, rep.Full["new resource"])
+	require.Equal(b, n, rep.Full[detector.FullNewResource])
 	var last quota.Usage
 	var hour detector.SweepReport
 	for b.Loop() {

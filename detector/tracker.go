@@ -77,7 +77,7 @@ type Tracker struct {
 type Read struct {
 	// Full is set when the resource was read in full; Why says why.
 	Full bool
-	Why  string
+	Why  FullRead
 	// Queries and Points count the metric queries made and the steps
 	// they covered.
 	Queries, Points int
@@ -203,7 +203,7 @@ func (t *Tracker) Detect(ctx context.Context, ms provider.MetricsSource, act pro
 }
 
 // detect is Detect after load.
-func (t *Tracker) detect(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, d *digest, why string, rd *Read) (Verdict, Read, error) {
+func (t *Tracker) detect(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, d *digest, why FullRead, rd *Read) (Verdict, Read, error) {
 	if d != nil {
 		why = t.update(ctx, ms, d, r, now, rd)
 	}
@@ -231,33 +231,33 @@ func (t *Tracker) detect(ctx context.Context, ms provider.MetricsSource, act pro
 
 // load returns r's stored digest when it can be brought up to now, or why
 // not.
-func (t *Tracker) load(ctx context.Context, r provider.Resource, now time.Time, rd *Read) (*digest, string) {
+func (t *Tracker) load(ctx context.Context, r provider.Resource, now time.Time, rd *Read) (*digest, FullRead) {
 	if !now.Truncate(time.Hour).Equal(now) {
-		return nil, "now is not on the hour"
+		return nil, FullOffTheHour
 	}
 	b, err := t.store.Load(ctx, r.ID)
 	switch {
 	case errors.Is(err, ErrNoState):
-		return nil, "new resource"
+		return nil, FullNewResource
 	case err != nil:
 		rd.Errors = append(rd.Errors, &ResourceError{ResourceID: r.ID, Op: "state load", Err: err})
-		return nil, "state store error"
+		return nil, FullStoreError
 	}
 	d, err := decodeDigest(b)
 	switch {
 	case err != nil:
 		rd.Errors = append(rd.Errors, &ResourceError{ResourceID: r.ID, Op: "state load", Err: err})
-		return nil, "corrupt state"
+		return nil, FullCorruptState
 	case d.fp != t.fp || d.hours != t.hours || d.step != t.cfg.Step || len(d.metrics) != len(t.levels):
-		return nil, "state schema or settings changed"
+		return nil, FullSettings
 	case d.next.After(now):
-		return nil, "state ends after now (clock skew)"
+		return nil, FullClockSkew
 	case now.Sub(d.next) >= time.Duration(t.hours)*time.Hour:
-		return nil, "state older than the history"
+		return nil, FullStaleState
 	}
 	for i, lv := range t.levels {
 		if d.metrics[i].metric != lv.metric {
-			return nil, "state schema or settings changed"
+			return nil, FullSettings
 		}
 	}
 	return d, ""
@@ -265,7 +265,7 @@ func (t *Tracker) load(ctx context.Context, r provider.Resource, now time.Time, 
 
 // update reads the steps of d's metrics from d.next to now and folds them
 // in; it returns why the resource must be read in full instead, or "".
-func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *digest, r provider.Resource, now time.Time, rd *Read) string {
+func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *digest, r provider.Resource, now time.Time, rd *Read) FullRead {
 	if d.next.Before(now) {
 		for i := range d.metrics {
 			md := &d.metrics[i]
@@ -275,13 +275,13 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 			rd.Points += q.Steps()
 			switch {
 			case ctx.Err() != nil:
-				return "context ended"
+				return FullCanceled
 			case errors.Is(err, provider.ErrUnsupported):
 				s = gapSeries(q)
 			case err != nil:
-				return "metric error"
+				return FullMetricError
 			case s.Step != d.step || !s.Start.Equal(d.next) || len(s.Values) != q.Steps():
-				return "series on another grid"
+				return FullGridChanged
 			}
 			md.fold(d, s, &t.levels[i], t.minSteps)
 		}
@@ -291,20 +291,20 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 }
 
 // fits returns why d cannot answer exactly at now, or "".
-func (t *Tracker) fits(d *digest, r provider.Resource, now time.Time) string {
+func (t *Tracker) fits(d *digest, r provider.Resource, now time.Time) FullRead {
 	from := now.Add(-time.Duration(t.hours) * time.Hour)
 	for i := range d.metrics {
 		if d.metrics[i].suspectEnd.After(from) {
-			return "suspect zeros in the history"
+			return FullSuspectZeros
 		}
 	}
 	if l := r.LaunchTime; l.After(from) && l.Before(now) && !l.Truncate(time.Hour).Equal(l) {
-		return "launched off the hour inside the history"
+		return FullLaunchOffHour
 	}
 	loc := t.e.sched.location(&r)
 	for _, at := range [...]time.Time{from, now} {
 		if _, off := at.In(loc).Zone(); off%3600 != 0 {
-			return "time zone not a whole number of hours from UTC"
+			return FullZoneOffHour
 		}
 	}
 	return ""
@@ -330,7 +330,7 @@ func (t *Tracker) activity(ctx context.Context, act provider.ActivitySource, r p
 
 // full evaluates r on a full read, as Scan does, and stores a new state
 // built from it when the read allows.
-func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, why string, rd *Read) (Verdict, Read, error) {
+func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, why FullRead, rd *Read) (Verdict, Read, error) {
 	rd.Full, rd.Why = true, why
 	history := time.Duration(t.hours) * time.Hour
 	cfg := ScanConfig{Now: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic, History: history, Metrics: t.needs.Metrics, ActivityWindow: t.needs.ActivityWindow}

@@ -169,7 +169,7 @@ func TestTrackerFaults(t *testing.T) {
 		require.Len(t, rep.Verdicts, 1)
 		return rep.Verdicts[0]
 	}
-	check := func(t *testing.T, tr *detector.Tracker, ms provider.MetricsSource, now time.Time, full bool, why string) detector.Read {
+	check := func(t *testing.T, tr *detector.Tracker, ms provider.MetricsSource, now time.Time, full bool, why detector.FullRead) detector.Read {
 		t.Helper()
 		v, read, err := tr.Detect(t.Context(), ms, nil, r, now)
 		require.NoError(t, err)
@@ -183,7 +183,7 @@ func TestTrackerFaults(t *testing.T) {
 		t.Parallel()
 		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &faultyStore{load: boom})
 		require.NoError(t, err)
-		read := check(t, tr, f, t0, true, "state store error")
+		read := check(t, tr, f, t0, true, detector.FullStoreError)
 		require.Len(t, read.Errors, 1)
 		assert.Equal(t, "state load", read.Errors[0].Op)
 		require.ErrorIs(t, read.Errors[0], boom)
@@ -193,7 +193,7 @@ func TestTrackerFaults(t *testing.T) {
 		t.Parallel()
 		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &faultyStore{save: boom})
 		require.NoError(t, err)
-		read := check(t, tr, f, t0, true, "new resource")
+		read := check(t, tr, f, t0, true, detector.FullNewResource)
 		require.Len(t, read.Errors, 1)
 		assert.Equal(t, "state save", read.Errors[0].Op)
 		require.ErrorIs(t, read.Errors[0], boom)
@@ -204,15 +204,15 @@ func TestTrackerFaults(t *testing.T) {
 		store := &detector.MemoryStateStore{}
 		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
 		require.NoError(t, err)
-		check(t, tr, f, t0, true, "new resource")
+		check(t, tr, f, t0, true, detector.FullNewResource)
 		read := check(t, tr, f, t0.Add(3*time.Hour), false, "")
 		assert.Equal(t, 4*3*12, read.Points, "three hours of four metrics")
 		assert.Equal(t, 4, read.Queries)
 		read = check(t, tr, f, t0.Add(3*time.Hour), false, "")
 		assert.Zero(t, read.Points, "nothing new: nothing read")
-		check(t, tr, f, t0.Add(2*time.Hour), true, "state ends after now (clock skew)")
-		check(t, tr, f, t0.Add(2*time.Hour+28*24*time.Hour), true, "state older than the history")
-		check(t, tr, &faultySource{src: f, coarse: true}, t0.Add(2*time.Hour+29*24*time.Hour), true, "series on another grid")
+		check(t, tr, f, t0.Add(2*time.Hour), true, detector.FullClockSkew)
+		check(t, tr, f, t0.Add(2*time.Hour+28*24*time.Hour), true, detector.FullStaleState)
+		check(t, tr, &faultySource{src: f, coarse: true}, t0.Add(2*time.Hour+29*24*time.Hour), true, detector.FullGridChanged)
 		// A full read on another grid saves no state: the one before it
 		// is brought forward.
 		check(t, tr, f, t0.Add(2*time.Hour+30*24*time.Hour), false, "")
@@ -222,16 +222,16 @@ func TestTrackerFaults(t *testing.T) {
 		require.NoError(t, err)
 		_, read, err = tr2.Detect(t.Context(), f, nil, r, t0.Add(2*time.Hour+30*24*time.Hour+2*time.Hour))
 		require.NoError(t, err)
-		assert.Equal(t, "state schema or settings changed", read.Why)
+		assert.Equal(t, detector.FullSettings, read.Why)
 	})
 	t.Run("metric error", func(t *testing.T) {
 		t.Parallel()
 		store := &detector.MemoryStateStore{}
 		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
 		require.NoError(t, err)
-		check(t, tr, f, t0, true, "new resource")
+		check(t, tr, f, t0, true, detector.FullNewResource)
 		src := &faultySource{src: f, fail: boom}
-		read := check(t, tr, src, t0.Add(time.Hour), true, "metric error")
+		read := check(t, tr, src, t0.Add(time.Hour), true, detector.FullMetricError)
 		require.NotEmpty(t, read.Errors)
 		require.ErrorIs(t, read.Errors[0], boom)
 		assert.Zero(t, read.StateBytes, "no state from a read with errors")
@@ -250,4 +250,24 @@ func TestTrackerFaults(t *testing.T) {
 		_, _, err = tr.Detect(t.Context(), f, nil, bad, t0)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 	})
+}
+
+func TestFullReadText(t *testing.T) {
+	t.Parallel()
+	for _, f := range []detector.FullRead{detector.FullNewResource, detector.FullStoreError, detector.FullCorruptState, detector.FullSettings,
+		detector.FullClockSkew, detector.FullStaleState, detector.FullOffTheHour, detector.FullGridChanged, detector.FullMetricError,
+		detector.FullSuspectZeros, detector.FullLaunchOffHour, detector.FullZoneOffHour, detector.FullCanceled} {
+		require.NoError(t, f.Validate())
+		b, err := f.MarshalText()
+		require.NoError(t, err)
+		var back detector.FullRead
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, f, back)
+		assert.Equal(t, string(b), f.String())
+	}
+	var f detector.FullRead
+	require.ErrorIs(t, f.UnmarshalText([]byte("because")), provider.ErrInvalid)
+	_, err := detector.FullRead("because").MarshalText()
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.NoError(t, f.UnmarshalText(nil), "empty is the zero value")
 }

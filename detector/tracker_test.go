@@ -209,7 +209,7 @@ func TestTrackerEqualsFullRead(t *testing.T) {
 	require.NoError(t, err)
 	end := f.series["r-24ae8d"][provider.MetricCPU].End()
 	rng := rand.New(rand.NewPCG(7, uint64(len(f.resources))))
-	why := map[string]int{}
+	why := map[detector.FullRead]int{}
 	incremental, states, idle, actions := 0, 0, 0, map[detector.Action]int{}
 	for _, r := range f.resources {
 		for now := start.Add(27*24*time.Hour + time.Duration(rng.IntN(48))*time.Hour); now.Before(end); now = now.Add(time.Duration(1+rng.IntN(30)) * time.Hour) {
@@ -254,8 +254,8 @@ func TestTrackerEqualsFullRead(t *testing.T) {
 		total += n
 	}
 	assert.Greater(t, incremental, total/2, "most evaluations come from the state")
-	for _, w := range []string{"new resource", "now is not on the hour", "corrupt state", "suspect zeros in the history",
-		"launched off the hour inside the history", "time zone not a whole number of hours from UTC"} {
+	for _, w := range []detector.FullRead{detector.FullNewResource, detector.FullOffTheHour, detector.FullCorruptState, detector.FullSuspectZeros,
+		detector.FullLaunchOffHour, detector.FullZoneOffHour} {
 		assert.Positive(t, why[w], "a full read for %q", w)
 	}
 	assert.Positive(t, idle, "some verdicts are idle")

@@ -82,7 +82,7 @@ func TestUnreachable(t *testing.T) {
 	v, read, err := tr.Detect(t.Context(), flatCPU(0.03), nil, provider.Resource{ID: "i-1", Kind: provider.KindInstance}, now)
 	require.NoError(t, err)
 	assert.True(t, read.Full)
-	assert.Equal(t, "state store error", read.Why)
+	assert.Equal(t, detector.FullStoreError, read.Why)
 	require.Len(t, read.Errors, 2, "the load and the save")
 	require.ErrorIs(t, read.Errors[0], etcdstore.ErrStore)
 	assert.Equal(t, detector.Idle, v.State, "the full read decides")
