@@ -11,6 +11,12 @@
 // error matching ErrStore, and the Tracker reads the resource in full (a
 // bounded read of its history, never "idle" by default).
 //
+// Replicas that split a fleet into shards (coord.ShardScope) and lead each
+// shard through a coord.Elector give each shard's Tracker the view
+// store.Guarded(leadership.Fence().Cmp()): its saves commit only while the
+// term lasts, so a deposed leader never overwrites the state the new
+// leader resumes from.
+//
 // A state is about 21 bytes per metric and hour of history with data (see
 // detector.Tracker): with the defaults about 56 KB per resource, so one
 // etcd (8 GB of data at most by default) holds the states of roughly

@@ -2,6 +2,8 @@ package etcdstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"time"
 
@@ -11,6 +13,11 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/internal/etcdkv"
 )
+
+// ErrGuard means a guarded Save was refused because its condition no
+// longer holds: the replica is no longer the leader of the resource's
+// shard (see Guarded).
+var ErrGuard = errors.New("etcdstore: guarded save refused")
 
 // ErrStore means etcd failed (unreachable, timed out, refused the
 // request) after the retries; it is the value coord and the library's
@@ -119,4 +126,43 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		_, err := s.cli.Delete(ctx, s.Key(id))
 		return err
 	})
+}
+
+// Guarded returns a view of s whose Save commits only while cond holds, in
+// one transaction: with cond the Cmp of a coord.Leadership's Fence, only
+// the current leader of a shard writes its resources' states, and a
+// deposed leader's Save (even one in flight) fails with ErrGuard. Load
+// and Delete are s's.
+func (s *Store) Guarded(cond clientv3.Cmp) *GuardedStore { return &GuardedStore{s: s, cond: cond} }
+
+// GuardedStore is a Store whose Save is conditioned; see Store.Guarded.
+type GuardedStore struct {
+	s    *Store
+	cond clientv3.Cmp
+}
+
+var _ detector.StateStore = (*GuardedStore)(nil)
+
+// Load is Store.Load.
+func (g *GuardedStore) Load(ctx context.Context, id string) ([]byte, error) { return g.s.Load(ctx, id) }
+
+// Save writes state as id's if the condition holds; otherwise it returns
+// an error matching ErrGuard (not retried).
+func (g *GuardedStore) Save(ctx context.Context, id string, state []byte) error {
+	refused := false
+	err := g.s.r.Op(ctx, "etcdstore: save state", func(ctx context.Context) error {
+		resp, err := g.s.cli.Txn(ctx).If(g.cond).Then(clientv3.OpPut(g.s.Key(id), string(state))).Commit()
+		if err != nil {
+			return err
+		}
+		refused = !resp.Succeeded
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if refused {
+		return fmt.Errorf("etcdstore: save state of %q: %w", id, ErrGuard)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/detector/etcdstore"
 	"github.com/idlescale/idlescale/internal/etcdtest"
@@ -125,4 +126,35 @@ func flatCPU(x float64) provider.MetricsSource {
 		}
 		return s, nil
 	})
+}
+
+// TestGuardedSave: a shard leader's saves are fenced by its term: after it
+// resigns (or its lease is lost) its Save fails with ErrGuard and leaves
+// the state the next leader wrote.
+func TestGuardedSave(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	prefix := etcdtest.KeyPrefix(t)
+	store := newStore(t, etcdstore.Config{Prefix: prefix + "state/"})
+	scope, err := coord.ShardScope("i-1", 16)
+	require.NoError(t, err)
+	elect := func(id string) *coord.Leadership {
+		el, err := coord.NewElector(coord.ElectorConfig{Scope: scope, ID: id, Prefix: prefix + "election/", SessionTTL: 2 * time.Second}, etcdtest.Dial(t, cluster.Endpoints()...))
+		require.NoError(t, err)
+		l, err := el.Campaign(ctx)
+		require.NoError(t, err)
+		return l
+	}
+	first := elect("replica-1")
+	old := store.Guarded(first.Fence().Cmp())
+	require.NoError(t, old.Save(ctx, "i-1", []byte("from replica-1")))
+	require.NoError(t, first.Resign(ctx))
+	second := elect("replica-2")
+	defer func() { _ = second.Resign(context.WithoutCancel(ctx)) }()
+	require.NoError(t, store.Guarded(second.Fence().Cmp()).Save(ctx, "i-1", []byte("from replica-2")))
+	err = old.Save(ctx, "i-1", []byte("late write of replica-1"))
+	require.ErrorIs(t, err, etcdstore.ErrGuard)
+	got, err := old.Load(ctx, "i-1")
+	require.NoError(t, err)
+	assert.Equal(t, "from replica-2", string(got))
 }
