@@ -124,10 +124,23 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 		ds := make([]*digest, len(chunk))
 		whys := make([]FullRead, len(chunk))
 		reads := make([]Read, len(chunk))
+		// Load and decode the states in parallel: decoding is most of the
+		// work of an hour that reads little.
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.SetLimit(cfg.Concurrency)
+		for i, r := range chunk {
+			lg.Go(func() error {
+				ds[i], whys[i] = t.load(lctx, r, now, &reads[i])
+				return nil
+			})
+		}
+		_ = lg.Wait() // the loads return no error; ctx is checked below
+		if err := ctx.Err(); err != nil {
+			return SweepReport{}, err
+		}
 		var qs []provider.Query
 		history := time.Duration(t.hours) * time.Hour
 		for i, r := range chunk {
-			ds[i], whys[i] = t.load(ctx, r, now, &reads[i])
 			start := now.Add(-history)
 			switch {
 			case ds[i] != nil && !ds[i].next.Before(now):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -166,7 +167,8 @@ func (f *lazyFleet) QueryMetrics(ctx context.Context, qs []provider.Query) ([]pr
 // the whole fleet. It reports the wall time per resource, the points read
 // per resource, the state kept per resource, and the share of CloudWatch's
 // GetMetricData quota an hour of a million such resources would take
-// (the largest of calls, old points and recent points shares).
+// (the largest of calls, old points and recent points shares). After the
+// timed hours it checks a sample of 50 verdicts against Scan's.
 func BenchmarkSweepHour(b *testing.B) {
 	const n = 2000
 	f := newLazyFleet(b)
@@ -205,6 +207,14 @@ func BenchmarkSweepHour(b *testing.B) {
 		u := unlimited.Usage()
 		last = quota.Usage{Cost: quota.Cost{Calls: u.Calls - before.Calls, Points: u.Points - before.Points, RecentPoints: u.RecentPoints - before.RecentPoints}}
 	}
+	// Agreement with a full read on a sample of the fleet at the last hour.
+	sample := 0
+	for i := 0; i < n; i += n / 50 {
+		rep, err := detector.Scan(b.Context(), detector.Fleet{Inventory: &gridFleet{resources: []provider.Resource{resources[i]}}, Metrics: f}, ens, detector.ScanConfig{Now: now})
+		require.NoError(b, err)
+		require.Equal(b, comparable(rep.Verdicts[0]), comparable(hour.Verdicts[slices.IndexFunc(hour.Verdicts, func(v detector.Verdict) bool { return v.ResourceID == resources[i].ID })]))
+		sample++
+	}
 	scale := 1_000_000 / n
 	million := quota.Cost{Calls: last.Calls * scale, Points: last.Points * scale, RecentPoints: last.RecentPoints * scale}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/resource")
@@ -212,4 +222,5 @@ func BenchmarkSweepHour(b *testing.B) {
 	b.ReportMetric(float64(store.Bytes())/float64(store.Len()), "state-bytes/resource")
 	b.ReportMetric(100*cloudwatch.QuotaShare(million, time.Hour), "quota-%/hour@1M")
 	b.ReportMetric(float64(last.Calls), "calls/hour")
+	b.ReportMetric(float64(sample), "verdicts-equal-to-scan")
 }
