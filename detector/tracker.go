@@ -56,6 +56,14 @@ func (c TrackerConfig) Validate() error {
 // the resource launched inside it off the hour, or its time zone is not a
 // whole number of hours from UTC. Read says which.
 //
+// Steps folded into a state are final: a value that arrives after its
+// hour was read (CloudWatch publishes with a delay of minutes) or is
+// revised later is not seen until the state is rebuilt, while a full read
+// would see it. Run each evaluation a little after the hour it is for (at
+// 10:10 with now = 10:00): now is the caller's, not the clock's. For the
+// same reason replicas must agree on the hour; a replica whose now is
+// before a state's end reads in full (FullClockSkew).
+//
 // The state holds, per metric, 21 bytes for each hour of the history with
 // data (1 for an hour without) and about 60 bytes, plus 37 bytes: with the
 // defaults (4 metrics, 672 hours) at most 56.7 KB per resource, 42.8 KB for
