@@ -73,6 +73,12 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 		provider.MetricNetworkUtilization: levelSeries(provider.MetricNetworkUtilization, start, n, rng, []int{0, 1, 2, 3}),
 	}
 	history := time.Duration(tr.hours) * time.Hour
+	locs := []*time.Location{time.UTC}
+	for _, name := range []string{"America/New_York", "Asia/Tokyo"} {
+		loc, err := time.LoadLocation(name)
+		require.NoError(t, err)
+		locs = append(locs, loc)
+	}
 	read := func(now time.Time) Input {
 		in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}}
 		for _, m := range tr.needs.Metrics {
@@ -149,15 +155,19 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 				}
 			}
 		}
-		var p1, p2 Profile
-		p1 = Profile{Location: time.UTC, IdleShare: 0.9, PeakLevel: ens.sched.peak}
-		p2 = p1
-		sq := ens.sched.cfg.Quality
-		sq.MinCoverage = 0
-		c1, _ := series.learn(&p1, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
-		c2, _ := digest.learn(&p2, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
-		require.Equal(t, c1, c2)
-		assert.Equal(t, p1, p2, "profile at %s", now)
+		// The week in UTC, in a zone whose daylight saving time starts
+		// inside the histories (New York, 8 March 2026) and in Tokyo.
+		for _, loc := range locs {
+			var p1, p2 Profile
+			p1 = Profile{Location: loc, IdleShare: 0.9, PeakLevel: ens.sched.peak}
+			p2 = p1
+			sq := ens.sched.cfg.Quality
+			sq.MinCoverage = 0
+			c1, _ := series.learn(&p1, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+			c2, _ := digest.learn(&p2, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+			require.Equal(t, c1, c2)
+			assert.Equal(t, p1, p2, "profile in %s at %s", loc, now)
+		}
 	}
 }
 

@@ -200,7 +200,17 @@ func traceFleet(t testing.TB, start time.Time) *gridFleet {
 // data (Scan's), and most of them come from the state.
 func TestTrackerEqualsFullRead(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	// From January, and from February so that the histories cross the
+	// start of daylight saving time in New York (8 March 2026).
+	for _, start := range []time.Time{time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)} {
+		t.Run(start.Format("2006-01-02"), func(t *testing.T) {
+			t.Parallel()
+			trackerEqualsFullRead(t, start)
+		})
+	}
+}
+
+func trackerEqualsFullRead(t *testing.T, start time.Time) {
 	f := traceFleet(t, start)
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
