@@ -25,6 +25,7 @@ type digest struct {
 	step    time.Duration // the grid step of the series folded in
 	next    time.Time     // end of the folded data, on the hour
 	hours   int           // buckets kept per metric
+	launch  time.Time     // the resource's launch time the digest was built for; zero when unset
 	metrics []metricDigest
 }
 
@@ -37,6 +38,7 @@ type metricDigest struct {
 	runPrev    float64   // the last value with data before runStart
 	suspectEnd time.Time // end of the latest run of zeros the quality rules could mask; zero when none
 	buckets    []bucket  // oldest first; the last is the hour before next
+	launched   bucket    // the steps of the launch hour at or after launch, when launch is off the hour
 }
 
 // bucket is what a digest keeps of one metric over one clock hour: the
@@ -79,12 +81,22 @@ func (md *metricDigest) fold(d *digest, s provider.Series, lv *metricLevels, min
 	}
 	for h := 0; h*perHour < len(s.Values); h++ {
 		b := emptyBucket()
+		hourStart := s.TimeAt(h * perHour)
+		// The evidence counts only steps at or after launch: the hour of a
+		// launch off the hour keeps those steps apart too.
+		launchHour := !d.launch.IsZero() && d.launch.After(hourStart) && d.launch.Before(hourStart.Add(time.Hour))
+		if launchHour {
+			md.launched = emptyBucket()
+		}
 		for i := h * perHour; i < (h+1)*perHour && i < len(s.Values); i++ {
 			x := s.Values[i]
 			if x != x { // a gap (NaN)
 				continue
 			}
 			t := s.TimeAt(i)
+			if launchHour && !t.Before(d.launch) {
+				md.launched.add(x, lv)
+			}
 			md.lastData = t.Add(d.step)
 			if minSteps > 0 {
 				switch {
@@ -95,19 +107,7 @@ func (md *metricDigest) fold(d *digest, s provider.Series, lv *metricLevels, min
 				}
 			}
 			md.last = x
-			b.n++
-			b.sum += x
-			b.max = max(b.max, x)
-			if x < lv.idle {
-				b.idle++
-			}
-			if x >= lv.over {
-				b.over++
-			}
-			if x >= lv.down {
-				b.down++
-			}
-			b.peak = b.peak || x >= lv.peak
+			b.add(x, lv)
 		}
 		md.buckets = append(md.buckets, b)
 	}
@@ -121,6 +121,23 @@ func (md *metricDigest) fold(d *digest, s provider.Series, lv *metricLevels, min
 	if drop := len(md.buckets) - d.hours; drop > 0 {
 		md.buckets = append(md.buckets[:0], md.buckets[drop:]...)
 	}
+}
+
+// add counts x, a value with data, in b.
+func (b *bucket) add(x float64, lv *metricLevels) {
+	b.n++
+	b.sum += x
+	b.max = max(b.max, x)
+	if x < lv.idle {
+		b.idle++
+	}
+	if x >= lv.over {
+		b.over++
+	}
+	if x >= lv.down {
+		b.down++
+	}
+	b.peak = b.peak || x >= lv.peak
 }
 
 // closeRun ends the current run of zeros at end (the step of the next
@@ -267,7 +284,8 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 
 // stats is metricData.stats from the buckets: the counts at or above lv
 // are the buckets' (Tracker builds them with the same levels), launch is
-// zero or on the hour. The percentiles p95 and p99 are not known from
+// the digest's (Tracker checks it): the hours after it count, and the
+// steps of its hour from it on. The percentiles p95 and p99 are not known from
 // buckets: they stay NaN (the decisions count instead; see p99Below).
 func (v *digestView) stats(m provider.Metric, window time.Duration, launch time.Time, _ float64, _ levels, q DataQuality) windowStats {
 	step := v.d.step
@@ -282,12 +300,21 @@ func (v *digestView) stats(m provider.Metric, window time.Duration, launch time.
 		from = v.now
 	}
 	mx := math.Inf(-1)
-	for _, b := range v.hoursOf(md, window, from) {
+	add := func(b *bucket) {
+		if b.n == 0 {
+			return
+		}
 		ws.n += int(b.n)
 		ws.sum += b.sum
 		mx = max(mx, b.max)
 		ws.overP99 += int(b.over)
 		ws.overDownsize += int(b.down)
+	}
+	if h := launch.Truncate(time.Hour); !launch.Equal(h) && launch.Before(v.now) && !h.Before(v.now.Add(-window)) {
+		add(&md.launched) // the steps of the launch hour from launch on
+	}
+	for _, b := range v.hoursOf(md, window, from) {
+		add(&b)
 	}
 	if ws.n > 0 {
 		ws.max = mx
@@ -297,14 +324,16 @@ func (v *digestView) stats(m provider.Metric, window time.Duration, launch time.
 
 // Encoding of a digest (little endian):
 //
-//	magic "ISD1", fp u64, step i64, next i64 (Unix ns), hours u32, metrics u8
+//	magic "ISD2", fp u64, step i64, next i64 (Unix ns), hours u32, launch
+//	i64, metrics u8
 //	per metric: name (u8 length + bytes), lastData i64, last f64, runStart
-//	i64, runPrev f64, suspectEnd i64, buckets u32, then per bucket n u8 and,
-//	when n > 0, idle u8, over u8, down u8, peak u8, sum f64, max f64
+//	i64, runPrev f64, suspectEnd i64, the launch hour's bucket, buckets
+//	u32, then the buckets: each n u8 and, when n > 0, idle u8, over u8,
+//	down u8, peak u8, sum f64, max f64
 //	then the CRC-32 (IEEE) of all the bytes before it, u32.
 //
 // Zero times are stored as math.MinInt64.
-const digestMagic = "ISD1"
+const digestMagic = "ISD2"
 
 // errCorruptState is wrapped by decodeDigest's errors.
 var errCorruptState = errors.New("corrupt state")
@@ -318,10 +347,13 @@ func putTime(b []byte, t time.Time) []byte {
 
 // size returns the length of d's encoding.
 func (d *digest) size() int {
-	n := len(digestMagic) + 8 + 8 + 8 + 4 + 1 + 4
+	n := len(digestMagic) + 8 + 8 + 8 + 4 + 8 + 1 + 4
 	for i := range d.metrics {
 		md := &d.metrics[i]
-		n += 1 + len(md.metric) + 5*8 + 4
+		n += 1 + len(md.metric) + 5*8 + 4 + 1
+		if md.launched.n > 0 {
+			n += 4 + 16
+		}
 		for _, bk := range md.buckets {
 			n++
 			if bk.n > 0 {
@@ -340,6 +372,7 @@ func (d *digest) encode(b []byte) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(d.step))
 	b = putTime(b, d.next)
 	b = binary.LittleEndian.AppendUint32(b, uint32(d.hours))
+	b = putTime(b, d.launch)
 	b = append(b, byte(len(d.metrics)))
 	for i := range d.metrics {
 		md := &d.metrics[i]
@@ -350,22 +383,43 @@ func (d *digest) encode(b []byte) []byte {
 		b = putTime(b, md.runStart)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(md.runPrev))
 		b = putTime(b, md.suspectEnd)
+		b = md.launched.encode(b)
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(md.buckets)))
-		for _, bk := range md.buckets {
-			b = append(b, bk.n)
-			if bk.n == 0 {
-				continue
-			}
-			peak := byte(0)
-			if bk.peak {
-				peak = 1
-			}
-			b = append(b, bk.idle, bk.over, bk.down, peak)
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(bk.sum))
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(bk.max))
+		for i := range md.buckets {
+			b = md.buckets[i].encode(b)
 		}
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+}
+
+func (b *bucket) encode(out []byte) []byte {
+	out = append(out, b.n)
+	if b.n == 0 {
+		return out
+	}
+	peak := byte(0)
+	if b.peak {
+		peak = 1
+	}
+	out = append(out, b.idle, b.over, b.down, peak)
+	out = binary.LittleEndian.AppendUint64(out, math.Float64bits(b.sum))
+	return binary.LittleEndian.AppendUint64(out, math.Float64bits(b.max))
+}
+
+// bucket reads one bucket; ok is false when its fields are inconsistent.
+func (r *reader) bucket(perHour int) (bucket, bool) {
+	bk := emptyBucket()
+	bk.n = r.u8()
+	if bk.n == 0 {
+		return bk, true
+	}
+	bk.idle, bk.over, bk.down = r.u8(), r.u8(), r.u8()
+	peak := r.u8()
+	bk.peak = peak == 1
+	bk.sum, bk.max = r.f64(), r.f64()
+	ok := int(bk.n) <= perHour && peak <= 1 && bk.idle <= bk.n && bk.over <= bk.n && bk.down <= bk.n &&
+		!math.IsNaN(bk.sum) && !math.IsInf(bk.sum, 0) && !math.IsNaN(bk.max) && !math.IsInf(bk.max, 0)
+	return bk, ok || r.err != nil
 }
 
 // reader reads a digest's encoding from b[off:]; the first short read
@@ -418,7 +472,7 @@ func decodeDigest(b []byte) (*digest, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errCorruptState)
 	}
 	r := reader{b: body[len(digestMagic):]}
-	d := &digest{fp: r.u64(), step: time.Duration(r.u64()), next: r.time(), hours: int(r.u32())}
+	d := &digest{fp: r.u64(), step: time.Duration(r.u64()), next: r.time(), hours: int(r.u32()), launch: r.time()}
 	nm := int(r.u8())
 	if r.err == nil && (d.step <= 0 || time.Hour%d.step != 0 || d.hours <= 0 || d.hours > 1<<16) {
 		return nil, fmt.Errorf("%w: step %v, %d hours", errCorruptState, d.step, d.hours)
@@ -429,6 +483,10 @@ func decodeDigest(b []byte) (*digest, error) {
 		md := metricDigest{metric: provider.Metric(r.take(int(r.u8())))}
 		md.lastData, md.last = r.time(), r.f64()
 		md.runStart, md.runPrev, md.suspectEnd = r.time(), r.f64(), r.time()
+		var ok bool
+		if md.launched, ok = r.bucket(perHour); !ok {
+			return nil, fmt.Errorf("%w: %s: the launch hour's bucket is inconsistent", errCorruptState, md.metric)
+		}
 		nb := int(r.u32())
 		if r.err != nil {
 			return nil, r.err
@@ -438,21 +496,9 @@ func decodeDigest(b []byte) (*digest, error) {
 		}
 		md.buckets = make([]bucket, nb, d.hours)
 		for i := range md.buckets {
-			bk := emptyBucket()
-			bk.n = r.u8()
-			if bk.n > 0 {
-				bk.idle, bk.over, bk.down = r.u8(), r.u8(), r.u8()
-				peak := r.u8()
-				bk.peak = peak == 1
-				bk.sum, bk.max = r.f64(), r.f64()
-				if int(bk.n) > perHour || peak > 1 || bk.idle > bk.n || bk.over > bk.n || bk.down > bk.n ||
-					math.IsNaN(bk.sum) || math.IsInf(bk.sum, 0) || math.IsNaN(bk.max) || math.IsInf(bk.max, 0) {
-					if r.err == nil {
-						return nil, fmt.Errorf("%w: %s: bucket %d is inconsistent", errCorruptState, md.metric, i)
-					}
-				}
+			if md.buckets[i], ok = r.bucket(perHour); !ok {
+				return nil, fmt.Errorf("%w: %s: bucket %d is inconsistent", errCorruptState, md.metric, i)
 			}
-			md.buckets[i] = bk
 		}
 		d.metrics = append(d.metrics, md)
 	}

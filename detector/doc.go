@@ -74,9 +74,9 @@
 // since the last evaluation, at evaluations on the hour: 4 metrics × 12
 // steps an hour instead of 4 × 8,064. It reads in full a new resource, a
 // state that is missing, corrupt (checksummed), from other settings or
-// older than the history, and the few cases a digest cannot answer
-// exactly (a suspect run of zeros in the history, a launch off the hour, a
-// time zone off the hour), so its verdicts equal Scan's
+// older than the history, a resource whose launch time changed, and the
+// few cases a digest cannot answer exactly (a suspect run of zeros in the
+// history, a time zone off the hour), so its verdicts equal Scan's
 // (TestTrackerEqualsFullRead checks it on the NAB traces at random cut
 // points); only the percentiles shown in evidence reasons are not known
 // from the state.

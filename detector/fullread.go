@@ -19,7 +19,7 @@ const (
 	FullGridChanged   FullRead = "grid_changed" // a query returned a series on another grid
 	FullMetricError   FullRead = "metric_error" // reading the new steps failed
 	FullSuspectZeros  FullRead = "suspect_zeros"
-	FullLaunchOffHour FullRead = "launch_off_the_hour"
+	FullLaunchChanged FullRead = "launch_changed"    // the resource's launch time is not the state's
 	FullZoneOffHour   FullRead = "zone_off_the_hour" // the time zone is not a whole number of hours from UTC
 	FullCanceled      FullRead = "canceled"          // ctx ended while reading the new steps
 )
@@ -32,7 +32,7 @@ func (f FullRead) String() string { return string(f) }
 func (f FullRead) Validate() error {
 	switch f {
 	case FullNewResource, FullStoreError, FullCorruptState, FullSettings, FullClockSkew, FullStaleState, FullOffTheHour,
-		FullGridChanged, FullMetricError, FullSuspectZeros, FullLaunchOffHour, FullZoneOffHour, FullCanceled:
+		FullGridChanged, FullMetricError, FullSuspectZeros, FullLaunchChanged, FullZoneOffHour, FullCanceled:
 		return nil
 	}
 	return invalid("full_read", string(f), "is not a known reason for a full read")

@@ -53,7 +53,7 @@ func (c TrackerConfig) Validate() error {
 // before the state's end, the state is older than the history, a query
 // returns a series on another grid, a metric errors, a run of exact zeros
 // that the quality rules could take as missing data lies in the history,
-// the resource launched inside it off the hour, or its time zone is not a
+// the resource's launch time changed, or its time zone is not a
 // whole number of hours from UTC. Read says which.
 //
 // Steps folded into a state are final: a value that arrives after its
@@ -307,8 +307,8 @@ func (t *Tracker) fits(d *digest, r provider.Resource, now time.Time) FullRead {
 			return FullSuspectZeros
 		}
 	}
-	if l := r.LaunchTime; l.After(from) && l.Before(now) && !l.Truncate(time.Hour).Equal(l) {
-		return FullLaunchOffHour
+	if !r.LaunchTime.Equal(d.launch) {
+		return FullLaunchChanged // a stop and start moves an EC2 instance's launch time
 	}
 	loc := t.e.sched.location(&r)
 	for _, at := range [...]time.Time{from, now} {
@@ -371,10 +371,10 @@ func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provi
 func (t *Tracker) build(in *Input, now time.Time) *digest {
 	history := time.Duration(t.hours) * time.Hour
 	q := provider.Query{Start: now.Add(-history), End: now, Step: t.cfg.Step}
-	d := &digest{fp: t.fp, step: t.cfg.Step, next: now, hours: t.hours, metrics: make([]metricDigest, len(t.levels))}
+	d := &digest{fp: t.fp, step: t.cfg.Step, next: now, hours: t.hours, launch: in.Resource.LaunchTime, metrics: make([]metricDigest, len(t.levels))}
 	for i := range t.levels {
 		md := &d.metrics[i]
-		md.metric, md.last, md.runPrev = t.levels[i].metric, math.NaN(), math.NaN()
+		md.metric, md.last, md.runPrev, md.launched = t.levels[i].metric, math.NaN(), math.NaN(), emptyBucket()
 		md.buckets = make([]bucket, 0, t.hours)
 		s, ok := in.SeriesFor(md.metric)
 		switch {

@@ -256,7 +256,7 @@ func TestFullReadText(t *testing.T) {
 	t.Parallel()
 	for _, f := range []detector.FullRead{detector.FullNewResource, detector.FullStoreError, detector.FullCorruptState, detector.FullSettings,
 		detector.FullClockSkew, detector.FullStaleState, detector.FullOffTheHour, detector.FullGridChanged, detector.FullMetricError,
-		detector.FullSuspectZeros, detector.FullLaunchOffHour, detector.FullZoneOffHour, detector.FullCanceled} {
+		detector.FullSuspectZeros, detector.FullLaunchChanged, detector.FullZoneOffHour, detector.FullCanceled} {
 		require.NoError(t, f.Validate())
 		b, err := f.MarshalText()
 		require.NoError(t, err)

@@ -225,6 +225,10 @@ func trackerEqualsFullRead(t *testing.T, start time.Time) {
 		for now := start.Add(27*24*time.Hour + time.Duration(rng.IntN(48))*time.Hour); now.Before(end); now = now.Add(time.Duration(1+rng.IntN(30)) * time.Hour) {
 			at := now
 			switch rng.IntN(40) {
+			case 3, 4:
+				// Stopped and started: a new launch time off the hour,
+				// inside the history (and then in the evidence windows).
+				r.LaunchTime = now.Add(-time.Duration(1+rng.IntN(400))*time.Hour - time.Duration(1+rng.IntN(59))*time.Minute)
 			case 0:
 				at = now.Add(17 * time.Minute) // off the hour: read in full
 			case 1:
@@ -265,7 +269,7 @@ func trackerEqualsFullRead(t *testing.T, start time.Time) {
 	}
 	assert.Greater(t, incremental, total/2, "most evaluations come from the state")
 	for _, w := range []detector.FullRead{detector.FullNewResource, detector.FullOffTheHour, detector.FullCorruptState, detector.FullSuspectZeros,
-		detector.FullLaunchOffHour, detector.FullZoneOffHour} {
+		detector.FullLaunchChanged, detector.FullZoneOffHour} {
 		assert.Positive(t, why[w], "a full read for %q", w)
 	}
 	assert.Positive(t, idle, "some verdicts are idle")
