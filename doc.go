@@ -26,8 +26,13 @@
 //	provider/providertest the conformance suite every driver runs
 //	provider/aws         EC2, Auto Scaling, CloudWatch, Lambda and EBS snapshots
 //	provider/prometheus  metrics, activity and targets from a Prometheus server
+//	provider/quota       a per-account-region budget of metric reads (calls and
+//	                     data points per second, CloudWatch's by default), batching
+//	                     into GetMetricData-sized calls, back-off when throttled
 //	detector             idle detection: utilization, activity, schedule and model
-//	                     signals combined into one explainable confidence
+//	                     signals combined into one explainable confidence; Tracker
+//	                     evaluates a fleet incrementally from per-resource states
+//	detector/etcdstore   the Tracker's per-resource states on etcd, shared by replicas
 //	detector/stream      constant-size state per resource and columnar window scans,
 //	                     for evaluating large fleets incrementally
 //	forecast             forecasting models with prediction intervals and automatic

@@ -64,10 +64,22 @@
 // exactly when at most n − ⌈0.99·n⌉ of the n values reach it. A compact
 // per-resource state that keeps these counts per hour (dropping the hours
 // that leave the window) therefore decides exactly as a full read of the
-// series does (TestEvidenceFromHourlyCounts checks it on the NAB traces);
-// it also has to carry the current run of exact zeros across hours, for
-// the suspect-zero rule, and the percentile values shown in the reasons
-// would be estimates there (from a detector/stream Sketch).
+// series does: that is Tracker.
+//
+// # Large fleets
+//
+// Scan reads every resource's whole history at every run. A Tracker keeps
+// per resource, in a StateStore (MemoryStateStore, FileStateStore), one
+// bucket per metric and clock hour and reads only the steps that arrived
+// since the last evaluation, at evaluations on the hour: 4 metrics × 12
+// steps an hour instead of 4 × 8,064. It reads in full a new resource, a
+// state that is missing, corrupt (checksummed), from other settings or
+// older than the history, a resource whose launch time changed, and the
+// few cases a digest cannot answer exactly (a suspect run of zeros in the
+// history, a time zone off the hour), so its verdicts equal Scan's
+// (TestTrackerEqualsFullRead checks it on the NAB traces at random cut
+// points); only the percentiles shown in evidence reasons are not known
+// from the state.
 //
 // # Bad and missing data
 //

@@ -338,18 +338,23 @@ func (e *Ensemble) Detect(ctx context.Context, in Input) (Verdict, error) {
 	if err := in.Validate(); err != nil {
 		return Verdict{}, err
 	}
+	return e.detect(ctx, &in, metricData{in: &in})
+}
+
+// detect is Detect on validated input whose metrics data reads.
+func (e *Ensemble) detect(ctx context.Context, in *Input, data metricData) (Verdict, error) {
 	var ev evaluation
 	v := Verdict{ResourceID: in.Resource.ID, Action: ActionNone}
-	if err := e.gather(ctx, &in, &ev, &v); err != nil {
+	if err := e.gather(ctx, in, data, &ev, &v); err != nil {
 		return Verdict{}, err
 	}
 	weigh(&v, ev.tally)
 	v.State = e.vote(ev.util.state, ev.tally, v.Score)
 	v.Reasons = make([]Reason, 0, ev.tally.reasons+8) // + grace or vote, + the recommendation's (see recommend)
-	e.grace(&in, &v)
+	e.grace(in, &v)
 	v.Confidence = confidenceOf(v.State, v.Score)
 	ev.explain(&v)
-	e.recommend(&in, &v, &ev.sched)
+	e.recommend(in, data, &v, &ev.sched)
 	return v, nil
 }
 
@@ -397,14 +402,14 @@ type tally struct {
 // utilization window stretched back to the earliest signal's start. A
 // custom signal's reasons are kept (at most as many as a built-in signal
 // keeps) and its empty State counts as Unknown.
-func (e *Ensemble) gather(ctx context.Context, in *Input, ev *evaluation, v *Verdict) error {
+func (e *Ensemble) gather(ctx context.Context, in *Input, data metricData, ev *evaluation, v *Verdict) error {
 	w := e.cfg.Weights
 	n := 3 + len(e.custom) // utilization, activity, schedule, custom
 	if e.model != nil {
 		n++
 	}
 	v.Signals = make([]Contribution, 0, n)
-	if err := e.util.evaluate(in, ev.util.start()); err != nil {
+	if err := e.util.evaluate(in, data, ev.util.start()); err != nil {
 		return err
 	}
 	v.Window = ev.util.window
@@ -413,7 +418,7 @@ func (e *Ensemble) gather(ctx context.Context, in *Input, ev *evaluation, v *Ver
 		return err
 	}
 	ev.add(v, SignalActivity, w.Activity, &ev.act)
-	if err := e.sched.evaluate(in, ev.sched.start()); err != nil {
+	if err := e.sched.evaluate(in, data, ev.sched.start()); err != nil {
 		return err
 	}
 	ev.add(v, SignalSchedule, w.Schedule, &ev.sched)

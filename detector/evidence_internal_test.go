@@ -181,7 +181,7 @@ func TestEvidenceFromHourlyCounts(t *testing.T) {
 			require.Equal(t, ws.overDownsize, m.overDown, "%s %s", f, now)
 			require.InDelta(t, ws.max, m.max, 0, "%s %s", f, now)
 			var p Profile
-			code, _ := ens.sched.learn(&in, &p)
+			code, _ := ens.sched.learn(&in, metricData{in: &in}, &p)
 			require.Equal(t, qOK, code)
 			var q Profile
 			for h := now.Add(-ens.sched.cfg.History); h.Before(now); h = h.Add(time.Hour) {

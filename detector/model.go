@@ -199,7 +199,7 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64) bool {
 		f[6], f[7] = math.Log1p(total), 1
 	}
 	var p Profile
-	if code, _ := m.sched.learn(in, &p); code == qOK && p.History >= m.sched.cfg.MinHistory {
+	if code, _ := m.sched.learn(in, metricData{in: in}, &p); code == qOK && p.History >= m.sched.cfg.MinHistory {
 		f[8] = float64(p.IdleSlots()) / float64(max(p.ObservedSlots(), 1))
 		if share, ok := p.Share(p.Slot(in.Now)); ok {
 			f[9] = share

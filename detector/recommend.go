@@ -53,6 +53,7 @@ func (ev *evidence) all() []windowStats {
 type recommender struct {
 	e       *Ensemble
 	in      *Input
+	data    metricData
 	prof    *Profile // nil without a learned week
 	monthly float64
 }
@@ -60,7 +61,7 @@ type recommender struct {
 // recommend sets the action and savings of v and appends the reasons of
 // the recommendation. An Unknown verdict gets none; a verdict whose
 // confidence does not exceed ActThreshold gets none with that reason.
-func (e *Ensemble) recommend(in *Input, v *Verdict, sched *result) {
+func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *result) {
 	if v.State == Unknown {
 		return
 	}
@@ -68,7 +69,7 @@ func (e *Ensemble) recommend(in *Input, v *Verdict, sched *result) {
 		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonBelowConf, Value: v.Confidence, Limit: e.cfg.ActThreshold})
 		return
 	}
-	r := recommender{e: e, in: in, monthly: in.Resource.HourlyCost * HoursPerMonth}
+	r := recommender{e: e, in: in, data: data, monthly: in.Resource.HourlyCost * HoursPerMonth}
 	if sched.hasProf {
 		r.prof = &sched.prof
 	}
@@ -120,8 +121,7 @@ func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
 	e, in := r.e, r.in
 	down := e.cfg.Evidence.DownsizeP99 * (1 - e.cfg.DownsizeSaving)
 	for _, m := range e.evMetrics {
-		s, ok := in.SeriesFor(m)
-		if !ok {
+		if _, ok := r.data.has(m); !ok {
 			continue
 		}
 		th, hasTh := e.util.cfg.Thresholds[m]
@@ -133,7 +133,7 @@ func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
 		if !hasTh {
 			th = lv.p99
 		}
-		ws := stats(s, in.Now, window, in.Resource.LaunchTime, th, lv, e.util.cfg.Quality)
+		ws := r.data.stats(m, window, in.Resource.LaunchTime, th, lv, e.util.cfg.Quality)
 		ev.add(ws)
 		if ws.n > 0 {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonEvidence, Metric: m, Value: ws.coverage(), Duration: window,

@@ -318,7 +318,9 @@ func (s *Schedule) Config() ScheduleConfig { return s.cfg }
 
 // Detect implements Detector.
 func (s *Schedule) Detect(ctx context.Context, in Input) (Verdict, error) {
-	return detectOne(ctx, &in, SignalSchedule, s.evaluate)
+	return detectOne(ctx, &in, SignalSchedule, func(in *Input, r *result) error {
+		return s.evaluate(in, metricData{in: in}, r)
+	})
 }
 
 // Learn returns the profile of in's series of the configured metric over
@@ -330,7 +332,7 @@ func (s *Schedule) Learn(in Input) (Profile, error) {
 		return Profile{}, err
 	}
 	var p Profile
-	s.learn(&in, &p)
+	s.learn(&in, metricData{in: &in}, &p)
 	return p, nil
 }
 
@@ -346,16 +348,24 @@ func (s *Schedule) location(r *provider.Resource) *time.Location {
 	return l
 }
 
-// learn fills p; it returns the view's quality code and reason.
-func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
+// learn fills p from data's series of the schedule's metric; it returns
+// the view's quality code and reason.
+func (s *Schedule) learn(in *Input, data metricData, p *Profile) (int, Reason) {
 	*p = Profile{Location: s.location(&in.Resource), IdleShare: s.cfg.IdleShare, PeakLevel: s.peak}
-	series, ok := in.SeriesFor(s.cfg.Metric)
-	if !ok {
+	if _, ok := data.has(s.cfg.Metric); !ok {
 		return qMissing, Reason{Code: ReasonMissing}
 	}
 	q := s.cfg.Quality
 	q.MinCoverage = 0 // coverage is judged on p.History against MinHistory
-	w, code, why := view(series, in.Now, s.cfg.History, s.cfg.Threshold, q)
+	return data.learn(p, s.cfg.Metric, s.cfg.Threshold, s.cfg.History, q)
+}
+
+// learnSeries fills the counts and History of p (whose Location,
+// IdleShare and PeakLevel are set) from series over the history before
+// now, steps below thr counting as idle; it returns the view's quality
+// code and reason.
+func learnSeries(series provider.Series, now time.Time, thr float64, history time.Duration, q DataQuality, p *Profile) (int, Reason) {
+	w, code, why := view(series, now, history, thr, q)
 	if code != qOK {
 		return code, why
 	}
@@ -379,7 +389,6 @@ func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
 	if peak <= 0 {
 		peak = math.Inf(1)
 	}
-	thr := s.cfg.Threshold
 	valid := 0
 	for i := w.lo; i < w.hi; {
 		u := start + int64(i-w.lo)*step
@@ -423,17 +432,17 @@ func (s *Schedule) learn(in *Input, p *Profile) (int, Reason) {
 	return qOK, Reason{}
 }
 
-func (s *Schedule) evaluate(in *Input, r *result) error {
+func (s *Schedule) evaluate(in *Input, data metricData, r *result) error {
 	r.window = Window{From: in.Now.Add(-s.cfg.History), To: in.Now}
-	if series, ok := in.SeriesFor(s.cfg.Metric); ok && series.Step > s.cfg.History {
-		return invalid("schedule.history", s.cfg.History, "is shorter than one step ("+series.Step.String()+")")
+	if step, ok := data.has(s.cfg.Metric); ok && step > s.cfg.History {
+		return invalid("schedule.history", s.cfg.History, "is shorter than one step ("+step.String()+")")
 	}
 	if err := in.metricErr(s.cfg.Metric); err != nil {
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonSourceError, Metric: s.cfg.Metric, Err: err})
 		return nil
 	}
 	p := &r.prof
-	code, why := s.learn(in, p)
+	code, why := s.learn(in, data, p)
 	r.hasProf = code == qOK
 	switch {
 	case code != qOK:

@@ -150,7 +150,9 @@ func (u *Utilization) Config() UtilizationConfig { return u.cfg }
 
 // Detect implements Detector.
 func (u *Utilization) Detect(ctx context.Context, in Input) (Verdict, error) {
-	return detectOne(ctx, &in, SignalUtilization, u.evaluate)
+	return detectOne(ctx, &in, SignalUtilization, func(in *Input, r *result) error {
+		return u.evaluate(in, metricData{in: in}, r)
+	})
 }
 
 // result is the outcome of one signal, built without allocating.
@@ -171,7 +173,7 @@ func (r *result) add(reason Reason) {
 	}
 }
 
-func (u *Utilization) evaluate(in *Input, r *result) error {
+func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 	r.window = Window{From: in.Now.Add(-u.cfg.Window), To: in.Now}
 	r.state, r.score = Idle, 1
 	for _, s := range in.Series {
@@ -189,15 +191,18 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 			unknownRequired = unknownRequired || required
 			continue
 		}
-		s, ok := in.SeriesFor(m)
-		if !ok {
+		if _, ok := data.has(m); !ok {
 			if required {
 				r.add(Reason{Signal: SignalUtilization, Code: ReasonMissing, Metric: m})
 				unknownRequired = true
 			}
 			continue
 		}
-		w, q, why := view(s, in.Now, u.cfg.Window, th, u.cfg.Quality)
+		stat := u.cfg.Statistics[m]
+		if stat == "" {
+			stat = provider.StatMean
+		}
+		x, hx, q, why := data.utilization(m, th, stat, u.cfg.Window, u.cfg.Hold, u.cfg.Quality)
 		if q != qOK {
 			if required || q != qMissing {
 				why.Signal, why.Metric = SignalUtilization, m
@@ -206,13 +211,6 @@ func (u *Utilization) evaluate(in *Input, r *result) error {
 			unknownRequired = unknownRequired || required
 			continue
 		}
-		stat := u.cfg.Statistics[m]
-		if stat == "" {
-			stat = provider.StatMean
-		}
-		x := w.stat(stat, w.lo, w.hi)
-		holdLo := max(w.lo, ceilIndex(s, in.Now.Add(-u.cfg.Hold)))
-		hx := w.stat(stat, holdLo, w.hi)
 		if math.IsNaN(hx) {
 			hx = x
 		}

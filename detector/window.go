@@ -249,18 +249,28 @@ func (w *windowView) values(lo, hi int, buf []float64) []float64 {
 	return buf
 }
 
-// stat reduces the valid values of [lo, hi) with st; NaN when none.
+// stat reduces the valid values of [lo, hi) with st; NaN when none. The
+// mean adds the values of each clock hour (UTC, a step counting in the hour
+// its start falls in) in order, then the hours' sums in order, so that a
+// Digest, which keeps one sum per hour, reaches the very same float64.
 func (w *windowView) stat(st provider.Statistic, lo, hi int) float64 {
 	if st == provider.StatMean || st == "" || st == provider.StatMax {
-		n, sum, mx := 0, 0.0, math.Inf(-1)
-		for i := lo; i < hi; i++ {
-			x := w.s.Values[i]
-			if provider.IsGap(x) || (w.nMasked > 0 || w.overflow) && w.isMasked(i) {
-				continue
+		masked := w.nMasked > 0 || w.overflow
+		n, total, mx := 0, 0.0, math.Inf(-1)
+		start, step := w.s.Start.UnixNano(), int64(w.s.Step)
+		for i := lo; i < hi; {
+			end := min(hi, hourEnd(start, step, i))
+			sum := 0.0
+			for ; i < end; i++ {
+				x := w.s.Values[i]
+				if x != x || masked && w.isMasked(i) { // x != x: a gap (NaN)
+					continue
+				}
+				n++
+				sum += x
+				mx = max(mx, x)
 			}
-			n++
-			sum += x
-			mx = max(mx, x)
+			total += sum
 		}
 		if n == 0 {
 			return math.NaN()
@@ -268,7 +278,7 @@ func (w *windowView) stat(st provider.Statistic, lo, hi int) float64 {
 		if st == provider.StatMax {
 			return mx
 		}
-		return sum / float64(n)
+		return total / float64(n)
 	}
 	b := scratchPool.Get().(*scratch)
 	b.a = w.values(lo, hi, b.a)
@@ -276,6 +286,15 @@ func (w *windowView) stat(st provider.Statistic, lo, hi int) float64 {
 	r, b.b = provider.Reduce(st, b.a, b.b)
 	scratchPool.Put(b)
 	return r
+}
+
+// hourEnd returns the index of the first step, after step i, that starts
+// in a later UTC hour than step i of a grid starting at start (Unix
+// nanoseconds) with step (nanoseconds).
+func hourEnd(start, step int64, i int) int {
+	const hour = int64(time.Hour)
+	next := (floorDiv(start+int64(i)*step, hour) + 1) * hour
+	return int((next - start + step - 1) / step)
 }
 
 type scratch struct{ a, b []float64 }

@@ -1,0 +1,70 @@
+package detector
+
+import (
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// metricData is what the built-in strategies read of one resource's
+// metrics: the series of a full read (in.Series), or, when dg is set, the
+// Digest of those series (see Incremental). The strategies ask it the
+// questions their rules need instead of walking a series, so that a digest
+// answers them exactly as the series would. It is a struct, not an
+// interface, so that Detect keeps it on the stack.
+type metricData struct {
+	in *Input
+	dg *digestView // nil: read in.Series
+}
+
+// has returns the step of m's data and whether there is any: a series in a
+// full read (Scan leaves out a metric without data), a metric with data
+// since the start of the history a full read would query in a digest.
+func (d metricData) has(m provider.Metric) (time.Duration, bool) {
+	if d.dg != nil {
+		return d.dg.has(m)
+	}
+	s, ok := d.in.SeriesFor(m)
+	return s.Step, ok
+}
+
+// utilization returns statistic st of m over the window before now and
+// over the hold period that ends now (NaN when the hold has no data), after
+// the data quality rules of q with th as the suspect-zero cliff; a code
+// other than qOK comes with its reason and NaN statistics. m must have
+// data (see has).
+func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
+	if d.dg != nil {
+		return d.dg.utilization(m, th, st, window, hold, q)
+	}
+	s, _ := d.in.SeriesFor(m)
+	w, code, why := view(s, d.in.Now, window, th, q)
+	if code != qOK {
+		return math.NaN(), math.NaN(), code, why
+	}
+	x = w.stat(st, w.lo, w.hi)
+	holdLo := max(w.lo, ceilIndex(s, d.in.Now.Add(-hold)))
+	return x, w.stat(st, holdLo, w.hi), qOK, Reason{}
+}
+
+// learn fills p (whose Location, IdleShare and PeakLevel are set) with the
+// hour-of-week counts of m over the history before now, steps below thr
+// counting as idle; see learnSeries. m must have data (see has).
+func (d metricData) learn(p *Profile, m provider.Metric, thr float64, history time.Duration, q DataQuality) (int, Reason) {
+	if d.dg != nil {
+		return d.dg.learn(p, m, thr, history, q)
+	}
+	s, _ := d.in.SeriesFor(m)
+	return learnSeries(s, d.in.Now, thr, history, q, p)
+}
+
+// stats returns the evidence statistics of m over the window before now;
+// see the function stats. m must have data (see has).
+func (d metricData) stats(m provider.Metric, window time.Duration, launch time.Time, th float64, lv levels, q DataQuality) windowStats {
+	if d.dg != nil {
+		return d.dg.stats(m, window, launch, th, lv, q)
+	}
+	s, _ := d.in.SeriesFor(m)
+	return stats(s, d.in.Now, window, launch, th, lv, q)
+}

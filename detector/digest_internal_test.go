@@ -1,0 +1,211 @@
+package detector
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// levelSeries returns a series of n 5-minute steps from start whose values
+// are often exactly at the levels the rules compare with (0.10, 0.20,
+// 0.35, 0.05), with isolated exact zeros (too short to be suspect) and, in
+// every hour, the steps in gaps (NaN).
+func levelSeries(m provider.Metric, start time.Time, n int, rng *rand.Rand, gaps []int) provider.Series {
+	s := provider.Series{Metric: m, Start: start, Step: 5 * time.Minute, Values: make([]float64, n)}
+	exact := [...]float64{0.10, 0.20, 0.7 * 0.5, 0.05, 0}
+	for i := range s.Values {
+		switch x := rng.Float64(); {
+		case x < 0.3:
+			s.Values[i] = exact[rng.IntN(len(exact))]
+		default:
+			s.Values[i] = 0.3 * rng.Float64()
+		}
+		for _, g := range gaps {
+			if i%12 == g {
+				s.Values[i] = math.NaN()
+			}
+		}
+	}
+	// No runs of zeros (gaps inside count): a digest answers only without
+	// suspect ones.
+	last := math.NaN()
+	for i, x := range s.Values {
+		if x == 0 && last == 0 {
+			s.Values[i] = 0.01
+		}
+		if !math.IsNaN(s.Values[i]) {
+			last = s.Values[i]
+		}
+	}
+	return s
+}
+
+// TestDigestAnswersAsTheSeries compares, statistic by statistic, what a
+// digest answers with what the same strategies compute from the series: the
+// utilization statistic, hold and coverage code, the learned week, and the
+// evidence counts, sum and max over both windows with and without a launch
+// time, on values exactly at the levels (a flipped comparison changes a
+// count) and with exactly the minimum coverage. It also checks that a
+// digest brought forward hour by hour holds the same buckets as one built
+// from a full read.
+func TestDigestAnswersAsTheSeries(t *testing.T) {
+	t.Parallel()
+	q := DataQuality{MinCoverage: 0.75} // 3 of 12 steps missing: exactly at the limit
+	ens, err := NewEnsemble(EnsembleConfig{Utilization: UtilizationConfig{Quality: q, Statistics: map[provider.Metric]provider.Statistic{provider.MetricMemory: provider.StatMax}}})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(11, 12))
+	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	const n = 40 * 288
+	full := map[provider.Metric]provider.Series{
+		provider.MetricCPU:                levelSeries(provider.MetricCPU, start, n, rng, []int{2, 7, 11}),
+		provider.MetricMemory:             levelSeries(provider.MetricMemory, start, n, rng, nil),
+		provider.MetricNetworkUtilization: levelSeries(provider.MetricNetworkUtilization, start, n, rng, []int{0, 1, 2, 3}),
+	}
+	history := time.Duration(tr.hours) * time.Hour
+	locs := []*time.Location{time.UTC}
+	for _, name := range []string{"America/New_York", "Asia/Tokyo"} {
+		loc, err := time.LoadLocation(name)
+		require.NoError(t, err)
+		locs = append(locs, loc)
+	}
+	read := func(now time.Time) Input {
+		in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}}
+		for _, m := range tr.needs.Metrics {
+			s, ok := full[m]
+			if !ok {
+				continue
+			}
+			i := int(now.Add(-history).Sub(start) / s.Step)
+			cut := s.Clone()
+			cut.Start, cut.Values = s.TimeAt(i), append([]float64(nil), s.Values[i:i+int(history/s.Step)]...)
+			in.Series = append(in.Series, cut)
+		}
+		return in
+	}
+	now0 := start.Add(history)
+	moving := tr.build(new(read(now0)), now0)
+	require.NotNil(t, moving)
+	for now := now0.Add(time.Hour); now.Before(start.Add(n * 5 * time.Minute)); now = now.Add(time.Duration(1+rng.IntN(9)) * time.Hour) {
+		in := read(now)
+		for i := range moving.metrics {
+			md := &moving.metrics[i]
+			s, ok := full[md.metric]
+			if !ok {
+				s = gapSeries(provider.Query{Metric: md.metric, Start: start, End: now, Step: 5 * time.Minute})
+			}
+			k := int(moving.next.Sub(start) / s.Step)
+			md.fold(moving, provider.Series{Metric: md.metric, Start: moving.next, Step: s.Step, Values: s.Values[k : k+int(now.Sub(moving.next)/s.Step)]}, &tr.levels[i], tr.minSteps)
+		}
+		moving.next = now
+		built := tr.build(&in, now)
+		require.NotNil(t, built)
+		require.Empty(t, tr.fits(built, in.Resource, now), "no reason for a full read")
+		for i := range built.metrics {
+			require.Equal(t, built.metrics[i].buckets, moving.metrics[i].buckets, "%s at %s: buckets", built.metrics[i].metric, now)
+			require.Equal(t, built.metrics[i].lastData, moving.metrics[i].lastData)
+		}
+		series := metricData{in: &in}
+		digest := metricData{in: &in, dg: &digestView{d: built, now: now, from: now.Add(-history)}}
+		u := ens.util.cfg
+		for _, m := range tr.needs.Metrics {
+			ss, okS := series.has(m)
+			ds, okD := digest.has(m)
+			require.Equal(t, okS, okD, "%s has", m)
+			if !okS {
+				continue
+			}
+			require.Equal(t, ss, ds)
+			st := u.Statistics[m]
+			if st == "" {
+				st = provider.StatMean
+			}
+			x1, h1, c1, w1 := series.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
+			x2, h2, c2, w2 := digest.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
+			require.Equal(t, c1, c2, "%s at %s: utilization code", m, now)
+			require.Equal(t, w1, w2)
+			if c1 == qOK {
+				require.InDelta(t, x1, x2, 0, "%s at %s: %s", m, now, st)
+				require.InDelta(t, h1, h2, 0, "%s at %s: hold %s", m, now, st)
+			}
+			for _, launch := range []time.Time{{}, now.Add(-100 * time.Hour), now.Add(-1000 * time.Hour)} {
+				for _, window := range []time.Duration{ens.cfg.Evidence.Window, ens.cfg.Evidence.TerminateWindow} {
+					lv := levels{p99: tr.levels[slicesIndex(tr.levels, m)].over, downsize: tr.levels[slicesIndex(tr.levels, m)].down}
+					a := series.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
+					b := digest.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
+					a.p95, a.p99, b.p95, b.p99 = 0, 0, 0, 0 // not known from a digest (NaN there)
+					if a.n == 0 {
+						a.max, b.max = 0, 0 // NaN
+					}
+					// stats adds in another order (see Tracker): the sum,
+					// shown as a mean, agrees up to rounding.
+					require.InEpsilon(t, a.sum+1, b.sum+1, 1e-12)
+					a.sum = b.sum
+					require.Equal(t, a, b, "%s at %s: window %s, launch %s", m, now, window, launch)
+				}
+			}
+		}
+		// The week in UTC, in a zone whose daylight saving time starts
+		// inside the histories (New York, 8 March 2026) and in Tokyo.
+		for _, loc := range locs {
+			var p1, p2 Profile
+			p1 = Profile{Location: loc, IdleShare: 0.9, PeakLevel: ens.sched.peak}
+			p2 = p1
+			sq := ens.sched.cfg.Quality
+			sq.MinCoverage = 0
+			c1, _ := series.learn(&p1, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+			c2, _ := digest.learn(&p2, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+			require.Equal(t, c1, c2)
+			assert.Equal(t, p1, p2, "profile in %s at %s", loc, now)
+		}
+	}
+}
+
+func slicesIndex(lv []metricLevels, m provider.Metric) int {
+	for i := range lv {
+		if lv[i].metric == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// FuzzDecodeDigest: decoding any bytes returns a digest or an error
+// wrapping errCorruptState, never panics, and a digest that decodes
+// encodes back to the same bytes.
+func FuzzDecodeDigest(f *testing.F) {
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	d := &digest{fp: 42, step: 5 * time.Minute, next: now, hours: 3, metrics: []metricDigest{
+		{metric: provider.MetricCPU, lastData: now, last: 0.2, runPrev: math.NaN(), buckets: []bucket{emptyBucket(), {sum: 0.5, max: 0.2, n: 4, idle: 2, over: 1, down: 1, peak: true}}},
+		{metric: provider.MetricMemory, last: math.NaN(), runPrev: math.NaN(), runStart: now.Add(-time.Hour), suspectEnd: now},
+	}}
+	f.Add(d.encode(nil))
+	f.Add([]byte(digestMagic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(b []byte) {
+			d, err := decodeDigest(b)
+			if err != nil {
+				require.ErrorIs(t, err, errCorruptState)
+				return
+			}
+			require.Equal(t, b, d.encode(nil))
+		}
+		check(b)
+		if len(b) >= 8 {
+			// The same bytes with a valid checksum, to reach the fields.
+			fixed := binary.LittleEndian.AppendUint32(slices.Clone(b[:len(b)-4]), crc32.ChecksumIEEE(b[:len(b)-4]))
+			check(fixed)
+		}
+	})
+}

@@ -1,0 +1,30 @@
+// Package etcdstore is a detector.StateStore on etcd, so that the
+// replicas that share a fleet share the Tracker's per-resource states: the
+// replica that takes over a resource resumes from its stored state instead
+// of reading its whole history again.
+//
+// Every resource's state is one key, prefix + the path-escaped resource
+// ID, holding the state's bytes as the Tracker encodes them (checksummed:
+// a corrupt value makes the Tracker read the resource in full). Each
+// request has a short timeout (Config.RequestTimeout) and failed requests
+// are retried (Config.MaxRetries); after that Load and Save return an
+// error matching ErrStore, and the Tracker reads the resource in full (a
+// bounded read of its history, never "idle" by default).
+//
+// Replicas that split a fleet into shards (coord.ShardScope) and lead each
+// shard through a coord.Elector give each shard's Tracker the view
+// store.Guarded(leadership.Fence().Cmp()): its saves commit only while the
+// term lasts, so a deposed leader never overwrites the state the new
+// leader resumes from.
+//
+// A state is about 21 bytes per metric and hour of history with data (see
+// detector.Tracker): with the defaults about 56 KB per resource, so one
+// etcd (8 GB of data at most by default) holds the states of roughly
+// 100,000 resources; larger fleets need a file store per replica or a
+// smaller state.
+//
+//	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
+//	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/state/"}, cli)
+//	...
+//	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
+package etcdstore

@@ -1,0 +1,168 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/etcdkv"
+)
+
+// ErrGuard means a guarded Save was refused because its condition no
+// longer holds: the replica is no longer the leader of the resource's
+// shard (see Guarded).
+var ErrGuard = errors.New("etcdstore: guarded save refused")
+
+// ErrStore means etcd failed (unreachable, timed out, refused the
+// request) after the retries; it is the value coord and the library's
+// other etcd stores export under the same name.
+var ErrStore = etcdkv.ErrStore
+
+// Client is the part of *clientv3.Client the store uses.
+type Client interface {
+	clientv3.KV
+}
+
+var _ Client = (*clientv3.Client)(nil)
+
+// Config configures a Store. The zero value means the defaults. All
+// replicas that share a fleet use the same Prefix.
+type Config struct {
+	// Prefix is prepended to every key. Default: "idlescale/detector/state/".
+	Prefix string `json:"prefix,omitempty"`
+	// RequestTimeout bounds every etcd request. Default: 500ms.
+	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
+	// MaxRetries is how many times a failed request is retried (with a
+	// random backoff of up to 40ms, 80ms, … 500ms). Default: 4. Negative:
+	// none.
+	MaxRetries int `json:"max_retries,omitempty"`
+}
+
+func (c Config) kv() etcdkv.Config {
+	return etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout, MaxRetries: c.MaxRetries}
+}
+
+// Validate checks c and returns a *provider.InvalidError naming the field.
+func (c Config) Validate() error { return c.kv().Validate() }
+
+// Store is a detector.StateStore on etcd. It is safe for concurrent use.
+type Store struct {
+	cli Client
+	cfg etcdkv.Config
+	r   etcdkv.Retrier
+}
+
+var _ detector.StateStore = (*Store)(nil)
+
+// Option configures a Store's wiring.
+type Option func(*options)
+
+type options struct{ clock clock.Clock }
+
+// WithClock sets the clock that paces retries. Default: the real clock.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// New returns a Store for cfg using cli (usually a *clientv3.Client, which
+// the caller keeps and closes). It returns a *provider.InvalidError when
+// cfg is invalid or cli is nil. It makes no request.
+func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
+	if err := etcdkv.CheckNew("etcdstore", cli, cfg); err != nil {
+		return nil, err
+	}
+	o := options{clock: clock.Real{}}
+	for _, f := range opts {
+		f(&o)
+	}
+	kv := cfg.kv().WithDefaults(etcdkv.Config{Prefix: "idlescale/detector/state/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4})
+	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock)}, nil
+}
+
+// Key returns the etcd key of a resource's state.
+func (s *Store) Key(id string) string { return s.cfg.Prefix + url.PathEscape(id) }
+
+// Load returns id's state, detector.ErrNoState when it has none, or an
+// error matching ErrStore when etcd failed.
+func (s *Store) Load(ctx context.Context, id string) ([]byte, error) {
+	var out []byte
+	found := false
+	err := s.r.Op(ctx, "etcdstore: load state", func(ctx context.Context) error {
+		resp, err := s.cli.Get(ctx, s.Key(id))
+		if err != nil {
+			return err
+		}
+		found = len(resp.Kvs) > 0
+		if found {
+			out = resp.Kvs[0].Value
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, detector.ErrNoState
+	}
+	return out, nil
+}
+
+// Save writes state as id's; an error matches ErrStore when etcd failed.
+func (s *Store) Save(ctx context.Context, id string, state []byte) error {
+	return s.r.Op(ctx, "etcdstore: save state", func(ctx context.Context) error {
+		_, err := s.cli.Put(ctx, s.Key(id), string(state))
+		return err
+	})
+}
+
+// Delete removes id's state (a resource that is gone); deleting a missing
+// state succeeds.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	return s.r.Op(ctx, "etcdstore: delete state", func(ctx context.Context) error {
+		_, err := s.cli.Delete(ctx, s.Key(id))
+		return err
+	})
+}
+
+// Guarded returns a view of s whose Save commits only while cond holds, in
+// one transaction: with cond the Cmp of a coord.Leadership's Fence, only
+// the current leader of a shard writes its resources' states, and a
+// deposed leader's Save (even one in flight) fails with ErrGuard. Load
+// and Delete are s's.
+func (s *Store) Guarded(cond clientv3.Cmp) *GuardedStore { return &GuardedStore{s: s, cond: cond} }
+
+// GuardedStore is a Store whose Save is conditioned; see Store.Guarded.
+type GuardedStore struct {
+	s    *Store
+	cond clientv3.Cmp
+}
+
+var _ detector.StateStore = (*GuardedStore)(nil)
+
+// Load is Store.Load.
+func (g *GuardedStore) Load(ctx context.Context, id string) ([]byte, error) { return g.s.Load(ctx, id) }
+
+// Save writes state as id's if the condition holds; otherwise it returns
+// an error matching ErrGuard (not retried).
+func (g *GuardedStore) Save(ctx context.Context, id string, state []byte) error {
+	refused := false
+	err := g.s.r.Op(ctx, "etcdstore: save state", func(ctx context.Context) error {
+		resp, err := g.s.cli.Txn(ctx).If(g.cond).Then(clientv3.OpPut(g.s.Key(id), string(state))).Commit()
+		if err != nil {
+			return err
+		}
+		refused = !resp.Succeeded
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if refused {
+		return fmt.Errorf("etcdstore: save state of %q: %w", id, ErrGuard)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package detector
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// ErrNoState is returned by a StateStore's Load for a resource it holds no
+// state for.
+var ErrNoState = errors.New("detector: no state")
+
+// StateStore keeps the per-resource states of a Tracker, opaque bytes
+// keyed by resource ID. Load returns ErrNoState (possibly wrapped) when
+// there is none; any other error makes the Tracker read the resource in
+// full. Implementations must be safe for concurrent use, must not retain
+// or modify the slice passed to Save, and may return a slice from Load
+// that the caller owns.
+type StateStore interface {
+	Load(ctx context.Context, id string) ([]byte, error)
+	Save(ctx context.Context, id string, state []byte) error
+}
+
+var (
+	_ StateStore = (*MemoryStateStore)(nil)
+	_ StateStore = (*FileStateStore)(nil)
+)
+
+// MemoryStateStore is a StateStore in memory. The zero value is ready to
+// use; it is safe for concurrent use.
+type MemoryStateStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// Load returns a copy of id's state, or ErrNoState.
+func (s *MemoryStateStore) Load(ctx context.Context, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.m[id]
+	if !ok {
+		return nil, ErrNoState
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// Save stores a copy of state as id's.
+func (s *MemoryStateStore) Save(ctx context.Context, id string, state []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string][]byte)
+	}
+	s.m[id] = append([]byte(nil), state...)
+	return nil
+}
+
+// Len returns the number of states held.
+func (s *MemoryStateStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
+}
+
+// Bytes returns the total size of the states held, in bytes.
+func (s *MemoryStateStore) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, b := range s.m {
+		n += len(b)
+	}
+	return n
+}
+
+// FileStateStore is a StateStore in a directory: one file per resource,
+// named by the hex encoding of its ID, written to a temporary file and
+// renamed so that a reader never sees half a state. It is safe for
+// concurrent use by one process.
+type FileStateStore struct {
+	dir string
+}
+
+// NewFileStateStore returns a store in dir, which must exist and be a
+// directory.
+func NewFileStateStore(dir string) (*FileStateStore, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("detector: file state store: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, invalid("dir", dir, "must be a directory")
+	}
+	return &FileStateStore{dir: dir}, nil
+}
+
+func (s *FileStateStore) path(id string) string {
+	return filepath.Join(s.dir, hex.EncodeToString([]byte(id))+".state")
+}
+
+// Load reads id's state, or returns ErrNoState when it has no file.
+func (s *FileStateStore) Load(ctx context.Context, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(s.path(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoState
+	}
+	if err != nil {
+		return nil, fmt.Errorf("detector: file state store: %w", err)
+	}
+	return b, nil
+}
+
+// Save writes state as id's.
+func (s *FileStateStore) Save(ctx context.Context, id string, state []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("detector: file state store: %w", err)
+	}
+	_, werr := f.Write(state)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("detector: file state store: %w", err)
+	}
+	if err := os.Rename(f.Name(), s.path(id)); err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("detector: file state store: %w", err)
+	}
+	return nil
+}

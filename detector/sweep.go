@@ -1,0 +1,233 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// BatchMetricsSource is a MetricsSource that reads several queries in one
+// call (the AWS driver, provider/quota.Source): series k answers qs[k].
+type BatchMetricsSource interface {
+	provider.MetricsSource
+	QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error)
+}
+
+// SweepConfig configures Tracker.Sweep. Now is required; the zero value
+// of every other field means its default.
+type SweepConfig struct {
+	// Now is the time of the decisions. Required.
+	Now time.Time `json:"now"`
+	// Chunk is how many resources' queries are read together (with a
+	// BatchMetricsSource, in one QueryMetrics call that packs them).
+	// Default: 1000.
+	Chunk int `json:"chunk,omitempty"`
+	// Concurrency bounds the resources evaluated at once. Default: 8.
+	Concurrency int `json:"concurrency,omitempty"`
+}
+
+// SweepReport is the outcome of a Sweep.
+type SweepReport struct {
+	// Verdicts holds one verdict per resource evaluated, sorted by ID.
+	Verdicts []Verdict
+	// Errors holds the resources' metric, activity, store and detect
+	// errors, sorted by resource ID.
+	Errors []*ResourceError
+	// Incremental counts the resources evaluated from their state; Full
+	// counts the full reads by reason.
+	Incremental int
+	Full        map[FullRead]int
+	// Queries and Points count the metric queries and steps read.
+	Queries, Points int
+	// StateBytes is the total size of the states saved.
+	StateBytes int
+}
+
+// prefetched serves the queries read ahead by Sweep, and reads any other
+// from the source.
+type prefetched struct {
+	src provider.MetricsSource
+	mu  sync.Mutex
+	got map[prefetchKey]prefetchResult
+}
+
+type prefetchKey struct {
+	id     string
+	metric provider.Metric
+	start  int64
+	end    int64
+}
+
+type prefetchResult struct {
+	s   provider.Series
+	err error
+}
+
+func keyOf(q provider.Query) prefetchKey {
+	return prefetchKey{q.ResourceID, q.Metric, q.Start.UnixNano(), q.End.UnixNano()}
+}
+
+func (p *prefetched) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	p.mu.Lock()
+	r, ok := p.got[keyOf(q)]
+	delete(p.got, keyOf(q))
+	p.mu.Unlock()
+	if ok {
+		return r.s, r.err
+	}
+	return p.src.QueryMetric(ctx, q)
+}
+
+// Sweep evaluates resources at cfg.Now as Detect does, reading their
+// queries chunk by chunk ahead: the new steps of those with a usable state
+// and the whole history of the others, with one QueryMetrics call per chunk
+// when ms is a BatchMetricsSource (wrap it in a provider/quota.Source to
+// spend a budget and pack the calls). A resource's full read discovered
+// only after its new steps (see Tracker) reads on its own. One failing
+// resource does not fail the sweep; Sweep returns an error for an invalid
+// configuration or when ctx ends.
+func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, resources []provider.Resource, cfg SweepConfig) (SweepReport, error) {
+	if ms == nil {
+		return SweepReport{}, invalid("sweep.metrics", nil, "must be set")
+	}
+	if cfg.Now.IsZero() {
+		return SweepReport{}, invalid("sweep.now", cfg.Now, "must be set")
+	}
+	if cfg.Chunk < 0 {
+		return SweepReport{}, invalid("sweep.chunk", cfg.Chunk, "must be > 0 (0 means the default 1000)")
+	}
+	if cfg.Concurrency < 0 {
+		return SweepReport{}, invalid("sweep.concurrency", cfg.Concurrency, "must be > 0 (0 means the default 8)")
+	}
+	if cfg.Chunk == 0 {
+		cfg.Chunk = 1000
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 8
+	}
+	if act == nil {
+		act, _ = ms.(provider.ActivitySource)
+	}
+	now := cfg.Now
+	rep := SweepReport{Full: map[FullRead]int{}}
+	var mu sync.Mutex
+	for lo := 0; lo < len(resources); lo += cfg.Chunk {
+		chunk := resources[lo:min(lo+cfg.Chunk, len(resources))]
+		ds := make([]*digest, len(chunk))
+		whys := make([]FullRead, len(chunk))
+		reads := make([]Read, len(chunk))
+		// Load and decode the states in parallel: decoding is most of the
+		// work of an hour that reads little.
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.SetLimit(cfg.Concurrency)
+		for i, r := range chunk {
+			lg.Go(func() error {
+				ds[i], whys[i] = t.load(lctx, r, now, &reads[i])
+				return nil
+			})
+		}
+		_ = lg.Wait() // the loads return no error; ctx is checked below
+		if err := ctx.Err(); err != nil {
+			return SweepReport{}, err
+		}
+		var qs []provider.Query
+		history := time.Duration(t.hours) * time.Hour
+		for i, r := range chunk {
+			start := now.Add(-history)
+			switch {
+			case ds[i] != nil && !ds[i].next.Before(now):
+				continue // nothing new
+			case ds[i] != nil:
+				start = ds[i].next
+			case !now.Truncate(time.Hour).Equal(now):
+				continue // a full read at an odd time: read on its own
+			}
+			for _, m := range t.needs.Metrics {
+				qs = append(qs, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic})
+			}
+		}
+		src := &prefetched{src: ms, got: make(map[prefetchKey]prefetchResult, len(qs))}
+		if err := t.prefetch(ctx, ms, qs, src.got); err != nil {
+			return SweepReport{}, err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(cfg.Concurrency)
+		for i, r := range chunk {
+			g.Go(func() error {
+				v, rd, err := t.detect(gctx, src, act, r, now, ds[i], whys[i], &reads[i])
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				rep.Errors = append(rep.Errors, rd.Errors...)
+				if err != nil {
+					rep.Errors = append(rep.Errors, &ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
+					return nil
+				}
+				rep.Verdicts = append(rep.Verdicts, v)
+				if rd.Full {
+					rep.Full[rd.Why]++
+				} else {
+					rep.Incremental++
+				}
+				rep.Queries += rd.Queries
+				rep.Points += rd.Points
+				rep.StateBytes += rd.StateBytes
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return SweepReport{}, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return SweepReport{}, err
+	}
+	slices.SortFunc(rep.Verdicts, func(a, b Verdict) int { return strings.Compare(a.ResourceID, b.ResourceID) })
+	slices.SortStableFunc(rep.Errors, func(a, b *ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) })
+	return rep, nil
+}
+
+// prefetch reads qs into got: in one QueryMetrics call when ms batches
+// (a failing batch leaves its queries to be read one by one), otherwise
+// one query at a time. It returns an error only when ctx ends.
+func (t *Tracker) prefetch(ctx context.Context, ms provider.MetricsSource, qs []provider.Query, got map[prefetchKey]prefetchResult) error {
+	if len(qs) == 0 {
+		return nil
+	}
+	if bs, ok := ms.(BatchMetricsSource); ok {
+		out, err := bs.QueryMetrics(ctx, qs)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && len(out) != len(qs) {
+			err = fmt.Errorf("detector: sweep: the source answered %d of %d queries", len(out), len(qs))
+		}
+		if err == nil {
+			for i, q := range qs {
+				got[keyOf(q)] = prefetchResult{s: out[i]}
+			}
+			return nil
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+	for _, q := range qs {
+		s, err := ms.QueryMetric(ctx, q)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		got[keyOf(q)] = prefetchResult{s: s, err: err}
+	}
+	return nil
+}

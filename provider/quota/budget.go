@@ -1,0 +1,278 @@
+package quota
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Limits are the metric-read quotas of one account and region. The zero
+// value of a field means its CloudWatch GetMetricData default.
+type Limits struct {
+	// CallsPerSecond is the calls allowed per second. Default: 50.
+	CallsPerSecond float64 `json:"calls_per_second,omitempty" yaml:"calls_per_second,omitempty"`
+	// PointsPerSecond is the data points allowed per second for data older
+	// than RecentAge. Default: 396,000.
+	PointsPerSecond float64 `json:"points_per_second,omitempty" yaml:"points_per_second,omitempty"`
+	// RecentPointsPerSecond is the data points allowed per second for data
+	// younger than RecentAge. Default: 180,000.
+	RecentPointsPerSecond float64 `json:"recent_points_per_second,omitempty" yaml:"recent_points_per_second,omitempty"`
+	// RecentAge is the age below which data counts as recent. Default: 3h.
+	RecentAge time.Duration `json:"recent_age,omitempty" yaml:"recent_age,omitempty"`
+	// MetricsPerCall is the most metric queries one call may carry.
+	// Default: 500.
+	MetricsPerCall int `json:"metrics_per_call,omitempty" yaml:"metrics_per_call,omitempty"`
+	// PointsPerCall is the most data points one call may return.
+	// Default: 100,800.
+	PointsPerCall int `json:"points_per_call,omitempty" yaml:"points_per_call,omitempty"`
+}
+
+// CloudWatch returns GetMetricData's documented default quotas.
+func CloudWatch() Limits {
+	return Limits{CallsPerSecond: 50, PointsPerSecond: 396_000, RecentPointsPerSecond: 180_000, RecentAge: 3 * time.Hour,
+		MetricsPerCall: 500, PointsPerCall: 100_800}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := CloudWatch()
+	if l.CallsPerSecond == 0 {
+		l.CallsPerSecond = d.CallsPerSecond
+	}
+	if l.PointsPerSecond == 0 {
+		l.PointsPerSecond = d.PointsPerSecond
+	}
+	if l.RecentPointsPerSecond == 0 {
+		l.RecentPointsPerSecond = d.RecentPointsPerSecond
+	}
+	if l.RecentAge == 0 {
+		l.RecentAge = d.RecentAge
+	}
+	if l.MetricsPerCall == 0 {
+		l.MetricsPerCall = d.MetricsPerCall
+	}
+	if l.PointsPerCall == 0 {
+		l.PointsPerCall = d.PointsPerCall
+	}
+	return l
+}
+
+// Validate checks every field; the error names the first wrong one.
+func (l Limits) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"calls_per_second", l.CallsPerSecond}, {"points_per_second", l.PointsPerSecond}, {"recent_points_per_second", l.RecentPointsPerSecond}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 {
+			return provider.Invalid("limits."+f.name, f.v, "must be a finite rate > 0 (0 means the CloudWatch default)")
+		}
+	}
+	if l.RecentAge < 0 {
+		return provider.Invalid("limits.recent_age", l.RecentAge, "must be ≥ 0 (0 means the default 3h)")
+	}
+	if l.MetricsPerCall < 0 {
+		return provider.Invalid("limits.metrics_per_call", l.MetricsPerCall, "must be > 0 (0 means the default 500)")
+	}
+	if l.PointsPerCall < 0 {
+		return provider.Invalid("limits.points_per_call", l.PointsPerCall, "must be > 0 (0 means the default 100800)")
+	}
+	return nil
+}
+
+// Config configures a Budget. The zero value means the defaults.
+type Config struct {
+	// Limits are the account and region's quotas. Default: CloudWatch().
+	Limits Limits `json:"limits,omitzero" yaml:"limits,omitempty"`
+	// Share is the fraction of the per-second limits the budget spends, in
+	// (0, 1]. Default: 0.1.
+	Share float64 `json:"share,omitempty" yaml:"share,omitempty"`
+	// MaxAttempts bounds a Source's attempts of one read when the backend
+	// throttles, the first included. Default: 5.
+	MaxAttempts int `json:"max_attempts,omitempty" yaml:"max_attempts,omitempty"`
+	// Backoff is a Source's first wait after a throttled read; it doubles
+	// after each further one, up to MaxBackoff. Default: 200ms.
+	Backoff time.Duration `json:"backoff,omitempty" yaml:"backoff,omitempty"`
+	// MaxBackoff bounds the wait between attempts. Default: 20s.
+	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
+}
+
+// Validate checks every field; the error names the first wrong one.
+func (c Config) Validate() error {
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	if math.IsNaN(c.Share) || c.Share < 0 || c.Share > 1 {
+		return provider.Invalid("share", c.Share, "must be in (0, 1] (0 means the default 0.1)")
+	}
+	if c.MaxAttempts < 0 {
+		return provider.Invalid("max_attempts", c.MaxAttempts, "must be ≥ 1 (0 means the default 5)")
+	}
+	if c.Backoff < 0 {
+		return provider.Invalid("backoff", c.Backoff, "must be ≥ 0 (0 means the default 200ms)")
+	}
+	if c.MaxBackoff < 0 {
+		return provider.Invalid("max_backoff", c.MaxBackoff, "must be ≥ 0 (0 means the default 20s)")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	c.Limits = c.Limits.withDefaults()
+	if c.Share == 0 {
+		c.Share = 0.1
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 5
+	}
+	if c.Backoff == 0 {
+		c.Backoff = 200 * time.Millisecond
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 20 * time.Second
+	}
+	c.MaxBackoff = max(c.MaxBackoff, c.Backoff)
+	return c
+}
+
+// Cost is what one call spends: the call itself and its data points,
+// split into old and recent data (see Limits.RecentAge).
+type Cost struct {
+	Calls        int `json:"calls"`
+	Points       int `json:"points"`
+	RecentPoints int `json:"recent_points"`
+}
+
+// Usage is what a Budget has spent and waited.
+type Usage struct {
+	Cost
+	// Throttled counts the reads the backend throttled (each retried or
+	// given up).
+	Throttled int `json:"throttled"`
+	// Waited is the total delay the budget imposed on its reservations.
+	Waited time.Duration `json:"waited"`
+}
+
+// String renders the usage on one line.
+func (u Usage) String() string {
+	return fmt.Sprintf("%d calls, %d points (%d recent), %d throttled, waited %s", u.Calls, u.Points, u.RecentPoints, u.Throttled, u.Waited)
+}
+
+// bucket is a token bucket that may go into debt: a reservation larger
+// than what is there waits until the rate has paid it back, so one call
+// bigger than a second's allowance is possible and the average rate holds.
+type bucket struct {
+	rate   float64 // tokens per second
+	burst  float64 // the most tokens held
+	tokens float64
+	last   time.Time
+}
+
+// reserve takes n tokens at now and returns how long the taker must wait.
+func (b *bucket) reserve(now time.Time, n float64) time.Duration {
+	if b.last.IsZero() {
+		b.last, b.tokens = now, b.burst
+	}
+	if now.After(b.last) {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+	}
+	if n <= 0 {
+		return 0 // a call that takes none of these tokens does not wait on them
+	}
+	b.tokens -= n
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
+}
+
+// Budget is a per-account-region budget of calls and data points per
+// second (a Share of Limits). Every read reserves its Cost; a reservation
+// beyond the budget returns the wait that keeps the average rate within
+// it. Budget is safe for concurrent use; share one per account and region
+// among everything that reads its metrics.
+type Budget struct {
+	cfg   Config
+	clk   clock.Clock
+	mu    sync.Mutex
+	calls bucket
+	old   bucket
+	fresh bucket
+	used  Usage
+}
+
+// Option wires a collaborator into a Budget.
+type Option func(*Budget)
+
+// WithClock sets the clock Wait reads and waits on. Default: the real clock.
+func WithClock(c clock.Clock) Option { return func(b *Budget) { b.clk = c } }
+
+// NewBudget returns a Budget of cfg; the error names an invalid field.
+func NewBudget(cfg Config, opts ...Option) (*Budget, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("quota: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	b := &Budget{cfg: cfg, clk: clock.Real{}}
+	for _, o := range opts {
+		o(b)
+	}
+	l, s := cfg.Limits, cfg.Share
+	b.calls = bucket{rate: l.CallsPerSecond * s, burst: l.CallsPerSecond * s}
+	b.old = bucket{rate: l.PointsPerSecond * s, burst: l.PointsPerSecond * s}
+	b.fresh = bucket{rate: l.RecentPointsPerSecond * s, burst: l.RecentPointsPerSecond * s}
+	return b, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (b *Budget) Config() Config { return b.cfg }
+
+// ReserveAt reserves c at now and returns how long the caller must wait
+// before making the call; the reservation counts in Usage at once.
+func (b *Budget) ReserveAt(now time.Time, c Cost) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wait := max(b.calls.reserve(now, float64(c.Calls)),
+		b.old.reserve(now, float64(c.Points-c.RecentPoints)),
+		b.fresh.reserve(now, float64(c.RecentPoints)))
+	b.used.Calls += c.Calls
+	b.used.Points += c.Points
+	b.used.RecentPoints += c.RecentPoints
+	b.used.Waited += wait
+	return wait
+}
+
+// Wait reserves c now and waits until it may be spent, or until ctx ends
+// (then it returns ctx.Err(); the reservation is not returned).
+func (b *Budget) Wait(ctx context.Context, c Cost) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d := b.ReserveAt(b.clk.Now(), c)
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.clk.After(d):
+		return nil
+	}
+}
+
+// Usage returns what the budget has spent so far.
+func (b *Budget) Usage() Usage {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+func (b *Budget) throttled() {
+	b.mu.Lock()
+	b.used.Throttled++
+	b.mu.Unlock()
+}

@@ -1,0 +1,297 @@
+package quota_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/quota"
+)
+
+func TestConfigRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  quota.Config
+		field string
+	}{
+		{"negative share", quota.Config{Share: -0.1}, "share"},
+		{"share above 1", quota.Config{Share: 1.5}, "share"},
+		{"NaN calls", quota.Config{Limits: quota.Limits{CallsPerSecond: nan()}}, "limits.calls_per_second"},
+		{"infinite points", quota.Config{Limits: quota.Limits{PointsPerSecond: inf()}}, "limits.points_per_second"},
+		{"negative recent points", quota.Config{Limits: quota.Limits{RecentPointsPerSecond: -1}}, "limits.recent_points_per_second"},
+		{"negative recent age", quota.Config{Limits: quota.Limits{RecentAge: -time.Second}}, "limits.recent_age"},
+		{"negative metrics per call", quota.Config{Limits: quota.Limits{MetricsPerCall: -1}}, "limits.metrics_per_call"},
+		{"negative points per call", quota.Config{Limits: quota.Limits{PointsPerCall: -1}}, "limits.points_per_call"},
+		{"negative attempts", quota.Config{MaxAttempts: -1}, "max_attempts"},
+		{"negative backoff", quota.Config{Backoff: -time.Second}, "backoff"},
+		{"negative max backoff", quota.Config{MaxBackoff: -time.Second}, "max_backoff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := quota.NewBudget(tt.give)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	cfg := b.Config()
+	assert.Equal(t, quota.CloudWatch(), cfg.Limits)
+	assert.InDelta(t, 0.1, cfg.Share, 0)
+	assert.Equal(t, 5, cfg.MaxAttempts)
+	assert.Equal(t, 200*time.Millisecond, cfg.Backoff)
+	assert.Equal(t, 20*time.Second, cfg.MaxBackoff)
+	cw := quota.CloudWatch()
+	assert.InDelta(t, 50, cw.CallsPerSecond, 0)
+	assert.InDelta(t, 396_000, cw.PointsPerSecond, 0)
+	assert.InDelta(t, 180_000, cw.RecentPointsPerSecond, 0)
+	assert.Equal(t, 3*time.Hour, cw.RecentAge)
+	assert.Equal(t, 500, cw.MetricsPerCall)
+	assert.Equal(t, 100_800, cw.PointsPerCall)
+}
+
+// TestReserveAt pins the budget's arithmetic at 10 % of CloudWatch: 5
+// calls/s, 39,600 old and 18,000 recent points/s, a second of each held.
+func TestReserveAt(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	for range 5 {
+		require.Zero(t, b.ReserveAt(t0, quota.Cost{Calls: 1}), "a second's calls are held")
+	}
+	assert.Equal(t, 200*time.Millisecond, b.ReserveAt(t0, quota.Cost{Calls: 1}), "the sixth waits 1/5 s")
+	assert.Equal(t, 400*time.Millisecond, b.ReserveAt(t0, quota.Cost{Calls: 1}), "the seventh 2/5 s")
+	// Ten seconds later the bucket is full again, not fuller.
+	t1 := t0.Add(10 * time.Second)
+	for range 5 {
+		require.Zero(t, b.ReserveAt(t1, quota.Cost{Calls: 1}))
+	}
+	assert.Equal(t, 200*time.Millisecond, b.ReserveAt(t1, quota.Cost{Calls: 1}))
+
+	p, err := quota.NewBudget(quota.Config{Limits: quota.Limits{CallsPerSecond: 1e9}})
+	require.NoError(t, err)
+	require.Zero(t, p.ReserveAt(t0, quota.Cost{Points: 39_600}), "a second of old points")
+	assert.Equal(t, 100*time.Millisecond, p.ReserveAt(t0, quota.Cost{Points: 3_960}))
+	require.Zero(t, p.ReserveAt(t0, quota.Cost{Points: 18_000, RecentPoints: 18_000}), "recent points have their own bucket")
+	assert.Equal(t, time.Second, p.ReserveAt(t0, quota.Cost{Points: 18_000, RecentPoints: 18_000}))
+	// A call larger than a second's allowance is possible; the next waits.
+	q, err := quota.NewBudget(quota.Config{Limits: quota.Limits{CallsPerSecond: 1e9}})
+	require.NoError(t, err)
+	require.Zero(t, q.ReserveAt(t0, quota.Cost{Points: 39_600}))
+	assert.Equal(t, 2545454546*time.Nanosecond, q.ReserveAt(t0, quota.Cost{Points: 100_800}), "100,800 points at 39,600/s")
+	u := q.Usage()
+	assert.Equal(t, quota.Cost{Points: 140_400}, u.Cost)
+	assert.Equal(t, 2545454546*time.Nanosecond, u.Waited)
+}
+
+func TestCostOf(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	lim := quota.CloudWatch()
+	q := provider.Query{Start: now.Add(-4 * time.Hour), End: now, Step: 5 * time.Minute}
+	assert.Equal(t, quota.Cost{Calls: 1, Points: 48, RecentPoints: 36}, quota.CostOf(q, now, lim), "the last 3 h are recent")
+	q.Start = now.Add(-time.Hour)
+	assert.Equal(t, quota.Cost{Calls: 1, Points: 12, RecentPoints: 12}, quota.CostOf(q, now, lim))
+	q = provider.Query{Start: now.Add(-28 * 24 * time.Hour), End: now.Add(-3 * time.Hour), Step: 5 * time.Minute}
+	assert.Equal(t, quota.Cost{Calls: 1, Points: 8028}, quota.CostOf(q, now, lim), "data 3 h old is old")
+	q = provider.Query{Start: now.Add(-28 * 24 * time.Hour), End: now, Step: time.Minute}
+	assert.Equal(t, quota.Cost{Calls: 1, Points: 40320, RecentPoints: 180}, quota.CostOf(q, now, lim))
+	q.Start = now.Add(-100 * 24 * time.Hour)
+	assert.Equal(t, 2, quota.CostOf(q, now, lim).Calls, "144,000 points need two pages")
+	q.Start = now.Add(-time.Duration(100_800) * time.Minute)
+	assert.Equal(t, 1, quota.CostOf(q, now, lim).Calls, "exactly a page")
+	q.Start = q.Start.Add(-time.Minute)
+	assert.Equal(t, 2, quota.CostOf(q, now, lim).Calls, "a point more")
+}
+
+func TestPlan(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	hour := provider.Query{Start: now.Add(-time.Hour), End: now, Step: 5 * time.Minute}
+	month := provider.Query{Start: now.Add(-28 * 24 * time.Hour), End: now, Step: 5 * time.Minute}
+	var qs []provider.Query
+	for range 1200 {
+		qs = append(qs, hour)
+	}
+	bs := quota.Plan(qs, now, quota.Limits{})
+	require.Len(t, bs, 3, "500 metrics a call")
+	assert.Len(t, bs[0].Queries, 500)
+	assert.Len(t, bs[1].Queries, 500)
+	assert.Len(t, bs[2].Queries, 200)
+	assert.Equal(t, quota.Cost{Calls: 1, Points: 6000, RecentPoints: 6000}, bs[0].Cost)
+	assert.Equal(t, 500, bs[1].Queries[0])
+
+	qs = qs[:0]
+	for range 25 {
+		qs = append(qs, month, hour)
+	}
+	bs = quota.Plan(qs, now, quota.Limits{})
+	// 8,064 points each: 12 fit in 100,800 points, 13 do not.
+	require.Len(t, bs, 4)
+	assert.Len(t, bs[0].Queries, 12)
+	assert.Equal(t, 12*8064, bs[0].Cost.Points)
+	assert.Len(t, bs[1].Queries, 25, "the hours share a range and one call")
+	assert.Len(t, bs[2].Queries, 12)
+	assert.Len(t, bs[3].Queries, 1)
+	for _, i := range bs[1].Queries {
+		assert.Equal(t, hour, qs[i], "no range mixed in a batch")
+	}
+	bs = quota.Plan([]provider.Query{{Start: now.Add(-200 * 24 * time.Hour), End: now, Step: time.Minute}, hour}, now, quota.Limits{})
+	require.Len(t, bs, 2)
+	assert.Equal(t, 3, bs[0].Cost.Calls, "288,000 points alone, in three pages")
+	assert.Empty(t, quota.Plan(nil, now, quota.Limits{}))
+	// Exactly a call's points fit in it.
+	bs = quota.Plan([]provider.Query{hour, hour, hour, hour, hour}, now, quota.Limits{PointsPerCall: 24})
+	require.Len(t, bs, 3)
+	assert.Equal(t, []int{0, 1}, bs[0].Queries)
+	assert.Equal(t, 24, bs[0].Cost.Points)
+}
+
+// fakeSource answers every query with a series of its grid, throttling the
+// first throttle calls; calls counts the calls it received.
+type fakeSource struct {
+	throttle int32
+	calls    atomic.Int32
+}
+
+func (f *fakeSource) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	if f.calls.Add(1) <= f.throttle {
+		return provider.Series{}, provider.ErrThrottled
+	}
+	return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}, nil
+}
+
+type batchSource struct{ fakeSource }
+
+func (f *batchSource) QueryMetrics(_ context.Context, qs []provider.Query) ([]provider.Series, error) {
+	if f.calls.Add(1) <= f.throttle {
+		return nil, provider.ErrThrottled
+	}
+	out := make([]provider.Series, len(qs))
+	for i, q := range qs {
+		out[i] = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	}
+	return out, nil
+}
+
+func hourQueries(now time.Time, n int) []provider.Query {
+	qs := make([]provider.Query, n)
+	for i := range qs {
+		qs[i] = provider.Query{ResourceID: "i-" + string(rune('a'+i%26)), Metric: provider.MetricCPU, Start: now.Add(-time.Hour), End: now, Step: 5 * time.Minute}
+	}
+	return qs
+}
+
+// TestSourceBatchesAndPaces: 1,200 hour reads are 3 calls to a batching
+// source and 1,200 to one that is not, which at 5 calls/s take 239 s.
+func TestSourceBatchesAndPaces(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		bs := &batchSource{}
+		src, err := quota.NewSource(bs, b)
+		require.NoError(t, err)
+		now := time.Now()
+		out, err := src.QueryMetrics(t.Context(), hourQueries(now, 1200))
+		require.NoError(t, err)
+		require.Len(t, out, 1200)
+		assert.Equal(t, "i-b", out[1].ResourceID, "series k answers query k")
+		assert.Equal(t, int32(3), bs.calls.Load())
+		assert.Equal(t, 3, b.Usage().Calls)
+
+		b2, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		fs := &fakeSource{}
+		src2, err := quota.NewSource(fs, b2)
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = src2.QueryMetrics(t.Context(), hourQueries(now, 1200))
+		require.NoError(t, err)
+		assert.Equal(t, int32(1200), fs.calls.Load())
+		assert.Equal(t, 239*time.Second, time.Since(start), "5 held, then 1,195 at 5/s")
+		u := b2.Usage()
+		assert.Equal(t, quota.Cost{Calls: 1200, Points: 14_400, RecentPoints: 14_400}, u.Cost)
+		assert.InDelta(t, 1200.0/(50*239), b2.QuotaShare(u.Cost, 239*time.Second), 1e-9, "10 % of the calls")
+	})
+}
+
+// TestSourceBacksOff: throttled reads are retried after 200 ms, 400 ms,
+// … up to MaxAttempts, then the throttling error is returned.
+func TestSourceBacksOff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		fs := &fakeSource{throttle: 2}
+		src, err := quota.NewSource(fs, b)
+		require.NoError(t, err)
+		start := time.Now()
+		q := hourQueries(time.Now(), 1)[0]
+		_, err = src.QueryMetric(t.Context(), q)
+		require.NoError(t, err)
+		assert.Equal(t, 600*time.Millisecond, time.Since(start), "200 ms then 400 ms")
+		assert.Equal(t, 2, b.Usage().Throttled)
+		assert.Equal(t, 3, b.Usage().Calls, "each attempt spends a call")
+
+		b2, err := quota.NewBudget(quota.Config{MaxAttempts: 3, MaxBackoff: 300 * time.Millisecond})
+		require.NoError(t, err)
+		src2, err := quota.NewSource(&batchSource{fakeSource{throttle: 100}}, b2)
+		require.NoError(t, err)
+		start = time.Now()
+		_, err = src2.QueryMetrics(t.Context(), []provider.Query{q})
+		require.ErrorIs(t, err, provider.ErrThrottled)
+		assert.Equal(t, 500*time.Millisecond, time.Since(start), "200 ms then 300 ms (capped)")
+		assert.Equal(t, 3, b2.Usage().Throttled)
+	})
+}
+
+func TestSourceStopsWithContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		src, err := quota.NewSource(&fakeSource{}, b)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		_, err = src.QueryMetrics(ctx, hourQueries(time.Now(), 100))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		_, err = quota.NewSource(nil, b)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		_, err = quota.NewSource(&fakeSource{}, nil)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	})
+}
+
+func TestTimeFor(t *testing.T) {
+	t.Parallel()
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	// A million resources, an hour of four metrics each: 8,000 calls of
+	// 500 metrics, 48 million recent points.
+	c := quota.Cost{Calls: 8000, Points: 48_000_000, RecentPoints: 48_000_000}
+	assert.Equal(t, 2666*time.Second+666666666*time.Nanosecond, b.TimeFor(c), "48e6 points at 18,000/s")
+	assert.InDelta(t, 48e6/(180_000*3600), b.QuotaShare(c, time.Hour), 1e-12, "7.4 % of an hour's recent-data quota")
+	assert.Zero(t, b.QuotaShare(c, 0))
+}
+
+func nan() float64 { return zero / zero }
+func inf() float64 { return 1 / zero }
+
+var zero = 0.0
