@@ -40,6 +40,10 @@ type Harmonic struct {
 	// on as many steps reuses it and costs O(n + L·k) instead of
 	// O(n + L·k²) (L the phases, k the columns).
 	normal *harmonicNormal
+	// tables and widths are the basis tables of harmonicTables, which
+	// depend only on the configuration (built at the first fit).
+	tables [][]float64
+	widths []int
 }
 
 // harmonicNormal is a factorised normal matrix XᵀX (with its ridge) for
@@ -197,7 +201,10 @@ const harmonicBlock = 256
 
 func (m *Harmonic) fitParams(y []float64) error {
 	n, k := len(y), m.columns()
-	tables, widths := harmonicTables(m.cfg.Periods, harmonicOrders(m.cfg.Periods, m.cfg.Harmonics))
+	if m.tables == nil {
+		m.tables, m.widths = harmonicTables(m.cfg.Periods, harmonicOrders(m.cfg.Periods, m.cfg.Harmonics))
+	}
+	tables, widths := m.tables, m.widths
 	scale := 1 / float64(n)
 	fill := func(t int, row []float64) {
 		row[0] = 1

@@ -16,6 +16,8 @@ import (
 
 	"github.com/idlescale/idlescale/internal/forecasteval"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/sim"
 	"github.com/idlescale/idlescale/trace"
 )
 
@@ -129,4 +131,30 @@ func grid(samples []provider.Sample, step time.Duration) (provider.Series, error
 		y[off/step] = s.Value
 	}
 	return provider.Series{Start: start, Step: step, Values: y}, nil
+}
+
+// Predictive returns the predictive policy of the replay protocol for tr:
+// no margin (the protocol's capacity target is the SLO itself), the
+// quantile 0.85 on the hourly and 30-minute traces and 0.93 on the
+// 5-minute one with its one-step provisioning delay, scale in held one
+// step beyond the lead time, the model chosen daily and refitted hourly,
+// falling back to the reactive capacity above a rolling MASE of 2.
+func Predictive(tr Trace) (*scaling.Predictive, error) {
+	q := 0.85
+	if tr.LeadTime > 0 {
+		q = 0.93
+	}
+	zero := 0.0
+	return scaling.NewPredictive(scaling.PredictiveConfig{
+		CapacityPerInstance: tr.Capacity, TargetUtilization: 0.6, Step: tr.Demand.Step, LeadTime: tr.LeadTime,
+		Horizon: tr.Demand.Step, Quantile: q, Margin: &zero, MinHistory: tr.History,
+		ReselectInterval: 24 * time.Hour, MaxError: 2,
+	})
+}
+
+// Simulator returns the simulator of the replay protocol for tr: u* = 0.6,
+// replaying from tr.From, the trace's provisioning delay, the hours the
+// log lacks (a DST change) left out of the metrics.
+func Simulator(tr Trace, opts ...sim.Option) (*sim.Simulator, error) {
+	return sim.New(sim.Config{CapacityPerInstance: tr.Capacity, TargetUtilization: 0.6, LeadTime: tr.LeadTime, From: tr.From, SkipGaps: true}, opts...)
 }

@@ -206,7 +206,9 @@ func TestBadInput(t *testing.T) {
 		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec}, nil
 	})
 	boom := errors.New("boom")
-	failing := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) { return scaling.Recommendation{}, boom })
+	failing := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{}, boom
+	})
 	tests := []struct {
 		name     string
 		cfg      func(*sim.Config)
