@@ -98,7 +98,9 @@ type PredictiveConfig struct {
 	// capacity. > 0. Default: 1.0 (no better than reacting).
 	MaxError float64 `json:"max_error,omitempty" yaml:"max_error,omitempty"`
 	// Periods are the seasons to model (e.g. [24h, 168h]). Default:
-	// detected in the history (forecast.DetectPeriods).
+	// found in the history (forecast.CandidatePeriods: the detected
+	// seasons, and the weekly one on a daily season when the history
+	// holds two weeks).
 	Periods []time.Duration `json:"periods,omitempty" yaml:"periods,omitempty"`
 	// Model pins the forecast model. Default: chosen by forecast.Auto
 	// among forecast.DefaultCandidates and a harmonic regression on
@@ -242,8 +244,8 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 //   - it never goes below what the reactive path needs right now,
 //     ⌈last step's demand / (CapacityPerInstance × TargetUtilization)⌉.
 //
-// The model is chosen by forecast.Auto (seasons detected unless Periods
-// are given; among forecast.DefaultCandidates and a harmonic regression
+// The model is chosen by forecast.Auto (seasons found by
+// forecast.CandidatePeriods unless Periods are given; among forecast.DefaultCandidates and a harmonic regression
 // on every season, compared over the forecast window) every
 // ReselectInterval, its parameters refitted every RefitInterval on the
 // last FitWindow, and its state updated with every new step.
@@ -255,16 +257,17 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // forecast error: over the last ErrorWindow, the MASE of the point
 // forecasts at the sizing horizon h = lead steps + 1,
 //
-//	MASE = mean |y_t − ŷ_t|  /  mean |y_s − y_{s−h}| (s over the fitted history),
+//	MASE = mean |y_t − ŷ_t|  /  mean |y_s − y_{s−m}| (s over the fitted history),
 //
-// the error relative to the naive forecast at the same horizon, which is
-// what reacting assumes (Hyndman & Koehler 2006, "Another look at
-// measures of forecast accuracy"). Above MaxError it falls back to the
+// scaled, as in the M4 competition, by the in-sample error of the
+// seasonal naive forecast (m the shortest season; h without a season)
+// (Hyndman & Koehler 2006, "Another look at measures of forecast
+// accuracy"): above 1 the forecast a step or two ahead is worse than
+// last season's value was. Above MaxError it falls back to the
 // reactive capacity with fitness 0.4 and says so in its reason; its
-// Inputs carry "forecast fallback" (1 or 0) and "forecast mase", and the
-// Engine reports each change of standing to its observer
-// (EventForecastFallback, EventForecastRecovered). Healthy, its fitness
-// is 0.9 to 1 (1 at MASE 0), above the reactive strategies'.
+// Inputs carry "forecast fallback" (1 or 0) and "forecast mase" (the
+// engine's Decision.Considered keeps them with the reason). Healthy, its
+// fitness is 0.9 to 1 (1 at MASE 0), above the reactive strategies'.
 //
 // State. Fitting a model on every decision would be far too slow, so
 // Predictive keeps a fitted model and its error record per target between
