@@ -212,7 +212,7 @@ func PeriodSteps(period, step time.Duration) (int, error) {
 // Auto compares candidates for when it is given no periods:
 //
 //   - those DetectPeriods finds, each moved to the lag within ±2 steps
-//     (and ±2 %) whose multiples correlate most on average (a comb over the
+//     whose multiples correlate most on average (a comb over the
 //     autocorrelation function, so that a daily season read as 23 or 25
 //     hourly steps in a noisy window becomes 24);
 //   - when none is found, the autocorrelation peak (a local maximum above
@@ -254,8 +254,7 @@ func CandidatePeriods(y []float64) ([]int, error) {
 	var out []int
 	for _, p := range found {
 		best, bestScore := p, comb(p)
-		w := max(2, p/50)
-		for q := max(2, p-w); q <= p+w && q < 2*n/3; q++ {
+		for q := max(2, p-2); q <= p+2 && q < 2*n/3; q++ {
 			if s := comb(q); s > bestScore+1e-9 {
 				best, bestScore = q, s
 			}

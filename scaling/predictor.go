@@ -412,7 +412,7 @@ func (p *predictor) selectModel(y []float64) error {
 		if err != nil {
 			return err
 		}
-		periods = ps
+		periods = calendarSeasons(ps, c.Step)
 	}
 	cands := forecast.DefaultCandidates(periods)
 	if len(periods) >= 2 {
@@ -435,6 +435,25 @@ func (p *predictor) selectModel(y []float64) error {
 	}
 	p.model, p.spec, p.periods = a.Model(), a.Chosen(), a.Periods()
 	return nil
+}
+
+// calendarSeasons moves each season within 3 % of a day or a week (in
+// steps of step) to exactly that: demand made by people follows the
+// clock, and a season read from a noisy window (23h20m on 5-minute
+// requests) forecasts worse than the day it approximates.
+func calendarSeasons(periods []int, step time.Duration) []int {
+	out := make([]int, 0, len(periods))
+	for _, k := range periods {
+		d := time.Duration(k) * step
+		for _, cal := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
+			if cal%step == 0 && math.Abs(float64(d-cal)) <= 0.03*float64(cal) {
+				k = int(cal / step)
+			}
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // refitModel estimates the parameters of the model in use (or the pinned

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
@@ -37,4 +38,28 @@ func BenchmarkPredictiveDecision(b *testing.B) {
 		d = pr.decide(30)
 	}
 	require.Positive(b, d.Desired)
+}
+
+func TestCalendarSeasons(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give []int
+		step time.Duration
+		want []int
+	}{
+		{"5-minute daily and weekly read short", []int{283, 1981}, 5 * time.Minute, []int{288, 2016}},
+		{"within 3 % of a day", []int{280}, 5 * time.Minute, []int{288}},
+		{"beyond 3 % of a day", []int{279}, 5 * time.Minute, []int{279}},
+		{"hourly 23 is 4 % off", []int{23}, time.Hour, []int{23}},
+		{"half a day stays", []int{12}, time.Hour, []int{12}},
+		{"merged duplicates", []int{287, 289}, 5 * time.Minute, []int{288}},
+		{"a step that does not divide a day", []int{3}, 7 * time.Hour, []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, calendarSeasons(tt.give, tt.step))
+		})
+	}
 }
