@@ -62,7 +62,7 @@ type PredictiveConfig struct {
 	// (its stabilization). Default: 60m.
 	Horizon time.Duration `json:"horizon,omitempty" yaml:"horizon,omitempty"`
 	// LeadTime is the provisioning delay: how long a new instance takes
-	// to serve. A scale out covers the demand forecast until then.
+	// to serve. A scale out covers the demand forecast for then.
 	// Default: 0 (instances serve within a step).
 	LeadTime time.Duration `json:"lead_time,omitempty" yaml:"lead_time,omitempty"`
 	// Quantile is the forecast quantile sized for, in [0.5, 1).
@@ -236,8 +236,9 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // forecast's Quantile times (1 + Margin), at CapacityPerInstance ×
 // TargetUtilization per instance:
 //
-//   - a scale out covers every step from now until LeadTime has passed
-//     (the steps before new instances serve, and the first they serve);
+//   - a scale out covers the first step new instances serve, LeadTime
+//     from now (the steps before it are served by what is there and on
+//     its way);
 //   - a scale in goes only as low as every step up to LeadTime + Horizon
 //     allows (stabilization by the forecast: it does not remove capacity
 //     the next hour needs again);
@@ -257,13 +258,14 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // forecast error: over the last ErrorWindow, the MASE of the point
 // forecasts at the sizing horizon h = lead steps + 1,
 //
-//	MASE = mean |y_t − ŷ_t|  /  mean |y_s − y_{s−m}| (s over the fitted history),
+//	MASE = mean |y_t − ŷ_t|  /  max(mean |y_s − y_{s−m}|, mean |y_s − y_{s−h}|)
 //
-// scaled, as in the M4 competition, by the in-sample error of the
-// seasonal naive forecast (m the shortest season; h without a season)
-// (Hyndman & Koehler 2006, "Another look at measures of forecast
-// accuracy"): above 1 the forecast a step or two ahead is worse than
-// last season's value was. Above MaxError it falls back to the
+// over s in the fitted history: the error scaled, as MASE is (Hyndman &
+// Koehler 2006, "Another look at measures of forecast accuracy"), by the
+// larger in-sample error of the two simple forecasts a host would
+// otherwise rely on, last season's value (m the shortest season) and
+// the value h steps before (what reacting assumes). Above 1 the forecast
+// is worse than both; above MaxError it falls back to the
 // reactive capacity with fitness 0.4 and says so in its reason; its
 // Inputs carry "forecast fallback" (1 or 0) and "forecast mase" (the
 // engine's Decision.Considered keeps them with the reason). Healthy, its
@@ -426,8 +428,8 @@ type predictiveDecision struct {
 	// Reactive is ⌈last / per instance⌉; Last the last step's demand.
 	Reactive int
 	Last     float64
-	// Up is the capacity the steps until the lead time need, Hold what
-	// the whole forecast window needs (the scale in's floor).
+	// Up is the capacity the first step new instances serve needs, Hold
+	// what the whole forecast window needs (the scale in's floor).
 	Up, Hold int
 	// Peak is the highest sized quantile × (1 + margin) over the window.
 	Peak float64

@@ -428,3 +428,32 @@ func ExampleNewPredictive() {
 	fmt.Println(st.Standing, st.Patterns[0].Name, rec.Capacity.Desired > 10)
 	// Output: forecast daily true
 }
+
+func TestPredictiveLeadTimeSizesForLater(t *testing.T) {
+	t.Parallel()
+	// The same model for both, so that only the lead time differs.
+	cfg := hourlyConfig()
+	cfg.Model = &forecast.Spec{Kind: forecast.KindHarmonic, Periods: []int{24}, Harmonics: []int{6}}
+	now, err := scaling.NewPredictive(cfg)
+	require.NoError(t, err)
+	cfg.LeadTime = time.Hour
+	later, err := scaling.NewPredictive(cfg)
+	require.NoError(t, err)
+	y := seasonal(17*24, 8)
+	from := 16 * 24
+	a, _ := walk(t, now, y, from, 20)
+	b, _ := walk(t, later, y, from, 20)
+	higher, lower := 0, 0
+	for i := 0; i+1 < len(a); i++ {
+		rising := y[from+i+1] > y[from+i]+100
+		falling := y[from+i+1] < y[from+i]-100
+		if rising && b[i] > a[i] {
+			higher++
+		}
+		if falling && b[i] < a[i] {
+			lower++
+		}
+	}
+	assert.GreaterOrEqual(t, higher, 3, "on the rise, sized for the step an hour later: more")
+	assert.Equal(t, 0, lower, "on the fall, scale in still covers the step now")
+}

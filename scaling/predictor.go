@@ -93,7 +93,7 @@ type predictor struct {
 	errPos int
 	errN   int
 	errSum float64
-	scale  float64 // mean |y_s − y_{s−m}| of the fitted history (m the shortest season)
+	scale  float64 // the larger in-sample error of the naive and seasonal naive forecasts
 
 	point, band []float64
 	quantile    [1]float64
@@ -392,11 +392,12 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 	}
 	p.fedEnd = w.TimeAt(last)
 	p.lastVal = y[len(y)-1]
-	lag := c.leadSteps() + 1
+	// The forecast is bad when it is worse than both simple forecasts:
+	// last season's value and the value h steps before (reacting).
+	p.scale = naiveScale(y, c.leadSteps()+1)
 	if len(p.periods) > 0 {
-		lag = p.periods[0]
+		p.scale = math.Max(p.scale, naiveScale(y, p.periods[0]))
 	}
-	p.scale = naiveScale(y, lag)
 	return nil
 }
 
@@ -535,8 +536,8 @@ func (p *predictor) decide(current int) predictiveDecision {
 	var up, hold float64
 	for h := range H {
 		q := math.Max(0, p.band[off+h]) * grow
-		if h <= L {
-			up = math.Max(up, q)
+		if h == L {
+			up = q // the first step new instances serve
 		}
 		hold = math.Max(hold, q)
 	}
