@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/idlescale/idlescale/forecast"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -456,4 +458,67 @@ func TestPredictiveLeadTimeSizesForLater(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, higher, 3, "on the rise, sized for the step an hour later: more")
 	assert.Equal(t, 0, lower, "on the fall, scale in still covers the step now")
+}
+
+// The engine picks the reactive strategy while the predictive one lacks
+// history, and the predictive one once its forecast is healthy; the
+// considered recommendations say why.
+func TestEnginePicksPredictiveByFitness(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	engine, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, allowAll{})
+	require.NoError(t, err)
+	pred, err := scaling.NewPredictive(hourlyConfig())
+	require.NoError(t, err)
+	reactive, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricRequests, Target: fp(50), Step: time.Hour})
+	require.NoError(t, err)
+	cands := []scaling.Candidate{{Name: "predictive", Strategy: pred}, {Name: "reactive", Strategy: reactive}}
+	y := seasonal(16*24, 10)
+
+	d, err := engine.Decide(t.Context(), stateAt(y, 10*24, 20), cands, "")
+	require.NoError(t, err)
+	assert.Equal(t, "reactive", d.Chosen.Strategy, "10 days of history, 14 needed")
+	assert.Contains(t, d.Considered[0].Reason, "usable history")
+
+	d, err = engine.Decide(t.Context(), stateAt(y, 15*24, 20), cands, "")
+	require.NoError(t, err)
+	assert.Equal(t, "predictive", d.Chosen.Strategy)
+	assert.Contains(t, d.Chosen.Reason, "forecast p90")
+}
+
+func TestParseConfigPredictive(t *testing.T) {
+	t.Parallel()
+	c, err := scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    resource: web
+    min: 1
+    max: 20
+    strategies:
+      - type: predictive
+        predictive:
+          metric: requests
+          step: 5m
+          capacity_per_instance: 120
+          lead_time: 5m
+`))
+	require.NoError(t, err)
+	s := c.Targets[0].Strategies[0]
+	require.NotNil(t, s.Predictive)
+	assert.InDelta(t, 120, s.Predictive.CapacityPerInstance, 0)
+	assert.Equal(t, 5*time.Minute, s.Predictive.LeadTime)
+
+	_, err = scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    resource: web
+    min: 1
+    max: 20
+    strategies:
+      - type: predictive
+`))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Field, "predictive")
 }
