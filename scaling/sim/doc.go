@@ -7,8 +7,9 @@
 // group's bounds, and replays every step on a simulated clock, far faster
 // than real time: at the start of step t each Policy's strategy gets a
 // scaling.State with the demand of the steps before t and the History of
-// its own recommendations and changes, and its recommendation (rate
-// limited when the policy has a Limiter) sets the capacity; added
+// its own recommendations and changes, and its recommendation (passed
+// through the safety rules when the policy has a Gate, rate limited when
+// it has a Limiter) sets the capacity; added
 // instances serve after Config.LeadTime, removed ones stop at once.
 //
 // Beside the policies it replays an oracle, which sizes every step for its

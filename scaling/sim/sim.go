@@ -9,6 +9,7 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -150,6 +151,11 @@ type Policy struct {
 	// every change reserves its units at the step's time; a clamped
 	// reservation changes fewer, a denied one nothing.
 	Limiter scaling.Reserver
+	// Gate, when set, passes every change through the safety rules (a
+	// *safety.Engine), before the limiter, with its side-effect-free
+	// Evaluate at the step's time: a change it does not allow is not made.
+	// A gate's error stops the replay (fail closed).
+	Gate scaling.Gate
 }
 
 // Progress reports how far a replay is.
@@ -414,6 +420,15 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 			At: now, Strategy: p.Name, Current: desired, Desired: want, Proposal: rec.Proposal, First: first,
 		})
 		first = false
+		if want != desired && p.Gate != nil {
+			ok, err := s.allowed(ctx, p.Gate, target, now, desired, want, rec.Reason)
+			if err != nil {
+				return Result{}, fmt.Errorf("sim: %s at %s: safety: %w", p.Name, now.Format(time.RFC3339), err)
+			}
+			if !ok {
+				want = desired
+			}
+		}
 		if want != desired && p.Limiter != nil {
 			want, err = s.limit(ctx, p.Limiter, now, desired, want)
 			if err != nil {
@@ -449,6 +464,26 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	r := m.result(p.Name)
 	r.Metrics.relativeTo(oracle.Metrics)
 	return r, nil
+}
+
+// allowed asks the gate whether the change from desired to want may be
+// made.
+func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Target, now time.Time, desired, want int, reason string) (bool, error) {
+	from := provider.CapacitySpec{Min: t.Min, Max: t.Max, Desired: desired}
+	to := from
+	to.Desired = want
+	action := safety.ActionScaleOut
+	if want < desired {
+		action = safety.ActionScaleIn
+	}
+	d, err := g.Evaluate(ctx, safety.Proposal{
+		ID: "sim/" + now.Format(time.RFC3339), Action: action, Resource: t.Resource, Current: from, Target: to,
+		Requester: "sim", Source: "sim", Reason: reason, Now: now,
+	})
+	if err != nil {
+		return false, err
+	}
+	return d.Allowed, nil
 }
 
 // limit asks the limiter for the change from desired to want and returns

@@ -15,6 +15,7 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/sim"
 )
@@ -278,4 +279,43 @@ func TestRunHonoursContext(t *testing.T) {
 	cancel()
 	_, err = s.Run(ctx, hand())
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// noScaleIn is a gate that refuses every scale in, or fails.
+type noScaleIn struct{ err error }
+
+func (g noScaleIn) Evaluate(_ context.Context, p safety.Proposal) (safety.Decision, error) {
+	if g.err != nil {
+		return safety.Decision{}, g.err
+	}
+	return safety.Decision{Action: p.Action, Now: p.Now, Allowed: p.Action != safety.ActionScaleIn}, nil
+}
+
+func (g noScaleIn) Check(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	return g.Evaluate(ctx, p)
+}
+
+func TestRunPolicyWithGate(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	follow := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		ser, _ := st.Series(provider.MetricRequests)
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = int(math.Ceil(ser.Values[len(ser.Values)-1] / 10))
+		return scaling.Recommendation{Capacity: spec, Proposal: spec.Desired}, nil
+	})
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{}})
+	require.NoError(t, err)
+	r, _ := rep.Result("gated")
+	var actual []int
+	for _, st := range r.Steps {
+		actual = append(actual, st.Actual)
+	}
+	assert.Equal(t, []int{1, 1, 3, 3, 3}, actual, "the scale in from 3 to 1 is refused")
+
+	boom := errors.New("rule failed")
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{err: boom}})
+	require.ErrorIs(t, err, boom, "a gate that errors stops the replay")
 }
