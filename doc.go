@@ -51,10 +51,12 @@
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
 //	scaling              scaling strategies (threshold, target-value, HPA, step,
-//	                     vertical, scheduled, the host's) and the engine that plans,
+//	                     vertical, scheduled, predictive, the host's) and the engine that plans,
 //	                     gates, rate-limits, executes, verifies and rolls back their
 //	                     decisions; observer events; the Autoscaler runner and its
 //	                     YAML/JSON policies
+//	scaling/sim          replays demand traces through strategies beside an oracle
+//	                     and reactive baselines: cost, SLO violations, changes
 //	scaling/hpa          Kubernetes' HPA replica calculation and normalization,
 //	                     exactly, as pure functions on their own input types
 //	monitor              the typed event log of everything the pipelines do, with

@@ -94,10 +94,11 @@ type Score struct {
 // reports what was compared and Chosen what won. Not safe for concurrent
 // use.
 type Auto struct {
-	cfg    AutoConfig
-	chosen core
-	spec   Spec
-	scores []Score
+	cfg     AutoConfig
+	chosen  core
+	spec    Spec
+	scores  []Score
+	periods []int
 }
 
 var _ Model = (*Auto)(nil)
@@ -158,6 +159,11 @@ func (a *Auto) Scores() []Score { return slices.Clone(a.scores) }
 // Chosen returns the spec of the selected model (zero before Fit).
 func (a *Auto) Chosen() Spec { return a.spec }
 
+// Periods returns the season lengths in steps that the last Fit compared
+// candidates for (the configured ones, or those detected), shortest
+// first; nil before Fit.
+func (a *Auto) Periods() []int { return slices.Clone(a.periods) }
+
 // Model returns the selected, fitted model (nil before Fit). It is shared
 // with a: updating one updates the other.
 func (a *Auto) Model() Model {
@@ -201,7 +207,7 @@ type candidate struct {
 // combinations of the best), refit the winner on all of y with its
 // intervals, and record the scores.
 func (a *Auto) Fit(y []float64) error {
-	a.chosen, a.scores, a.spec = nil, nil, Spec{}
+	a.chosen, a.scores, a.spec, a.periods = nil, nil, Spec{}, nil
 	if err := checkFitInput(KindAuto, y, 8); err != nil {
 		return err
 	}
@@ -221,6 +227,7 @@ func (a *Auto) Fit(y []float64) error {
 	if err := a.refit(scored, y, p); err != nil {
 		return err
 	}
+	a.periods = p.periods
 	a.scores = scoreTable(scored, cands, a.spec, seasonalScale(y[:p.t0], p.periods))
 	return nil
 }
@@ -240,7 +247,7 @@ type autoPlan struct {
 func (a *Auto) plan(y []float64) (autoPlan, error) {
 	periods := slices.Clone(a.cfg.Periods)
 	if len(periods) == 0 {
-		ps, err := DetectPeriods(y, 0)
+		ps, err := CandidatePeriods(y)
 		if err != nil {
 			return autoPlan{}, fmt.Errorf("forecast: auto: %w", err)
 		}

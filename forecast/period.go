@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/dsp/fourier"
@@ -205,4 +206,98 @@ func PeriodSteps(period, step time.Duration) (int, error) {
 		return 0, provider.Invalid("period", period, "must be a positive multiple of the step "+step.String())
 	}
 	return int(period / step), nil
+}
+
+// CandidatePeriods returns the seasons, in steps and shortest first, that
+// Auto compares candidates for when it is given no periods:
+//
+//   - those DetectPeriods finds, each moved to the lag within ±2 steps
+//     whose multiples correlate most on average (a comb over the
+//     autocorrelation function, so that a daily season read as 23 or 25
+//     hourly steps in a noisy window becomes 24);
+//   - when none is found, the autocorrelation peak (a local maximum above
+//     2/√n) that rises most above the lowest autocorrelation at a shorter
+//     lag, by more than 2/√n, left for the rolling-origin validation to
+//     accept or refuse;
+//   - without the longer ones within 10 % of 2…6 times the shortest;
+//   - seven times the shortest one when y holds at least two of those
+//     (weekly on a daily season): a window too short for DetectPeriods to
+//     see a season (it looks up to a third of y) still gets it tried.
+//
+// It returns nil when y has no autocorrelation peak at all, and
+// DetectPeriods' errors.
+func CandidatePeriods(y []float64) ([]int, error) {
+	found, err := DetectPeriods(y, 0)
+	if err != nil {
+		return nil, err
+	}
+	n := len(y)
+	r := make([]float64, n)
+	if err := ACF(r, detrend(unitScale(y))); err != nil {
+		return nil, err
+	}
+	for k := range r {
+		r[k] *= float64(n) / float64(n-k)
+	}
+	comb := func(p int) float64 {
+		var s float64
+		m := 0
+		for k := p; k < 2*n/3; k += p {
+			s += r[k]
+			m++
+		}
+		if m == 0 {
+			return math.Inf(-1)
+		}
+		return s / float64(m)
+	}
+	var out []int
+	for _, p := range found {
+		best, bestScore := p, comb(p)
+		for q := max(2, p-2); q <= p+2 && q < 2*n/3; q++ {
+			if s := comb(q); s > bestScore+1e-9 {
+				best, bestScore = q, s
+			}
+		}
+		out = append(out, best)
+	}
+	if len(out) == 0 {
+		thr := 2 / math.Sqrt(float64(n))
+		high, best, rise := 0, 0, 0.0
+		trough := r[1]
+		for k := 2; k < n/3; k++ {
+			trough = math.Min(trough, r[k])
+			if r[k] <= thr || r[k] < r[k-1] || r[k] < r[k+1] {
+				continue
+			}
+			if high == 0 || r[k] > r[high] {
+				high = k
+			}
+			if r[k]-trough > max(thr, rise) {
+				best, rise = k, r[k]-trough
+			}
+		}
+		for _, k := range []int{high, best} {
+			if k > 0 {
+				out = append(out, k)
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	// A longer season near 2…6 times the shortest is the shortest one's
+	// echo in a short window, not a season of its own.
+	p0 := out[0]
+	out = slices.DeleteFunc(out, func(q int) bool {
+		m := (q + p0/2) / p0
+		return q > p0 && m >= 2 && m <= 6 && math.Abs(float64(q-m*p0)) <= 0.1*float64(m*p0)
+	})
+	if w := 7 * out[0]; n >= 2*w && !slices.Contains(out, w) {
+		out = append(out, w)
+		slices.Sort(out)
+	}
+	return out, nil
 }

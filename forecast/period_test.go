@@ -1,6 +1,7 @@
 package forecast_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -121,4 +122,43 @@ func TestPeriodSteps(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestCandidatePeriods(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	daily := func(n int, weekend float64) []float64 {
+		y := make([]float64, n)
+		for k := range y {
+			w := 1.0
+			if (k/24)%7 >= 5 {
+				w = weekend
+			}
+			y[k] = w*(100+60*math.Sin(2*math.Pi*float64(k)/24)) + 5*r.NormFloat64()
+		}
+		return y
+	}
+	tests := []struct {
+		name string
+		give []float64
+		want []int
+	}{
+		{"two weeks hold the weekly season", daily(14*24, 0.5), []int{24, 168}},
+		{"less than two weeks do not", daily(13*24, 0.5), []int{24}},
+		{"weekly tried on a daily season alone", daily(21*24, 1), []int{24, 168}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := forecast.CandidatePeriods(tt.give)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := forecast.CandidatePeriods([]float64{1, 1, 1, 1, 1, 1, 1, 1, 1})
+	require.ErrorIs(t, err, forecast.ErrInsufficientData)
+	_, err = forecast.CandidatePeriods([]float64{1, 2})
+	require.Error(t, err)
+	_, err = forecast.CandidatePeriods([]float64{1, 2, 3, 4, 5, 6, 7, math.NaN()})
+	require.ErrorIs(t, err, provider.ErrInvalid)
 }

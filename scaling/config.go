@@ -151,6 +151,7 @@ const (
 	StrategyStep        StrategyType = "step"         // EC2 Auto Scaling step scaling (Step)
 	StrategyVertical    StrategyType = "vertical"     // percentile-based sizing (Vertical)
 	StrategyScheduled   StrategyType = "scheduled"    // cron schedules (Scheduled)
+	StrategyPredictive  StrategyType = "predictive"   // forecast-driven, both directions (Predictive)
 	StrategyCustom      StrategyType = "custom"       // a host's strategy, registered with WithStrategy
 )
 
@@ -161,10 +162,10 @@ func (t StrategyType) String() string { return string(t) }
 // value, unless t is a known StrategyType.
 func (t StrategyType) Validate() error {
 	switch t {
-	case StrategyThreshold, StrategyTargetValue, StrategyHPA, StrategyStep, StrategyVertical, StrategyScheduled, StrategyCustom:
+	case StrategyThreshold, StrategyTargetValue, StrategyHPA, StrategyStep, StrategyVertical, StrategyScheduled, StrategyPredictive, StrategyCustom:
 		return nil
 	}
-	return provider.Invalid("type", string(t), "must be one of threshold, target_value, hpa, step, vertical, scheduled, custom")
+	return provider.Invalid("type", string(t), "must be one of threshold, target_value, hpa, step, vertical, scheduled, predictive, custom")
 }
 
 // MarshalText encodes t as its name (empty when unset); an unknown value is
@@ -202,6 +203,9 @@ type StrategySpec struct {
 	Vertical *VerticalConfig `json:"vertical,omitempty" yaml:"vertical,omitempty"`
 	// Scheduled configures a scheduled strategy (required for it).
 	Scheduled *ScheduledConfig `json:"scheduled,omitempty" yaml:"scheduled,omitempty"`
+	// Predictive configures a predictive strategy (required for it: its
+	// capacity_per_instance has no default).
+	Predictive *PredictiveConfig `json:"predictive,omitempty" yaml:"predictive,omitempty"`
 }
 
 // name returns the spec's name: Name, or the type.
@@ -221,6 +225,7 @@ func (s StrategySpec) build(custom map[string]Strategy) (Strategy, error) {
 	blocks := map[StrategyType]bool{
 		StrategyThreshold: s.Threshold != nil, StrategyTargetValue: s.TargetValue != nil, StrategyHPA: s.HPA != nil,
 		StrategyStep: s.Step != nil, StrategyVertical: s.Vertical != nil, StrategyScheduled: s.Scheduled != nil,
+		StrategyPredictive: s.Predictive != nil,
 	}
 	for t, set := range blocks {
 		if set && t != s.Type {
@@ -265,6 +270,11 @@ func (s StrategySpec) build(custom map[string]Strategy) (Strategy, error) {
 			return nil, provider.Invalid("scheduled", nil, "is required for type scheduled")
 		}
 		st, err = NewScheduled(*s.Scheduled)
+	case StrategyPredictive:
+		if s.Predictive == nil {
+			return nil, provider.Invalid("predictive", nil, "is required for type predictive")
+		}
+		st, err = NewPredictive(*s.Predictive)
 	case StrategyCustom:
 		c, ok := custom[s.Name]
 		if !ok {

@@ -28,6 +28,13 @@
 //     a catalogue; a function's memory and timeout within Lambda's limits).
 //   - Scheduled: cron schedules in IANA time zones, DST-correct, setting
 //     min, max and desired capacity.
+//   - Predictive: a forecast of the demand (package forecast; model and
+//     seasons chosen from the history) at a high quantile plus a margin
+//     over the provisioning lead time, scaling in too (held for the
+//     horizon), never below the reactive need, falling back to it with
+//     short history or a rolling forecast error above its bound; a
+//     forecast-only mode; Status names the patterns found. Package
+//     scaling/sim replays it (or any strategy) on a host's history.
 //
 // A host adds its own with StrategyFunc. Strategies never read the clock.
 //

@@ -177,7 +177,7 @@ func (r dayResult) target() report.Target {
 
 func (r dayResult) print(w io.Writer) {
 	fmt.Fprintf(w, "\nautoscaling asg-web through the last %s of its real load-balancer traffic, on a simulated clock\n", day)
-	fmt.Fprintf(w, "(reactive: the HPA strategy at 60%% CPU, examples/quickstart/autoscale.yaml; the predictive strategy is not built yet)\n")
+	fmt.Fprintf(w, "(reactive: the HPA strategy at 60%% CPU, examples/quickstart/autoscale.yaml; go run ./examples/replay proves the predictive strategy on real traces)\n")
 	fmt.Fprintf(w, "  %d scale-outs, %d scale-ins; %.0f ready instance-hours, %d of %d minutes over capacity\n",
 		r.outs, r.ins, r.readyHours, r.overloaded, r.minutes)
 	fmt.Fprintf(w, "  a fixed group of %d sized for the peak would use %.0f instance-hours (%.0f%% more)\n",

@@ -532,3 +532,14 @@ func WriteTable(w io.Writer, rows []Row) error {
 	_, err := fmt.Fprintln(w, "all checks ok")
 	return err
 }
+
+// AppServerSeries reads the app-server trace at path (its
+// app-server-traffic/traffic_stats_HOURLY_CHs.csv) as an hourly series
+// of requests; missing hours are gaps.
+func AppServerSeries(path string) (provider.Series, error) {
+	t, err := loadAppServer(path)
+	if err != nil {
+		return provider.Series{}, err
+	}
+	return provider.Series{Metric: provider.MetricRequests, Start: t.Start, Step: time.Hour, Values: t.Values}, nil
+}

@@ -1,0 +1,195 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the result of a replay: the oracle's and every policy's and
+// baseline's metrics (policies first, in the order given, then the
+// baselines). It encodes to JSON as it is.
+type Report struct {
+	// Config is the simulator's configuration, defaults filled in.
+	Config Config `json:"config"`
+	// Start is the first replayed step; Step the steps' length.
+	Start time.Time `json:"start"`
+	// Step is the length of a step.
+	Step time.Duration `json:"step"`
+	// Steps is the number of replayed steps.
+	Steps int `json:"steps"`
+	// Oracle is the oracle's result.
+	Oracle Result `json:"oracle"`
+	// Results are the policies' and baselines' results.
+	Results []Result `json:"results"`
+}
+
+// Result returns the result named name (the oracle's too) and whether
+// there is one.
+func (r *Report) Result(name string) (Result, bool) {
+	if name == OracleName {
+		return r.Oracle, true
+	}
+	for _, x := range r.Results {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return Result{}, false
+}
+
+// Result is one policy's replay.
+type Result struct {
+	// Name is the policy's, baseline's or the oracle's name.
+	Name string `json:"name"`
+	// Metrics are the totals.
+	Metrics Metrics `json:"metrics"`
+	// Steps are the per-step records when Config.KeepSteps is set.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one replayed step of a policy.
+type Step struct {
+	// Time is the step's start.
+	Time time.Time `json:"time"`
+	// Demand is the step's demand.
+	Demand float64 `json:"demand"`
+	// Desired is the capacity the policy asked for at the step's start.
+	Desired int `json:"desired"`
+	// Actual is the capacity serving during the step (Desired less what
+	// is still being provisioned).
+	Actual int `json:"actual"`
+	// Oracle is the capacity the step needs, ⌈demand / (c·u)⌉.
+	Oracle int `json:"oracle"`
+}
+
+// Metrics are a replay's totals. The shares follow the SPEC Research
+// Group's elasticity metrics (Herbst et al., "Ready for Rain? A View from
+// SPEC Research on the Future of Cloud Metrics", 2016): with s_t the
+// capacity serving at step t and d_t the oracle's (the capacity the
+// demand needs), over the T replayed steps,
+//
+//	τ_U = #{t: s_t < d_t} / T          (the SLO violation share: demand > s_t·c·u)
+//	τ_O = #{t: s_t > d_t} / T
+//	θ_U = Σ max(d_t − s_t, 0) / d_t / T
+//	θ_O = Σ max(s_t − d_t, 0) / d_t / T
+type Metrics struct {
+	// Steps is the number of steps counted.
+	Steps int `json:"steps"`
+	// CapacityHours is Σ s_t × the step in hours.
+	CapacityHours float64 `json:"capacity_hours"`
+	// Cost is CapacityHours × Config.CostPerInstanceHour.
+	Cost float64 `json:"cost"`
+	// CostRatio is Cost over the oracle's (1 for the oracle).
+	CostRatio float64 `json:"cost_ratio"`
+	// TauU is the share of steps under-provisioned (SLO violations).
+	TauU float64 `json:"tau_u"`
+	// TauO is the share of steps over-provisioned.
+	TauO float64 `json:"tau_o"`
+	// ThetaU is the mean relative shortfall.
+	ThetaU float64 `json:"theta_u"`
+	// ThetaO is the mean relative excess.
+	ThetaO float64 `json:"theta_o"`
+	// Changes is the number of changes of the desired capacity.
+	Changes int `json:"changes"`
+	// Reversals is the number of changes in the opposite direction of the
+	// change before.
+	Reversals int `json:"reversals"`
+	// ReversalsPerHour is Reversals over the replayed hours.
+	ReversalsPerHour float64 `json:"reversals_per_hour"`
+}
+
+func (m *Metrics) relativeTo(oracle Metrics) {
+	m.CostRatio = m.Cost / oracle.Cost
+	if oracle.Cost == 0 {
+		m.CostRatio = math.NaN()
+		if m.Cost == 0 {
+			m.CostRatio = 1
+		}
+	}
+}
+
+// meter accumulates the metrics of one replay.
+type meter struct {
+	cfg     Config
+	tr      *trace
+	m       Metrics
+	prev    int // the previous desired capacity (−1: none)
+	lastDir int
+	steps   []Step
+}
+
+func newMeter(c Config, tr *trace) *meter {
+	m := &meter{cfg: c, tr: tr, prev: -1}
+	if c.KeepSteps {
+		m.steps = make([]Step, 0, len(tr.oracle))
+	}
+	return m
+}
+
+// step counts replayed step i with actual capacity s and desired capacity
+// desired.
+func (m *meter) step(i, s, desired int) {
+	if m.prev >= 0 && desired != m.prev {
+		m.m.Changes++
+		dir := 1
+		if desired < m.prev {
+			dir = -1
+		}
+		if m.lastDir != 0 && dir != m.lastDir {
+			m.m.Reversals++
+		}
+		m.lastDir = dir
+	}
+	m.prev = desired
+	d := m.tr.oracle[i]
+	if d < 0 {
+		return // a gap
+	}
+	m.m.Steps++
+	m.m.CapacityHours += float64(s)
+	den := math.Max(float64(d), 1)
+	switch {
+	case s < d:
+		m.m.TauU++
+		m.m.ThetaU += float64(d-s) / den
+	case s > d:
+		m.m.TauO++
+		m.m.ThetaO += float64(s-d) / den
+	}
+	if m.steps != nil {
+		t := m.tr.from + i
+		m.steps = append(m.steps, Step{Time: m.tr.series.TimeAt(t), Demand: m.tr.series.Values[t], Desired: desired, Actual: s, Oracle: d})
+	}
+}
+
+func (m *meter) result(name string) Result {
+	x := m.m
+	hours := m.tr.series.Step.Hours()
+	n := float64(x.Steps)
+	x.CapacityHours *= hours
+	x.Cost = x.CapacityHours * m.cfg.CostPerInstanceHour
+	x.TauU /= n
+	x.TauO /= n
+	x.ThetaU /= n
+	x.ThetaO /= n
+	x.ReversalsPerHour = float64(x.Reversals) / (n * hours)
+	x.CostRatio = 1
+	return Result{Name: name, Metrics: x, Steps: m.steps}
+}
+
+// WriteTable writes the results as an aligned text table, the oracle
+// first: τ_U, θ_U, θ_O and τ_O in percent, the cost relative to the
+// oracle, capacity-hours, changes and reversals per hour.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "policy\tτ_U %\tθ_U %\tθ_O %\tτ_O %\tcost × oracle\tcapacity-h\tchanges\treversals/h\t")
+	for _, x := range append([]Result{r.Oracle}, r.Results...) {
+		m := x.Metrics
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.3f\t%.0f\t%d\t%.2f\t\n",
+			x.Name, 100*m.TauU, 100*m.ThetaU, 100*m.ThetaO, 100*m.TauO, m.CostRatio, m.CapacityHours, m.Changes, m.ReversalsPerHour)
+	}
+	return tw.Flush()
+}

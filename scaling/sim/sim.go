@@ -1,0 +1,524 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// Config is the replay's setting: how much demand an instance serves, how
+// long capacity takes to arrive, the bounds and the price. The zero value
+// of every field but CapacityPerInstance means its default.
+type Config struct {
+	// CapacityPerInstance is the demand one instance serves at full
+	// utilization, in the demand's unit. Required, > 0.
+	CapacityPerInstance float64 `json:"capacity_per_instance"`
+	// TargetUtilization is the share of CapacityPerInstance an instance
+	// may carry: a step violates the SLO when demand > capacity ×
+	// CapacityPerInstance × TargetUtilization. In (0, 1]. Default: 0.6.
+	TargetUtilization float64 `json:"target_utilization,omitempty"`
+	// LeadTime is the provisioning delay: instances added at a step serve
+	// LeadTime later (rounded up to whole steps). Removals take effect at
+	// once. ≥ 0. Default: 0 (at once).
+	LeadTime time.Duration `json:"lead_time,omitempty"`
+	// Min is the lowest capacity. ≥ 0. Default: 1 (0 is not
+	// expressible: a group at zero serves nothing).
+	Min int `json:"min,omitempty"`
+	// Max is the highest capacity; 0 means no bound. ≥ Min when set.
+	Max int `json:"max,omitempty"`
+	// From is the first replayed step: the steps before it are history
+	// the strategies see but the metrics do not count. Zero means the
+	// series' start.
+	From time.Time `json:"from,omitzero"`
+	// CostPerInstanceHour prices capacity. ≥ 0. Default: 1 (cost in
+	// instance-hours).
+	CostPerInstanceHour float64 `json:"cost_per_instance_hour,omitempty"`
+	// Metric is the metric the strategies read the demand as. Default:
+	// requests.
+	Metric provider.Metric `json:"metric,omitempty"`
+	// TargetID is the target's ID in the States. Default: "sim".
+	TargetID string `json:"target_id,omitempty"`
+	// Baselines are the reactive baselines replayed beside the policies.
+	// Default: one HPA-like baseline, "reactive" (tolerance 0.1, no
+	// headroom). An empty, non-nil slice means none.
+	Baselines []Baseline `json:"baselines,omitempty"`
+	// SkipGaps replays a trace with gaps (NaN) after From: the strategies
+	// see them as gaps and the metrics leave those steps out. Default:
+	// false, a gap there is an error (ErrGap).
+	SkipGaps bool `json:"skip_gaps,omitempty"`
+	// KeepSteps keeps every step's record in the results (Result.Steps),
+	// for charts. Default: false (totals only).
+	KeepSteps bool `json:"keep_steps,omitempty"`
+}
+
+// Baseline is a reactive policy: at every step it sizes the group for
+// the last step's demand times (1 + Headroom), and keeps the capacity
+// while that demand is within Tolerance of what the capacity carries at
+// the target utilization (Kubernetes' HPA rule, tolerance 0.1).
+type Baseline struct {
+	// Name names the baseline in the results. Required, unique.
+	Name string `json:"name"`
+	// Headroom is the extra capacity, a share ≥ 0.
+	Headroom float64 `json:"headroom,omitempty"`
+	// Tolerance is the band of the utilization ratio within which the
+	// capacity is kept, in [0, 1).
+	Tolerance float64 `json:"tolerance,omitempty"`
+}
+
+// DefaultBaseline is the default baseline: HPA-like, tolerance 0.1.
+var DefaultBaseline = Baseline{Name: "reactive", Tolerance: 0.1}
+
+// Validate returns an error matching provider.ErrInvalid naming the
+// first wrong field.
+func (c Config) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case !finite(c.CapacityPerInstance) || c.CapacityPerInstance <= 0:
+		return provider.Invalid("capacity_per_instance", c.CapacityPerInstance, "is required: the demand one instance serves, > 0")
+	case !finite(c.TargetUtilization) || c.TargetUtilization < 0 || c.TargetUtilization > 1:
+		return provider.Invalid("target_utilization", c.TargetUtilization, "must be in (0, 1]")
+	case c.LeadTime < 0:
+		return provider.Invalid("lead_time", c.LeadTime, "must be ≥ 0")
+	case c.Min < 0:
+		return provider.Invalid("min", c.Min, "must be ≥ 0")
+	case c.Max < 0 || c.Max > 0 && c.Max < c.Min:
+		return provider.Invalid("max", c.Max, "must be 0 (no bound) or ≥ min")
+	case !finite(c.CostPerInstanceHour) || c.CostPerInstanceHour < 0:
+		return provider.Invalid("cost_per_instance_hour", c.CostPerInstanceHour, "must be a finite number ≥ 0")
+	}
+	if c.Metric != "" {
+		if err := c.Metric.Validate(); err != nil {
+			return provider.Within("metric", err)
+		}
+	}
+	seen := map[string]bool{OracleName: true}
+	for i, b := range c.Baselines {
+		f := fmt.Sprintf("baselines[%d]", i)
+		switch {
+		case b.Name == "" || seen[b.Name]:
+			return provider.Invalid(f+".name", b.Name, "must be set, unique and not "+OracleName)
+		case !finite(b.Headroom) || b.Headroom < 0:
+			return provider.Invalid(f+".headroom", b.Headroom, "must be a finite number ≥ 0")
+		case !finite(b.Tolerance) || b.Tolerance < 0 || b.Tolerance >= 1:
+			return provider.Invalid(f+".tolerance", b.Tolerance, "must be in [0, 1)")
+		}
+		seen[b.Name] = true
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.TargetUtilization == 0 {
+		c.TargetUtilization = 0.6
+	}
+	if c.Min == 0 {
+		c.Min = 1
+	}
+	if c.CostPerInstanceHour == 0 {
+		c.CostPerInstanceHour = 1
+	}
+	if c.Metric == "" {
+		c.Metric = provider.MetricRequests
+	}
+	if c.TargetID == "" {
+		c.TargetID = "sim"
+	}
+	if c.Baselines == nil {
+		c.Baselines = []Baseline{DefaultBaseline}
+	}
+	return c
+}
+
+// OracleName is the oracle's name in the results.
+const OracleName = "oracle"
+
+// Policy is a strategy replayed by the simulator.
+type Policy struct {
+	// Name names it in the results. Required, unique.
+	Name string
+	// Strategy recommends the capacity at every step. Required. It gets a
+	// fresh State per step with the demand so far and the History the
+	// simulator keeps (its recommendations and changes of the last 24 h).
+	Strategy scaling.Strategy
+	// Limiter, when set, rate-limits the changes (a *ratelimit.Limiter):
+	// every change reserves its units at the step's time; a clamped
+	// reservation changes fewer, a denied one nothing.
+	Limiter scaling.Reserver
+	// Gate, when set, passes every change through the safety rules (a
+	// *safety.Engine), before the limiter, with its side-effect-free
+	// Evaluate at the step's time: a change it does not allow is not made.
+	// A gate's error stops the replay (fail closed).
+	Gate scaling.Gate
+}
+
+// Progress reports how far a replay is.
+type Progress struct {
+	// Policy is the policy or baseline being replayed.
+	Policy string
+	// Done and Total are the steps replayed and to replay.
+	Done, Total int
+}
+
+// Option wires a collaborator into a Simulator.
+type Option func(*Simulator)
+
+// WithProgress calls f as a replay advances (about every 1 % of the steps
+// and at the end of each policy), from the goroutine running Run.
+func WithProgress(f func(Progress)) Option { return func(s *Simulator) { s.progress = f } }
+
+// Simulator replays demand traces through scaling strategies on a
+// simulated clock (each step's time in the States), far faster than real
+// time. It is safe for concurrent use when the policies' strategies are
+// (each Run keeps its own state).
+type Simulator struct {
+	cfg      Config
+	progress func(Progress)
+}
+
+// New returns a Simulator for cfg, or an error matching
+// provider.ErrInvalid naming the wrong field.
+func New(cfg Config, opts ...Option) (*Simulator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	s := &Simulator{cfg: cfg.withDefaults()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// Config returns the configuration with its defaults.
+func (s *Simulator) Config() Config { return s.cfg }
+
+// ErrGap is matched by the error for a gap (NaN) in the replayed part of a
+// trace: the metrics would have no demand to compare with. Gaps before
+// Config.From are history, left to the strategies' gap rules.
+var ErrGap = errors.New("sim: gap in the replayed demand")
+
+// Run replays demand through every policy, the oracle and the baselines.
+// The oracle sizes every step for its own demand, n_t = ⌈d_t / (c·u)⌉
+// (within Min and Max); the policies and baselines decide at the start of
+// step t seeing the demand of the steps before it. It returns an error
+// for an invalid trace (no step to replay, a gap or a negative value in
+// the replayed part), an invalid policy, a strategy's error (naming the
+// step), or ctx's error.
+func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ...Policy) (*Report, error) {
+	tr, err := s.prepare(demand)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{OracleName: true}
+	for _, b := range s.cfg.Baselines {
+		seen[b.Name] = true
+	}
+	for i, p := range policies {
+		switch {
+		case p.Name == "" || seen[p.Name]:
+			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].name", i), p.Name, "must be set and unique among policies, baselines and the oracle"))
+		case p.Strategy == nil:
+			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].strategy", i), nil, "is required"))
+		}
+		seen[p.Name] = true
+	}
+	rep := &Report{Config: s.cfg, Start: tr.series.TimeAt(tr.from), Step: tr.series.Step, Steps: len(tr.series.Values) - tr.from}
+	rep.Oracle = s.oracle(tr)
+	if rep.Oracle.Metrics.Steps == 0 {
+		return nil, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
+	}
+	all := append([]Policy(nil), policies...)
+	for _, b := range s.cfg.Baselines {
+		all = append(all, Policy{Name: b.Name, Strategy: s.reactive(b)})
+	}
+	for _, p := range all {
+		r, err := s.replay(ctx, tr, p, rep.Oracle)
+		if err != nil {
+			return nil, err
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	return rep, nil
+}
+
+// trace is a validated demand series and its first replayed step.
+type trace struct {
+	series provider.Series
+	from   int
+	oracle []int // the oracle's capacity per step (from on)
+}
+
+func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
+	if demand.Step <= 0 {
+		return nil, fmt.Errorf("sim: %w", provider.Invalid("demand.step", demand.Step, "must be > 0"))
+	}
+	if demand.Start.IsZero() {
+		return nil, fmt.Errorf("sim: %w", provider.Invalid("demand.start", demand.Start, "must be set"))
+	}
+	from := 0
+	if !s.cfg.From.IsZero() {
+		i, ok := demand.Index(s.cfg.From)
+		if !ok || s.cfg.From.Sub(demand.Start)%demand.Step != 0 {
+			return nil, fmt.Errorf("sim: %w", provider.Invalid("from", s.cfg.From, fmt.Sprintf("must be a step boundary inside the demand [%s, %s)", demand.Start, demand.End())))
+		}
+		from = i
+	}
+	if from >= len(demand.Values) {
+		return nil, fmt.Errorf("sim: %w", provider.Invalid("demand.values", len(demand.Values), "no step to replay"))
+	}
+	for i, v := range demand.Values {
+		switch {
+		case math.IsInf(v, 0) || v < 0:
+			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("demand.values[%d]", i), v, "demand must be finite and ≥ 0"))
+		case math.IsNaN(v) && i >= from && !s.cfg.SkipGaps:
+			return nil, fmt.Errorf("%w: step %d (%s); replay from after it (Config.From) or fill it", ErrGap, i, demand.TimeAt(i).Format(time.RFC3339))
+		}
+	}
+	tr := &trace{series: demand, from: from, oracle: make([]int, len(demand.Values)-from)}
+	for i := range tr.oracle {
+		tr.oracle[i] = -1 // a gap: not counted
+		if v := demand.Values[from+i]; !math.IsNaN(v) {
+			tr.oracle[i] = s.bound(s.need(v, 0))
+		}
+	}
+	return tr, nil
+}
+
+// need is ⌈d·(1+headroom) / (c·u)⌉.
+func (s *Simulator) need(d, headroom float64) int {
+	per := s.cfg.CapacityPerInstance * s.cfg.TargetUtilization
+	return int(math.Min(math.Ceil(d*(1+headroom)/per-1e-9), 1<<30))
+}
+
+func (s *Simulator) bound(n int) int {
+	n = max(n, s.cfg.Min)
+	if s.cfg.Max > 0 {
+		n = min(n, s.cfg.Max)
+	}
+	return n
+}
+
+// leadSteps is the provisioning delay in whole steps.
+func (s *Simulator) leadSteps(step time.Duration) int {
+	return int((s.cfg.LeadTime + step - 1) / step)
+}
+
+// oracle is the oracle's result.
+func (s *Simulator) oracle(tr *trace) Result {
+	m := newMeter(s.cfg, tr)
+	prev := s.cfg.Min
+	for i, n := range tr.oracle {
+		if n < 0 {
+			n = prev // a gap: the oracle keeps its capacity
+		}
+		m.step(i, n, n)
+		prev = n
+	}
+	return m.result(OracleName)
+}
+
+// reactive returns the strategy of baseline b.
+func (s *Simulator) reactive(b Baseline) scaling.Strategy {
+	per := s.cfg.CapacityPerInstance * s.cfg.TargetUtilization
+	return scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		cur := st.Target.Capacity.Desired
+		rec := scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: cur, Fitness: 1}
+		ser, ok := st.Series(s.cfg.Metric)
+		if !ok || len(ser.Values) == 0 || math.IsNaN(ser.Values[len(ser.Values)-1]) {
+			rec.Reason = "no demand for the last step"
+			return rec, nil
+		}
+		v := ser.Values[len(ser.Values)-1]
+		if cur > 0 && math.Abs(v*(1+b.Headroom)/(float64(cur)*per)-1) <= b.Tolerance {
+			rec.Reason = "within tolerance"
+			return rec, nil
+		}
+		rec.Capacity.Desired = s.need(v, b.Headroom)
+		rec.Proposal = rec.Capacity.Desired
+		rec.Reason = "reactive"
+		return rec, nil
+	})
+}
+
+// launch is capacity on its way.
+type launch struct{ at, n int }
+
+// replay runs one policy over the trace.
+func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Result) (Result, error) {
+	c := s.cfg
+	ser := tr.series
+	lead := s.leadSteps(ser.Step)
+	lookback := len(ser.Values)
+	if mn, ok := p.Strategy.(scaling.MetricNeeder); ok {
+		lookback = 0
+		for _, n := range mn.Needs() {
+			lookback = max(lookback, int((n.Lookback+ser.Step-1)/ser.Step))
+		}
+	}
+	m := newMeter(c, tr)
+	target := scaling.Target{
+		ID:       c.TargetID,
+		Resource: provider.Resource{ID: c.TargetID, Kind: provider.KindGroup, Provider: "sim"},
+		Min:      c.Min,
+		Max:      c.Max,
+	}
+	if target.Max == 0 {
+		target.Max = 1 << 30
+	}
+	actual := max(tr.oracle[0], c.Min)
+	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {
+		actual = s.bound(s.need(ser.Values[tr.from-1], 0))
+	}
+	var pending []launch
+	var hist scaling.History
+	first := true
+	total := len(tr.oracle)
+	every := max(1, total/100)
+	for i := range total {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, fmt.Errorf("sim: %s: %w", p.Name, err)
+			}
+		}
+		t := tr.from + i
+		now := ser.TimeAt(t)
+		kept := pending[:0]
+		for _, l := range pending {
+			if l.at <= i {
+				actual += l.n
+			} else {
+				kept = append(kept, l)
+			}
+		}
+		pending = kept
+		desired := actual
+		for _, l := range pending {
+			desired += l.n
+		}
+		lo := max(0, t-lookback)
+		target.Capacity = provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired}}
+		st := scaling.State{
+			Now:    now,
+			Target: target,
+			Metrics: []provider.Series{{
+				ResourceID: c.TargetID, Metric: c.Metric, Start: ser.TimeAt(lo), Step: ser.Step, Values: ser.Values[lo:t:t],
+			}},
+			History: hist,
+		}
+		rec, err := p.Strategy.Recommend(ctx, st)
+		if err != nil {
+			return Result{}, fmt.Errorf("sim: %s at %s: %w", p.Name, now.Format(time.RFC3339), err)
+		}
+		want := s.bound(rec.Capacity.Desired)
+		hist.Recommendations = append(hist.Recommendations, scaling.RecommendationRecord{
+			At: now, Strategy: p.Name, Current: desired, Desired: want, Proposal: rec.Proposal, First: first,
+		})
+		first = false
+		if want != desired && p.Gate != nil {
+			ok, err := s.allowed(ctx, p.Gate, target, now, desired, want, rec.Reason)
+			if err != nil {
+				return Result{}, fmt.Errorf("sim: %s at %s: safety: %w", p.Name, now.Format(time.RFC3339), err)
+			}
+			if !ok {
+				want = desired
+			}
+		}
+		if want != desired && p.Limiter != nil {
+			want, err = s.limit(ctx, p.Limiter, now, desired, want)
+			if err != nil {
+				return Result{}, fmt.Errorf("sim: %s at %s: rate limit: %w", p.Name, now.Format(time.RFC3339), err)
+			}
+		}
+		switch {
+		case want > desired && lead == 0:
+			actual += want - desired
+		case want > desired:
+			pending = append(pending, launch{at: i + lead, n: want - desired})
+		case want < desired:
+			drop := desired - want
+			for k := len(pending) - 1; k >= 0 && drop > 0; k-- {
+				d := min(drop, pending[k].n)
+				pending[k].n -= d
+				drop -= d
+			}
+			actual -= drop
+		}
+		if want != desired {
+			from := provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired}
+			to := from
+			to.Desired = want
+			hist.Changes = append(hist.Changes, scaling.Change{At: now, PlanID: "sim", Strategy: p.Name, From: from, To: to})
+		}
+		hist = pruneHistory(hist, now.Add(-24*time.Hour))
+		m.step(i, actual, want)
+		if s.progress != nil && (i%every == 0 || i == total-1) {
+			s.progress(Progress{Policy: p.Name, Done: i + 1, Total: total})
+		}
+	}
+	r := m.result(p.Name)
+	r.Metrics.relativeTo(oracle.Metrics)
+	return r, nil
+}
+
+// allowed asks the gate whether the change from desired to want may be
+// made.
+func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Target, now time.Time, desired, want int, reason string) (bool, error) {
+	from := provider.CapacitySpec{Min: t.Min, Max: t.Max, Desired: desired}
+	to := from
+	to.Desired = want
+	action := safety.ActionScaleOut
+	if want < desired {
+		action = safety.ActionScaleIn
+	}
+	d, err := g.Evaluate(ctx, safety.Proposal{
+		ID: "sim/" + now.Format(time.RFC3339), Action: action, Resource: t.Resource, Current: from, Target: to,
+		Requester: "sim", Source: "sim", Reason: reason, Now: now,
+	})
+	if err != nil {
+		return false, err
+	}
+	return d.Allowed, nil
+}
+
+// limit asks the limiter for the change from desired to want and returns
+// the capacity it allows.
+func (s *Simulator) limit(ctx context.Context, l scaling.Reserver, now time.Time, desired, want int) (int, error) {
+	dir, units := ratelimit.Up, want-desired
+	if units < 0 {
+		dir, units = ratelimit.Down, -units
+	}
+	r, err := l.ReserveAt(ctx, now, ratelimit.Request{Target: s.cfg.TargetID, Direction: dir, Units: units})
+	if err != nil {
+		return desired, err
+	}
+	if dir == ratelimit.Down {
+		return desired - r.Granted, nil
+	}
+	return desired + r.Granted, nil
+}
+
+// pruneHistory drops what is older than cutoff, keeping the newest
+// recommendation.
+func pruneHistory(h scaling.History, cutoff time.Time) scaling.History {
+	k := 0
+	for k < len(h.Recommendations)-1 && h.Recommendations[k].At.Before(cutoff) {
+		k++
+	}
+	if k > len(h.Recommendations)/2 {
+		h.Recommendations = append(h.Recommendations[:0:0], h.Recommendations[k:]...)
+	}
+	k = 0
+	for k < len(h.Changes) && h.Changes[k].At.Before(cutoff) {
+		k++
+	}
+	if k > 0 {
+		h.Changes = append(h.Changes[:0:0], h.Changes[k:]...)
+	}
+	return h
+}

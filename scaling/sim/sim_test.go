@@ -1,0 +1,321 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/sim"
+)
+
+var start = time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+
+// hand is a small hourly trace: one step of history (10), then 10, 30,
+// 30, 10, 50 replayed.
+func hand() provider.Series {
+	return provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{10, 10, 30, 30, 10, 50}}
+}
+
+// handConfig serves 10 per instance at full utilization.
+func handConfig() sim.Config {
+	return sim.Config{CapacityPerInstance: 10, TargetUtilization: 1, From: start.Add(time.Hour), KeepSteps: true,
+		Baselines: []sim.Baseline{{Name: "reactive"}}}
+}
+
+func TestRunMetricsByHand(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	assert.Equal(t, 5, rep.Steps)
+	assert.Equal(t, start.Add(time.Hour), rep.Start)
+
+	o := rep.Oracle.Metrics
+	assert.Equal(t, 5, o.Steps)
+	assert.InDelta(t, 13, o.CapacityHours, 1e-9, "1+3+3+1+5")
+	assert.InDelta(t, 13, o.Cost, 1e-9, "1 per instance-hour by default")
+	assert.InDelta(t, 0, o.TauU, 0)
+	assert.InDelta(t, 0, o.TauO, 0)
+	assert.Equal(t, 3, o.Changes)
+	assert.Equal(t, 2, o.Reversals)
+	assert.InDelta(t, 0.4, o.ReversalsPerHour, 1e-9)
+
+	r, ok := rep.Result("reactive")
+	require.True(t, ok)
+	m := r.Metrics
+	// Capacity 1, 1, 3, 3, 1 against the oracle's 1, 3, 3, 1, 5.
+	assert.InDelta(t, 9, m.CapacityHours, 1e-9)
+	assert.InDelta(t, 9.0/13, m.CostRatio, 1e-9)
+	assert.InDelta(t, 0.4, m.TauU, 1e-9)
+	assert.InDelta(t, 0.2, m.TauO, 1e-9)
+	assert.InDelta(t, (2.0/3+4.0/5)/5, m.ThetaU, 1e-9)
+	assert.InDelta(t, 2.0/5, m.ThetaO, 1e-9)
+	assert.Equal(t, 2, m.Changes)
+	assert.Equal(t, 1, m.Reversals)
+	var actual []int
+	for _, st := range r.Steps {
+		actual = append(actual, st.Actual)
+	}
+	assert.Equal(t, []int{1, 1, 3, 3, 1}, actual)
+	assert.InDelta(t, 50.0, r.Steps[4].Demand, 0)
+	assert.Equal(t, 5, r.Steps[4].Oracle)
+}
+
+func TestRunLeadTimeDelaysScaleOut(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.LeadTime = 30 * time.Minute // rounded up to one step
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	r, _ := rep.Result("reactive")
+	var actual, desired []int
+	for _, st := range r.Steps {
+		actual = append(actual, st.Actual)
+		desired = append(desired, st.Desired)
+	}
+	assert.Equal(t, []int{1, 1, 3, 3, 1}, desired)
+	assert.Equal(t, []int{1, 1, 1, 3, 1}, actual, "added at step 2, serving at step 3; removed at once")
+	assert.InDelta(t, 0.6, r.Metrics.TauU, 1e-9)
+}
+
+func TestRunBounds(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Min, cfg.Max = 2, 4
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	var oracle []int
+	for _, st := range rep.Oracle.Steps {
+		oracle = append(oracle, st.Actual)
+	}
+	assert.Equal(t, []int{2, 3, 3, 2, 4}, oracle)
+}
+
+func TestRunPolicyWithLimiter(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	oracleLike := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = 5
+		return scaling.Recommendation{Capacity: spec, Proposal: 5}, nil
+	})
+	lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: 1, Window: 90 * time.Minute, MaxUnits: 2, MinInterval: -1}})
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "five", Strategy: oracleLike}, sim.Policy{Name: "limited", Strategy: oracleLike, Limiter: lim})
+	require.NoError(t, err)
+	five, _ := rep.Result("five")
+	limited, _ := rep.Result("limited")
+	var a, b []int
+	for i := range five.Steps {
+		a = append(a, five.Steps[i].Actual)
+		b = append(b, limited.Steps[i].Actual)
+	}
+	assert.Equal(t, []int{5, 5, 5, 5, 5}, a)
+	assert.Equal(t, []int{3, 3, 5, 5, 5}, b, "two units per event, one event per 90 minutes")
+}
+
+func TestRunProgress(t *testing.T) {
+	t.Parallel()
+	var got []sim.Progress
+	s, err := sim.New(handConfig(), sim.WithProgress(func(p sim.Progress) { got = append(got, p) }))
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	last := got[len(got)-1]
+	assert.Equal(t, sim.Progress{Policy: "reactive", Done: 5, Total: 5}, last)
+}
+
+func TestReportOutputs(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+
+	var table bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	lines := strings.Split(strings.TrimSpace(table.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Contains(t, lines[0], "τ_U %")
+	assert.Contains(t, lines[1], "oracle")
+	assert.Contains(t, lines[2], "40.0")
+
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	var back sim.Report
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, rep.Results[0].Metrics, back.Results[0].Metrics)
+	assert.Equal(t, rep.Oracle.Steps, back.Oracle.Steps)
+
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0))
+	assert.True(t, strings.HasPrefix(svg.String(), "<svg"))
+	assert.Contains(t, svg.String(), "reactive")
+	require.Error(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0, "nobody"))
+
+	cfg := handConfig()
+	cfg.KeepSteps = false
+	s, err = sim.New(cfg)
+	require.NoError(t, err)
+	rep, err = s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	require.ErrorIs(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0), sim.ErrNoSteps)
+}
+
+func TestHeadroomFor(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	b, r, err := s.HeadroomFor(t.Context(), hand(), "safe", 0, 0)
+	require.NoError(t, err)
+	// The last step needs 5 from a last demand of 10: (1+h)·10/10 > 4.
+	assert.InDelta(t, 3, b.Headroom, 0.002)
+	assert.Greater(t, b.Headroom, 3.0)
+	assert.InDelta(t, 0, r.Metrics.TauU, 0)
+	assert.Equal(t, "safe", r.Name)
+
+	b, _, err = s.HeadroomFor(t.Context(), hand(), "loose", 0, 0.5)
+	require.NoError(t, err)
+	assert.InDelta(t, 0, b.Headroom, 0, "no headroom already reaches 40 %")
+
+	_, _, err = s.HeadroomFor(t.Context(), hand(), "x", 0, math.NaN())
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	okStrategy := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec}, nil
+	})
+	boom := errors.New("boom")
+	failing := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{}, boom
+	})
+	tests := []struct {
+		name     string
+		cfg      func(*sim.Config)
+		demand   func(*provider.Series)
+		policies []sim.Policy
+		want     error
+	}{
+		{name: "zero capacity", cfg: func(c *sim.Config) { c.CapacityPerInstance = 0 }, want: provider.ErrInvalid},
+		{name: "NaN capacity", cfg: func(c *sim.Config) { c.CapacityPerInstance = math.NaN() }, want: provider.ErrInvalid},
+		{name: "utilization above 1", cfg: func(c *sim.Config) { c.TargetUtilization = 1.5 }, want: provider.ErrInvalid},
+		{name: "negative lead", cfg: func(c *sim.Config) { c.LeadTime = -time.Second }, want: provider.ErrInvalid},
+		{name: "max below min", cfg: func(c *sim.Config) { c.Min, c.Max = 3, 2 }, want: provider.ErrInvalid},
+		{name: "negative price", cfg: func(c *sim.Config) { c.CostPerInstanceHour = -1 }, want: provider.ErrInvalid},
+		{name: "baseline named oracle", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "oracle"}} }, want: provider.ErrInvalid},
+		{name: "baseline tolerance 1", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "r", Tolerance: 1}} }, want: provider.ErrInvalid},
+		{name: "gap in the replay", demand: func(s *provider.Series) { s.Values[3] = math.NaN() }, want: sim.ErrGap},
+		{name: "negative demand", demand: func(s *provider.Series) { s.Values[0] = -1 }, want: provider.ErrInvalid},
+		{name: "infinite demand", demand: func(s *provider.Series) { s.Values[2] = math.Inf(1) }, want: provider.ErrInvalid},
+		{name: "no step", demand: func(s *provider.Series) { s.Step = 0 }, want: provider.ErrInvalid},
+		{name: "from after the end", cfg: func(c *sim.Config) { c.From = start.Add(6 * time.Hour) }, want: provider.ErrInvalid},
+		{name: "from off the grid", cfg: func(c *sim.Config) { c.From = start.Add(90 * time.Minute) }, want: provider.ErrInvalid},
+		{name: "unnamed policy", policies: []sim.Policy{{Strategy: okStrategy}}, want: provider.ErrInvalid},
+		{name: "duplicate policy", policies: []sim.Policy{{Name: "reactive", Strategy: okStrategy}}, want: provider.ErrInvalid},
+		{name: "no strategy", policies: []sim.Policy{{Name: "p"}}, want: provider.ErrInvalid},
+		{name: "strategy fails", policies: []sim.Policy{{Name: "p", Strategy: failing}}, want: boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := handConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			d := hand()
+			if tt.demand != nil {
+				tt.demand(&d)
+			}
+			s, err := sim.New(cfg)
+			if err == nil {
+				_, err = s.Run(t.Context(), d, tt.policies...)
+			}
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}
+
+func TestRunSkipGaps(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.SkipGaps = true
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	d := hand()
+	d.Values[3] = math.NaN()
+	rep, err := s.Run(t.Context(), d)
+	require.NoError(t, err)
+	assert.Equal(t, 4, rep.Oracle.Metrics.Steps, "the gap is not counted")
+	r, _ := rep.Result("reactive")
+	assert.Equal(t, 4, r.Metrics.Steps)
+}
+
+func TestRunHonoursContext(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = s.Run(ctx, hand())
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+// noScaleIn is a gate that refuses every scale in, or fails.
+type noScaleIn struct{ err error }
+
+func (g noScaleIn) Evaluate(_ context.Context, p safety.Proposal) (safety.Decision, error) {
+	if g.err != nil {
+		return safety.Decision{}, g.err
+	}
+	return safety.Decision{Action: p.Action, Now: p.Now, Allowed: p.Action != safety.ActionScaleIn}, nil
+}
+
+func (g noScaleIn) Check(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	return g.Evaluate(ctx, p)
+}
+
+func TestRunPolicyWithGate(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	follow := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		ser, _ := st.Series(provider.MetricRequests)
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = int(math.Ceil(ser.Values[len(ser.Values)-1] / 10))
+		return scaling.Recommendation{Capacity: spec, Proposal: spec.Desired}, nil
+	})
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{}})
+	require.NoError(t, err)
+	r, _ := rep.Result("gated")
+	var actual []int
+	for _, st := range r.Steps {
+		actual = append(actual, st.Actual)
+	}
+	assert.Equal(t, []int{1, 1, 3, 3, 3}, actual, "the scale in from 3 to 1 is refused")
+
+	boom := errors.New("rule failed")
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{err: boom}})
+	require.ErrorIs(t, err, boom, "a gate that errors stops the replay")
+}

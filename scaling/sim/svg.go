@@ -1,0 +1,94 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// The default size of WriteSVG's chart.
+const (
+	DefaultWidth  = 24 * vg.Centimeter
+	DefaultHeight = 10 * vg.Centimeter
+)
+
+// ErrNoSteps is returned by WriteSVG for a report without per-step
+// records (Config.KeepSteps unset).
+var ErrNoSteps = errors.New("sim: the report has no steps (set Config.KeepSteps)")
+
+// WriteSVG draws the capacity of the oracle and of the named results (all
+// when names is empty) over the replayed steps from..to (the whole replay
+// when both are zero) as an SVG line chart of width × height
+// (DefaultWidth and DefaultHeight when zero), with gonum.org/v1/plot. It
+// returns ErrNoSteps unless the report kept its steps and an error for an
+// unknown name.
+func (r *Report) WriteSVG(w io.Writer, from, to time.Time, width, height vg.Length, names ...string) error {
+	if len(r.Oracle.Steps) == 0 {
+		return ErrNoSteps
+	}
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	if height <= 0 {
+		height = DefaultHeight
+	}
+	results := []Result{r.Oracle}
+	if len(names) == 0 {
+		results = append(results, r.Results...)
+	}
+	for _, n := range names {
+		x, ok := r.Result(n)
+		if !ok {
+			return fmt.Errorf("sim: svg: no result named %q", n)
+		}
+		if n != OracleName {
+			results = append(results, x)
+		}
+	}
+	p := plot.New()
+	p.Title.Text = "capacity (instances)"
+	p.Legend.Top = true
+	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2\n15:04"}
+	for i, x := range results {
+		pts := make(plotter.XYs, 0, len(x.Steps))
+		for _, s := range x.Steps {
+			if (!from.IsZero() && s.Time.Before(from)) || (!to.IsZero() && !s.Time.Before(to)) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: float64(s.Time.Unix()), Y: float64(s.Actual)})
+		}
+		if len(pts) == 0 {
+			return fmt.Errorf("sim: svg: no step between %s and %s", from, to)
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return fmt.Errorf("sim: svg: %w", err)
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1)
+		p.Add(l)
+		p.Legend.Add(x.Name, l)
+	}
+	wt, err := p.WriterTo(width, height, "svg")
+	if err != nil {
+		return fmt.Errorf("sim: svg: %w", err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return fmt.Errorf("sim: svg: %w", err)
+	}
+	out := buf.Bytes()
+	if i := bytes.Index(out, []byte("<svg")); i > 0 {
+		out = out[i:]
+	}
+	_, err = w.Write(out)
+	return err
+}
