@@ -58,10 +58,12 @@ const (
 	// plan's ID, Capacity the step's change, Outcome OutcomeDone or
 	// OutcomeFailed.
 	KindScalingStep Kind = "scaling_step"
-	// KindForecast: a predictive strategy's forecast changed standing.
-	// Outcome is OutcomeFallback (its error was too high and it fell back
-	// to reactive scaling) or OutcomeRecovered; Value is the forecast
-	// error.
+	// KindForecast: a predictive strategy's forecast changed standing
+	// (from scaling.EventForecastFallback and EventForecastRecovered).
+	// Outcome is OutcomeFallback (it sizes from the reactive capacity: too
+	// little history, no model, or its forecast error above its bound;
+	// Reason says which) or OutcomeRecovered; Value is the rolling forecast
+	// error (MASE), −1 when unknown.
 	KindForecast Kind = "forecast"
 	// KindFailure: a step of a pipeline failed for a resource. Reason
 	// names the stage and the error.

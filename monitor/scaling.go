@@ -100,6 +100,10 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 		}
 	case scaling.EventError:
 		ev.Kind, ev.Outcome = KindFailure, OutcomeFailed
+	case scaling.EventForecastFallback:
+		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeFallback, e.Value
+	case scaling.EventForecastRecovered:
+		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeRecovered, e.Value
 	default: // decision, step_retried, rollback_completed
 		return nil
 	}

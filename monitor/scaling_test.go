@@ -40,12 +40,14 @@ func TestScalingEvents(t *testing.T) {
 		{scaling.EventPlanCompleted, monitor.KindScalingPlan, monitor.OutcomeDone},
 		{scaling.EventPlanStopped, monitor.KindScalingPlan, monitor.OutcomeStopped},
 		{scaling.EventError, monitor.KindFailure, monitor.OutcomeFailed},
+		{scaling.EventForecastFallback, monitor.KindForecast, monitor.OutcomeFallback},
+		{scaling.EventForecastRecovered, monitor.KindForecast, monitor.OutcomeRecovered},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			t.Parallel()
 			e := base
-			e.Kind = tt.kind
+			e.Kind, e.Value = tt.kind, 1.25
 			evs := monitor.ScalingEvents(e, 0.1)
 			require.Len(t, evs, 1)
 			got := evs[0]
@@ -56,6 +58,11 @@ func TestScalingEvents(t *testing.T) {
 			assert.Equal(t, "web", got.ResourceID)
 			assert.Equal(t, "p-1", got.Ref)
 			assert.Equal(t, safety.ActionScaleOut, got.Action)
+			if tt.want == monitor.KindForecast {
+				assert.InDelta(t, 1.25, got.Value, 0, "a forecast event carries its error")
+			} else {
+				assert.Zero(t, got.Value)
+			}
 			switch tt.kind {
 			case scaling.EventStepExecuted, scaling.EventRollbackStep:
 				require.NotNil(t, got.Cost)

@@ -354,6 +354,10 @@ func (e *Engine) Config() EngineConfig { return e.cfg }
 type historyCell struct {
 	mu sync.Mutex
 	h  History
+	// fallback holds, per strategy name, whether its last recommendation
+	// was a forecast fallback (InputForecastFallback 1), to emit the
+	// forecast events on a change.
+	fallback map[string]bool
 }
 
 // cell returns the target's history cell, creating it.
@@ -397,15 +401,68 @@ func (e *Engine) SetHistory(target string, h History) {
 // recordRecommendations adds the recommendations of a decision to the
 // target's history, but those of the strategies that failed (bits of
 // failed).
+//
+// A recommendation that says whether it is a forecast fallback (a
+// predictive strategy's InputForecastFallback) is compared with that
+// strategy's previous one: falling back emits EventForecastFallback, and
+// sizing from the forecast again after a fallback EventForecastRecovered.
 func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, recs []Recommendation, failed int) {
+	var events []Event
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for i, r := range recs {
 		if i < 64 && failed&(1<<i) != 0 {
 			continue // a strategy that failed recommended nothing
 		}
 		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, e.cfg.HistoryRetention)
+		if e.observer != nil {
+			if ev, ok := c.forecastEvent(t.ID, now, r); ok {
+				events = append(events, ev)
+			}
+		}
 	}
+	c.mu.Unlock()
+	for _, ev := range events {
+		e.emit(ev)
+	}
+}
+
+// forecastEvent returns the forecast event r's standing means after the
+// previous recommendation of its strategy, if any. c.mu is held.
+func (c *historyCell) forecastEvent(target string, now time.Time, r Recommendation) (Event, bool) {
+	fell, mase, ok := forecastStanding(r)
+	if !ok {
+		return Event{}, false
+	}
+	was := c.fallback[r.Strategy]
+	if c.fallback == nil {
+		c.fallback = map[string]bool{}
+	}
+	c.fallback[r.Strategy] = fell
+	ev := Event{Time: now, Target: target, Strategy: r.Strategy, Reason: r.Reason, Value: mase}
+	switch {
+	case fell && !was:
+		ev.Kind = EventForecastFallback
+	case !fell && was:
+		ev.Kind = EventForecastRecovered
+	default:
+		return Event{}, false
+	}
+	return ev, true
+}
+
+// forecastStanding reads a predictive recommendation's fallback flag and
+// rolling error from its Inputs; ok is false when r carries no flag.
+func forecastStanding(r Recommendation) (fell bool, mase float64, ok bool) {
+	mase = -1
+	for _, in := range r.Inputs {
+		switch in.Name {
+		case InputForecastFallback:
+			fell, ok = in.Value == 1, true
+		case InputForecastMASE:
+			mase = in.Value
+		}
+	}
+	return fell, mase, ok
 }
 
 // RecordChange adds to the target's history a change made without the

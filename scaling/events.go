@@ -55,6 +55,9 @@ type Event struct {
 	// safety decision's summary, the rate limiter's reason, what a
 	// verification found.
 	Reason string `json:"reason,omitempty"`
+	// Value is a figure of the event: the rolling forecast error (MASE)
+	// of a forecast event, −1 when it is unknown; zero otherwise.
+	Value float64 `json:"value,omitempty"`
 	// Err is the error of a failure, if any: nil for a step the gate
 	// refused or the rate limiter denied, and for the plan they stopped,
 	// which are decisions (Reason says why), set when the gate, the rate
@@ -84,6 +87,8 @@ const (
 	EventPlanCompleted      EventKind = "plan_completed"      // every step verified
 	EventPlanStopped        EventKind = "plan_stopped"        // the plan ended early without rolling back: blocked, rate limited (Err nil unless the gate or limiter failed), fenced, drifted or abandoned (Err set)
 	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy)
+	EventForecastFallback   EventKind = "forecast_fallback"   // a predictive strategy sizes from the reactive capacity (too little history, no model, or its rolling forecast error above its bound: Reason says which); Value is the error
+	EventForecastRecovered  EventKind = "forecast_recovered"  // a predictive strategy that had fallen back sizes from its forecast again; Value is the error
 )
 
 // String returns the kind's name.
@@ -95,7 +100,8 @@ func (k EventKind) Validate() error {
 	switch k {
 	case EventDecision, EventPlanned, EventPreviewed, EventStepBlocked, EventStepRateLimited, EventStepRetried,
 		EventStepExecuted, EventStepFailed, EventStepVerified, EventVerificationFailed, EventRollbackStarted,
-		EventRollbackStep, EventRollbackCompleted, EventRollbackFailed, EventPlanCompleted, EventPlanStopped, EventError:
+		EventRollbackStep, EventRollbackCompleted, EventRollbackFailed, EventPlanCompleted, EventPlanStopped, EventError,
+		EventForecastFallback, EventForecastRecovered:
 		return nil
 	}
 	return provider.Invalid("kind", string(k), "is not a known event kind")

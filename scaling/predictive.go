@@ -268,7 +268,11 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // is worse than both; above MaxError it falls back to the
 // reactive capacity with fitness 0.4 and says so in its reason; its
 // Inputs carry "forecast fallback" (1 or 0) and "forecast mase" (the
-// engine's Decision.Considered keeps them with the reason). Healthy, its
+// engine's Decision.Considered keeps them with the reason), and the
+// engine tells its observer when the standing changes: EventForecastFallback
+// when it starts sizing from the reactive capacity (for any of the reasons
+// above), EventForecastRecovered when it sizes from its forecast again
+// (the monitor's forecast_fallback alert follows them). Healthy, its
 // fitness is 0.9 to 1 (1 at MASE 0), above the reactive strategies'.
 //
 // State. Fitting a model on every decision would be far too slow, so
