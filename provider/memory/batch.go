@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
@@ -23,94 +24,89 @@ var (
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get would answer it.
 func (c *Cloud) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
-	if len(reads) == 0 {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		err = fmt.Errorf("memory: get resources: %w", err)
-		for i := range reads {
-			reads[i].Resource, reads[i].Err = provider.Resource{}, err
-		}
-		return err
-	}
-	now := c.clock.Now()
-	c.mu.RLock()
-	if len(c.faults.active) > 0 {
-		c.mu.RUnlock()
-		for i := range reads {
-			reads[i].Resource, reads[i].Err = c.Get(ctx, reads[i].ID)
-		}
-		return wholeCall(ctx, "get resources")
-	}
-	defer c.mu.RUnlock()
-	for i := range reads {
-		r := &reads[i]
-		r.Resource, r.Err = provider.Resource{}, nil
-		if err := provider.ValidateID(r.ID); err != nil {
-			r.Err = redact.Error(fmt.Errorf("memory: get: %w", err))
-			continue
-		}
-		e, ok := c.resources[r.ID]
-		if !ok {
-			r.Err = redact.Error(notFound("get", r.ID))
-			continue
-		}
-		r.Resource = e.view(now).Clone()
-	}
-	return nil
+	return batch(ctx, c, "get resources", reads,
+		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
+		func(r *provider.ResourceRead) { r.Resource, r.Err = c.Get(ctx, r.ID) },
+		func(r *provider.ResourceRead, now time.Time) {
+			r.Resource, r.Err = provider.Resource{}, nil
+			if err := provider.ValidateID(r.ID); err != nil {
+				r.Err = redact.Error(fmt.Errorf("memory: get: %w", err))
+				return
+			}
+			e, ok := c.resources[r.ID]
+			if !ok {
+				r.Err = redact.Error(notFound("get", r.ID))
+				return
+			}
+			r.Resource = e.view(now).Clone()
+		})
 }
 
 // GetCapacities implements provider.CapacityBatcher: every read is
 // answered as Capacity would answer it.
 func (c *Cloud) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
-	if len(reads) == 0 {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		err = fmt.Errorf("memory: get capacities: %w", err)
-		for i := range reads {
-			reads[i].Capacity, reads[i].Err = provider.Capacity{}, err
-		}
-		return err
-	}
-	now := c.clock.Now()
-	c.mu.RLock()
-	if len(c.faults.active) > 0 {
-		c.mu.RUnlock()
-		for i := range reads {
-			reads[i].Capacity, reads[i].Err = c.Capacity(ctx, reads[i].ID)
-		}
-		return wholeCall(ctx, "get capacities")
-	}
-	defer c.mu.RUnlock()
-	for i := range reads {
-		r := &reads[i]
-		r.Capacity, r.Err = provider.Capacity{}, nil
-		if err := provider.ValidateID(r.ID); err != nil {
-			r.Err = redact.Error(fmt.Errorf("memory: capacity: %w", err))
-			continue
-		}
-		e, err := c.group(OpCapacity, r.ID)
-		if err != nil {
-			r.Err = redact.Error(err)
-			continue
-		}
-		r.Capacity = e.group.at(now)
-	}
-	return nil
+	return batch(ctx, c, "get capacities", reads,
+		func(r *provider.CapacityRead, err error) { r.Capacity, r.Err = provider.Capacity{}, err },
+		func(r *provider.CapacityRead) { r.Capacity, r.Err = c.Capacity(ctx, r.ID) },
+		func(r *provider.CapacityRead, now time.Time) {
+			r.Capacity, r.Err = provider.Capacity{}, nil
+			if err := provider.ValidateID(r.ID); err != nil {
+				r.Err = redact.Error(fmt.Errorf("memory: capacity: %w", err))
+				return
+			}
+			e, err := c.group(OpCapacity, r.ID)
+			if err != nil {
+				r.Err = redact.Error(err)
+				return
+			}
+			r.Capacity = e.group.at(now)
+		})
 }
 
 // QueryMetrics implements provider.MetricsBatcher: every read is answered
 // as QueryMetric would answer it, its values written into the capacity of
 // the read's Series.Values.
 func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	return batch(ctx, c, "query metrics", reads,
+		func(r *provider.MetricRead, err error) {
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
+		},
+		func(r *provider.MetricRead) { r.Series, r.Err = c.QueryMetric(ctx, r.Query) },
+		func(r *provider.MetricRead, now time.Time) {
+			q, dst := r.Query, r.Series.Values[:0]
+			r.Series, r.Err = provider.Series{Values: dst}, nil
+			if err := q.Validate(); err != nil {
+				r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
+				return
+			}
+			e, ok := c.resources[q.ResourceID]
+			if !ok {
+				r.Err = redact.Error(notFound("query metric", q.ResourceID))
+				return
+			}
+			ser, err := query(q, e.metric(q.Metric), now, dst)
+			if err != nil {
+				r.Err = redact.Error(err)
+				return
+			}
+			r.Series = ser
+		})
+}
+
+// batch answers reads as one batch call op: when ctx has ended, fail
+// gives every read ctx's error; while a fault is injected, single makes
+// one call per read, so that the fault fires as for those calls; otherwise
+// answer answers every read under one read lock at one time of the clock.
+func batch[R any](ctx context.Context, c *Cloud, op string, reads []R,
+	fail func(*R, error), single func(*R), answer func(*R, time.Time),
+) error {
 	if len(reads) == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		err = fmt.Errorf("memory: query metrics: %w", err)
+		err = fmt.Errorf("memory: %s: %w", op, err)
 		for i := range reads {
-			reads[i].Series, reads[i].Err = provider.Series{Values: reads[i].Series.Values[:0]}, err
+			fail(&reads[i], err)
 		}
 		return err
 	}
@@ -119,30 +115,13 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 	if len(c.faults.active) > 0 {
 		c.mu.RUnlock()
 		for i := range reads {
-			reads[i].Series, reads[i].Err = c.QueryMetric(ctx, reads[i].Query)
+			single(&reads[i])
 		}
-		return wholeCall(ctx, "query metrics")
+		return wholeCall(ctx, op)
 	}
 	defer c.mu.RUnlock()
 	for i := range reads {
-		r := &reads[i]
-		q, dst := r.Query, r.Series.Values[:0]
-		r.Series, r.Err = provider.Series{Values: dst}, nil
-		if err := q.Validate(); err != nil {
-			r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
-			continue
-		}
-		e, ok := c.resources[q.ResourceID]
-		if !ok {
-			r.Err = redact.Error(notFound("query metric", q.ResourceID))
-			continue
-		}
-		ser, err := query(q, e.metric(q.Metric), now, dst)
-		if err != nil {
-			r.Err = redact.Error(err)
-			continue
-		}
-		r.Series = ser
+		answer(&reads[i], now)
 	}
 	return nil
 }
