@@ -151,6 +151,12 @@ func Backoff(ctx context.Context, c clock.Clock, n int, base, ceiling time.Durat
 	if c == nil {
 		c = clock.Real{}
 	}
+	// An ended ctx wins even when the wait is already over: select picks
+	// at random among ready cases, and a retry after ctx ended would run
+	// one more round the caller no longer wants.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

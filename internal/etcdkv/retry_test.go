@@ -185,3 +185,26 @@ func TestOp(t *testing.T) {
 	require.NotErrorIs(t, err, etcdkv.ErrStore, "an ended context is not an etcd failure")
 	assert.False(t, sent, "nothing is sent once ctx has ended")
 }
+
+// readyClock's waits are over at once.
+type readyClock struct{}
+
+func (readyClock) Now() time.Time { return time.Time{} }
+func (readyClock) After(time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- time.Time{}
+	return ch
+}
+
+// An ended context stops a backoff even when its wait is already over
+// (select would pick either ready case at random), so CAS and Do never run
+// another round after ctx ended. TestCASStopsWhenContextEnds failed now and
+// then on a loaded machine before this was so.
+func TestBackoffEndedContextWins(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for i := range 200 {
+		require.ErrorIs(t, etcdkv.Backoff(ctx, readyClock{}, 1, time.Millisecond, 20*time.Millisecond), context.Canceled, "attempt %d", i)
+	}
+}
