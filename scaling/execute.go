@@ -425,8 +425,13 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 	}
 }
 
-// wait waits d on the engine's clock, or until ctx ends.
+// wait waits d on the engine's clock, or until ctx ends. An ended ctx
+// wins even when the wait is over (select picks at random among ready
+// cases), so that no step is retried after ctx ended.
 func (e *Engine) wait(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
