@@ -1,0 +1,91 @@
+package safety_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Tests for what the gremlins run on ./safety found untested (issue 20).
+
+// A resource with more live dependents than the walk keeps inline (eight)
+// has them all named, in order; a dependent with no relation or detail is
+// named bare, without empty parentheses.
+func TestDependencyRuleManyDependents(t *testing.T) {
+	t.Parallel()
+	var deps []safety.Dependent
+	var want []string
+	for i := range 12 {
+		d := safety.Dependent{ID: fmt.Sprintf("app-%02d", i), Live: true}
+		name := d.ID
+		switch i % 3 {
+		case 1:
+			d.Relation = "client"
+			name += " (client)"
+		case 2:
+			d.Detail = "3 connections"
+			name += " (3 connections)"
+		}
+		deps = append(deps, d)
+		want = append(want, name)
+	}
+	graph, err := safety.NewStaticGraph(map[string][]safety.Dependent{"db-1": deps})
+	require.NoError(t, err)
+	r, err := safety.NewDependencyRule(safety.DependencyConfig{}, graph)
+	require.NoError(t, err)
+	got, err := r.Check(t.Context(), stop("db-1"))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, "live dependents: "+strings.Join(want, ", "), got.Reason)
+	assert.Len(t, got.Factors, 12)
+	assert.Len(t, got.Recommendations, 12)
+	assert.Equal(t, "live dependent app-00", got.Factors[0])
+}
+
+// The engine's combination: a passing rule at RiskNone adds no risk
+// factor even with a reason, and the advice that lifts a block comes
+// before any other advice, whatever the order of the rules.
+func TestEngineFactorsAndAdviceOrder(t *testing.T) {
+	t.Parallel()
+	note := fixed("note", safety.Result{Reason: "looked, nothing to say", Recommendations: []string{"keep going"}})
+	ask := fixed("ask", safety.Result{Outcome: safety.RequireApproval, Risk: safety.RiskMedium, Reason: "owner", Recommendations: []string{"ask the owner"}})
+	block := fixed("block", safety.Result{Outcome: safety.Block, Risk: safety.RiskLow, Reason: "frozen", Recommendations: []string{"wait for the thaw", "ask the owner"}})
+	eng, err := safety.New(safety.Config{}, []safety.Rule{note, ask, block})
+	require.NoError(t, err)
+	d, err := eng.Evaluate(t.Context(), stop("i-1"))
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	assert.Equal(t, []string{"wait for the thaw", "ask the owner", "keep going"}, d.Recommendations)
+	require.Len(t, d.Factors, 2)
+	assert.Equal(t, safety.Factor{Rule: "ask", Risk: safety.RiskMedium, Text: "owner"}, d.Factors[0])
+	assert.Equal(t, safety.Factor{Rule: "block", Risk: safety.RiskLow, Text: "frozen"}, d.Factors[1])
+	assert.Equal(t, safety.RiskMedium, d.Risk)
+
+	quiet, err := safety.New(safety.Config{}, []safety.Rule{note})
+	require.NoError(t, err)
+	d, err = quiet.Evaluate(t.Context(), stop("i-1"))
+	require.NoError(t, err)
+	assert.Empty(t, d.Factors, "RiskNone adds no factor")
+	assert.Equal(t, safety.RiskLow, d.Risk, "a decision is at least low risk")
+	assert.Equal(t, []string{"keep going"}, d.Recommendations)
+}
+
+// The critical rule asks the resource's owner by name when it has one.
+func TestCriticalRuleAsksTheOwner(t *testing.T) {
+	t.Parallel()
+	r, err := safety.NewCriticalRule(safety.CriticalConfig{})
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Resource.Environment = "production"
+	got, err := r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ask the resource's owner to approve"}, got.Recommendations)
+	p.Resource.Owner = "team-payments"
+	got, err = r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ask team-payments to approve"}, got.Recommendations)
+}
