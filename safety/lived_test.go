@@ -89,3 +89,27 @@ func TestCriticalRuleAsksTheOwner(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ask team-payments to approve"}, got.Recommendations)
 }
+
+// The gradual rule's advice lists at most twelve steps, then an ellipsis
+// and the target; a change from zero counts as 100 %.
+func TestGradualRuleLongPathAndFromZero(t *testing.T) {
+	t.Parallel()
+	r, err := safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	got, err := r.Check(t.Context(), scale("g-1", 1, 10000))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, []string{"scale in steps: 1 → 2 → 3 → 4 → 6 → 9 → 13 → 19 → 28 → 42 → 63 → 94 → 141 → … → 10000"}, got.Recommendations)
+	got, err = r.Check(t.Context(), scale("g-1", 1, 141))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"scale in steps: 1 → 2 → 3 → 4 → 6 → 9 → 13 → 19 → 28 → 42 → 63 → 94 → 141"}, got.Recommendations, "twelve steps reach it: no ellipsis")
+
+	got, err = r.Check(t.Context(), scale("g-1", 0, 3))
+	require.NoError(t, err)
+	assert.Equal(t, "desired 0 → 3 changes 100% in one step (at most 1 instances, 50%, allowed)", got.Reason)
+	assert.Equal(t, []string{"step of 3 instances (100%)"}, got.Factors)
+	got, err = r.Check(t.Context(), scale("g-1", 10, 4))
+	require.NoError(t, err)
+	assert.Equal(t, "desired 10 → 4 changes 60% in one step (at most 5 instances, 50%, allowed)", got.Reason)
+	assert.Equal(t, []string{"step of 6 instances (60%)"}, got.Factors)
+}
