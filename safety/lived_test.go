@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,4 +113,21 @@ func TestGradualRuleLongPathAndFromZero(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "desired 10 → 4 changes 60% in one step (at most 5 instances, 50%, allowed)", got.Reason)
 	assert.Equal(t, []string{"step of 6 instances (60%)"}, got.Factors)
+}
+
+// A zero MemoryHistory keeps records for 24 hours after the newest: one
+// exactly 24h older than the newest stays, one older goes.
+func TestMemoryHistoryDefaultKeep(t *testing.T) {
+	t.Parallel()
+	long := t0.Add(-48 * time.Hour)
+	h := &safety.MemoryHistory{}
+	require.NoError(t, h.Record("web", t0, 3))
+	require.NoError(t, h.Record("web", t0.Add(24*time.Hour), 1))
+	n, err := h.ActedOn(t.Context(), "web", long)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "24h before the newest is kept")
+	require.NoError(t, h.Record("web", t0.Add(24*time.Hour+time.Nanosecond), 2))
+	n, err = h.ActedOn(t.Context(), "web", long)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "older than 24h before the newest is pruned")
 }
