@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -130,4 +131,46 @@ func TestMemoryHistoryDefaultKeep(t *testing.T) {
 	n, err = h.ActedOn(t.Context(), "web", long)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "older than 24h before the newest is pruned")
+}
+
+// Limits: a minimum equal to the maximum is a valid (fixed) capacity; the
+// fleet-share block names the share as its factor.
+func TestLimitsRuleEdges(t *testing.T) {
+	t.Parallel()
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 5, MaxCapacity: 5}, nil)
+	require.NoError(t, err, "min = max is a fixed size")
+	got, err := r.Check(t.Context(), scale("g-1", 6, 5))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Pass, got.Outcome)
+	got, err = r.Check(t.Context(), scale("g-1", 5, 4))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+
+	hist := &safety.MemoryHistory{}
+	require.NoError(t, hist.Record("web", t0.Add(-time.Minute), 2))
+	r, err = safety.NewLimitsRule(safety.LimitsConfig{}, hist)
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Fleet, p.FleetSize = "web", 5
+	got, err = r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, []string{"fleet share 60%"}, got.Factors)
+}
+
+// A scale proposal that keeps the desired capacity is valid in either
+// direction; one that moves against its direction is not.
+func TestScaleProposalWithoutChangeIsValid(t *testing.T) {
+	t.Parallel()
+	for _, a := range []safety.Action{safety.ActionScaleIn, safety.ActionScaleOut} {
+		p := scale("g-1", 5, 5)
+		p.Action = a
+		require.NoError(t, p.Validate(), a)
+	}
+	in := scale("g-1", 5, 6)
+	in.Action = safety.ActionScaleIn
+	require.ErrorIs(t, in.Validate(), provider.ErrInvalid)
+	out := scale("g-1", 5, 4)
+	out.Action = safety.ActionScaleOut
+	require.ErrorIs(t, out.Validate(), provider.ErrInvalid)
 }
