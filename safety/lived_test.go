@@ -174,3 +174,18 @@ func TestScaleProposalWithoutChangeIsValid(t *testing.T) {
 	out.Action = safety.ActionScaleOut
 	require.ErrorIs(t, out.Validate(), provider.ErrInvalid)
 }
+
+// The fingerprint an approval is bound to tells apart target sizes that
+// differ only in a fraction of a vCPU.
+func TestFingerprintSeesFractionalVCPU(t *testing.T) {
+	t.Parallel()
+	a := stop("i-1")
+	a.Action = safety.ActionResize
+	a.CurrentSize = provider.Size{VCPU: 4}
+	a.TargetSize = provider.Size{VCPU: 2.5}
+	b := a
+	b.TargetSize = provider.Size{VCPU: 2.4}
+	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
+	c := a
+	assert.Equal(t, a.Fingerprint(), c.Fingerprint())
+}
