@@ -1,8 +1,10 @@
 package safety_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +190,34 @@ func TestFingerprintSeesFractionalVCPU(t *testing.T) {
 	assert.NotEqual(t, a.Fingerprint(), b.Fingerprint())
 	c := a
 	assert.Equal(t, a.Fingerprint(), c.Fingerprint())
+}
+
+// The rollback rule reports a restorer's own timeout as a block with its
+// reason, and fails (an error, which the engine turns into a block) only
+// when the check's context has ended. A start is never asked about.
+func TestRollbackRuleRestorerTimeouts(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Int32
+	slow, err := safety.NewRollbackRule(safety.RollbackConfig{}, safety.RestorerFunc(func(context.Context, safety.Proposal) error {
+		asked.Add(1)
+		return fmt.Errorf("describe launch template: %w", context.DeadlineExceeded)
+	}))
+	require.NoError(t, err)
+	got, err := slow.Check(t.Context(), stop("i-1"))
+	require.NoError(t, err, "the check's context is live: the restorer's timeout is its answer")
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, "previous state not restorable: describe launch template: context deadline exceeded", got.Reason)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = slow.Check(ctx, stop("i-1"))
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the check ended: no answer")
+
+	start := stop("i-1")
+	start.Action = safety.ActionStart
+	asked.Store(0)
+	got, err = slow.Check(t.Context(), start)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Pass, got.Outcome)
+	assert.Zero(t, asked.Load(), "a start restores nothing")
 }
