@@ -221,3 +221,16 @@ func TestRollbackRuleRestorerTimeouts(t *testing.T) {
 	assert.Equal(t, safety.Pass, got.Outcome)
 	assert.Zero(t, asked.Load(), "a start restores nothing")
 }
+
+// A schedule spec may be 1024 bytes long, not one more.
+func TestParseScheduleLengthLimit(t *testing.T) {
+	t.Parallel()
+	spec := "Mon-Fri 09:00-18:00"
+	at := spec + strings.Repeat(" ", 1024-len(spec))
+	s, err := safety.ParseSchedule(at)
+	require.NoError(t, err, "1024 bytes")
+	assert.Equal(t, safety.MustParseSchedule(spec), s)
+	_, err = safety.ParseSchedule(at + " ")
+	require.ErrorIs(t, err, provider.ErrInvalid, "1025 bytes")
+	assert.Contains(t, err.Error(), "must be at most 1024 bytes")
+}
