@@ -234,3 +234,11 @@ func TestParseScheduleLengthLimit(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid, "1025 bytes")
 	assert.Contains(t, err.Error(), "must be at most 1024 bytes")
 }
+
+// Ranges given out of order are sorted and overlapping ones merged.
+func TestParseScheduleSortsAndMerges(t *testing.T) {
+	t.Parallel()
+	s, err := safety.ParseSchedule("Mon 14:00-15:00,09:00-12:00; Mon 11:00-13:00,13:00-13:30")
+	require.NoError(t, err)
+	assert.Equal(t, []safety.Window{{Start: 9 * 60, End: 13*60 + 30}, {Start: 14 * 60, End: 15 * 60}}, s.Windows(time.Monday))
+}
