@@ -98,3 +98,63 @@ func TestStoreFailureAfterTheUpdateFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// retryingStore applies every update twice, as a store does that retries a
+// transaction whose commit it could not confirm: the second call of fn
+// finds the reservation's own event already recorded.
+type retryingStore struct{ *ratelimit.MemoryStore }
+
+func (s retryingStore) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	if err := s.MemoryStore.Update(ctx, keys, fn); err != nil {
+		return err
+	}
+	return s.MemoryStore.Update(ctx, keys, fn)
+}
+
+// A retried update reports the reservation it recorded the first time,
+// the same in every field (one event, not two), including which budget
+// clamped it: the target's, or the global one when the target allows more
+// or has no unit limit.
+func TestRetriedUpdateReportsTheSameReservation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		cfg       ratelimit.Config
+		units     int
+		wantScope ratelimit.Scope
+	}{
+		{name: "allowed", units: 1, wantScope: ratelimit.ScopeNone},
+		{name: "clamped by the target", cfg: ratelimit.Config{Up: ratelimit.Budget{MaxUnits: 2}}, units: 5, wantScope: ratelimit.ScopeTarget},
+		{name: "clamped by the global budget", units: 5, wantScope: ratelimit.ScopeGlobal,
+			cfg: ratelimit.Config{Global: ratelimit.Budget{MaxUnits: 2}}},
+		{name: "clamped by the global budget, target unlimited", units: 5, wantScope: ratelimit.ScopeGlobal,
+			cfg: ratelimit.Config{Up: ratelimit.Budget{MaxUnits: -1}, Global: ratelimit.Budget{MaxUnits: 2}}},
+		{name: "target and global clamp alike", units: 5, wantScope: ratelimit.ScopeTarget,
+			cfg: ratelimit.Config{Up: ratelimit.Budget{MaxUnits: 2}, Global: ratelimit.Budget{MaxUnits: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: tt.units}
+			plain, err := ratelimit.New(tt.cfg)
+			require.NoError(t, err)
+			want, err := plain.ReserveAt(t.Context(), t0, req)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantScope, want.Scope, "%s", want)
+
+			mem := ratelimit.NewMemoryStore()
+			retried, err := ratelimit.New(tt.cfg, ratelimit.WithStore(retryingStore{mem}))
+			require.NoError(t, err)
+			got, err := retried.ReserveAt(t.Context(), t0, req)
+			require.NoError(t, err)
+			assert.NotZero(t, got.ID)
+			got.ID = want.ID
+			assert.Equal(t, want, got)
+			snap, err := mem.Snapshot(t.Context())
+			require.NoError(t, err)
+			for _, b := range snap {
+				assert.Len(t, b.History.Events, 1, "one event in %v", b.Key)
+			}
+		})
+	}
+}
