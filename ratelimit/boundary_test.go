@@ -62,3 +62,41 @@ func TestTargetC1Controls(t *testing.T) {
 		require.NoError(t, ratelimit.ValidateTarget("target", good), "%q", good)
 	}
 }
+
+// Out of time order, MinInterval refuses only times strictly closer than
+// the interval to an event, before or after it: a reservation exactly one
+// interval before a later event is allowed, one closer is denied until
+// that event's interval has passed on the other side of the earlier one.
+func TestOutOfOrderIntervalBoundaries(t *testing.T) {
+	t.Parallel()
+	const iv = 5 * time.Minute
+	lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: -1, MaxUnits: -1, MinInterval: iv}})
+	require.NoError(t, err)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	for _, m := range []int{0, 10, 20, 30} {
+		r, err := lim.ReserveAt(t.Context(), at(m), req)
+		require.NoError(t, err)
+		require.True(t, r.OK(), "T+%dm: %s", m, r)
+	}
+	tests := []struct {
+		at       time.Time
+		ok       bool
+		wantNext time.Time
+	}{
+		{at: at(24), wantNext: at(25)}, // 4m after T+20m: refused until 25, which is exactly 5m before T+30m
+		{at: at(26), wantNext: at(35)}, // 4m before T+30m: refused until 5m after it
+		{at: at(25), ok: true},         // exactly 5m from both
+	}
+	for _, tt := range tests {
+		r, err := lim.ReserveAt(t.Context(), tt.at, req)
+		require.NoError(t, err)
+		if tt.ok {
+			assert.True(t, r.OK(), "%s: %s", tt.at, r)
+			continue
+		}
+		assert.False(t, r.OK(), "%s: %s", tt.at, r)
+		assert.Equal(t, ratelimit.ReasonInterval, r.Reason)
+		assert.True(t, tt.wantNext.Equal(r.Next), "%s: next %s, want %s", tt.at, r.Next, tt.wantNext)
+	}
+}
