@@ -100,3 +100,31 @@ func TestOutOfOrderIntervalBoundaries(t *testing.T) {
 		assert.True(t, tt.wantNext.Equal(r.Next), "%s: next %s, want %s", tt.at, r.Next, tt.wantNext)
 	}
 }
+
+// Stats counts what the history keeps: both events of the last hour, the
+// remaining events of the window, and -1 remaining for an unlimited count.
+func TestStatsKeptAndRemaining(t *testing.T) {
+	t.Parallel()
+	for _, events := range []int{0, -1} {
+		lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: events}})
+		require.NoError(t, err)
+		req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 2}
+		for _, m := range []time.Duration{0, 10 * time.Minute} {
+			r, err := lim.ReserveAt(t.Context(), t0.Add(m), req)
+			require.NoError(t, err)
+			require.True(t, r.OK())
+		}
+		st, err := lim.StatsAt(t.Context(), t0.Add(10*time.Minute))
+		require.NoError(t, err)
+		require.Len(t, st.Buckets, 1)
+		b := st.Buckets[0]
+		assert.Equal(t, 2, b.Kept, "events %d", events)
+		assert.Equal(t, 2, b.InWindow, "events %d", events)
+		assert.Equal(t, 4, b.UnitsInWindow, "events %d", events)
+		if events == 0 {
+			assert.Equal(t, ratelimit.DefaultEvents-2, b.Remaining)
+		} else {
+			assert.Equal(t, -1, b.Remaining, "unlimited")
+		}
+	}
+}
