@@ -217,3 +217,52 @@ func TestUnreportedClaimBlocksUntilExpiry(t *testing.T) {
 	assert.Contains(t, expired.Reason, "never reported")
 	assert.Empty(t, e.actions())
 }
+
+// A denied approval blocks its resource until the request's expiry, not
+// forever: one instant before it the resource is still blocked (dry run
+// and executing run alike) with no new request; at the expiry itself the
+// denial has lapsed and the executing run asks a human again. The denied
+// request stays denied (a final state the sweep does not touch).
+func TestDeniedApprovalLapsesAtItsExpiry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	id := record(t, rep, "i-prod").ApprovalID
+	require.NotEmpty(t, id)
+	req, err := e.approvals.Deny(t.Context(), id, "alice", t0.Add(time.Minute), "not now")
+	require.NoError(t, err)
+	require.Equal(t, t0.Add(approval.DefaultTTL), req.ExpiresAt, "the default TTL from the request's time")
+
+	for _, dry := range []bool{true, false} {
+		rr := r
+		if dry {
+			rr = e.reaper(t, reaper.Config{})
+		}
+		rep, err = e.run(t.Context(), t, rr, req.ExpiresAt.Add(-time.Second))
+		require.NoError(t, err)
+		rec := record(t, rep, "i-prod")
+		assert.Equal(t, reaper.OutcomeBlocked, rec.Outcome, "dry run %v: %s", dry, rec.Reason)
+		assert.Equal(t, id, rec.ApprovalID)
+		assert.Contains(t, rec.Reason, "denied by alice: not asking again before "+req.ExpiresAt.Format(time.RFC3339))
+	}
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	require.Len(t, all, 1, "no second request while the denial stands")
+
+	rep, err = e.run(t.Context(), t, r, req.ExpiresAt)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.NotEmpty(t, rec.ApprovalID)
+	assert.NotEqual(t, id, rec.ApprovalID, "a new request")
+	all, err = e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+	old, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Denied, old.State)
+	assert.Empty(t, e.actions(), "nothing was approved, nothing acted on")
+}

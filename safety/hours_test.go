@@ -49,6 +49,10 @@ func TestBusinessHoursDST(t *testing.T) {
 		{"Berlin fall, second 02:10 (CET)", "Europe/Berlin", "Sun 00:00-02:30", "2026-10-25T01:10:00Z", true, "2026-10-25T01:30:00Z"},
 		{"New York fall, second 01:15 (EST)", "America/New_York", "Sun 00:00-01:45", "2026-11-01T06:15:00Z", true, "2026-11-01T06:45:00Z"},
 		{"New York spring window over the gap", "America/New_York", "Sun 01:00-03:30", "2026-03-08T06:30:00Z", true, "2026-03-08T07:30:00Z"},
+		// Australia/Lord_Howe falls back half an hour on Sun 2026-04-05,
+		// 02:00 LHDT (+11) → 01:30 LHST (+10:30): 01:45 happens twice.
+		{"Lord Howe fall, 01:15 (LHDT), window to 01:45", "Australia/Lord_Howe", "Sun 00:00-01:45", "2026-04-04T14:15:00Z", true, "2026-04-04T14:45:00Z"},
+		{"Lord Howe fall, second 01:35 (LHST)", "Australia/Lord_Howe", "Sun 00:00-01:45", "2026-04-04T15:05:00Z", true, "2026-04-04T15:15:00Z"},
 		// A window to 24:00 that meets the next day's window is followed.
 		{"across midnight", "Europe/Berlin", "Fri 20:00-24:00; Sat 00:00-06:00", "2026-03-27T20:00:00Z", true, "2026-03-28T05:00:00Z"},
 	}

@@ -1,0 +1,71 @@
+package detector_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Measured load vetoes idleness: a machine whose CPU is busy now is not
+// idle, however many of the other signals vote idle and however high the
+// weighted score they give. Each case has a strict majority of idle votes
+// and a weighted score of at least 0.5, so only the veto keeps it NotIdle.
+func TestEnsembleUtilizationVetoesIdleness(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(14 * 24 * time.Hour)
+	n := 14 * 24 * 12
+	// Two quiet weeks, then a busy last day: the schedule learned from
+	// the history calls this hour idle, the activity is quiet, and the
+	// utilization over the last 24 h is busy.
+	wokeUp := synth("woke", t0, 5*time.Minute, n, func(i int) float64 {
+		if i >= n-24*12 {
+			return 0.6 + 0.1*noise(i)
+		}
+		return 0.01 + 0.01*noise(i)
+	})
+	quiet := []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}}
+	idleVote := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 1}, nil
+	})
+	tests := []struct {
+		name string
+		cfg  detector.EnsembleConfig
+		opts []detector.Option
+	}{
+		{name: "default weights: activity and schedule vote idle"},
+		{
+			name: "utilization outweighed by two custom signals",
+			cfg:  detector.EnsembleConfig{Weights: detector.Weights{Utilization: 0.1, Activity: 0.3, Schedule: 0.3}},
+			opts: []detector.Option{detector.WithSignal("cmdb", 1, idleVote), detector.WithSignal("owner", 1, idleVote)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ens, err := detector.NewEnsemble(tt.cfg, tt.opts...)
+			require.NoError(t, err)
+			v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("woke", t0), Series: []provider.Series{wokeUp}, Activity: quiet})
+			require.NoError(t, err)
+			require.Equal(t, detector.NotIdle, signal(t, v, detector.SignalUtilization).State, v.Explain())
+			votes, avail := 0, 0
+			for _, c := range v.Signals {
+				if c.State != detector.Unknown && c.Weight > 0 {
+					avail++
+					if c.State == detector.Idle {
+						votes++
+					}
+				}
+			}
+			require.Greater(t, 2*votes, avail, "the other signals are a strict majority for idle: %s", v.Explain())
+			require.GreaterOrEqual(t, v.Score, 0.5, "the weighted score alone would say idle: %s", v.Explain())
+			assert.Equal(t, detector.NotIdle, v.State, v.Explain())
+			assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+		})
+	}
+}

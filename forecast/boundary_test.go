@@ -1,0 +1,115 @@
+package forecast_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+)
+
+// drift extrapolates the last step's change: on a falling series it goes
+// below zero.
+func drift(history, dst []float64) {
+	n := len(history)
+	last, d := history[n-1], history[n-1]-history[n-2]
+	for i := range dst {
+		dst[i] = last + float64(i+1)*d
+	}
+}
+
+// A series that is never negative gets no negative forecast or quantile,
+// also when it holds exact zeros (its minimum is 0) and the model's
+// extrapolation falls below zero; a series that was negative somewhere is
+// forecast as the model says.
+func TestForecastOfSeriesWithZerosStaysNonNegative(t *testing.T) {
+	t.Parallel()
+	// A saw tooth falling from 40 to 0 by 4 per step, 20 times.
+	var withZeros []float64
+	for range 20 {
+		for v := 40.0; v >= 0; v -= 4 {
+			withZeros = append(withZeros, v)
+		}
+	}
+	// The same series ending on its way down, at 4: the drift forecast
+	// is 0, -4, -8, ...
+	y := withZeros[:len(withZeros)-1]
+	require.InDelta(t, 0, slicesMin(y), 0, "the series holds exact zeros")
+	require.InDelta(t, 4, y[len(y)-1], 0)
+	quantiles := []float64{0.05, 0.5, 0.95}
+	for _, absolute := range []bool{false, true} {
+		m, err := forecast.NewFunc(2, drift, forecast.IntervalOptions{Horizon: 6, Absolute: absolute})
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(y))
+		point := make([]float64, 6)
+		bands := [][]float64{make([]float64, 6), make([]float64, 6), make([]float64, 6)}
+		require.NoError(t, m.Forecast(point, quantiles, bands))
+		assert.Equal(t, []float64{0, 0, 0, 0, 0, 0}, point, "absolute %v: clipped at 0", absolute)
+		for j := range bands {
+			for i, v := range bands[j] {
+				assert.GreaterOrEqual(t, v, 0.0, "absolute %v, q%v step %d", absolute, quantiles[j], i+1)
+			}
+		}
+	}
+
+	// Shifted by −1 the series is negative somewhere: nothing is clipped.
+	shifted := make([]float64, len(y))
+	for i, v := range y {
+		shifted[i] = v - 1
+	}
+	m, err := forecast.NewFunc(2, drift, forecast.IntervalOptions{Horizon: 6})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(shifted))
+	point := make([]float64, 3)
+	require.NoError(t, m.Forecast(point, nil, nil))
+	assert.Equal(t, []float64{-1, -5, -9}, point)
+}
+
+func slicesMin(y []float64) float64 {
+	m := math.Inf(1)
+	for _, v := range y {
+		m = min(m, v)
+	}
+	return m
+}
+
+// Beyond IntervalOptions.Horizon the quantile offsets keep the last kept
+// horizon's and grow with √(h/H): with absolute errors and a flat point
+// forecast, the band's distance from the point at step h > H is exactly
+// that at H times √(h/H), so it widens step by step.
+func TestBandsWidenBeyondTheHorizon(t *testing.T) {
+	t.Parallel()
+	const H = 4
+	// Noise around a level of 100: the last value is the forecast (flat).
+	y := make([]float64, 600)
+	for i := range y {
+		y[i] = 100 + 10*math.Sin(float64(i)*1.7) + 5*math.Cos(float64(i)*0.31)
+	}
+	last := func(history, dst []float64) {
+		for i := range dst {
+			dst[i] = history[len(history)-1]
+		}
+	}
+	m, err := forecast.NewFunc(1, last, forecast.IntervalOptions{Horizon: H, Absolute: true, Empirical: true})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(y))
+	const steps = 4 * H
+	point := make([]float64, steps)
+	quantiles := []float64{0.1, 0.9}
+	bands := [][]float64{make([]float64, steps), make([]float64, steps)}
+	require.NoError(t, m.Forecast(point, quantiles, bands))
+	for j := range quantiles {
+		atH := bands[j][H-1] - point[H-1]
+		require.NotZero(t, atH)
+		for h := H + 1; h <= steps; h++ {
+			got := bands[j][h-1] - point[h-1]
+			want := atH * math.Sqrt(float64(h)/float64(H))
+			assert.InDelta(t, want, got, 1e-9*math.Abs(want), "q%v step %d", quantiles[j], h)
+			assert.Greater(t, math.Abs(got), math.Abs(bands[j][h-2]-point[h-2]), "q%v widens at step %d", quantiles[j], h)
+		}
+	}
+	assert.Less(t, bands[0][steps-1], bands[0][H-1], "the lower band falls")
+	assert.Greater(t, bands[1][steps-1], bands[1][H-1], "the upper band rises")
+}
