@@ -589,3 +589,45 @@ func TestReservationString(t *testing.T) {
 	assert.Empty(t, ratelimit.GlobalKey.Direction.String())
 	assert.Equal(t, "allowed", fmt.Sprint(ratelimit.Allowed))
 }
+
+// jumpClock's waits are over at once, and move its time to their end.
+type jumpClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *jumpClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+// A Wait whose ctx has ended grants nothing, even when its wait is over
+// at the same moment (select picks at random among ready cases: the
+// reservation after the wait must see the ended ctx, as the store's
+// Update does).
+func TestWaitEndedContextReservesNothing(t *testing.T) {
+	t.Parallel()
+	for i := range 100 {
+		clk := &jumpClock{now: t0}
+		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
+		require.NoError(t, err)
+		req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+		_, err = lim.Wait(t.Context(), req)
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		r, err := lim.Wait(ctx, req)
+		require.ErrorIs(t, err, context.Canceled, "attempt %d", i)
+		assert.False(t, r.OK(), "attempt %d", i)
+	}
+}
