@@ -67,20 +67,20 @@ func ShardScope(target string, shards int) (string, error) {
 // Assign returns the owner of each shard (owners[k] for shard k) among the
 // replica IDs in members, by rendezvous (highest random weight) hashing
 // with bounded load: each shard ranks the members by a hash of (member,
-// shard), and shards are taken in order 0, 1, … by the highest-ranked
-// member that owns fewer than ⌈shards/len(members)⌉ shards so far. So:
+// shard), and shards are taken in order 0, 1, … each by the
+// highest-ranked member that still has room, where room means owning
+// fewer than ⌊shards/m⌋ shards, or exactly ⌊shards/m⌋ while fewer than
+// shards mod m members own one more (m members). So:
 //
 //   - the result depends only on the set of members (order and duplicates
 //     do not matter), and every replica that sees the same members
 //     computes the same owners;
-//   - each member owns ⌊shards/m⌋ or ⌈shards/m⌉ shards, except that the
-//     last members in a shard's ranking may be left with fewer when
-//     shards is not a multiple of m;
+//   - every member owns ⌊shards/m⌋ or ⌈shards/m⌉ shards;
 //   - when a member joins or leaves, mostly the shards it takes or leaves
-//     move.
+//     move (TestAssignMoves measures it).
 //
 // It returns a *provider.InvalidError for a shard count outside 1 to
-// MaxShards, no members, or an empty member ID.
+// MaxShards, no members, or an empty member ID. It takes O(shards·m) time.
 func Assign(shards int, members []string) ([]string, error) {
 	if err := checkShards(shards); err != nil {
 		return nil, err
@@ -100,13 +100,16 @@ func Assign(shards int, members []string) ([]string, error) {
 		_, _ = h.Write([]byte(m))
 		seeds[i] = h.Sum64()
 	}
-	capacity := (shards + len(ms) - 1) / len(ms)
+	// Every member owns lo shards, and extra of them one more; the room
+	// left always adds up to the shards left, so one always has room.
+	lo, extra := shards/len(ms), shards%len(ms)
 	load := make([]int, len(ms))
+	full := 0 // members that own lo+1
 	owners := make([]string, shards)
 	for k := range shards {
 		best, bestW := -1, uint64(0)
 		for i, seed := range seeds {
-			if load[i] >= capacity {
+			if load[i] > lo || load[i] == lo && full >= extra {
 				continue
 			}
 			if w := mix(seed ^ uint64(k)*0x9e3779b97f4a7c15); best < 0 || w > bestW {
@@ -114,6 +117,9 @@ func Assign(shards int, members []string) ([]string, error) {
 			}
 		}
 		load[best]++
+		if load[best] == lo+1 {
+			full++
+		}
 		owners[k] = ms[best]
 	}
 	return owners, nil

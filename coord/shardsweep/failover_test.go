@@ -172,7 +172,7 @@ func TestFailover(t *testing.T) {
 	done := g.allDone(t0)
 	g.checkActs(t0)
 	for k, reps := range done {
-		require.Len(t, reps, 1, "shard %d finished %s once", k, t0)
+		require.Equal(t, 1, len(reps), "shard %d finished %s once", k, t0)
 	}
 
 	// A third replica joins: it takes a third of the shards.
@@ -184,7 +184,7 @@ func TestFailover(t *testing.T) {
 	g.checkActs(t1)
 	fromC := 0
 	for k, reps := range done {
-		require.Len(t, reps, 1, "shard %d", k)
+		require.Equal(t, 1, len(reps), "shard %d", k)
 		rep := reps[0]
 		assert.Equal(t, rep.Resources, rep.Sweep.Incremental, "shard %d (led by %s) resumes from the stored states: full reads %v", k, rep.Replica, rep.Sweep.Full)
 		assert.Len(t, rep.Sweep.Verdicts, rep.Resources, "shard %d: a verdict per resource", k)
@@ -214,6 +214,11 @@ func TestFailover(t *testing.T) {
 		total += reps[0].Resources
 	}
 	assert.Equal(t, len(f.resources), total, "every resource is in exactly one shard")
+	for _, period := range []time.Time{t0, t1, t2} {
+		for k, reps := range g.rec.done(period) {
+			assert.Equal(t, 1, len(reps), "shard %d swept %s once: a new leader resumes after the last period done", k, period)
+		}
+	}
 	for _, rep := range g.rec.all() {
 		assert.Empty(t, rep.Fenced, "shard %d %s", rep.Shard, rep.Period)
 		assert.Empty(t, rep.Failed)

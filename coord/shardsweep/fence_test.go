@@ -79,7 +79,7 @@ func TestDeposedLeader(t *testing.T) {
 	assert.Equal(t, []string{first}, cut.Acted, "only the act claimed before the end of the term")
 	require.Len(t, cut.Fenced, 1)
 	assert.NotContains(t, cut.Acted, cut.Fenced[0], "a refused claim is not counted as acted")
-	require.Len(t, done[0], 1)
+	require.Equal(t, 1, len(done[0]))
 	next := done[0][0]
 	assert.Greater(t, next.Fence.Rev, cut.Fence.Rev, "a new term finished the period")
 	assert.Equal(t, []string{first}, next.Claimed, "the next term skips what the deposed one claimed")
