@@ -30,7 +30,7 @@ func checkShards(shards int) error {
 // "shards". It allocates nothing.
 func ShardOf(id string, shards int) (int, error) {
 	if err := checkShards(shards); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("coord: %w", err)
 	}
 	return int(fnv32a(id) % uint32(shards)), nil
 }
@@ -83,16 +83,16 @@ func ShardScope(target string, shards int) (string, error) {
 // MaxShards, no members, or an empty member ID. It takes O(shards·m) time.
 func Assign(shards int, members []string) ([]string, error) {
 	if err := checkShards(shards); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("coord: assign: %w", err)
 	}
 	ms := slices.Clone(members)
 	slices.Sort(ms)
 	ms = slices.Compact(ms)
 	if len(ms) == 0 {
-		return nil, provider.Invalid("members", members, "must not be empty")
+		return nil, fmt.Errorf("coord: assign: %w", provider.Invalid("members", members, "must not be empty"))
 	}
 	if ms[0] == "" {
-		return nil, provider.Invalid("members", members, "must not contain an empty ID")
+		return nil, fmt.Errorf("coord: assign: %w", provider.Invalid("members", members, "must not contain an empty ID"))
 	}
 	seeds := make([]uint64, len(ms))
 	for i, m := range ms {

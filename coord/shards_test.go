@@ -59,7 +59,7 @@ func (r *shardsReplica) stop(t *testing.T) {
 	select {
 	case err, ok := <-r.done:
 		if ok {
-			assert.NoError(t, err)
+			require.NoError(t, err)
 			close(r.done)
 		}
 	case <-time.After(30 * time.Second):

@@ -200,3 +200,12 @@ func newEnsemble(t testing.TB) *detector.Ensemble {
 	require.NoError(t, err)
 	return ens
 }
+
+// passes describes reports briefly, for failure messages: replica@term.
+func passes(reps []shardsweep.Report) []string {
+	out := make([]string, len(reps))
+	for i, r := range reps {
+		out[i] = fmt.Sprintf("%s@%d", r.Replica, r.Fence.Rev)
+	}
+	return out
+}

@@ -105,7 +105,6 @@ type options struct {
 	clock    clock.Clock
 	logger   *slog.Logger
 	observer Observer
-	coord    []coord.Option
 }
 
 // WithClock sets the clock that paces the periods. Default (also for
