@@ -41,7 +41,9 @@ type Decision struct {
 // goroutine per shard, for several shards at once; it must be safe for
 // concurrent use. Act should check the resource's current state itself
 // (a resource stopped in an earlier period and still idle is decided
-// again) and return an error when it did not act.
+// again) and return an error when it did not act: the error is reported
+// (Report.Failed) and kept on the claim, and the resource is not tried
+// again in that period, only decided again in the next.
 type Actor interface {
 	Act(ctx context.Context, d Decision) error
 }
