@@ -53,6 +53,33 @@
 //	            fenced writes of the term fail (ErrFenced) ◀──┘
 //	            the next candidate is elected
 //
+// # Shards
+//
+// A large fleet is split into shards so that its work spreads over the
+// replicas. ShardOf hashes a resource ID to one of N shards (32-bit FNV-1a
+// modulo N: stable across replicas, releases and restarts, allocation
+// free). A Shards runner makes one replica's part of the cluster:
+//
+//	sh, err := coord.NewShards(coord.ShardsConfig{ID: hostname, Shards: 64}, cli)
+//	...
+//	err = sh.Run(ctx, func(ctx context.Context, shard int, l *coord.Leadership) error {
+//		// Lead one shard; ctx ends when the shard moves or the term ends.
+//		...
+//	})
+//
+// Each replica registers a membership key bound to its lease and watches
+// the others; Assign (rendezvous hashing with bounded load) gives each live
+// member ⌊N/m⌋ or ⌈N/m⌉ shards, and the replica campaigns, with one
+// Elector per shard scope (ShardName), only for the shards it owns. When
+// a replica joins, the others resign the shards it now owns; when one
+// leaves, it resigns and revokes its membership, so that the others take
+// over at once; when one crashes, its membership and leader keys expire
+// after SessionTTL and the others take its shards then. The shard count
+// is recorded in etcd by the first replica: a replica configured with
+// another count fails with ErrShardCount rather than remap the fleet.
+// Package coord/shardsweep runs the hourly idle evaluation of each shard
+// on it.
+//
 // # State the replicas share
 //
 // What the replicas share lives beside what it is for: the rate-limit

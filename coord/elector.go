@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -110,16 +109,35 @@ type Elector struct {
 	logger *slog.Logger
 }
 
-// Option configures an Elector's wiring.
-type Option func(*Elector)
+// Option configures the wiring of an Elector or a Shards runner.
+type Option func(*options)
 
-// WithLogger sets the logger for campaigns and lost leaderships. Default
-// (also for nil): discard.
-func WithLogger(lg *slog.Logger) Option { return func(e *Elector) { e.logger = lg } }
+type options struct {
+	logger *slog.Logger
+	clock  clock.Clock
+}
 
-// WithClock sets the clock Run waits on between campaigns. Default (also
-// for nil): the real clock.
-func WithClock(c clock.Clock) Option { return func(e *Elector) { e.clock = c } }
+func newOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.clock == nil {
+		o.clock = clock.Real{}
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// WithLogger sets the logger for campaigns, lost leaderships and (for
+// Shards) membership and rebalancing. Default (also for nil): discard.
+func WithLogger(lg *slog.Logger) Option { return func(o *options) { o.logger = lg } }
+
+// WithClock sets the clock Run waits on between campaigns (RetryDelay).
+// Default (also for nil): the real clock.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // NewElector returns an Elector for cfg on cli. It returns a
 // *provider.InvalidError naming the field when cfg is invalid or cli is
@@ -131,16 +149,8 @@ func NewElector(cfg ElectorConfig, cli *clientv3.Client, opts ...Option) (*Elect
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("coord: %w", err)
 	}
-	e := &Elector{cli: cli, cfg: cfg.withDefaults()}
-	for _, o := range opts {
-		o(e)
-	}
-	if e.clock == nil {
-		e.clock = clock.Real{}
-	}
-	if e.logger == nil {
-		e.logger = slog.New(slog.DiscardHandler)
-	}
+	o := newOptions(opts)
+	e := &Elector{cli: cli, cfg: cfg.withDefaults(), clock: o.clock, logger: o.logger}
 	// The backoff between retries runs on the real clock: WithClock paces
 	// only Run's campaigns.
 	e.r = etcdkv.Retrier{Timeout: e.cfg.RequestTimeout, MaxRetries: e.cfg.MaxRetries}
@@ -157,18 +167,6 @@ func validateName(field, s string) error {
 		}
 	}
 	return nil
-}
-
-// ShardScope returns the scope of the shard that target belongs to out of
-// shards, "shard-K-of-N" (FNV-1a of the target modulo shards), so that
-// replicas can split the targets between leaders. shards must be positive.
-func ShardScope(target string, shards int) (string, error) {
-	if shards <= 0 {
-		return "", provider.Invalid("shards", shards, "must be positive")
-	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(target))
-	return fmt.Sprintf("shard-%d-of-%d", h.Sum32()%uint32(shards), shards), nil
 }
 
 // Scope returns the Elector's scope.

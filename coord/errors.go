@@ -14,6 +14,11 @@ var (
 	ErrFenced = errors.New("coord: fenced: no longer the leader")
 	// ErrNoLeader means no one holds the scope's leadership.
 	ErrNoLeader = errors.New("coord: no leader")
+	// ErrShardCount means a Shards runner is configured with a shard count
+	// other than the one its cluster was started with: it would hash
+	// resources to other shards than the running replicas, so it refuses
+	// to run instead of remapping them silently.
+	ErrShardCount = errors.New("coord: shard count differs from the cluster's")
 	// ErrStore means etcd failed (unreachable, timed out); the error also
 	// wraps etcd's own error. It is the same value as the ErrStore of
 	// safety/approval/etcdstore and safety/etcdaudit, so one errors.Is

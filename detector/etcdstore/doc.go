@@ -15,7 +15,8 @@
 // shard through a coord.Elector give each shard's Tracker the view
 // store.Guarded(leadership.Fence().Cmp()): its saves commit only while the
 // term lasts, so a deposed leader never overwrites the state the new
-// leader resumes from.
+// leader resumes from. Package coord/shardsweep runs exactly this: shards
+// over replicas, each shard's Tracker on this store under its fence.
 //
 // A state is about 21 bytes per metric and hour of history with data (see
 // detector.Tracker): with the defaults about 56 KB per resource, so one

@@ -1,0 +1,93 @@
+// Package shardsweep runs a large fleet's hourly idle evaluation over
+// several replicas of a host: the resources hash to shards
+// (coord.ShardOf), each shard is led by one replica at a time
+// (coord.Shards: membership on leases, one election per shard, balanced
+// ownership), and the leader of a shard sweeps its resources once per
+// period with a detector.Tracker whose states live in etcd, then acts on
+// the verdicts through the host's Actor.
+//
+// # Usage
+//
+//	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
+//	ens, _ := detector.NewEnsemble(detector.EnsembleConfig{})
+//	r, err := shardsweep.New(shardsweep.Config{
+//		Shards: coord.ShardsConfig{ID: podName, Shards: 64},
+//		Period: time.Hour,
+//	}, cli, ens, detector.Fleet{Inventory: cloud, Metrics: quotaSource}, actor)
+//	...
+//	err = r.Run(ctx) // until ctx ends
+//
+// Every replica runs the same configuration except Shards.ID. The shard
+// count is fixed for the life of the cluster: the first replica records
+// it, and a replica with another count fails with coord.ErrShardCount
+// instead of hashing the fleet differently. Use several times more shards
+// than replicas (64 for up to a dozen replicas), so that ownership can be
+// balanced and a lost replica's work spreads over the others.
+//
+// # A pass
+//
+// The leader of shard k, at Period boundary p plus Delay, runs:
+//
+//	list inventory ─► keep ShardOf(id) = k ─► Tracker.Sweep(now = p)
+//	                                           states: Load, and Save only
+//	                                           under the term's fence
+//	                                             │ a save refused: deposed,
+//	                                             │ stop (coord.ErrFenced)
+//	                                             ▼
+//	for each verdict with an action:  claim (resource, p) under the fence
+//	                                    ├─ refused: deposed, stop
+//	                                    ├─ claimed before: skip
+//	                                    └─ ours: Actor.Act, record outcome
+//	                                             ▼
+//	                                  mark p done for k (under the fence)
+//
+// # Guarantees
+//
+// No resource is acted on twice for a period: the claim is one etcd
+// transaction that commits only while the leader's term lasts (its Fence)
+// and only if no claim exists, and Act is called only after it commits. A
+// deposed leader's claim (its lease expired during a GC pause, say) is
+// refused with coord.ErrFenced, it acts on nothing more, and what it did
+// not act on is not counted (Report.Fenced, not Report.Acted). A claim is
+// the claiming leader's to finish: Act runs with a context that the end of
+// the term does not cancel. A leader that dies between a claim and the
+// end of its Act leaves the claim "claimed": at most once, so that
+// resource is not acted on in that period.
+//
+// No resource is skipped for more than one period across a replica loss:
+// a period is recorded as done for a shard only after its pass, so the
+// next leader of the shard (elected when the dead replica's leases expire,
+// SessionTTL after its last keep-alive) first finishes the period left
+// undone, skipping the resources already claimed in it, then goes on with
+// the next. When no replica led a shard for more than a period (the whole
+// cluster was down), the next leader sweeps the latest period, which reads
+// every step since the stored states (the Tracker reads what is new), not
+// each missed period in turn.
+//
+// The new leader resumes from the stored states: the states of the
+// shard's resources are in etcd (detector/etcdstore, under
+// Prefix+"state/"), so it reads only the steps since the last sweep
+// (Report.Sweep.Incremental), not each resource's whole history.
+//
+// # Failures
+//
+// Anything that needs etcd fails closed: when etcd is unreachable the
+// progress cannot be read and nothing can be claimed, so nothing is acted
+// on; the pass stops with an error matching coord.ErrStore, which is
+// logged (WithLogger) and reported (WithObserver), and the shard is
+// resigned and campaigned for again. A state that cannot be loaded makes
+// the Tracker read that resource in full (never "idle" by default). An
+// inventory that fails ends the pass without acting. Invalid configuration
+// (zero or negative shards, an empty replica ID, a zero period, …) is an
+// error naming the field from New.
+//
+// # Keys
+//
+// Under Config.Shards.Prefix: the shard count, the members and the
+// elections (see coord.Shards). Under Config.Prefix: "state/" + resource
+// ID, the states; ShardName + "/done", the last period done; ShardName +
+// "/claims/" + period + "/" + resource ID, the claims of the current and
+// the previous period (older ones are deleted after each pass).
+//
+// A Runner is safe for concurrent use; a replica runs one Run.
+package shardsweep

@@ -1,0 +1,224 @@
+package shardsweep_test
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/coord/shardsweep"
+	"github.com/idlescale/idlescale/internal/etcdtest"
+)
+
+// replica is one in-process replica: its Runner on a client of its own.
+type replica struct {
+	id     string
+	cli    *clientv3.Client
+	runner *shardsweep.Runner
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// rig runs several replicas over one fleet, on one fake clock.
+type rig struct {
+	t      *testing.T
+	cfg    shardsweep.Config
+	fleet  *fleet
+	rec    *recorder
+	clock  *clock.Mock
+	logger *slog.Logger
+	eps    []string
+}
+
+func newRig(t *testing.T, shards int, f *fleet, start time.Time) *rig {
+	t.Helper()
+	prefix := etcdtest.KeyPrefix(t)
+	mock := clock.NewMock()
+	mock.Set(start)
+	return &rig{
+		t: t, fleet: f, rec: newRecorder(), clock: mock, eps: cluster.Endpoints(),
+		logger: slog.New(slog.DiscardHandler),
+		cfg: shardsweep.Config{
+			Shards: coord.ShardsConfig{Shards: shards, Prefix: prefix + "coord/", SessionTTL: 2 * time.Second,
+				RetryDelay: 50 * time.Millisecond},
+			Period: time.Hour, Delay: 5 * time.Minute, Prefix: prefix + "sweep/",
+		},
+	}
+}
+
+// start starts replica id; it is stopped (gracefully) when the test ends.
+func (g *rig) start(id string) *replica {
+	t := g.t
+	t.Helper()
+	cfg := g.cfg
+	cfg.Shards.ID = id
+	cli := etcdtest.Dial(t, g.eps...)
+	r, err := shardsweep.New(cfg, cli, newEnsemble(t), g.fleet.detector(), g.rec.actor(id),
+		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	rp := &replica{id: id, cli: cli, runner: r, cancel: cancel, done: make(chan error, 1)}
+	go func() { rp.done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-rp.done:
+			assert.NoError(t, err, "Run of %s", id)
+		case <-time.After(30 * time.Second):
+			t.Errorf("Run of %s did not return", id)
+		}
+	})
+	return rp
+}
+
+// kill ends replica rp without resigning anything: its client is closed
+// first, so that its leases expire after SessionTTL.
+func (g *rig) kill(rp *replica) {
+	g.t.Helper()
+	require.NoError(g.t, rp.cli.Close())
+	rp.cancel()
+	select {
+	case err := <-rp.done:
+		require.NoError(g.t, err)
+		rp.done <- err // for the cleanup
+	case <-time.After(30 * time.Second):
+		g.t.Fatalf("killed replica %s did not stop", rp.id)
+	}
+}
+
+// balanced waits until the replicas lead every shard, each the shards
+// coord.Assign gives it among them.
+func (g *rig) balanced(rs ...*replica) {
+	t := g.t
+	t.Helper()
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.id
+	}
+	owners, err := coord.Assign(g.cfg.Shards.Shards, ids)
+	require.NoError(t, err)
+	want := map[string][]int{}
+	for k, id := range owners {
+		want[id] = append(want[id], k)
+	}
+	ok := within(t, 60*time.Second, func() bool {
+		for _, r := range rs {
+			if !slices.Equal(r.runner.Leading(), want[r.id]) {
+				return false
+			}
+		}
+		return true
+	})
+	if !ok {
+		for _, r := range rs {
+			t.Logf("%s leads %v, wants %v", r.id, r.runner.Leading(), want[r.id])
+		}
+		t.Fatal("the replicas did not settle on the assignment")
+	}
+}
+
+// allDone waits until every shard has finished period.
+func (g *rig) allDone(period time.Time) map[int][]shardsweep.Report {
+	t := g.t
+	t.Helper()
+	var got map[int][]shardsweep.Report
+	ok := within(t, 60*time.Second, func() bool {
+		got = g.rec.done(period)
+		return len(got) == g.cfg.Shards.Shards
+	})
+	require.True(t, ok, "shards done for %s: %v of %d", period, slices.Sorted(maps.Keys(got)), g.cfg.Shards.Shards)
+	return got
+}
+
+// checkActs checks that in period every idle resource was acted on exactly
+// once and no busy one was.
+func (g *rig) checkActs(period time.Time) {
+	t := g.t
+	t.Helper()
+	acts := g.rec.actsFor(period)
+	for _, r := range g.fleet.resources {
+		if g.fleet.idle[r.ID] {
+			assert.Len(t, acts[r.ID], 1, "%s in %s: acted on by %v", r.ID, period, acts[r.ID])
+		} else {
+			assert.Empty(t, acts[r.ID], "%s is busy", r.ID)
+		}
+	}
+}
+
+// TestFailover: three replicas share 12 shards of 60 resources. A replica
+// that joins takes its shards from the others; a replica killed without
+// resigning loses its shards when its leases expire, and the survivors
+// take them and resume from the stored states (no full re-read). In every
+// period every idle resource is acted on exactly once, none twice and
+// none skipped, and every resource gets a verdict.
+func TestFailover(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(60, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 12, f, t0.Add(5*time.Minute))
+
+	a, b := g.start("replica-a"), g.start("replica-b")
+	g.balanced(a, b)
+	done := g.allDone(t0)
+	g.checkActs(t0)
+	for k, reps := range done {
+		require.Len(t, passes(reps), 1, "shard %d finished %s once", k, t0)
+	}
+
+	// A third replica joins: it takes a third of the shards.
+	c := g.start("replica-c")
+	g.balanced(a, b, c)
+	t1 := t0.Add(time.Hour)
+	g.clock.Add(time.Hour)
+	done = g.allDone(t1)
+	g.checkActs(t1)
+	fromC := 0
+	for k, reps := range done {
+		require.Len(t, passes(reps), 1, "shard %d", k)
+		rep := reps[0]
+		assert.Equal(t, rep.Resources, rep.Sweep.Incremental, "shard %d (led by %s) resumes from the stored states: full reads %v", k, rep.Replica, rep.Sweep.Full)
+		assert.Len(t, rep.Sweep.Verdicts, rep.Resources, "shard %d: a verdict per resource", k)
+		if rep.Replica == c.id {
+			fromC++
+		}
+	}
+	assert.Equal(t, 4, fromC, "the new replica swept its third of the shards")
+
+	// The third replica dies without resigning; the others take its
+	// shards once its leases have expired.
+	moved := c.runner.Leading()
+	require.NotEmpty(t, moved)
+	g.kill(c)
+	g.balanced(a, b)
+	t2 := t1.Add(time.Hour)
+	g.clock.Add(time.Hour)
+	done = g.allDone(t2)
+	g.checkActs(t2)
+	for _, k := range moved {
+		rep := done[k][0]
+		assert.NotEqual(t, c.id, rep.Replica)
+		assert.Equal(t, rep.Resources, rep.Sweep.Incremental, "shard %d moved to %s and resumed from the stored states: full reads %v", k, rep.Replica, rep.Sweep.Full)
+	}
+	total := 0
+	for _, reps := range done {
+		total += reps[0].Resources
+	}
+	assert.Equal(t, len(f.resources), total, "every resource is in exactly one shard")
+	for _, period := range []time.Time{t0, t1, t2} {
+		for k, reps := range g.rec.done(period) {
+			assert.Len(t, passes(reps), 1, "shard %d swept %s once: a new leader resumes after the last period done", k, period)
+		}
+	}
+	for _, rep := range g.rec.all() {
+		assert.Empty(t, rep.Fenced, "shard %d %s", rep.Shard, rep.Period)
+		assert.Empty(t, rep.Failed)
+	}
+}

@@ -1,0 +1,255 @@
+package shardsweep_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/coord/shardsweep"
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/detector/etcdstore"
+	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/provider"
+
+	"log/slog"
+)
+
+// depose deletes the leader keys of every shard under the rig's prefix,
+// as etcd does when a leader's lease expires, but without the leader
+// noticing (its session is alive, as in a long GC pause): only its fence
+// can stop its writes now.
+func (g *rig) depose(ctx context.Context, cli *clientv3.Client) {
+	_, err := cli.Delete(ctx, g.cfg.Shards.Prefix+"election/", clientv3.WithPrefix())
+	if err != nil {
+		g.t.Errorf("depose: %v", err)
+	}
+}
+
+// TestDeposedLeader: a leader deposed in the middle of a pass does not act
+// any more. Deposed while it acts (after the first claim), its next claim
+// is refused with ErrFenced and that resource is not acted on nor counted;
+// deposed while it reads, its state saves are refused and it acts on
+// nothing. Each time the next term finishes the period, skipping what the
+// deposed term had claimed, so that every idle resource is acted on
+// exactly once.
+func TestDeposedLeader(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(6, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	admin := etcdtest.Dial(t, g.eps...)
+	a := g.start("replica-a")
+	g.allDone(t0)
+	g.checkActs(t0)
+
+	// Deposed while acting: during its first act of the period.
+	t1 := t0.Add(time.Hour)
+	var once sync.Once
+	first := ""
+	g.rec.setAct(func(ctx context.Context, d shardsweep.Decision) error {
+		if d.Period.Equal(t1) {
+			once.Do(func() {
+				first = d.Resource.ID
+				g.depose(ctx, admin)
+			})
+		}
+		return nil
+	})
+	g.clock.Add(time.Hour)
+	done := g.allDone(t1)
+	g.checkActs(t1)
+	var fenced []shardsweep.Report
+	for _, rep := range g.rec.all() {
+		if rep.Period.Equal(t1) && rep.Err != nil {
+			fenced = append(fenced, rep)
+		}
+	}
+	require.Len(t, fenced, 1, "one pass was cut short")
+	cut := fenced[0]
+	require.ErrorIs(t, cut.Err, coord.ErrFenced)
+	assert.False(t, cut.Done)
+	assert.Equal(t, []string{first}, cut.Acted, "only the act claimed before the end of the term")
+	require.Len(t, cut.Fenced, 1)
+	assert.NotContains(t, cut.Acted, cut.Fenced[0], "a refused claim is not counted as acted")
+	require.Len(t, passes(done[0]), 1)
+	next := done[0][0]
+	assert.Greater(t, next.Fence.Rev, cut.Fence.Rev, "a new term finished the period")
+	assert.Equal(t, []string{first}, next.Claimed, "the next term skips what the deposed one claimed")
+	assert.Len(t, next.Acted, 2)
+	assert.Contains(t, next.Acted, cut.Fenced[0], "the refused resource is acted on by the next term")
+	g.rec.setAct(nil)
+
+	// Deposed while reading: its saves are refused and it acts on nothing.
+	t2 := t1.Add(time.Hour)
+	var once2 sync.Once
+	f.setHold(func(q provider.Query) {
+		if q.End.Equal(t2) {
+			once2.Do(func() { g.depose(context.Background(), admin) })
+		}
+	})
+	g.clock.Add(time.Hour)
+	done = g.allDone(t2)
+	g.checkActs(t2)
+	var cut2 []shardsweep.Report
+	for _, rep := range g.rec.all() {
+		if rep.Period.Equal(t2) && rep.Err != nil {
+			cut2 = append(cut2, rep)
+		}
+	}
+	require.Len(t, cut2, 1)
+	require.ErrorIs(t, cut2[0].Err, coord.ErrFenced)
+	require.ErrorIs(t, cut2[0].Err, etcdstore.ErrGuard)
+	assert.Empty(t, cut2[0].Acted)
+	assert.Empty(t, cut2[0].Fenced, "no claim was tried")
+	assert.Len(t, done[0][0].Acted, 3, "the next term acts on every idle resource")
+	assert.Empty(t, done[0][0].Claimed)
+	_ = a
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestEtcdDown: when etcd becomes unreachable the leader acts on nothing
+// (fail closed) and logs why; Run keeps running and returns nil when its
+// context ends.
+func TestEtcdDown(t *testing.T) {
+	t.Parallel()
+	own := etcdtest.New(t, etcdtest.Options{NoFsync: true})
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(6, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	g.eps = own.Endpoints()
+	g.cfg.Shards.RequestTimeout = 200 * time.Millisecond
+	g.cfg.Shards.MaxRetries = 1
+	var logs syncBuffer
+	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	g.start("replica-a")
+	g.allDone(t0)
+	g.checkActs(t0)
+
+	own.Members[0].Stop()
+	g.clock.Add(time.Hour)
+	t1 := t0.Add(time.Hour)
+	ok := within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "shardsweep: read progress failed")
+	})
+	require.True(t, ok, "the failure is logged; logs:\n%s", logs.String())
+	assert.Contains(t, logs.String(), "etcd failed")
+	assert.Empty(t, g.rec.actsFor(t1), "nothing is acted on without etcd")
+	assert.Empty(t, g.rec.done(t1))
+}
+
+// TestShardCountMismatch: a replica configured with another shard count
+// than its cluster's refuses to run, with ErrShardCount.
+func TestShardCountMismatch(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(4, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 4, f, t0.Add(5*time.Minute))
+	a := g.start("replica-a")
+	g.balanced(a)
+	cfg := g.cfg
+	cfg.Shards.ID = "replica-b"
+	cfg.Shards.Shards = 8
+	r, err := shardsweep.New(cfg, etcdtest.Dial(t, g.eps...), newEnsemble(t), f.detector(), g.rec.actor("replica-b"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	err = r.Run(ctx)
+	require.ErrorIs(t, err, coord.ErrShardCount)
+	assert.Contains(t, err.Error(), "runs 4 shards")
+	require.NoError(t, ctx.Err(), "refused at once, not at the deadline")
+	assert.Equal(t, []int{0, 1, 2, 3}, a.runner.Leading(), "the running replica keeps its shards")
+}
+
+// TestNewRejects: invalid configurations and missing collaborators are
+// refused at construction with an error naming the field.
+func TestNewRejects(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Dial(t, cluster.Endpoints()...)
+	ens := newEnsemble(t)
+	f := newFleet(1, time.Time{})
+	good := shardsweep.Config{Shards: coord.ShardsConfig{ID: "r1", Shards: 4}, Period: time.Hour}
+	actor := shardsweep.ActorFunc(func(context.Context, shardsweep.Decision) error { return nil })
+	_, err := shardsweep.New(good, cli, ens, f.detector(), actor)
+	require.NoError(t, err, "the minimal valid configuration")
+	tests := []struct {
+		name  string
+		give  func(c *shardsweep.Config)
+		field string
+	}{
+		{"zero shards", func(c *shardsweep.Config) { c.Shards.Shards = 0 }, "shards.shards"},
+		{"negative shards", func(c *shardsweep.Config) { c.Shards.Shards = -3 }, "shards.shards"},
+		{"too many shards", func(c *shardsweep.Config) { c.Shards.Shards = coord.MaxShards + 1 }, "shards.shards"},
+		{"empty replica id", func(c *shardsweep.Config) { c.Shards.ID = "" }, "shards.id"},
+		{"replica id with a slash", func(c *shardsweep.Config) { c.Shards.ID = "a/b" }, "shards.id"},
+		{"zero period", func(c *shardsweep.Config) { c.Period = 0 }, "period"},
+		{"negative period", func(c *shardsweep.Config) { c.Period = -time.Hour }, "period"},
+		{"period not whole hours", func(c *shardsweep.Config) { c.Period = 90 * time.Minute }, "period"},
+		{"negative delay", func(c *shardsweep.Config) { c.Delay = -time.Minute }, "delay"},
+		{"delay of a period", func(c *shardsweep.Config) { c.Delay = time.Hour }, "delay"},
+		{"default delay over the period", func(c *shardsweep.Config) { c.Period = 0; c.Delay = 0 }, "period"},
+		{"negative chunk", func(c *shardsweep.Config) { c.Chunk = -1 }, "chunk"},
+		{"negative concurrency", func(c *shardsweep.Config) { c.Concurrency = -1 }, "concurrency"},
+		{"negative act timeout", func(c *shardsweep.Config) { c.ActTimeout = -time.Second }, "act_timeout"},
+		{"session ttl not whole seconds", func(c *shardsweep.Config) { c.Shards.SessionTTL = 1500 * time.Millisecond }, "shards.session_ttl"},
+		{"tracker step", func(c *shardsweep.Config) { c.Tracker.Step = 7 * time.Minute }, "tracker.step"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := good
+			tt.give(&cfg)
+			_, err := shardsweep.New(cfg, cli, ens, f.detector(), actor)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			require.ErrorIs(t, cfg.Validate(), provider.ErrInvalid)
+		})
+	}
+	collaborators := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"client", func() error { _, err := shardsweep.New(good, nil, ens, f.detector(), actor); return err }, "client"},
+		{"ensemble", func() error { _, err := shardsweep.New(good, cli, nil, f.detector(), actor); return err }, "ensemble"},
+		{"inventory", func() error {
+			_, err := shardsweep.New(good, cli, ens, detector.Fleet{Metrics: f}, actor)
+			return err
+		}, "fleet.inventory"},
+		{"metrics", func() error {
+			_, err := shardsweep.New(good, cli, ens, detector.Fleet{Inventory: f}, actor)
+			return err
+		}, "fleet.metrics"},
+		{"actor", func() error { _, err := shardsweep.New(good, cli, ens, f.detector(), nil); return err }, "actor"},
+	}
+	for _, tt := range collaborators {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.call(), &ie, tt.name)
+		assert.Equal(t, tt.field, ie.Field, tt.name)
+	}
+}

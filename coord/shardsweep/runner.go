@@ -1,0 +1,350 @@
+package shardsweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/detector/etcdstore"
+	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// Decision is one resource the leader of its shard acts on, for one
+// period.
+type Decision struct {
+	// Shard is the resource's shard.
+	Shard int
+	// Period is the start of the period the verdict is for (the sweep's
+	// now).
+	Period time.Time
+	// Resource is the resource as listed.
+	Resource provider.Resource
+	// Verdict is its verdict; Verdict.Action is not detector.ActionNone.
+	Verdict detector.Verdict
+}
+
+// Actor carries out decisions: the host's gate and actuator, typically a
+// safety check of the proposal and the provider's Stop or Terminate (the
+// reaper's pipeline). The runner calls Act at most once per resource and
+// period across all replicas, only after the shard's leader claimed the
+// resource for the period under its fence, and with a context that is
+// not cancelled when the leadership ends (the claim is the leader's to
+// finish) but bounded by Config.ActTimeout. Act is called from one
+// goroutine per shard, for several shards at once; it must be safe for
+// concurrent use. Act should check the resource's current state itself
+// (a resource stopped in an earlier period and still idle is decided
+// again) and return an error when it did not act: the error is reported
+// (Report.Failed) and kept on the claim, and the resource is not tried
+// again in that period, only decided again in the next.
+type Actor interface {
+	Act(ctx context.Context, d Decision) error
+}
+
+// ActorFunc adapts a function to an Actor.
+type ActorFunc func(ctx context.Context, d Decision) error
+
+// Act calls f(ctx, d).
+func (f ActorFunc) Act(ctx context.Context, d Decision) error { return f(ctx, d) }
+
+// Report is the outcome of one pass of a shard's leader over one period.
+type Report struct {
+	// Shard and Period are the shard and the period swept; Replica is the
+	// leader's ID and Fence its term.
+	Shard   int
+	Period  time.Time
+	Replica string
+	Fence   coord.Fence
+	// Resources is how many listed resources hash to the shard.
+	Resources int
+	// Sweep is the Tracker's report: its verdicts, how many resources
+	// were read incrementally (a new leader resumes from the stored
+	// states) or in full, and their errors.
+	Sweep detector.SweepReport
+	// Acted lists the resources acted on: claimed, and Act returned nil.
+	Acted []string
+	// Failed lists the claimed resources whose Act failed (Op "act").
+	Failed []*detector.ResourceError
+	// Claimed lists the resources skipped because an earlier leader of
+	// the shard had claimed them for the period.
+	Claimed []string
+	// Fenced lists the resources whose claim was refused because the
+	// leadership had ended (coord.ErrFenced): not acted on, and not
+	// counted in Acted.
+	Fenced []string
+	// Done is set when the period was recorded as done for the shard.
+	Done bool
+	// Err is why the pass ended early: an error matching coord.ErrFenced
+	// (deposed), coord.ErrStore (etcd failed: nothing more was acted on),
+	// or the inventory's error; nil when Done.
+	Err error
+}
+
+// Observer receives the report of every pass, including those that
+// failed. It is called from the shards' goroutines, several at once; it
+// must be safe for concurrent use and return quickly.
+type Observer interface {
+	Swept(r Report)
+}
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(r Report)
+
+// Swept calls f(r).
+func (f ObserverFunc) Swept(r Report) { f(r) }
+
+// Option configures a Runner's wiring.
+type Option func(*options)
+
+type options struct {
+	clock    clock.Clock
+	logger   *slog.Logger
+	observer Observer
+}
+
+// WithClock sets the clock that paces the periods. Default (also for
+// nil): the real clock. The membership and the elections run on etcd's
+// leases, in real time.
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithLogger sets the logger of the runner and of its coord.Shards.
+// Default (also for nil): discard.
+func WithLogger(lg *slog.Logger) Option { return func(o *options) { o.logger = lg } }
+
+// WithObserver sends the report of every pass to obs. Default: none.
+func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
+
+// Runner runs one replica's share of a sharded fleet: it takes part in a
+// coord.Shards cluster and, for every shard it leads, sweeps the shard's
+// resources once per period with a detector.Tracker whose states live in
+// etcd under the shard's fence, and acts on the verdicts through the
+// Actor, at most once per resource and period. See the package
+// documentation. A Runner is safe for concurrent use; a replica runs one
+// Run.
+type Runner struct {
+	cfg    Config
+	cli    *clientv3.Client
+	ens    *detector.Ensemble
+	fleet  detector.Fleet
+	actor  Actor
+	shards *coord.Shards
+	store  *etcdstore.Store
+	r      etcdkv.Retrier
+	clock  clock.Clock
+	logger *slog.Logger
+	obs    Observer
+}
+
+// New returns a Runner for cfg on cli, evaluating fleet with ens and
+// acting through actor. It returns a *provider.InvalidError naming the
+// field when cfg is invalid ("shards.id", "shards.shards", "period", …), a
+// collaborator is missing ("client", "ensemble", "fleet.inventory",
+// "fleet.metrics", "actor"), or ens cannot run in a Tracker. It makes no
+// request and starts no goroutine.
+func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detector.Fleet, actor Actor, opts ...Option) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
+	switch {
+	case cli == nil:
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("client", nil, "must not be nil"))
+	case ens == nil:
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("ensemble", nil, "must not be nil"))
+	case fleet.Inventory == nil:
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.inventory", nil, "must not be nil"))
+	case fleet.Metrics == nil:
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.metrics", nil, "must not be nil"))
+	case actor == nil:
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("actor", nil, "must not be nil"))
+	}
+	// The ensemble must fit a Tracker; find out now rather than in a shard.
+	if _, err := detector.NewTracker(ens, cfg.Tracker, &detector.MemoryStateStore{}); err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
+	o := options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.clock == nil {
+		o.clock = clock.Real{}
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	shards, err := coord.NewShards(cfg.Shards, cli, coord.WithLogger(o.logger))
+	if err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
+	sc := shards.Config()
+	retries := sc.MaxRetries
+	if retries == 0 {
+		retries = -1 // none, not etcdstore's default
+	}
+	store, err := etcdstore.New(etcdstore.Config{Prefix: cfg.Prefix + "state/", RequestTimeout: sc.RequestTimeout, MaxRetries: retries}, cli)
+	if err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
+	cfg.Shards = sc
+	return &Runner{
+		cfg: cfg, cli: cli, ens: ens, fleet: fleet, actor: actor, shards: shards, store: store,
+		r:     etcdkv.Retrier{Timeout: sc.RequestTimeout, MaxRetries: sc.MaxRetries},
+		clock: o.clock, logger: o.logger, obs: o.observer,
+	}, nil
+}
+
+// Config returns the configuration with the defaults filled in.
+func (r *Runner) Config() Config { return r.cfg }
+
+// Leading returns the shards this replica leads now (see
+// coord.Shards.Leading).
+func (r *Runner) Leading() []int { return r.shards.Leading() }
+
+// Store returns the store of the resources' states (unguarded: for
+// inspection and for deleting the states of resources that are gone).
+func (r *Runner) Store() *etcdstore.Store { return r.store }
+
+// Run takes part in the cluster until ctx ends and returns nil then; it
+// returns an error matching coord.ErrShardCount when the cluster runs
+// another shard count (see coord.Shards.Run). Each shard this replica
+// leads is swept once per period, for the periods not yet recorded as
+// done: a new leader first finishes the period its predecessor left
+// undone, then waits for the next. When etcd fails, the shard's pass
+// stops acting, the error is logged (and reported to the Observer), and
+// the shard is resigned and campaigned for again.
+func (r *Runner) Run(ctx context.Context) error {
+	return r.shards.Run(ctx, r.lead)
+}
+
+// lead is the loop of the leader of shard k.
+func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
+	tr, err := detector.NewTracker(r.ens, r.cfg.Tracker, r.store.Guarded(l.Fence().Cmp()))
+	if err != nil {
+		return err // checked by New: not expected
+	}
+	r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: leading", slog.Int("shard", k), slog.String("id", l.ID), slog.Int64("rev", l.Fence().Rev))
+	for {
+		due, err := r.due(ctx, k)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: read progress failed; shard stopped", slog.Int("shard", k), slog.Any("error", err))
+			return err
+		}
+		if wait := due.Add(r.cfg.Delay).Sub(r.clock.Now()); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-r.clock.After(wait):
+			}
+			continue
+		}
+		rep := r.pass(ctx, k, l, tr, due)
+		if r.obs != nil {
+			r.obs.Swept(rep)
+		}
+		if rep.Err != nil {
+			if ctx.Err() != nil && !errors.Is(rep.Err, coord.ErrFenced) {
+				return nil
+			}
+			r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: pass failed; nothing more acted on", slog.Int("shard", k),
+				slog.Time("period", due), slog.Int("acted", len(rep.Acted)), slog.Any("error", rep.Err))
+			return rep.Err
+		}
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: pass done", slog.Int("shard", k), slog.Time("period", due),
+			slog.Int("resources", rep.Resources), slog.Int("incremental", rep.Sweep.Incremental), slog.Int("acted", len(rep.Acted)))
+	}
+}
+
+// due returns the period shard k sweeps next: the one after the last done,
+// or the latest started Delay ago when that is later (or none is done).
+func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
+	latest := r.clock.Now().Add(-r.cfg.Delay).Truncate(r.cfg.Period)
+	done, ok, err := r.progress(ctx, k)
+	if err != nil || !ok {
+		return latest, err
+	}
+	next := done.Add(r.cfg.Period)
+	if next.Before(latest) {
+		return latest, nil // periods without a leader are not caught up one by one
+	}
+	return next, nil
+}
+
+// pass sweeps shard k for period due and acts on its verdicts.
+func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detector.Tracker, due time.Time) Report {
+	f := l.Fence()
+	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
+	listed, err := r.fleet.Inventory.List(ctx, r.cfg.Filter)
+	if err != nil {
+		rep.Err = fmt.Errorf("shardsweep: shard %d: list: %w", k, err)
+		return rep
+	}
+	byID := make(map[string]provider.Resource)
+	var mine []provider.Resource
+	for _, res := range listed {
+		if s, _ := coord.ShardOf(res.ID, r.cfg.Shards.Shards); s == k {
+			mine = append(mine, res)
+			byID[res.ID] = res
+		}
+	}
+	rep.Resources = len(mine)
+	rep.Sweep, err = tr.Sweep(ctx, r.fleet.Metrics, r.fleet.Activity, mine, detector.SweepConfig{Now: due, Chunk: r.cfg.Chunk, Concurrency: r.cfg.Concurrency})
+	if err != nil {
+		rep.Err = fmt.Errorf("shardsweep: shard %d: sweep: %w", k, err)
+		return rep
+	}
+	for _, e := range rep.Sweep.Errors {
+		if errors.Is(e, etcdstore.ErrGuard) {
+			// A state save was refused: this replica no longer leads.
+			rep.Err = fmt.Errorf("shardsweep: shard %d: %w: %w", k, coord.ErrFenced, e)
+			return rep
+		}
+	}
+	for _, v := range rep.Sweep.Verdicts {
+		if v.Action == detector.ActionNone {
+			continue
+		}
+		c, err := r.claim(ctx, f, k, due, v)
+		switch {
+		case errors.Is(err, coord.ErrFenced):
+			rep.Fenced = append(rep.Fenced, v.ResourceID)
+			rep.Err = err
+			return rep
+		case err != nil:
+			rep.Err = err
+			return rep
+		case !c.ours:
+			rep.Claimed = append(rep.Claimed, v.ResourceID)
+			continue
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ActTimeout)
+		aerr := r.actor.Act(actx, Decision{Shard: k, Period: due, Resource: byID[v.ResourceID], Verdict: v})
+		cancel()
+		if aerr != nil {
+			rep.Failed = append(rep.Failed, &detector.ResourceError{ResourceID: v.ResourceID, Op: "act", Err: aerr})
+		} else {
+			rep.Acted = append(rep.Acted, v.ResourceID)
+		}
+		if err := r.settle(ctx, c, aerr); err != nil {
+			r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: record outcome failed", slog.Int("shard", k), slog.String("resource", v.ResourceID), slog.Any("error", err))
+		}
+	}
+	if err := r.markDone(ctx, f, k, due); err != nil {
+		rep.Err = err
+		return rep
+	}
+	rep.Done = true
+	if err := r.prune(ctx, f, k, due); err != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: prune old claims failed", slog.Int("shard", k), slog.Any("error", err))
+	}
+	return rep
+}
