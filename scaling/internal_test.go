@@ -137,7 +137,9 @@ func TestPruneBoundaries(t *testing.T) {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	const retention = 10 * time.Minute
 	at := func(ago time.Duration) time.Time { return now.Add(-ago) }
-	rec := func(s string, ago time.Duration) RecommendationRecord { return RecommendationRecord{Strategy: s, At: at(ago)} }
+	rec := func(s string, ago time.Duration) RecommendationRecord {
+		return RecommendationRecord{Strategy: s, At: at(ago)}
+	}
 	h := History{
 		Recommendations: []RecommendationRecord{
 			rec("a", 30*time.Minute), rec("b", 25*time.Minute), rec("a", 20*time.Minute), rec("c", 15*time.Minute),
