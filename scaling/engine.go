@@ -181,9 +181,11 @@ type EngineConfig struct {
 	// SettleEstimate is how long a step is expected to take to settle,
 	// for Plan.ExpectedDuration. Default: 2m.
 	SettleEstimate time.Duration `json:"settle_estimate,omitempty" yaml:"settle_estimate,omitempty"`
-	// HistoryRetention is how long recommendations and events are kept
-	// per target. It must cover the strategies' windows (an HPA's
-	// stabilization window, up to 1h). Default: 2h.
+	// HistoryRetention is how long recommendations and changes are kept
+	// for a target with a strategy that does not say how much History it
+	// reads (HistoryWindower; every built-in strategy says, and the target
+	// keeps the longest of their windows). It must cover those
+	// strategies' windows (up to 1h for an HPA). Default: 2h.
 	HistoryRetention time.Duration `json:"history_retention,omitempty" yaml:"history_retention,omitempty"`
 }
 
