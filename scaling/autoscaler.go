@@ -214,10 +214,53 @@ func batchLen(n, workers int) int {
 	return max(1, min(maxBatch, n/(4*max(1, workers))))
 }
 
+// EvaluateEach is Evaluate for large fleets: instead of returning a
+// Report of every target, it calls fn with each target's report as soon
+// as the target's batch is decided. The report, and the Decision and
+// Plan it points to, are valid only during the call: they are reused for
+// later targets (copy what you keep; Decision.Considered and the Plan's
+// steps too). fn is never called concurrently, and is called once for
+// every target of the policy (in batches of policy order, not in policy
+// order overall). This is the pass Run makes, without holding every
+// decision of the pass in memory at once.
+func (a *Autoscaler) EvaluateEach(ctx context.Context, now time.Time, fn func(*TargetReport)) {
+	var mu sync.Mutex
+	a.each(ctx, now, func(b *batch) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range b.out {
+			fn(r)
+		}
+	})
+}
+
 // pass evaluates every target with bounded concurrency: Concurrency
-// workers take the targets in order, a batch at a time.
+// workers take the targets in order, a batch at a time. Its decisions
+// and plans are new, held by the Report.
 func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 	rep := Report{Now: now, Targets: make([]TargetReport, len(a.targets))}
+	a.batchPass(ctx, now, func(b *batch, i int) *TargetReport { return &rep.Targets[i] }, func(b *batch) {
+		b.keep = true
+		a.evaluate(ctx, b, now, act, nil)
+	})
+	return rep
+}
+
+// each evaluates every target at now without acting, as pass does, with
+// the reports, decisions and plans in the batch's buffers, reused from
+// batch to batch; done is called with each batch once it is decided.
+func (a *Autoscaler) each(ctx context.Context, now time.Time, done func(*batch)) {
+	a.batchPass(ctx, now, func(b *batch, _ int) *TargetReport { return b.report() }, func(b *batch) {
+		a.evaluate(ctx, b, now, false, nil)
+		done(b)
+	})
+}
+
+// batchPass runs Concurrency workers that take the targets in order, a
+// batch at a time: each target is claimed (busy) and added to the batch
+// with its report (reportOf), or reported skipped or cancelled, and the
+// batch is handed to evaluate, which decides its claimed targets.
+func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func(b *batch, i int) *TargetReport, evaluate func(*batch)) {
 	size := batchLen(len(a.targets), a.cfg.Concurrency)
 	var (
 		next atomic.Int64
@@ -232,19 +275,20 @@ func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 				if lo >= len(a.targets) {
 					return
 				}
-				b.reset()
+				b.reset(size)
 				for i := lo; i < min(lo+size, len(a.targets)); i++ {
-					t := a.targets[i]
+					t, rep := a.targets[i], reportOf(b, i)
+					b.out = append(b.out, rep)
 					switch {
 					case ctx.Err() != nil:
-						rep.Targets[i] = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
+						*rep = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
 					case !t.busy.CompareAndSwap(false, true):
-						rep.Targets[i] = TargetReport{Target: t.cfg.ID, Skipped: true}
+						*rep = TargetReport{Target: t.cfg.ID, Skipped: true}
 					default:
-						b.add(t, &rep.Targets[i])
+						b.add(t, rep)
 					}
 				}
-				a.evaluate(ctx, b, now, act, nil)
+				evaluate(b)
 				for _, t := range b.targets {
 					t.busy.Store(false)
 				}
@@ -252,7 +296,6 @@ func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 		})
 	}
 	wg.Wait()
-	return rep
 }
 
 // Run evaluates every target every Interval on the autoscaler's clock, as
@@ -307,18 +350,19 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 				defer func() { <-sem }()
 				b := a.batches.Get().(*batch)
 				defer a.batches.Put(b)
-				b.reset()
-				reps := make([]TargetReport, len(claimed))
-				for i, t := range claimed {
-					b.add(t, &reps[i])
+				b.reset(len(claimed))
+				for _, t := range claimed {
+					rep := b.report()
+					b.out = append(b.out, rep)
+					b.add(t, rep)
 				}
 				a.evaluate(ctx, b, now, true, execute)
 				for i, t := range claimed {
 					if !b.handed[i] {
 						t.busy.Store(false)
 					}
-					if reps[i].Err != nil && ctx.Err() == nil {
-						a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", reps[i].Err)
+					if err := b.reps[i].Err; err != nil && ctx.Err() == nil {
+						a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", err)
 					}
 				}
 			})
@@ -345,13 +389,32 @@ type batch struct {
 	mets    []provider.MetricRead
 	metOf   []int // per live target: its first read in mets (one per need), or -1
 	series  []provider.Series
+
+	// keep: the decisions and plans are the caller's (a Report holds
+	// them), so they are new for each batch; otherwise they are the
+	// buffers below, reused from batch to batch (EvaluateEach, Run).
+	keep       bool
+	out        []*TargetReport // every target's report, claimed or not, in order
+	own        []TargetReport  // the reports of a batch that keeps none
+	decisions  []Decision
+	considered []Recommendation
+	plans      []Plan
+	steps      []PlanStep // the plans' steps
 }
 
-func (b *batch) reset() {
+// reset empties b for a batch of at most n targets.
+func (b *batch) reset(n int) {
 	clear(b.targets)
 	clear(b.reps)
-	b.targets, b.reps, b.handed = b.targets[:0], b.reps[:0], b.handed[:0]
+	clear(b.out)
+	b.targets, b.reps, b.handed, b.out = b.targets[:0], b.reps[:0], b.handed[:0], b.out[:0]
+	b.own = grow(b.own, n)
+	b.keep = false
 }
+
+// report returns the next report of b's own (for a batch that keeps
+// none), for the target added next.
+func (b *batch) report() *TargetReport { return &b.own[len(b.out)] }
 
 func (b *batch) add(t *runtimeTarget, rep *TargetReport) {
 	*rep = TargetReport{Target: t.cfg.ID}
@@ -377,14 +440,22 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		b.live = append(b.live, k)
 	}
 	a.read(ctx, b, now)
-	// The decisions and the strategies' recommendations of the batch, in
-	// two allocations.
-	decisions := make([]Decision, len(b.live))
+	// The decisions and the strategies' recommendations of the batch: in
+	// two allocations for a Report, or b's buffers.
 	n := 0
 	for _, k := range b.live {
 		n += len(b.targets[k].candidates)
 	}
-	considered := make([]Recommendation, n)
+	var (
+		decisions  []Decision
+		considered []Recommendation
+	)
+	if b.keep {
+		decisions, considered = make([]Decision, len(b.live)), make([]Recommendation, n)
+	} else {
+		b.decisions, b.considered, b.plans = grow(b.decisions, len(b.live)), grow(b.considered, n), grow(b.plans, len(b.live))
+		decisions, considered, b.steps = b.decisions, b.considered, b.steps[:0]
+	}
 	for j, k := range b.live {
 		t, rep := b.targets[k], b.reps[k]
 		st, err := a.stateOf(ctx, b, j, now)
@@ -410,17 +481,27 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		if !d.Change {
 			continue
 		}
-		p := a.engine.Plan(*d, PlanOptions{Verify: t.cfg.Verify, InstanceHourlyCost: t.cfg.InstanceHourlyCost, CostPerHour: costOf(*d)})
-		rep.Plan = &p
+		opts := PlanOptions{Verify: t.cfg.Verify, InstanceHourlyCost: t.cfg.InstanceHourlyCost, CostPerHour: costOf(d)}
+		var (
+			p     *Plan
+			arena *[]PlanStep
+		)
+		if b.keep {
+			p = new(Plan)
+		} else {
+			p, arena = &b.plans[j], &b.steps
+		}
+		a.engine.plan(d, opts, p, arena)
+		rep.Plan = p
 		switch {
 		case !act:
 		case !a.cfg.Execute:
-			rep.Preview, rep.Err = a.engine.Preview(ctx, p, now)
+			rep.Preview, rep.Err = a.engine.Preview(ctx, *p, now)
 		case execute != nil:
 			b.handed[k] = true
-			execute(t, p)
+			execute(t, p.clone()) // the plan outlives the batch
 		default:
-			x, err := a.engine.Execute(ctx, p)
+			x, err := a.engine.Execute(ctx, *p)
 			rep.Execution, rep.Err = &x, err
 		}
 	}
@@ -428,7 +509,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 
 // costOf is the cost change per hour of a vertical recommendation, from
 // the inputs the vertical strategy reports (unknown: 0).
-func costOf(d Decision) float64 {
+func costOf(d *Decision) float64 {
 	for _, in := range d.Chosen.Inputs {
 		if in.Name == "cost per hour change" {
 			return in.Value

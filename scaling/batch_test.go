@@ -3,6 +3,7 @@ package scaling_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -192,5 +193,171 @@ func TestRunPlanHoldsItsTargetOnly(t *testing.T) {
 		assert.Zero(t, rec.count(scaling.EventPlanCompleted), "the plan still waits for its instances")
 		cancel()
 		require.NoError(t, <-done)
+	})
+}
+
+// TestEvaluateEachMatchesEvaluate runs the same fleet through Evaluate
+// and EvaluateEach (the pass Run makes, with its decisions and plans in
+// buffers reused from batch to batch) for several passes: every target
+// is reported once, never from two goroutines at once, with the same
+// decision, plan and error as Evaluate's.
+func TestEvaluateEachMatchesEvaluate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 500
+		build := func() *batching {
+			c, err := memory.New(memory.Config{})
+			require.NoError(t, err)
+			for i := range n {
+				id := fmt.Sprintf("g-%03d", i)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 60, Desired: 2 + i%13}))
+				setCPU(t, c, id, 0.05+0.9*float64(i%17)/16)
+			}
+			_, err = c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-011", Err: fmt.Errorf("metrics backend down")})
+			require.NoError(t, err)
+			return &batching{Cloud: c}
+		}
+		cfg := scaling.Config{Concurrency: 4}
+		hp := scaling.StrategySpec{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{}}
+		tv := scaling.StrategySpec{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}
+		for i := range n {
+			s := []scaling.StrategySpec{tv}
+			if i%3 == 0 {
+				s = []scaling.StrategySpec{hp, tv}
+			}
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: fmt.Sprintf("g-%03d", i), Max: 60, Strategies: s})
+		}
+		cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: "missing", Max: 4, Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}})
+		newAutoscaler := func(c *batching) *scaling.Autoscaler {
+			e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 0.25}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+			require.NoError(t, err)
+			a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+			require.NoError(t, err)
+			return a
+		}
+		ar, ae := newAutoscaler(build()), newAutoscaler(build())
+		now := time.Now()
+		for pass := range 4 {
+			want := ar.Evaluate(t.Context(), now)
+			var (
+				inFn  atomic.Bool
+				calls int // not atomic: the race detector sees concurrent calls
+				got   = map[string]scaling.TargetReport{}
+			)
+			ae.EvaluateEach(t.Context(), now, func(r *scaling.TargetReport) {
+				if !inFn.CompareAndSwap(false, true) {
+					t.Error("fn called concurrently")
+				}
+				defer inFn.Store(false)
+				calls++
+				_, dup := got[r.Target]
+				assert.False(t, dup, "target %s reported twice", r.Target)
+				c := *r // keep a deep copy: the report is reused
+				if r.Decision != nil {
+					d := *r.Decision
+					d.Considered = slices.Clone(d.Considered)
+					c.Decision = &d
+				}
+				if r.Plan != nil {
+					p := *r.Plan
+					p.Steps, p.Rollback = slices.Clone(p.Steps), slices.Clone(p.Rollback)
+					c.Plan = &p
+				}
+				got[r.Target] = c
+			})
+			require.Equal(t, n+1, calls)
+			plans := 0
+			for _, w := range want.Targets {
+				g, ok := got[w.Target]
+				require.True(t, ok, "target %s not reported", w.Target)
+				if w.Err != nil {
+					require.Error(t, g.Err, "pass %d target %s", pass, w.Target)
+					assert.Equal(t, w.Err.Error(), g.Err.Error())
+				} else {
+					require.NoError(t, g.Err, "pass %d target %s", pass, w.Target)
+				}
+				assert.Equal(t, w.Decision, g.Decision, "pass %d target %s", pass, w.Target)
+				assert.Equal(t, w.Plan, g.Plan, "pass %d target %s", pass, w.Target)
+				if w.Plan != nil {
+					plans++
+				}
+			}
+			assert.Greater(t, plans, n/4, "pass %d: many targets change, with multi-step plans", pass)
+			require.ErrorIs(t, got["missing"].Err, provider.ErrNotFound)
+			now = now.Add(15 * time.Second)
+			<-clock.Real{}.After(15 * time.Second)
+		}
+	})
+}
+
+// TestRunPlansOutliveTheirBatch runs the autoscaler over 48 groups, 6 to
+// a batch on two workers, each with its own multi-step plan: every plan
+// is executed as it was planned (the same steps as Evaluate plans on an
+// identical cloud), although later batches plan in the same buffers while
+// it executes.
+func TestRunPlansOutliveTheirBatch(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 48
+		build := func() *memory.Cloud {
+			c, err := memory.New(memory.Config{})
+			require.NoError(t, err)
+			for i := range n {
+				id := fmt.Sprintf("g-%02d", i)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 80, Desired: 4 + i%5}))
+				setCPU(t, c, id, 0.1+0.85*float64(i)/n)
+			}
+			return c
+		}
+		cfg := scaling.Config{Execute: true, Concurrency: 2}
+		for i := range n {
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: fmt.Sprintf("g-%02d", i), Max: 80,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.3)}}}})
+		}
+		engineCfg := scaling.EngineConfig{MaxStepFraction: 0.25, VerifyWindow: time.Minute}
+		dry := build()
+		ed, err := scaling.NewEngine(engineCfg, scaling.Cloud{Scaler: dry, Metrics: dry}, allowAll{})
+		require.NoError(t, err)
+		ad, err := scaling.NewAutoscaler(cfg, ed, scaling.Fleet{Inventory: dry, Metrics: dry})
+		require.NoError(t, err)
+		want := map[string][]scaling.PlanStep{}
+		for _, r := range ad.Evaluate(t.Context(), time.Now()).Targets {
+			require.NoError(t, r.Err)
+			if r.Plan != nil {
+				want[r.Plan.ID] = r.Plan.Steps
+			}
+		}
+		require.Greater(t, len(want), n/2)
+
+		c := build()
+		rec := &recorder{}
+		e, err := scaling.NewEngine(engineCfg, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-clock.Real{}.After(10 * time.Second) // within the first interval
+		synctest.Wait()
+		<-clock.Real{}.After(6 * time.Hour) // every plan of the first pass has ended
+		cancel()
+		require.NoError(t, <-done)
+		got := map[string][]scaling.PlanStep{}
+		rec.mu.Lock()
+		for _, ev := range rec.events {
+			if _, ok := want[ev.PlanID]; ok && ev.Kind == scaling.EventStepExecuted {
+				got[ev.PlanID] = append(got[ev.PlanID], scaling.PlanStep{Index: ev.Step, From: ev.From, To: ev.To})
+			}
+		}
+		rec.mu.Unlock()
+		for id, steps := range want {
+			require.Len(t, got[id], len(steps), "plan %s", id)
+			for k, s := range steps {
+				assert.Equal(t, s.Index, got[id][k].Index, "plan %s", id)
+				assert.Equal(t, s.From, got[id][k].From, "plan %s step %d", id, s.Index)
+				assert.Equal(t, s.To, got[id][k].To, "plan %s step %d", id, s.Index)
+			}
+		}
 	})
 }

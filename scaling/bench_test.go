@@ -32,31 +32,42 @@ var _ clock.Clock = (*stepClock)(nil)
 // calculation over the group's instances as pods).
 //
 // Each pass is the next one of a running autoscaler: 15 s (the default
-// interval) after the previous one, after 5 minutes of passes (the HPA's
-// scale-down stabilization window) before the timer starts, so that
-// every target's history holds what a running autoscaler's does. cpu-ms/op
-// is the process's CPU time (user + system, all threads, the GC's too)
-// per pass; ns/op is the wall time.
+// interval) after the previous one, after 10 minutes of passes (twice
+// the HPA's scale-down stabilization window, the longest History either
+// strategy keeps) before the timer starts, so that every target's
+// history holds what a running autoscaler's does. cpu-ms/op is the
+// process's CPU time (user + system, all threads, the GC's too) per
+// pass; ns/op is the wall time.
+//
+// runner/ is the pass Run makes (EvaluateEach: each batch's decisions
+// and plans in buffers reused from batch to batch); report/ is Evaluate,
+// which returns a Report holding every target's decision and plan.
 func BenchmarkEvaluateFleet(b *testing.B) {
 	tv := []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}
 	hp := []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource,
 		Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}}}
-	b.Run("target_value", func(b *testing.B) { benchmarkFleet(b, tv, false) })
-	b.Run("hpa", func(b *testing.B) { benchmarkFleet(b, hp, false) })
-	// Steady: every group at its target, so that no decision changes
-	// anything and nothing is planned (most targets, most passes).
-	b.Run("target_value_steady", func(b *testing.B) { benchmarkFleet(b, tv, true) })
-	b.Run("hpa_steady", func(b *testing.B) { benchmarkFleet(b, hp, true) })
+	for _, report := range []bool{false, true} {
+		mode := "runner"
+		if report {
+			mode = "report"
+		}
+		b.Run(mode+"/target_value", func(b *testing.B) { benchmarkFleet(b, tv, false, report) })
+		b.Run(mode+"/hpa", func(b *testing.B) { benchmarkFleet(b, hp, false, report) })
+		// Steady: every group at its target, so that no decision changes
+		// anything and nothing is planned (most targets, most passes).
+		b.Run(mode+"/target_value_steady", func(b *testing.B) { benchmarkFleet(b, tv, true, report) })
+		b.Run(mode+"/hpa_steady", func(b *testing.B) { benchmarkFleet(b, hp, true, report) })
+	}
 }
 
 // benchmarkFleet evaluates 10,000 groups whose CPU cycles between 10 % and
 // 82 % (so that about nine in ten change and are planned), or, steady,
-// stays at the 60 % target.
-func benchmarkFleet(b *testing.B, strategy []scaling.StrategySpec, steady bool) {
+// stays at the 60 % target; through Evaluate (report) or EvaluateEach.
+func benchmarkFleet(b *testing.B, strategy []scaling.StrategySpec, steady, report bool) {
 	const (
 		n        = 10_000
 		interval = scaling.DefaultInterval
-		warmUp   = 5 * time.Minute
+		warmUp   = 10 * time.Minute
 		days     = 2 // of data, ahead of the passes (11,500 of them)
 	)
 	start := t0
@@ -100,11 +111,31 @@ func benchmarkFleet(b *testing.B, strategy []scaling.StrategySpec, steady bool) 
 		b.Fatal(err)
 	}
 	now := start
+	var decided, planned int
+	each := func(r *scaling.TargetReport) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+		if r.Decision != nil {
+			decided++
+		}
+		if r.Plan != nil {
+			planned++
+		}
+	}
 	pass := func() {
 		clk.set(now)
-		rep := a.Evaluate(b.Context(), now)
-		if err := rep.Err(); err != nil {
-			b.Fatal(err)
+		decided, planned = 0, 0
+		if report {
+			rep := a.Evaluate(b.Context(), now)
+			for i := range rep.Targets {
+				each(&rep.Targets[i])
+			}
+		} else {
+			a.EvaluateEach(b.Context(), now, each)
+		}
+		if decided != n || steady != (planned == 0) {
+			b.Fatalf("a pass decided %d targets and planned %d, want %d decided and %s", decided, planned, n, map[bool]string{true: "none planned", false: "some planned"}[steady])
 		}
 		now = now.Add(interval)
 		if now.After(dataEnd) {

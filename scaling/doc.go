@@ -98,6 +98,19 @@
 // for the evaluations in flight, whose plans stop as interrupted and are
 // resumed by the next Run.
 //
+// Evaluate returns a Report holding every target's decision and plan;
+// EvaluateEach makes the pass Run makes, handing each target's report to
+// a function as its batch is decided, with the decisions and plans in
+// buffers reused from batch to batch (a pass over 10,000 groups
+// allocates about 2 MB instead of 20: BenchmarkEvaluateFleet).
+//
+// The engine keeps of each target's History what its strategies read
+// (HistoryWindower): an HPA strategy its stabilization windows and
+// policy periods, the other built-in strategies nothing but the newest
+// recommendation of each and the newest change. A target with a
+// strategy that does not say (a host's StrategyFunc) keeps
+// EngineConfig.HistoryRetention (default 2 h).
+//
 //	cloud, _ := memory.New(memory.Config{})
 //	gate, _ := safety.New(safety.Config{}, rules)
 //	limiter, _ := ratelimit.New(ratelimit.Config{})

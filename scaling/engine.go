@@ -181,9 +181,11 @@ type EngineConfig struct {
 	// SettleEstimate is how long a step is expected to take to settle,
 	// for Plan.ExpectedDuration. Default: 2m.
 	SettleEstimate time.Duration `json:"settle_estimate,omitempty" yaml:"settle_estimate,omitempty"`
-	// HistoryRetention is how long recommendations and events are kept
-	// per target. It must cover the strategies' windows (an HPA's
-	// stabilization window, up to 1h). Default: 2h.
+	// HistoryRetention is how long recommendations and changes are kept
+	// for a target with a strategy that does not say how much History it
+	// reads (HistoryWindower; every built-in strategy says, and the target
+	// keeps the longest of their windows). It must cover those
+	// strategies' windows (up to 1h for an HPA). Default: 2h.
 	HistoryRetention time.Duration `json:"history_retention,omitempty" yaml:"history_retention,omitempty"`
 }
 
@@ -354,6 +356,11 @@ func (e *Engine) Config() EngineConfig { return e.cfg }
 type historyCell struct {
 	mu sync.Mutex
 	h  History
+	// retention is how long the target's History is kept: the longest
+	// HistoryWindow of its strategies at its last decision (retained is
+	// false before it: EngineConfig.HistoryRetention).
+	retention time.Duration
+	retained  bool
 	// fallback holds, per strategy name, whether its last recommendation
 	// was a forecast fallback (InputForecastFallback 1), to emit the
 	// forecast events on a change.
@@ -406,14 +413,16 @@ func (e *Engine) SetHistory(target string, h History) {
 // predictive strategy's InputForecastFallback) is compared with that
 // strategy's previous one: falling back emits EventForecastFallback, and
 // sizing from the forecast again after a fallback EventForecastRecovered.
-func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, recs []Recommendation, failed int) {
+func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
 	var events []Event
+	retention := e.retention(candidates)
 	c.mu.Lock()
+	c.retention, c.retained = retention, true
 	for i, r := range recs {
 		if i < 64 && failed&(1<<i) != 0 {
 			continue // a strategy that failed recommended nothing
 		}
-		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, e.cfg.HistoryRetention)
+		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, retention)
 		if e.observer != nil {
 			if ev, ok := c.forecastEvent(t.ID, now, r); ok {
 				events = append(events, ev)
@@ -478,7 +487,26 @@ func (e *Engine) recordChange(target string, ev Change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.h.Changes = append(c.h.Changes, ev)
-	c.h.prune(ev.At, e.cfg.HistoryRetention)
+	retention := e.cfg.HistoryRetention
+	if c.retained {
+		retention = c.retention
+	}
+	c.h.prune(ev.At, retention)
+}
+
+// retention is how long the History of a target decided by candidates
+// is kept: the longest of their HistoryWindows, or HistoryRetention when
+// one of them does not say (HistoryWindower).
+func (e *Engine) retention(candidates []Candidate) time.Duration {
+	var r time.Duration
+	for _, c := range candidates {
+		w, ok := c.Strategy.(HistoryWindower)
+		if !ok {
+			return e.cfg.HistoryRetention
+		}
+		r = max(r, w.HistoryWindow())
+	}
+	return r
 }
 
 // Candidate is one strategy of a target as the engine weighs it.
@@ -564,7 +592,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, s.Target, s.Now, d.Considered, failed)
+	e.recordRecommendations(c, s.Target, s.Now, candidates, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
@@ -616,8 +644,17 @@ type PlanOptions struct {
 // It returns a plan with no steps when d changes nothing. It reads no
 // clock: d.Now is the plan's time.
 func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
-	t := d.Target
-	p := Plan{Target: t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
+	var p Plan
+	e.plan(&d, opts, &p, nil)
+	return p
+}
+
+// plan is Plan writing into *p. With arena, a group's steps take their
+// room from it (the Autoscaler's plans of a batch, whose arena is reused
+// from batch to batch); without, they are allocated.
+func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep) {
+	t := &d.Target
+	*p = Plan{Target: *t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
 	mon := MonitoringPlan{Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
 	if mon.Window == 0 {
 		mon.Window = e.cfg.VerifyWindow
@@ -629,7 +666,18 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 		p.From, p.To = t.Capacity.CapacitySpec, d.Chosen.Capacity
 		// The steps and the rollback in one allocation.
 		n, r := countSteps(p.From, p.To, e.maxStep), countSteps(p.To, p.From, e.maxStep)
-		steps := make([]PlanStep, 0, n+r)
+		var steps []PlanStep
+		switch a := arena; {
+		case a == nil:
+			steps = make([]PlanStep, 0, n+r)
+		case cap(*a)-len(*a) < n+r:
+			*a = make([]PlanStep, 0, max(2*cap(*a), n+r, 64)) // the plans made so far keep the old array
+			fallthrough
+		default:
+			k := len(*a)
+			*a = (*a)[:k+n+r]
+			steps = (*a)[k:k]
+		}
 		p.Steps = appendSteps(steps[:0:n], p.From, p.To, e.maxStep)
 		p.Rollback = appendSteps(steps[n:n:n+r], p.To, p.From, e.maxStep)
 		perInstance := opts.InstanceHourlyCost
@@ -659,6 +707,14 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 	if math.IsNaN(p.CostPerHour) || math.IsInf(p.CostPerHour, 0) {
 		p.CostPerHour = 0
 	}
+}
+
+// clone returns a copy of p that shares no steps with it.
+func (p Plan) clone() Plan {
+	steps := make([]PlanStep, 0, len(p.Steps)+len(p.Rollback))
+	steps = append(steps, p.Steps...)
+	p.Steps = steps[:len(p.Steps):len(p.Steps)]
+	p.Rollback = append(steps[len(p.Steps):], p.Rollback...)
 	return p
 }
 

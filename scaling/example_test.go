@@ -243,6 +243,36 @@ targets:
 	// 1: scale_out 4 [1,20] → 6 [1,20]
 }
 
+// ExampleAutoscaler_EvaluateEach streams the decisions of a pass to a
+// sink (here, a count of the groups that would change) instead of
+// holding a Report of every target.
+func ExampleAutoscaler_EvaluateEach() {
+	policy := scaling.Config{}
+	cloud, _ := memory.New(memory.Config{}, memory.WithClock(bclock.NewMock()))
+	for i, cpu := range []float64{0.9, 0.6, 0.2, 0.603} {
+		id := fmt.Sprintf("web-%d", i)
+		_ = cloud.AddGroup(provider.Resource{ID: id, Kind: provider.KindGroup}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 4})
+		_ = cloud.AddSamples(id, provider.MetricCPU, provider.Sample{Time: cloud.Now(), Value: cpu})
+		policy.Targets = append(policy.Targets, scaling.TargetConfig{ID: id, Max: 20, Strategies: []scaling.StrategySpec{{
+			Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: ptr(0.6)}}}})
+	}
+	engine, _ := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud, Metrics: cloud}, allowAll{})
+	a, err := scaling.NewAutoscaler(policy, engine, scaling.Fleet{Inventory: cloud, Metrics: cloud})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	changes := map[string]int{} // target → desired; fn is never called concurrently
+	a.EvaluateEach(context.Background(), cloud.Now(), func(r *scaling.TargetReport) {
+		if r.Err == nil && r.Decision.Change {
+			changes[r.Target] = r.Decision.Chosen.Capacity.Desired // copy what you keep
+		}
+	})
+	fmt.Println(changes)
+	// Output:
+	// map[web-0:6 web-2:2]
+}
+
 // Example_mockClock is a host unit-testing its own scaling policy on a
 // *clock.Mock: a table of load steps (the work, in instances' worth)
 // and the capacity the policy gives each minute. The load becomes CPU

@@ -96,6 +96,7 @@ type HPA struct {
 	names   []string         // their names, and their proposals' input names
 	pnames  []string
 	needs   []Need
+	window  time.Duration // HistoryWindow
 	// pods synthesized for targets without pods share one container
 	// (read-only), requesting 1000m of every resource a metric targets.
 	pods *podTable // pods synthesized for groups without pods, shared by strategies with the same container
@@ -153,6 +154,12 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 		}
 	}
 	s.pods = newPodTable(container)
+	calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
+	if err != nil {
+		return nil, fmt.Errorf("scaling: hpa: %w", err)
+	}
+	window, period := hpaWindows(calc)
+	s.window = max(window, period)
 	return s, nil
 }
 
@@ -376,15 +383,7 @@ func (t *podTable) synthPods(ready, pending int) []hpa.Pod {
 // entries cannot change a decision, so they are not read.
 func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
-	window, period := c.Config().DownscaleStabilizationWindow, time.Duration(0)
-	if b := c.Spec().Behavior; b != nil {
-		window = max(*b.ScaleUp.StabilizationWindow, *b.ScaleDown.StabilizationWindow)
-		for _, r := range []*hpa.ScalingRules{b.ScaleUp, b.ScaleDown} {
-			for _, p := range r.Policies {
-				period = max(period, p.Period)
-			}
-		}
-	}
+	window, period := hpaWindows(c)
 	recs := st.History.Recommendations
 	from, own := len(recs), false
 	cutoff := st.Now.Add(-window) // Now.Sub(At) > window ⇔ At before cutoff
@@ -429,6 +428,29 @@ func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
 			st.Target.Min == 0 && s.cfg.minZeroAllowed()
 	}
 }
+
+// hpaWindows returns the windows of c's History: its stabilization
+// window (the longer of both directions with behavior, the downscale
+// stabilization window without) and its longest scaling policy period
+// (0 without behavior).
+func hpaWindows(c *hpa.Calculator) (window, period time.Duration) {
+	window = c.Config().DownscaleStabilizationWindow
+	if b := c.Spec().Behavior; b != nil {
+		window = max(*b.ScaleUp.StabilizationWindow, *b.ScaleDown.StabilizationWindow)
+		for _, r := range []*hpa.ScalingRules{b.ScaleUp, b.ScaleDown} {
+			for _, p := range r.Policies {
+				period = max(period, p.Period)
+			}
+		}
+	}
+	return window, period
+}
+
+// HistoryWindow implements HistoryWindower: the longer of the
+// stabilization window and the longest scaling policy period. Older
+// recommendations and changes cannot change a decision (the last change,
+// which says whether the target was scaled to zero, is always kept).
+func (s *HPA) HistoryWindow() time.Duration { return s.window }
 
 // hpaReason is the reason of an HPA decision d at current replicas:
 //

@@ -128,3 +128,58 @@ func (nopGate) Check(context.Context, safety.Proposal) (safety.Decision, error) 
 func (nopGate) Evaluate(context.Context, safety.Proposal) (safety.Decision, error) {
 	return safety.Decision{Allowed: true}, nil
 }
+
+// TestPruneBoundaries pins History.prune: a record or change exactly
+// retention old stays, one a nanosecond older goes, except the newest
+// record of each strategy (in time order) and the newest change; prune
+// waits max(retention/8, pruneEvery) between two passes.
+func TestPruneBoundaries(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	const retention = 10 * time.Minute
+	at := func(ago time.Duration) time.Time { return now.Add(-ago) }
+	rec := func(s string, ago time.Duration) RecommendationRecord {
+		return RecommendationRecord{Strategy: s, At: at(ago)}
+	}
+	h := History{
+		Recommendations: []RecommendationRecord{
+			rec("a", 30*time.Minute), rec("b", 25*time.Minute), rec("a", 20*time.Minute), rec("c", 15*time.Minute),
+			rec("a", retention+1), rec("b", retention), rec("a", 0),
+		},
+		Changes: []Change{{At: at(retention + 1)}, {At: at(retention)}, {At: at(time.Minute)}},
+	}
+	h.prune(now, retention)
+	assert.Equal(t, []RecommendationRecord{rec("c", 15*time.Minute), rec("b", retention), rec("a", 0)}, h.Recommendations,
+		"c's newest is older than the cutoff but kept; a's and b's old ones go")
+	assert.Equal(t, []Change{{At: at(retention)}, {At: at(time.Minute)}}, h.Changes)
+
+	// Only the newest change is kept however old it is.
+	h = History{Changes: []Change{{At: at(3 * time.Hour)}, {At: at(2 * time.Hour)}}}
+	h.prune(now, retention)
+	assert.Equal(t, []Change{{At: at(2 * time.Hour)}}, h.Changes)
+
+	// A zero retention keeps the newest record of each strategy only.
+	h = History{Recommendations: []RecommendationRecord{rec("a", 2*time.Minute), rec("b", time.Minute), rec("a", time.Second)}}
+	h.prune(now, 0)
+	assert.Equal(t, []RecommendationRecord{rec("b", time.Minute), rec("a", time.Second)}, h.Recommendations)
+
+	// The next pass waits max(retention/8, pruneEvery).
+	h = History{Recommendations: []RecommendationRecord{rec("a", time.Hour), rec("a", 0)}}
+	h.prune(now, 4*time.Minute)
+	assert.Len(t, h.Recommendations, 1)
+	assert.Equal(t, now.Add(pruneEvery), h.pruneAt, "4m/8 < 1m")
+	h.prune(now, 16*time.Minute)
+	assert.Equal(t, now.Add(pruneEvery), h.pruneAt, "no pass before pruneAt")
+	h.prune(now.Add(pruneEvery), 16*time.Minute)
+	assert.Equal(t, now.Add(pruneEvery+2*time.Minute), h.pruneAt, "16m/8")
+
+	// More strategies than the stack holds.
+	h = History{}
+	for i := range 12 {
+		h.Recommendations = append(h.Recommendations, rec(fmt.Sprint("s", i), time.Hour-time.Duration(i)*time.Minute))
+	}
+	h.Recommendations = append(h.Recommendations, rec("s0", 0))
+	h.prune(now, retention)
+	assert.Len(t, h.Recommendations, 12, "the newest of each of 12 strategies")
+	assert.Equal(t, "s1", h.Recommendations[0].Strategy)
+	assert.Equal(t, "s0", h.Recommendations[11].Strategy)
+}

@@ -214,6 +214,18 @@ func (r Recommendation) Validate(t Target) error {
 	return nil
 }
 
+// HistoryWindower is implemented by a strategy that says how much of a
+// target's History it reads, so that the engine keeps no more of it.
+// The engine keeps, per target, the longest window of the target's
+// strategies; a target with a strategy that does not implement it keeps
+// EngineConfig.HistoryRetention. The newest recommendation of each
+// strategy and the newest change are kept whatever their age.
+type HistoryWindower interface {
+	// HistoryWindow is the age beyond which no History entry can change
+	// the strategy's recommendation: 0 when it reads none of it.
+	HistoryWindow() time.Duration
+}
+
 // History is what the engine remembers of a target: its recent
 // recommendations (one per strategy per decision) and changes
 // (every executed change, rollbacks included), oldest first.
@@ -282,39 +294,63 @@ func (h *History) record(rec RecommendationRecord, retention time.Duration) {
 	h.prune(rec.At, retention)
 }
 
-// prune drops records and events older than now − retention, except the
-// newest record of each strategy. It runs at most every retention/8, so
-// that its cost does not grow with every decision.
+// pruneEvery is the shortest time between two prunes of a History: a
+// record is dropped up to pruneEvery (or retention/8) after it is due.
+const pruneEvery = time.Minute
+
+// prune drops records and changes older than now − retention, except the
+// newest record of each strategy and the newest change. It runs at most
+// every max(retention/8, pruneEvery), so that its cost does not grow
+// with every decision.
 func (h *History) prune(now time.Time, retention time.Duration) {
 	if now.Before(h.pruneAt) {
 		return
 	}
-	h.pruneAt = now.Add(retention / 8)
+	h.pruneAt = now.Add(max(retention/8, pruneEvery))
 	cutoff := now.Add(-retention)
-	if len(h.Recommendations) > 0 && h.Recommendations[0].At.Before(cutoff) {
-		newest := make(map[string]int)
-		for i, r := range h.Recommendations {
-			newest[r.Strategy] = i
+	if recs := h.Recommendations; len(recs) > 0 && recs[0].At.Before(cutoff) {
+		// recs[:old] are before the cutoff; of those, the newest of a
+		// strategy with no later record is kept.
+		old := 0
+		for old < len(recs) && recs[old].At.Before(cutoff) {
+			old++
 		}
-		kept := h.Recommendations[:0]
-		for i, r := range h.Recommendations {
-			if !r.At.Before(cutoff) || newest[r.Strategy] == i {
-				kept = append(kept, r)
+		var stack [8]string
+		later := stack[:0] // the strategies of the records kept after i
+		for _, r := range recs[old:] {
+			later = appendNew(later, r.Strategy)
+		}
+		keep := old // recs[keep:] are kept, in order
+		for i := old - 1; i >= 0; i-- {
+			if l := appendNew(later, recs[i].Strategy); len(l) > len(later) {
+				later = l
+				keep--
+				recs[keep] = recs[i] // keep ≥ i: recs[keep] is not one kept so far
 			}
 		}
-		clear(h.Recommendations[len(kept):])
+		kept := recs[:copy(recs, recs[keep:])]
+		clear(recs[len(kept):])
 		h.Recommendations = kept
 	}
-	if len(h.Changes) > 0 && h.Changes[0].At.Before(cutoff) {
-		events := h.Changes[:0]
-		for _, e := range h.Changes {
-			if !e.At.Before(cutoff) {
-				events = append(events, e)
-			}
+	if ch := h.Changes; len(ch) > 1 && ch[0].At.Before(cutoff) {
+		old := 0
+		for old < len(ch)-1 && ch[old].At.Before(cutoff) {
+			old++
 		}
-		clear(h.Changes[len(events):])
-		h.Changes = events
+		kept := ch[:copy(ch, ch[old:])]
+		clear(ch[len(kept):])
+		h.Changes = kept
 	}
+}
+
+// appendNew appends s to set unless set holds it.
+func appendNew(set []string, s string) []string {
+	for _, x := range set {
+		if x == s {
+			return set
+		}
+	}
+	return append(set, s)
 }
 
 // clone returns a copy of h that shares nothing with it.
