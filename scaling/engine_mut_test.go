@@ -135,4 +135,6 @@ func TestEngineLogsOnItsLogger(t *testing.T) {
 // failingSave is a journal whose saves fail.
 type failingSave struct{ *scaling.MemoryJournal }
 
-func (failingSave) Save(context.Context, scaling.Execution) error { return errors.New("journal disk full") }
+func (failingSave) Save(context.Context, scaling.Execution) error {
+	return errors.New("journal disk full")
+}
