@@ -39,7 +39,9 @@ func (r *scriptedReserver) ReserveAt(_ context.Context, now time.Time, req ratel
 	return res, nil
 }
 
-func (r *scriptedReserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) error { return nil }
+func (r *scriptedReserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) error {
+	return nil
+}
 
 // planFor plans the change of c's group id to desired (MaxStepFraction
 // large: one step when nothing clamps it).
