@@ -221,3 +221,50 @@ func TestThrottleRetriesUntilTheDeadline(t *testing.T) {
 		assert.Equal(t, 2, rec.count(scaling.EventStepRetried))
 	})
 }
+
+// TestVerifyReadsItsWindowOnly pins the minutes a step's signals are read
+// over: the Window from the minute the step settled in, in whole minutes
+// (a 1-minute window reads that minute only: a spike the minute after
+// does not fail it, one within does), and nothing with a window of 0.
+func TestVerifyReadsItsWindowOnly(t *testing.T) {
+	t.Parallel()
+	hi := 0.9
+	for _, tc := range []struct {
+		name     string
+		window   time.Duration
+		spikeAt  time.Duration // from the minute the step settled in
+		verified bool
+	}{
+		{"spike after the window", time.Minute, time.Minute, true},
+		{"spike within the window", time.Minute, 0, false},
+		{"spike in a window's last minute", 90 * time.Second, time.Minute, false},
+		{"spike after a rounded-up window", 90 * time.Second, 2 * time.Minute, true},
+		{"no window", 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				vals := make([]float64, 10)
+				for i := range vals {
+					vals[i] = 0.5
+				}
+				vals[int(tc.spikeAt/time.Minute)] = 0.95
+				require.NoError(t, c.SetSeries(provider.Series{ResourceID: "web", Metric: provider.MetricCPU, Start: c.Now().Truncate(time.Minute), Step: time.Minute, Values: vals}))
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", 3)
+				p.Monitoring = scaling.MonitoringPlan{Window: tc.window, Timeout: time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: &hi}}}
+				x, err := e.Execute(t.Context(), p)
+				if tc.verified {
+					require.NoError(t, err)
+					assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+					return
+				}
+				require.ErrorIs(t, err, scaling.ErrNotVerified)
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+			})
+		})
+	}
+}
