@@ -86,4 +86,11 @@ func TestHPAStrategyFewerPodMetrics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, rec.Capacity.Desired, "CPU at 10 %% would scale down, but memory has no values: %s", rec.Reason)
 	assert.InDelta(t, 0.4, rec.Fitness, 1e-9)
+
+	// Both metrics observed: full fitness, and the scale down.
+	obs.Metrics = append(obs.Metrics, obs.Metrics[0])
+	rec, err = s.Recommend(t.Context(), scaling.State{Now: t0, Target: group(4, 1, 10), Pods: obs})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.8, rec.Fitness, 1e-9)
+	assert.Less(t, rec.Proposal, 4, rec.Reason)
 }
