@@ -63,3 +63,89 @@ func TestCalendarSeasons(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictiveDefaults pins the predictive strategy's defaults.
+func TestPredictiveDefaults(t *testing.T) {
+	d := PredictiveConfig{CapacityPerInstance: 10}.withDefaults()
+	assert.Equal(t, provider.MetricRequests, d.Metric)
+	assert.Equal(t, 5*time.Minute, d.Step)
+	assert.Equal(t, time.Hour, d.Horizon)
+	assert.Equal(t, 0.9, d.Quantile)
+	assert.Equal(t, 0.2, *d.Margin)
+	assert.Equal(t, 0.6, d.TargetUtilization)
+	assert.Equal(t, 30*24*time.Hour, d.MinHistory)
+	assert.Equal(t, 30*24*time.Hour, d.FitWindow, "the fit window is MinHistory")
+	assert.Equal(t, time.Hour, d.RefitInterval)
+	assert.Equal(t, 7*24*time.Hour, d.ReselectInterval)
+	assert.Equal(t, 24*time.Hour, d.ErrorWindow)
+	assert.Equal(t, 1.0, d.MaxError)
+}
+
+// TestPredictivePeriodsAndWindows pins the validation of periods (a
+// multiple of the step, at least two steps) and of the fit window (at
+// least 8 steps), with the limit named in the error.
+func TestPredictivePeriodsAndWindows(t *testing.T) {
+	base := PredictiveConfig{CapacityPerInstance: 10}
+	for _, tc := range []struct {
+		periods []time.Duration
+		fit     time.Duration
+		field   string
+		says    string
+	}{
+		{periods: []time.Duration{10 * time.Minute}},
+		{periods: []time.Duration{5 * time.Minute}, field: "periods[0]", says: "multiple of the step 5m0s, at least two steps"},
+		{periods: []time.Duration{24 * time.Hour, 12 * time.Minute}, field: "periods[1]"},
+		{fit: 40 * time.Minute},
+		{fit: 40*time.Minute - time.Second, field: "fit_window", says: "at least 8 steps (40m0s)"},
+	} {
+		c := base
+		c.Periods, c.FitWindow = tc.periods, tc.fit
+		err := c.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, "%v %v", tc.periods, tc.fit)
+			continue
+		}
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, "%v %v", tc.periods, tc.fit)
+		assert.Equal(t, tc.field, inv.Field)
+		assert.Contains(t, err.Error(), tc.says)
+	}
+	c := base
+	c.Horizon = 4 * time.Hour
+	assert.ErrorContains(t, c.Validate(), "lead time + horizon must be at most 47 steps of 5m0s")
+}
+
+// TestPredictiveFitness pins the fitness of each standing: a forecast
+// 0.9 plus up to 0.1 as its error falls below the bound, a fallback 0.4,
+// a short history up to 0.3 in proportion, no model 0.2.
+func TestPredictiveFitness(t *testing.T) {
+	day := 24 * time.Hour
+	assert.InDelta(t, 0.9, fitnessFor(StandingForecast, math.NaN(), 1, 0, 0), 1e-12)
+	assert.InDelta(t, 1.0, fitnessFor(StandingForecast, 0, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.95, fitnessFor(StandingForecast, 0.5, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.975, fitnessFor(StandingForecast, 0.5, 2, 0, 0), 1e-12)
+	assert.InDelta(t, 0.9, fitnessFor(StandingForecast, 3, 1, 0, 0), 1e-12, "never below 0.9")
+	assert.InDelta(t, 0.4, fitnessFor(StandingFallback, 3, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.1, fitnessFor(StandingShortHistory, 0, 1, 10*day, 30*day), 1e-12)
+	assert.InDelta(t, 0.3, fitnessFor(StandingShortHistory, 0, 1, 40*day, 30*day), 1e-12, "at most 0.3")
+	assert.InDelta(t, 0.2, fitnessFor(StandingNoModel, 0, 1, 0, 0), 1e-12)
+}
+
+// TestPredictiveReason pins the words of a forecast decision: the
+// quantile, the peak before the margin, the window, the margin, the
+// demand per instance, and the notes of a held scale in and of the
+// reactive floor.
+func TestPredictiveReason(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 100, LeadTime: 5 * time.Minute}.withDefaults()
+	pr := &predictor{cfg: c}
+	d := predictiveDecision{Standing: StandingForecast, Desired: 7, Reactive: 3, Last: 150, Up: 5, Hold: 7, Peak: 360, MASE: 0.5}
+	got := d.reason(c, pr)
+	assert.Equal(t, "predictive: aseasonal forecast p90 of requests ≤ 300 within 1h5m0s (unknown(), MASE 0.50) × 1.20 / 60 per instance: 5; scale in held at 7 for the next 1h5m0s", got)
+	d = predictiveDecision{Standing: StandingForecast, Desired: 6, Reactive: 6, Last: 330, Up: 4, Hold: 4, Peak: 240, MASE: 0.5}
+	assert.Contains(t, d.reason(c, pr), "; not below the reactive ⌈330 / 60⌉ = 6")
+	assert.NotContains(t, d.reason(c, pr), "held")
+	d = predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 3, Up: 5, Hold: 5, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), ";", "nothing held, not at the floor")
+	d = predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 3, Up: 5, Hold: 7, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), "held", "a hold the bounds kept at the first step's need holds nothing")
+}
