@@ -44,17 +44,9 @@ type Harmonic struct {
 	// depend only on the configuration (built at the first fit).
 	tables [][]float64
 	widths []int
-	// scratch is fitParams' working memory, kept between fits (an hourly
-	// refit would otherwise allocate it anew every time).
-	scratch harmonicScratch
-}
-
-// harmonicScratch is the working memory of a fit: the per-phase sums of
-// normalPeriodic, a block of design rows, Xᵀy and the coefficients.
-type harmonicScratch struct {
-	cnt, sumT, sumY []float64
-	blk             []float64
-	xty, beta       []float64
+	// xty and beta are fitParams' working memory (k values each), kept
+	// between fits.
+	xty, beta []float64
 }
 
 // floats returns buf resliced to n zeroed values, growing it when needed.
@@ -249,13 +241,12 @@ func (m *Harmonic) fitParams(y []float64) error {
 	if nm == nil {
 		xtx = blas64.Symmetric{N: k, Stride: k, Data: make([]float64, k*k), Uplo: blas.Upper}
 	}
-	sc := &m.scratch
-	xty := floats(&sc.xty, k)
+	xty := floats(&m.xty, k)
 	if L := lcmPeriods(m.cfg.Periods, n/2); L > 0 && harmonicPeriodic {
 		m.normalPeriodic(y, L, fill, xtx, xty)
 	} else {
 		rows := min(harmonicBlock, n)
-		blk := floats(&sc.blk, rows*k)
+		blk := make([]float64, rows*k)
 		for start := 0; start < n; start += rows {
 			r := min(rows, n-start)
 			for i := range r {
@@ -283,7 +274,7 @@ func (m *Harmonic) fitParams(y []float64) error {
 			return fmt.Errorf("%w: harmonic: normal equations are singular (series too short or degenerate)", ErrInsufficientData)
 		}
 	}
-	beta := mat.NewVecDense(k, floats(&sc.beta, k))
+	beta := mat.NewVecDense(k, floats(&m.beta, k))
 	if err := nm.chol.SolveVecTo(beta, mat.NewVecDense(k, xty)); err != nil {
 		return fmt.Errorf("%w: harmonic: %w", ErrInsufficientData, err)
 	}
@@ -394,23 +385,28 @@ func lcmPeriods(periods []int, limit int) int {
 func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64), xtx blas64.Symmetric, xty []float64) {
 	n, k := len(y), len(xty)
 	scale := 1 / float64(n)
-	sc := &m.scratch
-	cnt, sumT, sumY := floats(&sc.cnt, L), floats(&sc.sumT, L), floats(&sc.sumY, L)
+	acc := xtx.Data != nil // XᵀX is wanted (not cached)
+	sumY := make([]float64, L)
+	var cnt, sumT []float64
+	if acc {
+		cnt, sumT = make([]float64, L), make([]float64, L)
+	}
 	var sumTT, sumTY float64
 	ph := 0 // t mod L, counted rather than divided
 	for t, v := range y {
 		ts := float64(t) * scale
-		cnt[ph]++
-		sumT[ph] += ts
 		sumY[ph] += v
-		sumTT += ts * ts
 		sumTY += ts * v
+		if acc {
+			cnt[ph]++
+			sumT[ph] += ts
+			sumTT += ts * ts
+		}
 		if ph++; ph == L {
 			ph = 0
 		}
 	}
 	trend := !m.cfg.NoTrend
-	acc := xtx.Data != nil // XᵀX is wanted (not cached)
 	if !acc {
 		m.xtyPeriodic(sumY, L, xty)
 		if trend {
@@ -422,7 +418,7 @@ func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64),
 	// rank-k updates of the rows scaled by √cnt (BLAS 3: several times
 	// faster than one rank-one update per phase).
 	rows := min(harmonicBlock, L)
-	blk := floats(&sc.blk, rows*k)
+	blk := make([]float64, rows*k)
 	for start := 0; start < L; start += rows {
 		r := 0
 		for ph := start; ph < min(start+rows, L); ph++ {

@@ -276,6 +276,7 @@ func sortErrors(errs [][]float64, recal bool, ord *errorOrder, ys []float64) []f
 	var hist [pitBins]int32
 	var order []float64
 	var rank, tree []int32
+	var sc sortScratch
 	n := 0
 	// Errors of neighbouring horizons are strongly dependent; transforms
 	// of every stride-th horizon (at most pitHorizons of them) carry
@@ -288,7 +289,7 @@ func sortErrors(errs [][]float64, recal bool, ord *errorOrder, ys []float64) []f
 		case ord != nil:
 			// rank[i] is the position of the first error equal to the
 			// error of origin from + i in the sorted e (lowerBound's).
-			rank = ord.sort(h, e, shift, pit, from, rank[:0])
+			rank = ord.sort(h, e, shift, pit, from, rank[:0], &sc)
 		case !pit:
 			slices.Sort(e)
 		default:
@@ -361,10 +362,16 @@ func sortErrors(errs [][]float64, recal bool, ord *errorOrder, ys []float64) []f
 // are the same from any start (to the sign of a zero), and a start that
 // does not fit (no overlap, parameters that moved) falls back to a
 // comparison sort.
+//
+// A fitted model keeps it: its series at the origins and an int32 per
+// error of the table (about half the table's own memory).
 type errorOrder struct {
 	y    []float64
 	perm [][]int32
-	// scratch
+}
+
+// sortScratch is the working memory of a sortErrors call.
+type sortScratch struct {
 	pairs []errorAt
 	seen  []bool
 	pos   []int32
@@ -407,13 +414,13 @@ func (o *errorOrder) shift(ys []float64) int {
 // the last order shifted by s (s < 0: none), and keeps the new order.
 // When ranks is set it appends, for the origins from on, the position of
 // the first error equal to theirs in the sorted e.
-func (o *errorOrder) sort(h int, e []float64, s int, ranks bool, from int, rank []int32) []int32 {
+func (o *errorOrder) sort(h int, e []float64, s int, ranks bool, from int, rank []int32, sc *sortScratch) []int32 {
 	m := len(e)
-	a := o.pairs[:0]
-	if cap(o.seen) < m {
-		o.seen = make([]bool, m)
+	a := sc.pairs[:0]
+	if cap(sc.seen) < m {
+		sc.seen = make([]bool, m)
 	}
-	seen := o.seen[:m]
+	seen := sc.seen[:m]
 	clear(seen)
 	hinted := s >= 0 && h < len(o.perm) && o.perm[h] != nil
 	if hinted {
@@ -437,16 +444,16 @@ func (o *errorOrder) sort(h int, e []float64, s int, ranks bool, from int, rank 
 		e[k] = x.v
 		perm = append(perm, x.i)
 	}
-	o.perm[h], o.pairs = perm, a
+	o.perm[h], sc.pairs = perm, a
 	if !ranks {
 		return rank
 	}
 	// pos[i] is origin i's position in the sorted e, moved back to the
 	// first of a run of equal errors.
-	if cap(o.pos) < m {
-		o.pos = make([]int32, m)
+	if cap(sc.pos) < m {
+		sc.pos = make([]int32, m)
 	}
-	pos := o.pos[:m]
+	pos := sc.pos[:m]
 	first := 0
 	for k, x := range a {
 		if k > 0 && e[k] != e[k-1] {
