@@ -294,8 +294,8 @@ func TestSortErrorsFromOrder(t *testing.T) {
 	}
 	base := errorsInOrder(H, n+500, 8, func(int) float64 { return 1 })
 	// window returns the errors of the origins from off on (len n − h at
-	// horizon h), each moved by jitter·N(0, 1).
-	window := func(off int, jitter float64, round bool) [][]float64 {
+	// horizon h), each moved by jitter·N(0, 1) drawn from r.
+	window := func(r *rand.Rand, off int, jitter float64, round bool) [][]float64 {
 		errs := make([][]float64, H)
 		for h := range errs {
 			for i := range n - h {
@@ -340,11 +340,12 @@ func TestSortErrorsFromOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			r := rand.New(rand.NewPCG(9, uint64(tt.off)))
 			var ord errorOrder
-			check(t, &ord, 0, window(0, 0, tt.round))
-			check(t, &ord, tt.off, window(tt.off, tt.jitter, tt.round))
+			check(t, &ord, 0, window(r, 0, 0, tt.round))
+			check(t, &ord, tt.off, window(r, tt.off, tt.jitter, tt.round))
 			// A shorter replay (fewer horizons and origins) after it.
-			short := window(tt.off, tt.jitter, tt.round)[:3]
+			short := window(r, tt.off, tt.jitter, tt.round)[:3]
 			for h := range short {
 				short[h] = short[h][:300-h]
 			}
