@@ -100,13 +100,13 @@ func TestHarmonicPhasesMatchReg(t *testing.T) {
 			}
 			prev = r
 		}
-		require.Equal(t, math.Max(-0.98, math.Min(0.98, num/den)), m.fit.Rho, "periods %v: ρ", periods)
+		require.InDelta(t, math.Max(-0.98, math.Min(0.98, num/den)), m.fit.Rho, 0, "periods %v: ρ, to the bit", periods)
 		got := make([]float64, 200)
 		m.predict(got)
 		r := m.fit.Resid
 		for i := range got {
 			r *= m.fit.Rho
-			require.Equal(t, m.reg(m.fit.T+i)+r, got[i], "periods %v, step %d", periods, i+1)
+			require.InDelta(t, m.reg(m.fit.T+i)+r, got[i], 0, "periods %v, step %d, to the bit", periods, i+1)
 		}
 	}
 }
