@@ -358,6 +358,21 @@ func TestSortErrorsFromOrder(t *testing.T) {
 			assert.Equal(t, want, short)
 		})
 	}
+	t.Run("empirical intervals: sorted, no table", func(t *testing.T) {
+		t.Parallel()
+		r := rand.New(rand.NewPCG(9, 1))
+		var ord errorOrder
+		for _, off := range []int{0, 12} {
+			errs := window(r, off, 1e-3, false)
+			var want [][]float64
+			for _, e := range errs {
+				want = append(want, slices.Clone(e))
+				slices.Sort(want[len(want)-1])
+			}
+			assert.Nil(t, sortErrors(errs, false, &ord, series[off:off+n]))
+			assert.Equal(t, want, errs)
+		}
+	})
 	assert.Equal(t, -1, (*errorOrder)(nil).shift(series[:n]))
 	assert.Equal(t, -1, (&errorOrder{}).shift(series[:n]))
 	ord := errorOrder{y: series[:n]}
