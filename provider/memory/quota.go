@@ -190,8 +190,12 @@ func (e *QuotaEmulator) QueryMetrics(ctx context.Context, qs []provider.Query) (
 		return nil, err
 	}
 	reads := make([]provider.MetricRead, len(qs))
+	values := make([]float64, 0, c.Points) // one allocation for the call's values
 	for i, q := range qs {
+		n := q.Steps()
 		reads[i].Query = q
+		reads[i].Series.Values = values[len(values) : len(values) : len(values)+n]
+		values = values[:len(values)+n]
 	}
 	if err := provider.QueryMetrics(ctx, e.src, reads); err != nil {
 		return nil, fmt.Errorf("memory: quota emulator: %w", err)

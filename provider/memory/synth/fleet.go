@@ -64,7 +64,9 @@ type Mix struct {
 // DefaultMix is 30 % idle, 40 % busy, 20 % daily and 10 % weekly.
 func DefaultMix() Mix { return Mix{Idle: 0.3, Busy: 0.4, Daily: 0.2, Weekly: 0.1} }
 
-func (m Mix) shares() [numClasses]float64 { return [numClasses]float64{m.Idle, m.Busy, m.Daily, m.Weekly} }
+func (m Mix) shares() [numClasses]float64 {
+	return [numClasses]float64{m.Idle, m.Busy, m.Daily, m.Weekly}
+}
 
 // Validate checks the shares; the error names the first wrong one.
 func (m Mix) Validate() error {
