@@ -26,8 +26,9 @@
 //
 // Network and disk utilization follow the CPU (0.2 % + half of it, 0.1 %
 // + 0.3 of it); memory follows a second shape at a level of its class
-// (idle 15–25 %, busy 50–60 %, daily and weekly 20–30 %, 25 points more
-// while active). Gaps in a shape are gaps in the series. Other metrics
+// (busy 50–60 %; idle, and daily and weekly when not active, 3–8 %, the
+// memory of an instance that runs little more than its system; daily and
+// weekly 30 points more while active). Gaps in a shape are gaps in the series. Other metrics
 // read as gaps, as a memory.Cloud answers a metric it holds no data for.
 //
 // # Reads

@@ -508,9 +508,10 @@ type params struct {
 	class          Class
 	shape, shape2  int
 	phase, phase2  int64
-	onFrom, onLen  int64 // daily: the busy hours of the day, UTC
-	weekFrom       int64 // weekly: the first busy hour of the week
-	memBase, memAt float64
+	onFrom, onLen  int64   // daily: the busy hours of the day, UTC
+	weekFrom       int64   // weekly: the first busy hour of the week
+	memBase, memAt float64 // memory's level, and its rise while active
+	memTex         float64 // the memory shape's weight
 }
 
 func (f *Fleet) params(i int) params {
@@ -527,11 +528,11 @@ func (f *Fleet) params(i int) params {
 	p.weekFrom = int64((h3 >> 16) % 168)
 	switch p.class {
 	case ClassIdle:
-		p.memBase = 0.15
+		p.memBase, p.memTex = 0.03, 0.05
 	case ClassBusy:
-		p.memBase = 0.5
+		p.memBase, p.memTex = 0.5, 0.1
 	default:
-		p.memBase, p.memAt = 0.2, 0.25
+		p.memBase, p.memAt, p.memTex = 0.03, 0.3, 0.05
 	}
 	return p
 }
@@ -577,7 +578,7 @@ func (g generator) at(j int64) float64 {
 		if provider.IsGap(u2) {
 			return provider.Gap
 		}
-		mem = g.p.memBase + g.p.memAt*active + 0.1*u2
+		mem = g.p.memBase + g.p.memAt*active + g.p.memTex*u2
 	}
 	return g.m.metric(cpu, mem)
 }
