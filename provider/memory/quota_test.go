@@ -2,8 +2,11 @@ package memory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,4 +369,61 @@ func ExampleQuotaEmulator() {
 	// memory: quota emulator: throttled: rate exceeded: 1 wanted, 0 left of limits.calls_per_second 2
 	// <nil>
 	// 3 calls, 36 points (36 recent), 1 throttled, 0 invalid
+}
+
+// TestQuotaEmulatorConcurrent: calls racing in one instant are admitted
+// exactly up to the limit, none twice.
+func TestQuotaEmulatorConcurrent(t *testing.T) {
+	t.Parallel()
+	e, _ := newEmulator(t, quota.CloudWatch())
+	q := oldQuery(quotaT0, 1)
+	var wg sync.WaitGroup
+	var admitted, throttled atomic.Int32
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				_, err := e.QueryMetric(t.Context(), q)
+				switch {
+				case err == nil:
+					admitted.Add(1)
+				case errors.Is(err, provider.ErrThrottled):
+					throttled.Add(1)
+				default:
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(50), admitted.Load())
+	assert.Equal(t, int32(110), throttled.Load())
+	assert.Equal(t, memory.QuotaUsage{Cost: quota.Cost{Calls: 50, Points: 50}, Throttled: 110}, e.Usage())
+}
+
+// TestQuotaEmulatorSourceErrors: a read the source refuses fails the call
+// with the source's error (the call was admitted and spent), and a
+// source's own throttling reaches the caller as throttling.
+func TestQuotaEmulatorSourceErrors(t *testing.T) {
+	t.Parallel()
+	clk := bclock.NewMock()
+	clk.Set(quotaT0)
+	c, err := memory.New(memory.Config{}, memory.WithClock(clk))
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	e, err := memory.NewQuotaEmulator(c, clk, quota.CloudWatch())
+	require.NoError(t, err)
+	ok, missing := oldQuery(quotaT0, 10), oldQuery(quotaT0, 10)
+	missing.ResourceID = "i-2"
+	_, err = e.QueryMetrics(t.Context(), []provider.Query{ok, missing})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	assert.Contains(t, err.Error(), "queries[1]")
+	got, err := e.QueryMetrics(t.Context(), []provider.Query{ok, ok})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, 10, got[1].Len())
+	assert.Equal(t, quota.Cost{Calls: 2, Points: 40}, e.Usage().Cost)
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Throttle: true})
+	require.NoError(t, err)
+	_, err = e.QueryMetric(t.Context(), ok)
+	require.ErrorIs(t, err, provider.ErrThrottled)
 }

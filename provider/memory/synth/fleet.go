@@ -55,9 +55,13 @@ func (c Class) String() string {
 // Mix is the share of each Class in a fleet; the shares are finite, ≥ 0
 // and sum to 1. The zero value means DefaultMix.
 type Mix struct {
-	Idle   float64 `json:"idle" yaml:"idle"`
-	Busy   float64 `json:"busy" yaml:"busy"`
-	Daily  float64 `json:"daily" yaml:"daily"`
+	// Idle is the share of ClassIdle.
+	Idle float64 `json:"idle" yaml:"idle"`
+	// Busy is the share of ClassBusy.
+	Busy float64 `json:"busy" yaml:"busy"`
+	// Daily is the share of ClassDaily.
+	Daily float64 `json:"daily" yaml:"daily"`
+	// Weekly is the share of ClassWeekly.
 	Weekly float64 `json:"weekly" yaml:"weekly"`
 }
 
