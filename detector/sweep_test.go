@@ -3,7 +3,6 @@ package detector_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	synthfleet "github.com/idlescale/idlescale/provider/memory/synth"
 	"github.com/idlescale/idlescale/provider/quota"
 )
 
@@ -96,102 +97,55 @@ func TestSweep(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
-// lazyFleet generates each resource's series on the fly from a seed and
-// the shapes of the NAB EC2 CPU traces, so that a fleet of any size stores
-// no series: resource i's cpu is trace i mod 8 shifted by a per-resource
-// offset, its memory another trace at 60 %, its network utilization a
-// deterministic noise under 4 %; it has no disk metric. It reads batches.
-type lazyFleet struct {
-	traces []provider.Series
-	calls  atomic.Int64
-}
-
-func newLazyFleet(t testing.TB) *lazyFleet {
-	f := &lazyFleet{}
-	for _, id := range []string{"24ae8d", "53ea38", "5f5533", "77c1ca", "825cc2", "ac20cd", "c6585a", "fe7f93"} {
-		f.traces = append(f.traces, nabCPU(t, id))
-	}
-	return f
-}
-
-func (f *lazyFleet) value(id int, m provider.Metric, t time.Time) float64 {
-	k := int(t.Unix()/300) + id*7919
-	switch m {
-	case provider.MetricCPU:
-		tr := f.traces[id%len(f.traces)].Values
-		return tr[k%len(tr)]
-	case provider.MetricMemory:
-		tr := f.traces[(id+3)%len(f.traces)].Values
-		return 0.6 * tr[k%len(tr)]
-	default:
-		return 0.01 + 0.03*noise(k)
-	}
-}
-
-func (f *lazyFleet) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
-	if q.Metric == provider.MetricDiskUtilization {
-		return provider.Series{}, provider.ErrUnsupported
-	}
-	var id int
-	if _, err := fmt.Sscanf(q.ResourceID, "i-%d", &id); err != nil {
-		return provider.Series{}, provider.ErrNotFound
-	}
-	s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
-	for i := range s.Values {
-		s.Values[i] = f.value(id, q.Metric, s.TimeAt(i))
-	}
-	return s, nil
-}
-
-func (f *lazyFleet) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
-	f.calls.Add(1)
-	out := make([]provider.Series, len(qs))
-	for i, q := range qs {
-		s, err := f.QueryMetric(ctx, q)
-		switch {
-		case errors.Is(err, provider.ErrUnsupported):
-			s = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
-			for k := range s.Values {
-				s.Values[k] = provider.Gap
-			}
-		case err != nil:
-			return nil, err
-		}
-		out[i] = s
-	}
-	return out, nil
-}
-
 // BenchmarkSweepHour sweeps a lazily generated fleet of 2,000 instances
-// once per simulated hour after a first full sweep: each op is one hour of
-// the whole fleet. It reports the wall time per resource, the points read
-// per resource, the state kept per resource, and the share of CloudWatch's
-// GetMetricData quota an hour of a million such resources would take
-// (the largest of calls, old points and recent points shares). After the
-// timed hours it checks a sample of 50 verdicts against Scan's.
+// (provider/memory/synth from the shapes of the 8 NAB EC2 CPU traces in
+// testdata/nab, Numenta Inc., MIT licence; synth.DefaultMix: 30 % idle,
+// 40 % busy, 20 % daily, 10 % weekly) once per simulated hour after a
+// first full sweep: each op is one hour of the whole fleet, read through
+// memory.QuotaEmulator with CloudWatch's GetMetricData quota at the
+// simulated hour (an hour of 2,000 resources fits in one second of it, so
+// none of it is throttled). It reports the wall time per resource, the
+// points read per resource, the state kept per resource, the share of
+// CloudWatch's GetMetricData quota an hour of a million such resources
+// would take (the largest of calls, old points and recent points shares),
+// the calls, and the share of idle verdicts. After the timed hours it
+// checks a sample of 50 verdicts against Scan's full read.
 func BenchmarkSweepHour(b *testing.B) {
 	const n = 2000
-	f := newLazyFleet(b)
-	resources := make([]provider.Resource, n)
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	for i := range resources {
-		resources[i] = provider.Resource{ID: fmt.Sprintf("i-%d", i), Kind: provider.KindInstance, State: provider.StateRunning, LaunchTime: start, HourlyCost: 0.1}
-	}
 	now := start.Add(60 * 24 * time.Hour)
 	clk := clock.NewMock() // the simulated hour: recent data is recent to it
 	clk.Set(now)
+	var shapes []provider.Series
+	for _, id := range []string{"24ae8d", "53ea38", "5f5533", "77c1ca", "825cc2", "ac20cd", "c6585a", "fe7f93"} {
+		shapes = append(shapes, nabCPU(b, id))
+	}
+	f, err := synthfleet.New(synthfleet.Config{Size: n, Seed: 1, Shapes: shapes, Start: start}, synthfleet.WithClock(clk))
+	require.NoError(b, err)
+	resources := make([]provider.Resource, n)
+	for i := range resources {
+		resources[i] = f.Resource(i)
+	}
+	cw, err := memory.NewQuotaEmulator(f, clk, quota.CloudWatch())
+	require.NoError(b, err)
+	noQuota := quota.CloudWatch() // for the first sweep: 28 days of everything at once
+	noQuota.CallsPerSecond, noQuota.PointsPerSecond, noQuota.RecentPointsPerSecond = 1e9, 1e15, 1e15
+	fullRead, err := memory.NewQuotaEmulator(f, clk, noQuota)
+	require.NoError(b, err)
 	unlimited, err := quota.NewBudget(quota.Config{Share: 1, Limits: quota.Limits{CallsPerSecond: 1e9, PointsPerSecond: 1e15, RecentPointsPerSecond: 1e15}}, quota.WithClock(clk))
 	require.NoError(b, err)
 	cloudwatch, err := quota.NewBudget(quota.Config{Share: 1})
 	require.NoError(b, err)
-	src, err := quota.NewSource(f, unlimited)
+	src, err := quota.NewSource(cw, unlimited)
+	require.NoError(b, err)
+	first, err := quota.NewSource(fullRead, unlimited)
 	require.NoError(b, err)
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(b, err)
 	store := &detector.MemoryStateStore{}
 	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, store)
 	require.NoError(b, err)
-	rep, err := tr.Sweep(b.Context(), src, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
+	rep, err := tr.Sweep(b.Context(), first, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
 	require.NoError(b, err)
 	require.Equal(b, n, rep.Full[detector.FullNewResource])
 	var last quota.Usage
@@ -203,6 +157,9 @@ func BenchmarkSweepHour(b *testing.B) {
 		hour, err = tr.Sweep(b.Context(), src, nil, resources, detector.SweepConfig{Now: now, Concurrency: 2})
 		if err != nil || hour.Incremental != n {
 			b.Fatal(err, hour.Full)
+		}
+		if th := cw.Usage().Throttled; th != 0 {
+			b.Fatalf("the emulated CloudWatch throttled %d calls", th)
 		}
 		u := unlimited.Usage()
 		last = quota.Usage{Cost: quota.Cost{Calls: u.Calls - before.Calls, Points: u.Points - before.Points, RecentPoints: u.RecentPoints - before.RecentPoints}}
@@ -223,4 +180,11 @@ func BenchmarkSweepHour(b *testing.B) {
 	b.ReportMetric(100*cloudwatch.QuotaShare(million, time.Hour), "quota-%/hour@1M")
 	b.ReportMetric(float64(last.Calls), "calls/hour")
 	b.ReportMetric(float64(sample), "verdicts-equal-to-scan")
+	idle := 0
+	for _, v := range hour.Verdicts {
+		if v.State == detector.Idle {
+			idle++
+		}
+	}
+	b.ReportMetric(100*float64(idle)/n, "idle-verdicts-%")
 }

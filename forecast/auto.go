@@ -516,7 +516,7 @@ func predResiduals(preds, y []float64, t0, H int, floor float64, recal bool) res
 		h := i % H
 		errs[h] = append(errs[h], r.scaled(y[t0+i/H+h]-p, p))
 	}
-	r.Levels = sortErrors(errs, recal)
+	r.Levels = sortErrors(errs, recal, nil, nil)
 	for h, e := range errs {
 		if len(e) == 0 {
 			errs = errs[:h]

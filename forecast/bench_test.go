@@ -110,3 +110,31 @@ func BenchmarkForecastUpdate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHarmonicRefit refits the predictive strategy's usual model on
+// a sliding window: 30 days of 5-minute steps (8,640), daily and weekly
+// seasons with 20 harmonics each, intervals for 14 steps; each refit is
+// on the window one hour (12 steps) later, as the strategy's hourly
+// refits are (the factorised normal matrix is reused).
+func BenchmarkHarmonicRefit(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	y := make([]float64, 8640+12*200)
+	for t := range y {
+		y[t] = 1000 + 600*math.Sin(2*math.Pi*float64(t)/288) + 150*math.Sin(2*math.Pi*float64(t)/2016) + 30*r.NormFloat64()
+	}
+	m, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{288, 2016}, Harmonics: []int{20, 20},
+		Intervals: forecast.IntervalOptions{Horizon: 14}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Fit(y[12*i : 12*i+8640]); err != nil {
+			b.Fatal(err)
+		}
+		if i++; 12*i+8640 > len(y) {
+			i = 0
+		}
+	}
+}

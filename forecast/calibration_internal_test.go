@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -275,4 +276,118 @@ func TestRecalibratedIntervalsUnderDrift(t *testing.T) {
 	t.Logf("90%% interval one step ahead: recalibrated %.3f (width %.1f), plain %.3f (width %.1f)", recalShare, recalWidth, plainShare, plainWidth)
 	assert.Greater(t, recalWidth, 1.05*plainWidth)
 	assert.Greater(t, recalShare, plainShare)
+}
+
+// Sorting from the order a model's last replay left (errorOrder) must give
+// the sorted errors and the recalibration table that sorting from scratch
+// gives, whatever the start: the window slid with the parameters nearly
+// unchanged (the insertion sort finishes it), moved so far that the
+// insertion sort gives up, no overlap with the last series, ties, and a
+// shorter replay than the last.
+func TestSortErrorsFromOrder(t *testing.T) {
+	t.Parallel()
+	const H, n = 6, 413
+	r := rand.New(rand.NewPCG(7, 7))
+	series := make([]float64, n+500)
+	for i := range series {
+		series[i] = float64(i) + r.Float64() // distinct, so the shift is found by value
+	}
+	base := errorsInOrder(H, n+500, 8, func(int) float64 { return 1 })
+	// window returns the errors of the origins from off on (len n − h at
+	// horizon h), each moved by jitter·N(0, 1) drawn from r.
+	window := func(r *rand.Rand, off int, jitter float64, round bool) [][]float64 {
+		errs := make([][]float64, H)
+		for h := range errs {
+			for i := range n - h {
+				v := base[h][off+i] + jitter*r.NormFloat64()
+				if round {
+					v = math.Round(v*2) / 2 // many ties, zeros of both signs
+					if v == 0 && i%2 == 0 {
+						v = math.Copysign(0, -1)
+					}
+				}
+				errs[h] = append(errs[h], v)
+			}
+		}
+		return errs
+	}
+	check := func(t *testing.T, ord *errorOrder, off int, errs [][]float64) {
+		t.Helper()
+		want := make([][]float64, len(errs))
+		for h := range errs {
+			want[h] = slices.Clone(errs[h])
+		}
+		wantLevels := sortErrors(want, true, nil, nil)
+		gotLevels := sortErrors(errs, true, ord, series[off:off+n])
+		assert.Equal(t, wantLevels, gotLevels, "levels")
+		assert.Equal(t, want, errs, "sorted errors")
+		for h, p := range ord.perm[:len(errs)] {
+			require.Len(t, p, len(errs[h]), "horizon %d: the kept order", h)
+		}
+	}
+	tests := []struct {
+		name   string
+		off    int     // the second window's offset (the first is at 0)
+		jitter float64 // how far the second window's errors move
+		round  bool
+	}{
+		{name: "slid by an hour, parameters nearly unchanged", off: 12, jitter: 1e-3},
+		{name: "slid by an hour, ties and signed zeros", off: 12, jitter: 1e-3, round: true},
+		{name: "same window", off: 0, jitter: 0},
+		{name: "parameters moved: the insertion sort gives up", off: 12, jitter: 3},
+		{name: "no overlap with the last series", off: 450, jitter: 1e-3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := rand.New(rand.NewPCG(9, uint64(tt.off)))
+			var ord errorOrder
+			check(t, &ord, 0, window(r, 0, 0, tt.round))
+			check(t, &ord, tt.off, window(r, tt.off, tt.jitter, tt.round))
+			// A shorter replay (fewer horizons and origins) after it.
+			short := window(r, tt.off, tt.jitter, tt.round)[:3]
+			for h := range short {
+				short[h] = short[h][:300-h]
+			}
+			var want [][]float64
+			for _, e := range short {
+				want = append(want, slices.Clone(e))
+			}
+			wantLevels := sortErrors(want, true, nil, nil)
+			assert.Equal(t, wantLevels, sortErrors(short, true, &ord, series[tt.off:tt.off+300]))
+			assert.Equal(t, want, short)
+		})
+	}
+	t.Run("empirical intervals: sorted, no table", func(t *testing.T) {
+		t.Parallel()
+		r := rand.New(rand.NewPCG(9, 1))
+		var ord errorOrder
+		for _, off := range []int{0, 12} {
+			errs := window(r, off, 1e-3, false)
+			var want [][]float64
+			for _, e := range errs {
+				want = append(want, slices.Clone(e))
+				slices.Sort(want[len(want)-1])
+			}
+			assert.Nil(t, sortErrors(errs, false, &ord, series[off:off+n]))
+			assert.Equal(t, want, errs)
+		}
+	})
+	assert.Equal(t, -1, (*errorOrder)(nil).shift(series[:n]))
+	assert.Equal(t, -1, (&errorOrder{}).shift(series[:n]))
+	ord := errorOrder{y: series[:n]}
+	assert.Equal(t, 12, ord.shift(series[12:12+n]))
+	assert.Equal(t, 206, ord.shift(series[206:206+n]), "an overlap of half")
+	assert.Equal(t, -1, ord.shift(series[207:207+n]), "an overlap of less than half")
+}
+
+// insertionSort sorts, or gives up past its budget leaving a permutation.
+func TestInsertionSortBudget(t *testing.T) {
+	t.Parallel()
+	a := []errorAt{{3, 0}, {1, 1}, {2, 2}, {0, 3}}
+	b := slices.Clone(a)
+	assert.True(t, insertionSort(a, 5), "5 moves are needed")
+	assert.True(t, slices.IsSortedFunc(a, func(x, y errorAt) int { return cmp.Compare(x.v, y.v) }))
+	assert.False(t, insertionSort(b, 4))
+	assert.ElementsMatch(t, []errorAt{{3, 0}, {1, 1}, {2, 2}, {0, 3}}, b)
 }

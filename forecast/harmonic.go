@@ -44,6 +44,19 @@ type Harmonic struct {
 	// depend only on the configuration (built at the first fit).
 	tables [][]float64
 	widths []int
+	// xty and beta are fitParams' working memory (k values each), kept
+	// between fits.
+	xty, beta []float64
+}
+
+// floats returns buf resliced to n zeroed values, growing it when needed.
+func floats(buf *[]float64, n int) []float64 {
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
+	}
+	b := (*buf)[:n]
+	clear(b)
+	return b
 }
 
 // harmonicNormal is a factorised normal matrix XᵀX (with its ridge) for
@@ -228,7 +241,7 @@ func (m *Harmonic) fitParams(y []float64) error {
 	if nm == nil {
 		xtx = blas64.Symmetric{N: k, Stride: k, Data: make([]float64, k*k), Uplo: blas.Upper}
 	}
-	xty := make([]float64, k)
+	xty := floats(&m.xty, k)
 	if L := lcmPeriods(m.cfg.Periods, n/2); L > 0 && harmonicPeriodic {
 		m.normalPeriodic(y, L, fill, xtx, xty)
 	} else {
@@ -261,27 +274,29 @@ func (m *Harmonic) fitParams(y []float64) error {
 			return fmt.Errorf("%w: harmonic: normal equations are singular (series too short or degenerate)", ErrInsufficientData)
 		}
 	}
-	var beta mat.VecDense
-	if err := nm.chol.SolveVecTo(&beta, mat.NewVecDense(k, xty)); err != nil {
+	beta := mat.NewVecDense(k, floats(&m.beta, k))
+	if err := nm.chol.SolveVecTo(beta, mat.NewVecDense(k, xty)); err != nil {
 		return fmt.Errorf("%w: harmonic: %w", ErrInsufficientData, err)
 	}
+	b := beta.RawVector().Data
 	m.normal = nm
 	f := &m.fit
-	f.Intercept = beta.AtVec(0)
+	f.Intercept = b[0]
 	f.Slope = 0
 	c := 1
 	if !m.cfg.NoTrend {
-		f.Slope = beta.AtVec(1) * scale
+		f.Slope = b[1] * scale
 		c = 2
 	}
 	f.Curves = make([][]float64, len(m.cfg.Periods))
 	for i, p := range m.cfg.Periods {
 		w := widths[i]
 		curve := make([]float64, p)
+		bi := b[c : c+w]
 		for ph := range p {
 			var s float64
-			for j := range w {
-				s += tables[i][ph*w+j] * beta.AtVec(c+j)
+			for j, t := range tables[i][ph*w : (ph+1)*w] {
+				s += t * bi[j]
 			}
 			curve[ph] = s
 		}
@@ -292,8 +307,17 @@ func (m *Harmonic) fitParams(y []float64) error {
 	f.Rho = 0
 	if !m.cfg.NoAR {
 		var num, den, prev float64
+		// The phases t mod P of reg, counted rather than divided.
+		phase := make([]int, len(m.cfg.Periods))
 		for t, v := range y {
-			r := v - m.reg(t)
+			reg := f.Intercept + f.Slope*float64(t)
+			for i, p := range m.cfg.Periods {
+				reg += f.Curves[i][phase[i]]
+				if phase[i]++; phase[i] == p {
+					phase[i] = 0
+				}
+			}
+			r := v - reg
 			if t > 0 {
 				num += r * prev
 				den += prev * prev
@@ -361,21 +385,35 @@ func lcmPeriods(periods []int, limit int) int {
 func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64), xtx blas64.Symmetric, xty []float64) {
 	n, k := len(y), len(xty)
 	scale := 1 / float64(n)
-	cnt := make([]float64, L)
-	sumT := make([]float64, L)
+	acc := xtx.Data != nil // XᵀX is wanted (not cached)
 	sumY := make([]float64, L)
+	var cnt, sumT []float64
+	if acc {
+		cnt, sumT = make([]float64, L), make([]float64, L)
+	}
 	var sumTT, sumTY float64
+	ph := 0 // t mod L, counted rather than divided
 	for t, v := range y {
-		ph := t % L
 		ts := float64(t) * scale
-		cnt[ph]++
-		sumT[ph] += ts
 		sumY[ph] += v
-		sumTT += ts * ts
 		sumTY += ts * v
+		if acc {
+			cnt[ph]++
+			sumT[ph] += ts
+			sumTT += ts * ts
+		}
+		if ph++; ph == L {
+			ph = 0
+		}
 	}
 	trend := !m.cfg.NoTrend
-	acc := xtx.Data != nil // XᵀX is wanted (not cached)
+	if !acc {
+		m.xtyPeriodic(sumY, L, xty)
+		if trend {
+			xty[1] += sumTY
+		}
+		return
+	}
 	// The phases' rank-one updates cnt·row·rowᵀ are made as blocked
 	// rank-k updates of the rows scaled by √cnt (BLAS 3: several times
 	// faster than one rank-one update per phase).
@@ -392,12 +430,9 @@ func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64),
 			if trend {
 				row[1] = 0
 			}
-			for j := range k {
-				xty[j] += sumY[ph] * row[j]
-			}
-			if !acc {
-				continue
-			}
+			// xty += sumY[ph]·row, element by element as a loop would
+			// (the vectorized axpy rounds each product and sum alike).
+			blas64.Axpy(sumY[ph], blas64.Vector{N: k, Inc: 1, Data: row}, blas64.Vector{N: k, Inc: 1, Data: xty})
 			if trend {
 				for j := range k {
 					if j != 1 {
@@ -416,10 +451,36 @@ func (m *Harmonic) normalPeriodic(y []float64, L int, fill func(int, []float64),
 		}
 	}
 	if trend {
-		if acc {
-			xtx.Data[1*k+1] += sumTT
-		}
+		xtx.Data[1*k+1] += sumTT
 		xty[1] += sumTY
+	}
+}
+
+// xtyPeriodic is normalPeriodic's Xᵀy alone (a refit with a cached
+// factor): each column block straight from its season's basis table,
+// without building the rows. Every element adds the phases' terms
+// sumY[ph]·x_ph in the same order as the row by row accumulation, so the
+// result is the same to the bit. (The trend column's terms are zero in
+// the periodic rows; its Σt·y is added by the caller.)
+func (m *Harmonic) xtyPeriodic(sumY []float64, L int, xty []float64) {
+	for _, v := range sumY[:L] {
+		xty[0] += v // the intercept column is 1
+	}
+	c := 1
+	if !m.cfg.NoTrend {
+		c = 2
+	}
+	for i, p := range m.cfg.Periods {
+		w, tab := m.widths[i], m.tables[i]
+		dst := blas64.Vector{N: w, Inc: 1, Data: xty[c : c+w]}
+		q := 0 // ph mod p
+		for _, v := range sumY[:L] {
+			blas64.Axpy(v, blas64.Vector{N: w, Inc: 1, Data: tab[q*w : (q+1)*w]}, dst)
+			if q++; q == p {
+				q = 0
+			}
+		}
+		c += w
 	}
 }
 
@@ -444,10 +505,32 @@ func (m *Harmonic) step(v float64) {
 }
 
 func (m *Harmonic) predict(dst []float64) {
-	r := m.fit.Resid
+	f := &m.fit
+	if len(dst) == 1 || len(m.cfg.Periods) > 4 {
+		r := f.Resid
+		for i := range dst {
+			r *= f.Rho
+			dst[i] = m.reg(f.T+i) + r
+		}
+		return
+	}
+	// reg with the phases counted rather than divided (the same sums).
+	var phase [4]int
+	for i, p := range m.cfg.Periods {
+		phase[i] = f.T % p
+	}
+	r := f.Resid
 	for i := range dst {
-		r *= m.fit.Rho
-		dst[i] = m.reg(m.fit.T+i) + r
+		r *= f.Rho
+		t := f.T + i
+		v := f.Intercept + f.Slope*float64(t)
+		for j, p := range m.cfg.Periods {
+			v += f.Curves[j][phase[j]]
+			if phase[j]++; phase[j] == p {
+				phase[j] = 0
+			}
+		}
+		dst[i] = v + r
 	}
 }
 

@@ -59,3 +59,54 @@ func TestHoltWintersFitNearOptimum(t *testing.T) {
 		assert.LessOrEqual(t, m.Evaluations(), 150+hwPolish+2)
 	}
 }
+
+// A refit on as many steps reuses the factorised normal matrix, the
+// working memory of the last fit and Xᵀy built straight from the basis
+// tables; it must give the very model a fresh fit gives, to the bit (with
+// and without the trend column).
+func TestHarmonicRefitMatchesFreshFit(t *testing.T) {
+	y := synthetic(3400, 5)
+	for _, noTrend := range []bool{false, true} {
+		cfg := HarmonicConfig{Periods: []int{24, 168}, Harmonics: []int{8, 11}, NoTrend: noTrend, Intervals: IntervalOptions{Horizon: 6}}
+		refit, err := NewHarmonic(cfg)
+		require.NoError(t, err)
+		require.NoError(t, refit.Fit(y[:3000]))
+		require.NoError(t, refit.Fit(y[400:3400]), "the refit, on the window 400 steps later")
+		require.NotNil(t, refit.normal)
+		fresh, err := NewHarmonic(cfg)
+		require.NoError(t, err)
+		require.NoError(t, fresh.Fit(y[400:3400]))
+		assert.Equal(t, fresh.fit, refit.fit, "no_trend=%v", noTrend)
+		assert.Equal(t, fresh.b.Residuals, refit.b.Residuals, "no_trend=%v", noTrend)
+	}
+}
+
+// predict and the fit's AR(1) estimate count the seasons' phases instead
+// of dividing; they must give what reg gives, for one to five seasons
+// (predict takes reg's path for five).
+func TestHarmonicPhasesMatchReg(t *testing.T) {
+	y := synthetic(2000, 6)
+	for _, periods := range [][]int{{24}, {24, 168}, {7, 12, 24, 60}, {5, 7, 12, 24, 60}} {
+		m, err := NewHarmonic(HarmonicConfig{Periods: periods, Harmonics: make([]int, 0)})
+		require.NoError(t, err)
+		fitted := y[:1700+len(periods)]
+		require.NoError(t, m.Fit(fitted))
+		var num, den, prev float64
+		for i, v := range fitted {
+			r := v - m.reg(i)
+			if i > 0 {
+				num += r * prev
+				den += prev * prev
+			}
+			prev = r
+		}
+		require.InDelta(t, math.Max(-0.98, math.Min(0.98, num/den)), m.fit.Rho, 0, "periods %v: ρ, to the bit", periods)
+		got := make([]float64, 200)
+		m.predict(got)
+		r := m.fit.Resid
+		for i := range got {
+			r *= m.fit.Rho
+			require.InDelta(t, m.reg(m.fit.T+i)+r, got[i], 0, "periods %v, step %d, to the bit", periods, i+1)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -76,6 +77,8 @@ type base struct {
 	Residuals   residuals `json:"residuals"`
 	// scratch for Update's imputation of a gap.
 	one [1]float64
+	// order is the order of the last replay's errors (replayResiduals').
+	order errorOrder
 }
 
 // IntervalOptions says how prediction intervals are estimated from
@@ -245,13 +248,21 @@ const (
 // of Gneiting, Balabdaoui & Raftery 2007). When the errors are
 // exchangeable the u's are uniform and the table is near the identity.
 func recalibrate(errs [][]float64) []float64 {
-	return sortErrors(errs, true)
+	return sortErrors(errs, true, nil, nil)
 }
 
 // sortErrors sorts every errs[h] in place and, when recal is set, returns
-// recalibrate's table of the errors' original order (else nil).
-func sortErrors(errs [][]float64, recal bool) []float64 {
-	if !recal {
+// recalibrate's table of the errors' original order (else nil). With an
+// order (a model's, ys its series at the origins of errs) it sorts from
+// the order the model's last replay left (see errorOrder) and keeps the
+// new one; the sorted errors and the table are the same either way.
+func sortErrors(errs [][]float64, recal bool, ord *errorOrder, ys []float64) []float64 {
+	shift := ord.shift(ys)
+	if ord != nil {
+		ord.y = append(ord.y[:0], ys...)
+		ord.perm = slices.Grow(ord.perm[:0], len(errs))[:len(errs)]
+	}
+	if !recal && ord == nil {
 		for _, e := range errs {
 			slices.Sort(e)
 		}
@@ -265,26 +276,36 @@ func sortErrors(errs [][]float64, recal bool) []float64 {
 	var hist [pitBins]int32
 	var order []float64
 	var rank, tree []int32
+	var sc sortScratch
 	n := 0
 	// Errors of neighbouring horizons are strongly dependent; transforms
 	// of every stride-th horizon (at most pitHorizons of them) carry
 	// nearly all the information at a fraction of the cost.
 	stride := (len(errs) + pitHorizons - 1) / pitHorizons
 	for h, e := range errs {
-		if h%stride != 0 {
+		pit := recal && h%stride == 0
+		from := max(0, len(e)-pitOrigins) // the origins whose transforms are computed
+		switch {
+		case ord != nil:
+			// rank[i] is the position of the first error equal to the
+			// error of origin from + i in the sorted e (lowerBound's).
+			rank = ord.sort(h, e, shift, pit, from, rank[:0], &sc)
+		case !pit:
 			slices.Sort(e)
-			continue
+		default:
+			order = append(order[:0], e[from:]...)
+			slices.Sort(e)
+			rank = rank[:0]
+			for _, v := range order {
+				rank = append(rank, int32(lowerBound(e, v)))
+			}
 		}
-		order = append(order[:0], e...)
-		slices.Sort(e)
-		order = order[max(0, len(order)-pitOrigins):]
-		rank = rank[:0]
-		for _, v := range order {
-			rank = append(rank, int32(lowerBound(e, v)))
+		if !pit {
+			continue
 		}
 		tree = append(tree[:0], make([]int32, len(e)+1)...)
 		known := 0
-		for i := range order {
+		for i := range rank {
 			if j := i - h - 1; j >= 0 {
 				fenwickAdd(tree, rank[j])
 				known++
@@ -293,7 +314,7 @@ func sortErrors(errs [][]float64, recal bool) []float64 {
 				continue
 			}
 			below, equal := fenwickCount(tree, rank[i]), 0
-			if r := int(rank[i]) + 1; r < len(e) && e[r] == order[i] {
+			if r := int(rank[i]) + 1; r < len(e) && e[r] == e[rank[i]] {
 				// The value occurs more than once in the table.
 				equal = fenwickCount(tree, rank[i]+1) - below
 			}
@@ -301,6 +322,9 @@ func sortErrors(errs [][]float64, recal bool) []float64 {
 			hist[min(int(u*pitBins), pitBins-1)]++
 			n++
 		}
+	}
+	if !recal {
+		return nil
 	}
 	if n < minPITs {
 		return nil
@@ -323,6 +347,140 @@ func sortErrors(errs [][]float64, recal bool) []float64 {
 		levels[k] = (float64(b) + frac) / pitBins
 	}
 	return levels
+}
+
+// errorOrder is what a model's replay of its errors leaves for the next
+// one: its series at the origins and, per horizon, the origins in the
+// order of their errors. A refit on the window slid by s steps, the usual
+// sliding refit, starts each horizon's sort from that order shifted by s:
+// the parameters barely move between refits, so the errors come nearly in
+// order and an insertion sort finishes them in about linear time, where a
+// comparison sort of errors in time order pays n·log n mispredicted
+// branches (two thirds of a refit of the harmonic model before). The
+// positions it leaves also give the ranks the level recalibration needs
+// without a search. The start only changes the speed: the sorted errors
+// are the same from any start (to the sign of a zero), and a start that
+// does not fit (no overlap, parameters that moved) falls back to a
+// comparison sort.
+//
+// A fitted model keeps it: its series at the origins and an int32 per
+// error of the table (about half the table's own memory).
+type errorOrder struct {
+	y    []float64
+	perm [][]int32
+}
+
+// sortScratch is the working memory of a sortErrors call.
+type sortScratch struct {
+	pairs []errorAt
+	seen  []bool
+	pos   []int32
+}
+
+// errorAt is an error and its origin.
+type errorAt struct {
+	v float64
+	i int32
+}
+
+// orderShiftChecks is the number of points at which a shift is verified.
+const orderShiftChecks = 16
+
+// shift returns s such that ys[i] = o.y[i+s] wherever both exist (checked
+// at orderShiftChecks points), with an overlap of at least half of o.y, or
+// −1 when there is none (or no order).
+func (o *errorOrder) shift(ys []float64) int {
+	if o == nil || len(o.y) == 0 || len(ys) == 0 {
+		return -1
+	}
+	for s := 0; s <= len(o.y)/2; s++ {
+		if o.y[s] != ys[0] {
+			continue
+		}
+		n := min(len(ys), len(o.y)-s)
+		ok := true
+		for k := 1; k < orderShiftChecks && ok; k++ {
+			i := k * (n - 1) / (orderShiftChecks - 1)
+			ok = o.y[i+s] == ys[i]
+		}
+		if ok {
+			return s
+		}
+	}
+	return -1
+}
+
+// sort sorts the errors e of horizon h (in origin order), starting from
+// the last order shifted by s (s < 0: none), and keeps the new order.
+// When ranks is set it appends, for the origins from on, the position of
+// the first error equal to theirs in the sorted e.
+func (o *errorOrder) sort(h int, e []float64, s int, ranks bool, from int, rank []int32, sc *sortScratch) []int32 {
+	m := len(e)
+	a := sc.pairs[:0]
+	if cap(sc.seen) < m {
+		sc.seen = make([]bool, m)
+	}
+	seen := sc.seen[:m]
+	clear(seen)
+	hinted := s >= 0 && h < len(o.perm) && o.perm[h] != nil
+	if hinted {
+		for _, j := range o.perm[h] {
+			if i := int(j) - s; i >= 0 && i < m && !seen[i] {
+				a = append(a, errorAt{e[i], int32(i)})
+				seen[i] = true
+			}
+		}
+	}
+	for i, v := range e {
+		if !seen[i] {
+			a = append(a, errorAt{v, int32(i)})
+		}
+	}
+	if !hinted || !insertionSort(a, 16*m) {
+		slices.SortFunc(a, func(x, y errorAt) int { return cmp.Compare(x.v, y.v) })
+	}
+	perm := o.perm[h][:0]
+	for k, x := range a {
+		e[k] = x.v
+		perm = append(perm, x.i)
+	}
+	o.perm[h], sc.pairs = perm, a
+	if !ranks {
+		return rank
+	}
+	// pos[i] is origin i's position in the sorted e, moved back to the
+	// first of a run of equal errors.
+	if cap(sc.pos) < m {
+		sc.pos = make([]int32, m)
+	}
+	pos := sc.pos[:m]
+	first := 0
+	for k, x := range a {
+		if k > 0 && e[k] != e[k-1] {
+			first = k
+		}
+		pos[x.i] = int32(first)
+	}
+	return append(rank, pos[from:]...)
+}
+
+// insertionSort sorts a by value unless that takes more than budget moves
+// (then it returns false, a still a permutation of what it was).
+func insertionSort(a []errorAt, budget int) bool {
+	moves := 0
+	for k := 1; k < len(a); k++ {
+		x := a[k]
+		j := k
+		for j > 0 && a[j-1].v > x.v {
+			a[j] = a[j-1]
+			j--
+		}
+		a[j] = x
+		if moves += k - j; moves > budget {
+			return false
+		}
+	}
+	return true
 }
 
 // lowerBound returns the index of the first element ≥ v of the sorted,
@@ -462,7 +620,7 @@ func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) resi
 		}
 		c.step(y[t])
 	}
-	r.Levels = sortErrors(errs, !o.Empirical)
+	r.Levels = sortErrors(errs, !o.Empirical, &c.base().order, y[t0:])
 	r.Sorted = errs
 	return r
 }

@@ -96,6 +96,7 @@ type predictor struct {
 	scale  float64 // the larger in-sample error of the naive and seasonal naive forecasts
 
 	point, band []float64
+	fitBuf      []float64 // the values of the last fit window
 	quantile    [1]float64
 	bands       [1][]float64
 }
@@ -370,7 +371,7 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 		from = p.usable
 	}
 	w := ser.Window(from, ser.TimeAt(n))
-	y, err := forecast.Prepare(w, c.Gaps)
+	y, err := p.prepare(w)
 	if err == nil && c.Model == nil && reselect {
 		err = p.selectModel(y)
 	} else if err == nil {
@@ -399,6 +400,17 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 		p.scale = math.Max(p.scale, naiveScale(y, p.periods[0]))
 	}
 	return nil
+}
+
+// prepare returns w's values ready to fit (forecast.Prepare's). A window
+// without gaps, the usual case, is copied into a buffer kept between fits
+// instead of a new slice every hour (the values were checked when read).
+func (p *predictor) prepare(w provider.Series) ([]float64, error) {
+	if len(w.Values) == 0 || slices.ContainsFunc(w.Values, math.IsNaN) {
+		return forecast.Prepare(w, p.cfg.Gaps)
+	}
+	p.fitBuf = append(p.fitBuf[:0], w.Values...)
+	return p.fitBuf, nil
 }
 
 // selectModel chooses and fits a model on y with forecast.Auto.

@@ -40,6 +40,27 @@
 // intact. Mutations returns every change the Cloud applied, in order, so a
 // test can assert exactly what a pipeline did.
 //
+// # Quotas and large fleets
+//
+// QuotaEmulator stands in front of any MetricsSource (a Cloud, or a
+// lazily generated fleet from package synth) and answers reads as
+// CloudWatch's GetMetricData does under an account's quotas, on the
+// source's clock: calls and data points per second (recent and older than
+// 3 hours, each a bucket of one second that refills continuously), 500
+// metrics and 100,800 points a call. A call over a rate limit fails with
+// an error matching provider.ErrThrottled, one over a per-call limit with
+// an error matching provider.ErrInvalid that names the limit; Usage
+// reports what was admitted and refused. It has the shape of
+// quota.BatchSource, so a quota.Source reads through it as it reads the
+// AWS driver:
+//
+//	cw, _ := memory.NewQuotaEmulator(fleet, clk, quota.CloudWatch())
+//	budget, _ := quota.NewBudget(quota.Config{}, quota.WithClock(clk))
+//	src, _ := quota.NewSource(cw, budget) // 10 %: never throttled
+//
+// A Cloud stores what it serves; package synth generates a fleet of any
+// size that stores nothing per resource.
+//
 // Errors and log lines mask credentials that reach them (a URL with a
 // password used as an ID, a token in a fleet file).
 package memory

@@ -55,7 +55,10 @@ func TestReplayOnRealTraces(t *testing.T) {
 				// cost ≤ 1.30× the oracle (1.37–1.39×) and ≥ 25 % fewer
 				// capacity-hours than reactive with headroom (17 %). They
 				// are logged until they are, and today's figures are held
-				// as bounds so that they do not get worse unnoticed.
+				// as bounds so that they do not get worse unnoticed. At
+				// τ_U ≤ 5 % even a band around a smoother that sees the
+				// steps after the one it sizes costs 1.31× the oracle
+				// here (TestNoiseFloorOfTheReplayGoals).
 				t.Logf("NOT MET yet: cost %.3f× the oracle (goal ≤ 1.30×), %.1f %% fewer capacity-hours than reactive with headroom %.3f (goal ≥ 25 %%)",
 					m.CostRatio, 100*saving, hb.Headroom)
 				assert.LessOrEqual(t, m.CostRatio, 1.40, "cost relative to the oracle: today's bound, not the goal (1.30)")
@@ -64,8 +67,10 @@ func TestReplayOnRealTraces(t *testing.T) {
 				assert.LessOrEqual(t, m.CostRatio, 1.10, "cost relative to the oracle")
 				// Reactive with headroom costs 1.30× the oracle here, so
 				// 25 % fewer capacity-hours would take less than 0.98× the
-				// oracle at τ_U ≤ 5 %: not met (17 %), logged until it is
-				// and held at today's figure.
+				// oracle at τ_U ≤ 5 %, below the oracle itself, where even
+				// a band around a smoother that sees the steps after the
+				// one it sizes costs 1.04× (TestNoiseFloorOfTheReplayGoals):
+				// not met (17 %), logged and held at today's figure.
 				t.Logf("NOT MET yet: %.1f %% fewer capacity-hours than reactive with headroom %.3f (%.3f× the oracle; goal ≥ 25 %%)",
 					100*saving, hb.Headroom, hr.Metrics.CostRatio)
 				assert.GreaterOrEqual(t, saving, 0.15, "fewer capacity-hours than reactive with headroom: today's bound, not the goal (25 %%)")
