@@ -149,3 +149,32 @@ func TestPredictiveReason(t *testing.T) {
 	d = predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 3, Up: 5, Hold: 7, Peak: 360, MASE: 0.5}
 	assert.NotContains(t, d.reason(c, pr), "held", "a hold the bounds kept at the first step's need holds nothing")
 }
+
+// TestPredictiveInputsAndRounding pins the audit inputs (an unknown MASE
+// is −1; fallback 1 unless forecasting), the reactive floor's note only
+// above the first step's need, and how the usable history is rounded in
+// words (to the hour from an hour, else to the minute).
+func TestPredictiveInputsAndRounding(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 100}.withDefaults()
+	in := func(d predictiveDecision) map[string]float64 {
+		out := map[string]float64{}
+		for _, x := range d.inputs(c) {
+			out[x.Name] = x.Value
+		}
+		return out
+	}
+	got := in(predictiveDecision{Standing: StandingForecast, MASE: math.NaN(), Last: 42, Peak: 90, Reactive: 2})
+	assert.Equal(t, map[string]float64{"requests": 42, "forecast peak": 90, "reactive": 2, InputForecastMASE: -1, InputForecastFallback: 0}, got)
+	got = in(predictiveDecision{Standing: StandingShortHistory, MASE: 0.7})
+	assert.Equal(t, 0.7, got[InputForecastMASE])
+	assert.Equal(t, 1.0, got[InputForecastFallback])
+
+	pr := &predictor{cfg: c}
+	d := predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 5, Up: 5, Hold: 5, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), "not below", "the floor equals the first step's need")
+
+	assert.Equal(t, 2*time.Hour, roundDuration(90*time.Minute))
+	assert.Equal(t, time.Hour, roundDuration(time.Hour+29*time.Minute))
+	assert.Equal(t, 10*time.Minute, roundDuration(10*time.Minute+20*time.Second))
+	assert.Equal(t, 59*time.Minute, roundDuration(59*time.Minute+29*time.Second))
+}
