@@ -178,3 +178,74 @@ func TestPredictiveInputsAndRounding(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, roundDuration(10*time.Minute+20*time.Second))
 	assert.Equal(t, 59*time.Minute, roundDuration(59*time.Minute+29*time.Second))
 }
+
+// TestPredictorEdges pins the predictor on its edges: the names of
+// patterns, a series without a step, a negative first value, a series of
+// zeros (idle demand, valid), a series that is all gaps, a decision
+// before the series starts, and the history at exactly MinHistory.
+func TestPredictorEdges(t *testing.T) {
+	assert.Equal(t, Pattern{Name: "daily", Period: 24 * time.Hour}, patternOf(24*time.Hour))
+	assert.Equal(t, Pattern{Name: "weekly", Period: 7 * 24 * time.Hour}, patternOf(7*24*time.Hour))
+	assert.Equal(t, Pattern{Name: "every 12h0m0s", Period: 12 * time.Hour}, patternOf(12*time.Hour))
+
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	recommend := func(t *testing.T, c PredictiveConfig, vals []float64, now time.Time) (*predictor, Recommendation, error) {
+		t.Helper()
+		c.CapacityPerInstance = 50
+		p, err := NewPredictive(c)
+		require.NoError(t, err)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+		st := State{Now: now, Target: Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup},
+			Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Max: 1000, Desired: 3}}, Max: 1000}, Metrics: []provider.Series{ser}}
+		rec, err := p.Recommend(t.Context(), st)
+		return p.target("g"), rec, err
+	}
+	flat := func(n int, v float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	end := start.Add(288 * step)
+
+	_, _, err := recommend(t, PredictiveConfig{}, flat(288, 100), end)
+	require.NoError(t, err)
+	// Recommend reads only series at the strategy's step; observe itself
+	// refuses a series without one.
+	np := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults())
+	err = np.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Values: flat(288, 1)}, end)
+	assert.ErrorContains(t, err, "requests.step", "a series without a step")
+
+	neg := flat(288, 100)
+	neg[0] = -1
+	_, _, err = recommend(t, PredictiveConfig{}, neg, end)
+	assert.ErrorContains(t, err, "demand must be finite and ≥ 0", "the first value is checked too")
+
+	pr, rec, err := recommend(t, PredictiveConfig{}, flat(288, 0), end)
+	require.NoError(t, err, "zero demand is valid")
+	assert.Equal(t, StandingShortHistory, pr.standing)
+	assert.Equal(t, 24*time.Hour, pr.history)
+	assert.Equal(t, 0, rec.Capacity.Desired, rec.Reason)
+
+	pr, _, err = recommend(t, PredictiveConfig{}, flat(288, math.NaN()), end)
+	require.NoError(t, err)
+	assert.Zero(t, pr.history, "all gaps: no usable history")
+
+	pr, _, err = recommend(t, PredictiveConfig{}, flat(288, 100), start.Add(-time.Hour))
+	require.NoError(t, err, "a decision before the series starts")
+	assert.Zero(t, pr.history)
+
+	// Exactly MinHistory of history forecasts; a step less does not.
+	day := flat(2*288, 0)
+	for i := range day {
+		day[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr, _, err = recommend(t, PredictiveConfig{MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}, day, start.Add(48*time.Hour))
+	require.NoError(t, err)
+	assert.NotEqual(t, StandingShortHistory, pr.standing, "48h of history meets a MinHistory of 48h")
+	pr, _, err = recommend(t, PredictiveConfig{MinHistory: 48*time.Hour + step, Periods: []time.Duration{24 * time.Hour}}, day, start.Add(48*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, StandingShortHistory, pr.standing)
+}
