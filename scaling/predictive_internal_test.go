@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/forecast"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -248,4 +249,66 @@ func TestPredictorEdges(t *testing.T) {
 	pr, _, err = recommend(t, PredictiveConfig{MinHistory: 48*time.Hour + step, Periods: []time.Duration{24 * time.Hour}}, day, start.Add(48*time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, StandingShortHistory, pr.standing)
+}
+
+// TestPredictorFeedsGaps pins how a fitted predictor reads the steps
+// after its fit: a gap of at most maxGap steps (3 by default) is bridged
+// and the history goes on; a gap at the end waits for the step after it;
+// a longer gap restarts the usable history after it (short history
+// again). maxGap itself: 3 by default, MaxGapDuration over the step,
+// none for a negative MaxGap.
+func TestPredictorFeedsGaps(t *testing.T) {
+	assert.Equal(t, 3, PredictiveConfig{Step: 5 * time.Minute}.maxGap())
+	assert.Equal(t, 6, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: 2, MaxGapDuration: 30 * time.Minute}}.maxGap())
+	assert.Equal(t, 2, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: 2}}.maxGap())
+	assert.Equal(t, 0, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: -1}}.maxGap())
+
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	wave := func(n int) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+		}
+		return out
+	}
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	fitted := func(t *testing.T, vals []float64) (*predictor, provider.Series) {
+		t.Helper()
+		pr := newPredictor(c)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+		require.NoError(t, pr.observe(t.Context(), ser, start.Add(48*time.Hour)))
+		require.Equal(t, StandingForecast, pr.standing)
+		return pr, ser
+	}
+	for _, tc := range []struct {
+		name    string
+		gap     int // NaN steps after the first new step
+		tail    int // steps after the gap
+		history time.Duration
+		fedEnd  int // steps from start
+		want    PredictiveStanding
+	}{
+		{"short gap bridged", 3, 2, 48*time.Hour + 6*step, 576 + 6, StandingForecast},
+		{"gap at the end waits", 2, 0, 48*time.Hour + 3*step, 576 + 1, StandingForecast},
+		{"long gap restarts", 4, 2, 2 * step, 576 + 7, StandingShortHistory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals := wave(576 + 1 + tc.gap + tc.tail)
+			for i := 577; i < 577+tc.gap; i++ {
+				vals[i] = math.NaN()
+			}
+			pr, ser := fitted(t, vals[:576])
+			ser.Values = vals
+			require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+			assert.Equal(t, tc.history, pr.history)
+			assert.Equal(t, start.Add(time.Duration(tc.fedEnd)*step), pr.fedEnd)
+			assert.Equal(t, tc.want, pr.standing)
+			if tc.tail > 0 {
+				assert.Equal(t, vals[len(vals)-1], pr.last)
+			} else {
+				assert.Equal(t, vals[576], pr.last, "the last value before the gap")
+			}
+		})
+	}
 }
