@@ -312,3 +312,42 @@ func TestPredictorFeedsGaps(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictorRollingError pins the rolling MASE: unknown (NaN) until a
+// quarter of the window (at least 4 steps) was scored or without a
+// scale; the mean absolute error over the scale after that, over the
+// last window only; above MaxError only when strictly above.
+func TestPredictorRollingError(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 50, ErrorWindow: 40 * time.Minute, MaxError: 0.5}.withDefaults()
+	p := newPredictor(c)
+	require.Len(t, p.errs, 8)
+	p.scale = 2
+	for range 3 {
+		p.score(1)
+	}
+	assert.True(t, math.IsNaN(p.mase()), "3 of at least 4")
+	assert.False(t, p.maseAbove(), "unknown is not above")
+	p.score(1)
+	assert.InDelta(t, 0.5, p.mase(), 1e-12, "mean error 1 over scale 2")
+	assert.False(t, p.maseAbove(), "at MaxError, not above")
+	for range 8 {
+		p.score(3)
+	}
+	assert.InDelta(t, 1.5, p.mase(), 1e-12, "only the last 8 errors")
+	assert.True(t, p.maseAbove())
+	p.scale = 0
+	assert.True(t, math.IsNaN(p.mase()), "no scale")
+
+	long := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults()) // 24 h of 5-minute steps
+	long.scale = 1
+	for range 71 {
+		long.score(1)
+	}
+	assert.True(t, math.IsNaN(long.mase()), "71 of a quarter of 288")
+	long.score(1)
+	assert.InDelta(t, 1, long.mase(), 1e-12)
+
+	none := &predictor{cfg: c}
+	none.score(5) // no window: nothing to score, no panic
+	assert.True(t, math.IsNaN(none.mase()))
+}
