@@ -94,3 +94,102 @@ func TestHPAStrategyFewerPodMetrics(t *testing.T) {
 	assert.InDelta(t, 0.8, rec.Fitness, 1e-9)
 	assert.Less(t, rec.Proposal, 4, rec.Reason)
 }
+
+// TestHPAScaleFromZero pins when an HPA strategy scales a group up from
+// zero instances (Kubernetes' HPAScaleToZero): only when its own last
+// change, not a rollback, took the group from some instances to zero,
+// with min 0 and an object or external metric; otherwise scaling stays
+// disabled at zero.
+func TestHPAScaleFromZero(t *testing.T) {
+	t.Parallel()
+	queue := provider.Metric("custom/queue_depth")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{
+		{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: hpa.MetricIdentifier{Name: string(queue)}, Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10}}},
+	}}, "hpa")
+	require.NoError(t, err)
+	cpuOnly, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	zeroed := scaling.Change{At: t0.Add(-time.Hour), Strategy: "hpa", From: provider.CapacitySpec{Max: 100, Desired: 2}, To: provider.CapacitySpec{Max: 100}}
+	for _, tc := range []struct {
+		name     string
+		strategy *scaling.HPA
+		change   func(*scaling.Change)
+		min      int
+		up       bool
+	}{
+		{"its own scale to zero", s, func(*scaling.Change) {}, 0, true},
+		{"another strategy's", s, func(c *scaling.Change) { c.Strategy = "threshold" }, 0, false},
+		{"a rollback", s, func(c *scaling.Change) { c.Rollback = true }, 0, false},
+		{"not to zero", s, func(c *scaling.Change) { c.To.Desired = 1 }, 0, false},
+		{"from zero", s, func(c *scaling.Change) { c.From.Desired = 0 }, 0, false},
+		{"a resource metric only", cpuOnly, func(*scaling.Change) {}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := zeroed
+			tc.change(&c)
+			g := group(0, tc.min, 20)
+			st := stateWith(g, series(queue, t0, time.Minute, 50), series(provider.MetricCPU, t0, time.Minute, 0.5))
+			st.History = scaling.History{Changes: []scaling.Change{c},
+				Recommendations: []scaling.RecommendationRecord{{At: c.At, Strategy: "hpa", Current: 2, Desired: 0, Proposal: 0, First: true}}}
+			rec, err := tc.strategy.Recommend(t.Context(), st)
+			require.NoError(t, err)
+			if tc.up { // ⌈50/10⌉ = 5, within the legacy scale-up limit max(2 × 0, 4)
+				assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+				assert.Contains(t, rec.Reason, hpa.ReasonScaleUpLimit)
+				return
+			}
+			assert.Equal(t, 0, rec.Capacity.Desired, rec.Reason)
+			assert.Contains(t, rec.Reason, string(hpa.ReasonScalingDisabled))
+		})
+	}
+}
+
+// TestHPAScaleDownPolicyCountsChanges pins how the target's changes feed
+// an HPA's scale-down policy: a one-instance-per-10-minutes policy after
+// a scale in of one 5 minutes ago holds the group, and lets it go down by
+// one once the change is older than the period.
+func TestHPAScaleDownPolicyCountsChanges(t *testing.T) {
+	t.Parallel()
+	zero := time.Duration(0)
+	s, err := scaling.NewHPA(scaling.HPAConfig{Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: &zero,
+		Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 1, Period: 10 * time.Minute}}}}}, "hpa")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		ago  time.Duration
+		want int
+	}{{5 * time.Minute, 5}, {10 * time.Minute, 4}, {11 * time.Minute, 4}} {
+		st := stateWith(group(5, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+		st.History = scaling.History{Changes: []scaling.Change{{At: t0.Add(-tc.ago), Strategy: "hpa",
+			From: provider.CapacitySpec{Max: 100, Desired: 6}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
+			Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-tc.ago), Strategy: "hpa", Current: 6, Desired: 5, Proposal: 1, First: true}}}
+		rec, err := s.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired, "a scale in %s ago: %s", tc.ago, rec.Reason)
+	}
+	// Two instances per 10 minutes: one more may go.
+	two, err := scaling.NewHPA(scaling.HPAConfig{Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: &zero,
+		Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 2, Period: 10 * time.Minute}}}}}, "hpa")
+	require.NoError(t, err)
+	st := stateWith(group(5, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+	st.History = scaling.History{Changes: []scaling.Change{{At: t0.Add(-5 * time.Minute), Strategy: "hpa",
+		From: provider.CapacitySpec{Max: 100, Desired: 6}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
+		Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-5 * time.Minute), Strategy: "hpa", Current: 6, Desired: 5, Proposal: 1, First: true}}}
+	rec, err := two.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+}
+
+// TestHPAStabilizesOnTheOldestRecord pins that the first record of the
+// History counts: a recommendation of 8 a minute ago holds a scale down
+// of a group someone else brought to 6.
+func TestHPAStabilizesOnTheOldestRecord(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	st := stateWith(group(6, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+	st.History = scaling.History{Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-time.Minute), Strategy: "hpa", Current: 8, Desired: 8, Proposal: 8}}}
+	rec, err := s.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.Equal(t, 8, rec.Capacity.Desired, rec.Reason)
+	assert.Contains(t, rec.Reason, hpa.ReasonScaleDownStabilized)
+}
