@@ -193,3 +193,33 @@ func TestHPAStabilizesOnTheOldestRecord(t *testing.T) {
 	assert.Equal(t, 8, rec.Capacity.Desired, rec.Reason)
 	assert.Contains(t, rec.Reason, hpa.ReasonScaleDownStabilized)
 }
+
+// TestScheduledFindsTheLastFire pins the scheduled strategy's search for
+// the action in effect: a midnight action found at 00:30, a day-of-month
+// action found on its day and not on the days after, a weekday action on
+// its weekday only, both day fields restricted matching either (cron's
+// rule).
+func TestScheduledFindsTheLastFire(t *testing.T) {
+	t.Parallel()
+	thu := time.Date(2026, 3, 19, 0, 30, 0, 0, time.UTC) // a Thursday
+	for _, tc := range []struct {
+		schedule string
+		now      time.Time
+		since    string
+	}{
+		{"0 0 * * *", thu, "Thu 2026-03-19 00:00 UTC"},
+		{"0 8 15 * *", thu.Add(10 * time.Hour), "Sun 2026-03-15 08:00 UTC"},
+		{"0 8 * * 1", thu.Add(10 * time.Hour), "Mon 2026-03-16 08:00 UTC"},
+		{"0 8 19 * 1", thu.Add(10 * time.Hour), "Thu 2026-03-19 08:00 UTC"}, // the 19th, though not a Monday
+		{"0 8 18 * 1", thu.Add(10 * time.Hour), "Wed 2026-03-18 08:00 UTC"}, // the 18th, though not a Monday
+	} {
+		s, err := scaling.NewScheduled(scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: tc.schedule, Desired: ip(3)}}})
+		require.NoError(t, err)
+		st := stateWith(group(5, 1, 20))
+		st.Now = tc.now
+		rec, err := s.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		assert.Equal(t, "scheduled: a since "+tc.since, rec.Reason[:min(len(rec.Reason), len("scheduled: a since ")+len(tc.since))], "%s at %s: %s", tc.schedule, tc.now, rec.Reason)
+		assert.Equal(t, 3, rec.Capacity.Desired)
+	}
+}
