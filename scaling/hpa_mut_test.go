@@ -223,3 +223,41 @@ func TestScheduledFindsTheLastFire(t *testing.T) {
 		assert.Equal(t, 3, rec.Capacity.Desired)
 	}
 }
+
+// TestStepComparisons pins the step policies' comparisons at their
+// threshold: greater_or_equal and less_or_equal hold at it, greater and
+// less do not.
+func TestStepComparisons(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmp  scaling.Comparison
+		want bool
+	}{{scaling.GreaterOrEqual, true}, {scaling.Greater, false}, {scaling.LessOrEqual, true}, {scaling.Less, false}} {
+		s, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: tc.cmp,
+			AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), UpperBound: nil, Adjustment: 1}, {LowerBound: nil, UpperBound: fp(0), Adjustment: 1}}}}})
+		require.NoError(t, err, tc.cmp)
+		rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.8)))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired == 5, "%s at the threshold: %s", tc.cmp, rec.Reason)
+	}
+}
+
+// TestHPAStrategyPendingInstances pins the instances of a group that are
+// not ready yet: they are the HPA's unready pods, at 0 % for a scale up,
+// so 2 ready instances at 90 % of a 60 % target and 2 pending do not
+// scale up (the ratio with the pending ones, 0.75, turns the direction).
+func TestHPAStrategyPendingInstances(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	require.NoError(t, err)
+	g := group(4, 1, 20)
+	g.Capacity.Ready = 2
+	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+	g.Capacity.Ready = 4
+	rec, err = s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, 6, rec.Capacity.Desired, "all ready: ⌈4 × 1.5⌉: %s", rec.Reason)
+}
