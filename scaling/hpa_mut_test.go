@@ -261,3 +261,29 @@ func TestHPAStrategyPendingInstances(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 6, rec.Capacity.Desired, "all ready: ⌈4 × 1.5⌉: %s", rec.Reason)
 }
+
+// TestStepDetails pins the step strategy's details: an open lower bound
+// below a negative one is valid; an unnamed policy is named by its
+// index in the reason, with the breach; of two policies giving the same
+// capacity the first is reported; one sample is enough; the fitness is
+// 0.6 when the newest sample is fresh.
+func TestStepDetails(t *testing.T) {
+	t.Parallel()
+	_, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.5, Comparison: scaling.LessOrEqual,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{UpperBound: fp(-0.1), Adjustment: -2}, {LowerBound: fp(-0.1), Adjustment: -1}}}}})
+	require.NoError(t, err, "an open lower bound below -0.1")
+	up := func(name string) scaling.StepPolicy {
+		return scaling.StepPolicy{Name: name, Threshold: 0.8, Comparison: scaling.GreaterOrEqual, AdjustmentType: scaling.ChangeInCapacity,
+			Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 1}}}
+	}
+	s, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{up(""), up("second")}})
+	require.NoError(t, err)
+	rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.5, 0.6, 0.7, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, "policy 0: cpu 0.9 greater_or_equal 0.8, breach 0.1: change_in_capacity 1 → 5", rec.Reason)
+	assert.Equal(t, 5, rec.Capacity.Desired)
+	assert.InDelta(t, 0.6, rec.Fitness, 1e-12, "the newest sample is fresh")
+	rec, err = s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.95)))
+	require.NoError(t, err)
+	assert.Equal(t, 5, rec.Capacity.Desired, "one sample: %s", rec.Reason)
+}
