@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
@@ -249,4 +250,50 @@ func TestMemoryJournalRetention(t *testing.T) {
 		}
 		assert.Equal(t, tc.kept, kept, "retention %s", tc.retention)
 	}
+}
+
+// TestHistoryFirstRecords pins History.record's First flag and prune's
+// handling of the oldest record: a strategy's first record is First,
+// its second is not, even when the first is the History's oldest; the
+// oldest record, the only one of its strategy, survives a prune.
+func TestHistoryFirstRecords(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	var h History
+	h.record(RecommendationRecord{At: now, Strategy: "a"}, time.Hour)
+	h.record(RecommendationRecord{At: now, Strategy: "a"}, time.Hour)
+	h.record(RecommendationRecord{At: now, Strategy: "b"}, time.Hour)
+	assert.Equal(t, []bool{true, false, true}, []bool{h.Recommendations[0].First, h.Recommendations[1].First, h.Recommendations[2].First})
+
+	h = History{Recommendations: []RecommendationRecord{
+		{At: now.Add(-time.Hour), Strategy: "c"}, {At: now.Add(-time.Hour), Strategy: "a"}, {At: now, Strategy: "a"}}}
+	h.prune(now, time.Minute)
+	require.Len(t, h.Recommendations, 2)
+	assert.Equal(t, "c", h.Recommendations[0].Strategy, "the oldest, the only one of c")
+}
+
+// TestNeedAndRecommendationValidate pins the bounds of a Need (a
+// lookback > 0, a step in (0, lookback]) and a recommendation's checks:
+// a group's capacity must be valid, a size valid for the kind.
+func TestNeedAndRecommendationValidate(t *testing.T) {
+	ok := Need{Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour}
+	assert.NoError(t, ok.Validate(), "a step equal to the lookback")
+	for field, n := range map[string]Need{
+		"lookback": {Metric: provider.MetricCPU, Step: time.Minute},
+		"step":     {Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour + 1},
+	} {
+		var inv *provider.InvalidError
+		if assert.ErrorAs(t, n.Validate(), &inv, field) {
+			assert.True(t, strings.HasPrefix(inv.Field, field), "%s: %s", field, inv.Field)
+		}
+	}
+	assert.Error(t, Need{Metric: provider.MetricCPU, Lookback: time.Hour}.Validate(), "a zero step")
+	assert.ErrorContains(t, Need{Metric: "CPU!", Lookback: time.Hour, Step: time.Minute}.Validate(), "unknown metric")
+
+	g := Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup}}
+	assert.NoError(t, Recommendation{Capacity: provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, Fitness: 1}.Validate(g))
+	assert.ErrorContains(t, Recommendation{Capacity: provider.CapacitySpec{Min: 3, Max: 4, Desired: 2}}.Validate(g), "capacity")
+	fn := Target{ID: "f", Resource: provider.Resource{ID: "f", Kind: provider.KindFunction}}
+	assert.NoError(t, Recommendation{Size: provider.Size{MemoryMiB: 512, Timeout: time.Minute}}.Validate(fn))
+	assert.NoError(t, Recommendation{}.Validate(fn), "no size: keep the current one")
+	assert.ErrorContains(t, Recommendation{Size: provider.Size{InstanceType: "m5.large"}}.Validate(fn), "size")
 }
