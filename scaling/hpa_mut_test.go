@@ -287,3 +287,58 @@ func TestStepDetails(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, rec.Capacity.Desired, "one sample: %s", rec.Reason)
 }
+
+// TestTargetValueLimitsAndZero pins nomad's target-value calculation at
+// its limits: max scale down and up clamp the new count to count ∓ the
+// limit; from zero, a factor above 0 scales up to ⌈factor⌉ and a factor
+// of exactly 0 stays; the reasons say the direction.
+func TestTargetValueLimitsAndZero(t *testing.T) {
+	t.Parallel()
+	n, _, dir := scaling.TargetValueCount(10, 0.2, 1, 0.01, nil, ip(3))
+	assert.Equal(t, 7, n)
+	assert.Equal(t, -1, dir)
+	n, _, _ = scaling.TargetValueCount(10, 0.2, 1, 0.01, nil, ip(8))
+	assert.Equal(t, 2, n, "within the limit")
+	n, _, _ = scaling.TargetValueCount(10, 0.85, 1, 0.01, nil, ip(3))
+	assert.Equal(t, 9, n, "⌈8.5⌉, within the limit")
+	n, _, dir = scaling.TargetValueCount(2, 3, 1, 0.01, ip(2), nil)
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 1, dir)
+	n, _, _ = scaling.TargetValueCount(2, 3, 1, 0.01, ip(5), nil)
+	assert.Equal(t, 6, n, "within the limit")
+	n, _, dir = scaling.TargetValueCount(0, 2.5, 0, 0.01, nil, nil)
+	assert.Equal(t, 3, n, "from zero, target 0: ⌈2.5⌉")
+	assert.Equal(t, 1, dir)
+	n, _, dir = scaling.TargetValueCount(0, 0, 0, 0.01, nil, nil)
+	assert.Equal(t, 0, n)
+	assert.Equal(t, 0, dir)
+
+	s, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)})
+	require.NoError(t, err)
+	rec, err := s.Recommend(t.Context(), stateWith(group(10, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.3)))
+	require.NoError(t, err)
+	assert.Equal(t, "scaling down because factor is 0.500000", rec.Reason)
+	assert.InDelta(t, 0.7, rec.Fitness, 1e-12, "fresh data")
+	st := stateWith(group(10, 1, 20), series(provider.MetricCPU, t0.Add(-2*time.Minute), time.Minute, 0.3, 0.3))
+	rec, err = s.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.7*0.6, rec.Fitness, 1e-12, "data two steps old: freshness 1 − 2/5")
+	rec, err = s.Recommend(t.Context(), stateWith(group(10, 1, 20), series(provider.MetricCPU, t0, time.Minute, gap, gap)))
+	require.NoError(t, err)
+	assert.Equal(t, "no cpu data in the last 5m0s", rec.Reason)
+}
+
+// TestThresholdNeeds pins the threshold strategy's window: the data it
+// needs (window + 2 steps), and the words when none is there.
+func TestThresholdNeeds(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewThreshold(scaling.ThresholdConfig{Window: 5 * time.Minute, Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 7*time.Minute, s.Needs()[0].Lookback)
+	rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 10), series(provider.MetricCPU, t0, time.Minute, gap, gap, gap)))
+	require.NoError(t, err)
+	assert.Equal(t, "no cpu data in the last 7m0s", rec.Reason)
+	short, err := scaling.NewThreshold(scaling.ThresholdConfig{Window: 30 * time.Second, Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Minute, short.Needs()[0].Lookback, "a window shorter than a step is one step")
+}
