@@ -157,10 +157,13 @@ type TargetReport struct {
 	// Skipped reports a target whose previous evaluation was still
 	// running.
 	Skipped bool `json:"skipped,omitempty"`
-	// Err is the failure of the evaluation, if any: the state could not
-	// be read, no strategy recommended, the plan failed (Execution.Err),
-	// or the gate failed in a dry run. A plan that stopped without failing
-	// (blocked, rate limited) leaves it nil.
+	// Err is the failure of the evaluation, if any: an interrupted plan
+	// that failed when resumed (with the failures that follow, if any),
+	// the journal could not be read (the target is then not decided: fail
+	// closed), the state could not be read, no strategy recommended, the
+	// plan failed (Execution.Err), or the gate failed in a dry run. A
+	// plan that stopped without failing (blocked, rate limited) leaves it
+	// nil.
 	Err error `json:"-"`
 }
 
@@ -431,9 +434,12 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 	for k, t := range b.targets {
 		if act && a.cfg.Execute {
 			resumed, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL)
-			b.reps[k].Resumed = resumed
-			if err != nil && ctx.Err() != nil {
-				b.reps[k].Err = err
+			b.reps[k].Resumed, b.reps[k].Err = resumed, err
+			if err != nil && (ctx.Err() != nil || errors.Is(err, errJournal)) {
+				// ctx ended, or the journal could not be read: whether a
+				// plan of the target is half done is unknown, so it is not
+				// decided (fail closed). A resumed plan that failed is
+				// reported, and the target decided again.
 				continue
 			}
 		}
@@ -460,7 +466,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		t, rep := b.targets[k], b.reps[k]
 		st, err := a.stateOf(ctx, b, j, now)
 		if err != nil {
-			rep.Err = err
+			rep.Err = joinErr(rep.Err, err)
 			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
 			continue
 		}
@@ -469,7 +475,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		err = a.engine.decide(ctx, &st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
 		considered = considered[nc:]
 		if err != nil {
-			rep.Err = err
+			rep.Err = joinErr(rep.Err, err)
 			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
 			continue
 		}
@@ -496,15 +502,28 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		switch {
 		case !act:
 		case !a.cfg.Execute:
-			rep.Preview, rep.Err = a.engine.Preview(ctx, *p, now)
+			var err error
+			rep.Preview, err = a.engine.Preview(ctx, *p, now)
+			rep.Err = joinErr(rep.Err, err)
 		case execute != nil:
 			b.handed[k] = true
 			execute(t, p.clone()) // the plan outlives the batch
 		default:
 			x, err := a.engine.Execute(ctx, *p)
-			rep.Execution, rep.Err = &x, err
+			rep.Execution, rep.Err = &x, joinErr(rep.Err, err)
 		}
 	}
+}
+
+// joinErr is errors.Join(a, b), or the one that is not nil itself.
+func joinErr(a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return errors.Join(a, b)
 }
 
 // costOf is the cost change per hour of a vertical recommendation, from

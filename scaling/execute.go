@@ -110,10 +110,14 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 // executions. A plan older than maxAge is stopped instead (its steps done
 // stay; the next decision starts from the real capacity). Plans running
 // in this process are left alone.
+// errJournal marks a journal that could not be read: whether a plan of
+// the target is half done is unknown.
+var errJournal = errors.New("journal")
+
 func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
 	xs, err := e.journal.Unfinished(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("scaling: resume %s: journal: %w", target, err)
+		return nil, fmt.Errorf("scaling: resume %s: %w: %w", target, errJournal, err)
 	}
 	var (
 		out  []Execution

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
@@ -182,4 +183,117 @@ func TestPruneBoundaries(t *testing.T) {
 	assert.Len(t, h.Recommendations, 12, "the newest of each of 12 strategies")
 	assert.Equal(t, "s1", h.Recommendations[0].Strategy)
 	assert.Equal(t, "s0", h.Recommendations[11].Strategy)
+}
+
+// TestSignalBoundaries pins a signal's healthy range: its bounds are
+// healthy, and a value past either is not.
+func TestSignalBoundaries(t *testing.T) {
+	lo, hi := 0.2, 0.9
+	both := Signal{Metric: provider.MetricCPU, Min: &lo, Max: &hi}
+	for v, want := range map[float64]bool{0.2: true, 0.9: true, 0.5: true, math.Nextafter(0.2, 0): false, math.Nextafter(0.9, 1): false} {
+		assert.Equal(t, want, both.healthy(v), "%v", v)
+	}
+	assert.True(t, Signal{Metric: provider.MetricCPU, Max: &hi}.healthy(-5), "no lower bound")
+	assert.True(t, Signal{Metric: provider.MetricCPU, Min: &lo}.healthy(1e9), "no upper bound")
+}
+
+// TestCountSteps pins countSteps against the steps appendSteps makes: a
+// change of bounds alone is one step, no change none.
+func TestCountSteps(t *testing.T) {
+	half := func(c int) int { return c / 2 }
+	spec := func(lo, hi, d int) provider.CapacitySpec { return provider.CapacitySpec{Min: lo, Max: hi, Desired: d} }
+	for _, tc := range []struct {
+		from, to provider.CapacitySpec
+		want     int
+	}{
+		{spec(1, 10, 4), spec(1, 10, 4), 0},
+		{spec(1, 10, 4), spec(1, 12, 4), 1},
+		{spec(1, 10, 4), spec(1, 10, 5), 1},
+		{spec(1, 40, 4), spec(1, 40, 9), 2},  // 4 → 6 → 9
+		{spec(1, 40, 4), spec(1, 40, 10), 3}, // 4 → 6 → 9 → 10
+		{spec(1, 40, 16), spec(1, 40, 2), 3}, // 16 → 8 → 4 → 2
+		{spec(0, 40, 1), spec(0, 40, 0), 1},
+		{spec(0, 40, 0), spec(0, 40, 3), 3}, // one at a time from 0 and 1
+	} {
+		got := countSteps(tc.from, tc.to, half)
+		assert.Equal(t, tc.want, got, "%v → %v", tc.from, tc.to)
+		assert.Len(t, appendSteps(nil, tc.from, tc.to, half), got, "%v → %v", tc.from, tc.to)
+	}
+}
+
+// TestMemoryJournalRetention pins the memory journal: a zero value works,
+// final executions are kept for Retention (default 24h) from the newest
+// record, unfinished ones for ever.
+func TestMemoryJournalRetention(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	x := func(id string, st PlanStatus, age time.Duration) Execution {
+		return Execution{Plan: Plan{ID: id, Target: Target{ID: "web"}}, Status: st, UpdatedAt: now.Add(-age)}
+	}
+	for _, tc := range []struct {
+		retention time.Duration
+		kept      []string
+	}{
+		{0, []string{"new", "day", "open"}},
+		{time.Hour, []string{"new", "open"}},
+	} {
+		var j MemoryJournal // the zero value
+		j.Retention = tc.retention
+		for _, e := range []Execution{x("old", PlanCompleted, 24*time.Hour+time.Nanosecond), x("day", PlanRolledBack, 24*time.Hour), x("open", PlanInterrupted, 30*24*time.Hour), x("new", PlanCompleted, 0)} {
+			assert.NoError(t, j.Save(ctx, e))
+		}
+		var kept []string
+		for _, id := range []string{"new", "day", "old", "open"} {
+			if _, ok, err := j.Load(ctx, id); assert.NoError(t, err) && ok {
+				kept = append(kept, id)
+			}
+		}
+		assert.Equal(t, tc.kept, kept, "retention %s", tc.retention)
+	}
+}
+
+// TestHistoryFirstRecords pins History.record's First flag and prune's
+// handling of the oldest record: a strategy's first record is First,
+// its second is not, even when the first is the History's oldest; the
+// oldest record, the only one of its strategy, survives a prune.
+func TestHistoryFirstRecords(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	var h History
+	h.record(RecommendationRecord{At: now, Strategy: "a"}, time.Hour)
+	h.record(RecommendationRecord{At: now, Strategy: "a"}, time.Hour)
+	h.record(RecommendationRecord{At: now, Strategy: "b"}, time.Hour)
+	assert.Equal(t, []bool{true, false, true}, []bool{h.Recommendations[0].First, h.Recommendations[1].First, h.Recommendations[2].First})
+
+	h = History{Recommendations: []RecommendationRecord{
+		{At: now.Add(-time.Hour), Strategy: "c"}, {At: now.Add(-time.Hour), Strategy: "a"}, {At: now, Strategy: "a"}}}
+	h.prune(now, time.Minute)
+	require.Len(t, h.Recommendations, 2)
+	assert.Equal(t, "c", h.Recommendations[0].Strategy, "the oldest, the only one of c")
+}
+
+// TestNeedAndRecommendationValidate pins the bounds of a Need (a
+// lookback > 0, a step in (0, lookback]) and a recommendation's checks:
+// a group's capacity must be valid, a size valid for the kind.
+func TestNeedAndRecommendationValidate(t *testing.T) {
+	ok := Need{Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour}
+	assert.NoError(t, ok.Validate(), "a step equal to the lookback")
+	for field, n := range map[string]Need{
+		"lookback": {Metric: provider.MetricCPU, Step: time.Minute},
+		"step":     {Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour + 1},
+	} {
+		var inv *provider.InvalidError
+		if assert.ErrorAs(t, n.Validate(), &inv, field) {
+			assert.True(t, strings.HasPrefix(inv.Field, field), "%s: %s", field, inv.Field)
+		}
+	}
+	assert.Error(t, Need{Metric: provider.MetricCPU, Lookback: time.Hour}.Validate(), "a zero step")
+	assert.ErrorContains(t, Need{Metric: "CPU!", Lookback: time.Hour, Step: time.Minute}.Validate(), "unknown metric")
+
+	g := Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup}}
+	assert.NoError(t, Recommendation{Capacity: provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, Fitness: 1}.Validate(g))
+	assert.ErrorContains(t, Recommendation{Capacity: provider.CapacitySpec{Min: 3, Max: 4, Desired: 2}}.Validate(g), "capacity")
+	fn := Target{ID: "f", Resource: provider.Resource{ID: "f", Kind: provider.KindFunction}}
+	assert.NoError(t, Recommendation{Size: provider.Size{MemoryMiB: 512, Timeout: time.Minute}}.Validate(fn))
+	assert.NoError(t, Recommendation{}.Validate(fn), "no size: keep the current one")
+	assert.ErrorContains(t, Recommendation{Size: provider.Size{InstanceType: "m5.large"}}.Validate(fn), "size")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/forecast"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -62,4 +63,291 @@ func TestCalendarSeasons(t *testing.T) {
 			assert.Equal(t, tt.want, calendarSeasons(tt.give, tt.step))
 		})
 	}
+}
+
+// TestPredictiveDefaults pins the predictive strategy's defaults.
+func TestPredictiveDefaults(t *testing.T) {
+	d := PredictiveConfig{CapacityPerInstance: 10}.withDefaults()
+	assert.Equal(t, provider.MetricRequests, d.Metric)
+	assert.Equal(t, 5*time.Minute, d.Step)
+	assert.Equal(t, time.Hour, d.Horizon)
+	assert.Equal(t, 0.9, d.Quantile)
+	assert.Equal(t, 0.2, *d.Margin)
+	assert.Equal(t, 0.6, d.TargetUtilization)
+	assert.Equal(t, 30*24*time.Hour, d.MinHistory)
+	assert.Equal(t, 30*24*time.Hour, d.FitWindow, "the fit window is MinHistory")
+	assert.Equal(t, time.Hour, d.RefitInterval)
+	assert.Equal(t, 7*24*time.Hour, d.ReselectInterval)
+	assert.Equal(t, 24*time.Hour, d.ErrorWindow)
+	assert.Equal(t, 1.0, d.MaxError)
+}
+
+// TestPredictivePeriodsAndWindows pins the validation of periods (a
+// multiple of the step, at least two steps) and of the fit window (at
+// least 8 steps), with the limit named in the error.
+func TestPredictivePeriodsAndWindows(t *testing.T) {
+	base := PredictiveConfig{CapacityPerInstance: 10}
+	for _, tc := range []struct {
+		periods []time.Duration
+		fit     time.Duration
+		field   string
+		says    string
+	}{
+		{periods: []time.Duration{10 * time.Minute}},
+		{periods: []time.Duration{5 * time.Minute}, field: "periods[0]", says: "multiple of the step 5m0s, at least two steps"},
+		{periods: []time.Duration{24 * time.Hour, 12 * time.Minute}, field: "periods[1]"},
+		{fit: 40 * time.Minute},
+		{fit: 40*time.Minute - time.Second, field: "fit_window", says: "at least 8 steps (40m0s)"},
+	} {
+		c := base
+		c.Periods, c.FitWindow = tc.periods, tc.fit
+		err := c.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, "%v %v", tc.periods, tc.fit)
+			continue
+		}
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, "%v %v", tc.periods, tc.fit)
+		assert.Equal(t, tc.field, inv.Field)
+		assert.Contains(t, err.Error(), tc.says)
+	}
+	c := base
+	c.Horizon = 4 * time.Hour
+	assert.ErrorContains(t, c.Validate(), "lead time + horizon must be at most 47 steps of 5m0s")
+}
+
+// TestPredictiveFitness pins the fitness of each standing: a forecast
+// 0.9 plus up to 0.1 as its error falls below the bound, a fallback 0.4,
+// a short history up to 0.3 in proportion, no model 0.2.
+func TestPredictiveFitness(t *testing.T) {
+	day := 24 * time.Hour
+	assert.InDelta(t, 0.9, fitnessFor(StandingForecast, math.NaN(), 1, 0, 0), 1e-12)
+	assert.InDelta(t, 1.0, fitnessFor(StandingForecast, 0, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.95, fitnessFor(StandingForecast, 0.5, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.975, fitnessFor(StandingForecast, 0.5, 2, 0, 0), 1e-12)
+	assert.InDelta(t, 0.9, fitnessFor(StandingForecast, 3, 1, 0, 0), 1e-12, "never below 0.9")
+	assert.InDelta(t, 0.4, fitnessFor(StandingFallback, 3, 1, 0, 0), 1e-12)
+	assert.InDelta(t, 0.1, fitnessFor(StandingShortHistory, 0, 1, 10*day, 30*day), 1e-12)
+	assert.InDelta(t, 0.3, fitnessFor(StandingShortHistory, 0, 1, 40*day, 30*day), 1e-12, "at most 0.3")
+	assert.InDelta(t, 0.2, fitnessFor(StandingNoModel, 0, 1, 0, 0), 1e-12)
+}
+
+// TestPredictiveReason pins the words of a forecast decision: the
+// quantile, the peak before the margin, the window, the margin, the
+// demand per instance, and the notes of a held scale in and of the
+// reactive floor.
+func TestPredictiveReason(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 100, LeadTime: 5 * time.Minute}.withDefaults()
+	pr := &predictor{cfg: c}
+	d := predictiveDecision{Standing: StandingForecast, Desired: 7, Reactive: 3, Last: 150, Up: 5, Hold: 7, Peak: 360, MASE: 0.5}
+	got := d.reason(c, pr)
+	assert.Equal(t, "predictive: aseasonal forecast p90 of requests ≤ 300 within 1h5m0s (unknown(), MASE 0.50) × 1.20 / 60 per instance: 5; scale in held at 7 for the next 1h5m0s", got)
+	d = predictiveDecision{Standing: StandingForecast, Desired: 6, Reactive: 6, Last: 330, Up: 4, Hold: 4, Peak: 240, MASE: 0.5}
+	assert.Contains(t, d.reason(c, pr), "; not below the reactive ⌈330 / 60⌉ = 6")
+	assert.NotContains(t, d.reason(c, pr), "held")
+	d = predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 3, Up: 5, Hold: 5, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), ";", "nothing held, not at the floor")
+	d = predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 3, Up: 5, Hold: 7, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), "held", "a hold the bounds kept at the first step's need holds nothing")
+}
+
+// TestPredictiveInputsAndRounding pins the audit inputs (an unknown MASE
+// is −1; fallback 1 unless forecasting), the reactive floor's note only
+// above the first step's need, and how the usable history is rounded in
+// words (to the hour from an hour, else to the minute).
+func TestPredictiveInputsAndRounding(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 100}.withDefaults()
+	in := func(d predictiveDecision) map[string]float64 {
+		out := map[string]float64{}
+		for _, x := range d.inputs(c) {
+			out[x.Name] = x.Value
+		}
+		return out
+	}
+	got := in(predictiveDecision{Standing: StandingForecast, MASE: math.NaN(), Last: 42, Peak: 90, Reactive: 2})
+	assert.Equal(t, map[string]float64{"requests": 42, "forecast peak": 90, "reactive": 2, InputForecastMASE: -1, InputForecastFallback: 0}, got)
+	got = in(predictiveDecision{Standing: StandingShortHistory, MASE: 0.7})
+	assert.Equal(t, 0.7, got[InputForecastMASE])
+	assert.Equal(t, 1.0, got[InputForecastFallback])
+
+	pr := &predictor{cfg: c}
+	d := predictiveDecision{Standing: StandingForecast, Desired: 5, Reactive: 5, Up: 5, Hold: 5, Peak: 360, MASE: 0.5}
+	assert.NotContains(t, d.reason(c, pr), "not below", "the floor equals the first step's need")
+
+	assert.Equal(t, 2*time.Hour, roundDuration(90*time.Minute))
+	assert.Equal(t, time.Hour, roundDuration(time.Hour+29*time.Minute))
+	assert.Equal(t, 10*time.Minute, roundDuration(10*time.Minute+20*time.Second))
+	assert.Equal(t, 59*time.Minute, roundDuration(59*time.Minute+29*time.Second))
+}
+
+// TestPredictorEdges pins the predictor on its edges: the names of
+// patterns, a series without a step, a negative first value, a series of
+// zeros (idle demand, valid), a series that is all gaps, a decision
+// before the series starts, and the history at exactly MinHistory.
+func TestPredictorEdges(t *testing.T) {
+	assert.Equal(t, Pattern{Name: "daily", Period: 24 * time.Hour}, patternOf(24*time.Hour))
+	assert.Equal(t, Pattern{Name: "weekly", Period: 7 * 24 * time.Hour}, patternOf(7*24*time.Hour))
+	assert.Equal(t, Pattern{Name: "every 12h0m0s", Period: 12 * time.Hour}, patternOf(12*time.Hour))
+
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	recommend := func(t *testing.T, c PredictiveConfig, vals []float64, now time.Time) (*predictor, Recommendation, error) {
+		t.Helper()
+		c.CapacityPerInstance = 50
+		p, err := NewPredictive(c)
+		require.NoError(t, err)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+		st := State{Now: now, Target: Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup},
+			Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Max: 1000, Desired: 3}}, Max: 1000}, Metrics: []provider.Series{ser}}
+		rec, err := p.Recommend(t.Context(), st)
+		return p.target("g"), rec, err
+	}
+	flat := func(n int, v float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	end := start.Add(288 * step)
+
+	_, _, err := recommend(t, PredictiveConfig{}, flat(288, 100), end)
+	require.NoError(t, err)
+	// Recommend reads only series at the strategy's step; observe itself
+	// refuses a series without one.
+	np := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults())
+	err = np.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Values: flat(288, 1)}, end)
+	assert.ErrorContains(t, err, "requests.step", "a series without a step")
+
+	neg := flat(288, 100)
+	neg[0] = -1
+	_, _, err = recommend(t, PredictiveConfig{}, neg, end)
+	assert.ErrorContains(t, err, "demand must be finite and ≥ 0", "the first value is checked too")
+
+	pr, rec, err := recommend(t, PredictiveConfig{}, flat(288, 0), end)
+	require.NoError(t, err, "zero demand is valid")
+	assert.Equal(t, StandingShortHistory, pr.standing)
+	assert.Equal(t, 24*time.Hour, pr.history)
+	assert.Equal(t, 0, rec.Capacity.Desired, rec.Reason)
+
+	pr, _, err = recommend(t, PredictiveConfig{}, flat(288, math.NaN()), end)
+	require.NoError(t, err)
+	assert.Zero(t, pr.history, "all gaps: no usable history")
+
+	pr, _, err = recommend(t, PredictiveConfig{}, flat(288, 100), start.Add(-time.Hour))
+	require.NoError(t, err, "a decision before the series starts")
+	assert.Zero(t, pr.history)
+
+	// Exactly MinHistory of history forecasts; a step less does not.
+	day := flat(2*288, 0)
+	for i := range day {
+		day[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr, _, err = recommend(t, PredictiveConfig{MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}, day, start.Add(48*time.Hour))
+	require.NoError(t, err)
+	assert.NotEqual(t, StandingShortHistory, pr.standing, "48h of history meets a MinHistory of 48h")
+	pr, _, err = recommend(t, PredictiveConfig{MinHistory: 48*time.Hour + step, Periods: []time.Duration{24 * time.Hour}}, day, start.Add(48*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, StandingShortHistory, pr.standing)
+}
+
+// TestPredictorFeedsGaps pins how a fitted predictor reads the steps
+// after its fit: a gap of at most maxGap steps (3 by default) is bridged
+// and the history goes on; a gap at the end waits for the step after it;
+// a longer gap restarts the usable history after it (short history
+// again). maxGap itself: 3 by default, MaxGapDuration over the step,
+// none for a negative MaxGap.
+func TestPredictorFeedsGaps(t *testing.T) {
+	assert.Equal(t, 3, PredictiveConfig{Step: 5 * time.Minute}.maxGap())
+	assert.Equal(t, 6, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: 2, MaxGapDuration: 30 * time.Minute}}.maxGap())
+	assert.Equal(t, 2, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: 2}}.maxGap())
+	assert.Equal(t, 0, PredictiveConfig{Step: 5 * time.Minute, Gaps: forecast.GapPolicy{MaxGap: -1}}.maxGap())
+
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	wave := func(n int) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+		}
+		return out
+	}
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	fitted := func(t *testing.T, vals []float64) (*predictor, provider.Series) {
+		t.Helper()
+		pr := newPredictor(c)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+		require.NoError(t, pr.observe(t.Context(), ser, start.Add(48*time.Hour)))
+		require.Equal(t, StandingForecast, pr.standing)
+		return pr, ser
+	}
+	for _, tc := range []struct {
+		name    string
+		gap     int // NaN steps after the first new step
+		tail    int // steps after the gap
+		history time.Duration
+		fedEnd  int // steps from start
+		want    PredictiveStanding
+	}{
+		{"short gap bridged", 3, 2, 48*time.Hour + 6*step, 576 + 6, StandingForecast},
+		{"gap at the end waits", 2, 0, 48*time.Hour + 3*step, 576 + 1, StandingForecast},
+		{"long gap restarts", 4, 2, 2 * step, 576 + 7, StandingShortHistory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vals := wave(576 + 1 + tc.gap + tc.tail)
+			for i := 577; i < 577+tc.gap; i++ {
+				vals[i] = math.NaN()
+			}
+			pr, ser := fitted(t, vals[:576])
+			ser.Values = vals
+			require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+			assert.Equal(t, tc.history, pr.history)
+			assert.Equal(t, start.Add(time.Duration(tc.fedEnd)*step), pr.fedEnd)
+			assert.Equal(t, tc.want, pr.standing)
+			if tc.tail > 0 {
+				assert.Equal(t, vals[len(vals)-1], pr.last)
+			} else {
+				assert.Equal(t, vals[576], pr.last, "the last value before the gap")
+			}
+		})
+	}
+}
+
+// TestPredictorRollingError pins the rolling MASE: unknown (NaN) until a
+// quarter of the window (at least 4 steps) was scored or without a
+// scale; the mean absolute error over the scale after that, over the
+// last window only; above MaxError only when strictly above.
+func TestPredictorRollingError(t *testing.T) {
+	c := PredictiveConfig{CapacityPerInstance: 50, ErrorWindow: 40 * time.Minute, MaxError: 0.5}.withDefaults()
+	p := newPredictor(c)
+	require.Len(t, p.errs, 8)
+	p.scale = 2
+	for range 3 {
+		p.score(1)
+	}
+	assert.True(t, math.IsNaN(p.mase()), "3 of at least 4")
+	assert.False(t, p.maseAbove(), "unknown is not above")
+	p.score(1)
+	assert.InDelta(t, 0.5, p.mase(), 1e-12, "mean error 1 over scale 2")
+	assert.False(t, p.maseAbove(), "at MaxError, not above")
+	for range 8 {
+		p.score(3)
+	}
+	assert.InDelta(t, 1.5, p.mase(), 1e-12, "only the last 8 errors")
+	assert.True(t, p.maseAbove())
+	p.scale = 0
+	assert.True(t, math.IsNaN(p.mase()), "no scale")
+
+	long := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults()) // 24 h of 5-minute steps
+	long.scale = 1
+	for range 71 {
+		long.score(1)
+	}
+	assert.True(t, math.IsNaN(long.mase()), "71 of a quarter of 288")
+	long.score(1)
+	assert.InDelta(t, 1, long.mase(), 1e-12)
+
+	none := &predictor{cfg: c}
+	none.score(5) // no window: nothing to score, no panic
+	assert.True(t, math.IsNaN(none.mase()))
 }

@@ -1,0 +1,270 @@
+package scaling_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// scriptedReserver grants each request as its script says (Clamped to
+// the given units when > 0 and smaller than asked, else Allowed), and
+// records the requests.
+type scriptedReserver struct {
+	mu     sync.Mutex
+	grants []int
+	seen   []ratelimit.Request
+}
+
+func (r *scriptedReserver) ReserveAt(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, req)
+	res := ratelimit.Reservation{Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+	if len(r.grants) > 0 {
+		if g := r.grants[0]; g > 0 && g < req.Units {
+			res.Outcome, res.Granted = ratelimit.Clamped, g
+		}
+		r.grants = r.grants[1:]
+	}
+	return res, nil
+}
+
+func (r *scriptedReserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) error {
+	return nil
+}
+
+// planFor plans the change of c's group id to desired (MaxStepFraction
+// large: one step when nothing clamps it).
+func planFor(t *testing.T, e *scaling.Engine, c *memory.Cloud, id string, desired int) scaling.Plan {
+	t.Helper()
+	res, err := c.Get(t.Context(), id)
+	require.NoError(t, err)
+	capa, err := c.Capacity(t.Context(), id)
+	require.NoError(t, err)
+	to := capa.CapacitySpec
+	to.Desired = desired
+	return e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: id, Resource: res, Capacity: capa, Min: 1, Max: 50},
+		Chosen: scaling.Recommendation{Strategy: "s", Capacity: to}}, scaling.PlanOptions{})
+}
+
+// TestClampedStepResplits pins a step the rate limiter clamps: it moves
+// only the granted instances, and the rest of the plan is split again
+// from there, numbered on.
+func TestClampedStepResplits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		from, to      int
+		grants        []int
+		wantDesired   []int
+		wantDirection []ratelimit.Direction
+	}{
+		{"out", 2, 6, []int{1}, []int{3, 6}, []ratelimit.Direction{ratelimit.Up, ratelimit.Up}},
+		{"in", 8, 3, []int{2}, []int{6, 3}, []ratelimit.Direction{ratelimit.Down, ratelimit.Down}},
+		{"twice", 2, 9, []int{3, 2}, []int{5, 7, 9}, []ratelimit.Direction{ratelimit.Up, ratelimit.Up, ratelimit.Up}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: tc.from}))
+				r := &scriptedReserver{grants: tc.grants}
+				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", tc.to)
+				require.Len(t, p.Steps, 1)
+				x, err := e.Execute(t.Context(), p)
+				require.NoError(t, err)
+				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+				require.Len(t, x.Steps, len(tc.wantDesired))
+				for i, s := range x.Steps {
+					assert.Equal(t, i+1, s.Step.Index)
+					assert.Equal(t, tc.wantDesired[i], s.Step.To.Desired, "step %d", i+1)
+					if i > 0 {
+						assert.Equal(t, x.Steps[i-1].Step.To, s.Step.From, "step %d starts where the last ended", i+1)
+					}
+				}
+				var dirs []ratelimit.Direction
+				for _, q := range r.seen {
+					dirs = append(dirs, q.Direction)
+				}
+				assert.Equal(t, tc.wantDirection, dirs)
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, tc.to, capa.Desired)
+			})
+		})
+	}
+}
+
+// TestResizeDirection pins the rate limiter's direction of a resize: up
+// when memory plus vCPU grow, down otherwise (a change of timeout alone
+// included).
+func TestResizeDirection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		from, to provider.Size
+		want     ratelimit.Direction
+	}{
+		{"memory up", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, ratelimit.Up},
+		{"memory down", provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: time.Minute}, ratelimit.Down},
+		{"timeout only", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: 2 * time.Minute}, ratelimit.Down},
+		{"one MiB more", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 513, Timeout: time.Minute}, ratelimit.Up},
+		{"vCPU up", provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, ratelimit.Up},
+		{"vCPU down, memory up", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}, ratelimit.Up},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				kind := provider.KindFunction
+				if tc.from.InstanceType != "" {
+					kind = provider.KindInstance
+				}
+				require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: kind, State: provider.StateRunning, Size: tc.from}))
+				r := &scriptedReserver{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				res, err := c.Get(t.Context(), "fn")
+				require.NoError(t, err)
+				p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "fn", Resource: res},
+					Chosen: scaling.Recommendation{Strategy: "vertical", Size: tc.to}}, scaling.PlanOptions{})
+				_, err = e.Execute(t.Context(), p)
+				require.NoError(t, err)
+				require.Len(t, r.seen, 1)
+				assert.Equal(t, tc.want, r.seen[0].Direction)
+			})
+		})
+	}
+}
+
+// TestResumeTTL pins Resume's maxAge: a plan exactly maxAge old is
+// resumed, an older one is stopped with the reason, and maxAge 0
+// resumes any.
+func TestResumeTTL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		age     time.Duration
+		maxAge  time.Duration
+		resumed bool
+	}{
+		{"at max age", 15 * time.Minute, 15 * time.Minute, true},
+		{"older", 15*time.Minute + time.Nanosecond, 15 * time.Minute, false},
+		{"no max age", 30 * 24 * time.Hour, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 2}))
+				j := scaling.NewMemoryJournal()
+				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithJournal(j))
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", 3)
+				p.CreatedAt = c.Now().Add(-tc.age)
+				x := scaling.Execution{Plan: p, Status: scaling.PlanInterrupted}
+				for _, s := range p.Steps {
+					x.Steps = append(x.Steps, scaling.StepRecord{Step: s, Status: scaling.StepPending})
+				}
+				require.NoError(t, j.Save(t.Context(), x))
+				out, err := e.Resume(t.Context(), "web", c.Now(), tc.maxAge)
+				require.NoError(t, err)
+				require.Len(t, out, 1)
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				if tc.resumed {
+					assert.Equal(t, scaling.PlanCompleted, out[0].Status, out[0].Reason)
+					assert.Equal(t, 3, capa.Desired)
+					return
+				}
+				assert.Equal(t, scaling.PlanStopped, out[0].Status)
+				assert.Equal(t, "interrupted plan older than 15m0s not resumed", out[0].Reason)
+				assert.Equal(t, 2, capa.Desired)
+			})
+		})
+	}
+}
+
+// TestThrottleRetriesUntilTheDeadline pins the retries of a throttled
+// write: backoff 1 s doubling, no retry that would end past
+// RetryDeadline (3 s: retries after 1 s and 2 s more, at 0 + 1 and 1 +
+// 2 = 3 s, none after 3 + 4 s).
+func TestThrottleRetriesUntilTheDeadline(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 2}))
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{RetryDeadline: 3 * time.Second, RetryBackoff: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), planFor(t, e, c, "web", 3))
+		require.ErrorIs(t, err, provider.ErrThrottled)
+		assert.Contains(t, err.Error(), "throttled for 3s")
+		assert.NotEqual(t, scaling.PlanCompleted, x.Status)
+		assert.Equal(t, 3*time.Second, time.Since(start), "two waits: 1 s and 2 s")
+		assert.Equal(t, 2, rec.count(scaling.EventStepRetried))
+	})
+}
+
+// TestVerifyReadsItsWindowOnly pins the minutes a step's signals are read
+// over: the Window from the minute the step settled in, in whole minutes
+// (a 1-minute window reads that minute only: a spike the minute after
+// does not fail it, one within does), and nothing with a window of 0.
+func TestVerifyReadsItsWindowOnly(t *testing.T) {
+	t.Parallel()
+	hi := 0.9
+	for _, tc := range []struct {
+		name     string
+		window   time.Duration
+		spikeAt  time.Duration // from the minute the step settled in
+		verified bool
+	}{
+		{"spike after the window", time.Minute, time.Minute, true},
+		{"spike within the window", time.Minute, 0, false},
+		{"spike in a window's last minute", 90 * time.Second, time.Minute, false},
+		{"spike after a rounded-up window", 90 * time.Second, 2 * time.Minute, true},
+		{"no window", 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				vals := make([]float64, 10)
+				for i := range vals {
+					vals[i] = 0.5
+				}
+				vals[int(tc.spikeAt/time.Minute)] = 0.95
+				require.NoError(t, c.SetSeries(provider.Series{ResourceID: "web", Metric: provider.MetricCPU, Start: c.Now().Truncate(time.Minute), Step: time.Minute, Values: vals}))
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", 3)
+				p.Monitoring = scaling.MonitoringPlan{Window: tc.window, Timeout: time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: &hi}}}
+				x, err := e.Execute(t.Context(), p)
+				if tc.verified {
+					require.NoError(t, err)
+					assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+					return
+				}
+				require.ErrorIs(t, err, scaling.ErrNotVerified)
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+			})
+		})
+	}
+}

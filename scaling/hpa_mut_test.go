@@ -1,0 +1,344 @@
+package scaling_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// TestHPAStrategyInputsAndFitness pins what an HPA recommendation
+// reports: a utilization metric in percent and a value metric in its own
+// unit (milli-units / 1000), each metric's proposal, a failed metric as
+// NaN, the fitness 0.8 × the share of metrics with values, and the raw
+// proposal 0 of a scale to zero (not the current count).
+func TestHPAStrategyInputsAndFitness(t *testing.T) {
+	t.Parallel()
+	queue := provider.Metric("custom/queue_depth")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{
+		{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}},
+		{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: hpa.MetricIdentifier{Name: string(queue)}, Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10}}},
+	}}, "hpa")
+	require.NoError(t, err)
+	inputs := func(r scaling.Recommendation) map[string]float64 {
+		out := map[string]float64{}
+		for _, in := range r.Inputs {
+			out[in.Name] = in.Value
+		}
+		return out
+	}
+	g := group(4, 0, 20)
+	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9), series(queue, t0, time.Minute, 50)))
+	require.NoError(t, err)
+	in := inputs(rec)
+	assert.InDelta(t, 90, in["cpu resource utilization (percentage of request)"], 1e-9, "%v", rec.Inputs)
+	assert.InDelta(t, 6, in["cpu resource utilization (percentage of request) proposal"], 1e-9, "⌈4 × 90/60⌉")
+	assert.InDelta(t, 12.5, in["external metric custom/queue_depth"], 1e-9, "the queue per instance, in its own unit (50 / 4)")
+	assert.InDelta(t, 5, in["external metric custom/queue_depth proposal"], 1e-9, "⌈50/10⌉")
+	assert.InDelta(t, 0.8, rec.Fitness, 1e-9)
+
+	// The queue cannot be read: scale up on CPU, fitness halved, the
+	// failed metric NaN.
+	st := stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9))
+	st.MetricErrors = map[provider.Metric]error{queue: errors.New("backend down")}
+	rec, err = s.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	in = inputs(rec)
+	assert.True(t, math.IsNaN(in["external metric custom/queue_depth (failed)"]), "%v", rec.Inputs)
+	assert.InDelta(t, 0.4, rec.Fitness, 1e-9)
+	assert.Equal(t, 6, rec.Capacity.Desired, rec.Reason)
+
+	// An empty queue and idle CPU with min 0: the raw proposal is 0.
+	ext, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{
+		{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: hpa.MetricIdentifier{Name: string(queue)}, Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10}}},
+	}}, "hpa")
+	require.NoError(t, err)
+	rec, err = ext.Recommend(t.Context(), stateWith(g, series(queue, t0, time.Minute, 0)))
+	require.NoError(t, err)
+	assert.Equal(t, 0, rec.Proposal, rec.Reason)
+}
+
+// TestHPAStrategyFewerPodMetrics pins a pod source that returns fewer
+// metric values than the HPA has metrics: the missing ones are errors
+// (no scale down, lower fitness), not a panic.
+func TestHPAStrategyFewerPodMetrics(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{
+		{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 80}}},
+		{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceMemory, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 80}}},
+	}}, "hpa")
+	require.NoError(t, err)
+	started := t0.Add(-time.Hour)
+	obs := &scaling.PodObservation{StatusReplicas: 4, Metrics: []hpa.MetricValues{{}}}
+	for _, name := range []string{"a", "b", "c", "d"} {
+		obs.Pods = append(obs.Pods, hpa.Pod{Name: name, Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue, StartTime: started, ReadyTransition: started,
+			Containers: []hpa.Container{{Name: "app", Requests: hpa.ResourceList{hpa.ResourceCPU: 1000, hpa.ResourceMemory: 1000}}}})
+		obs.Metrics[0].Samples = append(obs.Metrics[0].Samples, hpa.Sample{Pod: name, Value: 100, Timestamp: t0, Window: time.Minute})
+	}
+	rec, err := s.Recommend(t.Context(), scaling.State{Now: t0, Target: group(4, 1, 10), Pods: obs})
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, "CPU at 10 %% would scale down, but memory has no values: %s", rec.Reason)
+	assert.InDelta(t, 0.4, rec.Fitness, 1e-9)
+
+	// Both metrics observed: full fitness, and the scale down.
+	obs.Metrics = append(obs.Metrics, obs.Metrics[0])
+	rec, err = s.Recommend(t.Context(), scaling.State{Now: t0, Target: group(4, 1, 10), Pods: obs})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.8, rec.Fitness, 1e-9)
+	assert.Less(t, rec.Proposal, 4, rec.Reason)
+}
+
+// TestHPAScaleFromZero pins when an HPA strategy scales a group up from
+// zero instances (Kubernetes' HPAScaleToZero): only when its own last
+// change, not a rollback, took the group from some instances to zero,
+// with min 0 and an object or external metric; otherwise scaling stays
+// disabled at zero.
+func TestHPAScaleFromZero(t *testing.T) {
+	t.Parallel()
+	queue := provider.Metric("custom/queue_depth")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{
+		{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: hpa.MetricIdentifier{Name: string(queue)}, Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10}}},
+	}}, "hpa")
+	require.NoError(t, err)
+	cpuOnly, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	zeroed := scaling.Change{At: t0.Add(-time.Hour), Strategy: "hpa", From: provider.CapacitySpec{Max: 100, Desired: 2}, To: provider.CapacitySpec{Max: 100}}
+	for _, tc := range []struct {
+		name     string
+		strategy *scaling.HPA
+		change   func(*scaling.Change)
+		min      int
+		up       bool
+	}{
+		{"its own scale to zero", s, func(*scaling.Change) {}, 0, true},
+		{"another strategy's", s, func(c *scaling.Change) { c.Strategy = "threshold" }, 0, false},
+		{"a rollback", s, func(c *scaling.Change) { c.Rollback = true }, 0, false},
+		{"not to zero", s, func(c *scaling.Change) { c.To.Desired = 1 }, 0, false},
+		{"from zero", s, func(c *scaling.Change) { c.From.Desired = 0 }, 0, false},
+		{"a resource metric only", cpuOnly, func(*scaling.Change) {}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := zeroed
+			tc.change(&c)
+			g := group(0, tc.min, 20)
+			st := stateWith(g, series(queue, t0, time.Minute, 50), series(provider.MetricCPU, t0, time.Minute, 0.5))
+			st.History = scaling.History{Changes: []scaling.Change{c},
+				Recommendations: []scaling.RecommendationRecord{{At: c.At, Strategy: "hpa", Current: 2, Desired: 0, Proposal: 0, First: true}}}
+			rec, err := tc.strategy.Recommend(t.Context(), st)
+			require.NoError(t, err)
+			if tc.up { // ⌈50/10⌉ = 5, within the legacy scale-up limit max(2 × 0, 4)
+				assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+				assert.Contains(t, rec.Reason, hpa.ReasonScaleUpLimit)
+				return
+			}
+			assert.Equal(t, 0, rec.Capacity.Desired, rec.Reason)
+			assert.Contains(t, rec.Reason, string(hpa.ReasonScalingDisabled))
+		})
+	}
+}
+
+// TestHPAScaleDownPolicyCountsChanges pins how the target's changes feed
+// an HPA's scale-down policy: a one-instance-per-10-minutes policy after
+// a scale in of one 5 minutes ago holds the group, and lets it go down by
+// one once the change is older than the period.
+func TestHPAScaleDownPolicyCountsChanges(t *testing.T) {
+	t.Parallel()
+	zero := time.Duration(0)
+	s, err := scaling.NewHPA(scaling.HPAConfig{Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: &zero,
+		Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 1, Period: 10 * time.Minute}}}}}, "hpa")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		ago  time.Duration
+		want int
+	}{{5 * time.Minute, 5}, {10 * time.Minute, 4}, {11 * time.Minute, 4}} {
+		st := stateWith(group(5, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+		st.History = scaling.History{Changes: []scaling.Change{{At: t0.Add(-tc.ago), Strategy: "hpa",
+			From: provider.CapacitySpec{Max: 100, Desired: 6}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
+			Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-tc.ago), Strategy: "hpa", Current: 6, Desired: 5, Proposal: 1, First: true}}}
+		rec, err := s.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired, "a scale in %s ago: %s", tc.ago, rec.Reason)
+	}
+	// Two instances per 10 minutes: one more may go.
+	two, err := scaling.NewHPA(scaling.HPAConfig{Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: &zero,
+		Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 2, Period: 10 * time.Minute}}}}}, "hpa")
+	require.NoError(t, err)
+	st := stateWith(group(5, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+	st.History = scaling.History{Changes: []scaling.Change{{At: t0.Add(-5 * time.Minute), Strategy: "hpa",
+		From: provider.CapacitySpec{Max: 100, Desired: 6}, To: provider.CapacitySpec{Max: 100, Desired: 5}}},
+		Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-5 * time.Minute), Strategy: "hpa", Current: 6, Desired: 5, Proposal: 1, First: true}}}
+	rec, err := two.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+}
+
+// TestHPAStabilizesOnTheOldestRecord pins that the first record of the
+// History counts: a recommendation of 8 a minute ago holds a scale down
+// of a group someone else brought to 6.
+func TestHPAStabilizesOnTheOldestRecord(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	st := stateWith(group(6, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.1))
+	st.History = scaling.History{Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-time.Minute), Strategy: "hpa", Current: 8, Desired: 8, Proposal: 8}}}
+	rec, err := s.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.Equal(t, 8, rec.Capacity.Desired, rec.Reason)
+	assert.Contains(t, rec.Reason, hpa.ReasonScaleDownStabilized)
+}
+
+// TestScheduledFindsTheLastFire pins the scheduled strategy's search for
+// the action in effect: a midnight action found at 00:30, a day-of-month
+// action found on its day and not on the days after, a weekday action on
+// its weekday only, both day fields restricted matching either (cron's
+// rule).
+func TestScheduledFindsTheLastFire(t *testing.T) {
+	t.Parallel()
+	thu := time.Date(2026, 3, 19, 0, 30, 0, 0, time.UTC) // a Thursday
+	for _, tc := range []struct {
+		schedule string
+		now      time.Time
+		since    string
+	}{
+		{"0 0 * * *", thu, "Thu 2026-03-19 00:00 UTC"},
+		{"0 8 15 * *", thu.Add(10 * time.Hour), "Sun 2026-03-15 08:00 UTC"},
+		{"0 8 * * 1", thu.Add(10 * time.Hour), "Mon 2026-03-16 08:00 UTC"},
+		{"0 8 19 * 1", thu.Add(10 * time.Hour), "Thu 2026-03-19 08:00 UTC"}, // the 19th, though not a Monday
+		{"0 8 18 * 1", thu.Add(10 * time.Hour), "Wed 2026-03-18 08:00 UTC"}, // the 18th, though not a Monday
+	} {
+		s, err := scaling.NewScheduled(scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: tc.schedule, Desired: ip(3)}}})
+		require.NoError(t, err)
+		st := stateWith(group(5, 1, 20))
+		st.Now = tc.now
+		rec, err := s.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		assert.Equal(t, "scheduled: a since "+tc.since, rec.Reason[:min(len(rec.Reason), len("scheduled: a since ")+len(tc.since))], "%s at %s: %s", tc.schedule, tc.now, rec.Reason)
+		assert.Equal(t, 3, rec.Capacity.Desired)
+	}
+}
+
+// TestStepComparisons pins the step policies' comparisons at their
+// threshold: greater_or_equal and less_or_equal hold at it, greater and
+// less do not.
+func TestStepComparisons(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmp  scaling.Comparison
+		want bool
+	}{{scaling.GreaterOrEqual, true}, {scaling.Greater, false}, {scaling.LessOrEqual, true}, {scaling.Less, false}} {
+		s, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: tc.cmp,
+			AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), UpperBound: nil, Adjustment: 1}, {LowerBound: nil, UpperBound: fp(0), Adjustment: 1}}}}})
+		require.NoError(t, err, tc.cmp)
+		rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.8)))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired == 5, "%s at the threshold: %s", tc.cmp, rec.Reason)
+	}
+}
+
+// TestHPAStrategyPendingInstances pins the instances of a group that are
+// not ready yet: they are the HPA's unready pods, at 0 % for a scale up,
+// so 2 ready instances at 90 % of a 60 % target and 2 pending do not
+// scale up (the ratio with the pending ones, 0.75, turns the direction).
+func TestHPAStrategyPendingInstances(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	require.NoError(t, err)
+	g := group(4, 1, 20)
+	g.Capacity.Ready = 2
+	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+	g.Capacity.Ready = 4
+	rec, err = s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, 6, rec.Capacity.Desired, "all ready: ⌈4 × 1.5⌉: %s", rec.Reason)
+}
+
+// TestStepDetails pins the step strategy's details: an open lower bound
+// below a negative one is valid; an unnamed policy is named by its
+// index in the reason, with the breach; of two policies giving the same
+// capacity the first is reported; one sample is enough; the fitness is
+// 0.6 when the newest sample is fresh.
+func TestStepDetails(t *testing.T) {
+	t.Parallel()
+	_, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.5, Comparison: scaling.LessOrEqual,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{UpperBound: fp(-0.1), Adjustment: -2}, {LowerBound: fp(-0.1), Adjustment: -1}}}}})
+	require.NoError(t, err, "an open lower bound below -0.1")
+	up := func(name string) scaling.StepPolicy {
+		return scaling.StepPolicy{Name: name, Threshold: 0.8, Comparison: scaling.GreaterOrEqual, AdjustmentType: scaling.ChangeInCapacity,
+			Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 1}}}
+	}
+	s, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{up(""), up("second")}})
+	require.NoError(t, err)
+	rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.5, 0.6, 0.7, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, "policy 0: cpu 0.9 greater_or_equal 0.8, breach 0.1: change_in_capacity 1 → 5", rec.Reason)
+	assert.Equal(t, 5, rec.Capacity.Desired)
+	assert.InDelta(t, 0.6, rec.Fitness, 1e-12, "the newest sample is fresh")
+	rec, err = s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.95)))
+	require.NoError(t, err)
+	assert.Equal(t, 5, rec.Capacity.Desired, "one sample: %s", rec.Reason)
+}
+
+// TestTargetValueLimitsAndZero pins nomad's target-value calculation at
+// its limits: max scale down and up clamp the new count to count ∓ the
+// limit; from zero, a factor above 0 scales up to ⌈factor⌉ and a factor
+// of exactly 0 stays; the reasons say the direction.
+func TestTargetValueLimitsAndZero(t *testing.T) {
+	t.Parallel()
+	n, _, dir := scaling.TargetValueCount(10, 0.2, 1, 0.01, nil, ip(3))
+	assert.Equal(t, 7, n)
+	assert.Equal(t, -1, dir)
+	n, _, _ = scaling.TargetValueCount(10, 0.2, 1, 0.01, nil, ip(8))
+	assert.Equal(t, 2, n, "within the limit")
+	n, _, _ = scaling.TargetValueCount(10, 0.85, 1, 0.01, nil, ip(3))
+	assert.Equal(t, 9, n, "⌈8.5⌉, within the limit")
+	n, _, dir = scaling.TargetValueCount(2, 3, 1, 0.01, ip(2), nil)
+	assert.Equal(t, 4, n)
+	assert.Equal(t, 1, dir)
+	n, _, _ = scaling.TargetValueCount(2, 3, 1, 0.01, ip(5), nil)
+	assert.Equal(t, 6, n, "within the limit")
+	n, _, dir = scaling.TargetValueCount(0, 2.5, 0, 0.01, nil, nil)
+	assert.Equal(t, 3, n, "from zero, target 0: ⌈2.5⌉")
+	assert.Equal(t, 1, dir)
+	n, _, dir = scaling.TargetValueCount(0, 0, 0, 0.01, nil, nil)
+	assert.Equal(t, 0, n)
+	assert.Equal(t, 0, dir)
+
+	s, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)})
+	require.NoError(t, err)
+	rec, err := s.Recommend(t.Context(), stateWith(group(10, 1, 20), series(provider.MetricCPU, t0, time.Minute, 0.3)))
+	require.NoError(t, err)
+	assert.Equal(t, "scaling down because factor is 0.500000", rec.Reason)
+	assert.InDelta(t, 0.7, rec.Fitness, 1e-12, "fresh data")
+	st := stateWith(group(10, 1, 20), series(provider.MetricCPU, t0.Add(-2*time.Minute), time.Minute, 0.3, 0.3))
+	rec, err = s.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.7*0.6, rec.Fitness, 1e-12, "data two steps old: freshness 1 − 2/5")
+	rec, err = s.Recommend(t.Context(), stateWith(group(10, 1, 20), series(provider.MetricCPU, t0, time.Minute, gap, gap)))
+	require.NoError(t, err)
+	assert.Equal(t, "no cpu data in the last 5m0s", rec.Reason)
+}
+
+// TestThresholdNeeds pins the threshold strategy's window: the data it
+// needs (window + 2 steps), and the words when none is there.
+func TestThresholdNeeds(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewThreshold(scaling.ThresholdConfig{Window: 5 * time.Minute, Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 7*time.Minute, s.Needs()[0].Lookback)
+	rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 10), series(provider.MetricCPU, t0, time.Minute, gap, gap, gap)))
+	require.NoError(t, err)
+	assert.Equal(t, "no cpu data in the last 7m0s", rec.Reason)
+	short, err := scaling.NewThreshold(scaling.ThresholdConfig{Window: 30 * time.Second, Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Minute, short.Needs()[0].Lookback, "a window shorter than a step is one step")
+}
