@@ -105,15 +105,16 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	return x, x.Err
 }
 
-// Resume continues the target's unfinished plans (interrupted by a
-// cancelled context or a crash), oldest first, and returns their
-// executions. A plan older than maxAge is stopped instead (its steps done
-// stay; the next decision starts from the real capacity). Plans running
-// in this process are left alone.
 // errJournal marks a journal that could not be read: whether a plan of
 // the target is half done is unknown.
 var errJournal = errors.New("journal")
 
+// Resume continues the target's unfinished plans (interrupted by a
+// cancelled context or a crash), oldest first, and returns their
+// executions. A plan older than maxAge is stopped instead (its steps done
+// stay; the next decision starts from the real capacity). Plans running
+// in this process are left alone. A journal that cannot be read is an
+// error and nothing is resumed.
 func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
 	xs, err := e.journal.Unfinished(ctx, target)
 	if err != nil {

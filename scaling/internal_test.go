@@ -276,7 +276,7 @@ func TestHistoryFirstRecords(t *testing.T) {
 // a group's capacity must be valid, a size valid for the kind.
 func TestNeedAndRecommendationValidate(t *testing.T) {
 	ok := Need{Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour}
-	assert.NoError(t, ok.Validate(), "a step equal to the lookback")
+	require.NoError(t, ok.Validate(), "a step equal to the lookback")
 	for field, n := range map[string]Need{
 		"lookback": {Metric: provider.MetricCPU, Step: time.Minute},
 		"step":     {Metric: provider.MetricCPU, Lookback: time.Hour, Step: time.Hour + 1},
@@ -286,8 +286,8 @@ func TestNeedAndRecommendationValidate(t *testing.T) {
 			assert.True(t, strings.HasPrefix(inv.Field, field), "%s: %s", field, inv.Field)
 		}
 	}
-	assert.Error(t, Need{Metric: provider.MetricCPU, Lookback: time.Hour}.Validate(), "a zero step")
-	assert.ErrorContains(t, Need{Metric: "CPU!", Lookback: time.Hour, Step: time.Minute}.Validate(), "unknown metric")
+	require.Error(t, Need{Metric: provider.MetricCPU, Lookback: time.Hour}.Validate(), "a zero step")
+	require.ErrorContains(t, Need{Metric: "CPU!", Lookback: time.Hour, Step: time.Minute}.Validate(), "unknown metric")
 
 	g := Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup}}
 	assert.NoError(t, Recommendation{Capacity: provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, Fitness: 1}.Validate(g))

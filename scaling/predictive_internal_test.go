@@ -71,15 +71,15 @@ func TestPredictiveDefaults(t *testing.T) {
 	assert.Equal(t, provider.MetricRequests, d.Metric)
 	assert.Equal(t, 5*time.Minute, d.Step)
 	assert.Equal(t, time.Hour, d.Horizon)
-	assert.Equal(t, 0.9, d.Quantile)
-	assert.Equal(t, 0.2, *d.Margin)
-	assert.Equal(t, 0.6, d.TargetUtilization)
+	assert.InDelta(t, 0.9, d.Quantile, 0)
+	assert.InDelta(t, 0.2, *d.Margin, 0)
+	assert.InDelta(t, 0.6, d.TargetUtilization, 0)
 	assert.Equal(t, 30*24*time.Hour, d.MinHistory)
 	assert.Equal(t, 30*24*time.Hour, d.FitWindow, "the fit window is MinHistory")
 	assert.Equal(t, time.Hour, d.RefitInterval)
 	assert.Equal(t, 7*24*time.Hour, d.ReselectInterval)
 	assert.Equal(t, 24*time.Hour, d.ErrorWindow)
-	assert.Equal(t, 1.0, d.MaxError)
+	assert.InDelta(t, 1.0, d.MaxError, 0)
 }
 
 // TestPredictivePeriodsAndWindows pins the validation of periods (a
@@ -103,7 +103,7 @@ func TestPredictivePeriodsAndWindows(t *testing.T) {
 		c.Periods, c.FitWindow = tc.periods, tc.fit
 		err := c.Validate()
 		if tc.field == "" {
-			assert.NoError(t, err, "%v %v", tc.periods, tc.fit)
+			require.NoError(t, err, "%v %v", tc.periods, tc.fit)
 			continue
 		}
 		var inv *provider.InvalidError
@@ -167,7 +167,7 @@ func TestPredictiveInputsAndRounding(t *testing.T) {
 	got := in(predictiveDecision{Standing: StandingForecast, MASE: math.NaN(), Last: 42, Peak: 90, Reactive: 2})
 	assert.Equal(t, map[string]float64{"requests": 42, "forecast peak": 90, "reactive": 2, InputForecastMASE: -1, InputForecastFallback: 0}, got)
 	got = in(predictiveDecision{Standing: StandingShortHistory, MASE: 0.7})
-	assert.Equal(t, 0.7, got[InputForecastMASE])
+	assert.InDelta(t, 0.7, got[InputForecastMASE], 0)
 	assert.Equal(t, 1.0, got[InputForecastFallback])
 
 	pr := &predictor{cfg: c}
@@ -217,12 +217,12 @@ func TestPredictorEdges(t *testing.T) {
 	// refuses a series without one.
 	np := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults())
 	err = np.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Values: flat(288, 1)}, end)
-	assert.ErrorContains(t, err, "requests.step", "a series without a step")
+	require.ErrorContains(t, err, "requests.step", "a series without a step")
 
 	neg := flat(288, 100)
 	neg[0] = -1
 	_, _, err = recommend(t, PredictiveConfig{}, neg, end)
-	assert.ErrorContains(t, err, "demand must be finite and ≥ 0", "the first value is checked too")
+	require.ErrorContains(t, err, "demand must be finite and ≥ 0", "the first value is checked too")
 
 	pr, rec, err := recommend(t, PredictiveConfig{}, flat(288, 0), end)
 	require.NoError(t, err, "zero demand is valid")
