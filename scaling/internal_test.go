@@ -240,7 +240,7 @@ func TestMemoryJournalRetention(t *testing.T) {
 		var j MemoryJournal // the zero value
 		j.Retention = tc.retention
 		for _, e := range []Execution{x("old", PlanCompleted, 24*time.Hour+time.Nanosecond), x("day", PlanRolledBack, 24*time.Hour), x("open", PlanInterrupted, 30*24*time.Hour), x("new", PlanCompleted, 0)} {
-			assert.NoError(t, j.Save(ctx, e))
+			require.NoError(t, j.Save(ctx, e))
 		}
 		var kept []string
 		for _, id := range []string{"new", "day", "old", "open"} {
@@ -290,8 +290,8 @@ func TestNeedAndRecommendationValidate(t *testing.T) {
 	require.ErrorContains(t, Need{Metric: "CPU!", Lookback: time.Hour, Step: time.Minute}.Validate(), "unknown metric")
 
 	g := Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup}}
-	assert.NoError(t, Recommendation{Capacity: provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, Fitness: 1}.Validate(g))
-	assert.ErrorContains(t, Recommendation{Capacity: provider.CapacitySpec{Min: 3, Max: 4, Desired: 2}}.Validate(g), "capacity")
+	require.NoError(t, Recommendation{Capacity: provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, Fitness: 1}.Validate(g))
+	require.ErrorContains(t, Recommendation{Capacity: provider.CapacitySpec{Min: 3, Max: 4, Desired: 2}}.Validate(g), "capacity")
 	fn := Target{ID: "f", Resource: provider.Resource{ID: "f", Kind: provider.KindFunction}}
 	assert.NoError(t, Recommendation{Size: provider.Size{MemoryMiB: 512, Timeout: time.Minute}}.Validate(fn))
 	assert.NoError(t, Recommendation{}.Validate(fn), "no size: keep the current one")
