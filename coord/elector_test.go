@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -110,7 +111,7 @@ func TestFenceRefusesDeposedLeader(t *testing.T) {
 	got, err := cli.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, "b1", string(got.Kvs[0].Value))
-	require.True(t, within(t, 5*time.Second, func() bool {
+	require.True(t, etcdtest.Within(t, 5*time.Second, func() bool {
 		select {
 		case <-la.Done():
 			return true
@@ -153,7 +154,7 @@ func TestRunHandsOver(t *testing.T) {
 	}
 	leaderAt := func(n int) string {
 		var got string
-		require.True(t, within(t, 5*time.Second, func() bool {
+		require.True(t, etcdtest.Within(t, 5*time.Second, func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			if len(leaders) >= n {
@@ -294,7 +295,7 @@ func TestCampaignEndsWhenItsSessionIsLost(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := b.Campaign(ctx); done <- err }()
 	var bLease clientv3.LeaseID
-	require.True(t, within(t, 5*time.Second, func() bool {
+	require.True(t, etcdtest.Within(t, 5*time.Second, func() bool {
 		resp, err := cli.Get(ctx, prefix(t)+"fleet/", clientv3.WithPrefix())
 		if err != nil || len(resp.Kvs) < 2 {
 			return false

@@ -238,7 +238,7 @@ func TestFailover(t *testing.T) {
 	require.NoError(t, a2.lim.CancelAt(ctx, now.Add(5*time.Second), r2))
 
 	// a's session ends on its side too, within its TTL.
-	require.True(t, within(t, 5*time.Second, func() bool {
+	require.True(t, etcdtest.Within(t, 5*time.Second, func() bool {
 		select {
 		case <-la.Done():
 			return true
@@ -272,7 +272,7 @@ func TestCrashedLeaderMember(t *testing.T) {
 	for i, mm := range m {
 		direct[i] = client(t, mm.ClientURL)
 	}
-	moved := within(t, 10*time.Second, func() bool {
+	moved := etcdtest.Within(t, 10*time.Second, func() bool {
 		for i, mm := range m {
 			st, err := admin.Status(ctx, mm.ClientURL)
 			if err != nil {

@@ -2,7 +2,6 @@ package coord_test
 
 import (
 	"testing"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -27,23 +26,3 @@ func client(t testing.TB, endpoints ...string) *clientv3.Client {
 }
 
 func prefix(t testing.TB) string { return etcdtest.KeyPrefix(t) }
-
-// within polls cond every 5ms until it holds or d passes, and reports
-// whether it held.
-func within(t testing.TB, d time.Duration, cond func() bool) bool {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-}

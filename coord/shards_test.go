@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -77,7 +78,7 @@ func settled(t *testing.T, d time.Duration, shards int, rs map[string]*shardsRep
 	}
 	owners, err := coord.Assign(shards, ids)
 	require.NoError(t, err)
-	return within(t, d, func() bool {
+	return etcdtest.Within(t, d, func() bool {
 		for id, r := range rs {
 			var want []int
 			for k, o := range owners {

@@ -109,7 +109,7 @@ func (g *rig) balanced(rs ...*replica) {
 	for k, id := range owners {
 		want[id] = append(want[id], k)
 	}
-	ok := within(t, 60*time.Second, func() bool {
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
 		for _, r := range rs {
 			if !slices.Equal(r.runner.Leading(), want[r.id]) {
 				return false
@@ -130,7 +130,7 @@ func (g *rig) allDone(period time.Time) map[int][]shardsweep.Report {
 	t := g.t
 	t.Helper()
 	var got map[int][]shardsweep.Report
-	ok := within(t, 60*time.Second, func() bool {
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
 		got = g.rec.done(period)
 		return len(got) == g.cfg.Shards.Shards
 	})

@@ -153,7 +153,7 @@ func TestEtcdDown(t *testing.T) {
 	own.Members[0].Stop()
 	g.clock.Add(time.Hour)
 	t1 := t0.Add(time.Hour)
-	ok := within(t, 60*time.Second, func() bool {
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
 		return strings.Contains(logs.String(), "shardsweep: read progress failed")
 	})
 	require.True(t, ok, "the failure is logged; logs:\n%s", logs.String())

@@ -174,26 +174,6 @@ func (r *recorder) actsFor(period time.Time) map[string][]string {
 	return out
 }
 
-// within polls cond every 5ms until it holds or d passes, and reports
-// whether it held.
-func within(t testing.TB, d time.Duration, cond func() bool) bool {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-}
-
 func newEnsemble(t testing.TB) *detector.Ensemble {
 	t.Helper()
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})

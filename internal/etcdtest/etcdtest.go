@@ -513,3 +513,24 @@ func KeyPrefix(t testing.TB) string {
 	t.Cleanup(func() { keyPrefixes.Delete(t) })
 	return p
 }
+
+// Within polls cond every 5 ms until it holds or d passes, and reports
+// whether it held: for what a test waits on in real time (a lease that
+// expires, a watch that delivers), with a generous d.
+func Within(t testing.TB, d time.Duration, cond func() bool) bool {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package synth_test
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"path/filepath"
@@ -119,7 +120,7 @@ func TestInventory(t *testing.T) {
 	all, err := f.List(ctx, provider.Filter{})
 	require.NoError(t, err)
 	require.Len(t, all, 1000)
-	assert.True(t, slices.IsSortedFunc(all, func(a, b provider.Resource) int { return cmpString(a.ID, b.ID) }))
+	assert.True(t, slices.IsSortedFunc(all, func(a, b provider.Resource) int { return cmp.Compare(a.ID, b.ID) }))
 	for _, i := range []int{0, 1, 500, 999} {
 		r, err := f.Get(ctx, f.ID(i))
 		require.NoError(t, err)
@@ -156,16 +157,6 @@ func TestInventory(t *testing.T) {
 	cancel()
 	_, err = f.List(ended, provider.Filter{})
 	require.ErrorIs(t, err, context.Canceled)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestDeterministic: the same seed gives the same series, another seed
