@@ -342,3 +342,60 @@ func TestThresholdNeeds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3*time.Minute, short.Needs()[0].Lookback, "a window shorter than a step is one step")
 }
+
+// TestVerticalPicksAtTheBoundaries pins the vertical strategy's choice
+// where the needs are met exactly (2.5 vCPU and 5,120 MiB: p90 25 % of
+// 8 vCPU and 16 GiB × 1.25): a type with exactly that is eligible, one
+// MiB or a quarter vCPU less is not; of equal costs the fewer vCPU, then
+// the name, wins; the current type when it is the best "fits".
+func TestVerticalPicksAtTheBoundaries(t *testing.T) {
+	t.Parallel()
+	catalogue := []scaling.InstanceType{
+		{Name: "a.x", VCPU: 2.5, MemoryMiB: 5120, HourlyCost: 0.10},
+		{Name: "z.x", VCPU: 2.5, MemoryMiB: 5120, HourlyCost: 0.10},
+		{Name: "w.x", VCPU: 3, MemoryMiB: 6144, HourlyCost: 0.10},
+		{Name: "b.x", VCPU: 2.5, MemoryMiB: 5119, HourlyCost: 0.05},
+		{Name: "c.x", VCPU: 2.25, MemoryMiB: 8192, HourlyCost: 0.01},
+		{Name: "d.x", VCPU: 8, MemoryMiB: 16384, HourlyCost: 0.40},
+	}
+	s, err := scaling.NewVertical(scaling.VerticalConfig{InstanceTypes: catalogue, Margin: 0.25, Lookback: time.Hour, Step: 5 * time.Minute})
+	require.NoError(t, err)
+	flat := func(m provider.Metric, v float64) provider.Series {
+		vals := make([]float64, 12)
+		for i := range vals {
+			vals[i] = v
+		}
+		return series(m, t0, 5*time.Minute, vals...)
+	}
+	inst := func(typ string) scaling.Target {
+		return scaling.Target{ID: "db", Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: typ}}}
+	}
+	rec, err := s.Recommend(t.Context(), stateWith(inst("d.x"), flat(provider.MetricCPU, 0.25), flat(provider.MetricMemory, 0.25)))
+	require.NoError(t, err)
+	assert.Equal(t, "d.x → a.x: needs 2.50 vCPU, 5120 MiB (p90 × (1 + 0.25))", rec.Reason)
+	assert.Equal(t, provider.Size{InstanceType: "a.x", VCPU: 2.5, MemoryMiB: 5120}, rec.Size)
+	in := map[string]float64{}
+	for _, x := range rec.Inputs {
+		in[x.Name] = x.Value
+	}
+	assert.InDelta(t, 2.5, in["vcpu needed"], 0)
+	assert.InDelta(t, 5120, in["memory needed"], 0)
+	assert.InDelta(t, -0.30, in["cost per hour change"], 1e-12)
+	assert.InDelta(t, 0.9, rec.Fitness, 1e-12, "a full hour of data")
+
+	rec, err = s.Recommend(t.Context(), stateWith(inst("a.x"), flat(provider.MetricCPU, 0.8), flat(provider.MetricMemory, 0.8)))
+	require.NoError(t, err)
+	assert.Equal(t, "a.x fits: needs 2.50 vCPU, 5120 MiB", rec.Reason, "80 %% of a.x × 1.25 is a.x")
+	assert.True(t, rec.Size.IsZero())
+
+	// Without memory data the current memory is kept as the need.
+	rec, err = s.Recommend(t.Context(), stateWith(inst("d.x"), flat(provider.MetricCPU, 0.25)))
+	require.NoError(t, err)
+	assert.Equal(t, "d.x fits: needs 2.50 vCPU, 16384 MiB", rec.Reason)
+
+	// A current type of unknown size keeps its size.
+	rec, err = s.Recommend(t.Context(), stateWith(inst("q.x"), flat(provider.MetricCPU, 0.25)))
+	require.NoError(t, err)
+	assert.Equal(t, `the size of "q.x" is unknown`, rec.Reason)
+	assert.Zero(t, rec.Fitness)
+}
