@@ -22,7 +22,10 @@
 //	                     replay a host's own history
 //	provider/memory      an in-memory cloud for tests, dry runs and examples: fleet
 //	                     files, replay of real traces, lifecycle on a clock, fault
-//	                     injection, a log of every mutation
+//	                     injection, a log of every mutation; a CloudWatch quota
+//	                     emulator on its clock
+//	provider/memory/synth a read-only fleet of up to 10⁹ resources computed from a
+//	                     seed and real trace shapes, for runs at full size
 //	provider/providertest the conformance suite every driver runs
 //	provider/aws         EC2, Auto Scaling, CloudWatch, Lambda and EBS snapshots
 //	provider/prometheus  metrics, activity and targets from a Prometheus server
@@ -46,7 +49,9 @@
 //	ratelimit            budgets on scaling events per window, target and fleet
 //	ratelimit/etcdstore  the limiter's history on etcd: replicas share one budget
 //	coord                several replicas on etcd: leader election per scope and
-//	                     fencing of the leader's writes
+//	                     fencing of the leader's writes; shards over replicas
+//	coord/shardsweep     each shard's leader sweeps its resources hourly with a
+//	                     Tracker on etcd and acts at most once per resource and hour
 //	reaper               the idle-reaping pipeline: detect, select, gate (with
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
