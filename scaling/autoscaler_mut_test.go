@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -176,8 +175,6 @@ func (s *sizing) GetResources(ctx context.Context, reads []provider.ResourceRead
 	s.mu.Unlock()
 	return s.batching.GetResources(ctx, reads)
 }
-
-var _ = strings.Contains
 
 // brokenJournal is a MemoryJournal whose Unfinished fails for one target.
 type brokenJournal struct {

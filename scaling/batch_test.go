@@ -75,6 +75,20 @@ func (b *batching) QueryMetrics(ctx context.Context, reads []provider.MetricRead
 	return b.Cloud.QueryMetrics(ctx, reads)
 }
 
+// groupCloud is an in-memory cloud of n groups g-000… (IDs padded to
+// digits), group i with the given desired capacity, max and constant CPU.
+func groupCloud(t *testing.T, n, digits, maxCap int, desired func(i int) int, cpu func(i int) float64) *memory.Cloud {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	for i := range n {
+		id := fmt.Sprintf("g-%0*d", digits, i)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: maxCap, Desired: desired(i)}))
+		setCPU(t, c, id, cpu(i))
+	}
+	return c
+}
+
 // TestAutoscalerBatchReads evaluates 300 groups (CPU from 10 % to 95 %,
 // one of them whose metric read fails, one missing) through a driver that
 // batches and through one that does not, over several passes: the
@@ -85,14 +99,8 @@ func TestAutoscalerBatchReads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 300
 		build := func() *memory.Cloud {
-			c, err := memory.New(memory.Config{})
-			require.NoError(t, err)
-			for i := range n {
-				id := fmt.Sprintf("g-%03d", i)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 40, Desired: 2 + i%7}))
-				setCPU(t, c, id, 0.1+0.85*float64(i%11)/10)
-			}
-			_, err = c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-007", Err: fmt.Errorf("metrics backend down")})
+			c := groupCloud(t, n, 3, 40, func(i int) int { return 2 + i%7 }, func(i int) float64 { return 0.1 + 0.85*float64(i%11)/10 })
+			_, err := c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-007", Err: fmt.Errorf("metrics backend down")})
 			require.NoError(t, err)
 			return c
 		}
@@ -206,14 +214,8 @@ func TestEvaluateEachMatchesEvaluate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 500
 		build := func() *batching {
-			c, err := memory.New(memory.Config{})
-			require.NoError(t, err)
-			for i := range n {
-				id := fmt.Sprintf("g-%03d", i)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 60, Desired: 2 + i%13}))
-				setCPU(t, c, id, 0.05+0.9*float64(i%17)/16)
-			}
-			_, err = c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-011", Err: fmt.Errorf("metrics backend down")})
+			c := groupCloud(t, n, 3, 60, func(i int) int { return 2 + i%13 }, func(i int) float64 { return 0.05 + 0.9*float64(i%17)/16 })
+			_, err := c.InjectFault(memory.Fault{Op: memory.OpQueryMetric, ResourceID: "g-011", Err: fmt.Errorf("metrics backend down")})
 			require.NoError(t, err)
 			return &batching{Cloud: c}
 		}
@@ -300,14 +302,7 @@ func TestRunPlansOutliveTheirBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 48
 		build := func() *memory.Cloud {
-			c, err := memory.New(memory.Config{})
-			require.NoError(t, err)
-			for i := range n {
-				id := fmt.Sprintf("g-%02d", i)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 80, Desired: 4 + i%5}))
-				setCPU(t, c, id, 0.1+0.85*float64(i)/n)
-			}
-			return c
+			return groupCloud(t, n, 2, 80, func(i int) int { return 4 + i%5 }, func(i int) float64 { return 0.1 + 0.85*float64(i)/n })
 		}
 		cfg := scaling.Config{Execute: true, Concurrency: 2}
 		for i := range n {

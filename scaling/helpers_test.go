@@ -18,6 +18,15 @@ func series(m provider.Metric, end time.Time, step time.Duration, values ...floa
 	return provider.Series{Metric: m, Start: end.Add(-time.Duration(len(values)) * step), Step: step, Values: values}
 }
 
+// flatSeries is n steps of m at value v ending at t0.
+func flatSeries(m provider.Metric, step time.Duration, n int, v float64) provider.Series {
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i] = v
+	}
+	return series(m, t0, step, vals...)
+}
+
 // group is a target group with the given capacity, bounds [min, max].
 func group(desired, minR, maxR int) scaling.Target {
 	return scaling.Target{

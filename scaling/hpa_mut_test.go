@@ -360,13 +360,7 @@ func TestVerticalPicksAtTheBoundaries(t *testing.T) {
 	}
 	s, err := scaling.NewVertical(scaling.VerticalConfig{InstanceTypes: catalogue, Margin: 0.25, Lookback: time.Hour, Step: 5 * time.Minute})
 	require.NoError(t, err)
-	flat := func(m provider.Metric, v float64) provider.Series {
-		vals := make([]float64, 12)
-		for i := range vals {
-			vals[i] = v
-		}
-		return series(m, t0, 5*time.Minute, vals...)
-	}
+	flat := func(m provider.Metric, v float64) provider.Series { return flatSeries(m, 5*time.Minute, 12, v) }
 	inst := func(typ string) scaling.Target {
 		return scaling.Target{ID: "db", Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: typ}}}
 	}

@@ -136,13 +136,7 @@ func TestVerticalInstance(t *testing.T) {
 	s, err := scaling.NewVertical(scaling.VerticalConfig{InstanceTypes: catalogue(), Lookback: time.Hour, Step: 5 * time.Minute})
 	require.NoError(t, err)
 	inst := scaling.Target{ID: "db", Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "m5.2xlarge"}}}
-	flat := func(m provider.Metric, v float64) provider.Series {
-		vals := make([]float64, 12)
-		for i := range vals {
-			vals[i] = v
-		}
-		return series(m, t0, 5*time.Minute, vals...)
-	}
+	flat := func(m provider.Metric, v float64) provider.Series { return flatSeries(m, 5*time.Minute, 12, v) }
 	// 8 vCPU at 20 % → 1.6 × 1.15 = 1.84 vCPU; 32 GiB at 10 % → 3.3 × 1.15 = 3.8 GiB:
 	// the cheapest type with 2 vCPU and 4 GiB is t3.medium.
 	rec, err := s.Recommend(t.Context(), stateWith(inst, flat(provider.MetricCPU, 0.2), flat(provider.MetricMemory, 0.1)))
