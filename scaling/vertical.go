@@ -240,7 +240,7 @@ func (s *Vertical) instance(st State) Recommendation {
 	needCPU := cpuQ * cur.VCPU * (1 + s.cfg.Margin)
 	needMem := float64(cur.MemoryMiB) // without memory data, keep at least the current memory
 	inputs := []Input{{Name: fmt.Sprintf("cpu p%g", 100*s.cfg.Percentile), Value: cpuQ, Unit: "fraction"}, {Name: "vcpu needed", Value: needCPU}}
-	if memQ, _, ok := s.quantile(st, provider.MetricMemory, s.cfg.Percentile); ok && cur.MemoryMiB > 0 {
+	if memQ, _, ok := s.quantile(st, provider.MetricMemory, s.cfg.Percentile); ok {
 		needMem = memQ * float64(cur.MemoryMiB) * (1 + s.cfg.Margin)
 		inputs = append(inputs, Input{Name: fmt.Sprintf("memory p%g", 100*s.cfg.Percentile), Value: memQ, Unit: "fraction"})
 	}
@@ -278,13 +278,18 @@ func (s *Vertical) instance(st State) Recommendation {
 
 func (s *Vertical) function(st State) Recommendation {
 	cur := st.Target.Resource.Size
+	if cur.MemoryMiB <= 0 {
+		// Usage is a share of the memory: without it there is no size
+		// to scale, and a size without memory is not a function's.
+		return Recommendation{Reason: "the function's memory is unknown"}
+	}
 	next := cur
 	var (
 		reasons []string
 		inputs  []Input
 		fitness float64
 	)
-	if q, cov, ok := s.quantile(st, provider.MetricMemory, s.cfg.Percentile); ok && cur.MemoryMiB > 0 {
+	if q, cov, ok := s.quantile(st, provider.MetricMemory, s.cfg.Percentile); ok {
 		need := q * float64(cur.MemoryMiB) * (1 + s.cfg.Margin)
 		mem := int(math.Ceil(need/float64(s.cfg.MemoryStepMiB))) * s.cfg.MemoryStepMiB
 		mem = clampInt(mem, LambdaMinMemoryMiB, LambdaMaxMemoryMiB)
