@@ -1,6 +1,7 @@
 package scaling
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -350,4 +351,110 @@ func TestPredictorRollingError(t *testing.T) {
 	none := &predictor{cfg: c}
 	none.score(5) // no window: nothing to score, no panic
 	assert.True(t, math.IsNaN(none.mase()))
+}
+
+// TestPredictorRefitSchedule pins when a predictor fits: the model is
+// chosen at the first decision with enough history, its parameters are
+// estimated again at the first decision of each RefitInterval (aligned
+// to it) and the model chosen again at each ReselectInterval; between
+// them nothing is fitted. A failed fit is retried at the next refit
+// time, not at every decision, even when a reselection is due.
+func TestPredictorRefitSchedule(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{
+		CapacityPerInstance: 50, Step: time.Hour, MinHistory: 7 * 24 * time.Hour, Periods: []time.Duration{24 * time.Hour},
+		RefitInterval: 6 * time.Hour, ReselectInterval: 48 * time.Hour,
+	}.withDefaults()
+	vals := make([]float64, 30*24)
+	for i := range vals {
+		vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/24)
+	}
+	pr := newPredictor(c)
+	observe := func(t *testing.T, now time.Time) {
+		t.Helper()
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: vals[:now.Sub(start)/time.Hour]}
+		require.NoError(t, pr.observe(t.Context(), ser, now))
+	}
+	now := start.Add(8 * 24 * time.Hour) // a midnight: aligned to 6h
+	observe(t, now)
+	require.NotNil(t, pr.model, "the first decision with enough history fits")
+	firstSelect := now.Truncate(48 * time.Hour)
+	assert.Equal(t, now, pr.fitAt)
+	assert.Equal(t, firstSelect, pr.selectAt)
+
+	for _, h := range []time.Duration{1, 5} { // within the refit interval
+		observe(t, now.Add(h*time.Hour))
+		assert.Equal(t, now, pr.fitAt, "no refit %s after the fit", h*time.Hour)
+	}
+	chosen := pr.model
+	observe(t, now.Add(6*time.Hour))
+	assert.Equal(t, now.Add(6*time.Hour), pr.fitAt, "refit at the next 6h boundary")
+	assert.Equal(t, firstSelect, pr.selectAt, "a refit is not a reselection")
+	assert.Same(t, chosen, pr.model, "a refit estimates the chosen model again, it does not run Auto")
+	observe(t, now.Add(13*time.Hour))
+	assert.Equal(t, now.Add(12*time.Hour), pr.fitAt, "aligned to the interval, not to the last fit")
+
+	reselect := firstSelect.Add(48 * time.Hour)
+	observe(t, reselect.Add(time.Hour))
+	assert.Equal(t, reselect, pr.selectAt, "chosen again at the reselect boundary")
+	assert.Equal(t, reselect, pr.fitAt)
+	assert.NotSame(t, chosen, pr.model, "a reselection runs Auto")
+
+	// A model dropped for a short history is chosen again at the next
+	// decision with enough history, within the same intervals.
+	pr.model, pr.fitErr = nil, nil
+	observe(t, reselect.Add(2*time.Hour))
+	assert.NotNil(t, pr.model)
+
+	// A failed fit waits for the next refit time.
+	failedAt := reselect.Add(time.Hour)
+	pr.model, pr.fitErr = nil, errors.New("no fit")
+	observe(t, failedAt.Add(time.Hour))
+	assert.Nil(t, pr.model, "not retried within the refit interval")
+	assert.Equal(t, StandingNoModel, pr.standing)
+	pr.selectAt = reselect.Add(-96 * time.Hour) // a reselection is due too
+	observe(t, failedAt.Add(2*time.Hour))
+	assert.Nil(t, pr.model, "not retried within the refit interval, even when a reselection is due")
+	observe(t, reselect.Add(6*time.Hour))
+	require.NotNil(t, pr.model, "retried at the next refit time")
+	require.NoError(t, pr.fitErr)
+	assert.Equal(t, reselect.Add(6*time.Hour), pr.fitAt)
+	assert.Equal(t, reselect, pr.selectAt, "the retry reselected")
+}
+
+// updates records the values a predictor feeds its model.
+type updates struct {
+	forecast.Model
+	got []float64
+}
+
+func (u *updates) Update(v float64) error {
+	u.got = append(u.got, v)
+	return u.Model.Update(v)
+}
+
+// TestPredictorBridgesGapsLinearly pins the values a fitted predictor
+// feeds its model across a short gap: the line from the last value
+// before the gap to the first after it (3 missing steps between 100 and
+// 140: 110, 120, 130), then that value; a short gap at the end feeds
+// nothing yet.
+func TestPredictorBridgesGapsLinearly(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	vals := make([]float64, 576, 576+8)
+	for i := range vals {
+		vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.NotNil(t, pr.model)
+	rec := &updates{Model: pr.model}
+	pr.model = rec
+
+	ser.Values = append(vals, 100, math.NaN(), math.NaN(), math.NaN(), 140, 150, math.NaN(), math.NaN())
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	assert.Equal(t, []float64{100, 110, 120, 130, 140, 150}, rec.got)
+	assert.Equal(t, StandingForecast, pr.standing)
 }
