@@ -2,6 +2,8 @@ package detector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -39,9 +41,13 @@ func (c ActivityConfig) withDefaults() ActivityConfig {
 // Validate checks the kinds, that Scale is finite and > 0 (0 means the
 // default) and Quiet ≥ 0.
 func (c ActivityConfig) Validate() error {
-	for _, k := range c.Kinds {
+	for i, k := range c.Kinds {
 		if err := k.Validate(); err != nil {
-			return provider.Within("activity", err)
+			var ie *provider.InvalidError
+			if errors.As(err, &ie) { // named by its place: activity.kinds[i]
+				ie.Field = fmt.Sprintf("activity.kinds[%d]", i)
+			}
+			return err
 		}
 	}
 	if math.IsNaN(c.Scale) || math.IsInf(c.Scale, 0) || c.Scale < 0 {

@@ -209,3 +209,121 @@ func FuzzDecodeDigest(f *testing.F) {
 		}
 	})
 }
+
+// TestDigestFlagsSuspectZeros pins when a digest sends a resource to a
+// full read for zeros the quality rules could mask: a run of at least
+// minSteps exact zeros (gaps inside it count) that follows a value at or
+// above the cliff (gaps before it skipped); one step shorter, or after a
+// value just below the cliff, is trusted. A run at the end of what was
+// folded counts once it is long enough, and a run that goes on into the
+// next fold is measured from its first zero.
+func TestDigestFlagsSuspectZeros(t *testing.T) {
+	t.Parallel()
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	require.Equal(t, 6, tr.minSteps, "30 minutes of 5-minute steps")
+	cpu := slicesIndex(tr.levels, provider.MetricCPU)
+	require.Less(t, cpu, len(tr.levels))
+	cliff := tr.levels[cpu].cliff
+	require.False(t, math.IsInf(cliff, 0))
+	below := math.Nextafter(cliff, math.Inf(-1))
+
+	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	n0 := tr.hours * 12 // the steps of the first read
+	now0 := start.Add(time.Duration(tr.hours) * time.Hour)
+	res := provider.Resource{ID: "r", Kind: provider.KindInstance}
+	// values is the history plus one more hour at 0.5, with run written so
+	// that it ends at step end (exclusive) of the whole.
+	values := func(end int, run ...float64) []float64 {
+		v := make([]float64, n0+12)
+		for i := range v {
+			v[i] = 0.5
+		}
+		copy(v[end-len(run):], run)
+		return v
+	}
+	zeros := func(k int) []float64 { return make([]float64, k) }
+	withPrev := func(prev float64, run ...float64) []float64 { return append([]float64{prev}, run...) }
+	digestAt := func(v []float64) *digest {
+		in := Input{Now: now0, Resource: res, Series: []provider.Series{{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: v[:n0]}}}
+		d := tr.build(&in, now0)
+		require.NotNil(t, d)
+		return d
+	}
+	// next folds the hour after now0 into d.
+	next := func(d *digest, v []float64) {
+		now := now0.Add(time.Hour)
+		for i := range d.metrics {
+			md := &d.metrics[i]
+			s := gapSeries(provider.Query{Metric: md.metric, Start: now0, End: now, Step: 5 * time.Minute})
+			if md.metric == provider.MetricCPU {
+				s.Values = v[n0:]
+			}
+			md.fold(d, s, &tr.levels[i], tr.minSteps)
+		}
+		d.next = now
+	}
+	gap := math.NaN()
+	for _, tt := range []struct {
+		name  string
+		v     []float64
+		first FullRead // after the first read
+		then  FullRead // after the next hour
+	}{
+		{"minSteps zeros after the cliff", values(n0-12, withPrev(cliff, append(zeros(6), 0.5)...)...), FullSuspectZeros, FullSuspectZeros},
+		{"one step shorter", values(n0-12, withPrev(cliff, append(zeros(5), 0.5)...)...), "", ""},
+		{"after a value just below the cliff", values(n0-12, withPrev(below, append(zeros(6), 0.5)...)...), "", ""},
+		{"gaps inside the run count", values(n0-12, withPrev(cliff, 0, 0, gap, gap, 0, 0, 0.5)...), FullSuspectZeros, FullSuspectZeros},
+		{"gaps before the run are skipped", values(n0-12, withPrev(cliff, gap, gap, 0, 0, 0, 0, 0, 0, 0.5)...), FullSuspectZeros, FullSuspectZeros},
+		{"a run at the end, long enough", values(n0, withPrev(cliff, zeros(6)...)...), FullSuspectZeros, FullSuspectZeros},
+		{"a run at the end, one step short, completed next hour", values(n0+1, withPrev(cliff, zeros(6)...)...), "", FullSuspectZeros},
+		{"a run at the end, one step short, ended next hour", values(n0, withPrev(cliff, zeros(5)...)...), "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := digestAt(tt.v)
+			assert.Equal(t, tt.first, tr.fits(d, res, now0), "after the first read")
+			next(d, tt.v)
+			assert.Equal(t, tt.then, tr.fits(d, res, now0.Add(time.Hour)), "after the next hour")
+		})
+	}
+}
+
+// TestDigestLearnsEmptyHours compares the week a digest learns with the
+// series' where whole hours have no data: an hour without a step is not
+// an hour seen (the random series of TestDigestAnswersAsTheSeries have
+// data in every hour).
+func TestDigestLearnsEmptyHours(t *testing.T) {
+	t.Parallel()
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	n := tr.hours * 12
+	now := start.Add(time.Duration(tr.hours) * time.Hour)
+	cpu := provider.Series{Metric: ens.sched.cfg.Metric, Start: start, Step: 5 * time.Minute, Values: make([]float64, n)}
+	for i := range cpu.Values {
+		cpu.Values[i] = []float64{0.01, 0.5}[i/12%3%2] // two quiet hours, one busy
+		if h := i / 12; h%50 == 7 || h%50 == 30 && i%12 < 6 {
+			cpu.Values[i] = math.NaN() // an hour without data, half of one
+		}
+	}
+	in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}, Series: []provider.Series{cpu}}
+	d := tr.build(&in, now)
+	require.NotNil(t, d)
+	series := metricData{in: &in}
+	digest := metricData{in: &in, dg: &digestView{d: d, now: now, from: start}}
+	p1 := Profile{Location: time.UTC, IdleShare: 0.9, PeakLevel: ens.sched.peak}
+	p2 := p1
+	sq := ens.sched.cfg.Quality
+	sq.MinCoverage = 0
+	c1, _ := series.learn(&p1, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+	c2, _ := digest.learn(&p2, ens.sched.cfg.Metric, ens.sched.cfg.Threshold, ens.sched.cfg.History, sq)
+	require.Equal(t, qOK, c1)
+	require.Equal(t, c1, c2)
+	require.Less(t, slices.Min(p1.HoursSeen[:]), slices.Max(p1.HoursSeen[:]), "some hours of the week were seen less often")
+	assert.Equal(t, p1, p2)
+}

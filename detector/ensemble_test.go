@@ -179,6 +179,10 @@ func TestBadInput(t *testing.T) {
 		{"negative activity", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
 		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{Kind: provider.KindInstance, HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
 		{"window shorter than a step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},
+		{"values without a start", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Step: time.Minute, Values: []float64{0.01}}}}, "input.series[cpu].start"},
+		{"negative network bytes", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricNetworkIn, Start: t0, Step: 5 * time.Minute, Values: []float64{1, -1}}}}, "input.series[network_in].values[1]"},
+		{"activity from now", detector.Input{Now: now, Resource: vm, ActivityFrom: now}, "input.activity_from"},
+		{"activity from after now", detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(time.Second)}, "input.activity_from"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +193,24 @@ func TestBadInput(t *testing.T) {
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		})
+	}
+}
+
+// TestInputEdgesAccepted pins what Validate lets through next to what it
+// refuses: a series with no values needs no start (a source with nothing
+// to say), a custom metric (unit unknown) may go negative, utilization
+// may be exactly 0 or 1, and activity may start a nanosecond before now.
+func TestInputEdgesAccepted(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(24 * time.Hour)
+	vm := res("r", t0)
+	for name, in := range map[string]detector.Input{
+		"an empty series without a start": {Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Step: 5 * time.Minute}}},
+		"a negative custom metric":        {Now: now, Resource: vm, Series: []provider.Series{{Metric: "custom/temperature_delta", Start: t0, Step: 5 * time.Minute, Values: []float64{-3, 2}}}},
+		"utilization 0 and 1":             {Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 5 * time.Minute, Values: []float64{0, 1, math.NaN()}}}},
+		"activity from just before now":   {Now: now, Resource: vm, ActivityFrom: now.Add(-time.Nanosecond)},
+	} {
+		require.NoError(t, in.Validate(), name)
 	}
 }
 
@@ -209,6 +231,7 @@ func TestBadConfig(t *testing.T) {
 		{"act threshold 1", detector.EnsembleConfig{ActThreshold: 1}, "ensemble.act_threshold"},
 		{"coverage above 1", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Quality: detector.DataQuality{MinCoverage: 1.5}}}, "utilization.quality.min_coverage"},
 		{"activity scale", detector.EnsembleConfig{Activity: detector.ActivityConfig{Scale: math.Inf(1)}}, "activity.scale"},
+		{"activity kind", detector.EnsembleConfig{Activity: detector.ActivityConfig{Kinds: []provider.ActivityKind{"keystrokes"}}}, "activity.kinds[0]"},
 		{"schedule idle share", detector.EnsembleConfig{Schedule: detector.ScheduleConfig{IdleShare: 2}}, "schedule.idle_share"},
 	}
 	for _, tt := range tests {

@@ -134,8 +134,42 @@ func TestActivityTable(t *testing.T) {
 			assert.Equal(t, tt.want, v.State, v.Explain())
 		})
 	}
+	// The last event exactly Quiet (30m) ago is quiet; a nanosecond later
+	// it is recent. A kind counted 0 times is quiet and gives no "active"
+	// reason.
+	for _, tt := range []struct {
+		last  time.Duration
+		count float64
+		want  detector.State
+		codes []detector.ReasonCode
+	}{
+		{30 * time.Minute, 3, detector.Idle, []detector.ReasonCode{detector.ReasonActive, detector.ReasonQuiet}},
+		{30*time.Minute - time.Nanosecond, 3, detector.NotIdle, []detector.ReasonCode{detector.ReasonActive}},
+		{0, 0, detector.Idle, []detector.ReasonCode{detector.ReasonQuiet}},
+	} {
+		c := provider.ActivityCount{Kind: provider.ActivityLogins, Count: tt.count}
+		if tt.last > 0 {
+			c.Last = now.Add(-tt.last)
+		}
+		v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{c}})
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v.State, "last event %s ago", tt.last)
+		var codes []detector.ReasonCode
+		for _, r := range v.Reasons {
+			codes = append(codes, r.Code)
+		}
+		assert.Equal(t, tt.codes, codes, "last event %s ago", tt.last)
+	}
+	// The confidence of a busy verdict is 1 − its score: a login a
+	// minute ago scores 0.49 (at most, whatever the count), confidence
+	// 0.51.
+	v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.49, v.Score, 1e-12)
+	assert.InDelta(t, 0.51, v.Confidence, 1e-12)
+
 	// Score follows 1 − exp(−v/10) for a quiet-but-counted kind.
-	v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 5, Last: now.Add(-2 * time.Hour)}}})
+	v, err = a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 5, Last: now.Add(-2 * time.Hour)}}})
 	require.NoError(t, err)
 	assert.InDelta(t, math.Exp(-0.5), v.Score, 1e-12)
 }
