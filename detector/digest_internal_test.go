@@ -138,14 +138,15 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 				require.InDelta(t, x1, x2, 0, "%s at %s: %s", m, now, st)
 				require.InDelta(t, h1, h2, 0, "%s at %s: hold %s", m, now, st)
 			}
-			for _, launch := range []time.Time{{}, now.Add(-100 * time.Hour), now.Add(-1000 * time.Hour)} {
+			for _, launch := range []time.Time{{}, now.Add(-100 * time.Hour), now.Add(-1000 * time.Hour), now.Add(-time.Minute)} { // the last: no step since
 				for _, window := range []time.Duration{ens.cfg.Evidence.Window, ens.cfg.Evidence.TerminateWindow} {
 					lv := levels{p99: tr.levels[slicesIndex(tr.levels, m)].over, downsize: tr.levels[slicesIndex(tr.levels, m)].down}
 					a := series.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
 					b := digest.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
 					a.p95, a.p99, b.p95, b.p99 = 0, 0, 0, 0 // not known from a digest (NaN there)
 					if a.n == 0 {
-						a.max, b.max = 0, 0 // NaN
+						require.True(t, math.IsNaN(a.max) && math.IsNaN(b.max), "no data: no max (%v, %v)", a.max, b.max)
+						a.max, b.max = 0, 0 // NaN ≠ NaN
 					}
 					// stats adds in another order (see Tracker): the sum,
 					// shown as a mean, agrees up to rounding.
@@ -326,4 +327,117 @@ func TestDigestLearnsEmptyHours(t *testing.T) {
 	require.Equal(t, c1, c2)
 	require.Less(t, slices.Min(p1.HoursSeen[:]), slices.Max(p1.HoursSeen[:]), "some hours of the week were seen less often")
 	assert.Equal(t, p1, p2)
+}
+
+// TestDigestRoundTrip pins that a digest built from a read decodes from
+// its encoding without error into one that encodes to the same bytes, and
+// that size is the encoding's length. (A decode that fails is not seen in
+// the verdicts: the Tracker falls back to a full read, which agrees.)
+func TestDigestRoundTrip(t *testing.T) {
+	t.Parallel()
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	now := start.Add(time.Duration(tr.hours) * time.Hour)
+	rng := rand.New(rand.NewPCG(3, 4))
+	in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance, LaunchTime: start.Add(90 * time.Minute)}, Series: []provider.Series{
+		levelSeries(provider.MetricCPU, start, tr.hours*12, rng, []int{3}),
+		levelSeries(provider.MetricNetworkUtilization, start, tr.hours*12, rng, nil),
+	}}
+	d := tr.build(&in, now)
+	require.NotNil(t, d)
+	require.Positive(t, d.metrics[0].launched.n, "the launch hour's own bucket")
+	for _, dg := range []*digest{d, {fp: 1, step: time.Hour, next: now, hours: 1}} {
+		b := dg.encode(nil)
+		assert.Len(t, b, dg.size())
+		back, err := decodeDigest(b)
+		require.NoError(t, err)
+		assert.Equal(t, b, back.encode(nil))
+		assert.Equal(t, dg.next, back.next)
+		assert.Len(t, back.metrics, len(dg.metrics))
+	}
+}
+
+// TestDecodeDigestRefusesCorruptState pins that every inconsistent or
+// truncated state is refused with errCorruptState (never a panic, never
+// a digest): each field out of its range, a bucket with more steps than
+// the hour has or counts above its steps, more buckets than hours,
+// trailing bytes, and every truncation (with a valid checksum).
+func TestDecodeDigestRefusesCorruptState(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	good := func() *digest {
+		return &digest{fp: 42, step: 5 * time.Minute, next: now, hours: 3, metrics: []metricDigest{
+			{metric: provider.MetricCPU, lastData: now, last: 0.2, runPrev: math.NaN(), launched: emptyBucket(),
+				buckets: []bucket{emptyBucket(), {sum: 0.5, max: 0.2, n: 4, idle: 2, over: 1, down: 1, peak: true}}},
+		}}
+	}
+	_, err := decodeDigest(good().encode(nil))
+	require.NoError(t, err)
+	withCRC := func(body []byte) []byte {
+		return binary.LittleEndian.AppendUint32(slices.Clone(body), crc32.ChecksumIEEE(body))
+	}
+	bucketAt := func(f func(b *bucket)) *digest {
+		d := good()
+		f(&d.metrics[0].buckets[1])
+		return d
+	}
+	for _, tt := range []struct {
+		name string
+		d    *digest
+		want string
+	}{
+		{"step 0", func() *digest { d := good(); d.step = 0; return d }(), "step 0s"},
+		{"step not dividing an hour", func() *digest { d := good(); d.step = 7 * time.Minute; return d }(), "step 7m0s"},
+		{"no hours", func() *digest { d := good(); d.hours = 0; return d }(), "0 hours"},
+		{"too many hours", func() *digest { d := good(); d.hours = 1<<16 + 1; return d }(), "65537 hours"},
+		{"more buckets than hours", func() *digest {
+			d := good()
+			d.hours = 1
+			return d
+		}(), "2 buckets, at most 1"},
+		{"13 steps in an hour of 12", bucketAt(func(b *bucket) { b.n, b.idle, b.over, b.down = 13, 0, 0, 0 }), "bucket 1 is inconsistent"},
+		{"idle above steps", bucketAt(func(b *bucket) { b.idle = 5 }), "bucket 1 is inconsistent"},
+		{"over above steps", bucketAt(func(b *bucket) { b.over = 5 }), "bucket 1 is inconsistent"},
+		{"downsize above steps", bucketAt(func(b *bucket) { b.down = 5 }), "bucket 1 is inconsistent"},
+		{"NaN sum", bucketAt(func(b *bucket) { b.sum = math.NaN() }), "bucket 1 is inconsistent"},
+		{"infinite max", bucketAt(func(b *bucket) { b.max = math.Inf(1) }), "bucket 1 is inconsistent"},
+		{"launch hour's bucket", func() *digest { d := good(); d.metrics[0].launched = bucket{n: 13, sum: 1, max: 1}; return d }(), "launch hour's bucket is inconsistent"},
+	} {
+		_, err := decodeDigest(tt.d.encode(nil))
+		require.ErrorIs(t, err, errCorruptState, tt.name)
+		assert.ErrorContains(t, err, tt.want, tt.name)
+	}
+	// At the limits, accepted: 12 steps of 12, counts equal to the steps,
+	// 65,536 hours, a 1-hour step.
+	for _, d := range []*digest{
+		bucketAt(func(b *bucket) { b.n, b.idle, b.over, b.down = 12, 12, 12, 12 }),
+		func() *digest { d := good(); d.hours = 1 << 16; return d }(),
+		func() *digest { d := good(); d.step, d.metrics[0].buckets = time.Hour, []bucket{{n: 1, sum: 1, max: 1}}; return d }(),
+	} {
+		_, err := decodeDigest(d.encode(nil))
+		require.NoError(t, err)
+	}
+	b := good().encode(nil)
+	body := b[:len(b)-4]
+	// A peak flag that is neither 0 nor 1 (the byte after the last
+	// bucket's n, idle, over and down: 21 bytes from the body's end).
+	bad := slices.Clone(body)
+	bad[len(bad)-17] = 2
+	_, err = decodeDigest(withCRC(bad))
+	require.ErrorContains(t, err, "bucket 1 is inconsistent")
+	_, err = decodeDigest(withCRC(append(slices.Clone(body), 0)))
+	require.ErrorContains(t, err, "1 trailing bytes")
+	for n := len(digestMagic); n < len(body); n++ {
+		_, err := decodeDigest(withCRC(body[:n]))
+		require.ErrorIs(t, err, errCorruptState, "truncated to %d of %d bytes", n, len(body))
+	}
+	_, err = decodeDigest(withCRC([]byte(digestMagic)))
+	require.ErrorContains(t, err, "truncated", "the magic and a checksum, nothing else")
+	_, err = decodeDigest(b[:len(b)-1])
+	require.ErrorContains(t, err, "checksum mismatch")
+	_, err = decodeDigest([]byte("ISD1xxxx"))
+	require.ErrorContains(t, err, "not a digest")
 }
