@@ -415,7 +415,11 @@ func TestDecodeDigestRefusesCorruptState(t *testing.T) {
 	for _, d := range []*digest{
 		bucketAt(func(b *bucket) { b.n, b.idle, b.over, b.down = 12, 12, 12, 12 }),
 		func() *digest { d := good(); d.hours = 1 << 16; return d }(),
-		func() *digest { d := good(); d.step, d.metrics[0].buckets = time.Hour, []bucket{{n: 1, sum: 1, max: 1}}; return d }(),
+		func() *digest {
+			d := good()
+			d.step, d.metrics[0].buckets = time.Hour, []bucket{{n: 1, sum: 1, max: 1}}
+			return d
+		}(),
 	} {
 		_, err := decodeDigest(d.encode(nil))
 		require.NoError(t, err)
