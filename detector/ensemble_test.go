@@ -254,3 +254,89 @@ func TestBadConfig(t *testing.T) {
 		assert.Equal(t, "weights", ie.Field)
 	})
 }
+
+// TestEnsembleConfigEdges pins the ensemble's own defaults and the edges
+// of its validation: each of the unit-interval fields is accepted at 1
+// (but the act threshold and the downsize saving, which must stay below
+// it) and refused just above; any one of the built-in signals' weights
+// is enough; a zero threshold has no peak bound.
+func TestEnsembleConfigEdges(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	c := ens.Config()
+	assert.Equal(t, detector.DefaultWeights(), c.Weights)
+	assert.InDelta(t, 0.8, c.ActThreshold, 0)
+	assert.Equal(t, 24*time.Hour, c.GracePeriod)
+	assert.InDelta(t, 0.5, c.DownsizeSaving, 0)
+	assert.InDelta(t, 0.25, c.MinScheduleSaving, 0)
+	assert.InDelta(t, 1, c.StopIdleShare, 0)
+	assert.InDelta(t, 0.9, c.MinRegularity, 0)
+	// Set values are kept.
+	set := detector.EnsembleConfig{ActThreshold: 0.6, GracePeriod: time.Hour, DownsizeSaving: 0.4, MinScheduleSaving: 0.3, StopIdleShare: 0.95, MinRegularity: 0.8}
+	ens, err = detector.NewEnsemble(set)
+	require.NoError(t, err)
+	c = ens.Config()
+	assert.Equal(t, [6]float64{0.6, float64(time.Hour), 0.4, 0.3, 0.95, 0.8}, [6]float64{c.ActThreshold, float64(c.GracePeriod), c.DownsizeSaving, c.MinScheduleSaving, c.StopIdleShare, c.MinRegularity})
+
+	above := math.Nextafter(1, 2)
+	for _, f := range []struct {
+		name string
+		set  func(c *detector.EnsembleConfig, v float64)
+		one  bool // 1 is accepted
+	}{
+		{"act_threshold", func(c *detector.EnsembleConfig, v float64) { c.ActThreshold = v }, false},
+		{"downsize_saving", func(c *detector.EnsembleConfig, v float64) { c.DownsizeSaving = v }, false},
+		{"min_schedule_saving", func(c *detector.EnsembleConfig, v float64) { c.MinScheduleSaving = v }, true},
+		{"stop_idle_share", func(c *detector.EnsembleConfig, v float64) { c.StopIdleShare = v }, true},
+		{"min_regularity", func(c *detector.EnsembleConfig, v float64) { c.MinRegularity = v }, true},
+	} {
+		var c detector.EnsembleConfig
+		f.set(&c, 1)
+		err := c.Validate()
+		if f.one {
+			require.NoError(t, err, "%s = 1", f.name)
+		} else {
+			require.ErrorContains(t, err, "must be below 1", "%s = 1", f.name)
+		}
+		f.set(&c, above)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, c.Validate(), &ie, "%s just above 1", f.name)
+		assert.Equal(t, "ensemble."+f.name, ie.Field)
+	}
+
+	for _, w := range []detector.Weights{{Utilization: 1}, {Activity: 1}, {Schedule: 1}, {Utilization: 0.5, Activity: 0.25}} {
+		_, err := detector.NewEnsemble(detector.EnsembleConfig{Weights: w})
+		require.NoError(t, err, "%+v", w)
+	}
+
+	b := detector.DefaultPeakBounds(map[provider.Metric]float64{provider.MetricCPU: 0, provider.MetricMemory: 0.3})
+	assert.NotContains(t, b, provider.MetricCPU, "a zero threshold has no peak to bound")
+	assert.Contains(t, b, provider.MetricMemory)
+}
+
+// TestEnsembleVoteReason pins the vote's reason: there is one, counting
+// the idle votes of the available signals, when a signal is available,
+// and none when none is.
+func TestEnsembleVoteReason(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	now := t0.Add(24 * time.Hour)
+	votes := func(v detector.Verdict) []detector.Reason {
+		var out []detector.Reason
+		for _, r := range v.Reasons {
+			if r.Code == detector.ReasonVote {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0.Add(-48*time.Hour))})
+	require.NoError(t, err)
+	assert.Empty(t, votes(v), "no signal available")
+	v, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0.Add(-48*time.Hour)), Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}})
+	require.NoError(t, err)
+	require.Len(t, votes(v), 1, v.Explain())
+	assert.Equal(t, detector.Reason{Signal: "ensemble", Code: detector.ReasonVote, Value: 0, Limit: 1}, votes(v)[0])
+}
