@@ -79,9 +79,19 @@ func TestP99ByCounting(t *testing.T) {
 			}
 		}
 		slices.Sort(data)
-		bound := data[rng.IntN(len(data))] // a bound equal to a value is the hard case
-		if trial%2 == 0 {
+		// A bound equal to a value is the hard case; the values at the
+		// p99's rank and just above it are the boundary of p99Below.
+		rank := nearestRank(99, len(data))
+		var bound float64
+		switch trial % 4 {
+		case 0:
 			bound = 0.5 * rng.Float64()
+		case 1:
+			bound = data[rng.IntN(len(data))]
+		case 2:
+			bound = data[min(rank, len(data)-1)] // n − rank values at or above it: p99 below
+		case 3:
+			bound = data[rank-1] // the p99 itself: not below
 		}
 		ws := stats(s, now, time.Duration(n)*5*time.Minute, time.Time{}, 0.1, levels{p99: bound, downsize: bound}, DataQuality{TrustZeros: true}.withDefaults())
 		require.Equal(t, len(data), ws.n)

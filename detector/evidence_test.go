@@ -523,3 +523,33 @@ func TestProfileRecurring(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 2, 3, 4}, p.Busy().Slots())
 	assert.InDelta(t, 3.0/6, p.Regularity(), 1e-12, "slots 0, 3 and 5 are clear")
 }
+
+// TestEvidenceConfigAtOne pins that the evidence fractions and a
+// utilization's peak bounds may be exactly 1, and not above.
+func TestEvidenceConfigAtOne(t *testing.T) {
+	t.Parallel()
+	above := math.Nextafter(1, 2)
+	for _, tt := range []struct {
+		name  string
+		set   func(c *detector.EvidenceConfig, v float64)
+		field string
+	}{
+		{"min_coverage", func(c *detector.EvidenceConfig, v float64) { c.MinCoverage = v }, "evidence.min_coverage"},
+		{"downsize_p99", func(c *detector.EvidenceConfig, v float64) { c.DownsizeP99 = v }, "evidence.downsize_p99"},
+		{"downsize_max", func(c *detector.EvidenceConfig, v float64) { c.DownsizeMax = v }, "evidence.downsize_max"},
+		{"peak bound p99", func(c *detector.EvidenceConfig, v float64) {
+			c.PeakBounds = map[provider.Metric]detector.PeakBound{provider.MetricCPU: {P99: v, Max: 1}}
+		}, "evidence.peak_bounds.cpu.p99"},
+		{"peak bound max", func(c *detector.EvidenceConfig, v float64) {
+			c.PeakBounds = map[provider.Metric]detector.PeakBound{provider.MetricCPU: {P99: 0.5, Max: v}}
+		}, "evidence.peak_bounds.cpu.max"},
+	} {
+		var c detector.EvidenceConfig
+		tt.set(&c, 1)
+		require.NoError(t, c.Validate(), "%s = 1", tt.name)
+		tt.set(&c, above)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, c.Validate(), &ie, "%s just above 1", tt.name)
+		assert.Equal(t, tt.field, ie.Field)
+	}
+}
