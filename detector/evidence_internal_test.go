@@ -239,3 +239,32 @@ func TestStatsPercentilesWhenTheSampleMisleads(t *testing.T) {
 	assert.InDelta(t, 1, ws.max, 0)
 	assert.Equal(t, 64, ws.overP99)
 }
+
+// TestStatsLeavesOutSuspectZeros pins that the evidence statistics do not
+// count a run of zeros the quality rules mask (an hour of zeros right
+// after a value at the threshold: an agent that stopped reporting), and
+// that p99Below is false without data.
+func TestStatsLeavesOutSuspectZeros(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	const n = 288
+	s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-n * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+	for i := range s.Values {
+		s.Values[i] = 0.02
+	}
+	s.Values[99] = 0.1
+	for i := 100; i < 112; i++ { // an hour of zeros after 0.1
+		s.Values[i] = 0
+	}
+	q := DataQuality{}.withDefaults()
+	ws := stats(s, now, 24*time.Hour, time.Time{}, 0.1, levels{p99: 0.5, downsize: 0.5}, q)
+	require.Equal(t, qOK, ws.code)
+	assert.Equal(t, n-12, ws.n, "the masked zeros are not data")
+	assert.InDelta(t, 0.02, ws.p95, 0, "the p95 of the data, not of the zeros")
+	trusted := stats(s, now, 24*time.Hour, time.Time{}, 0.1, levels{p99: 0.5, downsize: 0.5}, DataQuality{TrustZeros: true}.withDefaults())
+	assert.Equal(t, n, trusted.n, "trusted zeros count")
+
+	assert.False(t, (&windowStats{}).p99Below(), "no data: nothing is below")
+	assert.True(t, (&windowStats{n: 1}).p99Below())
+	assert.False(t, (&windowStats{n: 1, overP99: 1}).p99Below())
+}
