@@ -264,7 +264,30 @@ func TestStatsLeavesOutSuspectZeros(t *testing.T) {
 	trusted := stats(s, now, 24*time.Hour, time.Time{}, 0.1, levels{p99: 0.5, downsize: 0.5}, DataQuality{TrustZeros: true}.withDefaults())
 	assert.Equal(t, n, trusted.n, "trusted zeros count")
 
+	// The window's only data masked: suspect zeros, not "no steps".
+	for i := 100; i < n; i++ {
+		s.Values[i] = 0
+	}
+	ws = stats(s, now, time.Duration(n-100)*5*time.Minute, time.Time{}, 0.1, levels{p99: 0.5, downsize: 0.5}, q)
+	assert.Equal(t, qZeros, ws.code)
+	assert.Equal(t, ReasonSuspectZeros, ws.why.Code)
+	assert.Zero(t, ws.n)
+	// Launched after the last step: no data, and nothing wrong with it.
+	ws = stats(steady(s), now, 24*time.Hour, now.Add(-time.Minute), 0.1, levels{p99: 0.5, downsize: 0.5}, q)
+	assert.Equal(t, qOK, ws.code)
+	assert.Zero(t, ws.n)
+	assert.True(t, math.IsNaN(ws.p99) && math.IsNaN(ws.max))
+
 	assert.False(t, (&windowStats{}).p99Below(), "no data: nothing is below")
 	assert.True(t, (&windowStats{n: 1}).p99Below())
 	assert.False(t, (&windowStats{n: 1, overP99: 1}).p99Below())
+}
+
+// steady is s with every value 0.02.
+func steady(s provider.Series) provider.Series {
+	c := s.Clone()
+	for i := range c.Values {
+		c.Values[i] = 0.02
+	}
+	return c
 }
