@@ -166,9 +166,10 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 //     timeout in whole seconds, within Lambda's limits (128–10,240 MiB,
 //     1–900 s).
 //
-// A size changes only by at least MinChange. A resource whose current
-// size is unknown (an instance type not in the catalogue, a function
-// without memory) keeps it: usage is a share of that size.
+// A function's memory or timeout changes only by at least MinChange. A
+// resource whose current size is unknown (an instance type not in the
+// catalogue, a function without memory) keeps it: usage is a share of
+// that size.
 //
 // Its fitness is 0.9 times the share of the lookback covered by data. It
 // is safe for concurrent use.
