@@ -200,6 +200,63 @@ func TestTrustedAdvisorRule(t *testing.T) {
 			assert.Equal(t, tt.want, v.State, v.Explain())
 		})
 	}
+	// The score is the low days over 8, at most 1; the reason counts them
+	// against 4 over 14 days; the window is the 14 days.
+	for low, score := range map[int]float64{3: 0.375, 4: 0.5, 8: 1, 12: 1} {
+		v, err := ta.Detect(t.Context(), make2(low, 0.05, perDay(1)))
+		require.NoError(t, err)
+		assert.InDelta(t, score, v.Score, 1e-12, "%d low days", low)
+		require.NotEmpty(t, v.Reasons)
+		r := v.Reasons[len(v.Reasons)-1]
+		assert.Equal(t, detector.Reason{Signal: "trusted_advisor", Code: detector.ReasonRule, Value: float64(low), Limit: 4, Duration: 14 * 24 * time.Hour}, r)
+		assert.Equal(t, detector.Window{From: now.Add(-14 * 24 * time.Hour), To: now}, v.Window)
+	}
+}
+
+// TestTrustedAdvisorKnownDays pins which days Trusted Advisor's rule can
+// judge: a day counts with at least half its steps of data (CPU and
+// network), and the rule needs 4 such days.
+func TestTrustedAdvisorKnownDays(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(14 * 24 * time.Hour)
+	ta, err := detector.NewTrustedAdvisor(detector.PresetConfig{Quality: detector.DataQuality{MinCoverage: 0.01}})
+	require.NoError(t, err)
+	// Data on the last four days only; the oldest of them (day 10 of 14)
+	// has cpuSteps and netSteps steps of data.
+	input := func(cpuSteps, netSteps int) detector.Input {
+		series := func(m provider.Metric, v float64, steps int) provider.Series {
+			s := flat("r", now, 14, func(i int) float64 {
+				switch {
+				case i < 10*288, i < 10*288+288 && i >= 10*288+steps:
+					return math.NaN()
+				}
+				return v
+			})
+			s.Metric = m
+			return s
+		}
+		return detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{
+			series(provider.MetricCPU, 0.05, cpuSteps), series(provider.MetricNetworkIn, 1, netSteps),
+		}}
+	}
+	for _, tt := range []struct {
+		name       string
+		cpu, net   int
+		want       detector.State
+		wantReason detector.ReasonCode
+	}{
+		{"four whole days", 288, 288, detector.Idle, detector.ReasonRule},
+		{"half a day of cpu counts", 144, 288, detector.Idle, detector.ReasonRule},
+		{"less than half a day of cpu", 143, 288, detector.Unknown, detector.ReasonShortHistory},
+		{"half a day of network counts", 288, 144, detector.Idle, detector.ReasonRule},
+		{"less than half a day of network", 288, 143, detector.Unknown, detector.ReasonShortHistory},
+	} {
+		v, err := ta.Detect(t.Context(), input(tt.cpu, tt.net))
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, v.State, "%s: %v", tt.name, v.Explain())
+		require.NotEmpty(t, v.Reasons, tt.name)
+		assert.Equal(t, tt.wantReason, v.Reasons[len(v.Reasons)-1].Code, tt.name)
+	}
 }
 
 // TestGCPIdleVMRule pins the documented thresholds: CPU below 0.03 vCPU for
@@ -345,4 +402,34 @@ func TestPresetsNeedTheirData(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, detector.Unknown, v.State, v.Explain())
 	assert.Equal(t, detector.ReasonSourceError, v.Reasons[0].Code)
+}
+
+// TestTrustedAdvisorNetworkZeros pins the cliff of suspect zeros on
+// network: Trusted Advisor's own limit, 5 MB a day (57.9 B/s). Ten days
+// of exact zeros right after 60 B/s are a dead agent (unknown); after
+// 55 B/s they follow traffic the rule already calls low, and count.
+func TestTrustedAdvisorNetworkZeros(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(14 * 24 * time.Hour)
+	ta, err := detector.NewTrustedAdvisor(detector.PresetConfig{})
+	require.NoError(t, err)
+	cpu := flat("r", now, 14, func(int) float64 { return 0.02 })
+	for _, tt := range []struct {
+		before float64
+		want   detector.State
+	}{{60, detector.Unknown}, {55, detector.Idle}} {
+		n := flat("r", now, 14, func(i int) float64 {
+			if i < 4*288 {
+				return tt.before
+			}
+			return 0
+		})
+		n.Metric = provider.MetricNetworkIn
+		v, err := ta.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu, n}})
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v.State, "%v B/s before: %v", tt.before, v.Explain())
+		if tt.want == detector.Unknown {
+			assert.Equal(t, detector.ReasonSuspectZeros, v.Reasons[0].Code)
+		}
+	}
 }
