@@ -433,3 +433,83 @@ func TestTrustedAdvisorNetworkZeros(t *testing.T) {
 		}
 	}
 }
+
+// TestPresetsAtExactShares pins the published rules where they turn, on
+// 4,000 steps (so that 97 % and 95 % are whole steps): GCP's CPU share of
+// exactly 97 % and received share of exactly 95 % are idle, a step less
+// is not, and its cliff of suspect CPU zeros is 0.03 vCPU; Azure's score
+// and the reasons' codes at exactly 3 % and 2 %.
+func TestPresetsAtExactShares(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(14 * 24 * time.Hour)
+	const n = 4000
+	steps := func(m provider.Metric, low int, lo, hi float64) provider.Series {
+		s := synth("r", now.Add(-n*5*time.Minute), 5*time.Minute, n, func(i int) float64 {
+			if i < low {
+				return lo
+			}
+			return hi
+		})
+		s.Metric = m
+		return s
+	}
+	r := res("r", t0)
+	r.Size = provider.Size{VCPU: 2} // 0.03 vCPU is 1.5 %
+	gcp, err := detector.NewGCPIdleVM(detector.PresetConfig{})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name        string
+		cpu, in     int // steps below the limits
+		want        detector.State
+		cpuZeros    bool
+		beforeZeros float64
+	}{
+		{name: "cpu 97 %, received 95 %", cpu: 3880, in: 3800, want: detector.Idle},
+		{name: "cpu a step under 97 %", cpu: 3879, in: 3800, want: detector.NotIdle},
+		{name: "received a step under 95 %", cpu: 3880, in: 3799, want: detector.NotIdle},
+	} {
+		v, err := gcp.Detect(t.Context(), detector.Input{Now: now, Resource: r, Series: []provider.Series{
+			steps(provider.MetricCPU, tt.cpu, 0.01, 0.5),
+			steps(provider.MetricNetworkIn, tt.in, 10, 1e5),
+			steps(provider.MetricNetworkOut, n, 10, 10),
+		}})
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, v.State, "%s: %v", tt.name, v.Explain())
+	}
+	// Ten days of exact CPU zeros: after 0.016 (above 0.03 vCPU of 2) a
+	// dead agent; after 0.014 quiet, and trusted.
+	for before, want := range map[float64]detector.State{0.016: detector.Unknown, 0.014: detector.Idle} {
+		v, err := gcp.Detect(t.Context(), detector.Input{Now: now, Resource: r, Series: []provider.Series{
+			steps(provider.MetricCPU, n-2880, before, 0),
+			steps(provider.MetricNetworkIn, n, 10, 10),
+			steps(provider.MetricNetworkOut, n, 10, 10),
+		}})
+		require.NoError(t, err)
+		assert.Equal(t, want, v.State, "%v before the zeros: %v", before, v.Explain())
+	}
+
+	azure, err := detector.NewAzureAdvisor(detector.PresetConfig{})
+	require.NoError(t, err)
+	week := func(cpu, net float64) detector.Input {
+		c := flat("r", now, 7, func(int) float64 { return cpu })
+		nu := flat("r", now, 7, func(int) float64 { return net })
+		nu.Metric = provider.MetricNetworkUtilization
+		return detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{c, nu}}
+	}
+	codes := func(v detector.Verdict) []detector.ReasonCode {
+		var out []detector.ReasonCode
+		for _, r := range v.Reasons {
+			out = append(out, r.Code)
+		}
+		return out
+	}
+	v, err := azure.Detect(t.Context(), week(0.015, 0.001))
+	require.NoError(t, err)
+	// p95 at half its limit and the 3-day maximum at 3/4 of its:
+	// min(1/(1+e^−3), 1/(1+e^−1.5), 1/(1+e^−5.7)).
+	assert.InDelta(t, 1/(1+math.Exp(-1.5)), v.Score, 1e-12)
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codes(v))
+	v, err = azure.Detect(t.Context(), week(0.03, 0.02))
+	require.NoError(t, err)
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonAbove, detector.ReasonAbove, detector.ReasonAbove}, codes(v), "3 % and 2 % are not below")
+}
