@@ -509,6 +509,18 @@ func TestPresetsAtExactShares(t *testing.T) {
 	// min(1/(1+e^−3), 1/(1+e^−1.5), 1/(1+e^−5.7)).
 	assert.InDelta(t, 1/(1+math.Exp(-1.5)), v.Score, 1e-12)
 	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codes(v))
+	// The smallest term decides: the p95's (4 days at 0.0225, then 0.005)
+	// or the network's (0.015 of 0.02).
+	early := week(0.005, 0.001)
+	for i := range 4 * 288 {
+		early.Series[0].Values[i] = 0.0225
+	}
+	v, err = azure.Detect(t.Context(), early)
+	require.NoError(t, err)
+	assert.InDelta(t, 1/(1+math.Exp(1.5)), 1-v.Score, 1e-12, "p95 at 3/4 of its limit")
+	v, err = azure.Detect(t.Context(), week(0.005, 0.015))
+	require.NoError(t, err)
+	assert.InDelta(t, 1/(1+math.Exp(-1.5)), v.Score, 1e-12, "network at 3/4 of its limit")
 	v, err = azure.Detect(t.Context(), week(0.03, 0.02))
 	require.NoError(t, err)
 	assert.Equal(t, []detector.ReasonCode{detector.ReasonAbove, detector.ReasonAbove, detector.ReasonAbove}, codes(v), "3 % and 2 % are not below")
