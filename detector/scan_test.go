@@ -135,3 +135,30 @@ func TestScanDetectorErrorAndCancel(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "fleet.metrics", ie.Field)
 }
+
+// TestScanConfigValidate pins the scan configuration's checks: each names
+// its field, a history of exactly one step is allowed and a nanosecond
+// less is not.
+func TestScanConfigValidate(t *testing.T) {
+	t.Parallel()
+	now := t0
+	require.NoError(t, detector.ScanConfig{Now: now, Step: time.Minute, History: time.Minute}.Validate(), "a history of one step")
+	for _, tt := range []struct {
+		give  detector.ScanConfig
+		field string
+	}{
+		{detector.ScanConfig{}, "scan.now"},
+		{detector.ScanConfig{Now: now, Filter: provider.Filter{Kinds: []provider.Kind{"vm"}}}, "scan.filter.kind"},
+		{detector.ScanConfig{Now: now, Step: -time.Minute}, "scan.step"},
+		{detector.ScanConfig{Now: now, History: -time.Hour}, "scan.history"},
+		{detector.ScanConfig{Now: now, Step: time.Minute, History: time.Minute - 1}, "scan.history"},
+		{detector.ScanConfig{Now: now, ActivityWindow: -time.Hour}, "scan.activity_window"},
+		{detector.ScanConfig{Now: now, Metrics: []provider.Metric{provider.MetricCPU, "vcpu"}}, "scan.metrics[1]"},
+		{detector.ScanConfig{Now: now, Statistic: "median"}, "scan.statistic"},
+		{detector.ScanConfig{Now: now, Concurrency: -1}, "scan.concurrency"},
+	} {
+		err := tt.give.Validate()
+		require.Error(t, err, tt.field)
+		assert.Contains(t, err.Error(), tt.field)
+	}
+}
