@@ -113,8 +113,19 @@ func TestScanDetectorErrorAndCancel(t *testing.T) {
 		}
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle}, nil
 	})
+	var span sync.Map // resource → the span of its series
+	inner := d
+	d = detector.Func(func(ctx context.Context, in detector.Input) (detector.Verdict, error) {
+		for _, s := range in.Series {
+			span.Store(in.Resource.ID, s.End().Sub(s.Start))
+		}
+		return inner(ctx, in)
+	})
 	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, d, detector.ScanConfig{Now: now})
 	require.NoError(t, err)
+	got, ok := span.Load("24ae8d")
+	require.True(t, ok)
+	assert.Equal(t, 24*time.Hour, got, "a detector that states no needs is given a day")
 	require.Len(t, rep.Errors, 1)
 	require.ErrorIs(t, rep.Errors[0], bad)
 	var re *detector.ResourceError
@@ -143,6 +154,7 @@ func TestScanConfigValidate(t *testing.T) {
 	t.Parallel()
 	now := t0
 	require.NoError(t, detector.ScanConfig{Now: now, Step: time.Minute, History: time.Minute}.Validate(), "a history of one step")
+	require.NoError(t, detector.ScanConfig{Now: now, Step: time.Minute}.Validate(), "the default history")
 	for _, tt := range []struct {
 		give  detector.ScanConfig
 		field string
