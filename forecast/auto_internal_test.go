@@ -1,0 +1,112 @@
+package forecast
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAutoPlanDefaults pins how Auto resolves its defaults for a series
+// of n values: the horizon is the shortest period, at most 48 (24 without
+// a period); the validation window max(n/4, 2·horizon), which must leave
+// at least one value to fit on.
+func TestAutoPlanDefaults(t *testing.T) {
+	t.Parallel()
+	y := synthetic(1000, 3)
+	for _, tt := range []struct {
+		name         string
+		cfg          AutoConfig
+		n            int
+		periods      []int
+		horizon, fit int // fit: t0, the values fitted before the validation window
+	}{
+		{"daily and weekly", AutoConfig{Periods: []int{168, 24}}, 1000, []int{24, 168}, 24, 750},
+		{"a long period: 48 at most", AutoConfig{Periods: []int{96}}, 1000, []int{96}, 48, 750},
+		{"a period of 48", AutoConfig{Periods: []int{48}}, 1000, []int{48}, 48, 750},
+		{"short: two horizons", AutoConfig{Periods: []int{24}}, 100, []int{24}, 24, 52},
+		{"one value left to fit", AutoConfig{Periods: []int{24}}, 49, []int{24}, 24, 1},
+		{"configured", AutoConfig{Periods: []int{24}, Horizon: 6, Validation: 10}, 1000, []int{24}, 6, 990},
+		{"a period of 1", AutoConfig{Periods: []int{1}}, 1000, []int{1}, 1, 750},
+	} {
+		a, err := NewAuto(tt.cfg)
+		require.NoError(t, err, tt.name)
+		p, err := a.plan(y[:tt.n])
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.periods, p.periods, tt.name)
+		assert.Equal(t, tt.horizon, p.H, tt.name)
+		assert.Equal(t, tt.fit, p.t0, tt.name)
+	}
+	a, err := NewAuto(AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	_, err = a.plan(y[:48])
+	require.ErrorIs(t, err, ErrInsufficientData, "a validation window of 48 leaves nothing to fit on 48 values")
+	assert.ErrorContains(t, err, "has 48 values, needs at least 49")
+
+	// Without a period (a concave trend has none) the horizon is 24.
+	trend := make([]float64, 200)
+	for i := range trend {
+		trend[i] = math.Sqrt(float64(i))
+	}
+	a, err = NewAuto(AutoConfig{})
+	require.NoError(t, err)
+	p, err := a.plan(trend)
+	require.NoError(t, err)
+	assert.Empty(t, p.periods)
+	assert.Equal(t, 24, p.H)
+	assert.Equal(t, 150, p.t0)
+
+	_, err = NewAuto(AutoConfig{Periods: []int{0}})
+	require.Error(t, err, "a period of 0")
+}
+
+// TestAutoCombinesTwoCandidates pins that two scored candidates are
+// enough for Auto to score their combinations too (and NoCombinations
+// turns that off).
+func TestAutoCombinesTwoCandidates(t *testing.T) {
+	t.Parallel()
+	y := synthetic(600, 4)
+	two := []Spec{{Kind: KindSeasonalNaive, Period: 24}, {Kind: KindHoltWinters, Period: 24}}
+	for _, noComb := range []bool{false, true} {
+		a, err := NewAuto(AutoConfig{Periods: []int{24}, Candidates: two, NoCombinations: noComb})
+		require.NoError(t, err)
+		require.NoError(t, a.Fit(y))
+		if noComb {
+			assert.Len(t, a.Scores(), 2)
+		} else {
+			assert.Greater(t, len(a.Scores()), 2, "the two candidates' combinations are scored")
+		}
+	}
+}
+
+// TestAutoSkipsMultiplicativeOnZeros pins that a multiplicative season is
+// skipped, with the reason, on a series with a value of 0 (it divides by
+// the level), and scored on one whose values are all above 0.
+func TestAutoSkipsMultiplicativeOnZeros(t *testing.T) {
+	t.Parallel()
+	y := synthetic(600, 5)
+	mult := Spec{Kind: KindHoltWinters, Period: 24, Multiplicative: true}
+	cands := []Spec{{Kind: KindSeasonalNaive, Period: 24}, mult}
+	for _, zero := range []bool{false, true} {
+		z := slices.Clone(y)
+		if zero {
+			z[100] = 0
+		}
+		a, err := NewAuto(AutoConfig{Periods: []int{24}, Candidates: cands, NoCombinations: true})
+		require.NoError(t, err)
+		require.NoError(t, a.Fit(z))
+		var skip string
+		for _, s := range a.Scores() {
+			if s.Spec.Multiplicative {
+				skip = s.Skipped
+			}
+		}
+		if zero {
+			assert.Equal(t, "multiplicative season needs data > 0", skip)
+		} else {
+			assert.Empty(t, skip)
+		}
+	}
+}
