@@ -1,6 +1,7 @@
 package detector_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -100,4 +101,71 @@ func TestScheduleNeedsHistory(t *testing.T) {
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "schedule.min_history", ie.Field)
+}
+
+// TestScheduleConfigEdges pins the schedule's defaults and the edges of
+// its validation: a utilization threshold of exactly 1, a minimum history
+// equal to the history and an idle share of exactly 1 are allowed, just
+// beyond each is not; an unknown metric is named.
+func TestScheduleConfigEdges(t *testing.T) {
+	t.Parallel()
+	s, err := detector.NewSchedule(detector.ScheduleConfig{})
+	require.NoError(t, err)
+	c := s.Config()
+	assert.Equal(t, provider.MetricCPU, c.Metric)
+	assert.InDelta(t, 0.10, c.Threshold, 0)
+	assert.Equal(t, 28*24*time.Hour, c.History)
+	assert.Equal(t, 7*24*time.Hour, c.MinHistory)
+	assert.InDelta(t, 0.9, c.IdleShare, 0)
+	assert.Equal(t, 2*time.Hour, c.MinOff)
+	set := detector.ScheduleConfig{Threshold: 0.2, History: 14 * 24 * time.Hour, MinHistory: 2 * 24 * time.Hour, IdleShare: 0.8, MinOff: time.Hour}
+	s, err = detector.NewSchedule(set)
+	require.NoError(t, err)
+	c = s.Config()
+	assert.Equal(t, [5]float64{0.2, float64(14 * 24 * time.Hour), float64(2 * 24 * time.Hour), 0.8, float64(time.Hour)},
+		[5]float64{c.Threshold, float64(c.History), float64(c.MinHistory), c.IdleShare, float64(c.MinOff)})
+
+	for _, ok := range []detector.ScheduleConfig{
+		{Threshold: 1},
+		{History: 7 * 24 * time.Hour, MinHistory: 7 * 24 * time.Hour},
+		{IdleShare: 1},
+		{Metric: provider.MetricRequests, Threshold: 5},
+	} {
+		require.NoError(t, ok.Validate(), "%+v", ok)
+	}
+	for _, tt := range []struct {
+		give  detector.ScheduleConfig
+		field string
+	}{
+		{detector.ScheduleConfig{Metric: "vcpu"}, "schedule.metric"},
+		{detector.ScheduleConfig{Threshold: math.Nextafter(1, 2)}, "schedule.threshold"},
+		{detector.ScheduleConfig{History: 7 * 24 * time.Hour, MinHistory: 7*24*time.Hour + 1}, "schedule.min_history"},
+		{detector.ScheduleConfig{IdleShare: math.Nextafter(1, 2)}, "schedule.idle_share"},
+		{detector.ScheduleConfig{MinOff: -1}, "schedule.min_off"},
+	} {
+		err := tt.give.Validate()
+		require.Error(t, err, tt.field)
+		assert.Contains(t, err.Error(), tt.field)
+	}
+}
+
+// TestProfileSlots pins a profile's slot queries at their edges: the
+// last slot of the week is one, the next is not; a slot idle exactly
+// IdleShare of its steps is idle.
+func TestProfileSlots(t *testing.T) {
+	t.Parallel()
+	p := detector.Profile{IdleShare: 0.75}
+	p.Observed[167], p.IdleSteps[167] = 4, 3
+	p.Observed[0], p.IdleSteps[0] = 4, 2
+	share, ok := p.Share(167)
+	require.True(t, ok)
+	assert.InDelta(t, 0.75, share, 0)
+	assert.True(t, p.Idle(167), "exactly the idle share")
+	assert.False(t, p.Idle(0))
+	_, ok = p.Share(detector.HoursPerWeek)
+	assert.False(t, ok)
+	_, ok = p.Share(-1)
+	assert.False(t, ok)
+	p.PeakHours[167] = 1
+	assert.False(t, p.Idle(167), "a peak makes an hour busy")
 }
