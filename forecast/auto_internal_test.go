@@ -110,3 +110,36 @@ func TestAutoSkipsMultiplicativeOnZeros(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoScoresAndFitWindow pins two figures of Auto's score table: a
+// candidate's MASE is its MAE over the seasonal scale of the part fitted
+// before validation, and a candidate is scored when exactly the values it
+// needs precede the validation window (a seasonal naive of period 24
+// needs 24), skipped with one fewer.
+func TestAutoScoresAndFitWindow(t *testing.T) {
+	t.Parallel()
+	y := synthetic(600, 6)
+	a, err := NewAuto(AutoConfig{Periods: []int{24}, Candidates: []Spec{{Kind: KindSeasonalNaive, Period: 24}, {Kind: KindHoltWinters, Period: 24}}})
+	require.NoError(t, err)
+	require.NoError(t, a.Fit(y))
+	scale := seasonalScale(y[:450], []int{24})
+	for _, s := range a.Scores() {
+		require.Empty(t, s.Skipped, s.Name)
+		assert.InDelta(t, s.MAE/scale, s.MASE, 1e-12, s.Name)
+	}
+
+	naive := Spec{Kind: KindSeasonalNaive, Period: 24}
+	m, err := naive.New(IntervalOptions{})
+	require.NoError(t, err)
+	need := cvNeed(m.(core))
+	require.Equal(t, 24, need)
+	for _, tt := range []struct {
+		before  int
+		skipped bool
+	}{{need, false}, {need - 1, true}} {
+		p := autoPlan{periods: []int{24}, specs: []Spec{naive}, H: 24, t0: tt.before}
+		cands := p.validate(y[:tt.before+48], IntervalOptions{})
+		require.Len(t, cands, 1)
+		assert.Equal(t, tt.skipped, cands[0].skip != "", "%d values before the window: %q", tt.before, cands[0].skip)
+	}
+}
