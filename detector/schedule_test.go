@@ -168,4 +168,35 @@ func TestProfileSlots(t *testing.T) {
 	assert.False(t, ok)
 	p.PeakHours[167] = 1
 	assert.False(t, p.Idle(167), "a peak makes an hour busy")
+
+	// Recurring: seen in two weeks (not one), idle at most 1 − IdleShare
+	// of the time or with peaks in IdleShare of its hours, each inclusive.
+	var r detector.Profile
+	r.IdleShare = 0.75
+	r.Observed[10], r.IdleSteps[10], r.HoursSeen[10] = 8, 2, 2                       // idle 25 %: busy
+	r.Observed[11], r.IdleSteps[11], r.HoursSeen[11] = 8, 2, 1                       // seen once
+	r.Observed[12], r.IdleSteps[12], r.HoursSeen[12], r.PeakHours[12] = 16, 16, 4, 3 // peaks in 3 of 4 hours
+	r.Observed[13], r.IdleSteps[13], r.HoursSeen[13], r.PeakHours[13] = 16, 16, 4, 2 // in 2 of 4
+	r.Observed[14], r.IdleSteps[14], r.HoursSeen[14] = 8, 3, 2                       // idle 37.5 %
+	assert.True(t, r.Recurring(10))
+	assert.False(t, r.Recurring(11))
+	assert.True(t, r.Recurring(12))
+	assert.False(t, r.Recurring(13))
+	assert.False(t, r.Recurring(14))
+
+	// Propose keeps idle runs of at least minOff, in whole hours: a run of
+	// exactly two hours is proposed for 2h and for 1h01m, not for 2h01m.
+	var w detector.Profile
+	w.IdleShare = 0.9
+	for i := range detector.HoursPerWeek {
+		w.Observed[i], w.HoursSeen[i] = 12, 2
+	}
+	w.IdleSteps[30], w.IdleSteps[31] = 12, 12
+	for _, tt := range []struct {
+		minOff  time.Duration
+		windows int
+	}{{2 * time.Hour, 1}, {time.Hour + time.Minute, 1}, {2*time.Hour + time.Minute, 0}} {
+		off := w.Propose(tt.minOff)
+		assert.Len(t, off.Windows, tt.windows, "min off %s", tt.minOff)
+	}
 }
