@@ -1,0 +1,89 @@
+package detector
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TestLearnSeriesCountsEveryStepOnce compares the week learnSeries counts
+// with a plain oracle that puts each step with data in the slot of the
+// local hour it starts in (time.Time.In, Weekday, Hour): a 7-minute step
+// that does not divide the hour, a start off the hour, gaps, New York's
+// clocks going forward inside the history as well as UTC, and a run of
+// suspect zeros the quality rules leave out.
+func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		loc   *time.Location
+		step  time.Duration
+		zeros bool // two hours of exact zeros after busy steps: masked
+	}{
+		{"UTC, 5 minutes", time.UTC, 5 * time.Minute, false},
+		{"UTC, 7 minutes", time.UTC, 7 * time.Minute, false},
+		{"New York, 7 minutes", ny, 7 * time.Minute, false},
+		{"New York, 5 minutes", ny, 5 * time.Minute, false},
+		{"New York, 5 minutes, suspect zeros", ny, 5 * time.Minute, true},
+	} {
+		start := time.Date(2026, 2, 27, 0, 3, 0, 0, time.UTC) // DST starts on 8 March in New York
+		n := int(16 * 24 * time.Hour / tt.step)
+		s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: tt.step, Values: make([]float64, n)}
+		for i := range s.Values {
+			switch {
+			case i%17 == 3:
+				s.Values[i] = math.NaN()
+			case s.TimeAt(i).In(tt.loc).Hour() < 8:
+				s.Values[i] = 0.01
+			default:
+				s.Values[i] = 0.5
+			}
+		}
+		zeroFrom, zeroTo := n-2000, n-2000+24
+		if tt.zeros {
+			s.Values[zeroFrom-1] = 0.5
+			for i := zeroFrom; i < zeroTo; i++ {
+				s.Values[i] = 0
+			}
+		}
+		q := DataQuality{TrustZeros: !tt.zeros, MinCoverage: 0.5}.withDefaults()
+		now := s.End()
+		history := 14 * 24 * time.Hour
+		p := Profile{Location: tt.loc, IdleShare: 0.9, PeakLevel: 0.4}
+		code, _ := learnSeries(s, now, 0.10, history, q, &p)
+		require.Equal(t, qOK, code, tt.name)
+
+		var obs, idle, peaks [HoursPerWeek]uint32
+		valid := 0
+		from := now.Add(-history)
+		for i, x := range s.Values {
+			at := s.TimeAt(i)
+			if at.Before(from) || math.IsNaN(x) || tt.zeros && i >= zeroFrom && i < zeroTo {
+				continue
+			}
+			local := at.In(tt.loc)
+			slot := int(local.Weekday())*24 + local.Hour()
+			obs[slot]++
+			if x < 0.10 {
+				idle[slot]++
+			}
+			if x >= 0.4 {
+				peaks[slot] = 1
+			}
+			valid++
+		}
+		assert.Equal(t, obs, p.Observed, tt.name)
+		assert.Equal(t, idle, p.IdleSteps, tt.name)
+		for slot := range HoursPerWeek {
+			assert.Equal(t, peaks[slot] > 0, p.PeakHours[slot] > 0, "%s: slot %d", tt.name, slot)
+		}
+		assert.Equal(t, time.Duration(valid)*tt.step, p.History, tt.name)
+	}
+}
