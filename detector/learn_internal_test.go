@@ -22,7 +22,7 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
 	require.NoError(t, err)
 	for _, tt := range []struct {
-		name string
+		name  string
 		loc   *time.Location
 		step  time.Duration
 		zeros bool // two hours of exact zeros after busy steps: masked
