@@ -38,8 +38,8 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 		s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: tt.step, Values: make([]float64, n)}
 		for i := range s.Values {
 			switch {
-			case i%17 == 3:
-				s.Values[i] = math.NaN()
+			case i%17 == 3, i >= n-900 && i < n-900+int(2*time.Hour/tt.step):
+				s.Values[i] = math.NaN() // scattered gaps, and two hours without data
 			case s.TimeAt(i).In(tt.loc).Hour() < 8:
 				s.Values[i] = 0.01
 			default:
@@ -61,6 +61,8 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 		require.Equal(t, qOK, code, tt.name)
 
 		var obs, idle, peaks [HoursPerWeek]uint32
+		var seen [HoursPerWeek]uint16
+		hours := map[time.Time]bool{} // the local hours with data
 		valid := 0
 		from := now.Add(-history)
 		for i, x := range s.Values {
@@ -71,6 +73,10 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 			local := at.In(tt.loc)
 			slot := int(local.Weekday())*24 + local.Hour()
 			obs[slot]++
+			if h := at.Truncate(time.Hour); !hours[h] {
+				hours[h] = true
+				seen[slot]++
+			}
 			if x < 0.10 {
 				idle[slot]++
 			}
@@ -81,9 +87,24 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 		}
 		assert.Equal(t, obs, p.Observed, tt.name)
 		assert.Equal(t, idle, p.IdleSteps, tt.name)
+		assert.Equal(t, seen, p.HoursSeen, tt.name)
 		for slot := range HoursPerWeek {
 			assert.Equal(t, peaks[slot] > 0, p.PeakHours[slot] > 0, "%s: slot %d", tt.name, slot)
 		}
 		assert.Equal(t, time.Duration(valid)*tt.step, p.History, tt.name)
 	}
+}
+
+// TestLearnSeriesAllMasked pins that a history whose only data is a run of
+// suspect zeros learns nothing and says why (suspect zeros, not "ok").
+func TestLearnSeriesAllMasked(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, 2*288+1)}
+	s.Values[0] = 0.5 // then two days of exact zeros
+	p := Profile{Location: time.UTC, IdleShare: 0.9}
+	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, DataQuality{MinCoverage: 0.01}.withDefaults(), &p)
+	assert.Equal(t, qZeros, code)
+	assert.Equal(t, ReasonSuspectZeros, why.Code)
+	assert.Zero(t, p.History)
 }

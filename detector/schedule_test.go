@@ -200,3 +200,35 @@ func TestProfileSlots(t *testing.T) {
 		assert.Len(t, off.Windows, tt.windows, "min off %s", tt.minOff)
 	}
 }
+
+// TestScheduleVoteEdges pins the schedule signal's edges: now's hour idle
+// exactly IdleShare of the time votes idle; the window is the history
+// before now; a step as long as the history is allowed and a longer one
+// is named.
+func TestScheduleVoteEdges(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC) // Monday 10:00
+	s, err := detector.NewSchedule(detector.ScheduleConfig{History: 14 * 24 * time.Hour, IdleShare: 0.5})
+	require.NoError(t, err)
+	cpu := flat("r", now, 14, func(i int) float64 {
+		at := now.Add(-14*24*time.Hour + time.Duration(i)*5*time.Minute)
+		if at.Weekday() == time.Monday && at.Hour() == 10 && at.Before(now.Add(-7*24*time.Hour)) {
+			return 0.01 // idle a fortnight ago, busy last week
+		}
+		return 0.5
+	})
+	v, err := s.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Idle, v.State, v.Explain())
+	assert.InDelta(t, 0.5, v.Score, 0)
+	assert.Equal(t, detector.Window{From: now.Add(-14 * 24 * time.Hour), To: now}, v.Window)
+
+	hourly, err := detector.NewSchedule(detector.ScheduleConfig{History: time.Hour, MinHistory: time.Hour})
+	require.NoError(t, err)
+	one := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-time.Hour), Step: time.Hour, Values: []float64{0.01}}
+	_, err = hourly.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{one}})
+	require.NoError(t, err, "a step as long as the history")
+	one.Step, one.Start = time.Hour+time.Minute, now.Add(-time.Hour-time.Minute)
+	_, err = hourly.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{one}})
+	require.ErrorContains(t, err, "schedule.history")
+}
