@@ -108,3 +108,12 @@ func TestLearnSeriesAllMasked(t *testing.T) {
 	assert.Equal(t, ReasonSuspectZeros, why.Code)
 	assert.Zero(t, p.History)
 }
+
+// TestFloorDiv pins the floor division slots use for times before 1970
+// (negative Unix times) as well as after.
+func TestFloorDiv(t *testing.T) {
+	t.Parallel()
+	for _, tt := range [][3]int64{{59, 60, 0}, {60, 60, 1}, {0, 60, 0}, {-1, 60, -1}, {-60, 60, -1}, {-61, 60, -2}, {-120, 60, -2}} {
+		assert.Equal(t, tt[2], floorDiv(tt[0], tt[1]), "%d / %d", tt[0], tt[1])
+	}
+}

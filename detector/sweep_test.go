@@ -89,6 +89,14 @@ func TestSweep(t *testing.T) {
 		assert.Equal(t, 3+2*4, spent)
 		assert.Equal(t, 8*4*12+2*4*8064, rep.Points, "an hour of 4 metrics each, and 2 full reads")
 	}
+	// The default chunk (1,000) takes the 8 resources in one batched call.
+	before := bf.calls.Load()
+	rep, err := tr.Sweep(t.Context(), src, f, f.resources, detector.SweepConfig{Now: t0.Add(4 * time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, rep.Verdicts, len(f.resources))
+	assert.Equal(t, int32(1), bf.calls.Load()-before)
+	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{Now: t0, Concurrency: -1})
+	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = tr.Sweep(t.Context(), nil, nil, f.resources, detector.SweepConfig{Now: t0})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{})
