@@ -80,6 +80,7 @@ func TestSweep(t *testing.T) {
 		assert.Equal(t, int32(3), calls, "one batched call per chunk of 3 resources")
 		if h == 0 {
 			assert.Equal(t, map[detector.FullRead]int{detector.FullNewResource: 8}, rep.Full)
+			assert.Equal(t, 3, spent, "the new resources' full reads come from the batched calls")
 			continue
 		}
 		// Resource 3 lives in a half-hour zone and 4 has suspect zeros:
