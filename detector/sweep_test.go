@@ -24,10 +24,14 @@ import (
 type batchFleet struct {
 	*gridFleet
 	calls atomic.Int32
+	short bool // answer one series fewer than asked
 }
 
 func (b *batchFleet) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
 	b.calls.Add(1)
+	if b.short && len(qs) > 0 {
+		qs = qs[:len(qs)-1]
+	}
 	out := make([]provider.Series, len(qs))
 	for i, q := range qs {
 		s, err := b.QueryMetric(ctx, q)
@@ -96,6 +100,20 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Verdicts, len(f.resources))
 	assert.Equal(t, int32(1), bf.calls.Load()-before)
+	// A batch source that answers one query short is not trusted: every
+	// query of the chunk is read on its own, and the verdicts stand.
+	short := &batchFleet{gridFleet: f, short: true}
+	shortTr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	now := t0.Add(5 * time.Hour)
+	rep, err = shortTr.Sweep(t.Context(), short, f, f.resources, detector.SweepConfig{Now: now})
+	require.NoError(t, err)
+	require.Empty(t, rep.Errors)
+	scan, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: f}, ens, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	for i := range scan.Verdicts {
+		require.Equal(t, comparable(scan.Verdicts[i]), comparable(rep.Verdicts[i]))
+	}
 	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{Now: t0, Concurrency: -1})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = tr.Sweep(t.Context(), nil, nil, f.resources, detector.SweepConfig{Now: t0})
