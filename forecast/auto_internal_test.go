@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -142,4 +143,78 @@ func TestAutoScoresAndFitWindow(t *testing.T) {
 		require.Len(t, cands, 1)
 		assert.Equal(t, tt.skipped, cands[0].skip != "", "%d values before the window: %q", tt.before, cands[0].skip)
 	}
+}
+
+// naivePinball is sequentialPinball written plainly: at each origin i and
+// horizon h, the errors known there are those of the origins j (among the
+// last pitOrigins) with j + h + 1 ≤ i, recomputed and sorted from scratch.
+func naivePinball(preds, y []float64, t0, H int, floor float64) float64 {
+	r := residuals{Floor: floor}
+	origins := len(preds) / H
+	first := max(0, origins-pitOrigins)
+	var loss float64
+	for h := range H {
+		for i := first; i < origins; i++ {
+			var past []float64
+			for j := first; j+h+1 <= i; j++ {
+				if p := preds[j*H+h]; !math.IsNaN(p) {
+					past = append(past, r.scaled(y[t0+j+h]-p, p))
+				}
+			}
+			slices.Sort(past)
+			p := preds[i*H+h]
+			if len(past) < minPast || math.IsNaN(p) {
+				continue
+			}
+			for _, tau := range scoredLevels {
+				q := conformalQuantile(past, tau)
+				if floor > 0 {
+					q *= math.Abs(p) + floor
+				}
+				d := y[t0+i+h] - (p + q)
+				if d >= 0 {
+					loss += tau * d
+				} else {
+					loss += (tau - 1) * d
+				}
+			}
+		}
+	}
+	return loss
+}
+
+// TestSequentialPinballAsWritten compares sequentialPinball with
+// naivePinball on random predictions with gaps, for absolute and
+// relative errors, with fewer and more origins than pitOrigins; and pins
+// mergeResiduals on tables of different lengths.
+func TestSequentialPinballAsWritten(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tt := range []struct{ origins, H int }{{30, 3}, {21, 1}, {20, 2}, {450, 2}} {
+		t0 := 5
+		y := make([]float64, t0+tt.origins+tt.H)
+		for i := range y {
+			y[i] = 100 + 20*r.NormFloat64()
+		}
+		preds := make([]float64, tt.origins*tt.H)
+		for i := range preds {
+			preds[i] = 100 + 10*r.NormFloat64()
+			if r.IntN(10) == 0 {
+				preds[i] = math.NaN()
+			}
+		}
+		for _, floor := range []float64{0, 3} {
+			want := naivePinball(preds, y, t0, tt.H, floor)
+			got := sequentialPinball(preds, y, t0, tt.H, floor)
+			assert.InDelta(t, want, got, 1e-9*math.Max(1, want), "%d origins, H %d, floor %v", tt.origins, tt.H, floor)
+		}
+	}
+
+	a := residuals{Sorted: [][]float64{{3, 1}, {5}}, Floor: 2}
+	b := residuals{Sorted: [][]float64{{2}}}
+	m := mergeResiduals(a, b)
+	assert.Equal(t, [][]float64{{1, 2, 3}, {5}}, m.Sorted)
+	assert.InDelta(t, 2, m.Floor, 0)
+	m = mergeResiduals(b, a)
+	assert.Equal(t, [][]float64{{1, 2, 3}, {5}}, m.Sorted)
 }
