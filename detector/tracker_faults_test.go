@@ -57,6 +57,12 @@ func TestNewTrackerRejects(t *testing.T) {
 	}
 	_, err = detector.NewTracker(ens, detector.TrackerConfig{Step: time.Minute}, store)
 	require.NoError(t, err, "a step of a minute divides the hour")
+	_, err = detector.NewTracker(ens, detector.TrackerConfig{Step: 15 * time.Second, Statistic: provider.StatMax}, store)
+	require.NoError(t, err, "15 s is the shortest step")
+	require.NoError(t, detector.TrackerConfig{Step: 15 * time.Second}.Validate())
+	var ie *provider.InvalidError
+	require.ErrorAs(t, detector.TrackerConfig{Statistic: "median"}.Validate(), &ie)
+	assert.Contains(t, ie.Field, "tracker.statistic")
 }
 
 // stateStores returns a memory and a file store.

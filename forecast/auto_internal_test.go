@@ -218,3 +218,14 @@ func TestSequentialPinballAsWritten(t *testing.T) {
 	m = mergeResiduals(b, a)
 	assert.Equal(t, [][]float64{{1, 2, 3}, {5}}, m.Sorted)
 }
+
+// TestSeasonalScale pins MASE's denominator: the seasonal naive MAE at
+// the shortest period (1 without one), NaN for a series it cannot scale.
+func TestSeasonalScale(t *testing.T) {
+	t.Parallel()
+	y := synthetic(300, 9)
+	assert.InDelta(t, Scale(y, 24), seasonalScale(y, []int{24, 168}), 0)
+	assert.InDelta(t, Scale(y, 1), seasonalScale(y, nil), 0)
+	assert.NotEqual(t, Scale(y, 1), Scale(y, 24))
+	assert.True(t, math.IsNaN(seasonalScale(make([]float64, 50), []int{24})), "constant")
+}
