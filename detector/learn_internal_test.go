@@ -117,3 +117,34 @@ func TestFloorDiv(t *testing.T) {
 		assert.Equal(t, tt[2], floorDiv(tt[0], tt[1]), "%d / %d", tt[0], tt[1])
 	}
 }
+
+// TestTrackerMinSteps pins the shortest run of zeros a tracker's digest
+// watches: the shorter suspect-zero run of the utilization and schedule
+// rules that do not trust zeros, in steps rounded up, at least one.
+func TestTrackerMinSteps(t *testing.T) {
+	t.Parallel()
+	q := func(run time.Duration, trust bool) DataQuality {
+		return DataQuality{SuspectZeroRun: run, TrustZeros: trust}
+	}
+	for _, tt := range []struct {
+		name        string
+		util, sched DataQuality
+		step        time.Duration
+		want        int
+	}{
+		{"defaults", DataQuality{}, DataQuality{}, 5 * time.Minute, 6},
+		{"utilization's shorter", q(20*time.Minute, false), q(40*time.Minute, false), 5 * time.Minute, 4},
+		{"schedule's shorter", q(40*time.Minute, false), q(20*time.Minute, false), 5 * time.Minute, 4},
+		{"utilization trusts zeros", q(20*time.Minute, true), q(40*time.Minute, false), 5 * time.Minute, 8},
+		{"schedule trusts zeros", q(40*time.Minute, false), q(20*time.Minute, true), 5 * time.Minute, 8},
+		{"rounded up", q(31*time.Minute, false), q(31*time.Minute, false), 5 * time.Minute, 7},
+		{"at least one step", q(30*time.Minute, false), q(30*time.Minute, false), time.Hour, 1},
+		{"both trust zeros", q(30*time.Minute, true), q(30*time.Minute, true), 5 * time.Minute, 0},
+	} {
+		ens, err := NewEnsemble(EnsembleConfig{Utilization: UtilizationConfig{Quality: tt.util}, Schedule: ScheduleConfig{Quality: tt.sched}})
+		require.NoError(t, err, tt.name)
+		tr, err := NewTracker(ens, TrackerConfig{Step: tt.step}, &MemoryStateStore{})
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, tr.minSteps, tt.name)
+	}
+}
