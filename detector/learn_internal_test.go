@@ -148,3 +148,20 @@ func TestTrackerMinSteps(t *testing.T) {
 		assert.Equal(t, tt.want, tr.minSteps, tt.name)
 	}
 }
+
+// TestTrackerLevelsWithoutAPeak pins that a schedule metric without a
+// peak bound counts no peaks in a digest (as learnSeries takes a peak
+// level of 0 as none), and that the schedule's metric is counted idle
+// below its threshold.
+func TestTrackerLevelsWithoutAPeak(t *testing.T) {
+	t.Parallel()
+	ens, err := NewEnsemble(EnsembleConfig{Schedule: ScheduleConfig{Metric: provider.MetricRequests, Threshold: 5}})
+	require.NoError(t, err)
+	require.Zero(t, ens.sched.peak, "requests have no peak bound")
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	i := slicesIndex(tr.levels, provider.MetricRequests)
+	require.Less(t, i, len(tr.levels))
+	assert.True(t, math.IsInf(tr.levels[i].peak, 1))
+	assert.InDelta(t, 5, tr.levels[i].idle, 0)
+}
