@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -226,4 +227,61 @@ func TestEnsembleVoteBoundaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUtilizationConfigAndWindowEdges pins the utilization signal's
+// edges: thresholds of 0 and, for a utilization, 1 are accepted; the
+// window is the Window before now; a step as long as the window is
+// allowed; more reasons than its buffer holds are dropped, not a panic;
+// and a metric that is not required and has no data adds no reason.
+func TestUtilizationConfigAndWindowEdges(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: 1, provider.MetricRequests: 0}}.Validate())
+	require.Error(t, detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: math.Nextafter(1, 2)}}.Validate())
+	require.Error(t, detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricRequests: math.Nextafter(0, -1)}}.Validate())
+
+	now := t0.Add(48 * time.Hour)
+	u, err := detector.NewUtilization(detector.UtilizationConfig{Window: 6 * time.Hour})
+	require.NoError(t, err)
+	cpu := synth("r", now.Add(-6*time.Hour), 6*time.Hour, 1, func(int) float64 { return 0.01 })
+	v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu}})
+	require.NoError(t, err, "a step as long as the window")
+	assert.Equal(t, detector.Window{From: now.Add(-6 * time.Hour), To: now}, v.Window)
+	cpu = synth("r", now.Add(-7*time.Hour), 7*time.Hour, 1, func(int) float64 { return 0.01 })
+	_, err = u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu}})
+	require.ErrorContains(t, err, "utilization.window")
+
+	// Ten required metrics, every one missing: eight reasons, no panic.
+	required := map[provider.Metric]float64{}
+	var names []provider.Metric
+	for _, m := range []provider.Metric{provider.MetricCPU, provider.MetricMemory, provider.MetricNetworkIn, provider.MetricNetworkOut, provider.MetricDiskRead, provider.MetricDiskWrite, provider.MetricRequests, provider.MetricConnections, provider.MetricInvocations, provider.MetricDiskUtilization} {
+		required[m] = 0.5
+		names = append(names, m)
+	}
+	many, err := detector.NewUtilization(detector.UtilizationConfig{Thresholds: required, Required: names})
+	require.NoError(t, err)
+	v, err = many.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0)})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Unknown, v.State)
+	assert.Len(t, v.Reasons, 8)
+
+	// Not required and without data: no reason (memory); with data but
+	// stale: a reason.
+	two, err := detector.NewUtilization(detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: 0.1, provider.MetricMemory: 0.5}})
+	require.NoError(t, err)
+	cpu = synth("r", now.Add(-24*time.Hour), 5*time.Minute, 288, func(int) float64 { return 0.01 })
+	v, err = two.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu}})
+	require.NoError(t, err)
+	for _, r := range v.Reasons {
+		assert.NotEqual(t, provider.MetricMemory, r.Metric, r.String())
+	}
+	stale := synth("r", now.Add(-30*time.Hour), 5*time.Minute, 288, func(int) float64 { return 0.2 })
+	stale.Metric = provider.MetricMemory
+	v, err = two.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu, stale}})
+	require.NoError(t, err)
+	found := false
+	for _, r := range v.Reasons {
+		found = found || r.Metric == provider.MetricMemory && r.Code == detector.ReasonStale
+	}
+	assert.True(t, found, v.Explain())
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // TestAutoPlanDefaults pins how Auto resolves its defaults for a series
@@ -228,4 +230,29 @@ func TestSeasonalScale(t *testing.T) {
 	assert.InDelta(t, Scale(y, 1), seasonalScale(y, nil), 0)
 	assert.NotEqual(t, Scale(y, 1), Scale(y, 24))
 	assert.True(t, math.IsNaN(seasonalScale(make([]float64, 50), []int{24})), "constant")
+}
+
+// TestCheckBacktestEdges pins Backtest's argument checks at their edges:
+// a horizon and a seasonal period of 1, a window and a stride of 0 (the
+// defaults) are accepted; quantiles must be strictly inside (0, 1).
+func TestCheckBacktestEdges(t *testing.T) {
+	t.Parallel()
+	y := synthetic(100, 1)
+	newModel := func() (Model, error) { return NewSeasonalNaive(1) }
+	require.NoError(t, checkBacktest(y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Quantiles: []float64{math.Nextafter(0, 1), math.Nextafter(1, 0)}}))
+	for _, tt := range []struct {
+		opts  BacktestOptions
+		field string
+	}{
+		{BacktestOptions{Horizon: 0, SeasonalPeriod: 1}, "horizon"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 0}, "seasonal_period"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Window: -1}, "window"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Stride: -1}, "window"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Quantiles: []float64{0.5, 0}}, "quantiles[1]"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Quantiles: []float64{1}}, "quantiles[0]"},
+	} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, checkBacktest(y, newModel, tt.opts), &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
+	}
 }
