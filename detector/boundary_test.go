@@ -285,3 +285,25 @@ func TestUtilizationConfigAndWindowEdges(t *testing.T) {
 	}
 	assert.True(t, found, v.Explain())
 }
+
+// TestSingleSignalContribution pins the one contribution of a verdict
+// from a single strategy: weight 1 and value = score when known, weight
+// and value 0 when unknown; and a data-quality MinCoverage of exactly 1.
+func TestSingleSignalContribution(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, detector.DataQuality{MinCoverage: 1}.Validate())
+	require.Error(t, detector.DataQuality{MinCoverage: math.Nextafter(1, 2)}.Validate())
+	now := t0.Add(48 * time.Hour)
+	u, err := detector.NewUtilization(detector.UtilizationConfig{})
+	require.NoError(t, err)
+	cpu := synth("r", now.Add(-24*time.Hour), 5*time.Minute, 288, func(int) float64 { return 0.02 })
+	v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu}})
+	require.NoError(t, err)
+	require.Equal(t, detector.Idle, v.State)
+	require.Len(t, v.Signals, 1)
+	assert.Equal(t, detector.Contribution{Signal: detector.SignalUtilization, State: detector.Idle, Score: v.Score, Weight: 1, Value: v.Score}, v.Signals[0])
+	v, err = u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0)})
+	require.NoError(t, err)
+	require.Len(t, v.Signals, 1)
+	assert.Equal(t, detector.Contribution{Signal: detector.SignalUtilization, State: detector.Unknown}, v.Signals[0])
+}
