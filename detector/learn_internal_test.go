@@ -165,3 +165,31 @@ func TestTrackerLevelsWithoutAPeak(t *testing.T) {
 	assert.True(t, math.IsInf(tr.levels[i].peak, 1))
 	assert.InDelta(t, 5, tr.levels[i].idle, 0)
 }
+
+// TestViewStepsEndingByNow pins which steps a window view reads: only
+// those that end by now (a step that started before now and ends after
+// it is not read), and never data after now (staleness is judged on what
+// was there at now).
+func TestViewStepsEndingByNow(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, 40)}
+	for i := range s.Values {
+		s.Values[i] = 0.01
+	}
+	q := DataQuality{TrustZeros: true}.withDefaults()
+	now := start.Add(10*5*time.Minute + 150*time.Second) // halfway through step 10
+	w, code, _ := view(s, now, time.Hour, 0.1, q)
+	require.Equal(t, qOK, code)
+	assert.Equal(t, 10, w.hi, "step 10 ends after now")
+	w, _, _ = view(s, start.Add(10*5*time.Minute), time.Hour, 0.1, q)
+	assert.Equal(t, 10, w.hi, "at a step boundary")
+
+	// An hour of gaps before now, data after it: stale at now.
+	for i := 8; i < 20; i++ {
+		s.Values[i] = math.NaN()
+	}
+	_, code, why := view(s, start.Add(20*5*time.Minute), 2*time.Hour, 0.1, q)
+	assert.Equal(t, qStale, code)
+	assert.Equal(t, time.Hour, why.Duration)
+}
