@@ -192,4 +192,17 @@ func TestViewStepsEndingByNow(t *testing.T) {
 	_, code, why := view(s, start.Add(20*5*time.Minute), 2*time.Hour, 0.1, q)
 	assert.Equal(t, qStale, code)
 	assert.Equal(t, time.Hour, why.Duration)
+
+	// Data that ends exactly MaxStaleness (30m) before now is fresh; only
+	// the first step with data is still data; all gaps are missing.
+	fresh := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: []float64{0.01, math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}}
+	sparse := DataQuality{TrustZeros: true, MinCoverage: 0.01}.withDefaults()
+	_, code, _ = view(fresh, fresh.End(), time.Hour, 0.1, sparse)
+	assert.Equal(t, qOK, code, "the only data, 30 minutes old")
+	_, code, _ = view(fresh, fresh.End().Add(time.Nanosecond), time.Hour, 0.1, sparse)
+	assert.Equal(t, qStale, code)
+	fresh.Values[0] = math.NaN()
+	_, code, why = view(fresh, fresh.End(), time.Hour, 0.1, sparse)
+	assert.Equal(t, qMissing, code)
+	assert.Equal(t, ReasonMissing, why.Code)
 }
