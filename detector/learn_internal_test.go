@@ -206,3 +206,43 @@ func TestViewStepsEndingByNow(t *testing.T) {
 	assert.Equal(t, qMissing, code)
 	assert.Equal(t, ReasonMissing, why.Code)
 }
+
+// TestSuspectZeroRuns pins the series' suspect-zero rule: the shortest
+// run is SuspectZeroRun in steps rounded up (26 and 30 minutes of
+// 5-minute steps: 6), and a run is measured whole even when it starts before the
+// window.
+func TestSuspectZeroRuns(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	series := func(zerosFrom, zeros int) provider.Series {
+		s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, 40)}
+		for i := range s.Values {
+			s.Values[i] = 0.3
+			if i >= zerosFrom && i < zerosFrom+zeros {
+				s.Values[i] = 0
+			}
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name        string
+		from, zeros int
+		window      int // steps, ending at the series' end (step 40)
+		run         time.Duration
+		masked      bool
+	}{
+		{"5 zeros: trusted", 20, 5, 24, 26 * time.Minute, false},
+		{"6 zeros: suspect", 20, 6, 24, 26 * time.Minute, true},
+		{"6 zeros of a 30-minute run: suspect", 20, 6, 24, 30 * time.Minute, true},
+		{"5 zeros of a 30-minute run: trusted", 20, 5, 24, 30 * time.Minute, false},
+		{"6 zeros, 3 before the window", 25, 6, 12, 26 * time.Minute, true}, // the window starts at step 28
+		{"5 zeros, 2 before the window", 26, 5, 12, 26 * time.Minute, false},
+	} {
+		q := DataQuality{SuspectZeroRun: tt.run, MinCoverage: 0.01}.withDefaults()
+		s := series(tt.from, tt.zeros)
+		w, code, _ := view(s, s.End(), time.Duration(tt.window)*5*time.Minute, 0.1, q)
+		require.Equal(t, qOK, code, tt.name)
+		require.Equal(t, 40-tt.window, w.lo, tt.name)
+		assert.Equal(t, tt.masked, w.nMasked > 0, tt.name)
+	}
+}

@@ -256,3 +256,16 @@ func TestCheckBacktestEdges(t *testing.T) {
 		assert.Equal(t, tt.field, ie.Field)
 	}
 }
+
+// TestBacktestShortLastOrigin pins that an origin closer to the end than
+// the horizon scores the steps that remain.
+func TestBacktestShortLastOrigin(t *testing.T) {
+	t.Parallel()
+	y := synthetic(200, 2)
+	newModel := func() (Model, error) { return NewSeasonalNaive(24) }
+	res, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 5, SeasonalPeriod: 24, Origins: []int{100, 198}, Quantiles: []float64{0.9}})
+	require.NoError(t, err)
+	require.Len(t, res.Origins, 2)
+	assert.Equal(t, 5, res.Origins[0].Steps)
+	assert.Equal(t, 2, res.Origins[1].Steps)
+}
