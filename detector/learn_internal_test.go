@@ -245,4 +245,23 @@ func TestSuspectZeroRuns(t *testing.T) {
 		require.Equal(t, 40-tt.window, w.lo, tt.name)
 		assert.Equal(t, tt.masked, w.nMasked > 0, tt.name)
 	}
+	// The longest run is reported, with the value it followed; of two
+	// equally long runs, the first.
+	s := series(5, 6)
+	s.Values[14] = 0.5
+	for i := 15; i < 21; i++ {
+		s.Values[i] = 0
+	}
+	s.Values[24] = 0.7
+	for i := 25; i < 33; i++ {
+		s.Values[i] = 0
+	}
+	w, _, _ := view(s, s.End(), 40*5*time.Minute, 0.1, DataQuality{MinCoverage: 0.01}.withDefaults())
+	assert.Equal(t, 3, w.nMasked)
+	assert.Equal(t, 40*time.Minute, w.zeroRun)
+	assert.InDelta(t, 0.7, w.cliff, 0)
+	s.Values[31], s.Values[32] = 0.3, 0.3 // now all three are 30 minutes long
+	w, _, _ = view(s, s.End(), 40*5*time.Minute, 0.1, DataQuality{MinCoverage: 0.01}.withDefaults())
+	assert.Equal(t, 30*time.Minute, w.zeroRun)
+	assert.InDelta(t, 0.3, w.cliff, 0, "the first of equally long runs")
 }

@@ -269,3 +269,25 @@ func TestBacktestShortLastOrigin(t *testing.T) {
 	assert.Equal(t, 5, res.Origins[0].Steps)
 	assert.Equal(t, 2, res.Origins[1].Steps)
 }
+
+// TestScoreOrigin pins one origin's scores: the pinball loss per quantile
+// summed over the steps with data and divided by their number and the
+// scale, and an actual value equal to the quantile forecast counted as
+// below it.
+func TestScoreOrigin(t *testing.T) {
+	t.Parallel()
+	actual := []float64{10, 20, math.NaN(), 30}
+	point := []float64{12, 18, 0, 33}
+	bands := [][]float64{{10, 25, 0, 28}, {15, 20, 0, 40}}
+	or, ok := scoreOrigin(7, actual, point, bands, []float64{0.5, 0.9}, 2)
+	require.True(t, ok)
+	assert.Equal(t, 7, or.Origin)
+	assert.Equal(t, 3, or.Steps)
+	// τ 0.5: d = 0, −5, 2 → 0 + 2.5 + 1; τ 0.9: d = −5, 0, −10 → 0.5 + 0 + 1.
+	assert.InDelta(t, 3.5/6, or.Pinball[0], 1e-12)
+	assert.InDelta(t, 1.5/6, or.Pinball[1], 1e-12)
+	assert.Equal(t, []int{2, 3}, or.Below)
+	assert.InDelta(t, MASE([]float64{10, 20, 30}, []float64{12, 18, 33}, 2), or.MASE, 0)
+	_, ok = scoreOrigin(0, []float64{math.NaN()}, []float64{1}, [][]float64{{1}}, []float64{0.5}, 1)
+	assert.False(t, ok, "no step with data")
+}
