@@ -265,3 +265,24 @@ func TestSuspectZeroRuns(t *testing.T) {
 	assert.Equal(t, 30*time.Minute, w.zeroRun)
 	assert.InDelta(t, 0.3, w.cliff, 0, "the first of equally long runs")
 }
+
+// TestIsMasked pins a mask's span [lo, hi) and the overflow rule (every
+// zero masked once more runs are found than the view holds).
+func TestIsMasked(t *testing.T) {
+	t.Parallel()
+	s := provider.Series{Metric: provider.MetricCPU, Step: time.Minute, Values: []float64{0.5, 0, 0, 0, 0.5, 0}}
+	w := windowView{s: s, hi: len(s.Values)}
+	w.masked[0], w.nMasked = span{1, 4}, 1
+	got := make([]bool, len(s.Values))
+	for i := range got {
+		got[i] = w.isMasked(i)
+	}
+	assert.Equal(t, []bool{false, true, true, true, false, false}, got)
+	assert.Equal(t, 3, w.maskedData())
+	w.overflow = true
+	for i := range got {
+		got[i] = w.isMasked(i)
+	}
+	assert.Equal(t, []bool{false, true, true, true, false, true}, got, "overflow: every zero")
+	assert.Equal(t, 4, w.maskedData())
+}
