@@ -279,10 +279,13 @@ func TestIsMasked(t *testing.T) {
 	}
 	assert.Equal(t, []bool{false, true, true, true, false, false}, got)
 	assert.Equal(t, 3, w.maskedData())
+	assert.InDelta(t, 1.0/3, w.stat(provider.StatMean, 0, 6), 1e-12, "0.5, 0.5 and the unmasked 0")
+	assert.InDelta(t, 0.5, w.stat(provider.StatMax, 0, 6), 0)
 	w.overflow = true
 	for i := range got {
 		got[i] = w.isMasked(i)
 	}
 	assert.Equal(t, []bool{false, true, true, true, false, true}, got, "overflow: every zero")
 	assert.Equal(t, 4, w.maskedData())
+	assert.InDelta(t, 0.5, w.stat(provider.StatMean, 0, 6), 1e-12)
 }
