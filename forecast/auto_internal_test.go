@@ -291,3 +291,42 @@ func TestScoreOrigin(t *testing.T) {
 	_, ok = scoreOrigin(0, []float64{math.NaN()}, []float64{1}, [][]float64{{1}}, []float64{0.5}, 1)
 	assert.False(t, ok, "no step with data")
 }
+
+// TestEnsembleCombines pins the ensembles' point forecasts against their
+// members' own: the median of two members is their mean, of three the
+// middle one; inverse_error weighs each member by 1/MAE of its residuals
+// (meanAbsResidual: the mean |error| over every horizon).
+func TestEnsembleCombines(t *testing.T) {
+	t.Parallel()
+	y := synthetic(24*20, 11)
+	member := func(p int) Model {
+		m, err := NewSeasonalNaive(p)
+		require.NoError(t, err)
+		return m
+	}
+	fc := func(m Model) []float64 {
+		require.NoError(t, m.Fit(y))
+		out := make([]float64, 6)
+		require.NoError(t, m.Forecast(out, nil, nil))
+		return out
+	}
+	a, b, c := fc(member(24)), fc(member(48)), fc(member(168))
+	med2, err := NewEnsemble(CombineMedian, member(24), member(48))
+	require.NoError(t, err)
+	got := fc(med2)
+	for h := range got {
+		assert.InDelta(t, (a[h]+b[h])/2, got[h], 1e-9, "median of two at %d", h)
+	}
+	med3, err := NewEnsemble(CombineMedian, member(24), member(48), member(168))
+	require.NoError(t, err)
+	got = fc(med3)
+	for h := range got {
+		v := []float64{a[h], b[h], c[h]}
+		slices.Sort(v)
+		assert.InDelta(t, v[1], got[h], 1e-9, "median of three at %d", h)
+	}
+
+	r := residuals{Sorted: [][]float64{{-3, 1}, {2, -2, 4}}}
+	assert.InDelta(t, 12.0/5, meanAbsResidual(&r), 1e-12)
+	assert.True(t, math.IsNaN(meanAbsResidual(&residuals{})))
+}
