@@ -17,7 +17,7 @@ KUBE_VERSION          := v1.37.2
 KUBE_APISERVER        := $(BIN)/kube-apiserver-$(KUBE_VERSION)
 TEST_TIMEOUT          ?= 25m
 
-.PHONY: test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot kube-apiserver stress
+.PHONY: mutation-again test deps fmt-check vet lint unit bench cover fuzz clean mutation screenshot kube-apiserver stress
 
 test: deps fmt-check vet lint unit
 
@@ -96,6 +96,16 @@ MUTATION_FLAGS   ?=
 mutation: $(GREMLINS)
 	@if [ -z "$(PKG)" ] || [ "$(PKG)" = "./..." ]; then echo "usage: make mutation PKG=./safety (one package)"; exit 2; fi
 	$(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $(MUTATION_TIMEOUT) --output-statuses lc --exclude-files / $(MUTATION_FLAGS) $(PKG)
+
+# mutation-again re-runs only the mutants a saved report left alive (make
+# mutation PKG=./detector MUTATION_FLAGS='-o detector.json' writes one)
+# against the tests as they are now, e.g. after adding tests for them:
+# make mutation-again REPORT=detector.json PKG=./detector
+# Run it in a checkout you are not editing: it mutates files in place
+# (and restores them).
+mutation-again:
+	@if [ -z "$(REPORT)" ] || [ -z "$(PKG)" ]; then echo "usage: make mutation-again REPORT=out.json PKG=./detector"; exit 2; fi
+	python3 scripts/mutants-again.py $(REPORT) $(PKG)
 
 # screenshot retakes the README's picture of the dashboard (docs/dashboard.png)
 # from examples/dashboard in headless Chromium.
