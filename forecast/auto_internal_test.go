@@ -330,3 +330,24 @@ func TestEnsembleCombines(t *testing.T) {
 	assert.InDelta(t, 12.0/5, meanAbsResidual(&r), 1e-12)
 	assert.True(t, math.IsNaN(meanAbsResidual(&residuals{})))
 }
+
+// TestFuncModelEdges pins a Func model's window bounds (1 and 2^22 steps)
+// and that Fit needs window+1 values.
+func TestFuncModelEdges(t *testing.T) {
+	t.Parallel()
+	last := func(w []float64, dst []float64) {
+		for i := range dst {
+			dst[i] = w[len(w)-1]
+		}
+	}
+	_, err := NewFunc(1<<22, last, IntervalOptions{})
+	require.NoError(t, err)
+	_, err = NewFunc(1<<22+1, last, IntervalOptions{})
+	require.Error(t, err)
+	_, err = NewFunc(0, last, IntervalOptions{})
+	require.Error(t, err)
+	m, err := NewFunc(3, last, IntervalOptions{})
+	require.NoError(t, err)
+	require.ErrorIs(t, m.Fit([]float64{1, 2, 3}), ErrInsufficientData, "3 values for a window of 3")
+	require.NoError(t, m.Fit([]float64{1, 2, 3, 4}))
+}
