@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -350,4 +351,27 @@ func TestFuncModelEdges(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, m.Fit([]float64{1, 2, 3}), ErrInsufficientData, "3 values for a window of 3")
 	require.NoError(t, m.Fit([]float64{1, 2, 3, 4}))
+}
+
+// TestPrepareMaxGapDuration pins the gap policy's duration form: 15
+// minutes of 5-minute steps bridge 3 missing steps, not 4; a negative
+// MaxGap bridges none.
+func TestPrepareMaxGapDuration(t *testing.T) {
+	t.Parallel()
+	series := func(gaps int) provider.Series {
+		v := []float64{1, 2, 3}
+		for range gaps {
+			v = append(v, math.NaN())
+		}
+		v = append(v, 7, 8)
+		return provider.Series{Metric: provider.MetricRequests, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Step: 5 * time.Minute, Values: v}
+	}
+	p := GapPolicy{MaxGapDuration: 15 * time.Minute}
+	y, err := Prepare(series(3), p)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 2, 3, 4, 5, 6, 7, 8}, y)
+	_, err = Prepare(series(4), p)
+	require.ErrorIs(t, err, ErrLongGap)
+	_, err = Prepare(series(1), GapPolicy{MaxGap: -1})
+	require.ErrorIs(t, err, ErrLongGap)
 }
