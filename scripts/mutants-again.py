@@ -9,7 +9,7 @@ usage: scripts/mutants-again.py REPORT.json PKG_DIR [--not-covered] [--timeout S
 
 Each mutant is applied to the file in place at its line and column, the
 package's tests run with `go test -count=1 -failfast`, and the file is
-restored (also on interrupt). A mutant whose token is no longer at its
+restored (also on interrupt or kill). A mutant whose token is no longer at its
 position (the file changed since the report) is reported as MOVED and
 not run; with --from, the commit the report was made on, each line is
 first mapped to where that line is now (difflib over the two versions;
@@ -91,7 +91,8 @@ def main():
             i = m["column"] - 1
             lines[m["line"] - 1] = line[:i] + new + line[i + len(tok):]
             restore = lambda *_: open(path, "w").write(src)
-            signal.signal(signal.SIGINT, lambda *a: (restore(), sys.exit(130)))
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *a: (restore(), sys.exit(130)))
             try:
                 open(path, "w").write("\n".join(lines))
                 try:
