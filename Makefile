@@ -88,8 +88,9 @@ bench:
 # not covered even when the tests evaluate it (Go's coverage profile has no
 # block for either; go-gremlins/gremlins#298) and never runs those mutants.
 # The binary is built with GREMLINS_PATCH, which runs them: a case's
-# conditions when its body or a later one (or the default) ran, and
-# constants.
+# conditions when its body or a later one (or the default) ran (all of a
+# clause's expressions, though Go stops at the first that matches), and
+# every constant declaration (as gremlins' own proposed fix, #299, does).
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 5
 MUTATION_FLAGS   ?=
@@ -103,9 +104,12 @@ mutation: $(GREMLINS)
 # make mutation-again REPORT=detector.json PKG=./detector
 # Run it in a checkout you are not editing: it mutates files in place
 # (and restores them).
+# MUTATION_AGAIN_FLAGS passes --not-covered, --timeout S, --from COMMIT
+# (the report's commit, to map its lines) or --only FILE,FILE.
+MUTATION_AGAIN_FLAGS ?=
 mutation-again:
-	@if [ -z "$(REPORT)" ] || [ -z "$(PKG)" ]; then echo "usage: make mutation-again REPORT=out.json PKG=./detector"; exit 2; fi
-	python3 scripts/mutants-again.py $(REPORT) $(PKG)
+	@if [ -z "$(REPORT)" ] || [ -z "$(PKG)" ] || [ "$(PKG)" = "./..." ] || [ "$(PKG)" = "." ]; then echo "usage: make mutation-again REPORT=out.json PKG=./detector"; exit 2; fi
+	python3 scripts/mutants-again.py $(REPORT) $(PKG) $(MUTATION_AGAIN_FLAGS)
 
 # screenshot retakes the README's picture of the dashboard (docs/dashboard.png)
 # from examples/dashboard in headless Chromium.

@@ -45,7 +45,7 @@ func (c ActivityConfig) Validate() error {
 		if err := k.Validate(); err != nil {
 			var ie *provider.InvalidError
 			if errors.As(err, &ie) { // named by its place: activity.kinds[i]
-				ie.Field = fmt.Sprintf("activity.kinds[%d]", i)
+				return invalid(fmt.Sprintf("activity.kinds[%d]", i), string(k), ie.Reason)
 			}
 			return err
 		}

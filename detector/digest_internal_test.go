@@ -427,7 +427,8 @@ func TestDecodeDigestRefusesCorruptState(t *testing.T) {
 	b := good().encode(nil)
 	body := b[:len(b)-4]
 	// A peak flag that is neither 0 nor 1 (the byte after the last
-	// bucket's n, idle, over and down: 21 bytes from the body's end).
+	// bucket's n, idle, over and down, then sum and max: 17 bytes from the
+	// body's end).
 	bad := slices.Clone(body)
 	bad[len(bad)-17] = 2
 	_, err = decodeDigest(withCRC(bad))

@@ -323,15 +323,7 @@ func TestEnsembleVoteReason(t *testing.T) {
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
 	now := t0.Add(24 * time.Hour)
-	votes := func(v detector.Verdict) []detector.Reason {
-		var out []detector.Reason
-		for _, r := range v.Reasons {
-			if r.Code == detector.ReasonVote {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
+	votes := func(v detector.Verdict) []detector.Reason { return reasonsOf(v, detector.ReasonVote) }
 	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0.Add(-48*time.Hour))})
 	require.NoError(t, err)
 	assert.Empty(t, votes(v), "no signal available")

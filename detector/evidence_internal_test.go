@@ -273,7 +273,7 @@ func TestStatsLeavesOutSuspectZeros(t *testing.T) {
 	assert.Equal(t, ReasonSuspectZeros, ws.why.Code)
 	assert.Zero(t, ws.n)
 	// Launched after the last step: no data, and nothing wrong with it.
-	ws = stats(steady(s), now, 24*time.Hour, now.Add(-time.Minute), 0.1, levels{p99: 0.5, downsize: 0.5}, q)
+	ws = stats(flatCopy(s), now, 24*time.Hour, now.Add(-time.Minute), 0.1, levels{p99: 0.5, downsize: 0.5}, q)
 	assert.Equal(t, qOK, ws.code)
 	assert.Zero(t, ws.n)
 	assert.True(t, math.IsNaN(ws.p99) && math.IsNaN(ws.max))
@@ -283,8 +283,8 @@ func TestStatsLeavesOutSuspectZeros(t *testing.T) {
 	assert.False(t, (&windowStats{n: 1, overP99: 1}).p99Below())
 }
 
-// steady is s with every value 0.02.
-func steady(s provider.Series) provider.Series {
+// flatCopy is s with every value 0.02.
+func flatCopy(s provider.Series) provider.Series {
 	c := s.Clone()
 	for i := range c.Values {
 		c.Values[i] = 0.02

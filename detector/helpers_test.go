@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/trace"
 )
@@ -103,6 +104,26 @@ func tile(s provider.Series, n int) provider.Series {
 	out.Values = make([]float64, 0, n*len(s.Values))
 	for range n {
 		out.Values = append(out.Values, s.Values...)
+	}
+	return out
+}
+
+// reasonsOf returns the verdict's reasons with code c, in order.
+func reasonsOf(v detector.Verdict, c detector.ReasonCode) []detector.Reason {
+	var out []detector.Reason
+	for _, r := range v.Reasons {
+		if r.Code == c {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// codesOf returns the codes of the verdict's reasons, in order.
+func codesOf(v detector.Verdict) []detector.ReasonCode {
+	out := make([]detector.ReasonCode, 0, len(v.Reasons))
+	for _, r := range v.Reasons {
+		out = append(out, r.Code)
 	}
 	return out
 }

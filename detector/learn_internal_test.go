@@ -138,7 +138,7 @@ func TestTrackerMinSteps(t *testing.T) {
 		{"utilization trusts zeros", q(20*time.Minute, true), q(40*time.Minute, false), 5 * time.Minute, 8},
 		{"schedule trusts zeros", q(40*time.Minute, false), q(20*time.Minute, true), 5 * time.Minute, 8},
 		{"rounded up", q(31*time.Minute, false), q(31*time.Minute, false), 5 * time.Minute, 7},
-		{"at least one step", q(30*time.Minute, false), q(30*time.Minute, false), time.Hour, 1},
+		{"half a step rounds up to one", q(30*time.Minute, false), q(30*time.Minute, false), time.Hour, 1},
 		{"both trust zeros", q(30*time.Minute, true), q(30*time.Minute, true), 5 * time.Minute, 0},
 	} {
 		ens, err := NewEnsemble(EnsembleConfig{Utilization: UtilizationConfig{Quality: tt.util}, Schedule: ScheduleConfig{Quality: tt.sched}})

@@ -496,19 +496,12 @@ func TestPresetsAtExactShares(t *testing.T) {
 		nu.Metric = provider.MetricNetworkUtilization
 		return detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{c, nu}}
 	}
-	codes := func(v detector.Verdict) []detector.ReasonCode {
-		var out []detector.ReasonCode
-		for _, r := range v.Reasons {
-			out = append(out, r.Code)
-		}
-		return out
-	}
 	v, err := azure.Detect(t.Context(), week(0.015, 0.001))
 	require.NoError(t, err)
 	// p95 at half its limit and the 3-day maximum at 3/4 of its:
 	// min(1/(1+e^−3), 1/(1+e^−1.5), 1/(1+e^−5.7)).
 	assert.InDelta(t, 1/(1+math.Exp(-1.5)), v.Score, 1e-12)
-	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codes(v))
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codesOf(v))
 	// The smallest term decides: the p95's (4 days at 0.0225, then 0.005)
 	// or the network's (0.015 of 0.02).
 	early := week(0.005, 0.001)
@@ -523,5 +516,8 @@ func TestPresetsAtExactShares(t *testing.T) {
 	assert.InDelta(t, 1/(1+math.Exp(-1.5)), v.Score, 1e-12, "network at 3/4 of its limit")
 	v, err = azure.Detect(t.Context(), week(0.03, 0.02))
 	require.NoError(t, err)
-	assert.Equal(t, []detector.ReasonCode{detector.ReasonAbove, detector.ReasonAbove, detector.ReasonAbove}, codes(v), "3 % and 2 % are not below")
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonAbove, detector.ReasonAbove, detector.ReasonAbove}, codesOf(v), "a p95 of 3 %, a 3-day max of 3 % and network at 2 %: none within")
+	v, err = azure.Detect(t.Context(), week(0.02, 0.001))
+	require.NoError(t, err)
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codesOf(v), "a 3-day max of exactly 2 % is within its limit")
 }

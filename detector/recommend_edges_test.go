@@ -12,17 +12,6 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// codesOf returns the verdict's reasons with code c.
-func reasonsOf(v detector.Verdict, c detector.ReasonCode) []detector.Reason {
-	var out []detector.Reason
-	for _, r := range v.Reasons {
-		if r.Code == c {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // TestRecommendActsOnlyAboveTheThreshold pins that a confidence exactly
 // at ActThreshold (0.8) recommends nothing and says so, and one above it
 // goes on to the evidence.

@@ -109,8 +109,11 @@ func TestSweep(t *testing.T) {
 	rep, err = shortTr.Sweep(t.Context(), short, f, f.resources, detector.SweepConfig{Now: now})
 	require.NoError(t, err)
 	require.Empty(t, rep.Errors)
+	require.Equal(t, int32(1), short.calls.Load(), "the batch was asked, and its answer not used")
 	scan, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: f}, ens, detector.ScanConfig{Now: now})
 	require.NoError(t, err)
+	require.Len(t, rep.Verdicts, len(scan.Verdicts))
+	require.Len(t, scan.Verdicts, len(f.resources))
 	for i := range scan.Verdicts {
 		require.Equal(t, comparable(scan.Verdicts[i]), comparable(rep.Verdicts[i]))
 	}

@@ -154,11 +154,7 @@ func TestActivityTable(t *testing.T) {
 		v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{c}})
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, v.State, "last event %s ago", tt.last)
-		var codes []detector.ReasonCode
-		for _, r := range v.Reasons {
-			codes = append(codes, r.Code)
-		}
-		assert.Equal(t, tt.codes, codes, "last event %s ago", tt.last)
+		assert.Equal(t, tt.codes, codesOf(v), "last event %s ago", tt.last)
 	}
 	// The confidence of a busy verdict is 1 − its score: a login a
 	// minute ago scores 0.49 (at most, whatever the count), confidence

@@ -101,16 +101,18 @@ func TestAutoSkipsMultiplicativeOnZeros(t *testing.T) {
 		a, err := NewAuto(AutoConfig{Periods: []int{24}, Candidates: cands, NoCombinations: true})
 		require.NoError(t, err)
 		require.NoError(t, a.Fit(z))
-		var skip string
+		var found *Score
 		for _, s := range a.Scores() {
 			if s.Spec.Multiplicative {
-				skip = s.Skipped
+				found = &s
 			}
 		}
+		require.NotNil(t, found, "the multiplicative candidate is in the table")
 		if zero {
-			assert.Equal(t, "multiplicative season needs data > 0", skip)
+			assert.Equal(t, "multiplicative season needs data > 0", found.Skipped)
 		} else {
-			assert.Empty(t, skip)
+			assert.Empty(t, found.Skipped)
+			assert.False(t, math.IsNaN(found.MASE), "scored")
 		}
 	}
 }
@@ -127,6 +129,7 @@ func TestAutoScoresAndFitWindow(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, a.Fit(y))
 	scale := seasonalScale(y[:450], []int{24})
+	require.Len(t, a.Scores(), 3, "two candidates and their mean")
 	for _, s := range a.Scores() {
 		require.Empty(t, s.Skipped, s.Name)
 		assert.InDelta(t, s.MAE/scale, s.MASE, 1e-12, s.Name)
@@ -248,7 +251,7 @@ func TestCheckBacktestEdges(t *testing.T) {
 		{BacktestOptions{Horizon: 0, SeasonalPeriod: 1}, "horizon"},
 		{BacktestOptions{Horizon: 1, SeasonalPeriod: 0}, "seasonal_period"},
 		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Window: -1}, "window"},
-		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Stride: -1}, "window"},
+		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Stride: -1}, "stride"},
 		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Quantiles: []float64{0.5, 0}}, "quantiles[1]"},
 		{BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Quantiles: []float64{1}}, "quantiles[0]"},
 	} {
@@ -288,15 +291,15 @@ func TestScoreOrigin(t *testing.T) {
 	assert.InDelta(t, 3.5/6, or.Pinball[0], 1e-12)
 	assert.InDelta(t, 1.5/6, or.Pinball[1], 1e-12)
 	assert.Equal(t, []int{2, 3}, or.Below)
-	assert.InDelta(t, MASE([]float64{10, 20, 30}, []float64{12, 18, 33}, 2), or.MASE, 0)
+	assert.InDelta(t, 7.0/6, or.MASE, 1e-12, "mean |error| 7/3 over the scale 2")
 	_, ok = scoreOrigin(0, []float64{math.NaN()}, []float64{1}, [][]float64{{1}}, []float64{0.5}, 1)
 	assert.False(t, ok, "no step with data")
 }
 
 // TestEnsembleCombines pins the ensembles' point forecasts against their
 // members' own: the median of two members is their mean, of three the
-// middle one; inverse_error weighs each member by 1/MAE of its residuals
-// (meanAbsResidual: the mean |error| over every horizon).
+// middle one; and meanAbsResidual, the mean |error| over every horizon
+// that inverse_error weighs members by.
 func TestEnsembleCombines(t *testing.T) {
 	t.Parallel()
 	y := synthetic(24*20, 11)

@@ -123,8 +123,11 @@ func checkBacktest(y []float64, newModel func() (Model, error), opts BacktestOpt
 	if opts.SeasonalPeriod < 1 {
 		return provider.Invalid("seasonal_period", opts.SeasonalPeriod, "must be ≥ 1")
 	}
-	if opts.Window < 0 || opts.Stride < 0 {
-		return provider.Invalid("window", opts.Window, "window and stride must be ≥ 0")
+	if opts.Window < 0 {
+		return provider.Invalid("window", opts.Window, "must be ≥ 0 (0 means every step before the origin)")
+	}
+	if opts.Stride < 0 {
+		return provider.Invalid("stride", opts.Stride, "must be ≥ 0 (0 means the horizon)")
 	}
 	for i, v := range y {
 		if math.IsInf(v, 0) {

@@ -112,9 +112,7 @@ func TestVerticalAtLambdaBounds(t *testing.T) {
 	t.Parallel()
 	s, err := scaling.NewVertical(scaling.VerticalConfig{Lookback: time.Hour, Step: 5 * time.Minute})
 	require.NoError(t, err)
-	fn := func(mib int, timeout time.Duration) scaling.Target {
-		return scaling.Target{ID: "fn", Resource: provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: mib, Timeout: timeout}}}
-	}
+	fn := fnTarget
 	tests := []struct {
 		name     string
 		give     scaling.Target

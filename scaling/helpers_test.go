@@ -62,3 +62,8 @@ func (g allowAll) Check(_ context.Context, p safety.Proposal) (safety.Decision, 
 func (g allowAll) Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
 	return g.Check(ctx, p)
 }
+
+// fnTarget is a function of the given memory and timeout.
+func fnTarget(mib int, timeout time.Duration) scaling.Target {
+	return scaling.Target{ID: "fn", Resource: provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: mib, Timeout: timeout}}}
+}

@@ -387,9 +387,22 @@ func TestVerticalPicksAtTheBoundaries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "d.x fits: needs 2.50 vCPU, 16384 MiB", rec.Reason)
 
-	// A current type of unknown size keeps its size.
+	// A current type of unknown size keeps its size; so does one whose
+	// vCPUs the provider reported but not its memory (a smaller type could
+	// not hold what it uses).
 	rec, err = s.Recommend(t.Context(), stateWith(inst("q.x"), flat(provider.MetricCPU, 0.25)))
 	require.NoError(t, err)
 	assert.Equal(t, `the size of "q.x" is unknown`, rec.Reason)
 	assert.Zero(t, rec.Fitness)
+	vcpuOnly := inst("q.x")
+	vcpuOnly.Resource.Size.VCPU = 8
+	rec, err = s.Recommend(t.Context(), stateWith(vcpuOnly, flat(provider.MetricCPU, 0.25), flat(provider.MetricMemory, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, `the memory of "q.x" is unknown`, rec.Reason)
+	assert.True(t, rec.Size.IsZero())
+	known := vcpuOnly
+	known.Resource.Size.MemoryMiB = 16384
+	rec, err = s.Recommend(t.Context(), stateWith(known, flat(provider.MetricCPU, 0.25), flat(provider.MetricMemory, 0.25)))
+	require.NoError(t, err)
+	assert.Equal(t, "a.x", rec.Size.InstanceType, "a type outside the catalogue, with its size reported, is sized: %s", rec.Reason)
 }

@@ -406,14 +406,15 @@ func TestPredictorRefitSchedule(t *testing.T) {
 	observe(t, reselect.Add(2*time.Hour))
 	assert.NotNil(t, pr.model)
 
-	// A failed fit waits for the next refit time.
-	failedAt := reselect.Add(time.Hour)
+	// A failed fit (made to look so: no model, an error) waits for the
+	// next refit time.
+	dropped := reselect.Add(time.Hour)
 	pr.model, pr.fitErr = nil, errors.New("no fit")
-	observe(t, failedAt.Add(time.Hour))
+	observe(t, dropped.Add(time.Hour))
 	assert.Nil(t, pr.model, "not retried within the refit interval")
 	assert.Equal(t, StandingNoModel, pr.standing)
 	pr.selectAt = reselect.Add(-96 * time.Hour) // a reselection is due too
-	observe(t, failedAt.Add(2*time.Hour))
+	observe(t, dropped.Add(2*time.Hour))
 	assert.Nil(t, pr.model, "not retried within the refit interval, even when a reselection is due")
 	observe(t, reselect.Add(6*time.Hour))
 	require.NotNil(t, pr.model, "retried at the next refit time")

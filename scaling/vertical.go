@@ -166,10 +166,11 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 //     timeout in whole seconds, within Lambda's limits (128–10,240 MiB,
 //     1–900 s).
 //
-// A function's memory or timeout changes only by at least MinChange. A
-// resource whose current size is unknown (an instance type not in the
-// catalogue, a function without memory) keeps it: usage is a share of
-// that size.
+// A function's memory or timeout changes only by at least MinChange (a
+// function without a timeout gets one). A resource whose current size is
+// unknown keeps it, since usage is a share of that size: an instance whose
+// type is not in the catalogue and whose vCPUs or memory the provider did
+// not report, a function without memory.
 //
 // Its fitness is 0.9 times the share of the lookback covered by data. It
 // is safe for concurrent use.
@@ -237,6 +238,11 @@ func (s *Vertical) instance(st State) Recommendation {
 	}
 	if cur.VCPU <= 0 {
 		return keepSize(fmt.Sprintf("the size of %q is unknown", cur.InstanceType), 0)
+	}
+	if cur.MemoryMiB <= 0 {
+		// Memory use is a share of the memory: without it the memory
+		// needed is unknown, and a smaller type could not hold it.
+		return keepSize(fmt.Sprintf("the memory of %q is unknown", cur.InstanceType), 0)
 	}
 	cpuQ, cpuCov, ok := s.quantile(st, provider.MetricCPU, s.cfg.Percentile)
 	if !ok {

@@ -11,11 +11,6 @@ import (
 	"github.com/idlescale/idlescale/scaling"
 )
 
-// fnTarget is a function of the given memory and timeout.
-func fnTarget(mib int, timeout time.Duration) scaling.Target {
-	return scaling.Target{ID: "fn", Resource: provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: mib, Timeout: timeout}}}
-}
-
 // TestVerticalFunctionBoundaries pins a function's sizing where it turns:
 // a change of exactly MinChange (10 %) is made, a smaller one is not, for
 // memory and for the timeout, up and down; the timeout is at least one
@@ -159,7 +154,8 @@ func TestVerticalWeightedQuantile(t *testing.T) {
 		values []float64 // durations, oldest first, ending an hour before now
 		want   time.Duration
 	}{
-		// 2 s × 1.5 = 3 s; were the target exclusive, 3 s × 1.5 = 4.5 → 5 s.
+		// 2 s × 1.5 = 3 s; had the rounding tolerance gone the other way
+		// (the target missed by 1e-12), 3 s × 1.5 = 4.5 → 5 s.
 		{"the target reached exactly", []float64{1, 4, 3, 2}, 3 * time.Second},
 		// The same with gaps between: their slots weigh nothing. Ages 6,
 		// 4, 3, 1 h: weights 1/64, 1/16, 1/8, 1/2 (total 45/64, target

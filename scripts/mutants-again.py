@@ -1,22 +1,28 @@
 #!/usr/bin/env python3
 """mutants-again.py re-runs the mutants a gremlins JSON report lists as
 LIVED (and optionally NOT COVERED) against the package's current tests,
-one at a time, and prints which are now killed: the "after" check of the
+one at a time, and prints what each is now: the "after" check of the
 mutants a run left, without re-running the ones it already killed.
 
-usage: scripts/mutants-again.py REPORT.json PKG_DIR [--not-covered] [--timeout S]
-       [--from COMMIT] [--only FILE,FILE]
+usage: scripts/mutants-again.py REPORT.json PKG_DIR [--not-covered]
+       [--timeout S] [--from COMMIT] [--only FILE,FILE]
 
-Each mutant is applied to the file in place at its line and column, the
-package's tests run with `go test -count=1 -failfast`, and the file is
-restored (also on interrupt or kill). A mutant whose token is no longer at its
-position (the file changed since the report) is reported as MOVED and
-not run; with --from, the commit the report was made on, each line is
-first mapped to where that line is now (difflib over the two versions;
-a line that was changed or deleted is MOVED). --only limits the run to
-some of the package's files. Run it in a checkout you are not editing.
+The package's tests must pass unmutated first. Each mutant is applied to
+the file in place at its line and byte column (as gremlins counts them),
+the package's tests run with `go test -count=1 -failfast` from the module
+root, and the file is restored (also on SIGINT or SIGTERM). A mutant is
+KILLED when the tests fail (exit status 1), NOT VIABLE when it does not
+build (gremlins v0.6.0 counts those as killed), LIVED when they pass and
+TIMED OUT after --timeout seconds (300 by default; the whole process
+group is killed). A mutant whose operator is no longer at its position
+is MOVED and not run; with --from, the commit the report was made on,
+each line is first mapped to where that line is now (difflib over the two
+versions; a line that was changed or deleted is MOVED). --only limits the
+run to some of the package's files. Run it in a checkout you are not
+editing.
 """
 import difflib
+import functools
 import json
 import os
 import signal
@@ -24,20 +30,43 @@ import subprocess
 import sys
 
 SWAP = {
-    "CONDITIONALS_BOUNDARY": {"<": "<=", "<=": "<", ">": ">=", ">=": ">"},
-    "CONDITIONALS_NEGATION": {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"},
-    "ARITHMETIC_BASE": {"+": "-", "-": "+", "*": "/", "/": "*", "%": "*"},
-    "INCREMENT_DECREMENT": {"++": "--", "--": "++"},
-    "INVERT_NEGATIVES": {"-": "+"},
+    "CONDITIONALS_BOUNDARY": {b"<": b"<=", b"<=": b"<", b">": b">=", b">=": b">"},
+    "CONDITIONALS_NEGATION": {b"==": b"!=", b"!=": b"==", b"<": b">=", b"<=": b">", b">": b"<=", b">=": b"<"},
+    "ARITHMETIC_BASE": {b"+": b"-", b"-": b"+", b"*": b"/", b"/": b"*", b"%": b"*"},
+    "INCREMENT_DECREMENT": {b"++": b"--", b"--": b"++"},
+    "INVERT_NEGATIVES": {b"-": b"+"},
 }
 
 
 def token_at(line, col):
     i = col - 1
-    for tok in ("<=", ">=", "==", "!=", "++", "--"):
+    for tok in (b"<=", b">=", b"==", b"!=", b"++", b"--"):
         if line[i:i + 2] == tok:
             return tok
     return line[i:i + 1]
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def run_tests(root, pkg, timeout):
+    p = subprocess.Popen(["go", "test", "-count=1", "-failfast", "-timeout", "%ds" % max(timeout - 5, 1), pkg],
+                         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return "TIMED OUT"
+    if p.returncode == 0:
+        return "LIVED"
+    if b"[build failed]" in out or b"[setup failed]" in out:
+        return "NOT VIABLE"
+    if p.returncode == 1:
+        return "KILLED"
+    return "ERROR"
 
 
 def main():
@@ -45,26 +74,34 @@ def main():
     if len(args) < 2:
         print(__doc__)
         sys.exit(2)
-    report, pkg = args[0], args[1]
+    report, pkgdir = args[0], os.path.abspath(args[1])
     statuses = {"LIVED"}
     if "--not-covered" in args:
         statuses.add("NOT COVERED")
-    timeout = 300
-    if "--timeout" in args:
-        timeout = int(args[args.index("--timeout") + 1])
+    timeout = int(args[args.index("--timeout") + 1]) if "--timeout" in args else 300
     since = args[args.index("--from") + 1] if "--from" in args else None
     only = set(args[args.index("--only") + 1].split(",")) if "--only" in args else None
+    gomod = subprocess.run(["go", "env", "GOMOD"], cwd=pkgdir, capture_output=True, text=True).stdout.strip()
+    if not gomod or gomod == os.devnull:
+        sys.exit("mutants-again: %s is not in a Go module" % pkgdir)
+    root = os.path.dirname(gomod)
+    pkg = "./" + os.path.relpath(pkgdir, root)
+    if pkg == "./." or ".." in pkg:
+        sys.exit("mutants-again: PKG must be a package directory below the module root, not %s" % pkg)
+    if run_tests(root, pkg, timeout) != "LIVED":
+        sys.exit("mutants-again: the tests of %s fail unmutated" % pkg)
+    gitroot = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=pkgdir, capture_output=True, text=True).stdout.strip()
     data = json.load(open(report))
     counts = {}
     for f in data["files"]:
         if only is not None and f["file_name"] not in only:
             continue
-        path = os.path.join(pkg, f["file_name"])
+        path = os.path.join(pkgdir, f["file_name"])
         linemap = None
         if since is not None:
-            rel = os.path.relpath(os.path.abspath(path), subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=pkg, capture_output=True, text=True).stdout.strip())
-            old = subprocess.run(["git", "show", "%s:%s" % (since, rel)], cwd=pkg, capture_output=True, text=True).stdout.split("\n")
-            cur = open(path).read().split("\n")
+            rel = os.path.relpath(path, gitroot)
+            old = subprocess.run(["git", "show", "%s:%s" % (since, rel)], cwd=gitroot, capture_output=True).stdout.split(b"\n")
+            cur = open(path, "rb").read().split(b"\n")
             linemap = {}
             for a, b, n in difflib.SequenceMatcher(None, old, cur, autojunk=False).get_matching_blocks():
                 for k in range(n):
@@ -72,38 +109,27 @@ def main():
         for m in f["mutations"]:
             if m["status"] not in statuses:
                 continue
-            src = open(path).read()
-            lines = src.split("\n")
-            ln = m["line"] if linemap is None else linemap.get(m["line"])
             where = "%s:%d:%d %s" % (f["file_name"], m["line"], m["column"], m["type"])
-            if ln is None:
-                print("MOVED", where, "(line changed)")
-                counts["MOVED"] = counts.get("MOVED", 0) + 1
-                continue
-            m = dict(m, line=ln)
-            line = lines[m["line"] - 1]
-            tok = token_at(line, m["column"])
+            ln = m["line"] if linemap is None else linemap.get(m["line"])
+            src = open(path, "rb").read()
+            lines = src.split(b"\n")
+            tok = token_at(lines[ln - 1], m["column"]) if ln is not None else None
             new = SWAP.get(m["type"], {}).get(tok)
             if new is None:
-                print("MOVED", where, repr(tok))
+                print("MOVED", where, flush=True)
                 counts["MOVED"] = counts.get("MOVED", 0) + 1
                 continue
             i = m["column"] - 1
-            lines[m["line"] - 1] = line[:i] + new + line[i + len(tok):]
-            restore = lambda *_: open(path, "w").write(src)
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *a: (restore(), sys.exit(130)))
+            lines[ln - 1] = lines[ln - 1][:i] + new + lines[ln - 1][i + len(tok):]
+            restore = functools.partial(write, path, src)
+            handlers = {sig: signal.signal(sig, lambda *a, r=restore: (r(), sys.exit(130))) for sig in (signal.SIGINT, signal.SIGTERM)}
             try:
-                open(path, "w").write("\n".join(lines))
-                try:
-                    r = subprocess.run(["go", "test", "-count=1", "-failfast", "./" + pkg.rstrip("/").split("/")[-1]],
-                                       cwd=os.path.dirname(os.path.abspath(pkg.rstrip("/"))),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
-                    status = "LIVED" if r.returncode == 0 else "KILLED"
-                except subprocess.TimeoutExpired:
-                    status = "TIMED OUT"
+                write(path, b"\n".join(lines))
+                status = run_tests(root, pkg, timeout)
             finally:
                 restore()
+                for sig, h in handlers.items():
+                    signal.signal(sig, h)
             print(status, where, "(was %s)" % m["status"], flush=True)
             counts[status] = counts.get(status, 0) + 1
     print("summary:", counts)
