@@ -378,3 +378,42 @@ func TestPrepareMaxGapDuration(t *testing.T) {
 	_, err = Prepare(series(1), GapPolicy{MaxGap: -1})
 	require.ErrorIs(t, err, ErrLongGap)
 }
+
+// TestHarmonicConfigEdges pins the harmonic model's validation at its
+// edges: periods in [2, 2^20], harmonics in [1, period/2], at most
+// maxHarmonicColumns columns with the intercept and the trend; the default
+// of min(period/2, 10) harmonics; and the values its fit needs: two of the
+// longest period, or the columns plus two.
+func TestHarmonicConfigEdges(t *testing.T) {
+	t.Parallel()
+	ok := []HarmonicConfig{
+		{Periods: []int{2}},
+		{Periods: []int{1 << 20}, Harmonics: []int{1}},
+		{Periods: []int{24}, Harmonics: []int{12}},
+		{Periods: []int{200}, Harmonics: []int{(maxHarmonicColumns - 2) / 2}},
+	}
+	for _, c := range ok {
+		require.NoError(t, c.Validate(), "%+v", c)
+	}
+	for _, tt := range []struct {
+		c     HarmonicConfig
+		field string
+	}{
+		{HarmonicConfig{Periods: []int{1}}, "periods[0]"},
+		{HarmonicConfig{Periods: []int{1<<20 + 1}}, "periods[0]"},
+		{HarmonicConfig{Periods: []int{24}, Harmonics: []int{13}}, "harmonics[0]"},
+		{HarmonicConfig{Periods: []int{24}, Harmonics: []int{0}}, "harmonics[0]"},
+		{HarmonicConfig{Periods: []int{200}, Harmonics: []int{(maxHarmonicColumns-2)/2 + 1}}, "harmonics"},
+	} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.c.Validate(), &ie, "%+v", tt.c)
+		assert.Equal(t, tt.field, ie.Field)
+	}
+	m, err := NewHarmonic(HarmonicConfig{Periods: []int{24, 6}})
+	require.NoError(t, err)
+	assert.Equal(t, []int{10, 3}, m.cfg.Harmonics, "min(period/2, 10)")
+	assert.Equal(t, 48, m.need(), "two of the longest period")
+	wide, err := NewHarmonic(HarmonicConfig{Periods: []int{7, 11, 13}, Harmonics: []int{3, 5, 6}})
+	require.NoError(t, err)
+	assert.Equal(t, 2+2*14+2, wide.need(), "the columns plus two (32 > 26)")
+}
