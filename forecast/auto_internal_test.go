@@ -417,3 +417,13 @@ func TestHarmonicConfigEdges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2+2*14+2, wide.need(), "the columns plus two (32 > 26)")
 }
+
+// TestHarmonicOrdersDropDuplicates pins that a later period's harmonic at
+// a frequency an earlier period already has is dropped, up to and
+// including the earlier period's last harmonic: with one daily harmonic,
+// the weekly 7th (= daily 1st) goes, the 14th (= daily 2nd) stays.
+func TestHarmonicOrdersDropDuplicates(t *testing.T) {
+	t.Parallel()
+	got := harmonicOrders([]int{24, 168}, []int{1, 14})
+	assert.Equal(t, [][]int{{1}, {1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14}}, got)
+}
