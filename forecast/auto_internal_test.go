@@ -427,3 +427,24 @@ func TestHarmonicOrdersDropDuplicates(t *testing.T) {
 	got := harmonicOrders([]int{24, 168}, []int{1, 14})
 	assert.Equal(t, [][]int{{1}, {1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14}}, got)
 }
+
+// TestHarmonicRefitMatchesFresh pins that a harmonic model fitted again on
+// a longer series (its XᵀX cache then stale) forecasts as one fitted once.
+func TestHarmonicRefitMatchesFresh(t *testing.T) {
+	t.Parallel()
+	y := synthetic(24*30, 12)
+	cfg := HarmonicConfig{Periods: []int{24, 168}, Harmonics: []int{4, 3}}
+	reused, err := NewHarmonic(cfg)
+	require.NoError(t, err)
+	require.NoError(t, reused.Fit(y[:24*25]))
+	require.NoError(t, reused.Fit(y))
+	fresh, err := NewHarmonic(cfg)
+	require.NoError(t, err)
+	require.NoError(t, fresh.Fit(y))
+	a, b := make([]float64, 12), make([]float64, 12)
+	require.NoError(t, reused.Forecast(a, nil, nil))
+	require.NoError(t, fresh.Forecast(b, nil, nil))
+	for h := range a {
+		assert.InDelta(t, b[h], a[h], 1e-9*math.Abs(b[h]), "h=%d", h)
+	}
+}
