@@ -220,10 +220,7 @@ func FuzzDecodeDigest(f *testing.F) {
 // next fold is measured from its first zero.
 func TestDigestFlagsSuspectZeros(t *testing.T) {
 	t.Parallel()
-	ens, err := NewEnsemble(EnsembleConfig{})
-	require.NoError(t, err)
-	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
-	require.NoError(t, err)
+	_, tr := defaultTracker(t)
 	require.Equal(t, 6, tr.minSteps, "30 minutes of 5-minute steps")
 	cpu := slicesIndex(tr.levels, provider.MetricCPU)
 	require.Less(t, cpu, len(tr.levels))
@@ -298,10 +295,7 @@ func TestDigestFlagsSuspectZeros(t *testing.T) {
 // data in every hour).
 func TestDigestLearnsEmptyHours(t *testing.T) {
 	t.Parallel()
-	ens, err := NewEnsemble(EnsembleConfig{})
-	require.NoError(t, err)
-	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
-	require.NoError(t, err)
+	ens, tr := defaultTracker(t)
 	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 	n := tr.hours * 12
 	now := start.Add(time.Duration(tr.hours) * time.Hour)
@@ -335,10 +329,7 @@ func TestDigestLearnsEmptyHours(t *testing.T) {
 // the verdicts: the Tracker falls back to a full read, which agrees.)
 func TestDigestRoundTrip(t *testing.T) {
 	t.Parallel()
-	ens, err := NewEnsemble(EnsembleConfig{})
-	require.NoError(t, err)
-	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
-	require.NoError(t, err)
+	_, tr := defaultTracker(t)
 	start := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 	now := start.Add(time.Duration(tr.hours) * time.Hour)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -445,4 +436,14 @@ func TestDecodeDigestRefusesCorruptState(t *testing.T) {
 	require.ErrorContains(t, err, "checksum mismatch")
 	_, err = decodeDigest([]byte("ISD1xxxx"))
 	require.ErrorContains(t, err, "not a digest")
+}
+
+// defaultTracker is a tracker of the default ensemble over a memory store.
+func defaultTracker(t *testing.T) (*Ensemble, *Tracker) {
+	t.Helper()
+	ens, err := NewEnsemble(EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	return ens, tr
 }
