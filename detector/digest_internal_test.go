@@ -399,7 +399,7 @@ func TestDecodeDigestRefusesCorruptState(t *testing.T) {
 	} {
 		_, err := decodeDigest(tt.d.encode(nil))
 		require.ErrorIs(t, err, errCorruptState, tt.name)
-		assert.ErrorContains(t, err, tt.want, tt.name)
+		require.ErrorContains(t, err, tt.want, tt.name)
 	}
 	// At the limits, accepted: 12 steps of 12, counts equal to the steps,
 	// 65,536 hours, a 1-hour step.

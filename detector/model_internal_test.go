@@ -158,7 +158,7 @@ func TestModelFitStandardises(t *testing.T) {
 	ys[1] = 0 // 3 idle, 5 busy
 	err = m2.fit(t.Context(), xs, ys)
 	require.ErrorIs(t, err, ErrTooFewExamples)
-	assert.ErrorContains(t, err, "3 idle and 5 busy usable examples")
+	require.ErrorContains(t, err, "3 idle and 5 busy usable examples")
 	ys[1], ys[0] = 1, 1 // 5 idle, 3 busy
 	require.ErrorIs(t, m2.fit(t.Context(), xs, ys), ErrTooFewExamples)
 }

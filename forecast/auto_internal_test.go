@@ -47,7 +47,7 @@ func TestAutoPlanDefaults(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.plan(y[:48])
 	require.ErrorIs(t, err, ErrInsufficientData, "a validation window of 48 leaves nothing to fit on 48 values")
-	assert.ErrorContains(t, err, "has 48 values, needs at least 49")
+	require.ErrorContains(t, err, "has 48 values, needs at least 49")
 
 	// Without a period (a concave trend has none) the horizon is 24.
 	trend := make([]float64, 200)
