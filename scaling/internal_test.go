@@ -219,6 +219,15 @@ func TestCountSteps(t *testing.T) {
 		assert.Equal(t, tc.want, got, "%v → %v", tc.from, tc.to)
 		assert.Len(t, appendSteps(nil, tc.from, tc.to, half), got, "%v → %v", tc.from, tc.to)
 	}
+	// Appended after another plan's steps (the batch's shared array), a
+	// plan's steps are numbered from 1.
+	arena := appendSteps(nil, spec(1, 40, 16), spec(1, 40, 2), half)
+	arena = appendSteps(arena, spec(1, 40, 4), spec(1, 40, 10), half)
+	var idx []int
+	for _, st := range arena {
+		idx = append(idx, st.Index)
+	}
+	assert.Equal(t, []int{1, 2, 3, 1, 2, 3}, idx)
 }
 
 // TestMemoryJournalRetention pins the memory journal: a zero value works,
