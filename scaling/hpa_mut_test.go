@@ -406,3 +406,26 @@ func TestVerticalPicksAtTheBoundaries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a.x", rec.Size.InstanceType, "a type outside the catalogue, with its size reported, is sized: %s", rec.Reason)
 }
+
+// TestHPAScaleUpPolicyCountsChanges pins that a scale-up policy counts
+// the replicas the target's own changes added within its period: 4 pods a
+// minute, 3 added 30 seconds ago (2 → 5), allow 2 + 4 = 6; added 2
+// minutes ago, they no longer count (5 + 4 caps nothing: the HPA's 7).
+func TestHPAScaleUpPolicyCountsChanges(t *testing.T) {
+	t.Parallel()
+	zero := time.Duration(0)
+	s, err := scaling.NewHPA(scaling.HPAConfig{Behavior: &hpa.Behavior{ScaleUp: &hpa.ScalingRules{StabilizationWindow: &zero,
+		Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 4, Period: time.Minute}}}}}, "hpa")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		ago  time.Duration
+		want int
+	}{{30 * time.Second, 6}, {2 * time.Minute, 7}} {
+		st := stateWith(group(5, 1, 20), series(provider.MetricCPU, t0, time.Minute, 1.0))
+		st.History = scaling.History{Changes: []scaling.Change{{At: t0.Add(-tc.ago), Strategy: "hpa",
+			From: provider.CapacitySpec{Max: 100, Desired: 2}, To: provider.CapacitySpec{Max: 100, Desired: 5}}}}
+		rec, err := s.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired, "a scale up %s ago: %s", tc.ago, rec.Reason)
+	}
+}
