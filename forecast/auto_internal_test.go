@@ -448,3 +448,26 @@ func TestHarmonicRefitMatchesFresh(t *testing.T) {
 		assert.InDelta(t, b[h], a[h], 1e-9*math.Abs(b[h]), "h=%d", h)
 	}
 }
+
+// TestBacktestOriginBounds pins which explicit origins Backtest accepts:
+// one with exactly Window steps before it, not one step earlier; none at
+// or past the end of y; and the harmonic model's message names the
+// largest order a period allows.
+func TestBacktestOriginBounds(t *testing.T) {
+	t.Parallel()
+	y := synthetic(100, 3)
+	newModel := func() (Model, error) { return NewSeasonalNaive(4) }
+	opts := func(origins ...int) BacktestOptions {
+		return BacktestOptions{Horizon: 2, SeasonalPeriod: 4, Window: 20, Origins: origins}
+	}
+	_, err := Backtest(t.Context(), y, newModel, opts(20))
+	require.NoError(t, err, "exactly Window steps before the origin")
+	for _, bad := range []int{19, 100, 101} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, func() error { _, err := Backtest(t.Context(), y, newModel, opts(bad)); return err }(), &ie, "origin %d", bad)
+		assert.Equal(t, "origins[0]", ie.Field)
+	}
+	_, err = Backtest(t.Context(), y, newModel, opts(99))
+	require.NoError(t, err, "the last step")
+	require.ErrorContains(t, HarmonicConfig{Periods: []int{24}, Harmonics: []int{13}}.Validate(), "must be in [1, 12] (period/2)")
+}
