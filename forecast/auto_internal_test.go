@@ -471,3 +471,17 @@ func TestBacktestOriginBounds(t *testing.T) {
 	require.NoError(t, err, "the last step")
 	require.ErrorContains(t, HarmonicConfig{Periods: []int{24}, Harmonics: []int{13}}.Validate(), "must be in [1, 12] (period/2)")
 }
+
+// TestPredMAE pins the validation MAE: the mean |y − prediction| over
+// every origin and horizon whose prediction exists and whose step is in
+// y (predictions laid out origin by origin, H per origin).
+func TestPredMAE(t *testing.T) {
+	t.Parallel()
+	y := []float64{0, 0, 10, 20, 30}
+	// t0 = 2, H = 2: origin 2 predicts steps 2 and 3, origin 3 steps 3
+	// and 4, origin 4 steps 4 and 5 (past the end: NaN).
+	preds := []float64{11, 18, 21, math.NaN(), 27, math.NaN()}
+	// |10−11| + |20−18| + |20−21| + |30−27| = 7 over 4.
+	assert.InDelta(t, 7.0/4, predMAE(preds, y, 2, 2), 1e-12)
+	assert.True(t, math.IsNaN(predMAE([]float64{math.NaN()}, y, 4, 1)))
+}
