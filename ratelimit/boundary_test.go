@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,20 @@ func TestStatsKeptAndRemaining(t *testing.T) {
 		} else {
 			assert.Equal(t, -1, b.Remaining, "unlimited")
 		}
+	}
+}
+
+// TestValidateTargetEdges pins a target name's character classes and
+// length at their edges: a space (0x20) and "~" (0x7e) are allowed, 0x1f
+// and DEL (0x7f) are not; a lone 0x80 byte is not UTF-8 and a C1 control
+// (U+0080) is refused, "é" (U+00E9) is allowed; provider.MaxIDLength bytes
+// are allowed, one more is not.
+func TestValidateTargetEdges(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"a b", "a~", "café", strings.Repeat("x", provider.MaxIDLength)} {
+		require.NoError(t, ratelimit.ValidateTarget("target", ok), "%q", ok)
+	}
+	for _, bad := range []string{"a\x1f", "a\x7f", "a\x80", "a\u0080", "", strings.Repeat("x", provider.MaxIDLength+1)} {
+		require.ErrorIs(t, ratelimit.ValidateTarget("target", bad), provider.ErrInvalid, "%q", bad)
 	}
 }
