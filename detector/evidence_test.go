@@ -472,6 +472,9 @@ func TestWeekHours(t *testing.T) {
 	var ie *provider.InvalidError
 	require.ErrorAs(t, json.Unmarshal([]byte("[3, 168]"), &back), &ie)
 	assert.Equal(t, "hours[1]", ie.Field)
+	require.NoError(t, json.Unmarshal([]byte("[0, 167]"), &back), "the first and last hours of the week")
+	assert.True(t, back.Has(0) && back.Has(167))
+	require.ErrorAs(t, json.Unmarshal([]byte("[-1]"), &back), &ie)
 	// Five groups or more: the first four, then the count of the others.
 	var many detector.WeekHours
 	for d := range 7 {
