@@ -429,3 +429,42 @@ func TestHPAScaleUpPolicyCountsChanges(t *testing.T) {
 		assert.Equal(t, tc.want, rec.Capacity.Desired, "a scale up %s ago: %s", tc.ago, rec.Reason)
 	}
 }
+
+// TestStepIntervalsAtTheirBounds pins which step a breach exactly at a
+// step boundary falls in, as EC2 Auto Scaling defines it: above the
+// threshold a step is [lower, upper) — a breach of exactly 0.25 is in
+// [0.25, +∞), not [0, 0.25) — and below it (lower, upper] — exactly
+// −0.25 is in (−∞, −0.25], not (−0.25, 0]. Values in binary fractions
+// keep the breach exact.
+func TestStepIntervalsAtTheirBounds(t *testing.T) {
+	t.Parallel()
+	up, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.5, Comparison: scaling.GreaterOrEqual,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{
+			{LowerBound: fp(0), UpperBound: fp(0.25), Adjustment: 1},
+			{LowerBound: fp(0.25), Adjustment: 3},
+		}}}})
+	require.NoError(t, err)
+	down, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.5, Comparison: scaling.LessOrEqual,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{
+			{LowerBound: fp(-0.25), UpperBound: fp(0), Adjustment: -1}, // first: a boundary breach must not match it
+			{UpperBound: fp(-0.25), Adjustment: -3},
+		}}}})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		s    *scaling.Step
+		cpu  float64
+		want int
+	}{
+		{up, 0.75, 13},   // breach 0.25: [0.25, +∞)
+		{up, 0.625, 11},  // breach 0.125: [0, 0.25)
+		{up, 0.5, 11},    // breach 0: [0, 0.25)
+		{down, 0.25, 7},  // breach −0.25: (−∞, −0.25]
+		{down, 0.375, 9}, // breach −0.125: (−0.25, 0]
+		{down, 0.5, 9},   // breach 0: (−0.25, 0]
+		{down, 0.125, 7}, // breach −0.375: (−∞, −0.25]
+	} {
+		rec, err := tc.s.Recommend(t.Context(), stateWith(group(10, 1, 20), series(provider.MetricCPU, t0, time.Minute, tc.cpu)))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, rec.Capacity.Desired, "cpu %v: %s", tc.cpu, rec.Reason)
+	}
+}
