@@ -372,6 +372,8 @@ func TestVerticalPicksAtTheBoundaries(t *testing.T) {
 	for _, x := range rec.Inputs {
 		in[x.Name] = x.Value
 	}
+	assert.InDelta(t, 0.25, in["cpu p90"], 0)
+	assert.InDelta(t, 0.25, in["memory p90"], 0)
 	assert.InDelta(t, 2.5, in["vcpu needed"], 0)
 	assert.InDelta(t, 5120, in["memory needed"], 0)
 	assert.InDelta(t, -0.30, in["cost per hour change"], 1e-12)

@@ -226,6 +226,7 @@ func TestVerticalFunction(t *testing.T) {
 
 func TestVerticalConfigErrors(t *testing.T) {
 	t.Parallel()
+	require.NoError(t, scaling.VerticalConfig{Step: time.Hour, Lookback: time.Hour}.Validate(), "a step as long as the lookback")
 	for _, tt := range []struct {
 		give  scaling.VerticalConfig
 		field string
@@ -236,6 +237,7 @@ func TestVerticalConfigErrors(t *testing.T) {
 		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 1, MemoryMiB: 1}, {Name: "x", VCPU: 1, MemoryMiB: 1}}}, "instance_types[1].name"},
 		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 0, MemoryMiB: 1}}}, "instance_types[0].vcpu"},
 		{scaling.VerticalConfig{Step: 9 * 24 * time.Hour}, "step"},
+		{scaling.VerticalConfig{Step: time.Hour + 1, Lookback: time.Hour}, "step"},
 	} {
 		_, err := scaling.NewVertical(tt.give)
 		var inv *provider.InvalidError
