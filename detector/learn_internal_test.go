@@ -237,6 +237,7 @@ func TestSuspectZeroRuns(t *testing.T) {
 		{"5 zeros of a 30-minute run: trusted", 20, 5, 24, 30 * time.Minute, false},
 		{"6 zeros, 3 before the window", 25, 6, 12, 26 * time.Minute, true}, // the window starts at step 28
 		{"5 zeros, 2 before the window", 26, 5, 12, 26 * time.Minute, false},
+		{"6 zeros ending where the window starts", 22, 6, 12, 26 * time.Minute, false},
 	} {
 		q := DataQuality{SuspectZeroRun: tt.run, MinCoverage: 0.01}.withDefaults()
 		s := series(tt.from, tt.zeros)
@@ -245,6 +246,13 @@ func TestSuspectZeroRuns(t *testing.T) {
 		require.Equal(t, 40-tt.window, w.lo, tt.name)
 		assert.Equal(t, tt.masked, w.nMasked > 0, tt.name)
 	}
+	// Gaps between the busy value and the zeros are skipped: the zeros
+	// still follow 0.3.
+	gapped := series(20, 6)
+	gapped.Values[18], gapped.Values[19] = math.NaN(), math.NaN()
+	w, _, _ := view(gapped, gapped.End(), 24*5*time.Minute, 0.1, DataQuality{SuspectZeroRun: 26 * time.Minute, MinCoverage: 0.01}.withDefaults())
+	assert.Equal(t, 1, w.nMasked, "zeros after gaps after 0.3")
+
 	// The longest run is reported, with the value it followed; of two
 	// equally long runs, the first.
 	s := series(5, 6)
@@ -256,7 +264,7 @@ func TestSuspectZeroRuns(t *testing.T) {
 	for i := 25; i < 33; i++ {
 		s.Values[i] = 0
 	}
-	w, _, _ := view(s, s.End(), 40*5*time.Minute, 0.1, DataQuality{MinCoverage: 0.01}.withDefaults())
+	w, _, _ = view(s, s.End(), 40*5*time.Minute, 0.1, DataQuality{MinCoverage: 0.01}.withDefaults())
 	assert.Equal(t, 3, w.nMasked)
 	assert.Equal(t, 40*time.Minute, w.zeroRun)
 	assert.InDelta(t, 0.7, w.cliff, 0)
