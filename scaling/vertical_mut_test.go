@@ -176,3 +176,38 @@ func TestVerticalWeightedQuantile(t *testing.T) {
 		})
 	}
 }
+
+// TestVerticalPicksTheCheapest pins the order of the catalogue's types
+// that fit: the cheapest whatever its vCPUs (a pricier type with fewer
+// vCPUs after it does not win), then, at equal cost, the fewer vCPUs
+// whatever the name; and a function's inputs are named by their
+// percentiles.
+func TestVerticalPicksTheCheapest(t *testing.T) {
+	t.Parallel()
+	inst := scaling.Target{ID: "i", Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "big", VCPU: 16, MemoryMiB: 65536}}}
+	flat := func(m provider.Metric, v float64) provider.Series { return flatSeries(m, 5*time.Minute, 12, v) }
+	for _, tt := range []struct {
+		name    string
+		catalog []scaling.InstanceType
+		want    string
+	}{
+		{"cheapest first, then a pricier one with fewer vCPUs", []scaling.InstanceType{{Name: "cheap", VCPU: 4, MemoryMiB: 16384, HourlyCost: 0.1}, {Name: "pricey", VCPU: 3, MemoryMiB: 16384, HourlyCost: 0.2}}, "cheap"},
+		{"equal cost: fewer vCPUs before a smaller name", []scaling.InstanceType{{Name: "b", VCPU: 2.5, MemoryMiB: 16384, HourlyCost: 0.1}, {Name: "a", VCPU: 3, MemoryMiB: 16384, HourlyCost: 0.1}}, "b"},
+	} {
+		s, err := scaling.NewVertical(scaling.VerticalConfig{InstanceTypes: tt.catalog, Lookback: time.Hour, Step: 5 * time.Minute})
+		require.NoError(t, err)
+		rec, err := s.Recommend(t.Context(), stateWith(inst, flat(provider.MetricCPU, 0.1), flat(provider.MetricMemory, 0.1)))
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, rec.Size.InstanceType, "%s: %s", tt.name, rec.Reason)
+	}
+
+	s, err := scaling.NewVertical(scaling.VerticalConfig{Lookback: time.Hour, Step: 5 * time.Minute})
+	require.NoError(t, err)
+	rec, err := s.Recommend(t.Context(), stateWith(fnTarget(1024, 60*time.Second), flat(provider.MetricMemory, 0.5), flat(provider.MetricDuration, 2)))
+	require.NoError(t, err)
+	var names []string
+	for _, in := range rec.Inputs {
+		names = append(names, in.Name)
+	}
+	assert.Equal(t, []string{"memory p90", "memory needed", "duration p99"}, names)
+}
