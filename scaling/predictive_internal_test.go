@@ -57,6 +57,9 @@ func TestCalendarSeasons(t *testing.T) {
 		{"half a day stays", []int{12}, time.Hour, []int{12}},
 		{"merged duplicates", []int{287, 289}, 5 * time.Minute, []int{288}},
 		{"a step that does not divide a day", []int{3}, 7 * time.Hour, []int{3}},
+		// 36 s steps: a day is 2,400 of them and 3 % of it exactly 72.
+		{"exactly 3 % of a day", []int{2472, 2328}, 36 * time.Second, []int{2400}},
+		{"a step beyond 3 %", []int{2473}, 36 * time.Second, []int{2473}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
