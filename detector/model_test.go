@@ -206,3 +206,19 @@ func TestModelErrors(t *testing.T) {
 	_, _, err = detector.CrossValidate(t.Context(), fleetExamples(5, 1), 1, 0, detector.ModelConfig{})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
+
+// TestCrossValidateFolds pins k's range: 2 folds and as many folds as
+// groups are allowed, 1 and one more than the groups are not.
+func TestCrossValidateFolds(t *testing.T) {
+	t.Parallel()
+	ex := nabExamples(t) // 6 groups
+	for _, k := range []int{2, 6} {
+		folds, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{})
+		require.NoError(t, err, "k = %d", k)
+		assert.Len(t, folds, k)
+	}
+	for _, k := range []int{1, 7} {
+		_, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{})
+		require.ErrorIs(t, err, provider.ErrInvalid, "k = %d", k)
+	}
+}
