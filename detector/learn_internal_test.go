@@ -297,3 +297,52 @@ func TestIsMasked(t *testing.T) {
 	assert.Equal(t, 4, w.maskedData())
 	assert.InDelta(t, 0.5, w.stat(provider.StatMean, 0, 6), 1e-12)
 }
+
+// TestScheduleRecommendationAtItsMinimums pins the off-hours schedule's
+// two thresholds at exactly their values: a week exactly MinRegularity
+// regular and a schedule saving exactly MinScheduleSaving are recommended;
+// with either minimum just above the value, it is not, and the reason says
+// which.
+func TestScheduleRecommendationAtItsMinimums(t *testing.T) {
+	t.Parallel()
+	// Busy on weekdays 09:00–17:00 in two weeks, idle otherwise, one
+	// hour of Saturday noon seen once (irregular).
+	p := Profile{Location: time.UTC, IdleShare: 0.9}
+	for slot := range HoursPerWeek {
+		p.Observed[slot], p.HoursSeen[slot] = 24, 2
+		day, hour := slot/24, slot%24
+		if day >= 1 && day <= 5 && hour >= 9 && hour < 17 {
+			continue // busy: no idle steps
+		}
+		p.IdleSteps[slot] = 24
+	}
+	p.HoursSeen[6*24+12], p.IdleSteps[6*24+12], p.Observed[6*24+12] = 1, 6, 12
+	reg := p.Regularity()
+	saved := p.Propose(2 * time.Hour).SavedShare
+	require.Greater(t, reg, 0.5)
+	require.Less(t, reg, 1.0)
+	require.Greater(t, saved, 0.5)
+	for _, tt := range []struct {
+		name          string
+		minReg, minSv float64
+		want          bool
+		reason        ReasonCode
+	}{
+		{"both exactly at their minimum", reg, saved, true, ""},
+		{"regularity just below its minimum", math.Nextafter(reg, 2), saved, false, ReasonIrregular},
+		{"saving just below its minimum", reg, math.Nextafter(saved, 2), false, ReasonSmallSaving},
+	} {
+		ens, err := NewEnsemble(EnsembleConfig{MinRegularity: tt.minReg, MinScheduleSaving: tt.minSv})
+		require.NoError(t, err, tt.name)
+		in := Input{Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), Resource: provider.Resource{ID: "r", Kind: provider.KindInstance, HourlyCost: 1}}
+		r := recommender{e: ens, in: &in, prof: &p, monthly: HoursPerMonth}
+		var v Verdict
+		assert.Equal(t, tt.want, r.schedule(&v, true), tt.name)
+		if tt.want {
+			assert.Equal(t, ActionSchedule, v.Action, tt.name)
+			continue
+		}
+		require.Len(t, v.Reasons, 1, tt.name)
+		assert.Equal(t, tt.reason, v.Reasons[0].Code, tt.name)
+	}
+}
