@@ -332,7 +332,8 @@ func (v *digestView) stats(m provider.Metric, window time.Duration, launch time.
 //	down u8, peak u8, sum f64, max f64
 //	then the CRC-32 (IEEE) of all the bytes before it, u32.
 //
-// Zero times are stored as math.MinInt64.
+// Zero times are stored as math.MaxUint64 (−1 as an int64, never a stored
+// time: see putTime).
 const digestMagic = "ISD2"
 
 // errCorruptState is wrapped by decodeDigest's errors.

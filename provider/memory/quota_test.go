@@ -39,6 +39,17 @@ func newEmulator(t *testing.T, lim quota.Limits) (*memory.QuotaEmulator, *bclock
 	return e, clk
 }
 
+// quotaCloud is a Cloud on a fake clock at quotaT0 holding instance i-1.
+func quotaCloud(t *testing.T) (*memory.Cloud, *bclock.Mock) {
+	t.Helper()
+	clk := bclock.NewMock()
+	clk.Set(quotaT0)
+	c, err := memory.New(memory.Config{}, memory.WithClock(clk))
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	return c, clk
+}
+
 // oldQuery reads n one-minute points that end 3 h before now (old data).
 func oldQuery(now time.Time, n int) provider.Query {
 	end := now.Add(-3 * time.Hour)
@@ -249,11 +260,7 @@ func runOnMock(t *testing.T, clk *bclock.Mock, f func()) time.Duration {
 // front of a Cloud, all on one fake clock, and checks every answer.
 func throughSource(t *testing.T, cfg quota.Config) (memory.QuotaUsage, quota.Usage) {
 	t.Helper()
-	clk := bclock.NewMock()
-	clk.Set(quotaT0)
-	c, err := memory.New(memory.Config{}, memory.WithClock(clk))
-	require.NoError(t, err)
-	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	c, clk := quotaCloud(t)
 	values := make([]float64, 12*24)
 	for i := range values {
 		values[i] = float64(i)
@@ -405,11 +412,7 @@ func TestQuotaEmulatorConcurrent(t *testing.T) {
 // source's own throttling reaches the caller as throttling.
 func TestQuotaEmulatorSourceErrors(t *testing.T) {
 	t.Parallel()
-	clk := bclock.NewMock()
-	clk.Set(quotaT0)
-	c, err := memory.New(memory.Config{}, memory.WithClock(clk))
-	require.NoError(t, err)
-	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	c, clk := quotaCloud(t)
 	e, err := memory.NewQuotaEmulator(c, clk, quota.CloudWatch())
 	require.NoError(t, err)
 	ok, missing := oldQuery(quotaT0, 10), oldQuery(quotaT0, 10)
