@@ -113,8 +113,10 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	}
 	a.cfg = cfg.withDefaults()
 	tables := map[string]*podTable{}
+	hpas := map[string]*HPA{}
 	for _, t := range a.cfg.Targets {
 		c, _ := t.compile(a.custom) // validated above
+		shareHPAs(&c, hpas)
 		sharePodTables(c.candidates, tables)
 		if len(c.needs) > 0 && fleet.Metrics == nil {
 			return nil, provider.Invalid("fleet.metrics", nil, fmt.Sprintf("is required: target %s reads metrics", t.ID))

@@ -16,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
 )
 
 // perResource is a driver with no batch capability: the memory cloud
@@ -355,4 +356,75 @@ func TestRunPlansOutliveTheirBatch(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSharedHPAStrategyDecidesAsAlone evaluates 120 groups whose CPU
+// changes every minute, under three HPA policies (the legacy
+// normalization, a behavior with a short scale-down window and a Pods
+// policy, and the legacy one beside a target-value strategy), with four
+// workers: the targets of one policy share one HPA strategy and its
+// working spaces. Each target's decision, pass after pass (so with its
+// stabilization history), is the one an Autoscaler of that target alone
+// (its own strategy) makes.
+func TestSharedHPAStrategyDecidesAsAlone(t *testing.T) {
+	t.Parallel()
+	const n = 120
+	start := time.Now().Truncate(time.Minute).Add(-time.Hour) // the memory cloud serves no future data
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	for i := range n {
+		id := fmt.Sprintf("g-%03d", i)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 30, Desired: 1 + i%9}))
+		vals := make([]float64, 40)
+		for m := range vals {
+			vals[m] = 0.05 + 0.9*float64((i*7+m*5)%13)/12
+		}
+		require.NoError(t, c.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: start.Add(-5 * time.Minute), Step: time.Minute, Values: vals}))
+	}
+	legacy := scaling.StrategySpec{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{}}
+	window := 2 * time.Minute
+	behavior := scaling.StrategySpec{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{Behavior: &hpa.Behavior{
+		ScaleDown: &hpa.ScalingRules{StabilizationWindow: &window, Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 2, Period: time.Minute}}}}}}
+	tv := scaling.StrategySpec{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}
+	policy := func(i int) []scaling.StrategySpec {
+		return [][]scaling.StrategySpec{{legacy}, {behavior}, {legacy, tv}}[i%3]
+	}
+	newAutoscaler := func(cfg scaling.Config) *scaling.Autoscaler {
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		return a
+	}
+	shared := scaling.Config{Concurrency: 4}
+	alone := make([]*scaling.Autoscaler, n)
+	for i := range n {
+		tc := scaling.TargetConfig{ID: fmt.Sprintf("g-%03d", i), Max: 30, Strategies: policy(i)}
+		shared.Targets = append(shared.Targets, tc)
+		alone[i] = newAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{tc}})
+	}
+	a := newAutoscaler(shared)
+	stabilized, rescaled := 0, 0
+	for pass := range 24 {
+		now := start.Add(time.Duration(pass) * 15 * time.Second)
+		got := a.Evaluate(t.Context(), now)
+		require.NoError(t, got.Err())
+		require.Len(t, got.Targets, n)
+		for i, r := range got.Targets {
+			want := alone[i].Evaluate(t.Context(), now)
+			require.NoError(t, want.Err())
+			require.NotNil(t, r.Decision, "pass %d target %s", pass, r.Target)
+			// Printed: a failed metric's input is NaN, which Equal never equals.
+			require.Equal(t, fmt.Sprintf("%+v", *want.Targets[0].Decision), fmt.Sprintf("%+v", *r.Decision), "pass %d target %s", pass, r.Target)
+			hp := r.Decision.Considered[0]
+			if hp.Proposal != hp.Capacity.Desired {
+				stabilized++
+			}
+			if r.Decision.Change {
+				rescaled++
+			}
+		}
+	}
+	assert.Greater(t, stabilized, n, "decisions held by stabilization or policies")
+	assert.Greater(t, rescaled, n, "decisions that rescale")
 }

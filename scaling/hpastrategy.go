@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -100,11 +101,10 @@ type HPA struct {
 	// pods synthesized for targets without pods share one container
 	// (read-only), requesting 1000m of every resource a metric targets.
 	pods *podTable // pods synthesized for groups without pods, shared by strategies with the same container
-	// scratch is the working space of one Recommend at a time; a
-	// concurrent call (one strategy shared by several targets) makes its
-	// own.
-	scratchMu sync.Mutex
-	scratch   *hpaScratch
+	// scratch holds *hpaScratch, the working spaces of Recommend calls:
+	// one per concurrent call (an Autoscaler's targets with the same
+	// policy share one strategy, see shareHPAs).
+	scratch sync.Pool
 }
 
 // hpaScratch is one Recommend call's working space. Its buffers are its
@@ -180,24 +180,15 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if minR == 0 && !s.cfg.minZeroAllowed() {
 		minR = 1 // the API server refuses minReplicas 0 without an object or external metric
 	}
-	locked := s.scratchMu.TryLock()
-	if locked {
-		defer s.scratchMu.Unlock()
-	}
-	var sc *hpaScratch
-	if locked {
-		sc = s.scratch
-	}
+	sc, _ := s.scratch.Get().(*hpaScratch)
 	if sc == nil {
 		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
 		if err != nil {
 			return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 		}
 		sc = &hpaScratch{calc: calc}
-		if locked {
-			s.scratch = sc
-		}
 	}
+	defer s.scratch.Put(sc)
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
@@ -344,6 +335,35 @@ func sharePodTables(candidates []Candidate, tables map[string]*podTable) {
 			h.pods = t
 		} else {
 			tables[h.pods.key] = h.pods
+		}
+	}
+}
+
+// shareHPAs makes the HPA strategies of a compiled target one strategy
+// per name and configuration across the targets of an Autoscaler
+// (shared): thousands of targets with one policy then share one
+// strategy, its pods and its working spaces, instead of thousands of
+// copies whose cache misses dominate a pass over the fleet. A strategy
+// holds nothing of a target between two Recommend calls, so sharing it
+// changes no decision.
+func shareHPAs(c *compiled, shared map[string]*HPA) {
+	c.hpa = nil
+	for i, cand := range c.candidates {
+		h, ok := cand.Strategy.(*HPA)
+		if !ok {
+			continue
+		}
+		if cfg, err := json.Marshal(h.cfg); err == nil { // always: the config is plain data
+			key := h.name + "\x00" + string(cfg)
+			if s, ok := shared[key]; ok {
+				h = s
+				c.candidates[i].Strategy = s
+			} else {
+				shared[key] = h
+			}
+		}
+		if c.hpa == nil {
+			c.hpa = h
 		}
 	}
 }

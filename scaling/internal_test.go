@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
@@ -305,4 +306,49 @@ func TestNeedAndRecommendationValidate(t *testing.T) {
 	assert.NoError(t, Recommendation{Size: provider.Size{MemoryMiB: 512, Timeout: time.Minute}}.Validate(fn))
 	assert.NoError(t, Recommendation{}.Validate(fn), "no size: keep the current one")
 	assert.ErrorContains(t, Recommendation{Size: provider.Size{InstanceType: "m5.large"}}.Validate(fn), "size")
+}
+
+// TestAutoscalerSharesHPAStrategies checks that the targets of an
+// Autoscaler share one HPA strategy per name and configuration (the
+// pass over a large fleet depends on it), that a target's PodSource
+// strategy is the shared one, and that another name, another config or
+// a second strategy in the same target is not merged with it.
+func TestAutoscalerSharesHPAStrategies(t *testing.T) {
+	t.Parallel()
+	cpu := func(u int32) *HPAConfig {
+		return &HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+			Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: u}}}}}
+	}
+	spec := func(name string, u int32) StrategySpec {
+		return StrategySpec{Name: name, Type: StrategyHPA, HPA: cpu(u)}
+	}
+	cfg := Config{Targets: []TargetConfig{
+		{ID: "a", Max: 10, Strategies: []StrategySpec{spec("", 60)}},
+		{ID: "b", Max: 20, Strategies: []StrategySpec{spec("", 60)}}, // other bounds: the same strategy
+		{ID: "c", Max: 10, Strategies: []StrategySpec{spec("", 70)}},
+		{ID: "d", Max: 10, Strategies: []StrategySpec{spec("fast", 60)}},
+		{ID: "e", Max: 10, Strategies: []StrategySpec{spec("hpa", 60), spec("fast", 60)}},
+		{ID: "f", Max: 10, Strategies: []StrategySpec{{Type: StrategyThreshold}, spec("fast", 70)}},
+	}}
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	e, err := NewEngine(EngineConfig{}, Cloud{Scaler: c, Metrics: c}, nopGate{})
+	require.NoError(t, err)
+	a, err := NewAutoscaler(cfg, e, Fleet{Inventory: c, Metrics: c})
+	require.NoError(t, err)
+	strategy := func(target, i int) *HPA {
+		h, ok := a.targets[target].candidates[i].Strategy.(*HPA)
+		require.True(t, ok, "target %d candidate %d", target, i)
+		return h
+	}
+	assert.Same(t, strategy(0, 0), strategy(1, 0), "same name and config")
+	assert.NotSame(t, strategy(0, 0), strategy(2, 0), "another target utilization")
+	assert.NotSame(t, strategy(0, 0), strategy(3, 0), "another name")
+	assert.Same(t, strategy(0, 0), strategy(4, 0), `"hpa" is the default name`)
+	assert.Same(t, strategy(3, 0), strategy(4, 1))
+	assert.NotSame(t, strategy(4, 0), strategy(4, 1))
+	assert.NotSame(t, strategy(3, 0), strategy(5, 1), "another config under the same name")
+	for i, want := range []*HPA{strategy(0, 0), strategy(0, 0), strategy(2, 0), strategy(3, 0), strategy(0, 0), strategy(5, 1)} {
+		assert.Same(t, want, a.targets[i].hpa, "target %d's PodSource strategy is its first, shared", i)
+	}
 }
