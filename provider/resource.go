@@ -156,7 +156,20 @@ func ValidateID(id string) error {
 		return Invalid("id", id, "must not be empty")
 	case len(id) > MaxIDLength:
 		return Invalid("id", id[:32]+"…", "must be at most "+strconv.Itoa(MaxIDLength)+" bytes")
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0:
+	}
+	for i := range len(id) {
+		// Printable ASCII other than the space is valid; anything else
+		// is checked rune by rune (an ID is read on every provider call).
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return validateIDRunes(id)
+		}
+	}
+	return nil
+}
+
+// validateIDRunes is ValidateID's check of an ID's runes.
+func validateIDRunes(id string) error {
+	if strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0 {
 		return Invalid("id", id, "must not contain white space, control characters or invalid UTF-8")
 	}
 	return nil

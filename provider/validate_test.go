@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,37 @@ func TestValidateID(t *testing.T) {
 	for _, id := range []string{"", "a b", "tab\t", "nl\n", strings.Repeat("x", provider.MaxIDLength+1), "bad\xffutf8"} {
 		require.ErrorIs(t, provider.ValidateID(id), provider.ErrInvalid, "%q", id)
 	}
+}
+
+// TestValidateIDEveryRune checks ValidateID's byte-wise fast path against
+// its definition for every rune (and every byte that is not valid UTF-8),
+// alone and between valid characters: an ID is invalid exactly when it
+// holds white space, a control character or invalid UTF-8.
+func TestValidateIDEveryRune(t *testing.T) {
+	t.Parallel()
+	invalid := func(id string) bool {
+		return strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0
+	}
+	check := func(id string) {
+		if err := provider.ValidateID(id); (err != nil) != invalid(id) {
+			t.Fatalf("ValidateID(%q) = %v, want invalid %v", id, err, invalid(id))
+		}
+	}
+	bad := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		s := string(r)
+		check(s)
+		check("i-" + s + "x")
+		if invalid(s) {
+			bad++
+		}
+	}
+	for b := range 256 {
+		check("i-" + string([]byte{byte(b)}) + "x")
+	}
+	assert.Greater(t, bad, 2048+65, "surrogates, controls and spaces are refused")
+	require.Error(t, provider.ValidateID("i-\x7f"), "DEL, the last ASCII byte")
+	require.NoError(t, provider.ValidateID("!~"), "the first and last printable ASCII bytes")
 }
 
 func TestResourceValidate(t *testing.T) {
