@@ -556,3 +556,25 @@ func TestEvidenceConfigAtOne(t *testing.T) {
 		assert.Equal(t, tt.field, ie.Field)
 	}
 }
+
+// TestEvidenceWithoutDataInTheWindow: a bounded metric whose series has no
+// sample in the evidence window (memory reported only as gaps) gets no
+// evidence reason of its own (a coverage of 0 with statistics of nothing
+// would read as evidence), while CPU's is reported as usual.
+func TestEvidenceWithoutDataInTheWindow(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	cpu := days(14, quiet)
+	mem := days(14, func(int, time.Time) float64 { return math.NaN() })
+	mem.Metric = provider.MetricMemory
+	v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: res("r", cpu.Start), Series: []provider.Series{cpu, mem}})
+	require.NoError(t, err)
+	var metrics []provider.Metric
+	for _, r := range v.Reasons {
+		if r.Code == detector.ReasonEvidence {
+			metrics = append(metrics, r.Metric)
+		}
+	}
+	assert.Equal(t, []provider.Metric{provider.MetricCPU}, metrics, v.Explain())
+}
