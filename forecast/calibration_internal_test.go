@@ -391,3 +391,26 @@ func TestInsertionSortBudget(t *testing.T) {
 	assert.False(t, insertionSort(b, 4))
 	assert.ElementsMatch(t, []errorAt{{3, 0}, {1, 1}, {2, 2}, {0, 3}}, b)
 }
+
+// A tie between the error scales (here no origin of the validation
+// window has enough past errors to be scored, so both losses are 0) keeps
+// the configured relative errors: absolute errors are chosen only when
+// they score strictly lower.
+func TestIntervalsForTieKeepsRelative(t *testing.T) {
+	t.Parallel()
+	a, err := NewAuto(AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	y := make([]float64, 48)
+	for i := range y {
+		y[i] = 10 + float64(i%24)
+	}
+	const H, t0 = 6, 24
+	c := &candidate{preds: make([]float64, (len(y)-t0)*H)}
+	for i := range c.preds {
+		c.preds[i] = math.NaN()
+	}
+	require.Positive(t, floorFor(y))
+	require.Zero(t, sequentialPinball(c.preds, y, t0, H, 0))
+	require.Zero(t, sequentialPinball(c.preds, y, t0, H, floorFor(y)))
+	assert.False(t, a.intervalsFor(c, y, autoPlan{H: H, t0: t0}).Absolute)
+}
