@@ -363,6 +363,18 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// TestConfigApprovalRiskLevels: every real risk level is a valid
+// ApprovalRisk, low (the lowest) included; none and unknown names are not.
+func TestConfigApprovalRiskLevels(t *testing.T) {
+	t.Parallel()
+	for _, r := range []safety.Risk{"", safety.RiskLow, safety.RiskMedium, safety.RiskHigh} {
+		require.NoError(t, safety.Config{ApprovalRisk: r}.Validate(), "%q", r)
+	}
+	for _, r := range []safety.Risk{safety.RiskNone, "extreme", "Low"} {
+		require.ErrorIs(t, safety.Config{ApprovalRisk: r}.Validate(), provider.ErrInvalid, "%q", r)
+	}
+}
+
 func TestEngineUnnamedRules(t *testing.T) {
 	t.Parallel()
 	anon := safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
