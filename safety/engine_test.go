@@ -306,6 +306,11 @@ func TestEngineRejectsInvalidProposals(t *testing.T) {
 			p.Action = safety.ActionResize
 			p.TargetSize = provider.Size{InstanceType: "m5.large", VCPU: math.NaN()}
 		}, "target_size.vcpu"},
+		{"resize from a NaN vcpu", func(p *safety.Proposal) {
+			p.Action = safety.ActionResize
+			p.TargetSize = provider.Size{InstanceType: "m5.large"}
+			p.CurrentSize = provider.Size{InstanceType: "m5.xlarge", VCPU: math.NaN()}
+		}, "current_size.vcpu"},
 	}
 	var ran atomic.Int32
 	counted := safety.Named("counted", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {

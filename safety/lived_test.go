@@ -177,6 +177,19 @@ func TestScaleProposalWithoutChangeIsValid(t *testing.T) {
 	require.ErrorIs(t, out.Validate(), provider.ErrInvalid)
 }
 
+// Units counts the instances a proposal acts on: the fall in desired
+// capacity of a scale_in, the rise of a scale_out, 1 for other actions.
+func TestProposalUnits(t *testing.T) {
+	t.Parallel()
+	in := scale("g-1", 5, 3)
+	in.Action = safety.ActionScaleIn
+	out := scale("g-1", 3, 7)
+	out.Action = safety.ActionScaleOut
+	same := scale("g-1", 4, 4)
+	same.Action = safety.ActionScaleOut
+	assert.Equal(t, []int{2, 4, 0, 1}, []int{in.Units(), out.Units(), same.Units(), stop("i-1").Units()})
+}
+
 // The fingerprint an approval is bound to tells apart target sizes that
 // differ only in a fraction of a vCPU.
 func TestFingerprintSeesFractionalVCPU(t *testing.T) {

@@ -470,6 +470,8 @@ func TestLimitsRule(t *testing.T) {
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		}
+		_, err := safety.NewLimitsRule(safety.LimitsConfig{MaxFleetShare: 1}, nil)
+		require.NoError(t, err, "a share of 1 (the whole fleet) is allowed")
 		h := &safety.MemoryHistory{}
 		require.ErrorIs(t, h.Record("web", t0, 0), provider.ErrInvalid)
 		require.ErrorIs(t, h.Record("web", time.Time{}, 1), provider.ErrInvalid)
