@@ -462,3 +462,70 @@ func TestPredictorBridgesGapsLinearly(t *testing.T) {
 	assert.Equal(t, []float64{100, 110, 120, 130, 140, 150}, rec.got)
 	assert.Equal(t, StandingForecast, pr.standing)
 }
+
+// TestPredictorFitEndsAtTheLastValue: a fit whose window ends in gaps (at
+// most maxGap steps) leaves the model's state at the last step with a
+// value, not at the end of the window, so that the forecast starts from
+// there.
+func TestPredictorFitEndsAtTheLastValue(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	step := 5 * time.Minute
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	for _, gap := range []int{0, 1, 2} {
+		vals := make([]float64, 864+gap)
+		for i := range vals {
+			vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+		}
+		for i := len(vals) - gap; i < len(vals); i++ {
+			vals[i] = math.NaN()
+		}
+		pr := newPredictor(c)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
+		require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+		require.Equal(t, StandingForecast, pr.standing, "gap %d: %+v", gap, pr.status())
+		assert.Equal(t, ser.TimeAt(len(vals)-gap), pr.fedEnd, "gap %d", gap)
+		assert.InDelta(t, vals[len(vals)-gap-1], pr.lastVal, 0, "gap %d", gap)
+	}
+}
+
+// TestSpecPeriods lists the seasons a model spec uses: its Period when
+// above 1, its Periods, and its members', sorted and once each.
+func TestSpecPeriods(t *testing.T) {
+	assert.Empty(t, specPeriods(forecast.Spec{Kind: forecast.KindHoltWinters, Period: 1}))
+	assert.Empty(t, specPeriods(forecast.Spec{Kind: forecast.KindHoltWinters}))
+	assert.Equal(t, []int{24}, specPeriods(forecast.Spec{Kind: forecast.KindHoltWinters, Period: 24}))
+	assert.Equal(t, []int{24, 168}, specPeriods(forecast.Spec{Kind: forecast.KindEnsemble, Members: []forecast.Spec{
+		{Kind: forecast.KindHarmonic, Periods: []int{168, 24}}, {Kind: forecast.KindHoltWinters, Period: 24}, {Kind: forecast.KindHoltWinters, Period: 1},
+	}}))
+}
+
+// TestNaiveScale pins the in-sample error of the lag-h naive forecast:
+// mean |y_s − y_{s−h}| over the len(y)−h pairs, NaN without a pair.
+func TestNaiveScale(t *testing.T) {
+	y := []float64{1, 2, 4, 7, 7}
+	assert.InDelta(t, (1+2+3+0)/4.0, naiveScale(y, 1), 1e-15)
+	assert.InDelta(t, (3+5+3)/3.0, naiveScale(y, 2), 1e-15)
+	assert.InDelta(t, 6.0, naiveScale(y, 4), 1e-15)
+	assert.True(t, math.IsNaN(naiveScale(y, 5)))
+	assert.True(t, math.IsNaN(naiveScale(y, 6)))
+}
+
+// TestPredictorErrorScale: a fit scales the rolling error by the larger
+// in-sample error of the two simple forecasts, the value lead+1 steps
+// before and the value a season before (here a level that rises every
+// day makes the seasonal one the larger).
+func TestPredictorErrorScale(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	y := make([]float64, 864)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + 30*float64(i/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing)
+	lead, season := naiveScale(y, c.leadSteps()+1), naiveScale(y, 288)
+	require.Greater(t, season, lead)
+	assert.InDelta(t, season, pr.scale, 1e-12)
+}
