@@ -529,3 +529,35 @@ func TestPredictorErrorScale(t *testing.T) {
 	require.Greater(t, season, lead)
 	assert.InDelta(t, season, pr.scale, 1e-12)
 }
+
+// TestPredictiveCandidates: forecast's defaults, plus, from two seasons,
+// a harmonic regression whose orders per season are at most half the
+// period, 20 and 48/seasons, and at least 1.
+func TestPredictiveCandidates(t *testing.T) {
+	harmonic := func(cands []forecast.Spec) *forecast.Spec {
+		for i := range cands {
+			if cands[i].Kind == forecast.KindHarmonic && len(cands[i].Periods) > 1 {
+				return &cands[i]
+			}
+		}
+		return nil
+	}
+	one := predictiveCandidates([]int{288})
+	assert.Equal(t, forecast.DefaultCandidates([]int{288}), one)
+	assert.Nil(t, harmonic(one), "one season: no multi-season harmonic")
+	for _, tc := range []struct {
+		periods, orders []int
+	}{
+		{[]int{288, 2016}, []int{20, 20}},      // capped at 20
+		{[]int{24, 168}, []int{12, 20}},        // half the day
+		{[]int{12, 24, 168}, []int{6, 12, 16}}, // 48/3
+		{[]int{1, 24}, []int{1, 12}},           // at least 1
+	} {
+		got := predictiveCandidates(tc.periods)
+		assert.Equal(t, forecast.DefaultCandidates(tc.periods), got[:len(got)-1], "%v", tc.periods)
+		h := harmonic(got)
+		require.NotNil(t, h, "%v", tc.periods)
+		assert.Equal(t, tc.periods, h.Periods)
+		assert.Equal(t, tc.orders, h.Harmonics, "%v", tc.periods)
+	}
+}

@@ -427,19 +427,7 @@ func (p *predictor) selectModel(y []float64) error {
 		}
 		periods = calendarSeasons(ps, c.Step)
 	}
-	cands := forecast.DefaultCandidates(periods)
-	if len(periods) >= 2 {
-		// The short horizon is where a harmonic regression on every
-		// season (with its AR(1) errors) does well. At most 98 Fourier
-		// columns in all (forecast's bound is 100 with the intercept and
-		// trend).
-		h := make([]int, len(periods))
-		for i, k := range periods {
-			h[i] = max(1, min(k/2, maxPredictiveHarmonicOrders, 48/len(periods)))
-		}
-		cands = append(cands, forecast.Spec{Kind: forecast.KindHarmonic, Periods: periods, Harmonics: h})
-	}
-	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: periods, Candidates: cands, Horizon: c.forecastSteps(), Intervals: p.intervals()})
+	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: periods, Candidates: predictiveCandidates(periods), Horizon: c.forecastSteps(), Intervals: p.intervals()})
 	if err != nil {
 		return err
 	}
@@ -448,6 +436,25 @@ func (p *predictor) selectModel(y []float64) error {
 	}
 	p.model, p.spec, p.periods = a.Model(), a.Chosen(), a.Periods()
 	return nil
+}
+
+// predictiveCandidates are the models selectModel chooses from for
+// seasons of periods steps: forecast's defaults, and with two seasons or
+// more a harmonic regression on every season (with its AR(1) errors),
+// which does well on the short horizon. Each season gets at most half its
+// period, maxPredictiveHarmonicOrders and 48/len(periods) orders (at most
+// 98 Fourier columns in all: forecast's bound is 100 with the intercept
+// and trend), and at least one.
+func predictiveCandidates(periods []int) []forecast.Spec {
+	cands := forecast.DefaultCandidates(periods)
+	if len(periods) >= 2 {
+		h := make([]int, len(periods))
+		for i, k := range periods {
+			h[i] = max(1, min(k/2, maxPredictiveHarmonicOrders, 48/len(periods)))
+		}
+		cands = append(cands, forecast.Spec{Kind: forecast.KindHarmonic, Periods: periods, Harmonics: h})
+	}
+	return cands
 }
 
 // calendarSeasons moves each season within 3 % of a day or a week (in
