@@ -561,3 +561,22 @@ func TestPredictiveCandidates(t *testing.T) {
 		assert.Equal(t, tc.orders, h.Harmonics, "%v", tc.periods)
 	}
 }
+
+// TestPredictorPinnedModel: a pinned model is the one fitted (not one
+// Auto selects), on the seasons it models.
+func TestPredictorPinnedModel(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 144}
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}, Model: &pinned}.withDefaults()
+	y := make([]float64, 864)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
+	assert.Equal(t, pinned, pr.spec)
+	assert.Equal(t, []int{144}, pr.periods)
+	assert.Equal(t, pinned.String(), pr.status().Model)
+}
