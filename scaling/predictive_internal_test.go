@@ -580,3 +580,33 @@ func TestPredictorPinnedModel(t *testing.T) {
 	assert.Equal(t, []int{144}, pr.periods)
 	assert.Equal(t, pinned.String(), pr.status().Model)
 }
+
+// TestPredictorScoresEveryStep runs a fitted predictor step by step for
+// longer than its pending forecasts could hold uncompacted (64): every
+// step's forecast is scored when its value arrives and then dropped, so
+// that at most lead+1 forecasts wait and the rolling error follows the
+// latest steps.
+func TestPredictorScoresEveryStep(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour},
+		RefitInterval: 7 * 24 * time.Hour, ReselectInterval: 7 * 24 * time.Hour}.withDefaults()
+	const fit, run = 864, 200
+	y := make([]float64, fit+run)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:fit]}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
+	require.Greater(t, len(pr.errs), run, "the error window holds every step of the run")
+	first := pr.errN
+	for n := fit + 1; n <= fit+run; n++ {
+		pr.decide(3)
+		ser.Values = y[:n]
+		require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+		require.LessOrEqual(t, len(pr.preds), c.leadSteps()+1, "step %d: pending forecasts are dropped once scored", n)
+	}
+	scored := pr.errN - first
+	assert.GreaterOrEqual(t, scored, run-c.leadSteps()-1, "every step after the first lead is scored")
+}
