@@ -610,3 +610,34 @@ func TestPredictorScoresEveryStep(t *testing.T) {
 	scored := pr.errN - first
 	assert.GreaterOrEqual(t, scored, run-c.leadSteps()-1, "every step after the first lead is scored")
 }
+
+// TestPredictorDecidesAcrossATrailingGap: when the latest steps are a gap
+// of maxGap steps (the model's state waits at the step before it), the
+// forecast still covers the whole window from the step in progress.
+func TestPredictorDecidesAcrossATrailingGap(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	const fit = 864
+	gap := c.maxGap()
+	y := make([]float64, fit+1+gap)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	for i := fit + 1; i < len(y); i++ {
+		y[i] = math.NaN()
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:fit]}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	want := pr.decide(3)
+	require.Equal(t, StandingForecast, want.Standing)
+	ser.Values = y
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing)
+	require.Equal(t, ser.TimeAt(fit+1), pr.fedEnd, "the state waits before the gap")
+	d := pr.decide(3)
+	assert.Equal(t, StandingForecast, d.Standing)
+	assert.Positive(t, d.Up)
+	assert.GreaterOrEqual(t, d.Hold, d.Up)
+	assert.False(t, math.IsNaN(d.Peak) || math.IsInf(d.Peak, 0), "peak %v", d.Peak)
+}
