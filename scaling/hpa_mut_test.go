@@ -470,3 +470,26 @@ func TestStepIntervalsAtTheirBounds(t *testing.T) {
 		assert.Equal(t, tc.want, rec.Capacity.Desired, "cpu %v: %s", tc.cpu, rec.Reason)
 	}
 }
+
+// TestStepFitnessFallsWithStaleData: the step strategy's fitness is 0.6
+// while its latest sample is in the last step, and falls linearly with
+// the sample's age to 0 at five steps: a sample two steps older than the
+// last (its step ended two steps ago) scores 0.6 × (1 − 2/5).
+func TestStepFitnessFallsWithStaleData(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewStep(scaling.StepConfig{Step: time.Minute, Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.GreaterOrEqual,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 1}}}}})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		give []float64
+		want float64
+	}{
+		{[]float64{0.9, 0.9}, 0.6},
+		{[]float64{0.9, gap, gap}, 0.6 * (1 - 2.0/5)},
+		{[]float64{0.9, gap, gap, gap, gap, gap}, 0},
+	} {
+		rec, err := s.Recommend(t.Context(), stateWith(group(4, 1, 20), series(provider.MetricCPU, t0, time.Minute, tc.give...)))
+		require.NoError(t, err)
+		assert.InDelta(t, tc.want, rec.Fitness, 1e-12, "%v", tc.give)
+	}
+}
