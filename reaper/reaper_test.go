@@ -3,6 +3,7 @@ package reaper_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -27,7 +28,9 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "zero value", give: reaper.Config{}},
 		{name: "every action", give: reaper.Config{Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate, detector.ActionDownsize}}},
+		{name: "confidence of exactly one", give: reaper.Config{MinConfidence: 1}},
 		{name: "confidence above one", give: reaper.Config{MinConfidence: 1.5}, field: "min_confidence"},
+		{name: "confidence just above one", give: reaper.Config{MinConfidence: math.Nextafter(1, 2)}, field: "min_confidence"},
 		{name: "negative confidence", give: reaper.Config{MinConfidence: -0.1}, field: "min_confidence"},
 		{name: "NaN confidence", give: reaper.Config{MinConfidence: nan()}, field: "min_confidence"},
 		{name: "schedule action", give: reaper.Config{Actions: []detector.Action{detector.ActionStop, detector.ActionSchedule}}, field: "actions[1]"},
@@ -37,6 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative verify timeout", give: reaper.Config{VerifyTimeout: -time.Second}, field: "verify_timeout"},
 		{name: "negative verify interval", give: reaper.Config{VerifyInterval: -time.Second}, field: "verify_interval"},
 		{name: "interval above timeout", give: reaper.Config{VerifyTimeout: time.Second, VerifyInterval: time.Minute}, field: "verify_interval"},
+		{name: "interval equal to the timeout", give: reaper.Config{VerifyTimeout: time.Minute, VerifyInterval: time.Minute}},
 		{name: "negative run interval", give: reaper.Config{Interval: -time.Hour}, field: "interval"},
 		{name: "bad filter", give: reaper.Config{Filter: provider.Filter{Kinds: []provider.Kind{"spaceship"}}}, field: "filter.kind"},
 	}
