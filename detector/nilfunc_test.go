@@ -1,6 +1,8 @@
 package detector_test
 
 import (
+	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -46,4 +48,30 @@ func TestNilFuncAdaptersRefused(t *testing.T) {
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "ensemble.signals[0].detector", ie.Field)
+}
+
+// A custom signal needs a name and a finite weight ≥ 0; each error names
+// the signal's field.
+func TestCustomSignalValidation(t *testing.T) {
+	t.Parallel()
+	quiet := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.9}, nil
+	})
+	for _, tc := range []struct {
+		name   string
+		weight float64
+		field  string
+	}{
+		{"", 1, "ensemble.signals[0].name"},
+		{"cost", math.NaN(), "ensemble.signals.cost.weight"},
+		{"cost", math.Inf(1), "ensemble.signals.cost.weight"},
+		{"cost", -0.5, "ensemble.signals.cost.weight"},
+	} {
+		_, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal(tc.name, tc.weight, quiet))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q %v", tc.name, tc.weight)
+		assert.Equal(t, tc.field, ie.Field)
+	}
+	_, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("cost", 0, quiet))
+	require.NoError(t, err, "a weight of 0 is allowed")
 }
