@@ -414,3 +414,21 @@ func TestIntervalsForTieKeepsRelative(t *testing.T) {
 	require.Zero(t, sequentialPinball(c.preds, y, t0, H, floorFor(y)))
 	assert.False(t, a.intervalsFor(c, y, autoPlan{H: H, t0: t0}).Absolute)
 }
+
+// When no candidate can be validated, Fit says so with every candidate and
+// the reason it was skipped.
+func TestAutoNoCandidateListsReasons(t *testing.T) {
+	t.Parallel()
+	a, err := NewAuto(AutoConfig{Periods: []int{24}, Horizon: 24})
+	require.NoError(t, err)
+	y := make([]float64, 60)
+	for i := range y {
+		y[i] = 10 + float64(i%24)
+	}
+	err = a.Fit(y)
+	require.ErrorIs(t, err, ErrInsufficientData)
+	for _, s := range DefaultCandidates([]int{24}) {
+		assert.Contains(t, err.Error(), s.String()+": needs ", "%s", s)
+	}
+	assert.Contains(t, err.Error(), "no candidate could be validated on 60 steps")
+}
