@@ -114,7 +114,7 @@ mutation: $(GREMLINS)
 # make mutation-again REPORT=detector.json PKG=./detector
 # Run it in a checkout you are not editing: it mutates files in place
 # (and restores them).
-# MUTATION_AGAIN_FLAGS passes --not-covered, --timeout S, --from COMMIT
+# MUTATION_AGAIN_FLAGS passes --not-covered, --timed-out, --timeout S, --from COMMIT
 # (the report's commit, to map its lines) or --only FILE,FILE.
 MUTATION_AGAIN_FLAGS ?=
 mutation-again:

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """mutants-again.py re-runs the mutants a gremlins JSON report lists as
-LIVED (and optionally NOT COVERED) against the package's current tests,
+LIVED (and optionally NOT COVERED or TIMED OUT) against the package's current tests,
 one at a time, and prints what each is now: the "after" check of the
 mutants a run left, without re-running the ones it already killed.
 
 usage: scripts/mutants-again.py REPORT.json PKG_DIR [--not-covered]
-       [--timeout S] [--from COMMIT] [--only FILE,FILE]
+       [--timed-out] [--timeout S] [--from COMMIT] [--only FILE,FILE]
 
 The package's tests must pass unmutated first. Each mutant is applied to
 the file in place at its line and byte column (as gremlins counts them),
@@ -18,8 +18,10 @@ group is killed). A mutant whose operator is no longer at its position
 is MOVED and not run; with --from, the commit the report was made on,
 each line is first mapped to where that line is now (difflib over the two
 versions; a line that was changed or deleted is MOVED). --only limits the
-run to some of the package's files. Run it in a checkout you are not
-editing.
+run to some of the package's files. --timed-out also re-runs the mutants
+gremlins timed out (on a loaded machine a mutant whose tests pass can time
+out, and gremlins leaves timed-out mutants out of its efficacy). Run it in
+a checkout you are not editing.
 """
 import difflib
 import functools
@@ -78,6 +80,8 @@ def main():
     statuses = {"LIVED"}
     if "--not-covered" in args:
         statuses.add("NOT COVERED")
+    if "--timed-out" in args:
+        statuses.add("TIMED OUT")
     timeout = int(args[args.index("--timeout") + 1]) if "--timeout" in args else 300
     since = args[args.index("--from") + 1] if "--from" in args else None
     only = set(args[args.index("--only") + 1].split(",")) if "--only" in args else None
