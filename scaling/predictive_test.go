@@ -522,3 +522,47 @@ targets:
 	require.ErrorAs(t, err, &ie)
 	assert.Contains(t, ie.Field, "predictive")
 }
+
+// TestPredictiveConfigBoundaries pins each bound of the predictive
+// configuration at its edge (5-minute steps): what is allowed exactly
+// there, and the nearest value that is not.
+func TestPredictiveConfigBoundaries(t *testing.T) {
+	t.Parallel()
+	zero, step := 0.0, 5*time.Minute
+	c := func(edit func(*scaling.PredictiveConfig)) scaling.PredictiveConfig {
+		cfg := scaling.PredictiveConfig{CapacityPerInstance: 1}
+		edit(&cfg)
+		return cfg
+	}
+	for _, tc := range []struct {
+		name  string
+		give  scaling.PredictiveConfig
+		field string // "" when valid
+	}{
+		{"utilization 1", c(func(c *scaling.PredictiveConfig) { c.TargetUtilization = 1 }), ""},
+		{"utilization just above 1", c(func(c *scaling.PredictiveConfig) { c.TargetUtilization = math.Nextafter(1, 2) }), "target_utilization"},
+		{"negative utilization", c(func(c *scaling.PredictiveConfig) { c.TargetUtilization = -0.5 }), "target_utilization"},
+		{"quantile 0.5", c(func(c *scaling.PredictiveConfig) { c.Quantile = 0.5 }), ""},
+		{"quantile just below 0.5", c(func(c *scaling.PredictiveConfig) { c.Quantile = math.Nextafter(0.5, 0) }), "quantile"},
+		{"quantile just below 1", c(func(c *scaling.PredictiveConfig) { c.Quantile = math.Nextafter(1, 0) }), ""},
+		{"margin 0", c(func(c *scaling.PredictiveConfig) { c.Margin = &zero }), ""},
+		{"horizon of one step", c(func(c *scaling.PredictiveConfig) { c.Horizon = step }), ""},
+		{"refit every step", c(func(c *scaling.PredictiveConfig) { c.RefitInterval = step }), ""},
+		{"error window of one step", c(func(c *scaling.PredictiveConfig) { c.ErrorWindow = step }), ""},
+		{"fit window of 8 steps", c(func(c *scaling.PredictiveConfig) { c.FitWindow = 8 * step }), ""},
+		{"fit window of 8 steps less a second", c(func(c *scaling.PredictiveConfig) { c.FitWindow = 8*step - time.Second }), "fit_window"},
+		{"lead + horizon of 47 steps", c(func(c *scaling.PredictiveConfig) { c.LeadTime, c.Horizon = 7*step, 40*step }), ""},
+		{"lead + horizon of 48 steps", c(func(c *scaling.PredictiveConfig) { c.LeadTime, c.Horizon = 8*step, 40*step }), "horizon"},
+		{"period of two steps", c(func(c *scaling.PredictiveConfig) { c.Periods = []time.Duration{2 * step} }), ""},
+		{"period of one step", c(func(c *scaling.PredictiveConfig) { c.Periods = []time.Duration{step} }), "periods[0]"},
+	} {
+		_, err := scaling.NewPredictive(tc.give)
+		if tc.field == "" {
+			require.NoError(t, err, tc.name)
+			continue
+		}
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tc.name)
+		assert.Equal(t, tc.field, ie.Field, tc.name)
+	}
+}
