@@ -294,3 +294,28 @@ func flatCopy(s provider.Series) provider.Series {
 	}
 	return c
 }
+
+// TestStatsPercentilesMostlyGaps: when most sampled steps are gaps, the
+// sample cannot place a cut (−Inf: every value is collected), and the
+// statistics are exact over the values there are.
+func TestStatsPercentilesMostlyGaps(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	const n = 4096
+	s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-n * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+	var data []float64
+	for i := range s.Values {
+		s.Values[i] = math.NaN()
+		if i%4 == 3 { // never a sampled step (multiples of 64)
+			s.Values[i] = 0.01 + 0.001*float64(i%97)
+			data = append(data, s.Values[i])
+		}
+	}
+	assert.True(t, math.IsInf(sampleCut(s.Values), -1))
+	ws := stats(s, now, n*5*time.Minute, time.Time{}, 0.1, levels{p99: 0.1, downsize: 0.35}, DataQuality{}.withDefaults())
+	slices.Sort(data)
+	require.Equal(t, len(data), ws.n)
+	assert.InDelta(t, data[nearestRank(95, len(data))-1], ws.p95, 0)
+	assert.InDelta(t, data[nearestRank(99, len(data))-1], ws.p99, 0)
+	assert.InDelta(t, data[len(data)-1], ws.max, 0)
+}
