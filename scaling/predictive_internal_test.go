@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -644,4 +645,53 @@ func TestPredictorDecidesAcrossATrailingGap(t *testing.T) {
 	assert.Positive(t, d.Up)
 	assert.GreaterOrEqual(t, d.Hold, d.Up)
 	assert.False(t, math.IsNaN(d.Peak) || math.IsInf(d.Peak, 0), "peak %v", d.Peak)
+}
+
+// TestPredictorReadsOnlyCompleteSteps: a series that runs past now (the
+// step in progress, or later) is read up to the last step that ended by
+// now, as the same series cut there.
+func TestPredictorReadsOnlyCompleteSteps(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	y := make([]float64, 900)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + float64(i%7)
+	}
+	now := start.Add(864*c.Step + 2*time.Minute) // 864 steps ended, the next in progress
+	long, cut := newPredictor(c), newPredictor(c)
+	require.NoError(t, long.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}, now))
+	require.NoError(t, cut.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:864]}, now))
+	require.Equal(t, StandingForecast, long.standing)
+	assert.Equal(t, start.Add(864*c.Step), long.seenEnd)
+	assert.Equal(t, cut.seenEnd, long.seenEnd)
+	assert.Equal(t, cut.fedEnd, long.fedEnd)
+	assert.InDelta(t, y[863], long.last, 0)
+	assert.Equal(t, fmt.Sprintf("%+v", cut.decide(3)), fmt.Sprintf("%+v", long.decide(3)), "printed: the MASE is NaN")
+}
+
+// TestPredictorContinuesOnASlidingWindow: reads of a fixed-length window
+// whose start moves on by whole steps (as a host reads the last N hours)
+// continue the predictor's state — the rolling error goes on — instead of
+// rebuilding it at every read.
+func TestPredictorContinuesOnASlidingWindow(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour},
+		RefitInterval: 7 * 24 * time.Hour, ReselectInterval: 7 * 24 * time.Hour}.withDefaults()
+	const fit, run = 864, 60
+	y := make([]float64, fit+run)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr := newPredictor(c)
+	require.NoError(t, pr.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:fit]}, start.Add(fit*c.Step)))
+	require.Equal(t, StandingForecast, pr.standing)
+	fitted := pr.fitAt
+	for n := fit + 1; n <= fit+run; n++ {
+		pr.decide(3)
+		from := n - fit // the window keeps its length
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start.Add(time.Duration(from) * c.Step), Step: c.Step, Values: y[from:n]}
+		require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	}
+	assert.Equal(t, fitted, pr.fitAt, "no refit: the state went on")
+	assert.GreaterOrEqual(t, pr.errN, run-c.leadSteps()-1, "every step was scored")
 }
