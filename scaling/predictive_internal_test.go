@@ -695,3 +695,28 @@ func TestPredictorContinuesOnASlidingWindow(t *testing.T) {
 	assert.Equal(t, fitted, pr.fitAt, "no refit: the state went on")
 	assert.GreaterOrEqual(t, pr.errN, run-c.leadSteps()-1, "every step was scored")
 }
+
+// TestPredictorGapOnlyHistory: a series of nothing but gaps is usable
+// history when the gap is one the policy bridges (at most maxGap steps),
+// and none when it is longer.
+func TestPredictorGapOnlyHistory(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50}.withDefaults()
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{
+		{c.maxGap(), time.Duration(c.maxGap()) * c.Step},
+		{c.maxGap() + 1, 0},
+	} {
+		vals := make([]float64, tc.n)
+		for i := range vals {
+			vals[i] = math.NaN()
+		}
+		pr := newPredictor(c)
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: vals}
+		require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+		assert.Equal(t, tc.want, pr.history, "%d gap steps", tc.n)
+		assert.Equal(t, StandingShortHistory, pr.standing)
+	}
+}
