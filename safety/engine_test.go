@@ -745,3 +745,25 @@ func TestApprovalVerifierFunc(t *testing.T) {
 	require.ErrorIs(t, err, safety.ErrApprovalRequired)
 	assert.Contains(t, d.ApprovalReason, "not checked")
 }
+
+// TestCheckReturnsWhenEveryRuleAnswered: the engine waits for its rules,
+// not for its timeout. With a one-hour timeout and three rules that answer
+// at once, Check returns at once (the test allows a minute of real time
+// for a loaded host; waiting for the timeout would take the hour).
+func TestCheckReturnsWhenEveryRuleAnswered(t *testing.T) {
+	t.Parallel()
+	eng, err := safety.New(safety.Config{Timeout: time.Hour, Concurrency: 2},
+		[]safety.Rule{fixed("a", safety.Result{}), fixed("b", safety.Result{}), fixed("c", safety.Result{})})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := eng.Check(t.Context(), stop("i-1"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Fatal("Check did not return within a minute of its rules answering")
+	}
+}

@@ -207,6 +207,8 @@ func TestParseSchedule(t *testing.T) {
 		{"Fri-Mon 00:00-24:00", "Mon,Fri-Sun 00:00-24:00"},
 		{"Sat 10:00-12:00; Sun 10:00-12:00; Mon 10:00-12:00", "Mon,Sat-Sun 10:00-12:00"},
 		{"Mon,Wed,Fri 10:00-11:00", "Mon,Wed,Fri 10:00-11:00"},
+		{"Tue 23:59-24:00", "Tue 23:59-24:00"}, // the last minute of the day: minute 59 and 24:00
+		{"Wed 00:00-00:59", "Wed 00:00-00:59"},
 		{"Mon 09:00-11:00,10:00-12:00; Mon 12:00-13:00", "Mon 09:00-13:00"},
 		{"none", "none"},
 		{"NONE", "none"},
