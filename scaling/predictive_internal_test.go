@@ -720,3 +720,25 @@ func TestPredictorGapOnlyHistory(t *testing.T) {
 		assert.Equal(t, StandingShortHistory, pr.standing)
 	}
 }
+
+// TestPredictorReadWithoutACompleteStep: a read that starts where the
+// last one ended and holds only the step in progress adds nothing (no
+// complete step), and the fitted state stays.
+func TestPredictorReadWithoutACompleteStep(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
+	y := make([]float64, 864)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing)
+	fedEnd, seenEnd := pr.fedEnd, pr.seenEnd
+	partial := provider.Series{Metric: provider.MetricRequests, Start: seenEnd, Step: c.Step, Values: []float64{120}}
+	require.NoError(t, pr.observe(t.Context(), partial, seenEnd.Add(time.Minute)))
+	assert.Equal(t, StandingForecast, pr.standing)
+	assert.Equal(t, fedEnd, pr.fedEnd)
+	assert.Equal(t, seenEnd, pr.seenEnd)
+}
