@@ -432,3 +432,15 @@ func TestAutoNoCandidateListsReasons(t *testing.T) {
 	}
 	assert.Contains(t, err.Error(), "no candidate could be validated on 60 steps")
 }
+
+// ranked orders the scored candidates by MAE, lowest first, and keeps the
+// candidates' order on a tie; skipped and unscored ones are left out.
+func TestRankedKeepsOrderOnTies(t *testing.T) {
+	t.Parallel()
+	c := func(name string, mae float64, skip string) *candidate {
+		return &candidate{spec: Spec{Kind: KindSeasonalNaive, Period: len(name)}, mae: mae, skip: skip}
+	}
+	a, b, x, d, e := c("a", 2, ""), c("bb", 1, ""), c("ccc", 0.5, "too short"), c("dddd", 1, ""), c("eeeee", math.NaN(), "")
+	got := ranked(nil, []*candidate{a, b, x, d, e})
+	assert.Equal(t, []*candidate{b, d, a}, got)
+}
