@@ -444,3 +444,30 @@ func TestRankedKeepsOrderOnTies(t *testing.T) {
 	got := ranked(nil, []*candidate{a, b, x, d, e})
 	assert.Equal(t, []*candidate{b, d, a}, got)
 }
+
+// originsFor's default: from the first full window (or, without one, two
+// seasons) to the last origin with a full horizon, every Stride steps
+// (Horizon when unset); explicit Origins as given.
+func TestBacktestDefaultOrigins(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []int{48, 54, 60}, BacktestOptions{Horizon: 6, SeasonalPeriod: 24}.originsFor(66))
+	assert.Equal(t, []int{48, 54}, BacktestOptions{Horizon: 6, SeasonalPeriod: 24}.originsFor(65))
+	assert.Equal(t, []int{30, 34, 38}, BacktestOptions{Horizon: 6, SeasonalPeriod: 24, Window: 30, Stride: 4}.originsFor(44))
+	assert.Equal(t, []int{7, 3}, BacktestOptions{Horizon: 6, SeasonalPeriod: 24, Origins: []int{7, 3}}.originsFor(66))
+}
+
+// Without a window, the first step is a valid origin (one value before
+// it); step 0 and the end of y are not, and the error says which origin.
+func TestBacktestFirstOrigin(t *testing.T) {
+	t.Parallel()
+	y := synthetic(50, 2)
+	newModel := func() (Model, error) { return NewSeasonalNaive(1) }
+	_, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{1}})
+	require.NoError(t, err)
+	for _, bad := range []int{0, len(y)} {
+		_, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{2, bad}})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "origin %d", bad)
+		assert.Equal(t, "origins[1]", ie.Field)
+	}
+}
