@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -457,12 +458,17 @@ func TestBacktestDefaultOrigins(t *testing.T) {
 }
 
 // Without a window, the first step is a valid origin (one value before
-// it); step 0 and the end of y are not, and the error says which origin.
+// it: the model, which needs two, says it has too few); step 0 and the end
+// of y are not origins, and the error says which.
 func TestBacktestFirstOrigin(t *testing.T) {
 	t.Parallel()
 	y := synthetic(50, 2)
 	newModel := func() (Model, error) { return NewSeasonalNaive(1) }
 	_, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{1}})
+	require.ErrorIs(t, err, ErrInsufficientData)
+	var notOrigin *provider.InvalidError
+	assert.False(t, errors.As(err, &notOrigin), "origin 1 is in bounds: %v", err)
+	_, err = Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{2}})
 	require.NoError(t, err)
 	for _, bad := range []int{0, len(y)} {
 		_, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{2, bad}})
