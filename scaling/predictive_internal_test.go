@@ -742,3 +742,22 @@ func TestPredictorReadWithoutACompleteStep(t *testing.T) {
 	assert.Equal(t, fedEnd, pr.fedEnd)
 	assert.Equal(t, seenEnd, pr.seenEnd)
 }
+
+// TestPredictorErrorScaleWithoutSeasons: a model without seasons (here a
+// pinned one-step naive model) scales the rolling error by the lead-step
+// naive error alone.
+func TestPredictorErrorScaleWithoutSeasons(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 1}
+	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Model: &pinned}.withDefaults()
+	y := make([]float64, 864)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + 30*float64(i/288)
+	}
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
+	require.Empty(t, pr.periods)
+	assert.InDelta(t, naiveScale(y, c.leadSteps()+1), pr.scale, 1e-12)
+}
