@@ -1,13 +1,11 @@
 package reaper_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
@@ -87,24 +86,6 @@ func TestDryRunGateInterrupted(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Run logs a failed run as an error with its cause and a finished one as
 // information, in order.
 func TestRunLogsEachRun(t *testing.T) {
@@ -113,7 +94,7 @@ func TestRunLogsEachRun(t *testing.T) {
 	e.add(t, vm{id: "i-1", cpu: 0.02})
 	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpList, Err: fmt.Errorf("inventory down"), Nth: 1})
 	require.NoError(t, err)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	runs := make(chan struct{}, 10)
 	r := e.reaper(t, reaper.Config{Interval: 30 * time.Minute},
 		reaper.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),

@@ -1,7 +1,6 @@
 package scaling_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,28 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
-
-// lockedBuffer is a log sink safe for the Run goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRunLogsFailures pins what Run does with a target's failure: it
 // logs it (naming the target) on the host's logger and goes on; a target
@@ -72,7 +54,7 @@ func TestRunLogsFailures(t *testing.T) {
 	}
 	t.Run("logger", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			run(t, scaling.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 			out := buf.String()
 			assert.Contains(t, out, `msg="scaling: target evaluation failed" target=gone`, "an evaluation that fails: the resource is missing")

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
@@ -125,7 +126,7 @@ func TestEngineLogsOnItsLogger(t *testing.T) {
 		_, _ = e.Execute(t.Context(), p)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		var buf lockedBuffer
+		var buf syncbuf.Buffer
 		run(t, scaling.WithEngineLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 		assert.Contains(t, buf.String(), "scaling: journal save failed")
 		run(t)

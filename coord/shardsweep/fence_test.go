@@ -1,7 +1,6 @@
 package shardsweep_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/detector/etcdstore"
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 
 	"log/slog"
@@ -114,24 +114,6 @@ func TestDeposedLeader(t *testing.T) {
 	_ = a
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestEtcdDown: when etcd becomes unreachable the leader acts on nothing
 // (fail closed) and logs why; Run keeps running and returns nil when its
 // context ends.
@@ -144,7 +126,7 @@ func TestEtcdDown(t *testing.T) {
 	g.eps = own.Endpoints()
 	g.cfg.Shards.RequestTimeout = 200 * time.Millisecond
 	g.cfg.Shards.MaxRetries = 1
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
 	g.start("replica-a")
 	g.allDone(t0)
