@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"cmp"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -467,7 +466,7 @@ func TestBacktestFirstOrigin(t *testing.T) {
 	_, err := Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{1}})
 	require.ErrorIs(t, err, ErrInsufficientData)
 	var notOrigin *provider.InvalidError
-	assert.False(t, errors.As(err, &notOrigin), "origin 1 is in bounds: %v", err)
+	assert.NotErrorAs(t, err, &notOrigin, "origin 1 is in bounds")
 	_, err = Backtest(t.Context(), y, newModel, BacktestOptions{Horizon: 1, SeasonalPeriod: 1, Origins: []int{2}})
 	require.NoError(t, err)
 	for _, bad := range []int{0, len(y)} {
