@@ -113,3 +113,20 @@ func TestBacktest(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 	})
 }
+
+// TestMetricBoundaries pins the metrics at their edges: Scale with a lag
+// of 1 and with no pair, Pinball at τ = 0 and 1 (NaN) and just inside,
+// Coverage counting a value exactly on either bound as covered.
+func TestMetricBoundaries(t *testing.T) {
+	t.Parallel()
+	assert.InDelta(t, 1.5, forecast.Scale([]float64{1, 2, 4}, 1), 1e-15)
+	assert.True(t, math.IsNaN(forecast.Scale([]float64{1, 2, 4}, 3)))
+	assert.True(t, math.IsNaN(forecast.Scale([]float64{1, 2, 4}, 0)))
+	a, q := []float64{1, 3}, []float64{2, 2}
+	assert.True(t, math.IsNaN(forecast.Pinball(a, q, 0)))
+	assert.True(t, math.IsNaN(forecast.Pinball(a, q, 1)))
+	assert.InDelta(t, 0.5, forecast.Pinball(a, q, 0.5), 1e-15) // (0.5·1 + 0.5·1)/2
+	assert.InDelta(t, (0.001+0.999)/2, forecast.Pinball(a, q, math.Nextafter(1, 0)), 1e-9)
+	assert.InDelta(t, 1, forecast.Coverage([]float64{1, 2}, []float64{1, 0}, []float64{3, 2}), 0, "on the lower and on the upper bound")
+	assert.InDelta(t, 0.5, forecast.Coverage([]float64{1, 2}, []float64{1, 0}, []float64{3, 1.5}), 0)
+}
