@@ -476,3 +476,22 @@ func TestBacktestFirstOrigin(t *testing.T) {
 		assert.Equal(t, "origins[1]", ie.Field)
 	}
 }
+
+// TestResidualLevel pins the recalibrated level: no table (fewer than two
+// levels) keeps τ; two levels are interpolated; a level is only ever
+// widened, by at most half the miss rate, on the side of τ: τ = 0.5
+// counts as an upper level.
+func TestResidualLevel(t *testing.T) {
+	t.Parallel()
+	assert.InDelta(t, 0.9, (&residuals{Levels: []float64{0.99}}).level(0.9), 0)
+	two := &residuals{Levels: []float64{0.5, 1}}
+	assert.InDelta(t, 0.95, two.level(0.9), 1e-12) // 0.5 + 0.9·0.5, capped at (1+0.9)/2
+	assert.InDelta(t, 0.2, two.level(0.2), 1e-12)  // 0.5 + 0.2·0.5 = 0.6 > τ: kept at τ
+	three := &residuals{Levels: []float64{0, 0.5, 1}}
+	assert.InDelta(t, 0.9, three.level(0.9), 1e-12) // between the 2nd and 3rd levels: 0.5 + 0.8·0.5
+	grid := &residuals{Levels: []float64{0, 0.6, 0.6}}
+	assert.InDelta(t, 0.6, grid.level(0.5), 1e-12) // 0.6 ≥ 0.5: the upper rule, within [0.5, 0.75]
+	low := &residuals{Levels: []float64{0, 0.05, 0.1}}
+	assert.InDelta(t, 0.2, low.level(0.4), 1e-12)    // 0.08 < 0.4/2: at most halved
+	assert.InDelta(t, 0.075, low.level(0.15), 1e-12) // 0.3·0.05 = 0.015: halved, 0.075
+}
