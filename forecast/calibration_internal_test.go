@@ -495,3 +495,20 @@ func TestResidualLevel(t *testing.T) {
 	assert.InDelta(t, 0.2, low.level(0.4), 1e-12)    // 0.08 < 0.4/2: at most halved
 	assert.InDelta(t, 0.075, low.level(0.15), 1e-12) // 0.3·0.05 = 0.015: halved, 0.075
 }
+
+// TestSeasonalConfigBounds: period × seasons may reach 2^22 steps, not
+// more; a seasonal mean needs at least one season.
+func TestSeasonalConfigBounds(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, SeasonalConfig{Period: 1 << 22}.Validate())
+	require.NoError(t, SeasonalConfig{Period: 1 << 21, Seasons: 2}.Validate())
+	for _, c := range []SeasonalConfig{{Period: 1<<22 + 1}, {Period: 1 << 21, Seasons: 3}, {Period: 3, Seasons: 1<<21 + 1}} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, c.Validate(), &ie, "%+v", c)
+		assert.Equal(t, "period", ie.Field)
+	}
+	_, err := NewSeasonalMean(24, 1)
+	require.NoError(t, err)
+	_, err = NewSeasonalMean(24, 0)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
