@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -511,4 +512,29 @@ func TestSeasonalConfigBounds(t *testing.T) {
 	require.NoError(t, err)
 	_, err = NewSeasonalMean(24, 0)
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// A stored Holt-Winters state's position must be within its season:
+// 0 and period−1 decode, −1 and period do not.
+func TestHoltWintersUnmarshalPosition(t *testing.T) {
+	t.Parallel()
+	m, err := NewHoltWinters(HoltWintersConfig{Period: 4})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(synthetic(64, 1)))
+	for _, tc := range []struct {
+		pos int
+		ok  bool
+	}{{0, true}, {3, true}, {-1, false}, {4, false}} {
+		m.st.Pos = tc.pos
+		data, err := json.Marshal(m)
+		require.NoError(t, err)
+		var back HoltWinters
+		err = back.UnmarshalJSON(data)
+		if tc.ok {
+			require.NoError(t, err, "pos %d", tc.pos)
+			assert.Equal(t, tc.pos, back.st.Pos)
+			continue
+		}
+		require.ErrorIs(t, err, provider.ErrInvalid, "pos %d", tc.pos)
+	}
 }
