@@ -225,7 +225,6 @@ func TestMetricRule(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	var ie *provider.InvalidError
 	tests := []struct {
 		name  string
 		give  alert.Config
@@ -253,6 +252,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := alert.New(tt.give)
+			var ie *provider.InvalidError // one per subtest: they run in parallel
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		})
