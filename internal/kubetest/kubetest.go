@@ -371,8 +371,18 @@ func (s *Server) Client(user string) (*kubernetes.Clientset, error) {
 
 // Pause stops the API server process (SIGSTOP) without closing its
 // connections: calls in flight hang as they would against a server that
-// went away. Resume continues it; Stop also works on a paused server.
-func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+// went away. On Linux it returns once every thread of the process is
+// stopped, so no call made after it is answered. Resume continues it;
+// Stop also works on a paused server.
+func (s *Server) Pause() error {
+	if err := s.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	return waitStopped(pid, 30*time.Second)
+}
 
 // Resume continues a paused server (SIGCONT).
 func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
