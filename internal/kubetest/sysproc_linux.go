@@ -23,6 +23,8 @@ func sysProcAttr() *syscall.SysProcAttr {
 // the signal. It gives up after timeout.
 func waitStopped(pid int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	for {
 		stopped, err := allThreadsStopped(pid)
 		if err != nil || stopped {
@@ -31,14 +33,17 @@ func waitStopped(pid int, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("kubetest: process %d not stopped within %v", pid, timeout)
 		}
-		time.Sleep(time.Millisecond)
+		<-tick.C
 	}
 }
 
 func allThreadsStopped(pid int) (bool, error) {
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
-	if err != nil || len(tasks) == 0 {
-		return false, fmt.Errorf("kubetest: threads of process %d: %v", pid, err)
+	if err != nil {
+		return false, fmt.Errorf("kubetest: threads of process %d: %w", pid, err)
+	}
+	if len(tasks) == 0 {
+		return false, fmt.Errorf("kubetest: process %d has no threads in /proc", pid)
 	}
 	for _, p := range tasks {
 		b, err := os.ReadFile(p)
