@@ -270,13 +270,6 @@ func TestPredictorFeedsGaps(t *testing.T) {
 
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	step := 5 * time.Minute
-	wave := func(n int) []float64 {
-		out := make([]float64, n)
-		for i := range out {
-			out[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-		}
-		return out
-	}
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
 	fitted := func(t *testing.T, vals []float64) (*predictor, provider.Series) {
 		t.Helper()
@@ -299,7 +292,7 @@ func TestPredictorFeedsGaps(t *testing.T) {
 		{"long gap restarts", 4, 2, 2 * step, 576 + 7, StandingShortHistory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vals := wave(576 + 1 + tc.gap + tc.tail)
+			vals := dailyWave(576 + 1 + tc.gap + tc.tail)
 			for i := 577; i < 577+tc.gap; i++ {
 				vals[i] = math.NaN()
 			}
@@ -447,10 +440,7 @@ func TestPredictorBridgesGapsLinearly(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	step := 5 * time.Minute
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
-	vals := make([]float64, 576, 576+8)
-	for i := range vals {
-		vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	vals := append(make([]float64, 0, 576+8), dailyWave(576)...)
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: step, Values: vals}
 	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
@@ -473,10 +463,7 @@ func TestPredictorFitEndsAtTheLastValue(t *testing.T) {
 	step := 5 * time.Minute
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
 	for _, gap := range []int{0, 1, 2} {
-		vals := make([]float64, 864+gap)
-		for i := range vals {
-			vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-		}
+		vals := dailyWave(864 + gap)
 		for i := len(vals) - gap; i < len(vals); i++ {
 			vals[i] = math.NaN()
 		}
@@ -518,9 +505,9 @@ func TestNaiveScale(t *testing.T) {
 func TestPredictorErrorScale(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
-	y := make([]float64, 864)
+	y := dailyWave(864)
 	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + 30*float64(i/288)
+		y[i] += 30 * float64(i/288)
 	}
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
@@ -569,10 +556,7 @@ func TestPredictorPinnedModel(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 144}
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}, Model: &pinned}.withDefaults()
-	y := make([]float64, 864)
-	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	y := dailyWave(864)
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
 	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
@@ -593,10 +577,7 @@ func TestPredictorScoresEveryStep(t *testing.T) {
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour},
 		LeadTime: 10 * time.Minute, RefitInterval: 7 * 24 * time.Hour, ReselectInterval: 7 * 24 * time.Hour}.withDefaults()
 	const fit, run = 864, 200
-	y := make([]float64, fit+run)
-	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	y := dailyWave(fit + run)
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:fit]}
 	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
@@ -624,10 +605,7 @@ func TestPredictorDecidesAcrossATrailingGap(t *testing.T) {
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
 	const fit = 864
 	gap := c.maxGap()
-	y := make([]float64, fit+1+gap)
-	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	y := dailyWave(fit + 1 + gap)
 	for i := fit + 1; i < len(y); i++ {
 		y[i] = math.NaN()
 	}
@@ -653,9 +631,9 @@ func TestPredictorDecidesAcrossATrailingGap(t *testing.T) {
 func TestPredictorReadsOnlyCompleteSteps(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
-	y := make([]float64, 900)
+	y := dailyWave(900)
 	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + float64(i%7)
+		y[i] += float64(i % 7)
 	}
 	now := start.Add(864*c.Step + 2*time.Minute) // 864 steps ended, the next in progress
 	long, cut := newPredictor(c), newPredictor(c)
@@ -678,10 +656,7 @@ func TestPredictorContinuesOnASlidingWindow(t *testing.T) {
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour},
 		RefitInterval: 7 * 24 * time.Hour, ReselectInterval: 7 * 24 * time.Hour}.withDefaults()
 	const fit, run = 864, 60
-	y := make([]float64, fit+run)
-	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	y := dailyWave(fit + run)
 	pr := newPredictor(c)
 	require.NoError(t, pr.observe(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y[:fit]}, start.Add(fit*c.Step)))
 	require.Equal(t, StandingForecast, pr.standing)
@@ -727,10 +702,7 @@ func TestPredictorGapOnlyHistory(t *testing.T) {
 func TestPredictorReadWithoutACompleteStep(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
-	y := make([]float64, 864)
-	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
-	}
+	y := dailyWave(864)
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
 	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
@@ -750,9 +722,9 @@ func TestPredictorErrorScaleWithoutSeasons(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 1}
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Model: &pinned}.withDefaults()
-	y := make([]float64, 864)
+	y := dailyWave(864)
 	for i := range y {
-		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288) + 30*float64(i/288)
+		y[i] += 30 * float64(i/288)
 	}
 	pr := newPredictor(c)
 	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
@@ -760,4 +732,14 @@ func TestPredictorErrorScaleWithoutSeasons(t *testing.T) {
 	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
 	require.Empty(t, pr.periods)
 	assert.InDelta(t, naiveScale(y, c.leadSteps()+1), pr.scale, 1e-12)
+}
+
+// dailyWave is n five-minute steps of demand around 100 with a daily
+// swing of ±50.
+func dailyWave(n int) []float64 {
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	return y
 }
