@@ -102,7 +102,10 @@
 // EvaluateEach makes the pass Run makes, handing each target's report to
 // a function as its batch is decided, with the decisions and plans in
 // buffers reused from batch to batch (a pass over 10,000 groups
-// allocates about 2 MB instead of 20: BenchmarkEvaluateFleet).
+// allocates about 2 MB instead of 20: BenchmarkEvaluateFleet). Targets
+// with the same HPA strategy (name and configuration) share one *HPA and
+// its working spaces; a strategy keeps nothing of a target between calls,
+// so sharing changes no decision.
 //
 // The engine keeps of each target's History what its strategies read
 // (HistoryWindower): an HPA strategy its stabilization windows and
