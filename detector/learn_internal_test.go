@@ -346,3 +346,23 @@ func TestScheduleRecommendationAtItsMinimums(t *testing.T) {
 		assert.Equal(t, tt.reason, v.Reasons[0].Code, tt.name)
 	}
 }
+
+// TestLearnSeriesWithoutData pins that a history without a single value
+// (the schedule judges coverage on History itself, so MinCoverage is 0)
+// learns nothing and says the data are missing, not suspect zeros.
+func TestLearnSeriesWithoutData(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, 2*288)}
+	for i := range s.Values {
+		s.Values[i] = math.NaN()
+	}
+	p := Profile{Location: time.UTC, IdleShare: 0.9}
+	q := DataQuality{}.withDefaults()
+	q.MinCoverage = 0
+	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, q, &p)
+	assert.Equal(t, qMissing, code)
+	assert.Equal(t, ReasonMissing, why.Code)
+	assert.Zero(t, p.History)
+	assert.Zero(t, p.IdleSlots())
+}

@@ -199,6 +199,15 @@ func TestProfileSlots(t *testing.T) {
 		off := w.Propose(tt.minOff)
 		assert.Len(t, off.Windows, tt.windows, "min off %s", tt.minOff)
 	}
+
+	// A week idle in every hour is one window of the whole week, from
+	// Sunday 00:00 to Sunday 00:00.
+	for i := range detector.HoursPerWeek {
+		w.IdleSteps[i] = 12
+	}
+	off := w.Propose(2 * time.Hour)
+	assert.Equal(t, []detector.OffWindow{{StopDay: time.Sunday, StartDay: time.Sunday, Hours: detector.HoursPerWeek}}, off.Windows)
+	assert.InDelta(t, 1.0, off.SavedShare, 0)
 }
 
 // TestScheduleVoteEdges pins the schedule signal's edges: now's hour idle

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -317,7 +318,7 @@ func ranked(scored, cands []*candidate) []*candidate {
 			scored = append(scored, c)
 		}
 	}
-	slices.SortStableFunc(scored, func(p, q *candidate) int { return cmpFloat(p.mae, q.mae) })
+	slices.SortStableFunc(scored, func(p, q *candidate) int { return cmp.Compare(p.mae, q.mae) })
 	return scored
 }
 
@@ -427,16 +428,6 @@ func scoreTable(scored, cands []*candidate, chosen Spec, scale float64) []Score 
 	return out
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // cvNeed is how many steps a candidate needs before the validation window:
 // a seasonal naive only needs its state, a fitted model what Fit needs.
 func cvNeed(c core) int {
@@ -487,13 +478,7 @@ func combinePreds(cs []*candidate, rule Combine) []float64 {
 			col[j] = c.preds[i]
 		}
 		if rule == CombineMedian {
-			slices.Sort(col)
-			k := len(col)
-			if k%2 == 1 {
-				out[i] = col[k/2]
-			} else {
-				out[i] = (col[k/2-1] + col[k/2]) / 2
-			}
+			out[i] = sortedMedian(col)
 			continue
 		}
 		var s float64

@@ -485,3 +485,77 @@ func TestPredMAE(t *testing.T) {
 	assert.InDelta(t, 7.0/4, predMAE(preds, y, 2, 2), 1e-12)
 	assert.True(t, math.IsNaN(predMAE([]float64{math.NaN()}, y, 4, 1)))
 }
+
+// combinePreds combines the candidates' validation predictions step by
+// step: the mean of two or three, the median of three (the middle one) or
+// four (the mean of the middle two); a NaN (a horizon past the end) stays
+// NaN.
+func TestCombinePreds(t *testing.T) {
+	t.Parallel()
+	cand := func(p ...float64) *candidate { return &candidate{preds: p} }
+	a, b, c, d := cand(1, 10, math.NaN()), cand(4, -2, math.NaN()), cand(10, 3, math.NaN()), cand(0, 7, math.NaN())
+	tests := []struct {
+		rule Combine
+		cs   []*candidate
+		want []float64
+	}{
+		{CombineMean, []*candidate{a, b}, []float64{2.5, 4}},
+		{CombineMean, []*candidate{a, b, c}, []float64{5, 11.0 / 3}},
+		{CombineMedian, []*candidate{a, b, c}, []float64{4, 3}},
+		{CombineMedian, []*candidate{a, b, c, d}, []float64{2.5, 5}},
+	}
+	for _, tt := range tests {
+		got := combinePreds(tt.cs, tt.rule)
+		require.Len(t, got, 3)
+		assert.InDeltaSlice(t, tt.want, got[:2], 1e-12, "%s of %d", tt.rule, len(tt.cs))
+		assert.True(t, math.IsNaN(got[2]), "%s of %d: NaN stays NaN", tt.rule, len(tt.cs))
+	}
+	assert.Equal(t, []float64{1, 10, math.NaN()}[:2], a.preds[:2], "the candidates' predictions are not reordered")
+}
+
+// poolResiduals widens the refitted model's in-sample replay errors so
+// that their 90th percentile of |error| reaches the out-of-sample one (at
+// most threefold; never narrowing them, and not at all when they are all
+// zero), then pools both tables with the validation table's floor and
+// levels.
+func TestPoolResiduals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		cv, replay []float64
+		want       []float64
+	}{
+		{"widened twofold", []float64{-4, 4}, []float64{-2, 1, 2}, []float64{-4, -4, 2, 4, 4}},
+		{"widened at most threefold", []float64{9}, []float64{1, -1}, []float64{-3, 3, 9}},
+		{"never narrowed", []float64{1}, []float64{2, -2}, []float64{-2, 1, 2}},
+		{"zero replay errors stay zero", []float64{1}, []float64{0, 0}, []float64{0, 0, 1}},
+	}
+	for _, tt := range tests {
+		b := &base{Residuals: residuals{Sorted: [][]float64{tt.replay}, Floor: 1}}
+		poolResiduals(b, residuals{Sorted: [][]float64{tt.cv}, Floor: 5, Levels: []float64{0, 0.4, 1}})
+		assert.Equal(t, [][]float64{tt.want}, b.Residuals.Sorted, tt.name)
+		assert.InDelta(t, 5.0, b.Residuals.Floor, 0, tt.name)
+		assert.Equal(t, []float64{0, 0.4, 1}, b.Residuals.Levels, tt.name)
+	}
+}
+
+// predResiduals turns validation predictions (origins × H, NaN past the
+// end) into a table of sorted errors per horizon, scaled by the floor, and
+// stops at the first horizon no origin reached.
+func TestPredResiduals(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	y := []float64{100, 100, 10, 20, 30}
+	// t0 = 2, H = 4: three origins predict from steps 2, 3 and 4.
+	preds := []float64{
+		12, 18, 33, nan,
+		19, 27, nan, nan,
+		31, nan, nan, nan,
+	}
+	r := predResiduals(preds, y, 2, 4, 0, false)
+	assert.Equal(t, [][]float64{{-2, -1, 1}, {2, 3}, {-3}}, r.Sorted, "absolute errors, the empty fourth horizon dropped")
+	assert.Nil(t, r.Levels, "no recalibration asked")
+	r = predResiduals(preds, y, 2, 4, 10, false)
+	assert.InDelta(t, 10.0, r.Floor, 0)
+	assert.InDeltaSlice(t, []float64{-2.0 / 22, -1.0 / 41, 1.0 / 29}, r.Sorted[0], 1e-12, "errors over |ŷ| + floor")
+}

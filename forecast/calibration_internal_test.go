@@ -538,3 +538,85 @@ func TestHoltWintersUnmarshalPosition(t *testing.T) {
 		require.ErrorIs(t, err, provider.ErrInvalid, "pos %d", tc.pos)
 	}
 }
+
+// recalibrate's table is, to its resolution of 1/pitBins, the empirical
+// quantiles of the transforms its doc defines, counted here the plain way:
+// for every stride-th horizon h of 24 (stride 2) and each of the last
+// pitOrigins origins i with at least minPast errors known before it (those
+// of the same origins up to i − h − 1), u = (#below + (#equal + 1)/2) /
+// (k + 1). The errors are rounded to quarters, so ties are frequent, and
+// their spread grows so that the table is far from the identity.
+func TestRecalibrateIsTheTransformsQuantiles(t *testing.T) {
+	t.Parallel()
+	errs := errorsInOrder(24, 520, 4, func(i int) float64 { return 1 + 3*float64(i)/520 })
+	for _, e := range errs {
+		for i := range e {
+			e[i] = math.Round(e[i]*4) / 4
+		}
+	}
+	var us []float64
+	stride := (len(errs) + pitHorizons - 1) / pitHorizons
+	require.Equal(t, 2, stride)
+	for h, e := range errs {
+		if h%stride != 0 {
+			continue
+		}
+		from := max(0, len(e)-pitOrigins)
+		for i := from; i < len(e); i++ {
+			below, equal, known := 0, 0, 0
+			for j := from; j <= i-h-1; j++ {
+				known++
+				switch {
+				case e[j] < e[i]:
+					below++
+				case e[j] == e[i]:
+					equal++
+				}
+			}
+			if known >= minPast {
+				us = append(us, (float64(below)+(float64(equal)+1)/2)/float64(known+1))
+			}
+		}
+	}
+	slices.Sort(us)
+	levels := recalibrate(errs)
+	require.Len(t, levels, levelGrid)
+	assert.Zero(t, levels[0])
+	assert.InDelta(t, 1.0, levels[levelGrid-1], 0)
+	for k := 1; k < levelGrid-1; k++ {
+		// The table's level k is in the bin of the transform at rank
+		// ⌈k/100 · n⌉ (of n, from 1).
+		want := us[int(math.Ceil(float64(k)/float64(levelGrid-1)*float64(len(us))))-1]
+		assert.InDelta(t, want, levels[k], 1.0/pitBins, "level %d %% of %d transforms", k, len(us))
+	}
+	assert.Greater(t, levels[95], 0.97, "a growing spread widens the upper tail")
+}
+
+// conformalQuantile is the ⌈(n+1)τ⌉-th smallest error for τ ≥ 0.5 (τ = 0.5
+// included) and the ⌊(n+1)τ⌋-th below, clamped to the sample.
+func TestConformalQuantile(t *testing.T) {
+	t.Parallel()
+	e := []float64{1, 2, 3, 4}
+	for _, tt := range []struct{ tau, want float64 }{
+		{0.05, 1}, // ⌊0.25⌋ = 0: clamped to the first
+		{0.3, 1},  // ⌊1.5⌋ = 1
+		{0.45, 2}, // ⌊2.25⌋ = 2
+		{0.5, 3},  // ⌈2.5⌉ = 3 (⌊2.5⌋ would be 2)
+		{0.7, 4},  // ⌈3.5⌉ = 4
+		{0.9, 4},  // ⌈4.5⌉ = 5: clamped to the last
+	} {
+		assert.InDelta(t, tt.want, conformalQuantile(e, tt.tau), 0, "τ = %v", tt.tau)
+	}
+	assert.Zero(t, conformalQuantile(nil, 0.9), "no errors")
+}
+
+// floorFor is the mean of a non-negative series (zeros included) with a
+// positive sum, and 0 (absolute errors) when any value is negative or all
+// are zero.
+func TestFloorFor(t *testing.T) {
+	t.Parallel()
+	assert.InDelta(t, 2.0, floorFor([]float64{0, 2, 4}), 0)
+	assert.InDelta(t, 1.0, floorFor([]float64{1}), 0)
+	assert.Zero(t, floorFor([]float64{-1, 5, 8}))
+	assert.Zero(t, floorFor([]float64{0, 0, 0}))
+}

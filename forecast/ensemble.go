@@ -234,13 +234,7 @@ func (e *Ensemble) predict(dst []float64) {
 			for i := range e.members {
 				e.col[i] = e.scratch[i][t]
 			}
-			slices.Sort(e.col)
-			n := len(e.col)
-			if n%2 == 1 {
-				dst[t] = e.col[n/2]
-			} else {
-				dst[t] = (e.col[n/2-1] + e.col[n/2]) / 2
-			}
+			dst[t] = sortedMedian(e.col)
 			continue
 		}
 		var s float64
@@ -311,4 +305,15 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	n.weights, n.b = j.Weights, *j.Base
 	*e = *n
 	return nil
+}
+
+// sortedMedian sorts col and returns its median (the mean of the two
+// middle values of an even count).
+func sortedMedian(col []float64) float64 {
+	slices.Sort(col)
+	n := len(col)
+	if n%2 == 1 {
+		return col[n/2]
+	}
+	return (col[n/2-1] + col[n/2]) / 2
 }

@@ -30,8 +30,9 @@ import (
 // Damped). On a series longer than 2·max(2016, 20·m) steps the search
 // first runs on the most recent max(2016, 20·m) steps (each evaluation is a
 // pass over the data, so this is cheap) and is then polished on the whole
-// series with at most 25 more evaluations. The start is ℓ₀ = mean of the first season, b₀ = the change
-// between the first two season means divided by m, s = the first season's
+// series with at most 25 more evaluations. The start is ℓ₀ = mean of the
+// first season; b₀ = the change between the first two season means divided
+// by m for a damped model, 0 without Damped; s = the first season's
 // deviations (ratios) from ℓ₀. Fit needs two seasons; Update is O(1).
 //
 // Create one with NewHoltWinters; the zero value is not usable. Not safe for

@@ -162,3 +162,38 @@ func TestCandidatePeriods(t *testing.T) {
 	_, err = forecast.CandidatePeriods([]float64{1, 2, 3, 4, 5, 6, 7, math.NaN()})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
+
+// ACF is the textbook sum r_k = Σ (y_t−ȳ)(y_{t+k}−ȳ) / Σ (y_t−ȳ)², here
+// computed the plain O(n²) way on an odd-length series (so that its FFT
+// size, the next power of two ≥ 2n, is not 2n), and exactly 0 at lags ≥ n.
+func TestACFIsTheTextbookSum(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{2, 37, 64} {
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = 5 + math.Sin(float64(i)) + r.NormFloat64()
+		}
+		var mean float64
+		for _, v := range y {
+			mean += v / float64(n)
+		}
+		var den float64
+		for _, v := range y {
+			den += (v - mean) * (v - mean)
+		}
+		got := make([]float64, n+9)
+		require.NoError(t, forecast.ACF(got, y))
+		for k := range got {
+			if k >= n {
+				assert.InDelta(t, 0, got[k], 0, "n=%d: lag %d ≥ n is exactly 0", n, k)
+				continue
+			}
+			var num float64
+			for i := 0; i+k < n; i++ {
+				num += (y[i] - mean) * (y[i+k] - mean)
+			}
+			assert.InDelta(t, num/den, got[k], 1e-12, "n=%d: lag %d", n, k)
+		}
+	}
+}
