@@ -1,12 +1,15 @@
 package forecast
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // hwTextbook runs the ETS recursions of the HoltWinters doc comment the
@@ -135,5 +138,78 @@ func TestHoltWintersSearchStages(t *testing.T) {
 		} else {
 			assert.LessOrEqual(t, m.Evaluations(), 20+2, "period %d, %d steps: one stage", tt.period, tt.n)
 		}
+	}
+}
+
+// A Holt-Winters season is 2 to 2^20 steps; a multiplicative one refuses a
+// zero as it refuses a negative value, in Fit and in Update.
+func TestHoltWintersBounds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		period int
+		ok     bool
+	}{{1, false}, {2, true}, {1 << 20, true}, {1<<20 + 1, false}} {
+		_, err := NewHoltWinters(HoltWintersConfig{Period: tt.period})
+		if tt.ok {
+			require.NoError(t, err, "period %d", tt.period)
+		} else {
+			require.ErrorIs(t, err, provider.ErrInvalid, "period %d", tt.period)
+		}
+	}
+	m, err := NewHoltWinters(HoltWintersConfig{Period: 4, Multiplicative: true})
+	require.NoError(t, err)
+	y := synthetic(64, 2)
+	y[7] = 0
+	err = m.Fit(y)
+	require.ErrorIs(t, err, ErrNonPositive)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "y[7]", ie.Field)
+	y[7] = 1e-9
+	require.NoError(t, m.Fit(y), "a tiny positive value is accepted")
+	require.ErrorIs(t, m.Update(0), ErrNonPositive)
+	require.NoError(t, m.Update(1e-9))
+}
+
+// lcmPeriods is the least common multiple of the periods, or 0 when it
+// exceeds the limit (the limit itself is allowed).
+func TestLCMPeriods(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		periods     []int
+		limit, want int
+	}{
+		{[]int{24, 168}, 1000, 168},
+		{[]int{24, 36}, 1000, 72},
+		{[]int{7, 12, 24}, 168, 168},
+		{[]int{7, 12, 24}, 167, 0},
+		{[]int{5}, 4, 0},
+		{[]int{5}, 5, 5},
+	} {
+		assert.Equal(t, tt.want, lcmPeriods(tt.periods, tt.limit), "%v up to %d", tt.periods, tt.limit)
+	}
+}
+
+// A stored harmonic model's step count must be in [0, 2^50].
+func TestHarmonicUnmarshalSteps(t *testing.T) {
+	t.Parallel()
+	m, err := NewHarmonic(HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(synthetic(200, 3)))
+	for _, tc := range []struct {
+		t  int
+		ok bool
+	}{{0, true}, {1 << 50, true}, {-1, false}, {1<<50 + 1, false}} {
+		m.fit.T = tc.t
+		data, err := json.Marshal(m)
+		require.NoError(t, err)
+		var back Harmonic
+		err = back.UnmarshalJSON(data)
+		if tc.ok {
+			require.NoError(t, err, "t %d", tc.t)
+			assert.Equal(t, tc.t, back.fit.T)
+			continue
+		}
+		require.ErrorIs(t, err, provider.ErrInvalid, "t %d", tc.t)
 	}
 }

@@ -197,3 +197,26 @@ func TestACFIsTheTextbookSum(t *testing.T) {
 		}
 	}
 }
+
+// DetectPeriods looks up to maxPeriod when it is at most half the series
+// (a season of 40 steps in 110 is found with maxPeriod 55), and up to a
+// third of it otherwise or when unset (36 steps: not found); eight values
+// are enough (the shortest season, 2).
+func TestDetectPeriodsMaxPeriod(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 110)
+	for i := range y {
+		y[i] = math.Sin(2 * math.Pi * float64(i) / 40)
+	}
+	for _, tt := range []struct {
+		maxPeriod int
+		want      []int
+	}{{0, nil}, {36, nil}, {40, []int{40}}, {55, []int{40}}, {56, nil}} {
+		got, err := forecast.DetectPeriods(y, tt.maxPeriod)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, "max period %d", tt.maxPeriod)
+	}
+	got, err := forecast.DetectPeriods([]float64{1, 5, 1, 5, 1, 5, 1, 5}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2}, got, "eight values")
+}
