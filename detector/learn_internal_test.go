@@ -366,3 +366,18 @@ func TestLearnSeriesWithoutData(t *testing.T) {
 	assert.Zero(t, p.History)
 	assert.Zero(t, p.IdleSlots())
 }
+
+// TestUtilizationScoreAtAZeroThreshold pins the idle score of a metric
+// whose threshold is 0 (allowed: "idle only when nothing at all"): 1 at
+// exactly 0, 0 for anything above; and 0.5 exactly at a positive
+// threshold, falling above it.
+func TestUtilizationScoreAtAZeroThreshold(t *testing.T) {
+	t.Parallel()
+	u, err := NewUtilization(UtilizationConfig{})
+	require.NoError(t, err)
+	assert.InDelta(t, 1.0, u.score(0, 0), 0)
+	assert.InDelta(t, 0.0, u.score(1e-12, 0), 0)
+	assert.InDelta(t, 0.5, u.score(0.1, 0.1), 0)
+	assert.Less(t, u.score(0.11, 0.1), 0.5)
+	assert.Greater(t, u.score(0.09, 0.1), 0.5)
+}

@@ -213,3 +213,25 @@ func TestHarmonicUnmarshalSteps(t *testing.T) {
 		require.ErrorIs(t, err, provider.ErrInvalid, "t %d", tc.t)
 	}
 }
+
+// The search starts at α = 0.3 (mapped into [0.001, 0.999]), β = 0.1α,
+// γ = 0.1(1−α) and φ = 0.94 (1 without Damped): a search that cannot
+// improve on its start within its evaluations (here one) keeps it.
+func TestHoltWintersSearchStart(t *testing.T) {
+	t.Parallel()
+	for _, damped := range []bool{false, true} {
+		m, err := NewHoltWinters(HoltWintersConfig{Period: 24, Damped: damped, MaxEvaluations: 1})
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(synthetic(24*10, 4)))
+		a, b, g, phi := m.Params()
+		wantA := 0.001 + 0.998*0.3
+		assert.InDelta(t, wantA, a, 1e-12, "damped=%v", damped)
+		assert.InDelta(t, 0.1*wantA, b, 1e-12, "damped=%v", damped)
+		assert.InDelta(t, 0.1*(1-wantA), g, 1e-12, "damped=%v", damped)
+		wantPhi := 1.0
+		if damped {
+			wantPhi = 0.94
+		}
+		assert.InDelta(t, wantPhi, phi, 1e-12, "damped=%v", damped)
+	}
+}
