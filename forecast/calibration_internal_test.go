@@ -56,18 +56,22 @@ func TestRecalibrate(t *testing.T) {
 	})
 	t.Run("too few transforms", func(t *testing.T) {
 		t.Parallel()
-		// One horizon of 60 origins: 60 − 20 − 1 = 39 transforms < 48.
+		// One horizon of n origins: origin i knows the i before it, so
+		// origins 20 … n−1 give n − 20 transforms: 40 and 47 are too few,
+		// 48 are enough.
 		assert.Nil(t, recalibrate(errorsInOrder(1, 60, 3, func(int) float64 { return 1 })))
-		assert.NotNil(t, recalibrate(errorsInOrder(1, 80, 3, func(int) float64 { return 1 })))
+		assert.Nil(t, recalibrate(errorsInOrder(1, 67, 3, func(int) float64 { return 1 })))
+		assert.NotNil(t, recalibrate(errorsInOrder(1, 68, 3, func(int) float64 { return 1 })))
 	})
 	t.Run("ties", func(t *testing.T) {
 		t.Parallel()
-		// All errors equal: every transform is 1/2, the table steps there.
+		// All errors equal: every transform is exactly 1/2, all in bin
+		// 1000 of 2000, and level k is interpolated linearly inside it.
 		errs := [][]float64{make([]float64, 200)}
 		levels := recalibrate(errs)
 		require.Len(t, levels, levelGrid)
 		for k := 1; k < levelGrid-1; k++ {
-			assert.InDelta(t, 0.5, levels[k], 1.0/pitBins, "level %d %%", k)
+			assert.InDelta(t, (1000+float64(k)/100)/pitBins, levels[k], 1e-15, "level %d %%", k)
 		}
 	})
 }

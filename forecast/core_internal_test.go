@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,5 +50,41 @@ func TestResetIsSteppingThrough(t *testing.T) {
 				assert.InDeltaSlice(t, want, got, 1e-6, "reset(y[:%d]), then step", k)
 			}
 		})
+	}
+}
+
+// Fit replays the series from the origin that leaves the last Origins
+// origins with a full Horizon (never before the model's minimum length)
+// and keeps, per horizon h, the errors of every origin whose h-step target
+// is in y: here a seasonal naive model of period 3, whose forecast from
+// origin t for step h+1 is y[t−3+h mod 3].
+func TestReplayResidualsOrigins(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 30)
+	for i := range y {
+		y[i] = float64((i*7)%11) + 0.1*float64(i)
+	}
+	for _, tt := range []struct {
+		origins, horizon, t0 int
+	}{
+		{10, 4, 17}, // 30 − 10 − 4 + 1
+		{40, 4, 3},  // the model's minimum length
+		{10, 1, 20},
+		{10, 40, 3}, // a horizon longer than the replay: 27 horizons
+	} {
+		m, err := NewSeasonalNaive(3)
+		require.NoError(t, err)
+		m.opts = IntervalOptions{Origins: tt.origins, Horizon: tt.horizon, Absolute: true, Empirical: true}
+		require.NoError(t, m.Fit(y))
+		H := min(tt.horizon, len(y)-tt.t0)
+		require.Len(t, m.b.Residuals.Sorted, H, "%+v", tt)
+		for h := range H {
+			var want []float64
+			for o := tt.t0; o+h < len(y); o++ {
+				want = append(want, y[o+h]-y[o-3+h%3])
+			}
+			slices.Sort(want)
+			assert.Equal(t, want, m.b.Residuals.Sorted[h], "%+v: horizon %d", tt, h+1)
+		}
 	}
 }
