@@ -1,11 +1,14 @@
 package forecast
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // Every built-in model keeps core's contract: with the parameters of a fit
@@ -87,4 +90,21 @@ func TestReplayResidualsOrigins(t *testing.T) {
 			assert.Equal(t, want, m.b.Residuals.Sorted[h], "%+v: horizon %d", tt, h+1)
 		}
 	}
+}
+
+// A stored seasonal mean's buffer must hold seasons × period values, and
+// the error says how many.
+func TestSeasonalUnmarshalBuffer(t *testing.T) {
+	t.Parallel()
+	m, err := NewSeasonalMean(3, 2)
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(synthetic(40, 5)))
+	m.buf = m.buf[:5]
+	m.pos = 0
+	data, err := json.Marshal(m)
+	require.NoError(t, err)
+	var back SeasonalNaive
+	err = back.UnmarshalJSON(data)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "length must be seasons × period = 6")
 }
