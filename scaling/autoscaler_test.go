@@ -502,3 +502,60 @@ func TestRecordChange(t *testing.T) {
 			"a period later, 9 less 20 %")
 	})
 }
+
+// TestAutoscalerReadsPods: an HPA target reads its pods from the fleet's
+// PodSource (with the target, the HPA's metrics and the evaluation time)
+// and decides on them rather than on the group's series; a target without
+// an HPA strategy does not ask for pods; a pod source that fails fails
+// the target's evaluation with the cause.
+func TestAutoscalerReadsPods(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.9) // the series alone would scale 4 → 6
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		cpu := hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU,
+			Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}
+		var calls []string
+		var fail error
+		pods := scaling.PodSourceFunc(func(_ context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (scaling.PodObservation, error) {
+			calls = append(calls, target.ID)
+			assert.Equal(t, []hpa.MetricSpec{cpu}, metrics)
+			assert.True(t, now.Equal(time.Now()), "the evaluation time")
+			if fail != nil {
+				return scaling.PodObservation{}, fail
+			}
+			started := now.Add(-time.Hour)
+			obs := scaling.PodObservation{StatusReplicas: 4, Metrics: []hpa.MetricValues{{}}}
+			for _, name := range []string{"a", "b", "c", "d"} {
+				obs.Pods = append(obs.Pods, hpa.Pod{Name: name, Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue, StartTime: started, ReadyTransition: started,
+					Containers: []hpa.Container{{Name: "app", Requests: hpa.ResourceList{hpa.ResourceCPU: 1000}}}})
+				obs.Metrics[0].Samples = append(obs.Metrics[0].Samples, hpa.Sample{Pod: name, Value: 300, Timestamp: now, Window: time.Minute})
+			}
+			return obs, nil
+		})
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{
+			{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpu}}}}},
+			{ID: "plain", Resource: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}},
+		}}, e, scaling.Fleet{Inventory: c, Metrics: c, Pods: pods})
+		require.NoError(t, err)
+
+		rep := a.Evaluate(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		d := rep.Targets[0].Decision
+		require.NotNil(t, d)
+		// The proposal is the pods' (the series would propose 6); the
+		// five-minute downscale stabilization then keeps 4.
+		assert.Equal(t, 2, d.Chosen.Proposal, "⌈4 × 30 %% / 60 %%⌉ from the pods: %s", d.Chosen.Reason)
+		assert.Equal(t, []string{"web"}, calls, "only the HPA target asks for pods")
+
+		fail = errors.New("metrics server down")
+		rep = a.Evaluate(t.Context(), time.Now())
+		require.Error(t, rep.Targets[0].Err)
+		require.ErrorIs(t, rep.Targets[0].Err, fail)
+		assert.Contains(t, rep.Targets[0].Err.Error(), "scaling: target web: pods: ")
+		assert.Nil(t, rep.Targets[0].Decision, "no decision without the pods")
+		require.NoError(t, rep.Targets[1].Err, "the other target is decided")
+	})
+}
