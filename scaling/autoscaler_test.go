@@ -124,6 +124,8 @@ func TestConfigErrors(t *testing.T) {
 		{"NaN threshold", target("    strategies: [{type: threshold, threshold: {up: .nan}}]\n"), "targets[0].strategies[0].threshold.up"},
 		{"utilization target 0", target("    strategies: [{type: hpa, hpa: {metrics: [{type: resource, resource: {name: cpu, target: {type: utilization, average_utilization: 0}}}]}}]\n"),
 			"targets[0].strategies[0].hpa.metrics[0].resource.target.average_utilization"},
+		{"negative instance cost", target("    instance_hourly_cost: -0.01\n    strategies: [{type: threshold}]\n"), "targets[0].instance_hourly_cost"},
+		{"NaN instance cost", target("    instance_hourly_cost: .nan\n    strategies: [{type: threshold}]\n"), "targets[0].instance_hourly_cost"},
 		{"negative interval", "interval: -5s\n" + target("    strategies: [{type: threshold}]\n"), "interval"},
 		{"negative policy period", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: pods, value: 1, period: -15s}]}}}}]\n"),
 			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].period"},
@@ -156,7 +158,9 @@ func TestConfigErrors(t *testing.T) {
 			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
-	_, err := scaling.ParseConfig(nil)
+	_, err := scaling.ParseConfig(strings.NewReader(target("    instance_hourly_cost: 0\n    strategies: [{type: threshold}]\n")))
+	require.NoError(t, err, "a free instance")
+	_, err = scaling.ParseConfig(nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = scaling.ParseConfig(strings.NewReader(""))
 	require.ErrorIs(t, err, provider.ErrInvalid)
