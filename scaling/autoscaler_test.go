@@ -3,6 +3,9 @@ package scaling_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -562,4 +565,27 @@ func TestAutoscalerReadsPods(t *testing.T) {
 		assert.Nil(t, rep.Targets[0].Decision, "no decision without the pods")
 		require.NoError(t, rep.Targets[1].Err, "the other target is decided")
 	})
+}
+
+// LoadConfigFile parses a policy file, names the file in a parse error, and
+// wraps the error of a file it cannot open.
+func TestLoadConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte("targets:\n  - id: web\n    strategies: [{type: threshold}]\n"), 0o600))
+	c, err := scaling.LoadConfigFile(good)
+	require.NoError(t, err)
+	require.Len(t, c.Targets, 1)
+	assert.Equal(t, "web", c.Targets[0].ID)
+
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("targets:\n  - id: web\n    min: -1\n    strategies: [{type: threshold}]\n"), 0o600))
+	_, err = scaling.LoadConfigFile(bad)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.True(t, strings.HasPrefix(err.Error(), bad+": "), err.Error())
+
+	_, err = scaling.LoadConfigFile(filepath.Join(dir, "missing.yaml"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Contains(t, err.Error(), "scaling: load config: ")
 }
