@@ -140,6 +140,7 @@ func TestResidualsValidateLevels(t *testing.T) {
 	}{
 		{"empty", nil, ""},
 		{"two", []float64{0, 1}, ""},
+		{"flat steps", []float64{0, 0, 0.5, 0.5, 1, 1}, ""},
 		{"one", []float64{0.5}, "residuals.levels"},
 		{"NaN", []float64{0, math.NaN(), 1}, "residuals.levels[1]"},
 		{"negative", []float64{-0.1, 1}, "residuals.levels[0]"},

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"testing"
 
@@ -107,4 +108,38 @@ func TestSeasonalUnmarshalBuffer(t *testing.T) {
 	err = back.UnmarshalJSON(data)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Contains(t, err.Error(), "length must be seasons × period = 6")
+}
+
+// Forecast refuses what it cannot compute, naming the step: a point
+// forecast that overflows, a quantile that overflows, and quantiles from a
+// (decoded) model without rolling-origin errors; a point forecast needs no
+// errors.
+func TestForecastNumericErrors(t *testing.T) {
+	t.Parallel()
+	huge := func(first float64) *FuncModel {
+		m, err := NewFunc(1, func(_, dst []float64) {
+			for i := range dst {
+				dst[i] = 1e308
+			}
+			dst[0] = first
+		}, IntervalOptions{})
+		require.NoError(t, err)
+		m.reset([]float64{1})
+		m.b = base{Fitted: true, Residuals: residuals{Sorted: [][]float64{{1e308, 1e308}}}}
+		return m
+	}
+	point, band := make([]float64, 3), make([]float64, 3)
+	err := huge(math.Inf(1)).Forecast(point, nil, nil)
+	require.ErrorIs(t, err, ErrNumeric)
+	assert.Contains(t, err.Error(), "forecast step 1 is +Inf")
+	err = huge(1).Forecast(point, []float64{0.9}, [][]float64{band})
+	require.ErrorIs(t, err, ErrNumeric)
+	assert.Contains(t, err.Error(), "quantile 0.9 at step 2 is +Inf")
+
+	m := huge(1)
+	m.b.Residuals = residuals{}
+	require.NoError(t, m.Forecast(point, nil, nil), "a point forecast needs no errors")
+	err = m.Forecast(point, []float64{0.9}, [][]float64{band})
+	require.ErrorIs(t, err, ErrInsufficientData)
+	assert.Contains(t, err.Error(), "no rolling-origin errors")
 }
