@@ -95,6 +95,12 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 			r[k] *= float64(n) / float64(n-k)
 		}
 	}
+	return acfPeaks(r, n, maxPeriod), nil
+}
+
+// acfPeaks is DetectPeriods' choice of seasons among the lags 2…maxPeriod
+// of r, the scaled autocorrelation of n values (len(r) ≥ maxPeriod + 2).
+func acfPeaks(r []float64, n, maxPeriod int) []int {
 	thr := math.Max(0.2, 2/math.Sqrt(float64(n)))
 	margin := math.Max(0.01, 1/math.Sqrt(float64(n)))
 	prominence := math.Max(0.1, 2/math.Sqrt(float64(n)))
@@ -122,7 +128,7 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 			out = append(out, k)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // detrend returns y minus its least-squares line.
