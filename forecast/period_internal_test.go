@@ -46,3 +46,25 @@ func TestACFPeaks(t *testing.T) {
 		assert.Equal(t, tt.want, acfPeaks(tt.r, 64, tt.maxPeriod), tt.name)
 	}
 }
+
+// detrend removes the least-squares line: a line leaves zeros, and on any
+// series the residuals satisfy the normal equations (they sum to 0 and are
+// orthogonal to t); a single value leaves 0.
+func TestDetrend(t *testing.T) {
+	t.Parallel()
+	line := make([]float64, 50)
+	for i := range line {
+		line[i] = 3 + 2*float64(i)
+	}
+	assert.InDeltaSlice(t, make([]float64, 50), detrend(line), 1e-12)
+	y := synthetic(301, 7)
+	out := detrend(y)
+	var sum, dot float64
+	for i, v := range out {
+		sum += v
+		dot += float64(i) * v
+	}
+	assert.InDelta(t, 0, sum, 1e-8, "Σ residuals")
+	assert.InDelta(t, 0, dot, 1e-5, "Σ t · residuals")
+	assert.Equal(t, []float64{0}, detrend([]float64{7}))
+}
