@@ -245,6 +245,14 @@ func CandidatePeriods(y []float64) ([]int, error) {
 	for k := range r {
 		r[k] *= float64(n) / float64(n-k)
 	}
+	return candidatesFrom(found, r), nil
+}
+
+// candidatesFrom is CandidatePeriods' choice from the seasons DetectPeriods
+// found and r, the scaled autocorrelation at every lag of the n = len(r)
+// values.
+func candidatesFrom(found []int, r []float64) []int {
+	n := len(r)
 	comb := func(p int) float64 {
 		var s float64
 		m := 0
@@ -289,7 +297,7 @@ func CandidatePeriods(y []float64) ([]int, error) {
 			}
 		}
 		if len(out) == 0 {
-			return nil, nil
+			return nil
 		}
 	}
 	slices.Sort(out)
@@ -305,5 +313,5 @@ func CandidatePeriods(y []float64) ([]int, error) {
 		out = append(out, w)
 		slices.Sort(out)
 	}
-	return out, nil
+	return out
 }

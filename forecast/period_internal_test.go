@@ -68,3 +68,47 @@ func TestDetrend(t *testing.T) {
 	assert.InDelta(t, 0, dot, 1e-5, "Σ t · residuals")
 	assert.Equal(t, []float64{0}, detrend([]float64{7}))
 }
+
+// candidatesFrom at each of its edges, on hand-made autocorrelations of
+// n = len(r) values (n = 64: the fallback's threshold 2/√64 = 0.25 is
+// exact, the comb reads the lags below 2n/3 = 42, the fallback looks below
+// n/3 = 21).
+func TestCandidatesFrom(t *testing.T) {
+	t.Parallel()
+	acf := func(size int, at map[int]float64) []float64 {
+		r := make([]float64, size)
+		r[0] = 1
+		for k, v := range at {
+			r[k] = v
+		}
+		return r
+	}
+	tests := []struct {
+		name  string
+		found []int
+		r     []float64
+		want  []int
+	}{
+		{"a tie keeps the season found", []int{10}, acf(64, nil), []int{10}},
+		{"moved to the lag within 2 whose multiples correlate most", []int{10}, acf(64, map[int]float64{12: 0.5, 24: 0.5, 36: 0.5}), []int{12}},
+		{"not to a lag 3 away", []int{10}, acf(64, map[int]float64{13: 0.9, 26: 0.9, 39: 0.9}), []int{10}},
+		{"the comb stops below 2n/3", []int{21}, acf(64, map[int]float64{21: 0.5, 22: 0.6, 42: 1}), []int{22}},
+		{"no season and no peak", nil, acf(64, nil), nil},
+		{"a peak exactly at the threshold is none", nil, acf(64, map[int]float64{5: 0.25}), nil},
+		{"the highest peak and the one that rises most", nil, acf(64, map[int]float64{1: 0.5, 2: 0.5, 3: 0.9, 20: 0.6}), []int{3, 20, 21}},
+		{"a later peak that rises as much is not preferred", nil, acf(64, map[int]float64{1: 0.5, 2: 0.5, 3: 0.875, 4: 0.125, 5: 0.125, 6: 0.125, 7: 0.125, 8: 0.125, 9: 0.125, 10: 0.5}), []int{3, 21}},
+		{"a plateau's first lag", nil, acf(64, map[int]float64{5: 0.5, 6: 0.5}), []int{5}},
+		{"of two equal peaks, the first", nil, acf(64, map[int]float64{5: 0.5, 12: 0.5}), []int{5}},
+		{"a peak at n/3 is not looked at", nil, acf(64, map[int]float64{21: 0.9}), nil},
+		{"twice the shortest is its echo", []int{10, 20}, acf(64, nil), []int{10}},
+		{"within 10 % of twice it too", []int{10, 22}, acf(64, nil), []int{10}},
+		{"beyond 10 % it is a season", []int{10, 23}, acf(64, nil), []int{10, 23}},
+		{"six times it is an echo", []int{10, 61}, acf(64, nil), []int{10}},
+		{"seven times it is not", []int{10, 70}, acf(64, nil), []int{10, 70}},
+		{"weekly added when two of it fit", []int{4}, acf(56, nil), []int{4, 28}},
+		{"not when they do not", []int{4}, acf(55, nil), []int{4}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, candidatesFrom(tt.found, tt.r), tt.name)
+	}
+}

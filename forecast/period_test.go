@@ -106,6 +106,8 @@ func TestPeriodSteps(t *testing.T) {
 	}{
 		{"day in 5 minutes", 24 * time.Hour, 5 * time.Minute, 288, false},
 		{"week in hours", 168 * time.Hour, time.Hour, 168, false},
+		{"one step", time.Hour, time.Hour, 1, false},
+		{"negative step", time.Hour, -time.Minute, 0, true},
 		{"not a multiple", 25 * time.Minute, 10 * time.Minute, 0, true},
 		{"zero step", time.Hour, 0, 0, true},
 		{"shorter than step", time.Minute, time.Hour, 0, true},
@@ -219,4 +221,20 @@ func TestDetectPeriodsMaxPeriod(t *testing.T) {
 	got, err := forecast.DetectPeriods([]float64{1, 5, 1, 5, 1, 5, 1, 5}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []int{2}, got, "eight values")
+}
+
+// DetectSeasons converts its longest season into steps: a daily season of
+// hourly steps is found up to 24 h (and by default, a third of the
+// series), not up to 23 h.
+func TestDetectSeasonsMaxPeriod(t *testing.T) {
+	t.Parallel()
+	s := provider.Series{Metric: provider.MetricCPU, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Step: time.Hour, Values: seasonal(10*24, 100, 0, 30, 1, 4)}
+	for _, tt := range []struct {
+		max  time.Duration
+		want []time.Duration
+	}{{0, []time.Duration{24 * time.Hour}}, {24 * time.Hour, []time.Duration{24 * time.Hour}}, {23 * time.Hour, []time.Duration{}}} {
+		got, err := forecast.DetectSeasons(s, tt.max)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, "up to %s", tt.max)
+	}
 }
