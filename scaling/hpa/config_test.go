@@ -52,3 +52,54 @@ func TestTolerancesPerDirection(t *testing.T) {
 	assert.False(t, tol.Within(0.75-tiny))
 	assert.False(t, tol.Within(1.5+tiny))
 }
+
+// SetBounds changes the spec's bounds when they are valid (and the same
+// bounds change nothing), and refuses invalid ones leaving the spec as it
+// was.
+func TestCalculatorSetBounds(t *testing.T) {
+	t.Parallel()
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MinReplicas: i32(1), MaxReplicas: 10, Metrics: []hpa.MetricSpec{cpuUtilization(50, "")}})
+	require.NoError(t, err)
+	require.NoError(t, calc.SetBounds(1, 10), "the same bounds")
+	require.NoError(t, calc.SetBounds(2, 10))
+	assert.Equal(t, int32(2), *calc.Spec().MinReplicas)
+	require.NoError(t, calc.SetBounds(2, 20))
+	assert.Equal(t, int32(20), calc.Spec().MaxReplicas)
+	err = calc.SetBounds(5, 4)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "hpa: bounds: ")
+	assert.Equal(t, int32(2), *calc.Spec().MinReplicas, "unchanged")
+	assert.Equal(t, int32(20), calc.Spec().MaxReplicas, "unchanged")
+}
+
+// Metric refuses an index outside the spec's metrics and negative replica
+// counts (0 is a group scaled to zero), and reports the first sample's time
+// for per-pod samples, the value's own time otherwise.
+func TestCalculatorMetricInput(t *testing.T) {
+	t.Parallel()
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{externalMetric(hpa.TargetValue, 1000)}})
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var pods []hpa.Pod
+	for _, name := range []string{"a", "b"} {
+		pods = append(pods, hpa.Pod{Name: name, Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue, StartTime: at.Add(-time.Hour), ReadyTransition: at.Add(-time.Hour)})
+	}
+	in := hpa.MetricInput{Now: at, SpecReplicas: 2, StatusReplicas: 2, Tolerances: calc.Tolerances(), Pods: pods, Values: hpa.MetricValues{Values: []int64{3000}, Timestamp: at}}
+	for _, i := range []int{-1, 1} {
+		_, err := calc.Metric(i, in)
+		require.ErrorIs(t, err, provider.ErrInvalid, "metric %d", i)
+	}
+	res, err := calc.Metric(0, in)
+	require.NoError(t, err)
+	assert.Equal(t, int32(6), res.Replicas, "2 × 3000/1000")
+	assert.True(t, res.Timestamp.Equal(at))
+	zero := in
+	zero.SpecReplicas, zero.StatusReplicas = 0, 0
+	_, err = calc.Metric(0, zero)
+	require.NoError(t, err, "a group at zero")
+	for _, bad := range []hpa.MetricInput{{SpecReplicas: -1}, {StatusReplicas: -1}} {
+		bad.Values, bad.Pods = in.Values, pods
+		_, err = calc.Metric(0, bad)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+	}
+}
