@@ -240,4 +240,15 @@ func TestScheduleVoteEdges(t *testing.T) {
 	one.Step, one.Start = time.Hour+time.Minute, now.Add(-time.Hour-time.Minute)
 	_, err = hourly.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{one}})
 	require.ErrorContains(t, err, "schedule.history")
+
+	// Exactly MinHistory of data is enough for a verdict.
+	week, err := detector.NewSchedule(detector.ScheduleConfig{History: 8 * 24 * time.Hour, MinHistory: 8 * 24 * time.Hour})
+	require.NoError(t, err)
+	idle := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-8 * 24 * time.Hour), Step: time.Hour, Values: make([]float64, 8*24)}
+	for i := range idle.Values {
+		idle.Values[i] = 0.01
+	}
+	v, err = week.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{idle}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Idle, v.State, v.Explain())
 }
