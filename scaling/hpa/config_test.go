@@ -1,6 +1,7 @@
 package hpa_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -101,5 +102,28 @@ func TestCalculatorMetricInput(t *testing.T) {
 		bad.Values, bad.Pods = in.Values, pods
 		_, err = calc.Metric(0, bad)
 		require.ErrorIs(t, err, provider.ErrInvalid)
+	}
+}
+
+// A metric that cannot be read fails with the upstream reason of its
+// source; SetBounds works on a spec without a minimum.
+func TestCalculatorFailureReasons(t *testing.T) {
+	t.Parallel()
+	down := errors.New("metrics server down")
+	for _, tt := range []struct {
+		spec   hpa.MetricSpec
+		reason string
+	}{
+		{cpuUtilization(50, ""), "FailedGetResourceMetric"},
+		{cpuUtilization(50, "app"), "FailedGetContainerResourceMetric"},
+		{externalMetric(hpa.TargetValue, 1000), "FailedGetExternalMetric"},
+	} {
+		calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{tt.spec}})
+		require.NoError(t, err)
+		res, err := calc.Metric(0, hpa.MetricInput{SpecReplicas: 1, StatusReplicas: 1, Values: hpa.MetricValues{Err: down}})
+		require.ErrorIs(t, err, down)
+		assert.Equal(t, tt.reason, res.Reason)
+		require.NoError(t, calc.SetBounds(2, 5), "a spec without a minimum")
+		assert.Equal(t, int32(2), *calc.Spec().MinReplicas)
 	}
 }
