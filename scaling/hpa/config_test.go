@@ -127,3 +127,33 @@ func TestCalculatorFailureReasons(t *testing.T) {
 		assert.Equal(t, int32(2), *calc.Spec().MinReplicas)
 	}
 }
+
+// TestPodsMetricSecondPass pins the second pass of a pods metric (upstream
+// calcPlainMetricReplicas) at its edges, beyond upstream's own cases:
+// missing pods count at the target on a scale down and at 0 on a scale
+// up, not at all when the ready ones are exactly on target; pending pods
+// count at 0 on a scale up; a second pass that crosses the target, or
+// would move the count the other way, keeps the current count.
+func TestPodsMetricSecondPass(t *testing.T) {
+	t.Parallel()
+	runMetricRows(t, []metricRow{
+		{upstream: "idlescale: a missing pod at the target on a scale down", give: scenario{replicas: 4, custom: []int64{5000, 5000, 5000}},
+			spec: podsMetric(15000), wantReplicas: 2, wantUsage: 5000}, // (15000 + 15000)/4 = 7500: ⌈0.5 × 4⌉
+		{upstream: "idlescale: a missing pod at 0 on a scale up", give: scenario{replicas: 4, custom: []int64{30000, 30000, 30000}},
+			spec: podsMetric(15000), wantReplicas: 6, wantUsage: 30000}, // 90000/4 = 22500: ⌈1.5 × 4⌉
+		{upstream: "idlescale: a missing pod while the others are on target", give: scenario{replicas: 3, custom: []int64{15000, 15000}},
+			spec: podsMetric(15000), wantReplicas: 3, wantUsage: 15000},
+		{upstream: "idlescale: a pending pod at 0 turns a scale up into none", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			custom: []int64{16000, 16000}}, spec: podsMetric(15000), wantReplicas: 3, wantUsage: 16000}, // 32000/3 < 15000
+		{upstream: "idlescale: a pending pod at 0 on a scale up", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			custom: []int64{40000, 40000}}, spec: podsMetric(15000), wantReplicas: 6, wantUsage: 40000}, // 80000/3 = 26666: ⌈1.78 × 3⌉
+		{upstream: "idlescale: a pending pod while the others are exactly on target", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			custom: []int64{15000, 15000}}, spec: podsMetric(15000), wantReplicas: 3, wantUsage: 15000},
+		{upstream: "idlescale: only the pending pod is added", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			custom: []int64{30000, 30000}}, spec: podsMetric(15000), wantReplicas: 4, wantUsage: 30000}, // 60000/3 = 20000: ⌈1.33 × 3⌉
+		{upstream: "idlescale: a pending pod brings the ratio within tolerance", give: scenario{replicas: 4, phase: []hpa.PodPhase{running, running, running, pending},
+			custom: []int64{22000, 22000, 22000}}, spec: podsMetric(15000), wantReplicas: 4, wantUsage: 22000}, // 66000/4 = 16500: 1.1
+		{upstream: "idlescale: a scale down that would grow the count", give: scenario{replicas: 2, phase: []hpa.PodPhase{running, running, running, running},
+			custom: []int64{3000}}, spec: podsMetric(15000), wantReplicas: 2, wantUsage: 3000}, // 48000/4 = 12000: ⌈0.8 × 4⌉ = 4 > 2
+	})
+}
