@@ -86,6 +86,7 @@ func TestCandidatesFrom(t *testing.T) {
 	}{
 		{"a tie keeps the season found", []int{10}, handACF(64, nil), []int{10}},
 		{"moved to the lag within 2 whose multiples correlate most", []int{10}, handACF(64, map[int]float64{12: 0.5, 24: 0.5, 36: 0.5}), []int{12}},
+		{"by the mean of the multiples, not their sum", []int{10}, handACF(64, map[int]float64{10: 0.3, 20: 0.3, 30: 0.3, 40: 0.3, 12: 0.4, 24: 0.4, 36: 0.4}), []int{12}},
 		{"not to a lag 3 away", []int{10}, handACF(64, map[int]float64{13: 0.9, 26: 0.9, 39: 0.9}), []int{10}},
 		{"the comb stops below 2n/3", []int{21}, handACF(64, map[int]float64{21: 0.5, 22: 0.6, 42: 1}), []int{22}},
 		{"no season and no peak", nil, handACF(64, nil), nil},
