@@ -3,6 +3,7 @@ package scaling
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -351,4 +352,17 @@ func TestAutoscalerSharesHPAStrategies(t *testing.T) {
 	for i, want := range []*HPA{strategy(0, 0), strategy(0, 0), strategy(2, 0), strategy(3, 0), strategy(0, 0), strategy(5, 1)} {
 		assert.Same(t, want, a.targets[i].hpa, "target %d's PodSource strategy is its first, shared", i)
 	}
+}
+
+// joinErr keeps both errors when both are set, and either one alone
+// unwrapped.
+func TestJoinErr(t *testing.T) {
+	t.Parallel()
+	a, b := errors.New("resume failed"), errors.New("decide failed")
+	require.NoError(t, joinErr(nil, nil))
+	assert.Same(t, a, joinErr(a, nil))
+	assert.Same(t, b, joinErr(nil, b))
+	both := joinErr(a, b)
+	require.ErrorIs(t, both, a)
+	require.ErrorIs(t, both, b)
 }
