@@ -337,7 +337,7 @@ type compiled struct {
 	min, max   int
 	candidates []Candidate
 	needs      []Need
-	hpa        *HPA // the first HPA strategy, for a PodSource
+	hpa        *HPA // the first HPA strategy, for a PodSource (set by shareHPAs)
 }
 
 // compile validates a target's policy and builds its strategies. custom
@@ -397,9 +397,6 @@ func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
 		out.candidates = append(out.candidates, Candidate{Name: name, Strategy: st})
 		if n, ok := st.(MetricNeeder); ok {
 			out.needs = mergeNeeds(out.needs, n.Needs())
-		}
-		if h, ok := st.(*HPA); ok && out.hpa == nil {
-			out.hpa = h
 		}
 	}
 	if t.Strategy != "" && !names[t.Strategy] {

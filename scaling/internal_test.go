@@ -366,3 +366,17 @@ func TestJoinErr(t *testing.T) {
 	require.ErrorIs(t, both, a)
 	require.ErrorIs(t, both, b)
 }
+
+// mergeNeeds keeps one need per metric, statistic and step, with the
+// longest lookback.
+func TestMergeNeeds(t *testing.T) {
+	t.Parallel()
+	cpu := Need{Metric: provider.MetricCPU, Statistic: provider.StatMean, Step: time.Minute, Lookback: 5 * time.Minute}
+	longer, otherStat, otherStep, otherMetric := cpu, cpu, cpu, cpu
+	longer.Lookback = 10 * time.Minute
+	otherStat.Statistic = provider.StatMax
+	otherStep.Step = 5 * time.Minute
+	otherMetric.Metric = provider.MetricMemory
+	got := mergeNeeds([]Need{cpu}, []Need{longer, otherStat, otherStep, otherMetric, cpu})
+	assert.Equal(t, []Need{longer, otherStat, otherStep, otherMetric}, got)
+}
