@@ -726,3 +726,32 @@ func TestExecuteResize(t *testing.T) {
 		assert.Equal(t, 2, rec.count(scaling.EventStepVerified))
 	})
 }
+
+// TestDecideFitnessTie: of two strategies equally fit, the first listed is
+// chosen; a fitter later one wins.
+func TestDecideFitnessTie(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	res, err := c.Get(t.Context(), "web")
+	require.NoError(t, err)
+	capa, err := c.Capacity(t.Context(), "web")
+	require.NoError(t, err)
+	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
+	fixed := func(desired int, fitness float64) scaling.Strategy {
+		return scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+			spec := s.Target.Capacity.CapacitySpec
+			spec.Desired = desired
+			return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "test", Fitness: fitness}, nil
+		})
+	}
+	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target},
+		[]scaling.Candidate{{Name: "first", Strategy: fixed(6, 0.5)}, {Name: "second", Strategy: fixed(8, 0.5)}}, "")
+	require.NoError(t, err)
+	assert.Equal(t, "first", d.Chosen.Strategy)
+	d, err = e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target},
+		[]scaling.Candidate{{Name: "first", Strategy: fixed(6, 0.5)}, {Name: "second", Strategy: fixed(8, 0.6)}}, "")
+	require.NoError(t, err)
+	assert.Equal(t, "second", d.Chosen.Strategy)
+}
