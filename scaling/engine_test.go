@@ -92,20 +92,30 @@ func safetyGate(t *testing.T) *safety.Engine {
 	return eng
 }
 
-// decide builds the engine's decision to move web to desired.
-func decide(t *testing.T, e *scaling.Engine, c *memory.Cloud, desired int) scaling.Decision {
+// webTarget is the target of c's group "web", read from c, within [0, 50].
+func webTarget(t *testing.T, c *memory.Cloud) scaling.Target {
 	t.Helper()
 	res, err := c.Get(t.Context(), "web")
 	require.NoError(t, err)
 	capa, err := c.Capacity(t.Context(), "web")
 	require.NoError(t, err)
-	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
-	fixed := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+	return scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
+}
+
+// fixedStrategy recommends desired instances with the given fitness.
+func fixedStrategy(desired int, fitness float64) scaling.Strategy {
+	return scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
 		spec := s.Target.Capacity.CapacitySpec
 		spec.Desired = desired
-		return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "test", Fitness: 1}, nil
+		return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "test", Fitness: fitness}, nil
 	})
-	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target}, []scaling.Candidate{{Name: "fixed", Strategy: fixed}}, "")
+}
+
+// decide builds the engine's decision to move web to desired.
+func decide(t *testing.T, e *scaling.Engine, c *memory.Cloud, desired int) scaling.Decision {
+	t.Helper()
+	target := webTarget(t, c)
+	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target}, []scaling.Candidate{{Name: "fixed", Strategy: fixedStrategy(desired, 1)}}, "")
 	require.NoError(t, err)
 	return d
 }
@@ -734,24 +744,13 @@ func TestDecideFitnessTie(t *testing.T) {
 	c := newCloud(t, 4, memory.Config{})
 	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
 	require.NoError(t, err)
-	res, err := c.Get(t.Context(), "web")
-	require.NoError(t, err)
-	capa, err := c.Capacity(t.Context(), "web")
-	require.NoError(t, err)
-	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
-	fixed := func(desired int, fitness float64) scaling.Strategy {
-		return scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
-			spec := s.Target.Capacity.CapacitySpec
-			spec.Desired = desired
-			return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "test", Fitness: fitness}, nil
-		})
-	}
+	target := webTarget(t, c)
 	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target},
-		[]scaling.Candidate{{Name: "first", Strategy: fixed(6, 0.5)}, {Name: "second", Strategy: fixed(8, 0.5)}}, "")
+		[]scaling.Candidate{{Name: "first", Strategy: fixedStrategy(6, 0.5)}, {Name: "second", Strategy: fixedStrategy(8, 0.5)}}, "")
 	require.NoError(t, err)
 	assert.Equal(t, "first", d.Chosen.Strategy)
 	d, err = e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target},
-		[]scaling.Candidate{{Name: "first", Strategy: fixed(6, 0.5)}, {Name: "second", Strategy: fixed(8, 0.6)}}, "")
+		[]scaling.Candidate{{Name: "first", Strategy: fixedStrategy(6, 0.5)}, {Name: "second", Strategy: fixedStrategy(8, 0.6)}}, "")
 	require.NoError(t, err)
 	assert.Equal(t, "second", d.Chosen.Strategy)
 }

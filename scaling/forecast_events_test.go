@@ -21,11 +21,7 @@ func TestEngineEmitsForecastStandingChanges(t *testing.T) {
 	rec := &recorder{}
 	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
 	require.NoError(t, err)
-	res, err := c.Get(t.Context(), "web")
-	require.NoError(t, err)
-	capa, err := c.Capacity(t.Context(), "web")
-	require.NoError(t, err)
-	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
+	target := webTarget(t, c)
 
 	// The predictive stand-in's standings, decision by decision: fallback
 	// 1 = reactive, 0 = forecast; the MASE is its rolling error.
