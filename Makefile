@@ -104,9 +104,15 @@ bench:
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 5
 MUTATION_FLAGS   ?=
+# MUTATION_STATUSES are the statuses printed as the run goes (gremlins'
+# -S: l lived, c not covered, t timed out, k killed, v not viable). The
+# JSON report (-o) is written only at the end, so for a long run that may
+# be stopped early print them all (lctkv): the log then says what every
+# finished mutant was, and the rest can be run on its own.
+MUTATION_STATUSES ?= lc
 mutation: $(GREMLINS)
 	@if [ -z "$(PKG)" ] || [ "$(PKG)" = "./..." ]; then echo "usage: make mutation PKG=./safety (one package)"; exit 2; fi
-	$(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $(MUTATION_TIMEOUT) --output-statuses lc --exclude-files / $(MUTATION_FLAGS) $(PKG)
+	$(GREMLINS) unleash --workers $(MUTATION_WORKERS) --timeout-coefficient $(MUTATION_TIMEOUT) --output-statuses $(MUTATION_STATUSES) --exclude-files / $(MUTATION_FLAGS) $(PKG)
 
 # mutation-again re-runs only the mutants a saved report left alive (make
 # mutation PKG=./detector MUTATION_FLAGS='-o detector.json' writes one)

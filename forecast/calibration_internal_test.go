@@ -519,28 +519,47 @@ func TestSeasonalConfigBounds(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
-// A stored Holt-Winters state's position must be within its season:
-// 0 and period−1 decode, −1 and period do not.
-func TestHoltWintersUnmarshalPosition(t *testing.T) {
+// A stored state's counters must be within their bounds: a Holt-Winters
+// position within its season (0 and period−1 decode, −1 and period do
+// not), a harmonic model's step count in [0, 2^50].
+func TestUnmarshalStateBounds(t *testing.T) {
 	t.Parallel()
-	m, err := NewHoltWinters(HoltWintersConfig{Period: 4})
+	hw, err := NewHoltWinters(HoltWintersConfig{Period: 4})
 	require.NoError(t, err)
-	require.NoError(t, m.Fit(synthetic(64, 1)))
-	for _, tc := range []struct {
-		pos int
-		ok  bool
-	}{{0, true}, {3, true}, {-1, false}, {4, false}} {
-		m.st.Pos = tc.pos
-		data, err := json.Marshal(m)
-		require.NoError(t, err)
-		var back HoltWinters
-		err = back.UnmarshalJSON(data)
-		if tc.ok {
-			require.NoError(t, err, "pos %d", tc.pos)
-			assert.Equal(t, tc.pos, back.st.Pos)
-			continue
+	require.NoError(t, hw.Fit(synthetic(64, 1)))
+	hm, err := NewHarmonic(HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	require.NoError(t, hm.Fit(synthetic(200, 3)))
+	for _, tt := range []struct {
+		name     string
+		m        json.Marshaler
+		set      func(int)
+		decode   func([]byte) (int, error)
+		ok, fail []int
+	}{
+		{"holt-winters state.pos", hw, func(v int) { hw.st.Pos = v }, func(b []byte) (int, error) {
+			var back HoltWinters
+			err := back.UnmarshalJSON(b)
+			return back.st.Pos, err
+		}, []int{0, 3}, []int{-1, 4}},
+		{"harmonic params.t", hm, func(v int) { hm.fit.T = v }, func(b []byte) (int, error) {
+			var back Harmonic
+			err := back.UnmarshalJSON(b)
+			return back.fit.T, err
+		}, []int{0, 1 << 50}, []int{-1, 1<<50 + 1}},
+	} {
+		for _, v := range append(tt.ok, tt.fail...) {
+			tt.set(v)
+			data, err := json.Marshal(tt.m)
+			require.NoError(t, err)
+			got, err := tt.decode(data)
+			if slices.Contains(tt.ok, v) {
+				require.NoError(t, err, "%s %d", tt.name, v)
+				assert.Equal(t, v, got, tt.name)
+				continue
+			}
+			require.ErrorIs(t, err, provider.ErrInvalid, "%s %d", tt.name, v)
 		}
-		require.ErrorIs(t, err, provider.ErrInvalid, "pos %d", tc.pos)
 	}
 }
 

@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
@@ -187,30 +186,6 @@ func TestLCMPeriods(t *testing.T) {
 		{[]int{5}, 5, 5},
 	} {
 		assert.Equal(t, tt.want, lcmPeriods(tt.periods, tt.limit), "%v up to %d", tt.periods, tt.limit)
-	}
-}
-
-// A stored harmonic model's step count must be in [0, 2^50].
-func TestHarmonicUnmarshalSteps(t *testing.T) {
-	t.Parallel()
-	m, err := NewHarmonic(HarmonicConfig{Periods: []int{24}})
-	require.NoError(t, err)
-	require.NoError(t, m.Fit(synthetic(200, 3)))
-	for _, tc := range []struct {
-		t  int
-		ok bool
-	}{{0, true}, {1 << 50, true}, {-1, false}, {1<<50 + 1, false}} {
-		m.fit.T = tc.t
-		data, err := json.Marshal(m)
-		require.NoError(t, err)
-		var back Harmonic
-		err = back.UnmarshalJSON(data)
-		if tc.ok {
-			require.NoError(t, err, "t %d", tc.t)
-			assert.Equal(t, tc.t, back.fit.T)
-			continue
-		}
-		require.ErrorIs(t, err, provider.ErrInvalid, "t %d", tc.t)
 	}
 }
 

@@ -505,13 +505,8 @@ func TestNaiveScale(t *testing.T) {
 func TestPredictorErrorScale(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
-	y := dailyWave(864)
-	for i := range y {
-		y[i] += 30 * float64(i/288)
-	}
-	pr := newPredictor(c)
-	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
-	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	y := risingDailyWave(864)
+	pr := fedPredictor(t, c, start, y)
 	require.Equal(t, StandingForecast, pr.standing)
 	lead, season := naiveScale(y, c.leadSteps()+1), naiveScale(y, 288)
 	require.Greater(t, season, lead)
@@ -557,9 +552,7 @@ func TestPredictorPinnedModel(t *testing.T) {
 	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 144}
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}, Model: &pinned}.withDefaults()
 	y := dailyWave(864)
-	pr := newPredictor(c)
-	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
-	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	pr := fedPredictor(t, c, start, y)
 	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
 	assert.Equal(t, pinned, pr.spec)
 	assert.Equal(t, []int{144}, pr.periods)
@@ -703,9 +696,7 @@ func TestPredictorReadWithoutACompleteStep(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Periods: []time.Duration{24 * time.Hour}}.withDefaults()
 	y := dailyWave(864)
-	pr := newPredictor(c)
-	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
-	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	pr := fedPredictor(t, c, start, y)
 	require.Equal(t, StandingForecast, pr.standing)
 	fedEnd, seenEnd := pr.fedEnd, pr.seenEnd
 	partial := provider.Series{Metric: provider.MetricRequests, Start: seenEnd, Step: c.Step, Values: []float64{120}}
@@ -722,13 +713,8 @@ func TestPredictorErrorScaleWithoutSeasons(t *testing.T) {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	pinned := forecast.Spec{Kind: forecast.KindSeasonalNaive, Period: 1}
 	c := PredictiveConfig{CapacityPerInstance: 50, MinHistory: 48 * time.Hour, FitWindow: 72 * time.Hour, Model: &pinned}.withDefaults()
-	y := dailyWave(864)
-	for i := range y {
-		y[i] += 30 * float64(i/288)
-	}
-	pr := newPredictor(c)
-	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
-	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	y := risingDailyWave(864)
+	pr := fedPredictor(t, c, start, y)
 	require.Equal(t, StandingForecast, pr.standing, "%+v", pr.status())
 	require.Empty(t, pr.periods)
 	assert.InDelta(t, naiveScale(y, c.leadSteps()+1), pr.scale, 1e-12)
@@ -740,6 +726,25 @@ func dailyWave(n int) []float64 {
 	y := make([]float64, n)
 	for i := range y {
 		y[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/288)
+	}
+	return y
+}
+
+// fedPredictor returns a predictor of c that has observed the requests y
+// from start to their end.
+func fedPredictor(t *testing.T, c PredictiveConfig, start time.Time, y []float64) *predictor {
+	t.Helper()
+	pr := newPredictor(c)
+	ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: c.Step, Values: y}
+	require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	return pr
+}
+
+// risingDailyWave is dailyWave whose level rises by 30 every day.
+func risingDailyWave(n int) []float64 {
+	y := dailyWave(n)
+	for i := range y {
+		y[i] += 30 * float64(i/288)
 	}
 	return y
 }

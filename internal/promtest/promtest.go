@@ -43,6 +43,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/idlescale/idlescale/internal/syncbuf"
 )
 
 // Exporter is a scrape target served by the test process.
@@ -318,8 +320,9 @@ func (s *Server) startNodeExporter(timeout time.Duration) (string, error) {
 		cmd := exec.Command(bin, "--web.listen-address="+addr,
 			"--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
 			"--collector.netdev", "--collector.netclass", "--collector.diskstats", "--collector.stat")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
+		// One writer for both streams: exec copies them in one goroutine.
+		var out syncbuf.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
 		exited, err := s.startProc(cmd, nil)
 		if err != nil {
 			return "", err
@@ -329,7 +332,7 @@ func (s *Server) startNodeExporter(timeout time.Duration) (string, error) {
 			return addr, nil
 		}
 		s.killLast()
-		lastErr = fmt.Errorf("promtest: node exporter on %s: %w", addr, lastErr)
+		lastErr = fmt.Errorf("promtest: node exporter on %s: %w\n%s", addr, lastErr, tail([]byte(out.String())))
 	}
 	return "", lastErr
 }
@@ -548,15 +551,4 @@ func tail(b []byte) string {
 		s = "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
 }
