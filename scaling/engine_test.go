@@ -160,6 +160,19 @@ func TestPlan(t *testing.T) {
 		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, down.Monitoring.Signals)
 		assert.InDelta(t, -0.5, down.CostPerHour, 1e-9)
 
+		// A group at zero instances whose resource still reports a price
+		// has no price per instance to go by: the cost is not known (0),
+		// never the price divided by zero instances.
+		empty := provider.CapacitySpec{Max: 50}
+		three := empty
+		three.Desired = 3
+		fromZero := e.Plan(scaling.Decision{Now: c.Now(), Change: true,
+			Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup, HourlyCost: 0.3},
+				Capacity: provider.Capacity{CapacitySpec: empty}, Max: 50},
+			Chosen: scaling.Recommendation{Strategy: "s", Capacity: three}}, scaling.PlanOptions{})
+		require.NotEmpty(t, fromZero.Steps)
+		assert.Zero(t, fromZero.CostPerHour)
+
 		// Configured signals guard scale ins; a scale out watches only
 		// its own.
 		errRate := scaling.Signal{Metric: "custom/5xx_rate", Max: new(0.01)}

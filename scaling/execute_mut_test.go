@@ -2,7 +2,12 @@ package scaling_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/ratelimit"
@@ -120,6 +126,7 @@ func TestResizeDirection(t *testing.T) {
 		{"memory up", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, ratelimit.Up},
 		{"memory down", provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: time.Minute}, ratelimit.Down},
 		{"timeout only", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: 2 * time.Minute}, ratelimit.Down},
+		{"vCPU down", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, ratelimit.Down},
 		{"one MiB more", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 513, Timeout: time.Minute}, ratelimit.Up},
 		{"vCPU up", provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, ratelimit.Up},
 		{"vCPU down, memory up", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}, ratelimit.Up},
@@ -264,6 +271,254 @@ func TestVerifyReadsItsWindowOnly(t *testing.T) {
 				}
 				require.ErrorIs(t, err, scaling.ErrNotVerified)
 				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+			})
+		})
+	}
+}
+
+// lostReply is a Scaler whose first SetCapacity goes through and then
+// fails as if the caller's context had been cancelled while the reply
+// was on its way (it calls cancel): the engine cannot tell whether the
+// write took effect.
+type lostReply struct {
+	*memory.Cloud
+	cancel context.CancelFunc
+	lost   atomic.Bool
+}
+
+func (s *lostReply) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if err := s.Cloud.SetCapacity(ctx, id, want); err != nil || s.lost.Swap(true) {
+		return err
+	}
+	s.cancel()
+	return ctx.Err()
+}
+
+// TestResumeFindsTheWriteInEffect: a plan interrupted after its write
+// went through (the reply was lost) is resumed by reading the capacity:
+// the step is found in effect, recorded once as the target's change
+// (the interrupted run could not record it, and a resume interrupted in
+// turn leaves it executed), not written again, and verified.
+func TestResumeFindsTheWriteInEffect(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &lostReply{Cloud: c, cancel: cancel}, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		assert.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+		assert.Empty(t, e.History("web").Changes, "the interrupted run does not know the write took effect")
+
+		// A first resume is interrupted while it verifies the step: the
+		// step is executed now, and a second resume must not record the
+		// change again.
+		vctx, vcancel := context.WithTimeout(t.Context(), time.Second)
+		defer vcancel()
+		xs, _ := e.Resume(vctx, "web", time.Now(), time.Hour)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanInterrupted, xs[0].Status)
+		assert.Equal(t, scaling.StepExecuted, xs[0].Steps[0].Status)
+		assert.Equal(t, "found in effect", xs[0].Steps[0].Reason)
+
+		xs, err = e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+		assert.Equal(t, scaling.StepVerified, xs[0].Steps[0].Status)
+		assert.Len(t, setCapacityOps(c), 1, "the step is not written again")
+		changes := e.History("web").Changes
+		require.Len(t, changes, 1, "the change found in effect is recorded once")
+		assert.Equal(t, p.ID, changes[0].PlanID)
+		assert.Equal(t, 1, changes[0].Step)
+		assert.Equal(t, "fixed", changes[0].Strategy)
+		assert.Equal(t, 4, changes[0].From.Desired)
+		assert.Equal(t, 6, changes[0].To.Desired)
+	})
+}
+
+// TestExecuteFindsTheStepInEffect: a step someone else already made is
+// marked executed ("found in effect") without a write and without a
+// change of the engine's own in the History; an interruption while it is
+// verified leaves it executed, so that a resume only verifies it.
+func TestExecuteFindsTheStepInEffect(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		require.NoError(t, c.SetCapacity(t.Context(), "web", p.Steps[0].To))
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second) // inside the verification window
+		defer cancel()
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		assert.Equal(t, scaling.StepExecuted, x.Steps[0].Status)
+		assert.Equal(t, "found in effect", x.Steps[0].Reason)
+		assert.Len(t, setCapacityOps(c), 1, "only the test's own write")
+		assert.Empty(t, e.History("web").Changes, "the engine made no change")
+
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+		assert.Len(t, setCapacityOps(c), 1)
+		assert.Empty(t, e.History("web").Changes)
+	})
+}
+
+// TestExecuteReadFails: the read before a step fails: the plan stops
+// with a StepError at StageRead carrying the provider's error, nothing is
+// written and the step is skipped; a read cut short by the context
+// interrupts the plan instead (it may be resumed).
+func TestExecuteReadFails(t *testing.T) {
+	t.Parallel()
+	errRead := errors.New("capacity read refused")
+	for _, tc := range []struct {
+		name  string
+		fault memory.Fault
+	}{
+		{"error", memory.Fault{Op: memory.OpCapacity, Err: errRead, Times: 1}},
+		{"context", memory.Fault{Op: memory.OpCapacity, Latency: time.Minute, Times: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+				_, err = c.InjectFault(tc.fault)
+				require.NoError(t, err)
+				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				defer cancel()
+				x, err := e.Execute(ctx, p)
+				assert.Empty(t, setCapacityOps(c))
+				if tc.fault.Err == nil {
+					require.ErrorIs(t, err, context.DeadlineExceeded)
+					assert.Equal(t, scaling.PlanInterrupted, x.Status)
+					assert.ErrorIs(t, x.Err, context.DeadlineExceeded)
+					assert.Equal(t, "interrupted: "+context.DeadlineExceeded.Error(), x.Reason)
+					assert.Equal(t, scaling.StepPending, x.Steps[0].Status)
+					return
+				}
+				require.ErrorIs(t, err, errRead)
+				assert.Equal(t, scaling.PlanStopped, x.Status)
+				var serr *scaling.StepError
+				require.ErrorAs(t, x.Err, &serr)
+				assert.Equal(t, scaling.StageRead, serr.Stage)
+				assert.Equal(t, 1, serr.Step)
+				assert.Equal(t, p.ID, serr.PlanID)
+				assert.Equal(t, scaling.StepSkipped, x.Steps[0].Status)
+			})
+		})
+	}
+}
+
+// funcReserver is a Reserver whose answers are functions.
+type funcReserver struct {
+	reserve func(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
+	cancel  func(ctx context.Context, now time.Time, res ratelimit.Reservation) error
+}
+
+func (r funcReserver) ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	return r.reserve(ctx, now, req)
+}
+
+func (r funcReserver) CancelAt(ctx context.Context, now time.Time, res ratelimit.Reservation) error {
+	return r.cancel(ctx, now, res)
+}
+
+// TestRateLimiterAndCancellation: a limiter that fails because the
+// context ended interrupts the plan (it may be resumed); a limiter that
+// answers "denied" stops it as rate limited even if the context ended
+// meanwhile (the answer is the limiter's, not the interruption's).
+func TestRateLimiterAndCancellation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		answerErr  bool
+		wantStatus scaling.PlanStatus
+		wantReason string
+	}{
+		{"error", true, scaling.PlanInterrupted, "interrupted at the rate limiter: " + context.Canceled.Error()},
+		{"denied", false, scaling.PlanRateLimited, "step 1: rate limited: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				r := funcReserver{reserve: func(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+					cancel()
+					res := ratelimit.Reservation{Request: req, At: now, Outcome: ratelimit.Denied, Next: now.Add(time.Hour)}
+					if tc.answerErr {
+						return res, ctx.Err()
+					}
+					return res, nil
+				}}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				x, _ := e.Execute(ctx, e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+				assert.Equal(t, tc.wantStatus, x.Status)
+				assert.True(t, strings.HasPrefix(x.Reason, tc.wantReason), "reason %q, want it to begin with %q", x.Reason, tc.wantReason)
+				if tc.answerErr {
+					assert.ErrorIs(t, x.Err, context.Canceled)
+				} else {
+					assert.NoError(t, x.Err)
+					require.NotNil(t, x.RateLimit)
+					assert.Equal(t, ratelimit.Denied, x.RateLimit.Outcome)
+				}
+				assert.Empty(t, setCapacityOps(c))
+			})
+		})
+	}
+}
+
+// TestRefundAfterAFailedWrite: a write that fails and leaves the group
+// unchanged refunds its reservation; a refund that fails is logged (the
+// plan's outcome is the write's failure either way), one that succeeds
+// is not.
+func TestRefundAfterAFailedWrite(t *testing.T) {
+	t.Parallel()
+	for _, refundErr := range []error{nil, errors.New("limiter store unreachable")} {
+		t.Run(fmt.Sprint(refundErr != nil), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				errWrite := errors.New("capacity write refused")
+				_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Err: errWrite, Times: 1})
+				require.NoError(t, err)
+				var refunds []ratelimit.Reservation
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						return ratelimit.Reservation{Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+					},
+					cancel: func(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+						refunds = append(refunds, res)
+						return refundErr
+					},
+				}
+				var logs syncbuf.Buffer
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{},
+					scaling.WithReserver(r), scaling.WithEngineLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+				require.ErrorIs(t, err, errWrite)
+				assert.Equal(t, scaling.PlanStopped, x.Status)
+				require.Len(t, refunds, 1)
+				assert.Equal(t, 2, refunds[0].Granted)
+				if refundErr == nil {
+					assert.NotContains(t, logs.String(), "refund")
+					return
+				}
+				assert.Contains(t, logs.String(), "rate-limit refund failed")
+				assert.Contains(t, logs.String(), "limiter store unreachable")
 			})
 		})
 	}
