@@ -155,5 +155,23 @@ func TestPodsMetricSecondPass(t *testing.T) {
 			custom: []int64{22000, 22000, 22000}}, spec: podsMetric(15000), wantReplicas: 4, wantUsage: 22000}, // 66000/4 = 16500: 1.1
 		{upstream: "idlescale: a scale down that would grow the count", give: scenario{replicas: 2, phase: []hpa.PodPhase{running, running, running, running},
 			custom: []int64{3000}}, spec: podsMetric(15000), wantReplicas: 2, wantUsage: 3000}, // 48000/4 = 12000: ⌈0.8 × 4⌉ = 4 > 2
+		// pod-2 is not listed: its sample counts in the average, but the
+		// count scales the ready pods (the second pass, which would scale
+		// every sample, is not taken without unready or missing pods).
+		{upstream: "idlescale: a sample of an unlisted pod on a scale up", give: scenario{replicas: 2, custom: []int64{30000, 30000, 30000}},
+			spec: podsMetric(15000), wantReplicas: 4, wantUsage: 30000}, // ⌈2.0 × 2⌉, not ⌈2.0 × 3⌉
+	})
+}
+
+// TestResourceSecondPassEdges pins the resource calculation's second pass
+// beyond upstream's rows: unready (pending) pods count at 0 only on a
+// scale up, so with the ready pods exactly on target the count stays.
+func TestResourceSecondPassEdges(t *testing.T) {
+	t.Parallel()
+	runResourceRows(t, []resourceRow{
+		{upstream: "idlescale: a pending pod while the ready ones are exactly on target", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			requests: reqs(3, 500), levels: levels(250, 250)}, target: 50, wantReplica: 3, wantUtil: 50, wantRaw: 500}, // not ⌈0.66 × 3⌉ = 2
+		{upstream: "idlescale: a pending pod at 0 on a scale up", give: scenario{replicas: 3, phase: []hpa.PodPhase{running, running, pending},
+			requests: reqs(3, 500), levels: levels(500, 500)}, target: 50, wantReplica: 4, wantUtil: 100, wantRaw: 1000}, // 2000/3000 = 66 %: ⌈1.32 × 3⌉
 	})
 }
