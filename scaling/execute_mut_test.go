@@ -523,3 +523,63 @@ func TestRefundAfterAFailedWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestSettleRetriesAFailedRead: a read that fails while the engine waits
+// for a step to settle is polled again, not taken as settled: the scale
+// in is then verified over the minutes after it settled.
+func TestSettleRetriesAFailedRead(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		require.NotEmpty(t, p.Monitoring.Signals, "a scale in is verified on signals")
+		// The first read is the step's; the second is the first poll.
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpCapacity, Nth: 2, Err: errors.New("capacity read failed once")})
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		assert.Equal(t, scaling.StepVerified, x.Steps[0].Status)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 3, capa.Desired)
+	})
+}
+
+// cancelOnSettled is a Scaler whose read that shows the group settled
+// ends the caller's context as it returns (the host shuts down while the
+// read is in flight; the answer is already there).
+type cancelOnSettled struct {
+	*memory.Cloud
+	cancel context.CancelFunc
+}
+
+func (s cancelOnSettled) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	c, err := s.Cloud.Capacity(ctx, id)
+	if err == nil && c.Settled() && c.Desired == 3 {
+		s.cancel()
+	}
+	return c, err
+}
+
+// TestSettledAfterTheContextEnded: a step whose read shows it settled is
+// verified even when the context ended meanwhile (the outcome is known,
+// so the plan completes rather than being left to a resume).
+func TestSettledAfterTheContextEnded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cancelOnSettled{c, cancel}}, allowAll{})
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		assert.Equal(t, scaling.StepVerified, x.Steps[0].Status)
+		require.Error(t, ctx.Err())
+	})
+}

@@ -380,3 +380,26 @@ func TestMergeNeeds(t *testing.T) {
 	got := mergeNeeds([]Need{cpu}, []Need{longer, otherStat, otherStep, otherMetric, cpu})
 	assert.Equal(t, []Need{longer, otherStat, otherStep, otherMetric}, got)
 }
+
+// TestSizeMatches pins which fields of a size a read must match: every
+// field the wanted size sets, and its vCPUs only without an instance type
+// (the type decides them).
+func TestSizeMatches(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		have, want provider.Size
+		match      bool
+	}{
+		{"nothing wanted", provider.Size{MemoryMiB: 512}, provider.Size{}, true},
+		{"vCPUs only", provider.Size{VCPU: 2}, provider.Size{VCPU: 2}, true},
+		{"other vCPUs", provider.Size{VCPU: 4}, provider.Size{VCPU: 2}, false},
+		{"vCPUs of the type", provider.Size{InstanceType: "m5.large", VCPU: 4}, provider.Size{InstanceType: "m5.large", VCPU: 2}, true},
+		{"other type", provider.Size{InstanceType: "m5.xlarge"}, provider.Size{InstanceType: "m5.large"}, false},
+		{"memory and more", provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, provider.Size{MemoryMiB: 512}, true},
+		{"other memory", provider.Size{MemoryMiB: 1024}, provider.Size{MemoryMiB: 512}, false},
+		{"other timeout", provider.Size{MemoryMiB: 512, Timeout: 4 * time.Second}, provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, false},
+	} {
+		assert.Equal(t, tc.match, sizeMatches(tc.have, tc.want), tc.name)
+	}
+}
