@@ -19,6 +19,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -581,5 +582,149 @@ func TestSettledAfterTheContextEnded(t *testing.T) {
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		assert.Equal(t, scaling.StepVerified, x.Steps[0].Status)
 		require.Error(t, ctx.Err())
+	})
+}
+
+// scriptedGate allows every proposal but those block refuses, and records
+// what it was asked.
+type scriptedGate struct {
+	mu    sync.Mutex
+	seen  []safety.Proposal
+	block func(safety.Proposal) bool
+}
+
+func (g *scriptedGate) Check(_ context.Context, p safety.Proposal) (safety.Decision, error) {
+	g.mu.Lock()
+	g.seen = append(g.seen, p)
+	g.mu.Unlock()
+	d := safety.Decision{ProposalID: p.ID, ResourceID: p.Resource.ID, Action: p.Action, Now: p.Now, Allowed: true, Outcome: safety.Pass, Risk: safety.RiskLow}
+	if g.block != nil && g.block(p) {
+		d.Allowed, d.Outcome = false, safety.Block
+	}
+	return d, nil
+}
+
+func (g *scriptedGate) Evaluate(ctx context.Context, p safety.Proposal) (safety.Decision, error) {
+	return g.Check(ctx, p)
+}
+
+func isRollback(p safety.Proposal) bool { return strings.HasPrefix(p.Reason, "rollback: ") }
+
+// TestRollbackSteps pins a rollback of a multi-step scale in whose first
+// step is unhealthy: the steps back are numbered after the plan's, each
+// goes through the gate as "<plan>/rollback-k" with the cause as its
+// reason, the executed step is marked rolled back and the skipped ones
+// stay skipped.
+func TestRollbackSteps(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 9, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		g := &scriptedGate{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, g)
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 2), scaling.PlanOptions{})
+		require.Greater(t, len(p.Steps), 1)
+		x, err := e.Execute(t.Context(), p)
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Equal(t, scaling.PlanRolledBack, x.Status)
+		assert.Equal(t, scaling.StepRolledBack, x.Steps[0].Status)
+		for _, s := range x.Steps[1:] {
+			assert.Equal(t, scaling.StepSkipped, s.Status, "step %d was never made", s.Step.Index)
+		}
+		require.Greater(t, len(x.Rollback), 1, "%d back to %d in gradual steps", x.Steps[0].Step.To.Desired, p.From.Desired)
+		var ids []string
+		for _, q := range g.seen {
+			if isRollback(q) {
+				ids = append(ids, q.ID)
+				assert.Contains(t, q.Reason, "unhealthy")
+			}
+		}
+		require.Len(t, ids, len(x.Rollback))
+		for k, r := range x.Rollback {
+			assert.Equal(t, len(x.Steps)+k+1, r.Step.Index, "rollback step %d", k+1)
+			assert.Equal(t, scaling.StepVerified, r.Status)
+			assert.Equal(t, fmt.Sprintf("%s/rollback-%d", p.ID, k+1), ids[k])
+		}
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 9, capa.Desired)
+	})
+}
+
+// TestRollbackRefused: a rollback step the gate does not allow, or whose
+// fence fails, is not made: the plan fails with the rollback's cause and
+// the group stays where the plan left it.
+func TestRollbackRefused(t *testing.T) {
+	t.Parallel()
+	errFence := errors.New("lease lost")
+	for _, tc := range []struct {
+		name      string
+		block     func(safety.Proposal) bool
+		fence     scaling.Fencer
+		wantErr   error
+		wantStage scaling.Stage
+	}{
+		{"gate", isRollback, nil, safety.ErrBlocked, scaling.StageSafety},
+		{"fence", nil, scaling.FencerFunc(func(_ context.Context, _ string, step int) error {
+			if step > 1 {
+				return errFence // the plan's own step is 1: the rollback's are after it
+			}
+			return nil
+		}), errFence, scaling.StageFence},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				setCPU(t, c, "web", 0.95)
+				opts := []scaling.EngineOption{}
+				if tc.fence != nil {
+					opts = append(opts, scaling.WithFencer(tc.fence))
+				}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, &scriptedGate{block: tc.block}, opts...)
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+				require.Len(t, p.Steps, 1)
+				x, err := e.Execute(t.Context(), p)
+				require.ErrorIs(t, err, scaling.ErrRollback)
+				require.ErrorIs(t, err, tc.wantErr)
+				require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+				assert.Equal(t, scaling.PlanFailed, x.Status)
+				assert.Contains(t, err.Error(), fmt.Sprintf("rollback failed: scaling: plan %s step 2: %s: ", p.ID, tc.wantStage),
+					"the first step back (numbered after the plan's one step) was refused at its stage")
+				assert.Empty(t, x.Rollback, "no step back was made")
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 3, capa.Desired)
+			})
+		})
+	}
+}
+
+// TestSettleTimesOutOnTime: a step that does not settle fails its
+// verification exactly VerifyTimeout after it was made, not at the next
+// poll after it (the last wait is cut to what is left).
+func TestSettleTimesOutOnTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{LaunchDelay: time.Hour})
+		rec := &recorder{}
+		const timeout = 100 * time.Second // not a multiple of the 15 s poll
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyTimeout: timeout}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Contains(t, x.Steps[0].Reason, "capacity did not settle within 1m40s")
+		var executed, failed time.Time
+		for _, ev := range rec.events {
+			switch ev.Kind {
+			case scaling.EventStepExecuted:
+				executed = ev.Time
+			case scaling.EventVerificationFailed:
+				failed = ev.Time
+			}
+		}
+		require.False(t, executed.IsZero() || failed.IsZero())
+		assert.Equal(t, timeout, failed.Sub(executed))
 	})
 }
