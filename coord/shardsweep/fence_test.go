@@ -124,7 +124,14 @@ func TestEtcdDown(t *testing.T) {
 	f := newFleet(6, t0.Add(-90*24*time.Hour))
 	g := newRig(t, 2, f, t0.Add(5*time.Minute))
 	g.eps = own.Endpoints()
-	g.cfg.Shards.RequestTimeout = 200 * time.Millisecond
+	// A request timeout generous enough for a loaded machine's healthy
+	// first period, and a session that outlives the requests that find
+	// etcd gone (two of them, at most 1 s each): the pass notices the
+	// outage and logs it before the shards stop with the session. (With
+	// the rig's 2 s session, a request had to time out in 200 ms, and a
+	// claim in the healthy period once did on a loaded machine.)
+	g.cfg.Shards.SessionTTL = 10 * time.Second
+	g.cfg.Shards.RequestTimeout = time.Second
 	g.cfg.Shards.MaxRetries = 1
 	var logs syncbuf.Buffer
 	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
