@@ -403,3 +403,23 @@ func TestSizeMatches(t *testing.T) {
 		assert.Equal(t, tc.match, sizeMatches(tc.have, tc.want), tc.name)
 	}
 }
+
+// TestSizeString pins how a size reads in reasons and errors: an instance
+// by its type, a function by its memory and timeout, anything else by
+// vCPUs and memory.
+func TestSizeString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		give provider.Size
+		want string
+	}{
+		{provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, "m5.large"},
+		{provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, "512MiB/3s"},
+		{provider.Size{MemoryMiB: 1024}, "0vCPU/1024MiB"},
+		{provider.Size{VCPU: 0.5, MemoryMiB: 1024}, "0.5vCPU/1024MiB"},
+	} {
+		assert.Equal(t, tc.want, sizeString(tc.give))
+	}
+	s := PlanStep{Index: 1, Action: safety.ActionResize, FromSize: provider.Size{MemoryMiB: 512, Timeout: time.Minute}, ToSize: provider.Size{MemoryMiB: 1024, Timeout: time.Minute}}
+	assert.Equal(t, "1: resize 512MiB/1m0s → 1024MiB/1m0s", s.String())
+}
