@@ -423,3 +423,42 @@ func TestSizeString(t *testing.T) {
 	s := PlanStep{Index: 1, Action: safety.ActionResize, FromSize: provider.Size{MemoryMiB: 512, Timeout: time.Minute}, ToSize: provider.Size{MemoryMiB: 1024, Timeout: time.Minute}}
 	assert.Equal(t, "1: resize 512MiB/1m0s → 1024MiB/1m0s", s.String())
 }
+
+// TestSignalValidateAndString pins a signal's checks (a bound needed, both
+// finite, min ≤ max, its metric and statistic valid), each naming its
+// field, and how it reads in a reason.
+func TestSignalValidateAndString(t *testing.T) {
+	t.Parallel()
+	v := func(x float64) *float64 { return &x }
+	for _, tc := range []struct {
+		name  string
+		give  Signal
+		field string // "" when valid
+	}{
+		{"max only", Signal{Metric: provider.MetricCPU, Max: v(0.9)}, ""},
+		{"min only", Signal{Metric: provider.MetricCPU, Min: v(0.1)}, ""},
+		{"min equal to max", Signal{Metric: provider.MetricCPU, Min: v(0.5), Max: v(0.5)}, ""},
+		{"no bound", Signal{Metric: provider.MetricCPU}, "max"},
+		{"max not finite", Signal{Metric: provider.MetricCPU, Max: v(math.NaN())}, "max"},
+		{"min not finite", Signal{Metric: provider.MetricCPU, Min: v(math.Inf(-1))}, "max"},
+		{"min above max", Signal{Metric: provider.MetricCPU, Min: v(0.6), Max: v(0.5)}, "min"},
+		{"metric", Signal{Metric: "bad metric!", Max: v(1)}, "metric"},
+		{"statistic", Signal{Metric: provider.MetricCPU, Statistic: "mode", Max: v(1)}, "statistic"},
+	} {
+		err := tc.give.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		if tc.field == "metric" { // a metric's error names the metric, not a field
+			require.ErrorIs(t, err, provider.ErrUnknownMetric)
+			continue
+		}
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tc.name)
+		assert.True(t, strings.HasPrefix(ie.Field, tc.field), "%s: %v", tc.name, err)
+	}
+	assert.Equal(t, "cpu max in [0.1, 0.9]", Signal{Metric: provider.MetricCPU, Min: v(0.1), Max: v(0.9)}.String())
+	assert.Equal(t, "cpu mean ≤ 0.9", Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: v(0.9)}.String())
+	assert.Equal(t, "cpu max ≥ 0.1", Signal{Metric: provider.MetricCPU, Min: v(0.1)}.String())
+}
