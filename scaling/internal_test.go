@@ -462,3 +462,28 @@ func TestSignalValidateAndString(t *testing.T) {
 	assert.Equal(t, "cpu mean ≤ 0.9", Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: v(0.9)}.String())
 	assert.Equal(t, "cpu max ≥ 0.1", Signal{Metric: provider.MetricCPU, Min: v(0.1)}.String())
 }
+
+// TestScaleAction pins a step's action: by the desired capacity, and at
+// equal desired capacity scale_out only when no bound is lowered.
+func TestScaleAction(t *testing.T) {
+	t.Parallel()
+	spec := func(d, lo, hi int) provider.CapacitySpec { return provider.CapacitySpec{Desired: d, Min: lo, Max: hi} }
+	for _, tc := range []struct {
+		name     string
+		from, to provider.CapacitySpec
+		want     safety.Action
+	}{
+		{"up", spec(4, 1, 10), spec(5, 1, 10), safety.ActionScaleOut},
+		{"down", spec(5, 1, 10), spec(4, 1, 10), safety.ActionScaleIn},
+		{"up, bounds lowered", spec(4, 1, 10), spec(5, 0, 8), safety.ActionScaleOut},
+		{"down, bounds raised", spec(5, 1, 10), spec(4, 2, 12), safety.ActionScaleIn},
+		{"max raised", spec(4, 1, 10), spec(4, 1, 12), safety.ActionScaleOut},
+		{"min raised", spec(4, 1, 10), spec(4, 2, 10), safety.ActionScaleOut},
+		{"min lowered", spec(4, 1, 10), spec(4, 0, 10), safety.ActionScaleIn},
+		{"max lowered", spec(4, 1, 10), spec(4, 1, 8), safety.ActionScaleIn},
+		{"min raised, max lowered", spec(4, 1, 10), spec(4, 2, 8), safety.ActionScaleIn},
+		{"no change", spec(4, 1, 10), spec(4, 1, 10), safety.ActionScaleOut},
+	} {
+		assert.Equal(t, tc.want, scaleAction(tc.from, tc.to), tc.name)
+	}
+}
