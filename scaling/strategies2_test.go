@@ -108,6 +108,20 @@ func TestScheduledConfigErrors(t *testing.T) {
 		{"min above max", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Min: ip(5), Max: ip(2)}}}, "actions[0].max"},
 		{"duplicate name", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Min: ip(1)}, {Name: "a", Schedule: "@hourly", Min: ip(1)}}}, "actions[1].name"},
 		{"action zone", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", TimeZone: "Nowhere/Else", Min: ip(1)}}}, "actions[0].time_zone"},
+		{"no name", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Schedule: "@daily", Min: ip(1)}}}, "actions[0].name"},
+		{"negative min", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Min: ip(-1)}}}, "actions[0]"},
+		{"negative max", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Max: ip(-1)}}}, "actions[0]"},
+		{"negative desired", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Desired: ip(-1)}}}, "actions[0]"},
+	}
+	// Zero is a valid bound and desired capacity, and min may equal max.
+	for _, a := range []scaling.ScheduledAction{
+		{Name: "a", Schedule: "@daily", Min: ip(0)},
+		{Name: "a", Schedule: "@daily", Max: ip(0)},
+		{Name: "a", Schedule: "@daily", Desired: ip(0)},
+		{Name: "a", Schedule: "@daily", Min: ip(3), Max: ip(3)},
+	} {
+		_, err := scaling.NewScheduled(scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{a}})
+		require.NoError(t, err, "%+v", a)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
