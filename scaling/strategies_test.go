@@ -226,6 +226,8 @@ func TestStepAdjustmentTypes(t *testing.T) {
 		{"percent with a minimum magnitude", pol(scaling.PercentChangeInCapacity, 25, 2), 4, 6},
 		{"percent: -0.58 rounds to -1", pol(scaling.PercentChangeInCapacity, -58, 0), 1, 0},
 		{"percent: -6.67 rounds to -6", pol(scaling.PercentChangeInCapacity, -67, 0), 10, 4},
+		{"percent: 0 % changes nothing", pol(scaling.PercentChangeInCapacity, 0, 0), 5, 5},
+		{"percent of 0 instances changes nothing", pol(scaling.PercentChangeInCapacity, 50, 0), 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,4 +286,13 @@ func TestStepConfigErrors(t *testing.T) {
 			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
+	// A metric that is not one names itself; ranges that start at the
+	// same bound overlap at the end of the first one given.
+	bad := base(scaling.StepAdjustment{LowerBound: fp(0)})
+	bad.Metric = "no such metric"
+	_, err := scaling.NewStep(bad)
+	require.ErrorIs(t, err, provider.ErrUnknownMetric)
+	_, err = scaling.NewStep(base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(10)}, scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(20)}))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "the ranges overlap or leave a gap at 10")
 }
