@@ -493,3 +493,57 @@ func TestStepFitnessFallsWithStaleData(t *testing.T) {
 		assert.InDelta(t, tc.want, rec.Fitness, 1e-12, "%v", tc.give)
 	}
 }
+
+// TestTargetValueConfigValidate pins the target-value settings' bounds,
+// each refused naming its field, and zero allowed for every one.
+func TestTargetValueConfigValidate(t *testing.T) {
+	t.Parallel()
+	ok := func(c scaling.TargetValueConfig) scaling.TargetValueConfig {
+		c.Metric = provider.MetricCPU
+		if c.Target == nil {
+			c.Target = fp(0.6)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		give  scaling.TargetValueConfig
+		field string // "" when valid
+	}{
+		{"no target", scaling.TargetValueConfig{Metric: provider.MetricCPU}, "target"},
+		{"target NaN", ok(scaling.TargetValueConfig{Target: fp(math.NaN())}), "target"},
+		{"target negative", ok(scaling.TargetValueConfig{Target: fp(-0.1)}), "target"},
+		{"target 0", ok(scaling.TargetValueConfig{Target: fp(0)}), ""},
+		{"threshold infinite", ok(scaling.TargetValueConfig{Threshold: fp(math.Inf(1))}), "threshold"},
+		{"threshold negative", ok(scaling.TargetValueConfig{Threshold: fp(-0.01)}), "threshold"},
+		{"threshold 0", ok(scaling.TargetValueConfig{Threshold: fp(0)}), ""},
+		{"max scale up negative", ok(scaling.TargetValueConfig{MaxScaleUp: ip(-1)}), "max_scale_up"},
+		{"max scale up 0", ok(scaling.TargetValueConfig{MaxScaleUp: ip(0)}), ""},
+		{"max scale down negative", ok(scaling.TargetValueConfig{MaxScaleDown: ip(-1)}), "max_scale_down"},
+		{"max scale down 0", ok(scaling.TargetValueConfig{MaxScaleDown: ip(0)}), ""},
+	} {
+		err := tc.give.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, tc.name)
+		assert.Equal(t, tc.field, inv.Field, tc.name)
+	}
+}
+
+// TestTargetValueBandIsClosed: a factor exactly at 1 ± threshold is inside
+// nomad-autoscaler's band and keeps the count (values exact in binary).
+func TestTargetValueBandIsClosed(t *testing.T) {
+	t.Parallel()
+	for _, value := range []float64{0.75, 1.25} {
+		n, factor, dir := scaling.TargetValueCount(4, value, 1, 0.25, nil, nil)
+		assert.Equal(t, 4, n, "factor %g", factor)
+		assert.Zero(t, dir)
+	}
+	n, _, _ := scaling.TargetValueCount(4, math.Nextafter(0.75, 0), 1, 0.25, nil, nil)
+	assert.Equal(t, 3, n, "just below the band: ⌈4 × 0.74…⌉")
+	n, _, _ = scaling.TargetValueCount(4, math.Nextafter(1.25, 2), 1, 0.25, nil, nil)
+	assert.Equal(t, 6, n, "just above the band: ⌈4 × 1.25…⌉")
+}
