@@ -487,3 +487,28 @@ func TestScaleAction(t *testing.T) {
 		assert.Equal(t, tc.want, scaleAction(tc.from, tc.to), tc.name)
 	}
 }
+
+// TestCeilInt pins the rounding of a computed count: up, and saturated
+// at the int32 range (NaN at the bottom).
+func TestCeilInt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		give float64
+		want int
+	}{
+		{2.1, 3}, {-2.9, -2}, {0, 0},
+		{math.NaN(), math.MinInt32}, {-1e20, math.MinInt32}, {math.Inf(-1), math.MinInt32},
+		{math.MinInt32 + 0.5, math.MinInt32 + 1},
+		{1e20, math.MaxInt32}, {math.Inf(1), math.MaxInt32}, {math.MaxInt32 - 1.5, math.MaxInt32 - 1},
+	} {
+		assert.Equal(t, tc.want, ceilInt(tc.give), "%g", tc.give)
+	}
+}
+
+// TestStrategyMetricRefused: a threshold or target-value strategy on a
+// metric that is not one is refused at construction.
+func TestStrategyMetricRefused(t *testing.T) {
+	t.Parallel()
+	_, err := NewThreshold(ThresholdConfig{Metric: "no such metric"})
+	require.ErrorIs(t, err, provider.ErrUnknownMetric)
+}
