@@ -547,3 +547,42 @@ func TestTargetValueBandIsClosed(t *testing.T) {
 	n, _, _ = scaling.TargetValueCount(4, math.Nextafter(1.25, 2), 1, 0.25, nil, nil)
 	assert.Equal(t, 6, n, "just above the band: ⌈4 × 1.25…⌉")
 }
+
+// TestThresholdConfigValidate pins the threshold strategy's bounds: each
+// refused naming its field; zero means the default; down below up after
+// defaults; factors above 1.
+func TestThresholdConfigValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		give  scaling.ThresholdConfig
+		field string // "" when valid
+	}{
+		{"defaults", scaling.ThresholdConfig{}, ""},
+		{"up NaN", scaling.ThresholdConfig{Up: math.NaN()}, "up"},
+		{"up negative", scaling.ThresholdConfig{Up: -0.1}, "up"},
+		{"down infinite", scaling.ThresholdConfig{Down: math.Inf(1)}, "down"},
+		{"down negative", scaling.ThresholdConfig{Down: -0.1}, "down"},
+		{"down equal to up", scaling.ThresholdConfig{Up: 0.5, Down: 0.5}, "down"},
+		{"down above the default up", scaling.ThresholdConfig{Down: 0.9}, "down"},
+		{"down just below up", scaling.ThresholdConfig{Up: 0.5, Down: 0.49}, ""},
+		{"up factor 1", scaling.ThresholdConfig{UpFactor: 1}, "up_factor"},
+		{"up factor below 1", scaling.ThresholdConfig{UpFactor: 0.5}, "up_factor"},
+		{"up factor NaN", scaling.ThresholdConfig{UpFactor: math.NaN()}, "up_factor"},
+		{"up factor just above 1", scaling.ThresholdConfig{UpFactor: 1.0001}, ""},
+		{"down factor 1", scaling.ThresholdConfig{DownFactor: 1}, "down_factor"},
+		{"down factor infinite", scaling.ThresholdConfig{DownFactor: math.Inf(1)}, "down_factor"},
+		{"down factor just above 1", scaling.ThresholdConfig{DownFactor: 1.0001}, ""},
+		{"step negative", scaling.ThresholdConfig{Step: -time.Second}, "step"},
+		{"window negative", scaling.ThresholdConfig{Window: -time.Second}, "window"},
+	} {
+		err := tc.give.Validate()
+		if tc.field == "" {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, tc.name)
+		assert.Equal(t, tc.field, inv.Field, tc.name)
+	}
+}
