@@ -252,11 +252,37 @@ func TestVerticalConfigErrors(t *testing.T) {
 		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 0, MemoryMiB: 1}}}, "instance_types[0].vcpu"},
 		{scaling.VerticalConfig{Step: 9 * 24 * time.Hour}, "step"},
 		{scaling.VerticalConfig{Step: time.Hour + 1, Lookback: time.Hour}, "step"},
+		{scaling.VerticalConfig{Percentile: -0.1}, "percentile"},
+		{scaling.VerticalConfig{Percentile: math.NaN()}, "percentile"},
+		{scaling.VerticalConfig{Margin: -0.1}, "margin"},
+		{scaling.VerticalConfig{Lookback: -time.Hour}, "lookback"},
+		{scaling.VerticalConfig{Step: -time.Minute}, "step"},
+		{scaling.VerticalConfig{MinChange: -0.01}, "min_change"},
+		{scaling.VerticalConfig{MinChange: math.Inf(1)}, "min_change"},
+		{scaling.VerticalConfig{MemoryStepMiB: -1}, "memory_step_mib"},
+		{scaling.VerticalConfig{TimeoutPercentile: -0.1}, "timeout_percentile"},
+		{scaling.VerticalConfig{TimeoutPercentile: 1.1}, "timeout_percentile"},
+		{scaling.VerticalConfig{TimeoutPercentile: math.NaN()}, "timeout_percentile"},
+		{scaling.VerticalConfig{TimeoutHeadroom: -0.1}, "timeout_headroom"},
+		{scaling.VerticalConfig{TimeoutHeadroom: math.Inf(1)}, "timeout_headroom"},
+		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{VCPU: 1, MemoryMiB: 1}}}, "instance_types[0].name"},
+		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: math.NaN(), MemoryMiB: 1}}}, "instance_types[0].vcpu"},
+		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 1}}}, "instance_types[0].memory_mib"},
+		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 1, MemoryMiB: 1, HourlyCost: -0.01}}}, "instance_types[0].hourly_cost"},
+		{scaling.VerticalConfig{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 1, MemoryMiB: 1, HourlyCost: math.NaN()}}}, "instance_types[0].hourly_cost"},
 	} {
 		_, err := scaling.NewVertical(tt.give)
 		var inv *provider.InvalidError
 		require.ErrorAs(t, err, &inv, tt.field)
 		assert.Equal(t, tt.field, inv.Field)
+	}
+	// Each bound itself is valid (zero meaning the default where there is one).
+	for _, c := range []scaling.VerticalConfig{
+		{Percentile: 1}, {Percentile: 0}, {Margin: 0}, {HalfLife: 0}, {Lookback: 0}, {MinChange: 0}, {MemoryStepMiB: 0},
+		{TimeoutPercentile: 1}, {TimeoutHeadroom: 0},
+		{InstanceTypes: []scaling.InstanceType{{Name: "x", VCPU: 0.25, MemoryMiB: 1, HourlyCost: 0}}},
+	} {
+		require.NoError(t, c.Validate(), "%+v", c)
 	}
 }
 
