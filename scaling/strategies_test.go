@@ -271,6 +271,9 @@ func TestStepConfigErrors(t *testing.T) {
 		{"both bounds open", base(scaling.StepAdjustment{Adjustment: 1}), "policies[0].steps[0]"},
 		{"gap", base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(1)}, scaling.StepAdjustment{LowerBound: fp(2)}), "policies[0].steps"},
 		{"overlap", base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(2)}, scaling.StepAdjustment{LowerBound: fp(1)}), "policies[0].steps"},
+		{"an empty range", base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(0)}, scaling.StepAdjustment{LowerBound: fp(0)}), "policies[0].steps[0].upper_bound"},
+		{"a negative exact capacity", scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 1, Comparison: scaling.Greater, AdjustmentType: scaling.ExactCapacity,
+			Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: -1}}}}}, "policies[0].steps[0].adjustment"},
 		{"positive upper bound without an open one", base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(2)}), "policies[0].steps"},
 		{"unknown comparison", scaling.StepConfig{Policies: []scaling.StepPolicy{{Comparison: "above", AdjustmentType: scaling.ExactCapacity,
 			Steps: []scaling.StepAdjustment{{LowerBound: fp(0)}}}}}, "policies[0].comparison"},
@@ -286,11 +289,15 @@ func TestStepConfigErrors(t *testing.T) {
 			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
+	// An exact capacity of 0 is one.
+	_, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 1, Comparison: scaling.Greater, AdjustmentType: scaling.ExactCapacity,
+		Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 0}}}}})
+	require.NoError(t, err)
 	// A metric that is not one names itself; ranges that start at the
 	// same bound overlap at the end of the first one given.
 	bad := base(scaling.StepAdjustment{LowerBound: fp(0)})
 	bad.Metric = "no such metric"
-	_, err := scaling.NewStep(bad)
+	_, err = scaling.NewStep(bad)
 	require.ErrorIs(t, err, provider.ErrUnknownMetric)
 	_, err = scaling.NewStep(base(scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(10)}, scaling.StepAdjustment{LowerBound: fp(0), UpperBound: fp(20)}))
 	require.ErrorIs(t, err, provider.ErrInvalid)
