@@ -26,6 +26,7 @@ func TestNormalizeLegacy(t *testing.T) {
 		{"prenormalized desired zeroed replicas within range", 1, 0, 0, 10, 0, hpa.ReasonDesiredWithinRange},
 		{"maxReplicas is the limit because maxReplicas < scaleUpLimit", 20, 1000, 1, 10, 10, hpa.ReasonTooManyReplicas},
 		{"scaleUpLimit is the limit because scaleUpLimit < maxReplicas", 3, 1000, 1, 2000, 6, hpa.ReasonScaleUpLimit},
+		{"idlescale: maxReplicas exactly the scale-up limit", 5, 12, 1, 10, 10, hpa.ReasonTooManyReplicas},
 	}
 	for _, tt := range tests {
 		t.Run(tt.upstream, func(t *testing.T) {
@@ -156,6 +157,15 @@ func TestNormalizeWithRules(t *testing.T) {
 			min: 1, maxR: 1000, down: rules(1000, 120, 100, 60, 300), current: 100, desired: 5, wantReplicas: 5, wantLimited: hpa.ReasonDesiredWithinRange},
 		{upstream: "check that events were marked 'outdated' for two different policies in the behavior for down", downEvents: uniform([]int32{8, 12, 9, 11}, 120),
 			min: 1, maxR: 1000, down: rules(1000, 30, 100, 60, 300), current: 100, desired: 5, wantReplicas: 5, wantLimited: hpa.ReasonDesiredWithinRange},
+		// Beyond upstream's rows: each comparison of
+		// convertDesiredReplicasWithBehaviorRate at equality (the default
+		// scale-up limit of 5 is max(5+4, 2×5) = 10).
+		{upstream: "idlescale: desired exactly the scale-up limit", min: 1, maxR: 10, current: 5, desired: 10, wantReplicas: 10, wantLimited: hpa.ReasonDesiredWithinRange},
+		{upstream: "idlescale: maxReplicas exactly the scale-up limit", min: 1, maxR: 10, current: 5, desired: 12, wantReplicas: 10, wantLimited: hpa.ReasonTooManyReplicas},
+		{upstream: "idlescale: no change above maxReplicas is left as it is", min: 1, maxR: 10, current: 12, desired: 12, wantReplicas: 12, wantLimited: hpa.ReasonDesiredWithinRange},
+		{upstream: "idlescale: no change below minReplicas is left as it is", min: 2, maxR: 10, current: 1, desired: 1, wantReplicas: 1, wantLimited: hpa.ReasonDesiredWithinRange},
+		{upstream: "idlescale: minReplicas exactly the scale-down limit", min: 5, maxR: 1000, down: rules(0, 0, 50, 60, 300), current: 10, desired: 2,
+			wantReplicas: 5, wantLimited: hpa.ReasonTooFewReplicas},
 	}
 	for _, tt := range tests {
 		t.Run(tt.upstream, func(t *testing.T) {
@@ -181,4 +191,29 @@ func TestNormalizeInvalid(t *testing.T) {
 	var inv *providerInvalid
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "behavior.scale_up.policies[0].period", inv.Field)
+}
+
+// TestNormalizeAbleToScale pins the AbleToScale reason of a normalization
+// with a behavior: the direction whose stabilization window held the
+// recommendation, or ready when none did.
+func TestNormalizeAbleToScale(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name             string
+		up               *hpa.ScalingRules
+		log              []hpa.TimedReplicas
+		current, desired int32
+		wantStabilized   int32
+		want             string
+	}{
+		{"a scale down held by its window", nil, []hpa.TimedReplicas{{Replicas: 8, At: now.Add(-time.Minute)}}, 10, 5, 8, hpa.ReasonScaleDownStabilized},
+		{"a scale up held by its window", rules(4, 15, 100, 15, 300), []hpa.TimedReplicas{{Replicas: 6, At: now.Add(-time.Minute)}}, 5, 10, 6, hpa.ReasonScaleUpStabilized},
+		{"not held", nil, nil, 5, 7, 7, hpa.ReasonReadyForNewScale},
+	} {
+		got, err := testConfig.Normalize(hpa.NormalizeInput{Now: now, Current: tc.current, Desired: tc.desired, Min: 1, Max: 100,
+			Behavior: &hpa.Behavior{ScaleUp: tc.up}, History: hpa.History{Recommendations: tc.log}})
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.wantStabilized, got.Stabilized, tc.name)
+		assert.Equal(t, tc.want, got.AbleToScale, tc.name)
+	}
 }
