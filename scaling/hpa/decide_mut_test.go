@@ -1,7 +1,9 @@
 package hpa_test
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,4 +151,101 @@ func TestDecideZeroReplicasScaledToZeroOnCPU(t *testing.T) {
 	require.ErrorIs(t, err, hpa.ErrInvalidMetrics)
 	assert.Equal(t, "FailedGetResourceMetric", d.ScalingActive)
 	assert.False(t, d.Rescale)
+}
+
+// TestSpecValidateEdges pins the spec's checks at their bounds, as the API
+// server's validation draws them: each bound itself is valid, one step
+// past it is refused naming the field.
+func TestSpecValidateEdges(t *testing.T) {
+	t.Parallel()
+	cpu := cpuUtilization(50, "")
+	ext := func(tt hpa.MetricTarget) hpa.Spec {
+		return hpa.Spec{MaxReplicas: 2, Metrics: []hpa.MetricSpec{{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: hpa.MetricIdentifier{Name: "q"}, Target: tt}}}}
+	}
+	rulesWith := func(r hpa.ScalingRules) hpa.Spec {
+		return hpa.Spec{MaxReplicas: 2, Metrics: []hpa.MetricSpec{cpu}, Behavior: &hpa.Behavior{ScaleUp: &r}}
+	}
+	policy := func(p time.Duration) hpa.Spec {
+		return rulesWith(hpa.ScalingRules{Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 1, Period: p}}})
+	}
+	largest := float64(math.MaxInt64) / 1000 // its milli-value is 2^63, one past the int64 range
+	for _, tc := range []struct {
+		name  string
+		spec  hpa.Spec
+		field string // "" when valid
+	}{
+		{"max 1", hpa.Spec{MaxReplicas: 1, Metrics: []hpa.MetricSpec{cpu}}, ""},
+		{"min equal to max", hpa.Spec{MinReplicas: i32(3), MaxReplicas: 3, Metrics: []hpa.MetricSpec{cpu}}, ""},
+		{"utilization 1 %", hpa.Spec{MaxReplicas: 2, Metrics: []hpa.MetricSpec{cpuUtilization(1, "")}}, ""},
+		{"value 0", ext(hpa.MetricTarget{Type: hpa.TargetValue}), "metrics[0].external.target.value"},
+		{"value too large", ext(hpa.MetricTarget{Type: hpa.TargetValue, Value: largest}), "metrics[0].external.target.value"},
+		{"value 1e17", ext(hpa.MetricTarget{Type: hpa.TargetValue, Value: 1e17}), "metrics[0].external.target.value"},
+		{"value within range", ext(hpa.MetricTarget{Type: hpa.TargetValue, Value: 1e15}), ""},
+		{"average value 0", ext(hpa.MetricTarget{Type: hpa.TargetAverageValue}), "metrics[0].external.target.average_value"},
+		{"average value NaN", ext(hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: math.NaN()}), "metrics[0].external.target.average_value"},
+		{"object without a described object", hpa.Spec{MaxReplicas: 2, Metrics: []hpa.MetricSpec{{Type: hpa.SourceObject, Object: &hpa.ObjectMetricSource{
+			Metric: hpa.MetricIdentifier{Name: "q"}, Target: hpa.MetricTarget{Type: hpa.TargetValue, Value: 1}}}}}, "metrics[0].object.described_object"},
+		{"an object", hpa.Spec{MaxReplicas: 2, Metrics: []hpa.MetricSpec{objectMetric(hpa.TargetValue, 1000)}}, ""},
+		{"stabilization window of an hour", rulesWith(hpa.ScalingRules{StabilizationWindow: dur(hpa.MaxStabilizationWindow)}), ""},
+		{"tolerance 0", rulesWith(hpa.ScalingRules{Tolerance: f64(0)}), ""},
+		{"policy period of a second", policy(time.Second), ""},
+		{"policy period of the maximum", policy(hpa.MaxPolicyPeriod), ""},
+		{"policy period past the maximum", policy(hpa.MaxPolicyPeriod + time.Second), "behavior.scale_up.policies[0].period"},
+	} {
+		_, err := hpa.NewCalculator(hpa.Config{}, tc.spec)
+		if tc.field == "" {
+			assert.NoError(t, err, tc.name)
+			continue
+		}
+		var inv *providerInvalid
+		require.ErrorAs(t, err, &inv, tc.name)
+		assert.Equal(t, tc.field, inv.Field, tc.name)
+	}
+	// A select policy that is set survives the defaults.
+	calc, err := hpa.NewCalculator(hpa.Config{}, rulesWith(hpa.ScalingRules{SelectPolicy: hpa.SelectMin}))
+	require.NoError(t, err)
+	assert.Equal(t, hpa.SelectMin, calc.Spec().Behavior.ScaleUp.SelectPolicy)
+	calc, err = hpa.NewCalculator(hpa.Config{}, rulesWith(hpa.ScalingRules{}))
+	require.NoError(t, err)
+	assert.Equal(t, hpa.SelectMax, calc.Spec().Behavior.ScaleUp.SelectPolicy, "the default")
+}
+
+// TestMilli pins the milli-value of a quantity: rounded up as
+// resource.Quantity.MilliValue, except within 1e-9 (relative) of a whole
+// milli-unit, which a decimal fraction in a policy file may miss by a
+// float error.
+func TestMilli(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		give float64
+		want int64
+	}{
+		{0.1, 100}, {0.3, 300}, {0.0005, 1}, {0.0001, 1}, {1.0015, 1002}, {2.0000000000001, 2000}, {2.000001, 2001}, {0, 0}, {-0.5, -500},
+	} {
+		assert.Equal(t, tc.want, hpa.Milli(tc.give), "%v", tc.give)
+	}
+}
+
+// TestMetricSpecNames pins the metric names the controller reports, per
+// source and target type (upstream's quirk included: an object metric
+// with an average-value target is named as an external one).
+func TestMetricSpecNames(t *testing.T) {
+	t.Parallel()
+	avg := hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 1}
+	util := hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 50}
+	for _, tc := range []struct {
+		spec hpa.MetricSpec
+		want string
+	}{
+		{hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: util}}, "cpu resource utilization (percentage of request)"},
+		{hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: avg}}, "cpu resource"},
+		{hpa.MetricSpec{Type: hpa.SourceContainerResource, ContainerResource: &hpa.ContainerResourceMetricSource{Name: hpa.ResourceCPU, Container: "c", Target: util}}, "cpu container resource utilization (percentage of request)"},
+		{hpa.MetricSpec{Type: hpa.SourceContainerResource, ContainerResource: &hpa.ContainerResourceMetricSource{Name: hpa.ResourceCPU, Container: "c", Target: avg}}, "cpu resource"},
+		{objectMetric(hpa.TargetValue, 1000), "Deployment metric qps"},
+		{objectMetric(hpa.TargetAverageValue, 1000), "external metric qps"},
+		{externalMetric(hpa.TargetValue, 1000), "external metric qps"},
+		{podsMetric(1000), "pods metric qps"},
+	} {
+		assert.Equal(t, tc.want, tc.spec.Name())
+	}
 }
