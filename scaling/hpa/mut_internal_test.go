@@ -1,0 +1,73 @@
+package hpa
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TestPodRequestsAggregation pins component-helpers' PodRequests where it
+// decides: the containers' sum with the sidecars' added wins over a
+// smaller init container, and an init container after a sidecar runs
+// beside it (its request plus the sidecars' so far).
+func TestPodRequestsAggregation(t *testing.T) {
+	t.Parallel()
+	cpu := func(m int64) ResourceList { return ResourceList{ResourceCPU: m} }
+	memOnly := ResourceList{ResourceMemory: 1 << 30} // a pod-level request of another resource: the CPU is aggregated
+	for _, tc := range []struct {
+		name string
+		pod  Pod
+		want int64
+	}{
+		{"the containers and sidecars win", Pod{Name: "a", Requests: memOnly,
+			Containers:     []Container{{Name: "app", Requests: cpu(200)}, {Name: "worker", Requests: cpu(300)}},
+			InitContainers: []Container{{Name: "migrate", Requests: cpu(100)}, {Name: "proxy", RestartAlways: true, Requests: cpu(50)}}}, 550},
+		{"an init container after a sidecar wins", Pod{Name: "b", Requests: memOnly,
+			Containers:     []Container{{Name: "app", Requests: cpu(100)}},
+			InitContainers: []Container{{Name: "proxy", RestartAlways: true, Requests: cpu(50)}, {Name: "migrate", Requests: cpu(600)}}}, 650},
+	} {
+		got, err := (&Calculator{}).request(&tc.pod, "", ResourceCPU)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+}
+
+// TestZeroRequestIsARequest: a container requesting 0 of a resource
+// requests it (no error; the utilization over such pods has no
+// denominator and is refused later, as upstream).
+func TestZeroRequestIsARequest(t *testing.T) {
+	t.Parallel()
+	p := &Pod{Name: "p", Phase: PhaseRunning, Containers: []Container{{Name: "app", Requests: ResourceList{ResourceCPU: 0}}}}
+	got, err := (&Calculator{}).request(p, "", ResourceCPU)
+	require.NoError(t, err)
+	assert.Zero(t, got)
+	assert.NoError(t, p.validateRequests())
+	p.Containers[0].Requests[ResourceCPU] = -1
+	require.ErrorIs(t, p.validateRequests(), provider.ErrInvalid)
+}
+
+// TestPodLevelResources pins which resources a pod may request at pod
+// level: cpu, memory and hugepages of a size.
+func TestPodLevelResources(t *testing.T) {
+	t.Parallel()
+	for r, want := range map[ResourceName]bool{
+		ResourceCPU: true, ResourceMemory: true, "hugepages-2Mi": true,
+		"hugepages-": false, "ephemeral-storage": false, "nvidia.com/gpu": false,
+	} {
+		assert.Equal(t, want, r.podLevel(), "%s", r)
+	}
+}
+
+// TestPodReadyStatusValidated: a pod's Ready status must be a known one.
+func TestPodReadyStatusValidated(t *testing.T) {
+	t.Parallel()
+	p := Pod{Name: "p", Phase: PhaseRunning, Ready: "Maybe"}
+	var inv *provider.InvalidError
+	require.ErrorAs(t, p.validate(), &inv)
+	assert.Equal(t, "ready", inv.Field)
+	p.Ready = ConditionTrue
+	require.NoError(t, p.validate())
+}
