@@ -404,7 +404,7 @@ func TestExecuteReadFails(t *testing.T) {
 				if tc.fault.Err == nil {
 					require.ErrorIs(t, err, context.DeadlineExceeded)
 					assert.Equal(t, scaling.PlanInterrupted, x.Status)
-					assert.ErrorIs(t, x.Err, context.DeadlineExceeded)
+					require.ErrorIs(t, x.Err, context.DeadlineExceeded)
 					assert.Equal(t, "interrupted: "+context.DeadlineExceeded.Error(), x.Reason)
 					assert.Equal(t, scaling.StepPending, x.Steps[0].Status)
 					return
@@ -470,9 +470,9 @@ func TestRateLimiterAndCancellation(t *testing.T) {
 				assert.Equal(t, tc.wantStatus, x.Status)
 				assert.True(t, strings.HasPrefix(x.Reason, tc.wantReason), "reason %q, want it to begin with %q", x.Reason, tc.wantReason)
 				if tc.answerErr {
-					assert.ErrorIs(t, x.Err, context.Canceled)
+					require.ErrorIs(t, x.Err, context.Canceled)
 				} else {
-					assert.NoError(t, x.Err)
+					require.NoError(t, x.Err)
 					require.NotNil(t, x.RateLimit)
 					assert.Equal(t, ratelimit.Denied, x.RateLimit.Outcome)
 				}

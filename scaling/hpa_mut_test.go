@@ -524,7 +524,7 @@ func TestTargetValueConfigValidate(t *testing.T) {
 	} {
 		err := tc.give.Validate()
 		if tc.field == "" {
-			assert.NoError(t, err, tc.name)
+			require.NoError(t, err, tc.name)
 			continue
 		}
 		var inv *provider.InvalidError
@@ -578,7 +578,7 @@ func TestThresholdConfigValidate(t *testing.T) {
 	} {
 		err := tc.give.Validate()
 		if tc.field == "" {
-			assert.NoError(t, err, tc.name)
+			require.NoError(t, err, tc.name)
 			continue
 		}
 		var inv *provider.InvalidError

@@ -447,7 +447,7 @@ func TestSignalValidateAndString(t *testing.T) {
 	} {
 		err := tc.give.Validate()
 		if tc.field == "" {
-			assert.NoError(t, err, tc.name)
+			require.NoError(t, err, tc.name)
 			continue
 		}
 		if tc.field == "metric" { // a metric's error names the metric, not a field

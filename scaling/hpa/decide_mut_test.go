@@ -194,7 +194,7 @@ func TestSpecValidateEdges(t *testing.T) {
 	} {
 		_, err := hpa.NewCalculator(hpa.Config{}, tc.spec)
 		if tc.field == "" {
-			assert.NoError(t, err, tc.name)
+			require.NoError(t, err, tc.name)
 			continue
 		}
 		var inv *providerInvalid

@@ -44,7 +44,7 @@ func TestZeroRequestIsARequest(t *testing.T) {
 	got, err := (&Calculator{}).request(p, "", ResourceCPU)
 	require.NoError(t, err)
 	assert.Zero(t, got)
-	assert.NoError(t, p.validateRequests())
+	require.NoError(t, p.validateRequests())
 	p.Containers[0].Requests[ResourceCPU] = -1
 	require.ErrorIs(t, p.validateRequests(), provider.ErrInvalid)
 }
