@@ -277,6 +277,18 @@ func TestVerifyReadsItsWindowOnly(t *testing.T) {
 	}
 }
 
+// gatedWeb returns a cloud whose group "web" has 4 instances, an engine
+// on it behind the safety gate, and the engine's one-step plan to desired.
+func gatedWeb(t *testing.T, desired int) (*memory.Cloud, *scaling.Engine, scaling.Plan) {
+	t.Helper()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+	require.NoError(t, err)
+	p := e.Plan(decide(t, e, c, desired), scaling.PlanOptions{})
+	require.Len(t, p.Steps, 1)
+	return c, e, p
+}
+
 // lostReply is a Scaler whose first SetCapacity goes through and then
 // fails as if the caller's context had been cancelled while the reply
 // was on its way (it calls cancel): the engine cannot tell whether the
@@ -350,11 +362,7 @@ func TestResumeFindsTheWriteInEffect(t *testing.T) {
 func TestExecuteFindsTheStepInEffect(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := newCloud(t, 4, memory.Config{})
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
-		require.NoError(t, err)
-		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
-		require.Len(t, p.Steps, 1)
+		c, e, p := gatedWeb(t, 6)
 		require.NoError(t, c.SetCapacity(t.Context(), "web", p.Steps[0].To))
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second) // inside the verification window
 		defer cancel()
@@ -391,11 +399,8 @@ func TestExecuteReadFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c := newCloud(t, 4, memory.Config{})
-				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
-				require.NoError(t, err)
-				p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
-				_, err = c.InjectFault(tc.fault)
+				c, e, p := gatedWeb(t, 6)
+				_, err := c.InjectFault(tc.fault)
 				require.NoError(t, err)
 				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 				defer cancel()
@@ -531,14 +536,10 @@ func TestRefundAfterAFailedWrite(t *testing.T) {
 func TestSettleRetriesAFailedRead(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := newCloud(t, 4, memory.Config{})
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
-		require.NoError(t, err)
-		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
-		require.Len(t, p.Steps, 1)
+		c, e, p := gatedWeb(t, 3)
 		require.NotEmpty(t, p.Monitoring.Signals, "a scale in is verified on signals")
 		// The first read is the step's; the second is the first poll.
-		_, err = c.InjectFault(memory.Fault{Op: memory.OpCapacity, Nth: 2, Err: errors.New("capacity read failed once")})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpCapacity, Nth: 2, Err: errors.New("capacity read failed once")})
 		require.NoError(t, err)
 		x, err := e.Execute(t.Context(), p)
 		require.NoError(t, err)

@@ -522,14 +522,7 @@ func TestTargetValueConfigValidate(t *testing.T) {
 		{"max scale down negative", ok(scaling.TargetValueConfig{MaxScaleDown: ip(-1)}), "max_scale_down"},
 		{"max scale down 0", ok(scaling.TargetValueConfig{MaxScaleDown: ip(0)}), ""},
 	} {
-		err := tc.give.Validate()
-		if tc.field == "" {
-			require.NoError(t, err, tc.name)
-			continue
-		}
-		var inv *provider.InvalidError
-		require.ErrorAs(t, err, &inv, tc.name)
-		assert.Equal(t, tc.field, inv.Field, tc.name)
+		requireField(t, tc.give.Validate(), tc.field, tc.name)
 	}
 }
 
@@ -576,13 +569,19 @@ func TestThresholdConfigValidate(t *testing.T) {
 		{"step negative", scaling.ThresholdConfig{Step: -time.Second}, "step"},
 		{"window negative", scaling.ThresholdConfig{Window: -time.Second}, "window"},
 	} {
-		err := tc.give.Validate()
-		if tc.field == "" {
-			require.NoError(t, err, tc.name)
-			continue
-		}
-		var inv *provider.InvalidError
-		require.ErrorAs(t, err, &inv, tc.name)
-		assert.Equal(t, tc.field, inv.Field, tc.name)
+		requireField(t, tc.give.Validate(), tc.field, tc.name)
 	}
+}
+
+// requireField requires err to be nil when field is empty, else an
+// *provider.InvalidError naming field.
+func requireField(t *testing.T, err error, field, name string) {
+	t.Helper()
+	if field == "" {
+		require.NoError(t, err, name)
+		return
+	}
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv, name)
+	assert.Equal(t, field, inv.Field, name)
 }
