@@ -333,7 +333,8 @@ func TestResumeFindsTheWriteInEffect(t *testing.T) {
 		// change again.
 		vctx, vcancel := context.WithTimeout(t.Context(), time.Second)
 		defer vcancel()
-		xs, _ := e.Resume(vctx, "web", time.Now(), time.Hour)
+		xs, err := e.Resume(vctx, "web", time.Now(), time.Hour)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Len(t, xs, 1)
 		assert.Equal(t, scaling.PlanInterrupted, xs[0].Status)
 		assert.Equal(t, scaling.StepExecuted, xs[0].Steps[0].Status)
@@ -567,9 +568,10 @@ func (s cancelOnSettled) Capacity(ctx context.Context, id string) (provider.Capa
 	return c, err
 }
 
-// TestSettledAfterTheContextEnded: a step whose read shows it settled is
-// verified even when the context ended meanwhile (the outcome is known,
-// so the plan completes rather than being left to a resume).
+// TestSettledAfterTheContextEnded: on an engine with no signals to check
+// (no metrics source), a step whose read shows it settled is verified
+// even when the context ended meanwhile (the outcome is known, so the
+// plan completes rather than being left to a resume).
 func TestSettledAfterTheContextEnded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {

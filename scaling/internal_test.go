@@ -440,7 +440,8 @@ func TestSignalValidateAndString(t *testing.T) {
 		{"min equal to max", Signal{Metric: provider.MetricCPU, Min: v(0.5), Max: v(0.5)}, ""},
 		{"no bound", Signal{Metric: provider.MetricCPU}, "max"},
 		{"max not finite", Signal{Metric: provider.MetricCPU, Max: v(math.NaN())}, "max"},
-		{"min not finite", Signal{Metric: provider.MetricCPU, Min: v(math.Inf(-1))}, "max"},
+		{"min not finite", Signal{Metric: provider.MetricCPU, Min: v(math.Inf(-1))}, "min"},
+		{"max not finite, min set", Signal{Metric: provider.MetricCPU, Min: v(0.1), Max: v(math.Inf(1))}, "max"},
 		{"min above max", Signal{Metric: provider.MetricCPU, Min: v(0.6), Max: v(0.5)}, "min"},
 		{"metric", Signal{Metric: "bad metric!", Max: v(1)}, "metric"},
 		{"statistic", Signal{Metric: provider.MetricCPU, Statistic: "mode", Max: v(1)}, "statistic"},
@@ -510,5 +511,7 @@ func TestCeilInt(t *testing.T) {
 func TestStrategyMetricRefused(t *testing.T) {
 	t.Parallel()
 	_, err := NewThreshold(ThresholdConfig{Metric: "no such metric"})
+	require.ErrorIs(t, err, provider.ErrUnknownMetric)
+	_, err = NewTargetValue(TargetValueConfig{Metric: "no such metric", Target: new(0.5)})
 	require.ErrorIs(t, err, provider.ErrUnknownMetric)
 }

@@ -140,8 +140,10 @@ func (s Signal) Validate() error {
 	switch {
 	case s.Max == nil && s.Min == nil:
 		return provider.Invalid("max", nil, "a signal needs max or min")
-	case s.Max != nil && !finite(*s.Max), s.Min != nil && !finite(*s.Min):
-		return provider.Invalid("max", nil, "bounds must be finite")
+	case s.Max != nil && !finite(*s.Max):
+		return provider.Invalid("max", *s.Max, "must be finite")
+	case s.Min != nil && !finite(*s.Min):
+		return provider.Invalid("min", *s.Min, "must be finite")
 	case s.Max != nil && s.Min != nil && *s.Min > *s.Max:
 		return provider.Invalid("min", *s.Min, "must be ≤ max")
 	}

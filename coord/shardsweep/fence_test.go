@@ -127,7 +127,9 @@ func TestEtcdDown(t *testing.T) {
 	// A request timeout generous enough for a loaded machine's healthy
 	// first period, and a session that outlives the requests that find
 	// etcd gone (two of them, at most 1 s each): the pass notices the
-	// outage and logs it before the shards stop with the session. (With
+	// outage and logs it before the shards stop with the session (≈ 2 s
+	// after etcd's own graceful stop of ≈ 5 s, during which it still
+	// answers keep-alives; the session lapses ≈ 10 s after it). (With
 	// the rig's 2 s session, a request had to time out in 200 ms, and a
 	// claim in the healthy period once did on a loaded machine.)
 	g.cfg.Shards.SessionTTL = 10 * time.Second

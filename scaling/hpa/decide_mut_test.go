@@ -226,9 +226,11 @@ func TestMilli(t *testing.T) {
 	}
 }
 
-// TestMetricSpecNames pins the metric names the controller reports, per
-// source and target type (upstream's quirk included: an object metric
-// with an average-value target is named as an external one).
+// TestMetricSpecNames pins the metric names this package reports, per
+// source and target type, in the controller's words (its quirk included:
+// an object metric with an average-value target is named as an external
+// one); the controller appends an external metric's selector, "(%+v)",
+// which these names leave out.
 func TestMetricSpecNames(t *testing.T) {
 	t.Parallel()
 	avg := hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 1}

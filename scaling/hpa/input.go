@@ -2,6 +2,7 @@ package hpa
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
@@ -26,9 +27,9 @@ func (r ResourceName) validate(field string) error {
 }
 
 // podLevel reports whether r can be requested at pod level (KEP-2837): cpu,
-// memory and huge pages.
+// memory and huge pages (IsSupportedPodLevelResource).
 func (r ResourceName) podLevel() bool {
-	return r == ResourceCPU || r == ResourceMemory || len(r) > 10 && r[:10] == "hugepages-"
+	return r == ResourceCPU || r == ResourceMemory || strings.HasPrefix(string(r), "hugepages-")
 }
 
 // ResourceList maps resources to quantities in milli-units (Kubernetes'

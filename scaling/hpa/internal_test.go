@@ -281,10 +281,10 @@ func TestStabilizeWithBehavior(t *testing.T) {
 			current: 2, desired: 3, want: 2, upWindow: 300 * time.Second, downWindow: 300 * time.Second},
 		// A recommendation exactly at a cutoff is not older than it: it is
 		// neither counted nor replaced.
-		{upstream: "idlescale: a recommendation exactly at the scale-up cutoff is kept", log: []TimedReplicas{{9, ago(5 * time.Minute)}},
-			current: 1, desired: 3, want: 3, wantLog: []int32{9, 3}, upWindow: 5 * time.Minute, downWindow: 4 * time.Minute},
+		{upstream: "idlescale: a recommendation exactly at the scale-up cutoff is kept", log: []TimedReplicas{{2, ago(5 * time.Minute)}},
+			current: 1, desired: 3, want: 3, wantLog: []int32{2, 3}, upWindow: 5 * time.Minute, downWindow: 4 * time.Minute}, // 2 if it counted
 		{upstream: "idlescale: a recommendation exactly at the scale-down cutoff is kept", log: []TimedReplicas{{9, ago(5 * time.Minute)}},
-			current: 1, desired: 3, want: 3, wantLog: []int32{9, 3}, upWindow: 4 * time.Minute, downWindow: 5 * time.Minute},
+			current: 10, desired: 3, want: 3, wantLog: []int32{9, 3}, upWindow: 4 * time.Minute, downWindow: 5 * time.Minute}, // 9 if it counted
 	}
 	for _, tt := range tests {
 		t.Run(tt.upstream, func(t *testing.T) {

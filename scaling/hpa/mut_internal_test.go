@@ -50,12 +50,13 @@ func TestZeroRequestIsARequest(t *testing.T) {
 }
 
 // TestPodLevelResources pins which resources a pod may request at pod
-// level: cpu, memory and hugepages of a size.
+// level, as component-helpers' IsSupportedPodLevelResource: cpu, memory
+// and any name with the huge-pages prefix.
 func TestPodLevelResources(t *testing.T) {
 	t.Parallel()
 	for r, want := range map[ResourceName]bool{
 		ResourceCPU: true, ResourceMemory: true, "hugepages-2Mi": true,
-		"hugepages-": false, "ephemeral-storage": false, "nvidia.com/gpu": false,
+		"hugepages-": true, "hugepage-2Mi": false, "ephemeral-storage": false, "nvidia.com/gpu": false,
 	} {
 		assert.Equal(t, want, r.podLevel(), "%s", r)
 	}

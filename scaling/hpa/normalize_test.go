@@ -159,7 +159,7 @@ func TestNormalizeWithRules(t *testing.T) {
 			min: 1, maxR: 1000, down: rules(1000, 30, 100, 60, 300), current: 100, desired: 5, wantReplicas: 5, wantLimited: hpa.ReasonDesiredWithinRange},
 		// Beyond upstream's rows: each comparison of
 		// convertDesiredReplicasWithBehaviorRate at equality (the default
-		// scale-up limit of 5 is max(5+4, 2×5) = 10).
+		// scale-up limit from 5 replicas is max(5+4, 2×5) = 10).
 		{upstream: "idlescale: desired exactly the scale-up limit", min: 1, maxR: 10, current: 5, desired: 10, wantReplicas: 10, wantLimited: hpa.ReasonDesiredWithinRange},
 		{upstream: "idlescale: maxReplicas exactly the scale-up limit", min: 1, maxR: 10, current: 5, desired: 12, wantReplicas: 10, wantLimited: hpa.ReasonTooManyReplicas},
 		{upstream: "idlescale: no change above maxReplicas is left as it is", min: 1, maxR: 10, current: 12, desired: 12, wantReplicas: 12, wantLimited: hpa.ReasonDesiredWithinRange},
