@@ -121,7 +121,7 @@ func (in *Input) Validate() error {
 	for i := range in.Series {
 		s := &in.Series[i]
 		if err := s.Metric.Validate(); err != nil {
-			return fmt.Errorf("input.series[%d]: %w", i, err)
+			return provider.Within(fmt.Sprintf("input.series[%d].metric", i), err)
 		}
 		for j := range i {
 			if in.Series[j].Metric == s.Metric {

@@ -139,7 +139,7 @@ func (c EvidenceConfig) Validate() error {
 	}
 	for m, b := range c.PeakBounds {
 		if err := m.Validate(); err != nil {
-			return fmt.Errorf("evidence.peak_bounds: %w", err)
+			return provider.Within("evidence.peak_bounds."+string(m), err)
 		}
 		for _, f := range []struct {
 			name string

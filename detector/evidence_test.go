@@ -419,7 +419,9 @@ func TestEvidenceConfigValidate(t *testing.T) {
 	}
 	_, err := detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{PeakBounds: map[provider.Metric]detector.PeakBound{"vcpu": {P99: 1, Max: 1}}}})
 	require.ErrorIs(t, err, provider.ErrUnknownMetric)
-	assert.Contains(t, err.Error(), "evidence.peak_bounds")
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "evidence.peak_bounds.vcpu", ie.Field)
 	// A terminate window follows a longer stop window by default.
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{Window: 30 * day}})
 	require.NoError(t, err)

@@ -126,7 +126,7 @@ func (c ScanConfig) Validate() error {
 	}
 	for i, m := range c.Metrics {
 		if err := m.Validate(); err != nil {
-			return fmt.Errorf("scan.metrics[%d]: %w", i, err)
+			return provider.Within(fmt.Sprintf("scan.metrics[%d]", i), err)
 		}
 	}
 	if err := c.Statistic.Validate(); err != nil {

@@ -169,8 +169,8 @@ func TestScanConfigValidate(t *testing.T) {
 		{detector.ScanConfig{Now: now, Statistic: "median"}, "scan.statistic"},
 		{detector.ScanConfig{Now: now, Concurrency: -1}, "scan.concurrency"},
 	} {
-		err := tt.give.Validate()
-		require.Error(t, err, tt.field)
-		assert.Contains(t, err.Error(), tt.field)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.give.Validate(), &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
 	}
 }

@@ -66,7 +66,7 @@ func (c ScheduleConfig) withDefaults() ScheduleConfig {
 func (c ScheduleConfig) Validate() error {
 	if c.Metric != "" {
 		if err := c.Metric.Validate(); err != nil {
-			return fmt.Errorf("schedule.metric: %w", err)
+			return provider.Within("schedule.metric", err)
 		}
 	}
 	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) || c.Threshold < 0 {

@@ -143,9 +143,9 @@ func TestScheduleConfigEdges(t *testing.T) {
 		{detector.ScheduleConfig{IdleShare: math.Nextafter(1, 2)}, "schedule.idle_share"},
 		{detector.ScheduleConfig{MinOff: -1}, "schedule.min_off"},
 	} {
-		err := tt.give.Validate()
-		require.Error(t, err, tt.field)
-		assert.Contains(t, err.Error(), tt.field)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.give.Validate(), &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
 	}
 }
 

@@ -86,7 +86,7 @@ func (c UtilizationConfig) withDefaults() UtilizationConfig {
 func (c UtilizationConfig) Validate() error {
 	for m, t := range c.Thresholds {
 		if err := m.Validate(); err != nil {
-			return fmt.Errorf("utilization.thresholds: %w", err)
+			return provider.Within("utilization.thresholds."+string(m), err)
 		}
 		if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
 			return invalid("utilization.thresholds."+string(m), t, "must be a finite number ≥ 0")

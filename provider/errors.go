@@ -44,6 +44,8 @@ type InvalidError struct {
 	Value any
 	// Reason says what the value should have been.
 	Reason string
+
+	kind error // a more specific sentinel it also matches, such as ErrUnknownMetric; nil for none
 }
 
 // Invalid returns an *InvalidError for field, value and reason, with
@@ -58,13 +60,21 @@ func Invalid(field string, value any, reason string) *InvalidError {
 	return &InvalidError{Field: field, Value: value, Reason: redact.String(reason)}
 }
 
-// Error implements error.
+// Error implements error. Without a Field (a value validated on its own,
+// such as a Metric, before a caller names where it was) it reads
+// "invalid VALUE: REASON".
 func (e *InvalidError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("invalid %v: %s", quoteString(e.Value), e.Reason)
+	}
 	return fmt.Sprintf("invalid %s %v: %s", e.Field, quoteString(e.Value), e.Reason)
 }
 
-// Is reports whether target is ErrInvalid.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is ErrInvalid, or the more specific sentinel
+// the error was made for (ErrUnknownMetric for a Metric's).
+func (e *InvalidError) Is(target error) bool {
+	return target == ErrInvalid || e.kind != nil && target == e.kind
+}
 
 func quoteString(v any) any {
 	if s, ok := v.(string); ok {

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -120,7 +119,8 @@ func (m Metric) IsUtilization() bool { return metricUnits[m] == UnitFraction }
 
 // Validate returns an error matching ErrUnknownMetric unless m is a built-in
 // metric or a custom metric whose name is 1–200 characters of letters,
-// digits and "_.:-/".
+// digits and "_.:-/". The error is an *InvalidError without a Field, for
+// the caller to name with Within ("thresholds[gpu]").
 func (m Metric) Validate() error {
 	if _, ok := metricUnits[m]; ok {
 		return nil
@@ -128,7 +128,9 @@ func (m Metric) Validate() error {
 	if name, ok := strings.CutPrefix(string(m), CustomPrefix); ok && validCustomName(name) {
 		return nil
 	}
-	return fmt.Errorf("%w %q: want a built-in name (cpu, memory, network_in, ...) or custom/NAME", ErrUnknownMetric, string(m))
+	e := Invalid("", string(m), "unknown metric: want a built-in name (cpu, memory, network_in, ...) or custom/NAME")
+	e.kind = ErrUnknownMetric
+	return e
 }
 
 // String returns the metric's name, such as "cpu" or "custom/queue_depth".

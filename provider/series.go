@@ -212,7 +212,7 @@ func (q Query) Validate() error {
 		return within("query.resource", err)
 	}
 	if err := q.Metric.Validate(); err != nil {
-		return err
+		return within("query.metric", err)
 	}
 	if q.Step <= 0 {
 		return Invalid("query.step", q.Step, "must be > 0")

@@ -118,7 +118,7 @@ func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		yaml  string
-		field string // "" when the decoder refuses it (no field, still ErrInvalid)
+		field string // "" for the decoder's own errors (they give a line instead)
 	}{
 		{"min > max", target("    min: 5\n    max: 2\n    strategies: [{type: threshold}]\n"), "targets[0].max"},
 		{"negative min", target("    min: -1\n    strategies: [{type: threshold}]\n"), "targets[0].min"},
@@ -132,9 +132,13 @@ func TestConfigErrors(t *testing.T) {
 		{"negative interval", "interval: -5s\n" + target("    strategies: [{type: threshold}]\n"), "interval"},
 		{"negative policy period", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: pods, value: 1, period: -15s}]}}}}]\n"),
 			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].period"},
-		{"unknown metric source type", target("    strategies: [{type: hpa, hpa: {metrics: [{type: cheddar_cheese}]}}]\n"), ""},
-		{"unknown strategy type", target("    strategies: [{type: magic}]\n"), ""},
-		{"unknown policy type", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: lots, value: 1, period: 15s}]}}}}]\n"), ""},
+		{"unknown metric source type", target("    strategies: [{type: hpa, hpa: {metrics: [{type: cheddar_cheese}]}}]\n"), "targets[0].strategies[0].hpa.metrics[0].type"},
+		{"unknown strategy type", target("    strategies: [{type: magic}]\n"), "targets[0].strategies[0].type"},
+		{"unknown metric", target("    strategies: [{type: target_value, target_value: {metric: cpux, target: 0.5}}]\n"), "targets[0].strategies[0].target_value.metric"},
+		{"unknown statistic", target("    strategies:\n      - type: threshold\n        threshold: {statistic: p100}\n"), "targets[0].strategies[0].threshold.statistic"},
+		{"unknown adjustment type", target("    strategies: [{type: step, step: {policies: [{adjustment_type: Lots}]}}]\n"), "targets[0].strategies[0].step.policies[0].adjustment_type"},
+		{"unknown policy type", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: lots, value: 1, period: 15s}]}}}}]\n"),
+			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].type"},
 		{"schedule that does not parse", target("    strategies: [{type: scheduled, scheduled: {actions: [{name: x, schedule: \"0 25 * * *\", desired: 1}]}}]\n"),
 			"targets[0].strategies[0].scheduled.actions[0].schedule"},
 		{"duplicate target IDs", "targets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: a, strategies: [{type: threshold}]}\n", "targets[1].id"},
@@ -146,7 +150,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown field", target("    strategies: [{type: threshold}]\n    colour: blue\n"), ""},
 		{"no targets", "interval: 15s\n", "targets"},
 		{"bad signal", target("    verify: {signals: [{metric: cpu}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.signals[0].max"},
-		{"bad scale-out signal", target("    verify: {scale_out_signals: [{metric: \"\"}]}\n    strategies: [{type: threshold}]\n"), ""},
+		{"bad scale-out signal", target("    verify: {scale_out_signals: [{metric: \"\"}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.scale_out_signals[0].metric"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +165,13 @@ func TestConfigErrors(t *testing.T) {
 			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
-	_, err := scaling.ParseConfig(strings.NewReader(target("    instance_hourly_cost: 0\n    strategies: [{type: threshold}]\n")))
+	// A value refused while the file is decoded (an enum's UnmarshalText)
+	// is named with its field and its place in the file.
+	_, err := scaling.ParseConfig(strings.NewReader(target("    strategies:\n      - type: target_value\n        target_value: {metric: cpux, target: 0.5}\n")))
+	require.ErrorIs(t, err, provider.ErrUnknownMetric)
+	require.EqualError(t, err, `scaling: parse config: line 5, column 32: invalid targets[0].strategies[0].target_value.metric "cpux": `+
+		`unknown metric: want a built-in name (cpu, memory, network_in, ...) or custom/NAME`)
+	_, err = scaling.ParseConfig(strings.NewReader(target("    instance_hourly_cost: 0\n    strategies: [{type: threshold}]\n")))
 	require.NoError(t, err, "a free instance")
 	_, err = scaling.ParseConfig(nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/internal/yamlconf"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -452,6 +454,9 @@ func ParseConfig(r io.Reader) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Config{}, provider.Invalid("config", "", "is empty")
+		}
+		if err := yamlconf.Locate(data, reflect.TypeFor[Config](), err); errors.Is(err, provider.ErrInvalid) {
+			return Config{}, fmt.Errorf("scaling: parse config: %w", err) // a value refused by its type, located
 		}
 		return Config{}, fmt.Errorf("scaling: parse config: %w", errors.Join(provider.ErrInvalid, err))
 	}

@@ -64,7 +64,7 @@ func (c ThresholdConfig) Validate() error {
 	d := c.withDefaults()
 	switch {
 	case !finite(c.Up) || c.Up < 0:
-		return provider.Invalid("up", c.Up, "must be a finite number > 0")
+		return provider.Invalid("up", c.Up, fmt.Sprintf("must be a finite number > 0 (0 means the default %g)", DefaultThresholdUp))
 	case !finite(c.Down) || c.Down < 0:
 		return provider.Invalid("down", c.Down, "must be a finite number ≥ 0")
 	case d.Down >= d.Up:

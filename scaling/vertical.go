@@ -87,7 +87,7 @@ type VerticalConfig struct {
 func (c VerticalConfig) Validate() error {
 	switch {
 	case !finite(c.Percentile) || c.Percentile < 0 || c.Percentile > 1:
-		return provider.Invalid("percentile", c.Percentile, "must be in (0, 1]")
+		return provider.Invalid("percentile", c.Percentile, fmt.Sprintf("must be in (0, 1] (0 means the default %g)", DefaultVerticalPercentile))
 	case !finite(c.Margin) || c.Margin < 0:
 		return provider.Invalid("margin", c.Margin, "must be a finite number ≥ 0")
 	case c.HalfLife < 0:
@@ -101,7 +101,7 @@ func (c VerticalConfig) Validate() error {
 	case c.MemoryStepMiB < 0:
 		return provider.Invalid("memory_step_mib", c.MemoryStepMiB, "must be ≥ 0")
 	case !finite(c.TimeoutPercentile) || c.TimeoutPercentile < 0 || c.TimeoutPercentile > 1:
-		return provider.Invalid("timeout_percentile", c.TimeoutPercentile, "must be in (0, 1]")
+		return provider.Invalid("timeout_percentile", c.TimeoutPercentile, fmt.Sprintf("must be in (0, 1] (0 means the default %g)", DefaultTimeoutPercentile))
 	case !finite(c.TimeoutHeadroom) || c.TimeoutHeadroom < 0:
 		return provider.Invalid("timeout_headroom", c.TimeoutHeadroom, "must be a finite number ≥ 0")
 	}

@@ -241,6 +241,7 @@ func TestConfigValidate(t *testing.T) {
 		{"NaN threshold", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Above: nan()}}}, "rules[0].above"},
 		{"negative for", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, For: -1}}}, "rules[0].for"},
 		{"bad statistic", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Statistic: "median-ish"}}}, "rules[0].statistic"},
+		{"unknown metric", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: "vcpu"}}}, "rules[0].metric"},
 		{"bad severity", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Severity: "page"}}}, "rules[0].severity"},
 		{"negative resolve_after", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, ResolveAfter: -1}}}, "rules[0].resolve_after"},
 		{"repeated", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU}, {Name: "x", Metric: provider.MetricCPU}}}, "rules[1].name"},

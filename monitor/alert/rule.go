@@ -133,7 +133,7 @@ func (r Rule) Validate() error {
 		return nil
 	}
 	if err := r.Metric.Validate(); err != nil {
-		return err
+		return provider.Within("metric", err)
 	}
 	if math.IsNaN(r.Above) || math.IsInf(r.Above, 0) {
 		return provider.Invalid("above", r.Above, "must be finite")

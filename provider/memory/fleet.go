@@ -9,12 +9,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/internal/safefile"
+	"github.com/idlescale/idlescale/internal/yamlconf"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/trace"
 )
@@ -143,6 +145,9 @@ func ParseFleet(r io.Reader) (f Fleet, err error) {
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Fleet{}, provider.Invalid("fleet", "", "is empty")
+		}
+		if err := yamlconf.Locate(data, reflect.TypeFor[Fleet](), err); errors.Is(err, provider.ErrInvalid) {
+			return Fleet{}, fmt.Errorf("memory: fleet: %w", err) // a value refused by its type, located
 		}
 		return Fleet{}, fmt.Errorf("memory: fleet: %w: %w", provider.ErrInvalid, err)
 	}
@@ -371,7 +376,7 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 		for j, fm := range fr.Metrics {
 			mfield := fmt.Sprintf("%s.metrics[%d]", field, j)
 			if err := fm.Metric.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: %w", mfield, err)
+				return nil, provider.Within(mfield+".metric", err)
 			}
 			if fm.EndAgo < 0 {
 				return nil, provider.Invalid(mfield+".end_ago", fm.EndAgo, "must be ≥ 0")

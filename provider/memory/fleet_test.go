@@ -206,14 +206,26 @@ func TestParseFleetRejectsNil(t *testing.T) {
 }
 
 // TestParseFleetNamesUnknownEnumValue checks that a misspelt enum value
-// fails when the file is read, with an error naming the value.
+// fails when the file is read, with an error naming the value, its field
+// and its line.
 func TestParseFleetNamesUnknownEnumValue(t *testing.T) {
 	t.Parallel()
-	_, err := memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: blimp}]"))
-	var ie *provider.InvalidError
-	require.ErrorAs(t, err, &ie)
-	assert.Equal(t, "kind", ie.Field)
-	assert.Equal(t, "blimp", ie.Value)
+	tests := []struct{ give, field, value, line string }{
+		{"resources: [{id: x, kind: blimp}]", "resources[0].kind", "blimp", "line 1, column 27"},
+		{"resources:\n  - {id: x, kind: instance}\n  - {id: y, kind: instance, state: asleep}\n", "resources[1].state", "asleep", "line 3, column 36"},
+		{"resources:\n  - id: x\n    kind: instance\n    metrics:\n      - {metric: cpu%, samples: []}\n", "resources[0].metrics[0].metric", "cpu%", "line 5, column 18"},
+		{"resources: [{id: x, kind: instance, activity: [{kind: yawns, ago: 1h, count: 1}]}]", "resources[0].activity[0].kind", "yawns", "line 1"},
+	}
+	for _, tt := range tests {
+		_, err := memory.ParseFleet(strings.NewReader(tt.give))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tt.give)
+		assert.Equal(t, tt.field, ie.Field)
+		assert.Equal(t, tt.value, ie.Value)
+		assert.Contains(t, err.Error(), tt.line)
+	}
+	_, err := memory.ParseFleet(strings.NewReader("resources: [{id: x, kind: instance, metrics: [{metric: gpu, samples: []}]}]"))
+	require.ErrorIs(t, err, provider.ErrUnknownMetric)
 }
 
 // Repeat plays a CSV trace back to back: twice the samples, the second

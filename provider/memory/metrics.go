@@ -59,7 +59,7 @@ type metricData struct {
 func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sample) (err error) {
 	defer redact.Errorp(&err)
 	if err := m.Validate(); err != nil {
-		return fmt.Errorf("memory: add samples %q: %w", id, err)
+		return fmt.Errorf("memory: add samples %q: %w", id, provider.Within("metric", err))
 	}
 	if err := provider.ValidateSamples(samples); err != nil {
 		return fmt.Errorf("memory: add samples %q %s: %w", id, m, err)
@@ -126,7 +126,7 @@ func (c *Cloud) SetSeries(s provider.Series) (err error) {
 		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, err)
 	}
 	if err := s.Metric.Validate(); err != nil {
-		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, err)
+		return fmt.Errorf("memory: set series %q: %w", s.ResourceID, provider.Within("metric", err))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

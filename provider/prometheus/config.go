@@ -206,7 +206,7 @@ func (c Config) compile() (*compiled, error) {
 	for _, m := range sortedKeys(metrics) {
 		field := "config.metrics[" + string(m) + "]"
 		if err := m.Validate(); err != nil {
-			return nil, provider.Invalid(field, string(m), err.Error())
+			return nil, provider.Within(field, err)
 		}
 		t, err := compile(field, metrics[m], d.IDLabel)
 		if err != nil {

@@ -1,0 +1,212 @@
+// Package yamlconf names the field of a value that a configuration file's
+// decoding refused.
+//
+// go.yaml.in/yaml/v3 reports its own errors (a malformed document, a
+// string where a number goes, an unknown field) with a line number, but an
+// error returned by a type's UnmarshalText (every enum of the SDK
+// validates there: a strategy type, a metric, a policy type) comes back
+// as it is, without saying where in the file the value was. Locate finds
+// that value again by walking the document alongside the Go type it was
+// decoded into, so that a loader can say
+// "line 7, column 20: invalid targets[0].strategies[1].type "magic": ...".
+package yamlconf
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// maxDepth bounds the walk (aliases can make a document a graph).
+const maxDepth = 100
+
+var (
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+)
+
+// Locate returns decodeErr, the error of decoding data into a value of
+// type t, located: when a scalar of data (a value or a map key) is refused
+// by its type's UnmarshalText (or UnmarshalYAML), the error that type
+// returns for it, with its field path (in the file's keys, with [i] for
+// list items and [key] for map entries) as the Field of its
+// *provider.InvalidError, prefixed with the value's line and column.
+// Otherwise, and for the decoder's own errors (which carry a line
+// already), it returns decodeErr unchanged.
+func Locate(data []byte, t reflect.Type, decodeErr error) error {
+	var te *yaml.TypeError
+	if decodeErr == nil || errors.As(decodeErr, &te) {
+		return decodeErr
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return decodeErr
+	}
+	if err := walk(&doc, t, "", 0); err != nil {
+		return err
+	}
+	return decodeErr
+}
+
+// walk returns the located error of the first value under n, decoded into
+// a t at path, that its type refuses; nil when there is none.
+func walk(n *yaml.Node, t reflect.Type, path string, depth int) error {
+	if depth > maxDepth {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 1 {
+			return walk(n.Content[0], t, path, depth+1)
+		}
+		return nil
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil
+		}
+		return walk(n.Alias, t, path, depth+1)
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if err := check(n, t, path); err != nil || refuses(t) {
+		return err
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if ft, ok := field(t, key, 0); ok {
+				if err := walk(n.Content[i+1], ft, join(path, key), depth+1); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, c := range n.Content {
+			if err := walk(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			at := path + "[" + k.Value + "]"
+			kt := t.Key()
+			for kt.Kind() == reflect.Pointer {
+				kt = kt.Elem()
+			}
+			if err := check(k, kt, at); err != nil {
+				return err
+			}
+			if err := walk(v, t.Elem(), at, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// refuses reports whether values of t decode through their own method,
+// so that walk does not look inside them.
+func refuses(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return p.Implements(yamlUnmarshaler) || p.Implements(textUnmarshaler)
+}
+
+// check decodes n into a new t through t's own method, as the decoder
+// would, and returns its error located at path.
+func check(n *yaml.Node, t reflect.Type, path string) error {
+	v := reflect.New(t).Interface()
+	var err error
+	switch u := v.(type) {
+	case yaml.Unmarshaler:
+		err = u.UnmarshalYAML(n)
+	case encoding.TextUnmarshaler:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+			return nil
+		}
+		err = u.UnmarshalText([]byte(n.Value))
+	default:
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	var inv *provider.InvalidError
+	if errors.As(err, &inv) {
+		inv.Field = path
+		return fmt.Errorf("line %d, column %d: %w", n.Line, n.Column, err)
+	}
+	return fmt.Errorf("line %d, column %d: %s: %w", n.Line, n.Column, path, err)
+}
+
+// field returns the type of t's field that the key names, as the decoder
+// matches them: the name in its yaml tag, or its name in lower case, and
+// the fields of inline structs.
+func field(t reflect.Type, key string, depth int) (reflect.Type, bool) {
+	if depth > maxDepth {
+		return nil, false
+	}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if inline(opts) {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if t, ok := field(ft, key, depth+1); ok {
+					return t, true
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if name == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+func inline(opts string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == "inline" {
+			return true
+		}
+	}
+	return false
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
