@@ -112,7 +112,10 @@
 // policy periods, the other built-in strategies nothing but the newest
 // recommendation of each and the newest change. A target with a
 // strategy that does not say (a host's StrategyFunc) keeps
-// EngineConfig.HistoryRetention (default 2 h).
+// EngineConfig.HistoryRetention (default 2 h). Within its window, an HPA
+// strategy's records are only read for their highest and lowest values
+// (ExtremesReader), so the engine drops a record once later ones match it
+// both ways: a steady HPA target keeps one record, not one per decision.
 //
 //	cloud, _ := memory.New(memory.Config{})
 //	gate, _ := safety.New(safety.Config{}, rules)

@@ -423,6 +423,9 @@ func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, 
 			continue // a strategy that failed recommended nothing
 		}
 		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, retention)
+		if x, ok := candidates[i].Strategy.(ExtremesReader); ok {
+			c.h.supersede(x.HistoryExtremes())
+		}
 		if e.observer != nil {
 			if ev, ok := c.forecastEvent(t.ID, now, r); ok {
 				events = append(events, ev)

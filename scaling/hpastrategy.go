@@ -120,8 +120,9 @@ type hpaScratch struct {
 }
 
 var (
-	_ Strategy     = (*HPA)(nil)
-	_ MetricNeeder = (*HPA)(nil)
+	_ Strategy       = (*HPA)(nil)
+	_ MetricNeeder   = (*HPA)(nil)
+	_ ExtremesReader = (*HPA)(nil)
 )
 
 // NewHPA returns an HPA strategy for cfg, or an error matching
@@ -464,6 +465,13 @@ func hpaWindows(c *hpa.Calculator) (window, period time.Duration) {
 		}
 	}
 	return window, period
+}
+
+// HistoryExtremes implements ExtremesReader: the HPA's stabilization
+// reads the highest recommendation of the scale-down window and, with a
+// behavior, the lowest of the scale-up window.
+func (s *HPA) HistoryExtremes() (highest, lowest bool) {
+	return true, s.cfg.Behavior != nil
 }
 
 // HistoryWindow implements HistoryWindower: the longer of the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,6 +93,25 @@ func TestPlanIDAsFNV(t *testing.T) {
 	} {
 		want := fnvPlanID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy)
 		assert.Equal(t, want, planID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy))
+	}
+	// Numbers with zero bytes anywhere (num adds the high zero bytes at
+	// once): a random value, masked to keep some of its bytes.
+	rng := rand.New(rand.NewPCG(3, 5))
+	n := func() int {
+		v := rng.Uint64()
+		for i := range 8 {
+			if rng.IntN(2) == 0 {
+				v &^= 0xff << (8 * i)
+			}
+		}
+		return int(v)
+	}
+	for range 2000 {
+		from := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
+		to := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
+		size := provider.Size{InstanceType: "t3.micro"[:rng.IntN(9)], VCPU: float64(n()), MemoryMiB: n(), Timeout: time.Duration(n())}
+		at := time.Unix(0, int64(n()))
+		require.Equal(t, fnvPlanID("t", at, from, to, size, provider.Size{}, "s"), planID("t", at, from, to, size, provider.Size{}, "s"))
 	}
 }
 

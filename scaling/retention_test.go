@@ -25,6 +25,12 @@ func (h hiddenWindow) Recommend(ctx context.Context, st scaling.State) (scaling.
 	return h.s.Recommend(ctx, st)
 }
 
+// windowOnly shows the engine an HPA's HistoryWindow but hides its
+// HistoryExtremes: the engine keeps every record of its window.
+type windowOnly struct{ *scaling.HPA }
+
+func (w windowOnly) HistoryExtremes() {} // not an ExtremesReader's
+
 // emptyCloud is an empty in-memory cloud, for an engine that only decides.
 func emptyCloud(t *testing.T) *memory.Cloud {
 	t.Helper()
@@ -62,9 +68,9 @@ func TestHistoryKeepsWhatStrategiesRead(t *testing.T) {
 		// the newest of each strategy remains), slack the prune's delay.
 		keep, slack time.Duration
 	}{
-		{"hpa", []scaling.Candidate{{Name: "hpa", Strategy: hp}}, 10 * time.Minute, 75 * time.Second},
+		{"hpa", []scaling.Candidate{{Name: "hpa", Strategy: windowOnly{hp}}}, 10 * time.Minute, 75 * time.Second},
 		{"threshold", []scaling.Candidate{{Name: "threshold", Strategy: th}}, 0, time.Minute},
-		{"hpa and threshold", []scaling.Candidate{{Name: "hpa", Strategy: hp}, {Name: "threshold", Strategy: th}}, 10 * time.Minute, 75 * time.Second},
+		{"hpa and threshold", []scaling.Candidate{{Name: "hpa", Strategy: windowOnly{hp}}, {Name: "threshold", Strategy: th}}, 10 * time.Minute, 75 * time.Second},
 		{"a strategy without a window", []scaling.Candidate{{Name: "threshold", Strategy: th}, {Name: "custom", Strategy: hiddenWindow{th}}}, scaling.DefaultHistoryRetention, 15 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,6 +111,21 @@ func TestHistoryKeepsWhatStrategiesRead(t *testing.T) {
 				}
 			}
 			assert.Equal(t, len(tc.candidates)*(int(tc.keep/(15*time.Second))+1), within)
+			if tc.name == "hpa" {
+				// The HPA itself (an ExtremesReader) proposing the same
+				// count at every decision keeps one record of its window.
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: emptyCloud(t)}, allowAll{})
+				require.NoError(t, err)
+				for i := range 100 {
+					st := stateWith(group(3, 1, 10), cpu(t0))
+					st.Now = t0.Add(time.Duration(i) * 15 * time.Second)
+					_, err := e.Decide(t.Context(), st, []scaling.Candidate{{Name: "hpa", Strategy: hp}}, "")
+					require.NoError(t, err)
+				}
+				recs := e.History("web").Recommendations
+				require.Len(t, recs, 1)
+				assert.Equal(t, t0.Add(99*15*time.Second), recs[0].At)
+			}
 			require.NotEmpty(t, h.Changes, "the newest change is kept")
 			assert.Equal(t, t0.Add(time.Duration(steps-1)/40*40*15*time.Second), h.Changes[len(h.Changes)-1].At)
 			for _, c := range h.Changes[:len(h.Changes)-1] {
@@ -115,14 +136,17 @@ func TestHistoryKeepsWhatStrategiesRead(t *testing.T) {
 }
 
 // TestHPADecisionsDoNotDependOnRetention replays random CPU through an
-// HPA with behavior twice: once with the History kept for its
-// HistoryWindow, once for two hours (the strategy hidden behind a
-// wrapper). Every decision must be the same: the window covers whatever
-// can change a decision (stabilization windows in both directions, the
-// policies' periods, the last change).
+// HPA (with a behavior, and for odd seeds without) twice: once with the
+// History kept for its HistoryWindow and its records superseded
+// (ExtremesReader), once for two hours with every record (the strategy
+// hidden behind a wrapper). Every decision must be the same: the window
+// covers whatever can change a decision (stabilization windows in both
+// directions, the policies' periods, the last change), and a superseded
+// record is never the highest or lowest of a window. Some steps decide
+// twice at the same time.
 func TestHPADecisionsDoNotDependOnRetention(t *testing.T) {
 	t.Parallel()
-	for seed := range uint64(4) {
+	for seed := range uint64(6) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 7))
@@ -134,6 +158,9 @@ func TestHPADecisionsDoNotDependOnRetention(t *testing.T) {
 				ScaleDown: &hpa.ScalingRules{StabilizationWindow: &down, SelectPolicy: hpa.SelectMin, Policies: []hpa.ScalingPolicy{
 					{Type: hpa.PolicyPods, Value: 1, Period: time.Duration(1+rng.IntN(20)) * time.Minute}}},
 			}}
+			if seed%2 == 1 {
+				cfg = scaling.HPAConfig{Controller: hpa.Config{DownscaleStabilizationWindow: down}}
+			}
 			short, err := scaling.NewHPA(cfg, "hpa")
 			require.NoError(t, err)
 			long, err := scaling.NewHPA(cfg, "hpa")
@@ -146,8 +173,11 @@ func TestHPADecisionsDoNotDependOnRetention(t *testing.T) {
 			candidates := [2][]scaling.Candidate{{{Name: "hpa", Strategy: short}}, {{Name: "hpa", Strategy: hiddenWindow{long}}}}
 			desired := [2]int{4, 4}
 			changes := 0
+			now := t0
 			for i := range 3 * 60 * 4 { // three hours at 15 s
-				now := t0.Add(time.Duration(i) * 15 * time.Second)
+				if rng.IntN(8) != 0 {
+					now = now.Add(15 * time.Second)
+				}
 				// Demand in instances: a 40-minute wave from 2 to 30, with noise.
 				demand := 16 + 14*math.Sin(2*math.Pi*float64(i)/160) + 4*(rng.Float64()-0.5)
 				var got [2]scaling.Decision

@@ -226,6 +226,30 @@ type HistoryWindower interface {
 	HistoryWindow() time.Duration
 }
 
+// ExtremesReader is implemented by a strategy that reads its own past
+// recommendations in the History only through the highest and the lowest
+// of their values among those made within a window before (or after) the
+// decision's time; the values of a record are its Proposal, and also its
+// Current when it is the strategy's First. The HPA strategy is one: its
+// stabilization takes the highest recommendation of the scale-down window
+// and, with a behavior, the lowest of the scale-up window.
+//
+// The engine then keeps only the records of the strategy that some
+// window can still read as its highest or lowest value: a record is
+// dropped once a later record of the same strategy is at least as high
+// (when the strategy reads the highest) and one is at least as low (when
+// it reads the lowest), since every window that holds a record holds the
+// later ones too. A target whose strategy proposes the same count at
+// every decision keeps one record of it instead of one per decision in
+// the window. Records of other strategies are not touched, and records
+// are dropped only where their times run forward (a decision whose Now
+// is before an earlier one stops the dropping there).
+type ExtremesReader interface {
+	// HistoryExtremes says which of the extremes the strategy reads:
+	// the highest value in a window, the lowest, or both.
+	HistoryExtremes() (highest, lowest bool)
+}
+
 // History is what the engine remembers of a target: its recent
 // recommendations (one per strategy per decision) and changes
 // (every executed change, rollbacks included), oldest first.
@@ -292,6 +316,79 @@ func (h *History) record(rec RecommendationRecord, retention time.Duration) {
 	rec.First = first
 	h.Recommendations = append(h.Recommendations, rec)
 	h.prune(rec.At, retention)
+}
+
+// supersede drops the records of the strategy of the newest record that
+// no window can read as the strategy's highest (when highest) or lowest
+// (when lowest) value any longer (see ExtremesReader): scanning back from
+// the newest record, one that a later record of the same strategy
+// matches or exceeds in each direction read. It stops at a record whose
+// time is not at or before the later one's (in both the monotonic and the
+// wall clock reading, both with or both without a monotonic reading), or
+// whose values do not fit in an int32 (the HPA's replica counts).
+func (h *History) supersede(highest, lowest bool) {
+	recs := h.Recommendations
+	n := len(recs)
+	if n < 2 {
+		return
+	}
+	newest := &recs[n-1]
+	hi, lo, ok := extremes(newest)
+	if !ok {
+		return
+	}
+	at := newest.At
+	w := n - 1 // recs[w:] are kept, in order
+	i := n - 2
+	for ; i >= 0; i-- {
+		r := &recs[i]
+		if r.Strategy != newest.Strategy {
+			w--
+			recs[w] = *r
+			continue
+		}
+		rhi, rlo, ok := extremes(r)
+		if !ok || !ordered(r.At, at) {
+			break
+		}
+		if (highest && rhi > hi) || (lowest && rlo < lo) {
+			w--
+			recs[w] = *r
+		}
+		hi, lo, at = max(hi, rhi), min(lo, rlo), r.At
+	}
+	if w == i+1 {
+		return // nothing dropped
+	}
+	// recs[:i+1] stay where they are; the kept records of recs[i+1:]
+	// follow them.
+	kept := recs[:i+1+copy(recs[i+1:], recs[w:])]
+	clear(recs[len(kept):])
+	h.Recommendations = kept
+}
+
+// extremes returns the highest and lowest values of r (its Proposal, and
+// its Current when First), and whether they fit in an int32.
+func extremes(r *RecommendationRecord) (hi, lo int, ok bool) {
+	hi, lo = r.Proposal, r.Proposal
+	if r.First {
+		hi, lo = max(hi, r.Current), min(lo, r.Current)
+	}
+	return hi, lo, lo >= math.MinInt32 && hi <= math.MaxInt32
+}
+
+// ordered reports whether a is at or before b in every way two times
+// can be compared: with their monotonic clock readings and without, and
+// both carry one or neither does. Then a window (a cutoff compared with
+// either) that holds a holds b.
+func ordered(a, b time.Time) bool {
+	return monotonic(a) == monotonic(b) && !b.Before(a) && !b.Round(0).Before(a.Round(0))
+}
+
+// monotonic reports whether t carries a monotonic clock reading (Round(0)
+// strips it, and == sees the difference).
+func monotonic(t time.Time) bool {
+	return t != t.Round(0) //nolint:staticcheck // == compares the monotonic reading on purpose
 }
 
 // pruneEvery is the shortest time between two prunes of a History: a
