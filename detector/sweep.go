@@ -3,7 +3,6 @@ package detector
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -14,20 +13,13 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// BatchMetricsSource is a MetricsSource that reads several queries in one
-// call (the AWS driver, provider/quota.Source): series k answers qs[k].
-type BatchMetricsSource interface {
-	provider.MetricsSource
-	QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error)
-}
-
 // SweepConfig configures Tracker.Sweep. Now is required; the zero value
 // of every other field means its default.
 type SweepConfig struct {
 	// Now is the time of the decisions. Required.
 	Now time.Time `json:"now"`
 	// Chunk is how many resources' queries are read together (with a
-	// BatchMetricsSource, in one QueryMetrics call that packs them).
+	// provider.MetricsBatcher, in one QueryMetrics call that packs them).
 	// Default: 1000.
 	Chunk int `json:"chunk,omitempty"`
 	// Concurrency bounds the resources evaluated at once. Default: 8.
@@ -89,8 +81,8 @@ func (p *prefetched) QueryMetric(ctx context.Context, q provider.Query) (provide
 // Sweep evaluates resources at cfg.Now as Detect does, reading their
 // queries chunk by chunk ahead: the new steps of those with a usable state
 // and the whole history of the others, with one QueryMetrics call per chunk
-// when ms is a BatchMetricsSource (wrap it in a provider/quota.Source to
-// spend a budget and pack the calls). A resource's full read discovered
+// when ms is a provider.MetricsBatcher (wrap it in a provider/quota.Source
+// to spend a budget and pack the calls into GetMetricData's batches). A resource's full read discovered
 // only after its new steps (see Tracker) reads on its own. One failing
 // resource does not fail the sweep; Sweep returns an error for an invalid
 // configuration or when ctx ends.
@@ -197,37 +189,27 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 	return rep, nil
 }
 
-// prefetch reads qs into got: in one QueryMetrics call when ms batches
-// (a failing batch leaves its queries to be read one by one), otherwise
-// one query at a time. It returns an error only when ctx ends.
+// prefetch reads qs into got with provider.QueryMetrics: in one call when
+// ms is a provider.MetricsBatcher, otherwise one query at a time. When the
+// call fails as a whole, the reads that carry its error are left out of
+// got, to be read one by one. It returns an error only when ctx ends.
 func (t *Tracker) prefetch(ctx context.Context, ms provider.MetricsSource, qs []provider.Query, got map[prefetchKey]prefetchResult) error {
 	if len(qs) == 0 {
 		return nil
 	}
-	if bs, ok := ms.(BatchMetricsSource); ok {
-		out, err := bs.QueryMetrics(ctx, qs)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err == nil && len(out) != len(qs) {
-			err = fmt.Errorf("detector: sweep: the source answered %d of %d queries", len(out), len(qs))
-		}
-		if err == nil {
-			for i, q := range qs {
-				got[keyOf(q)] = prefetchResult{s: out[i]}
-			}
-			return nil
-		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
+	reads := make([]provider.MetricRead, len(qs))
+	for i, q := range qs {
+		reads[i].Query = q
 	}
-	for _, q := range qs {
-		s, err := ms.QueryMetric(ctx, q)
-		if ctx.Err() != nil {
-			return ctx.Err()
+	err := provider.QueryMetrics(ctx, ms, reads)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, r := range reads {
+		if err != nil && errors.Is(r.Err, err) {
+			continue // the call's failure, not the read's: read it again alone
 		}
-		got[keyOf(q)] = prefetchResult{s: s, err: err}
+		got[keyOf(r.Query)] = prefetchResult{s: r.Series, err: r.Err}
 	}
 	return nil
 }

@@ -19,34 +19,38 @@ import (
 	"github.com/idlescale/idlescale/provider/quota"
 )
 
-// batchFleet is a gridFleet that also reads several queries in one call,
-// counting the calls.
+// batchFleet is a gridFleet that also reads several queries in one call
+// (a provider.MetricsBatcher), counting the calls.
 type batchFleet struct {
 	*gridFleet
 	calls atomic.Int32
-	short bool // answer one series fewer than asked
+	fail  bool // every call fails as a whole
 }
 
-func (b *batchFleet) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
+// errUnreachable is a batchFleet's failure of a whole call.
+var errUnreachable = errors.New("metrics backend unreachable")
+
+func (b *batchFleet) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	b.calls.Add(1)
-	if b.short && len(qs) > 0 {
-		qs = qs[:len(qs)-1]
-	}
-	out := make([]provider.Series, len(qs))
-	for i, q := range qs {
-		s, err := b.QueryMetric(ctx, q)
-		if err != nil && !errors.Is(err, provider.ErrUnsupported) {
-			return nil, err
+	for i := range reads {
+		r := &reads[i]
+		if b.fail {
+			r.Series, r.Err = provider.Series{}, errUnreachable
+			continue
 		}
-		if err != nil {
-			s = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
-			for k := range s.Values {
-				s.Values[k] = provider.Gap
+		r.Series, r.Err = b.QueryMetric(ctx, r.Query)
+		if errors.Is(r.Err, provider.ErrUnsupported) {
+			q := r.Query
+			r.Series, r.Err = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}, nil
+			for k := range r.Series.Values {
+				r.Series.Values[k] = provider.Gap
 			}
 		}
-		out[i] = s
 	}
-	return out, nil
+	if b.fail {
+		return errUnreachable
+	}
+	return nil
 }
 
 // TestSweep: hourly sweeps of the trace fleet through a quota budget give
@@ -100,16 +104,16 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Verdicts, len(f.resources))
 	assert.Equal(t, int32(1), bf.calls.Load()-before)
-	// A batch source that answers one query short is not trusted: every
-	// query of the chunk is read on its own, and the verdicts stand.
-	short := &batchFleet{gridFleet: f, short: true}
+	// A batch call that fails as a whole is not the reads' failure: every
+	// query of the chunk is read again on its own, and the verdicts stand.
+	short := &batchFleet{gridFleet: f, fail: true}
 	shortTr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
 	require.NoError(t, err)
 	now := t0.Add(5 * time.Hour)
 	rep, err = shortTr.Sweep(t.Context(), short, f, f.resources, detector.SweepConfig{Now: now})
 	require.NoError(t, err)
 	require.Empty(t, rep.Errors)
-	require.Equal(t, int32(1), short.calls.Load(), "the batch was asked, and its answer not used")
+	require.Equal(t, int32(1), short.calls.Load(), "the batch was asked, and its failure not taken as the reads'")
 	scan, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: f}, ens, detector.ScanConfig{Now: now})
 	require.NoError(t, err)
 	require.Len(t, rep.Verdicts, len(scan.Verdicts))

@@ -51,14 +51,19 @@ func BenchmarkQueryMetrics(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	qs := make([]provider.Query, len(rs))
+	reads := make([]provider.MetricRead, len(rs))
 	for i, r := range rs {
-		qs[i] = provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU, Start: start, End: start.Add(time.Hour), Step: time.Minute}
+		reads[i].Query = provider.Query{ResourceID: r.ID, Metric: provider.MetricCPU, Start: start, End: start.Add(time.Hour), Step: time.Minute}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := d.QueryMetrics(ctx, qs); err != nil {
+		if err := d.QueryMetrics(ctx, reads); err != nil {
 			b.Fatal(err)
+		}
+		for i := range reads {
+			if reads[i].Err != nil {
+				b.Fatal(reads[i].Err)
+			}
 		}
 	}
 }

@@ -46,7 +46,11 @@
 // # Metrics
 //
 // QueryMetric and QueryMetrics read CloudWatch with GetMetricData, up to 500
-// queries per call (batched by time range), every page read. The step must
+// queries per call (batched by time range), every page read. QueryMetrics
+// is a provider.MetricsBatcher: the scaling Autoscaler's pass, a detector
+// Sweep and a quota.Source read a whole fleet's metrics in those calls,
+// each read failing alone (an unknown instance, a metric CloudWatch could
+// not compute) unless a call fails as a whole. The step must
 // be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and
 // becomes the period; start should be aligned to it. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -143,106 +144,173 @@ func validPeriod(step time.Duration) bool {
 }
 
 // QueryMetric implements provider.MetricsSource with CloudWatch
-// GetMetricData; see QueryMetrics.
+// GetMetricData: one call (and its pages); see QueryMetrics.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
-	defer d.red.Errorp(&err)
-	out, err := d.QueryMetrics(ctx, []provider.Query{q})
-	if err != nil {
+	reads := [1]provider.MetricRead{{Query: q}}
+	if err := d.QueryMetrics(ctx, reads[:]); err != nil {
 		return provider.Series{}, err
 	}
-	return out[0], nil
+	return reads[0].Series, reads[0].Err
 }
 
-// prepared is one validated query with its CloudWatch request.
+var _ provider.MetricsBatcher = (*Driver)(nil)
+
+// prepared is one validated read with its CloudWatch request.
 type prepared struct {
+	read   int // index in the reads
 	q      provider.Query
 	cw     CloudWatchMetric
 	stat   string
 	target target
 }
 
-// QueryMetrics reads several series with as few GetMetricData calls as
-// CloudWatch allows: queries sharing a time range go in batches of
-// Config.MetricBatch (at most 500), and every page of every call is read.
-// Series k answers qs[k], on the grid of qs[k] (values are placed in the
-// step containing their CloudWatch timestamp, so Start should be aligned to
-// Step); steps without datapoints are gaps.
+// QueryMetrics implements provider.MetricsBatcher with as few
+// GetMetricData calls as CloudWatch allows: the reads sharing a time range
+// go in calls of Config.MetricBatch queries (at most 500), and every page
+// of every call is read. Each read's series is on the grid of its query
+// (values are placed in the step containing their CloudWatch timestamp,
+// so Start should be aligned to Step), in the capacity of its
+// Series.Values; steps without datapoints are gaps.
 //
-// Each query is checked before any API call: provider.ErrInvalid for an
-// invalid query or a step CloudWatch cannot use as a period (1, 5, 10, 20,
-// 30 s or a multiple of 60 s), provider.ErrUnsupported for a statistic the
-// metric does not support (see CloudWatchMetric.Counter; "last" never is).
-// Then each resource is resolved: provider.ErrNotFound for unknown
-// instances, groups and functions (RDS and load balancer ARNs are not
-// checked), provider.ErrUnsupported for a metric the kind has no mapping
-// for (see Mapping). Values are converted to the metric's unit (percent to
-// fraction, milliseconds to seconds, counters to rates).
-func (d *Driver) QueryMetrics(ctx context.Context, qs []provider.Query) (_ []provider.Series, err error) {
-	defer d.red.Errorp(&err)
-	for i, q := range qs {
-		if err := q.Validate(); err != nil {
-			return nil, fmt.Errorf("aws: query metric: %w", provider.Within(fmt.Sprintf("queries[%d]", i), err))
-		}
-		if !validPeriod(q.Step) {
-			return nil, fmt.Errorf("aws: query metric: %w", provider.Invalid(fmt.Sprintf("queries[%d].step", i), q.Step, "CloudWatch needs 1s, 5s, 10s, 20s, 30s or a multiple of 60s"))
-		}
-		if q.Statistic == provider.StatLast {
-			return nil, fmt.Errorf("aws: query metric %q: %w: CloudWatch has no %q statistic", q.ResourceID, provider.ErrUnsupported, q.Statistic)
-		}
+// Each read is checked before any API call, and fails alone:
+// provider.ErrInvalid for an invalid query or a step CloudWatch cannot use
+// as a period (1, 5, 10, 20, 30 s or a multiple of 60 s),
+// provider.ErrUnsupported for a statistic the metric does not support
+// (see CloudWatchMetric.Counter; "last" never is). Then each resource is
+// resolved once: provider.ErrNotFound for unknown instances, groups and
+// functions (RDS and load balancer ARNs are not checked),
+// provider.ErrUnsupported for a metric the kind has no mapping for (see
+// Mapping), each failing the reads of that resource. Values are converted
+// to the metric's unit (percent to fraction, milliseconds to seconds,
+// counters to rates). A GetMetricData call that fails fails its reads;
+// one that is throttled, or a ctx that ends, also fails the reads not yet
+// made, and is the method's error.
+func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	fail := func(i int, err error) {
+		r := &reads[i]
+		r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, d.red.Error(err)
 	}
 	if err := ctxErr(ctx, "query metric", ""); err != nil {
-		return nil, err
+		err = d.red.Error(err)
+		for i := range reads {
+			fail(i, err)
+		}
+		return err
 	}
-	preps := make([]prepared, len(qs))
-	targets := map[string]target{}
-	for i, q := range qs {
+	preps := make([]prepared, 0, len(reads))
+	type resolved struct {
+		t   target
+		err error
+	}
+	targets := map[string]resolved{}
+	for i := range reads {
+		q := reads[i].Query
+		if err := q.Validate(); err != nil {
+			fail(i, fmt.Errorf("aws: query metric: %w", err))
+			continue
+		}
+		if !validPeriod(q.Step) {
+			fail(i, fmt.Errorf("aws: query metric: %w", provider.Invalid("query.step", q.Step, "CloudWatch needs 1s, 5s, 10s, 20s, 30s or a multiple of 60s")))
+			continue
+		}
+		if q.Statistic == provider.StatLast {
+			fail(i, fmt.Errorf("aws: query metric %q: %w: CloudWatch has no %q statistic", q.ResourceID, provider.ErrUnsupported, q.Statistic))
+			continue
+		}
+		preps = append(preps, prepared{read: i, q: q})
+	}
+	n := 0
+	for k, p := range preps {
+		q := p.q
 		t, ok := targets[q.ResourceID]
 		if !ok {
-			var err error
-			if t, err = d.existing(ctx, "query metric", q.ResourceID); err != nil {
-				return nil, err
+			if err := ctxErr(ctx, "query metric", ""); err != nil {
+				return d.failRest(reads, preps[k:], err) // the reads not resolved yet
 			}
+			t.t, t.err = d.existing(ctx, "query metric", q.ResourceID)
 			targets[q.ResourceID] = t
 		}
-		cw, ok := Mapping(t.kind, q.Metric)
+		if t.err != nil {
+			fail(p.read, t.err)
+			continue
+		}
+		cw, ok := Mapping(t.t.kind, q.Metric)
 		if !ok {
-			return nil, fmt.Errorf("aws: query metric %q: %w: no CloudWatch mapping of %s for a %s (custom metrics are custom/NAMESPACE/NAME)", q.ResourceID, provider.ErrUnsupported, q.Metric, t.kind)
+			fail(p.read, fmt.Errorf("aws: query metric %q: %w: no CloudWatch mapping of %s for a %s (custom metrics are custom/NAMESPACE/NAME)", q.ResourceID, provider.ErrUnsupported, q.Metric, t.t.kind))
+			continue
 		}
 		stat, err := cloudWatchStat(q.Statistic, cw.Counter)
 		if err != nil {
-			return nil, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err)
+			fail(p.read, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err))
+			continue
 		}
-		preps[i] = prepared{q: q, cw: cw, stat: stat, target: t}
+		p.cw, p.stat, p.target = cw, stat, t.t
+		preps[n] = p
+		n++
 	}
-
-	out := make([]provider.Series, len(qs))
-	for i, p := range preps {
-		vals := make([]float64, p.q.Steps())
-		for k := range vals {
-			vals[k] = provider.Gap
+	preps = preps[:n]
+	for _, p := range preps {
+		r := &reads[p.read]
+		vals := r.Series.Values[:0]
+		for range p.q.Steps() {
+			vals = append(vals, provider.Gap)
 		}
-		out[i] = provider.Series{ResourceID: p.q.ResourceID, Metric: p.q.Metric, Start: p.q.Start, Step: p.q.Step, Values: vals}
+		r.Series, r.Err = provider.Series{ResourceID: p.q.ResourceID, Metric: p.q.Metric, Start: p.q.Start, Step: p.q.Step, Values: vals}, nil
 	}
 	// Batch by time range: one GetMetricData call has one range.
 	type span struct{ start, end int64 }
 	var order []span
 	groups := map[span][]int{}
-	for i, p := range preps {
+	for k, p := range preps {
 		s := span{p.q.Start.UnixNano(), p.q.End.UnixNano()}
 		if _, ok := groups[s]; !ok {
 			order = append(order, s)
 		}
-		groups[s] = append(groups[s], i)
+		groups[s] = append(groups[s], k)
 	}
+	done := make([]bool, len(preps))
 	for _, s := range order {
 		idx := groups[s]
 		for lo := 0; lo < len(idx); lo += d.cfg.MetricBatch {
-			if err := d.getMetricData(ctx, preps, idx[lo:min(lo+d.cfg.MetricBatch, len(idx))], out); err != nil {
-				return nil, err
+			batch := idx[lo:min(lo+d.cfg.MetricBatch, len(idx))]
+			err := d.getMetricData(ctx, preps, batch, reads)
+			for _, k := range batch {
+				done[k] = true
+			}
+			if err == nil {
+				continue
+			}
+			for _, k := range batch {
+				if reads[preps[k].read].Err == nil {
+					fail(preps[k].read, err)
+				}
+			}
+			if ctx.Err() != nil || errors.Is(err, provider.ErrThrottled) {
+				var rest []prepared
+				for k, p := range preps {
+					if !done[k] {
+						rest = append(rest, p)
+					}
+				}
+				return d.failRest(reads, rest, err)
 			}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// failRest fails the reads of preps with err, which it returns: the call
+// as a whole failed (ctx ended, CloudWatch throttled).
+func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err error) error {
+	err = d.red.Error(err)
+	for _, p := range preps {
+		r := &reads[p.read]
+		r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
+	}
+	return err
 }
 
 // existing resolves id and, for instances, groups and functions, checks
@@ -267,8 +335,9 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 }
 
 // getMetricData runs one batch (indexes into preps, all with one range)
-// and fills out.
-func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []int, out []provider.Series) error {
+// and fills in their reads. A result CloudWatch could not compute fails
+// its read alone.
+func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []int, reads []provider.MetricRead) error {
 	first := preps[batch[0]].q
 	in := &cloudwatch.GetMetricDataInput{
 		StartTime: awssdk.Time(first.Start),
@@ -305,13 +374,22 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 			if !ok {
 				continue
 			}
-			if r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden {
-				return fmt.Errorf("aws: query metric %q %s: CloudWatch status %s: %s", preps[i].q.ResourceID, preps[i].q.Metric, r.StatusCode, messages(r.Messages))
+			read := &reads[preps[i].read]
+			if read.Err != nil {
+				continue // failed on an earlier page
 			}
-			if len(r.Timestamps) != len(r.Values) {
-				return fmt.Errorf("aws: query metric %q %s: CloudWatch returned %d timestamps and %d values", preps[i].q.ResourceID, preps[i].q.Metric, len(r.Timestamps), len(r.Values))
+			var err error
+			switch {
+			case r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden:
+				err = fmt.Errorf("aws: query metric %q %s: CloudWatch status %s: %s", preps[i].q.ResourceID, preps[i].q.Metric, r.StatusCode, messages(r.Messages))
+			case len(r.Timestamps) != len(r.Values):
+				err = fmt.Errorf("aws: query metric %q %s: CloudWatch returned %d timestamps and %d values", preps[i].q.ResourceID, preps[i].q.Metric, len(r.Timestamps), len(r.Values))
 			}
-			place(&out[i], preps[i], r.Timestamps, r.Values)
+			if err != nil {
+				read.Series, read.Err = provider.Series{Values: read.Series.Values[:0]}, d.red.Error(err)
+				continue
+			}
+			place(&read.Series, preps[i], r.Timestamps, r.Values)
 		}
 	}
 	return nil

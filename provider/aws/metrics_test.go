@@ -10,6 +10,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -98,14 +99,14 @@ func TestQueryMetricRejectsBeforeAnyCall(t *testing.T) {
 		want  error
 		field string
 	}{
-		{"unknown metric", func(q provider.Query) provider.Query { q.Metric = "cpu_temperature"; return q }, provider.ErrUnknownMetric, ""},
-		{"step not a period", func(q provider.Query) provider.Query { q.Step = 90 * time.Second; return q }, provider.ErrInvalid, "queries[0].step"},
-		{"sub-second step", func(q provider.Query) provider.Query { q.Step = 1500 * time.Millisecond; return q }, provider.ErrInvalid, "queries[0].step"},
-		{"negative step", func(q provider.Query) provider.Query { q.Step = -time.Minute; return q }, provider.ErrInvalid, "queries[0].query.step"},
-		{"end before start", func(q provider.Query) provider.Query { q.End = q.Start.Add(-time.Minute); return q }, provider.ErrInvalid, "queries[0].query.end"},
-		{"bad id", func(q provider.Query) provider.Query { q.ResourceID = "i 1"; return q }, provider.ErrInvalid, "queries[0].query.resource.id"},
+		{"unknown metric", func(q provider.Query) provider.Query { q.Metric = "cpu_temperature"; return q }, provider.ErrUnknownMetric, "query.metric"},
+		{"step not a period", func(q provider.Query) provider.Query { q.Step = 90 * time.Second; return q }, provider.ErrInvalid, "query.step"},
+		{"sub-second step", func(q provider.Query) provider.Query { q.Step = 1500 * time.Millisecond; return q }, provider.ErrInvalid, "query.step"},
+		{"negative step", func(q provider.Query) provider.Query { q.Step = -time.Minute; return q }, provider.ErrInvalid, "query.step"},
+		{"end before start", func(q provider.Query) provider.Query { q.End = q.Start.Add(-time.Minute); return q }, provider.ErrInvalid, "query.end"},
+		{"bad id", func(q provider.Query) provider.Query { q.ResourceID = "i 1"; return q }, provider.ErrInvalid, "query.resource.id"},
 		{"statistic last", func(q provider.Query) provider.Query { q.Statistic = provider.StatLast; return q }, provider.ErrUnsupported, ""},
-		{"bad statistic", func(q provider.Query) provider.Query { q.Statistic = "p0"; return q }, provider.ErrInvalid, "queries[0].query.statistic"},
+		{"bad statistic", func(q provider.Query) provider.Query { q.Statistic = "p0"; return q }, provider.ErrInvalid, "query.statistic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,18 +182,27 @@ func TestQueryMetricsBatches(t *testing.T) {
 	cfg := fastConfig()
 	cfg.MetricBatch = 3
 	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw}))
-	qs := make([]provider.Query, len(insts))
+	reads := make([]provider.MetricRead, len(insts)+3)
 	for i, id := range insts {
-		qs[i] = provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(2 * time.Minute), Step: time.Minute}
+		reads[i].Query = provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(2 * time.Minute), Step: time.Minute}
 	}
-	got, err := d.QueryMetrics(tctx(t), qs)
-	require.NoError(t, err)
-	require.Len(t, got, len(insts))
-	for i, s := range got {
-		assert.Equal(t, insts[i], s.ResourceID)
-		assert.InDelta(t, float64(i)/10, s.Values[0], 1e-9, "series %d", i)
-		assert.True(t, provider.IsGap(s.Values[1]))
+	// Reads that fail alone, before any call: an invalid step, an unknown
+	// instance (resolved once for two reads).
+	reads[7].Query = reads[0].Query
+	reads[7].Query.Step = 90 * time.Second
+	reads[8].Query = reads[0].Query
+	reads[8].Query.ResourceID = "i-0123456789abcdef0"
+	reads[9].Query = reads[8].Query
+	require.NoError(t, d.QueryMetrics(tctx(t), reads))
+	for i, r := range reads[:len(insts)] {
+		require.NoError(t, r.Err)
+		assert.Equal(t, insts[i], r.Series.ResourceID)
+		assert.InDelta(t, float64(i)/10, r.Series.Values[0], 1e-9, "series %d", i)
+		assert.True(t, provider.IsGap(r.Series.Values[1]))
 	}
+	require.ErrorIs(t, reads[7].Err, provider.ErrInvalid)
+	require.ErrorIs(t, reads[8].Err, provider.ErrNotFound)
+	require.ErrorIs(t, reads[9].Err, provider.ErrNotFound)
 	assert.Equal(t, int64(3), cw.n.Load(), "7 queries in batches of 3")
 }
 
@@ -263,5 +273,59 @@ func TestMapping(t *testing.T) {
 			assert.Equal(t, tt.ok, ok)
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// scriptedCW answers its first GetMetricData call with a good result and
+// one CloudWatch could not compute, and throttles the next.
+type scriptedCW struct {
+	calls [][]string // the query IDs of each call
+}
+
+func (s *scriptedCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	var ids []string
+	for _, q := range in.MetricDataQueries {
+		ids = append(ids, awssdk.ToString(q.Id))
+	}
+	s.calls = append(s.calls, ids)
+	if len(s.calls) > 1 {
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	}
+	start := awssdk.ToTime(in.StartTime)
+	return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{
+		{Id: in.MetricDataQueries[0].Id, StatusCode: cwtypes.StatusCodeComplete, Timestamps: []time.Time{start}, Values: []float64{50}},
+		{Id: in.MetricDataQueries[1].Id, StatusCode: cwtypes.StatusCodeInternalError, Messages: []cwtypes.MessageData{{Value: awssdk.String("try later")}}},
+	}}, nil
+}
+
+// TestQueryMetricsFailsReadsAlone pins the batch contract on CloudWatch's
+// failures: a result CloudWatch could not compute fails its read alone; a
+// throttled call fails its reads and those not read yet (no more calls),
+// and is the method's error.
+func TestQueryMetricsFailsReadsAlone(t *testing.T) {
+	t.Parallel()
+	insts := runInstances(t, 2, "t3.micro", nil)
+	cw := &scriptedCW{}
+	cfg := fastConfig()
+	cfg.MetricBatch = 2
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw}))
+	start := minuteGrid()
+	reads := make([]provider.MetricRead, 6)
+	for i := range reads {
+		reads[i].Query = provider.Query{ResourceID: insts[i%2], Metric: provider.MetricCPU, Start: start, End: start.Add(time.Minute), Step: time.Minute}
+		reads[i].Series.Values = make([]float64, 0, 4)
+	}
+	err := d.QueryMetrics(tctx(t), reads)
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	assert.Len(t, cw.calls, 2, "no call after the throttled one")
+	require.NoError(t, reads[0].Err)
+	assert.Equal(t, []float64{0.5}, reads[0].Series.Values)
+	assert.Equal(t, 4, cap(reads[0].Series.Values), "the values are written into the read's capacity")
+	require.ErrorContains(t, reads[1].Err, "CloudWatch status InternalError")
+	require.ErrorContains(t, reads[1].Err, "try later")
+	assert.Empty(t, reads[1].Series.Values)
+	for i := 2; i < len(reads); i++ {
+		require.ErrorIs(t, reads[i].Err, provider.ErrThrottled, "read %d", i)
+		assert.Empty(t, reads[i].Series.Values)
 	}
 }

@@ -92,8 +92,9 @@ func everyCall(ctx context.Context, d *awsprovider.Driver) []error {
 	add(err)
 	_, err = d.QueryMetric(ctx, q)
 	add(err)
-	_, err = d.QueryMetrics(ctx, []provider.Query{q})
-	add(err)
+	reads := []provider.MetricRead{{Query: q}}
+	add(d.QueryMetrics(ctx, reads))
+	add(reads[0].Err)
 	add(d.Start(ctx, inst))
 	add(d.Stop(ctx, inst))
 	add(d.Terminate(ctx, inst))

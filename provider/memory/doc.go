@@ -50,9 +50,9 @@
 // metrics and 100,800 points a call. A call over a rate limit fails with
 // an error matching provider.ErrThrottled, one over a per-call limit with
 // an error matching provider.ErrInvalid that names the limit; Usage
-// reports what was admitted and refused. It has the shape of
-// quota.BatchSource, so a quota.Source reads through it as it reads the
-// AWS driver:
+// reports what was admitted and refused. Like the AWS driver it is a
+// provider.MetricsBatcher (one QueryMetrics call is one GetMetricData
+// call), so a quota.Source reads through it as it reads the AWS driver:
 //
 //	cw, _ := memory.NewQuotaEmulator(fleet, clk, quota.CloudWatch())
 //	budget, _ := quota.NewBudget(quota.Config{}, quota.WithClock(clk))

@@ -30,11 +30,11 @@ import (
 // nothing. A single query longer than PointsPerCall is paged, one call per
 // PointsPerCall points, as quota.CostOf counts it.
 //
-// QueryMetric is one call of one query; QueryMetrics (the shape of
-// quota.BatchSource and of the AWS driver's GetMetricData) is one call of
-// all its queries. The reads themselves go to the wrapped source, in one
-// batch when it is a provider.MetricsBatcher. QuotaEmulator is safe for
-// concurrent use when the source is.
+// QueryMetric is one call of one query; QueryMetrics (a
+// provider.MetricsBatcher, as the AWS driver's GetMetricData is) is one
+// call of all its reads. The reads themselves go to the wrapped source, in
+// one batch when it is a provider.MetricsBatcher. QuotaEmulator is safe
+// for concurrent use when the source is.
 type QuotaEmulator struct {
 	src provider.MetricsSource
 	clk clock.Clock
@@ -61,7 +61,7 @@ func (u QuotaUsage) String() string {
 	return fmt.Sprintf("%d calls, %d points (%d recent), %d throttled, %d invalid", u.Calls, u.Points, u.RecentPoints, u.Throttled, u.Invalid)
 }
 
-var _ quota.BatchSource = (*QuotaEmulator)(nil)
+var _ provider.MetricsBatcher = (*QuotaEmulator)(nil)
 
 // NewQuotaEmulator returns src read under the quotas lim, on clk (pass the
 // clock of the Cloud or fleet behind src, so that recent data and the
@@ -147,67 +147,79 @@ func (e *QuotaEmulator) QueryMetric(ctx context.Context, q provider.Query) (_ pr
 	return e.src.QueryMetric(ctx, q)
 }
 
-// QueryMetrics is one GetMetricData call of qs (the shape of
-// quota.BatchSource): series k answers qs[k]. A call of more than
-// MetricsPerCall queries, or of several queries with more than
-// PointsPerCall points in all, is refused with an error matching
-// provider.ErrInvalid naming the limit; a call over a rate limit with an
-// error matching provider.ErrThrottled. An invalid query refuses the call
-// (naming it) without spending anything, as does an empty call, which
-// returns no series. The first error of a read fails the call.
-func (e *QuotaEmulator) QueryMetrics(ctx context.Context, qs []provider.Query) (_ []provider.Series, err error) {
+// QueryMetrics implements provider.MetricsBatcher as one GetMetricData
+// call of all the reads. A read with an invalid query fails alone and is
+// not sent. A call of more than MetricsPerCall queries, or of several
+// queries with more than PointsPerCall points in all, is refused with an
+// error matching provider.ErrInvalid naming the limit; a call over a rate
+// limit with an error matching provider.ErrThrottled; then, as when ctx
+// has ended, every read sent carries the error, which QueryMetrics
+// returns. Otherwise the reads go to the wrapped source (in one batch when
+// it is a provider.MetricsBatcher) and carry their own errors. A call
+// with no valid read spends nothing.
+func (e *QuotaEmulator) QueryMetrics(ctx context.Context, reads []provider.MetricRead) (err error) {
 	defer redact.Errorp(&err)
-	if len(qs) == 0 {
-		return []provider.Series{}, nil
-	}
-	for i, q := range qs {
-		if err := q.Validate(); err != nil {
-			return nil, fmt.Errorf("memory: quota emulator: %w", provider.Within(fmt.Sprintf("queries[%d]", i), err))
+	sent := reads // the valid reads: reads itself, or a copy of them
+	var idx []int // with a copy, where each is in reads
+	for i := range reads {
+		if err := reads[i].Query.Validate(); err != nil {
+			if idx == nil {
+				sent, idx = make([]provider.MetricRead, 0, len(reads)), make([]int, 0, len(reads))
+				for j := range i {
+					sent, idx = append(sent, reads[j]), append(idx, j)
+				}
+			}
+			reads[i].Series, reads[i].Err = provider.Series{Values: reads[i].Series.Values[:0]}, redact.Error(fmt.Errorf("memory: quota emulator: %w", err))
+			continue
+		}
+		if idx != nil {
+			sent, idx = append(sent, reads[i]), append(idx, i)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("memory: quota emulator: %w", err)
+	if len(sent) == 0 {
+		return nil
 	}
-	if len(qs) > e.lim.MetricsPerCall {
+	defer func() {
+		for k, i := range idx {
+			reads[i] = sent[k]
+		}
+	}()
+	if err := e.call(ctx, sent); err != nil {
+		for i := range sent {
+			sent[i].Series, sent[i].Err = provider.Series{Values: sent[i].Series.Values[:0]}, err
+		}
+		return err
+	}
+	if err := provider.QueryMetrics(ctx, e.src, sent); err != nil {
+		return fmt.Errorf("memory: quota emulator: %w", err)
+	}
+	return nil
+}
+
+// call admits one call of the valid reads, or returns why not.
+func (e *QuotaEmulator) call(ctx context.Context, reads []provider.MetricRead) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: quota emulator: %w", err)
+	}
+	if len(reads) > e.lim.MetricsPerCall {
 		e.refuse()
-		return nil, fmt.Errorf("memory: quota emulator: %w", provider.Invalid("metrics_per_call", len(qs),
+		return fmt.Errorf("memory: quota emulator: %w", provider.Invalid("metrics_per_call", len(reads),
 			fmt.Sprintf("a call carries at most %d metric queries", e.lim.MetricsPerCall)))
 	}
 	now := e.clk.Now()
 	var c quota.Cost
-	for _, q := range qs {
-		qc := quota.CostOf(q, now, e.lim)
+	for i := range reads {
+		qc := quota.CostOf(reads[i].Query, now, e.lim)
 		c.Calls = max(c.Calls, qc.Calls)
 		c.Points += qc.Points
 		c.RecentPoints += qc.RecentPoints
 	}
-	if len(qs) > 1 && c.Points > e.lim.PointsPerCall {
+	if len(reads) > 1 && c.Points > e.lim.PointsPerCall {
 		e.refuse()
-		return nil, fmt.Errorf("memory: quota emulator: %w", provider.Invalid("points_per_call", c.Points,
+		return fmt.Errorf("memory: quota emulator: %w", provider.Invalid("points_per_call", c.Points,
 			fmt.Sprintf("a call of several queries returns at most %d data points", e.lim.PointsPerCall)))
 	}
-	if err := e.admit(c); err != nil {
-		return nil, err
-	}
-	reads := make([]provider.MetricRead, len(qs))
-	values := make([]float64, 0, c.Points) // one allocation for the call's values
-	for i, q := range qs {
-		n := q.Steps()
-		reads[i].Query = q
-		reads[i].Series.Values = values[len(values) : len(values) : len(values)+n]
-		values = values[:len(values)+n]
-	}
-	if err := provider.QueryMetrics(ctx, e.src, reads); err != nil {
-		return nil, fmt.Errorf("memory: quota emulator: %w", err)
-	}
-	out := make([]provider.Series, len(qs))
-	for i, r := range reads {
-		if r.Err != nil {
-			return nil, fmt.Errorf("memory: quota emulator: queries[%d]: %w", i, r.Err)
-		}
-		out[i] = r.Series
-	}
-	return out, nil
+	return e.admit(c)
 }
 
 func (e *QuotaEmulator) refuse() {

@@ -138,11 +138,11 @@ func TestQuotaEmulatorCallsPerSecond(t *testing.T) {
 		qs[i] = q
 	}
 	for i := range 50 {
-		got, err := e.QueryMetrics(ctx, qs)
+		got, err := queryAll(ctx, e, qs)
 		require.NoError(t, err, "call %d", i)
 		require.Len(t, got, 500)
 	}
-	_, err := e.QueryMetrics(ctx, qs[:1])
+	_, err := queryAll(ctx, e, qs[:1])
 	require.ErrorIs(t, err, provider.ErrThrottled)
 	assert.Equal(t, 50*3+49+50*500, e.Usage().Points)
 }
@@ -195,40 +195,44 @@ func TestQuotaEmulatorPerCallLimits(t *testing.T) {
 	for i := range qs {
 		qs[i] = oldQuery(quotaT0, 1)
 	}
-	_, err := e.QueryMetrics(ctx, qs)
+	_, err := queryAll(ctx, e, qs)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "metrics_per_call", ie.Field)
-	_, err = e.QueryMetrics(ctx, qs[:500])
+	_, err = queryAll(ctx, e, qs[:500])
 	require.NoError(t, err)
 
 	half := oldQuery(quotaT0, 50_400)
-	_, err = e.QueryMetrics(ctx, []provider.Query{half, half})
+	_, err = queryAll(ctx, e, []provider.Query{half, half})
 	require.NoError(t, err, "exactly 100,800 points")
-	_, err = e.QueryMetrics(ctx, []provider.Query{half, oldQuery(quotaT0, 50_401)})
+	_, err = queryAll(ctx, e, []provider.Query{half, oldQuery(quotaT0, 50_401)})
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "points_per_call", ie.Field)
 
-	_, err = e.QueryMetrics(ctx, []provider.Query{oldQuery(quotaT0, 1), {ResourceID: "i-1", Metric: provider.MetricCPU, Start: quotaT0, End: quotaT0, Step: time.Minute}})
-	require.ErrorAs(t, err, &ie)
-	assert.Equal(t, "queries[1].query.end", ie.Field)
-	got, err := e.QueryMetrics(ctx, nil)
-	require.NoError(t, err)
-	assert.Empty(t, got)
-	assert.Equal(t, memory.QuotaUsage{Cost: quota.Cost{Calls: 2, Points: 500 + 100_800}, Invalid: 2}, e.Usage(), "refused calls spend nothing")
+	// An invalid read fails alone and is not sent; the valid one is.
+	reads := []provider.MetricRead{{Query: oldQuery(quotaT0, 1)}, {Query: provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: quotaT0, End: quotaT0, Step: time.Minute}}}
+	require.NoError(t, e.QueryMetrics(ctx, reads))
+	require.NoError(t, reads[0].Err)
+	assert.Equal(t, 1, reads[0].Series.Len())
+	require.ErrorAs(t, reads[1].Err, &ie)
+	assert.Equal(t, "query.end", ie.Field)
+	// Nothing valid: no call.
+	require.NoError(t, e.QueryMetrics(ctx, reads[1:]))
+	require.NoError(t, e.QueryMetrics(ctx, nil))
+	assert.Equal(t, memory.QuotaUsage{Cost: quota.Cost{Calls: 3, Points: 500 + 100_800 + 1}, Invalid: 2}, e.Usage(), "refused calls spend nothing")
 
 	// One query longer than a call is paged: 100,801 points, two calls.
 	e2, _ := newEmulator(t, quota.CloudWatch())
 	_, err = e2.QueryMetric(ctx, oldQuery(quotaT0, 100_801))
 	require.NoError(t, err)
-	_, err = e2.QueryMetrics(ctx, []provider.Query{oldQuery(quotaT0, 100_801)})
+	_, err = queryAll(ctx, e2, []provider.Query{oldQuery(quotaT0, 100_801)})
 	require.NoError(t, err)
 	assert.Equal(t, quota.Cost{Calls: 4, Points: 201_602}, e2.Usage().Cost)
 
 	ended, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = e2.QueryMetrics(ended, qs[:1])
+	_, err = queryAll(ended, e2, qs[:1])
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = e2.QueryMetric(ended, qs[0])
 	require.ErrorIs(t, err, context.Canceled)
@@ -303,7 +307,7 @@ func throughSource(t *testing.T, cfg quota.Config) (memory.QuotaUsage, quota.Usa
 			for k := range qs {
 				qs[k] = hour(b)
 			}
-			got, err := src.QueryMetrics(ctx, qs)
+			got, err := queryAll(ctx, src, qs)
 			if err != nil {
 				failed = err
 				return
@@ -417,10 +421,10 @@ func TestQuotaEmulatorSourceErrors(t *testing.T) {
 	require.NoError(t, err)
 	ok, missing := oldQuery(quotaT0, 10), oldQuery(quotaT0, 10)
 	missing.ResourceID = "i-2"
-	_, err = e.QueryMetrics(t.Context(), []provider.Query{ok, missing})
+	_, err = queryAll(t.Context(), e, []provider.Query{ok, missing})
 	require.ErrorIs(t, err, provider.ErrNotFound)
-	assert.Contains(t, err.Error(), "queries[1]")
-	got, err := e.QueryMetrics(t.Context(), []provider.Query{ok, ok})
+	assert.Contains(t, err.Error(), "reads[1]", "the missing read fails alone")
+	got, err := queryAll(t.Context(), e, []provider.Query{ok, ok})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, 10, got[1].Len())
@@ -429,4 +433,52 @@ func TestQuotaEmulatorSourceErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.QueryMetric(t.Context(), ok)
 	require.ErrorIs(t, err, provider.ErrThrottled)
+}
+
+// queryAll reads qs in one QueryMetrics call of b and returns the series,
+// or the call's error, or else the first read's error naming its index.
+func queryAll(ctx context.Context, b provider.MetricsBatcher, qs []provider.Query) ([]provider.Series, error) {
+	reads := make([]provider.MetricRead, len(qs))
+	for i, q := range qs {
+		reads[i].Query = q
+	}
+	if err := b.QueryMetrics(ctx, reads); err != nil {
+		return nil, err
+	}
+	out := make([]provider.Series, len(reads))
+	for i, r := range reads {
+		if r.Err != nil {
+			return nil, fmt.Errorf("reads[%d]: %w", i, r.Err)
+		}
+		out[i] = r.Series
+	}
+	return out, nil
+}
+
+// TestQuotaEmulatorRefusalFailsEveryRead: a call refused by a per-call or
+// a rate limit is the method's error and every read sent carries it, in
+// the read's capacity.
+func TestQuotaEmulatorRefusalFailsEveryRead(t *testing.T) {
+	t.Parallel()
+	e, _ := newEmulator(t, quota.CloudWatch())
+	ctx := t.Context()
+	reads := make([]provider.MetricRead, 501)
+	for i := range reads {
+		reads[i].Query = oldQuery(quotaT0, 1)
+		reads[i].Series.Values = make([]float64, 0, 2)
+	}
+	require.ErrorIs(t, e.QueryMetrics(ctx, reads), provider.ErrInvalid)
+	for i, r := range reads {
+		require.ErrorIs(t, r.Err, provider.ErrInvalid, "read %d", i)
+		assert.Equal(t, 2, cap(r.Series.Values))
+	}
+	for range 4 {
+		_, err := e.QueryMetric(ctx, oldQuery(quotaT0, 99_000))
+		require.NoError(t, err)
+	}
+	reads = reads[:3]
+	require.ErrorIs(t, e.QueryMetrics(ctx, reads), provider.ErrThrottled, "396,003 old points in a second")
+	for _, r := range reads {
+		require.ErrorIs(t, r.Err, provider.ErrThrottled)
+	}
 }

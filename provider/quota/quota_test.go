@@ -178,23 +178,32 @@ func (f *fakeSource) QueryMetric(_ context.Context, q provider.Query) (provider.
 
 type batchSource struct{ fakeSource }
 
-func (f *batchSource) QueryMetrics(_ context.Context, qs []provider.Query) ([]provider.Series, error) {
+// QueryMetrics implements provider.MetricsBatcher: a throttled call
+// fails every read, as the contract says.
+func (f *batchSource) QueryMetrics(_ context.Context, reads []provider.MetricRead) error {
 	if f.calls.Add(1) <= f.throttle {
-		return nil, provider.ErrThrottled
+		for i := range reads {
+			reads[i].Series, reads[i].Err = provider.Series{}, provider.ErrThrottled
+		}
+		return provider.ErrThrottled
 	}
-	out := make([]provider.Series, len(qs))
-	for i, q := range qs {
-		out[i] = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	for i := range reads {
+		q := reads[i].Query
+		vals := reads[i].Series.Values[:0]
+		for range q.Steps() {
+			vals = append(vals, 0)
+		}
+		reads[i].Series, reads[i].Err = provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: vals}, nil
 	}
-	return out, nil
+	return nil
 }
 
-func hourQueries(now time.Time, n int) []provider.Query {
-	qs := make([]provider.Query, n)
-	for i := range qs {
-		qs[i] = provider.Query{ResourceID: "i-" + string(rune('a'+i%26)), Metric: provider.MetricCPU, Start: now.Add(-time.Hour), End: now, Step: 5 * time.Minute}
+func hourQueries(now time.Time, n int) []provider.MetricRead {
+	reads := make([]provider.MetricRead, n)
+	for i := range reads {
+		reads[i].Query = provider.Query{ResourceID: "i-" + string(rune('a'+i%26)), Metric: provider.MetricCPU, Start: now.Add(-time.Hour), End: now, Step: 5 * time.Minute}
 	}
-	return qs
+	return reads
 }
 
 // TestSourceBatchesAndPaces: 1,200 hour reads are 3 calls to a batching
@@ -208,10 +217,13 @@ func TestSourceBatchesAndPaces(t *testing.T) {
 		src, err := quota.NewSource(bs, b)
 		require.NoError(t, err)
 		now := time.Now()
-		out, err := src.QueryMetrics(t.Context(), hourQueries(now, 1200))
-		require.NoError(t, err)
-		require.Len(t, out, 1200)
-		assert.Equal(t, "i-b", out[1].ResourceID, "series k answers query k")
+		reads := hourQueries(now, 1200)
+		require.NoError(t, src.QueryMetrics(t.Context(), reads))
+		for i, r := range reads {
+			require.NoError(t, r.Err)
+			require.Equal(t, r.Query.ResourceID, r.Series.ResourceID, "read %d answered in place", i)
+			require.Len(t, r.Series.Values, 12)
+		}
 		assert.Equal(t, int32(3), bs.calls.Load())
 		assert.Equal(t, 3, b.Usage().Calls)
 
@@ -221,8 +233,15 @@ func TestSourceBatchesAndPaces(t *testing.T) {
 		src2, err := quota.NewSource(fs, b2)
 		require.NoError(t, err)
 		start := time.Now()
-		_, err = src2.QueryMetrics(t.Context(), hourQueries(now, 1200))
-		require.NoError(t, err)
+		reads = hourQueries(now, 1200)
+		reads[5].Series.Values = make([]float64, 0, 12)
+		buf := reads[5].Series.Values[:1]
+		require.NoError(t, src2.QueryMetrics(t.Context(), reads))
+		for _, r := range reads {
+			require.NoError(t, r.Err)
+			require.Equal(t, r.Query.ResourceID, r.Series.ResourceID)
+		}
+		assert.Same(t, &buf[0], &reads[5].Series.Values[0], "one read at a time, still into the read's capacity")
 		assert.Equal(t, int32(1200), fs.calls.Load())
 		assert.Equal(t, 239*time.Second, time.Since(start), "5 held, then 1,195 at 5/s")
 		u := b2.Usage()
@@ -242,7 +261,7 @@ func TestSourceBacksOff(t *testing.T) {
 		src, err := quota.NewSource(fs, b)
 		require.NoError(t, err)
 		start := time.Now()
-		q := hourQueries(time.Now(), 1)[0]
+		q := hourQueries(time.Now(), 1)[0].Query
 		_, err = src.QueryMetric(t.Context(), q)
 		require.NoError(t, err)
 		assert.Equal(t, 600*time.Millisecond, time.Since(start), "200 ms then 400 ms")
@@ -254,10 +273,39 @@ func TestSourceBacksOff(t *testing.T) {
 		src2, err := quota.NewSource(&batchSource{fakeSource{throttle: 100}}, b2)
 		require.NoError(t, err)
 		start = time.Now()
-		_, err = src2.QueryMetrics(t.Context(), []provider.Query{q})
-		require.ErrorIs(t, err, provider.ErrThrottled)
+		reads := []provider.MetricRead{{Query: q}}
+		require.ErrorIs(t, src2.QueryMetrics(t.Context(), reads), provider.ErrThrottled)
+		require.ErrorIs(t, reads[0].Err, provider.ErrThrottled)
 		assert.Equal(t, 500*time.Millisecond, time.Since(start), "200 ms then 300 ms (capped)")
 		assert.Equal(t, 3, b2.Usage().Throttled)
+
+		// A batch throttled twice succeeds on its third attempt; the
+		// batches after it are read too.
+		b3, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		bs := &batchSource{fakeSource{throttle: 2}}
+		src3, err := quota.NewSource(bs, b3)
+		require.NoError(t, err)
+		reads = hourQueries(time.Now(), 1200)
+		require.NoError(t, src3.QueryMetrics(t.Context(), reads))
+		for _, r := range reads {
+			require.NoError(t, r.Err)
+		}
+		assert.Equal(t, int32(5), bs.calls.Load(), "3 attempts of the first batch, then 2")
+
+		// Throttled for good: the first batch's reads carry the error,
+		// and so do those of the batches never sent.
+		b4, err := quota.NewBudget(quota.Config{MaxAttempts: 2})
+		require.NoError(t, err)
+		bs = &batchSource{fakeSource{throttle: 100}}
+		src4, err := quota.NewSource(bs, b4)
+		require.NoError(t, err)
+		reads = hourQueries(time.Now(), 1200)
+		require.ErrorIs(t, src4.QueryMetrics(t.Context(), reads), provider.ErrThrottled)
+		for i, r := range reads {
+			require.ErrorIs(t, r.Err, provider.ErrThrottled, "read %d", i)
+		}
+		assert.Equal(t, int32(2), bs.calls.Load(), "no batch sent after the first gave up")
 	})
 }
 
@@ -270,8 +318,20 @@ func TestSourceStopsWithContext(t *testing.T) {
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 		defer cancel()
-		_, err = src.QueryMetrics(ctx, hourQueries(time.Now(), 100))
-		require.ErrorIs(t, err, context.DeadlineExceeded)
+		reads := hourQueries(time.Now(), 100)
+		require.ErrorIs(t, src.QueryMetrics(ctx, reads), context.DeadlineExceeded)
+		require.NoError(t, reads[0].Err, "read before the deadline")
+		require.ErrorIs(t, reads[99].Err, context.DeadlineExceeded, "not read: it carries the error")
+		// A batching source: the batch never sent carries ctx's error.
+		ended, stop := context.WithCancel(t.Context())
+		stop()
+		reads = hourQueries(time.Now(), 3)
+		bsrc, err := quota.NewSource(&batchSource{}, b)
+		require.NoError(t, err)
+		require.ErrorIs(t, bsrc.QueryMetrics(ended, reads), context.Canceled)
+		for _, r := range reads {
+			require.ErrorIs(t, r.Err, context.Canceled)
+		}
 		_, err = quota.NewSource(nil, b)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 		_, err = quota.NewSource(&fakeSource{}, nil)

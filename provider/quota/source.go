@@ -9,28 +9,22 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// BatchSource is a MetricsSource that reads several queries in one call,
-// as the AWS driver's QueryMetrics does: series k answers qs[k].
-type BatchSource interface {
-	provider.MetricsSource
-	QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error)
-}
-
 // Source makes every read of a MetricsSource spend a Budget: it waits for
 // the reservation of each call's Cost, and when the backend throttles
 // (provider.ErrThrottled) it waits Backoff, doubling up to MaxBackoff, for
 // at most MaxAttempts attempts, then returns the throttling error. It is a
-// BatchSource: QueryMetrics packs queries with Plan and, when the wrapped
-// source is a BatchSource, sends each batch as one call; otherwise each
-// query is a call. It does not implement provider.ActivitySource: pass the
-// activity source separately (for example detector.Fleet.Activity). Source
-// is safe for concurrent use when the wrapped source is.
+// provider.MetricsBatcher: QueryMetrics packs the reads with Plan and,
+// when the wrapped source is a provider.MetricsBatcher (the AWS driver,
+// the memory cloud), sends each batch as one call; otherwise each read is
+// a call. It does not implement provider.ActivitySource: pass the
+// activity source separately (for example detector.Fleet.Activity).
+// Source is safe for concurrent use when the wrapped source is.
 type Source struct {
 	src provider.MetricsSource
 	b   *Budget
 }
 
-var _ BatchSource = (*Source)(nil)
+var _ provider.MetricsBatcher = (*Source)(nil)
 
 // NewSource returns src read through b. Both are required.
 func NewSource(src provider.MetricsSource, b *Budget) (*Source, error) {
@@ -54,42 +48,79 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 	return out, err
 }
 
-// QueryMetrics reads qs in the batches of Plan within the budget; series k
-// answers qs[k]. The first error ends the read.
-func (s *Source) QueryMetrics(ctx context.Context, qs []provider.Query) ([]provider.Series, error) {
-	out := make([]provider.Series, len(qs))
-	bs, batched := s.src.(BatchSource)
-	for _, b := range Plan(qs, s.b.clk.Now(), s.b.cfg.Limits) {
-		if !batched {
+// QueryMetrics implements provider.MetricsBatcher: it reads the reads in
+// the batches of Plan within the budget, each batch one call of the
+// wrapped source (or one call per read when it does not batch). A batch
+// whose call is throttled as a whole is retried as QueryMetric is. Each
+// read carries its own error; when a call fails as a whole (ctx ended,
+// throttled MaxAttempts times, the backend unreachable), its reads and
+// those of the batches not read yet carry that error, which QueryMetrics
+// returns.
+func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	qs := make([]provider.Query, len(reads))
+	for i := range reads {
+		qs[i] = reads[i].Query
+	}
+	bt, batched := s.src.(provider.MetricsBatcher)
+	batches := Plan(qs, s.b.clk.Now(), s.b.cfg.Limits)
+	// fail fails the reads not made: idx, then those of the batches after
+	// the k-th.
+	fail := func(idx []int, k int, err error) error {
+		for _, i := range idx {
+			r := &reads[i]
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
+		}
+		for _, b := range batches[k+1:] {
 			for _, i := range b.Queries {
-				var err error
-				if out[i], err = s.QueryMetric(ctx, qs[i]); err != nil {
-					return nil, err
+				r := &reads[i]
+				r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
+			}
+		}
+		return err
+	}
+	var sub []provider.MetricRead
+	for k, b := range batches {
+		if !batched {
+			for j, i := range b.Queries {
+				r := &reads[i]
+				buf := r.Series.Values[:0]
+				got, err := s.QueryMetric(ctx, qs[i])
+				if err != nil {
+					got = provider.Series{}
+				}
+				got.Values = append(buf, got.Values...) // into the read's capacity
+				r.Series, r.Err = got, err
+				if cerr := ctx.Err(); cerr != nil {
+					return fail(b.Queries[j+1:], k, cerr)
 				}
 			}
 			continue
 		}
-		batch := make([]provider.Query, len(b.Queries))
-		for j, i := range b.Queries {
-			batch[j] = qs[i]
+		sub = sub[:0]
+		for _, i := range b.Queries {
+			r := reads[i]
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, nil
+			sub = append(sub, r)
 		}
+		called := false
 		err := s.call(ctx, b.Cost, func() error {
-			got, err := bs.QueryMetrics(ctx, batch)
-			if err == nil && len(got) != len(batch) {
-				err = fmt.Errorf("quota: the source answered %d of %d queries", len(got), len(batch))
-			}
-			if err == nil {
-				for j, i := range b.Queries {
-					out[i] = got[j]
-				}
-			}
-			return err
+			called = true
+			return bt.QueryMetrics(ctx, sub)
 		})
-		if err != nil {
-			return nil, err
+		for j, i := range b.Queries {
+			reads[i] = sub[j]
+		}
+		switch {
+		case err != nil && !called: // ctx ended before the call
+			return fail(b.Queries, k, err)
+		case err != nil: // the batch's reads carry their errors
+			return fail(nil, k, err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // call spends c and runs read, retrying a throttled read with back-off.

@@ -31,14 +31,13 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	var qs []provider.Query
+	var reads []provider.MetricRead
 	for i := range 125 {
 		for _, m := range synth.Metrics() {
-			qs = append(qs, provider.Query{ResourceID: fleet.ID(i), Metric: m, Start: clk.Now().Add(-time.Hour), End: clk.Now(), Step: 5 * time.Minute})
+			reads = append(reads, provider.MetricRead{Query: provider.Query{ResourceID: fleet.ID(i), Metric: m, Start: clk.Now().Add(-time.Hour), End: clk.Now(), Step: 5 * time.Minute}})
 		}
 	}
-	series, err := cw.QueryMetrics(context.Background(), qs) // one call of 500 metrics
-	if err != nil {
+	if err := cw.QueryMetrics(context.Background(), reads); err != nil { // one call of 500 metrics
 		panic(err)
 	}
 	classes := map[synth.Class]int{}
@@ -46,9 +45,9 @@ func Example() {
 		classes[fleet.Class(i)]++
 	}
 	fmt.Println(fleet.ID(999_999), classes)
-	fmt.Println(len(series), "series of", len(series[0].Values), "points")
+	fmt.Println(len(reads), "series of", len(reads[0].Series.Values), "points")
 	fmt.Println(cw.Usage())
-	_, err = cw.QueryMetrics(context.Background(), append(qs, qs[0]))
+	err = cw.QueryMetrics(context.Background(), append(reads, reads[0]))
 	fmt.Println(err)
 	// Output:
 	// i-999999 map[idle:3000 busy:4001 daily:1999 weekly:1000]
