@@ -46,9 +46,14 @@
 // # Metrics
 //
 // QueryMetric and QueryMetrics read CloudWatch with GetMetricData, up to 500
-// queries per call (batched by time range), every page read. QueryMetrics
-// is a provider.MetricsBatcher: the scaling Autoscaler's pass, a detector
-// Sweep and a quota.Source read a whole fleet's metrics in those calls,
+// queries per call (batched by time range), every page read. The driver
+// has the three batch reads of package provider: GetResources and
+// QueryMetrics describe the instances 200 at a time (DescribeInstances on
+// an instance-id filter) and the groups 50 at a time
+// (DescribeAutoScalingGroups), GetCapacities the groups, and QueryMetrics
+// sends 500 queries per GetMetricData call; functions and names that are
+// no group are looked up one by one. So the scaling Autoscaler's pass, a
+// detector Sweep and a quota.Source read a whole fleet in a few calls,
 // each read failing alone (an unknown instance, a metric CloudWatch could
 // not compute) unless a call fails as a whole. The step must
 // be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and

@@ -222,6 +222,17 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 		preps = append(preps, prepared{read: i, q: q})
 	}
+	// The instances and groups are described in batches; the rest (a
+	// function, a name that is no group) one by one.
+	ids := make([]string, len(preps))
+	for k, p := range preps {
+		ids[k] = p.q.ResourceID
+	}
+	kinds, byName, _, instanceIDs, groupNames := batchTargets("query metric", ids)
+	desc, err := d.describe(ctx, instanceIDs, groupNames)
+	if err != nil {
+		return d.failRest(reads, preps, err)
+	}
 	n := 0
 	for k, p := range preps {
 		q := p.q
@@ -230,7 +241,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			if err := ctxErr(ctx, "query metric", ""); err != nil {
 				return d.failRest(reads, preps[k:], err) // the reads not resolved yet
 			}
-			t.t, t.err = d.existing(ctx, "query metric", q.ResourceID)
+			t.t, t.err = d.found(ctx, desc, kinds[k], byName[k], q.ResourceID)
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
@@ -311,6 +322,30 @@ func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err err
 		r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
 	}
 	return err
+}
+
+// found returns what the batch lookup desc says of id (t its target from
+// its form, byName when it is looked up as a group): an instance or a
+// group, or the error of its describe call, or provider.ErrNotFound; for
+// a function or a name that is no group, existing's answer.
+func (d *Driver) found(ctx context.Context, desc *described, t target, byName bool, id string) (target, error) {
+	switch {
+	case t.kind == provider.KindInstance && desc.failed[t.id] != nil:
+		return target{}, wrap("query metric", id, desc.failed[t.id])
+	case t.kind == provider.KindInstance:
+		if _, ok := desc.instances[t.id]; !ok {
+			return target{}, wrap("query metric", id, fmt.Errorf("%w: no EC2 instance %q", provider.ErrNotFound, t.id))
+		}
+		return t, nil
+	case byName && desc.failed[t.name] != nil:
+		return target{}, wrap("query metric", id, desc.failed[t.name])
+	case byName && desc.groups[t.name] != nil:
+		t.group = desc.groups[t.name]
+		return t, nil
+	case byName && t.id != id: // a group ARN naming no group
+		return target{}, wrap("query metric", id, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))
+	}
+	return d.existing(ctx, "query metric", id)
 }
 
 // existing resolves id and, for instances, groups and functions, checks

@@ -1,0 +1,135 @@
+package aws_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// TestBatchReadsMixedIDs reads instances, groups (by name and by ARN), a
+// function by name, and unknown IDs of each form in one GetResources and
+// one GetCapacities call: every read is what Get or Capacity answers
+// alone, and the instances and groups cost one describe call each, not
+// one per read.
+func TestBatchReadsMixedIDs(t *testing.T) {
+	t.Parallel()
+	insts := runInstances(t, 4, "t3.micro", nil)
+	g1, g2 := createGroup(t, 0, 3, 1, nil), createGroup(t, 1, 4, 2, nil)
+	fn := createFunction(t, 128, 3, nil)
+	groupARN := "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/" + g2
+	fnName := fn[strings.LastIndex(fn, ":")+1:]
+	ids := []string{insts[0], g1, "i-0123456789abcdef0", insts[1], fn, "no-such-name", groupARN, insts[2], g1, insts[3], g2,
+		"arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x:autoScalingGroupName/no-such-group", fnName, ""}
+	counter := &countingHTTP{}
+	d := newDriver(t, withCounter(counter)...)
+	reads := make([]provider.ResourceRead, len(ids))
+	for i, id := range ids {
+		reads[i] = provider.ResourceRead{ID: id, Err: errors.New("stale")}
+	}
+	require.NoError(t, d.GetResources(tctx(t), reads))
+	// 1 DescribeInstances, 1 DescribeAutoScalingGroups, and Get's own
+	// lookups: the function ARN's GetFunction, and for the two names that
+	// are no group a group describe and a GetFunction each.
+	assert.Equal(t, int64(2+1+2*2), counter.n.Load())
+	single := newDriver(t)
+	for i, r := range reads {
+		want, err := single.Get(tctx(t), ids[i])
+		if err != nil {
+			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
+			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs Get's %v", i, ids[i], r.Err, err)
+			}
+			continue
+		}
+		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
+		assert.Equal(t, want, r.Resource, "read %d (%q)", i, ids[i])
+	}
+
+	counter.n.Store(0)
+	caps := make([]provider.CapacityRead, len(ids))
+	for i, id := range ids {
+		caps[i] = provider.CapacityRead{ID: id}
+	}
+	require.NoError(t, d.GetCapacities(tctx(t), caps))
+	assert.Equal(t, int64(1+2*2), counter.n.Load(), "one DescribeAutoScalingGroups, and Capacity's own lookups of the two names that are no group (the instances and the function ARN fail without a call)")
+	for i, r := range caps {
+		want, err := single.Capacity(tctx(t), ids[i])
+		if err != nil {
+			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
+			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs Capacity's %v", i, ids[i], r.Err, err)
+			}
+			continue
+		}
+		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
+		assert.Equal(t, want, r.Capacity, "read %d (%q)", i, ids[i])
+	}
+	assert.Equal(t, 2, caps[6].Capacity.Desired, "the group ARN reads g2")
+
+	// Metrics of the same mix: the existence checks are batched too.
+	counter.n.Store(0)
+	start := minuteGrid()
+	mreads := make([]provider.MetricRead, 0, len(ids))
+	for _, id := range ids[:len(ids)-1] {
+		mreads = append(mreads, provider.MetricRead{Query: provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(time.Minute), Step: time.Minute}})
+	}
+	require.NoError(t, d.QueryMetrics(tctx(t), mreads))
+	assert.Equal(t, int64(2+1+2*2+1), counter.n.Load(), "the describes, the function's and the two names' lookups, one GetMetricData")
+	for i, r := range mreads {
+		_, err := single.QueryMetric(tctx(t), r.Query)
+		assert.Equal(t, err == nil, r.Err == nil, "read %d (%q): %v vs %v", i, ids[i], r.Err, err)
+	}
+}
+
+// TestBatchDescribeChunks: 450 instances are described in calls of 200,
+// 200 and 50 IDs (an instance-id filter); a call that fails fails its
+// reads alone.
+func TestBatchDescribeChunks(t *testing.T) {
+	t.Parallel()
+	var sizes []int
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.describe = func(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+		require.Empty(t, in.InstanceIds, "a filter, which leaves out unknown IDs instead of failing")
+		require.Len(t, in.Filters, 1)
+		require.Equal(t, "instance-id", awssdk.ToString(in.Filters[0].Name))
+		ids := in.Filters[0].Values
+		sizes = append(sizes, len(ids))
+		if len(sizes) == 2 {
+			return nil, &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+		}
+		var insts []ec2types.Instance
+		for _, id := range ids {
+			insts = append(insts, ec2types.Instance{InstanceId: awssdk.String(id), InstanceType: ec2types.InstanceTypeT3Micro,
+				State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning}})
+		}
+		return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: insts}}}, nil
+	}
+	d := newDriverConfig(t, fastConfig(), awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	reads := make([]provider.ResourceRead, 450)
+	for i := range reads {
+		reads[i].ID = fmt.Sprintf("i-%017x", i+1)
+	}
+	require.NoError(t, d.GetResources(tctx(t), reads))
+	assert.Equal(t, []int{200, 200, 50}, sizes)
+	for i, r := range reads {
+		if i >= 200 && i < 400 {
+			require.ErrorIs(t, r.Err, provider.ErrThrottled, "read %d: in the throttled call", i)
+			continue
+		}
+		require.NoError(t, r.Err, "read %d", i)
+		assert.Equal(t, reads[i].ID, r.Resource.ID)
+	}
+}
