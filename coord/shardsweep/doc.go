@@ -41,6 +41,16 @@
 //	                                             ▼
 //	                                  mark p done for k (under the fence)
 //
+// The shards a replica leads share one listing of the inventory per
+// period: the first pass of p lists it, split by shard, and the passes of
+// p that start within Delay of it (in steady state all of them: they start
+// together) take their shard's part, so that a replica lists the fleet
+// once a period, not once per shard (64 shards over 4 replicas: 4 lists
+// of the fleet an hour instead of 64, and one copy of it in a replica's
+// memory instead of 16). A later pass of p (a new leader finishing it)
+// lists again; a listing that fails serves no one, and the passes waiting
+// for it list on their own.
+//
 // # Guarantees
 //
 // No resource is acted on twice for a period: the claim is one etcd

@@ -169,6 +169,8 @@ func TestFailover(t *testing.T) {
 	g.balanced(a, b)
 	done := g.allDone(t0)
 	g.checkActs(t0)
+	// The shards of a replica share one listing of the inventory a period.
+	assert.LessOrEqual(t, f.lists.Load(), int32(2), "lists for %s: at most one per replica, not one per shard", t0)
 	for k, reps := range done {
 		require.Len(t, passes(reps), 1, "shard %d finished %s once", k, t0)
 	}
@@ -177,9 +179,11 @@ func TestFailover(t *testing.T) {
 	c := g.start("replica-c")
 	g.balanced(a, b, c)
 	t1 := t0.Add(time.Hour)
+	lists := f.lists.Load()
 	g.clock.Add(time.Hour)
 	done = g.allDone(t1)
 	g.checkActs(t1)
+	assert.LessOrEqual(t, f.lists.Load()-lists, int32(3), "lists for %s", t1)
 	fromC := 0
 	for k, reps := range done {
 		require.Len(t, passes(reps), 1, "shard %d", k)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ type fleet struct {
 
 	mu   sync.Mutex
 	hold func(q provider.Query) // optional, called before every query
+
+	lists atomic.Int32 // List calls
 }
 
 // setHold sets the function called before every query.
@@ -56,6 +59,7 @@ func newFleet(n int, launched time.Time) *fleet {
 }
 
 func (f *fleet) List(ctx context.Context, _ provider.Filter) ([]provider.Resource, error) {
+	f.lists.Add(1)
 	return slices.Clone(f.resources), ctx.Err()
 }
 

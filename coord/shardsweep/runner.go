@@ -140,6 +140,7 @@ type Runner struct {
 	clock  clock.Clock
 	logger *slog.Logger
 	obs    Observer
+	lists  listings // the inventory's listings, shared by the shards' passes
 }
 
 // New returns a Runner for cfg on cli, evaluating fleet with ens and
@@ -283,18 +284,14 @@ func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
 func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detector.Tracker, due time.Time) Report {
 	f := l.Fence()
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
-	listed, err := r.fleet.Inventory.List(ctx, r.cfg.Filter)
+	mine, err := r.resources(ctx, k, due)
 	if err != nil {
 		rep.Err = fmt.Errorf("shardsweep: shard %d: list: %w", k, err)
 		return rep
 	}
-	byID := make(map[string]provider.Resource)
-	var mine []provider.Resource
-	for _, res := range listed {
-		if s, _ := coord.ShardOf(res.ID, r.cfg.Shards.Shards); s == k {
-			mine = append(mine, res)
-			byID[res.ID] = res
-		}
+	byID := make(map[string]provider.Resource, len(mine))
+	for _, res := range mine {
+		byID[res.ID] = res
 	}
 	rep.Resources = len(mine)
 	rep.Sweep, err = tr.Sweep(ctx, r.fleet.Metrics, r.fleet.Activity, mine, detector.SweepConfig{Now: due, Chunk: r.cfg.Chunk, Concurrency: r.cfg.Concurrency})
@@ -327,7 +324,7 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 			continue
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ActTimeout)
-		aerr := r.actor.Act(actx, Decision{Shard: k, Period: due, Resource: byID[v.ResourceID], Verdict: v})
+		aerr := r.actor.Act(actx, Decision{Shard: k, Period: due, Resource: byID[v.ResourceID].Clone(), Verdict: v})
 		cancel()
 		if aerr != nil {
 			rep.Failed = append(rep.Failed, &detector.ResourceError{ResourceID: v.ResourceID, Op: "act", Err: aerr})

@@ -1,0 +1,160 @@
+package shardsweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	bclock "github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// gatedInventory lists n instances, counting its calls; while gate is
+// set, List waits for it to close and then fails with failWith (if set).
+type gatedInventory struct {
+	n        int
+	calls    atomic.Int32
+	mu       sync.Mutex
+	gate     chan struct{}
+	failWith error
+}
+
+func (g *gatedInventory) List(ctx context.Context, _ provider.Filter) ([]provider.Resource, error) {
+	g.calls.Add(1)
+	g.mu.Lock()
+	gate, fail := g.gate, g.failWith
+	g.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if fail != nil {
+			return nil, fail
+		}
+	}
+	out := make([]provider.Resource, g.n)
+	for i := range out {
+		out[i] = provider.Resource{ID: fmt.Sprintf("i-%04d", i), Kind: provider.KindInstance}
+	}
+	return out, nil
+}
+
+func (g *gatedInventory) Get(context.Context, string) (provider.Resource, error) {
+	return provider.Resource{}, provider.ErrNotFound
+}
+
+func listingRunner(inv provider.Inventory, clk bclock.Clock) *Runner {
+	cfg := Config{Shards: coord.ShardsConfig{ID: "r", Shards: 8}, Period: time.Hour}.withDefaults()
+	return &Runner{cfg: cfg, fleet: detector.Fleet{Inventory: inv}, clock: clk}
+}
+
+// TestListingShared: the passes of one period share a listing made within
+// Delay (10 minutes by default): each gets its shard's resources, together
+// every resource once; a pass more than Delay later, or of another
+// period, lists again; only the two latest periods are kept.
+func TestListingShared(t *testing.T) {
+	t.Parallel()
+	inv := &gatedInventory{n: 100}
+	clk := bclock.NewMock()
+	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	clk.Set(p0.Add(10 * time.Minute))
+	r := listingRunner(inv, clk)
+	ctx := t.Context()
+	seen := map[string]int{}
+	for k := range 8 {
+		rs, err := r.resources(ctx, k, p0)
+		require.NoError(t, err)
+		for _, res := range rs {
+			s, _ := coord.ShardOf(res.ID, 8)
+			assert.Equal(t, k, s, "%s is in shard %d", res.ID, s)
+			seen[res.ID]++
+		}
+	}
+	assert.Len(t, seen, 100)
+	for id, n := range seen {
+		assert.Equal(t, 1, n, id)
+	}
+	assert.Equal(t, int32(1), inv.calls.Load(), "8 shards, one listing")
+
+	clk.Add(10 * time.Minute) // exactly Delay after the listing: still shared
+	_, err := r.resources(ctx, 3, p0)
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), inv.calls.Load())
+	clk.Add(time.Nanosecond) // older than Delay: listed again
+	_, err = r.resources(ctx, 3, p0)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), inv.calls.Load())
+
+	p1, p2 := p0.Add(time.Hour), p0.Add(2*time.Hour)
+	for _, p := range []time.Time{p1, p2} {
+		_, err = r.resources(ctx, 0, p)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int32(4), inv.calls.Load(), "one listing per period")
+	r.lists.mu.Lock()
+	assert.Len(t, r.lists.byAt, 2, "the two latest periods")
+	assert.NotContains(t, r.lists.byAt, p0)
+	r.lists.mu.Unlock()
+}
+
+// TestListingFailure: passes waiting for a listing that fails (another
+// pass's leadership ended) list on their own; a failed listing serves no
+// later pass; a pass whose ctx ends while it waits returns ctx's error.
+func TestListingFailure(t *testing.T) {
+	t.Parallel()
+	inv := &gatedInventory{n: 40, gate: make(chan struct{}), failWith: errors.New("inventory unreachable")}
+	clk := bclock.NewMock()
+	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	clk.Set(p0.Add(10 * time.Minute))
+	r := listingRunner(inv, clk)
+	ctx := t.Context()
+
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := r.resources(ctx, 0, p0)
+		firstErr <- err
+	}()
+	require.Eventually(t, func() bool { return inv.calls.Load() == 1 }, 30*time.Second, time.Millisecond)
+	// A waiter whose ctx ends.
+	ended, cancel := context.WithCancel(ctx)
+	waitErr := make(chan error, 1)
+	go func() {
+		_, err := r.resources(ended, 1, p0)
+		waitErr <- err
+	}()
+	cancel()
+	require.ErrorIs(t, <-waitErr, context.Canceled)
+	// A waiter that outlives the failure lists on its own, after the gate.
+	got := make(chan int, 1)
+	go func() {
+		rs, err := r.resources(ctx, 2, p0)
+		if err != nil {
+			got <- -1
+			return
+		}
+		got <- len(rs)
+	}()
+	inv.mu.Lock()
+	gate := inv.gate
+	inv.gate, inv.failWith = nil, nil // the next listing succeeds at once
+	inv.mu.Unlock()
+	close(gate)
+	require.ErrorContains(t, <-firstErr, "inventory unreachable")
+	n := <-got
+	assert.GreaterOrEqual(t, n, 0, "the waiter listed again and got its shard")
+	assert.Equal(t, int32(2), inv.calls.Load(), "the failed listing, and the waiter's own")
+	_, err := r.resources(ctx, 3, p0)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), inv.calls.Load(), "the waiter's listing serves the next pass")
+}
