@@ -172,11 +172,17 @@ func (r Report) Err() error {
 
 // Scan lists the fleet's resources, reads each one's metrics (and
 // activity) over the history before cfg.Now and runs d on it, examining at
-// most cfg.Concurrency resources at once. One failing resource does not
-// fail the scan: its error is collected in Report.Errors. Scan returns an
-// error only for invalid configuration (matching provider.ErrInvalid), a
-// failing inventory listing, or when ctx ends (ctx.Err()). It starts no
-// goroutine that outlives it.
+// most cfg.Concurrency resources at once. When the metrics source is a
+// provider.MetricsBatcher (the AWS driver, the memory cloud, a
+// quota.Source) the metrics are read ScanChunk resources at a time, each
+// chunk's queries in one QueryMetrics call (GetMetricData takes 500
+// queries a call, where one call per query would spend the account's
+// quota 500 times faster); otherwise each resource reads its own. The
+// verdicts are the same either way. One failing resource does not fail the
+// scan: its error is collected in Report.Errors. Scan returns an error
+// only for invalid configuration (matching provider.ErrInvalid), a failing
+// inventory listing, or when ctx ends (ctx.Err()). It starts no goroutine
+// that outlives it.
 func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
@@ -214,38 +220,63 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 		errs = append(errs, e)
 		mu.Unlock()
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
-	for i := range resources {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			r := resources[i]
-			in, ok := gather(gctx, fleet.Metrics, act, r, cfg, record)
-			if !ok {
-				return gctx.Err()
-			}
-			v, err := d.Detect(gctx, in)
-			switch {
-			case gctx.Err() != nil:
-				return gctx.Err()
-			case err != nil:
-				record(&ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
-			default:
-				verdicts[i], judged[i] = v, true
-			}
-			if cfg.Progress != nil {
-				mu.Lock()
-				done++
-				cfg.Progress(done, len(resources))
-				mu.Unlock()
-			}
-			return nil
-		})
+	batcher, _ := fleet.Metrics.(provider.MetricsBatcher)
+	chunk := len(resources)
+	if batcher != nil {
+		chunk = ScanChunk
 	}
-	if err := g.Wait(); err != nil {
-		return Report{}, err
+	for lo := 0; lo < len(resources); lo += chunk {
+		part := resources[lo:min(lo+chunk, len(resources))]
+		var reads []provider.MetricRead // part's metrics, read ahead in one call
+		if batcher != nil {
+			reads = make([]provider.MetricRead, 0, len(part)*len(cfg.Metrics))
+			for _, r := range part {
+				for _, q := range queries(r, cfg) {
+					reads = append(reads, provider.MetricRead{Query: q})
+				}
+			}
+			_ = batcher.QueryMetrics(ctx, reads) // each read carries its error
+			if err := ctx.Err(); err != nil {
+				return Report{}, err
+			}
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(cfg.Concurrency)
+		for j := range part {
+			if gctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				i, r := lo+j, part[j]
+				var ahead []provider.MetricRead
+				if reads != nil {
+					ahead = reads[j*len(cfg.Metrics) : (j+1)*len(cfg.Metrics)]
+				}
+				in, ok := gather(gctx, fleet.Metrics, act, r, cfg, ahead, record)
+				if !ok {
+					return gctx.Err()
+				}
+				v, err := d.Detect(gctx, in)
+				switch {
+				case gctx.Err() != nil:
+					return gctx.Err()
+				case err != nil:
+					record(&ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
+				default:
+					verdicts[i], judged[i] = v, true
+				}
+				if cfg.Progress != nil {
+					mu.Lock()
+					done++
+					cfg.Progress(done, len(resources))
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return Report{}, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
@@ -294,13 +325,38 @@ func scanDefaults(cfg ScanConfig, d Detector) ScanConfig {
 	return cfg
 }
 
-// gather reads what the detector needs for r. It returns ok = false only
-// when ctx ended.
-func gather(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, cfg ScanConfig, record func(*ResourceError)) (Input, bool) {
-	in := Input{Now: cfg.Now, Resource: r}
+// ScanChunk is how many resources' metrics Scan reads in one call of a
+// provider.MetricsBatcher: 125 resources of 4 metrics are the 500 queries
+// of one GetMetricData call.
+const ScanChunk = 125
+
+// queries returns the metric queries Scan makes for r, in cfg.Metrics'
+// order.
+func queries(r provider.Resource, cfg ScanConfig) []provider.Query {
 	start := cfg.Now.Add(-cfg.History)
-	for _, m := range cfg.Metrics {
-		s, err := ms.QueryMetric(ctx, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step, Statistic: cfg.Statistic})
+	qs := make([]provider.Query, len(cfg.Metrics))
+	for k, m := range cfg.Metrics {
+		qs[k] = provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step, Statistic: cfg.Statistic}
+	}
+	return qs
+}
+
+// gather reads what the detector needs for r: its metrics from ahead (read
+// ahead in a batch, one per metric of cfg.Metrics) or else from ms, one
+// query each, and its activity. It returns ok = false only when ctx ended.
+func gather(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, cfg ScanConfig, ahead []provider.MetricRead, record func(*ResourceError)) (Input, bool) {
+	in := Input{Now: cfg.Now, Resource: r}
+	for k, q := range queries(r, cfg) {
+		m := q.Metric
+		var (
+			s   provider.Series
+			err error
+		)
+		if ahead != nil {
+			s, err = ahead[k].Series, ahead[k].Err
+		} else {
+			s, err = ms.QueryMetric(ctx, q)
+		}
 		if ctx.Err() != nil {
 			return in, false
 		}

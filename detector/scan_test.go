@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	synthfleet "github.com/idlescale/idlescale/provider/memory/synth"
 )
 
 // nabFleet is a memory cloud whose instances replay NAB CPU traces so that
@@ -173,4 +175,55 @@ func TestScanConfigValidate(t *testing.T) {
 		require.ErrorAs(t, tt.give.Validate(), &ie, tt.field)
 		assert.Equal(t, tt.field, ie.Field)
 	}
+}
+
+// perRead hides a source's batch reads: Scan reads each query on its own.
+type perRead struct{ provider.MetricsSource }
+
+// countingBatcher counts the batch calls of a MetricsBatcher source.
+type countingBatcher struct {
+	*synthfleet.Fleet
+	calls atomic.Int32
+}
+
+func (c *countingBatcher) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	c.calls.Add(1)
+	return c.Fleet.QueryMetrics(ctx, reads)
+}
+
+// TestScanBatchedEqualsPerRead scans 300 generated instances (the NAB EC2
+// CPU traces' shapes, testdata/nab, Numenta Inc., MIT licence) through a
+// batching source, ScanChunk resources per call, and through the same
+// source read one query at a time: the reports are the same.
+func TestScanBatchedEqualsPerRead(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	now := start.Add(40 * 24 * time.Hour)
+	clk := clock.NewMock()
+	clk.Set(now)
+	var shapes []provider.Series
+	for _, id := range []string{"24ae8d", "5f5533", "825cc2", "c6585a"} {
+		shapes = append(shapes, nabCPU(t, id))
+	}
+	f, err := synthfleet.New(synthfleet.Config{Size: 300, Seed: 7, Shapes: shapes, Start: start}, synthfleet.WithClock(clk))
+	require.NoError(t, err)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	cfg := detector.ScanConfig{Now: now}
+	batched := &countingBatcher{Fleet: f}
+	got, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: batched}, ens, cfg)
+	require.NoError(t, err)
+	want, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: perRead{f}}, ens, cfg)
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), batched.calls.Load(), "300 resources in chunks of %d", detector.ScanChunk)
+	require.Len(t, got.Verdicts, 300)
+	idle := 0
+	for i := range want.Verdicts {
+		require.Equal(t, comparable(want.Verdicts[i]), comparable(got.Verdicts[i]), want.Verdicts[i].ResourceID)
+		if got.Verdicts[i].State == detector.Idle {
+			idle++
+		}
+	}
+	assert.Positive(t, idle, "some are idle")
+	assert.Len(t, got.Errors, len(want.Errors))
 }

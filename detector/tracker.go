@@ -334,7 +334,7 @@ func (t *Tracker) activity(ctx context.Context, act provider.ActivitySource, r p
 	if act == nil {
 		return Input{Now: now, Resource: r}, true
 	}
-	return gather(ctx, nil, act, r, cfg, func(e *ResourceError) { rd.Errors = append(rd.Errors, e) })
+	return gather(ctx, nil, act, r, cfg, nil, func(e *ResourceError) { rd.Errors = append(rd.Errors, e) })
 }
 
 // full evaluates r on a full read, as Scan does, and stores a new state
@@ -344,7 +344,7 @@ func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provi
 	history := time.Duration(t.hours) * time.Hour
 	cfg := ScanConfig{Now: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic, History: history, Metrics: t.needs.Metrics, ActivityWindow: t.needs.ActivityWindow}
 	metricErr := false
-	in, ok := gather(ctx, ms, act, r, cfg, func(e *ResourceError) {
+	in, ok := gather(ctx, ms, act, r, cfg, nil, func(e *ResourceError) {
 		metricErr = metricErr || e.Op != "activity"
 		rd.Errors = append(rd.Errors, e)
 	})
