@@ -185,8 +185,8 @@ func Percentile(p float64) Statistic {
 // ok = false for any other statistic.
 func (s Statistic) Percentile() (p float64, ok bool) {
 	rest, found := strings.CutPrefix(string(s), "p")
-	if !found {
-		return 0, false
+	if !found || !plainDecimal(rest) {
+		return 0, false // not "p1e1", "p+50" or "p0x1p4", which ParseFloat reads
 	}
 	v, err := strconv.ParseFloat(rest, 64)
 	if err != nil || !(v > 0 && v < 100) {
@@ -219,4 +219,19 @@ func (s Statistic) MarshalText() ([]byte, error) { return []byte(s), nil }
 // mean); any other value is an *InvalidError naming it.
 func (s *Statistic) UnmarshalText(text []byte) error {
 	return enumtext.Unmarshal(s, text, Statistic.Validate)
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// between digits ("99", "99.9").
+func plainDecimal(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	digits := func(x string) bool {
+		for i := 0; i < len(x); i++ {
+			if x[i] < '0' || x[i] > '9' {
+				return false
+			}
+		}
+		return x != ""
+	}
+	return digits(whole) && (!dot || digits(frac))
 }

@@ -144,8 +144,11 @@ func TestMetricAndStatistic(t *testing.T) {
 	p, ok := provider.Percentile(99.9).Percentile()
 	require.True(t, ok)
 	assert.InDelta(t, 99.9, p, 1e-12)
-	for _, bad := range []provider.Statistic{"p0", "p100", "pp", "avg", "p-5"} {
+	for _, bad := range []provider.Statistic{"p0", "p100", "pp", "avg", "p-5", "p", "p1e1", "p+50", "p0x1p4", "p.5", "p5.", "p5.5.5", "p 5", "pInf"} {
 		require.ErrorIs(t, bad.Validate(), provider.ErrInvalid, "%q", bad)
+	}
+	for _, good := range []provider.Statistic{"p1", "p50", "p99.99", "p0.001", "p05"} {
+		require.NoError(t, good.Validate(), "%q", good)
 	}
 }
 

@@ -415,7 +415,7 @@ func (e *Engine) SetHistory(target string, h History) {
 // sizing from the forecast again after a fallback EventForecastRecovered.
 func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
 	var events []Event
-	retention := e.retention(candidates)
+	retention, known := e.retention(candidates)
 	c.mu.Lock()
 	c.retention, c.retained = retention, true
 	for i, r := range recs {
@@ -423,7 +423,7 @@ func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, 
 			continue // a strategy that failed recommended nothing
 		}
 		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, retention)
-		if x, ok := candidates[i].Strategy.(ExtremesReader); ok {
+		if x, ok := candidates[i].Strategy.(ExtremesReader); ok && known {
 			c.h.supersede(x.HistoryExtremes())
 		}
 		if e.observer != nil {
@@ -499,17 +499,16 @@ func (e *Engine) recordChange(target string, ev Change) {
 
 // retention is how long the History of a target decided by candidates
 // is kept: the longest of their HistoryWindows, or HistoryRetention when
-// one of them does not say (HistoryWindower).
-func (e *Engine) retention(candidates []Candidate) time.Duration {
-	var r time.Duration
+// one of them does not say (HistoryWindower); known is false then.
+func (e *Engine) retention(candidates []Candidate) (r time.Duration, known bool) {
 	for _, c := range candidates {
 		w, ok := c.Strategy.(HistoryWindower)
 		if !ok {
-			return e.cfg.HistoryRetention
+			return e.cfg.HistoryRetention, false
 		}
 		r = max(r, w.HistoryWindow())
 	}
-	return r
+	return r, true
 }
 
 // Candidate is one strategy of a target as the engine weighs it.

@@ -125,6 +125,23 @@ func TestHistoryKeepsWhatStrategiesRead(t *testing.T) {
 				recs := e.History("web").Recommendations
 				require.Len(t, recs, 1)
 				assert.Equal(t, t0.Add(99*15*time.Second), recs[0].At)
+				// Beside a strategy that does not say what it reads, nothing
+				// is dropped: it may read the HPA's records.
+				e, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: emptyCloud(t)}, allowAll{})
+				require.NoError(t, err)
+				for i := range 100 {
+					st := stateWith(group(3, 1, 10), cpu(t0))
+					st.Now = t0.Add(time.Duration(i) * 15 * time.Second)
+					_, err := e.Decide(t.Context(), st, []scaling.Candidate{{Name: "hpa", Strategy: hp}, {Name: "custom", Strategy: hiddenWindow{th}}}, "")
+					require.NoError(t, err)
+				}
+				n := 0
+				for _, r := range e.History("web").Recommendations {
+					if r.Strategy == "hpa" {
+						n++
+					}
+				}
+				assert.Equal(t, 100, n)
 			}
 			require.NotEmpty(t, h.Changes, "the newest change is kept")
 			assert.Equal(t, t0.Add(time.Duration(steps-1)/40*40*15*time.Second), h.Changes[len(h.Changes)-1].At)

@@ -242,8 +242,15 @@ type HistoryWindower interface {
 // later ones too. A target whose strategy proposes the same count at
 // every decision keeps one record of it instead of one per decision in
 // the window. Records of other strategies are not touched, and records
-// are dropped only where their times run forward (a decision whose Now
-// is before an earlier one stops the dropping there).
+// are dropped only where their times run forward: a decision whose Now
+// is before an earlier one stops the dropping there, and the oldest
+// record after that point is kept, so that a strategy that reads back
+// from the newest record and stops at the first one before its window
+// (as the HPA does) stops at the same place. The engine drops nothing
+// for a target with a strategy that does not say what it reads
+// (HistoryWindower): such a strategy may read the others' records. A
+// type that embeds *HPA inherits HistoryExtremes: shadow it if the type
+// reads the History otherwise.
 type ExtremesReader interface {
 	// HistoryExtremes says which of the extremes the strategy reads:
 	// the highest value in a window, the lowest, or both.
@@ -325,7 +332,8 @@ func (h *History) record(rec RecommendationRecord, retention time.Duration) {
 // matches or exceeds in each direction read. It stops at a record whose
 // time is not at or before the later one's (in both the monotonic and the
 // wall clock reading, both with or both without a monotonic reading), or
-// whose values do not fit in an int32 (the HPA's replica counts).
+// whose values do not fit in an int32 (the HPA's replica counts); the
+// oldest record scanned before that stop is kept.
 func (h *History) supersede(highest, lowest bool) {
 	recs := h.Recommendations
 	n := len(recs)
@@ -337,25 +345,39 @@ func (h *History) supersede(highest, lowest bool) {
 	if !ok {
 		return
 	}
-	at := newest.At
+	// The run: the strategy's records back from the newest while their
+	// times run forward. When something older stops it, the run's oldest
+	// record is kept whatever its values: a reader that scans back and
+	// stops at its first record before a cutoff (the HPA's history) then
+	// stops inside the run with the kept records as it does with all of
+	// them, instead of reading on into the older records.
+	stop, oldest := -1, n-1
+	for j, at := n-2, newest.At; j >= 0; j-- {
+		r := &recs[j]
+		if r.Strategy != newest.Strategy {
+			continue
+		}
+		if _, _, ok := extremes(r); !ok || !ordered(r.At, at) {
+			stop = j
+			break
+		}
+		oldest, at = j, r.At
+	}
 	w := n - 1 // recs[w:] are kept, in order
 	i := n - 2
-	for ; i >= 0; i-- {
+	for ; i > stop; i-- {
 		r := &recs[i]
 		if r.Strategy != newest.Strategy {
 			w--
 			recs[w] = *r
 			continue
 		}
-		rhi, rlo, ok := extremes(r)
-		if !ok || !ordered(r.At, at) {
-			break
-		}
-		if (highest && rhi > hi) || (lowest && rlo < lo) {
+		rhi, rlo, _ := extremes(r)
+		if (highest && rhi > hi) || (lowest && rlo < lo) || (stop >= 0 && i == oldest) {
 			w--
 			recs[w] = *r
 		}
-		hi, lo, at = max(hi, rhi), min(lo, rlo), r.At
+		hi, lo = max(hi, rhi), min(lo, rlo)
 	}
 	if w == i+1 {
 		return // nothing dropped

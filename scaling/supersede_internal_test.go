@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/scaling/hpa"
 )
 
 // TestSupersedeKeepsEveryExtreme checks History.supersede against the
@@ -162,9 +164,10 @@ func TestSupersedeCases(t *testing.T) {
 		{"both: only what is above or below all later", []RecommendationRecord{rec(0, "s", 5), rec(15, "s", 1), rec(30, "s", 3), rec(45, "s", 3)}, true, true, []int{5, 1, 3}},
 		{"neither: the newest only", []RecommendationRecord{rec(0, "s", 5), rec(15, "s", 1)}, false, false, []int{1}},
 		{"other strategies stay in place", []RecommendationRecord{rec(0, "s", 2), rec(5, "o", 9), rec(15, "s", 2), rec(20, "o", 1), rec(30, "s", 2)}, true, true, []int{9, 1, 2}},
-		{"a time going back stops it", []RecommendationRecord{rec(0, "s", 2), rec(30, "s", 2), rec(15, "s", 2), rec(45, "s", 2)}, true, true, []int{2, 2, 2}},
+		{"a time going back stops it, keeping the run's oldest", []RecommendationRecord{rec(0, "s", 2), rec(30, "s", 2), rec(15, "s", 2), rec(20, "s", 2), rec(45, "s", 2)}, true, true, []int{2, 2, 2, 2}},
 		{"a newest of another strategy: nothing", []RecommendationRecord{rec(0, "s", 2), rec(15, "s", 2), rec(30, "o", 2)}, true, true, []int{2, 2, 2}},
-		{"beyond int32: stops", []RecommendationRecord{rec(0, "s", 2), rec(10, "s", math.MaxInt32+1), rec(15, "s", 2), rec(30, "s", 2)}, true, true, []int{2, math.MaxInt32 + 1, 2}},
+		{"beyond int32: stops, keeping the run's oldest", []RecommendationRecord{rec(0, "s", 2), rec(10, "s", math.MaxInt32+1), rec(15, "s", 2), rec(20, "s", 2), rec(30, "s", 2)}, true, true, []int{2, math.MaxInt32 + 1, 2, 2}},
+		{"no stop: the oldest may go", []RecommendationRecord{rec(0, "s", 2), rec(15, "s", 2), rec(30, "s", 2)}, true, true, []int{2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := History{Recommendations: append([]RecommendationRecord(nil), tt.give...)}
@@ -196,4 +199,70 @@ func TestSupersedeCases(t *testing.T) {
 	h = History{Recommendations: []RecommendationRecord{{At: mono, Strategy: "s", Proposal: 2}, {At: mono.Add(time.Second), Strategy: "s", Proposal: 2}}}
 	h.supersede(true, true)
 	assert.Len(t, h.Recommendations, 1)
+}
+
+// TestSupersedeThroughHPAHistory checks supersede where it matters: what
+// the HPA strategy's history passes to the calculator, from the kept
+// records and from all of them, holds the same highest and lowest
+// proposal in every stabilization window the calculator reads (a cutoff
+// compared with !Before without a behavior, with Compare > 0 with one),
+// for decisions whose times mostly run forward but sometimes go back,
+// with and without a behavior. (History scans back from the newest record
+// and stops at the first one before its window: a review found that
+// dropping the record where it stops let it read on into older records
+// after a time that went back, hence the run's oldest record is kept.)
+func TestSupersedeThroughHPAHistory(t *testing.T) {
+	t.Parallel()
+	tenMin, fiveMin := 10*time.Minute, 5*time.Minute
+	t0 := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for _, cfg := range []HPAConfig{
+		{},
+		{Behavior: &hpa.Behavior{ScaleDown: &hpa.ScalingRules{StabilizationWindow: &tenMin}, ScaleUp: &hpa.ScalingRules{StabilizationWindow: &fiveMin}}},
+	} {
+		s, err := NewHPA(cfg, "s")
+		require.NoError(t, err)
+		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
+		require.NoError(t, err)
+		down, up := calc.Config().DownscaleStabilizationWindow, time.Duration(0)
+		if b := calc.Spec().Behavior; b != nil {
+			down, up = *b.ScaleDown.StabilizationWindow, *b.ScaleUp.StabilizationWindow
+		}
+		extremes := func(log []hpa.TimedReplicas, now time.Time) [2]int32 {
+			hi, lo := int32(-1), int32(math.MaxInt32)
+			for _, r := range log {
+				if cfg.Behavior == nil && !r.At.Before(now.Add(-down)) || cfg.Behavior != nil && r.At.Compare(now.Add(-down)) > 0 {
+					hi = max(hi, r.Replicas)
+				}
+				if cfg.Behavior != nil && r.At.Compare(now.Add(-up)) > 0 {
+					lo = min(lo, r.Replicas)
+				}
+			}
+			return [2]int32{hi, lo}
+		}
+		for seed := range uint64(250) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			var all, kept History
+			at := t0
+			var ha, hk hpa.History
+			for step := range 30 {
+				if rng.IntN(5) == 0 {
+					at = at.Add(-time.Duration(rng.IntN(400)) * time.Second)
+				} else {
+					at = at.Add(time.Duration(rng.IntN(120)) * time.Second)
+				}
+				rec := RecommendationRecord{At: at, Strategy: "s", Proposal: rng.IntN(10), Current: rng.IntN(10)}
+				all.record(rec, 24*time.Hour)
+				kept.record(rec, 24*time.Hour)
+				kept.supersede(s.HistoryExtremes())
+				for k := -10; k < 30; k += 2 {
+					now := at.Add(time.Duration(k) * 30 * time.Second)
+					s.history(State{Now: now, History: all}, calc, &ha)
+					s.history(State{Now: now, History: kept}, calc, &hk)
+					require.Equal(t, extremes(ha.Recommendations, now), extremes(hk.Recommendations, now),
+						"behavior %v seed %d step %d now %s", cfg.Behavior != nil, seed, step, now.Sub(t0))
+					require.Equal(t, ha.Recommendations == nil, hk.Recommendations == nil, "a first decision in one only")
+				}
+			}
+		}
+	}
 }

@@ -11,6 +11,8 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,8 +91,17 @@ func TestBatchReadsMixedIDs(t *testing.T) {
 	require.NoError(t, d.QueryMetrics(tctx(t), mreads))
 	assert.Equal(t, int64(2+1+2*2+1), counter.n.Load(), "the describes, the function's and the two names' lookups, one GetMetricData")
 	for i, r := range mreads {
-		_, err := single.QueryMetric(tctx(t), r.Query)
-		assert.Equal(t, err == nil, r.Err == nil, "read %d (%q): %v vs %v", i, ids[i], r.Err, err)
+		want, err := single.QueryMetric(tctx(t), r.Query)
+		if err != nil {
+			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
+			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs QueryMetric's %v", i, ids[i], r.Err, err)
+			}
+			continue
+		}
+		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
+		assert.Equal(t, want.ResourceID, r.Series.ResourceID)
+		assert.Len(t, r.Series.Values, len(want.Values), "read %d", i)
 	}
 }
 
@@ -132,4 +143,68 @@ func TestBatchDescribeChunks(t *testing.T) {
 		require.NoError(t, r.Err, "read %d", i)
 		assert.Equal(t, reads[i].ID, r.Resource.ID)
 	}
+}
+
+// cancelLambda ends ctx while the driver looks a name up.
+type cancelLambda struct {
+	offlineLambda
+	cancel func()
+}
+
+func (c cancelLambda) GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	c.cancel()
+	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("no")}
+}
+
+// TestQueryMetricsCancelledWhileResolving: when ctx ends while names are
+// looked up, every read not answered carries ctx's error, the method's,
+// including a read resolved before and not yet sent; nothing of an
+// earlier use of the reads stays. (A review found the resolved read left
+// with its stale series and error.)
+func TestQueryMetricsCancelledWhileResolving(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cl := newOffline(2).clients()
+	cl.Lambda = cancelLambda{cancel: cancel}
+	d, err := awsprovider.New(fastConfig(), sdkConfig(), awsprovider.WithClients(cl))
+	require.NoError(t, err)
+	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	q := func(id string) provider.Query {
+		return provider.Query{ResourceID: id, Metric: provider.MetricCPU, Start: start, End: start.Add(5 * time.Minute), Step: time.Minute}
+	}
+	stale := errors.New("stale error from the previous pass")
+	reads := []provider.MetricRead{
+		{Query: q("i-00000000000000001"), Series: provider.Series{ResourceID: "old", Values: []float64{42}}, Err: stale},
+		{Query: q("some-function"), Err: stale},
+		{Query: q("i-00000000000000002")},
+		{Query: provider.Query{ResourceID: "i-00000000000000001"}, Err: stale}, // invalid: fails alone
+	}
+	err = d.QueryMetrics(ctx, reads)
+	require.ErrorIs(t, err, context.Canceled)
+	for _, i := range []int{0, 2} {
+		require.ErrorIs(t, reads[i].Err, err, "read %d was not answered", i)
+		assert.Empty(t, reads[i].Series.Values, "read %d", i)
+		assert.Empty(t, reads[i].Series.ResourceID, "read %d", i)
+	}
+	require.ErrorIs(t, reads[1].Err, provider.ErrNotFound, "the lookup that ran answered its read")
+	require.ErrorIs(t, reads[3].Err, provider.ErrInvalid)
+	assert.NotErrorIs(t, reads[3].Err, stale)
+}
+
+// TestQueryMetricsRefusesWhatCloudWatchWould: a percentile with more than
+// two decimals fails its read alone, before any call, instead of failing
+// the whole GetMetricData call it would share with other reads.
+func TestQueryMetricsRefusesWhatCloudWatchWould(t *testing.T) {
+	t.Parallel()
+	d := offlineDriver(t, 2)
+	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	q := provider.Query{ResourceID: "i-00000000000000001", Metric: provider.MetricCPU, Start: start, End: start.Add(5 * time.Minute), Step: time.Minute}
+	bad, ok := q, q
+	bad.Statistic, ok.Statistic = "p99.999", "p99.99"
+	reads := []provider.MetricRead{{Query: q}, {Query: bad}, {Query: ok}}
+	require.NoError(t, d.QueryMetrics(t.Context(), reads))
+	require.NoError(t, reads[0].Err)
+	require.ErrorIs(t, reads[1].Err, provider.ErrUnsupported)
+	require.NoError(t, reads[2].Err)
 }

@@ -124,6 +124,10 @@ func cloudWatchStat(s provider.Statistic, counter bool) (string, error) {
 		return "Minimum", nil
 	}
 	if _, ok := s.Percentile(); ok {
+		if _, frac, _ := strings.Cut(string(s), "."); len(frac) > 2 {
+			// CloudWatch refuses the whole call for one such query.
+			return "", fmt.Errorf("%w: statistic %q: CloudWatch takes percentiles with at most two decimals", provider.ErrUnsupported, s)
+		}
 		return string(s), nil
 	}
 	return "", provider.Invalid("query.statistic", string(s), "unknown statistic")
@@ -189,6 +193,9 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	if len(reads) == 0 {
 		return nil
 	}
+	for i := range reads { // nothing of an earlier use of the reads stays
+		reads[i].Series, reads[i].Err = provider.Series{Values: reads[i].Series.Values[:0]}, nil
+	}
 	fail := func(i int, err error) {
 		r := &reads[i]
 		r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, d.red.Error(err)
@@ -239,7 +246,8 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		t, ok := targets[q.ResourceID]
 		if !ok {
 			if err := ctxErr(ctx, "query metric", ""); err != nil {
-				return d.failRest(reads, preps[k:], err) // the reads not resolved yet
+				// The reads resolved but not sent, and those not resolved.
+				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
 			t.t, t.err = d.found(ctx, desc, kinds[k], byName[k], q.ResourceID)
 			targets[q.ResourceID] = t
@@ -294,8 +302,9 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			if err == nil {
 				continue
 			}
+			err = d.red.Error(err) // once: the reads and the method carry one error
 			for _, k := range batch {
-				if reads[preps[k].read].Err == nil {
+				if reads[preps[k].read].Err == nil { // answered in part, or not at all
 					fail(preps[k].read, err)
 				}
 			}
@@ -402,7 +411,7 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return wrap("query metric", first.ResourceID, err)
+			return wrap("query metric", "", err) // the call's, not its first read's
 		}
 		for _, r := range page.MetricDataResults {
 			i, ok := byID[awssdk.ToString(r.Id)]

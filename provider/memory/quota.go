@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -185,15 +186,27 @@ func (e *QuotaEmulator) QueryMetrics(ctx context.Context, reads []provider.Metri
 		}
 	}()
 	if err := e.call(ctx, sent); err != nil {
+		err = redact.Error(err) // once: the reads and the method carry one error
 		for i := range sent {
 			sent[i].Series, sent[i].Err = provider.Series{Values: sent[i].Series.Values[:0]}, err
 		}
 		return err
 	}
-	if err := provider.QueryMetrics(ctx, e.src, sent); err != nil {
-		return fmt.Errorf("memory: quota emulator: %w", err)
+	serr := provider.QueryMetrics(ctx, e.src, sent)
+	var werr error
+	if serr != nil {
+		werr = redact.Error(fmt.Errorf("memory: quota emulator: %w", serr))
 	}
-	return nil
+	for i := range sent {
+		switch r := &sent[i]; {
+		case r.Err == nil:
+		case serr != nil && errors.Is(r.Err, serr): // the source's call failed as a whole
+			r.Err = werr
+		default: // the read's own error, masked as QueryMetric's is
+			r.Err = redact.Error(r.Err)
+		}
+	}
+	return werr
 }
 
 // call admits one call of the valid reads, or returns why not.

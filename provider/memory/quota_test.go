@@ -482,3 +482,30 @@ func TestQuotaEmulatorRefusalFailsEveryRead(t *testing.T) {
 		require.ErrorIs(t, r.Err, provider.ErrThrottled)
 	}
 }
+
+// downSource is a batching source whose every call fails as a whole.
+type downSource struct{ provider.MetricsSource }
+
+var errDown = errors.New("backend down")
+
+func (downSource) QueryMetrics(_ context.Context, reads []provider.MetricRead) error {
+	for i := range reads {
+		reads[i].Err = errDown
+	}
+	return errDown
+}
+
+// TestQuotaEmulatorSourceCallFails: when the wrapped source's call fails
+// as a whole, the reads carry the error QueryMetrics returns.
+func TestQuotaEmulatorSourceCallFails(t *testing.T) {
+	t.Parallel()
+	c, clk := quotaCloud(t)
+	e, err := memory.NewQuotaEmulator(downSource{c}, clk, quota.CloudWatch())
+	require.NoError(t, err)
+	reads := []provider.MetricRead{{Query: oldQuery(quotaT0, 10)}, {Query: oldQuery(quotaT0, 10)}}
+	err = e.QueryMetrics(t.Context(), reads)
+	require.ErrorIs(t, err, errDown)
+	for _, r := range reads {
+		require.ErrorIs(t, r.Err, err)
+	}
+}

@@ -355,3 +355,24 @@ func nan() float64 { return zero / zero }
 func inf() float64 { return 1 / zero }
 
 var zero = 0.0
+
+// TestSourceFailedCallErrorIsTheReads: when Source gives up on a batch,
+// its reads carry the error QueryMetrics returns (not the wrapped
+// source's), as the reads of the batches never sent do: a caller can tell
+// the call's failure from a read's own with errors.Is. (A review found
+// the first batch's reads carrying the source's throttling error instead.)
+func TestSourceFailedCallErrorIsTheReads(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b, err := quota.NewBudget(quota.Config{MaxAttempts: 1})
+		require.NoError(t, err)
+		src, err := quota.NewSource(&batchSource{fakeSource{throttle: 100}}, b)
+		require.NoError(t, err)
+		reads := hourQueries(time.Now(), 1200) // 3 batches
+		err = src.QueryMetrics(t.Context(), reads)
+		require.ErrorIs(t, err, provider.ErrThrottled)
+		for i, r := range reads {
+			require.ErrorIs(t, r.Err, err, "read %d", i)
+		}
+	})
+}

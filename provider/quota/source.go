@@ -105,10 +105,12 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, nil
 			sub = append(sub, r)
 		}
+		var last error // the last attempt's error, nil before the first
 		called := false
 		err := s.call(ctx, b.Cost, func() error {
 			called = true
-			return bt.QueryMetrics(ctx, sub)
+			last = bt.QueryMetrics(ctx, sub)
+			return last
 		})
 		for j, i := range b.Queries {
 			reads[i] = sub[j]
@@ -116,7 +118,15 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		switch {
 		case err != nil && !called: // ctx ended before the call
 			return fail(b.Queries, k, err)
-		case err != nil: // the batch's reads carry their errors
+		case err != nil:
+			// The reads the last attempt failed as a whole carry the
+			// error returned (given up after throttling, or ctx's during
+			// the back-off); the others their own.
+			for _, i := range b.Queries {
+				if r := &reads[i]; last != nil && errors.Is(r.Err, last) {
+					r.Err = err
+				}
+			}
 			return fail(nil, k, err)
 		}
 	}
