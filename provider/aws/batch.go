@@ -132,6 +132,105 @@ func batchTargets(op string, ids []string) (targets []target, byName []bool, err
 	return targets, byName, errs, instances, groups
 }
 
+// lookedUp is a batch read's IDs classified by batchTargets and
+// described.
+type lookedUp struct {
+	targets []target
+	byName  []bool  // looked up as a group by name
+	errs    []error // an invalid ID's error
+	desc    *described
+}
+
+// lookUp classifies ids and describes their instances (unless
+// !instances) and groups. The error, redacted, is ctx's once it ends.
+func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances bool) (*lookedUp, error) {
+	targets, byName, errs, insts, groups := batchTargets(op, ids)
+	if !instances {
+		insts = nil
+	}
+	desc, err := d.describe(ctx, insts, groups)
+	if err != nil {
+		return nil, d.red.Error(err)
+	}
+	return &lookedUp{targets: targets, byName: byName, errs: errs, desc: desc}, nil
+}
+
+// group answers the i-th ID (id) from the lookup when it names a group:
+// the group, or its describe call's error, or provider.ErrNotFound for a
+// group ARN that names no group. ok is false when the lookup cannot
+// answer: the ID is not looked up as a group, or it is a plain name that
+// is no group (a function, or nothing: ask the single call).
+func (l *lookedUp) group(op string, i int, id string) (g *asgtypes.AutoScalingGroup, ok bool, err error) {
+	t := l.targets[i]
+	switch {
+	case !l.byName[i]:
+		return nil, false, nil
+	case l.desc.failed[t.name] != nil:
+		return nil, true, wrap(op, id, l.desc.failed[t.name])
+	case l.desc.groups[t.name] != nil:
+		return l.desc.groups[t.name], true, nil
+	case t.id != id: // a group ARN naming no group
+		return nil, true, wrap(op, id, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))
+	}
+	return nil, false, nil
+}
+
+// instance answers the i-th ID (id), an instance ID, from the lookup.
+func (l *lookedUp) instance(op string, i int, id string) (ec2types.Instance, error) {
+	t := l.targets[i]
+	inst, found := l.desc.instances[t.id]
+	switch {
+	case l.desc.failed[t.id] != nil:
+		return inst, wrap(op, id, l.desc.failed[t.id])
+	case !found:
+		return inst, wrap(op, id, fmt.Errorf("%w: no EC2 instance %q", provider.ErrNotFound, t.id))
+	}
+	return inst, nil
+}
+
+// answerAll is the frame of GetResources and GetCapacities: it resets
+// every read (fail with nil), looks their IDs up (their instances too
+// when instances), fails a read whose ID is invalid, and calls answer for
+// each other one; when answer cannot answer from the lookup, single asks
+// the single call, unless ctx has ended: then that read and those after it
+// carry ctx's error, which answerAll returns, as it returns the lookup's.
+func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, instances bool, id func(*R) string,
+	fail func(*R, error), answer func(l *lookedUp, i int, r *R) bool, single func(*R),
+) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	ids := make([]string, len(reads))
+	for i := range reads {
+		ids[i] = id(&reads[i])
+		fail(&reads[i], nil)
+	}
+	failFrom := func(from int, err error) error {
+		for i := from; i < len(reads); i++ {
+			fail(&reads[i], err)
+		}
+		return err
+	}
+	l, err := d.lookUp(ctx, op, ids, instances)
+	if err != nil {
+		return failFrom(0, err)
+	}
+	for i := range reads {
+		r := &reads[i]
+		switch {
+		case l.errs[i] != nil:
+			fail(r, l.errs[i])
+		case answer(l, i, r):
+		default:
+			if err := ctxErr(ctx, op, ""); err != nil {
+				return failFrom(i, d.red.Error(err))
+			}
+			single(r)
+		}
+	}
+	return nil
+}
+
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get answers it, with one DescribeInstances call per 200
 // instances and one DescribeAutoScalingGroups call per 50 groups. Plain
@@ -139,62 +238,27 @@ func batchTargets(op string, ids []string) (targets []target, byName []bool, err
 // as Get does. A describe call that fails fails its reads; once ctx ends,
 // the reads not answered carry its error, which GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
-	if len(reads) == 0 {
-		return nil
-	}
-	ids := make([]string, len(reads))
-	for i := range reads {
-		ids[i] = reads[i].ID
-		reads[i].Resource, reads[i].Err = provider.Resource{}, nil
-	}
-	targets, byName, errs, instances, groups := batchTargets("get", ids)
-	desc, err := d.describe(ctx, instances, groups)
-	if err != nil {
-		err = d.red.Error(err)
-		for i := range reads {
-			reads[i].Err = err
-		}
-		return err
-	}
-	for i := range reads {
-		r, t := &reads[i], targets[i]
-		switch {
-		case errs[i] != nil:
-			r.Err = errs[i]
-		case t.kind == provider.KindInstance:
-			inst, found := desc.instances[t.id]
+	return answerAll(ctx, d, "get", reads, true,
+		func(r *provider.ResourceRead) string { return r.ID },
+		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
+		func(l *lookedUp, i int, r *provider.ResourceRead) bool {
+			if l.targets[i].kind == provider.KindInstance {
+				inst, err := l.instance("get", i, r.ID)
+				if r.Err = d.red.Error(err); err == nil {
+					r.Resource = d.instanceResource(inst)
+				}
+				return true
+			}
+			g, ok, err := l.group("get", i, r.ID)
 			switch {
-			case desc.failed[t.id] != nil:
-				r.Err = wrap("get", r.ID, desc.failed[t.id])
-			case !found:
-				r.Err = wrap("get", r.ID, fmt.Errorf("%w: no EC2 instance %q", provider.ErrNotFound, t.id))
-			default:
-				r.Resource = d.instanceResource(inst)
+			case ok && err != nil:
+				r.Err = d.red.Error(err)
+			case ok:
+				r.Resource = d.groupResource(g)
 			}
-		case byName[i] && desc.failed[t.name] != nil:
-			r.Err = wrap("get", r.ID, desc.failed[t.name])
-		case byName[i] && desc.groups[t.name] != nil:
-			r.Resource = d.groupResource(desc.groups[t.name])
-		case byName[i] && t.id != r.ID: // a group ARN naming no group
-			r.Err = wrap("get", r.ID, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))
-		default: // a function, a name that is no group, a metrics-only ARN
-			if err := ctxErr(ctx, "get", ""); err != nil {
-				return d.failFrom(reads, i, err)
-			}
-			r.Resource, r.Err = d.Get(ctx, r.ID)
-		}
-		r.Err = d.red.Error(r.Err)
-	}
-	return nil
-}
-
-// failFrom fails reads[from:] with err, which it returns.
-func (d *Driver) failFrom(reads []provider.ResourceRead, from int, err error) error {
-	err = d.red.Error(err)
-	for i := from; i < len(reads); i++ {
-		reads[i].Resource, reads[i].Err = provider.Resource{}, err
-	}
-	return err
+			return ok // else a function, a name that is no group, a metrics-only ARN
+		},
+		func(r *provider.ResourceRead) { r.Resource, r.Err = d.Get(ctx, r.ID) })
 }
 
 // GetCapacities implements provider.CapacityBatcher: every read is
@@ -204,47 +268,21 @@ func (d *Driver) failFrom(reads []provider.ResourceRead, from int, err error) er
 // does. A describe call that fails fails its reads; once ctx ends, the
 // reads not answered carry its error, which GetCapacities returns.
 func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
-	if len(reads) == 0 {
-		return nil
-	}
-	ids := make([]string, len(reads))
-	for i := range reads {
-		ids[i] = reads[i].ID
-		reads[i].Capacity, reads[i].Err = provider.Capacity{}, nil
-	}
-	targets, byName, errs, _, groups := batchTargets("capacity", ids)
-	desc, err := d.describe(ctx, nil, groups)
-	if err != nil {
-		err = d.red.Error(err)
-		for i := range reads {
-			reads[i].Err = err
-		}
-		return err
-	}
-	for i := range reads {
-		r, t := &reads[i], targets[i]
-		switch {
-		case errs[i] != nil:
-			r.Err = errs[i]
-		case byName[i] && desc.failed[t.name] != nil:
-			r.Err = wrap("capacity", r.ID, desc.failed[t.name])
-		case byName[i] && desc.groups[t.name] != nil:
-			r.Capacity = groupCapacity(desc.groups[t.name])
-		case byName[i] && t.id != r.ID: // a group ARN naming no group
-			r.Err = wrap("capacity", r.ID, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))
-		case !byName[i]: // an instance, a function, a metrics-only ARN
-			r.Err = fmt.Errorf("aws: capacity %q: %w: a %s is not an Auto Scaling group", r.ID, provider.ErrUnsupported, t.kind)
-		default: // a name that is no group: a function, or nothing
-			if err := ctx.Err(); err != nil {
-				err = d.red.Error(wrap("capacity", "", err))
-				for j := i; j < len(reads); j++ {
-					reads[j].Capacity, reads[j].Err = provider.Capacity{}, err
-				}
-				return err
+	return answerAll(ctx, d, "capacity", reads, false,
+		func(r *provider.CapacityRead) string { return r.ID },
+		func(r *provider.CapacityRead, err error) { r.Capacity, r.Err = provider.Capacity{}, err },
+		func(l *lookedUp, i int, r *provider.CapacityRead) bool {
+			g, ok, err := l.group("capacity", i, r.ID)
+			switch {
+			case ok && err != nil:
+				r.Err = d.red.Error(err)
+			case ok:
+				r.Capacity = groupCapacity(g)
+			case !l.byName[i]: // an instance, a function, a metrics-only ARN
+				r.Err = fmt.Errorf("aws: capacity %q: %w: a %s is not an Auto Scaling group", r.ID, provider.ErrUnsupported, l.targets[i].kind)
+				return true
 			}
-			r.Capacity, r.Err = d.Capacity(ctx, r.ID)
-		}
-		r.Err = d.red.Error(r.Err)
-	}
-	return nil
+			return ok // else a name that is no group: a function, or nothing
+		},
+		func(r *provider.CapacityRead) { r.Capacity, r.Err = d.Capacity(ctx, r.ID) })
 }

@@ -50,10 +50,7 @@ func TestBatchReadsMixedIDs(t *testing.T) {
 	for i, r := range reads {
 		want, err := single.Get(tctx(t), ids[i])
 		if err != nil {
-			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
-			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
-				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs Get's %v", i, ids[i], r.Err, err)
-			}
+			sameFailure(t, i, ids[i], r.Err, err)
 			continue
 		}
 		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
@@ -70,10 +67,7 @@ func TestBatchReadsMixedIDs(t *testing.T) {
 	for i, r := range caps {
 		want, err := single.Capacity(tctx(t), ids[i])
 		if err != nil {
-			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
-			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
-				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs Capacity's %v", i, ids[i], r.Err, err)
-			}
+			sameFailure(t, i, ids[i], r.Err, err)
 			continue
 		}
 		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
@@ -93,15 +87,22 @@ func TestBatchReadsMixedIDs(t *testing.T) {
 	for i, r := range mreads {
 		want, err := single.QueryMetric(tctx(t), r.Query)
 		if err != nil {
-			require.Error(t, r.Err, "read %d (%q)", i, ids[i])
-			for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
-				assert.Equal(t, errors.Is(err, s), errors.Is(r.Err, s), "read %d (%q): %v vs QueryMetric's %v", i, ids[i], r.Err, err)
-			}
+			sameFailure(t, i, ids[i], r.Err, err)
 			continue
 		}
 		require.NoError(t, r.Err, "read %d (%q)", i, ids[i])
 		assert.Equal(t, want.ResourceID, r.Series.ResourceID)
 		assert.Len(t, r.Series.Values, len(want.Values), "read %d", i)
+	}
+}
+
+// sameFailure checks that read i (of id) failed in the batch as the
+// single call failed: with the same sentinels.
+func sameFailure(t *testing.T, i int, id string, got, want error) {
+	t.Helper()
+	require.Error(t, got, "read %d (%q)", i, id)
+	for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+		assert.Equal(t, errors.Is(want, s), errors.Is(got, s), "read %d (%q): %v vs the single call's %v", i, id, got, want)
 	}
 }
 

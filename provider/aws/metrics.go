@@ -235,8 +235,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	for k, p := range preps {
 		ids[k] = p.q.ResourceID
 	}
-	kinds, byName, _, instanceIDs, groupNames := batchTargets("query metric", ids)
-	desc, err := d.describe(ctx, instanceIDs, groupNames)
+	l, err := d.lookUp(ctx, "query metric", ids, true)
 	if err != nil {
 		return d.failRest(reads, preps, err)
 	}
@@ -249,7 +248,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				// The reads resolved but not sent, and those not resolved.
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
-			t.t, t.err = d.found(ctx, desc, kinds[k], byName[k], q.ResourceID)
+			t.t, t.err = d.found(ctx, l, k, q.ResourceID)
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
@@ -333,26 +332,18 @@ func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err err
 	return err
 }
 
-// found returns what the batch lookup desc says of id (t its target from
-// its form, byName when it is looked up as a group): an instance or a
-// group, or the error of its describe call, or provider.ErrNotFound; for
-// a function or a name that is no group, existing's answer.
-func (d *Driver) found(ctx context.Context, desc *described, t target, byName bool, id string) (target, error) {
-	switch {
-	case t.kind == provider.KindInstance && desc.failed[t.id] != nil:
-		return target{}, wrap("query metric", id, desc.failed[t.id])
-	case t.kind == provider.KindInstance:
-		if _, ok := desc.instances[t.id]; !ok {
-			return target{}, wrap("query metric", id, fmt.Errorf("%w: no EC2 instance %q", provider.ErrNotFound, t.id))
-		}
-		return t, nil
-	case byName && desc.failed[t.name] != nil:
-		return target{}, wrap("query metric", id, desc.failed[t.name])
-	case byName && desc.groups[t.name] != nil:
-		t.group = desc.groups[t.name]
-		return t, nil
-	case byName && t.id != id: // a group ARN naming no group
-		return target{}, wrap("query metric", id, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))
+// found returns what the lookup l says of its k-th ID (id): an instance or
+// a group, or its describe call's error, or provider.ErrNotFound; for a
+// function or a name that is no group, existing's answer.
+func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (target, error) {
+	t := l.targets[k]
+	if t.kind == provider.KindInstance {
+		_, err := l.instance("query metric", k, id)
+		return t, err
+	}
+	if g, ok, err := l.group("query metric", k, id); ok {
+		t.group = g
+		return t, err
 	}
 	return d.existing(ctx, "query metric", id)
 }
