@@ -39,8 +39,9 @@
 // Role, Criticality (low, medium, high, critical), Owner, TimeZone and
 // Protected: a resource carrying "idlescale:protected" with any value but
 // false/no/0/off is protected, and safety rules refuse to touch it without
-// approval. A malformed criticality or time zone is left unset rather than
-// failing the listing. Lambda's ListFunctions returns no tags, so List
+// approval. A malformed criticality or time zone is left unset and makes
+// the resource protected (rather than failing the listing, and rather than
+// letting the safety rules judge it as of no criticality or in UTC). Lambda's ListFunctions returns no tags, so List
 // calls ListTags once per function (Config.Concurrency at a time).
 //
 // # Metrics

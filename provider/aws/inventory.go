@@ -378,10 +378,16 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 	r.Environment, _ = get(k.Environment)
 	r.Role, _ = get(k.Role)
 	r.Owner, _ = get(k.Owner)
+	// A malformed criticality or time zone protects the resource: its
+	// owner meant to say something the safety rules (critical workloads,
+	// business hours in its zone) cannot read, so they must not judge it
+	// as low criticality or in UTC.
 	if v, ok := get(k.Criticality); ok {
 		c := provider.Criticality(strings.ToLower(strings.TrimSpace(v)))
 		if c.Validate() == nil {
 			r.Criticality = c
+		} else {
+			r.Protected = true
 		}
 	}
 	if v, ok := get(k.Protection); ok {
@@ -394,6 +400,8 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 	if v, ok := get(k.TimeZone); ok && v != "" {
 		if _, err := time.LoadLocation(v); err == nil {
 			r.TimeZone = v
+		} else {
+			r.Protected = true
 		}
 	}
 	return r.NormalizeLabels()

@@ -28,6 +28,8 @@ func TestInventoryMapsTags(t *testing.T) {
 		"owner": team, "idlescale:protected": "true", "timezone": "Europe/Paris",
 	})[0]
 	plain := runInstances(t, 1, "t3.micro", map[string]string{"owner": team, "criticality": "sky-high", "idlescale:protected": "no", "timezone": "Mars/Olympus"})[0]
+	typo := runInstances(t, 1, "t3.micro", map[string]string{"timezone": "Asia/Tokio", "idlescale:protected": "no"})[0]
+	unprotected := runInstances(t, 1, "t3.micro", map[string]string{"criticality": "low", "idlescale:protected": "off", "timezone": "Asia/Tokyo"})[0]
 	group := createGroup(t, 0, 2, 0, map[string]string{"environment": "staging", "owner": team})
 	fn := createFunction(t, 256, 30, map[string]string{"environment": "dev", "owner": team, "idlescale:protected": "yes"})
 
@@ -49,8 +51,17 @@ func TestInventoryMapsTags(t *testing.T) {
 	other, err := d.Get(tctx(t), plain)
 	require.NoError(t, err)
 	assert.Equal(t, provider.CriticalityUnknown, other.Criticality, "a malformed criticality is left unknown")
-	assert.False(t, other.Protected, `"no" does not protect`)
+	assert.True(t, other.Protected, `a malformed criticality or zone protects, whatever "idlescale:protected" says`)
 	assert.Empty(t, other.TimeZone, "an unknown zone is left unset")
+	other, err = d.Get(tctx(t), typo)
+	require.NoError(t, err)
+	assert.True(t, other.Protected, "a misspelt zone alone protects: business hours cannot be judged in it")
+	assert.Empty(t, other.TimeZone)
+	other, err = d.Get(tctx(t), unprotected)
+	require.NoError(t, err)
+	assert.False(t, other.Protected, `"off" does not protect`)
+	assert.Equal(t, "Asia/Tokyo", other.TimeZone)
+	assert.Equal(t, provider.CriticalityLow, other.Criticality)
 
 	all, err := d.List(tctx(t), provider.Filter{Tags: map[string]string{"owner": team}})
 	require.NoError(t, err)

@@ -26,7 +26,9 @@ const (
 	// AnnotationRole fills Resource.Role ("web", "worker").
 	AnnotationRole = "idlescale.io/role"
 	// AnnotationCriticality fills Resource.Criticality from low, medium,
-	// high or critical; any other value leaves it unknown.
+	// high or critical; any other value leaves it unknown and makes the
+	// resource Protected (the safety rules must not judge it as of no
+	// criticality).
 	AnnotationCriticality = "idlescale.io/criticality"
 	// AnnotationOwner fills Resource.Owner (a team or a person).
 	AnnotationOwner = "idlescale.io/owner"
@@ -34,7 +36,8 @@ const (
 	// value but "false", "no", "0" or "off".
 	AnnotationProtected = "idlescale.io/protected"
 	// AnnotationTimeZone fills Resource.TimeZone when it names an IANA time
-	// zone ("Europe/Berlin").
+	// zone ("Europe/Berlin"); any other non-empty value leaves it unset and
+	// makes the resource Protected (business hours cannot be judged in it).
 	AnnotationTimeZone = "idlescale.io/time-zone"
 	// AnnotationMinReplicas and AnnotationMaxReplicas hold a workload's
 	// replica bounds, a decimal integer ≥ 0; SetCapacity writes them.

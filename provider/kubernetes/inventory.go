@@ -259,9 +259,12 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 	if v, ok := get(AnnotationOwner); ok {
 		r.Owner = v
 	}
+	malformed := false // a criticality or time zone the safety rules cannot read
 	if v, ok := get(AnnotationCriticality); ok {
 		if c := provider.Criticality(provider.LabelKey(v)); c.Validate() == nil {
 			r.Criticality = c
+		} else {
+			malformed = true
 		}
 	}
 	if v, ok := get(AnnotationProtected); ok {
@@ -275,7 +278,14 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 	if v, ok := get(AnnotationTimeZone); ok {
 		if _, err := time.LoadLocation(v); err == nil && v != "" {
 			r.TimeZone = v
+		} else if v != "" {
+			malformed = true
 		}
+	}
+	if malformed {
+		// Its owner meant to say something the rules cannot read: they
+		// must not judge it as of no criticality or in UTC.
+		r.Protected = true
 	}
 }
 

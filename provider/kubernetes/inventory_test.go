@@ -74,7 +74,7 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 
 	batch := byID[f.id(kubernetes.ObjectDeployment, "batch")]
 	assert.Equal(t, provider.CriticalityUnknown, batch.Criticality)
-	assert.False(t, batch.Protected)
+	assert.True(t, batch.Protected, "a criticality or time zone the safety rules cannot read protects it, whatever idlescale.io/protected says")
 	assert.Empty(t, batch.TimeZone)
 
 	pod := byID[f.id(kubernetes.ObjectPod, "web-1")]
