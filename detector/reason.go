@@ -64,6 +64,7 @@ const (
 	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
 	ReasonRule         ReasonCode = "rule"          // a preset rule held on Value of Limit days or share of time
 	ReasonBelowConf    ReasonCode = "below_confidence"
+	ReasonReadFailed   ReasonCode = "read_failed" // reading Metric (or, without one, activity) failed with Err: no action, the data it hid could show use
 
 	// The evidence reasons: why an action was or was not recommended
 	// (see EvidenceConfig). Action names the action they are about.
@@ -175,6 +176,12 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: rule held on %.4g (needs %.4g) over %s", r.Signal, r.Value, r.Limit, fmtDur(r.Duration))
 	case ReasonBelowConf:
 		return fmt.Sprintf("%s: confidence %.2f does not exceed %.2f: no action", r.Signal, r.Value, r.Limit)
+	case ReasonReadFailed:
+		what := string(r.Metric)
+		if what == "" {
+			what = "activity"
+		}
+		return fmt.Sprintf("%s: reading %s failed (%v): no action, its data could show use", r.Signal, what, r.Err)
 	case ReasonEvidence:
 		m := r.Metric
 		return fmt.Sprintf("%s: %s over the last %s (%.0f%% covered): mean %s, p95 %s, p99 %s, max %s", r.Signal, m, fmtDur(r.Duration), 100*r.Value,

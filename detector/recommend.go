@@ -69,6 +69,9 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonBelowConf, Value: v.Confidence, Limit: e.cfg.ActThreshold})
 		return
 	}
+	if readFailed(in, v) {
+		return
+	}
 	r := recommender{e: e, in: in, data: data, monthly: in.Resource.HourlyCost * HoursPerMonth}
 	if sched.hasProf {
 		r.prof = &sched.prof
@@ -92,6 +95,23 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 		// An idle group keeps its minimum: it is scaled in, not stopped.
 		r.downsize(v, &win)
 	}
+}
+
+// readFailed explains every read of in that failed, a metric's or the
+// activity source's, and reports whether there was one: then no action is
+// recommended, neither a stop nor a schedule nor a smaller size. A metric
+// the verdict could do without (not required by the utilization signal)
+// may be the one that shows the resource at work: a memory-bound worker
+// whose memory read was throttled, a server whose logins could not be
+// read. Fail closed.
+func readFailed(in *Input, v *Verdict) bool {
+	for _, me := range in.MetricErrors {
+		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonReadFailed, Metric: me.Metric, Err: me.Err})
+	}
+	if in.ActivityErr != nil {
+		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonReadFailed, Err: in.ActivityErr})
+	}
+	return len(in.MetricErrors) > 0 || in.ActivityErr != nil
 }
 
 // evidenceMetrics returns the metrics the evidence rules read, in a stable

@@ -263,6 +263,41 @@ func (r Resource) Clone() Resource {
 	return r
 }
 
+// ChangedFrom names the fields of r that differ from old, an earlier read
+// of the same resource, in field order ("launch_time", "tags"): every
+// field but State, which moves on its own (pending to running), and
+// HourlyCost, a price. A decision made on old is not about r when any
+// differs: a new launch time is a restart (which a grace period may
+// cover), new tags or labels may make it critical or protected or move
+// its time zone, a new size is another machine. Empty when none does.
+func (r Resource) ChangedFrom(old Resource) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"id", r.ID == old.ID},
+		{"kind", r.Kind == old.Kind},
+		{"provider", r.Provider == old.Provider},
+		{"region", r.Region == old.Region},
+		{"name", r.Name == old.Name},
+		{"tags", maps.Equal(r.Tags, old.Tags)},
+		{"environment", r.Environment == old.Environment},
+		{"role", r.Role == old.Role},
+		{"criticality", r.Criticality == old.Criticality},
+		{"owner", r.Owner == old.Owner},
+		{"protected", r.Protected == old.Protected},
+		{"time_zone", r.TimeZone == old.TimeZone},
+		{"launch_time", r.LaunchTime.Equal(old.LaunchTime)},
+		{"size", r.Size == old.Size},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // Location returns the resource's time zone, or fallback when it has none
 // or the name does not load.
 func (r Resource) Location(fallback *time.Location) *time.Location {

@@ -14,7 +14,8 @@
 //	              allowed,        │       │         (optional)   Resize     Clock        history
 //	              conf ≥ min;     │block  │approval     │ denied
 //	              re-read:        ▼       ▼ required    ▼
-//	              right state   blocked  Approvals   rate_limited
+//	              right state,  blocked  Approvals   rate_limited
+//	              as listed
 //	                 │ no                .Request ─► needs_approval ──(human approves)──►
 //	                 ▼                                next run: Check with ApprovalID,
 //	              skipped                             Approvals.Claim, act, Complete
@@ -32,7 +33,17 @@
 //
 // Decisions are pure functions of the fleet's data and the now passed to
 // RunOnce; only verification and Run wait, on the clock.Clock given with
-// WithClock.
+// WithClock. The gate judges each proposal at that now plus the whole
+// minutes the run has taken so far on the clock, so that a run slowed by
+// its metrics source does not stop a machine at 09:06 on a check of
+// business hours made at 08:50.
+//
+// A resource is acted on only when nothing says it might be at work: a
+// record with any detection error (a metric or activity read that
+// failed) is skipped, whatever the detector recommended, and so is a
+// resource that, read again just before the gate, differs from the
+// listed copy the verdict was made on (provider.Resource.ChangedFrom: a
+// restart, new tags or labels, another size).
 //
 // # Collaborators
 //

@@ -65,6 +65,17 @@ type Record struct {
 // Err returns the record's errors joined, or nil.
 func (r Record) Err() error { return errors.Join(r.Errors...) }
 
+// failedAt reports whether the record has an error of stage.
+func (r *Record) failedAt(stage Stage) bool {
+	for _, err := range r.Errors {
+		var re *ResourceError
+		if errors.As(err, &re) && re.Stage == stage {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Record) fail(stage Stage, err error) {
 	e := &ResourceError{ResourceID: r.ResourceID, Stage: stage, Err: err}
 	r.Errors = append(r.Errors, e)

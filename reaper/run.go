@@ -47,6 +47,7 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	if now.IsZero() {
 		return rep, provider.Invalid("now", now, "is required")
 	}
+	start := r.clock.Now() // to judge each proposal when it is made (see propose)
 	listed, err := r.fleet.Inventory.List(ctx, r.cfg.Filter)
 	if err != nil {
 		return rep, fmt.Errorf("reaper: list resources: %w", err)
@@ -62,7 +63,7 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	var acted []*Record
 	for i := range rep.Records {
 		rec := &rep.Records[i]
-		if rec.Outcome == "" && r.process(ctx, now, rec, fleets, &planned) {
+		if rec.Outcome == "" && r.process(ctx, now, start, rec, fleets, &planned) {
 			acted = append(acted, rec)
 		}
 	}
@@ -175,9 +176,16 @@ func (r *Reaper) fleetOf(res provider.Resource) string {
 // up), gate and, when executing, act. It reports whether an action was
 // carried out (and must be verified). Each phase that stops the record
 // sets its Outcome and Reason.
-func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets map[string]int, planned *int) bool {
+func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int, planned *int) bool {
 	if rec.Verdict == nil {
 		rec.Outcome, rec.Reason = OutcomeFailed, "no verdict: detection failed"
+		return false
+	}
+	if rec.failedAt(StageDetect) {
+		// A metric or activity read failed: what it hid could show use.
+		// (The ensemble already recommends nothing then; a host's own
+		// detector might not.)
+		rec.Outcome, rec.Reason = OutcomeSkipped, "a read failed during detection: not acted on"
 		return false
 	}
 	sel := selectAction(r.cfg, *rec.Verdict)
@@ -186,7 +194,7 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 		return false
 	}
 	rec.Action = sel.Action
-	p, ok := r.propose(ctx, now, rec, fleets)
+	p, ok := r.propose(ctx, now, start, rec, fleets)
 	if !ok {
 		return false
 	}
@@ -215,7 +223,7 @@ func (r *Reaper) process(ctx context.Context, now time.Time, rec *Record, fleets
 // for rec.Action: it fails the record when the inventory or the Sizer
 // fails, and skips it when the action does not apply to the resource's
 // state.
-func (r *Reaper) propose(ctx context.Context, now time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
+func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
 	if err != nil {
 		rec.fail(StageInventory, err)
@@ -226,6 +234,13 @@ func (r *Reaper) propose(ctx context.Context, now time.Time, rec *Record, fleets
 		rec.Outcome, rec.Reason = OutcomeSkipped, "state "+string(res.State)+": nothing to "+string(rec.Action)
 		return safety.Proposal{}, false
 	}
+	if changed := res.ChangedFrom(rec.Resource); len(changed) > 0 {
+		// Restarted (a new launch time, which the grace period may
+		// cover), retagged (critical, protected, another zone) or
+		// resized since it was listed: the verdict is not about it.
+		rec.Outcome, rec.Reason = OutcomeSkipped, "changed since it was listed ("+strings.Join(changed, ", ")+"): decided again next run"
+		return safety.Proposal{}, false
+	}
 	v := rec.Verdict
 	p := safety.Proposal{
 		ID:        "reaper:" + res.ID,
@@ -234,7 +249,11 @@ func (r *Reaper) propose(ctx context.Context, now time.Time, rec *Record, fleets
 		Requester: r.cfg.Requester,
 		Source:    "detector: idle, confidence " + ftoa(v.Confidence),
 		Reason:    strings.Join(v.Explain(), "; "),
-		Now:       now,
+		// The gate judges the proposal when it is made, not when the run
+		// started (business hours, approvals' expiry): the run's now plus
+		// the whole minutes the run has taken so far on the reaper's
+		// clock (a scan slowed by its metrics source can take many).
+		Now: now.Add(max(r.clock.Now().Sub(start), 0).Truncate(time.Minute)),
 	}
 	if name := r.fleetOf(res); name != "" {
 		p.Fleet, p.FleetSize = name, fleets[name]

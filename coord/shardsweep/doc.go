@@ -34,10 +34,14 @@
 //	                                             │ a save refused: deposed,
 //	                                             │ stop (coord.ErrFenced)
 //	                                             ▼
-//	for each verdict with an action:  claim (resource, p) under the fence
+//	for each verdict with an action:  read it again (one batch): changed
+//	                                  since the listing or unreadable: skip
+//	                                  (Report.Changed), decided next period
+//	                                  claim (resource, p) under the fence
 //	                                    ├─ refused: deposed, stop
 //	                                    ├─ claimed before: skip
-//	                                    └─ ours: Actor.Act, record outcome
+//	                                    └─ ours: Actor.Act on the fresh copy,
+//	                                             record outcome
 //	                                             ▼
 //	                                  mark p done for k (under the fence)
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/coord/shardsweep"
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/provider"
 )
 
 // replica is one in-process replica: its Runner on a client of its own.
@@ -224,5 +225,39 @@ func TestFailover(t *testing.T) {
 	for _, rep := range g.rec.all() {
 		assert.Empty(t, rep.Fenced, "shard %d %s", rep.Shard, rep.Period)
 		assert.Empty(t, rep.Failed)
+	}
+}
+
+// TestChangedSinceListingNotActed: an idle resource restarted after the
+// listing (a new launch time, which the grace period covers) and another
+// retagged as protected are read again before the claim, found changed,
+// and not acted on (Report.Changed); the other idle ones are.
+func TestChangedSinceListingNotActed(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(12, t0.Add(-90*24*time.Hour))
+	restarted, retagged := f.resources[0], f.resources[2] // both idle (even index)
+	restarted.LaunchTime = t0.Add(4 * time.Minute)
+	retagged.Protected = true
+	f.now = map[string]provider.Resource{restarted.ID: restarted, retagged.ID: retagged}
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	a := g.start("replica-a")
+	g.balanced(a)
+	done := g.allDone(t0)
+	var changed []string
+	for _, reps := range done {
+		for _, rep := range reps {
+			changed = append(changed, rep.Changed...)
+		}
+	}
+	assert.ElementsMatch(t, []string{restarted.ID, retagged.ID}, changed)
+	acts := g.rec.actsFor(t0)
+	for _, r := range f.resources {
+		switch {
+		case r.ID == restarted.ID || r.ID == retagged.ID:
+			assert.Empty(t, acts[r.ID], "%s changed since it was listed", r.ID)
+		case f.idle[r.ID]:
+			assert.Len(t, acts[r.ID], 1, r.ID)
+		}
 	}
 }

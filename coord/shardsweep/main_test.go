@@ -37,6 +37,8 @@ type fleet struct {
 	hold func(q provider.Query) // optional, called before every query
 
 	lists atomic.Int32 // List calls
+
+	now map[string]provider.Resource // what Get answers instead of the listed copy, when set (under mu)
 }
 
 // setHold sets the function called before every query.
@@ -64,6 +66,12 @@ func (f *fleet) List(ctx context.Context, _ provider.Filter) ([]provider.Resourc
 }
 
 func (f *fleet) Get(_ context.Context, id string) (provider.Resource, error) {
+	f.mu.Lock()
+	r, ok := f.now[id]
+	f.mu.Unlock()
+	if ok {
+		return r, nil
+	}
 	for _, r := range f.resources {
 		if r.ID == id {
 			return r, nil

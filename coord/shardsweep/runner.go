@@ -79,6 +79,12 @@ type Report struct {
 	// leadership had ended (coord.ErrFenced): not acted on, and not
 	// counted in Acted.
 	Fenced []string
+	// Changed lists the resources with an action that were not claimed
+	// because, read again just before, they differ from the listing the
+	// verdict was made on (provider.Resource.ChangedFrom: restarted,
+	// retagged, resized) or could not be read: they are decided again
+	// in the next period.
+	Changed []string
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
 	// Err is why the pass ended early: an error matching coord.ErrFenced
@@ -306,8 +312,14 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 			return rep
 		}
 	}
+	fresh := r.reread(ctx, k, rep.Sweep.Verdicts, byID)
 	for _, v := range rep.Sweep.Verdicts {
 		if v.Action == detector.ActionNone {
+			continue
+		}
+		now, ok := fresh[v.ResourceID]
+		if !ok {
+			rep.Changed = append(rep.Changed, v.ResourceID)
 			continue
 		}
 		c, err := r.claim(ctx, f, k, due, v)
@@ -324,7 +336,7 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 			continue
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ActTimeout)
-		aerr := r.actor.Act(actx, Decision{Shard: k, Period: due, Resource: byID[v.ResourceID].Clone(), Verdict: v})
+		aerr := r.actor.Act(actx, Decision{Shard: k, Period: due, Resource: now, Verdict: v})
 		cancel()
 		if aerr != nil {
 			rep.Failed = append(rep.Failed, &detector.ResourceError{ResourceID: v.ResourceID, Op: "act", Err: aerr})
@@ -344,4 +356,34 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: prune old claims failed", slog.Int("shard", k), slog.Any("error", err))
 	}
 	return rep
+}
+
+// reread reads again the resources of the verdicts with an action, in one
+// batch call when the inventory batches, and returns those that read as
+// listed (byID): the fresh copies, by ID. A verdict was made on the
+// listing, which can be up to Delay older than this pass (see listings)
+// plus the sweep's own time; a resource restarted (a new launch time,
+// which a grace period may cover), retagged or resized since is left out,
+// as is one that could not be read.
+func (r *Runner) reread(ctx context.Context, k int, verdicts []detector.Verdict, byID map[string]provider.Resource) map[string]provider.Resource {
+	var reads []provider.ResourceRead
+	for _, v := range verdicts {
+		if v.Action != detector.ActionNone {
+			reads = append(reads, provider.ResourceRead{ID: v.ResourceID})
+		}
+	}
+	_ = provider.GetResources(ctx, r.fleet.Inventory, reads) // each read carries its error
+	fresh := make(map[string]provider.Resource, len(reads))
+	for _, rd := range reads {
+		if rd.Err != nil {
+			r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource before acting failed", slog.Int("shard", k), slog.String("resource", rd.ID), slog.Any("error", rd.Err))
+			continue
+		}
+		if changed := rd.Resource.ChangedFrom(byID[rd.ID]); len(changed) > 0 {
+			r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: resource changed since it was listed; not acted on this period", slog.Int("shard", k), slog.String("resource", rd.ID), slog.Any("changed", changed))
+			continue
+		}
+		fresh[rd.ID] = rd.Resource
+	}
+	return fresh
 }
