@@ -42,10 +42,15 @@
 //	             projected onto the smaller size, below 70 % and 90 %
 //	stop         95 % of the last 14 days covered by data; their p99 below
 //	             the idle threshold and their max below twice it (CPU 10 %
-//	             and 20 %); every hour of the week idle, none with a peak
+//	             and 20 %), network traffic in and out (where the provider
+//	             reports it, as AWS does) p99 below 100 kB/s and max below
+//	             1 MB/s; every hour of the week idle, none with a peak
 //	terminate    the same over 28 days, and activity data over all of
 //	             them showing no use at all (a verified backup is the
 //	             safety gate's job)
+//
+// No action at all is recommended when a read failed (a metric's, the
+// activity's): the data it hid could show the resource at work.
 //
 // An idle instance or database may be stopped, an idle group scaled in
 // (downsize), an idle function, volume or load balancer terminated; a busy

@@ -44,6 +44,26 @@ func DefaultPeakBounds(thresholds map[provider.Metric]float64) map[provider.Metr
 	return out
 }
 
+// DefaultTrafficBounds returns the peak bounds on network traffic that the
+// evidence checks by default beside DefaultPeakBounds: in and out, p99
+// below 100 kB/s and max below 1 MB/s (5-minute steps over the evidence
+// window). They are for providers that report traffic in bytes per second
+// rather than a network utilization — AWS's NetworkIn and NetworkOut for
+// an instance, where the utilization thresholds' network and disk metrics
+// have no CloudWatch mapping, so that without them an instance would be
+// judged on its CPU alone and a proxy at 2 % CPU moving 80 MB/s would be
+// stopped. An unused machine's agents and updates stay far below them (the
+// NAB EC2 network traces in testdata: p99 11 and 18 kB/s), a server that
+// answers traffic does not. A resource with no traffic data is not
+// checked on it (the memory provider's fleets, a Prometheus without the
+// metric).
+func DefaultTrafficBounds() map[provider.Metric]PeakBound {
+	return map[provider.Metric]PeakBound{
+		provider.MetricNetworkIn:  {P99: 100e3, Max: 1e6},
+		provider.MetricNetworkOut: {P99: 100e3, Max: 1e6},
+	}
+}
+
 // EvidenceConfig sets the evidence each action needs (see Evidence in the
 // package documentation for the ladder from reporting idle to terminate).
 // The zero value means the defaults.
@@ -102,6 +122,11 @@ func (c EvidenceConfig) withDefaults(thresholds map[provider.Metric]float64) Evi
 	}
 	if c.PeakBounds == nil {
 		c.PeakBounds = DefaultPeakBounds(thresholds)
+		for m, b := range DefaultTrafficBounds() {
+			if _, set := c.PeakBounds[m]; !set {
+				c.PeakBounds[m] = b
+			}
+		}
 	}
 	if c.DownsizeP99 == 0 {
 		c.DownsizeP99 = 0.7

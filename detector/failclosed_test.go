@@ -1,14 +1,17 @@
 package detector_test
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
 )
 
 // TestReadErrorBlocksAction: a quiet instance is stopped; the same
@@ -49,4 +52,59 @@ func TestReadErrorBlocksAction(t *testing.T) {
 	assert.Equal(t, detector.ActionNone, act.Action, "activity read failed: %v", act.Explain())
 	assert.Contains(t, act.Explain(), "ensemble: reading activity failed (AccessDenied on CWAgent): no action, its data could show use")
 	assert.Zero(t, act.MonthlySavings)
+}
+
+// awsLike answers as the AWS driver does for an instance: metrics without
+// a CloudWatch mapping (network and disk utilization) are unsupported,
+// memory (no CloudWatch agent) has no data, CPU is 2 % and the traffic in
+// and out is given.
+type awsLike struct{ traffic float64 }
+
+func (a awsLike) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	if _, ok := awsprovider.Mapping(provider.KindInstance, q.Metric); !ok {
+		return provider.Series{}, provider.ErrUnsupported
+	}
+	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	for i := range out.Values {
+		switch q.Metric {
+		case provider.MetricCPU:
+			out.Values[i] = 0.02
+		case provider.MetricNetworkIn, provider.MetricNetworkOut:
+			out.Values[i] = a.traffic
+		default:
+			out.Values[i] = provider.Gap
+		}
+	}
+	return out, nil
+}
+
+type oneInventory struct{ r provider.Resource }
+
+func (o oneInventory) List(context.Context, provider.Filter) ([]provider.Resource, error) {
+	return []provider.Resource{o.r}, nil
+}
+
+func (o oneInventory) Get(context.Context, string) (provider.Resource, error) { return o.r, nil }
+
+// TestDefaultEnsembleReadsTrafficOnAWS: on the metrics the AWS driver has
+// for an instance (CPU, traffic in and out; no network or disk
+// utilization), the default ensemble stops a quiet instance whose traffic
+// is an agent's (1 kB/s) and not a proxy at 2 % CPU moving 80 MB/s. (A
+// review found it judged such an instance on its CPU alone.)
+func TestDefaultEnsembleReadsTrafficOnAWS(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	assert.Subset(t, ens.Needs().Metrics, []provider.Metric{provider.MetricNetworkIn, provider.MetricNetworkOut})
+	r := res("i-0123456789abcdef0", tEnd.Add(-60*24*time.Hour))
+	for _, tt := range []struct {
+		traffic float64
+		want    detector.Action
+	}{{1e3, detector.ActionStop}, {80e6, detector.ActionNone}, {150e3, detector.ActionNone}} {
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: awsLike{traffic: tt.traffic}}, ens, detector.ScanConfig{Now: tEnd})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		v := rep.Verdicts[0]
+		assert.Equal(t, tt.want, v.Action, "traffic %g B/s: %v", tt.traffic, v.Explain())
+	}
 }

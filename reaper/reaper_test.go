@@ -463,9 +463,10 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 	}
 	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-ok").Outcome)
 	// i-nometrics fails once per metric the ensemble reads (cpu, memory,
-	// network and disk utilization): 1 + 1 + 4 + 1 errors, none dropped.
-	assert.Equal(t, 7, rep.Totals.Errors)
-	assert.Len(t, record(t, rep, "i-nometrics").Errors, 4)
+	// network and disk utilization, network in and out): 1 + 1 + 6 + 1
+	// errors, none dropped.
+	assert.Equal(t, 9, rep.Totals.Errors)
+	assert.Len(t, record(t, rep, "i-nometrics").Errors, 6)
 
 	// The throttled stop changed nothing, so its budget was refunded; the
 	// failed one with an unknown cause keeps it (spent, never exceeded).

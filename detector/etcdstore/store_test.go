@@ -110,7 +110,7 @@ func TestTrackerResumes(t *testing.T) {
 	}
 	assert.True(t, reads[0].Full)
 	assert.False(t, reads[1].Full, "the second replica resumes")
-	assert.Equal(t, 48, reads[1].Points)
+	assert.Equal(t, 72, reads[1].Points, "an hour of 6 metrics")
 }
 
 // flatCPU is a source of a constant cpu utilization; other metrics are

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -222,10 +223,23 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 
 	d := f.driverAs(viewer, kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")
-	// Reading works (RBAC caches may take a moment on a loaded machine,
-	// but a binding is effective as soon as it is stored).
+	// Reading works once the API server's RBAC authorizer, which reads
+	// roles and bindings through an informer, has seen the new binding:
+	// on a loaded machine that can take a moment (a run of the whole
+	// suite once failed here).
 	c, err := d.Capacity(f.ctx, web)
-	require.NoError(t, err)
+	deadline, tick := time.NewTimer(60*time.Second), time.NewTicker(20*time.Millisecond)
+	defer deadline.Stop()
+	defer tick.Stop()
+	for waiting := true; err != nil && waiting; {
+		select {
+		case <-deadline.C:
+			waiting = false
+		case <-tick.C:
+		}
+		c, err = d.Capacity(f.ctx, web)
+	}
+	require.NoError(t, err, "the viewer reads once the binding is seen")
 	err = d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: c.Min, Max: c.Max, Desired: 3})
 	require.ErrorIs(t, err, kubernetes.ErrForbidden)
 	var fe *kubernetes.ForbiddenError
