@@ -108,3 +108,48 @@ func TestDefaultEnsembleReadsTrafficOnAWS(t *testing.T) {
 		assert.Equal(t, tt.want, v.Action, "traffic %g B/s: %v", tt.traffic, v.Explain())
 	}
 }
+
+// awsStat is awsLike refusing, as the AWS driver does for a counter
+// (NetworkIn/Out), a statistic other than the mean, sum or count.
+type awsStat struct{ awsLike }
+
+func (a awsStat) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	switch q.Metric {
+	case provider.MetricNetworkIn, provider.MetricNetworkOut:
+		switch q.Statistic {
+		case "", provider.StatMean, provider.StatSum, provider.StatCount:
+		default:
+			return provider.Series{}, provider.ErrUnsupported
+		}
+	}
+	return a.awsLike.QueryMetric(ctx, q)
+}
+
+// TestTrafficReadAsMeanWhenStatisticRefused: a scan, and a Tracker, that
+// read maxima still check the traffic of an AWS instance: the driver
+// refuses the maximum of a counter, and the mean is read instead, so the
+// 80 MB/s proxy is not stopped. (A review found the refusal read as no
+// data, which let the evidence skip the traffic bounds.)
+func TestTrafficReadAsMeanWhenStatisticRefused(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	r := res("i-0123456789abcdef0", tEnd.Add(-60*24*time.Hour))
+	for _, traffic := range []float64{80e6, 1e3} {
+		src := awsStat{awsLike{traffic: traffic}}
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: src}, ens,
+			detector.ScanConfig{Now: tEnd, Statistic: provider.StatMax})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		want := map[bool]detector.Action{true: detector.ActionNone, false: detector.ActionStop}[traffic > 1e6]
+		assert.Equal(t, want, rep.Verdicts[0].Action, "scan, traffic %g: %v", traffic, rep.Verdicts[0].Explain())
+
+		tr, err := detector.NewTracker(ens, detector.TrackerConfig{Statistic: provider.StatMax}, &detector.MemoryStateStore{})
+		require.NoError(t, err)
+		for _, now := range []time.Time{tEnd.Add(-time.Hour), tEnd} { // a full read, then an incremental one
+			v, rd, err := tr.Detect(t.Context(), src, nil, r, now)
+			require.NoError(t, err)
+			assert.Equal(t, want, v.Action, "tracker at %s (full %v), traffic %g: %v", now, rd.Full, traffic, v.Explain())
+		}
+	}
+}

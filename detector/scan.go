@@ -325,6 +325,30 @@ func scanDefaults(cfg ScanConfig, d Detector) ScanConfig {
 	return cfg
 }
 
+// queryOrMean reads q from ms and, when ms has no such statistic for the
+// metric, its mean (see meanInstead).
+func queryOrMean(ctx context.Context, ms provider.MetricsSource, q provider.Query) (provider.Series, error) {
+	s, err := ms.QueryMetric(ctx, q)
+	if meanInstead(q, err) {
+		return ms.QueryMetric(ctx, withMean(q))
+	}
+	return s, err
+}
+
+// meanInstead reports whether a read of q that failed with err is read
+// again as a mean: the provider refused the statistic (AWS has no maximum
+// or percentile of a counter such as NetworkIn), and no data at all would
+// let the evidence skip a metric it bounds (a busy proxy's traffic)
+// instead of checking its mean rate.
+func meanInstead(q provider.Query, err error) bool {
+	return errors.Is(err, provider.ErrUnsupported) && q.Statistic != "" && q.Statistic != provider.StatMean
+}
+
+func withMean(q provider.Query) provider.Query {
+	q.Statistic = provider.StatMean
+	return q
+}
+
 // ScanChunk is how many resources' metrics Scan reads in one call of a
 // provider.MetricsBatcher: 125 resources of 4 metrics are the 500 queries
 // of one GetMetricData call.
@@ -354,8 +378,11 @@ func gather(ctx context.Context, ms provider.MetricsSource, act provider.Activit
 		)
 		if ahead != nil {
 			s, err = ahead[k].Series, ahead[k].Err
+			if meanInstead(q, err) {
+				s, err = ms.QueryMetric(ctx, withMean(q))
+			}
 		} else {
-			s, err = ms.QueryMetric(ctx, q)
+			s, err = queryOrMean(ctx, ms, q)
 		}
 		if ctx.Err() != nil {
 			return in, false

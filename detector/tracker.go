@@ -279,7 +279,7 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 		for i := range d.metrics {
 			md := &d.metrics[i]
 			q := provider.Query{ResourceID: r.ID, Metric: md.metric, Start: d.next, End: now, Step: d.step, Statistic: t.cfg.Statistic}
-			s, err := ms.QueryMetric(ctx, q)
+			s, err := queryOrMean(ctx, ms, q) // as a full read does (gather)
 			rd.Queries++
 			rd.Points += q.Steps()
 			switch {

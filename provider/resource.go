@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone database, for a host image without one (distroless, scratch): a zone that does not load makes a resource protected
 	"unicode"
 
 	"github.com/idlescale/idlescale/internal/enumtext"

@@ -83,6 +83,11 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 		if q.Fingerprint != fp || !p.Now.Before(q.ExpiresAt) {
 			continue
 		}
+		if len(p.Resource.ChangedFrom(q.Proposal.Resource)) > 0 {
+			// Approved (or denied) for the resource as it was: protected,
+			// retagged or restarted since, it needs a decision of its own.
+			continue
+		}
 		switch q.State {
 		case approval.Approved:
 			p.ApprovalID = q.ID

@@ -50,15 +50,17 @@ func TestReadErrorBlocksStop(t *testing.T) {
 	}
 }
 
-// TestSlowRunJudgedWhenItActs: a run starting Monday 08:50, ten minutes
-// before the default business hours, whose scan takes 16 minutes (a slow
-// metrics source) does not stop its instance at 09:06: the gate judges the
-// proposal when it is made. (A review found it judged at the run's start.)
+// TestSlowRunJudgedWhenItActs: a run starting Monday 08:48:30, before the
+// default business hours, whose scan takes a little under 12 minutes (a
+// slow metrics source: 6 queries of 1m58s) does not stop its instance just
+// after 09:00: the gate judges the proposal no earlier than it acts. (A
+// review found it judged at the run's start; a second one, that whole
+// minutes rounded down judged it at 08:59:30.)
 func TestSlowRunJudgedWhenItActs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
-	// Monday 08:50 UTC: ten minutes before the default Mon–Fri 09:00–18:00.
-	mon := time.Date(2026, time.March, 9, 8, 50, 0, 0, time.UTC)
+	// Monday 08:48:30 UTC, before the default Mon–Fri 09:00–18:00.
+	mon := time.Date(2026, time.March, 9, 8, 48, 30, 0, time.UTC)
 	e.clock.Set(mon)
 	require.NoError(t, e.cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance,
 		LaunchTime: mon.Add(-30 * 24 * time.Hour), HourlyCost: 0.096, Size: provider.Size{InstanceType: "m5.large"}}))
@@ -68,8 +70,8 @@ func TestSlowRunJudgedWhenItActs(t *testing.T) {
 	}
 	require.NoError(t, e.cloud.AddSamples("i-1", provider.MetricCPU, s...))
 	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-1", Time: mon.Add(-time.Hour), Complete: true, Verified: true}))
-	// A slow metrics backend: 4 minutes per query (4 metrics → 16 minutes).
-	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Latency: 4 * time.Minute})
+	// A slow metrics backend: 1m58s per query, 6 metrics: 11m48s.
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Latency: 118 * time.Second})
 	require.NoError(t, err)
 	r := e.reaper(t, reaper.Config{Execute: true})
 	rep, err := e.run(t.Context(), t, r, mon)
@@ -155,4 +157,49 @@ func TestDetectionErrorBlocksAnyDetector(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome)
 	assert.Equal(t, "a read failed during detection: not acted on", rec.Reason)
 	assert.NotEqual(t, reaper.OutcomeSkipped, record(t, rep, "i-2").Outcome, "the other one goes on to the gate")
+}
+
+// TestApprovalNotForAChangedResource: an approval given while the
+// instance was merely production does not let it be stopped once its
+// owner has marked it protected and critical: the request was for the
+// resource as it was. (A review found the fingerprint, which leaves out
+// labels, still matched.)
+func TestApprovalNotForAChangedResource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	approvedProd(t, e, r)
+	cur, err := e.cloud.Get(t.Context(), "i-prod")
+	require.NoError(t, err)
+	cur.Protected = true
+	cur.Criticality = provider.CriticalityCritical
+	require.NoError(t, e.cloud.Update(cur))
+	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.NotEqual(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
+	for _, m := range e.actions() {
+		assert.NotEqual(t, memory.OpStop, m.Op, "nothing stopped: %+v", m)
+	}
+}
+
+// TestSlowApprovedRunOneTime: a slow executing run claims, completes and
+// records its approved stop at one time, the one the gate judged: the
+// audit trail does not close the approval before it was claimed. (A
+// review found the claim at the proposal's time and the rest at the run's
+// start.)
+func TestSlowApprovedRunOneTime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	id := approvedProd(t, e, r)
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Latency: 2 * time.Minute})
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	require.False(t, req.ClaimedAt.IsZero(), "claimed: %s (%s)", rec.Outcome, rec.Reason)
+	assert.False(t, req.ClosedAt.Before(req.ClaimedAt), "closed %s before claimed %s", req.ClosedAt, req.ClaimedAt)
 }

@@ -216,7 +216,7 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 		rec.MonthlySavings = rec.Verdict.MonthlySavings
 		return false
 	}
-	return r.act(ctx, now, rec, p, d, planned)
+	return r.act(ctx, p.Now, rec, p, d, planned) // one time for the gate, the budget, the approval and the history
 }
 
 // propose re-reads a selected record's resource and builds the proposal
@@ -250,10 +250,8 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		Source:    "detector: idle, confidence " + ftoa(v.Confidence),
 		Reason:    strings.Join(v.Explain(), "; "),
 		// The gate judges the proposal when it is made, not when the run
-		// started (business hours, approvals' expiry): the run's now plus
-		// the whole minutes the run has taken so far on the reaper's
-		// clock (a scan slowed by its metrics source can take many).
-		Now: now.Add(max(r.clock.Now().Sub(start), 0).Truncate(time.Minute)),
+		// started (business hours, approvals' expiry): see judgedAt.
+		Now: judgedAt(now, r.clock.Now().Sub(start)),
 	}
 	if name := r.fleetOf(res); name != "" {
 		p.Fleet, p.FleetSize = name, fleets[name]
@@ -355,4 +353,22 @@ func (s snapshot) List(ctx context.Context, f provider.Filter) ([]provider.Resou
 // Get reads the resource from the inventory.
 func (s snapshot) Get(ctx context.Context, id string) (provider.Resource, error) {
 	return s.inv.Get(ctx, id)
+}
+
+// judgedAt is the time a proposal is judged at, given the run's now and
+// the time the run has taken so far on the reaper's clock: now during the
+// run's first minute, then now plus that time rounded up to the minute,
+// so that a run slowed by its metrics source (a scan of many minutes) is
+// never judged earlier than it acts. Within the first minute the check
+// may be up to a minute early, as it may be by the time a provider's stop
+// takes: a business-hours rule that must hold to the second wants a
+// margin of its own.
+func judgedAt(now time.Time, elapsed time.Duration) time.Time {
+	if elapsed < time.Minute {
+		return now
+	}
+	if r := elapsed % time.Minute; r != 0 {
+		elapsed += time.Minute - r
+	}
+	return now.Add(elapsed)
 }

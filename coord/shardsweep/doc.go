@@ -34,8 +34,8 @@
 //	                                             │ a save refused: deposed,
 //	                                             │ stop (coord.ErrFenced)
 //	                                             ▼
-//	for each verdict with an action:  read it again (one batch): changed
-//	                                  since the listing or unreadable: skip
+//	for each verdict with an action:  read it again: changed since the
+//	                                  listing or unreadable: skip
 //	                                  (Report.Changed), decided next period
 //	                                  claim (resource, p) under the fence
 //	                                    ├─ refused: deposed, stop

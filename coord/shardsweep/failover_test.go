@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,11 +237,17 @@ func TestChangedSinceListingNotActed(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFleet(12, t0.Add(-90*24*time.Hour))
-	restarted, retagged := f.resources[0], f.resources[2] // both idle (even index)
+	restarted, retagged, repriced := f.resources[0], f.resources[2], f.resources[4] // idle (even index)
 	restarted.LaunchTime = t0.Add(4 * time.Minute)
 	retagged.Protected = true
-	f.now = map[string]provider.Resource{restarted.ID: restarted, retagged.ID: retagged}
+	repriced.HourlyCost = 0.5 // not a change of the resource: it is acted on, as read again
+	f.now = map[string]provider.Resource{restarted.ID: restarted, retagged.ID: retagged, repriced.ID: repriced}
 	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	var acted sync.Map // resource → the Decision's Resource
+	g.rec.setAct(func(_ context.Context, d shardsweep.Decision) error {
+		acted.Store(d.Resource.ID, d.Resource)
+		return nil
+	})
 	a := g.start("replica-a")
 	g.balanced(a)
 	done := g.allDone(t0)
@@ -260,4 +267,7 @@ func TestChangedSinceListingNotActed(t *testing.T) {
 			assert.Len(t, acts[r.ID], 1, r.ID)
 		}
 	}
+	got, ok := acted.Load(repriced.ID)
+	require.True(t, ok)
+	assert.InDelta(t, 0.5, got.(provider.Resource).HourlyCost, 0, "the Actor gets the copy read again, not the listed one")
 }

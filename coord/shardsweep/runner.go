@@ -25,7 +25,8 @@ type Decision struct {
 	// Period is the start of the period the verdict is for (the sweep's
 	// now).
 	Period time.Time
-	// Resource is the resource as listed.
+	// Resource is the resource as read again just before it was claimed
+	// (it reads as listed: see Report.Changed).
 	Resource provider.Resource
 	// Verdict is its verdict; Verdict.Action is not detector.ActionNone.
 	Verdict detector.Verdict
@@ -80,10 +81,10 @@ type Report struct {
 	// counted in Acted.
 	Fenced []string
 	// Changed lists the resources with an action that were not claimed
-	// because, read again just before, they differ from the listing the
-	// verdict was made on (provider.Resource.ChangedFrom: restarted,
-	// retagged, resized) or could not be read: they are decided again
-	// in the next period.
+	// because, read again just before their claim, they differ from the
+	// listing the verdict was made on (provider.Resource.ChangedFrom:
+	// restarted, retagged, resized) or could not be read: they are
+	// decided again in the next period.
 	Changed []string
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
@@ -312,12 +313,11 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 			return rep
 		}
 	}
-	fresh := r.reread(ctx, k, rep.Sweep.Verdicts, byID)
 	for _, v := range rep.Sweep.Verdicts {
 		if v.Action == detector.ActionNone {
 			continue
 		}
-		now, ok := fresh[v.ResourceID]
+		now, ok := r.reread(ctx, k, byID[v.ResourceID])
 		if !ok {
 			rep.Changed = append(rep.Changed, v.ResourceID)
 			continue
@@ -358,32 +358,21 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	return rep
 }
 
-// reread reads again the resources of the verdicts with an action, in one
-// batch call when the inventory batches, and returns those that read as
-// listed (byID): the fresh copies, by ID. A verdict was made on the
-// listing, which can be up to Delay older than this pass (see listings)
-// plus the sweep's own time; a resource restarted (a new launch time,
-// which a grace period may cover), retagged or resized since is left out,
-// as is one that could not be read.
-func (r *Runner) reread(ctx context.Context, k int, verdicts []detector.Verdict, byID map[string]provider.Resource) map[string]provider.Resource {
-	var reads []provider.ResourceRead
-	for _, v := range verdicts {
-		if v.Action != detector.ActionNone {
-			reads = append(reads, provider.ResourceRead{ID: v.ResourceID})
-		}
+// reread reads listed, a resource with an action, again just before it is
+// claimed, and returns the fresh copy when it reads as listed. A verdict
+// was made on the listing, which can be up to Delay older than this pass
+// (see listings) plus the sweep's and the earlier acts' time; a resource
+// restarted (a new launch time, which a grace period may cover),
+// retagged or resized since is left out, as is one that could not be read.
+func (r *Runner) reread(ctx context.Context, k int, listed provider.Resource) (provider.Resource, bool) {
+	res, err := r.fleet.Inventory.Get(ctx, listed.ID)
+	if err != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource before acting failed", slog.Int("shard", k), slog.String("resource", listed.ID), slog.Any("error", err))
+		return provider.Resource{}, false
 	}
-	_ = provider.GetResources(ctx, r.fleet.Inventory, reads) // each read carries its error
-	fresh := make(map[string]provider.Resource, len(reads))
-	for _, rd := range reads {
-		if rd.Err != nil {
-			r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource before acting failed", slog.Int("shard", k), slog.String("resource", rd.ID), slog.Any("error", rd.Err))
-			continue
-		}
-		if changed := rd.Resource.ChangedFrom(byID[rd.ID]); len(changed) > 0 {
-			r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: resource changed since it was listed; not acted on this period", slog.Int("shard", k), slog.String("resource", rd.ID), slog.Any("changed", changed))
-			continue
-		}
-		fresh[rd.ID] = rd.Resource
+	if changed := res.ChangedFrom(listed); len(changed) > 0 {
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: resource changed since it was listed; not acted on this period", slog.Int("shard", k), slog.String("resource", listed.ID), slog.Any("changed", changed))
+		return provider.Resource{}, false
 	}
-	return fresh
+	return res, true
 }

@@ -29,6 +29,8 @@ func TestInventoryMapsTags(t *testing.T) {
 	})[0]
 	plain := runInstances(t, 1, "t3.micro", map[string]string{"owner": team, "criticality": "sky-high", "idlescale:protected": "no", "timezone": "Mars/Olympus"})[0]
 	typo := runInstances(t, 1, "t3.micro", map[string]string{"timezone": "Asia/Tokio", "idlescale:protected": "no"})[0]
+	tier := runInstances(t, 1, "t3.micro", map[string]string{"criticality": "tier-1", "idlescale:protected": "no", "timezone": "Asia/Tokyo"})[0]
+	local := runInstances(t, 1, "t3.micro", map[string]string{"timezone": "Local"})[0]
 	unprotected := runInstances(t, 1, "t3.micro", map[string]string{"criticality": "low", "idlescale:protected": "off", "timezone": "Asia/Tokyo"})[0]
 	group := createGroup(t, 0, 2, 0, map[string]string{"environment": "staging", "owner": team})
 	fn := createFunction(t, 256, 30, map[string]string{"environment": "dev", "owner": team, "idlescale:protected": "yes"})
@@ -56,6 +58,14 @@ func TestInventoryMapsTags(t *testing.T) {
 	other, err = d.Get(tctx(t), typo)
 	require.NoError(t, err)
 	assert.True(t, other.Protected, "a misspelt zone alone protects: business hours cannot be judged in it")
+	assert.Empty(t, other.TimeZone)
+	other, err = d.Get(tctx(t), tier)
+	require.NoError(t, err)
+	assert.True(t, other.Protected, "a criticality the rules cannot read alone protects")
+	assert.Equal(t, "Asia/Tokyo", other.TimeZone)
+	other, err = d.Get(tctx(t), local)
+	require.NoError(t, err)
+	assert.True(t, other.Protected, `"Local" is the host's zone, not the resource's`)
 	assert.Empty(t, other.TimeZone)
 	other, err = d.Get(tctx(t), unprotected)
 	require.NoError(t, err)

@@ -276,7 +276,7 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 		}
 	}
 	if v, ok := get(AnnotationTimeZone); ok {
-		if _, err := time.LoadLocation(v); err == nil && v != "" {
+		if _, err := time.LoadLocation(v); err == nil && v != "" && v != "Local" { // "Local": the host's zone
 			r.TimeZone = v
 		} else if v != "" {
 			malformed = true

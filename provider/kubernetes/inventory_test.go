@@ -37,6 +37,12 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 			kubernetes.AnnotationTimeZone:    "Mars/Olympus_Mons", // not a zone: unset
 		}
 	})
+	f.deployment("tiered", 1, containers, func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{kubernetes.AnnotationCriticality: "tier-1", kubernetes.AnnotationProtected: "off"}
+	})
+	f.deployment("zoned", 1, containers, func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{kubernetes.AnnotationTimeZone: "Asia/Tokio", kubernetes.AnnotationProtected: "off"}
+	})
 	// The pod overrides its workload's owner and inherits the rest.
 	f.pod("web-1", map[string]string{"app": "web"}, containers, running(time.Now()))
 	_, err := f.admin.CoreV1().Pods(f.ns).Patch(f.ctx, "web-1", "application/merge-patch+json",
@@ -46,7 +52,7 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 	d := f.driver(kubernetes.Config{Region: "eu-central-1", CPUHourlyPrice: 0.04, MemoryHourlyPrice: 0.004})
 	got, err := d.List(f.ctx, provider.Filter{})
 	require.NoError(t, err)
-	require.Len(t, got, 3)
+	require.Len(t, got, 5)
 	byID := map[string]provider.Resource{}
 	for _, r := range got {
 		require.NoError(t, r.Validate(), r.ID)
@@ -76,6 +82,8 @@ func TestListMapsTheAnnotationConvention(t *testing.T) {
 	assert.Equal(t, provider.CriticalityUnknown, batch.Criticality)
 	assert.True(t, batch.Protected, "a criticality or time zone the safety rules cannot read protects it, whatever idlescale.io/protected says")
 	assert.Empty(t, batch.TimeZone)
+	assert.True(t, byID[f.id(kubernetes.ObjectDeployment, "tiered")].Protected, "a criticality the rules cannot read alone protects")
+	assert.True(t, byID[f.id(kubernetes.ObjectDeployment, "zoned")].Protected, "a time zone the rules cannot read alone protects")
 
 	pod := byID[f.id(kubernetes.ObjectPod, "web-1")]
 	assert.Equal(t, provider.KindInstance, pod.Kind)
