@@ -2,6 +2,9 @@ package shardsweep_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -243,4 +246,49 @@ func TestNewRejects(t *testing.T) {
 		require.ErrorAs(t, tt.call(), &ie, tt.name)
 		assert.Equal(t, tt.field, ie.Field, tt.name)
 	}
+}
+
+// TestClaimLedger pins what the claims record and keep: an act that
+// succeeds leaves its claim "acted", one that fails "failed: " and its
+// error; after a period's pass the claims of that period and the one
+// before are kept, older ones deleted.
+func TestClaimLedger(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(4, t0.Add(-90*24*time.Hour)) // i-0000 and i-0002 idle
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	admin := etcdtest.Dial(t, g.eps...)
+	g.rec.setAct(func(_ context.Context, d shardsweep.Decision) error {
+		if d.Resource.ID == "i-0002" {
+			return errors.New("boom")
+		}
+		return nil
+	})
+	g.start("replica-a")
+	g.allDone(t0)
+	for _, p := range []time.Time{t0.Add(time.Hour), t0.Add(2 * time.Hour)} {
+		g.clock.Add(time.Hour)
+		g.allDone(p)
+	}
+	resp, err := admin.Get(t.Context(), g.cfg.Prefix, clientv3.WithPrefix())
+	require.NoError(t, err)
+	outcomes := map[string]string{} // period/resource → outcome
+	for _, kv := range resp.Kvs {
+		key := string(kv.Key)
+		i := strings.Index(key, "/claims/")
+		if i < 0 {
+			continue
+		}
+		var rec struct {
+			Outcome string `json:"outcome"`
+		}
+		require.NoError(t, json.Unmarshal(kv.Value, &rec))
+		outcomes[key[i+len("/claims/"):]] = rec.Outcome
+	}
+	pk := func(p time.Time, id string) string { return fmt.Sprintf("%020d/%s", p.Unix(), id) }
+	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	assert.Equal(t, map[string]string{
+		pk(t1, "i-0000"): "acted", pk(t1, "i-0002"): "failed: boom",
+		pk(t2, "i-0000"): "acted", pk(t2, "i-0002"): "failed: boom",
+	}, outcomes, "the claims of the last two periods, with their outcomes; t0's pruned")
 }
