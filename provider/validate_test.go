@@ -208,3 +208,46 @@ func TestInvalidErrorMessage(t *testing.T) {
 	err = provider.Invalid("id", "a b", "no spaces")
 	require.EqualError(t, err, `invalid id "a b": no spaces`)
 }
+
+// TestResourceChangedFrom pins what counts as a change of a resource
+// between two reads: every field but its state and its price, each named;
+// nil and empty tags and one instant in two zones are the same.
+func TestResourceChangedFrom(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	base := provider.Resource{ID: "i-1", Kind: provider.KindInstance, Provider: "aws", Region: "eu-west-1", Name: "web",
+		State: provider.StateRunning, Environment: "production", Role: "web", Criticality: provider.CriticalityLow, Owner: "team",
+		TimeZone: "Europe/Paris", LaunchTime: at, HourlyCost: 0.1, Size: provider.Size{InstanceType: "m5.large"}}
+	assert.Empty(t, base.ChangedFrom(base))
+	same := base
+	same.State, same.HourlyCost = provider.StateStopping, 0.2
+	same.Tags = map[string]string{}
+	same.LaunchTime = at.In(time.FixedZone("X", 3600))
+	assert.Empty(t, same.ChangedFrom(base), "state, price, nil vs empty tags, another zone of one instant")
+	for _, tt := range []struct {
+		field  string
+		change func(r *provider.Resource)
+	}{
+		{"id", func(r *provider.Resource) { r.ID = "i-2" }},
+		{"kind", func(r *provider.Resource) { r.Kind = provider.KindDatabase }},
+		{"provider", func(r *provider.Resource) { r.Provider = "memory" }},
+		{"region", func(r *provider.Resource) { r.Region = "us-east-1" }},
+		{"name", func(r *provider.Resource) { r.Name = "api" }},
+		{"tags", func(r *provider.Resource) { r.Tags = map[string]string{"k": "v"} }},
+		{"environment", func(r *provider.Resource) { r.Environment = "staging" }},
+		{"role", func(r *provider.Resource) { r.Role = "db" }},
+		{"criticality", func(r *provider.Resource) { r.Criticality = provider.CriticalityCritical }},
+		{"owner", func(r *provider.Resource) { r.Owner = "other" }},
+		{"protected", func(r *provider.Resource) { r.Protected = true }},
+		{"time_zone", func(r *provider.Resource) { r.TimeZone = "UTC" }},
+		{"launch_time", func(r *provider.Resource) { r.LaunchTime = at.Add(time.Second) }},
+		{"size", func(r *provider.Resource) { r.Size.InstanceType = "m5.xlarge" }},
+	} {
+		r := base
+		tt.change(&r)
+		assert.Equal(t, []string{tt.field}, r.ChangedFrom(base), tt.field)
+	}
+	two := base
+	two.Protected, two.LaunchTime = true, at.Add(time.Hour)
+	assert.Equal(t, []string{"protected", "launch_time"}, two.ChangedFrom(base), "in field order")
+}
