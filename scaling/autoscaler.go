@@ -405,6 +405,8 @@ type batch struct {
 	considered []Recommendation
 	plans      []Plan
 	steps      []PlanStep // the plans' steps
+	ids        stringSlab // the plans' IDs
+	state      State      // the State of the target being decided
 }
 
 // reset empties b for a batch of at most n targets.
@@ -466,7 +468,8 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 	}
 	for j, k := range b.live {
 		t, rep := b.targets[k], b.reps[k]
-		st, err := a.stateOf(ctx, b, j, now)
+		st := &b.state
+		err := a.stateOf(ctx, b, j, now, st)
 		if err != nil {
 			rep.Err = joinErr(rep.Err, err)
 			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
@@ -474,7 +477,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		}
 		nc := len(t.candidates)
 		d := &decisions[j]
-		err = a.engine.decide(ctx, &st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
+		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
 		considered = considered[nc:]
 		if err != nil {
 			rep.Err = joinErr(rep.Err, err)
@@ -499,7 +502,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		} else {
 			p, arena = &b.plans[j], &b.steps
 		}
-		a.engine.plan(d, opts, p, arena)
+		a.engine.plan(d, opts, p, arena, &b.ids)
 		rep.Plan = p
 		switch {
 		case !act:
@@ -596,24 +599,24 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// stateOf returns the State of b's j-th live target from what read read:
-// the target's resource, the capacity of a group, the series of its
-// strategies' needs (a metric whose read failed in MetricErrors), the
-// pods of a Kubernetes target (from the PodSource) and its history.
-func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time) (State, error) {
+// stateOf writes into *st the State of b's j-th live target from what
+// read read: the target's resource, the capacity of a group, the series
+// of its strategies' needs (a metric whose read failed in MetricErrors),
+// the pods of a Kubernetes target (from the PodSource) and its history.
+func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time, st *State) error {
 	t := b.targets[b.live[j]]
 	r := &b.res[j]
 	if r.Err != nil {
-		return State{}, fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, r.Err)
+		return fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, r.Err)
 	}
-	st := State{Now: now, Target: Target{ID: t.cfg.ID, Resource: r.Resource, Min: t.min, Max: t.max}}
+	*st = State{Now: now, Target: Target{ID: t.cfg.ID, Resource: r.Resource, Min: t.min, Max: t.max}}
 	if st.Target.Horizontal() {
 		if a.engine.cloud.Scaler == nil {
-			return State{}, provider.Invalid("cloud.scaler", nil, "is required to scale group "+t.cfg.ID)
+			return provider.Invalid("cloud.scaler", nil, "is required to scale group "+t.cfg.ID)
 		}
 		c := &b.caps[b.capOf[j]]
 		if c.Err != nil {
-			return State{}, fmt.Errorf("scaling: target %s: capacity: %w", t.cfg.ID, c.Err)
+			return fmt.Errorf("scaling: target %s: capacity: %w", t.cfg.ID, c.Err)
 		}
 		st.Target.Capacity = c.Capacity
 	}
@@ -623,7 +626,7 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 		mr := &b.mets[m+i]
 		if mr.Err != nil {
 			if ctx.Err() != nil {
-				return State{}, ctx.Err()
+				return ctx.Err()
 			}
 			if st.MetricErrors == nil {
 				st.MetricErrors = map[provider.Metric]error{}
@@ -636,10 +639,10 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 	if t.hpa != nil && a.fleet.Pods != nil {
 		obs, err := a.fleet.Pods.ObservePods(ctx, r.Resource, t.hpa.Metrics(), now)
 		if err != nil {
-			return State{}, fmt.Errorf("scaling: target %s: pods: %w", t.cfg.ID, err)
+			return fmt.Errorf("scaling: target %s: pods: %w", t.cfg.ID, err)
 		}
 		st.Pods = &obs
 	}
 	st.History = t.history.view()
-	return st, nil
+	return nil
 }

@@ -570,10 +570,11 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		d.Considered = make([]Recommendation, 0, len(candidates))
 	}
 	failed := 0 // a bit per candidate that failed (the first 64)
-	for i, c := range candidates {
+	for i := range candidates {
+		c := &candidates[i]
 		rec, err := c.Strategy.Recommend(ctx, *s)
 		if err == nil {
-			err = rec.Validate(s.Target)
+			err = rec.validate(&s.Target)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
@@ -647,14 +648,15 @@ type PlanOptions struct {
 // clock: d.Now is the plan's time.
 func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 	var p Plan
-	e.plan(&d, opts, &p, nil)
+	e.plan(&d, opts, &p, nil, nil)
 	return p
 }
 
 // plan is Plan writing into *p. With arena, a group's steps take their
 // room from it (the Autoscaler's plans of a batch, whose arena is reused
-// from batch to batch); without, they are allocated.
-func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep) {
+// from batch to batch); without, they are allocated. With ids, the plan's
+// ID is carved from it.
+func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep, ids *stringSlab) {
 	t := &d.Target
 	*p = Plan{Target: *t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
 	mon := MonitoringPlan{Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
@@ -705,7 +707,7 @@ func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep)
 	}
 	p.Monitoring = mon
 	p.ExpectedDuration = time.Duration(len(p.Steps)) * (e.cfg.SettleEstimate + mon.Window)
-	p.ID = planID(t.ID, d.Now, p.From, p.To, p.FromSize, p.ToSize, p.Strategy)
+	p.ID = planID(ids, t.ID, d.Now, p.From, p.To, p.FromSize, p.ToSize, p.Strategy)
 	if math.IsNaN(p.CostPerHour) || math.IsInf(p.CostPerHour, 0) {
 		p.CostPerHour = 0
 	}

@@ -117,6 +117,9 @@ type hpaScratch struct {
 	metrics []hpa.MetricValues
 	samples [][]hpa.Sample
 	values  [][]int64
+	// The recommendations' reasons and inputs, carved from slabs.
+	reasons stringSlab
+	inputs  inputSlab
 }
 
 var (
@@ -173,7 +176,7 @@ func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), 
 
 // Recommend implements Strategy.
 func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
-	t := st.Target
+	t := &st.Target
 	if !t.Horizontal() {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
 	}
@@ -193,8 +196,8 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
-	valid := s.input(st, sc)
-	s.history(st, sc.calc, &sc.hist)
+	valid := s.input(&st, sc)
+	s.history(&st, sc.calc, &sc.hist)
 	d, err := sc.calc.Decide(sc.in, sc.hist)
 	// Keep the buffers for the next call.
 	sc.metrics = sc.in.Metrics[:0]
@@ -211,9 +214,9 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
 	default: // rec.Reason says whether the group's bounds clamped it
-		rec.Reason = hpaReason(d, t.Capacity.Desired) + rec.Reason
+		rec.Reason = hpaReason(d, t.Capacity.Desired, rec.Reason, &sc.reasons)
 	}
-	rec.Inputs = make([]Input, 0, 2*len(d.Metrics))
+	rec.Inputs = sc.inputs.make(2 * len(d.Metrics))
 	for i, r := range d.Metrics {
 		name := s.names[i]
 		if r.Err != nil {
@@ -236,8 +239,8 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 // input fills in the HPA's input from the State: the observed pods, or
 // pods synthesized from the group's capacity and provider metrics. It
 // returns how many metrics had values.
-func (s *HPA) input(st State, sc *hpaScratch) int {
-	t := st.Target
+func (s *HPA) input(st *State, sc *hpaScratch) int {
+	t := &st.Target
 	in := &sc.in
 	*in = hpa.Input{Now: st.Now, SpecReplicas: int32(t.Capacity.Desired), StatusReplicas: int32(t.Capacity.Current), Metrics: sc.metrics[:0]}
 	if st.Pods != nil {
@@ -266,7 +269,7 @@ func (s *HPA) input(st State, sc *hpaScratch) int {
 	for i, m := range s.metrics {
 		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
 		pm := s.needs[i].Metric
-		ser, ok := st.Series(pm)
+		ser, ok := st.series(pm)
 		at, v, has := ser.Last()
 		switch {
 		case !ok || !has:
@@ -402,7 +405,7 @@ func (t *podTable) synthPods(ready, pending int) []hpa.Pod {
 // the target's scale events within the longest policy period, by
 // direction, and whether its last rescale took the target to zero. Older
 // entries cannot change a decision, so they are not read.
-func (s *HPA) history(st State, c *hpa.Calculator, h *hpa.History) {
+func (s *HPA) history(st *State, c *hpa.Calculator, h *hpa.History) {
 	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
 	window, period := hpaWindows(c)
 	recs := st.History.Recommendations
@@ -480,7 +483,8 @@ func (s *HPA) HistoryExtremes() (highest, lowest bool) {
 // which says whether the target was scaled to zero, is always kept).
 func (s *HPA) HistoryWindow() time.Duration { return s.window }
 
-// hpaReason is the reason of an HPA decision d at current replicas:
+// hpaReason is the reason of an HPA decision d at current replicas,
+// followed by suffix, carved from slab:
 //
 //	fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
 //
@@ -489,7 +493,7 @@ func (s *HPA) HistoryWindow() time.Duration { return s.window }
 //	fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
 //
 // built without boxing the arguments (a decision per target per pass).
-func hpaReason(d hpa.Decision, current int) string {
+func hpaReason(d hpa.Decision, current int, suffix string, slab *stringSlab) string {
 	var buf [160]byte
 	var b []byte
 	if d.Rescale {
@@ -501,10 +505,10 @@ func hpaReason(d hpa.Decision, current int) string {
 		b = strconv.AppendInt(append(b, ", stabilized "...), int64(d.Stabilized), 10)
 		b = append(append(append(b, " ("...), d.ScalingActive...), ", "...)
 		b = append(append(append(b, d.AbleToScale...), ", "...), d.ScalingLimited...)
-		return string(append(b, ')'))
+		return slab.string(append(append(b, ')'), suffix...))
 	}
 	b = append(append(append(b, " ("...), d.AbleToScale...), ", "...)
-	return string(append(append(b, d.ScalingLimited...), ')'))
+	return slab.string(append(append(append(b, d.ScalingLimited...), ')'), suffix...))
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a

@@ -34,6 +34,10 @@ func TestReasonsAsSprintf(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "up", f), targetValueReason(1, f, 0.01))
 		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "down", f), targetValueReason(-1, f, 0.01))
 	}
+	var (
+		slab stringSlab
+		made [][2]string
+	)
 	for _, d := range []hpa.Decision{
 		{},
 		{Rescale: true, Reason: "cpu resource utilization (percentage of request) above target", Replicas: 7, AbleToScale: "SucceededRescale", ScalingLimited: "DesiredWithinRange"},
@@ -42,12 +46,65 @@ func TestReasonsAsSprintf(t *testing.T) {
 		{Proposal: 1 << 30, Stabilized: math.MinInt32, ScalingActive: "FailedGetResourceMetric"},
 	} {
 		for _, current := range []int{0, 3, 1000, -5} {
-			want := fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
-			if d.Rescale {
-				want = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
+			for _, suffix := range []string{"", " (held within the group's max 10)"} {
+				want := fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited) + suffix
+				if d.Rescale {
+					want = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited) + suffix
+				}
+				got := hpaReason(d, current, suffix, &slab)
+				assert.Equal(t, want, got)
+				made = append(made, [2]string{want, got})
 			}
-			assert.Equal(t, want, hpaReason(d, current))
 		}
+	}
+	// Every reason still reads as made, after the later ones filled
+	// their slabs and started new ones.
+	for _, m := range made {
+		assert.Equal(t, m[0], m[1])
+	}
+}
+
+// TestSlabs checks that what the slabs hand out is never written over by
+// what they hand out later, nor by the caller's bytes: strings and input
+// slices of every length (large strings too), kept and checked at the end.
+func TestSlabs(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	var (
+		strs   stringSlab
+		ins    inputSlab
+		wantS  []string
+		gotS   []string
+		wantIn [][]Input
+		gotIn  [][]Input
+	)
+	for i := range 5000 {
+		b := make([]byte, rng.IntN(stringSlabBytes/2))
+		for j := range b {
+			b[j] = byte('a' + rng.IntN(26))
+		}
+		want := string(b)
+		got := strs.string(b)
+		require.Equal(t, want, got)
+		for j := range b {
+			b[j] = '!' // the caller's bytes are its own
+		}
+		wantS, gotS = append(wantS, want), append(gotS, got)
+
+		n := rng.IntN(inputSlabLen)
+		in := ins.make(n)
+		require.Empty(t, in)
+		require.Equal(t, n, cap(in))
+		wantIn = append(wantIn, make([]Input, n))
+		for j := range n {
+			wantIn[i][j] = Input{Name: strconv.Itoa(i), Value: float64(j)}
+			in = append(in, wantIn[i][j])
+		}
+		gotIn = append(gotIn, in)
+	}
+	for i := range wantS {
+		require.Equal(t, wantS[i], gotS[i], "string %d", i)
+		require.Equal(t, wantIn[i], gotIn[i], "inputs %d", i)
 	}
 }
 
@@ -92,7 +149,7 @@ func TestPlanIDAsFNV(t *testing.T) {
 		{target: "ü-é", strategy: "ünïcode", now: time.Time{}},
 	} {
 		want := fnvPlanID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy)
-		assert.Equal(t, want, planID(tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy))
+		assert.Equal(t, want, planID(nil, tt.target, tt.now, tt.from, tt.to, tt.fromSize, tt.toSize, tt.strategy))
 	}
 	// Numbers with zero bytes anywhere (num adds the high zero bytes at
 	// once): a random value, masked to keep some of its bytes.
@@ -106,12 +163,13 @@ func TestPlanIDAsFNV(t *testing.T) {
 		}
 		return int(v)
 	}
+	var slab stringSlab // as the Autoscaler makes them
 	for range 2000 {
 		from := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
 		to := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
 		size := provider.Size{InstanceType: "t3.micro"[:rng.IntN(9)], VCPU: float64(n()), MemoryMiB: n(), Timeout: time.Duration(n())}
 		at := time.Unix(0, int64(n()))
-		require.Equal(t, fnvPlanID("t", at, from, to, size, provider.Size{}, "s"), planID("t", at, from, to, size, provider.Size{}, "s"))
+		require.Equal(t, fnvPlanID("t", at, from, to, size, provider.Size{}, "s"), planID(&slab, "t", at, from, to, size, provider.Size{}, "s"))
 	}
 }
 

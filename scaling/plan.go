@@ -280,8 +280,9 @@ func (s *StepStatus) UnmarshalText(b []byte) error {
 // planID derives a plan's ID from what it changes and when: the target
 // and an FNV-1a (64-bit) digest of the rest, in base 36. The digest is
 // computed inline rather than through hash/fnv, whose interface value
-// and byte conversions allocated on every plan.
-func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
+// and byte conversions allocated on every plan. The ID is carved from
+// slab, or a string of its own when slab is nil.
+func planID(slab *stringSlab, target string, now time.Time, from, to provider.CapacitySpec, fromSize, toSize provider.Size, strategy string) string {
 	h := fnvDigest(fnvOffset64)
 	h.str(strategy)
 	h.num(now.UnixNano())
@@ -298,7 +299,11 @@ func planID(target string, now time.Time, from, to provider.CapacitySpec, fromSi
 	}
 	var buf [96]byte
 	b := append(append(buf[:0], target...), '-')
-	return string(strconv.AppendUint(b, uint64(h), 36))
+	b = strconv.AppendUint(b, uint64(h), 36)
+	if slab == nil {
+		return string(b)
+	}
+	return slab.string(b)
 }
 
 // The FNV-1a 64-bit parameters (hash/fnv's).

@@ -346,7 +346,7 @@ func (p *Predictive) Status(target string) (PredictiveStatus, bool) {
 // Recommend implements Strategy.
 func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, error) {
 	c := p.cfg
-	t := st.Target
+	t := &st.Target
 	if !t.Horizontal() {
 		return Recommendation{}, provider.Invalid("target.resource.kind", t.Resource.Kind, "the predictive strategy scales groups")
 	}
@@ -384,7 +384,7 @@ func (p *Predictive) series(st State) (provider.Series, string) {
 	if s, ok := st.Series(c.Metric); ok {
 		return provider.Series{}, fmt.Sprintf("predictive: %s is read at %s, the strategy's step is %s", c.Metric, s.Step, c.Step)
 	}
-	_, reason := needSeries(st, c.Metric)
+	_, reason := needSeries(&st, c.Metric)
 	return provider.Series{}, "predictive: " + reason
 }
 

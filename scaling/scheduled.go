@@ -148,7 +148,7 @@ func NewScheduled(cfg ScheduledConfig) (*Scheduled, error) {
 
 // Recommend implements Strategy.
 func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, error) {
-	t := st.Target
+	t := &st.Target
 	spec := t.Capacity.CapacitySpec
 	var (
 		minAt, maxAt, desAt time.Time

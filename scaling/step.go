@@ -293,8 +293,8 @@ func (s *Step) Needs() []Need {
 
 // Recommend implements Strategy.
 func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
-	t := st.Target
-	ser, missing := needSeries(st, s.cfg.Metric)
+	t := &st.Target
+	ser, missing := needSeries(&st, s.cfg.Metric)
 	if missing != "" {
 		return keep(t, missing), nil
 	}

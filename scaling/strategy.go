@@ -114,10 +114,13 @@ type State struct {
 
 // Series returns the series of metric m (the first one when several steps
 // or statistics were read) and whether there is one.
-func (s State) Series(m provider.Metric) (provider.Series, bool) {
-	for _, ser := range s.Metrics {
-		if ser.Metric == m {
-			return ser, true
+func (s State) Series(m provider.Metric) (provider.Series, bool) { return s.series(m) }
+
+// series is Series without copying s.
+func (s *State) series(m provider.Metric) (provider.Series, bool) {
+	for i := range s.Metrics {
+		if s.Metrics[i].Metric == m {
+			return s.Metrics[i], true
 		}
 	}
 	return provider.Series{}, false
@@ -195,7 +198,10 @@ type Input struct {
 // Validate checks that the recommendation is usable for t: a capacity
 // with 0 ≤ Min ≤ Desired ≤ Max for a group, a size valid for the
 // resource's kind otherwise, and a fitness in [0, 1].
-func (r Recommendation) Validate(t Target) error {
+func (r Recommendation) Validate(t Target) error { return r.validate(&t) }
+
+// validate is Validate without copying t.
+func (r *Recommendation) validate(t *Target) error {
 	if math.IsNaN(r.Fitness) || r.Fitness < 0 || r.Fitness > 1 {
 		return provider.Invalid("fitness", r.Fitness, "must be in [0, 1]")
 	}
@@ -363,19 +369,21 @@ func (h *History) supersede(highest, lowest bool) {
 		}
 		oldest, at = j, r.At
 	}
-	w := n - 1 // recs[w:] are kept, in order
+	w := n - 1 // recs[w:] are kept, in order (moved only once one is dropped)
 	i := n - 2
 	for ; i > stop; i-- {
 		r := &recs[i]
 		if r.Strategy != newest.Strategy {
-			w--
-			recs[w] = *r
+			if w--; w != i {
+				recs[w] = *r
+			}
 			continue
 		}
 		rhi, rlo, _ := extremes(r)
 		if (highest && rhi > hi) || (lowest && rlo < lo) || (stop >= 0 && i == oldest) {
-			w--
-			recs[w] = *r
+			if w--; w != i {
+				recs[w] = *r
+			}
 		}
 		hi, lo = max(hi, rhi), min(lo, rlo)
 	}
@@ -506,7 +514,7 @@ func freshness(now, at time.Time, step time.Duration, stale int) float64 {
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 // keep is a recommendation that leaves a group's capacity as it is.
-func keep(t Target, reason string) Recommendation {
+func keep(t *Target, reason string) Recommendation {
 	return Recommendation{Capacity: t.Capacity.CapacitySpec, Proposal: t.Capacity.Desired, Reason: reason}
 }
 
@@ -514,7 +522,7 @@ func keep(t Target, reason string) Recommendation {
 // keeping its bounds: n is clamped to the group's [Min, Max] (the
 // strategies clamp to the bounds rather than recommend what the group
 // refuses), and the reason says so.
-func desired(t Target, n int, reason string) Recommendation {
+func desired(t *Target, n int, reason string) Recommendation {
 	spec := t.Capacity.CapacitySpec
 	spec.Desired = clampInt(n, spec.Min, spec.Max)
 	if spec.Desired != n {
@@ -525,8 +533,8 @@ func desired(t Target, n int, reason string) Recommendation {
 
 // needSeries returns the series for a strategy's single metric from s, or
 // a reason when there is none.
-func needSeries(s State, m provider.Metric) (provider.Series, string) {
-	ser, ok := s.Series(m)
+func needSeries(s *State, m provider.Metric) (provider.Series, string) {
+	ser, ok := s.series(m)
 	if !ok {
 		if err := s.MetricErrors[m]; err != nil {
 			return ser, fmt.Sprintf("no %s data: %v", m, err)

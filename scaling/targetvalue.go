@@ -107,8 +107,8 @@ func (s *TargetValue) Needs() []Need {
 
 // Recommend implements Strategy.
 func (s *TargetValue) Recommend(_ context.Context, st State) (Recommendation, error) {
-	t := st.Target
-	ser, missing := needSeries(st, s.cfg.Metric)
+	t := &st.Target
+	ser, missing := needSeries(&st, s.cfg.Metric)
 	if missing != "" {
 		return keep(t, missing), nil
 	}

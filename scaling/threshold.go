@@ -133,8 +133,8 @@ func (s *Threshold) Needs() []Need {
 // Recommend implements Strategy.
 func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, error) {
 	c := s.cfg
-	t := st.Target
-	ser, missing := needSeries(st, c.Metric)
+	t := &st.Target
+	ser, missing := needSeries(&st, c.Metric)
 	if missing != "" {
 		return keep(t, missing), nil
 	}

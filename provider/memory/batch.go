@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/redact"
@@ -28,17 +29,16 @@ func (c *Cloud) GetResources(ctx context.Context, reads []provider.ResourceRead)
 		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
 		func(r *provider.ResourceRead) { r.Resource, r.Err = c.Get(ctx, r.ID) },
 		func(r *provider.ResourceRead, now time.Time) {
-			r.Resource, r.Err = provider.Resource{}, nil
-			if err := provider.ValidateID(r.ID); err != nil {
-				r.Err = redact.Error(fmt.Errorf("memory: get: %w", err))
-				return
-			}
-			e, ok := c.resources[r.ID]
+			e, ok := c.resources[r.ID] // an ID stored is valid
 			if !ok {
-				r.Err = redact.Error(notFound("get", r.ID))
+				r.Resource, r.Err = provider.Resource{}, redact.Error(notFound("get", r.ID))
+				if err := provider.ValidateID(r.ID); err != nil {
+					r.Err = redact.Error(fmt.Errorf("memory: get: %w", err))
+				}
 				return
 			}
-			r.Resource = e.view(now).Clone()
+			r.Resource, r.Err = e.view(now), nil
+			r.Resource.Tags = maps.Clone(r.Resource.Tags) // as Clone
 		})
 }
 
@@ -50,12 +50,11 @@ func (c *Cloud) GetCapacities(ctx context.Context, reads []provider.CapacityRead
 		func(r *provider.CapacityRead) { r.Capacity, r.Err = c.Capacity(ctx, r.ID) },
 		func(r *provider.CapacityRead, now time.Time) {
 			r.Capacity, r.Err = provider.Capacity{}, nil
-			if err := provider.ValidateID(r.ID); err != nil {
-				r.Err = redact.Error(fmt.Errorf("memory: capacity: %w", err))
-				return
-			}
-			e, err := c.group(OpCapacity, r.ID)
+			e, err := c.group(OpCapacity, r.ID) // an ID stored is valid
 			if err != nil {
+				if verr := provider.ValidateID(r.ID); verr != nil {
+					err = fmt.Errorf("memory: capacity: %w", verr)
+				}
 				r.Err = redact.Error(err)
 				return
 			}

@@ -342,6 +342,9 @@ func (m MetricSpec) resource() (ResourceName, string) {
 // numbers of unready and missing pods.
 func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
 	samples := in.Values.Samples
+	// A pod started after initFrom is within the CPU initialization period
+	// (StartTime + period after Now), computed once for every pod.
+	initFrom := in.Now.Add(-c.cfg.CPUInitializationPeriod)
 	c.pods = c.pods[:0]
 	c.kept = c.kept[:0]
 	for range samples {
@@ -357,7 +360,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 			info.class = podUnready
 		case info.sample < 0:
 			info.class = podMissing
-		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], in.Now):
+		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], initFrom):
 			info.class = podUnready
 		default:
 			info.class = podReady
@@ -383,12 +386,14 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 // cpuUnready reports whether a running pod's CPU sample must be set aside:
 // no Ready condition or start time; within the initialization period,
 // unready or sampled less than a window after becoming ready; after it,
-// unready and never ready since it started.
-func (c *Calculator) cpuUnready(p *Pod, s Sample, now time.Time) bool {
+// unready and never ready since it started. initFrom is the input's Now
+// less the initialization period: StartTime + period after Now is
+// StartTime after initFrom.
+func (c *Calculator) cpuUnready(p *Pod, s Sample, initFrom time.Time) bool {
 	if p.Ready == "" || p.StartTime.IsZero() {
 		return true
 	}
-	if p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now) {
+	if p.StartTime.After(initFrom) {
 		return p.Ready == ConditionFalse || s.Timestamp.Before(p.ReadyTransition.Add(s.Window))
 	}
 	return p.Ready == ConditionFalse && p.StartTime.Add(c.cfg.InitialReadinessDelay).After(p.ReadyTransition)
@@ -416,12 +421,18 @@ func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource R
 	if kept == 0 {
 		return 0, 0, 0, ErrNoReadyMetrics
 	}
+	var last *Pod // the last pod whose request was read
 	for i := range in.Pods {
-		r, err := c.request(&in.Pods[i], container, resource)
+		p := &in.Pods[i]
+		if last != nil && sameRequests(last, p) {
+			c.pods[i].request = c.pods[i-1].request
+			continue
+		}
+		r, err := c.request(p, container, resource)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		c.pods[i].request = r
+		c.pods[i].request, last = r, p
 	}
 	// First pass: the samples of ready pods (and of unlisted pods, which
 	// have no request and do not count).
@@ -655,6 +666,20 @@ func (c *Calculator) request(p *Pod, container string, resource ResourceName) (i
 		return 0, fmt.Errorf("%w: container %s not found in Pod %s", ErrContainerNotFound, container, p.Name)
 	}
 	return sum, nil
+}
+
+// sameRequests reports whether pods a and b request the same for certain:
+// neither sets pod-level requests, and they share their containers'
+// slices (the same memory: pods synthesized from one template, as the
+// scaling package's are). request then reads the same for both.
+func sameRequests(a, b *Pod) bool {
+	return len(a.Requests) == 0 && len(b.Requests) == 0 &&
+		sameSlice(a.Containers, b.Containers) && sameSlice(a.InitContainers, b.InitContainers)
+}
+
+// sameSlice reports whether a and b are the same slice of memory.
+func sameSlice(a, b []Container) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // negativeRequest is the error of a negative request read from a pod.
