@@ -118,7 +118,7 @@ type hpaScratch struct {
 	samples [][]hpa.Sample
 	values  [][]int64
 	// The recommendations' reasons and inputs, carved from slabs.
-	reasons stringSlab
+	reasons intern
 	inputs  inputSlab
 }
 
@@ -484,7 +484,7 @@ func (s *HPA) HistoryExtremes() (highest, lowest bool) {
 func (s *HPA) HistoryWindow() time.Duration { return s.window }
 
 // hpaReason is the reason of an HPA decision d at current replicas,
-// followed by suffix, carved from slab:
+// followed by suffix, from the intern table slab:
 //
 //	fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
 //
@@ -493,7 +493,7 @@ func (s *HPA) HistoryWindow() time.Duration { return s.window }
 //	fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
 //
 // built without boxing the arguments (a decision per target per pass).
-func hpaReason(d hpa.Decision, current int, suffix string, slab *stringSlab) string {
+func hpaReason(d hpa.Decision, current int, suffix string, slab *intern) string {
 	var buf [160]byte
 	var b []byte
 	if d.Rescale {

@@ -35,7 +35,7 @@ func TestReasonsAsSprintf(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "down", f), targetValueReason(-1, f, 0.01))
 	}
 	var (
-		slab stringSlab
+		slab intern
 		made [][2]string
 	)
 	for _, d := range []hpa.Decision{
@@ -105,6 +105,25 @@ func TestSlabs(t *testing.T) {
 	for i := range wantS {
 		require.Equal(t, wantS[i], gotS[i], "string %d", i)
 		require.Equal(t, wantIn[i], gotIn[i], "inputs %d", i)
+	}
+
+	// The intern table: repeated strings come back equal (from the
+	// table), new ones too, past the table's size and its restarts.
+	var (
+		in   intern
+		made = map[string]string{}
+	)
+	for i := range 20 * internMax {
+		want := fmt.Sprintf("reason %d → %d", rng.IntN(3*internMax), i%7)
+		b := []byte(want)
+		got := in.string(b)
+		b[0] = '!'
+		require.Equal(t, want, got)
+		made[got] = want
+		require.LessOrEqual(t, len(in.seen), internMax)
+	}
+	for got, want := range made {
+		require.Equal(t, want, got)
 	}
 }
 

@@ -35,6 +35,33 @@ func (s *stringSlab) string(b []byte) string {
 	return s.b.String()[start:]
 }
 
+// internMax is the most strings an intern table holds before it starts
+// over.
+const internMax = 256
+
+// intern hands out strings from a bounded table of the strings it handed
+// out last, carving the ones it has not seen from a slab: the reasons of
+// a fleet pass repeat (the same words and the same few replica counts),
+// and a repeated one costs neither an allocation nor the collector's time.
+// Not safe for concurrent use; the zero value is ready.
+type intern struct {
+	seen map[string]string
+	slab stringSlab
+}
+
+// string returns a string of b's bytes.
+func (in *intern) string(b []byte) string {
+	if s, ok := in.seen[string(b)]; ok {
+		return s
+	}
+	s := in.slab.string(b)
+	if in.seen == nil || len(in.seen) >= internMax {
+		in.seen = make(map[string]string, internMax)
+	}
+	in.seen[s] = s
+	return s
+}
+
 // inputSlabLen is an input slab's length (a few hundred bytes).
 const inputSlabLen = 16
 
