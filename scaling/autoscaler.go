@@ -407,6 +407,7 @@ type batch struct {
 	steps      []PlanStep // the plans' steps
 	ids        stringSlab // the plans' IDs
 	state      State      // the State of the target being decided
+	windows    []readWindow
 }
 
 // reset empties b for a batch of at most n targets.
@@ -574,8 +575,8 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 		}
 		b.metOf[j] = len(b.mets)
 		for _, n := range t.needs {
-			end := now.Truncate(n.Step).Add(n.Step)
-			q := provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: end.Add(-n.Lookback).Truncate(n.Step), End: end, Step: n.Step, Statistic: n.Statistic}
+			start, end := b.window(now, n.Step, n.Lookback)
+			q := provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: start, End: end, Step: n.Step, Statistic: n.Statistic}
 			// Reuse the values of the read this one replaces.
 			var dst []float64
 			if i := len(b.mets); i < cap(b.mets) {
@@ -588,6 +589,32 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 		_ = provider.QueryMetrics(ctx, a.fleet.Metrics, b.mets)
 	}
 	b.series = grow(b.series, len(b.mets))
+}
+
+// window returns the window a need of step and lookback reads at now:
+// from end − lookback to end, the end of now's step, both on the step's
+// grid. The batch's targets share a few windows, so the last four are
+// remembered.
+func (b *batch) window(now time.Time, step, lookback time.Duration) (start, end time.Time) {
+	for i := range b.windows {
+		if w := &b.windows[i]; w.step == step && w.lookback == lookback && w.now == now { //nolint:staticcheck // the same time, location and monotonic reading: the same window
+			return w.start, w.end
+		}
+	}
+	end = now.Truncate(step).Add(step)
+	start = end.Add(-lookback).Truncate(step)
+	if len(b.windows) == 4 {
+		b.windows = b.windows[:0]
+	}
+	b.windows = append(b.windows, readWindow{now: now, step: step, lookback: lookback, start: start, end: end})
+	return start, end
+}
+
+// readWindow is a window batch.window computed.
+type readWindow struct {
+	now            time.Time
+	step, lookback time.Duration
+	start, end     time.Time
 }
 
 // grow returns s with length n, reusing its array when it is large

@@ -612,3 +612,28 @@ func TestStrategyMetricRefused(t *testing.T) {
 	_, err = NewTargetValue(TargetValueConfig{Metric: "no such metric", Target: new(0.5)})
 	require.ErrorIs(t, err, provider.ErrUnknownMetric)
 }
+
+// TestBatchWindow checks the windows a batch remembers against the
+// computation they stand for: times, steps and lookbacks mixed, more of
+// them than it remembers, repeated in and out of order, in two zones.
+func TestBatchWindow(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 9))
+	var b batch
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	base := time.Date(2026, 3, 8, 6, 59, 31, 0, time.UTC)
+	for i := range 2000 {
+		now := base.Add(time.Duration(rng.IntN(3)) * 17 * time.Second)
+		if rng.IntN(2) == 0 {
+			now = now.In(ny)
+		}
+		step := []time.Duration{time.Minute, 5 * time.Minute, time.Hour}[rng.IntN(3)]
+		lookback := []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour}[rng.IntN(3)]
+		start, end := b.window(now, step, lookback)
+		wantEnd := now.Truncate(step).Add(step)
+		require.Equal(t, wantEnd, end, "%d: end of %s step %s", i, now, step)
+		require.Equal(t, wantEnd.Add(-lookback).Truncate(step), start, "%d: start of %s step %s lookback %s", i, now, step, lookback)
+		require.LessOrEqual(t, len(b.windows), 4)
+	}
+}

@@ -412,7 +412,12 @@ func extremes(r *RecommendationRecord) (hi, lo int, ok bool) {
 // both carry one or neither does. Then a window (a cutoff compared with
 // either) that holds a holds b.
 func ordered(a, b time.Time) bool {
-	return monotonic(a) == monotonic(b) && !b.Before(a) && !b.Round(0).Before(a.Round(0))
+	m := monotonic(a)
+	if m != monotonic(b) {
+		return false
+	}
+	// Without monotonic readings, the two comparisons are one.
+	return !b.Before(a) && (!m || !b.Round(0).Before(a.Round(0)))
 }
 
 // monotonic reports whether t carries a monotonic clock reading (Round(0)
