@@ -637,3 +637,20 @@ func TestBatchWindow(t *testing.T) {
 		require.LessOrEqual(t, len(b.windows), 4)
 	}
 }
+
+// TestAppendBase36 checks the plan IDs' base-36 digits against strconv:
+// the edges of every digit count and random values.
+func TestAppendBase36(t *testing.T) {
+	t.Parallel()
+	vals := []uint64{0, 1, 35, 36, 37, math.MaxUint64, math.MaxUint64 - 1, 1 << 63}
+	for p := uint64(1); p < math.MaxUint64/36; p *= 36 {
+		vals = append(vals, p-1, p, p+1, 36*p-1)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		vals = append(vals, rng.Uint64(), rng.Uint64()>>rng.IntN(64))
+	}
+	for _, v := range vals {
+		require.Equal(t, "x-"+strconv.FormatUint(v, 36), string(appendBase36([]byte("x-"), v)), "%d", v)
+	}
+}

@@ -3,7 +3,6 @@ package scaling
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
@@ -299,7 +298,7 @@ func planID(slab *stringSlab, target string, now time.Time, from, to provider.Ca
 	}
 	var buf [96]byte
 	b := append(append(buf[:0], target...), '-')
-	b = strconv.AppendUint(b, uint64(h), 36)
+	b = appendBase36(b, uint64(h))
 	if slab == nil {
 		return string(b)
 	}
@@ -334,6 +333,24 @@ func (h *fnvDigest) num(v int64) {
 		u >>= 8
 	}
 	*h *= fnvPrimePowers[8-n]
+}
+
+// appendBase36 is strconv.AppendUint(b, u, 36) with the divisor a
+// constant, which the compiler turns into a multiplication (strconv
+// divides by its base argument: a hardware division for every digit).
+func appendBase36(b []byte, u uint64) []byte {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var buf [13]byte // 36¹³ > 2⁶⁴
+	i := len(buf)
+	for u >= 36 {
+		q := u / 36
+		i--
+		buf[i] = digits[u-q*36]
+		u = q
+	}
+	i--
+	buf[i] = digits[u]
+	return append(b, buf[i:]...)
 }
 
 // fnvPrimePowers[k] is the FNV-1a 64-bit prime to the k-th power (modulo
