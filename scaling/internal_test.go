@@ -78,6 +78,7 @@ func TestSlabs(t *testing.T) {
 		wantIn [][]Input
 		gotIn  [][]Input
 	)
+	require.NotNil(t, new(inputSlab).make(0), "a new slab's empty slice") // an HPA that read no metric
 	for i := range 5000 {
 		b := make([]byte, rng.IntN(stringSlabBytes/2))
 		for j := range b {
@@ -93,6 +94,7 @@ func TestSlabs(t *testing.T) {
 
 		n := rng.IntN(inputSlabLen)
 		in := ins.make(n)
+		require.NotNil(t, in, "make(%d) is never nil, as make's", n)
 		require.Empty(t, in)
 		require.Equal(t, n, cap(in))
 		wantIn = append(wantIn, make([]Input, n))

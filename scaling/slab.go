@@ -69,8 +69,11 @@ const inputSlabLen = 16
 // for concurrent use; the zero value is ready.
 type inputSlab struct{ free []Input }
 
-// make returns an empty slice with capacity n.
+// make returns an empty slice with capacity n (never nil, as make's).
 func (s *inputSlab) make(n int) []Input {
+	if n == 0 {
+		return []Input{}
+	}
 	if n > inputSlabLen/2 {
 		return make([]Input, 0, n)
 	}

@@ -342,9 +342,6 @@ func (m MetricSpec) resource() (ResourceName, string) {
 // numbers of unready and missing pods.
 func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
 	samples := in.Values.Samples
-	// A pod started after initFrom is within the CPU initialization period
-	// (StartTime + period after Now), computed once for every pod.
-	initFrom := in.Now.Add(-c.cfg.CPUInitializationPeriod)
 	c.pods = c.pods[:0]
 	c.kept = c.kept[:0]
 	for range samples {
@@ -360,7 +357,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 			info.class = podUnready
 		case info.sample < 0:
 			info.class = podMissing
-		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], initFrom):
+		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], in.Now):
 			info.class = podUnready
 		default:
 			info.class = podReady
@@ -386,14 +383,14 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 // cpuUnready reports whether a running pod's CPU sample must be set aside:
 // no Ready condition or start time; within the initialization period,
 // unready or sampled less than a window after becoming ready; after it,
-// unready and never ready since it started. initFrom is the input's Now
-// less the initialization period: StartTime + period after Now is
-// StartTime after initFrom.
-func (c *Calculator) cpuUnready(p *Pod, s Sample, initFrom time.Time) bool {
+// unready and never ready since it started. (StartTime + period is not
+// StartTime compared with now − period: Add saturates at the ends of
+// time, where the two differ.)
+func (c *Calculator) cpuUnready(p *Pod, s Sample, now time.Time) bool {
 	if p.Ready == "" || p.StartTime.IsZero() {
 		return true
 	}
-	if p.StartTime.After(initFrom) {
+	if p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now) {
 		return p.Ready == ConditionFalse || s.Timestamp.Before(p.ReadyTransition.Add(s.Window))
 	}
 	return p.Ready == ConditionFalse && p.StartTime.Add(c.cfg.InitialReadinessDelay).After(p.ReadyTransition)
