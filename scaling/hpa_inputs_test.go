@@ -19,7 +19,7 @@ func TestHPAInputsNeverNil(t *testing.T) {
 	st := scaling.State{Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), Target: scaling.Target{
 		ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup, State: provider.StateRunning},
 		Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 0, Max: 100, Desired: 9}, Current: 9, Ready: 9},
-		Min: 1, Max: 5}}
+		Min:      1, Max: 5}}
 	s, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
 	require.NoError(t, err)
 	for i := range 3 {
