@@ -393,6 +393,8 @@ type batch struct {
 	capOf   []int // per live target: its read in caps, or -1
 	mets    []provider.MetricRead
 	metOf   []int // per live target: its first read in mets (one per need), or -1
+	pods    []PodRead
+	podOf   []int // per live target: its read in pods, or -1
 	series  []provider.Series
 
 	// keep: the decisions and plans are the caller's (a Report holds
@@ -545,8 +547,9 @@ func costOf(d *Decision) float64 {
 
 // read reads the states of b's live targets at now: their resources,
 // then the capacities of the groups among them, then the metrics of those
-// read so far, each kind in one call (provider.GetResources,
-// GetCapacities, QueryMetrics: one batch call when the provider batches).
+// read so far, then the pods of their HPA targets, each kind in one call
+// (provider.GetResources, GetCapacities, QueryMetrics, ObservePodsBatch:
+// one batch call when the provider batches).
 // A read that fails leaves its error for stateOf.
 func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 	b.res = grow(b.res, len(b.live))
@@ -589,6 +592,19 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 		_ = provider.QueryMetrics(ctx, a.fleet.Metrics, b.mets)
 	}
 	b.series = grow(b.series, len(b.mets))
+	// The pods of the HPA targets read so far, from the PodSource.
+	clear(b.pods)
+	b.pods, b.podOf = b.pods[:0], grow(b.podOf, len(b.live))
+	for j, k := range b.live {
+		b.podOf[j] = -1
+		if t := b.targets[k]; t.hpa != nil && a.fleet.Pods != nil && b.metOf[j] >= 0 {
+			b.podOf[j] = len(b.pods)
+			b.pods = append(b.pods, PodRead{Target: b.res[j].Resource, Metrics: t.hpa.Metrics(), Now: now})
+		}
+	}
+	if len(b.pods) > 0 {
+		_ = ObservePodsBatch(ctx, a.fleet.Pods, b.pods) // each read carries its error
+	}
 }
 
 // window returns the window a need of step and lookback reads at now:
@@ -663,11 +679,12 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 		}
 		st.Metrics = append(st.Metrics, mr.Series)
 	}
-	if t.hpa != nil && a.fleet.Pods != nil {
-		obs, err := a.fleet.Pods.ObservePods(ctx, r.Resource, t.hpa.Metrics(), now)
-		if err != nil {
-			return fmt.Errorf("scaling: target %s: pods: %w", t.cfg.ID, err)
+	if p := b.podOf[j]; p >= 0 {
+		pr := &b.pods[p]
+		if pr.Err != nil {
+			return fmt.Errorf("scaling: target %s: pods: %w", t.cfg.ID, pr.Err)
 		}
+		obs := pr.Observation // the State's own: a strategy may keep it
 		st.Pods = &obs
 	}
 	st.History = t.history.view()

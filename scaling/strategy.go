@@ -150,6 +150,51 @@ type PodSource interface {
 	ObservePods(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (PodObservation, error)
 }
 
+// PodRead is one target of a batch of pod observations: the target, its
+// HPA metrics and the time asked for, and the answer: the observation or
+// the error ObservePods would return.
+type PodRead struct {
+	Target      provider.Resource
+	Metrics     []hpa.MetricSpec
+	Now         time.Time
+	Observation PodObservation
+	Err         error
+}
+
+// PodBatcher is a PodSource that observes many targets in one call (the
+// Kubernetes driver lists a namespace's workloads, pods and pod metrics
+// once for all of its targets, instead of reading three times a target).
+// ObservePodsBatch answers every read in place as ObservePods would; it
+// returns the error of the call as a whole, which every read it did not
+// answer then carries. It must be safe for concurrent use and honour ctx.
+type PodBatcher interface {
+	ObservePodsBatch(ctx context.Context, reads []PodRead) error
+}
+
+// ObservePodsBatch answers every read of reads through src: in one call
+// when src is a PodBatcher, else with one ObservePods per read, stopping
+// at the first read after ctx ended. It returns the error of the call as a
+// whole (ctx's when it ended); each read carries its own.
+func ObservePodsBatch(ctx context.Context, src PodSource, reads []PodRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	if b, ok := src.(PodBatcher); ok {
+		return b.ObservePodsBatch(ctx, reads)
+	}
+	for i := range reads {
+		if err := ctx.Err(); err != nil {
+			for j := i; j < len(reads); j++ {
+				reads[j].Observation, reads[j].Err = PodObservation{}, err
+			}
+			return err
+		}
+		r := &reads[i]
+		r.Observation, r.Err = src.ObservePods(ctx, r.Target, r.Metrics, r.Now)
+	}
+	return nil
+}
+
 // PodSourceFunc adapts a function to a PodSource.
 type PodSourceFunc func(ctx context.Context, target provider.Resource, metrics []hpa.MetricSpec, now time.Time) (PodObservation, error)
 
