@@ -132,6 +132,22 @@
 //	engine, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: d, Inventory: d}, gate)
 //	as, err := scaling.NewAutoscaler(policy, engine, scaling.Fleet{Inventory: d, Metrics: d, Pods: d})
 //
+// # Batch reads
+//
+// The Autoscaler reads its targets a batch at a time, and the Driver
+// answers a batch from lists: GetResources and GetCapacities
+// (provider.ResourceBatcher, provider.CapacityBatcher) from one list of a
+// namespace's Deployments and one of its StatefulSets, ObservePodsBatch
+// (scaling.PodBatcher) from those, one list of its pods and one of its pod
+// metrics, matching each workload's selector as the API server would. One
+// by one, a target costs five requests a pass (Get, Capacity, and a GET
+// and two LISTs to observe its pods), which client-go's default rate
+// limit of 5 a second spreads over a second; a batch costs at most seven a
+// namespace. Every answer is the single call's (TestBatchReadsEqualSingleReads
+// compares them on a real API server); what a list cannot answer exactly —
+// a pod's ID, an object the list does not have, a list the user may not
+// make — is read with the single call.
+//
 // # Resizing
 //
 // Resize changes a pod's CPU and memory requests in place through the

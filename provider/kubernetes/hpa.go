@@ -58,6 +58,16 @@ func (d *Driver) HPAInput(ctx context.Context, id string, metrics []hpa.MetricSp
 	if err != nil {
 		return hpa.Input{}, err
 	}
+	return d.hpaInput(ctx, op, id, w, pods, metrics, now, func() ([]metricsv1beta1.PodMetrics, error) {
+		return d.listPodMetrics(ctx, op, id, ref.Namespace, sel, "")
+	})
+}
+
+// hpaInput is HPAInput of workload w and its pods (sorted by name), the
+// pod metrics of those pods listed by podMetrics when a metric needs them.
+func (d *Driver) hpaInput(ctx context.Context, op, id string, w workload, pods []corev1.Pod, metrics []hpa.MetricSpec, now time.Time,
+	podMetrics func() ([]metricsv1beta1.PodMetrics, error),
+) (hpa.Input, error) {
 	in := hpa.Input{
 		Now: now, SpecReplicas: w.replicas, StatusReplicas: w.current,
 		Pods: make([]hpa.Pod, len(pods)), Metrics: make([]hpa.MetricValues, len(metrics)),
@@ -88,7 +98,7 @@ func (d *Driver) HPAInput(ctx context.Context, id string, metrics []hpa.MetricSp
 			continue
 		}
 		if !listed {
-			pms, pmErr = d.listPodMetrics(ctx, op, id, ref.Namespace, sel, "")
+			pms, pmErr = podMetrics()
 			listed = true
 		}
 		if pmErr != nil {

@@ -25,6 +25,11 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 	if err != nil {
 		return provider.Capacity{}, err
 	}
+	return d.capacity(w), nil
+}
+
+// capacity is Capacity of workload w.
+func (d *Driver) capacity(w workload) provider.Capacity {
 	b := d.bounds(w)
 	desired := int(w.replicas)
 	b = b.widen(desired)
@@ -33,7 +38,7 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 		Current:      int(w.current),
 		Ready:        min(int(w.ready), int(w.current)),
 	}
-	return c, nil
+	return c
 }
 
 // widen returns b stretched to include replicas, as Capacity reports it.

@@ -1,0 +1,246 @@
+package kubernetes
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+var (
+	_ provider.ResourceBatcher = (*Driver)(nil)
+	_ provider.CapacityBatcher = (*Driver)(nil)
+	_ scaling.PodBatcher       = (*Driver)(nil)
+)
+
+// Batch reads: the Autoscaler reads a batch of targets at a time (their
+// workloads, capacities and pods). One at a time, that is a GET of the
+// workload for Get, another for Capacity, and a GET, a LIST of pods and a
+// LIST of pod metrics for ObservePods: five calls a target, which
+// client-go's default rate limit (5 a second) spreads over a second. In a
+// batch the driver lists each namespace's workloads once (a LIST of
+// Deployments and one of StatefulSets), and for ObservePodsBatch its pods
+// and pod metrics once, and answers every read from those lists, matching
+// each workload's selector itself as the API server would. What a list
+// cannot answer exactly as the single call would — a pod's ID, an object
+// the list does not have (the single call's error then says why), a list
+// that failed (forbidden to list, say, where GET is allowed) — is read
+// with the single call.
+
+// nsLists is what a batch listed of one namespace: its workloads by name
+// (the ones the configured label selector selects), and for pods, every
+// pod and pod metrics object.
+type nsLists struct {
+	workloads map[Ref]workload
+	failed    bool // a list failed: the namespace's reads are made one by one
+	pods      []corev1.Pod
+	metrics   []metricsv1beta1.PodMetrics
+	metricErr bool // listing pod metrics failed
+	listedPM  bool
+}
+
+// listNamespace lists the workloads of ns (and, with pods, its pods) for
+// op.
+func (d *Driver) listNamespace(ctx context.Context, op, ns string, pods bool) *nsLists {
+	l := &nsLists{}
+	ws, err := d.listWorkloads(ctx, op, ns)
+	if err != nil {
+		l.failed = true
+		return l
+	}
+	l.workloads = make(map[Ref]workload, len(ws))
+	for _, w := range ws {
+		l.workloads[w.ref] = w
+	}
+	if pods {
+		list, err := d.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			l.failed = true
+			return l
+		}
+		l.pods = list.Items
+		slices.SortFunc(l.pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return l
+}
+
+// podMetrics returns the pod metrics of l's namespace that sel selects,
+// listing them on the first call; ok is false when the list failed.
+func (d *Driver) podMetrics(ctx context.Context, op, ns string, l *nsLists, sel labels.Selector) ([]metricsv1beta1.PodMetrics, bool) {
+	if !l.listedPM {
+		l.listedPM = true
+		list, err := d.metrics.MetricsV1beta1().PodMetricses(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			l.metricErr = true
+		} else {
+			l.metrics = list.Items
+		}
+	}
+	if l.metricErr {
+		return nil, false
+	}
+	var out []metricsv1beta1.PodMetrics
+	for i := range l.metrics {
+		if sel.Matches(labels.Set(l.metrics[i].Labels)) {
+			out = append(out, l.metrics[i])
+		}
+	}
+	return out, true
+}
+
+// batchRefs resolves the IDs of a batch for op: the workload reads it can
+// answer from lists, by namespace (indexes into the batch), and whether
+// each read is left to the single call (a pod, an ID that does not
+// resolve: the single call returns the same error).
+func (d *Driver) batchRefs(ctx context.Context, op string, ids func(int) string, n int) (refs []Ref, byNS map[string][]int, single []bool) {
+	refs, single, byNS = make([]Ref, n), make([]bool, n), map[string][]int{}
+	for i := range n {
+		ref, err := d.resolve(ctx, op, ids(i))
+		if err != nil || ref.Kind == ObjectPod {
+			single[i] = true
+			continue
+		}
+		refs[i] = ref
+		byNS[ref.Namespace] = append(byNS[ref.Namespace], i)
+	}
+	return refs, byNS, single
+}
+
+// GetResources implements provider.ResourceBatcher: every read is
+// answered as Get would answer it, a namespace's workloads from one list.
+func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	if err := ctxErr(ctx, "get resources", ""); err != nil {
+		err = d.red.Error(err)
+		for i := range reads {
+			reads[i].Resource, reads[i].Err = provider.Resource{}, err
+		}
+		return err
+	}
+	refs, byNS, single := d.batchRefs(ctx, "get", func(i int) string { return reads[i].ID }, len(reads))
+	for _, ns := range sortedKeys(byNS) {
+		l := d.listNamespace(ctx, "get", ns, false)
+		for _, i := range byNS[ns] {
+			w, ok := l.workloads[refs[i]]
+			if l.failed || !ok {
+				single[i] = true
+				continue
+			}
+			reads[i].Resource, reads[i].Err = d.workloadResource(w), nil
+		}
+	}
+	for i := range reads {
+		if single[i] {
+			reads[i].Resource, reads[i].Err = d.Get(ctx, reads[i].ID)
+		}
+	}
+	return d.red.Error(ctxErr(ctx, "get resources", ""))
+}
+
+// GetCapacities implements provider.CapacityBatcher: every read is
+// answered as Capacity would answer it, a namespace's workloads from one
+// list.
+func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
+	if err := ctxErr(ctx, "get capacities", ""); err != nil {
+		err = d.red.Error(err)
+		for i := range reads {
+			reads[i].Capacity, reads[i].Err = provider.Capacity{}, err
+		}
+		return err
+	}
+	refs, byNS, single := d.batchRefs(ctx, "capacity", func(i int) string { return reads[i].ID }, len(reads))
+	for _, ns := range sortedKeys(byNS) {
+		l := d.listNamespace(ctx, "capacity", ns, false)
+		for _, i := range byNS[ns] {
+			w, ok := l.workloads[refs[i]]
+			if l.failed || !ok {
+				single[i] = true
+				continue
+			}
+			reads[i].Capacity, reads[i].Err = d.capacity(w), nil
+		}
+	}
+	for i := range reads {
+		if single[i] {
+			reads[i].Capacity, reads[i].Err = d.Capacity(ctx, reads[i].ID)
+		}
+	}
+	return d.red.Error(ctxErr(ctx, "get capacities", ""))
+}
+
+// ObservePodsBatch implements scaling.PodBatcher: every read is answered
+// as ObservePods would answer it, from one list of a namespace's
+// workloads, one of its pods and one of its pod metrics.
+func (d *Driver) ObservePodsBatch(ctx context.Context, reads []scaling.PodRead) error {
+	const op = "hpa input"
+	if err := ctxErr(ctx, "observe pods", ""); err != nil {
+		err = d.red.Error(err)
+		for i := range reads {
+			reads[i].Observation, reads[i].Err = scaling.PodObservation{}, err
+		}
+		return err
+	}
+	refs, byNS, single := d.batchRefs(ctx, op, func(i int) string { return reads[i].Target.ID }, len(reads))
+	for _, ns := range sortedKeys(byNS) {
+		l := d.listNamespace(ctx, op, ns, true)
+		for _, i := range byNS[ns] {
+			r := &reads[i]
+			w, ok := l.workloads[refs[i]]
+			if l.failed || !ok {
+				single[i] = true
+				continue
+			}
+			sel, err := w.podSelector()
+			if err != nil {
+				single[i] = true // the single call's error
+				continue
+			}
+			var pods []corev1.Pod
+			for k := range l.pods {
+				if sel.Matches(labels.Set(l.pods[k].Labels)) {
+					pods = append(pods, l.pods[k])
+				}
+			}
+			metricsFailed := false
+			in, err := d.hpaInput(ctx, op, r.Target.ID, w, pods, r.Metrics, r.Now, func() ([]metricsv1beta1.PodMetrics, error) {
+				pms, ok := d.podMetrics(ctx, op, ns, l, sel)
+				if !ok {
+					metricsFailed = true
+				}
+				return pms, nil
+			})
+			if metricsFailed {
+				single[i] = true // the single call's error for the metrics
+				continue
+			}
+			if err != nil {
+				r.Observation, r.Err = scaling.PodObservation{}, d.red.Error(err)
+				continue
+			}
+			r.Observation, r.Err = scaling.PodObservation{StatusReplicas: int(in.StatusReplicas), Pods: in.Pods, Metrics: in.Metrics}, nil
+		}
+	}
+	for i := range reads {
+		if r := &reads[i]; single[i] {
+			r.Observation, r.Err = d.ObservePods(ctx, r.Target, r.Metrics, r.Now)
+		}
+	}
+	return d.red.Error(ctxErr(ctx, "observe pods", ""))
+}
+
+// sortedKeys returns m's keys in order (the namespaces of a batch are
+// listed in a fixed order).
+func sortedKeys(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

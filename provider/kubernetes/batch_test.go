@@ -1,0 +1,273 @@
+package kubernetes_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clientset "k8s.io/client-go/kubernetes"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
+)
+
+// counter counts the requests the clients it wraps send, by method and
+// path.
+type counter struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+// wrap returns a RoundTripper that counts into c and sends through next.
+func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		c.mu.Lock()
+		c.seen = append(c.seen, r.Method+" "+r.URL.Path)
+		c.mu.Unlock()
+		return next.RoundTrip(r)
+	})
+}
+
+// take returns the requests counted since the last take.
+func (c *counter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.seen
+	c.seen = nil
+	return out
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// countingDriver returns a driver over the fixture's namespace whose
+// requests to the API server and to the shared metrics server are counted.
+func (f *fixture) countingDriver(cfg kubernetes.Config) (*kubernetes.Driver, *counter) {
+	f.t.Helper()
+	c := &counter{}
+	rc := restConfig()
+	rc.WrapTransport = c.wrap
+	cs, err := clientset.NewForConfig(rc)
+	require.NoError(f.t, err)
+	mrc := metricsServer.Config()
+	mrc.WrapTransport = c.wrap
+	mc, err := metricsclient.NewForConfig(mrc)
+	require.NoError(f.t, err)
+	if cfg.Namespaces == nil {
+		cfg.Namespaces = []string{f.ns}
+	}
+	d, err := kubernetes.New(cfg, cs, kubernetes.WithMetricsClient(mc))
+	require.NoError(f.t, err)
+	return d, c
+}
+
+// TestBatchReadsEqualSingleReads stages workloads of both kinds with pods
+// (ready, unready, pending, of another workload, of none) and pod metrics
+// on the real API server, and reads a batch of IDs of every kind (the
+// workloads, one the configured label selector leaves out, a missing one,
+// a pod, an ID that names nothing, a namespace out of scope) through the
+// batch reads and one by one: every answer is the same (value, or error
+// text and sentinel). The batch makes a fixed number of requests per
+// namespace, not a number per workload.
+func TestBatchReadsEqualSingleReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	hidden := func(d *appsv1.Deployment) { d.Labels["tier"] = "hidden" }
+	f.deployment("web", 3, cs)
+	f.deployment("api", 2, cs)
+	f.deployment("secret", 1, cs, hidden)
+	f.statefulSet("db", 1, cs)
+	now := time.Now().Truncate(time.Second)
+	long := now.Add(-time.Hour)
+	for _, p := range []struct {
+		name, app string
+		status    func(*corev1.PodStatus)
+		cpu       string
+	}{
+		{"web-a", "web", running(long), "400m"},
+		{"web-b", "web", running(long), "200m"},
+		{"web-c", "web", cpuAt(now.Add(-30*time.Second), now.Add(-10*time.Second), corev1.ConditionFalse), "100m"},
+		{"api-a", "api", running(long), "50m"},
+		{"api-b", "api", nil, ""},
+		{"db-0", "db", running(long), "300m"},
+		{"stray", "none", running(long), "900m"},
+	} {
+		labels := map[string]string{"app": p.app}
+		f.pod(p.name, labels, cs, p.status)
+		if p.cpu != "" {
+			f.podMetrics(p.name, labels, now, map[string]corev1.ResourceList{"app": usage(p.cpu, "100Mi")})
+		}
+	}
+	d, calls := f.countingDriver(kubernetes.Config{LabelSelector: "tier!=hidden"})
+	ids := []string{
+		f.id(kubernetes.ObjectDeployment, "web"), f.id(kubernetes.ObjectDeployment, "api"), f.id(kubernetes.ObjectStatefulSet, "db"),
+		f.id(kubernetes.ObjectDeployment, "secret"), f.id(kubernetes.ObjectDeployment, "missing"), f.id(kubernetes.ObjectPod, "web-a"),
+		"nothing", kubernetes.Ref{Namespace: "elsewhere", Kind: kubernetes.ObjectDeployment, Name: "web"}.String(),
+	}
+	metrics := []hpa.MetricSpec{cpuUtilization(60), {Type: hpa.SourcePods, Pods: &hpa.PodsMetricSource{Metric: hpa.MetricIdentifier{Name: "qps"},
+		Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 1000}}}}
+	same := func(what, id string, wantErr, gotErr error) bool {
+		t.Helper()
+		if wantErr == nil {
+			require.NoError(t, gotErr, "%s %s", what, id)
+			return true
+		}
+		require.Error(t, gotErr, "%s %s", what, id)
+		assert.Equal(t, wantErr.Error(), gotErr.Error(), "%s %s", what, id)
+		for _, s := range []error{provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+			assert.Equal(t, errors.Is(wantErr, s), errors.Is(gotErr, s), "%s %s: %v", what, id, s)
+		}
+		return false
+	}
+
+	res := make([]provider.ResourceRead, len(ids))
+	caps := make([]provider.CapacityRead, len(ids))
+	pods := make([]scaling.PodRead, len(ids))
+	for i, id := range ids {
+		res[i], caps[i] = provider.ResourceRead{ID: id}, provider.CapacityRead{ID: id}
+		pods[i] = scaling.PodRead{Target: provider.Resource{ID: id}, Metrics: metrics, Now: now}
+	}
+	calls.take()
+	require.NoError(t, d.GetResources(f.ctx, res))
+	require.NoError(t, d.GetCapacities(f.ctx, caps))
+	require.NoError(t, d.ObservePodsBatch(f.ctx, pods))
+	batchCalls := calls.take()
+	for i, id := range ids {
+		r, err := d.Get(f.ctx, id)
+		if same("get", id, err, res[i].Err) {
+			assert.Equal(t, r, res[i].Resource, id)
+		}
+		c, err := d.Capacity(f.ctx, id)
+		if same("capacity", id, err, caps[i].Err) {
+			assert.Equal(t, c, caps[i].Capacity, id)
+		}
+		o, err := d.ObservePods(f.ctx, provider.Resource{ID: id}, metrics, now)
+		if same("observe pods", id, err, pods[i].Err) {
+			assert.Equal(t, o, pods[i].Observation, id)
+		}
+	}
+	singleCalls := calls.take()
+	// The three workloads' reads came from lists; what lists cannot answer
+	// exactly went one by one, as in the single reads.
+	require.NoError(t, res[0].Err)
+	assert.Len(t, pods[0].Observation.Pods, 3, "web's pods, not the stray one")
+	assert.Len(t, pods[0].Observation.Metrics[0].Samples, 3)
+	t.Logf("batch: %d requests, one by one: %d", len(batchCalls), len(singleCalls))
+
+	// Only workloads: a fixed number of requests whatever their number.
+	for _, n := range []int{1, 3} {
+		reads := make([]scaling.PodRead, n)
+		rr := make([]provider.ResourceRead, n)
+		cr := make([]provider.CapacityRead, n)
+		for i := range n {
+			id := ids[i]
+			reads[i] = scaling.PodRead{Target: provider.Resource{ID: id}, Metrics: metrics, Now: now}
+			rr[i], cr[i] = provider.ResourceRead{ID: id}, provider.CapacityRead{ID: id}
+		}
+		calls.take()
+		require.NoError(t, d.GetResources(f.ctx, rr))
+		assert.Equal(t, []string{"GET /apis/apps/v1/namespaces/" + f.ns + "/deployments", "GET /apis/apps/v1/namespaces/" + f.ns + "/statefulsets"},
+			calls.take(), "%d workloads: two lists", n)
+		require.NoError(t, d.GetCapacities(f.ctx, cr))
+		assert.Len(t, calls.take(), 2, "%d workloads", n)
+		require.NoError(t, d.ObservePodsBatch(f.ctx, reads))
+		got := calls.take()
+		assert.Len(t, got, 4, "%d workloads: workloads, pods and pod metrics listed once: %v", n, got)
+		assert.True(t, strings.HasSuffix(got[len(got)-1], "/namespaces/"+f.ns+"/pods"), "pod metrics listed last: %v", got)
+	}
+}
+
+// TestBatchReadsWithoutListPermission: a user who may GET workloads but
+// not LIST them (RBAC with resourceNames, say) reads a batch as it reads
+// one by one: the batch falls back on the single calls when its list is
+// forbidden.
+func TestBatchReadsWithoutListPermission(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "get-only"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get"}}},
+	}
+	_, err := f.admin.RbacV1().Roles(f.ns).Create(f.ctx, role, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = f.admin.RbacV1().RoleBindings(f.ns).Create(f.ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "viewer-get-only"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "get-only"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: viewer, APIGroup: "rbac.authorization.k8s.io"}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	d := f.driverAs(viewer, kubernetes.Config{})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	// The RBAC authorizer sees the binding through an informer: wait for it
+	// (generously: a loaded machine).
+	c, err := d.Capacity(f.ctx, web)
+	deadline, tick := time.NewTimer(120*time.Second), time.NewTicker(20*time.Millisecond)
+	defer deadline.Stop()
+	defer tick.Stop()
+	for waiting := true; err != nil && waiting; {
+		select {
+		case <-deadline.C:
+			waiting = false
+		case <-tick.C:
+		}
+		c, err = d.Capacity(f.ctx, web)
+	}
+	require.NoError(t, err, "the viewer reads once the binding is seen")
+	_, err = d.List(f.ctx, provider.Filter{})
+	require.ErrorIs(t, err, kubernetes.ErrForbidden, "the viewer may not list")
+
+	caps := []provider.CapacityRead{{ID: web}}
+	require.NoError(t, d.GetCapacities(f.ctx, caps))
+	require.NoError(t, caps[0].Err)
+	assert.Equal(t, c, caps[0].Capacity)
+	r, err := d.Get(f.ctx, web)
+	require.NoError(t, err)
+	res := []provider.ResourceRead{{ID: web}}
+	require.NoError(t, d.GetResources(f.ctx, res))
+	require.NoError(t, res[0].Err)
+	assert.Equal(t, r, res[0].Resource)
+
+	// Now the viewer may list workloads but not pods: observing the pods
+	// fails one by one, and so it does in a batch (not an empty list).
+	role.Rules[0].Verbs = []string{"get", "list"}
+	_, err = f.admin.RbacV1().Roles(f.ns).Update(f.ctx, role, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	vc, err := apiServer.Client(viewer)
+	require.NoError(t, err)
+	listDeployments := func() error {
+		_, err := vc.AppsV1().Deployments(f.ns).List(f.ctx, metav1.ListOptions{})
+		return err
+	}
+	err = listDeployments()
+	for waiting := true; err != nil && waiting; {
+		select {
+		case <-deadline.C:
+			waiting = false
+		case <-tick.C:
+		}
+		err = listDeployments()
+	}
+	require.NoError(t, err, "the viewer lists workloads once the role is seen")
+	now := time.Now()
+	_, err = d.ObservePods(f.ctx, provider.Resource{ID: web}, []hpa.MetricSpec{cpuUtilization(60)}, now)
+	require.ErrorIs(t, err, kubernetes.ErrForbidden)
+	pods := []scaling.PodRead{{Target: provider.Resource{ID: web}, Metrics: []hpa.MetricSpec{cpuUtilization(60)}, Now: now}}
+	require.NoError(t, d.ObservePodsBatch(f.ctx, pods))
+	require.ErrorIs(t, pods[0].Err, kubernetes.ErrForbidden)
+	assert.Equal(t, err.Error(), pods[0].Err.Error())
+}
