@@ -413,7 +413,7 @@ func (e *Engine) SetHistory(target string, h History) {
 // predictive strategy's InputForecastFallback) is compared with that
 // strategy's previous one: falling back emits EventForecastFallback, and
 // sizing from the forecast again after a fallback EventForecastRecovered.
-func (e *Engine) recordRecommendations(c *historyCell, t Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
+func (e *Engine) recordRecommendations(c *historyCell, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
 	var events []Event
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
@@ -595,12 +595,13 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, s.Target, s.Now, candidates, d.Considered, failed)
+	e.recordRecommendations(c, &s.Target, s.Now, candidates, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))
 	}
-	d.Chosen = bound(s.Target, d.Considered[best])
+	d.Chosen = d.Considered[best]
+	bound(&s.Target, &d.Chosen)
 	if s.Target.Horizontal() {
 		d.Change = d.Chosen.Capacity != s.Target.Capacity.CapacitySpec
 	} else {
@@ -609,11 +610,12 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	return nil
 }
 
-// bound keeps a group's recommended desired capacity within the target's
-// Min and Max; the policy's bounds win over a recommendation's own.
-func bound(t Target, r Recommendation) Recommendation {
+// bound keeps a group's recommended desired capacity (of *r) within the
+// target's Min and Max; the policy's bounds win over a recommendation's
+// own.
+func bound(t *Target, r *Recommendation) {
 	if !t.Horizontal() {
-		return r
+		return
 	}
 	c := r.Capacity
 	c.Desired = clampInt(c.Desired, t.Min, t.Max)
@@ -625,7 +627,6 @@ func bound(t Target, r Recommendation) Recommendation {
 		r.Reason += fmt.Sprintf(" (bounded to %d by the policy's [%d, %d])", c.Desired, t.Min, t.Max)
 	}
 	r.Capacity = c
-	return r
 }
 
 // PlanOptions are a target's settings that shape its plans.
