@@ -116,62 +116,55 @@ func (d *Driver) batchRefs(ctx context.Context, op string, ids func(int) string,
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get would answer it, a namespace's workloads from one list.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
-	if err := ctxErr(ctx, "get resources", ""); err != nil {
-		err = d.red.Error(err)
-		for i := range reads {
-			reads[i].Resource, reads[i].Err = provider.Resource{}, err
-		}
-		return err
-	}
-	refs, byNS, single := d.batchRefs(ctx, "get", func(i int) string { return reads[i].ID }, len(reads))
-	for _, ns := range sortedKeys(byNS) {
-		l := d.listNamespace(ctx, "get", ns, false)
-		for _, i := range byNS[ns] {
-			w, ok := l.workloads[refs[i]]
-			if l.failed || !ok {
-				single[i] = true
-				continue
-			}
-			reads[i].Resource, reads[i].Err = d.workloadResource(w), nil
-		}
-	}
-	for i := range reads {
-		if single[i] {
-			reads[i].Resource, reads[i].Err = d.Get(ctx, reads[i].ID)
-		}
-	}
-	return d.red.Error(ctxErr(ctx, "get resources", ""))
+	return batchWorkloads(ctx, d, "get", "get resources", reads,
+		func(r *provider.ResourceRead) string { return r.ID },
+		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
+		func(r *provider.ResourceRead, w workload) { r.Resource, r.Err = d.workloadResource(w), nil },
+		func(r *provider.ResourceRead) { r.Resource, r.Err = d.Get(ctx, r.ID) })
 }
 
 // GetCapacities implements provider.CapacityBatcher: every read is
 // answered as Capacity would answer it, a namespace's workloads from one
 // list.
 func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
-	if err := ctxErr(ctx, "get capacities", ""); err != nil {
+	return batchWorkloads(ctx, d, "capacity", "get capacities", reads,
+		func(r *provider.CapacityRead) string { return r.ID },
+		func(r *provider.CapacityRead, err error) { r.Capacity, r.Err = provider.Capacity{}, err },
+		func(r *provider.CapacityRead, w workload) { r.Capacity, r.Err = d.capacity(w), nil },
+		func(r *provider.CapacityRead) { r.Capacity, r.Err = d.Capacity(ctx, r.ID) })
+}
+
+// batchWorkloads answers reads of workloads for op (the batch call whole):
+// fromList from a namespace's list where it has the read's workload, else
+// single (the single call); fail gives every read the error of a ctx that
+// ended before the batch.
+func batchWorkloads[R any](ctx context.Context, d *Driver, op, whole string, reads []R,
+	id func(*R) string, fail func(*R, error), fromList func(*R, workload), single func(*R),
+) error {
+	if err := ctxErr(ctx, whole, ""); err != nil {
 		err = d.red.Error(err)
 		for i := range reads {
-			reads[i].Capacity, reads[i].Err = provider.Capacity{}, err
+			fail(&reads[i], err)
 		}
 		return err
 	}
-	refs, byNS, single := d.batchRefs(ctx, "capacity", func(i int) string { return reads[i].ID }, len(reads))
+	refs, byNS, one := d.batchRefs(ctx, op, func(i int) string { return id(&reads[i]) }, len(reads))
 	for _, ns := range sortedKeys(byNS) {
-		l := d.listNamespace(ctx, "capacity", ns, false)
+		l := d.listNamespace(ctx, op, ns, false)
 		for _, i := range byNS[ns] {
-			w, ok := l.workloads[refs[i]]
-			if l.failed || !ok {
-				single[i] = true
-				continue
+			if w, ok := l.workloads[refs[i]]; ok && !l.failed {
+				fromList(&reads[i], w)
+			} else {
+				one[i] = true
 			}
-			reads[i].Capacity, reads[i].Err = d.capacity(w), nil
 		}
 	}
 	for i := range reads {
-		if single[i] {
-			reads[i].Capacity, reads[i].Err = d.Capacity(ctx, reads[i].ID)
+		if one[i] {
+			single(&reads[i])
 		}
 	}
-	return d.red.Error(ctxErr(ctx, "get capacities", ""))
+	return d.red.Error(ctxErr(ctx, whole, ""))
 }
 
 // ObservePodsBatch implements scaling.PodBatcher: every read is answered

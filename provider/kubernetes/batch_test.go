@@ -199,34 +199,11 @@ func TestBatchReadsWithoutListPermission(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
-	role := &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: "get-only"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get"}}},
-	}
-	_, err := f.admin.RbacV1().Roles(f.ns).Create(f.ctx, role, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = f.admin.RbacV1().RoleBindings(f.ns).Create(f.ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "viewer-get-only"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "get-only"},
-		Subjects:   []rbacv1.Subject{{Kind: "User", Name: viewer, APIGroup: "rbac.authorization.k8s.io"}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	role := f.grantViewer("get-only", rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get"}})
 	d := f.driverAs(viewer, kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")
-	// The RBAC authorizer sees the binding through an informer: wait for it
-	// (generously: a loaded machine).
-	c, err := d.Capacity(f.ctx, web)
-	deadline, tick := time.NewTimer(120*time.Second), time.NewTicker(20*time.Millisecond)
-	defer deadline.Stop()
-	defer tick.Stop()
-	for waiting := true; err != nil && waiting; {
-		select {
-		case <-deadline.C:
-			waiting = false
-		case <-tick.C:
-		}
-		c, err = d.Capacity(f.ctx, web)
-	}
+	var c provider.Capacity
+	err := eventually(func() (err error) { c, err = d.Capacity(f.ctx, web); return err })
 	require.NoError(t, err, "the viewer reads once the binding is seen")
 	_, err = d.List(f.ctx, provider.Filter{})
 	require.ErrorIs(t, err, kubernetes.ErrForbidden, "the viewer may not list")
@@ -249,19 +226,10 @@ func TestBatchReadsWithoutListPermission(t *testing.T) {
 	require.NoError(t, err)
 	vc, err := apiServer.Client(viewer)
 	require.NoError(t, err)
-	listDeployments := func() error {
+	err = eventually(func() error {
 		_, err := vc.AppsV1().Deployments(f.ns).List(f.ctx, metav1.ListOptions{})
 		return err
-	}
-	err = listDeployments()
-	for waiting := true; err != nil && waiting; {
-		select {
-		case <-deadline.C:
-			waiting = false
-		case <-tick.C:
-		}
-		err = listDeployments()
-	}
+	})
 	require.NoError(t, err, "the viewer lists workloads once the role is seen")
 	now := time.Now()
 	_, err = d.ObservePods(f.ctx, provider.Resource{ID: web}, []hpa.MetricSpec{cpuUtilization(60)}, now)

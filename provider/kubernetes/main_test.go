@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientset "k8s.io/client-go/kubernetes"
@@ -266,4 +267,39 @@ func usage(cpu, mem string) corev1.ResourceList {
 		l[corev1.ResourceMemory] = resource.MustParse(mem)
 	}
 	return l
+}
+
+// grantViewer gives the viewer a role of rules, named name, in the
+// fixture's namespace, and returns the role (to update it).
+func (f *fixture) grantViewer(name string, rules ...rbacv1.PolicyRule) *rbacv1.Role {
+	f.t.Helper()
+	role, err := f.admin.RbacV1().Roles(f.ns).Create(f.ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{})
+	require.NoError(f.t, err)
+	_, err = f.admin.RbacV1().RoleBindings(f.ns).Create(f.ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "viewer-" + name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: viewer, APIGroup: "rbac.authorization.k8s.io"}},
+	}, metav1.CreateOptions{})
+	require.NoError(f.t, err)
+	return role
+}
+
+// eventually calls try every 20 ms until it returns nil or two minutes
+// pass, and returns its last error. The API server's RBAC authorizer sees
+// roles and bindings through an informer: on a loaded machine a grant
+// takes a moment to apply (a run of the whole suite once failed on it).
+func eventually(try func() error) error {
+	deadline, tick := time.NewTimer(2*time.Minute), time.NewTicker(20*time.Millisecond)
+	defer deadline.Stop()
+	defer tick.Stop()
+	err := try()
+	for err != nil {
+		select {
+		case <-deadline.C:
+			return err
+		case <-tick.C:
+		}
+		err = try()
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -205,40 +204,14 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
-	role := &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Name: "read-only"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "deployments/scale"}, Verbs: []string{"get", "list"}},
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
-		},
-	}
-	_, err := f.admin.RbacV1().Roles(f.ns).Create(f.ctx, role, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = f.admin.RbacV1().RoleBindings(f.ns).Create(f.ctx, &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "viewer-read-only"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "read-only"},
-		Subjects:   []rbacv1.Subject{{Kind: "User", Name: viewer, APIGroup: "rbac.authorization.k8s.io"}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	f.grantViewer("read-only",
+		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "deployments/scale"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
 
 	d := f.driverAs(viewer, kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")
-	// Reading works once the API server's RBAC authorizer, which reads
-	// roles and bindings through an informer, has seen the new binding:
-	// on a loaded machine that can take a moment (a run of the whole
-	// suite once failed here).
-	c, err := d.Capacity(f.ctx, web)
-	deadline, tick := time.NewTimer(60*time.Second), time.NewTicker(20*time.Millisecond)
-	defer deadline.Stop()
-	defer tick.Stop()
-	for waiting := true; err != nil && waiting; {
-		select {
-		case <-deadline.C:
-			waiting = false
-		case <-tick.C:
-		}
-		c, err = d.Capacity(f.ctx, web)
-	}
+	var c provider.Capacity
+	err := eventually(func() (err error) { c, err = d.Capacity(f.ctx, web); return err })
 	require.NoError(t, err, "the viewer reads once the binding is seen")
 	err = d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: c.Min, Max: c.Max, Desired: 3})
 	require.ErrorIs(t, err, kubernetes.ErrForbidden)
