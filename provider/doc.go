@@ -46,6 +46,8 @@
 // Reads may repeat an input; an empty slice is no call. Implementations
 // must be safe for concurrent use, honour ctx and not retain the reads.
 // providertest checks these contracts for the drivers that implement them.
+// A driver documents any exception (the Kubernetes driver's: a user who
+// may list workloads but not get them reads them in a batch).
 //
 // # Series and gaps
 //

@@ -31,8 +31,11 @@ var (
 // each workload's selector itself as the API server would. What a list
 // cannot answer exactly as the single call would — a pod's ID, an object
 // the list does not have (the single call's error then says why), a list
-// that failed (forbidden to list, say, where GET is allowed) — is read
-// with the single call.
+// that failed (forbidden to list, say, where GET is allowed), pod metrics
+// without their pods' labels — is read with the single call. One
+// difference remains: a user who may list workloads but not get them
+// reads them in a batch and is refused one by one (the driver's RBAC
+// grants both).
 
 // nsLists is what a batch listed of one namespace: its workloads by name
 // (the ones the configured label selector selects), and for pods, every
@@ -42,7 +45,7 @@ type nsLists struct {
 	failed    bool // a list failed: the namespace's reads are made one by one
 	pods      []corev1.Pod
 	metrics   []metricsv1beta1.PodMetrics
-	metricErr bool // listing pod metrics failed
+	metricErr bool // listing pod metrics failed, or the list cannot be matched to selectors
 	listedPM  bool
 }
 
@@ -77,9 +80,15 @@ func (d *Driver) podMetrics(ctx context.Context, op, ns string, l *nsLists, sel 
 	if !l.listedPM {
 		l.listedPM = true
 		list, err := d.metrics.MetricsV1beta1().PodMetricses(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
+		switch {
+		case err != nil:
 			l.metricErr = true
-		} else {
+		case !labelled(list.Items, l.pods):
+			// A metrics API that does not copy the pods' labels into its
+			// objects (metrics-server before v0.5.0): the selectors cannot
+			// be matched here as the server matches them.
+			l.metricErr = true
+		default:
 			l.metrics = list.Items
 		}
 	}
@@ -93,6 +102,28 @@ func (d *Driver) podMetrics(ctx context.Context, op, ns string, l *nsLists, sel 
 		}
 	}
 	return out, true
+}
+
+// labelled reports whether the pod metrics carry their pods' labels, as
+// metrics-server (v0.5.0 and later) and prometheus-adapter copy them: no
+// object without labels whose pod has some.
+func labelled(pms []metricsv1beta1.PodMetrics, pods []corev1.Pod) bool {
+	var podLabels map[string]int
+	for i := range pms {
+		if len(pms[i].Labels) > 0 {
+			continue
+		}
+		if podLabels == nil {
+			podLabels = make(map[string]int, len(pods))
+			for k := range pods {
+				podLabels[pods[k].Name] = len(pods[k].Labels)
+			}
+		}
+		if podLabels[pms[i].Name] > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // batchRefs resolves the IDs of a batch for op: the workload reads it can

@@ -1,8 +1,12 @@
 package kubernetes_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -238,4 +242,82 @@ func TestBatchReadsWithoutListPermission(t *testing.T) {
 	require.NoError(t, d.ObservePodsBatch(f.ctx, pods))
 	require.ErrorIs(t, pods[0].Err, kubernetes.ErrForbidden)
 	assert.Equal(t, err.Error(), pods[0].Err.Error())
+}
+
+// stripPodMetricsLabels makes a metrics API client see PodMetrics without
+// metadata.labels, as metrics-server before v0.5.0 served them (and as
+// any metrics.k8s.io implementation may: the API does not promise them).
+// The server still selects by labelSelector against the pods' labels (the
+// shared fake matches the labels it stores, as metrics-server matches the
+// pods' labels in its informer), only the objects it returns lack them.
+func stripPodMetricsLabels(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return resp, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		var obj map[string]any
+		if json.Unmarshal(body, &obj) == nil {
+			strip := func(o any) {
+				if m, ok := o.(map[string]any); ok {
+					if md, ok := m["metadata"].(map[string]any); ok {
+						delete(md, "labels")
+					}
+				}
+			}
+			if items, ok := obj["items"].([]any); ok {
+				for _, it := range items {
+					strip(it)
+				}
+			} else {
+				strip(obj)
+			}
+			body, _ = json.Marshal(obj)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return resp, nil
+	})
+}
+
+// TestBatchPodMetricsWithoutLabels: a metrics API that selects pods by
+// their labels but does not copy the labels into its objects
+// (metrics-server before v0.5.0; the API does not promise them) cannot be
+// matched to selectors from a list, so the batch observes the pods with
+// the single call and sees what it sees (found by a review: the batch saw
+// no samples, and the HPA kept 4 replicas where it wanted 6).
+func TestBatchPodMetricsWithoutLabels(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "1", "1Gi", false)}
+	f.deployment("web", 4, cs)
+	labels := map[string]string{"app": "web"}
+	now := time.Now().Truncate(time.Second)
+	long := now.Add(-20 * time.Minute)
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		f.pod(p, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
+		f.podMetrics(p, labels, now.Add(-5*time.Second), map[string]corev1.ResourceList{"app": usage("750m", "100Mi")})
+	}
+	mrc := metricsServer.Config()
+	mrc.WrapTransport = stripPodMetricsLabels
+	mc, err := metricsclient.NewForConfig(mrc)
+	require.NoError(t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, f.admin, kubernetes.WithMetricsClient(mc))
+	require.NoError(t, err)
+
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	metrics := []hpa.MetricSpec{cpuUtilization(50)}
+	single, err := d.ObservePods(f.ctx, provider.Resource{ID: web}, metrics, now)
+	require.NoError(t, err)
+	require.Len(t, single.Metrics[0].Samples, 4)
+	reads := []scaling.PodRead{{Target: provider.Resource{ID: web}, Metrics: metrics, Now: now}}
+	require.NoError(t, d.ObservePodsBatch(f.ctx, reads))
+	require.NoError(t, reads[0].Err)
+	assert.Equal(t, single, reads[0].Observation, "the batch observes what ObservePods observes")
 }

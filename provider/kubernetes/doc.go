@@ -142,11 +142,19 @@
 // metrics, matching each workload's selector as the API server would. One
 // by one, a target costs five requests a pass (Get, Capacity, and a GET
 // and two LISTs to observe its pods), which client-go's default rate
-// limit of 5 a second spreads over a second; a batch costs at most seven a
-// namespace. Every answer is the single call's (TestBatchReadsEqualSingleReads
+// limit of 5 a second spreads over a second; a batch costs at most eight a
+// namespace (two lists for each of the three methods, and the pods and
+// their metrics). Every answer is the single call's (TestBatchReadsEqualSingleReads
 // compares them on a real API server); what a list cannot answer exactly —
 // a pod's ID, an object the list does not have, a list the user may not
-// make — is read with the single call.
+// make, pod metrics without their pods' labels (metrics-server before
+// v0.5.0) — is read with the single call. The one exception: a user who may
+// list Deployments and StatefulSets but not get them (the RBAC below grants
+// both) reads them in a batch and is refused one by one.
+//
+// Every batch lists the namespace's pods and pod metrics whole: far fewer
+// requests than one per target, but more data on a namespace of thousands
+// of pods; an Autoscaler reads at most 256 targets a batch.
 //
 // # Resizing
 //
