@@ -190,6 +190,14 @@ func (b *bucket) reserve(now time.Time, n float64) time.Duration {
 	return time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
 }
 
+// refund gives n tokens back (a reservation the backend never spent), up
+// to the burst.
+func (b *bucket) refund(n float64) {
+	if n > 0 {
+		b.tokens = min(b.burst, b.tokens+n)
+	}
+}
+
 // Budget is a per-account-region budget of calls and data points per
 // second (a Share of Limits). Every read reserves its Cost; a reservation
 // beyond the budget returns the wait that keeps the average rate within
@@ -269,6 +277,21 @@ func (b *Budget) Usage() Usage {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.used
+}
+
+// refund gives back c, reserved for a read the backend was never asked
+// (the driver refused it itself: provider.ErrUnsupported): the tokens go
+// back to the buckets, paying off what later reservations would wait for,
+// and Usage no longer counts c.
+func (b *Budget) refund(c Cost) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls.refund(float64(c.Calls))
+	b.old.refund(float64(c.Points - c.RecentPoints))
+	b.fresh.refund(float64(c.RecentPoints))
+	b.used.Calls -= c.Calls
+	b.used.Points -= c.Points
+	b.used.RecentPoints -= c.RecentPoints
 }
 
 func (b *Budget) throttled() {

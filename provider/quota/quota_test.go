@@ -2,6 +2,7 @@ package quota_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -374,5 +375,108 @@ func TestSourceFailedCallErrorIsTheReads(t *testing.T) {
 		for i, r := range reads {
 			require.ErrorIs(t, r.Err, err, "read %d", i)
 		}
+	})
+}
+
+// refusing wraps a source and refuses network utilization itself, as the
+// AWS driver refuses a metric it has no CloudWatch mapping for.
+type refusing struct {
+	provider.MetricsSource
+	refused atomic.Int32
+}
+
+func (r *refusing) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Metric == provider.MetricNetworkUtilization {
+		r.refused.Add(1)
+		return provider.Series{}, fmt.Errorf("no mapping: %w", provider.ErrUnsupported)
+	}
+	return r.MetricsSource.QueryMetric(ctx, q)
+}
+
+// refusingBatch is refusing for a batching source: the refused reads are
+// answered without reaching it; a call of refused reads only is no call.
+type refusingBatch struct{ batchSource }
+
+func (r *refusingBatch) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	var sent []provider.MetricRead
+	var idx []int
+	for i := range reads {
+		if reads[i].Query.Metric == provider.MetricNetworkUtilization {
+			reads[i].Series, reads[i].Err = provider.Series{}, fmt.Errorf("no mapping: %w", provider.ErrUnsupported)
+			continue
+		}
+		sent, idx = append(sent, reads[i]), append(idx, i)
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	err := r.batchSource.QueryMetrics(ctx, sent)
+	for j, i := range idx {
+		reads[i] = sent[j]
+	}
+	return err
+}
+
+// TestSourceRefundsRefusedReads: reads the wrapped source refuses itself
+// spend nothing: a batch's refused reads give their points back, a batch
+// refused whole its call too, and one read at a time the budget paces the
+// reads that reach the backend only (half the time of TestSourceBatchesAndPaces').
+func TestSourceRefundsRefusedReads(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		now := time.Now()
+		// Half the reads refused, in batches of 500 mixed reads.
+		b, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		rb := &refusingBatch{}
+		src, err := quota.NewSource(rb, b)
+		require.NoError(t, err)
+		reads := hourQueries(now, 1200)
+		for i := range reads {
+			if i%2 == 1 {
+				reads[i].Query.Metric = provider.MetricNetworkUtilization
+			}
+		}
+		require.NoError(t, src.QueryMetrics(t.Context(), reads))
+		for i, r := range reads {
+			if i%2 == 1 {
+				require.ErrorIs(t, r.Err, provider.ErrUnsupported)
+				continue
+			}
+			require.NoError(t, r.Err)
+		}
+		assert.Equal(t, quota.Cost{Calls: 3, Points: 600 * 12, RecentPoints: 600 * 12}, b.Usage().Cost, "the refused reads' points given back")
+
+		// A batch refused whole: no call, no points.
+		for i := range reads {
+			reads[i].Query.Metric = provider.MetricNetworkUtilization
+		}
+		require.NoError(t, src.QueryMetrics(t.Context(), reads))
+		assert.Equal(t, quota.Cost{Calls: 3, Points: 600 * 12, RecentPoints: 600 * 12}, b.Usage().Cost, "nothing more spent")
+		assert.Equal(t, int32(3), rb.calls.Load())
+
+		// One read at a time, at 5 calls/s: 600 of the 1,200 reach the
+		// source, and the budget paces those.
+		b2, err := quota.NewBudget(quota.Config{})
+		require.NoError(t, err)
+		rs := &refusing{MetricsSource: &fakeSource{}}
+		src2, err := quota.NewSource(rs, b2)
+		require.NoError(t, err)
+		reads = hourQueries(now, 1200)
+		for i := range reads {
+			if i%2 == 1 {
+				reads[i].Query.Metric = provider.MetricNetworkUtilization
+			}
+		}
+		start := time.Now()
+		require.NoError(t, src2.QueryMetrics(t.Context(), reads))
+		assert.Equal(t, int32(600), rs.refused.Load())
+		assert.Equal(t, quota.Cost{Calls: 600, Points: 600 * 12, RecentPoints: 600 * 12}, b2.Usage().Cost)
+		// Paced as the 600 reads that reach the source (without refunds:
+		// 239 s): the first five in the burst, then each of the other 595
+		// with the refused read after it 0.2 s (the refused read waits for
+		// its reservation, then gives it back to the next), and the last
+		// refused read's own 0.2 s.
+		assert.Equal(t, 119200*time.Millisecond, time.Since(start))
 	})
 }

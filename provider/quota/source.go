@@ -16,9 +16,13 @@ import (
 // provider.MetricsBatcher: QueryMetrics packs the reads with Plan and,
 // when the wrapped source is a provider.MetricsBatcher (the AWS driver,
 // the memory cloud), sends each batch as one call; otherwise each read is
-// a call. It does not implement provider.ActivitySource: pass the
-// activity source separately (for example detector.Fleet.Activity).
-// Source is safe for concurrent use when the wrapped source is.
+// a call. A read the wrapped source refuses itself (provider.ErrUnsupported:
+// a metric the AWS driver has no CloudWatch mapping for, say) reached no
+// backend, so its reservation is given back: its points, and the call when
+// a batch's every read was refused. It does not implement
+// provider.ActivitySource: pass the activity source separately (for
+// example detector.Fleet.Activity). Source is safe for concurrent use
+// when the wrapped source is.
 type Source struct {
 	src provider.MetricsSource
 	b   *Budget
@@ -40,11 +44,15 @@ func NewSource(src provider.MetricsSource, b *Budget) (*Source, error) {
 // QueryMetric reads q as one call (or its pages) within the budget.
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
 	var out provider.Series
-	err := s.call(ctx, CostOf(q, s.b.clk.Now(), s.b.cfg.Limits), func() error {
+	c := CostOf(q, s.b.clk.Now(), s.b.cfg.Limits)
+	err := s.call(ctx, c, func() error {
 		var err error
 		out, err = s.src.QueryMetric(ctx, q)
 		return err
 	})
+	if errors.Is(err, provider.ErrUnsupported) {
+		s.b.refund(c) // refused by the driver: no call, no points
+	}
 	return out, err
 }
 
@@ -65,7 +73,8 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		qs[i] = reads[i].Query
 	}
 	bt, batched := s.src.(provider.MetricsBatcher)
-	batches := Plan(qs, s.b.clk.Now(), s.b.cfg.Limits)
+	planned := s.b.clk.Now()
+	batches := Plan(qs, planned, s.b.cfg.Limits)
 	// fail fails the reads not made: idx, then those of the batches after
 	// the k-th.
 	fail := func(idx []int, k int, err error) error {
@@ -115,6 +124,9 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		for j, i := range b.Queries {
 			reads[i] = sub[j]
 		}
+		if err == nil {
+			s.b.refund(s.unsupported(reads, b, planned))
+		}
 		switch {
 		case err != nil && !called: // ctx ended before the call
 			return fail(b.Queries, k, err)
@@ -131,6 +143,26 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 	}
 	return nil
+}
+
+// unsupported returns what batch b's reads that the driver refused itself
+// (provider.ErrUnsupported: never sent to the backend) had reserved: their
+// points, and the call when it refused them all.
+func (s *Source) unsupported(reads []provider.MetricRead, b Batch, planned time.Time) Cost {
+	var c Cost
+	n := 0
+	for _, i := range b.Queries {
+		if errors.Is(reads[i].Err, provider.ErrUnsupported) {
+			q := CostOf(reads[i].Query, planned, s.b.cfg.Limits)
+			c.Points += q.Points
+			c.RecentPoints += q.RecentPoints
+			n++
+		}
+	}
+	if n == len(b.Queries) {
+		c.Calls = b.Cost.Calls
+	}
+	return c
 }
 
 // call spends c and runs read, retrying a throttled read with back-off.
