@@ -365,6 +365,21 @@ type historyCell struct {
 	// was a forecast fallback (InputForecastFallback 1), to emit the
 	// forecast events on a change.
 	fallback map[string]bool
+	// recs is where h's first records live: next to the cell its
+	// evaluation locks anyway, rather than in an array of their own
+	// somewhere else in the heap (a fleet pass reads ten thousand
+	// histories; superseding and pruning keep most of them this short).
+	recs [cellRecords]RecommendationRecord
+}
+
+// cellRecords is how many records a history cell holds in place.
+const cellRecords = 4
+
+// newHistoryCell returns an empty cell whose records start in place.
+func newHistoryCell() *historyCell {
+	c := &historyCell{}
+	c.h.Recommendations = c.recs[:0]
+	return c
 }
 
 // cell returns the target's history cell, creating it.
@@ -373,7 +388,7 @@ func (e *Engine) cell(target string) *historyCell {
 	defer e.mu.Unlock()
 	c := e.history[target]
 	if c == nil {
-		c = &historyCell{}
+		c = newHistoryCell()
 		e.history[target] = c
 	}
 	return c
@@ -402,7 +417,7 @@ func (e *Engine) SetHistory(target string, h History) {
 	c := e.cell(target)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.h = h.clone()
+	c.h = h.clone() // not into c.recs: a view taken before may still read them
 }
 
 // recordRecommendations adds the recommendations of a decision to the
