@@ -3,6 +3,7 @@ package quota_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -478,5 +479,43 @@ func TestSourceRefundsRefusedReads(t *testing.T) {
 		// its reservation, then gives it back to the next), and the last
 		// refused read's own 0.2 s.
 		assert.Equal(t, 119200*time.Millisecond, time.Since(start))
+	})
+}
+
+// TestRefundOldPoints: refused reads of old data (28 days, older than
+// RecentAge) give their old points back — those, not recent ones or twice
+// as many. In batches paced by the old-points rate, a batch waits for
+// the points the previous batch really spent: the sweep is paced by the
+// reads that reach the backend.
+func TestRefundOldPoints(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		// One call's worth of points a second (100,800: 150 reads of 672).
+		b, err := quota.NewBudget(quota.Config{Share: 1, Limits: quota.Limits{CallsPerSecond: 1e6, PointsPerSecond: 100_800, RecentPointsPerSecond: 1e6}})
+		require.NoError(t, err)
+		rb := &refusingBatch{}
+		src, err := quota.NewSource(rb, b)
+		require.NoError(t, err)
+		now := time.Now()
+		reads := make([]provider.MetricRead, 1500)
+		for i := range reads {
+			// 672 points, the last 3 of them recent (younger than 3 h).
+			reads[i].Query = provider.Query{ResourceID: "i-" + strconv.Itoa(i), Metric: provider.MetricCPU,
+				Start: now.Add(-28 * 24 * time.Hour), End: now, Step: time.Hour}
+			if i%3 == 2 {
+				reads[i].Query.Metric = provider.MetricNetworkUtilization
+			}
+		}
+		start := time.Now()
+		require.NoError(t, src.QueryMetrics(t.Context(), reads))
+		took := time.Since(start)
+		assert.Equal(t, int32(10), rb.calls.Load(), "10 calls of 150 reads")
+		assert.Equal(t, quota.Cost{Calls: 10, Points: 1000 * 672, RecentPoints: 1000 * 3}, b.Usage().Cost, "the 1,000 reads that reached the source")
+		// 10 batches of 150 × 669 old points at 100,800 a second, the first
+		// in the burst (450 to spare): without refunds about 9 s. Each
+		// batch gives its 50 refused reads' 669 old points back, which the
+		// next one does not wait for.
+		want := time.Duration((9*100*669 - 450) * float64(time.Second) / 100_800)
+		assert.InDelta(t, float64(want), float64(took), float64(time.Millisecond), "took %s, want %s", took, want)
 	})
 }
