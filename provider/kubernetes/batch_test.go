@@ -297,13 +297,8 @@ func TestBatchPodMetricsWithoutLabels(t *testing.T) {
 	f := newFixture(t)
 	cs := []corev1.Container{container("app", "1", "1Gi", false)}
 	f.deployment("web", 4, cs)
-	labels := map[string]string{"app": "web"}
 	now := time.Now().Truncate(time.Second)
-	long := now.Add(-20 * time.Minute)
-	for _, p := range []string{"p1", "p2", "p3", "p4"} {
-		f.pod(p, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
-		f.podMetrics(p, labels, now.Add(-5*time.Second), map[string]corev1.ResourceList{"app": usage("750m", "100Mi")})
-	}
+	f.busyPods(now, cs)
 	mrc := metricsServer.Config()
 	mrc.WrapTransport = stripPodMetricsLabels
 	mc, err := metricsclient.NewForConfig(mrc)

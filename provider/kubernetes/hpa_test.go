@@ -282,13 +282,8 @@ func TestHPAScalesADeploymentThroughTheEngine(t *testing.T) {
 	cs := []corev1.Container{container("app", "1", "1Gi", false)}
 	f.deployment("web", 4, cs)
 	f.controllers()
-	labels := map[string]string{"app": "web"}
 	now := time.Now().Truncate(time.Second)
-	long := now.Add(-20 * time.Minute)
-	for _, p := range []string{"p1", "p2", "p3", "p4"} {
-		f.pod(p, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
-		f.podMetrics(p, labels, now.Add(-5*time.Second), map[string]corev1.ResourceList{"app": usage("750m", "100Mi")})
-	}
+	f.busyPods(now, cs)
 	d := f.driver(kubernetes.Config{})
 	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
 	require.NoError(t, err)

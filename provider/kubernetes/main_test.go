@@ -303,3 +303,15 @@ func eventually(try func() error) error {
 	}
 	return nil
 }
+
+// busyPods creates four pods of web (app=web, containers cs), ready for
+// 20 minutes, each using 750m of CPU five seconds before now.
+func (f *fixture) busyPods(now time.Time, cs []corev1.Container) {
+	f.t.Helper()
+	labels := map[string]string{"app": "web"}
+	long := now.Add(-20 * time.Minute)
+	for _, p := range []string{"p1", "p2", "p3", "p4"} {
+		f.pod(p, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
+		f.podMetrics(p, labels, now.Add(-5*time.Second), map[string]corev1.ResourceList{"app": usage("750m", "100Mi")})
+	}
+}
