@@ -342,6 +342,7 @@ func (m MetricSpec) resource() (ResourceName, string) {
 // numbers of unready and missing pods.
 func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
 	samples := in.Values.Samples
+	var init initMemo
 	c.pods = c.pods[:0]
 	c.kept = c.kept[:0]
 	for range samples {
@@ -357,7 +358,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 			info.class = podUnready
 		case info.sample < 0:
 			info.class = podMissing
-		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], in.Now):
+		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], in.Now, &init):
 			info.class = podUnready
 		default:
 			info.class = podReady
@@ -386,14 +387,27 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 // unready and never ready since it started. (StartTime + period is not
 // StartTime compared with now − period: Add saturates at the ends of
 // time, where the two differ.)
-func (c *Calculator) cpuUnready(p *Pod, s Sample, now time.Time) bool {
+func (c *Calculator) cpuUnready(p *Pod, s Sample, now time.Time, m *initMemo) bool {
 	if p.Ready == "" || p.StartTime.IsZero() {
 		return true
 	}
-	if p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now) {
+	if !m.ok || m.start != p.StartTime { //nolint:staticcheck // the same wall and monotonic reading and location: the same answer
+		m.start, m.within, m.ok = p.StartTime, p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now), true
+	}
+	if m.within {
 		return p.Ready == ConditionFalse || s.Timestamp.Before(p.ReadyTransition.Add(s.Window))
 	}
 	return p.Ready == ConditionFalse && p.StartTime.Add(c.cfg.InitialReadinessDelay).After(p.ReadyTransition)
+}
+
+// initMemo remembers whether the last start time seen is within the CPU
+// initialization period (StartTime + period after now), for the next pod
+// with the same start time: the pods of one rollout, or those the scaling
+// package synthesizes, share theirs.
+type initMemo struct {
+	start  time.Time
+	within bool
+	ok     bool
 }
 
 // keptCount returns the number of samples still in the metrics set.
