@@ -169,16 +169,43 @@ type bucket struct {
 	burst  float64 // the most tokens held
 	tokens float64
 	last   time.Time
+	// held are the reservations that may still be given back, by hold:
+	// the most a refund may return. Had a reservation of x not been made,
+	// the bucket would hold min(ceiling, x) more tokens than it does: the
+	// refills since capped at the burst lost the rest (see refill).
+	held map[uint64]float64
 }
 
-// reserve takes n tokens at now and returns how long the taker must wait.
-func (b *bucket) reserve(now time.Time, n float64) time.Duration {
+// refill adds what the rate has paid since the last reservation, up to
+// the burst, and lowers the held reservations' ceilings to what the cap
+// left of the difference they make.
+func (b *bucket) refill(now time.Time) {
 	if b.last.IsZero() {
 		b.last, b.tokens = now, b.burst
 	}
-	if now.After(b.last) {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-		b.last = now
+	if !now.After(b.last) {
+		return
+	}
+	v := b.tokens + now.Sub(b.last).Seconds()*b.rate
+	b.tokens, b.last = min(b.burst, v), now
+	// Without the reservation the bucket would hold min(burst, v + x):
+	// min(burst − v, x) more than min(burst, v) for v ≤ burst, and
+	// nothing more once v reaches the burst.
+	capped := max(0, b.burst-v)
+	for h, c := range b.held {
+		b.held[h] = min(c, capped)
+	}
+}
+
+// reserve takes n tokens at now and returns how long the taker must wait;
+// hold, when not zero, keeps the reservation refundable until release.
+func (b *bucket) reserve(now time.Time, n float64, hold uint64) time.Duration {
+	b.refill(now)
+	if hold != 0 && n > 0 {
+		if b.held == nil {
+			b.held = map[uint64]float64{}
+		}
+		b.held[hold] = math.Inf(1)
 	}
 	if n <= 0 {
 		return 0 // a call that takes none of these tokens does not wait on them
@@ -190,11 +217,26 @@ func (b *bucket) reserve(now time.Time, n float64) time.Duration {
 	return time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
 }
 
-// refund gives n tokens back (a reservation the backend never spent), up
-// to the burst.
-func (b *bucket) refund(n float64) {
-	if n > 0 {
-		b.tokens = min(b.burst, b.tokens+n)
+// release ends hold, giving back n of its tokens (n of the reservation
+// the backend never spent; 0 when it spent it all): no more than the
+// bucket would hold more had those n not been reserved (its ceiling). The
+// refund is exact for a reservation refused alone; with several held at
+// once it may return less than it could, never more.
+func (b *bucket) release(hold uint64, n float64) {
+	c, ok := b.held[hold]
+	if !ok {
+		return
+	}
+	delete(b.held, hold)
+	r := min(c, n)
+	if r <= 0 {
+		return
+	}
+	b.tokens += r
+	// The others' ceilings were measured without these r tokens: a cap
+	// they share takes them first.
+	for h, c := range b.held {
+		b.held[h] = max(0, c-r)
 	}
 }
 
@@ -211,6 +253,7 @@ type Budget struct {
 	old   bucket
 	fresh bucket
 	used  Usage
+	holds uint64 // the last hold handed out
 }
 
 // Option wires a collaborator into a Budget.
@@ -242,33 +285,51 @@ func (b *Budget) Config() Config { return b.cfg }
 // ReserveAt reserves c at now and returns how long the caller must wait
 // before making the call; the reservation counts in Usage at once.
 func (b *Budget) ReserveAt(now time.Time, c Cost) time.Duration {
+	d, _ := b.reserveAt(now, c, false)
+	return d
+}
+
+// reserveAt is ReserveAt, returning with held a hold that release ends.
+func (b *Budget) reserveAt(now time.Time, c Cost, held bool) (time.Duration, uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	wait := max(b.calls.reserve(now, float64(c.Calls)),
-		b.old.reserve(now, float64(c.Points-c.RecentPoints)),
-		b.fresh.reserve(now, float64(c.RecentPoints)))
+	var hold uint64
+	if held {
+		b.holds++
+		hold = b.holds
+	}
+	wait := max(b.calls.reserve(now, float64(c.Calls), hold),
+		b.old.reserve(now, float64(c.Points-c.RecentPoints), hold),
+		b.fresh.reserve(now, float64(c.RecentPoints), hold))
 	b.used.Calls += c.Calls
 	b.used.Points += c.Points
 	b.used.RecentPoints += c.RecentPoints
 	b.used.Waited += wait
-	return wait
+	return wait, hold
 }
 
 // Wait reserves c now and waits until it may be spent, or until ctx ends
 // (then it returns ctx.Err(); the reservation is not returned).
 func (b *Budget) Wait(ctx context.Context, c Cost) error {
+	_, err := b.wait(ctx, c, false)
+	return err
+}
+
+// wait is Wait, returning with held a hold that release ends (also when
+// it returns an error).
+func (b *Budget) wait(ctx context.Context, c Cost, held bool) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	d := b.ReserveAt(b.clk.Now(), c)
+	d, hold := b.reserveAt(b.clk.Now(), c, held)
 	if d <= 0 {
-		return nil
+		return hold, nil
 	}
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return hold, ctx.Err()
 	case <-b.clk.After(d):
-		return nil
+		return hold, nil
 	}
 }
 
@@ -279,16 +340,22 @@ func (b *Budget) Usage() Usage {
 	return b.used
 }
 
-// refund gives back c, reserved for a read the backend was never asked
-// (the driver refused it itself: provider.ErrUnsupported): the tokens go
-// back to the buckets, paying off what later reservations would wait for,
-// and Usage no longer counts c.
-func (b *Budget) refund(c Cost) {
+// release ends hold, giving back c of its reservation, spent on reads the
+// backend was never asked (the driver refused them itself:
+// provider.ErrUnsupported; zero when there were none): Usage no longer
+// counts c, and each bucket gets back the tokens it would hold more had c
+// not been reserved — all of c while it was in debt, less once refills
+// since reached its burst — so that nothing reaches the backend sooner
+// than had those reads not been made.
+func (b *Budget) release(hold uint64, c Cost) {
+	if hold == 0 {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.calls.refund(float64(c.Calls))
-	b.old.refund(float64(c.Points - c.RecentPoints))
-	b.fresh.refund(float64(c.RecentPoints))
+	b.calls.release(hold, float64(c.Calls))
+	b.old.release(hold, float64(c.Points-c.RecentPoints))
+	b.fresh.release(hold, float64(c.RecentPoints))
 	b.used.Calls -= c.Calls
 	b.used.Points -= c.Points
 	b.used.RecentPoints -= c.RecentPoints

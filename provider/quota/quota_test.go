@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -518,4 +519,70 @@ func TestRefundOldPoints(t *testing.T) {
 		want := time.Duration((9*100*669 - 450) * float64(time.Second) / 100_800)
 		assert.InDelta(t, float64(want), float64(took), float64(time.Millisecond), "took %s, want %s", took, want)
 	})
+}
+
+// slowRefusing refuses network utilization itself, but only after a
+// delay (as the AWS driver first resolves the resource, EC2
+// DescribeInstances, before it refuses a metric it cannot map), and
+// records when every real read reaches it.
+type slowRefusing struct {
+	delay time.Duration
+	mu    sync.Mutex
+	calls []time.Time
+}
+
+func (s *slowRefusing) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	if q.Metric == provider.MetricNetworkUtilization {
+		<-time.After(s.delay) // in a synctest bubble: fake time
+		return provider.Series{}, provider.ErrUnsupported
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, time.Now())
+	s.mu.Unlock()
+	return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}, nil
+}
+
+// TestRefundNeverSpeedsUpRealCalls: a refused read leaves the real calls
+// exactly when they would have been made had it never been (found by a
+// review: a refund added tokens the refill had already paid back). Its
+// reservation (1 call of a full bucket of 10) is paid back by refill while
+// the driver resolves the resource (as the AWS driver describes the
+// instance before it refuses a metric); another reader then takes the
+// full bucket; the refund at 450 ms must not add the call once more (it
+// did: a 14th call reached the backend at 500 ms instead of 600 ms).
+func TestRefundNeverSpeedsUpRealCalls(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, refuse bool) []time.Duration {
+		var out []time.Duration
+		synctest.Test(t, func(t *testing.T) {
+			b, err := quota.NewBudget(quota.Config{Share: 1, Limits: quota.Limits{CallsPerSecond: 10, PointsPerSecond: 1e9, RecentPointsPerSecond: 1e9}})
+			require.NoError(t, err)
+			fs := &slowRefusing{delay: 450 * time.Millisecond}
+			src, err := quota.NewSource(fs, b)
+			require.NoError(t, err)
+			start := time.Now()
+			q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start.Add(-time.Hour), End: start, Step: 5 * time.Minute}
+			var wg sync.WaitGroup
+			if refuse {
+				wg.Go(func() {
+					rq := q
+					rq.Metric = provider.MetricNetworkUtilization
+					_, err := src.QueryMetric(t.Context(), rq)
+					assert.ErrorIs(t, err, provider.ErrUnsupported)
+				})
+			}
+			<-time.After(200 * time.Millisecond)
+			for range 15 {
+				_, err := src.QueryMetric(t.Context(), q)
+				require.NoError(t, err)
+			}
+			wg.Wait()
+			for _, c := range fs.calls {
+				out = append(out, c.Sub(start))
+			}
+		})
+		return out
+	}
+	without, with := run(t, false), run(t, true)
+	assert.Equal(t, without, with, "the real calls' times, without and with the refused read")
 }

@@ -45,14 +45,16 @@ func NewSource(src provider.MetricsSource, b *Budget) (*Source, error) {
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
 	var out provider.Series
 	c := CostOf(q, s.b.clk.Now(), s.b.cfg.Limits)
-	err := s.call(ctx, c, func() error {
+	hold, err := s.call(ctx, c, func() error {
 		var err error
 		out, err = s.src.QueryMetric(ctx, q)
 		return err
 	})
+	var back Cost
 	if errors.Is(err, provider.ErrUnsupported) {
-		s.b.refund(c) // refused by the driver: no call, no points
+		back = c // refused by the driver: no call, no points
 	}
+	s.b.release(hold, back)
 	return out, err
 }
 
@@ -116,7 +118,7 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 		var last error // the last attempt's error, nil before the first
 		called := false
-		err := s.call(ctx, b.Cost, func() error {
+		hold, err := s.call(ctx, b.Cost, func() error {
 			called = true
 			last = bt.QueryMetrics(ctx, sub)
 			return last
@@ -124,9 +126,11 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		for j, i := range b.Queries {
 			reads[i] = sub[j]
 		}
+		var back Cost
 		if err == nil {
-			s.b.refund(s.unsupported(reads, b, planned))
+			back = s.unsupported(reads, b, planned)
 		}
+		s.b.release(hold, back)
 		switch {
 		case err != nil && !called: // ctx ended before the call
 			return fail(b.Queries, k, err)
@@ -166,23 +170,28 @@ func (s *Source) unsupported(reads []provider.MetricRead, b Batch, planned time.
 }
 
 // call spends c and runs read, retrying a throttled read with back-off.
-func (s *Source) call(ctx context.Context, c Cost, read func() error) error {
+// It returns the hold of the last attempt's reservation, which the caller
+// releases (the reads it answered may have been refused by the source);
+// the earlier attempts reached the backend and keep theirs.
+func (s *Source) call(ctx context.Context, c Cost, read func() error) (uint64, error) {
 	wait := s.b.cfg.Backoff
 	for attempt := 1; ; attempt++ {
-		if err := s.b.Wait(ctx, c); err != nil {
-			return err
+		hold, err := s.b.wait(ctx, c, true)
+		if err != nil {
+			return hold, err
 		}
-		err := read()
+		err = read()
 		if !errors.Is(err, provider.ErrThrottled) {
-			return err
+			return hold, err
 		}
 		s.b.throttled()
 		if attempt == s.b.cfg.MaxAttempts {
-			return fmt.Errorf("quota: throttled %d times: %w", attempt, err)
+			return hold, fmt.Errorf("quota: throttled %d times: %w", attempt, err)
 		}
+		s.b.release(hold, Cost{})
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		case <-s.b.clk.After(wait):
 		}
 		wait = min(2*wait, s.b.cfg.MaxBackoff)
