@@ -18,8 +18,12 @@ import (
 // the memory cloud), sends each batch as one call; otherwise each read is
 // a call. A read the wrapped source refuses itself (provider.ErrUnsupported:
 // a metric the AWS driver has no CloudWatch mapping for, say) reached no
-// backend, so its reservation is given back: its points, and the call when
-// a batch's every read was refused. It does not implement
+// backend, so its reservation is given back — its points, and the call when
+// a batch's every read was refused — as far as the budget would hold more
+// had it never been made (refills that reached the burst meanwhile have
+// paid for it already): nothing reaches the backend sooner than without
+// the refused reads. A wrapped source must refuse with ErrUnsupported only
+// what it did not send. It does not implement
 // provider.ActivitySource: pass the activity source separately (for
 // example detector.Fleet.Activity). Source is safe for concurrent use
 // when the wrapped source is.
