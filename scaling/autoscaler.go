@@ -213,9 +213,12 @@ func (a *Autoscaler) RunOnce(ctx context.Context, now time.Time) Report {
 const maxBatch = 256
 
 // batchLen is the number of targets of one batch for n targets and
-// workers workers: small enough that every worker gets several batches,
-// at most maxBatch.
-func batchLen(n, workers int) int {
+// workers workers: size when set (Config.BatchSize), else small enough
+// that every worker gets several batches, at most maxBatch.
+func batchLen(n, workers, size int) int {
+	if size > 0 {
+		return max(1, min(size, n))
+	}
 	return max(1, min(maxBatch, n/(4*max(1, workers))))
 }
 
@@ -266,7 +269,7 @@ func (a *Autoscaler) each(ctx context.Context, now time.Time, done func(*batch))
 // with its report (reportOf), or reported skipped or cancelled, and the
 // batch is handed to evaluate, which decides its claimed targets.
 func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func(b *batch, i int) *TargetReport, evaluate func(*batch)) {
-	size := batchLen(len(a.targets), a.cfg.Concurrency)
+	size := batchLen(len(a.targets), a.cfg.Concurrency, a.cfg.BatchSize)
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -314,7 +317,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	size := batchLen(len(a.targets), a.cfg.Concurrency)
+	size := batchLen(len(a.targets), a.cfg.Concurrency, a.cfg.BatchSize)
 	// execute runs a plan of a target claimed by its batch; the target
 	// stays busy until the plan ends.
 	execute := func(t *runtimeTarget, p Plan) {

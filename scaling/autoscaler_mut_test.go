@@ -106,15 +106,17 @@ func TestGroupWithoutScaler(t *testing.T) {
 }
 
 // TestRunBatches pins the size of Run's batches: every target read once
-// per pass, at most batchLen (n/(4 × workers), ≤ 256) to a batch read.
+// per pass, at most batchLen (n/(4 × workers), ≤ 256) to a batch read, or
+// Config.BatchSize when set (up to the fleet).
 func TestRunBatches(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ n, workers, size int }{{16, 2, 2}, {40, 1, 10}, {3, 4, 1}, {5000, 2, 256}} {
-		t.Run(fmt.Sprint(tc.n, "/", tc.workers), func(t *testing.T) {
+	for _, tc := range []struct{ n, workers, batch, size int }{{16, 2, 0, 2}, {40, 1, 0, 10}, {3, 4, 0, 1}, {5000, 2, 0, 256},
+		{40, 8, 40, 40}, {40, 8, 256, 40}, {40, 1, 7, 7}, {600, 2, 300, 300}} {
+		t.Run(fmt.Sprint(tc.n, "/", tc.workers, "/", tc.batch), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				c, err := memory.New(memory.Config{})
 				require.NoError(t, err)
-				cfg := scaling.Config{Concurrency: tc.workers}
+				cfg := scaling.Config{Concurrency: tc.workers, BatchSize: tc.batch}
 				for i := range tc.n {
 					id := fmt.Sprintf("g-%04d", i)
 					require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 2}))

@@ -130,6 +130,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative instance cost", target("    instance_hourly_cost: -0.01\n    strategies: [{type: threshold}]\n"), "targets[0].instance_hourly_cost"},
 		{"NaN instance cost", target("    instance_hourly_cost: .nan\n    strategies: [{type: threshold}]\n"), "targets[0].instance_hourly_cost"},
 		{"negative interval", "interval: -5s\n" + target("    strategies: [{type: threshold}]\n"), "interval"},
+		{"negative batch size", "batch_size: -1\n" + target("    strategies: [{type: threshold}]\n"), "batch_size"},
 		{"negative policy period", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: pods, value: 1, period: -15s}]}}}}]\n"),
 			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].period"},
 		{"unknown metric source type", target("    strategies: [{type: hpa, hpa: {metrics: [{type: cheddar_cheese}]}}]\n"), "targets[0].strategies[0].hpa.metrics[0].type"},

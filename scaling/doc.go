@@ -95,7 +95,8 @@
 // (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher, and
 // PodBatcher for the pods; the memory cloud has the first three, the
 // Kubernetes driver all but the metrics) and with one call per read
-// otherwise. It is a dry run
+// otherwise; Config.BatchSize sets the batches' size for a provider whose
+// requests are rate-limited. It is a dry run
 // unless Config.Execute is set. Run returns nil when ctx ends; it waits
 // for the evaluations in flight, whose plans stop as interrupted and are
 // resumed by the next Run.

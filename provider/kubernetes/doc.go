@@ -154,7 +154,10 @@
 //
 // Every batch lists the namespace's pods and pod metrics whole: far fewer
 // requests than one per target, but more data on a namespace of thousands
-// of pods; an Autoscaler reads at most 256 targets a batch.
+// of pods. An Autoscaler's default batches are small (a quarter of the
+// targets per worker), made for providers that read cheaply; over this
+// driver set scaling.Config.BatchSize (256, say) so that a pass makes a few
+// batches, and so a few requests per namespace, rather than many.
 //
 // # Resizing
 //
