@@ -524,6 +524,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 			rep.Execution, rep.Err = &x, joinErr(rep.Err, err)
 		}
 	}
+	b.state = State{} // hold no target's series, pods or history in the pool
 }
 
 // joinErr is errors.Join(a, b), or the one that is not nil itself.
