@@ -18,11 +18,12 @@
 // leader resumes from. Package coord/shardsweep runs exactly this: shards
 // over replicas, each shard's Tracker on this store under its fence.
 //
-// A state is about 21 bytes per metric and hour of history with data (see
-// detector.Tracker): with the defaults about 56 KB per resource, so one
-// etcd (8 GB of data at most by default) holds the states of roughly
-// 100,000 resources; larger fleets need a file store per replica or a
-// smaller state.
+// A state is about 1.5 KB per resource with the defaults (at most 7.8 KB
+// per metric; see detector.Tracker), so a million resources take about
+// 1.5 GB: within etcd's default 2 GB quota only just, so raise
+// --quota-backend-bytes (etcd suggests at most 8 GB) and let etcd compact
+// its history (--auto-compaction-retention=1h): every hourly save of a
+// state writes a new revision of its key.
 //
 //	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
 //	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/state/"}, cli)
