@@ -84,7 +84,8 @@
 // history, a time zone off the hour), so its verdicts equal Scan's
 // (TestTrackerEqualsFullRead checks it on the NAB traces at random cut
 // points); only the percentiles shown in evidence reasons are not known
-// from the state.
+// from the state: they are NaN, which Reason.String leaves out and JSON
+// encodes as null (see Reason).
 //
 // # Bad and missing data
 //
