@@ -85,7 +85,9 @@
 // history, a time zone off the hour), so its verdicts equal Scan's
 // (TestTrackerEqualsFullRead checks it on the NAB traces at random cut
 // points); only the mean and percentiles shown in evidence reasons are not
-// known from the state. A state is about 1.5 KB a resource (see Tracker).
+// known from the state: they are NaN, which Reason.String leaves out and
+// JSON encodes as null (see Reason). A state is about 1.5 KB a resource
+// (see Tracker).
 //
 // # Bad and missing data
 //

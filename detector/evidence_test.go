@@ -147,11 +147,12 @@ func TestEvidencePeaks(t *testing.T) {
 			assert.Equal(t, tt.want, v.Action, v.Explain())
 			peaks := 0
 			for _, r := range v.Reasons {
-				if r.Code != detector.ReasonPeak {
+				if r.Code != detector.ReasonPeak && r.Code != detector.ReasonBelowBound {
 					continue
 				}
 				peaks++
 				reached := r.Statistic == tt.failed
+				assert.Equal(t, reached, r.Code == detector.ReasonPeak, "%s", r)
 				assert.Equal(t, reached, r.Value >= r.Limit, "%s", r)
 				assert.Equal(t, reached, strings.Contains(r.String(), "reaches the stop bound"), "%s", r)
 			}

@@ -2,7 +2,11 @@ package detector
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
@@ -71,6 +75,7 @@ const (
 	ReasonEvidence      ReasonCode = "evidence"       // Metric's Stats over the last Duration, Value of its steps with data
 	ReasonShortEvidence ReasonCode = "short_evidence" // Metric has data for Value of the last Duration; Action needs Limit
 	ReasonPeak          ReasonCode = "peak"           // Metric's Statistic Value over the last Duration reaches Action's bound Limit
+	ReasonBelowBound    ReasonCode = "below_bound"    // Metric's Statistic Value over the last Duration is below Action's bound Limit
 	ReasonWeek          ReasonCode = "week"           // Value of the week's hours idle (Action needs Limit); Hours are the busy ones
 	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
 	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
@@ -85,6 +90,15 @@ const (
 // Reason is one structured, human-readable explanation. Only the fields
 // the Code uses are set; String renders it as a sentence. Reasons are values
 // so that a verdict can carry them without formatting strings.
+//
+// A NaN in Value, Limit or a field of Stats means the figure is not known
+// (a Tracker's incremental path does not keep percentiles, see Tracker).
+// String never prints it as a number: the sentences of the codes that may
+// carry one (ReasonEvidence, ReasonPeak, ReasonBelowBound, ReasonFits,
+// ReasonTooBig) leave it out, the others say "unknown". JSON encodes it as
+// null, which decodes back to NaN. The outcome of a comparison is never
+// read from the figures but from the Code (ReasonPeak or ReasonBelowBound,
+// ReasonFits or ReasonTooBig, ...).
 type Reason struct {
 	// Signal is the signal that gave the reason ("utilization", ...), or
 	// "ensemble".
@@ -97,9 +111,11 @@ type Reason struct {
 	Statistic provider.Statistic `json:"statistic,omitempty"`
 	// Kind is the activity kind concerned, if any.
 	Kind provider.ActivityKind `json:"kind,omitempty"`
-	// Value is the observed quantity.
+	// Value is the observed quantity; NaN when it is not known (JSON
+	// null).
 	Value float64 `json:"value"`
-	// Limit is the threshold it was compared with.
+	// Limit is the threshold it was compared with; NaN when it is not
+	// known (JSON null).
 	Limit float64 `json:"limit"`
 	// Duration is the window or age concerned.
 	Duration time.Duration `json:"duration,omitempty"`
@@ -115,16 +131,72 @@ type Reason struct {
 
 // Stats are a metric's statistics over an evidence window, in the
 // metric's unit. Percentiles are nearest-rank: the smallest value with at
-// least that share of the window's values at or below it.
+// least that share of the window's values at or below it. A NaN field is
+// not known (a Tracker's incremental path does not keep percentiles): it is
+// left out of Reason.String and encoded as JSON null, which decodes back
+// to NaN.
 type Stats struct {
-	// Mean is the mean over the steps with data.
+	// Mean is the mean over the steps with data; NaN when not known.
 	Mean float64 `json:"mean"`
-	// P95 is the 95th percentile.
+	// P95 is the 95th percentile; NaN when not known.
 	P95 float64 `json:"p95"`
-	// P99 is the 99th percentile.
+	// P99 is the 99th percentile; NaN when not known.
 	P99 float64 `json:"p99"`
-	// Max is the largest value.
+	// Max is the largest value; NaN when not known.
 	Max float64 `json:"max"`
+}
+
+// statsJSON is the wire form of Stats: NaN is null.
+type statsJSON struct {
+	Mean jsonFloat `json:"mean"`
+	P95  jsonFloat `json:"p95"`
+	P99  jsonFloat `json:"p99"`
+	Max  jsonFloat `json:"max"`
+}
+
+// MarshalJSON encodes the statistics, a NaN (not known) as null.
+func (s Stats) MarshalJSON() ([]byte, error) {
+	return json.Marshal(statsJSON{jsonFloat(s.Mean), jsonFloat(s.P95), jsonFloat(s.P99), jsonFloat(s.Max)})
+}
+
+// UnmarshalJSON decodes the statistics: null is NaN (not known), an
+// absent field keeps its value and a null object changes nothing.
+func (s *Stats) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	w := statsJSON{jsonFloat(s.Mean), jsonFloat(s.P95), jsonFloat(s.P99), jsonFloat(s.Max)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return tidyTypeError(err, reflect.TypeOf(w), reflect.TypeFor[Stats]())
+	}
+	*s = Stats{float64(w.Mean), float64(w.P95), float64(w.P99), float64(w.Max)}
+	return nil
+}
+
+// jsonFloat is a float64 whose JSON is null when it is NaN (not known).
+type jsonFloat float64
+
+// MarshalJSON encodes f as a JSON number, or null for NaN. An infinity
+// stays an error, as for a float64.
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
+}
+
+// UnmarshalJSON decodes a JSON number, or null as NaN.
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = jsonFloat(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = jsonFloat(v)
+	return nil
 }
 
 // String renders the reason as a sentence.
@@ -143,11 +215,11 @@ func (r Reason) String() string {
 	case ReasonMissing:
 		return fmt.Sprintf("%s: no data for %s", r.Signal, r.Metric)
 	case ReasonGaps:
-		return fmt.Sprintf("%s: %s has data for only %.0f%% of the last %s (need %.0f%%)", r.Signal, r.Metric, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+		return fmt.Sprintf("%s: %s has data for only %s of the last %s (need %s)", r.Signal, r.Metric, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
 	case ReasonStale:
-		return fmt.Sprintf("%s: last %s sample is %s old (limit %s)", r.Signal, r.Metric, fmtDur(r.Duration), fmtDur(time.Duration(r.Limit)))
+		return fmt.Sprintf("%s: last %s sample is %s old (limit %s)", r.Signal, r.Metric, fmtDur(r.Duration), limitDur(r.Limit))
 	case ReasonSuspectZeros:
-		return fmt.Sprintf("%s: %s fell from %.4g straight to exact zeros for %s: treated as missing data, not idleness", r.Signal, r.Metric, r.Value, fmtDur(r.Duration))
+		return fmt.Sprintf("%s: %s fell from %s straight to exact zeros for %s: treated as missing data, not idleness", r.Signal, r.Metric, num("%.4g", r.Value), fmtDur(r.Duration))
 	case ReasonSourceError:
 		what := string(r.Metric)
 		if what == "" {
@@ -155,27 +227,27 @@ func (r Reason) String() string {
 		}
 		return fmt.Sprintf("%s: reading %s failed: %v", r.Signal, what, r.Err)
 	case ReasonYoung:
-		return fmt.Sprintf("%s: resource is %s old, inside the %s grace period", r.Signal, fmtDur(r.Duration), fmtDur(time.Duration(r.Limit)))
+		return fmt.Sprintf("%s: resource is %s old, inside the %s grace period", r.Signal, fmtDur(r.Duration), limitDur(r.Limit))
 	case ReasonQuiet:
 		return fmt.Sprintf("%s: no activity for at least %s", r.Signal, fmtDur(r.Duration))
 	case ReasonActive:
-		return fmt.Sprintf("%s: %.0f %s events in the last %s", r.Signal, r.Value, r.Kind, fmtDur(r.Duration))
+		return fmt.Sprintf("%s: %s %s events in the last %s", r.Signal, num("%.0f", r.Value), r.Kind, fmtDur(r.Duration))
 	case ReasonNoActivity:
 		return fmt.Sprintf("%s: no activity data", r.Signal)
 	case ReasonIdleHours:
-		return fmt.Sprintf("%s: this hour of the week was idle %.0f%% of the time in the last %s (≥ %.0f%%)", r.Signal, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+		return fmt.Sprintf("%s: this hour of the week was idle %s of the time in the last %s (≥ %s)", r.Signal, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
 	case ReasonBusyHours:
-		return fmt.Sprintf("%s: this hour of the week was idle only %.0f%% of the time in the last %s (< %.0f%%)", r.Signal, 100*r.Value, fmtDur(r.Duration), 100*r.Limit)
+		return fmt.Sprintf("%s: this hour of the week was idle only %s of the time in the last %s (< %s)", r.Signal, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
 	case ReasonShortHistory:
-		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), r.Metric, fmtDur(time.Duration(r.Limit)))
+		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), r.Metric, limitDur(r.Limit))
 	case ReasonModel:
-		return fmt.Sprintf("%s: idle probability %.2f (cut-off %.2f)", r.Signal, r.Value, r.Limit)
+		return fmt.Sprintf("%s: idle probability %s (cut-off %s)", r.Signal, num("%.2f", r.Value), num("%.2f", r.Limit))
 	case ReasonVote:
-		return fmt.Sprintf("%s: %.0f of %.0f available signals vote idle", r.Signal, r.Value, r.Limit)
+		return fmt.Sprintf("%s: %s of %s available signals vote idle", r.Signal, num("%.0f", r.Value), num("%.0f", r.Limit))
 	case ReasonRule:
-		return fmt.Sprintf("%s: rule held on %.4g (needs %.4g) over %s", r.Signal, r.Value, r.Limit, fmtDur(r.Duration))
+		return fmt.Sprintf("%s: rule held on %s (needs %s) over %s", r.Signal, num("%.4g", r.Value), num("%.4g", r.Limit), fmtDur(r.Duration))
 	case ReasonBelowConf:
-		return fmt.Sprintf("%s: confidence %.2f does not exceed %.2f: no action", r.Signal, r.Value, r.Limit)
+		return fmt.Sprintf("%s: confidence %s does not exceed %s: no action", r.Signal, num("%.2f", r.Value), num("%.2f", r.Limit))
 	case ReasonReadFailed:
 		what := string(r.Metric)
 		if what == "" {
@@ -183,47 +255,123 @@ func (r Reason) String() string {
 		}
 		return fmt.Sprintf("%s: reading %s failed (%v): no action, its data could show use", r.Signal, what, r.Err)
 	case ReasonEvidence:
-		m := r.Metric
-		return fmt.Sprintf("%s: %s over the last %s (%.0f%% covered): mean %s, p95 %s, p99 %s, max %s", r.Signal, m, fmtDur(r.Duration), 100*r.Value,
-			fmtValue(m, r.Stats.Mean), fmtValue(m, r.Stats.P95), fmtValue(m, r.Stats.P99), fmtValue(m, r.Stats.Max))
+		return r.evidenceText()
 	case ReasonShortEvidence:
+		if math.IsNaN(r.Value) || math.IsNaN(r.Limit) {
+			return fmt.Sprintf("%s: %s has data for %s of the last %s; %s needs %s", r.Signal, r.Metric, pct(r.Value), fmtDur(r.Duration), r.Action, pct(r.Limit))
+		}
 		more := time.Duration((r.Limit - r.Value) * float64(r.Duration))
 		return fmt.Sprintf("%s: %s has data for %s of the last %s (%.0f%%); %s needs %.0f%%: %s more of data", r.Signal, r.Metric, fmtDays(time.Duration(r.Value*float64(r.Duration))), fmtDur(r.Duration), 100*r.Value, r.Action, 100*r.Limit, fmtDays(more))
-	case ReasonPeak:
+	case ReasonPeak, ReasonBelowBound:
+		// The code says the outcome, not Value against Limit: Value may
+		// not be known.
 		verb := "reaches"
-		if r.Value < r.Limit {
+		if r.Code == ReasonBelowBound {
 			verb = "is below"
+		}
+		if math.IsNaN(r.Value) {
+			return fmt.Sprintf("%s: %s %s over the last %s %s the %s bound %s", r.Signal, r.Metric, stat, fmtDur(r.Duration), verb, r.Action, fmtValue(r.Metric, r.Limit))
 		}
 		return fmt.Sprintf("%s: %s %s %s over the last %s %s the %s bound %s", r.Signal, r.Metric, stat, fmtValue(r.Metric, r.Value), fmtDur(r.Duration), verb, r.Action, fmtValue(r.Metric, r.Limit))
 	case ReasonNoProfile:
-		return fmt.Sprintf("%s: no week of %s learned yet (it needs %s of history): %s needs every hour of the week checked", r.Signal, r.Metric, fmtDur(time.Duration(r.Limit)), r.Action)
+		return fmt.Sprintf("%s: no week of %s learned yet (it needs %s of history): %s needs every hour of the week checked", r.Signal, r.Metric, limitDur(r.Limit), r.Action)
 	case ReasonWeek:
 		if n := r.Hours.Len(); n > 0 {
-			return fmt.Sprintf("%s: %d of %d hours of the week are busy or held a peak (%s): the week is %.0f%% idle, %s needs %.0f%%", r.Signal, n, HoursPerWeek, r.Hours, 100*r.Value, r.Action, 100*r.Limit)
+			return fmt.Sprintf("%s: %d of %d hours of the week are busy or held a peak (%s): the week is %s idle, %s needs %s", r.Signal, n, HoursPerWeek, r.Hours, pct(r.Value), r.Action, pct(r.Limit))
 		}
-		return fmt.Sprintf("%s: the week is %.0f%% idle (%s needs %.0f%%)", r.Signal, 100*r.Value, r.Action, 100*r.Limit)
+		return fmt.Sprintf("%s: the week is %s idle (%s needs %s)", r.Signal, pct(r.Value), r.Action, pct(r.Limit))
 	case ReasonIrregular:
-		return fmt.Sprintf("%s: only %.0f%% of the week's hours are regularly idle or busy; an off-hours schedule needs %.0f%%", r.Signal, 100*r.Value, 100*r.Limit)
+		return fmt.Sprintf("%s: only %s of the week's hours are regularly idle or busy; an off-hours schedule needs %s", r.Signal, pct(r.Value), pct(r.Limit))
 	case ReasonNoPattern:
 		return fmt.Sprintf("%s: no hour of the week is busy every week: an off-hours schedule has nothing to follow", r.Signal)
 	case ReasonSmallSaving:
-		return fmt.Sprintf("%s: an off-hours schedule would stop it %.0f%% of the week; it needs at least %.0f%%", r.Signal, 100*r.Value, 100*r.Limit)
+		return fmt.Sprintf("%s: an off-hours schedule would stop it %s of the week; it needs at least %s", r.Signal, pct(r.Value), pct(r.Limit))
 	case ReasonNoUse:
 		if r.Duration == 0 {
-			return fmt.Sprintf("%s: no activity data: %s needs %s of it showing no use", r.Signal, r.Action, fmtDur(time.Duration(r.Limit)))
+			return fmt.Sprintf("%s: no activity data: %s needs %s of it showing no use", r.Signal, r.Action, limitDur(r.Limit))
 		}
-		return fmt.Sprintf("%s: activity data shows no use in the last %s; %s needs %s of it", r.Signal, fmtDur(r.Duration), r.Action, fmtDur(time.Duration(r.Limit)))
+		return fmt.Sprintf("%s: activity data shows no use in the last %s; %s needs %s of it", r.Signal, fmtDur(r.Duration), r.Action, limitDur(r.Limit))
 	case ReasonUsed:
-		return fmt.Sprintf("%s: %.0f %s events in the activity window: %s needs none", r.Signal, r.Value, r.Kind, r.Action)
+		return fmt.Sprintf("%s: %s %s events in the activity window: %s needs none", r.Signal, num("%.0f", r.Value), r.Kind, r.Action)
 	case ReasonFits:
+		if math.IsNaN(r.Value) {
+			return fmt.Sprintf("%s: %s %s over the last %s would stay below %s on the smaller size", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Limit))
+		}
 		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size (limit %s)", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
 	case ReasonTooBig:
+		if math.IsNaN(r.Value) {
+			return fmt.Sprintf("%s: %s %s over the last %s would reach %s on the smaller size: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Limit))
+		}
 		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size, above %s: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
 	}
-	return fmt.Sprintf("%s: %s %s value %g limit %g", r.Signal, r.Code, r.Metric, r.Value, r.Limit)
+	return fmt.Sprintf("%s: %s %s value %s limit %s", r.Signal, r.Code, r.Metric, num("%g", r.Value), num("%g", r.Limit))
 }
 
+// evidenceText renders a ReasonEvidence: the coverage and the statistics
+// that are known; the unknown ones (NaN) are left out.
+func (r Reason) evidenceText() string {
+	var b strings.Builder
+	m := r.Metric
+	fmt.Fprintf(&b, "%s: %s over the last %s", r.Signal, m, fmtDur(r.Duration))
+	if !math.IsNaN(r.Value) {
+		fmt.Fprintf(&b, " (%.0f%% covered)", 100*r.Value)
+	}
+	b.WriteString(":")
+	known := 0
+	for _, st := range [...]struct {
+		name string
+		v    float64
+	}{{"mean", r.Stats.Mean}, {"p95", r.Stats.P95}, {"p99", r.Stats.P99}, {"max", r.Stats.Max}} {
+		if math.IsNaN(st.v) {
+			continue
+		}
+		if known > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, " %s %s", st.name, fmtValue(m, st.v))
+		known++
+	}
+	if known == 0 {
+		b.WriteString(" no statistics known")
+	}
+	return b.String()
+}
+
+// num renders v with the verb, or "unknown" for NaN.
+func num(verb string, v float64) string {
+	if math.IsNaN(v) {
+		return unknown
+	}
+	return fmt.Sprintf(verb, v)
+}
+
+// pct renders the share v as a whole percentage, or "unknown" for NaN.
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return unknown
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}
+
+// limitDur renders a duration held in a float64 (a Limit), or "unknown"
+// for NaN.
+func limitDur(v float64) string {
+	if math.IsNaN(v) {
+		return unknown
+	}
+	return fmtDur(time.Duration(v))
+}
+
+// unknown stands for a figure that is not known (NaN) in the sentences
+// that do not leave it out.
+const unknown = "unknown"
+
+// fmtValue renders v in m's unit, or "unknown" for NaN (the codes whose
+// figures may be unknown leave them out of the sentence instead).
 func fmtValue(m provider.Metric, v float64) string {
+	if math.IsNaN(v) {
+		return unknown
+	}
 	if m.IsUtilization() {
 		return fmt.Sprintf("%.2f%%", 100*v)
 	}
@@ -255,16 +403,58 @@ func fmtDur(d time.Duration) string {
 }
 
 // MarshalJSON encodes the reason's fields plus "text" (String) and, for a
-// source error, "error" (its message).
+// source error, "error" (its message). A Value or Limit that is NaN (not
+// known) is null, and so is a field of Stats.
 func (r Reason) MarshalJSON() ([]byte, error) {
 	type plain Reason
 	out := struct {
 		plain
-		Text  string `json:"text"`
-		Error string `json:"error,omitempty"`
-	}{plain: plain(r), Text: r.String()}
+		// These shadow plain's fields of the same JSON names.
+		Value jsonFloat `json:"value"`
+		Limit jsonFloat `json:"limit"`
+		Text  string    `json:"text"`
+		Error string    `json:"error,omitempty"`
+	}{plain: plain(r), Value: jsonFloat(r.Value), Limit: jsonFloat(r.Limit), Text: r.String()}
 	if r.Err != nil {
 		out.Error = r.Err.Error()
 	}
 	return json.Marshal(out)
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes: a null Value, Limit or
+// field of Stats is NaN (not known), an absent one keeps its value (an
+// absent "stats" is the zero Stats on a new Reason). "text" and "error"
+// are not read: Err is not decoded.
+func (r *Reason) UnmarshalJSON(b []byte) error {
+	type plain Reason
+	in := struct {
+		*plain
+		// These shadow plain's fields of the same JSON names.
+		Value jsonFloat `json:"value"`
+		Limit jsonFloat `json:"limit"`
+	}{plain: (*plain)(r), Value: jsonFloat(r.Value), Limit: jsonFloat(r.Limit)}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return tidyTypeError(err, reflect.TypeOf(in), reflect.TypeFor[Reason]())
+	}
+	r.Value, r.Limit = float64(in.Value), float64(in.Limit)
+	return nil
+}
+
+// tidyTypeError makes a type error met decoding into wire, the JSON form
+// of target, name target rather than the wire: "Go struct field
+// Reason.stats.p95", "Go value of type detector.Reason". (Decoding a
+// Verdict puts its own field path in front.)
+func tidyTypeError(err error, wire, target reflect.Type) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	te.Field = strings.TrimPrefix(te.Field, "plain.")
+	switch {
+	case te.Field != "":
+		te.Struct = target.Name()
+	case te.Type == wire:
+		te.Struct, te.Type = "", target
+	}
+	return err
 }

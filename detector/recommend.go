@@ -237,7 +237,9 @@ func (r *recommender) covered(v *Verdict, action Action, ev *evidence, share flo
 }
 
 // peaksBelow checks every bounded metric's p99 and max against its peak
-// bound and explains both, met or not.
+// bound and explains both, met or not: ReasonBelowBound when the figure is
+// below its bound, ReasonPeak when it reaches it. The code comes from the
+// decision, not from the figure, which may not be known (a Tracker's p99).
 func (r *recommender) peaksBelow(v *Verdict, action Action, ev *evidence) bool {
 	ok := true
 	all := ev.all()
@@ -249,11 +251,20 @@ func (r *recommender) peaksBelow(v *Verdict, action Action, ev *evidence) bool {
 		}
 		p99ok, maxOK := ws.p99Below(), ws.max < b.Max
 		v.Reasons = append(v.Reasons,
-			Reason{Signal: "evidence", Code: ReasonPeak, Metric: ws.metric, Statistic: p99, Action: action, Value: ws.p99, Limit: b.P99, Duration: ws.window},
-			Reason{Signal: "evidence", Code: ReasonPeak, Metric: ws.metric, Statistic: provider.StatMax, Action: action, Value: ws.max, Limit: b.Max, Duration: ws.window})
+			Reason{Signal: "evidence", Code: peakCode(p99ok), Metric: ws.metric, Statistic: p99, Action: action, Value: ws.p99, Limit: b.P99, Duration: ws.window},
+			Reason{Signal: "evidence", Code: peakCode(maxOK), Metric: ws.metric, Statistic: provider.StatMax, Action: action, Value: ws.max, Limit: b.Max, Duration: ws.window})
 		ok = ok && p99ok && maxOK
 	}
 	return ok
+}
+
+// peakCode is the code of a peak check's reason: ReasonBelowBound when
+// the figure is below its bound, else ReasonPeak.
+func peakCode(below bool) ReasonCode {
+	if below {
+		return ReasonBelowBound
+	}
+	return ReasonPeak
 }
 
 var p99 = provider.Percentile(99)
