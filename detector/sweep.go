@@ -24,6 +24,14 @@ type SweepConfig struct {
 	Chunk int `json:"chunk,omitempty"`
 	// Concurrency bounds the resources evaluated at once. Default: 8.
 	Concurrency int `json:"concurrency,omitempty"`
+	// MaxPoints bounds the steps read ahead at once: a chunk whose reads
+	// hold more (the whole history of new resources: 48,384 steps each
+	// with the defaults) is read and evaluated in parts of at most
+	// MaxPoints steps (a resource's reads are never split), so that a
+	// sweep holds about 8 × MaxPoints bytes of series at a time. Default:
+	// 1,000,000 (about 20 new resources, or every resource of a chunk of
+	// 1000 read from its state).
+	MaxPoints int `json:"max_points,omitempty"`
 }
 
 // SweepReport is the outcome of a Sweep.
@@ -99,11 +107,17 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 	if cfg.Concurrency < 0 {
 		return SweepReport{}, invalid("sweep.concurrency", cfg.Concurrency, "must be > 0 (0 means the default 8)")
 	}
+	if cfg.MaxPoints < 0 {
+		return SweepReport{}, invalid("sweep.max_points", cfg.MaxPoints, "must be > 0 (0 means the default 1,000,000)")
+	}
 	if cfg.Chunk == 0 {
 		cfg.Chunk = 1000
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = 8
+	}
+	if cfg.MaxPoints == 0 {
+		cfg.MaxPoints = 1_000_000
 	}
 	if act == nil {
 		act, _ = ms.(provider.ActivitySource)
@@ -130,8 +144,11 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 		if err := ctx.Err(); err != nil {
 			return SweepReport{}, err
 		}
+		// Read ahead and evaluate the chunk in parts of at most MaxPoints
+		// steps read.
 		var qs []provider.Query
 		history := time.Duration(t.hours) * time.Hour
+		from, points := 0, 0
 		for i, r := range chunk {
 			start := now.Add(-history)
 			switch {
@@ -142,42 +159,21 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 			case !now.Truncate(time.Hour).Equal(now):
 				continue // a full read at an odd time: read on its own
 			}
-			for _, m := range t.needs.Metrics {
-				qs = append(qs, provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic})
+			q := provider.Query{ResourceID: r.ID, Start: start, End: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic}
+			steps := q.Steps() * len(t.needs.Metrics)
+			if points > 0 && points+steps > cfg.MaxPoints {
+				if err := t.sweepPart(ctx, ms, act, chunk[from:i], qs, ds[from:i], whys[from:i], reads[from:i], cfg, &rep, &mu); err != nil {
+					return SweepReport{}, err
+				}
+				from, points, qs = i, 0, qs[:0]
 			}
+			for _, m := range t.needs.Metrics {
+				q.Metric = m
+				qs = append(qs, q)
+			}
+			points += steps
 		}
-		src := &prefetched{src: ms, got: make(map[prefetchKey]prefetchResult, len(qs))}
-		if err := t.prefetch(ctx, ms, qs, src.got); err != nil {
-			return SweepReport{}, err
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(cfg.Concurrency)
-		for i, r := range chunk {
-			g.Go(func() error {
-				v, rd, err := t.detect(gctx, src, act, r, now, ds[i], whys[i], &reads[i])
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				rep.Errors = append(rep.Errors, rd.Errors...)
-				if err != nil {
-					rep.Errors = append(rep.Errors, &ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
-					return nil
-				}
-				rep.Verdicts = append(rep.Verdicts, v)
-				if rd.Full {
-					rep.Full[rd.Why]++
-				} else {
-					rep.Incremental++
-				}
-				rep.Queries += rd.Queries
-				rep.Points += rd.Points
-				rep.StateBytes += rd.StateBytes
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		if err := t.sweepPart(ctx, ms, act, chunk[from:], qs, ds[from:], whys[from:], reads[from:], cfg, &rep, &mu); err != nil {
 			return SweepReport{}, err
 		}
 	}
@@ -187,6 +183,46 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 	slices.SortFunc(rep.Verdicts, func(a, b Verdict) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 	slices.SortStableFunc(rep.Errors, func(a, b *ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 	return rep, nil
+}
+
+// sweepPart reads qs ahead and evaluates part, a part of a chunk whose
+// loaded states are ds (and the reasons for a full read whys), adding
+// its outcome to rep under mu.
+func (t *Tracker) sweepPart(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, part []provider.Resource, qs []provider.Query,
+	ds []*digest, whys []FullRead, reads []Read, cfg SweepConfig, rep *SweepReport, mu *sync.Mutex) error {
+	now := cfg.Now
+	src := &prefetched{src: ms, got: make(map[prefetchKey]prefetchResult, len(qs))}
+	if err := t.prefetch(ctx, ms, qs, src.got); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for i, r := range part {
+		g.Go(func() error {
+			v, rd, err := t.detect(gctx, src, act, r, now, ds[i], whys[i], &reads[i])
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			rep.Errors = append(rep.Errors, rd.Errors...)
+			if err != nil {
+				rep.Errors = append(rep.Errors, &ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
+				return nil
+			}
+			rep.Verdicts = append(rep.Verdicts, v)
+			if rd.Full {
+				rep.Full[rd.Why]++
+			} else {
+				rep.Incremental++
+			}
+			rep.Queries += rd.Queries
+			rep.Points += rd.Points
+			rep.StateBytes += rd.StateBytes
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // prefetch reads qs into got with provider.QueryMetrics: in one call when

@@ -144,6 +144,53 @@ func TestSweep(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{Now: t0, Chunk: -1})
 	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = tr.Sweep(t.Context(), src, nil, f.resources, detector.SweepConfig{Now: t0, MaxPoints: -1})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.ErrorContains(t, err, "sweep.max_points")
+}
+
+// TestSweepMaxPoints pins the bound on the steps read ahead: a chunk of
+// new resources (6 metrics of 28 days: 48,384 steps each) is read and
+// evaluated in parts of at most MaxPoints steps, never splitting a
+// resource; an hour read from the states fits in one part. The verdicts
+// are those of a sweep with the default bound.
+func TestSweepMaxPoints(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	f := traceFleet(t, start)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	t0 := start.Add(30 * 24 * time.Hour)
+	perResource := 6 * 8064
+	for _, tt := range []struct {
+		maxPoints int
+		calls     int32 // batched calls of the first sweep: one per part of the chunk of 8
+	}{
+		{0, 1}, // the default: 8 resources' 387,072 steps in one part
+		{2 * perResource, 4},
+		{2*perResource - 1, 8}, // one resource a part
+		{1, 8},                 // less than a resource: still one a part
+	} {
+		bf := &batchFleet{gridFleet: f}
+		tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+		require.NoError(t, err)
+		rep, err := tr.Sweep(t.Context(), bf, f, f.resources, detector.SweepConfig{Now: t0, Chunk: 8, MaxPoints: tt.maxPoints})
+		require.NoError(t, err)
+		require.Empty(t, rep.Errors)
+		require.Len(t, rep.Verdicts, len(f.resources))
+		assert.Equal(t, tt.calls, bf.calls.Load(), "max points %d: batched calls", tt.maxPoints)
+		scan, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: f}, ens, detector.ScanConfig{Now: t0})
+		require.NoError(t, err)
+		for i := range scan.Verdicts {
+			require.Equal(t, comparable(scan.Verdicts[i]), comparable(rep.Verdicts[i]), "max points %d: %s", tt.maxPoints, scan.Verdicts[i].ResourceID)
+		}
+		// The next hour, from the states: one part (2 of the 8 read in
+		// full on their own, as in TestSweep).
+		before := bf.calls.Load()
+		_, err = tr.Sweep(t.Context(), bf, f, f.resources, detector.SweepConfig{Now: t0.Add(time.Hour), Chunk: 8, MaxPoints: max(tt.maxPoints, 8*6*12)})
+		require.NoError(t, err)
+		assert.Equal(t, int32(1), bf.calls.Load()-before, "max points %d: an hour from the states in one call", tt.maxPoints)
+	}
 }
 
 // BenchmarkSweepHour sweeps a lazily generated fleet of 2,000 instances

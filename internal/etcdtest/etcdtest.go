@@ -55,6 +55,10 @@ type Options struct {
 	// a machine crash. It makes heavy write tests faster on a busy disk.
 	// Default: fsync on, as in production.
 	NoFsync bool
+	// QuotaBackendBytes is the member's storage quota (etcd's
+	// --quota-backend-bytes), for tests that store more than etcd's
+	// default 2 GB. Default: etcd's.
+	QuotaBackendBytes int64
 }
 
 // Member is one etcd member.
@@ -229,6 +233,7 @@ type childSpec struct {
 	PeerURL        string `json:"peer_url"`
 	InitialCluster string `json:"initial_cluster"`
 	NoFsync        bool   `json:"no_fsync,omitempty"`
+	QuotaBytes     int64  `json:"quota_bytes,omitempty"`
 }
 
 const childEnv = "IDLESCALE_ETCDTEST_CHILD"
@@ -261,7 +266,7 @@ func start(dir string, opts Options) (*Cluster, error) {
 	defer cancel()
 	for i, m := range c.Members {
 		spec := childSpec{Name: m.Name, Dir: m.dir, ClientURL: m.ClientURL, PeerURL: m.PeerURL,
-			InitialCluster: strings.Join(initial, ","), NoFsync: opts.NoFsync}
+			InitialCluster: strings.Join(initial, ","), NoFsync: opts.NoFsync, QuotaBytes: opts.QuotaBackendBytes}
 		if child[i] {
 			err = m.startChild(spec)
 		} else {
@@ -303,6 +308,7 @@ func startEmbedded(s childSpec) (*embed.Etcd, error) {
 	cfg.InitialCluster = s.InitialCluster
 	cfg.InitialClusterToken = "idlescale-etcdtest"
 	cfg.UnsafeNoFsync = s.NoFsync
+	cfg.QuotaBackendBytes = s.QuotaBytes
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("etcdtest: start member %s: %w", s.Name, err)
