@@ -136,6 +136,9 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 		lg.SetLimit(cfg.Concurrency)
 		for i, r := range chunk {
 			lg.Go(func() error {
+				if lctx.Err() != nil {
+					return nil // ended (a replica stopping): the loads not started are not made
+				}
 				ds[i], whys[i] = t.load(lctx, r, now, &reads[i])
 				return nil
 			})

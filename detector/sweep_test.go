@@ -291,3 +291,45 @@ func BenchmarkSweepHour(b *testing.B) {
 	}
 	b.ReportMetric(100*float64(idle)/n, "idle-verdicts-%")
 }
+
+// cancellingStore, once cancel is set, cancels it at the first Load and
+// counts the loads.
+type cancellingStore struct {
+	detector.MemoryStateStore
+	cancel context.CancelFunc
+	loads  atomic.Int32
+}
+
+func (s *cancellingStore) Load(ctx context.Context, id string) ([]byte, error) {
+	if s.cancel != nil {
+		s.loads.Add(1)
+		s.cancel()
+	}
+	return s.MemoryStateStore.Load(ctx, id)
+}
+
+// TestSweepStopsWhenCancelled: when its context ends while the states
+// are loaded, Sweep returns the context's error without loading (and
+// decoding) the rest of the chunk, and evaluates nothing.
+func TestSweepStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	f := traceFleet(t, start)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	st := &cancellingStore{}
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, st)
+	require.NoError(t, err)
+	t0 := start.Add(30 * 24 * time.Hour)
+	_, err = tr.Sweep(t.Context(), &batchFleet{gridFleet: f}, f, f.resources, detector.SweepConfig{Now: t0, Chunk: 8, Concurrency: 1})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	st.cancel = cancel
+	bf := &batchFleet{gridFleet: f}
+	_, err = tr.Sweep(ctx, bf, f, f.resources, detector.SweepConfig{Now: t0.Add(time.Hour), Chunk: 8, Concurrency: 1})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(1), st.loads.Load(), "one state loaded of %d: the others not after the cancel", len(f.resources))
+	assert.Zero(t, bf.calls.Load(), "nothing read")
+}

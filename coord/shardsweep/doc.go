@@ -28,7 +28,9 @@
 //
 // The leader of shard k, at Period boundary p plus Delay, runs:
 //
-//	list inventory ─► keep ShardOf(id) = k ─► Tracker.Sweep(now = p)
+//	list inventory ─► keep ShardOf(id) = k ─► for each chunk (Config.Chunk
+//	                                          resources):
+//	                                          Tracker.Sweep(now = p)
 //	                                           states: Load, and Save only
 //	                                           under the term's fence
 //	                                             │ a save refused: deposed,
@@ -42,18 +44,27 @@
 //	                                    ├─ claimed before: skip
 //	                                    └─ ours: Actor.Act on the fresh copy,
 //	                                             record outcome
+//	                                  the chunk's verdicts to WithVerdicts
 //	                                             ▼
 //	                                  mark p done for k (under the fence)
+//
+// A pass holds one chunk's verdicts at a time, not its shard's: its
+// Report counts the verdicts, and a host that keeps or shows them (an
+// audit trail, a dashboard) receives them through WithVerdicts. A replica's
+// memory then grows with its chunks in flight (shards led × Chunk), not
+// with the fleet.
 //
 // The shards a replica leads share one listing of the inventory per
 // period: the first pass of p lists it, split by shard, and the passes of
 // p that start within Delay of it (in steady state all of them: they start
 // together) take their shard's part, so that a replica lists the fleet
 // once a period, not once per shard (64 shards over 4 replicas: 4 lists
-// of the fleet an hour instead of 64, and one copy of it in a replica's
-// memory instead of 16). A later pass of p (a new leader finishing it)
-// lists again; a listing that fails serves no one, and the passes waiting
-// for it list on their own.
+// of the fleet an hour instead of 64). A listing keeps the parts of the
+// shards the replica leads, so a replica holds its share of the fleet,
+// and is forgotten Delay after it was made. A later pass of p (a new
+// leader finishing it, a shard led since the listing) lists again; a
+// listing that fails serves no one, and the passes waiting for it list on
+// their own.
 //
 // # Guarantees
 //
@@ -94,6 +105,24 @@
 // inventory that fails ends the pass without acting. Invalid configuration
 // (zero or negative shards, an empty replica ID, a zero period, …) is an
 // error naming the field from New.
+//
+// # At scale
+//
+// TestScale (make scale in the repository) runs a million generated
+// resources over 64 shards and 4 replicas on one embedded etcd, on 2
+// cores, with a replica killed in the second hour. Measured: the
+// onboarding hour (every resource read in full) took 13 minutes and
+// 22.6 hours' worth of the region's GetMetricData quota; each later hour
+// 8,028 calls and 48 million points (7.4 % of the quota) in 4.7 to 6.8
+// minutes, with every resource read from its state, none acted on twice
+// and none skipped past the hour after the kill. The killed replica
+// stopped 35 seconds after its client was closed (the chunks in flight).
+// States take 1,592 bytes a resource; etcd's database 5.4 KB a resource
+// in use. The largest live heap of the process (the etcd member, the four
+// replicas and the test's records) was 3.2 GB, 1.3 GB between peaks: the
+// replicas' listings (0.3 GB, their shares of the fleet), etcd's index
+// (0.4 GB) and the chunks in flight (loaded states, about 13 KB each:
+// shards led × Chunk) are most of it.
 //
 // # Keys
 //

@@ -16,6 +16,7 @@ import (
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/coord/shardsweep"
+	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -38,6 +39,7 @@ type rig struct {
 	clock  *clock.Mock
 	logger *slog.Logger
 	eps    []string
+	opts   []shardsweep.Option // more options for every replica
 }
 
 func newRig(t *testing.T, shards int, f *fleet, start time.Time) *rig {
@@ -64,7 +66,7 @@ func (g *rig) start(id string) *replica {
 	cfg.Shards.ID = id
 	cli := etcdtest.Dial(t, g.eps...)
 	r, err := shardsweep.New(cfg, cli, newEnsemble(t), g.fleet.detector(), g.rec.actor(id),
-		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger))
+		append([]shardsweep.Option{shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger)}, g.opts...)...)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	rp := &replica{id: id, cli: cli, runner: r, cancel: cancel, done: make(chan error, 1)}
@@ -165,14 +167,22 @@ func TestFailover(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFleet(60, t0.Add(-90*24*time.Hour))
-	g := newRig(t, 12, f, t0.Add(5*time.Minute))
+	// The replicas start a minute before t0's passes are due: they first
+	// sweep the period before (t0 − 1h) as they win their shards, one by
+	// one (a listing keeps the shards led when it is made, so a shard won
+	// later lists again), and lead all of them by t0's.
+	g := newRig(t, 12, f, t0.Add(4*time.Minute))
 
 	a, b := g.start("replica-a"), g.start("replica-b")
 	g.balanced(a, b)
+	g.allDone(t0.Add(-time.Hour))
+	lists := f.lists.Load()
+	assert.LessOrEqual(t, lists, int32(12), "lists for %s: at most one per shard", t0.Add(-time.Hour))
+	g.clock.Add(time.Minute)
 	done := g.allDone(t0)
 	g.checkActs(t0)
 	// The shards of a replica share one listing of the inventory a period.
-	assert.LessOrEqual(t, f.lists.Load(), int32(2), "lists for %s: at most one per replica, not one per shard", t0)
+	assert.LessOrEqual(t, f.lists.Load()-lists, int32(2), "lists for %s: at most one per replica, not one per shard", t0)
 	for k, reps := range done {
 		require.Len(t, passes(reps), 1, "shard %d finished %s once", k, t0)
 	}
@@ -181,7 +191,7 @@ func TestFailover(t *testing.T) {
 	c := g.start("replica-c")
 	g.balanced(a, b, c)
 	t1 := t0.Add(time.Hour)
-	lists := f.lists.Load()
+	lists = f.lists.Load()
 	g.clock.Add(time.Hour)
 	done = g.allDone(t1)
 	g.checkActs(t1)
@@ -191,7 +201,7 @@ func TestFailover(t *testing.T) {
 		require.Len(t, passes(reps), 1, "shard %d", k)
 		rep := reps[0]
 		assert.Equal(t, rep.Resources, rep.Sweep.Incremental, "shard %d (led by %s) resumes from the stored states: full reads %v", k, rep.Replica, rep.Sweep.Full)
-		assert.Len(t, rep.Sweep.Verdicts, rep.Resources, "shard %d: a verdict per resource", k)
+		assert.Equal(t, rep.Resources, rep.Verdicts, "shard %d: a verdict per resource", k)
 		if rep.Replica == c.id {
 			fromC++
 		}
@@ -270,4 +280,75 @@ func TestChangedSinceListingNotActed(t *testing.T) {
 	got, ok := acted.Load(repriced.ID)
 	require.True(t, ok)
 	assert.InDelta(t, 0.5, got.(provider.Resource).HourlyCost, 0, "the Actor gets the copy read again, not the listed one")
+}
+
+// TestPassInChunks: a pass sweeps its shard Config.Chunk resources at a
+// time and acts on a chunk's verdicts before it reads the next: the
+// VerdictObserver receives each chunk after its actions and before the
+// next chunk's, at most Chunk verdicts at a time, every resource's verdict
+// once; the Report counts them and keeps none.
+func TestPassInChunks(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(25, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	g.cfg.Chunk = 4
+	type event struct {
+		act   string   // a resource acted on, or
+		chunk []string // a chunk's verdicts
+	}
+	var mu sync.Mutex
+	events := map[int][]event{} // by shard
+	g.rec.setAct(func(_ context.Context, d shardsweep.Decision) error {
+		mu.Lock()
+		defer mu.Unlock()
+		events[d.Shard] = append(events[d.Shard], event{act: d.Resource.ID})
+		return nil
+	})
+	g.opts = append(g.opts, shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(func(k int, period time.Time, vs []detector.Verdict) {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.True(t, period.Equal(t0), "period %s", period)
+		ids := make([]string, len(vs))
+		for i, v := range vs {
+			ids[i] = v.ResourceID
+		}
+		events[k] = append(events[k], event{chunk: ids})
+	})))
+	a := g.start("replica-a")
+	g.balanced(a)
+	done := g.allDone(t0)
+	g.checkActs(t0)
+
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]int{}
+	for k, reps := range done {
+		require.Len(t, reps, 1, "shard %d", k)
+		rep := reps[0]
+		assert.Equal(t, rep.Resources, rep.Verdicts, "shard %d: a verdict per resource", k)
+		assert.Nil(t, rep.Sweep.Verdicts, "shard %d: the report keeps no verdicts", k)
+		chunks, pending := 0, map[string]bool{}
+		for _, e := range events[k] {
+			if e.act != "" {
+				pending[e.act] = true
+				continue
+			}
+			chunks++
+			assert.LessOrEqual(t, len(e.chunk), 4, "shard %d: a chunk of at most Config.Chunk", k)
+			for _, id := range e.chunk {
+				seen[id]++
+				if f.idle[id] {
+					assert.True(t, pending[id], "shard %d: %s acted on before its chunk was handed over", k, id)
+				}
+				delete(pending, id)
+			}
+			assert.Empty(t, pending, "shard %d: acts of another chunk before this one was handed over", k)
+		}
+		assert.Equal(t, (rep.Resources+3)/4, chunks, "shard %d: %d resources in chunks of 4", k, rep.Resources)
+	}
+	assert.Len(t, seen, 25)
+	for id, n := range seen {
+		assert.Equal(t, 1, n, id)
+	}
 }

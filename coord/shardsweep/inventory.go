@@ -17,17 +17,22 @@ import (
 // the passes of its period that start within Delay of when it was made;
 // a later pass (a new leader finishing a period its predecessor left)
 // lists again. A listing that fails serves no one: the passes waiting for
-// it list on their own.
+// it list on their own. A listing older than Delay serves no new pass and
+// is forgotten (the passes it serves keep their shard's part), so that a
+// replica does not hold a fleet's listing between its sweeps.
 type listings struct {
 	mu   sync.Mutex
-	byAt map[time.Time]*listing // by period; the two latest periods are kept
+	byAt map[time.Time]*listing // by period
 }
 
-// listing is one listing of the inventory, split by shard.
+// listing is one listing of the inventory, split by shard. It keeps the
+// parts of the shards the replica led when it was made (and of the shard
+// that made it): a replica holds its share of the fleet, not the fleet.
 type listing struct {
 	at     time.Time     // when it was started, on the runner's clock
 	done   chan struct{} // closed when shards or err is set
 	shards map[int][]provider.Resource
+	kept   map[int]bool // the shards whose part is kept, set with done
 	err    error
 }
 
@@ -39,14 +44,14 @@ func (r *Runner) resources(ctx context.Context, k int, period time.Time) ([]prov
 		now := r.clock.Now()
 		r.lists.mu.Lock()
 		l := r.lists.byAt[period]
-		mine := l == nil || now.Sub(l.at) > r.cfg.Delay || l.failed()
+		mine := l == nil || now.Sub(l.at) > r.cfg.Delay || l.failed() || l.lacks(k)
 		if mine {
 			l = &listing{at: now, done: make(chan struct{})}
-			r.lists.put(period, l)
+			r.lists.put(period, l, r.cfg.Delay)
 		}
 		r.lists.mu.Unlock()
 		if mine {
-			r.list(ctx, l)
+			r.list(ctx, l, k)
 			return l.shards[k], l.err
 		}
 		select {
@@ -54,29 +59,36 @@ func (r *Runner) resources(ctx context.Context, k int, period time.Time) ([]prov
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if l.err == nil {
+		if l.err == nil && l.kept[k] {
 			return l.shards[k], nil
 		}
-		// Another pass's listing failed (its leadership may have ended):
-		// list again, for this pass.
+		// Another pass's listing failed (its leadership may have ended),
+		// or it did not keep shard k (not led when it was made): list
+		// again, for this pass.
 	}
 }
 
-// put records l as period's listing and forgets the listings of all but
-// the two latest periods. lists.mu is held.
-func (ls *listings) put(period time.Time, l *listing) {
+// put records l as period's listing and forgets the listings started
+// more than maxAge before it, which serve no new pass. lists.mu is held.
+func (ls *listings) put(period time.Time, l *listing, maxAge time.Duration) {
 	if ls.byAt == nil {
 		ls.byAt = map[time.Time]*listing{}
 	}
 	ls.byAt[period] = l
-	for len(ls.byAt) > 2 {
-		var oldest time.Time
-		for p := range ls.byAt {
-			if oldest.IsZero() || p.Before(oldest) {
-				oldest = p
-			}
+	for p, old := range ls.byAt {
+		if l.at.Sub(old.at) > maxAge {
+			delete(ls.byAt, p)
 		}
-		delete(ls.byAt, oldest)
+	}
+}
+
+// lacks reports whether the listing is over and did not keep shard k.
+func (l *listing) lacks(k int) bool {
+	select {
+	case <-l.done:
+		return !l.kept[k]
+	default:
+		return false
 	}
 }
 
@@ -90,17 +102,25 @@ func (l *listing) failed() bool {
 	}
 }
 
-// list lists the inventory into l, split by shard, and closes l.done.
-func (r *Runner) list(ctx context.Context, l *listing) {
+// list lists the inventory into l, split by shard, keeping the parts of
+// shard k and of the shards this replica leads, and closes l.done.
+func (r *Runner) list(ctx context.Context, l *listing, k int) {
 	defer close(l.done)
 	listed, err := r.fleet.Inventory.List(ctx, r.cfg.Filter)
 	if err != nil {
 		l.err = err
 		return
 	}
-	l.shards = make(map[int][]provider.Resource)
+	l.kept = map[int]bool{k: true}
+	if r.leading != nil {
+		for _, s := range r.leading() {
+			l.kept[s] = true
+		}
+	}
+	l.shards = make(map[int][]provider.Resource, len(l.kept))
 	for _, res := range listed {
-		s, _ := coord.ShardOf(res.ID, r.cfg.Shards.Shards)
-		l.shards[s] = append(l.shards[s], res)
+		if s, _ := coord.ShardOf(res.ID, r.cfg.Shards.Shards); l.kept[s] {
+			l.shards[s] = append(l.shards[s], res)
+		}
 	}
 }

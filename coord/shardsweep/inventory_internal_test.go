@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,13 +58,15 @@ func (g *gatedInventory) Get(context.Context, string) (provider.Resource, error)
 
 func listingRunner(inv provider.Inventory, clk bclock.Clock) *Runner {
 	cfg := Config{Shards: coord.ShardsConfig{ID: "r", Shards: 8}, Period: time.Hour}.withDefaults()
-	return &Runner{cfg: cfg, fleet: detector.Fleet{Inventory: inv}, clock: clk}
+	all := func() []int { return []int{0, 1, 2, 3, 4, 5, 6, 7} }
+	return &Runner{cfg: cfg, fleet: detector.Fleet{Inventory: inv}, clock: clk, leading: all}
 }
 
 // TestListingShared: the passes of one period share a listing made within
 // Delay (10 minutes by default): each gets its shard's resources, together
 // every resource once; a pass more than Delay later, or of another
-// period, lists again; only the two latest periods are kept.
+// period, lists again; a listing more than Delay older than the latest
+// is forgotten.
 func TestListingShared(t *testing.T) {
 	t.Parallel()
 	inv := &gatedInventory{n: 100}
@@ -103,8 +107,23 @@ func TestListingShared(t *testing.T) {
 	}
 	assert.Equal(t, int32(4), inv.calls.Load(), "one listing per period")
 	r.lists.mu.Lock()
-	assert.Len(t, r.lists.byAt, 2, "the two latest periods")
-	assert.NotContains(t, r.lists.byAt, p0)
+	assert.Len(t, r.lists.byAt, 3, "listings within Delay of the latest are kept")
+	r.lists.mu.Unlock()
+	// A listing exactly Delay older than the latest is kept; one older is
+	// forgotten (it serves no new pass).
+	clk.Add(10 * time.Minute)
+	p3 := p0.Add(3 * time.Hour)
+	_, err = r.resources(ctx, 0, p3)
+	require.NoError(t, err)
+	r.lists.mu.Lock()
+	assert.Len(t, r.lists.byAt, 4)
+	r.lists.mu.Unlock()
+	clk.Add(time.Nanosecond)
+	p4 := p0.Add(4 * time.Hour)
+	_, err = r.resources(ctx, 0, p4)
+	require.NoError(t, err)
+	r.lists.mu.Lock()
+	assert.ElementsMatch(t, []time.Time{p3, p4}, slices.Collect(maps.Keys(r.lists.byAt)), "only the listings within Delay of the latest")
 	r.lists.mu.Unlock()
 }
 
@@ -157,4 +176,56 @@ func TestListingFailure(t *testing.T) {
 	_, err := r.resources(ctx, 3, p0)
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), inv.calls.Load(), "the waiter's listing serves the next pass")
+}
+
+// TestListingKeepsLedShards: a listing keeps the parts of the shards the
+// replica leads and of the shard that made it, not the whole fleet; a
+// pass of a shard it did not keep (led since) lists again.
+func TestListingKeepsLedShards(t *testing.T) {
+	t.Parallel()
+	inv := &gatedInventory{n: 100}
+	clk := bclock.NewMock()
+	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	clk.Set(p0.Add(10 * time.Minute))
+	r := listingRunner(inv, clk)
+	r.leading = func() []int { return []int{0, 1} }
+	ctx := t.Context()
+	for _, k := range []int{1, 0, 1} {
+		rs, err := r.resources(ctx, k, p0)
+		require.NoError(t, err)
+		require.NotEmpty(t, rs, "shard %d", k)
+	}
+	assert.Equal(t, int32(1), inv.calls.Load(), "the led shards share a listing")
+	r.lists.mu.Lock()
+	assert.ElementsMatch(t, []int{0, 1}, slices.Collect(maps.Keys(r.lists.byAt[p0].shards)), "only the led shards' parts are kept")
+	r.lists.mu.Unlock()
+
+	rs, err := r.resources(ctx, 5, p0)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), inv.calls.Load(), "shard 5 was not kept: listed again")
+	require.NotEmpty(t, rs)
+	for _, res := range rs {
+		s, _ := coord.ShardOf(res.ID, 8)
+		assert.Equal(t, 5, s, res.ID)
+	}
+	r.lists.mu.Lock()
+	assert.ElementsMatch(t, []int{0, 1, 5}, slices.Collect(maps.Keys(r.lists.byAt[p0].shards)))
+	r.lists.mu.Unlock()
+	_, err = r.resources(ctx, 0, p0)
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), inv.calls.Load(), "the new listing serves the led shards too")
+}
+
+// TestConfigDefaults pins the defaults the zero values stand for, and
+// that set values are kept.
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c := Config{Shards: coord.ShardsConfig{ID: "r", Shards: 8}, Period: time.Hour}.withDefaults()
+	assert.Equal(t, 10*time.Minute, c.Delay)
+	assert.Equal(t, "idlescale/shardsweep/", c.Prefix)
+	assert.Equal(t, 250, c.Chunk)
+	assert.Equal(t, 5*time.Minute, c.ActTimeout)
+	assert.Zero(t, c.Concurrency, "left to detector.SweepConfig (8)")
+	set := Config{Delay: time.Minute, Prefix: "p/", Chunk: 7, ActTimeout: time.Second}.withDefaults()
+	assert.Equal(t, Config{Delay: time.Minute, Prefix: "p/", Chunk: 7, ActTimeout: time.Second}, set)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -65,10 +67,15 @@ type Report struct {
 	Fence   coord.Fence
 	// Resources is how many listed resources hash to the shard.
 	Resources int
-	// Sweep is the Tracker's report: its verdicts, how many resources
-	// were read incrementally (a new leader resumes from the stored
-	// states) or in full, and their errors.
+	// Sweep sums the Tracker's reports of the pass's chunks: how many
+	// resources were read incrementally (a new leader resumes from the
+	// stored states) or in full, the queries, points and state bytes, and
+	// the resources' errors (sorted by resource ID). Its Verdicts is nil:
+	// a pass does not keep its shard's verdicts (a VerdictObserver
+	// receives them chunk by chunk).
 	Sweep detector.SweepReport
+	// Verdicts counts the verdicts made, one per resource evaluated.
+	Verdicts int
 	// Acted lists the resources acted on: claimed, and Act returned nil.
 	Acted []string
 	// Failed lists the claimed resources whose Act failed (Op "act").
@@ -101,6 +108,23 @@ type Observer interface {
 	Swept(r Report)
 }
 
+// VerdictObserver receives the verdicts of every pass, a chunk
+// (Config.Chunk resources) at a time, once the chunk's actions are done
+// (or the pass ended during them). It is called from the shards'
+// goroutines, several at once; it must be safe for concurrent use and
+// return quickly. It may keep vs.
+type VerdictObserver interface {
+	Verdicts(shard int, period time.Time, vs []detector.Verdict)
+}
+
+// VerdictObserverFunc adapts a function to a VerdictObserver.
+type VerdictObserverFunc func(shard int, period time.Time, vs []detector.Verdict)
+
+// Verdicts calls f(shard, period, vs).
+func (f VerdictObserverFunc) Verdicts(shard int, period time.Time, vs []detector.Verdict) {
+	f(shard, period, vs)
+}
+
 // ObserverFunc adapts a function to an Observer.
 type ObserverFunc func(r Report)
 
@@ -114,6 +138,7 @@ type options struct {
 	clock    clock.Clock
 	logger   *slog.Logger
 	observer Observer
+	verdicts VerdictObserver
 }
 
 // WithClock sets the clock that paces the periods. Default (also for
@@ -128,6 +153,10 @@ func WithLogger(lg *slog.Logger) Option { return func(o *options) { o.logger = l
 // WithObserver sends the report of every pass to obs. Default: none.
 func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
 
+// WithVerdicts sends the verdicts of every pass to obs, chunk by chunk.
+// Default: none (the Actor still receives every verdict with an action).
+func WithVerdicts(obs VerdictObserver) Option { return func(o *options) { o.verdicts = obs } }
+
 // Runner runs one replica's share of a sharded fleet: it takes part in a
 // coord.Shards cluster and, for every shard it leads, sweeps the shard's
 // resources once per period with a detector.Tracker whose states live in
@@ -136,18 +165,20 @@ func WithObserver(obs Observer) Option { return func(o *options) { o.observer = 
 // documentation. A Runner is safe for concurrent use; a replica runs one
 // Run.
 type Runner struct {
-	cfg    Config
-	cli    *clientv3.Client
-	ens    *detector.Ensemble
-	fleet  detector.Fleet
-	actor  Actor
-	shards *coord.Shards
-	store  *etcdstore.Store
-	r      etcdkv.Retrier
-	clock  clock.Clock
-	logger *slog.Logger
-	obs    Observer
-	lists  listings // the inventory's listings, shared by the shards' passes
+	cfg      Config
+	cli      *clientv3.Client
+	ens      *detector.Ensemble
+	fleet    detector.Fleet
+	actor    Actor
+	shards   *coord.Shards
+	store    *etcdstore.Store
+	r        etcdkv.Retrier
+	clock    clock.Clock
+	logger   *slog.Logger
+	obs      Observer
+	verdicts VerdictObserver
+	lists    listings     // the inventory's listings, shared by the shards' passes
+	leading  func() []int // the shards led now: shards.Leading
 }
 
 // New returns a Runner for cfg on cli, evaluating fleet with ens and
@@ -201,11 +232,13 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
 	cfg.Shards = sc
-	return &Runner{
+	r := &Runner{
 		cfg: cfg, cli: cli, ens: ens, fleet: fleet, actor: actor, shards: shards, store: store,
 		r:     etcdkv.Retrier{Timeout: sc.RequestTimeout, MaxRetries: sc.MaxRetries},
-		clock: o.clock, logger: o.logger, obs: o.observer,
-	}, nil
+		clock: o.clock, logger: o.logger, obs: o.observer, verdicts: o.verdicts,
+	}
+	r.leading = shards.Leading
+	return r, nil
 }
 
 // Config returns the configuration with the defaults filled in.
@@ -287,7 +320,11 @@ func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
 	return next, nil
 }
 
-// pass sweeps shard k for period due and acts on its verdicts.
+// pass sweeps shard k for period due and acts on its verdicts, a chunk
+// of Config.Chunk resources at a time: the verdicts of a chunk are acted
+// on and handed to the VerdictObserver before the next chunk is read, so
+// a pass holds one chunk's verdicts, not its shard's (a shard of a
+// million-resource fleet holds tens of thousands, at a few KB each).
 func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detector.Tracker, due time.Time) Report {
 	f := l.Fence()
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
@@ -296,28 +333,58 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 		rep.Err = fmt.Errorf("shardsweep: shard %d: list: %w", k, err)
 		return rep
 	}
-	byID := make(map[string]provider.Resource, len(mine))
-	for _, res := range mine {
-		byID[res.ID] = res
-	}
 	rep.Resources = len(mine)
-	rep.Sweep, err = tr.Sweep(ctx, r.fleet.Metrics, r.fleet.Activity, mine, detector.SweepConfig{Now: due, Chunk: r.cfg.Chunk, Concurrency: r.cfg.Concurrency})
-	if err != nil {
-		rep.Err = fmt.Errorf("shardsweep: shard %d: sweep: %w", k, err)
-		return rep
-	}
-	for _, e := range rep.Sweep.Errors {
-		if errors.Is(e, etcdstore.ErrGuard) {
-			// A state save was refused: this replica no longer leads.
-			rep.Err = fmt.Errorf("shardsweep: shard %d: %w: %w", k, coord.ErrFenced, e)
+	for lo := 0; lo < len(mine); lo += r.cfg.Chunk {
+		if err := r.chunk(ctx, f, k, tr, due, mine[lo:min(lo+r.cfg.Chunk, len(mine))], &rep); err != nil {
+			rep.Err = err
+			slices.SortFunc(rep.Sweep.Errors, byResource)
 			return rep
 		}
 	}
-	for _, v := range rep.Sweep.Verdicts {
+	slices.SortFunc(rep.Sweep.Errors, byResource)
+	if err := r.markDone(ctx, f, k, due); err != nil {
+		rep.Err = err
+		return rep
+	}
+	rep.Done = true
+	if err := r.prune(ctx, f, k, due); err != nil {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: prune old claims failed", slog.Int("shard", k), slog.Any("error", err))
+	}
+	return rep
+}
+
+// chunk sweeps chunk, part of shard k's resources, acts on its verdicts
+// and adds its counts to rep. It returns why the pass must end: the
+// leadership ended (a state save refused, a claim fenced) or etcd failed.
+func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.Tracker, due time.Time, chunk []provider.Resource, rep *Report) error {
+	sw, err := tr.Sweep(ctx, r.fleet.Metrics, r.fleet.Activity, chunk, detector.SweepConfig{Now: due, Chunk: len(chunk), Concurrency: r.cfg.Concurrency})
+	if err != nil {
+		return fmt.Errorf("shardsweep: shard %d: sweep: %w", k, err)
+	}
+	addSweep(&rep.Sweep, sw)
+	rep.Verdicts += len(sw.Verdicts)
+	for _, e := range sw.Errors {
+		if errors.Is(e, etcdstore.ErrGuard) {
+			// A state save was refused: this replica no longer leads.
+			return fmt.Errorf("shardsweep: shard %d: %w: %w", k, coord.ErrFenced, e)
+		}
+	}
+	byID := make(map[string]int, len(chunk))
+	for i, res := range chunk {
+		byID[res.ID] = i
+	}
+	if r.verdicts != nil {
+		defer r.verdicts.Verdicts(k, due, sw.Verdicts)
+	}
+	for _, v := range sw.Verdicts {
 		if v.Action == detector.ActionNone {
 			continue
 		}
-		now, ok := r.reread(ctx, k, byID[v.ResourceID])
+		i, ok := byID[v.ResourceID]
+		if !ok {
+			continue // Sweep gives a verdict per resource it was given: not expected
+		}
+		now, ok := r.reread(ctx, k, chunk[i])
 		if !ok {
 			rep.Changed = append(rep.Changed, v.ResourceID)
 			continue
@@ -326,11 +393,9 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 		switch {
 		case errors.Is(err, coord.ErrFenced):
 			rep.Fenced = append(rep.Fenced, v.ResourceID)
-			rep.Err = err
-			return rep
+			return err
 		case err != nil:
-			rep.Err = err
-			return rep
+			return err
 		case !c.ours:
 			rep.Claimed = append(rep.Claimed, v.ResourceID)
 			continue
@@ -347,16 +412,27 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 			r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: record outcome failed", slog.Int("shard", k), slog.String("resource", v.ResourceID), slog.Any("error", err))
 		}
 	}
-	if err := r.markDone(ctx, f, k, due); err != nil {
-		rep.Err = err
-		return rep
-	}
-	rep.Done = true
-	if err := r.prune(ctx, f, k, due); err != nil {
-		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: prune old claims failed", slog.Int("shard", k), slog.Any("error", err))
-	}
-	return rep
+	return nil
 }
+
+// addSweep adds the counts and errors of a chunk's sweep to the pass's;
+// the verdicts are not kept.
+func addSweep(to *detector.SweepReport, sw detector.SweepReport) {
+	to.Errors = append(to.Errors, sw.Errors...)
+	to.Incremental += sw.Incremental
+	for why, n := range sw.Full {
+		if to.Full == nil {
+			to.Full = map[detector.FullRead]int{}
+		}
+		to.Full[why] += n
+	}
+	to.Queries += sw.Queries
+	to.Points += sw.Points
+	to.StateBytes += sw.StateBytes
+}
+
+// byResource orders resource errors by resource ID.
+func byResource(a, b *detector.ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) }
 
 // reread reads listed, a resource with an action, again just before it is
 // claimed, and returns the fresh copy when it reads as listed. A verdict

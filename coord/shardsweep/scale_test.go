@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net/http"
+	_ "net/http/pprof" // IDLESCALE_SCALE_PPROF: profile a long run while it runs
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +35,11 @@ import (
 
 // scaleEnv sets TestScale's fleet size; make scale sets it to a million.
 const scaleEnv = "IDLESCALE_SCALE_RESOURCES"
+
+// pprofEnv, when set to an address such as localhost:6060, serves
+// net/http/pprof there while TestScale runs (go tool pprof
+// http://localhost:6060/debug/pprof/heap during the onboarding hour).
+const pprofEnv = "IDLESCALE_SCALE_PPROF"
 
 // TestScale is the full-size simulation of a large fleet (make scale runs
 // it with a million resources; make test with 1,000): a generated fleet
@@ -62,6 +70,11 @@ func TestScale(t *testing.T) {
 		n, err = strconv.Atoi(v)
 		require.NoError(t, err, "%s=%q: a number of resources", scaleEnv, v)
 		require.Positive(t, n, scaleEnv)
+	}
+	if addr := os.Getenv(pprofEnv); addr != "" {
+		srv := &http.Server{Addr: addr, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.ListenAndServe() }()
+		t.Cleanup(func() { _ = srv.Close() })
 	}
 	const (
 		shards   = 64
@@ -102,7 +115,7 @@ func TestScale(t *testing.T) {
 	require.NoError(t, err)
 
 	member := etcdtest.New(t, etcdtest.Options{NoFsync: true, QuotaBackendBytes: 8 << 30})
-	obs := newScaleObserver(n, f.Index)
+	obs := newScaleObserver(n, f.Index, f.ID)
 	prefix := etcdtest.KeyPrefix(t)
 	cfg := shardsweep.Config{
 		Shards: coord.ShardsConfig{Shards: shards, Prefix: prefix + "coord/", RetryDelay: 100 * time.Millisecond, RequestTimeout: 5 * time.Second},
@@ -113,6 +126,8 @@ func TestScale(t *testing.T) {
 		// out under the race detector).
 		Concurrency: 2,
 	}
+	peak := startHeapPeak()
+	t.Cleanup(peak.close)
 	var reps []*replica
 	onboarding := time.Now() //nolint:forbidigo // the wall time of the onboarding is what is measured
 	for i := range replicas {
@@ -121,7 +136,7 @@ func TestScale(t *testing.T) {
 		c.Shards.ID = id
 		cli := member.Client(t)
 		r, err := shardsweep.New(c, cli, ens, detector.Fleet{Inventory: f, Metrics: src}, obs.actor(id),
-			shardsweep.WithClock(mock), shardsweep.WithObserver(obs), shardsweep.WithLogger(slog.New(slog.DiscardHandler)))
+			shardsweep.WithClock(mock), shardsweep.WithObserver(obs), shardsweep.WithVerdicts(obs), shardsweep.WithLogger(slog.New(slog.DiscardHandler)))
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		rp := &replica{id: id, cli: cli, runner: r, cancel: cancel, done: make(chan error, 1)}
@@ -211,8 +226,21 @@ func TestScale(t *testing.T) {
 			ok := etcdtest.Within(t, limit, func() bool { return obs.doneBy(period, killed.id) > 0 })
 			require.True(t, ok, "%s finished no shard of %s", killed.id, period)
 			left := len(killed.runner.Leading()) - obs.doneBy(period, killed.id)
-			g.kill(killed)
-			t.Logf("hour 2: killed %s with %d of its shards not done", killed.id, left)
+			// As rig.kill, with the time to stop measured: a killed
+			// replica's shards stop after the work in flight (a chunk's
+			// loads or evaluations), which on 2 busy cores at a million
+			// resources is more than rig.kill's 30 seconds.
+			stopping := time.Now() //nolint:forbidigo // the time a killed replica takes to stop is measured
+			require.NoError(t, killed.cli.Close())
+			killed.cancel()
+			select {
+			case err := <-killed.done:
+				require.NoError(t, err)
+				killed.done <- err // for the cleanup
+			case <-time.After(limit):
+				t.Fatalf("killed replica %s did not stop in %s", killed.id, limit)
+			}
+			t.Logf("hour 2: killed %s with %d of its shards not done; it stopped in %s", killed.id, left, time.Since(stopping).Round(time.Millisecond)) //nolint:forbidigo // as above
 			if n >= 100_000 {
 				assert.Positive(t, left, "the replica was killed during its sweep")
 			}
@@ -222,6 +250,7 @@ func TestScale(t *testing.T) {
 		used := counter.Usage()
 		cost := quota.Cost{Calls: used.Calls - before.Calls, Points: used.Points - before.Points, RecentPoints: used.RecentPoints - before.RecentPoints}
 		hours[h] = obs.hour(period, cost, 100*cloudwatch.QuotaShare(cost, time.Hour), took)
+		hours[h].peakLive = peak.take()
 		compact()
 		t.Logf("hour %d (%s): %s", h, period.Format("15:04"), hours[h])
 		if hd := hours[h].handovers; len(hd) > 0 {
@@ -281,8 +310,15 @@ func TestScale(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	stateBytes := float64(hours[3].stateBytes) / float64(max(hours[3].saved, 1))
 	assert.LessOrEqual(t, stateBytes, 2048.0, "state bytes per resource")
-	t.Logf("%d resources, %d shards, %d replicas (one killed in hour 2): states %.0f bytes a resource; etcd database %.1f MB (%.0f bytes a resource in use); heap in use %.1f MB (%.0f bytes a resource, the fleet listing, the etcd member and the four replicas); %d of %d sampled verdicts equal to a full re-read",
-		n, shards, replicas, stateBytes, float64(st.DbSize)/1e6, float64(st.DbSizeInUse)/float64(n), float64(ms.HeapInuse)/1e6, float64(ms.HeapInuse)/float64(n), agree, (n+step-1)/step)
+	var steady uint64 // the largest live heap of the incremental hours
+	for _, h := range hours[1:] {
+		steady = max(steady, h.peakLive)
+	}
+	t.Logf("%d resources, %d shards, %d replicas (one killed in hour 2): states %.0f bytes a resource; etcd database %.1f MB (%.0f bytes a resource in use); "+
+		"largest live heap of hours 1-3 %.0f MB (%.0f bytes a resource), after the run %.0f MB (%.0f bytes a resource): one process holds the etcd member, the four replicas and this test's records; "+
+		"%d of %d sampled verdicts equal to a full re-read",
+		n, shards, replicas, stateBytes, float64(st.DbSize)/1e6, float64(st.DbSizeInUse)/float64(n),
+		float64(steady)/1e6, float64(steady)/float64(n), float64(ms.HeapInuse)/1e6, float64(ms.HeapInuse)/float64(n), agree, (n+step-1)/step)
 }
 
 // onlyOne is an inventory of one resource.
@@ -343,11 +379,61 @@ type scaleHour struct {
 	cost         quota.Cost
 	quotaPercent float64
 	took         time.Duration
+	peakLive     uint64 // the largest live heap of the hour, in bytes
 }
 
 func (h scaleHour) String() string {
-	return fmt.Sprintf("%d resources (%d from their state, full reads %v), %d acted on, %d claimed by an earlier leader; %d GetMetricData calls, %d points (%d recent): %.2f %% of the quota; %s wall time",
-		h.resources, h.incremental, h.full, h.acted, h.claimed, h.cost.Calls, h.cost.Points, h.cost.RecentPoints, h.quotaPercent, h.took.Round(time.Second))
+	return fmt.Sprintf("%d resources (%d from their state, full reads %v), %d acted on, %d claimed by an earlier leader; %d GetMetricData calls, %d points (%d recent): %.2f %% of the quota; %s wall time; peak live heap %.0f MB (%.0f bytes a resource)",
+		h.resources, h.incremental, h.full, h.acted, h.claimed, h.cost.Calls, h.cost.Points, h.cost.RecentPoints, h.quotaPercent, h.took.Round(time.Second),
+		float64(h.peakLive)/1e6, float64(h.peakLive)/float64(max(h.resources, 1)))
+}
+
+// heapPeak samples the live heap (runtime/metrics' /gc/heap/live:bytes,
+// the heap marked live by the last GC) every half second and keeps the
+// largest since the last take.
+type heapPeak struct {
+	mu   sync.Mutex
+	peak uint64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startHeapPeak() *heapPeak {
+	hp := &heapPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(hp.done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				hp.mu.Lock()
+				hp.peak = max(hp.peak, sample[0].Value.Uint64())
+				hp.mu.Unlock()
+			}
+			select {
+			case <-hp.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return hp
+}
+
+// take returns the largest live heap since the last take.
+func (hp *heapPeak) take() uint64 {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	p := hp.peak
+	hp.peak = 0
+	return p
+}
+
+func (hp *heapPeak) close() {
+	close(hp.stop)
+	<-hp.done
 }
 
 // scaleObserver records what TestScale checks without keeping a million
@@ -355,15 +441,16 @@ func (h scaleHour) String() string {
 // the claims, the done passes' counts, and the verdicts of a sample.
 type scaleObserver struct {
 	index  func(id string) (int, bool) // the fleet's
+	id     func(i int) string          // the fleet's
 	sample int                         // every sample-th resource's verdict is kept
 
 	mu      sync.Mutex
-	acts    map[actKey]int
-	actions map[actKey]bool // a verdict with an action
+	acts    map[scaleKey]int
+	actions map[scaleKey]bool // a verdict with an action
 	claims  map[time.Time][]string
 	done    map[time.Time]map[int]int    // period → shard → done passes
 	byRep   map[time.Time]map[string]int // period → replica → done passes
-	kept    map[actKey]detector.Verdict
+	kept    map[scaleKey]detector.Verdict
 	hours   map[time.Time]*scaleHour
 	unacked map[time.Time]map[int]pass // swept in full, not reported done
 	killed  string
@@ -375,23 +462,61 @@ func (o *scaleObserver) setKilled(id string) {
 	o.killed = id
 }
 
-func newScaleObserver(n int, index func(id string) (int, bool)) *scaleObserver {
-	return &scaleObserver{index: index, sample: max(n/200, 1), acts: map[actKey]int{}, actions: map[actKey]bool{},
+// scaleKey is a resource (its index in the fleet) in a period (its Unix
+// hour): 8 bytes, not an ID and a time, for millions of keys.
+type scaleKey struct{ i, hour int32 }
+
+func unixHour(p time.Time) int32 { return int32(p.Unix() / 3600) }
+
+// key returns id's key in period p; an ID not in the fleet gets index −1.
+func (o *scaleObserver) key(id string, p time.Time) scaleKey {
+	i, ok := o.index(id)
+	if !ok {
+		i = -1
+	}
+	return scaleKey{int32(i), unixHour(p)}
+}
+
+// name returns the ID of k's resource.
+func (o *scaleObserver) name(k scaleKey) string {
+	if k.i < 0 {
+		return "(an ID not in the fleet)"
+	}
+	return o.id(int(k.i))
+}
+
+func newScaleObserver(n int, index func(id string) (int, bool), id func(int) string) *scaleObserver {
+	return &scaleObserver{index: index, id: id, sample: max(n/200, 1), acts: map[scaleKey]int{}, actions: map[scaleKey]bool{},
 		claims: map[time.Time][]string{}, done: map[time.Time]map[int]int{}, byRep: map[time.Time]map[string]int{},
-		kept: map[actKey]detector.Verdict{}, hours: map[time.Time]*scaleHour{}, unacked: map[time.Time]map[int]pass{}}
+		kept: map[scaleKey]detector.Verdict{}, hours: map[time.Time]*scaleHour{}, unacked: map[time.Time]map[int]pass{}}
 }
 
 func (o *scaleObserver) actor(string) shardsweep.Actor {
 	return shardsweep.ActorFunc(func(_ context.Context, d shardsweep.Decision) error {
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		o.acts[actKey{d.Resource.ID, d.Period.UTC()}]++
+		o.acts[o.key(d.Resource.ID, d.Period)]++
 		return nil
 	})
 }
 
-// Swept keeps a pass's counts, its verdicts with an action and the
-// sample's verdicts.
+// Verdicts keeps which verdicts have an action, and the sample's
+// verdicts.
+func (o *scaleObserver) Verdicts(_ int, period time.Time, vs []detector.Verdict) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p := period.UTC()
+	for _, v := range vs {
+		if v.Action != detector.ActionNone {
+			o.actions[o.key(v.ResourceID, p)] = true
+		}
+		if i, ok := o.index(v.ResourceID); ok && i%o.sample == 0 {
+			o.kept[o.key(v.ResourceID, p)] = v
+		}
+	}
+}
+
+// Swept keeps a pass's counts.
 func (o *scaleObserver) Swept(rep shardsweep.Report) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -400,14 +525,6 @@ func (o *scaleObserver) Swept(rep shardsweep.Report) {
 	if h == nil {
 		h = &scaleHour{period: p, full: map[detector.FullRead]int{}}
 		o.hours[p] = h
-	}
-	for _, v := range rep.Sweep.Verdicts {
-		if v.Action != detector.ActionNone {
-			o.actions[actKey{v.ResourceID, p}] = true
-		}
-		if i, ok := o.index(v.ResourceID); ok && i%o.sample == 0 {
-			o.kept[actKey{v.ResourceID, p}] = v
-		}
 	}
 	o.claims[p] = append(o.claims[p], rep.Claimed...)
 	switch {
@@ -432,7 +549,7 @@ func (o *scaleObserver) Swept(rep shardsweep.Report) {
 	}
 	light := passOf(rep)
 	if !rep.Done {
-		if rep.Resources > 0 && len(rep.Sweep.Verdicts) == rep.Resources {
+		if rep.Resources > 0 && rep.Verdicts == rep.Resources {
 			// Swept in full: when etcd records the period done although
 			// no pass reported it, this pass marked it and lost the reply.
 			if o.unacked[p] == nil {
@@ -456,7 +573,7 @@ type pass struct {
 }
 
 func passOf(rep shardsweep.Report) pass {
-	return pass{shard: rep.Shard, replica: rep.Replica, resources: rep.Resources, verdicts: len(rep.Sweep.Verdicts),
+	return pass{shard: rep.Shard, replica: rep.Replica, resources: rep.Resources, verdicts: rep.Verdicts,
 		incremental: rep.Sweep.Incremental, full: rep.Sweep.Full, acted: len(rep.Acted), claimed: len(rep.Claimed),
 		stateBytes: rep.Sweep.StateBytes, errCount: len(rep.Sweep.Errors), someErrors: errorsOf(rep.Sweep.Errors[:min(len(rep.Sweep.Errors), 3)])}
 }
@@ -539,8 +656,8 @@ func (o *scaleObserver) hour(p time.Time, cost quota.Cost, percent float64, took
 	h := *o.hours[p]
 	h.cost, h.quotaPercent, h.took = cost, percent, took
 	for k, c := range o.acts {
-		if k.period.Equal(p) && c > 1 {
-			h.doubled = append(h.doubled, k.id)
+		if k.hour == unixHour(p) && c > 1 {
+			h.doubled = append(h.doubled, o.name(k))
 		}
 	}
 	for shard, c := range o.done[p] {
@@ -558,8 +675,8 @@ func (o *scaleObserver) missed(p time.Time, except map[string]bool) []string {
 	defer o.mu.Unlock()
 	var out []string
 	for k := range o.actions {
-		if k.period.Equal(p) && o.acts[k] == 0 && !except[k.id] {
-			out = append(out, k.id)
+		if id := o.name(k); k.hour == unixHour(p) && o.acts[k] == 0 && !except[id] {
+			out = append(out, id)
 		}
 	}
 	slices.Sort(out)
@@ -584,7 +701,7 @@ func (o *scaleObserver) claimedNotActed(p time.Time, claimed map[string]bool) ma
 	defer o.mu.Unlock()
 	out := maps.Clone(claimed)
 	for id := range claimed {
-		if o.acts[actKey{id, p.UTC()}] > 0 {
+		if o.acts[o.key(id, p)] > 0 {
 			delete(out, id)
 		}
 	}
@@ -594,12 +711,12 @@ func (o *scaleObserver) claimedNotActed(p time.Time, claimed map[string]bool) ma
 func (o *scaleObserver) hadAction(p time.Time, id string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.actions[actKey{id, p.UTC()}]
+	return o.actions[o.key(id, p)]
 }
 
 func (o *scaleObserver) sampled(p time.Time, id string) (detector.Verdict, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	v, ok := o.kept[actKey{id, p.UTC()}]
+	v, ok := o.kept[o.key(id, p)]
 	return v, ok
 }
