@@ -162,9 +162,9 @@ stress:
 # hour and three hours, four replicas on an embedded etcd, one killed in
 # the second hour. make test runs the same test with 1,000. With a million
 # it took 30 minutes on 2 cores (onboarding 13, then about 5 an hour), a
-# 12 GB peak resident set (6 GB of it etcd's database, mapped) and 7 GB
-# of disk for etcd in TMPDIR; it prints the quota, wall time and memory
-# figures. IDLESCALE_SCALE_PPROF=localhost:6060 serves net/http/pprof
+# 12 GB peak resident set (6 GB of it etcd's database, mapped) and disk
+# in TMPDIR for that database and etcd's write-ahead log; it prints the
+# quota, wall time and memory figures. IDLESCALE_SCALE_PPROF=localhost:6060 serves net/http/pprof
 # while it runs.
 SCALE_RESOURCES ?= 1000000
 scale:
