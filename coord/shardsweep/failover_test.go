@@ -68,6 +68,13 @@ func (g *rig) start(id string) *replica {
 	r, err := shardsweep.New(cfg, cli, newEnsemble(t), g.fleet.detector(), g.rec.actor(id),
 		append([]shardsweep.Option{shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger)}, g.opts...)...)
 	require.NoError(t, err)
+	return runReplica(t, id, cli, r, 30*time.Second)
+}
+
+// runReplica runs r, replica id on cli, until the test ends, when it is
+// stopped (gracefully) and must return nil within wait.
+func runReplica(t *testing.T, id string, cli *clientv3.Client, r *shardsweep.Runner, wait time.Duration) *replica {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	rp := &replica{id: id, cli: cli, runner: r, cancel: cancel, done: make(chan error, 1)}
 	go func() { rp.done <- r.Run(ctx) }()
@@ -76,7 +83,7 @@ func (g *rig) start(id string) *replica {
 		select {
 		case err := <-rp.done:
 			assert.NoError(t, err, "Run of %s", id)
-		case <-time.After(30 * time.Second):
+		case <-time.After(wait):
 			t.Errorf("Run of %s did not return", id)
 		}
 	})
@@ -87,15 +94,24 @@ func (g *rig) start(id string) *replica {
 // first, so that its leases expire after SessionTTL.
 func (g *rig) kill(rp *replica) {
 	g.t.Helper()
-	require.NoError(g.t, rp.cli.Close())
+	rp.kill(g.t, 30*time.Second)
+}
+
+// kill closes rp's client, then stops it, and returns how long Run took to
+// return; it fails the test unless Run returns nil within wait.
+func (rp *replica) kill(t *testing.T, wait time.Duration) time.Duration {
+	t.Helper()
+	stopping := time.Now() //nolint:forbidigo // the time a killed replica takes to stop is reported
+	require.NoError(t, rp.cli.Close())
 	rp.cancel()
 	select {
 	case err := <-rp.done:
-		require.NoError(g.t, err)
+		require.NoError(t, err)
 		rp.done <- err // for the cleanup
-	case <-time.After(30 * time.Second):
-		g.t.Fatalf("killed replica %s did not stop", rp.id)
+	case <-time.After(wait):
+		t.Fatalf("killed replica %s did not stop in %s", rp.id, wait)
 	}
+	return time.Since(stopping) //nolint:forbidigo // as above
 }
 
 // balanced waits until the replicas lead every shard, each the shards

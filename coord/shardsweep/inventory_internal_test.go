@@ -56,10 +56,15 @@ func (g *gatedInventory) Get(context.Context, string) (provider.Resource, error)
 	return provider.Resource{}, provider.ErrNotFound
 }
 
-func listingRunner(inv provider.Inventory, clk bclock.Clock) *Runner {
+// listingRunner returns a Runner of 8 shards, all led, listing inv on a
+// mock clock set at p0 + 10m (p0's passes are due), and p0.
+func listingRunner(inv provider.Inventory) (*Runner, *bclock.Mock, time.Time) {
+	clk := bclock.NewMock()
+	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	clk.Set(p0.Add(10 * time.Minute))
 	cfg := Config{Shards: coord.ShardsConfig{ID: "r", Shards: 8}, Period: time.Hour}.withDefaults()
 	all := func() []int { return []int{0, 1, 2, 3, 4, 5, 6, 7} }
-	return &Runner{cfg: cfg, fleet: detector.Fleet{Inventory: inv}, clock: clk, leading: all}
+	return &Runner{cfg: cfg, fleet: detector.Fleet{Inventory: inv}, clock: clk, leading: all}, clk, p0
 }
 
 // TestListingShared: the passes of one period share a listing made within
@@ -70,10 +75,7 @@ func listingRunner(inv provider.Inventory, clk bclock.Clock) *Runner {
 func TestListingShared(t *testing.T) {
 	t.Parallel()
 	inv := &gatedInventory{n: 100}
-	clk := bclock.NewMock()
-	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clk.Set(p0.Add(10 * time.Minute))
-	r := listingRunner(inv, clk)
+	r, clk, p0 := listingRunner(inv)
 	ctx := t.Context()
 	seen := map[string]int{}
 	for k := range 8 {
@@ -133,10 +135,7 @@ func TestListingShared(t *testing.T) {
 func TestListingFailure(t *testing.T) {
 	t.Parallel()
 	inv := &gatedInventory{n: 40, gate: make(chan struct{}), failWith: errors.New("inventory unreachable")}
-	clk := bclock.NewMock()
-	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clk.Set(p0.Add(10 * time.Minute))
-	r := listingRunner(inv, clk)
+	r, _, p0 := listingRunner(inv)
 	ctx := t.Context()
 
 	firstErr := make(chan error, 1)
@@ -184,10 +183,7 @@ func TestListingFailure(t *testing.T) {
 func TestListingKeepsLedShards(t *testing.T) {
 	t.Parallel()
 	inv := &gatedInventory{n: 100}
-	clk := bclock.NewMock()
-	p0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	clk.Set(p0.Add(10 * time.Minute))
-	r := listingRunner(inv, clk)
+	r, _, p0 := listingRunner(inv)
 	r.leading = func() []int { return []int{0, 1} }
 	ctx := t.Context()
 	for _, k := range []int{1, 0, 1} {

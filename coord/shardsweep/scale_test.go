@@ -138,19 +138,7 @@ func TestScale(t *testing.T) {
 		r, err := shardsweep.New(c, cli, ens, detector.Fleet{Inventory: f, Metrics: src}, obs.actor(id),
 			shardsweep.WithClock(mock), shardsweep.WithObserver(obs), shardsweep.WithVerdicts(obs), shardsweep.WithLogger(slog.New(slog.DiscardHandler)))
 		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		rp := &replica{id: id, cli: cli, runner: r, cancel: cancel, done: make(chan error, 1)}
-		go func() { rp.done <- r.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-rp.done:
-				assert.NoError(t, err, "Run of %s", id)
-			case <-time.After(60 * time.Second):
-				t.Errorf("Run of %s did not return", id)
-			}
-		})
-		reps = append(reps, rp)
+		reps = append(reps, runReplica(t, id, cli, r, 60*time.Second))
 	}
 	g := &rig{t: t, cfg: cfg, clock: mock}
 	g.balanced(reps...)
@@ -226,21 +214,12 @@ func TestScale(t *testing.T) {
 			ok := etcdtest.Within(t, limit, func() bool { return obs.doneBy(period, killed.id) > 0 })
 			require.True(t, ok, "%s finished no shard of %s", killed.id, period)
 			left := len(killed.runner.Leading()) - obs.doneBy(period, killed.id)
-			// As rig.kill, with the time to stop measured: a killed
-			// replica's shards stop after the work in flight (a chunk's
-			// loads or evaluations), which on 2 busy cores at a million
-			// resources is more than rig.kill's 30 seconds.
-			stopping := time.Now() //nolint:forbidigo // the time a killed replica takes to stop is measured
-			require.NoError(t, killed.cli.Close())
-			killed.cancel()
-			select {
-			case err := <-killed.done:
-				require.NoError(t, err)
-				killed.done <- err // for the cleanup
-			case <-time.After(limit):
-				t.Fatalf("killed replica %s did not stop in %s", killed.id, limit)
-			}
-			t.Logf("hour 2: killed %s with %d of its shards not done; it stopped in %s", killed.id, left, time.Since(stopping).Round(time.Millisecond)) //nolint:forbidigo // as above
+			// As rig.kill, waiting longer: a killed replica's shards stop
+			// after the work in flight (a chunk's loads or evaluations),
+			// which on 2 busy cores at a million resources is more than
+			// rig.kill's 30 seconds.
+			took := killed.kill(t, limit)
+			t.Logf("hour 2: killed %s with %d of its shards not done; it stopped in %s", killed.id, left, took.Round(time.Millisecond))
 			if n >= 100_000 {
 				assert.Positive(t, left, "the replica was killed during its sweep")
 			}
