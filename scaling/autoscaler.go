@@ -112,12 +112,10 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
 	}
 	a.cfg = cfg.withDefaults()
-	tables := map[string]*podTable{}
 	hpas := map[string]*HPA{}
 	for _, t := range a.cfg.Targets {
 		c, _ := t.compile(a.custom) // validated above
 		shareHPAs(&c, hpas)
-		sharePodTables(c.candidates, tables)
 		if len(c.needs) > 0 && fleet.Metrics == nil {
 			return nil, provider.Invalid("fleet.metrics", nil, fmt.Sprintf("is required: target %s reads metrics", t.ID))
 		}
@@ -656,8 +654,12 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 	if r.Err != nil {
 		return fmt.Errorf("scaling: target %s: resource %s: %w", t.cfg.ID, t.resource, r.Err)
 	}
-	*st = State{Now: now, Target: Target{ID: t.cfg.ID, Resource: r.Resource, Min: t.min, Max: t.max}}
-	if st.Target.Horizontal() {
+	// Zeroed, then set field by field: a composite literal assigned
+	// through a pointer is built in a temporary and copied (twice the
+	// bytes, with write barriers while the GC runs).
+	*st = State{}
+	st.Now, st.Target.ID, st.Target.Resource, st.Target.Min, st.Target.Max = now, t.cfg.ID, r.Resource, t.min, t.max
+	if st.Target.horizontal() {
 		if a.engine.cloud.Scaler == nil {
 			return provider.Invalid("cloud.scaler", nil, "is required to scale group "+t.cfg.ID)
 		}

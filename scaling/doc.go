@@ -21,7 +21,9 @@
 //     keeps a queue empty, a closed 1 % band, ⌈count × factor⌉, scaling
 //     from zero, max scale up and down).
 //   - HPA: Kubernetes' HorizontalPodAutoscaler, exactly (package hpa), on
-//     a Kubernetes target's pods (PodSource) or on any group's metrics.
+//     a Kubernetes target's pods (PodSource) or on any group's metrics (its
+//     instances as pods: the ready ones report the group's metric, the
+//     launching ones are pending).
 //   - Step: EC2 Auto Scaling step scaling (step adjustments by breach
 //     size; change, exact and percent adjustments).
 //   - Vertical: percentile sizing with a half-life (an instance type from

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
-	"sort"
 	"sync"
 	"time"
 
@@ -574,7 +573,8 @@ func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pi
 // start; nil: a new slice), writing the decision into *d (in place: the
 // Autoscaler's decisions are an array of a batch).
 func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, d *Decision) error {
-	*d = Decision{Target: s.Target, Now: s.Now}
+	*d = Decision{} // then set by field: see stateOf
+	d.Target, d.Now = s.Target, s.Now
 	if len(candidates) == 0 {
 		return fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
@@ -617,7 +617,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	}
 	d.Chosen = d.Considered[best]
 	bound(&s.Target, &d.Chosen)
-	if s.Target.Horizontal() {
+	if s.Target.horizontal() {
 		d.Change = d.Chosen.Capacity != s.Target.Capacity.CapacitySpec
 	} else {
 		d.Change = !d.Chosen.Size.IsZero() && d.Chosen.Size != s.Target.Resource.Size
@@ -629,7 +629,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 // target's Min and Max; the policy's bounds win over a recommendation's
 // own.
 func bound(t *Target, r *Recommendation) {
-	if !t.Horizontal() {
+	if !t.horizontal() {
 		return
 	}
 	c := r.Capacity
@@ -674,7 +674,8 @@ func (e *Engine) Plan(d Decision, opts PlanOptions) Plan {
 // ID is carved from it.
 func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep, ids *stringSlab) {
 	t := &d.Target
-	*p = Plan{Target: *t, Strategy: d.Chosen.Strategy, Reason: d.Chosen.Reason, CreatedAt: d.Now}
+	*p = Plan{} // then set by field: see Autoscaler.stateOf
+	p.Target, p.Strategy, p.Reason, p.CreatedAt = *t, d.Chosen.Strategy, d.Chosen.Reason, d.Now
 	mon := MonitoringPlan{Window: opts.Verify.Window, Timeout: opts.Verify.Timeout}
 	if mon.Window == 0 {
 		mon.Window = e.cfg.VerifyWindow
@@ -682,7 +683,7 @@ func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep,
 	if mon.Timeout == 0 {
 		mon.Timeout = e.cfg.VerifyTimeout
 	}
-	if t.Horizontal() {
+	if t.horizontal() {
 		p.From, p.To = t.Capacity.CapacitySpec, d.Chosen.Capacity
 		// The steps and the rollback in one allocation.
 		n, r := countSteps(p.From, p.To, e.maxStep), countSteps(p.To, p.From, e.maxStep)
@@ -789,6 +790,3 @@ func (e *Engine) emit(ev Event) {
 		e.observer.Observe(ev)
 	}
 }
-
-// sortStrings is sort.Strings, for small deterministic listings.
-func sortStrings(s []string) { sort.Strings(s) }

@@ -492,7 +492,7 @@ func sizeMatches(have, want provider.Size) bool {
 
 // read reads the target's current capacity (groups) or size (vertical).
 func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
-	if p.Target.Horizontal() {
+	if p.Target.horizontal() {
 		if e.cloud.Scaler == nil {
 			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
 		}
@@ -559,8 +559,8 @@ func (e *Engine) settle(ctx context.Context, p Plan, spec provider.CapacitySpec,
 		}
 		if err == nil {
 			last = o
-			if p.Target.Horizontal() && o.capacity.CapacitySpec == spec && o.capacity.Settled() ||
-				!p.Target.Horizontal() && sizeMatches(o.size, size) {
+			if p.Target.horizontal() && o.capacity.CapacitySpec == spec && o.capacity.Settled() ||
+				!p.Target.horizontal() && sizeMatches(o.size, size) {
 				return e.clock.Now(), nil
 			}
 		}
@@ -569,7 +569,7 @@ func (e *Engine) settle(ctx context.Context, p Plan, spec provider.CapacitySpec,
 			if err != nil {
 				return time.Time{}, fmt.Errorf("%w: could not read the target within %s: %w", ErrNotVerified, timeout, err)
 			}
-			if p.Target.Horizontal() {
+			if p.Target.horizontal() {
 				return time.Time{}, fmt.Errorf("%w: capacity did not settle within %s: desired %d, current %d, ready %d", ErrNotVerified,
 					timeout, last.capacity.Desired, last.capacity.Current, last.capacity.Ready)
 			}
@@ -601,7 +601,7 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 		return
 	}
 	var steps []PlanStep
-	if p.Target.Horizontal() {
+	if p.Target.horizontal() {
 		steps = gradualSteps(actual.capacity.CapacitySpec, p.From, e.maxStep)
 	} else if !sizeMatches(actual.size, p.FromSize) {
 		steps = []PlanStep{{Action: safety.ActionResize, FromSize: actual.size, ToSize: p.FromSize}}

@@ -2,7 +2,9 @@ package scaling_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -256,6 +258,17 @@ func TestHPAStrategyPendingInstances(t *testing.T) {
 	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
 	require.NoError(t, err)
 	assert.Equal(t, 4, rec.Capacity.Desired, rec.Reason)
+	// The proposal itself, before the downscale stabilization that would
+	// also keep 4: without the pending instances, ⌈2 × 1.5⌉ = 3.
+	assert.Equal(t, 4, rec.Proposal, rec.Reason)
+	// Every pending instance counts: 3 ready at 110 % and 2 pending are
+	// 66 % of their 5 requests, within the tolerance of 60 %; with one
+	// pending it would be 82 %, and ⌈4 × 82/60⌉ = 6.
+	g = group(5, 1, 20)
+	g.Capacity.Ready = 3
+	rec, err = s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 1.1)))
+	require.NoError(t, err)
+	assert.Equal(t, 5, rec.Proposal, rec.Reason)
 	g.Capacity.Ready = 4
 	rec, err = s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
 	require.NoError(t, err)
@@ -585,3 +598,59 @@ func requireField(t *testing.T, err error, field, name string) {
 	require.ErrorAs(t, err, &inv, name)
 	assert.Equal(t, field, inv.Field, name)
 }
+
+// TestHPAStrategyGroupIsPerInstancePods checks the HPA strategy on a group
+// without pods against the calculator over one pod per instance: its
+// ready instances running and Ready with the group's CPU as each one's
+// sample, its launching ones pending, all started long ago with a 1000m
+// request (the strategy describes them as two entries of identical pods,
+// hpa.Pod.Count). Random groups, loads and bounds, a first decision each.
+func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
+	t.Parallel()
+	metrics := []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: metrics}, "")
+	require.NoError(t, err)
+	long := time.Unix(0, 0).UTC()
+	rng := rand.New(rand.NewPCG(5, 8))
+	for round := range 3000 {
+		current := rng.IntN(40)
+		ready := rng.IntN(current + 1)
+		desired := max(current+rng.IntN(5)-2, 0)
+		g := group(desired, 1, 60)
+		g.Capacity.Current, g.Capacity.Ready = current, ready
+		cpu := float64(rng.IntN(2500)) / 1000
+		ser := series(provider.MetricCPU, t0, time.Minute, cpu)
+		rec, err := s.Recommend(t.Context(), stateWith(g, ser))
+		require.NoError(t, err)
+
+		calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MinReplicas: ptr32(1), MaxReplicas: 60, Metrics: metrics})
+		require.NoError(t, err)
+		in := hpa.Input{Now: t0, SpecReplicas: int32(desired), StatusReplicas: int32(current), Metrics: make([]hpa.MetricValues, 1)}
+		containers := []hpa.Container{{Requests: hpa.ResourceList{hpa.ResourceCPU: 1000}}}
+		for i := range current {
+			p := hpa.Pod{Name: fmt.Sprintf("i-%d", i), Phase: hpa.PhasePending, StartTime: long, ReadyTransition: long, Containers: containers}
+			if i < ready {
+				p.Phase, p.Ready = hpa.PhaseRunning, hpa.ConditionTrue
+				in.Metrics[0].Samples = append(in.Metrics[0].Samples, hpa.Sample{Pod: p.Name, Value: hpa.Milli(cpu), Timestamp: t0, Window: time.Minute})
+			}
+			in.Pods = append(in.Pods, p)
+		}
+		if ready == 0 {
+			in.Metrics[0].Err = errors.New("no ready instance")
+		}
+		d, derr := calc.Decide(in, hpa.History{})
+		if derr != nil && !errors.Is(derr, hpa.ErrInvalidMetrics) {
+			require.Contains(t, rec.Reason, "no decision", "round %d: %v", round, derr)
+			continue
+		}
+		want := int(d.Proposal)
+		if d.Proposal < 0 {
+			want = desired
+		}
+		require.Equal(t, want, rec.Proposal, "round %d: desired %d, current %d, ready %d, cpu %v: %s", round, desired, current, ready, cpu, rec.Reason)
+		require.Equal(t, int(d.Replicas), rec.Capacity.Desired, "round %d: %s", round, rec.Reason)
+	}
+}
+
+func ptr32(v int32) *int32 { return &v }

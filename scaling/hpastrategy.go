@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -98,9 +96,10 @@ type HPA struct {
 	pnames  []string
 	needs   []Need
 	window  time.Duration // HistoryWindow
-	// pods synthesized for targets without pods share one container
-	// (read-only), requesting 1000m of every resource a metric targets.
-	pods *podTable // pods synthesized for groups without pods, shared by strategies with the same container
+	// containers is the one container (read-only) of the pods
+	// synthesized for targets without pods, requesting 1000m of every
+	// resource a metric targets.
+	containers []hpa.Container
 	// scratch holds *hpaScratch, the working spaces of Recommend calls:
 	// one per concurrent call (an Autoscaler's targets with the same
 	// policy share one strategy, see shareHPAs).
@@ -115,6 +114,7 @@ type hpaScratch struct {
 	in      hpa.Input
 	hist    hpa.History
 	metrics []hpa.MetricValues
+	pods    []hpa.Pod // synthesized, for a group without pods
 	samples [][]hpa.Sample
 	values  [][]int64
 	// The recommendations' reasons and inputs, carved from slabs.
@@ -157,7 +157,7 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 			container.Name = m.ContainerResource.Container
 		}
 	}
-	s.pods = newPodTable(container)
+	s.containers = []hpa.Container{container}
 	calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
 	if err != nil {
 		return nil, fmt.Errorf("scaling: hpa: %w", err)
@@ -177,7 +177,7 @@ func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), 
 // Recommend implements Strategy.
 func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	t := &st.Target
-	if !t.Horizontal() {
+	if !t.horizontal() {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
 	}
 	minR, maxR := t.Min, t.Max
@@ -264,8 +264,8 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 		}
 		return valid
 	}
-	in.Pods = s.pods.synthPods(t.Capacity.Ready, max(0, t.Capacity.Current-t.Capacity.Ready))
-	ready := in.Pods[len(in.Pods)-t.Capacity.Ready:]
+	in.Pods = s.synthPods(sc.pods, t.Capacity.Ready, max(0, t.Capacity.Current-t.Capacity.Ready))
+	sc.pods = in.Pods
 	for i, m := range s.metrics {
 		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
 		pm := s.needs[i].Metric
@@ -284,12 +284,10 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 		default:
 			// Utilizations are fractions: of a 1000m request, v×1000 is
 			// v×100 percent. Pods metrics are the per-instance average.
-			sample := hpa.Sample{Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step}
-			for j := range ready {
-				sample.Pod = ready[j].Name
-				mv.Samples = append(mv.Samples, sample)
-			}
-			if len(mv.Samples) == 0 {
+			// One sample, the value of each of the ready instances.
+			if t.Capacity.Ready > 0 {
+				mv.Samples = append(mv.Samples, hpa.Sample{Pod: synthReady, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+			} else {
 				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
 			}
 		}
@@ -305,43 +303,6 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 // synthStart is the start (and readiness) time of synthesized pods: long
 // before any decision, past the CPU initialization period.
 var synthStart = time.Unix(0, 0).UTC()
-
-// podTable holds read-only synthesized pods, pending launching instances
-// then ready ones (running, Ready since synthStart), each with one
-// container: 2K pods, K pending ones (in reverse) then K ready ones, so
-// that any mix is one contiguous slice. It grows, copied, under mu.
-type podTable struct {
-	key        string // the container's name and resources: tables with the same key are interchangeable
-	containers []hpa.Container
-	mu         sync.Mutex
-	pods       atomic.Pointer[[]hpa.Pod]
-}
-
-// newPodTable returns an empty table of pods with container c.
-func newPodTable(c hpa.Container) *podTable {
-	names := make([]string, 0, len(c.Requests))
-	for r := range c.Requests {
-		names = append(names, string(r))
-	}
-	sortStrings(names)
-	return &podTable{key: c.Name + "\x00" + strings.Join(names, "\x00"), containers: []hpa.Container{c}}
-}
-
-// sharePodTables makes the HPA strategies among candidates use one table
-// per container (an Autoscaler's thousands of targets share a few).
-func sharePodTables(candidates []Candidate, tables map[string]*podTable) {
-	for _, c := range candidates {
-		h, ok := c.Strategy.(*HPA)
-		if !ok {
-			continue
-		}
-		if t, ok := tables[h.pods.key]; ok {
-			h.pods = t
-		} else {
-			tables[h.pods.key] = h.pods
-		}
-	}
-}
 
 // shareHPAs makes the HPA strategies of a compiled target one strategy
 // per name and configuration across the targets of an Autoscaler
@@ -372,32 +333,26 @@ func shareHPAs(c *compiled, shared map[string]*HPA) {
 	}
 }
 
-// synthPods returns ready running pods after pending ones.
-func (t *podTable) synthPods(ready, pending int) []hpa.Pod {
-	need := max(ready, pending, 1)
-	tbl := t.pods.Load()
-	if tbl == nil || len(*tbl)/2 < need {
-		t.mu.Lock()
-		if tbl = t.pods.Load(); tbl == nil || len(*tbl)/2 < need {
-			k := 16
-			for k < need {
-				k *= 2
-			}
-			pods := make([]hpa.Pod, 2*k)
-			for i := range k {
-				pods[k-1-i] = hpa.Pod{Name: "pending-" + strconv.Itoa(i), Phase: hpa.PhasePending,
-					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
-				pods[k+i] = hpa.Pod{Name: "instance-" + strconv.Itoa(i), Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue,
-					StartTime: synthStart, ReadyTransition: synthStart, Containers: t.containers}
-			}
-			tbl = &pods
-			t.pods.Store(tbl)
-		}
-		t.mu.Unlock()
+// synthPods returns the pods of a group without pods, in dst: its pending
+// (launching) instances, then its ready ones (running, Ready since
+// synthStart), each kind one entry of identical pods (hpa.Pod.Count), so
+// that a decision costs the same for a group of 2 instances or 2,000.
+func (s *HPA) synthPods(dst []hpa.Pod, ready, pending int) []hpa.Pod {
+	dst = dst[:0]
+	if pending > 0 {
+		dst = append(dst, hpa.Pod{Name: "pending", Phase: hpa.PhasePending, Count: int32(min(pending, math.MaxInt32)),
+			StartTime: synthStart, ReadyTransition: synthStart, Containers: s.containers})
 	}
-	k := len(*tbl) / 2
-	return (*tbl)[k-pending : k+ready]
+	if ready > 0 {
+		dst = append(dst, hpa.Pod{Name: synthReady, Phase: hpa.PhaseRunning, Ready: hpa.ConditionTrue, Count: int32(min(ready, math.MaxInt32)),
+			StartTime: synthStart, ReadyTransition: synthStart, Containers: s.containers})
+	}
+	return dst
 }
+
+// synthReady names the entry of a group's ready instances, whose samples
+// are the group's metrics.
+const synthReady = "instance"
 
 // history fills in h from the target's History: its own unstabilized
 // recommendations within the stabilization windows (preceded by the

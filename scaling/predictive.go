@@ -347,7 +347,7 @@ func (p *Predictive) Status(target string) (PredictiveStatus, bool) {
 func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, error) {
 	c := p.cfg
 	t := &st.Target
-	if !t.Horizontal() {
+	if !t.horizontal() {
 		return Recommendation{}, provider.Invalid("target.resource.kind", t.Resource.Kind, "the predictive strategy scales groups")
 	}
 	ser, missing := p.series(st)

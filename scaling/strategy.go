@@ -87,7 +87,12 @@ type Target struct {
 
 // Horizontal reports whether the target is scaled in instances (a group)
 // rather than resized.
-func (t Target) Horizontal() bool { return t.Resource.Kind == provider.KindGroup }
+func (t Target) Horizontal() bool { return t.horizontal() }
+
+// horizontal is Horizontal through a pointer, for the package's own
+// calls: a method on a Target value, even inlined, first copies the whole
+// Target (336 bytes), several times a target in a pass.
+func (t *Target) horizontal() bool { return t.Resource.Kind == provider.KindGroup }
 
 // State is everything a strategy decides on, at one time.
 type State struct {
@@ -250,7 +255,7 @@ func (r *Recommendation) validate(t *Target) error {
 	if math.IsNaN(r.Fitness) || r.Fitness < 0 || r.Fitness > 1 {
 		return provider.Invalid("fitness", r.Fitness, "must be in [0, 1]")
 	}
-	if t.Horizontal() {
+	if t.horizontal() {
 		if err := r.Capacity.Validate(); err != nil {
 			return provider.Within("capacity", err)
 		}

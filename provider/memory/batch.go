@@ -66,6 +66,10 @@ func (c *Cloud) GetCapacities(ctx context.Context, reads []provider.CapacityRead
 // as QueryMetric would answer it, its values written into the capacity of
 // the read's Series.Values.
 func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	// The reads of a batch mostly differ only in their resource: a query
+	// of a stored resource (whose ID is valid) that is otherwise the last
+	// query validated is valid too, and is not validated again.
+	var valid provider.Query
 	return batch(ctx, c, "query metrics", reads,
 		func(r *provider.MetricRead, err error) {
 			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
@@ -74,11 +78,14 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 		func(r *provider.MetricRead, now time.Time) {
 			q, dst := r.Query, r.Series.Values[:0]
 			r.Series, r.Err = provider.Series{Values: dst}, nil
-			if err := q.Validate(); err != nil {
-				r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
-				return
-			}
 			e, ok := c.resources[q.ResourceID]
+			if !ok || valid.ResourceID == "" || !sameButResource(q, valid) {
+				if err := q.Validate(); err != nil {
+					r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
+					return
+				}
+				valid = q
+			}
 			if !ok {
 				r.Err = redact.Error(notFound("query metric", q.ResourceID))
 				return
@@ -90,6 +97,13 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 			}
 			r.Series = ser
 		})
+}
+
+// sameButResource reports whether q and p differ in their ResourceID at
+// most.
+func sameButResource(q, p provider.Query) bool {
+	q.ResourceID = p.ResourceID
+	return q == p
 }
 
 // batch answers reads as one batch call op: when ctx has ended, fail

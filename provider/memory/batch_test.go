@@ -1,6 +1,8 @@
 package memory_test
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,4 +79,57 @@ func TestQueryMetricsReusesValues(t *testing.T) {
 		assert.Equal(t, want.Values[:4], r.Series.Values[:4], "read %d answers as QueryMetric", i)
 	}
 	assert.Same(t, &dst[:1][0], &reads[0].Series.Values[0], "the read's capacity is used")
+}
+
+// TestQueryMetricsValidatesEachRead checks that every read of a batch is
+// answered as QueryMetric answers it alone, errors included, when reads
+// that differ from a valid one in a single field (each field wrong in
+// turn, an unknown or invalid resource) follow it in any order: a batch
+// validates a read again unless only its stored resource differs.
+func TestQueryMetricsValidatesEachRead(t *testing.T) {
+	t.Parallel()
+	c, m := newCloud(t)
+	for _, id := range []string{"web", "api"} {
+		require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 5, Desired: 2}))
+		require.NoError(t, c.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: m.Now().Add(-time.Hour), Step: time.Minute, Values: make([]float64, 120)}))
+	}
+	base := provider.Query{ResourceID: "web", Metric: provider.MetricCPU, Start: m.Now().Add(-5 * time.Minute), End: m.Now(), Step: time.Minute}
+	vary := func(f func(*provider.Query)) provider.Query { q := base; f(&q); return q }
+	queries := []provider.Query{
+		base,
+		vary(func(q *provider.Query) { q.ResourceID = "api" }),
+		vary(func(q *provider.Query) { q.ResourceID = "gone" }),
+		vary(func(q *provider.Query) { q.ResourceID = "bad id" }),
+		vary(func(q *provider.Query) { q.Metric = "no_such_metric" }),
+		vary(func(q *provider.Query) { q.Metric = provider.MetricMemory }),
+		vary(func(q *provider.Query) { q.Step = 0 }),
+		vary(func(q *provider.Query) { q.Step = time.Nanosecond }),
+		vary(func(q *provider.Query) { q.Start = time.Time{} }),
+		vary(func(q *provider.Query) { q.End = q.Start }),
+		vary(func(q *provider.Query) { q.Statistic = "median" }),
+		vary(func(q *provider.Query) { q.Statistic = provider.StatMax }),
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for round := range 200 {
+		order := slices.Clone(queries)
+		if round > 0 {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		reads := make([]provider.MetricRead, len(order))
+		for i, q := range order {
+			reads[i].Query = q
+		}
+		require.NoError(t, c.QueryMetrics(t.Context(), reads))
+		for i, q := range order {
+			want, werr := c.QueryMetric(t.Context(), q)
+			if werr != nil {
+				require.Error(t, reads[i].Err, "round %d: %+v", round, q)
+				assert.Equal(t, werr.Error(), reads[i].Err.Error(), "round %d", round)
+				continue
+			}
+			require.NoError(t, reads[i].Err, "round %d: %+v", round, q)
+			assert.Equal(t, want.Start, reads[i].Series.Start)
+			assert.Len(t, reads[i].Series.Values, len(want.Values))
+		}
+	}
 }

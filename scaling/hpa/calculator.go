@@ -3,6 +3,7 @@ package hpa
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -153,6 +154,7 @@ const (
 
 type podInfo struct {
 	class   uint8
+	n       int   // the pods the entry stands for (Pod.Count, at least 1)
 	sample  int   // index into the samples, -1 when none
 	request int64 // the pod's request of the resource
 }
@@ -178,7 +180,8 @@ type Calculator struct {
 	m       matcher
 	single  []int // Metric's matches
 	pods    []podInfo
-	kept    []bool
+	weight  []int // per sample: the pods it stands for, 0 once set aside
+	kept    int   // the sum of weight: the samples in the metrics set
 	results []MetricResult
 }
 
@@ -221,8 +224,11 @@ func (c *Calculator) SetBounds(minReplicas, maxReplicas int32) error {
 	if c.spec.MinReplicas != nil && *c.spec.MinReplicas == minReplicas && c.spec.MaxReplicas == maxReplicas {
 		return nil
 	}
-	spec := c.spec
-	spec.MinReplicas, spec.MaxReplicas = &minReplicas, maxReplicas
+	// A new pointer only when the bounds change: taking the parameter's
+	// address would move it to the heap on every call.
+	spec, m := c.spec, new(int32)
+	*m = minReplicas
+	spec.MinReplicas, spec.MaxReplicas = m, maxReplicas
 	if err := spec.validateBounds(); err != nil {
 		return fmt.Errorf("hpa: bounds: %w", err)
 	}
@@ -336,21 +342,25 @@ func (m MetricSpec) resource() (ResourceName, string) {
 	return m.Resource.Name, ""
 }
 
-// group classifies every pod as groupPods does and marks the samples kept
-// once the ignored and unready pods' samples are removed. match holds each
-// pod's sample index (-1 for none). It returns the ready pod count and the
-// numbers of unready and missing pods.
+// group classifies every pod as groupPods does and weighs the samples
+// once the ignored and unready pods' samples are removed: a sample stands
+// for as many pods as its pod entry (one for a sample of no listed pod),
+// and for none once removed. match holds each pod's sample index (-1 for
+// none). It returns the ready pod count and the numbers of unready and
+// missing pods, each entry counting its Count.
 func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
 	samples := in.Values.Samples
 	var init initMemo
 	c.pods = c.pods[:0]
-	c.kept = c.kept[:0]
-	for range samples {
-		c.kept = append(c.kept, true)
+	c.weight = slices.Grow(c.weight[:0], len(samples))[:len(samples)]
+	for i := range c.weight {
+		c.weight[i] = 1
 	}
+	c.kept = len(samples)
+	cpu := resource == ResourceCPU
 	for i := range in.Pods {
 		p := &in.Pods[i]
-		info := podInfo{sample: match[i]}
+		info := podInfo{n: p.count(), sample: match[i]}
 		switch {
 		case p.Deleting || p.Phase == PhaseFailed:
 			info.class = podIgnored
@@ -358,7 +368,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 			info.class = podUnready
 		case info.sample < 0:
 			info.class = podMissing
-		case resource == ResourceCPU && c.cpuUnready(p, samples[info.sample], in.Now, &init):
+		case cpu && c.cpuUnready(p, &samples[info.sample], in.Now, &init):
 			info.class = podUnready
 		default:
 			info.class = podReady
@@ -366,15 +376,18 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 		switch info.class {
 		case podIgnored, podUnready:
 			if info.sample >= 0 {
-				c.kept[info.sample] = false
+				c.kept -= c.weight[info.sample]
+				c.weight[info.sample] = 0
 			}
 			if info.class == podUnready {
-				unready++
+				unready += info.n
 			}
 		case podMissing:
-			missing++
+			missing += info.n
 		default:
-			ready++
+			ready += info.n
+			c.kept += info.n - c.weight[info.sample]
+			c.weight[info.sample] = info.n
 		}
 		c.pods = append(c.pods, info)
 	}
@@ -387,7 +400,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 // unready and never ready since it started. (StartTime + period is not
 // StartTime compared with now − period: Add saturates at the ends of
 // time, where the two differ.)
-func (c *Calculator) cpuUnready(p *Pod, s Sample, now time.Time, m *initMemo) bool {
+func (c *Calculator) cpuUnready(p *Pod, s *Sample, now time.Time, m *initMemo) bool {
 	if p.Ready == "" || p.StartTime.IsZero() {
 		return true
 	}
@@ -410,17 +423,6 @@ type initMemo struct {
 	ok     bool
 }
 
-// keptCount returns the number of samples still in the metrics set.
-func (c *Calculator) keptCount() int {
-	n := 0
-	for _, k := range c.kept {
-		if k {
-			n++
-		}
-	}
-	return n
-}
-
 // resourceUtilization is GetResourceReplicas: a utilization target in
 // percent of the pods' requests.
 func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource ResourceName, container string, target int32) (replicas, utilization int32, raw int64, err error) {
@@ -428,7 +430,7 @@ func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource R
 		return 0, 0, 0, ErrNoPods
 	}
 	ready, unready, missing := c.group(in, match, resource)
-	kept := c.keptCount()
+	kept := c.kept
 	if kept == 0 {
 		return 0, 0, 0, ErrNoReadyMetrics
 	}
@@ -449,11 +451,13 @@ func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource R
 	// have no request and do not count).
 	var total, requests int64
 	entries := 0
-	for i, p := range c.pods {
-		if p.sample >= 0 && c.kept[p.sample] {
-			total += in.Values.Samples[p.sample].Value
-			requests += c.pods[i].request
-			entries++
+	for _, p := range c.pods {
+		if p.sample >= 0 && c.weight[p.sample] > 0 {
+			// n pods' values and requests: n additions of the same
+			// value, with the same wrap-around as n additions.
+			total += in.Values.Samples[p.sample].Value * int64(p.n)
+			requests += p.request * int64(p.n)
+			entries += p.n
 		}
 	}
 	if requests == 0 {
@@ -479,13 +483,13 @@ func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource R
 		switch {
 		case p.class == podMissing && fillMissing:
 			if ratio < 1.0 {
-				total += p.request * fallback / 100
+				total += p.request * fallback / 100 * int64(p.n)
 			}
-			requests += p.request
-			kept++
+			requests += p.request * int64(p.n)
+			kept += p.n
 		case p.class == podUnready && scaleUpWithUnready:
-			requests += p.request
-			kept++
+			requests += p.request * int64(p.n)
+			kept += p.n
 		}
 	}
 	if requests == 0 {
@@ -509,15 +513,13 @@ func (c *Calculator) plain(in MetricInput, match []int, resource ResourceName, t
 		return 0, 0, ErrNoPods
 	}
 	ready, unready, missing := c.group(in, match, resource)
-	kept := c.keptCount()
+	kept := c.kept
 	if kept == 0 {
 		return 0, 0, ErrNoReadyMetrics
 	}
 	var total int64
-	for j, k := range c.kept {
-		if k {
-			total += in.Values.Samples[j].Value
-		}
+	for j, w := range c.weight {
+		total += in.Values.Samples[j].Value * int64(w) // w additions of the value
 	}
 	usage = total / int64(kept)
 	ratio := float64(usage) / float64(target)
@@ -534,11 +536,11 @@ func (c *Calculator) plain(in MetricInput, match []int, resource ResourceName, t
 		switch {
 		case p.class == podMissing && fillMissing:
 			if ratio < 1.0 {
-				total += target
+				total += target * int64(p.n)
 			}
-			kept++
+			kept += p.n
 		case p.class == podUnready && scaleUpWithUnready:
-			kept++
+			kept += p.n
 		}
 	}
 	newRatio := float64(total/int64(kept)) / float64(target)
@@ -568,7 +570,7 @@ func (c *Calculator) usageRatioReplicas(in MetricInput, ratio float64) (int32, e
 	ready := 0
 	for i := range in.Pods {
 		if in.Pods[i].readyAndRunning() {
-			ready++
+			ready += in.Pods[i].count()
 		}
 	}
 	return ceilReplicas(ratio * float64(ready)), nil

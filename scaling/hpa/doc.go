@@ -62,6 +62,13 @@
 // functions), Calculator.Replicas combines several, and Config.Normalize
 // is the normalization alone.
 //
+// Identical pods can be one entry: a Pod with a Count of n, whose sample
+// is each pod's sample, is decided exactly as n pods that differ only in
+// their names, in as few steps as one. The scaling package describes a
+// group without pods (an Auto Scaling group's instances, the memory
+// cloud's groups) as two such entries, its launching and its ready
+// instances.
+//
 // # Units and differences
 //
 // Quantities are Kubernetes milli-values (int64): CPU in millicores,

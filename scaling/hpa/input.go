@@ -147,6 +147,21 @@ type Pod struct {
 	// Overhead is the pod's runtime overhead (spec.overhead), added to its
 	// pod-level requests.
 	Overhead ResourceList `json:"overhead,omitempty"`
+	// Count is the number of identical pods the entry stands for: each has
+	// everything above, and the entry's sample (matched by Name) is each
+	// one's sample. 0 and 1 both mean one pod. A decision over an entry of
+	// n pods is the decision over n entries that differ only in their
+	// names, in as many steps as one entry: the scaling package describes
+	// a group without pods (an Auto Scaling group's instances) this way.
+	Count int32 `json:"count,omitempty"`
+}
+
+// count is the number of pods the entry stands for (Count, at least 1).
+func (p *Pod) count() int {
+	if p.Count > 1 {
+		return int(p.Count)
+	}
+	return 1
 }
 
 // readyAndRunning reports whether the pod counts in an object or external
@@ -269,15 +284,22 @@ func (m *matcher) pods(pods []Pod) error {
 		}
 	}
 	if len(pods) <= 16 {
-		// Pairwise; the names of one workload's pods share a long prefix
-		// and differ at the end, so the last byte is compared first.
-		for i := 1; i < len(pods); i++ {
+		// The names of one workload's pods share a long prefix and differ
+		// at the end: a name whose last byte no name before it ends with
+		// is new; only the others are compared, with the names ending the
+		// same way (names are not empty: checked above).
+		var last [4]uint64 // a bit per byte value that ends a name so far
+		for i := range pods {
 			a := pods[i].Name
-			for j := range i {
-				if b := pods[j].Name; len(a) == len(b) && a[len(a)-1] == b[len(b)-1] && a == b {
-					return provider.Invalid(fmt.Sprintf("pods[%d].name", i), pods[i].Name, "duplicate pod name")
+			c := a[len(a)-1]
+			if last[c>>6]&(1<<(c&63)) != 0 {
+				for j := range i {
+					if b := pods[j].Name; len(a) == len(b) && b[len(b)-1] == c && a == b {
+						return provider.Invalid(fmt.Sprintf("pods[%d].name", i), pods[i].Name, "duplicate pod name")
+					}
 				}
 			}
+			last[c>>6] |= 1 << (c & 63)
 		}
 		return nil
 	}
@@ -347,8 +369,14 @@ func (m *matcher) match(pods []Pod, samples []Sample, dst []int) ([]int, error) 
 // requests are checked where a request is read (Calculator.request) and by
 // validateRequests.
 func (p *Pod) validate() error {
+	if p.Phase == PhaseRunning && p.Ready == ConditionTrue && p.Name != "" && p.Count >= 0 {
+		return nil // most pods: known values, compared without a switch
+	}
 	if p.Name == "" {
 		return provider.Invalid("name", "", "is required")
+	}
+	if p.Count < 0 {
+		return provider.Invalid("count", p.Count, "must be ≥ 0")
 	}
 	if err := p.Phase.Validate(); err != nil {
 		return err

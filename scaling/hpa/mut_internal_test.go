@@ -1,6 +1,8 @@
 package hpa
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,41 @@ func TestPodReadyStatusValidated(t *testing.T) {
 	assert.Equal(t, "ready", inv.Field)
 	p.Ready = ConditionTrue
 	require.NoError(t, p.validate())
+}
+
+// TestPodNamesUnique checks the duplicate-name check against a map, on
+// random pod lists of up to 20 names (both sides of the 16 where the
+// check stops comparing in place) drawn from a small alphabet, so that
+// names often end with the same byte at the same or another length, and
+// duplicates fall anywhere: the same first duplicate, by index, or none.
+func TestPodNamesUnique(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 19))
+	var m matcher
+	for range 20_000 {
+		pods := make([]Pod, 1+rng.IntN(20))
+		for i := range pods {
+			name := []byte("p")
+			for range rng.IntN(3) {
+				name = append(name, "ab\xff"[rng.IntN(3)])
+			}
+			pods[i] = Pod{Name: string(name), Phase: PhaseRunning}
+		}
+		want := -1
+		seen := map[string]bool{}
+		for i, p := range pods {
+			if seen[p.Name] {
+				want = i
+				break
+			}
+			seen[p.Name] = true
+		}
+		err := m.pods(pods)
+		if want < 0 {
+			require.NoError(t, err, "%q", pods)
+			continue
+		}
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		require.Contains(t, err.Error(), fmt.Sprintf("pods[%d].name", want), "%q", pods)
+	}
 }
