@@ -654,3 +654,48 @@ func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 }
 
 func ptr32(v int32) *int32 { return &v }
+
+// TestHPAStrategySynthesizedPodNames pins the names an error about a
+// group's instances gives them: those of the first of its pending
+// instances (pending-<n−1>, counting down) or of its ready ones
+// (instance-0), as when the strategy listed one pod per instance. Two
+// container metrics on different containers make the first metric fail
+// naming the first pod (found by a review of the change to entries of
+// identical pods, which had named them "pending" and "instance").
+func TestHPAStrategySynthesizedPodNames(t *testing.T) {
+	t.Parallel()
+	cr := func(name hpa.ResourceName, c string) hpa.MetricSpec {
+		return hpa.MetricSpec{Type: hpa.SourceContainerResource, ContainerResource: &hpa.ContainerResourceMetricSource{
+			Name: name, Container: c, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}
+	}
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{cr(hpa.ResourceCPU, "a"), cr(hpa.ResourceMemory, "b")}}, "")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		current, ready int
+		pod            string
+	}{{3, 3, "instance-0"}, {5, 3, "pending-1"}, {2, 1, "pending-0"}, {65, 1, "pending-63"}, {71, 1, "pending-69"}} {
+		g := group(c.current, 1, 100)
+		g.Capacity.Ready = c.ready
+		rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9), series(provider.MetricMemory, t0, time.Minute, 0.2)))
+		require.NoError(t, err)
+		assert.Contains(t, rec.Reason, "container a not found in Pod "+c.pod+"", "%+v", c)
+		assert.NotContains(t, rec.Reason, "Pod "+c.pod+"0", "%+v", c)
+	}
+}
+
+// TestHPAStrategyImpossibleCapacity: a capacity with fewer than no ready
+// instances (one provider.Capacity.Validate refuses) is a decision that
+// keeps the capacity, saying why, not a panic (slicing the synthesized
+// pods panicked before they became entries of identical pods).
+func TestHPAStrategyImpossibleCapacity(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	require.NoError(t, err)
+	g := group(3, 1, 20)
+	g.Capacity.Ready = -2
+	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
+	require.NoError(t, err)
+	assert.Equal(t, 3, rec.Capacity.Desired)
+	assert.Contains(t, rec.Reason, "no ready instance reports cpu")
+}

@@ -340,7 +340,7 @@ func shareHPAs(c *compiled, shared map[string]*HPA) {
 func (s *HPA) synthPods(dst []hpa.Pod, ready, pending int) []hpa.Pod {
 	dst = dst[:0]
 	if pending > 0 {
-		dst = append(dst, hpa.Pod{Name: "pending", Phase: hpa.PhasePending, Count: int32(min(pending, math.MaxInt32)),
+		dst = append(dst, hpa.Pod{Name: pendingName(pending), Phase: hpa.PhasePending, Count: int32(min(pending, math.MaxInt32)),
 			StartTime: synthStart, ReadyTransition: synthStart, Containers: s.containers})
 	}
 	if ready > 0 {
@@ -350,9 +350,26 @@ func (s *HPA) synthPods(dst []hpa.Pod, ready, pending int) []hpa.Pod {
 	return dst
 }
 
-// synthReady names the entry of a group's ready instances, whose samples
-// are the group's metrics.
-const synthReady = "instance"
+// The entries' names are those of their first pod when the strategy
+// listed one pod per instance (pending-<n−1> … pending-0, then
+// instance-0 …), which an error about a pod's container names.
+const synthReady = "instance-0"
+
+// pendingNames are the names of the first of 1 to 64 pending instances.
+var pendingNames = func() (names [64]string) {
+	for i := range names {
+		names[i] = "pending-" + strconv.Itoa(i)
+	}
+	return names
+}()
+
+// pendingName is the name of the first of n > 0 pending instances.
+func pendingName(n int) string {
+	if n <= len(pendingNames) {
+		return pendingNames[n-1]
+	}
+	return "pending-" + strconv.Itoa(n-1)
+}
 
 // history fills in h from the target's History: its own unstabilized
 // recommendations within the stabilization windows (preceded by the
