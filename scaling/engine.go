@@ -587,7 +587,13 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i := range candidates {
 		c := &candidates[i]
-		rec, err := c.Strategy.Recommend(ctx, *s)
+		var rec Recommendation
+		var err error
+		if r, ok := c.Strategy.(stateRecommender); ok {
+			rec, err = r.recommend(ctx, s)
+		} else {
+			rec, err = c.Strategy.Recommend(ctx, *s)
+		}
 		if err == nil {
 			err = rec.validate(&s.Target)
 		}

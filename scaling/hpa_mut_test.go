@@ -699,3 +699,35 @@ func TestHPAStrategyImpossibleCapacity(t *testing.T) {
 	assert.Equal(t, 3, rec.Capacity.Desired)
 	assert.Contains(t, rec.Reason, "no ready instance reports cpu")
 }
+
+// TestHPAStrategyAcrossTimes checks that one HPA strategy deciding at
+// times back and forth (it remembers the window's cutoff for a time)
+// answers as a new strategy each time: a history whose high proposal
+// leaves the 5-minute downscale stabilization window as time passes.
+// Once it has left, the decision is not a first one (which would keep
+// the current count): a new strategy's empty working space once read a
+// history of only old records as none, and kept 10 where a used one
+// scaled down to 5.
+func TestHPAStrategyAcrossTimes(t *testing.T) {
+	t.Parallel()
+	cfg := scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}
+	shared, err := scaling.NewHPA(cfg, "hpa")
+	require.NoError(t, err)
+	hist := scaling.History{Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-time.Minute), Strategy: "hpa", Current: 10, Desired: 10, Proposal: 10, First: true}}}
+	kept := map[int]bool{}
+	for _, min := range []int{9, 0, 6, 2, 1, 4, 5, 3, 8} {
+		now := t0.Add(time.Duration(min) * time.Minute)
+		st := scaling.State{Now: now, Target: group(10, 1, 20), Metrics: []provider.Series{series(provider.MetricCPU, now, time.Minute, 0.3)}, History: hist}
+		fresh, err := scaling.NewHPA(cfg, "hpa")
+		require.NoError(t, err)
+		want, err := fresh.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		got, err := shared.Recommend(t.Context(), st)
+		require.NoError(t, err)
+		require.Equal(t, want.Capacity, got.Capacity, "at +%d min: %s / %s", min, want.Reason, got.Reason)
+		require.Equal(t, want.Reason, got.Reason, "at +%d min", min)
+		kept[want.Capacity.Desired] = true
+	}
+	require.Len(t, kept, 2, "10 while the proposal of 10 is within the window, 5 after")
+}

@@ -115,8 +115,13 @@ type hpaScratch struct {
 	hist    hpa.History
 	metrics []hpa.MetricValues
 	pods    []hpa.Pod // synthesized, for a group without pods
-	samples [][]hpa.Sample
-	values  [][]int64
+	// history's cutoff: Now − window, for the Now and window it was
+	// computed at.
+	cutoffNow, cutoff time.Time
+	cutoffWindow      time.Duration
+	cutoffSet         bool
+	samples           [][]hpa.Sample
+	values            [][]int64
 	// The recommendations' reasons and inputs, carved from slabs.
 	reasons intern
 	inputs  inputSlab
@@ -175,7 +180,13 @@ func (s *HPA) Needs() []Need { return append([]Need(nil), s.needs...) }
 func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), s.metrics...) }
 
 // Recommend implements Strategy.
-func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
+func (s *HPA) Recommend(ctx context.Context, st State) (Recommendation, error) {
+	return s.recommend(ctx, &st)
+}
+
+// recommend is Recommend reading the State through a pointer (see
+// stateRecommender); it changes nothing of *st.
+func (s *HPA) recommend(_ context.Context, st *State) (Recommendation, error) {
 	t := &st.Target
 	if !t.horizontal() {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
@@ -196,8 +207,8 @@ func (s *HPA) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
-	valid := s.input(&st, sc)
-	s.history(&st, sc.calc, &sc.hist)
+	valid := s.input(st, sc)
+	s.history(st, sc, &sc.hist)
 	d, err := sc.calc.Decide(sc.in, sc.hist)
 	// Keep the buffers for the next call.
 	sc.metrics = sc.in.Metrics[:0]
@@ -377,12 +388,17 @@ func pendingName(n int) string {
 // the target's scale events within the longest policy period, by
 // direction, and whether its last rescale took the target to zero. Older
 // entries cannot change a decision, so they are not read.
-func (s *HPA) history(st *State, c *hpa.Calculator, h *hpa.History) {
+func (s *HPA) history(st *State, sc *hpaScratch, h *hpa.History) {
 	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
-	window, period := hpaWindows(c)
+	window, period := hpaWindows(sc.calc)
 	recs := st.History.Recommendations
 	from, own := len(recs), false
-	cutoff := st.Now.Add(-window) // Now.Sub(At) > window ⇔ At before cutoff
+	// Now.Sub(At) > window ⇔ At before cutoff; the targets of a pass
+	// share their Now, and so their cutoff.
+	if sc.cutoffNow != st.Now || sc.cutoffWindow != window || !sc.cutoffSet { //nolint:staticcheck // the same readings and location: the same cutoff
+		sc.cutoffNow, sc.cutoffWindow, sc.cutoff, sc.cutoffSet = st.Now, window, st.Now.Add(-window), true
+	}
+	cutoff := sc.cutoff
 	for i := len(recs) - 1; i >= 0; i-- {
 		if recs[i].Strategy != s.name {
 			continue
@@ -393,8 +409,15 @@ func (s *HPA) history(st *State, c *hpa.Calculator, h *hpa.History) {
 		}
 		from = i
 	}
-	if !own {
+	switch {
+	case !own:
 		h.Recommendations = nil // the first decision: the controller records the current count
+	case h.Recommendations == nil:
+		// Not the first decision, even with every record of the strategy
+		// older than the window: an empty history, not a nil one (a new
+		// scratch's nil buffer read as a first decision, and kept the
+		// current count where a reused one scaled down).
+		h.Recommendations = make([]hpa.TimedReplicas, 0, 4)
 	}
 	for _, r := range recs[min(from, len(recs)):] {
 		if r.Strategy != s.name {

@@ -89,6 +89,14 @@ type Target struct {
 // rather than resized.
 func (t Target) Horizontal() bool { return t.horizontal() }
 
+// stateRecommender is a built-in strategy whose Recommend reads the State
+// through a pointer: the engine calls recommend and spares the copy of the
+// State (472 bytes) that Recommend's signature makes for every decision.
+// recommend must not change *st (TestRecommendLeavesStateAlone).
+type stateRecommender interface {
+	recommend(ctx context.Context, st *State) (Recommendation, error)
+}
+
 // horizontal is Horizontal through a pointer, for the package's own
 // calls: a method on a Target value, even inlined, first copies the whole
 // Target (336 bytes), several times a target in a pass.

@@ -223,6 +223,7 @@ func TestSupersedeThroughHPAHistory(t *testing.T) {
 		require.NoError(t, err)
 		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
 		require.NoError(t, err)
+		sc := &hpaScratch{calc: calc} // one scratch, deciding at times back and forth
 		down, up := calc.Config().DownscaleStabilizationWindow, time.Duration(0)
 		if b := calc.Spec().Behavior; b != nil {
 			down, up = *b.ScaleDown.StabilizationWindow, *b.ScaleUp.StabilizationWindow
@@ -256,8 +257,8 @@ func TestSupersedeThroughHPAHistory(t *testing.T) {
 				kept.supersede(s.HistoryExtremes())
 				for k := -10; k < 30; k += 2 {
 					now := at.Add(time.Duration(k) * 30 * time.Second)
-					s.history(&State{Now: now, History: all}, calc, &ha)
-					s.history(&State{Now: now, History: kept}, calc, &hk)
+					s.history(&State{Now: now, History: all}, sc, &ha)
+					s.history(&State{Now: now, History: kept}, sc, &hk)
 					require.Equal(t, extremes(ha.Recommendations, now), extremes(hk.Recommendations, now),
 						"behavior %v seed %d step %d now %s", cfg.Behavior != nil, seed, step, now.Sub(t0))
 					require.Equal(t, ha.Recommendations == nil, hk.Recommendations == nil, "a first decision in one only")

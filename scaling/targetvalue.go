@@ -106,9 +106,15 @@ func (s *TargetValue) Needs() []Need {
 }
 
 // Recommend implements Strategy.
-func (s *TargetValue) Recommend(_ context.Context, st State) (Recommendation, error) {
+func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, error) {
+	return s.recommend(ctx, &st)
+}
+
+// recommend is Recommend reading the State through a pointer (see
+// stateRecommender); it changes nothing of *st.
+func (s *TargetValue) recommend(_ context.Context, st *State) (Recommendation, error) {
 	t := &st.Target
-	ser, missing := needSeries(&st, s.cfg.Metric)
+	ser, missing := needSeries(st, s.cfg.Metric)
 	if missing != "" {
 		return keep(t, missing), nil
 	}

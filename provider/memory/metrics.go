@@ -165,16 +165,18 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	if !known {
 		return provider.Series{}, notFound("query metric", q.ResourceID)
 	}
-	return query(q, d, now, nil)
+	return query(q, d, now.Add(time.Nanosecond), nil)
 }
 
 // query answers the valid query q from d (nil when the resource has no
 // data for the metric) as of now, writing the values into dst's capacity
 // (nil: a new slice).
-func query(q provider.Query, d *metricData, now time.Time, dst []float64) (provider.Series, error) {
+// limit is now + 1 ns, the end of what is visible at now (a batch
+// computes it once for all its queries).
+func query(q provider.Query, d *metricData, limit time.Time, dst []float64) (provider.Series, error) {
 	// Data after now is not visible yet.
 	visible := q
-	if limit := now.Add(time.Nanosecond); visible.End.After(limit) {
+	if visible.End.After(limit) {
 		visible.End = limit
 	}
 	var out provider.Series

@@ -178,7 +178,8 @@ type Calculator struct {
 	aboveTarget      []string // their rescale reasons
 
 	m       matcher
-	single  []int // Metric's matches
+	init    initMemo // cpuUnready's, kept from call to call
+	single  []int    // Metric's matches
 	pods    []podInfo
 	weight  []int // per sample: the pods it stands for, 0 once set aside
 	kept    int   // the sum of weight: the samples in the metrics set
@@ -265,12 +266,13 @@ func (c *Calculator) Metric(i int, in MetricInput) (MetricResult, error) {
 	if err != nil {
 		return MetricResult{}, provider.Within("values", err)
 	}
-	return c.metric(c.spec.Metrics[i], in, match)
+	return c.metric(&c.spec.Metrics[i], &in, match)
 }
 
 // metric dispatches on the metric's type and target, as
 // computeReplicasForMetric does (validated input).
-func (c *Calculator) metric(spec MetricSpec, in MetricInput, match []int) (MetricResult, error) {
+// The input is passed by pointer down the calculation (it is read only).
+func (c *Calculator) metric(spec *MetricSpec, in *MetricInput, match []int) (MetricResult, error) {
 	res := MetricResult{Timestamp: in.Values.Timestamp}
 	if len(in.Values.Samples) > 0 {
 		res.Timestamp = in.Values.Samples[0].Timestamp
@@ -348,9 +350,8 @@ func (m MetricSpec) resource() (ResourceName, string) {
 // and for none once removed. match holds each pod's sample index (-1 for
 // none). It returns the ready pod count and the numbers of unready and
 // missing pods, each entry counting its Count.
-func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
+func (c *Calculator) group(in *MetricInput, match []int, resource ResourceName) (ready, unready, missing int) {
 	samples := in.Values.Samples
-	var init initMemo
 	c.pods = c.pods[:0]
 	c.weight = slices.Grow(c.weight[:0], len(samples))[:len(samples)]
 	for i := range c.weight {
@@ -368,7 +369,7 @@ func (c *Calculator) group(in MetricInput, match []int, resource ResourceName) (
 			info.class = podUnready
 		case info.sample < 0:
 			info.class = podMissing
-		case cpu && c.cpuUnready(p, &samples[info.sample], in.Now, &init):
+		case cpu && c.cpuUnready(p, &samples[info.sample], in.Now, &c.init):
 			info.class = podUnready
 		default:
 			info.class = podReady
@@ -404,8 +405,8 @@ func (c *Calculator) cpuUnready(p *Pod, s *Sample, now time.Time, m *initMemo) b
 	if p.Ready == "" || p.StartTime.IsZero() {
 		return true
 	}
-	if !m.ok || m.start != p.StartTime { //nolint:staticcheck // the same wall and monotonic reading and location: the same answer
-		m.start, m.within, m.ok = p.StartTime, p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now), true
+	if !m.ok || m.start != p.StartTime || m.now != now { //nolint:staticcheck // the same wall and monotonic readings and locations: the same answer
+		m.start, m.now, m.within, m.ok = p.StartTime, now, p.StartTime.Add(c.cfg.CPUInitializationPeriod).After(now), true
 	}
 	if m.within {
 		return p.Ready == ConditionFalse || s.Timestamp.Before(p.ReadyTransition.Add(s.Window))
@@ -414,18 +415,20 @@ func (c *Calculator) cpuUnready(p *Pod, s *Sample, now time.Time, m *initMemo) b
 }
 
 // initMemo remembers whether the last start time seen is within the CPU
-// initialization period (StartTime + period after now), for the next pod
-// with the same start time: the pods of one rollout, or those the scaling
-// package synthesizes, share theirs.
+// initialization period at the last now (StartTime + period after now),
+// for the next pod with the same start time at the same now: the pods of
+// one rollout, or those the scaling package synthesizes, share theirs,
+// and a Calculator shared by the targets of a pass sees one now.
 type initMemo struct {
 	start  time.Time
+	now    time.Time
 	within bool
 	ok     bool
 }
 
 // resourceUtilization is GetResourceReplicas: a utilization target in
 // percent of the pods' requests.
-func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource ResourceName, container string, target int32) (replicas, utilization int32, raw int64, err error) {
+func (c *Calculator) resourceUtilization(in *MetricInput, match []int, resource ResourceName, container string, target int32) (replicas, utilization int32, raw int64, err error) {
 	if len(in.Pods) == 0 {
 		return 0, 0, 0, ErrNoPods
 	}
@@ -508,7 +511,7 @@ func (c *Calculator) resourceUtilization(in MetricInput, match []int, resource R
 
 // plain is calcPlainMetricReplicas: an average value target over the
 // pods' samples (a pods metric, or a resource's average value).
-func (c *Calculator) plain(in MetricInput, match []int, resource ResourceName, target int64) (replicas int32, usage int64, err error) {
+func (c *Calculator) plain(in *MetricInput, match []int, resource ResourceName, target int64) (replicas int32, usage int64, err error) {
 	if len(in.Pods) == 0 {
 		return 0, 0, ErrNoPods
 	}
@@ -557,7 +560,7 @@ func (c *Calculator) plain(in MetricInput, match []int, resource ResourceName, t
 // usageRatioReplicas is getUsageRatioReplicaCount: an object or external
 // value target, scaled by the ready pods; from zero replicas the ratio
 // alone.
-func (c *Calculator) usageRatioReplicas(in MetricInput, ratio float64) (int32, error) {
+func (c *Calculator) usageRatioReplicas(in *MetricInput, ratio float64) (int32, error) {
 	if in.SpecReplicas == 0 {
 		return ceilReplicas(ratio), nil
 	}
@@ -579,7 +582,7 @@ func (c *Calculator) usageRatioReplicas(in MetricInput, ratio float64) (int32, e
 // perPodReplicas is GetObjectPerPodMetricReplicas and
 // GetExternalPerPodMetricReplicas: an average value target per replica,
 // counted against scale.status.replicas.
-func perPodReplicas(in MetricInput, usage, target int64, external bool) (int32, int64) {
+func perPodReplicas(in *MetricInput, usage, target int64, external bool) (int32, int64) {
 	replicas := in.StatusReplicas
 	ratio := float64(usage) / (float64(target) * float64(replicas))
 	if !in.Tolerances.Within(ratio) {

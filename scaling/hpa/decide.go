@@ -66,11 +66,10 @@ func (c *Calculator) replicas(in Input) (Proposal, error) {
 	p := Proposal{}
 	invalid := 0
 	var first error
-	for i, spec := range c.spec.Metrics {
-		r, err := c.metric(spec, MetricInput{
-			Now: in.Now, SpecReplicas: in.SpecReplicas, StatusReplicas: in.StatusReplicas,
-			Tolerances: c.tol, Pods: in.Pods, Values: in.Metrics[i],
-		}, c.m.matches[i])
+	mi := MetricInput{Now: in.Now, SpecReplicas: in.SpecReplicas, StatusReplicas: in.StatusReplicas, Tolerances: c.tol, Pods: in.Pods}
+	for i := range c.spec.Metrics {
+		mi.Values = in.Metrics[i]
+		r, err := c.metric(&c.spec.Metrics[i], &mi, c.m.matches[i])
 		c.results = append(c.results, r)
 		if err != nil {
 			if invalid == 0 {

@@ -93,7 +93,7 @@ func TestGroupPods(t *testing.T) {
 			c := &Calculator{cfg: tinternal}
 			match, err := c.m.match(tt.pods, tt.samples, nil)
 			require.NoError(t, err)
-			ready, unready, missing := c.group(MetricInput{Now: tnow, Pods: tt.pods, Values: MetricValues{Samples: tt.samples}}, match, tt.resource)
+			ready, unready, missing := c.group(&MetricInput{Now: tnow, Pods: tt.pods, Values: MetricValues{Samples: tt.samples}}, match, tt.resource)
 			var gotUnready, gotMissing, gotIgnored []string
 			for i, p := range c.pods {
 				switch p.class {

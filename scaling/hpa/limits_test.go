@@ -31,3 +31,35 @@ func TestCPUInitializationAtTheEndOfTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int32(2), res.Replicas)
 }
+
+// TestCPUInitializationAcrossDecisions checks that a Calculator deciding
+// again at another time reads the CPU initialization period afresh (it
+// remembers the last answer for a start time, at a time): a pod started
+// at T, not ready since T+30 s (set aside during the 2-minute period, then
+// counted: its readiness changed after the initial readiness delay),
+// decided every 20 s through the period and past it, by one Calculator
+// and by a new one each time.
+func TestCPUInitializationAcrossDecisions(t *testing.T) {
+	t.Parallel()
+	spec := hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{cpuUtilization(50, "")}}
+	shared, err := hpa.NewCalculator(testConfig, spec)
+	require.NoError(t, err)
+	start := now.Add(-10 * time.Minute)
+	pods := []hpa.Pod{
+		{Name: "new", Phase: hpa.PhaseRunning, Ready: hpa.ConditionFalse, StartTime: start, ReadyTransition: start.Add(30 * time.Second),
+			Containers: []hpa.Container{{Name: "c", Requests: hpa.ResourceList{hpa.ResourceCPU: 1000}}}},
+	}
+	seen := map[bool]bool{}
+	for at := start.Add(10 * time.Second); at.Before(start.Add(4 * time.Minute)); at = at.Add(20 * time.Second) {
+		in := hpa.MetricInput{Now: at, SpecReplicas: 2, StatusReplicas: 2, Tolerances: defaultTolerances, Pods: pods,
+			Values: hpa.MetricValues{Samples: []hpa.Sample{{Pod: "new", Value: 1000, Timestamp: at, Window: time.Minute}}}}
+		fresh, err := hpa.NewCalculator(testConfig, spec)
+		require.NoError(t, err)
+		want, werr := fresh.Metric(0, in)
+		got, gerr := shared.Metric(0, in)
+		require.Equal(t, werr, gerr, "at %s", at.Sub(start))
+		require.Equal(t, want, got, "at %s", at.Sub(start))
+		seen[werr == nil] = true
+	}
+	require.Len(t, seen, 2, "the pod's sample is set aside (no ready metrics), then counted")
+}
