@@ -8,6 +8,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
 )
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -66,4 +67,11 @@ func (g allowAll) Evaluate(ctx context.Context, p safety.Proposal) (safety.Decis
 // fnTarget is a function of the given memory and timeout.
 func fnTarget(mib int, timeout time.Duration) scaling.Target {
 	return scaling.Target{ID: "fn", Resource: provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: mib, Timeout: timeout}}}
+}
+
+// cpuUtilization is an HPA resource metric of CPU utilization at target
+// percent.
+func cpuUtilization(target int32) hpa.MetricSpec {
+	return hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: target}}}
 }

@@ -250,8 +250,7 @@ func TestStepComparisons(t *testing.T) {
 // scale up (the ratio with the pending ones, 0.75, turns the direction).
 func TestHPAStrategyPendingInstances(t *testing.T) {
 	t.Parallel()
-	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
-		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpuUtilization(60)}}, "")
 	require.NoError(t, err)
 	g := group(4, 1, 20)
 	g.Capacity.Ready = 2
@@ -607,8 +606,7 @@ func requireField(t *testing.T, err error, field, name string) {
 // hpa.Pod.Count). Random groups, loads and bounds, a first decision each.
 func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 	t.Parallel()
-	metrics := []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
-		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}
+	metrics := []hpa.MetricSpec{cpuUtilization(60)}
 	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: metrics}, "")
 	require.NoError(t, err)
 	long := time.Unix(0, 0).UTC()
@@ -689,8 +687,7 @@ func TestHPAStrategySynthesizedPodNames(t *testing.T) {
 // pods panicked before they became entries of identical pods).
 func TestHPAStrategyImpossibleCapacity(t *testing.T) {
 	t.Parallel()
-	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
-		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpuUtilization(60)}}, "")
 	require.NoError(t, err)
 	g := group(3, 1, 20)
 	g.Capacity.Ready = -2
@@ -710,8 +707,7 @@ func TestHPAStrategyImpossibleCapacity(t *testing.T) {
 // scaled down to 5.
 func TestHPAStrategyAcrossTimes(t *testing.T) {
 	t.Parallel()
-	cfg := scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
-		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}
+	cfg := scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpuUtilization(60)}}
 	shared, err := scaling.NewHPA(cfg, "hpa")
 	require.NoError(t, err)
 	hist := scaling.History{Recommendations: []scaling.RecommendationRecord{{At: t0.Add(-time.Minute), Strategy: "hpa", Current: 10, Desired: 10, Proposal: 10, First: true}}}

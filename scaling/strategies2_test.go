@@ -292,8 +292,7 @@ func TestVerticalConfigErrors(t *testing.T) {
 // stabilization then holds a scale down.
 func TestHPAStrategyOnGroup(t *testing.T) {
 	t.Parallel()
-	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
-		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}}}, "")
+	s, err := scaling.NewHPA(scaling.HPAConfig{Metrics: []hpa.MetricSpec{cpuUtilization(60)}}, "")
 	require.NoError(t, err)
 	g := group(3, 1, 10)
 	rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.9)))
