@@ -587,13 +587,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i := range candidates {
 		c := &candidates[i]
-		var rec Recommendation
-		var err error
-		if r, ok := c.Strategy.(stateRecommender); ok {
-			rec, err = r.recommend(ctx, s)
-		} else {
-			rec, err = c.Strategy.Recommend(ctx, *s)
-		}
+		rec, err := recommend(ctx, c.Strategy, s)
 		if err == nil {
 			err = rec.validate(&s.Target)
 		}

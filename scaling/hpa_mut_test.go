@@ -1,6 +1,7 @@
 package scaling_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -726,4 +727,43 @@ func TestHPAStrategyAcrossTimes(t *testing.T) {
 		kept[want.Capacity.Desired] = true
 	}
 	require.Len(t, kept, 2, "10 while the proposal of 10 is within the window, 5 after")
+}
+
+// overriddenHPA and overriddenTargetValue are a host's strategies that
+// embed a built-in one and override its Recommend.
+type overriddenHPA struct{ *scaling.HPA }
+
+func (p overriddenHPA) Recommend(ctx context.Context, st scaling.State) (scaling.Recommendation, error) {
+	rec, err := p.HPA.Recommend(ctx, st)
+	rec.Capacity.Desired, rec.Proposal, rec.Reason = 7, 7, "overridden"
+	return rec, err
+}
+
+type overriddenTargetValue struct{ *scaling.TargetValue }
+
+func (p overriddenTargetValue) Recommend(ctx context.Context, st scaling.State) (scaling.Recommendation, error) {
+	rec, err := p.TargetValue.Recommend(ctx, st)
+	rec.Capacity.Desired, rec.Proposal, rec.Reason = 7, 7, "overridden"
+	return rec, err
+}
+
+// TestEmbeddedStrategyOverride checks that the engine calls a host's
+// Recommend on a type embedding a built-in strategy (whose own State is
+// read through a pointer, an unexported method the embedding promotes;
+// found by a review: the engine called the embedded one).
+func TestEmbeddedStrategyOverride(t *testing.T) {
+	t.Parallel()
+	h, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	tv, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)})
+	require.NoError(t, err)
+	for name, s := range map[string]scaling.Strategy{"hpa": overriddenHPA{h}, "target_value": overriddenTargetValue{tv}} {
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: emptyCloud(t)}, allowAll{})
+		require.NoError(t, err)
+		st := scaling.State{Now: t0, Target: group(10, 1, 20), Metrics: []provider.Series{series(provider.MetricCPU, t0, time.Minute, 0.3)}}
+		d, err := e.Decide(t.Context(), st, []scaling.Candidate{{Name: name, Strategy: s}}, "")
+		require.NoError(t, err)
+		assert.Equal(t, "overridden", d.Chosen.Reason, name)
+		assert.Equal(t, 7, d.Chosen.Capacity.Desired, name)
+	}
 }

@@ -13,14 +13,9 @@ import (
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
 
-var (
-	_ stateRecommender = (*HPA)(nil)
-	_ stateRecommender = (*TargetValue)(nil)
-)
-
 // TestRecommendLeavesStateAlone checks that the built-in strategies the
-// engine hands the State by pointer (stateRecommender) change nothing of
-// it, deeply: a group without pods and with pods, with a history, with a
+// engine hands the State by pointer (recommend) change nothing of it,
+// deeply: a group without pods and with pods, with a history, with a
 // metric that failed; and that recommend answers as Recommend.
 func TestRecommendLeavesStateAlone(t *testing.T) {
 	t.Parallel()
@@ -57,12 +52,9 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 		},
 	}
 	for name, state := range states {
-		for _, s := range []interface {
-			Strategy
-			stateRecommender
-		}{h, tv} {
+		for _, s := range []Strategy{h, tv} {
 			st := state()
-			got, gerr := s.recommend(t.Context(), &st)
+			got, gerr := recommend(t.Context(), s, &st)
 			assert.Equal(t, state(), st, "%s: %T changed the State", name, s)
 			want, werr := s.Recommend(t.Context(), state())
 			assert.Equal(t, werr, gerr, name)

@@ -89,12 +89,21 @@ type Target struct {
 // rather than resized.
 func (t Target) Horizontal() bool { return t.horizontal() }
 
-// stateRecommender is a built-in strategy whose Recommend reads the State
-// through a pointer: the engine calls recommend and spares the copy of the
-// State (472 bytes) that Recommend's signature makes for every decision.
-// recommend must not change *st (TestRecommendLeavesStateAlone).
-type stateRecommender interface {
-	recommend(ctx context.Context, st *State) (Recommendation, error)
+// recommend is s.Recommend(ctx, *st), except that the built-in strategies
+// whose Recommend reads the State through a pointer are called with st:
+// the engine spares the copy of the State (472 bytes) that Recommend's
+// signature makes for every decision. Their recommend must not change *st
+// (TestRecommendLeavesStateAlone). The exact types are matched, not an
+// interface: a host's type that embeds one of them and overrides
+// Recommend gets its own Recommend (TestEmbeddedStrategyOverride).
+func recommend(ctx context.Context, s Strategy, st *State) (Recommendation, error) {
+	switch b := s.(type) {
+	case *HPA:
+		return b.recommend(ctx, st)
+	case *TargetValue:
+		return b.recommend(ctx, st)
+	}
+	return s.Recommend(ctx, *st)
 }
 
 // horizontal is Horizontal through a pointer, for the package's own

@@ -133,3 +133,31 @@ func TestQueryMetricsValidatesEachRead(t *testing.T) {
 		}
 	}
 }
+
+// zeroClock reads the zero time.
+type zeroClock struct{}
+
+func (zeroClock) Now() time.Time                       { return time.Time{} }
+func (zeroClock) After(time.Duration) <-chan time.Time { return make(chan time.Time) }
+
+// TestQueryMetricsAtZeroTime checks a batch at the zero time answers as
+// QueryMetric: the step at now is visible (a batch remembers now + 1 ns
+// for its queries, and had taken its empty memory for the zero time's;
+// found by a review).
+func TestQueryMetricsAtZeroTime(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{}, memory.WithClock(zeroClock{}))
+	require.NoError(t, err)
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 5, Desired: 2}))
+	var z time.Time
+	require.NoError(t, c.SetSeries(provider.Series{ResourceID: "web", Metric: provider.MetricCPU, Start: z.Add(-time.Minute), Step: time.Minute, Values: []float64{1, 2, 3}}))
+	q := provider.Query{ResourceID: "web", Metric: provider.MetricCPU, Start: z.Add(-time.Minute), End: z.Add(2 * time.Minute), Step: time.Minute}
+	want, err := c.QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	require.Equal(t, []float64{1, 2}, want.Values[:2])
+	reads := []provider.MetricRead{{Query: q}}
+	require.NoError(t, c.QueryMetrics(t.Context(), reads))
+	require.NoError(t, reads[0].Err)
+	require.Equal(t, want.Values[:2], reads[0].Series.Values[:2])
+	require.True(t, provider.IsGap(reads[0].Series.Values[2]), "the step after now")
+}
