@@ -587,7 +587,23 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	failed := 0 // a bit per candidate that failed (the first 64)
 	for i := range candidates {
 		c := &candidates[i]
-		rec, err := recommend(ctx, c.Strategy, s)
+		// The built-in strategies that read the State through a pointer
+		// are called so, sparing a copy of the State (472 bytes) a
+		// decision; their recommend must not change *s
+		// (TestRecommendLeavesStateAlone). The exact types are matched,
+		// not an interface: a host's type that embeds one of them and
+		// overrides Recommend gets its own Recommend
+		// (TestEmbeddedStrategyOverride).
+		var rec Recommendation
+		var err error
+		switch b := c.Strategy.(type) {
+		case *HPA:
+			rec, err = b.recommend(ctx, s)
+		case *TargetValue:
+			rec, err = b.recommend(ctx, s)
+		default:
+			rec, err = c.Strategy.Recommend(ctx, *s)
+		}
 		if err == nil {
 			err = rec.validate(&s.Target)
 		}

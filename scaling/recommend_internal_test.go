@@ -1,6 +1,7 @@
 package scaling
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -14,8 +15,8 @@ import (
 )
 
 // TestRecommendLeavesStateAlone checks that the built-in strategies the
-// engine hands the State by pointer (recommend) change nothing of it,
-// deeply: a group without pods and with pods, with a history, with a
+// engine hands the State by pointer (Engine.decide) change nothing of
+// it, deeply: a group without pods and with pods, with a history, with a
 // metric that failed; and that recommend answers as Recommend.
 func TestRecommendLeavesStateAlone(t *testing.T) {
 	t.Parallel()
@@ -52,9 +53,12 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 		},
 	}
 	for name, state := range states {
-		for _, s := range []Strategy{h, tv} {
+		for _, s := range []interface {
+			Strategy
+			recommend(ctx context.Context, st *State) (Recommendation, error)
+		}{h, tv} {
 			st := state()
-			got, gerr := recommend(t.Context(), s, &st)
+			got, gerr := s.recommend(t.Context(), &st)
 			assert.Equal(t, state(), st, "%s: %T changed the State", name, s)
 			want, werr := s.Recommend(t.Context(), state())
 			assert.Equal(t, werr, gerr, name)

@@ -89,23 +89,6 @@ type Target struct {
 // rather than resized.
 func (t Target) Horizontal() bool { return t.horizontal() }
 
-// recommend is s.Recommend(ctx, *st), except that the built-in strategies
-// whose Recommend reads the State through a pointer are called with st:
-// the engine spares the copy of the State (472 bytes) that Recommend's
-// signature makes for every decision. Their recommend must not change *st
-// (TestRecommendLeavesStateAlone). The exact types are matched, not an
-// interface: a host's type that embeds one of them and overrides
-// Recommend gets its own Recommend (TestEmbeddedStrategyOverride).
-func recommend(ctx context.Context, s Strategy, st *State) (Recommendation, error) {
-	switch b := s.(type) {
-	case *HPA:
-		return b.recommend(ctx, st)
-	case *TargetValue:
-		return b.recommend(ctx, st)
-	}
-	return s.Recommend(ctx, *st)
-}
-
 // horizontal is Horizontal through a pointer, for the package's own
 // calls: a method on a Target value, even inlined, first copies the whole
 // Target (336 bytes), several times a target in a pass.
