@@ -48,6 +48,9 @@ func (e *entry) setMetric(m provider.Metric, d *metricData) {
 type metricData struct {
 	samples []provider.Sample
 	series  *provider.Series
+	// wallStart is set when series.Start carries no monotonic clock
+	// reading: a time's Sub from it is then the wall clocks' difference.
+	wallStart bool
 }
 
 // AddSamples appends raw samples of metric m to resource id. The samples
@@ -134,7 +137,7 @@ func (c *Cloud) SetSeries(s provider.Series) (err error) {
 	if !ok {
 		return notFound("set series", s.ResourceID)
 	}
-	e.setMetric(s.Metric, &metricData{series: &s})
+	e.setMetric(s.Metric, &metricData{series: &s, wallStart: s.Start == s.Start.Round(0)}) //nolint:staticcheck // == sees the monotonic reading Round(0) strips
 	return nil
 }
 
@@ -184,7 +187,7 @@ func query(q provider.Query, d *metricData, limit time.Time, dst []float64) (pro
 	case d == nil || !visible.End.After(visible.Start):
 		out = provider.Series{Values: gaps(dst, q.Steps())}
 	case d.series != nil:
-		out = resampleSeries(dst, *d.series, q, visible.End)
+		out = resampleSeries(dst, *d.series, d.wallStart, q, visible.End)
 	default:
 		// Samples are sorted and valid: resample only the window.
 		lo, _ := slices.BinarySearchFunc(d.samples, visible.Start, cmpSampleTime)
@@ -214,11 +217,19 @@ func gaps(dst []float64, n int) []float64 {
 // using only steps of src that start before visibleEnd, into dst's
 // capacity (or a new slice). It works in integer offsets from src.Start,
 // so a fleet scan spends its time on the values, not on time arithmetic.
-func resampleSeries(dst []float64, src provider.Series, q provider.Query, visibleEnd time.Time) provider.Series {
+//
+// wallStart says src.Start carries no monotonic clock reading.
+func resampleSeries(dst []float64, src provider.Series, wallStart bool, q provider.Query, visibleEnd time.Time) provider.Series {
 	n := q.Steps()
 	out := provider.Series{Values: slices.Grow(dst[:0], n)[:n]}
-	base := q.Start.Sub(src.Start)
-	limit := minTime(visibleEnd, q.End).Sub(src.Start)
+	sub := func(t time.Time) time.Duration {
+		if wallStart {
+			return subWall(t, src.Start)
+		}
+		return t.Sub(src.Start)
+	}
+	base := sub(q.Start)
+	limit := sub(minTime(visibleEnd, q.End))
 	// firstAt returns the index of the first step of src starting at or
 	// after offset d, clamped to [0, len].
 	firstAt := func(d time.Duration) int {
@@ -262,4 +273,14 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// subWall is t.Sub(u) for a u without a monotonic clock reading, when
+// Sub is the difference of the wall clocks, without Sub's overflow check
+// (an Add and an Equal) while the difference is far from overflowing.
+func subWall(t, u time.Time) time.Duration {
+	if s := t.Unix() - u.Unix(); s > -1<<32 && s < 1<<32 {
+		return time.Duration(s)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+	}
+	return t.Sub(u)
 }
