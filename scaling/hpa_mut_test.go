@@ -623,7 +623,7 @@ func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 		rec, err := s.Recommend(t.Context(), stateWith(g, ser))
 		require.NoError(t, err)
 
-		calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MinReplicas: ptr32(1), MaxReplicas: 60, Metrics: metrics})
+		calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MinReplicas: new(int32(1)), MaxReplicas: 60, Metrics: metrics})
 		require.NoError(t, err)
 		in := hpa.Input{Now: t0, SpecReplicas: int32(desired), StatusReplicas: int32(current), Metrics: make([]hpa.MetricValues, 1)}
 		containers := []hpa.Container{{Requests: hpa.ResourceList{hpa.ResourceCPU: 1000}}}
@@ -651,8 +651,6 @@ func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 		require.Equal(t, int(d.Replicas), rec.Capacity.Desired, "round %d: %s", round, rec.Reason)
 	}
 }
-
-func ptr32(v int32) *int32 { return &v }
 
 // TestHPAStrategySynthesizedPodNames pins the names an error about a
 // group's instances gives them: those of the first of its pending

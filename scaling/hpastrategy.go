@@ -184,8 +184,8 @@ func (s *HPA) Recommend(ctx context.Context, st State) (Recommendation, error) {
 	return s.recommend(ctx, &st)
 }
 
-// recommend is Recommend reading the State through a pointer (see
-// stateRecommender); it changes nothing of *st.
+// recommend is Recommend reading the State through a pointer, as the
+// engine calls it (Engine.decide); it changes nothing of *st.
 func (s *HPA) recommend(_ context.Context, st *State) (Recommendation, error) {
 	t := &st.Target
 	if !t.horizontal() {

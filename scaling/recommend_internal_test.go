@@ -25,7 +25,7 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 		Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}
 	h, err := NewHPA(HPAConfig{Metrics: []hpa.MetricSpec{cpu}}, "hpa")
 	require.NoError(t, err)
-	tv, err := NewTargetValue(TargetValueConfig{Metric: provider.MetricCPU, Target: ptrFloat(0.6)})
+	tv, err := NewTargetValue(TargetValueConfig{Metric: provider.MetricCPU, Target: new(0.6)})
 	require.NoError(t, err)
 	states := map[string]func() State{
 		"group": func() State {
@@ -66,5 +66,3 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 		}
 	}
 }
-
-func ptrFloat(v float64) *float64 { return &v }

@@ -110,8 +110,8 @@ func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, 
 	return s.recommend(ctx, &st)
 }
 
-// recommend is Recommend reading the State through a pointer (see
-// stateRecommender); it changes nothing of *st.
+// recommend is Recommend reading the State through a pointer, as the
+// engine calls it (Engine.decide); it changes nothing of *st.
 func (s *TargetValue) recommend(_ context.Context, st *State) (Recommendation, error) {
 	t := &st.Target
 	ser, missing := needSeries(st, s.cfg.Metric)

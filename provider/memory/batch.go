@@ -69,8 +69,8 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 	// The reads of a batch mostly differ only in their resource: a query
 	// of a stored resource (whose ID is valid) that is otherwise the last
 	// query validated is valid too, and is not validated again.
-	var valid provider.Query
 	var (
+		valid     provider.Query
 		at, limit time.Time // the batch's now, and now + 1 ns (see query)
 		limitSet  bool      // (now may be the zero time)
 	)

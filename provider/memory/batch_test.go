@@ -1,6 +1,7 @@
 package memory_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -89,9 +90,13 @@ func TestQueryMetricsReusesValues(t *testing.T) {
 func TestQueryMetricsValidatesEachRead(t *testing.T) {
 	t.Parallel()
 	c, m := newCloud(t)
-	for _, id := range []string{"web", "api"} {
+	for k, id := range []string{"web", "api"} {
+		vals := make([]float64, 120)
+		for i := range vals {
+			vals[i] = float64(100*k + i) // distinct by resource and step
+		}
 		require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 5, Desired: 2}))
-		require.NoError(t, c.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: m.Now().Add(-time.Hour), Step: time.Minute, Values: make([]float64, 120)}))
+		require.NoError(t, c.SetSeries(provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: m.Now().Add(-time.Hour), Step: time.Minute, Values: vals}))
 	}
 	base := provider.Query{ResourceID: "web", Metric: provider.MetricCPU, Start: m.Now().Add(-5 * time.Minute), End: m.Now(), Step: time.Minute}
 	vary := func(f func(*provider.Query)) provider.Query { q := base; f(&q); return q }
@@ -129,7 +134,7 @@ func TestQueryMetricsValidatesEachRead(t *testing.T) {
 			}
 			require.NoError(t, reads[i].Err, "round %d: %+v", round, q)
 			assert.Equal(t, want.Start, reads[i].Series.Start)
-			assert.Len(t, reads[i].Series.Values, len(want.Values))
+			assert.Equal(t, fmt.Sprint(want.Values), fmt.Sprint(reads[i].Series.Values), "round %d: %+v (printed: gaps are NaN)", round, q)
 		}
 	}
 }
