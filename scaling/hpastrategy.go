@@ -123,7 +123,7 @@ type hpaScratch struct {
 	samples           [][]hpa.Sample
 	values            [][]int64
 	// The recommendations' reasons and inputs, carved from slabs.
-	reasons intern
+	reasons reasonMemo
 	inputs  inputSlab
 }
 
@@ -225,7 +225,7 @@ func (s *HPA) recommend(_ context.Context, st *State) (Recommendation, error) {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
 	default: // rec.Reason says whether the group's bounds clamped it
-		rec.Reason = hpaReason(d, t.Capacity.Desired, rec.Reason, &sc.reasons)
+		rec.Reason = hpaReason(&d, t.Capacity.Desired, rec.Reason, &sc.reasons)
 	}
 	rec.Inputs = sc.inputs.make(2 * len(d.Metrics))
 	for i, r := range d.Metrics {
@@ -479,7 +479,7 @@ func (s *HPA) HistoryExtremes() (highest, lowest bool) {
 func (s *HPA) HistoryWindow() time.Duration { return s.window }
 
 // hpaReason is the reason of an HPA decision d at current replicas,
-// followed by suffix, from the intern table slab:
+// followed by suffix, remembered in memo:
 //
 //	fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited)
 //
@@ -487,23 +487,35 @@ func (s *HPA) HistoryWindow() time.Duration { return s.window }
 //
 //	fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited)
 //
-// built without boxing the arguments (a decision per target per pass).
-func hpaReason(d hpa.Decision, current int, suffix string, slab *intern) string {
+// built without boxing the arguments (a decision per target per pass),
+// and only from the key it is remembered by.
+func hpaReason(d *hpa.Decision, current int, suffix string, memo *reasonMemo) string {
+	k := reasonKey{set: true, rescale: d.Rescale, able: d.AbleToScale, limited: d.ScalingLimited, suffix: suffix}
+	if d.Rescale {
+		k.reason, k.current, k.a = d.Reason, current, d.Replicas
+	} else {
+		k.active, k.a, k.b = d.ScalingActive, d.Proposal, d.Stabilized
+	}
+	i := k.slot()
+	if memo.keys[i] == k {
+		return memo.texts[i]
+	}
 	var buf [160]byte
 	var b []byte
-	if d.Rescale {
-		b = append(append(buf[:0], d.Reason...), ": "...)
-		b = strconv.AppendInt(b, int64(current), 10)
-		b = strconv.AppendInt(append(b, " → "...), int64(d.Replicas), 10)
+	if k.rescale {
+		b = append(append(buf[:0], k.reason...), ": "...)
+		b = strconv.AppendInt(b, int64(k.current), 10)
+		b = strconv.AppendInt(append(b, " → "...), int64(k.a), 10)
+		b = append(b, " ("...)
 	} else {
-		b = strconv.AppendInt(append(buf[:0], "no rescale: proposal "...), int64(d.Proposal), 10)
-		b = strconv.AppendInt(append(b, ", stabilized "...), int64(d.Stabilized), 10)
-		b = append(append(append(b, " ("...), d.ScalingActive...), ", "...)
-		b = append(append(append(b, d.AbleToScale...), ", "...), d.ScalingLimited...)
-		return slab.string(append(append(b, ')'), suffix...))
+		b = strconv.AppendInt(append(buf[:0], "no rescale: proposal "...), int64(k.a), 10)
+		b = strconv.AppendInt(append(b, ", stabilized "...), int64(k.b), 10)
+		b = append(append(append(b, " ("...), k.active...), ", "...)
 	}
-	b = append(append(append(b, " ("...), d.AbleToScale...), ", "...)
-	return slab.string(append(append(append(b, d.ScalingLimited...), ')'), suffix...))
+	b = append(append(append(b, k.able...), ", "...), k.limited...)
+	s := memo.slab.string(append(append(b, ')'), k.suffix...))
+	memo.keys[i], memo.texts[i] = k, s
+	return s
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a

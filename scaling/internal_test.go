@@ -35,7 +35,7 @@ func TestReasonsAsSprintf(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "down", f), targetValueReason(-1, f, 0.01))
 	}
 	var (
-		slab intern
+		memo reasonMemo
 		made [][2]string
 	)
 	for _, d := range []hpa.Decision{
@@ -51,7 +51,7 @@ func TestReasonsAsSprintf(t *testing.T) {
 				if d.Rescale {
 					want = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited) + suffix
 				}
-				got := hpaReason(d, current, suffix, &slab)
+				got := hpaReason(&d, current, suffix, &memo)
 				assert.Equal(t, want, got)
 				made = append(made, [2]string{want, got})
 			}
@@ -108,25 +108,50 @@ func TestSlabs(t *testing.T) {
 		require.Equal(t, wantS[i], gotS[i], "string %d", i)
 		require.Equal(t, wantIn[i], gotIn[i], "inputs %d", i)
 	}
+}
 
-	// The intern table: repeated strings come back equal (from the
-	// table), new ones too, past the table's size and its restarts.
+// TestReasonMemo checks that the remembered reasons read as fmt.Sprintf
+// makes them: 20,000 random decisions from domains small enough that
+// most are repeats and some share a slot with another, each field and
+// the suffix varied (a key that left one out would answer a remembered
+// reason of other values).
+func TestReasonMemo(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 5))
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
 	var (
-		in   intern
-		made = map[string]string{}
+		memo         reasonMemo
+		hits, misses int
 	)
-	for i := range 20 * internMax {
-		want := fmt.Sprintf("reason %d → %d", rng.IntN(3*internMax), i%7)
-		b := []byte(want)
-		got := in.string(b)
-		b[0] = '!'
-		require.Equal(t, want, got)
-		made[got] = want
-		require.LessOrEqual(t, len(in.seen), internMax)
+	for range 20_000 {
+		d := hpa.Decision{
+			Rescale:        rng.IntN(2) == 0,
+			Reason:         pick(hpa.RescaleAboveMax, "cpu resource utilization (percentage of request) above target"),
+			Replicas:       int32(rng.IntN(3)),
+			Proposal:       int32(rng.IntN(3) - 1),
+			Stabilized:     int32(rng.IntN(3)),
+			ScalingActive:  pick("ValidMetricFound", ""),
+			AbleToScale:    pick("ReadyForNewScale", "ScaleDownStabilized"),
+			ScalingLimited: pick("DesiredWithinRange", "TooManyReplicas"),
+		}
+		current, suffix := rng.IntN(3), pick("", " (held within the group's max 10)")
+		want := fmt.Sprintf("no rescale: proposal %d, stabilized %d (%s, %s, %s)", d.Proposal, d.Stabilized, d.ScalingActive, d.AbleToScale, d.ScalingLimited) + suffix
+		if d.Rescale {
+			want = fmt.Sprintf("%s: %d → %d (%s, %s)", d.Reason, current, d.Replicas, d.AbleToScale, d.ScalingLimited) + suffix
+		}
+		before := memo.keys
+		got := hpaReason(&d, current, suffix, &memo)
+		require.Equal(t, want, got, "%+v at %d%s", d, current, suffix)
+		if memo.keys == before {
+			hits++
+		} else {
+			misses++
+		}
 	}
-	for got, want := range made {
-		require.Equal(t, want, got)
-	}
+	// 288 reasons for 256 slots: the test exercised both the remembered
+	// reasons and the evictions.
+	assert.Greater(t, hits, 5_000, "reasons answered from the memo")
+	assert.Greater(t, misses, 1_000, "reasons made")
 }
 
 // fnvPlanID is planID as it was written with hash/fnv, the reference for

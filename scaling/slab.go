@@ -35,31 +35,41 @@ func (s *stringSlab) string(b []byte) string {
 	return s.b.String()[start:]
 }
 
-// internMax is the most strings an intern table holds before it starts
-// over.
-const internMax = 256
+// reasonMemoBits sets the number of reasons a reasonMemo holds: 2 to
+// its power.
+const reasonMemoBits = 8
 
-// intern hands out strings from a bounded table of the strings it handed
-// out last, carving the ones it has not seen from a slab: the reasons of
-// a fleet pass repeat (the same words and the same few replica counts),
-// and a repeated one costs neither an allocation nor the collector's time.
-// Not safe for concurrent use; the zero value is ready.
-type intern struct {
-	seen map[string]string
-	slab stringSlab
+// reasonMemo remembers the reasons hpaReason made last, by the values they
+// are made of: the reasons of a fleet pass repeat (the same words and the
+// same few replica counts), and a repeated one then costs a comparison of
+// its values instead of writing and hashing its text, and neither an
+// allocation nor the collector's time. A reason not remembered is carved
+// from a slab. It is a direct-mapped table: a reason evicts the one in its
+// slot. Not safe for concurrent use (each worker's scratch has its own);
+// the zero value is ready.
+type reasonMemo struct {
+	keys  [1 << reasonMemoBits]reasonKey
+	texts [1 << reasonMemoBits]string
+	slab  stringSlab
 }
 
-// string returns a string of b's bytes.
-func (in *intern) string(b []byte) string {
-	if s, ok := in.seen[string(b)]; ok {
-		return s
-	}
-	s := in.slab.string(b)
-	if in.seen == nil || len(in.seen) >= internMax {
-		in.seen = make(map[string]string, internMax)
-	}
-	in.seen[s] = s
-	return s
+// reasonKey is what a reason of hpaReason is made of: the fields of the
+// decision its text reads (the others are zero), and the suffix. set tells
+// a remembered key from an empty slot.
+type reasonKey struct {
+	set, rescale                          bool
+	current                               int
+	a, b                                  int32 // replicas (a rescale), or proposal and stabilized
+	reason, active, able, limited, suffix string
+}
+
+// slot returns k's slot in a reasonMemo: a multiplicative hash of its
+// numbers and of its strings' lengths (the strings are mostly the hpa
+// package's constants; a hit compares them in full).
+func (k *reasonKey) slot() int {
+	h := uint64(k.current)*0x9e3779b97f4a7c15 ^ uint64(uint32(k.a))*0xc2b2ae3d27d4eb4f ^ uint64(uint32(k.b))*0x165667b19e3779f9 ^
+		uint64(len(k.reason)^len(k.active)<<8^len(k.able)<<16^len(k.limited)<<24^len(k.suffix)<<32)*0x27d4eb2f165667c5
+	return int(h >> (64 - reasonMemoBits))
 }
 
 // inputSlabLen is an input slab's length (a few hundred bytes).
