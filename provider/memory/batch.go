@@ -71,6 +71,7 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 	// query validated is valid too, and is not validated again.
 	var (
 		valid     provider.Query
+		steps     int       // valid.Steps()
 		at, limit time.Time // the batch's now, and now + 1 ns (see query)
 		limitSet  bool      // (now may be the zero time)
 	)
@@ -88,7 +89,7 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 					r.Err = redact.Error(fmt.Errorf("memory: query metric: %w", err))
 					return
 				}
-				valid = q
+				valid, steps = q, q.Steps()
 			}
 			if !ok {
 				r.Err = redact.Error(notFound("query metric", q.ResourceID))
@@ -97,7 +98,7 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 			if !limitSet || at != now { //nolint:staticcheck // the same reading, location included: the same limit
 				at, limit, limitSet = now, now.Add(time.Nanosecond), true
 			}
-			ser, err := query(q, e.metric(q.Metric), limit, dst)
+			ser, err := query(&q, steps, e.metric(q.Metric), limit, dst)
 			if err != nil {
 				r.Err = redact.Error(err)
 				return

@@ -168,32 +168,33 @@ func (c *Cloud) QueryMetric(ctx context.Context, q provider.Query) (_ provider.S
 	if !known {
 		return provider.Series{}, notFound("query metric", q.ResourceID)
 	}
-	return query(q, d, now.Add(time.Nanosecond), nil)
+	return query(&q, q.Steps(), d, now.Add(time.Nanosecond), nil)
 }
 
-// query answers the valid query q from d (nil when the resource has no
-// data for the metric) as of now, writing the values into dst's capacity
-// (nil: a new slice).
+// query answers the valid query q of steps steps (q.Steps()) from d (nil
+// when the resource has no data for the metric) as of now, writing the
+// values into dst's capacity (nil: a new slice).
 // limit is now + 1 ns, the end of what is visible at now (a batch
-// computes it once for all its queries).
-func query(q provider.Query, d *metricData, limit time.Time, dst []float64) (provider.Series, error) {
+// computes it once for all its queries, and the steps once for all its
+// queries of one window).
+func query(q *provider.Query, steps int, d *metricData, limit time.Time, dst []float64) (provider.Series, error) {
 	// Data after now is not visible yet.
-	visible := q
-	if visible.End.After(limit) {
-		visible.End = limit
+	visibleEnd := q.End
+	if visibleEnd.After(limit) {
+		visibleEnd = limit
 	}
 	var out provider.Series
 	switch {
-	case d == nil || !visible.End.After(visible.Start):
-		out = provider.Series{Values: gaps(dst, q.Steps())}
+	case d == nil || !visibleEnd.After(q.Start):
+		out = provider.Series{Values: gaps(dst, steps)}
 	case d.series != nil:
-		out = resampleSeries(dst, *d.series, d.wallStart, q, visible.End)
+		out = resampleSeries(dst, d.series, d.wallStart, q, steps, visibleEnd)
 	default:
 		// Samples are sorted and valid: resample only the window.
-		lo, _ := slices.BinarySearchFunc(d.samples, visible.Start, cmpSampleTime)
-		hi, _ := slices.BinarySearchFunc(d.samples, visible.End, cmpSampleTime)
+		lo, _ := slices.BinarySearchFunc(d.samples, q.Start, cmpSampleTime)
+		hi, _ := slices.BinarySearchFunc(d.samples, visibleEnd, cmpSampleTime)
 		var err error
-		out, err = provider.Resample(q, d.samples[lo:hi])
+		out, err = provider.Resample(*q, d.samples[lo:hi])
 		if err != nil {
 			return provider.Series{}, fmt.Errorf("memory: query metric: %w", err)
 		}
@@ -213,14 +214,13 @@ func gaps(dst []float64, n int) []float64 {
 	return v
 }
 
-// resampleSeries reduces the stored regular series src onto the grid of q,
-// using only steps of src that start before visibleEnd, into dst's
+// resampleSeries reduces the stored regular series src onto the grid of q
+// (its n = q.Steps() steps), using only steps of src that start before visibleEnd, into dst's
 // capacity (or a new slice). It works in integer offsets from src.Start,
 // so a fleet scan spends its time on the values, not on time arithmetic.
 //
 // wallStart says src.Start carries no monotonic clock reading.
-func resampleSeries(dst []float64, src provider.Series, wallStart bool, q provider.Query, visibleEnd time.Time) provider.Series {
-	n := q.Steps()
+func resampleSeries(dst []float64, src *provider.Series, wallStart bool, q *provider.Query, n int, visibleEnd time.Time) provider.Series {
 	out := provider.Series{Values: slices.Grow(dst[:0], n)[:n]}
 	sub := func(t time.Time) time.Duration {
 		if wallStart {
