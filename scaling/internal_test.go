@@ -201,6 +201,9 @@ func TestPlanIDAsFNV(t *testing.T) {
 	// once): a random value, masked to keep some of its bytes.
 	rng := rand.New(rand.NewPCG(3, 5))
 	n := func() int {
+		if rng.IntN(4) == 0 { // the one-byte fast path's edges
+			return []int{0, 1, 255, 256, 257, -1, 1 << 8 << 48, math.MaxInt64, math.MinInt64}[rng.IntN(9)]
+		}
 		v := rng.Uint64()
 		for i := range 8 {
 			if rng.IntN(2) == 0 {
@@ -214,6 +217,12 @@ func TestPlanIDAsFNV(t *testing.T) {
 		from := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
 		to := provider.CapacitySpec{Min: n(), Max: n(), Desired: n()}
 		size := provider.Size{InstanceType: "t3.micro"[:rng.IntN(9)], VCPU: float64(n()), MemoryMiB: n(), Timeout: time.Duration(n())}
+		switch rng.IntN(4) {
+		case 0:
+			size = provider.Size{} // a group's: added at once
+		case 1:
+			size = provider.Size{VCPU: math.Copysign(0, -1)} // == a zero size, but not its bytes
+		}
 		at := time.Unix(0, int64(n()))
 		require.Equal(t, fnvPlanID("t", at, from, to, size, provider.Size{}, "s"), planID(&slab, "t", at, from, to, size, provider.Size{}, "s"))
 	}

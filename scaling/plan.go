@@ -285,17 +285,10 @@ func planID(slab *stringSlab, target string, now time.Time, from, to provider.Ca
 	h := fnvDigest(fnvOffset64)
 	h.str(strategy)
 	h.num(now.UnixNano())
-	for _, c := range [2]provider.CapacitySpec{from, to} {
-		h.num(int64(c.Min))
-		h.num(int64(c.Max))
-		h.num(int64(c.Desired))
-	}
-	for _, z := range [2]provider.Size{fromSize, toSize} {
-		h.str(z.InstanceType)
-		h.num(int64(math.Float64bits(z.VCPU)))
-		h.num(int64(z.MemoryMiB))
-		h.num(int64(z.Timeout))
-	}
+	h.capacity(&from)
+	h.capacity(&to)
+	h.size(&fromSize)
+	h.size(&toSize)
 	var buf [96]byte
 	b := append(append(buf[:0], target...), '-')
 	b = appendBase36(b, uint64(h))
@@ -327,12 +320,37 @@ func (h *fnvDigest) str(s string) {
 // added at once, times a power of the prime: the same digest in fewer
 // dependent multiplications.
 func (h *fnvDigest) num(v int64) {
-	u, n := uint64(v), 0
+	u := uint64(v)
+	if u < 1<<8 { // one byte (maybe zero), then seven zero bytes
+		*h = (*h ^ fnvDigest(u)) * fnvPrimePowers[8]
+		return
+	}
+	n := 0
 	for ; u != 0; n++ {
 		*h = (*h ^ fnvDigest(byte(u))) * fnvPrime64
 		u >>= 8
 	}
 	*h *= fnvPrimePowers[8-n]
+}
+
+// capacity adds c's Min, Max and Desired (nums).
+func (h *fnvDigest) capacity(c *provider.CapacitySpec) {
+	h.num(int64(c.Min))
+	h.num(int64(c.Max))
+	h.num(int64(c.Desired))
+}
+
+// size adds z's InstanceType (str), and its VCPU's bits, MemoryMiB and
+// Timeout (nums). A zero size (a group's) is 24 zero bytes, added at once.
+func (h *fnvDigest) size(z *provider.Size) {
+	if z.InstanceType == "" && math.Float64bits(z.VCPU) == 0 && z.MemoryMiB == 0 && z.Timeout == 0 {
+		*h *= fnvPrime24
+		return
+	}
+	h.str(z.InstanceType)
+	h.num(int64(math.Float64bits(z.VCPU)))
+	h.num(int64(z.MemoryMiB))
+	h.num(int64(z.Timeout))
 }
 
 // appendBase36 is strconv.AppendUint(b, u, 36) with the divisor a
@@ -362,6 +380,10 @@ var fnvPrimePowers = func() (p [9]fnvDigest) {
 	}
 	return p
 }()
+
+// fnvPrime24 is the FNV-1a 64-bit prime to the 24th power (modulo 2⁶⁴):
+// what 24 zero bytes multiply a digest by.
+var fnvPrime24 = fnvPrimePowers[8] * fnvPrimePowers[8] * fnvPrimePowers[8]
 
 // gradualSteps splits the change from → to of a group into steps no
 // larger than maxStep(current desired) instances each. Intermediate steps
