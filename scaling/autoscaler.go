@@ -224,8 +224,8 @@ func batchLen(n, workers, size int) int {
 // Report of every target, it calls fn with each target's report as soon
 // as the target's batch is decided. The report, and the Decision and
 // Plan it points to, are valid only during the call: they are reused for
-// later targets (copy what you keep; Decision.Considered and the Plan's
-// steps too). fn is never called concurrently, and is called once for
+// later targets (copy what you keep; Decision.Considered, the
+// recommendations' Inputs and the Plan's steps too). fn is never called concurrently, and is called once for
 // every target of the policy (in batches of policy order, not in policy
 // order overall). This is the pass Run makes, without holding every
 // decision of the pass in memory at once.
@@ -408,6 +408,7 @@ type batch struct {
 	considered []Recommendation
 	plans      []Plan
 	steps      []PlanStep // the plans' steps
+	inputs     inputArena // the recommendations' inputs
 	ids        stringSlab // the plans' IDs
 	state      State      // the State of the target being decided
 	windows    []readWindow
@@ -463,12 +464,14 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 	var (
 		decisions  []Decision
 		considered []Recommendation
+		inputs     *inputArena
 	)
 	if b.keep {
 		decisions, considered = make([]Decision, len(b.live)), make([]Recommendation, n)
 	} else {
 		b.decisions, b.considered, b.plans = grow(b.decisions, len(b.live)), grow(b.considered, n), grow(b.plans, len(b.live))
-		decisions, considered, b.steps = b.decisions, b.considered, b.steps[:0]
+		decisions, considered, b.steps, inputs = b.decisions, b.considered, b.steps[:0], &b.inputs
+		inputs.reset()
 	}
 	for j, k := range b.live {
 		t, rep := b.targets[k], b.reps[k]
@@ -481,7 +484,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		}
 		nc := len(t.candidates)
 		d := &decisions[j]
-		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], d)
+		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], inputs, d)
 		considered = considered[nc:]
 		if err != nil {
 			rep.Err = joinErr(rep.Err, err)

@@ -259,6 +259,10 @@ func TestEvaluateEachMatchesEvaluate(t *testing.T) {
 				if r.Decision != nil {
 					d := *r.Decision
 					d.Considered = slices.Clone(d.Considered)
+					for i := range d.Considered {
+						d.Considered[i].Inputs = slices.Clone(d.Considered[i].Inputs)
+					}
+					d.Chosen.Inputs = slices.Clone(d.Chosen.Inputs)
 					c.Decision = &d
 				}
 				if r.Plan != nil {

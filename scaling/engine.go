@@ -564,15 +564,16 @@ type Decision struct {
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
 	var d Decision
-	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), nil, &d)
+	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), nil, nil, &d)
 	return d, err
 }
 
 // decide is Decide recording into the target's history cell c, with
 // room for the recommendations in considered (appended to from its
-// start; nil: a new slice), writing the decision into *d (in place: the
+// start; nil: a new slice), and the built-in strategies' inputs in
+// inputs (nil: their own), writing the decision into *d (in place: the
 // Autoscaler's decisions are an array of a batch).
-func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, d *Decision) error {
+func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, inputs *inputArena, d *Decision) error {
 	*d = Decision{} // then set by field: see stateOf
 	d.Target, d.Now = s.Target, s.Now
 	if len(candidates) == 0 {
@@ -598,9 +599,9 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		var err error
 		switch b := c.Strategy.(type) {
 		case *HPA:
-			rec, err = b.recommend(ctx, s)
+			rec, err = b.recommend(ctx, s, inputs)
 		case *TargetValue:
-			rec, err = b.recommend(ctx, s)
+			rec, err = b.recommend(ctx, s, inputs)
 		default:
 			rec, err = c.Strategy.Recommend(ctx, *s)
 		}

@@ -181,12 +181,14 @@ func (s *HPA) Metrics() []hpa.MetricSpec { return append([]hpa.MetricSpec(nil), 
 
 // Recommend implements Strategy.
 func (s *HPA) Recommend(ctx context.Context, st State) (Recommendation, error) {
-	return s.recommend(ctx, &st)
+	return s.recommend(ctx, &st, nil)
 }
 
 // recommend is Recommend reading the State through a pointer, as the
-// engine calls it (Engine.decide); it changes nothing of *st.
-func (s *HPA) recommend(_ context.Context, st *State) (Recommendation, error) {
+// engine calls it (Engine.decide); it changes nothing of *st. The
+// recommendation's inputs are carved from inputs (nil: the strategy's
+// slabs).
+func (s *HPA) recommend(_ context.Context, st *State, inputs *inputArena) (Recommendation, error) {
 	t := &st.Target
 	if !t.horizontal() {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
@@ -227,7 +229,11 @@ func (s *HPA) recommend(_ context.Context, st *State) (Recommendation, error) {
 	default: // rec.Reason says whether the group's bounds clamped it
 		rec.Reason = hpaReason(&d, t.Capacity.Desired, rec.Reason, &sc.reasons)
 	}
-	rec.Inputs = sc.inputs.make(2 * len(d.Metrics))
+	if inputs != nil {
+		rec.Inputs = inputs.make(2 * len(d.Metrics))
+	} else {
+		rec.Inputs = sc.inputs.make(2 * len(d.Metrics))
+	}
 	for i, r := range d.Metrics {
 		name := s.names[i]
 		if r.Err != nil {

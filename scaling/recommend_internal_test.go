@@ -55,14 +55,17 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 	for name, state := range states {
 		for _, s := range []interface {
 			Strategy
-			recommend(ctx context.Context, st *State) (Recommendation, error)
+			recommend(ctx context.Context, st *State, inputs *inputArena) (Recommendation, error)
 		}{h, tv} {
-			st := state()
-			got, gerr := s.recommend(t.Context(), &st)
-			assert.Equal(t, state(), st, "%s: %T changed the State", name, s)
-			want, werr := s.Recommend(t.Context(), state())
-			assert.Equal(t, werr, gerr, name)
-			assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got), "%s: %T (printed: a failed input is NaN)", name, s)
+			// With the strategy's own inputs, and with a batch's arena.
+			for _, arena := range []*inputArena{nil, {}} {
+				st := state()
+				got, gerr := s.recommend(t.Context(), &st, arena)
+				assert.Equal(t, state(), st, "%s: %T changed the State", name, s)
+				want, werr := s.Recommend(t.Context(), state())
+				assert.Equal(t, werr, gerr, name)
+				assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got), "%s: %T (printed: a failed input is NaN)", name, s)
+			}
 		}
 	}
 }

@@ -94,3 +94,31 @@ func (s *inputSlab) make(n int) []Input {
 	s.free = s.free[n:]
 	return out
 }
+
+// inputArena holds the recommendations' inputs of a batch whose decisions
+// are valid only until its reports are handed out (EvaluateEach, Run):
+// they are carved from one array, reused from batch to batch, instead of
+// from slabs that the collector then frees. Not safe for concurrent use
+// (each batch has its own); the zero value is ready.
+type inputArena struct{ buf []Input }
+
+// reset empties a for the next batch (its inputs are no longer read).
+func (a *inputArena) reset() {
+	clear(a.buf)
+	a.buf = a.buf[:0]
+}
+
+// make returns an empty slice with capacity n (never nil, as make's).
+func (a *inputArena) make(n int) []Input {
+	if n == 0 {
+		return []Input{}
+	}
+	k := len(a.buf)
+	if cap(a.buf)-k < n {
+		// Full: a larger array for the rest of the batch and the next
+		// ones; the inputs carved so far keep the old one.
+		a.buf, k = make([]Input, 0, max(2*cap(a.buf), n, 64)), 0
+	}
+	a.buf = a.buf[:k+n]
+	return a.buf[k:k:k+n]
+}

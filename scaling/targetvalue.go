@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -107,12 +108,13 @@ func (s *TargetValue) Needs() []Need {
 
 // Recommend implements Strategy.
 func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, error) {
-	return s.recommend(ctx, &st)
+	return s.recommend(ctx, &st, nil)
 }
 
 // recommend is Recommend reading the State through a pointer, as the
-// engine calls it (Engine.decide); it changes nothing of *st.
-func (s *TargetValue) recommend(_ context.Context, st *State) (Recommendation, error) {
+// engine calls it (Engine.decide); it changes nothing of *st. The
+// recommendation's inputs are carved from inputs (nil: a new slice).
+func (s *TargetValue) recommend(_ context.Context, st *State, inputs *inputArena) (Recommendation, error) {
 	t := &st.Target
 	ser, missing := needSeries(st, s.cfg.Metric)
 	if missing != "" {
@@ -130,10 +132,15 @@ func (s *TargetValue) recommend(_ context.Context, st *State) (Recommendation, e
 	} else {
 		rec = desired(t, newCount, targetValueReason(direction, factor, s.threshold))
 	}
-	rec.Inputs = []Input{
+	in := [...]Input{
 		{Name: string(s.cfg.Metric), Value: value, Unit: string(s.cfg.Metric.Unit())},
 		{Name: "target", Value: s.target, Unit: string(s.cfg.Metric.Unit())},
 		{Name: "factor", Value: factor},
+	}
+	if inputs != nil {
+		rec.Inputs = append(inputs.make(len(in)), in[:]...)
+	} else {
+		rec.Inputs = slices.Clone(in[:])
 	}
 	rec.Fitness = 0.7 * freshness(st.Now, at, s.cfg.Step, 5)
 	return rec, nil
