@@ -120,5 +120,5 @@ func (a *inputArena) make(n int) []Input {
 		a.buf, k = make([]Input, 0, max(2*cap(a.buf), n, 64)), 0
 	}
 	a.buf = a.buf[:k+n]
-	return a.buf[k:k:k+n]
+	return a.buf[k : k : k+n]
 }
