@@ -441,10 +441,16 @@ func (h *History) supersede(highest, lowest bool) {
 		return // nothing dropped
 	}
 	// recs[:i+1] stay where they are; the kept records of recs[i+1:]
-	// follow them.
-	kept := recs[:i+1+copy(recs[i+1:], recs[w:])]
-	clear(recs[len(kept):])
-	h.Recommendations = kept
+	// follow them. (Moved one by one: mostly one record, which copy and
+	// clear move through calls into the runtime.)
+	k := i + 1
+	for ; w < n; w, k = w+1, k+1 {
+		recs[k] = recs[w]
+	}
+	for j := k; j < n; j++ {
+		recs[j] = RecommendationRecord{}
+	}
+	h.Recommendations = recs[:k]
 }
 
 // extremes returns the highest and lowest values of r (its Proposal, and

@@ -37,8 +37,8 @@ func (c *Cloud) GetResources(ctx context.Context, reads []provider.ResourceRead)
 				}
 				return
 			}
-			r.Resource, r.Err = e.view(now), nil
-			r.Resource.Tags = maps.Clone(r.Resource.Tags) // as Clone
+			e.viewTo(&r.Resource, now)
+			r.Resource.Tags, r.Err = maps.Clone(r.Resource.Tags), nil // as Clone
 		})
 }
 

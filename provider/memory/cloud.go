@@ -249,11 +249,18 @@ func (c *Cloud) Update(r provider.Resource) (err error) {
 
 // view returns the resource as seen at now, with any due transition applied.
 func (e *entry) view(now time.Time) provider.Resource {
-	r := e.res
+	var r provider.Resource
+	e.viewTo(&r, now)
+	return r
+}
+
+// viewTo is view writing into *r (a batch's read: one copy of the
+// resource instead of two).
+func (e *entry) viewTo(r *provider.Resource, now time.Time) {
+	*r = e.res
 	if !e.due.IsZero() && !now.Before(e.due) {
 		r.State = e.next
 	}
-	return r
 }
 
 // settle applies a due transition for good.
