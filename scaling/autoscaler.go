@@ -584,13 +584,16 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 		b.metOf[j] = len(b.mets)
 		for _, n := range t.needs {
 			start, end := b.window(now, n.Step, n.Lookback)
-			q := provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: start, End: end, Step: n.Step, Statistic: n.Statistic}
-			// Reuse the values of the read this one replaces.
-			var dst []float64
-			if i := len(b.mets); i < cap(b.mets) {
-				dst = b.mets[:i+1][i].Series.Values[:0]
+			// Set in place, reusing the values of the read this one
+			// replaces.
+			i := len(b.mets)
+			if i == cap(b.mets) {
+				b.mets = append(b.mets, provider.MetricRead{})
 			}
-			b.mets = append(b.mets, provider.MetricRead{Query: q, Series: provider.Series{Values: dst}})
+			b.mets = b.mets[:i+1]
+			r := &b.mets[i]
+			r.Query = provider.Query{ResourceID: t.resource, Metric: n.Metric, Start: start, End: end, Step: n.Step, Statistic: n.Statistic}
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, nil
 		}
 	}
 	if a.fleet.Metrics != nil {

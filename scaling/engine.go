@@ -432,16 +432,17 @@ func (e *Engine) recordRecommendations(c *historyCell, t *Target, now time.Time,
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
 	c.retention, c.retained = retention, true
-	for i, r := range recs {
+	for i := range recs {
 		if i < 64 && failed&(1<<i) != 0 {
 			continue // a strategy that failed recommended nothing
 		}
+		r := &recs[i]
 		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, retention)
 		if x, ok := candidates[i].Strategy.(ExtremesReader); ok && known {
 			c.h.supersede(x.HistoryExtremes())
 		}
 		if e.observer != nil {
-			if ev, ok := c.forecastEvent(t.ID, now, r); ok {
+			if ev, ok := c.forecastEvent(t.ID, now, *r); ok {
 				events = append(events, ev)
 			}
 		}

@@ -287,23 +287,24 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
 		pm := s.needs[i].Metric
 		ser, ok := st.series(pm)
-		at, v, has := ser.Last()
+		last := lastValue(ser.Values) // as ser.Last, with one time computed below
 		switch {
-		case !ok || !has:
+		case !ok || last < 0:
 			mv.Err = fmt.Errorf("no %s data", pm)
 			if err := st.MetricErrors[pm]; err != nil {
 				mv.Err = fmt.Errorf("no %s data: %w", pm, err)
 			}
 		case m.Type == hpa.SourceObject:
-			mv.Value, mv.Timestamp = hpa.Milli(v), at
+			mv.Value, mv.Timestamp = hpa.Milli(ser.Values[last]), ser.TimeAt(last)
 		case m.Type == hpa.SourceExternal:
-			mv.Values, mv.Timestamp = append(mv.Values, hpa.Milli(v)), at
+			mv.Values, mv.Timestamp = append(mv.Values, hpa.Milli(ser.Values[last])), ser.TimeAt(last)
 		default:
 			// Utilizations are fractions: of a 1000m request, v×1000 is
 			// v×100 percent. Pods metrics are the per-instance average.
 			// One sample, the value of each of the ready instances.
 			if t.Capacity.Ready > 0 {
-				mv.Samples = append(mv.Samples, hpa.Sample{Pod: synthReady, Value: hpa.Milli(v), Timestamp: at.Add(ser.Step), Window: ser.Step})
+				// The sample of the last step is taken at its end.
+				mv.Samples = append(mv.Samples, hpa.Sample{Pod: synthReady, Value: hpa.Milli(ser.Values[last]), Timestamp: ser.TimeAt(last + 1), Window: ser.Step})
 			} else {
 				mv.Err = fmt.Errorf("no ready instance reports %s", pm)
 			}
@@ -483,6 +484,16 @@ func (s *HPA) HistoryExtremes() (highest, lowest bool) {
 // recommendations and changes cannot change a decision (the last change,
 // which says whether the target was scaled to zero, is always kept).
 func (s *HPA) HistoryWindow() time.Duration { return s.window }
+
+// lastValue returns the index of the last value of vals that is not a
+// gap, or -1.
+func lastValue(vals []float64) int {
+	i := len(vals) - 1
+	for i >= 0 && provider.IsGap(vals[i]) {
+		i--
+	}
+	return i
+}
 
 // hpaReason is the reason of an HPA decision d at current replicas,
 // followed by suffix, remembered in memo:
