@@ -409,6 +409,7 @@ type batch struct {
 	plans      []Plan
 	steps      []PlanStep // the plans' steps
 	inputs     inputArena // the recommendations' inputs
+	scratch    decideScratch
 	ids        stringSlab // the plans' IDs
 	state      State      // the State of the target being decided
 	windows    []readWindow
@@ -464,14 +465,16 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 	var (
 		decisions  []Decision
 		considered []Recommendation
-		inputs     *inputArena
 	)
+	bs := &b.scratch
+	defer bs.release()
 	if b.keep {
 		decisions, considered = make([]Decision, len(b.live)), make([]Recommendation, n)
+		bs.inputs = nil
 	} else {
 		b.decisions, b.considered, b.plans = grow(b.decisions, len(b.live)), grow(b.considered, n), grow(b.plans, len(b.live))
-		decisions, considered, b.steps, inputs = b.decisions, b.considered, b.steps[:0], &b.inputs
-		inputs.reset()
+		decisions, considered, b.steps, bs.inputs = b.decisions, b.considered, b.steps[:0], &b.inputs
+		bs.inputs.reset()
 	}
 	for j, k := range b.live {
 		t, rep := b.targets[k], b.reps[k]
@@ -484,7 +487,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		}
 		nc := len(t.candidates)
 		d := &decisions[j]
-		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], inputs, d)
+		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], bs, d)
 		considered = considered[nc:]
 		if err != nil {
 			rep.Err = joinErr(rep.Err, err)

@@ -571,10 +571,10 @@ func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pi
 
 // decide is Decide recording into the target's history cell c, with
 // room for the recommendations in considered (appended to from its
-// start; nil: a new slice), and the built-in strategies' inputs in
-// inputs (nil: their own), writing the decision into *d (in place: the
-// Autoscaler's decisions are an array of a batch).
-func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, inputs *inputArena, d *Decision) error {
+// start; nil: a new slice), with the working space of a batch bs (nil:
+// none) lent to the built-in strategies, writing the decision into *d (in
+// place: the Autoscaler's decisions are an array of a batch).
+func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, bs *decideScratch, d *Decision) error {
 	*d = Decision{} // then set by field: see stateOf
 	d.Target, d.Now = s.Target, s.Now
 	if len(candidates) == 0 {
@@ -600,9 +600,9 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		var err error
 		switch b := c.Strategy.(type) {
 		case *HPA:
-			rec, err = b.recommend(ctx, s, inputs)
+			rec, err = b.recommend(ctx, s, bs)
 		case *TargetValue:
-			rec, err = b.recommend(ctx, s, inputs)
+			rec, err = b.recommend(ctx, s, bs)
 		default:
 			rec, err = c.Strategy.Recommend(ctx, *s)
 		}

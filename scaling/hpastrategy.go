@@ -111,6 +111,7 @@ type HPA struct {
 // never written.
 type hpaScratch struct {
 	calc    *hpa.Calculator
+	err     error // why calc is nil
 	in      hpa.Input
 	hist    hpa.History
 	metrics []hpa.MetricValues
@@ -125,6 +126,16 @@ type hpaScratch struct {
 	// The recommendations' reasons and inputs, carved from slabs.
 	reasons reasonMemo
 	inputs  inputSlab
+}
+
+// getScratch returns a working space from s's pool, or a new one (whose
+// calc is nil and err says why when the calculator cannot be made).
+func (s *HPA) getScratch() *hpaScratch {
+	if sc, ok := s.scratch.Get().(*hpaScratch); ok {
+		return sc
+	}
+	calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
+	return &hpaScratch{calc: calc, err: err}
 }
 
 var (
@@ -185,10 +196,10 @@ func (s *HPA) Recommend(ctx context.Context, st State) (Recommendation, error) {
 }
 
 // recommend is Recommend reading the State through a pointer, as the
-// engine calls it (Engine.decide); it changes nothing of *st. The
-// recommendation's inputs are carved from inputs (nil: the strategy's
-// slabs).
-func (s *HPA) recommend(_ context.Context, st *State, inputs *inputArena) (Recommendation, error) {
+// engine calls it (Engine.decide); it changes nothing of *st. A batch's
+// scratch bs (nil: none) lends its working space and holds the
+// recommendation's inputs (see decideScratch).
+func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recommendation, error) {
 	t := &st.Target
 	if !t.horizontal() {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", provider.Invalid("target.resource.kind", t.Resource.Kind, "the HPA strategy scales groups"))
@@ -197,15 +208,19 @@ func (s *HPA) recommend(_ context.Context, st *State, inputs *inputArena) (Recom
 	if minR == 0 && !s.cfg.minZeroAllowed() {
 		minR = 1 // the API server refuses minReplicas 0 without an object or external metric
 	}
-	sc, _ := s.scratch.Get().(*hpaScratch)
-	if sc == nil {
-		calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
-		if err != nil {
-			return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
-		}
-		sc = &hpaScratch{calc: calc}
+	var (
+		sc     *hpaScratch
+		inputs *inputArena
+	)
+	if bs != nil {
+		sc, inputs = bs.hpaScratch(s), bs.inputs
+	} else {
+		sc = s.getScratch()
+		defer s.scratch.Put(sc)
 	}
-	defer s.scratch.Put(sc)
+	if sc.calc == nil {
+		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", sc.err)
+	}
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}

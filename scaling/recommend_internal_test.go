@@ -55,12 +55,13 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 	for name, state := range states {
 		for _, s := range []interface {
 			Strategy
-			recommend(ctx context.Context, st *State, inputs *inputArena) (Recommendation, error)
+			recommend(ctx context.Context, st *State, bs *decideScratch) (Recommendation, error)
 		}{h, tv} {
-			// With the strategy's own inputs, and with a batch's arena.
-			for _, arena := range []*inputArena{nil, {}} {
+			// With the strategy's own working space and inputs, with a
+			// batch's, and with a batch's inputs arena.
+			for _, bs := range []*decideScratch{nil, {}, {inputs: &inputArena{}}} {
 				st := state()
-				got, gerr := s.recommend(t.Context(), &st, arena)
+				got, gerr := s.recommend(t.Context(), &st, bs)
 				assert.Equal(t, state(), st, "%s: %T changed the State", name, s)
 				want, werr := s.Recommend(t.Context(), state())
 				assert.Equal(t, werr, gerr, name)

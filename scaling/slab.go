@@ -122,3 +122,34 @@ func (a *inputArena) make(n int) []Input {
 	a.buf = a.buf[:k+n]
 	return a.buf[k : k : k+n]
 }
+
+// decideScratch is the working space a batch lends the built-in
+// strategies for its decisions: the HPA working space of the last HPA
+// strategy it decided with, held across the batch's targets (most share
+// one strategy) instead of taken from the strategy's pool and put back for
+// every decision, and, when its decisions are valid only until its
+// reports are handed out, the arena of their inputs. Not safe for
+// concurrent use (each batch has its own); the zero value is ready.
+type decideScratch struct {
+	inputs *inputArena // nil: the strategies' own slabs
+	hpa    *HPA
+	hpaSc  *hpaScratch
+}
+
+// hpaScratch returns a working space of s, held until release or until
+// another HPA strategy asks.
+func (bs *decideScratch) hpaScratch(s *HPA) *hpaScratch {
+	if bs.hpa != s {
+		bs.release()
+		bs.hpa, bs.hpaSc = s, s.getScratch()
+	}
+	return bs.hpaSc
+}
+
+// release puts the working space held back into its strategy's pool.
+func (bs *decideScratch) release() {
+	if bs.hpa != nil {
+		bs.hpa.scratch.Put(bs.hpaSc)
+		bs.hpa, bs.hpaSc = nil, nil
+	}
+}

@@ -113,8 +113,9 @@ func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, 
 
 // recommend is Recommend reading the State through a pointer, as the
 // engine calls it (Engine.decide); it changes nothing of *st. The
-// recommendation's inputs are carved from inputs (nil: a new slice).
-func (s *TargetValue) recommend(_ context.Context, st *State, inputs *inputArena) (Recommendation, error) {
+// recommendation's inputs are carved from the inputs of a batch's
+// scratch bs, if any, else a new slice.
+func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch) (Recommendation, error) {
 	t := &st.Target
 	ser, missing := needSeries(st, s.cfg.Metric)
 	if missing != "" {
@@ -137,8 +138,8 @@ func (s *TargetValue) recommend(_ context.Context, st *State, inputs *inputArena
 		{Name: "target", Value: s.target, Unit: string(s.cfg.Metric.Unit())},
 		{Name: "factor", Value: factor},
 	}
-	if inputs != nil {
-		rec.Inputs = append(inputs.make(len(in)), in[:]...)
+	if bs != nil && bs.inputs != nil {
+		rec.Inputs = append(bs.inputs.make(len(in)), in[:]...)
 	} else {
 		rec.Inputs = slices.Clone(in[:])
 	}

@@ -44,14 +44,14 @@ type Proposal struct {
 // Invalid input returns an error matching provider.ErrInvalid and
 // Replicas -1.
 func (c *Calculator) Replicas(in Input) (Proposal, error) {
-	if err := c.check(in); err != nil {
+	if err := c.check(&in); err != nil {
 		return Proposal{Replicas: -1}, err
 	}
-	return c.replicas(in)
+	return c.replicas(&in)
 }
 
 // check validates in against the spec.
-func (c *Calculator) check(in Input) error {
+func (c *Calculator) check(in *Input) error {
 	if err := in.validate(&c.m); err != nil {
 		return fmt.Errorf("hpa: input: %w", err)
 	}
@@ -61,7 +61,7 @@ func (c *Calculator) check(in Input) error {
 	return nil
 }
 
-func (c *Calculator) replicas(in Input) (Proposal, error) {
+func (c *Calculator) replicas(in *Input) (Proposal, error) {
 	c.results = c.results[:0]
 	p := Proposal{}
 	invalid := 0
@@ -164,7 +164,7 @@ type record struct {
 // failure in Decision.Err.
 func (c *Calculator) Decide(in Input, h History) (Decision, error) {
 	d := Decision{Proposal: -1, Replicas: in.SpecReplicas, ScaledToZero: h.ScaledToZero}
-	if err := c.check(in); err != nil {
+	if err := c.check(&in); err != nil {
 		return d, err
 	}
 	current := in.SpecReplicas
@@ -198,7 +198,7 @@ func (c *Calculator) Decide(in Input, h History) (Decision, error) {
 		return d, nil
 	}
 
-	p, err := c.replicas(in)
+	p, err := c.replicas(&in)
 	d.Metrics = p.Metrics
 	if err != nil && p.Replicas == -1 {
 		for _, r := range p.Metrics {

@@ -243,7 +243,7 @@ func (in Input) Validate() error {
 // validate is Validate without the requests (which a decision checks where
 // it reads them); m matches each metric's samples to the pods, and keeps
 // the matches.
-func (in Input) validate(m *matcher) error {
+func (in *Input) validate(m *matcher) error {
 	if in.Now.IsZero() {
 		return provider.Invalid("now", in.Now, "is required")
 	}
