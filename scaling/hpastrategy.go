@@ -96,6 +96,8 @@ type HPA struct {
 	pnames  []string
 	needs   []Need
 	window  time.Duration // HistoryWindow
+	// The stabilization window and the longest policy period (hpaWindows).
+	stabilization, period time.Duration
 	// containers is the one container (read-only) of the pods
 	// synthesized for targets without pods, requesting 1000m of every
 	// resource a metric targets.
@@ -178,8 +180,8 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scaling: hpa: %w", err)
 	}
-	window, period := hpaWindows(calc)
-	s.window = max(window, period)
+	s.stabilization, s.period = hpaWindows(calc)
+	s.window = max(s.stabilization, s.period)
 	return s, nil
 }
 
@@ -412,7 +414,7 @@ func pendingName(n int) string {
 // entries cannot change a decision, so they are not read.
 func (s *HPA) history(st *State, sc *hpaScratch, h *hpa.History) {
 	*h = hpa.History{Recommendations: h.Recommendations[:0], ScaleUpEvents: h.ScaleUpEvents[:0], ScaleDownEvents: h.ScaleDownEvents[:0]}
-	window, period := hpaWindows(sc.calc)
+	window, period := s.stabilization, s.period
 	recs := st.History.Recommendations
 	from, own := len(recs), false
 	// Now.Sub(At) > window ⇔ At before cutoff; the targets of a pass
@@ -441,7 +443,8 @@ func (s *HPA) history(st *State, sc *hpaScratch, h *hpa.History) {
 		// current count where a reused one scaled down).
 		h.Recommendations = make([]hpa.TimedReplicas, 0, 4)
 	}
-	for _, r := range recs[min(from, len(recs)):] {
+	for i := min(from, len(recs)); i < len(recs); i++ {
+		r := &recs[i]
 		if r.Strategy != s.name {
 			continue
 		}
