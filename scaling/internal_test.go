@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,6 +108,46 @@ func TestSlabs(t *testing.T) {
 	for i := range wantS {
 		require.Equal(t, wantS[i], gotS[i], "string %d", i)
 		require.Equal(t, wantIn[i], gotIn[i], "inputs %d", i)
+	}
+}
+
+// TestInputArena checks a batch's inputs arena: within a batch, the
+// slices it hands out are never written over by later ones (nor by an
+// append past a slice's capacity), across the array's growth; after a
+// reset, the next batch reuses the array instead of allocating.
+func TestInputArena(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(13, 17))
+	var a inputArena
+	require.NotNil(t, a.make(0), "make(0) is never nil, as make's")
+	for batch := range 50 {
+		var want, got [][]Input
+		for i := range 1 + rng.IntN(200) {
+			n := rng.IntN(9)
+			in := a.make(n)
+			require.NotNil(t, in)
+			require.Empty(t, in)
+			require.Equal(t, n, cap(in), "make(%d)'s capacity", n)
+			w := make([]Input, n)
+			for j := range w {
+				w[j] = Input{Name: strconv.Itoa(batch), Value: float64(1000*i + j)}
+				in = append(in, w[j])
+			}
+			_ = append(in, Input{Name: "past the capacity"}) // reallocates: never its neighbour's
+			want, got = append(want, w), append(got, in)
+		}
+		for i := range want {
+			require.Equal(t, want[i], got[i], "batch %d inputs %d", batch, i)
+		}
+		before := cap(a.buf)
+		first := unsafe.SliceData(a.buf[:1])
+		a.reset()
+		require.Empty(t, a.buf)
+		assert.Equal(t, before, cap(a.buf), "reset keeps the array")
+		if in := a.make(1); before > 0 {
+			assert.Same(t, first, unsafe.SliceData(in[:1]), "the next batch reuses the array")
+		}
+		a.reset()
 	}
 }
 
