@@ -72,9 +72,9 @@ type Autoscaler struct {
 // runtimeTarget is a compiled target and whether an evaluation of it is in
 // flight.
 type runtimeTarget struct {
-	compiled
 	busy    atomic.Bool
 	history *historyCell // the engine's history of the target
+	compiled
 }
 
 // NewAutoscaler returns an Autoscaler for cfg, deciding and acting with

@@ -347,12 +347,14 @@ func (c Config) validate(custom map[string]Strategy) error {
 
 // compiled is a target's policy made usable.
 type compiled struct {
-	cfg        TargetConfig
+	// What every pass reads comes first, the policy as written after it
+	// (a fleet pass reads ten thousand targets: fewer cache lines each).
 	resource   string
 	min, max   int
 	candidates []Candidate
 	needs      []Need
 	hpa        *HPA // the first HPA strategy, for a PodSource (set by shareHPAs)
+	cfg        TargetConfig
 }
 
 // compile validates a target's policy and builds its strategies. custom
