@@ -285,6 +285,7 @@ type Engine struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	maxStep  func(int) int
+	scaleIn  []Signal // the default scale-in monitoring: DefaultScaleInSignal
 
 	mu       sync.Mutex
 	history  map[string]*historyCell
@@ -316,6 +317,7 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		history: map[string]*historyCell{},
 		running: map[string]bool{},
 		maxStep: maxStepFunc(cfg.MaxStepFraction, cfg.MinStep),
+		scaleIn: []Signal{DefaultScaleInSignal()},
 	}
 	for _, o := range opts {
 		o(e)
@@ -738,7 +740,7 @@ func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep,
 		mon.Signals = opts.Verify.Signals
 	case t.Resource.Kind == provider.KindFunction:
 	default:
-		mon.Signals = []Signal{DefaultScaleInSignal()}
+		mon.Signals = e.scaleIn[:1:1] // shared by the engine's plans, as a target's configured signals are by its plans
 	}
 	p.Monitoring = mon
 	p.ExpectedDuration = time.Duration(len(p.Steps)) * (e.cfg.SettleEstimate + mon.Window)

@@ -126,7 +126,7 @@ type hpaScratch struct {
 	samples           [][]hpa.Sample
 	values            [][]int64
 	// The recommendations' reasons and inputs, carved from slabs.
-	reasons reasonMemo
+	reasons textMemo[reasonKey]
 	inputs  inputSlab
 }
 
@@ -524,16 +524,16 @@ func lastValue(vals []float64) int {
 //
 // built without boxing the arguments (a decision per target per pass),
 // and only from the key it is remembered by.
-func hpaReason(d *hpa.Decision, current int, suffix string, memo *reasonMemo) string {
-	k := reasonKey{set: true, rescale: d.Rescale, able: d.AbleToScale, limited: d.ScalingLimited, suffix: suffix}
+func hpaReason(d *hpa.Decision, current int, suffix string, memo *textMemo[reasonKey]) string {
+	k := reasonKey{rescale: d.Rescale, able: d.AbleToScale, limited: d.ScalingLimited, suffix: suffix}
 	if d.Rescale {
 		k.reason, k.current, k.a = d.Reason, current, d.Replicas
 	} else {
 		k.active, k.a, k.b = d.ScalingActive, d.Proposal, d.Stabilized
 	}
 	i := k.slot()
-	if memo.keys[i] == k {
-		return memo.texts[i]
+	if s, ok := memo.get(i, &k); ok {
+		return s
 	}
 	var buf [160]byte
 	var b []byte
@@ -548,9 +548,7 @@ func hpaReason(d *hpa.Decision, current int, suffix string, memo *reasonMemo) st
 		b = append(append(append(b, " ("...), k.active...), ", "...)
 	}
 	b = append(append(append(b, k.able...), ", "...), k.limited...)
-	s := memo.slab.string(append(append(b, ')'), k.suffix...))
-	memo.keys[i], memo.texts[i] = k, s
-	return s
+	return memo.put(i, &k, append(append(b, ')'), k.suffix...))
 }
 
 // hpaProviderMetric names the provider metric an HPA metric reads on a

@@ -36,7 +36,7 @@ func TestReasonsAsSprintf(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("scaling %s because factor is %f", "down", f), targetValueReason(-1, f, 0.01))
 	}
 	var (
-		memo reasonMemo
+		memo textMemo[reasonKey]
 		made [][2]string
 	)
 	for _, d := range []hpa.Decision{
@@ -111,6 +111,37 @@ func TestSlabs(t *testing.T) {
 	}
 }
 
+// TestTargetValueReasonMemo checks that the target-value reasons a
+// batch remembers read as fmt.Sprintf makes them: 20,000 random
+// decisions over a few factors and thresholds (NaN, infinities and both
+// zeros among them: their bits are their keys), most of them repeats.
+func TestTargetValueReasonMemo(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(19, 23))
+	floats := []float64{0, math.Copysign(0, -1), 1, 0.5, 1.0000015, 1.0 / 3, 2.4, 1e21, math.Inf(1), math.Inf(-1), math.NaN()}
+	var (
+		bs           decideScratch
+		hits, misses int
+	)
+	for range 20_000 {
+		direction, f, th := rng.IntN(3)-1, floats[rng.IntN(len(floats))], []float64{0.01, 0, 0.25}[rng.IntN(3)]
+		want := fmt.Sprintf("factor %f within the threshold %g of the target", f, th)
+		if direction != 0 {
+			want = fmt.Sprintf("scaling %s because factor is %f", map[int]string{1: "up", -1: "down"}[direction], f)
+		}
+		used, keys := bs.tvReasons.used, bs.tvReasons.keys
+		got := bs.targetValueReason(direction, f, th)
+		require.Equal(t, want, got, "direction %d factor %v threshold %v", direction, f, th)
+		if bs.tvReasons.used == used && bs.tvReasons.keys == keys {
+			hits++
+		} else {
+			misses++
+		}
+	}
+	assert.Greater(t, hits, 5_000, "reasons answered from the memo")
+	assert.Positive(t, misses, "reasons made")
+}
+
 // TestInputArena checks a batch's inputs arena: within a batch, the
 // slices it hands out are never written over by later ones (nor by an
 // append past a slice's capacity), across the array's growth; after a
@@ -161,7 +192,7 @@ func TestReasonMemo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
 	var (
-		memo         reasonMemo
+		memo         textMemo[reasonKey]
 		hits, misses int
 	)
 	for range 20_000 {

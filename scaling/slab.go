@@ -35,41 +35,57 @@ func (s *stringSlab) string(b []byte) string {
 	return s.b.String()[start:]
 }
 
-// reasonMemoBits sets the number of reasons a reasonMemo holds: 2 to
-// its power.
-const reasonMemoBits = 8
+// textMemoBits sets the number of texts a textMemo holds: 2 to its
+// power.
+const textMemoBits = 8
 
-// reasonMemo remembers the reasons hpaReason made last, by the values they
-// are made of: the reasons of a fleet pass repeat (the same words and the
-// same few replica counts), and a repeated one then costs a comparison of
-// its values instead of writing and hashing its text, and neither an
-// allocation nor the collector's time. A reason not remembered is carved
-// from a slab. It is a direct-mapped table: a reason evicts the one in its
+// textMemo remembers the texts (reasons) made last, by the values they
+// are made of (K): the reasons of a fleet pass repeat (the same words and
+// the same few replica counts or factors), and a repeated one then costs
+// a comparison of its values instead of writing its text, and neither an
+// allocation nor the collector's time. A text not remembered is carved
+// from a slab. It is a direct-mapped table: a text evicts the one in its
 // slot. Not safe for concurrent use (each worker's scratch has its own);
 // the zero value is ready.
-type reasonMemo struct {
-	keys  [1 << reasonMemoBits]reasonKey
-	texts [1 << reasonMemoBits]string
+type textMemo[K comparable] struct {
+	used  [1 << textMemoBits]bool
+	keys  [1 << textMemoBits]K
+	texts [1 << textMemoBits]string
 	slab  stringSlab
 }
 
+// get returns the text remembered for k in slot i (< 1<<textMemoBits),
+// if any.
+func (m *textMemo[K]) get(i int, k *K) (string, bool) {
+	if m.used[i] && m.keys[i] == *k {
+		return m.texts[i], true
+	}
+	return "", false
+}
+
+// put remembers b's bytes as the text of k in slot i, and returns them.
+func (m *textMemo[K]) put(i int, k *K, b []byte) string {
+	s := m.slab.string(b)
+	m.used[i], m.keys[i], m.texts[i] = true, *k, s
+	return s
+}
+
 // reasonKey is what a reason of hpaReason is made of: the fields of the
-// decision its text reads (the others are zero), and the suffix. set tells
-// a remembered key from an empty slot.
+// decision its text reads (the others are zero), and the suffix.
 type reasonKey struct {
-	set, rescale                          bool
+	rescale                               bool
 	current                               int
 	a, b                                  int32 // replicas (a rescale), or proposal and stabilized
 	reason, active, able, limited, suffix string
 }
 
-// slot returns k's slot in a reasonMemo: a multiplicative hash of its
+// slot returns k's slot in a textMemo: a multiplicative hash of its
 // numbers and of its strings' lengths (the strings are mostly the hpa
 // package's constants; a hit compares them in full).
 func (k *reasonKey) slot() int {
 	h := uint64(k.current)*0x9e3779b97f4a7c15 ^ uint64(uint32(k.a))*0xc2b2ae3d27d4eb4f ^ uint64(uint32(k.b))*0x165667b19e3779f9 ^
 		uint64(len(k.reason)^len(k.active)<<8^len(k.able)<<16^len(k.limited)<<24^len(k.suffix)<<32)*0x27d4eb2f165667c5
-	return int(h >> (64 - reasonMemoBits))
+	return int(h >> (64 - textMemoBits))
 }
 
 // inputSlabLen is an input slab's length (a few hundred bytes).
@@ -128,12 +144,14 @@ func (a *inputArena) make(n int) []Input {
 // strategy it decided with, held across the batch's targets (most share
 // one strategy) instead of taken from the strategy's pool and put back for
 // every decision, and, when its decisions are valid only until its
-// reports are handed out, the arena of their inputs. Not safe for
+// reports are handed out, the arena of their inputs; and the target-value
+// strategies' reasons. Not safe for
 // concurrent use (each batch has its own); the zero value is ready.
 type decideScratch struct {
-	inputs *inputArena // nil: the strategies' own slabs
-	hpa    *HPA
-	hpaSc  *hpaScratch
+	inputs    *inputArena // nil: the strategies' own slabs
+	hpa       *HPA
+	hpaSc     *hpaScratch
+	tvReasons textMemo[tvReasonKey] // the target-value strategies' reasons
 }
 
 // hpaScratch returns a working space of s, held until release or until
@@ -152,4 +170,17 @@ func (bs *decideScratch) release() {
 		bs.hpa.scratch.Put(bs.hpaSc)
 		bs.hpa, bs.hpaSc = nil, nil
 	}
+}
+
+// tvReasonKey is what a reason of targetValueReason is made of (the
+// floats by their bits: NaN is a value like the others).
+type tvReasonKey struct {
+	direction         int
+	factor, threshold uint64
+}
+
+// slot returns k's slot in a textMemo.
+func (k *tvReasonKey) slot() int {
+	h := uint64(k.direction)*0x9e3779b97f4a7c15 ^ k.factor*0xc2b2ae3d27d4eb4f ^ k.threshold*0x165667b19e3779f9
+	return int(h >> (64 - textMemoBits))
 }

@@ -128,10 +128,16 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	count := t.Capacity.Desired
 	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)
 	var rec Recommendation
-	if direction == 0 {
-		rec = keep(t, targetValueReason(0, factor, s.threshold))
+	var reason string
+	if bs != nil {
+		reason = bs.targetValueReason(direction, factor, s.threshold)
 	} else {
-		rec = desired(t, newCount, targetValueReason(direction, factor, s.threshold))
+		reason = targetValueReason(direction, factor, s.threshold)
+	}
+	if direction == 0 {
+		rec = keep(t, reason)
+	} else {
+		rec = desired(t, newCount, reason)
 	}
 	in := [...]Input{
 		{Name: string(s.cfg.Metric), Value: value, Unit: string(s.cfg.Metric.Unit())},
@@ -158,17 +164,33 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 // built without boxing the arguments (a decision per target per pass).
 func targetValueReason(direction int, factor, threshold float64) string {
 	var buf [96]byte
+	return string(appendTargetValueReason(buf[:0], direction, factor, threshold))
+}
+
+// targetValueReason is targetValueReason remembered in bs.
+func (bs *decideScratch) targetValueReason(direction int, factor, threshold float64) string {
+	k := tvReasonKey{direction: direction, factor: math.Float64bits(factor), threshold: math.Float64bits(threshold)}
+	i := k.slot()
+	if s, ok := bs.tvReasons.get(i, &k); ok {
+		return s
+	}
+	var buf [96]byte
+	return bs.tvReasons.put(i, &k, appendTargetValueReason(buf[:0], direction, factor, threshold))
+}
+
+// appendTargetValueReason appends the reason of targetValueReason to b.
+func appendTargetValueReason(b []byte, direction int, factor, threshold float64) []byte {
 	if direction == 0 {
-		b := strconv.AppendFloat(append(buf[:0], "factor "...), factor, 'f', 6, 64)
+		b = strconv.AppendFloat(append(b, "factor "...), factor, 'f', 6, 64)
 		b = strconv.AppendFloat(append(b, " within the threshold "...), threshold, 'g', -1, 64)
-		return string(append(b, " of the target"...))
+		return append(b, " of the target"...)
 	}
 	dir := "up"
 	if direction < 0 {
 		dir = "down"
 	}
-	b := append(append(append(buf[:0], "scaling "...), dir...), " because factor is "...)
-	return string(strconv.AppendFloat(b, factor, 'f', 6, 64))
+	b = append(append(append(b, "scaling "...), dir...), " because factor is "...)
+	return strconv.AppendFloat(b, factor, 'f', 6, 64)
 }
 
 // TargetValueCount is nomad-autoscaler's target-value calculation: the new
