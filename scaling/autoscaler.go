@@ -412,6 +412,7 @@ type batch struct {
 	scratch    decideScratch
 	ids        stringSlab // the plans' IDs
 	state      State      // the State of the target being decided
+	gen        int64      // the generation of its History's view (historyCell.view)
 	windows    []readWindow
 }
 
@@ -487,7 +488,7 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		}
 		nc := len(t.candidates)
 		d := &decisions[j]
-		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, considered[:nc:nc], bs, d)
+		err = a.engine.decide(ctx, st, t.candidates, t.cfg.Strategy, t.history, b.gen, considered[:nc:nc], bs, d)
 		considered = considered[nc:]
 		if err != nil {
 			rep.Err = joinErr(rep.Err, err)
@@ -702,6 +703,6 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 		obs := pr.Observation // the State's own: a strategy may keep it
 		st.Pods = &obs
 	}
-	st.History = t.history.view()
+	st.History, b.gen = t.history.view()
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -431,4 +432,46 @@ func TestSharedHPAStrategyDecidesAsAlone(t *testing.T) {
 	}
 	assert.Greater(t, stabilized, n, "decisions held by stabilization or policies")
 	assert.Greater(t, rescaled, n, "decisions that rescale")
+}
+
+// TestDecideWhileEvaluating runs Engine.Decide and RecordChange on a
+// target while the Autoscaler evaluates the same target, from two
+// goroutines: under -race, a recording that wrote into the history its
+// strategies were reading was a data race (see
+// TestHistoryViewIsNotWrittenOver for the deterministic check).
+func TestDecideWhileEvaluating(t *testing.T) {
+	t.Parallel()
+	c := groupCloud(t, 1, 3, 40, func(int) int { return 8 }, func(int) float64 { return 0.5 })
+	hp := scaling.StrategySpec{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{}}
+	cfg := scaling.Config{Targets: []scaling.TargetConfig{{ID: "g-000", Max: 40, Strategies: []scaling.StrategySpec{hp}}}}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+	require.NoError(t, err)
+	h, err := scaling.NewHPA(scaling.HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	now := c.Now()
+	const n = 3000
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range n {
+			for _, r := range a.Evaluate(t.Context(), now.Add(time.Duration(i)*time.Second)).Targets {
+				assert.NoError(t, r.Err)
+			}
+		}
+	})
+	wg.Go(func() {
+		for i := range n {
+			at := now.Add(time.Duration(i) * time.Second)
+			st := scaling.State{Now: at, Target: scaling.Target{ID: "g-000", Resource: provider.Resource{ID: "g-000", Kind: provider.KindGroup},
+				Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 40, Desired: 8 - i%5}, Current: 8, Ready: 8}, Min: 1, Max: 40},
+				Metrics: []provider.Series{{ResourceID: "g-000", Metric: provider.MetricCPU, Start: at.Add(-time.Minute), Step: time.Minute, Values: []float64{float64(i%7) / 7}}}}
+			_, err := e.Decide(t.Context(), st, []scaling.Candidate{{Name: "hpa", Strategy: h}}, "")
+			assert.NoError(t, err)
+			if i%100 == 0 {
+				e.RecordChange("g-000", scaling.Change{At: at, Strategy: "hpa", From: provider.CapacitySpec{Min: 1, Max: 40, Desired: 8}, To: provider.CapacitySpec{Min: 1, Max: 40, Desired: 9}})
+			}
+		}
+	})
+	wg.Wait()
 }

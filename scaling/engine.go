@@ -371,6 +371,14 @@ type historyCell struct {
 	// somewhere else in the heap (a fleet pass reads ten thousand
 	// histories; superseding and pruning keep most of them this short).
 	recs [cellRecords]RecommendationRecord
+	// views counts the evaluations reading a view of h (view) that share
+	// its current arrays; gen numbers those arrays. A change that would
+	// write over what a view reads (the compactions of record, supersede
+	// and prune) first gives h arrays of its own (own), so that a
+	// concurrent Engine.Decide or RecordChange on a target the
+	// Autoscaler is evaluating never writes under its strategies.
+	views int
+	gen   int64
 }
 
 // cellRecords is how many records a history cell holds in place.
@@ -404,12 +412,41 @@ func (e *Engine) History(target string) History {
 }
 
 // view returns the cell's history without copying it, for the
-// autoscaler's evaluation of that target (which is the only one to change
-// it meanwhile).
-func (c *historyCell) view() History {
+// autoscaler's evaluation of that target, and the generation of its
+// arrays, which the evaluation hands back (unview, or
+// recordRecommendations) once its strategies have read it.
+func (c *historyCell) view() (History, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.h.view()
+	c.views++
+	return c.h.view(), c.gen
+}
+
+// unview ends a view of generation gen (−1: not a view).
+func (c *historyCell) unview(gen int64) {
+	if gen < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unviewLocked(gen)
+}
+
+// unviewLocked is unview with c.mu held.
+func (c *historyCell) unviewLocked(gen int64) {
+	if gen >= 0 && gen == c.gen && c.views > 0 {
+		c.views--
+	}
+}
+
+// ownLocked gives c.h arrays of its own when a view shares them, before
+// a change writes into them. c.mu is held.
+func (c *historyCell) ownLocked() {
+	if c.views > 0 {
+		c.h = c.h.clone()
+		c.gen++
+		c.views = 0
+	}
 }
 
 // SetHistory replaces the target's history, for a host that restores it
@@ -419,20 +456,24 @@ func (e *Engine) SetHistory(target string, h History) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.h = h.clone() // not into c.recs: a view taken before may still read them
+	c.gen++
+	c.views = 0
 }
 
 // recordRecommendations adds the recommendations of a decision to the
 // target's history, but those of the strategies that failed (bits of
-// failed).
+// failed), ending the decision's view of generation gen (−1: none).
 //
 // A recommendation that says whether it is a forecast fallback (a
 // predictive strategy's InputForecastFallback) is compared with that
 // strategy's previous one: falling back emits EventForecastFallback, and
 // sizing from the forecast again after a fallback EventForecastRecovered.
-func (e *Engine) recordRecommendations(c *historyCell, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
+func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
 	var events []Event
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
+	c.unviewLocked(gen)
+	c.ownLocked()
 	c.retention, c.retained = retention, true
 	for i := range recs {
 		if i < 64 && failed&(1<<i) != 0 {
@@ -506,6 +547,7 @@ func (e *Engine) recordChange(target string, ev Change) {
 	c := e.cell(target)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.ownLocked()
 	c.h.Changes = append(c.h.Changes, ev)
 	retention := e.cfg.HistoryRetention
 	if c.retained {
@@ -567,19 +609,21 @@ type Decision struct {
 // reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
 	var d Decision
-	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), nil, nil, &d)
+	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), -1, nil, nil, &d)
 	return d, err
 }
 
-// decide is Decide recording into the target's history cell c, with
+// decide is Decide recording into the target's history cell c (s.History
+// is c's view of generation gen, ended here; −1: not a view), with
 // room for the recommendations in considered (appended to from its
 // start; nil: a new slice), with the working space of a batch bs (nil:
 // none) lent to the built-in strategies, writing the decision into *d (in
 // place: the Autoscaler's decisions are an array of a batch).
-func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, considered []Recommendation, bs *decideScratch, d *Decision) error {
+func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, pinned string, c *historyCell, gen int64, considered []Recommendation, bs *decideScratch, d *Decision) error {
 	*d = Decision{} // then set by field: see stateOf
 	d.Target, d.Now = s.Target, s.Now
 	if len(candidates) == 0 {
+		c.unview(gen)
 		return fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
 	}
 	var errs []error
@@ -630,7 +674,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, &s.Target, s.Now, candidates, d.Considered, failed)
+	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, d.Considered, failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))

@@ -762,3 +762,112 @@ func TestAppendBase36(t *testing.T) {
 		require.Equal(t, "x-"+strconv.FormatUint(v, 36), string(appendBase36([]byte("x-"), v)), "%d", v)
 	}
 }
+
+// TestHistoryViewIsNotWrittenOver checks the copy on write of a target's
+// history: while an evaluation reads a view of it (the Autoscaler's
+// State.History), an Engine.Decide or a RecordChange on the same target
+// records into arrays of their own, never into the view, and a view of
+// arrays gone by ends without touching the views of the new ones; the
+// evaluation's own recording ends its view first and writes in place (no
+// copy). Before, a Decide on a target the Autoscaler was evaluating
+// compacted the records under its strategies (a data race).
+func TestHistoryViewIsNotWrittenOver(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	h, err := NewHPA(HPAConfig{}, "hpa")
+	require.NoError(t, err)
+	state := func(i int, cpu float64) State {
+		return State{Now: now.Add(time.Duration(i) * 15 * time.Second), Target: Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
+			Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 40, Desired: 10}, Current: 10, Ready: 10}, Min: 1, Max: 40},
+			Metrics: []provider.Series{{ResourceID: "web", Metric: provider.MetricCPU, Start: now.Add(-5 * time.Minute), Step: time.Minute, Values: []float64{cpu}}}}
+	}
+	candidates := []Candidate{{Name: "hpa", Strategy: h}}
+	// setUp records five falling proposals (each the highest of its
+	// window: all kept), past the cell's four records in place, so that
+	// its array has room to record in place.
+	setUp := func(t *testing.T) (*Engine, *historyCell, func(i int, cpu float64)) {
+		e, err := NewEngine(EngineConfig{}, Cloud{Scaler: nopScaler{}}, nopGate{})
+		require.NoError(t, err)
+		decide := func(i int, cpu float64) {
+			_, err := e.Decide(t.Context(), state(i, cpu), candidates, "")
+			require.NoError(t, err)
+		}
+		for i, cpu := range []float64{0.9, 0.8, 0.7, 0.5, 0.3} {
+			decide(i, cpu)
+		}
+		c := e.cell("web")
+		require.Len(t, c.h.Recommendations, 5, "five falling proposals, all kept")
+		require.Greater(t, cap(c.h.Recommendations), 5, "room to record in place")
+		return e, c, decide
+	}
+	arrays := func(c *historyCell) *RecommendationRecord {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return unsafe.SliceData(c.h.Recommendations)
+	}
+
+	t.Run("decide", func(t *testing.T) {
+		e, c, decide := setUp(t)
+		view, gen := c.view()
+		want := view.clone()
+		decide(5, 0.95) // supersedes them all: compacted, but not in the view's arrays
+		assert.Equal(t, want, view.clone(), "the view was written over")
+		assert.Len(t, e.History("web").Recommendations, 1, "the high proposal superseded the others")
+
+		// A view of the new arrays; the old view ends after it was taken:
+		// the new view still holds its arrays.
+		view2, gen2 := c.view()
+		want2 := view2.clone()
+		c.unview(gen)
+		decide(6, 0.3)
+		decide(7, 0.99)
+		assert.Equal(t, want2, view2.clone(), "the view of the new arrays was written over")
+		c.unview(gen2)
+	})
+	t.Run("record change", func(t *testing.T) {
+		e, c, _ := setUp(t)
+		view, gen := c.view()
+		want := view.clone()
+		// Hours later: the records have aged out, pruned (compacted) but
+		// not in the view's arrays.
+		at := now.Add(3 * time.Hour)
+		e.RecordChange("web", Change{At: at, Strategy: "hpa", From: provider.CapacitySpec{Min: 1, Max: 40, Desired: 10}, To: provider.CapacitySpec{Min: 1, Max: 40, Desired: 16}})
+		assert.Len(t, e.History("web").Recommendations, 1, "pruned to the newest record")
+		assert.Equal(t, want, view.clone(), "the view was written over")
+		c.unview(gen)
+	})
+	t.Run("own evaluation", func(t *testing.T) {
+		e, c, _ := setUp(t)
+		before := arrays(c)
+		st := state(5, 0.95)
+		var gen int64
+		st.History, gen = c.view()
+		var d Decision
+		require.NoError(t, e.decide(t.Context(), &st, candidates, "", c, gen, nil, nil, &d))
+		assert.Same(t, before, arrays(c), "the evaluation's own view ended before it recorded: no copy")
+		c.mu.Lock()
+		assert.Zero(t, c.views)
+		c.mu.Unlock()
+
+		// A decision that fails before it records ends its view too.
+		st.History, gen = c.view()
+		require.ErrorIs(t, e.decide(t.Context(), &st, nil, "", c, gen, nil, nil, &d), ErrNoStrategy)
+		c.mu.Lock()
+		assert.Zero(t, c.views, "the failed decision's view ended")
+		c.mu.Unlock()
+	})
+	t.Run("set history", func(t *testing.T) {
+		e, c, decide := setUp(t)
+		_, gen := c.view()
+		e.SetHistory("web", e.History("web"))
+		decide(5, 0.2) // the lowest yet: appended (the arrays grow, with room)
+		// A view of the restored history; the one before it ends after.
+		view, gen2 := c.view()
+		require.Greater(t, cap(c.h.Recommendations), len(view.Recommendations), "room to record in place")
+		want := view.clone()
+		c.unview(gen)
+		decide(6, 0.95)
+		assert.Equal(t, want, view.clone(), "the view of the restored history was written over")
+		c.unview(gen2)
+	})
+}

@@ -551,8 +551,10 @@ func (h History) clone() History {
 }
 
 // view returns h with capped slices: appending to h later does not write
-// into the view. The view shares h's arrays, which prune compacts in
-// place: use it only while h is not changed (one target's evaluation).
+// into the view. The view shares h's arrays, which prune and supersede
+// compact in place: use it only while h is not changed, or copied first
+// (historyCell.view counts its views, and the cell copies h before
+// changing it under one).
 func (h History) view() History {
 	return History{
 		Recommendations: h.Recommendations[:len(h.Recommendations):len(h.Recommendations)],
