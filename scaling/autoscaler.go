@@ -225,9 +225,9 @@ func batchLen(n, workers, size int) int {
 // as the target's batch is decided. The report, and the Decision and
 // Plan it points to, are valid only during the call: they are reused for
 // later targets (copy what you keep; Decision.Considered, the
-// recommendations' Inputs and the Plan's steps too). fn is never called concurrently, and is called once for
-// every target of the policy (in batches of policy order, not in policy
-// order overall). This is the pass Run makes, without holding every
+// recommendations' Inputs and the Plan's steps too). fn is never called
+// concurrently, and is called once for every target of the policy (in
+// batches of policy order, not in policy order overall). This is the pass Run makes, without holding every
 // decision of the pass in memory at once.
 func (a *Autoscaler) EvaluateEach(ctx context.Context, now time.Time, fn func(*TargetReport)) {
 	var mu sync.Mutex

@@ -149,6 +149,19 @@ func DefaultScaleInSignal() Signal {
 	return Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: &hi}
 }
 
+// defaultScaleInSignals returns a plan's own DefaultScaleInSignal, in one
+// allocation (its Max with it).
+func defaultScaleInSignals() []Signal {
+	x := &struct {
+		signals [1]Signal
+		max     float64
+	}{}
+	x.signals[0] = DefaultScaleInSignal()
+	x.max = *x.signals[0].Max
+	x.signals[0].Max = &x.max
+	return x.signals[:]
+}
+
 // EngineConfig configures an Engine. The zero value means the defaults.
 type EngineConfig struct {
 	// Requester is the name the engine gives in safety proposals; human
@@ -285,7 +298,6 @@ type Engine struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	maxStep  func(int) int
-	scaleIn  []Signal // the default scale-in monitoring: DefaultScaleInSignal
 
 	mu       sync.Mutex
 	history  map[string]*historyCell
@@ -317,7 +329,6 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		history: map[string]*historyCell{},
 		running: map[string]bool{},
 		maxStep: maxStepFunc(cfg.MaxStepFraction, cfg.MinStep),
-		scaleIn: []Signal{DefaultScaleInSignal()},
 	}
 	for _, o := range opts {
 		o(e)
@@ -784,7 +795,7 @@ func (e *Engine) plan(d *Decision, opts PlanOptions, p *Plan, arena *[]PlanStep,
 		mon.Signals = opts.Verify.Signals
 	case t.Resource.Kind == provider.KindFunction:
 	default:
-		mon.Signals = e.scaleIn[:1:1] // shared by the engine's plans, as a target's configured signals are by its plans
+		mon.Signals = defaultScaleInSignals()
 	}
 	p.Monitoring = mon
 	p.ExpectedDuration = time.Duration(len(p.Steps)) * (e.cfg.SettleEstimate + mon.Window)

@@ -159,6 +159,11 @@ func TestPlan(t *testing.T) {
 		assert.Equal(t, safety.ActionScaleIn, down.Steps[0].Action)
 		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, down.Monitoring.Signals)
 		assert.InDelta(t, -0.5, down.CostPerHour, 1e-9)
+		// Each plan's default signal is its own: a host that changes one
+		// changes no other plan's.
+		*down.Monitoring.Signals[0].Max = 0.5
+		again := e.Plan(decide(t, e, c, 1), scaling.PlanOptions{InstanceHourlyCost: 0.5})
+		assert.Equal(t, []scaling.Signal{scaling.DefaultScaleInSignal()}, again.Monitoring.Signals, "another plan's signal changed")
 
 		// A group at zero instances whose resource still reports a price
 		// has no price per instance to go by: the cost is not known (0),

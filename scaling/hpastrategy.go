@@ -113,7 +113,6 @@ type HPA struct {
 // never written.
 type hpaScratch struct {
 	calc    *hpa.Calculator
-	err     error // why calc is nil
 	in      hpa.Input
 	hist    hpa.History
 	metrics []hpa.MetricValues
@@ -130,14 +129,17 @@ type hpaScratch struct {
 	inputs  inputSlab
 }
 
-// getScratch returns a working space from s's pool, or a new one (whose
-// calc is nil and err says why when the calculator cannot be made).
-func (s *HPA) getScratch() *hpaScratch {
+// getScratch returns a working space from s's pool, or a new one, or the
+// error of its calculator.
+func (s *HPA) getScratch() (*hpaScratch, error) {
 	if sc, ok := s.scratch.Get().(*hpaScratch); ok {
-		return sc
+		return sc, nil
 	}
 	calc, err := hpa.NewCalculator(s.cfg.Controller, s.cfg.spec(1, 1))
-	return &hpaScratch{calc: calc, err: err}
+	if err != nil {
+		return nil, fmt.Errorf("scaling: hpa: %w", err)
+	}
+	return &hpaScratch{calc: calc}, nil
 }
 
 var (
@@ -182,6 +184,7 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 	}
 	s.stabilization, s.period = hpaWindows(calc)
 	s.window = max(s.stabilization, s.period)
+	s.scratch.Put(&hpaScratch{calc: calc}) // the first working space
 	return s, nil
 }
 
@@ -213,15 +216,16 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 	var (
 		sc     *hpaScratch
 		inputs *inputArena
+		err    error
 	)
 	if bs != nil {
-		sc, inputs = bs.hpaScratch(s), bs.inputs
-	} else {
-		sc = s.getScratch()
+		sc, err = bs.hpaScratch(s)
+		inputs = bs.inputs
+	} else if sc, err = s.getScratch(); err == nil {
 		defer s.scratch.Put(sc)
 	}
-	if sc.calc == nil {
-		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", sc.err)
+	if err != nil {
+		return Recommendation{}, err
 	}
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)

@@ -106,9 +106,7 @@ func sizeString(s provider.Size) string {
 // minute the step settled in). A signal without data in the window is
 // unknown, which fails the verification (fail closed).
 type MonitoringPlan struct {
-	// Signals are the metrics watched and their healthy ranges. They are
-	// shared with the target's VerifyConfig, or by the engine's plans for
-	// its default scale-in signal: read-only (clone to change them).
+	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
 	// Window is how long the signals are watched once the capacity
 	// settled.

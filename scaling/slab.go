@@ -155,13 +155,17 @@ type decideScratch struct {
 }
 
 // hpaScratch returns a working space of s, held until release or until
-// another HPA strategy asks.
-func (bs *decideScratch) hpaScratch(s *HPA) *hpaScratch {
+// another HPA strategy asks, or the error of its calculator.
+func (bs *decideScratch) hpaScratch(s *HPA) (*hpaScratch, error) {
 	if bs.hpa != s {
 		bs.release()
-		bs.hpa, bs.hpaSc = s, s.getScratch()
+		sc, err := s.getScratch()
+		if err != nil {
+			return nil, err
+		}
+		bs.hpa, bs.hpaSc = s, sc
 	}
-	return bs.hpaSc
+	return bs.hpaSc, nil
 }
 
 // release puts the working space held back into its strategy's pool.

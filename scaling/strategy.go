@@ -226,7 +226,9 @@ type Recommendation struct {
 	Proposal int `json:"proposal"`
 	// Reason says why, in words.
 	Reason string `json:"reason"`
-	// Inputs are the values the strategy used, for the audit trail.
+	// Inputs are the values the strategy used, for the audit trail. In
+	// the reports of Autoscaler.EvaluateEach they are reused for later
+	// targets: copy them to keep them.
 	Inputs []Input `json:"inputs,omitempty"`
 	// Fitness says how well the strategy fits the situation, in [0, 1]:
 	// the data it has, the strength of the pattern it relies on, its
