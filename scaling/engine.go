@@ -385,7 +385,7 @@ type historyCell struct {
 	// views counts the evaluations reading a view of h (view) that share
 	// its current arrays; gen numbers those arrays. A change that would
 	// write over what a view reads (the compactions of record, supersede
-	// and prune) first gives h arrays of its own (own), so that a
+	// and prune) first gives h arrays of its own (ownLocked), so that a
 	// concurrent Engine.Decide or RecordChange on a target the
 	// Autoscaler is evaluating never writes under its strategies.
 	views int
@@ -445,7 +445,7 @@ func (c *historyCell) unview(gen int64) {
 
 // unviewLocked is unview with c.mu held.
 func (c *historyCell) unviewLocked(gen int64) {
-	if gen >= 0 && gen == c.gen && c.views > 0 {
+	if gen == c.gen && c.views > 0 { // −1 is no generation
 		c.views--
 	}
 }

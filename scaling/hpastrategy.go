@@ -391,7 +391,7 @@ func (s *HPA) synthPods(dst []hpa.Pod, ready, pending int) []hpa.Pod {
 
 // The entries' names are those of their first pod when the strategy
 // listed one pod per instance (pending-<n−1> … pending-0, then
-// instance-0 …), which an error about a pod's container names.
+// instance-0 …): an error about a pod's container names the same pod.
 const synthReady = "instance-0"
 
 // pendingNames are the names of the first of 1 to 64 pending instances.

@@ -140,13 +140,16 @@ func (a *inputArena) make(n int) []Input {
 }
 
 // decideScratch is the working space a batch lends the built-in
-// strategies for its decisions: the HPA working space of the last HPA
-// strategy it decided with, held across the batch's targets (most share
-// one strategy) instead of taken from the strategy's pool and put back for
-// every decision, and, when its decisions are valid only until its
-// reports are handed out, the arena of their inputs; and the target-value
-// strategies' reasons. Not safe for
-// concurrent use (each batch has its own); the zero value is ready.
+// strategies for its decisions:
+//   - the HPA working space of the last HPA strategy it decided with, held
+//     across the batch's targets (most share one strategy) instead of
+//     taken from the strategy's pool and put back for every decision;
+//   - when its decisions are valid only until its reports are handed out,
+//     the arena of their inputs;
+//   - the target-value strategies' reasons.
+//
+// Not safe for concurrent use (each batch has its own); the zero value is
+// ready.
 type decideScratch struct {
 	inputs    *inputArena // nil: the strategies' own slabs
 	hpa       *HPA

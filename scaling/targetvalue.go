@@ -128,12 +128,7 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	count := t.Capacity.Desired
 	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)
 	var rec Recommendation
-	var reason string
-	if bs != nil {
-		reason = bs.targetValueReason(direction, factor, s.threshold)
-	} else {
-		reason = targetValueReason(direction, factor, s.threshold)
-	}
+	reason := bs.targetValueReason(direction, factor, s.threshold)
 	if direction == 0 {
 		rec = keep(t, reason)
 	} else {
@@ -167,8 +162,12 @@ func targetValueReason(direction int, factor, threshold float64) string {
 	return string(appendTargetValueReason(buf[:0], direction, factor, threshold))
 }
 
-// targetValueReason is targetValueReason remembered in bs.
+// targetValueReason is targetValueReason remembered in bs (nil: not
+// remembered).
 func (bs *decideScratch) targetValueReason(direction int, factor, threshold float64) string {
+	if bs == nil {
+		return targetValueReason(direction, factor, threshold)
+	}
 	k := tvReasonKey{direction: direction, factor: math.Float64bits(factor), threshold: math.Float64bits(threshold)}
 	i := k.slot()
 	if s, ok := bs.tvReasons.get(i, &k); ok {

@@ -215,8 +215,8 @@ func gaps(dst []float64, n int) []float64 {
 }
 
 // resampleSeries reduces the stored regular series src onto the grid of q
-// (its n = q.Steps() steps), using only steps of src that start before visibleEnd, into dst's
-// capacity (or a new slice). It works in integer offsets from src.Start,
+// (its n = q.Steps() steps), using only steps of src that start before
+// visibleEnd, into dst's capacity (or a new slice). It works in integer offsets from src.Start,
 // so a fleet scan spends its time on the values, not on time arithmetic.
 //
 // wallStart says src.Start carries no monotonic clock reading.
