@@ -289,7 +289,7 @@ func (s StrategySpec) build(custom map[string]Strategy) (Strategy, error) {
 		st, err = NewPredictive(*s.Predictive)
 	case StrategyCustom:
 		c, ok := custom[s.Name]
-		if !ok {
+		if !ok || isNil(c) {
 			return nil, provider.Invalid("name", s.Name, "no custom strategy is registered under this name (WithStrategy)")
 		}
 		return c, nil
@@ -420,6 +420,27 @@ func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
 		return out, provider.Invalid("strategy", t.Strategy, "names no strategy of the target")
 	}
 	return out, nil
+}
+
+// Candidates validates the target's policy and builds its strategies,
+// in policy order and named as the policy names them, as NewAutoscaler
+// does: the candidates Engine.Decide weighs for the target (its pinned
+// one is t.Strategy). custom resolves the strategies of type custom by
+// the name they are registered under (WithStrategy's); a custom
+// strategy that custom does not hold is an error. A host replays a
+// target of its policy with them (package scaling/sim). Each call builds
+// new strategies: a Predictive keeps its models per target, so a replay
+// and the Autoscaler do not share them. The error matches
+// provider.ErrInvalid and names the field ("strategies[0].hpa.metrics[0]...").
+func (t TargetConfig) Candidates(custom map[string]Strategy) ([]Candidate, error) {
+	if custom == nil {
+		custom = map[string]Strategy{} // nil means "names only" to compile
+	}
+	c, err := t.compile(custom)
+	if err != nil {
+		return nil, err
+	}
+	return c.candidates, nil
 }
 
 // mergeNeeds adds add to needs, one need per metric, statistic and step,

@@ -36,7 +36,9 @@
 //     horizon), never below the reactive need, falling back to it with
 //     short history or a rolling forecast error above its bound; a
 //     forecast-only mode; Status names the patterns found. Package
-//     scaling/sim replays it (or any strategy) on a host's history.
+//     scaling/sim replays it (or any strategy, or a target's strategies
+//     weighed as the engine weighs them: TargetConfig.Candidates) on a
+//     host's history.
 //
 // A host adds its own with StrategyFunc. Strategies never read the clock.
 //

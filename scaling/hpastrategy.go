@@ -188,6 +188,12 @@ func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 	return s, nil
 }
 
+// Name returns the strategy's name in the target's policy (NewHPA's
+// name): it finds its own recommendations in the History by it, so a
+// host that decides with it (Engine.Decide, package scaling/sim) names
+// its Candidate so.
+func (s *HPA) Name() string { return s.name }
+
 // Needs implements MetricNeeder: the provider metric of every HPA metric
 // over the last five steps (used on targets without pods).
 func (s *HPA) Needs() []Need { return append([]Need(nil), s.needs...) }

@@ -36,7 +36,7 @@ func main() {
 	only := flag.String("trace", "", "replay only this trace (app-server, nyc-taxi, nasa-http-1, nasa-http-2)")
 	jsonOut := flag.String("json", "", "write the (last) trace's report as JSON to this file")
 	svgOut := flag.String("svg", "", "write the (last) trace's first week of capacity as SVG to this file")
-	quiet := flag.Bool("quiet", false, "no progress on stderr")
+	quiet := flag.Bool("quiet", !terminal(os.Stderr), "no progress on stderr (the default when stderr is not a terminal)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -145,4 +145,12 @@ func writeSVG(_ context.Context, rep *sim.Report, path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// terminal reports whether f is a terminal (a character device), where a
+// progress line rewritten in place reads well; in a file or a CI log it
+// would be thousands of lines.
+func terminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -6,11 +6,21 @@
 // target utilization, the provisioning delay of a scale out and the
 // group's bounds, and replays every step on a simulated clock, far faster
 // than real time: at the start of step t each Policy's strategy gets a
-// scaling.State with the demand of the steps before t and the History of
-// its own recommendations and changes, and its recommendation (passed
-// through the safety rules when the policy has a Gate, rate limited when
-// it has a Limiter) sets the capacity; added
-// instances serve after Config.LeadTime, removed ones stop at once.
+// scaling.State with the demand of the steps before t, the group's
+// utilization over them (for strategies on CPU, such as an HPA) and the
+// target's History, and its recommendation (passed through the safety
+// rules when the policy has a Gate, rate limited when it has a Limiter)
+// sets the capacity; added instances serve after Config.LeadTime, removed
+// ones stop at once.
+//
+// A policy is one strategy, or a target's strategies as a host's policy
+// file lists them (scaling.TargetConfig.Candidates): a scaling.Engine
+// decides every step as it does for the Autoscaler, carrying out the
+// pinned strategy or the fittest, and keeping the History its strategies
+// read (an HPA's stabilization windows and rate policies), so the replay
+// is the policy the host would switch on, and Result.Chosen says which
+// strategy carried each step (a predictive strategy falling back to a
+// reactive one).
 //
 // Beside the policies it replays an oracle, which sizes every step for its
 // own demand, n_t = ⌈d_t / (c·u)⌉, and reactive baselines (an HPA-like
@@ -26,6 +36,11 @@
 //	pred, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 120})
 //	rep, err := s.Run(ctx, demand, sim.Policy{Name: "predictive", Strategy: pred})
 //	err = rep.WriteTable(os.Stdout)
+//
+//	policy, err := scaling.LoadConfigFile("autoscaler.yaml")
+//	web := policy.Targets[0]
+//	candidates, err := web.Candidates(nil)
+//	rep, err = s.Run(ctx, demand, sim.Policy{Name: web.ID, Candidates: candidates, Pinned: web.Strategy})
 //
 // examples/replay prints the tables for the repository's real traces.
 package sim

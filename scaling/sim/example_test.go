@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -51,8 +52,8 @@ func ExampleNew() {
 		panic(err)
 	}
 	c := s.Config()
-	fmt.Println(c.TargetUtilization, c.Min, c.Metric, len(c.Baselines))
-	// Output: 0.6 1 requests 0
+	fmt.Println(c.TargetUtilization, c.Min, c.Metric, c.Utilization, len(c.Baselines))
+	// Output: 0.6 1 requests cpu 0
 }
 
 func ExampleSimulator_HeadroomFor() {
@@ -70,4 +71,66 @@ func ExampleSimulator_HeadroomFor() {
 	// third instance, which the rises need.
 	fmt.Printf("headroom %.4f: τ_U %.2f at %.2f× the oracle\n", b.Headroom, r.Metrics.TauU, r.Metrics.CostRatio)
 	// Output: headroom 0.0006: τ_U 0.00 at 1.36× the oracle
+}
+
+func ExampleSimulator_Run_policyFile() {
+	// A target of a host's policy file: an HPA on CPU at 60 % that waits
+	// 10 minutes before it scales in. The simulator feeds it the group's
+	// CPU utilization (demand over what the instances serve, at most 1).
+	policy, err := scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    strategies:
+      - type: hpa
+        hpa:
+          step: 5m
+          metrics:
+            - type: resource
+              resource: {name: cpu, target: {type: utilization, average_utilization: 60}}
+          behavior:
+            scale_down: {stabilization_window: 10m}
+`))
+	if err != nil {
+		panic(err)
+	}
+	web := policy.Targets[0]
+	candidates, err := web.Candidates(nil)
+	if err != nil {
+		panic(err)
+	}
+	// 5-minute demand: steady, a burst, quiet again.
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: 5 * time.Minute,
+		Values: []float64{300, 300, 300, 900, 900, 900, 300, 300, 300, 300}}
+	s, err := sim.New(sim.Config{
+		CapacityPerInstance: 100, // an instance at full CPU serves 100
+		LeadTime:            5 * time.Minute,
+		Min:                 1, Max: 20, // the target's bounds
+		From:      start.Add(10 * time.Minute),
+		KeepSteps: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	rep, err := s.Run(context.Background(), demand, sim.Policy{Name: web.ID, Candidates: candidates, Pinned: web.Strategy})
+	if err != nil {
+		panic(err)
+	}
+	r, _ := rep.Result("web")
+	for _, st := range r.Steps {
+		fmt.Printf("%s demand %3.0f  %s asks %2d, %2d serving (the oracle: %2d)\n",
+			st.Time.Format("15:04"), st.Demand, st.Strategy, st.Desired, st.Actual, st.Oracle)
+	}
+	// The HPA sees the burst a step late, at a saturated 100 %, and the new
+	// instances' first step as launching (as Kubernetes does for CPU), so
+	// it asks 9, then 15; it scales in once its 15 has left the window.
+
+	// Output:
+	// 00:10 demand 300  hpa asks  5,  5 serving (the oracle:  5)
+	// 00:15 demand 900  hpa asks  5,  5 serving (the oracle: 15)
+	// 00:20 demand 900  hpa asks  9,  5 serving (the oracle: 15)
+	// 00:25 demand 900  hpa asks  9,  9 serving (the oracle: 15)
+	// 00:30 demand 300  hpa asks 15,  9 serving (the oracle:  5)
+	// 00:35 demand 300  hpa asks 15, 15 serving (the oracle:  5)
+	// 00:40 demand 300  hpa asks  5,  5 serving (the oracle:  5)
+	// 00:45 demand 300  hpa asks  5,  5 serving (the oracle:  5)
 }

@@ -25,7 +25,7 @@ func (s *Simulator) HeadroomFor(ctx context.Context, demand provider.Series, nam
 	oracle := s.oracle(tr)
 	run := func(h float64) (Baseline, Result, error) {
 		b := Baseline{Name: name, Headroom: h, Tolerance: tolerance}
-		r, err := s.replay(ctx, tr, Policy{Name: name, Strategy: s.reactive(b)}, oracle)
+		r, err := s.replay(ctx, tr, Policy{Name: name, Strategy: &reactive{s: s, b: b, step: tr.series.Step}}, oracle)
 		return b, r, err
 	}
 	lo, hi := 0.0, 10.0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -43,6 +44,14 @@ type Config struct {
 	// Metric is the metric the strategies read the demand as. Default:
 	// requests.
 	Metric provider.Metric `json:"metric,omitempty"`
+	// Utilization is the metric the strategies read the group's
+	// utilization as: the demand over what the instances serving carry
+	// at full utilization, d_t / (s_t·c), at most 1 as a saturated
+	// group's CPU is (before Config.From, where no replay sized the
+	// group, s_t is the oracle's). A strategy that reads it (an HPA or
+	// target-tracking policy on CPU) is replayed as it runs on a real
+	// group. Default: cpu. It must differ from Metric.
+	Utilization provider.Metric `json:"utilization,omitempty"`
 	// TargetID is the target's ID in the States. Default: "sim".
 	TargetID string `json:"target_id,omitempty"`
 	// Baselines are the reactive baselines replayed beside the policies.
@@ -93,10 +102,18 @@ func (c Config) Validate() error {
 	case !finite(c.CostPerInstanceHour) || c.CostPerInstanceHour < 0:
 		return provider.Invalid("cost_per_instance_hour", c.CostPerInstanceHour, "must be a finite number ≥ 0")
 	}
-	if c.Metric != "" {
-		if err := c.Metric.Validate(); err != nil {
-			return provider.Within("metric", err)
+	for _, m := range []struct {
+		field string
+		m     provider.Metric
+	}{{"metric", c.Metric}, {"utilization", c.Utilization}} {
+		if m.m != "" {
+			if err := m.m.Validate(); err != nil {
+				return provider.Within(m.field, err)
+			}
 		}
+	}
+	if d := c.withDefaults(); d.Metric == d.Utilization {
+		return provider.Invalid("utilization", d.Utilization, fmt.Sprintf("must differ from the demand's metric %s", d.Metric))
 	}
 	seen := map[string]bool{OracleName: true}
 	for i, b := range c.Baselines {
@@ -127,6 +144,9 @@ func (c Config) withDefaults() Config {
 	if c.Metric == "" {
 		c.Metric = provider.MetricRequests
 	}
+	if c.Utilization == "" {
+		c.Utilization = provider.MetricCPU
+	}
 	if c.TargetID == "" {
 		c.TargetID = "sim"
 	}
@@ -139,14 +159,41 @@ func (c Config) withDefaults() Config {
 // OracleName is the oracle's name in the results.
 const OracleName = "oracle"
 
-// Policy is a strategy replayed by the simulator.
+// Policy is a strategy, or a target's strategies weighed as the engine
+// weighs them, replayed by the simulator.
+//
+// At every step a scaling.Engine decides (Engine.Decide) and keeps the
+// History as it does for the Autoscaler: each strategy gets a fresh State
+// with the demand so far (Config.Metric), the group's utilization
+// (Config.Utilization), the group's capacity (Desired: what it asked
+// for; Current: the same, launching instances included; Ready: those
+// that served the step before and still serve, the ones the utilization
+// was measured on: an instance that has just come into service counts as
+// launching for one more step, as Kubernetes' HPA treats a pod within its
+// CPU initialization period) and the History of the target's
+// recommendations and changes,
+// as much of it as the strategies say they read (HistoryWindower; the
+// engine's default HistoryRetention, 2 h, for one that does not say).
 type Policy struct {
 	// Name names it in the results. Required, unique.
 	Name string
-	// Strategy recommends the capacity at every step. Required. It gets a
-	// fresh State per step with the demand so far and the History the
-	// simulator keeps (its recommendations and changes of the last 24 h).
+	// Strategy recommends the capacity at every step, as a target's only
+	// strategy named Name. Required unless Candidates are given; a
+	// policy has one or the other.
 	Strategy scaling.Strategy
+	// Candidates are a target's strategies, in policy order, weighed at
+	// every step as the Autoscaler weighs them: the pinned one (Pinned)
+	// or the fittest recommendation is carried out, a strategy that fails
+	// is skipped, and each keeps its recommendations in the History under
+	// its own name. scaling.TargetConfig.Candidates builds them from a
+	// policy file's target (its bounds are this simulator's Config.Min
+	// and Max). Result.Chosen counts the steps each was carried out; a
+	// step on which none recommends stops the replay with the error.
+	Candidates []scaling.Candidate
+	// Pinned names the candidate carried out whatever the others'
+	// fitness (scaling.TargetConfig.Strategy). Empty: the fittest at each
+	// step.
+	Pinned string
 	// Limiter, when set, rate-limits the changes (a *ratelimit.Limiter):
 	// every change reserves its units at the step's time; a clamped
 	// reservation changes fewer, a denied one nothing.
@@ -220,11 +267,11 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 		seen[b.Name] = true
 	}
 	for i, p := range policies {
-		switch {
-		case p.Name == "" || seen[p.Name]:
+		if p.Name == "" || seen[p.Name] {
 			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].name", i), p.Name, "must be set and unique among policies, baselines and the oracle"))
-		case p.Strategy == nil:
-			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].strategy", i), nil, "is required"))
+		}
+		if err := s.validatePolicy(p); err != nil {
+			return nil, fmt.Errorf("sim: %w", provider.Within(fmt.Sprintf("policies[%d]", i), err))
 		}
 		seen[p.Name] = true
 	}
@@ -235,7 +282,7 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 	}
 	all := append([]Policy(nil), policies...)
 	for _, b := range s.cfg.Baselines {
-		all = append(all, Policy{Name: b.Name, Strategy: s.reactive(b)})
+		all = append(all, Policy{Name: b.Name, Strategy: &reactive{s: s, b: b, step: demand.Step}})
 	}
 	for _, p := range all {
 		r, err := s.replay(ctx, tr, p, rep.Oracle)
@@ -317,33 +364,47 @@ func (s *Simulator) oracle(tr *trace) Result {
 		if n < 0 {
 			n = prev // a gap: the oracle keeps its capacity
 		}
-		m.step(i, n, n)
+		m.step(i, n, n, "")
 		prev = n
 	}
 	return m.result(OracleName)
 }
 
-// reactive returns the strategy of baseline b.
-func (s *Simulator) reactive(b Baseline) scaling.Strategy {
+// reactive is the strategy of baseline b. It reads no History.
+type reactive struct {
+	s    *Simulator
+	b    Baseline
+	step time.Duration // the demand's
+}
+
+// HistoryWindow implements scaling.HistoryWindower: none is read.
+func (r *reactive) HistoryWindow() time.Duration { return 0 }
+
+// Needs implements scaling.MetricNeeder: the demand of the last step.
+func (r *reactive) Needs() []scaling.Need {
+	return []scaling.Need{{Metric: r.s.cfg.Metric, Lookback: r.step, Step: r.step}}
+}
+
+// Recommend implements scaling.Strategy.
+func (r *reactive) Recommend(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+	s, b := r.s, r.b
 	per := s.cfg.CapacityPerInstance * s.cfg.TargetUtilization
-	return scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
-		cur := st.Target.Capacity.Desired
-		rec := scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: cur, Fitness: 1}
-		ser, ok := st.Series(s.cfg.Metric)
-		if !ok || len(ser.Values) == 0 || math.IsNaN(ser.Values[len(ser.Values)-1]) {
-			rec.Reason = "no demand for the last step"
-			return rec, nil
-		}
-		v := ser.Values[len(ser.Values)-1]
-		if cur > 0 && math.Abs(v*(1+b.Headroom)/(float64(cur)*per)-1) <= b.Tolerance {
-			rec.Reason = "within tolerance"
-			return rec, nil
-		}
-		rec.Capacity.Desired = s.need(v, b.Headroom)
-		rec.Proposal = rec.Capacity.Desired
-		rec.Reason = "reactive"
+	cur := st.Target.Capacity.Desired
+	rec := scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: cur, Fitness: 1}
+	ser, ok := st.Series(s.cfg.Metric)
+	if !ok || len(ser.Values) == 0 || math.IsNaN(ser.Values[len(ser.Values)-1]) {
+		rec.Reason = "no demand for the last step"
 		return rec, nil
-	})
+	}
+	v := ser.Values[len(ser.Values)-1]
+	if cur > 0 && math.Abs(v*(1+b.Headroom)/(float64(cur)*per)-1) <= b.Tolerance {
+		rec.Reason = "within tolerance"
+		return rec, nil
+	}
+	rec.Proposal = s.need(v, b.Headroom)
+	rec.Capacity.Desired = s.bound(rec.Proposal)
+	rec.Reason = "reactive"
+	return rec, nil
 }
 
 // launch is capacity on its way.
@@ -354,12 +415,11 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	c := s.cfg
 	ser := tr.series
 	lead := s.leadSteps(ser.Step)
-	lookback := len(ser.Values)
-	if mn, ok := p.Strategy.(scaling.MetricNeeder); ok {
-		lookback = 0
-		for _, n := range mn.Needs() {
-			lookback = max(lookback, int((n.Lookback+ser.Step-1)/ser.Step))
-		}
+	cands := p.candidates()
+	lookback, readsUtil := reads(cands, ser.Step, len(ser.Values), c.Utilization)
+	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: decideOnly{}}, decideOnly{})
+	if err != nil {
+		return Result{}, fmt.Errorf("sim: %s: %w", p.Name, err)
 	}
 	m := newMeter(c, tr)
 	target := scaling.Target{
@@ -375,9 +435,19 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {
 		actual = s.bound(s.need(ser.Values[tr.from-1], 0))
 	}
+	var util []float64 // the utilization, when a strategy reads it
+	if readsUtil {
+		util = make([]float64, len(ser.Values))
+		for j, d := range ser.Values[:tr.from] {
+			util[j] = s.utilization(d, s.bound(s.need(d, 0)))
+		}
+	}
+	metrics := make([]provider.Series, 1, 2)
+	var chosen map[string]int
+	if len(p.Candidates) > 0 {
+		chosen = map[string]int{}
+	}
 	var pending []launch
-	var hist scaling.History
-	first := true
 	total := len(tr.oracle)
 	every := max(1, total/100)
 	for i := range total {
@@ -388,6 +458,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		}
 		t := tr.from + i
 		now := ser.TimeAt(t)
+		served := actual // during the step before
 		kept := pending[:0]
 		for _, l := range pending {
 			if l.at <= i {
@@ -402,24 +473,25 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 			desired += l.n
 		}
 		lo := max(0, t-lookback)
-		target.Capacity = provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired}}
-		st := scaling.State{
-			Now:    now,
-			Target: target,
-			Metrics: []provider.Series{{
-				ResourceID: c.TargetID, Metric: c.Metric, Start: ser.TimeAt(lo), Step: ser.Step, Values: ser.Values[lo:t:t],
-			}},
-			History: hist,
+		target.Capacity = provider.Capacity{
+			CapacitySpec: provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired},
+			Current:      desired, Ready: min(actual, served),
 		}
-		rec, err := p.Strategy.Recommend(ctx, st)
+		metrics = metrics[:1]
+		metrics[0] = provider.Series{ResourceID: c.TargetID, Metric: c.Metric, Start: ser.TimeAt(lo), Step: ser.Step, Values: ser.Values[lo:t:t]}
+		if util != nil {
+			metrics = append(metrics, provider.Series{ResourceID: c.TargetID, Metric: c.Utilization, Start: ser.TimeAt(lo), Step: ser.Step, Values: util[lo:t:t]})
+		}
+		st := scaling.State{Now: now, Target: target, Metrics: metrics, History: eng.History(c.TargetID)}
+		d, err := eng.Decide(ctx, st, cands, p.Pinned)
 		if err != nil {
 			return Result{}, fmt.Errorf("sim: %s at %s: %w", p.Name, now.Format(time.RFC3339), err)
 		}
+		rec := d.Chosen
+		if chosen != nil {
+			chosen[rec.Strategy]++
+		}
 		want := s.bound(rec.Capacity.Desired)
-		hist.Recommendations = append(hist.Recommendations, scaling.RecommendationRecord{
-			At: now, Strategy: p.Name, Current: desired, Desired: want, Proposal: rec.Proposal, First: first,
-		})
-		first = false
 		if want != desired && p.Gate != nil {
 			ok, err := s.allowed(ctx, p.Gate, target, now, desired, want, rec.Reason)
 			if err != nil {
@@ -453,17 +525,134 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 			from := provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired}
 			to := from
 			to.Desired = want
-			hist.Changes = append(hist.Changes, scaling.Change{At: now, PlanID: "sim", Strategy: p.Name, From: from, To: to})
+			eng.RecordChange(c.TargetID, scaling.Change{At: now, PlanID: "sim", Step: 1, Strategy: rec.Strategy, From: from, To: to})
 		}
-		hist = pruneHistory(hist, now.Add(-24*time.Hour))
-		m.step(i, actual, want)
+		if util != nil {
+			util[t] = s.utilization(ser.Values[t], actual)
+		}
+		m.step(i, actual, want, rec.Strategy)
 		if s.progress != nil && (i%every == 0 || i == total-1) {
 			s.progress(Progress{Policy: p.Name, Done: i + 1, Total: total})
 		}
 	}
 	r := m.result(p.Name)
+	r.Chosen = chosen
 	r.Metrics.relativeTo(oracle.Metrics)
 	return r, nil
+}
+
+// candidates are the strategies p weighs: its Candidates, or its Strategy
+// named as the policy.
+func (p *Policy) candidates() []scaling.Candidate {
+	if len(p.Candidates) > 0 {
+		return p.Candidates
+	}
+	return []scaling.Candidate{{Name: p.Name, Strategy: p.Strategy}}
+}
+
+// validatePolicy returns an error matching provider.ErrInvalid naming
+// what is wrong with p but its name: no strategy or both kinds, a
+// candidate without a name or strategy or named twice, an HPA strategy
+// named otherwise than its candidate (it would not find its own
+// recommendations), a metric the simulator does not replay, a pinned
+// name that is no candidate's.
+func (s *Simulator) validatePolicy(p Policy) error {
+	switch {
+	case isNil(p.Strategy) && len(p.Candidates) == 0:
+		return provider.Invalid("strategy", nil, "is required (or candidates)")
+	case !isNil(p.Strategy) && len(p.Candidates) > 0:
+		return provider.Invalid("candidates", len(p.Candidates), "a policy has a strategy or candidates, not both")
+	}
+	names := map[string]bool{}
+	for j, c := range p.candidates() {
+		f := fmt.Sprintf("candidates[%d]", j)
+		what := "name the candidate so"
+		if len(p.Candidates) == 0 {
+			f, what = "strategy", fmt.Sprintf("name the policy so, or build the strategy with scaling.NewHPA(cfg, %q)", p.Name)
+		}
+		switch {
+		case c.Name == "" || names[c.Name]:
+			return provider.Invalid(f+".name", c.Name, "must be set and unique in the policy")
+		case isNil(c.Strategy):
+			return provider.Invalid(f+".strategy", nil, "is required")
+		}
+		names[c.Name] = true
+		if h, ok := c.Strategy.(*scaling.HPA); ok && h.Name() != c.Name {
+			return provider.Invalid(f+".name", c.Name, fmt.Sprintf("an HPA strategy finds its recommendations in the History by its own name %q: %s", h.Name(), what))
+		}
+		if mn, ok := c.Strategy.(scaling.MetricNeeder); ok {
+			for k, n := range mn.Needs() {
+				if n.Metric != s.cfg.Metric && n.Metric != s.cfg.Utilization {
+					return provider.Invalid(fmt.Sprintf("%s.needs[%d].metric", f, k), n.Metric,
+						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %s (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
+				}
+			}
+		}
+	}
+	if p.Pinned != "" && !names[p.Pinned] {
+		return provider.Invalid("pinned", p.Pinned, "names no candidate of the policy")
+	}
+	return nil
+}
+
+// reads returns how many steps before a decision the candidates read
+// (the whole series when one does not say: not a MetricNeeder) and
+// whether one may read the utilization metric u.
+func reads(cands []scaling.Candidate, step time.Duration, n int, u provider.Metric) (lookback int, util bool) {
+	for _, c := range cands {
+		mn, ok := c.Strategy.(scaling.MetricNeeder)
+		if !ok {
+			return n, true
+		}
+		for _, need := range mn.Needs() {
+			lookback = max(lookback, int((need.Lookback+step-1)/step))
+			util = util || need.Metric == u
+		}
+	}
+	return lookback, util
+}
+
+// utilization is demand d's share of what n instances carry at full
+// utilization, at most 1 (a saturated group); NaN for a gap.
+func (s *Simulator) utilization(d float64, n int) float64 {
+	return math.Min(d/(float64(max(n, 1))*s.cfg.CapacityPerInstance), 1)
+}
+
+// decideOnly is the cloud and the gate of a replay's engine, which only
+// decides (Engine.Decide, History, RecordChange): the simulator applies
+// the decisions itself and asks the policy's own Gate and Limiter.
+// Anything that reaches it is a bug, refused.
+type decideOnly struct{}
+
+var errDecideOnly = errors.New("sim: the replay's engine only decides; the simulator applies its decisions")
+
+func (decideOnly) Capacity(context.Context, string) (provider.Capacity, error) {
+	return provider.Capacity{}, errDecideOnly
+}
+
+func (decideOnly) SetCapacity(context.Context, string, provider.CapacitySpec) error {
+	return errDecideOnly
+}
+
+func (decideOnly) Check(context.Context, safety.Proposal) (safety.Decision, error) {
+	return safety.Decision{}, errDecideOnly
+}
+
+func (decideOnly) Evaluate(context.Context, safety.Proposal) (safety.Decision, error) {
+	return safety.Decision{}, errDecideOnly
+}
+
+// isNil reports whether v is nil or a nil pointer, map, slice or func in
+// an interface.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
 }
 
 // allowed asks the gate whether the change from desired to want may be
@@ -501,25 +690,4 @@ func (s *Simulator) limit(ctx context.Context, l scaling.Reserver, now time.Time
 		return desired - r.Granted, nil
 	}
 	return desired + r.Granted, nil
-}
-
-// pruneHistory drops what is older than cutoff, keeping the newest
-// recommendation. Recommendations are copied to a new array once more
-// than half are old; changes are dropped by reslicing (append moves those
-// left to a new array when it runs out of room): copying the day's
-// changes at every step took a tenth of the replay test's time.
-func pruneHistory(h scaling.History, cutoff time.Time) scaling.History {
-	k := 0
-	for k < len(h.Recommendations)-1 && h.Recommendations[k].At.Before(cutoff) {
-		k++
-	}
-	if k > len(h.Recommendations)/2 {
-		h.Recommendations = append(h.Recommendations[:0:0], h.Recommendations[k:]...)
-	}
-	k = 0
-	for k < len(h.Changes) && h.Changes[k].At.Before(cutoff) {
-		k++
-	}
-	h.Changes = h.Changes[k:]
-	return h
 }

@@ -1,0 +1,73 @@
+package scaling_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+func TestTargetConfigCandidates(t *testing.T) {
+	t.Parallel()
+	cfg, err := scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    strategy: mine
+    strategies:
+      - type: hpa
+      - name: peaks
+        type: threshold
+      - name: mine
+        type: custom
+`))
+	require.NoError(t, err)
+	tc := cfg.Targets[0]
+	mine := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Fitness: 1}, nil
+	})
+
+	cands, err := tc.Candidates(map[string]scaling.Strategy{"mine": mine})
+	require.NoError(t, err)
+	require.Len(t, cands, 3)
+	assert.Equal(t, []string{"hpa", "peaks", "mine"}, []string{cands[0].Name, cands[1].Name, cands[2].Name}, "in policy order, named as the policy names them")
+	h, ok := cands[0].Strategy.(*scaling.HPA)
+	require.True(t, ok)
+	assert.Equal(t, "hpa", h.Name(), "an HPA finds its records under its candidate's name")
+	assert.IsType(t, &scaling.Threshold{}, cands[1].Strategy)
+
+	// The engine decides with them as the Autoscaler does: the pinned one.
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: nopScaler{}}, allowAll{})
+	require.NoError(t, err)
+	st := scaling.State{Now: time.Unix(1e9, 0), Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
+		Min: 1, Max: 10, Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 10, Desired: 3}}}}
+	d, err := e.Decide(t.Context(), st, cands, tc.Strategy)
+	require.NoError(t, err)
+	assert.Equal(t, "mine", d.Chosen.Strategy)
+	assert.True(t, d.Pinned)
+
+	// Each call builds its own strategies.
+	again, err := tc.Candidates(map[string]scaling.Strategy{"mine": mine})
+	require.NoError(t, err)
+	assert.NotSame(t, cands[0].Strategy, again[0].Strategy)
+
+	// A custom strategy that is not registered, or registered as nil.
+	for _, custom := range []map[string]scaling.Strategy{nil, {}, {"mine": nil}, {"other": mine}} {
+		_, err := tc.Candidates(custom)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv)
+		assert.Equal(t, "strategies[2].name", inv.Field)
+	}
+	// An invalid strategy names its field.
+	tc.Strategies[1].Threshold = &scaling.ThresholdConfig{Up: -1}
+	_, err = tc.Candidates(map[string]scaling.Strategy{"mine": mine})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.True(t, strings.HasPrefix(inv.Field, "strategies[1].threshold."), inv.Field)
+}

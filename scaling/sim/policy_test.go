@@ -1,0 +1,333 @@
+package sim_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/sim"
+)
+
+// fixed recommends desired with fitness, at every step, or the fitness
+// fit(step) when set, and records what it saw.
+type fixed struct {
+	desired int
+	fitness float64
+	fit     func(now time.Time) float64
+	needs   []scaling.Need
+	seen    []scaling.State // deep enough copies: see record
+}
+
+func (f *fixed) Recommend(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+	st.History = scaling.History{
+		Recommendations: append([]scaling.RecommendationRecord(nil), st.History.Recommendations...),
+		Changes:         append([]scaling.Change(nil), st.History.Changes...),
+	}
+	ms := make([]provider.Series, len(st.Metrics))
+	for i, m := range st.Metrics {
+		m.Values = append([]float64(nil), m.Values...)
+		ms[i] = m
+	}
+	st.Metrics = ms
+	f.seen = append(f.seen, st)
+	spec := st.Target.Capacity.CapacitySpec
+	spec.Desired = f.desired
+	fit := f.fitness
+	if f.fit != nil {
+		fit = f.fit(st.Now)
+	}
+	return scaling.Recommendation{Capacity: spec, Proposal: f.desired, Fitness: fit, Reason: fmt.Sprintf("always %d", f.desired)}, nil
+}
+
+// fixedNeeder is fixed with needs.
+type fixedNeeder struct{ *fixed }
+
+func (f fixedNeeder) Needs() []scaling.Need { return f.needs }
+
+func actualsOf(r sim.Result) (actual, desired []int, strategies []string) {
+	for _, st := range r.Steps {
+		actual = append(actual, st.Actual)
+		desired = append(desired, st.Desired)
+		strategies = append(strategies, st.Strategy)
+	}
+	return actual, desired, strategies
+}
+
+func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	// "high" is the fittest on the first, third and fifth replayed hours.
+	oddHour := func(now time.Time) float64 {
+		if now.Hour()%2 == 1 {
+			return 0.9
+		}
+		return 0.1
+	}
+	low, high := &fixed{desired: 1, fitness: 0.5}, &fixed{desired: 5, fit: oddHour}
+	cands := []scaling.Candidate{{Name: "low", Strategy: low}, {Name: "high", Strategy: high}}
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "fittest", Candidates: cands})
+	require.NoError(t, err)
+	r, ok := rep.Result("fittest")
+	require.True(t, ok)
+	_, desired, strategies := actualsOf(r)
+	assert.Equal(t, []string{"high", "low", "high", "low", "high"}, strategies)
+	assert.Equal(t, []int{5, 1, 5, 1, 5}, desired)
+	assert.Equal(t, map[string]int{"high": 3, "low": 2}, r.Chosen)
+	var table strings.Builder
+	require.NoError(t, rep.WriteTable(&table))
+	assert.True(t, strings.HasSuffix(table.String(), "\nfittest: high 60.0 %, low 40.0 %\n"), "the shares after the table:\n%s", table.String())
+
+	// Each candidate saw the History as the engine keeps it: both
+	// candidates' newest recommendations under their names, and the
+	// changes made by the chosen one.
+	require.Len(t, high.seen, 5)
+	st := high.seen[2] // the third replayed hour
+	var names []string
+	for _, rec := range st.History.Recommendations {
+		names = append(names, rec.Strategy)
+	}
+	// These strategies do not say how much History they read
+	// (HistoryWindower): the engine keeps its HistoryRetention, 2 h.
+	assert.Equal(t, []string{"low", "high", "low", "high"}, names, "the first and second hours' recommendations")
+	assert.Equal(t, start.Add(time.Hour), st.History.Recommendations[0].At)
+	require.NotEmpty(t, st.History.Changes)
+	last := st.History.Changes[len(st.History.Changes)-1]
+	assert.Equal(t, "low", last.Strategy, "the change of the second hour was low's")
+	assert.Equal(t, 5, last.From.Desired)
+	assert.Equal(t, 1, last.To.Desired)
+	assert.Equal(t, start.Add(2*time.Hour), last.At)
+
+	// Pinned: low's recommendation whatever the fitness.
+	low.seen, high.seen = nil, nil
+	rep, err = s.Run(t.Context(), hand(), sim.Policy{Name: "pinned", Candidates: cands, Pinned: "low"})
+	require.NoError(t, err)
+	r, _ = rep.Result("pinned")
+	_, desired, strategies = actualsOf(r)
+	assert.Equal(t, []int{1, 1, 1, 1, 1}, desired)
+	assert.Equal(t, []string{"low", "low", "low", "low", "low"}, strategies)
+	assert.Equal(t, map[string]int{"low": 5}, r.Chosen)
+	assert.Len(t, high.seen, 5, "a pinned policy still asks every candidate, as the engine does")
+}
+
+func TestRunCandidatesSkipFailures(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	boom := errors.New("boom")
+	failing := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{}, boom
+	})
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{
+		{Name: "broken", Strategy: failing}, {Name: "three", Strategy: &fixed{desired: 3}},
+	}})
+	require.NoError(t, err, "a failing candidate is skipped while another recommends")
+	r, _ := rep.Result("p")
+	assert.Equal(t, map[string]int{"three": 5}, r.Chosen)
+
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{
+		{Name: "broken", Strategy: failing}, {Name: "also", Strategy: failing},
+	}})
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, scaling.ErrNoStrategy)
+	assert.Contains(t, err.Error(), start.Add(time.Hour).Format(time.RFC3339), "names the step")
+}
+
+// A policy of one strategy replays exactly as a policy of that one
+// candidate.
+func TestRunStrategyIsOneCandidate(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.LeadTime = time.Hour
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	follow := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		ser, _ := st.Series(provider.MetricRequests)
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = max(1, int(ser.Values[len(ser.Values)-1]/10)+len(st.History.Changes))
+		return scaling.Recommendation{Capacity: spec, Proposal: spec.Desired}, nil
+	})
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "a", Strategy: follow},
+		sim.Policy{Name: "b", Candidates: []scaling.Candidate{{Name: "a", Strategy: follow}}})
+	require.NoError(t, err)
+	a, _ := rep.Result("a")
+	b, _ := rep.Result("b")
+	assert.Equal(t, a.Metrics, b.Metrics)
+	assert.Equal(t, a.Steps, b.Steps)
+	assert.Nil(t, a.Chosen, "counted for candidates only")
+	assert.Equal(t, map[string]int{"a": 5}, b.Chosen)
+}
+
+func TestRunStateOfTheGroup(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig() // 10 per instance at full utilization
+	cfg.LeadTime = 2 * time.Hour
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	two := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{
+		{Metric: provider.MetricRequests, Lookback: time.Hour, Step: time.Hour},
+		{Metric: provider.MetricCPU, Lookback: 2 * time.Hour, Step: time.Hour},
+	}}}
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "two", Strategy: two})
+	require.NoError(t, err)
+	require.Len(t, two.seen, 5)
+
+	// Capacity: 1 before the replay (the oracle's for the history's 10);
+	// asked for 2 at the first step, serving two steps later.
+	var desired, current, ready, lookback []int
+	var cpu [][]float64
+	for _, st := range two.seen {
+		desired = append(desired, st.Target.Capacity.Desired)
+		current = append(current, st.Target.Capacity.Current)
+		ready = append(ready, st.Target.Capacity.Ready)
+		ser, ok := st.Series(provider.MetricCPU)
+		require.True(t, ok, "the utilization is there for a strategy that reads it")
+		cpu = append(cpu, ser.Values)
+		req, ok := st.Series(provider.MetricRequests)
+		require.True(t, ok)
+		lookback = append(lookback, len(req.Values))
+		assert.Equal(t, st.Now, req.End(), "the demand up to the step before")
+	}
+	assert.Equal(t, []int{1, 2, 2, 2, 2}, lookback, "the longest lookback of its needs, 2 h")
+	assert.Equal(t, []int{1, 2, 2, 2, 2}, desired)
+	assert.Equal(t, []int{1, 2, 2, 2, 2}, current, "launching instances exist")
+	assert.Equal(t, []int{1, 1, 1, 2, 2}, ready, "serving two steps later, measured from the step after")
+	// Demand 10 | 10, 30, 30, 10 on 1 | 1, 1, 2, 2 instances of 10: 10/10;
+	// then 10/10, 30/10 capped at 1 (a saturated group), 30/20 capped,
+	// 10/20; two steps of it at a time.
+	assert.Equal(t, [][]float64{{1}, {1, 1}, {1, 1}, {1, 1}, {1, 0.5}}, cpu)
+
+	// A strategy that reads no utilization does not get it.
+	reqOnly := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{{Metric: provider.MetricRequests, Lookback: time.Hour, Step: time.Hour}}}}
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "req", Strategy: reqOnly})
+	require.NoError(t, err)
+	_, ok := reqOnly.seen[0].Series(provider.MetricCPU)
+	assert.False(t, ok)
+}
+
+func TestRunPolicyValidation(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	ok := &fixed{desired: 1}
+	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "") // named "hpa"
+	require.NoError(t, err)
+	memory := fixedNeeder{&fixed{desired: 1, needs: []scaling.Need{{Metric: provider.MetricMemory, Lookback: time.Hour, Step: time.Hour}}}}
+	var nilHPA *scaling.HPA
+	tests := []struct {
+		name   string
+		policy sim.Policy
+		field  string
+	}{
+		{"neither", sim.Policy{Name: "p"}, "policies[0].strategy"},
+		{"both", sim.Policy{Name: "p", Strategy: ok, Candidates: []scaling.Candidate{{Name: "a", Strategy: ok}}}, "policies[0].candidates"},
+		{"typed nil strategy", sim.Policy{Name: "p", Strategy: nilHPA}, "policies[0].strategy"},
+		{"unnamed candidate", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Strategy: ok}}}, "policies[0].candidates[0].name"},
+		{"candidate named twice", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "a", Strategy: ok}, {Name: "a", Strategy: ok}}}, "policies[0].candidates[1].name"},
+		{"candidate without strategy", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "a"}}}, "policies[0].candidates[0].strategy"},
+		{"pinned unknown", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "a", Strategy: ok}}, Pinned: "b"}, "policies[0].pinned"},
+		{"pinned other than the strategy", sim.Policy{Name: "p", Strategy: ok, Pinned: "q"}, "policies[0].pinned"},
+		{"hpa named otherwise", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "web", Strategy: hpaS}}}, "policies[0].candidates[0].name"},
+		{"hpa policy named otherwise", sim.Policy{Name: "p", Strategy: hpaS}, "policies[0].strategy.name"},
+		{"metric not replayed", sim.Policy{Name: "p", Strategy: memory}, "policies[0].strategy.needs[0].metric"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.Run(t.Context(), hand(), tt.policy)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv)
+			assert.Equal(t, tt.field, inv.Field, err.Error())
+		})
+	}
+	// The HPA named as its candidate, and as its policy, is accepted.
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "hpa", Strategy: hpaS}}},
+		sim.Policy{Name: "hpa", Strategy: hpaS})
+	require.NoError(t, err)
+
+	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Metric: provider.MetricCPU})
+	require.ErrorIs(t, err, provider.ErrInvalid, "the demand cannot be read as the utilization")
+	assert.Contains(t, err.Error(), "utilization")
+	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Metric: provider.MetricCPU, Utilization: provider.MetricMemory})
+	require.NoError(t, err)
+	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Utilization: "no such metric!"})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// hpaPolicy is a policy file's target: an HPA on CPU at 60 % (the
+// simulator's target utilization), scaling down after a stabilization
+// window of window.
+func hpaPolicy(t *testing.T, window string) scaling.TargetConfig {
+	t.Helper()
+	cfg, err := scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    min: 1
+    max: 50
+    strategies:
+      - type: hpa
+        hpa:
+          step: 5m
+          metrics:
+            - type: resource
+              resource: {name: cpu, target: {type: utilization, average_utilization: 60}}
+          behavior:
+            scale_down: {stabilization_window: ` + window + `}
+`))
+	require.NoError(t, err)
+	return cfg.Targets[0]
+}
+
+// TestRunPolicyFileHPA replays a policy file's HPA target: the engine's
+// History reaches the HPA, whose scale-down stabilization window holds the
+// capacity after the demand falls.
+func TestRunPolicyFileHPA(t *testing.T) {
+	t.Parallel()
+	// 5-minute steps of 60 (10 instances of 10 at 60 %), then 12 (2).
+	v := make([]float64, 0, 30)
+	for range 12 {
+		v = append(v, 60)
+	}
+	for range 18 {
+		v = append(v, 12)
+	}
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: 5 * time.Minute, Values: v}
+	s, err := sim.New(sim.Config{CapacityPerInstance: 10, From: start.Add(30 * time.Minute), KeepSteps: true, Baselines: []sim.Baseline{}})
+	require.NoError(t, err)
+	firstBelow := func(window string) (int, []int) {
+		cands, err := hpaPolicy(t, window).Candidates(nil)
+		require.NoError(t, err)
+		rep, err := s.Run(t.Context(), demand, sim.Policy{Name: "web", Candidates: cands})
+		require.NoError(t, err)
+		r, _ := rep.Result("web")
+		_, desired, strategies := actualsOf(r)
+		for _, name := range strategies {
+			require.Equal(t, "hpa", name)
+		}
+		for i, d := range desired {
+			if d < 10 {
+				return i, desired
+			}
+		}
+		return -1, desired
+	}
+	// Replayed from step 6. The demand falls at step 12 (replayed step 6):
+	// the HPA sees it at step 13 and proposes 2.
+	at, desired := firstBelow("0s")
+	assert.Equal(t, 7, at, "%v", desired)
+	assert.Equal(t, 2, desired[at])
+	// With 15 minutes of stabilization, the recommendations of 10 made at
+	// steps 11 and 12 are within the window at steps 13 and 14 (upstream
+	// keeps those after now − window): two steps later.
+	at, desired = firstBelow("15m")
+	assert.Equal(t, 9, at, "%v", desired)
+	assert.Equal(t, 2, desired[at])
+}
