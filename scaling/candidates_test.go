@@ -71,3 +71,27 @@ targets:
 	require.ErrorAs(t, err, &inv)
 	assert.True(t, strings.HasPrefix(inv.Field, "strategies[1].threshold."), inv.Field)
 }
+
+func TestTargetConfigBounds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		min    *int
+		max    int
+		lo, hi int
+	}{
+		{nil, 0, scaling.DefaultMin, scaling.DefaultMax},
+		{new(0), 5, 0, 5},
+		{new(3), 0, 3, scaling.DefaultMax},
+		{new(12), 0, 12, 12}, // invalid (max must be set), but what it says
+		{nil, 40, 1, 40},
+	} {
+		lo, hi := scaling.TargetConfig{Min: tt.min, Max: tt.max}.Bounds()
+		assert.Equal(t, [2]int{tt.lo, tt.hi}, [2]int{lo, hi}, "min %v max %d", tt.min, tt.max)
+	}
+	// The Autoscaler keeps a group within them: a target of min 12 and
+	// no max is refused, naming max.
+	err := scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Min: new(12), Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}}.Validate()
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "targets[0].max", inv.Field)
+}

@@ -360,7 +360,8 @@ type compiled struct {
 // compile validates a target's policy and builds its strategies. custom
 // nil only checks custom strategies' names.
 func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
-	out := compiled{cfg: t, resource: t.Resource, min: DefaultMin, max: t.Max}
+	out := compiled{cfg: t, resource: t.Resource}
+	out.min, out.max = t.Bounds()
 	if t.ID == "" {
 		return out, provider.Invalid("id", "", "is required")
 	}
@@ -370,14 +371,8 @@ func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
 	if err := provider.ValidateID(out.resource); err != nil {
 		return out, provider.Within("resource", err)
 	}
-	if t.Min != nil {
-		out.min = *t.Min
-	}
-	if out.max == 0 {
-		out.max = max(DefaultMax, out.min)
-		if t.Max == 0 && out.min > DefaultMax {
-			return out, provider.Invalid("max", t.Max, fmt.Sprintf("must be set (≥ min %d)", out.min))
-		}
+	if t.Max == 0 && out.min > DefaultMax {
+		return out, provider.Invalid("max", t.Max, fmt.Sprintf("must be set (≥ min %d)", out.min))
 	}
 	switch {
 	case out.min < 0:
@@ -420,6 +415,22 @@ func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
 		return out, provider.Invalid("strategy", t.Strategy, "names no strategy of the target")
 	}
 	return out, nil
+}
+
+// Bounds returns the target's bounds as the Autoscaler keeps its group
+// within them: Min (nil: DefaultMin) and Max (0: DefaultMax, or Min when
+// that is larger). They are not validated (Config.Validate and
+// Candidates do that). A replay of the target (package scaling/sim) sets
+// its Config.Min and Max to them.
+func (t TargetConfig) Bounds() (lo, hi int) {
+	lo, hi = DefaultMin, t.Max
+	if t.Min != nil {
+		lo = *t.Min
+	}
+	if hi == 0 {
+		hi = max(DefaultMax, lo)
+	}
+	return lo, hi
 }
 
 // Candidates validates the target's policy and builds its strategies,

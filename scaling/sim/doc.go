@@ -17,10 +17,12 @@
 // file lists them (scaling.TargetConfig.Candidates): a scaling.Engine
 // decides every step as it does for the Autoscaler, carrying out the
 // pinned strategy or the fittest, and keeping the History its strategies
-// read (an HPA's stabilization windows and rate policies), so the replay
-// is the policy the host would switch on, and Result.Chosen says which
-// strategy carried each step (a predictive strategy falling back to a
-// reactive one).
+// read (an HPA's stabilization windows and rate policies): the replay
+// makes the decisions the host's Autoscaler would make on that demand,
+// and Result.Chosen says which strategy made each (a predictive strategy
+// falling back to a reactive one). The changes take effect whole, at once
+// or after the lead time; the plans the engine would make of them (gradual
+// steps, verification) are not replayed.
 //
 // Beside the policies it replays an oracle, which sizes every step for its
 // own demand, n_t = ⌈d_t / (c·u)⌉, and reactive baselines (an HPA-like
@@ -40,6 +42,9 @@
 //	policy, err := scaling.LoadConfigFile("autoscaler.yaml")
 //	web := policy.Targets[0]
 //	candidates, err := web.Candidates(nil)
+//	cfg := sim.Config{CapacityPerInstance: 120, LeadTime: 5 * time.Minute, From: from}
+//	cfg.Min, cfg.Max = web.Bounds()
+//	s, err = sim.New(cfg)
 //	rep, err = s.Run(ctx, demand, sim.Policy{Name: web.ID, Candidates: candidates, Pinned: web.Strategy})
 //
 // examples/replay prints the tables for the repository's real traces.

@@ -80,6 +80,8 @@ func ExampleSimulator_Run_policyFile() {
 	policy, err := scaling.ParseConfig(strings.NewReader(`
 targets:
   - id: web
+    min: 1
+    max: 20
     strategies:
       - type: hpa
         hpa:
@@ -101,13 +103,14 @@ targets:
 	// 5-minute demand: steady, a burst, quiet again.
 	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: 5 * time.Minute,
 		Values: []float64{300, 300, 300, 900, 900, 900, 300, 300, 300, 300}}
-	s, err := sim.New(sim.Config{
+	cfg := sim.Config{
 		CapacityPerInstance: 100, // an instance at full CPU serves 100
 		LeadTime:            5 * time.Minute,
-		Min:                 1, Max: 20, // the target's bounds
-		From:      start.Add(10 * time.Minute),
-		KeepSteps: true,
-	})
+		From:                start.Add(10 * time.Minute),
+		KeepSteps:           true,
+	}
+	cfg.Min, cfg.Max = web.Bounds()
+	s, err := sim.New(cfg)
 	if err != nil {
 		panic(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,12 @@ func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
 	assert.Equal(t, 1, last.To.Desired)
 	assert.Equal(t, start.Add(2*time.Hour), last.At)
 
+	// A second Run starts afresh: its own engine and History.
+	again, err := s.Run(t.Context(), hand(), sim.Policy{Name: "fittest", Candidates: cands})
+	require.NoError(t, err)
+	assert.Equal(t, rep.Results, again.Results)
+	assert.Equal(t, high.seen[0].History, high.seen[5].History, "the first step of each Run sees an empty History")
+
 	// Pinned: low's recommendation whatever the fitness.
 	low.seen, high.seen = nil, nil
 	rep, err = s.Run(t.Context(), hand(), sim.Policy{Name: "pinned", Candidates: cands, Pinned: "low"})
@@ -139,6 +146,13 @@ func TestRunCandidatesSkipFailures(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	require.ErrorIs(t, err, scaling.ErrNoStrategy)
 	assert.Contains(t, err.Error(), start.Add(time.Hour).Format(time.RFC3339), "names the step")
+
+	// A pinned candidate that fails is not replaced by another.
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Pinned: "broken", Candidates: []scaling.Candidate{
+		{Name: "broken", Strategy: failing}, {Name: "three", Strategy: &fixed{desired: 3}},
+	}})
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, scaling.ErrNoStrategy)
 }
 
 // A policy of one strategy replays exactly as a policy of that one
@@ -169,22 +183,24 @@ func TestRunStrategyIsOneCandidate(t *testing.T) {
 func TestRunStateOfTheGroup(t *testing.T) {
 	t.Parallel()
 	cfg := handConfig() // 10 per instance at full utilization
+	cfg.TargetUtilization = 0.5
 	cfg.LeadTime = 2 * time.Hour
 	s, err := sim.New(cfg)
 	require.NoError(t, err)
-	two := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{
+	four := fixedNeeder{&fixed{desired: 4, needs: []scaling.Need{
 		{Metric: provider.MetricRequests, Lookback: time.Hour, Step: time.Hour},
 		{Metric: provider.MetricCPU, Lookback: 2 * time.Hour, Step: time.Hour},
 	}}}
-	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "two", Strategy: two})
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "four", Strategy: four})
 	require.NoError(t, err)
-	require.Len(t, two.seen, 5)
+	require.Len(t, four.seen, 5)
 
-	// Capacity: 1 before the replay (the oracle's for the history's 10);
-	// asked for 2 at the first step, serving two steps later.
+	// Capacity: 2 before the replay (the oracle's for the history's 10 at
+	// 5 an instance); asked for 4 at the first step, serving two steps
+	// later.
 	var desired, current, ready, lookback []int
 	var cpu [][]float64
-	for _, st := range two.seen {
+	for _, st := range four.seen {
 		desired = append(desired, st.Target.Capacity.Desired)
 		current = append(current, st.Target.Capacity.Current)
 		ready = append(ready, st.Target.Capacity.Ready)
@@ -197,13 +213,30 @@ func TestRunStateOfTheGroup(t *testing.T) {
 		assert.Equal(t, st.Now, req.End(), "the demand up to the step before")
 	}
 	assert.Equal(t, []int{1, 2, 2, 2, 2}, lookback, "the longest lookback of its needs, 2 h")
-	assert.Equal(t, []int{1, 2, 2, 2, 2}, desired)
-	assert.Equal(t, []int{1, 2, 2, 2, 2}, current, "launching instances exist")
-	assert.Equal(t, []int{1, 1, 1, 2, 2}, ready, "serving two steps later, measured from the step after")
-	// Demand 10 | 10, 30, 30, 10 on 1 | 1, 1, 2, 2 instances of 10: 10/10;
-	// then 10/10, 30/10 capped at 1 (a saturated group), 30/20 capped,
-	// 10/20; two steps of it at a time.
-	assert.Equal(t, [][]float64{{1}, {1, 1}, {1, 1}, {1, 1}, {1, 0.5}}, cpu)
+	assert.Equal(t, []int{2, 4, 4, 4, 4}, desired)
+	assert.Equal(t, []int{2, 4, 4, 4, 4}, current, "launching instances exist")
+	assert.Equal(t, []int{2, 2, 2, 4, 4}, ready, "serving two steps later, measured from the step after")
+	// The utilization is of the instances' full capacity (10), not of the
+	// target utilization: demand 10 | 10, 30, 30, 10 on 2 | 2, 2, 4, 4
+	// instances is 0.5 | 0.5, 1.5 capped at 1 (a saturated group), 0.75,
+	// 0.25; two steps of it at a time.
+	assert.Equal(t, [][]float64{{0.5}, {0.5, 0.5}, {0.5, 1}, {1, 0.75}, {0.75, 0.25}}, cpu)
+
+	// At once: the instances asked for serve during the step, and count
+	// as ready from the next.
+	cfg.LeadTime = 0
+	s, err = sim.New(cfg)
+	require.NoError(t, err)
+	four.seen = nil
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "four", Strategy: four})
+	require.NoError(t, err)
+	ready = nil
+	for _, st := range four.seen {
+		ready = append(ready, st.Target.Capacity.Ready)
+	}
+	assert.Equal(t, []int{2, 4, 4, 4, 4}, ready)
+	ser, _ := four.seen[2].Series(provider.MetricCPU)
+	assert.Equal(t, []float64{10.0 / 40, 30.0 / 40}, ser.Values)
 
 	// A strategy that reads no utilization does not get it.
 	reqOnly := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{{Metric: provider.MetricRequests, Lookback: time.Hour, Step: time.Hour}}}}
@@ -211,6 +244,31 @@ func TestRunStateOfTheGroup(t *testing.T) {
 	require.NoError(t, err)
 	_, ok := reqOnly.seen[0].Series(provider.MetricCPU)
 	assert.False(t, ok)
+}
+
+// TestRunUtilizationGaps: with SkipGaps a gap in the demand is a gap in
+// the utilization too, never a zero, and Chosen leaves it out as the
+// metrics do.
+func TestRunUtilizationGaps(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.SkipGaps = true
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	d := hand()
+	d.Values[3] = math.NaN()
+	two := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{{Metric: provider.MetricCPU, Lookback: 5 * time.Hour, Step: time.Hour}}}}
+	rep, err := s.Run(t.Context(), d, sim.Policy{Name: "two", Candidates: []scaling.Candidate{{Name: "two", Strategy: two}}})
+	require.NoError(t, err)
+	ser, _ := two.seen[4].Series(provider.MetricCPU)
+	// 10 on the oracle's 1 before the replay, then 10, 30, gap, 10 on 2.
+	require.Len(t, ser.Values, 5)
+	assert.True(t, math.IsNaN(ser.Values[3]), "%v", ser.Values)
+	ser.Values[3] = -1
+	assert.Equal(t, []float64{1, 0.5, 1, -1, 0.5}, ser.Values)
+	r, _ := rep.Result("two")
+	assert.Equal(t, 4, r.Metrics.Steps)
+	assert.Equal(t, map[string]int{"two": 4}, r.Chosen)
 }
 
 func TestRunPolicyValidation(t *testing.T) {
@@ -236,7 +294,7 @@ func TestRunPolicyValidation(t *testing.T) {
 		{"pinned unknown", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "a", Strategy: ok}}, Pinned: "b"}, "policies[0].pinned"},
 		{"pinned other than the strategy", sim.Policy{Name: "p", Strategy: ok, Pinned: "q"}, "policies[0].pinned"},
 		{"hpa named otherwise", sim.Policy{Name: "p", Candidates: []scaling.Candidate{{Name: "web", Strategy: hpaS}}}, "policies[0].candidates[0].name"},
-		{"hpa policy named otherwise", sim.Policy{Name: "p", Strategy: hpaS}, "policies[0].strategy.name"},
+		{"hpa policy named otherwise", sim.Policy{Name: "p", Strategy: hpaS}, "policies[0].name"},
 		{"metric not replayed", sim.Policy{Name: "p", Strategy: memory}, "policies[0].strategy.needs[0].metric"},
 	}
 	for _, tt := range tests {
@@ -253,13 +311,31 @@ func TestRunPolicyValidation(t *testing.T) {
 		sim.Policy{Name: "hpa", Strategy: hpaS})
 	require.NoError(t, err)
 
-	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Metric: provider.MetricCPU})
-	require.ErrorIs(t, err, provider.ErrInvalid, "the demand cannot be read as the utilization")
-	assert.Contains(t, err.Error(), "utilization")
-	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Metric: provider.MetricCPU, Utilization: provider.MetricMemory})
+	// The utilization metric: none when the demand is CPU itself.
+	cpuDemand, err := sim.New(sim.Config{CapacityPerInstance: 10, TargetUtilization: 1, From: start.Add(time.Hour), Metric: provider.MetricCPU})
 	require.NoError(t, err)
-	_, err = sim.New(sim.Config{CapacityPerInstance: 1, Utilization: "no such metric!"})
-	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Empty(t, cpuDemand.Config().Utilization)
+	_, err = cpuDemand.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: memory})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "policies[0].strategy.needs[0].metric", inv.Field)
+	for _, bad := range []sim.Config{
+		{CapacityPerInstance: 1, Metric: provider.MetricCPU, Utilization: provider.MetricCPU},
+		{CapacityPerInstance: 1, Utilization: provider.MetricRequests},
+		{CapacityPerInstance: 1, Utilization: provider.MetricRequests, Metric: provider.MetricConnections},
+		{CapacityPerInstance: 1, Utilization: "no such metric!"},
+	} {
+		_, err = sim.New(bad)
+		require.ErrorAs(t, err, &inv, "%+v", bad)
+		assert.Equal(t, "utilization", inv.Field)
+	}
+	for _, good := range []sim.Config{
+		{CapacityPerInstance: 1, Metric: provider.MetricCPU, Utilization: provider.MetricMemory},
+		{CapacityPerInstance: 1, Utilization: provider.CustomMetric("busy")},
+	} {
+		_, err = sim.New(good)
+		require.NoError(t, err, "%+v", good)
+	}
 }
 
 // hpaPolicy is a policy file's target: an HPA on CPU at 60 % (the

@@ -52,7 +52,8 @@ type Result struct {
 	// Steps are the per-step records when Config.KeepSteps is set.
 	Steps []Step `json:"steps,omitempty"`
 	// Chosen counts, for a policy of Candidates, the steps on which each
-	// candidate's recommendation was carried out, by name.
+	// candidate's recommendation was chosen (its Gate or Limiter may have
+	// let less of it through), by name; gaps are left out, as in Metrics.
 	Chosen map[string]int `json:"chosen,omitempty"`
 }
 

@@ -50,7 +50,9 @@ type Config struct {
 	// group's CPU is (before Config.From, where no replay sized the
 	// group, s_t is the oracle's). A strategy that reads it (an HPA or
 	// target-tracking policy on CPU) is replayed as it runs on a real
-	// group. Default: cpu. It must differ from Metric.
+	// group. A utilization metric (a fraction: cpu, memory, ...) or a
+	// custom one, other than Metric. Default: cpu, or none when Metric is
+	// cpu.
 	Utilization provider.Metric `json:"utilization,omitempty"`
 	// TargetID is the target's ID in the States. Default: "sim".
 	TargetID string `json:"target_id,omitempty"`
@@ -112,8 +114,13 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if d := c.withDefaults(); d.Metric == d.Utilization {
-		return provider.Invalid("utilization", d.Utilization, fmt.Sprintf("must differ from the demand's metric %s", d.Metric))
+	if u := c.Utilization; u != "" {
+		switch d := c.withDefaults(); {
+		case u == d.Metric:
+			return provider.Invalid("utilization", u, fmt.Sprintf("must differ from metric %s, the demand's", d.Metric))
+		case !u.IsUtilization() && !u.IsCustom():
+			return provider.Invalid("utilization", u, "must be a utilization metric (a fraction: cpu, memory, ...) or a custom one")
+		}
 	}
 	seen := map[string]bool{OracleName: true}
 	for i, b := range c.Baselines {
@@ -144,7 +151,7 @@ func (c Config) withDefaults() Config {
 	if c.Metric == "" {
 		c.Metric = provider.MetricRequests
 	}
-	if c.Utilization == "" {
+	if c.Utilization == "" && c.Metric != provider.MetricCPU {
 		c.Utilization = provider.MetricCPU
 	}
 	if c.TargetID == "" {
@@ -171,9 +178,18 @@ const OracleName = "oracle"
 // was measured on: an instance that has just come into service counts as
 // launching for one more step, as Kubernetes' HPA treats a pod within its
 // CPU initialization period) and the History of the target's
-// recommendations and changes,
-// as much of it as the strategies say they read (HistoryWindower; the
-// engine's default HistoryRetention, 2 h, for one that does not say).
+// recommendations and changes, as much of it as the strategies say they
+// read (HistoryWindower; the engine's default HistoryRetention, 2 h, for
+// one that does not say).
+//
+// What is replayed is the policy's decisions; a change then takes effect
+// whole, at once or after Config.LeadTime: the plans the engine would
+// make of it (gradual steps, each settled and verified) are not.
+//
+// Every replay's target is Config.TargetID, so a strategy that keeps
+// state per target (a scaling.Predictive keeps its model) or a Limiter
+// (its budget) must be a new one for each policy and each Run: one shared
+// by two replays would carry one's state into the other.
 type Policy struct {
 	// Name names it in the results. Required, unique.
 	Name string
@@ -186,9 +202,10 @@ type Policy struct {
 	// or the fittest recommendation is carried out, a strategy that fails
 	// is skipped, and each keeps its recommendations in the History under
 	// its own name. scaling.TargetConfig.Candidates builds them from a
-	// policy file's target (its bounds are this simulator's Config.Min
-	// and Max). Result.Chosen counts the steps each was carried out; a
-	// step on which none recommends stops the replay with the error.
+	// policy file's target; its bounds (TargetConfig.Bounds) are this
+	// simulator's Config.Min and Max. Result.Chosen counts the steps on
+	// which each was chosen; a step on which none recommends (the pinned
+	// one included) stops the replay with the error.
 	Candidates []scaling.Candidate
 	// Pinned names the candidate carried out whatever the others'
 	// fitness (scaling.TargetConfig.Strategy). Empty: the fittest at each
@@ -222,8 +239,9 @@ func WithProgress(f func(Progress)) Option { return func(s *Simulator) { s.progr
 
 // Simulator replays demand traces through scaling strategies on a
 // simulated clock (each step's time in the States), far faster than real
-// time. It is safe for concurrent use when the policies' strategies are
-// (each Run keeps its own state).
+// time. It is safe for concurrent use when the policies' strategies and
+// limiters are, and are not shared between Runs (see Policy): each Run
+// keeps its own state, its own engine and History among them.
 type Simulator struct {
 	cfg      Config
 	progress func(Progress)
@@ -488,7 +506,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 			return Result{}, fmt.Errorf("sim: %s at %s: %w", p.Name, now.Format(time.RFC3339), err)
 		}
 		rec := d.Chosen
-		if chosen != nil {
+		if chosen != nil && tr.oracle[i] >= 0 { // as the metrics, gaps left out
 			chosen[rec.Strategy]++
 		}
 		want := s.bound(rec.Capacity.Desired)
@@ -565,26 +583,27 @@ func (s *Simulator) validatePolicy(p Policy) error {
 	}
 	names := map[string]bool{}
 	for j, c := range p.candidates() {
-		f := fmt.Sprintf("candidates[%d]", j)
+		f, nameField := fmt.Sprintf("candidates[%d]", j), fmt.Sprintf("candidates[%d].name", j)
 		what := "name the candidate so"
 		if len(p.Candidates) == 0 {
-			f, what = "strategy", fmt.Sprintf("name the policy so, or build the strategy with scaling.NewHPA(cfg, %q)", p.Name)
+			f, nameField = "strategy", "name"
+			what = fmt.Sprintf("name the policy so, or build the strategy with scaling.NewHPA(cfg, %q)", p.Name)
 		}
 		switch {
 		case c.Name == "" || names[c.Name]:
-			return provider.Invalid(f+".name", c.Name, "must be set and unique in the policy")
+			return provider.Invalid(nameField, c.Name, "must be set and unique in the policy")
 		case isNil(c.Strategy):
 			return provider.Invalid(f+".strategy", nil, "is required")
 		}
 		names[c.Name] = true
 		if h, ok := c.Strategy.(*scaling.HPA); ok && h.Name() != c.Name {
-			return provider.Invalid(f+".name", c.Name, fmt.Sprintf("an HPA strategy finds its recommendations in the History by its own name %q: %s", h.Name(), what))
+			return provider.Invalid(nameField, c.Name, fmt.Sprintf("an HPA strategy finds its recommendations in the History by its own name %q: %s", h.Name(), what))
 		}
 		if mn, ok := c.Strategy.(scaling.MetricNeeder); ok {
 			for k, n := range mn.Needs() {
-				if n.Metric != s.cfg.Metric && n.Metric != s.cfg.Utilization {
+				if n.Metric != s.cfg.Metric && (n.Metric != s.cfg.Utilization || n.Metric == "") {
 					return provider.Invalid(fmt.Sprintf("%s.needs[%d].metric", f, k), n.Metric,
-						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %s (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
+						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %q (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
 				}
 			}
 		}
@@ -602,11 +621,11 @@ func reads(cands []scaling.Candidate, step time.Duration, n int, u provider.Metr
 	for _, c := range cands {
 		mn, ok := c.Strategy.(scaling.MetricNeeder)
 		if !ok {
-			return n, true
+			return n, u != ""
 		}
 		for _, need := range mn.Needs() {
 			lookback = max(lookback, int((need.Lookback+step-1)/step))
-			util = util || need.Metric == u
+			util = util || u != "" && need.Metric == u
 		}
 	}
 	return lookback, util
