@@ -1,9 +1,10 @@
 // Command replay replays the repository's real demand traces through the
 // predictive strategy of package scaling with the simulator of package
 // scaling/sim, and prints, per trace, the table of issue 16's replay
-// protocol (the oracle, the predictive strategy, the HPA-like reactive
-// policy and the reactive policy with just enough headroom for a 5 %
-// violation share), then the same with the default rate limits.
+// protocol (the oracle, the predictive strategy, Kubernetes' HPA algorithm
+// on CPU at the target utilization, the HPA-like reactive baseline and
+// that baseline with just enough headroom for a 5 % violation share),
+// then the same with the default rate limits.
 //
 // Run it from the repository root:
 //
@@ -78,7 +79,11 @@ func run(ctx context.Context, w io.Writer, dir, only, jsonOut, svgOut string, qu
 		if err != nil {
 			return err
 		}
-		rep, err := s.Run(ctx, tr.Demand, sim.Policy{Name: "predictive", Strategy: pred})
+		h, err := replaytraces.HPA(tr)
+		if err != nil {
+			return err
+		}
+		rep, err := s.Run(ctx, tr.Demand, sim.Policy{Name: "predictive", Strategy: pred}, h)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ func TestReplayAppServer(t *testing.T) {
 	require.NoError(t, run(t.Context(), &out, "../../testdata", "app-server", jsonOut, svgOut, true))
 	got := out.String()
 	assert.True(t, strings.HasPrefix(got, "app-server: 1344 steps of 1h0m0s"), "%s", got)
+	assert.Regexp(t, `(?m)^ +hpa +\d`, got, "Kubernetes' HPA algorithm has its row")
 	for _, want := range []string{"oracle", "predictive", "reactive", "reactive+headroom",
 		"with the default rate limits", "predictive (rate limited)", "rolling MASE"} {
 		assert.Contains(t, got, want)

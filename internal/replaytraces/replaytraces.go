@@ -17,6 +17,7 @@ import (
 	"github.com/idlescale/idlescale/internal/forecasteval"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/hpa"
 	"github.com/idlescale/idlescale/scaling/sim"
 	"github.com/idlescale/idlescale/trace"
 )
@@ -150,6 +151,25 @@ func Predictive(tr Trace) (*scaling.Predictive, error) {
 		Horizon: tr.Demand.Step, Quantile: q, Margin: &zero, MinHistory: tr.History,
 		ReselectInterval: 24 * time.Hour, MaxError: 2,
 	})
+}
+
+// HPA returns Kubernetes' HorizontalPodAutoscaler as a host's policy file
+// states it (scaling.TargetConfig.Candidates), on CPU utilization at
+// 60 % (the protocol's u*) with the controller's defaults (a scale-down
+// stabilization window of 5 minutes), reading the metric at the trace's
+// step: the reactive policy the HPA-like baseline stands for, with the
+// real algorithm.
+func HPA(tr Trace) (sim.Policy, error) {
+	target := scaling.TargetConfig{ID: "hpa", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyHPA, HPA: &scaling.HPAConfig{
+		Step: tr.Demand.Step,
+		Metrics: []hpa.MetricSpec{{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+			Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetUtilization, AverageUtilization: 60}}}},
+	}}}}
+	cands, err := target.Candidates(nil)
+	if err != nil {
+		return sim.Policy{}, err
+	}
+	return sim.Policy{Name: cands[0].Name, Strategy: cands[0].Strategy}, nil
 }
 
 // Simulator returns the simulator of the replay protocol for tr: u* = 0.6,

@@ -19,8 +19,10 @@ import (
 // clean stretches after 14 days each; see internal/replaytraces) with
 // the replay protocol of the README: c = p99/20, u* = 0.6, scale out after one step on
 // the 5-minute trace and at once on the others, no rate limits, and
-// asserts its goals (the policy: replaytraces.Predictive). A second table with the default rate limits is
-// logged, not asserted. `go run ./examples/replay` prints the same tables.
+// asserts its goals (the policy: replaytraces.Predictive; beside the
+// HPA-like baseline, Kubernetes' HPA algorithm, replaytraces.HPA). A
+// second table with the default rate limits is logged, not asserted.
+// `go run ./examples/replay` prints the same tables.
 func TestReplayOnRealTraces(t *testing.T) {
 	t.Parallel()
 	traces, err := replaytraces.Load("../../testdata")
@@ -33,7 +35,9 @@ func TestReplayOnRealTraces(t *testing.T) {
 			require.NoError(t, err)
 			pred, err := replaytraces.Predictive(tr)
 			require.NoError(t, err)
-			rep, err := s.Run(t.Context(), tr.Demand, sim.Policy{Name: "predictive", Strategy: pred})
+			h, err := replaytraces.HPA(tr)
+			require.NoError(t, err)
+			rep, err := s.Run(t.Context(), tr.Demand, sim.Policy{Name: "predictive", Strategy: pred}, h)
 			require.NoError(t, err)
 			hb, hr, err := s.HeadroomFor(t.Context(), tr.Demand, "reactive+headroom", sim.DefaultBaseline.Tolerance, 0.05)
 			require.NoError(t, err)
@@ -47,6 +51,8 @@ func TestReplayOnRealTraces(t *testing.T) {
 			m := p.Metrics
 			assert.LessOrEqual(t, m.TauU, 0.05, "τ_U of the predictive strategy")
 			assert.Greater(t, reactive.Metrics.TauU, 0.3, "the HPA-like reactive policy misses often (the issue's 42–60 %)")
+			real, _ := rep.Result("hpa")
+			assert.Greater(t, real.Metrics.TauU, 0.3, "so does Kubernetes' HPA algorithm on CPU at u*")
 			assert.LessOrEqual(t, m.Changes, rep.Oracle.Metrics.Changes, "capacity changes")
 			saving := 1 - m.CapacityHours/hr.Metrics.CapacityHours
 			switch {
