@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/sim"
 )
@@ -406,4 +407,43 @@ func TestRunPolicyFileHPA(t *testing.T) {
 	at, desired = firstBelow("15m")
 	assert.Equal(t, 9, at, "%v", desired)
 	assert.Equal(t, 2, desired[at])
+}
+
+// TestRunRefusesSharedState: a Predictive or a Limiter in two policies of
+// one Run would carry the first replay's state (its model, its budget)
+// into the second, as both replay the same target.
+func TestRunRefusesSharedState(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	pred, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 10, Step: time.Hour})
+	require.NoError(t, err)
+	lim, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	one := &fixed{desired: 1}
+	tests := []struct {
+		name     string
+		policies []sim.Policy
+		field    string
+		names    string
+	}{
+		{"predictive", []sim.Policy{{Name: "a", Strategy: pred}, {Name: "b", Strategy: pred}}, "policies[1].strategy", "policies[0].strategy"},
+		{"predictive as a candidate", []sim.Policy{
+			{Name: "a", Candidates: []scaling.Candidate{{Name: "one", Strategy: one}, {Name: "p", Strategy: pred}}},
+			{Name: "b", Strategy: pred},
+		}, "policies[1].strategy", "policies[0].candidates[1].strategy"},
+		{"limiter", []sim.Policy{{Name: "a", Strategy: one, Limiter: lim}, {Name: "b", Strategy: one, Limiter: lim}}, "policies[1].limiter", "policies[0].limiter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.Run(t.Context(), hand(), tt.policies...)
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv)
+			assert.Equal(t, tt.field, inv.Field)
+			assert.Contains(t, err.Error(), tt.names)
+		})
+	}
+	// A strategy that keeps nothing of a target may serve both.
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "a", Strategy: one}, sim.Policy{Name: "b", Strategy: one})
+	require.NoError(t, err)
 }

@@ -189,7 +189,8 @@ const OracleName = "oracle"
 // Every replay's target is Config.TargetID, so a strategy that keeps
 // state per target (a scaling.Predictive keeps its model) or a Limiter
 // (its budget) must be a new one for each policy and each Run: one shared
-// by two replays would carry one's state into the other.
+// by two replays would carry one's state into the other. Run refuses a
+// Predictive or a Limiter that two of its policies share.
 type Policy struct {
 	// Name names it in the results. Required, unique.
 	Name string
@@ -284,12 +285,16 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 	for _, b := range s.cfg.Baselines {
 		seen[b.Name] = true
 	}
+	stateful := map[any]string{} // the policies' strategies and limiters that keep per-target state
 	for i, p := range policies {
 		if p.Name == "" || seen[p.Name] {
 			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].name", i), p.Name, "must be set and unique among policies, baselines and the oracle"))
 		}
 		if err := s.validatePolicy(p); err != nil {
 			return nil, fmt.Errorf("sim: %w", provider.Within(fmt.Sprintf("policies[%d]", i), err))
+		}
+		if err := shared(stateful, p, fmt.Sprintf("policies[%d]", i)); err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
 		}
 		seen[p.Name] = true
 	}
@@ -610,6 +615,41 @@ func (s *Simulator) validatePolicy(p Policy) error {
 	}
 	if p.Pinned != "" && !names[p.Pinned] {
 		return provider.Invalid("pinned", p.Pinned, "names no candidate of the policy")
+	}
+	return nil
+}
+
+// shared returns an error matching provider.ErrInvalid when p (at field f)
+// has a scaling.Predictive or a Limiter that a policy seen before has too
+// (in seen, with its field; p's are added): each replay's target is
+// Config.TargetID, so the later replay would start from the state the
+// earlier one left (a model fitted on the whole trace, a spent budget).
+// Other strategies keep nothing of a target between calls.
+func shared(seen map[any]string, p Policy, f string) error {
+	check := func(v any, field string) error {
+		if isNil(v) || reflect.ValueOf(v).Kind() != reflect.Pointer {
+			return nil
+		}
+		if prev, ok := seen[v]; ok {
+			return provider.Invalid(field, nil, fmt.Sprintf("is %s's too: it keeps state per target, and the replays share one; give each policy its own", prev))
+		}
+		seen[v] = field
+		return nil
+	}
+	if err := check(p.Limiter, f+".limiter"); err != nil {
+		return err
+	}
+	for j, c := range p.candidates() {
+		if _, ok := c.Strategy.(*scaling.Predictive); !ok {
+			continue
+		}
+		field := fmt.Sprintf("%s.candidates[%d].strategy", f, j)
+		if len(p.Candidates) == 0 {
+			field = f + ".strategy"
+		}
+		if err := check(c.Strategy, field); err != nil {
+			return err
+		}
 	}
 	return nil
 }
