@@ -95,3 +95,48 @@ func TestTargetConfigBounds(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "targets[0].max", inv.Field)
 }
+
+// TestDecideReadsTheEnginesHistory: a State without a History gets the
+// engine's, as the Autoscaler's strategies do (an HPA given none would
+// take every decision for its first and never scale in); a State with
+// one keeps it.
+func TestDecideReadsTheEnginesHistory(t *testing.T) {
+	t.Parallel()
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: nopScaler{}}, allowAll{})
+	require.NoError(t, err)
+	var seen []scaling.History
+	spy := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		seen = append(seen, scaling.History{ // a copy: st is not to be kept
+			Recommendations: append([]scaling.RecommendationRecord(nil), st.History.Recommendations...),
+			Changes:         append([]scaling.Change(nil), st.History.Changes...),
+		})
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = 4
+		return scaling.Recommendation{Capacity: spec, Proposal: 4, Fitness: 1}, nil
+	})
+	cands := []scaling.Candidate{{Name: "spy", Strategy: spy}}
+	now := time.Unix(1e9, 0)
+	st := scaling.State{Now: now, Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
+		Min: 1, Max: 10, Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 10, Desired: 3}}}}
+	_, err = e.Decide(t.Context(), st, cands, "")
+	require.NoError(t, err)
+	e.RecordChange("web", scaling.Change{At: now, PlanID: "p", Step: 1, Strategy: "spy", From: provider.CapacitySpec{Min: 1, Max: 10, Desired: 3}, To: provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}})
+	st.Now = now.Add(time.Minute)
+	_, err = e.Decide(t.Context(), st, cands, "")
+	require.NoError(t, err)
+	require.Len(t, seen, 2)
+	assert.Empty(t, seen[0].Recommendations)
+	require.Len(t, seen[1].Recommendations, 1, "the first decision's recommendation")
+	assert.Equal(t, now, seen[1].Recommendations[0].At)
+	assert.Equal(t, 4, seen[1].Recommendations[0].Proposal)
+	require.Len(t, seen[1].Changes, 1)
+	assert.Equal(t, "p", seen[1].Changes[0].PlanID)
+
+	// A History in the State is the host's: used as it is.
+	own := scaling.History{Changes: []scaling.Change{{At: now, PlanID: "host", Strategy: "spy"}}}
+	st.Now, st.History = now.Add(2*time.Minute), own
+	_, err = e.Decide(t.Context(), st, cands, "")
+	require.NoError(t, err)
+	assert.Equal(t, own, seen[2])
+	assert.Len(t, e.History("web").Recommendations, 3, "each decision recorded in the engine's")
+}

@@ -616,11 +616,18 @@ type Decision struct {
 // group's own bounds, unless the recommendation sets them). Every
 // recommendation is recorded in the target's history. A strategy that
 // fails is reported in Considered and skipped; when none recommends,
-// Decide returns an error matching ErrNoStrategy (and the failures). It
-// reads no clock: s.Now is the time.
+// Decide returns an error matching ErrNoStrategy (and the failures). When
+// s.History is empty, the strategies read the target's History as the
+// engine keeps it (the recommendations and changes it recorded), as the
+// Autoscaler's do; a host that keeps the History itself passes it in s.
+// It reads no clock: s.Now is the time.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
 	var d Decision
-	err := e.decide(ctx, &s, candidates, pinned, e.cell(s.Target.ID), -1, nil, nil, &d)
+	c, gen := e.cell(s.Target.ID), int64(-1)
+	if len(s.History.Recommendations) == 0 && len(s.History.Changes) == 0 {
+		s.History, gen = c.view()
+	}
+	err := e.decide(ctx, &s, candidates, pinned, c, gen, nil, nil, &d)
 	return d, err
 }
 

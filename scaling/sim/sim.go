@@ -505,7 +505,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		if util != nil {
 			metrics = append(metrics, provider.Series{ResourceID: c.TargetID, Metric: c.Utilization, Start: ser.TimeAt(lo), Step: ser.Step, Values: util[lo:t:t]})
 		}
-		st := scaling.State{Now: now, Target: target, Metrics: metrics, History: eng.History(c.TargetID)}
+		st := scaling.State{Now: now, Target: target, Metrics: metrics} // the engine's History: Decide reads it
 		d, err := eng.Decide(ctx, st, cands, p.Pinned)
 		if err != nil {
 			return Result{}, fmt.Errorf("sim: %s at %s: %w", p.Name, now.Format(time.RFC3339), err)
