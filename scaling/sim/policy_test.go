@@ -114,6 +114,15 @@ func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
 	assert.Equal(t, rep.Results, again.Results)
 	assert.Equal(t, high.seen[0].History, high.seen[5].History, "the first step of each Run sees an empty History")
 
+	// Two policies of candidates: a line each after the table.
+	two, err := s.Run(t.Context(), hand(), sim.Policy{Name: "fittest", Candidates: cands},
+		sim.Policy{Name: "lowest", Candidates: []scaling.Candidate{{Name: "low", Strategy: low}}})
+	require.NoError(t, err)
+	table.Reset()
+	require.NoError(t, two.WriteTable(&table))
+	assert.True(t, strings.HasSuffix(table.String(), "\nfittest: high 60.0 %, low 40.0 %\nlowest: low 100.0 %\n"), table.String())
+	low.seen, high.seen = nil, nil
+
 	// Pinned: low's recommendation whatever the fitness.
 	low.seen, high.seen = nil, nil
 	rep, err = s.Run(t.Context(), hand(), sim.Policy{Name: "pinned", Candidates: cands, Pinned: "low"})

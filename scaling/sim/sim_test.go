@@ -196,9 +196,18 @@ func TestHeadroomFor(t *testing.T) {
 	b, _, err = s.HeadroomFor(t.Context(), hand(), "loose", 0, 0.5)
 	require.NoError(t, err)
 	assert.InDelta(t, 0, b.Headroom, 0, "no headroom already reaches 40 %")
+	// At the bounds: exactly the 40 % of no headroom, and 100 %.
+	for _, maxTauU := range []float64{0.4, 1} {
+		b, r, err = s.HeadroomFor(t.Context(), hand(), "loose", 0, maxTauU)
+		require.NoError(t, err)
+		assert.InDelta(t, 0, b.Headroom, 0, "no headroom reaches %g", maxTauU)
+		assert.InDelta(t, 0.4, r.Metrics.TauU, 1e-12)
+	}
 
-	_, _, err = s.HeadroomFor(t.Context(), hand(), "x", 0, math.NaN())
-	require.ErrorIs(t, err, provider.ErrInvalid)
+	for _, bad := range []float64{math.NaN(), -0.01, 1.01} {
+		_, _, err = s.HeadroomFor(t.Context(), hand(), "x", 0, bad)
+		require.ErrorIs(t, err, provider.ErrInvalid, "%g", bad)
+	}
 }
 
 func TestBadInput(t *testing.T) {
@@ -226,6 +235,7 @@ func TestBadInput(t *testing.T) {
 		{name: "baseline named oracle", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "oracle"}} }, want: provider.ErrInvalid},
 		{name: "baseline tolerance 1", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "r", Tolerance: 1}} }, want: provider.ErrInvalid},
 		{name: "gap in the replay", demand: func(s *provider.Series) { s.Values[3] = math.NaN() }, want: sim.ErrGap},
+		{name: "gap at the first replayed step", demand: func(s *provider.Series) { s.Values[1] = math.NaN() }, want: sim.ErrGap},
 		{name: "negative demand", demand: func(s *provider.Series) { s.Values[0] = -1 }, want: provider.ErrInvalid},
 		{name: "infinite demand", demand: func(s *provider.Series) { s.Values[2] = math.Inf(1) }, want: provider.ErrInvalid},
 		{name: "no step", demand: func(s *provider.Series) { s.Step = 0 }, want: provider.ErrInvalid},
