@@ -225,6 +225,7 @@ func TestBadInput(t *testing.T) {
 		demand   func(*provider.Series)
 		policies []sim.Policy
 		want     error
+		field    string // the field an invalid input names, when set
 	}{
 		{name: "zero capacity", cfg: func(c *sim.Config) { c.CapacityPerInstance = 0 }, want: provider.ErrInvalid},
 		{name: "NaN capacity", cfg: func(c *sim.Config) { c.CapacityPerInstance = math.NaN() }, want: provider.ErrInvalid},
@@ -238,7 +239,8 @@ func TestBadInput(t *testing.T) {
 		{name: "gap at the first replayed step", demand: func(s *provider.Series) { s.Values[1] = math.NaN() }, want: sim.ErrGap},
 		{name: "negative demand", demand: func(s *provider.Series) { s.Values[0] = -1 }, want: provider.ErrInvalid},
 		{name: "infinite demand", demand: func(s *provider.Series) { s.Values[2] = math.Inf(1) }, want: provider.ErrInvalid},
-		{name: "no step", demand: func(s *provider.Series) { s.Step = 0 }, want: provider.ErrInvalid},
+		{name: "no step", demand: func(s *provider.Series) { s.Step = 0 }, want: provider.ErrInvalid, field: "demand.step"},
+		{name: "negative step", demand: func(s *provider.Series) { s.Step = -time.Hour }, want: provider.ErrInvalid, field: "demand.step"},
 		{name: "from after the end", cfg: func(c *sim.Config) { c.From = start.Add(6 * time.Hour) }, want: provider.ErrInvalid},
 		{name: "from off the grid", cfg: func(c *sim.Config) { c.From = start.Add(90 * time.Minute) }, want: provider.ErrInvalid},
 		{name: "unnamed policy", policies: []sim.Policy{{Strategy: okStrategy}}, want: provider.ErrInvalid},
@@ -262,6 +264,11 @@ func TestBadInput(t *testing.T) {
 				_, err = s.Run(t.Context(), d, tt.policies...)
 			}
 			require.ErrorIs(t, err, tt.want)
+			if tt.field != "" {
+				var inv *provider.InvalidError
+				require.ErrorAs(t, err, &inv)
+				assert.Equal(t, tt.field, inv.Field)
+			}
 		})
 	}
 }
