@@ -131,7 +131,7 @@ func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
 	_, desired, strategies = actualsOf(r)
 	assert.Equal(t, []int{1, 1, 1, 1, 1}, desired)
 	assert.Equal(t, []string{"low", "low", "low", "low", "low"}, strategies)
-	assert.Equal(t, map[string]int{"low": 5}, r.Chosen)
+	assert.Equal(t, map[string]int{"low": 5, "high": 0}, r.Chosen, "one never chosen counts 0")
 	assert.Len(t, high.seen, 5, "a pinned policy still asks every candidate, as the engine does")
 }
 
@@ -148,7 +148,7 @@ func TestRunCandidatesSkipFailures(t *testing.T) {
 	}})
 	require.NoError(t, err, "a failing candidate is skipped while another recommends")
 	r, _ := rep.Result("p")
-	assert.Equal(t, map[string]int{"three": 5}, r.Chosen)
+	assert.Equal(t, map[string]int{"broken": 0, "three": 5}, r.Chosen)
 
 	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{
 		{Name: "broken", Strategy: failing}, {Name: "also", Strategy: failing},

@@ -53,7 +53,8 @@ type Result struct {
 	Steps []Step `json:"steps,omitempty"`
 	// Chosen counts, for a policy of Candidates, the steps on which each
 	// candidate's recommendation was chosen (its Gate or Limiter may have
-	// let less of it through), by name; gaps are left out, as in Metrics.
+	// let less of it through), by name, 0 for one never chosen; gaps are
+	// left out, as in Metrics.
 	Chosen map[string]int `json:"chosen,omitempty"`
 }
 
@@ -194,8 +195,8 @@ func (m *meter) result(name string) Result {
 // WriteTable writes the results as an aligned text table, the oracle
 // first: τ_U, θ_U, θ_O and τ_O in percent, the cost relative to the
 // oracle, capacity-hours, changes and reversals per hour; then, for each
-// policy of candidates, the share of the steps each carried
-// ("web: hpa 20.0 %, predictive 80.0 %", by name).
+// policy of candidates, the share of the steps on which each was chosen
+// ("web: hpa 0.0 %, predictive 100.0 %", by name).
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "policy\tτ_U %\tθ_U %\tθ_O %\tτ_O %\tcost × oracle\tcapacity-h\tchanges\treversals/h\t")

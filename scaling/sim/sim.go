@@ -468,7 +468,10 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	metrics := make([]provider.Series, 1, 2)
 	var chosen map[string]int
 	if len(p.Candidates) > 0 {
-		chosen = map[string]int{}
+		chosen = make(map[string]int, len(cands))
+		for _, c := range cands {
+			chosen[c.Name] = 0 // one never chosen says so
+		}
 	}
 	var pending []launch
 	total := len(tr.oracle)
