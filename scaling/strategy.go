@@ -113,7 +113,8 @@ type State struct {
 	// the HPA reads them (filled by a PodSource, such as the Kubernetes
 	// driver); nil for other targets.
 	Pods *PodObservation `json:"pods,omitempty"`
-	// History holds the target's recent recommendations and changes.
+	// History holds the target's recent recommendations and changes
+	// (Engine.Decide gives an empty one the engine's).
 	History History `json:"history"`
 }
 
