@@ -140,3 +140,38 @@ func TestDecideReadsTheEnginesHistory(t *testing.T) {
 	assert.Equal(t, own, seen[2])
 	assert.Len(t, e.History("web").Recommendations, 3, "each decision recorded in the engine's")
 }
+
+// TestDecideRefusesAnHPANamedOtherwise: an HPA strategy whose candidate
+// bears another name would not find its own recommendations in the
+// History (no stabilization, silently): the candidate fails, naming it.
+func TestDecideRefusesAnHPANamedOtherwise(t *testing.T) {
+	t.Parallel()
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: nopScaler{}}, allowAll{})
+	require.NoError(t, err)
+	h, err := scaling.NewHPA(scaling.HPAConfig{}, "") // "hpa"
+	require.NoError(t, err)
+	st := scaling.State{Now: time.Unix(1e9, 0), Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
+		Min: 1, Max: 10, Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 10, Desired: 3}, Current: 3, Ready: 3}},
+		Metrics: []provider.Series{series(provider.MetricCPU, time.Unix(1e9, 0), time.Minute, 0.5)}}
+	_, err = e.Decide(t.Context(), st, []scaling.Candidate{{Name: "cpu", Strategy: h}}, "")
+	require.ErrorIs(t, err, scaling.ErrNoStrategy)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), `"hpa"`)
+
+	// Beside another candidate it is skipped, and says why.
+	d, err := e.Decide(t.Context(), st, []scaling.Candidate{{Name: "cpu", Strategy: h}, {Name: "t", Strategy: mustThreshold(t)}}, "")
+	require.NoError(t, err)
+	assert.Equal(t, "t", d.Chosen.Strategy)
+	assert.Contains(t, d.Considered[0].Reason, "failed: ")
+
+	d, err = e.Decide(t.Context(), st, []scaling.Candidate{{Name: "hpa", Strategy: h}}, "")
+	require.NoError(t, err, "named as its candidate")
+	assert.Equal(t, "hpa", d.Chosen.Strategy)
+}
+
+func mustThreshold(t *testing.T) scaling.Strategy {
+	t.Helper()
+	s, err := scaling.NewThreshold(scaling.ThresholdConfig{})
+	require.NoError(t, err)
+	return s
+}

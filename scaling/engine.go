@@ -583,7 +583,9 @@ func (e *Engine) retention(candidates []Candidate) (r time.Duration, known bool)
 
 // Candidate is one strategy of a target as the engine weighs it.
 type Candidate struct {
-	// Name is the strategy's name in the target's policy. Required.
+	// Name is the strategy's name in the target's policy, under which its
+	// recommendations are recorded. Required; an HPA strategy's own
+	// (HPA.Name), or Decide reports the candidate as failed.
 	Name string
 	// Strategy is the strategy. Required.
 	Strategy Strategy
@@ -664,6 +666,12 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		var err error
 		switch b := c.Strategy.(type) {
 		case *HPA:
+			if b.name != c.Name {
+				// It would not find its own recommendations in the
+				// History: no stabilization, silently.
+				err = provider.Invalid("name", c.Name, fmt.Sprintf("the HPA strategy is named %q (NewHPA's name) and finds its recommendations in the History by it: name its candidate so", b.name))
+				break
+			}
 			rec, err = b.recommend(ctx, s, bs)
 		case *TargetValue:
 			rec, err = b.recommend(ctx, s, bs)

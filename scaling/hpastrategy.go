@@ -151,7 +151,8 @@ var (
 // NewHPA returns an HPA strategy for cfg, or an error matching
 // provider.ErrInvalid naming the wrong field. name is the strategy's name
 // in the target's policy: the strategy finds its own recommendations in
-// the History by it. Empty means "hpa".
+// the History by it, so Engine.Decide refuses it as a Candidate of
+// another name. Empty means "hpa".
 func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: hpa: %w", err)
