@@ -501,7 +501,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		lo := max(0, t-lookback)
 		target.Capacity = provider.Capacity{
 			CapacitySpec: provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: desired},
-			Current:      desired, Ready: min(actual, served),
+			Current:      desired, Ready: served, // the step's arrivals are not ready yet
 		}
 		metrics = metrics[:1]
 		metrics[0] = provider.Series{ResourceID: c.TargetID, Metric: c.Metric, Start: ser.TimeAt(lo), Step: ser.Step, Values: ser.Values[lo:t:t]}
