@@ -3,11 +3,11 @@ package reaper
 import (
 	"context"
 	"log/slog"
-	"reflect"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -142,7 +142,7 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 		return nil, provider.Invalid("fleet.metrics", nil, "is required")
 	case det == nil:
 		return nil, provider.Invalid("detector", nil, "is required")
-	case isNil(gate):
+	case nilcheck.Is(gate):
 		return nil, provider.Invalid("gate", nil, "is required")
 	}
 	r := &Reaper{cfg: cfg, fleet: fleet, detector: det, gate: gate}
@@ -155,13 +155,13 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if isNil(r.observer) {
+	if nilcheck.Is(r.observer) {
 		r.observer = ObserverFuncs{}
 	}
-	if isNil(r.approvals) {
+	if nilcheck.Is(r.approvals) {
 		r.approvals = nil
 	}
-	if isNil(r.reserver) {
+	if nilcheck.Is(r.reserver) {
 		r.reserver = nil
 	}
 	if cfg.Execute {
@@ -183,18 +183,4 @@ func (r *Reaper) Config() Config {
 	c := r.cfg
 	c.Actions = append([]detector.Action(nil), c.Actions...)
 	return c
-}
-
-// isNil reports whether v is nil or holds a nil pointer, func, map, chan or
-// slice: a nil *safety.Engine, *ratelimit.Limiter or *approval.Manager
-// passed as an interface is no collaborator at all.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
-		return rv.IsNil()
-	}
-	return false
 }

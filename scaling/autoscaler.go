@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -98,17 +99,17 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	if err := cfg.validate(a.custom); err != nil {
 		return nil, fmt.Errorf("scaling: autoscaler: %w", err)
 	}
-	if isNil(fleet.Metrics) {
+	if nilcheck.Is(fleet.Metrics) {
 		fleet.Metrics = nil
 	}
-	if isNil(fleet.Pods) {
+	if nilcheck.Is(fleet.Pods) {
 		fleet.Pods = nil
 	}
 	a.fleet = fleet
 	switch {
 	case engine == nil:
 		return nil, provider.Invalid("engine", nil, "is required")
-	case isNil(fleet.Inventory):
+	case nilcheck.Is(fleet.Inventory):
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
 	}
 	a.cfg = cfg.withDefaults()
@@ -121,7 +122,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		}
 		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
-	if isNil(a.clock) {
+	if nilcheck.Is(a.clock) {
 		a.clock = clock.Real{}
 	}
 	if a.log == nil {

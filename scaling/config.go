@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/internal/yamlconf"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -289,7 +290,7 @@ func (s StrategySpec) build(custom map[string]Strategy) (Strategy, error) {
 		st, err = NewPredictive(*s.Predictive)
 	case StrategyCustom:
 		c, ok := custom[s.Name]
-		if !ok || isNil(c) {
+		if !ok || nilcheck.Is(c) {
 			return nil, provider.Invalid("name", s.Name, "no custom strategy is registered under this name (WithStrategy)")
 		}
 		return c, nil

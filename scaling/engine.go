@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"reflect"
 	"sync"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
@@ -96,32 +96,19 @@ type Cloud struct {
 
 // withoutNils returns c with nil pointers (typed nils) as nil interfaces.
 func (c Cloud) withoutNils() Cloud {
-	if isNil(c.Scaler) {
+	if nilcheck.Is(c.Scaler) {
 		c.Scaler = nil
 	}
-	if isNil(c.Resizer) {
+	if nilcheck.Is(c.Resizer) {
 		c.Resizer = nil
 	}
-	if isNil(c.Inventory) {
+	if nilcheck.Is(c.Inventory) {
 		c.Inventory = nil
 	}
-	if isNil(c.Metrics) {
+	if nilcheck.Is(c.Metrics) {
 		c.Metrics = nil
 	}
 	return c
-}
-
-// isNil reports whether v is nil or holds a nil pointer, func, map or
-// chan (a typed nil that would pass a nil check and fail on use).
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan:
-		return rv.IsNil()
-	}
-	return false
 }
 
 // The EngineConfig defaults.
@@ -314,7 +301,7 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: engine: %w", err)
 	}
-	if isNil(gate) {
+	if nilcheck.Is(gate) {
 		return nil, provider.Invalid("gate", nil, "is required (a *safety.Engine or the host's own Gate)")
 	}
 	cloud = cloud.withoutNils()
@@ -334,19 +321,19 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		o(e)
 	}
 	// A nil pointer in an option is no collaborator.
-	if isNil(e.reserver) {
+	if nilcheck.Is(e.reserver) {
 		e.reserver = nil
 	}
-	if isNil(e.fencer) {
+	if nilcheck.Is(e.fencer) {
 		e.fencer = nil
 	}
-	if isNil(e.observer) {
+	if nilcheck.Is(e.observer) {
 		e.observer = nil
 	}
-	if isNil(e.journal) {
+	if nilcheck.Is(e.journal) {
 		e.journal = nil
 	}
-	if isNil(e.clock) {
+	if nilcheck.Is(e.clock) {
 		e.clock = nil
 	}
 	if e.clock == nil {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
@@ -584,9 +585,9 @@ func (p *Policy) candidates() []scaling.Candidate {
 // name that is no candidate's.
 func (s *Simulator) validatePolicy(p Policy) error {
 	switch {
-	case isNil(p.Strategy) && len(p.Candidates) == 0:
+	case nilcheck.Is(p.Strategy) && len(p.Candidates) == 0:
 		return provider.Invalid("strategy", nil, "is required (or candidates)")
-	case !isNil(p.Strategy) && len(p.Candidates) > 0:
+	case !nilcheck.Is(p.Strategy) && len(p.Candidates) > 0:
 		return provider.Invalid("candidates", len(p.Candidates), "a policy has a strategy or candidates, not both")
 	}
 	names := map[string]bool{}
@@ -600,7 +601,7 @@ func (s *Simulator) validatePolicy(p Policy) error {
 		switch {
 		case c.Name == "" || names[c.Name]:
 			return provider.Invalid(nameField, c.Name, "must be set and unique in the policy")
-		case isNil(c.Strategy):
+		case nilcheck.Is(c.Strategy):
 			return provider.Invalid(f+".strategy", nil, "is required")
 		}
 		names[c.Name] = true
@@ -630,7 +631,7 @@ func (s *Simulator) validatePolicy(p Policy) error {
 // Other strategies keep nothing of a target between calls.
 func shared(seen map[any]string, p Policy, f string) error {
 	check := func(v any, field string) error {
-		if isNil(v) || reflect.ValueOf(v).Kind() != reflect.Pointer {
+		if nilcheck.Is(v) || reflect.ValueOf(v).Kind() != reflect.Pointer {
 			return nil
 		}
 		if prev, ok := seen[v]; ok {
@@ -702,19 +703,6 @@ func (decideOnly) Check(context.Context, safety.Proposal) (safety.Decision, erro
 
 func (decideOnly) Evaluate(context.Context, safety.Proposal) (safety.Decision, error) {
 	return safety.Decision{}, errDecideOnly
-}
-
-// isNil reports whether v is nil or a nil pointer, map, slice or func in
-// an interface.
-func isNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
-		return rv.IsNil()
-	}
-	return false
 }
 
 // allowed asks the gate whether the change from desired to want may be
