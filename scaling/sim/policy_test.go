@@ -18,14 +18,14 @@ import (
 	"github.com/idlescale/idlescale/scaling/sim"
 )
 
-// fixed recommends desired with fitness, at every step, or the fitness
-// fit(step) when set, and records what it saw.
+// fixed recommends desired at every step, with fitness (or fit(now)
+// when set), and keeps copies of the States it saw.
 type fixed struct {
 	desired int
 	fitness float64
 	fit     func(now time.Time) float64
 	needs   []scaling.Need
-	seen    []scaling.State // deep enough copies: see record
+	seen    []scaling.State // copies of its History and Metrics: a State is not to be kept
 }
 
 func (f *fixed) Recommend(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
@@ -88,9 +88,9 @@ func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
 	require.NoError(t, rep.WriteTable(&table))
 	assert.True(t, strings.HasSuffix(table.String(), "\nfittest: high 60.0 %, low 40.0 %\n"), "the shares after the table:\n%s", table.String())
 
-	// Each candidate saw the History as the engine keeps it: both
-	// candidates' newest recommendations under their names, and the
-	// changes made by the chosen one.
+	// Each candidate saw the History as the engine keeps it: every
+	// candidate's recommendations under its own name, and the changes
+	// the chosen ones made.
 	require.Len(t, high.seen, 5)
 	st := high.seen[2] // the third replayed hour
 	var names []string
@@ -121,7 +121,6 @@ func TestRunCandidatesChooseAsTheEngine(t *testing.T) {
 	table.Reset()
 	require.NoError(t, two.WriteTable(&table))
 	assert.True(t, strings.HasSuffix(table.String(), "\nfittest: high 60.0 %, low 40.0 %\nlowest: low 100.0 %\n"), table.String())
-	low.seen, high.seen = nil, nil
 
 	// Pinned: low's recommendation whatever the fitness.
 	low.seen, high.seen = nil, nil
