@@ -120,12 +120,21 @@ func (s Series) Coverage() float64 {
 // Last returns the start time and value of the last step that holds data,
 // and ok = false when every step is a gap.
 func (s Series) Last() (t time.Time, v float64, ok bool) {
-	for i := len(s.Values) - 1; i >= 0; i-- {
-		if !IsGap(s.Values[i]) {
-			return s.TimeAt(i), s.Values[i], true
-		}
+	if i := s.LastIndex(); i >= 0 {
+		return s.TimeAt(i), s.Values[i], true
 	}
 	return time.Time{}, 0, false
+}
+
+// LastIndex returns the index of the last step that holds data, or -1
+// when every step is a gap: Last without its time, for a hot path that
+// computes the time once for several series.
+func (s Series) LastIndex() int {
+	i := len(s.Values) - 1
+	for i >= 0 && IsGap(s.Values[i]) {
+		i--
+	}
+	return i
 }
 
 // Window returns the part of s whose steps start in [from, to). The result

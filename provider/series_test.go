@@ -161,6 +161,18 @@ func TestSeriesHelpers(t *testing.T) {
 	require.ErrorIs(t, s.Validate(), provider.ErrInvalid)
 	_, _, ok = provider.Series{Step: time.Minute, Values: []float64{math.NaN()}}.Last()
 	assert.False(t, ok)
+	for _, tt := range []struct {
+		values []float64
+		want   int
+	}{
+		{nil, -1},
+		{[]float64{math.NaN(), math.NaN()}, -1},
+		{[]float64{1}, 0},
+		{[]float64{1, math.NaN(), 3, math.NaN()}, 2},
+		{[]float64{math.NaN(), 2}, 1},
+	} {
+		assert.Equal(t, tt.want, provider.Series{Step: time.Minute, Values: tt.values}.LastIndex(), "%v", tt.values)
+	}
 }
 
 func TestQuantile(t *testing.T) {

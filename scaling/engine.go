@@ -132,20 +132,21 @@ const (
 // once the new configuration is active (a policy that wants more names
 // a signal, such as errors or throttles).
 func DefaultScaleInSignal() Signal {
-	hi := 0.9
+	hi := defaultScaleInMax
 	return Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: &hi}
 }
 
+// defaultScaleInMax is DefaultScaleInSignal's Max.
+const defaultScaleInMax = 0.9
+
 // defaultScaleInSignals returns a plan's own DefaultScaleInSignal, in one
-// allocation (its Max with it).
+// allocation (its Max with it: TestDefaultScaleInSignalsAllocateOnce).
 func defaultScaleInSignals() []Signal {
 	x := &struct {
 		signals [1]Signal
 		max     float64
-	}{}
-	x.signals[0] = DefaultScaleInSignal()
-	x.max = *x.signals[0].Max
-	x.signals[0].Max = &x.max
+	}{max: defaultScaleInMax}
+	x.signals[0] = Signal{Metric: provider.MetricCPU, Statistic: provider.StatMean, Max: &x.max}
 	return x.signals[:]
 }
 

@@ -117,10 +117,9 @@ type hpaScratch struct {
 	hist    hpa.History
 	metrics []hpa.MetricValues
 	pods    []hpa.Pod // synthesized, for a group without pods
-	// history's cutoff: Now − window, for the Now and window it was
-	// computed at.
+	// history's cutoff: Now − the strategy's window (a scratch serves one
+	// HPA), for the Now it was computed at.
 	cutoffNow, cutoff time.Time
-	cutoffWindow      time.Duration
 	cutoffSet         bool
 	samples           [][]hpa.Sample
 	values            [][]int64
@@ -315,7 +314,7 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
 		pm := s.needs[i].Metric
 		ser, ok := st.series(pm)
-		last := lastValue(ser.Values) // as ser.Last, with one time computed below
+		last := ser.LastIndex() // as ser.Last, with one time computed below
 		switch {
 		case !ok || last < 0:
 			mv.Err = fmt.Errorf("no %s data", pm)
@@ -430,8 +429,8 @@ func (s *HPA) history(st *State, sc *hpaScratch, h *hpa.History) {
 	from, own := len(recs), false
 	// Now.Sub(At) > window ⇔ At before cutoff; the targets of a pass
 	// share their Now, and so their cutoff.
-	if sc.cutoffNow != st.Now || sc.cutoffWindow != window || !sc.cutoffSet { //nolint:staticcheck // the same readings and location: the same cutoff
-		sc.cutoffNow, sc.cutoffWindow, sc.cutoff, sc.cutoffSet = st.Now, window, st.Now.Add(-window), true
+	if sc.cutoffNow != st.Now || !sc.cutoffSet { //nolint:staticcheck // the same readings and location: the same cutoff
+		sc.cutoffNow, sc.cutoff, sc.cutoffSet = st.Now, st.Now.Add(-window), true
 	}
 	cutoff := sc.cutoff
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -513,16 +512,6 @@ func (s *HPA) HistoryExtremes() (highest, lowest bool) {
 // recommendations and changes cannot change a decision (the last change,
 // which says whether the target was scaled to zero, is always kept).
 func (s *HPA) HistoryWindow() time.Duration { return s.window }
-
-// lastValue returns the index of the last value of vals that is not a
-// gap, or -1.
-func lastValue(vals []float64) int {
-	i := len(vals) - 1
-	for i >= 0 && provider.IsGap(vals[i]) {
-		i--
-	}
-	return i
-}
 
 // hpaReason is the reason of an HPA decision d at current replicas,
 // followed by suffix, remembered in memo:

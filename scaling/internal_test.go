@@ -171,7 +171,10 @@ func TestInputArena(t *testing.T) {
 			require.Equal(t, want[i], got[i], "batch %d inputs %d", batch, i)
 		}
 		before := cap(a.buf)
-		first := unsafe.SliceData(a.buf[:1])
+		var first *Input
+		if before > 0 {
+			first = unsafe.SliceData(a.buf[:1])
+		}
 		a.reset()
 		require.Empty(t, a.buf)
 		assert.Equal(t, before, cap(a.buf), "reset keeps the array")
@@ -870,4 +873,20 @@ func TestHistoryViewIsNotWrittenOver(t *testing.T) {
 		assert.Equal(t, want, view.clone(), "the view of the restored history was written over")
 		c.unview(gen2)
 	})
+}
+
+var signalsSink []Signal
+
+// TestDefaultScaleInSignalsAllocateOnce: a plan's default signal is
+// DefaultScaleInSignal, its own (a host that changes one plan's Max
+// changes no other: TestPlan), in one allocation. Not parallel, as
+// AllocsPerRun requires.
+func TestDefaultScaleInSignalsAllocateOnce(t *testing.T) {
+	s := defaultScaleInSignals()
+	require.Len(t, s, 1)
+	want := DefaultScaleInSignal()
+	assert.Equal(t, want, s[0])
+	assert.NotSame(t, s[0].Max, defaultScaleInSignals()[0].Max)
+	allocs := testing.AllocsPerRun(100, func() { signalsSink = defaultScaleInSignals() })
+	assert.InDelta(t, 1, allocs, 0)
 }

@@ -66,6 +66,9 @@ func TestRecommendLeavesStateAlone(t *testing.T) {
 				want, werr := s.Recommend(t.Context(), state())
 				assert.Equal(t, werr, gerr, name)
 				assert.Equal(t, fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got), "%s: %T (printed: a failed input is NaN)", name, s)
+				if bs != nil {
+					bs.release() // the HPA's working space back to its pool, as a batch's end does
+				}
 			}
 		}
 	}

@@ -70,10 +70,10 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 	// of a stored resource (whose ID is valid) that is otherwise the last
 	// query validated is valid too, and is not validated again.
 	var (
-		valid     provider.Query
-		steps     int       // valid.Steps()
-		at, limit time.Time // the batch's now, and now + 1 ns (see query)
-		limitSet  bool      // (now may be the zero time)
+		valid    provider.Query
+		steps    int       // valid.Steps()
+		limit    time.Time // the batch's now (one reading for all) + 1 ns: see query
+		limitSet bool      // (now may be the zero time)
 	)
 	return batch(ctx, c, "query metrics", reads,
 		func(r *provider.MetricRead, err error) {
@@ -95,8 +95,8 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 				r.Err = redact.Error(notFound("query metric", q.ResourceID))
 				return
 			}
-			if !limitSet || at != now { //nolint:staticcheck // the same reading, location included: the same limit
-				at, limit, limitSet = now, now.Add(time.Nanosecond), true
+			if !limitSet {
+				limit, limitSet = now.Add(time.Nanosecond), true
 			}
 			ser, err := query(&q, steps, e.metric(q.Metric), limit, dst)
 			if err != nil {
