@@ -4,26 +4,17 @@
 package check
 
 import (
-	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // Nil reports whether v is nil or holds a nil pointer, func, map, chan or
-// slice: a nil *Log or a nil SinkFunc passed as an interface is no
-// collaborator at all.
-func Nil(v any) bool {
-	if v == nil {
-		return true
-	}
-	switch rv := reflect.ValueOf(v); rv.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Chan, reflect.Slice:
-		return rv.IsNil()
-	}
-	return false
-}
+// slice (nilcheck.Is): a nil *Log or a nil SinkFunc passed as an
+// interface is no collaborator at all.
+func Nil(v any) bool { return nilcheck.Is(v) }
 
 // OneOf returns nil when v is one of known, and otherwise a
 // *provider.InvalidError for field naming v and the known values.
