@@ -43,7 +43,8 @@
 //	web := policy.Targets[0]
 //	candidates, err := web.Candidates(nil)
 //	cfg := sim.Config{CapacityPerInstance: 120, LeadTime: 5 * time.Minute, From: from}
-//	cfg.Min, cfg.Max = web.Bounds()
+//	lo, hi := web.Bounds() // the policy's min (0 scales to zero) and max, with their defaults
+//	cfg.Min, cfg.Max = &lo, hi
 //	s, err = sim.New(cfg)
 //	rep, err = s.Run(ctx, demand, sim.Policy{Name: web.ID, Candidates: candidates, Pinned: web.Strategy})
 //

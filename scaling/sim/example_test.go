@@ -52,7 +52,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	c := s.Config()
-	fmt.Println(c.TargetUtilization, c.Min, c.Metric, c.Utilization, len(c.Baselines))
+	fmt.Println(c.TargetUtilization, *c.Min, c.Metric, c.Utilization, len(c.Baselines))
 	// Output: 0.6 1 requests cpu 0
 }
 
@@ -109,7 +109,8 @@ targets:
 		From:                start.Add(10 * time.Minute),
 		KeepSteps:           true,
 	}
-	cfg.Min, cfg.Max = web.Bounds()
+	lo, hi := web.Bounds()
+	cfg.Min, cfg.Max = &lo, hi
 	s, err := sim.New(cfg)
 	if err != nil {
 		panic(err)

@@ -184,21 +184,24 @@ func TestRunProgressCadence(t *testing.T) {
 func TestConfigBounds(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		min, max int
-		ok       bool
+		min *int
+		max int
+		ok  bool
 	}{
-		{2, 0, true}, // no bound
-		{2, 2, true},
-		{3, 2, false},
-		{0, 0, true},
-		{-1, 0, false},
-		{0, -1, false},
+		{new(2), 0, true}, // no bound
+		{new(2), 2, true},
+		{new(3), 2, false},
+		{new(0), 0, true}, // scales to zero
+		{new(-1), 0, false},
+		{new(0), -1, false},
+		{nil, 1, true}, // the default min, 1
+		{nil, 0, true},
 	} {
 		err := sim.Config{CapacityPerInstance: 1, Min: tt.min, Max: tt.max}.Validate()
 		if tt.ok {
-			assert.NoError(t, err, "min %d max %d", tt.min, tt.max)
+			assert.NoError(t, err, "min %v max %d", tt.min, tt.max)
 		} else {
-			assert.ErrorIs(t, err, provider.ErrInvalid, "min %d max %d", tt.min, tt.max)
+			assert.ErrorIs(t, err, provider.ErrInvalid, "min %v max %d", tt.min, tt.max)
 		}
 	}
 }

@@ -455,3 +455,49 @@ func TestRunRefusesSharedState(t *testing.T) {
 	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "a", Strategy: one}, sim.Policy{Name: "b", Strategy: one})
 	require.NoError(t, err)
 }
+
+// TestRunPolicyFileScalesToZero: a policy's min: 0 reaches the replay
+// through TargetConfig.Bounds, and its target-value strategy takes the
+// group to zero and back as nomad-autoscaler's does; without min the
+// group keeps one instance.
+func TestRunPolicyFileScalesToZero(t *testing.T) {
+	t.Parallel()
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: 5 * time.Minute,
+		Values: []float64{300, 300, 0, 0, 0, 300, 300}}
+	for _, tt := range []struct {
+		min  string
+		want []int // desired and serving: no lead time
+	}{
+		// Each step sees the step before. From 5 (⌈300/60⌉, the oracle's),
+		// the value at its target holds 5; the value 0 takes it to
+		// ⌈5·0⌉ = 0, where a value of 0 holds it; then ⌈300/300⌉ = 1 from
+		// zero. At min 1, the value 300 at its target holds 1.
+		{min: "min: 0", want: []int{5, 5, 0, 0, 0, 1}},
+		{min: "", want: []int{5, 5, 1, 1, 1, 1}},
+	} {
+		policy, err := scaling.ParseConfig(strings.NewReader(`
+targets:
+  - id: web
+    ` + tt.min + `
+    max: 20
+    strategies:
+      - type: target_value
+        target_value: {metric: requests, step: 5m, target: 300}
+`))
+		require.NoError(t, err)
+		web := policy.Targets[0]
+		cands, err := web.Candidates(nil)
+		require.NoError(t, err)
+		cfg := sim.Config{CapacityPerInstance: 100, From: start.Add(5 * time.Minute), KeepSteps: true, Baselines: []sim.Baseline{}}
+		lo, hi := web.Bounds()
+		cfg.Min, cfg.Max = &lo, hi
+		s, err := sim.New(cfg)
+		require.NoError(t, err)
+		rep, err := s.Run(t.Context(), demand, sim.Policy{Name: "web", Candidates: cands})
+		require.NoError(t, err)
+		r, _ := rep.Result("web")
+		actual, desired, _ := actualsOf(r)
+		assert.Equal(t, tt.want, desired, "%q", tt.min)
+		assert.Equal(t, tt.want, actual, "%q", tt.min)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/nilcheck"
@@ -30,9 +31,10 @@ type Config struct {
 	// LeadTime later (rounded up to whole steps). Removals take effect at
 	// once. ≥ 0. Default: 0 (at once).
 	LeadTime time.Duration `json:"lead_time,omitempty"`
-	// Min is the lowest capacity. ≥ 0. Default: 1 (0 is not
-	// expressible: a group at zero serves nothing).
-	Min int `json:"min,omitempty"`
+	// Min is the lowest capacity, ≥ 0. nil means 1; 0 replays a group
+	// that scales to zero, as scaling.TargetConfig's Min does (a group at
+	// zero serves nothing: any demand then violates the SLO).
+	Min *int `json:"min,omitempty"`
 	// Max is the highest capacity; 0 means no bound. ≥ Min when set.
 	Max int `json:"max,omitempty"`
 	// From is the first replayed step: the steps before it are history
@@ -98,9 +100,9 @@ func (c Config) Validate() error {
 		return provider.Invalid("target_utilization", c.TargetUtilization, "must be in (0, 1]")
 	case c.LeadTime < 0:
 		return provider.Invalid("lead_time", c.LeadTime, "must be ≥ 0")
-	case c.Min < 0:
-		return provider.Invalid("min", c.Min, "must be ≥ 0")
-	case c.Max < 0 || c.Max > 0 && c.Max < c.Min:
+	case c.Min != nil && *c.Min < 0:
+		return provider.Invalid("min", *c.Min, "must be ≥ 0")
+	case c.Max < 0 || c.Max > 0 && c.Max < c.minimum():
 		return provider.Invalid("max", c.Max, "must be 0 (no bound) or ≥ min")
 	case !finite(c.CostPerInstanceHour) || c.CostPerInstanceHour < 0:
 		return provider.Invalid("cost_per_instance_hour", c.CostPerInstanceHour, "must be a finite number ≥ 0")
@@ -143,9 +145,8 @@ func (c Config) withDefaults() Config {
 	if c.TargetUtilization == 0 {
 		c.TargetUtilization = 0.6
 	}
-	if c.Min == 0 {
-		c.Min = 1
-	}
+	lo := c.minimum()
+	c.Min = &lo // the caller's pointer is not kept
 	if c.CostPerInstanceHour == 0 {
 		c.CostPerInstanceHour = 1
 	}
@@ -161,7 +162,16 @@ func (c Config) withDefaults() Config {
 	if c.Baselines == nil {
 		c.Baselines = []Baseline{DefaultBaseline}
 	}
+	c.Baselines = slices.Clone(c.Baselines) // nor the caller's array
 	return c
+}
+
+// minimum is Min with its default.
+func (c Config) minimum() int {
+	if c.Min == nil {
+		return scaling.DefaultMin
+	}
+	return *c.Min
 }
 
 // OracleName is the oracle's name in the results.
@@ -246,6 +256,7 @@ func WithProgress(f func(Progress)) Option { return func(s *Simulator) { s.progr
 // keeps its own state, its own engine and History among them.
 type Simulator struct {
 	cfg      Config
+	min      int // *cfg.Min
 	progress func(Progress)
 }
 
@@ -256,14 +267,21 @@ func New(cfg Config, opts ...Option) (*Simulator, error) {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	s := &Simulator{cfg: cfg.withDefaults()}
+	s.min = *s.cfg.Min
 	for _, o := range opts {
 		o(s)
 	}
 	return s, nil
 }
 
-// Config returns the configuration with its defaults.
-func (s *Simulator) Config() Config { return s.cfg }
+// Config returns a copy of the configuration with its defaults.
+func (s *Simulator) Config() Config {
+	c := s.cfg
+	lo := s.min
+	c.Min = &lo
+	c.Baselines = slices.Clone(c.Baselines)
+	return c
+}
 
 // ErrGap is matched by the error for a gap (NaN) in the replayed part of a
 // trace: the metrics would have no demand to compare with. Gaps before
@@ -368,7 +386,7 @@ func (s *Simulator) need(d, headroom float64) int {
 }
 
 func (s *Simulator) bound(n int) int {
-	n = max(n, s.cfg.Min)
+	n = max(n, s.min)
 	if s.cfg.Max > 0 {
 		n = min(n, s.cfg.Max)
 	}
@@ -383,7 +401,7 @@ func (s *Simulator) leadSteps(step time.Duration) int {
 // oracle is the oracle's result.
 func (s *Simulator) oracle(tr *trace) Result {
 	m := newMeter(s.cfg, tr)
-	prev := s.cfg.Min
+	prev := s.min
 	for i, n := range tr.oracle {
 		if n < 0 {
 			n = prev // a gap: the oracle keeps its capacity
@@ -449,13 +467,13 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	target := scaling.Target{
 		ID:       c.TargetID,
 		Resource: provider.Resource{ID: c.TargetID, Kind: provider.KindGroup, Provider: "sim"},
-		Min:      c.Min,
+		Min:      s.min,
 		Max:      c.Max,
 	}
 	if target.Max == 0 {
 		target.Max = 1 << 30
 	}
-	actual := max(tr.oracle[0], c.Min)
+	actual := max(tr.oracle[0], s.min)
 	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {
 		actual = s.bound(s.need(ser.Values[tr.from-1], 0))
 	}

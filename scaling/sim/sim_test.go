@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -96,7 +97,7 @@ func TestRunLeadTimeDelaysScaleOut(t *testing.T) {
 func TestRunBounds(t *testing.T) {
 	t.Parallel()
 	cfg := handConfig()
-	cfg.Min, cfg.Max = 2, 4
+	cfg.Min, cfg.Max = new(2), 4
 	s, err := sim.New(cfg)
 	require.NoError(t, err)
 	rep, err := s.Run(t.Context(), hand())
@@ -231,7 +232,7 @@ func TestBadInput(t *testing.T) {
 		{name: "NaN capacity", cfg: func(c *sim.Config) { c.CapacityPerInstance = math.NaN() }, want: provider.ErrInvalid},
 		{name: "utilization above 1", cfg: func(c *sim.Config) { c.TargetUtilization = 1.5 }, want: provider.ErrInvalid},
 		{name: "negative lead", cfg: func(c *sim.Config) { c.LeadTime = -time.Second }, want: provider.ErrInvalid},
-		{name: "max below min", cfg: func(c *sim.Config) { c.Min, c.Max = 3, 2 }, want: provider.ErrInvalid},
+		{name: "max below min", cfg: func(c *sim.Config) { c.Min, c.Max = new(3), 2 }, want: provider.ErrInvalid},
 		{name: "negative price", cfg: func(c *sim.Config) { c.CostPerInstanceHour = -1 }, want: provider.ErrInvalid},
 		{name: "baseline named oracle", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "oracle"}} }, want: provider.ErrInvalid},
 		{name: "baseline tolerance 1", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "r", Tolerance: 1}} }, want: provider.ErrInvalid},
@@ -335,4 +336,58 @@ func TestRunPolicyWithGate(t *testing.T) {
 	boom := errors.New("rule failed")
 	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{err: boom}})
 	require.ErrorIs(t, err, boom, "a gate that errors stops the replay")
+}
+
+// TestRunScalesToZero: Min 0 replays a group that scales to zero, as a
+// policy's min: 0 does; the default Min is 1.
+func TestRunScalesToZero(t *testing.T) {
+	t.Parallel()
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{10, 0, 0, 20, 0}}
+	for _, tt := range []struct {
+		min              *int
+		oracle, reactive []int
+		tauU             float64
+	}{
+		{min: new(0), oracle: []int{0, 0, 2, 0}, reactive: []int{1, 0, 0, 2}, tauU: 0.25},
+		{min: nil, oracle: []int{1, 1, 2, 1}, reactive: []int{1, 1, 1, 2}, tauU: 0.25},
+	} {
+		cfg := handConfig()
+		cfg.Min = tt.min
+		s, err := sim.New(cfg)
+		require.NoError(t, err)
+		rep, err := s.Run(t.Context(), demand)
+		require.NoError(t, err)
+		var oracle, reactive []int
+		for _, st := range rep.Oracle.Steps {
+			oracle = append(oracle, st.Actual)
+		}
+		r, _ := rep.Result("reactive")
+		for _, st := range r.Steps {
+			reactive = append(reactive, st.Actual)
+		}
+		assert.Equal(t, tt.oracle, oracle, "min %v", tt.min)
+		assert.Equal(t, tt.reactive, reactive, "min %v", tt.min)
+		assert.InDelta(t, tt.tauU, r.Metrics.TauU, 1e-12, "min %v", tt.min)
+		assert.Equal(t, cmp.Or(tt.min, new(1)), s.Config().Min)
+	}
+}
+
+// TestConfigIsCopied: the simulator keeps its own Min and Baselines; what
+// a caller changes after New, or in what Config returns, changes nothing.
+func TestConfigIsCopied(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Min = new(2)
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	*cfg.Min, cfg.Baselines[0].Headroom = 0, 1
+	got := s.Config()
+	*got.Min, got.Baselines[0].Headroom = 0, 1
+	assert.Equal(t, 2, *s.Config().Min)
+	assert.Zero(t, s.Config().Baselines[0].Headroom)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	r, _ := rep.Result("reactive")
+	assert.Equal(t, 2, r.Steps[0].Actual, "the min in force")
+	assert.Equal(t, 3, r.Steps[2].Actual, "the headroom in force: ⌈30/10⌉, not ⌈30·2/10⌉")
 }
