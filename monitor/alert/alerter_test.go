@@ -343,3 +343,105 @@ func TestDuplicateDecisionCountsOnce(t *testing.T) {
 	require.NoError(t, l.Record(t.Context(), event(monitor.KindBlocked, "i-1", "block", time.Hour)))
 	assert.Equal(t, 2, a.Firing()[0].Count)
 }
+
+// Alerts lists the firing alerts most severe first, then oldest, then by
+// ID; then the resolved ones, newest first.
+func TestAlertsOrder(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx,
+		event(monitor.KindVerdict, "i-info", string(detector.Idle), 0),                 // info, oldest
+		event(monitor.KindBlocked, "i-warn-late", "block", 2*time.Hour),                // warning
+		event(monitor.KindBlocked, "i-warn-b", "block", time.Hour),                     // warning, older
+		event(monitor.KindBlocked, "i-warn-a", "block", time.Hour),                     // same time: by ID
+		event(monitor.KindScalingStep, "asg", monitor.OutcomeFailed, 3*time.Hour),      // critical, newest
+		event(monitor.KindVerification, "i-gone", monitor.OutcomeFailed, 0),            // resolved first
+		event(monitor.KindForecast, "asg-2", monitor.OutcomeFallback, 0),               // resolved second
+		event(monitor.KindVerification, "i-gone", monitor.OutcomeVerified, time.Hour),  // resolves
+		event(monitor.KindForecast, "asg-2", monitor.OutcomeRecovered, 90*time.Minute), // resolves
+	))
+	var got []string
+	for _, al := range a.Alerts() {
+		got = append(got, string(al.State)+" "+al.ID)
+	}
+	assert.Equal(t, []string{
+		"firing scaling_failure/asg",
+		"firing safety_block/i-warn-a",
+		"firing safety_block/i-warn-b",
+		"firing safety_block/i-warn-late",
+		"firing idle_found/i-info",
+		"resolved forecast_fallback/asg-2",
+		"resolved verification_failed/i-gone",
+	}, got)
+	assert.Len(t, a.Firing(), 5)
+}
+
+// An alert's Value is the matching event's confidence (a verdict's), or
+// its value when it has none; a resolving event's reason replaces the
+// firing one, and an event without a reason leaves it.
+func TestAlertValueAndReason(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	verdict := event(monitor.KindVerdict, "i-1", string(detector.Idle), 0)
+	verdict.Confidence, verdict.Value = 0.93, 7
+	forecast := event(monitor.KindForecast, "asg", monitor.OutcomeFallback, 0)
+	forecast.Value = 1.4 // the forecast's error
+	require.NoError(t, l.Record(ctx, verdict, forecast))
+	byID := map[string]alert.Alert{}
+	for _, al := range a.Firing() {
+		byID[al.ID] = al
+	}
+	assert.InDelta(t, 0.93, byID["idle_found/i-1"].Value, 1e-12)
+	assert.InDelta(t, 1.4, byID["forecast_fallback/asg"].Value, 1e-12)
+	assert.Equal(t, "verdict idle", byID["idle_found/i-1"].Reason)
+
+	notIdle := event(monitor.KindVerdict, "i-1", string(detector.NotIdle), time.Hour)
+	recovered := event(monitor.KindForecast, "asg", monitor.OutcomeRecovered, time.Hour)
+	recovered.Reason = ""
+	require.NoError(t, l.Record(ctx, notIdle, recovered))
+	for _, al := range a.Alerts() {
+		byID[al.ID] = al
+	}
+	assert.Equal(t, alert.StateResolved, byID["idle_found/i-1"].State)
+	assert.Equal(t, "verdict not_idle", byID["idle_found/i-1"].Reason, "the resolving event's reason")
+	assert.Equal(t, alert.StateResolved, byID["forecast_fallback/asg"].State)
+	assert.Equal(t, "forecast fallback", byID["forecast_fallback/asg"].Reason, "kept: the resolving event gave none")
+}
+
+// A rule without a severity is a warning and without a summary is
+// summarised by its name; a rollback's alert resolves after 24 quiet
+// hours.
+func TestRuleDefaults(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{Rules: []alert.Rule{{Name: "runs", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}}}})
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindRun, "", monitor.OutcomeDone, 0)))
+	f := a.Firing()
+	require.Len(t, f, 1)
+	assert.Equal(t, alert.SeverityWarning, f[0].Severity)
+	assert.Equal(t, "runs", f[0].Summary)
+	assert.Equal(t, "runs", f[0].ID, "no resource: the rule's name")
+	assert.Equal(t, "[warning] firing runs: runs: run done", f[0].String())
+
+	d, l := newAlerter(t, alert.Config{})
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindRollback, "asg", monitor.OutcomeStarted, 0)))
+	require.NoError(t, d.Evaluate(t.Context(), t0.Add(24*time.Hour-time.Nanosecond)))
+	assert.Len(t, d.Firing(), 1)
+	require.NoError(t, d.Evaluate(t.Context(), t0.Add(24*time.Hour)))
+	assert.Empty(t, d.Firing(), "quiet for 24h")
+	r := d.Alerts()[0]
+	assert.Equal(t, "quiet for 24h0m0s", r.Reason)
+	assert.Equal(t, "[warning] resolved rollback/asg: change rolled back: quiet for 24h0m0s", r.String())
+}
+
+func TestNotifyErrorText(t *testing.T) {
+	t.Parallel()
+	e := &alert.NotifyError{Notifier: "hook", Pending: 3, Err: errors.New("503")}
+	assert.Equal(t, `alert: notifier "hook": 3 notifications pending: 503`, e.Error())
+	require.ErrorIs(t, e, alert.ErrNotify)
+	require.NotErrorIs(t, e, alert.ErrDropped, "nothing dropped")
+	e.Dropped = 1
+	assert.Equal(t, `alert: notifier "hook": 3 notifications pending, 1 dropped: 503`, e.Error())
+	require.ErrorIs(t, e, alert.ErrDropped)
+}

@@ -116,6 +116,42 @@ func TestWebhookRejectedIsNotRetried(t *testing.T) {
 	assert.Equal(t, 1, ep.attempts())
 }
 
+// Only a 2xx delivers; a 5xx, 408 and 429 are retried, any other status
+// is refused at once.
+func TestWebhookStatuses(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status    int
+		delivered bool
+		retried   bool
+	}{
+		{200, true, false}, {204, true, false}, {299, true, false},
+		{300, false, false}, {404, false, false}, {499, false, false},
+		{408, false, true}, {429, false, true}, {500, false, true}, {503, false, true},
+	} {
+		ep := newEndpoint(t, tt.status)
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, MaxAttempts: 2}, alert.WithWebhookClock(stepclock.New(t0)))
+		require.NoError(t, err)
+		err = w.Notify(t.Context(), firing)
+		if tt.delivered {
+			require.NoError(t, err, "%d", tt.status)
+			assert.Equal(t, 1, ep.attempts(), "%d", tt.status)
+			continue
+		}
+		var se *alert.StatusError
+		require.ErrorAs(t, err, &se, "%d", tt.status)
+		assert.Equal(t, tt.status, se.Status)
+		assert.Equal(t, tt.retried, se.Retryable, "%d", tt.status)
+		if tt.retried {
+			assert.Equal(t, 2, ep.attempts(), "%d", tt.status)
+			require.NotErrorIs(t, err, alert.ErrRejected, "%d", tt.status)
+		} else {
+			assert.Equal(t, 1, ep.attempts(), "%d", tt.status)
+			require.ErrorIs(t, err, alert.ErrRejected, "%d", tt.status)
+		}
+	}
+}
+
 func TestWebhookRetryAfter(t *testing.T) {
 	t.Parallel()
 	ep := newEndpoint(t, 429, 204)
