@@ -69,8 +69,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	if len(rep.Scaling) > 0 {
 		ew.printf("\nscaling\n")
 		for _, s := range rep.Scaling {
-			ew.printf("  %s: %d plans, %d steps, %d failed, %d rollbacks; %.1f instance-hours ($%.2f, capacity %d–%d); %d of %d demand steps over capacity\n",
-				s.ResourceID, s.Plans, s.Steps, s.Failures, s.Rollbacks, s.CapacityHours, s.Cost, s.MinCapacity, s.MaxCapacity,
+			ew.printf("  %s: %d plans, %d steps executed, %d previewed, %d failed, %d rollbacks; %.1f instance-hours ($%.2f, capacity %d–%d); %d of %d demand steps over capacity\n",
+				s.ResourceID, s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks, s.CapacityHours, s.Cost, s.MinCapacity, s.MaxCapacity,
 				s.SLOViolations, s.DemandSteps)
 		}
 	}

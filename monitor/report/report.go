@@ -103,10 +103,12 @@ type RuleCount struct {
 type Scaling struct {
 	// ResourceID is the group.
 	ResourceID string `json:"resource_id"`
-	// Plans counts the plans made, Steps the steps executed, Failures the
-	// steps that failed and Rollbacks the rollbacks started.
+	// Plans counts the plans made (executed or previewed), Steps the
+	// steps executed, Previewed the steps a dry run previewed, Failures
+	// the steps that failed and Rollbacks the rollbacks started.
 	Plans     int `json:"plans"`
 	Steps     int `json:"steps"`
+	Previewed int `json:"previewed"`
 	Failures  int `json:"failures"`
 	Rollbacks int `json:"rollbacks"`
 	// CapacityHours is the integral of the desired capacity over the
@@ -380,12 +382,17 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 		}
 		switch e.Kind {
 		case monitor.KindScalingPlan:
-			get(e.ResourceID).Plans++
+			// A plan's events: planned, then done, stopped or failed.
+			if e.Outcome == monitor.OutcomePlanned {
+				get(e.ResourceID).Plans++
+			}
 		case monitor.KindScalingStep:
-			s := get(e.ResourceID)
-			if e.Outcome == monitor.OutcomeFailed {
+			switch s := get(e.ResourceID); {
+			case e.DryRun || e.Outcome == monitor.OutcomeWouldAct:
+				s.Previewed++
+			case e.Outcome == monitor.OutcomeFailed:
 				s.Failures++
-			} else {
+			case e.Outcome == monitor.OutcomeDone:
 				s.Steps++
 			}
 		case monitor.KindRollback:
@@ -449,7 +456,7 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 // executed step that carries costs; 0 when none does.
 func instanceCost(evs []monitor.Event, id string) float64 {
 	for _, e := range evs {
-		if e.ResourceID == id && e.Kind == monitor.KindScalingStep && e.Outcome == monitor.OutcomeDone &&
+		if e.ResourceID == id && e.Kind == monitor.KindScalingStep && e.Outcome == monitor.OutcomeDone && !e.DryRun &&
 			e.Cost != nil && e.Capacity != nil && e.Capacity.To > 0 {
 			return e.Cost.After / float64(e.Capacity.To)
 		}

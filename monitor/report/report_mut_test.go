@@ -1,0 +1,242 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/report"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// The totals count the actions by outcome, and the idle list is sorted
+// by savings (not by ID), then by ID.
+func TestTotalsAndIdleOrder(t *testing.T) {
+	t.Parallel()
+	verdict := func(id string, savings float64) monitor.Event {
+		return monitor.Event{Time: at(1), Kind: monitor.KindVerdict, Source: monitor.SourceReaper, ResourceID: id,
+			Outcome: string(detector.Idle), Action: safety.ActionStop, MonthlySavings: savings}
+	}
+	evs := []monitor.Event{
+		verdict("i-a", 10), verdict("i-b", 30), verdict("i-d", 20), verdict("i-c", 20),
+		action("i-x", safety.ActionStop, 1, 0.1, 0), action("i-y", safety.ActionStop, 1.5, 0.1, 0),
+		{Time: at(1), Kind: monitor.KindFailure, Source: monitor.SourceReaper, ResourceID: "i-z", Outcome: monitor.OutcomeFailed},
+	}
+	rep, err := report.Build(report.Input{Now: at(2), Events: evs})
+	require.NoError(t, err)
+	var ids []string
+	for _, i := range rep.Idle {
+		ids = append(ids, i.ResourceID)
+	}
+	assert.Equal(t, []string{"i-b", "i-c", "i-d", "i-a"}, ids)
+	tt := rep.Totals
+	assert.Equal(t, []int{2, 0, 0, 0, 0, 1}, []int{tt.Done, tt.WouldAct, tt.Blocked, tt.NeedsApproval, tt.RateLimited, tt.Failed})
+	assert.Equal(t, 4, tt.Idle)
+	assert.InDelta(t, 80, tt.EstimatedMonthlySavings, 1e-9)
+}
+
+// The scaling summary's edges: a target without scaling events (no
+// capacity, nothing compared), demand exactly at capacity (not a
+// violation), every rollback started counted, the instance cost from the
+// first executed step with instances (not a failed or dry-run one, nor
+// one to zero), and the capacity at From bounding Min and Max.
+func TestScalingSummaryEdges(t *testing.T) {
+	t.Parallel()
+	step := func(h float64, from, to int, outcome string, cost float64) monitor.Event {
+		return monitor.Event{Time: at(h), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
+			Action: safety.ActionScaleOut, Outcome: outcome, Capacity: &monitor.CapacityChange{From: from, To: to},
+			Cost: &monitor.CostChange{Before: cost * float64(from), After: cost * float64(to)}}
+	}
+	rollback := func(h float64, outcome string) monitor.Event {
+		return monitor.Event{Time: at(h), Kind: monitor.KindRollback, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: outcome}
+	}
+	dry := step(0.5, 2, 9, monitor.OutcomeDone, 5)
+	dry.DryRun = true
+	evs := []monitor.Event{
+		step(0, 2, 1, monitor.OutcomeFailed, 9), // failed: no capacity, no cost
+		dry,                                     // a dry run changes nothing
+		step(1, 2, 0, monitor.OutcomeDone, 7),   // to zero: no instance cost
+		step(2, 0, 3, monitor.OutcomeDone, 0.5), // the instance cost: 0.5
+		step(3, 3, 5, monitor.OutcomeDone, 0.8),
+		rollback(3.5, monitor.OutcomeStarted), rollback(3.5, monitor.OutcomeFailed), rollback(3.6, monitor.OutcomeStarted),
+	}
+	demand := provider.Series{ResourceID: "asg", Metric: provider.MetricRequests, Start: t0, Step: time.Hour,
+		Values: []float64{500, 0, 300, 301, 300}}
+	quiet := provider.Series{ResourceID: "quiet", Start: t0, Step: time.Hour, Values: []float64{50, 60}}
+	rep, err := report.Build(report.Input{Now: at(4.5), From: at(1.5), Events: evs, Targets: []report.Target{
+		{ResourceID: "asg", Demand: demand, PerInstance: 100}, {ResourceID: "quiet", Demand: quiet, PerInstance: 10}}})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 2)
+	assert.Equal(t, report.Scaling{ResourceID: "quiet"}, rep.Scaling[1], "no scaling events: nothing to measure")
+	s := rep.Scaling[0]
+	// From 1.5 h: 0 until 2 h, 3 until 3 h, 5 until 4.5 h.
+	assert.InDelta(t, 3+7.5, s.CapacityHours, 1e-9)
+	assert.InDelta(t, (3+7.5)*0.5, s.Cost, 1e-9)
+	assert.Equal(t, []int{0, 5}, []int{s.MinCapacity, s.MaxCapacity}, "the capacity in force at From included")
+	assert.Equal(t, []int{2, 0, 0, 2}, []int{s.Steps, s.Previewed, s.Failures, s.Rollbacks}, "the failed step and the dry run before From left out; two rollbacks started")
+	// Demand from 2 h (From 1.5 h): 300 at 3 instances (at capacity: no
+	// violation), 301 at 5, 300 at 5.
+	assert.Equal(t, 3, s.DemandSteps)
+	assert.Zero(t, s.SLOViolations)
+
+	// The same demand with one more request at 2 h violates.
+	demand.Values[2] = 300.5
+	rep, err = report.Build(report.Input{Now: at(4.5), From: at(1.5), Events: evs, Targets: []report.Target{{ResourceID: "asg", Demand: demand, PerInstance: 100}}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Scaling[0].SLOViolations)
+
+	// The capacity timeline: the first executed step's From at its time,
+	// then every executed step's and rollback's To.
+	done := rollback(4, monitor.OutcomeDone)
+	done.Capacity = &monitor.CapacityChange{From: 5, To: 3}
+	assert.Equal(t, []report.CapacityPoint{{At: at(1), Capacity: 2}, {At: at(1), Capacity: 0}, {At: at(2), Capacity: 3},
+		{At: at(3), Capacity: 5}, {At: at(4), Capacity: 3}}, report.CapacitySteps(append(evs, done), "asg"))
+}
+
+// The counts of a target's plans and steps from the events the engine's
+// events become (monitor.ScalingEvents): a plan is counted once, not
+// again when it completes; a previewed step is not an executed one, and
+// its capacity is no capacity in force.
+func TestScalingCountsFromEngineEvents(t *testing.T) {
+	t.Parallel()
+	from, to := provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}
+	var evs []monitor.Event
+	for i, k := range []scaling.EventKind{
+		scaling.EventPlanned, scaling.EventStepExecuted, scaling.EventStepVerified, scaling.EventPlanCompleted, // executed
+		scaling.EventPlanned, scaling.EventPreviewed, scaling.EventPlanCompleted, // a dry run
+		scaling.EventPlanned, scaling.EventStepFailed, scaling.EventPlanStopped, // failed
+	} {
+		evs = append(evs, monitor.ScalingEvents(scaling.Event{Kind: k, Time: at(float64(i)), Target: "asg", PlanID: "p" + strconv.Itoa(i/4),
+			From: from, To: to}, 0.1)...)
+	}
+	rep, err := report.Build(report.Input{Now: at(10), Events: evs})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 1)
+	s := rep.Scaling[0]
+	assert.Equal(t, []int{3, 1, 1, 1, 0}, []int{s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks})
+	assert.InDelta(t, 4*9, s.CapacityHours, 1e-9, "4 instances from the executed step at 1 h to 10 h")
+	assert.InDelta(t, 4*9*0.1, s.Cost, 1e-9)
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "asg: 3 plans, 1 steps executed, 1 previewed, 1 failed, 0 rollbacks")
+}
+
+// Realised.Changes counts the changes in force (a restart the inventory
+// shows included); a failed verification of a second change restores the
+// first change's cost, not the baseline; a running resource that costs
+// nothing is no restart.
+func TestRealisedChanges(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{
+		action("i-1", safety.ActionResize, 0, 0.4, 0.2), action("i-1", safety.ActionResize, 2, 0.2, 0.1),
+		verification("i-1", 2.1, monitor.OutcomeFailed),
+		action("i-free", safety.ActionStop, 0, 0.1, 0),
+		action("i-back", safety.ActionStop, 0, 0.1, 0),
+	}
+	inv := []provider.Resource{
+		{ID: "i-free", State: provider.StateRunning, HourlyCost: 0, LaunchTime: at(1)},
+		{ID: "i-back", State: provider.StatePending, HourlyCost: 0.1, LaunchTime: at(3)},
+	}
+	rep, err := report.Build(report.Input{Now: at(4), Events: evs, Resources: inv})
+	require.NoError(t, err)
+	byID := map[string]report.Realised{}
+	for _, r := range rep.Realised {
+		byID[r.ResourceID] = r
+	}
+	one := byID["i-1"]
+	assert.Equal(t, 2, one.Changes)
+	assert.InDelta(t, 0.2, one.HourlyNow, 1e-12, "the second resize did not take effect")
+	assert.InDelta(t, 4*0.2, one.Saved, 1e-9)
+	assert.InDelta(t, 4, one.RunningHours, 1e-9)
+	free := byID["i-free"]
+	assert.Equal(t, 1, free.Changes, "costing nothing, running is no restart")
+	assert.InDelta(t, 0.4, free.Saved, 1e-9)
+	back := byID["i-back"]
+	assert.Equal(t, 2, back.Changes, "pending counts as running")
+	assert.InDelta(t, 0.3, back.Saved, 1e-9)
+	assert.InDelta(t, 1, back.RunningHours, 1e-9)
+}
+
+// A marker between two times sits at the nearer one (the later on a
+// tie), one after the last time at the last.
+func TestChartJSMarkers(t *testing.T) {
+	t.Parallel()
+	c := report.Chart{Name: "x", Type: report.ChartLine, Unit: "rps", Times: []time.Time{at(0), at(1), at(2), at(3)},
+		Series:  []report.Series{{Label: "a", Values: []float64{1, 2, 3}}},
+		Markers: []report.Marker{{Time: at(0.4), Value: 10}, {Time: at(0.6), Value: 15}, {Time: at(1.5), Value: 20}, {Time: at(9), Value: 30}}}
+	js := c.ChartJS()
+	require.Len(t, js.Data.Datasets, 2)
+	b, err := json.Marshal(js)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"data":[1,2,3,null]`, "a series shorter than the times ends in gaps")
+	assert.Contains(t, string(b), `"data":[10,15,20,30]`, "0.4 h → 0, 0.6 h → 1 h, 1.5 h → 2 h (a tie goes to the later), 9 h → the last")
+	assert.Contains(t, string(b), `"title":{"display":true,"text":"rps"}`)
+	c.Unit = ""
+	b, err = json.Marshal(c.ChartJS())
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"title":{"display":false,"text":""}`)
+	c.Times = nil
+	for _, d := range c.ChartJS().Data.Datasets {
+		assert.NotEqual(t, "events", d.Label, "no times: no markers")
+	}
+}
+
+// FleetUtilization charts the CPU of every resource the filter selects,
+// labelled "ID name", and reports what failed.
+func TestFleetUtilization(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Name: "web", Kind: provider.KindInstance}))
+	require.NoError(t, cloud.Add(provider.Resource{ID: "i-2", Kind: provider.KindInstance}))
+	for m := range 120 {
+		require.NoError(t, cloud.AddSamples("i-1", provider.MetricCPU, provider.Sample{Time: t0.Add(time.Duration(m) * time.Minute), Value: 0.5}))
+		require.NoError(t, cloud.AddSamples("i-2", provider.MetricCPU, provider.Sample{Time: t0.Add(time.Duration(m) * time.Minute), Value: 0.25}))
+	}
+	ctx := t.Context()
+	c, err := report.FleetUtilization(ctx, report.Fleet{Inventory: cloud, Metrics: cloud}, provider.Filter{}, t0, at(2), time.Hour)
+	require.NoError(t, err)
+	require.Len(t, c.Series, 2)
+	labels := []string{c.Series[0].Label, c.Series[1].Label}
+	assert.ElementsMatch(t, []string{"i-1 web", "i-2"}, labels)
+	require.Len(t, c.Times, 2)
+	for _, s := range c.Series {
+		want := 0.25
+		if s.Label == "i-1 web" {
+			want = 0.5
+		}
+		assert.InDeltaSlice(t, []float64{want, want}, s.Values, 1e-12, s.Label)
+	}
+
+	boom := errors.New("boom")
+	_, err = report.FleetUtilization(ctx, report.Fleet{Inventory: failingInventory{boom}, Metrics: cloud}, provider.Filter{}, t0, at(2), time.Hour)
+	require.ErrorIs(t, err, boom)
+	failing := provider.MetricsSourceFunc(func(context.Context, provider.Query) (provider.Series, error) {
+		return provider.Series{}, provider.ErrThrottled
+	})
+	_, err = report.FleetUtilization(ctx, report.Fleet{Inventory: cloud, Metrics: failing}, provider.Filter{}, t0, at(2), time.Hour)
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	assert.ErrorContains(t, err, "cpu of i-")
+}
+
+type failingInventory struct{ err error }
+
+func (f failingInventory) List(context.Context, provider.Filter) ([]provider.Resource, error) {
+	return nil, f.err
+}
+
+func (f failingInventory) Get(context.Context, string) (provider.Resource, error) {
+	return provider.Resource{}, f.err
+}
