@@ -202,3 +202,27 @@ func TestCompleteReleaseInvalid(t *testing.T) {
 	_, err = zero.Release(t.Context(), req.ID, "x", t0, "")
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
+
+// A claim released at or after its expiry is expired instead, and the
+// audit says it was released too late with nothing changed.
+func TestReleaseAfterExpiry(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	_, req := s.claimed(t)
+	got, err := s.approvals.Release(t.Context(), req.ID, "autoscaler", req.ExpiresAt, "host restarted")
+	require.ErrorIs(t, err, approval.ErrExpired)
+	var te *approval.TransitionError
+	require.ErrorAs(t, err, &te)
+	assert.True(t, te.Expired)
+	assert.Equal(t, approval.Expired, got.State)
+	evs := s.log.Events()
+	last := evs[len(evs)-1]
+	assert.Equal(t, safety.AuditApprovalExpired, last.Kind)
+	assert.Equal(t, "expired at "+req.ExpiresAt.Format(time.RFC3339)+"; released after it by autoscaler (nothing was changed)", last.Reason)
+
+	// Completed after it, the change is recorded: it started before.
+	_, req = s.claimed(t)
+	got, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt, "")
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executed, got.State)
+}

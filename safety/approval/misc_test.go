@@ -1,7 +1,10 @@
 package approval_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,4 +183,77 @@ func TestNewDefaults(t *testing.T) {
 	_, err = approval.New(approval.Config{}, nil)
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "store", ie.Field)
+}
+
+// Validate names each field a store relies on, whatever the others hold.
+func TestRequestValidate(t *testing.T) {
+	t.Parallel()
+	ok := approval.Request{ID: "apr-1", State: approval.Pending, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	require.NoError(t, ok.Validate())
+	for field, change := range map[string]func(*approval.Request){
+		"approval.id":         func(r *approval.Request) { r.ID = "" },
+		"approval.id ":        func(r *approval.Request) { r.ID = "apr 1" },
+		"approval.state":      func(r *approval.Request) { r.State = "granted" },
+		"approval.created_at": func(r *approval.Request) { r.CreatedAt = time.Time{} },
+		"approval.expires_at": func(r *approval.Request) { r.ExpiresAt = r.CreatedAt }, // not after it
+	} {
+		r := ok
+		change(&r)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, r.Validate(), &ie, field)
+		assert.Equal(t, strings.TrimSpace(field), ie.Field)
+	}
+	ok.ExpiresAt = t0.Add(time.Nanosecond)
+	require.NoError(t, ok.Validate(), "a nanosecond after is after")
+}
+
+// failingUpdates is a store whose updates of one request fail.
+type failingUpdates struct {
+	approval.Store
+	id  string
+	err error
+}
+
+func (f failingUpdates) Update(ctx context.Context, id string, fn func(*approval.Request) error) (approval.Request, error) {
+	if id == f.id {
+		return approval.Request{}, f.err
+	}
+	return f.Store.Update(ctx, id, fn)
+}
+
+// Expire goes on past a request it cannot update, expires the others and
+// reports the failure.
+func TestExpireGoesOnPastAFailure(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	a := s.request(t, s.proposal())
+	p := s.proposal()
+	p.Resource.ID = "g-2"
+	b := s.request(t, p)
+	down := errors.New("store down")
+	apps, err := approval.New(approval.Config{TTL: time.Hour}, failingUpdates{Store: s.store, id: a.ID, err: down})
+	require.NoError(t, err)
+	got, err := apps.Expire(t.Context(), b.ExpiresAt)
+	require.ErrorIs(t, err, down)
+	require.Len(t, got, 1)
+	assert.Equal(t, b.ID, got[0].ID)
+	left, err := s.store.Get(t.Context(), a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Pending, left.State, "not expired: its update failed")
+}
+
+// Sort orders by CreatedAt, then ID; an update may not change the ID.
+func TestSortAndFixedID(t *testing.T) {
+	t.Parallel()
+	reqs := []approval.Request{{ID: "b", CreatedAt: t0}, {ID: "c", CreatedAt: t0.Add(-time.Second)}, {ID: "a", CreatedAt: t0}}
+	approval.Sort(reqs)
+	assert.Equal(t, []string{"c", "a", "b"}, []string{reqs[0].ID, reqs[1].ID, reqs[2].ID})
+
+	s := approval.NewMemoryStore()
+	require.NoError(t, s.Create(t.Context(), approval.Request{ID: "apr-1", State: approval.Pending, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
+	_, err := s.Update(t.Context(), "apr-1", func(r *approval.Request) error { r.ID = "apr-2"; return nil })
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "approval.id", ie.Field)
+	assert.ErrorContains(t, err, "must not change (was apr-1)")
 }
