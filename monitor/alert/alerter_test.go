@@ -277,6 +277,23 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, alert.DefaultInterval, c.Interval)
 	assert.Equal(t, provider.StatMean, c.Rules[0].Statistic, "metric rule defaults filled in")
 	assert.Equal(t, []provider.State{provider.StateRunning}, c.Rules[0].Filter.States)
+
+	// A host's metric rule gets the defaults it leaves out, keeps what it
+	// sets, and an event rule gets none of them.
+	a, err = alert.New(alert.Config{Rules: []alert.Rule{
+		{Name: "hot", Metric: provider.MetricCPU, Above: 0.8},
+		{Name: "hot-max", Metric: provider.MetricCPU, Above: 0.8, For: time.Minute, Statistic: provider.StatMax},
+		{Name: "runs", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}},
+	}}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cloud}))
+	require.NoError(t, err)
+	c = a.Config()
+	assert.Equal(t, alert.DefaultFor, c.Rules[0].For)
+	assert.Equal(t, provider.StatMean, c.Rules[0].Statistic)
+	assert.Equal(t, time.Minute, c.Rules[1].For)
+	assert.Equal(t, provider.StatMax, c.Rules[1].Statistic)
+	assert.Zero(t, c.Rules[2].For)
+	assert.Empty(t, c.Rules[2].Statistic)
+	assert.Empty(t, c.Rules[2].Filter.States)
 }
 
 func TestSeverityAndState(t *testing.T) {
