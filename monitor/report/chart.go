@@ -306,7 +306,8 @@ func unitOf(s provider.Series) string {
 	return string(s.Metric)
 }
 
-// CostChart draws the fleet's hourly cost over [from, now] at step: what
+// CostChart draws the fleet's hourly cost over [from, now] at step (and
+// at now; a step ≤ 0 or an empty range draws now alone): what
 // the resources with executed changes would have cost without them, and
 // what they cost.
 func CostChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
@@ -330,7 +331,8 @@ func CostChart(evs []monitor.Event, resources []provider.Resource, from, now tim
 }
 
 // SavingsChart draws the realised savings accumulated over [from, now] at
-// step, in total.
+// step, in total; its last point, at now, is the report's
+// Totals.RealisedSavings. A step ≤ 0 or an empty range draws now alone.
 func SavingsChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "savings", Title: "Realised savings", Type: ChartLine, Unit: "saved"}
 	tls := timelines(upTo(evs, now), inventory(resources))
@@ -347,20 +349,21 @@ func SavingsChart(evs []monitor.Event, resources []provider.Resource, from, now 
 	return c
 }
 
-// grid returns from, from+step, ... up to now (at most 2000 points: a
-// longer range gets a coarser step).
+// grid returns from, from+step, ... before now, and now itself, so that
+// a chart ends at the report's figures: at most 2001 points, a range of
+// more than 2000 steps getting a coarser step.
 func grid(from, now time.Time, step time.Duration) []time.Time {
 	if step <= 0 || !now.After(from) {
 		return []time.Time{now}
 	}
-	if n := now.Sub(from) / step; n > 2000 {
-		step = now.Sub(from) / 2000
+	if span := now.Sub(from); span/step > 2000 {
+		step = (span + 1999) / 2000 // rounded up: at most 2000 steps
 	}
 	var out []time.Time
-	for t := from; !t.After(now); t = t.Add(step) {
+	for t := from; t.Before(now); t = t.Add(step) {
 		out = append(out, t)
 	}
-	return out
+	return append(out, now)
 }
 
 func inventory(resources []provider.Resource) map[string]provider.Resource {

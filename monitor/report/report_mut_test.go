@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,4 +241,78 @@ func (f failingInventory) List(context.Context, provider.Filter) ([]provider.Res
 
 func (f failingInventory) Get(context.Context, string) (provider.Resource, error) {
 	return provider.Resource{}, f.err
+}
+
+// The cost and savings charts' grid: from at step up to now, now always
+// the last point (the report's total), at most 2001 points.
+func TestChartGrid(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{action("i-1", safety.ActionStop, 0, 0.1, 0)}
+	times := func(from, now time.Time, step time.Duration) []time.Time {
+		c := report.SavingsChart(evs, nil, from, now, step)
+		require.Len(t, c.Series[0].Values, len(c.Times))
+		return c.Times
+	}
+	assert.Equal(t, []time.Time{at(5)}, times(t0, at(5), 0), "no step: now alone")
+	assert.Equal(t, []time.Time{at(5)}, times(t0, at(5), -time.Hour))
+	assert.Equal(t, []time.Time{t0}, times(t0, t0, time.Hour), "an empty range: now alone")
+	assert.Equal(t, []time.Time{t0, at(3), at(6), at(9), at(10)}, times(t0, at(10), 3*time.Hour), "ends at now")
+	c := report.SavingsChart(evs, nil, t0, at(10), 3*time.Hour)
+	assert.InDelta(t, 1.0, c.Series[0].Values[4], 1e-9, "10 h × $0.10 at now")
+
+	exact := times(t0, at(2000), time.Hour)
+	require.Len(t, exact, 2001, "2000 steps keep their step")
+	assert.Equal(t, at(1), exact[1])
+	long := times(t0, at(3000), time.Hour)
+	require.Len(t, long, 2001, "3000 steps: a coarser step")
+	assert.Equal(t, at(1.5), long[1])
+	assert.Equal(t, at(3000), long[2000])
+	odd := times(t0, t0.Add(4001*time.Second), time.Second)
+	require.Len(t, odd, 2001)
+	assert.Equal(t, t0.Add(4001*time.Second), odd[2000])
+	assert.Equal(t, t0.Add(2000500*time.Microsecond), odd[1], "4001 s / 2000, rounded up to the nanosecond")
+	cost := report.CostChart(evs, nil, t0, at(10), 3*time.Hour)
+	assert.Equal(t, []time.Time{t0, at(3), at(6), at(9), at(10)}, cost.Times)
+}
+
+// The SVG: markers are labelled up to 12 (more would overlap), a gap
+// breaks a line in two, and a bar chart has a legend only with more than
+// one series.
+func TestSVGDetails(t *testing.T) {
+	t.Parallel()
+	svg := func(c report.Chart) string {
+		s, err := c.SVGString()
+		require.NoError(t, err)
+		return s
+	}
+	markers := func(n int) report.Chart {
+		c := report.Chart{Name: "m", Type: report.ChartLine, Times: []time.Time{t0, at(20)},
+			Series: []report.Series{{Label: "demand", Values: []float64{1, 2}}}}
+		for i := range n {
+			c.Markers = append(c.Markers, report.Marker{Time: at(float64(i)), Value: 1, Label: "step" + strconv.Itoa(i)})
+		}
+		return c
+	}
+	assert.Contains(t, svg(markers(12)), "step11")
+	assert.NotContains(t, svg(markers(13)), "step1<", "13 markers: no labels")
+	assert.Contains(t, svg(markers(13)), "scaling events", "still drawn, in the legend")
+
+	line := report.Chart{Name: "l", Type: report.ChartLine, Times: []time.Time{t0, at(1), at(2), at(3), at(4)},
+		Series: []report.Series{{Label: "cpu", Values: []float64{0.1, 0.2, 0.3, 0.4, 0.5}}}}
+	dots := regexp.MustCompile(`<path d="M[^"]*A1\.5,1\.5 [^"]*Z"`) // an isolated value's circle
+	whole := svg(line)
+	line.Series[0].Values[2] = provider.Gap
+	broken := svg(line)
+	assert.Equal(t, strings.Count(whole, "<path")+1, strings.Count(broken, "<path"), "two segments")
+	assert.Empty(t, dots.FindAllString(broken, -1))
+	line.Series[0].Values[1], line.Series[0].Values[3] = provider.Gap, math.Inf(1)
+	assert.Len(t, dots.FindAllString(svg(line), -1), 2, "two values between gaps, each a dot (a line of one point draws nothing)")
+
+	bars := report.Chart{Name: "b", Type: report.ChartBar, Labels: []string{"x", "y"},
+		Series: []report.Series{{Label: "first-series", Values: []float64{1, 2}}}}
+	assert.NotContains(t, svg(bars), "first-series", "one series: no legend")
+	bars.Series = append(bars.Series, report.Series{Label: "second-series", Values: []float64{3, provider.Gap}})
+	two := svg(bars)
+	assert.Contains(t, two, "first-series")
+	assert.Contains(t, two, "second-series")
 }

@@ -98,6 +98,15 @@ func (c Chart) lines(p *plot.Plot) error {
 				l.StepStyle = plotter.PostStep
 			}
 			p.Add(l)
+			if len(seg) == 1 {
+				// A value between gaps: a line of one point draws nothing.
+				dot, err := plotter.NewScatter(seg)
+				if err != nil {
+					return err
+				}
+				dot.GlyphStyle = draw.GlyphStyle{Shape: draw.CircleGlyph{}, Radius: vg.Points(1.5), Color: col}
+				p.Add(dot)
+			}
 			if first {
 				p.Legend.Add(s.Label, l)
 				first = false
