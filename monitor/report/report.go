@@ -208,14 +208,15 @@ func Build(in Input) (Report, error) {
 	inPeriod := func(e monitor.Event) bool {
 		return (in.From.IsZero() || !e.Time.Before(in.From)) && !e.Time.After(in.Now)
 	}
-	rep.Idle = idleList(in.Events, inPeriod, inv)
-	rep.Actions, rep.Blocks = actions(in.Events, inPeriod, inv)
-	for _, tl := range timelines(upTo(in.Events, in.Now), inv) {
+	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
+	rep.Idle = idleList(sorted, inPeriod, inv)
+	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
+	for _, tl := range timelinesOf(upTo(sorted, in.Now), inv) {
 		r := tl.realised(in.Now)
 		r.Name = inv[r.ResourceID].Name
 		rep.Realised = append(rep.Realised, r)
 	}
-	rep.Scaling = scaling(in.Events, inPeriod, in.Targets, in.From, in.Now)
+	rep.Scaling = scaling(sorted, inPeriod, in.Targets, in.From, in.Now)
 
 	t := &rep.Totals
 	t.Idle = len(rep.Idle)
@@ -360,8 +361,9 @@ func actions(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]pr
 	return out, counts
 }
 
-// scaling summarises every target with scaling events, and every Target.
-func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target, from, now time.Time) []Scaling {
+// scaling summarises every target with scaling events, and every Target,
+// from events sorted by time.
+func scaling(sorted []monitor.Event, in func(monitor.Event) bool, targets []Target, from, now time.Time) []Scaling {
 	byID := map[string]*Scaling{}
 	var order []string
 	get := func(id string) *Scaling {
@@ -376,7 +378,11 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 	for _, tg := range targets {
 		get(tg.ResourceID)
 	}
-	for _, e := range evs {
+	changes := map[string][]monitor.Event{} // each target's capacity changes (capacityChange), in time order
+	for _, e := range sorted {
+		if capacityChange(e) {
+			changes[e.ResourceID] = append(changes[e.ResourceID], e)
+		}
 		if !in(e) {
 			continue
 		}
@@ -408,7 +414,7 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 	out := make([]Scaling, 0, len(order))
 	for _, id := range order {
 		s := byID[id]
-		steps := CapacitySteps(evs, id)
+		steps := capacitySteps(changes[id])
 		if len(steps) > 0 {
 			start := steps[0].At
 			if !from.IsZero() && from.After(start) {
@@ -432,17 +438,21 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 				}
 			}
 		}
-		if c := instanceCost(evs, id); c > 0 {
+		if c := instanceCost(changes[id]); c > 0 {
 			s.Cost = s.CapacityHours * c
 		}
 		if tg, ok := dem[id]; ok && len(steps) > 0 {
+			next := 0 // the first step after the demand's time: the demand's times increase
 			for k, v := range tg.Demand.Values {
 				at := tg.Demand.TimeAt(k)
+				for next < len(steps) && !steps[next].At.After(at) {
+					next++
+				}
 				if provider.IsGap(v) || at.Before(steps[0].At) || at.After(now) || (!from.IsZero() && at.Before(from)) {
 					continue
 				}
 				s.DemandSteps++
-				if v > float64(capacityAt(steps, at))*tg.PerInstance {
+				if v > float64(steps[next-1].Capacity)*tg.PerInstance {
 					s.SLOViolations++
 				}
 			}
@@ -452,12 +462,12 @@ func scaling(evs []monitor.Event, in func(monitor.Event) bool, targets []Target,
 	return out
 }
 
-// instanceCost is one instance's hourly cost of group id, from the first
-// executed step that carries costs; 0 when none does.
-func instanceCost(evs []monitor.Event, id string) float64 {
-	for _, e := range evs {
-		if e.ResourceID == id && e.Kind == monitor.KindScalingStep && e.Outcome == monitor.OutcomeDone && !e.DryRun &&
-			e.Cost != nil && e.Capacity != nil && e.Capacity.To > 0 {
+// instanceCost is one instance's hourly cost of a group, from the first
+// of its capacity changes that is an executed step carrying costs; 0 when
+// none is.
+func instanceCost(changes []monitor.Event) float64 {
+	for _, e := range changes {
+		if e.Kind == monitor.KindScalingStep && e.Cost != nil && e.Capacity.To > 0 {
 			return e.Cost.After / float64(e.Capacity.To)
 		}
 	}
@@ -474,17 +484,31 @@ type CapacityPoint struct {
 // scaling events: the first event's From at its time, then the To of every
 // executed step and rollback, oldest first. Empty when it has none.
 func CapacitySteps(evs []monitor.Event, id string) []CapacityPoint {
-	var out []CapacityPoint
-	sorted := slices.Clone(evs)
-	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
-	for _, e := range sorted {
-		if e.ResourceID != id || e.Capacity == nil || e.DryRun || e.Outcome != monitor.OutcomeDone ||
-			(e.Kind != monitor.KindScalingStep && e.Kind != monitor.KindRollback) {
-			continue
+	var changes []monitor.Event
+	for _, e := range byTime(evs) {
+		if e.ResourceID == id && capacityChange(e) {
+			changes = append(changes, e)
 		}
-		if len(out) == 0 {
-			out = append(out, CapacityPoint{At: e.Time, Capacity: e.Capacity.From})
-		}
+	}
+	return capacitySteps(changes)
+}
+
+// capacityChange reports whether e changed a group's capacity: an executed
+// scaling step or rollback step, not a dry run.
+func capacityChange(e monitor.Event) bool {
+	return e.Capacity != nil && !e.DryRun && e.Outcome == monitor.OutcomeDone &&
+		(e.Kind == monitor.KindScalingStep || e.Kind == monitor.KindRollback)
+}
+
+// capacitySteps is CapacitySteps of one group's capacity changes, in time
+// order.
+func capacitySteps(changes []monitor.Event) []CapacityPoint {
+	if len(changes) == 0 {
+		return nil
+	}
+	out := make([]CapacityPoint, 0, len(changes)+1)
+	out = append(out, CapacityPoint{At: changes[0].Time, Capacity: changes[0].Capacity.From})
+	for _, e := range changes {
 		out = append(out, CapacityPoint{At: e.Time, Capacity: e.Capacity.To})
 	}
 	return out

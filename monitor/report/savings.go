@@ -69,10 +69,21 @@ type timeline struct {
 // change that left it costing nothing (restarted since) costs its hourly
 // cost again from its launch time (or the change, if later).
 func timelines(evs []monitor.Event, inventory map[string]provider.Resource) []*timeline {
-	byID := map[string]*timeline{}
-	var order []string
+	return timelinesOf(byTime(evs), inventory)
+}
+
+// byTime returns a copy of evs sorted by time, stably: events of one time
+// keep their order.
+func byTime(evs []monitor.Event) []monitor.Event {
 	sorted := slices.Clone(evs)
 	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
+	return sorted
+}
+
+// timelinesOf is timelines of events sorted by time.
+func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource) []*timeline {
+	byID := map[string]*timeline{}
+	var order []string
 	for _, e := range sorted {
 		tl := byID[e.ResourceID]
 		switch {
