@@ -29,7 +29,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, i := range rep.Idle {
 		fmt.Fprintf(tw, "  %s\t%s\tconfidence %.2f\t%s\t$%.0f/month\t%s\n", i.ResourceID, i.Name, i.Confidence,
-			orDash(string(i.Action)), i.MonthlySavings, i.Reason)
+			orDash(string(i.Action)), i.MonthlySavings, orDash(i.Reason))
 	}
 	_ = tw.Flush()
 
@@ -44,7 +44,7 @@ func (rep Report) WriteText(w io.Writer) error {
 			dry = " (dry run)"
 		}
 		fmt.Fprintf(tw, "  %s\t%s %s\t%s%s\t%s\n", a.Time.UTC().Format("Jan 02 15:04"), orDash(string(a.Action)),
-			a.ResourceID, a.Outcome, dry, a.Reason)
+			a.ResourceID, a.Outcome, dry, orDash(a.Reason))
 	}
 	_ = tw.Flush()
 	if len(rep.Blocks) > 0 {
