@@ -132,3 +132,72 @@ func TestCollectorBudgetFailureAndConfig(t *testing.T) {
 type budgetFunc func(ctx context.Context) (ratelimit.Stats, error)
 
 func (f budgetFunc) Stats(ctx context.Context) (ratelimit.Stats, error) { return f(ctx) }
+
+// Namespaces follow Prometheus' metric-name rule at every character class
+// boundary.
+func TestCollectorNamespace(t *testing.T) {
+	t.Parallel()
+	for ns, ok := range map[string]bool{
+		"": true, "idlescale": true, "_x": true, "a0": true, "Z9_z": true, "azAZ09": true,
+		"0a": false, "9": false, "a-b": false, "a b": false, "é": false, "a:b": false,
+		"`": false, "{": false, "@": false, "[": false, "/": false, ":a": false,
+	} {
+		_, err := metrics.New(metrics.Config{Namespace: ns})
+		if ok {
+			require.NoError(t, err, "%q", ns)
+		} else {
+			require.ErrorIs(t, err, provider.ErrInvalid, "%q", ns)
+		}
+	}
+}
+
+// The realised savings gauge counts executed changes only: a dry run's
+// "done" with costs is no change, and a failed verification undoes the
+// change it verified.
+func TestCollectorSavingsFromExecutedChanges(t *testing.T) {
+	t.Parallel()
+	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(10 * time.Hour)}))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+	require.NoError(t, err)
+	stop := func(id string, dry bool) monitor.Event {
+		e := ev(monitor.KindAction, monitor.SourceReaper, id, safety.ActionStop, monitor.OutcomeDone, 0)
+		e.Cost, e.DryRun = &monitor.CostChange{Before: 0.1}, dry
+		return e
+	}
+	require.NoError(t, l.Record(t.Context(), stop("i-1", false), stop("i-2", true), stop("i-3", false),
+		ev(monitor.KindVerification, monitor.SourceReaper, "i-3", "", monitor.OutcomeFailed, 1)))
+	want := `
+# HELP idlescale_realised_savings Money saved so far by executed changes, measured from running hours and hourly costs.
+# TYPE idlescale_realised_savings gauge
+idlescale_realised_savings 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_realised_savings"),
+		"i-1 alone: 10 h × $0.10")
+}
+
+// Describe lists the budget and alert gauges only when their sources are
+// set.
+func TestCollectorDescribe(t *testing.T) {
+	t.Parallel()
+	count := func(c *metrics.Collector) int {
+		ch := make(chan *prometheus.Desc, 64)
+		c.Describe(ch)
+		close(ch)
+		return len(ch)
+	}
+	bare, err := metrics.New(metrics.Config{})
+	require.NoError(t, err)
+	alerts, err := alert.New(alert.Config{})
+	require.NoError(t, err)
+	limiter, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	full, err := metrics.New(metrics.Config{}, metrics.WithBudgets(limiter), metrics.WithAlerts(alerts))
+	require.NoError(t, err)
+	assert.Equal(t, count(bare)+2, count(full))
+	withAlerts, err := metrics.New(metrics.Config{}, metrics.WithAlerts(alerts))
+	require.NoError(t, err)
+	assert.Equal(t, count(bare)+1, count(withAlerts))
+}
