@@ -1,0 +1,146 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/dashboard"
+	"github.com/idlescale/idlescale/monitor/internal/stepclock"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+type failingEvents struct{}
+
+func (failingEvents) Query(monitor.Query) ([]monitor.Event, error) {
+	return nil, errors.New("log unreachable")
+}
+
+type failingInventory struct{}
+
+func (failingInventory) List(context.Context, provider.Filter) ([]provider.Resource, error) {
+	return nil, errors.New("inventory throttled")
+}
+
+func (failingInventory) Get(context.Context, string) (provider.Resource, error) {
+	return provider.Resource{}, errors.New("inventory throttled")
+}
+
+type failingApprovals struct{ dashboard.Approvals }
+
+func (failingApprovals) List(context.Context, approval.Filter) ([]approval.Request, error) {
+	return nil, errors.New("approval store down")
+}
+
+// A page whose sources fail still renders, and says which failed and why.
+func TestPageShowsFailingSources(t *testing.T) {
+	t.Parallel()
+	d, err := dashboard.New(dashboard.Config{}, failingEvents{}, dashboard.WithInventory(failingInventory{}),
+		dashboard.WithApprovals(failingApprovals{}), dashboard.WithClock(stepclock.New(sat)))
+	require.NoError(t, err)
+	status, page, _ := get(t, httptestServer(t, d)+"/")
+	require.Equal(t, http.StatusOK, status)
+	for _, want := range []string{"events: log unreachable", "inventory: inventory throttled", "approvals: approval store down"} {
+		assert.Contains(t, page, want)
+	}
+	status, body, _ := get(t, httptestServer(t, d)+"/api/approvals")
+	assert.Equal(t, http.StatusBadGateway, status)
+	assert.Contains(t, body, "approval store down")
+}
+
+// The page lists the newest RecentEvents events, newest first, and
+// states the refresh period in seconds.
+func TestPageRecentEvents(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	for i, why := range []string{"pass-one", "pass-two", "pass-three"} {
+		require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat.Add(time.Duration(i) * time.Minute), Kind: monitor.KindRun,
+			Source: monitor.SourceReaper, Outcome: monitor.OutcomeDone, Reason: why}))
+	}
+	d, err := dashboard.New(dashboard.Config{RecentEvents: 2, Refresh: 90 * time.Second}, l, dashboard.WithClock(stepclock.New(sat.Add(time.Hour))))
+	require.NoError(t, err)
+	_, page, _ := get(t, httptestServer(t, d)+"/")
+	two, three := strings.Index(page, "pass-two"), strings.Index(page, "pass-three")
+	require.GreaterOrEqual(t, two, 0)
+	require.GreaterOrEqual(t, three, 0)
+	assert.Less(t, three, two, "newest first")
+	assert.NotContains(t, page, "pass-one", "only the newest two")
+	assert.Contains(t, page, `<meta name="refresh-seconds" content="90">`)
+
+	all, err := dashboard.New(dashboard.Config{RecentEvents: 3}, l)
+	require.NoError(t, err)
+	_, page, _ = get(t, httptestServer(t, all)+"/")
+	assert.Contains(t, page, "pass-one", "exactly RecentEvents: all three")
+}
+
+// The CSRF secret's length at its bound; the approvals endpoint without a
+// workflow; a chart's SVG address must end in .svg.
+func TestDashboardEdges(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	_, err = dashboard.New(dashboard.Config{}, l, dashboard.WithCSRFSecret([]byte("0123456789abcde")))
+	require.ErrorIs(t, err, provider.ErrInvalid, "15 bytes")
+	_, err = dashboard.New(dashboard.Config{}, l, dashboard.WithCSRFSecret([]byte("0123456789abcdef")))
+	require.NoError(t, err, "16 bytes")
+
+	d, err := dashboard.New(dashboard.Config{}, l)
+	require.NoError(t, err)
+	srv := httptestServer(t, d)
+	status, body, _ := get(t, srv+"/api/approvals")
+	require.Equal(t, http.StatusOK, status)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	assert.Equal(t, false, got["enabled"])
+	assert.Equal(t, false, got["can_decide"])
+	status, _, _ = get(t, srv+"/charts/idle.svg")
+	assert.Equal(t, http.StatusOK, status)
+	status, _, _ = get(t, srv+"/charts/idle")
+	assert.Equal(t, http.StatusNotFound, status, "no .svg")
+	status, _, _ = get(t, srv+"/charts/nope.svg")
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _, _ = get(t, srv+"/api/events?limit=0")
+	assert.Equal(t, http.StatusOK, status, "limit 0: every event")
+}
+
+// The defaults: the newest 50 events, charts over the last 24 hours at a
+// 96th of it.
+func TestDashboardDefaults(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	for i := range 51 {
+		require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat.Add(time.Duration(i) * time.Minute), Kind: monitor.KindRun,
+			Source: monitor.SourceReaper, Outcome: monitor.OutcomeDone, Reason: "pass-" + string(rune('A'+i%26)) + string(rune('a'+i/26))}))
+	}
+	now := sat.Add(48 * time.Hour)
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithClock(stepclock.New(now)))
+	require.NoError(t, err)
+	srv := httptestServer(t, d)
+	_, page, _ := get(t, srv+"/")
+	assert.NotContains(t, page, "pass-Aa", "the oldest of 51")
+	assert.Contains(t, page, "pass-Ba")
+	assert.Contains(t, page, "pass-Yb", "the newest")
+	status, body, _ := get(t, srv+"/api/charts/savings")
+	require.Equal(t, http.StatusOK, status)
+	var js struct {
+		Data struct {
+			Labels []string `json:"labels"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &js))
+	require.Len(t, js.Data.Labels, 97)
+	assert.Equal(t, now.Add(-24*time.Hour).Format(time.RFC3339), js.Data.Labels[0])
+	assert.Equal(t, now.Add(-24*time.Hour+15*time.Minute).Format(time.RFC3339), js.Data.Labels[1])
+	assert.Equal(t, now.Format(time.RFC3339), js.Data.Labels[96])
+}
