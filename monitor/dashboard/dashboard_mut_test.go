@@ -144,3 +144,19 @@ func TestDashboardDefaults(t *testing.T) {
 	assert.Equal(t, now.Add(-24*time.Hour+15*time.Minute).Format(time.RFC3339), js.Data.Labels[1])
 	assert.Equal(t, now.Format(time.RFC3339), js.Data.Labels[96])
 }
+
+// A decision's body may be exactly 4 KiB; a byte more is refused.
+func TestDecideBodyLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, srv := f.serve(t, dashboard.WithAuthorizer(alice))
+	tok := token(t, srv.URL)
+	body := func(n int) string { // a JSON body of n bytes
+		return `{"comment":"` + strings.Repeat("x", n-len(`{"comment":""}`)) + `"}`
+	}
+	require.Len(t, body(4096), 4096)
+	status, _ := post(t, srv.URL+"/api/approvals/"+f.pending.ID+"/approve", tok, "", body(4097))
+	assert.Equal(t, http.StatusBadRequest, status, "4097 bytes")
+	status, resp := post(t, srv.URL+"/api/approvals/"+f.pending.ID+"/approve", tok, "", body(4096))
+	assert.Equal(t, http.StatusOK, status, "4096 bytes: %s", resp)
+}
