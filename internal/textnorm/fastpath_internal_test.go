@@ -8,7 +8,7 @@ import (
 )
 
 // The ASCII fast paths of Label and Fold give what the general paths
-// give, on every string of up to four bytes from the ASCII characters at
+// give, on every string of up to four characters from the ASCII ones at
 // the fast path's boundaries (controls, each white space, space, DEL,
 // letters of both cases, separators) and a non-ASCII one.
 func TestFastPathsMatchTheGeneralOnes(t *testing.T) {

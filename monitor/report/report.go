@@ -388,9 +388,10 @@ func scaling(sorted []monitor.Event, in func(monitor.Event) bool, targets []Targ
 		}
 		switch e.Kind {
 		case monitor.KindScalingPlan:
-			// A plan's events: planned, then done, stopped or failed.
-			if e.Outcome == monitor.OutcomePlanned {
-				get(e.ResourceID).Plans++
+			// A plan's events: planned, then done, stopped or failed; the
+			// plan counts once, and any of them makes the target's row.
+			if s := get(e.ResourceID); e.Outcome == monitor.OutcomePlanned {
+				s.Plans++
 			}
 		case monitor.KindScalingStep:
 			switch s := get(e.ResourceID); {

@@ -115,13 +115,17 @@ func TestScalingCountsFromEngineEvents(t *testing.T) {
 	t.Parallel()
 	from, to := provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}
 	var evs []monitor.Event
-	for i, k := range []scaling.EventKind{
-		scaling.EventPlanned, scaling.EventStepExecuted, scaling.EventStepVerified, scaling.EventPlanCompleted, // executed
-		scaling.EventPlanned, scaling.EventPreviewed, scaling.EventPlanCompleted, // a dry run
-		scaling.EventPlanned, scaling.EventStepFailed, scaling.EventPlanStopped, // failed
+	i := 0
+	for plan, kinds := range [][]scaling.EventKind{
+		{scaling.EventPlanned, scaling.EventStepExecuted, scaling.EventStepVerified, scaling.EventPlanCompleted}, // executed
+		{scaling.EventPlanned, scaling.EventPreviewed, scaling.EventPlanCompleted},                               // a dry run
+		{scaling.EventPlanned, scaling.EventStepFailed, scaling.EventPlanStopped},                                // failed
 	} {
-		evs = append(evs, monitor.ScalingEvents(scaling.Event{Kind: k, Time: at(float64(i)), Target: "asg", PlanID: "p" + strconv.Itoa(i/4),
-			From: from, To: to}, 0.1)...)
+		for _, k := range kinds {
+			evs = append(evs, monitor.ScalingEvents(scaling.Event{Kind: k, Time: at(float64(i)), Target: "asg", PlanID: "p" + strconv.Itoa(plan),
+				From: from, To: to}, 0.1)...)
+			i++
+		}
 	}
 	rep, err := report.Build(report.Input{Now: at(10), Events: evs})
 	require.NoError(t, err)
@@ -267,10 +271,11 @@ func TestChartGrid(t *testing.T) {
 	require.Len(t, long, 2001, "3000 steps: a coarser step")
 	assert.Equal(t, at(1.5), long[1])
 	assert.Equal(t, at(3000), long[2000])
-	odd := times(t0, t0.Add(4001*time.Second), time.Second)
-	require.Len(t, odd, 2001)
-	assert.Equal(t, t0.Add(4001*time.Second), odd[2000])
-	assert.Equal(t, t0.Add(2000500*time.Microsecond), odd[1], "4001 s / 2000, rounded up to the nanosecond")
+	span := 4001*time.Second + time.Nanosecond // 2000 does not divide it
+	odd := times(t0, t0.Add(span), time.Second)
+	require.Len(t, odd, 2001, "rounded down, the step would leave 2001 points before now")
+	assert.Equal(t, t0.Add(span), odd[2000])
+	assert.Equal(t, t0.Add(2000500*time.Microsecond+time.Nanosecond), odd[1], "(4001 s + 1 ns) / 2000, rounded up to the nanosecond")
 	cost := report.CostChart(evs, nil, t0, at(10), 3*time.Hour)
 	assert.Equal(t, []time.Time{t0, at(3), at(6), at(9), at(10)}, cost.Times)
 }
@@ -315,4 +320,23 @@ func TestSVGDetails(t *testing.T) {
 	two := svg(bars)
 	assert.Contains(t, two, "first-series")
 	assert.Contains(t, two, "second-series")
+}
+
+// A plan whose planned event and step came before From still makes its
+// target's row when it completes in the period: the capacity it set is
+// in force there.
+func TestScalingRowFromAPlansLastEvent(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{
+		{Time: at(0), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomePlanned},
+		{Time: at(0.5), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg", Action: safety.ActionScaleOut,
+			Outcome: monitor.OutcomeDone, Capacity: &monitor.CapacityChange{From: 2, To: 4}},
+		{Time: at(1.5), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeDone},
+	}
+	rep, err := report.Build(report.Input{Now: at(5), From: at(1), Events: evs})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 1)
+	s := rep.Scaling[0]
+	assert.Zero(t, s.Plans, "planned before From")
+	assert.InDelta(t, 16, s.CapacityHours, 1e-9, "4 instances from From to now")
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -94,7 +95,10 @@ type Metrics struct {
 	CapacityHours float64 `json:"capacity_hours"`
 	// Cost is CapacityHours × Config.CostPerInstanceHour.
 	Cost float64 `json:"cost"`
-	// CostRatio is Cost over the oracle's (1 for the oracle).
+	// CostRatio is Cost over the oracle's (1 for the oracle). When the
+	// oracle costs nothing (a group at Min 0 with no demand) it is 1 for
+	// a replay that costs nothing too, and NaN otherwise: null in JSON,
+	// "-" in the table.
 	CostRatio float64 `json:"cost_ratio"`
 	// TauU is the share of steps under-provisioned (SLO violations).
 	TauU float64 `json:"tau_u"`
@@ -202,8 +206,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "policy\tτ_U %\tθ_U %\tθ_O %\tτ_O %\tcost × oracle\tcapacity-h\tchanges\treversals/h\t")
 	for _, x := range append([]Result{r.Oracle}, r.Results...) {
 		m := x.Metrics
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.3f\t%.0f\t%d\t%.2f\t\n",
-			x.Name, 100*m.TauU, 100*m.ThetaU, 100*m.ThetaO, 100*m.TauO, m.CostRatio, m.CapacityHours, m.Changes, m.ReversalsPerHour)
+		ratio := "-" // the oracle costs nothing and this does not
+		if !math.IsNaN(m.CostRatio) {
+			ratio = fmt.Sprintf("%.3f", m.CostRatio)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%.0f\t%d\t%.2f\t\n",
+			x.Name, 100*m.TauU, 100*m.ThetaU, 100*m.ThetaO, 100*m.TauO, ratio, m.CapacityHours, m.Changes, m.ReversalsPerHour)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -223,6 +231,37 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, "%s: %s\n", x.Name, strings.Join(parts, ", ")); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// metricsJSON is Metrics as JSON holds it: CostRatio null when it is NaN.
+type metricsJSON struct {
+	metricsAlias
+	CostRatio *float64 `json:"cost_ratio"`
+}
+
+type metricsAlias Metrics
+
+// MarshalJSON implements json.Marshaler: a NaN CostRatio is null.
+func (m Metrics) MarshalJSON() ([]byte, error) {
+	out := metricsJSON{metricsAlias: metricsAlias(m)}
+	if !math.IsNaN(m.CostRatio) {
+		out.CostRatio = &m.CostRatio
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON implements json.Unmarshaler: a null CostRatio is NaN.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	var in metricsJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*m = Metrics(in.metricsAlias)
+	m.CostRatio = math.NaN()
+	if in.CostRatio != nil {
+		m.CostRatio = *in.CostRatio
 	}
 	return nil
 }

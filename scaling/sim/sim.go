@@ -51,7 +51,9 @@ type Config struct {
 	// utilization as: the demand over what the instances serving carry
 	// at full utilization, d_t / (s_t·c), at most 1 as a saturated
 	// group's CPU is (before Config.From, where no replay sized the
-	// group, s_t is the oracle's). A strategy that reads it (an HPA or
+	// group, s_t is the oracle's). A group scaled to zero is saturated
+	// while there is demand, and reports nothing (a gap) while there is
+	// none. A strategy that reads it (an HPA or
 	// target-tracking policy on CPU) is replayed as it runs on a real
 	// group. A utilization metric (a fraction: cpu, memory, ...) or a
 	// custom one, other than Metric. Default: cpu, or none when Metric is
@@ -317,7 +319,7 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 		}
 		seen[p.Name] = true
 	}
-	rep := &Report{Config: s.cfg, Start: tr.series.TimeAt(tr.from), Step: tr.series.Step, Steps: len(tr.series.Values) - tr.from}
+	rep := &Report{Config: s.Config(), Start: tr.series.TimeAt(tr.from), Step: tr.series.Step, Steps: len(tr.series.Values) - tr.from}
 	rep.Oracle = s.oracle(tr)
 	if rep.Oracle.Metrics.Steps == 0 {
 		return nil, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
@@ -694,9 +696,16 @@ func reads(cands []scaling.Candidate, step time.Duration, n int, u provider.Metr
 }
 
 // utilization is demand d's share of what n instances carry at full
-// utilization, at most 1 (a saturated group); NaN for a gap.
+// utilization, at most 1 (a saturated group); NaN for a gap, and when no
+// instance serves and there is no demand (no instance reports one).
 func (s *Simulator) utilization(d float64, n int) float64 {
-	return math.Min(d/(float64(max(n, 1))*s.cfg.CapacityPerInstance), 1)
+	if n == 0 {
+		if d > 0 {
+			return 1 // all of nothing: saturated
+		}
+		return provider.Gap
+	}
+	return math.Min(d/(float64(n)*s.cfg.CapacityPerInstance), 1)
 }
 
 // decideOnly is the cloud and the gate of a replay's engine, which only

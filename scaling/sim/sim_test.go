@@ -390,4 +390,68 @@ func TestConfigIsCopied(t *testing.T) {
 	r, _ := rep.Result("reactive")
 	assert.Equal(t, 2, r.Steps[0].Actual, "the min in force")
 	assert.Equal(t, 3, r.Steps[2].Actual, "the headroom in force: ⌈30/10⌉, not ⌈30·2/10⌉")
+	*rep.Config.Min, rep.Config.Baselines[0].Headroom = 0, 1
+	assert.Equal(t, 2, *s.Config().Min, "the report holds a copy too")
+	assert.Zero(t, s.Config().Baselines[0].Headroom)
+}
+
+// At Min 0 a window of no demand costs the oracle nothing: a replay that
+// costs something has no cost ratio (NaN: null in JSON, "-" in the
+// table), and one that costs nothing too has 1.
+func TestCostRatioOfAFreeOracle(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Min = new(0)
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{10, 0, 0, 0}}
+	rep, err := s.Run(t.Context(), demand)
+	require.NoError(t, err)
+	r, _ := rep.Result("reactive")
+	assert.True(t, math.IsNaN(r.Metrics.CostRatio), "it kept one instance a step: %v", r.Metrics.Cost)
+	assert.InDelta(t, 1, rep.Oracle.Metrics.CostRatio, 0)
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"cost_ratio":null`)
+	var back sim.Report
+	require.NoError(t, json.Unmarshal(b, &back))
+	got, _ := back.Result("reactive")
+	assert.True(t, math.IsNaN(got.Metrics.CostRatio), "null reads back as NaN")
+	assert.InDelta(t, 1, back.Oracle.Metrics.CostRatio, 0)
+	assert.InDelta(t, r.Metrics.Cost, got.Metrics.Cost, 0)
+	var table bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	assert.Regexp(t, `reactive +0\.0 +0\.0 +33\.3 +33\.3 +- `, table.String())
+
+	free, err := s.Run(t.Context(), provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{0, 0, 0}})
+	require.NoError(t, err)
+	r, _ = free.Result("reactive")
+	assert.InDelta(t, 1, r.Metrics.CostRatio, 0, "nothing for nothing")
+}
+
+// A group scaled to zero is saturated while there is demand and reports
+// no utilization (a gap) while there is none.
+func TestUtilizationAtZero(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Min, cfg.Baselines = new(0), []sim.Baseline{}
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	var seen []float64
+	zero := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		cpu, ok := st.Series(provider.MetricCPU)
+		require.True(t, ok)
+		seen = append(seen, cpu.Values[len(cpu.Values)-1])
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = 0
+		return scaling.Recommendation{Capacity: spec, Proposal: 0}, nil
+	})
+	demand := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{0, 0, 3, 0, 5}}
+	_, err = s.Run(t.Context(), demand, sim.Policy{Name: "zero", Strategy: zero})
+	require.NoError(t, err)
+	require.Len(t, seen, 4)
+	assert.True(t, provider.IsGap(seen[0]), "no demand, no instance: %v", seen)
+	assert.True(t, provider.IsGap(seen[1]))
+	assert.InDelta(t, 1, seen[2], 0, "demand 3 at zero instances: saturated")
+	assert.True(t, provider.IsGap(seen[3]))
 }
