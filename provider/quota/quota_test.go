@@ -586,3 +586,63 @@ func TestRefundNeverSpeedsUpRealCalls(t *testing.T) {
 	without, with := run(t, false), run(t, true)
 	assert.Equal(t, without, with, "the real calls' times, without and with the refused read")
 }
+
+// TimeFor and QuotaShare take the largest of the three terms, whichever
+// it is: calls, old points or recent points (Config's default share of a
+// tenth: 5 calls, 39,600 old and 18,000 recent points a second).
+func TestTimeForEachTerm(t *testing.T) {
+	t.Parallel()
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name  string
+		c     quota.Cost
+		want  time.Duration
+		share float64 // of the full quota over 10 s
+	}{
+		{"calls", quota.Cost{Calls: 10, Points: 10, RecentPoints: 10}, 2 * time.Second, 10.0 / 500},
+		{"old points", quota.Cost{Calls: 1, Points: 79_200}, 2 * time.Second, 79_200.0 / 3_960_000},
+		{"recent points", quota.Cost{Calls: 1, Points: 79_200, RecentPoints: 36_000}, 2 * time.Second, 36_000.0 / 1_800_000},
+		{"old over recent", quota.Cost{Calls: 1, Points: 158_400 + 18_000, RecentPoints: 18_000}, 4 * time.Second, 158_400.0 / 3_960_000},
+	} {
+		assert.Equal(t, tt.want, b.TimeFor(tt.c), tt.name)
+		assert.InDelta(t, tt.share, b.QuotaShare(tt.c, 10*time.Second), 1e-12, tt.name)
+	}
+}
+
+// cancelling answers its reads and cancels ctx as it answers the one for
+// resource stop.
+type cancelling struct {
+	fakeSource
+	stop   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.ResourceID == c.stop {
+		defer c.cancel()
+	}
+	return c.fakeSource.QueryMetric(ctx, q)
+}
+
+// A context that ends during a non-batching source's reads keeps what was
+// read, the read that was answered as it ended included; the reads after
+// it carry the context's error.
+func TestSourceCancelledBetweenReads(t *testing.T) {
+	t.Parallel()
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	src, err := quota.NewSource(&cancelling{stop: "i-b", cancel: cancel}, b)
+	require.NoError(t, err)
+	reads := hourQueries(time.Now(), 4)
+	require.ErrorIs(t, src.QueryMetrics(ctx, reads), context.Canceled)
+	for i, r := range reads[:2] {
+		require.NoError(t, r.Err, "read %d", i)
+		assert.Equal(t, r.Query.ResourceID, r.Series.ResourceID)
+	}
+	for i, r := range reads[2:] {
+		require.ErrorIs(t, r.Err, context.Canceled, "read %d", i+2)
+	}
+}
