@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,4 +135,20 @@ func TestSketchEdges(t *testing.T) {
 	require.NoError(t, err)
 	z.Add(below)
 	assert.InDelta(t, 0, z.Quantile(0.5), 0, "below the range counts as zero")
+}
+
+// PercentileSummary.Observe adds what the summary accepts to the sketch,
+// and nothing it refuses; Alpha 1 (only the last value) is valid.
+func TestPercentileSummaryObserve(t *testing.T) {
+	t.Parallel()
+	p, err := stream.NewPercentileSummary(stream.SummaryConfig{Threshold: 0.5, Alpha: 1}, 1)
+	require.NoError(t, err)
+	require.NoError(t, p.Observe(t0, 0.25))
+	require.Error(t, p.Observe(t0, 0.75), "the same time again")
+	require.Error(t, p.Observe(t0.Add(time.Minute), math.Inf(1)))
+	assert.Equal(t, 1, p.Count())
+	assert.InDelta(t, 0.25, p.Quantile(1), 0.25*0.05, "only the value accepted")
+	require.NoError(t, p.Observe(t0.Add(time.Minute), 0.75))
+	assert.InDelta(t, 0.75, p.Mean(), 0, "alpha 1: the last value")
+	assert.InDelta(t, 0.75, p.Quantile(1), 0.75*0.05)
 }
