@@ -340,3 +340,36 @@ func TestScalingRowFromAPlansLastEvent(t *testing.T) {
 	assert.Zero(t, s.Plans, "planned before From")
 	assert.InDelta(t, 16, s.CapacityHours, 1e-9, "4 instances from From to now")
 }
+
+// CapacityChart: a target without scaling events has only gaps for its
+// capacity; markers sit at the capacity they set (instances × per
+// instance); the unit is the demand's metric. IdleChart labels a resource
+// "ID name". Funcs formats for templates.
+func TestChartDetails(t *testing.T) {
+	t.Parallel()
+	demand := provider.Series{ResourceID: "asg", Metric: provider.MetricRequests, Start: t0, Step: time.Hour, Values: []float64{100, 200}}
+	c := report.CapacityChart(nil, "asg", demand, 50)
+	require.Len(t, c.Series, 2)
+	assert.True(t, provider.IsGap(c.Series[1].Values[0]) && provider.IsGap(c.Series[1].Values[1]), "no capacity known")
+	assert.Equal(t, "requests", c.Unit)
+	demand.Metric = ""
+	assert.Empty(t, report.CapacityChart(nil, "asg", demand, 50).Unit)
+
+	step := monitor.Event{Time: at(1), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
+		Action: safety.ActionScaleOut, Outcome: monitor.OutcomeDone, Capacity: &monitor.CapacityChange{From: 2, To: 4}}
+	c = report.CapacityChart([]monitor.Event{step}, "asg", demand, 50)
+	require.Len(t, c.Markers, 1)
+	assert.InDelta(t, 200, c.Markers[0].Value, 0, "4 instances of 50")
+	assert.True(t, provider.IsGap(c.Series[1].Values[0]), "before the first change")
+	assert.InDelta(t, 200, c.Series[1].Values[1], 0)
+
+	idle := report.IdleChart(report.Report{Idle: []report.Idle{{ResourceID: "i-1", Name: "batch", MonthlySavings: 7}, {ResourceID: "i-2", MonthlySavings: 3}}})
+	assert.Equal(t, []string{"i-1 batch", "i-2"}, idle.Labels)
+	assert.Equal(t, []float64{7, 3}, idle.Series[0].Values)
+
+	f := report.Funcs()
+	assert.Equal(t, "$1.50", f["money"].(func(float64) string)(1.5))
+	assert.Equal(t, "25%", f["pct"].(func(float64) string)(0.25))
+	assert.Equal(t, "2.5 h", f["hours"].(func(float64) string)(2.5))
+	assert.Equal(t, "Sat Mar 07 03:00 UTC", f["when"].(func(time.Time) string)(t0))
+}
