@@ -160,3 +160,20 @@ func TestDecideBodyLimit(t *testing.T) {
 	status, resp := post(t, srv.URL+"/api/approvals/"+f.pending.ID+"/approve", tok, "", body(4096))
 	assert.Equal(t, http.StatusOK, status, "4096 bytes: %s", resp)
 }
+
+// An authorizer that fails refuses with its own error; one that names
+// nobody says so.
+func TestDecideAuthorizerErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	down := dashboard.AuthorizerFunc(func(*http.Request) (string, error) { return "", errors.New("sso down") })
+	_, srv := f.serve(t, dashboard.WithAuthorizer(down))
+	status, body := post(t, srv.URL+"/api/approvals/"+f.pending.ID+"/approve", token(t, srv.URL), "", "")
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, body, "sso down")
+	nobody := dashboard.AuthorizerFunc(func(*http.Request) (string, error) { return "", nil })
+	_, srv = f.serve(t, dashboard.WithAuthorizer(nobody))
+	status, body = post(t, srv.URL+"/api/approvals/"+f.pending.ID+"/approve", token(t, srv.URL), "", "")
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, body, "no approver")
+}
