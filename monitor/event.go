@@ -242,6 +242,21 @@ func (e Event) Validate() error {
 	return nil
 }
 
+// IsChange reports whether e changed what a resource costs or how many
+// instances a group has: an executed action, scaling step or rollback
+// step (Outcome done, not a dry run) that carries a Cost or a Capacity,
+// or a failed verification, which says that the change before it did not
+// take effect. A report measures realised savings and capacity from them.
+func (e Event) IsChange() bool {
+	switch e.Kind {
+	case KindAction, KindScalingStep, KindRollback:
+		return e.Outcome == OutcomeDone && !e.DryRun && (e.Cost != nil || e.Capacity != nil)
+	case KindVerification:
+		return e.Outcome == OutcomeFailed && !e.DryRun
+	}
+	return false
+}
+
 // clone returns a copy of e that shares no slice or pointer with it.
 func (e Event) clone() Event {
 	e.Rules = slices.Clone(e.Rules)

@@ -64,6 +64,14 @@ type LogConfig struct {
 	// and reported (ErrDropped). Must be ≥ 0; 0 means the default.
 	// Default: 10,000, about ten minutes of a busy fleet at 16 events/s.
 	MaxBacklog int `json:"max_backlog,omitempty" yaml:"max_backlog,omitempty"`
+	// ChangeCapacity is how many of the newest changes (Event.IsChange:
+	// executed actions, scaling steps and rollbacks, failed
+	// verifications) the Log keeps in memory besides, for QueryChanges:
+	// they are rare beside verdicts and decisions, and a report's
+	// realised savings and capacity need them from the start, long after
+	// the events around them have left the newest Capacity. Must be ≥ 0;
+	// 0 means the default. Default: 10,000.
+	ChangeCapacity int `json:"change_capacity,omitempty" yaml:"change_capacity,omitempty"`
 }
 
 // Validate returns a *provider.InvalidError naming a negative field.
@@ -74,12 +82,18 @@ func (c LogConfig) Validate() error {
 	if c.MaxBacklog < 0 {
 		return provider.Invalid("max_backlog", c.MaxBacklog, "must be ≥ 0; 0 means the default 10000")
 	}
+	if c.ChangeCapacity < 0 {
+		return provider.Invalid("change_capacity", c.ChangeCapacity, "must be ≥ 0; 0 means the default 10000")
+	}
 	return nil
 }
 
 func (c LogConfig) withDefaults() LogConfig {
 	if c.Capacity == 0 {
 		c.Capacity = DefaultRingCapacity
+	}
+	if c.ChangeCapacity == 0 {
+		c.ChangeCapacity = DefaultRingCapacity
 	}
 	if c.MaxBacklog == 0 {
 		c.MaxBacklog = DefaultMaxBacklog
@@ -98,17 +112,19 @@ func WithSink(name string, s Sink) Option {
 }
 
 // Log is the event log: it numbers events, keeps the newest in memory for
-// queries and passes every event to its sinks. A sink that fails does not
+// queries (and the newest changes apart, for QueryChanges) and passes
+// every event to its sinks. A sink that fails does not
 // stop the others; its events wait in its backlog and are passed again
 // (Record, Flush), so none is lost unless the backlog overflows, which is
 // reported. A Log is safe for concurrent use; Record calls are serialised,
 // so every sink sees events in Seq order. Make one with NewLog.
 type Log struct {
-	cfg   LogConfig
-	mem   *Ring
-	mu    sync.Mutex // serialises Record and Flush
-	seq   uint64
-	sinks []*sinkState
+	cfg     LogConfig
+	mem     *Ring
+	changes *Ring      // the newest changes (Event.IsChange)
+	mu      sync.Mutex // serialises Record and Flush
+	seq     uint64
+	sinks   []*sinkState
 }
 
 type sinkState struct {
@@ -128,8 +144,9 @@ func NewLog(cfg LogConfig, opts ...Option) (*Log, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	mem, _ := NewRing(cfg.Capacity) // capacity > 0 after the defaults
-	l := &Log{cfg: cfg, mem: mem}
+	mem, _ := NewRing(cfg.Capacity) // capacities > 0 after the defaults
+	changes, _ := NewRing(cfg.ChangeCapacity)
+	l := &Log{cfg: cfg, mem: mem, changes: changes}
 	for _, o := range opts {
 		o(l)
 	}
@@ -175,6 +192,11 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 		batch[i] = e
 	}
 	_ = l.mem.Write(ctx, batch) // never fails
+	for _, e := range batch {
+		if e.IsChange() {
+			_ = l.changes.Write(ctx, []Event{e})
+		}
+	}
 	return l.deliver(ctx, batch)
 }
 
@@ -220,6 +242,39 @@ func (l *Log) deliver(ctx context.Context, batch []Event) error {
 // LogConfig.Capacity) that match q, oldest first. It returns a
 // *provider.InvalidError naming the field when q is invalid.
 func (l *Log) Query(q Query) ([]Event, error) { return l.mem.Query(q) }
+
+// QueryChanges returns copies of the changes in memory (Event.IsChange;
+// the newest LogConfig.ChangeCapacity) that match q, oldest first, as
+// Query does. The newest of them are also in Query's memory; WithChanges
+// gives events from Query with the older changes before them.
+func (l *Log) QueryChanges(q Query) ([]Event, error) { return l.changes.Query(q) }
+
+// WithChanges returns events, every event src holds in memory (its
+// Query with no filter), preceded by the changes src keeps that are older
+// than the first of them (QueryChanges): what a report over those events
+// reads to measure realised savings and capacity from when they began
+// (report.Input.From set to the first event's time keeps its lists and
+// counts to the events themselves).
+func WithChanges(src interface {
+	QueryChanges(Query) ([]Event, error)
+}, events []Event) ([]Event, error) {
+	older, err := src.QueryChanges(Query{})
+	if err != nil {
+		return events, err
+	}
+	if len(events) > 0 {
+		first := events[0].Seq
+		n := 0
+		for n < len(older) && older[n].Seq < first {
+			n++
+		}
+		older = older[:n]
+	}
+	if len(older) == 0 {
+		return events, nil
+	}
+	return append(older, events...), nil
+}
 
 // LastSeq returns the Seq of the newest event recorded, 0 when none.
 func (l *Log) LastSeq() uint64 {

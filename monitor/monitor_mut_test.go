@@ -149,3 +149,84 @@ func TestScalingEventsDetails(t *testing.T) {
 	require.NotNil(t, got.Capacity)
 	assert.Equal(t, monitor.CapacityChange{From: 1, To: 1}, *got.Capacity)
 }
+
+// IsChange: executed actions, scaling steps and rollback steps that carry
+// a cost or a capacity, and failed verifications; nothing previewed,
+// refused or pending.
+func TestEventIsChange(t *testing.T) {
+	t.Parallel()
+	with := func(k monitor.Kind, outcome string, f func(*monitor.Event)) monitor.Event {
+		e := ev(k, "i-1", 0)
+		e.Outcome = outcome
+		if f != nil {
+			f(&e)
+		}
+		return e
+	}
+	cost := func(e *monitor.Event) { e.Cost = &monitor.CostChange{Before: 0.1} }
+	capacity := func(e *monitor.Event) { e.Capacity = &monitor.CapacityChange{From: 2, To: 3} }
+	for _, tt := range []struct {
+		name string
+		e    monitor.Event
+		want bool
+	}{
+		{"a stop with its cost", with(monitor.KindAction, monitor.OutcomeDone, cost), true},
+		{"a scaling step", with(monitor.KindScalingStep, monitor.OutcomeDone, capacity), true},
+		{"a rollback step", with(monitor.KindRollback, monitor.OutcomeDone, capacity), true},
+		{"a failed verification", with(monitor.KindVerification, monitor.OutcomeFailed, nil), true},
+		{"a stop without a cost", with(monitor.KindAction, monitor.OutcomeDone, nil), false},
+		{"a dry run", with(monitor.KindAction, monitor.OutcomeDone, func(e *monitor.Event) { cost(e); e.DryRun = true }), false},
+		{"would act", with(monitor.KindAction, monitor.OutcomeWouldAct, cost), false},
+		{"a failed step", with(monitor.KindScalingStep, monitor.OutcomeFailed, capacity), false},
+		{"a verified change", with(monitor.KindVerification, monitor.OutcomeVerified, nil), false},
+		{"a dry run's failed verification", with(monitor.KindVerification, monitor.OutcomeFailed, func(e *monitor.Event) { e.DryRun = true }), false},
+		{"a plan", with(monitor.KindScalingPlan, monitor.OutcomeDone, capacity), false},
+		{"a verdict", with(monitor.KindVerdict, "idle", cost), false},
+	} {
+		assert.Equal(t, tt.want, tt.e.IsChange(), tt.name)
+	}
+}
+
+// The Log keeps the newest changes apart from its newest events, and
+// WithChanges puts those older than the events before them, once.
+func TestLogKeepsChanges(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{Capacity: 3, ChangeCapacity: 2})
+	require.NoError(t, err)
+	stop := func(id string, at time.Duration) monitor.Event {
+		e := ev(monitor.KindAction, id, at)
+		e.Outcome, e.Cost = monitor.OutcomeDone, &monitor.CostChange{Before: 0.1}
+		return e
+	}
+	failed := ev(monitor.KindVerification, "i-2", 3*time.Minute)
+	failed.Outcome = monitor.OutcomeFailed
+	require.NoError(t, l.Record(t.Context(), stop("i-1", 0), stop("i-2", time.Minute), stop("i-3", 2*time.Minute), failed,
+		ev(monitor.KindVerdict, "i-4", 4*time.Minute), ev(monitor.KindVerdict, "i-5", 5*time.Minute)))
+	seqs := func(evs []monitor.Event) []uint64 {
+		var out []uint64
+		for _, e := range evs {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	recent, err := l.Query(monitor.Query{})
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{4, 5, 6}, seqs(recent))
+	kept, err := l.QueryChanges(monitor.Query{})
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{3, 4}, seqs(kept), "the newest two changes")
+	all, err := monitor.WithChanges(l, recent)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{3, 4, 5, 6}, seqs(all), "the change older than the events, then the events; 4 once")
+	same, err := monitor.WithChanges(l, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{3, 4}, seqs(same))
+
+	_, err = monitor.NewLog(monitor.LogConfig{ChangeCapacity: -1})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "change_capacity", ie.Field)
+	d, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, 10_000, d.Config().ChangeCapacity)
+}

@@ -73,12 +73,24 @@ func (c Config) withDefaults() Config {
 }
 
 // Events is where the dashboard reads events: *monitor.Log implements it.
-// Query must be safe for concurrent use.
+// Query must be safe for concurrent use. When it also has QueryChanges,
+// as *monitor.Log does, the report covers the events in memory and takes
+// the executed changes older than them into its realised savings and
+// capacity (monitor.WithChanges).
 type Events interface {
 	Query(q monitor.Query) ([]monitor.Event, error)
 }
 
 var _ Events = (*monitor.Log)(nil)
+
+// changes is what an Events source that keeps the changes older than its
+// events (*monitor.Log) implements; the report then measures realised
+// savings and capacity from them (monitor.WithChanges).
+type changes interface {
+	QueryChanges(q monitor.Query) ([]monitor.Event, error)
+}
+
+var _ changes = (*monitor.Log)(nil)
 
 // Alerts lists alerts: *alert.Alerter implements it.
 type Alerts interface {

@@ -177,3 +177,36 @@ func TestDecideAuthorizerErrors(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, body, "no approver")
 }
+
+// Once a stop has left the log's newest events, the report still counts
+// its realised savings from when it took effect (the log keeps changes
+// apart), while its lists and counts cover the events in memory.
+func TestReportKeepsOlderChanges(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{Capacity: 5})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat, Kind: monitor.KindAction, Source: monitor.SourceReaper,
+		ResourceID: "i-old", Action: "stop", Outcome: monitor.OutcomeDone, Cost: &monitor.CostChange{Before: 0.1}}))
+	for i := range 10 {
+		require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat.Add(time.Duration(i+1) * time.Hour), Kind: monitor.KindRun,
+			Source: monitor.SourceReaper, Outcome: monitor.OutcomeDone}))
+	}
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithClock(stepclock.New(sat.Add(10*time.Hour))))
+	require.NoError(t, err)
+	status, body, _ := get(t, httptestServer(t, d)+"/api/report")
+	require.Equal(t, http.StatusOK, status)
+	var got struct {
+		Report struct {
+			From   time.Time `json:"from"`
+			Totals struct {
+				Done            int     `json:"done"`
+				RealisedSavings float64 `json:"realised_savings"`
+			} `json:"totals"`
+		} `json:"report"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	rep := got.Report
+	assert.InDelta(t, 1.0, rep.Totals.RealisedSavings, 1e-9, "10 h × $0.10 since the stop")
+	assert.Zero(t, rep.Totals.Done, "the stop is older than the events in memory")
+	assert.Equal(t, sat.Add(6*time.Hour), rep.From, "the oldest event in memory")
+}

@@ -25,7 +25,8 @@
 //	GET  /                               the page
 //	GET  /static/{file}                  its script, style sheet and icon
 //	GET  /api/events?resource=&kind=&source=&from=&to=&after_seq=&limit=
-//	GET  /api/report                     the report (package report) of the events in memory
+//	GET  /api/report                     the report (package report) of the events in memory, its realised
+//	                                     savings and capacity from the changes the log keeps before them
 //	GET  /api/idle                       the idle resources
 //	GET  /api/alerts                     the alerts, firing first
 //	GET  /api/approvals                  the pending approval requests

@@ -39,6 +39,15 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 	if s.events, err = d.events.Query(monitor.Query{}); err != nil {
 		s.errs = append(s.errs, "events: "+err.Error())
 	}
+	var from time.Time // the report's period: the events in memory
+	if c, ok := d.events.(changes); ok && len(s.events) > 0 {
+		// The changes older than the events in memory: realised savings
+		// and capacity count from when they took effect.
+		from = s.events[0].Time
+		if s.events, err = monitor.WithChanges(c, s.events); err != nil {
+			s.errs = append(s.errs, "changes: "+err.Error())
+		}
+	}
 	if d.inv != nil {
 		if s.resources, err = d.inv.List(ctx, provider.Filter{}); err != nil {
 			s.errs = append(s.errs, "inventory: "+err.Error())
@@ -48,7 +57,7 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 	if d.alerts != nil {
 		alerts = d.alerts.Alerts()
 	}
-	s.report, err = report.Build(report.Input{Title: d.cfg.Title, Now: s.now, Events: s.events,
+	s.report, err = report.Build(report.Input{Title: d.cfg.Title, Now: s.now, From: from, Events: s.events,
 		Resources: s.resources, Alerts: alerts})
 	if err != nil {
 		s.errs = append(s.errs, "report: "+err.Error())
