@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
@@ -250,17 +251,24 @@ func (l *Log) Query(q Query) ([]Event, error) { return l.mem.Query(q) }
 func (l *Log) QueryChanges(q Query) ([]Event, error) { return l.changes.Query(q) }
 
 // WithChanges returns events, every event src holds in memory (its
-// Query with no filter), preceded by the changes src keeps that are older
-// than the first of them (QueryChanges): what a report over those events
-// reads to measure realised savings and capacity from when they began
-// (report.Input.From set to the first event's time keeps its lists and
-// counts to the events themselves).
+// Query with no filter), preceded by the changes src keeps that were
+// recorded before the first of them (QueryChanges): what a report over
+// those events reads to measure realised savings and capacity from when
+// they began. from is the earliest Time of events (zero when there are
+// none; events recorded later may carry earlier times): as
+// report.Input.From it keeps the report's lists and counts to the events
+// themselves.
 func WithChanges(src interface {
 	QueryChanges(Query) ([]Event, error)
-}, events []Event) ([]Event, error) {
+}, events []Event) (all []Event, from time.Time, err error) {
+	for i, e := range events {
+		if i == 0 || e.Time.Before(from) {
+			from = e.Time
+		}
+	}
 	older, err := src.QueryChanges(Query{})
 	if err != nil {
-		return events, err
+		return events, from, err
 	}
 	if len(events) > 0 {
 		first := events[0].Seq
@@ -271,9 +279,9 @@ func WithChanges(src interface {
 		older = older[:n]
 	}
 	if len(older) == 0 {
-		return events, nil
+		return events, from, nil
 	}
-	return append(older, events...), nil
+	return append(older, events...), from, nil
 }
 
 // LastSeq returns the Seq of the newest event recorded, 0 when none.

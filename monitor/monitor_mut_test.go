@@ -215,12 +215,23 @@ func TestLogKeepsChanges(t *testing.T) {
 	kept, err := l.QueryChanges(monitor.Query{})
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{3, 4}, seqs(kept), "the newest two changes")
-	all, err := monitor.WithChanges(l, recent)
+	all, from, err := monitor.WithChanges(l, recent)
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{3, 4, 5, 6}, seqs(all), "the change older than the events, then the events; 4 once")
-	same, err := monitor.WithChanges(l, nil)
+	assert.Equal(t, t0.Add(3*time.Minute), from, "the earliest time of the events in memory")
+	same, from, err := monitor.WithChanges(l, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []uint64{3, 4}, seqs(same))
+	assert.True(t, from.IsZero())
+
+	// An event recorded later with an earlier time (a replay on a
+	// simulated clock) starts the period.
+	require.NoError(t, l.Record(t.Context(), ev(monitor.KindVerdict, "i-6", -time.Hour)))
+	recent, err = l.Query(monitor.Query{})
+	require.NoError(t, err)
+	_, from, err = monitor.WithChanges(l, recent)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(-time.Hour), from)
 
 	_, err = monitor.NewLog(monitor.LogConfig{ChangeCapacity: -1})
 	var ie *provider.InvalidError

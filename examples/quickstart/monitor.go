@@ -104,11 +104,18 @@ func (m *quickMonitor) finish(ctx context.Context, w io.Writer, cloud *memory.Cl
 	if err != nil {
 		return nil, err
 	}
+	// The report covers the events in memory (from the earliest); the
+	// changes the log keeps from before them count in its realised
+	// savings and capacity.
+	evs, from, err := monitor.WithChanges(m.log, evs)
+	if err != nil {
+		return nil, err
+	}
 	resources, err := cloud.List(ctx, provider.Filter{})
 	if err != nil {
 		return nil, err
 	}
-	in := report.Input{Title: "idlescale quickstart", Now: now, Events: evs, Resources: resources, Alerts: alerts}
+	in := report.Input{Title: "idlescale quickstart", Now: now, From: from, Events: evs, Resources: resources, Alerts: alerts}
 	if day != nil {
 		in.Targets = []report.Target{day.target()}
 	}

@@ -43,8 +43,7 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 	if c, ok := d.events.(changes); ok && len(s.events) > 0 {
 		// The changes older than the events in memory: realised savings
 		// and capacity count from when they took effect.
-		from = s.events[0].Time
-		if s.events, err = monitor.WithChanges(c, s.events); err != nil {
+		if s.events, from, err = monitor.WithChanges(c, s.events); err != nil {
 			s.errs = append(s.errs, "changes: "+err.Error())
 		}
 	}
