@@ -32,3 +32,19 @@ func TestFenceWithoutRevision(t *testing.T) {
 		require.ErrorIs(t, err, coord.ErrFenced, "%+v", f)
 	}
 }
+
+// Assign's owners are pinned: replicas of different versions running side
+// by side (a rolling upgrade) must compute the same owners from the same
+// members, so a change to the hashing or the order of choice is a
+// protocol change, not a refactoring.
+func TestAssignIsStable(t *testing.T) {
+	t.Parallel()
+	members := []string{"replica-a", "replica-b", "replica-c"}
+	got, err := coord.Assign(12, members)
+	require.NoError(t, err)
+	require.Equal(t, []string{"replica-b", "replica-c", "replica-c", "replica-a", "replica-c", "replica-a",
+		"replica-c", "replica-a", "replica-a", "replica-b", "replica-b", "replica-b"}, got)
+	got, err = coord.Assign(7, members)
+	require.NoError(t, err)
+	require.Equal(t, []string{"replica-b", "replica-c", "replica-c", "replica-a", "replica-c", "replica-a", "replica-b"}, got)
+}
