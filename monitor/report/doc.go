@@ -4,7 +4,8 @@
 // alerts, as text, JSON or one self-contained HTML page; and charts, as
 // Chart.js-style JSON data or SVG drawn with gonum.org/v1/plot.
 //
-//	evs, _ := log.Query(monitor.Query{From: weekAgo})
+//	evs, _ := log.Query(monitor.Query{})
+//	evs, _, _ = monitor.WithChanges(log, evs) // and the changes from before them
 //	rep, _ := report.Build(report.Input{Now: now, From: weekAgo, Events: evs, Resources: fleet, Alerts: alerts.Alerts()})
 //	_ = rep.WriteText(os.Stdout)
 //	_ = rep.WriteHTML(file, report.UtilizationChart(cpu, names), report.SavingsChart(evs, fleet, weekAgo, now, time.Hour))
@@ -21,6 +22,12 @@
 // change whose verification failed did not change the cost. Scaling is
 // not counted as savings (a scale-out costs more by design): the scaling
 // summary gives each target's instance-hours and their cost.
+//
+// Savings and capacity are measured from the changes among the events a
+// report is given. A log keeps its newest events in memory, and a stop a
+// week old has left them; it keeps the changes apart for longer
+// (monitor.LogConfig.ChangeCapacity), and monitor.WithChanges puts them
+// before the events, as the dashboard does.
 //
 // Building a report reads no clock: Input.Now is the time it is made for.
 package report
