@@ -138,7 +138,8 @@ func TestShardsCountMismatch(t *testing.T) {
 }
 
 // TestShardsUnreachable: with etcd unreachable Run leads nothing, logs the
-// failure and returns nil when its context ends.
+// failure, tries again, and returns nil when its context ends (not
+// before).
 func TestShardsUnreachable(t *testing.T) {
 	t.Parallel()
 	s, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2, RequestTimeout: 50 * time.Millisecond, MaxRetries: -1, RetryDelay: 10 * time.Millisecond},
@@ -148,6 +149,7 @@ func TestShardsUnreachable(t *testing.T) {
 	defer cancel()
 	var led atomic.Bool
 	require.NoError(t, s.Run(ctx, func(context.Context, int, *coord.Leadership) error { led.Store(true); return nil }))
+	require.Error(t, ctx.Err(), "Run retried until its context ended")
 	assert.False(t, led.Load())
 }
 
