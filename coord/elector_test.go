@@ -313,6 +313,7 @@ func TestCampaignEndsWhenItsSessionIsLost(t *testing.T) {
 	select {
 	case err := <-done:
 		require.ErrorIs(t, err, coord.ErrStore)
+		require.ErrorContains(t, err, "session lost while waiting", "the cause named, not the campaign's own error")
 	case <-time.After(5 * time.Second):
 		t.Fatal("b's campaign did not end with its session")
 	}
