@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/idlescale/idlescale/coord"
+	"github.com/idlescale/idlescale/internal/etcdtest"
 )
 
 // flaky holds the first few calls of some etcd methods until their
@@ -98,4 +99,34 @@ func TestElectorRetriesTimedOutRequests(t *testing.T) {
 	f.mu.Lock()
 	require.ErrorIs(t, err, coord.ErrStore)
 	assert.Contains(t, err.Error(), "grant session lease")
+}
+
+// A membership whose lease grant or registration times out fails as a
+// whole (no retries here); Run stops every shard, waits RetryDelay and
+// joins again, and then leads its shards.
+func TestShardsRejoinAfterAFailedMembership(t *testing.T) {
+	t.Parallel()
+	f := &flaky{hit: map[string]int{}, left: map[string]int{
+		"/etcdserverpb.Lease/LeaseGrant": 1,
+		"/etcdserverpb.KV/Put":           1,
+	}}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(f.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	s, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2, Prefix: prefix(t), SessionTTL: 5 * time.Second,
+		RequestTimeout: 200 * time.Millisecond, MaxRetries: -1, RetryDelay: 10 * time.Millisecond}, cli)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ls.lead) }()
+	led := etcdtest.Within(t, 30*time.Second, func() bool { return len(s.Leading()) == 2 })
+	cancel()
+	require.NoError(t, <-done)
+	require.True(t, led, "a leads both shards once it has joined")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, 1, f.hit["/etcdserverpb.Lease/LeaseGrant"], "the grant timed out once")
+	assert.Equal(t, 1, f.hit["/etcdserverpb.KV/Put"], "the registration timed out once")
 }
