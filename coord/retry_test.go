@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/idlescale/idlescale/coord"
@@ -129,4 +130,41 @@ func TestShardsRejoinAfterAFailedMembership(t *testing.T) {
 	defer f.mu.Unlock()
 	assert.Equal(t, 1, f.hit["/etcdserverpb.Lease/LeaseGrant"], "the grant timed out once")
 	assert.Equal(t, 1, f.hit["/etcdserverpb.KV/Put"], "the registration timed out once")
+}
+
+// A campaign whose write fails with a transient error is retried: the
+// write is create-if-absent on the session's own key, and the elector
+// leads.
+func TestCampaignRetriesAFailedWrite(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	left, hit := 1, 0
+	busy := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		fail := method == "/etcdserverpb.KV/Txn" && left > 0
+		if fail {
+			left--
+			hit++
+		}
+		mu.Unlock()
+		if fail {
+			return status.Error(codes.ResourceExhausted, "injected: too many requests")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(busy)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 2 * time.Second,
+		RequestTimeout: 200 * time.Millisecond}, cli)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	l, err := e.Campaign(ctx)
+	require.NoError(t, err)
+	defer func() { _ = l.Resign(context.Background()) }()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, hit, "the campaign's write failed once")
 }
