@@ -193,10 +193,14 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 		batch[i] = e
 	}
 	_ = l.mem.Write(ctx, batch) // never fails
+	var changed []Event         // rare: most batches allocate nothing here
 	for _, e := range batch {
 		if e.IsChange() {
-			_ = l.changes.Write(ctx, []Event{e})
+			changed = append(changed, e)
 		}
+	}
+	if len(changed) > 0 {
+		_ = l.changes.Write(ctx, changed)
 	}
 	return l.deliver(ctx, batch)
 }
