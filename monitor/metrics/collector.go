@@ -111,7 +111,7 @@ type Collector struct {
 	verdicts  map[string]string    // resource → latest verdict outcome
 	verdictAt map[string]time.Time // resource → its time
 	forecast  map[string]float64   // target → latest forecast error
-	changes   []monitor.Event      // executed changes, for realised savings
+	savings   report.Ledger        // executed changes, for realised savings
 	lastSeen  map[string]time.Time // kind/resource/action → last decision counted
 }
 
@@ -198,9 +198,9 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 		case monitor.KindForecast:
 			c.forecast[e.ResourceID] = e.Value
 		}
-		if !e.DryRun && e.Cost != nil && e.Outcome == monitor.OutcomeDone ||
-			e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed {
-			c.changes = append(c.changes, e)
+		if !c.savings.Add(e) {
+			c.log.Warn("metrics: a change older than the ones already folded for its resource is counted from the newest of them",
+				"resource", e.ResourceID, "time", e.Time)
 		}
 	}
 	return nil
@@ -245,14 +245,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range targets {
 		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[t], t)
 	}
-	changes := slices.Clone(c.changes)
+	saved := c.savings.Saved(c.clock.Now())
 	c.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(c.idleDesc, prometheus.GaugeValue, float64(idle))
-	rep, err := report.Build(report.Input{Now: c.clock.Now(), Events: changes})
-	saved := 0.0
-	if err == nil {
-		saved = rep.Totals.RealisedSavings
-	}
 	ch <- prometheus.MustNewConstMetric(c.savingsDesc, prometheus.GaugeValue, saved)
 	if c.budgets != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ScrapeTimeout)

@@ -1,8 +1,10 @@
 package metrics_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +202,47 @@ func TestCollectorDescribe(t *testing.T) {
 	withAlerts, err := metrics.New(metrics.Config{}, metrics.WithAlerts(alerts))
 	require.NoError(t, err)
 	assert.Equal(t, count(bare)+1, count(withAlerts))
+}
+
+// A long-running host's changes: a resource stopped and started every
+// hour for a year keeps the gauge exact, and a change older than those
+// already folded is logged.
+func TestCollectorSavingsOverAYearOfChanges(t *testing.T) {
+	t.Parallel()
+	const hours = 365 * 24
+	var logged bytes.Buffer
+	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(hours * time.Hour)}),
+		metrics.WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	evs := make([]monitor.Event, 0, hours)
+	for h := range hours {
+		e := ev(monitor.KindAction, monitor.SourceReaper, "i-1", safety.ActionStop, monitor.OutcomeDone, float64(h))
+		e.Cost = &monitor.CostChange{Before: 0.2}
+		if h%2 == 1 { // started again
+			e.Action, e.Cost = safety.Action("start"), &monitor.CostChange{After: 0.2}
+		}
+		evs = append(evs, e)
+	}
+	require.NoError(t, col.Write(t.Context(), evs))
+	gauge := func() float64 {
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			if mf.GetName() == "idlescale_realised_savings" {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no savings gauge")
+		return 0
+	}
+	assert.InDelta(t, 0.2*hours/2, gauge(), 1e-6, "stopped every other hour at $0.20")
+	assert.Empty(t, logged.String())
+
+	late := ev(monitor.KindAction, monitor.SourceReaper, "i-1", safety.ActionStop, monitor.OutcomeDone, 3)
+	late.Cost = &monitor.CostChange{Before: 0.2}
+	require.NoError(t, col.Write(t.Context(), []monitor.Event{late}))
+	assert.Contains(t, logged.String(), "older than the ones already folded")
+	assert.Contains(t, logged.String(), "resource=i-1")
 }

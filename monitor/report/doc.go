@@ -27,7 +27,9 @@
 // report is given. A log keeps its newest events in memory, and a stop a
 // week old has left them; it keeps the changes apart for longer
 // (monitor.LogConfig.ChangeCapacity), and monitor.WithChanges puts them
-// before the events, as the dashboard does.
+// before the events, as the dashboard does. A Ledger measures the same
+// savings as changes arrive, in memory that grows with the resources
+// changed rather than with time, for a gauge read on every scrape.
 //
 // Building a report reads no clock: Input.Now is the time it is made for.
 package report
