@@ -1,7 +1,9 @@
 package coord_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -170,4 +172,131 @@ func TestCampaignRetriesAFailedWrite(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, 1, hit, "the campaign's write failed once")
+}
+
+// noLeaderWatch ends the first watch stream it sees, after its first
+// reply and once end is closed, with etcd's "no leader" (what a member cut
+// off from its cluster answers a watch that requires a leader, as the
+// members watch does).
+type noLeaderWatch struct {
+	end  chan struct{}
+	mu   sync.Mutex
+	seen int
+}
+
+func (n *noLeaderWatch) intercept(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil || method != "/etcdserverpb.Watch/Watch" {
+		return cs, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen++; n.seen > 1 {
+		return cs, nil
+	}
+	return &endingStream{ClientStream: cs, end: n.end}, nil
+}
+
+type endingStream struct {
+	grpc.ClientStream
+	end     chan struct{}
+	replies int
+}
+
+func (s *endingStream) RecvMsg(m any) error {
+	if s.replies++; s.replies == 1 {
+		return s.ClientStream.RecvMsg(m)
+	}
+	select {
+	case <-s.end:
+		return status.Error(codes.Unavailable, "etcdserver: no leader")
+	case <-s.Context().Done():
+		return status.FromContextError(s.Context().Err()).Err()
+	}
+}
+
+// A members watch that etcd ends with an error fails the membership: Run
+// stops every shard, says why, joins again and leads them again.
+func TestShardsRejoinAfterTheMembersWatchFails(t *testing.T) {
+	t.Parallel()
+	n := &noLeaderWatch{end: make(chan struct{})}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(n.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	var logs bytes.Buffer // read once Run has returned
+	s, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2, Prefix: prefix(t), SessionTTL: 5 * time.Second,
+		RetryDelay: 10 * time.Millisecond}, cli, coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ls.lead) }()
+	termsOf := func(want int) func() bool {
+		return func() bool {
+			ls.mu.Lock()
+			defer ls.mu.Unlock()
+			return ls.terms[0] == want && ls.terms[1] == want && ls.running[0] == 1 && ls.running[1] == 1 && len(s.Leading()) == 2
+		}
+	}
+	first := etcdtest.Within(t, 30*time.Second, termsOf(1))
+	close(n.end)
+	again := first && etcdtest.Within(t, 30*time.Second, termsOf(2))
+	cancel()
+	require.NoError(t, <-done)
+	require.True(t, first, "a leads both shards: %s", logs.String())
+	require.True(t, again, "a leads both shards again once it has joined again: %s", logs.String())
+	assert.Contains(t, logs.String(), "membership failed; every shard stopped")
+	assert.Contains(t, logs.String(), "watch members")
+	assert.Contains(t, logs.String(), "no leader")
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	assert.Equal(t, 1, ls.most, "never two terms of a shard at once")
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	assert.Equal(t, 2, n.seen, "a second membership, with its own watch")
+}
+
+// A replica whose membership key is deleted (by hand, or by another
+// replica started with the same ID leaving) joins again: before, it kept
+// running with no shards while the others took them all.
+func TestShardsRejoinWhenTheirMembershipKeyIsDeleted(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	var logs bytes.Buffer // read once Run has returned
+	pre := prefix(t)
+	s, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2, Prefix: pre, SessionTTL: 5 * time.Second,
+		RetryDelay: 10 * time.Millisecond}, cli, coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ls.lead) }()
+	termsOf := func(want int) func() bool {
+		return func() bool {
+			ls.mu.Lock()
+			defer ls.mu.Unlock()
+			return ls.terms[0] == want && ls.terms[1] == want && ls.running[0] == 1 && ls.running[1] == 1 && len(s.Leading()) == 2
+		}
+	}
+	first := etcdtest.Within(t, 30*time.Second, termsOf(1))
+	if first {
+		_, err = cli.Delete(t.Context(), pre+"members/a")
+		require.NoError(t, err)
+	}
+	again := first && etcdtest.Within(t, 30*time.Second, termsOf(2))
+	var key *clientv3.GetResponse
+	if again {
+		key, err = cli.Get(t.Context(), pre+"members/a")
+		require.NoError(t, err)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	require.True(t, first, "a leads both shards: %s", logs.String())
+	require.True(t, again, "a leads both shards again once it has joined again: %s", logs.String())
+	assert.Len(t, key.Kvs, 1, "registered again")
+	assert.Contains(t, logs.String(), "the membership key of a was deleted")
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	assert.Equal(t, 1, ls.most, "never two terms of a shard at once")
 }

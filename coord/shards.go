@@ -287,6 +287,9 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 	for _, kv := range list.Kvs {
 		members[strings.TrimPrefix(string(kv.Key), s.membersPrefix())] = true
 	}
+	if !members[s.cfg.ID] {
+		return fmt.Errorf("coord: shards: the membership key of %s was deleted as it registered: %w", s.cfg.ID, ErrStore)
+	}
 	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer wcancel()
 	wch := s.cli.Watch(wctx, s.membersPrefix(), clientv3.WithPrefix(), clientv3.WithRev(list.Header.Revision+1))
@@ -318,6 +321,12 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 					delete(members, id)
 				}
 			}
+			if !members[s.cfg.ID] {
+				// Deleted by hand or by a revoke of its lease: the others
+				// take its shards, so this replica must join again
+				// rather than stay a member of nothing.
+				return fmt.Errorf("coord: shards: the membership key of %s was deleted: %w", s.cfg.ID, ErrStore)
+			}
 			s.reconcile(ctx, members, runs, changed, lead)
 		}
 	}
@@ -338,7 +347,10 @@ func (s *Shards) reconcile(ctx context.Context, members map[string]bool, runs ma
 		ids = append(ids, id)
 	}
 	owners, err := Assign(s.cfg.Shards, ids)
-	if err != nil { // no members: this replica's own key is not seen yet
+	if err != nil {
+		// member ends the membership when its own key is not among
+		// members, and the shard count is valid: Assign does not fail.
+		// Were it to, this replica leads nothing.
 		owners = nil
 	}
 	moved := 0
