@@ -74,7 +74,9 @@
 // a replica joins, the others resign the shards it now owns; when one
 // leaves, it resigns and revokes its membership, so that the others take
 // over at once; when one crashes, its membership and leader keys expire
-// after SessionTTL and the others take its shards then. The shard count
+// after SessionTTL and the others take its shards then. A replica whose
+// membership fails (its lease is lost, its watch ends, its key is
+// deleted) stops every shard and joins again after RetryDelay. The shard count
 // is recorded in etcd by the first replica: a replica configured with
 // another count fails with ErrShardCount rather than remap the fleet.
 // Package coord/shardsweep runs the hourly idle evaluation of each shard
