@@ -25,11 +25,18 @@
 //		return nil
 //	})
 //
-// Every request of a campaign, a leader lookup or a resignation is bounded
-// by ElectorConfig.RequestTimeout (default 1s) and retried up to
-// ElectorConfig.MaxRetries times (default 4), so that a request that
-// times out on a loaded host, or meets an etcd leader election, does not
-// fail a leadership operation.
+// Every request of a leader lookup or a resignation, and a campaign's
+// lease grant, is bounded by ElectorConfig.RequestTimeout (default 1s)
+// and retried up to ElectorConfig.MaxRetries times (default 4), so that a
+// request that times out on a loaded host, or meets an etcd leader
+// election, does not fail a leadership operation. A campaign's write and
+// its wait for the candidates before it run under the caller's context,
+// as etcd's concurrency.Election makes them (the wait has no bound): a
+// write that fails is retried, but one whose connection dies without an
+// error waits until the client finds the connection dead. Give the
+// client gRPC keepalives (clientv3.Config's DialKeepAliveTime and
+// DialKeepAliveTimeout, as examples/replicas does) so that it finds out
+// in seconds.
 //
 // Run keeps campaigning, calls the leader's function with a context that
 // ends with the term, resigns when it returns, and campaigns again. Run

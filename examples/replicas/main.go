@@ -83,7 +83,10 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 3, MaxUnits: 3, MinInterval: 5 * time.Minute}}
 
 	newReplica := func(name string) (*replica, error) {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+		// Keepalives find a dead connection in seconds; etcd refuses
+		// pings more often than every 5 s.
+		cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+			DialKeepAliveTime: 10 * time.Second, DialKeepAliveTimeout: 3 * time.Second})
 		if err != nil {
 			return nil, err
 		}
