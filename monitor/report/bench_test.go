@@ -73,3 +73,27 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCharts draws the savings and cost charts of a week's log as
+// the dashboard does on every page (96 points).
+func BenchmarkCharts(b *testing.B) {
+	for _, bc := range []struct {
+		name                     string
+		resources, groups, hours int
+	}{
+		{"10k_events", 25, 10, 168},
+		{"100k_events", 250, 50, 168},
+	} {
+		evs, inv := benchLog(bc.resources, bc.groups, bc.hours)
+		now := t0.Add(time.Duration(bc.hours) * time.Hour)
+		from, step := now.Add(-7*24*time.Hour), 7*24*time.Hour/96
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				report.SavingsChart(evs, inv, from, now, step)
+				report.CostChart(evs, inv, from, now, step)
+			}
+			b.ReportMetric(float64(len(evs)), "events")
+		})
+	}
+}

@@ -312,20 +312,16 @@ func unitOf(s provider.Series) string {
 // what they cost.
 func CostChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "cost", Title: "Hourly cost of the resources acted on", Type: ChartLine, Unit: "per hour"}
-	tls := timelines(upTo(evs, now), inventory(resources))
+	tls := timelines(evs, now, inventory(resources))
 	c.Times = grid(from, now, step)
-	without, with := make([]float64, len(c.Times)), make([]float64, len(c.Times))
-	for i, t := range c.Times {
-		for _, tl := range tls {
-			if t.Before(tl.changes[0].at) {
-				without[i] += tl.baseline
-				with[i] += tl.baseline
-				continue
-			}
-			without[i] += tl.baseline
-			with[i] += tl.rateAt(t)
-		}
+	base := 0.0
+	for _, tl := range tls {
+		base += tl.baseline
 	}
+	without, with := make([]float64, len(c.Times)), make([]float64, len(c.Times))
+	sweep(tls, c.Times, func(i int, rate, _ float64) {
+		without[i], with[i] = base, base-rate
+	})
 	c.Series = []Series{{Label: "without the actions", Values: without, Step: true}, {Label: "actual", Values: with, Step: true}}
 	return c
 }
@@ -335,18 +331,49 @@ func CostChart(evs []monitor.Event, resources []provider.Resource, from, now tim
 // Totals.RealisedSavings. A step ≤ 0 or an empty range draws now alone.
 func SavingsChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "savings", Title: "Realised savings", Type: ChartLine, Unit: "saved"}
-	tls := timelines(upTo(evs, now), inventory(resources))
+	tls := timelines(evs, now, inventory(resources))
 	c.Times = grid(from, now, step)
 	vals := make([]float64, len(c.Times))
-	for i, t := range c.Times {
-		for _, tl := range tls {
-			if !t.Before(tl.changes[0].at) {
-				vals[i] += tl.realised(t).Saved
-			}
-		}
-	}
+	sweep(tls, c.Times, func(i int, _, saved float64) { vals[i] = saved })
 	c.Series = []Series{{Label: "saved so far", Values: vals}}
 	return c
+}
+
+// sweep calls at(i, rate, saved) for each of times, in order (they are
+// ascending): rate is the hourly saving of tls at times[i] (their
+// baselines less their hourly costs), saved what they had saved by then
+// (each timeline's realised Saved). It sorts the changes once and walks
+// them beside times, rather than measuring every timeline at every time.
+func sweep(tls []*timeline, times []time.Time, at func(i int, rate, saved float64)) {
+	type delta struct {
+		at   time.Time
+		rate float64 // change of the hourly saving
+	}
+	var ds []delta
+	for _, tl := range tls {
+		prev := 0.0 // nothing is saved before the first change
+		for _, ch := range tl.changes {
+			r := tl.baseline - ch.rate
+			ds = append(ds, delta{at: ch.at, rate: r - prev})
+			prev = r
+		}
+	}
+	slices.SortStableFunc(ds, func(a, b delta) int { return a.at.Compare(b.at) })
+	rate, saved, j := 0.0, 0.0, 0
+	var last time.Time
+	for i, t := range times {
+		for ; j < len(ds) && !ds[j].at.After(t); j++ {
+			if j > 0 {
+				saved += rate * ds[j].at.Sub(last).Hours()
+			}
+			last, rate = ds[j].at, rate+ds[j].rate
+		}
+		now := saved
+		if j > 0 {
+			now += rate * t.Sub(last).Hours()
+		}
+		at(i, rate, now)
+	}
 }
 
 // grid returns from, from+step, ... before now, and now itself, so that

@@ -100,7 +100,7 @@ func (l *Ledger) Add(e monitor.Event) bool {
 	switch {
 	case changes(e):
 		it = ledgerItem{at: e.Time, before: e.Cost.Before, after: e.Cost.After}
-	case e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed && !e.DryRun:
+	case failedVerification(e):
 		it = ledgerItem{at: e.Time, failed: true}
 	default:
 		return true

@@ -211,7 +211,7 @@ func Build(in Input) (Report, error) {
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
 	rep.Idle = idleList(sorted, inPeriod, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
-	for _, tl := range timelinesOf(upTo(sorted, in.Now), inv) {
+	for _, tl := range timelinesOf(costEvents(sorted, in.Now), inv) {
 		r := tl.realised(in.Now)
 		r.Name = inv[r.ResourceID].Name
 		rep.Realised = append(rep.Realised, r)
@@ -261,16 +261,6 @@ func (tg Target) validate() error {
 		return provider.Invalid("per_instance", tg.PerInstance, "must be > 0 and finite")
 	}
 	return provider.Within("demand", tg.Demand.Validate())
-}
-
-func upTo(evs []monitor.Event, now time.Time) []monitor.Event {
-	out := make([]monitor.Event, 0, len(evs))
-	for _, e := range evs {
-		if !e.Time.After(now) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // idleList is the latest verdict of every resource, kept when it is idle,

@@ -63,13 +63,41 @@ type timeline struct {
 }
 
 // timelines builds the cost timeline of every resource with an executed
-// change in evs: a done action or scaling step or rollback with a Cost,
-// that no failed verification of the same resource followed before the
-// next change. A resource that the inventory shows running after a
+// change in evs up to now: a done action with a Cost, not a dry run, that
+// no failed verification of the same resource followed before the next
+// change. A resource that the inventory shows running after a
 // change that left it costing nothing (restarted since) costs its hourly
 // cost again from its launch time (or the change, if later).
-func timelines(evs []monitor.Event, inventory map[string]provider.Resource) []*timeline {
-	return timelinesOf(byTime(evs), inventory)
+func timelines(evs []monitor.Event, now time.Time, inventory map[string]provider.Resource) []*timeline {
+	sorted := costEvents(evs, now)
+	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
+	return timelinesOf(sorted, inventory)
+}
+
+// costEvents returns, in their order, the events of evs up to now that
+// timelines reads: executed changes and failed verifications. A report's
+// events are mostly verdicts and decisions; the charts copy and sort only
+// these.
+func costEvents(evs []monitor.Event, now time.Time) []monitor.Event {
+	n := 0
+	for _, e := range evs {
+		if !e.Time.After(now) && (changes(e) || failedVerification(e)) {
+			n++
+		}
+	}
+	out := make([]monitor.Event, 0, n)
+	for _, e := range evs {
+		if !e.Time.After(now) && (changes(e) || failedVerification(e)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// failedVerification reports whether e is a failed verification of an
+// executed change.
+func failedVerification(e monitor.Event) bool {
+	return e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed && !e.DryRun
 }
 
 // byTime returns a copy of evs sorted by time, stably: events of one time
@@ -94,7 +122,7 @@ func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource)
 				order = append(order, e.ResourceID)
 			}
 			tl.changes = append(tl.changes, rateChange{at: e.Time, rate: e.Cost.After})
-		case tl != nil && e.Kind == monitor.KindVerification && e.Outcome == monitor.OutcomeFailed && !e.DryRun:
+		case tl != nil && failedVerification(e):
 			// The last change did not take effect: the cost is what it was.
 			n := len(tl.changes)
 			prev := tl.baseline
@@ -134,19 +162,6 @@ func changes(e monitor.Event) bool {
 
 func running(s provider.State) bool {
 	return s == provider.StateRunning || s == provider.StatePending
-}
-
-// rateAt returns the hourly cost at t (the baseline before the first
-// change).
-func (tl *timeline) rateAt(t time.Time) float64 {
-	rate := tl.baseline
-	for _, c := range tl.changes {
-		if c.at.After(t) {
-			break
-		}
-		rate = c.rate
-	}
-	return rate
 }
 
 // realised measures the timeline up to now.
