@@ -15,8 +15,17 @@ import (
 // approval, call the provider, then spend the budget and the approval
 // together with a change that happened (or may have), or give both back
 // when the provider says nothing changed; record the history. It reports
-// whether the provider accepted the action.
+// whether the change happened or may have, so that verification says
+// which.
 func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, planned *int) bool {
+	if d.Approved && (r.approvals == nil || p.ApprovalID == "") {
+		// A host Gate approved without an approval to spend: nothing
+		// would record its use, so it could be used again.
+		rec.fail(StageApproval, provider.Invalid("approval_id", p.ApprovalID,
+			"the gate approved the proposal, but no approval was presented (WithApprovals and a claimed approval are required)"))
+		rec.Outcome, rec.Reason = OutcomeFailed, "approved without an approval to claim: not acting"
+		return false
+	}
 	resv, ok := r.reserve(ctx, now, rec, p)
 	if !ok {
 		return false
@@ -34,28 +43,61 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 			return false
 		}
 	}
-	if err := r.call(ctx, p); err != nil {
-		if untouched(err) {
-			r.refund(ctx, now, rec, resv)
-			if d.Approved {
-				r.release(ctx, now, rec, p, string(p.Action)+" changed nothing: "+err.Error())
-			}
-		} else if d.Approved {
-			r.complete(ctx, now, rec, p, string(p.Action)+" failed, the change may have happened: "+err.Error())
+	if err := ctx.Err(); err != nil {
+		// The run ends (the host stops): give everything back untouched.
+		r.refund(ctx, now, rec, resv)
+		if d.Approved {
+			r.release(ctx, now, rec, p, "the run ended before "+string(p.Action)+": nothing changed")
+		}
+		rec.fail(StageAct, err)
+		rec.Outcome, rec.Reason = OutcomeFailed, "the run ended before "+string(p.Action)+": not acted"
+		return false
+	}
+	err := r.call(ctx, p)
+	if err != nil && untouched(err) {
+		r.refund(ctx, now, rec, resv)
+		if d.Approved {
+			r.release(ctx, now, rec, p, string(p.Action)+" changed nothing: "+err.Error())
 		}
 		rec.fail(StageAct, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, string(p.Action)+" failed"
 		return false
 	}
+	rec.ActedAt = r.clock.Now()
+	rec.MonthlySavings = rec.Verdict.MonthlySavings
+	if err != nil {
+		// The change may have happened (a timeout after the provider
+		// took it): spend the approval and the budget, count it against
+		// the fleet's limits, and let verification say whether it did.
+		if d.Approved {
+			r.complete(ctx, now, rec, p, string(p.Action)+" failed, the change may have happened: "+err.Error())
+		}
+		rec.fail(StageAct, err)
+		rec.Outcome, rec.Reason = OutcomeUnverified, string(p.Action)+" failed, the change may have happened; verifying"
+		r.remember(now, rec, p)
+		r.log.WarnContext(ctx, "reaper: action failed, may have happened", "resource", p.Resource.ID, "action", p.Action,
+			"approval", p.ApprovalID, "err", err)
+		return true
+	}
 	if d.Approved {
 		r.complete(ctx, now, rec, p, string(p.Action)+" accepted")
 	}
-	rec.ActedAt = r.clock.Now()
-	rec.MonthlySavings = rec.Verdict.MonthlySavings
 	rec.Outcome, rec.Reason = OutcomeUnverified, string(p.Action)+" accepted; verifying"
 	r.remember(now, rec, p)
 	r.log.InfoContext(ctx, "reaper: acted", "resource", p.Resource.ID, "action", p.Action, "approval", p.ApprovalID)
 	return true
+}
+
+// settleTimeout bounds the bookkeeping after a provider call (refunds,
+// approvals' outcomes), which runs even when the run's context has ended:
+// an approval claimed and left executing blocks its resource until it
+// expires.
+const settleTimeout = 30 * time.Second
+
+// settling returns the context for that bookkeeping: ctx's values, not
+// its end, and settleTimeout.
+func settling(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
 
 // reserve reserves one Down event of one unit for p's resource, when a
@@ -85,6 +127,8 @@ func (r *Reaper) refund(ctx context.Context, now time.Time, rec *Record, resv *r
 	if resv == nil {
 		return
 	}
+	ctx, cancel := settling(ctx)
+	defer cancel()
 	if err := r.reserver.CancelAt(ctx, now, *resv); err != nil {
 		rec.fail(StageRateLimit, fmt.Errorf("refund: %w", err))
 	}
@@ -94,6 +138,8 @@ func (r *Reaper) refund(ctx context.Context, now time.Time, rec *Record, resv *r
 // have. A failure is kept on the record; the approval then stays
 // executing until its expiry (never used twice).
 func (r *Reaper) complete(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, note string) {
+	ctx, cancel := settling(ctx)
+	defer cancel()
 	if _, err := r.approvals.Complete(ctx, p.ApprovalID, r.cfg.Requester, now, note); err != nil {
 		rec.fail(StageApproval, fmt.Errorf("complete approval %s: %w", p.ApprovalID, err))
 	}
@@ -103,6 +149,8 @@ func (r *Reaper) complete(ctx context.Context, now time.Time, rec *Record, p saf
 // failure is kept on the record; the approval then stays executing until
 // its expiry (never used twice).
 func (r *Reaper) release(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, reason string) {
+	ctx, cancel := settling(ctx)
+	defer cancel()
 	if _, err := r.approvals.Release(ctx, p.ApprovalID, r.cfg.Requester, now, reason); err != nil {
 		rec.fail(StageApproval, fmt.Errorf("release approval %s: %w", p.ApprovalID, err))
 	}
@@ -120,9 +168,9 @@ func (r *Reaper) call(ctx context.Context, p safety.Proposal) error {
 	}
 }
 
-// remember records an executed action in the history (WithHistory), under
-// the proposal's fleet or, without one, its resource. A failure is kept on
-// the record; the action has happened.
+// remember records an action that happened, or may have, in the history
+// (WithHistory), under the proposal's fleet or, without one, its
+// resource. A failure is kept on the record; the action has happened.
 func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
 	if r.history == nil {
 		return

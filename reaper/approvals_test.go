@@ -156,7 +156,7 @@ func TestUnknownProviderErrorSpendsTheApproval(t *testing.T) {
 	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
 	require.NoError(t, err)
 	rec := record(t, rep, "i-prod")
-	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome)
+	assert.Equal(t, reaper.OutcomeUnverified, rec.Outcome, "verified, and it had not happened")
 	require.ErrorIs(t, rec.Err(), boom)
 	req, err := e.approvals.Get(t.Context(), id)
 	require.NoError(t, err)

@@ -61,10 +61,17 @@
 // inventory, the Gate, the approvals, the Reserver, the provider's Stop, a
 // verification poll) is kept on the resource's Record as a *ResourceError
 // naming the Stage, and counted in Totals.Errors; Report.Err joins them. A
-// resource whose Gate check or provider call fails is not acted on (fail
-// closed). Rate-limit budget is refunded, and a claimed approval
-// released, when the provider says nothing changed (throttled, not found,
-// conflict, unsupported, invalid).
+// resource whose Gate check fails is not acted on (fail closed), and
+// neither is one whose run's context ended before its provider call.
+// Rate-limit budget is refunded, and a claimed approval released, when the
+// provider says nothing changed (throttled, not found, conflict,
+// unsupported, invalid) or the call was not made; this bookkeeping runs
+// even after the run's context ended. A provider call that fails without
+// saying that nothing changed (a timeout after the provider took the
+// stop) may have changed it: its budget and approval are spent, it counts
+// in the history against the fleet's limits at once, and verification
+// says whether it happened (OutcomeActed, the call's error kept, or
+// OutcomeUnverified).
 //
 // # Approvals
 //

@@ -13,10 +13,13 @@ import (
 //
 // Both methods return the decision and nil when d.Allowed, and otherwise a
 // non-nil error: one matching safety.ErrApprovalRequired when only a
-// granted approval is missing (the reaper then asks for one), and any
-// other error to block (the reaper keeps those matching
-// safety.ErrRuleFailed, safety.ErrAudit or provider.ErrInvalid on the
-// Record). safety.Decision.Err gives exactly these errors. The reaper goes
+// granted approval is missing (the reaper then asks for one), one
+// matching safety.ErrBlocked when the proposal is refused, and any other
+// error when the Gate could not decide. All of them block; the reaper
+// keeps on the Record every error but a plain refusal (one matching
+// safety.ErrBlocked and none of safety.ErrRuleFailed, safety.ErrAudit or
+// provider.ErrInvalid). safety.Decision.Err gives the errors of a
+// decision. The reaper goes
 // ahead only when the error is nil and d.Allowed: a decision that is not
 // allowed blocks even without an error (fail closed). Implementations must
 // be safe for concurrent use and honour ctx.

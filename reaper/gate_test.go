@@ -156,7 +156,7 @@ func TestHostGateAndReserver(t *testing.T) {
 		assert.Equal(t, reaper.OutcomeRateLimited, denied.Outcome)
 		require.NotNil(t, denied.RateLimit)
 		assert.Equal(t, ratelimit.Denied, denied.RateLimit.Outcome)
-		assert.Equal(t, reaper.OutcomeFailed, record(t, rep, "i-err").Outcome, "an unknown provider error keeps the budget spent")
+		assert.Equal(t, reaper.OutcomeUnverified, record(t, rep, "i-err").Outcome, "an unknown provider error keeps the budget spent, and is verified")
 		ok := record(t, rep, "i-ok")
 		assert.Equal(t, reaper.OutcomeActed, ok.Outcome)
 		require.NotNil(t, ok.RateLimit)

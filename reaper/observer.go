@@ -14,7 +14,8 @@ package reaper
 // modify them.
 type Observer interface {
 	// ObserveRecord receives each Record of a run once it is final
-	// (after verification), in resource ID order.
+	// (after verification), in the order of Report.Records (the
+	// inventory's listing order).
 	ObserveRecord(rec Record)
 	// ObserveReport receives the report of each run of Run, with the
 	// error RunOnce returned, before Run waits for the next run.

@@ -39,8 +39,9 @@ const (
 	OutcomeDeferred Outcome = "deferred"
 	// OutcomeActed: the action was carried out and verified.
 	OutcomeActed Outcome = "acted"
-	// OutcomeUnverified: the provider accepted the action but the resource
-	// did not reach its target state within Config.VerifyTimeout (or the
+	// OutcomeUnverified: the provider accepted the action (or its call
+	// failed without saying that nothing changed) but the resource did
+	// not reach its target state within Config.VerifyTimeout (or the
 	// context ended first).
 	OutcomeUnverified Outcome = "unverified"
 	// OutcomeFailed: an error stopped the pipeline for this resource

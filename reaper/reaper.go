@@ -94,12 +94,14 @@ func WithApprovals(a Approvals) Option { return func(r *Reaper) { r.approvals = 
 // limit; a nil rs (or a nil *ratelimit.Limiter in it) means none.
 func WithReserver(rs Reserver) Option { return func(r *Reaper) { r.reserver = rs } }
 
-// WithHistory records every executed action in h (the ActionHistory of the
-// safety engine's limits rule). Default: none.
+// WithHistory records in h (the ActionHistory of the safety engine's
+// limits rule) every action that happened or may have: one the provider
+// accepted, and one whose call failed without saying that nothing
+// changed. Default, and with a nil h: none.
 func WithHistory(h HistoryRecorder) Option { return func(r *Reaper) { r.history = h } }
 
 // WithSizer sets how downsize targets are chosen; required when downsize is
-// allowed. Default: none.
+// allowed (a nil s, or a nil SizerFunc, is none). Default: none.
 func WithSizer(s Sizer) Option { return func(r *Reaper) { r.sizer = s } }
 
 // Reaper runs the idle-reaping pipeline: inventory, detect, select, gate
@@ -163,6 +165,12 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	}
 	if nilcheck.Is(r.reserver) {
 		r.reserver = nil
+	}
+	if nilcheck.Is(r.history) {
+		r.history = nil
+	}
+	if nilcheck.Is(r.sizer) {
+		r.sizer = nil
 	}
 	if cfg.Execute {
 		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {

@@ -446,7 +446,7 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 		stage reaper.Stage
 		cause error
 	}{
-		{id: "i-err", want: reaper.OutcomeFailed, stage: reaper.StageAct, cause: boom},
+		{id: "i-err", want: reaper.OutcomeUnverified, stage: reaper.StageAct, cause: boom}, // may have happened: verified, and it did not
 		{id: "i-throttled", want: reaper.OutcomeFailed, stage: reaper.StageAct, cause: provider.ErrThrottled},
 		{id: "i-nometrics", want: reaper.OutcomeSkipped, stage: reaper.StageDetect, cause: memory.ErrInjected},
 		{id: "i-getfails", want: reaper.OutcomeFailed, stage: reaper.StageInventory, cause: memory.ErrInjected},
@@ -462,10 +462,13 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 		require.ErrorIs(t, rep.Err(), tt.cause, "the report keeps %s's error", tt.id)
 	}
 	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-ok").Outcome)
-	// i-nometrics fails once per metric the ensemble reads (cpu, memory,
-	// network and disk utilization, network in and out): 1 + 1 + 6 + 1
-	// errors, none dropped.
-	assert.Equal(t, 9, rep.Totals.Errors)
+	// i-err's stop failed and was then not verified; i-nometrics fails
+	// once per metric the ensemble reads (cpu, memory, network and disk
+	// utilization, network in and out): 2 + 1 + 6 + 1 errors, none
+	// dropped.
+	assert.Equal(t, 10, rep.Totals.Errors)
+	assert.Contains(t, record(t, rep, "i-err").Reason, "stop failed, the change may have happened, but not verified (state running)")
+	require.ErrorIs(t, record(t, rep, "i-err").Err(), reaper.ErrNotVerified)
 	assert.Len(t, record(t, rep, "i-nometrics").Errors, 6)
 
 	// The throttled stop changed nothing, so its budget was refunded; the

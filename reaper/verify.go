@@ -23,6 +23,9 @@ func (r *Reaper) verify(ctx context.Context, recs []*Record) {
 			if r.reached(ctx, rec) {
 				rec.Verified, rec.VerifiedAt = true, r.clock.Now()
 				rec.Outcome, rec.Reason = OutcomeActed, string(rec.Action)+" verified"
+				if rec.failedAt(StageAct) {
+					rec.Reason += " (the provider's call failed, but the change happened)"
+				}
 				continue
 			}
 			next = append(next, rec)
@@ -39,7 +42,11 @@ func (r *Reaper) verify(ctx context.Context, recs []*Record) {
 			}
 			for _, rec := range pending {
 				rec.fail(StageVerify, cause)
-				rec.Reason = string(rec.Action) + " accepted but not verified (state " + string(rec.FinalState) + ")"
+				how := " accepted"
+				if rec.failedAt(StageAct) {
+					how = " failed, the change may have happened,"
+				}
+				rec.Reason = string(rec.Action) + how + " but not verified (state " + string(rec.FinalState) + ")"
 			}
 			return
 		}
