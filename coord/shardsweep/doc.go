@@ -28,7 +28,11 @@
 //
 // The leader of shard k, at Period boundary p plus Delay, runs:
 //
-//	list inventory ─► keep ShardOf(id) = k ─► for each chunk (Config.Chunk
+//	list inventory ─► keep ShardOf(id) = k ─► leave out the IDs listed
+//	                                          more than once
+//	                                          (Report.Duplicated)
+//	                                             ▼
+//	                                          for each chunk (Config.Chunk
 //	                                          resources):
 //	                                          Tracker.Sweep(now = p)
 //	                                           states: Load, and Save only
@@ -47,6 +51,14 @@
 //	                                  the chunk's verdicts to WithVerdicts
 //	                                             ▼
 //	                                  mark p done for k (under the fence)
+//
+// A resource ID the inventory lists more than once (a cloud API paging
+// while an instance restarts lists a stale copy with the current one) is
+// neither swept nor acted on in that pass: its copies may disagree (a
+// launch time inside the grace period on one, long ago on the other), and
+// a stop must rest on the evidence of one resource. The pass reports it
+// (Report.Duplicated, and a warning in the log), goes on with the others,
+// and the resource is decided again in the next period, when listed once.
 //
 // A pass holds one chunk's verdicts at a time, not its shard's: its
 // Report counts the verdicts, and a host that keeps or shows them (an

@@ -2,6 +2,7 @@ package shardsweep_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -296,6 +297,59 @@ func TestChangedSinceListingNotActed(t *testing.T) {
 	got, ok := acted.Load(repriced.ID)
 	require.True(t, ok)
 	assert.InDelta(t, 0.5, got.(provider.Resource).HourlyCost, 0, "the Actor gets the copy read again, not the listed one")
+}
+
+// TestListedTwiceNotActedOn: the inventory lists an idle instance twice (a
+// cloud API paging while it restarts): a stale copy launched 90 days ago
+// and the current one, restarted an hour ago, inside the detector's 24 h
+// grace period. A verdict must rest on one resource's evidence, so the ID
+// is neither swept nor acted on: no verdict, no Decision (the stale copy's
+// "idle, stop" used to be re-read against the current copy, pass the
+// check and be acted on), and the pass reports it in Report.Duplicated
+// and goes on with the others, finishing the period. It holds whether the
+// copies fall in one chunk or in two.
+func TestListedTwiceNotActedOn(t *testing.T) {
+	t.Parallel()
+	for _, chunk := range []int{0, 1} { // the default (one chunk), and a chunk per resource
+		t.Run(fmt.Sprintf("chunk %d", chunk), func(t *testing.T) {
+			t.Parallel()
+			t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+			f := newFleet(4, t0.Add(-90*24*time.Hour)) // i-0000 and i-0002 idle, i-0001 and i-0003 busy
+			stale := f.resources[0]
+			fresh := stale
+			fresh.LaunchTime = t0.Add(-time.Hour) // restarted: in the grace period
+			f.resources = append(f.resources, fresh)
+			f.now = map[string]provider.Resource{fresh.ID: fresh} // what Get answers now
+			g := newRig(t, 1, f, t0.Add(5*time.Minute))
+			g.cfg.Chunk = chunk
+			var mu sync.Mutex
+			verdicts := map[string]int{}
+			g.opts = append(g.opts, shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(func(_ int, _ time.Time, vs []detector.Verdict) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, v := range vs {
+					verdicts[v.ResourceID]++
+				}
+			})))
+			a := g.start("replica-a")
+			g.balanced(a)
+			done := g.allDone(t0)
+
+			require.Len(t, done[0], 1)
+			rep := done[0][0]
+			assert.Equal(t, []string{stale.ID}, rep.Duplicated)
+			assert.Equal(t, 4, rep.Resources, "each resource once")
+			assert.Equal(t, 3, rep.Verdicts, "no verdict for the resource listed twice")
+			assert.Empty(t, rep.Changed, "not read again either: never swept")
+			mu.Lock()
+			assert.Equal(t, map[string]int{"i-0001": 1, "i-0002": 1, "i-0003": 1}, verdicts)
+			mu.Unlock()
+			acts := g.rec.actsFor(t0)
+			assert.Empty(t, acts[stale.ID], "a resource listed twice is not acted on")
+			assert.Len(t, acts["i-0002"], 1, "the pass goes on with the others")
+			assert.Len(t, acts, 1)
+		})
+	}
 }
 
 // TestPassInChunks: a pass sweeps its shard Config.Chunk resources at a

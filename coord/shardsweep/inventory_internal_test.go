@@ -212,6 +212,42 @@ func TestListingKeepsLedShards(t *testing.T) {
 	assert.Equal(t, int32(2), inv.calls.Load(), "the new listing serves the led shards too")
 }
 
+// TestListedOnce pins how a pass treats IDs the inventory lists more than
+// once: every copy of such an ID is left out (none is kept as "the" copy,
+// since they may disagree), each such ID is reported once, sorted, however
+// many copies there are; the others keep their order, and a listing
+// without repeats is used as is.
+func TestListedOnce(t *testing.T) {
+	t.Parallel()
+	res := func(ids ...string) []provider.Resource {
+		out := make([]provider.Resource, len(ids))
+		for i, id := range ids {
+			out[i] = provider.Resource{ID: id}
+		}
+		return out
+	}
+	ids := func(rs []provider.Resource) []string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = r.ID
+		}
+		return out
+	}
+	plain := res("c", "a", "b")
+	once, dups := listedOnce(plain)
+	assert.Same(t, &plain[0], &once[0], "no repeats: the listing itself")
+	assert.Equal(t, []string{"c", "a", "b"}, ids(once))
+	assert.Nil(t, dups)
+
+	once, dups = listedOnce(res("d", "z", "a", "z", "b", "d", "z", "c"))
+	assert.Equal(t, []string{"a", "b", "c"}, ids(once))
+	assert.Equal(t, []string{"d", "z"}, dups)
+
+	once, dups = listedOnce(nil)
+	assert.Empty(t, once)
+	assert.Nil(t, dups)
+}
+
 // TestConfigDefaults pins the defaults the zero values stand for, and
 // that set values are kept.
 func TestConfigDefaults(t *testing.T) {

@@ -65,8 +65,17 @@ type Report struct {
 	Period  time.Time
 	Replica string
 	Fence   coord.Fence
-	// Resources is how many listed resources hash to the shard.
+	// Resources is how many listed resources hash to the shard, each
+	// resource once (those in Duplicated too).
 	Resources int
+	// Duplicated lists, sorted, the resource IDs the inventory listed
+	// more than once (a cloud API paging while an instance restarts can
+	// list it with a stale copy): their copies may disagree (a launch
+	// time, a tag) and a verdict on one could be acted on with the
+	// evidence of another, so they are neither swept nor acted on in this
+	// pass; they are logged (a warning) and decided again in the next
+	// period, when listed once. The pass goes on with the others.
+	Duplicated []string
 	// Sweep sums the Tracker's reports of the pass's chunks: how many
 	// resources were read incrementally (a new leader resumes from the
 	// stored states) or in full, the queries, points and state bytes, and
@@ -328,12 +337,18 @@ func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
 func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detector.Tracker, due time.Time) Report {
 	f := l.Fence()
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
-	mine, err := r.resources(ctx, k, due)
+	listed, err := r.resources(ctx, k, due)
 	if err != nil {
 		rep.Err = fmt.Errorf("shardsweep: shard %d: list: %w", k, err)
 		return rep
 	}
-	rep.Resources = len(mine)
+	mine, dups := listedOnce(listed)
+	rep.Resources, rep.Duplicated = len(mine)+len(dups), dups
+	if len(dups) > 0 {
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: resources listed more than once by the inventory; not swept nor acted on this period",
+			slog.Int("shard", k), slog.Time("period", due), slog.Int("count", len(dups)),
+			slog.Any("resources", dups[:min(len(dups), 20)])) // the first 20: Report.Duplicated has them all
+	}
 	for lo := 0; lo < len(mine); lo += r.cfg.Chunk {
 		if err := r.chunk(ctx, f, k, tr, due, mine[lo:min(lo+r.cfg.Chunk, len(mine))], &rep); err != nil {
 			rep.Err = err
@@ -353,6 +368,35 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	return rep
 }
 
+// listedOnce returns the resources of listed whose ID it holds once (listed
+// itself when every ID is, else a new slice) and, sorted, the IDs it holds
+// more than once. A resource listed twice is left out, not either of its
+// copies kept: the copies may disagree (a stale copy of an instance
+// restarted since the other), and a verdict must be made, re-read and
+// acted on with one resource's evidence.
+func listedOnce(listed []provider.Resource) ([]provider.Resource, []string) {
+	times := make(map[string]int, len(listed))
+	for _, res := range listed {
+		times[res.ID]++
+	}
+	if len(times) == len(listed) {
+		return listed, nil
+	}
+	once := make([]provider.Resource, 0, len(times))
+	var dups []string
+	for _, res := range listed {
+		switch n := times[res.ID]; {
+		case n == 1:
+			once = append(once, res)
+		case n > 1:
+			dups = append(dups, res.ID)
+			times[res.ID] = 0 // reported once
+		}
+	}
+	slices.Sort(dups)
+	return once, dups
+}
+
 // chunk sweeps chunk, part of shard k's resources, acts on its verdicts
 // and adds its counts to rep. It returns why the pass must end: the
 // leadership ended (a state save refused, a claim fenced) or etcd failed.
@@ -369,6 +413,8 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 			return fmt.Errorf("shardsweep: shard %d: %w: %w", k, coord.ErrFenced, e)
 		}
 	}
+	// Each ID is in the chunk once (pass leaves out those listed more than
+	// once), so a verdict is re-read against the copy it was made on.
 	byID := make(map[string]int, len(chunk))
 	for i, res := range chunk {
 		byID[res.ID] = i
