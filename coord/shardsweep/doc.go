@@ -116,7 +116,10 @@
 // the Tracker read that resource in full (never "idle" by default). An
 // inventory that fails ends the pass without acting. Invalid configuration
 // (zero or negative shards, an empty replica ID, a zero period, …) is an
-// error naming the field from New.
+// error naming the field from New, as is a missing collaborator or a typed
+// nil one that would fail on first use (a nil ActorFunc or
+// provider.MetricsSourceFunc): a replica fails to start rather than panic
+// in a shard's goroutine.
 //
 // # At scale
 //

@@ -248,6 +248,67 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
+// TestNewRejectsTypedNilCollaborators: a collaborator that is a typed nil
+// (a nil ActorFunc or provider.MetricsSourceFunc, a nil pointer) passes an
+// `== nil` check and panics on its first call, which would be in a shard's
+// goroutine, where nothing recovers: a nil ActorFunc would crash the
+// replica just after its first claim committed, leaving that resource
+// "claimed" and not acted on for the period by any replica. New refuses
+// them with a *provider.InvalidError naming the field, as it does nil;
+// fleet.Activity may be nil (none) but not a typed nil.
+func TestNewRejectsTypedNilCollaborators(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Dial(t, cluster.Endpoints()...)
+	ens := newEnsemble(t)
+	f := newFleet(1, time.Time{})
+	good := shardsweep.Config{Shards: coord.ShardsConfig{ID: "r1", Shards: 4}, Period: time.Hour}
+	actor := shardsweep.ActorFunc(func(context.Context, shardsweep.Decision) error { return nil })
+	_, err := shardsweep.New(good, cli, ens, detector.Fleet{Inventory: f, Metrics: f, Activity: nil}, actor)
+	require.NoError(t, err, "no activity source is valid")
+	for _, tt := range []struct {
+		name  string
+		fleet detector.Fleet
+		actor shardsweep.Actor
+		field string
+	}{
+		{"nil ActorFunc", f.detector(), shardsweep.ActorFunc(nil), "actor"},
+		{"nil MetricsSourceFunc", detector.Fleet{Inventory: f, Metrics: provider.MetricsSourceFunc(nil)}, actor, "fleet.metrics"},
+		{"nil ActivitySourceFunc", detector.Fleet{Inventory: f, Metrics: f, Activity: provider.ActivitySourceFunc(nil)}, actor, "fleet.activity"},
+		{"nil inventory pointer", detector.Fleet{Inventory: (*fleet)(nil), Metrics: f}, actor, "fleet.inventory"},
+		{"nil metrics pointer", detector.Fleet{Inventory: f, Metrics: (*fleet)(nil)}, actor, "fleet.metrics"},
+	} {
+		_, err := shardsweep.New(good, cli, ens, tt.fleet, tt.actor)
+		var ie *provider.InvalidError
+		if assert.ErrorAs(t, err, &ie, tt.name) {
+			assert.Equal(t, tt.field, ie.Field, tt.name)
+		}
+	}
+}
+
+// TestNilObserverFuncsAreNoObserver: WithObserver(ObserverFunc(nil)) and
+// WithVerdicts(VerdictObserverFunc(nil)) mean no observer, as nil does
+// (the options' default), rather than a call that panics in a shard's
+// goroutine after the chunk's acts (crashing the replica with the period
+// not recorded as done): the replica acts on the idle resources and
+// finishes the period.
+func TestNilObserverFuncsAreNoObserver(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(4, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	var logs syncbuf.Buffer
+	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	// After the rig's recorder: these replace it as the Observer.
+	g.opts = append(g.opts, shardsweep.WithObserver(shardsweep.ObserverFunc(nil)), shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(nil)))
+	g.start("replica-a")
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "shardsweep: pass done")
+	})
+	require.True(t, ok, "the pass is done; logs:\n%s", logs.String())
+	g.checkActs(t0)
+	assert.Empty(t, g.rec.all(), "the recorder was replaced by no observer")
+}
+
 // TestClaimLedger pins what the claims record and keep: an act that
 // succeeds leaves its claim "acted", one that fails "failed: " and its
 // error; after a period's pass the claims of that period and the one

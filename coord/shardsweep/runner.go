@@ -16,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/detector/etcdstore"
 	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -151,19 +152,23 @@ type options struct {
 }
 
 // WithClock sets the clock that paces the periods. Default (also for
-// nil): the real clock. The membership and the elections run on etcd's
-// leases, in real time.
+// nil, or a typed nil such as a nil pointer to a fake clock): the real
+// clock. The membership and the elections run on etcd's leases, in real
+// time.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithLogger sets the logger of the runner and of its coord.Shards.
 // Default (also for nil): discard.
 func WithLogger(lg *slog.Logger) Option { return func(o *options) { o.logger = lg } }
 
-// WithObserver sends the report of every pass to obs. Default: none.
+// WithObserver sends the report of every pass to obs. Default (also for
+// nil, or a typed nil such as a nil ObserverFunc): none.
 func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
 
 // WithVerdicts sends the verdicts of every pass to obs, chunk by chunk.
-// Default: none (the Actor still receives every verdict with an action).
+// Default (also for nil, or a typed nil such as a nil
+// VerdictObserverFunc): none (the Actor still receives every verdict with
+// an action).
 func WithVerdicts(obs VerdictObserver) Option { return func(o *options) { o.verdicts = obs } }
 
 // Runner runs one replica's share of a sharded fleet: it takes part in a
@@ -194,8 +199,11 @@ type Runner struct {
 // acting through actor. It returns a *provider.InvalidError naming the
 // field when cfg is invalid ("shards.id", "shards.shards", "period", …), a
 // collaborator is missing ("client", "ensemble", "fleet.inventory",
-// "fleet.metrics", "actor"), or ens cannot run in a Tracker. It makes no
-// request and starts no goroutine.
+// "fleet.metrics", "actor") or a typed nil that would fail on first use (a
+// nil ActorFunc or provider.MetricsSourceFunc, a nil pointer;
+// "fleet.activity" may be nil, meaning none, but not a typed nil), or ens
+// cannot run in a Tracker: a replica fails here, not in a shard's
+// goroutine. It makes no request and starts no goroutine.
 func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detector.Fleet, actor Actor, opts ...Option) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("shardsweep: %w", err)
@@ -205,12 +213,14 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("client", nil, "must not be nil"))
 	case ens == nil:
 		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("ensemble", nil, "must not be nil"))
-	case fleet.Inventory == nil:
-		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.inventory", nil, "must not be nil"))
-	case fleet.Metrics == nil:
-		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.metrics", nil, "must not be nil"))
-	case actor == nil:
-		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("actor", nil, "must not be nil"))
+	case nilcheck.Is(fleet.Inventory):
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.inventory", nil, "must not be nil (nor a typed nil)"))
+	case nilcheck.Is(fleet.Metrics):
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.metrics", nil, "must not be nil (nor a nil MetricsSourceFunc)"))
+	case fleet.Activity != nil && nilcheck.Is(fleet.Activity):
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("fleet.activity", nil, "must be nil (none) or a usable source, not a typed nil such as a nil ActivitySourceFunc"))
+	case nilcheck.Is(actor):
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("actor", nil, "must not be nil (nor a nil ActorFunc)"))
 	}
 	// The ensemble must fit a Tracker; find out now rather than in a shard.
 	if _, err := detector.NewTracker(ens, cfg.Tracker, &detector.MemoryStateStore{}); err != nil {
@@ -220,8 +230,16 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.clock == nil {
+	if nilcheck.Is(o.clock) {
 		o.clock = clock.Real{}
+	}
+	// A nil ObserverFunc or VerdictObserverFunc is no observer, as nil is:
+	// called, it would panic in a shard's goroutine.
+	if nilcheck.Is(o.observer) {
+		o.observer = nil
+	}
+	if nilcheck.Is(o.verdicts) {
+		o.verdicts = nil
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
