@@ -25,8 +25,10 @@ type Config struct {
 	Period time.Duration `json:"period"`
 	// Delay is how long after a period's start its sweep runs, so that the
 	// cloud has published the period's last steps (CloudWatch takes
-	// minutes): the sweep for 10:00 runs at 10:00 + Delay. Less than
-	// Period. Default: 10m.
+	// minutes): the sweep for 10:00 runs at 10:00 + Delay. It is also how
+	// long a listing of the inventory is shared by the passes that start
+	// after it, and kept: a replica forgets a listing once it is older
+	// than Delay. Less than Period. Default: 10m.
 	Delay time.Duration `json:"delay,omitempty"`
 	// Prefix is prepended to every key the runner writes: the states
 	// (Prefix+"state/", see detector/etcdstore), the claims and the

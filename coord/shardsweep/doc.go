@@ -73,7 +73,9 @@
 // once a period, not once per shard (64 shards over 4 replicas: 4 lists
 // of the fleet an hour instead of 64). A listing keeps the parts of the
 // shards the replica leads, so a replica holds its share of the fleet,
-// and is forgotten Delay after it was made. A later pass of p (a new
+// and is forgotten as soon as it is older than Delay (Run forgets it on
+// its clock, whether or not a pass starts then), so that a replica does
+// not hold the fleet's listing between its sweeps. A later pass of p (a new
 // leader finishing it, a shard led since the listing) lists again; a
 // listing that fails serves no one, and the passes waiting for it list on
 // their own.

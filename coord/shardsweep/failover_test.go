@@ -352,6 +352,35 @@ func TestListedTwiceNotActedOn(t *testing.T) {
 	}
 }
 
+// TestListingForgottenBetweenSweeps: a replica does not hold its listing
+// of the inventory between its sweeps. Run forgets a listing as soon as it
+// is older than Delay on the replica's clock (no later pass would take it),
+// not when the next period's pass lists again: held exactly Delay after
+// the passes listed, gone a nanosecond later; the next period lists anew.
+func TestListingForgottenBetweenSweeps(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(8, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	a := g.start("replica-a")
+	g.balanced(a)
+	g.allDone(t0)
+	require.Equal(t, len(f.resources), a.runner.HeldListings(), "the listing of %s, split over its 2 shards", t0)
+
+	g.clock.Add(g.cfg.Delay) // the clock reads when the passes listed, plus Delay
+	assert.Equal(t, len(f.resources), a.runner.HeldListings(), "exactly Delay old: still held")
+	g.clock.Add(time.Nanosecond)
+	ok := etcdtest.Within(t, 60*time.Second, func() bool { return a.runner.HeldListings() == 0 })
+	require.True(t, ok, "a listing older than Delay is forgotten; held: %d", a.runner.HeldListings())
+
+	lists := f.lists.Load()
+	t1 := t0.Add(time.Hour)
+	g.clock.Add(time.Hour - g.cfg.Delay - time.Nanosecond) // t1 + Delay: t1's passes are due
+	g.allDone(t1)
+	g.checkActs(t1)
+	assert.Equal(t, lists+1, f.lists.Load(), "the next period lists anew, once for both shards")
+}
+
 // TestPassInChunks: a pass sweeps its shard Config.Chunk resources at a
 // time and acts on a chunk's verdicts before it reads the next: the
 // VerdictObserver receives each chunk after its actions and before the

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -18,19 +19,22 @@ import (
 // a later pass (a new leader finishing a period its predecessor left)
 // lists again. A listing that fails serves no one: the passes waiting for
 // it list on their own. A listing older than Delay serves no new pass and
-// is forgotten (the passes it serves keep their shard's part), so that a
-// replica does not hold a fleet's listing between its sweeps.
+// is forgotten as soon as it is (by expire, which Run runs; the passes it
+// serves keep their shard's part until they end), so that a replica does
+// not hold a fleet's listing between its sweeps.
 type listings struct {
 	mu   sync.Mutex
 	byAt map[time.Time]*listing // by period
+	made chan struct{}          // signalled (without blocking) when a listing is put: see expire
 }
 
 // listing is one listing of the inventory, split by shard. It keeps the
 // parts of the shards the replica led when it was made (and of the shard
 // that made it): a replica holds its share of the fleet, not the fleet.
 type listing struct {
-	at     time.Time     // when it was started, on the runner's clock
-	done   chan struct{} // closed when shards or err is set
+	at     time.Time        // when it was started, on the runner's clock
+	old    <-chan time.Time // fires once it is older than Delay, on the runner's clock
+	done   chan struct{}    // closed when shards or err is set
 	shards map[int][]provider.Resource
 	kept   map[int]bool // the shards whose part is kept, set with done
 	err    error
@@ -46,7 +50,9 @@ func (r *Runner) resources(ctx context.Context, k int, period time.Time) ([]prov
 		l := r.lists.byAt[period]
 		mine := l == nil || now.Sub(l.at) > r.cfg.Delay || l.failed() || l.lacks(k)
 		if mine {
-			l = &listing{at: now, done: make(chan struct{})}
+			// The timer starts now, with the listing: expire waits on it,
+			// and a fake clock moved on after this call fires it.
+			l = &listing{at: now, old: r.clock.After(r.cfg.Delay + time.Nanosecond), done: make(chan struct{})}
 			r.lists.put(period, l, r.cfg.Delay)
 		}
 		r.lists.mu.Unlock()
@@ -68,16 +74,66 @@ func (r *Runner) resources(ctx context.Context, k int, period time.Time) ([]prov
 	}
 }
 
-// put records l as period's listing and forgets the listings started
-// more than maxAge before it, which serve no new pass. lists.mu is held.
+// put records l as period's listing, forgets the listings started more
+// than maxAge before it, which serve no new pass, and wakes expire.
+// lists.mu is held.
 func (ls *listings) put(period time.Time, l *listing, maxAge time.Duration) {
 	if ls.byAt == nil {
 		ls.byAt = map[time.Time]*listing{}
 	}
 	ls.byAt[period] = l
-	for p, old := range ls.byAt {
-		if l.at.Sub(old.at) > maxAge {
+	ls.forget(l.at, maxAge)
+	select {
+	case ls.wake() <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// forget forgets the listings older than maxAge at now. lists.mu is held.
+func (ls *listings) forget(now time.Time, maxAge time.Duration) {
+	for p, l := range ls.byAt {
+		if now.Sub(l.at) > maxAge {
 			delete(ls.byAt, p)
+		}
+	}
+}
+
+// wake returns the channel put signals. lists.mu is held.
+func (ls *listings) wake() chan struct{} {
+	if ls.made == nil {
+		ls.made = make(chan struct{}, 1)
+	}
+	return ls.made
+}
+
+// expire forgets each listing as soon as it is older than maxAge on clk
+// (the runner's Delay: it serves no new pass then), so that a replica
+// whose passes are over does not hold the fleet's listing until its next
+// sweep. When ctx ends, it forgets them all and returns. Run runs it.
+func (ls *listings) expire(ctx context.Context, clk clock.Clock, maxAge time.Duration) {
+	for {
+		ls.mu.Lock()
+		ls.forget(clk.Now(), maxAge)
+		var oldest *listing
+		for _, l := range ls.byAt {
+			if oldest == nil || l.at.Before(oldest.at) {
+				oldest = l
+			}
+		}
+		var old <-chan time.Time // none while there is no listing: wait for one
+		if oldest != nil {
+			old = oldest.old
+		}
+		made := ls.wake()
+		ls.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			ls.mu.Lock()
+			ls.byAt = nil
+			ls.mu.Unlock()
+			return
+		case <-made: // a new listing, or one replaced: look again
+		case <-old:
 		}
 	}
 }

@@ -129,6 +129,51 @@ func TestListingShared(t *testing.T) {
 	r.lists.mu.Unlock()
 }
 
+// TestListingForgottenOnceOlderThanDelay: a listing serves the passes that
+// start within Delay of it and no later one; held on, it would only keep
+// the replica's share of the fleet in memory until the next period's
+// listing replaced it. expire (which Run runs) forgets it as soon as it is
+// older than Delay on the runner's clock, whether or not a pass lists
+// then: still held exactly Delay after it was made, forgotten a
+// nanosecond later; and when expire's context ends, every listing is.
+func TestListingForgottenOnceOlderThanDelay(t *testing.T) {
+	t.Parallel()
+	inv := &gatedInventory{n: 100}
+	r, clk, p0 := listingRunner(inv)
+	ctx, cancel := context.WithCancel(t.Context())
+	expired := make(chan struct{})
+	go func() {
+		defer close(expired)
+		r.lists.expire(ctx, clk, r.cfg.Delay)
+	}()
+	for k := range 8 {
+		_, err := r.resources(ctx, k, p0)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 100, r.HeldListings(), "the 8 passes of p0 share one listing")
+
+	// The passes of p0 are over; the replica waits for p1's.
+	clk.Add(r.cfg.Delay)
+	assert.Equal(t, 100, r.HeldListings(), "exactly Delay old: it could still serve a pass")
+	clk.Add(time.Nanosecond)
+	require.Eventually(t, func() bool { return r.HeldListings() == 0 }, 30*time.Second, time.Millisecond,
+		"a listing older than Delay is forgotten before the next sweep")
+
+	// A listing of p1; expire's end forgets it at once.
+	clk.Add(time.Hour)
+	_, err := r.resources(ctx, 0, p0.Add(time.Hour))
+	require.NoError(t, err)
+	require.NotZero(t, r.HeldListings())
+	cancel()
+	select {
+	case <-expired:
+	case <-time.After(30 * time.Second):
+		t.Fatal("expire did not return when its context ended")
+	}
+	assert.Zero(t, r.HeldListings(), "forgotten when expire (Run) ends")
+	assert.Equal(t, int32(2), inv.calls.Load())
+}
+
 // TestListingFailure: passes waiting for a listing that fails (another
 // pass's leadership ended) list on their own; a failed listing serves no
 // later pass; a pass whose ctx ends while it waits returns ctx's error.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -151,10 +152,10 @@ type options struct {
 	verdicts VerdictObserver
 }
 
-// WithClock sets the clock that paces the periods. Default (also for
-// nil, or a typed nil such as a nil pointer to a fake clock): the real
-// clock. The membership and the elections run on etcd's leases, in real
-// time.
+// WithClock sets the clock that paces the periods and the listings'
+// lifetime. Default (also for nil, or a typed nil such as a nil pointer
+// to a fake clock): the real clock. The membership and the elections run
+// on etcd's leases, in real time.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithLogger sets the logger of the runner and of its coord.Shards.
@@ -286,8 +287,16 @@ func (r *Runner) Store() *etcdstore.Store { return r.store }
 // done: a new leader first finishes the period its predecessor left
 // undone, then waits for the next. When etcd fails, the shard's pass
 // stops acting, the error is logged (and reported to the Observer), and
-// the shard is resigned and campaigned for again.
+// the shard is resigned and campaigned for again. While it runs, it
+// forgets each listing of the inventory once it is older than
+// Config.Delay (on the runner's clock), and all of them when it returns;
+// it starts no goroutine that outlives it.
 func (r *Runner) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.lists.expire(ctx, r.clock, r.cfg.Delay) })
+	defer wg.Wait() // runs after cancel (deferred calls run in reverse)
+	defer cancel()
 	return r.shards.Run(ctx, r.lead)
 }
 
