@@ -81,8 +81,10 @@ type runtimeTarget struct {
 // NewAutoscaler returns an Autoscaler for cfg, deciding and acting with
 // engine over fleet. It validates cfg (see Config.Validate) and resolves
 // custom strategies, returning an error matching provider.ErrInvalid that
-// names the field; a required collaborator that is nil is an error too.
-// It starts no goroutine.
+// names the field; a required collaborator that is nil is an error too,
+// and so is an engine without a Resizer (Cloud.Resizer) for a policy that
+// executes and has a target with a vertical strategy. It starts no
+// goroutine.
 func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Autoscaler, error) {
 	a := &Autoscaler{engine: engine, fleet: fleet}
 	for _, o := range opts {
@@ -120,6 +122,9 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		if len(c.needs) > 0 && fleet.Metrics == nil {
 			return nil, provider.Invalid("fleet.metrics", nil, fmt.Sprintf("is required: target %s reads metrics", t.ID))
 		}
+		if a.cfg.Execute && engine.cloud.Resizer == nil && resizes(t) {
+			return nil, provider.Invalid("cloud.resizer", nil, fmt.Sprintf("is required to execute: target %s has a vertical strategy", t.ID))
+		}
 		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
 	if nilcheck.Is(a.clock) {
@@ -134,6 +139,16 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 
 // Config returns the policy with its defaults filled in.
 func (a *Autoscaler) Config() Config { return a.cfg }
+
+// resizes reports whether t has a vertical strategy, whose plans resize.
+func resizes(t TargetConfig) bool {
+	for _, s := range t.Strategies {
+		if s.Type == StrategyVertical {
+			return true
+		}
+	}
+	return false
+}
 
 // TargetReport is what one evaluation did for one target.
 type TargetReport struct {

@@ -105,6 +105,33 @@ func TestGroupWithoutScaler(t *testing.T) {
 	assert.InDelta(t, 0.0416-0.384, rep.Targets[1].Plan.CostPerHour, 1e-9, "the plan's cost is the vertical strategy's cost change")
 }
 
+// TestVerticalTargetWithoutResizer pins NewAutoscaler refusing a policy
+// that executes a target with a vertical strategy on an engine without a
+// Resizer (its plans could never be carried out), naming cloud.resizer;
+// a dry run of it, which writes nothing, is accepted.
+func TestVerticalTargetWithoutResizer(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Inventory: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	cfg := scaling.Config{Targets: []scaling.TargetConfig{
+		{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}},
+		{ID: "fn", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyVertical}}},
+	}}
+	_, err = scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+	require.NoError(t, err, "a dry run resizes nothing")
+	cfg.Execute = true
+	_, err = scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "cloud.resizer", inv.Field)
+	assert.Contains(t, err.Error(), "target fn")
+	cfg.Targets = cfg.Targets[:1]
+	_, err = scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+	require.NoError(t, err, "no target resizes")
+}
+
 // TestRunBatches pins the size of Run's batches: every target read once
 // per pass, at most batchLen (n/(4 × workers), ≤ 256) to a batch read, or
 // Config.BatchSize when set (up to the fleet).

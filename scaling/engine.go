@@ -84,7 +84,10 @@ func (f FencerFunc) Fence(ctx context.Context, planID string, step int) error {
 type Cloud struct {
 	// Scaler reads and sets groups' capacity. Required to scale groups.
 	Scaler provider.Scaler
-	// Resizer resizes instances and functions. Required to resize.
+	// Resizer resizes instances and functions. Required to resize: a
+	// resize step on an engine without one stops its plan with an error
+	// matching provider.ErrInvalid naming cloud.resizer (and
+	// NewAutoscaler refuses a policy that executes vertical strategies).
 	Resizer provider.Resizer
 	// Inventory re-reads a resource's size after a resize. Required to
 	// verify a resize.

@@ -70,11 +70,14 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // the step and Stage and wrapping the cause — the gate or the rate
 // limiter failing (a rule error, an audit that could not be recorded:
 // they stop the plan, fail closed, with status blocked or rate_limited), a
-// fence that refused (stopped), a capacity changed outside the plan
-// (ErrDrift, stopped), a provider error (stopped when nothing changed,
-// else rolled back), a step not verified (ErrNotVerified, rolled back), a
-// rollback that failed (ErrRollback, failed). A plan interrupted by ctx
-// returns ctx's error and status interrupted.
+// fence that refused (stopped), an engine without the provider capability
+// a step writes with (provider.ErrInvalid naming cloud.resizer or
+// cloud.scaler, at StageAct: stopped before the step is fenced or
+// gated), a capacity changed outside the plan (ErrDrift, stopped), a
+// provider error (stopped when nothing changed, else rolled back), a step
+// not verified (ErrNotVerified, rolled back), a rollback that failed
+// (ErrRollback, failed). A plan interrupted by ctx returns ctx's error
+// and status interrupted.
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
@@ -283,6 +286,10 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	p := x.Plan
 	s := x.Steps[i].Step
+	if err := e.writable(s); err != nil {
+		e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err})
+		return false
+	}
 	if e.fencer != nil {
 		if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
 			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
@@ -407,6 +414,9 @@ func direction(s PlanStep) ratelimit.Direction {
 // write sets the capacity (or size), retrying throttling with backoff on
 // the engine's clock until RetryDeadline.
 func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.CapacitySpec, toSize provider.Size) error {
+	if err := e.writable(s); err != nil {
+		return err
+	}
 	start := e.clock.Now()
 	backoff := e.cfg.RetryBackoff
 	for {
@@ -428,6 +438,23 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		}
 		backoff = min(2*backoff, DefaultMaxRetryBackoff)
 	}
+}
+
+// writable returns an error matching provider.ErrInvalid, naming the
+// Cloud field, when the engine lacks the provider capability step s
+// writes with: a Resizer for a resize, a Scaler for a change of capacity
+// (NewEngine requires only one of them).
+func (e *Engine) writable(s PlanStep) error {
+	if s.Action == safety.ActionResize {
+		if e.cloud.Resizer == nil {
+			return provider.Invalid("cloud.resizer", nil, "is required to resize")
+		}
+		return nil
+	}
+	if e.cloud.Scaler == nil {
+		return provider.Invalid("cloud.scaler", nil, "is required to scale groups")
+	}
+	return nil
 }
 
 // wait waits d on the engine's clock, or until ctx ends. An ended ctx

@@ -731,3 +731,44 @@ func TestSettleTimesOutOnTime(t *testing.T) {
 		assert.Equal(t, timeout, failed.Sub(executed))
 	})
 }
+
+// TestResizeWithoutAResizerStops: an engine that has a Scaler and an
+// Inventory but no Resizer (NewEngine needs only one of Scaler and
+// Resizer) refuses a resize step before fencing or gating it: the plan
+// stops with a StepError at StageAct matching provider.ErrInvalid and
+// naming cloud.resizer, the step is skipped and nothing is written — no
+// panic.
+func TestResizeWithoutAResizerStops(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+		g := &scriptedGate{}
+		var fenced atomic.Int32
+		fence := scaling.FencerFunc(func(context.Context, string, int) error { fenced.Add(1); return nil })
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Inventory: c, Metrics: c}, g, scaling.WithFencer(fence))
+		require.NoError(t, err)
+		res, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "fn", Resource: res},
+			Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}}}, scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		var x scaling.Execution
+		require.NotPanics(t, func() { x, err = e.Execute(t.Context(), p) })
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv)
+		assert.Equal(t, "cloud.resizer", inv.Field)
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, scaling.StageAct, serr.Stage)
+		assert.Equal(t, scaling.PlanStopped, x.Status)
+		assert.Equal(t, scaling.StepSkipped, x.Steps[0].Status)
+		assert.Empty(t, g.seen, "refused before the gate")
+		assert.Zero(t, fenced.Load(), "refused before the fence")
+		r, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		assert.Equal(t, 1024, r.Size.MemoryMiB)
+	})
+}
