@@ -45,6 +45,10 @@ type Gate interface {
 // OK stops the plan as rate_limited, without an error; an error stops it
 // too (fail closed) and is returned. When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.
+// A write cut off by its context may or may not have changed anything:
+// the reservation is kept in the step's record (StepRecord.Reservation)
+// and refunded when the plan is resumed and the target is found
+// unchanged, before the step reserves again.
 // Implementations must be safe for concurrent use.
 type Reserver interface {
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)

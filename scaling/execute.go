@@ -56,8 +56,9 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // record without acting, and a plan that was interrupted (ctx ended
 // between or within steps) resumes from the target's real capacity: a
 // step whose change took effect is not repeated, one that did not is
-// carried out. While a plan runs, another Execute of it returns
-// ErrPlanRunning. When the capacity is found neither where the plan left
+// carried out (the reservation its cut-off write spent, kept in its
+// StepRecord, is refunded before it reserves again). While a plan runs,
+// another Execute of it returns ErrPlanRunning. When the capacity is found neither where the plan left
 // it nor where it was going, the plan stops (ErrDrift) without acting.
 //
 // A plan that stops is not an error: Execution.Status says how the plan
@@ -250,7 +251,13 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				sr.Status, sr.At, sr.Reason = StepExecuted, e.clock.Now(), "found in effect"
 			}
 		case actual.matches(s.From, s.FromSize):
-			sr.Status = StepPending // an interrupted write that did not take effect
+			// An interrupted write that did not take effect: its
+			// reservation bought nothing, and the step reserves again.
+			if sr.Status == StepExecuting && e.refund(ctx, p, sr) {
+				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted while refunding an interrupted write: "+ctx.Err().Error()
+				return
+			}
+			sr.Status = StepPending
 			if !e.act(ctx, x, i) {
 				return
 			}
@@ -339,23 +346,25 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), nil))
 		}
 	}
-	x.Steps[i].Status, x.Steps[i].At = StepExecuting, e.clock.Now()
+	// The reservation is kept with the step (and saved with it) so that a
+	// write the context cuts off is refunded by the resume that finds it
+	// changed nothing.
+	x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reservation = StepExecuting, e.clock.Now(), res
 	e.save(ctx, x)
 	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
 	if err != nil {
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
 		if ctx.Err() != nil {
 			// Whether the write took effect is unknown: the next run reads
-			// the capacity and decides.
+			// the capacity and decides (refunding the reservation when
+			// nothing changed).
 			x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted while writing: "+err.Error()
 			return false
 		}
 		actual, rerr := e.read(ctx, p)
 		unchanged := rerr == nil && actual.matches(s.From, s.FromSize)
-		if unchanged && e.reserver != nil && res.OK() {
-			if cerr := e.reserver.CancelAt(ctx, e.clock.Now(), res); cerr != nil {
-				e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
-			}
+		if unchanged {
+			e.refund(ctx, p, &x.Steps[i])
 		}
 		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepFailed, e.clock.Now(), err.Error()
 		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
@@ -373,6 +382,26 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	e.emit(e.stepEvent(p, s, EventStepExecuted, d.Summary(), nil))
 	e.save(ctx, x)
 	return true
+}
+
+// refund passes the reservation of step record sr, whose write changed
+// nothing, to the Reserver's CancelAt and clears it from the record. A
+// refund that fails is logged (the plan's outcome does not depend on it)
+// and cleared, unless ctx ended: then it reports true and the record
+// keeps the reservation, for the resume to refund (cancelling a
+// reservation already refunded does nothing).
+func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupted bool) {
+	if e.reserver == nil || !sr.Reservation.OK() {
+		return false
+	}
+	if err := e.reserver.CancelAt(ctx, e.clock.Now(), sr.Reservation); err != nil {
+		e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", sr.Step.Index, "err", err)
+		if ctx.Err() != nil {
+			return true
+		}
+	}
+	sr.Reservation = ratelimit.Reservation{}
+	return false
 }
 
 // clamp shortens step i to granted instances and re-splits the rest of

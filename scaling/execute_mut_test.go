@@ -2,9 +2,11 @@ package scaling_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -732,6 +734,60 @@ func TestSettleTimesOutOnTime(t *testing.T) {
 	})
 }
 
+// jsonJournal is a Journal that keeps each execution as JSON, as a
+// host's persistent journal does: what it returns is what the JSON holds
+// (no Err), as after a restart.
+type jsonJournal struct {
+	mu   sync.Mutex
+	byID map[string][]byte
+}
+
+func newJSONJournal() *jsonJournal { return &jsonJournal{byID: map[string][]byte{}} }
+
+func (j *jsonJournal) Load(_ context.Context, id string) (scaling.Execution, bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, ok := j.byID[id]
+	if !ok {
+		return scaling.Execution{}, false, nil
+	}
+	var x scaling.Execution
+	err := json.Unmarshal(b, &x)
+	return x, true, err
+}
+
+func (j *jsonJournal) Save(_ context.Context, x scaling.Execution) error {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.byID[x.Plan.ID] = b
+	return nil
+}
+
+func (j *jsonJournal) Unfinished(ctx context.Context, target string) ([]scaling.Execution, error) {
+	j.mu.Lock()
+	ids := make([]string, 0, len(j.byID))
+	for id := range j.byID {
+		ids = append(ids, id)
+	}
+	j.mu.Unlock()
+	var out []scaling.Execution
+	for _, id := range ids {
+		x, _, err := j.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if x.Plan.Target.ID == target && !x.Status.Final() {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b scaling.Execution) int { return a.Plan.CreatedAt.Compare(b.Plan.CreatedAt) })
+	return out, nil
+}
+
 // TestResizeWithoutAResizerStops: an engine that has a Scaler and an
 // Inventory but no Resizer (NewEngine needs only one of Scaler and
 // Resizer) refuses a resize step before fencing or gating it: the plan
@@ -770,5 +826,94 @@ func TestResizeWithoutAResizerStops(t *testing.T) {
 		r, err := c.Get(t.Context(), "fn")
 		require.NoError(t, err)
 		assert.Equal(t, 1024, r.Size.MemoryMiB)
+	})
+}
+
+// TestInterruptedWriteRefundedOnResume: a write cut off by its context
+// that changed nothing spent a reservation on nothing. The reservation
+// is kept in the step's record; the resume that finds the group
+// unchanged refunds it before reserving again, so that with the default
+// budget (300 s between events) the resumed step is allowed rather than
+// denied by its own spent reservation — also on a new engine over a
+// journal that keeps JSON (a restart).
+func TestInterruptedWriteRefundedOnResume(t *testing.T) {
+	t.Parallel()
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprint("restart=", restart), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Latency: time.Minute, Times: 1})
+				require.NoError(t, err)
+				lim, err := ratelimit.New(ratelimit.Config{})
+				require.NoError(t, err)
+				var j scaling.Journal = scaling.NewMemoryJournal()
+				if restart {
+					j = newJSONJournal()
+				}
+				engine := func() *scaling.Engine {
+					e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+						scaling.WithReserver(lim), scaling.WithJournal(j))
+					require.NoError(t, err)
+					return e
+				}
+				e := engine()
+				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				defer cancel()
+				x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, scaling.PlanInterrupted, x.Status)
+				assert.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+				assert.Equal(t, ratelimit.Allowed, x.Steps[0].Reservation.Outcome, "the step keeps what it reserved")
+				assert.Empty(t, setCapacityOps(c), "the cut-off write changed nothing")
+
+				if restart {
+					e = engine()
+				}
+				xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+				require.NoError(t, err)
+				require.Len(t, xs, 1)
+				assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 6, capa.Desired)
+				stats, err := lim.Stats(t.Context())
+				require.NoError(t, err)
+				require.Len(t, stats.Buckets, 1)
+				assert.Equal(t, 1, stats.Buckets[0].InWindow, "the reservation spent on nothing was refunded")
+			})
+		})
+	}
+}
+
+// TestJournalOfAnEarlierVersionResumes: an interrupted plan recorded
+// before steps kept their reservation (JSON without "reservation") still
+// loads and is resumed as before: its step, found unchanged, is carried
+// out.
+func TestJournalOfAnEarlierVersionResumes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		r := &scriptedReserver{}
+		j := newJSONJournal()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithReserver(r), scaling.WithJournal(j))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		x := scaling.Execution{Plan: p, Status: scaling.PlanInterrupted, Reason: "interrupted while writing: context canceled"}
+		for _, s := range p.Steps {
+			x.Steps = append(x.Steps, scaling.StepRecord{Step: s, Status: scaling.StepExecuting})
+		}
+		b, err := json.Marshal(x)
+		require.NoError(t, err)
+		require.NotContains(t, string(b), `"reservation"`)
+		j.byID[p.ID] = b
+
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+		assert.Len(t, r.seen, 1)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 6, capa.Desired)
 	})
 }

@@ -55,6 +55,12 @@ type StepRecord struct {
 	// Reason says what happened (a safety decision, a rate-limit reason,
 	// a verification finding).
 	Reason string `json:"reason,omitempty"`
+	// Reservation is the rate limiter's reservation the step's write
+	// spent (WithReserver), kept so that a write interrupted by its
+	// context that turns out to have changed nothing is refunded when the
+	// plan is resumed. Zero without a rate limiter, before the step
+	// reserved and once it was refunded.
+	Reservation ratelimit.Reservation `json:"reservation,omitzero"`
 }
 
 // clone returns a copy of x that shares no slices with it.
