@@ -47,8 +47,8 @@ type Gate interface {
 // nothing, the engine passes the reservation to CancelAt to refund it.
 // A write cut off by its context may or may not have changed anything:
 // the reservation is kept in the step's record (StepRecord.Reservation)
-// and refunded when the plan is resumed and the target is found
-// unchanged, before the step reserves again.
+// and refunded when the plan is resumed (or ended for its age) and the
+// target is found unchanged, before the step reserves again.
 // Implementations must be safe for concurrent use.
 type Reserver interface {
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)

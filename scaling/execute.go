@@ -55,10 +55,11 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // Execute is idempotent: a plan whose execution is final returns its
 // record without acting, and a plan that was interrupted (ctx ended
 // between or within steps) resumes from the target's real capacity: a
-// step whose change took effect is not repeated, one that did not is
-// carried out (the reservation its cut-off write spent, kept in its
-// StepRecord, is refunded before it reserves again). While a plan runs,
-// another Execute of it returns ErrPlanRunning. When the capacity is found neither where the plan left
+// step whose change took effect is not repeated (its change is recorded
+// in the History), one that did not is carried out (the reservation its
+// cut-off write spent, kept in its StepRecord, is refunded before it
+// reserves again). While a plan runs, another Execute of it returns
+// ErrPlanRunning. When the capacity is found neither where the plan left
 // it nor where it was going, the plan stops (ErrDrift) without acting.
 //
 // A plan that stops is not an error: Execution.Status says how the plan
@@ -115,10 +116,15 @@ var errJournal = errors.New("journal")
 
 // Resume continues the target's unfinished plans (interrupted by a
 // cancelled context or a crash), oldest first, and returns their
-// executions. A plan older than maxAge is stopped instead (its steps done
-// stay; the next decision starts from the real capacity). Plans running
-// in this process are left alone. A journal that cannot be read is an
-// error and nothing is resumed.
+// executions; the error joins theirs. A plan older than maxAge is not
+// resumed but stopped, without acting (its steps done stay; the next
+// decision starts from the real capacity): a step whose write the
+// interruption cut off is first reconciled with the target's state, so
+// that a write that took effect is recorded as executed and in the
+// History, and one that did not is skipped and its reservation refunded.
+// When that step's target cannot be read, the plan is left unfinished
+// and the error returned. Plans running in this process are left alone.
+// A journal that cannot be read is an error and nothing is resumed.
 func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
 	xs, err := e.journal.Unfinished(ctx, target)
 	if err != nil {
@@ -133,11 +139,14 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 			continue
 		}
 		if maxAge > 0 && now.Sub(x.Plan.CreatedAt) > maxAge {
-			x.Status, x.Err, x.Reason = PlanStopped, nil, fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
-			e.skipRest(&x, x.Reason)
-			e.save(ctx, &x)
-			e.emit(Event{Time: e.clock.Now(), Kind: EventPlanStopped, Target: target, PlanID: x.Plan.ID, Strategy: x.Plan.Strategy, Reason: x.Reason})
-			out = append(out, x)
+			done, ok, err := e.abandon(ctx, x.Plan.ID, maxAge)
+			if !ok {
+				continue // running in this process meanwhile
+			}
+			out = append(out, done)
+			if err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		done, err := e.Execute(ctx, x.Plan)
@@ -243,12 +252,8 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 		switch {
 		case actual.matches(s.To, s.ToSize):
 			// Already in effect: a resumed step whose write went through.
-			if sr.Status == StepExecuting {
-				e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
-					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
-			}
 			if sr.Status == StepPending || sr.Status == StepExecuting {
-				sr.Status, sr.At, sr.Reason = StepExecuted, e.clock.Now(), "found in effect"
+				e.inEffect(p, sr)
 			}
 		case actual.matches(s.From, s.FromSize):
 			// An interrupted write that did not take effect: its
@@ -402,6 +407,85 @@ func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupte
 	}
 	sr.Reservation = ratelimit.Reservation{}
 	return false
+}
+
+// inEffect marks step record rec, found in effect, executed. When an
+// interruption left it executing, the write was this plan's and took
+// effect: its change is recorded in the History, once (rec is executed
+// from now on).
+func (e *Engine) inEffect(p Plan, rec *StepRecord) {
+	s := rec.Step
+	if rec.Status == StepExecuting {
+		e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+	}
+	rec.Status, rec.At, rec.Reason = StepExecuted, e.clock.Now(), "found in effect"
+}
+
+// inFlight returns the step record an interruption left executing (the
+// provider was called; whether it changed anything is unknown), if any.
+// There is at most one: steps are written one at a time.
+func (x *Execution) inFlight() *StepRecord {
+	for i := range x.Steps {
+		if x.Steps[i].Status == StepExecuting {
+			return &x.Steps[i]
+		}
+	}
+	return nil
+}
+
+// abandon ends the interrupted plan id, too old to be resumed (Resume's
+// maxAge), without acting. A step its interruption left executing is
+// first reconciled with the target's state, as run does: found in effect,
+// it is executed and its change recorded in the History; found where it
+// started, it is skipped and its reservation refunded; found elsewhere,
+// it failed. Then the plan stops. When the target cannot be read, the
+// plan is left as it is, for a later Resume, and the error returned. ok
+// is false when the plan runs in this process or is no longer in the
+// journal.
+func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (_ Execution, ok bool, _ error) {
+	if !e.lockPlan(id) {
+		return Execution{}, false, nil
+	}
+	defer e.unlockPlan(id)
+	x, found, err := e.journal.Load(ctx, id)
+	switch {
+	case err != nil:
+		return Execution{}, false, fmt.Errorf("scaling: resume %s: %w: %w", id, errJournal, err)
+	case !found:
+		return Execution{}, false, nil
+	case x.Status.Final(): // finished meanwhile
+		return x, true, x.Err
+	}
+	p := x.Plan
+	reason := fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
+	if rec := x.inFlight(); rec != nil {
+		s := rec.Step
+		actual, err := e.read(ctx, p)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return x, true, cerr
+			}
+			return x, true, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err}
+		}
+		switch {
+		case actual.matches(s.To, s.ToSize):
+			e.inEffect(p, rec)
+		case actual.matches(s.From, s.FromSize):
+			if e.refund(ctx, p, rec) {
+				return x, true, ctx.Err()
+			}
+			rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), reason+"; its interrupted write did not take effect"
+		default:
+			rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(),
+				fmt.Sprintf("%s; %v: found %s, expected %s or %s", reason, ErrDrift, actual, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))
+		}
+	}
+	x.Status, x.Err, x.Reason = PlanStopped, nil, reason
+	e.skipRest(&x, x.Reason)
+	e.save(ctx, &x)
+	e.emit(Event{Time: e.clock.Now(), Kind: EventPlanStopped, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy, Reason: x.Reason})
+	return x, true, nil
 }
 
 // clamp shortens step i to granted instances and re-splits the rest of

@@ -885,6 +885,119 @@ func TestInterruptedWriteRefundedOnResume(t *testing.T) {
 	}
 }
 
+// TestStalePlanReconcilesItsInFlightStep: Resume ends a plan older than
+// maxAge without acting, but first reads the target for the step whose
+// write the interruption cut off: a write that took effect is executed
+// ("found in effect") and recorded once in the History, which the HPA's
+// rate policies count; one that did not is skipped and its reservation
+// refunded. While the target cannot be read, the plan is left
+// interrupted (a later Resume ends it) and the read's error returned.
+func TestStalePlanReconcilesItsInFlightStep(t *testing.T) {
+	t.Parallel()
+	errRead := errors.New("capacity read refused")
+	for _, tc := range []struct {
+		name      string
+		landed    bool // the cut-off write took effect
+		readFails bool // the first Resume's read fails
+	}{
+		{"in effect", true, false},
+		{"not in effect", false, false},
+		{"unreadable, then in effect", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				var scaler provider.Scaler = c
+				if tc.landed {
+					scaler = &lostReply{Cloud: c, cancel: cancel}
+				} else {
+					_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Latency: time.Minute, Times: 1})
+					require.NoError(t, err)
+					time.AfterFunc(30*time.Second, cancel)
+				}
+				var (
+					mu        sync.Mutex
+					reserved  []ratelimit.Reservation
+					cancelled []ratelimit.Reservation
+				)
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						mu.Lock()
+						defer mu.Unlock()
+						res := ratelimit.Reservation{ID: uint64(len(reserved) + 1), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+						reserved = append(reserved, res)
+						return res, nil
+					},
+					cancel: func(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+						mu.Lock()
+						defer mu.Unlock()
+						cancelled = append(cancelled, res)
+						return nil
+					},
+				}
+				rec := &recorder{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: scaler, Metrics: c}, safetyGate(t),
+					scaling.WithReserver(r), scaling.WithObserver(rec))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+				x, err := e.Execute(ctx, p)
+				require.Error(t, err)
+				require.Equal(t, scaling.PlanInterrupted, x.Status)
+				require.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+
+				later := time.Now().Add(20 * time.Minute) // the next Run comes later than PlanTTL
+				if tc.readFails {
+					_, err := c.InjectFault(memory.Fault{Op: memory.OpCapacity, Err: errRead, Times: 1})
+					require.NoError(t, err)
+					xs, err := e.Resume(t.Context(), "web", later, 15*time.Minute)
+					require.ErrorIs(t, err, errRead)
+					var serr *scaling.StepError
+					require.ErrorAs(t, err, &serr)
+					assert.Equal(t, scaling.StageRead, serr.Stage)
+					require.Len(t, xs, 1)
+					assert.Equal(t, scaling.PlanInterrupted, xs[0].Status, "left for a later Resume")
+					assert.Equal(t, scaling.StepExecuting, xs[0].Steps[0].Status)
+					assert.Empty(t, e.History("web").Changes)
+				}
+				xs, err := e.Resume(t.Context(), "web", later, 15*time.Minute)
+				require.NoError(t, err)
+				require.Len(t, xs, 1)
+				assert.Equal(t, scaling.PlanStopped, xs[0].Status)
+				assert.Equal(t, "interrupted plan older than 15m0s not resumed", xs[0].Reason)
+				assert.Equal(t, 1, rec.count(scaling.EventPlanStopped))
+				again, err := e.Execute(t.Context(), p)
+				require.NoError(t, err)
+				assert.Equal(t, xs[0].Steps, again.Steps, "the journal holds the reconciled step")
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				changes := e.History("web").Changes
+				mu.Lock()
+				defer mu.Unlock()
+				require.Len(t, reserved, 1, "nothing is reserved again")
+				if !tc.landed {
+					assert.Equal(t, scaling.StepSkipped, xs[0].Steps[0].Status)
+					assert.Contains(t, xs[0].Steps[0].Reason, "did not take effect")
+					assert.Equal(t, 4, capa.Desired)
+					assert.Empty(t, changes)
+					assert.Equal(t, reserved, cancelled, "the reservation spent on nothing is refunded")
+					return
+				}
+				assert.Equal(t, scaling.StepExecuted, xs[0].Steps[0].Status)
+				assert.Equal(t, "found in effect", xs[0].Steps[0].Reason)
+				assert.Equal(t, 6, capa.Desired)
+				assert.Len(t, setCapacityOps(c), 1, "not written again")
+				require.Len(t, changes, 1, "the change 4→6 happened: the History holds it")
+				assert.Equal(t, p.ID, changes[0].PlanID)
+				assert.Equal(t, 4, changes[0].From.Desired)
+				assert.Equal(t, 6, changes[0].To.Desired)
+				assert.Empty(t, cancelled, "the reservation bought the change")
+			})
+		})
+	}
+}
+
 // TestJournalOfAnEarlierVersionResumes: an interrupted plan recorded
 // before steps kept their reservation (JSON without "reservation") still
 // loads and is resumed as before: its step, found unchanged, is carried

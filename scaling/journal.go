@@ -58,8 +58,8 @@ type StepRecord struct {
 	// Reservation is the rate limiter's reservation the step's write
 	// spent (WithReserver), kept so that a write interrupted by its
 	// context that turns out to have changed nothing is refunded when the
-	// plan is resumed. Zero without a rate limiter, before the step
-	// reserved and once it was refunded.
+	// plan is resumed (or stopped). Zero without a rate limiter, before
+	// the step reserved and once it was refunded.
 	Reservation ratelimit.Reservation `json:"reservation,omitzero"`
 }
 

@@ -243,6 +243,11 @@ type StepStatus string
 //	   │            │           └────► failed (not verified) ─► rolled_back
 //	   │            └─► failed ─► rolled_back
 //	   └─► skipped (the plan stopped before it)
+//
+// A step an interruption left executing is reconciled with the target's
+// state when its plan is resumed: found in effect it is executed, found
+// where it started it is pending again (or skipped, in a plan too old to
+// be resumed).
 const (
 	StepPending    StepStatus = "pending"
 	StepExecuting  StepStatus = "executing" // the provider was called; whether it changed anything is not known yet
