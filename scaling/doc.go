@@ -79,8 +79,9 @@
 // Executing a plan twice changes the target once; a plan interrupted
 // (its context ended) is resumed from the real capacity, neither losing
 // nor repeating a step (a write cut off that changed nothing gets its
-// rate-limit reservation back); a capacity changed by someone else stops
-// the plan (ErrDrift). With several replicas, WithFencer makes every write depend
+// rate-limit reservation back), and a rollback interrupted is finished
+// by the resume; a capacity changed by someone else stops the plan
+// (ErrDrift). With several replicas, WithFencer makes every write depend
 // on the leader's coord fence, so a deposed leader cannot act.
 //
 // The engine depends on small interfaces it declares: Gate (a

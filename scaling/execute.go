@@ -58,9 +58,12 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // step whose change took effect is not repeated (its change is recorded
 // in the History), one that did not is carried out (the reservation its
 // cut-off write spent, kept in its StepRecord, is refunded before it
-// reserves again). While a plan runs, another Execute of it returns
-// ErrPlanRunning. When the capacity is found neither where the plan left
-// it nor where it was going, the plan stops (ErrDrift) without acting.
+// reserves again). A plan interrupted while rolling back
+// (Execution.RollbackCause set) resumes its rollback, from the target's
+// real capacity, instead. While a plan runs, another Execute of it
+// returns ErrPlanRunning. When the capacity is found neither where the
+// plan left it nor where it was going, the plan stops (ErrDrift) without
+// acting.
 //
 // A plan that stops is not an error: Execution.Status says how the plan
 // ended (see PlanStatus), and the error is nil when it completed, when
@@ -78,8 +81,8 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // gated), a capacity changed outside the plan (ErrDrift, stopped), a
 // provider error (stopped when nothing changed, else rolled back), a step
 // not verified (ErrNotVerified, rolled back), a rollback that failed
-// (ErrRollback, failed). A plan interrupted by ctx returns ctx's error
-// and status interrupted.
+// (ErrRollback, failed). A plan interrupted by ctx, also while rolling
+// back, returns ctx's error and status interrupted.
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
@@ -105,7 +108,11 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	}
 	x.Status, x.Err, x.Reason, x.Gate, x.RateLimit = PlanRunning, nil, "", nil, nil
 	e.save(ctx, &x)
-	e.run(ctx, &x)
+	if x.RollbackCause != "" {
+		e.resumeRollback(ctx, &x) // interrupted while rolling back
+	} else {
+		e.run(ctx, &x)
+	}
 	e.save(ctx, &x)
 	return x, x.Err
 }
@@ -117,11 +124,13 @@ var errJournal = errors.New("journal")
 // Resume continues the target's unfinished plans (interrupted by a
 // cancelled context or a crash), oldest first, and returns their
 // executions; the error joins theirs. A plan older than maxAge is not
-// resumed but stopped, without acting (its steps done stay; the next
+// resumed but ended, without acting (its steps done stay; the next
 // decision starts from the real capacity): a step whose write the
 // interruption cut off is first reconciled with the target's state, so
 // that a write that took effect is recorded as executed and in the
-// History, and one that did not is skipped and its reservation refunded.
+// History, and one that did not is skipped and its reservation refunded;
+// then the plan stops (no error), or, when it was interrupted while
+// rolling back, fails (ErrRollback: the change it was undoing stays).
 // When that step's target cannot be read, the plan is left unfinished
 // and the error returned. Plans running in this process are left alone.
 // A journal that cannot be read is an error and nothing is resumed.
@@ -253,7 +262,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 		case actual.matches(s.To, s.ToSize):
 			// Already in effect: a resumed step whose write went through.
 			if sr.Status == StepPending || sr.Status == StepExecuting {
-				e.inEffect(p, sr)
+				e.inEffect(p, sr, false)
 			}
 		case actual.matches(s.From, s.FromSize):
 			// An interrupted write that did not take effect: its
@@ -412,26 +421,33 @@ func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupte
 // inEffect marks step record rec, found in effect, executed. When an
 // interruption left it executing, the write was this plan's and took
 // effect: its change is recorded in the History, once (rec is executed
-// from now on).
-func (e *Engine) inEffect(p Plan, rec *StepRecord) {
+// from now on); rollback says it was a rollback step.
+func (e *Engine) inEffect(p Plan, rec *StepRecord, rollback bool) {
 	s := rec.Step
 	if rec.Status == StepExecuting {
-		e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+		e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: rollback,
 			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 	}
 	rec.Status, rec.At, rec.Reason = StepExecuted, e.clock.Now(), "found in effect"
 }
 
 // inFlight returns the step record an interruption left executing (the
-// provider was called; whether it changed anything is unknown), if any.
-// There is at most one: steps are written one at a time.
-func (x *Execution) inFlight() *StepRecord {
+// provider was called; whether it changed anything is unknown), if any,
+// and whether it is a rollback step. There is at most one: steps are
+// written one at a time, and a rollback starts after the plan's step
+// that failed is marked so.
+func (x *Execution) inFlight() (rec *StepRecord, rollback bool) {
 	for i := range x.Steps {
 		if x.Steps[i].Status == StepExecuting {
-			return &x.Steps[i]
+			return &x.Steps[i], false
 		}
 	}
-	return nil
+	for i := range x.Rollback {
+		if x.Rollback[i].Status == StepExecuting {
+			return &x.Rollback[i], true
+		}
+	}
+	return nil, false
 }
 
 // abandon ends the interrupted plan id, too old to be resumed (Resume's
@@ -439,10 +455,11 @@ func (x *Execution) inFlight() *StepRecord {
 // first reconciled with the target's state, as run does: found in effect,
 // it is executed and its change recorded in the History; found where it
 // started, it is skipped and its reservation refunded; found elsewhere,
-// it failed. Then the plan stops. When the target cannot be read, the
-// plan is left as it is, for a later Resume, and the error returned. ok
-// is false when the plan runs in this process or is no longer in the
-// journal.
+// it failed. Then a plan that was not rolling back stops (no error), and
+// one whose rollback was interrupted fails (ErrRollback: the change it
+// was undoing stays). When the target cannot be read, the plan is left
+// as it is, for a later Resume, and the error returned. ok is false when
+// the plan runs in this process or is no longer in the journal.
 func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (_ Execution, ok bool, _ error) {
 	if !e.lockPlan(id) {
 		return Execution{}, false, nil
@@ -459,7 +476,7 @@ func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (
 	}
 	p := x.Plan
 	reason := fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
-	if rec := x.inFlight(); rec != nil {
+	if rec, rollback := x.inFlight(); rec != nil {
 		s := rec.Step
 		actual, err := e.read(ctx, p)
 		if err != nil {
@@ -470,7 +487,7 @@ func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (
 		}
 		switch {
 		case actual.matches(s.To, s.ToSize):
-			e.inEffect(p, rec)
+			e.inEffect(p, rec, rollback)
 		case actual.matches(s.From, s.FromSize):
 			if e.refund(ctx, p, rec) {
 				return x, true, ctx.Err()
@@ -480,6 +497,13 @@ func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (
 			rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(),
 				fmt.Sprintf("%s; %v: found %s, expected %s or %s", reason, ErrDrift, actual, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))
 		}
+	}
+	if x.RollbackCause != "" {
+		cause := x.rollbackCause()
+		e.skipRest(&x, reason)
+		e.rollbackFailed(&x, cause, errors.New(reason))
+		e.save(ctx, &x)
+		return x, true, x.Err
 	}
 	x.Status, x.Err, x.Reason = PlanStopped, nil, reason
 	e.skipRest(&x, x.Reason)
@@ -721,24 +745,75 @@ func (e *Engine) settle(ctx context.Context, p Plan, spec provider.CapacitySpec,
 	}
 }
 
-// rollback undoes the plan from the target's real state back to the
-// plan's From, through the gate, with gradual steps; each is verified to
-// settle. It sets the plan's final status.
+// rollback starts undoing the plan after cause (a step failed or was not
+// verified): it marks the plan as rolling back (RollbackCause) and saves
+// it, so that an interruption from here on leaves a plan whose resume
+// finishes the rollback, then rolls back (undo).
 func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 	p := x.Plan
 	e.skipRest(x, "rolled back")
-	x.Err = cause
+	x.Err, x.RollbackCause, x.rollbackErr = cause, cause.Error(), cause
 	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackStarted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
 		From: p.To, To: p.From, FromSize: p.ToSize, ToSize: p.FromSize, Reason: cause.Error(), Err: cause})
+	e.save(ctx, x)
+	e.undo(ctx, x, cause)
+}
+
+// resumeRollback finishes the rollback of a plan interrupted while it
+// rolled back, from the target's real state.
+func (e *Engine) resumeRollback(ctx context.Context, x *Execution) {
+	cause := x.rollbackCause()
+	x.Err = cause
+	e.undo(ctx, x, cause)
+}
+
+// rollbackCause returns the cause of x's rollback: the error itself when
+// the journal kept it (in memory), else an error of its text.
+func (x *Execution) rollbackCause() error {
+	if x.rollbackErr == nil {
+		x.rollbackErr = errors.New(x.RollbackCause)
+	}
+	return x.rollbackErr
+}
+
+// rollbackFailed ends the plan as failed: its rollback after cause did
+// not finish, because of err.
+func (e *Engine) rollbackFailed(x *Execution, cause, err error) {
+	p := x.Plan
+	x.Status, x.Reason = PlanFailed, fmt.Sprintf("%v; rollback failed: %v", cause, err)
+	x.Err = errors.Join(cause, &StepError{PlanID: p.ID, Step: 0, Stage: StageRollback, Err: fmt.Errorf("%w: %w", ErrRollback, err)})
+	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackFailed, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy, Reason: x.Reason, Err: x.Err})
+}
+
+// undo rolls the plan back from the target's real state to the plan's
+// From, through the gate, with gradual steps numbered on after the
+// rollback steps already recorded; each is verified to settle. A rollback
+// step an interruption left behind (executing, or executed and not yet
+// settled) is first reconciled with the target's state: found in effect,
+// it is recorded and settled; found where it started, skipped. undo sets
+// the plan's final status, or interrupted when ctx ends: the plan keeps
+// RollbackCause, and its resume finishes the rollback.
+func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
+	p := x.Plan
 	fail := func(err error) {
-		x.Status, x.Reason = PlanFailed, fmt.Sprintf("%v; rollback failed: %v", cause, err)
-		x.Err = errors.Join(cause, &StepError{PlanID: p.ID, Step: 0, Stage: StageRollback, Err: fmt.Errorf("%w: %w", ErrRollback, err)})
-		e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackFailed, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy, Reason: x.Reason, Err: x.Err})
+		if cerr := ctx.Err(); cerr != nil {
+			// Cut off, not failed: the change stays unverified until the
+			// resume rolls back from wherever the target is then.
+			x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted while rolling back: "+err.Error()
+			return
+		}
+		e.rollbackFailed(x, cause, err)
 	}
 	actual, err := e.read(ctx, p)
 	if err != nil {
 		fail(fmt.Errorf("read: %w", err))
 		return
+	}
+	if n := len(x.Rollback); n > 0 {
+		if err := e.reconcileRollback(ctx, p, &x.Rollback[n-1], actual); err != nil {
+			fail(err)
+			return
+		}
 	}
 	var steps []PlanStep
 	if p.Target.horizontal() {
@@ -746,8 +821,9 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 	} else if !sizeMatches(actual.size, p.FromSize) {
 		steps = []PlanStep{{Action: safety.ActionResize, FromSize: actual.size, ToSize: p.FromSize}}
 	}
-	for k, s := range steps {
-		s.Index = len(x.Steps) + k + 1
+	for _, s := range steps {
+		n := len(x.Rollback) + 1 // the rollback step's number
+		s.Index = len(x.Steps) + n
 		if e.fencer != nil {
 			if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
 				fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
@@ -755,7 +831,7 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 			}
 		}
 		prop := e.proposal(p, s, e.clock.Now())
-		prop.ID = fmt.Sprintf("%s/rollback-%d", p.ID, k+1)
+		prop.ID = fmt.Sprintf("%s/rollback-%d", p.ID, n)
 		prop.Reason = "rollback: " + cause.Error()
 		d, err := e.gate.Check(ctx, prop)
 		if err == nil && !d.Allowed {
@@ -766,23 +842,24 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err})
 			return
 		}
+		x.Rollback = append(x.Rollback, StepRecord{Step: s, Status: StepExecuting, At: e.clock.Now()})
+		e.save(ctx, x)
+		rec := &x.Rollback[len(x.Rollback)-1]
 		if err := e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize); err != nil {
+			if ctx.Err() == nil {
+				rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(), err.Error()
+			} // else whether it took effect is unknown: the resume reads it
 			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err})
 			return
 		}
-		at := e.clock.Now()
-		e.recordChange(p.Target.ID, Change{At: at, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
+		rec.Status, rec.At = StepExecuted, e.clock.Now()
+		e.recordChange(p.Target.ID, Change{At: rec.At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
 			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
-		rec := StepRecord{Step: s, Status: StepExecuted, At: at}
-		if _, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout); err != nil {
-			rec.Status, rec.Reason = StepFailed, err.Error()
-			x.Rollback = append(x.Rollback, rec)
-			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageVerify, Err: err})
+		if err := e.settleRollback(ctx, p, rec); err != nil {
+			fail(err)
 			return
 		}
-		rec.Status = StepVerified
-		x.Rollback = append(x.Rollback, rec)
-		e.emit(e.stepEvent(p, s, EventRollbackStep, "rolled back", nil))
+		e.save(ctx, x)
 	}
 	for i := range x.Steps {
 		if x.Steps[i].Status == StepExecuted || x.Steps[i].Status == StepVerified || x.Steps[i].Status == StepFailed {
@@ -792,6 +869,47 @@ func (e *Engine) rollback(ctx context.Context, x *Execution, cause error) {
 	x.Status, x.Reason = PlanRolledBack, "rolled back: "+cause.Error()
 	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackCompleted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
 		From: p.To, To: p.From, FromSize: p.ToSize, ToSize: p.FromSize, Reason: x.Reason, Err: cause})
+}
+
+// reconcileRollback brings the last rollback step's record rec up to date
+// with the target's state actual when an interruption left it behind:
+// executing and found in effect, it is recorded (inEffect); executed (by
+// this run or found so), it is settled; executing and found where it
+// started, it is skipped (undo makes it again); anywhere else, it failed
+// (undo goes on from there).
+func (e *Engine) reconcileRollback(ctx context.Context, p Plan, rec *StepRecord, actual observed) error {
+	s := rec.Step
+	switch {
+	case rec.Status != StepExecuting && rec.Status != StepExecuted:
+		return nil
+	case actual.matches(s.To, s.ToSize):
+		if rec.Status == StepExecuting {
+			e.inEffect(p, rec, true)
+		}
+		return e.settleRollback(ctx, p, rec)
+	case rec.Status == StepExecuting && actual.matches(s.From, s.FromSize):
+		rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "interrupted; its write did not take effect"
+	default:
+		rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(), fmt.Sprintf("found %s, expected %s", actual, stateString(s.To, s.ToSize))
+	}
+	return nil
+}
+
+// settleRollback waits for the rollback step of record rec to settle:
+// then it is verified (EventRollbackStep); otherwise it failed and the
+// error is a StepError at StageVerify. When ctx ends it stays executed,
+// for the resume to settle.
+func (e *Engine) settleRollback(ctx context.Context, p Plan, rec *StepRecord) error {
+	s := rec.Step
+	if _, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout); err != nil {
+		if ctx.Err() == nil {
+			rec.Status, rec.Reason = StepFailed, err.Error()
+		}
+		return &StepError{PlanID: p.ID, Step: s.Index, Stage: StageVerify, Err: err}
+	}
+	rec.Status = StepVerified
+	e.emit(e.stepEvent(p, s, EventRollbackStep, "rolled back", nil))
+	return nil
 }
 
 // stepEvent is the event of one step.

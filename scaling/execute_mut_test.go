@@ -998,10 +998,177 @@ func TestStalePlanReconcilesItsInFlightStep(t *testing.T) {
 	}
 }
 
+// cancelOnRollbackStarted returns an observer that ends ctx (cancel) when
+// a rollback starts, as Run's context ending (a deploy, a SIGTERM) while
+// the plan rolls back, and records every event in rec.
+func cancelOnRollbackStarted(rec *recorder, cancel context.CancelFunc) scaling.Observer {
+	return scaling.ObserverFunc(func(ev scaling.Event) {
+		rec.Observe(ev)
+		if ev.Kind == scaling.EventRollbackStarted {
+			cancel()
+		}
+	})
+}
+
+// TestInterruptedRollbackIsResumed: a rollback cut off by the context
+// leaves the plan interrupted (not final: failed), marked as rolling back
+// (RollbackCause) in the journal; Resume finishes the rollback from the
+// real capacity rather than leaving the unverified change in place. On
+// the same engine the plan ends with the rollback's cause itself; after
+// a restart (a new engine over a journal that keeps JSON) with its text.
+func TestInterruptedRollbackIsResumed(t *testing.T) {
+	t.Parallel()
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprint("restart=", restart), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				setCPU(t, c, "web", 0.95) // the scale in is not verified: rolled back
+				var j scaling.Journal = scaling.NewMemoryJournal()
+				if restart {
+					j = newJSONJournal()
+				}
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				rec := &recorder{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+					scaling.WithObserver(cancelOnRollbackStarted(rec, cancel)), scaling.WithJournal(j))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+				x, err := e.Execute(ctx, p)
+				require.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, scaling.PlanInterrupted, x.Status)
+				assert.Contains(t, x.RollbackCause, "cpu mean ≤ 0.9 unhealthy")
+				assert.True(t, strings.HasPrefix(x.Reason, "interrupted while rolling back: "), x.Reason)
+				assert.Equal(t, scaling.StepFailed, x.Steps[0].Status)
+				assert.Zero(t, rec.count(scaling.EventRollbackFailed))
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				require.Equal(t, 3, capa.Desired, "the unverified scale in is still there")
+
+				if restart {
+					e, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+						scaling.WithObserver(rec), scaling.WithJournal(j))
+					require.NoError(t, err)
+				}
+				xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+				require.Len(t, xs, 1)
+				x = xs[0]
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+				require.Error(t, err, "the plan ends rolled back: its cause is the error")
+				assert.Contains(t, err.Error(), "cpu mean ≤ 0.9 unhealthy")
+				if !restart {
+					require.ErrorIs(t, err, scaling.ErrNotVerified)
+				}
+				assert.Equal(t, scaling.StepRolledBack, x.Steps[0].Status)
+				require.Len(t, x.Rollback, 1)
+				assert.Equal(t, scaling.StepVerified, x.Rollback[0].Status)
+				assert.Equal(t, 2, x.Rollback[0].Step.Index)
+				capa, err = c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 4, capa.Desired, "rolled back once resumed")
+				assert.Equal(t, 1, rec.count(scaling.EventRollbackStarted), "one rollback, started once")
+				assert.Equal(t, 1, rec.count(scaling.EventRollbackCompleted))
+				changes := e.History("web").Changes
+				require.NotEmpty(t, changes)
+				last := changes[len(changes)-1]
+				assert.True(t, last.Rollback)
+				assert.Equal(t, 3, last.From.Desired)
+				assert.Equal(t, 4, last.To.Desired)
+			})
+		})
+	}
+}
+
+// rollbackReplyLost is a Scaler whose first rollback write goes through
+// and then fails as if the caller's context had been cancelled while the
+// reply was on its way (it calls cancel).
+type rollbackReplyLost struct {
+	*memory.Cloud
+	cancel context.CancelFunc
+	lost   atomic.Bool
+}
+
+func (s *rollbackReplyLost) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	ref, _ := scaling.PlanFromContext(ctx)
+	if err := s.Cloud.SetCapacity(ctx, id, want); err != nil || !ref.Rollback || s.lost.Swap(true) {
+		return err
+	}
+	s.cancel()
+	return ctx.Err()
+}
+
+// TestResumedRollbackFindsItsWriteInEffect: a rollback step whose write
+// went through while the context ended (the reply was lost) is found in
+// effect by the resume: recorded once in the History as a rollback
+// change, settled, and not written again.
+func TestResumedRollbackFindsItsWriteInEffect(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &rollbackReplyLost{Cloud: c, cancel: cancel}, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		require.Len(t, x.Rollback, 1)
+		assert.Equal(t, scaling.StepExecuting, x.Rollback[0].Status, "whether the rollback write took effect is unknown")
+		require.Len(t, e.History("web").Changes, 1, "only the scale in is known")
+
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanRolledBack, xs[0].Status, xs[0].Reason)
+		require.Len(t, xs[0].Rollback, 1)
+		assert.Equal(t, scaling.StepVerified, xs[0].Rollback[0].Status)
+		assert.Equal(t, "found in effect", xs[0].Rollback[0].Reason)
+		assert.Len(t, setCapacityOps(c), 2, "4→3, then 3→4 once")
+		changes := e.History("web").Changes
+		require.Len(t, changes, 2)
+		assert.True(t, changes[1].Rollback)
+		assert.Equal(t, 4, changes[1].To.Desired)
+	})
+}
+
+// TestStaleInterruptedRollbackFails: Resume does not finish a rollback
+// interrupted longer ago than maxAge (the next decision starts from the
+// real capacity) but ends the plan failed with ErrRollback, reported as
+// an error: the change it was undoing stays.
+func TestStaleInterruptedRollbackFails(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+			scaling.WithObserver(cancelOnRollbackStarted(rec, cancel)))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.PlanInterrupted, x.Status)
+
+		xs, err := e.Resume(t.Context(), "web", time.Now().Add(20*time.Minute), 15*time.Minute)
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanFailed, xs[0].Status)
+		assert.Contains(t, xs[0].Reason, "rollback failed: interrupted plan older than 15m0s not resumed")
+		assert.Equal(t, 1, rec.count(scaling.EventRollbackFailed))
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 3, capa.Desired)
+		assert.Len(t, setCapacityOps(c), 1, "no rollback write")
+	})
+}
+
 // TestJournalOfAnEarlierVersionResumes: an interrupted plan recorded
-// before steps kept their reservation (JSON without "reservation") still
-// loads and is resumed as before: its step, found unchanged, is carried
-// out.
+// before steps kept their reservation and plans their rollback's cause
+// (JSON without "reservation" and "rollback_cause") still loads and is
+// resumed as before: its step, found unchanged, is carried out.
 func TestJournalOfAnEarlierVersionResumes(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -1018,6 +1185,7 @@ func TestJournalOfAnEarlierVersionResumes(t *testing.T) {
 		b, err := json.Marshal(x)
 		require.NoError(t, err)
 		require.NotContains(t, string(b), `"reservation"`)
+		require.NotContains(t, string(b), `"rollback_cause"`)
 		j.byID[p.ID] = b
 
 		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)

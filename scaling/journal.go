@@ -20,8 +20,18 @@ type Execution struct {
 	Status PlanStatus `json:"status"`
 	// Steps is each step's record, in order.
 	Steps []StepRecord `json:"steps"`
-	// Rollback records the rollback steps carried out, if any.
+	// Rollback records the rollback steps carried out, if any (one whose
+	// write the context cut off stays executing until the resume reads
+	// the target).
 	Rollback []StepRecord `json:"rollback,omitempty"`
+	// RollbackCause is set once the plan is being rolled back: the text of
+	// the failure that started the rollback (a step that failed or was
+	// not verified). A plan whose rollback was interrupted (its context
+	// ended) has status interrupted with RollbackCause set; resuming it
+	// finishes the rollback, from the target's real state, rather than
+	// carrying out the plan's steps. Empty in a journal written before
+	// it existed: such a plan was not rolling back.
+	RollbackCause string `json:"rollback_cause,omitempty"`
 	// Reason says why the plan stopped, failed or was rolled back.
 	Reason string `json:"reason,omitempty"`
 	// Gate is the safety gate's decision that stopped the plan (status
@@ -42,6 +52,12 @@ type Execution struct {
 	// (or ctx's error for an interrupted plan). A journal that serializes
 	// does not store it; Reason keeps its text.
 	Err error `json:"-"`
+
+	// rollbackErr is the rollback's cause (RollbackCause's error) while
+	// the journal keeps it in memory (MemoryJournal), so that a rollback
+	// resumed in the same process ends with the cause itself rather than
+	// its text.
+	rollbackErr error
 }
 
 // StepRecord is where one step stands.

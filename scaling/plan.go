@@ -185,6 +185,11 @@ type PlanStatus string
 //	                    ├─► failed        the rollback did not finish
 //	                    └─► interrupted ─► (resume) running
 //
+// A plan interrupted while rolling back (Execution.RollbackCause set)
+// resumes its rollback: it ends rolled_back, or failed. A plan too old to
+// be resumed (Engine.Resume's maxAge) ends stopped, or failed if it was
+// rolling back.
+//
 // The status says how a plan ended; whether that was a failure is
 // Execution.Err (and Engine.Execute's error): nil for a plan completed,
 // refused by the gate or denied by the rate limiter, set for a failure of
@@ -247,7 +252,7 @@ type StepStatus string
 // A step an interruption left executing is reconciled with the target's
 // state when its plan is resumed: found in effect it is executed, found
 // where it started it is pending again (or skipped, in a plan too old to
-// be resumed).
+// be resumed). Rollback steps (Execution.Rollback) go the same way.
 const (
 	StepPending    StepStatus = "pending"
 	StepExecuting  StepStatus = "executing" // the provider was called; whether it changed anything is not known yet
