@@ -452,6 +452,16 @@ func (b *batch) add(t *runtimeTarget, rep *TargetReport) {
 	b.targets, b.reps, b.handed = append(b.targets, t), append(b.reps, rep), append(b.handed, false)
 }
 
+// unfinished reports whether one of xs is not final.
+func unfinished(xs []Execution) bool {
+	for _, x := range xs {
+		if !x.Status.Final() {
+			return true
+		}
+	}
+	return false
+}
+
 // evaluate evaluates the targets of b at now (claimed: busy), filling in
 // their reports. Acting, it resumes their interrupted plans first, then
 // reads their states together, decides and plans each in order, and
@@ -463,11 +473,13 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 		if act && a.cfg.Execute {
 			resumed, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL)
 			b.reps[k].Resumed, b.reps[k].Err = resumed, err
-			if err != nil && (ctx.Err() != nil || errors.Is(err, errJournal)) {
-				// ctx ended, or the journal could not be read: whether a
-				// plan of the target is half done is unknown, so it is not
-				// decided (fail closed). A resumed plan that failed is
-				// reported, and the target decided again.
+			if err != nil && (ctx.Err() != nil || errors.Is(err, errJournal) || unfinished(resumed)) {
+				// ctx ended, the journal could not be read, or a plan of
+				// the target is still unfinished (an interrupted write
+				// whose target could not be read): whether a plan of the
+				// target is half done is unknown, so it is not decided
+				// (fail closed). A resumed plan that failed is reported,
+				// and the target decided again.
 				continue
 			}
 		}

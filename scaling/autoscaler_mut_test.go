@@ -259,3 +259,53 @@ func TestRunOnceResumeFailures(t *testing.T) {
 		assert.ErrorContains(t, rep.Err(), "journal store unreachable")
 	})
 }
+
+// TestRunOnceLeavesATargetWithAnUnfinishedPlanUndecided: a pass whose
+// resume leaves a plan of the target unfinished (its write was cut off,
+// and the target could not be read to settle it) does not decide the
+// target: a new plan on top of a write that may have happened would leave
+// that change unrecorded. The next pass settles it.
+func TestRunOnceLeavesATargetWithAnUnfinishedPlanUndecided(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 5}))
+		setCPU(t, c, "web", 0.9)
+		cfg := scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{ID: "web", Max: 20,
+			Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}}}}
+		j := scaling.NewMemoryJournal()
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Nanosecond}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithJournal(j))
+		require.NoError(t, err)
+		// An interrupted plan of web from 4 to 5 whose write was in
+		// flight; it took effect (web has 5).
+		now := c.Now()
+		from := provider.CapacitySpec{Min: 1, Max: 20, Desired: 4}
+		p := e.Plan(scaling.Decision{Now: now.Add(-time.Minute), Change: true,
+			Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup}, Capacity: provider.Capacity{CapacitySpec: from, Current: 4}, Min: 1, Max: 20},
+			Chosen: scaling.Recommendation{Strategy: "target_value", Capacity: provider.CapacitySpec{Min: 1, Max: 20, Desired: 5}}}, scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		x := scaling.Execution{Plan: p, Status: scaling.PlanInterrupted, UpdatedAt: now.Add(-time.Minute),
+			Steps: []scaling.StepRecord{{Step: p.Steps[0], Status: scaling.StepExecuting, At: now.Add(-time.Minute)}}}
+		require.NoError(t, j.Save(t.Context(), x))
+		errRead := errors.New("capacity read refused")
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpCapacity, Err: errRead, Times: 1})
+		require.NoError(t, err)
+
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		web := a.RunOnce(t.Context(), now).Targets[0]
+		require.ErrorIs(t, web.Err, errRead)
+		require.Len(t, web.Resumed, 1)
+		assert.Equal(t, scaling.PlanInterrupted, web.Resumed[0].Status)
+		assert.Nil(t, web.Decision, "not decided while a plan of it is unfinished")
+		assert.Empty(t, setCapacityOps(c))
+
+		web = a.RunOnce(t.Context(), c.Now()).Targets[0]
+		require.Len(t, web.Resumed, 1)
+		assert.Equal(t, scaling.PlanCompleted, web.Resumed[0].Status, web.Resumed[0].Reason)
+		require.NotEmpty(t, e.History("web").Changes)
+		assert.Equal(t, 5, e.History("web").Changes[0].To.Desired, "the change that happened is recorded")
+		assert.NotNil(t, web.Decision, "and the target decided again")
+	})
+}

@@ -82,7 +82,10 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // provider error (stopped when nothing changed, else rolled back), a step
 // not verified (ErrNotVerified, rolled back), a rollback that failed
 // (ErrRollback, failed). A plan interrupted by ctx, also while rolling
-// back, returns ctx's error and status interrupted.
+// back, returns ctx's error and status interrupted; so does, with the
+// read's error (StageRead), a resumed plan whose interrupted write cannot
+// be settled because the target cannot be read (the Autoscaler does not
+// decide its target until a resume settles it).
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
@@ -255,7 +258,15 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted: "+ctx.Err().Error()
 				return
 			}
-			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err})
+			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err}
+			if sr.Status == StepExecuting {
+				// An interrupted write that may have taken effect: left
+				// unfinished, for a resume that can read the target to
+				// record it (stopped, its change would be lost).
+				x.Status, x.Err, x.Reason = PlanInterrupted, serr, "the target could not be read to settle an interrupted write: "+err.Error()
+				return
+			}
+			e.stop(x, PlanStopped, "", serr)
 			return
 		}
 		switch {

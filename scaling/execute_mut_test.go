@@ -1198,3 +1198,45 @@ func TestJournalOfAnEarlierVersionResumes(t *testing.T) {
 		assert.Equal(t, 6, capa.Desired)
 	})
 }
+
+// TestResumeLeavesAnUnreadableInFlightWriteUnfinished: a resumed plan
+// whose in-flight write (the reply was lost) cannot be settled because
+// the target cannot be read stays interrupted, its step executing: it
+// was stopped before, and the change, which had happened, was never
+// recorded. A later resume that reads the target records it once.
+func TestResumeLeavesAnUnreadableInFlightWriteUnfinished(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &lostReply{Cloud: c, cancel: cancel}, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+
+		errRead := errors.New("capacity read refused")
+		_, err = c.InjectFault(memory.Fault{Op: memory.OpCapacity, Err: errRead, Times: 1})
+		require.NoError(t, err)
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.ErrorIs(t, err, errRead)
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, scaling.StageRead, serr.Stage)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanInterrupted, xs[0].Status, "left unfinished, not stopped")
+		assert.Equal(t, scaling.StepExecuting, xs[0].Steps[0].Status)
+		assert.Contains(t, xs[0].Reason, "could not be read to settle an interrupted write")
+		assert.Empty(t, e.History("web").Changes)
+
+		xs, err = e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+		require.Len(t, e.History("web").Changes, 1, "the change that happened is recorded")
+		assert.Equal(t, 6, e.History("web").Changes[0].To.Desired)
+		assert.Len(t, setCapacityOps(c), 1, "and not written again")
+	})
+}
