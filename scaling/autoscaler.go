@@ -414,6 +414,7 @@ type batch struct {
 	pods    []PodRead
 	podOf   []int // per live target: its read in pods, or -1
 	series  []provider.Series
+	needs   []Need // the need each series of series was read for (State.MetricNeeds)
 
 	// keep: the decisions and plans are the caller's (a Report holds
 	// them), so they are new for each batch; otherwise they are the
@@ -632,7 +633,7 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 	if a.fleet.Metrics != nil {
 		_ = provider.QueryMetrics(ctx, a.fleet.Metrics, b.mets)
 	}
-	b.series = grow(b.series, len(b.mets))
+	b.series, b.needs = grow(b.series, len(b.mets)), grow(b.needs, len(b.mets))
 	// The pods of the HPA targets read so far, from the PodSource.
 	clear(b.pods)
 	b.pods, b.podOf = b.pods[:0], grow(b.podOf, len(b.live))
@@ -685,8 +686,9 @@ func grow[T any](s []T, n int) []T {
 
 // stateOf writes into *st the State of b's j-th live target from what
 // read read: the target's resource, the capacity of a group, the series
-// of its strategies' needs (a metric whose read failed in MetricErrors),
-// the pods of a Kubernetes target (from the PodSource) and its history.
+// of its strategies' needs with the need of each (MetricNeeds; a metric
+// whose read failed in MetricErrors), the pods of a Kubernetes target
+// (from the PodSource) and its history.
 func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time, st *State) error {
 	t := b.targets[b.live[j]]
 	r := &b.res[j]
@@ -710,6 +712,7 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 	}
 	m := b.metOf[j]
 	st.Metrics = b.series[m:m:min(m+len(t.needs), len(b.series))]
+	st.MetricNeeds = b.needs[m:m:min(m+len(t.needs), len(b.needs))]
 	for i, n := range t.needs {
 		mr := &b.mets[m+i]
 		if mr.Err != nil {
@@ -723,6 +726,7 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 			continue
 		}
 		st.Metrics = append(st.Metrics, mr.Series)
+		st.MetricNeeds = append(st.MetricNeeds, n)
 	}
 	if p := b.podOf[j]; p >= 0 {
 		pr := &b.pods[p]

@@ -455,13 +455,15 @@ func (t TargetConfig) Candidates(custom map[string]Strategy) ([]Candidate, error
 	return c.candidates, nil
 }
 
-// mergeNeeds adds add to needs, one need per metric, statistic and step,
-// with the longest lookback.
+// mergeNeeds adds add to needs, one need per metric, statistic (empty
+// meaning mean) and step, with the longest lookback: the reads of a
+// target, whose series its strategies find by these three
+// (State.SeriesFor).
 func mergeNeeds(needs, add []Need) []Need {
 next:
 	for _, n := range add {
 		for i := range needs {
-			if needs[i].Metric == n.Metric && needs[i].Statistic == n.Statistic && needs[i].Step == n.Step {
+			if needs[i].Metric == n.Metric && meanIfEmpty(needs[i].Statistic) == meanIfEmpty(n.Statistic) && needs[i].Step == n.Step {
 				needs[i].Lookback = max(needs[i].Lookback, n.Lookback)
 				continue next
 			}

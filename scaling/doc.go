@@ -42,6 +42,16 @@
 //
 // A host adds its own with StrategyFunc. Strategies never read the clock.
 //
+// Each strategy reads the series of its own Needs: State.SeriesFor finds
+// a Need's series by its metric, statistic and step, so that two
+// strategies of a target that read one metric with other statistics or
+// steps (a mean and a peak, an HPA's minutes and a forecast's weeks) do
+// not read each other's. The Autoscaler records the need of every
+// series it reads in State.MetricNeeds; in a State built by hand with
+// only Metrics, a Need's series is that of its metric at its step, or
+// the only one of its metric, and two it cannot tell apart are an error
+// rather than a guess.
+//
 // # Engine
 //
 // Engine.Decide asks a target's strategies and picks the pinned one or

@@ -651,7 +651,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	for i := range candidates {
 		c := &candidates[i]
 		// The built-in strategies that read the State through a pointer
-		// are called so, sparing a copy of the State (472 bytes) a
+		// are called so, sparing a copy of the State (496 bytes) a
 		// decision; their recommend must not change *s
 		// (TestRecommendLeavesStateAlone). The exact types are matched,
 		// not an interface: a host's type that embeds one of them and

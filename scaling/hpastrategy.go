@@ -236,7 +236,11 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
-	valid := s.input(st, sc)
+	valid, err := s.input(st, sc)
+	if err != nil {
+		sc.metrics, sc.in = sc.in.Metrics[:0], hpa.Input{}
+		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
+	}
 	s.history(st, sc, &sc.hist)
 	d, err := sc.calc.Decide(sc.in, sc.hist)
 	// Keep the buffers for the next call.
@@ -281,9 +285,11 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 }
 
 // input fills in the HPA's input from the State: the observed pods, or
-// pods synthesized from the group's capacity and provider metrics. It
-// returns how many metrics had values.
-func (s *HPA) input(st *State, sc *hpaScratch) int {
+// pods synthesized from the group's capacity and provider metrics (the
+// series of the strategy's Needs, State.SeriesFor). It returns how many
+// metrics had values, or the error of a State whose series cannot be
+// told apart.
+func (s *HPA) input(st *State, sc *hpaScratch) (int, error) {
 	t := &st.Target
 	in := &sc.in
 	*in = hpa.Input{Now: st.Now, SpecReplicas: int32(t.Capacity.Desired), StatusReplicas: int32(t.Capacity.Current), Metrics: sc.metrics[:0]}
@@ -306,17 +312,25 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 			}
 			in.Metrics = append(in.Metrics, mv)
 		}
-		return valid
+		return valid, nil
 	}
 	in.Pods = s.synthPods(sc.pods, t.Capacity.Ready, max(0, t.Capacity.Current-t.Capacity.Ready))
 	sc.pods = in.Pods
 	for i, m := range s.metrics {
 		mv := hpa.MetricValues{Samples: sc.samples[i][:0], Values: sc.values[i][:0]}
 		pm := s.needs[i].Metric
-		ser, ok := st.series(pm)
-		last := ser.LastIndex() // as ser.Last, with one time computed below
+		k, err := st.seriesIndex(&s.needs[i])
+		if err != nil {
+			return 0, err
+		}
+		var ser *provider.Series
+		last := -1
+		if k >= 0 {
+			ser = &st.Metrics[k]
+			last = ser.LastIndex() // as ser.Last, with one time computed below
+		}
 		switch {
-		case !ok || last < 0:
+		case last < 0:
 			mv.Err = fmt.Errorf("no %s data", pm)
 			if err := st.MetricErrors[pm]; err != nil {
 				mv.Err = fmt.Errorf("no %s data: %w", pm, err)
@@ -342,7 +356,7 @@ func (s *HPA) input(st *State, sc *hpaScratch) int {
 		sc.samples[i], sc.values[i] = mv.Samples[:0], mv.Values[:0] // grown buffers, for the next call
 		in.Metrics = append(in.Metrics, mv)
 	}
-	return valid
+	return valid, nil
 }
 
 // synthStart is the start (and readiness) time of synthesized pods: long

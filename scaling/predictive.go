@@ -350,7 +350,10 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	if !t.horizontal() {
 		return Recommendation{}, provider.Invalid("target.resource.kind", t.Resource.Kind, "the predictive strategy scales groups")
 	}
-	ser, missing := p.series(st)
+	ser, missing, err := p.series(&st)
+	if err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: predictive: %w", err)
+	}
 	if missing != "" {
 		return keep(t, missing), nil
 	}
@@ -372,20 +375,22 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	return rec, nil
 }
 
-// series returns the demand series of st (the configured metric, step
-// and, when several were read, statistic), or why there is none.
-func (p *Predictive) series(st State) (provider.Series, string) {
+// series returns the demand series of st, read for the strategy's Need
+// (State.SeriesFor), or why there is none, or the error of a State whose
+// series cannot be told apart.
+func (p *Predictive) series(st *State) (provider.Series, string, error) {
 	c := p.cfg
-	for _, s := range st.Metrics {
-		if s.Metric == c.Metric && s.Step == c.Step {
-			return s, ""
-		}
+	n := Need{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step}
+	s, reason, err := needSeries(st, &n)
+	switch {
+	case err != nil:
+		return s, "", err
+	case reason != "":
+		return s, "predictive: " + reason, nil
+	case s.Step != c.Step: // the only series of the metric, in a State without MetricNeeds
+		return provider.Series{}, fmt.Sprintf("predictive: %s is read at %s, the strategy's step is %s", c.Metric, s.Step, c.Step), nil
 	}
-	if s, ok := st.Series(c.Metric); ok {
-		return provider.Series{}, fmt.Sprintf("predictive: %s is read at %s, the strategy's step is %s", c.Metric, s.Step, c.Step)
-	}
-	_, reason := needSeries(&st, c.Metric)
-	return provider.Series{}, "predictive: " + reason
+	return s, "", nil
 }
 
 // PredictiveStanding says how a predictive decision was made.

@@ -256,7 +256,10 @@ func cmpFloat(a, b float64) int {
 // Max (as EC2 Auto Scaling keeps it within the group's bounds). Its
 // fitness is 0.6 times the freshness of its data. It is safe for
 // concurrent use.
-type Step struct{ cfg StepConfig }
+type Step struct {
+	cfg  StepConfig
+	need Need // its one Need
+}
 
 var (
 	_ Strategy     = (*Step)(nil)
@@ -279,26 +282,27 @@ func NewStep(cfg StepConfig) (*Step, error) {
 	for i := range cfg.Policies {
 		cfg.Policies[i].EvaluationPeriods = max(1, cfg.Policies[i].EvaluationPeriods)
 	}
-	return &Step{cfg: cfg}, nil
+	periods := 1
+	for _, p := range cfg.Policies {
+		periods = max(periods, p.EvaluationPeriods)
+	}
+	return &Step{cfg: cfg, need: Need{Metric: cfg.Metric, Statistic: cfg.Statistic, Step: cfg.Step, Lookback: time.Duration(periods+4) * cfg.Step}}, nil
 }
 
 // Needs implements MetricNeeder: enough steps for the longest evaluation.
-func (s *Step) Needs() []Need {
-	periods := 1
-	for _, p := range s.cfg.Policies {
-		periods = max(periods, p.EvaluationPeriods)
-	}
-	return []Need{{Metric: s.cfg.Metric, Statistic: s.cfg.Statistic, Step: s.cfg.Step, Lookback: time.Duration(periods+4) * s.cfg.Step}}
-}
+func (s *Step) Needs() []Need { return []Need{s.need} }
 
 // Recommend implements Strategy.
 func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	t := &st.Target
-	ser, missing := needSeries(&st, s.cfg.Metric)
+	ser, missing, err := needSeries(&st, &s.need)
+	if err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
+	}
 	if missing != "" {
 		return keep(t, missing), nil
 	}
-	values, at := lastValues(ser, s.Needs()[0].Lookback/s.cfg.Step)
+	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step)
 	if len(values) == 0 {
 		return keep(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
 	}

@@ -35,7 +35,11 @@ func (f StrategyFunc) Recommend(ctx context.Context, s State) (Recommendation, e
 // MetricNeeder is implemented by strategies that read metric history.
 // Whoever builds the State (the Autoscaler, a simulator, a host's test)
 // reads what Needs lists over [Now − Lookback, Now) and puts it in
-// State.Metrics. Needs must return the same value on every call.
+// State.Metrics, with the need of each series in State.MetricNeeds; the
+// strategy finds the series of each of its needs with State.SeriesFor
+// (not State.Series: another strategy of the target may read the same
+// metric with another statistic or step). Needs must return the same
+// value on every call.
 type MetricNeeder interface {
 	Needs() []Need
 }
@@ -103,8 +107,17 @@ type State struct {
 	// Metrics are the series read for the strategies' Needs, each ending
 	// at Now (at most one per metric, statistic and step; a series may
 	// cover more history than one strategy asked for). A metric that could
-	// not be read is absent.
+	// not be read is absent. A strategy finds the series of its own Need
+	// with SeriesFor.
 	Metrics []provider.Series `json:"metrics,omitempty"`
+	// MetricNeeds, when set, holds the Need each series of Metrics was
+	// read for: MetricNeeds[i] is that of Metrics[i] (its Lookback may be
+	// the longest of several strategies' needs). A series does not say
+	// which statistic reduced it: two series of one metric and step are
+	// told apart only by their needs. The Autoscaler sets it; a host that
+	// builds a State by hand may leave it empty (see SeriesFor), or set
+	// one need per series.
+	MetricNeeds []Need `json:"metric_needs,omitempty"`
 	// MetricErrors holds the metrics whose read failed, with the error, so
 	// that a strategy can say why data is missing (and an HPA strategy
 	// treat the metric as invalid: no scale down).
@@ -118,18 +131,105 @@ type State struct {
 	History History `json:"history"`
 }
 
-// Series returns the series of metric m (the first one when several steps
-// or statistics were read) and whether there is one.
-func (s State) Series(m provider.Metric) (provider.Series, bool) { return s.series(m) }
-
-// series is Series without copying s.
-func (s *State) series(m provider.Metric) (provider.Series, bool) {
+// Series returns the first series of metric m in Metrics and whether
+// there is one. When the target's strategies read m with several
+// statistics or steps, the first series may be another strategy's: a
+// strategy reads its own with SeriesFor.
+func (s State) Series(m provider.Metric) (provider.Series, bool) {
 	for i := range s.Metrics {
 		if s.Metrics[i].Metric == m {
 			return s.Metrics[i], true
 		}
 	}
 	return provider.Series{}, false
+}
+
+// SeriesFor returns the series of Metrics read for need n, whether there
+// is one, and an error when the State cannot say which series that is.
+// A strategy that reads metrics (a MetricNeeder) calls it with each of
+// its Needs. The series is found by n's Metric, Statistic (empty meaning
+// mean) and Step; its Lookback is not compared (a series may cover more
+// history than n asks for):
+//
+//   - When MetricNeeds is set, the series is the first whose need has n's
+//     metric, statistic and step. There is none when no such need was
+//     read, or its read failed (MetricErrors says why); the series read
+//     for another statistic or step of the metric is never returned.
+//   - When it is not (a State built by hand with only Metrics), the
+//     series is, among those of n's metric, the one at n's step, or else
+//     the only one (whatever its step: a strategy that needs its own
+//     step checks the series' Step). Its statistic is not known. Two
+//     series of the metric at n's step, or several and none at n's
+//     step, cannot be told apart: that is an error, matching
+//     provider.ErrInvalid and naming the metric, rather than a guess.
+//
+// A MetricNeeds whose length is not that of Metrics is an error too.
+func (s State) SeriesFor(n Need) (provider.Series, bool, error) {
+	i, err := s.seriesIndex(&n)
+	if i < 0 {
+		return provider.Series{}, false, err
+	}
+	return s.Metrics[i], true, nil
+}
+
+// seriesIndex is SeriesFor without copying s or n: the index in s.Metrics
+// of the series read for *n, or −1 (with the error, if any).
+func (s *State) seriesIndex(n *Need) (int, error) {
+	if len(s.MetricNeeds) > 0 {
+		if len(s.MetricNeeds) != len(s.Metrics) {
+			return -1, provider.Invalid("metric_needs", len(s.MetricNeeds), fmt.Sprintf("must hold the need of each of the %d series of metrics", len(s.Metrics)))
+		}
+		stat := meanIfEmpty(n.Statistic)
+		for i := range s.MetricNeeds {
+			m := &s.MetricNeeds[i]
+			if m.Metric == n.Metric && m.Step == n.Step && meanIfEmpty(m.Statistic) == stat {
+				return i, nil
+			}
+		}
+		return -1, nil
+	}
+	only, at, count, atStep := -1, -1, 0, 0
+	for i := range s.Metrics {
+		ser := &s.Metrics[i]
+		if ser.Metric != n.Metric {
+			continue
+		}
+		if count == 0 {
+			only = i
+		}
+		count++
+		if ser.Step == n.Step {
+			if atStep == 0 {
+				at = i
+			}
+			atStep++
+		}
+	}
+	switch {
+	case atStep == 1:
+		return at, nil
+	case atStep == 0 && count == 1:
+		return only, nil
+	case count == 0:
+		return -1, nil
+	case atStep > 1:
+		return -1, provider.Invalid("metrics", string(n.Metric), fmt.Sprintf(
+			"%d series of %s are at step %s, and without metric_needs nothing says which holds the %s: set State.MetricNeeds (the need of each series)",
+			atStep, n.Metric, n.Step, meanIfEmpty(n.Statistic)))
+	default:
+		return -1, provider.Invalid("metrics", string(n.Metric), fmt.Sprintf(
+			"%d series of %s, none at step %s, and without metric_needs nothing says which to read: set State.MetricNeeds (the need of each series)",
+			count, n.Metric, n.Step))
+	}
+}
+
+// meanIfEmpty returns st, or the mean when st is empty (a Need's and a
+// Query's default).
+func meanIfEmpty(st provider.Statistic) provider.Statistic {
+	if st == "" {
+		return provider.StatMean
+	}
+	return st
 }
 
 // PodObservation is what a PodSource observed of a Kubernetes scale
@@ -597,15 +697,20 @@ func desired(t *Target, n int, reason string) Recommendation {
 	return Recommendation{Capacity: spec, Proposal: spec.Desired, Reason: reason}
 }
 
-// needSeries returns the series for a strategy's single metric from s, or
-// a reason when there is none.
-func needSeries(s *State, m provider.Metric) (provider.Series, string) {
-	ser, ok := s.series(m)
-	if !ok {
-		if err := s.MetricErrors[m]; err != nil {
-			return ser, fmt.Sprintf("no %s data: %v", m, err)
+// needSeries returns the series of s read for a strategy's need n
+// (State.SeriesFor); when there is none, a reason for a recommendation
+// that keeps the capacity; or the error of a State whose series cannot
+// be told apart.
+func needSeries(s *State, n *Need) (provider.Series, string, error) {
+	i, err := s.seriesIndex(n)
+	switch {
+	case err != nil:
+		return provider.Series{}, "", err
+	case i < 0:
+		if err := s.MetricErrors[n.Metric]; err != nil {
+			return provider.Series{}, fmt.Sprintf("no %s data: %v", n.Metric, err), nil
 		}
-		return ser, fmt.Sprintf("no %s data", m)
+		return provider.Series{}, fmt.Sprintf("no %s data", n.Metric), nil
 	}
-	return ser, ""
+	return s.Metrics[i], "", nil
 }

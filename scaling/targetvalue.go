@@ -76,6 +76,7 @@ func (c TargetValueConfig) Validate() error {
 // is safe for concurrent use.
 type TargetValue struct {
 	cfg       TargetValueConfig
+	need      Need // its one Need
 	target    float64
 	threshold float64
 }
@@ -94,7 +95,8 @@ func NewTargetValue(cfg TargetValueConfig) (*TargetValue, error) {
 	if cfg.Step == 0 {
 		cfg.Step = DefaultStep
 	}
-	s := &TargetValue{cfg: cfg, target: *cfg.Target, threshold: DefaultTargetValueThreshold}
+	s := &TargetValue{cfg: cfg, target: *cfg.Target, threshold: DefaultTargetValueThreshold,
+		need: Need{Metric: cfg.Metric, Statistic: cfg.Statistic, Step: cfg.Step, Lookback: 5 * cfg.Step}}
 	if cfg.Threshold != nil {
 		s.threshold = *cfg.Threshold
 	}
@@ -102,9 +104,7 @@ func NewTargetValue(cfg TargetValueConfig) (*TargetValue, error) {
 }
 
 // Needs implements MetricNeeder: the last five steps of the metric.
-func (s *TargetValue) Needs() []Need {
-	return []Need{{Metric: s.cfg.Metric, Statistic: s.cfg.Statistic, Step: s.cfg.Step, Lookback: 5 * s.cfg.Step}}
-}
+func (s *TargetValue) Needs() []Need { return []Need{s.need} }
 
 // Recommend implements Strategy.
 func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, error) {
@@ -117,7 +117,10 @@ func (s *TargetValue) Recommend(ctx context.Context, st State) (Recommendation, 
 // scratch bs, if any, else a new slice.
 func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch) (Recommendation, error) {
 	t := &st.Target
-	ser, missing := needSeries(st, s.cfg.Metric)
+	ser, missing, err := needSeries(st, &s.need)
+	if err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
+	}
 	if missing != "" {
 		return keep(t, missing), nil
 	}

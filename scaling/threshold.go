@@ -109,7 +109,10 @@ func (c ThresholdConfig) withDefaults() ThresholdConfig {
 // the policy's Min and Max, [1, 10] by default). Its fitness
 // is 0.5 times the freshness of its data: a simple reactive fallback that
 // a better-informed strategy outranks. It is safe for concurrent use.
-type Threshold struct{ cfg ThresholdConfig }
+type Threshold struct {
+	cfg  ThresholdConfig
+	need Need // its one Need
+}
 
 var (
 	_ Strategy     = (*Threshold)(nil)
@@ -122,19 +125,21 @@ func NewThreshold(cfg ThresholdConfig) (*Threshold, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: threshold: %w", err)
 	}
-	return &Threshold{cfg: cfg.withDefaults()}, nil
+	c := cfg.withDefaults()
+	return &Threshold{cfg: c, need: Need{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step, Lookback: c.Window + 2*c.Step}}, nil
 }
 
 // Needs implements MetricNeeder: the metric over Window plus two steps.
-func (s *Threshold) Needs() []Need {
-	return []Need{{Metric: s.cfg.Metric, Statistic: s.cfg.Statistic, Step: s.cfg.Step, Lookback: s.cfg.Window + 2*s.cfg.Step}}
-}
+func (s *Threshold) Needs() []Need { return []Need{s.need} }
 
 // Recommend implements Strategy.
 func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, error) {
 	c := s.cfg
 	t := &st.Target
-	ser, missing := needSeries(&st, c.Metric)
+	ser, missing, err := needSeries(&st, &s.need)
+	if err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
+	}
 	if missing != "" {
 		return keep(t, missing), nil
 	}

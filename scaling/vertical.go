@@ -203,26 +203,36 @@ func NewVertical(cfg VerticalConfig) (*Vertical, error) {
 // and memory and duration (functions) over the lookback. A target reads
 // the ones its kind has.
 func (s *Vertical) Needs() []Need {
-	n := func(m provider.Metric, st provider.Statistic) Need {
-		return Need{Metric: m, Statistic: st, Step: s.cfg.Step, Lookback: s.cfg.Lookback}
-	}
-	return []Need{
-		n(provider.MetricCPU, provider.StatMax),
-		n(provider.MetricMemory, provider.StatMax),
-		n(provider.MetricDuration, provider.StatMax),
-	}
+	return []Need{s.need(provider.MetricCPU), s.need(provider.MetricMemory), s.need(provider.MetricDuration)}
+}
+
+// need is the strategy's Need of metric m: its peaks over the lookback.
+func (s *Vertical) need(m provider.Metric) Need {
+	return Need{Metric: m, Statistic: provider.StatMax, Step: s.cfg.Step, Lookback: s.cfg.Lookback}
 }
 
 // Recommend implements Strategy.
 func (s *Vertical) Recommend(_ context.Context, st State) (Recommendation, error) {
 	r := st.Target.Resource
+	var reads [2]provider.Metric
 	switch r.Kind {
 	case provider.KindFunction:
-		return s.function(st), nil
+		reads = [2]provider.Metric{provider.MetricMemory, provider.MetricDuration}
 	case provider.KindInstance, provider.KindDatabase:
-		return s.instance(st), nil
+		reads = [2]provider.Metric{provider.MetricCPU, provider.MetricMemory}
+	default:
+		return Recommendation{}, fmt.Errorf("scaling: vertical: %w", provider.Invalid("target.resource.kind", r.Kind, "the vertical strategy sizes instances, databases and functions"))
 	}
-	return Recommendation{}, fmt.Errorf("scaling: vertical: %w", provider.Invalid("target.resource.kind", r.Kind, "the vertical strategy sizes instances, databases and functions"))
+	for _, m := range reads {
+		n := s.need(m)
+		if _, err := st.seriesIndex(&n); err != nil {
+			return Recommendation{}, fmt.Errorf("scaling: vertical: %w", err)
+		}
+	}
+	if r.Kind == provider.KindFunction {
+		return s.function(st), nil
+	}
+	return s.instance(st), nil
 }
 
 func (s *Vertical) instance(st State) Recommendation {
@@ -334,13 +344,17 @@ func (s *Vertical) function(st State) Recommendation {
 }
 
 // quantile returns the weighted q-quantile of metric m over the State's
-// series (weights halving every HalfLife of age), the share of the
-// lookback with data, and whether there was any.
+// series of the strategy's need of m (State.SeriesFor; Recommend checked
+// that the State tells it apart), with weights halving every HalfLife
+// of age, the share of the lookback with data, and whether there was
+// any.
 func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, float64, bool) {
-	ser, ok := st.Series(m)
-	if !ok {
+	n := s.need(m)
+	i, _ := st.seriesIndex(&n)
+	if i < 0 {
 		return 0, 0, false
 	}
+	ser := st.Metrics[i]
 	type wv struct{ v, w float64 }
 	var pts []wv
 	var total float64

@@ -352,10 +352,11 @@ var (
 	_ scaling.MetricNeeder = wake{}
 )
 
+// wakeNeed is what wake reads: the last ten minutes of the request rate.
+var wakeNeed = scaling.Need{Metric: provider.MetricRequests, Lookback: 10 * time.Minute, Step: time.Minute}
+
 // Needs asks for the last ten minutes of the request rate.
-func (wake) Needs() []scaling.Need {
-	return []scaling.Need{{Metric: provider.MetricRequests, Lookback: 10 * time.Minute, Step: time.Minute}}
-}
+func (wake) Needs() []scaling.Need { return []scaling.Need{wakeNeed} }
 
 // Recommend implements scaling.Strategy.
 func (wake) Recommend(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
@@ -366,7 +367,13 @@ func (wake) Recommend(_ context.Context, s scaling.State) (scaling.Recommendatio
 		return keep, nil
 	}
 	var rate float64
-	if ser, ok := s.Series(provider.MetricRequests); ok {
+	// The series read for wake's own need, not another strategy's of
+	// the same metric at another statistic or step.
+	ser, ok, err := s.SeriesFor(wakeNeed)
+	if err != nil {
+		return scaling.Recommendation{}, err
+	}
+	if ok {
 		_, rate, _ = ser.Last()
 	}
 	if rate <= 0 {
