@@ -138,6 +138,10 @@
 // strategy's records are only read for their highest and lowest values
 // (ExtremesReader), so the engine drops a record once later ones match it
 // both ways: a steady HPA target keeps one record, not one per decision.
+// A decision made without a proposal (an HPA target beyond its bounds,
+// its scaling disabled, or all its metrics failed: Recommendation and
+// RecommendationRecord.NoProposal) is recorded as such and, as in
+// Kubernetes, neither stabilized over nor counted among those values.
 //
 //	cloud, _ := memory.New(memory.Config{})
 //	gate, _ := safety.New(safety.Config{}, rules)

@@ -486,7 +486,7 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 			continue // a strategy that failed recommended nothing
 		}
 		r := &recs[i]
-		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal}, retention)
+		c.h.record(RecommendationRecord{At: now, Strategy: r.Strategy, Current: t.Capacity.Desired, Desired: r.Capacity.Desired, Proposal: r.Proposal, NoProposal: r.NoProposal}, retention)
 		if x, ok := candidates[i].Strategy.(ExtremesReader); ok && known {
 			c.h.supersede(x.HistoryExtremes())
 		}

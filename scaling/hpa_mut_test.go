@@ -604,7 +604,9 @@ func requireField(t *testing.T, err error, field, name string) {
 // ready instances running and Ready with the group's CPU as each one's
 // sample, its launching ones pending, all started long ago with a 1000m
 // request (the strategy describes them as two entries of identical pods,
-// hpa.Pod.Count). Random groups, loads and bounds, a first decision each.
+// hpa.Pod.Count). Random groups, loads and bounds, a first decision each;
+// the recommendation has NoProposal exactly when the calculator made no
+// proposal.
 func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 	t.Parallel()
 	metrics := []hpa.MetricSpec{cpuUtilization(60)}
@@ -648,6 +650,7 @@ func TestHPAStrategyGroupIsPerInstancePods(t *testing.T) {
 			want = desired
 		}
 		require.Equal(t, want, rec.Proposal, "round %d: desired %d, current %d, ready %d, cpu %v: %s", round, desired, current, ready, cpu, rec.Reason)
+		require.Equal(t, d.Proposal < 0, rec.NoProposal, "round %d: a proposal only when the calculator made one", round)
 		require.Equal(t, int(d.Replicas), rec.Capacity.Desired, "round %d: %s", round, rec.Reason)
 	}
 }

@@ -251,14 +251,18 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 	}
 	rec := desired(t, int(d.Replicas), "")
 	rec.Proposal = int(max(d.Proposal, 0))
-	if d.Proposal < 0 {
-		rec.Proposal = t.Capacity.Desired
-	}
 	switch {
 	case err != nil:
 		rec = keep(t, fmt.Sprintf("no decision (%s): %v", d.ScalingActive, err))
 	default: // rec.Reason says whether the group's bounds clamped it
 		rec.Reason = hpaReason(&d, t.Capacity.Desired, rec.Reason, &sc.reasons)
+	}
+	if d.Proposal < 0 {
+		// No proposal (a target outside its bounds, scaling disabled,
+		// every metric failed): the controller records none, and the
+		// History's record is none (HPA.history skips it). Proposal shows
+		// the current count.
+		rec.Proposal, rec.NoProposal = t.Capacity.Desired, true
 	}
 	if inputs != nil {
 		rec.Inputs = inputs.make(2 * len(d.Metrics))
@@ -432,7 +436,8 @@ func pendingName(n int) string {
 
 // history fills in h from the target's History: its own unstabilized
 // recommendations within the stabilization windows (preceded by the
-// current count at its first decision, as the controller records it),
+// current count at its first decision, as the controller records it;
+// a decision without a proposal, NoProposal, records none),
 // the target's scale events within the longest policy period, by
 // direction, and whether its last rescale took the target to zero. Older
 // entries cannot change a decision, so they are not read.
@@ -475,7 +480,9 @@ func (s *HPA) history(st *State, sc *hpaScratch, h *hpa.History) {
 		if r.First {
 			h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Current), At: r.At})
 		}
-		h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Proposal), At: r.At})
+		if !r.NoProposal {
+			h.Recommendations = append(h.Recommendations, hpa.TimedReplicas{Replicas: int32(r.Proposal), At: r.At})
+		}
 	}
 	events := st.History.Changes
 	first := len(events)

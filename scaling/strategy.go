@@ -325,6 +325,15 @@ type Recommendation struct {
 	// kept in the History for strategies that stabilize over it. It
 	// equals Capacity.Desired for strategies that do not stabilize.
 	Proposal int `json:"proposal"`
+	// NoProposal reports that the strategy made no proposal at this
+	// decision: Proposal then holds the current desired capacity, for
+	// display only, and the History's record of the recommendation says
+	// so (RecommendationRecord.NoProposal), so that no stabilization
+	// reads it as a proposal. The HPA strategy sets it where Kubernetes'
+	// controller records no recommendation: a target above its max or
+	// below its min (set to the bound without reading the metrics), its
+	// scaling disabled at zero replicas, or every metric failed.
+	NoProposal bool `json:"no_proposal,omitempty"`
 	// Reason says why, in words.
 	Reason string `json:"reason"`
 	// Inputs are the values the strategy used, for the audit trail. In
@@ -388,10 +397,11 @@ type HistoryWindower interface {
 // ExtremesReader is implemented by a strategy that reads its own past
 // recommendations in the History only through the highest and the lowest
 // of their values among those made within a window before (or after) the
-// decision's time; the values of a record are its Proposal, and also its
-// Current when it is the strategy's First. The HPA strategy is one: its
-// stabilization takes the highest recommendation of the scale-down window
-// and, with a behavior, the lowest of the scale-up window.
+// decision's time; the values of a record are its Proposal (none when it
+// is NoProposal), and also its Current when it is the strategy's First.
+// The HPA strategy is one: its stabilization takes the highest
+// recommendation of the scale-down window and, with a behavior, the
+// lowest of the scale-up window.
 //
 // The engine then keeps only the records of the strategy that some
 // window can still read as its highest or lowest value: a record is
@@ -442,6 +452,15 @@ type RecommendationRecord struct {
 	Proposal int `json:"proposal"`
 	// First marks the strategy's first recommendation for the target.
 	First bool `json:"first,omitempty"`
+	// NoProposal marks a recommendation made without a proposal
+	// (Recommendation.NoProposal): its Proposal is none. The HPA
+	// strategy's stabilization does not read it, nor does the engine
+	// count it among the strategy's highest and lowest values
+	// (ExtremesReader); of a First record without a proposal only the
+	// Current is read, as Kubernetes records the current count on its
+	// first sight of an autoscaler whatever it decides. Absent (false)
+	// in records written before it existed.
+	NoProposal bool `json:"no_proposal,omitempty"`
 }
 
 // Change is one change made to a target: a plan step the engine
@@ -556,12 +575,20 @@ func (h *History) supersede(highest, lowest bool) {
 	h.Recommendations = recs[:k]
 }
 
-// extremes returns the highest and lowest values of r (its Proposal, and
-// its Current when First), and whether they fit in an int32.
+// extremes returns the highest and lowest values of r (its Proposal
+// unless NoProposal, and its Current when First), and whether they fit in
+// an int32. A record without values has the highest math.MinInt and the
+// lowest math.MaxInt: it covers no other record, and any covers it.
 func extremes(r *RecommendationRecord) (hi, lo int, ok bool) {
-	hi, lo = r.Proposal, r.Proposal
+	hi, lo = math.MinInt, math.MaxInt
+	if !r.NoProposal {
+		hi, lo = r.Proposal, r.Proposal
+	}
 	if r.First {
 		hi, lo = max(hi, r.Current), min(lo, r.Current)
+	}
+	if hi < lo {
+		return hi, lo, true // no values
 	}
 	return hi, lo, lo >= math.MinInt32 && hi <= math.MaxInt32
 }

@@ -16,7 +16,9 @@ import (
 // full record: random decisions of two strategies (one superseded, one
 // not), some at the same time, some at an earlier time than the one
 // before, with and without monotonic clock readings, First records with
-// their Current, proposals that repeat, rise and fall. After every
+// their Current, proposals that repeat, rise and fall, and records
+// without a proposal (NoProposal: no value but a First's Current; their
+// Proposal, the current count, is not one). After every
 // decision, every window the HPA can read (a cutoff compared with
 // !Before, as without a behavior, and with Compare > 0, as with one;
 // cutoffs before, at and after each record, with and without a monotonic
@@ -58,6 +60,9 @@ func TestSupersedeKeepsEveryExtreme(t *testing.T) {
 				name = "other"
 			}
 			rec := RecommendationRecord{At: stamp, Strategy: name, Current: rng.IntN(12), Proposal: p}
+			if rng.IntN(5) == 0 {
+				rec.Proposal, rec.NoProposal = 20+rng.IntN(12), true // far out of the proposals: a bug shows
+			}
 			all.record(rec, 24*time.Hour)
 			kept.record(rec, 24*time.Hour)
 			if name == "s" {
@@ -120,13 +125,18 @@ func compareExtremes(t *testing.T, seed uint64, step int, kept, all *History, hi
 						continue
 					}
 					rhi, rlo, _ := extremes(&r)
+					if rhi < rlo {
+						continue // no value: a window of only such records is empty
+					}
 					hi, lo, n = max(hi, rhi), min(lo, rlo), n+1
 				}
 				return hi, lo, n
 			}
 			khi, klo, kn := ext(kept)
 			ahi, alo, an := ext(all)
-			require.Equal(t, an > 0, kn > 0, "seed %d step %d: a window empty in one only", seed, step)
+			if highest || lowest { // a strategy that reads neither reads no value
+				require.Equal(t, an > 0, kn > 0, "seed %d step %d: a window without values in one only", seed, step)
+			}
 			if highest {
 				require.Equal(t, ahi, khi, "seed %d step %d cutoff %v strict %v: highest", seed, step, c, strict)
 			}
@@ -137,12 +147,18 @@ func compareExtremes(t *testing.T, seed uint64, step int, kept, all *History, hi
 	}
 }
 
-// TestSupersedeCases pins supersede on small histories.
+// TestSupersedeCases pins supersede on small histories, with records
+// without a proposal among them.
 func TestSupersedeCases(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	rec := func(sec int, strategy string, proposal int) RecommendationRecord {
 		return RecommendationRecord{At: t0.Add(time.Duration(sec) * time.Second), Strategy: strategy, Proposal: proposal}
+	}
+	none := func(sec, current int) RecommendationRecord { // a record without a proposal
+		r := rec(sec, "s", current)
+		r.NoProposal = true
+		return r
 	}
 	proposals := func(h History) []int {
 		var out []int
@@ -168,6 +184,8 @@ func TestSupersedeCases(t *testing.T) {
 		{"a newest of another strategy: nothing", []RecommendationRecord{rec(0, "s", 2), rec(15, "s", 2), rec(30, "o", 2)}, true, true, []int{2, 2, 2}},
 		{"beyond int32: stops, keeping the run's oldest", []RecommendationRecord{rec(0, "s", 2), rec(10, "s", math.MaxInt32+1), rec(15, "s", 2), rec(20, "s", 2), rec(30, "s", 2)}, true, true, []int{2, math.MaxInt32 + 1, 2, 2}},
 		{"no stop: the oldest may go", []RecommendationRecord{rec(0, "s", 2), rec(15, "s", 2), rec(30, "s", 2)}, true, true, []int{2}},
+		{"no proposal covers nothing", []RecommendationRecord{rec(0, "s", 4), rec(15, "s", 2), none(30, 15)}, true, true, []int{4, 2, 15}},
+		{"no proposal is covered by any later", []RecommendationRecord{rec(0, "s", 4), none(15, 15), none(20, 1), rec(30, "s", 4)}, true, true, []int{4}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := History{Recommendations: append([]RecommendationRecord(nil), tt.give...)}
@@ -191,6 +209,14 @@ func TestSupersedeCases(t *testing.T) {
 	h = History{Recommendations: []RecommendationRecord{first, rec(15, "s", 3)}}
 	h.supersede(false, true)
 	assert.Len(t, h.Recommendations, 2, "the First's Current 1 is lower")
+	// A First without a proposal counts its Current.
+	first = RecommendationRecord{At: t0, Strategy: "s", Current: 7, Proposal: 7, First: true, NoProposal: true}
+	h = History{Recommendations: []RecommendationRecord{first, rec(15, "s", 3)}}
+	h.supersede(true, false)
+	assert.Len(t, h.Recommendations, 2, "the First's Current 7 is higher")
+	h = History{Recommendations: []RecommendationRecord{first, rec(15, "s", 7)}}
+	h.supersede(true, true)
+	assert.Len(t, h.Recommendations, 1)
 	// Times with and without a monotonic reading are not compared.
 	mono := time.Now()
 	h = History{Recommendations: []RecommendationRecord{{At: mono, Strategy: "s", Proposal: 2}, {At: mono.Add(time.Second).Round(0), Strategy: "s", Proposal: 2}}}
@@ -207,7 +233,8 @@ func TestSupersedeCases(t *testing.T) {
 // proposal in every stabilization window the calculator reads (a cutoff
 // compared with !Before without a behavior, with Compare > 0 with one),
 // for decisions whose times mostly run forward but sometimes go back,
-// with and without a behavior. (History scans back from the newest record
+// some without a proposal (which neither reads, and supersede must not
+// count), with and without a behavior. (History scans back from the newest record
 // and stops at the first one before its window: a review found that
 // dropping the record where it stops let it read on into older records
 // after a time that went back, hence the run's oldest record is kept.)
@@ -252,6 +279,9 @@ func TestSupersedeThroughHPAHistory(t *testing.T) {
 					at = at.Add(time.Duration(rng.IntN(120)) * time.Second)
 				}
 				rec := RecommendationRecord{At: at, Strategy: "s", Proposal: rng.IntN(10), Current: rng.IntN(10)}
+				if rng.IntN(4) == 0 { // no proposal: its Proposal is the current count
+					rec.Proposal, rec.NoProposal = rec.Current, true
+				}
 				all.record(rec, 24*time.Hour)
 				kept.record(rec, 24*time.Hour)
 				kept.supersede(s.HistoryExtremes())
