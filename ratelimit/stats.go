@@ -29,8 +29,11 @@ type BucketStats struct {
 	InWindow int `json:"in_window"`
 	// UnitsInWindow is the sum of their granted units.
 	UnitsInWindow int `json:"units_in_window"`
-	// Remaining is how many more events the window allows at At; -1 when
-	// Events is unlimited. Never negative otherwise.
+	// Remaining is how many more events the window allows at At: the
+	// budget's Events less the events of the fullest window an event at At
+	// would join (events after At count too: reservations may arrive out
+	// of order); -1 when Events is unlimited. Never negative otherwise.
+	// The interval may still hold the next one back: see Next.
 	Remaining int `json:"remaining"`
 	// Kept is the number of events kept in the history (for the global
 	// bucket, in its window or interval).
@@ -38,7 +41,8 @@ type BucketStats struct {
 	// Last is the time of the latest event; zero if none.
 	Last time.Time `json:"last,omitzero"`
 	// Next is the earliest time this bucket allows an event: At when it
-	// allows one now.
+	// allows one now. As ReserveAt, it is no earlier than Config.MaxSkew
+	// before the bucket's newest event.
 	Next time.Time `json:"next"`
 }
 
@@ -72,14 +76,15 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 		if !b.Key.IsGlobal() {
 			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
 		}
-		st.Buckets = append(st.Buckets, bucketStats(b, lim, now))
+		st.Buckets = append(st.Buckets, bucketStats(b, lim, l.cfg.skew, now))
 	}
 	return st, nil
 }
 
-func bucketStats(b Bucket, lim limit, now time.Time) BucketStats {
+func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketStats {
 	h := b.History
 	nowN := now.UnixNano()
+	horizon := h.horizon() // before pruning, as ReserveAt reads it
 	h.prune(satSub(nowN, int64(lim.keep)))
 	bs := BucketStats{Key: b.Key, Budget: lim.budget(), Kept: len(h.Events), Remaining: -1, Next: now}
 	if n := len(h.Events); n > 0 {
@@ -94,11 +99,40 @@ func bucketStats(b Bucket, lim limit, now time.Time) BucketStats {
 			}
 		}
 	}
-	if lim.events > 0 {
-		bs.Remaining = max(lim.events-bs.InWindow, 0)
+	// As ReserveAt: an event more than MaxSkew before the bucket's
+	// newest one cannot be checked, and goes ahead from that bound on.
+	from := nowN
+	if lim.looksBack() && horizon > nowN {
+		from = max(from, satSub(horizon, int64(skew)))
 	}
-	if next, _ := lim.nextFrom(h.Events, nowN); next > nowN {
+	if next, _ := lim.nextFrom(h.Events, from); next > nowN {
 		bs.Next = now.Add(time.Duration(next - nowN))
 	}
+	if lim.events > 0 {
+		bs.Remaining = max(lim.events-fullestWindow(h.Events, lim.window, now), 0)
+	}
 	return bs
+}
+
+// fullestWindow returns the most events of evs (sorted by time) in one
+// window of width w that holds at: the windows (t−w, t] for t from at to
+// at+w, which an event at at joins. Events later than at count as much as
+// earlier ones (reservations arrive out of order).
+func fullestWindow(evs []Event, w time.Duration, at time.Time) int {
+	count := func(end time.Time) int {
+		n := 0
+		for _, e := range evs {
+			if e.At.After(end.Add(-w)) && !e.At.After(end) {
+				n++
+			}
+		}
+		return n
+	}
+	most := count(at)
+	for _, e := range evs {
+		if e.At.After(at) && e.At.Before(at.Add(w)) {
+			most = max(most, count(e.At))
+		}
+	}
+	return most
 }
