@@ -143,6 +143,10 @@ func TestConfigErrors(t *testing.T) {
 		{"schedule that does not parse", target("    strategies: [{type: scheduled, scheduled: {actions: [{name: x, schedule: \"0 25 * * *\", desired: 1}]}}]\n"),
 			"targets[0].strategies[0].scheduled.actions[0].schedule"},
 		{"duplicate target IDs", "targets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: a, strategies: [{type: threshold}]}\n", "targets[1].id"},
+		{"two executing targets of one resource", "execute: true\ntargets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: b, resource: a, strategies: [{type: threshold}]}\n",
+			"targets[1].resource"},
+		{"two executing targets of one named resource", "execute: true\ntargets:\n  - {id: a, resource: asg-1, strategies: [{type: threshold}]}\n  - {id: b, resource: asg-1, strategies: [{type: threshold}]}\n",
+			"targets[1].resource"},
 		{"no strategy", target("    strategies: []\n"), "targets[0].strategies"},
 		{"pinned strategy missing", target("    strategy: hpa\n    strategies: [{type: threshold}]\n"), "targets[0].strategy"},
 		{"duplicate strategy name", target("    strategies: [{type: threshold}, {type: threshold}]\n"), "targets[0].strategies[1].name"},
@@ -166,9 +170,12 @@ func TestConfigErrors(t *testing.T) {
 			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
+	// A preview may compare two policies of one resource.
+	_, err := scaling.ParseConfig(strings.NewReader("targets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: b, resource: a, strategies: [{type: threshold}]}\n"))
+	require.NoError(t, err)
 	// A value refused while the file is decoded (an enum's UnmarshalText)
 	// is named with its field and its place in the file.
-	_, err := scaling.ParseConfig(strings.NewReader(target("    strategies:\n      - type: target_value\n        target_value: {metric: cpux, target: 0.5}\n")))
+	_, err = scaling.ParseConfig(strings.NewReader(target("    strategies:\n      - type: target_value\n        target_value: {metric: cpux, target: 0.5}\n")))
 	require.ErrorIs(t, err, provider.ErrUnknownMetric)
 	require.EqualError(t, err, `scaling: parse config: line 5, column 32: invalid targets[0].strategies[0].target_value.metric "cpux": `+
 		`unknown metric: want a built-in name (cpu, memory, network_in, ...) or custom/NAME`)

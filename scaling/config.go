@@ -90,7 +90,9 @@ type TargetConfig struct {
 	// ID identifies the target (events, history, rate-limit budget).
 	// Required, unique.
 	ID string `json:"id" yaml:"id"`
-	// Resource is the provider's resource ID. Default: ID.
+	// Resource is the provider's resource ID. Default: ID. Two targets
+	// of an executing Config may not have the same resource (a preview
+	// may compare two policies of one).
 	Resource string `json:"resource,omitempty" yaml:"resource,omitempty"`
 	// Min is the lowest desired capacity of a group. nil means 1 (0 is
 	// allowed: scaling to zero).
@@ -333,12 +335,24 @@ func (c Config) validate(custom map[string]Strategy) error {
 		return provider.Invalid("targets", nil, "at least one target is required")
 	}
 	ids := map[string]bool{}
+	resources := map[string]int{} // resource → the index of its target
 	for i, t := range c.Targets {
 		field := fmt.Sprintf("targets[%d]", i)
 		if ids[t.ID] {
 			return provider.Invalid(field+".id", t.ID, "duplicate target ID")
 		}
 		ids[t.ID] = true
+		res := t.Resource
+		if res == "" {
+			res = t.ID
+		}
+		if j, ok := resources[res]; ok && c.Execute {
+			// Two controllers of one resource would each plan, limit and
+			// record its changes apart, and undo each other's. (Previews
+			// may compare two policies of one resource.)
+			return provider.Invalid(field+".resource", res, fmt.Sprintf("is targets[%d]'s resource too: one target per resource", j))
+		}
+		resources[res] = i
 		if _, err := t.compile(custom); err != nil {
 			return provider.Within(field, err)
 		}
