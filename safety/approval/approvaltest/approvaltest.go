@@ -132,6 +132,10 @@ func testCreateDuplicate(t *testing.T, s approval.Store) {
 	got, err := s.Get(t.Context(), "a1")
 	require.NoError(t, err)
 	assert.Equal(t, "i-1", got.Proposal.Resource.ID, "a refused Create must not overwrite")
+	// An identical request is no exception: a store shared by replicas
+	// must not let two of them each believe they created it.
+	err = s.Create(t.Context(), Request("a1", "i-1", 0))
+	require.ErrorIs(t, err, approval.ErrExists, "creating the identical request again")
 }
 
 func testCreateInvalid(t *testing.T, s approval.Store) {

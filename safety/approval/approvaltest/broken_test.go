@@ -2,8 +2,10 @@ package approvaltest_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
+	"reflect"
 	"testing"
 	"time"
 
@@ -57,6 +59,21 @@ func (s forgetsClaim) Update(ctx context.Context, id string, fn func(*approval.R
 	})
 }
 
+// acceptsIdenticalCreate is a store whose Create accepts a request
+// identical to the stored one, as a store that takes the value it reads
+// back for its own earlier write would.
+type acceptsIdenticalCreate struct{ *approval.MemoryStore }
+
+func (s acceptsIdenticalCreate) Create(ctx context.Context, req approval.Request) error {
+	err := s.MemoryStore.Create(ctx, req)
+	if errors.Is(err, approval.ErrExists) {
+		if got, gerr := s.Get(ctx, req.ID); gerr == nil && reflect.DeepEqual(got, req) {
+			return nil
+		}
+	}
+	return err
+}
+
 // TestBrokenStoreChild is the child process of TestRunReportsBrokenStores.
 // Run normally (without envBrokenChild) it checks nothing and passes.
 func TestBrokenStoreChild(t *testing.T) {
@@ -72,13 +89,17 @@ func TestBrokenStoreChild(t *testing.T) {
 	t.Run("ForgetsClaim", func(t *testing.T) {
 		approvaltest.Run(t, func(*testing.T) approval.Store { return forgetsClaim{approval.NewMemoryStore()} })
 	})
+	t.Run("AcceptsIdenticalCreate", func(t *testing.T) {
+		approvaltest.Run(t, func(*testing.T) approval.Store { return acceptsIdenticalCreate{approval.NewMemoryStore()} })
+	})
 }
 
-// TestRunReportsBrokenStores runs the suite against three broken stores in
+// TestRunReportsBrokenStores runs the suite against four broken stores in
 // a child process and checks that exactly the subtests for what they break
 // fail: the filter by state (List and every transition), the close time of
-// an executed request (only the transitions to executed), and who claimed
-// an executing request (only the transitions through executing).
+// an executed request (only the transitions to executed), who claimed an
+// executing request (only the transitions through executing), and a taken
+// ID refused to an identical request (only CreateDuplicate).
 func TestRunReportsBrokenStores(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -94,6 +115,7 @@ func TestRunReportsBrokenStores(t *testing.T) {
 		"ForgetsClosedAt/Transitions/executing_to_executed",
 		"ForgetsClaim/Transitions/approved_to_executing", "ForgetsClaim/Transitions/executing_to_executed",
 		"ForgetsClaim/Transitions/executing_to_approved", "ForgetsClaim/Transitions/executing_to_expired",
+		"AcceptsIdenticalCreate/CreateDuplicate",
 	} {
 		assert.Contains(t, string(out), "--- FAIL: TestBrokenStoreChild/"+name+" ")
 	}
@@ -101,6 +123,7 @@ func TestRunReportsBrokenStores(t *testing.T) {
 		"ListIgnoresState/CreateGetRoundTrip", "ForgetsClosedAt/List",
 		"ForgetsClosedAt/Transitions/pending_to_denied", "ForgetsClosedAt/Transitions/approved_to_cancelled",
 		"ForgetsClaim/Transitions/approved_to_executed", "ForgetsClaim/Transitions/pending_to_denied",
+		"AcceptsIdenticalCreate/CreateGetRoundTrip", "AcceptsIdenticalCreate/Transitions/approved_to_executed",
 	} {
 		assert.Contains(t, string(out), "--- PASS: TestBrokenStoreChild/"+name+" ")
 	}

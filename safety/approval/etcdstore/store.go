@@ -1,8 +1,8 @@
 package etcdstore
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +69,10 @@ func (s *Store) key(id string) string { return s.dir() + url.PathEscape(id) }
 
 // Create stores req if its ID is free; see approval.Store. It
 // returns an error matching provider.ErrInvalid for an invalid request,
-// approval.ErrExists for a taken ID, and ErrStore when etcd fails.
+// approval.ErrExists for a taken ID, and ErrStore when etcd fails. The ID
+// is taken even when another replica created an identical request: only
+// this call's own write (its token, see the package doc) counts as
+// created by it.
 func (s *Store) Create(ctx context.Context, req approval.Request) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("etcdstore: create approval: %w", err)
@@ -77,7 +80,7 @@ func (s *Store) Create(ctx context.Context, req approval.Request) error {
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	val, err := json.Marshal(req)
+	val, token, err := encode(req)
 	if err != nil {
 		return fmt.Errorf("etcdstore: create approval %q: encode: %w", req.ID, err)
 	}
@@ -91,17 +94,46 @@ func (s *Store) Create(ctx context.Context, req approval.Request) error {
 	if err != nil {
 		return err
 	}
-	if !resp.Succeeded && !holds(resp, val) {
+	if !resp.Succeeded && !holds(resp, token) {
 		return fmt.Errorf("etcdstore: create approval %q: %w", req.ID, approval.ErrExists)
 	}
 	return nil
 }
 
+// record is a request as the store keeps it: the request's own JSON
+// members plus "etcdstore_write", the token of the write that stored it
+// (a name no approval.Request field uses). Values written before the
+// token existed have none and decode the same; approval.Request ignores
+// the member.
+type record struct {
+	approval.Request
+	Write string `json:"etcdstore_write,omitempty"`
+}
+
+// encode returns req as stored by one write: its JSON with a fresh random
+// token, and the token. One write (a Create, or one round of an Update)
+// encodes once and sends the same bytes on every retry of its request,
+// so that it recognises its own value afterwards (holds).
+func encode(req approval.Request) (val []byte, token string, err error) {
+	token = rand.Text() // crypto/rand: at least 128 random bits; it never fails
+	val, err = json.Marshal(record{Request: req, Write: token})
+	return val, token, err
+}
+
 // holds reports whether the Else branch of a failed conditional put read
-// back val: a retried put whose first reply was lost finds its own value.
-func holds(resp *clientv3.TxnResponse, val []byte) bool {
+// back the value of the write with the given token: a retried put whose
+// first reply was lost (but which was applied) finds its own value. It
+// compares tokens, not values: another replica that wrote the identical
+// request wrote another token, and its write is not this one's success.
+func holds(resp *clientv3.TxnResponse, token string) bool {
 	kvs := resp.Responses[0].GetResponseRange().Kvs
-	return len(kvs) == 1 && bytes.Equal(kvs[0].Value, val)
+	if len(kvs) != 1 {
+		return false
+	}
+	var r struct {
+		Write string `json:"etcdstore_write"`
+	}
+	return json.Unmarshal(kvs[0].Value, &r) == nil && r.Write == token
 }
 
 // get reads id and its ModRevision.
@@ -162,8 +194,11 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*approval.Request
 var errLost = errors.New("lost")
 
 // apply is one round of Update: read, change, validate, and write if the
-// key's ModRevision is still the one read. It returns errLost when
-// another writer won.
+// key's ModRevision is still the one read. The round's write has its own
+// token, kept across the retries of its request. It returns errLost when
+// another writer won, even when that writer stored the identical request
+// (two replicas executing one approval for the same proposal at the same
+// time): only one of them may act on it.
 func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request) error) (approval.Request, error) {
 	cur, rev, err := s.get(ctx, id)
 	if err != nil {
@@ -179,7 +214,7 @@ func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request)
 	if err := next.Validate(); err != nil {
 		return approval.Request{}, err
 	}
-	val, err := json.Marshal(next)
+	val, token, err := encode(next)
 	if err != nil {
 		return approval.Request{}, fmt.Errorf("etcdstore: update approval %q: encode: %w", id, err)
 	}
@@ -193,7 +228,7 @@ func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request)
 	if err != nil {
 		return approval.Request{}, err
 	}
-	if !resp.Succeeded && !holds(resp, val) {
+	if !resp.Succeeded && !holds(resp, token) {
 		return approval.Request{}, errLost
 	}
 	return next, nil
