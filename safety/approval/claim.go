@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -44,10 +43,11 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 // nothing changed): executing → executed, recorded as
 // safety.AuditApprovalExecuted with note. The approval is spent. It
 // completes even at or past the expiry, since the change started before
-// it. Errors: provider.ErrInvalid for an empty by or a zero now,
-// ErrUnknown, ErrTransition when the request is not executing (never
-// claimed, released, or expired because nobody reported in time),
-// safety.ErrAudit when the transition was stored but not recorded.
+// it. Errors: provider.ErrInvalid for an empty by (one that is empty once
+// normalised, as for Approve) or a zero now, ErrUnknown, ErrTransition
+// when the request is not executing (never claimed, released, or expired
+// because nobody reported in time), safety.ErrAudit when the transition
+// was stored but not recorded.
 func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, note string) (Request, error) {
 	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete"}
 	return m.settle(ctx, id, by, now, note, st, func(r *Request) { r.ClosedAt = now })
@@ -71,8 +71,8 @@ func (m *Manager) settle(ctx context.Context, id, by string, now time.Time, note
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if by == "" {
-		return Request{}, provider.Invalid("by", by, "must name who "+st.verb+"s")
+	if err := checkIdentity("by", by, st.verb+"s"); err != nil {
+		return Request{}, err
 	}
 	return m.move(ctx, id, by, now, st, note, func(r *Request) error {
 		if r.State != Executing {

@@ -226,3 +226,29 @@ func TestReleaseAfterExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, approval.Executed, got.State)
 }
+
+// Complete and Release refuse an identity that is empty once normalised
+// (only white space or invisible characters), as Approve, Deny and Cancel
+// do: a settled claim is never recorded as done by nobody. The claim
+// stays executing and nothing is audited.
+func TestCompleteReleaseRefuseBlankIdentity(t *testing.T) {
+	t.Parallel()
+	for _, who := range []string{" ", "\t\u00a0", "\u200b"} {
+		for name, settle := range map[string]func(*approval.Manager, context.Context, string, string, time.Time, string) (approval.Request, error){
+			"complete": (*approval.Manager).Complete,
+			"release":  (*approval.Manager).Release,
+		} {
+			s := newSetup(t)
+			_, req := s.claimed(t)
+			events := len(s.log.Events())
+			_, err := settle(s.approvals, t.Context(), req.ID, who, s.clock.Now(), "")
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie, "%s by %q", name, who)
+			assert.Equal(t, "by", ie.Field)
+			got, err := s.approvals.Get(t.Context(), req.ID)
+			require.NoError(t, err)
+			assert.Equal(t, approval.Executing, got.State, "%s by %q", name, who)
+			assert.Len(t, s.log.Events(), events, "%s by %q: nothing audited", name, who)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package approval
 
-import "github.com/idlescale/idlescale/internal/textnorm"
+import (
+	"github.com/idlescale/idlescale/internal/textnorm"
+	"github.com/idlescale/idlescale/provider"
+)
 
 // SameIdentity reports whether a and b name the same person or service as
 // far as the approval rules can tell, so that a requester cannot approve
@@ -23,3 +26,15 @@ import "github.com/idlescale/idlescale/internal/textnorm"
 // source, not from free text. Two identities that are empty once
 // normalised are the same.
 func SameIdentity(a, b string) bool { return textnorm.Fold(a) == textnorm.Fold(b) }
+
+// checkIdentity returns a *provider.InvalidError naming field when who,
+// an identity given to a Manager's method, is empty once normalised
+// (only white space or invisible characters, see SameIdentity): a
+// transition is always recorded as done by someone. role completes the
+// reason, "must name who " + role.
+func checkIdentity(field, who, role string) error {
+	if textnorm.Fold(who) == "" {
+		return provider.Invalid(field, who, "must name who "+role)
+	}
+	return nil
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/idlescale/idlescale/internal/textnorm"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -194,8 +193,8 @@ func (m *Manager) Approve(ctx context.Context, id, approver string, now time.Tim
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if textnorm.Fold(approver) == "" {
-		return Request{}, provider.Invalid("approver", approver, "must name who approves")
+	if err := checkIdentity("approver", approver, "approves"); err != nil {
+		return Request{}, err
 	}
 	return m.transition(ctx, id, approver, now, Approved, comment, func(r *Request) error {
 		if r.State != Pending {
@@ -216,8 +215,8 @@ func (m *Manager) Deny(ctx context.Context, id, approver string, now time.Time, 
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if textnorm.Fold(approver) == "" {
-		return Request{}, provider.Invalid("approver", approver, "must name who denies")
+	if err := checkIdentity("approver", approver, "denies"); err != nil {
+		return Request{}, err
 	}
 	return m.transition(ctx, id, approver, now, Denied, reason, func(r *Request) error {
 		if r.State != Pending {
@@ -234,8 +233,8 @@ func (m *Manager) Cancel(ctx context.Context, id, by string, now time.Time, reas
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if textnorm.Fold(by) == "" {
-		return Request{}, provider.Invalid("by", by, "must name who cancels")
+	if err := checkIdentity("by", by, "cancels"); err != nil {
+		return Request{}, err
 	}
 	return m.transition(ctx, id, by, now, Cancelled, reason, func(r *Request) error {
 		if r.State != Pending && r.State != Approved {
