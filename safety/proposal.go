@@ -104,7 +104,9 @@ type Proposal struct {
 	// Requester is who or what asked for the change: a person, a service
 	// account, "reaper", "autoscaler". Required; approvals refuse an
 	// approver who is the same identity once normalised (case, white
-	// space, invisible characters; see approval.SameIdentity).
+	// space, invisible characters; see approval.SameIdentity), and a
+	// requester that is not UTF-8, contains a control character or is
+	// empty once normalised.
 	Requester string `json:"requester"`
 	// Source is the verdict or plan the proposal came from (a detector
 	// verdict summary, a scaling plan ID), for the audit trail.

@@ -21,7 +21,7 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := checkProposal(p); err != nil {
 		return Request{}, fmt.Errorf("approval: claim %q: %w", id, err)
 	}
 	fp := p.Fingerprint()
@@ -43,11 +43,11 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 // nothing changed): executing → executed, recorded as
 // safety.AuditApprovalExecuted with note. The approval is spent. It
 // completes even at or past the expiry, since the change started before
-// it. Errors: provider.ErrInvalid for an empty by (one that is empty once
-// normalised, as for Approve) or a zero now, ErrUnknown, ErrTransition
-// when the request is not executing (never claimed, released, or expired
-// because nobody reported in time), safety.ErrAudit when the transition
-// was stored but not recorded.
+// it. Errors: provider.ErrInvalid for a by that Approve refuses as an
+// approver (empty once normalised, not UTF-8, a control character) or a
+// zero now, ErrUnknown, ErrTransition when the request is not executing
+// (never claimed, released, or expired because nobody reported in time),
+// safety.ErrAudit when the transition was stored but not recorded.
 func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, note string) (Request, error) {
 	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete"}
 	return m.settle(ctx, id, by, now, note, st, func(r *Request) { r.ClosedAt = now })

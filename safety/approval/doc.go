@@ -36,6 +36,13 @@
 //     normalisation (SameIdentity: white space, case, invisible
 //     characters and compatibility forms do not matter), so "Reaper"
 //     cannot approve what "reaper" asked for.
+//   - Every identity a Manager is given (the proposal's requester in
+//     Request, Claim and Execute, the approver, who cancels, completes or
+//     releases) must name someone: one that is empty once normalised, is
+//     not UTF-8 or contains a control character (NUL, DEL, a C1 control,
+//     tab, newline; most interfaces show none of them, so
+//     "autoscaler\x00" would pass for "autoscaler") is refused with
+//     provider.ErrInvalid naming the field.
 //   - An approval is bound to the proposal's Fingerprint (action,
 //     resource, current and target capacity or size): a changed target
 //     needs a new approval (ErrMismatch).

@@ -1,6 +1,11 @@
 package approval
 
 import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
 	"github.com/idlescale/idlescale/internal/textnorm"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -10,13 +15,18 @@ import (
 // their own request by spelling their name differently. Both are
 // normalised before they are compared:
 //
+//   - bytes that are not UTF-8, and control characters (Unicode Cc: NUL,
+//     DEL, the C1 controls) other than white space, are removed (a
+//     Manager refuses identities with either, see below; a request stored
+//     before it did is still compared without them);
 //   - Unicode NFKC: compatibility forms become their plain letters
 //     (fullwidth "ｒｅａｐｅｒ", the Kelvin sign "K"), and decomposed
 //     accents are composed;
 //   - invisible characters are removed: format characters (zero-width
 //     spaces and joiners, soft hyphens, byte-order and bidirectional
 //     marks), variation selectors and other default-ignorable code points;
-//   - white space is trimmed at both ends and every run inside becomes one
+//   - white space (including tab, newline and the other white-space
+//     controls) is trimmed at both ends and every run inside becomes one
 //     space ("Alice  Smith" is "Alice Smith", but "alicesmith" is not);
 //   - Unicode full case folding ("Reaper" is "reaper", "Straße" is
 //     "STRASSE"), then NFKC again.
@@ -25,14 +35,53 @@ import (
 // Latin "a") stay different: identities should come from an authenticated
 // source, not from free text. Two identities that are empty once
 // normalised are the same.
-func SameIdentity(a, b string) bool { return textnorm.Fold(a) == textnorm.Fold(b) }
+//
+// A Manager does not rely on the normalisation alone: every identity it
+// is given (the requester of a proposal, an approver, who cancels,
+// claims, completes or releases) is refused with a *provider.InvalidError
+// naming the field when it is not UTF-8, contains a control character
+// (Unicode Cc, white space such as tab and newline included: most
+// interfaces show none of them) or is empty once normalised.
+func SameIdentity(a, b string) bool { return foldIdentity(a) == foldIdentity(b) }
+
+// foldIdentity is the form SameIdentity compares: textnorm.Fold of s
+// without its bytes that are not UTF-8 and its control characters other
+// than white space, which textnorm keeps.
+func foldIdentity(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	if strings.IndexFunc(s, hiddenControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if hiddenControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return textnorm.Fold(s)
+}
+
+// hiddenControl reports whether r is a control character (Cc) that is not
+// white space: NUL, DEL, the C1 controls and the like, which most
+// interfaces show as nothing.
+func hiddenControl(r rune) bool { return unicode.IsControl(r) && !unicode.IsSpace(r) }
 
 // checkIdentity returns a *provider.InvalidError naming field when who,
-// an identity given to a Manager's method, is empty once normalised
-// (only white space or invisible characters, see SameIdentity): a
-// transition is always recorded as done by someone. role completes the
-// reason, "must name who " + role.
+// an identity given to a Manager's method, is not one the package
+// accepts: not UTF-8, containing a control character (Unicode Cc, tab and
+// newline included), or empty once normalised (only white space or
+// invisible characters, see SameIdentity), so that every transition is
+// recorded as done by someone, named as people read it. role completes
+// the reason for an empty identity, "must name who " + role.
 func checkIdentity(field, who, role string) error {
+	if !utf8.ValidString(who) {
+		return provider.Invalid(field, who, "must be valid UTF-8")
+	}
+	if i := strings.IndexFunc(who, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(who[i:])
+		return provider.Invalid(field, who, fmt.Sprintf("must not contain a control character (%U at byte %d)", r, i))
+	}
 	if textnorm.Fold(who) == "" {
 		return provider.Invalid(field, who, "must name who "+role)
 	}

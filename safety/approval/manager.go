@@ -124,15 +124,17 @@ func (m *Manager) made() error {
 // safety.AuditApprovalRequested. reason is the requester's words, added to
 // the decision's. d must be the engine's decision for exactly p (same
 // Fingerprint). It fails with provider.ErrInvalid for an invalid proposal
-// or a decision that is not for p, is blocked (an approval cannot override
-// a block; fix what blocks it first) or does not require approval, and
-// with safety.ErrAudit (returning the stored request) when the request
-// was stored but not audited.
+// (including a requester that is not an identity a Manager accepts: not
+// UTF-8, with a control character, or empty once normalised; see
+// SameIdentity) or a decision that is not for p, is blocked (an approval
+// cannot override a block; fix what blocks it first) or does not require
+// approval, and with safety.ErrAudit (returning the stored request) when
+// the request was stored but not audited.
 func (m *Manager) Request(ctx context.Context, p safety.Proposal, d safety.Decision, reason string) (Request, error) {
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := checkProposal(p); err != nil {
 		return Request{}, fmt.Errorf("approval: request: %w", err)
 	}
 	if err := requestable(p, d); err != nil {
@@ -166,6 +168,15 @@ func (m *Manager) Request(ctx context.Context, p safety.Proposal, d safety.Decis
 	return req.Clone(), err
 }
 
+// checkProposal validates p (safety.Proposal.Validate) and its requester
+// as an identity (checkIdentity, field "requester").
+func checkProposal(p safety.Proposal) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return checkIdentity("requester", p.Requester, "asked for the change")
+}
+
 // requestable returns an error matching provider.ErrInvalid unless d is a
 // decision for p that requires approval and is not blocked.
 func requestable(p safety.Proposal, d safety.Decision) error {
@@ -182,8 +193,9 @@ func requestable(p safety.Proposal, d safety.Decision) error {
 
 // Approve grants request id on behalf of approver at now, moving it from
 // pending to approved. The request keeps approver as given. Errors:
-// provider.ErrInvalid for an empty approver (one that is empty once
-// normalised, see SameIdentity) or a zero now, ErrUnknown,
+// provider.ErrInvalid for an approver that is empty once normalised, not
+// UTF-8 or contains a control character (Unicode Cc, tab and newline
+// included; see SameIdentity), or for a zero now, ErrUnknown,
 // ErrSelfApproval when approver is the requester as SameIdentity compares
 // them ("Reaper" is "reaper"), ErrExpired when now is at or past the
 // expiry (the request moves to expired), ErrTransition when it is not
@@ -248,16 +260,18 @@ func (m *Manager) Cancel(ctx context.Context, id, by string, now time.Time, reas
 // Execute consumes the approval of request id for p at p.Now (approved →
 // executed): call it immediately before carrying out p. An approval
 // executes once. It spends the approval even if the change then fails:
-// Claim, then Complete or Release, keeps it when nothing changed. Errors: ErrUnknown, ErrMismatch when p's fingerprint
-// differs from the approved one (a changed target needs a new approval),
-// ErrExpired when p.Now is at or past the expiry (the request moves to
-// expired), ErrTransition when it is not approved (pending, denied,
-// cancelled, executed), safety.ErrAudit when not audited.
+// Claim, then Complete or Release, keeps it when nothing changed.
+// Errors: provider.ErrInvalid for an invalid proposal or requester (as
+// for Request), ErrUnknown, ErrMismatch when p's fingerprint differs from
+// the approved one (a changed target needs a new approval), ErrExpired
+// when p.Now is at or past the expiry (the request moves to expired),
+// ErrTransition when it is not approved (pending, denied, cancelled,
+// executed), safety.ErrAudit when not audited.
 func (m *Manager) Execute(ctx context.Context, id string, p safety.Proposal) (Request, error) {
 	if err := m.made(); err != nil {
 		return Request{}, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := checkProposal(p); err != nil {
 		return Request{}, fmt.Errorf("approval: execute %q: %w", id, err)
 	}
 	fp := p.Fingerprint()
