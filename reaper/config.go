@@ -8,6 +8,7 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // The Config defaults.
@@ -98,8 +99,8 @@ func (c Config) withDefaults() Config {
 // Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
 // naming the first wrong field: a confidence outside (0, 1] or not finite,
 // an action that is not stop, terminate or downsize, or repeated, a
-// negative count or duration, or a verify interval longer than the verify
-// timeout.
+// negative count or duration, a verify interval longer than the verify
+// timeout, or a Requester approval.CheckIdentity refuses.
 func (c Config) Validate() error {
 	if math.IsNaN(c.MinConfidence) || c.MinConfidence < 0 || c.MinConfidence > 1 {
 		return provider.Invalid("min_confidence", c.MinConfidence, "must be in (0, 1]; 0 means the default 0.8")
@@ -133,6 +134,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.Filter.Validate(); err != nil {
 		return err // its field is already "filter..."
+	}
+	if c.Requester != "" {
+		if err := approval.CheckIdentity("requester", c.Requester); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ func TestConfigValidate(t *testing.T) {
 		{name: "interval equal to the timeout", give: reaper.Config{VerifyTimeout: time.Minute, VerifyInterval: time.Minute}},
 		{name: "negative run interval", give: reaper.Config{Interval: -time.Hour}, field: "interval"},
 		{name: "bad filter", give: reaper.Config{Filter: provider.Filter{Kinds: []provider.Kind{"spaceship"}}}, field: "filter.kind"},
+		{name: "requester with a hidden control", give: reaper.Config{Requester: "reaper\x00"}, field: "requester"},
+		{name: "blank requester", give: reaper.Config{Requester: " \u200b"}, field: "requester"},
+		{name: "requester named", give: reaper.Config{Requester: "reaper-eu"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // Gate decides whether a proposal may go ahead. *safety.Engine implements it.
@@ -199,6 +200,11 @@ type EngineConfig struct {
 // Validate returns an error matching provider.ErrInvalid naming the first
 // wrong field.
 func (c EngineConfig) Validate() error {
+	if c.Requester != "" {
+		if err := approval.CheckIdentity("requester", c.Requester); err != nil {
+			return err
+		}
+	}
 	switch {
 	case !finite(c.MaxStepFraction) || c.MaxStepFraction < 0:
 		return provider.Invalid("max_step_fraction", c.MaxStepFraction, "must be a finite number > 0")

@@ -676,6 +676,7 @@ func TestEngineConfigErrors(t *testing.T) {
 		"poll_interval":     {PollInterval: -time.Second},
 		"history_retention": {HistoryRetention: time.Minute},
 		"min_step":          {MinStep: -1},
+		"requester":         {Requester: "auto\x7fscaler"},
 	} {
 		_, err = scaling.NewEngine(cfg, scaling.Cloud{Scaler: c}, allowAll{})
 		require.ErrorAs(t, err, &inv, field)

@@ -67,6 +67,14 @@ func foldIdentity(s string) string {
 // interfaces show as nothing.
 func hiddenControl(r rune) bool { return unicode.IsControl(r) && !unicode.IsSpace(r) }
 
+// CheckIdentity returns a *provider.InvalidError naming field when who
+// cannot name the requester of a proposal or anyone else an approval is
+// given to or by: not UTF-8, containing a control character (tab and
+// newline included), or empty once normalised. A Manager refuses such an
+// identity in every method; a host checks its own names with it when it
+// starts (the reaper and the scaling engine check their Requester).
+func CheckIdentity(field, who string) error { return checkIdentity(field, who, "acts") }
+
 // checkIdentity returns a *provider.InvalidError naming field when who,
 // an identity given to a Manager's method, is not one the package
 // accepts: not UTF-8, containing a control character (Unicode Cc, tab and
