@@ -92,7 +92,9 @@ type DependencyConfig struct {
 	// means the default. Default: stop, terminate, resize.
 	Actions []Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxDepth is how many levels of dependents are followed (1 means
-	// direct dependents only). Must be ≥ 0; 0 means the default.
+	// direct dependents only). A resource with a longer path of
+	// dependents, over any of its paths, makes the rule fail rather than
+	// be judged on part of its graph. Must be ≥ 0; 0 means the default.
 	// Default: 8.
 	MaxDepth int `json:"max_depth,omitempty" yaml:"max_depth,omitempty"`
 }
@@ -109,9 +111,15 @@ func (c DependencyConfig) Validate() error {
 
 // DependencyRule blocks an action while live dependents exist, directly or
 // through other dependents (an instance behind a load balancer with
-// traffic, a database with connections), and reports which. A cycle in the
-// graph, a graph deeper than MaxDepth, or a graph error makes the rule
-// fail (the engine blocks). Safe for concurrent use if the graph is.
+// traffic, a database with connections), and reports which. Every edge
+// reachable from the resource is read: a dependent is live when any edge
+// to it is live, including one reached through idle dependents or
+// after an idle edge to the same dependent. The reason names each live
+// dependent once, in ID order, with the distinct relations and details
+// of its live edges, so the result does not depend on the order in which
+// the graph lists dependents. A cycle in the graph, a path of dependents
+// longer than MaxDepth, or a graph error makes the rule fail (the engine
+// blocks). Safe for concurrent use if the graph is.
 //
 // Make one with NewDependencyRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
@@ -166,52 +174,95 @@ func (r *DependencyRule) Check(ctx context.Context, p Proposal) (Result, error) 
 	if len(live) == 0 {
 		return pass, nil
 	}
+	// One entry per dependent, in ID order, with the distinct
+	// descriptions of its live edges in text order: the result does not
+	// depend on the order in which the graph lists dependents.
+	slices.SortFunc(live, func(a, b Dependent) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(describeDependent(a), describeDependent(b))
+	})
 	res := Result{Outcome: Block, Risk: RiskHigh}
-	names := make([]string, len(live))
-	for i, d := range live {
-		s := d.ID
-		var extra []string
-		if d.Relation != "" {
-			extra = append(extra, d.Relation)
+	var names []string
+	for i := 0; i < len(live); {
+		id := live[i].ID
+		var descs []string
+		for ; i < len(live) && live[i].ID == id; i++ {
+			if d := describeDependent(live[i]); d != "" && (len(descs) == 0 || descs[len(descs)-1] != d) {
+				descs = append(descs, d)
+			}
 		}
-		if d.Detail != "" {
-			extra = append(extra, d.Detail)
+		s := id
+		if len(descs) > 0 {
+			s += " (" + strings.Join(descs, "; ") + ")"
 		}
-		if len(extra) > 0 {
-			s += " (" + strings.Join(extra, ", ") + ")"
-		}
-		names[i] = s
+		names = append(names, s)
 		res.Factors = append(res.Factors, "live dependent "+s)
-		res.Recommendations = append(res.Recommendations, "drain or detach "+d.ID+" first")
+		res.Recommendations = append(res.Recommendations, "drain or detach "+id+" first")
 	}
 	res.Reason = "live dependents: " + strings.Join(names, ", ")
 	return res, nil
 }
 
-// walkDependents returns the live dependents of root up to maxDepth
-// levels, in depth-first order, failing on a cycle or a deeper graph.
+// describeDependent returns d's relation and detail, comma-separated, or
+// "" when it has neither.
+func describeDependent(d Dependent) string {
+	switch {
+	case d.Relation == "":
+		return d.Detail
+	case d.Detail == "":
+		return d.Relation
+	}
+	return d.Relation + ", " + d.Detail
+}
+
+// walkDependents returns every live edge (a Dependent with Live set)
+// reachable from root, each once but in no particular order: a dependent
+// reached over several edges appears once per live edge, and a live edge
+// counts even when its dependent was first reached over an idle one. It
+// fails on a cycle, and when a path from root is longer than maxDepth
+// edges, whichever path the walk takes first (a dependent's depth below
+// it is remembered, so one reached again over a longer path is judged by
+// its longest path too).
 func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDepth int) ([]Dependent, error) {
 	type frame struct {
-		id   string
-		deps []Dependent
-		next int
+		id     string
+		deps   []Dependent
+		next   int
+		height int    // the longest path below id walked so far, in edges
+		via    string // the dependent that path goes through
 	}
 	var live []Dependent
-	var seen, done idSet
+	var done doneSet
+	path := func(stack []frame, ids ...string) string {
+		p := make([]string, 0, len(stack)+len(ids))
+		for _, f := range stack {
+			p = append(p, f.id)
+		}
+		return strings.Join(append(p, ids...), " → ")
+	}
+	tooDeep := func(via string) error {
+		return fmt.Errorf("dependents of %q: %w", root,
+			invalidf("max_depth", maxDepth, "the graph is deeper (via "+via+")"))
+	}
 	push := func(stack []frame, id string) ([]frame, error) {
 		deps, err := g.Dependents(ctx, id)
 		if err != nil {
 			return stack, fmt.Errorf("dependents of %q: %w", id, err)
 		}
 		if len(deps) > 0 && len(stack) >= maxDepth {
-			path := make([]string, 0, len(stack)+2)
-			for _, f := range stack {
-				path = append(path, f.id)
-			}
-			return stack, fmt.Errorf("dependents of %q: %w", root,
-				invalidf("max_depth", maxDepth, "the graph is deeper (via "+strings.Join(append(path, id, deps[0].ID), " → ")+")"))
+			return stack, tooDeep(path(stack, id, deps[0].ID))
 		}
 		return append(stack, frame{id: id, deps: deps}), nil
+	}
+	// reached records that the frame on top of stack has a dependent
+	// (via) whose longest path below is height edges.
+	reached := func(stack []frame, via string, height int) {
+		top := &stack[len(stack)-1]
+		if h := height + 1; h > top.height || h == top.height && via < top.via {
+			top.height, top.via = h, via
+		}
 	}
 	stack, err := push(make([]frame, 0, 4), root)
 	if err != nil {
@@ -220,28 +271,35 @@ func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDept
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		if top.next == len(top.deps) {
-			done.add(top.id)
+			done.add(doneNode{id: top.id, height: top.height, via: top.via})
 			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				reached(stack, top.id, top.height)
+			}
 			continue
 		}
 		d := top.deps[top.next]
 		top.next++
 		for i, f := range stack {
 			if f.id == d.ID {
-				path := make([]string, 0, len(stack)-i+1)
-				for _, f := range stack[i:] {
-					path = append(path, f.id)
+				return nil, fmt.Errorf("%w: %s", ErrCycle, path(stack[i:], d.ID))
+			}
+		}
+		if d.Live {
+			live = append(live, d)
+		}
+		if n, ok := done.get(d.ID); ok {
+			// d would sit at depth len(stack), its longest path below
+			// it n.height edges further down.
+			if len(stack)+n.height > maxDepth {
+				ids := []string{d.ID}
+				for len(stack)+len(ids) <= maxDepth+1 {
+					n, _ = done.get(n.via)
+					ids = append(ids, n.id)
 				}
-				return nil, fmt.Errorf("%w: %s", ErrCycle, strings.Join(append(path, d.ID), " → "))
+				return nil, tooDeep(path(stack, ids...))
 			}
-		}
-		if !seen.has(d.ID) {
-			seen.add(d.ID)
-			if d.Live {
-				live = append(live, d)
-			}
-		}
-		if done.has(d.ID) {
+			reached(stack, d.ID, n.height)
 			continue
 		}
 		if stack, err = push(stack, d.ID); err != nil {
@@ -251,32 +309,43 @@ func walkDependents(ctx context.Context, g DependencyGraph, root string, maxDept
 	return live, nil
 }
 
-// idSet is a set of IDs: the first eight in an array (no allocation for
-// the usual handful of dependents), the rest in a map.
-type idSet struct {
-	small [8]string
+// doneNode is a dependent whose dependents were all walked: the longest
+// path below it, in edges, and the dependent that path goes through.
+type doneNode struct {
+	id     string
+	height int
+	via    string
+}
+
+// doneSet is a set of walked dependents by ID: the first eight in an
+// array (no allocation for the usual handful of dependents), the rest in
+// a map.
+type doneSet struct {
+	small [8]doneNode
 	n     int
-	m     map[string]struct{}
+	m     map[string]doneNode
 }
 
-func (s *idSet) has(id string) bool {
-	if slices.Contains(s.small[:s.n], id) {
-		return true
+func (s *doneSet) get(id string) (doneNode, bool) {
+	for _, n := range s.small[:s.n] {
+		if n.id == id {
+			return n, true
+		}
 	}
-	_, ok := s.m[id]
-	return ok
+	n, ok := s.m[id]
+	return n, ok
 }
 
-func (s *idSet) add(id string) {
+func (s *doneSet) add(n doneNode) {
 	if s.n < len(s.small) {
-		s.small[s.n] = id
+		s.small[s.n] = n
 		s.n++
 		return
 	}
 	if s.m == nil {
-		s.m = make(map[string]struct{})
+		s.m = make(map[string]doneNode)
 	}
-	s.m[id] = struct{}{}
+	s.m[n.id] = n
 }
 
 // findCycle returns an ErrCycle error naming a cycle of g, or nil. It is a

@@ -78,7 +78,8 @@
 //     block or require approval (terminate blocks, stop/resize/scale in
 //     need approval);
 //   - dependencies (DependencyRule): blocks while live dependents exist in
-//     a DependencyGraph, and fails on a cycle;
+//     a DependencyGraph, directly or through other dependents up to 8
+//     levels deep, and fails on a cycle or a deeper graph;
 //   - backup (BackupRule): a complete, verified backup within 24 h (one
 //     daily backup cycle) from a provider.BackupCatalog, reporting its
 //     age;

@@ -3,6 +3,9 @@ package safety_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -324,6 +327,136 @@ func TestDependencyRule(t *testing.T) {
 		_, err = safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: -1}, graph)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 	})
+}
+
+// A live edge counts even when its dependent was first reached over an
+// idle one: x → app (idle) → lb (live) blocks whether x lists app or lb
+// first (the walk used to mark lb seen over the idle x → lb edge and skip
+// the live app → lb one).
+func TestDependencyRuleLiveEdgeAfterIdleEdge(t *testing.T) {
+	t.Parallel()
+	for _, xDeps := range [][]safety.Dependent{
+		{{ID: "app"}, {ID: "lb"}},
+		{{ID: "lb"}, {ID: "app"}},
+	} {
+		g, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+			"x":   xDeps,
+			"app": {{ID: "lb", Live: true, Detail: "120 req/min"}},
+		})
+		require.NoError(t, err)
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{}, g)
+		require.NoError(t, err)
+		got, err := r.Check(t.Context(), stop("x"))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Block, got.Outcome, "x lists %s first", xDeps[0].ID)
+		assert.Equal(t, "live dependents: lb (120 req/min)", got.Reason)
+	}
+}
+
+// A dependent with several live edges is named once, with the distinct
+// descriptions of its edges in text order, whichever edge the walk meets
+// first.
+func TestDependencyRuleMergesLiveEdgesToOneDependent(t *testing.T) {
+	t.Parallel()
+	for _, order := range [][]string{{"app-1", "app-2"}, {"app-2", "app-1"}} {
+		g, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+			"db":    {{ID: order[0]}, {ID: order[1]}},
+			"app-1": {{ID: "lb", Relation: "target", Live: true, Detail: "80 req/min"}},
+			"app-2": {{ID: "lb", Relation: "target", Live: true, Detail: "120 req/min"}},
+		})
+		require.NoError(t, err)
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{}, g)
+		require.NoError(t, err)
+		got, err := r.Check(t.Context(), stop("db"))
+		require.NoError(t, err)
+		assert.Equal(t, "live dependents: lb (target, 120 req/min; target, 80 req/min)", got.Reason)
+		assert.Equal(t, []string{"drain or detach lb first"}, got.Recommendations)
+	}
+}
+
+// A graph deeper than MaxDepth fails however its lists are ordered: b,
+// reached first directly from the root, lies on the path x → a → b → c
+// of 3 edges, and used to be judged only by the short path x → b when x
+// listed b first.
+func TestDependencyRuleDepthIgnoresListOrder(t *testing.T) {
+	t.Parallel()
+	for _, xDeps := range [][]safety.Dependent{
+		{{ID: "a"}, {ID: "b"}},
+		{{ID: "b"}, {ID: "a"}},
+	} {
+		g, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+			"x": xDeps, "a": {{ID: "b"}}, "b": {{ID: "c", Live: true}},
+		})
+		require.NoError(t, err)
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: 2}, g)
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), stop("x"))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "x lists %s first", xDeps[0].ID)
+		assert.Equal(t, "max_depth", ie.Field)
+		assert.Contains(t, err.Error(), "x → a → b → c")
+
+		r, err = safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: 3}, g)
+		require.NoError(t, err)
+		got, err := r.Check(t.Context(), stop("x"))
+		require.NoError(t, err, "3 edges fit a depth of 3")
+		assert.Equal(t, "live dependents: c", got.Reason)
+	}
+}
+
+// The verdict, its reason and whether the walk fails are functions of
+// the graph, not of the order of its lists: random acyclic graphs, each
+// checked with every list shuffled several times and at several depths,
+// get one answer.
+func TestDependencyRuleIgnoresListOrder(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	type answer struct {
+		outcome safety.Outcome
+		reason  string
+		err     string // the failure's kind: "", "max_depth" or "cycle"
+	}
+	check := func(deps map[string][]safety.Dependent, maxDepth int) answer {
+		g, err := safety.NewStaticGraph(deps)
+		require.NoError(t, err)
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: maxDepth}, g)
+		require.NoError(t, err)
+		got, err := r.Check(t.Context(), stop("n0"))
+		var ie *provider.InvalidError
+		switch {
+		case errors.As(err, &ie):
+			return answer{err: ie.Field}
+		case errors.Is(err, safety.ErrCycle):
+			return answer{err: "cycle"}
+		}
+		require.NoError(t, err)
+		return answer{outcome: got.Outcome, reason: got.Reason}
+	}
+	for range 300 {
+		n := 2 + rng.IntN(9)
+		deps := map[string][]safety.Dependent{}
+		for i := range n {
+			for j := i + 1; j < n; j++ { // edges point forward: no cycle
+				for range rng.IntN(2) + rng.IntN(2)*rng.IntN(2) { // 0, 1 or 2 edges
+					deps[fmt.Sprintf("n%d", i)] = append(deps[fmt.Sprintf("n%d", i)], safety.Dependent{
+						ID: fmt.Sprintf("n%d", j), Live: rng.IntN(4) == 0, Relation: []string{"", "client", "target"}[rng.IntN(3)],
+					})
+				}
+			}
+		}
+		for _, maxDepth := range []int{1, 2, 3, 8} {
+			want := check(deps, maxDepth)
+			for range 6 {
+				shuffled := make(map[string][]safety.Dependent, len(deps))
+				for id, ds := range deps {
+					ds = slices.Clone(ds)
+					rng.Shuffle(len(ds), func(i, j int) { ds[i], ds[j] = ds[j], ds[i] })
+					shuffled[id] = ds
+				}
+				require.Equal(t, want, check(shuffled, maxDepth), "graph %v, max depth %d, lists shuffled to %v", deps, maxDepth, shuffled)
+			}
+		}
+	}
 }
 
 func TestGradualRule(t *testing.T) {
