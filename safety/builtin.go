@@ -38,7 +38,9 @@ type BuiltinSources struct {
 	// Health are the dependency health checks; none omits the rule.
 	Health []HealthCheck
 	// History counts recent actions per fleet for the limits rule; nil
-	// disables the fleet-share limit (capacity bounds still apply).
+	// disables the fleet-share limit (capacity bounds still apply). It
+	// must keep records for at least Limits.Window: Builtin refuses a
+	// *MemoryHistory whose Keep is shorter.
 	History ActionHistory
 	// Restorer confirms rollback is possible; nil checks only that the
 	// proposal records the previous state.
@@ -71,8 +73,9 @@ func (c BuiltinConfig) Validate() error {
 // limits, health, rollback (omitting dependencies without a Graph and
 // health without checks). It fails with an error matching
 // provider.ErrInvalid, naming the rule and field, when cfg is invalid
-// (see BuiltinConfig.Validate), Backups is nil, or a source is a nil Func
-// adapter.
+// (see BuiltinConfig.Validate), Backups is nil, a source is a nil Func
+// adapter, or History is a *MemoryHistory that keeps less than the limits
+// window ("limits.history.keep"; see NewLimitsRule).
 func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("safety.Builtin: %w", err)

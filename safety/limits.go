@@ -30,8 +30,14 @@ func (f ActionHistoryFunc) ActedOn(ctx context.Context, fleet string, since time
 // MemoryHistory is an in-memory ActionHistory. It keeps records for Keep
 // (default 24h) after the newest one. Its zero value is ready to use; it is
 // safe for concurrent use.
+//
+// A LimitsRule counts actions over its Window, so NewLimitsRule refuses a
+// MemoryHistory that keeps less than that window (and the rule fails if
+// Keep is lowered afterwards): with a Window above 24h, set Keep.
 type MemoryHistory struct {
-	// Keep is how long records are kept; 0 means 24h.
+	// Keep is how long records are kept after the newest one; 0 means
+	// 24h. Must be ≥ 0 and, for a LimitsRule, at least its Window; set it
+	// before the history is used.
 	Keep time.Duration
 
 	mu      sync.Mutex
@@ -57,10 +63,7 @@ func (h *MemoryHistory) Record(fleet string, at time.Time, units int) error {
 	if at.IsZero() {
 		return invalidf("at", at, "must be set")
 	}
-	keep := h.Keep
-	if keep <= 0 {
-		keep = 24 * time.Hour
-	}
+	keep := h.keep()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.records == nil {
@@ -74,6 +77,32 @@ func (h *MemoryHistory) Record(fleet string, at time.Time, units int) error {
 		i++
 	}
 	h.records[fleet] = rs[i:]
+	return nil
+}
+
+// DefaultHistoryKeep is MemoryHistory.Keep's default.
+const DefaultHistoryKeep = 24 * time.Hour
+
+// keep returns how long h keeps records: Keep, or its default for 0 (or
+// a negative Keep, which NewLimitsRule refuses).
+func (h *MemoryHistory) keep() time.Duration {
+	if h.Keep <= 0 {
+		return DefaultHistoryKeep
+	}
+	return h.Keep
+}
+
+// checkKeep returns an error naming history.keep when h cannot answer for
+// window: a negative Keep, or one shorter than window, which would forget
+// actions the fleet share must count.
+func (h *MemoryHistory) checkKeep(window time.Duration) error {
+	if h.Keep < 0 {
+		return invalidf("history.keep", h.Keep, "must be ≥ 0 (0 means 24h)")
+	}
+	if k := h.keep(); k < window {
+		return invalidf("history.keep", k, fmt.Sprintf("must be at least the limits window %s: "+
+			"the history would forget actions the fleet share counts; set MemoryHistory.Keep to %s or more, or shorten the window", window, window))
+	}
 	return nil
 }
 
@@ -109,7 +138,8 @@ type LimitsConfig struct {
 	// Default: 0.5.
 	MaxFleetShare float64 `json:"max_fleet_share,omitempty" yaml:"max_fleet_share,omitempty"`
 	// Window is the period MaxFleetShare counts over. Must be ≥ 0; 0
-	// means the default. Default: 1h.
+	// means the default. Default: 1h. A *MemoryHistory must keep at least
+	// this long (its default Keep, 24h, covers windows up to 24h).
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
 }
 
@@ -155,9 +185,10 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 // Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
 // is its own fleet of Current.Desired instances; a single resource
 // without a Fleet is not share-limited. A named fleet of unknown size is
-// blocked. History errors make the rule fail (the engine blocks). With a
-// nil history the fleet share is not checked. Safe for concurrent use if
-// the history is.
+// blocked. History errors make the rule fail (the engine blocks), and so
+// does a *MemoryHistory whose Keep was lowered below Window after
+// NewLimitsRule. With a nil history the fleet share is not checked. Safe
+// for concurrent use if the history is.
 //
 // Make one with NewLimitsRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
@@ -172,7 +203,11 @@ var _ Rule = (*LimitsRule)(nil)
 // NewLimitsRule returns a LimitsRule for cfg reading history, which is
 // optional: nil (or a nil ActionHistoryFunc) disables the fleet-share
 // limit. It fails with provider.ErrInvalid, naming the field, when cfg is
-// invalid.
+// invalid, when history is a nil *MemoryHistory, or when it is a
+// *MemoryHistory with a negative Keep or a Keep shorter than the Window
+// (field "history.keep"): such a history forgets actions the fleet share
+// must count. A host's own ActionHistory must keep records for the Window
+// too; the rule cannot see how long it does.
 func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error) {
 	p, err := cfg.withDefaults()
 	if err != nil {
@@ -180,6 +215,14 @@ func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error)
 	}
 	if isNilFunc(history) {
 		history = nil
+	}
+	if h, ok := history.(*MemoryHistory); ok {
+		if h == nil {
+			return nil, invalidf("history", nil, "is a nil *MemoryHistory: pass a nil ActionHistory to disable the fleet-share limit, or a &MemoryHistory{}")
+		}
+		if err := h.checkKeep(p.Window); err != nil {
+			return nil, err
+		}
 	}
 	return &LimitsRule{made: true, p: p, history: history}, nil
 }
@@ -228,6 +271,11 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		return Result{Outcome: Block, Risk: RiskMedium,
 			Reason:          fmt.Sprintf("fleet %q has unknown size: cannot bound the share acted on", fleet),
 			Recommendations: []string{"set Proposal.FleetSize"}}, nil
+	}
+	if h, ok := r.history.(*MemoryHistory); ok {
+		if err := h.checkKeep(r.p.Window); err != nil {
+			return Result{}, err
+		}
 	}
 	done, err := r.history.ActedOn(ctx, fleet, p.Now.Add(-r.p.Window))
 	if err != nil {

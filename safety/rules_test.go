@@ -621,6 +621,71 @@ func TestMemoryHistoryPrunes(t *testing.T) {
 	assert.Equal(t, 1, n, "the record older than Keep before the newest is gone")
 }
 
+// A MemoryHistory that keeps less than the limits window would forget
+// actions the fleet share counts. The review's scenario: a 48h window over
+// the default Keep (24h); 5 of 10 stopped 30h ago, 1 a minute ago (whose
+// Record pruned the 30h-old one), and one more stop passed as 2 of 10
+// instead of 7. NewLimitsRule and Builtin refuse such a history, naming
+// history.keep; with Keep set to the window the scenario blocks.
+func TestLimitsRuleRefusesHistoryShorterThanWindow(t *testing.T) {
+	t.Parallel()
+	cfg := safety.LimitsConfig{Window: 48 * time.Hour}
+	var ie *provider.InvalidError
+	_, err := safety.NewLimitsRule(cfg, &safety.MemoryHistory{})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history.keep", ie.Field)
+	assert.Equal(t, 24*time.Hour, ie.Value, "the effective Keep")
+	assert.Contains(t, err.Error(), "set MemoryHistory.Keep to 48h0m0s or more")
+	_, err = safety.NewLimitsRule(cfg, &safety.MemoryHistory{Keep: 47 * time.Hour})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	_, err = safety.NewLimitsRule(safety.LimitsConfig{}, &safety.MemoryHistory{Keep: -time.Hour})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history.keep", ie.Field, "a negative Keep is not a silent 24h")
+	_, err = safety.NewLimitsRule(safety.LimitsConfig{}, (*safety.MemoryHistory)(nil))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field, "a nil *MemoryHistory would panic on every Check")
+	_, err = safety.NewLimitsRule(safety.LimitsConfig{Window: 24 * time.Hour}, &safety.MemoryHistory{})
+	require.NoError(t, err, "the default Keep covers a 24h window")
+
+	_, err = safety.Builtin(safety.BuiltinConfig{Limits: cfg},
+		safety.BuiltinSources{Backups: catalogOf(), History: &safety.MemoryHistory{}})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "limits.history.keep", ie.Field)
+
+	h := &safety.MemoryHistory{Keep: 48 * time.Hour}
+	r, err := safety.NewLimitsRule(cfg, h)
+	require.NoError(t, err)
+	require.NoError(t, h.Record("web", t0.Add(-30*time.Hour), 5))
+	require.NoError(t, h.Record("web", t0.Add(-time.Minute), 1))
+	p := stop("i-7")
+	p.Fleet, p.FleetSize = "web", 10
+	got, err := r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, `fleet "web": 6 of 10 acted on in the last 48h0m0s, 1 more would make 70% (limit 50%)`, got.Reason)
+}
+
+// A MemoryHistory whose Keep is lowered below the window after the rule
+// was made fails the rule (the engine blocks) instead of undercounting.
+func TestLimitsRuleFailsWhenHistoryKeepLowered(t *testing.T) {
+	t.Parallel()
+	h := &safety.MemoryHistory{Keep: 2 * time.Hour}
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{Window: 2 * time.Hour}, h)
+	require.NoError(t, err)
+	h.Keep = time.Hour
+	p := stop("i-7")
+	p.Fleet, p.FleetSize = "web", 10
+	_, err = r.Check(t.Context(), p)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history.keep", ie.Field)
+	eng, err := safety.New(safety.Config{}, []safety.Rule{r})
+	require.NoError(t, err)
+	d, err := eng.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	assert.Equal(t, []string{"limits"}, d.BlockingRules())
+}
+
 func TestHealthRule(t *testing.T) {
 	t.Parallel()
 	healthy := safety.HealthCheckerFunc(func(context.Context, safety.Proposal) error { return nil })
