@@ -58,7 +58,9 @@ type BusinessHoursConfig struct {
 	// 09:00-18:00".
 	Hours string `json:"hours,omitempty" yaml:"hours,omitempty"`
 	// TimeZone is the IANA zone for resources without
-	// Resource.TimeZone. Empty means the default. Default: "UTC".
+	// Resource.TimeZone. Empty means the default. "Local" and
+	// "localtime", the zone of the machine the check runs on, are
+	// refused. Default: "UTC".
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
 	// Holidays are days without business hours. Default: none.
 	Holidays []Holiday `json:"holidays,omitempty" yaml:"holidays,omitempty"`
@@ -88,8 +90,9 @@ type dayKey struct {
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
-// field (an unknown time zone, a malformed spec, a bad holiday date, a
-// blackout that ends before it starts, an unknown action).
+// field (an unknown time zone or the host's, "Local", a malformed spec, a
+// bad holiday date, a blackout that ends before it starts, an unknown
+// action).
 func (c BusinessHoursConfig) Validate() error {
 	_, err := compileHours(c)
 	return err
@@ -120,8 +123,8 @@ func compileHours(p BusinessHoursConfig) (compiledHours, error) {
 	if tz == "" {
 		tz = "UTC"
 	}
-	if c.loc, err = time.LoadLocation(tz); err != nil {
-		return c, invalidf("time_zone", tz, "must be an IANA time zone name")
+	if c.loc, err = loadZone("time_zone", tz); err != nil {
+		return c, err
 	}
 	c.holidays = make(map[dayKey]string, len(p.Holidays))
 	for i, h := range p.Holidays {
@@ -178,8 +181,11 @@ func parseHoliday(s string) (dayKey, error) {
 // blackouts. Wall-clock times are read in the zone, so hours are
 // DST-correct. When it blocks it recommends the next time outside all of
 // them ("schedule for Mon 2026-03-30 18:00 Europe/Berlin"). A resource
-// with an unknown time zone makes the rule fail (the engine blocks). It
-// does no I/O and is safe for concurrent use.
+// whose time zone is not an IANA name, whether unknown or "Local" or
+// "localtime" (the zone of the machine the check runs on, which would make
+// the decision depend on where it runs), makes the rule fail with an error
+// matching provider.ErrInvalid naming resource.time_zone (the engine
+// blocks). It does no I/O and is safe for concurrent use.
 //
 // Make one with NewBusinessHoursRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
@@ -224,11 +230,29 @@ func (r *BusinessHoursRule) location(name string) (*time.Location, error) {
 	if l, ok := r.zone.Load(name); ok {
 		return l.(*time.Location), nil
 	}
-	l, err := time.LoadLocation(name)
+	l, err := loadZone("resource.time_zone", name)
 	if err != nil {
-		return nil, invalidf("resource.time_zone", name, "must be an IANA time zone name")
+		return nil, err
 	}
 	r.zone.Store(name, l)
+	return l, nil
+}
+
+// loadZone loads the IANA time zone name, or returns an error matching
+// provider.ErrInvalid naming field. It refuses "Local" and "localtime"
+// (whatever the case), which time.LoadLocation resolves to the zone of the
+// machine it runs on (the latter through the system's zoneinfo link to
+// /etc/localtime): replicas in different zones would then decide the same
+// proposal differently, and a decision must be a function of the proposal.
+func loadZone(field, name string) (*time.Location, error) {
+	if strings.EqualFold(name, "Local") || strings.EqualFold(name, "localtime") {
+		return nil, invalidf(field, name, "must be an IANA time zone name (\"Europe/Berlin\", \"UTC\"), "+
+			"not the zone of the machine the check runs on")
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, invalidf(field, name, "must be an IANA time zone name")
+	}
 	return l, nil
 }
 

@@ -190,6 +190,45 @@ func TestBusinessHoursRule(t *testing.T) {
 	})
 }
 
+// "Local" (and "localtime", the system zoneinfo's link to
+// /etc/localtime), whatever the case, is the zone of the machine the
+// check runs on, not an IANA name: time.LoadLocation accepted it, so the
+// review's proposal (a stop on Wednesday 03:00 UTC, resource zone "Local")
+// passed on a host in UTC and was blocked on one in UTC+8 (11:00 there).
+// The configuration refuses it, naming time_zone; a resource in it fails
+// the rule, naming resource.time_zone, as an unknown zone does, so the
+// engine blocks on every host. time.Local is not touched.
+func TestBusinessHoursRefusesHostZone(t *testing.T) {
+	t.Parallel()
+	for _, zone := range []string{"Local", "local", "LOCAL", "localtime"} {
+		var ie *provider.InvalidError
+		_, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{TimeZone: zone})
+		require.ErrorAs(t, err, &ie, zone)
+		assert.Equal(t, "time_zone", ie.Field)
+		assert.Equal(t, zone, ie.Value)
+		require.ErrorIs(t, safety.BusinessHoursConfig{TimeZone: zone}.Validate(), provider.ErrInvalid)
+
+		r, err := safety.NewBusinessHoursRule(safety.BusinessHoursConfig{})
+		require.NoError(t, err)
+		p := stop("i-1")
+		p.Resource.TimeZone = zone
+		p.Now = time.Date(2026, 3, 4, 3, 0, 0, 0, time.UTC) // Wed 03:00 UTC, outside business hours in UTC
+		_, err = r.Check(t.Context(), p)
+		require.ErrorAs(t, err, &ie, zone)
+		assert.Equal(t, "resource.time_zone", ie.Field)
+		assert.Equal(t, zone, ie.Value)
+
+		eng, err := safety.New(safety.Config{}, []safety.Rule{r})
+		require.NoError(t, err)
+		d, err := eng.Check(t.Context(), p)
+		require.ErrorIs(t, err, safety.ErrBlocked)
+		require.ErrorIs(t, err, safety.ErrRuleFailed)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		assert.Equal(t, []string{"business_hours"}, d.BlockingRules())
+		assert.Contains(t, err.Error(), "not the zone of the machine the check runs on")
+	}
+}
+
 func at(s string) func(*safety.Proposal) {
 	return func(p *safety.Proposal) { p.Now = utc(s) }
 }
