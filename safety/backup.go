@@ -14,8 +14,9 @@ type BackupConfig struct {
 	// MaxAge is how old the newest usable backup may be. Must be ≥ 0; 0
 	// means the default. Default: 24h.
 	MaxAge time.Duration `json:"max_age,omitempty" yaml:"max_age,omitempty"`
-	// AllowUnverified accepts complete backups that were not verified.
-	// Default: false (a backup must be complete and verified).
+	// AllowUnverified accepts complete backups that were not verified, or
+	// not by the proposal's Now. Default: false (a backup must be
+	// complete and verified by Now).
 	AllowUnverified bool `json:"allow_unverified,omitempty" yaml:"allow_unverified,omitempty"`
 	// Actions are the actions that need a backup. Empty means the
 	// default. Default: stop, terminate, resize.
@@ -46,10 +47,15 @@ func (c BackupConfig) Validate() error {
 }
 
 // BackupRule blocks a disruptive action unless the resource has a recent
-// usable backup: complete, verified (unless AllowUnverified), taken within
-// MaxAge before the proposal's Now and not after it. It reports the age of
-// the backup it found and recommends taking (or verifying) one when none
-// qualifies. Errors from the catalog, including provider.ErrNotFound, make
+// usable backup: complete, verified at the proposal's Now (unless
+// AllowUnverified), taken within MaxAge before Now and not after it. A
+// backup counts as verified when Verified is set and its VerifiedAt is
+// unknown (zero) or lies between its Time and Now: one verified only after
+// Now was not verified when the decision is made for, and one whose
+// verification predates the backup itself cannot have verified it. It
+// reports the age of the backup it found and recommends taking (or
+// verifying) one when none qualifies, saying why the newest complete one
+// does not count. Errors from the catalog, including provider.ErrNotFound, make
 // the rule fail (the engine blocks). Safe for concurrent use if the
 // catalog is.
 //
@@ -104,6 +110,7 @@ func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		return Result{}, fmt.Errorf("backups of %q since %s: %w", p.Resource.ID, since.Format(time.RFC3339), err)
 	}
 	var best, unverified *provider.Backup
+	var unverifiedWhy string
 	for i := range backups {
 		b := &backups[i]
 		if b.ResourceID != p.Resource.ID {
@@ -112,11 +119,13 @@ func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		if b.Time.Before(since) || b.Time.After(p.Now) || !b.Complete {
 			continue
 		}
-		if !b.Verified && !r.unver {
-			if unverified == nil || b.Time.After(unverified.Time) {
-				unverified = b
+		if !r.unver {
+			if why := unverifiedAt(b, p.Now); why != "" {
+				if unverified == nil || b.Time.After(unverified.Time) {
+					unverified, unverifiedWhy = b, why
+				}
+				continue
 			}
-			continue
 		}
 		if best == nil || b.Time.After(best.Time) {
 			best = b
@@ -140,8 +149,26 @@ func (r *BackupRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	}
 	if unverified != nil {
 		age := unverified.Age(p.Now).Round(time.Minute)
-		res.Reason += fmt.Sprintf(" (backup %s, %s old, is not verified)", unverified.ID, age)
+		res.Reason += fmt.Sprintf(" (backup %s, %s old, %s)", unverified.ID, age, unverifiedWhy)
 		res.Recommendations = []string{"verify backup " + unverified.ID + " or take a snapshot first"}
 	}
 	return res, nil
+}
+
+// unverifiedAt returns why b does not count as verified at now, or "" when
+// it does: Verified, with VerifiedAt unknown (zero) or neither after now
+// nor before the backup was taken.
+func unverifiedAt(b *provider.Backup, now time.Time) string {
+	switch {
+	case !b.Verified:
+		return "is not verified"
+	case b.VerifiedAt.IsZero():
+		return ""
+	case b.VerifiedAt.After(now):
+		return "is verified only after now, at " + b.VerifiedAt.UTC().Format(time.RFC3339Nano)
+	case b.VerifiedAt.Before(b.Time):
+		return "has a verification at " + b.VerifiedAt.UTC().Format(time.RFC3339Nano) +
+			", before the backup was taken at " + b.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return ""
 }

@@ -80,9 +80,9 @@
 //   - dependencies (DependencyRule): blocks while live dependents exist in
 //     a DependencyGraph, directly or through other dependents up to 8
 //     levels deep, and fails on a cycle or a deeper graph;
-//   - backup (BackupRule): a complete, verified backup within 24 h (one
-//     daily backup cycle) from a provider.BackupCatalog, reporting its
-//     age;
+//   - backup (BackupRule): a complete backup taken within 24 h (one
+//     daily backup cycle) before the proposal's Now and verified by then,
+//     from a provider.BackupCatalog, reporting its age;
 //   - business_hours (BusinessHoursRule): Mon–Fri 09:00–18:00 (an office
 //     day, when an interruption hurts most) in the resource's IANA time
 //     zone (DST-correct), holidays (dates and HolidayCalendar), blackout

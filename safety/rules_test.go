@@ -236,6 +236,69 @@ func TestBackupRule(t *testing.T) {
 	})
 }
 
+// A backup counts as verified only when it was verified by the
+// proposal's Now, and by a verification made after it was taken. The
+// review's scenario: a complete backup of 2h ago, Verified with VerifiedAt
+// 3h after Now, passed; at Now it was not verified yet. A zero VerifiedAt
+// (unknown) still trusts Verified, AllowUnverified accepts either, and a
+// backup taken after Now never counts.
+func TestBackupRuleVerifiedByNow(t *testing.T) {
+	t.Parallel()
+	bk := func(id string, age, verifiedAgo time.Duration) provider.Backup {
+		return provider.Backup{ID: id, ResourceID: "i-1", Time: t0.Add(-age), Complete: true,
+			Verified: true, VerifiedBy: "restore-test", VerifiedAt: t0.Add(-verifiedAgo)}
+	}
+	tests := []struct {
+		name        string
+		backups     []provider.Backup
+		policy      safety.BackupConfig
+		wantOutcome safety.Outcome
+		wantReason  string
+		wantRec     string
+	}{
+		{name: "verified after now", backups: []provider.Backup{bk("snap-1", 2*time.Hour, -3*time.Hour)},
+			wantOutcome: safety.Block,
+			wantReason:  "no complete verified backup within 24h0m0s (backup snap-1, 2h0m0s old, is verified only after now, at 2026-03-02T06:00:00Z)",
+			wantRec:     "verify backup snap-1 or take a snapshot first"},
+		{name: "verified a nanosecond after now", backups: []provider.Backup{bk("snap-1", 2*time.Hour, -time.Nanosecond)},
+			wantOutcome: safety.Block,
+			wantReason:  "no complete verified backup within 24h0m0s (backup snap-1, 2h0m0s old, is verified only after now, at 2026-03-02T03:00:00.000000001Z)",
+			wantRec:     "verify backup snap-1 or take a snapshot first"},
+		{name: "verified before it was taken", backups: []provider.Backup{bk("snap-1", 2*time.Hour, 5*time.Hour)},
+			wantOutcome: safety.Block,
+			wantReason:  "no complete verified backup within 24h0m0s (backup snap-1, 2h0m0s old, has a verification at 2026-03-01T22:00:00Z, before the backup was taken at 2026-03-02T01:00:00Z)",
+			wantRec:     "verify backup snap-1 or take a snapshot first"},
+		{name: "verified at now", backups: []provider.Backup{bk("snap-1", 2*time.Hour, 0)},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 2h0m0s old"},
+		{name: "verified as it was taken", backups: []provider.Backup{bk("snap-1", 2*time.Hour, 2*time.Hour)},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 2h0m0s old"},
+		{name: "verification time unknown", backups: []provider.Backup{{ID: "snap-1", ResourceID: "i-1", Time: t0.Add(-2 * time.Hour), Complete: true, Verified: true}},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 2h0m0s old"},
+		{name: "older backup verified in time wins", backups: []provider.Backup{bk("old", 20*time.Hour, 19*time.Hour), bk("new", time.Hour, -time.Hour)},
+			wantOutcome: safety.Pass, wantReason: "backup old is 20h0m0s old"},
+		{name: "unverified allowed", backups: []provider.Backup{bk("snap-1", 2*time.Hour, -3*time.Hour)},
+			policy: safety.BackupConfig{AllowUnverified: true}, wantOutcome: safety.Pass, wantReason: "backup snap-1 is 2h0m0s old"},
+		{name: "taken after now", backups: []provider.Backup{bk("snap-1", -time.Hour, -time.Hour)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "taken after now, unverified allowed", backups: []provider.Backup{bk("snap-1", -time.Hour, -time.Hour)},
+			policy: safety.BackupConfig{AllowUnverified: true}, wantOutcome: safety.Block, wantReason: "no complete backup within 24h0m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewBackupRule(tt.policy, catalogOf(tt.backups...))
+			require.NoError(t, err)
+			got, err := r.Check(t.Context(), stop("i-1"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOutcome, got.Outcome)
+			assert.Equal(t, tt.wantReason, got.Reason)
+			if tt.wantRec != "" {
+				assert.Equal(t, []string{tt.wantRec}, got.Recommendations)
+			}
+		})
+	}
+}
+
 func TestDependencyRule(t *testing.T) {
 	t.Parallel()
 	graph, err := safety.NewStaticGraph(map[string][]safety.Dependent{
