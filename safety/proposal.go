@@ -15,8 +15,12 @@ import (
 type Action string
 
 // The actions the engine knows. Disruptive actions (stop, terminate,
-// resize, scale in) take capacity or state away; the business-hours,
-// backup and dependency rules apply to them.
+// resize, scale in) take capacity or state away. The business-hours,
+// backup and dependency rules apply by default to those on one resource
+// (stop, terminate, resize), not to a group's scale in: an autoscaler
+// scales in all day, and the rollback of a scale-out that failed its
+// verification is a scale in. A host that wants scale-ins kept out of
+// business hours adds ActionScaleIn to BusinessHoursConfig.Actions.
 const (
 	ActionStart     Action = "start"     // start a stopped resource
 	ActionStop      Action = "stop"      // stop a running resource, keeping storage
