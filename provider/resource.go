@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -241,8 +242,8 @@ func (r Resource) Validate() error {
 		return Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0")
 	}
 	if r.TimeZone != "" {
-		if _, err := time.LoadLocation(r.TimeZone); err != nil {
-			return Invalid("time_zone", r.TimeZone, "must be an IANA time zone name")
+		if _, err := LoadZone(r.TimeZone); err != nil {
+			return Invalid("time_zone", r.TimeZone, "must be an IANA time zone name, not the machine's (Local)")
 		}
 	}
 	for k := range r.Tags {
@@ -300,16 +301,33 @@ func (r Resource) ChangedFrom(old Resource) []string {
 }
 
 // Location returns the resource's time zone, or fallback when it has none
-// or the name does not load.
+// or the name does not load (see LoadZone).
 func (r Resource) Location(fallback *time.Location) *time.Location {
 	if r.TimeZone == "" {
 		return fallback
 	}
-	loc, err := time.LoadLocation(r.TimeZone)
+	loc, err := LoadZone(r.TimeZone)
 	if err != nil {
 		return fallback
 	}
 	return loc
+}
+
+// LoadZone loads the IANA time zone name, as time.LoadLocation does, but
+// refuses "Local" and "localtime" (whatever the case), which
+// time.LoadLocation resolves to the zone of the machine it runs on (the
+// latter through the system's zoneinfo link to /etc/localtime): replicas
+// in different zones would read the same name differently. It refuses ""
+// too (time.LoadLocation's UTC). The error names the zone.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" || strings.EqualFold(name, "Local") || strings.EqualFold(name, "localtime") {
+		return nil, fmt.Errorf("time zone %q: want an IANA time zone name (\"Europe/Berlin\", \"UTC\"), not the zone of the machine the code runs on", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", name, err)
+	}
+	return loc, nil
 }
 
 // Age returns how long the resource has existed at now, or 0 when its

@@ -3,6 +3,7 @@ package provider_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,4 +251,26 @@ func TestResourceChangedFrom(t *testing.T) {
 	two := base
 	two.Protected, two.LaunchTime = true, at.Add(time.Hour)
 	assert.Equal(t, []string{"protected", "launch_time"}, two.ChangedFrom(base), "in field order")
+}
+
+// LoadZone refuses the machine's own zone, whatever the spelling (replicas
+// in two zones would read it apart), and the empty name, and loads an
+// IANA name; a resource with such a zone is invalid, and its Location
+// falls back.
+func TestLoadZoneRefusesTheMachinesZone(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Local", "local", "LOCAL", "localtime", "Localtime", "", "Mars/Olympus_Mons"} {
+		_, err := provider.LoadZone(name)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), strconv.Quote(name))
+	}
+	loc, err := provider.LoadZone("Europe/Berlin")
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Berlin", loc.String())
+
+	r := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning, TimeZone: "Local"}
+	var inv *provider.InvalidError
+	require.ErrorAs(t, r.Validate(), &inv)
+	assert.Equal(t, "time_zone", inv.Field)
+	assert.Equal(t, time.UTC, r.Location(time.UTC), "falls back")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // Holiday is a day on which business hours do not apply (or, with
@@ -245,13 +247,10 @@ func (r *BusinessHoursRule) location(name string) (*time.Location, error) {
 // /etc/localtime): replicas in different zones would then decide the same
 // proposal differently, and a decision must be a function of the proposal.
 func loadZone(field, name string) (*time.Location, error) {
-	if strings.EqualFold(name, "Local") || strings.EqualFold(name, "localtime") {
+	l, err := provider.LoadZone(name)
+	if err != nil {
 		return nil, invalidf(field, name, "must be an IANA time zone name (\"Europe/Berlin\", \"UTC\"), "+
 			"not the zone of the machine the check runs on")
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, invalidf(field, name, "must be an IANA time zone name")
 	}
 	return l, nil
 }

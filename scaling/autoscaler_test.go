@@ -140,6 +140,8 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown adjustment type", target("    strategies: [{type: step, step: {policies: [{adjustment_type: Lots}]}}]\n"), "targets[0].strategies[0].step.policies[0].adjustment_type"},
 		{"unknown policy type", target("    strategies: [{type: hpa, hpa: {behavior: {scale_up: {policies: [{type: lots, value: 1, period: 15s}]}}}}]\n"),
 			"targets[0].strategies[0].hpa.behavior.scale_up.policies[0].type"},
+		{"schedule in the machine's zone", target("    strategies: [{type: scheduled, scheduled: {time_zone: Local, actions: [{name: x, schedule: \"0 9 * * *\", desired: 1}]}}]\n"),
+			"targets[0].strategies[0].scheduled.time_zone"},
 		{"schedule that does not parse", target("    strategies: [{type: scheduled, scheduled: {actions: [{name: x, schedule: \"0 25 * * *\", desired: 1}]}}]\n"),
 			"targets[0].strategies[0].scheduled.actions[0].schedule"},
 		{"duplicate target IDs", "targets:\n  - {id: a, strategies: [{type: threshold}]}\n  - {id: a, strategies: [{type: threshold}]}\n", "targets[1].id"},

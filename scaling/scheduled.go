@@ -71,9 +71,9 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 	zone := time.UTC
 	if c.TimeZone != "" {
-		loc, err := time.LoadLocation(c.TimeZone)
+		loc, err := provider.LoadZone(c.TimeZone)
 		if err != nil {
-			return nil, provider.Invalid("time_zone", c.TimeZone, "is not an IANA time zone")
+			return nil, provider.Invalid("time_zone", c.TimeZone, "is not an IANA time zone (Local, the machine's, is refused)")
 		}
 		zone = loc
 	}
@@ -111,9 +111,9 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		if spec.Location == time.Local { // no CRON_TZ prefix
 			spec.Location = zone
 			if a.TimeZone != "" {
-				loc, err := time.LoadLocation(a.TimeZone)
+				loc, err := provider.LoadZone(a.TimeZone)
 				if err != nil {
-					return nil, provider.Invalid(field+".time_zone", a.TimeZone, "is not an IANA time zone")
+					return nil, provider.Invalid(field+".time_zone", a.TimeZone, "is not an IANA time zone (Local, the machine's, is refused)")
 				}
 				spec.Location = loc
 			}
