@@ -126,6 +126,7 @@ const (
 	StageRead      Stage = "read"      // reading the target's capacity or size
 	StageSafety    Stage = "safety"    // the safety gate
 	StageRateLimit Stage = "ratelimit" // the rate limiter
+	StageJournal   Stage = "journal"   // recording the write before it is made
 	StageAct       Stage = "act"       // the provider's SetCapacity or Resize
 	StageVerify    Stage = "verify"    // settling and the monitoring signals
 	StageRollback  Stage = "rollback"  // undoing the plan
@@ -138,7 +139,7 @@ func (s Stage) String() string { return string(s) }
 // value, unless s is a known Stage.
 func (s Stage) Validate() error {
 	switch s {
-	case StageFence, StageRead, StageSafety, StageRateLimit, StageAct, StageVerify, StageRollback:
+	case StageFence, StageRead, StageSafety, StageRateLimit, StageJournal, StageAct, StageVerify, StageRollback:
 		return nil
 	}
 	return provider.Invalid("stage", string(s), "is not a known stage")

@@ -213,10 +213,21 @@ func (e *Engine) isRunning(id string) bool {
 // save stores x in the journal, even after ctx ended (bookkeeping of what
 // happened must not be lost); a journal error is logged.
 func (e *Engine) save(ctx context.Context, x *Execution) {
-	x.UpdatedAt = e.clock.Now()
-	if err := e.journal.Save(context.WithoutCancel(ctx), *x); err != nil {
+	if err := e.saveErr(ctx, x); err != nil {
 		e.log.Error("scaling: journal save failed", "plan", x.Plan.ID, "err", err)
 	}
+}
+
+// journalTimeout bounds a journal write, which runs even after ctx ended
+// (an interrupted plan must be recorded as such).
+const journalTimeout = 30 * time.Second
+
+// saveErr records x in the journal and returns the journal's error.
+func (e *Engine) saveErr(ctx context.Context, x *Execution) error {
+	x.UpdatedAt = e.clock.Now()
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+	defer cancel()
+	return e.journal.Save(jctx, *x)
 }
 
 // stop ends the plan without rolling back, with status and, for a
@@ -375,7 +386,17 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	// write the context cuts off is refunded by the resume that finds it
 	// changed nothing.
 	x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reservation = StepExecuting, e.clock.Now(), res
-	e.save(ctx, x)
+	if err := e.saveErr(ctx, x); err != nil {
+		// Unrecorded, a write in flight would be unknown to a resume
+		// after a crash, or to the replica that takes over: not written
+		// (fail closed).
+		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageJournal, Err: err}
+		e.refund(ctx, p, &x.Steps[i])
+		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepSkipped, e.clock.Now(), "not written: "+err.Error()
+		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
+		e.stop(x, PlanStopped, "", serr)
+		return false
+	}
 	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
 	if err != nil {
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}

@@ -1240,3 +1240,64 @@ func TestResumeLeavesAnUnreadableInFlightWriteUnfinished(t *testing.T) {
 		assert.Len(t, setCapacityOps(c), 1, "and not written again")
 	})
 }
+
+// refusingJournal fails to save a record with a step executing (the write
+// about to be made), and saves everything else.
+type refusingJournal struct {
+	*scaling.MemoryJournal
+	refused atomic.Int32
+}
+
+var errJournalDown = errors.New("journal store unreachable")
+
+func (j *refusingJournal) Save(ctx context.Context, x scaling.Execution) error {
+	for _, s := range x.Steps {
+		if s.Status == scaling.StepExecuting {
+			j.refused.Add(1)
+			return errJournalDown
+		}
+	}
+	return j.MemoryJournal.Save(ctx, x)
+}
+
+// TestUnrecordedWriteIsNotMade: a step whose write cannot be recorded in
+// the journal first is not made (a crash, or the replica that takes over,
+// would not know of it): the plan stops with StageJournal, the step is
+// skipped, nothing is written, and the reservation is refunded. Before,
+// the failure was only logged and the write made.
+func TestUnrecordedWriteIsNotMade(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		var mu sync.Mutex
+		var cancelled []ratelimit.Reservation
+		r := funcReserver{
+			reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+				return ratelimit.Reservation{ID: 7, Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+			},
+			cancel: func(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+				mu.Lock()
+				defer mu.Unlock()
+				cancelled = append(cancelled, res)
+				return nil
+			},
+		}
+		j := &refusingJournal{MemoryJournal: scaling.NewMemoryJournal()}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+			scaling.WithJournal(j), scaling.WithReserver(r))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 6), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, errJournalDown)
+		var serr *scaling.StepError
+		require.ErrorAs(t, err, &serr)
+		assert.Equal(t, scaling.StageJournal, serr.Stage)
+		assert.Equal(t, scaling.PlanStopped, x.Status)
+		assert.Equal(t, scaling.StepSkipped, x.Steps[0].Status)
+		assert.Empty(t, setCapacityOps(c), "not written")
+		assert.Positive(t, j.refused.Load())
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, cancelled, 1, "the reservation is refunded")
+		assert.Equal(t, uint64(7), cancelled[0].ID)
+	})
+}
