@@ -15,12 +15,23 @@ import (
 )
 
 // ErrRolledBack is matched by the error of a Resize that failed part-way
-// and whose previous state was restored; the ResizeError carries the cause.
+// and whose previous state was restored (the instance has its previous type
+// and is running again if it was running); the ResizeError carries the cause.
 var ErrRolledBack = errors.New("aws: resize rolled back")
 
+// ErrRollbackFailed is matched by the error of a Resize that failed part-way
+// and whose rollback failed too: the instance may be stopped, or have the
+// requested type, or both. Such an error matches none of the provider
+// sentinels that mean nothing changed (provider.ErrThrottled, ErrNotFound,
+// ErrConflict, ErrUnsupported, ErrInvalid), nor the causes' context errors;
+// the ResizeError's Err and RollbackErr keep the causes.
+var ErrRollbackFailed = errors.New("aws: resize failed and its rollback failed")
+
 // ResizeError reports an EC2 instance type change that failed after the
-// instance was touched. It matches ErrRolledBack when the rollback
-// succeeded, and the sentinels of its causes with errors.Is.
+// instance was touched. When the rollback succeeded it matches ErrRolledBack
+// and the sentinels of its cause (Err) with errors.Is: the instance is as it
+// was. When the rollback failed it matches only ErrRollbackFailed, never a
+// sentinel of either cause, since something changed and was not undone.
 type ResizeError struct {
 	// ID is the instance.
 	ID string
@@ -43,11 +54,12 @@ func (e *ResizeError) Error() string {
 	return fmt.Sprintf("aws: resize %q from %s to %s failed at %s and was rolled back: %v", e.ID, e.From, e.To, e.Step, e.Err)
 }
 
-// Unwrap returns the failure, the rollback failure if any, and
-// ErrRolledBack when the rollback succeeded.
+// Unwrap returns ErrRollbackFailed alone when the rollback failed (the
+// causes stay in Err, RollbackErr and the message), and otherwise the
+// failure and ErrRolledBack.
 func (e *ResizeError) Unwrap() []error {
 	if e.RollbackErr != nil {
-		return []error{e.Err, e.RollbackErr}
+		return []error{ErrRollbackFailed}
 	}
 	return []error{e.Err, ErrRolledBack}
 }

@@ -39,7 +39,8 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // with ModifyInstanceAttribute and started again (waited for); a stopped one
 // is only modified. If a step fails the driver restores the previous type
 // and state and returns a *ResizeError matching ErrRolledBack and the
-// failure's sentinel. Sizes are validated before any API call against the
+// failure's sentinel; if the rollback fails too, the *ResizeError matches
+// only ErrRollbackFailed (no provider sentinel: something changed). Sizes are validated before any API call against the
 // kind the ID implies (an instance ID, a function ARN) or, for a plain name,
 // the size itself (a timeout means a function), and again once the name is
 // resolved (provider.ErrInvalid naming the field); resizing to the current size

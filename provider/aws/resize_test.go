@@ -157,3 +157,37 @@ func TestResizeInstanceRollsBackAFailedStart(t *testing.T) {
 	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
 	assert.Equal(t, "t3.micro", typ)
 }
+
+// TestResizeFailedRollbackMatchesNoNothingChangedSentinel pins that a resize
+// whose rollback fails (the instance was stopped and could not be started
+// again) matches ErrRollbackFailed and none of the provider sentinels that
+// mean nothing changed, although both the failure and the rollback's
+// failure (IncorrectInstanceState: ErrConflict) carry one.
+func TestResizeFailedRollbackMatchesNoNothingChangedSentinel(t *testing.T) {
+	t.Parallel()
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.modify = func(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "rate exceeded"}
+	}
+	rec.start = func(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "IncorrectInstanceState", Message: "The instance is not in a state from which it can be started."}
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "m5.large"})
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "modify", re.Step)
+	require.Error(t, re.RollbackErr, "the instance was not restarted")
+	require.ErrorIs(t, re.Err, provider.ErrThrottled, "the cause is kept")
+	require.ErrorIs(t, re.RollbackErr, provider.ErrConflict, "the rollback's cause is kept")
+	require.ErrorIs(t, err, awsprovider.ErrRollbackFailed)
+	require.NotErrorIs(t, err, awsprovider.ErrRolledBack)
+	for _, s := range []error{provider.ErrConflict, provider.ErrThrottled, provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+		require.NotErrorIs(t, err, s, "a resize that left the instance stopped must not read as nothing changed")
+	}
+	assert.Contains(t, err.Error(), "rollback failed")
+	assert.Contains(t, err.Error(), "IncorrectInstanceState")
+	st, _ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+}
