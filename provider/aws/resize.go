@@ -210,12 +210,17 @@ func (d *Driver) startAndWait(ctx context.Context, id string) error {
 	return d.waitRunning(ctx, "resize: start", id)
 }
 
-// restart brings a stopped instance back during a rollback. It runs even
-// when the caller's context has ended (bounded by Config.WaitTimeout), so
+// restart brings a stopped or stopping instance back during a rollback:
+// it waits for the instance to stop (EC2 refuses to start a stopping
+// instance), then starts it and waits for it to run. It runs even when the
+// caller's context has ended (each wait bounded by Config.WaitTimeout), so
 // that a cancelled resize does not leave the instance down.
 func (d *Driver) restart(ctx context.Context, id string) error {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WaitTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*d.cfg.WaitTimeout)
 	defer cancel()
+	if err := d.waitStopped(rctx, "resize: rollback: stop", id); err != nil {
+		return errors.Join(errors.New("aws: rollback: restart failed: the instance did not stop"), err)
+	}
 	if err := d.startAndWait(rctx, id); err != nil {
 		return errors.Join(errors.New("aws: rollback: restart failed"), err)
 	}

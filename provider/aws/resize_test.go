@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,4 +191,88 @@ func TestResizeFailedRollbackMatchesNoNothingChangedSentinel(t *testing.T) {
 	assert.Contains(t, err.Error(), "IncorrectInstanceState")
 	st, _ := ec2State(t, id)
 	assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+}
+
+// stoppingEC2 is one instance that, once asked to stop, stays stopping
+// until the caller's context has ended and a few more DescribeInstances
+// calls were made, then is stopped; like EC2 it refuses to start an
+// instance that is stopping (IncorrectInstanceState). It needs no timing.
+type stoppingEC2 struct {
+	offlineEC2
+	mu       sync.Mutex
+	state    ec2types.InstanceStateName
+	typ      string
+	stopCtx  context.Context
+	describe int // DescribeInstances calls since stopCtx ended
+	starts   int
+}
+
+func (f *stoppingEC2) now() ec2types.InstanceStateName {
+	if f.state == ec2types.InstanceStateNameStopping && f.stopCtx.Err() != nil && f.describe >= 2 {
+		f.state = ec2types.InstanceStateNameStopped
+	}
+	return f.state
+}
+
+func (f *stoppingEC2) DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopCtx != nil && f.stopCtx.Err() != nil {
+		f.describe++
+	}
+	inst := ec2types.Instance{InstanceId: awssdk.String("i-0123456789abcdef0"), InstanceType: ec2types.InstanceType(f.typ),
+		State: &ec2types.InstanceState{Name: f.now()}}
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{inst}}}}, nil
+}
+
+func (f *stoppingEC2) StopInstances(ctx context.Context, _ *ec2.StopInstancesInput, _ ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state, f.stopCtx = ec2types.InstanceStateNameStopping, ctx
+	return &ec2.StopInstancesOutput{}, nil
+}
+
+func (f *stoppingEC2) StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
+	if st := f.now(); st != ec2types.InstanceStateNameStopped && st != ec2types.InstanceStateNameRunning {
+		return nil, &smithy.GenericAPIError{Code: "IncorrectInstanceState", Message: "The instance is not in a state from which it can be started."}
+	}
+	f.state = ec2types.InstanceStateNameRunning
+	return &ec2.StartInstancesOutput{}, nil
+}
+
+func (f *stoppingEC2) ModifyInstanceAttribute(_ context.Context, in *ec2.ModifyInstanceAttributeInput, _ ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.typ = awssdk.ToString(in.InstanceType.Value)
+	return &ec2.ModifyInstanceAttributeOutput{}, nil
+}
+
+// TestCancelledResizeWhileStoppingRestartsTheInstance pins that a resize
+// whose context ends while the instance is still stopping is rolled back
+// completely: the rollback waits (past the caller's cancellation) for the
+// instance to stop before starting it, instead of calling StartInstances
+// on a stopping instance, which EC2 refuses, leaving it stopped.
+func TestCancelledResizeWhileStoppingRestartsTheInstance(t *testing.T) {
+	t.Parallel()
+	fake := &stoppingEC2{state: ec2types.InstanceStateNameRunning, typ: "t3.micro"}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: fake}))
+	ctx, cancel := context.WithTimeout(tctx(t), 100*time.Millisecond)
+	defer cancel()
+	err := d.Resize(ctx, "i-0123456789abcdef0", provider.Size{InstanceType: "m5.large"})
+	require.Error(t, err)
+	fake.mu.Lock()
+	st, typ, starts := fake.now(), fake.typ, fake.starts
+	fake.mu.Unlock()
+	require.Equal(t, ec2types.InstanceStateNameRunning, st, "the rollback must bring the instance back: %v", err)
+	assert.Equal(t, "t3.micro", typ)
+	assert.Equal(t, 1, starts, "one StartInstances, once the instance had stopped")
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "stop", re.Step)
+	require.NoError(t, re.RollbackErr)
 }
