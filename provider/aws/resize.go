@@ -73,7 +73,7 @@ func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err
 	if t.kind == provider.KindFunction {
 		return d.resizeFunction(ctx, id, t, size)
 	}
-	return d.resizeInstance(ctx, id, size.InstanceType)
+	return d.resizeInstance(ctx, id, t.id, size.InstanceType)
 }
 
 // validateImpliedSize validates size, before any API call, for the kind
@@ -147,8 +147,10 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 	return d.waitErr(ctx, "resize", id, err)
 }
 
-func (d *Driver) resizeInstance(ctx context.Context, id, typ string) error {
-	inst, err := d.describeInstance(ctx, id)
+// resizeInstance changes the type of the instance iid (an instance ID); id
+// is the caller's ID (maybe an ARN), for messages and ResizeError.ID.
+func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error {
+	inst, err := d.describeInstance(ctx, iid)
 	if err != nil {
 		return wrap("resize", id, err)
 	}
@@ -167,17 +169,17 @@ func (d *Driver) resizeInstance(ctx context.Context, id, typ string) error {
 		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback}
 	}
 	if wasRunning {
-		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}); err != nil {
 			return wrap("resize: stop", id, err) // nothing changed yet
 		}
-		if err := d.waitStopped(ctx, "resize: stop", id); err != nil {
-			return fail("stop", err, d.restart(ctx, id))
+		if err := d.waitStopped(ctx, "resize: stop", iid); err != nil {
+			return fail("stop", err, d.restart(ctx, iid))
 		}
 	}
-	if err := d.setType(ctx, id, typ); err != nil {
+	if err := d.setType(ctx, iid, typ); err != nil {
 		var rollback error
 		if wasRunning {
-			rollback = d.restart(ctx, id)
+			rollback = d.restart(ctx, iid)
 		}
 		return fail("modify", wrap("resize: modify", id, err), rollback)
 	}
@@ -185,10 +187,10 @@ func (d *Driver) resizeInstance(ctx context.Context, id, typ string) error {
 	if !wasRunning {
 		return nil
 	}
-	if err := d.startAndWait(ctx, id); err != nil {
-		rollback := d.setType(context.WithoutCancel(ctx), id, from)
+	if err := d.startAndWait(ctx, iid); err != nil {
+		rollback := d.setType(context.WithoutCancel(ctx), iid, from)
 		if rollback == nil {
-			rollback = d.restart(ctx, id)
+			rollback = d.restart(ctx, iid)
 		}
 		return fail("start", err, rollback)
 	}

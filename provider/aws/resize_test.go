@@ -276,3 +276,32 @@ func TestCancelledResizeWhileStoppingRestartsTheInstance(t *testing.T) {
 	assert.Equal(t, "stop", re.Step)
 	require.NoError(t, re.RollbackErr)
 }
+
+// TestResizeByInstanceARN pins that Resize accepts an EC2 instance ARN, as
+// Get, Stop and Start do: every EC2 call uses the instance ID the ARN names
+// (it described the raw ARN and failed with provider.ErrNotFound), while a
+// ResizeError keeps the caller's ID.
+func TestResizeByInstanceARN(t *testing.T) {
+	t.Parallel()
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	arn := "arn:aws:ec2:us-east-1:123456789012:instance/" + id
+
+	require.NoError(t, d.Resize(tctx(t), arn, provider.Size{InstanceType: "m5.large"}), "Resize of an existing instance by its ARN")
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+	assert.Equal(t, "m5.large", typ)
+
+	rec.modify = func(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+		return nil, errors.New("injected")
+	}
+	err := d.Resize(tctx(t), arn, provider.Size{InstanceType: "c5.large"})
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, arn, re.ID)
+	st, typ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+	assert.Equal(t, "m5.large", typ)
+}
