@@ -33,8 +33,10 @@ func (c CapacitySpec) Validate() error {
 type Capacity struct {
 	CapacitySpec `yaml:",inline"`
 
-	// Current is how many instances exist now (in any state but
-	// terminated). It moves toward Desired over time.
+	// Current is how many instances exist now that are counted toward
+	// Desired: launching or in service, not terminating, terminated, or set
+	// aside outside the desired capacity (such as an Auto Scaling group's
+	// Standby or warm pool instances). It moves toward Desired over time.
 	Current int `json:"current" yaml:"current"`
 	// Ready is how many of Current are in service (healthy, passing
 	// checks). Ready ≤ Current.

@@ -15,7 +15,11 @@ import (
 
 // Capacity implements provider.Scaler for Auto Scaling groups (by name or
 // ARN): min, max and desired from DescribeAutoScalingGroups, Current the
-// instances not terminating, Ready those InService and Healthy. Instances
+// instances counted toward the desired capacity (Pending, Pending:Wait,
+// Pending:Proceed, InService, Quarantined and the root volume replacement
+// states; not Terminating*, Terminated, Detaching, Detached, EnteringStandby,
+// Standby or a warm pool's Warmed:*, which Auto Scaling keeps outside the
+// desired capacity), Ready those InService and Healthy. Instances
 // and functions return provider.ErrUnsupported, unknown names
 // provider.ErrNotFound.
 func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
@@ -115,8 +119,7 @@ func groupCapacity(g *asgtypes.AutoScalingGroup) provider.Capacity {
 		Desired: int(awssdk.ToInt32(g.DesiredCapacity)),
 	}}
 	for _, inst := range g.Instances {
-		state := string(inst.LifecycleState)
-		if strings.HasPrefix(state, "Terminat") || strings.HasPrefix(state, "Detach") || state == "Warmed:Terminated" {
+		if !countsTowardDesired(inst.LifecycleState) {
 			continue
 		}
 		c.Current++
@@ -125,4 +128,21 @@ func groupCapacity(g *asgtypes.AutoScalingGroup) provider.Capacity {
 		}
 	}
 	return c
+}
+
+// countsTowardDesired reports whether an instance in lifecycle state s is
+// part of its group's desired capacity. Terminating and detaching instances
+// have left it; Auto Scaling decrements the desired capacity for an
+// instance entering standby, or launches a replacement that counts instead;
+// warm pool instances (Warmed:*) are outside the group until they launch
+// into it (as Pending).
+func countsTowardDesired(s asgtypes.LifecycleState) bool {
+	state := string(s)
+	switch {
+	case strings.HasPrefix(state, "Terminat"), strings.HasPrefix(state, "Detach"), strings.HasPrefix(state, "Warmed:"):
+		return false
+	case s == asgtypes.LifecycleStateEnteringStandby, s == asgtypes.LifecycleStateStandby:
+		return false
+	}
+	return true
 }

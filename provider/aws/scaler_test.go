@@ -149,3 +149,62 @@ func (h *hookHTTP) Do(r *http.Request) (*http.Response, error) {
 	h.before(r)
 	return http.DefaultClient.Do(r)
 }
+
+// TestCapacityLeavesStandbyInstancesOutOfCurrent pins that Capacity counts
+// only the instances counted toward the desired capacity: an instance in
+// Standby (desired decremented) is not in Current, so the group reads as
+// settled; counting it kept Current above Desired, every scaling change on
+// the group failed to settle and was rolled back.
+func TestCapacityLeavesStandbyInstancesOutOfCurrent(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	group := createGroup(t, 0, 3, 2, nil)
+	out, err := sdk().asg.DescribeAutoScalingGroups(tctx(t), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	require.NoError(t, err)
+	require.Len(t, out.AutoScalingGroups[0].Instances, 2)
+	inst := awssdk.ToString(out.AutoScalingGroups[0].Instances[0].InstanceId)
+	_, err = sdk().asg.EnterStandby(tctx(t), &autoscaling.EnterStandbyInput{
+		AutoScalingGroupName: &group, InstanceIds: []string{inst}, ShouldDecrementDesiredCapacity: awssdk.Bool(true),
+	})
+	require.NoError(t, err)
+
+	c, err := d.Capacity(tctx(t), group)
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.Desired)
+	assert.Equal(t, 1, c.Current, "the standby instance is outside the desired capacity: %+v", c)
+	assert.Equal(t, 1, c.Ready)
+	assert.True(t, c.Settled(), "one InService instance for a desired capacity of 1: %+v", c)
+}
+
+// TestCapacityCountsLifecycleStatesTowardDesired pins which Auto Scaling
+// lifecycle states Current counts: those inside the desired capacity
+// (launching, in service, quarantined, replacing a root volume), not the
+// terminating, detaching, standby or warm pool ones.
+func TestCapacityCountsLifecycleStatesTowardDesired(t *testing.T) {
+	t.Parallel()
+	counted := map[asgtypes.LifecycleState]bool{
+		asgtypes.LifecycleStatePending: true, asgtypes.LifecycleStatePendingWait: true, asgtypes.LifecycleStatePendingProceed: true,
+		asgtypes.LifecycleStateQuarantined: true, asgtypes.LifecycleStateInService: true,
+		asgtypes.LifecycleStateReplacingRootVolume: true, asgtypes.LifecycleStateReplacingRootVolumeWait: true,
+		asgtypes.LifecycleStateReplacingRootVolumeProceed: true, asgtypes.LifecycleStateRootVolumeReplaced: true,
+	}
+	var insts []asgtypes.Instance
+	want := 0
+	for _, s := range asgtypes.LifecycleState("").Values() {
+		insts = append(insts, asgtypes.Instance{InstanceId: awssdk.String("i-" + string(s)), LifecycleState: s, HealthStatus: awssdk.String("Healthy")})
+		if counted[s] {
+			want++
+		}
+	}
+	asg := &recordingASG{describe: func(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+		return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []asgtypes.AutoScalingGroup{{
+			AutoScalingGroupName: awssdk.String("web"), MinSize: awssdk.Int32(0), MaxSize: awssdk.Int32(20), DesiredCapacity: awssdk.Int32(int32(want)),
+			Instances: insts,
+		}}}, nil
+	}}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{AutoScaling: asg}))
+	c, err := d.Capacity(tctx(t), "web")
+	require.NoError(t, err)
+	assert.Equal(t, want, c.Current, "%+v", c)
+	assert.Equal(t, 1, c.Ready, "the InService one")
+}
