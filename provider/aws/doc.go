@@ -108,7 +108,8 @@
 // set) when only the desired capacity changes and UpdateAutoScalingGroup
 // otherwise. Resize changes a function's memory and timeout (validated
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
-// the FunctionUpdatedV2 waiter) or an instance's type (stop, modify, start,
+// the FunctionUpdatedV2 waiter, after any update already in progress; a
+// size whose update failed is applied again) or an instance's type (stop, modify, start,
 // restoring the previous type and state if a step fails; see ResizeError).
 //
 // # Backups and the verification tag convention

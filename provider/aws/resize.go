@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -34,7 +35,12 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 //
 // A Lambda function (by name or ARN) gets UpdateFunctionConfiguration with
 // size.MemoryMiB (128–10,240 MiB) and size.Timeout (1–900 s, whole
-// seconds), then the SDK's FunctionUpdatedV2 waiter. An EC2 instance gets
+// seconds), then the SDK's FunctionUpdatedV2 waiter. An update already in
+// progress (or a function still being created) is waited for first
+// (Config.WaitTimeout); a size whose update failed is applied again, not
+// taken as current. If the update is accepted but fails or its wait does,
+// the error names Lambda's reason and matches no provider sentinel (only a
+// context error, when that is the cause). An EC2 instance gets
 // size.InstanceType: a running instance is stopped (waited for), modified
 // with ModifyInstanceAttribute and started again (waited for); a stopped one
 // is only modified. If a step fails the driver restores the previous type
@@ -128,8 +134,25 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 			return wrap("resize", id, err)
 		}
 	}
+	// A configuration still being applied (or a function still being
+	// created) is not in effect yet: wait for it before comparing.
+	if c := cur.Configuration; c != nil && (c.LastUpdateStatus == lambdatypes.LastUpdateStatusInProgress || c.State == lambdatypes.StatePending) {
+		if err := d.waitFunction(ctx, id, t.id, c.State == lambdatypes.StatePending); err != nil {
+			var failed *functionUpdateFailedError
+			if !errors.As(err, &failed) {
+				return err // nothing was changed by this call
+			}
+			// The pending update failed: apply the size again below.
+		}
+		var err error
+		if cur, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}); err != nil {
+			return wrap("resize", id, err)
+		}
+	}
+	// The size shown is in effect unless the update that set it failed;
+	// then it is applied again.
 	if c := cur.Configuration; c != nil && int(awssdk.ToInt32(c.MemorySize)) == size.MemoryMiB &&
-		time.Duration(awssdk.ToInt32(c.Timeout))*time.Second == size.Timeout {
+		time.Duration(awssdk.ToInt32(c.Timeout))*time.Second == size.Timeout && c.LastUpdateStatus != lambdatypes.LastUpdateStatusFailed {
 		return nil
 	}
 	_, err := d.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
@@ -141,9 +164,72 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 		return wrap("resize", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: resized function", "id", t.id, "memory_mib", size.MemoryMiB, "timeout", size.Timeout)
-	err = lambda.NewFunctionUpdatedV2Waiter(d.lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
-	}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}, d.cfg.WaitTimeout)
+	if err := d.waitFunction(ctx, id, t.id, false); err != nil {
+		// The update was accepted: whatever the wait's failure, it must not
+		// read as nothing changed.
+		return fmt.Errorf("aws: resize %q: the configuration update was accepted but is not known to be in effect: %w", id, noSentinel{err})
+	}
+	return nil
+}
+
+// functionUpdateFailedError is a function update that Lambda reports
+// Failed (LastUpdateStatus), with its reason.
+type functionUpdateFailedError struct {
+	id, code, reason string
+	err              error
+}
+
+func (e *functionUpdateFailedError) Error() string {
+	return fmt.Sprintf("aws: resize %q: the function's configuration update failed (%s): %s", e.id, e.code, e.reason)
+}
+
+func (e *functionUpdateFailedError) Unwrap() error { return e.err }
+
+// noSentinel hides the provider sentinels (and every other error) in err's
+// chain but context errors, keeping its message: for failures after
+// something changed.
+type noSentinel struct{ err error }
+
+func (e noSentinel) Error() string { return e.err.Error() }
+
+func (e noSentinel) Unwrap() error {
+	if errors.Is(e.err, context.Canceled) {
+		return context.Canceled
+	}
+	if errors.Is(e.err, context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// waitFunction waits (bounded by Config.WaitTimeout) for function fn to be
+// active (active) or for its last update to end (otherwise). An update that
+// failed is a *functionUpdateFailedError naming Lambda's reason.
+func (d *Driver) waitFunction(ctx context.Context, id, fn string, active bool) error {
+	in := &lambda.GetFunctionInput{FunctionName: &fn}
+	var err error
+	if active {
+		err = lambda.NewFunctionActiveV2Waiter(d.lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
+			o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+		}).Wait(ctx, in, d.cfg.WaitTimeout)
+	} else {
+		err = lambda.NewFunctionUpdatedV2Waiter(d.lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+			o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+		}).Wait(ctx, in, d.cfg.WaitTimeout)
+	}
+	if err == nil || ctx.Err() != nil {
+		return d.waitErr(ctx, "resize", id, err)
+	}
+	if out, gerr := d.lambda.GetFunction(ctx, in); gerr == nil && out.Configuration != nil {
+		c := out.Configuration
+		if c.LastUpdateStatus == lambdatypes.LastUpdateStatusFailed || c.State == lambdatypes.StateFailed {
+			code, reason := string(c.LastUpdateStatusReasonCode), awssdk.ToString(c.LastUpdateStatusReason)
+			if c.State == lambdatypes.StateFailed {
+				code, reason = string(c.StateReasonCode), awssdk.ToString(c.StateReason)
+			}
+			return &functionUpdateFailedError{id: id, code: code, reason: reason, err: err}
+		}
+	}
 	return d.waitErr(ctx, "resize", id, err)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -304,4 +305,103 @@ func TestResizeByInstanceARN(t *testing.T) {
 	st, typ = ec2State(t, id)
 	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
 	assert.Equal(t, "m5.large", typ)
+}
+
+// updatingLambda is one function at 256 MiB / 10 s whose GetFunction
+// answers statuses in turn (the last one repeats), and whose
+// UpdateFunctionConfiguration fails with updateErr or else starts an
+// update that the following GetFunction calls answer with afterUpdate.
+type updatingLambda struct {
+	awsprovider.LambdaAPI
+	mu          sync.Mutex
+	statuses    []lambdatypes.LastUpdateStatus
+	afterUpdate []lambdatypes.LastUpdateStatus
+	updateErr   error
+	gets        int
+	updates     int
+}
+
+func (f *updatingLambda) GetFunction(_ context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gets++
+	status := f.statuses[0]
+	if len(f.statuses) > 1 {
+		f.statuses = f.statuses[1:]
+	}
+	return &lambda.GetFunctionOutput{Configuration: &lambdatypes.FunctionConfiguration{
+		FunctionArn: in.FunctionName, FunctionName: awssdk.String("fn"),
+		MemorySize: awssdk.Int32(256), Timeout: awssdk.Int32(10),
+		State: lambdatypes.StateActive, LastUpdateStatus: status,
+		LastUpdateStatusReasonCode: lambdatypes.LastUpdateStatusReasonCodeEniLimitExceeded,
+		LastUpdateStatusReason:     awssdk.String("ENI limit reached"),
+	}}, nil
+}
+
+func (f *updatingLambda) UpdateFunctionConfiguration(context.Context, *lambda.UpdateFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates++
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	f.statuses = f.afterUpdate
+	return &lambda.UpdateFunctionConfigurationOutput{}, nil
+}
+
+// TestResizeFunctionWaitsForAnUpdateInProgress pins that Resize does not
+// report a function's size as done while the update that set it is still
+// in progress or after it failed: it waits for the update (nothing to do
+// if it succeeds), applies the size again if it failed, and a failure of
+// its own update is an error naming Lambda's reason that matches no
+// "nothing changed" sentinel. It returned nil at once, the size not in
+// effect.
+func TestResizeFunctionWaitsForAnUpdateInProgress(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+	size := provider.Size{MemoryMiB: 256, Timeout: 10 * time.Second}
+	inProgress, ok, failed := lambdatypes.LastUpdateStatusInProgress, lambdatypes.LastUpdateStatusSuccessful, lambdatypes.LastUpdateStatusFailed
+	resize := func(t *testing.T, f *updatingLambda) error {
+		d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: f}))
+		return d.Resize(tctx(t), arn, size)
+	}
+
+	t.Run("in progress then successful", func(t *testing.T) {
+		t.Parallel()
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{inProgress, inProgress, ok}}
+		require.NoError(t, resize(t, f))
+		assert.Equal(t, 0, f.updates, "the size is in effect once the update succeeded")
+		assert.GreaterOrEqual(t, f.gets, 3, "waited for the update")
+	})
+	t.Run("in progress then failed is applied again", func(t *testing.T) {
+		t.Parallel()
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{inProgress, failed}, afterUpdate: []lambdatypes.LastUpdateStatus{inProgress, ok}}
+		require.NoError(t, resize(t, f))
+		assert.Equal(t, 1, f.updates, "the failed update is applied again")
+	})
+	t.Run("last update failed is applied again", func(t *testing.T) {
+		t.Parallel()
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{failed}, afterUpdate: []lambdatypes.LastUpdateStatus{ok}}
+		require.NoError(t, resize(t, f))
+		assert.Equal(t, 1, f.updates)
+	})
+	t.Run("own update fails", func(t *testing.T) {
+		t.Parallel()
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{failed}, afterUpdate: []lambdatypes.LastUpdateStatus{inProgress, failed}}
+		err := resize(t, f)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "ENI limit reached")
+		assert.Contains(t, err.Error(), "EniLimitExceeded")
+		for _, s := range []error{provider.ErrConflict, provider.ErrThrottled, provider.ErrNotFound, provider.ErrInvalid, provider.ErrUnsupported} {
+			require.NotErrorIs(t, err, s, "the update was accepted: something changed")
+		}
+	})
+	t.Run("in progress then failed, another update in progress", func(t *testing.T) {
+		t.Parallel()
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{inProgress, failed},
+			updateErr: &lambdatypes.ResourceConflictException{Message: awssdk.String("An update is in progress for resource")}}
+		err := resize(t, f)
+		require.ErrorIs(t, err, provider.ErrConflict, "the update was refused: nothing changed")
+		assert.Equal(t, 1, f.updates)
+	})
 }
