@@ -29,10 +29,9 @@ var _ provider.Actuator = (*Workloads)(nil)
 // Workloads returns the driver's Actuator for workloads.
 func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 
-// Stop scales a workload to zero replicas, first remembering its replicas
-// in AnnotationStoppedReplicas (a merge patch conditional on the
-// resourceVersion read), then writing zero through the scale subresource
-// at the patched resourceVersion. Stopping a workload at zero replicas
+// Stop scales a workload to zero replicas and remembers its replicas in
+// AnnotationStoppedReplicas, both in one merge patch conditional on the
+// resourceVersion read: a lost race writes neither. Stopping a workload at zero replicas
 // (stopped or stopping) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
 // Lost races are retried as SetCapacity retries them.
@@ -49,11 +48,11 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 			return nil
 		}
 		from := w.replicas
-		var patched workload
-		patched, err = d.patchAnnotations(ctx, op, id, ref, w.meta.ResourceVersion,
-			map[string]*string{AnnotationStoppedReplicas: ptr(strconv.Itoa(int(from)))})
+		_, err = d.patchWorkload(ctx, op, id, ref, w.meta.ResourceVersion,
+			map[string]*string{AnnotationStoppedReplicas: ptr(strconv.Itoa(int(from)))}, ptr(int32(0)))
 		if err == nil {
-			return d.scaleTo(ctx, op, id, ref, patched.meta.ResourceVersion, from, 0)
+			d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", 0)
+			return nil
 		}
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err

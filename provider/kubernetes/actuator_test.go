@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -163,4 +164,27 @@ func TestStopRetriesWhenOnlyTheVersionMoved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(0), *o.Spec.Replicas)
 	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas])
+}
+
+// TestStopConflictWritesNothing pins that Stop remembers the replicas and
+// scales to zero in one conditional patch: when another writer scales the
+// workload right after the driver's first write, Stop has already stopped
+// it (the other writer's count stands) instead of returning
+// provider.ErrConflict with the stopped-replicas annotation written and the
+// workload running.
+func TestStopConflictWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
+	d, ic := raceDriver(t, f, nil)
+	ic.matches, ic.after = isWorkloadPatch, scaleBy(t, f, 6)
+	err := d.Workloads().Stop(f.ctx, f.id(kubernetes.ObjectDeployment, "web"))
+	o, gerr := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, gerr)
+	if errors.Is(err, provider.ErrConflict) {
+		require.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas, "ErrConflict, yet the replicas were remembered: %v", err)
+	}
+	require.NoError(t, err)
+	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas])
+	assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer came after")
 }

@@ -78,7 +78,9 @@
 //
 // SetCapacity writes replicas through the workload's scale subresource
 // (deployments/scale, statefulsets/scale), as the HorizontalPodAutoscaler
-// does; Capacity reads the workload itself, for its readiness and bounds
+// does, or, when the bound annotations change too, with them in one merge
+// patch of the workload (so that neither is written without the other);
+// Capacity reads the workload itself, for its readiness and bounds
 // with its replicas. A Deployment has only replicas, so Min and Max come from the host's
 // policy (Config.Workloads, which wins), else the bound annotations, else
 // Config.Bounds (default 1 to 10); Capacity widens them to include
@@ -94,8 +96,9 @@
 //
 // # Stop and start
 //
-// Workloads (the Actuator) stops a workload by scaling it to zero,
-// remembering its replicas in idlescale.io/stopped-replicas first, and
+// Workloads (the Actuator) stops a workload by scaling it to zero while
+// remembering its replicas in idlescale.io/stopped-replicas (one merge
+// patch of the workload, conditional on the resourceVersion read), and
 // starts it by restoring them (or its minimum, at least 1, when nothing is
 // remembered). Terminate is deliberately unsupported: deleting a workload
 // is for its owners. The Driver itself is not an Actuator, because its
@@ -193,7 +196,7 @@
 //	rules:
 //	- apiGroups: [apps]
 //	  resources: [deployments, statefulsets]
-//	  verbs: [get, list, patch]        # patch: bound and stopped-replicas annotations
+//	  verbs: [get, list, patch]        # patch: annotations (with replicas when they change together), Stop
 //	- apiGroups: [apps]
 //	  resources: [deployments/scale, statefulsets/scale]
 //	  verbs: [get, update]             # Scaler, Workloads

@@ -119,17 +119,19 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
 // when they differ from the stored ones (a workload with a
 // Config.Workloads entry accepts only those bounds: provider.ErrInvalid
-// otherwise), then spec.replicas is written through the scale
-// subresource, conditional on the resourceVersion read, so that Capacity
-// then reports exactly want. Setting Desired > 0 also forgets the replicas
-// a Workloads.Stop remembered. Note that passing back the bounds Capacity
-// widened (Min 0 for a stopped workload) stores them.
+// otherwise) in the same patch as spec.replicas, conditional on the
+// resourceVersion read, so that Capacity then reports exactly want and a
+// lost race writes neither; when the bounds are unchanged spec.replicas is
+// written through the scale subresource, conditional likewise. Setting
+// Desired > 0 also forgets the replicas a Workloads.Stop remembered. Note
+// that passing back the bounds Capacity widened (Min 0 for a stopped
+// workload) stores them.
 //
 // A write that loses a resourceVersion race is retried (up to
 // Config.ConflictRetries times, re-reading the object each time) only when
 // the replica count it was based on has not changed; when someone else
 // changed the replicas in between, SetCapacity returns provider.ErrConflict
-// without writing, so a decision made on stale replicas is never applied.
+// and writes nothing, so a decision made on stale replicas is never applied.
 func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
 	defer d.red.Errorp(&err)
 	const op = "set capacity"
@@ -150,9 +152,25 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	}
 	from := w.replicas
 	for attempt := 0; ; attempt++ {
-		w, err = d.writeBounds(ctx, op, id, w, wantBounds, want.Desired > 0)
-		if err == nil {
-			break
+		set := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
+		var replicas *int32
+		if int(w.replicas) != want.Desired {
+			replicas = ptr(int32(want.Desired))
+		}
+		if len(set) == 0 {
+			if replicas == nil {
+				return nil
+			}
+			return d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, from, *replicas)
+		}
+		// The bounds and the replicas in one patch, so that a lost race
+		// writes neither.
+		if _, err = d.patchWorkload(ctx, op, id, ref, w.meta.ResourceVersion, set, replicas); err == nil {
+			d.log.Debug("kubernetes: annotations written", "id", id, "annotations", len(set))
+			if replicas != nil {
+				d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", *replicas)
+			}
+			return nil
 		}
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err
@@ -161,16 +179,13 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 			return err
 		}
 	}
-	if int(w.replicas) == want.Desired {
-		return nil
-	}
-	return d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, from, int32(want.Desired))
 }
 
-// writeBounds patches the bound annotations of w when they differ from b
-// (and removes the stopped-replicas annotation when forget is set and it is
-// present); it returns w unchanged when there is nothing to write.
-func (d *Driver) writeBounds(ctx context.Context, op, id string, w workload, b Bounds, forget bool) (workload, error) {
+// boundsPatch returns the annotations to write for bounds b on w: the
+// bound annotations when they differ from w's (and w has no Config.Workloads
+// entry), and the removal of the stopped-replicas annotation when forget is
+// set and it is present. It is empty when there is nothing to write.
+func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) map[string]*string {
 	set := map[string]*string{}
 	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
@@ -179,15 +194,7 @@ func (d *Driver) writeBounds(ctx context.Context, op, id string, w workload, b B
 	if _, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok && forget {
 		set[AnnotationStoppedReplicas] = nil
 	}
-	if len(set) == 0 {
-		return w, nil
-	}
-	out, err := d.patchAnnotations(ctx, op, id, w.ref, w.meta.ResourceVersion, set)
-	if err != nil {
-		return w, err
-	}
-	d.log.Debug("kubernetes: annotations written", "id", id, "annotations", len(set))
-	return out, nil
+	return set
 }
 
 // rereadUnchanged re-reads a workload after a lost race and returns it when

@@ -1,6 +1,7 @@
 package kubernetes_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -121,22 +122,32 @@ func TestSetCapacity(t *testing.T) {
 }
 
 // interceptor calls before once, on the first request that match selects,
-// before sending it: a way to make another writer win a race against the
-// driver on the real API server.
+// before sending it, and after (when set) once, after that request's
+// response: a way to make another writer win a race against the driver on
+// the real API server.
 type interceptor struct {
-	next    http.RoundTripper
-	matches func(*http.Request) bool
-	before  func()
-	once    sync.Once
-	seen    atomic.Int32
+	next      http.RoundTripper
+	matches   func(*http.Request) bool
+	before    func()
+	after     func()
+	once      sync.Once
+	afterOnce sync.Once
+	seen      atomic.Int32
 }
 
 func (i *interceptor) RoundTrip(r *http.Request) (*http.Response, error) {
-	if i.matches(r) {
-		i.seen.Add(1)
+	if !i.matches(r) {
+		return i.next.RoundTrip(r)
+	}
+	i.seen.Add(1)
+	if i.before != nil {
 		i.once.Do(i.before)
 	}
-	return i.next.RoundTrip(r)
+	resp, err := i.next.RoundTrip(r)
+	if i.after != nil {
+		i.afterOnce.Do(i.after)
+	}
+	return resp, err
 }
 
 // raceDriver returns a driver whose first PUT of web's scale subresource is
@@ -267,4 +278,67 @@ func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
 	assert.Equal(t, int32(1), *got.Spec.Replicas)
 	assert.Equal(t, "0", got.Annotations[kubernetes.AnnotationMinReplicas])
 	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
+}
+
+// scaleBy returns a function that sets web's replicas to n as another
+// writer (an HPA, kubectl scale) would.
+func scaleBy(t *testing.T, f *fixture, n int32) func() {
+	return func() {
+		s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		s.Spec.Replicas = n
+		_, err = f.admin.AppsV1().Deployments(f.ns).UpdateScale(f.ctx, "web", s, metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
+}
+
+// isWorkloadPatch matches the driver's merge patches of web.
+func isWorkloadPatch(r *http.Request) bool {
+	return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/deployments/web")
+}
+
+// TestSetCapacityConflictWritesNothing pins SetCapacity's promise that a
+// provider.ErrConflict (another writer changed the replicas) wrote
+// nothing: the bound annotations and the replicas are one conditional
+// patch. It wrote the annotations first, then lost the scale write to a
+// writer that came in between and returned ErrConflict with the bounds
+// stored.
+func TestSetCapacityConflictWritesNothing(t *testing.T) {
+	t.Parallel()
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	spec := provider.CapacitySpec{Min: 2, Max: 8, Desired: 4}
+	get := func(f *fixture) *appsv1.Deployment {
+		o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		return o
+	}
+	t.Run("another writer scales before the write", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.deployment("web", 3, cs)
+		d, ic := raceDriver(t, f, nil)
+		ic.matches, ic.before = isWorkloadPatch, scaleBy(t, f, 6)
+		err := d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), spec)
+		require.ErrorIs(t, err, provider.ErrConflict)
+		o := get(f)
+		assert.NotContains(t, o.Annotations, kubernetes.AnnotationMinReplicas, "ErrConflict, yet the bounds were written")
+		assert.NotContains(t, o.Annotations, kubernetes.AnnotationMaxReplicas)
+		assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer's replicas stand")
+	})
+	t.Run("another writer scales right after the driver's first write", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.deployment("web", 3, cs)
+		d, ic := raceDriver(t, f, nil)
+		ic.matches, ic.after = isWorkloadPatch, scaleBy(t, f, 6)
+		err := d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), spec)
+		o := get(f)
+		if errors.Is(err, provider.ErrConflict) {
+			require.NotContains(t, o.Annotations, kubernetes.AnnotationMinReplicas, "ErrConflict, yet the bounds were written: %v", err)
+		}
+		require.NoError(t, err, "the bounds and the replicas were written together before the other writer")
+		assert.Equal(t, "2", o.Annotations[kubernetes.AnnotationMinReplicas])
+		assert.Equal(t, "8", o.Annotations[kubernetes.AnnotationMaxReplicas])
+		assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer came after")
+	})
 }

@@ -180,7 +180,17 @@ func (d *Driver) updateScale(ctx context.Context, op, id string, ref Ref, rv str
 // annotations of the workload with a JSON merge patch, conditional on
 // resourceVersion rv, and returns the workload as written.
 func (d *Driver) patchAnnotations(ctx context.Context, op, id string, ref Ref, rv string, set map[string]*string) (workload, error) {
+	return d.patchWorkload(ctx, op, id, ref, rv, set, nil)
+}
+
+// patchWorkload is patchAnnotations that also sets spec.replicas when
+// replicas is not nil, in the same patch: the annotations and the replicas
+// are written together or not at all.
+func (d *Driver) patchWorkload(ctx context.Context, op, id string, ref Ref, rv string, set map[string]*string, replicas *int32) (workload, error) {
 	patch := map[string]any{"metadata": map[string]any{"resourceVersion": rv, "annotations": set}}
+	if replicas != nil {
+		patch["spec"] = map[string]any{"replicas": *replicas}
+	}
 	data, err := json.Marshal(patch)
 	if err != nil {
 		return workload{}, fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
