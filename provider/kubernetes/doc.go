@@ -69,7 +69,8 @@
 // with some left, terminated while being deleted, pending while none of
 // its replicas is ready, and running otherwise. A pod is pending (Pending,
 // Unknown), running, terminated (Succeeded, Failed) or, while being
-// deleted, stopping. Size is the requests of a pod, or of a workload's
+// deleted, stopping. Size is the requests of a pod (counted as for
+// utilization, below: sidecars included), or of a workload's
 // pod template (VCPU in cores, MemoryMiB), and HourlyCost prices them with
 // Config.CPUHourlyPrice and MemoryHourlyPrice (times the replicas for a
 // workload).
@@ -108,7 +109,9 @@
 //
 // QueryMetric reads cpu and memory (utilization of the requests, as the
 // HPA computes it: Σ usage / Σ requests over a workload's live pods with
-// data) and MetricCPUUsage and MetricMemoryUsage (cores and bytes). By
+// data, a pod's request being its pod-level request when it sets one, else
+// the sum over its containers and native sidecars, restartable init
+// containers; one of those without a request is ErrMissingRequest) and MetricCPUUsage and MetricMemoryUsage (cores and bytes). By
 // default the samples come from the resource metrics API
 // (metrics.k8s.io/v1beta1, served by metrics-server), which knows only each
 // pod's latest sample: enough for the scaling engine, not for the idle

@@ -289,8 +289,11 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 	}
 }
 
-// podRequests returns the sum of the CPU (cores) and memory (bytes)
-// requests of spec's regular containers.
+// podRequests returns the CPU (cores) and memory (bytes) requests of a pod
+// as podRequest counts them: the pod-level requests when set, else the sum
+// over its regular containers and native sidecars (restartable init
+// containers, which run beside them). Other init containers run before
+// them and are left out.
 func podRequests(spec *corev1.PodSpec) (cpu, mem float64) {
 	cpu, _ = podRequest(spec, corev1.ResourceCPU)
 	mem, _ = podRequest(spec, corev1.ResourceMemory)

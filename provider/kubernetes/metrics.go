@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
@@ -284,7 +286,7 @@ func combine(q provider.Query, pods []corev1.Pod, perPod []provider.Series, res 
 				continue
 			}
 			if utilization && !count && missing[i] != "" {
-				return provider.Series{}, fmt.Errorf("kubernetes: query metric %q: %w: container %q of pod %s/%s has no %s request: %w",
+				return provider.Series{}, fmt.Errorf("kubernetes: query metric %q: %w: %s of pod %s/%s has no %s request: %w",
 					q.ResourceID, ErrMissingRequest, missing[i], pods[i].Namespace, pods[i].Name, res, provider.ErrUnsupported)
 			}
 			sum += v
@@ -303,25 +305,61 @@ func combine(q provider.Query, pods []corev1.Pod, perPod []provider.Series, res 
 	return out, nil
 }
 
-// podRequest returns the sum of res's requests over spec's regular
-// containers (cores or bytes), and the name of the first container without
-// one ("" when every container has one).
-func podRequest(spec *corev1.PodSpec, res corev1.ResourceName) (float64, string) {
-	var sum float64
-	missing := ""
-	for _, c := range spec.Containers {
+// podRequest returns a pod's request of res (cores or bytes) as the
+// HorizontalPodAutoscaler computes it: the pod-level request
+// (spec.resources) when the pod sets pod-level CPU, memory or hugepages
+// requests, else the sum over its regular containers and its restartable
+// init containers (native sidecars, restartPolicy Always), whose usage the
+// metrics include. missing names what has no request ("" when nothing is
+// missing): a container, sidecars included, or the pod-level resources.
+func podRequest(spec *corev1.PodSpec, res corev1.ResourceName) (sum float64, missing string) {
+	if podLevelRequestsSet(spec) {
+		q, ok := spec.Resources.Requests[res]
+		if !ok {
+			return 0, "the pod-level resources"
+		}
+		return quantity(q, res), ""
+	}
+	add := func(c *corev1.Container) {
 		q, ok := c.Resources.Requests[res]
 		if !ok {
 			if missing == "" {
-				missing = c.Name
+				missing = fmt.Sprintf("container %q", c.Name)
 			}
-			continue
+			return
 		}
-		if res == corev1.ResourceCPU {
-			sum += float64(q.MilliValue()) / 1000
-		} else {
-			sum += float64(q.Value())
+		sum += quantity(q, res)
+	}
+	for i := range spec.Containers {
+		add(&spec.Containers[i])
+	}
+	for i := range spec.InitContainers {
+		if c := &spec.InitContainers[i]; c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			add(c)
 		}
 	}
 	return sum, missing
+}
+
+// podLevelRequestsSet reports whether spec sets pod-level requests of a
+// resource that can be set at pod level (CPU, memory, hugepages), as the
+// HPA's resourcehelpers.IsPodLevelRequestsSet does.
+func podLevelRequestsSet(spec *corev1.PodSpec) bool {
+	if spec.Resources == nil {
+		return false
+	}
+	for r := range spec.Resources.Requests {
+		if r == corev1.ResourceCPU || r == corev1.ResourceMemory || strings.HasPrefix(string(r), corev1.ResourceHugePagesPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// quantity is q in cores for CPU, else in its base unit (bytes).
+func quantity(q resource.Quantity, res corev1.ResourceName) float64 {
+	if res == corev1.ResourceCPU {
+		return float64(q.MilliValue()) / 1000
+	}
+	return float64(q.Value())
 }

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/idlescale/idlescale/internal/kubetest"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/kubernetes"
 )
@@ -205,4 +206,87 @@ func TestQueryMetricFromAUsageSource(t *testing.T) {
 	})
 	_, err = f.driver(kubernetes.Config{}, kubernetes.WithUsageSource(bad)).QueryMetric(f.ctx, q)
 	require.ErrorContains(t, err, "another grid")
+}
+
+// TestUtilizationCountsNativeSidecarRequests pins that a pod's requests
+// are counted as the HPA (and scaling/hpa's calculator) counts them: the
+// regular containers plus the native sidecars (init containers with
+// restartPolicy Always), whose usage the metrics API reports with the
+// app's, or the pod-level requests when the pod sets them. Requests
+// counted only regular containers, so a pod with a sidecar read as up to
+// twice as busy; the same requests give Size and HourlyCost.
+func TestUtilizationCountsNativeSidecarRequests(t *testing.T) {
+	t.Parallel()
+	always := corev1.ContainerRestartPolicyAlways
+	sidecar := func(cpu, mem string) corev1.Container {
+		c := container("proxy", cpu, mem, false)
+		c.RestartPolicy = &always
+		return c
+	}
+	app := container("app", "500m", "256Mi", false)
+	setup := func(t *testing.T, spec corev1.PodSpec) (*fixture, *kubernetes.Driver, provider.Query, time.Time) {
+		f := newFixture(t)
+		f.deployment("web", 1, []corev1.Container{app})
+		labels := map[string]string{"app": "web"}
+		now := time.Now().Truncate(time.Second)
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Labels: labels}, Spec: spec}
+		_, err := f.admin.CoreV1().Pods(f.ns).Create(f.ctx, p, metav1.CreateOptions{})
+		require.NoError(t, err)
+		require.NoError(t, kubetest.UpdatePodStatus(f.ctx, f.admin, f.ns, "web-a", running(now.Add(-time.Hour))))
+		at := now.Add(-10 * time.Second)
+		f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("250m", "128Mi"), "proxy": usage("250m", "128Mi")})
+		start := now.Truncate(time.Minute).Add(-2 * time.Minute)
+		q := provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU,
+			Start: start, End: start.Add(4 * time.Minute), Step: time.Minute}
+		return f, f.driver(kubernetes.Config{CPUHourlyPrice: 1, MemoryHourlyPrice: 1}), q, at
+	}
+	valueAt := func(t *testing.T, s provider.Series, at time.Time) float64 {
+		i, ok := s.Index(at)
+		require.True(t, ok)
+		return s.Values[i]
+	}
+
+	t.Run("sidecar with requests", func(t *testing.T) {
+		t.Parallel()
+		f, d, q, at := setup(t, corev1.PodSpec{InitContainers: []corev1.Container{sidecar("500m", "256Mi")}, Containers: []corev1.Container{app}})
+		got, err := d.QueryMetric(f.ctx, q)
+		require.NoError(t, err)
+		assert.InDelta(t, 0.5, valueAt(t, got, at), 1e-9, "usage 250m+250m over requests 500m+500m")
+		q.Metric = provider.MetricMemory
+		got, err = d.QueryMetric(f.ctx, q)
+		require.NoError(t, err)
+		assert.InDelta(t, 0.5, valueAt(t, got, at), 1e-9, "usage 128Mi+128Mi over requests 256Mi+256Mi")
+
+		r, err := d.Get(f.ctx, f.id(kubernetes.ObjectPod, "web-a"))
+		require.NoError(t, err)
+		assert.Equal(t, provider.Size{VCPU: 1, MemoryMiB: 512}, r.Size, "the sidecar's requests are part of the pod's size")
+		assert.InDelta(t, 1.5, r.HourlyCost, 1e-9, "1 core + 0.5 GiB at 1 each")
+	})
+	t.Run("sidecar without a request", func(t *testing.T) {
+		t.Parallel()
+		f, d, q, _ := setup(t, corev1.PodSpec{InitContainers: []corev1.Container{sidecar("", "256Mi")}, Containers: []corev1.Container{app}})
+		_, err := d.QueryMetric(f.ctx, q)
+		require.ErrorIs(t, err, kubernetes.ErrMissingRequest, "as a regular container without a request would")
+		assert.Contains(t, err.Error(), `container "proxy"`)
+	})
+	t.Run("an init container that is not a sidecar", func(t *testing.T) {
+		t.Parallel()
+		initc := container("proxy", "", "", false) // runs to completion before the app: no request needed
+		f, d, q, at := setup(t, corev1.PodSpec{InitContainers: []corev1.Container{initc}, Containers: []corev1.Container{app}})
+		got, err := d.QueryMetric(f.ctx, q)
+		require.NoError(t, err)
+		assert.InDelta(t, 1.0, valueAt(t, got, at), 1e-9, "the metrics sample's proxy usage over the app's request")
+	})
+	t.Run("pod-level requests", func(t *testing.T) {
+		t.Parallel()
+		bare := container("app", "", "", false)
+		f, d, q, at := setup(t, corev1.PodSpec{InitContainers: []corev1.Container{sidecar("", "")}, Containers: []corev1.Container{bare},
+			Resources: &corev1.ResourceRequirements{Requests: usage("2", "1Gi")}})
+		got, err := d.QueryMetric(f.ctx, q)
+		require.NoError(t, err)
+		assert.InDelta(t, 0.25, valueAt(t, got, at), 1e-9, "usage 250m+250m over the pod's 2 cores")
+		r, err := d.Get(f.ctx, f.id(kubernetes.ObjectPod, "web-a"))
+		require.NoError(t, err)
+		assert.Equal(t, provider.Size{VCPU: 2, MemoryMiB: 1024}, r.Size)
+	})
 }
