@@ -142,13 +142,19 @@ func (d *Driver) waitStopped(ctx context.Context, op, id string) error {
 }
 
 // waitErr wraps a waiter's failure; the caller's context error, when it is
-// the cause, stays in the chain.
+// the cause, stays in the chain. A waiter runs after EC2 accepted the
+// change (or while one is under way), so its failure (a throttled or
+// failed describe, an instance no longer found) says nothing of whether
+// the change happens: the error matches none of the provider's sentinels
+// that say nothing changed, which would have the caller refund its budget
+// and approval and try again. Its cause is kept in the message.
 func (d *Driver) waitErr(ctx context.Context, op, id string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("aws: %s %q: waiting: %w (%w)", op, id, cerr, err)
+		return fmt.Errorf("aws: %s %q: waiting: %w (%s)", op, id, cerr, err.Error())
 	}
-	return wrap(op+": waiting", id, err)
+	// The cause's text only: wrapped, its sentinel would say nothing changed.
+	return fmt.Errorf("aws: %s %q: waiting after the request was accepted (the change may still happen): %s", op, id, wrap(op, id, err).Error())
 }

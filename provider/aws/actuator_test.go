@@ -66,7 +66,7 @@ func TestActuatorErrors(t *testing.T) {
 	fn := createFunction(t, 128, 3, nil)
 	ctx := tctx(t)
 	for name, act := range map[string]func(context.Context, string) error{"start": d.Start, "stop": d.Stop, "terminate": d.Terminate} {
-		err := act(ctx, "i-0123456789abcdef0")
+		err := act(ctx, "i-00000000000000001")
 		require.ErrorIs(t, err, provider.ErrNotFound, name)
 		var api smithy.APIError
 		require.ErrorAs(t, err, &api, "%s: the SDK's error stays in the chain", name)
@@ -152,7 +152,7 @@ func TestThrottlingMapsToErrThrottled(t *testing.T) {
 		return nil, throttle
 	}
 	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
-	_, err := d.Get(tctx(t), "i-0123456789abcdef0")
+	_, err := d.Get(tctx(t), "i-00000000000000001")
 	require.ErrorIs(t, err, provider.ErrThrottled)
 	require.ErrorIs(t, err, throttle)
 	_, err = d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
@@ -221,10 +221,62 @@ func TestThrottlingIsRetriedBounded(t *testing.T) {
 	cfg := fastConfig()
 	cfg.MaxAttempts = 4
 	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = h }))
-	_, err := d.Get(tctx(t), "i-0123456789abcdef0")
+	_, err := d.Get(tctx(t), "i-00000000000000001")
 	require.ErrorIs(t, err, provider.ErrThrottled)
 	var api smithy.APIError
 	require.ErrorAs(t, err, &api)
 	assert.Equal(t, "RequestLimitExceeded", api.ErrorCode())
 	assert.Equal(t, int64(4), h.attempts.Load())
+}
+
+// describeFailsAfterWrite is an EC2 client whose describes fail, with
+// code, once StopInstances or TerminateInstances has been accepted.
+type describeFailsAfterWrite struct {
+	offlineEC2
+	code    string
+	written atomic.Bool
+}
+
+func (f *describeFailsAfterWrite) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	if f.written.Load() {
+		return nil, &smithy.GenericAPIError{Code: f.code, Message: "injected after the write"}
+	}
+	return f.offlineEC2.DescribeInstances(ctx, in, opts...)
+}
+
+func (f *describeFailsAfterWrite) StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	f.written.Store(true)
+	return &ec2.StopInstancesOutput{}, nil
+}
+
+func (f *describeFailsAfterWrite) TerminateInstances(context.Context, *ec2.TerminateInstancesInput, ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	f.written.Store(true)
+	return &ec2.TerminateInstancesOutput{}, nil
+}
+
+// A wait that fails after EC2 accepted a stop or a terminate (a throttled
+// describe, an instance no longer found) does not say that nothing
+// changed: the stop or terminate may well happen. It read as
+// provider.ErrThrottled or ErrNotFound, and a caller refunded its budget,
+// released its approval and could act again.
+func TestWaitAfterAcceptedWriteMatchesNoNothingChangedSentinel(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"RequestLimitExceeded", "InvalidInstanceID.NotFound", "InternalError"} {
+		for _, op := range []string{"stop", "terminate"} {
+			fake := &describeFailsAfterWrite{offlineEC2: offlineEC2{newOffline(1)}, code: code}
+			d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: fake}))
+			var err error
+			if op == "stop" {
+				err = d.Stop(tctx(t), "i-00000000000000001")
+			} else {
+				err = d.Terminate(tctx(t), "i-00000000000000001")
+			}
+			require.Error(t, err, "%s %s", op, code)
+			assert.Contains(t, err.Error(), "the change may still happen", "%s %s", op, code)
+			assert.Contains(t, err.Error(), code, "the cause is in the message")
+			for _, s := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid} {
+				assert.NotErrorIs(t, err, s, "%s %s", op, code)
+			}
+		}
+	}
 }
