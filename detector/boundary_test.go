@@ -74,7 +74,10 @@ func TestUtilizationThresholdBoundary(t *testing.T) {
 // Data is stale when the end of its last step is more than MaxStaleness
 // (default 30m) before now: data ending exactly 30 minutes ago is fresh,
 // data 30 to 60 minutes old is stale, and stale data makes the
-// utilization Unknown (never idle), with the age and the limit.
+// utilization Unknown (never idle), with the age and the limit. Fresh data
+// must also reach into the hold period (default 1h): data 59 minutes old
+// within a 90-minute limit leaves the last hour without a step, which is
+// stale for the hold (its limit is the hold), not the day's mean held.
 func TestStalenessBoundary(t *testing.T) {
 	t.Parallel()
 	n := 2 * 24 * 12
@@ -93,7 +96,8 @@ func TestStalenessBoundary(t *testing.T) {
 		{name: "default, 59m old", age: 59 * time.Minute, stale: true, limitM: 30},
 		{name: "10m limit, 10m old", cfg: detector.DataQuality{MaxStaleness: 10 * time.Minute}, age: 10 * time.Minute},
 		{name: "10m limit, 15m old", cfg: detector.DataQuality{MaxStaleness: 10 * time.Minute}, age: 15 * time.Minute, stale: true, limitM: 10},
-		{name: "90m limit, 59m old", cfg: detector.DataQuality{MaxStaleness: 90 * time.Minute}, age: 59 * time.Minute},
+		{name: "90m limit, 55m old", cfg: detector.DataQuality{MaxStaleness: 90 * time.Minute}, age: 55 * time.Minute},
+		{name: "90m limit, 59m old: nothing in the hold", cfg: detector.DataQuality{MaxStaleness: 90 * time.Minute}, age: 59 * time.Minute, stale: true, limitM: 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,10 +30,12 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 }
 
 // utilization returns statistic st of m over the window before now and
-// over the hold period that ends now (NaN when the hold has no data), after
-// the data quality rules of q with th as the suspect-zero cliff; a code
-// other than qOK comes with its reason and NaN statistics. m must have
-// data (see has).
+// over the hold period that ends now, after the data quality rules of q
+// with th as the suspect-zero cliff; a code other than qOK comes with its
+// reason and NaN statistics. A hold period without data is stale for the
+// hold (qStale, the hold as the limit; qZeros when the latest data are
+// suspect zeros): the window's statistic never stands in for it. m must
+// have data (see has).
 func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
 	if d.dg != nil {
 		return d.dg.utilization(m, th, st, window, hold, q)
@@ -45,7 +47,11 @@ func (d metricData) utilization(m provider.Metric, th float64, st provider.Stati
 	}
 	x = w.stat(st, w.lo, w.hi)
 	holdLo := max(w.lo, ceilIndex(s, d.in.Now.Add(-hold)))
-	return x, w.stat(st, holdLo, w.hi), qOK, Reason{}
+	if hx = w.stat(st, holdLo, w.hi); math.IsNaN(hx) {
+		code, why := w.stale(d.in.Now, min(hold, window))
+		return math.NaN(), math.NaN(), code, why
+	}
+	return x, hx, qOK, Reason{}
 }
 
 // learn fills p (whose Location, IdleShare and PeakLevel are set) with the

@@ -248,7 +248,9 @@ func (v *digestView) has(m provider.Metric) (time.Duration, bool) {
 	return v.d.step, md != nil && md.lastData.After(v.from)
 }
 
-// quality applies the missing and staleness rules of view.
+// quality applies the missing and staleness rules of view. No step of a
+// digest is a suspect zero (a Tracker reads a history that holds a run of
+// them in full), so the last step with data is the last that view counts.
 func (v *digestView) quality(md *metricDigest, q DataQuality) (int, Reason) {
 	if !md.lastData.After(v.from) {
 		return qMissing, Reason{Code: ReasonMissing}
@@ -334,7 +336,11 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 			return math.NaN(), math.NaN(), qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
 		}
 	}
-	_, hx = stat(min(hold, window))
+	if _, hx = stat(min(hold, window)); math.IsNaN(hx) {
+		// Stale for the hold, as view's stale says (a digest has no
+		// suspect zeros).
+		return math.NaN(), math.NaN(), qStale, Reason{Code: ReasonStale, Duration: v.now.Sub(md.lastData), Limit: float64(min(hold, window))}
+	}
 	return x, hx, qOK, Reason{}
 }
 

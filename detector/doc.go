@@ -91,10 +91,14 @@
 //
 // # Bad and missing data
 //
-// Missing data is never idleness: a missing, gappy or stale series, a
-// source error, or exact zeros that follow busy values with nothing in
-// between (a dead agent, a zero-filled outage) make a signal Unknown, and a
-// resource younger than the grace period (24 h) is never idle. Bad input
+// Missing data is never idleness: a missing, gappy or stale series, a hold
+// period without data or a source error make a signal Unknown, and a
+// resource younger than the grace period (24 h) is never idle. Exact zeros
+// that follow busy values with nothing in between (a dead agent, a
+// zero-filled outage) are missing data too, never fresh data: a signal is
+// Unknown when they leave its window too gappy, its last real value stale
+// or its hold period empty, and the reason says they are suspect. Bad
+// input
 // is an error naming the field: a resource kind that is empty or unknown
 // (never a default action), a utilization value outside [0, 1] (a trace
 // read in percent), a NaN cost, an infinite sample.

@@ -196,7 +196,7 @@ type windowStats struct {
 	overP99      int     // steps at or above the P99 peak bound
 	overDownsize int     // steps at or above the downsize p99 limit on the current size
 	p95, p99     float64 // nearest-rank; NaN when n is 0
-	code         int     // the view's quality code: qOK, qMissing or qStale
+	code         int     // the view's quality code: qOK, qMissing, qStale or qZeros
 	why          Reason  // the reason of a code other than qOK
 }
 

@@ -153,3 +153,32 @@ func TestTrafficReadAsMeanWhenStatisticRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadAgentAfterABlipIsNotStopped: 15 days at 2 % CPU, one step at
+// 15 % (above the 10 % idle line, below the 20 % peak bound), then the
+// agent dies and the last 65 minutes are zero-filled. Nothing real is
+// known about the machine for over an hour (more than MaxStaleness, 30m):
+// the default Ensemble's verdict is Unknown and recommends nothing. (A
+// review found it recommended a stop at 0.995.)
+func TestDeadAgentAfterABlipIsNotStopped(t *testing.T) {
+	t.Parallel()
+	start := t0
+	n := 15 * 288
+	s := synth("r", start, 5*time.Minute, n, func(i int) float64 {
+		switch {
+		case i >= n-13:
+			return 0
+		case i == n-14:
+			return 0.15
+		}
+		return 0.02
+	})
+	now := s.End()
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	v, err := e.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", start.Add(-time.Hour)), Series: []provider.Series{s}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Unknown, v.State, "%.3f: %v", v.Confidence, v.Explain())
+	assert.Equal(t, detector.ActionNone, v.Action, "%s %.3f: %v", v.State, v.Confidence, v.Explain())
+	assert.True(t, hasReason(v, detector.ReasonSuspectZeros), v.Explain())
+}

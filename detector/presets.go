@@ -17,10 +17,11 @@ type PresetConfig struct {
 	IgnoreNetwork bool `json:"ignore_network,omitempty" yaml:"ignore_network,omitempty"`
 	// Quality sets the data-quality rules every preset applies to every
 	// series it reads over its window, as the ensemble's signals do: a
-	// series with too little coverage, a stale last sample or zeros that
-	// fall straight from load (a dead agent) makes the verdict Unknown,
-	// never idle. Default: DataQuality's defaults (80 % coverage, 30m
-	// staleness, 30m suspect zero runs).
+	// series with too little coverage or a stale last sample makes the
+	// verdict Unknown, never idle, and zeros that fall straight from load
+	// (a dead agent) are missing data, not samples, nor fresh ones.
+	// Default: DataQuality's defaults (80 % coverage, 30m staleness, 30m
+	// suspect zero runs).
 	Quality DataQuality `json:"quality,omitzero" yaml:"quality,omitempty"`
 }
 

@@ -328,3 +328,69 @@ func BenchmarkTracker(b *testing.B) {
 		b.ReportMetric(float64(read.Points), "points/op")
 	})
 }
+
+// TestTrackerWhenTheDataStops: a Tracker's verdicts follow the quality
+// rules of a full read when a resource's data stops. Data that stops an
+// hour ago within a MaxStaleness of 2h leaves the hold period (1h) without
+// a step: from the state as from a full read the utilization is Unknown,
+// stale for the hold, never the day's mean held. A dead agent whose last
+// hour is zero-filled after a step above the threshold is read in full
+// (a state cannot mask the zeros) and is Unknown too, the zeros suspect.
+func TestTrackerWhenTheDataStops(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	const n = 15 * 288
+	gaps := synth("r-gaps", start, 5*time.Minute, n, func(i int) float64 { return 0.02 + 0.01*noise(i) })
+	dead := synth("r-dead", start, 5*time.Minute, n+12, func(i int) float64 {
+		switch {
+		case i >= n:
+			return 0 // the hour after: exact zeros
+		case i == n-1:
+			return 0.15
+		}
+		return 0.02 + 0.01*noise(i)
+	})
+	f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{
+		"r-gaps": {provider.MetricCPU: gaps},
+		"r-dead": {provider.MetricCPU: dead},
+	}}
+	for _, id := range []string{"r-gaps", "r-dead"} {
+		f.resources = append(f.resources, res(id, start.Add(-time.Hour)))
+	}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Quality: detector.DataQuality{MaxStaleness: 2 * time.Hour}}})
+	require.NoError(t, err)
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	end := gaps.End() // on the hour
+	for _, r := range f.resources {
+		for _, now := range []time.Time{end.Add(-time.Hour), end, end.Add(time.Hour), end.Add(2 * time.Hour)} {
+			rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: f}, ens, detector.ScanConfig{Now: now})
+			require.NoError(t, err)
+			require.Len(t, rep.Verdicts, 1)
+			want := rep.Verdicts[0]
+			got, read, err := tr.Detect(t.Context(), f, nil, r, now)
+			require.NoError(t, err)
+			require.Equal(t, comparable(want), comparable(got), "%s at %s (full read %v: %s)", r.ID, now, read.Full, read.Why)
+			util := got.Signals[0]
+			require.Equal(t, detector.SignalUtilization, util.Signal)
+			if !now.After(end) {
+				assert.Equal(t, detector.Idle, got.State, "%s at %s: %v", r.ID, now, got.Explain())
+				continue
+			}
+			assert.Equal(t, detector.Unknown, got.State, "%s at %s: %v", r.ID, now, got.Explain())
+			assert.Equal(t, detector.Unknown, util.State, "%s at %s", r.ID, now)
+			switch r.ID {
+			case "r-gaps":
+				assert.False(t, read.Full, "%s at %s: from the state (%s)", r.ID, now, read.Why)
+				why := reason(t, got, detector.ReasonStale)
+				assert.Equal(t, now.Sub(end), why.Duration)
+				assert.InDelta(t, float64(time.Hour), why.Limit, 0, "the hold")
+			case "r-dead":
+				assert.Equal(t, detector.FullSuspectZeros, read.Why, "%s at %s", r.ID, now)
+				why := reason(t, got, detector.ReasonSuspectZeros)
+				assert.Equal(t, detector.SignalUtilization, why.Signal, got.Explain())
+				assert.InDelta(t, 0.15, why.Value, 0, "the value the zeros follow")
+			}
+		}
+	}
+}

@@ -34,8 +34,12 @@ type UtilizationConfig struct {
 	// series. Default: 24h.
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
 	// Hold is how long the condition must have held up to now: the
-	// statistic over the last Hold must be below the threshold too. It is
-	// capped at Window. Default: 1h.
+	// statistic over the last Hold must be below the threshold too. A hold
+	// period without data (gaps and suspect zeros only) makes the metric
+	// unknown, stale for the hold (a ReasonStale whose Limit is Hold, or
+	// ReasonSuspectZeros when the latest data are suspect zeros): the
+	// window's statistic never stands in for it. It is capped at Window.
+	// Default: 1h.
 	Hold time.Duration `json:"hold,omitempty" yaml:"hold,omitempty"`
 	// Quality sets the coverage, staleness and suspect-zero rules.
 	Quality DataQuality `json:"quality,omitzero" yaml:"quality,omitempty"`
@@ -210,9 +214,6 @@ func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 			}
 			unknownRequired = unknownRequired || required
 			continue
-		}
-		if math.IsNaN(hx) {
-			hx = x
 		}
 		known++
 		score := min(u.score(x, th), u.score(hx, th))

@@ -169,3 +169,96 @@ func TestActivityTable(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, math.Exp(-0.5), v.Score, 1e-12)
 }
+
+// Suspect zeros are missing data up to now too: a day at 5 % CPU, a step
+// at or above the 10 % threshold, then the agent dies and the pipeline
+// zero-fills the rest. The zeros follow that value with nothing in between
+// and last longer than SuspectZeroRun (30m), so they are not fresh data:
+// the last real value is older than MaxStaleness (30m) and the utilization
+// is Unknown, saying the zeros are suspect, and so is the Ensemble. With
+// 65 minutes of zeros the hold period (1h) holds nothing else; with 45 it
+// still holds 15 minutes of real data, below the threshold on average,
+// but the last of them is 45 minutes old. Zeros as long that follow idle
+// values are real measurements. (A review found staleness measured on the
+// zeros: Idle 0.948 for the first.)
+func TestSuspectZerosUpToNowAreNotFreshData(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	u, err := detector.NewUtilization(detector.UtilizationConfig{})
+	require.NoError(t, err)
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		zeros int     // 5-minute steps of exact zeros up to now
+		cliff float64 // the value right before them
+		want  detector.State
+	}{
+		{13, 0.5, detector.Unknown},
+		{9, 0.12, detector.Unknown},
+		{13, 0.05, detector.Idle},
+	} {
+		s := synth("r", t0, 5*time.Minute, n, func(i int) float64 {
+			switch {
+			case i >= n-tt.zeros: // dead agent
+				return 0
+			case i == n-tt.zeros-1:
+				return tt.cliff
+			}
+			return 0.05
+		})
+		in := detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{s}}
+		v, err := u.Detect(t.Context(), in)
+		require.NoError(t, err)
+		require.Equal(t, tt.want, v.State, "%d zeros after %v: %v", tt.zeros, tt.cliff, v.Explain())
+		ve, err := e.Detect(t.Context(), in)
+		require.NoError(t, err)
+		if tt.want == detector.Idle {
+			assert.Equal(t, detector.Idle, ve.State, ve.Explain())
+			continue
+		}
+		r := reason(t, v, detector.ReasonSuspectZeros)
+		assert.InDelta(t, tt.cliff, r.Value, 0, "the value the zeros follow")
+		assert.Equal(t, time.Duration(tt.zeros)*5*time.Minute, r.Duration)
+		assert.Equal(t, detector.Unknown, ve.State, "confidence %.3f: %v", ve.Confidence, ve.Explain())
+		assert.Equal(t, detector.ActionNone, ve.Action)
+	}
+}
+
+// A hold period without data makes the utilization Unknown: with a Hold of
+// 10 minutes (shorter than MaxStaleness, 30m), the last values seen are
+// 50 % CPU, 20 minutes ago, and the hold holds only gaps. Whether the
+// machine stayed below the threshold is not known; the day's mean (2.5 %)
+// does not stand in for it. The reason is a stale one whose limit is the
+// hold. (A review found the hold fall back to the window's mean: Idle
+// 0.989.)
+func TestEmptyHoldIsUnknown(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	s := synth("r", t0, 5*time.Minute, n, func(i int) float64 {
+		switch {
+		case i >= n-4: // last 20 minutes: no data
+			return math.NaN()
+		case i >= n-7: // 15 minutes at 50 % before that
+			return 0.5
+		}
+		return 0.02
+	})
+	u, err := detector.NewUtilization(detector.UtilizationConfig{Hold: 10 * time.Minute})
+	require.NoError(t, err)
+	v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{s}})
+	require.NoError(t, err)
+	require.Equal(t, detector.Unknown, v.State, "%.3f: %v", v.Confidence, v.Explain())
+	r := reason(t, v, detector.ReasonStale)
+	assert.Equal(t, 20*time.Minute, r.Duration, "the last data's age")
+	assert.InDelta(t, float64(10*time.Minute), r.Limit, 0, "the hold")
+	assert.Contains(t, v.Explain(), "utilization: last cpu sample is 20m0s old (limit 10m0s)")
+
+	// With a step in the hold, the hold is judged on it.
+	s.Values[n-1] = 0.5
+	v, err = u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{s}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
+	assert.Equal(t, []detector.ReasonCode{detector.ReasonNotHeld}, codesOf(v))
+}

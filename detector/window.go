@@ -15,12 +15,15 @@ type DataQuality struct {
 	// in (0, 1]. Default: 0.8.
 	MinCoverage float64 `json:"min_coverage,omitempty" yaml:"min_coverage,omitempty"`
 	// MaxStaleness is the longest time between the end of the last step
-	// with data and now before the series counts as stale. Default: 30m.
+	// with data and now before the series counts as stale. Suspect zeros
+	// (see SuspectZeroRun) are not data: a series whose latest values are
+	// suspect zeros is as old as the last value before them. Default: 30m.
 	MaxStaleness time.Duration `json:"max_staleness,omitempty" yaml:"max_staleness,omitempty"`
 	// SuspectZeroRun is the shortest run of exact zeros that, when it
 	// follows a value at or above the metric's idle threshold with nothing
 	// in between, is taken as missing data (a dead agent or a zero-filled
-	// outage) rather than idleness. Default: 30m.
+	// outage) rather than idleness: its steps count as gaps for coverage,
+	// staleness and every statistic. Default: 30m.
 	SuspectZeroRun time.Duration `json:"suspect_zero_run,omitempty" yaml:"suspect_zero_run,omitempty"`
 	// TrustZeros turns the suspect-zero rule off: exact zeros are then
 	// always real measurements. Default: false.
@@ -68,6 +71,9 @@ type windowView struct {
 	valid    int  // steps with data, not masked
 	cliff    float64
 	zeroRun  time.Duration // longest suspect run intersecting the window
+	tailRun  time.Duration // the suspect run that reaches the window's end, if any
+	tail     float64       // the value tailRun follows
+	fresh    time.Time     // end of the last step with data that is not masked
 }
 
 // quality outcomes
@@ -81,9 +87,13 @@ const (
 
 // view cuts [now−window, now) out of s and applies the quality rules with
 // threshold as the cliff level for suspect zeros. It returns the view and a
-// q* code; for qGaps, qStale and qZeros the reason fields are filled. A
-// MinCoverage of 0 leaves coverage to the caller: valid is not counted and
-// qGaps and qZeros are not returned.
+// q* code; for qGaps, qStale and qZeros the reason fields are filled. Its
+// masks are set for every code but qMissing, so that the statistics of the
+// data there is can still be read. Staleness is judged on the last step
+// with data that is not masked: a run of suspect zeros that reaches now
+// and leaves the data before it stale is qZeros. A MinCoverage of 0 leaves
+// coverage to the caller: valid is not counted and qGaps is not returned,
+// nor qZeros for coverage.
 func view(s provider.Series, now time.Time, window time.Duration, threshold float64, q DataQuality) (windowView, int, Reason) {
 	w := windowView{s: s}
 	from := now.Add(-window)
@@ -97,7 +107,6 @@ func view(s provider.Series, now time.Time, window time.Duration, threshold floa
 	if total <= 0 {
 		total = 1
 	}
-	// Staleness: end of the last step with data before now.
 	last := -1
 	for i := w.hi - 1; i >= 0; i-- {
 		if !provider.IsGap(s.Values[i]) {
@@ -108,11 +117,20 @@ func view(s provider.Series, now time.Time, window time.Duration, threshold floa
 	if last < 0 {
 		return w, qMissing, Reason{Code: ReasonMissing}
 	}
-	if age := now.Sub(s.TimeAt(last + 1)); age > q.MaxStaleness {
-		return w, qStale, Reason{Code: ReasonStale, Duration: age, Limit: float64(q.MaxStaleness)}
-	}
 	if !q.TrustZeros {
 		w.findSuspectZeros(threshold, q.SuspectZeroRun)
+	}
+	// Staleness: end of the last step with data before now that is not a
+	// suspect zero (the start of the series when there is none).
+	if w.tailRun > 0 {
+		for last >= 0 && (provider.IsGap(s.Values[last]) || w.isMasked(last)) {
+			last--
+		}
+	}
+	w.fresh = s.TimeAt(last + 1)
+	if now.Sub(w.fresh) > q.MaxStaleness {
+		code, why := w.stale(now, q.MaxStaleness)
+		return w, code, why
 	}
 	if q.MinCoverage == 0 {
 		return w, qOK, Reason{}
@@ -126,6 +144,17 @@ func view(s provider.Series, now time.Time, window time.Duration, threshold floa
 		return w, qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
 	}
 	return w, qOK, Reason{}
+}
+
+// stale returns the code and reason of a view whose data is older than
+// limit at now: qZeros naming the run when the latest data are suspect
+// zeros (say so, not merely stale), qStale with the age of the last data
+// otherwise.
+func (w *windowView) stale(now time.Time, limit time.Duration) (int, Reason) {
+	if w.tailRun > 0 {
+		return qZeros, Reason{Code: ReasonSuspectZeros, Value: w.tail, Duration: w.tailRun}
+	}
+	return qStale, Reason{Code: ReasonStale, Duration: now.Sub(w.fresh), Limit: float64(limit)}
 }
 
 // ceilIndex returns the first step that starts at or after t, clamped to
@@ -183,8 +212,12 @@ func (w *windowView) findSuspectZeros(threshold float64, minRun time.Duration) {
 				w.masked[w.nMasked] = span{i, end}
 				w.nMasked++
 			}
-			if d := time.Duration(end-i) * w.s.Step; d > w.zeroRun {
+			d := time.Duration(end-i) * w.s.Step
+			if d > w.zeroRun {
 				w.zeroRun, w.cliff = d, prev
+			}
+			if end == w.hi {
+				w.tailRun, w.tail = d, prev
 			}
 		}
 		i = end
