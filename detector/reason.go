@@ -63,6 +63,7 @@ const (
 	ReasonNoActivity   ReasonCode = "no_activity"   // no activity data
 	ReasonIdleHours    ReasonCode = "idle_hours"    // this hour of the week was idle Value of the time (≥ Limit)
 	ReasonBusyHours    ReasonCode = "busy_hours"    // this hour of the week was idle only Value of the time (< Limit)
+	ReasonPeakHour     ReasonCode = "peak_hour"     // this hour of the week held a peak (Metric at or above Limit) in Value of its weeks in the last Duration: never idle
 	ReasonShortHistory ReasonCode = "short_history" // only Duration of history, Limit hours needed
 	ReasonModel        ReasonCode = "model"         // the model's idle probability is Value (cut-off Limit)
 	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
@@ -238,6 +239,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: this hour of the week was idle %s of the time in the last %s (≥ %s)", r.Signal, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
 	case ReasonBusyHours:
 		return fmt.Sprintf("%s: this hour of the week was idle only %s of the time in the last %s (< %s)", r.Signal, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
+	case ReasonPeakHour:
+		return fmt.Sprintf("%s: this hour of the week held a peak (%s at or above %s) in %s of its weeks in the last %s: never idle", r.Signal, r.Metric, fmtValue(r.Metric, r.Limit), num("%.0f", r.Value), fmtDur(r.Duration))
 	case ReasonShortHistory:
 		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), r.Metric, limitDur(r.Limit))
 	case ReasonModel:

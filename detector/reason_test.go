@@ -41,6 +41,7 @@ func TestReasonString(t *testing.T) {
 		{detector.Reason{Signal: "activity", Code: detector.ReasonQuiet, Duration: 90 * time.Minute}, "activity: no activity for at least 1h30m0s"},
 		{detector.Reason{Signal: "activity", Code: detector.ReasonNoActivity}, "activity: no activity data"},
 		{detector.Reason{Signal: "schedule", Code: detector.ReasonBusyHours, Value: 0.25, Limit: 0.9, Duration: 28 * day}, "schedule: this hour of the week was idle only 25% of the time in the last 28d (< 90%)"},
+		{detector.Reason{Signal: "schedule", Code: detector.ReasonPeakHour, Metric: provider.MetricCPU, Value: 4, Limit: 0.2, Duration: 28 * day}, "schedule: this hour of the week held a peak (cpu at or above 20.00%) in 4 of its weeks in the last 28d: never idle"},
 		{detector.Reason{Signal: "schedule", Code: detector.ReasonShortHistory, Metric: provider.MetricCPU, Duration: 36 * time.Hour, Limit: float64(7 * day)}, "schedule: only 36h of cpu history (need 7d)"},
 		{detector.Reason{Signal: "trusted_advisor", Code: detector.ReasonRule, Value: 5, Limit: 4, Duration: 14 * day}, "trusted_advisor: rule held on 5 (needs 4) over 14d"},
 		{detector.Reason{Signal: "ensemble", Code: detector.ReasonBelowConf, Value: 0.72, Limit: 0.8}, "ensemble: confidence 0.72 does not exceed 0.80: no action"},
@@ -104,7 +105,7 @@ func TestReasonJSON(t *testing.T) {
 
 func TestReasonCodeText(t *testing.T) {
 	t.Parallel()
-	for _, c := range []detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonNotHeld, detector.ReasonMissing, detector.ReasonGaps, detector.ReasonStale, detector.ReasonSuspectZeros, detector.ReasonSourceError, detector.ReasonYoung, detector.ReasonQuiet, detector.ReasonActive, detector.ReasonNoActivity, detector.ReasonIdleHours, detector.ReasonBusyHours, detector.ReasonShortHistory, detector.ReasonModel, detector.ReasonVote, detector.ReasonRule, detector.ReasonBelowConf, detector.ReasonReadFailed, detector.ReasonEvidence, detector.ReasonShortEvidence, detector.ReasonPeak, detector.ReasonBelowBound, detector.ReasonWeek, detector.ReasonNoProfile, detector.ReasonIrregular, detector.ReasonNoPattern, detector.ReasonSmallSaving, detector.ReasonNoUse, detector.ReasonUsed, detector.ReasonFits, detector.ReasonTooBig} {
+	for _, c := range []detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonNotHeld, detector.ReasonMissing, detector.ReasonGaps, detector.ReasonStale, detector.ReasonSuspectZeros, detector.ReasonSourceError, detector.ReasonYoung, detector.ReasonQuiet, detector.ReasonActive, detector.ReasonNoActivity, detector.ReasonIdleHours, detector.ReasonBusyHours, detector.ReasonPeakHour, detector.ReasonShortHistory, detector.ReasonModel, detector.ReasonVote, detector.ReasonRule, detector.ReasonBelowConf, detector.ReasonReadFailed, detector.ReasonEvidence, detector.ReasonShortEvidence, detector.ReasonPeak, detector.ReasonBelowBound, detector.ReasonWeek, detector.ReasonNoProfile, detector.ReasonIrregular, detector.ReasonNoPattern, detector.ReasonSmallSaving, detector.ReasonNoUse, detector.ReasonUsed, detector.ReasonFits, detector.ReasonTooBig} {
 		require.NoError(t, c.Validate(), c)
 		b, err := c.MarshalText()
 		require.NoError(t, err)

@@ -296,8 +296,9 @@ func (p *Profile) Propose(minOff time.Duration) OffHours {
 
 // Schedule is the time signal: it learns each resource's recurring idle
 // hours of the week from the history of one metric and votes idle when now
-// falls in an idle hour. Its score is the idle share of now's slot. It is
-// safe for concurrent use.
+// falls in an idle hour (see Profile.Idle: idle often enough and without a
+// peak), not idle otherwise. Its score is the idle share of now's slot, at
+// most 0.49 when it votes not idle. It is safe for concurrent use.
 type Schedule struct {
 	cfg  ScheduleConfig
 	peak float64  // Profile.PeakLevel of learned profiles; 0: none (set by NewEnsemble)
@@ -454,18 +455,23 @@ func (s *Schedule) evaluate(in *Input, data metricData, r *result) error {
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonShortHistory, Metric: s.cfg.Metric, Duration: p.History, Limit: float64(s.cfg.MinHistory)})
 		return nil
 	}
-	share, ok := p.Share(p.Slot(in.Now))
+	slot := p.Slot(in.Now)
+	share, ok := p.Share(slot)
 	if !ok {
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonShortHistory, Metric: s.cfg.Metric, Duration: p.History, Limit: float64(s.cfg.MinHistory)})
 		return nil
 	}
-	r.score = share
-	if share >= s.cfg.IdleShare {
-		r.state = Idle
+	switch {
+	case p.Idle(slot):
+		r.state, r.score = Idle, share
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonIdleHours, Value: share, Limit: s.cfg.IdleShare, Duration: p.History})
-	} else {
-		r.state = NotIdle
-		r.score = min(share, 0.49)
+	case share >= s.cfg.IdleShare:
+		// Idle enough by its share, but it held a peak: never idle (a
+		// job that ran at this hour would be stopped the next week).
+		r.state, r.score = NotIdle, min(share, 0.49)
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonPeakHour, Metric: s.cfg.Metric, Value: float64(p.PeakHours[slot]), Limit: p.PeakLevel, Duration: p.History})
+	default:
+		r.state, r.score = NotIdle, min(share, 0.49)
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonBusyHours, Value: share, Limit: s.cfg.IdleShare, Duration: p.History})
 	}
 	return nil

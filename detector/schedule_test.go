@@ -252,3 +252,62 @@ func TestScheduleVoteEdges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, detector.Idle, v.State, v.Explain())
 }
+
+// TestScheduleNeverVotesIdleInAnHourWithAPeak: a machine idle at 2 % CPU
+// but for a 5-minute job at 50 % every Sunday at 02:00 (UTC), evaluated on
+// a Sunday at 02:30, right after the job. The hour is idle 92 % of the
+// time, above IdleShare (90 %), but it held a peak (at or above the 20 %
+// bound) every week, and a slot with a peak is never idle (Profile.Idle):
+// the schedule votes not idle, naming the peak, and the verdict is not
+// idle either. (A review found the vote read the idle share only.)
+func TestScheduleNeverVotesIdleInAnHourWithAPeak(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC) // a Sunday
+	n := 28*288 + 30                                     // 28 days and 2.5 hours of 5-minute steps
+	s := synth("r", start, 5*time.Minute, n, func(i int) float64 {
+		if i%(7*288) == 24 { // Sunday 02:00-02:05
+			return 0.5
+		}
+		return 0.02
+	})
+	now := s.End() // Sunday 2026-03-01 02:30
+	require.Equal(t, time.Sunday, now.Weekday())
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	in := detector.Input{Now: now, Resource: res("r", start.Add(-time.Hour)), Series: []provider.Series{s}}
+	v, err := e.Detect(t.Context(), in)
+	require.NoError(t, err)
+
+	sched, err := detector.NewSchedule(detector.ScheduleConfig{})
+	require.NoError(t, err)
+	p, err := sched.Learn(in)
+	require.NoError(t, err)
+	slot := p.Slot(now)
+	share, ok := p.Share(slot)
+	require.True(t, ok)
+	require.GreaterOrEqual(t, share, sched.Config().IdleShare, "idle often enough by its share alone")
+
+	c := v.Signals[2]
+	require.Equal(t, detector.SignalSchedule, c.Signal)
+	assert.Equal(t, detector.NotIdle, c.State, "%.3f: %v", c.Score, v.Explain())
+	assert.LessOrEqual(t, c.Score, 0.49)
+	r := reason(t, v, detector.ReasonPeakHour)
+	assert.Equal(t, detector.SignalSchedule, r.Signal)
+	assert.Equal(t, provider.MetricCPU, r.Metric)
+	assert.InDelta(t, 4, r.Value, 0, "a peak in each of the four Sundays of the history")
+	assert.InDelta(t, 0.2, r.Limit, 0, "the peak level: cpu's Max peak bound")
+	assert.Contains(t, v.Explain(), "schedule: this hour of the week held a peak (cpu at or above 20.00%) in 4 of its weeks in the last 28d: never idle")
+	assert.NotEqual(t, detector.Idle, v.State, "%s %.3f: %v", v.State, v.Confidence, v.Explain())
+	assert.Equal(t, detector.ActionNone, v.Action)
+
+	// An hour later, in an hour without a peak, it votes idle.
+	in.Now = now.Add(time.Hour)
+	s.Values = append(s.Values, make([]float64, 12)...)
+	for i := n; i < len(s.Values); i++ {
+		s.Values[i] = 0.02
+	}
+	in.Series = []provider.Series{s}
+	v, err = e.Detect(t.Context(), in)
+	require.NoError(t, err)
+	assert.Equal(t, detector.Idle, v.Signals[2].State, v.Explain())
+}
