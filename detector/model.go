@@ -46,7 +46,8 @@ type ModelConfig struct {
 	// L2 is the ridge penalty on the (standardised) coefficients, ≥ 0.
 	// Default: 0.01.
 	L2 float64 `json:"l2,omitempty"`
-	// Quality sets the coverage and staleness rules for the CPU window.
+	// Quality sets the coverage and staleness rules for the CPU and
+	// network windows.
 	Quality DataQuality `json:"quality,omitzero"`
 }
 
@@ -134,8 +135,11 @@ func newModel(cfg ModelConfig) (*Model, error) {
 
 // Features computes the model's features of in (see FeatureNames) into
 // dst, which must have length NumFeatures. ok is false when the CPU window
-// is unusable (missing, stale, gappy, suspect zeros): the model then has no
-// opinion.
+// is unusable (missing, stale, gappy, suspect zeros, a source error) or a
+// network metric (network_in, network_out) failed (in.MetricErrors) or has
+// a series whose window is unusable: the model then has no opinion. A
+// network metric without a series and without an error is a source that
+// does not report traffic; it adds nothing to the traffic feature.
 func (m *Model) Features(in Input, dst []float64) (ok bool, err error) {
 	if len(dst) != NumFeatures {
 		return false, invalid("features.dst", len(dst), fmt.Sprintf("must have length %d", NumFeatures))
@@ -144,22 +148,53 @@ func (m *Model) Features(in Input, dst []float64) (ok bool, err error) {
 		return false, err
 	}
 	var f [NumFeatures]float64
-	ok = m.features(&in, &f)
+	ok = m.features(&in, &f, nil)
 	copy(dst, f[:])
 	return ok, nil
 }
 
-func (m *Model) features(in *Input, f *[NumFeatures]float64) bool {
-	if in.metricErr(provider.MetricCPU) != nil {
+// features computes the features of in into f (see Features). When they
+// cannot be computed it returns false and, when why is not nil, sets it to
+// the reason (its Signal left to the caller).
+func (m *Model) features(in *Input, f *[NumFeatures]float64, why *Reason) bool {
+	var unusable Reason
+	if why == nil {
+		why = &unusable
+	}
+	if err := in.metricErr(provider.MetricCPU); err != nil {
+		*why = Reason{Code: ReasonSourceError, Metric: provider.MetricCPU, Err: err}
 		return false
 	}
 	s, ok := in.SeriesFor(provider.MetricCPU)
 	if !ok {
+		*why = Reason{Code: ReasonMissing, Metric: provider.MetricCPU}
 		return false
 	}
-	w, code, _ := view(s, in.Now, m.cfg.Window, 0.10, m.cfg.Quality)
+	w, code, r := view(s, in.Now, m.cfg.Window, 0.10, m.cfg.Quality)
 	if code != qOK {
+		*why = r
+		why.Metric = provider.MetricCPU
 		return false
+	}
+	// Traffic: a network metric that failed, or whose series is missing,
+	// stale or gappy over the window, is not known, never 0 bytes/s.
+	net := 0.0
+	for _, nm := range [...]provider.Metric{provider.MetricNetworkIn, provider.MetricNetworkOut} {
+		if err := in.metricErr(nm); err != nil {
+			*why = Reason{Code: ReasonSourceError, Metric: nm, Err: err}
+			return false
+		}
+		ns, ok := in.SeriesFor(nm)
+		if !ok {
+			continue // the source does not report traffic
+		}
+		nw, code, r := view(ns, in.Now, m.cfg.Window, math.Inf(1), m.cfg.Quality)
+		if code != qOK {
+			*why = r
+			why.Metric = nm
+			return false
+		}
+		net += nw.stat(provider.StatMean, nw.lo, nw.hi)
 	}
 	b := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(b)
@@ -181,15 +216,6 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64) bool {
 	}
 	slices.Sort(vals)
 	f[0], f[1], f[2], f[3], f[4] = mean, mx, provider.Quantile(vals, 0.95), math.Sqrt(ss/n), below/n
-	net := 0.0
-	for _, nm := range [...]provider.Metric{provider.MetricNetworkIn, provider.MetricNetworkOut} {
-		if ns, ok := in.SeriesFor(nm); ok {
-			nw, code, _ := view(ns, in.Now, m.cfg.Window, math.Inf(1), m.cfg.Quality)
-			if code == qOK {
-				net += nw.stat(provider.StatMean, nw.lo, nw.hi)
-			}
-		}
-	}
 	f[5] = math.Log1p(net)
 	if len(in.Activity) > 0 && in.ActivityErr == nil {
 		total := 0.0
@@ -262,8 +288,10 @@ func (m *Model) Detect(ctx context.Context, in Input) (Verdict, error) {
 func (m *Model) evaluate(in *Input, r *result) error {
 	r.window = Window{From: in.Now.Add(-m.cfg.Window), To: in.Now}
 	var f [NumFeatures]float64
-	if !m.features(in, &f) {
-		r.add(Reason{Signal: SignalModel, Code: ReasonMissing, Metric: provider.MetricCPU})
+	var why Reason
+	if !m.features(in, &f, &why) {
+		why.Signal = SignalModel
+		r.add(why)
 		return nil
 	}
 	p := m.prob(&f)
@@ -282,8 +310,8 @@ func (m *Model) evaluate(in *Input, r *result) error {
 
 // Train fits a Model to examples by L2-regularised logistic regression on
 // standardised features, minimising the mean log-loss with gonum's L-BFGS.
-// Examples whose features cannot be computed (unusable CPU data) are
-// skipped. It returns ErrTooFewExamples unless at least 4 usable examples of
+// Examples whose features cannot be computed (unusable CPU or network
+// data, see Features) are skipped. It returns ErrTooFewExamples unless at least 4 usable examples of
 // each class remain, and an error matching provider.ErrInvalid for invalid
 // configuration or input.
 func Train(ctx context.Context, examples []Example, cfg ModelConfig) (*Model, error) {
@@ -314,7 +342,7 @@ func (m *Model) featurize(ctx context.Context, examples []Example) ([][NumFeatur
 			return nil, nil, nil, fmt.Errorf("examples[%d]: %w", i, err)
 		}
 		var f [NumFeatures]float64
-		if !m.features(in, &f) {
+		if !m.features(in, &f, nil) {
 			continue
 		}
 		xs = append(xs, f)

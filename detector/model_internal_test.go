@@ -54,7 +54,7 @@ func TestModelFeaturesExact(t *testing.T) {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	in := modelInput(now, 12, 0)
 	var f [NumFeatures]float64
-	require.True(t, m.features(&in, &f))
+	require.True(t, m.features(&in, &f, nil))
 	sorted := []float64{0.05, 0.10, 0.15, 0.30}
 	vals := make([]float64, 0, 72)
 	for range 18 {
@@ -72,7 +72,7 @@ func TestModelFeaturesExact(t *testing.T) {
 
 	in.ActivityErr = provider.ErrThrottled
 	f = [NumFeatures]float64{}
-	require.True(t, m.features(&in, &f))
+	require.True(t, m.features(&in, &f, nil))
 	assert.Zero(t, f[6], "activity count when the source failed")
 	assert.Zero(t, f[7], "activity known")
 
@@ -80,7 +80,7 @@ func TestModelFeaturesExact(t *testing.T) {
 	// features are the profile's (now's hour of the week was seen, quiet,
 	// a week ago).
 	in = modelInput(now, 8*24, 8*24-6)
-	require.True(t, m.features(&in, &f))
+	require.True(t, m.features(&in, &f, nil))
 	var p Profile
 	code, _ := m.sched.learn(&in, metricData{in: &in}, &p)
 	require.Equal(t, qOK, code)
@@ -93,7 +93,7 @@ func TestModelFeaturesExact(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, m.sched.cfg.MinHistory, "the profile needs a day")
 	// Exactly a day of history is enough: 18 quiet hours of 24 slots.
 	in = modelInput(now, 24, 18)
-	require.True(t, m.features(&in, &f))
+	require.True(t, m.features(&in, &f, nil))
 	assert.InDelta(t, 18.0/24, f[8], 1e-12)
 }
 

@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -220,5 +221,76 @@ func TestCrossValidateFolds(t *testing.T) {
 	for _, k := range []int{1, 7} {
 		_, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{})
 		require.ErrorIs(t, err, provider.ErrInvalid, "k = %d", k)
+	}
+}
+
+// TestModelNeverReadsUnknownTrafficAsZero: a model that has learned
+// "network traffic means busy" (written directly: a strongly negative
+// coefficient on log1p_network_bytes_per_s). With the traffic read it
+// votes not idle. When the network source fails (Input.MetricErrors), or
+// its series is stale or gappy over the window, the traffic is not known
+// and the model has no opinion (Unknown, the reason naming the metric),
+// never the vote of 0 bytes/s. A source without network metrics at all (no
+// series, no error) reports no traffic, as in training on CPU alone: the
+// feature is 0. (A review found the model read a failed metric as 0 and
+// voted idle.)
+func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
+	t.Parallel()
+	js := `{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
+"config":{},"mean":[0,0,0,0,0,0,0,0,0,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[0,0,0,0,0,-10,0,0,0,0],"bias":3}`
+	m, err := detector.LoadModel(strings.NewReader(js))
+	require.NoError(t, err)
+
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	cpu := synth("r", t0, 5*time.Minute, n, func(int) float64 { return 0.02 })
+	net := func(metric provider.Metric, f func(i int) float64) provider.Series {
+		s := synth("r", t0, 5*time.Minute, n, f)
+		s.Metric = metric
+		return s
+	}
+	busy := func(int) float64 { return 5e6 } // 5 MB/s
+	stale := func(i int) float64 {
+		if i >= n-12 { // nothing in the last hour
+			return math.NaN()
+		}
+		return 5e6
+	}
+	gappy := func(i int) float64 {
+		if i%2 == 0 { // half the window
+			return math.NaN()
+		}
+		return 5e6
+	}
+	boom := errors.New("cloudwatch: throttled")
+	for _, tt := range []struct {
+		name   string
+		series []provider.Series
+		errs   []detector.MetricError
+		want   detector.State
+		code   detector.ReasonCode
+		metric provider.Metric
+	}{
+		{"traffic read", []provider.Series{cpu, net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, busy)}, nil, detector.NotIdle, detector.ReasonModel, ""},
+		{"network source failed", []provider.Series{cpu}, []detector.MetricError{{Metric: provider.MetricNetworkIn, Err: boom}, {Metric: provider.MetricNetworkOut, Err: boom}},
+			detector.Unknown, detector.ReasonSourceError, provider.MetricNetworkIn},
+		{"network out failed", []provider.Series{cpu, net(provider.MetricNetworkIn, busy)}, []detector.MetricError{{Metric: provider.MetricNetworkOut, Err: boom}},
+			detector.Unknown, detector.ReasonSourceError, provider.MetricNetworkOut},
+		{"network in stale", []provider.Series{cpu, net(provider.MetricNetworkIn, stale), net(provider.MetricNetworkOut, busy)}, nil, detector.Unknown, detector.ReasonStale, provider.MetricNetworkIn},
+		{"network out gappy", []provider.Series{cpu, net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, gappy)}, nil, detector.Unknown, detector.ReasonGaps, provider.MetricNetworkOut},
+		{"no network metrics at the source", []provider.Series{cpu}, nil, detector.Idle, detector.ReasonModel, ""},
+	} {
+		in := detector.Input{Now: now, Resource: res("r", t0), Series: tt.series, MetricErrors: tt.errs}
+		v, err := m.Detect(t.Context(), in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v.State, "%s: %.3f %v", tt.name, v.Confidence, v.Explain())
+		require.Len(t, v.Reasons, 1, tt.name)
+		assert.Equal(t, tt.code, v.Reasons[0].Code, "%s: %v", tt.name, v.Explain())
+		assert.Equal(t, tt.metric, v.Reasons[0].Metric, tt.name)
+		assert.Equal(t, detector.SignalModel, v.Reasons[0].Signal, tt.name)
+		f := make([]float64, detector.NumFeatures)
+		ok, err := m.Features(in, f)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want != detector.Unknown, ok, "%s: features", tt.name)
 	}
 }
