@@ -31,27 +31,29 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 
 // utilization returns statistic st of m over the window before now and
 // over the hold period that ends now, after the data quality rules of q
-// with th as the suspect-zero cliff; a code other than qOK comes with its
-// reason and NaN statistics. A hold period without data is stale for the
-// hold (qStale, the hold as the limit; qZeros when the latest data are
-// suspect zeros): the window's statistic never stands in for it. m must
-// have data (see has).
+// with th as the suspect-zero cliff. With qOK both are numbers. A hold
+// period without data is stale for the hold (qStale, the hold as the
+// limit; qZeros when the latest data are suspect zeros): the window's
+// statistic never stands in for it. Any code other than qOK comes with its
+// reason and, but for qMissing (NaN), the statistics of the data there is
+// (gaps and suspect zeros left out; NaN where there is none), so that a
+// caller can still see load in it. m must have data (see has).
 func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
 	if d.dg != nil {
 		return d.dg.utilization(m, th, st, window, hold, q)
 	}
 	s, _ := d.in.SeriesFor(m)
 	w, code, why := view(s, d.in.Now, window, th, q)
-	if code != qOK {
+	if code == qMissing {
 		return math.NaN(), math.NaN(), code, why
 	}
 	x = w.stat(st, w.lo, w.hi)
 	holdLo := max(w.lo, ceilIndex(s, d.in.Now.Add(-hold)))
-	if hx = w.stat(st, holdLo, w.hi); math.IsNaN(hx) {
-		code, why := w.stale(d.in.Now, min(hold, window))
-		return math.NaN(), math.NaN(), code, why
+	hx = w.stat(st, holdLo, w.hi)
+	if code == qOK && math.IsNaN(hx) {
+		code, why = w.stale(d.in.Now, min(hold, window))
 	}
-	return x, hx, qOK, Reason{}
+	return x, hx, code, why
 }
 
 // learn fills p (whose Location, IdleShare and PeakLevel are set) with the

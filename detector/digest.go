@@ -318,7 +318,8 @@ func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 // the hours of sums kept (Tracker keeps them for the utilization window).
 func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
 	md := v.find(m)
-	if code, why := v.quality(md, q); code != qOK {
+	code, why = v.quality(md, q)
+	if code == qMissing {
 		return math.NaN(), math.NaN(), code, why
 	}
 	stat := func(w time.Duration) (int, float64) {
@@ -330,18 +331,19 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 		return n, statOf(st, n, sumOf(md, k), 0)
 	}
 	n, x := stat(window)
-	if q.MinCoverage > 0 {
+	_, hx = stat(min(hold, window))
+	if code == qOK && q.MinCoverage > 0 {
 		total := max(int(window/v.d.step), 1)
 		if cov := float64(n) / float64(total); cov < q.MinCoverage {
-			return math.NaN(), math.NaN(), qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
+			code, why = qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
 		}
 	}
-	if _, hx = stat(min(hold, window)); math.IsNaN(hx) {
+	if code == qOK && math.IsNaN(hx) {
 		// Stale for the hold, as view's stale says (a digest has no
 		// suspect zeros).
-		return math.NaN(), math.NaN(), qStale, Reason{Code: ReasonStale, Duration: v.now.Sub(md.lastData), Limit: float64(min(hold, window))}
+		code, why = qStale, Reason{Code: ReasonStale, Duration: v.now.Sub(md.lastData), Limit: float64(min(hold, window))}
 	}
-	return x, hx, qOK, Reason{}
+	return x, hx, code, why
 }
 
 // learn is metricData.learn from the digest: the counts count idle steps

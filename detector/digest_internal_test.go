@@ -136,10 +136,10 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 			x2, h2, c2, w2 := digest.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
 			require.Equal(t, c1, c2, "%s at %s: utilization code", m, now)
 			require.Equal(t, w1, w2)
-			if c1 == qOK {
-				require.InDelta(t, x1, x2, 0, "%s at %s: %s", m, now, st)
-				require.InDelta(t, h1, h2, 0, "%s at %s: hold %s", m, now, st)
-			}
+			// The statistics too when the data fails the rules (the
+			// network's hours miss 4 of 12 steps): they can show load.
+			require.True(t, sameBits(x1, x2), "%s at %s: %s %v, %v", m, now, st, x1, x2)
+			require.True(t, sameBits(h1, h2), "%s at %s: hold %s %v, %v", m, now, st, h1, h2)
 			for _, launch := range []time.Time{{}, now.Add(-100 * time.Hour), now.Add(-1000 * time.Hour), now.Add(-time.Minute)} { // the last: no step since
 				for _, window := range []time.Duration{ens.cfg.Evidence.Window, ens.cfg.Evidence.TerminateWindow} {
 					lv := levels{p99: tr.levels[slicesIndex(tr.levels, m)].over, downsize: tr.levels[slicesIndex(tr.levels, m)].down}
@@ -172,6 +172,11 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 			assert.Equal(t, p1, p2, "profile in %s at %s", loc, now)
 		}
 	}
+}
+
+// sameBits reports whether a and b are the same float64, NaN equal to NaN.
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
 }
 
 func slicesIndex(lv []metricLevels, m provider.Metric) int {

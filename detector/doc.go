@@ -97,11 +97,14 @@
 // that follow busy values with nothing in between (a dead agent, a
 // zero-filled outage) are missing data too, never fresh data: a signal is
 // Unknown when they leave its window too gappy, its last real value stale
-// or its hold period empty, and the reason says they are suspect. Bad
-// input
-// is an error naming the field: a resource kind that is empty or unknown
-// (never a default action), a utilization value outside [0, 1] (a trace
-// read in percent), a NaN cost, an infinite sample.
+// or its hold period empty, and the reason says they are suspect. Every
+// metric a signal reads counts, required or not: one whose read failed or
+// whose data fails these rules makes it Unknown, except that the
+// utilization is not idle when a metric it does not require shows load in
+// the data it has, however little: measured load vetoes idleness. Bad
+// input is an error naming the field: a resource kind that is empty or
+// unknown (never a default action), a utilization value outside [0, 1] (a
+// trace read in percent), a NaN cost, an infinite sample.
 //
 // Scan runs a Detector over a provider's Inventory with bounded
 // concurrency. The subpackage detector/stream keeps constant-size

@@ -16,10 +16,12 @@ import (
 
 // TestReadErrorBlocksAction: a quiet instance is stopped; the same
 // instance with a memory read at 90 % is not, and neither is it when its
-// memory read failed (memory is not a required metric, so the verdict
-// stays idle): the failed read could have shown it at work. An activity
-// read that failed blocks the action too. (A review found both let the
-// stop through.)
+// memory read failed: the failed read could have shown it at work, so the
+// utilization, which reads memory, is unknown. A failed read of a metric
+// the verdict does not read (network_in, which only the evidence bounds)
+// leaves the verdict idle but blocks the action, and so does an activity
+// read that failed. (A review found both let the stop through, and a later
+// one that the memory read's failure left the verdict idle.)
 func TestReadErrorBlocksAction(t *testing.T) {
 	t.Parallel()
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
@@ -43,9 +45,16 @@ func TestReadErrorBlocksAction(t *testing.T) {
 	failed, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{cpu},
 		MetricErrors: []detector.MetricError{{Metric: provider.MetricMemory, Err: denied}}})
 	require.NoError(t, err)
-	assert.Equal(t, detector.Idle, failed.State, "the verdict itself stands")
+	assert.Equal(t, detector.Unknown, failed.State, "the utilization reads memory: %v", failed.Explain())
 	assert.Equal(t, detector.ActionNone, failed.Action, "memory read failed: %v", failed.Explain())
-	assert.Contains(t, failed.Explain(), "ensemble: reading memory failed (AccessDenied on CWAgent): no action, its data could show use")
+	assert.Contains(t, failed.Explain(), "utilization: reading memory failed: AccessDenied on CWAgent")
+
+	failed, err = ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{cpu},
+		MetricErrors: []detector.MetricError{{Metric: provider.MetricNetworkIn, Err: denied}}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Idle, failed.State, "the verdict itself stands")
+	assert.Equal(t, detector.ActionNone, failed.Action, "network_in read failed: %v", failed.Explain())
+	assert.Contains(t, failed.Explain(), "ensemble: reading network_in failed (AccessDenied on CWAgent): no action, its data could show use")
 
 	act, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{cpu}, ActivityErr: denied})
 	require.NoError(t, err)

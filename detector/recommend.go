@@ -99,11 +99,12 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 
 // readFailed explains every read of in that failed, a metric's or the
 // activity source's, and reports whether there was one: then no action is
-// recommended, neither a stop nor a schedule nor a smaller size. A metric
-// the verdict could do without (not required by the utilization signal)
-// may be the one that shows the resource at work: a memory-bound worker
-// whose memory read was throttled, a server whose logins could not be
-// read. Fail closed.
+// recommended, neither a stop nor a schedule nor a smaller size. A read
+// the verdict could do without (a metric the utilization signal has no
+// threshold for, the activity) may be the one that shows the resource at
+// work: a proxy whose traffic read was throttled, a server whose logins
+// could not be read. Fail closed. (A failed read of a metric the
+// utilization signal reads makes the verdict Unknown before this.)
 func readFailed(in *Input, v *Verdict) bool {
 	for _, me := range in.MetricErrors {
 		v.Reasons = append(v.Reasons, Reason{Signal: "ensemble", Code: ReasonReadFailed, Metric: me.Metric, Err: me.Err})

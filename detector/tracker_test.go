@@ -394,3 +394,51 @@ func TestTrackerWhenTheDataStops(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerReadsGappyMemoryAsAFullRead: from the state as from a full
+// read, a memory series that fails the coverage rule (30 % of its steps
+// missing) vetoes idleness when it shows load (90 %) and makes the
+// utilization Unknown when it does not (5 %): the state keeps the sums
+// that give the load of the data there is.
+func TestTrackerReadsGappyMemoryAsAFullRead(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	const n = 15 * 288
+	cpu := synth("r", start, 5*time.Minute, n, func(i int) float64 { return 0.02 + 0.01*noise(i) })
+	memory := func(level float64) provider.Series {
+		s := synth("r", start, 5*time.Minute, n, func(i int) float64 {
+			if i%10 < 3 {
+				return math.NaN()
+			}
+			return level
+		})
+		s.Metric = provider.MetricMemory
+		return s
+	}
+	f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{
+		"r-busy":  {provider.MetricCPU: cpu, provider.MetricMemory: memory(0.9)},
+		"r-quiet": {provider.MetricCPU: cpu, provider.MetricMemory: memory(0.05)},
+	}}
+	want := map[string]detector.State{"r-busy": detector.NotIdle, "r-quiet": detector.Unknown}
+	for _, id := range []string{"r-busy", "r-quiet"} {
+		f.resources = append(f.resources, res(id, start.Add(-time.Hour)))
+	}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	end := cpu.End()
+	for _, r := range f.resources {
+		for k, now := range []time.Time{end.Add(-2 * time.Hour), end.Add(-time.Hour), end} {
+			rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: f}, ens, detector.ScanConfig{Now: now})
+			require.NoError(t, err)
+			require.Len(t, rep.Verdicts, 1)
+			got, read, err := tr.Detect(t.Context(), f, nil, r, now)
+			require.NoError(t, err)
+			require.Equal(t, comparable(rep.Verdicts[0]), comparable(got), "%s at %s (full read %v: %s)", r.ID, now, read.Full, read.Why)
+			assert.Equal(t, k == 0, read.Full, "%s at %s: %s", r.ID, now, read.Why)
+			assert.Equal(t, want[r.ID], got.Signals[0].State, "%s at %s: %v", r.ID, now, got.Explain())
+			assert.Equal(t, want[r.ID], got.State, "%s at %s: %v", r.ID, now, got.Explain())
+		}
+	}
+}

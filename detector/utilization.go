@@ -26,8 +26,15 @@ type UtilizationConfig struct {
 	// Statistics maps a metric to the statistic compared with its
 	// threshold (mean, max, or a percentile such as p95). Default: mean.
 	Statistics map[provider.Metric]provider.Statistic `json:"statistics,omitempty" yaml:"statistics,omitempty"`
-	// Required lists the metrics without which the signal is unknown; the
-	// other metrics count when they have data. Default: [cpu]. Every
+	// Required lists the metrics without which the signal is unknown: a
+	// required metric without a series, whose read failed or whose data
+	// fails the quality rules makes it unknown. The other metrics count
+	// when they have a series: a failed read (Input.MetricErrors) or data
+	// that fails the quality rules makes the signal unknown too, unless
+	// the data there is shows load (its statistic at or above the
+	// threshold over the window or the hold): then it is not idle, as
+	// measured load vetoes idleness. A metric without a series and without
+	// an error is one the source does not report. Default: [cpu]. Every
 	// required metric must have a threshold.
 	Required []provider.Metric `json:"required,omitempty" yaml:"required,omitempty"`
 	// Window is the look-back examined. Must be at least one step of the
@@ -127,8 +134,9 @@ func (c UtilizationConfig) Validate() error {
 
 // Utilization is the utilization strategy: a resource is idle when every
 // metric it has data for stays below its threshold over the window and over
-// the hold period that ends now. Its score is the lowest per-metric score.
-// It is safe for concurrent use.
+// the hold period that ends now, on data that passes the quality rules
+// (see UtilizationConfig.Required for a metric whose data does not). Its
+// score is the lowest per-metric score. It is safe for concurrent use.
 type Utilization struct {
 	cfg     UtilizationConfig
 	metrics []provider.Metric // sorted, for a stable order of reasons
@@ -186,37 +194,54 @@ func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 		}
 	}
 	known := 0
-	unknownRequired := false
+	unknown := false // a metric whose data cannot vouch for idleness
 	for _, m := range u.metrics {
 		th := u.cfg.Thresholds[m]
 		required := slices.Contains(u.cfg.Required, m)
 		if err := in.metricErr(m); err != nil {
+			// Required or not: the data the read hid could show load.
 			r.add(Reason{Signal: SignalUtilization, Code: ReasonSourceError, Metric: m, Err: err})
-			unknownRequired = unknownRequired || required
+			unknown = true
 			continue
 		}
 		if _, ok := data.has(m); !ok {
 			if required {
 				r.add(Reason{Signal: SignalUtilization, Code: ReasonMissing, Metric: m})
-				unknownRequired = true
+				unknown = true
 			}
-			continue
+			continue // not required: a metric the source does not report
 		}
 		stat := u.cfg.Statistics[m]
 		if stat == "" {
 			stat = provider.StatMean
 		}
 		x, hx, q, why := data.utilization(m, th, stat, u.cfg.Window, u.cfg.Hold, u.cfg.Quality)
-		if q != qOK {
-			if required || q != qMissing {
-				why.Signal, why.Metric = SignalUtilization, m
+		why.Signal, why.Metric = SignalUtilization, m
+		switch {
+		case q == qMissing:
+			if required {
 				r.add(why)
+				unknown = true
 			}
-			unknownRequired = unknownRequired || required
+			continue
+		case q != qOK && (required || !(x >= th) && !(hx >= th)):
+			// Gappy, stale or suspect data: it cannot say the metric
+			// stayed below its threshold. A required metric's is what the
+			// verdict rests on: unknown, whatever it shows.
+			r.add(why)
+			unknown = true
 			continue
 		}
+		// Good data, or another metric's data that fails the quality rules
+		// but shows load: measured load vetoes idleness however little of
+		// it there is.
 		known++
-		score := min(u.score(x, th), u.score(hx, th))
+		score := 1.0
+		for _, v := range [...]float64{x, hx} {
+			if !math.IsNaN(v) {
+				score = min(score, u.score(v, th))
+			}
+		}
 		r.score = min(r.score, score)
 		switch {
 		case x >= th:
@@ -228,8 +253,11 @@ func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 		default:
 			r.add(Reason{Signal: SignalUtilization, Code: ReasonBelow, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: u.cfg.Window})
 		}
+		if q != qOK {
+			r.add(why) // what the load was read from
+		}
 	}
-	if unknownRequired && r.state != NotIdle || known == 0 {
+	if unknown && r.state != NotIdle || known == 0 {
 		// Missing data never makes a resource idle; a busy metric still
 		// makes it not idle.
 		r.state, r.score = Unknown, 0

@@ -262,3 +262,82 @@ func TestEmptyHoldIsUnknown(t *testing.T) {
 	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
 	assert.Equal(t, []detector.ReasonCode{detector.ReasonNotHeld}, codesOf(v))
 }
+
+// Every metric the utilization reads must vouch for idleness, not only the
+// required ones: a memory series reading 90 % on 70 % of the window (below
+// MinCoverage, 80 %) is measured load, which vetoes idleness however gappy
+// it is: not idle, the load and the gaps both explained, and the Ensemble
+// not idle either. Memory that fails the rules without load (gappy at 5 %,
+// stale) cannot say it stayed below its threshold, and a memory read that
+// failed hides what it would have shown: the utilization is Unknown. A
+// required metric's bad data is Unknown whatever it shows, and a metric the
+// source does not report (no series, no error) is not read. (A review
+// found gappy busy memory ignored and the machine called idle on CPU
+// alone.)
+func TestEveryMetricWithDataMustVouchForIdleness(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	cpu := synth("r", t0, 5*time.Minute, n, func(int) float64 { return 0.02 })
+	memory := func(level float64, gap func(i int) bool) provider.Series {
+		s := synth("r", t0, 5*time.Minute, n, func(i int) float64 {
+			if gap(i) {
+				return math.NaN()
+			}
+			return level
+		})
+		s.Metric = provider.MetricMemory
+		return s
+	}
+	gappy := func(i int) bool { return i%10 < 3 }  // 30 % of the steps missing
+	stale := func(i int) bool { return i >= n-12 } // nothing in the last hour
+	none := func(int) bool { return false }
+	busyCPU := memory(0.9, gappy)
+	busyCPU.Metric = provider.MetricCPU
+	u, err := detector.NewUtilization(detector.UtilizationConfig{})
+	require.NoError(t, err)
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name   string
+		series []provider.Series
+		errs   []detector.MetricError
+		want   detector.State
+		codes  []detector.ReasonCode
+	}{
+		{"busy gappy memory", []provider.Series{cpu, memory(0.9, gappy)}, nil, detector.NotIdle,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonGaps}},
+		{"busy stale memory", []provider.Series{cpu, memory(0.9, stale)}, nil, detector.NotIdle,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonStale}},
+		{"quiet gappy memory", []provider.Series{cpu, memory(0.05, gappy)}, nil, detector.Unknown,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonGaps}},
+		{"quiet stale memory", []provider.Series{cpu, memory(0.05, stale)}, nil, detector.Unknown,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonStale}},
+		{"memory read failed", []provider.Series{cpu}, []detector.MetricError{{Metric: provider.MetricMemory, Err: provider.ErrThrottled}}, detector.Unknown,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonSourceError}},
+		{"quiet memory", []provider.Series{cpu, memory(0.05, none)}, nil, detector.Idle,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow}},
+		{"no memory at the source", []provider.Series{cpu}, nil, detector.Idle,
+			[]detector.ReasonCode{detector.ReasonBelow}},
+		{"busy gappy cpu: required", []provider.Series{busyCPU}, nil, detector.Unknown,
+			[]detector.ReasonCode{detector.ReasonGaps}},
+	} {
+		in := detector.Input{Now: now, Resource: res("r", t0), Series: tt.series, MetricErrors: tt.errs}
+		v, err := u.Detect(t.Context(), in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v.State, "%s: %.3f %v", tt.name, v.Confidence, v.Explain())
+		assert.Equal(t, tt.codes, codesOf(v), "%s: %v", tt.name, v.Explain())
+		if tt.want == detector.NotIdle {
+			assert.LessOrEqual(t, v.Score, 0.5, tt.name)
+			above := reason(t, v, detector.ReasonAbove)
+			assert.Equal(t, provider.MetricMemory, above.Metric, tt.name)
+			assert.InDelta(t, 0.9, above.Value, 1e-12, "%s: the mean of the data there is", tt.name)
+		}
+		ve, err := e.Detect(t.Context(), in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, ve.State, "%s: ensemble %.3f %v", tt.name, ve.Confidence, ve.Explain())
+		if tt.want != detector.Idle {
+			assert.Equal(t, detector.ActionNone, ve.Action, tt.name)
+		}
+	}
+}
