@@ -62,8 +62,9 @@ type Input struct {
 	// signals that need that metric unknown.
 	MetricErrors []MetricError
 	// Activity holds one count per observed activity kind over
-	// [ActivityFrom, Now). A kind that is absent is unknown; an empty slice
-	// means no activity data. Counts must be finite and ≥ 0.
+	// [ActivityFrom, Now): a kind may appear once. A kind that is absent is
+	// unknown; an empty slice means no activity data. Counts must be
+	// finite and ≥ 0.
 	Activity []provider.ActivityCount
 	// ActivityFrom is the start of the window Activity covers. Zero means
 	// the activity strategy's Quiet period before Now.
@@ -106,8 +107,10 @@ func (in *Input) metricErr(m provider.Metric) error {
 // positive; values finite or NaN gaps; utilization values fractions in
 // [0, 1] (a CPU trace read in percent without its 0.01 scale is an error,
 // not a busy machine); other built-in metrics not negative; metrics known
-// and not repeated. The error names the field, for example
-// "input.series[cpu].values[7]" or "input.resource.kind".
+// and not repeated; activity kinds valid and not repeated (two counts of
+// one kind contradict each other). The error names the field, for example
+// "input.series[cpu].values[7]", "input.activity[1].kind" or
+// "input.resource.kind".
 func (in *Input) Validate() error {
 	if in.Now.IsZero() {
 		return invalid("input.now", in.Now, "must be set")
@@ -157,6 +160,11 @@ func (in *Input) Validate() error {
 	for i, a := range in.Activity {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("input.activity[%d]: %w", i, err)
+		}
+		for j := range i {
+			if in.Activity[j].Kind == a.Kind {
+				return invalid(fmt.Sprintf("input.activity[%d].kind", i), string(a.Kind), "appears twice")
+			}
 		}
 	}
 	if !in.ActivityFrom.IsZero() && !in.ActivityFrom.Before(in.Now) {

@@ -178,6 +178,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate metric", detector.Input{Now: now, Resource: vm, Series: []provider.Series{good, good}}, "input.series[1].metric"},
 		{"unknown metric", detector.Input{Now: now, Resource: vm, Series: []provider.Series{good, {Metric: "vcpu", Start: t0, Step: time.Minute}}}, "input.series[1].metric"},
 		{"negative activity", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
+		{"duplicate activity kind", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}, {Kind: provider.ActivityLogins}}}, "input.activity[2].kind"},
 		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{Kind: provider.KindInstance, HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
 		{"window shorter than a step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},
 		{"values without a start", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Step: time.Minute, Values: []float64{0.01}}}}, "input.series[cpu].start"},
@@ -195,6 +196,37 @@ func TestBadInput(t *testing.T) {
 			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
+}
+
+// TestActivityKindGivenTwiceIsAnError: Input.Validate refuses a repeated
+// activity kind as it refuses a repeated metric, naming the field: two
+// contradicting counts of logins (none, and 7 two hours ago) are bad
+// input, not something to add up (the model's activity feature would) or
+// pick from. Every detector refuses it; distinct kinds are accepted. (A
+// review found it accepted silently.)
+func TestActivityKindGivenTwiceIsAnError(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	in := detector.Input{Now: now, Resource: res("r", t0), ActivityFrom: now.Add(-24 * time.Hour), Activity: []provider.ActivityCount{
+		{Kind: provider.ActivityLogins, Count: 0},
+		{Kind: provider.ActivityLogins, Count: 7, Last: now.Add(-2 * time.Hour)},
+	}}
+	err := in.Validate()
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "input.activity[1].kind", ie.Field)
+	require.ErrorContains(t, err, "appears twice")
+	act, err := detector.NewActivity(detector.ActivityConfig{})
+	require.NoError(t, err)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	for _, d := range []detector.Detector{act, ens} {
+		_, err := d.Detect(t.Context(), in)
+		require.ErrorIs(t, err, provider.ErrInvalid, "%T", d)
+	}
+	in.Activity[1].Kind = provider.ActivityAPICalls
+	require.NoError(t, in.Validate())
 }
 
 // TestInputEdgesAccepted pins what Validate lets through next to what it
