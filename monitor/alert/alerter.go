@@ -66,7 +66,9 @@ func (a Alert) String() string {
 // calls Notify from Deliver (or Run), one call at a time per notifier, in
 // the order of the transitions. An error means not delivered: the
 // notification stays pending and the next Deliver tries again, so Notify
-// should be idempotent for the same alert and state. It must honour ctx,
+// should be idempotent for the same alert and state; an error that
+// matches ErrRejected means refused for good: the notification is
+// dropped and the next one is sent. It must honour ctx,
 // start no goroutine that outlives the call, and not retain a.
 type Notifier interface {
 	Notify(ctx context.Context, a Alert) error
@@ -204,14 +206,15 @@ type Alerter struct {
 }
 
 type outbox struct {
-	name    string
-	n       Notifier
-	seq     uint64 // of the last notification queued
-	pending []queued
-	dropped int // since the last Deliver
-	sent    int
-	failed  int
-	lastErr error
+	name     string
+	n        Notifier
+	seq      uint64 // of the last notification queued
+	pending  []queued
+	dropped  int // since the last Deliver
+	sent     int
+	failed   int
+	rejected int
+	lastErr  error
 }
 
 // queued is a notification in an outbox, numbered so that Deliver removes
@@ -442,7 +445,12 @@ func (a *Alerter) poke() {
 
 // Deliver sends every pending notification to its notifier, in order. A
 // notifier that fails keeps the failed notification and those after it
-// for the next Deliver; the others still receive theirs. It returns the
+// for the next Deliver; the others still receive theirs. A notification
+// the notifier refuses for good (its error matches ErrRejected, such as a
+// webhook's 4xx) is not kept: it is dropped, logged, counted in the
+// notifier's Stats (Rejected, LastError) and reported in the returned
+// *NotifyError, and Deliver goes on with the notifier's next one, so that
+// one refused notification never holds back the later ones. It returns the
 // *NotifyErrors joined; nil when everything was delivered. Calls are
 // serialised; Deliver does not hold the Alerter's lock while notifying,
 // so events keep flowing in meanwhile.
@@ -455,9 +463,22 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 		batch := slices.Clone(o.pending)
 		a.mu.Unlock()
 		sent, last := 0, uint64(0)
-		var err error
+		var err error     // the transient failure that stopped the batch
+		var refused error // the last permanent refusal (ErrRejected), dropped
+		nRefused := 0
 		for _, q := range batch {
-			if err = o.n.Notify(ctx, q.alert); err != nil {
+			nerr := o.n.Notify(ctx, q.alert)
+			if nerr != nil && errors.Is(nerr, ErrRejected) && ctx.Err() == nil {
+				// A permanent refusal: a retry would be refused the same
+				// way, and keeping it at the head would hold back every
+				// later notification. Drop it and go on.
+				refused, nRefused, last = nerr, nRefused+1, q.seq
+				a.log.Warn("alert: notifier refused a notification, dropped", "notifier", o.name,
+					"alert", q.alert.ID, "state", q.alert.State, "err", nerr)
+				continue
+			}
+			if nerr != nil {
+				err = nerr
 				break
 			}
 			sent, last = sent+1, q.seq
@@ -467,12 +488,20 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 		// overflow may have dropped some of batch: remove by number.
 		o.pending = slices.DeleteFunc(o.pending, func(q queued) bool { return q.seq <= last })
 		o.sent += sent
-		if err != nil {
+		o.rejected += nRefused
+		switch {
+		case err != nil:
 			o.failed++
 			o.lastErr = err
-			errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped, Err: err})
+			errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
+				Rejected: nRefused, Err: err})
 			a.log.Warn("alert: notifier failed", "notifier", o.name, "pending", len(o.pending), "err", err)
-		} else {
+		case refused != nil:
+			o.failed++
+			o.lastErr = refused
+			errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
+				Rejected: nRefused, Err: refused})
+		default:
 			o.lastErr = nil
 			if o.dropped > 0 {
 				errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
@@ -552,9 +581,14 @@ type NotifierStats struct {
 	Pending int `json:"pending"`
 	// Sent is the number delivered.
 	Sent int `json:"sent"`
-	// Failures is the number of failed Deliver attempts.
+	// Failures is the number of Deliver calls in which the notifier failed
+	// or refused a notification.
 	Failures int `json:"failures"`
-	// LastError is the last failure's error; empty after a success.
+	// Rejected is the number of notifications the notifier refused for
+	// good (ErrRejected); they were dropped, not retried.
+	Rejected int `json:"rejected"`
+	// LastError is the last failure's or refusal's error; empty after a
+	// Deliver in which everything was delivered.
 	LastError string `json:"last_error,omitempty"`
 }
 
@@ -564,7 +598,8 @@ func (a *Alerter) Stats() []NotifierStats {
 	defer a.mu.Unlock()
 	out := make([]NotifierStats, len(a.notifiers))
 	for i, o := range a.notifiers {
-		out[i] = NotifierStats{Name: o.name, Pending: len(o.pending), Sent: o.sent, Failures: o.failed}
+		out[i] = NotifierStats{Name: o.name, Pending: len(o.pending), Sent: o.sent, Failures: o.failed,
+			Rejected: o.rejected}
 		if o.lastErr != nil {
 			out[i].LastError = o.lastErr.Error()
 		}

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -461,4 +462,46 @@ func TestNotifyErrorText(t *testing.T) {
 	e.Dropped = 1
 	assert.Equal(t, `alert: notifier "hook": 3 notifications pending, 1 dropped: 503`, e.Error())
 	require.ErrorIs(t, e, alert.ErrDropped)
+}
+
+// A notification the notifier refuses for good (ErrRejected, a webhook's
+// 4xx) is dropped, not retried, and does not hold back the notifications
+// queued after it; it shows in Stats and in Deliver's *NotifyError. A
+// transient failure after it still keeps the rest pending.
+func TestRejectedNotificationIsDroppedNotRetried(t *testing.T) {
+	t.Parallel()
+	hook := newEndpoint(t, http.StatusOK)
+	hook.mu.Lock()
+	hook.statusFor = map[string]int{"safety_block/i-bad": http.StatusBadRequest}
+	hook.mu.Unlock()
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: hook.URL})
+	require.NoError(t, err)
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("hook", w))
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-bad", "block", 0),
+		event(monitor.KindBlocked, "i-good", "block", time.Minute)))
+
+	err = a.Deliver(ctx)
+	require.ErrorIs(t, err, alert.ErrRejected)
+	var ne *alert.NotifyError
+	require.ErrorAs(t, err, &ne)
+	assert.Equal(t, alert.NotifyError{Notifier: "hook", Rejected: 1, Err: ne.Err}, *ne)
+	st := a.Stats()[0]
+	assert.Equal(t, 0, st.Pending)
+	assert.Equal(t, 1, st.Sent)
+	assert.Equal(t, 1, st.Rejected)
+	assert.Contains(t, st.LastError, "400")
+	for range 2 {
+		require.NoError(t, a.Deliver(ctx), "nothing pending: the refused one is not retried")
+	}
+	assert.Equal(t, map[string]int{"safety_block/i-bad": 1, "safety_block/i-good": 1}, hook.postsByID())
+
+	// A transient error still keeps the notification, and those after
+	// it, at the head of the queue.
+	flaky := &recorder{fail: errors.New("503")}
+	b, l := newAlerter(t, alert.Config{}, alert.WithNotifier("flaky", flaky))
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-1", "block", 0), event(monitor.KindBlocked, "i-2", "block", 0)))
+	require.Error(t, b.Deliver(ctx))
+	assert.Equal(t, 2, b.Stats()[0].Pending)
+	assert.Equal(t, 0, b.Stats()[0].Rejected)
 }

@@ -20,7 +20,9 @@
 // failing endpoint never slows the pipeline that records events. Deliver
 // (called by Run, or by a host that runs no loop) sends what is queued; a
 // notifier that fails keeps its notifications, in order, for the next
-// Deliver, while the other notifiers receive theirs.
+// Deliver, while the other notifiers receive theirs. A notification a
+// notifier refuses for good (ErrRejected: a webhook's 4xx) is dropped and
+// logged, not retried, and does not hold back the ones after it.
 //
 // Nothing here starts a goroutine of its own: Run is the host's loop, and
 // Webhook.Notify makes its attempts in the caller's goroutine. Everything

@@ -9,15 +9,18 @@ import (
 // with errors.Is.
 var (
 	// ErrNotify means a notifier could not deliver a notification; it stays
-	// pending and the next Alerter.Deliver retries it. A *NotifyError
-	// matches it.
+	// pending and the next Alerter.Deliver retries it, unless the notifier
+	// refused it for good (ErrRejected): then it was dropped. A
+	// *NotifyError matches it.
 	ErrNotify = errors.New("alert: notification failed")
 	// ErrDropped means a notifier's backlog was full and its oldest
 	// notifications were dropped. A *NotifyError says how many.
 	ErrDropped = errors.New("alert: backlog full, notifications dropped")
 	// ErrRejected means a webhook endpoint answered with a status that a
 	// retry will not change (a 4xx other than 408 and 429). A
-	// *StatusError matches it.
+	// *StatusError matches it. A Notifier whose error matches it refuses
+	// the notification for good: Alerter.Deliver drops it rather than
+	// keeping it pending.
 	ErrRejected = errors.New("alert: webhook rejected the notification")
 )
 
@@ -32,6 +35,9 @@ type NotifyError struct {
 	// Dropped is how many notifications were dropped from the full backlog
 	// since the last Deliver.
 	Dropped int
+	// Rejected is how many notifications the notifier refused for good
+	// (ErrRejected) in this Deliver; they were dropped, not kept pending.
+	Rejected int
 	// Err is the notifier's error.
 	Err error
 }
@@ -41,6 +47,9 @@ func (e *NotifyError) Error() string {
 	s := fmt.Sprintf("alert: notifier %q: %d notifications pending", e.Notifier, e.Pending)
 	if e.Dropped > 0 {
 		s += fmt.Sprintf(", %d dropped", e.Dropped)
+	}
+	if e.Rejected > 0 {
+		s += fmt.Sprintf(", %d refused and dropped", e.Rejected)
 	}
 	return s + ": " + fmt.Sprint(e.Err)
 }

@@ -124,7 +124,8 @@ type Payload struct {
 // a URL, bounding every attempt by a timeout and retrying network errors,
 // 5xx, 408 and 429 answers with exponential backoff on its clock. Notify
 // returns when the notification was accepted (2xx), refused (another
-// status: ErrRejected, not retried), the attempts ran out, or ctx ended;
+// status: ErrRejected, not retried; the Alerter drops it), the attempts
+// ran out, or ctx ended;
 // it starts no goroutine and leaves no request behind. A Webhook is safe
 // for concurrent use. Make one with NewWebhook.
 type Webhook struct {

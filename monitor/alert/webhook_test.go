@@ -27,6 +27,8 @@ type endpoint struct {
 	header   http.Header
 	payloads []alert.Payload
 	hang     bool
+	// statusFor answers these alert IDs with their status instead.
+	statusFor map[string]int
 	*httptest.Server
 }
 
@@ -46,6 +48,9 @@ func newEndpoint(t *testing.T, statuses ...int) *endpoint {
 		if len(e.statuses) > 1 {
 			e.statuses = e.statuses[1:]
 		}
+		if s, ok := e.statusFor[p.Alert.ID]; ok {
+			status = s
+		}
 		e.mu.Unlock()
 		if hang {
 			<-r.Context().Done() // until the client gives up
@@ -64,6 +69,17 @@ func (e *endpoint) attempts() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.payloads)
+}
+
+// postsByID counts the payloads received by alert ID.
+func (e *endpoint) postsByID() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int{}
+	for _, p := range e.payloads {
+		out[p.Alert.ID]++
+	}
+	return out
 }
 
 var firing = alert.Alert{ID: "safety_block/i-1", Rule: "safety_block", Severity: alert.SeverityWarning,
