@@ -17,7 +17,8 @@ var (
 	// notifications were dropped. A *NotifyError says how many.
 	ErrDropped = errors.New("alert: backlog full, notifications dropped")
 	// ErrRejected means a webhook endpoint answered with a status that a
-	// retry will not change (a 4xx other than 408 and 429). A
+	// retry will not change (a 4xx other than 408 and 429, or a redirect,
+	// which a Webhook does not follow). A
 	// *StatusError matches it. A Notifier whose error matches it refuses
 	// the notification for good: Alerter.Deliver drops it rather than
 	// keeping it pending.
@@ -71,10 +72,17 @@ type StatusError struct {
 	// Retryable reports whether a later attempt may succeed (5xx, 408,
 	// 429).
 	Retryable bool
+	// Location is a redirect's (3xx) Location header, which the Webhook
+	// did not follow; empty otherwise.
+	Location string
 }
 
 // Error implements error.
 func (e *StatusError) Error() string {
+	if e.Status >= 300 && e.Status < 400 {
+		return fmt.Sprintf("alert: webhook answered %d, a redirect to %q (not followed: configure that URL)",
+			e.Status, e.Location)
+	}
 	return fmt.Sprintf("alert: webhook answered %d", e.Status)
 }
 

@@ -96,9 +96,18 @@ var _ Doer = (*http.Client)(nil)
 // WebhookOption wires a collaborator into a Webhook.
 type WebhookOption func(*Webhook)
 
-// WithHTTPClient sets the client requests go through. Default:
-// http.DefaultClient (each attempt is bounded by WebhookConfig.Timeout
-// through its context). A nil d means the default.
+// WithHTTPClient sets the client requests go through. Default: a client
+// like http.DefaultClient that does not follow redirects (each attempt is
+// bounded by WebhookConfig.Timeout through its context). A nil d means the
+// default.
+//
+// A Webhook never follows redirects: net/http re-sends a POST redirected by
+// a 301, 302 or 303 as a GET without a body, so the endpoint's final 2xx
+// would count as delivered while the payload never arrived. When d is an
+// *http.Client, the Webhook uses a copy of it whose CheckRedirect returns
+// http.ErrUseLastResponse (d itself is not changed); another Doer must not
+// follow redirects itself. A 3xx answer is a refusal (ErrRejected, with a
+// *StatusError naming the Location): configure the URL redirected to.
 func WithHTTPClient(d Doer) WebhookOption { return func(w *Webhook) { w.client = d } }
 
 // WithWebhookClock sets the clock the backoff waits on. Default: the real
@@ -124,8 +133,9 @@ type Payload struct {
 // a URL, bounding every attempt by a timeout and retrying network errors,
 // 5xx, 408 and 429 answers with exponential backoff on its clock. Notify
 // returns when the notification was accepted (2xx), refused (another
-// status: ErrRejected, not retried; the Alerter drops it), the attempts
-// ran out, or ctx ended;
+// status, a redirect included: ErrRejected, not retried; the Alerter
+// drops it), the attempts ran out, or ctx ended; it follows no redirect
+// (see WithHTTPClient);
 // it starts no goroutine and leaves no request behind. A Webhook is safe
 // for concurrent use. Make one with NewWebhook.
 type Webhook struct {
@@ -147,13 +157,21 @@ func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
 		o(w)
 	}
 	if check.Nil(w.client) {
-		w.client = http.DefaultClient
+		w.client = &http.Client{CheckRedirect: noRedirect}
+	} else if hc, ok := w.client.(*http.Client); ok {
+		c := *hc // a copy: the host's client keeps its own policy
+		c.CheckRedirect = noRedirect
+		w.client = &c
 	}
 	if w.clock == nil {
 		w.clock = clock.Real{}
 	}
 	return w, nil
 }
+
+// noRedirect makes an http.Client return a redirect as the answer instead
+// of following it (see WithHTTPClient).
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Notify POSTs a to the URL (see Webhook). Its error matches ErrRejected
 // (with a *StatusError) for a refusal, wraps the last attempt's error (a
@@ -223,5 +241,9 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		retryAfter = time.Duration(s) * time.Second
 	}
-	return retryAfter, &StatusError{Status: resp.StatusCode, Retryable: retryable}
+	se := &StatusError{Status: resp.StatusCode, Retryable: retryable}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		se.Location = resp.Header.Get("Location") // not followed: see WithHTTPClient
+	}
+	return retryAfter, se
 }

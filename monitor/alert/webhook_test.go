@@ -266,3 +266,55 @@ func TestWebhookWithAlerter(t *testing.T) {
 type doerFunc func(r *http.Request) (*http.Response, error)
 
 func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A Webhook does not follow redirects: net/http would re-send the POST as
+// a bodiless GET and count the new location's 200 as delivered. A 301 or
+// 302 is a refusal (ErrRejected) naming the Location, with the default
+// client and with a host's *http.Client alike (whose own policy is left
+// as it was).
+func TestWebhookRedirectIsRefusedNotFollowed(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var redirected []string // method and body of requests that followed the redirect
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/found", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusFound)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		redirected = append(redirected, r.Method+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	host := &http.Client{}
+	for _, tt := range []struct {
+		name, path string
+		opts       []alert.WebhookOption
+		status     int
+	}{
+		{"default client 301", "/old", nil, http.StatusMovedPermanently},
+		{"default client 302", "/found", nil, http.StatusFound},
+		{"host client 301", "/old", []alert.WebhookOption{alert.WithHTTPClient(host)}, http.StatusMovedPermanently},
+	} {
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL + tt.path},
+			append(tt.opts, alert.WithWebhookClock(stepclock.New(t0)))...)
+		require.NoError(t, err)
+		err = w.Notify(t.Context(), firing)
+		require.ErrorIs(t, err, alert.ErrRejected, tt.name)
+		var se *alert.StatusError
+		require.ErrorAs(t, err, &se, tt.name)
+		assert.Equal(t, tt.status, se.Status, tt.name)
+		assert.Equal(t, "/new", se.Location, tt.name)
+		assert.Contains(t, err.Error(), `redirect to "/new"`, tt.name)
+	}
+	mu.Lock()
+	assert.Empty(t, redirected, "no request followed a redirect")
+	mu.Unlock()
+	assert.Nil(t, host.CheckRedirect, "the host's client is not changed")
+}
