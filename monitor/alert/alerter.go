@@ -23,7 +23,8 @@ import (
 type Alert struct {
 	// ID identifies the alert: the rule's name and the resource
 	// ("idle_found/i-0c6585a"), or the rule's name alone for events about
-	// no resource.
+	// no resource. It is unique: the rule's name has no "/" (the resource
+	// may), so the ID's first "/" separates the two.
 	ID string `json:"id"`
 	// Rule is the rule's name.
 	Rule string `json:"rule"`
@@ -198,9 +199,9 @@ type Alerter struct {
 	notifiers []*outbox
 
 	mu        sync.Mutex
-	firing    map[string]*Alert // by ID
-	lastMatch map[string]string // by ID: kind, action and time of the last matching event
-	resolved  []Alert           // newest last
+	firing    map[alertKey]*Alert
+	lastMatch map[alertKey]string // kind, action and time of the last matching event
+	resolved  []Alert             // newest last
 	wake      chan struct{}
 	deliver   sync.Mutex // serialises Deliver
 }
@@ -234,7 +235,8 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Alerter{cfg: cfg.withDefaults(), firing: map[string]*Alert{}, lastMatch: map[string]string{}, wake: make(chan struct{}, 1)}
+	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{},
+		wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -293,19 +295,19 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 			if r.IsMetric() {
 				continue
 			}
-			id := alertID(r.Name, e.ResourceID)
+			k := alertKey{rule: r.Name, resource: e.ResourceID}
 			if r.Match.Matches(e) {
 				// One decision recorded twice (by the reaper and by the
 				// engine's auditor) is one match.
-				key := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
-				if cur, ok := a.firing[id]; ok && a.lastMatch[id] == key && cur.LastSeen.Equal(e.Time) {
+				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
+				if cur, ok := a.firing[k]; ok && a.lastMatch[k] == m && cur.LastSeen.Equal(e.Time) {
 					continue
 				}
-				a.lastMatch[id] = key
-				changed = a.fire(r, id, e.ResourceID, e.Time, e.Reason, eventValue(e)) || changed
+				a.lastMatch[k] = m
+				changed = a.fire(r, k, e.Time, e.Reason, eventValue(e)) || changed
 				continue
 			}
-			if cur, ok := a.firing[id]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
+			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
 				a.resolve(cur, e.Time, e.Reason)
 				changed = true
 			}
@@ -373,14 +375,14 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 		if !ok || provider.IsGap(v) {
 			continue // no data: unknown, neither firing nor healthy
 		}
-		id := alertID(r.Name, res.ID)
+		k := alertKey{rule: r.Name, resource: res.ID}
 		reason := fmt.Sprintf("%s %s %.3g over %s (threshold %.3g)", r.Metric, r.Statistic, v, r.For, r.Above)
 		a.mu.Lock()
 		if v > r.Above {
-			if a.fire(r, id, res.ID, now, reason, v) {
+			if a.fire(r, k, now, reason, v) {
 				a.poke()
 			}
-		} else if cur, ok := a.firing[id]; ok {
+		} else if cur, ok := a.firing[k]; ok {
 			a.resolve(cur, now, reason)
 			a.poke()
 		}
@@ -389,10 +391,10 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// fire opens alert id or counts on it; it reports whether it opened (a
-// transition). a.mu is held.
-func (a *Alerter) fire(r Rule, id, resource string, at time.Time, reason string, value float64) bool {
-	if cur, ok := a.firing[id]; ok {
+// fire opens the alert of k or counts on it; it reports whether it opened
+// (a transition). a.mu is held.
+func (a *Alerter) fire(r Rule, k alertKey, at time.Time, reason string, value float64) bool {
+	if cur, ok := a.firing[k]; ok {
 		cur.Count++
 		if at.After(cur.LastSeen) {
 			cur.LastSeen = at
@@ -400,9 +402,10 @@ func (a *Alerter) fire(r Rule, id, resource string, at time.Time, reason string,
 		cur.Reason, cur.Value = reason, value
 		return false
 	}
-	al := &Alert{ID: id, Rule: r.Name, Severity: r.Severity, State: StateFiring, ResourceID: resource,
+	id := alertID(k.rule, k.resource)
+	al := &Alert{ID: id, Rule: r.Name, Severity: r.Severity, State: StateFiring, ResourceID: k.resource,
 		Summary: r.Summary, Reason: reason, Value: value, Count: 1, StartsAt: at, LastSeen: at}
-	a.firing[id] = al
+	a.firing[k] = al
 	a.queue(*al)
 	a.log.Info("alert: firing", "alert", id, "severity", r.Severity, "reason", reason)
 	return true
@@ -410,8 +413,9 @@ func (a *Alerter) fire(r Rule, id, resource string, at time.Time, reason string,
 
 // resolve closes a firing alert at at. a.mu is held.
 func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
-	delete(a.firing, cur.ID)
-	delete(a.lastMatch, cur.ID)
+	k := alertKey{rule: cur.Rule, resource: cur.ResourceID}
+	delete(a.firing, k)
+	delete(a.lastMatch, k)
 	cur.State, cur.EndsAt = StateResolved, at
 	if reason != "" {
 		cur.Reason = reason
@@ -607,6 +611,12 @@ func (a *Alerter) Stats() []NotifierStats {
 	return out
 }
 
+// alertKey identifies an alert: its rule and its resource. The maps are
+// keyed by it rather than by Alert.ID, which joins the two with "/".
+type alertKey struct{ rule, resource string }
+
+// alertID is an Alert's ID: rule "/" resource, or the rule alone. It is
+// unambiguous because a rule name has no "/" (Rule.Validate).
 func alertID(rule, resource string) string {
 	if resource == "" {
 		return rule

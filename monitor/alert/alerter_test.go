@@ -232,6 +232,7 @@ func TestConfigValidate(t *testing.T) {
 		field string
 	}{
 		{"no name", alert.Config{Rules: []alert.Rule{{Metric: provider.MetricCPU}}}, "rules[0].name"},
+		{"slash in name", alert.Config{Rules: []alert.Rule{{Name: "disk/full", Metric: provider.MetricCPU}}}, "rules[0].name"},
 		{"resolve on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU,
 			Resolve: []alert.Match{{Kinds: []monitor.Kind{monitor.KindRun}}}}}}, "rules[0].resolve"},
 		{"neither", alert.Config{Rules: []alert.Rule{{Name: "x"}}}, "rules[0].match"},
@@ -504,4 +505,36 @@ func TestRejectedNotificationIsDroppedNotRetried(t *testing.T) {
 	require.Error(t, b.Deliver(ctx))
 	assert.Equal(t, 2, b.Stats()[0].Pending)
 	assert.Equal(t, 0, b.Stats()[0].Rejected)
+}
+
+// Alert IDs join the rule's name and the resource ID with "/", and
+// resource IDs often contain "/": a rule name with "/" is refused, so that
+// rule "disk" on resource "full/i-1" and a rule "disk/full" on "i-1" can
+// never be one alert (the critical one silently merged into the other).
+// Two rules on resources with "/" stay two alerts with distinct IDs.
+func TestAlertIDsCannotCollide(t *testing.T) {
+	t.Parallel()
+	_, err := alert.New(alert.Config{Rules: []alert.Rule{
+		{Name: "disk", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}},
+		{Name: "disk/full", Severity: alert.SeverityCritical, Match: alert.Match{Kinds: []monitor.Kind{monitor.KindBlocked}}},
+	}})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "rules[1].name", ie.Field)
+
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{Rules: []alert.Rule{
+		{Name: "disk", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}},
+		{Name: "full", Severity: alert.SeverityCritical, Match: alert.Match{Kinds: []monitor.Kind{monitor.KindBlocked}}},
+	}}, alert.WithNotifier("rec", rec))
+	require.NoError(t, l.Record(t.Context(), event(monitor.KindFailure, "full/i-1", "failed", 0),
+		event(monitor.KindBlocked, "disk/i-1", "block", time.Minute)))
+	require.NoError(t, a.Deliver(t.Context()))
+	firing := a.Firing()
+	require.Len(t, firing, 2)
+	assert.Equal(t, "full", firing[0].Rule)
+	assert.Equal(t, "full/disk/i-1", firing[0].ID)
+	assert.Equal(t, "disk/i-1", firing[0].ResourceID)
+	assert.Equal(t, "disk/full/i-1", firing[1].ID)
+	assert.ElementsMatch(t, []string{"firing disk/full/i-1", "firing full/disk/i-1"}, rec.sent())
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/detector"
@@ -61,7 +62,9 @@ const DefaultFor = 5 * time.Minute
 // it resolves when the value is at or under it. A resource without data
 // keeps its alert as it is (missing data is not "healthy").
 type Rule struct {
-	// Name identifies the rule and its alerts. Required, unique.
+	// Name identifies the rule and its alerts. Required, unique, without
+	// "/" (an alert's ID is the name, "/" and the resource ID, which may
+	// itself contain "/").
 	Name string `json:"name" yaml:"name"`
 	// Severity is the alerts' severity. Default (unset): warning.
 	Severity Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
@@ -100,12 +103,15 @@ type Rule struct {
 func (r Rule) IsMetric() bool { return r.Metric != "" }
 
 // Validate returns a *provider.InvalidError naming the first wrong field:
-// a missing name, an unknown severity, both or neither of match and
+// a missing name or one with "/", an unknown severity, both or neither of match and
 // metric, a match without kinds or with an unknown one, a negative
 // duration, a threshold that is not finite, a bad statistic or filter.
 func (r Rule) Validate() error {
 	if r.Name == "" {
 		return provider.Invalid("name", r.Name, "is required")
+	}
+	if strings.Contains(r.Name, "/") {
+		return provider.Invalid("name", r.Name, `must not contain "/": alert IDs join the rule's name and the resource ID with "/"`)
 	}
 	if r.Severity != "" {
 		if err := r.Severity.Validate(); err != nil {
