@@ -201,9 +201,13 @@ type Alerter struct {
 	mu        sync.Mutex
 	firing    map[alertKey]*Alert
 	lastMatch map[alertKey]string // kind, action and time of the last matching event
-	resolved  []Alert             // newest last
-	wake      chan struct{}
-	deliver   sync.Mutex // serialises Deliver
+	// resolvedAt is when each alert last resolved: a match at or before
+	// it is stale (a late event) and does not re-open the alert. It holds
+	// at most resolvedCap(); the oldest resolutions are forgotten first.
+	resolvedAt map[alertKey]time.Time
+	resolved   []Alert // newest last
+	wake       chan struct{}
+	deliver    sync.Mutex // serialises Deliver
 }
 
 type outbox struct {
@@ -236,7 +240,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 		return nil, err
 	}
 	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{},
-		wake: make(chan struct{}, 1)}
+		resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -284,8 +288,13 @@ func (a *Alerter) Config() Config {
 // a match opens an alert (or counts on the firing one; an event of the
 // same kind, action and time as the last match, such as one decision
 // recorded by both the reaper and the engine's auditor, is not counted
-// again), a resolve match resolves it. Transitions are queued for the notifiers. Write never
-// fails; it implements monitor.Sink.
+// again), a resolve match resolves it. A match at or before the alert's
+// last resolution (a late event) is ignored: it does not re-open the
+// resolved alert. The Alerter remembers the latest resolutions of at
+// least 1000 alerts (or Config.KeepResolved, if more) for this; a late
+// event for an alert resolved before those may re-open it. Transitions
+// are queued for the notifiers. Write never fails; it implements
+// monitor.Sink.
 func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -297,6 +306,9 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 			}
 			k := alertKey{rule: r.Name, resource: e.ResourceID}
 			if r.Match.Matches(e) {
+				if a.stale(k, e.Time) {
+					continue // already resolved after it happened
+				}
 				// One decision recorded twice (by the reaper and by the
 				// engine's auditor) is one match.
 				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
@@ -394,6 +406,9 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 // fire opens the alert of k or counts on it; it reports whether it opened
 // (a transition). a.mu is held.
 func (a *Alerter) fire(r Rule, k alertKey, at time.Time, reason string, value float64) bool {
+	if a.stale(k, at) {
+		return false
+	}
 	if cur, ok := a.firing[k]; ok {
 		cur.Count++
 		if at.After(cur.LastSeen) {
@@ -416,6 +431,22 @@ func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
 	k := alertKey{rule: cur.Rule, resource: cur.ResourceID}
 	delete(a.firing, k)
 	delete(a.lastMatch, k)
+	a.resolvedAt[k] = at
+	if limit := a.resolvedCap(); len(a.resolvedAt) > limit {
+		// Forget the oldest resolutions, a quarter at a time so that the
+		// scan is rare.
+		times := make([]time.Time, 0, len(a.resolvedAt))
+		for _, t := range a.resolvedAt {
+			times = append(times, t)
+		}
+		slices.SortFunc(times, time.Time.Compare)
+		cut := times[len(times)-limit*3/4-1]
+		for key, t := range a.resolvedAt {
+			if !t.After(cut) && key != k {
+				delete(a.resolvedAt, key)
+			}
+		}
+	}
 	cur.State, cur.EndsAt = StateResolved, at
 	if reason != "" {
 		cur.Reason = reason
@@ -427,6 +458,20 @@ func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
 	a.queue(*cur)
 	a.log.Info("alert: resolved", "alert", cur.ID, "reason", reason)
 }
+
+// stale reports whether a match at at is at or before the last
+// resolution of k's alert: a late event that must not re-open it. a.mu is
+// held.
+func (a *Alerter) stale(k alertKey, at time.Time) bool {
+	t, ok := a.resolvedAt[k]
+	return ok && !at.After(t)
+}
+
+// minResolvedMemory is the least number of resolutions the Alerter
+// remembers to ignore late events (see resolvedAt).
+const minResolvedMemory = 1000
+
+func (a *Alerter) resolvedCap() int { return max(a.cfg.KeepResolved, minResolvedMemory) }
 
 // queue adds a notification to every notifier's outbox. a.mu is held.
 func (a *Alerter) queue(al Alert) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -537,4 +538,38 @@ func TestAlertIDsCannotCollide(t *testing.T) {
 	assert.Equal(t, "disk/i-1", firing[0].ResourceID)
 	assert.Equal(t, "disk/full/i-1", firing[1].ID)
 	assert.ElementsMatch(t, []string{"firing disk/full/i-1", "firing full/disk/i-1"}, rec.sent())
+}
+
+// A matching event older than an alert's resolution (a late event) does
+// not re-open the resolved alert; one after the resolution does. The
+// resolutions are remembered for the latest alerts even after many
+// others resolved (the memory is bounded).
+func TestLateEventDoesNotReopenResolvedAlert(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx,
+		event(monitor.KindVerification, "i-1", monitor.OutcomeFailed, 0),
+		event(monitor.KindVerification, "i-1", monitor.OutcomeVerified, 10*time.Minute), // resolves
+		event(monitor.KindVerification, "i-1", monitor.OutcomeFailed, 5*time.Minute),    // late
+		event(monitor.KindVerification, "i-1", monitor.OutcomeFailed, 10*time.Minute),   // at the resolution
+	))
+	require.NoError(t, a.Deliver(ctx))
+	assert.Empty(t, a.Firing(), "the failures at +5m and +10m were already resolved at +10m")
+	assert.Equal(t, []string{"firing verification_failed/i-1", "resolved verification_failed/i-1"}, rec.sent())
+
+	require.NoError(t, l.Record(ctx, event(monitor.KindVerification, "i-1", monitor.OutcomeFailed, 11*time.Minute)))
+	require.Len(t, a.Firing(), 1, "a failure after the resolution re-opens it")
+
+	// Many other alerts resolve; the latest resolutions are still known.
+	var evs []monitor.Event
+	for i := range 1500 {
+		id := "j-" + strconv.Itoa(i)
+		evs = append(evs, event(monitor.KindVerification, id, monitor.OutcomeFailed, time.Hour),
+			event(monitor.KindVerification, id, monitor.OutcomeVerified, time.Hour+time.Duration(i)*time.Second))
+	}
+	require.NoError(t, l.Record(ctx, evs...))
+	require.NoError(t, l.Record(ctx, event(monitor.KindVerification, "j-1499", monitor.OutcomeFailed, time.Hour)))
+	require.Len(t, a.Firing(), 1, "only i-1: j-1499's late failure is ignored")
 }

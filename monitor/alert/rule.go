@@ -55,7 +55,9 @@ const DefaultFor = 5 * time.Minute
 // An event rule fires when an event matches, once per resource (its
 // alerts are deduplicated by rule and resource: a repeat counts, it does
 // not notify again), and resolves when an event of the same resource
-// matches one of Resolve, or when no event matched for ResolveAfter.
+// matches one of Resolve, or when no event matched for ResolveAfter. A
+// matching event dated at or before the alert's resolution (one that
+// arrives late) does not re-open it.
 //
 // A metric rule reads Metric of every resource that Filter selects, reduced
 // by Statistic over the last For, and fires when the value is above Above;
