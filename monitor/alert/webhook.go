@@ -209,7 +209,14 @@ func (w *Webhook) Notify(ctx context.Context, a Alert) error {
 			return ctx.Err()
 		case <-w.clock.After(d):
 		}
-		wait *= 2
+		// Double up to MaxBackoff, without overflowing: doubled without a
+		// bound, wait turned negative after ~34 attempts and every later
+		// attempt was immediate.
+		if wait > w.cfg.MaxBackoff/2 {
+			wait = w.cfg.MaxBackoff
+		} else {
+			wait *= 2
+		}
 	}
 }
 

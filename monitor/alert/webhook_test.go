@@ -318,3 +318,23 @@ func TestWebhookRedirectIsRefusedNotFollowed(t *testing.T) {
 	mu.Unlock()
 	assert.Nil(t, host.CheckRedirect, "the host's client is not changed")
 }
+
+// The backoff doubles up to MaxBackoff and stays there however many
+// attempts are made: doubled without a bound it overflowed time.Duration
+// after ~34 attempts and every later attempt was immediate.
+func TestWebhookBackoffStaysCappedOverManyAttempts(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, http.StatusServiceUnavailable)
+	clk := stepclock.New(t0)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, MaxAttempts: 40, MaxBackoff: time.Hour},
+		alert.WithWebhookClock(clk))
+	require.NoError(t, err)
+	require.Error(t, w.Notify(t.Context(), firing))
+	waits := clk.Waits()
+	require.Len(t, waits, 39)
+	assert.Equal(t, alert.DefaultBackoff, waits[0])
+	for i := 1; i < len(waits); i++ {
+		assert.Equal(t, min(2*waits[i-1], time.Hour), waits[i], "wait %d", i)
+	}
+	assert.Equal(t, time.Hour, waits[len(waits)-1])
+}
