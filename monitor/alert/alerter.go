@@ -331,10 +331,14 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 	return nil
 }
 
-// Evaluate evaluates the metric rules at now and resolves firing alerts whose rule has been quiet for its
-// ResolveAfter. Errors reading the fleet are joined and returned; the
-// other resources and rules are still evaluated, and a resource whose
-// metric could not be read keeps its alert as it is.
+// Evaluate evaluates the metric rules at now and resolves firing alerts
+// whose rule has been quiet for its ResolveAfter. A metric rule's firing
+// alert whose resource its Filter no longer lists (stopped, terminated)
+// is resolved with the reason "no longer listed by the rule's filter".
+// Errors reading the fleet are joined and returned; the other resources
+// and rules are still evaluated, a rule whose resources could not be
+// listed keeps its alerts as they are, and a listed resource whose metric
+// could not be read, or has no data, keeps its alert as it is.
 func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	if now.IsZero() {
 		return provider.Invalid("now", now, "is required")
@@ -375,6 +379,20 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("alert: rule %s: list resources: %w", r.Name, err)
 	}
+	// A firing alert whose resource the Filter no longer selects (stopped,
+	// terminated) would never be evaluated again: resolve it.
+	listed := make(map[string]bool, len(resources))
+	for _, res := range resources {
+		listed[res.ID] = true
+	}
+	a.mu.Lock()
+	for k, cur := range a.firing {
+		if k.rule == r.Name && !listed[k.resource] {
+			a.resolve(cur, now, "no longer listed by the rule's filter")
+			a.poke()
+		}
+	}
+	a.mu.Unlock()
 	var errs []error
 	for _, res := range resources {
 		s, err := a.fleet.Metrics.QueryMetric(ctx, provider.Query{ResourceID: res.ID, Metric: r.Metric,

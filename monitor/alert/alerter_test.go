@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -572,4 +573,71 @@ func TestLateEventDoesNotReopenResolvedAlert(t *testing.T) {
 	require.NoError(t, l.Record(ctx, evs...))
 	require.NoError(t, l.Record(ctx, event(monitor.KindVerification, "j-1499", monitor.OutcomeFailed, time.Hour)))
 	require.Len(t, a.Firing(), 1, "only i-1: j-1499's late failure is ignored")
+}
+
+// flakyInventory lists like its Inventory until fail is set.
+type flakyInventory struct {
+	provider.Inventory
+	mu   sync.Mutex
+	fail bool
+}
+
+func (f *flakyInventory) List(ctx context.Context, fl provider.Filter) ([]provider.Resource, error) {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail {
+		return nil, provider.ErrThrottled
+	}
+	return f.Inventory.List(ctx, fl)
+}
+
+// A metric alert resolves when its resource leaves the rule's Filter
+// (terminated, stopped): it was never evaluated again and, high_cpu having
+// no ResolveAfter, fired for ever. A failed List changes nothing, and a
+// listed resource without data keeps its alert.
+func TestMetricAlertResolvesWhenResourceNoLongerListed(t *testing.T) {
+	t.Parallel()
+	clk := stepclock.New(t0)
+	cloud, err := memory.New(memory.Config{StopDelay: time.Nanosecond}, memory.WithClock(clk))
+	require.NoError(t, err)
+	for _, id := range []string{"i-hot", "i-quiet"} {
+		require.NoError(t, cloud.Add(provider.Resource{ID: id, Kind: provider.KindInstance}))
+		for m := range 10 {
+			require.NoError(t, cloud.AddSamples(id, provider.MetricCPU,
+				provider.Sample{Time: t0.Add(time.Duration(m) * time.Minute), Value: 0.99}))
+		}
+	}
+	inv := &flakyInventory{Inventory: cloud}
+	rec := &recorder{}
+	a, err := alert.New(alert.Config{}, alert.WithNotifier("rec", rec),
+		alert.WithFleet(alert.Fleet{Inventory: inv, Metrics: cloud}))
+	require.NoError(t, err)
+	ctx := t.Context()
+	clk.Set(t0.Add(10 * time.Minute))
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
+	require.Len(t, a.Firing(), 2)
+
+	require.NoError(t, cloud.Terminate(ctx, "i-hot"))
+	clk.Set(t0.Add(30 * 24 * time.Hour)) // no data for either any more
+	inv.mu.Lock()
+	inv.fail = true
+	inv.mu.Unlock()
+	require.ErrorIs(t, a.Evaluate(ctx, clk.Now()), provider.ErrThrottled)
+	require.Len(t, a.Firing(), 2, "a failed List resolves nothing")
+
+	inv.mu.Lock()
+	inv.fail = false
+	inv.mu.Unlock()
+	require.NoError(t, a.Evaluate(ctx, clk.Now()))
+	f := a.Firing()
+	require.Len(t, f, 1, "i-quiet is listed, without data: it keeps its alert")
+	assert.Equal(t, "high_cpu/i-quiet", f[0].ID)
+	all := a.Alerts()
+	require.Len(t, all, 2)
+	assert.Equal(t, "high_cpu/i-hot", all[1].ID)
+	assert.Equal(t, alert.StateResolved, all[1].State)
+	assert.Contains(t, all[1].Reason, "no longer listed")
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing high_cpu/i-hot", "firing high_cpu/i-quiet", "resolved high_cpu/i-hot"}, rec.sent())
 }

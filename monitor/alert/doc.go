@@ -1,6 +1,7 @@
 // Package alert raises alerts from the event log and from metrics:
 // rules with a severity, deduplicated per rule and resource, resolved by a
-// later event, a quiet period or a metric back under its threshold, and
+// later event, a quiet period, a metric back under its threshold or a
+// resource the metric rule's filter no longer lists, and
 // delivered to pluggable notifiers (a webhook with timeouts, retries and
 // backoff; a slog logger; a host's own).
 //

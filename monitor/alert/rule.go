@@ -61,8 +61,9 @@ const DefaultFor = 5 * time.Minute
 //
 // A metric rule reads Metric of every resource that Filter selects, reduced
 // by Statistic over the last For, and fires when the value is above Above;
-// it resolves when the value is at or under it. A resource without data
-// keeps its alert as it is (missing data is not "healthy").
+// it resolves when the value is at or under it, or when Filter no longer
+// selects the resource (stopped, terminated). A selected resource without
+// data keeps its alert as it is (missing data is not "healthy").
 type Rule struct {
 	// Name identifies the rule and its alerts. Required, unique, without
 	// "/" (an alert's ID is the name, "/" and the resource ID, which may
