@@ -34,7 +34,9 @@
 // wait in its backlog (LogConfig.MaxBacklog) and are passed again on the
 // next Record or Flush; Record reports the failure as a *SinkError. The
 // sinks here are Ring (memory), FileSink (JSON lines with rotation; read
-// back with ReadEvents) and any Sink a host writes (SinkFunc).
+// back with ReadEvents; a failed rotation fails that Write only and the
+// sink recovers once the cause is gone) and any Sink a host writes
+// (SinkFunc).
 //
 // # Where events come from
 //

@@ -68,15 +68,19 @@ func (c FileConfig) withDefaults() FileConfig {
 // FileSink appends events to a JSON-lines file and rotates it by size. Each
 // Write encodes its batch and writes it with one system call; a failed
 // write may leave part of the batch in the file, and the Log passes the
-// whole batch again (Seq identifies the repeats). ReadEvents reads the
-// files back. A FileSink is safe for concurrent use. Make one with NewFileSink
+// whole batch again (Seq identifies the repeats). A failed rotation
+// (a rotated file in the way, a full disk) fails that Write only: the sink
+// keeps appending to Path, or reopens it at the next Write, and tries to
+// rotate again, so it recovers once the cause is gone and the Log then
+// writes the events it kept. ReadEvents reads the files back. A FileSink is safe for concurrent use. Make one with NewFileSink
 // and Close it when done.
 type FileSink struct {
-	cfg  FileConfig
-	mu   sync.Mutex
-	f    *os.File
-	size int64
-	buf  []byte
+	cfg    FileConfig
+	mu     sync.Mutex
+	f      *os.File // nil after a rotation that could not reopen Path: the next Write reopens it
+	closed bool
+	size   int64
+	buf    []byte
 }
 
 var _ Sink = (*FileSink)(nil)
@@ -111,16 +115,24 @@ func (s *FileSink) open() error {
 
 // Write appends evs as JSON lines, rotating the file first when they would
 // make it larger than MaxBytes. It returns ErrClosed after Close, and the
-// file system's error (wrapped) when the write fails; the file then holds
-// none or part of the batch (the Log passes it again).
+// file system's error (wrapped) when the rotation or the write fails; the
+// file then holds none or part of the batch (the Log passes it again),
+// and the next Write tries again (reopening Path if the failed rotation
+// left it closed).
 func (s *FileSink) Write(ctx context.Context, evs []Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
+	if s.closed {
 		return ErrClosed
+	}
+	if s.f == nil {
+		// A rotation failed after closing the file: reopen Path.
+		if err := s.open(); err != nil {
+			return err
+		}
 	}
 	s.buf = s.buf[:0]
 	for _, e := range evs {
@@ -149,25 +161,37 @@ func (s *FileSink) Write(ctx context.Context, evs []Event) error {
 }
 
 // rotate closes the file, shifts Path.k to Path.k+1 (removing the oldest)
-// and Path to Path.1, and opens a fresh Path.
+// and Path to Path.1, and opens a fresh Path. When a step fails it reopens
+// Path (appending) so that the sink keeps working; if even that fails,
+// s.f stays nil and the next Write reopens it.
 func (s *FileSink) rotate() error {
-	if err := s.f.Close(); err != nil {
-		return fmt.Errorf("monitor: rotate event file: %w", err)
-	}
+	err := s.f.Close()
 	s.f = nil
+	if err == nil {
+		err = s.shift()
+	}
+	if err != nil {
+		err = fmt.Errorf("monitor: rotate event file: %w", err)
+		if oerr := s.open(); oerr != nil {
+			return errors.Join(err, oerr)
+		}
+		return err
+	}
+	return s.open()
+}
+
+// shift renames the files for a rotation.
+func (s *FileSink) shift() error {
 	name := func(k int) string { return s.cfg.Path + "." + strconv.Itoa(k) }
 	if err := os.Remove(name(s.cfg.MaxFiles)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("monitor: rotate event file: %w", err)
+		return err
 	}
 	for k := s.cfg.MaxFiles - 1; k >= 1; k-- {
 		if err := os.Rename(name(k), name(k+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("monitor: rotate event file: %w", err)
+			return err
 		}
 	}
-	if err := os.Rename(s.cfg.Path, name(1)); err != nil {
-		return fmt.Errorf("monitor: rotate event file: %w", err)
-	}
-	return s.open()
+	return os.Rename(s.cfg.Path, name(1))
 }
 
 // Files returns the names of the files that hold events, oldest first: the
@@ -188,6 +212,10 @@ func (s *FileSink) Files() []string {
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	if s.f == nil {
 		return nil
 	}

@@ -141,3 +141,47 @@ func TestFileSinkFailureIsRetried(t *testing.T) {
 	assert.Equal(t, uint64(1), evs[0].Seq)
 	assert.Equal(t, uint64(2), evs[1].Seq)
 }
+
+// A rotation that fails once (a non-empty directory where Path.1 goes)
+// fails that Write only: the sink is not left closed (every later Write
+// returned ErrClosed though Close was never called, and the Log's backlog
+// grew until it dropped events). Once the obstacle is gone it rotates,
+// and the Log's pending event is written: nothing is lost. Close still
+// makes Writes return ErrClosed.
+func TestFileSinkRecoversFromFailedRotation(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	fs, err := monitor.NewFileSink(monitor.FileConfig{Path: path, MaxBytes: 10, MaxFiles: 1})
+	require.NoError(t, err)
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("file", fs))
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, ev(monitor.KindRun, "", 0)))
+
+	obstacle := path + ".1"
+	require.NoError(t, os.MkdirAll(filepath.Join(obstacle, "x"), 0o755))
+	err = l.Record(ctx, ev(monitor.KindRun, "", time.Second))
+	require.ErrorIs(t, err, monitor.ErrSink)
+	require.NotErrorIs(t, err, monitor.ErrClosed)
+	err = l.Record(ctx, ev(monitor.KindRun, "", 2*time.Second))
+	require.ErrorIs(t, err, monitor.ErrSink, "still in the way")
+	require.NotErrorIs(t, err, monitor.ErrClosed)
+
+	require.NoError(t, os.RemoveAll(obstacle))
+	require.NoError(t, l.Record(ctx, ev(monitor.KindRun, "", 3*time.Second)), "recovers once it can rotate")
+	require.NoError(t, fs.Close())
+	require.ErrorIs(t, fs.Write(ctx, []monitor.Event{ev(monitor.KindRun, "", 4*time.Second)}), monitor.ErrClosed)
+	var all []monitor.Event
+	for _, f := range []string{path + ".1", path} {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		evs, err := monitor.ReadEvents(bytes.NewReader(data))
+		require.NoError(t, err)
+		all = append(all, evs...)
+	}
+	var offsets []time.Duration
+	for _, e := range all {
+		offsets = append(offsets, e.Time.Sub(t0))
+	}
+	assert.Equal(t, []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second}, offsets)
+}
