@@ -22,8 +22,9 @@ import (
 
 // List implements provider.Inventory: the EC2 instances, Auto Scaling groups
 // and Lambda functions matching f, sorted by ID. Kinds, states, instance
-// IDs and tags are pushed down to EC2's filters; everything is checked
-// again with f.Match. Every page of every list is read. An invalid filter
+// IDs and tags are pushed down to EC2's filters (IDs in batches of 200
+// instances and 50 groups, the APIs' limits); everything is checked again
+// with f.Match. Every page of every list is read. An invalid filter
 // returns provider.ErrInvalid before any API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
 	defer d.red.Errorp(&err)
@@ -138,13 +139,34 @@ func (d *Driver) describeInstance(ctx context.Context, id string) (ec2types.Inst
 }
 
 func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
-	in := &ec2.DescribeInstancesInput{MaxResults: d.pageSize(1000)}
 	var ids []string
 	for _, id := range f.IDs {
 		if t, ok, _ := classify(id); ok && t.kind == provider.KindInstance {
 			ids = append(ids, t.id)
 		}
 	}
+	if len(ids) == 0 {
+		return d.describeInstances(ctx, f, nil)
+	}
+	// EC2 takes up to instanceBatch values per filter: one list per batch
+	// of IDs (each ID once, so that no instance is listed twice).
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var out []provider.Resource
+	for batch := range slices.Chunk(ids, instanceBatch) {
+		rs, err := d.describeInstances(ctx, f, batch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// describeInstances lists the instances f selects, every page, among ids
+// when there are any.
+func (d *Driver) describeInstances(ctx context.Context, f provider.Filter, ids []string) ([]provider.Resource, error) {
+	in := &ec2.DescribeInstancesInput{MaxResults: d.pageSize(1000)}
 	if len(ids) > 0 {
 		// A filter, not InstanceIds: unknown IDs must match nothing, not fail.
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-id"), Values: ids})
@@ -183,16 +205,38 @@ func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provid
 }
 
 func (d *Driver) listGroups(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
-	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: d.pageSize(100)}
+	var names []string
 	for _, id := range f.IDs {
 		if t, ok, _ := classify(id); !ok || t.kind == provider.KindGroup {
 			name := id
 			if ok {
 				name = t.name
 			}
-			in.AutoScalingGroupNames = append(in.AutoScalingGroupNames, name)
+			names = append(names, name)
 		}
 	}
+	if len(names) == 0 {
+		return d.describeGroups(ctx, nil)
+	}
+	// DescribeAutoScalingGroups takes up to groupBatch names: one list per
+	// batch (each name once, so that no group is listed twice).
+	slices.Sort(names)
+	names = slices.Compact(names)
+	var out []provider.Resource
+	for batch := range slices.Chunk(names, groupBatch) {
+		rs, err := d.describeGroups(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// describeGroups lists the groups named, every page, or every group when
+// names is empty.
+func (d *Driver) describeGroups(ctx context.Context, names []string) ([]provider.Resource, error) {
+	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: d.pageSize(100), AutoScalingGroupNames: names}
 	var out []provider.Resource
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(d.asg, in)
 	for p.HasMorePages() {

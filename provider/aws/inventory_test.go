@@ -1,6 +1,8 @@
 package aws_test
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -9,9 +11,12 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -281,4 +286,82 @@ func TestListFunctionsReadsEveryPage(t *testing.T) {
 		assert.Equal(t, "payments", r.Tags["owner"])
 	}
 	assert.Equal(t, []string{"a", "b", "c", "e"}, names, "a function deleted between list and tags is left out")
+}
+
+// limitedEC2 answers DescribeInstances as EC2 does for an instance-id
+// filter: at most 200 values (more is an error), matching only the
+// instances named. limitedASG refuses more than 50 group names.
+type limitedEC2 struct {
+	offlineEC2
+	calls atomic.Int32
+}
+
+func (f *limitedEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	f.calls.Add(1)
+	var want map[string]bool
+	for _, flt := range in.Filters {
+		if awssdk.ToString(flt.Name) == "instance-id" {
+			if len(flt.Values) > 200 {
+				return nil, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "The filter instance-id has too many values"}
+			}
+			want = map[string]bool{}
+			for _, v := range flt.Values {
+				want[v] = true
+			}
+		}
+	}
+	var insts []ec2types.Instance
+	for _, inst := range f.instances {
+		if want == nil || want[*inst.InstanceId] {
+			insts = append(insts, inst)
+		}
+	}
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: insts}}}, nil
+}
+
+type limitedASG struct {
+	offlineASG
+	calls atomic.Int32
+}
+
+func (a *limitedASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	a.calls.Add(1)
+	if len(in.AutoScalingGroupNames) > 50 {
+		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "The number of group names exceeds 50"}
+	}
+	var out []asgtypes.AutoScalingGroup
+	for _, n := range in.AutoScalingGroupNames {
+		if strings.HasPrefix(n, "asg-") {
+			out = append(out, asgtypes.AutoScalingGroup{AutoScalingGroupName: awssdk.String(n), MinSize: awssdk.Int32(0),
+				MaxSize: awssdk.Int32(4), DesiredCapacity: awssdk.Int32(1)})
+		}
+	}
+	return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: out}, nil
+}
+
+// List by IDs sends them in batches the APIs take (200 instance IDs per
+// filter, 50 group names per describe), each ID once: a fleet's 450 IDs,
+// listed twice over, went in one call, which EC2 and Auto Scaling refuse
+// (moto does not).
+func TestListByManyIDsBatchesThem(t *testing.T) {
+	t.Parallel()
+	ec2f := &limitedEC2{offlineEC2: offlineEC2{newOffline(450)}}
+	asgf := &limitedASG{}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: ec2f, AutoScaling: asgf, CloudWatch: offlineCW{}, Lambda: offlineLambda{}}))
+	var ids []string
+	for _, inst := range ec2f.instances {
+		ids = append(ids, *inst.InstanceId)
+	}
+	ids = append(ids, ids...) // each twice
+	for i := range 120 {
+		ids = append(ids, fmt.Sprintf("asg-%03d", i))
+	}
+	got, err := d.List(tctx(t), provider.Filter{IDs: ids, Kinds: []provider.Kind{provider.KindInstance}})
+	require.NoError(t, err)
+	assert.Len(t, got, 450, "each instance once")
+	assert.Equal(t, int32(3), ec2f.calls.Load(), "450 IDs in batches of 200")
+	got, err = d.List(tctx(t), provider.Filter{IDs: ids, Kinds: []provider.Kind{provider.KindGroup}})
+	require.NoError(t, err)
+	assert.Len(t, got, 120)
+	assert.Equal(t, int32(3), asgf.calls.Load(), "120 names in batches of 50")
 }
