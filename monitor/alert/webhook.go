@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -135,13 +136,16 @@ type Payload struct {
 // returns when the notification was accepted (2xx), refused (another
 // status, a redirect included: ErrRejected, not retried; the Alerter
 // drops it), the attempts ran out, or ctx ended; it follows no redirect
-// (see WithHTTPClient);
+// (see WithHTTPClient). Its errors mask the URL's path, query and
+// userinfo and the headers' values (a hook's token), so that they reach
+// neither the log nor the Alerter's stats;
 // it starts no goroutine and leaves no request behind. A Webhook is safe
 // for concurrent use. Make one with NewWebhook.
 type Webhook struct {
 	cfg    WebhookConfig
 	client Doer
 	clock  clock.Clock
+	red    *redact.Redactor // masks the URL's token and the headers in errors
 }
 
 var _ Notifier = (*Webhook)(nil)
@@ -166,7 +170,27 @@ func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
 	if w.clock == nil {
 		w.clock = clock.Real{}
 	}
+	w.red = redact.New(webhookSecrets(cfg)...)
 	return w, nil
+}
+
+// webhookSecrets are the parts of cfg a network error could print that
+// may be a secret: the URL's path and query (a Slack or Teams hook's path
+// is its token), its userinfo, and the headers' values.
+func webhookSecrets(cfg WebhookConfig) []string {
+	secrets := redact.URLSecrets(cfg.URL)
+	if u, err := url.Parse(cfg.URL); err == nil {
+		if u.Path != "" && u.Path != "/" {
+			secrets = append(secrets, u.EscapedPath(), u.Path)
+		}
+		if u.RawQuery != "" {
+			secrets = append(secrets, u.RawQuery)
+		}
+	}
+	for _, v := range cfg.Headers {
+		secrets = append(secrets, v)
+	}
+	return secrets
 }
 
 // noRedirect makes an http.Client return a redirect as the answer instead
@@ -227,7 +251,7 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrRejected, err) // a retry would fail the same way
+		return 0, fmt.Errorf("%w: %w", ErrRejected, w.red.Error(err)) // a retry would fail the same way
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "idlescale-alert/1")
@@ -236,7 +260,9 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return 0, err
+		// Its text names the URL: the hook's token is masked, so that it
+		// reaches neither the log nor Stats' LastError.
+		return 0, w.red.Error(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // reuse the connection

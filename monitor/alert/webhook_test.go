@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -337,4 +338,29 @@ func TestWebhookBackoffStaysCappedOverManyAttempts(t *testing.T) {
 		assert.Equal(t, min(2*waits[i-1], time.Hour), waits[i], "wait %d", i)
 	}
 	assert.Equal(t, time.Hour, waits[len(waits)-1])
+}
+
+// A webhook's network error names its URL; the hook's token (its path,
+// as Slack's and Teams' are, its query, its userinfo) and the headers'
+// values are masked, so that they reach neither the log nor Stats'
+// LastError. The error still matches what it wraps.
+func TestWebhookErrorMasksTheHooksSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "T0001/B0002/Xq9sEcReTtOkEn"
+	for _, u := range []string{
+		"http://127.0.0.1:1/services/" + token,
+		"http://127.0.0.1:1/hook?key=" + token,
+		"http://bot:Xq9sEcReTtOkEn@127.0.0.1:1/",
+	} {
+		hook, err := alert.NewWebhook(alert.WebhookConfig{URL: u, MaxAttempts: 1,
+			Headers: map[string]string{"X-Api-Key": "k3y-" + token}})
+		require.NoError(t, err)
+		err = hook.Notify(t.Context(), alert.Alert{ID: "x", State: alert.StateFiring})
+		require.Error(t, err, u)
+		assert.NotContains(t, err.Error(), token, u)
+		assert.NotContains(t, err.Error(), "Xq9sEcReT", u)
+		assert.Contains(t, err.Error(), "127.0.0.1:1", "the host stays: %s", u)
+		var ue *url.Error
+		assert.ErrorAs(t, err, &ue, "the chain is kept")
+	}
 }
