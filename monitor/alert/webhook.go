@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
@@ -56,7 +57,7 @@ type WebhookConfig struct {
 func (c WebhookConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return provider.Invalid("url", c.URL, "must be an absolute http or https URL")
+		return provider.Invalid("url", shownURL(c.URL), "must be an absolute http or https URL")
 	}
 	switch {
 	case c.Timeout < 0:
@@ -69,6 +70,20 @@ func (c WebhookConfig) Validate() error {
 		return provider.Invalid("max_backoff", c.MaxBackoff, "must be ≥ 0; 0 means the default 30s")
 	}
 	return nil
+}
+
+// shownURL is s as an error may quote it: its userinfo, path and query
+// masked (a hook's token), whether or not it parses.
+func shownURL(s string) string {
+	s = redact.URL(s)
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		s = s[:start+i] + "/" + redact.Mask
+	}
+	return s
 }
 
 func (c WebhookConfig) withDefaults() WebhookConfig {

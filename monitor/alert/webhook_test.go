@@ -364,3 +364,20 @@ func TestWebhookErrorMasksTheHooksSecrets(t *testing.T) {
 		assert.ErrorAs(t, err, &ue, "the chain is kept")
 	}
 }
+
+// An invalid webhook URL is quoted with its userinfo, path and query
+// masked: a config error is logged, and a hook's path is its token.
+func TestInvalidWebhookURLIsQuotedMasked(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"http://bot:T0001/B0002/Xq9sEcReT@hooks.example/",
+		"ftp://hooks.example/services/T0001/B0002/Xq9sEcReT",
+		"hooks.example/services/T0001/B0002/Xq9sEcReT?k=Xq9sEcReT",
+	} {
+		_, err := alert.NewWebhook(alert.WebhookConfig{URL: u})
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, u)
+		assert.Equal(t, "url", inv.Field)
+		assert.NotContains(t, err.Error(), "Xq9sEcReT", u)
+	}
+}
