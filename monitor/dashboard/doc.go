@@ -12,7 +12,8 @@
 // # Read-only unless told otherwise
 //
 // Without an Authorizer the dashboard only reads: it shows pending
-// approvals but offers no button, and refuses every POST with 403. With
+// approvals but offers no button, and refuses a POST to approve or deny
+// with 403 (a POST to any other route is 405, as without it). With
 // WithAuthorizer(a), a POST to approve or deny a request goes ahead only
 // when a names the person making it (the approver recorded in the audit
 // trail; the approval manager refuses self-approval), the request is
