@@ -79,7 +79,7 @@ func NewBackupRule(cfg BackupConfig, catalog provider.BackupCatalog) (*BackupRul
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if isNilFunc(catalog) {
+	if isNilSource(catalog) {
 		return nil, invalidf("catalog", nil, "must not be nil")
 	}
 	acts, _ := newActionSet("actions", cfg.Actions, resourceActions) // validated above

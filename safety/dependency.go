@@ -139,7 +139,7 @@ func NewDependencyRule(cfg DependencyConfig, graph DependencyGraph) (*Dependency
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if isNilFunc(graph) {
+	if isNilSource(graph) {
 		return nil, invalidf("graph", nil, "must not be nil")
 	}
 	acts, _ := newActionSet("actions", cfg.Actions, resourceActions)

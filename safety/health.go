@@ -79,7 +79,7 @@ func NewHealthRule(cfg HealthConfig, checks []HealthCheck) (*HealthRule, error) 
 		switch {
 		case strings.TrimSpace(c.Name) == "":
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].name", c.Name, "must not be empty")
-		case isNilFunc(c.Checker):
+		case isNilSource(c.Checker):
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].checker", nil, "must not be nil")
 		case seen[c.Name]:
 			return nil, invalidf("checks["+strconv.Itoa(i)+"].name", c.Name, "must be unique")

@@ -213,9 +213,6 @@ func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error)
 	if err != nil {
 		return nil, err
 	}
-	if isNilFunc(history) {
-		history = nil
-	}
 	if h, ok := history.(*MemoryHistory); ok {
 		if h == nil {
 			return nil, invalidf("history", nil, "is a nil *MemoryHistory: pass a nil ActionHistory to disable the fleet-share limit, or a &MemoryHistory{}")
@@ -223,6 +220,9 @@ func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error)
 		if err := h.checkKeep(p.Window); err != nil {
 			return nil, err
 		}
+	}
+	if isNilFunc(history) {
+		history = nil
 	}
 	return &LimitsRule{made: true, p: p, history: history}, nil
 }

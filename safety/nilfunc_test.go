@@ -1,12 +1,14 @@
 package safety_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -70,3 +72,28 @@ func TestNilFuncAdaptersAsNil(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, safety.Pass, res.Outcome)
 }
+
+// A typed nil (a nil *StaticGraph, a nil *memory.Cloud as the backup
+// catalog) is refused when the rule is made, naming the field, as a nil
+// Func adapter is: it passed, and every Check panicked (which the engine
+// turned into a block, so it failed closed, but with no word of why).
+func TestTypedNilSourcesAreRefused(t *testing.T) {
+	t.Parallel()
+	_, err := safety.NewDependencyRule(safety.DependencyConfig{}, (*safety.StaticGraph)(nil))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "graph", inv.Field)
+	_, err = safety.NewBackupRule(safety.BackupConfig{}, (*memory.Cloud)(nil))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "catalog", inv.Field)
+	_, err = safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: (*memory.Cloud)(nil)})
+	require.ErrorAs(t, err, &inv)
+	assert.Contains(t, inv.Field, "catalog")
+	_, err = safety.NewHealthRule(safety.HealthConfig{}, []safety.HealthCheck{{Name: "lb", Checker: (*failingChecker)(nil)}})
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "checks[0].checker", inv.Field)
+}
+
+type failingChecker struct{}
+
+func (*failingChecker) Healthy(context.Context, safety.Proposal) error { return nil }
