@@ -73,9 +73,10 @@ func (c BuiltinConfig) Validate() error {
 // limits, health, rollback (omitting dependencies without a Graph and
 // health without checks). It fails with an error matching
 // provider.ErrInvalid, naming the rule and field, when cfg is invalid
-// (see BuiltinConfig.Validate), Backups is nil, a source is a nil pointer or a nil Func
-// adapter, or History is a *MemoryHistory that keeps less than the limits
-// window ("limits.history.keep"; see NewLimitsRule).
+// (see BuiltinConfig.Validate), Backups is nil, a source is a nil Func
+// adapter, the graph or the backup catalog is a nil pointer, or History
+// is a nil *MemoryHistory or one that keeps less than the limits window
+// ("limits.history.keep"; see NewLimitsRule).
 func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("safety.Builtin: %w", err)
