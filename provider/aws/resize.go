@@ -263,8 +263,10 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		}
 	}
 	if err := d.setType(ctx, iid, typ); err != nil {
-		var rollback error
-		if wasRunning {
+		// A modify that failed may have applied (a 5xx after EC2 took
+		// it): the rollback puts the type back when it changed.
+		rollback := d.restoreType(context.WithoutCancel(ctx), iid, from)
+		if rollback == nil && wasRunning {
 			rollback = d.restart(ctx, iid)
 		}
 		return fail("modify", wrap("resize: modify", id, err), rollback)
@@ -281,6 +283,18 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		return fail("start", err, rollback)
 	}
 	return nil
+}
+
+// restoreType sets instance id's type back to from when it is not from.
+func (d *Driver) restoreType(ctx context.Context, id, from string) error {
+	inst, err := d.describeInstance(ctx, id)
+	if err != nil {
+		return wrap("resize: rollback: describe", id, err)
+	}
+	if string(inst.InstanceType) == from {
+		return nil
+	}
+	return d.setType(ctx, id, from)
 }
 
 func (d *Driver) setType(ctx context.Context, id, typ string) error {

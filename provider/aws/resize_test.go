@@ -405,3 +405,62 @@ func TestResizeFunctionWaitsForAnUpdateInProgress(t *testing.T) {
 		assert.Equal(t, 1, f.updates)
 	})
 }
+
+// appliedThenFailsEC2 is an instance whose stop and start take effect at
+// once, and whose ModifyInstanceAttribute applies the new type and then
+// answers with a server error (the reply lost after EC2 took it).
+type appliedThenFailsEC2 struct {
+	offlineEC2
+	mu     sync.Mutex
+	state  ec2types.InstanceStateName
+	typ    string
+	failed bool
+}
+
+func (f *appliedThenFailsEC2) DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	inst := ec2types.Instance{InstanceId: awssdk.String("i-0123456789abcdef0"), InstanceType: ec2types.InstanceType(f.typ),
+		State: &ec2types.InstanceState{Name: f.state}}
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{inst}}}}, nil
+}
+
+func (f *appliedThenFailsEC2) StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = ec2types.InstanceStateNameStopped
+	return &ec2.StopInstancesOutput{}, nil
+}
+
+func (f *appliedThenFailsEC2) StartInstances(context.Context, *ec2.StartInstancesInput, ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = ec2types.InstanceStateNameRunning
+	return &ec2.StartInstancesOutput{}, nil
+}
+
+func (f *appliedThenFailsEC2) ModifyInstanceAttribute(_ context.Context, in *ec2.ModifyInstanceAttributeInput, _ ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.typ = awssdk.ToString(in.InstanceType.Value)
+	if !f.failed {
+		f.failed = true
+		return nil, &smithy.GenericAPIError{Code: "InternalError", Message: "An internal error has occurred", Fault: smithy.FaultServer}
+	}
+	return &ec2.ModifyInstanceAttributeOutput{}, nil
+}
+
+// A modify that fails after EC2 applied it (a server error) is rolled back
+// to the old type before the instance is started again: ErrRolledBack
+// says "restored to From", and it was not (the instance ran the new type).
+func TestResizeRollsBackAModifyThatApplied(t *testing.T) {
+	t.Parallel()
+	fake := &appliedThenFailsEC2{state: ec2types.InstanceStateNameRunning, typ: "t3.micro"}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: fake}))
+	err := d.Resize(tctx(t), "i-0123456789abcdef0", provider.Size{InstanceType: "m5.large"})
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	assert.Equal(t, "t3.micro", fake.typ, "the type the failed modify applied is put back")
+	assert.Equal(t, ec2types.InstanceStateNameRunning, fake.state, "and the instance restarted")
+}
