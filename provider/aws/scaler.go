@@ -86,8 +86,10 @@ func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) er
 			return fmt.Errorf("aws: set capacity %q: %w: the group no longer exists: %w", id, provider.ErrNotFound, err)
 		}
 	}
+	// A refusal in cooldown changed nothing; a server error that mentions
+	// one says nothing of whether the change was applied.
 	var api interface{ ErrorMessage() string }
-	if errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown") {
+	if !isServerError(err) && errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown") {
 		return fmt.Errorf("aws: set capacity %q: %w: %w", id, provider.ErrConflict, err)
 	}
 	return wrap("set capacity", id, err)

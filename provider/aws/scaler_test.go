@@ -3,6 +3,7 @@ package aws_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,4 +209,45 @@ func TestCapacityCountsLifecycleStatesTowardDesired(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, c.Current, "%+v", c)
 	assert.Equal(t, 1, c.Ready, "the InService one")
+}
+
+// cooldownASG holds one group; SetDesiredCapacity fails with err.
+type cooldownASG struct {
+	offlineASG
+	err error
+}
+
+func (a cooldownASG) DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []asgtypes.AutoScalingGroup{{AutoScalingGroupName: awssdk.String("web"),
+		MinSize: awssdk.Int32(1), MaxSize: awssdk.Int32(8), DesiredCapacity: awssdk.Int32(2)}}}, nil
+}
+
+func (a cooldownASG) SetDesiredCapacity(context.Context, *autoscaling.SetDesiredCapacityInput, ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
+	return nil, a.err
+}
+
+// A refusal in cooldown changed nothing (ErrConflict); a server error
+// whose text mentions a cooldown says nothing of whether the change was
+// applied, and matches no "nothing changed" sentinel (it was ErrConflict).
+func TestCooldownConflictOnlyWhenRefused(t *testing.T) {
+	t.Parallel()
+	api := &smithy.GenericAPIError{Code: "ScalingActivityInProgress", Message: "You cannot set desired capacity while a cooldown is in effect"}
+	refused := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}}, Err: api}
+	server := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}},
+		Err: &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "cooldown bookkeeping unavailable", Fault: smithy.FaultServer}}
+	for _, tc := range []struct {
+		err      error
+		conflict bool
+	}{{refused, true}, {server, false}} {
+		d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: offlineEC2{newOffline(0)}, AutoScaling: cooldownASG{err: tc.err},
+			CloudWatch: offlineCW{}, Lambda: offlineLambda{}}))
+		err := d.SetCapacity(tctx(t), "web", provider.CapacitySpec{Min: 1, Max: 8, Desired: 3})
+		require.Error(t, err)
+		assert.Equal(t, tc.conflict, errors.Is(err, provider.ErrConflict), "%v", err)
+		if !tc.conflict {
+			for _, s := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrUnsupported, provider.ErrInvalid} {
+				assert.NotErrorIs(t, err, s)
+			}
+		}
+	}
 }
