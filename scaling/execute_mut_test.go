@@ -295,14 +295,17 @@ func gatedWeb(t *testing.T, desired int) (*memory.Cloud, *scaling.Engine, scalin
 // fails as if the caller's context had been cancelled while the reply
 // was on its way (it calls cancel): the engine cannot tell whether the
 // write took effect.
+// With rollbackOnly, it loses the first rollback write's reply instead.
 type lostReply struct {
 	*memory.Cloud
-	cancel context.CancelFunc
-	lost   atomic.Bool
+	cancel       context.CancelFunc
+	rollbackOnly bool
+	lost         atomic.Bool
 }
 
 func (s *lostReply) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
-	if err := s.Cloud.SetCapacity(ctx, id, want); err != nil || s.lost.Swap(true) {
+	ref, _ := scaling.PlanFromContext(ctx)
+	if err := s.Cloud.SetCapacity(ctx, id, want); err != nil || (s.rollbackOnly && !ref.Rollback) || s.lost.Swap(true) {
 		return err
 	}
 	s.cancel()
@@ -1079,24 +1082,6 @@ func TestInterruptedRollbackIsResumed(t *testing.T) {
 	}
 }
 
-// rollbackReplyLost is a Scaler whose first rollback write goes through
-// and then fails as if the caller's context had been cancelled while the
-// reply was on its way (it calls cancel).
-type rollbackReplyLost struct {
-	*memory.Cloud
-	cancel context.CancelFunc
-	lost   atomic.Bool
-}
-
-func (s *rollbackReplyLost) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
-	ref, _ := scaling.PlanFromContext(ctx)
-	if err := s.Cloud.SetCapacity(ctx, id, want); err != nil || !ref.Rollback || s.lost.Swap(true) {
-		return err
-	}
-	s.cancel()
-	return ctx.Err()
-}
-
 // TestResumedRollbackFindsItsWriteInEffect: a rollback step whose write
 // went through while the context ended (the reply was lost) is found in
 // effect by the resume: recorded once in the History as a rollback
@@ -1108,7 +1093,7 @@ func TestResumedRollbackFindsItsWriteInEffect(t *testing.T) {
 		setCPU(t, c, "web", 0.95)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &rollbackReplyLost{Cloud: c, cancel: cancel}, Metrics: c}, safetyGate(t))
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &lostReply{Cloud: c, cancel: cancel, rollbackOnly: true}, Metrics: c}, safetyGate(t))
 		require.NoError(t, err)
 		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
 		require.ErrorIs(t, err, context.Canceled)

@@ -50,16 +50,20 @@ func benchLog(resources, groups, hours int) ([]monitor.Event, []provider.Resourc
 	return evs, inv
 }
 
+// benchSizes are the week-long logs the benchmarks read: the default
+// ring (about 10,000 events) and a larger one.
+var benchSizes = []struct {
+	name                     string
+	resources, groups, hours int
+}{
+	{"10k_events", 25, 10, 168},
+	{"100k_events", 250, 50, 168},
+}
+
 // BenchmarkBuild builds the report of a week's log as the dashboard does
 // on every page: the default ring (about 10,000 events) and a larger one.
 func BenchmarkBuild(b *testing.B) {
-	for _, bc := range []struct {
-		name                     string
-		resources, groups, hours int
-	}{
-		{"10k_events", 25, 10, 168},
-		{"100k_events", 250, 50, 168},
-	} {
+	for _, bc := range benchSizes {
 		evs, inv := benchLog(bc.resources, bc.groups, bc.hours)
 		now := t0.Add(time.Duration(bc.hours) * time.Hour)
 		b.Run(bc.name, func(b *testing.B) {
@@ -77,13 +81,7 @@ func BenchmarkBuild(b *testing.B) {
 // BenchmarkCharts draws the savings and cost charts of a week's log as
 // the dashboard does on every page (96 points).
 func BenchmarkCharts(b *testing.B) {
-	for _, bc := range []struct {
-		name                     string
-		resources, groups, hours int
-	}{
-		{"10k_events", 25, 10, 168},
-		{"100k_events", 250, 50, 168},
-	} {
+	for _, bc := range benchSizes {
 		evs, inv := benchLog(bc.resources, bc.groups, bc.hours)
 		now := t0.Add(time.Duration(bc.hours) * time.Hour)
 		from, step := now.Add(-7*24*time.Hour), 7*24*time.Hour/96
