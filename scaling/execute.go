@@ -152,12 +152,11 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 		}
 		if maxAge > 0 && now.Sub(x.Plan.CreatedAt) > maxAge {
 			done, ok, err := e.abandon(ctx, x.Plan.ID, maxAge)
-			if !ok {
-				continue // running in this process meanwhile
-			}
-			out = append(out, done)
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs, err) // a journal read that failed too
+			}
+			if ok {
+				out = append(out, done)
 			}
 			continue
 		}
@@ -491,7 +490,8 @@ func (x *Execution) inFlight() (rec *StepRecord, rollback bool) {
 // one whose rollback was interrupted fails (ErrRollback: the change it
 // was undoing stays). When the target cannot be read, the plan is left
 // as it is, for a later Resume, and the error returned. ok is false when
-// the plan runs in this process or is no longer in the journal.
+// the plan runs in this process, is no longer in the journal, or cannot
+// be loaded from it (with the error).
 func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (_ Execution, ok bool, _ error) {
 	if !e.lockPlan(id) {
 		return Execution{}, false, nil

@@ -1286,3 +1286,34 @@ func TestUnrecordedWriteIsNotMade(t *testing.T) {
 		assert.Equal(t, uint64(7), cancelled[0].ID)
 	})
 }
+
+// loadFailsJournal fails every Load; Unfinished and Save work.
+type loadFailsJournal struct{ *scaling.MemoryJournal }
+
+func (loadFailsJournal) Load(context.Context, string) (scaling.Execution, bool, error) {
+	return scaling.Execution{}, false, errJournalDown
+}
+
+// TestResumeReportsAnOldPlanItCannotLoad: a plan too old to resume whose
+// record cannot be loaded again is an error of Resume (it was dropped, and
+// the Autoscaler went on to decide its target while a write of it might
+// be in flight).
+func TestResumeReportsAnOldPlanItCannotLoad(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		j := loadFailsJournal{scaling.NewMemoryJournal()}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithJournal(j))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		x := scaling.Execution{Plan: p, Status: scaling.PlanInterrupted, UpdatedAt: time.Now()}
+		for _, s := range p.Steps {
+			x.Steps = append(x.Steps, scaling.StepRecord{Step: s, Status: scaling.StepExecuting})
+		}
+		require.NoError(t, j.Save(t.Context(), x))
+		xs, err := e.Resume(t.Context(), "web", time.Now().Add(time.Hour), 15*time.Minute)
+		require.ErrorIs(t, err, errJournalDown)
+		assert.Empty(t, xs)
+		assert.Empty(t, setCapacityOps(c))
+	})
+}

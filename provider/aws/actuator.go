@@ -156,5 +156,5 @@ func (d *Driver) waitErr(ctx context.Context, op, id string, err error) error {
 		return fmt.Errorf("aws: %s %q: waiting: %w (%s)", op, id, cerr, err.Error())
 	}
 	// The cause's text only: wrapped, its sentinel would say nothing changed.
-	return fmt.Errorf("aws: %s %q: waiting after the request was accepted (the change may still happen): %s", op, id, wrap(op, id, err).Error())
+	return fmt.Errorf("aws: %s %q: waiting after the request was accepted (the change may still happen): %s", op, id, err.Error())
 }

@@ -442,7 +442,7 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 		}
 	}
 	if v, ok := get(k.TimeZone); ok && v != "" {
-		if _, err := time.LoadLocation(v); err == nil && v != "Local" { // "Local": the host's zone, not the resource's
+		if _, err := provider.LoadZone(v); err == nil { // not "Local": the host's zone, not the resource's
 			r.TimeZone = v
 		} else {
 			r.Protected = true

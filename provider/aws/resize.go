@@ -140,7 +140,12 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 		if err := d.waitFunction(ctx, id, t.id, c.State == lambdatypes.StatePending); err != nil {
 			var failed *functionUpdateFailedError
 			if !errors.As(err, &failed) {
-				return err // nothing was changed by this call
+				if ctx.Err() != nil {
+					return err
+				}
+				// Nothing was changed by this call: another update of the
+				// function did not settle.
+				return fmt.Errorf("aws: resize %q: %w: an update of the function in progress did not settle: %s", id, provider.ErrConflict, err.Error())
 			}
 			// The pending update failed: apply the size again below.
 		}
@@ -266,8 +271,10 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		// A modify that failed may have applied (a 5xx after EC2 took
 		// it): the rollback puts the type back when it changed.
 		rollback := d.restoreType(context.WithoutCancel(ctx), iid, from)
-		if rollback == nil && wasRunning {
-			rollback = d.restart(ctx, iid)
+		if wasRunning {
+			// Restarted whatever the type: a stopped instance is worse
+			// than one left on the new type (ErrRollbackFailed says so).
+			rollback = errors.Join(rollback, d.restart(ctx, iid))
 		}
 		return fail("modify", wrap("resize: modify", id, err), rollback)
 	}

@@ -415,11 +415,17 @@ type appliedThenFailsEC2 struct {
 	state  ec2types.InstanceStateName
 	typ    string
 	failed bool
+	// blind: once the modify failed, the next describe is throttled.
+	blind bool
 }
 
 func (f *appliedThenFailsEC2) DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.blind && f.failed {
+		f.blind = false
+		return nil, &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "throttled"}
+	}
 	inst := ec2types.Instance{InstanceId: awssdk.String("i-0123456789abcdef0"), InstanceType: ec2types.InstanceType(f.typ),
 		State: &ec2types.InstanceState{Name: f.state}}
 	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{inst}}}}, nil
@@ -463,4 +469,18 @@ func TestResizeRollsBackAModifyThatApplied(t *testing.T) {
 	defer fake.mu.Unlock()
 	assert.Equal(t, "t3.micro", fake.typ, "the type the failed modify applied is put back")
 	assert.Equal(t, ec2types.InstanceStateNameRunning, fake.state, "and the instance restarted")
+}
+
+// When the rollback cannot read the instance's type back (one throttled
+// describe), it still restarts the instance (ErrRollbackFailed: the type may be the new one):
+// it skipped the restart and left the instance stopped.
+func TestResizeRollbackRestartsEvenWhenItCannotReadTheType(t *testing.T) {
+	t.Parallel()
+	fake := &appliedThenFailsEC2{state: ec2types.InstanceStateNameRunning, typ: "t3.micro", blind: true}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: fake}))
+	err := d.Resize(tctx(t), "i-0123456789abcdef0", provider.Size{InstanceType: "m5.large"})
+	require.ErrorIs(t, err, awsprovider.ErrRollbackFailed)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	assert.Equal(t, ec2types.InstanceStateNameRunning, fake.state, "restarted, not left stopped")
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -276,7 +275,7 @@ func applyMetadata(r *provider.Resource, meta metav1.ObjectMeta) {
 		}
 	}
 	if v, ok := get(AnnotationTimeZone); ok {
-		if _, err := time.LoadLocation(v); err == nil && v != "" && v != "Local" { // "Local": the host's zone
+		if _, err := provider.LoadZone(v); err == nil { // not "Local": the host's zone
 			r.TimeZone = v
 		} else if v != "" {
 			malformed = true
