@@ -201,9 +201,10 @@ type Alerter struct {
 	mu        sync.Mutex
 	firing    map[alertKey]*Alert
 	lastMatch map[alertKey]string // kind, action and time of the last matching event
-	// resolvedAt is when each alert last resolved: a match at or before
-	// it is stale (a late event) and does not re-open the alert. It holds
-	// at most resolvedCap(); the oldest resolutions are forgotten first.
+	// resolvedAt is, for each alert that resolved, the time a match must
+	// be after to re-open it (see resolve): one at or before it is a late
+	// event. It holds at most resolvedCap(); the oldest are forgotten
+	// first.
 	resolvedAt map[alertKey]time.Time
 	resolved   []Alert // newest last
 	wake       chan struct{}
@@ -288,9 +289,10 @@ func (a *Alerter) Config() Config {
 // a match opens an alert (or counts on the firing one; an event of the
 // same kind, action and time as the last match, such as one decision
 // recorded by both the reaper and the engine's auditor, is not counted
-// again), a resolve match resolves it. A match at or before the alert's
-// last resolution (a late event) is ignored: it does not re-open the
-// resolved alert. The Alerter remembers the latest resolutions of at
+// again), a resolve match resolves it. A match dated at or before the
+// alert's resolving event (or, when it resolved because nothing matched
+// for ResolveAfter, at or before its last match) is a late event and is
+// ignored: it does not re-open the resolved alert. The Alerter remembers the latest resolutions of at
 // least 1000 alerts (or Config.KeepResolved, if more) for this; a late
 // event for an alert resolved before those may re-open it. Transitions
 // are queued for the notifiers. Write never fails; it implements
@@ -320,7 +322,7 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 				continue
 			}
 			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
-				a.resolve(cur, e.Time, e.Reason)
+				a.resolve(cur, e.Time, e.Time, e.Reason)
 				changed = true
 			}
 		}
@@ -360,7 +362,7 @@ func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 		}
 		for _, cur := range a.firing {
 			if cur.Rule == r.Name && now.Sub(cur.LastSeen) >= r.ResolveAfter {
-				a.resolve(cur, now, "quiet for "+r.ResolveAfter.String())
+				a.resolve(cur, now, cur.LastSeen, "quiet for "+r.ResolveAfter.String())
 				changed = true
 			}
 		}
@@ -388,7 +390,7 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 	a.mu.Lock()
 	for k, cur := range a.firing {
 		if k.rule == r.Name && !listed[k.resource] {
-			a.resolve(cur, now, "no longer listed by the rule's filter")
+			a.resolve(cur, now, cur.LastSeen, "no longer listed by the rule's filter")
 			a.poke()
 		}
 	}
@@ -413,7 +415,7 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 				a.poke()
 			}
 		} else if cur, ok := a.firing[k]; ok {
-			a.resolve(cur, now, reason)
+			a.resolve(cur, now, now, reason)
 			a.poke()
 		}
 		a.mu.Unlock()
@@ -444,25 +446,28 @@ func (a *Alerter) fire(r Rule, k alertKey, at time.Time, reason string, value fl
 	return true
 }
 
-// resolve closes a firing alert at at. a.mu is held.
-func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
+// resolve closes a firing alert at at. A later match dated at or before
+// staleUntil is a late event that must not re-open it: the resolving
+// event's time, or, for an alert resolved because nothing matched for a
+// while, the last match it saw (an event that happened after it is new,
+// however late it arrives). a.mu is held.
+func (a *Alerter) resolve(cur *Alert, at, staleUntil time.Time, reason string) {
 	k := alertKey{rule: cur.Rule, resource: cur.ResourceID}
 	delete(a.firing, k)
 	delete(a.lastMatch, k)
-	a.resolvedAt[k] = at
+	a.resolvedAt[k] = staleUntil
 	if limit := a.resolvedCap(); len(a.resolvedAt) > limit {
 		// Forget the oldest resolutions, a quarter at a time so that the
-		// scan is rare.
-		times := make([]time.Time, 0, len(a.resolvedAt))
-		for _, t := range a.resolvedAt {
-			times = append(times, t)
-		}
-		slices.SortFunc(times, time.Time.Compare)
-		cut := times[len(times)-limit*3/4-1]
-		for key, t := range a.resolvedAt {
-			if !t.After(cut) && key != k {
-				delete(a.resolvedAt, key)
+		// sort is rare; by count, so that equal times forget no more.
+		keys := make([]alertKey, 0, len(a.resolvedAt))
+		for key := range a.resolvedAt {
+			if key != k {
+				keys = append(keys, key)
 			}
+		}
+		slices.SortFunc(keys, func(x, y alertKey) int { return a.resolvedAt[x].Compare(a.resolvedAt[y]) })
+		for _, key := range keys[:len(a.resolvedAt)-limit*3/4] {
+			delete(a.resolvedAt, key)
 		}
 	}
 	cur.State, cur.EndsAt = StateResolved, at
@@ -477,8 +482,9 @@ func (a *Alerter) resolve(cur *Alert, at time.Time, reason string) {
 	a.log.Info("alert: resolved", "alert", cur.ID, "reason", reason)
 }
 
-// stale reports whether a match at at is at or before the last
-// resolution of k's alert: a late event that must not re-open it. a.mu is
+// stale reports whether a match at at is at or before the bound the last
+// resolution of k's alert set (see resolve): a late event that must not
+// re-open it. a.mu is
 // held.
 func (a *Alerter) stale(k alertKey, at time.Time) bool {
 	t, ok := a.resolvedAt[k]

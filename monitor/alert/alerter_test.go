@@ -641,3 +641,48 @@ func TestMetricAlertResolvesWhenResourceNoLongerListed(t *testing.T) {
 	require.NoError(t, a.Deliver(ctx))
 	assert.Equal(t, []string{"firing high_cpu/i-hot", "firing high_cpu/i-quiet", "resolved high_cpu/i-hot"}, rec.sent())
 }
+
+// An alert resolved because nothing matched for ResolveAfter remembers
+// its last match, not the time it resolved, as the bound of late events:
+// an event that happened after that last match is new, however late it
+// reaches the log (one dated before the resolving Evaluate's now was
+// dropped, without a word). An exact repeat of the last match stays
+// ignored.
+func TestQuietResolutionDoesNotSwallowANewMatch(t *testing.T) {
+	t.Parallel()
+	rules := []alert.Rule{{Name: "failed", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Hour}}
+	a, err := alert.New(alert.Config{Rules: rules})
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, a.Write(ctx, []monitor.Event{event(monitor.KindFailure, "i-1", "failed", 0)}))
+	require.NoError(t, a.Evaluate(ctx, t0.Add(2*time.Hour)))
+	require.Empty(t, a.Firing(), "quiet for an hour: resolved")
+	require.NoError(t, a.Write(ctx, []monitor.Event{event(monitor.KindFailure, "i-1", "failed", 0)}))
+	assert.Empty(t, a.Firing(), "the same failure again is a late repeat")
+	require.NoError(t, a.Write(ctx, []monitor.Event{event(monitor.KindFailure, "i-1", "failed", 90*time.Minute)}))
+	assert.Len(t, a.Firing(), 1, "a failure at +90m, recorded after the resolution at +2h, is new")
+}
+
+// The memory of resolutions forgets by count: a thousand alerts resolved
+// at one time lose at most a quarter of the memory when one more
+// resolves (it forgot every resolution at or before the cut, here all).
+func TestResolutionMemoryForgetsByCount(t *testing.T) {
+	t.Parallel()
+	a, err := alert.New(alert.Config{})
+	require.NoError(t, err)
+	ctx := t.Context()
+	var evs []monitor.Event
+	for i := range 1001 {
+		id := "j-" + strconv.Itoa(i)
+		evs = append(evs, event(monitor.KindVerification, id, monitor.OutcomeFailed, 0),
+			event(monitor.KindVerification, id, monitor.OutcomeVerified, time.Minute))
+	}
+	require.NoError(t, a.Write(ctx, evs))
+	require.Empty(t, a.Firing())
+	var late []monitor.Event
+	for i := range 1001 {
+		late = append(late, event(monitor.KindVerification, "j-"+strconv.Itoa(i), monitor.OutcomeFailed, 30*time.Second))
+	}
+	require.NoError(t, a.Write(ctx, late))
+	assert.LessOrEqual(t, len(a.Firing()), 1001-1000*3/4, "late failures re-open only the forgotten resolutions")
+}

@@ -56,8 +56,9 @@ const DefaultFor = 5 * time.Minute
 // alerts are deduplicated by rule and resource: a repeat counts, it does
 // not notify again), and resolves when an event of the same resource
 // matches one of Resolve, or when no event matched for ResolveAfter. A
-// matching event dated at or before the alert's resolution (one that
-// arrives late) does not re-open it.
+// matching event dated at or before the resolving event (or, for an alert
+// resolved by ResolveAfter, at or before its last match) arrives late and
+// does not re-open it.
 //
 // A metric rule reads Metric of every resource that Filter selects, reduced
 // by Statistic over the last For, and fires when the value is above Above;

@@ -291,7 +291,9 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	}
 	se := &StatusError{Status: resp.StatusCode, Retryable: retryable}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		se.Location = resp.Header.Get("Location") // not followed: see WithHTTPClient
+		// Not followed (see WithHTTPClient). A redirect to https keeps
+		// the path, which may be the hook's token: masked as the URL's.
+		se.Location = w.red.String(resp.Header.Get("Location"))
 	}
 	return retryAfter, se
 }

@@ -381,3 +381,20 @@ func TestInvalidWebhookURLIsQuotedMasked(t *testing.T) {
 		assert.NotContains(t, err.Error(), "Xq9sEcReT", u)
 	}
 }
+
+// A refused redirect's Location is masked like the hook's URL: a redirect
+// to https keeps the path, which is the hook's token.
+func TestRedirectLocationMasksTheHooksToken(t *testing.T) {
+	t.Parallel()
+	const token = "T0001/B0002/Xq9sEcReTtOkEn"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://hooks.example"+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	hook, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL + "/services/" + token})
+	require.NoError(t, err)
+	err = hook.Notify(t.Context(), alert.Alert{ID: "x", State: alert.StateFiring})
+	require.ErrorIs(t, err, alert.ErrRejected)
+	assert.NotContains(t, err.Error(), "Xq9sEcReT")
+	assert.Contains(t, err.Error(), "hooks.example", "the target's host is named")
+}

@@ -89,8 +89,9 @@ func WithAlerts(a AlertSource) Option { return func(c *Collector) { c.alerts = a
 // to at a scrape. Default: the real clock.
 func WithClock(cl clock.Clock) Option { return func(c *Collector) { c.clock = cl } }
 
-// WithLogger sets the logger for sources that fail during a scrape.
-// Default: discard.
+// WithLogger sets the logger for sources that fail during a scrape and for
+// changes that arrive older than the ones already folded (see
+// report.Ledger). Default: discard.
 func WithLogger(l *slog.Logger) Option { return func(c *Collector) { c.log = l } }
 
 // Collector is a prometheus.Collector of the monitor's metrics (see the
