@@ -209,4 +209,14 @@ func TestReportKeepsOlderChanges(t *testing.T) {
 	assert.InDelta(t, 1.0, rep.Totals.RealisedSavings, 1e-9, "10 h × $0.10 since the stop")
 	assert.Zero(t, rep.Totals.Done, "the stop is older than the events in memory")
 	assert.Equal(t, sat.Add(6*time.Hour), rep.From, "the oldest event in memory")
+
+	// The page's recent events are the events in memory: the stop that
+	// left them counts in the savings, and is not listed as recent.
+	status, page, _ := get(t, httptestServer(t, d)+"/")
+	require.Equal(t, http.StatusOK, status)
+	_, recent, ok := strings.Cut(page, `<section id="events">`)
+	require.True(t, ok)
+	recent, _, _ = strings.Cut(recent, "</section>")
+	assert.Equal(t, 5, strings.Count(recent, "<tr><td>"), "the five events in memory")
+	assert.NotContains(t, recent, "i-old")
 }

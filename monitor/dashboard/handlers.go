@@ -24,7 +24,8 @@ import (
 // snapshot is what the page and the JSON endpoints show at one now.
 type snapshot struct {
 	now       time.Time
-	events    []monitor.Event
+	events    []monitor.Event // recent, with the older changes before them
+	recent    []monitor.Event // the events in memory: the page's table
 	resources []provider.Resource
 	report    report.Report
 	pending   []approval.Request
@@ -39,6 +40,7 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 	if s.events, err = d.events.Query(monitor.Query{}); err != nil {
 		s.errs = append(s.errs, "events: "+err.Error())
 	}
+	s.recent = s.events
 	var from time.Time // the report's period: the events in memory
 	if c, ok := d.events.(changes); ok && len(s.events) > 0 {
 		// The changes older than the events in memory: realised savings
@@ -109,7 +111,7 @@ func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
-	evs := s.events
+	evs := s.recent
 	if len(evs) > d.cfg.RecentEvents {
 		evs = evs[len(evs)-d.cfg.RecentEvents:]
 	}
