@@ -40,7 +40,9 @@ type ElectorConfig struct {
 	// Whole seconds, at least 1s. Default: 10s.
 	SessionTTL time.Duration `json:"session_ttl,omitempty"`
 	// RequestTimeout bounds each attempt of a single request (the session
-	// grant, the campaign's write, resign, leader lookups). Default: 1s.
+	// grant, resign, leader lookups). The campaign's write and its wait
+	// run under the caller's context (see the package doc: give the
+	// client keepalives). Default: 1s.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
 	// MaxRetries is how many times a failed request is sent again, after
 	// a random backoff of up to 40ms, 80ms, … 500ms, before the operation

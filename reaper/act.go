@@ -170,7 +170,7 @@ func (r *Reaper) call(ctx context.Context, p safety.Proposal) error {
 
 // remember records an action that happened, or may have, in the history
 // (WithHistory), under the proposal's fleet or, without one, its
-// resource. A failure is kept on the record; the action has happened.
+// resource. A failure is kept on the record; the action is not undone.
 func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
 	if r.history == nil {
 		return

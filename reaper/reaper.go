@@ -50,12 +50,13 @@ func (f SizerFunc) TargetSize(ctx context.Context, r provider.Resource) (provide
 
 var _ Sizer = SizerFunc(nil)
 
-// HistoryRecorder records executed actions for the safety engine's fleet
-// share limit; *safety.MemoryHistory implements it.
+// HistoryRecorder records the actions that happened, or may have (a
+// provider call that failed without saying that nothing changed), for the
+// safety engine's fleet share limit; *safety.MemoryHistory implements it.
 //
 // Record notes that units resources of fleet were acted on at at. It must
 // be safe for concurrent use. An error is kept on the record (StageRecord);
-// the action itself has already happened.
+// the action itself is not undone.
 type HistoryRecorder interface {
 	Record(fleet string, at time.Time, units int) error
 }

@@ -43,8 +43,9 @@ type Record struct {
 	// RateLimit is the Reserver's reservation; nil when no Reserver is
 	// wired (WithReserver) or it was not consulted.
 	RateLimit *ratelimit.Reservation `json:"rate_limit,omitempty"`
-	// ActedAt is the clock time the provider accepted the action; zero
-	// when nothing was done.
+	// ActedAt is the clock time the provider accepted the action, or
+	// failed without saying that nothing changed (it may have acted);
+	// zero when nothing was done.
 	ActedAt time.Time `json:"acted_at,omitzero"`
 	// Verified reports whether the resource reached its target state.
 	Verified bool `json:"verified"`

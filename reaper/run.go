@@ -34,8 +34,10 @@ import (
 //  6. record: count the records and pass each to the Observer.
 //
 // One failing resource never stops the run: each error is kept on its
-// Record as a *ResourceError, and a resource whose Gate check or provider
-// call fails is not acted on (fail closed). A resource ID the inventory
+// Record as a *ResourceError, and a resource whose Gate check fails is
+// not acted on (fail closed). A provider call that fails without saying
+// that nothing changed may have acted: it counts in the history and is
+// verified like an accepted one. A resource ID the inventory
 // lists more than once gets one failed record whose error
 // (provider.ErrInvalid, StageInventory) names the ID; it is neither
 // detected nor acted on, since its copies may disagree. RunOnce returns an error only

@@ -48,9 +48,11 @@ type Execution struct {
 	// Err is the failure that ended the plan, nil when the plan completed
 	// or stopped without failing: refused by the gate or denied by the
 	// rate limiter (statuses blocked and rate_limited with a nil Err), or
-	// too old to be resumed. It is a *StepError naming the step and stage
-	// (or ctx's error for an interrupted plan). A journal that serializes
-	// does not store it; Reason keeps its text.
+	// too old to be resumed (unless it was rolling back: then ErrRollback).
+	// It is a *StepError naming the step and stage; for an interrupted
+	// plan, ctx's error, or the read's (StageRead) when a resumed write in
+	// flight could not be settled. A journal that serializes does not
+	// store it; Reason keeps its text.
 	Err error `json:"-"`
 
 	// rollbackErr is the rollback's cause (RollbackCause's error) while

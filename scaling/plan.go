@@ -179,11 +179,13 @@ type PlanStatus string
 //	planned ─► running ─┬─► completed     every step verified
 //	                    ├─► blocked       the safety gate refused a step (or failed: fail closed)
 //	                    ├─► rate_limited  the rate limiter denied a step (or failed: fail closed)
-//	                    ├─► stopped       fenced, drifted, a read failed, or the first step
-//	                    │                 failed without changing anything
+//	                    ├─► stopped       fenced, drifted, a read failed, the write could not
+//	                    │                 be journaled first, or the first step failed
+//	                    │                 without changing anything
 //	                    ├─► rolled_back   a step failed or was not verified; undone
 //	                    ├─► failed        the rollback did not finish
-//	                    └─► interrupted ─► (resume) running
+//	                    └─► interrupted ─► (resume) running   ctx ended; or a resumed
+//	                                                          write in flight could not be read
 //
 // A plan interrupted while rolling back (Execution.RollbackCause set)
 // resumes its rollback: it ends rolled_back, or failed. A plan too old to
