@@ -127,6 +127,17 @@ type limit struct {
 // events or interval rule), so that the order of reservations matters.
 func (l limit) looksBack() bool { return l.events > 0 || l.interval > 0 }
 
+// checkable returns the earliest time (Unix nanoseconds) an event of l's
+// bucket, whose newest event is at horizon, can be checked at: skew before
+// horizon when l's rules look back and horizon is after now (the events
+// of an earlier one's window may have been pruned), else now.
+func (l limit) checkable(horizon, now int64, skew time.Duration) int64 {
+	if l.looksBack() && horizon > now {
+		return max(now, satSub(horizon, int64(skew)))
+	}
+	return now
+}
+
 // withKeep sets how long l's bucket keeps its events: at least history,
 // and long enough that a reservation up to skew before the newest one sees
 // every event its rules look at.

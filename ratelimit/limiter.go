@@ -341,10 +341,8 @@ func (o *op) reserve(hs []*History) bool {
 	var horizons [len(o.keys)]int64
 	for i, h := range hs {
 		horizons[i] = h.horizon()
-		if o.lims[i].looksBack() && horizons[i] > nowN {
-			if oldest := satSub(horizons[i], int64(o.l.cfg.skew)); oldest > from {
-				from, stale = oldest, i
-			}
+		if oldest := o.lims[i].checkable(horizons[i], nowN, o.l.cfg.skew); oldest > from {
+			from, stale = oldest, i
 		}
 	}
 	next, reason, scope := o.nextAllowed(hs, from)

@@ -101,11 +101,7 @@ func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketS
 	}
 	// As ReserveAt: an event more than MaxSkew before the bucket's
 	// newest one cannot be checked, and goes ahead from that bound on.
-	from := nowN
-	if lim.looksBack() && horizon > nowN {
-		from = max(from, satSub(horizon, int64(skew)))
-	}
-	if next, _ := lim.nextFrom(h.Events, from); next > nowN {
+	if next, _ := lim.nextFrom(h.Events, lim.checkable(horizon, nowN, skew)); next > nowN {
 		bs.Next = now.Add(time.Duration(next - nowN))
 	}
 	if lim.events > 0 {

@@ -210,7 +210,7 @@ func NewBusinessHoursRule(cfg BusinessHoursConfig, calendars ...HolidayCalendar)
 		return nil, err
 	}
 	for i, cal := range calendars {
-		if isNilFunc(cal) {
+		if isNilSource(cal) {
 			return nil, invalidf("calendars["+strconv.Itoa(i)+"]", nil, "must not be nil")
 		}
 	}

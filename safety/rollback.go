@@ -64,14 +64,14 @@ var (
 )
 
 // NewRollbackRule returns a RollbackRule for cfg asking restorer, which
-// is optional: nil (or a nil RestorerFunc) checks only that the proposal
-// records the previous state. It fails with provider.ErrInvalid, naming
+// is optional: nil (or a nil RestorerFunc, or a nil pointer) checks only
+// that the proposal records the previous state. It fails with provider.ErrInvalid, naming
 // the field, when cfg is invalid.
 func NewRollbackRule(cfg RollbackConfig, restorer Restorer) (*RollbackRule, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if isNilFunc(restorer) {
+	if isNilSource(restorer) {
 		restorer = nil
 	}
 	r := &RollbackRule{made: true, restorer: restorer, irreversible: cfg.Irreversible}

@@ -86,11 +86,11 @@ func isNilFunc(v any) bool {
 }
 
 // isNilSource reports whether v, a rule's source (a graph, a backup
-// catalog, a health checker), is nil, a nil Func adapter, or a nil
-// pointer (a typed nil such as a nil *StaticGraph): its first call would
-// panic. (The engine's approvals may be a nil *approval.Manager, which
-// answers, failing closed.)
-func isNilSource(v any) bool { return isNilFunc(v) || nilcheck.Is(v) }
+// catalog, a health checker, a calendar, a restorer), is nil, a nil Func
+// adapter, or a nil pointer (a typed nil such as a nil *StaticGraph): its
+// first call would panic. (The engine's approvals may be a nil
+// *approval.Manager, which answers, failing closed: they use isNilFunc.)
+func isNilSource(v any) bool { return nilcheck.Is(v) }
 
 // isNilRule reports whether r is nil, a nil RuleFunc, or Named around one
 // of those: a rule whose Check would panic.

@@ -342,20 +342,17 @@ func (c Config) validate(custom map[string]Strategy) error {
 			return provider.Invalid(field+".id", t.ID, "duplicate target ID")
 		}
 		ids[t.ID] = true
-		res := t.Resource
-		if res == "" {
-			res = t.ID
+		ct, err := t.compile(custom)
+		if err != nil {
+			return provider.Within(field, err)
 		}
-		if j, ok := resources[res]; ok && c.Execute {
+		if j, ok := resources[ct.resource]; ok && c.Execute {
 			// Two controllers of one resource would each plan, limit and
 			// record its changes apart, and undo each other's. (Previews
 			// may compare two policies of one resource.)
-			return provider.Invalid(field+".resource", res, fmt.Sprintf("is targets[%d]'s resource too: one target per resource", j))
+			return provider.Invalid(field+".resource", ct.resource, fmt.Sprintf("is targets[%d]'s resource too: one target per resource", j))
 		}
-		resources[res] = i
-		if _, err := t.compile(custom); err != nil {
-			return provider.Within(field, err)
-		}
+		resources[ct.resource] = i
 	}
 	return nil
 }

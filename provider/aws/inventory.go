@@ -150,11 +150,17 @@ func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provid
 	}
 	// EC2 takes up to instanceBatch values per filter: one list per batch
 	// of IDs (each ID once, so that no instance is listed twice).
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	return inBatches(unique(ids), instanceBatch, func(batch []string) ([]provider.Resource, error) {
+		return d.describeInstances(ctx, f, batch)
+	})
+}
+
+// inBatches calls list with ids in batches of at most size and joins
+// what it returns; the first error ends it.
+func inBatches(ids []string, size int, list func([]string) ([]provider.Resource, error)) ([]provider.Resource, error) {
 	var out []provider.Resource
-	for batch := range slices.Chunk(ids, instanceBatch) {
-		rs, err := d.describeInstances(ctx, f, batch)
+	for batch := range slices.Chunk(ids, size) {
+		rs, err := list(batch)
 		if err != nil {
 			return nil, err
 		}
@@ -220,17 +226,9 @@ func (d *Driver) listGroups(ctx context.Context, f provider.Filter) ([]provider.
 	}
 	// DescribeAutoScalingGroups takes up to groupBatch names: one list per
 	// batch (each name once, so that no group is listed twice).
-	slices.Sort(names)
-	names = slices.Compact(names)
-	var out []provider.Resource
-	for batch := range slices.Chunk(names, groupBatch) {
-		rs, err := d.describeGroups(ctx, batch)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-	}
-	return out, nil
+	return inBatches(unique(names), groupBatch, func(batch []string) ([]provider.Resource, error) {
+		return d.describeGroups(ctx, batch)
+	})
 }
 
 // describeGroups lists the groups named, every page, or every group when
