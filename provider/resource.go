@@ -338,3 +338,29 @@ func (r Resource) Age(now time.Time) time.Duration {
 	}
 	return now.Sub(r.LaunchTime)
 }
+
+// ListedOnce returns the resources of listed whose ID it holds once, in
+// their order, and, for each ID it holds more than once, how many times
+// (nil when none is repeated). A resource listed twice is neither of its
+// copies: they may disagree (a stale copy of an instance restarted since
+// the other), and a decision must be made, re-read and acted on with one
+// resource's evidence.
+func ListedOnce(listed []Resource) (once []Resource, repeated map[string]int) {
+	times := make(map[string]int, len(listed))
+	for _, r := range listed {
+		times[r.ID]++
+	}
+	if len(times) == len(listed) {
+		return listed, nil
+	}
+	once = make([]Resource, 0, len(times))
+	repeated = map[string]int{}
+	for _, r := range listed {
+		if n := times[r.ID]; n == 1 {
+			once = append(once, r)
+		} else {
+			repeated[r.ID] = n
+		}
+	}
+	return once, repeated
+}

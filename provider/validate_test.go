@@ -274,3 +274,26 @@ func TestLoadZoneRefusesTheMachinesZone(t *testing.T) {
 	assert.Equal(t, "time_zone", inv.Field)
 	assert.Equal(t, time.UTC, r.Location(time.UTC), "falls back")
 }
+
+// ListedOnce keeps the resources listed once, in order, and counts the
+// others; a listing without repeats comes back as it is.
+func TestListedOnce(t *testing.T) {
+	t.Parallel()
+	res := func(ids ...string) []provider.Resource {
+		var out []provider.Resource
+		for _, id := range ids {
+			out = append(out, provider.Resource{ID: id})
+		}
+		return out
+	}
+	plain := res("a", "b", "c")
+	once, repeated := provider.ListedOnce(plain)
+	assert.Equal(t, plain, once)
+	assert.Nil(t, repeated)
+	once, repeated = provider.ListedOnce(res("d", "z", "a", "z", "b", "d", "z", "c"))
+	assert.Equal(t, res("a", "b", "c"), once)
+	assert.Equal(t, map[string]int{"d": 2, "z": 3}, repeated)
+	once, repeated = provider.ListedOnce(nil)
+	assert.Empty(t, once)
+	assert.Nil(t, repeated)
+}

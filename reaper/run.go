@@ -107,16 +107,7 @@ func (r *Reaper) Run(ctx context.Context) error {
 // may disagree on state, tags or labels, and the safety rules would judge
 // one of them), and the resource is not acted on.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
-	times := make(map[string]int, len(listed))
-	for _, res := range listed {
-		times[res.ID]++
-	}
-	once := make([]provider.Resource, 0, len(listed))
-	for _, res := range listed {
-		if times[res.ID] == 1 {
-			once = append(once, res)
-		}
-	}
+	once, repeated := provider.ListedOnce(listed)
 	scan, err := detector.Scan(ctx, detector.Fleet{
 		Inventory: snapshot{resources: once, inv: r.fleet.Inventory},
 		Metrics:   r.fleet.Metrics,
@@ -125,15 +116,15 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 	if err != nil {
 		return nil, fmt.Errorf("reaper: scan: %w", err)
 	}
-	records := make([]Record, 0, len(times))
-	index := make(map[string]int, len(times))
+	records := make([]Record, 0, len(once)+len(repeated))
+	index := make(map[string]int, len(once)+len(repeated))
 	for _, res := range listed {
 		if _, seen := index[res.ID]; seen {
 			continue
 		}
 		index[res.ID] = len(records)
 		rec := Record{ResourceID: res.ID, Resource: res, DryRun: dryRun}
-		if n := times[res.ID]; n > 1 {
+		if n := repeated[res.ID]; n > 1 {
 			rec.fail(StageInventory, provider.Invalid("resource.id", res.ID,
 				"listed "+strconv.Itoa(n)+" times by the inventory; a resource listed more than once is not acted on"))
 			rec.Outcome, rec.Reason = OutcomeFailed, "listed "+strconv.Itoa(n)+" times by the inventory"

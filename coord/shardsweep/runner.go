@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -395,32 +396,10 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	return rep
 }
 
-// listedOnce returns the resources of listed whose ID it holds once (listed
-// itself when every ID is, else a new slice) and, sorted, the IDs it holds
-// more than once. A resource listed twice is left out, not either of its
-// copies kept: the copies may disagree (a stale copy of an instance
-// restarted since the other), and a verdict must be made, re-read and
-// acted on with one resource's evidence.
+// listedOnce is provider.ListedOnce with the repeated IDs sorted.
 func listedOnce(listed []provider.Resource) ([]provider.Resource, []string) {
-	times := make(map[string]int, len(listed))
-	for _, res := range listed {
-		times[res.ID]++
-	}
-	if len(times) == len(listed) {
-		return listed, nil
-	}
-	once := make([]provider.Resource, 0, len(times))
-	var dups []string
-	for _, res := range listed {
-		switch n := times[res.ID]; {
-		case n == 1:
-			once = append(once, res)
-		case n > 1:
-			dups = append(dups, res.ID)
-			times[res.ID] = 0 // reported once
-		}
-	}
-	slices.Sort(dups)
+	once, repeated := provider.ListedOnce(listed)
+	dups := slices.Sorted(maps.Keys(repeated))
 	return once, dups
 }
 
