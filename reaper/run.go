@@ -285,9 +285,8 @@ func (r *Reaper) gateCheck(ctx context.Context, rec *Record, p safety.Proposal, 
 		r.needsApproval(ctx, rec, p, d, pendingID)
 	default:
 		rec.Outcome, rec.Reason = OutcomeBlocked, d.Summary()
-		if !errors.Is(err, safety.ErrBlocked) || errors.Is(err, safety.ErrRuleFailed) || errors.Is(err, provider.ErrInvalid) ||
-			errors.Is(err, safety.ErrAudit) || ctx.Err() != nil {
-			// Anything but a plain block is a failure: a rule, the
+		if safety.IsFailure(d, err) || ctx.Err() != nil {
+			// Anything but a plain refusal is a failure: a rule, the
 			// input, the audit, or a host Gate that could not decide.
 			rec.fail(StageSafety, err)
 		}

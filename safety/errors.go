@@ -139,3 +139,21 @@ func notMade(typ, ctor string) error {
 func invalidf(field string, value any, reason string) error {
 	return provider.Invalid(field, value, reason)
 }
+
+// IsFailure reports whether a Gate's answer (d, err), from Engine.Check or
+// Evaluate or a host's Gate, is a failure rather than a refusal: a rule
+// that failed, an invalid proposal, an audit that could not be recorded,
+// an error that is not a block (a host Gate that could not decide), or an
+// error that came with an allowed decision. A refusal (a rule blocked, an
+// approval is missing: a *BlockedError of no failure) and a decision that
+// is not allowed without an error are not. Both block (fail closed); only
+// a failure is an error to report.
+func IsFailure(d Decision, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case d.Allowed, !errors.Is(err, ErrBlocked):
+		return true
+	}
+	return errors.Is(err, ErrRuleFailed) || errors.Is(err, ErrAudit) || errors.Is(err, provider.ErrInvalid)
+}

@@ -2,6 +2,8 @@ package safety_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -97,3 +99,33 @@ func TestTypedNilSourcesAreRefused(t *testing.T) {
 type failingChecker struct{}
 
 func (*failingChecker) Healthy(context.Context, safety.Proposal) error { return nil }
+
+// IsFailure tells a gate's failure from its refusal: a refusal (a rule
+// blocked, an approval missing, not allowed without an error) is no
+// failure; a failed rule, an invalid proposal, a failed audit, an error
+// that is not a block and an error with an allowed decision are.
+func TestIsFailure(t *testing.T) {
+	t.Parallel()
+	blocked := safety.Decision{Outcome: safety.Block, Blocking: []safety.Result{{Rule: "hours", Outcome: safety.Block}}}
+	approval := safety.Decision{Outcome: safety.RequireApproval, ApprovalRequired: true}
+	failed := safety.Decision{Outcome: safety.Block, Results: []safety.Result{{Rule: "backup", Outcome: safety.Block,
+		Err: fmt.Errorf("%w: catalog down", safety.ErrRuleFailed)}}}
+	for _, tc := range []struct {
+		name string
+		d    safety.Decision
+		err  error
+		want bool
+	}{
+		{"allowed", safety.Decision{Allowed: true}, nil, false},
+		{"not allowed, no error", safety.Decision{}, nil, false},
+		{"blocked", blocked, blocked.Err(), false},
+		{"approval required", approval, approval.Err(), false},
+		{"rule failed", failed, failed.Err(), true},
+		{"invalid", safety.Decision{}, provider.Invalid("now", nil, "is required"), true},
+		{"audit", blocked, fmt.Errorf("%w: %w", safety.ErrAudit, blocked.Err()), true},
+		{"not a block", safety.Decision{}, errors.New("policy service unreachable"), true},
+		{"allowed with an error", safety.Decision{Allowed: true}, blocked.Err(), true},
+	} {
+		assert.Equal(t, tc.want, safety.IsFailure(tc.d, tc.err), tc.name)
+	}
+}

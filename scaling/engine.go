@@ -862,7 +862,7 @@ func (e *Engine) Preview(ctx context.Context, p Plan, now time.Time) ([]safety.D
 		d, err := e.gate.Evaluate(ctx, e.proposal(p, s, now))
 		out = append(out, d)
 		var failure error
-		if gateFailed(d, err) {
+		if safety.IsFailure(d, err) {
 			failure = &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
 		}
 		ev := Event{Time: now, Kind: EventPreviewed, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,

@@ -169,24 +169,6 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 	return out, errors.Join(errs...)
 }
 
-// gateFailed reports whether the gate's answer (d, err) on a step that it
-// did not allow is a failure of the gate — a rule that failed, an invalid
-// proposal, an audit that could not be recorded, an error that is not a
-// safety block, an error with an allowed decision — rather than a
-// refusal: a rule blocked the step or an approval is missing (a
-// *safety.BlockedError of no failure), or a decision that is not allowed
-// came without an error. Both stop the step (fail closed); only a failure
-// is an error.
-func gateFailed(d safety.Decision, err error) bool {
-	switch {
-	case err == nil:
-		return false
-	case d.Allowed, !errors.Is(err, safety.ErrBlocked):
-		return true
-	}
-	return errors.Is(err, safety.ErrRuleFailed) || errors.Is(err, safety.ErrAudit) || errors.Is(err, provider.ErrInvalid)
-}
-
 func (e *Engine) lockPlan(id string) bool {
 	e.planLock.Lock()
 	defer e.planLock.Unlock()
@@ -346,7 +328,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			return false
 		}
 		x.Gate = &d
-		if !gateFailed(d, err) {
+		if !safety.IsFailure(d, err) {
 			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), nil))
 			e.stop(x, PlanBlocked, fmt.Sprintf("step %d: %s", s.Index, d.Summary()), nil)
 			return false
