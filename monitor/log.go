@@ -254,6 +254,15 @@ func (l *Log) Query(q Query) ([]Event, error) { return l.mem.Query(q) }
 // gives events from Query with the older changes before them.
 func (l *Log) QueryChanges(q Query) ([]Event, error) { return l.changes.Query(q) }
 
+// ChangeSource keeps the executed changes apart from its events, for
+// longer; *Log is one.
+type ChangeSource interface {
+	// QueryChanges returns the changes q selects, oldest first.
+	QueryChanges(q Query) ([]Event, error)
+}
+
+var _ ChangeSource = (*Log)(nil)
+
 // WithChanges returns events, every event src holds in memory (its
 // Query with no filter), preceded by the changes src keeps that were
 // recorded before the first of them (QueryChanges): what a report over
@@ -262,9 +271,7 @@ func (l *Log) QueryChanges(q Query) ([]Event, error) { return l.changes.Query(q)
 // none; events recorded later may carry earlier times): as
 // report.Input.From it keeps the report's lists and counts to the events
 // themselves.
-func WithChanges(src interface {
-	QueryChanges(Query) ([]Event, error)
-}, events []Event) (all []Event, from time.Time, err error) {
+func WithChanges(src ChangeSource, events []Event) (all []Event, from time.Time, err error) {
 	for i, e := range events {
 		if i == 0 || e.Time.Before(from) {
 			from = e.Time

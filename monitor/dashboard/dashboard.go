@@ -83,15 +83,6 @@ type Events interface {
 
 var _ Events = (*monitor.Log)(nil)
 
-// changes is what an Events source that keeps the changes older than its
-// events (*monitor.Log) implements; the report then measures realised
-// savings and capacity from them (monitor.WithChanges).
-type changes interface {
-	QueryChanges(q monitor.Query) ([]monitor.Event, error)
-}
-
-var _ changes = (*monitor.Log)(nil)
-
 // Alerts lists alerts: *alert.Alerter implements it.
 type Alerts interface {
 	Alerts() []alert.Alert

@@ -42,7 +42,7 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 	}
 	s.recent = s.events
 	var from time.Time // the report's period: the events in memory
-	if c, ok := d.events.(changes); ok && len(s.events) > 0 {
+	if c, ok := d.events.(monitor.ChangeSource); ok && len(s.events) > 0 {
 		// The changes older than the events in memory: realised savings
 		// and capacity count from when they took effect.
 		if s.events, from, err = monitor.WithChanges(c, s.events); err != nil {
