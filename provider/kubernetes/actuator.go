@@ -34,13 +34,19 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // resourceVersion read: a lost race writes neither. Stopping a workload at zero replicas
 // (stopped or stopping) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
-// Lost races are retried as SetCapacity retries them.
+// Lost races are retried as SetCapacity retries them. A workload that a
+// HorizontalPodAutoscaler with minReplicas 0 targets is refused with a
+// *HPAConflictError, since that HPA scales it at zero too; one with
+// minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc).
 func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "stop"
 	d := a.d
 	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
+		return err
+	}
+	if err := d.hpaAllows(ctx, op, id, ref, w.replicas, 0); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
@@ -70,7 +76,10 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // through the scale subresource, conditional on the resourceVersion read,
 // then removes the annotation. Starting a workload with replicas > 0
 // (running or pending) succeeds and changes nothing. A pod is
-// provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
+// provider.ErrUnsupported; a workload being deleted provider.ErrConflict;
+// a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
+// *HPAConflictError (that HPA scales it from zero itself). With any other
+// HPA, Start hands the workload back to it.
 func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "start"
@@ -85,6 +94,9 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	restore := max(1, d.bounds(w).Min)
 	if n, ok := annotationInt(w.meta, AnnotationStoppedReplicas); ok && n > 0 {
 		restore = n
+	}
+	if err := d.hpaAllows(ctx, op, id, ref, 0, int32(restore)); err != nil {
+		return err
 	}
 	if err := d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, 0, int32(restore)); err != nil {
 		return err

@@ -64,7 +64,8 @@ func TestConfigDefaultsAndJSON(t *testing.T) {
 		"label_selector": "idlescale.io/managed=true",
 		"bounds": {"min": 0, "max": 4},
 		"workloads": {"shop/deployment/web": {"min": 2, "max": 20}},
-		"cpu_hourly_price": 0.031
+		"cpu_hourly_price": 0.031,
+		"ignore_hpas": true
 	}`), &cfg))
 	d, err := kubernetes.NewForConfig(cfg, restConfig())
 	require.NoError(t, err)
@@ -74,12 +75,14 @@ func TestConfigDefaultsAndJSON(t *testing.T) {
 	assert.Equal(t, kubernetes.Bounds{Min: 0, Max: 4}, got.Bounds, "a zero min is kept when max is set")
 	assert.Equal(t, 3, got.ConflictRetries)
 	assert.Equal(t, 4, got.Concurrency)
+	assert.True(t, got.IgnoreHPAs)
 	assert.Equal(t, "kubernetes", d.Name())
 
 	d, err = kubernetes.NewForConfig(kubernetes.Config{Name: "prod-eu"}, restConfig())
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: kubernetes.DefaultMinReplicas, Max: kubernetes.DefaultMaxReplicas}, d.Config().Bounds)
 	assert.Equal(t, "prod-eu", d.Name())
+	assert.False(t, d.Config().IgnoreHPAs, "the HPA check is on by default")
 }
 
 func TestObjectKindText(t *testing.T) {

@@ -105,6 +105,37 @@
 // is for its owners. The Driver itself is not an Actuator, because its
 // instances are pods, which Kubernetes cannot stop.
 //
+// # Scaling alongside a HorizontalPodAutoscaler
+//
+// A workload that a HorizontalPodAutoscaler scales has one writer of its
+// replicas already: a change the driver made would be undone at the HPA's
+// next sync (every 15 s), and the HPA's by the driver's caller at its next
+// pass. So before it writes replicas, SetCapacity, Stop and Start list the
+// namespace's HPAs (autoscaling/v2) and look for one whose scaleTargetRef
+// names the workload (kind Deployment or StatefulSet, its name, API group
+// apps or the extensions of old Deployments). With one, a change is made
+// only where the HPA is off, as its controller is: at zero replicas an HPA
+// whose minReplicas is not 0 does nothing ("scaling is disabled since the
+// replica count of the target is zero", ScalingDisabled), and resumes when
+// the workload is scaled up again. So
+//
+//   - Stop, Start and SetCapacity to or from zero are allowed: the idle
+//     workload is stopped outside its hours and given back to the HPA;
+//   - any other replica change is refused, before anything is written,
+//     with a *HPAConflictError naming the HPA and its bounds (it matches
+//     ErrHPAScales and provider.ErrConflict, so the scaling engine and
+//     the reaper take it as "nothing changed");
+//   - every replica change is refused when an HPA's minReplicas is 0
+//     (HPAScaleToZero, on by default since Kubernetes 1.36): that HPA
+//     scales the workload at zero too, from its object or external metric.
+//
+// New bounds without a replica change are written: they do not move the
+// workload. An HPA created between the check and the write is not seen;
+// its controller and the driver then take turns until one of them stops.
+// A host that knows no HPA targets its workloads, or that may not list
+// them, sets Config.IgnoreHPAs; without it, a list the API server refuses
+// is a *ForbiddenError and nothing is written.
+//
 // # Metrics
 //
 // QueryMetric reads cpu and memory (utilization of the requests, as the
@@ -212,6 +243,9 @@
 //	- apiGroups: [metrics.k8s.io]
 //	  resources: [pods]
 //	  verbs: [get, list]               # MetricsSource from the resource metrics API
+//	- apiGroups: [autoscaling]
+//	  resources: [horizontalpodautoscalers]
+//	  verbs: [list]                    # SetCapacity, Workloads: the HPA check (not with Config.IgnoreHPAs)
 //
 // A read-only dry run needs only get and list.
 //

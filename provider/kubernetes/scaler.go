@@ -127,6 +127,11 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // that passing back the bounds Capacity widened (Min 0 for a stopped
 // workload) stores them.
 //
+// A replica change that a HorizontalPodAutoscaler targeting the workload
+// would undo (any change but to or from zero) is refused with a
+// *HPAConflictError (ErrHPAScales, provider.ErrConflict) before anything
+// is written; see the package doc.
+//
 // A write that loses a resourceVersion race is retried (up to
 // Config.ConflictRetries times, re-reading the object each time) only when
 // the replica count it was based on has not changed; when someone else
@@ -151,6 +156,9 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return err
 	}
 	from := w.replicas
+	if err := d.hpaAllows(ctx, op, id, ref, from, int32(want.Desired)); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		set := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
 		var replicas *int32

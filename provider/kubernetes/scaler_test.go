@@ -217,7 +217,8 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
 	f.grantViewer("read-only",
 		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "deployments/scale"}, Verbs: []string{"get", "list"}},
-		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list"}})
 
 	d := f.driverAs(viewer, kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")

@@ -1,0 +1,123 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// ErrHPAScales means a HorizontalPodAutoscaler scales the workload, so the
+// driver refused a replica change that the HPA would undo at its next sync
+// (and that would undo the HPA's). It is matched by every *HPAConflictError,
+// which also matches provider.ErrConflict: nothing was written.
+var ErrHPAScales = errors.New("kubernetes: a HorizontalPodAutoscaler scales the workload")
+
+// HPAConflictError reports a replica change the driver refused because a
+// HorizontalPodAutoscaler scales the workload. It matches ErrHPAScales and
+// provider.ErrConflict; nothing was written.
+type HPAConflictError struct {
+	// Namespace and Name name the HorizontalPodAutoscaler (the first by
+	// name when several target the workload).
+	Namespace, Name string
+	// MinReplicas and MaxReplicas are the HPA's bounds (MinReplicas 1
+	// when its spec leaves it out, as the API server defaults it).
+	MinReplicas, MaxReplicas int32
+	// From and To are the replica change refused.
+	From, To int32
+}
+
+// Error implements error: "HorizontalPodAutoscaler shop/web (2 to 10
+// replicas) scales the workload: the driver does not change its replicas
+// from 3 to 5 ...".
+func (e *HPAConflictError) Error() string {
+	why := "the driver changes an HPA's workload only to and from zero replicas, where the HPA is off"
+	if e.MinReplicas == 0 {
+		why = "its minReplicas is 0, so it scales the workload at zero replicas too"
+	}
+	return fmt.Sprintf("HorizontalPodAutoscaler %s/%s (%d to %d replicas) scales the workload: the driver does not change its replicas from %d to %d (%s)",
+		e.Namespace, e.Name, e.MinReplicas, e.MaxReplicas, e.From, e.To, why)
+}
+
+// Unwrap returns ErrHPAScales and provider.ErrConflict.
+func (e *HPAConflictError) Unwrap() []error { return []error{ErrHPAScales, provider.ErrConflict} }
+
+// hpaAllows returns nil when a replica change from → to of the workload
+// ref is one no HorizontalPodAutoscaler would undo, and otherwise a
+// *HPAConflictError (wrapped with op and id) naming the HPA; a failed list
+// is returned as the error, so that a change is never made unchecked.
+//
+// An HPA whose scaleTargetRef names the workload (kind and name, in the
+// workload's namespace) scales it while its replicas are above zero; at
+// zero, an HPA whose minReplicas is not 0 is off ("scaling is disabled
+// since the replica count of the target is zero", the HPA controller's
+// ScalingDisabled), and resumes when something else scales the workload
+// up. So the driver allows a change to or from zero, and refuses any
+// other, as well as every change when an HPA's minReplicas is 0 (the
+// HPAScaleToZero feature: that HPA scales at zero too). Config.IgnoreHPAs
+// skips the check, and a change of nothing is never checked.
+func (d *Driver) hpaAllows(ctx context.Context, op, id string, ref Ref, from, to int32) error {
+	if d.cfg.IgnoreHPAs || from == to {
+		return nil
+	}
+	hpas, err := d.hpasOf(ctx, op, id, ref)
+	if err != nil {
+		return err
+	}
+	for _, h := range hpas {
+		minReplicas := int32(1)
+		if h.Spec.MinReplicas != nil {
+			minReplicas = *h.Spec.MinReplicas
+		}
+		if (from == 0 || to == 0) && minReplicas != 0 {
+			continue
+		}
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, &HPAConflictError{
+			Namespace: h.Namespace, Name: h.Name, MinReplicas: minReplicas, MaxReplicas: h.Spec.MaxReplicas, From: from, To: to,
+		})
+	}
+	return nil
+}
+
+// hpasOf lists the HorizontalPodAutoscalers (autoscaling/v2) of ref's
+// namespace whose scaleTargetRef names the workload, sorted by name. The
+// target's kind and name are matched, and its API group must be apps (or
+// extensions, the group Deployments had before apps/v1, or none): an HPA
+// of a custom resource of the same kind and name in another group scales
+// something else.
+func (d *Driver) hpasOf(ctx context.Context, op, id string, ref Ref) ([]autoscalingv2.HorizontalPodAutoscaler, error) {
+	list, err := d.client.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ref.Namespace}, err)
+	}
+	kind := workloadKind(ref.Kind)
+	var out []autoscalingv2.HorizontalPodAutoscaler
+	for _, h := range list.Items {
+		t := h.Spec.ScaleTargetRef
+		if t.Kind != kind || t.Name != ref.Name {
+			continue
+		}
+		if gv, err := schema.ParseGroupVersion(t.APIVersion); err == nil && gv.Group != "apps" && gv.Group != "extensions" && gv.Group != "" {
+			continue
+		}
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b autoscalingv2.HorizontalPodAutoscaler) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// workloadKind is the API kind of a workload's object kind: "Deployment",
+// "StatefulSet".
+func workloadKind(k ObjectKind) string {
+	if k == ObjectStatefulSet {
+		return "StatefulSet"
+	}
+	return "Deployment"
+}
