@@ -9,6 +9,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -220,4 +221,48 @@ func ExampleNewPrometheusUsage() {
 	// Output:
 	// kubernetes reads usage history from Prometheus
 	// true
+}
+
+// A workload that a HorizontalPodAutoscaler scales is left to it: the
+// driver refuses a replica change the HPA would undo, and names the HPA;
+// it stops the workload and starts it again, because at zero replicas the
+// HPA is off.
+func ExampleHPAConflictError() {
+	ctx := context.Background()
+	rc, ns := exampleCluster(ctx)
+	admin, err := apiServer.Client(kubetest.Admin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	minReplicas, utilization := int32(2), int32(60)
+	_, err = admin.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MinReplicas:    &minReplicas, MaxReplicas: 8,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &utilization},
+			}}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := kubernetes.NewForConfig(kubernetes.Config{Namespaces: []string{ns}}, rc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	web := ns + "/deployment/web"
+	err = d.SetCapacity(ctx, web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 4})
+	var he *kubernetes.HPAConflictError
+	if errors.As(err, &he) {
+		fmt.Printf("refused: HPA %s scales it from %d to %d replicas (nothing changed: %v)\n",
+			he.Name, he.MinReplicas, he.MaxReplicas, errors.Is(err, provider.ErrConflict))
+	}
+	fmt.Println("stop:", d.Workloads().Stop(ctx, web))
+	fmt.Println("start:", d.Workloads().Start(ctx, web))
+	// Output:
+	// refused: HPA web scales it from 2 to 8 replicas (nothing changed: true)
+	// stop: <nil>
+	// start: <nil>
 }
