@@ -43,52 +43,10 @@ type ledgerItem struct {
 // newest ones as they are, sorted by time (stably: items of one time keep
 // the order they were added in).
 type ledgerEntry struct {
-	fold    ledgerFold
+	fold    costFold
 	horizon time.Time // the newest folded item's time
 	folded  bool      // an item has been folded
 	recent  []ledgerItem
-}
-
-// ledgerFold is a resource's timeline folded up to its latest change:
-// what the timeline's realised measure sums, in one pass.
-type ledgerFold struct {
-	started  bool // a change has been applied
-	baseline float64
-	saved    float64   // over the periods that ended, up to at
-	at       time.Time // the latest change
-	rate     float64   // hourly cost from at
-	prev     float64   // hourly cost before at, for a failed verification
-}
-
-// apply applies it, as timelinesOf and realised do: a change ends the
-// period of the one before it; a failed verification puts back the cost
-// before the latest change. A failed verification before any change is
-// ignored.
-func (f *ledgerFold) apply(it ledgerItem) {
-	switch {
-	case it.failed:
-		if f.started {
-			f.rate = f.prev
-		}
-	case !f.started:
-		*f = ledgerFold{started: true, baseline: it.before, at: it.at, rate: it.after, prev: it.before}
-	default:
-		f.saved += (f.baseline - f.rate) * it.at.Sub(f.at).Hours()
-		f.prev, f.at, f.rate = f.rate, it.at, it.after
-	}
-}
-
-// savedAt is the saving of the folded timeline at now, not before its
-// latest change.
-func (f ledgerFold) savedAt(now time.Time) float64 {
-	if !f.started {
-		return 0
-	}
-	s := f.saved
-	if now.After(f.at) {
-		s += (f.baseline - f.rate) * now.Sub(f.at).Hours()
-	}
-	return s
 }
 
 // Add adds e when it is an executed change with costs (as Build counts
@@ -126,7 +84,7 @@ func (l *Ledger) Add(e monitor.Event) bool {
 	en.recent[i] = it
 	if len(en.recent) > LedgerWindow {
 		old := en.recent[0]
-		en.fold.apply(old)
+		en.fold.apply(old.at, old.before, old.after, old.failed)
 		en.horizon, en.folded = old.at, true
 		en.recent = append(en.recent[:0], en.recent[1:]...)
 	}
@@ -144,9 +102,10 @@ func (l *Ledger) Saved(now time.Time) float64 {
 			if it.at.After(now) {
 				break
 			}
-			f.apply(it)
+			f.apply(it.at, it.before, it.after, it.failed)
 		}
-		total += f.savedAt(now)
+		_, saved := f.at(now)
+		total += saved
 	}
 	return total
 }

@@ -167,23 +167,69 @@ func running(s provider.State) bool {
 // realised measures the timeline up to now.
 func (tl *timeline) realised(now time.Time) Realised {
 	r := Realised{ResourceID: tl.id, Action: tl.action, Since: tl.changes[0].at, HourlyBefore: tl.baseline}
-	for i, c := range tl.changes {
+	var f costFold
+	for _, c := range tl.changes {
 		if c.at.After(now) {
 			break
 		}
-		end := now
-		if i+1 < len(tl.changes) && tl.changes[i+1].at.Before(now) {
-			end = tl.changes[i+1].at
-		}
-		h := end.Sub(c.at).Hours()
-		r.Changes++
-		r.Hours += h
-		if c.rate > 0 {
-			r.RunningHours += h
-		}
-		r.Saved += (tl.baseline - c.rate) * h
-		r.HourlyNow = c.rate
+		f.apply(c.at, tl.baseline, c.rate, false)
+	}
+	if f.started {
+		r.Changes, r.HourlyNow = f.changes, f.rate
+		r.Hours = now.Sub(r.Since).Hours()
+		r.RunningHours, r.Saved = f.at(now)
 	}
 	r.MonthlyRate = (r.HourlyBefore - r.HourlyNow) * hoursPerMonth
 	return r
+}
+
+// costFold is a resource's cost timeline folded change by change: what
+// Realised measures, in one pass. Build folds a timeline at once
+// (timeline.realised); a Ledger folds a resource's oldest changes as they
+// fall out of its window and the rest at every Saved.
+type costFold struct {
+	started  bool // a change has been applied
+	baseline float64
+	since    time.Time // the latest change
+	rate     float64   // hourly cost from since
+	prev     float64   // hourly cost before since, for a failed verification
+	changes  int       // the changes applied
+	saved    float64   // the saving over the periods that ended, up to since
+	running  float64   // the hours of those periods with a cost
+}
+
+// apply applies a change at (before and after are its hourly costs), or,
+// with failed, a failed verification. The first change sets the baseline,
+// its before; each later one ends the period of the one before it. A
+// failed verification puts back the cost before the latest change, from
+// that change on (the change did not take effect); one before any change
+// is ignored.
+func (f *costFold) apply(at time.Time, before, after float64, failed bool) {
+	switch {
+	case failed:
+		if f.started {
+			f.rate = f.prev
+		}
+	case !f.started:
+		*f = costFold{started: true, baseline: before, since: at, rate: after, prev: before, changes: 1}
+	default:
+		f.running, f.saved = f.at(at)
+		f.prev, f.since, f.rate = f.rate, at, after
+		f.changes++
+	}
+}
+
+// at returns the hours with a cost and the saving of the folded timeline
+// at now: the ended periods' and the latest change's up to now (nothing of
+// it when now is not after it).
+func (f costFold) at(now time.Time) (running, saved float64) {
+	running, saved = f.running, f.saved
+	if f.started && now.After(f.since) {
+		h := now.Sub(f.since).Hours()
+		saved += (f.baseline - f.rate) * h
+		if f.rate > 0 {
+			running += h
+		}
+	}
+	return running, saved
 }
