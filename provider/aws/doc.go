@@ -87,6 +87,22 @@
 // of datapoints; max, min and percentiles of counters are unsupported
 // because CloudWatch's are per published datapoint, not per second.
 //
+// An instance with basic monitoring (Monitoring.State "disabled", EC2's
+// default) has one datapoint per 5 minutes, stamped at the start of its
+// interval, whose Sum covers the 5 minutes. The driver reads the state
+// with the instance and, for its EC2 counters (network_*, disk_*): a step
+// that is a multiple of 5 minutes reads as above; a shorter step (such as
+// 1m) has the rate of each datapoint (Sum/300 s) in the step holding its
+// timestamp and gaps in the others, and leaves out a datapoint whose 5
+// minutes run past the query's end (possibly incomplete), while its sum
+// is refused; any other step (6m) is refused, as is every such step
+// while monitoring is changing (pending, disabling). Refusals are
+// provider.ErrUnsupported naming the instance. Gauges (cpu) need nothing:
+// a step shorter than 5 minutes simply has gaps. Groups' metrics are read
+// at the step asked (the driver does not know their instances'
+// monitoring), and the state is today's: data published before monitoring
+// last changed keeps the period it had.
+//
 // # Activity
 //
 // Activity reads the CloudWatch metrics that count use rather than load:

@@ -182,6 +182,7 @@ func newOffline(n int) *offline {
 			InstanceId:   awssdk.String(id),
 			InstanceType: ec2types.InstanceTypeM5Large,
 			State:        &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning},
+			Monitoring:   &ec2types.Monitoring{State: ec2types.MonitoringStateEnabled},
 			Tags: []ec2types.Tag{
 				{Key: awssdk.String("Name"), Value: awssdk.String("web-" + strconv.Itoa(i))},
 				{Key: awssdk.String("environment"), Value: awssdk.String("production")},

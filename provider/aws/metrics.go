@@ -12,6 +12,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/idlescale/idlescale/provider"
@@ -32,9 +33,11 @@ type CloudWatchMetric struct {
 	Scale float64
 	// Counter marks metrics whose datapoints count events or bytes per
 	// period (NetworkIn, Invocations, RequestCount). Their mean is the rate
-	// per second over the step (CloudWatch's Sum divided by the step), their
-	// sum the total in the step and their count the number of datapoints;
-	// other statistics are unsupported.
+	// per second over the step (CloudWatch's Sum divided by the step, or by
+	// 5 minutes for a basic-monitoring instance's EC2 metrics read at a
+	// shorter step: see the package doc), their sum the total in the step
+	// and their count the number of datapoints; other statistics are
+	// unsupported.
 	Counter bool
 }
 
@@ -166,6 +169,50 @@ type prepared struct {
 	cw     CloudWatchMetric
 	stat   string
 	target target
+	// per is what a counter's Sum in one step is divided by for its rate:
+	// the step, or a basic-monitoring instance's datapoint period when
+	// the step is shorter (see datapointPeriod).
+	per time.Duration
+}
+
+// basicPeriod is the period of the datapoints EC2 publishes for an
+// instance with basic monitoring: one per 5 minutes, stamped at the start
+// of its interval, whose Sum covers the whole interval.
+const basicPeriod = 5 * time.Minute
+
+// datapointPeriod checks a counter read of an EC2 metric of an instance
+// whose Monitoring is mon against the period of its datapoints, and
+// returns what a step's Sum is divided by for the rate. With detailed
+// monitoring ("enabled") every step works and the rate is Sum/step. With
+// basic monitoring ("disabled") a step that is a multiple of 5 minutes
+// holds whole datapoints (Sum/step); a shorter step holds at most one,
+// the total of 5 minutes (Sum/5m for the rate; its sum is not the step's
+// and is refused); any other step cuts through them and is refused.
+// While monitoring changes ("pending", "disabling") or when it is
+// unknown, only steps that are multiples of 5 minutes are read.
+func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2types.Monitoring) (time.Duration, error) {
+	if !cw.Counter || t.kind != provider.KindInstance || cw.Namespace != "AWS/EC2" || q.Statistic == provider.StatCount || q.Step%basicPeriod == 0 {
+		return q.Step, nil
+	}
+	state := "unknown"
+	if mon != nil {
+		state = string(mon.State)
+	}
+	switch {
+	case state == string(ec2types.MonitoringStateEnabled):
+		return q.Step, nil
+	case state == string(ec2types.MonitoringStateDisabled) && q.Step < basicPeriod && q.Statistic != provider.StatSum:
+		return basicPeriod, nil
+	}
+	what := "a step of " + q.Step.String() + " cuts through its 5-minute datapoints"
+	switch {
+	case state != string(ec2types.MonitoringStateDisabled):
+		what = "its datapoints' period is not known"
+	case q.Step < basicPeriod:
+		what = "the sum of a step of " + q.Step.String() + " is not known from 5-minute datapoints"
+	}
+	return 0, fmt.Errorf("%w: instance %q has basic monitoring (state %s): %s; use a step that is a multiple of 5m, or enable detailed monitoring",
+		provider.ErrUnsupported, t.id, state, what)
 }
 
 // QueryMetrics implements provider.MetricsBatcher with as few
@@ -184,7 +231,9 @@ type prepared struct {
 // resolved once: provider.ErrNotFound for unknown instances, groups and
 // functions (RDS and load balancer ARNs are not checked),
 // provider.ErrUnsupported for a metric the kind has no mapping for (see
-// Mapping), each failing the reads of that resource. Values are converted
+// Mapping), each failing the reads of that resource, and for a counter read
+// of a basic-monitoring instance at a step its 5-minute datapoints cannot
+// answer (see the package doc). Values are converted
 // to the metric's unit (percent to fraction, milliseconds to seconds,
 // counters to rates). A GetMetricData call that fails fails its reads;
 // one that is throttled, or a ctx that ends, also fails the reads not yet
@@ -210,6 +259,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	preps := make([]prepared, 0, len(reads))
 	type resolved struct {
 		t   target
+		mon *ec2types.Monitoring // an instance's
 		err error
 	}
 	targets := map[string]resolved{}
@@ -249,6 +299,9 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
 			t.t, t.err = d.found(ctx, l, k, q.ResourceID)
+			if t.err == nil && t.t.kind == provider.KindInstance {
+				t.mon = l.desc.instances[t.t.id].Monitoring
+			}
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
@@ -265,7 +318,12 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			fail(p.read, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err))
 			continue
 		}
-		p.cw, p.stat, p.target = cw, stat, t.t
+		per, err := datapointPeriod(q, cw, t.t, t.mon)
+		if err != nil {
+			fail(p.read, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err))
+			continue
+		}
+		p.cw, p.stat, p.target, p.per = cw, stat, t.t, per
 		preps[n] = p
 		n++
 	}
@@ -433,17 +491,25 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 // place puts datapoints on the series' grid, converting units. A datapoint
 // outside the grid, or not finite, is dropped; a second datapoint in one
 // step (possible only when Start is not aligned to the period) is dropped.
+// A counter's rate is its Sum divided by p.per; when that is longer than
+// the step (a basic-monitoring instance's 5-minute datapoint), a
+// datapoint whose period runs past the query's end is dropped: it covers
+// time outside the range and may be incomplete.
 func place(s *provider.Series, p prepared, ts []time.Time, vs []float64) {
 	scale := p.cw.Scale
+	var within time.Duration // a datapoint's period must end by q.End
 	switch {
 	case p.q.Statistic == provider.StatCount:
 		scale = 1 // a number of datapoints has no unit to convert
 	case p.cw.Counter && (p.q.Statistic == "" || p.q.Statistic == provider.StatMean):
-		scale /= p.q.Step.Seconds() // Sum over the step → rate per second
+		scale /= p.per.Seconds() // Sum over the datapoints' period → rate per second
+		if p.per > p.q.Step {
+			within = p.per
+		}
 	}
 	for k, t := range ts {
 		v := vs[k]
-		if t.Before(s.Start) || math.IsNaN(v) || math.IsInf(v, 0) {
+		if t.Before(s.Start) || math.IsNaN(v) || math.IsInf(v, 0) || (within > 0 && t.Add(within).After(p.q.End)) {
 			continue
 		}
 		i, ok := s.Index(t)

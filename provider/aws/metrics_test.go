@@ -24,7 +24,7 @@ func minuteGrid() time.Time { return time.Now().UTC().Truncate(time.Minute).Add(
 func TestQueryMetricConvertsUnitsAndKeepsGaps(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
-	inst := runInstances(t, 1, "t3.micro", nil)[0]
+	inst := runDetailed(t) // datapoints within the minute, as below, need detailed monitoring
 	fn := createFunction(t, 128, 10, nil)
 	_, fnName, _ := strings.Cut(fn, ":function:")
 	start := minuteGrid()
