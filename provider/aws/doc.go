@@ -32,6 +32,19 @@
 // them (no RDS or ELB client is linked in), so their existence is not
 // checked.
 //
+// # Function states
+//
+// A Lambda function is running while Active, pending while Pending
+// (Lambda does not invoke it yet), stopped while Inactive (its resources
+// reclaimed after a long idleness; an invocation activates it again) and
+// terminated when Failed: its creation failed, Lambda never invokes it and
+// it must be deleted and created again, so nothing (stop, resize, an idle
+// verdict on its missing invocations) applies to it. While its last
+// configuration update is in progress or has failed (LastUpdateStatus),
+// the memory and timeout GetFunction shows are not known to be in effect:
+// its Size is unknown (zero), which the safety rules' rollback check
+// refuses to resize from.
+//
 // # Tags and metadata
 //
 // Tags are copied into Resource.Tags verbatim; "Name" fills Resource.Name.

@@ -383,14 +383,24 @@ func (d *Driver) functionResource(fn lambdatypes.FunctionConfiguration, tags map
 		r.State = provider.StatePending
 	case lambdatypes.StateInactive:
 		r.State = provider.StateStopped
+	case lambdatypes.StateFailed:
+		// Its creation failed: Lambda never invokes it (it must be deleted
+		// and created again), so it runs no more than a terminated
+		// instance, and its lack of invocations is no idleness.
+		r.State = provider.StateTerminated
 	}
 	if fn.LastModified != nil {
 		if t, err := time.Parse(lambdaTime, *fn.LastModified); err == nil {
 			r.LaunchTime = t.UTC()
 		}
 	}
-	if r.Size.MemoryMiB <= 0 || r.Size.Timeout <= 0 {
+	switch {
+	case r.Size.MemoryMiB <= 0 || r.Size.Timeout <= 0:
 		r.Size = provider.Size{} // unknown rather than invalid
+	case fn.LastUpdateStatus == lambdatypes.LastUpdateStatusFailed || fn.LastUpdateStatus == lambdatypes.LastUpdateStatusInProgress:
+		// The size shown is that of an update that failed or is not done:
+		// not known to be in effect (Resize applies it again).
+		r.Size = provider.Size{}
 	}
 	return d.withTags(r, tags)
 }
