@@ -140,6 +140,13 @@
 // the FunctionUpdatedV2 waiter, after any update already in progress; a
 // size whose update failed is applied again) or an instance's type (stop, modify, start,
 // restoring the previous type and state if a step fails; see ResizeError).
+// EC2 changes a type only while the instance is stopped, so a rollback
+// waits for it to stop first, including after a start on the new type
+// that EC2 accepted and that then failed (pending, stopping, stopped). A
+// start that went through (the instance pending or running on the new
+// type, only the wait failed, for one because the caller's context ended)
+// is not undone, which would take the instance down again: the error
+// matches ErrRollbackFailed and names its state and type.
 //
 // # Backups and the verification tag convention
 //

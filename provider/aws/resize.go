@@ -283,13 +283,40 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		return nil
 	}
 	if err := d.startAndWait(ctx, iid); err != nil {
-		rollback := d.setType(context.WithoutCancel(ctx), iid, from)
-		if rollback == nil {
-			rollback = d.restart(ctx, iid)
-		}
-		return fail("start", err, rollback)
+		return fail("start", err, d.undoStart(ctx, iid, from))
 	}
 	return nil
+}
+
+// undoStart rolls back a resize whose start on the new type failed. EC2
+// changes a type only while the instance is stopped, so it looks first:
+// a start refused, or accepted and then failed (pending, stopping,
+// stopped), is waited for to stop, the type set back to from and the
+// instance started; an instance pending or running was started on the new
+// type (only the wait failed: the caller's context ended, a timeout) and
+// is left so, not taken down again, and that is the rollback's error. It
+// runs even when the caller's context has ended, each wait bounded by
+// Config.WaitTimeout.
+func (d *Driver) undoStart(ctx context.Context, id, from string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*d.cfg.WaitTimeout)
+	defer cancel()
+	inst, err := d.describeInstance(rctx, id)
+	if err != nil {
+		return wrap("resize: rollback: describe", id, err)
+	}
+	switch st := instanceStateName(inst); st {
+	case ec2types.InstanceStateNameStopped, ec2types.InstanceStateNameStopping:
+	case ec2types.InstanceStateNamePending, ec2types.InstanceStateNameRunning:
+		return fmt.Errorf("aws: rollback: the instance is %s on type %s: its start went through, and it is not stopped again to set back %s", st, inst.InstanceType, from)
+	default:
+		return fmt.Errorf("aws: rollback: the instance is %s", st)
+	}
+	if err := d.waitStopped(rctx, "resize: rollback: stop", id); err != nil {
+		return errors.Join(errors.New("aws: rollback: the instance did not stop"), err)
+	}
+	// Started whatever the type: a stopped instance is worse than one
+	// on the new type (ErrRollbackFailed says so).
+	return errors.Join(d.setType(rctx, id, from), d.restart(ctx, id))
 }
 
 // restoreType sets instance id's type back to from when it is not from.
