@@ -156,9 +156,16 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 	}
 	if full < n {
 		// The last step is cut by q.End: reduce only [its start, End).
+		// Like every step, it is evaluated at its last millisecond over a
+		// window that reaches back to its start, which is 1ms longer on a
+		// server whose ranges exclude their start.
 		from := q.Start.Add(time.Duration(full) * q.Step)
-		w := max(ceilMillis(q.End.Sub(from))-shorten, time.Millisecond)
-		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), from.Add(w))
+		span := ceilMillis(q.End.Sub(from))
+		w, at := span-shorten, from.Add(span-time.Millisecond)
+		if w < time.Millisecond { // a step of 1ms on a server whose ranges include their start
+			w, at = time.Millisecond, from.Add(time.Millisecond)
+		}
+		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), at)
 		if err != nil {
 			return provider.Series{}, err
 		}

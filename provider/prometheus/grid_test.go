@@ -1,0 +1,159 @@
+package prometheus_test
+
+import (
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/prometheus"
+)
+
+// gridServer is a small Prometheus that holds the raw samples of one
+// gauge, cpu{instance="i-1"}, and evaluates avg_over_time over them with
+// the range semantics of its version: [t−r, t] for 2.x, (t−r, t] for 3.x.
+// It stands in for a Prometheus 3, which the tests cannot start.
+type gridServer struct {
+	version string
+	samples []provider.Sample
+}
+
+var avgOverTime = regexp.MustCompile(`^avg_over_time\(cpu\{ instance="i-1" \}\[(\d+)ms\]\)$`)
+
+// parseTime reads a time parameter as Prometheus does: float seconds, at
+// millisecond precision.
+func parseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Errorf("time %q: %v", s, err)
+	}
+	return time.UnixMilli(int64(math.Round(f * 1000)))
+}
+
+func (g *gridServer) eval(window time.Duration, at time.Time) (float64, bool) {
+	leftOpen := strings.HasPrefix(g.version, "3.")
+	var sum float64
+	var n int
+	for _, s := range g.samples {
+		from := at.Add(-window)
+		in := !s.Time.After(at) && (s.Time.After(from) || !leftOpen && s.Time.Equal(from))
+		if in {
+			sum += s.Value
+			n++
+		}
+	}
+	return sum / float64(n), n > 0
+}
+
+func formatTime(ts time.Time) string {
+	return strconv.FormatFloat(float64(ts.UnixMilli())/1000, 'f', 3, 64)
+}
+
+func (g *gridServer) start(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !assert.NoError(t, r.ParseForm()) {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		q := r.Form.Get("query")
+		m := avgOverTime.FindStringSubmatch(q)
+		var window time.Duration
+		if m != nil {
+			ms, err := strconv.Atoi(m[1])
+			if !assert.NoError(t, err) {
+				http.Error(w, "bad window", http.StatusBadRequest)
+				return
+			}
+			window = time.Duration(ms) * time.Millisecond
+		}
+		answer := func(resultType, result string) {
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"` + resultType + `","result":` + result + `}}`))
+		}
+		switch r.URL.Path {
+		case "/api/v1/status/buildinfo":
+			_, _ = w.Write([]byte(`{"status":"success","data":{"version":"` + g.version + `"}}`))
+		case "/api/v1/query":
+			switch {
+			case strings.HasPrefix(q, "last_over_time(up{"):
+				answer("vector", `[{"metric":{"__name__":"up","instance":"i-1"},"value":[1700000000,"1"]}]`)
+			case m != nil:
+				at := parseTime(t, r.Form.Get("time"))
+				v, ok := g.eval(window, at)
+				if !ok {
+					answer("vector", `[]`)
+					return
+				}
+				answer("vector", `[{"metric":{"instance":"i-1"},"value":[`+formatTime(at)+`,"`+strconv.FormatFloat(v, 'g', -1, 64)+`"]}]`)
+			default:
+				t.Errorf("unexpected instant query %s", q)
+				http.Error(w, "unexpected query", http.StatusBadRequest)
+			}
+		case "/api/v1/query_range":
+			if m == nil {
+				t.Errorf("unexpected range query %s", q)
+				http.Error(w, "unexpected query", http.StatusBadRequest)
+				return
+			}
+			start, end := parseTime(t, r.Form.Get("start")), parseTime(t, r.Form.Get("end"))
+			step, err := strconv.ParseFloat(r.Form.Get("step"), 64)
+			if !assert.NoError(t, err) || step <= 0 {
+				http.Error(w, "bad step", http.StatusBadRequest)
+				return
+			}
+			var points []string
+			for at := start; !at.After(end); at = at.Add(time.Duration(step * float64(time.Second))) {
+				if v, ok := g.eval(window, at); ok {
+					points = append(points, `[`+formatTime(at)+`,"`+strconv.FormatFloat(v, 'g', -1, 64)+`"]`)
+				}
+			}
+			if len(points) == 0 {
+				answer("matrix", `[]`)
+				return
+			}
+			answer("matrix", `[{"metric":{"instance":"i-1"},"values":[`+strings.Join(points, ",")+`]}]`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Every step, the last one cut short by End included, reduces exactly the
+// samples provider.Resample gives it, on servers of both range semantics:
+// samples on the steps' boundaries and at End itself belong to the right
+// step or to none.
+func TestGridMatchesResampleOnBothRangeSemantics(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var samples []provider.Sample
+	for i := range 13 { // every 30s from start to start+6m, all on boundaries
+		samples = append(samples, provider.Sample{Time: start.Add(time.Duration(i) * 30 * time.Second), Value: float64(i + 1)})
+	}
+	for _, version := range []string{"2.42.0", "3.1.0"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			g := &gridServer{version: version, samples: samples}
+			src := newSource(t, prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}})
+			for _, end := range []time.Duration{3 * time.Minute, 2*time.Minute + 30*time.Second, 2*time.Minute + 45*time.Second, 2*time.Minute + 1*time.Millisecond} {
+				q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(end), Step: time.Minute}
+				want, err := provider.Resample(q, samples)
+				require.NoError(t, err)
+				got, err := src.QueryMetric(t.Context(), q)
+				require.NoError(t, err)
+				assert.Equal(t, want.Values, got.Values, "end start+%s", end)
+			}
+		})
+	}
+}
