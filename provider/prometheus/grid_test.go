@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,4 +157,38 @@ func TestGridMatchesResampleOnBothRangeSemantics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A NaN the server returns (0/0 in a template, a NaN sample) is a gap and,
+// like an infinity, reported to the warning function, in a full step and
+// in the last one cut short by End.
+func TestNaNResultIsAReportedGap(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	samples := []provider.Sample{
+		{Time: start, Value: 1},
+		{Time: start.Add(time.Minute), Value: math.NaN()},
+		{Time: start.Add(2 * time.Minute), Value: math.Inf(1)},
+		{Time: start.Add(3 * time.Minute), Value: math.NaN()},
+	}
+	g := &gridServer{version: "2.42.0", samples: samples}
+	var mu sync.Mutex
+	var warnings []string
+	src := newSource(t, prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}},
+		prometheus.WithWarningFunc(func(w prometheus.Warning) {
+			mu.Lock()
+			defer mu.Unlock()
+			warnings = append(warnings, w.Warnings...)
+		}))
+	q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(3*time.Minute + 30*time.Second), Step: time.Minute}
+	got, err := src.QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, got.Values, 4)
+	assert.InDelta(t, 1, got.Values[0], 0)
+	for k := 1; k < 4; k++ {
+		assert.True(t, provider.IsGap(got.Values[k]), "step %d: %v", k, got.Values[k])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Len(t, warnings, 3, "one warning for each non-finite step: %q", warnings)
 }

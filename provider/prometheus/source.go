@@ -243,7 +243,7 @@ func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float6
 		return 0, e
 	}
 	v := float64(vec[0].Value)
-	if math.IsInf(v, 0) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		s.warn(promql, []string{fmt.Sprintf("%v at %s is not finite; returned as a gap", v, ts.UTC().Format(time.RFC3339))}, nil)
 		return provider.Gap, nil
 	}
@@ -277,7 +277,7 @@ func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, 
 			continue
 		}
 		v := float64(p.Value)
-		if math.IsInf(v, 0) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			bad = append(bad, fmt.Sprintf("%v at %s (step %d) is not finite; returned as a gap", v, p.Timestamp.Time().UTC().Format(time.RFC3339), k))
 			continue
 		}
