@@ -65,9 +65,10 @@ type FleetResource struct {
 	// Capacity is a group's capacity; required for groups, refused for
 	// other kinds.
 	Capacity *provider.CapacitySpec `json:"capacity,omitempty" yaml:"capacity,omitempty"`
-	// Metrics are the resource's metric traces.
+	// Metrics are the resource's metric traces. A metric listed twice
+	// must continue where its earlier entry ends (its samples later).
 	Metrics []FleetMetric `json:"metrics,omitempty" yaml:"metrics,omitempty"`
-	// Backups are its backups.
+	// Backups are its backups, each ID listed once.
 	Backups []FleetBackup `json:"backups,omitempty" yaml:"backups,omitempty"`
 	// Activity lists activity events.
 	Activity []FleetActivity `json:"activity,omitempty" yaml:"activity,omitempty"`
@@ -373,6 +374,9 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				return nil
 			})
 		}
+		// The last sample of each metric staged so far: a metric listed
+		// again must continue it, as AddSamples requires.
+		lastOf := map[provider.Metric]time.Time{}
 		for j, fm := range fr.Metrics {
 			mfield := fmt.Sprintf("%s.metrics[%d]", field, j)
 			if err := fm.Metric.Validate(); err != nil {
@@ -400,12 +404,20 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				}
 				samples = fm.Samples
 			}
+			if last, ok := lastOf[fm.Metric]; ok && len(samples) > 0 && !samples[0].Time.After(last) {
+				return nil, provider.Invalid(mfield+".samples[0].time", samples[0].Time.Format(time.RFC3339Nano),
+					"must be after the last sample "+last.Format(time.RFC3339Nano)+" of the "+string(fm.Metric)+" listed before")
+			}
+			if len(samples) > 0 {
+				lastOf[fm.Metric] = samples[len(samples)-1].Time
+			}
 			if fr.LaunchAgo == 0 && len(samples) > 0 && (launches[i].IsZero() || samples[0].Time.Before(launches[i])) {
 				launches[i] = samples[0].Time
 			}
 			m := fm.Metric
 			steps = append(steps, func() error { return c.AddSamples(id, m, samples...) })
 		}
+		backupIDs := map[string]bool{}
 		for j, fb := range fr.Backups {
 			if fb.Ago < 0 {
 				return nil, provider.Invalid(fmt.Sprintf("%s.backups[%d].ago", field, j), fb.Ago, "must be ≥ 0")
@@ -418,6 +430,10 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 			if err := b.Validate(); err != nil {
 				return nil, provider.Within(fmt.Sprintf("%s.backups[%d]", field, j), err)
 			}
+			if backupIDs[b.ID] {
+				return nil, provider.Invalid(fmt.Sprintf("%s.backups[%d].id", field, j), b.ID, "is listed twice for the resource")
+			}
+			backupIDs[b.ID] = true
 			steps = append(steps, func() error { return c.AddBackup(b) })
 		}
 		for j, fa := range fr.Activity {

@@ -96,6 +96,8 @@ func TestApplyFleetValidates(t *testing.T) {
 		{"negative repeat", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, repeat: -1}]}]", "fleet.resources[0].metrics[0].repeat"},
 		{"repeat above 100", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nope.csv, repeat: 101}]}]", "fleet.resources[0].metrics[0].repeat"},
 		{"repeat inline samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, repeat: 2, samples: []}]}]", "fleet.resources[0].metrics[0].repeat"},
+		{"backup listed twice", "resources: [{id: i, kind: instance, backups: [{id: s, ago: 3h, complete: true}, {id: s, ago: 2h, complete: true}]}]", "fleet.resources[0].backups[1].id"},
+		{"metric listed twice, overlapping", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, samples: [{time: 2026-01-01T00:00:00Z, value: 1}, {time: 2026-01-01T00:10:00Z, value: 1}]}, {metric: cpu, samples: [{time: 2026-01-01T00:05:00Z, value: 1}]}]}]", "fleet.resources[0].metrics[1].samples[0].time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
