@@ -11,7 +11,9 @@ import (
 )
 
 // AddBackup records backups of existing resources. Each backup is
-// validated; its ID must be unique for its resource.
+// validated; its ID must be unique for its resource, among those stored and
+// those of the call (else an error matching provider.ErrConflict). On error
+// nothing is added.
 func (c *Cloud) AddBackup(backups ...provider.Backup) (err error) {
 	defer redact.Errorp(&err)
 	for i, b := range backups {
@@ -21,6 +23,8 @@ func (c *Cloud) AddBackup(backups ...provider.Backup) (err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	type key struct{ resource, id string }
+	seen := make(map[key]bool, len(backups))
 	for _, b := range backups {
 		if _, ok := c.resources[b.ResourceID]; !ok {
 			return notFound("add backup", b.ResourceID)
@@ -28,6 +32,10 @@ func (c *Cloud) AddBackup(backups ...provider.Backup) (err error) {
 		if slices.ContainsFunc(c.backups[b.ResourceID], func(x provider.Backup) bool { return x.ID == b.ID }) {
 			return fmt.Errorf("memory: add backup %q: %w: backup exists", b.ID, provider.ErrConflict)
 		}
+		if seen[key{b.ResourceID, b.ID}] {
+			return fmt.Errorf("memory: add backup %q: %w: duplicate ID in the call", b.ID, provider.ErrConflict)
+		}
+		seen[key{b.ResourceID, b.ID}] = true
 	}
 	for _, b := range backups {
 		c.backups[b.ResourceID] = append(c.backups[b.ResourceID], b)

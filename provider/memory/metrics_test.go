@@ -119,6 +119,25 @@ func TestActivityAndBackupsVisibility(t *testing.T) {
 	require.ErrorIs(t, c.AddBackup(provider.Backup{ID: "x", ResourceID: "nope", Time: epoch}), provider.ErrNotFound)
 }
 
+// A backup ID twice in one AddBackup call is a conflict like one already
+// stored, and the call adds nothing: a catalogue never lists a backup twice.
+func TestAddBackupTwiceInOneCall(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	require.NoError(t, c.Add(provider.Resource{ID: "db", Kind: provider.KindDatabase}))
+	b := provider.Backup{ID: "snap", ResourceID: "db", Time: epoch.Add(-time.Hour), Complete: true}
+	other := provider.Backup{ID: "other", ResourceID: "db", Time: epoch.Add(-time.Hour)}
+	require.ErrorIs(t, c.AddBackup(other, b, b), provider.ErrConflict)
+	got, err := c.Backups(t.Context(), "db", time.Time{})
+	require.NoError(t, err)
+	assert.Empty(t, got, "a refused call adds nothing")
+	// The same ID on two resources is two backups.
+	require.NoError(t, c.Add(provider.Resource{ID: "db2", Kind: provider.KindDatabase}))
+	b2 := b
+	b2.ResourceID = "db2"
+	require.NoError(t, c.AddBackup(b, b2))
+}
+
 func TestSetSeriesSameGridFastPath(t *testing.T) {
 	t.Parallel()
 	c, m := newCloud(t)
