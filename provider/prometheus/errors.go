@@ -30,7 +30,9 @@ var (
 	ErrSeveralSeries = errors.New("prometheus: several series where one was expected")
 	// ErrBadResult means the server answered with something the driver
 	// cannot use: a result of the wrong type, a series without the ID
-	// label, or a count that is negative or infinite.
+	// label, a count that is negative or infinite, or a range query's
+	// points at other times than asked (a query frontend that aligns
+	// queries with their step), which would shift values between steps.
 	ErrBadResult = errors.New("prometheus: unusable result")
 )
 

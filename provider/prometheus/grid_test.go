@@ -25,6 +25,10 @@ import (
 type gridServer struct {
 	version string
 	samples []provider.Sample
+	// align, when set, evaluates range queries from their start rounded
+	// down to a multiple of the step, as a query frontend that aligns
+	// queries with their step (Cortex, Mimir) does.
+	align bool
 }
 
 var avgOverTime = regexp.MustCompile(`^avg_over_time\(cpu\{ instance="i-1" \}\[(\d+)ms\]\)$`)
@@ -112,6 +116,10 @@ func (g *gridServer) start(t *testing.T) *httptest.Server {
 				http.Error(w, "bad step", http.StatusBadRequest)
 				return
 			}
+			if g.align {
+				d := time.Duration(step * float64(time.Second))
+				start, end = start.Truncate(d), end.Truncate(d)
+			}
 			var points []string
 			for at := start; !at.After(end); at = at.Add(time.Duration(step * float64(time.Second))) {
 				if v, ok := g.eval(window, at); ok {
@@ -191,4 +199,33 @@ func TestNaNResultIsAReportedGap(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Len(t, warnings, 3, "one warning for each non-finite step: %q", warnings)
+}
+
+// A server that answers a range query at other times than asked (a query
+// frontend that aligns queries with their step) would put each window's
+// value on a step it does not describe: the answer is refused as
+// ErrBadResult instead of read shifted by a fraction of a step.
+func TestPointsOffTheGridAreRefused(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC) // 2m after a multiple of the 5m step
+	var samples []provider.Sample
+	for i := range 60 {
+		samples = append(samples, provider.Sample{Time: start.Add(time.Duration(i) * 30 * time.Second), Value: float64(i % 7)})
+	}
+	q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(30 * time.Minute), Step: 5 * time.Minute}
+	cfg := func(g *gridServer) prometheus.Config {
+		return prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}}
+	}
+	aligned := &gridServer{version: "2.42.0", samples: samples, align: true}
+	_, err := newSource(t, cfg(aligned)).QueryMetric(t.Context(), q)
+	require.ErrorIs(t, err, prometheus.ErrBadResult)
+	assert.Contains(t, err.Error(), "off the grid")
+
+	// The same server evaluating where asked is read as Resample reads it.
+	exact := &gridServer{version: "2.42.0", samples: samples}
+	got, err := newSource(t, cfg(exact)).QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	want, err := provider.Resample(q, samples)
+	require.NoError(t, err)
+	assert.Equal(t, want.Values, got.Values)
 }

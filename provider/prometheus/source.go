@@ -115,7 +115,8 @@ func (s *Source) Name() string { return Name }
 // provider.ErrInvalid; a metric without a template
 // provider.ErrUnsupported; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
-// ErrSeveralSeries; server errors as documented on QueryError.
+// ErrSeveralSeries; an answer with points off the steps' grid ErrBadResult;
+// server errors as documented on QueryError.
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer s.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
@@ -273,6 +274,12 @@ func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, 
 	for _, p := range m[0].Values {
 		off := p.Timestamp.Time().Sub(first)
 		k := lo + int(math.Round(float64(off)/float64(q.Step)))
+		if dev := off - time.Duration(k-lo)*q.Step; dev <= -time.Millisecond || dev >= time.Millisecond {
+			// Evaluated elsewhere than asked (a query frontend that aligns
+			// queries with their step): its window straddles two steps.
+			return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("point at %s is off the grid of steps evaluated at %s + n·%s; was the query moved (aligned with its step)?",
+				p.Timestamp.Time().UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano), q.Step)}
+		}
 		if k < lo || k >= hi {
 			continue
 		}
