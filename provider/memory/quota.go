@@ -29,7 +29,9 @@ import (
 // second later the bucket is full again. A call is admitted only when every
 // bucket holds its cost, and then spends all of them; a refused call spends
 // nothing. A single query longer than PointsPerCall is paged, one call per
-// PointsPerCall points, as quota.CostOf counts it.
+// PointsPerCall points, as quota.CostOf counts it; when its pages cost more
+// than a bucket holds, it is admitted once that bucket is full and leaves
+// it in debt, so that later calls wait as they would behind its pages.
 //
 // QueryMetric is one call of one query; QueryMetrics (a
 // provider.MetricsBatcher, as the AWS driver's GetMetricData is) is one
@@ -252,10 +254,13 @@ func (e *QuotaEmulator) admit(c quota.Cost) error {
 		b    *rateBucket
 		n    int
 	}{{"calls_per_second", &e.calls, c.Calls}, {"points_per_second", &e.old, c.Points - c.RecentPoints}, {"recent_points_per_second", &e.recent, c.RecentPoints}} {
-		if have := b.b.refill(now); float64(b.n) > have {
+		// A cost over the bucket's size (a query paged into several calls)
+		// is admitted when the bucket is full and leaves it in debt, as its
+		// pages would spread over the time the refill takes.
+		if have := b.b.refill(now); float64(b.n) > have && (float64(b.n) <= b.b.rate || have < b.b.rate) {
 			e.used.Throttled++
 			return fmt.Errorf("memory: quota emulator: %w: rate exceeded: %d wanted, %.0f left of limits.%s %v",
-				provider.ErrThrottled, b.n, math.Floor(have), b.name, b.b.rate)
+				provider.ErrThrottled, b.n, max(math.Floor(have), 0), b.name, b.b.rate)
 		}
 	}
 	e.calls.tokens -= float64(c.Calls)
@@ -267,7 +272,8 @@ func (e *QuotaEmulator) admit(c quota.Cost) error {
 	return nil
 }
 
-// rateBucket holds up to one second of rate tokens, refilled continuously.
+// rateBucket holds up to one second of rate tokens, refilled continuously;
+// a cost larger than the bucket leaves it below zero.
 type rateBucket struct {
 	rate   float64
 	tokens float64

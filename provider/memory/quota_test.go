@@ -509,3 +509,32 @@ func TestQuotaEmulatorSourceCallFails(t *testing.T) {
 		require.ErrorIs(t, r.Err, err)
 	}
 }
+
+// A single query whose pages hold more points than a bucket (a year of
+// minutes: 400,000 points, four calls) is served when the bucket is full,
+// as CloudWatch serves its pages one after the other, and leaves the bucket
+// in debt: later calls wait until the refill has paid for it. Refusing it
+// as throttled, every time, would make a caller retry forever.
+func TestQuotaEmulatorQueryLongerThanABucket(t *testing.T) {
+	t.Parallel()
+	e, clk := newEmulator(t, quota.CloudWatch())
+	ctx := t.Context()
+	_, err := e.QueryMetric(ctx, oldQuery(quotaT0, 400_000))
+	require.NoError(t, err, "a full bucket serves a query longer than itself")
+	_, err = e.QueryMetric(ctx, oldQuery(quotaT0, 1))
+	require.ErrorIs(t, err, provider.ErrThrottled, "the bucket is 4,000 points in debt")
+	clk.Add(10 * time.Millisecond) // 3,960 points refilled: still in debt
+	_, err = e.QueryMetric(ctx, oldQuery(quotaT0, 1))
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	_, err = e.QueryMetric(ctx, oldQuery(quotaT0, 400_000))
+	require.ErrorIs(t, err, provider.ErrThrottled, "a long query waits for a full bucket too")
+	clk.Add(time.Second)
+	_, err = e.QueryMetric(ctx, oldQuery(quotaT0, 1))
+	require.NoError(t, err)
+	assert.Equal(t, memory.QuotaUsage{Cost: quota.Cost{Calls: 5, Points: 400_001}, Throttled: 3}, e.Usage())
+
+	// Through QueryMetrics, as one call of one read, alike.
+	e2, _ := newEmulator(t, quota.CloudWatch())
+	_, err = queryAll(ctx, e2, []provider.Query{oldQuery(quotaT0, 400_000)})
+	require.NoError(t, err)
+}
