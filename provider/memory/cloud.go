@@ -90,7 +90,9 @@ func (c *Cloud) Now() time.Time { return c.clock.Now() }
 // Add adds resources. Each is validated, with its labels normalised first
 // (provider.Resource.NormalizeLabels: " production " is stored as
 // "production"); its Provider is set to the Cloud's name, its State
-// defaults to running and its LaunchTime to now. A group starts with the
+// defaults to running and its LaunchTime to now. A resource added stopping
+// is stopped after Config.StopDelay, one added pending runs after
+// Config.StartDelay, as if the Cloud had moved it there. A group starts with the
 // capacity {min 0, max 0, desired 0}; set it with SetCapacity or AddGroup. Adding an ID that exists returns an error matching
 // provider.ErrConflict, and nothing is added.
 func (c *Cloud) Add(resources ...provider.Resource) (err error) {
@@ -126,6 +128,12 @@ func (c *Cloud) Add(resources ...provider.Resource) (err error) {
 	}
 	for _, r := range prepared {
 		e := &entry{res: r}
+		switch r.State { // a transition under way finishes as one the Cloud started
+		case provider.StateStopping:
+			e.next, e.due = provider.StateStopped, now.Add(c.cfg.StopDelay)
+		case provider.StatePending:
+			e.next, e.due = provider.StateRunning, now.Add(c.cfg.StartDelay)
+		}
 		if r.Kind == provider.KindGroup {
 			e.group = &groupState{}
 		}

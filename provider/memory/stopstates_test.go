@@ -82,3 +82,25 @@ func TestStopAndStartFromEveryState(t *testing.T) {
 	assertState(t, c, "i", provider.StatePending)
 	assert.Len(t, c.Mutations(), n)
 }
+
+// A resource added in a transitional state finishes its transition like
+// one the Cloud moved there: stopping becomes stopped after StopDelay and
+// pending becomes running after StartDelay, instead of staying stuck (a
+// stuck stopping instance could never be started again).
+func TestAddedInTransitionFinishes(t *testing.T) {
+	t.Parallel()
+	c, m := newCloudConfig(t, memory.Config{StopDelay: time.Minute, StartDelay: 2 * time.Minute})
+	require.NoError(t, c.Add(
+		provider.Resource{ID: "stopping", Kind: provider.KindInstance, State: provider.StateStopping},
+		provider.Resource{ID: "pending", Kind: provider.KindInstance, State: provider.StatePending},
+	))
+	assertState(t, c, "stopping", provider.StateStopping)
+	assertState(t, c, "pending", provider.StatePending)
+	m.Add(time.Minute)
+	assertState(t, c, "stopping", provider.StateStopped)
+	assertState(t, c, "pending", provider.StatePending)
+	require.NoError(t, c.Start(t.Context(), "stopping"))
+	m.Add(time.Minute)
+	assertState(t, c, "pending", provider.StateRunning)
+	require.NoError(t, c.Stop(t.Context(), "pending"))
+}
