@@ -391,7 +391,7 @@ func (f *Fleet) GetResources(ctx context.Context, reads []provider.ResourceRead)
 // provider.ErrNotFound.
 func (f *Fleet) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
 	var scratch []float64
-	return f.query(ctx, q, nil, &scratch)
+	return f.query(ctx, q, f.clk.Now(), nil, &scratch)
 }
 
 // QueryMetrics implements provider.MetricsBatcher: every read is answered
@@ -399,10 +399,11 @@ func (f *Fleet) QueryMetric(ctx context.Context, q provider.Query) (provider.Ser
 // the read's Series.Values, at one time of the clock.
 func (f *Fleet) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	var scratch []float64
+	now := f.clk.Now() // one time for the whole batch
 	for i := range reads {
 		r := &reads[i]
 		dst := r.Series.Values[:0]
-		r.Series, r.Err = f.query(ctx, r.Query, dst, &scratch)
+		r.Series, r.Err = f.query(ctx, r.Query, now, dst, &scratch)
 		if r.Err != nil {
 			r.Series = provider.Series{Values: dst}
 		}
@@ -413,7 +414,8 @@ func (f *Fleet) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 	return nil
 }
 
-func (f *Fleet) query(ctx context.Context, q provider.Query, dst []float64, scratch *[]float64) (_ provider.Series, err error) {
+// query answers q as of now.
+func (f *Fleet) query(ctx context.Context, q provider.Query, now time.Time, dst []float64, scratch *[]float64) (_ provider.Series, err error) {
 	defer redact.Errorp(&err)
 	if err := q.Validate(); err != nil {
 		return provider.Series{}, fmt.Errorf("synth: query metric: %w", err)
@@ -426,7 +428,7 @@ func (f *Fleet) query(ctx context.Context, q provider.Query, dst []float64, scra
 		return provider.Series{}, fmt.Errorf("synth: query metric %q: %w", q.ResourceID, provider.ErrNotFound)
 	}
 	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step}
-	out.Values = f.resample(dst, f.generator(i, q.Metric), q, f.clk.Now(), scratch)
+	out.Values = f.resample(dst, f.generator(i, q.Metric), q, now, scratch)
 	return out, nil
 }
 

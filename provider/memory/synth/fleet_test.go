@@ -3,6 +3,7 @@ package synth_test
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -348,4 +349,40 @@ func TestConsistentWithFullRead(t *testing.T) {
 	assert.Equal(t, before.Gaps()-1, after.Gaps())
 	assert.True(t, sameValues(before.Values[:13], after.Values[:13]))
 	assert.False(t, provider.IsGap(after.Values[13]))
+}
+
+// tickingClock moves on by tick at every reading, as a wall clock moves on
+// during a batch.
+type tickingClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	tick time.Duration
+}
+
+func (c *tickingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now
+	c.now = c.now.Add(c.tick)
+	return now
+}
+
+func (c *tickingClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// QueryMetrics answers a batch at one time of the clock, as documented:
+// the same read twice in a batch gives the same values, even when the
+// clock moves on between them and a new native step becomes visible.
+func TestQueryMetricsAtOneTime(t *testing.T) {
+	t.Parallel()
+	clk := &tickingClock{now: start.Add(24 * time.Hour), tick: 5 * time.Minute}
+	f, err := synth.New(synth.Config{Size: 10, Seed: 3, Shapes: shapes(t), Start: start}, synth.WithClock(clk))
+	require.NoError(t, err)
+	q := provider.Query{ResourceID: f.ID(1), Metric: provider.MetricCPU, Start: start.Add(23 * time.Hour), End: start.Add(25 * time.Hour), Step: 5 * time.Minute}
+	reads := []provider.MetricRead{{Query: q}, {Query: q}, {Query: q}}
+	require.NoError(t, f.QueryMetrics(t.Context(), reads))
+	for i := range reads {
+		require.NoError(t, reads[i].Err)
+	}
+	assert.Equal(t, reads[0].Series.Gaps(), reads[1].Series.Gaps(), "the reads of one batch see one now")
+	assert.Equal(t, fmt.Sprint(reads[0].Series.Values), fmt.Sprint(reads[2].Series.Values))
 }
