@@ -35,7 +35,11 @@ const (
 type Config struct {
 	// Address is the server's base URL, such as "http://prometheus:9090".
 	// It may carry basic-auth credentials ("http://user:password@host");
-	// errors and log lines show them masked. Required.
+	// errors and log lines show them masked. Redirects that keep the
+	// request's method (307, 308) are followed; one that would turn the
+	// POSTed query into a GET without it (301, 302, 303, such as http://
+	// moved to https://) fails the call with an error naming where it
+	// leads: use that address instead. Required.
 	Address string `json:"address"`
 
 	// Metrics maps a metric onto a PromQL template (see TemplateData).

@@ -76,7 +76,8 @@ func New(cfg Config, opts ...Option) (_ *Source, err error) {
 	if o.rt == nil {
 		o.rt = http.DefaultTransport
 	}
-	client, err := api.NewClient(api.Config{Address: c.cfg.Address, RoundTripper: statusTransport{o.rt}})
+	hc := &http.Client{Transport: statusTransport{o.rt}, CheckRedirect: checkRedirect}
+	client, err := api.NewClient(api.Config{Address: c.cfg.Address, Client: hc})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", redact.URL(cfg.Address), "is not a usable URL"))
 	}
@@ -371,6 +372,10 @@ func translate(ctx context.Context, promql string, err error) error {
 		}
 		return &QueryError{Query: promql, Err: err}
 	}
+	var re *redirectError
+	if errors.As(err, &re) {
+		return &QueryError{Query: promql, Err: err}
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return &QueryError{Query: promql, Kind: ErrUnavailable, Err: err}
@@ -391,6 +396,40 @@ func typeOf(v model.Value) string {
 		return "none"
 	}
 	return v.Type().String()
+}
+
+// maxRedirects is how many redirects a request follows, as net/http's
+// default policy.
+const maxRedirects = 10
+
+// checkRedirect follows redirects that keep the request's method (307,
+// 308, and any of a GET) and refuses one that would resend a POSTed query
+// as a GET without its body (301, 302, 303 of a POST): Prometheus would
+// reject the empty query as bad_data, which reads as a bad template.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if first := via[0]; req.Method != first.Method {
+		code := 0
+		if req.Response != nil {
+			code = req.Response.StatusCode
+		}
+		return &redirectError{Code: code, Method: first.Method, To: req.URL.String()}
+	}
+	return nil
+}
+
+// redirectError is a redirect that checkRedirect refused.
+type redirectError struct {
+	Code   int    // the redirect's HTTP status
+	Method string // the method it would have changed
+	To     string // where it leads
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("the server redirects (HTTP %d) to %s, which would resend the %s as a GET without its query; set config.address to where it redirects",
+		e.Code, e.To, e.Method)
 }
 
 // statusTransport turns the HTTP statuses that have a sentinel into a
