@@ -17,7 +17,9 @@ import (
 // before the query is sent. Write a space between a PromQL brace and a
 // template action ("up{ {{.Matchers}} }"), because "{{{" does not parse.
 type TemplateData struct {
-	// ID is the resource ID, the value of the ID label.
+	// ID is the resource ID, the value of the ID label, escaped for the
+	// inside of a double-quoted PromQL string: host="{{.ID}}" matches it
+	// exactly, and a quote or backslash in it cannot end the string.
 	ID string
 	// IDLabel is the label that identifies a resource. Default: "instance".
 	IDLabel string
@@ -34,8 +36,9 @@ type TemplateData struct {
 	// Config.Lookback for the targets template.
 	Range string
 	// Labels are the resource's target labels (from the targets query),
-	// such as job; empty for the targets template itself. Use
-	// {{index .Labels "job"}}; a missing key renders as "".
+	// such as job, their values escaped as ID is; empty for the targets
+	// template itself. Use job="{{index .Labels "job"}}"; a missing key
+	// renders as "".
 	Labels map[string]string
 }
 
@@ -157,7 +160,19 @@ func (c *tmpl) render(d TemplateData) (string, error) {
 // newData returns the TemplateData of one resource.
 func newData(idLabel, id string, rng time.Duration, labels map[string]string) TemplateData {
 	m := idLabel + "=" + strconv.Quote(id)
-	return TemplateData{ID: id, IDLabel: idLabel, Matchers: m, Selector: "{" + m + "}", Range: promDuration(rng), Labels: labels}
+	escaped := make(map[string]string, len(labels))
+	for k, v := range labels {
+		escaped[k] = escapeString(v)
+	}
+	return TemplateData{ID: escapeString(id), IDLabel: idLabel, Matchers: m, Selector: "{" + m + "}", Range: promDuration(rng), Labels: escaped}
+}
+
+// escapeString escapes s for the inside of a double-quoted PromQL string,
+// whose escapes are Go's: a quote, a backslash or a newline in it cannot
+// end the string.
+func escapeString(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // promDuration formats d as a PromQL duration in whole milliseconds.
