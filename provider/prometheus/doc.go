@@ -22,8 +22,8 @@
 // resource (instance="10.0.0.7:9100"), {{.Selector}} is the same in braces,
 // {{.Range}} is the rate window, {{.ID}} the ID and {{index .Labels
 // "job"}} any of the resource's target labels, both escaped for the inside
-// of a double-quoted string (host="{{.ID}}"), so that a quote in a value
-// cannot change the query. The defaults read prometheus-node-exporter:
+// of a string (host="{{.ID}}"), so that a quote in a value cannot change
+// the query. The defaults read prometheus-node-exporter:
 //
 //	cpu                  1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle",{{.Matchers}}}[{{.Range}}]))
 //	memory               1 - node_memory_MemAvailable_bytes{ {{.Matchers}} } / node_memory_MemTotal_bytes{ {{.Matchers}} }

@@ -18,8 +18,8 @@ import (
 // A resource ID or target label with quotes, backslashes or braces (a
 // label a workload's owner sets, relabelled onto its target) cannot change
 // the PromQL of a template that puts {{.ID}} or {{index .Labels "team"}}
-// in a string: a busy instance whose ID ends the string and adds
-// "or vector(0)" must read busy, not idle.
+// in a string, in double or single quotes: a busy instance whose ID ends
+// the string and adds "or vector(0)" must read busy, not idle.
 func TestIDAndLabelsCannotInjectPromQL(t *testing.T) {
 	t.Parallel()
 	type target struct{ id, team string }
@@ -27,6 +27,7 @@ func TestIDAndLabelsCannotInjectPromQL(t *testing.T) {
 		// Each ends the string, adds "or vector(0)" and opens a selector
 		// that the template's end closes: a 0 where the series is absent.
 		{`busy"}or(vector(0))or{__name__="inj_cpu",id="`, `a"}or(vector(0))or{__name__="inj_cpu",team="`},
+		{`busy'}or(vector(0))or{__name__='inj_cpu',id='`, `b'}or(vector(0))or{__name__='inj_cpu',team='`},
 		{`back\slash`, `t\eam`},
 		{`brace}{"q"`, `x'y"z`},
 	}
@@ -48,13 +49,14 @@ func TestIDAndLabelsCannotInjectPromQL(t *testing.T) {
 		Address: srv.URL, IDLabel: "id",
 		Targets: `last_over_time(inj_up{ {{.Matchers}} }[{{.Range}}])`,
 		Metrics: map[provider.Metric]string{
-			provider.MetricCPU:            `max(inj_cpu{id="{{.ID}}"})`,
-			provider.CustomMetric("team"): `max(inj_cpu{team="{{index .Labels "team"}}", {{.Matchers}}})`,
+			provider.MetricCPU:              `max(inj_cpu{id="{{.ID}}"})`,
+			provider.CustomMetric("team"):   `max(inj_cpu{team="{{index .Labels "team"}}", {{.Matchers}}})`,
+			provider.CustomMetric("single"): `max(inj_cpu{id='{{.ID}}', team='{{index .Labels "team"}}'})`,
 		},
 	})
 	end := time.Now().Add(-2 * time.Second).Truncate(time.Second)
 	for _, tg := range targets {
-		for _, m := range []provider.Metric{provider.MetricCPU, provider.CustomMetric("team")} {
+		for _, m := range []provider.Metric{provider.MetricCPU, provider.CustomMetric("team"), provider.CustomMetric("single")} {
 			got, err := src.QueryMetric(t.Context(), provider.Query{ResourceID: tg.id, Metric: m, Start: end.Add(-5 * time.Second), End: end, Step: time.Second})
 			require.NoError(t, err, "%s %s", tg.id, m)
 			assert.Less(t, got.Gaps(), got.Len(), "%s %s: %v", tg.id, m, got.Values)

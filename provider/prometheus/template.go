@@ -18,7 +18,7 @@ import (
 // template action ("up{ {{.Matchers}} }"), because "{{{" does not parse.
 type TemplateData struct {
 	// ID is the resource ID, the value of the ID label, escaped for the
-	// inside of a double-quoted PromQL string: host="{{.ID}}" matches it
+	// inside of a PromQL string: host="{{.ID}}" (or '{{.ID}}') matches it
 	// exactly, and a quote or backslash in it cannot end the string.
 	ID string
 	// IDLabel is the label that identifies a resource. Default: "instance".
@@ -167,12 +167,26 @@ func newData(idLabel, id string, rng time.Duration, labels map[string]string) Te
 	return TemplateData{ID: escapeString(id), IDLabel: idLabel, Matchers: m, Selector: "{" + m + "}", Range: promDuration(rng), Labels: escaped}
 }
 
-// escapeString escapes s for the inside of a double-quoted PromQL string,
-// whose escapes are Go's: a quote, a backslash or a newline in it cannot
-// end the string.
+// escapeString escapes s for the inside of a PromQL string, whose escapes
+// are Go's: quotes, backticks and backslashes as \xNN, which reads the
+// same in double and single quotes, and what is not printable as
+// strconv.Quote does, so that nothing in s can end the string.
 func escapeString(s string) string {
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\'' || r == '`' || r == '\\':
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatInt(int64(r)>>4, 16))
+			b.WriteString(strconv.FormatInt(int64(r)&15, 16))
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }
 
 // promDuration formats d as a PromQL duration in whole milliseconds.
