@@ -95,7 +95,8 @@ type Config struct {
 	// for Prometheus 3.x ((t−r, t]). The driver sizes its windows so that
 	// each step holds exactly its own samples either way. Default
 	// (RangesAuto): ask the server's build information once, and use
-	// RangesClosed when the server does not say (Thanos, Mimir, ...).
+	// RangesClosed when the server does not say (Thanos, Mimir, ...); a
+	// call that gets a server error instead fails, and the next asks again.
 	Ranges Ranges `json:"ranges,omitempty"`
 }
 

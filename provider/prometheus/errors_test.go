@@ -79,6 +79,9 @@ type fakeServer struct {
 	warnings []string
 	// version is the build information's version; "" answers 404.
 	version string
+	// buildFailures is how many build information requests first answer
+	// 500.
+	buildFailures int
 	// vector, when set, is the result of every instant query (JSON).
 	vector string
 
@@ -112,7 +115,12 @@ func (f *fakeServer) start(t *testing.T) *httptest.Server {
 		case "/api/v1/status/buildinfo":
 			f.mu.Lock()
 			f.builds++
+			failing := f.builds <= f.buildFailures
 			f.mu.Unlock()
+			if failing {
+				http.Error(w, "boom", http.StatusInternalServerError)
+				return
+			}
 			if f.version == "" {
 				http.NotFound(w, r)
 				return
@@ -234,6 +242,24 @@ func TestRangeSemantics(t *testing.T) {
 		})
 	}
 	require.ErrorIs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), provider.ErrInvalid)
+}
+
+// A server error while asking the version is not "no build information":
+// the call fails and the next one asks again, instead of settling on
+// ranges that include their start for good, which on Prometheus 3.x would
+// drop every sample at a step's first millisecond (a backfilled trace on
+// the step's grid: all of them).
+func TestRangesNotGuessedFromAServerError(t *testing.T) {
+	t.Parallel()
+	f := &fakeServer{version: "3.1.0", buildFailures: 1}
+	src := newSource(t, prometheus.Config{Address: f.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}})
+	_, err := src.QueryMetric(t.Context(), someQuery("i-1"))
+	require.Error(t, err, "the version could not be read")
+	_, err = src.QueryMetric(t.Context(), someQuery("i-1"))
+	require.NoError(t, err)
+	queries, builds := f.received()
+	assert.Equal(t, 2, builds, "asked again after the failure")
+	assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }[300000ms])`, queries[len(queries)-1], "the windows of Prometheus 3")
 }
 
 // TestRangesText checks that Config.Ranges reads and writes its plain

@@ -180,7 +180,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 // is: 1ms on servers whose ranges include their start (a window [t−r, t]
 // evaluated at the step's end − 1ms must not reach the previous step's last
 // millisecond), 0 on servers whose ranges exclude it. It asks the server's
-// version once when Config.Ranges is RangesAuto.
+// version when Config.Ranges is RangesAuto until it has an answer.
 func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
 	s.mu.Lock()
 	r := s.ranges
@@ -192,8 +192,10 @@ func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
 		switch {
 		case err == nil:
 			r = rangesOf(info.Version)
-		case errors.As(err, &apiErr) && !errors.As(err, &se) && ctx.Err() == nil:
-			// The server answered but has no build information.
+		case errors.As(err, &apiErr) && (apiErr.Type == v1.ErrClient || apiErr.Type == v1.ErrBadResponse) && !errors.As(err, &se) && ctx.Err() == nil:
+			// The server answered but has no build information (404, or
+			// not in Prometheus's shape). A server error is no answer: it
+			// fails the call, and the next one asks again.
 			s.log.Warn("prometheus: no build information; assuming ranges include their start (Prometheus 2.x)", "err", err)
 			r = RangesClosed
 		default:
