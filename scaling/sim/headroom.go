@@ -13,16 +13,25 @@ import (
 // τ_U of demand at or below maxTauU, by bisection (τ_U falls as headroom
 // grows, up to the steps the provisioning delay makes late). It returns
 // the baseline named name and its result, or an error when even the
-// largest headroom misses maxTauU.
+// largest headroom misses maxTauU. A name that is empty or the oracle's,
+// a tolerance outside [0, 1) and a maxTauU outside [0, 1] are errors
+// matching provider.ErrInvalid naming them; a trace is refused as Run
+// refuses it (ErrGap when every replayed step is a gap).
 func (s *Simulator) HeadroomFor(ctx context.Context, demand provider.Series, name string, tolerance, maxTauU float64) (Baseline, Result, error) {
 	if math.IsNaN(maxTauU) || maxTauU < 0 || maxTauU > 1 {
 		return Baseline{}, Result{}, fmt.Errorf("sim: %w", provider.Invalid("max_tau_u", maxTauU, "must be in [0, 1]"))
+	}
+	if err := (Baseline{Name: name, Tolerance: tolerance}).validate(""); err != nil {
+		return Baseline{}, Result{}, fmt.Errorf("sim: %w", err)
 	}
 	tr, err := s.prepare(demand)
 	if err != nil {
 		return Baseline{}, Result{}, err
 	}
 	oracle := s.oracle(tr)
+	if oracle.Metrics.Steps == 0 {
+		return Baseline{}, Result{}, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
+	}
 	run := func(h float64) (Baseline, Result, error) {
 		b := Baseline{Name: name, Headroom: h, Tolerance: tolerance}
 		r, err := s.replay(ctx, tr, Policy{Name: name, Strategy: &reactive{s: s, b: b, step: tr.series.Step}}, oracle)

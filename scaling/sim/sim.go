@@ -130,15 +130,28 @@ func (c Config) Validate() error {
 	seen := map[string]bool{OracleName: true}
 	for i, b := range c.Baselines {
 		f := fmt.Sprintf("baselines[%d]", i)
-		switch {
-		case b.Name == "" || seen[b.Name]:
+		if seen[b.Name] {
 			return provider.Invalid(f+".name", b.Name, "must be set, unique and not "+OracleName)
-		case !finite(b.Headroom) || b.Headroom < 0:
-			return provider.Invalid(f+".headroom", b.Headroom, "must be a finite number ≥ 0")
-		case !finite(b.Tolerance) || b.Tolerance < 0 || b.Tolerance >= 1:
-			return provider.Invalid(f+".tolerance", b.Tolerance, "must be in [0, 1)")
+		}
+		if err := b.validate(f + "."); err != nil {
+			return err
 		}
 		seen[b.Name] = true
+	}
+	return nil
+}
+
+// validate returns an error matching provider.ErrInvalid naming the first
+// wrong field of b, prefixed with f.
+func (b Baseline) validate(f string) error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case b.Name == "" || b.Name == OracleName:
+		return provider.Invalid(f+"name", b.Name, "must be set, unique and not "+OracleName)
+	case !finite(b.Headroom) || b.Headroom < 0:
+		return provider.Invalid(f+"headroom", b.Headroom, "must be a finite number ≥ 0")
+	case !finite(b.Tolerance) || b.Tolerance < 0 || b.Tolerance >= 1:
+		return provider.Invalid(f+"tolerance", b.Tolerance, "must be in [0, 1)")
 	}
 	return nil
 }

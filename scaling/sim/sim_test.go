@@ -211,6 +211,43 @@ func TestHeadroomFor(t *testing.T) {
 	}
 }
 
+// TestHeadroomForBadInput: a tolerance or a name the baselines of Config
+// would refuse is refused by name, and a trace whose replayed steps are
+// all gaps is ErrGap as in Run, not a baseline with NaN shares.
+func TestHeadroomForBadInput(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name      string
+		tolerance float64
+		field     string
+	}{
+		{"x", math.NaN(), "tolerance"},
+		{"x", -0.1, "tolerance"},
+		{"x", 1, "tolerance"},
+		{"x", math.Inf(1), "tolerance"},
+		{"", 0.1, "name"},
+		{sim.OracleName, 0.1, "name"},
+	} {
+		_, _, err := s.HeadroomFor(t.Context(), hand(), tt.name, tt.tolerance, 0.05)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q %g", tt.name, tt.tolerance)
+		assert.Equal(t, tt.field, ie.Field)
+	}
+
+	cfg := handConfig()
+	cfg.SkipGaps = true
+	s, err = sim.New(cfg)
+	require.NoError(t, err)
+	gaps := hand()
+	for i := 1; i < len(gaps.Values); i++ {
+		gaps.Values[i] = math.NaN()
+	}
+	b, r, err := s.HeadroomFor(t.Context(), gaps, "x", 0.1, 0.05)
+	require.ErrorIs(t, err, sim.ErrGap, "%+v %+v", b, r.Metrics)
+}
+
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	okStrategy := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
