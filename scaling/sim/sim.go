@@ -408,9 +408,14 @@ func (s *Simulator) bound(n int) int {
 	return n
 }
 
-// leadSteps is the provisioning delay in whole steps.
-func (s *Simulator) leadSteps(step time.Duration) int {
-	return int((s.cfg.LeadTime + step - 1) / step)
+// leadSteps is the provisioning delay in whole steps (rounded up), at
+// most steps+1: a delay past the trace's end is one no launch outlives.
+func (s *Simulator) leadSteps(step time.Duration, steps int) int {
+	n := s.cfg.LeadTime / step
+	if s.cfg.LeadTime%step != 0 {
+		n++
+	}
+	return int(min(n, time.Duration(steps)+1))
 }
 
 // oracle is the oracle's result.
@@ -471,7 +476,7 @@ type launch struct{ at, n int }
 func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Result) (Result, error) {
 	c := s.cfg
 	ser := tr.series
-	lead := s.leadSteps(ser.Step)
+	lead := s.leadSteps(ser.Step, len(tr.oracle))
 	cands := p.candidates()
 	lookback, readsUtil := reads(cands, ser.Step, len(ser.Values), c.Utilization)
 	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: decideOnly{}}, decideOnly{})

@@ -94,6 +94,29 @@ func TestRunLeadTimeDelaysScaleOut(t *testing.T) {
 	assert.InDelta(t, 0.6, r.Metrics.TauU, 1e-9)
 }
 
+// TestRunLeadTimeLongerThanTheTrace: instances that take longer to arrive
+// than the trace lasts never serve, up to the longest LeadTime (it
+// overflowed when rounded up to steps and served after one step).
+func TestRunLeadTimeLongerThanTheTrace(t *testing.T) {
+	t.Parallel()
+	for _, lead := range []time.Duration{6 * time.Hour, 1000 * time.Hour, math.MaxInt64 - 1, math.MaxInt64} {
+		cfg := handConfig()
+		cfg.LeadTime = lead
+		s, err := sim.New(cfg)
+		require.NoError(t, err)
+		rep, err := s.Run(t.Context(), hand())
+		require.NoError(t, err)
+		r, _ := rep.Result("reactive")
+		var actual, desired []int
+		for _, st := range r.Steps {
+			actual = append(actual, st.Actual)
+			desired = append(desired, st.Desired)
+		}
+		assert.Equal(t, []int{1, 1, 1, 1, 1}, actual, "lead time %v: nothing added arrives", lead)
+		assert.Equal(t, []int{1, 1, 3, 3, 1}, desired, "lead time %v", lead)
+	}
+}
+
 func TestRunBounds(t *testing.T) {
 	t.Parallel()
 	cfg := handConfig()
