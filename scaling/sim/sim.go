@@ -394,10 +394,12 @@ func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
 	return tr, nil
 }
 
-// need is ⌈d·(1+headroom) / (c·u)⌉.
+// need is ⌈d·(1+headroom) / (c·u)⌉: the fewest instances that carry
+// the demand at the target utilization, d·(1+headroom) ≤ n·c·u, to the
+// rounding of the division (a relative 1e-12; any demand > 0 needs one).
 func (s *Simulator) need(d, headroom float64) int {
 	per := s.cfg.CapacityPerInstance * s.cfg.TargetUtilization
-	return int(math.Min(math.Ceil(d*(1+headroom)/per-1e-9), 1<<30))
+	return int(math.Min(math.Ceil(d*(1+headroom)/per*(1-1e-12)), 1<<30))
 }
 
 func (s *Simulator) bound(n int) int {

@@ -117,6 +117,29 @@ func TestRunLeadTimeLongerThanTheTrace(t *testing.T) {
 	}
 }
 
+// TestRunOracleNeedIsStrict: a step violates the SLO when its demand is
+// above what the capacity carries at the target utilization, strictly:
+// demand exactly at it needs no more, demand above it by any amount
+// beyond the rounding of the division needs one more, and any demand > 0
+// needs an instance (a group at zero serves nothing). A tiny demand was
+// sized at zero instances and a demand a billionth above a multiple at
+// the multiple.
+func TestRunOracleNeedIsStrict(t *testing.T) {
+	t.Parallel()
+	cfg := sim.Config{CapacityPerInstance: 1, TargetUtilization: 0.6, Min: new(0), KeepSteps: true, Baselines: []sim.Baseline{}}
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	demand := provider.Series{Start: start, Step: time.Hour, Values: []float64{0, 1e-12, 1e-300, 1.8, 0.6 * 3, 1.8 * (1 + 1e-10), 0.6 + 1e-9}}
+	rep, err := s.Run(t.Context(), demand)
+	require.NoError(t, err)
+	var oracle []int
+	for _, st := range rep.Oracle.Steps {
+		oracle = append(oracle, st.Oracle)
+	}
+	assert.Equal(t, []int{0, 1, 1, 3, 3, 4, 2}, oracle)
+	assert.InDelta(t, 0, rep.Oracle.Metrics.TauU, 0)
+}
+
 func TestRunBounds(t *testing.T) {
 	t.Parallel()
 	cfg := handConfig()
