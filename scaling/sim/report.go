@@ -70,7 +70,8 @@ type Step struct {
 	// Actual is the capacity serving during the step (Desired less what
 	// is still being provisioned).
 	Actual int `json:"actual"`
-	// Oracle is the capacity the step needs, ⌈demand / (c·u)⌉.
+	// Oracle is the oracle's capacity: the capacity the step needs,
+	// ⌈demand / (c·u)⌉, within Min and Max.
 	Oracle int `json:"oracle"`
 	// Strategy is the strategy whose recommendation was carried out (the
 	// candidate's name; the policy's or baseline's for a single
@@ -81,13 +82,19 @@ type Step struct {
 // Metrics are a replay's totals. The shares follow the SPEC Research
 // Group's elasticity metrics (Herbst et al., "Ready for Rain? A View from
 // SPEC Research on the Future of Cloud Metrics", 2016): with s_t the
-// capacity serving at step t and d_t the oracle's (the capacity the
-// demand needs), over the T replayed steps,
+// capacity serving at step t, n_t = ⌈demand_t / (c·u)⌉ the capacity the
+// demand needs and o_t the oracle's (n_t within Min and Max), over the T
+// replayed steps,
 //
-//	τ_U = #{t: s_t < d_t} / T          (the SLO violation share: demand > s_t·c·u)
-//	τ_O = #{t: s_t > d_t} / T
-//	θ_U = Σ max(d_t − s_t, 0) / d_t / T
-//	θ_O = Σ max(s_t − d_t, 0) / d_t / T
+//	τ_U = #{t: s_t < n_t} / T          (the SLO violation share: demand > s_t·c·u)
+//	τ_O = #{t: s_t > o_t} / T
+//	θ_U = Σ max(n_t − s_t, 0) / n_t / T
+//	θ_O = Σ max(s_t − o_t, 0) / max(o_t, 1) / T
+//
+// The under-provisioning shares count every step whose demand the
+// capacity does not carry, also where Max keeps the group (and the
+// oracle) below what the demand needs; the over-provisioning shares
+// count only the capacity above what the bounds let a group go down to.
 type Metrics struct {
 	// Steps is the number of steps counted.
 	Steps int `json:"steps"`
@@ -160,20 +167,19 @@ func (m *meter) step(i, s, desired int, strategy string) {
 		m.lastDir = dir
 	}
 	m.prev = desired
-	d := m.tr.oracle[i]
+	d, n := m.tr.oracle[i], m.tr.need[i]
 	if d < 0 {
 		return // a gap
 	}
 	m.m.Steps++
 	m.m.CapacityHours += float64(s)
-	den := math.Max(float64(d), 1)
 	switch {
-	case s < d:
+	case s < n:
 		m.m.TauU++
-		m.m.ThetaU += float64(d-s) / den
+		m.m.ThetaU += float64(n-s) / float64(n)
 	case s > d:
 		m.m.TauO++
-		m.m.ThetaO += float64(s-d) / den
+		m.m.ThetaO += float64(s-d) / math.Max(float64(d), 1)
 	}
 	if m.steps != nil {
 		t := m.tr.from + i

@@ -356,6 +356,7 @@ type trace struct {
 	series provider.Series
 	from   int
 	oracle []int // the oracle's capacity per step (from on)
+	need   []int // the capacity each step needs, unbounded (from on)
 }
 
 func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
@@ -384,11 +385,13 @@ func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
 			return nil, fmt.Errorf("%w: step %d (%s); replay from after it (Config.From) or fill it", ErrGap, i, demand.TimeAt(i).Format(time.RFC3339))
 		}
 	}
-	tr := &trace{series: demand, from: from, oracle: make([]int, len(demand.Values)-from)}
+	n := len(demand.Values) - from
+	tr := &trace{series: demand, from: from, oracle: make([]int, n), need: make([]int, n)}
 	for i := range tr.oracle {
-		tr.oracle[i] = -1 // a gap: not counted
+		tr.oracle[i], tr.need[i] = -1, -1 // a gap: not counted
 		if v := demand.Values[from+i]; !math.IsNaN(v) {
-			tr.oracle[i] = s.bound(s.need(v, 0))
+			tr.need[i] = s.need(v, 0)
+			tr.oracle[i] = s.bound(tr.need[i])
 		}
 	}
 	return tr, nil

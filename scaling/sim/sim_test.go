@@ -155,6 +155,36 @@ func TestRunBounds(t *testing.T) {
 	assert.Equal(t, []int{2, 3, 3, 2, 4}, oracle)
 }
 
+// TestRunMaxDoesNotHideViolations: a step whose demand is above what Max
+// instances carry violates the SLO whatever the policy, the oracle
+// included (it counted as met when the capacity reached the oracle's,
+// Max), and HeadroomFor says that no headroom meets τ_U = 0.
+func TestRunMaxDoesNotHideViolations(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Min, cfg.Max = new(2), 4
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	o := rep.Oracle.Metrics
+	assert.InDelta(t, 0.2, o.TauU, 1e-12, "the last step's 50 needs 5 instances of 10, Max is 4")
+	assert.InDelta(t, 1.0/5/5, o.ThetaU, 1e-12)
+	assert.InDelta(t, 0, o.TauO, 0, "the oracle is never above what the bounds allow")
+	assert.InDelta(t, 0, o.ThetaO, 0)
+	r, _ := rep.Result("reactive")
+	// Capacity 2, 2, 3, 3, 2 against the need 1, 3, 3, 1, 5 and the
+	// oracle's 2, 3, 3, 2, 4.
+	assert.InDelta(t, 0.4, r.Metrics.TauU, 1e-12)
+	assert.InDelta(t, (1.0/3+3.0/5)/5, r.Metrics.ThetaU, 1e-12)
+	assert.InDelta(t, 0.2, r.Metrics.TauO, 1e-12)
+	assert.InDelta(t, (1.0/2)/5, r.Metrics.ThetaO, 1e-12)
+
+	_, _, err = s.HeadroomFor(t.Context(), hand(), "safe", 0, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no headroom")
+}
+
 func TestRunPolicyWithLimiter(t *testing.T) {
 	t.Parallel()
 	s, err := sim.New(handConfig())
