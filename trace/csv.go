@@ -147,7 +147,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		return nil, provider.Invalid("csv.value_column", valueCol, notInHeader(header))
 	}
 	var out []provider.Sample
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -156,8 +156,11 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 			return nil, le
 		}
 		if err != nil {
-			return nil, fmt.Errorf("csv: line %d: %w", line, err)
+			return nil, fmt.Errorf("csv: %w", err) // a *csv.ParseError names its line
 		}
+		// The line of the record's start: blank lines are skipped and a
+		// quoted field may span lines, so records are not lines.
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d", line), len(rec), fmt.Sprintf("has that many fields; the header has %d", len(header)))
 		}
@@ -173,24 +176,26 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		if raw == "" {
 			continue
 		}
+		tline, _ := cr.FieldPos(ti)
+		vline, _ := cr.FieldPos(vi)
 		t, err := parseTime(strings.TrimSpace(rec[ti]), loc)
 		if err != nil {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), err.Error())
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), err.Error())
 		}
 		v, err := strconv.ParseFloat(raw, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), shown(raw), "must be a finite number")
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", vline, valueCol), shown(raw), "must be a finite number")
 		}
 		if v *= scale; math.IsInf(v, 0) {
-			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, valueCol), shown(raw), fmt.Sprintf("times csv.scale %v is not a finite number", scale))
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", vline, valueCol), shown(raw), fmt.Sprintf("times csv.scale %v is not a finite number", scale))
 		}
 		if n := len(out); n > 0 {
 			prev := out[n-1].Time
 			if t.Equal(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), "duplicate timestamp")
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "duplicate timestamp")
 			}
 			if t.Before(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", line, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
 			}
 		}
 		out = append(out, provider.Sample{Time: t, Value: v})

@@ -67,6 +67,37 @@ func TestReadCSVBadInput(t *testing.T) {
 	}
 }
 
+// TestReadCSVErrorsNameTheLine: an error names the line of the input the
+// bad field is on, also after blank lines (which CSV skips) and after a
+// quoted field that spans lines; it named the record's number instead.
+func TestReadCSVErrorsNameTheLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, give, field string
+	}{
+		{"blank lines", "timestamp,value\n\n\n2014-01-01 00:00:00,high\n", "csv line 4 value"},
+		{"CRLF and a blank line", "timestamp,value\r\n2014-01-01 00:00:00,1\r\n\r\n2014-01-01 00:00:00,1\r\n", "csv line 4 timestamp"},
+		{"a quoted field over two lines", "timestamp,value,note\n2014-01-01 00:00:00,1,\"a\nb\"\n2014-01-01 00:05:00,high,c\n", "csv line 4 value"},
+		{"a value on the record's second line", "timestamp,note,value\n2014-01-01 00:00:00,\"a\nb\",high\n", "csv line 3 value"},
+		{"unsorted after a blank line", "timestamp,value\n2014-01-01 00:05:00,1\n\n2014-01-01 00:00:00,1\n", "csv line 4 timestamp"},
+		{"ragged after a blank line", "timestamp,value\n\n2014-01-01 00:00:00\n", "csv line 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := trace.ReadCSV(strings.NewReader(tt.give), trace.CSVOptions{})
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	// A CSV syntax error names its line once, the right one.
+	_, err := trace.ReadCSV(strings.NewReader("timestamp,value\n\n\n2014-01-01 00:00:00,1\"\n"), trace.CSVOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 4")
+	assert.NotContains(t, err.Error(), "line 2")
+}
+
 // TestReadCSVRejectsNil checks that a nil io.Reader is an error naming the
 // argument, not a nil-pointer panic.
 func TestReadCSVRejectsNil(t *testing.T) {
