@@ -83,8 +83,9 @@ var timeLayouts = []string{
 	"2006-01-02 15:04",
 }
 
-// ReadCSV reads a metric trace from CSV. Rows whose value field is empty are
-// gaps and are left out of the result. Times are RFC 3339, "YYYY-MM-DD
+// ReadCSV reads a metric trace from CSV. The time and value columns are
+// found by their header names, which must each name one column. Rows whose
+// value field is empty are gaps and are left out of the result. Times are RFC 3339, "YYYY-MM-DD
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
@@ -145,6 +146,17 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 	}
 	if vi < 0 {
 		return nil, provider.Invalid("csv.value_column", valueCol, notInHeader(header))
+	}
+	if ti == vi {
+		return nil, provider.Invalid("csv.value_column", valueCol, "is the time column too")
+	}
+	for _, c := range []struct {
+		field, name string
+		i           int
+	}{{"csv.time_column", timeCol, ti}, {"csv.value_column", valueCol, vi}} {
+		if j := slices.Index(header[c.i+1:], c.name); j >= 0 {
+			return nil, provider.Invalid(c.field, c.name, fmt.Sprintf("names columns %d and %d of the header: which one to read is not clear", c.i+1, c.i+j+2))
+		}
 	}
 	var out []provider.Sample
 	for {
