@@ -81,8 +81,9 @@ type BacktestResult struct {
 // scores them against y[t:t+Horizon] with MASE (scaled by the training
 // window's seasonal naive error, as in M4), sMAPE, RMSE, scaled pinball
 // loss and coverage. Gaps (NaN) in y are allowed: a gap in the actual
-// values is not scored, and an origin whose training window has a gap
-// longer than opts.Gaps allows is skipped. It returns the first error of
+// values is not scored, an origin whose training window has a gap
+// longer than opts.Gaps allows is skipped, and when the window ends with
+// gaps the model forecasts across them and is scored from t on. It returns the first error of
 // newModel, Fit or Forecast (wrapped with the origin), ctx's error when ctx
 // ends, and an error matching provider.ErrInvalid for invalid options.
 func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), opts BacktestOptions) (BacktestResult, error) {
@@ -206,12 +207,31 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	if err := m.Fit(train); err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
 	}
+	// Prepare trims the gaps at the window's end: the model's first
+	// forecast step is then the first of them, not t, and its forecast of
+	// t comes that many steps later.
+	late := 0
+	for k := t - 1; k >= lo && math.IsNaN(y[k]); k-- {
+		late++
+	}
 	h := min(opts.Horizon, len(y)-t)
-	if err := m.Forecast(b.point[:h], opts.Quantiles, trimBands(b.bands, h)); err != nil {
+	b.grow(late + h)
+	if err := m.Forecast(b.point[:late+h], opts.Quantiles, trimBands(b.bands, late+h)); err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
 	}
-	or, ok = scoreOrigin(t, y[t:t+h], b.point[:h], b.bands, opts.Quantiles, Scale(train, opts.SeasonalPeriod))
+	or, ok = scoreOrigin(t, y[t:t+h], b.point[late:late+h], trimFront(b.bands, late), opts.Quantiles, Scale(train, opts.SeasonalPeriod))
 	return or, ok, nil
+}
+
+// grow makes the forecast buffers hold at least n steps.
+func (b *backtester) grow(n int) {
+	if cap(b.point) >= n {
+		return
+	}
+	b.point = make([]float64, n)
+	for j := range b.bands {
+		b.bands[j] = make([]float64, n)
+	}
 }
 
 // scoreOrigin scores the point forecast and the quantile forecasts
@@ -285,4 +305,17 @@ func trimBands(b [][]float64, h int) [][]float64 {
 		b[j] = b[j][:h]
 	}
 	return b
+}
+
+// trimFront returns the bands without their first k steps (a new outer
+// slice; the steps are shared).
+func trimFront(b [][]float64, k int) [][]float64 {
+	if k == 0 {
+		return b
+	}
+	out := make([][]float64, len(b))
+	for j := range b {
+		out[j] = b[j][k:]
+	}
+	return out
 }
