@@ -24,6 +24,11 @@ func ACF(dst, y []float64) error {
 	if n < 2 {
 		return insufficient("acf: y", n, 2)
 	}
+	if slices.Min(y) == slices.Max(y) {
+		// Not left to acov[0]: the mean of a constant y may round away
+		// from its values, leaving a constant that correlates at every lag.
+		return fmt.Errorf("%w: acf: y is constant (%v)", ErrInsufficientData, y[0])
+	}
 	size := 1
 	for size < 2*n {
 		size <<= 1
@@ -80,6 +85,11 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 	}
 	if maxPeriod < 0 {
 		return nil, provider.Invalid("max_period", maxPeriod, "must be ≥ 0 (0 means len(y)/3)")
+	}
+	if slices.Min(y) == slices.Max(y) {
+		// Not left to the ACF of the detrended y: a line fitted to a
+		// constant y may leave rounding, and rounding may correlate.
+		return nil, fmt.Errorf("%w: detect periods: y is constant (%v)", ErrInsufficientData, y[0])
 	}
 	if maxPeriod == 0 || maxPeriod > n/2 {
 		maxPeriod = max(n/3, 2)

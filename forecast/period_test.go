@@ -85,6 +85,27 @@ func TestDetectPeriodsBadInput(t *testing.T) {
 	assert.Equal(t, "y[3]", ie.Field)
 }
 
+// TestConstantHasNoPeriods: a constant series is an error for ACF,
+// DetectPeriods and CandidatePeriods whatever the constant: one whose mean
+// rounds away from it (0.1) had an autocorrelation of its rounding, with
+// no error.
+func TestConstantHasNoPeriods(t *testing.T) {
+	t.Parallel()
+	for _, v := range []float64{0, 0.1, 0.3, 1.1, -7.7, 1e12 + 0.1, 1e-12, 3e-300, 1e300} {
+		for _, n := range []int{8, 10, 100, 1000, 4321} {
+			y := make([]float64, n)
+			for i := range y {
+				y[i] = v
+			}
+			_, err := forecast.DetectPeriods(y, 0)
+			require.ErrorIs(t, err, forecast.ErrInsufficientData, "DetectPeriods: %d × %v", n, v)
+			_, err = forecast.CandidatePeriods(y)
+			require.ErrorIs(t, err, forecast.ErrInsufficientData, "CandidatePeriods: %d × %v", n, v)
+			require.ErrorIs(t, forecast.ACF(make([]float64, 4), y), forecast.ErrInsufficientData, "ACF: %d × %v", n, v)
+		}
+	}
+}
+
 func TestACF(t *testing.T) {
 	t.Parallel()
 	y := []float64{1, -1, 1, -1, 1, -1, 1, -1}
