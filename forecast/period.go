@@ -73,8 +73,9 @@ func ACF(dst, y []float64) error {
 // estimator) for the comparisons. A lag near a multiple of a period p already
 // found (48, 72, … for 24) is kept only as a further season (168 for
 // weekly on top of daily) when r_k also exceeds r_{k−p} and r_{k+p} by
-// more than max(0.01, 1/√n). It returns nil when y shows no season, and an
-// error for non-finite, constant or too short (< 8) input.
+// more than max(0.01, 1/√n). It returns nil when y shows no season (a
+// straight line, which the trend's removal leaves as rounding, shows
+// none), and an error for non-finite, constant or too short (< 8) input.
 func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 	n := len(y)
 	if n < 8 {
@@ -93,6 +94,9 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 	}
 	if maxPeriod == 0 || maxPeriod > n/2 {
 		maxPeriod = max(n/3, 2)
+	}
+	if straight(y) {
+		return nil, nil
 	}
 	r := make([]float64, 2*maxPeriod+2)
 	if err := ACF(r, detrend(unitScale(y))); err != nil {
@@ -162,6 +166,38 @@ func unitScale(y []float64) []float64 {
 	}
 	return out
 }
+
+// straight reports whether a straight line fits y to the rounding of its
+// values and of the fit: the least-squares line of y's unit-scaled values
+// less their mean leaves at most 128·ε·√n of their largest deviation from
+// the mean plus 16·ε of their largest magnitude (the rounding of a line's
+// n values measures up to about a fifth of that). The autocorrelation of
+// rounding has peaks, which are no seasons; a season small beside a large
+// level is well above it.
+func straight(y []float64) bool {
+	u := unitScale(y)
+	n := float64(len(u))
+	var mean, big float64
+	for _, v := range u {
+		mean += v
+		big = max(big, math.Abs(v))
+	}
+	mean /= n
+	c := make([]float64, len(u))
+	var span float64
+	for i, v := range u {
+		c[i] = v - mean
+		span = max(span, math.Abs(c[i]))
+	}
+	var res float64
+	for _, v := range detrend(c) {
+		res = max(res, math.Abs(v))
+	}
+	return res <= 128*epsilon*math.Sqrt(n)*span+16*epsilon*big
+}
+
+// epsilon is the float64 machine epsilon, 2⁻⁵².
+const epsilon = 0x1p-52
 
 func detrend(y []float64) []float64 {
 	n := float64(len(y))
@@ -240,14 +276,17 @@ func PeriodSteps(period, step time.Duration) (int, error) {
 //     (weekly on a daily season): a window too short for DetectPeriods to
 //     see a season (it looks up to a third of y) still gets it tried.
 //
-// It returns nil when y has no autocorrelation peak at all, and
-// DetectPeriods' errors.
+// It returns nil when y has no autocorrelation peak at all or is a
+// straight line, and DetectPeriods' errors.
 func CandidatePeriods(y []float64) ([]int, error) {
 	found, err := DetectPeriods(y, 0)
 	if err != nil {
 		return nil, err
 	}
 	n := len(y)
+	if straight(y) {
+		return nil, nil
+	}
 	r := make([]float64, n)
 	if err := ACF(r, detrend(unitScale(y))); err != nil {
 		return nil, err

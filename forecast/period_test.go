@@ -106,6 +106,41 @@ func TestConstantHasNoPeriods(t *testing.T) {
 	}
 }
 
+// TestStraightLineHasNoPeriods: a straight line has no season, whatever
+// its slope, offset and length; removing its trend leaves the rounding of
+// the arithmetic, whose peaks were taken for seasons (5 and 35 steps on
+// 3 + 0.1·t), and on large values all of it rounded to zero, an error
+// calling the line constant. A season small beside the level is still
+// found.
+func TestStraightLineHasNoPeriods(t *testing.T) {
+	t.Parallel()
+	for _, ab := range [][2]float64{{0.1, 3}, {1e9, 1e12}, {-7.3, 1e-12}, {3, -1e6}, {1e-6, 1e9}, {0.7, 0}, {1e-300, 1e-290}, {1e290, 1e300}} {
+		for _, n := range []int{8, 10, 100, 1000, 10000} {
+			y := make([]float64, n)
+			for i := range y {
+				y[i] = ab[1] + ab[0]*float64(i)
+			}
+			p, err := forecast.DetectPeriods(y, 0)
+			require.NoError(t, err, "DetectPeriods: %g + %g·t, %d steps", ab[1], ab[0], n)
+			assert.Empty(t, p, "DetectPeriods: %g + %g·t, %d steps", ab[1], ab[0], n)
+			p, err = forecast.CandidatePeriods(y)
+			require.NoError(t, err, "CandidatePeriods: %g + %g·t, %d steps", ab[1], ab[0], n)
+			assert.Empty(t, p, "CandidatePeriods: %g + %g·t, %d steps", ab[1], ab[0], n)
+		}
+	}
+	for _, tt := range []struct {
+		level, slope, amplitude float64
+	}{{1e12, 1e3, 10}, {1e12, 0, 1}, {1e12, 1e-3, 1}, {1e9, 0, 1e-3}} {
+		y := make([]float64, 24*20)
+		for i := range y {
+			y[i] = tt.level + tt.slope*float64(i) + tt.amplitude*math.Sin(2*math.Pi*float64(i)/24)
+		}
+		p, err := forecast.DetectPeriods(y, 0)
+		require.NoError(t, err)
+		assert.Equal(t, []int{24}, p, "a daily season of ±%g on a level of %g and a trend of %g", tt.amplitude, tt.level, tt.slope)
+	}
+}
+
 func TestACF(t *testing.T) {
 	t.Parallel()
 	y := []float64{1, -1, 1, -1, 1, -1, 1, -1}
