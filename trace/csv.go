@@ -89,7 +89,8 @@ var timeLayouts = []string{
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
-// after scaling by CSVOptions.Scale). A UTF-8 byte-order mark at the start
+// after scaling by CSVOptions.Scale) and input that is not well-formed
+// CSV (a stray quote); these match provider.ErrInvalid. A UTF-8 byte-order mark at the start
 // is skipped. A line longer than CSVOptions.MaxLineBytes or an input longer
 // than CSVOptions.MaxBytes is an error, found without reading further. A
 // nil r is an error.
@@ -137,7 +138,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		if le := lr.limitError(); le != nil {
 			return nil, le
 		}
-		return nil, fmt.Errorf("csv: header: %w", err)
+		return nil, csvError(err)
 	}
 	header = slices.Clone(header)
 	ti, vi := slices.Index(header, timeCol), slices.Index(header, valueCol)
@@ -168,7 +169,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 			return nil, le
 		}
 		if err != nil {
-			return nil, fmt.Errorf("csv: %w", err) // a *csv.ParseError names its line
+			return nil, csvError(err)
 		}
 		// The line of the record's start: blank lines are skipped and a
 		// quoted field may span lines, so records are not lines.
@@ -213,6 +214,17 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		out = append(out, provider.Sample{Time: t, Value: v})
 	}
 	return out, nil
+}
+
+// csvError returns the error of a failed csv.Reader.Read: for input that
+// is not well-formed CSV (a *csv.ParseError) an error matching
+// provider.ErrInvalid naming the line and column, else err, prefixed.
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return provider.Invalid(fmt.Sprintf("csv line %d", pe.Line), fmt.Sprintf("column %d", pe.Column), pe.Err.Error())
+	}
+	return fmt.Errorf("csv: %w", err)
 }
 
 // ReadCSVFile reads the trace in the file at path with ReadCSV. Only a

@@ -101,6 +101,27 @@ func TestReadCSVErrorsNameTheLine(t *testing.T) {
 	assert.NotContains(t, err.Error(), "line 2")
 }
 
+// TestReadCSVMalformedIsInvalid: input that is not well-formed CSV (a
+// stray quote in a row or in the header) is bad input like a bad value,
+// an error matching provider.ErrInvalid naming its line and column; it
+// matched nothing a caller could tell from a failing reader.
+func TestReadCSVMalformedIsInvalid(t *testing.T) {
+	t.Parallel()
+	for give, field := range map[string]string{
+		"timestamp,value\n2014-01-01 00:00:00,1\"\n":              "csv line 2",
+		"timestamp,value\n2014-01-01 00:00:00,\"1\"x\n":           "csv line 2",
+		"timestamp,value\n2014-01-01 00:00:00,\"1\n":              "csv line 2",
+		"time\"stamp,value\n":                                     "csv line 1",
+		"timestamp,value\n2014-01-01 00:00:00,1\n\n2014-\"01,2\n": "csv line 4",
+	} {
+		_, err := trace.ReadCSV(strings.NewReader(give), trace.CSVOptions{})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q", give)
+		assert.Equal(t, field, ie.Field, "%q", give)
+		assert.NotContains(t, err.Error(), "2014", "the input is not quoted")
+	}
+}
+
 // TestReadCSVRejectsNil checks that a nil io.Reader is an error naming the
 // argument, not a nil-pointer panic.
 func TestReadCSVRejectsNil(t *testing.T) {
