@@ -400,6 +400,9 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			if t.IsZero() {
+				return time.Time{}, errors.New("is time.Time's zero, which marks a time not set")
+			}
 			return t, nil
 		}
 	}
