@@ -224,16 +224,21 @@ func detrend(y []float64) []float64 {
 
 // DetectSeasons is DetectPeriods on a provider.Series: it interpolates
 // short gaps (Prepare with the zero GapPolicy), looks for seasons up to
-// maxPeriod (0: a third of the series) and returns them as durations
-// (period × s.Step), shortest first.
+// maxPeriod (0: a third of the series; shorter than two steps: none
+// fits) and returns them as durations (period × s.Step), shortest first.
+// A negative maxPeriod is an error matching provider.ErrInvalid.
 func DetectSeasons(s provider.Series, maxPeriod time.Duration) ([]time.Duration, error) {
+	if maxPeriod < 0 {
+		return nil, provider.Invalid("max_period", maxPeriod, "must be ≥ 0 (0 means a third of the series)")
+	}
 	y, err := Prepare(s, GapPolicy{})
 	if err != nil {
 		return nil, err
 	}
 	maxSteps := 0
 	if maxPeriod > 0 {
-		maxSteps = int(maxPeriod / s.Step)
+		// At least 1: a bound shorter than a step is not the default.
+		maxSteps = max(int(maxPeriod/s.Step), 1)
 	}
 	ps, err := DetectPeriods(y, maxSteps)
 	if err != nil {

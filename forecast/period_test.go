@@ -288,9 +288,19 @@ func TestDetectSeasonsMaxPeriod(t *testing.T) {
 	for _, tt := range []struct {
 		max  time.Duration
 		want []time.Duration
-	}{{0, []time.Duration{24 * time.Hour}}, {24 * time.Hour, []time.Duration{24 * time.Hour}}, {23 * time.Hour, []time.Duration{}}} {
+	}{
+		{0, []time.Duration{24 * time.Hour}}, {24 * time.Hour, []time.Duration{24 * time.Hour}}, {23 * time.Hour, []time.Duration{}},
+		// Bounds shorter than two steps leave no season (one shorter than
+		// a step was read as 0, the default, and found the daily one).
+		{90 * time.Minute, []time.Duration{}}, {time.Hour, []time.Duration{}}, {30 * time.Minute, []time.Duration{}}, {1, []time.Duration{}},
+	} {
 		got, err := forecast.DetectSeasons(s, tt.max)
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, got, "up to %s", tt.max)
 	}
+	// A negative bound is an error, as DetectPeriods' (it was read as 0).
+	_, err := forecast.DetectSeasons(s, -time.Hour)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "max_period", ie.Field)
 }
