@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
@@ -248,6 +249,17 @@ func TestReportOutputs(t *testing.T) {
 	assert.True(t, strings.HasPrefix(svg.String(), "<svg"))
 	assert.Contains(t, svg.String(), "reactive")
 	require.Error(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0, "nobody"))
+	// A size that is no length is refused by name, nothing written (a NaN
+	// or infinite one drew a chart of that size, −∞ the default).
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		svg.Reset()
+		var ie *provider.InvalidError
+		require.ErrorAs(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, vg.Length(bad), 0), &ie, "%g", bad)
+		assert.Equal(t, "width", ie.Field)
+		require.ErrorAs(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, vg.Length(bad)), &ie, "%g", bad)
+		assert.Equal(t, "height", ie.Field)
+		assert.Zero(t, svg.Len())
+	}
 
 	cfg := handConfig()
 	cfg.KeepSteps = false

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // The default size of WriteSVG's chart.
@@ -26,12 +29,21 @@ var ErrNoSteps = errors.New("sim: the report has no steps (set Config.KeepSteps)
 // WriteSVG draws the capacity of the oracle and of the named results (all
 // when names is empty) over the replayed steps from..to (the whole replay
 // when both are zero) as an SVG line chart of width × height
-// (DefaultWidth and DefaultHeight when zero), with gonum.org/v1/plot. It
-// returns ErrNoSteps unless the report kept its steps and an error for an
-// unknown name.
+// (DefaultWidth and DefaultHeight when zero or less), with
+// gonum.org/v1/plot. It returns ErrNoSteps unless the report kept its
+// steps, an error for an unknown name, and an error matching
+// provider.ErrInvalid for a NaN or infinite width or height.
 func (r *Report) WriteSVG(w io.Writer, from, to time.Time, width, height vg.Length, names ...string) error {
 	if len(r.Oracle.Steps) == 0 {
 		return ErrNoSteps
+	}
+	for _, l := range []struct {
+		field string
+		v     vg.Length
+	}{{"width", width}, {"height", height}} {
+		if math.IsNaN(float64(l.v)) || math.IsInf(float64(l.v), 0) {
+			return fmt.Errorf("sim: svg: %w", provider.Invalid(l.field, float64(l.v), "must be a finite length (0 or less: the default)"))
+		}
 	}
 	if width <= 0 {
 		width = DefaultWidth
