@@ -519,6 +519,33 @@ func TestSeasonalConfigBounds(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
+// TestSeasonalConfigOverflow: a period and a number of seasons whose
+// product overflows int are refused, not fitted: {2^62, 3} passed (the
+// product wrapped negative) and Fit panicked slicing a negative length.
+func TestSeasonalConfigOverflow(t *testing.T) {
+	t.Parallel()
+	for _, c := range []SeasonalConfig{
+		{Period: 1 << 62, Seasons: 3}, {Period: 1 << 32, Seasons: 1 << 32}, {Period: 1 << 40, Seasons: 1 << 30},
+		{Period: 2, Seasons: math.MaxInt}, {Period: math.MaxInt, Seasons: 2}, {Period: 1 << 62},
+	} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, c.Validate(), &ie, "%+v", c)
+		assert.Equal(t, "period", ie.Field)
+		_, err := NewSeasonal(c)
+		require.ErrorIs(t, err, provider.ErrInvalid, "%+v", c)
+		_, err = Spec{Kind: KindSeasonalNaive, Period: c.Period, Seasons: c.Seasons}.New(IntervalOptions{})
+		require.ErrorIs(t, err, provider.ErrInvalid, "%+v", c)
+	}
+	// Auto's default candidates for a huge period (the mean of its last
+	// two seasons overflowed) are skipped, not a panic.
+	y := synthetic(24*14, 1)
+	for _, p := range []int{1 << 62, 3 << 61} {
+		a, err := NewAuto(AutoConfig{Periods: []int{24, p}})
+		require.NoError(t, err)
+		require.NoError(t, a.Fit(y), "period %d", p)
+	}
+}
+
 // A stored state's counters must be within their bounds: a Holt-Winters
 // position within its season (0 and period−1 decode, −1 and period do
 // not), a harmonic model's step count in [0, 2^50].

@@ -47,7 +47,7 @@ func (c SeasonalConfig) Validate() error {
 	if c.Seasons < 0 {
 		return provider.Invalid("seasons", c.Seasons, "must be ≥ 0 (0 means 1)")
 	}
-	if c.Period*max(c.Seasons, 1) > 1<<22 {
+	if c.Period > 1<<22 || max(c.Seasons, 1) > (1<<22)/c.Period { // not the product: it overflows
 		return provider.Invalid("period", c.Period, "period × seasons must be ≤ 4194304 steps")
 	}
 	return c.Intervals.Validate()
