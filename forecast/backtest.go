@@ -30,7 +30,9 @@ type BacktestOptions struct {
 	// Quantiles are scored with the pinball loss and coverage. Optional.
 	Quantiles []float64 `json:"quantiles,omitempty"`
 	// Gaps prepares each training window; an origin whose window has a
-	// longer gap is skipped and counted in BacktestResult.Skipped.
+	// longer gap is skipped and counted in BacktestResult.Skipped. Its
+	// MaxGap counts steps; a MaxGapDuration is an error (y has no step to
+	// convert it with).
 	Gaps GapPolicy `json:"gaps,omitzero"`
 }
 
@@ -129,6 +131,11 @@ func checkBacktest(y []float64, newModel func() (Model, error), opts BacktestOpt
 	}
 	if opts.Stride < 0 {
 		return provider.Invalid("stride", opts.Stride, "must be ≥ 0 (0 means the horizon)")
+	}
+	if opts.Gaps.MaxGapDuration != 0 {
+		// Prepare would convert it with a step of 1 ns: any gap would be
+		// interpolated.
+		return provider.Invalid("gaps.max_gap_duration", opts.Gaps.MaxGapDuration, "y has no step to convert it with: give gaps.max_gap in steps")
 	}
 	for i, v := range y {
 		if math.IsInf(v, 0) {

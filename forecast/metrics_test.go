@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,6 +131,10 @@ func TestBacktest(t *testing.T) {
 			{Horizon: 24, SeasonalPeriod: 24, Quantiles: []float64{1.5}},
 			{Horizon: 24, SeasonalPeriod: 24, Window: 100, Origins: []int{50}},
 			{Horizon: 24, SeasonalPeriod: 24, Origins: []int{len(periodic)}},
+			// y has no step: a duration was read in nanoseconds, so any
+			// gap, however long, was interpolated.
+			{Horizon: 24, SeasonalPeriod: 24, Gaps: forecast.GapPolicy{MaxGapDuration: 3 * time.Hour}},
+			{Horizon: 24, SeasonalPeriod: 24, Gaps: forecast.GapPolicy{MaxGapDuration: -1}},
 		}
 		for i, o := range bad {
 			_, err := forecast.Backtest(t.Context(), periodic, newNaive, o)
