@@ -546,6 +546,29 @@ func TestSeasonalConfigOverflow(t *testing.T) {
 	}
 }
 
+// TestIntervalOptionsLargest: the largest Horizon or Origins keeps every
+// horizon or origin, as any value past the data does (n − Origins −
+// Horizon overflowed, so the model kept no errors and refused quantiles
+// as if the data were too short).
+func TestIntervalOptionsLargest(t *testing.T) {
+	t.Parallel()
+	y := synthetic(24*14, 2)
+	fit := func(o IntervalOptions) ([]float64, error) {
+		m, err := NewHoltWinters(HoltWintersConfig{Period: 24, MaxEvaluations: 30, Intervals: o})
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(y))
+		q := make([]float64, 5)
+		return q, m.Forecast(make([]float64, 5), []float64{0.9}, [][]float64{q})
+	}
+	want, err := fit(IntervalOptions{Horizon: 1 << 40, Origins: 1 << 40})
+	require.NoError(t, err)
+	for _, o := range []IntervalOptions{{Horizon: math.MaxInt, Origins: 1 << 40}, {Horizon: 1 << 40, Origins: math.MaxInt}, {Horizon: math.MaxInt, Origins: math.MaxInt}} {
+		got, err := fit(o)
+		require.NoError(t, err, "%+v", o)
+		assert.Equal(t, want, got, "%+v", o)
+	}
+}
+
 // A stored state's counters must be within their bounds: a Holt-Winters
 // position within its season (0 and period−1 decode, −1 and period do
 // not), a harmonic model's step count in [0, 2^50].

@@ -599,7 +599,8 @@ func fitModel(c core, y []float64, opts IntervalOptions) error {
 // after all of y.
 func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) residuals {
 	n := len(y)
-	t0 := max(c.minLen(), n-o.Origins-o.Horizon+1)
+	// Clamped to n first: n − Origins − Horizon overflows for the largest.
+	t0 := max(c.minLen(), n-min(o.Origins, n)-min(o.Horizon, n)+1)
 	if t0 >= n {
 		c.reset(y)
 		return residuals{Floor: floor}
