@@ -166,8 +166,11 @@ func (o BacktestOptions) originsFor(n int) []int {
 		first = 2 * o.SeasonalPeriod
 	}
 	var origins []int
-	for t := first; t+o.Horizon <= n; t += stride {
+	for t := first; t <= n-o.Horizon; t += stride { // not t+Horizon ≤ n: it overflows
 		origins = append(origins, t)
+		if stride > n-t {
+			break // t+stride is past n, or overflows
+		}
 	}
 	return origins
 }
@@ -183,9 +186,10 @@ type backtester struct {
 }
 
 func newBacktester(y []float64, newModel func() (Model, error), opts BacktestOptions) *backtester {
-	b := &backtester{y: y, newModel: newModel, opts: opts, point: make([]float64, opts.Horizon), bands: make([][]float64, len(opts.Quantiles))}
+	h := min(opts.Horizon, len(y)) // no origin forecasts further (grow)
+	b := &backtester{y: y, newModel: newModel, opts: opts, point: make([]float64, h), bands: make([][]float64, len(opts.Quantiles))}
 	for j := range b.bands {
-		b.bands[j] = make([]float64, opts.Horizon)
+		b.bands[j] = make([]float64, h)
 	}
 	return b
 }

@@ -88,6 +88,38 @@ func TestBacktestWindowEndingWithGaps(t *testing.T) {
 	}
 }
 
+// TestBacktestLargestHorizonAndStride: a Horizon or Stride too large for
+// y is no error and no crash (a horizon of math.MaxInt allocated its
+// buffers at that length and panicked, 1<<40 ran out of memory; a stride
+// of math.MaxInt wrapped around to a negative origin, an error): the
+// default origins are those whose horizon fits, explicit ones score the
+// steps there are.
+func TestBacktestLargestHorizonAndStride(t *testing.T) {
+	t.Parallel()
+	periodic := make([]float64, 24*10)
+	for i := range periodic {
+		periodic[i] = float64(i%24) + 1
+	}
+	newNaive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	for _, h := range []int{math.MaxInt, 1 << 40, len(periodic) + 1} {
+		res, err := forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{Horizon: h, SeasonalPeriod: 24, Quantiles: []float64{0.9}})
+		require.NoError(t, err, "horizon %d", h)
+		assert.Empty(t, res.Origins, "horizon %d: no default origin has a full horizon", h)
+		res, err = forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{Horizon: h, SeasonalPeriod: 24, Origins: []int{48, 200}, Quantiles: []float64{0.9}})
+		require.NoError(t, err, "horizon %d", h)
+		require.Len(t, res.Origins, 2)
+		assert.Equal(t, len(periodic)-48, res.Origins[0].Steps)
+		assert.Equal(t, len(periodic)-200, res.Origins[1].Steps)
+		assert.InDelta(t, 0, res.RMSE, 1e-12)
+	}
+	for _, stride := range []int{math.MaxInt, math.MaxInt - 10, len(periodic)} {
+		res, err := forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Stride: stride})
+		require.NoError(t, err, "stride %d", stride)
+		require.Len(t, res.Origins, 1, "stride %d", stride)
+		assert.Equal(t, 48, res.Origins[0].Origin)
+	}
+}
+
 func TestBacktest(t *testing.T) {
 	t.Parallel()
 	periodic := make([]float64, 24*20)
