@@ -269,10 +269,10 @@ func (a *Auto) plan(y []float64) (autoPlan, error) {
 	n := len(y)
 	v := a.cfg.Validation
 	if v == 0 {
-		v = max(n/4, 2*H)
+		v = max(n/4, 2*min(H, n)) // a horizon past n is too long: 2·H may overflow
 	}
 	if v >= n {
-		return autoPlan{}, insufficient("auto: y", n, v+1)
+		return autoPlan{}, insufficient("auto: y", n, min(v, math.MaxInt-1)+1)
 	}
 	return autoPlan{periods: periods, specs: specs, H: H, t0: n - v}, nil
 }

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -48,6 +49,21 @@ func TestAutoPlanDefaults(t *testing.T) {
 	_, err = a.plan(y[:48])
 	require.ErrorIs(t, err, ErrInsufficientData, "a validation window of 48 leaves nothing to fit on 48 values")
 	require.ErrorContains(t, err, "has 48 values, needs at least 49")
+	// The largest horizon or validation window is too long for any y, an
+	// error (twice the horizon overflowed: a negative window, and Fit
+	// panicked; the window's need overflowed to a negative count).
+	for _, cfg := range []AutoConfig{
+		{Periods: []int{24}, Horizon: math.MaxInt}, {Periods: []int{24}, Horizon: math.MaxInt/2 + 1}, {Periods: []int{24}, Horizon: 1 << 40},
+	} {
+		a, err := NewAuto(cfg)
+		require.NoError(t, err)
+		require.ErrorIs(t, a.Fit(y[:500]), ErrInsufficientData, "horizon %d", cfg.Horizon)
+	}
+	a, err = NewAuto(AutoConfig{Periods: []int{24}, Validation: math.MaxInt})
+	require.NoError(t, err)
+	_, err = a.plan(y[:500])
+	require.ErrorIs(t, err, ErrInsufficientData)
+	require.ErrorContains(t, err, fmt.Sprintf("has 500 values, needs at least %d", math.MaxInt))
 
 	// Without a period (a concave trend has none) the horizon is 24.
 	trend := make([]float64, 200)
