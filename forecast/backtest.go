@@ -163,7 +163,7 @@ func (o BacktestOptions) originsFor(n int) []int {
 	}
 	first := o.Window
 	if first == 0 {
-		first = 2 * o.SeasonalPeriod
+		first = 2 * min(o.SeasonalPeriod, n) // past n: no origin, and 2·m may overflow
 	}
 	var origins []int
 	for t := first; t <= n-o.Horizon; t += stride { // not t+Horizon ≤ n: it overflows

@@ -112,6 +112,15 @@ func TestBacktestLargestHorizonAndStride(t *testing.T) {
 		assert.Equal(t, len(periodic)-200, res.Origins[1].Steps)
 		assert.InDelta(t, 0, res.RMSE, 1e-12)
 	}
+	// So is a seasonal period too long for y: the default origins start
+	// after two of its seasons, none (twice math.MaxInt was −2, an origin
+	// error; twice MaxInt/2 + 1000 a start near −2⁶³, origins appended
+	// until memory ran out).
+	for _, m := range []int{math.MaxInt, math.MaxInt/2 + 1000, len(periodic)} {
+		res, err := forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: m})
+		require.NoError(t, err, "seasonal period %d", m)
+		assert.Empty(t, res.Origins, "seasonal period %d", m)
+	}
 	for _, stride := range []int{math.MaxInt, math.MaxInt - 10, len(periodic)} {
 		res, err := forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Stride: stride})
 		require.NoError(t, err, "stride %d", stride)
