@@ -29,7 +29,7 @@ func TestImportAuditFromEtcd(t *testing.T) {
 	cloud := idleCloud(t, clk, map[string]float64{"i-1": 0.01})
 	approvals, err := approval.New(approval.Config{}, approval.NewMemoryStore(), approval.WithAuditor(trail))
 	require.NoError(t, err)
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud, History: &safety.MemoryHistory{}})
 	require.NoError(t, err)
 	eng, err := safety.New(safety.Config{}, rules, safety.WithApprovals(approvals), safety.WithAuditor(trail))
 	require.NoError(t, err)

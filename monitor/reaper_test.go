@@ -52,7 +52,7 @@ func TestReaperObserverExecutingRun(t *testing.T) {
 	cloud := idleCloud(t, clk, map[string]float64{"i-idle": 0.01, "i-nobackup": 0.01, "i-busy": 0.7}, "i-idle")
 	l, err := monitor.NewLog(monitor.LogConfig{})
 	require.NoError(t, err)
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud, History: &safety.MemoryHistory{}})
 	require.NoError(t, err)
 	eng, err := safety.New(safety.Config{}, rules, safety.WithAuditor(monitor.Auditor(l)))
 	require.NoError(t, err)

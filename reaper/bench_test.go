@@ -41,7 +41,7 @@ func BenchmarkRunOnce(b *testing.B) {
 		require.NoError(b, cloud.AddSamples(id, provider.MetricCPU, samples...))
 		require.NoError(b, cloud.AddBackup(provider.Backup{ID: "snap-" + id, ResourceID: id, Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
 	}
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud, History: &safety.MemoryHistory{}})
 	require.NoError(b, err)
 	engine, err := safety.New(safety.Config{}, rules)
 	require.NoError(b, err)

@@ -65,8 +65,10 @@ type Config struct {
 	Filter provider.Filter `json:"filter,omitzero" yaml:"filter,omitempty"`
 	// FleetTag is a tag key whose value names the fleet a resource belongs
 	// to, for the safety engine's per-fleet share limit; the fleet's size
-	// is the number of listed resources with the same value. Default: ""
-	// (every resource is its own fleet and is not share-limited).
+	// is the number of listed resources with the same value. An executing
+	// reaper with a FleetTag needs WithHistory, to record what the limit
+	// counts. Default: "" (every resource is its own fleet and is not
+	// share-limited).
 	FleetTag string `json:"fleet_tag,omitempty" yaml:"fleet_tag,omitempty"`
 }
 

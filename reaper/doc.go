@@ -93,13 +93,14 @@
 //
 // # Usage
 //
-//	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud})
+//	history := &safety.MemoryHistory{} // the fleet-share limit reads what the reaper records
+//	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: cloud, History: history})
 //	engine, _ := safety.New(safety.Config{}, rules)
 //	ens, _ := detector.NewEnsemble(detector.EnsembleConfig{})
 //	limiter, _ := ratelimit.New(ratelimit.Config{})
-//	r, err := reaper.New(reaper.Config{Execute: true},
+//	r, err := reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"},
 //		reaper.Fleet{Inventory: cloud, Metrics: cloud, Actuator: cloud},
-//		ens, engine, reaper.WithReserver(limiter), reaper.WithLogger(logger))
+//		ens, engine, reaper.WithHistory(history), reaper.WithReserver(limiter), reaper.WithLogger(logger))
 //	if err != nil { ... }
 //	rep, err := r.RunOnce(ctx, time.Now())
 //	for _, rec := range rep.Records {

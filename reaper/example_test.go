@@ -49,7 +49,7 @@ func exampleCloud() *memory.Cloud {
 // time of day.
 func exampleEngine(cloud *memory.Cloud) *safety.Engine {
 	rules, err := safety.Builtin(safety.BuiltinConfig{BusinessHours: safety.BusinessHoursConfig{Hours: "none"}},
-		safety.BuiltinSources{Backups: cloud})
+		safety.BuiltinSources{Backups: cloud, History: &safety.MemoryHistory{}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package reaper
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
@@ -98,7 +99,8 @@ func WithReserver(rs Reserver) Option { return func(r *Reaper) { r.reserver = rs
 // WithHistory records in h (the ActionHistory of the safety engine's
 // limits rule) every action that happened or may have: one the provider
 // accepted, and one whose call failed without saying that nothing
-// changed. Default, and with a nil h: none.
+// changed. Default, and with a nil h: none. Required when executing with
+// a Config.FleetTag: New refuses to run without it.
 func WithHistory(h HistoryRecorder) Option { return func(r *Reaper) { r.history = h } }
 
 // WithSizer sets how downsize targets are chosen; required when downsize is
@@ -130,9 +132,11 @@ type Reaper struct {
 // passing every action through gate (usually a *safety.Engine). It
 // returns an error matching provider.ErrInvalid, naming the field, when
 // cfg is invalid, a required dependency is nil (a nil *safety.Engine as
-// gate too), or an allowed action lacks
+// gate too), an allowed action lacks
 // what it needs (an Actuator to stop or terminate, a Resizer and a Sizer to
-// downsize, when executing). It starts no goroutine.
+// downsize, when executing), or an executing reaper with a
+// Config.FleetTag has no WithHistory (field "history": the fleet-share
+// limit would count none of its actions). It starts no goroutine.
 func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Option) (*Reaper, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -183,6 +187,12 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	}
 	if cfg.allows(detector.ActionDownsize) && r.sizer == nil {
 		return nil, provider.Invalid("sizer", nil, "WithSizer is required when downsize is allowed")
+	}
+	if cfg.Execute && cfg.FleetTag != "" && r.history == nil {
+		// The fleet share would count nothing the reaper did: every
+		// idle resource of a fleet could be stopped in one run.
+		return nil, provider.Invalid("history", nil, "WithHistory is required when executing with fleet_tag "+
+			strconv.Quote(cfg.FleetTag)+": the safety engine's fleet-share limit counts the actions the reaper records")
 	}
 	return r, nil
 }

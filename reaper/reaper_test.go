@@ -733,7 +733,7 @@ func TestApprovedButEngineWithoutApprovals(t *testing.T) {
 	_, err = e.approvals.Approve(t.Context(), id, "alice", t0.Add(time.Minute), "")
 	require.NoError(t, err)
 
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
 	require.NoError(t, err)
 	bare, err := safety.New(safety.Config{}, rules)
 	require.NoError(t, err)

@@ -267,3 +267,23 @@ func TestObserverReceivesRecordsInListingOrder(t *testing.T) {
 	}
 	assert.Equal(t, listed, got)
 }
+
+// An executing reaper with a fleet tag but no history recorded none of
+// its stops, so the safety engine's fleet-share limit counted 0 acted on
+// for every proposal and let a run stop all of a fleet. New now refuses
+// that wiring, naming the history.
+func TestExecutingWithFleetTagNeedsHistory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	_, err := reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine,
+		reaper.WithClock(e.clock))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field)
+	assert.Contains(t, err.Error(), "WithHistory")
+	_, err = reaper.New(reaper.Config{FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.clock))
+	require.NoError(t, err, "a dry run records nothing")
+	_, err = reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine,
+		reaper.WithClock(e.clock), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+}

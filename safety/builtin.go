@@ -37,10 +37,12 @@ type BuiltinSources struct {
 	Graph DependencyGraph
 	// Health are the dependency health checks; none omits the rule.
 	Health []HealthCheck
-	// History counts recent actions per fleet for the limits rule; nil
-	// disables the fleet-share limit (capacity bounds still apply). It
-	// must keep records for at least Limits.Window: Builtin refuses a
-	// *MemoryHistory whose Keep is shorter.
+	// History counts recent actions per fleet for the limits rule.
+	// Required unless Limits.NoFleetShare turns the fleet-share limit off
+	// (then it must be nil): Builtin refuses to leave the limit out
+	// silently. It must keep records for at least Limits.Window: Builtin
+	// refuses a *MemoryHistory whose Keep is shorter. The host records
+	// every executed action in it (reaper.WithHistory).
 	History ActionHistory
 	// Restorer confirms rollback is possible; nil checks only that the
 	// proposal records the previous state.
@@ -74,9 +76,10 @@ func (c BuiltinConfig) Validate() error {
 // health without checks). It fails with an error matching
 // provider.ErrInvalid, naming the rule and field, when cfg is invalid
 // (see BuiltinConfig.Validate), Backups is nil, a source is a nil Func
-// adapter, the graph or the backup catalog is a nil pointer, or History
-// is a nil *MemoryHistory or one that keeps less than the limits window
-// ("limits.history.keep"; see NewLimitsRule).
+// adapter, the graph or the backup catalog is a nil pointer, History is
+// nil without Limits.NoFleetShare or set with it ("limits.history"), or
+// History is a nil *MemoryHistory or one that keeps less than the limits
+// window ("limits.history.keep"; see NewLimitsRule).
 func Builtin(cfg BuiltinConfig, src BuiltinSources) ([]Rule, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("safety.Builtin: %w", err)

@@ -91,7 +91,9 @@
 //     step, so one wrong decision costs at most half the capacity;
 //   - limits (LimitsRule): desired capacity in [1, 10] (never to zero, and
 //     a low ceiling against a runaway scale-out), at most half of a fleet
-//     acted on per hour;
+//     acted on per hour, counted in an ActionHistory that is required
+//     (BuiltinSources.History) unless LimitsConfig.NoFleetShare turns the
+//     share limit off;
 //   - health (HealthRule): host-supplied checks of databases, load
 //     balancers and external services;
 //   - rollback (RollbackRule): the previous state is recorded and

@@ -84,7 +84,7 @@ func exampleCatalog() provider.BackupCatalog {
 // proposal. This stop is blocked because it falls in Berlin business
 // hours.
 func ExampleNew() {
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	if err != nil {
 		panic(err)
 	}
@@ -104,7 +104,7 @@ func ExampleNew() {
 // Evaluate answers "would this be allowed?" for one proposal without
 // recording anything: a dry run, or a plan being built.
 func ExampleEngine_Evaluate() {
-	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	audit := &safety.AuditLog{}
 	eng, _ := safety.New(safety.Config{}, rules, safety.WithAuditor(audit))
 	p := exampleProposal()
@@ -147,7 +147,7 @@ func ExampleApprovalVerifierFunc() {
 
 // Preview is a dry run over a batch: what would be blocked, and why.
 func ExampleEngine_Preview() {
-	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	eng, _ := safety.New(safety.Config{}, rules)
 	night := exampleProposal()
 	night.Now = time.Date(2026, 3, 30, 20, 0, 0, 0, time.UTC) // 22:00 in Berlin
@@ -404,7 +404,7 @@ func ExampleBuiltin() {
 	eng, _ := safety.New(safety.Config{}, rules)
 	fmt.Println(eng.Rules())
 	_, err = safety.Builtin(safety.BuiltinConfig{Limits: safety.LimitsConfig{MinCapacity: -1}},
-		safety.BuiltinSources{Backups: exampleCatalog()})
+		safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	fmt.Println(err)
 	// Output:
 	// [critical backup business_hours gradual limits rollback]
@@ -448,7 +448,7 @@ func ExampleInliner() {
 // WithInline vouches for rules whose sources are in memory, such as a
 // backup catalog over a map.
 func ExampleWithInline() {
-	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog()})
+	rules, _ := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: exampleCatalog(), History: &safety.MemoryHistory{}})
 	eng, err := safety.New(safety.Config{}, rules, safety.WithInline("backup"))
 	fmt.Println(err)
 	_, err = safety.New(safety.Config{}, rules, safety.WithInline("bakup"))

@@ -141,6 +141,13 @@ type LimitsConfig struct {
 	// means the default. Default: 1h. A *MemoryHistory must keep at least
 	// this long (its default Keep, 24h, covers windows up to 24h).
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
+	// NoFleetShare turns the fleet-share limit off: the rule then checks
+	// only the capacity bounds and reads no ActionHistory. It is the only
+	// way to build the rule without a history (NewLimitsRule refuses a nil
+	// one otherwise), so that a host that configures nothing gets the
+	// limit or an error, never a silently absent limit. MaxFleetShare and
+	// Window must then be 0. Default: false.
+	NoFleetShare bool `json:"no_fleet_share,omitempty" yaml:"no_fleet_share,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming a wrong
@@ -160,6 +167,10 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 		return c, invalidf("max_fleet_share", c.MaxFleetShare, "must lie in (0, 1] (0 means 0.5)")
 	case c.Window < 0:
 		return c, invalidf("window", c.Window, "must be ≥ 0 (0 means 1h)")
+	case c.NoFleetShare && c.MaxFleetShare != 0:
+		return c, invalidf("max_fleet_share", c.MaxFleetShare, "must be 0 when no_fleet_share is set (the limit is off)")
+	case c.NoFleetShare && c.Window != 0:
+		return c, invalidf("window", c.Window, "must be 0 when no_fleet_share is set (the limit is off)")
 	}
 	if c.MinCapacity == 0 && !c.AllowZero {
 		c.MinCapacity = 1
@@ -187,8 +198,8 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 // without a Fleet is not share-limited. A named fleet of unknown size is
 // blocked. History errors make the rule fail (the engine blocks), and so
 // does a *MemoryHistory whose Keep was lowered below Window after
-// NewLimitsRule. With a nil history the fleet share is not checked. Safe
-// for concurrent use if the history is.
+// NewLimitsRule. With LimitsConfig.NoFleetShare the fleet share is not
+// checked. Safe for concurrent use if the history is.
 //
 // Make one with NewLimitsRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
@@ -200,14 +211,20 @@ type LimitsRule struct {
 
 var _ Rule = (*LimitsRule)(nil)
 
-// NewLimitsRule returns a LimitsRule for cfg reading history, which is
-// optional: nil (or a nil ActionHistoryFunc) disables the fleet-share
-// limit. It fails with provider.ErrInvalid, naming the field, when cfg is
-// invalid, when history is a nil *MemoryHistory, or when it is a
-// *MemoryHistory with a negative Keep or a Keep shorter than the Window
-// (field "history.keep"): such a history forgets actions the fleet share
-// must count. A host's own ActionHistory must keep records for the Window
-// too; the rule cannot see how long it does.
+// NewLimitsRule returns a LimitsRule for cfg reading history. The history
+// is required unless cfg.NoFleetShare turns the fleet-share limit off, and
+// must then be nil: a missing history never silently disables the limit.
+// It fails with provider.ErrInvalid, naming the field, when cfg is
+// invalid, when history is nil (or a nil ActionHistoryFunc) without
+// NoFleetShare or set with it (field "history"), when history is a nil
+// *MemoryHistory, or when it is a *MemoryHistory with a negative Keep or
+// a Keep shorter than the Window (field "history.keep"): such a history
+// forgets actions the fleet share must count. A host's own ActionHistory
+// must keep records for the Window too; the rule cannot see how long it
+// does.
+//
+// The history counts only what is recorded in it: the host records every
+// executed disruptive action (the reaper does with reaper.WithHistory).
 func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error) {
 	p, err := cfg.withDefaults()
 	if err != nil {
@@ -215,14 +232,24 @@ func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error)
 	}
 	if h, ok := history.(*MemoryHistory); ok {
 		if h == nil {
-			return nil, invalidf("history", nil, "is a nil *MemoryHistory: pass a nil ActionHistory to disable the fleet-share limit, or a &MemoryHistory{}")
+			return nil, invalidf("history", nil, "is a nil *MemoryHistory: pass a &MemoryHistory{}, or a nil history with no_fleet_share to turn the fleet-share limit off")
 		}
-		if err := h.checkKeep(p.Window); err != nil {
-			return nil, err
+		if !p.NoFleetShare {
+			if err := h.checkKeep(p.Window); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if isNilFunc(history) {
 		history = nil
+	}
+	switch {
+	case history == nil && !p.NoFleetShare:
+		return nil, invalidf("history", nil, fmt.Sprintf("is required: the fleet-share limit (at most %.0f%% of a fleet per %s) counts recent actions in it; "+
+			"pass an ActionHistory (a &MemoryHistory{} that the reaper records in, reaper.WithHistory), or set no_fleet_share to turn the limit off",
+			100*p.MaxFleetShare, p.Window))
+	case history != nil && p.NoFleetShare:
+		return nil, invalidf("history", fmt.Sprintf("%T", history), "must be nil when no_fleet_share is set: the limit is off and would never read it")
 	}
 	return &LimitsRule{made: true, p: p, history: history}, nil
 }
@@ -254,7 +281,7 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 				Recommendations: []string{fmt.Sprintf("scale to %d at most", r.p.MaxCapacity)}}, nil
 		}
 	}
-	if r.history == nil || !p.Action.Disruptive() {
+	if r.p.NoFleetShare || !p.Action.Disruptive() {
 		return pass, nil
 	}
 	fleet, size := p.Fleet, p.FleetSize

@@ -139,7 +139,7 @@ func TestMemoryHistoryDefaultKeep(t *testing.T) {
 // fleet-share block names the share as its factor.
 func TestLimitsRuleEdges(t *testing.T) {
 	t.Parallel()
-	r, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 5, MaxCapacity: 5}, nil)
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 5, MaxCapacity: 5, NoFleetShare: true}, nil)
 	require.NoError(t, err, "min = max is a fixed size")
 	got, err := r.Check(t.Context(), scale("g-1", 6, 5))
 	require.NoError(t, err)

@@ -41,7 +41,7 @@ func TestBuiltin(t *testing.T) {
 	assert.Equal(t, []string{"critical", "dependencies", "business_hours", "gradual", "limits", "rollback"}, inline,
 		"rules over in-memory sources run inline; the catalog and health checks are host functions")
 
-	some, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: catalogOf()})
+	some, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: catalogOf(), History: &safety.MemoryHistory{}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"critical", "backup", "business_hours", "gradual", "limits", "rollback"}, names(some))
 
@@ -88,7 +88,7 @@ func TestBuiltinConfigJSON(t *testing.T) {
 	assert.Equal(t, 12*time.Hour, cfg.Backup.MaxAge)
 	assert.Equal(t, safety.RequireApproval, cfg.BusinessHours.Outcome)
 	assert.InDelta(t, 0.25, cfg.Limits.MaxFleetShare, 1e-12)
-	_, err := safety.Builtin(cfg, safety.BuiltinSources{Backups: catalogOf()})
+	_, err := safety.Builtin(cfg, safety.BuiltinSources{Backups: catalogOf(), History: &safety.MemoryHistory{}})
 	require.NoError(t, err)
 
 	var bad safety.BuiltinConfig

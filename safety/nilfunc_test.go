@@ -64,7 +64,7 @@ func TestNilFuncAdaptersRefused(t *testing.T) {
 // too, rather than a dependency that panics on every Check.
 func TestNilFuncAdaptersAsNil(t *testing.T) {
 	t.Parallel()
-	lim, err := safety.NewLimitsRule(safety.LimitsConfig{}, safety.ActionHistoryFunc(nil))
+	lim, err := safety.NewLimitsRule(safety.LimitsConfig{NoFleetShare: true}, safety.ActionHistoryFunc(nil))
 	require.NoError(t, err)
 	assert.True(t, lim.Inline(), "no history to read")
 	rb, err := safety.NewRollbackRule(safety.RollbackConfig{}, safety.RestorerFunc(nil))

@@ -627,7 +627,7 @@ func TestLimitsRule(t *testing.T) {
 	}
 	t.Run("scale to zero allowed", func(t *testing.T) {
 		t.Parallel()
-		r, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50}, nil)
+		r, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50, NoFleetShare: true}, nil)
 		require.NoError(t, err)
 		got, err := r.Check(t.Context(), scale("g-2", 1, 0))
 		require.NoError(t, err)
@@ -666,7 +666,7 @@ func TestLimitsRule(t *testing.T) {
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
 		}
-		_, err := safety.NewLimitsRule(safety.LimitsConfig{MaxFleetShare: 1}, nil)
+		_, err := safety.NewLimitsRule(safety.LimitsConfig{MaxFleetShare: 1}, &safety.MemoryHistory{})
 		require.NoError(t, err, "a share of 1 (the whole fleet) is allowed")
 		h := &safety.MemoryHistory{}
 		require.ErrorIs(t, h.Record("web", t0, 0), provider.ErrInvalid)
@@ -854,4 +854,54 @@ func TestRollbackRule(t *testing.T) {
 	}
 	_, err = safety.NewRollbackRule(safety.RollbackConfig{Irreversible: "9"}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// A limits rule built without a history used to turn the fleet-share
+// limit off silently, though the defaults promise at most half a fleet an
+// hour: a host that took Builtin's defaults could stop a whole fleet.
+// Now a missing history is an error naming it, unless NoFleetShare says
+// the limit is meant to be off (and then a history is refused, since it
+// would never be read).
+func TestLimitsRuleNeedsHistoryOrNoFleetShare(t *testing.T) {
+	t.Parallel()
+	var ie *provider.InvalidError
+	_, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: catalogOf()})
+	require.ErrorAs(t, err, &ie, "the defaults without a history must not drop the fleet-share limit")
+	assert.Equal(t, "limits.history", ie.Field)
+	assert.Contains(t, err.Error(), "at most 50% of a fleet per 1h0m0s")
+	assert.Contains(t, err.Error(), "no_fleet_share")
+	_, err = safety.NewLimitsRule(safety.LimitsConfig{}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field)
+	_, err = safety.NewLimitsRule(safety.LimitsConfig{}, safety.ActionHistoryFunc(nil))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field, "a nil func is no history")
+
+	off := safety.LimitsConfig{NoFleetShare: true}
+	r, err := safety.NewLimitsRule(off, nil)
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Fleet, p.FleetSize = "web", 1
+	got, err := r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Pass, got.Outcome, "the share limit is off, as asked")
+	got, err = r.Check(t.Context(), scale("g-1", 4, 11))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome, "capacity bounds still apply")
+	_, err = safety.Builtin(safety.BuiltinConfig{Limits: off}, safety.BuiltinSources{Backups: catalogOf()})
+	require.NoError(t, err)
+
+	_, err = safety.NewLimitsRule(off, &safety.MemoryHistory{})
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field, "a history with the limit off would never be read")
+	for _, tt := range []struct {
+		give  safety.LimitsConfig
+		field string
+	}{
+		{safety.LimitsConfig{NoFleetShare: true, MaxFleetShare: 0.3}, "max_fleet_share"},
+		{safety.LimitsConfig{NoFleetShare: true, Window: time.Hour}, "window"},
+	} {
+		require.ErrorAs(t, tt.give.Validate(), &ie)
+		assert.Equal(t, tt.field, ie.Field)
+	}
 }

@@ -85,7 +85,7 @@ func safetyGate(t *testing.T) *safety.Engine {
 	t.Helper()
 	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
 	require.NoError(t, err)
-	limits, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50}, nil)
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true, MaxCapacity: 50, NoFleetShare: true}, nil)
 	require.NoError(t, err)
 	eng, err := safety.New(safety.Config{}, []safety.Rule{gradual, limits})
 	require.NoError(t, err)

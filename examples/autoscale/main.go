@@ -256,7 +256,10 @@ func newGate() (*safety.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 40}, nil)
+	// Capacity bounds only: the scaling engine records no safety.ActionHistory
+	// (the gradual rule bounds each step), so the fleet-share limit is off, and
+	// NoFleetShare says so.
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 40, NoFleetShare: true}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,10 @@ func scale(ctx context.Context, w io.Writer, d *awsprovider.Driver, o options, d
 	if err != nil {
 		return err
 	}
-	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 1, MaxCapacity: 8}, nil)
+	// Capacity bounds only: the scaling engine records no safety.ActionHistory
+	// (the gradual rule bounds each step), so the fleet-share limit is off, and
+	// NoFleetShare says so.
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 1, MaxCapacity: 8, NoFleetShare: true}, nil)
 	if err != nil {
 		return err
 	}

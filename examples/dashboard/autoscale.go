@@ -66,7 +66,10 @@ func (d *demo) setupAutoscaler(clk simClock, start time.Time, logger *slog.Logge
 	if err != nil {
 		return err
 	}
-	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 12}, nil)
+	// Capacity bounds only: the scaling engine records no safety.ActionHistory
+	// (the gradual rule bounds each step), so the fleet-share limit is off, and
+	// NoFleetShare says so.
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 12, NoFleetShare: true}, nil)
 	if err != nil {
 		return err
 	}

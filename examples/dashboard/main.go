@@ -201,7 +201,8 @@ func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {
 		approval.WithAuditor(auditor)); err != nil {
 		return nil, err
 	}
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: d.cloud})
+	history := &safety.MemoryHistory{} // the reaper records its actions; the limits rule counts them
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: d.cloud, History: history})
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +217,7 @@ func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {
 	if d.reaper, err = reaper.New(reaper.Config{Execute: true, Requester: "reaper", Filter: provider.Filter{
 		Kinds: []provider.Kind{provider.KindInstance}}},
 		reaper.Fleet{Inventory: d.cloud, Metrics: d.cloud, Actuator: d.cloud}, ens, eng,
-		reaper.WithClock(clk), reaper.WithApprovals(d.approvals), reaper.WithLogger(logger),
+		reaper.WithClock(clk), reaper.WithApprovals(d.approvals), reaper.WithHistory(history), reaper.WithLogger(logger),
 		reaper.WithObserver(monitor.NewReaperObserver(d.log, monitor.WithObserverClock(clk),
 			monitor.WithObserverLogger(logger)))); err != nil {
 		return nil, err

@@ -101,7 +101,10 @@ func autoscaleDay(ctx context.Context, mon *quickMonitor, now time.Time, tracePa
 	if err != nil {
 		return dayResult{}, err
 	}
-	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 12}, nil)
+	// Capacity bounds only: the scaling engine records no safety.ActionHistory
+	// (the gradual rule bounds each step), so the fleet-share limit is off, and
+	// NoFleetShare says so.
+	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 12, NoFleetShare: true}, nil)
 	if err != nil {
 		return dayResult{}, err
 	}

@@ -294,7 +294,7 @@ func buildReport(ctx context.Context, src interface {
 	if err != nil {
 		return Report{}, err
 	}
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: src})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: src, History: &safety.MemoryHistory{}})
 	if err != nil {
 		return Report{}, err
 	}

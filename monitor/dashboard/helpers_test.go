@@ -76,7 +76,7 @@ func newFixture(t testing.TB) *fixture {
 	require.NoError(t, err)
 	f.approvals, err = approval.New(approval.Config{TTL: 24 * time.Hour}, approval.NewMemoryStore(), approval.WithAuditor(monitor.Auditor(f.log)))
 	require.NoError(t, err)
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: f.cloud})
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: f.cloud, History: &safety.MemoryHistory{}})
 	require.NoError(t, err)
 	eng, err := safety.New(safety.Config{}, rules, safety.WithApprovals(f.approvals), safety.WithAuditor(monitor.Auditor(f.log)))
 	require.NoError(t, err)
