@@ -30,6 +30,10 @@
 // uses Gate.Evaluate, which records nothing, creates no approval request,
 // reserves no rate-limit budget and calls no mutating provider method, and
 // reports what it would do (OutcomeWouldAct) with the estimated savings.
+// Since it records nothing in the history, it tells the Gate how many of
+// a fleet it would already have acted on in this run
+// (safety.Proposal.FleetPlanned), so that the fleet-share limit stops it
+// where it would stop an executing run.
 //
 // Decisions are pure functions of the fleet's data and the now passed to
 // RunOnce; only verification and Run wait, on the clock.Clock given with

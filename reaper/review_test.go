@@ -287,3 +287,47 @@ func TestExecutingWithFleetTagNeedsHistory(t *testing.T) {
 		reaper.WithClock(e.clock), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 }
+
+// A dry run is how a host decides whether to switch the reaper on, so it
+// must report what an executing run would do. Gate.Evaluate records
+// nothing, so the fleet-share limit saw 0 acted on for every proposal and
+// the dry run reported all 4 of a fleet as would_act where an executing
+// run stops 2 (TestFleetShareLimit). The dry run now counts its own
+// would-act decisions against the fleet (Proposal.FleetPlanned), without
+// writing the real history.
+func TestDryRunCountsItsOwnWouldActAgainstTheFleetShare(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	tags := map[string]string{"fleet": "batch"}
+	e.add(t, vm{id: "i-1", cpu: 0.02, tags: tags}, vm{id: "i-2", cpu: 0.02, tags: tags},
+		vm{id: "i-3", cpu: 0.02, tags: tags}, vm{id: "i-4", cpu: 0.02, tags: tags},
+		vm{id: "i-5", cpu: 0.02, tags: map[string]string{"fleet": "web"}}, vm{id: "i-6", cpu: 0.02})
+	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{FleetTag: "fleet"}), t0)
+	require.NoError(t, err)
+	require.True(t, rep.DryRun)
+	batch := map[reaper.Outcome]int{}
+	for _, id := range []string{"i-1", "i-2", "i-3", "i-4"} {
+		rec := record(t, rep, id)
+		batch[rec.Outcome]++
+		if rec.Outcome == reaper.OutcomeBlocked {
+			assert.Equal(t, []string{"limits"}, rec.BlockedBy, id)
+			require.NotNil(t, rec.Decision, id)
+			require.Len(t, rec.Decision.Blocking, 1, id)
+			assert.Contains(t, rec.Decision.Blocking[0].Reason, `fleet "batch": 2 of 4`, id)
+			assert.Contains(t, rec.Decision.Blocking[0].Reason, "2 of them planned", id)
+		}
+	}
+	assert.Equal(t, map[reaper.Outcome]int{reaper.OutcomeWouldAct: 2, reaper.OutcomeBlocked: 2}, batch,
+		"as an executing run: half of the fleet")
+	assert.Equal(t, reaper.OutcomeBlocked, record(t, rep, "i-5").Outcome, "a fleet of one: one stop is all of it")
+	assert.Equal(t, reaper.OutcomeWouldAct, record(t, rep, "i-6").Outcome, "no fleet: not share-limited")
+	assert.Equal(t, 3, rep.Totals.WouldAct)
+	n, err := e.history.ActedOn(t.Context(), "batch", t0.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Zero(t, n, "a dry run writes nothing to the real history")
+	assert.Empty(t, e.actions())
+
+	rep, err = e.run(t.Context(), t, e.reaper(t, reaper.Config{FleetTag: "fleet"}), t0.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Totals.WouldAct, "the next dry run starts afresh")
+}

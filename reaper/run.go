@@ -23,8 +23,9 @@ import (
 //     defer those beyond Config.MaxActions;
 //  3. approve and gate: present a granted approval when one is bound to
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
-//     records nothing; Gate.Check otherwise), and request an approval
-//     when the Gate requires one;
+//     records nothing, with the run's would-act decisions in the fleet as
+//     Proposal.FleetPlanned; Gate.Check otherwise), and request an
+//     approval when the Gate requires one;
 //  4. when executing: reserve rate-limit budget (Reserver), claim the
 //     approval (Approvals.Claim), act, then complete the approval, or
 //     release it and refund the budget when the provider says nothing
@@ -60,12 +61,11 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 		return rep, err
 	}
 	rep.Records = records
-	fleets := r.fleetSizes(records)
-	planned := 0
+	run := runState{fleets: r.fleetSizes(records), wouldAct: map[string]int{}}
 	var acted []*Record
 	for i := range rep.Records {
 		rec := &rep.Records[i]
-		if rec.Outcome == "" && r.process(ctx, now, start, rec, fleets, &planned) {
+		if rec.Outcome == "" && r.process(ctx, now, start, rec, &run) {
 			acted = append(acted, rec)
 		}
 	}
@@ -164,12 +164,25 @@ func (r *Reaper) fleetOf(res provider.Resource) string {
 	return res.Tags[r.cfg.FleetTag]
 }
 
+// runState is what one run counts as it goes.
+type runState struct {
+	fleets   map[string]int // listed resources per fleet (Config.FleetTag)
+	planned  int            // actions carried out, or would be in a dry run (MaxActions)
+	wouldAct map[string]int // a dry run's would-act decisions per fleet
+}
+
 // process takes one record through the phases after detection: select,
 // propose (re-read, state, size), the MaxActions budget, approve (look
 // up), gate and, when executing, act. It reports whether an action was
 // carried out (and must be verified). Each phase that stops the record
 // sets its Outcome and Reason.
-func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int, planned *int) bool {
+//
+// A dry run records nothing in the history, so it tells the Gate what it
+// would have acted on in the proposal's fleet so far in this run
+// (Proposal.FleetPlanned): the fleet-share limit then counts them as an
+// executing run's recorded actions, and the dry run reports what that
+// run would do.
+func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record, run *runState) bool {
 	if rec.Verdict == nil {
 		rec.Outcome, rec.Reason = OutcomeFailed, "no verdict: detection failed"
 		return false
@@ -187,11 +200,14 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 		return false
 	}
 	rec.Action = sel.Action
-	p, ok := r.propose(ctx, now, start, rec, fleets)
+	p, ok := r.propose(ctx, now, start, rec, run.fleets)
 	if !ok {
 		return false
 	}
-	if *planned >= r.cfg.MaxActions {
+	if !r.cfg.Execute && p.Fleet != "" {
+		p.FleetPlanned = run.wouldAct[p.Fleet]
+	}
+	if run.planned >= r.cfg.MaxActions {
 		rec.Outcome, rec.Reason = OutcomeDeferred, "max_actions "+strconv.Itoa(r.cfg.MaxActions)+" reached in this run"
 		return false
 	}
@@ -204,12 +220,15 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 		return false
 	}
 	if !r.cfg.Execute {
-		*planned++
+		run.planned++
+		if p.Fleet != "" {
+			run.wouldAct[p.Fleet]++
+		}
 		rec.Outcome, rec.Reason = OutcomeWouldAct, "dry run: would "+string(rec.Action)
 		rec.MonthlySavings = rec.Verdict.MonthlySavings
 		return false
 	}
-	return r.act(ctx, p.Now, rec, p, d, planned) // one time for the gate, the budget, the approval and the history
+	return r.act(ctx, p.Now, rec, p, d, &run.planned) // one time for the gate, the budget, the approval and the history
 }
 
 // propose re-reads a selected record's resource and builds the proposal

@@ -192,7 +192,8 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 
 // LimitsRule enforces bounds: a scale action's desired capacity must lie
 // in [MinCapacity, MaxCapacity], and disruptive actions may touch at most
-// MaxFleetShare of a fleet per Window. A proposal's fleet is
+// MaxFleetShare of a fleet per Window, counting those the history
+// recorded and Proposal.FleetPlanned. A proposal's fleet is
 // Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
 // is its own fleet of Current.Desired instances; a single resource
 // without a Fleet is not share-limited. A named fleet of unknown size is
@@ -308,12 +309,20 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("history of fleet %q: %w", fleet, err)
 	}
+	if p.FleetPlanned < 0 {
+		return Result{}, invalidf("fleet_planned", p.FleetPlanned, "must be ≥ 0")
+	}
+	done += p.FleetPlanned
+	planned := ""
+	if p.FleetPlanned > 0 {
+		planned = fmt.Sprintf(" (%d of them planned, not yet recorded)", p.FleetPlanned)
+	}
 	units := p.Units()
 	share := float64(done+units) / float64(size)
 	if share > r.p.MaxFleetShare+1e-9 {
 		return Result{Outcome: Block, Risk: RiskMedium,
-			Reason: fmt.Sprintf("fleet %q: %d of %d acted on in the last %s, %d more would make %.0f%% (limit %.0f%%)",
-				fleet, done, size, r.p.Window, units, 100*share, 100*r.p.MaxFleetShare),
+			Reason: fmt.Sprintf("fleet %q: %d of %d acted on in the last %s%s, %d more would make %.0f%% (limit %.0f%%)",
+				fleet, done, size, r.p.Window, planned, units, 100*share, 100*r.p.MaxFleetShare),
 			Factors:         []string{fmt.Sprintf("fleet share %.0f%%", 100*share)},
 			Recommendations: []string{"spread the change over more than " + r.p.Window.String()}}, nil
 	}

@@ -105,6 +105,12 @@ type Proposal struct {
 	// FleetSize is how many resources the fleet has (≥ 0; 0 means
 	// unknown, in which case a group uses its current desired capacity).
 	FleetSize int `json:"fleet_size,omitempty"`
+	// FleetPlanned is how many instances of the fleet the caller has
+	// planned to act on before this proposal without recording them in
+	// the ActionHistory (≥ 0): a dry run's own would-act decisions, so
+	// that it reports what an executing run would do. The limits rule
+	// counts them as acted on. It is not part of the Fingerprint.
+	FleetPlanned int `json:"fleet_planned,omitempty"`
 	// Requester is who or what asked for the change: a person, a service
 	// account, "reaper", "autoscaler". Required; approvals refuse an
 	// approver who is the same identity once normalised (case, white
@@ -153,6 +159,9 @@ func (p Proposal) Validate() error {
 	}
 	if p.FleetSize < 0 {
 		return provider.Invalid("fleet_size", p.FleetSize, "must be ≥ 0")
+	}
+	if p.FleetPlanned < 0 {
+		return provider.Invalid("fleet_planned", p.FleetPlanned, "must be ≥ 0")
 	}
 	switch {
 	case p.Action.IsScale():

@@ -905,3 +905,35 @@ func TestLimitsRuleNeedsHistoryOrNoFleetShare(t *testing.T) {
 		assert.Equal(t, tt.field, ie.Field)
 	}
 }
+
+// Proposal.FleetPlanned counts as acted on: a dry run's own would-act
+// decisions bound the rest of the run as recorded actions would. A
+// negative count is refused, naming the field.
+func TestLimitsRuleCountsFleetPlanned(t *testing.T) {
+	t.Parallel()
+	hist := &safety.MemoryHistory{}
+	require.NoError(t, hist.Record("web", t0.Add(-time.Minute), 1))
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{}, hist)
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.Fleet, p.FleetSize = "web", 6
+	p.FleetPlanned = 1
+	got, err := r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Pass, got.Outcome, "1 recorded + 1 planned + 1 = 3 of 6")
+	p.FleetPlanned = 2
+	got, err = r.Check(t.Context(), p)
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome)
+	assert.Equal(t, `fleet "web": 3 of 6 acted on in the last 1h0m0s (2 of them planned, not yet recorded), 1 more would make 67% (limit 50%)`, got.Reason)
+	p.FleetPlanned = -1
+	var ie *provider.InvalidError
+	_, err = r.Check(t.Context(), p)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fleet_planned", ie.Field)
+	require.ErrorAs(t, p.Validate(), &ie)
+	assert.Equal(t, "fleet_planned", ie.Field)
+	q := p
+	q.FleetPlanned = 5
+	assert.Equal(t, p.Fingerprint(), q.Fingerprint(), "an approval does not depend on what else a run plans")
+}
