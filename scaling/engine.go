@@ -472,15 +472,45 @@ func (e *Engine) SetHistory(target string, h History) {
 	c.views = 0
 }
 
+// failures marks the candidates of a decision that failed, by index: one
+// bit each, in a word for the first 64 (no allocation for a usual policy)
+// and in more, grown on demand, for the rest. Its zero value marks none.
+type failures struct {
+	first uint64
+	more  []uint64 // bit i-64 for candidate i ≥ 64
+}
+
+// add marks candidate i (≥ 0) as failed.
+func (f *failures) add(i int) {
+	if i < 64 {
+		f.first |= 1 << i
+		return
+	}
+	i -= 64
+	for len(f.more) <= i/64 {
+		f.more = append(f.more, 0)
+	}
+	f.more[i/64] |= 1 << (i % 64)
+}
+
+// has reports whether candidate i failed.
+func (f *failures) has(i int) bool {
+	if i < 64 {
+		return f.first&(1<<i) != 0
+	}
+	i -= 64
+	return i/64 < len(f.more) && f.more[i/64]&(1<<(i%64)) != 0
+}
+
 // recordRecommendations adds the recommendations of a decision to the
-// target's history, but those of the strategies that failed (bits of
-// failed), ending the decision's view of generation gen (−1: none).
+// target's history, but those of the strategies that failed, ending the
+// decision's view of generation gen (−1: none).
 //
 // A recommendation that says whether it is a forecast fallback (a
 // predictive strategy's InputForecastFallback) is compared with that
 // strategy's previous one: falling back emits EventForecastFallback, and
 // sizing from the forecast again after a fallback EventForecastRecovered.
-func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed int) {
+func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed *failures) {
 	var events []Event
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
@@ -488,7 +518,7 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 	c.ownLocked()
 	c.retention, c.retained = retention, true
 	for i := range recs {
-		if i < 64 && failed&(1<<i) != 0 {
+		if failed.has(i) {
 			continue // a strategy that failed recommended nothing
 		}
 		r := &recs[i]
@@ -653,7 +683,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	if cap(considered) < len(candidates) {
 		d.Considered = make([]Recommendation, 0, len(candidates))
 	}
-	failed := 0 // a bit per candidate that failed (the first 64)
+	var failed failures
 	for i := range candidates {
 		c := &candidates[i]
 		// The built-in strategies that read the State through a pointer
@@ -685,9 +715,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
 			d.Considered = append(d.Considered, Recommendation{Strategy: c.Name, Reason: "failed: " + err.Error()})
-			if i < 64 {
-				failed |= 1 << i
-			}
+			failed.add(i)
 			continue
 		}
 		rec.Strategy = c.Name
@@ -701,7 +729,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, d.Considered, failed)
+	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, d.Considered, &failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))

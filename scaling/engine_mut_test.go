@@ -3,6 +3,7 @@ package scaling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"testing/synctest"
@@ -138,4 +139,39 @@ type failingSave struct{ *scaling.MemoryJournal }
 
 func (failingSave) Save(context.Context, scaling.Execution) error {
 	return errors.New("journal disk full")
+}
+
+// TestDecideSkipsWhatFailsBeyond64 pins Decide over more candidates than a
+// 64-bit mask holds: the failures were marked in one bit each, the first
+// 64 only, so a 65th that failed was recorded in the History as a
+// recommendation of 0 (its empty Recommendation), which the HPA's
+// stabilization and the strategies' rate limits read as demand.
+func TestDecideSkipsWhatFailsBeyond64(t *testing.T) {
+	t.Parallel()
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: emptyCloud(t)}, allowAll{})
+	require.NoError(t, err)
+	fine := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		c := s.Target.Capacity.CapacitySpec
+		c.Desired = 4
+		return scaling.Recommendation{Capacity: c, Proposal: 4, Reason: "fine", Fitness: 0.2}, nil
+	})
+	broken := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{}, errors.New("no data source")
+	})
+	var cands []scaling.Candidate
+	for i := range 130 {
+		c := scaling.Candidate{Name: fmt.Sprintf("s%03d", i), Strategy: fine}
+		if i%2 == 1 || i >= 64 {
+			c.Strategy = broken
+		}
+		cands = append(cands, c)
+	}
+	d, err := e.Decide(t.Context(), stateWith(group(3, 1, 10)), cands, "")
+	require.NoError(t, err)
+	require.Len(t, d.Considered, 130)
+	h := e.History("web")
+	require.Len(t, h.Recommendations, 32, "only the 32 strategies that recommended are recorded")
+	for _, r := range h.Recommendations {
+		assert.Equal(t, 4, r.Desired, r.Strategy)
+	}
 }
