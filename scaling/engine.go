@@ -259,7 +259,12 @@ type EngineOption func(*Engine)
 
 // WithReserver reserves rate-limit budget for every step (one event of the
 // step's units, the target's ID as the ratelimit target, Up or Down) and
-// refunds it when the provider changed nothing. Default: no rate limit.
+// refunds it when the provider changed nothing. A resize whose sizes do
+// not tell whether it goes up or down (vCPUs or memory known on one side
+// only, as with a driver that reports the instance type alone, or moving
+// opposite ways) reserves one event in each direction, and goes ahead
+// only when both are granted (StepRecord.DownReservation). Default: no
+// rate limit.
 func WithReserver(r Reserver) EngineOption { return func(e *Engine) { e.reserver = r } }
 
 // WithFencer fences every provider write with f (package coord's

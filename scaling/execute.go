@@ -338,9 +338,21 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		e.stop(x, PlanBlocked, "", serr)
 		return false
 	}
-	var res ratelimit.Reservation
+	var res, down ratelimit.Reservation
 	if e.reserver != nil {
-		res, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: direction(s), Units: s.Units()})
+		dir, both := direction(s)
+		res, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: dir, Units: s.Units()})
+		if both && err == nil && res.OK() {
+			// A resize whose sizes do not tell its direction spends
+			// both budgets: up reserved, down too, or neither.
+			down, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: ratelimit.Down, Units: s.Units()})
+			if err != nil || !down.OK() {
+				if cerr := e.reserver.CancelAt(ctx, now, res); cerr != nil {
+					e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
+				}
+				res, down = down, ratelimit.Reservation{} // the one that said no
+			}
+		}
 		if err != nil || !res.OK() {
 			if cerr := ctx.Err(); cerr != nil && err != nil {
 				x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the rate limiter: "+cerr.Error()
@@ -366,7 +378,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	// The reservation is kept with the step (and saved with it) so that a
 	// write the context cuts off is refunded by the resume that finds it
 	// changed nothing.
-	x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reservation = StepExecuting, e.clock.Now(), res
+	x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reservation, x.Steps[i].DownReservation = StepExecuting, e.clock.Now(), res, down
 	if err := e.saveErr(ctx, x); err != nil {
 		// Unrecorded, a write in flight would be unknown to a resume
 		// after a crash, or to the replica that takes over: not written
@@ -411,23 +423,29 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	return true
 }
 
-// refund passes the reservation of step record sr, whose write changed
-// nothing, to the Reserver's CancelAt and clears it from the record. A
-// refund that fails is logged (the plan's outcome does not depend on it)
-// and cleared, unless ctx ended: then it reports true and the record
-// keeps the reservation, for the resume to refund (cancelling a
-// reservation already refunded does nothing).
+// refund passes the reservations of step record sr (Reservation and
+// DownReservation), whose write changed nothing, to the Reserver's
+// CancelAt and clears them from the record. A refund that fails is
+// logged (the plan's outcome does not depend on it) and cleared, unless
+// ctx ended: then it reports true and the record keeps the reservation,
+// for the resume to refund (cancelling a reservation already refunded
+// does nothing).
 func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupted bool) {
-	if e.reserver == nil || !sr.Reservation.OK() {
+	if e.reserver == nil {
 		return false
 	}
-	if err := e.reserver.CancelAt(ctx, e.clock.Now(), sr.Reservation); err != nil {
-		e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", sr.Step.Index, "err", err)
-		if ctx.Err() != nil {
-			return true
+	for _, r := range [...]*ratelimit.Reservation{&sr.Reservation, &sr.DownReservation} {
+		if !r.OK() {
+			continue
 		}
+		if err := e.reserver.CancelAt(ctx, e.clock.Now(), *r); err != nil {
+			e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", sr.Step.Index, "err", err)
+			if ctx.Err() != nil {
+				return true
+			}
+		}
+		*r = ratelimit.Reservation{}
 	}
-	sr.Reservation = ratelimit.Reservation{}
 	return false
 }
 
@@ -551,15 +569,37 @@ func (e *Engine) clamp(x *Execution, i int, granted int) {
 	}
 }
 
-// direction is the rate limiter's direction of a step.
-func direction(s PlanStep) ratelimit.Direction {
-	if s.Action == safety.ActionScaleOut {
-		return ratelimit.Up
+// direction returns the rate-limit budget step s spends: Up for a scale
+// out, Down for a scale in, and for a resize the way its sizes move,
+// compared in vCPUs and in memory: Up when one grows and none shrinks,
+// Down when one shrinks and none grows (or nothing compared changes: a
+// function's timeout alone). When the sizes do not tell, both is true
+// and the step spends Up and Down, so that a resize counted in the wrong
+// budget never lets the other be exceeded (fail closed): vCPUs or memory
+// given on one side only (a driver that reports the instance type alone,
+// as the AWS driver does, against a strategy's target with its vCPUs and
+// memory), another instance type without either, or vCPUs and memory
+// moving opposite ways.
+func direction(s PlanStep) (d ratelimit.Direction, both bool) {
+	switch s.Action {
+	case safety.ActionScaleOut:
+		return ratelimit.Up, false
+	case safety.ActionResize:
+	default:
+		return ratelimit.Down, false
 	}
-	if s.Action == safety.ActionResize && s.ToSize.MemoryMiB+int(s.ToSize.VCPU) > s.FromSize.MemoryMiB+int(s.FromSize.VCPU) {
-		return ratelimit.Up
+	from, to := s.FromSize, s.ToSize
+	unknown := (from.VCPU > 0) != (to.VCPU > 0) || (from.MemoryMiB > 0) != (to.MemoryMiB > 0) ||
+		from.VCPU == 0 && from.MemoryMiB == 0 && from.InstanceType != to.InstanceType
+	up := to.VCPU > from.VCPU && from.VCPU > 0 || to.MemoryMiB > from.MemoryMiB && from.MemoryMiB > 0
+	down := to.VCPU < from.VCPU && to.VCPU > 0 || to.MemoryMiB < from.MemoryMiB && to.MemoryMiB > 0
+	switch {
+	case unknown || up && down:
+		return ratelimit.Up, true
+	case up:
+		return ratelimit.Up, false
 	}
-	return ratelimit.Down
+	return ratelimit.Down, false
 }
 
 // write sets the capacity (or size), retrying throttling with backoff on

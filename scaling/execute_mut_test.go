@@ -117,22 +117,23 @@ func TestClampedStepResplits(t *testing.T) {
 }
 
 // TestResizeDirection pins the rate limiter's direction of a resize: up
-// when memory plus vCPU grow, down otherwise (a change of timeout alone
-// included).
+// when vCPUs or memory grow and neither shrinks, down when one shrinks
+// and neither grows (a change of timeout alone included), both budgets
+// when they move opposite ways (it was up: memory plus vCPUs grew).
 func TestResizeDirection(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		from, to provider.Size
-		want     ratelimit.Direction
+		want     []ratelimit.Direction
 	}{
-		{"memory up", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, ratelimit.Up},
-		{"memory down", provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: time.Minute}, ratelimit.Down},
-		{"timeout only", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: 2 * time.Minute}, ratelimit.Down},
-		{"vCPU down", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, ratelimit.Down},
-		{"one MiB more", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 513, Timeout: time.Minute}, ratelimit.Up},
-		{"vCPU up", provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, ratelimit.Up},
-		{"vCPU down, memory up", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}, ratelimit.Up},
+		{"memory up", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, []ratelimit.Direction{ratelimit.Up}},
+		{"memory down", provider.Size{MemoryMiB: 1024, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: time.Minute}, []ratelimit.Direction{ratelimit.Down}},
+		{"timeout only", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 512, Timeout: 2 * time.Minute}, []ratelimit.Direction{ratelimit.Down}},
+		{"vCPU down", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, []ratelimit.Direction{ratelimit.Down}},
+		{"one MiB more", provider.Size{MemoryMiB: 512, Timeout: time.Minute}, provider.Size{MemoryMiB: 513, Timeout: time.Minute}, []ratelimit.Direction{ratelimit.Up}},
+		{"vCPU up", provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, []ratelimit.Direction{ratelimit.Up}},
+		{"vCPU down, memory up", provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}, provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}, []ratelimit.Direction{ratelimit.Up, ratelimit.Down}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -152,8 +153,11 @@ func TestResizeDirection(t *testing.T) {
 					Chosen: scaling.Recommendation{Strategy: "vertical", Size: tc.to}}, scaling.PlanOptions{})
 				_, err = e.Execute(t.Context(), p)
 				require.NoError(t, err)
-				require.Len(t, r.seen, 1)
-				assert.Equal(t, tc.want, r.seen[0].Direction)
+				var dirs []ratelimit.Direction
+				for _, q := range r.seen {
+					dirs = append(dirs, q.Direction)
+				}
+				assert.Equal(t, tc.want, dirs)
 			})
 		})
 	}
@@ -1316,4 +1320,108 @@ func TestResumeReportsAnOldPlanItCannotLoad(t *testing.T) {
 		assert.Empty(t, xs)
 		assert.Empty(t, setCapacityOps(c))
 	})
+}
+
+// denyingReserver allows every reservation but those of direction deny,
+// and keeps what it saw and what was refunded.
+type denyingReserver struct {
+	mu        sync.Mutex
+	deny      ratelimit.Direction
+	seen      []ratelimit.Request
+	cancelled []ratelimit.Request
+}
+
+func (r *denyingReserver) ReserveAt(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, req)
+	if req.Direction == r.deny {
+		return ratelimit.Reservation{Request: req, At: now, Outcome: ratelimit.Denied, Reason: ratelimit.ReasonWindow, Scope: ratelimit.ScopeTarget}, nil
+	}
+	return ratelimit.Reservation{ID: uint64(len(r.seen)), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+}
+
+func (r *denyingReserver) CancelAt(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cancelled = append(r.cancelled, res.Request)
+	return nil
+}
+
+// typeOnly reads a memory cloud as a driver that reports an instance's
+// type but not its vCPUs and memory (as the AWS driver does).
+type typeOnly struct{ *memory.Cloud }
+
+func (t typeOnly) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := t.Cloud.Get(ctx, id)
+	if r.Size.InstanceType != "" {
+		r.Size = provider.Size{InstanceType: r.Size.InstanceType}
+	}
+	return r, err
+}
+
+// TestResizeOfUnknownSizeSpendsBothBudgets pins the budget of a resize
+// whose sizes do not tell its direction: a driver that reports the
+// instance type alone (the AWS driver does) and a vertical strategy that
+// fills in the target's vCPUs and memory. The direction compared memory
+// plus vCPUs, 0 before against the target's after, so every such resize,
+// this downsize too, spent the up budget and never the down one: a down
+// budget used up did not stop it. It now needs both budgets (fail
+// closed): denied down, the plan is rate limited, nothing is written and
+// the up reservation is refunded.
+func TestResizeOfUnknownSizeSpendsBothBudgets(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "vm", Kind: provider.KindInstance, State: provider.StateRunning,
+			Size: provider.Size{InstanceType: "m5.xlarge"}}))
+		r := &denyingReserver{deny: ratelimit.Down}
+		inv := typeOnly{c}
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: inv}, allowAll{}, scaling.WithReserver(r))
+		require.NoError(t, err)
+		res, err := inv.Get(t.Context(), "vm")
+		require.NoError(t, err)
+		require.Equal(t, provider.Size{InstanceType: "m5.xlarge"}, res.Size)
+		p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "vm", Resource: res},
+			Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}}}, scaling.PlanOptions{})
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
+		require.NotNil(t, x.RateLimit)
+		assert.Equal(t, ratelimit.Down, x.RateLimit.Request.Direction)
+		got, err := c.Get(t.Context(), "vm")
+		require.NoError(t, err)
+		assert.Equal(t, "m5.xlarge", got.Size.InstanceType, "not resized: the down budget said no")
+		var dirs []ratelimit.Direction
+		for _, q := range r.seen {
+			dirs = append(dirs, q.Direction)
+		}
+		assert.Equal(t, []ratelimit.Direction{ratelimit.Up, ratelimit.Down}, dirs)
+		require.Len(t, r.cancelled, 1, "the up reservation is given back")
+		assert.Equal(t, ratelimit.Up, r.cancelled[0].Direction)
+
+		// Both granted and a write that changed nothing: both refunded.
+		r = &denyingReserver{}
+		e, err = scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second},
+			scaling.Cloud{Resizer: conflictingResizer{}, Inventory: inv}, allowAll{}, scaling.WithReserver(r))
+		require.NoError(t, err)
+		x, err = e.Execute(t.Context(), p)
+		require.Error(t, err)
+		assert.Equal(t, scaling.PlanStopped, x.Status, x.Reason)
+		dirs = nil
+		for _, q := range r.cancelled {
+			dirs = append(dirs, q.Direction)
+		}
+		assert.Equal(t, []ratelimit.Direction{ratelimit.Up, ratelimit.Down}, dirs, "both budgets given back")
+		assert.Zero(t, x.Steps[0].Reservation)
+		assert.Zero(t, x.Steps[0].DownReservation)
+	})
+}
+
+// conflictingResizer refuses every resize, changing nothing.
+type conflictingResizer struct{}
+
+func (conflictingResizer) Resize(context.Context, string, provider.Size) error {
+	return provider.ErrConflict
 }

@@ -79,6 +79,12 @@ type StepRecord struct {
 	// plan is resumed (or stopped). Zero without a rate limiter, before
 	// the step reserved and once it was refunded.
 	Reservation ratelimit.Reservation `json:"reservation,omitzero"`
+	// DownReservation is the second reservation of a resize whose sizes
+	// do not tell whether it goes up or down (a driver that reports the
+	// instance type alone, or vCPUs and memory moving opposite ways): such
+	// a step spends both budgets, Reservation the up one and this the
+	// down one. Zero otherwise; refunded with Reservation.
+	DownReservation ratelimit.Reservation `json:"down_reservation,omitzero"`
 }
 
 // clone returns a copy of x that shares no slices with it.
