@@ -18,7 +18,10 @@
 //   - Schedule: learns the idle hours of the week from history, votes on
 //     whether now is one and proposes an off-hours schedule (OffHours).
 //   - Model: logistic regression fitted with gonum/optimize (Train,
-//     Evaluate, CrossValidate, Save, LoadModel).
+//     Evaluate, CrossValidate, Save, LoadModel) over CPU, network traffic
+//     and activity; without measured traffic (network_in and network_out)
+//     it has no opinion, unless ModelConfig.IgnoreNetwork says the host's
+//     source reports none.
 //
 // An Ensemble weighs them (0.3, 0.3, 0.2, 0.2, renormalised over the
 // signals that have data), takes a majority vote (measured load vetoes

@@ -49,6 +49,15 @@ type ModelConfig struct {
 	// Quality sets the coverage and staleness rules for the CPU and
 	// network windows.
 	Quality DataQuality `json:"quality,omitzero"`
+	// IgnoreNetwork makes the model read no traffic: its traffic feature
+	// is 0 for every input, in training and when it decides, and it
+	// neither reads nor needs network_in and network_out. For sources
+	// that report no traffic, where a model would otherwise have no
+	// opinion; its idle votes then rest on CPU and activity alone, as the
+	// host chose. It is saved with the model. Default: false (a network
+	// metric without a usable series leaves the model without an
+	// opinion).
+	IgnoreNetwork bool `json:"ignore_network,omitempty"`
 }
 
 func (c ModelConfig) withDefaults() ModelConfig {
@@ -112,6 +121,9 @@ type Example struct {
 }
 
 func (m *Model) metrics() []provider.Metric {
+	if m.cfg.IgnoreNetwork {
+		return []provider.Metric{provider.MetricCPU}
+	}
 	return []provider.Metric{provider.MetricCPU, provider.MetricNetworkIn, provider.MetricNetworkOut}
 }
 
@@ -136,10 +148,13 @@ func newModel(cfg ModelConfig) (*Model, error) {
 // Features computes the model's features of in (see FeatureNames) into
 // dst, which must have length NumFeatures. ok is false when the CPU window
 // is unusable (missing, stale, gappy, suspect zeros, a source error) or a
-// network metric (network_in, network_out) failed (in.MetricErrors) or has
-// a series whose window is unusable: the model then has no opinion. A
-// network metric without a series and without an error is a source that
-// does not report traffic; it adds nothing to the traffic feature.
+// network metric (network_in, network_out) failed (in.MetricErrors), has
+// no series, or has a series whose window is unusable: the model then has
+// no opinion, since traffic not measured is not no traffic. A network
+// metric without a series and without an error (a source that does not
+// report it, or a Scan that found no data in the window) is missing too;
+// ModelConfig.IgnoreNetwork is how a host whose source reports no traffic
+// has the model decide without it.
 func (m *Model) Features(in Input, dst []float64) (ok bool, err error) {
 	if len(dst) != NumFeatures {
 		return false, invalid("features.dst", len(dst), fmt.Sprintf("must have length %d", NumFeatures))
@@ -180,13 +195,17 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64, why *Reason) bool {
 	// stale or gappy over the window, is not known, never 0 bytes/s.
 	net := 0.0
 	for _, nm := range [...]provider.Metric{provider.MetricNetworkIn, provider.MetricNetworkOut} {
+		if m.cfg.IgnoreNetwork {
+			break // the host chose a model without traffic
+		}
 		if err := in.metricErr(nm); err != nil {
 			*why = Reason{Code: ReasonSourceError, Metric: nm, Err: err}
 			return false
 		}
 		ns, ok := in.SeriesFor(nm)
 		if !ok {
-			continue // the source does not report traffic
+			*why = Reason{Code: ReasonMissing, Metric: nm}
+			return false
 		}
 		nw, code, r := view(ns, in.Now, m.cfg.Window, math.Inf(1), m.cfg.Quality)
 		if code != qOK {
@@ -311,7 +330,8 @@ func (m *Model) evaluate(in *Input, r *result) error {
 // Train fits a Model to examples by L2-regularised logistic regression on
 // standardised features, minimising the mean log-loss with gonum's L-BFGS.
 // Examples whose features cannot be computed (unusable CPU or network
-// data, see Features) are skipped. It returns ErrTooFewExamples unless at least 4 usable examples of
+// data, see Features; examples without network series need
+// ModelConfig.IgnoreNetwork) are skipped. It returns ErrTooFewExamples unless at least 4 usable examples of
 // each class remain, and an error matching provider.ErrInvalid for invalid
 // configuration or input.
 func Train(ctx context.Context, examples []Example, cfg ModelConfig) (*Model, error) {

@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 )
 
 // nabLabels are hand labels from the traces' descriptions in
@@ -124,7 +126,7 @@ func TestModelLabelledSet(t *testing.T) {
 	gen := fleetExamples(1, 10)
 	all := append(append([]detector.Example(nil), real...), gen...)
 
-	folds, pooled, err := detector.CrossValidate(t.Context(), all, 5, 7, detector.ModelConfig{})
+	folds, pooled, err := detector.CrossValidate(t.Context(), all, 5, 7, detector.ModelConfig{IgnoreNetwork: true})
 	require.NoError(t, err)
 	require.Len(t, folds, 5)
 	t.Logf("5-fold CV on %d examples (%d real, %d generated): %v", len(all), len(real), len(gen), pooled)
@@ -135,7 +137,7 @@ func TestModelLabelledSet(t *testing.T) {
 	assert.GreaterOrEqual(t, pooled.AUC, 0.95)
 	assert.GreaterOrEqual(t, pooled.F1, 0.9)
 
-	m, err := detector.Train(t.Context(), gen, detector.ModelConfig{})
+	m, err := detector.Train(t.Context(), gen, detector.ModelConfig{IgnoreNetwork: true})
 	require.NoError(t, err)
 	onReal, err := m.Evaluate(t.Context(), real)
 	require.NoError(t, err)
@@ -153,7 +155,7 @@ func TestModelLabelledSet(t *testing.T) {
 func TestModelSaveLoadAndEnsemble(t *testing.T) {
 	t.Parallel()
 	gen := fleetExamples(3, 6)
-	m, err := detector.Train(t.Context(), gen, detector.ModelConfig{})
+	m, err := detector.Train(t.Context(), gen, detector.ModelConfig{IgnoreNetwork: true})
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, m.Save(&buf))
@@ -195,7 +197,7 @@ func TestModelSaveLoadAndEnsemble(t *testing.T) {
 
 func TestModelErrors(t *testing.T) {
 	t.Parallel()
-	_, err := detector.Train(t.Context(), fleetExamples(5, 1)[:3], detector.ModelConfig{})
+	_, err := detector.Train(t.Context(), fleetExamples(5, 1)[:3], detector.ModelConfig{IgnoreNetwork: true})
 	require.ErrorIs(t, err, detector.ErrTooFewExamples)
 	_, err = detector.Train(t.Context(), nil, detector.ModelConfig{Cutoff: 1.5})
 	require.ErrorIs(t, err, provider.ErrInvalid)
@@ -204,7 +206,7 @@ func TestModelErrors(t *testing.T) {
 	require.ErrorIs(t, err, detector.ErrNotTrained)
 	_, err = detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithModel(&untrained))
 	require.ErrorIs(t, err, detector.ErrNotTrained)
-	_, _, err = detector.CrossValidate(t.Context(), fleetExamples(5, 1), 1, 0, detector.ModelConfig{})
+	_, _, err = detector.CrossValidate(t.Context(), fleetExamples(5, 1), 1, 0, detector.ModelConfig{IgnoreNetwork: true})
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
@@ -214,12 +216,12 @@ func TestCrossValidateFolds(t *testing.T) {
 	t.Parallel()
 	ex := nabExamples(t) // 6 groups
 	for _, k := range []int{2, 6} {
-		folds, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{})
+		folds, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{IgnoreNetwork: true})
 		require.NoError(t, err, "k = %d", k)
 		assert.Len(t, folds, k)
 	}
 	for _, k := range []int{1, 7} {
-		_, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{})
+		_, _, err := detector.CrossValidate(t.Context(), ex, k, 1, detector.ModelConfig{IgnoreNetwork: true})
 		require.ErrorIs(t, err, provider.ErrInvalid, "k = %d", k)
 	}
 }
@@ -230,10 +232,12 @@ func TestCrossValidateFolds(t *testing.T) {
 // votes not idle. When the network source fails (Input.MetricErrors), or
 // its series is stale or gappy over the window, the traffic is not known
 // and the model has no opinion (Unknown, the reason naming the metric),
-// never the vote of 0 bytes/s. A source without network metrics at all (no
-// series, no error) reports no traffic, as in training on CPU alone: the
-// feature is 0. (A review found the model read a failed metric as 0 and
-// voted idle.)
+// never the vote of 0 bytes/s. So it is when a network metric has no
+// series and no error (a source without it, or a Scan that found no data
+// in the window): that used to read as no traffic and vote idle. (A
+// review found the model read a failed metric as 0 and voted idle.) A
+// model made with IgnoreNetwork reads no traffic at all, as the host
+// chose: see TestModelIgnoreNetwork.
 func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 	t.Parallel()
 	js := `{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
@@ -278,7 +282,8 @@ func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 			detector.Unknown, detector.ReasonSourceError, provider.MetricNetworkOut},
 		{"network in stale", []provider.Series{cpu, net(provider.MetricNetworkIn, stale), net(provider.MetricNetworkOut, busy)}, nil, detector.Unknown, detector.ReasonStale, provider.MetricNetworkIn},
 		{"network out gappy", []provider.Series{cpu, net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, gappy)}, nil, detector.Unknown, detector.ReasonGaps, provider.MetricNetworkOut},
-		{"no network metrics at the source", []provider.Series{cpu}, nil, detector.Idle, detector.ReasonModel, ""},
+		{"no network metrics at the source", []provider.Series{cpu}, nil, detector.Unknown, detector.ReasonMissing, provider.MetricNetworkIn},
+		{"network out without a series", []provider.Series{cpu, net(provider.MetricNetworkIn, busy)}, nil, detector.Unknown, detector.ReasonMissing, provider.MetricNetworkOut},
 	} {
 		in := detector.Input{Now: now, Resource: res("r", t0), Series: tt.series, MetricErrors: tt.errs}
 		v, err := m.Detect(t.Context(), in)
@@ -293,4 +298,62 @@ func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tt.want != detector.Unknown, ok, "%s: features", tt.name)
 	}
+}
+
+// TestModelIgnoreNetwork: a model made with IgnoreNetwork (saved with it)
+// reads no traffic, so a source without network metrics gets its vote,
+// and even a busy network series does not move it.
+func TestModelIgnoreNetwork(t *testing.T) {
+	t.Parallel()
+	js := `{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
+"config":{"ignore_network":true},"mean":[0,0,0,0,0,0,0,0,0,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[0,0,0,0,0,-10,0,0,0,0],"bias":3}`
+	m, err := detector.LoadModel(strings.NewReader(js))
+	require.NoError(t, err)
+	require.True(t, m.Config().IgnoreNetwork)
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	cpu := synth("r", t0, 5*time.Minute, n, func(int) float64 { return 0.02 })
+	busy := synth("r", t0, 5*time.Minute, n, func(int) float64 { return 5e6 })
+	busy.Metric = provider.MetricNetworkIn
+	for _, series := range [][]provider.Series{{cpu}, {cpu, busy}} {
+		v, err := m.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: series})
+		require.NoError(t, err)
+		assert.Equal(t, detector.Idle, v.State, "%v", v.Explain())
+	}
+}
+
+// TestScanAllGapTrafficIsNotNoTraffic: a source that reports the network
+// metrics but has no data for them over the window gives Scan all-gap
+// series, which it leaves out; the model used to read the missing series
+// as 0 bytes/s and vote idle on traffic nobody measured. It now has no
+// opinion, naming network_in.
+func TestScanAllGapTrafficIsNotNoTraffic(t *testing.T) {
+	t.Parallel()
+	js := `{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
+"config":{},"mean":[0,0,0,0,0,0,0,0,0,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[0,0,0,0,0,-10,0,0,0,0],"bias":3}`
+	m, err := detector.LoadModel(strings.NewReader(js))
+	require.NoError(t, err)
+	now := t0.Add(48 * time.Hour)
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, cloud.Add(res("r", t0)))
+	src := provider.MetricsSourceFunc(func(_ context.Context, q provider.Query) (provider.Series, error) {
+		s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+		for i := range s.Values {
+			s.Values[i] = 0.02
+			if q.Metric != provider.MetricCPU {
+				s.Values[i] = math.NaN() // reported, never measured
+			}
+		}
+		return s, nil
+	})
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: src}, m, detector.ScanConfig{Now: now, History: 48 * time.Hour,
+		Metrics: []provider.Metric{provider.MetricCPU, provider.MetricNetworkIn, provider.MetricNetworkOut}})
+	require.NoError(t, err)
+	require.Len(t, rep.Verdicts, 1)
+	v := rep.Verdicts[0]
+	assert.Equal(t, detector.Unknown, v.State, "%v", v.Explain())
+	require.NotEmpty(t, v.Reasons)
+	assert.Equal(t, detector.ReasonMissing, v.Reasons[0].Code, "%v", v.Explain())
+	assert.Equal(t, provider.MetricNetworkIn, v.Reasons[0].Metric)
 }
