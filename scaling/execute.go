@@ -693,12 +693,14 @@ func (o observed) matches(spec provider.CapacitySpec, size provider.Size) bool {
 	return sizeMatches(o.size, size)
 }
 
-// sizeMatches reports whether have has every field want sets.
+// sizeMatches reports whether have has every field want sets, but the
+// vCPUs and memory of an instance type: the type decides them, and a
+// driver may report the type alone (the AWS driver does).
 func sizeMatches(have, want provider.Size) bool {
 	switch {
 	case want.InstanceType != "" && have.InstanceType != want.InstanceType:
 		return false
-	case want.MemoryMiB != 0 && have.MemoryMiB != want.MemoryMiB:
+	case want.InstanceType == "" && want.MemoryMiB != 0 && have.MemoryMiB != want.MemoryMiB:
 		return false
 	case want.Timeout != 0 && have.Timeout != want.Timeout:
 		return false

@@ -1425,3 +1425,32 @@ type conflictingResizer struct{}
 func (conflictingResizer) Resize(context.Context, string, provider.Size) error {
 	return provider.ErrConflict
 }
+
+// TestResizeVerifiedOnTheTypeAlone pins the verification of a resize on
+// a driver that reports the instance type alone (the AWS driver) while the
+// vertical strategy's target carries the type's vCPUs and memory: the
+// type decides them. The read was compared on memory too, 0 against the
+// target's, so every such resize failed as "size is m5.large, not
+// m5.large" and was rolled back.
+func TestResizeVerifiedOnTheTypeAlone(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "vm", Kind: provider.KindInstance, State: provider.StateRunning,
+			Size: provider.Size{InstanceType: "m5.xlarge"}}))
+		inv := typeOnly{c}
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: inv}, allowAll{})
+		require.NoError(t, err)
+		res, err := inv.Get(t.Context(), "vm")
+		require.NoError(t, err)
+		p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "vm", Resource: res},
+			Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}}}, scaling.PlanOptions{})
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		got, err := c.Get(t.Context(), "vm")
+		require.NoError(t, err)
+		assert.Equal(t, "m5.large", got.Size.InstanceType)
+	})
+}

@@ -590,8 +590,9 @@ func TestMergeNeeds(t *testing.T) {
 }
 
 // TestSizeMatches pins which fields of a size a read must match: every
-// field the wanted size sets, and its vCPUs only without an instance type
-// (the type decides them).
+// field the wanted size sets, and its vCPUs and memory only without an
+// instance type (the type decides them; memory was compared too, so a
+// driver that reports the type alone never matched).
 func TestSizeMatches(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -604,6 +605,8 @@ func TestSizeMatches(t *testing.T) {
 		{"other vCPUs", provider.Size{VCPU: 4}, provider.Size{VCPU: 2}, false},
 		{"vCPUs of the type", provider.Size{InstanceType: "m5.large", VCPU: 4}, provider.Size{InstanceType: "m5.large", VCPU: 2}, true},
 		{"other type", provider.Size{InstanceType: "m5.xlarge"}, provider.Size{InstanceType: "m5.large"}, false},
+		{"the type alone", provider.Size{InstanceType: "m5.large"}, provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, true},
+		{"other type, same memory", provider.Size{InstanceType: "c5.large", MemoryMiB: 8192}, provider.Size{InstanceType: "m5.large", MemoryMiB: 8192}, false},
 		{"memory and more", provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, provider.Size{MemoryMiB: 512}, true},
 		{"other memory", provider.Size{MemoryMiB: 1024}, provider.Size{MemoryMiB: 512}, false},
 		{"other timeout", provider.Size{MemoryMiB: 512, Timeout: 4 * time.Second}, provider.Size{MemoryMiB: 512, Timeout: 3 * time.Second}, false},
