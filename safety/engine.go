@@ -417,9 +417,12 @@ type Report struct {
 // proposal as Evaluate does (up to Config.Concurrency proposals at once),
 // records nothing, and reports what would be allowed, need approval, or
 // be blocked and by which rules. Rules are side-effect free by contract,
-// so Preview changes nothing. For a single proposal use Evaluate. It
-// returns an error only when ctx ends, with the decisions made so far
-// (the rest blocked as cancelled).
+// so Preview changes nothing. For a single proposal use Evaluate. Each
+// proposal is decided alone (a batch may hold alternatives): none counts
+// against another's fleet share. For a batch meant to run together, set
+// each proposal's FleetPlanned to the units of its fleet allowed before
+// it, as the reaper's dry run does. It returns an error only when ctx
+// ends, with the decisions made so far (the rest blocked as cancelled).
 func (e *Engine) Preview(ctx context.Context, proposals []Proposal) (Report, error) {
 	rep := Report{Decisions: make([]Decision, len(proposals)), BlockedBy: map[string]int{}}
 	var next atomic.Int64
