@@ -42,7 +42,8 @@ type BuiltinSources struct {
 	// (then it must be nil): Builtin refuses to leave the limit out
 	// silently. It must keep records for at least Limits.Window: Builtin
 	// refuses a *MemoryHistory whose Keep is shorter. The host records
-	// every executed action in it (reaper.WithHistory).
+	// every executed action in it (reaper.WithHistory,
+	// scaling.WithActionHistory).
 	History ActionHistory
 	// Restorer confirms rollback is possible; nil checks only that the
 	// proposal records the previous state.

@@ -225,7 +225,8 @@ var _ Rule = (*LimitsRule)(nil)
 // does.
 //
 // The history counts only what is recorded in it: the host records every
-// executed disruptive action (the reaper does with reaper.WithHistory).
+// executed disruptive action (the reaper does with reaper.WithHistory, the
+// scaling engine with scaling.WithActionHistory).
 func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error) {
 	p, err := cfg.withDefaults()
 	if err != nil {
@@ -247,7 +248,7 @@ func NewLimitsRule(cfg LimitsConfig, history ActionHistory) (*LimitsRule, error)
 	switch {
 	case history == nil && !p.NoFleetShare:
 		return nil, invalidf("history", nil, fmt.Sprintf("is required: the fleet-share limit (at most %.0f%% of a fleet per %s) counts recent actions in it; "+
-			"pass an ActionHistory (a &MemoryHistory{} that the reaper records in, reaper.WithHistory), or set no_fleet_share to turn the limit off",
+			"pass an ActionHistory (a &MemoryHistory{} that the reaper and the scaling engine record in: reaper.WithHistory, scaling.WithActionHistory), or set no_fleet_share to turn the limit off",
 			100*p.MaxFleetShare, p.Window))
 	case history != nil && p.NoFleetShare:
 		return nil, invalidf("history", fmt.Sprintf("%T", history), "must be nil when no_fleet_share is set: the limit is off and would never read it")

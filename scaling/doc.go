@@ -96,7 +96,9 @@
 //
 // The engine depends on small interfaces it declares: Gate (a
 // *safety.Engine), Reserver (a *ratelimit.Limiter), Fencer, Observer,
-// Journal and the provider capabilities in Cloud.
+// Journal, ActionRecorder (the *safety.MemoryHistory the gate's limits
+// rule reads, WithActionHistory, so that its fleet share counts the
+// engine's scale-ins) and the provider capabilities in Cloud.
 //
 // # Autoscaler
 //

@@ -267,6 +267,30 @@ type EngineOption func(*Engine)
 // rate limit.
 func WithReserver(r Reserver) EngineOption { return func(e *Engine) { e.reserver = r } }
 
+// ActionRecorder records the disruptive changes that took effect, for the
+// safety engine's fleet-share limit (safety.LimitsRule, which counts a
+// group's scale-ins under the group's resource ID); *safety.MemoryHistory
+// implements it.
+//
+// Record notes that units instances of fleet were acted on at at. It must
+// be safe for concurrent use. An error is logged; the change is not
+// undone.
+type ActionRecorder interface {
+	Record(fleet string, at time.Time, units int) error
+}
+
+var _ ActionRecorder = (*safety.MemoryHistory)(nil)
+
+// WithActionHistory records in h (the ActionHistory of the gate's limits
+// rule) every disruptive change that took effect, or was found in effect
+// on a resume: a scale in, as the instances it removed, and a resize, as
+// one, under the target's resource ID, at the time it was written.
+// Without it the limits rule's fleet share counts none of the engine's
+// changes, and the gradual steps of one plan could scale a group in by
+// far more than MaxFleetShare within its Window. Default, and with a nil
+// h: none.
+func WithActionHistory(h ActionRecorder) EngineOption { return func(e *Engine) { e.acted = h } }
+
 // WithFencer fences every provider write with f (package coord's
 // leadership). Default: none (a single replica).
 func WithFencer(f Fencer) EngineOption { return func(e *Engine) { e.fencer = f } }
@@ -299,6 +323,7 @@ type Engine struct {
 	gate     Gate
 	reserver Reserver
 	fencer   Fencer
+	acted    ActionRecorder
 	observer Observer
 	journal  Journal
 	clock    clock.Clock
@@ -342,6 +367,9 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 	// A nil pointer in an option is no collaborator.
 	if nilcheck.Is(e.reserver) {
 		e.reserver = nil
+	}
+	if nilcheck.Is(e.acted) {
+		e.acted = nil
 	}
 	if nilcheck.Is(e.fencer) {
 		e.fencer = nil
@@ -601,6 +629,31 @@ func (e *Engine) recordChange(target string, ev Change) {
 		retention = c.retention
 	}
 	c.h.prune(ev.At, retention)
+}
+
+// changed records ch, a change of plan p's target that took effect (or
+// was found in effect), in the target's History and, when it is
+// disruptive (a scale in, a resize), in the ActionRecorder
+// (WithActionHistory) under the target's resource ID. A failed record is
+// logged: the change is not undone.
+func (e *Engine) changed(p Plan, ch Change) {
+	e.recordChange(p.Target.ID, ch)
+	if e.acted == nil {
+		return
+	}
+	units := 0
+	switch {
+	case p.Target.horizontal():
+		units = ch.From.Desired - ch.To.Desired
+	case ch.FromSize != ch.ToSize:
+		units = 1
+	}
+	if units < 1 {
+		return
+	}
+	if err := e.acted.Record(p.Target.Resource.ID, ch.At, units); err != nil {
+		e.log.Warn("scaling: recording the change in the action history failed", "plan", p.ID, "step", ch.Step, "err", err)
+	}
 }
 
 // retention is how long the History of a target decided by candidates

@@ -416,7 +416,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		return false
 	}
 	x.Steps[i].Status, x.Steps[i].At = StepExecuted, e.clock.Now()
-	e.recordChange(p.Target.ID, Change{At: x.Steps[i].At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+	e.changed(p, Change{At: x.Steps[i].At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
 		From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 	e.emit(e.stepEvent(p, s, EventStepExecuted, d.Summary(), nil))
 	e.save(ctx, x)
@@ -456,7 +456,7 @@ func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupte
 func (e *Engine) inEffect(p Plan, rec *StepRecord, rollback bool) {
 	s := rec.Step
 	if rec.Status == StepExecuting {
-		e.recordChange(p.Target.ID, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: rollback,
+		e.changed(p, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: rollback,
 			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 	}
 	rec.Status, rec.At, rec.Reason = StepExecuted, e.clock.Now(), "found in effect"
@@ -909,7 +909,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 			return
 		}
 		rec.Status, rec.At = StepExecuted, e.clock.Now()
-		e.recordChange(p.Target.ID, Change{At: rec.At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
+		e.changed(p, Change{At: rec.At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
 			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 		if err := e.settleRollback(ctx, p, rec); err != nil {
 			fail(err)

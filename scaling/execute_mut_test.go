@@ -1454,3 +1454,38 @@ func TestResizeVerifiedOnTheTypeAlone(t *testing.T) {
 		assert.Equal(t, "m5.large", got.Size.InstanceType)
 	})
 }
+
+// TestScaleInCountsAgainstTheFleetShare pins WithActionHistory: the
+// gate's limits rule allows half a group per hour, but the engine recorded
+// none of its scale-ins, so a plan's gradual steps (each within the
+// gradual bound) took a group of 10 down to 2 at once. With the engine's
+// changes recorded, the first step (10 → 5) is half the group and the
+// next is blocked by the limits rule.
+func TestScaleInCountsAgainstTheFleetShare(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 10}))
+		h := &safety.MemoryHistory{}
+		limits, err := safety.NewLimitsRule(safety.LimitsConfig{MaxCapacity: 50}, h)
+		require.NoError(t, err)
+		gate, err := safety.New(safety.Config{}, []safety.Rule{limits})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, gate,
+			scaling.WithActionHistory(h))
+		require.NoError(t, err)
+		p := planFor(t, e, c, "web", 2)
+		require.Greater(t, len(p.Steps), 1)
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanBlocked, x.Status, x.Reason)
+		assert.Contains(t, x.Reason, `fleet "web": 5 of 5 acted on`)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 5, capa.Desired, "half the group in the hour, not 8 of 10")
+		n, err := h.ActedOn(t.Context(), "web", c.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 5, n)
+	})
+}

@@ -256,9 +256,10 @@ func newGate() (*safety.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Capacity bounds only: the scaling engine records no safety.ActionHistory
-	// (the gradual rule bounds each step), so the fleet-share limit is off, and
-	// NoFleetShare says so.
+	// Capacity bounds only, the gradual rule bounding each step: the
+	// fleet-share limit is off, and NoFleetShare says so. (For at most half
+	// a group scaled in per hour, give the rule a safety.MemoryHistory and
+	// the engine scaling.WithActionHistory of it.)
 	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 40, NoFleetShare: true}, nil)
 	if err != nil {
 		return nil, err

@@ -101,9 +101,10 @@ func autoscaleDay(ctx context.Context, mon *quickMonitor, now time.Time, tracePa
 	if err != nil {
 		return dayResult{}, err
 	}
-	// Capacity bounds only: the scaling engine records no safety.ActionHistory
-	// (the gradual rule bounds each step), so the fleet-share limit is off, and
-	// NoFleetShare says so.
+	// Capacity bounds only, the gradual rule bounding each step: the
+	// fleet-share limit is off, and NoFleetShare says so. (For at most half
+	// a group scaled in per hour, give the rule a safety.MemoryHistory and
+	// the engine scaling.WithActionHistory of it.)
 	limits, err := safety.NewLimitsRule(safety.LimitsConfig{MinCapacity: 2, MaxCapacity: 12, NoFleetShare: true}, nil)
 	if err != nil {
 		return dayResult{}, err
