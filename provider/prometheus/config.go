@@ -98,6 +98,15 @@ type Config struct {
 	// RangesClosed when the server does not say (Thanos, Mimir, ...); a
 	// call that gets a server error instead fails, and the next asks again.
 	Ranges Ranges `json:"ranges,omitempty"`
+	// AcceptWarnings reads an answer that carries warnings as complete.
+	// A warning is how Prometheus, Thanos (partial response) and other
+	// servers say that an answer may lack data: a remote store or a
+	// querier that failed, a series limit that cut it. Read as complete,
+	// such an answer undercounts load, and an undercounted CPU reads as
+	// idle. Default: false: such an answer fails the call with
+	// ErrPartialResult; its warnings are still logged and passed to
+	// WithWarningFunc. Infos (Prometheus ≥ 2.50) never fail a call.
+	AcceptWarnings bool `json:"accept_warnings,omitempty"`
 }
 
 // Ranges is how a server's range selectors treat their start. The set is

@@ -119,7 +119,11 @@
 // deadline context.DeadlineExceeded. The client_golang error (*v1.Error,
 // *url.Error) stays in the chain of every *QueryError. Warnings and infos
 // that Prometheus attaches to an answer are logged (WithLogger) and passed
-// to WithWarningFunc.
+// to WithWarningFunc. An answer with warnings (a failed remote store,
+// Thanos' partial response, a limit that cut it) may lack data, and data
+// missing from a CPU series reads as idle: it fails the call with
+// ErrPartialResult, unless Config.AcceptWarnings says to read it as
+// complete. Infos never fail a call.
 //
 // # Testing
 //

@@ -34,6 +34,11 @@ var (
 	// points at other times than asked (a query frontend that aligns
 	// queries with their step), which would shift values between steps.
 	ErrBadResult = errors.New("prometheus: unusable result")
+	// ErrPartialResult means the server answered with warnings, which say
+	// the answer may lack data (a failed remote store, Thanos' partial
+	// response), and Config.AcceptWarnings is not set: the answer is not
+	// read, so that missing samples never read as low load.
+	ErrPartialResult = errors.New("prometheus: answer with warnings, possibly partial")
 )
 
 // QueryError is a failed PromQL query. It matches Kind (one of the

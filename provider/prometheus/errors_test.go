@@ -75,8 +75,10 @@ func TestSlowServer(t *testing.T) {
 type fakeServer struct {
 	// status, when not 200, is every answer's status.
 	status int
-	// warnings are attached to every answer.
-	warnings []string
+	// warnings are attached to every answer (to range answers only with
+	// rangeOnly), and infos too.
+	warnings, infos []string
+	rangeOnly       bool
 	// version is the build information's version; "" answers 404.
 	version string
 	// buildFailures is how many build information requests first answer
@@ -110,6 +112,9 @@ func (f *fakeServer) start(t *testing.T) *httptest.Server {
 		if len(f.warnings) == 0 {
 			warn = `"warnings":[]`
 		}
+		if len(f.infos) > 0 {
+			warn += `,"infos":["` + strings.Join(f.infos, `","`) + `"]`
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/api/v1/status/buildinfo":
@@ -130,6 +135,9 @@ func (f *fakeServer) start(t *testing.T) *httptest.Server {
 			vector := f.vector
 			if vector == "" {
 				vector = `[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]`
+			}
+			if f.rangeOnly {
+				warn = `"warnings":[]`
 			}
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":` + vector + `},` + warn + `}`))
 		case "/api/v1/query_range":
@@ -179,14 +187,15 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 	}
 }
 
-// Warnings attached to answers reach the warning function and the log.
+// Warnings attached to answers reach the warning function and the log
+// (read as complete with Config.AcceptWarnings).
 func TestWarningsSurfaced(t *testing.T) {
 	t.Parallel()
 	srv := (&fakeServer{warnings: []string{"remote store failed: partial result"}, version: "2.42.0"}).start(t)
 	var mu sync.Mutex
 	var got []prometheus.Warning
 	var logs bytes.Buffer
-	src := newSource(t, prometheus.Config{Address: srv.URL},
+	src := newSource(t, prometheus.Config{Address: srv.URL, AcceptWarnings: true},
 		prometheus.WithLogger(slog.New(slog.NewTextHandler(&syncBuffer{b: &logs}, nil))),
 		prometheus.WithWarningFunc(func(w prometheus.Warning) {
 			mu.Lock()
@@ -407,4 +416,49 @@ func TestConfigValidate(t *testing.T) {
 	for _, cfg := range valid {
 		require.NoError(t, cfg.Validate(), "%+v", cfg)
 	}
+}
+
+// An answer with warnings may lack data (Thanos' partial response, a
+// remote store that failed): by default it fails the call with
+// ErrPartialResult naming the warning, after reaching the warning
+// function, so that a CPU series missing part of its samples never reads
+// as idle. Infos alone fail nothing.
+func TestPartialResultIsRefused(t *testing.T) {
+	t.Parallel()
+	const warning = "partial response: store 10.0.0.7:10901 unavailable"
+	srv := (&fakeServer{warnings: []string{warning}, version: "2.42.0"}).start(t)
+	var mu sync.Mutex
+	var got []prometheus.Warning
+	src := newSource(t, prometheus.Config{Address: srv.URL}, prometheus.WithWarningFunc(func(w prometheus.Warning) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, w)
+	}))
+	_, err := src.List(t.Context(), provider.Filter{})
+	require.ErrorIs(t, err, prometheus.ErrPartialResult, "the targets query: a partial fleet")
+	_, err = src.QueryMetric(t.Context(), someQuery("i-1"))
+	require.ErrorIs(t, err, prometheus.ErrPartialResult)
+	var qe *prometheus.QueryError
+	require.ErrorAs(t, err, &qe)
+	assert.Contains(t, err.Error(), warning)
+	assert.Contains(t, err.Error(), "config.accept_warnings")
+	mu.Lock()
+	assert.NotEmpty(t, got, "the warning function still hears of it")
+	mu.Unlock()
+
+	// The range query alone carries the warning: the series is refused,
+	// not read as complete.
+	ranged := (&fakeServer{warnings: []string{warning}, rangeOnly: true, version: "2.42.0"}).start(t)
+	_, err = newSource(t, prometheus.Config{Address: ranged.URL}).QueryMetric(t.Context(), someQuery("i-1"))
+	require.ErrorIs(t, err, prometheus.ErrPartialResult)
+	assert.Contains(t, err.Error(), "avg_over_time(", "the range query is named")
+
+	infos := (&fakeServer{infos: []string{"PromQL info: metric might not be a counter"}, version: "2.50.0"}).start(t)
+	s, err := newSource(t, prometheus.Config{Address: infos.URL}).QueryMetric(t.Context(), someQuery("i-1"))
+	require.NoError(t, err, "infos fail nothing")
+	assert.InDelta(t, 0.25, s.Values[0], 0)
+
+	s, err = newSource(t, prometheus.Config{Address: srv.URL, AcceptWarnings: true}).QueryMetric(t.Context(), someQuery("i-1"))
+	require.NoError(t, err, "config.accept_warnings reads it as complete")
+	assert.InDelta(t, 0.25, s.Values[0], 0)
 }

@@ -263,6 +263,9 @@ func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, 
 	if err != nil {
 		return translate(ctx, promql, err)
 	}
+	if err := s.partial(promql, warnings); err != nil {
+		return err
+	}
 	m, ok := val.(model.Matrix)
 	if !ok {
 		return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want matrix", typeOf(val))}
@@ -334,11 +337,24 @@ func (s *Source) instant(ctx context.Context, promql string, ts time.Time) (mode
 	if err != nil {
 		return nil, translate(ctx, promql, err)
 	}
+	if err := s.partial(promql, warnings); err != nil {
+		return nil, err
+	}
 	vec, ok := val.(model.Vector)
 	if !ok {
 		return nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want vector", typeOf(val))}
 	}
 	return vec, nil
+}
+
+// partial returns a *QueryError matching ErrPartialResult for an answer
+// to promql that carries warnings, unless Config.AcceptWarnings is set.
+func (s *Source) partial(promql string, warnings []string) error {
+	if len(warnings) == 0 || s.c.cfg.AcceptWarnings {
+		return nil
+	}
+	return &QueryError{Query: promql, Kind: ErrPartialResult,
+		Err: fmt.Errorf("%s (set config.accept_warnings to read such answers as complete)", strings.Join(s.red.Strings(warnings), "; "))}
 }
 
 func (s *Source) warn(promql string, warnings, infos []string) {
