@@ -1489,3 +1489,81 @@ func TestScaleInCountsAgainstTheFleetShare(t *testing.T) {
 		assert.Equal(t, 5, n)
 	})
 }
+
+// TestResumeInterruptedWhileRefunding: a resumed plan whose cut-off
+// write did not take effect refunds its reservation before reserving
+// again; when the context ends while the refund fails, the plan is left
+// interrupted with the reservation still in its step record, nothing
+// reserved or written, so that the next resume refunds it and carries
+// the step out.
+func TestResumeInterruptedWhileRefunding(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Latency: time.Minute, Times: 1})
+		require.NoError(t, err)
+		var (
+			mu        sync.Mutex
+			reserved  []ratelimit.Reservation
+			cancelled []ratelimit.Reservation
+			refuse    context.CancelFunc // set: the refund fails and ends the resume's ctx
+		)
+		r := funcReserver{
+			reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				res := ratelimit.Reservation{ID: uint64(len(reserved) + 1), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+				reserved = append(reserved, res)
+				return res, nil
+			},
+			cancel: func(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if refuse != nil {
+					refuse()
+					return errors.New("limiter unreachable")
+				}
+				cancelled = append(cancelled, res)
+				return nil
+			},
+		}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithReserver(r))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+		spent := x.Steps[0].Reservation
+		require.True(t, spent.OK())
+
+		rctx, rcancel := context.WithCancel(t.Context())
+		defer rcancel()
+		mu.Lock()
+		refuse = rcancel
+		mu.Unlock()
+		x, err = e.Execute(rctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status)
+		assert.Contains(t, x.Reason, "interrupted while refunding an interrupted write")
+		assert.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+		assert.Equal(t, spent, x.Steps[0].Reservation, "the reservation stays for the next resume to refund")
+		assert.Empty(t, setCapacityOps(c), "nothing written")
+		mu.Lock()
+		assert.Len(t, reserved, 1, "nothing reserved again")
+		refuse = nil
+		mu.Unlock()
+
+		x, err = e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 6, capa.Desired)
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, []ratelimit.Reservation{spent}, cancelled, "refunded once, by the resume that could")
+		assert.Len(t, reserved, 2, "the step reserved again")
+	})
+}
