@@ -529,6 +529,7 @@ func TestRefundAfterAFailedWrite(t *testing.T) {
 				assert.Equal(t, scaling.PlanStopped, x.Status)
 				require.Len(t, refunds, 1)
 				assert.Equal(t, 2, refunds[0].Granted)
+				assert.Zero(t, x.Steps[0].Reservation, "refunded, or its failed refund logged: the record keeps none")
 				if refundErr == nil {
 					assert.NotContains(t, logs.String(), "refund")
 					return
@@ -1566,4 +1567,78 @@ func TestResumeInterruptedWhileRefunding(t *testing.T) {
 		assert.Equal(t, []ratelimit.Reservation{spent}, cancelled, "refunded once, by the resume that could")
 		assert.Len(t, reserved, 2, "the step reserved again")
 	})
+}
+
+// TestFailedRefundWhileCtxLives: a resumed (or stale) plan whose cut-off
+// write did not take effect refunds its reservation; a refund that fails
+// while the context lives is logged and the reservation dropped from the
+// record, and the plan goes on: resumed, the step reserves again and is
+// carried out; too old, the step is skipped and the plan stops.
+func TestFailedRefundWhileCtxLives(t *testing.T) {
+	t.Parallel()
+	for _, stale := range []bool{false, true} {
+		t.Run(fmt.Sprint("stale=", stale), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Latency: time.Minute, Times: 1})
+				require.NoError(t, err)
+				var (
+					mu       sync.Mutex
+					reserved int
+					refunds  int
+				)
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						mu.Lock()
+						defer mu.Unlock()
+						reserved++
+						return ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error {
+						mu.Lock()
+						defer mu.Unlock()
+						refunds++
+						return errors.New("limiter store unreachable")
+					},
+				}
+				var logs syncbuf.Buffer
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+					scaling.WithReserver(r), scaling.WithEngineLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				defer cancel()
+				x, err := e.Execute(ctx, p)
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				require.Equal(t, scaling.StepExecuting, x.Steps[0].Status)
+
+				now, maxAge := time.Now(), time.Hour
+				if stale {
+					now = now.Add(2 * time.Hour)
+				}
+				xs, err := e.Resume(t.Context(), "web", now, maxAge)
+				require.NoError(t, err)
+				require.Len(t, xs, 1)
+				x = xs[0]
+				assert.Contains(t, logs.String(), "rate-limit refund failed")
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				mu.Lock()
+				defer mu.Unlock()
+				assert.Equal(t, 1, refunds)
+				if stale {
+					assert.Equal(t, scaling.PlanStopped, x.Status, x.Reason)
+					assert.Equal(t, scaling.StepSkipped, x.Steps[0].Status)
+					assert.Zero(t, x.Steps[0].Reservation)
+					assert.Equal(t, 4, capa.Desired)
+					assert.Equal(t, 1, reserved)
+					return
+				}
+				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+				assert.Equal(t, 6, capa.Desired)
+				assert.Equal(t, 2, reserved, "the step reserved again")
+				assert.Equal(t, uint64(2), x.Steps[0].Reservation.ID, "the record holds the reservation its write spent")
+			})
+		})
+	}
 }
