@@ -1642,3 +1642,40 @@ func TestFailedRefundWhileCtxLives(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleInterruptedRollbackReconcilesItsWrite: a plan too old to be
+// resumed whose rollback write the context cut off (the reply was lost;
+// the write went through) is not rolled back further, but its rollback
+// step is read first: found in effect, it is executed and recorded once
+// in the History as a rollback change; the plan then fails (ErrRollback:
+// its rollback was not verified).
+func TestStaleInterruptedRollbackReconcilesItsWrite(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &lostReply{Cloud: c, cancel: cancel, rollbackOnly: true}, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.PlanInterrupted, x.Status)
+		require.Len(t, x.Rollback, 1)
+		require.Equal(t, scaling.StepExecuting, x.Rollback[0].Status)
+
+		xs, err := e.Resume(t.Context(), "web", time.Now().Add(20*time.Minute), 15*time.Minute)
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanFailed, xs[0].Status)
+		require.Len(t, xs[0].Rollback, 1)
+		assert.Equal(t, scaling.StepExecuted, xs[0].Rollback[0].Status)
+		assert.Equal(t, "found in effect", xs[0].Rollback[0].Reason)
+		assert.Len(t, setCapacityOps(c), 2, "4→3, then 3→4 once: not written again")
+		changes := e.History("web").Changes
+		require.Len(t, changes, 2, "the rollback's write is recorded")
+		assert.True(t, changes[1].Rollback)
+		assert.Equal(t, 3, changes[1].From.Desired)
+		assert.Equal(t, 4, changes[1].To.Desired)
+	})
+}
