@@ -237,7 +237,9 @@ func TestCrossValidateFolds(t *testing.T) {
 // in the window): that used to read as no traffic and vote idle. (A
 // review found the model read a failed metric as 0 and voted idle.) A
 // model made with IgnoreNetwork reads no traffic at all, as the host
-// chose: see TestModelIgnoreNetwork.
+// chose: see TestModelIgnoreNetwork. An unusable CPU window (failed,
+// missing, stale) leaves the model without an opinion too, its reason
+// naming the CPU and saying why.
 func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 	t.Parallel()
 	js := `{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
@@ -267,6 +269,12 @@ func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 		return 5e6
 	}
 	boom := errors.New("cloudwatch: throttled")
+	staleCPU := synth("r", t0, 5*time.Minute, n, func(i int) float64 {
+		if i >= n-12 { // nothing in the last hour
+			return math.NaN()
+		}
+		return 0.02
+	})
 	for _, tt := range []struct {
 		name   string
 		series []provider.Series
@@ -284,6 +292,10 @@ func TestModelNeverReadsUnknownTrafficAsZero(t *testing.T) {
 		{"network out gappy", []provider.Series{cpu, net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, gappy)}, nil, detector.Unknown, detector.ReasonGaps, provider.MetricNetworkOut},
 		{"no network metrics at the source", []provider.Series{cpu}, nil, detector.Unknown, detector.ReasonMissing, provider.MetricNetworkIn},
 		{"network out without a series", []provider.Series{cpu, net(provider.MetricNetworkIn, busy)}, nil, detector.Unknown, detector.ReasonMissing, provider.MetricNetworkOut},
+		{"cpu source failed", []provider.Series{net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, busy)}, []detector.MetricError{{Metric: provider.MetricCPU, Err: boom}},
+			detector.Unknown, detector.ReasonSourceError, provider.MetricCPU},
+		{"cpu missing", []provider.Series{net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, busy)}, nil, detector.Unknown, detector.ReasonMissing, provider.MetricCPU},
+		{"cpu stale", []provider.Series{staleCPU, net(provider.MetricNetworkIn, busy), net(provider.MetricNetworkOut, busy)}, nil, detector.Unknown, detector.ReasonStale, provider.MetricCPU},
 	} {
 		in := detector.Input{Now: now, Resource: res("r", t0), Series: tt.series, MetricErrors: tt.errs}
 		v, err := m.Detect(t.Context(), in)
