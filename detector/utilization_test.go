@@ -60,6 +60,8 @@ func TestUtilizationTable(t *testing.T) {
 	})
 	allZeros := series(provider.MetricCPU, func(int) float64 { return 0 })
 	busyMem := series(provider.MetricMemory, func(int) float64 { return 0.7 })
+	noCPUData := series(provider.MetricCPU, func(int) float64 { return math.NaN() })
+	noMemData := series(provider.MetricMemory, func(int) float64 { return math.NaN() })
 	idleMem := series(provider.MetricMemory, func(int) float64 { return 0.05 })
 	tests := []struct {
 		name string
@@ -72,6 +74,8 @@ func TestUtilizationTable(t *testing.T) {
 		{"idle cpu and memory", detector.UtilizationConfig{}, []provider.Series{idleCPU, idleMem}, detector.Idle, detector.ReasonBelow},
 		{"busy memory", detector.UtilizationConfig{}, []provider.Series{idleCPU, busyMem}, detector.NotIdle, ""},
 		{"memory only: cpu required", detector.UtilizationConfig{}, []provider.Series{idleMem}, detector.Unknown, detector.ReasonMissing},
+		{"cpu series without data: cpu required", detector.UtilizationConfig{}, []provider.Series{noCPUData, idleMem}, detector.Unknown, detector.ReasonMissing},
+		{"memory series without data: not required", detector.UtilizationConfig{}, []provider.Series{idleCPU, noMemData}, detector.Idle, detector.ReasonBelow},
 		{"spiky by mean", detector.UtilizationConfig{}, []provider.Series{spiky}, detector.Idle, detector.ReasonBelow},
 		{"spiky by max", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: provider.StatMax}}, []provider.Series{spiky}, detector.NotIdle, detector.ReasonAbove},
 		{"spiky by p99", detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "p99"}}, []provider.Series{spiky}, detector.NotIdle, detector.ReasonAbove},
