@@ -209,11 +209,13 @@ func TestSeriesFor(t *testing.T) {
 		wantErr string
 	}{
 		{"needs: by statistic", []provider.Series{mem, at(time.Minute, 1), at(time.Minute, 2)}, []scaling.Need{memNeed, need("", time.Minute), need(provider.StatMax, time.Minute)}, need(provider.StatMax, time.Minute), 2, ""},
+		{"needs: the first series", []provider.Series{at(time.Minute, 3), mem}, []scaling.Need{need("", time.Minute), memNeed}, need(provider.StatMean, time.Minute), 3, ""},
 		{"needs: empty is mean", []provider.Series{at(time.Minute, 2), at(time.Minute, 1)}, []scaling.Need{need(provider.StatMax, time.Minute), need(provider.StatMean, time.Minute)}, need("", time.Minute), 1, ""},
 		{"needs: by step, the lookback aside", []provider.Series{at(time.Minute, 1), at(5*time.Minute, 2)}, []scaling.Need{need("", time.Minute), need("", 5*time.Minute)}, need("", 5*time.Minute), 2, ""},
 		{"needs: another statistic's is not read", []provider.Series{at(time.Minute, 1)}, []scaling.Need{need(provider.StatMax, time.Minute)}, need("", time.Minute), 0, ""},
 		{"needs: another step's is not read", []provider.Series{at(time.Minute, 1)}, []scaling.Need{need("", time.Minute)}, need("", 5*time.Minute), 0, ""},
 		{"needs: one per series", []provider.Series{at(time.Minute, 1), at(time.Minute, 2)}, []scaling.Need{need("", time.Minute)}, need("", time.Minute), 0, "metric_needs"},
+		{"only: the first series", []provider.Series{at(time.Minute, 3), mem}, nil, need("", time.Minute), 3, ""},
 		{"only: at the step", []provider.Series{mem, at(time.Minute, 1)}, nil, need(provider.StatMax, time.Minute), 1, ""},
 		{"only: at another step", []provider.Series{mem, at(5*time.Minute, 1)}, nil, need("", time.Minute), 1, ""},
 		{"the one at the step", []provider.Series{at(5*time.Minute, 2), at(time.Minute, 1)}, nil, need("", time.Minute), 1, ""},
