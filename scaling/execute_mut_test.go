@@ -1679,3 +1679,104 @@ func TestStaleInterruptedRollbackReconcilesItsWrite(t *testing.T) {
 		assert.Equal(t, 4, changes[1].To.Desired)
 	})
 }
+
+// cutRollback is a Scaler whose first rollback write is cut off by the
+// context (it calls cancel): without landed, before the write is made;
+// with landed, the write is made and ctx ends settle later, while the
+// engine waits for the rollback step to settle.
+type cutRollback struct {
+	*memory.Cloud
+	cancel context.CancelFunc
+	landed bool
+	settle time.Duration
+	done   atomic.Bool
+}
+
+func (s *cutRollback) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if ref, _ := scaling.PlanFromContext(ctx); !ref.Rollback || s.done.Swap(true) {
+		return s.Cloud.SetCapacity(ctx, id, want)
+	}
+	if !s.landed {
+		s.cancel()
+		return ctx.Err()
+	}
+	err := s.Cloud.SetCapacity(ctx, id, want)
+	time.AfterFunc(s.settle, s.cancel)
+	return err
+}
+
+// TestResumedRollbackReconcilesItsLastStep: a rollback interrupted with
+// its last step behind is resumed from that step's state: a write cut
+// off before it took effect is skipped and the rollback makes the step
+// again (numbered on); a write that took effect but was interrupted
+// while it settled is settled (verified) by the resume, not written
+// again.
+func TestResumedRollbackReconcilesItsLastStep(t *testing.T) {
+	t.Parallel()
+	for _, landed := range []bool{false, true} {
+		t.Run(fmt.Sprint("landed=", landed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				setCPU(t, c, "web", 0.95) // the scale in is not verified: rolled back
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				rec := &recorder{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: &cutRollback{Cloud: c, cancel: cancel, landed: landed, settle: 10 * time.Second}, Metrics: c},
+					safetyGate(t), scaling.WithObserver(rec))
+				require.NoError(t, err)
+				x, err := e.Execute(ctx, e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+				require.ErrorIs(t, err, context.Canceled)
+				require.Equal(t, scaling.PlanInterrupted, x.Status)
+				require.Len(t, x.Rollback, 1)
+				if landed {
+					require.Equal(t, scaling.StepExecuted, x.Rollback[0].Status, "written, not settled")
+				} else {
+					require.Equal(t, scaling.StepExecuting, x.Rollback[0].Status)
+				}
+
+				xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+				require.ErrorIs(t, err, scaling.ErrNotVerified)
+				require.Len(t, xs, 1)
+				x = xs[0]
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 4, capa.Desired)
+				assert.Equal(t, 4, capa.Ready, "settled")
+				if landed {
+					require.Len(t, x.Rollback, 1)
+					assert.Equal(t, scaling.StepVerified, x.Rollback[0].Status)
+					assert.Len(t, setCapacityOps(c), 2, "4→3, then 3→4 once")
+					assert.Equal(t, 1, rec.count(scaling.EventRollbackStep))
+					return
+				}
+				require.Len(t, x.Rollback, 2)
+				assert.Equal(t, scaling.StepSkipped, x.Rollback[0].Status)
+				assert.Contains(t, x.Rollback[0].Reason, "did not take effect")
+				assert.Equal(t, scaling.StepVerified, x.Rollback[1].Status)
+				assert.Equal(t, 3, x.Rollback[1].Step.Index, "numbered on after the skipped one")
+				assert.Equal(t, 1, rec.count(scaling.EventRollbackStep))
+			})
+		})
+	}
+}
+
+// TestRollbackThatDoesNotSettleFails: a rollback step whose capacity does
+// not settle within the monitoring timeout fails (its record says why)
+// and the plan fails with ErrRollback, the cause kept.
+func TestRollbackThatDoesNotSettleFails(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{LaunchDelay: 24 * time.Hour})
+		setCPU(t, c, "web", 0.95)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+		assert.Equal(t, scaling.PlanFailed, x.Status)
+		require.Len(t, x.Rollback, 1)
+		assert.Equal(t, scaling.StepFailed, x.Rollback[0].Status)
+		assert.Contains(t, x.Rollback[0].Reason, "did not settle")
+	})
+}
