@@ -345,3 +345,55 @@ func TestEveryMetricWithDataMustVouchForIdleness(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadAtTheThresholdVetoesIdleness: a metric that is not required
+// and whose data fails the quality rules (gappy) still vetoes idleness
+// when the data there is reaches its threshold — at it counts as load,
+// as for good data — over the window or over the hold; only below it is
+// the metric unknown.
+func TestLoadAtTheThresholdVetoesIdleness(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(48 * time.Hour)
+	const n = 48 * 12
+	cpu := synth("r", t0, 5*time.Minute, n, func(int) float64 { return 0.02 })
+	// memory: the last hour (the hold) at hold, the hour before at before,
+	// every other step at rest with 30 % of them missing (gappy).
+	memory := func(rest, before, hold float64) provider.Series {
+		s := synth("r", t0, 5*time.Minute, n, func(i int) float64 {
+			switch {
+			case i >= n-12:
+				return hold
+			case i >= n-24:
+				return before
+			case i%10 < 3:
+				return math.NaN()
+			}
+			return rest
+		})
+		s.Metric = provider.MetricMemory
+		return s
+	}
+	u, err := detector.NewUtilization(detector.UtilizationConfig{
+		Thresholds: map[provider.Metric]float64{provider.MetricCPU: 0.10, provider.MetricMemory: 0.5},
+	})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name   string
+		memory provider.Series
+		want   detector.State
+		codes  []detector.ReasonCode
+	}{
+		// mean over the window exactly 0.5 (0.75 and 0.25 balance), the hold below
+		{"window mean at the threshold", memory(0.5, 0.75, 0.25), detector.NotIdle,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonAbove, detector.ReasonGaps}},
+		{"hold mean at the threshold", memory(0.25, 0.25, 0.5), detector.NotIdle,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonNotHeld, detector.ReasonGaps}},
+		{"below the threshold", memory(0.25, 0.25, 0.25), detector.Unknown,
+			[]detector.ReasonCode{detector.ReasonBelow, detector.ReasonGaps}},
+	} {
+		v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{cpu, tt.memory}})
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, v.State, "%s: %v", tt.name, v.Explain())
+		assert.Equal(t, tt.codes, codesOf(v), "%s: %v", tt.name, v.Explain())
+	}
+}
