@@ -300,6 +300,17 @@ func TestScheduleNeverVotesIdleInAnHourWithAPeak(t *testing.T) {
 	assert.NotEqual(t, detector.Idle, v.State, "%s %.3f: %v", v.State, v.Confidence, v.Explain())
 	assert.Equal(t, detector.ActionNone, v.Action)
 
+	// With IdleShare exactly the hour's idle share, the hour is idle
+	// enough by its share still: the peak is what makes it not idle.
+	at, err := detector.NewEnsemble(detector.EnsembleConfig{Schedule: detector.ScheduleConfig{IdleShare: share}})
+	require.NoError(t, err)
+	va, err := at.Detect(t.Context(), in)
+	require.NoError(t, err)
+	require.Equal(t, detector.SignalSchedule, va.Signals[2].Signal)
+	assert.Equal(t, detector.NotIdle, va.Signals[2].State, va.Explain())
+	assert.Equal(t, detector.ReasonPeakHour, reason(t, va, detector.ReasonPeakHour).Code, va.Explain())
+	assert.NotContains(t, codesOf(va), detector.ReasonBusyHours, va.Explain())
+
 	// An hour later, in an hour without a peak, it votes idle.
 	in.Now = now.Add(time.Hour)
 	s.Values = append(s.Values, make([]float64, 12)...)
