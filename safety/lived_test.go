@@ -255,3 +255,27 @@ func TestParseScheduleSortsAndMerges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []safety.Window{{Start: 9 * 60, End: 13*60 + 30}, {Start: 14 * 60, End: 15 * 60}}, s.Windows(time.Monday))
 }
+
+// The path a max_depth failure names does not depend on the order in
+// which the graph lists dependents: of two equally long paths below a
+// dependent met again (m, reached first from x and again through p), the
+// one through the dependent with the smaller ID is named.
+func TestDependencyRuleDepthErrorPathIgnoresListOrder(t *testing.T) {
+	t.Parallel()
+	for _, mDeps := range [][]safety.Dependent{
+		{{ID: "y"}, {ID: "z"}},
+		{{ID: "z"}, {ID: "y"}},
+	} {
+		g, err := safety.NewStaticGraph(map[string][]safety.Dependent{
+			"x": {{ID: "m"}, {ID: "p"}}, "p": {{ID: "m"}}, "m": mDeps,
+		})
+		require.NoError(t, err)
+		r, err := safety.NewDependencyRule(safety.DependencyConfig{MaxDepth: 2}, g)
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), stop("x"))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "m lists %s first", mDeps[0].ID)
+		assert.Equal(t, "max_depth", ie.Field)
+		assert.Contains(t, err.Error(), "(via x → p → m → y)", "m lists %s first", mDeps[0].ID)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"github.com/idlescale/idlescale/internal/nilcheck"
-	"github.com/idlescale/idlescale/provider"
 )
 
 // Rule checks one aspect of a proposal.
@@ -56,9 +55,10 @@ type namedRule struct {
 
 func (n namedRule) Name() string { return n.name }
 
-// isNilFunc reports whether v is nil or one of the package's (or
-// provider's) Func adapters holding a nil func: a non-nil interface whose
-// call would panic.
+// isNilFunc reports whether v is nil or one of the Func adapters of the
+// collaborators it is asked about (a rule, the auditor, the approvals, a
+// limits rule's history) holding a nil func: a non-nil interface whose
+// call would panic. The rules' other sources use isNilSource.
 func isNilFunc(v any) bool {
 	switch f := v.(type) {
 	case nil:
@@ -69,17 +69,7 @@ func isNilFunc(v any) bool {
 		return f == nil
 	case ApprovalVerifierFunc:
 		return f == nil
-	case DependencyGraphFunc:
-		return f == nil
-	case HealthCheckerFunc:
-		return f == nil
-	case HolidayCalendarFunc:
-		return f == nil
 	case ActionHistoryFunc:
-		return f == nil
-	case RestorerFunc:
-		return f == nil
-	case provider.BackupCatalogFunc:
 		return f == nil
 	}
 	return false
