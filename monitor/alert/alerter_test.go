@@ -493,10 +493,12 @@ func TestRejectedNotificationIsDroppedNotRetried(t *testing.T) {
 	assert.Equal(t, 0, st.Pending)
 	assert.Equal(t, 1, st.Sent)
 	assert.Equal(t, 1, st.Rejected)
+	assert.Equal(t, 1, st.Failures, "a Deliver in which the notifier refused one counts as a failure")
 	assert.Contains(t, st.LastError, "400")
 	for range 2 {
 		require.NoError(t, a.Deliver(ctx), "nothing pending: the refused one is not retried")
 	}
+	assert.Equal(t, 1, a.Stats()[0].Failures, "Delivers with nothing to send are no failures")
 	assert.Equal(t, map[string]int{"safety_block/i-bad": 1, "safety_block/i-good": 1}, hook.postsByID())
 
 	// A transient error still keeps the notification, and those after
@@ -685,4 +687,25 @@ func TestResolutionMemoryForgetsByCount(t *testing.T) {
 	}
 	require.NoError(t, a.Write(ctx, late))
 	assert.LessOrEqual(t, len(a.Firing()), 1001-1000*3/4, "late failures re-open only the forgotten resolutions")
+}
+
+// The memory of resolutions holds at least a thousand: after exactly a
+// thousand alerts resolved, a late failure of each, the oldest included,
+// is still recognised as late and re-opens none.
+func TestResolutionMemoryHoldsAThousand(t *testing.T) {
+	t.Parallel()
+	a, err := alert.New(alert.Config{})
+	require.NoError(t, err)
+	ctx := t.Context()
+	var evs, late []monitor.Event
+	for i := range 1000 {
+		id := "j-" + strconv.Itoa(i)
+		evs = append(evs, event(monitor.KindVerification, id, monitor.OutcomeFailed, 0),
+			event(monitor.KindVerification, id, monitor.OutcomeVerified, time.Minute+time.Duration(i)*time.Second))
+		late = append(late, event(monitor.KindVerification, id, monitor.OutcomeFailed, 30*time.Second))
+	}
+	require.NoError(t, a.Write(ctx, evs))
+	require.Empty(t, a.Firing())
+	require.NoError(t, a.Write(ctx, late))
+	assert.Empty(t, a.Firing(), "a thousand resolutions are remembered: every failure is late")
 }

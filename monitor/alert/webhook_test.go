@@ -398,3 +398,65 @@ func TestRedirectLocationMasksTheHooksToken(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Xq9sEcReT")
 	assert.Contains(t, err.Error(), "hooks.example", "the target's host is named")
 }
+
+// A StatusError names the redirect it did not follow for every 3xx, from
+// 300 to 399, and only the status for a 4xx or 5xx.
+func TestStatusErrorTextRedirectRange(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]string{
+		300: `alert: webhook answered 300, a redirect to "/new" (not followed: configure that URL)`,
+		399: `alert: webhook answered 399, a redirect to "/new" (not followed: configure that URL)`,
+		400: `alert: webhook answered 400`,
+		503: `alert: webhook answered 503`,
+	} {
+		loc := ""
+		if status < 400 {
+			loc = "/new"
+		}
+		assert.Equal(t, want, (&alert.StatusError{Status: status, Location: loc}).Error(), "status %d", status)
+	}
+}
+
+// An invalid webhook URL is quoted up to its host, the rest masked: the
+// host tells which hook is meant; a path, even one right after the
+// scheme or with no scheme at all, is masked.
+func TestInvalidWebhookURLShowsItsHost(t *testing.T) {
+	t.Parallel()
+	for u, want := range map[string]string{
+		"ftp://hooks.example/services/T0001/B0002/Xq9sEcReT": "ftp://hooks.example/xxxxx",
+		"/services/T0001/B0002/Xq9sEcReT":                    "/xxxxx",
+		"mailto:///Xq9sEcReT":                                "mailto:///xxxxx",
+		"://hooks.example/Xq9sEcReT":                         "://hooks.example/xxxxx",
+	} {
+		_, err := alert.NewWebhook(alert.WebhookConfig{URL: u})
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, u)
+		assert.Equal(t, "url", inv.Field)
+		assert.Equal(t, want, inv.Value, u)
+		assert.NotContains(t, err.Error(), "Xq9sEcReT", u)
+	}
+}
+
+// A StatusError carries the Location of every 3xx answer, 300 to 399, and
+// of no other: a 400 that happens to send one is a plain refusal.
+func TestWebhookLocationOnlyForRedirects(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]string{300: "/new", 399: "/new", 400: "", 299: ""} {
+		d := doerFunc(func(*http.Request) (*http.Response, error) {
+			h := http.Header{}
+			h.Set("Location", "/new")
+			return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(http.NoBody)}, nil
+		})
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: "http://hooks.invalid/x", MaxAttempts: 1},
+			alert.WithHTTPClient(d), alert.WithWebhookClock(stepclock.New(t0)))
+		require.NoError(t, err)
+		err = w.Notify(t.Context(), firing)
+		if status == 299 {
+			require.NoError(t, err, "a 2xx is delivered")
+			continue
+		}
+		var se *alert.StatusError
+		require.ErrorAs(t, err, &se, "status %d", status)
+		assert.Equal(t, want, se.Location, "status %d", status)
+	}
+}
