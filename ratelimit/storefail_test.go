@@ -3,6 +3,8 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +158,65 @@ func TestRetriedUpdateReportsTheSameReservation(t *testing.T) {
 				assert.Len(t, b.History.Events, 1, "one event in %v", b.Key)
 			}
 		})
+	}
+}
+
+// decodedStore hands the limiter, on every update, histories it builds
+// afresh from what it stored, as a store does that decodes them: Events
+// is a new slice exactly as long as its capacity, not one the limiter
+// allocated.
+type decodedStore struct {
+	mu      sync.Mutex
+	buckets map[ratelimit.Key]ratelimit.History
+}
+
+func (s *decodedStore) Update(_ context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs := make([]*ratelimit.History, len(keys))
+	for i, k := range keys {
+		b := s.buckets[k]
+		hs[i] = &ratelimit.History{Events: slices.Clip(slices.Clone(b.Events)), Horizon: b.Horizon}
+	}
+	write, err := fn(hs)
+	if err != nil || !write {
+		return err
+	}
+	for i, k := range keys {
+		s.buckets[k] = ratelimit.History{Events: slices.Clone(hs[i].Events), Horizon: hs[i].Horizon}
+	}
+	return nil
+}
+
+func (s *decodedStore) Snapshot(context.Context) ([]ratelimit.Bucket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ratelimit.Bucket
+	for k, h := range s.buckets {
+		if len(h.Events) > 0 {
+			out = append(out, ratelimit.Bucket{Key: k, History: ratelimit.History{Events: slices.Clone(h.Events), Horizon: h.Horizon}})
+		}
+	}
+	return out, nil
+}
+
+// A limiter over a store that decodes its histories (Events not allocated
+// by the limiter, as long as its capacity) decides every reservation as
+// one over the MemoryStore does.
+func TestDecodedHistoriesDecideAsMemory(t *testing.T) {
+	t.Parallel()
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 3, Window: time.Hour, MinInterval: time.Minute}}
+	plain, err := ratelimit.New(cfg)
+	require.NoError(t, err)
+	decoded, err := ratelimit.New(cfg, ratelimit.WithStore(&decodedStore{buckets: map[ratelimit.Key]ratelimit.History{}}))
+	require.NoError(t, err)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	for i, at := range []time.Duration{0, 30 * time.Second, 2 * time.Minute, time.Minute, 5 * time.Minute, 10 * time.Minute, 70 * time.Minute, 90 * time.Minute} {
+		want, err := plain.ReserveAt(t.Context(), t0.Add(at), req)
+		require.NoError(t, err)
+		got, err := decoded.ReserveAt(t.Context(), t0.Add(at), req)
+		require.NoError(t, err, "reservation %d", i)
+		got.ID = want.ID
+		assert.Equal(t, want, got, "reservation %d at +%s", i, at)
 	}
 }
