@@ -126,7 +126,7 @@
 //     ErrHPAScales and provider.ErrConflict, so the scaling engine and
 //     the reaper take it as "nothing changed");
 //   - every replica change is refused when an HPA's minReplicas is 0
-//     (HPAScaleToZero, on by default since Kubernetes 1.36): that HPA
+//     (HPAScaleToZero, beta and on by default in Kubernetes 1.37): that HPA
 //     scales the workload at zero too, from its object or external metric.
 //
 // New bounds without a replica change are written: they do not move the

@@ -19,7 +19,7 @@ import (
 // namespace scaling the object kind/name of apiVersion between minReplicas
 // (nil: left out, the API server's default 1) and maxReplicas. An HPA with
 // minReplicas 0 needs an object or external metric (HPAScaleToZero, on by
-// default since Kubernetes 1.36); the others scale on CPU.
+// default in Kubernetes 1.37); the others scale on CPU.
 func (f *fixture) hpa(name, apiVersion, kind, target string, minReplicas *int32, maxReplicas int32) {
 	f.t.Helper()
 	metric := autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
@@ -106,7 +106,7 @@ func TestHPAScaledWorkloadIsLeftToTheHPA(t *testing.T) {
 }
 
 // TestHPAScalingFromZeroKeepsTheWorkload: an HPA with minReplicas 0
-// (HPAScaleToZero, on by default since Kubernetes 1.36) scales the workload
+// (HPAScaleToZero, beta and on by default in Kubernetes 1.37) scales the workload
 // at zero replicas too, from its external metric. Stopping it would be
 // undone by the HPA at the next sync, and starting it would fight the
 // HPA's own decision: both are refused, and nothing is written.
