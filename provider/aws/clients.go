@@ -99,11 +99,6 @@ type GetFunctionAPI interface {
 	GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
 }
 
-// ListTagsAPI is Lambda ListTags.
-type ListTagsAPI interface {
-	ListTags(ctx context.Context, in *lambda.ListTagsInput, optFns ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
-}
-
 // UpdateFunctionConfigurationAPI is Lambda UpdateFunctionConfiguration.
 type UpdateFunctionConfigurationAPI interface {
 	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
@@ -113,7 +108,6 @@ type UpdateFunctionConfigurationAPI interface {
 type LambdaAPI interface {
 	ListFunctionsAPI
 	GetFunctionAPI
-	ListTagsAPI
 	UpdateFunctionConfigurationAPI
 }
 

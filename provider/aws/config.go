@@ -117,7 +117,7 @@ type Config struct {
 	// MetricBatch is how many metric queries QueryMetrics sends in one
 	// GetMetricData call. Default: 500 (CloudWatch's maximum). Range: 1–500.
 	MetricBatch int `json:"metric_batch,omitempty" yaml:"metric_batch,omitempty"`
-	// Concurrency bounds the parallel per-function calls (Lambda ListTags)
+	// Concurrency bounds the parallel per-function calls (Lambda GetFunction)
 	// of List. Default: 4.
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 

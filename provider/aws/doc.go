@@ -54,8 +54,9 @@
 // false/no/0/off is protected, and safety rules refuse to touch it without
 // approval. A malformed criticality or time zone is left unset and makes
 // the resource protected (rather than failing the listing, and rather than
-// letting the safety rules judge it as of no criticality or in UTC). Lambda's ListFunctions returns no tags, so List
-// calls ListTags once per function (Config.Concurrency at a time).
+// letting the safety rules judge it as of no criticality or in UTC). Lambda's ListFunctions returns no tags and no
+// state, so List calls GetFunction once per function (Config.Concurrency
+// at a time) and reads each function as Get does.
 //
 // # Metrics
 //
@@ -180,7 +181,7 @@
 // Each capability needs these actions (resource "*" or narrower ARNs):
 //
 //	Inventory (List, Get)  ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
-//	                       lambda:ListFunctions, lambda:ListTags, lambda:GetFunction
+//	                       lambda:ListFunctions, lambda:GetFunction
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,

@@ -264,23 +264,28 @@ func (d *Driver) listFunctions(ctx context.Context, f provider.Filter) ([]provid
 			return !slices.Contains(f.IDs, awssdk.ToString(fn.FunctionArn))
 		})
 	}
-	// ListFunctions returns no tags: one ListTags per function, bounded.
-	// A function deleted in between is left out.
+	// ListFunctions returns no tags, no State and no LastUpdateStatus
+	// (AWS: "use GetFunction"): one GetFunction per function, bounded,
+	// so that List reads what Get reads. A function deleted in between is
+	// left out.
 	out := make([]provider.Resource, len(fns))
 	gone := make([]bool, len(fns))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.cfg.Concurrency)
 	for i, fn := range fns {
 		g.Go(func() error {
-			tags, err := d.lambda.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+			arn := awssdk.ToString(fn.FunctionArn)
+			got, err := d.lambda.GetFunction(gctx, &lambda.GetFunctionInput{FunctionName: fn.FunctionArn})
 			switch {
 			case errors.Is(sentinel(err), provider.ErrNotFound):
 				gone[i] = true
 				return nil
 			case err != nil:
-				return wrap("list tags", awssdk.ToString(fn.FunctionArn), err)
+				return wrap("get function", arn, err)
+			case got.Configuration == nil:
+				return fmt.Errorf("aws: list: GetFunction %q returned no configuration", arn)
 			}
-			out[i] = d.functionResource(fn, tags.Tags)
+			out[i] = d.functionResource(*got.Configuration, got.Tags)
 			return nil
 		})
 	}

@@ -263,11 +263,17 @@ func (p *pagedLambda) ListFunctions(_ ctxT, in *lambda.ListFunctionsInput, _ ...
 	return out, nil
 }
 
-func (p *pagedLambda) ListTags(_ ctxT, in *lambda.ListTagsInput, _ ...func(*lambda.Options)) (*lambda.ListTagsOutput, error) {
-	if strings.HasSuffix(awssdk.ToString(in.Resource), ":gone") {
+func (p *pagedLambda) GetFunction(_ ctxT, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	arn := awssdk.ToString(in.FunctionName)
+	if strings.HasSuffix(arn, ":gone") {
 		return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("deleted meanwhile")}
 	}
-	return &lambda.ListTagsOutput{Tags: map[string]string{"owner": "payments"}}, nil
+	name := arn[strings.LastIndex(arn, ":")+1:]
+	return &lambda.GetFunctionOutput{
+		Configuration: &lambdatypes.FunctionConfiguration{FunctionName: awssdk.String(name), FunctionArn: awssdk.String(arn),
+			MemorySize: awssdk.Int32(128), Timeout: awssdk.Int32(3)},
+		Tags: map[string]string{"owner": "payments"},
+	}, nil
 }
 
 func TestListFunctionsReadsEveryPage(t *testing.T) {

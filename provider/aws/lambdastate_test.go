@@ -15,8 +15,10 @@ import (
 )
 
 // statusLambda is the real Lambda client with State and LastUpdateStatus
-// of the functions (by ARN) in status rewritten, as moto never reports a
-// function Failed, Inactive or with a failed update.
+// of the functions (by ARN) in status rewritten in GetFunction's answers,
+// as moto never reports a function Failed, Inactive or with a failed
+// update. ListFunctions' answers are left as they are: AWS's carry
+// neither field, so List must read them with GetFunction too.
 type statusLambda struct {
 	awsprovider.LambdaAPI
 	status map[string]lambdatypes.FunctionConfiguration
@@ -29,16 +31,6 @@ func (s statusLambda) rewrite(c *lambdatypes.FunctionConfiguration) {
 	if st, ok := s.status[*c.FunctionArn]; ok {
 		c.State, c.LastUpdateStatus = st.State, st.LastUpdateStatus
 	}
-}
-
-func (s statusLambda) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
-	out, err := s.LambdaAPI.ListFunctions(ctx, in, optFns...)
-	if err == nil {
-		for i := range out.Functions {
-			s.rewrite(&out.Functions[i])
-		}
-	}
-	return out, err
 }
 
 func (s statusLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
