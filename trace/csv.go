@@ -400,17 +400,23 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			if t.IsZero() {
-				return time.Time{}, errors.New("is time.Time's zero, which marks a time not set")
-			}
-			return t, nil
+			return notZero(t)
 		}
 	}
 	if sec, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(sec) && !math.IsInf(sec, 0) && math.Abs(sec) < 1e11 {
 		whole, frac := math.Modf(sec)
-		return time.Unix(int64(whole), int64(frac*1e9)).In(loc), nil
+		return notZero(time.Unix(int64(whole), int64(frac*1e9)).In(loc))
 	}
 	return time.Time{}, errors.New("want RFC 3339, YYYY-MM-DD HH:MM:SS or Unix seconds")
+}
+
+// notZero returns t, or an error when t is time.Time's zero instant (also
+// written as Unix seconds, -62135596800), which marks a time not set.
+func notZero(t time.Time) (time.Time, error) {
+	if t.IsZero() {
+		return time.Time{}, errors.New("is time.Time's zero, which marks a time not set")
+	}
+	return t, nil
 }
 
 func cmpOr(s, def string) string {

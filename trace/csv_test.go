@@ -56,6 +56,7 @@ func TestReadCSVBadInput(t *testing.T) {
 		{"zero time", "timestamp,value\n0001-01-01 00:00:00,1\n", trace.CSVOptions{}, `csv line 2 timestamp "0001-01-01 00:00:00": is time.Time's zero`},
 		{"zero time in a zone", "timestamp,value\n0001-01-01T01:00:00+01:00,1\n", trace.CSVOptions{}, "csv line 2 timestamp"},
 		{"zero time read in a location", "timestamp,value\n0000-12-31 23:00,1\n", trace.CSVOptions{Location: time.FixedZone("UTC-1", -3600)}, "csv line 2 timestamp"},
+		{"zero time as Unix seconds", "timestamp,value\n-62135596800,1\n", trace.CSVOptions{}, `csv line 2 timestamp "-62135596800": is time.Time's zero`},
 		{"NaN value", "timestamp,value\n2014-01-01 00:00:00,NaN\n", trace.CSVOptions{}, "csv line 2 value"},
 		{"Inf value", "timestamp,value\n2014-01-01 00:00:00,+Inf\n", trace.CSVOptions{}, "must be a finite number"},
 		{"text value", "timestamp,value\n2014-01-01 00:00:00,high\n", trace.CSVOptions{}, "csv line 2 value"},
