@@ -405,7 +405,11 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				samples = fm.Samples
 			}
 			if last, ok := lastOf[fm.Metric]; ok && len(samples) > 0 && !samples[0].Time.After(last) {
-				return nil, provider.Invalid(mfield+".samples[0].time", samples[0].Time.Format(time.RFC3339Nano),
+				first := mfield + ".samples[0].time"
+				if fm.CSV != "" { // its samples are the trace's, placed by end_ago
+					first = mfield + ".csv"
+				}
+				return nil, provider.Invalid(first, samples[0].Time.Format(time.RFC3339Nano),
 					"must be after the last sample "+last.Format(time.RFC3339Nano)+" of the "+string(fm.Metric)+" listed before")
 			}
 			if len(samples) > 0 {

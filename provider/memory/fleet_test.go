@@ -98,6 +98,7 @@ func TestApplyFleetValidates(t *testing.T) {
 		{"repeat inline samples", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, repeat: 2, samples: []}]}]", "fleet.resources[0].metrics[0].repeat"},
 		{"backup listed twice", "resources: [{id: i, kind: instance, backups: [{id: s, ago: 3h, complete: true}, {id: s, ago: 2h, complete: true}]}]", "fleet.resources[0].backups[1].id"},
 		{"metric listed twice, overlapping", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, samples: [{time: 2026-01-01T00:00:00Z, value: 1}, {time: 2026-01-01T00:10:00Z, value: 1}]}, {metric: cpu, samples: [{time: 2026-01-01T00:05:00Z, value: 1}]}]}]", "fleet.resources[0].metrics[1].samples[0].time"},
+		{"csv metric listed twice, overlapping", "resources: [{id: i, kind: instance, metrics: [{metric: cpu, csv: nab/ec2_cpu_utilization_c6585a.csv}, {metric: cpu, csv: nab/ec2_cpu_utilization_825cc2.csv}]}]", "fleet.resources[0].metrics[1].csv"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
