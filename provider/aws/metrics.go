@@ -211,8 +211,12 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 	case q.Step < basicPeriod:
 		what = "the sum of a step of " + q.Step.String() + " is not known from 5-minute datapoints"
 	}
-	return 0, fmt.Errorf("%w: instance %q has basic monitoring (state %s): %s; use a step that is a multiple of 5m, or enable detailed monitoring",
-		provider.ErrUnsupported, t.id, state, what)
+	kind := "basic monitoring"
+	if state != string(ec2types.MonitoringStateDisabled) {
+		kind = "no known monitoring period"
+	}
+	return 0, fmt.Errorf("%w: instance %q has %s (monitoring state %s): %s; use a step that is a multiple of 5m, or enable detailed monitoring",
+		provider.ErrUnsupported, t.id, kind, state, what)
 }
 
 // QueryMetrics implements provider.MetricsBatcher with as few

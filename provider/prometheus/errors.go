@@ -50,7 +50,9 @@ type QueryError struct {
 	Query string
 	// Kind is the sentinel the failure maps onto; nil when none fits.
 	Kind error
-	// Err is the underlying error.
+	// Err is the underlying error: client_golang's (*v1.Error, *url.Error),
+	// a context error, or the driver's own description of the result it
+	// refused (ErrBadResult, ErrPartialResult).
 	Err error
 }
 

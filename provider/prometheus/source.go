@@ -103,8 +103,9 @@ func (s *Source) Name() string { return Name }
 // (3.x, whose ranges exclude it; see Config.Ranges), so it holds exactly
 // the samples of the step; times are used at millisecond precision. A call
 // makes one instant query to find the resource (see List), one range query
-// per Config.MaxPoints steps and, on the first call with RangesAuto, one
-// build-information request. Queries of more than Config.MaxPoints steps are split into
+// per Config.MaxPoints steps and, with RangesAuto, one build-information
+// request on the first call (and on each later one while the server
+// answers it with an error: set Config.Ranges to need none). Queries of more than Config.MaxPoints steps are split into
 // several range queries. When q.End cuts the last step, that step reduces
 // only the samples before q.End, like provider.Resample, with one more
 // instant query.
@@ -164,7 +165,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 		from := q.Start.Add(time.Duration(full) * q.Step)
 		span := ceilMillis(q.End.Sub(from))
 		w, at := span-shorten, from.Add(span-time.Millisecond)
-		if w < time.Millisecond { // a step of 1ms on a server whose ranges include their start
+		if w < time.Millisecond { // End cuts the last step to 1ms, on a server whose ranges include their start: no window of 1ms leaves End out
 			w, at = time.Millisecond, from.Add(time.Millisecond)
 		}
 		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), at)
@@ -473,7 +474,8 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // found at start-up rather than at the first query. It returns the errors
 // of all templates joined; each names its template (config.metrics[cpu])
 // and matches ErrBadQuery and provider.ErrInvalid when the server rejected
-// the PromQL, or the server error otherwise.
+// the PromQL, ErrPartialResult when it answered with warnings (unless
+// Config.AcceptWarnings), or the server error otherwise.
 func (s *Source) Check(ctx context.Context) (err error) {
 	defer s.red.Errorp(&err)
 	const probe = "idlescale-check-probe"
