@@ -269,7 +269,7 @@ func (a *Auto) plan(y []float64) (autoPlan, error) {
 	n := len(y)
 	v := a.cfg.Validation
 	if v == 0 {
-		v = max(n/4, 2*min(H, n)) // a horizon past n is too long: 2·H may overflow
+		v = max(n/4, 2*min(H, math.MaxInt/2)) // 2·H, not past math.MaxInt: the need below stays 2·H + 1
 	}
 	if v >= n {
 		return autoPlan{}, insufficient("auto: y", n, min(v, math.MaxInt-1)+1)

@@ -59,6 +59,14 @@ func TestAutoPlanDefaults(t *testing.T) {
 		require.NoError(t, err)
 		require.ErrorIs(t, a.Fit(y[:500]), ErrInsufficientData, "horizon %d", cfg.Horizon)
 	}
+	// A horizon longer than y needs 2·H + 1 values, not 2·len(y) + 1 (the
+	// horizon clamped to y for the overflow): 1001 values would not do.
+	for _, tt := range []struct{ h, need int }{{1000, 2001}, {math.MaxInt, math.MaxInt}} {
+		a, err := NewAuto(AutoConfig{Periods: []int{24}, Horizon: tt.h})
+		require.NoError(t, err)
+		_, err = a.plan(y[:500])
+		require.ErrorContains(t, err, fmt.Sprintf("has 500 values, needs at least %d", tt.need), "horizon %d", tt.h)
+	}
 	a, err = NewAuto(AutoConfig{Periods: []int{24}, Validation: math.MaxInt})
 	require.NoError(t, err)
 	_, err = a.plan(y[:500])

@@ -25,7 +25,7 @@ var ErrHPAScales = errors.New("kubernetes: a HorizontalPodAutoscaler scales the 
 // provider.ErrConflict; nothing was written.
 type HPAConflictError struct {
 	// Namespace and Name name the HorizontalPodAutoscaler (the first by
-	// name when several target the workload).
+	// name that refuses the change when several target the workload).
 	Namespace, Name string
 	// MinReplicas and MaxReplicas are the HPA's bounds (MinReplicas 1
 	// when its spec leaves it out, as the API server defaults it).

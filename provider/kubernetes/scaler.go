@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/idlescale/idlescale/provider"
@@ -119,7 +120,8 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
 // when they differ from the stored ones (a workload with a
 // Config.Workloads entry accepts only those bounds: provider.ErrInvalid
-// otherwise) in the same patch as spec.replicas, conditional on the
+// otherwise; a Desired above 2147483647, the most an int32 spec.replicas
+// holds, too) in the same patch as spec.replicas, conditional on the
 // resourceVersion read, so that Capacity then reports exactly want and a
 // lost race writes neither; when the bounds are unchanged spec.replicas is
 // written through the scale subresource, conditional likewise. Setting
@@ -145,6 +147,10 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	}
 	if err := want.Validate(); err != nil {
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	if want.Desired > math.MaxInt32 {
+		// Not cast: 2³² replicas would be written as 0, a stop.
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("desired", want.Desired, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
 	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {

@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -114,6 +115,18 @@ func TestSetCapacity(t *testing.T) {
 	set, err := f.admin.AppsV1().StatefulSets(f.ns).GetScale(f.ctx, "db", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int32(3), set.Spec.Replicas, "through the statefulset's scale subresource")
+
+	// Replicas are an int32: a larger count is refused by name, not cast
+	// (2³² was written as 0 replicas, a stop, and the HPA check took it
+	// for one).
+	for _, n := range []int{math.MaxInt32 + 1, 1 << 32, math.MaxInt} {
+		err = d.SetCapacity(f.ctx, db, provider.CapacitySpec{Min: 1, Max: n, Desired: n})
+		require.ErrorAs(t, err, &ie, "desired %d", n)
+		assert.Equal(t, "desired", ie.Field)
+		set, err = f.admin.AppsV1().StatefulSets(f.ns).GetScale(f.ctx, "db", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int32(3), set.Spec.Replicas, "desired %d: nothing written", n)
+	}
 
 	err = d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "nope"), provider.CapacitySpec{Max: 1, Desired: 1})
 	require.ErrorIs(t, err, provider.ErrNotFound)
