@@ -21,7 +21,7 @@ func (s *Simulator) HeadroomFor(ctx context.Context, demand provider.Series, nam
 	if math.IsNaN(maxTauU) || maxTauU < 0 || maxTauU > 1 {
 		return Baseline{}, Result{}, fmt.Errorf("sim: %w", provider.Invalid("max_tau_u", maxTauU, "must be in [0, 1]"))
 	}
-	if err := (Baseline{Name: name, Tolerance: tolerance}).validate(""); err != nil {
+	if err := (Baseline{Name: name, Tolerance: tolerance}).validate(); err != nil {
 		return Baseline{}, Result{}, fmt.Errorf("sim: %w", err)
 	}
 	tr, err := s.prepare(demand)

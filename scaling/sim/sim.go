@@ -94,7 +94,6 @@ var DefaultBaseline = Baseline{Name: "reactive", Tolerance: 0.1}
 // Validate returns an error matching provider.ErrInvalid naming the
 // first wrong field.
 func (c Config) Validate() error {
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	switch {
 	case !finite(c.CapacityPerInstance) || c.CapacityPerInstance <= 0:
 		return provider.Invalid("capacity_per_instance", c.CapacityPerInstance, "is required: the demand one instance serves, > 0")
@@ -133,8 +132,8 @@ func (c Config) Validate() error {
 		if seen[b.Name] {
 			return provider.Invalid(f+".name", b.Name, "must be set, unique and not "+OracleName)
 		}
-		if err := b.validate(f + "."); err != nil {
-			return err
+		if err := b.validate(); err != nil {
+			return provider.Within(f, err)
 		}
 		seen[b.Name] = true
 	}
@@ -142,19 +141,20 @@ func (c Config) Validate() error {
 }
 
 // validate returns an error matching provider.ErrInvalid naming the first
-// wrong field of b, prefixed with f.
-func (b Baseline) validate(f string) error {
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+// wrong field of b.
+func (b Baseline) validate() error {
 	switch {
 	case b.Name == "" || b.Name == OracleName:
-		return provider.Invalid(f+"name", b.Name, "must be set, unique and not "+OracleName)
+		return provider.Invalid("name", b.Name, "must be set, unique and not "+OracleName)
 	case !finite(b.Headroom) || b.Headroom < 0:
-		return provider.Invalid(f+"headroom", b.Headroom, "must be a finite number ≥ 0")
+		return provider.Invalid("headroom", b.Headroom, "must be a finite number ≥ 0")
 	case !finite(b.Tolerance) || b.Tolerance < 0 || b.Tolerance >= 1:
-		return provider.Invalid(f+"tolerance", b.Tolerance, "must be in [0, 1)")
+		return provider.Invalid("tolerance", b.Tolerance, "must be in [0, 1)")
 	}
 	return nil
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func (c Config) withDefaults() Config {
 	if c.TargetUtilization == 0 {
