@@ -101,8 +101,10 @@ func TestStartWithoutMemory(t *testing.T) {
 	f.deployment("plain", 0, cs)
 	f.deployment("floor", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "3"))
 	f.deployment("zero-floor", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "0", kubernetes.AnnotationStoppedReplicas, "junk"))
+	// 2³² replicas is no int32: read as 0 it started nothing and said so.
+	f.deployment("overflow", 0, cs, annotated(kubernetes.AnnotationStoppedReplicas, "4294967296"))
 	act := f.driver(kubernetes.Config{}).Workloads()
-	for name, want := range map[string]int32{"plain": 1, "floor": 3, "zero-floor": 1} {
+	for name, want := range map[string]int32{"plain": 1, "floor": 3, "zero-floor": 1, "overflow": 1} {
 		require.NoError(t, act.Start(f.ctx, f.id(kubernetes.ObjectDeployment, name)), name)
 		s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, name, metav1.GetOptions{})
 		require.NoError(t, err)

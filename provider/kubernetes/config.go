@@ -40,7 +40,8 @@ const (
 	// makes the resource Protected (business hours cannot be judged in it).
 	AnnotationTimeZone = "idlescale.io/time-zone"
 	// AnnotationMinReplicas and AnnotationMaxReplicas hold a workload's
-	// replica bounds, a decimal integer ≥ 0; SetCapacity writes them.
+	// replica bounds, a decimal integer from 0 to 2147483647 (others are
+	// ignored); SetCapacity writes them.
 	AnnotationMinReplicas = "idlescale.io/min-replicas"
 	AnnotationMaxReplicas = "idlescale.io/max-replicas"
 	// AnnotationStoppedReplicas holds the replicas a workload had when

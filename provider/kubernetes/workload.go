@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -210,16 +211,16 @@ func (d *Driver) patchWorkload(ctx context.Context, op, id string, ref Ref, rv s
 	return fromDeployment(obj), nil
 }
 
-// annotationInt reads a non-negative integer annotation; ok is false when
-// it is absent or malformed.
+// annotationInt reads a replica count annotation, an integer in [0,
+// MaxInt32]; ok is false when it is absent, malformed or out of range.
 func annotationInt(meta metav1.ObjectMeta, key string) (int, bool) {
 	v, present := meta.Annotations[key]
 	if !present {
 		return 0, false
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, false
+	if err != nil || n < 0 || n > math.MaxInt32 {
+		return 0, false // replicas are an int32: 4294967296 would write 0
 	}
 	return n, true
 }
