@@ -112,8 +112,10 @@
 // next sync (every 15 s), and the HPA's by the driver's caller at its next
 // pass. So before it writes replicas, SetCapacity, Stop and Start list the
 // namespace's HPAs (autoscaling/v2) and look for one whose scaleTargetRef
-// names the workload (kind Deployment or StatefulSet, its name, API group
-// apps or the extensions of old Deployments). With one, a change is made
+// names the workload (kind Deployment or StatefulSet and its name; an API
+// group of apps, extensions, none, or an apiVersion that does not parse
+// counts as the workload's, so that only an HPA of another group's object
+// is passed over). With one, a change is made
 // only where the HPA is off, as its controller is: at zero replicas an HPA
 // whose minReplicas is not 0 does nothing ("scaling is disabled since the
 // replica count of the target is zero", ScalingDisabled), and resumes when
