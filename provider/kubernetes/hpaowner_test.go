@@ -23,7 +23,7 @@ import (
 func (f *fixture) hpa(name, apiVersion, kind, target string, minReplicas *int32, maxReplicas int32) {
 	f.t.Helper()
 	metric := autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-		Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptrTo(int32(60))},
+		Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(int32(60))},
 	}}
 	if minReplicas != nil && *minReplicas == 0 {
 		q := resource.MustParse("30")
@@ -42,8 +42,6 @@ func (f *fixture) hpa(name, apiVersion, kind, target string, minReplicas *int32,
 	}, metav1.CreateOptions{})
 	require.NoError(f.t, err)
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // replicasOf reads a Deployment's spec.replicas through its scale
 // subresource, as the HPA does.
@@ -65,7 +63,7 @@ func TestHPAScaledWorkloadIsLeftToTheHPA(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.deployment("web", 3, []corev1.Container{container("app", "100m", "64Mi", false)})
-	f.hpa("web-hpa", "apps/v1", "Deployment", "web", ptrTo(int32(2)), 10)
+	f.hpa("web-hpa", "apps/v1", "Deployment", "web", new(int32(2)), 10)
 	d := f.driver(kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")
 	c, err := d.Capacity(f.ctx, web)
@@ -115,8 +113,8 @@ func TestHPAScalingFromZeroKeepsTheWorkload(t *testing.T) {
 	f := newFixture(t)
 	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
 	f.deployment("idle", 0, []corev1.Container{container("app", "100m", "64Mi", false)})
-	f.hpa("web", "apps/v1", "Deployment", "web", ptrTo(int32(0)), 5)
-	f.hpa("idle", "apps/v1", "Deployment", "idle", ptrTo(int32(0)), 5)
+	f.hpa("web", "apps/v1", "Deployment", "web", new(int32(0)), 5)
+	f.hpa("idle", "apps/v1", "Deployment", "idle", new(int32(0)), 5)
 	d := f.driver(kubernetes.Config{})
 	act := d.Workloads()
 	web, idle := f.id(kubernetes.ObjectDeployment, "web"), f.id(kubernetes.ObjectDeployment, "idle")
