@@ -31,8 +31,10 @@ var (
 	// ErrBadResult means the server answered with something the driver
 	// cannot use: a result of the wrong type, a series without the ID
 	// label, a count that is negative or infinite, or a range query's
-	// points at other times than asked (a query frontend that aligns
-	// queries with their step), which would shift values between steps.
+	// points at other times than asked (a frontend that moved the query
+	// by other than whole steps), which would shift values between steps.
+	// Step alignment, as Thanos' query frontend does it, moves nothing:
+	// range queries are asked at multiples of their step.
 	ErrBadResult = errors.New("prometheus: unusable result")
 	// ErrPartialResult means the server answered with warnings, which say
 	// the answer may lack data (a failed remote store, Thanos' partial

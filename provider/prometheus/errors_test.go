@@ -247,7 +247,7 @@ func TestRangeSemantics(t *testing.T) {
 			queries, builds := f.received()
 			assert.Equal(t, tt.wantBuilds, builds)
 			require.Len(t, queries, 4, "targets and range query, twice")
-			assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }`+tt.wantWindow+`)`, queries[1])
+			assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }`+tt.wantWindow+` offset 1ms)`, queries[1], "asked at the multiples of the step, each window moved back onto its step")
 		})
 	}
 	require.ErrorIs(t, prometheus.Config{Address: "http://x:1", Ranges: "half-open"}.Validate(), provider.ErrInvalid)
@@ -268,7 +268,7 @@ func TestRangesNotGuessedFromAServerError(t *testing.T) {
 	require.NoError(t, err)
 	queries, builds := f.received()
 	assert.Equal(t, 2, builds, "asked again after the failure")
-	assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }[300000ms])`, queries[len(queries)-1], "the windows of Prometheus 3")
+	assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }[300000ms] offset 1ms)`, queries[len(queries)-1], "the windows of Prometheus 3")
 }
 
 // TestRangesText checks that Config.Ranges reads and writes its plain

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,11 +28,16 @@ type gridServer struct {
 	samples []provider.Sample
 	// align, when set, evaluates range queries from their start rounded
 	// down to a multiple of the step, as a query frontend that aligns
-	// queries with their step (Cortex, Mimir) does.
+	// queries with their step (Thanos, Cortex, Mimir) does.
 	align bool
+	// move, when set, evaluates range queries this much after their
+	// start: a frontend that moved the query elsewhere.
+	move time.Duration
+	// ranges counts the range queries answered.
+	ranges atomic.Int64
 }
 
-var avgOverTime = regexp.MustCompile(`^avg_over_time\(cpu\{ instance="i-1" \}\[(\d+)ms\]\)$`)
+var avgOverTime = regexp.MustCompile(`^avg_over_time\(cpu\{ instance="i-1" \}\[(\d+)ms\](?: offset (\d+)ms)?\)$`)
 
 // parseTime reads a time parameter as Prometheus does: float seconds, at
 // millisecond precision.
@@ -73,7 +79,7 @@ func (g *gridServer) start(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		q := r.Form.Get("query")
 		m := avgOverTime.FindStringSubmatch(q)
-		var window time.Duration
+		var window, offset time.Duration
 		if m != nil {
 			ms, err := strconv.Atoi(m[1])
 			if !assert.NoError(t, err) {
@@ -81,6 +87,14 @@ func (g *gridServer) start(t *testing.T) *httptest.Server {
 				return
 			}
 			window = time.Duration(ms) * time.Millisecond
+			if m[2] != "" {
+				ms, err := strconv.Atoi(m[2])
+				if !assert.NoError(t, err) {
+					http.Error(w, "bad offset", http.StatusBadRequest)
+					return
+				}
+				offset = time.Duration(ms) * time.Millisecond
+			}
 		}
 		answer := func(resultType, result string) {
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"` + resultType + `","result":` + result + `}}`))
@@ -94,7 +108,7 @@ func (g *gridServer) start(t *testing.T) *httptest.Server {
 				answer("vector", `[{"metric":{"__name__":"up","instance":"i-1"},"value":[1700000000,"1"]}]`)
 			case m != nil:
 				at := parseTime(t, r.Form.Get("time"))
-				v, ok := g.eval(window, at)
+				v, ok := g.eval(window, at.Add(-offset))
 				if !ok {
 					answer("vector", `[]`)
 					return
@@ -116,13 +130,18 @@ func (g *gridServer) start(t *testing.T) *httptest.Server {
 				http.Error(w, "bad step", http.StatusBadRequest)
 				return
 			}
+			g.ranges.Add(1)
 			if g.align {
-				d := time.Duration(step * float64(time.Second))
-				start, end = start.Truncate(d), end.Truncate(d)
+				// start / step * step in milliseconds since the epoch, as
+				// Thanos' and Cortex's step alignment does (not
+				// time.Truncate, which counts from the zero time).
+				ms := int64(math.Round(step * 1000))
+				start, end = time.UnixMilli(start.UnixMilli()/ms*ms), time.UnixMilli(end.UnixMilli()/ms*ms)
 			}
+			start, end = start.Add(g.move), end.Add(g.move)
 			var points []string
 			for at := start; !at.After(end); at = at.Add(time.Duration(step * float64(time.Second))) {
-				if v, ok := g.eval(window, at); ok {
+				if v, ok := g.eval(window, at.Add(-offset)); ok {
 					points = append(points, `[`+formatTime(at)+`,"`+strconv.FormatFloat(v, 'g', -1, 64)+`"]`)
 				}
 			}
@@ -201,31 +220,48 @@ func TestNaNResultIsAReportedGap(t *testing.T) {
 	assert.Len(t, warnings, 3, "one warning for each non-finite step: %q", warnings)
 }
 
-// A server that answers a range query at other times than asked (a query
-// frontend that aligns queries with their step) would put each window's
-// value on a step it does not describe: the answer is refused as
-// ErrBadResult instead of read shifted by a fraction of a step.
-func TestPointsOffTheGridAreRefused(t *testing.T) {
+// A query frontend that aligns range queries with their step (Thanos'
+// by default) leaves the driver's where they are: they are asked at
+// multiples of the step, with an offset that moves each window back onto
+// its step, so every step is read as Resample reads it, for a start that
+// is not a multiple of the step, one that is, and on both range
+// semantics. A server that answers at other times than asked would put
+// each window's value on a step it does not describe: that answer is
+// refused as ErrBadResult instead of read shifted by a fraction of a step.
+func TestStepAligningFrontendReadsTheSameSteps(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2026, 1, 1, 0, 2, 0, 0, time.UTC) // 2m after a multiple of the 5m step
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var samples []provider.Sample
-	for i := range 60 {
-		samples = append(samples, provider.Sample{Time: start.Add(time.Duration(i) * 30 * time.Second), Value: float64(i % 7)})
+	for i := range 80 {
+		samples = append(samples, provider.Sample{Time: base.Add(time.Duration(i) * 30 * time.Second), Value: float64(i % 7)})
 	}
-	q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(30 * time.Minute), Step: 5 * time.Minute}
 	cfg := func(g *gridServer) prometheus.Config {
 		return prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}}
 	}
-	aligned := &gridServer{version: "2.42.0", samples: samples, align: true}
-	_, err := newSource(t, cfg(aligned)).QueryMetric(t.Context(), q)
-	require.ErrorIs(t, err, prometheus.ErrBadResult)
-	assert.Contains(t, err.Error(), "off the grid")
+	for _, version := range []string{"2.42.0", "3.1.0"} {
+		for _, start := range []time.Time{base, base.Add(2 * time.Minute), base.Add(2*time.Minute + 30*time.Second + 7*time.Millisecond)} {
+			for _, align := range []bool{false, true} {
+				g := &gridServer{version: version, samples: samples, align: align}
+				src := newSource(t, cfg(g))
+				for _, step := range []time.Duration{time.Minute, 5 * time.Minute, 7 * time.Minute} {
+					q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(6 * step), Step: step}
+					want, err := provider.Resample(q, samples)
+					require.NoError(t, err)
+					got, err := src.QueryMetric(t.Context(), q)
+					require.NoError(t, err, "%s, start %s, step %s, aligned %v", version, start.Format(time.TimeOnly), step, align)
+					assert.Equal(t, want.Values, got.Values, "%s, start %s, step %s, aligned %v", version, start.Format(time.TimeOnly), step, align)
+				}
+				assert.Equal(t, int64(3), g.ranges.Load(), "one range query per call")
+			}
+		}
+	}
 
-	// The same server evaluating where asked is read as Resample reads it.
-	exact := &gridServer{version: "2.42.0", samples: samples}
-	got, err := newSource(t, cfg(exact)).QueryMetric(t.Context(), q)
-	require.NoError(t, err)
-	want, err := provider.Resample(q, samples)
-	require.NoError(t, err)
-	assert.Equal(t, want.Values, got.Values)
+	// A frontend that moves the query by anything but whole steps.
+	q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: base.Add(2 * time.Minute), End: base.Add(32 * time.Minute), Step: 5 * time.Minute}
+	for _, move := range []time.Duration{time.Millisecond, -time.Millisecond, 2 * time.Minute} {
+		moved := &gridServer{version: "2.42.0", samples: samples, move: move}
+		_, err := newSource(t, cfg(moved)).QueryMetric(t.Context(), q)
+		require.ErrorIs(t, err, prometheus.ErrBadResult, "moved by %s", move)
+		assert.Contains(t, err.Error(), "off the grid")
+	}
 }

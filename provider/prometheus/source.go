@@ -101,7 +101,13 @@ func (s *Source) Name() string { return Name }
 // step). Each step [t, t+Step) is evaluated at t+Step−1ms over a range of
 // Step−1ms (Prometheus 2.x, whose ranges include their start) or Step
 // (3.x, whose ranges exclude it; see Config.Ranges), so it holds exactly
-// the samples of the step; times are used at millisecond precision. A call
+// the samples of the step; times are used at millisecond precision. Range
+// queries are asked at multiples of the step, each window moved back
+// onto its step with an offset (`max_over_time(x[299999ms] offset 1ms)`),
+// so that a query frontend that aligns queries with their step (Thanos'
+// does by default, VictoriaMetrics for 50 points or more) answers the
+// steps asked, and a results cache that keeps only aligned queries
+// (Mimir's) keeps them. A call
 // makes one instant query to find the resource (see List), one range query
 // per Config.MaxPoints steps and, with RangesAuto, one build-information
 // request on the first call (and on each later one while the server
@@ -144,7 +150,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 		return provider.Series{}, err
 	}
 	res := min(s.c.cfg.Resolution, q.Step)
-	promql := reduceExpr(expr, q.Statistic, q.Step-shorten, res)
+	reduce := func(offset time.Duration) string { return reduceExpr(expr, q.Statistic, q.Step-shorten, offset, res) }
 	n := q.Steps()
 	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, n)}
 	for i := range out.Values {
@@ -153,7 +159,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 	full := int(q.End.Sub(q.Start) / q.Step)
 	for lo := 0; lo < full; lo += s.c.cfg.MaxPoints {
 		hi := min(full, lo+s.c.cfg.MaxPoints)
-		if err := s.fill(ctx, promql, q, lo, hi, out.Values); err != nil {
+		if err := s.fill(ctx, reduce, q, lo, hi, out.Values); err != nil {
 			return provider.Series{}, err
 		}
 	}
@@ -168,7 +174,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 		if w < time.Millisecond { // End cuts the last step to 1ms, on a server whose ranges include their start: no window of 1ms leaves End out
 			w, at = time.Millisecond, from.Add(time.Millisecond)
 		}
-		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, res), at)
+		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, 0, res), at)
 		if err != nil {
 			return provider.Series{}, err
 		}
@@ -256,9 +262,19 @@ func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float6
 }
 
 // fill queries steps [lo, hi) of q and writes them into values.
-func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, hi int, values []float64) error {
-	first := q.Start.Add(time.Duration(lo+1)*q.Step - time.Millisecond)
-	r := v1.Range{Start: first, End: q.Start.Add(time.Duration(hi)*q.Step - time.Millisecond), Step: q.Step}
+//
+// Step k is evaluated at its last millisecond, t_k = q.Start + (k+1)·Step
+// − 1ms. The range query is asked at the multiples of the step instead,
+// from the first at or after t_lo, with an offset of the difference that
+// moves each window back onto its step: a query frontend that aligns a
+// range query's start and end with its step (Thanos' by default, Cortex
+// and Mimir when configured, VictoriaMetrics) would otherwise evaluate
+// every window up to a step away from where it was asked, and leaves
+// these where they are. An answer off that grid is still refused.
+func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) string, q provider.Query, lo, hi int, values []float64) error {
+	first, offset := alignedStart(q.Start.Add(time.Duration(lo+1)*q.Step-time.Millisecond), q.Step)
+	promql := reduce(offset)
+	r := v1.Range{Start: first, End: first.Add(time.Duration(hi-lo-1) * q.Step), Step: q.Step}
 	val, warnings, infos, err := s.api.QueryRange(ctx, promql, r)
 	s.warn(promql, warnings, infos)
 	if err != nil {
@@ -282,9 +298,9 @@ func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, 
 		off := p.Timestamp.Time().Sub(first)
 		k := lo + int(math.Round(float64(off)/float64(q.Step)))
 		if dev := off - time.Duration(k-lo)*q.Step; dev <= -time.Millisecond || dev >= time.Millisecond {
-			// Evaluated elsewhere than asked (a query frontend that aligns
-			// queries with their step): its window straddles two steps.
-			return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("point at %s is off the grid of steps evaluated at %s + n·%s; was the query moved (aligned with its step)?",
+			// Evaluated elsewhere than asked (a frontend that moved the
+			// query): its window straddles two steps.
+			return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("point at %s is off the grid of steps evaluated at %s + n·%s; was the query moved?",
 				p.Timestamp.Time().UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano), q.Step)}
 		}
 		if k < lo || k >= hi {
@@ -303,14 +319,27 @@ func (s *Source) fill(ctx context.Context, promql string, q provider.Query, lo, 
 	return nil
 }
 
-// reduceExpr wraps expr in the *_over_time function of stat over window,
-// through a subquery at res unless expr is a bare selector.
-func reduceExpr(expr string, stat provider.Statistic, window, res time.Duration) string {
+// alignedStart returns the first multiple of step (whole milliseconds,
+// counted from the Unix epoch) at or after t, at millisecond precision,
+// and how far after t it is, in [0, step).
+func alignedStart(t time.Time, step time.Duration) (time.Time, time.Duration) {
+	ms, stepMs := t.UnixMilli(), step.Milliseconds()
+	offset := (stepMs - ms%stepMs) % stepMs // in [0, stepMs) for either sign of ms
+	return time.UnixMilli(ms + offset), time.Duration(offset) * time.Millisecond
+}
+
+// reduceExpr wraps expr in the *_over_time function of stat over window
+// ending offset before the evaluation time, through a subquery at res
+// unless expr is a bare selector.
+func reduceExpr(expr string, stat provider.Statistic, window, offset, res time.Duration) string {
 	var inner string
 	if isPlainSelector(expr) {
 		inner = expr + "[" + promDuration(window) + "]"
 	} else {
 		inner = "(" + expr + ")[" + promDuration(window) + ":" + promDuration(res) + "]"
+	}
+	if offset > 0 {
+		inner += " offset " + promDuration(offset)
 	}
 	switch stat {
 	case provider.StatMax:

@@ -72,23 +72,26 @@ func TestReduceExpr(t *testing.T) {
 	t.Parallel()
 	const w, r = 5*time.Minute - time.Millisecond, time.Minute
 	tests := []struct {
-		give string
-		stat provider.Statistic
-		want string
+		give   string
+		stat   provider.Statistic
+		offset time.Duration
+		want   string
 	}{
-		{`x{a="b"}`, "", `avg_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.StatMax, `max_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.StatMin, `min_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.StatSum, `sum_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.StatCount, `count_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.StatLast, `last_over_time(x{a="b"}[299999ms])`},
-		{`x{a="b"}`, provider.Percentile(99.5), `quantile_over_time(0.995, x{a="b"}[299999ms])`},
-		{`2 * x`, provider.StatMean, `avg_over_time((2 * x)[299999ms:60000ms])`},
+		{`x{a="b"}`, "", 0, `avg_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.StatMax, 0, `max_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.StatMin, 0, `min_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.StatSum, 0, `sum_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.StatCount, 0, `count_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.StatLast, 0, `last_over_time(x{a="b"}[299999ms])`},
+		{`x{a="b"}`, provider.Percentile(99.5), 0, `quantile_over_time(0.995, x{a="b"}[299999ms])`},
+		{`2 * x`, provider.StatMean, 0, `avg_over_time((2 * x)[299999ms:60000ms])`},
+		{`x{a="b"}`, provider.StatMax, time.Millisecond, `max_over_time(x{a="b"}[299999ms] offset 1ms)`},
+		{`2 * x`, provider.StatMean, 4 * time.Minute, `avg_over_time((2 * x)[299999ms:60000ms] offset 240000ms)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tt.want, reduceExpr(tt.give, tt.stat, w, r))
+			assert.Equal(t, tt.want, reduceExpr(tt.give, tt.stat, w, tt.offset, r))
 		})
 	}
 }
