@@ -107,12 +107,12 @@ func (s *Source) Name() string { return Name }
 // so that a query frontend that aligns queries with their step (Thanos'
 // does by default, VictoriaMetrics for 50 points or more) answers the
 // steps asked, and a results cache that keeps only aligned queries
-// (Mimir's) keeps them. A call
-// makes one instant query to find the resource (see List), one range query
-// per Config.MaxPoints steps and, with RangesAuto, one build-information
-// request on the first call (and on each later one while the server
-// answers it with an error: set Config.Ranges to need none). Queries of more than Config.MaxPoints steps are split into
-// several range queries. When q.End cuts the last step, that step reduces
+// (Mimir's) keeps them. A call makes one instant query to find the
+// resource (see List), one range query per Config.MaxPoints steps and,
+// with RangesAuto, one build-information request on the first call (and
+// on each later one while the server answers it with an error: set
+// Config.Ranges to need none). Queries of more than Config.MaxPoints
+// steps are split into several range queries. When q.End cuts the last step, that step reduces
 // only the samples before q.End, like provider.Resample, with one more
 // instant query.
 //
