@@ -264,6 +264,7 @@ func TestRangesNotGuessedFromAServerError(t *testing.T) {
 	src := newSource(t, prometheus.Config{Address: f.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}})
 	_, err := src.QueryMetric(t.Context(), someQuery("i-1"))
 	require.Error(t, err, "the version could not be read")
+	assert.Contains(t, err.Error(), "set config.ranges", "the error says how to need no build information")
 	_, err = src.QueryMetric(t.Context(), someQuery("i-1"))
 	require.NoError(t, err)
 	queries, builds := f.received()

@@ -206,7 +206,7 @@ func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
 			s.log.Warn("prometheus: no build information; assuming ranges include their start (Prometheus 2.x)", "err", err)
 			r = RangesClosed
 		default:
-			return 0, translate(ctx, "(build information)", err)
+			return 0, translate(ctx, "(build information; set config.ranges to closed or left_open to need none)", err)
 		}
 		s.mu.Lock()
 		s.ranges = r
