@@ -221,6 +221,13 @@ type Resource struct {
 	// Size is the current size (instance type, vCPU, memory; function
 	// memory and timeout). The zero value means unknown or not applicable.
 	Size Size `json:"size,omitzero" yaml:"size,omitempty"`
+	// ScaledBy names another autoscaler that changes the size of the
+	// group, as the driver found it ("HorizontalPodAutoscaler shop/web"):
+	// it would undo a change of the group's desired capacity, as the
+	// change would undo its own, so the scaling Autoscaler changes no
+	// group that has one. Empty when the driver found none, and from
+	// drivers that do not look (each driver's doc says whether it does).
+	ScaledBy string `json:"scaled_by,omitempty" yaml:"scaled_by,omitempty"`
 }
 
 // Validate checks every field and returns an *InvalidError naming the first
@@ -292,6 +299,7 @@ func (r Resource) ChangedFrom(old Resource) []string {
 		{"time_zone", r.TimeZone == old.TimeZone},
 		{"launch_time", r.LaunchTime.Equal(old.LaunchTime)},
 		{"size", r.Size == old.Size},
+		{"scaled_by", r.ScaledBy == old.ScaledBy},
 	} {
 		if !f.same {
 			out = append(out, f.name)

@@ -243,6 +243,7 @@ func TestResourceChangedFrom(t *testing.T) {
 		{"time_zone", func(r *provider.Resource) { r.TimeZone = "UTC" }},
 		{"launch_time", func(r *provider.Resource) { r.LaunchTime = at.Add(time.Second) }},
 		{"size", func(r *provider.Resource) { r.Size.InstanceType = "m5.xlarge" }},
+		{"scaled_by", func(r *provider.Resource) { r.ScaledBy = "HorizontalPodAutoscaler shop/web" }},
 	} {
 		r := base
 		tt.change(&r)

@@ -22,12 +22,13 @@ var (
 
 // Batch reads: the Autoscaler reads a batch of targets at a time (their
 // workloads, capacities and pods). One at a time, that is a GET of the
-// workload for Get, another for Capacity, and a GET, a LIST of pods and a
-// LIST of pod metrics for ObservePods: five calls a target, which
-// client-go's default rate limit (5 a second) spreads over a second. In a
-// batch the driver lists each namespace's workloads once (a LIST of
-// Deployments and one of StatefulSets), and for ObservePodsBatch its pods
-// and pod metrics once, and answers every read from those lists, matching
+// workload and a LIST of its namespace's HPAs for Get, a GET for
+// Capacity, and a GET, a LIST of pods and a LIST of pod metrics for
+// ObservePods: six calls a target, which client-go's default rate limit
+// (5 a second) spreads over more than a second. In a batch the driver
+// lists each namespace's workloads once (a LIST of Deployments and one of
+// StatefulSets), for GetResources its HPAs once, and for ObservePodsBatch
+// its pods and pod metrics once, and answers every read from those lists, matching
 // each workload's selector itself as the API server would. What a list
 // cannot answer exactly as the single call would — a pod's ID, an object
 // the list does not have (the single call's error then says why), a list
@@ -145,12 +146,31 @@ func (d *Driver) batchRefs(ctx context.Context, op string, ids func(int) string,
 }
 
 // GetResources implements provider.ResourceBatcher: every read is
-// answered as Get would answer it, a namespace's workloads from one list.
+// answered as Get would answer it, a namespace's workloads from one list,
+// and the HorizontalPodAutoscalers that scale them (ScaledBy) from one
+// more (a read whose namespace's HPAs could not be listed is made with
+// Get, which returns its error).
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	type hpas struct {
+		scaledBy map[Ref]string
+		err      error
+	}
+	byNS := map[string]hpas{}
 	return batchWorkloads(ctx, d, "get", "get resources", reads,
 		func(r *provider.ResourceRead) string { return r.ID },
 		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
-		func(r *provider.ResourceRead, w workload) { r.Resource, r.Err = d.workloadResource(w), nil },
+		func(r *provider.ResourceRead, w workload) {
+			h, ok := byNS[w.ref.Namespace]
+			if !ok {
+				h.scaledBy, h.err = d.scaledBy(ctx, "get", r.ID, w.ref.Namespace)
+				byNS[w.ref.Namespace] = h
+			}
+			if h.err != nil {
+				r.Resource, r.Err = d.Get(ctx, r.ID)
+				return
+			}
+			r.Resource, r.Err = d.workloadResource(w, h.scaledBy[w.ref]), nil
+		},
 		func(r *provider.ResourceRead) { r.Resource, r.Err = d.Get(ctx, r.ID) })
 }
 

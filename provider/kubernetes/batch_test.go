@@ -95,6 +95,7 @@ func TestBatchReadsEqualSingleReads(t *testing.T) {
 	f.deployment("api", 2, cs)
 	f.deployment("secret", 1, cs, hidden)
 	f.statefulSet("db", 1, cs)
+	f.hpa("web-hpa", "apps/v1", "Deployment", "web", nil, 10) // ScaledBy read in both ways
 	now := time.Now().Truncate(time.Second)
 	long := now.Add(-time.Hour)
 	for _, p := range []struct {
@@ -168,6 +169,8 @@ func TestBatchReadsEqualSingleReads(t *testing.T) {
 	// The three workloads' reads came from lists; what lists cannot answer
 	// exactly went one by one, as in the single reads.
 	require.NoError(t, res[0].Err)
+	assert.Equal(t, "HorizontalPodAutoscaler "+f.ns+"/web-hpa", res[0].Resource.ScaledBy)
+	assert.Empty(t, res[1].Resource.ScaledBy, "api: no HPA")
 	assert.Len(t, pods[0].Observation.Pods, 3, "web's pods, not the stray one")
 	assert.Len(t, pods[0].Observation.Metrics[0].Samples, 3)
 	t.Logf("batch: %d requests, one by one: %d", len(batchCalls), len(singleCalls))
@@ -184,8 +187,9 @@ func TestBatchReadsEqualSingleReads(t *testing.T) {
 		}
 		calls.take()
 		require.NoError(t, d.GetResources(f.ctx, rr))
-		assert.Equal(t, []string{"GET /apis/apps/v1/namespaces/" + f.ns + "/deployments", "GET /apis/apps/v1/namespaces/" + f.ns + "/statefulsets"},
-			calls.take(), "%d workloads: two lists", n)
+		assert.Equal(t, []string{"GET /apis/apps/v1/namespaces/" + f.ns + "/deployments", "GET /apis/apps/v1/namespaces/" + f.ns + "/statefulsets",
+			"GET /apis/autoscaling/v2/namespaces/" + f.ns + "/horizontalpodautoscalers"},
+			calls.take(), "%d workloads: three lists (the HPAs for ScaledBy)", n)
 		require.NoError(t, d.GetCapacities(f.ctx, cr))
 		assert.Len(t, calls.take(), 2, "%d workloads", n)
 		require.NoError(t, d.ObservePodsBatch(f.ctx, reads))
@@ -203,7 +207,8 @@ func TestBatchReadsWithoutListPermission(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
-	role := f.grantViewer("get-only", rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get"}})
+	role := f.grantViewer("get-only", rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get"}},
+		rbacv1.PolicyRule{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list"}}) // as the documented RBAC: Get reads ScaledBy
 	d := f.driverAs(viewer, kubernetes.Config{})
 	web := f.id(kubernetes.ObjectDeployment, "web")
 	var c provider.Capacity

@@ -111,12 +111,14 @@ type Config struct {
 	Workloads map[string]Bounds `json:"workloads,omitempty" yaml:"workloads,omitempty"`
 
 	// IgnoreHPAs skips the HorizontalPodAutoscaler check of SetCapacity,
-	// Workloads.Stop and Workloads.Start, and with it the RBAC it needs
-	// (list horizontalpodautoscalers.autoscaling), for a host that knows
-	// no HPA targets its workloads. With the check (the default), a
-	// replica change that an HPA targeting the workload would undo is
-	// refused with a *HPAConflictError: see the package doc's "Scaling
-	// alongside a HorizontalPodAutoscaler". Default: false.
+	// Workloads.Stop and Workloads.Start and the inventory's
+	// Resource.ScaledBy, and with them the RBAC they need (list
+	// horizontalpodautoscalers.autoscaling), for a host that knows no HPA
+	// targets its workloads. With the check (the default), a replica
+	// change that an HPA targeting the workload would undo is refused with
+	// a *HPAConflictError, and List, Get and GetResources name the HPA in
+	// ScaledBy: see the package doc's "Scaling alongside a
+	// HorizontalPodAutoscaler". Default: false.
 	IgnoreHPAs bool `json:"ignore_hpas,omitempty" yaml:"ignore_hpas,omitempty"`
 
 	// ConflictRetries is how many times a write that lost a

@@ -138,6 +138,16 @@
 // them, sets Config.IgnoreHPAs; without it, a list the API server refuses
 // is a *ForbiddenError and nothing is written.
 //
+// The inventory says which workloads have an HPA: List, Get and
+// GetResources set provider.Resource.ScaledBy of a workload an HPA
+// targets (matched as above) to "HorizontalPodAutoscaler NAMESPACE/NAME",
+// the first by name, from one list of the namespace's HPAs (none for a
+// List of pods alone, or with Config.IgnoreHPAs). The scaling Autoscaler
+// then plans no replica change for it, in a dry run too, instead of one
+// the driver would refuse. A refused list fails the read with a
+// *ForbiddenError, so that no workload reads as having no HPA when that
+// is unknown.
+//
 // # Metrics
 //
 // QueryMetric reads cpu and memory (utilization of the requests, as the
@@ -247,9 +257,10 @@
 //	  verbs: [get, list]               # MetricsSource from the resource metrics API
 //	- apiGroups: [autoscaling]
 //	  resources: [horizontalpodautoscalers]
-//	  verbs: [list]                    # SetCapacity, Workloads: the HPA check (not with Config.IgnoreHPAs)
+//	  verbs: [list]                    # the HPA check and ScaledBy (not with Config.IgnoreHPAs)
 //
-// A read-only dry run needs only get and list.
+// A read-only dry run needs only get and list (the HPAs' list included:
+// List and Get name the HPA that scales a workload).
 //
 // # Testing
 //

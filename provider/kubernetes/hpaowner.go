@@ -97,27 +97,66 @@ func (d *Driver) hpasOf(ctx context.Context, op, id string, ref Ref) ([]autoscal
 	if err != nil {
 		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ref.Namespace}, err)
 	}
-	kind := workloadKind(ref.Kind)
 	var out []autoscalingv2.HorizontalPodAutoscaler
 	for _, h := range list.Items {
-		t := h.Spec.ScaleTargetRef
-		if t.Kind != kind || t.Name != ref.Name {
-			continue
+		if t, ok := hpaTarget(&h); ok && t == ref {
+			out = append(out, h)
 		}
-		if gv, err := schema.ParseGroupVersion(t.APIVersion); err == nil && gv.Group != "apps" && gv.Group != "extensions" && gv.Group != "" {
-			continue
-		}
-		out = append(out, h)
 	}
 	slices.SortFunc(out, func(a, b autoscalingv2.HorizontalPodAutoscaler) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-// workloadKind is the API kind of a workload's object kind: "Deployment",
-// "StatefulSet".
-func workloadKind(k ObjectKind) string {
-	if k == ObjectStatefulSet {
-		return "StatefulSet"
+// hpaTarget returns the workload h's scaleTargetRef names, in h's
+// namespace: a Deployment or StatefulSet of API group apps (or
+// extensions, the group Deployments had before apps/v1, or none, or an
+// apiVersion that does not parse: the safe side). ok is false for any
+// other target, such as a custom resource of the same kind and name in
+// another group, which is something else.
+func hpaTarget(h *autoscalingv2.HorizontalPodAutoscaler) (Ref, bool) {
+	t := h.Spec.ScaleTargetRef
+	var kind ObjectKind
+	switch t.Kind {
+	case "Deployment":
+		kind = ObjectDeployment
+	case "StatefulSet":
+		kind = ObjectStatefulSet
+	default:
+		return Ref{}, false
 	}
-	return "Deployment"
+	if gv, err := schema.ParseGroupVersion(t.APIVersion); err == nil && gv.Group != "apps" && gv.Group != "extensions" && gv.Group != "" {
+		return Ref{}, false
+	}
+	return Ref{Namespace: h.Namespace, Kind: kind, Name: t.Name}, true
+}
+
+// scaledBy returns, for each workload of namespace ns that a
+// HorizontalPodAutoscaler targets, provider.Resource.ScaledBy:
+// "HorizontalPodAutoscaler NAMESPACE/NAME", the first such HPA by name.
+// One list of the namespace's HPAs; none with Config.IgnoreHPAs (nil). A
+// failed list is the error (wrapped with op and id): whether an HPA
+// scales a workload is then unknown, and the inventory does not say
+// none.
+func (d *Driver) scaledBy(ctx context.Context, op, id, ns string) (map[Ref]string, error) {
+	if d.cfg.IgnoreHPAs {
+		return nil, nil
+	}
+	list, err := d.client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ns}, err)
+	}
+	first := map[Ref]string{} // the first HPA's name by workload
+	for i := range list.Items {
+		h := &list.Items[i]
+		if ref, ok := hpaTarget(h); ok {
+			if name, seen := first[ref]; !seen || h.Name < name {
+				first[ref] = h.Name
+			}
+		}
+	}
+	out := make(map[Ref]string, len(first))
+	for ref, name := range first {
+		out[ref] = "HorizontalPodAutoscaler " + ns + "/" + name
+	}
+	return out, nil
 }

@@ -191,3 +191,111 @@ func TestHPACheckNeedsListPermission(t *testing.T) {
 		"config.ignore_hpas needs no HPA permission")
 	assert.Equal(t, int32(3), f.replicasOf("web"))
 }
+
+// TestInventoryNamesTheHPAThatScalesAWorkload: List, Get and GetResources
+// report the HorizontalPodAutoscaler that scales a workload in
+// provider.Resource.ScaledBy (the first by name when several do), matched
+// as SetCapacity matches it (kind, name and API group), from one list of
+// HPAs per namespace, and only when groups are asked for. With
+// Config.IgnoreHPAs there is no list and no ScaledBy. A user who may not
+// list HPAs gets a *ForbiddenError naming the list, not an inventory that
+// says no HPA scales anything.
+func TestInventoryNamesTheHPAThatScalesAWorkload(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 3, cs)
+	f.deployment("api", 2, cs)
+	f.statefulSet("db", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, nil)
+	f.hpa("web-z", "apps/v1", "Deployment", "web", nil, 10)
+	f.hpa("web-b", "apps/v1", "Deployment", "web", nil, 10)
+	f.hpa("db", "apps/v1", "StatefulSet", "db", nil, 3)
+	f.hpa("api-custom", "example.com/v1", "Deployment", "api", nil, 10)
+	f.hpa("api-set", "apps/v1", "StatefulSet", "api", nil, 10)
+	web, api, db := f.id(kubernetes.ObjectDeployment, "web"), f.id(kubernetes.ObjectDeployment, "api"), f.id(kubernetes.ObjectStatefulSet, "db")
+	want := map[string]string{
+		web: "HorizontalPodAutoscaler " + f.ns + "/web-b",
+		api: "",
+		db:  "HorizontalPodAutoscaler " + f.ns + "/db",
+	}
+	hpaList := "GET /apis/autoscaling/v2/namespaces/" + f.ns + "/horizontalpodautoscalers"
+	d, calls := f.countingDriver(kubernetes.Config{})
+
+	calls.take()
+	all, err := d.List(f.ctx, provider.Filter{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, count(calls.take(), hpaList), "one list of HPAs for the namespace")
+	got := map[string]string{}
+	for _, r := range all {
+		if r.Kind == provider.KindGroup {
+			got[r.ID] = r.ScaledBy
+		} else {
+			assert.Empty(t, r.ScaledBy, "%s: a pod is not scaled by an HPA", r.ID)
+		}
+	}
+	assert.Equal(t, want, got)
+
+	pods, err := d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+	require.NoError(t, err)
+	require.Len(t, pods, 1)
+	assert.Zero(t, count(calls.take(), hpaList), "pods alone: no HPA list")
+
+	reads := []provider.ResourceRead{{ID: web}, {ID: api}, {ID: db}}
+	require.NoError(t, d.GetResources(f.ctx, reads))
+	assert.Equal(t, 1, count(calls.take(), hpaList), "a batch: one list of HPAs for the namespace")
+	for _, r := range reads {
+		require.NoError(t, r.Err)
+		assert.Equal(t, want[r.ID], r.Resource.ScaledBy, r.ID)
+		one, err := d.Get(f.ctx, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want[r.ID], one.ScaledBy, r.ID)
+	}
+
+	ignoring, calls := f.countingDriver(kubernetes.Config{IgnoreHPAs: true})
+	calls.take()
+	all, err = ignoring.List(f.ctx, provider.Filter{})
+	require.NoError(t, err)
+	for _, r := range all {
+		assert.Empty(t, r.ScaledBy, "%s: config.ignore_hpas", r.ID)
+	}
+	one, err := ignoring.Get(f.ctx, web)
+	require.NoError(t, err)
+	assert.Empty(t, one.ScaledBy)
+	assert.Zero(t, count(calls.take(), hpaList), "config.ignore_hpas: no HPA list")
+
+	f.grantViewer("reader",
+		rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
+	reader := f.driverAs(viewer, kubernetes.Config{})
+	require.NoError(t, eventually(func() error {
+		_, err := reader.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+		return err
+	}))
+	for _, call := range []func() error{
+		func() error { _, err := reader.List(f.ctx, provider.Filter{}); return err },
+		func() error { _, err := reader.Get(f.ctx, web); return err },
+	} {
+		var fe *kubernetes.ForbiddenError
+		require.ErrorAs(t, call(), &fe)
+		assert.Equal(t, "list", fe.Verb)
+		assert.Equal(t, "horizontalpodautoscalers.autoscaling", fe.Resource)
+	}
+	batch := []provider.ResourceRead{{ID: web}}
+	require.NoError(t, reader.GetResources(f.ctx, batch))
+	var fe *kubernetes.ForbiddenError
+	require.ErrorAs(t, batch[0].Err, &fe, "a batch read gets Get's error")
+	_, err = f.driverAs(viewer, kubernetes.Config{IgnoreHPAs: true}).List(f.ctx, provider.Filter{})
+	require.NoError(t, err, "config.ignore_hpas needs no HPA permission")
+}
+
+// count returns how many of calls are want.
+func count(calls []string, want string) int {
+	n := 0
+	for _, c := range calls {
+		if c == want {
+			n++
+		}
+	}
+	return n
+}

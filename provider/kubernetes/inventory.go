@@ -29,14 +29,21 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		return nil, fmt.Errorf("kubernetes: list: %w", err)
 	}
 	wantPods := len(f.Kinds) == 0 || slices.Contains(f.Kinds, provider.KindInstance)
+	wantGroups := len(f.Kinds) == 0 || slices.Contains(f.Kinds, provider.KindGroup)
 	var out []provider.Resource
 	for _, ns := range d.namespaces() {
 		ws, err := d.listWorkloads(ctx, "list", ns)
 		if err != nil {
 			return nil, err
 		}
+		var scaledBy map[Ref]string
+		if wantGroups && len(ws) > 0 {
+			if scaledBy, err = d.scaledBy(ctx, "list", "", ns); err != nil {
+				return nil, err
+			}
+		}
 		for _, w := range ws {
-			if r := d.workloadResource(w); f.Match(r) {
+			if r := d.workloadResource(w, scaledBy[w.ref]); f.Match(r) {
 				out = append(out, r)
 			}
 		}
@@ -78,7 +85,11 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 		if err != nil {
 			return provider.Resource{}, err
 		}
-		return d.workloadResource(w), nil
+		scaledBy, err := d.scaledBy(ctx, "get", id, ref.Namespace)
+		if err != nil {
+			return provider.Resource{}, err
+		}
+		return d.workloadResource(w, scaledBy[ref]), nil
 	}
 	p, w, err := d.getPod(ctx, "get", id, ref)
 	if err != nil {
@@ -187,11 +198,13 @@ func podState(p *corev1.Pod) provider.State {
 	return provider.StatePending
 }
 
-func (d *Driver) workloadResource(w workload) provider.Resource {
+// workloadResource is the resource of w, which scaledBy scales (see
+// provider.Resource.ScaledBy; empty for none).
+func (d *Driver) workloadResource(w workload, scaledBy string) provider.Resource {
 	r := provider.Resource{
 		ID: w.ref.String(), Kind: provider.KindGroup, Provider: d.cfg.Name, Region: d.cfg.Region,
 		Name: w.ref.Name, State: workloadState(w), Tags: tags(w.meta),
-		LaunchTime: w.meta.CreationTimestamp.Time,
+		LaunchTime: w.meta.CreationTimestamp.Time, ScaledBy: scaledBy,
 	}
 	applyMetadata(&r, w.meta)
 	cpu, mem := podRequests(&w.template.Spec)
