@@ -176,8 +176,10 @@ type TargetReport struct {
 	// Err is the failure of the evaluation, if any: an interrupted plan
 	// that failed when resumed (with the failures that follow, if any),
 	// the journal could not be read (the target is then not decided: fail
-	// closed), the state could not be read, no strategy recommended, the
-	// plan failed (Execution.Err), or the gate failed in a dry run. A
+	// closed), the state could not be read, no strategy recommended,
+	// another autoscaler scales the group and the decision changes its
+	// desired capacity (ErrScaledByAnother: no plan is made), the plan
+	// failed (Execution.Err), or the gate failed in a dry run. A
 	// plan that stopped without failing (blocked, rate limited) leaves it
 	// nil.
 	Err error `json:"-"`
@@ -531,6 +533,13 @@ func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act 
 				From: st.Target.Capacity.CapacitySpec, To: d.Chosen.Capacity, FromSize: st.Target.Resource.Size, ToSize: d.Chosen.Size, Reason: d.Chosen.Reason})
 		}
 		if !d.Change {
+			continue
+		}
+		if by := st.Target.Resource.ScaledBy; by != "" && d.Chosen.Capacity.Desired != st.Target.Capacity.Desired {
+			err := fmt.Errorf("scaling: target %s: resource %s: %s scales it, so no change of its desired capacity from %d to %d is planned: %w",
+				t.cfg.ID, t.resource, by, st.Target.Capacity.Desired, d.Chosen.Capacity.Desired, ErrScaledByAnother)
+			rep.Err = joinErr(rep.Err, err)
+			a.engine.emit(Event{Time: now, Kind: EventError, Target: t.cfg.ID, Reason: err.Error(), Err: err})
 			continue
 		}
 		opts := PlanOptions{Verify: t.cfg.Verify, InstanceHourlyCost: t.cfg.InstanceHourlyCost, CostPerHour: costOf(d)}

@@ -609,3 +609,61 @@ func TestLoadConfigFile(t *testing.T) {
 	require.ErrorIs(t, err, fs.ErrNotExist)
 	assert.Contains(t, err.Error(), "scaling: load config: ")
 }
+
+// TestGroupScaledByAnotherAutoscaler: a group that another autoscaler
+// scales (provider.Resource.ScaledBy, a Kubernetes HPA) gets no plan to
+// change its desired capacity, in a dry run and an executing run alike:
+// the target's report carries ErrScaledByAnother naming the other and the
+// change decided, and nothing is written. The same group without it is
+// planned and scaled.
+func TestGroupScaledByAnotherAutoscaler(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		setCPU(t, c, "web", 0.95)
+		r, err := c.Get(t.Context(), "web")
+		require.NoError(t, err)
+		r.ScaledBy = "HorizontalPodAutoscaler shop/web"
+		require.NoError(t, c.Update(r))
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		for _, execute := range []bool{false, true} {
+			a, err := scaling.NewAutoscaler(scaling.Config{Execute: execute, Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}},
+				e, scaling.Fleet{Inventory: c, Metrics: c})
+			require.NoError(t, err)
+			rep := a.RunOnce(t.Context(), time.Now())
+			tr := rep.Targets[0]
+			require.ErrorIs(t, tr.Err, scaling.ErrScaledByAnother, "execute %v", execute)
+			assert.Contains(t, tr.Err.Error(), "HorizontalPodAutoscaler shop/web scales it, so no change of its desired capacity from 2 to 4 is planned")
+			require.NotNil(t, tr.Decision, "the decision is reported")
+			assert.Nil(t, tr.Plan)
+			assert.Nil(t, tr.Execution)
+			assert.Empty(t, setCapacityOps(c), "nothing written")
+		}
+		assert.Zero(t, rec.count(scaling.EventPreviewed))
+		assert.Equal(t, 2, rec.count(scaling.EventError), "one error event a pass")
+
+		// New bounds with the desired capacity it has move nothing the
+		// other autoscaler scales: planned.
+		a, err := scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{
+			Type: scaling.StrategyScheduled, Scheduled: &scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "floor", Schedule: "* * * * *", Min: ip(2)}}},
+		}}}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep := a.RunOnce(t.Context(), time.Now().Add(2*time.Minute))
+		require.NoError(t, rep.Err())
+		require.NotNil(t, rep.Targets[0].Plan, "min 0 to 2")
+		assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 50, Desired: 2}, rep.Targets[0].Plan.To)
+
+		setCPU(t, c, "web", 0.95)
+		r.ScaledBy = ""
+		require.NoError(t, c.Update(r))
+		a, err = scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}},
+			e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep = a.RunOnce(t.Context(), time.Now())
+		require.NoError(t, rep.Err())
+		require.NotNil(t, rep.Targets[0].Plan)
+		assert.NotEmpty(t, setCapacityOps(c), "no other autoscaler: scaled")
+	})
+}

@@ -131,6 +131,13 @@
 // its working spaces; a strategy keeps nothing of a target between calls,
 // so sharing changes no decision.
 //
+// A group that another autoscaler scales (provider.Resource.ScaledBy: the
+// Kubernetes driver names the HorizontalPodAutoscaler that targets a
+// workload) gets no plan that changes its desired capacity, in a dry run
+// too: the two would undo each other's changes for ever. Its decision is
+// reported with ErrScaledByAnother in TargetReport.Err; new bounds alone
+// are planned.
+//
 // The engine keeps of each target's History what its strategies read
 // (HistoryWindower): an HPA strategy its stabilization windows and
 // policy periods, the other built-in strategies nothing but the newest

@@ -24,6 +24,13 @@ var (
 	ErrPlanRunning = errors.New("scaling: plan already running")
 	// ErrNoStrategy means a target has no strategy that could recommend.
 	ErrNoStrategy = errors.New("scaling: no strategy recommended")
+	// ErrScaledByAnother means the Autoscaler decided a new desired
+	// capacity for a group that another autoscaler scales
+	// (provider.Resource.ScaledBy, such as a Kubernetes
+	// HorizontalPodAutoscaler) and planned nothing: the other would undo
+	// the change at its next sync, and the Autoscaler the other's at its
+	// next pass. Remove the target, or the other autoscaler.
+	ErrScaledByAnother = errors.New("scaling: another autoscaler scales the group")
 )
 
 // StepError is the failure of one plan step, naming the stage. It wraps
