@@ -63,3 +63,28 @@ func TestCPUInitializationAcrossDecisions(t *testing.T) {
 	}
 	require.Len(t, seen, 2, "the pod's sample is set aside (no ready metrics), then counted")
 }
+
+// TestScaleUpLimitsSaturate pins the scale-up limits of a count above
+// MaxInt32/2, twice which is beyond int32: the limit saturates at
+// MaxInt32, so that MaxReplicas bounds the scale up. (Go's conversion of
+// the out-of-range float is platform-defined: on amd64 it was MinInt32, and
+// the legacy normalization returned a negative replica count, the
+// policies' limit refused to scale up at all.)
+func TestScaleUpLimitsSaturate(t *testing.T) {
+	t.Parallel()
+	percent := &hpa.ScalingRules{Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPercent, Value: 100, Period: time.Minute}}}
+	for _, tc := range []struct {
+		name     string
+		behavior *hpa.Behavior
+	}{
+		{"legacy", nil},
+		{"default behavior", &hpa.Behavior{}},
+		{"percent policy", &hpa.Behavior{ScaleUp: percent}},
+	} {
+		got, err := testConfig.Normalize(hpa.NormalizeInput{Now: now, Current: 1_500_000_000, Desired: 2_000_000_000,
+			Min: 1, Max: math.MaxInt32, Behavior: tc.behavior})
+		require.NoError(t, err, tc.name)
+		require.Equal(t, int32(2_000_000_000), got.Replicas, tc.name)
+		require.Equal(t, hpa.ReasonDesiredWithinRange, got.ScalingLimited, tc.name)
+	}
+}

@@ -280,7 +280,7 @@ func stabilizeWithBehavior(log []TimedReplicas, now time.Time, current, desired 
 
 // limitLegacy is convertDesiredReplicasWithRules.
 func limitLegacy(current, desired, minReplicas, maxReplicas int32) (int32, string) {
-	scaleUpLimit := int32(math.Max(2.0*float64(current), 4.0))
+	scaleUpLimit := toInt32(math.Max(2.0*float64(current), 4.0))
 	maxAllowed, reason := maxReplicas, ReasonTooManyReplicas
 	if maxReplicas > scaleUpLimit {
 		maxAllowed, reason = scaleUpLimit, ReasonScaleUpLimit
@@ -344,7 +344,7 @@ func scaleUpLimit(now time.Time, current int32, up, down []ScaleEvent, r *Scalin
 		case PolicyPods:
 			proposed = start + p.Value
 		case PolicyPercent:
-			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
+			proposed = toInt32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
 		}
 		result = pick(result, proposed)
 	}
@@ -370,9 +370,23 @@ func scaleDownLimit(now time.Time, current int32, up, down []ScaleEvent, r *Scal
 		case PolicyPods:
 			proposed = start - p.Value
 		case PolicyPercent:
-			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
+			proposed = toInt32(float64(start) * (1 - float64(p.Value)/100))
 		}
 		result = pick(result, proposed)
 	}
 	return result
+}
+
+// toInt32 is the int32 conversion of the limits above, truncating toward
+// zero, but saturating at the bounds of int32 where Go's conversion of an
+// out-of-range float is platform-defined (MinInt32 on amd64, for twice a
+// count above MaxInt32/2).
+func toInt32(x float64) int32 {
+	switch {
+	case x >= math.MaxInt32:
+		return math.MaxInt32
+	case x <= math.MinInt32:
+		return math.MinInt32
+	}
+	return int32(x)
 }
