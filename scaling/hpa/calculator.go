@@ -321,6 +321,8 @@ func (c *Calculator) metric(spec *MetricSpec, in *MetricInput, match []int) (Met
 		res.Reason = "FailedGetExternalMetric"
 		if in.Values.Err != nil {
 			err = fmt.Errorf("unable to get external metric %s: %w", spec.External.Metric.Name, in.Values.Err)
+		} else if len(in.Values.Values) == 0 {
+			err = fmt.Errorf("unable to get external metric %s: %w from external metrics API", spec.External.Metric.Name, ErrNoMetrics)
 		} else if t.Type == TargetAverageValue {
 			res.Replicas, res.Usage = perPodReplicas(in, sumPerPod(in.Values.Values), Milli(t.AverageValue), true)
 		} else {

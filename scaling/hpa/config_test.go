@@ -189,3 +189,24 @@ func TestResourceSecondPassEdges(t *testing.T) {
 			requests: reqs(3, 500), levels: levels(500, 500)}, target: 50, wantReplica: 4, wantUtil: 100, wantRaw: 1000}, // 2000/3000 = 66 %: ⌈1.32 × 3⌉
 	})
 }
+
+// An external metric without any series fails with ErrNoMetrics, as the
+// controller's metrics client does ("no metrics returned from external
+// metrics API"), whatever its target: it is invalid, so the valid metrics
+// may not scale down. (It was read as a value of 0, which scaled down, to
+// zero with MinReplicas 0.)
+func TestExternalMetricWithoutSeries(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []hpa.TargetType{hpa.TargetValue, hpa.TargetAverageValue} {
+		calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MinReplicas: new(int32(0)), MaxReplicas: 10,
+			Metrics: []hpa.MetricSpec{externalMetric(typ, 1000)}})
+		require.NoError(t, err)
+		res, err := calc.Metric(0, hpa.MetricInput{Now: now, SpecReplicas: 4, StatusReplicas: 4, Tolerances: calc.Tolerances()})
+		require.ErrorIs(t, err, hpa.ErrNoMetrics, typ)
+		assert.Equal(t, "FailedGetExternalMetric", res.Reason, typ)
+		d, err := calc.Decide(hpa.Input{Now: now, SpecReplicas: 4, StatusReplicas: 4, Metrics: []hpa.MetricValues{{}}}, hpa.History{})
+		require.ErrorIs(t, err, hpa.ErrNoMetrics, typ)
+		assert.False(t, d.Rescale, typ)
+		assert.Equal(t, int32(4), d.Replicas, typ)
+	}
+}

@@ -7,7 +7,9 @@ import "errors"
 // metrics for resource cpu: ..."); test with errors.Is.
 var (
 	// ErrNoMetrics means the metrics API returned no sample at all for a
-	// per-pod metric ("no metrics returned from resource metrics API").
+	// per-pod metric ("no metrics returned from resource metrics API"), or
+	// no series for an external metric ("no metrics returned from external
+	// metrics API").
 	ErrNoMetrics = errors.New("hpa: no metrics returned")
 	// ErrNoPods means the selector matched no pod ("no pods returned by
 	// selector while calculating replica count").

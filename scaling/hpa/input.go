@@ -194,7 +194,8 @@ type MetricValues struct {
 	Samples []Sample `json:"samples,omitempty"`
 	// Value is an object metric's value.
 	Value int64 `json:"value,omitempty"`
-	// Values are an external metric's values; they are summed.
+	// Values are an external metric's values; they are summed. None is
+	// ErrNoMetrics (the metric is invalid), not a value of 0.
 	Values []int64 `json:"values,omitempty"`
 	// Timestamp is when an object or external value was measured; for
 	// per-pod samples the first sample's time is reported.
