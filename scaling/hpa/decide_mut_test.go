@@ -251,3 +251,26 @@ func TestMetricSpecNames(t *testing.T) {
 		assert.Equal(t, tc.want, tc.spec.Name())
 	}
 }
+
+// TestMilliOfATinyTarget pins the milli-value of a positive quantity
+// within 1e-9 of 0: 1, as Quantity rounds it up, not 0. (A target of
+// 1e-13 passed validation as positive and was 0 milli-units, a division
+// by zero: two pods on target proposed MaxInt32 replicas.)
+func TestMilliOfATinyTarget(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, int64(1), hpa.Milli(1e-13))
+	assert.Equal(t, int64(1), hpa.Milli(math.SmallestNonzeroFloat64))
+	spec := podsMetric(1)
+	spec.Pods.Target.AverageValue = 1e-13
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{spec}})
+	require.NoError(t, err)
+	var pods []hpa.Pod
+	var samples []hpa.Sample
+	for _, name := range []string{"a", "b"} {
+		pods = append(pods, hpa.Pod{Name: name, Phase: running, Ready: hpa.ConditionTrue})
+		samples = append(samples, hpa.Sample{Pod: name, Value: 1, Timestamp: now})
+	}
+	p, err := calc.Replicas(hpa.Input{Now: now, SpecReplicas: 2, StatusReplicas: 2, Pods: pods, Metrics: []hpa.MetricValues{{Samples: samples}}})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), p.Replicas, "1 milli-unit each, on a target of 1")
+}

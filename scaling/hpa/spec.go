@@ -461,10 +461,10 @@ func positiveQuantity(field string, v float64) error {
 // resource.Quantity.MilliValue rounds: 0.1 is 100, 0.0005 is 1. A value
 // within 1e-9 of a whole milli-unit counts as that milli-unit, so that
 // decimal fractions written in a policy file do not round up by a float
-// error.
+// error; a positive value is never 0 (1e-13 is 1, as the quantity).
 func Milli(v float64) int64 {
 	m := v * 1000
-	if r := math.Round(m); math.Abs(m-r) < 1e-9*math.Max(1, math.Abs(m)) {
+	if r := math.Round(m); math.Abs(m-r) < 1e-9*math.Max(1, math.Abs(m)) && (r != 0 || m <= 0) {
 		return int64(r)
 	}
 	return int64(math.Ceil(m))
