@@ -274,3 +274,20 @@ func TestMilliOfATinyTarget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), p.Replicas, "1 milli-unit each, on a target of 1")
 }
+
+// TestMilliSaturates pins the milli-value of a value beyond the int64
+// range: its bound, with its sign. (Go's conversion is platform-defined: on
+// amd64 a metric value of 1e19 was math.MinInt64, so an external metric far
+// above its value target proposed no replica at all, from zero.)
+func TestMilliSaturates(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, int64(math.MaxInt64), hpa.Milli(1e19))
+	assert.Equal(t, int64(math.MaxInt64), hpa.Milli(math.Inf(1)))
+	assert.Equal(t, int64(math.MinInt64), hpa.Milli(-1e19))
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{externalMetric(hpa.TargetValue, 1000)}})
+	require.NoError(t, err)
+	res, err := calc.Metric(0, hpa.MetricInput{Now: now, Tolerances: calc.Tolerances(),
+		Values: hpa.MetricValues{Values: []int64{hpa.Milli(1e19)}}})
+	require.NoError(t, err)
+	assert.Equal(t, int32(math.MaxInt32), res.Replicas)
+}

@@ -461,9 +461,17 @@ func positiveQuantity(field string, v float64) error {
 // resource.Quantity.MilliValue rounds: 0.1 is 100, 0.0005 is 1. A value
 // within 1e-9 of a whole milli-unit counts as that milli-unit, so that
 // decimal fractions written in a policy file do not round up by a float
-// error; a positive value is never 0 (1e-13 is 1, as the quantity).
+// error; a positive value is never 0 (1e-13 is 1, as the quantity). A
+// value beyond the int64 range saturates at its bounds (a metric value of
+// 1e19 is math.MaxInt64), where Go's conversion is platform-defined.
 func Milli(v float64) int64 {
 	m := v * 1000
+	switch {
+	case m >= math.MaxInt64:
+		return math.MaxInt64
+	case m <= math.MinInt64:
+		return math.MinInt64
+	}
 	if r := math.Round(m); math.Abs(m-r) < 1e-9*math.Max(1, math.Abs(m)) && (r != 0 || m <= 0) {
 		return int64(r)
 	}
