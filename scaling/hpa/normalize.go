@@ -1,6 +1,7 @@
 package hpa
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -154,6 +155,34 @@ type NormalizeInput struct {
 	History History
 }
 
+// validate checks the time, the replica counts and bounds, and the scale
+// events' changes.
+func (in *NormalizeInput) validate() error {
+	switch {
+	case in.Now.IsZero():
+		return provider.Invalid("now", in.Now, "is required")
+	case in.Current < 0:
+		return provider.Invalid("current", in.Current, "must be ≥ 0")
+	case in.Desired < 0:
+		return provider.Invalid("desired", in.Desired, "must be ≥ 0")
+	case in.Min < 0:
+		return provider.Invalid("min", in.Min, "must be ≥ 0")
+	case in.Max < 1 || in.Max < in.Min:
+		return provider.Invalid("max", in.Max, fmt.Sprintf("must be ≥ 1 and ≥ min %d", in.Min))
+	}
+	for i, e := range in.History.ScaleUpEvents {
+		if e.Change < 0 {
+			return provider.Invalid(fmt.Sprintf("history.scale_up_events[%d].change", i), e.Change, "must be ≥ 0")
+		}
+	}
+	for i, e := range in.History.ScaleDownEvents {
+		if e.Change < 0 {
+			return provider.Invalid(fmt.Sprintf("history.scale_down_events[%d].change", i), e.Change, "must be ≥ 0")
+		}
+	}
+	return nil
+}
+
 // Normalization is the result of Config.Normalize.
 type Normalization struct {
 	// Replicas is the normalized replica count.
@@ -178,9 +207,13 @@ type Normalization struct {
 // events of both directions in each period) and the bounds. It does not
 // record the proposal: History.Record does, after Calculator.Decide. It
 // returns an error matching provider.ErrInvalid for an invalid behavior or
-// configuration.
+// configuration, or an invalid input: a zero Now, a negative Current,
+// Desired, Min or scale event Change, a Max below 1 or below Min.
 func (c Config) Normalize(in NormalizeInput) (Normalization, error) {
 	if err := c.Validate(); err != nil {
+		return Normalization{}, err
+	}
+	if err := in.validate(); err != nil {
 		return Normalization{}, err
 	}
 	c = c.WithDefaults()

@@ -217,3 +217,38 @@ func TestNormalizeAbleToScale(t *testing.T) {
 		assert.Equal(t, tc.want, got.AbleToScale, tc.name)
 	}
 }
+
+// TestNormalizeInvalidInput pins that Normalize refuses an input no HPA
+// has, naming the field, instead of bounding a proposal by it: a minimum
+// above the maximum gave a count above MaxReplicas, a negative count or
+// change a negative count or a looser rate limit.
+func TestNormalizeInvalidInput(t *testing.T) {
+	t.Parallel()
+	valid := hpa.NormalizeInput{Now: now, Current: 3, Desired: 4, Min: 1, Max: 5, Behavior: &hpa.Behavior{}}
+	_, err := testConfig.Normalize(valid)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		field  string
+		change func(*hpa.NormalizeInput)
+	}{
+		{"now", func(in *hpa.NormalizeInput) { in.Now = time.Time{} }},
+		{"current", func(in *hpa.NormalizeInput) { in.Current = -1 }},
+		{"desired", func(in *hpa.NormalizeInput) { in.Desired = -1 }},
+		{"min", func(in *hpa.NormalizeInput) { in.Min = -1 }},
+		{"max", func(in *hpa.NormalizeInput) { in.Min, in.Max = 6, 5 }},
+		{"max", func(in *hpa.NormalizeInput) { in.Min, in.Max = 0, 0 }},
+		{"history.scale_up_events[1].change", func(in *hpa.NormalizeInput) {
+			in.History.ScaleUpEvents = []hpa.ScaleEvent{{Change: 1, At: now}, {Change: -4, At: now}}
+		}},
+		{"history.scale_down_events[0].change", func(in *hpa.NormalizeInput) {
+			in.History.ScaleDownEvents = []hpa.ScaleEvent{{Change: -1, At: now}}
+		}},
+	} {
+		in := valid
+		tc.change(&in)
+		_, err := testConfig.Normalize(in)
+		var inv *providerInvalid
+		require.ErrorAs(t, err, &inv, tc.field)
+		assert.Equal(t, tc.field, inv.Field)
+	}
+}
