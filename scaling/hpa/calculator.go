@@ -255,8 +255,11 @@ func (c *Calculator) Metric(i int, in MetricInput) (MetricResult, error) {
 	if i < 0 || i >= len(c.spec.Metrics) {
 		return MetricResult{}, provider.Invalid("metric", i, fmt.Sprintf("must be in [0, %d)", len(c.spec.Metrics)))
 	}
-	if in.SpecReplicas < 0 || in.StatusReplicas < 0 {
-		return MetricResult{}, provider.Invalid("replicas", in.SpecReplicas, "must be ≥ 0")
+	if in.SpecReplicas < 0 {
+		return MetricResult{}, provider.Invalid("spec_replicas", in.SpecReplicas, "must be ≥ 0")
+	}
+	if in.StatusReplicas < 0 {
+		return MetricResult{}, provider.Invalid("status_replicas", in.StatusReplicas, "must be ≥ 0")
 	}
 	if err := c.m.pods(in.Pods); err != nil {
 		return MetricResult{}, err

@@ -210,3 +210,26 @@ func TestExternalMetricWithoutSeries(t *testing.T) {
 		assert.Equal(t, int32(4), d.Replicas, typ)
 	}
 }
+
+// Metric names the negative replica count and its value: a negative
+// StatusReplicas was reported as "replicas" with the SpecReplicas value
+// (2 "must be ≥ 0").
+func TestCalculatorMetricNegativeReplicas(t *testing.T) {
+	t.Parallel()
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{externalMetric(hpa.TargetValue, 1000)}})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		in    hpa.MetricInput
+		field string
+	}{
+		{hpa.MetricInput{SpecReplicas: -1, StatusReplicas: 2}, "spec_replicas"},
+		{hpa.MetricInput{SpecReplicas: 2, StatusReplicas: -1}, "status_replicas"},
+	} {
+		tc.in.Now, tc.in.Values = now, hpa.MetricValues{Values: []int64{1000}}
+		_, err := calc.Metric(0, tc.in)
+		var inv *providerInvalid
+		require.ErrorAs(t, err, &inv, tc.field)
+		assert.Equal(t, tc.field, inv.Field)
+		assert.Equal(t, int32(-1), inv.Value, tc.field)
+	}
+}
