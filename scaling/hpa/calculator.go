@@ -101,6 +101,17 @@ type Tolerances struct {
 	ScaleUp float64 `json:"scale_up"`
 }
 
+// validate checks that both tolerances are finite and ≥ 0.
+func (t Tolerances) validate() error {
+	if math.IsNaN(t.ScaleDown) || math.IsInf(t.ScaleDown, 0) || t.ScaleDown < 0 {
+		return provider.Invalid("scale_down", t.ScaleDown, "must be a finite number ≥ 0")
+	}
+	if math.IsNaN(t.ScaleUp) || math.IsInf(t.ScaleUp, 0) || t.ScaleUp < 0 {
+		return provider.Invalid("scale_up", t.ScaleUp, "must be a finite number ≥ 0")
+	}
+	return nil
+}
+
 // Within reports whether a usage ratio (current/target) lies in
 // [1 − ScaleDown, 1 + ScaleUp], where nothing changes.
 func (t Tolerances) Within(ratio float64) bool {
@@ -250,7 +261,10 @@ func (c *Calculator) Tolerances() Tolerances { return c.tol }
 // from in, as the replica calculator's Get...Replicas functions do. The
 // error has the upstream meaning (ErrNoMetrics, ErrNoPods,
 // ErrMissingRequest, ...) and the metric's context. A metric whose
-// Values.Err is set fails with that error.
+// Values.Err is set fails with that error. Invalid input (i out of range,
+// a negative replica count, a negative or non-finite tolerance, pods or
+// samples Input.Validate refuses) returns an error matching
+// provider.ErrInvalid naming it.
 func (c *Calculator) Metric(i int, in MetricInput) (MetricResult, error) {
 	if i < 0 || i >= len(c.spec.Metrics) {
 		return MetricResult{}, provider.Invalid("metric", i, fmt.Sprintf("must be in [0, %d)", len(c.spec.Metrics)))
@@ -260,6 +274,9 @@ func (c *Calculator) Metric(i int, in MetricInput) (MetricResult, error) {
 	}
 	if in.StatusReplicas < 0 {
 		return MetricResult{}, provider.Invalid("status_replicas", in.StatusReplicas, "must be ≥ 0")
+	}
+	if err := in.Tolerances.validate(); err != nil {
+		return MetricResult{}, provider.Within("tolerances", err)
 	}
 	if err := c.m.pods(in.Pods); err != nil {
 		return MetricResult{}, err

@@ -2,6 +2,7 @@ package hpa_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -231,5 +232,27 @@ func TestCalculatorMetricNegativeReplicas(t *testing.T) {
 		require.ErrorAs(t, err, &inv, tc.field)
 		assert.Equal(t, tc.field, inv.Field)
 		assert.Equal(t, int32(-1), inv.Value, tc.field)
+	}
+}
+
+// Metric refuses a negative or non-finite tolerance, naming it, instead of
+// deciding with it: a NaN tolerance was never within (every ratio moved
+// the count), a negative one moved the count on target.
+func TestCalculatorMetricTolerances(t *testing.T) {
+	t.Parallel()
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{externalMetric(hpa.TargetValue, 1000)}})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		tol   hpa.Tolerances
+		field string
+	}{
+		{hpa.Tolerances{ScaleDown: math.NaN(), ScaleUp: 0.1}, "tolerances.scale_down"},
+		{hpa.Tolerances{ScaleDown: 0.1, ScaleUp: -0.5}, "tolerances.scale_up"},
+		{hpa.Tolerances{ScaleDown: 0.1, ScaleUp: math.Inf(1)}, "tolerances.scale_up"},
+	} {
+		_, err := calc.Metric(0, hpa.MetricInput{Now: now, SpecReplicas: 0, Tolerances: tc.tol, Values: hpa.MetricValues{Values: []int64{1000}}})
+		var inv *providerInvalid
+		require.ErrorAs(t, err, &inv, tc.field)
+		assert.Equal(t, tc.field, inv.Field)
 	}
 }
