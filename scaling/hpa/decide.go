@@ -158,14 +158,17 @@ type record struct {
 // (Config.Normalize) over h. Record the decision with h.Record(d), and the
 // rescale, once done, with h.RecordScale(d, at).
 //
-// The error is non-nil when no decision could be made (invalid input, or
-// the metrics gave no proposal); the Decision then keeps the current
-// replicas. A decision made on some of the metrics carries the others'
+// The error is non-nil when no decision could be made (invalid input or
+// history, such as a scale event with a negative change, or the metrics
+// gave no proposal); the Decision then keeps the current replicas. A decision made on some of the metrics carries the others'
 // failure in Decision.Err.
 func (c *Calculator) Decide(in Input, h History) (Decision, error) {
 	d := Decision{Proposal: -1, Replicas: in.SpecReplicas, ScaledToZero: h.ScaledToZero}
 	if err := c.check(&in); err != nil {
 		return d, err
+	}
+	if err := h.validate(); err != nil {
+		return d, fmt.Errorf("hpa: %w", provider.Within("history", err))
 	}
 	current := in.SpecReplicas
 	minR, maxR := c.spec.Min(), c.spec.MaxReplicas

@@ -397,3 +397,27 @@ func TestInputValidate(t *testing.T) {
 	in.Pods[0].InitContainers = nil
 	require.NoError(t, in.Validate())
 }
+
+// TestDecideInvalidHistory pins that Decide refuses a scale event with a
+// negative change, naming it, and keeps the current replicas: it was
+// counted, and widened the rate limit (−100 pods added in the period let
+// a scale up from 2 by 4 pods go to 10).
+func TestDecideInvalidHistory(t *testing.T) {
+	t.Parallel()
+	give := controller{min: 1, max: 10, spec: 2, status: 2, cpuTarget: 50, levels: []int64{2000, 2000}}
+	spec, in := give.specAndInput()
+	spec.Behavior = &hpa.Behavior{ScaleUp: &hpa.ScalingRules{Policies: []hpa.ScalingPolicy{{Type: hpa.PolicyPods, Value: 4, Period: time.Minute}}}}
+	calc, err := hpa.NewCalculator(testConfig, spec)
+	require.NoError(t, err)
+	h := hpa.History{ScaleUpEvents: []hpa.ScaleEvent{{Change: -100, At: now.Add(-time.Second)}}}
+	d, err := calc.Decide(in, h)
+	var inv *providerInvalid
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "history.scale_up_events[0].change", inv.Field)
+	assert.Equal(t, int32(2), d.Replicas)
+	assert.False(t, d.Rescale)
+	h.ScaleUpEvents[0].Change = 0
+	d, err = calc.Decide(in, h)
+	require.NoError(t, err)
+	assert.Equal(t, int32(6), d.Replicas, "2 + 4 pods")
+}

@@ -170,14 +170,19 @@ func (in *NormalizeInput) validate() error {
 	case in.Max < 1 || in.Max < in.Min:
 		return provider.Invalid("max", in.Max, fmt.Sprintf("must be ≥ 1 and ≥ min %d", in.Min))
 	}
-	for i, e := range in.History.ScaleUpEvents {
+	return provider.Within("history", in.History.validate())
+}
+
+// validate checks that no scale event has a negative change.
+func (h *History) validate() error {
+	for i, e := range h.ScaleUpEvents {
 		if e.Change < 0 {
-			return provider.Invalid(fmt.Sprintf("history.scale_up_events[%d].change", i), e.Change, "must be ≥ 0")
+			return provider.Invalid(fmt.Sprintf("scale_up_events[%d].change", i), e.Change, "must be ≥ 0")
 		}
 	}
-	for i, e := range in.History.ScaleDownEvents {
+	for i, e := range h.ScaleDownEvents {
 		if e.Change < 0 {
-			return provider.Invalid(fmt.Sprintf("history.scale_down_events[%d].change", i), e.Change, "must be ≥ 0")
+			return provider.Invalid(fmt.Sprintf("scale_down_events[%d].change", i), e.Change, "must be ≥ 0")
 		}
 	}
 	return nil
