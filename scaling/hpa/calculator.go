@@ -35,7 +35,8 @@ type Config struct {
 	InitialReadinessDelay time.Duration `json:"initial_readiness_delay,omitempty" yaml:"initial_readiness_delay,omitempty"`
 	// DownscaleStabilizationWindow is the scale-down stabilization window
 	// of a Spec without Behavior, and of a Behavior whose scale-down window
-	// is unset. Default: 5m.
+	// is unset, there in whole seconds (truncated, as the controller fills
+	// stabilizationWindowSeconds). Default: 5m.
 	DownscaleStabilizationWindow time.Duration `json:"downscale_stabilization_window,omitempty" yaml:"downscale_stabilization_window,omitempty"`
 	// DisablePodLevelResources turns off pod-level requests (the
 	// PodLevelResources feature gate, on by default since Kubernetes 1.34):
@@ -74,6 +75,14 @@ func (c Config) WithDefaults() Config {
 		c.DownscaleStabilizationWindow = DefaultDownscaleStabilizationWindow
 	}
 	return c
+}
+
+// behaviorDownscaleWindow is the scale-down window that fills a Behavior's
+// unset one: DownscaleStabilizationWindow in whole seconds, as
+// maybeInitScaleDownStabilizationWindow converts it
+// (int32(window.Seconds()) stabilizationWindowSeconds).
+func (c Config) behaviorDownscaleWindow() time.Duration {
+	return c.DownscaleStabilizationWindow.Truncate(time.Second)
 }
 
 // Tolerances returns the tolerances of a Spec with behavior b (nil for
@@ -212,7 +221,7 @@ func NewCalculator(cfg Config, spec Spec) (*Calculator, error) {
 	spec = spec.WithDefaults()
 	if spec.Behavior != nil && spec.Behavior.ScaleDown.StabilizationWindow == nil {
 		// maybeInitScaleDownStabilizationWindow
-		w := cfg.DownscaleStabilizationWindow
+		w := cfg.behaviorDownscaleWindow()
 		spec.Behavior.ScaleDown.StabilizationWindow = &w
 	}
 	c := &Calculator{

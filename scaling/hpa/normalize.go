@@ -229,7 +229,7 @@ func (c Config) Normalize(in NormalizeInput) (Normalization, error) {
 		}
 		d := in.Behavior.WithDefaults()
 		if d.ScaleDown.StabilizationWindow == nil {
-			w := c.DownscaleStabilizationWindow
+			w := c.behaviorDownscaleWindow()
 			d.ScaleDown.StabilizationWindow = &w
 		}
 		b = &d

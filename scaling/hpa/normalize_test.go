@@ -252,3 +252,24 @@ func TestNormalizeInvalidInput(t *testing.T) {
 		assert.Equal(t, tc.field, inv.Field)
 	}
 }
+
+// TestBehaviorDownscaleWindowInWholeSeconds pins the scale-down window a
+// Behavior without one takes from the Config: whole seconds, as the
+// controller converts it to stabilizationWindowSeconds (90.5 s is 90 s),
+// while the legacy normalization keeps the duration. A recommendation
+// 90.2 s old has left the window of 90 s. (The duration was used as is.)
+func TestBehaviorDownscaleWindowInWholeSeconds(t *testing.T) {
+	t.Parallel()
+	cfg := hpa.Config{DownscaleStabilizationWindow: 90500 * time.Millisecond}
+	log := []hpa.TimedReplicas{{Replicas: 10, At: now.Add(-90200 * time.Millisecond)}}
+	got, err := cfg.Normalize(hpa.NormalizeInput{Now: now, Current: 10, Desired: 5, Min: 1, Max: 10,
+		Behavior: &hpa.Behavior{}, History: hpa.History{Recommendations: log}})
+	require.NoError(t, err)
+	assert.Equal(t, int32(5), got.Stabilized, "with a behavior: a window of 90 s")
+	got, err = cfg.Normalize(hpa.NormalizeInput{Now: now, Current: 10, Desired: 5, Min: 1, Max: 10, History: hpa.History{Recommendations: log}})
+	require.NoError(t, err)
+	assert.Equal(t, int32(10), got.Stabilized, "without: the window of 90.5 s")
+	calc, err := hpa.NewCalculator(cfg, hpa.Spec{MaxReplicas: 10, Behavior: &hpa.Behavior{}})
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Second, *calc.Spec().Behavior.ScaleDown.StabilizationWindow)
+}
