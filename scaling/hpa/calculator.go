@@ -209,11 +209,13 @@ type Calculator struct {
 // NewCalculator returns a Calculator for spec under cfg. It validates both
 // and fills in their defaults (Spec.WithDefaults, Config.WithDefaults),
 // returning an error matching provider.ErrInvalid that names the wrong
-// field.
+// field. It keeps its own copy of spec: later changes to the caller's
+// metrics, sources or bounds do not change the Calculator.
 func NewCalculator(cfg Config, spec Spec) (*Calculator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("hpa: config: %w", err)
 	}
+	spec = spec.clone() // the caller's later changes must not bypass the validation
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("hpa: spec: %w", err)
 	}

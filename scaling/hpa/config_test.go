@@ -256,3 +256,27 @@ func TestCalculatorMetricTolerances(t *testing.T) {
 		assert.Equal(t, tc.field, inv.Field)
 	}
 }
+
+// TestCalculatorKeepsItsSpec pins that a Calculator keeps its own copy of
+// the spec it validated: the caller changing its spec afterwards (its
+// minimum, a metric's source) changes nothing. (The Calculator shared the
+// caller's metrics slice, sources and minimum: a target of 0 set after
+// NewCalculator divided by zero, past the validation that refuses it.)
+func TestCalculatorKeepsItsSpec(t *testing.T) {
+	t.Parallel()
+	ext := externalMetric(hpa.TargetValue, 1000)
+	spec := hpa.Spec{MinReplicas: i32(2), MaxReplicas: 10, Metrics: []hpa.MetricSpec{cpuUtilization(50, ""), ext}}
+	calc, err := hpa.NewCalculator(hpa.Config{}, spec)
+	require.NoError(t, err)
+	*spec.MinReplicas = 0
+	spec.Metrics[0].Resource.Target.AverageUtilization = 0
+	spec.Metrics[1].External.Target.Value = 0
+	spec.Metrics[1].External.Metric.Selector["label"] = "other"
+	spec.Metrics[1] = podsMetric(1)
+	got := calc.Spec()
+	assert.Equal(t, int32(2), got.Min())
+	assert.Equal(t, int32(50), got.Metrics[0].Resource.Target.AverageUtilization)
+	require.Equal(t, hpa.SourceExternal, got.Metrics[1].Type)
+	assert.Equal(t, int64(1000), hpa.Milli(got.Metrics[1].External.Target.Value))
+	assert.Equal(t, "value", got.Metrics[1].External.Metric.Selector["label"])
+}

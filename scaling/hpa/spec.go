@@ -2,7 +2,9 @@ package hpa
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
@@ -63,6 +65,49 @@ func (s Spec) WithDefaults() Spec {
 		s.Behavior = &b
 	}
 	return s
+}
+
+// clone returns s with copies of its minimum and metrics (their sources
+// too), which the caller's later changes to s do not reach. (WithDefaults
+// copies the behavior.)
+func (s Spec) clone() Spec {
+	if s.MinReplicas != nil {
+		m := *s.MinReplicas
+		s.MinReplicas = &m
+	}
+	s.Metrics = slices.Clone(s.Metrics)
+	for i := range s.Metrics {
+		s.Metrics[i] = s.Metrics[i].clone()
+	}
+	return s
+}
+
+// clone returns m with a copy of its source.
+func (m MetricSpec) clone() MetricSpec {
+	if m.Resource != nil {
+		r := *m.Resource
+		m.Resource = &r
+	}
+	if m.ContainerResource != nil {
+		r := *m.ContainerResource
+		m.ContainerResource = &r
+	}
+	if m.Pods != nil {
+		p := *m.Pods
+		p.Metric.Selector = maps.Clone(p.Metric.Selector)
+		m.Pods = &p
+	}
+	if m.Object != nil {
+		o := *m.Object
+		o.Metric.Selector = maps.Clone(o.Metric.Selector)
+		m.Object = &o
+	}
+	if m.External != nil {
+		e := *m.External
+		e.Metric.Selector = maps.Clone(e.Metric.Selector)
+		m.External = &e
+	}
+	return m
 }
 
 // DefaultMetric returns the metric an empty Spec.Metrics means: CPU
