@@ -291,3 +291,17 @@ func TestMilliSaturates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(math.MaxInt32), res.Replicas)
 }
+
+// TestMetricSpecNameWithoutSource pins that Name does not panic on a
+// metric whose source is not set (Validate refuses it, but Name is
+// public): it is named by its type. (It dereferenced the nil source.)
+func TestMetricSpecNameWithoutSource(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []hpa.SourceType{hpa.SourceResource, hpa.SourceContainerResource, hpa.SourcePods, hpa.SourceObject, hpa.SourceExternal} {
+		m := hpa.MetricSpec{Type: typ, Pods: &hpa.PodsMetricSource{Metric: hpa.MetricIdentifier{Name: "qps"}}}
+		if typ == hpa.SourcePods {
+			m = hpa.MetricSpec{Type: typ, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU}}
+		}
+		assert.NotPanics(t, func() { assert.Equal(t, string(typ), m.Name()) }, typ)
+	}
+}

@@ -274,31 +274,51 @@ func (m MetricSpec) Target() MetricTarget {
 
 // Name returns the metric's description as the HPA controller reports it,
 // such as "cpu resource utilization (percentage of request)" or "pods metric
-// qps".
+// qps". A metric whose source named by Type is not set (one Validate
+// refuses) is named by its type alone.
 func (m MetricSpec) Name() string {
 	t := m.Target()
-	switch m.Type {
-	case SourceResource:
+	switch {
+	case !m.sourceSet():
+		return string(m.Type)
+	case m.Type == SourceResource:
 		if t.Type == TargetAverageValue {
 			return string(m.Resource.Name) + " resource"
 		}
 		return string(m.Resource.Name) + " resource utilization (percentage of request)"
-	case SourceContainerResource:
+	case m.Type == SourceContainerResource:
 		if t.Type == TargetAverageValue {
 			return string(m.ContainerResource.Name) + " resource"
 		}
 		return string(m.ContainerResource.Name) + " container resource utilization (percentage of request)"
-	case SourcePods:
+	case m.Type == SourcePods:
 		return "pods metric " + m.Pods.Metric.Name
-	case SourceObject:
+	case m.Type == SourceObject:
 		if t.Type == TargetAverageValue {
 			return "external metric " + m.Object.Metric.Name
 		}
 		return m.Object.DescribedObject.Kind + " metric " + m.Object.Metric.Name
-	case SourceExternal:
+	case m.Type == SourceExternal:
 		return "external metric " + m.External.Metric.Name
 	}
 	return string(m.Type)
+}
+
+// sourceSet reports whether the source named by Type is set.
+func (m MetricSpec) sourceSet() bool {
+	switch m.Type {
+	case SourceResource:
+		return m.Resource != nil
+	case SourceContainerResource:
+		return m.ContainerResource != nil
+	case SourcePods:
+		return m.Pods != nil
+	case SourceObject:
+		return m.Object != nil
+	case SourceExternal:
+		return m.External != nil
+	}
+	return false
 }
 
 // Validate checks that the source named by Type, and only it, is set and
