@@ -232,9 +232,9 @@ func reduceRuns(v []float64, thr float64) BatchStats {
 	return st
 }
 
-// below returns 1 when x < thr and 0 otherwise, without a branch: the sign
-// bit of x − thr (exact: x − thr < 0 exactly when x < thr for finite
-// values). Callers use it only on rows without gaps.
+// below returns 1 when x < thr and 0 otherwise, without a branch (the
+// comparison compiles to a flag set). Not the sign bit of x − thr: that
+// is set for −0 − 0 = −0, and −0 is not below 0.
 func below(x, thr float64) int {
-	return int(math.Float64bits(x-thr) >> 63)
+	return b2u(x < thr)
 }

@@ -152,3 +152,24 @@ func TestPercentileSummaryObserve(t *testing.T) {
 	assert.InDelta(t, 0.75, p.Mean(), 0, "alpha 1: the last value")
 	assert.InDelta(t, 0.75, p.Quantile(1), 0.75*0.05)
 }
+
+// A negative zero is not below a zero threshold (−0 < 0 is false), with
+// run lengths or without. The run loop read "below" from the sign bit of
+// x − thr, which is set for −0 − 0 = −0: a row of −0 values at the zero
+// value's threshold counted as all below it, in one long run.
+func TestBatchScanNegativeZeroIsNotBelowZero(t *testing.T) {
+	t.Parallel()
+	nz := math.Copysign(0, -1)
+	values := []float64{nz, nz, nz, -0.5, nz}
+	want := naive(values, 0)
+	for _, runs := range []bool{false, true} {
+		got, err := stream.BatchScan(t.Context(), values, len(values), stream.BatchConfig{Runs: runs}, nil)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, 1, got[0].Below, "runs %v: only -0.5 is below 0", runs)
+		if runs {
+			assert.Equal(t, want.TrailingRun, got[0].TrailingRun)
+			assert.Equal(t, want.LongestRun, got[0].LongestRun)
+		}
+	}
+}
