@@ -42,10 +42,14 @@ type Summary struct {
 	max        float64
 	threshold  float64
 	alpha      float64
-	last       int64  // Unix nanoseconds of the last Observe; 0 before
+	last       int64  // Unix nanoseconds of the last Observe; noTime before
 	run        uint32 // values below threshold since the last one that was not
 	n          uint32 // values seen, saturating
 }
+
+// noTime is Summary.last before the first Observe. Not 0: that is the
+// Unix epoch, a time a series may start at.
+const noTime = math.MinInt64
 
 // NewSummary returns an empty Summary, or an error naming the invalid field.
 func NewSummary(cfg SummaryConfig) (Summary, error) {
@@ -55,7 +59,7 @@ func NewSummary(cfg SummaryConfig) (Summary, error) {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.05
 	}
-	return Summary{threshold: cfg.Threshold, alpha: cfg.Alpha, max: math.Inf(-1)}, nil
+	return Summary{threshold: cfg.Threshold, alpha: cfg.Alpha, max: math.Inf(-1), last: noTime}, nil
 }
 
 // Update adds one value in O(1) without allocating. A NaN is a gap: it is
@@ -97,7 +101,7 @@ func (s *Summary) Observe(t time.Time, v float64) error {
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
 	}
-	if s.last != 0 && ns <= s.last {
+	if s.last != noTime && ns <= s.last {
 		return invalid("stream.time", t.Format(time.RFC3339Nano), "must be after the previous value's "+time.Unix(0, s.last).UTC().Format(time.RFC3339Nano)+" (values must be sorted and not repeated)")
 	}
 	if math.IsInf(v, 0) {

@@ -113,3 +113,29 @@ func TestSketchOverflowKeepsShares(t *testing.T) {
 	assert.InDelta(t, 0.5, k.Quantile(0.9), 0.5/24+1e-12)
 	assert.True(t, math.IsNaN(k.Quantile(1.5)))
 }
+
+// The Unix epoch is a time like any other: a value observed at it is
+// followed only by later ones. Observe used last = 0 to mean "nothing
+// observed yet", so after a value at the epoch it accepted the epoch
+// again and times before it (unsorted input).
+func TestSummaryObserveAtTheEpoch(t *testing.T) {
+	t.Parallel()
+	epoch := time.Unix(0, 0)
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
+	require.NoError(t, err)
+	require.NoError(t, s.Observe(epoch, 0.01))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, s.Observe(epoch, 0.01), &ie, "the epoch again")
+	assert.Equal(t, "stream.time", ie.Field)
+	require.ErrorAs(t, s.Observe(epoch.Add(-time.Minute), 0.01), &ie, "before the epoch")
+	assert.Equal(t, 1, s.Count())
+
+	// Times before the epoch are sorted like the others.
+	before, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
+	require.NoError(t, err)
+	require.NoError(t, before.Observe(epoch.Add(-2*time.Minute), 0.01))
+	require.NoError(t, before.Observe(epoch.Add(-time.Minute), 0.01))
+	require.NoError(t, before.Observe(epoch, 0.01))
+	require.Error(t, before.Observe(epoch.Add(-time.Minute), 0.01))
+	assert.Equal(t, 3, before.Count())
+}
