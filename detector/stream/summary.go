@@ -43,7 +43,7 @@ type Summary struct {
 	threshold  float64
 	alpha      float64
 	last       int64  // Unix nanoseconds of the last Observe; noTime before
-	run        uint32 // values below threshold since the last one that was not
+	run        uint32 // values below threshold since the last one that was not, saturating
 	n          uint32 // values seen, saturating
 }
 
@@ -87,7 +87,11 @@ func (s *Summary) update(v float64) {
 	if v < s.threshold {
 		below = 1
 	}
-	s.run = (s.run + 1) * below
+	run := s.run
+	if run != math.MaxUint32 {
+		run++
+	}
+	s.run = run * below
 	if s.n != math.MaxUint32 {
 		s.n++
 	}
@@ -142,7 +146,7 @@ func (s *Summary) Max() float64 {
 func (s *Summary) Count() int { return int(s.n) }
 
 // Run returns the number of values below the threshold since the last
-// value that was not.
+// value that was not, saturating at 2³²−1.
 func (s *Summary) Run() int { return int(s.run) }
 
 // Idle reports whether the last hold values were all below the threshold
