@@ -146,6 +146,10 @@ var _ detector.StateStore = (*GuardedStore)(nil)
 // Load is Store.Load.
 func (g *GuardedStore) Load(ctx context.Context, id string) ([]byte, error) { return g.s.Load(ctx, id) }
 
+// Delete is Store.Delete: not conditioned, since the state of a resource
+// that is gone is of no use to any leader.
+func (g *GuardedStore) Delete(ctx context.Context, id string) error { return g.s.Delete(ctx, id) }
+
 // Save writes state as id's if the condition holds; otherwise it returns
 // an error matching ErrGuard (not retried).
 func (g *GuardedStore) Save(ctx context.Context, id string, state []byte) error {

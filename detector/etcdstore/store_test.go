@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/detector"
@@ -157,4 +158,22 @@ func TestGuardedSave(t *testing.T) {
 	got, err := old.Load(ctx, "i-1")
 	require.NoError(t, err)
 	assert.Equal(t, "from replica-2", string(got))
+}
+
+// The guarded view has the Delete its documentation promises ("Load and
+// Delete are s's"): unguarded, so that a resource that is gone loses its
+// state whoever leads. It had only Load and Save.
+func TestGuardedDelete(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	prefix := etcdtest.KeyPrefix(t)
+	store := newStore(t, etcdstore.Config{Prefix: prefix + "state/"})
+	// A condition that does not hold: no key has this create revision.
+	g := store.Guarded(clientv3.Compare(clientv3.CreateRevision(prefix+"no-leader"), "=", 1))
+	require.NoError(t, store.Save(ctx, "i-1", []byte("state")))
+	require.ErrorIs(t, g.Save(ctx, "i-1", []byte("refused")), etcdstore.ErrGuard)
+	require.NoError(t, g.Delete(ctx, "i-1"))
+	_, err := g.Load(ctx, "i-1")
+	require.ErrorIs(t, err, detector.ErrNoState)
+	require.NoError(t, g.Delete(ctx, "i-1"), "deleting a missing state succeeds")
 }
