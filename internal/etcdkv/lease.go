@@ -30,15 +30,19 @@ type Leases struct {
 	at time.Time
 }
 
+// MaxTTL is the longest lease etcd grants (its lease.MaxLeaseTTL, 9e9 s,
+// about 285 years); it refuses a longer one.
+const MaxTTL = 9_000_000_000 * time.Second
+
 // NewLeases returns the Leases of a store on cli. ttl is rounded down to
-// whole seconds (etcd's unit); a negative ttl turns leases off (written
-// keys are kept until deleted). c nil means the real clock. It makes no
-// request.
+// whole seconds (etcd's unit) and capped at MaxTTL; a negative ttl turns
+// leases off (written keys are kept until deleted). c nil means the real
+// clock. It makes no request.
 func NewLeases(cli clientv3.Lease, ttl, renew time.Duration, c clock.Clock) *Leases {
 	if c == nil {
 		c = clock.Real{}
 	}
-	return &Leases{cli: cli, ttl: ttl, renew: renew, clock: c}
+	return &Leases{cli: cli, ttl: min(ttl, MaxTTL), renew: renew, clock: c}
 }
 
 // With calls write with the lease to attach to its puts

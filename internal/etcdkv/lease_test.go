@@ -3,6 +3,7 @@ package etcdkv_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -96,4 +97,16 @@ func TestLeasesGrantFails(t *testing.T) {
 	err := l.With(t.Context(), func(clientv3.LeaseID) error { wrote = true; return nil })
 	require.ErrorIs(t, err, rpctypes.ErrNoLeader)
 	assert.False(t, wrote)
+}
+
+// A TTL beyond etcd's longest lease is asked for as the longest one (etcd
+// refuses a longer one, so every write failed).
+func TestLeasesCapTTL(t *testing.T) {
+	t.Parallel()
+	cli := &fakeLease{}
+	l := etcdkv.NewLeases(cli, math.MaxInt64, time.Hour, clock.NewMock())
+	_, err := leaseOf(t, l, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{9_000_000_000}, cli.ttls)
+	assert.Equal(t, 9_000_000_000*time.Second, etcdkv.MaxTTL)
 }

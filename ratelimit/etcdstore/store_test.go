@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"slices"
 	"sync"
@@ -540,4 +541,27 @@ func TestWithClockTimesLeases(t *testing.T) {
 	assert.Equal(t, first, leaseOf("c"), "just under LeaseTTL/25: same lease")
 	mock.Add(time.Nanosecond)
 	assert.NotEqual(t, first, leaseOf("d"), "LeaseTTL/25 passed on the store's clock: a new lease")
+}
+
+// A LeaseTTL beyond etcd's longest lease (9e9 s, about 285 years), such
+// as math.MaxInt64 for "practically forever", is granted as the longest
+// lease. It was asked for as it was: etcd refused the grant ("lease TTL
+// is too large", not retryable), so every reservation was denied with a
+// store error.
+func TestLeaseTTLAboveEtcdMaximum(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := newClient(t)
+	store := newStore(t, cli, etcdstore.Config{LeaseTTL: math.MaxInt64})
+	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	r, err := lim.ReserveAt(ctx, t0, up("web", 1))
+	require.NoError(t, err)
+	require.True(t, r.OK(), r.String())
+	resp, err := cli.Get(ctx, store.Key(ratelimit.Key{Target: "web", Direction: ratelimit.Up}))
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	ttl, err := cli.TimeToLive(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
+	require.NoError(t, err)
+	assert.Equal(t, int64(9_000_000_000), ttl.GrantedTTL)
 }
