@@ -7,7 +7,9 @@
 // Config.History and its horizon, the time of its newest reservation
 // ({"events":[...],"horizon":"..."}; a value written by an earlier version,
 // a JSON array of events, is still read, and the horizon is then its
-// newest event). A replica of an earlier version cannot read the new
+// newest event). Only these keys are read (Snapshot too), so keys of
+// another store under the same prefix are left alone. A replica of an
+// earlier version cannot read the new
 // form: it denies its reservations (ErrCorrupt, fail closed) until it is
 // upgraded too. A
 // reservation reads its keys, decides, and writes them back in a

@@ -329,28 +329,37 @@ func (b *batch) writes(vals []string, lease clientv3.LeaseID) ([]clientv3.Cmp, [
 	return cmps, ops
 }
 
-// Snapshot implements ratelimit.Store: every bucket under the prefix
-// that has events.
+// Snapshot implements ratelimit.Store: every bucket of the store that
+// has events. It reads the store's own keys, prefix + "global" and
+// prefix + "b/...", in one transaction; other keys under the prefix (of
+// another store that shares it) are not read.
 func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
-	var resp *clientv3.GetResponse
+	var resp *clientv3.TxnResponse
 	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
-		resp, err = s.cli.Get(ctx, s.cfg.Prefix, clientv3.WithPrefix())
+		resp, err = s.cli.Txn(ctx).Then(clientv3.OpGet(s.Key(ratelimit.GlobalKey)),
+			clientv3.OpGet(s.cfg.Prefix+"b/", clientv3.WithPrefix())).Commit()
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("etcdstore: snapshot %s*: %w", s.cfg.Prefix, err)
 	}
-	out := make([]ratelimit.Bucket, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		k, err := s.parseKey(string(kv.Key))
-		if err != nil {
-			return nil, err
-		}
-		h, err := decode(string(kv.Key), kv.Value)
-		if err != nil {
-			return nil, err
-		}
-		if len(h.Events) > 0 {
-			out = append(out, ratelimit.Bucket{Key: k, History: h})
+	n := 0
+	for _, r := range resp.Responses {
+		n += len(r.GetResponseRange().Kvs)
+	}
+	out := make([]ratelimit.Bucket, 0, n)
+	for _, r := range resp.Responses {
+		for _, kv := range r.GetResponseRange().Kvs {
+			k, err := s.parseKey(string(kv.Key))
+			if err != nil {
+				return nil, err
+			}
+			h, err := decode(string(kv.Key), kv.Value)
+			if err != nil {
+				return nil, err
+			}
+			if len(h.Events) > 0 {
+				out = append(out, ratelimit.Bucket{Key: k, History: h})
+			}
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -564,4 +565,46 @@ func TestLeaseTTLAboveEtcdMaximum(t *testing.T) {
 	ttl, err := cli.TimeToLive(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
 	require.NoError(t, err)
 	assert.Equal(t, int64(9_000_000_000), ttl.GrantedTTL)
+}
+
+// Snapshot (and so the limiter's Stats) reads the store's own keys,
+// prefix + "global" and prefix + "b/...", not every key under the prefix:
+// another store may share it, as safety/etcdaudit (prefix + "audit/")
+// and safety/approval/etcdstore (prefix + "approvals/") share theirs.
+// Snapshot read the whole prefix and failed with ErrCorrupt on the first
+// key that was not a bucket's, so Stats always failed beside them. A bad
+// key in the store's own space is still corrupt.
+func TestSnapshotReadsOnlyItsKeys(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := newClient(t)
+	store := newStore(t, cli, etcdstore.Config{})
+	pfx := strings.TrimSuffix(store.Key(ratelimit.GlobalKey), "global")
+	for key, val := range map[string]string{
+		pfx + "audit/1772445600000000000-0123456789abcdef": `{"time":"2026-03-02T10:00:00Z","kind":"decision"}`,
+		pfx + "approvals/r-1":                              `{"id":"r-1"}`,
+		pfx + "globalx":                                    "another store's",
+	} {
+		_, err := cli.Put(ctx, key, val)
+		require.NoError(t, err)
+	}
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 3, Window: time.Hour}}, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	r, err := lim.ReserveAt(ctx, t0, up("web", 1))
+	require.NoError(t, err)
+	require.True(t, r.OK())
+	bs, err := store.Snapshot(ctx)
+	require.NoError(t, err)
+	ratelimit.SortBuckets(bs)
+	require.Len(t, bs, 2)
+	assert.True(t, bs[0].Key.IsGlobal())
+	assert.Equal(t, ratelimit.Key{Target: "web", Direction: ratelimit.Up}, bs[1].Key)
+	st, err := lim.StatsAt(ctx, t0)
+	require.NoError(t, err)
+	assert.Len(t, st.Buckets, 2)
+
+	_, err = cli.Put(ctx, pfx+"b/web/sideways", `{"events":[]}`)
+	require.NoError(t, err)
+	_, err = store.Snapshot(ctx)
+	require.ErrorIs(t, err, ratelimit.ErrCorrupt, "a bucket key with no direction")
 }
