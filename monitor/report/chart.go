@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -384,10 +385,18 @@ func grid(from, now time.Time, step time.Duration) []time.Time {
 		return []time.Time{now}
 	}
 	if span := now.Sub(from); span/step > 2000 {
-		step = (span + 1999) / 2000 // rounded up: at most 2000 steps
+		step = span / 2000 // rounded up: at most 2000 steps
+		if span%2000 != 0 {
+			step++
+		}
+		if span == math.MaxInt64 {
+			// now.Sub(from) saturated: a range longer than a Duration
+			// holds (from the zero time), measured in seconds.
+			step = time.Duration((now.Unix()-from.Unix())/2000+1) * time.Second
+		}
 	}
 	var out []time.Time
-	for t := from; t.Before(now); t = t.Add(step) {
+	for t := from; t.Before(now) && len(out) < 2000; t = t.Add(step) {
 		out = append(out, t)
 	}
 	return append(out, now)

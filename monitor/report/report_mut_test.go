@@ -280,6 +280,29 @@ func TestChartGrid(t *testing.T) {
 	assert.Equal(t, []time.Time{t0, at(3), at(6), at(9), at(10)}, cost.Times)
 }
 
+// A range longer than a time.Duration holds (from the zero time: every
+// event, as Input.From means it) still gets at most 2001 points, evenly
+// spaced and ending at now with the report's total: now.Sub(from)
+// saturates, and rounding the saturated span up overflowed into a
+// negative step that walked back from from without end.
+func TestChartGridBeyondADuration(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{action("i-1", safety.ActionStop, 0, 0.1, 0)}
+	rep, err := report.Build(report.Input{Now: at(5), Events: evs})
+	require.NoError(t, err)
+	for _, from := range []time.Time{{}, t0.AddDate(-300, 0, 0)} {
+		c := report.SavingsChart(evs, nil, from, at(5), time.Hour)
+		require.LessOrEqual(t, len(c.Times), 2001, "from %v", from)
+		require.Len(t, c.Series[0].Values, len(c.Times))
+		assert.Equal(t, from, c.Times[0])
+		assert.Equal(t, at(5), c.Times[len(c.Times)-1])
+		for i := 1; i < len(c.Times); i++ {
+			require.True(t, c.Times[i].After(c.Times[i-1]), "from %v: point %d ascends", from, i)
+		}
+		assert.InDelta(t, rep.Totals.RealisedSavings, c.Series[0].Values[len(c.Times)-1], 1e-9)
+	}
+}
+
 // The SVG: markers are labelled up to 12 (more would overlap), a gap
 // breaks a line in two, and a bar chart has a legend only with more than
 // one series.
