@@ -224,12 +224,12 @@ func UtilizationChart(series []provider.Series, names map[string]string) Chart {
 	c.Times = unionTimes(series)
 	index := make(map[time.Time]int, len(c.Times))
 	for i, t := range c.Times {
-		index[t] = i
+		index[instant(t)] = i
 	}
 	for _, s := range series {
 		vals := gaps(len(c.Times))
 		for k, v := range s.Values {
-			vals[index[s.TimeAt(k)]] = v
+			vals[index[instant(s.TimeAt(k))]] = v
 		}
 		label := names[s.ResourceID]
 		if label == "" {
@@ -246,8 +246,8 @@ func unionTimes(series []provider.Series) []time.Time {
 	for _, s := range series {
 		for k := range s.Values {
 			t := s.TimeAt(k)
-			if !seen[t] {
-				seen[t] = true
+			if !seen[instant(t)] {
+				seen[instant(t)] = true
 				out = append(out, t)
 			}
 		}
@@ -255,6 +255,10 @@ func unionTimes(series []provider.Series) []time.Time {
 	slices.SortFunc(out, time.Time.Compare)
 	return out
 }
+
+// instant returns t as a map key: one key for one instant, whatever its
+// zone and whether it has a monotonic clock reading.
+func instant(t time.Time) time.Time { return t.Round(0).UTC() }
 
 func gaps(n int) []float64 {
 	out := make([]float64, n)

@@ -230,3 +230,30 @@ func TestUtilizationChart(t *testing.T) {
 	assert.Contains(t, svg, "&lt;script&gt;", "the legend shows the name as text")
 	assert.GreaterOrEqual(t, strings.Count(svg, "<path"), 4, "lines drawn")
 }
+
+// Series on the same instants share the chart's times however their
+// times are written: in another zone, or with a monotonic clock reading
+// (a start from time.Now) beside one without (parsed, or truncated). The
+// times were map keys as they were, so one instant made two points, and
+// each series had a gap at every other one (its line drawn as dots).
+func TestUtilizationChartOneInstantOnePoint(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, tt := range []struct {
+		name   string
+		s1, s2 time.Time
+	}{
+		{"zones", t0, t0.In(time.FixedZone("CET", 3600))},
+		{"monotonic reading", now, now.Round(0)},
+	} {
+		a := provider.Series{ResourceID: "i-a", Start: tt.s1, Step: time.Hour, Values: []float64{0.05, 0.06}}
+		b := provider.Series{ResourceID: "i-b", Start: tt.s2, Step: time.Hour, Values: []float64{0.95, 0.92}}
+		c := report.UtilizationChart([]provider.Series{a, b}, nil)
+		require.Len(t, c.Times, 2, tt.name)
+		for i, s := range c.Series {
+			for k, v := range s.Values {
+				assert.False(t, provider.IsGap(v), "%s: series %d, point %d", tt.name, i, k)
+			}
+		}
+	}
+}
