@@ -443,7 +443,7 @@ func SafetyChart(evs []monitor.Event) Chart {
 	seen := map[key]string{}
 	for _, e := range evs {
 		if e.Kind == monitor.KindDecision || e.Kind == monitor.KindBlocked {
-			seen[key{e.ResourceID, e.Action, e.Time}] = e.Outcome
+			seen[key{e.ResourceID, e.Action, instant(e.Time)}] = e.Outcome
 		}
 	}
 	counts := map[string]float64{}

@@ -316,7 +316,7 @@ func actions(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]pr
 		switch {
 		case e.Kind == monitor.KindAction:
 		case e.Kind == monitor.KindBlocked, e.Kind == monitor.KindDecision && e.Outcome == string(safety.RequireApproval):
-			k := key{e.Kind, e.ResourceID, e.Action, e.Time, false}
+			k := key{e.Kind, e.ResourceID, e.Action, instant(e.Time), false}
 			if seen[k] {
 				continue
 			}

@@ -257,3 +257,32 @@ func TestUtilizationChartOneInstantOnePoint(t *testing.T) {
 		}
 	}
 }
+
+// A decision recorded by both the reaper (live: its time has the monotonic
+// clock reading of the Gate's now) and the engine's auditor (imported from
+// an audit trail that stored it as JSON: the same instant without the
+// reading, in another zone) counts once, in the report and in the safety
+// chart, as the metrics collector counts it (time.Time.Equal): the times
+// were compared as map keys, which differ.
+func TestDecisionRecordedTwiceCountsOnceWhateverItsTime(t *testing.T) {
+	t.Parallel()
+	live := time.Now()
+	imported := live.Round(0).In(time.FixedZone("CET", 3600))
+	blocked := func(src string, at time.Time) monitor.Event {
+		return monitor.Event{Time: at, Kind: monitor.KindBlocked, Source: src, ResourceID: "i-b", Action: safety.ActionStop,
+			Outcome: "block", Rules: []string{"backup"}}
+	}
+	approval := func(src string, at time.Time) monitor.Event {
+		return monitor.Event{Time: at, Kind: monitor.KindDecision, Source: src, ResourceID: "i-c", Action: safety.ActionStop,
+			Outcome: "require_approval"}
+	}
+	evs := []monitor.Event{blocked(monitor.SourceReaper, live), blocked(monitor.SourceSafety, imported),
+		approval(monitor.SourceReaper, live), approval(monitor.SourceSafety, imported)}
+	rep, err := report.Build(report.Input{Now: live.Add(time.Hour), Events: evs})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Totals.Blocked)
+	assert.Equal(t, 1, rep.Totals.NeedsApproval)
+	assert.Len(t, rep.Actions, 2)
+	assert.Equal(t, []report.RuleCount{{Rule: "backup", Count: 1}}, rep.Blocks)
+	assert.Equal(t, []float64{0, 1, 1}, report.SafetyChart(evs).Series[0].Values, "allowed, approval, blocked")
+}
