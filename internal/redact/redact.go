@@ -138,11 +138,14 @@ var (
 	// urlUserinfo finds the userinfo of URLs in text: scheme://userinfo@.
 	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@"'<>\x60]*@)+`)
 	// labelled finds a credential written as name=value or name: value
-	// (headers, query strings, JSON, INI files, environment dumps).
-	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret_?access_?key|access_?key_?id|session_?token|client_?secret|refresh_?token|access_?token|id_?token|api[_-]?key|apikey|x-api-key|private_?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)"?\s*[:=]\s*"?)([^\s"'&,;<>]+)`)
+	// (headers, query strings, JSON, INI files, environment dumps), the
+	// name and the value quoted or not ('"' or "'"), the value also first
+	// in a list (a header map printed by Go, [value], or as JSON).
+	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret_?access_?key|access_?key_?id|session_?token|client_?secret|refresh_?token|access_?token|id_?token|api[_-]?key|apikey|x-api-key|private_?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)["']?\s*[:=]\s*\[?["']?)([^\s"'&,;<>]+)`)
 	// authHeader finds the credentials of an authorization header or
-	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256.
-	authHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?)((?:bearer|basic|token|digest|negotiate|aws4-hmac-sha256)\s+)?([^\s"',;<>]+)`)
+	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
+	// (quoted, or in a list, as labelled).
+	authHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*\[?["']?)((?:bearer|basic|token|digest|negotiate|aws4-hmac-sha256)\s+)?([^\s"',;<>]+)`)
 	bearer     = regexp.MustCompile(`(?i)(\bbearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)`)
 	basic      = regexp.MustCompile(`(\bBasic\s+)([A-Za-z0-9+/]{8,}={0,2})`)
 	// awsKeyID finds AWS access key IDs (and other unique IDs of the same

@@ -3,10 +3,12 @@ package redact_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -45,6 +47,36 @@ func TestString(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, redact.String(tt.give), tt.name)
+	}
+}
+
+// A header map printed as Go prints it (%v of an http.Header: values in
+// brackets) or as JSON (values in a list), and credentials labelled in
+// single quotes (a Python dict, a shell or SQL string), lose their
+// values: the labels' patterns took only a '"' before a value, so the
+// '[' (or the "'") was masked instead of the value, and the Bearer token
+// that followed it lost the word "Bearer" that the bearer pattern looks
+// for.
+func TestHeaderDumpsAndSingleQuotes(t *testing.T) {
+	t.Parallel()
+	h := http.Header{}
+	h.Set("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
+	h.Set("X-Api-Key", "k-1234567890")
+	h.Set("Cookie", "session=abcdef123456")
+	js, err := json.Marshal(h)
+	require.NoError(t, err)
+	secrets := []string{"eyJhbGciOiJIUzI1NiJ9", "c2lnbmF0dXJl", "k-1234567890", "abcdef123456", "hunter22"}
+	for _, give := range []string{
+		fmt.Sprintf("request headers: %v", h),
+		"request headers: " + string(js),
+		`{'password': 'hunter22'}`,
+		`login failed for password='hunter22'`,
+	} {
+		got := redact.String(give)
+		for _, secret := range secrets {
+			assert.NotContains(t, got, secret, "%s\n-> %s", give, got)
+		}
+		assert.Contains(t, got, redact.Mask, give)
 	}
 }
 
