@@ -28,13 +28,14 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
-// After moves the time forward by d and returns a channel that has fired
-// with the new time.
+// After moves the time forward by d (not at all for d ≤ 0, which
+// time.After fires at once) and returns a channel that has fired with the
+// new time.
 func (c *Clock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
+	c.now = c.now.Add(max(d, 0))
 	ch := make(chan time.Time, 1)
 	ch <- c.now
 	return ch
