@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +74,58 @@ func TestLocateAliasCycle(t *testing.T) {
 		require.Error(t, decodeErr, tt.src)
 		assert.Same(t, decodeErr, yamlconf.Locate([]byte(tt.src), tt.typ, decodeErr), tt.src)
 	}
+}
+
+// checks counts the values of type counted decoded (by the decoder and by
+// the walk).
+var checks atomic.Int64
+
+// counted is an enum that counts its decodings and accepts any value.
+type counted string
+
+func (c *counted) UnmarshalText(b []byte) error {
+	checks.Add(1)
+	*c = counted(b)
+	return nil
+}
+
+type tagged struct {
+	Items []struct {
+		Tags []counted `yaml:"tags"`
+	} `yaml:"items"`
+}
+
+// A document whose aliases expand to far more than it holds, which the
+// decoder refuses early (excessive aliasing), is not walked on past what
+// the decoder allows either: the walk followed every alias, n × n values
+// for a document of 2n aliases (a 44 KB fleet file took 5 s, 32 MiB years),
+// and a list holding two aliases of itself took 2^33 steps within the
+// depth bound, a document of 19 bytes that never returned. The decoder's
+// error is returned unchanged. Not parallel: checks is shared.
+func TestLocateAliasExpansion(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("items:\n  - &r {tags: [&k a")
+	for range 2000 {
+		b.WriteString(", *k")
+	}
+	b.WriteString("]}\n")
+	for range 2000 {
+		b.WriteString("  - *r\n")
+	}
+	src := []byte(b.String())
+	var v tagged
+	checks.Store(0)
+	decodeErr := yaml.Unmarshal(src, &v)
+	require.ErrorContains(t, decodeErr, "excessive aliasing")
+	decoded := checks.Load()
+	checks.Store(0)
+	require.Same(t, decodeErr, yamlconf.Locate(src, reflect.TypeFor[tagged](), decodeErr))
+	t.Logf("decoded %d, walked %d", decoded, checks.Load())
+	require.LessOrEqual(t, checks.Load(), decoded, "values checked by the walk, at most what the decoder decoded")
+
+	cycle := []byte("&a {kids: [*a, *a]}")
+	var tr tree
+	decodeErr = yaml.Unmarshal(cycle, &tr)
+	require.Error(t, decodeErr)
+	assert.Same(t, decodeErr, yamlconf.Locate(cycle, reflect.TypeFor[tree](), decodeErr))
 }

@@ -49,29 +49,72 @@ func Locate(data []byte, t reflect.Type, decodeErr error) error {
 	if yaml.Unmarshal(data, &doc) != nil {
 		return decodeErr
 	}
-	if err := walk(&doc, t, "", 0); err != nil {
+	if err := walk(&doc, t, "", 0, &budget{}); err != nil {
 		return err
 	}
 	return decodeErr
 }
 
+// budget bounds a walk as the decoder bounds its decoding (go.yaml.in's
+// "excessive aliasing"): once the nodes reached through aliases are too
+// large a share of those walked, the walk stops, so that a document whose
+// aliases expand to far more than it holds (which the decoder refused
+// early) is not walked through every expansion.
+type budget struct {
+	visits, aliased int
+	aliasDepth      int // the aliases the walk is within
+	spent           bool
+}
+
+// visit counts a node and reports whether the walk may go on.
+func (b *budget) visit() bool {
+	if b.spent {
+		return false
+	}
+	b.visits++
+	if b.aliasDepth > 0 {
+		b.aliased++
+	}
+	if b.aliased > 100 && b.visits > 1000 && float64(b.aliased)/float64(b.visits) > allowedAliasRatio(b.visits) {
+		b.spent = true
+	}
+	return !b.spent
+}
+
+// allowedAliasRatio is the decoder's: the share of nodes decoded through
+// aliases allowed after visits nodes, 99 % up to 400,000, down to 10 %
+// from 4,000,000.
+func allowedAliasRatio(visits int) float64 {
+	const low, high = 400_000, 4_000_000
+	switch {
+	case visits <= low:
+		return 0.99
+	case visits >= high:
+		return 0.10
+	}
+	return 0.99 - 0.89*float64(visits-low)/float64(high-low)
+}
+
 // walk returns the located error of the first value under n, decoded into
-// a t at path, that its type refuses; nil when there is none.
-func walk(n *yaml.Node, t reflect.Type, path string, depth int) error {
-	if depth > maxDepth {
+// a t at path, that its type refuses; nil when there is none or b is
+// spent.
+func walk(n *yaml.Node, t reflect.Type, path string, depth int, b *budget) error {
+	if depth > maxDepth || !b.visit() {
 		return nil
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 1 {
-			return walk(n.Content[0], t, path, depth+1)
+			return walk(n.Content[0], t, path, depth+1, b)
 		}
 		return nil
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil
 		}
-		return walk(n.Alias, t, path, depth+1)
+		b.aliasDepth++
+		defer func() { b.aliasDepth-- }()
+		return walk(n.Alias, t, path, depth+1, b)
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -87,7 +130,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int) error {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
 			if ft, ok := field(t, key, 0); ok {
-				if err := walk(n.Content[i+1], ft, join(path, key), depth+1); err != nil {
+				if err := walk(n.Content[i+1], ft, join(path, key), depth+1, b); err != nil {
 					return err
 				}
 			}
@@ -97,7 +140,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int) error {
 			return nil
 		}
 		for i, c := range n.Content {
-			if err := walk(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+			if err := walk(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", depth+1, b); err != nil {
 				return err
 			}
 		}
@@ -115,7 +158,7 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int) error {
 			if err := check(k, kt, at); err != nil {
 				return err
 			}
-			if err := walk(v, t.Elem(), at, depth+1); err != nil {
+			if err := walk(v, t.Elem(), at, depth+1, b); err != nil {
 				return err
 			}
 		}
