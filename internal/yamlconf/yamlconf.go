@@ -123,18 +123,11 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int, b *budget) error
 		return err
 	}
 	switch t.Kind() {
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			return nil
 		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			if ft, ok := field(t, key, 0); ok {
-				if err := walk(n.Content[i+1], ft, join(path, key), depth+1, b); err != nil {
-					return err
-				}
-			}
-		}
+		return pairs(n, t, path, depth, b, map[string]bool{})
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
 			return nil
@@ -144,12 +137,23 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int, b *budget) error
 				return err
 			}
 		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			return nil
+	}
+	return nil
+}
+
+// pairs walks the entries of mapping n into t, a struct or a map, in the
+// decoder's order: n's own keys, then those of the mappings its merge key
+// ("<<") names that neither n nor an earlier one of them set (set holds
+// the keys set so far).
+func pairs(n *yaml.Node, t reflect.Type, path string, depth int, b *budget, set map[string]bool) error {
+	var merge *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
+			merge = v
+			continue
 		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
+		if t.Kind() == reflect.Map {
 			at := path + "[" + k.Value + "]"
 			kt := t.Key()
 			for kt.Kind() == reflect.Pointer {
@@ -158,7 +162,53 @@ func walk(n *yaml.Node, t reflect.Type, path string, depth int, b *budget) error
 			if err := check(k, kt, at); err != nil {
 				return err
 			}
+			if set[k.Value] {
+				continue
+			}
+			set[k.Value] = true
 			if err := walk(v, t.Elem(), at, depth+1, b); err != nil {
+				return err
+			}
+			continue
+		}
+		if set[k.Value] {
+			continue
+		}
+		set[k.Value] = true
+		if ft, ok := field(t, k.Value, 0); ok {
+			if err := walk(v, ft, join(path, k.Value), depth+1, b); err != nil {
+				return err
+			}
+		}
+	}
+	if merge == nil {
+		return nil
+	}
+	return merged(merge, t, path, depth+1, b, set)
+}
+
+// merged walks the mapping, or the list of mappings, that a merge key
+// names into t (see pairs).
+func merged(n *yaml.Node, t reflect.Type, path string, depth int, b *budget, set map[string]bool) error {
+	if depth > maxDepth || !b.visit() {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil || n.Alias.Kind == yaml.SequenceNode {
+			return nil // the decoder refuses a merged list that is an alias
+		}
+		b.aliasDepth++
+		defer func() { b.aliasDepth-- }()
+		return merged(n.Alias, t, path, depth+1, b, set)
+	case yaml.MappingNode:
+		return pairs(n, t, path, depth, b, set)
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if c.Kind == yaml.SequenceNode {
+				continue
+			}
+			if err := merged(c, t, path, depth+1, b, set); err != nil {
 				return err
 			}
 		}

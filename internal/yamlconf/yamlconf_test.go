@@ -86,6 +86,14 @@ func TestLocate(t *testing.T) {
 		{"array", "arr: [red, plum]\n", "arr[1]", "line 1, column 12"},
 		{"alias", "x: &c beige\nitems: [{color: *c}]\n", "items[0].color", `"beige"`},
 		{"default lower-case name, plain error", "items: [{shade: light}]\n", "", "line 1, column 17: items[0].shade: no such shade"},
+		// A merge key ("<<") adds a mapping's keys that the mapping does
+		// not set itself, after its own; the decoder refuses the first
+		// refused value in that order.
+		{"merged mapping", "items:\n  - <<: {color: blue}\n  - color: pink\n", "items[0].color", `line 2, column 17: invalid items[0].color "blue"`},
+		{"merged alias", "any: {m: &m {color: blue}}\nitems: [{<<: *m}]\n", "items[0].color", `line 1, column 21: invalid items[0].color "blue"`},
+		{"merged list, the mapping's own key first", "items: [{<<: [{tint: red}, {color: red, tint: mauve}], color: navy}]\n", "items[0].color", `"navy"`},
+		{"merged key set before", "items: [{<<: [{tint: red}, {tint: mauve}], color: red}, {color: pink}]\n", "items[1].color", `"pink"`},
+		{"merged map entries", "items: [{named: {a: red, <<: {a: teal, b: navy}}}]\n", "items[0].named[b]", `"navy"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
