@@ -252,13 +252,14 @@ func check(n *yaml.Node, t reflect.Type, path string) error {
 
 // field returns the type of t's field that the key names, as the decoder
 // matches them: the name in its yaml tag, or its name in lower case, and
-// the fields of inline structs.
+// the fields of inline structs (embedded ones too when unexported, whose
+// exported fields the decoder fills).
 func field(t reflect.Type, key string, depth int) (reflect.Type, bool) {
 	if depth > maxDepth {
 		return nil, false
 	}
 	for f := range t.Fields() {
-		if !f.IsExported() {
+		if !f.IsExported() && !f.Anonymous {
 			continue
 		}
 		tag := f.Tag.Get("yaml")

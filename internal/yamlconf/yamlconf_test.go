@@ -147,3 +147,31 @@ func TestLocateNull(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "items[0].colors[2]", inv.Field)
 }
+
+// tinted is an unexported struct that holder inlines: the decoder fills
+// the exported fields of an embedded struct, exported or not.
+type tinted struct {
+	Tint color `yaml:"tint"`
+}
+
+type holder struct {
+	tinted `yaml:",inline"`
+
+	Colors []color `yaml:"colors"`
+}
+
+// A value of an unexported inline struct is located as the decoder reads
+// it: field left such structs out (as unexported fields), so their values
+// came back unlocated.
+func TestLocateUnexportedInline(t *testing.T) {
+	t.Parallel()
+	src := []byte("colors: [red]\ntint: mauve\n")
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	var h holder
+	err := yamlconf.Locate(src, reflect.TypeFor[holder](), dec.Decode(&h))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "tint", inv.Field)
+	assert.Contains(t, err.Error(), `line 2, column 7: invalid tint "mauve"`)
+}
