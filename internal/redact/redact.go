@@ -2,11 +2,11 @@
 // lines: passwords and tokens in URLs, authorization headers and their
 // parts (a bearer token, a SigV4 credential and signature), labelled
 // secrets (password=…, "SecretAccessKey": …), AWS access key IDs, long
-// base64 runs such as session tokens, and any secret value a driver knows
-// (the password of its address, its static credentials). Drivers pass
-// every error they return and every line they log through a Redactor, so
-// that a credential that reached a message (a server echoing a header, an
-// invalid address) is not printed.
+// base64 runs such as session tokens, PEM private keys, and any secret
+// value a driver knows (the password of its address, its static
+// credentials). Drivers pass every error they return and every line they
+// log through a Redactor, so that a credential that reached a message (a
+// server echoing a header, an invalid address) is not printed.
 //
 // Redaction is textual and best effort beyond the secrets a Redactor is
 // given: a secret that appears bare, is short and was not given is not
@@ -153,6 +153,10 @@ var (
 	awsKeyID = regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16})\b`)
 	// longToken finds long base64 runs: session tokens, private keys.
 	longToken = regexp.MustCompile(`[A-Za-z0-9+/]{100,}={0,2}`)
+	// pemKey finds the body of a PEM private key, raw or JSON-escaped (its
+	// lines are shorter than a long token), up to its footer or the end
+	// of a message that cut it short.
+	pemKey = regexp.MustCompile(`(?s)(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`)
 )
 
 // labels are the lower-case stems of the names labelled matches.
@@ -213,6 +217,9 @@ func (r *Redactor) String(s string) string {
 	}
 	// Each pattern runs only when a cheap test says it may match: most
 	// messages hold no credential, and the patterns are slow.
+	if strings.Contains(s, "PRIVATE KEY-----") {
+		s = pemKey.ReplaceAllString(s, "${1}"+Mask+"${3}")
+	}
 	if strings.Contains(s, "://") && strings.Contains(s, "@") {
 		s = urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
 			scheme, userinfo, _ := strings.Cut(m, "://")

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,6 +79,36 @@ func TestHeaderDumpsAndSingleQuotes(t *testing.T) {
 		}
 		assert.Contains(t, got, redact.Mask, give)
 	}
+}
+
+// A PEM private key in a message (a service account's JSON, a key file
+// quoted in an error) loses its body, raw or JSON-escaped: its lines of
+// 64 base64 characters are each shorter than the 100 that make a long
+// token, and a label's value ends at the header's first space.
+func TestPEMPrivateKey(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+		"MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu",
+		"NMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ",
+	}
+	for _, block := range []struct{ name, nl string }{{"raw", "\n"}, {"JSON-escaped", `\n`}} {
+		pem := "-----BEGIN PRIVATE KEY-----" + block.nl + strings.Join(lines, block.nl) + block.nl + "-----END PRIVATE KEY-----" + block.nl
+		for _, give := range []string{
+			`parse credentials: {"type": "service_account", "private_key": "` + pem + `", "client_email": "x@y.iam.gserviceaccount.com"}`,
+			"bad key file: " + pem + "(truncated)",
+			"bad key file: " + strings.Replace(pem, "PRIVATE KEY", "RSA PRIVATE KEY", 2),
+			"cut short: -----BEGIN EC PRIVATE KEY-----" + block.nl + lines[0] + block.nl + lines[1][:20],
+		} {
+			got := redact.String(give)
+			for _, l := range lines {
+				assert.NotContains(t, got, l[:20], "%s: %s\n-> %s", block.name, give, got)
+			}
+			assert.Contains(t, got, redact.Mask, give)
+		}
+	}
+	assert.Equal(t, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+		redact.String("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"), "a certificate is public")
 }
 
 func TestKnownSecrets(t *testing.T) {
