@@ -303,6 +303,30 @@ func TestChartGridBeyondADuration(t *testing.T) {
 	}
 }
 
+// A line chart whose values are all one large value (2^53 or more: a
+// byte counter, say) draws: gonum widens an empty value range by ±1,
+// which does not change such a value, and its ticks panicked ("illegal
+// range").
+func TestSVGAllEqualLargeValues(t *testing.T) {
+	t.Parallel()
+	for _, v := range []float64{1e16, -3e17, 1e300} {
+		for _, c := range []report.Chart{
+			{Name: "flat", Type: report.ChartLine, Times: []time.Time{t0, at(1)}, Series: []report.Series{{Label: "bytes", Values: []float64{v, v}}}},
+			{Name: "one", Type: report.ChartLine, Times: []time.Time{t0}, Series: []report.Series{{Label: "bytes", Values: []float64{v}}}},
+			{Name: "threshold", Type: report.ChartLine, Times: []time.Time{t0, at(1)}, Series: []report.Series{{Label: "bytes", Values: []float64{provider.Gap, provider.Gap}}},
+				Thresholds: []report.Threshold{{Label: "quota", Value: v}}},
+		} {
+			var s string
+			require.NotPanics(t, func() {
+				var err error
+				s, err = c.SVGString()
+				require.NoError(t, err)
+			}, "%s at %g", c.Name, v)
+			assert.Contains(t, s, "<svg", "%s at %g", c.Name, v)
+		}
+	}
+}
+
 // The SVG: markers are labelled up to 12 (more would overlap), a gap
 // breaks a line in two, and a bar chart has a legend only with more than
 // one series.

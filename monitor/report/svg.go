@@ -49,6 +49,11 @@ func (c Chart) SVG(w io.Writer, width, height vg.Length) error {
 	if err != nil {
 		return fmt.Errorf("report: chart %s: %w", c.Name, err)
 	}
+	if y := p.Y.Min; y == p.Y.Max && y-1 == y {
+		// gonum widens an empty value range by ±1, which does not change
+		// a value of 2^53 or more: its ticks then panic ("illegal range").
+		p.Y.Min, p.Y.Max = y-math.Abs(y)/1e6, y+math.Abs(y)/1e6
+	}
 	if c.Empty() {
 		p.Title.Text += " (no data)"
 	}
