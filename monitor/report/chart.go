@@ -270,8 +270,9 @@ func gaps(n int) []float64 {
 
 // CapacityChart draws a scaling target's capacity (instances ×
 // perInstance, in demand's unit) against its demand, over demand's grid,
-// with a marker at every scaling step and rollback in that range. Capacity
-// before the first scaling event is a gap.
+// with a marker at every scaling step and rollback in that range (labelled
+// "failed" or "(dry run)" when it changed nothing). Capacity before the
+// first scaling event is a gap.
 func CapacityChart(evs []monitor.Event, id string, demand provider.Series, perInstance float64) Chart {
 	c := Chart{Name: "capacity", Title: "Capacity vs demand: " + id, Type: ChartLine, Unit: unitOf(demand)}
 	steps := CapacitySteps(evs, id)
@@ -297,8 +298,11 @@ func CapacityChart(evs []monitor.Event, id string, demand provider.Series, perIn
 			if e.Outcome == monitor.OutcomeFailed {
 				label += " failed"
 			}
-			c.Markers = append(c.Markers, Marker{Time: e.Time, Value: float64(e.Capacity.To) * perInstance,
-				Label: label + " " + itoa(e.Capacity.From) + "→" + itoa(e.Capacity.To)})
+			label += " " + itoa(e.Capacity.From) + "→" + itoa(e.Capacity.To)
+			if e.DryRun || e.Outcome == monitor.OutcomeWouldAct {
+				label += " (dry run)" // previewed: the capacity did not change
+			}
+			c.Markers = append(c.Markers, Marker{Time: e.Time, Value: float64(e.Capacity.To) * perInstance, Label: label})
 		}
 	}
 	return c

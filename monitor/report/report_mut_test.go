@@ -327,6 +327,25 @@ func TestSVGAllEqualLargeValues(t *testing.T) {
 	}
 }
 
+// A step a dry run previewed is marked as one, as a failed step is: its
+// marker was labelled as an executed step's ("scale_out 2→4") while the
+// capacity never changed.
+func TestCapacityChartMarksPreviews(t *testing.T) {
+	t.Parallel()
+	demand := provider.Series{ResourceID: "asg", Start: t0, Step: time.Hour, Values: []float64{100, 200, 300}}
+	step := func(h float64, outcome string, dry bool) monitor.Event {
+		return monitor.Event{Time: at(h), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
+			Action: safety.ActionScaleOut, Outcome: outcome, DryRun: dry, Capacity: &monitor.CapacityChange{From: 2, To: 4}}
+	}
+	c := report.CapacityChart([]monitor.Event{step(0.5, monitor.OutcomeWouldAct, true), step(1, monitor.OutcomeDone, false),
+		step(1.5, monitor.OutcomeFailed, false)}, "asg", demand, 50)
+	labels := make([]string, len(c.Markers))
+	for i, m := range c.Markers {
+		labels[i] = m.Label
+	}
+	assert.Equal(t, []string{"scale_out 2→4 (dry run)", "scale_out 2→4", "scale_out failed 2→4"}, labels)
+}
+
 // The SVG: markers are labelled up to 12 (more would overlap), a gap
 // breaks a line in two, and a bar chart has a legend only with more than
 // one series.
