@@ -18,8 +18,8 @@
 //
 // Against a real account it uses the SDK's default configuration (the
 // environment, ~/.aws/config, an instance role) and needs only read
-// permissions (ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups
-// and cloudwatch:GetMetricData):
+// permissions (ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
+// autoscaling:DescribePolicies and cloudwatch:GetMetricData):
 //
 //	go run ./examples/aws -region eu-west-1 -history 72h
 //

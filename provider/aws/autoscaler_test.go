@@ -27,8 +27,8 @@ func (allowAllGate) Evaluate(context.Context, safety.Proposal) (safety.Decision,
 // TestAutoscalerPassBatchesCalls runs one scaling Autoscaler pass over
 // 100 Auto Scaling groups: its batches of 25 targets read their
 // resources, capacities and metrics with the driver's batch reads, one
-// describe or GetMetricData call each, 16 calls in all (one call per read
-// would be 400).
+// describe or GetMetricData call each and one DescribePolicies for the
+// resources' ScaledBy, 20 calls in all (one call per read would be 400).
 func TestAutoscalerPassBatchesCalls(t *testing.T) {
 	t.Parallel()
 	cfg := scaling.Config{Concurrency: 1} // batches of 100/(4×1) = 25 targets
@@ -52,5 +52,5 @@ func TestAutoscalerPassBatchesCalls(t *testing.T) {
 		require.NotNil(t, r.Decision, r.Target)
 		assert.Equal(t, 2, r.Decision.Target.Capacity.Desired, "the group's capacity, read in a batch")
 	}
-	assert.Equal(t, int64(4*4), counter.n.Load(), "4 batches × (DescribeAutoScalingGroups for resources, capacities and metrics, 1 GetMetricData)")
+	assert.Equal(t, int64(4*5), counter.n.Load(), "4 batches × (DescribeAutoScalingGroups for resources, capacities and metrics, 1 DescribePolicies, 1 GetMetricData)")
 }

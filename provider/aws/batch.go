@@ -139,11 +139,18 @@ type lookedUp struct {
 	byName  []bool  // looked up as a group by name
 	errs    []error // an invalid ID's error
 	desc    *described
+	// scaledBy is the groups' ScaledBy by name (Driver.scaledBy) when
+	// looked up with policies, or policyErr the error that fails every
+	// group's read.
+	scaledBy  map[string]string
+	policyErr error
 }
 
 // lookUp classifies ids and describes their instances (unless
-// !instances) and groups. The error, redacted, is ctx's once it ends.
-func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances bool) (*lookedUp, error) {
+// !instances) and groups, and with policies, when it found a group, reads
+// the region's scaling policies (one DescribePolicies sequence). The
+// error, redacted, is ctx's once it ends.
+func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances, policies bool) (*lookedUp, error) {
 	targets, byName, errs, insts, groups := batchTargets(op, ids)
 	if !instances {
 		insts = nil
@@ -152,7 +159,14 @@ func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances 
 	if err != nil {
 		return nil, d.red.Error(err)
 	}
-	return &lookedUp{targets: targets, byName: byName, errs: errs, desc: desc}, nil
+	l := &lookedUp{targets: targets, byName: byName, errs: errs, desc: desc}
+	if policies && len(desc.groups) > 0 {
+		l.scaledBy, l.policyErr = d.scaledBy(ctx, "")
+		if err := ctxErr(ctx, "describe scaling policies", ""); err != nil {
+			return nil, d.red.Error(err)
+		}
+	}
+	return l, nil
 }
 
 // group answers the i-th ID (id) from the lookup when it names a group:
@@ -190,11 +204,12 @@ func (l *lookedUp) instance(op string, i int, id string) (ec2types.Instance, err
 
 // answerAll is the frame of GetResources and GetCapacities: it resets
 // every read (fail with nil), looks their IDs up (their instances too
-// when instances), fails a read whose ID is invalid, and calls answer for
-// each other one; when answer cannot answer from the lookup, single asks
-// the single call, unless ctx has ended: then that read and those after it
-// carry ctx's error, which answerAll returns, as it returns the lookup's.
-func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, instances bool, id func(*R) string,
+// when instances, the scaling policies when policies), fails a read whose
+// ID is invalid, and calls answer for each other one; when answer cannot
+// answer from the lookup, single asks the single call, unless ctx has
+// ended: then that read and those after it carry ctx's error, which
+// answerAll returns, as it returns the lookup's.
+func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, instances, policies bool, id func(*R) string,
 	fail func(*R, error), answer func(l *lookedUp, i int, r *R) bool, single func(*R),
 ) error {
 	if len(reads) == 0 {
@@ -211,7 +226,7 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 		}
 		return err
 	}
-	l, err := d.lookUp(ctx, op, ids, instances)
+	l, err := d.lookUp(ctx, op, ids, instances, policies)
 	if err != nil {
 		return failFrom(0, err)
 	}
@@ -233,12 +248,15 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get answers it, with one DescribeInstances call per 200
-// instances and one DescribeAutoScalingGroups call per 50 groups. Plain
-// names that are not groups, and function ARNs, are looked up one by one
-// as Get does. A describe call that fails fails its reads; once ctx ends,
-// the reads not answered carry its error, which GetResources returns.
+// instances and one DescribeAutoScalingGroups call per 50 groups, and,
+// when a group is found, one DescribePolicies sequence for the region's
+// scaling policies (the groups' ScaledBy), which fails every group's read
+// when it fails. Plain names that are not groups, and function ARNs, are
+// looked up one by one as Get does. A describe call that fails fails its
+// reads; once ctx ends, the reads not answered carry its error, which
+// GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
-	return answerAll(ctx, d, "get", reads, true,
+	return answerAll(ctx, d, "get", reads, true, true,
 		func(r *provider.ResourceRead) string { return r.ID },
 		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
 		func(l *lookedUp, i int, r *provider.ResourceRead) bool {
@@ -253,8 +271,11 @@ func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead
 			switch {
 			case ok && err != nil:
 				r.Err = d.red.Error(err)
+			case ok && l.policyErr != nil:
+				r.Err = d.red.Error(wrap("get", r.ID, l.policyErr))
 			case ok:
 				r.Resource = d.groupResource(g)
+				r.Resource.ScaledBy = l.scaledBy[r.Resource.ID]
 			}
 			return ok // else a function, a name that is no group, a metrics-only ARN
 		},
@@ -268,7 +289,7 @@ func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead
 // does. A describe call that fails fails its reads; once ctx ends, the
 // reads not answered carry its error, which GetCapacities returns.
 func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
-	return answerAll(ctx, d, "capacity", reads, false,
+	return answerAll(ctx, d, "capacity", reads, false, false,
 		func(r *provider.CapacityRead) string { return r.ID },
 		func(r *provider.CapacityRead, err error) { r.Capacity, r.Err = provider.Capacity{}, err },
 		func(l *lookedUp, i int, r *provider.CapacityRead) bool {

@@ -25,7 +25,7 @@ import (
 // function by name, and unknown IDs of each form in one GetResources and
 // one GetCapacities call: every read is what Get or Capacity answers
 // alone, and the instances and groups cost one describe call each, not
-// one per read.
+// one per read, and the groups' scaling policies one DescribePolicies.
 func TestBatchReadsMixedIDs(t *testing.T) {
 	t.Parallel()
 	insts := runInstances(t, 4, "t3.micro", nil)
@@ -42,10 +42,11 @@ func TestBatchReadsMixedIDs(t *testing.T) {
 		reads[i] = provider.ResourceRead{ID: id, Err: errors.New("stale")}
 	}
 	require.NoError(t, d.GetResources(tctx(t), reads))
-	// 1 DescribeInstances, 1 DescribeAutoScalingGroups, and Get's own
-	// lookups: the function ARN's GetFunction, and for the two names that
-	// are no group a group describe and a GetFunction each.
-	assert.Equal(t, int64(2+1+2*2), counter.n.Load())
+	// 1 DescribeInstances, 1 DescribeAutoScalingGroups, 1
+	// DescribePolicies, and Get's own lookups: the function ARN's
+	// GetFunction, and for the two names that are no group a group
+	// describe and a GetFunction each.
+	assert.Equal(t, int64(3+1+2*2), counter.n.Load())
 	single := newDriver(t)
 	for i, r := range reads {
 		want, err := single.Get(tctx(t), ids[i])

@@ -72,11 +72,19 @@ type SetDesiredCapacityAPI interface {
 	SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error)
 }
 
+// DescribePoliciesAPI is Auto Scaling DescribePolicies (the scaling
+// policies behind Resource.ScaledBy; not called with
+// Config.IgnoreScalingPolicies).
+type DescribePoliciesAPI interface {
+	DescribePolicies(ctx context.Context, in *autoscaling.DescribePoliciesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error)
+}
+
 // AutoScalingAPI is every Auto Scaling operation the driver uses.
 type AutoScalingAPI interface {
 	DescribeAutoScalingGroupsAPI
 	UpdateAutoScalingGroupAPI
 	SetDesiredCapacityAPI
+	DescribePoliciesAPI
 }
 
 // GetMetricDataAPI is CloudWatch GetMetricData.
@@ -131,6 +139,7 @@ var (
 	_ ec2.DescribeInstancesAPIClient                 = DescribeInstancesAPI(nil)
 	_ ec2.DescribeSnapshotsAPIClient                 = DescribeSnapshotsAPI(nil)
 	_ autoscaling.DescribeAutoScalingGroupsAPIClient = DescribeAutoScalingGroupsAPI(nil)
+	_ autoscaling.DescribePoliciesAPIClient          = DescribePoliciesAPI(nil)
 	_ cloudwatch.GetMetricDataAPIClient              = GetMetricDataAPI(nil)
 	_ lambda.ListFunctionsAPIClient                  = ListFunctionsAPI(nil)
 	_ lambda.GetFunctionAPIClient                    = GetFunctionAPI(nil)

@@ -100,6 +100,17 @@ type Config struct {
 	// false.
 	HonorCooldown bool `json:"honor_cooldown,omitempty" yaml:"honor_cooldown,omitempty"`
 
+	// IgnoreScalingPolicies skips the inventory's reading of the Auto
+	// Scaling groups' scaling policies, and with it the IAM permission it
+	// needs (autoscaling:DescribePolicies), for a host that knows no
+	// policy scales its groups: Resource.ScaledBy is then always empty.
+	// With the policies read (the default), List, Get and GetResources
+	// name in ScaledBy a policy that changes a group's desired capacity by
+	// itself, and a DescribePolicies call that fails fails the read: see
+	// the package doc's "Scaling alongside Auto Scaling policies".
+	// Default: false.
+	IgnoreScalingPolicies bool `json:"ignore_scaling_policies,omitempty" yaml:"ignore_scaling_policies,omitempty"`
+
 	// MaxAttempts bounds the SDK retryer's attempts per API call, the
 	// first included; throttling and server errors are retried with
 	// exponential back-off, then returned (throttling as
@@ -109,10 +120,11 @@ type Config struct {
 	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
 
 	// PageSize is the page size asked of the list operations
-	// (DescribeInstances, DescribeAutoScalingGroups, ListFunctions,
-	// DescribeSnapshots), capped at each operation's maximum (100 for Auto
-	// Scaling, 50 for Lambda). Every page is read. Default: 0, the services'
-	// own default page sizes. Range: 0 or 5–1000.
+	// (DescribeInstances, DescribeAutoScalingGroups, DescribePolicies,
+	// ListFunctions, DescribeSnapshots), capped at each operation's
+	// maximum (100 for Auto Scaling, 50 for Lambda). Every page is read.
+	// Default: 0, the services' own default page sizes. Range: 0 or
+	// 5–1000.
 	PageSize int `json:"page_size,omitempty" yaml:"page_size,omitempty"`
 	// MetricBatch is how many metric queries QueryMetrics sends in one
 	// GetMetricData call. Default: 500 (CloudWatch's maximum). Range: 1–500.

@@ -65,7 +65,9 @@
 // has the three batch reads of package provider: GetResources and
 // QueryMetrics describe the instances 200 at a time (DescribeInstances on
 // an instance-id filter) and the groups 50 at a time
-// (DescribeAutoScalingGroups), GetCapacities the groups, and QueryMetrics
+// (DescribeAutoScalingGroups; GetResources reads their scaling policies
+// too, see "Scaling alongside Auto Scaling policies"), GetCapacities the
+// groups, and QueryMetrics
 // sends 500 queries per GetMetricData call; functions and names that are
 // no group are looked up one by one. So the scaling Autoscaler's pass, a
 // detector Sweep and a quota.Source read a whole fleet in a few calls,
@@ -149,6 +151,45 @@
 // is not undone, which would take the instance down again: the error
 // matches ErrRollbackFailed and names its state and type.
 //
+// # Scaling alongside Auto Scaling policies
+//
+// An Auto Scaling group with scaling policies has its desired capacity
+// changed by Auto Scaling itself: a policy would undo a change the scaling
+// Autoscaler made, as the Autoscaler's next pass would undo the policy's.
+// So List, Get and GetResources set provider.Resource.ScaledBy of a group
+// with a policy that changes its desired capacity by itself to "Auto
+// Scaling policy NAME (TYPE)", the first such policy by name, and the
+// Autoscaler plans no change of its desired capacity
+// (scaling.ErrScaledByAnother). Such policies are the enabled (Enabled
+// true or not set, Auto Scaling's default) target tracking
+// (TargetTrackingScaling), step (StepScaling) and simple (SimpleScaling,
+// also a policy without a type) scaling policies, whether or not a
+// CloudWatch alarm invokes them yet, and the enabled predictive scaling
+// policies in ForecastAndScale mode. A disabled policy (Enabled false)
+// and a predictive policy that only forecasts (ForecastOnly, the default
+// mode) change nothing; a policy type the driver does not know counts. Scheduled actions are not
+// read: they change the capacity at set times, not continuously, so a
+// group with only scheduled actions has no ScaledBy (the Autoscaler's
+// change lasts until the next action).
+//
+// The policies are read with DescribePolicies, every page (Config.PageSize
+// up to 100 a page, else Auto Scaling's default of 50): List reads every
+// policy of the region once, when it lists a group; a GetResources batch
+// does the same when it reads a group; Get of a group reads that group's
+// policies alone. GetCapacities, Capacity and the metric reads read none. A
+// call that fails fails the read (List; Get; every group read of the
+// batch) with an error naming the IAM action autoscaling:DescribePolicies
+// and the SDK's error in the chain, so that no group reads as scaled by
+// nothing else when that is unknown. A host that knows no policy scales
+// its groups, or that may not read them, sets
+// Config.IgnoreScalingPolicies: no call, no permission, no ScaledBy.
+//
+// SetCapacity changes a group with a policy as it changes any other
+// (unlike the Kubernetes driver, which refuses a replica change a
+// HorizontalPodAutoscaler would undo): the Autoscaler's check of ScaledBy
+// is the guard, and a host that calls SetCapacity itself should expect a
+// policy to move the desired capacity again, within the bounds set.
+//
 // # Backups and the verification tag convention
 //
 // Backups lists the EBS snapshots owned by the account of the volumes
@@ -181,6 +222,7 @@
 // Each capability needs these actions (resource "*" or narrower ARNs):
 //
 //	Inventory (List, Get)  ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
+//	                       autoscaling:DescribePolicies (not with Config.IgnoreScalingPolicies),
 //	                       lambda:ListFunctions, lambda:GetFunction
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs

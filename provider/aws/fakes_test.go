@@ -119,6 +119,7 @@ type recordingASG struct {
 	desired []*autoscaling.SetDesiredCapacityInput
 
 	describe func(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	policies func(ctx context.Context, in *autoscaling.DescribePoliciesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error)
 }
 
 func (r *recordingASG) record(op string) {
@@ -133,12 +134,33 @@ func (r *recordingASG) ops() []string {
 	return append([]string(nil), r.calls...)
 }
 
+// count returns how many times op was called.
+func (r *recordingASG) count(op string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.calls {
+		if c == op {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *recordingASG) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
 	r.record("DescribeAutoScalingGroups")
 	if r.describe != nil {
 		return r.describe(ctx, in, optFns...)
 	}
 	return r.AutoScalingAPI.DescribeAutoScalingGroups(ctx, in, optFns...)
+}
+
+func (r *recordingASG) DescribePolicies(ctx context.Context, in *autoscaling.DescribePoliciesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error) {
+	r.record("DescribePolicies")
+	if r.policies != nil {
+		return r.policies(ctx, in, optFns...)
+	}
+	return r.AutoScalingAPI.DescribePolicies(ctx, in, optFns...)
 }
 
 func (r *recordingASG) SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
@@ -244,6 +266,10 @@ type offlineASG struct{}
 
 func (offlineASG) DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
 	return &autoscaling.DescribeAutoScalingGroupsOutput{}, nil
+}
+
+func (offlineASG) DescribePolicies(context.Context, *autoscaling.DescribePoliciesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error) {
+	return &autoscaling.DescribePoliciesOutput{}, nil
 }
 
 func (offlineASG) UpdateAutoScalingGroup(context.Context, *autoscaling.UpdateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error) {

@@ -24,8 +24,10 @@ import (
 // and Lambda functions matching f, sorted by ID. Kinds, states, instance
 // IDs and tags are pushed down to EC2's filters (IDs in batches of 200
 // instances and 50 groups, the APIs' limits); everything is checked again
-// with f.Match. Every page of every list is read. An invalid filter
-// returns provider.ErrInvalid before any API call.
+// with f.Match. Every page of every list is read. When a group matches,
+// the region's scaling policies are read too, for the groups' ScaledBy
+// (see the package doc). An invalid filter returns provider.ErrInvalid
+// before any API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
 	defer d.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
@@ -61,6 +63,11 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 	}
 	if want(provider.KindGroup) && (anyID || idGroups) {
 		rs, err := d.listGroups(ctx, f)
+		if err == nil {
+			// The scaling policies of the region, when a group is listed.
+			rs = slices.DeleteFunc(rs, func(r provider.Resource) bool { return !f.Match(r) })
+			err = d.withScaledBy(ctx, "", rs)
+		}
 		if err != nil {
 			return nil, wrap("list groups", "", err)
 		}
@@ -82,8 +89,9 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 }
 
 // Get implements provider.Inventory for instance IDs, group names, function
-// names and ARNs. Unknown IDs return provider.ErrNotFound; RDS and load
-// balancer ARNs (which the driver only reads metrics of) return
+// names and ARNs; a group's ScaledBy is read from its scaling policies
+// (see the package doc). Unknown IDs return provider.ErrNotFound; RDS and
+// load balancer ARNs (which the driver only reads metrics of) return
 // provider.ErrUnsupported.
 func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
 	defer d.red.Errorp(&err)
@@ -105,7 +113,11 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 				return provider.Resource{}, wrap("get", id, err)
 			}
 		}
-		return d.groupResource(g), nil
+		r := []provider.Resource{d.groupResource(g)}
+		if err := d.withScaledBy(ctx, r[0].ID, r); err != nil {
+			return provider.Resource{}, wrap("get", id, err)
+		}
+		return r[0], nil
 	case provider.KindFunction:
 		out := t.function
 		if out == nil {

@@ -183,7 +183,7 @@ func TestListReadsEveryPage(t *testing.T) {
 	gs, err := d.List(tctx(t), provider.Filter{IDs: groups})
 	require.NoError(t, err)
 	assert.Equal(t, sorted(groups...), ids(gs))
-	assert.GreaterOrEqual(t, len(asgc.ops()), 2, "6 groups in pages of 5")
+	assert.GreaterOrEqual(t, asgc.count("DescribeAutoScalingGroups"), 2, "6 groups in pages of 5")
 }
 
 // pageCountingEC2 counts DescribeInstances pages and checks the page size.

@@ -289,7 +289,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	for k, p := range preps {
 		ids[k] = p.q.ResourceID
 	}
-	l, err := d.lookUp(ctx, "query metric", ids, true)
+	l, err := d.lookUp(ctx, "query metric", ids, true, false)
 	if err != nil {
 		return d.failRest(reads, preps, err)
 	}
