@@ -127,6 +127,19 @@ func splitUserinfo(s string) (pre, userinfo, rest string, ok bool) {
 	return s[:start], s[start:at], s[at+1:], true
 }
 
+// isPort reports whether s is a port: 1 to 5 digits.
+func isPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func maskUserinfo(userinfo string) string {
 	if user, _, ok := strings.Cut(userinfo, ":"); ok {
 		return user + ":" + Mask
@@ -137,6 +150,12 @@ func maskUserinfo(userinfo string) string {
 var (
 	// urlUserinfo finds the userinfo of URLs in text: scheme://userinfo@.
 	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@"'<>\x60]*@)+`)
+	// slashUserinfo finds what urlUserinfo cannot, a password holding a
+	// "/", up to the first "@" as splitUserinfo reads it:
+	// scheme://user:pass/word@. The user holds no "[" (an IPv6 host); a
+	// password that begins with a port (1 to 5 digits, then "/") is a
+	// host's port and a path (see isPort).
+	slashUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@"'<>\x60:\[\]]*:)([^\s?#@"'<>\x60]*/[^\s?#@"'<>\x60]*)@`)
 	// labelled finds a credential written as name=value or name: value
 	// (headers, query strings, JSON, INI files, environment dumps), the
 	// name and the value quoted or not ('"' or "'"), the value also first
@@ -225,6 +244,16 @@ func (r *Redactor) String(s string) string {
 			scheme, userinfo, _ := strings.Cut(m, "://")
 			return scheme + "://" + maskUserinfo(strings.TrimSuffix(userinfo, "@")) + "@"
 		})
+		if strings.Count(s, ":") > 1 { // the scheme's and the user's
+			s = slashUserinfo.ReplaceAllStringFunc(s, func(m string) string {
+				loc := slashUserinfo.FindStringSubmatchIndex(m)
+				pass := m[loc[4]:loc[5]]
+				if isPort(pass[:strings.IndexByte(pass, '/')]) {
+					return m
+				}
+				return m[:loc[4]] + Mask + "@"
+			})
+		}
 	}
 	lower := strings.ToLower(s)
 	if strings.Contains(lower, "authorization") {
