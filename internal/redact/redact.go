@@ -1,9 +1,9 @@
 // Package redact removes credentials from the text of errors and log
 // lines: passwords and tokens in URLs, authorization headers and their
 // parts (a bearer token, a SigV4 credential and signature), labelled
-// secrets (password=…, "SecretAccessKey": …), AWS access key IDs, long
-// base64 runs such as session tokens, PEM private keys, and any secret
-// value a driver knows (the password of its address, its static
+// secrets (password=…, "SecretAccessKey": …, --token …), AWS access key
+// IDs, long base64 runs such as session tokens, PEM private keys, and any
+// secret value a driver knows (the password of its address, its static
 // credentials). Drivers pass every error they return and every line they
 // log through a Redactor, so that a credential that reached a message (a
 // server echoing a header, an invalid address) is not printed.
@@ -127,6 +127,25 @@ func splitUserinfo(s string) (pre, userinfo, rest string, ok bool) {
 	return s[:start], s[start:at], s[at+1:], true
 }
 
+// maskLabelled masks the values labelled finds in s. What follows a
+// plural label in prose is searched again: it may hold a label itself.
+func maskLabelled(s string) string {
+	return labelled.ReplaceAllStringFunc(s, func(m string) string {
+		loc := labelled.FindStringSubmatchIndex(m)
+		if loc[5] > loc[4] && pluralProse(m[loc[5]:loc[6]]) {
+			return m[:loc[6]] + maskLabelled(m[loc[6]:])
+		}
+		if m[loc[6]:loc[7]] == Mask {
+			return m
+		}
+		return m[:loc[6]] + Mask
+	})
+}
+
+// pluralProse reports whether sep, what comes between a plural label and
+// its value, is a ":" and spaces alone: an error's wrapping, not a value.
+func pluralProse(sep string) bool { return strings.TrimLeft(sep, ": \t\n\f\r") == "" }
+
 // isPort reports whether s is a port: 1 to 5 digits.
 func isPort(s string) bool {
 	if s == "" || len(s) > 5 {
@@ -157,10 +176,19 @@ var (
 	// host's port and a path (see isPort).
 	slashUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@"'<>\x60:\[\]]*:)([^\s?#@"'<>\x60]*/[^\s?#@"'<>\x60]*)@`)
 	// labelled finds a credential written as name=value or name: value
-	// (headers, query strings, JSON, INI files, environment dumps), the
-	// name and the value quoted or not ('"' or "'"), the value also first
-	// in a list (a header map printed by Go, [value], or as JSON).
-	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret_?access_?key|access_?key_?id|session_?token|client_?secret|refresh_?token|access_?token|id_?token|api[_-]?key|apikey|x-api-key|private_?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)["']?\s*[:=]\s*\[?["']?)([^\s"'&,;<>]+)`)
+	// (headers, query strings, JSON, INI files, environment dumps,
+	// --name=value), the name and the value quoted or not ('"' or "'"),
+	// the value also first in a list (a header map printed by Go, [value],
+	// or as JSON). A name's words are joined by "_", "-" or nothing. A
+	// plural name (credentials, tokens) counts with "=", quotes or a list
+	// only (credentials=…, "tokens": …, passwords: "…", Tokens:[…]): a
+	// bare "credentials: word" is how Go wraps errors ("get credentials:
+	// failed to refresh cached credentials"), see pluralProse.
+	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)["']?\s*[:=]\s*\[?["']?)([^\s"'&,;<>]+)`)
+	// flag finds a credential given to a command line's long flag with a
+	// space before it (--password VALUE, quoted or not); labelled finds
+	// --password=VALUE. Whatever word follows the flag is masked.
+	flag = regexp.MustCompile(`(?i)(--(?:password|token|secret|api[_-]?key)\s+["']?)([^\s"'&,;<>]+)`)
 	// authHeader finds the credentials of an authorization header or
 	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
 	// (quoted, or in a list, as labelled).
@@ -266,13 +294,10 @@ func (r *Redactor) String(s string) string {
 		s = basic.ReplaceAllString(s, "${1}"+Mask)
 	}
 	if strings.ContainsAny(s, ":=") && containsAny(lower, labels) {
-		s = labelled.ReplaceAllStringFunc(s, func(m string) string {
-			loc := labelled.FindStringSubmatchIndex(m)
-			if m[loc[4]:loc[5]] == Mask {
-				return m
-			}
-			return m[:loc[4]] + Mask
-		})
+		s = maskLabelled(s)
+	}
+	if strings.Contains(s, "--") && containsAny(lower, labels) {
+		s = flag.ReplaceAllString(s, "${1}"+Mask)
 	}
 	if containsAny(s, keyIDPrefixes) {
 		s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
