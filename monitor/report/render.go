@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,11 +13,14 @@ import (
 
 // WriteText writes rep as plain text: totals, idle resources, actions and
 // why, blocking rules, realised savings, scaling and alerts. Empty parts
-// say so ("no idle resources").
+// say so ("no idle resources"). A title, name, ID, reason, rule or alert
+// holding a character that is not printable (a newline, a tab, another
+// control character) or beginning with '"' is printed quoted, as
+// strconv.Quote quotes it, so that it cannot forge a line or a column.
 func (rep Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	t := rep.Totals
-	ew.printf("%s at %s\n", rep.Title, rep.Now.UTC().Format(time.RFC3339))
+	ew.printf("%s at %s\n", text(rep.Title), rep.Now.UTC().Format(time.RFC3339))
 	ew.printf("%d resources, %d idle; estimated savings $%.0f/month; realised $%.2f so far ($%.0f/month now)\n",
 		t.Resources, t.Idle, t.EstimatedMonthlySavings, t.RealisedSavings, t.RealisedMonthlyRate)
 	ew.printf("actions: %d done, %d would act, %d need approval, %d blocked, %d rate limited, %d failed; %d alerts firing\n",
@@ -28,8 +32,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, i := range rep.Idle {
-		fmt.Fprintf(tw, "  %s\t%s\tconfidence %.2f\t%s\t$%.0f/month\t%s\n", i.ResourceID, i.Name, i.Confidence,
-			orDash(string(i.Action)), i.MonthlySavings, orDash(i.Reason))
+		fmt.Fprintf(tw, "  %s\t%s\tconfidence %.2f\t%s\t$%.0f/month\t%s\n", text(i.ResourceID), text(i.Name), i.Confidence,
+			orDash(text(string(i.Action))), i.MonthlySavings, orDash(text(i.Reason)))
 	}
 	_ = tw.Flush()
 
@@ -43,14 +47,14 @@ func (rep Report) WriteText(w io.Writer) error {
 		if a.DryRun {
 			dry = " (dry run)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s %s\t%s%s\t%s\n", a.Time.UTC().Format("Jan 02 15:04"), orDash(string(a.Action)),
-			a.ResourceID, a.Outcome, dry, orDash(a.Reason))
+		fmt.Fprintf(tw, "  %s\t%s %s\t%s%s\t%s\n", a.Time.UTC().Format("Jan 02 15:04"), orDash(text(string(a.Action))),
+			text(a.ResourceID), text(a.Outcome), dry, orDash(text(a.Reason)))
 	}
 	_ = tw.Flush()
 	if len(rep.Blocks) > 0 {
 		parts := make([]string, len(rep.Blocks))
 		for i, b := range rep.Blocks {
-			parts[i] = fmt.Sprintf("%s %d", b.Rule, b.Count)
+			parts[i] = fmt.Sprintf("%s %d", text(b.Rule), b.Count)
 		}
 		ew.printf("  blocked by: %s\n", strings.Join(parts, ", "))
 	}
@@ -61,7 +65,7 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, r := range rep.Realised {
-		fmt.Fprintf(tw, "  %s\t%s since %s\t$%.3f/h → $%.3f/h\t%.1f h (%.1f running)\tsaved $%.2f\n", r.ResourceID, r.Action,
+		fmt.Fprintf(tw, "  %s\t%s since %s\t$%.3f/h → $%.3f/h\t%.1f h (%.1f running)\tsaved $%.2f\n", text(r.ResourceID), text(r.Action),
 			r.Since.UTC().Format("Jan 02 15:04"), r.HourlyBefore, r.HourlyNow, r.Hours, r.RunningHours, r.Saved)
 	}
 	_ = tw.Flush()
@@ -70,7 +74,7 @@ func (rep Report) WriteText(w io.Writer) error {
 		ew.printf("\nscaling\n")
 		for _, s := range rep.Scaling {
 			ew.printf("  %s: %d plans, %d steps executed, %d previewed, %d failed, %d rollbacks; %.1f instance-hours ($%.2f, capacity %d–%d); %d of %d demand steps over capacity\n",
-				s.ResourceID, s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks, s.CapacityHours, s.Cost, s.MinCapacity, s.MaxCapacity,
+				text(s.ResourceID), s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks, s.CapacityHours, s.Cost, s.MinCapacity, s.MaxCapacity,
 				s.SLOViolations, s.DemandSteps)
 		}
 	}
@@ -80,9 +84,20 @@ func (rep Report) WriteText(w io.Writer) error {
 		ew.printf("  no alerts\n")
 	}
 	for _, a := range rep.Alerts {
-		ew.printf("  %s\n", a)
+		ew.printf("  %s\n", text(a.String()))
 	}
 	return ew.err
+}
+
+// text returns s as WriteText prints untrusted text: as it is when every
+// rune is printable, else quoted by strconv.Quote (a tab would start a
+// column, a newline or a carriage return a line); also quoted when it
+// begins with '"', so that it cannot pass for quoted text.
+func text(s string) string {
+	if strings.HasPrefix(s, `"`) || strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func orDash(s string) string {
