@@ -308,26 +308,31 @@ func (b *Budget) reserveAt(now time.Time, c Cost, held bool) (time.Duration, uin
 	return wait, hold
 }
 
-// Wait reserves c now and waits until it may be spent, or until ctx ends
-// (then it returns ctx.Err(); the reservation is not returned).
+// Wait reserves c now and waits until it may be spent, or until ctx ends:
+// then it returns ctx.Err() and, the call not being made, gives the
+// reservation back as a Source gives back a refused read's (as far as the
+// budget would hold more had it never been made); Usage does not count
+// it.
 func (b *Budget) Wait(ctx context.Context, c Cost) error {
-	_, err := b.wait(ctx, c, false)
+	hold, err := b.wait(ctx, c)
+	b.release(hold, Cost{})
 	return err
 }
 
-// wait is Wait, returning with held a hold that release ends (also when
-// it returns an error).
-func (b *Budget) wait(ctx context.Context, c Cost, held bool) (uint64, error) {
+// wait is Wait, returning a hold that release ends; none (0) when it
+// returns an error: a reservation whose wait ctx ended is given back.
+func (b *Budget) wait(ctx context.Context, c Cost) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	d, hold := b.reserveAt(b.clk.Now(), c, held)
+	d, hold := b.reserveAt(b.clk.Now(), c, true)
 	if d <= 0 {
 		return hold, nil
 	}
 	select {
 	case <-ctx.Done():
-		return hold, ctx.Err()
+		b.release(hold, c) // the call is not made
+		return 0, ctx.Err()
 	case <-b.clk.After(d):
 		return hold, nil
 	}
@@ -342,7 +347,8 @@ func (b *Budget) Usage() Usage {
 
 // release ends hold, giving back c of its reservation, spent on reads the
 // backend was never asked (the driver refused them itself:
-// provider.ErrUnsupported; zero when there were none): Usage no longer
+// provider.ErrUnsupported; ctx ended while they waited for the budget;
+// zero when there were none): Usage no longer
 // counts c, and each bucket gets back the tokens it would hold more had c
 // not been reserved — all of c while it was in debt, less once refills
 // since reached its burst — so that nothing reaches the backend sooner

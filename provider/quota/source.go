@@ -23,7 +23,8 @@ import (
 // had it never been made (refills that reached the burst meanwhile have
 // paid for it already): nothing reaches the backend sooner than without
 // the refused reads. A wrapped source must refuse with ErrUnsupported only
-// what it did not send. It does not implement
+// what it did not send. A read whose ctx ends while it waits for the
+// budget is not made either: its reservation is given back too. It does not implement
 // provider.ActivitySource: pass the activity source separately (for
 // example detector.Fleet.Activity). Source is safe for concurrent use
 // when the wrapped source is.
@@ -175,12 +176,13 @@ func (s *Source) unsupported(reads []provider.MetricRead, b Batch, planned time.
 
 // call spends c and runs read, retrying a throttled read with back-off.
 // It returns the hold of the last attempt's reservation, which the caller
-// releases (the reads it answered may have been refused by the source);
-// the earlier attempts reached the backend and keep theirs.
+// releases (the reads it answered may have been refused by the source;
+// none when ctx ended during its wait, which gave it back); the earlier
+// attempts reached the backend and keep theirs.
 func (s *Source) call(ctx context.Context, c Cost, read func() error) (uint64, error) {
 	wait := s.b.cfg.Backoff
 	for attempt := 1; ; attempt++ {
-		hold, err := s.b.wait(ctx, c, true)
+		hold, err := s.b.wait(ctx, c)
 		if err != nil {
 			return hold, err
 		}
