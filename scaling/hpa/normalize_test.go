@@ -273,3 +273,29 @@ func TestBehaviorDownscaleWindowInWholeSeconds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 90*time.Second, *calc.Spec().Behavior.ScaleDown.StabilizationWindow)
 }
+
+// TestNormalizeValidInputAtItsBounds pins what Normalize accepts at the
+// edges its validation draws: a current count of 0 (a target scaled to
+// zero), a maximum of 1 and a maximum equal to the minimum, and scale
+// events of no change in either direction are valid input, normalized,
+// not refused.
+func TestNormalizeValidInputAtItsBounds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   hpa.NormalizeInput
+		want int32
+	}{
+		{"current 0", hpa.NormalizeInput{Now: now, Current: 0, Desired: 2, Min: 0, Max: 5, Behavior: &hpa.Behavior{}}, 2},
+		{"current 0 without a behavior", hpa.NormalizeInput{Now: now, Current: 0, Desired: 0, Min: 0, Max: 5}, 0},
+		{"max 1", hpa.NormalizeInput{Now: now, Current: 1, Desired: 3, Min: 0, Max: 1}, 1},
+		{"max equal to min", hpa.NormalizeInput{Now: now, Current: 3, Desired: 1, Min: 3, Max: 3, Behavior: &hpa.Behavior{}}, 3},
+		{"min = max = 1", hpa.NormalizeInput{Now: now, Current: 1, Desired: 1, Min: 1, Max: 1}, 1},
+		{"scale events of no change", hpa.NormalizeInput{Now: now, Current: 3, Desired: 4, Min: 1, Max: 5, Behavior: &hpa.Behavior{},
+			History: hpa.History{ScaleUpEvents: []hpa.ScaleEvent{{Change: 0, At: now}}, ScaleDownEvents: []hpa.ScaleEvent{{Change: 0, At: now}}}}, 4},
+	} {
+		got, err := testConfig.Normalize(tc.in)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got.Replicas, tc.name)
+	}
+}
