@@ -111,3 +111,32 @@ func TestPodNamesUnique(t *testing.T) {
 		require.Contains(t, err.Error(), fmt.Sprintf("pods[%d].name", want), "%q", pods)
 	}
 }
+
+// TestPodValidateReadyAndRunning: the fast path of a pod that is running
+// and ready does not let anything else through: a ready pod still needs a
+// known phase and a name (and a count ≥ 0), and a running and ready pod
+// with all of them, count 0 included, is valid.
+func TestPodValidateReadyAndRunning(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		pod   Pod
+		field string
+	}{
+		{Pod{Name: "p", Phase: "crashing", Ready: ConditionTrue}, "phase"},
+		{Pod{Name: "p", Ready: ConditionTrue}, "phase"},
+		{Pod{Phase: PhaseRunning, Ready: ConditionTrue}, "name"},
+		{Pod{Name: "p", Phase: PhaseRunning, Ready: ConditionTrue, Count: -1}, "count"},
+		{Pod{Name: "p", Phase: PhaseRunning, Ready: ConditionTrue}, ""},
+		{Pod{Name: "p", Phase: PhaseRunning, Ready: ConditionTrue, Count: 3}, ""},
+		{Pod{Name: "p", Phase: PhasePending, Ready: ConditionTrue}, ""},
+	} {
+		err := tc.pod.validate()
+		if tc.field == "" {
+			require.NoError(t, err, "%+v", tc.pod)
+			continue
+		}
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, "%+v", tc.pod)
+		assert.Equal(t, tc.field, inv.Field, "%+v", tc.pod)
+	}
+}
