@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,20 @@ func TestPodValidateReadyAndRunning(t *testing.T) {
 		require.ErrorAs(t, err, &inv, "%+v", tc.pod)
 		assert.Equal(t, tc.field, inv.Field, "%+v", tc.pod)
 	}
+}
+
+// TestRecordIntoAShorterHistory: a decision whose recommendation takes a
+// slot the history it is recorded into does not have (a History other
+// than the one decided on, since shortened) is appended, not written past
+// the end; one whose slot exists replaces it.
+func TestRecordIntoAShorterHistory(t *testing.T) {
+	t.Parallel()
+	old := TimedReplicas{Replicas: 7, At: tnow.Add(-time.Hour)}
+	d := Decision{rec: record{now: tnow, logged: true, replicas: 3, replace: 1}}
+	h := History{Recommendations: []TimedReplicas{old}}
+	require.NotPanics(t, func() { h.Record(d) })
+	assert.Equal(t, []TimedReplicas{old, {Replicas: 3, At: tnow}}, h.Recommendations, "appended")
+	h.Recommendations[1] = old
+	h.Record(d)
+	assert.Equal(t, []TimedReplicas{old, {Replicas: 3, At: tnow}}, h.Recommendations, "the slot replaced")
 }
