@@ -305,3 +305,17 @@ func TestMetricSpecNameWithoutSource(t *testing.T) {
 		assert.NotPanics(t, func() { assert.Equal(t, string(typ), m.Name()) }, typ)
 	}
 }
+
+// TestMilliAtTheInt64Bounds pins Milli where it starts to saturate: a
+// value whose milli-value is exactly 2⁶³ (one past math.MaxInt64, which
+// int64() would turn into math.MinInt64 on amd64) is math.MaxInt64, the
+// float just below it converts exactly, and −2⁶³ is math.MinInt64.
+func TestMilliAtTheInt64Bounds(t *testing.T) {
+	t.Parallel()
+	edge := math.Ldexp(1, 63) / 1000
+	require.InDelta(t, math.Ldexp(1, 63), edge*1000, 0, "the fixture: exactly 2⁶³ milli-units")
+	assert.Equal(t, int64(math.MaxInt64), hpa.Milli(edge))
+	below := math.Nextafter(edge, 0)
+	assert.Equal(t, int64(9223372036854773760), hpa.Milli(below))
+	assert.Equal(t, int64(math.MinInt64), hpa.Milli(-edge))
+}
