@@ -319,3 +319,32 @@ func TestMilliAtTheInt64Bounds(t *testing.T) {
 	assert.Equal(t, int64(9223372036854773760), hpa.Milli(below))
 	assert.Equal(t, int64(math.MinInt64), hpa.Milli(-edge))
 }
+
+// TestDecideFromZeroToTheMinimumLegacy: without a Behavior, the legacy
+// normalization itself raises a proposal of zero, from zero, to the
+// minimum (TooFewReplicas), so the decision rescales to it with the
+// controller's reason for an unchanged proposal: none (with a Behavior
+// the normalization leaves zero and Decide raises it, "below
+// Spec.MinReplicas": TestDecideFromZeroToTheMinimum). A proposal above
+// the minimum keeps its metric's reason.
+func TestDecideFromZeroToTheMinimumLegacy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		va          int64
+		want        int32
+		wantReason  string
+		wantLimited string
+	}{
+		{"nothing to do", 0, 2, "", hpa.ReasonTooFewReplicas},
+		{"above the minimum", 30_000, 3, "external metric a above target", hpa.ReasonDesiredWithinRange},
+	} {
+		calc, in := twoMetrics(t, 2, 10, 0, nil, tc.va, 0)
+		d, err := calc.Decide(in, hpa.History{ScaledToZero: true})
+		require.NoError(t, err, tc.name)
+		assert.True(t, d.Rescale, tc.name)
+		assert.Equal(t, tc.want, d.Replicas, tc.name)
+		assert.Equal(t, tc.wantReason, d.Reason, tc.name)
+		assert.Equal(t, tc.wantLimited, d.ScalingLimited, tc.name)
+	}
+}
