@@ -69,6 +69,7 @@ func TestBatchStatsIdle(t *testing.T) {
 		{"mean at the threshold", func(s *stream.BatchStats) { s.Mean = 0.1 }, 0, false},
 		{"trailing run one short", func(*stream.BatchStats) {}, 7, false},
 		{"no run asked", func(s *stream.BatchStats) { s.TrailingRun = 0 }, 0, true},
+		{"hold 0 reads no run, whatever it holds", func(s *stream.BatchStats) { s.TrailingRun = -1 }, 0, true},
 		{"no values (the zero BatchStats)", func(s *stream.BatchStats) { *s = stream.BatchStats{} }, 0, false},
 		{"only gaps", func(s *stream.BatchStats) { s.Count, s.Gaps, s.Mean = 0, 10, math.NaN() }, 0, false},
 	} {
