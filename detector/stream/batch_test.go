@@ -117,3 +117,23 @@ func TestBatchScanBadInput(t *testing.T) {
 	_, err = stream.BatchScan(ctx, make([]float64, 1000), 10, stream.BatchConfig{}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// BatchScan writes into dst when it holds the rows, a capacity of exactly
+// the row count included, and allocates only for a shorter one.
+func TestBatchScanReusesDst(t *testing.T) {
+	t.Parallel()
+	values := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}
+	for _, c := range []int{3, 5} {
+		dst := make([]stream.BatchStats, 0, c)
+		got, err := stream.BatchScan(t.Context(), values, 2, stream.BatchConfig{Workers: 1}, dst)
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		assert.Same(t, &dst[:1][0], &got[0], "capacity %d: dst's memory", c)
+		assert.Equal(t, 2, got[2].Count, "capacity %d: the last row written", c)
+	}
+	dst := make([]stream.BatchStats, 2)
+	got, err := stream.BatchScan(t.Context(), values, 2, stream.BatchConfig{Workers: 1}, dst)
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.NotSame(t, &dst[0], &got[0], "too short: new memory")
+}
