@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -136,4 +137,38 @@ func TestBatchScanReusesDst(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	assert.NotSame(t, &dst[0], &got[0], "too short: new memory")
+}
+
+// endsAfter is a context whose Err is nil for its first n calls and
+// context.Canceled after: a context that ends while BatchScan runs,
+// without a timer.
+type endsAfter struct {
+	context.Context
+	n atomic.Int32
+}
+
+func (c *endsAfter) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// BatchScan returns ctx.Err() when the context has ended before it
+// starts, even for a single window, and when it ends during the scan
+// (noticed within 64 windows).
+func TestBatchScanNoticesTheContextEnding(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := stream.BatchScan(ctx, []float64{0.1, 0.2, 0.3}, 3, stream.BatchConfig{}, nil)
+	require.ErrorIs(t, err, context.Canceled, "one window")
+
+	values := make([]float64, 1000)
+	late := &endsAfter{Context: t.Context()}
+	late.n.Store(1)
+	_, err = stream.BatchScan(late, values, 1, stream.BatchConfig{Workers: 1}, nil)
+	require.ErrorIs(t, err, context.Canceled, "ended after the first check")
+	_, err = stream.BatchScan(t.Context(), values, 1, stream.BatchConfig{Workers: 1}, nil)
+	require.NoError(t, err)
 }
