@@ -265,3 +265,33 @@ func TestStepAligningFrontendReadsTheSameSteps(t *testing.T) {
 		assert.Contains(t, err.Error(), "off the grid")
 	}
 }
+
+// A start between two milliseconds is read at millisecond precision as
+// the server reads a time, rounded to the nearest: the range queries'
+// windows end where the cut last step's instant query (whose time the
+// server rounds) begins, so a sample on the boundary between them is
+// read once, in the step Resample gives it, and none before Start is
+// read, whether or not the frontend aligns the query with its step.
+func TestSubMillisecondStartReadsEachSampleOnce(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var samples []provider.Sample
+	for i := range 20 {
+		samples = append(samples, provider.Sample{Time: base.Add(time.Duration(i) * 30 * time.Second), Value: float64(i + 1)})
+	}
+	start := base.Add(600 * time.Microsecond)
+	for _, version := range []string{"2.42.0", "3.1.0"} {
+		for _, align := range []bool{false, true} {
+			g := &gridServer{version: version, samples: samples, align: align}
+			src := newSource(t, prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}})
+			for _, end := range []time.Duration{3 * time.Minute, 2*time.Minute + 30*time.Second} {
+				q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(end), Step: time.Minute}
+				want, err := provider.Resample(q, samples)
+				require.NoError(t, err)
+				got, err := src.QueryMetric(t.Context(), q)
+				require.NoError(t, err)
+				assert.Equal(t, want.Values, got.Values, "%s, aligned %v, end start+%s", version, align, end)
+			}
+		}
+	}
+}

@@ -320,10 +320,12 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 }
 
 // alignedStart returns the first multiple of step (whole milliseconds,
-// counted from the Unix epoch) at or after t, at millisecond precision,
-// and how far after t it is, in [0, step).
+// counted from the Unix epoch) at or after t, at millisecond precision
+// (t rounded to the nearest millisecond, as the server reads a time, so
+// that these windows end where an instant query's at t would), and how
+// far after t it is, in [0, step).
 func alignedStart(t time.Time, step time.Duration) (time.Time, time.Duration) {
-	ms, stepMs := t.UnixMilli(), step.Milliseconds()
+	ms, stepMs := t.Round(time.Millisecond).UnixMilli(), step.Milliseconds()
 	offset := (stepMs - ms%stepMs) % stepMs // in [0, stepMs) for either sign of ms
 	return time.UnixMilli(ms + offset), time.Duration(offset) * time.Millisecond
 }
