@@ -54,3 +54,20 @@ func TestLabelledFormsAndPlurals(t *testing.T) {
 		assert.Equal(t, prose, redact.String(prose))
 	}
 }
+
+// A plural label in Go's error wrapping ("credentials: ") is prose, but
+// the word after it may be a label of its own, whose value is masked as
+// it was before plural labels were recognized: the search goes on from
+// that word, not from after it.
+func TestPluralProseBeforeALabel(t *testing.T) {
+	t.Parallel()
+	for give, want := range map[string]string{
+		"load credentials: password: hunter2":       "load credentials: password: " + redact.Mask,
+		"refresh credentials: token: abc123def":     "refresh credentials: token: " + redact.Mask,
+		"read secrets: secret: s3cr3t, retrying":    "read secrets: secret: " + redact.Mask + ", retrying",
+		"get credentials: password=hunter2":         "get credentials: password=" + redact.Mask,
+		"get credentials: failed to refresh cached": "get credentials: failed to refresh cached",
+	} {
+		assert.Equal(t, want, redact.String(give), give)
+	}
+}

@@ -128,18 +128,30 @@ func splitUserinfo(s string) (pre, userinfo, rest string, ok bool) {
 }
 
 // maskLabelled masks the values labelled finds in s. What follows a
-// plural label in prose is searched again: it may hold a label itself.
+// plural label in prose is searched again from the word after it, which
+// may be a label itself ("credentials: password: …").
 func maskLabelled(s string) string {
-	return labelled.ReplaceAllStringFunc(s, func(m string) string {
-		loc := labelled.FindStringSubmatchIndex(m)
-		if loc[5] > loc[4] && pluralProse(m[loc[5]:loc[6]]) {
-			return m[:loc[6]] + maskLabelled(m[loc[6]:])
+	var b strings.Builder
+	done := 0 // s[:done] is written to b
+	for from := 0; from < len(s); {
+		loc := labelled.FindStringSubmatchIndex(s[from:])
+		if loc == nil {
+			break
 		}
-		if m[loc[6]:loc[7]] == Mask {
-			return m
+		label, value, end := from+loc[5], from+loc[6], from+loc[7]
+		if loc[5] > loc[4] && pluralProse(s[label:value]) {
+			from = value
+			continue
 		}
-		return m[:loc[6]] + Mask
-	})
+		b.WriteString(s[done:value])
+		b.WriteString(Mask)
+		done, from = end, end
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // pluralProse reports whether sep, what comes between a plural label and
