@@ -98,12 +98,18 @@ func (s *Summary) update(v float64) {
 }
 
 // Observe checks and adds the value v observed at t: t must be after the
-// previous Observe's time and v finite (a NaN gap is accepted and
+// previous Observe's time (and after the earliest Unix nanosecond,
+// 1677-09-21T00:12:43.145224192Z) and v finite (a NaN gap is accepted and
 // ignored). The error names the field.
 func (s *Summary) Observe(t time.Time, v float64) error {
 	ns := t.UnixNano()
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
+	}
+	if ns == noTime {
+		// The earliest Unix nanosecond marks "nothing observed yet": a
+		// value there would let the next one repeat it.
+		return invalid("stream.time", t.UTC().Format(time.RFC3339Nano), "must be after "+time.Unix(0, noTime).UTC().Format(time.RFC3339Nano)+", the earliest time in Unix nanoseconds")
 	}
 	if s.last != noTime && ns <= s.last {
 		return invalid("stream.time", t.Format(time.RFC3339Nano), "must be after the previous value's "+time.Unix(0, s.last).UTC().Format(time.RFC3339Nano)+" (values must be sorted and not repeated)")

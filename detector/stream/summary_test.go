@@ -139,3 +139,20 @@ func TestSummaryObserveAtTheEpoch(t *testing.T) {
 	require.Error(t, before.Observe(epoch.Add(-time.Minute), 0.01))
 	assert.Equal(t, 3, before.Count())
 }
+
+// The earliest time in Unix nanoseconds is what a Summary holds before
+// its first value: it is refused, so that no value there lets the next
+// one repeat it or go back before it.
+func TestSummaryObserveAtTheEarliestNanosecond(t *testing.T) {
+	t.Parallel()
+	earliest := time.Unix(0, math.MinInt64)
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
+	require.NoError(t, err)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, s.Observe(earliest, 0.01), &ie)
+	assert.Equal(t, "stream.time", ie.Field)
+	require.NoError(t, s.Observe(earliest.Add(time.Nanosecond), 0.01))
+	require.Error(t, s.Observe(earliest.Add(time.Nanosecond), 0.01), "the same time again")
+	require.Error(t, s.Observe(earliest, 0.01), "an earlier time")
+	assert.Equal(t, 1, s.Count())
+}
