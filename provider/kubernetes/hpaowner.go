@@ -130,8 +130,8 @@ func hpaTarget(h *autoscalingv2.HorizontalPodAutoscaler) (Ref, bool) {
 	return Ref{Namespace: h.Namespace, Kind: kind, Name: t.Name}, true
 }
 
-// scaledBy returns, for each workload of namespace ns that a
-// HorizontalPodAutoscaler targets, provider.Resource.ScaledBy:
+// scaledBy returns, for each workload of namespace ns (every namespace
+// for "") that a HorizontalPodAutoscaler targets, provider.Resource.ScaledBy:
 // "HorizontalPodAutoscaler NAMESPACE/NAME", the first such HPA by name.
 // One list of the namespace's HPAs; none with Config.IgnoreHPAs (nil). A
 // failed list is the error (wrapped with op and id): whether an HPA
@@ -156,7 +156,7 @@ func (d *Driver) scaledBy(ctx context.Context, op, id, ns string) (map[Ref]strin
 	}
 	out := make(map[Ref]string, len(first))
 	for ref, name := range first {
-		out[ref] = "HorizontalPodAutoscaler " + ns + "/" + name
+		out[ref] = "HorizontalPodAutoscaler " + ref.Namespace + "/" + name // the HPA's namespace, not ns
 	}
 	return out, nil
 }

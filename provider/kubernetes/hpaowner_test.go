@@ -299,3 +299,31 @@ func count(calls []string, want string) int {
 	}
 	return n
 }
+
+// A driver that sees every namespace (no Config.Namespaces) lists the
+// HPAs of all of them at once; List still names a workload's HPA with its
+// namespace, as Get and GetResources do, so that a re-read before acting
+// (Resource.ChangedFrom) finds the workload unchanged.
+func TestInventoryNamesTheHPAInItsNamespaceAcrossNamespaces(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 3, cs)
+	f.hpa("web-hpa", "apps/v1", "Deployment", "web", nil, 10)
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	want := "HorizontalPodAutoscaler " + f.ns + "/web-hpa"
+	d := f.driver(kubernetes.Config{Namespaces: []string{}})
+
+	listed, err := d.List(f.ctx, provider.Filter{IDs: []string{web}})
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	assert.Equal(t, want, listed[0].ScaledBy, "List")
+	one, err := d.Get(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, want, one.ScaledBy, "Get")
+	reads := []provider.ResourceRead{{ID: web}}
+	require.NoError(t, d.GetResources(f.ctx, reads))
+	require.NoError(t, reads[0].Err)
+	assert.Equal(t, want, reads[0].Resource.ScaledBy, "GetResources")
+	assert.Empty(t, one.ChangedFrom(listed[0]))
+}
