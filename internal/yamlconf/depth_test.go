@@ -129,3 +129,40 @@ func TestLocateAliasExpansion(t *testing.T) {
 	require.Error(t, decodeErr)
 	assert.Same(t, decodeErr, yamlconf.Locate(cycle, reflect.TypeFor[tree](), decodeErr))
 }
+
+type series struct {
+	Items []struct {
+		Name   string `yaml:"name"`
+		Values []int  `yaml:"values"`
+	} `yaml:"items"`
+	Color color `yaml:"color"`
+}
+
+// A document the decoder reads up to a refused value, its aliases within
+// the share the decoder allows, is walked up to that value too: the walk
+// counts the nodes as the decoder counts them (mapping keys among them),
+// so it does not stop short of the value for aliasing the decoder allowed
+// and the value is located.
+func TestLocateAliasesTheDecoderAllows(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("items:\n  - {name: a0, values: &v [0")
+	for i := 1; i < 399; i++ {
+		b.WriteString(", 1")
+	}
+	b.WriteString("]}\n")
+	for range 500 {
+		b.WriteString("  - {name: a, values: *v}\n")
+	}
+	b.WriteString("color: teal\n")
+	src := []byte(b.String())
+	var v series
+	decodeErr := yaml.Unmarshal(src, &v)
+	require.Error(t, decodeErr)
+	require.NotContains(t, decodeErr.Error(), "excessive aliasing")
+	err := yamlconf.Locate(src, reflect.TypeFor[series](), decodeErr)
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "color", inv.Field)
+	assert.Contains(t, err.Error(), "line 503, column 8")
+}

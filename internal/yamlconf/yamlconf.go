@@ -59,7 +59,9 @@ func Locate(data []byte, t reflect.Type, decodeErr error) error {
 // "excessive aliasing"): once the nodes reached through aliases are too
 // large a share of those walked, the walk stops, so that a document whose
 // aliases expand to far more than it holds (which the decoder refused
-// early) is not walked through every expansion.
+// early) is not walked through every expansion. It counts nodes as the
+// decoder does, a mapping's keys among them, so that it does not stop
+// short of a value the decoder reached.
 type budget struct {
 	visits, aliased int
 	aliasDepth      int // the aliases the walk is within
@@ -152,6 +154,9 @@ func pairs(n *yaml.Node, t reflect.Type, path string, depth int, b *budget, set 
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
 			merge = v
 			continue
+		}
+		if !b.visit() { // the decoder counts each key it decodes, as a node
+			return nil
 		}
 		if t.Kind() == reflect.Map {
 			at := path + "[" + k.Value + "]"
