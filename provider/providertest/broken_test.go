@@ -3,8 +3,11 @@ package providertest_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,4 +141,194 @@ func TestRunReportsBrokenBatch(t *testing.T) {
 	assert.Contains(t, string(out), "read 1 (unknown ID): got error <nil>")
 	assert.Contains(t, string(out), "two reads share their values")
 	assert.Contains(t, string(out), "GetResources with a cancelled context")
+}
+
+// envBrokenContractChild makes TestBrokenContractChild run the suite
+// against the drivers of brokenContracts; only TestRunCatchesBrokenContracts
+// sets it, in the child process it starts.
+const envBrokenContractChild = "IDLESCALE_PROVIDERTEST_BROKEN_CONTRACT_CHILD"
+
+// brokenContract is the memory cloud with one rule of the provider
+// contracts broken, and what the suite must say about it.
+type brokenContract struct {
+	name string
+	// wrap returns the broken driver over the seeded memory cloud.
+	wrap func(c *memory.Cloud) provider.Inventory
+	// fails are the subtests that must fail, with a message each must
+	// print.
+	fails map[string]string
+	// passes are subtests that must still pass: the suite blames the
+	// rule that is broken, not everything.
+	passes []string
+}
+
+// brokenContracts are the drivers TestRunCatchesBrokenContracts feeds the
+// suite, one broken rule each.
+var brokenContracts = []brokenContract{
+	{
+		name: "ListFirstIDOnly",
+		wrap: func(c *memory.Cloud) provider.Inventory { return firstIDOnly{c} },
+		fails: map[string]string{
+			"Inventory/FilterSemantics": `List(IDs: any may match) = [i-1]: listed [], which do not match the filter; did not list fixture resources [i-2], which do`,
+		},
+		passes: []string{"Inventory/ListAll", "Inventory/Get"},
+	},
+	{
+		name: "ListIgnoresRegionEnvironmentTypes",
+		wrap: func(c *memory.Cloud) provider.Inventory { return ignoresPlaceFilters{c} },
+		fails: map[string]string{
+			"Inventory/FilterSemantics": `List(Region: none has it) = [asg fn i-1 i-2]: listed [asg fn i-1 i-2], which do not match the filter`,
+		},
+		passes: []string{"Inventory/ListFilters"},
+	},
+	{
+		name: "ListTagNeedsItsValue",
+		wrap: func(c *memory.Cloud) provider.Inventory { return tagNeedsValue{c} },
+		fails: map[string]string{
+			"Inventory/FilterSemantics": `List(Tags: an empty value matches any value) = []: listed [], which do not match the filter; did not list fixture resources [i-1], which do`,
+		},
+		passes: []string{"Inventory/ListFilters"},
+	},
+	{
+		name: "ListDropsInvalidFilterFields",
+		wrap: func(c *memory.Cloud) provider.Inventory { return lenientFilter{c} },
+		fails: map[string]string{
+			"Inventory/InvalidInput": `List(IDs=["has space"]): got error <nil>, want one matching invalid argument`,
+		},
+		passes: []string{"Inventory/ListFilters", "Inventory/FilterSemantics"},
+	},
+	{
+		name: "ListSharesTags",
+		wrap: func(c *memory.Cloud) provider.Inventory {
+			return &sharedListTags{Cloud: c, tags: map[string]map[string]string{}}
+		},
+		fails: map[string]string{
+			"Inventory/ReturnsCopies": `changing a resource List returned changed the provider's copy of "i-1"`,
+		},
+		passes: []string{"Inventory/ListAll", "Inventory/FilterSemantics"},
+	},
+}
+
+// firstIDOnly lists by the first of several IDs only.
+type firstIDOnly struct{ *memory.Cloud }
+
+func (b firstIDOnly) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	f.IDs = f.IDs[:min(len(f.IDs), 1)]
+	return b.Cloud.List(ctx, f)
+}
+
+// ignoresPlaceFilters drops the Region, Environment and InstanceTypes of
+// a filter, as a driver whose backend cannot filter by them and forgets to.
+type ignoresPlaceFilters struct{ *memory.Cloud }
+
+func (b ignoresPlaceFilters) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	f.Region, f.Environment, f.InstanceTypes = "", "", nil
+	return b.Cloud.List(ctx, f)
+}
+
+// tagNeedsValue reads a tag with an empty value in a filter as "the tag's
+// value is empty" (a label selector "key="), not as "any value".
+type tagNeedsValue struct{ *memory.Cloud }
+
+func (b tagNeedsValue) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	tags := f.Tags
+	f.Tags = nil
+	all, err := b.Cloud.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := []provider.Resource{}
+	for _, r := range all {
+		keep := true
+		for k, v := range tags {
+			if got, ok := r.Tags[k]; !ok || got != v {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// lenientFilter drops the parts of a filter that Filter.Validate refuses
+// other than kinds and states, instead of refusing the filter.
+type lenientFilter struct{ *memory.Cloud }
+
+func (b lenientFilter) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	f.IDs = slices.DeleteFunc(slices.Clone(f.IDs), func(id string) bool { return provider.ValidateID(id) != nil })
+	f.InstanceTypes = slices.DeleteFunc(slices.Clone(f.InstanceTypes), func(t string) bool { return t == "" })
+	f.Tags = maps.Clone(f.Tags)
+	delete(f.Tags, "")
+	return b.Cloud.List(ctx, f)
+}
+
+// sharedListTags returns the same tags map for a resource from every List,
+// as a driver with a cache it does not copy from would.
+type sharedListTags struct {
+	*memory.Cloud
+	mu   sync.Mutex
+	tags map[string]map[string]string
+}
+
+func (b *sharedListTags) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	rs, err := b.Cloud.List(ctx, f)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, r := range rs {
+		if m, ok := b.tags[r.ID]; ok {
+			rs[i].Tags = m
+			continue
+		}
+		if r.Tags == nil {
+			rs[i].Tags = map[string]string{}
+		}
+		b.tags[r.ID] = rs[i].Tags
+	}
+	return rs, err
+}
+
+// TestBrokenContractChild is the child process of
+// TestRunCatchesBrokenContracts. Run normally (without
+// envBrokenContractChild) it checks nothing and passes.
+func TestBrokenContractChild(t *testing.T) {
+	if os.Getenv(envBrokenContractChild) != "1" {
+		return
+	}
+	for _, bc := range brokenContracts {
+		t.Run(bc.name, func(t *testing.T) {
+			providertest.Run(t, func(t *testing.T) providertest.Subject {
+				s := newMemorySubject(t)
+				s.Provider = bc.wrap(s.Provider.(*memory.Cloud))
+				return s
+			})
+		})
+	}
+}
+
+// TestRunCatchesBrokenContracts runs the suite against every driver of
+// brokenContracts in a child process and checks that the subtests of the
+// rule each breaks fail, saying what is wrong, and that some others pass.
+func TestRunCatchesBrokenContracts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBrokenContractChild$", "-test.count=1", "-test.timeout=90s", "-test.v")
+	cmd.Env = append(os.Environ(), envBrokenContractChild+"=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the suite must fail on broken drivers; output:\n%s", out)
+	for _, bc := range brokenContracts {
+		for sub, msg := range bc.fails {
+			assert.Contains(t, string(out), "--- FAIL: TestBrokenContractChild/"+bc.name+"/"+sub+" ", "%s must fail %s", bc.name, sub)
+			assert.Contains(t, string(out), msg, "%s: what %s says", bc.name, sub)
+		}
+		for _, sub := range bc.passes {
+			assert.Contains(t, string(out), "--- PASS: TestBrokenContractChild/"+bc.name+"/"+sub+" ", "%s must still pass %s", bc.name, sub)
+		}
+	}
+	if t.Failed() {
+		t.Logf("child output:\n%s", out)
+	}
 }

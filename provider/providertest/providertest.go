@@ -13,6 +13,20 @@
 // they get. Capabilities the driver does not implement (found by type
 // assertion) are skipped with a message naming the interface; fixture
 // fields left empty skip the subtests that need them, also with a message.
+//
+// # What the suite checks
+//
+// Inventory: List returns valid resources sorted by ID, the fixture's among
+// them; List(f) returns the resources f.Match accepts, every one it lists
+// matching f and every fixture resource that matches listed, for filters
+// made of IDs, kinds, states, regions, environments, instance types and
+// tags, alone and together (every set field must match, any element of a
+// slice may, a tag with an empty value matches any value of its key);
+// Get returns the fixture's running instances and ErrNotFound for an
+// unknown ID; malformed IDs and every filter Filter.Validate refuses
+// (unknown kinds and states, malformed IDs, empty tag keys, empty
+// instance types) return ErrInvalid; what Get and List return are copies
+// the caller may change.
 package providertest
 
 import (
@@ -88,6 +102,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 	}{
 		{"Inventory/ListAll", testListAll},
 		{"Inventory/ListFilters", testListFilters},
+		{"Inventory/FilterSemantics", testFilterSemantics},
 		{"Inventory/Get", testGet},
 		{"Inventory/InvalidInput", testInventoryInvalid},
 		{"Inventory/ReturnsCopies", testReturnsCopies},
@@ -232,6 +247,13 @@ func testInventoryInvalid(t *testing.T, s Subject) {
 	wantErr(t, err, provider.ErrInvalid, "List(Kinds=spaceship)")
 	_, err = s.Provider.List(ctx, provider.Filter{States: []provider.State{"melting"}})
 	wantErr(t, err, provider.ErrInvalid, "List(States=melting)")
+	// Every filter Filter.Validate refuses, not only bad kinds and states.
+	_, err = s.Provider.List(ctx, provider.Filter{IDs: []string{s.Instances[0], "has space"}})
+	wantErr(t, err, provider.ErrInvalid, `List(IDs=["has space"])`)
+	_, err = s.Provider.List(ctx, provider.Filter{Tags: map[string]string{"": "x"}})
+	wantErr(t, err, provider.ErrInvalid, "List(Tags with an empty key)")
+	_, err = s.Provider.List(ctx, provider.Filter{InstanceTypes: []string{""}})
+	wantErr(t, err, provider.ErrInvalid, `List(InstanceTypes=[""])`)
 }
 
 func testReturnsCopies(t *testing.T, s Subject) {
@@ -246,6 +268,116 @@ func testReturnsCopies(t *testing.T, s Subject) {
 	again := must(s.Provider.Get(ctx, id))(t)
 	if _, ok := again.Tags["providertest-mutated"]; ok || again.Name == "mutated" {
 		t.Errorf("changing a returned resource changed the provider's copy of %q", id)
+	}
+	// List returns copies too: changing what one List returned changes
+	// neither the next List nor Get.
+	listed := must(s.Provider.List(ctx, provider.Filter{IDs: []string{id}}))(t)
+	if len(listed) != 1 {
+		t.Fatalf("List(IDs=[%q]) = %v, want that resource", id, idsOf(listed))
+	}
+	if listed[0].Tags == nil {
+		listed[0].Tags = map[string]string{}
+	}
+	listed[0].Tags["providertest-mutated-list"] = "yes"
+	listed[0].Name = "mutated-list"
+	relisted := must(s.Provider.List(ctx, provider.Filter{IDs: []string{id}}))(t)
+	again = must(s.Provider.Get(ctx, id))(t)
+	for _, r := range append(relisted, again) {
+		if _, ok := r.Tags["providertest-mutated-list"]; ok || r.Name == "mutated-list" {
+			t.Errorf("changing a resource List returned changed the provider's copy of %q", id)
+			break
+		}
+	}
+}
+
+// fixtureIDs returns the IDs of the fixture's resources: the instances,
+// the group and the resource to resize, each once.
+func fixtureIDs(s Subject) []string {
+	ids := slices.Clone(s.Instances)
+	for _, id := range []string{s.Group, s.ResizeID} {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// testFilterSemantics checks List against Filter.Match, the documented
+// semantics of a Filter: every set field must match (AND), any element of
+// a slice field may (OR), a tag with an empty value matches any value of
+// its key. For each filter, every resource List returns must match it, and
+// every fixture resource (read with Get) that matches must be listed and
+// no other; the result is sorted by ID. The filters are made from the
+// fixture's own kinds, states, tags, regions, environments and instance
+// types, and from values no resource has.
+func testFilterSemantics(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	fixture := fixtureIDs(s)
+	res := make(map[string]provider.Resource, len(fixture))
+	for _, id := range fixture {
+		res[id] = must(s.Provider.Get(ctx, id))(t)
+	}
+	first := res[s.Instances[0]]
+	const absent = "idlescale-providertest-absent"
+	type namedFilter struct {
+		name string
+		f    provider.Filter
+	}
+	filters := []namedFilter{
+		{"IDs: any may match", provider.Filter{IDs: s.Instances}},
+		{"IDs: an unknown one among them", provider.Filter{IDs: []string{unknownID, s.Instances[1]}}},
+		{"Kinds: any may match", provider.Filter{IDs: fixture, Kinds: []provider.Kind{provider.KindGroup, provider.KindInstance}}},
+		{"Kinds and IDs: both must match", provider.Filter{IDs: s.Instances, Kinds: []provider.Kind{provider.KindGroup, provider.KindFunction}}},
+		{"States: any may match", provider.Filter{IDs: fixture, States: []provider.State{provider.StateStopped, provider.StateRunning}}},
+		{"States and IDs: both must match", provider.Filter{IDs: fixture, States: []provider.State{provider.StateStopped, provider.StatePending}}},
+		{"Region: none has it", provider.Filter{Region: absent}},
+		{"Environment: none has it", provider.Filter{Environment: absent}},
+		{"InstanceTypes: none has it", provider.Filter{InstanceTypes: []string{absent}}},
+		{"Tags: none has the key", provider.Filter{Tags: map[string]string{absent: ""}}},
+	}
+	if first.Region != "" {
+		filters = append(filters,
+			namedFilter{"Region", provider.Filter{Region: first.Region}},
+			namedFilter{"Region and IDs: both must match", provider.Filter{IDs: fixture, Region: first.Region, Kinds: []provider.Kind{first.Kind}}})
+	}
+	if first.Environment != "" {
+		filters = append(filters,
+			namedFilter{"Environment", provider.Filter{Environment: first.Environment}},
+			namedFilter{"Environment and Region: both must match", provider.Filter{Environment: first.Environment, Region: absent}})
+	}
+	if it := first.Size.InstanceType; it != "" {
+		filters = append(filters, namedFilter{"InstanceTypes: any may match", provider.Filter{InstanceTypes: []string{absent, it}}})
+	}
+	if s.Tag[0] != "" {
+		k, v := s.Tag[0], s.Tag[1]
+		filters = append(filters,
+			namedFilter{"Tags: an empty value matches any value", provider.Filter{Tags: map[string]string{k: ""}}},
+			namedFilter{"Tags: another value", provider.Filter{Tags: map[string]string{k: v + "-" + absent}}},
+			namedFilter{"Tags: every key must match", provider.Filter{Tags: map[string]string{k: v, absent: ""}}},
+			namedFilter{"Tags and Kinds: both must match", provider.Filter{Tags: map[string]string{k: v}, Kinds: []provider.Kind{provider.KindFunction, provider.KindVolume}}},
+			namedFilter{"Tags and States: both must match", provider.Filter{Tags: map[string]string{k: v}, States: []provider.State{first.State}}})
+	}
+	for _, nf := range filters {
+		got := must(s.Provider.List(ctx, nf.f))(t)
+		ids := idsOf(got)
+		if !slices.IsSorted(ids) {
+			t.Errorf("List(%s) must sort by ID; got %v", nf.name, ids)
+		}
+		var unmatched, missing []string
+		for _, r := range got {
+			if !nf.f.Match(r) {
+				unmatched = append(unmatched, r.ID)
+			}
+		}
+		for _, id := range fixture {
+			if nf.f.Match(res[id]) && !slices.Contains(ids, id) {
+				missing = append(missing, id)
+			}
+		}
+		if len(unmatched) > 0 || len(missing) > 0 {
+			t.Errorf("List(%s) = %v: listed %v, which do not match the filter; did not list fixture resources %v, which do",
+				nf.name, ids, unmatched, missing)
+		}
 	}
 }
 
