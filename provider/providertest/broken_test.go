@@ -207,6 +207,22 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Inventory/ListAll", "Inventory/FilterSemantics"},
 	},
+	{
+		name: "QueryDropsPartialStep",
+		wrap: func(c *memory.Cloud) provider.Inventory { return floorSteps{c} },
+		fails: map[string]string{
+			"MetricsSource/Grid": `QueryMetric grid = start 2026-03-02 08:00:00 +0000 UTC step 20m0s len 11, want start 2026-03-02 08:00:00 +0000 UTC step 20m0s len 12`,
+		},
+		passes: []string{"MetricsSource/Statistics", "MetricsSource/Errors", "Batch/Metrics"},
+	},
+	{
+		name: "QueryCoarsensTooManySteps",
+		wrap: func(c *memory.Cloud) provider.Inventory { return coarsensLongQueries{c} },
+		fails: map[string]string{
+			"MetricsSource/Errors": `QueryMetric with more than MaxQueryPoints steps: got error <nil>, want one matching invalid argument`,
+		},
+		passes: []string{"MetricsSource/Grid"},
+	},
 }
 
 // firstIDOnly lists by the first of several IDs only.
@@ -331,4 +347,26 @@ func TestRunCatchesBrokenContracts(t *testing.T) {
 	if t.Failed() {
 		t.Logf("child output:\n%s", out)
 	}
+}
+
+// floorSteps answers a range that is not a whole number of steps without
+// its partial last step.
+type floorSteps struct{ *memory.Cloud }
+
+func (b floorSteps) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Step > 0 && q.End.After(q.Start) {
+		q.End = q.Start.Add(q.End.Sub(q.Start) / q.Step * q.Step)
+	}
+	return b.Cloud.QueryMetric(ctx, q)
+}
+
+// coarsensLongQueries answers a query of more than MaxQueryPoints steps
+// with a coarser step instead of refusing it.
+type coarsensLongQueries struct{ *memory.Cloud }
+
+func (b coarsensLongQueries) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if !q.Start.IsZero() && q.Steps() > provider.MaxQueryPoints {
+		q.Step = q.End.Sub(q.Start)/provider.MaxQueryPoints + 1
+	}
+	return b.Cloud.QueryMetric(ctx, q)
 }

@@ -27,6 +27,15 @@
 // (unknown kinds and states, malformed IDs, empty tag keys, empty
 // instance types) return ErrInvalid; what Get and List return are copies
 // the caller may change.
+//
+// MetricsSource: QueryMetric answers on the query's grid (Start, Step,
+// ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
+// included), labelled with the query's resource and metric, finite or
+// gaps; min ≤ mean ≤ max, gaps in the same steps; a range without data is
+// all gaps, not zeros; every query Query.Validate refuses (step 0, end at
+// or before start, zero start, more than MaxQueryPoints steps, an unknown
+// metric or statistic, an empty or malformed resource ID) returns
+// ErrInvalid, an unknown resource ErrNotFound.
 package providertest
 
 import (
@@ -405,6 +414,12 @@ func testMetricsGrid(t *testing.T, s Subject) {
 	q2.Step *= 2
 	got2 := must(src.QueryMetric(ctxOf(t), q2))(t)
 	checkGrid(t, got2, q2)
+	// A range that is not a whole number of steps ends with a partial
+	// step: ⌈(End−Start)/Step⌉ values, the last one shorter.
+	q3 := q
+	q3.End = q.End.Add(-q.Step / 2)
+	got3 := must(src.QueryMetric(ctxOf(t), q3))(t)
+	checkGrid(t, got3, q3)
 }
 
 func checkGrid(t *testing.T, got provider.Series, q provider.Query) {
@@ -486,6 +501,22 @@ func testMetricsErrors(t *testing.T, s Subject) {
 	qq = q
 	qq.ResourceID = ""
 	bad["empty resource"] = qq
+	qq = q
+	qq.ResourceID = "has space"
+	bad["malformed resource"] = qq
+	qq = q
+	qq.End = q.Start.Add(-q.Step)
+	bad["end before start"] = qq
+	qq = q
+	qq.Start = time.Time{}
+	bad["zero start"] = qq
+	qq = q
+	qq.Statistic = "p0"
+	bad["statistic p0"] = qq
+	qq = q
+	qq.Step = time.Nanosecond
+	qq.End = q.Start.Add(provider.MaxQueryPoints + 1)
+	bad["more than MaxQueryPoints steps"] = qq
 	for name, bq := range bad {
 		_, err := src.QueryMetric(ctx, bq)
 		wantErr(t, err, provider.ErrInvalid, "QueryMetric with "+name)
