@@ -3,6 +3,7 @@ package providertest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -223,6 +224,64 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/Grid"},
 	},
+	{
+		name: "StopOfTerminatedSucceeds",
+		wrap: func(c *memory.Cloud) provider.Inventory { return stopTerminatedSucceeds{c} },
+		fails: map[string]string{
+			"Actuator/Terminate": `Stop(terminated): got error <nil>, want one matching conflict`,
+		},
+		passes: []string{"Actuator/StopStartIdempotent", "Actuator/Errors"},
+	},
+	{
+		name: "CapacityOfInstanceNotFound",
+		wrap: func(c *memory.Cloud) provider.Inventory { return instanceNotAGroupNotFound{c} },
+		fails: map[string]string{
+			"Scaler/Errors": `Capacity(instance): got error not found: memory: capacity "i-1": unsupported: a instance has no capacity, want one matching unsupported`,
+		},
+		passes: []string{"Scaler/SetCapacity", "Batch/Capacities"},
+	},
+	{
+		name: "BackupsWithoutID",
+		wrap: func(c *memory.Cloud) provider.Inventory { return backupsWithoutID{c} },
+		fails: map[string]string{
+			"BackupCatalog/Backups": `Backups returned an invalid backup`,
+		},
+		passes: []string{"Inventory/ListAll"},
+	},
+}
+
+// stopTerminatedSucceeds answers Stop of a terminated instance with nil,
+// as if it were stopped, instead of ErrConflict.
+type stopTerminatedSucceeds struct{ *memory.Cloud }
+
+func (b stopTerminatedSucceeds) Stop(ctx context.Context, id string) error {
+	if err := b.Cloud.Stop(ctx, id); !errors.Is(err, provider.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// instanceNotAGroupNotFound answers Capacity of an instance with
+// ErrNotFound ("no such group") instead of ErrUnsupported.
+type instanceNotAGroupNotFound struct{ *memory.Cloud }
+
+func (b instanceNotAGroupNotFound) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	c, err := b.Cloud.Capacity(ctx, id)
+	if errors.Is(err, provider.ErrUnsupported) {
+		err = fmt.Errorf("%w: %s", provider.ErrNotFound, err.Error())
+	}
+	return c, err
+}
+
+// backupsWithoutID reports backups without their IDs.
+type backupsWithoutID struct{ *memory.Cloud }
+
+func (b backupsWithoutID) Backups(ctx context.Context, id string, since time.Time) ([]provider.Backup, error) {
+	bs, err := b.Cloud.Backups(ctx, id, since)
+	for i := range bs {
+		bs[i].ID = ""
+	}
+	return bs, err
 }
 
 // firstIDOnly lists by the first of several IDs only.

@@ -36,6 +36,20 @@
 // or before start, zero start, more than MaxQueryPoints steps, an unknown
 // metric or statistic, an empty or malformed resource ID) returns
 // ErrInvalid, an unknown resource ErrNotFound.
+//
+// Actuator: Stop and Start are idempotent in every state they lead to and
+// leave the other instance alone; Terminate is final and idempotent, and
+// Start and Stop of a terminated instance return ErrConflict and change
+// nothing; unknown IDs return ErrNotFound, empty ones ErrInvalid.
+//
+// Scaler: SetCapacity sets the spec and Current and Ready follow it after
+// Settle; every spec CapacitySpec.Validate refuses returns ErrInvalid and
+// changes nothing; an unknown group returns ErrNotFound and an instance
+// ErrUnsupported, from Capacity and from SetCapacity, which changes
+// nothing. Resizer: Resize sets the size and is idempotent; an invalid
+// size returns ErrInvalid and changes nothing. BackupCatalog: valid
+// backups of the resource, newest first, since inclusive. ActivitySource:
+// valid counts sorted by kind, ErrInvalid and ErrNotFound.
 package providertest
 
 import (
@@ -584,6 +598,11 @@ func testTerminate(t *testing.T, s Subject) {
 	}
 	must(struct{}{}, a.Terminate(ctx, id))(t) // idempotent
 	wantErr(t, a.Start(ctx, id), provider.ErrConflict, "Start(terminated)")
+	wantErr(t, a.Stop(ctx, id), provider.ErrConflict, "Stop(terminated)")
+	noErr(t, s.Settle(ctx))
+	if st := state(t, s, id); st != provider.StateTerminated {
+		t.Errorf("after a refused Start and Stop of a terminated instance, state = %s, want terminated", st)
+	}
 }
 
 func testActuatorErrors(t *testing.T, s Subject) {
@@ -662,8 +681,11 @@ func testScalerErrors(t *testing.T, s Subject) {
 	_, err := sc.Capacity(ctx, unknownID)
 	wantErr(t, err, provider.ErrNotFound, "Capacity(unknown)")
 	wantErr(t, sc.SetCapacity(ctx, unknownID, provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrNotFound, "SetCapacity(unknown)")
-	if _, err := sc.Capacity(ctx, s.Instances[0]); !errors.Is(err, provider.ErrUnsupported) && !errors.Is(err, provider.ErrNotFound) {
-		t.Errorf("Capacity(instance) = %v, want ErrUnsupported or ErrNotFound", err)
+	_, err = sc.Capacity(ctx, s.Instances[0])
+	wantErr(t, err, provider.ErrUnsupported, "Capacity(instance)")
+	wantErr(t, sc.SetCapacity(ctx, s.Instances[0], provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrUnsupported, "SetCapacity(instance)")
+	if after := must(sc.Capacity(ctx, s.Group))(t); after.CapacitySpec != before.CapacitySpec {
+		t.Errorf("refused SetCapacity calls changed the spec from %+v to %+v", before.CapacitySpec, after.CapacitySpec)
 	}
 }
 
@@ -724,6 +746,9 @@ func testBackups(t *testing.T, s Subject) {
 		t.Fatalf("Backups(%q) is empty; the fixture says it has backups", s.BackupID)
 	}
 	for i, b := range all {
+		if err := b.Validate(); err != nil {
+			t.Errorf("Backups returned an invalid backup %+v: %v", b, err)
+		}
 		if b.ResourceID != s.BackupID {
 			t.Errorf("backup %q is of %q, want %q", b.ID, b.ResourceID, s.BackupID)
 		}
