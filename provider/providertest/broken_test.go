@@ -241,6 +241,14 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Scaler/SetCapacity", "Batch/Capacities"},
 	},
 	{
+		name: "WritesIgnoreCancelledContext",
+		wrap: func(c *memory.Cloud) provider.Inventory { return writesIgnoreCancel{c} },
+		fails: map[string]string{
+			"Context/Cancelled": `SetCapacity with a cancelled context changed the spec from {Min:1 Max:4 Desired:2} to {Min:1 Max:5 Desired:3}`,
+		},
+		passes: []string{"Actuator/Terminate", "Scaler/SetCapacity", "Resizer/Resize"},
+	},
+	{
 		name: "BackupsWithoutID",
 		wrap: func(c *memory.Cloud) provider.Inventory { return backupsWithoutID{c} },
 		fails: map[string]string{
@@ -271,6 +279,22 @@ func (b instanceNotAGroupNotFound) Capacity(ctx context.Context, id string) (pro
 		err = fmt.Errorf("%w: %s", provider.ErrNotFound, err.Error())
 	}
 	return c, err
+}
+
+// writesIgnoreCancel carries out Terminate, SetCapacity and Resize after
+// the caller's context ended.
+type writesIgnoreCancel struct{ *memory.Cloud }
+
+func (b writesIgnoreCancel) Terminate(ctx context.Context, id string) error {
+	return b.Cloud.Terminate(context.WithoutCancel(ctx), id)
+}
+
+func (b writesIgnoreCancel) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	return b.Cloud.SetCapacity(context.WithoutCancel(ctx), id, want)
+}
+
+func (b writesIgnoreCancel) Resize(ctx context.Context, id string, size provider.Size) error {
+	return b.Cloud.Resize(context.WithoutCancel(ctx), id, size)
 }
 
 // backupsWithoutID reports backups without their IDs.

@@ -50,6 +50,10 @@
 // size returns ErrInvalid and changes nothing. BackupCatalog: valid
 // backups of the resource, newest first, since inclusive. ActivitySource:
 // valid counts sorted by kind, ErrInvalid and ErrNotFound.
+//
+// Context: a cancelled context fails every call, reads and writes, with
+// context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
+// Resize) change nothing.
 package providertest
 
 import (
@@ -815,20 +819,55 @@ func testCancelled(t *testing.T, s Subject) {
 	if src, ok := s.Provider.(provider.MetricsSource); ok && s.MetricQuery.ResourceID != "" {
 		_, calls["QueryMetric"] = src.QueryMetric(ctx, s.MetricQuery)
 	}
-	if a, ok := s.Provider.(provider.Actuator); ok {
+	a, isActuator := s.Provider.(provider.Actuator)
+	if isActuator {
 		calls["Stop"] = a.Stop(ctx, id)
+		calls["Start"] = a.Start(ctx, id)
+		calls["Terminate"] = a.Terminate(ctx, s.Instances[1])
 	}
-	if sc, ok := s.Provider.(provider.Scaler); ok && s.Group != "" {
+	sc, isScaler := s.Provider.(provider.Scaler)
+	var spec provider.CapacitySpec
+	if isScaler && s.Group != "" {
 		_, calls["Capacity"] = sc.Capacity(ctx, s.Group)
+		spec = must(sc.Capacity(ctxOf(t), s.Group))(t).CapacitySpec
+		grown := spec
+		grown.Max++
+		grown.Desired++
+		calls["SetCapacity"] = sc.SetCapacity(ctx, s.Group, grown)
+	}
+	rz, isResizer := s.Provider.(provider.Resizer)
+	var size provider.Size
+	if isResizer && s.ResizeID != "" {
+		size = must(s.Provider.Get(ctxOf(t), s.ResizeID))(t).Size
+		calls["Resize"] = rz.Resize(ctx, s.ResizeID, s.ValidSize)
 	}
 	if bc, ok := s.Provider.(provider.BackupCatalog); ok && s.BackupID != "" {
 		_, calls["Backups"] = bc.Backups(ctx, s.BackupID, time.Time{})
 	}
+	if as, ok := s.Provider.(provider.ActivitySource); ok && s.ActivityQuery.ResourceID != "" {
+		_, calls["Activity"] = as.Activity(ctx, s.ActivityQuery)
+	}
 	for name, err := range calls {
 		wantErr(t, err, context.Canceled, name+" with a cancelled context")
 	}
-	if st := state(t, s, id); st != provider.StateRunning {
-		t.Errorf("Stop with a cancelled context changed the state to %s", st)
+	// A call that ended with the context changed nothing.
+	if isActuator {
+		if st := state(t, s, id); st != provider.StateRunning {
+			t.Errorf("Stop with a cancelled context changed the state to %s", st)
+		}
+		if st := state(t, s, s.Instances[1]); st != provider.StateRunning {
+			t.Errorf("Terminate with a cancelled context changed the state to %s", st)
+		}
+	}
+	if isScaler && s.Group != "" {
+		if got := must(sc.Capacity(ctxOf(t), s.Group))(t).CapacitySpec; got != spec {
+			t.Errorf("SetCapacity with a cancelled context changed the spec from %+v to %+v", spec, got)
+		}
+	}
+	if isResizer && s.ResizeID != "" {
+		if got := must(s.Provider.Get(ctxOf(t), s.ResizeID))(t).Size; got != size {
+			t.Errorf("Resize with a cancelled context changed the size from %+v to %+v", size, got)
+		}
 	}
 }
 
