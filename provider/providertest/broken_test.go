@@ -241,6 +241,22 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Scaler/SetCapacity", "Batch/Capacities"},
 	},
 	{
+		name: "BatchCapacityOfInstanceNotFound",
+		wrap: func(c *memory.Cloud) provider.Inventory { return batchInstanceNotFound{c} },
+		fails: map[string]string{
+			"Batch/Capacities": `read 2 (instance): got error not found:`,
+		},
+		passes: []string{"Scaler/Errors", "Batch/Resources"},
+	},
+	{
+		name: "BatchDropsTags",
+		wrap: func(c *memory.Cloud) provider.Inventory { return batchDropsTags{c} },
+		fails: map[string]string{
+			"Batch/Resources": `read 2 ("i-1") differs from what Get returns in [tags]`,
+		},
+		passes: []string{"Batch/Capacities", "Batch/Metrics"},
+	},
+	{
 		name: "WritesIgnoreCancelledContext",
 		wrap: func(c *memory.Cloud) provider.Inventory { return writesIgnoreCancel{c} },
 		fails: map[string]string{
@@ -279,6 +295,32 @@ func (b instanceNotAGroupNotFound) Capacity(ctx context.Context, id string) (pro
 		err = fmt.Errorf("%w: %s", provider.ErrNotFound, err.Error())
 	}
 	return c, err
+}
+
+// batchInstanceNotFound is instanceNotAGroupNotFound in GetCapacities
+// only: the batch answers an instance otherwise than Capacity does.
+type batchInstanceNotFound struct{ *memory.Cloud }
+
+func (b batchInstanceNotFound) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
+	err := b.Cloud.GetCapacities(ctx, reads)
+	for i, r := range reads {
+		if errors.Is(r.Err, provider.ErrUnsupported) {
+			reads[i].Err = fmt.Errorf("%w: %s", provider.ErrNotFound, r.Err.Error())
+		}
+	}
+	return err
+}
+
+// batchDropsTags answers GetResources without the resources' tags, as a
+// batch API that returns fewer fields than the single read would.
+type batchDropsTags struct{ *memory.Cloud }
+
+func (b batchDropsTags) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	err := b.Cloud.GetResources(ctx, reads)
+	for i := range reads {
+		reads[i].Resource.Tags = nil
+	}
+	return err
 }
 
 // writesIgnoreCancel carries out Terminate, SetCapacity and Resize after
