@@ -67,6 +67,22 @@ func Request(id, resource string, offset time.Duration) approval.Request {
 // approval.Manager stores it (including the claim of an approval and its
 // release or completion), and for copies, concurrency and cancelled
 // contexts.
+//
+// What it checks: a created request reads back exactly, from Get and from
+// List; what Create and Update are given and what Get, Update and List
+// return are copies, and fn works on one (what a failing fn changed, in
+// the request's maps and slices too, is not stored); a taken ID, even for
+// the identical request, returns ErrExists and overwrites nothing; every
+// request Request.Validate refuses (empty or malformed ID, unset or
+// unknown state, no creation time, expiry at or before creation) returns
+// provider.ErrInvalid from Create, and from Update together with a changed
+// ID, and stores nothing; unknown IDs return ErrUnknown (Update without
+// calling fn); an error of fn is returned as it is and stores nothing;
+// concurrent Updates lose none; List filters by state and resource and
+// sorts by creation time then ID; a cancelled context fails every method
+// with context.Canceled and changes nothing; every transition the Manager
+// makes round-trips, is returned by Update, and moves the request between
+// the lists of its states, leaving other requests alone.
 func Run(t *testing.T, newStore func(t *testing.T) approval.Store) {
 	t.Helper()
 	for _, tc := range []struct {
@@ -123,6 +139,31 @@ func testValuesAreCopies(t *testing.T, s approval.Store) {
 	again, err := s.Get(t.Context(), "a1")
 	require.NoError(t, err)
 	assert.Equal(t, "payments", again.Proposal.Resource.Tags["team"])
+
+	// What Update and List return are copies too.
+	updated, err := s.Update(t.Context(), "a1", func(r *approval.Request) error {
+		r.Comment = "noted"
+		return nil
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, updated.Factors, "Update returns the stored value")
+	updated.Proposal.Resource.Tags["team"] = "changed-after-update"
+	updated.Factors[0] = "changed-after-update"
+	listed, err := s.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	listed[0].Proposal.Resource.Tags["team"] = "changed-after-list"
+	if len(listed[0].Factors) > 0 {
+		listed[0].Factors[0] = "changed-after-list"
+	}
+	again, err = s.Get(t.Context(), "a1")
+	require.NoError(t, err)
+	assert.Equal(t, "payments", again.Proposal.Resource.Tags["team"], "changing what Update or List returned changed the stored tags")
+	assert.Equal(t, []string{"critical: environment=production (high)"}, again.Factors, "changing what Update or List returned changed the stored factors")
+	relisted, err := s.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	require.Len(t, relisted, 1)
+	assert.Equal(t, "payments", relisted[0].Proposal.Resource.Tags["team"], "changing what Update or List returned changed the listed tags")
 }
 
 func testCreateDuplicate(t *testing.T, s approval.Store) {
@@ -146,6 +187,10 @@ func testCreateInvalid(t *testing.T, s approval.Store) {
 		{"empty id", func(r *approval.Request) { r.ID = "" }},
 		{"unknown state", func(r *approval.Request) { r.State = "maybe" }},
 		{"expiry before creation", func(r *approval.Request) { r.ExpiresAt = r.CreatedAt.Add(-time.Second) }},
+		{"expiry at creation", func(r *approval.Request) { r.ExpiresAt = r.CreatedAt }},
+		{"no creation time", func(r *approval.Request) { r.CreatedAt = time.Time{} }},
+		{"malformed id", func(r *approval.Request) { r.ID = "has space" }},
+		{"no state", func(r *approval.Request) { r.State = "" }},
 	}
 	for i, tt := range tests {
 		req := Request(fmt.Sprintf("bad-%d", i), "i-1", 0)
@@ -184,6 +229,12 @@ func testUpdateFuncErrorStoresNothing(t *testing.T, s approval.Store) {
 	boom := errors.New("boom")
 	_, err := s.Update(t.Context(), "a1", func(r *approval.Request) error {
 		r.State = approval.Denied
+		// fn works on a copy: what it changes inside the request (its
+		// tags, its factors) is not stored either.
+		r.Proposal.Resource.Tags["team"] = "changed-by-failed-update"
+		if len(r.Factors) > 0 {
+			r.Factors[0] = "changed-by-failed-update"
+		}
 		return boom
 	})
 	require.ErrorIs(t, err, boom)
@@ -206,6 +257,10 @@ func testUpdateInvalid(t *testing.T, s approval.Store) {
 	require.ErrorIs(t, err, provider.ErrInvalid, "changing the ID")
 	_, err = s.Update(t.Context(), "a1", func(r *approval.Request) error { r.State = "bogus"; return nil })
 	require.ErrorIs(t, err, provider.ErrInvalid, "an unknown state")
+	_, err = s.Update(t.Context(), "a1", func(r *approval.Request) error { r.ExpiresAt = r.CreatedAt.Add(-time.Second); return nil })
+	require.ErrorIs(t, err, provider.ErrInvalid, "an expiry before creation")
+	_, err = s.Update(t.Context(), "a1", func(r *approval.Request) error { r.CreatedAt = time.Time{}; return nil })
+	require.ErrorIs(t, err, provider.ErrInvalid, "no creation time")
 	got, err := s.Get(t.Context(), "a1")
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
@@ -276,6 +331,14 @@ func testList(t *testing.T, s approval.Store) {
 			continue
 		}
 		assert.Equal(t, tt.want, ids(got), tt.name)
+	}
+	// List returns the stored values whole, as Get does.
+	all, err := s.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	for _, r := range all {
+		stored, err := s.Get(t.Context(), r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, stored, r, "List returns what Get returns for %q", r.ID)
 	}
 }
 
