@@ -47,7 +47,10 @@ func newMemorySubject(t *testing.T) providertest.Subject {
 	))
 	must(c.AddGroup(provider.Resource{ID: "asg"}, provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}))
 	for i := range 48 {
-		must(c.AddSamples("i-1", provider.MetricCPU, provider.Sample{Time: now.Add(time.Duration(i-48) * 5 * time.Minute), Value: 0.3}))
+		if i >= 20 && i < 24 {
+			continue // a hole: step 5 of MetricQuery has no samples
+		}
+		must(c.AddSamples("i-1", provider.MetricCPU, provider.Sample{Time: now.Add(time.Duration(i-48) * 5 * time.Minute), Value: 0.3 + float64(i%4)/10}))
 	}
 	must(c.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-1", Time: now.Add(-time.Hour), Complete: true}))
 	must(c.RecordActivity("i-1", provider.ActivityLogins, now.Add(-time.Hour), 1))

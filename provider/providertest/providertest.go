@@ -32,7 +32,8 @@
 // ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
 // included), labelled with the query's resource and metric, finite or
 // gaps; min ≤ mean ≤ max, gaps in the same steps; a range without data is
-// all gaps, not zeros; every query Query.Validate refuses (step 0, end at
+// all gaps, not zeros; each step asked alone has the value or gap it has
+// in the whole range (nothing carried over from other steps); every query Query.Validate refuses (step 0, end at
 // or before start, zero start, more than MaxQueryPoints steps, an unknown
 // metric or statistic, an empty or malformed resource ID) returns
 // ErrInvalid, an unknown resource ErrNotFound.
@@ -104,7 +105,9 @@ type Subject struct {
 
 	// MetricQuery is a query of a resource, metric and range that hold data
 	// at the query's step, for MetricsSource tests. The range should span at
-	// least 4 steps.
+	// least 4 steps. A step of it without samples (a hole in the data) lets
+	// the suite check that the driver answers it with a gap, not a value
+	// carried over from another step.
 	MetricQuery provider.Query
 
 	// BackupID is a resource with at least one backup, for BackupCatalog
@@ -141,6 +144,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"MetricsSource/Grid", testMetricsGrid},
 		{"MetricsSource/Statistics", testMetricsStatistics},
 		{"MetricsSource/GapsNotZeros", testMetricsGaps},
+		{"MetricsSource/StepsStandAlone", testMetricsStepsStandAlone},
 		{"MetricsSource/Errors", testMetricsErrors},
 		{"Actuator/StopStartIdempotent", testStopStart},
 		{"Actuator/Terminate", testTerminate},
@@ -501,6 +505,37 @@ func testMetricsGaps(t *testing.T, s Subject) {
 	for i, v := range got.Values {
 		if !provider.IsGap(v) {
 			t.Errorf("step %d of a range without data = %v, want a gap (NaN)", i, v)
+		}
+	}
+}
+
+// testMetricsStepsStandAlone checks that value k of a series reduces the
+// samples of step k alone: asked for that step only, QueryMetric returns
+// the same value, or a gap where the series has one. A driver that carries
+// a value over into a step without samples (forward fill, a lookback
+// window), interpolates, or reduces windows other than the steps answers
+// differently.
+func testMetricsStepsStandAlone(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	ctx := ctxOf(t)
+	whole := must(src.QueryMetric(ctx, q))(t)
+	checkGrid(t, whole, q)
+	for k := range min(whole.Len(), q.Steps()) {
+		one := q
+		one.Start = whole.TimeAt(k)
+		one.End = one.Start.Add(q.Step)
+		if one.End.After(q.End) {
+			one.End = q.End
+		}
+		got := must(src.QueryMetric(ctx, one))(t)
+		if got.Len() != 1 {
+			t.Errorf("QueryMetric of step %d alone (%s to %s) = %d values, want 1", k, one.Start, one.End, got.Len())
+			continue
+		}
+		a, b := whole.Values[k], got.Values[0]
+		const eps = 1e-9
+		if provider.IsGap(a) != provider.IsGap(b) || !provider.IsGap(a) && math.Abs(a-b) > eps*math.Max(1, math.Abs(a)) {
+			t.Errorf("step %d (%s) = %v in the whole range but %v asked alone: a step's value must reduce its own samples only, a step without samples is a gap", k, one.Start, a, b)
 		}
 	}
 }
