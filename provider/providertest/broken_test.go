@@ -281,6 +281,42 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics", "MetricsSource/GapsNotZeros", "Batch/Metrics"},
 	},
+	{
+		name: "UtilizationInPercent",
+		wrap: func(c *memory.Cloud) provider.Inventory { return percentUtilization{c} },
+		fails: map[string]string{
+			"MetricsSource/Grid":            `QueryMetric value 0 of cpu is 44.99`,
+			"MetricsSource/StepsStandAlone": `utilizations are fractions in [0, 1]`,
+			"Batch/Metrics":                 `utilizations are fractions in [0, 1]`,
+		},
+		passes: []string{"MetricsSource/GapsNotZeros", "MetricsSource/Statistics"},
+	},
+}
+
+// percentUtilization answers utilizations in percent, as CloudWatch
+// reports CPUUtilization, in QueryMetric and QueryMetrics alike.
+type percentUtilization struct{ *memory.Cloud }
+
+func percent(s provider.Series) {
+	if s.Metric.IsUtilization() {
+		for i := range s.Values {
+			s.Values[i] *= 100
+		}
+	}
+}
+
+func (b percentUtilization) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	s, err := b.Cloud.QueryMetric(ctx, q)
+	percent(s)
+	return s, err
+}
+
+func (b percentUtilization) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	err := b.Cloud.QueryMetrics(ctx, reads)
+	for _, r := range reads {
+		percent(r.Series)
+	}
+	return err
 }
 
 // forwardFill answers a step without samples with the value of the step

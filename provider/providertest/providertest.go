@@ -31,7 +31,7 @@
 // MetricsSource: QueryMetric answers on the query's grid (Start, Step,
 // ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
 // included), labelled with the query's resource and metric, finite or
-// gaps; min ≤ mean ≤ max, gaps in the same steps; a range without data is
+// gaps, a utilization's in [0, 1] (a fraction, not a percent); min ≤ mean ≤ max, gaps in the same steps; a range without data is
 // all gaps, not zeros; each step asked alone has the value or gap it has
 // in the whole range (nothing carried over from other steps); every query Query.Validate refuses (step 0, end at
 // or before start, zero start, more than MaxQueryPoints steps, an unknown
@@ -458,10 +458,17 @@ func checkGrid(t *testing.T, got provider.Series, q provider.Query) {
 	if got.ResourceID != q.ResourceID || got.Metric != q.Metric {
 		t.Errorf("QueryMetric labels = %q/%s, want %q/%s", got.ResourceID, got.Metric, q.ResourceID, q.Metric)
 	}
+	outside := -1 // the first utilization outside [0, 1]
 	for i, v := range got.Values {
 		if math.IsInf(v, 0) {
 			t.Errorf("QueryMetric value %d is %v; values must be finite or gaps", i, v)
 		}
+		if outside < 0 && q.Metric.IsUtilization() && !provider.IsGap(v) && (v < 0 || v > 1) {
+			outside = i
+		}
+	}
+	if outside >= 0 {
+		t.Errorf("QueryMetric value %d of %s is %v; utilizations are fractions in [0, 1]", outside, q.Metric, got.Values[outside])
 	}
 }
 
