@@ -291,6 +291,26 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/GapsNotZeros", "MetricsSource/Statistics"},
 	},
+	{
+		name: "ActivityLastOfAllTime",
+		wrap: func(c *memory.Cloud) provider.Inventory { return lastOfAllTime{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity logins: last event at 2026-03-02 12:00:00 +0000 UTC, outside the window [2026-03-01 12:00:00 +0000 UTC, 2026-03-02 12:00:00 +0000 UTC)`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+}
+
+// lastOfAllTime reports as the last event of each kind the latest ever
+// seen (here: the query's end), not the latest in the window.
+type lastOfAllTime struct{ *memory.Cloud }
+
+func (b lastOfAllTime) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	as, err := b.Cloud.Activity(ctx, q)
+	for i := range as {
+		as[i].Last = q.End
+	}
+	return as, err
 }
 
 // percentUtilization answers utilizations in percent, as CloudWatch

@@ -50,7 +50,8 @@
 // nothing. Resizer: Resize sets the size and is idempotent; an invalid
 // size returns ErrInvalid and changes nothing. BackupCatalog: valid
 // backups of the resource, newest first, since inclusive. ActivitySource:
-// valid counts sorted by kind, ErrInvalid and ErrNotFound.
+// valid counts sorted by kind, each one's last event (when known) inside
+// the window and only with a count, ErrInvalid and ErrNotFound.
 //
 // Context: a cancelled context fails every call, reads and writes, with
 // context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
@@ -840,6 +841,13 @@ func testActivity(t *testing.T, s Subject) {
 		}
 		if i > 0 && strings.Compare(string(got[i-1].Kind), string(a.Kind)) >= 0 {
 			t.Errorf("Activity must be sorted by kind without repeats; %s then %s", got[i-1].Kind, a.Kind)
+		}
+		q := s.ActivityQuery
+		if !a.Last.IsZero() && (a.Last.Before(q.Start) || !a.Last.Before(q.End)) {
+			t.Errorf("Activity %s: last event at %s, outside the window [%s, %s)", a.Kind, a.Last, q.Start, q.End)
+		}
+		if !a.Last.IsZero() && a.Count == 0 {
+			t.Errorf("Activity %s: no events, but the last at %s (Last is zero when there was none in the window)", a.Kind, a.Last)
 		}
 		total += a.Count
 	}
