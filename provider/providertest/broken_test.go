@@ -299,6 +299,34 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Context/Cancelled"},
 	},
+	{
+		name: "BatchRefusesEmpty",
+		wrap: func(c *memory.Cloud) provider.Inventory { return refusesEmptyBatch{c} },
+		fails: map[string]string{
+			"Batch/Capacities": `unexpected error: GetCapacities: no reads`,
+			"Batch/Metrics":    `unexpected error: QueryMetrics: no reads`,
+		},
+		passes: []string{"Batch/Resources", "Batch/Cancelled"},
+	},
+}
+
+// refusesEmptyBatch fails a capacity or metric batch without reads, as a
+// backend that refuses an empty request (GetMetricData without queries)
+// would, instead of making no call.
+type refusesEmptyBatch struct{ *memory.Cloud }
+
+func (b refusesEmptyBatch) GetCapacities(ctx context.Context, reads []provider.CapacityRead) error {
+	if len(reads) == 0 {
+		return errors.New("GetCapacities: no reads")
+	}
+	return b.Cloud.GetCapacities(ctx, reads)
+}
+
+func (b refusesEmptyBatch) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	if len(reads) == 0 {
+		return errors.New("QueryMetrics: no reads")
+	}
+	return b.Cloud.QueryMetrics(ctx, reads)
 }
 
 // lastOfAllTime reports as the last event of each kind the latest ever

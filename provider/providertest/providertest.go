@@ -60,7 +60,7 @@
 // Batch reads: every read answered in place exactly as the single call
 // answers it (the whole resource, the whole capacity, the same grid and
 // values), with the single call's error sentinel; reads may repeat, and
-// share nothing; a cancelled context fails the call and every read.
+// share nothing; an empty batch is no call and no error; a cancelled context fails the call and every read.
 package providertest
 
 import (
@@ -1038,6 +1038,7 @@ func testBatchResources(t *testing.T, s Subject) {
 		}
 	}
 	noErr(t, b.GetResources(ctx, nil))
+	noErr(t, b.GetResources(ctx, []provider.ResourceRead{}))
 }
 
 // testBatchCapacities checks a CapacityBatcher: every read answered in
@@ -1065,6 +1066,8 @@ func testBatchCapacities(t *testing.T, s Subject) {
 	wantErr(t, reads[1].Err, provider.ErrNotFound, "read 1 (unknown ID)")
 	wantErr(t, reads[2].Err, provider.ErrUnsupported, "read 2 (instance)")
 	wantErr(t, reads[3].Err, provider.ErrInvalid, "read 3 (empty ID)")
+	noErr(t, b.GetCapacities(ctx, nil))
+	noErr(t, b.GetCapacities(ctx, []provider.CapacityRead{}))
 }
 
 // testBatchMetrics checks a MetricsBatcher: every read answered in place
@@ -1108,6 +1111,8 @@ func testBatchMetrics(t *testing.T, s Subject) {
 	if len(reads[0].Series.Values) > 0 && len(reads[4].Series.Values) > 0 && &reads[0].Series.Values[0] == &reads[4].Series.Values[0] {
 		t.Error("two reads share their values")
 	}
+	noErr(t, b.QueryMetrics(ctx, nil))
+	noErr(t, b.QueryMetrics(ctx, []provider.MetricRead{}))
 }
 
 // sameValues reports whether a and b hold the same values, gaps in the
