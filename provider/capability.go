@@ -15,7 +15,10 @@ type Inventory interface {
 	// filter returns an error matching ErrInvalid; an empty result is not an
 	// error.
 	List(ctx context.Context, f Filter) ([]Resource, error)
-	// Get returns one resource, or an error matching ErrNotFound.
+	// Get returns one resource, or an error matching ErrNotFound. It is
+	// the resource List returns for the ID (every field
+	// Resource.ChangedFrom compares): callers re-read with Get what they
+	// listed before they act, and take a difference for a change.
 	Get(ctx context.Context, id string) (Resource, error)
 }
 

@@ -308,6 +308,33 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Batch/Resources", "Batch/Cancelled"},
 	},
+	{
+		name: "GetWithoutTags",
+		wrap: func(c *memory.Cloud) provider.Inventory { return getWithoutTags{c} },
+		fails: map[string]string{
+			"Inventory/ListAgreesWithGet": `List(IDs) and Get return different resources for "i-1": fields [tags] differ`,
+		},
+		passes: []string{"Inventory/Get", "Inventory/ListFilters", "Batch/Resources"},
+	},
+}
+
+// getWithoutTags reads single resources, alone and in batches, without
+// their tags, as a driver whose Get calls an API that returns none
+// (EC2 DescribeInstanceStatus) would, while List has them.
+type getWithoutTags struct{ *memory.Cloud }
+
+func (b getWithoutTags) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := b.Cloud.Get(ctx, id)
+	r.Tags = nil
+	return r, err
+}
+
+func (b getWithoutTags) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
+	err := b.Cloud.GetResources(ctx, reads)
+	for i := range reads {
+		reads[i].Resource.Tags = nil
+	}
+	return err
 }
 
 // refusesEmptyBatch fails a capacity or metric batch without reads, as a

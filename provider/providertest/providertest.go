@@ -26,7 +26,8 @@
 // unknown ID; malformed IDs and every filter Filter.Validate refuses
 // (unknown kinds and states, malformed IDs, empty tag keys, empty
 // instance types) return ErrInvalid; what Get and List return are copies
-// the caller may change.
+// the caller may change; List and Get return the same resource for an ID
+// (every field Resource.ChangedFrom compares, and the state).
 //
 // MetricsSource: QueryMetric answers on the query's grid (Start, Step,
 // ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
@@ -140,6 +141,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"Inventory/ListFilters", testListFilters},
 		{"Inventory/FilterSemantics", testFilterSemantics},
 		{"Inventory/Get", testGet},
+		{"Inventory/ListAgreesWithGet", testListAgreesWithGet},
 		{"Inventory/InvalidInput", testInventoryInvalid},
 		{"Inventory/ReturnsCopies", testReturnsCopies},
 		{"MetricsSource/Grid", testMetricsGrid},
@@ -272,6 +274,31 @@ func testGet(t *testing.T, s Subject) {
 	}
 	_, err := s.Provider.Get(ctx, unknownID)
 	wantErr(t, err, provider.ErrNotFound, "Get(unknown)")
+}
+
+// testListAgreesWithGet checks that List and Get return the same resource
+// for an ID: every field Resource.ChangedFrom compares, and the state. A
+// caller that lists, decides and re-reads with Get before it acts (the
+// reaper, the shard sweep) takes any difference for a change of the
+// resource and never acts on it.
+func testListAgreesWithGet(t *testing.T, s Subject) {
+	ctx := ctxOf(t)
+	fixture := fixtureIDs(s)
+	listed := must(s.Provider.List(ctx, provider.Filter{IDs: fixture}))(t)
+	all := must(s.Provider.List(ctx, provider.Filter{}))(t)
+	for _, id := range fixture {
+		got := must(s.Provider.Get(ctx, id))(t)
+		for name, rs := range map[string][]provider.Resource{"List(IDs)": listed, "List": all} {
+			i := slices.IndexFunc(rs, func(r provider.Resource) bool { return r.ID == id })
+			if i < 0 {
+				t.Errorf("%s did not return fixture resource %q", name, id)
+				continue
+			}
+			if diff := got.ChangedFrom(rs[i]); len(diff) > 0 || got.State != rs[i].State {
+				t.Errorf("%s and Get return different resources for %q: fields %v differ (state %s and %s)", name, id, diff, rs[i].State, got.State)
+			}
+		}
+	}
 }
 
 func testInventoryInvalid(t *testing.T, s Subject) {
