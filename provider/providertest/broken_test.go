@@ -316,6 +316,29 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Inventory/Get", "Inventory/ListFilters", "Batch/Resources"},
 	},
+	{
+		name: "ResizeIgnoresFieldsOfOtherKinds",
+		wrap: func(c *memory.Cloud) provider.Inventory { return resizeDropsForeignFields{c} },
+		fails: map[string]string{
+			"Resizer/Errors": `Resize({InstanceType:m5.large VCPU:0 MemoryMiB:256 Timeout:10s}) of a function: got error <nil>, want one matching invalid argument`,
+		},
+		passes: []string{"Resizer/Resize"},
+	},
+}
+
+// resizeDropsForeignFields ignores the fields of a size that the
+// resource's kind does not have, instead of refusing the size.
+type resizeDropsForeignFields struct{ *memory.Cloud }
+
+func (b resizeDropsForeignFields) Resize(ctx context.Context, id string, size provider.Size) error {
+	if r, err := b.Get(ctx, id); err == nil {
+		if r.Kind == provider.KindFunction {
+			size.InstanceType = ""
+		} else {
+			size.Timeout = 0
+		}
+	}
+	return b.Cloud.Resize(ctx, id, size)
 }
 
 // getWithoutTags reads single resources, alone and in batches, without

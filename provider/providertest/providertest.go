@@ -49,7 +49,9 @@
 // changes nothing; an unknown group returns ErrNotFound and an instance
 // ErrUnsupported, from Capacity and from SetCapacity, which changes
 // nothing. Resizer: Resize sets the size and is idempotent; an invalid
-// size returns ErrInvalid and changes nothing. BackupCatalog: valid
+// size (InvalidSize, one Size.Validate refuses, or ValidSize with a field
+// the resource's kind does not have: an instance type for a function, a
+// timeout for anything else) returns ErrInvalid and changes nothing. BackupCatalog: valid
 // backups of the resource, newest first, since inclusive. ActivitySource:
 // valid counts sorted by kind, each one's last event (when known) inside
 // the window and only with a count, ErrInvalid and ErrNotFound.
@@ -800,8 +802,20 @@ func testResize(t *testing.T, s Subject) {
 func testResizeErrors(t *testing.T, s Subject) {
 	rz := resizer(t, s)
 	ctx := ctxOf(t)
-	before := must(s.Provider.Get(ctx, s.ResizeID))(t).Size
+	res := must(s.Provider.Get(ctx, s.ResizeID))(t)
+	before := res.Size
 	wantErr(t, rz.Resize(ctx, s.ResizeID, s.InvalidSize), provider.ErrInvalid, "Resize(InvalidSize)")
+	// A size valid on its own with a field the resource's kind does not
+	// have (Size.ValidateFor): refused, not ignored.
+	other := s.ValidSize
+	if res.Kind == provider.KindFunction {
+		other.InstanceType = "m5.large"
+	} else {
+		other.Timeout = time.Minute
+	}
+	if other.Validate() == nil && other.ValidateFor(res.Kind) != nil {
+		wantErr(t, rz.Resize(ctx, s.ResizeID, other), provider.ErrInvalid, fmt.Sprintf("Resize(%+v) of a %s", other, res.Kind))
+	}
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{}), provider.ErrInvalid, "Resize(zero size)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{VCPU: math.NaN()}), provider.ErrInvalid, "Resize(NaN vCPU)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{MemoryMiB: -1}), provider.ErrInvalid, "Resize(negative memory)")
