@@ -250,6 +250,23 @@ func TestResizeInstanceUsesCatalogue(t *testing.T) {
 	require.ErrorIs(t, c.Resize(ctx, "i", provider.Size{Timeout: time.Second}), provider.ErrInvalid, "instances have no timeout")
 }
 
+// TestResizeInstanceRefusesTimeout checks that a size with a timeout, which
+// only functions have, is refused for an instance even with a catalogue
+// type (which once filled in the rest and dropped the timeout), and
+// changes nothing.
+func TestResizeInstanceRefusesTimeout(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	before, err := c.Get(t.Context(), "i-a")
+	require.NoError(t, err)
+	err = c.Resize(t.Context(), "i-a", provider.Size{InstanceType: "m5.large", Timeout: time.Minute})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.ErrorContains(t, err, "timeout")
+	after, err := c.Get(t.Context(), "i-a")
+	require.NoError(t, err)
+	assert.Equal(t, before.Size, after.Size)
+}
+
 func TestResizeFunctionLimits(t *testing.T) {
 	t.Parallel()
 	c, _ := newCloud(t)

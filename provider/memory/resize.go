@@ -131,14 +131,16 @@ func (c *Cloud) resolveSize(kind provider.Kind, size provider.Size, cost float64
 		}
 		return size, cost, nil
 	}
+	// Checked before a catalogue type fills in the rest, so that a field
+	// the kind does not have (a timeout) is refused, not dropped.
+	if err := size.ValidateFor(kind); err != nil {
+		return provider.Size{}, 0, err
+	}
 	if t, ok := catalog[size.InstanceType]; ok {
 		return provider.Size{InstanceType: t.Name, VCPU: t.VCPU, MemoryMiB: t.MemoryMiB}, t.HourlyCost, nil
 	}
 	if size.InstanceType != "" && size.VCPU == 0 && size.MemoryMiB == 0 {
 		return provider.Size{}, 0, provider.Invalid("instance_type", size.InstanceType, "is not in the catalogue; give vcpu or memory_mib with it")
-	}
-	if err := size.ValidateFor(kind); err != nil {
-		return provider.Size{}, 0, err
 	}
 	return size, cost, nil
 }
