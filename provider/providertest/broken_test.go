@@ -324,6 +324,43 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Resizer/Resize"},
 	},
+	{
+		name: "CountIsMean",
+		wrap: func(c *memory.Cloud) provider.Inventory { return countIsMean{c} },
+		fails: map[string]string{
+			"MetricsSource/Statistics": `step 0: count is 0.4499999999999999`,
+		},
+		passes: []string{"MetricsSource/Grid", "Batch/Metrics"},
+	},
+}
+
+// countIsMean answers StatCount with the mean, in QueryMetric and
+// QueryMetrics alike, as a driver whose mapping of statistics falls back
+// to the mean would.
+type countIsMean struct{ *memory.Cloud }
+
+func meanForCount(q *provider.Query) {
+	if q.Statistic == provider.StatCount {
+		q.Statistic = provider.StatMean
+	}
+}
+
+func (b countIsMean) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	meanForCount(&q)
+	return b.Cloud.QueryMetric(ctx, q)
+}
+
+func (b countIsMean) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	queries := make([]provider.Query, len(reads))
+	for i := range reads {
+		queries[i] = reads[i].Query
+		meanForCount(&reads[i].Query)
+	}
+	err := b.Cloud.QueryMetrics(ctx, reads)
+	for i := range reads {
+		reads[i].Query = queries[i]
+	}
+	return err
 }
 
 // resizeDropsForeignFields ignores the fields of a size that the

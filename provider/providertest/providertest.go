@@ -32,12 +32,16 @@
 // MetricsSource: QueryMetric answers on the query's grid (Start, Step,
 // ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
 // included), labelled with the query's resource and metric, finite or
-// gaps, a utilization's in [0, 1] (a fraction, not a percent); min ≤ mean ≤ max, gaps in the same steps; a range without data is
-// all gaps, not zeros; each step asked alone has the value or gap it has
-// in the whole range (nothing carried over from other steps); every query Query.Validate refuses (step 0, end at
-// or before start, zero start, more than MaxQueryPoints steps, an unknown
-// metric or statistic, an empty or malformed resource ID) returns
-// ErrInvalid, an unknown resource ErrNotFound.
+// gaps, a utilization's in [0, 1] (a fraction, not a percent); min ≤ mean
+// ≤ max, and, where the driver has them (ErrUnsupported skips one), last
+// in [min, max] and count a whole number ≥ 1, with gaps in the same steps
+// in every statistic; a range without data is all gaps,
+// not zeros; each step asked alone has the value or gap it has in the
+// whole range (nothing carried over from other steps); every query
+// Query.Validate refuses (step 0, end at or before start, zero start, more
+// than MaxQueryPoints steps, an unknown metric or statistic, an empty or
+// malformed resource ID) returns ErrInvalid, an unknown resource
+// ErrNotFound.
 //
 // Actuator: Stop and Start are idempotent in every state they lead to and
 // leave the other instance alone; Terminate is final and idempotent, and
@@ -529,6 +533,41 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 	}
 	if checked == 0 {
 		t.Error("no step held data in all three statistics")
+	}
+	// Count and last, where the driver has them (ErrUnsupported skips
+	// one): count is a whole number ≥ 1 where the mean has data (a step
+	// without samples is a gap, not a count of 0), last lies in [min,
+	// max]; gaps where the mean has gaps. (Percentiles are not asked for:
+	// moto, which the AWS driver's suite runs on, cannot compute them.)
+	for _, st := range []provider.Statistic{provider.StatCount, provider.StatLast} {
+		qq := q
+		qq.Statistic = st
+		got, err := src.QueryMetric(ctx, qq)
+		if errors.Is(err, provider.ErrUnsupported) {
+			t.Logf("statistic %s: %v (not checked)", st, err)
+			continue
+		}
+		if err != nil {
+			t.Errorf("statistic %s: unexpected error: %v", st, err)
+			continue
+		}
+		if got.Len() != mean.Len() {
+			t.Errorf("statistic %s: %d values, mean has %d", st, got.Len(), mean.Len())
+			continue
+		}
+		for i, v := range got.Values {
+			m, a, b := mean.Values[i], lo.Values[i], hi.Values[i]
+			const eps = 1e-9
+			switch {
+			case provider.IsGap(v) != provider.IsGap(m):
+				t.Errorf("step %d: %s is %v, mean %v: a gap in one statistic but not another", i, st, v, m)
+			case provider.IsGap(v):
+			case st == provider.StatCount && (v < 1 || v != math.Trunc(v)):
+				t.Errorf("step %d: count is %v, want a whole number of samples ≥ 1", i, v)
+			case st != provider.StatCount && (v < a-eps*math.Max(1, math.Abs(a)) || v > b+eps*math.Max(1, math.Abs(b))):
+				t.Errorf("step %d: %s is %v, outside [min, max] = [%v, %v]", i, st, v, a, b)
+			}
+		}
 	}
 }
 
