@@ -33,13 +33,13 @@
 // ⌈(End−Start)/Step⌉ values, a range that is not a whole number of steps
 // included), labelled with the query's resource and metric, finite or
 // gaps, a utilization's in [0, 1] (a fraction, not a percent); min ≤ mean
-// ≤ max, and, where the driver has them (ErrUnsupported skips one), last
+// ≤ max and, where the driver has them (ErrUnsupported skips one), last
 // in [min, max] and count a whole number ≥ 1, with gaps in the same steps
-// in every statistic; a range without data is all gaps,
-// not zeros; each step asked alone has the value or gap it has in the
-// whole range (nothing carried over from other steps); every query
-// Query.Validate refuses (step 0, end at or before start, zero start, more
-// than MaxQueryPoints steps, an unknown metric or statistic, an empty or
+// in every statistic; a range without data is all gaps, not zeros; each
+// step asked alone has the value or gap it has in the whole range
+// (nothing carried over from other steps); every query Query.Validate
+// refuses (step 0, end at or before start, zero start, more than
+// MaxQueryPoints steps, an unknown metric or statistic, an empty or
 // malformed resource ID) returns ErrInvalid, an unknown resource
 // ErrNotFound.
 //
@@ -48,17 +48,22 @@
 // Start and Stop of a terminated instance return ErrConflict and change
 // nothing; unknown IDs return ErrNotFound, empty ones ErrInvalid.
 //
-// Scaler: SetCapacity sets the spec and Current and Ready follow it after
-// Settle; every spec CapacitySpec.Validate refuses returns ErrInvalid and
-// changes nothing; an unknown group returns ErrNotFound and an instance
+// Scaler: SetCapacity sets the spec, and Current and Ready follow it after
+// Settle; specs CapacitySpec.Validate refuses return ErrInvalid and change
+// nothing; an unknown group returns ErrNotFound and an instance
 // ErrUnsupported, from Capacity and from SetCapacity, which changes
-// nothing. Resizer: Resize sets the size and is idempotent; an invalid
-// size (InvalidSize, one Size.Validate refuses, or ValidSize with a field
-// the resource's kind does not have: an instance type for a function, a
-// timeout for anything else) returns ErrInvalid and changes nothing. BackupCatalog: valid
-// backups of the resource, newest first, since inclusive. ActivitySource:
-// valid counts sorted by kind, each one's last event (when known) inside
-// the window and only with a count, ErrInvalid and ErrNotFound.
+// nothing.
+//
+// Resizer: Resize sets the size and is idempotent; an invalid size
+// (InvalidSize, one Size.Validate refuses, or ValidSize with a field the
+// resource's kind does not have: an instance type for a function, a
+// timeout for anything else) returns ErrInvalid and changes nothing; an
+// unknown ID returns ErrNotFound.
+//
+// BackupCatalog: valid backups of the resource, newest first, since
+// inclusive, ErrNotFound. ActivitySource: valid counts sorted by kind,
+// each one's last event (when known) inside the window and only with a
+// count, ErrInvalid and ErrNotFound.
 //
 // Context: a cancelled context fails every call, reads and writes, with
 // context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
@@ -67,7 +72,11 @@
 // Batch reads: every read answered in place exactly as the single call
 // answers it (the whole resource, the whole capacity, the same grid and
 // values), with the single call's error sentinel; reads may repeat, and
-// share nothing; an empty batch is no call and no error; a cancelled context fails the call and every read.
+// share nothing; an empty batch is no call and no error; a cancelled
+// context fails the call and every read.
+//
+// Concurrency: List, Get, QueryMetric, GetResources and Stop called from
+// several goroutines at once all succeed.
 package providertest
 
 import (
