@@ -332,6 +332,58 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/Grid", "Batch/Metrics"},
 	},
+	{
+		name: "EmptyIDNotFound",
+		wrap: func(c *memory.Cloud) provider.Inventory { return emptyIDNotFound{c} },
+		fails: map[string]string{
+			"Scaler/Errors":           `Capacity(""): got error not found: "", want one matching invalid argument`,
+			"Resizer/Errors":          `Resize(""): got error not found: "", want one matching invalid argument`,
+			"BackupCatalog/Backups":   `Backups(""): got error not found: "", want one matching invalid argument`,
+			"ActivitySource/Activity": `Activity(""): got error not found: "", want one matching invalid argument`,
+		},
+		passes: []string{"Scaler/SetCapacity", "Batch/Capacities", "Actuator/Errors"},
+	},
+}
+
+// emptyIDNotFound looks an empty ID up and does not find it, instead of
+// refusing it, in Capacity, SetCapacity, Resize, Backups and Activity.
+type emptyIDNotFound struct{ *memory.Cloud }
+
+var errEmptyNotFound = fmt.Errorf("%w: %q", provider.ErrNotFound, "")
+
+func (b emptyIDNotFound) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	if id == "" {
+		return provider.Capacity{}, errEmptyNotFound
+	}
+	return b.Cloud.Capacity(ctx, id)
+}
+
+func (b emptyIDNotFound) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if id == "" {
+		return errEmptyNotFound
+	}
+	return b.Cloud.SetCapacity(ctx, id, want)
+}
+
+func (b emptyIDNotFound) Resize(ctx context.Context, id string, size provider.Size) error {
+	if id == "" {
+		return errEmptyNotFound
+	}
+	return b.Cloud.Resize(ctx, id, size)
+}
+
+func (b emptyIDNotFound) Backups(ctx context.Context, id string, since time.Time) ([]provider.Backup, error) {
+	if id == "" {
+		return nil, errEmptyNotFound
+	}
+	return b.Cloud.Backups(ctx, id, since)
+}
+
+func (b emptyIDNotFound) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	if q.ResourceID == "" {
+		return nil, errEmptyNotFound
+	}
+	return b.Cloud.Activity(ctx, q)
 }
 
 // countIsMean answers StatCount with the mean, in QueryMetric and

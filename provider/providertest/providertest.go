@@ -50,20 +50,21 @@
 //
 // Scaler: SetCapacity sets the spec, and Current and Ready follow it after
 // Settle; specs CapacitySpec.Validate refuses return ErrInvalid and change
-// nothing; an unknown group returns ErrNotFound and an instance
-// ErrUnsupported, from Capacity and from SetCapacity, which changes
-// nothing.
+// nothing; an unknown group returns ErrNotFound, an empty ID ErrInvalid
+// and an instance ErrUnsupported, from Capacity and from SetCapacity,
+// which changes nothing.
 //
 // Resizer: Resize sets the size and is idempotent; an invalid size
 // (InvalidSize, one Size.Validate refuses, or ValidSize with a field the
 // resource's kind does not have: an instance type for a function, a
 // timeout for anything else) returns ErrInvalid and changes nothing; an
-// unknown ID returns ErrNotFound.
+// unknown ID returns ErrNotFound, an empty one ErrInvalid.
 //
 // BackupCatalog: valid backups of the resource, newest first, since
-// inclusive, ErrNotFound. ActivitySource: valid counts sorted by kind,
-// each one's last event (when known) inside the window and only with a
-// count, ErrInvalid and ErrNotFound.
+// inclusive; ErrNotFound for an unknown resource, ErrInvalid for an empty
+// ID. ActivitySource: valid counts sorted by kind, each one's last event
+// (when known) inside the window and only with a count; ErrInvalid for an
+// empty window or resource ID, ErrNotFound for an unknown resource.
 //
 // Context: a cancelled context fails every call, reads and writes, with
 // context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
@@ -809,6 +810,9 @@ func testScalerErrors(t *testing.T, s Subject) {
 	}
 	_, err := sc.Capacity(ctx, unknownID)
 	wantErr(t, err, provider.ErrNotFound, "Capacity(unknown)")
+	_, err = sc.Capacity(ctx, "")
+	wantErr(t, err, provider.ErrInvalid, `Capacity("")`)
+	wantErr(t, sc.SetCapacity(ctx, "", provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrInvalid, `SetCapacity("")`)
 	wantErr(t, sc.SetCapacity(ctx, unknownID, provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrNotFound, "SetCapacity(unknown)")
 	_, err = sc.Capacity(ctx, s.Instances[0])
 	wantErr(t, err, provider.ErrUnsupported, "Capacity(instance)")
@@ -871,6 +875,7 @@ func testResizeErrors(t *testing.T, s Subject) {
 		t.Errorf("rejected Resize calls changed the size from %+v to %+v", before, after)
 	}
 	wantErr(t, rz.Resize(ctx, unknownID, s.ValidSize), provider.ErrNotFound, "Resize(unknown)")
+	wantErr(t, rz.Resize(ctx, "", s.ValidSize), provider.ErrInvalid, `Resize("")`)
 }
 
 func testBackups(t *testing.T, s Subject) {
@@ -908,6 +913,8 @@ func testBackups(t *testing.T, s Subject) {
 	}
 	_, err := bc.Backups(ctx, unknownID, time.Time{})
 	wantErr(t, err, provider.ErrNotFound, "Backups(unknown)")
+	_, err = bc.Backups(ctx, "", time.Time{})
+	wantErr(t, err, provider.ErrInvalid, `Backups("")`)
 }
 
 func testActivity(t *testing.T, s Subject) {
@@ -951,6 +958,9 @@ func testActivity(t *testing.T, s Subject) {
 	unknown.ResourceID = unknownID
 	_, err = as.Activity(ctx, unknown)
 	wantErr(t, err, provider.ErrNotFound, "Activity(unknown)")
+	unknown.ResourceID = ""
+	_, err = as.Activity(ctx, unknown)
+	wantErr(t, err, provider.ErrInvalid, `Activity("")`)
 }
 
 func testCancelled(t *testing.T, s Subject) {
