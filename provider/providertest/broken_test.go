@@ -343,6 +343,25 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"Scaler/SetCapacity", "Batch/Capacities", "Actuator/Errors"},
 	},
+	{
+		name: "MetricNotHeldIsNotFound",
+		wrap: func(c *memory.Cloud) provider.Inventory { return customNotFound{c} },
+		fails: map[string]string{
+			"MetricsSource/MetricNotHeld": `QueryMetric(custom/IdlescaleProvidertest/absent) = not found: no series custom/IdlescaleProvidertest/absent of "i-1"; a metric the source does not have is ErrUnsupported or a series of gaps`,
+		},
+		passes: []string{"MetricsSource/Grid", "MetricsSource/Errors"},
+	},
+}
+
+// customNotFound answers a custom metric it has no series of with
+// ErrNotFound, as if the resource did not exist.
+type customNotFound struct{ *memory.Cloud }
+
+func (b customNotFound) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Metric.IsCustom() && q.Validate() == nil {
+		return provider.Series{}, fmt.Errorf("%w: no series %s of %q", provider.ErrNotFound, q.Metric, q.ResourceID)
+	}
+	return b.Cloud.QueryMetric(ctx, q)
 }
 
 // emptyIDNotFound looks an empty ID up and does not find it, instead of

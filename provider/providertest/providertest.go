@@ -37,7 +37,9 @@
 // in [min, max] and count a whole number ≥ 1, with gaps in the same steps
 // in every statistic; a range without data is all gaps, not zeros; each
 // step asked alone has the value or gap it has in the whole range
-// (nothing carried over from other steps); every query Query.Validate
+// (nothing carried over from other steps); a metric the source does not
+// have for the resource is ErrUnsupported or all gaps (not ErrNotFound,
+// not zeros); every query Query.Validate
 // refuses (step 0, end at or before start, zero start, more than
 // MaxQueryPoints steps, an unknown metric or statistic, an empty or
 // malformed resource ID) returns ErrInvalid, an unknown resource
@@ -164,6 +166,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"MetricsSource/Statistics", testMetricsStatistics},
 		{"MetricsSource/GapsNotZeros", testMetricsGaps},
 		{"MetricsSource/StepsStandAlone", testMetricsStepsStandAlone},
+		{"MetricsSource/MetricNotHeld", testMetricNotHeld},
 		{"MetricsSource/Errors", testMetricsErrors},
 		{"Actuator/StopStartIdempotent", testStopStart},
 		{"Actuator/Terminate", testTerminate},
@@ -623,6 +626,26 @@ func testMetricsStepsStandAlone(t *testing.T, s Subject) {
 		if provider.IsGap(a) != provider.IsGap(b) || !provider.IsGap(a) && math.Abs(a-b) > eps*math.Max(1, math.Abs(a)) {
 			t.Errorf("step %d (%s) = %v in the whole range but %v asked alone: a step's value must reduce its own samples only, a step without samples is a gap", k, one.Start, a, b)
 		}
+	}
+}
+
+// testMetricNotHeld checks a metric the source does not have for the
+// resource (a custom metric nobody publishes): ErrUnsupported or a series
+// of gaps on the query's grid, never zeros, and never ErrNotFound, which
+// says that the resource does not exist.
+func testMetricNotHeld(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	q.Metric = provider.CustomMetric("IdlescaleProvidertest/absent")
+	got, err := src.QueryMetric(ctxOf(t), q)
+	if errors.Is(err, provider.ErrUnsupported) {
+		return
+	}
+	if err != nil {
+		t.Fatalf("QueryMetric(%s) = %v; a metric the source does not have is ErrUnsupported or a series of gaps", q.Metric, err)
+	}
+	checkGrid(t, got, q)
+	if got.Coverage() != 0 {
+		t.Errorf("QueryMetric(%s) = %v; a metric the source does not have is ErrUnsupported or a series of gaps", q.Metric, got.Values)
 	}
 }
 
