@@ -72,7 +72,8 @@ func Request(id, resource string, offset time.Duration) approval.Request {
 // List; what Create and Update are given and what Get, Update and List
 // return are copies, and fn works on one (what a failing fn changed, in
 // the request's maps and slices too, is not stored); a taken ID, even for
-// the identical request, returns ErrExists and overwrites nothing; every
+// the identical request, returns ErrExists and overwrites nothing, and of
+// concurrent Creates of one ID exactly one succeeds; every
 // request Request.Validate refuses (empty or malformed ID, unset or
 // unknown state, no creation time, expiry at or before creation) returns
 // provider.ErrInvalid from Create, and from Update together with a changed
@@ -92,6 +93,7 @@ func Run(t *testing.T, newStore func(t *testing.T) approval.Store) {
 		{"CreateGetRoundTrip", testCreateGetRoundTrip},
 		{"ValuesAreCopies", testValuesAreCopies},
 		{"CreateDuplicate", testCreateDuplicate},
+		{"CreateConcurrent", testCreateConcurrent},
 		{"CreateInvalid", testCreateInvalid},
 		{"GetUnknown", testGetUnknown},
 		{"Update", testUpdate},
@@ -177,6 +179,39 @@ func testCreateDuplicate(t *testing.T, s approval.Store) {
 	// must not let two of them each believe they created it.
 	err = s.Create(t.Context(), Request("a1", "i-1", 0))
 	require.ErrorIs(t, err, approval.ErrExists, "creating the identical request again")
+}
+
+// testCreateConcurrent creates one ID from several goroutines at once,
+// each with its own request: exactly one Create succeeds, the others
+// return ErrExists, and the store holds the winner's request. A store
+// whose check for a taken ID and write are not one atomic step (a read,
+// then an unconditional put) lets two callers each believe they created
+// it.
+func testCreateConcurrent(t *testing.T, s approval.Store) {
+	const creators = 8
+	errs := make([]error, creators)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range creators {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.Create(t.Context(), Request("a1", fmt.Sprintf("i-%d", i), 0))
+		})
+	}
+	close(start)
+	wg.Wait()
+	var winners []int
+	for i, err := range errs {
+		if err == nil {
+			winners = append(winners, i)
+			continue
+		}
+		require.ErrorIs(t, err, approval.ErrExists, "creator %d", i)
+	}
+	require.Len(t, winners, 1, "exactly one of %d concurrent Creates of one ID succeeds; these did: %v", creators, winners)
+	got, err := s.Get(t.Context(), "a1")
+	require.NoError(t, err)
+	assert.Equal(t, Request("a1", fmt.Sprintf("i-%d", winners[0]), 0), got, "the store holds the winner's request")
 }
 
 func testCreateInvalid(t *testing.T, s approval.Store) {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,6 +144,15 @@ type flawedStore struct {
 	// ownValidation checks a request its own way, not with
 	// Request.Validate: an ID, a known state, the expiry after creation.
 	ownValidation bool
+	// racyCreate checks that an ID is free and writes the request in two
+	// steps, and (to lose the race every time) waits after its check until
+	// a second Create has checked too: only for a suite run of concurrent
+	// Creates alone (CreateConcurrent), since a lone Create would wait for
+	// ever.
+	racyCreate bool
+
+	checked     atomic.Int32
+	bothChecked chan struct{} // closed by the second Create past its check
 
 	mu   sync.Mutex
 	reqs map[string]approval.Request
@@ -177,9 +187,21 @@ func (s *flawedStore) Create(ctx context.Context, req approval.Request) error {
 	if err := s.validate(req); err != nil {
 		return err
 	}
+	if s.racyCreate {
+		s.mu.Lock()
+		_, taken := s.reqs[req.ID]
+		s.mu.Unlock()
+		if taken {
+			return approval.ErrExists
+		}
+		if s.checked.Add(1) == 2 {
+			close(s.bothChecked)
+		}
+		<-s.bothChecked
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.reqs[req.ID]; ok {
+	if _, ok := s.reqs[req.ID]; ok && !s.racyCreate {
 		return approval.ErrExists
 	}
 	if s.reqs == nil {
@@ -244,6 +266,39 @@ func (s *flawedStore) List(ctx context.Context, f approval.Filter) ([]approval.R
 	}
 	approval.Sort(out)
 	return out, nil
+}
+
+// envRacyChild makes TestRacyCreateChild run the suite's CreateConcurrent
+// against the racy store; only TestRunCatchesRacyCreate sets it, in the
+// child process it starts.
+const envRacyChild = "IDLESCALE_APPROVALTEST_RACY_CHILD"
+
+// TestRacyCreateChild is the child process of TestRunCatchesRacyCreate.
+// Run normally (without envRacyChild) it checks nothing and passes.
+func TestRacyCreateChild(t *testing.T) {
+	if os.Getenv(envRacyChild) != "1" {
+		return
+	}
+	approvaltest.Run(t, func(*testing.T) approval.Store {
+		return &flawedStore{racyCreate: true, bothChecked: make(chan struct{})}
+	})
+}
+
+// TestRunCatchesRacyCreate runs CreateConcurrent against a store whose
+// check for a taken ID and write are two steps, in a child process, and
+// checks that it fails: two concurrent Creates of one ID both succeed.
+func TestRunCatchesRacyCreate(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRacyCreateChild$/^CreateConcurrent$", "-test.count=1", "-test.timeout=30s", "-test.v")
+	cmd.Env = append(os.Environ(), envRacyChild+"=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the suite must fail on a racy store; output:\n%s", out)
+	assert.Contains(t, string(out), "--- FAIL: TestRacyCreateChild/CreateConcurrent ")
+	assert.Contains(t, string(out), "exactly one of 8 concurrent Creates of one ID succeeds")
+	assert.NotContains(t, string(out), "test timed out")
 }
 
 // TestFlawlessStorePasses runs the suite against flawedStore without its
