@@ -134,9 +134,10 @@
 // A group that another autoscaler scales (provider.Resource.ScaledBy: the
 // Kubernetes driver names the HorizontalPodAutoscaler that targets a
 // workload) gets no plan that changes its desired capacity, in a dry run
-// too: the two would undo each other's changes for ever. Its decision is
-// reported with ErrScaledByAnother in TargetReport.Err; new bounds alone
-// are planned.
+// too, to and from zero included: the two would undo each other's changes
+// for ever. Its decision is reported with ErrScaledByAnother in
+// TargetReport.Err; new bounds alone are planned. (Stopping a Kubernetes
+// workload outside its hours, which its HPA allows, is the reaper's.)
 //
 // The engine keeps of each target's History what its strategies read
 // (HistoryWindower): an HPA strategy its stabilization windows and

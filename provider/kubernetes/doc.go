@@ -143,10 +143,13 @@
 // targets (matched as above) to "HorizontalPodAutoscaler NAMESPACE/NAME",
 // the first by name, from one list of the namespace's HPAs (none for a
 // List of pods alone, or with Config.IgnoreHPAs). The scaling Autoscaler
-// then plans no replica change for it, in a dry run too, instead of one
-// the driver would refuse. A refused list fails the read with a
-// *ForbiddenError, so that no workload reads as having no HPA when that
-// is unknown.
+// then plans no replica change for it, in a dry run too, not even to or
+// from zero, which the driver allows: taking such a workload to zero
+// outside its hours and back is the reaper's (Workloads.Stop and Start),
+// which ask the driver, while the Autoscaler's policy would keep
+// deciding its replicas against the HPA's. A refused list fails the read
+// with a *ForbiddenError, so that no workload reads as having no HPA when
+// that is unknown.
 //
 // # Metrics
 //
@@ -186,14 +189,15 @@
 // The Autoscaler reads its targets a batch at a time, and the Driver
 // answers a batch from lists: GetResources and GetCapacities
 // (provider.ResourceBatcher, provider.CapacityBatcher) from one list of a
-// namespace's Deployments and one of its StatefulSets, ObservePodsBatch
-// (scaling.PodBatcher) from those, one list of its pods and one of its pod
-// metrics, matching each workload's selector as the API server would. One
-// by one, a target costs five requests a pass (Get, Capacity, and a GET
-// and two LISTs to observe its pods), which client-go's default rate
-// limit of 5 a second spreads over a second; a batch costs at most eight a
-// namespace (two lists for each of the three methods, and the pods and
-// their metrics). Every answer is the single call's (TestBatchReadsEqualSingleReads
+// namespace's Deployments and one of its StatefulSets (and GetResources
+// one of its HPAs, for ScaledBy), ObservePodsBatch (scaling.PodBatcher)
+// from those, one list of its pods and one of its pod metrics, matching
+// each workload's selector as the API server would. One by one, a target
+// costs six requests a pass (Get, a GET and a LIST of the namespace's
+// HPAs; Capacity; and a GET and two LISTs to observe its pods), which
+// client-go's default rate limit of 5 a second spreads over more than a
+// second; a batch costs at most nine a namespace (two lists for each of
+// the three methods, the HPAs, and the pods and their metrics). Every answer is the single call's (TestBatchReadsEqualSingleReads
 // compares them on a real API server); what a list cannot answer exactly —
 // a pod's ID, an object the list does not have, a list the user may not
 // make, pod metrics without their pods' labels (metrics-server before
