@@ -655,6 +655,16 @@ func TestGroupScaledByAnotherAutoscaler(t *testing.T) {
 		require.NotNil(t, rep.Targets[0].Plan, "min 0 to 2")
 		assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 50, Desired: 2}, rep.Targets[0].Plan.To)
 
+		// To zero is a change of the desired capacity like any other (the
+		// reaper's Stop is what takes an HPA's workload to zero).
+		a, err = scaling.NewAutoscaler(scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Strategies: []scaling.StrategySpec{{
+			Type: scaling.StrategyScheduled, Scheduled: &scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "night", Schedule: "* * * * *", Desired: ip(0)}}},
+		}}}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		rep = a.RunOnce(t.Context(), time.Now().Add(2*time.Minute))
+		require.ErrorIs(t, rep.Targets[0].Err, scaling.ErrScaledByAnother, "2 to 0")
+		assert.Nil(t, rep.Targets[0].Plan)
+
 		setCPU(t, c, "web", 0.95)
 		r.ScaledBy = ""
 		require.NoError(t, c.Update(r))
