@@ -142,7 +142,8 @@
 // GetResources set provider.Resource.ScaledBy of a workload an HPA
 // targets (matched as above) to "HorizontalPodAutoscaler NAMESPACE/NAME",
 // the first by name, from one list of the namespace's HPAs (none for a
-// List of pods alone, or with Config.IgnoreHPAs). The scaling Autoscaler
+// List that lists no workload of the namespace, such as one of pods
+// alone, or with Config.IgnoreHPAs). The scaling Autoscaler
 // then plans no replica change for it, in a dry run too, not even to or
 // from zero, which the driver allows: taking such a workload to zero
 // outside its hours and back is the reaper's (Workloads.Stop and Start),

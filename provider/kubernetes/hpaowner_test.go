@@ -240,6 +240,10 @@ func TestInventoryNamesTheHPAThatScalesAWorkload(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pods, 1)
 	assert.Zero(t, count(calls.take(), hpaList), "pods alone: no HPA list")
+	byID, err := d.List(f.ctx, provider.Filter{IDs: []string{pods[0].ID}})
+	require.NoError(t, err)
+	assert.Equal(t, pods, byID)
+	assert.Zero(t, count(calls.take(), hpaList), "a filter no workload matches: no HPA list")
 
 	reads := []provider.ResourceRead{{ID: web}, {ID: api}, {ID: db}}
 	require.NoError(t, d.GetResources(f.ctx, reads))
@@ -272,6 +276,8 @@ func TestInventoryNamesTheHPAThatScalesAWorkload(t *testing.T) {
 		_, err := reader.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
 		return err
 	}))
+	_, err = reader.List(f.ctx, provider.Filter{IDs: []string{pods[0].ID}})
+	require.NoError(t, err, "a pod by ID needs no HPA list")
 	for _, call := range []func() error{
 		func() error { _, err := reader.List(f.ctx, provider.Filter{}); return err },
 		func() error { _, err := reader.Get(f.ctx, web); return err },

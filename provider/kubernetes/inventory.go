@@ -29,22 +29,26 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		return nil, fmt.Errorf("kubernetes: list: %w", err)
 	}
 	wantPods := len(f.Kinds) == 0 || slices.Contains(f.Kinds, provider.KindInstance)
-	wantGroups := len(f.Kinds) == 0 || slices.Contains(f.Kinds, provider.KindGroup)
 	var out []provider.Resource
 	for _, ns := range d.namespaces() {
 		ws, err := d.listWorkloads(ctx, "list", ns)
 		if err != nil {
 			return nil, err
 		}
-		var scaledBy map[Ref]string
-		if wantGroups && len(ws) > 0 {
-			if scaledBy, err = d.scaledBy(ctx, "list", "", ns); err != nil {
-				return nil, err
+		var listed []Ref // the workloads listed, out's last ones
+		for _, w := range ws {
+			if r := d.workloadResource(w, ""); f.Match(r) { // the filter reads no ScaledBy
+				out, listed = append(out, r), append(listed, w.ref)
 			}
 		}
-		for _, w := range ws {
-			if r := d.workloadResource(w, scaledBy[w.ref]); f.Match(r) {
-				out = append(out, r)
+		if len(listed) > 0 {
+			// The HPAs of the namespace, when a workload is listed.
+			scaledBy, err := d.scaledBy(ctx, "list", "", ns)
+			if err != nil {
+				return nil, err
+			}
+			for i, ref := range listed {
+				out[len(out)-len(listed)+i].ScaledBy = scaledBy[ref]
 			}
 		}
 		if !wantPods || len(ws) == 0 {
