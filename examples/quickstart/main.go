@@ -21,7 +21,15 @@
 // traces are in the repository's testdata, so the command widens the root
 // to the repository (-root).
 //
+// The traces are replayed so that they end now, so what depends on the
+// time of the week changes with it: inside business hours (Mon-Fri
+// 09:00-18:00 UTC) the safety engine blocks every stop, and the hours of
+// the week the evidence names move. -now runs the quickstart at a given
+// time instead; at 2026-12-04T22:51:00Z (a Friday evening) it prints what
+// the README shows.
+//
 //	go run ./examples/quickstart
+//	go run ./examples/quickstart -now 2026-12-04T22:51:00Z
 //	go run ./examples/quickstart -report-dir /tmp/idlescale -out report.json
 package main
 
@@ -57,6 +65,11 @@ func main() {
 	flag.StringVar(&o.policy, "policy", defaultPolicy(), "autoscaling policy for the simulated day of asg-web (empty: no autoscaling day)")
 	flag.StringVar(&o.traffic, "traffic", defaultTraffic(), "request trace (NAB CSV, requests per 5 minutes) replayed as asg-web's traffic")
 	flag.StringVar(&o.root, "root", "", "directory the fleet's CSV files may be read from (default: the fleet file's directory; the repository for the built-in fleet)")
+	flag.Func("now", "run at this time (RFC 3339; default: the current time): the traces end then", func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		o.now = t
+		return err
+	})
 	flag.Parse()
 	if o.root == "" && o.fleet == defaultFleet() {
 		o.root = repoRoot()
@@ -197,10 +210,33 @@ type options struct {
 	policy, traffic string
 	// progress receives the progress bar; nil draws none.
 	progress io.Writer
+	// now is the time the quickstart runs at (the in-memory cloud's clock
+	// starts there); zero is the current time.
+	now time.Time
+}
+
+// startClock is a clock that reads start when it is made and runs on from
+// there at the wall clock's pace.
+type startClock struct {
+	start, wall time.Time
+}
+
+// Now returns the clock's time.
+func (c startClock) Now() time.Time { return c.start.Add(time.Since(c.wall)) }
+
+// After sends the clock's time once d has passed.
+func (c startClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	time.AfterFunc(d, func() { ch <- c.Now() })
+	return ch
 }
 
 func run(ctx context.Context, w io.Writer, o options) error {
-	cloud, err := memory.New(memory.Config{})
+	var opts []memory.Option
+	if !o.now.IsZero() {
+		opts = append(opts, memory.WithClock(startClock{start: o.now, wall: time.Now()}))
+	}
+	cloud, err := memory.New(memory.Config{}, opts...)
 	if err != nil {
 		return err
 	}

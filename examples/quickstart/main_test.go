@@ -18,17 +18,39 @@ import (
 	"github.com/idlescale/idlescale/reaper"
 )
 
+// readmeRun is the time of the quickstart run the README shows: a Friday
+// evening, outside business hours. The traces end at the time of the run,
+// so what depends on the time of the week (the business-hours rule, the
+// hours the evidence names) is pinned by running at it.
+var readmeRun = time.Date(2026, 12, 4, 22, 51, 0, 0, time.UTC)
+
 func TestQuickstartRuns(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.json")
 	dir := filepath.Join(t.TempDir(), "report")
 	var buf, bar bytes.Buffer
 	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), out: out, window: 14 * 24 * time.Hour,
-		reportDir: dir, progress: &bar, policy: defaultPolicy(), traffic: defaultTraffic()}))
+		reportDir: dir, progress: &bar, policy: defaultPolicy(), traffic: defaultTraffic(), now: readmeRun}))
 	text := buf.String()
 	assert.NotEmpty(t, bar.String(), "a progress bar on a terminal")
 	assert.Contains(t, text, "9 resources on the in-memory cloud")
 	assert.Contains(t, text, "i-0c6585a")
+	// What the README shows of this run, line by line.
+	for _, line := range []string{
+		"\nidle resources: 4 of 9, recommended actions save $231 a month\n",
+		"\n  i-0c6585a  confidence 1.00  action stop  saves $140/month\n",
+		"\n  i-0fe7f93  confidence 0.92  action none  saves $0/month\n",
+		"      - evidence: 52 of 168 hours of the week are busy or held a peak (Mon 14:00–17:00, ",
+		"the week is 69% idle, stop needs 100%\n",
+		"      - evidence: only 79% of the week's hours are regularly idle or busy; an off-hours schedule needs 90%\n",
+		"\nreaper dry run at Fri 22:51 UTC: 1 would act, 0 need approval, 2 blocked, 6 skipped\n",
+		"\n  stop i-0c6585a: would_act\n      dry run: would stop\n",
+		"\n  33 scale-outs, 37 scale-ins; 139 ready instance-hours, 21 of 1440 minutes over capacity\n",
+		"\n  a fixed group of 12 sized for the peak would use 288 instance-hours (108% more)\n",
+		"\nalerts raised: 8\n",
+	} {
+		assert.Contains(t, text, line)
+	}
 
 	data, err := os.ReadFile(out)
 	require.NoError(t, err)
@@ -156,6 +178,32 @@ func TestQuickstartRuns(t *testing.T) {
 	assert.LessOrEqual(t, sc.MaxCapacity, 12)
 	assert.Less(t, sc.CapacityHours, 12.0*24, "fewer instance-hours than the maximum group")
 	assert.InDelta(t, sc.CapacityHours*0.096, sc.Cost, 1e-6)
+}
+
+// Inside business hours (Mon-Fri 09:00-18:00 UTC, the built-in rule's
+// default) the safety engine blocks every stop, the one the README shows
+// would act on too.
+func TestQuickstartInBusinessHours(t *testing.T) {
+	t.Parallel()
+	monday := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	out := filepath.Join(t.TempDir(), "report.json")
+	var buf bytes.Buffer
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), out: out, window: 14 * 24 * time.Hour,
+		reportDir: t.TempDir(), now: monday}))
+	text := buf.String()
+	assert.Contains(t, text, "\nidle resources: 4 of 9, recommended actions save $231 a month\n", "the verdicts do not depend on the hour")
+	assert.Contains(t, text, "\nreaper dry run at Mon 10:00 UTC: 0 would act, 0 need approval, 3 blocked, 6 skipped\n")
+	assert.Contains(t, text, "\n  stop i-0c6585a: blocked\n      blocked: business_hours: inside business hours Mon-Fri 09:00-18:00 (UTC), local time Mon 10:00 UTC\n")
+
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep Report
+	require.NoError(t, json.Unmarshal(data, &rep))
+	assert.Equal(t, monday, rep.Now)
+	batch, ok := rep.Reaper.Record("i-0c6585a")
+	require.True(t, ok)
+	assert.Equal(t, reaper.OutcomeBlocked, batch.Outcome)
+	assert.Contains(t, batch.BlockedBy, "business_hours")
 }
 
 func TestAutoscaleDay(t *testing.T) {
