@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"math"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,16 +15,61 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/trace"
 )
 
-// TestAutoscaleRuns runs the program and checks its output.
+// TestAutoscaleRuns runs the program and checks its output: an hour by
+// hour table of the day whose ready instances add up to the instance-hours
+// it reports, the day's steps and plans as the replay counted them, and
+// the fixed group sized for the peak half hour at 60 % CPU, worked out
+// here from the trace itself, with how much more it would have used.
 func TestAutoscaleRuns(t *testing.T) {
 	t.Parallel()
+	testdata := filepath.Join("..", "..", "testdata")
 	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), &out, "policy.yaml", filepath.Join("..", "..", "testdata")))
-	t.Log(out.String())
-	assert.Contains(t, out.String(), "HOUR")
-	assert.Contains(t, out.String(), "instance-hours")
+	require.NoError(t, run(t.Context(), &out, "policy.yaml", testdata))
+	text := out.String()
+	t.Log(text)
+	assert.Contains(t, text, "HOUR")
+	assert.Contains(t, text, "instance-hours")
+
+	// The day as replay measures it (the simulated day is reproducible).
+	policy, err := scaling.LoadConfigFile("policy.yaml")
+	require.NoError(t, err)
+	res, err := replay(t.Context(), policy, testdata, io.Discard)
+	require.NoError(t, err)
+
+	// The table: one row an hour; READY is the hour's mean of ready
+	// instances, so the rows add up to the day's instance-hours.
+	rows := regexp.MustCompile(`(?m)^ +(\d\d):00 +(\d+) +(\d+\.\d) +(\d+)% +(\d+)% +([-\d ]+)$`).FindAllStringSubmatch(text, -1)
+	require.Len(t, rows, hours, "one row an hour")
+	ready := 0.0
+	for i, row := range rows {
+		assert.Equal(t, fmt.Sprintf("%02d", i), row[1])
+		r, err := strconv.ParseFloat(row[3], 64)
+		require.NoError(t, err)
+		ready += r
+	}
+	assert.InDelta(t, res.instanceHours, ready, 0.05*hours, "the hours' ready instances add up to the instance-hours")
+
+	assert.Contains(t, text, fmt.Sprintf("\n%d scale-outs and %d scale-ins in %d plans (0 rolled back; ",
+		res.outs(), res.ins(), res.events[scaling.EventPlanned]))
+	assert.Contains(t, text, fmt.Sprintf("\nautoscaled: %.0f instance-hours, %d of 1440 minutes over capacity\n", res.instanceHours, res.overloaded))
+
+	samples, err := trace.ReadCSVFile(filepath.Join(testdata, "nab", "nyc_taxi.csv"), trace.CSVOptions{})
+	require.NoError(t, err)
+	peak := 0.0
+	end := samples[0].Time.Truncate(time.Hour).Add(hours * time.Hour)
+	for _, s := range samples {
+		if s.Time.Before(end) {
+			peak = max(peak, s.Value)
+		}
+	}
+	fixed := int(math.Ceil(peak / (0.6 * perInstance)))
+	require.LessOrEqual(t, fixed, 40)
+	fixedHours := float64(fixed * hours)
+	assert.Contains(t, text, fmt.Sprintf("\nfixed group of %d sized for the peak: %.0f instance-hours (%.0f %% more)\n",
+		fixed, fixedHours, 100*(fixedHours-res.instanceHours)/res.instanceHours))
 }
 
 // TestReplayDay checks what the simulated day did, against the policy,
