@@ -141,7 +141,9 @@ func (d *demo) traffic(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case at := <-d.clock.After(time.Minute):
-			_ = d.feed(ctx, at)
+			if err := d.feed(ctx, at); err != nil {
+				d.logger.ErrorContext(ctx, "dashboard: asg-api's CPU", "err", err)
+			}
 		}
 	}
 }

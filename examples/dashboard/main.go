@@ -1,7 +1,9 @@
 // Command dashboard serves idlescale's monitoring dashboard over the
 // built-in in-memory cloud, with the reaper and the autoscaler running on a
 // fast fake clock: the quickstart's fleet (real NAB CloudWatch traces)
-// plays on, one simulated hour every second by default; the reaper runs
+// plays on, one simulated hour every second by default, for the two days
+// the traces have left (48 s at the default speed; then the simulation
+// stops there and the page stays up); the reaper runs
 // every simulated hour and stops what is idle and safe to stop, asks for
 // approval where the safety gate says so; the autoscaler scales asg-api,
 // a group whose traffic is a real load-balancer trace (NAB's ELB request
@@ -122,6 +124,7 @@ type simClock interface {
 // demo is the example's wiring.
 type demo struct {
 	clock     simClock
+	logger    *slog.Logger
 	cloud     *memory.Cloud
 	log       *monitor.Log
 	alerts    *alert.Alerter
@@ -167,7 +170,7 @@ func loadFleet(cloud *memory.Cloud, fleetPath string) error {
 }
 
 func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {
-	d := &demo{clock: clk}
+	d := &demo{clock: clk, logger: logger}
 	var err error
 	if d.cloud, err = memory.New(memory.Config{}, memory.WithClock(clk)); err != nil {
 		return nil, err
@@ -297,13 +300,16 @@ func (d *demo) backups(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case at := <-d.clock.After(12 * time.Hour):
-			_ = d.snapshot(ctx, at)
+			if err := d.snapshot(ctx, at); err != nil {
+				d.logger.ErrorContext(ctx, "dashboard: backup job", "err", err)
+			}
 		}
 	}
 }
 
 // fastClock is simulated time running speed times faster than the wall
-// clock, from a start, and never past the end of the traces.
+// clock, from a start, and never past the end of the traces, where it
+// stops.
 type fastClock struct {
 	mu         sync.Mutex
 	origin     time.Time // simulated time at realOrigin
@@ -340,8 +346,17 @@ func (c *fastClock) Now() time.Time {
 	return now
 }
 
-// After waits d of simulated time.
+// After waits d of simulated time. A wait that would end past the end of
+// the traces never ends: it returns nil, a channel that never fires, so
+// that the reaper, the autoscaler, the alerts and the backup job rest there
+// instead of running again and again at the end's frozen time.
 func (c *fastClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	end := c.end
+	c.mu.Unlock()
+	if c.Now().Add(d).After(end) {
+		return nil
+	}
 	out := make(chan time.Time, 1)
 	time.AfterFunc(time.Duration(float64(d)/c.speed), func() { out <- c.Now() })
 	return out

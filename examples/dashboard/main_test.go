@@ -142,3 +142,16 @@ func TestFastClock(t *testing.T) {
 	c.set(sat.Add(10 * lead))
 	assert.Equal(t, sat.Add(10*lead), c.Now().Truncate(time.Hour), "set moves the end along")
 }
+
+// At the end of the traces the simulation stops: a wait past it never
+// ends, so the loops do not run again and again at the frozen time (the
+// reaper every real second, asking for the same approvals, the backup job
+// failing on a snapshot it took already).
+func TestFastClockStopsAtTheEnd(t *testing.T) {
+	t.Parallel()
+	c := newFastClock(sat, 3600)
+	assert.NotNil(t, c.After(time.Hour), "within the traces")
+	c.set(sat.Add(lead - time.Minute))
+	assert.Nil(t, c.After(time.Hour), "past their end: never fires")
+	assert.Nil(t, c.After(2*time.Minute))
+}
