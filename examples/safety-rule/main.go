@@ -152,9 +152,14 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		}
 		fmt.Fprintf(w, "\napproval %s requested for %s of %s: %s (expires %s)\n",
 			req.ID, p.Action, p.Resource.ID, req.Reason, req.ExpiresAt.Format(time.RFC3339))
-		if _, err := approvals.Approve(ctx, req.ID, "reaper", now, ""); errors.Is(err, approval.ErrSelfApproval) {
-			fmt.Fprintln(w, "self-approval by reaper: refused")
+		// The requester may not approve its own request.
+		switch _, err := approvals.Approve(ctx, req.ID, "reaper", now, ""); {
+		case err == nil:
+			return errors.New("self-approval by reaper: accepted")
+		case !errors.Is(err, approval.ErrSelfApproval):
+			return fmt.Errorf("self-approval by reaper: %w", err)
 		}
+		fmt.Fprintln(w, "self-approval by reaper: refused")
 		if _, err := approvals.Approve(ctx, req.ID, "alice@example.com", now.Add(5*time.Minute), "ok"); err != nil {
 			return err
 		}
