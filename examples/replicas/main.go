@@ -1,8 +1,9 @@
 // Command replicas runs two replicas of a host that share one scaling
-// budget and one leader on etcd. Replica A is elected, scales "web" up
-// twice (once clamped, once denied by the interval), then shuts down;
-// replica B takes over at once and uses what is left of the shared
-// budget: its second request is denied because A's events count.
+// budget and one leader on etcd. Replica A is elected and asks three times
+// to scale "web" up: clamped to 3 instances, denied by the interval, then
+// allowed; it shuts down, replica B takes over at once and uses what is
+// left of the shared budget: its second request is denied because A's
+// events count.
 //
 // Without -endpoints it starts an embedded etcd member (the etcd server
 // as a library, go.etcd.io/etcd/server/v3/embed) on loopback in a
