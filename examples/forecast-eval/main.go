@@ -17,6 +17,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"time"
@@ -31,13 +32,13 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *data, *only); err != nil {
+	if err := run(ctx, os.Stdout, *data, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "forecast-eval:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir, only string) error {
+func run(ctx context.Context, w io.Writer, dir, only string) error {
 	traces, err := forecasteval.Load(dir)
 	if err != nil {
 		return err
@@ -59,9 +60,9 @@ func run(ctx context.Context, dir, only string) error {
 	if len(rows) == 0 {
 		return fmt.Errorf("no trace named %q", only)
 	}
-	if err := forecasteval.WriteTable(os.Stdout, rows); err != nil {
+	if err := forecasteval.WriteTable(w, rows); err != nil {
 		return err
 	}
-	fmt.Printf("\nmethod: forecast.Auto{Periods: [24 168]}; %s\n", time.Since(start).Round(time.Millisecond))
-	return nil
+	_, err = fmt.Fprintf(w, "\nmethod: forecast.Auto{Periods: [24 168]}; %s\n", time.Since(start).Round(time.Millisecond))
+	return err
 }
