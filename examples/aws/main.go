@@ -204,7 +204,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 }
 
 func printReport(ctx context.Context, w io.Writer, d *awsprovider.Driver, report detector.Report, o options, region string) error {
-	fmt.Fprintf(w, "dry run: %d resources in %s, CPU over the last %s — nothing will be changed\n\n", report.Resources, region, o.history)
+	changes := "nothing will be changed"
+	if o.execute {
+		changes = "the scan changes nothing; the scaling below carries out its plans"
+	}
+	fmt.Fprintf(w, "dry run: %d resources in %s, CPU over the last %s — %s\n\n", report.Resources, region, o.history, changes)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tNAME\tVERDICT\tCONFIDENCE\tACTION\tSAVES/MONTH\tWHY")
 	idle := 0
