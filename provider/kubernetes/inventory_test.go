@@ -146,6 +146,24 @@ func TestStates(t *testing.T) {
 		gotStates[r.ID] = r.State
 	}
 	assert.Equal(t, want, gotStates)
+
+	// A pod costs while it is pending or running, not once it has ended
+	// or while it is being deleted (its savings would count a pod that
+	// costs nothing).
+	priced, err := f.driver(kubernetes.Config{CPUHourlyPrice: 0.04, MemoryHourlyPrice: 0.004}).List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+	require.NoError(t, err)
+	cost := map[string]float64{}
+	for _, r := range priced {
+		cost[r.ID] = r.HourlyCost
+	}
+	each := 0.1*0.04 + 64.0/1024*0.004
+	assert.InDelta(t, each, cost[f.id(kubernetes.ObjectPod, "pending")], 1e-12)
+	assert.InDelta(t, each, cost[f.id(kubernetes.ObjectPod, "running")], 1e-12)
+	for _, name := range []string{"failed", "done", "leaving"} {
+		id := f.id(kubernetes.ObjectPod, name)
+		require.Contains(t, cost, id)
+		assert.Zero(t, cost[id], name)
+	}
 	for id, st := range want {
 		r, err := d.Get(f.ctx, id)
 		require.NoError(t, err, id)
