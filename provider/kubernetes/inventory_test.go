@@ -268,3 +268,20 @@ func TestListNormalisesLabels(t *testing.T) {
 	assert.Equal(t, "production", web.Environment, "Get normalises as List does")
 	assert.Equal(t, " production\u00a0", web.Tags[kubernetes.AnnotationEnvironment], "tags keep the values as written")
 }
+
+// TestSizeWithoutMemoryRequest: a workload whose pods request CPU but no
+// memory has no known size (provider.Size needs memory for an
+// instance), not a size of 1 MiB; one that requests memory has its size.
+func TestSizeWithoutMemoryRequest(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("cpu-only", 1, []corev1.Container{container("app", "250m", "", false)})
+	f.deployment("both", 1, []corev1.Container{container("app", "250m", "3Mi", false)})
+	d := f.driver(kubernetes.Config{})
+	r, err := d.Get(f.ctx, f.id(kubernetes.ObjectDeployment, "cpu-only"))
+	require.NoError(t, err)
+	assert.True(t, r.Size.IsZero(), "no memory request: %+v", r.Size)
+	r, err = d.Get(f.ctx, f.id(kubernetes.ObjectDeployment, "both"))
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{VCPU: 0.25, MemoryMiB: 3}, r.Size)
+}
