@@ -30,3 +30,17 @@ func TestStringMasksAPasswordWithASlash(t *testing.T) {
 	}
 	assert.Equal(t, redact.URL("https://user:pa/ss@host/x"), redact.String("https://user:pa/ss@host/x"), "as URL")
 }
+
+// A port is 1 to 5 digits, any of them: a "/" after a 5-digit port, or
+// after a port holding a 0 or a 9, ends the host as after any other, and
+// a path with an "@" later is not taken for a password.
+func TestStringKeepsAPathAfterAnyPort(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"https://host:65535/users/bob@example.com",
+		"https://host:9090/users/bob@example.com",
+		"https://host:1/users/bob@example.com",
+	} {
+		assert.Equal(t, s, redact.String(s))
+	}
+}
