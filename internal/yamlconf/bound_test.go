@@ -211,3 +211,32 @@ func TestLocateMergedAliasShare(t *testing.T) {
 	once := "m: &m {k: v}\nitems: [{<<: *m}]\ncolors: [" + strings.Repeat("red, ", 1500) + "teal]\n"
 	assert.Equal(t, "colors[1500]", located(t, once, reflect.TypeFor[countedMaps]()))
 }
+
+type colorLists struct {
+	Items [][]color `yaml:"items"`
+}
+
+// The share of aliased nodes allowed past 400,000 nodes is the decoder's
+// to the last bit: 0.99 - 0.89 × ((nodes - 400,000) / 3,600,000), the
+// division first. At 1,120,000 nodes that is 0.8119999999999999, and a
+// document that has then 909,440 aliased nodes (0.812 of them) is
+// refused there, before its 1,120,000th node; the walk, multiplying
+// first, allowed 0.812 and went on to that node, locating a value the
+// decoder never reached instead of returning its error.
+func TestLocateAliasShareToTheBit(t *testing.T) {
+	t.Parallel()
+	// Not aliased: the document, its mapping, its four keys, the items
+	// list (7) and each alias; aliased: what each alias brings, a list
+	// and its values. 143,322 lists of 3 then 67,230 lists of 4 make the
+	// 1,120,000th node the first value of the last list.
+	var b strings.Builder
+	b.WriteString("a: &a [red, red, red]\nb: &b [red, red, red, red]\nt: &t [teal, red, red, red]\nitems: [")
+	b.WriteString(strings.Repeat("*a, ", 143_322))
+	b.WriteString(strings.Repeat("*b, ", 67_230))
+	b.WriteString("*t]\n")
+	src := []byte(b.String())
+	var v colorLists
+	decodeErr := yaml.Unmarshal(src, &v)
+	require.ErrorContains(t, decodeErr, "excessive aliasing")
+	assert.Same(t, decodeErr, yamlconf.Locate(src, reflect.TypeFor[colorLists](), decodeErr))
+}
