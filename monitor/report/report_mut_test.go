@@ -303,6 +303,40 @@ func TestChartGridBeyondADuration(t *testing.T) {
 	}
 }
 
+// A range longer than a time.Duration holds is cut in 2000 equal steps
+// of whole seconds that reach now: 2001 points, each step the same but
+// the last, which is no longer than the others.
+func TestChartGridBeyondADurationEvenly(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{action("i-1", safety.ActionStop, 0, 0.1, 0)}
+	for _, from := range []time.Time{{}, t0.AddDate(-300, 0, 0)} {
+		c := report.SavingsChart(evs, nil, from, at(5), time.Hour)
+		require.Len(t, c.Times, 2001, "from %v", from)
+		step := c.Times[1].Sub(c.Times[0])
+		assert.Equal(t, time.Duration(0), step%time.Second, "from %v: whole seconds", from)
+		for i := 1; i < 2000; i++ {
+			require.Equal(t, step, c.Times[i].Sub(c.Times[i-1]), "from %v: step %d", from, i)
+		}
+		last := at(5).Sub(c.Times[1999])
+		assert.Positive(t, last, "from %v", from)
+		assert.LessOrEqual(t, last, step, "from %v: the last step", from)
+	}
+}
+
+// A range of 2000 steps and a nanosecond keeps its step (it holds 2000
+// whole ones) and gets 2001 points too: the one 2000 steps on is before
+// now, but would be a 2002nd.
+func TestChartGridJustOver2000Steps(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{action("i-1", safety.ActionStop, 0, 0.1, 0)}
+	now := at(2000).Add(time.Nanosecond)
+	c := report.SavingsChart(evs, nil, t0, now, time.Hour)
+	require.Len(t, c.Times, 2001)
+	assert.Equal(t, at(1), c.Times[1])
+	assert.Equal(t, at(1999), c.Times[1999])
+	assert.Equal(t, now, c.Times[2000])
+}
+
 // A line chart whose values are all one large value (2^53 or more: a
 // byte counter, say) draws: gonum widens an empty value range by ±1,
 // which does not change such a value, and its ticks panicked ("illegal
@@ -324,6 +358,31 @@ func TestSVGAllEqualLargeValues(t *testing.T) {
 			}, "%s at %g", c.Name, v)
 			assert.Contains(t, s, "<svg", "%s at %g", c.Name, v)
 		}
+	}
+}
+
+// The value axis of a chart whose values are all one large value is
+// drawn around it: every number on it is the value to within a
+// millionth or so, not a range a million times as wide (the axis
+// holding 0, or values of the other sign).
+func TestSVGAllEqualLargeValuesAxis(t *testing.T) {
+	t.Parallel()
+	label := regexp.MustCompile(`>([^<>]+)</text>`)
+	for _, v := range []float64{1e16, -3e17, 1e300} {
+		c := report.Chart{Name: "flat", Type: report.ChartLine, Times: []time.Time{t0, at(1)},
+			Series: []report.Series{{Label: "bytes", Values: []float64{v, v}}}}
+		s, err := c.SVGString()
+		require.NoError(t, err)
+		n := 0
+		for _, m := range label.FindAllStringSubmatch(s, -1) {
+			f, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				continue // a time, the legend
+			}
+			n++
+			assert.InEpsilon(t, v, f, 1e-5, "at %g: tick %s", v, m[1])
+		}
+		assert.Positive(t, n, "at %g: the value axis has numbers", v)
 	}
 }
 
