@@ -49,9 +49,12 @@ func (c Chart) SVG(w io.Writer, width, height vg.Length) error {
 	if err != nil {
 		return fmt.Errorf("report: chart %s: %w", c.Name, err)
 	}
-	if y := p.Y.Min; y == p.Y.Max && y-1 == y {
-		// gonum widens an empty value range by ±1, which does not change
-		// a value of 2^53 or more: its ticks then panic ("illegal range").
+	if y := p.Y.Min; y == p.Y.Max && (y+1)-(y-1) != 2 {
+		// gonum widens an empty value range by ±1, which is not exact
+		// from 2^53 on: it does not change a larger value (its ticks then
+		// panic, "illegal range"), and it leaves a range of a few units
+		// in the last place around one just past 2^53 (2^53+2 gives
+		// [2^53, 2^53+4]), whose ticks never end.
 		p.Y.Min, p.Y.Max = y-math.Abs(y)/1e6, y+math.Abs(y)/1e6
 	}
 	if c.Empty() {
