@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -399,6 +400,26 @@ func TestSVGAllEqualLargeValuesAxis(t *testing.T) {
 		}
 		assert.Positive(t, n, "at %g: the value axis has numbers", v)
 	}
+}
+
+// A chart whose values are all one value below 2^53 keeps gonum's axis,
+// the value ±1: the widening is taken over only where it is not exact.
+func TestSVGAllEqualSmallValuesAxis(t *testing.T) {
+	t.Parallel()
+	label := regexp.MustCompile(`>([^<>]+)</text>`)
+	c := report.Chart{Name: "flat", Type: report.ChartLine, Times: []time.Time{t0, at(1)},
+		Series: []report.Series{{Label: "cpu", Values: []float64{5, 5}}}}
+	s, err := c.SVGString()
+	require.NoError(t, err)
+	var ticks []float64
+	for _, m := range label.FindAllStringSubmatch(s, -1) {
+		if f, err := strconv.ParseFloat(m[1], 64); err == nil {
+			ticks = append(ticks, f)
+		}
+	}
+	require.NotEmpty(t, ticks)
+	assert.InDelta(t, 4, slices.Min(ticks), 1e-9, "ticks %v", ticks)
+	assert.InDelta(t, 6, slices.Max(ticks), 1e-9, "ticks %v", ticks)
 }
 
 // A step a dry run previewed is marked as one, as a failed step is: its
