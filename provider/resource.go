@@ -224,9 +224,10 @@ type Resource struct {
 	// ScaledBy names another autoscaler that changes the size of the
 	// group, as the driver found it ("HorizontalPodAutoscaler shop/web"):
 	// it would undo a change of the group's desired capacity, as the
-	// change would undo its own, so the scaling Autoscaler changes no
-	// group that has one. Empty when the driver found none, and from
-	// drivers that do not look (each driver's doc says whether it does).
+	// change would undo its own, so the scaling Autoscaler plans no
+	// change of the desired capacity of a group that has one. Empty when
+	// the driver found none, and from drivers that do not look (each
+	// driver's doc says whether it does).
 	ScaledBy string `json:"scaled_by,omitempty" yaml:"scaled_by,omitempty"`
 }
 

@@ -87,24 +87,32 @@ func (d *Driver) hpaAllows(ctx context.Context, op, id string, ref Ref, from, to
 }
 
 // hpasOf lists the HorizontalPodAutoscalers (autoscaling/v2) of ref's
-// namespace whose scaleTargetRef names the workload, sorted by name. The
-// target's kind and name are matched, and its API group must be apps (or
-// extensions, the group Deployments had before apps/v1, or none): an HPA
-// of a custom resource of the same kind and name in another group scales
-// something else.
+// namespace whose scaleTargetRef names the workload (hpaTarget), sorted
+// by name.
 func (d *Driver) hpasOf(ctx context.Context, op, id string, ref Ref) ([]autoscalingv2.HorizontalPodAutoscaler, error) {
-	list, err := d.client.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List(ctx, metav1.ListOptions{})
+	list, err := d.listHPAs(ctx, op, id, ref.Namespace)
 	if err != nil {
-		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ref.Namespace}, err)
+		return nil, err
 	}
 	var out []autoscalingv2.HorizontalPodAutoscaler
-	for _, h := range list.Items {
+	for _, h := range list {
 		if t, ok := hpaTarget(&h); ok && t == ref {
 			out = append(out, h)
 		}
 	}
 	slices.SortFunc(out, func(a, b autoscalingv2.HorizontalPodAutoscaler) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// listHPAs lists the HorizontalPodAutoscalers (autoscaling/v2) of
+// namespace ns (every namespace for ""); a failed list is the error,
+// wrapped with op and id and naming the list.
+func (d *Driver) listHPAs(ctx context.Context, op, id, ns string) ([]autoscalingv2.HorizontalPodAutoscaler, error) {
+	list, err := d.client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ns}, err)
+	}
+	return list.Items, nil
 }
 
 // hpaTarget returns the workload h's scaleTargetRef names, in h's
@@ -141,13 +149,13 @@ func (d *Driver) scaledBy(ctx context.Context, op, id, ns string) (map[Ref]strin
 	if d.cfg.IgnoreHPAs {
 		return nil, nil
 	}
-	list, err := d.client.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
+	list, err := d.listHPAs(ctx, op, id, ns)
 	if err != nil {
-		return nil, wrap(op, id, call{verb: "list", resource: "horizontalpodautoscalers.autoscaling", namespace: ns}, err)
+		return nil, err
 	}
 	first := map[Ref]string{} // the first HPA's name by workload
-	for i := range list.Items {
-		h := &list.Items[i]
+	for i := range list {
+		h := &list[i]
 		if ref, ok := hpaTarget(h); ok {
 			if name, seen := first[ref]; !seen || h.Name < name {
 				first[ref] = h.Name

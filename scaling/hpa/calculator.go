@@ -662,14 +662,10 @@ func sumPerPod(values []int64) int64 {
 // ceilReplicas rounds x up to a replica count, saturating at MaxInt32 (and
 // at 0 below), where Kubernetes' int32 conversion is platform-defined.
 func ceilReplicas(x float64) int32 {
-	x = math.Ceil(x)
-	switch {
-	case x >= math.MaxInt32:
-		return math.MaxInt32
-	case x <= 0 || math.IsNaN(x):
+	if math.IsNaN(x) {
 		return 0
 	}
-	return int32(x)
+	return max(0, toInt32(math.Ceil(x)))
 }
 
 // request returns the pod's request of resource as calculateRequests does:
