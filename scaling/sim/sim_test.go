@@ -67,10 +67,7 @@ func TestRunMetricsByHand(t *testing.T) {
 	assert.InDelta(t, 2.0/5, m.ThetaO, 1e-9)
 	assert.Equal(t, 2, m.Changes)
 	assert.Equal(t, 1, m.Reversals)
-	var actual []int
-	for _, st := range r.Steps {
-		actual = append(actual, st.Actual)
-	}
+	actual, _, _ := actualsOf(r)
 	assert.Equal(t, []int{1, 1, 3, 3, 1}, actual)
 	assert.InDelta(t, 50.0, r.Steps[4].Demand, 0)
 	assert.Equal(t, 5, r.Steps[4].Oracle)
@@ -85,11 +82,7 @@ func TestRunLeadTimeDelaysScaleOut(t *testing.T) {
 	rep, err := s.Run(t.Context(), hand())
 	require.NoError(t, err)
 	r, _ := rep.Result("reactive")
-	var actual, desired []int
-	for _, st := range r.Steps {
-		actual = append(actual, st.Actual)
-		desired = append(desired, st.Desired)
-	}
+	actual, desired, _ := actualsOf(r)
 	assert.Equal(t, []int{1, 1, 3, 3, 1}, desired)
 	assert.Equal(t, []int{1, 1, 1, 3, 1}, actual, "added at step 2, serving at step 3; removed at once")
 	assert.InDelta(t, 0.6, r.Metrics.TauU, 1e-9)
@@ -108,11 +101,7 @@ func TestRunLeadTimeLongerThanTheTrace(t *testing.T) {
 		rep, err := s.Run(t.Context(), hand())
 		require.NoError(t, err)
 		r, _ := rep.Result("reactive")
-		var actual, desired []int
-		for _, st := range r.Steps {
-			actual = append(actual, st.Actual)
-			desired = append(desired, st.Desired)
-		}
+		actual, desired, _ := actualsOf(r)
 		assert.Equal(t, []int{1, 1, 1, 1, 1}, actual, "lead time %v: nothing added arrives", lead)
 		assert.Equal(t, []int{1, 1, 3, 3, 1}, desired, "lead time %v", lead)
 	}
@@ -452,10 +441,7 @@ func TestRunPolicyWithGate(t *testing.T) {
 	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: noScaleIn{}})
 	require.NoError(t, err)
 	r, _ := rep.Result("gated")
-	var actual []int
-	for _, st := range r.Steps {
-		actual = append(actual, st.Actual)
-	}
+	actual, _, _ := actualsOf(r)
 	assert.Equal(t, []int{1, 1, 3, 3, 3}, actual, "the scale in from 3 to 1 is refused")
 
 	boom := errors.New("rule failed")
