@@ -152,7 +152,8 @@ type Usage struct {
 	// Throttled counts the reads the backend throttled (each retried or
 	// given up).
 	Throttled int `json:"throttled"`
-	// Waited is the total delay the budget imposed on its reservations.
+	// Waited is the total delay the budget imposed on its reservations;
+	// a wait that its context ended counts as far as it went.
 	Waited time.Duration `json:"waited"`
 }
 
@@ -315,7 +316,7 @@ func (b *Budget) reserveAt(now time.Time, c Cost, held bool) (time.Duration, uin
 // it.
 func (b *Budget) Wait(ctx context.Context, c Cost) error {
 	hold, err := b.wait(ctx, c)
-	b.release(hold, Cost{})
+	b.release(hold, Cost{}, 0)
 	return err
 }
 
@@ -325,13 +326,15 @@ func (b *Budget) wait(ctx context.Context, c Cost) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	d, hold := b.reserveAt(b.clk.Now(), c, true)
+	start := b.clk.Now()
+	d, hold := b.reserveAt(start, c, true)
 	if d <= 0 {
 		return hold, nil
 	}
 	select {
 	case <-ctx.Done():
-		b.release(hold, c) // the call is not made
+		// The call is not made, and the wait ended early.
+		b.release(hold, c, d-min(d, max(0, b.clk.Now().Sub(start))))
 		return 0, ctx.Err()
 	case <-b.clk.After(d):
 		return hold, nil
@@ -349,11 +352,11 @@ func (b *Budget) Usage() Usage {
 // backend was never asked (the driver refused them itself:
 // provider.ErrUnsupported; ctx ended while they waited for the budget;
 // zero when there were none): Usage no longer
-// counts c, and each bucket gets back the tokens it would hold more had c
+// counts c nor the unwaited part of its wait, and each bucket gets back the tokens it would hold more had c
 // not been reserved — all of c while it was in debt, less once refills
 // since reached its burst — so that nothing reaches the backend sooner
 // than had those reads not been made.
-func (b *Budget) release(hold uint64, c Cost) {
+func (b *Budget) release(hold uint64, c Cost, unwaited time.Duration) {
 	if hold == 0 {
 		return
 	}
@@ -365,6 +368,7 @@ func (b *Budget) release(hold uint64, c Cost) {
 	b.used.Calls -= c.Calls
 	b.used.Points -= c.Points
 	b.used.RecentPoints -= c.RecentPoints
+	b.used.Waited -= unwaited
 }
 
 func (b *Budget) throttled() {

@@ -11,18 +11,21 @@ import (
 	"github.com/idlescale/idlescale/provider/quota"
 )
 
-// cancelOnWait is a clock stopped at now whose After ends the reader's
-// context instead of ever firing: every wait on it is cancelled.
+// cancelOnWait is a clock stopped at now whose After moves it on by
+// elapsed and ends the reader's context instead of ever firing: every
+// wait on it is cancelled after elapsed.
 type cancelOnWait struct {
-	now    time.Time
-	cancel context.CancelFunc
-	waits  int
+	now     time.Time
+	elapsed time.Duration
+	cancel  context.CancelFunc
+	waits   int
 }
 
 func (c *cancelOnWait) Now() time.Time { return c.now }
 
 func (c *cancelOnWait) After(time.Duration) <-chan time.Time {
 	c.waits++
+	c.now = c.now.Add(c.elapsed)
 	c.cancel()
 	return nil
 }
@@ -82,5 +85,39 @@ func TestCanceledWaitSpendsNothing(t *testing.T) {
 			assert.Equal(t, before, b.Usage().Cost, "a call never made spends nothing")
 			assert.Equal(t, 200*time.Millisecond, b.ReserveAt(t0, quota.Cost{Calls: 1}), "the next waits as the sixth")
 		})
+	}
+}
+
+// A wait that its context ends counts in Usage.Waited only as far as it
+// went: the 200 ms the sixth call of a second is assigned, cancelled at
+// once or after 50 ms, and a 2 s wait cancelled after 1.5 s. It counted
+// the whole assigned wait.
+func TestCanceledWaitCountsTheTimeWaited(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		calls           int
+		elapsed, assign time.Duration
+	}{
+		{5, 0, 200 * time.Millisecond},
+		{5, 50 * time.Millisecond, 200 * time.Millisecond},
+		{14, 1500 * time.Millisecond, 2 * time.Second},
+	} {
+		clk := &cancelOnWait{now: t0, elapsed: tt.elapsed}
+		b, err := quota.NewBudget(quota.Config{}, quota.WithClock(clk))
+		require.NoError(t, err)
+		for range tt.calls {
+			b.ReserveAt(t0, quota.Cost{Calls: 1})
+		}
+		before := b.Usage().Waited
+		ctx, cancel := context.WithCancel(t.Context())
+		clk.cancel = cancel
+		require.ErrorIs(t, b.Wait(ctx, quota.Cost{Calls: 1}), context.Canceled)
+		require.Equal(t, 1, clk.waits, "cancelled while waiting")
+		assert.Equal(t, tt.elapsed, b.Usage().Waited-before, "after %d calls, cancelled after %s", tt.calls, tt.elapsed)
+		// The next call waits as the one cancelled would have: it was
+		// given back.
+		assert.Equal(t, tt.assign-tt.elapsed, b.ReserveAt(clk.now, quota.Cost{Calls: 1}), "after %d calls", tt.calls)
+		cancel()
 	}
 }

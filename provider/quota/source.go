@@ -59,7 +59,7 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 	if errors.Is(err, provider.ErrUnsupported) {
 		back = c // refused by the driver: no call, no points
 	}
-	s.b.release(hold, back)
+	s.b.release(hold, back, 0)
 	return out, err
 }
 
@@ -135,7 +135,7 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		if err == nil {
 			back = s.unsupported(reads, b, planned)
 		}
-		s.b.release(hold, back)
+		s.b.release(hold, back, 0)
 		switch {
 		case err != nil && !called: // ctx ended before the call
 			return fail(b.Queries, k, err)
@@ -194,7 +194,7 @@ func (s *Source) call(ctx context.Context, c Cost, read func() error) (uint64, e
 		if attempt == s.b.cfg.MaxAttempts {
 			return hold, fmt.Errorf("quota: throttled %d times: %w", attempt, err)
 		}
-		s.b.release(hold, Cost{})
+		s.b.release(hold, Cost{}, 0)
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
