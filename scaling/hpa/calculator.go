@@ -23,7 +23,8 @@ const (
 type Config struct {
 	// Tolerance is the relative distance from a target within which
 	// nothing changes, in both directions unless a Behavior sets its own.
-	// 0 means the default, as for the flag. Default: 0.1.
+	// 0 means the default, unlike the flag, where 0 is no tolerance: for
+	// none, set both directions' ScalingRules.Tolerance to 0. Default: 0.1.
 	Tolerance float64 `json:"tolerance,omitempty" yaml:"tolerance,omitempty"`
 	// CPUInitializationPeriod is how long after a pod starts its CPU
 	// samples are trusted only if the pod is ready and the sample was
@@ -36,7 +37,9 @@ type Config struct {
 	// DownscaleStabilizationWindow is the scale-down stabilization window
 	// of a Spec without Behavior, and of a Behavior whose scale-down window
 	// is unset, there in whole seconds (truncated, as the controller fills
-	// stabilizationWindowSeconds). Default: 5m.
+	// stabilizationWindowSeconds). 0 means the default, unlike the flag:
+	// for no window, set the Behavior's scale-down StabilizationWindow to
+	// 0. Default: 5m.
 	DownscaleStabilizationWindow time.Duration `json:"downscale_stabilization_window,omitempty" yaml:"downscale_stabilization_window,omitempty"`
 	// DisablePodLevelResources turns off pod-level requests (the
 	// PodLevelResources feature gate, on by default since Kubernetes 1.34):

@@ -45,6 +45,10 @@ func TestTolerancesPerDirection(t *testing.T) {
 	assert.Equal(t, hpa.Tolerances{ScaleDown: 0.25, ScaleUp: 0.1}, c.Tolerances(&hpa.Behavior{ScaleDown: &hpa.ScalingRules{Tolerance: &down}}))
 	assert.Equal(t, hpa.Tolerances{ScaleDown: 0.1, ScaleUp: 0.5}, c.Tolerances(&hpa.Behavior{ScaleUp: &hpa.ScalingRules{Tolerance: &up}}))
 	assert.Equal(t, hpa.Tolerances{ScaleDown: 0.2, ScaleUp: 0.2}, hpa.Config{Tolerance: 0.2}.Tolerances(nil))
+	// No tolerance, as Config.Tolerance's doc says to ask for it (0 there
+	// means the default).
+	zero := 0.0
+	assert.Equal(t, hpa.Tolerances{}, c.Tolerances(&hpa.Behavior{ScaleUp: &hpa.ScalingRules{Tolerance: &zero}, ScaleDown: &hpa.ScalingRules{Tolerance: &zero}}))
 
 	tol := hpa.Tolerances{ScaleDown: down, ScaleUp: up}
 	const tiny = 1.0 / 1024
