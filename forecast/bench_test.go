@@ -138,3 +138,16 @@ func BenchmarkHarmonicRefit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCandidatePeriods is the period detection that Auto and the
+// predictive strategy run on a series given without periods (10,000
+// hourly points).
+func BenchmarkCandidatePeriods(b *testing.B) {
+	y := benchSeries()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := forecast.CandidatePeriods(y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -77,30 +77,38 @@ func ACF(dst, y []float64) error {
 // straight line, which the trend's removal leaves as rounding, shows
 // none), and an error for non-finite, constant or too short (< 8) input.
 func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
+	found, _, err := detectPeriods(y, maxPeriod)
+	return found, err
+}
+
+// detectPeriods is DetectPeriods, returning with the seasons r, the
+// scaled autocorrelation of y at the lags 0…2·maxPeriod+1 (maxPeriod as
+// it defaults), or nil when y is a straight line.
+func detectPeriods(y []float64, maxPeriod int) ([]int, []float64, error) {
 	n := len(y)
 	if n < 8 {
-		return nil, insufficient("detect periods: y", n, 8)
+		return nil, nil, insufficient("detect periods: y", n, 8)
 	}
 	if err := checkFinite("y", y); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if maxPeriod < 0 {
-		return nil, provider.Invalid("max_period", maxPeriod, "must be ≥ 0 (0 means len(y)/3)")
+		return nil, nil, provider.Invalid("max_period", maxPeriod, "must be ≥ 0 (0 means len(y)/3)")
 	}
 	if slices.Min(y) == slices.Max(y) {
 		// Not left to the ACF of the detrended y: a line fitted to a
 		// constant y may leave rounding, and rounding may correlate.
-		return nil, fmt.Errorf("%w: detect periods: y is constant (%v)", ErrInsufficientData, y[0])
+		return nil, nil, fmt.Errorf("%w: detect periods: y is constant (%v)", ErrInsufficientData, y[0])
 	}
 	if maxPeriod == 0 || maxPeriod > n/2 {
 		maxPeriod = max(n/3, 2)
 	}
 	if straight(y) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	r := make([]float64, 2*maxPeriod+2)
 	if err := ACF(r, detrend(unitScale(y))); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Undo the (n−k)/n shrinkage of the standard estimator so that peaks
 	// at long lags compare fairly with shorter ones.
@@ -109,7 +117,7 @@ func DetectPeriods(y []float64, maxPeriod int) ([]int, error) {
 			r[k] *= float64(n) / float64(n-k)
 		}
 	}
-	return acfPeaks(r, n, maxPeriod), nil
+	return acfPeaks(r, n, maxPeriod), r, nil
 }
 
 // acfPeaks is DetectPeriods' choice of seasons among the lags 2…maxPeriod
@@ -284,29 +292,17 @@ func PeriodSteps(period, step time.Duration) (int, error) {
 // It returns nil when y has no autocorrelation peak at all or is a
 // straight line, and DetectPeriods' errors.
 func CandidatePeriods(y []float64) ([]int, error) {
-	found, err := DetectPeriods(y, 0)
-	if err != nil {
+	found, r, err := detectPeriods(y, 0)
+	if err != nil || r == nil {
 		return nil, err
 	}
-	n := len(y)
-	if straight(y) {
-		return nil, nil
-	}
-	r := make([]float64, n)
-	if err := ACF(r, detrend(unitScale(y))); err != nil {
-		return nil, err
-	}
-	for k := range r {
-		r[k] *= float64(n) / float64(n-k)
-	}
-	return candidatesFrom(found, r), nil
+	return candidatesFrom(found, r, len(y)), nil
 }
 
 // candidatesFrom is CandidatePeriods' choice from the seasons DetectPeriods
-// found and r, the scaled autocorrelation at every lag of the n = len(r)
-// values.
-func candidatesFrom(found []int, r []float64) []int {
-	n := len(r)
+// found and r, the scaled autocorrelation of n values at the lags
+// 0…2·max(n/3, 2)+1 or more (it reads none from 2n/3 on).
+func candidatesFrom(found []int, r []float64, n int) []int {
 	comb := func(p int) float64 {
 		var s float64
 		m := 0

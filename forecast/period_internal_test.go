@@ -1,6 +1,8 @@
 package forecast
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,6 +107,42 @@ func TestCandidatesFrom(t *testing.T) {
 		{"not when they do not", []int{4}, handACF(55, nil), []int{4}},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, candidatesFrom(tt.found, tt.r), tt.name)
+		assert.Equal(t, tt.want, candidatesFrom(tt.found, tt.r, len(tt.r)), tt.name)
+	}
+}
+
+// CandidatePeriods hands candidatesFrom the autocorrelation DetectPeriods
+// computed, at the lags below 2·max(n/3, 2)+2 only: candidatesFrom reads
+// none beyond them, so it chooses as it would from every lag. Random
+// autocorrelations with peaks at random lags and seasons found among
+// them, for every n from 8 to 400; a read past the shorter r panics, a
+// read of a lag that r lacks changes the choice.
+func TestCandidatesFromReadsOnlyTheDetectedLags(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	for n := 8; n <= 400; n++ {
+		for range 20 {
+			full := make([]float64, n)
+			full[0] = 1
+			for k := 1; k < n; k++ {
+				full[k] = 2*rng.Float64() - 1
+			}
+			var found []int
+			for range rng.IntN(3) {
+				found = append(found, 2+rng.IntN(max(n/3-1, 1)))
+			}
+			slices.Sort(found)
+			found = slices.Compact(found)
+			short := full[:min(n, 2*max(n/3, 2)+2)]
+			// What it reads beyond short, if anything, is gone.
+			want := candidatesFrom(found, full, n)
+			for k := len(short); k < n; k++ {
+				full[k] = 9
+			}
+			if !assert.Equal(t, want, candidatesFrom(found, short, n), "n %d, found %v", n, found) ||
+				!assert.Equal(t, want, candidatesFrom(found, full, n), "n %d, found %v: lags past 2·max(n/3, 2)+1 read", n, found) {
+				return
+			}
+		}
 	}
 }
