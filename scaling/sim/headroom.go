@@ -28,9 +28,9 @@ func (s *Simulator) HeadroomFor(ctx context.Context, demand provider.Series, nam
 	if err != nil {
 		return Baseline{}, Result{}, err
 	}
-	oracle := s.oracle(tr)
-	if oracle.Metrics.Steps == 0 {
-		return Baseline{}, Result{}, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
+	oracle, err := s.oracle(tr)
+	if err != nil {
+		return Baseline{}, Result{}, err
 	}
 	run := func(h float64) (Baseline, Result, error) {
 		b := Baseline{Name: name, Headroom: h, Tolerance: tolerance}

@@ -333,9 +333,8 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 		seen[p.Name] = true
 	}
 	rep := &Report{Config: s.Config(), Start: tr.series.TimeAt(tr.from), Step: tr.series.Step, Steps: len(tr.series.Values) - tr.from}
-	rep.Oracle = s.oracle(tr)
-	if rep.Oracle.Metrics.Steps == 0 {
-		return nil, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
+	if rep.Oracle, err = s.oracle(tr); err != nil {
+		return nil, err
 	}
 	all := append([]Policy(nil), policies...)
 	for _, b := range s.cfg.Baselines {
@@ -423,8 +422,9 @@ func (s *Simulator) leadSteps(step time.Duration, steps int) int {
 	return int(min(n, time.Duration(steps)+1))
 }
 
-// oracle is the oracle's result.
-func (s *Simulator) oracle(tr *trace) Result {
+// oracle is the oracle's result, or ErrGap when every replayed step of
+// tr is a gap.
+func (s *Simulator) oracle(tr *trace) (Result, error) {
 	m := newMeter(s.cfg, tr)
 	prev := s.min
 	for i, n := range tr.oracle {
@@ -434,7 +434,11 @@ func (s *Simulator) oracle(tr *trace) Result {
 		m.step(i, n, n, "")
 		prev = n
 	}
-	return m.result(OracleName)
+	r := m.result(OracleName)
+	if r.Metrics.Steps == 0 {
+		return Result{}, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
+	}
+	return r, nil
 }
 
 // reactive is the strategy of baseline b. It reads no History.
