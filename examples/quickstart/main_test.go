@@ -244,7 +244,7 @@ func TestQuickstartQuietWithoutTerminal(t *testing.T) {
 	defer f.Close()
 	assert.Nil(t, progressOut(f), "a file is not a terminal")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), window: 24 * time.Hour, reportDir: t.TempDir()}))
+	require.NoError(t, run(t.Context(), &buf, options{fleet: defaultFleet(), root: repoRoot(), window: 24 * time.Hour, reportDir: t.TempDir(), now: readmeRun}))
 	assert.NotContains(t, buf.String(), "quickstart [", "no bar in the output")
 }
 
@@ -267,7 +267,7 @@ func TestQuickstartResourceWithoutData(t *testing.T) {
 	require.NoError(t, os.WriteFile(fleet, []byte("resources:\n  - {id: i-quiet, kind: instance, name: no-agent}\n"), 0o600))
 	out := filepath.Join(dir, "report.json")
 	var buf bytes.Buffer
-	require.NoError(t, run(t.Context(), &buf, options{fleet: fleet, out: out, window: 24 * time.Hour, reportDir: filepath.Join(dir, "r")}))
+	require.NoError(t, run(t.Context(), &buf, options{fleet: fleet, out: out, window: 24 * time.Hour, reportDir: filepath.Join(dir, "r"), now: readmeRun}))
 	assert.Contains(t, buf.String(), "i-quiet")
 
 	data, err := os.ReadFile(out)
