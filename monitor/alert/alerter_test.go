@@ -242,6 +242,10 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{"boom"}}}}}, "rules[0].match.kinds[0]"},
 		{"outcome without kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Outcomes: []string{"idle"}}}}}, "rules[0].match.kinds"},
 		{"resolve without kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, Resolve: []alert.Match{{}}}}}, "rules[0].resolve[0].kinds"},
+		{"threshold on an event rule", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, Above: 0.5}}}, "rules[0].above"},
+		{"for on an event rule", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, For: time.Minute}}}, "rules[0].for"},
+		{"statistic on an event rule", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, Statistic: provider.StatMax}}}, "rules[0].statistic"},
+		{"filter on an event rule", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}, Filter: provider.Filter{Tags: map[string]string{"env": "prod"}}}}}, "rules[0].filter"},
 		{"NaN threshold", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Above: nan()}}}, "rules[0].above"},
 		{"negative for", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, For: -1}}}, "rules[0].for"},
 		{"bad statistic", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Statistic: "median-ish"}}}, "rules[0].statistic"},
@@ -708,4 +712,22 @@ func TestResolutionMemoryHoldsAThousand(t *testing.T) {
 	require.Empty(t, a.Firing())
 	require.NoError(t, a.Write(ctx, late))
 	assert.Empty(t, a.Firing(), "a thousand resolutions are remembered: every failure is late")
+}
+
+// Each field of a Filter set on an event rule is refused: the rule would
+// alert on every resource's events regardless.
+func TestEventRuleRefusesEachFilterField(t *testing.T) {
+	t.Parallel()
+	for _, f := range []provider.Filter{
+		{IDs: []string{"i-1"}}, {Kinds: []provider.Kind{provider.KindInstance}}, {States: []provider.State{provider.StateRunning}},
+		{Region: "eu-west-1"}, {InstanceTypes: []string{"m5.large"}}, {Environment: "prod"}, {Tags: map[string]string{"team": ""}},
+	} {
+		_, err := alert.New(alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindBlocked}}, Filter: f}}})
+		var ie *provider.InvalidError
+		if assert.ErrorAs(t, err, &ie, "%+v", f) {
+			assert.Equal(t, "rules[0].filter", ie.Field)
+		}
+	}
+	_, err := alert.New(alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindBlocked}}, Filter: provider.Filter{IDs: []string{}}}}})
+	assert.NoError(t, err, "an empty list selects nothing narrower: not refused")
 }

@@ -109,7 +109,9 @@ func (r Rule) IsMetric() bool { return r.Metric != "" }
 // Validate returns a *provider.InvalidError naming the first wrong field:
 // a missing name or one with "/", an unknown severity, both or neither of match and
 // metric, a match without kinds or with an unknown one, a negative
-// duration, a threshold that is not finite, a bad statistic or filter.
+// duration, a threshold that is not finite, a bad statistic or filter,
+// a metric rule's field (above, for, statistic, filter) on an event rule
+// and resolve on a metric rule.
 func (r Rule) Validate() error {
 	if r.Name == "" {
 		return provider.Invalid("name", r.Name, "is required")
@@ -140,7 +142,7 @@ func (r Rule) Validate() error {
 				return err
 			}
 		}
-		return nil
+		return r.noMetricFields()
 	}
 	if err := r.Metric.Validate(); err != nil {
 		return provider.Within("metric", err)
@@ -160,6 +162,26 @@ func (r Rule) Validate() error {
 		return provider.Invalid("resolve", r.Resolve, "is for event rules; a metric rule resolves under its threshold")
 	}
 	return r.Filter.Validate()
+}
+
+// noMetricFields returns an error naming a metric rule's field set on an
+// event rule, which would read none of them: a filter set there would
+// not narrow its alerts, a threshold would not gate them.
+func (r Rule) noMetricFields() error {
+	const why = "is for metric rules; an event rule fires on every event its match selects"
+	f := r.Filter
+	switch {
+	case r.Above != 0:
+		return provider.Invalid("above", r.Above, why)
+	case r.For != 0:
+		return provider.Invalid("for", r.For, why)
+	case r.Statistic != "":
+		return provider.Invalid("statistic", r.Statistic, why)
+	case len(f.IDs) > 0 || len(f.Kinds) > 0 || len(f.States) > 0 || f.Region != "" ||
+		len(f.InstanceTypes) > 0 || f.Environment != "" || len(f.Tags) > 0:
+		return provider.Invalid("filter", f, why+" (Match.Sources narrows them)")
+	}
+	return nil
 }
 
 func (r Rule) withDefaults() Rule {
