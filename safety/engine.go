@@ -226,7 +226,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 		}
 		return results
 	}
-	ctx, cancel := context.WithTimeout(parent, e.cfg.Timeout)
+	ctx, cancel := context.WithTimeoutCause(parent, e.cfg.Timeout, errTimedOut)
 	defer cancel()
 	async := e.async
 	ch := make(chan indexed, len(async))
@@ -267,7 +267,7 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 			}
 			for _, i := range async {
 				if results[i].Rule == "" {
-					results[i] = e.failed(i, nil, cause)
+					results[i] = e.failed(ctx, i, nil, cause)
 				}
 			}
 			return results
@@ -281,19 +281,19 @@ func (e *Engine) run(parent context.Context, p Proposal) []Result {
 func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
 	defer func() {
 		if v := recover(); v != nil {
-			res = e.failed(i, v, fmt.Errorf("panic: %v", v))
+			res = e.failed(ctx, i, v, fmt.Errorf("panic: %v", v))
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return e.failed(i, nil, err)
+		return e.failed(ctx, i, nil, err)
 	}
 	res, err := e.rules[i].Check(ctx, p)
 	switch {
 	case ctx.Err() != nil && err == nil:
 		// An answer given after the context ended is not trusted.
-		return e.failed(i, nil, ctx.Err())
+		return e.failed(ctx, i, nil, ctx.Err())
 	case err != nil:
-		return e.failed(i, nil, err)
+		return e.failed(ctx, i, nil, err)
 	}
 	// Unset means Pass and RiskNone; anything else must be known.
 	if res.Outcome == "" {
@@ -303,10 +303,10 @@ func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
 		res.Risk = RiskNone
 	}
 	if err := res.Outcome.Validate(); err != nil {
-		return e.failed(i, nil, fmt.Errorf("returned outcome %q: %w", string(res.Outcome), err))
+		return e.failed(ctx, i, nil, fmt.Errorf("returned outcome %q: %w", string(res.Outcome), err))
 	}
 	if err := res.Risk.Validate(); err != nil {
-		return e.failed(i, nil, fmt.Errorf("returned risk %q: %w", string(res.Risk), err))
+		return e.failed(ctx, i, nil, fmt.Errorf("returned risk %q: %w", string(res.Risk), err))
 	}
 	res.Rule = e.names[i]
 	res.Err = nil
@@ -316,16 +316,27 @@ func (e *Engine) runOne(ctx context.Context, i int, p Proposal) (res Result) {
 	return res
 }
 
-func (e *Engine) failed(i int, panicked any, cause error) Result {
+// errTimedOut is the cause of the context of a check's rules when the
+// engine's own timeout (Config.Timeout) ended it.
+var errTimedOut = errors.New("safety: rule timeout")
+
+// failed returns the blocking result of rule i, which failed with cause
+// (or panicked) running under ctx. Its reason says what stopped it: only
+// the engine's timeout is "timed out after" Config.Timeout; the caller's
+// deadline or cancellation ends the check; a context error of the rule's
+// own (its source's timeout) is the rule's failure.
+func (e *Engine) failed(ctx context.Context, i int, panicked any, cause error) Result {
 	name := e.names[i]
 	re := &RuleError{Rule: name, Panic: panicked, Err: cause}
 	reason := "rule failed: " + cause.Error()
-	switch {
+	switch ended := ctx.Err() != nil; {
 	case panicked != nil:
 		reason = fmt.Sprintf("rule panicked: %v", panicked)
-	case errors.Is(cause, context.DeadlineExceeded):
+	case ended && errors.Is(cause, context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errTimedOut):
 		reason = "rule timed out after " + e.cfg.Timeout.String()
-	case errors.Is(cause, context.Canceled):
+	case ended && errors.Is(cause, context.DeadlineExceeded):
+		reason = "the check's deadline passed before the rule answered"
+	case ended && errors.Is(cause, context.Canceled):
 		reason = "check cancelled before the rule answered"
 	}
 	e.logger.Warn("safety rule failed; blocking", "rule", name, "err", re)

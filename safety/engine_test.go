@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"sync/atomic"
@@ -232,6 +233,51 @@ func TestEngineCancelled(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, []string{"waiting"}, d.BlockingRules())
 		assert.Contains(t, d.Blocking[0].Reason, "cancelled")
+	})
+}
+
+// TestRuleFailureReasonSaysWhatStoppedIt: a failed rule's reason names
+// what stopped it. Only the engine's own timeout is "timed out after"
+// Config.Timeout; the caller's deadline, shorter than it, ends the check
+// (and keeps an inline rule, subject to no timeout, from running); a rule
+// whose own source ran out of time failed with that error, the engine's
+// timeout far away.
+func TestRuleFailureReasonSaysWhatStoppedIt(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		polite := safety.Named("polite", safety.RuleFunc(func(ctx context.Context, _ safety.Proposal) (safety.Result, error) {
+			<-ctx.Done()
+			return safety.Result{}, ctx.Err()
+		}))
+		var ran atomic.Int32
+		inline := safety.Named("inline", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			ran.Add(1)
+			return safety.Result{}, nil
+		}))
+		sourceTimeout := fmt.Errorf("backup catalog: %w", context.DeadlineExceeded)
+		own := safety.Named("own", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+			return safety.Result{}, sourceTimeout
+		}))
+		eng, err := safety.New(safety.Config{Timeout: 3 * time.Second}, []safety.Rule{polite, inline, own}, safety.WithInline("inline", "own"))
+		require.NoError(t, err)
+
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		d, err := eng.Check(ctx, stop("i-1"))
+		assert.Equal(t, 500*time.Millisecond, time.Since(start), "the caller's deadline ends the check")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, []string{"polite", "own"}, d.BlockingRules())
+		assert.Equal(t, "the check's deadline passed before the rule answered", d.Blocking[0].Reason)
+		assert.Equal(t, "rule failed: backup catalog: context deadline exceeded", d.Blocking[1].Reason)
+
+		d, err = eng.Check(ctx, stop("i-1")) // the deadline has passed
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, []string{"polite", "inline", "own"}, d.BlockingRules())
+		for _, r := range d.Blocking {
+			assert.Equal(t, "the check's deadline passed before the rule answered", r.Reason, r.Rule)
+		}
+		assert.Equal(t, int32(1), ran.Load(), "the inline rule ran in the first check only")
 	})
 }
 
