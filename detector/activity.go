@@ -84,6 +84,15 @@ func (a *Activity) Detect(ctx context.Context, in Input) (Verdict, error) {
 	return detectOne(ctx, &in, SignalActivity, a.evaluate)
 }
 
+// recent reports whether c shows use within Quiet before now: its Last
+// when the source knows it, else any event in the input's window.
+func (a *Activity) recent(now time.Time, c provider.ActivityCount) bool {
+	if !c.Last.IsZero() {
+		return now.Sub(c.Last) < a.cfg.Quiet
+	}
+	return c.Count > 0
+}
+
 func (a *Activity) evaluate(in *Input, r *result) error {
 	from := in.ActivityFrom
 	if from.IsZero() {
@@ -106,11 +115,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		seen++
 		act := 1 - math.Exp(-c.Count/a.cfg.Scale)
 		busiest = max(busiest, act)
-		recent := c.Count > 0
-		if !c.Last.IsZero() {
-			recent = in.Now.Sub(c.Last) < a.cfg.Quiet
-		}
-		if recent {
+		if a.recent(in.Now, c) {
 			quiet = false
 		}
 		if c.Count > 0 {

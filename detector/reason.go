@@ -84,6 +84,7 @@ const (
 	ReasonSmallSaving   ReasonCode = "small_saving"   // an off-hours schedule would stop the resource Value of the week; it needs Limit (or all of it: then stop)
 	ReasonNoUse         ReasonCode = "no_use"         // activity data covers Duration with no use; Action needs Limit (hours) of it
 	ReasonUsed          ReasonCode = "used"           // Value activity events of Kind in the activity window: Action needs none
+	ReasonInUse         ReasonCode = "in_use"         // Kind was used within the last Duration (the activity's quiet period): Action needs none
 	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
 	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
 )
@@ -296,6 +297,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: activity data shows no use in the last %s; %s needs %s of it", r.Signal, fmtDur(r.Duration), r.Action, limitDur(r.Limit))
 	case ReasonUsed:
 		return fmt.Sprintf("%s: %s %s events in the activity window: %s needs none", r.Signal, num("%.0f", r.Value), r.Kind, r.Action)
+	case ReasonInUse:
+		return fmt.Sprintf("%s: %s activity within the last %s: %s needs none", r.Signal, r.Kind, fmtDur(r.Duration), r.Action)
 	case ReasonFits:
 		if math.IsNaN(r.Value) {
 			return fmt.Sprintf("%s: %s %s over the last %s would stay below %s on the smaller size", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Limit))

@@ -182,8 +182,11 @@ func (r *recommender) destroy(v *Verdict, action Action, ev *evidence) {
 	week := r.week(v, action)
 	ok := r.covered(v, action, ev, r.e.cfg.Evidence.MinCoverage, 0) && week
 	ok = r.peaksBelow(v, action, ev) && ok
-	if action == ActionTerminate {
-		ok = r.unused(v, action) && ok
+	switch action {
+	case ActionStop:
+		ok = r.quiet(v, action) && ok
+	case ActionTerminate:
+		ok = r.unused(v, action) && ok // no use in the whole window, the quiet period included
 	}
 	switch {
 	case !week && r.prof != nil && r.prof.Busy().Len() > 0:
@@ -301,6 +304,23 @@ func (r *recommender) unused(v *Verdict, action Action) bool {
 		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoUse, Action: action, Duration: covered, Limit: float64(need)})
 	}
 	return ok && covered >= need
+}
+
+// quiet checks that no counted activity kind was used within the activity
+// strategy's Quiet period before now, and names each one that was: a
+// machine someone logged in to a minute ago is in use, however idle its
+// CPU. (The activity signal votes not idle then, but its score, at most
+// 0.49, leaves a few events outvoted with a confidence above the
+// threshold.)
+func (r *recommender) quiet(v *Verdict, action Action) bool {
+	ok := true
+	for _, c := range r.in.Activity {
+		if slices.Contains(r.e.act.cfg.Kinds, c.Kind) && r.e.act.recent(r.in.Now, c) {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonInUse, Kind: c.Kind, Action: action, Duration: r.e.act.cfg.Quiet})
+			ok = false
+		}
+	}
+	return ok
 }
 
 // schedule recommends an off-hours schedule when some hour of the week is

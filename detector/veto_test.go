@@ -69,3 +69,50 @@ func TestEnsembleUtilizationVetoesIdleness(t *testing.T) {
 		})
 	}
 }
+
+// Use now vetoes a stop: a machine someone logged in to a minute ago is
+// in use, however idle its CPU. The activity signal votes not idle then,
+// but its score (at most 0.49) leaves a few events outvoted with a
+// confidence above 0.8; the many events of TestEnsemble's "idle cpu but
+// logins" pull it below. Whatever the count, the evidence for a stop
+// needs the quiet period without use, and says which kind was used.
+func TestRecentActivityIsNeverStopped(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	now := t0.Add(14 * 24 * time.Hour)
+	idle := synth("idle", t0, 5*time.Minute, 14*24*12, func(i int) float64 { return 0.01 + 0.01*noise(i) })
+	tests := []struct {
+		name     string
+		activity []provider.ActivityCount
+		want     detector.Action
+	}{
+		{name: "one login a minute ago", activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: now.Add(-time.Minute)}}},
+		{name: "three API calls in the window", activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls, Count: 3}}},
+		{name: "a query 29 minutes ago", activity: []provider.ActivityCount{{Kind: provider.ActivityDBQueries, Last: now.Add(-29 * time.Minute)}}},
+		{name: "the last login 30 minutes ago", activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Last: now.Add(-30 * time.Minute)}}, want: detector.ActionStop},
+		{name: "none", activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}}, want: detector.ActionStop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}, Activity: tt.activity})
+			require.NoError(t, err)
+			require.Equal(t, detector.Idle, v.State, v.Explain())
+			if tt.want == detector.ActionStop {
+				assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
+				assert.Empty(t, reasonsOf(v, detector.ReasonInUse), v.Explain())
+				return
+			}
+			require.Equal(t, detector.NotIdle, signal(t, v, detector.SignalActivity).State, v.Explain())
+			require.Greater(t, v.Confidence, 0.8, "the vote alone would let it act: %s", v.Explain())
+			assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+			used := reasonsOf(v, detector.ReasonInUse)
+			require.Len(t, used, 1, v.Explain())
+			assert.Equal(t, tt.activity[len(tt.activity)-1].Kind, used[0].Kind)
+			assert.Equal(t, detector.ActionStop, used[0].Action)
+			assert.Equal(t, 30*time.Minute, used[0].Duration)
+			assert.Equal(t, "evidence: "+string(used[0].Kind)+" activity within the last 30m0s: stop needs none", used[0].String())
+		})
+	}
+}
