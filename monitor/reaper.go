@@ -28,8 +28,13 @@ const maxReasons = 3
 //     consulted (Source SourceReaper; when the engine's auditor records
 //     into the same log (Auditor), the safety source records the executed
 //     decisions too: count decisions by (kind, resource, action, time));
+//     KindBlocked without one for a record blocked before the Gate was
+//     asked (its approval denied, or claimed and never reported), with
+//     the approval's ID and the record's reason;
 //   - by outcome: KindRateLimited; KindAction (would_act, deferred, done)
-//     with the hourly cost before and after; KindVerification (verified
+//     with the hourly cost before and after, done saying "accepted", or
+//     that the change may have happened when the provider's call failed
+//     without saying that nothing changed; KindVerification (verified
 //     or failed) after an action; KindFailure with the errors.
 //
 // A skipped resource has only its verdict.
@@ -54,6 +59,12 @@ func ReaperEvents(rec reaper.Record, fallback time.Time) []Event {
 		out = append(out, e)
 	}
 	switch rec.Outcome {
+	case reaper.OutcomeBlocked:
+		if rec.Decision == nil {
+			e := base
+			e.Kind, e.Outcome, e.Reason, e.ApprovalID = KindBlocked, string(safety.Block), rec.Reason, rec.ApprovalID
+			out = append(out, e)
+		}
 	case reaper.OutcomeRateLimited:
 		e := base
 		e.Kind, e.Outcome, e.Reason = KindRateLimited, OutcomeRateLimited, rec.Reason
@@ -72,6 +83,9 @@ func ReaperEvents(rec reaper.Record, fallback time.Time) []Event {
 			e.Time = rec.ActedAt
 		}
 		e.Kind, e.Outcome, e.Reason = KindAction, OutcomeDone, string(rec.Action)+" accepted"
+		if err := actError(rec); err != nil {
+			e.Reason = string(rec.Action) + " failed, the change may have happened: " + err.Error()
+		}
 		e.MonthlySavings, e.Cost, e.ApprovalID = rec.MonthlySavings, costOf(rec), rec.ApprovalID
 		out = append(out, e)
 		v := e
@@ -96,6 +110,18 @@ func ReaperEvents(rec reaper.Record, fallback time.Time) []Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// actError returns the cause of the record's error of the act stage (the
+// provider's call failed without saying that nothing changed), or nil.
+func actError(rec reaper.Record) error {
+	for _, err := range rec.Errors {
+		var re *reaper.ResourceError
+		if errors.As(err, &re) && re.Stage == reaper.StageAct {
+			return re.Err
+		}
+	}
+	return nil
 }
 
 // recordTime is the time a record's events happened: the Gate's now, else

@@ -172,6 +172,30 @@ func TestReaperEventsByOutcome(t *testing.T) {
 			}},
 		{"skipped, no cost known", reaper.Record{ResourceID: "i-1", Verdict: verdict, Outcome: reaper.OutcomeSkipped},
 			[]monitor.Kind{monitor.KindVerdict}, nil},
+		// Blocked before the Gate was asked: the block is recorded all the
+		// same, with the approval that blocked it.
+		{"blocked by a denied approval", reaper.Record{ResourceID: "i-1", Resource: res, Verdict: verdict, Action: safety.ActionResize,
+			Outcome: reaper.OutcomeBlocked, ApprovalID: "a-1", Reason: "approval a-1 denied by bob: not asking again before 2026-03-07T07:00:00Z"},
+			[]monitor.Kind{monitor.KindVerdict, monitor.KindBlocked}, func(t *testing.T, evs []monitor.Event) {
+				require.Len(t, evs, 2)
+				b := evs[1]
+				assert.Equal(t, string(safety.Block), b.Outcome)
+				assert.Equal(t, "a-1", b.ApprovalID)
+				assert.Equal(t, "approval a-1 denied by bob: not asking again before 2026-03-07T07:00:00Z", b.Reason)
+				assert.Equal(t, safety.ActionResize, b.Action)
+			}},
+		// The provider's call failed without saying that nothing changed:
+		// the action is recorded as done (it may have happened), never as
+		// accepted.
+		{"a call that failed and may have acted", reaper.Record{ResourceID: "i-1", Resource: res, Verdict: verdict, Action: safety.ActionResize,
+			Outcome: reaper.OutcomeActed, ActedAt: now.Add(time.Minute), Verified: true, VerifiedAt: now.Add(2 * time.Minute),
+			Reason: "resize verified (the provider's call failed, but the change happened)",
+			Errors: []error{&reaper.ResourceError{ResourceID: "i-1", Stage: reaper.StageAct, Err: errors.New("request timed out")}}},
+			[]monitor.Kind{monitor.KindVerdict, monitor.KindAction, monitor.KindVerification}, func(t *testing.T, evs []monitor.Event) {
+				assert.Equal(t, monitor.OutcomeDone, evs[1].Outcome)
+				assert.Equal(t, "resize failed, the change may have happened: request timed out", evs[1].Reason)
+				assert.Equal(t, monitor.OutcomeVerified, evs[2].Outcome)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
