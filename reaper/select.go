@@ -31,8 +31,9 @@ type Selection struct {
 // A verdict is a candidate when, in this order:
 //
 //   - it recommends an action (not detector.ActionNone);
-//   - its state is detector.Idle, or the action is a downsize (which comes
-//     with a confident not-idle verdict);
+//   - its state is detector.Idle, or detector.NotIdle and the action is a
+//     downsize (which comes with a confident not-idle verdict): an Unknown
+//     (or unset) state never is, whatever it recommends;
 //   - its confidence is at least cfg.MinConfidence (a confidence that is
 //     not a number never is);
 //   - the reaper carries the action out (stop, terminate, downsize; not
@@ -56,6 +57,14 @@ func selectAction(cfg Config, v detector.Verdict) Selection {
 		return Selection{Skip: "verdict " + v.State.String() + ", no action recommended (confidence " + ftoa(v.Confidence) + ")"}
 	case v.State != detector.Idle && v.Action != detector.ActionDownsize:
 		return Selection{Skip: "verdict " + v.State.String() + ": not idle"}
+	case v.State != detector.Idle && v.State != detector.NotIdle:
+		// A downsize of a verdict that could not decide (a host's
+		// detector may recommend one): Unknown is never a reason to act.
+		name := v.State.String()
+		if name == "" {
+			name = "unset"
+		}
+		return Selection{Skip: "verdict " + name + ": undecided, never a reason to act"}
 	case math.IsNaN(v.Confidence):
 		return Selection{Skip: "confidence is not a number"}
 	case v.Confidence < cfg.MinConfidence:

@@ -44,6 +44,10 @@ func TestSelect(t *testing.T) {
 		{name: "not idle terminate", cfg: reaper.Config{Actions: every}, give: detector.Verdict{State: detector.NotIdle, Action: detector.ActionTerminate, Confidence: 0.95}, skip: "not idle"},
 		{name: "downsize of a not-idle resource", cfg: reaper.Config{Actions: every}, give: detector.Verdict{State: detector.NotIdle, Action: detector.ActionDownsize, Confidence: 0.95}, want: safety.ActionResize},
 		{name: "downsize of an idle resource", cfg: reaper.Config{Actions: every}, give: idle(detector.ActionDownsize, 0.95), want: safety.ActionResize},
+		// Unknown is never a reason to act: a host detector's downsize
+		// on a verdict that could not decide is not carried out.
+		{name: "downsize of an unknown verdict", cfg: reaper.Config{Actions: every}, give: detector.Verdict{State: detector.Unknown, Action: detector.ActionDownsize, Confidence: 0.95}, skip: "verdict unknown: undecided"},
+		{name: "downsize of an unset state", cfg: reaper.Config{Actions: every}, give: detector.Verdict{Action: detector.ActionDownsize, Confidence: 0.95}, skip: "verdict unset: undecided"},
 		{name: "downsize below the minimum", cfg: reaper.Config{Actions: every}, give: detector.Verdict{State: detector.NotIdle, Action: detector.ActionDownsize, Confidence: 0.7}, skip: "below 0.80"},
 		{name: "terminate not allowed by default", give: idle(detector.ActionTerminate, 0.95), skip: "not allowed"},
 		{name: "downsize not allowed by default", give: detector.Verdict{State: detector.NotIdle, Action: detector.ActionDownsize, Confidence: 0.95}, skip: "not allowed"},
@@ -110,7 +114,7 @@ func FuzzSelect(f *testing.F) {
 		}
 		assert.GreaterOrEqual(t, conf, minimum)
 		assert.Equal(t, detector.Action(allowed), v.Action, "only an allowed action")
-		assert.True(t, v.State == detector.Idle || v.Action == detector.ActionDownsize)
+		assert.True(t, v.State == detector.Idle || v.State == detector.NotIdle && v.Action == detector.ActionDownsize)
 		want := map[detector.Action]safety.Action{detector.ActionStop: safety.ActionStop,
 			detector.ActionTerminate: safety.ActionTerminate, detector.ActionDownsize: safety.ActionResize}[v.Action]
 		assert.Equal(t, want, sel.Action)
