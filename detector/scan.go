@@ -179,7 +179,9 @@ func (r Report) Err() error {
 // queries a call, where one call per query would spend the account's
 // quota 500 times faster); otherwise each resource reads its own. The
 // verdicts are the same either way. One failing resource does not fail the
-// scan: its error is collected in Report.Errors. Scan returns an error
+// scan: its error is collected in Report.Errors, and so is a verdict whose
+// ResourceID is not the resource's (provider.ErrInvalid, field
+// "verdict.resource_id"), which is not reported as a verdict. Scan returns an error
 // only for invalid configuration (matching provider.ErrInvalid), a failing
 // inventory listing, or when ctx ends (ctx.Err()). It starts no goroutine
 // that outlives it.
@@ -262,6 +264,11 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 					return gctx.Err()
 				case err != nil:
 					record(&ResourceError{ResourceID: r.ID, Op: "detect", Err: err})
+				case v.ResourceID != r.ID:
+					// The verdicts are keyed by their ID: one under another
+					// resource's would be taken for that resource's.
+					record(&ResourceError{ResourceID: r.ID, Op: "detect",
+						Err: invalid("verdict.resource_id", v.ResourceID, "must be the ID of the resource judged, "+r.ID)})
 				default:
 					verdicts[i], judged[i] = v, true
 				}

@@ -227,3 +227,36 @@ func TestScanBatchedEqualsPerRead(t *testing.T) {
 	assert.Positive(t, idle, "some are idle")
 	assert.Len(t, got.Errors, len(want.Errors))
 }
+
+// TestScanVerdictMustNameItsResource: a verdict is about the resource it
+// was made for. A detector that labels it with another ID (here a host's
+// detector that swaps two resources, as a cache keyed wrongly would) or
+// none gets an error for that resource, not a verdict: Scan's verdicts
+// are keyed by their ID (the reaper acts on them by it), so the saturated
+// machine was reported idle on the idle one's data.
+func TestScanVerdictMustNameItsResource(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a", "825cc2", "24ae8d")
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	other := map[string]string{"c6585a": "825cc2", "825cc2": "c6585a", "24ae8d": ""}
+	swapped := detector.Func(func(ctx context.Context, in detector.Input) (detector.Verdict, error) {
+		v, err := ens.Detect(ctx, in)
+		v.ResourceID = other[in.Resource.ID]
+		return v, err
+	})
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, swapped, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	for _, v := range rep.Verdicts {
+		assert.Failf(t, "a verdict under another resource's ID", "%s: %s %s", v.ResourceID, v.State, v.Action)
+	}
+	require.Len(t, rep.Errors, 3)
+	for _, e := range rep.Errors {
+		assert.Equal(t, "detect", e.Op)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, e, &ie)
+		assert.Equal(t, "verdict.resource_id", ie.Field)
+		assert.Equal(t, other[e.ResourceID], ie.Value)
+	}
+}
