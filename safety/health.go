@@ -49,8 +49,10 @@ func (c HealthConfig) Validate() error {
 
 // HealthRule blocks an action while any of its host-supplied dependency
 // checks reports unhealthy, naming them. Checks run one after another
-// within the engine's timeout; a check that does not answer in time is
-// unhealthy. Safe for concurrent use if the checkers are.
+// within the engine's timeout; a check that does not answer in time, or
+// answers with its context's error once the context has ended, fails the
+// rule, which blocks as timed out or cancelled rather than naming an
+// unhealthy dependency. Safe for concurrent use if the checkers are.
 //
 // Make one with NewHealthRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
