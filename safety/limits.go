@@ -31,6 +31,13 @@ func (f ActionHistoryFunc) ActedOn(ctx context.Context, fleet string, since time
 // (default 24h) after the newest one. Its zero value is ready to use; it is
 // safe for concurrent use.
 //
+// Its records live and die with the process: a host restarted within a
+// Window starts with none, so the fleet share then counts only what the
+// new process did (a reaper restarted half an hour after stopping half a
+// fleet may stop the other half), and replicas each count their own. A
+// host that must hold the limit across restarts or replicas supplies an
+// ActionHistory kept outside the process.
+//
 // A LimitsRule counts actions over its Window, so NewLimitsRule refuses a
 // MemoryHistory that keeps less than that window (and the rule fails if
 // Keep is lowered afterwards): with a Window above 24h, set Keep.
