@@ -48,8 +48,10 @@
 // its context end blocks the proposal, and the decision says which rule
 // and why (a *RuleError, matching ErrRuleFailed, in the chain). So does an
 // invalid proposal (provider.ErrInvalid) and an auditor that cannot record
-// the decision (ErrAudit). The engine returns a *BlockedError, matching
-// ErrBlocked, for every proposal that may not go ahead.
+// the decision or panics (ErrAudit). An approval verifier that errors or
+// panics leaves the proposal waiting for approval. The engine returns a
+// *BlockedError, matching ErrBlocked, for every proposal that may not go
+// ahead.
 //
 // The engine decides in three ways. Engine.Evaluate decides one proposal
 // with no side effect (nothing recorded, no approval consumed): "would

@@ -50,7 +50,9 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l }
 
 // Engine runs rules over proposals and combines their results into one
 // Decision. It fails closed: a rule that errors, times out, panics or sees
-// its context end blocks the proposal. An Engine is safe for concurrent
+// its context end blocks the proposal; an approval verifier that errors or
+// panics leaves it waiting for approval, and an auditor that does blocks
+// it. An Engine is safe for concurrent
 // use and holds no per-check state; it starts goroutines only inside a
 // call (a rule that ignores its context keeps its goroutine until it
 // returns, but the call does not wait for it).
@@ -158,7 +160,7 @@ func (e *Engine) Evaluate(ctx context.Context, p Proposal) (Decision, error) {
 func (e *Engine) Check(ctx context.Context, p Proposal) (Decision, error) {
 	d := e.evaluate(ctx, p)
 	if e.auditor != nil {
-		if err := e.auditor.Record(ctx, decisionEvent(p, d)); err != nil {
+		if err := e.record(ctx, decisionEvent(p, d)); err != nil {
 			d.Results = append(d.Results, Result{
 				Rule: "audit", Outcome: Block, Risk: RiskHigh,
 				Reason: "the decision could not be recorded",
@@ -168,6 +170,28 @@ func (e *Engine) Check(ctx context.Context, p Proposal) (Decision, error) {
 		}
 	}
 	return d, d.Err()
+}
+
+// record records ev with the auditor; an auditor that panics has not
+// recorded it.
+func (e *Engine) record(ctx context.Context, ev AuditEvent) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("auditor panicked: %v", v)
+		}
+	}()
+	return e.auditor.Record(ctx, ev)
+}
+
+// verify asks the approval verifier whether p may go ahead under its
+// approval; a verifier that panics has not verified it.
+func (e *Engine) verify(ctx context.Context, p Proposal) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("the approval verifier panicked: %v", v)
+		}
+	}()
+	return e.approvals.Verify(ctx, p.ApprovalID, p)
 }
 
 func decisionEvent(p Proposal, d Decision) AuditEvent {
@@ -200,7 +224,7 @@ func (e *Engine) finish(ctx context.Context, p Proposal, results []Result) Decis
 			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not checked: the engine has no approval verifier"
 			return d
 		}
-		if err := e.approvals.Verify(ctx, p.ApprovalID, p); err != nil {
+		if err := e.verify(ctx, p); err != nil {
 			d.ApprovalReason += "; approval " + strconv.Quote(p.ApprovalID) + " not valid: " + err.Error()
 			return d
 		}

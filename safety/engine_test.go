@@ -792,6 +792,34 @@ func TestApprovalVerifierFunc(t *testing.T) {
 	assert.Contains(t, d.ApprovalReason, "not checked")
 }
 
+// TestPanickingCollaboratorsFailClosed: an approval verifier or an
+// auditor that panics is a safety check that failed, as a rule that panics
+// is: the proposal waits for an approval or is blocked, saying why, and
+// the caller (a reaper's run) does not crash.
+func TestPanickingCollaboratorsFailClosed(t *testing.T) {
+	t.Parallel()
+	rules := []safety.Rule{fixed("owner", safety.Result{Outcome: safety.RequireApproval, Reason: "owner must agree"})}
+	verifier := safety.ApprovalVerifierFunc(func(context.Context, string, safety.Proposal) error { panic("ticket index corrupt") })
+	eng, err := safety.New(safety.Config{}, rules, safety.WithApprovals(verifier))
+	require.NoError(t, err)
+	p := stop("i-1")
+	p.ApprovalID = "CHG-1"
+	d, err := eng.Check(t.Context(), p)
+	require.ErrorIs(t, err, safety.ErrApprovalRequired)
+	assert.False(t, d.Allowed)
+	assert.False(t, d.Approved)
+	assert.Contains(t, d.ApprovalReason, `approval "CHG-1" not valid: the approval verifier panicked: ticket index corrupt`)
+
+	auditor := safety.AuditorFunc(func(context.Context, safety.AuditEvent) error { panic("log full") })
+	eng, err = safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{})}, safety.WithAuditor(auditor))
+	require.NoError(t, err)
+	d, err = eng.Check(t.Context(), stop("i-1"))
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	require.ErrorIs(t, err, safety.ErrAudit)
+	assert.Equal(t, []string{"audit"}, d.BlockingRules())
+	assert.Contains(t, d.Blocking[0].Err.Error(), "auditor panicked: log full")
+}
+
 // TestCheckReturnsWhenEveryRuleAnswered: the engine waits for its rules,
 // not for its timeout. With a one-hour timeout and three rules that answer
 // at once, Check returns at once (the test allows a minute of real time
