@@ -563,7 +563,8 @@ func (e *Engine) clamp(x *Execution, i int, granted int) {
 		r.Index = len(x.Steps) + 1
 		x.Steps = append(x.Steps, StepRecord{Step: r, Status: StepPending})
 	}
-	x.Plan.Steps = x.Plan.Steps[:0]
+	// A new array: the old one is the caller's Plan's (Execute's p).
+	x.Plan.Steps = make([]PlanStep, 0, len(x.Steps))
 	for _, r := range x.Steps {
 		x.Plan.Steps = append(x.Plan.Steps, r.Step)
 	}

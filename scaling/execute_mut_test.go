@@ -116,6 +116,28 @@ func TestClampedStepResplits(t *testing.T) {
 	}
 }
 
+// TestExecuteClampLeavesCallersPlanAlone pins that a step the rate
+// limiter clamps re-splits the execution's own copy of the plan: the
+// caller's Plan (a value, a TargetReport's) keeps its steps.
+func TestExecuteClampLeavesCallersPlanAlone(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 2}))
+		r := &scriptedReserver{grants: []int{1}}
+		e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(r))
+		require.NoError(t, err)
+		p := planFor(t, e, c, "web", 6)
+		want := slices.Clone(p.Steps)
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		require.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		require.Len(t, x.Plan.Steps, 2, "the execution's plan is re-split")
+		assert.Equal(t, want, p.Steps, "the caller's plan is not changed")
+	})
+}
+
 // TestResizeDirection pins the rate limiter's direction of a resize: up
 // when vCPUs or memory grow and neither shrinks, down when one shrinks
 // and neither grows (a change of timeout alone included), both budgets
