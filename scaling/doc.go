@@ -168,7 +168,8 @@
 // throttling is retried with backoff within EngineConfig.RetryDeadline; a
 // metric that cannot be read makes a strategy keep the capacity (an HPA
 // strategy scales up on the metrics it has and never down while one is
-// missing); a safety rule that errors blocks (fail closed, and an error);
+// missing), and one with an infinite value fails the strategies that
+// read it (an error naming the metric and step); a safety rule that errors blocks (fail closed, and an error);
 // a capacity that never settles fails verification and is rolled back.
 // Every such error is a *StepError naming the plan, step and Stage,
 // wrapping the cause (errors.Is reaches safety.ErrRuleFailed,

@@ -302,6 +302,9 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if missing != "" {
 		return keep(t, missing), nil
 	}
+	if err := checkFinite(&ser, s.need.Metric); err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
+	}
 	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step)
 	if len(values) == 0 {
 		return keep(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil

@@ -366,3 +366,46 @@ func TestHPAConfigErrors(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "controller.tolerance", inv.Field)
 }
+
+// TestStrategiesRefuseInfiniteMetrics pins that a series holding an
+// infinite value (a provider's garbage: no load is infinite, a step
+// without data is a gap) is an error naming the metric, not a load: it
+// doubled a threshold group, took a target-value group to its max, made
+// an HPA propose 0 and shrank a function to 128 MiB and a 1 s timeout.
+func TestStrategiesRefuseInfiniteMetrics(t *testing.T) {
+	t.Parallel()
+	threshold, err := scaling.NewThreshold(scaling.ThresholdConfig{})
+	require.NoError(t, err)
+	targetValue, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.5)})
+	require.NoError(t, err)
+	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "")
+	require.NoError(t, err)
+	step, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.Greater,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 2}}}}})
+	require.NoError(t, err)
+	vertical, err := scaling.NewVertical(scaling.VerticalConfig{})
+	require.NoError(t, err)
+	for _, inf := range []float64{math.Inf(1), math.Inf(-1)} {
+		cpu := series(provider.MetricCPU, t0, time.Minute, 0.5, inf)
+		fn := scaling.State{Now: t0, Target: fnTarget(1024, time.Minute), Metrics: []provider.Series{
+			series(provider.MetricMemory, t0, 5*time.Minute, 0.5, inf, 0.5),
+			series(provider.MetricDuration, t0, 5*time.Minute, 10, 10, 10),
+		}}
+		for _, tt := range []struct {
+			name   string
+			give   scaling.Strategy
+			state  scaling.State
+			metric string
+		}{
+			{"threshold", threshold, stateWith(group(4, 1, 100), cpu), "metrics.cpu["},
+			{"target value", targetValue, stateWith(group(4, 1, 100), cpu), "metrics.cpu["},
+			{"hpa", hpaS, stateWith(group(4, 1, 100), cpu), "metrics.cpu["},
+			{"step", step, stateWith(group(4, 1, 100), cpu), "metrics.cpu["},
+			{"vertical", vertical, fn, "metrics.memory["},
+		} {
+			rec, err := tt.give.Recommend(t.Context(), tt.state)
+			require.ErrorIs(t, err, provider.ErrInvalid, "%s at %g: %s", tt.name, inf, rec.Reason)
+			assert.Contains(t, err.Error(), tt.metric, tt.name)
+		}
+	}
+}

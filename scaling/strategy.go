@@ -108,7 +108,9 @@ type State struct {
 	// at Now (at most one per metric, statistic and step; a series may
 	// cover more history than one strategy asked for). A metric that could
 	// not be read is absent. A strategy finds the series of its own Need
-	// with SeriesFor.
+	// with SeriesFor. Values are finite or gaps (NaN): a built-in
+	// strategy that reads an infinite value fails with an error matching
+	// provider.ErrInvalid naming the metric and the step.
 	Metrics []provider.Series `json:"metrics,omitempty"`
 	// MetricNeeds, when set, holds the Need each series of Metrics was
 	// read for: MetricNeeds[i] is that of Metrics[i] (its Lookback may be
@@ -740,4 +742,19 @@ func needSeries(s *State, n *Need) (provider.Series, string, error) {
 		return provider.Series{}, fmt.Sprintf("no %s data", n.Metric), nil
 	}
 	return s.Metrics[i], "", nil
+}
+
+// checkFinite returns an error matching provider.ErrInvalid, naming the
+// metric m and the step, when ser holds an infinite value: no load is
+// infinite (a step without data is a gap, NaN), and a strategy that
+// read it as one would scale to a bound (provider.Series.Validate). The
+// predictive strategy checks only the steps it reads (checkValue), not
+// its weeks of history on every decision.
+func checkFinite(ser *provider.Series, m provider.Metric) error {
+	for i, v := range ser.Values {
+		if math.IsInf(v, 0) {
+			return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), v, "must be finite or a gap (NaN)")
+		}
+	}
+	return nil
 }

@@ -124,6 +124,9 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	if missing != "" {
 		return keep(t, missing), nil
 	}
+	if err := checkFinite(&ser, s.need.Metric); err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
+	}
 	at, value, ok := ser.Last()
 	if !ok {
 		return keep(t, fmt.Sprintf("no %s data in the last %s", s.cfg.Metric, 5*s.cfg.Step)), nil

@@ -143,6 +143,9 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	if missing != "" {
 		return keep(t, missing), nil
 	}
+	if err := checkFinite(&ser, s.need.Metric); err != nil {
+		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
+	}
 	v, at, n := meanOfLast(ser, int(c.Window/c.Step))
 	if n == 0 {
 		return keep(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil

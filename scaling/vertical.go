@@ -225,7 +225,11 @@ func (s *Vertical) Recommend(_ context.Context, st State) (Recommendation, error
 	}
 	for _, m := range reads {
 		n := s.need(m)
-		if _, err := st.seriesIndex(&n); err != nil {
+		i, err := st.seriesIndex(&n)
+		if err == nil && i >= 0 {
+			err = checkFinite(&st.Metrics[i], m)
+		}
+		if err != nil {
 			return Recommendation{}, fmt.Errorf("scaling: vertical: %w", err)
 		}
 	}
