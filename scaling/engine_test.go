@@ -190,6 +190,29 @@ func TestPlan(t *testing.T) {
 	})
 }
 
+// TestPlanHugeMaxStepFraction pins that a MaxStepFraction large enough
+// to mean "no gradual limit" plans the change in one step: the product
+// with the capacity overflowed the int conversion, and the plan moved one
+// instance a step.
+func TestPlanHugeMaxStepFraction(t *testing.T) {
+	t.Parallel()
+	for _, fraction := range []float64{1e6, 1e18, 1e300} {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: fraction}, scaling.Cloud{Scaler: c}, allowAll{})
+		require.NoError(t, err)
+		from := provider.CapacitySpec{Min: 1, Max: 100, Desired: 10}
+		to := from
+		to.Desired = 100
+		p := e.Plan(scaling.Decision{Now: t0, Change: true,
+			Target: scaling.Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup}, Capacity: provider.Capacity{CapacitySpec: from}, Min: 1, Max: 100},
+			Chosen: scaling.Recommendation{Strategy: "s", Capacity: to}}, scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1, "fraction %g", fraction)
+		assert.Equal(t, to, p.Steps[0].To)
+		assert.Len(t, p.Rollback, 1, "fraction %g", fraction)
+	}
+}
+
 // TestExecuteGatedVerified carries out a scale out through the real
 // safety engine and the rate limiter: every step is gated, reserved,
 // executed, settled and verified, in order, and recorded.

@@ -453,9 +453,11 @@ func scaleAction(from, to provider.CapacitySpec) safety.Action {
 }
 
 // maxStepFunc is safety.GradualRule's formula: max(minStep, ⌊fraction ×
-// current⌋).
+// current⌋), the product saturated at math.MaxInt32 (a fraction large
+// enough to mean "no gradual limit" makes a product no int holds, whose
+// conversion is undefined: math.MinInt64 on amd64, one instance a step).
 func maxStepFunc(fraction float64, minStep int) func(int) int {
 	return func(current int) int {
-		return max(minStep, int(math.Floor(fraction*float64(current))))
+		return max(minStep, int(min(math.Floor(fraction*float64(current)), math.MaxInt32)))
 	}
 }
