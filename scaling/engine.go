@@ -69,7 +69,8 @@ var (
 // (rollback steps included) with the plan's ID and the step's number. It
 // returns nil while this replica leads, and an error otherwise (matching
 // coord.ErrFenced for a deposed leader): the engine then writes nothing
-// and stops the plan. It should record the step under the fence (a key
+// and stops the plan (or, when ctx ended, leaves it interrupted, to be
+// resumed). It should record the step under the fence (a key
 // per plan step), so that a new leader can see what was in flight. It
 // must be safe for concurrent use and honour ctx.
 type Fencer interface {

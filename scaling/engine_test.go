@@ -3,6 +3,7 @@ package scaling_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -499,6 +500,43 @@ func TestCancelDuringWrite(t *testing.T) {
 		capa, err := c.Capacity(t.Context(), "web")
 		require.NoError(t, err)
 		assert.Equal(t, 6, capa.Desired)
+	})
+}
+
+// TestCancelAtFence: a context that ends while a step is fenced (the
+// fence's etcd write cut off) interrupts the plan, as at the gate and the
+// rate limiter: it is resumed, not stopped for good as if the fence had
+// refused.
+func TestCancelAtFence(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx, cancel := context.WithCancel(t.Context())
+		fencer := scaling.FencerFunc(func(ctx context.Context, _ string, step int) error {
+			if step == 2 {
+				cancel()
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("fence: %w", err)
+			}
+			return nil
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithFencer(fencer))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 9), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 2, "4→6→9")
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, scaling.PlanInterrupted, x.Status, x.Reason)
+		assert.Equal(t, scaling.StepPending, x.Steps[1].Status)
+
+		xs, err := e.Resume(t.Context(), "web", time.Now(), time.Hour)
+		require.NoError(t, err)
+		require.Len(t, xs, 1, "the interrupted plan is resumed")
+		assert.Equal(t, scaling.PlanCompleted, xs[0].Status, xs[0].Reason)
+		capa, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 9, capa.Desired)
 	})
 }
 

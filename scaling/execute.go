@@ -316,6 +316,10 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	}
 	if e.fencer != nil {
 		if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the fence: "+cerr.Error()
+				return false
+			}
 			e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
 			return false
 		}
