@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -702,8 +703,10 @@ type Decision struct {
 }
 
 // Decide asks every candidate for a recommendation on s and picks the one
-// carried out: the pinned one when pinned names a candidate, else the
-// fittest (the first in order on a tie). The chosen recommendation's
+// carried out: the pinned one when pinned is set, else the fittest (the
+// first in order on a tie). A pinned name that names no candidate is an
+// error matching ErrNoStrategy and provider.ErrInvalid (field "pinned"),
+// and no strategy is asked. The chosen recommendation's
 // desired capacity is kept within the target's Min and Max (and the
 // group's own bounds, unless the recommendation sets them). Every
 // recommendation is recorded in the target's history. A strategy that
@@ -735,6 +738,10 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 	if len(candidates) == 0 {
 		c.unview(gen)
 		return fmt.Errorf("scaling: decide %s: %w: no strategy configured", s.Target.ID, ErrNoStrategy)
+	}
+	if pinned != "" && !slices.ContainsFunc(candidates, func(c Candidate) bool { return c.Name == pinned }) {
+		c.unview(gen)
+		return fmt.Errorf("scaling: decide %s: %w: %w", s.Target.ID, ErrNoStrategy, provider.Invalid("pinned", pinned, "names no candidate"))
 	}
 	var errs []error
 	best := -1

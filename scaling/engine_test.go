@@ -834,3 +834,24 @@ func TestDecideFitnessTie(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "second", d.Chosen.Strategy)
 }
+
+// TestDecidePinnedUnknown: a pinned name that names no candidate (a
+// typo) is an error naming it, before any strategy is asked: it was
+// reported as "no strategy recommended" after every strategy had
+// recommended and been recorded.
+func TestDecidePinnedUnknown(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	target := webTarget(t, c)
+	_, err = e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: target},
+		[]scaling.Candidate{{Name: "first", Strategy: fixedStrategy(6, 0.5)}, {Name: "second", Strategy: fixedStrategy(8, 0.6)}}, "frist")
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.ErrorIs(t, err, scaling.ErrNoStrategy)
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "pinned", inv.Field)
+	assert.Contains(t, err.Error(), "frist")
+	assert.Empty(t, e.History("web").Recommendations, "nothing was decided")
+}
