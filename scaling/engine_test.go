@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -437,6 +438,42 @@ func TestSignalUnhealthy(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 4, capa.Desired)
 	})
+}
+
+// TestSignalInfinite: a signal read as an infinite value is unknown, not
+// healthy (fail closed): −Inf passed the default signal's "≤ 0.9" and
+// +Inf a signal's "≥ min", and the scale in was verified on garbage.
+func TestSignalInfinite(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		value  float64
+		verify scaling.VerifyConfig
+	}{
+		{"-Inf under the default max", math.Inf(-1), scaling.VerifyConfig{}},
+		{"+Inf over a min", math.Inf(1), scaling.VerifyConfig{Signals: []scaling.Signal{{Metric: provider.MetricRequests, Min: new(10.0)}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				metrics := provider.MetricsSourceFunc(func(ctx context.Context, q provider.Query) (provider.Series, error) {
+					ser, err := c.QueryMetric(ctx, q)
+					for i := range ser.Values {
+						ser.Values[i] = tc.value
+					}
+					return ser, err
+				})
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: metrics}, safetyGate(t))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: tc.verify}))
+				require.ErrorIs(t, err, scaling.ErrNotVerified)
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 4, capa.Desired)
+			})
+		})
+	}
 }
 
 // TestCancelBetweenSteps: a context cancelled after the first step leaves

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -733,8 +734,9 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 
 // verify waits for the step to settle within the monitoring plan's
 // Timeout, then checks its signals over the Window (read in whole minutes
-// from the minute it settled in). A signal with no data in the window is
-// unknown, and unknown is not healthy: the step is not verified.
+// from the minute it settled in). A signal with no data in the window, or
+// read as an infinite value, is unknown, and unknown is not healthy: the
+// step is not verified.
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -763,6 +765,9 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 		v, _, n := meanOfLast(ser, 1)
 		if n == 0 {
 			return fmt.Errorf("%w: no data for signal %s in the %s after settling", ErrNotVerified, sig, p.Monitoring.Window)
+		}
+		if math.IsInf(v, 0) {
+			return fmt.Errorf("%w: signal %s read as %g, which is no value: unknown", ErrNotVerified, sig, v)
 		}
 		if !sig.healthy(v) {
 			return fmt.Errorf("%w: signal %s unhealthy: %.3g", ErrNotVerified, sig, v)

@@ -103,8 +103,9 @@ func sizeString(s provider.Size) string {
 // MonitoringPlan is what verifies each step: the capacity must settle
 // (every desired instance present and ready) within Timeout, then every
 // signal must be healthy over Window (read in whole minutes from the
-// minute the step settled in). A signal without data in the window is
-// unknown, which fails the verification (fail closed).
+// minute the step settled in). A signal without data in the window, or
+// read as an infinite value, is unknown, which fails the verification
+// (fail closed).
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
