@@ -2,6 +2,7 @@ package scaling_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -171,4 +172,20 @@ func (nopScaler) Capacity(context.Context, string) (provider.Capacity, error) {
 
 func (nopScaler) SetCapacity(context.Context, string, provider.CapacitySpec) error {
 	return provider.ErrUnsupported
+}
+
+// TestHPABoundsBeyondInt32 pins an HPA strategy whose policy bounds do
+// not fit an int32 (the HPA's replica counts): they saturate at
+// math.MaxInt32. They wrapped: a max of 2³¹ was an error ("max_replicas
+// −2147483648") and one of 2³² + 10 a max of 10.
+func TestHPABoundsBeyondInt32(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewHPA(scaling.HPAConfig{}, "")
+	require.NoError(t, err)
+	for _, maxR := range []int{math.MaxInt32, math.MaxInt32 + 1, 1<<32 + 10} {
+		g := groupIn(20, 0, maxR, 1, maxR)
+		rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.99)))
+		require.NoError(t, err, "max %d", maxR)
+		assert.Equal(t, 25, rec.Capacity.Desired, "max %d: ⌈20 × 0.99 / 0.8⌉: %s", maxR, rec.Reason)
+	}
 }

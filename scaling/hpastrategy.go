@@ -233,7 +233,7 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 	if err != nil {
 		return Recommendation{}, err
 	}
-	if err := sc.calc.SetBounds(int32(minR), int32(max(maxR, minR))); err != nil {
+	if err := sc.calc.SetBounds(sat32(minR), sat32(max(maxR, minR))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: hpa: %w", err)
 	}
 	valid, err := s.input(st, sc)
@@ -365,6 +365,11 @@ func (s *HPA) input(st *State, sc *hpaScratch) (int, error) {
 	}
 	return valid, nil
 }
+
+// sat32 is n as an int32 (the HPA's replica counts), saturated: a
+// policy's bound beyond math.MaxInt32 means no bound an HPA has, where
+// int32(n) wraps (2³² + 10 to 10).
+func sat32(n int) int32 { return int32(clampInt(n, math.MinInt32, math.MaxInt32)) }
 
 // synthStart is the start (and readiness) time of synthesized pods: long
 // before any decision, past the CPU initialization period.
