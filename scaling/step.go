@@ -150,7 +150,8 @@ type StepAdjustment struct {
 // Validate checks every policy as EC2 Auto Scaling does: a comparison and
 // an adjustment type; steps with at most one open lower and one open upper
 // bound, never both in one step, whose ranges neither overlap nor leave
-// gaps; non-negative exact capacities.
+// gaps; non-negative exact capacities; adjustments and magnitudes that
+// fit in an int32.
 func (c StepConfig) Validate() error {
 	if c.Metric != "" {
 		if err := c.Metric.Validate(); err != nil {
@@ -187,8 +188,8 @@ func (p StepPolicy) validate() error {
 	if p.EvaluationPeriods < 0 {
 		return provider.Invalid("evaluation_periods", p.EvaluationPeriods, "must be ≥ 0")
 	}
-	if p.MinAdjustmentMagnitude < 0 || p.MinAdjustmentMagnitude > 0 && p.AdjustmentType != PercentChangeInCapacity {
-		return provider.Invalid("min_adjustment_magnitude", p.MinAdjustmentMagnitude, "must be ≥ 0, and only with percent_change_in_capacity")
+	if p.MinAdjustmentMagnitude < 0 || p.MinAdjustmentMagnitude > math.MaxInt32 || p.MinAdjustmentMagnitude > 0 && p.AdjustmentType != PercentChangeInCapacity {
+		return provider.Invalid("min_adjustment_magnitude", p.MinAdjustmentMagnitude, "must be in [0, 2147483647], and only with percent_change_in_capacity")
 	}
 	if len(p.Steps) == 0 {
 		return provider.Invalid("steps", nil, "at least one step adjustment is required")
@@ -205,6 +206,10 @@ func (p StepPolicy) validate() error {
 			return provider.Invalid(field+".upper_bound", *s.UpperBound, "must be above lower_bound")
 		case p.AdjustmentType == ExactCapacity && s.Adjustment < 0:
 			return provider.Invalid(field+".adjustment", s.Adjustment, "an exact capacity must be ≥ 0")
+		case s.Adjustment < math.MinInt32 || s.Adjustment > math.MaxInt32:
+			// EC2 Auto Scaling's are int32s; a larger one overflows the
+			// new capacity.
+			return provider.Invalid(field+".adjustment", s.Adjustment, "must fit in an int32")
 		}
 	}
 	lower := func(s StepAdjustment) float64 {

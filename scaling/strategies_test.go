@@ -1,6 +1,7 @@
 package scaling_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -279,6 +280,14 @@ func TestStepConfigErrors(t *testing.T) {
 			Steps: []scaling.StepAdjustment{{LowerBound: fp(0)}}}}}, "policies[0].comparison"},
 		{"magnitude without percent", scaling.StepConfig{Policies: []scaling.StepPolicy{{Comparison: scaling.Less, AdjustmentType: scaling.ExactCapacity,
 			MinAdjustmentMagnitude: 2, Steps: []scaling.StepAdjustment{{UpperBound: fp(0)}}}}}, "policies[0].min_adjustment_magnitude"},
+		// Adjustments are EC2 Auto Scaling's int32s: a larger one
+		// overflowed the new capacity, and a scale out of math.MaxInt
+		// instances scaled the group in to 0.
+		{"an adjustment beyond int32", base(scaling.StepAdjustment{LowerBound: fp(0), Adjustment: math.MaxInt}), "policies[0].steps[0].adjustment"},
+		{"a negative adjustment beyond int32", scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 1, Comparison: scaling.Less, AdjustmentType: scaling.ChangeInCapacity,
+			Steps: []scaling.StepAdjustment{{UpperBound: fp(0), Adjustment: math.MinInt}}}}}, "policies[0].steps[0].adjustment"},
+		{"a magnitude beyond int32", scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 1, Comparison: scaling.Greater, AdjustmentType: scaling.PercentChangeInCapacity,
+			MinAdjustmentMagnitude: math.MaxInt, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 10}}}}}, "policies[0].min_adjustment_magnitude"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
