@@ -113,6 +113,10 @@ func TestTargetValueNomad(t *testing.T) {
 		// unchanged and takes no action, which is what a decision reports.
 		{upstream: "calculateDirection: count 5, factor 0.98, threshold 0.01 → down (Run: no change)", count: 5, values: []float64{0.98}, target: 1,
 			threshold: fp(0.01), wantCount: 5},
+		// Not upstream: a limit as large as an int is no limit (count +
+		// max_scale_up overflowed, and a scale up went to the group's min).
+		{upstream: "max_scale_up of math.MaxInt", count: 2, values: []float64{26}, target: 13, maxUp: ip(math.MaxInt), wantCount: 4, wantDirection: 1},
+		{upstream: "max_scale_down of math.MaxInt", count: 5, values: []float64{10}, target: 210, maxDown: ip(math.MaxInt), wantCount: 1, wantDirection: -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.upstream, func(t *testing.T) {

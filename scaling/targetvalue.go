@@ -226,10 +226,12 @@ func TargetValueCount(count int, value, target, threshold float64, maxUp, maxDow
 	} else {
 		newCount = ceilInt(float64(count) * factor)
 	}
-	if maxDown != nil && newCount < count-*maxDown {
+	// The limits compared with the change, not added to the count: a
+	// limit as large as an int would overflow count + limit.
+	if maxDown != nil && count-newCount > *maxDown {
 		newCount = count - *maxDown
 	}
-	if maxUp != nil && newCount > count+*maxUp {
+	if maxUp != nil && newCount-count > *maxUp {
 		newCount = count + *maxUp
 	}
 	if newCount == count {
