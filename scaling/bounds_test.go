@@ -123,6 +123,8 @@ func TestVerticalAtLambdaBounds(t *testing.T) {
 		{name: "memory below the minimum: 128 MiB", give: fn(256, 10*time.Second), mem: 0.01, dur: 5, want: provider.Size{MemoryMiB: 128, Timeout: 8 * time.Second}},
 		{name: "memory above the maximum: 10240 MiB", give: fn(8192, 10*time.Second), mem: 1.5, dur: 5, want: provider.Size{MemoryMiB: 10240, Timeout: 8 * time.Second}},
 		{name: "timeout above the maximum: 900 s", give: fn(1024, 600*time.Second), mem: 0.5, dur: 700, want: provider.Size{MemoryMiB: 640, Timeout: 900 * time.Second}},
+		// Beyond an int, the sizes saturate: they wrapped to the minimums.
+		{name: "memory and duration beyond an int: the maximums", give: fn(1024, 600*time.Second), mem: 1e300, dur: 1e300, want: provider.Size{MemoryMiB: 10240, Timeout: 900 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,5 +189,31 @@ func TestHPABoundsBeyondInt32(t *testing.T) {
 		rec, err := s.Recommend(t.Context(), stateWith(g, series(provider.MetricCPU, t0, time.Minute, 0.99)))
 		require.NoError(t, err, "max %d", maxR)
 		assert.Equal(t, 25, rec.Capacity.Desired, "max %d: ⌈20 × 0.99 / 0.8⌉: %s", maxR, rec.Reason)
+	}
+}
+
+// TestVerticalRefusesNegativeUsage: a negative utilization or duration is
+// no usage: an error naming the metric, not a size. It sized a function
+// at Lambda's minimums (128 MiB, a 1 s timeout) and an instance at the
+// cheapest type.
+func TestVerticalRefusesNegativeUsage(t *testing.T) {
+	t.Parallel()
+	s, err := scaling.NewVertical(scaling.VerticalConfig{Lookback: time.Hour, Step: 5 * time.Minute, InstanceTypes: []scaling.InstanceType{
+		{Name: "m5.large", VCPU: 2, MemoryMiB: 8192, HourlyCost: 0.096}, {Name: "m5.xlarge", VCPU: 4, MemoryMiB: 16384, HourlyCost: 0.192}}})
+	require.NoError(t, err)
+	five := func(m provider.Metric, v float64) provider.Series { return series(m, t0, 5*time.Minute, v, v, v) }
+	vm := scaling.Target{ID: "vm", Resource: provider.Resource{ID: "vm", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "m5.xlarge"}}}
+	for _, tt := range []struct {
+		name   string
+		state  scaling.State
+		metric string
+	}{
+		{"function memory", stateWith(fnTarget(1024, time.Minute), five(provider.MetricMemory, -0.5), five(provider.MetricDuration, 10)), "metrics.memory["},
+		{"function duration", stateWith(fnTarget(1024, time.Minute), five(provider.MetricMemory, 0.5), five(provider.MetricDuration, -1)), "metrics.duration["},
+		{"instance cpu", stateWith(vm, five(provider.MetricCPU, -0.2), five(provider.MetricMemory, 0.5)), "metrics.cpu["},
+	} {
+		rec, err := s.Recommend(t.Context(), tt.state)
+		require.ErrorIs(t, err, provider.ErrInvalid, "%s: %+v %s", tt.name, rec.Size, rec.Reason)
+		assert.Contains(t, err.Error(), tt.metric, tt.name)
 	}
 }

@@ -167,10 +167,11 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 //     1–900 s).
 //
 // A function's memory or timeout changes only by at least MinChange (a
-// function without a timeout gets one). A resource whose current size is
-// unknown keeps it, since usage is a share of that size: an instance whose
-// type is not in the catalogue and whose vCPUs or memory the provider did
-// not report, a function without memory.
+// function without a timeout gets one). A usage that is negative or
+// infinite is an error naming the metric and step. A resource whose
+// current size is unknown keeps it, since usage is a share of that size:
+// an instance whose type is not in the catalogue and whose vCPUs or
+// memory the provider did not report, a function without memory.
 //
 // Its fitness is 0.9 times the share of the lookback covered by data. It
 // is safe for concurrent use.
@@ -227,7 +228,7 @@ func (s *Vertical) Recommend(_ context.Context, st State) (Recommendation, error
 		n := s.need(m)
 		i, err := st.seriesIndex(&n)
 		if err == nil && i >= 0 {
-			err = checkFinite(&st.Metrics[i], m)
+			err = checkUsage(&st.Metrics[i], m)
 		}
 		if err != nil {
 			return Recommendation{}, fmt.Errorf("scaling: vertical: %w", err)
@@ -316,8 +317,10 @@ func (s *Vertical) function(st State) Recommendation {
 	)
 	if q, cov, ok := s.quantile(st, provider.MetricMemory, s.cfg.Percentile); ok {
 		need := q * float64(cur.MemoryMiB) * (1 + s.cfg.Margin)
-		mem := int(math.Ceil(need/float64(s.cfg.MemoryStepMiB))) * s.cfg.MemoryStepMiB
-		mem = clampInt(mem, LambdaMinMemoryMiB, LambdaMaxMemoryMiB)
+		// Bounded before the conversion: int of a float beyond the int
+		// range is undefined (math.MinInt64 on amd64, the minimum).
+		step := float64(s.cfg.MemoryStepMiB)
+		mem := clampInt(int(min(math.Ceil(need/step)*step, LambdaMaxMemoryMiB)), LambdaMinMemoryMiB, LambdaMaxMemoryMiB)
 		inputs = append(inputs, Input{Name: fmt.Sprintf("memory p%g", 100*s.cfg.Percentile), Value: q, Unit: "fraction"}, Input{Name: "memory needed", Value: need, Unit: "MiB"})
 		if relChange(float64(mem), float64(cur.MemoryMiB)) >= s.cfg.MinChange {
 			next.MemoryMiB = mem
@@ -326,7 +329,7 @@ func (s *Vertical) function(st State) Recommendation {
 		fitness = 0.9 * cov
 	}
 	if q, _, ok := s.quantile(st, provider.MetricDuration, s.cfg.TimeoutPercentile); ok {
-		secs := math.Ceil(q * (1 + s.cfg.TimeoutHeadroom))
+		secs := min(math.Ceil(q*(1+s.cfg.TimeoutHeadroom)), LambdaMaxTimeout.Seconds()) // bounded before the conversion
 		timeout := time.Duration(clampInt(int(secs), 1, int(LambdaMaxTimeout/time.Second))) * time.Second
 		inputs = append(inputs, Input{Name: fmt.Sprintf("duration p%g", 100*s.cfg.TimeoutPercentile), Value: q, Unit: "s"})
 		if cur.Timeout == 0 || relChange(float64(timeout), float64(cur.Timeout)) >= s.cfg.MinChange {
@@ -384,6 +387,22 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 		}
 	}
 	return pts[len(pts)-1].v, coverage(len(pts), s.cfg.Lookback, s.cfg.Step), true
+}
+
+// checkUsage returns an error matching provider.ErrInvalid, naming the
+// metric m and the step, when ser holds a value that is no usage (a
+// utilization, a duration): infinite (checkFinite) or negative. Sized
+// from, either made Lambda's minimums (128 MiB, a 1 s timeout).
+func checkUsage(ser *provider.Series, m provider.Metric) error {
+	if err := checkFinite(ser, m); err != nil {
+		return err
+	}
+	for i, v := range ser.Values {
+		if v < 0 {
+			return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), v, "a usage must be ≥ 0")
+		}
+	}
+	return nil
 }
 
 func coverage(n int, lookback, step time.Duration) float64 {
