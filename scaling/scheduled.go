@@ -55,7 +55,8 @@ type ScheduledAction struct {
 
 // Validate parses every schedule and time zone and checks the values,
 // returning an error matching provider.ErrInvalid that names the field
-// ("actions[1].schedule").
+// ("actions[1].schedule"); a schedule that names no date (30 February)
+// is an error too.
 func (c ScheduledConfig) Validate() error {
 	_, err := compileSchedule(c)
 	return err
@@ -107,6 +108,9 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		spec, ok := sched.(*cron.SpecSchedule)
 		if !ok {
 			return nil, provider.Invalid(field+".schedule", a.Schedule, "is not a calendar schedule")
+		}
+		if !firesEver(spec) {
+			return nil, provider.Invalid(field+".schedule", a.Schedule, "names no date (a day of the month its months do not have): it never fires")
 		}
 		if spec.Location == time.Local { // no CRON_TZ prefix
 			spec.Location = zone
@@ -272,6 +276,20 @@ func nextFire(spec *cron.SpecSchedule, t time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// firesEver reports whether spec matches some calendar day: a day of
+// the month that its months do not have (30 February, 31 April) parses
+// but never fires. Four years from a leap year hold every date.
+func firesEver(spec *cron.SpecSchedule) bool {
+	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 4*365 + 1 {
+		if dayMatches(spec, day) {
+			return true
+		}
+		day = day.AddDate(0, 0, 1)
+	}
+	return false
 }
 
 // starBit is robfig/cron's marker of a field written as "*".

@@ -112,9 +112,15 @@ func TestScheduledConfigErrors(t *testing.T) {
 		{"negative min", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Min: ip(-1)}}}, "actions[0]"},
 		{"negative max", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Max: ip(-1)}}}, "actions[0]"},
 		{"negative desired", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "@daily", Desired: ip(-1)}}}, "actions[0]"},
+		// A schedule that parses but names no date never fires: the
+		// action was silently never in effect.
+		{"never fires: 30 February", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "0 0 30 2 *", Desired: ip(1)}}}, "actions[0].schedule"},
+		{"never fires: 31 April and June", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "0 8 31 4,6 *", Desired: ip(1)}}}, "actions[0].schedule"},
 	}
-	// Zero is a valid bound and desired capacity, and min may equal max.
+	// Zero is a valid bound and desired capacity, and min may equal max;
+	// 29 February is a date (every four years).
 	for _, a := range []scaling.ScheduledAction{
+		{Name: "a", Schedule: "0 0 29 2 *", Min: ip(0)},
 		{Name: "a", Schedule: "@daily", Min: ip(0)},
 		{Name: "a", Schedule: "@daily", Max: ip(0)},
 		{Name: "a", Schedule: "@daily", Desired: ip(0)},
