@@ -39,8 +39,9 @@ type ScheduledAction struct {
 	// local time across daylight-saving changes: an action at a time the
 	// change skips fires as much later as the clocks jump (02:30 becomes
 	// 03:30), and one in the repeated hour fires once, at its second
-	// occurrence (Go's time.Date). A "CRON_TZ=Zone " prefix sets the zone.
-	// @every is refused (it has no wall-clock time).
+	// occurrence (Go's time.Date). A "CRON_TZ=Zone " prefix sets the zone
+	// (an IANA one: Local is refused). @every is refused (it has no
+	// wall-clock time).
 	Schedule string `json:"schedule" yaml:"schedule"`
 	// TimeZone is the action's IANA time zone; empty means the config's.
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
@@ -112,7 +113,10 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		if !firesEver(spec) {
 			return nil, provider.Invalid(field+".schedule", a.Schedule, "names no date (a day of the month its months do not have): it never fires")
 		}
-		if spec.Location == time.Local { // no CRON_TZ prefix
+		if spec.Location == time.Local { // no CRON_TZ prefix, or CRON_TZ=Local
+			if strings.HasPrefix(a.Schedule, "CRON_TZ=") || strings.HasPrefix(a.Schedule, "TZ=") {
+				return nil, provider.Invalid(field+".schedule", a.Schedule, "CRON_TZ=Local (the machine's zone) is refused: name an IANA time zone")
+			}
 			spec.Location = zone
 			if a.TimeZone != "" {
 				loc, err := provider.LoadZone(a.TimeZone)

@@ -115,6 +115,10 @@ func TestScheduledConfigErrors(t *testing.T) {
 		// A schedule that parses but names no date never fires: the
 		// action was silently never in effect.
 		{"never fires: 30 February", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "0 0 30 2 *", Desired: ip(1)}}}, "actions[0].schedule"},
+		// Local (the machine's zone) is refused in a CRON_TZ prefix as in
+		// time_zone: it was read as no prefix, the config's zone.
+		{"CRON_TZ=Local", scaling.ScheduledConfig{TimeZone: "Europe/Berlin", Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "CRON_TZ=Local 0 20 * * *", Desired: ip(1)}}}, "actions[0].schedule"},
+		{"TZ=Local", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "TZ=Local 0 20 * * *", Desired: ip(1)}}}, "actions[0].schedule"},
 		{"never fires: 31 April and June", scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{{Name: "a", Schedule: "0 8 31 4,6 *", Desired: ip(1)}}}, "actions[0].schedule"},
 	}
 	// Zero is a valid bound and desired capacity, and min may equal max;
