@@ -43,9 +43,11 @@ type Gate interface {
 //
 // The engine calls ReserveAt right before a step's write and writes only
 // when the error is nil and the reservation is OK (Allowed, or Clamped:
-// the step is shortened to the units granted). A reservation that is not
-// OK stops the plan as rate_limited, without an error; an error stops it
-// too (fail closed) and is returned. When the provider then changed
+// the step is shortened to the units granted, 1 to the step's units). A
+// reservation that is not OK stops the plan as rate_limited, without an
+// error; an error stops it too (fail closed) and is returned, and so does
+// a Clamped grant outside the step's units (an error matching
+// provider.ErrInvalid; the reservation is cancelled). When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.
 // A write cut off by its context may or may not have changed anything:
 // the reservation is kept in the step's record (StepRecord.Reservation)

@@ -374,6 +374,19 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			e.stop(x, PlanRateLimited, "", serr)
 			return false
 		}
+		if units := s.Units(); res.Outcome == ratelimit.Clamped && (res.Granted < 1 || res.Granted > units) {
+			// A grant the step cannot follow (none, or more than asked):
+			// the limiter failed (fail closed), and its reservation is
+			// given back, since nothing is written.
+			err := provider.Invalid("reservation.granted", res.Granted, fmt.Sprintf("a clamped step of %d units must be granted 1 to %d", units, units))
+			x.Steps[i].Reservation, x.Steps[i].DownReservation = res, down
+			e.refund(ctx, p, &x.Steps[i])
+			x.RateLimit = &res
+			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRateLimit, Err: err}
+			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), serr))
+			e.stop(x, PlanRateLimited, "", serr)
+			return false
+		}
 		if res.Outcome == ratelimit.Clamped && s.Action != safety.ActionResize {
 			e.clamp(x, i, res.Granted)
 			s = x.Steps[i].Step

@@ -138,6 +138,53 @@ func TestExecuteClampLeavesCallersPlanAlone(t *testing.T) {
 	})
 }
 
+// TestClampOutsideTheStepFails: a Reserver that answers Clamped with a
+// grant the step cannot follow (none, fewer than none, more than asked)
+// has failed: the plan stops as rate limited with the error (fail
+// closed), writes nothing and gets the reservation back. The engine
+// followed it: a grant of 0 made steps that moved nothing, for ever; of
+// 5 for a step of 2 a scale out past the plan's end and back, for ever;
+// of −1 a scale out that scaled in.
+func TestClampOutsideTheStepFails(t *testing.T) {
+	t.Parallel()
+	for _, granted := range []int{0, -1, 5} {
+		t.Run(fmt.Sprint(granted), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				var reserved, cancelled int
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						reserved++
+						if reserved > 3 { // the engine asks again only when it followed the grant
+							return ratelimit.Reservation{Request: req, At: now, Outcome: ratelimit.Denied}, nil
+						}
+						return ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Clamped, Granted: granted}, nil
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error {
+						cancelled++
+						return nil
+					},
+				}
+				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), planFor(t, e, c, "web", 6))
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				var serr *scaling.StepError
+				require.ErrorAs(t, err, &serr)
+				assert.Equal(t, scaling.StageRateLimit, serr.Stage)
+				assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
+				require.NotNil(t, x.RateLimit)
+				assert.Equal(t, granted, x.RateLimit.Granted)
+				assert.Empty(t, setCapacityOps(c), "nothing written")
+				assert.Equal(t, 1, reserved)
+				assert.Equal(t, 1, cancelled, "the reservation is refunded")
+			})
+		})
+	}
+}
+
 // TestResizeDirection pins the rate limiter's direction of a resize: up
 // when vCPUs or memory grow and neither shrinks, down when one shrinks
 // and neither grows (a change of timeout alone included), both budgets
