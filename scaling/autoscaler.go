@@ -266,7 +266,7 @@ func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 	rep := Report{Now: now, Targets: make([]TargetReport, len(a.targets))}
 	a.batchPass(ctx, now, func(b *batch, i int) *TargetReport { return &rep.Targets[i] }, func(b *batch) {
 		b.keep = true
-		a.evaluate(ctx, b, now, act, nil)
+		a.evaluate(ctx, b, now, act, nil, nil)
 	})
 	return rep
 }
@@ -276,7 +276,7 @@ func (a *Autoscaler) pass(ctx context.Context, now time.Time, act bool) Report {
 // batch to batch; done is called with each batch once it is decided.
 func (a *Autoscaler) each(ctx context.Context, now time.Time, done func(*batch)) {
 	a.batchPass(ctx, now, func(b *batch, _ int) *TargetReport { return b.report() }, func(b *batch) {
-		a.evaluate(ctx, b, now, false, nil)
+		a.evaluate(ctx, b, now, false, nil, nil)
 		done(b)
 	})
 }
@@ -327,7 +327,9 @@ func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func
 // RunOnce does, except that a target whose previous evaluation (a plan
 // still verifying) is running is skipped instead of waited for. Targets
 // are read and decided a batch at a time; each plan executes on its own,
-// so that a plan verifying for minutes holds its target only. Run
+// so that a plan verifying for minutes holds its target only. So are a
+// target's interrupted plans resumed (Config.Execute): on their own, the
+// target decided at the first pass after they ended. Run
 // returns nil when ctx ends; it waits for the evaluations in flight, which
 // see ctx end and stop (an interrupted plan is resumed by the next Run).
 func (a *Autoscaler) Run(ctx context.Context) error {
@@ -347,6 +349,23 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 			}
 			defer func() { <-sem }()
 			if _, err := a.engine.Execute(ctx, p); err != nil && ctx.Err() == nil {
+				a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", err)
+			}
+		})
+	}
+	// resume resumes the unfinished plans of a target claimed by its
+	// batch, on their own as execute runs a plan; the target stays busy
+	// until they end, and is decided at a later pass.
+	resume := func(t *runtimeTarget, now time.Time) {
+		wg.Go(func() {
+			defer t.busy.Store(false)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return // not resumed: the next Run resumes them
+			}
+			defer func() { <-sem }()
+			if _, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL); err != nil && ctx.Err() == nil {
 				a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", err)
 			}
 		})
@@ -381,7 +400,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 					b.out = append(b.out, rep)
 					b.add(t, rep)
 				}
-				a.evaluate(ctx, b, now, true, execute)
+				a.evaluate(ctx, b, now, true, execute, resume)
 				for i, t := range claimed {
 					if !b.handed[i] {
 						t.busy.Store(false)
@@ -469,11 +488,24 @@ func unfinished(xs []Execution) bool {
 // their reports. Acting, it resumes their interrupted plans first, then
 // reads their states together, decides and plans each in order, and
 // previews or executes its plan: at once, or, when execute is set (Run),
-// by handing the plan to execute, which then owns the target.
-func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act bool, execute func(*runtimeTarget, Plan)) {
+// by handing the plan to execute, which then owns the target. With
+// resume set (Run), a target with unfinished plans is handed to resume
+// instead (which then owns it), so that a resumed plan that verifies for
+// minutes holds its target only, not the batch: it is not decided in
+// this pass.
+func (a *Autoscaler) evaluate(ctx context.Context, b *batch, now time.Time, act bool, execute func(*runtimeTarget, Plan), resume func(*runtimeTarget, time.Time)) {
 	b.live = b.live[:0]
 	for k, t := range b.targets {
-		if act && a.cfg.Execute {
+		if act && a.cfg.Execute && resume != nil {
+			xs, err := a.engine.journal.Unfinished(ctx, t.cfg.ID)
+			if err != nil || len(xs) > 0 {
+				// A journal that cannot be read fails closed as Resume
+				// does: the target is not decided (resume logs why).
+				b.handed[k] = true
+				resume(t, now)
+				continue
+			}
+		} else if act && a.cfg.Execute {
 			resumed, err := a.engine.Resume(ctx, t.cfg.ID, now, a.cfg.PlanTTL)
 			b.reps[k].Resumed, b.reps[k].Err = resumed, err
 			if err != nil && (ctx.Err() != nil || errors.Is(err, errJournal) || unfinished(resumed)) {

@@ -207,6 +207,72 @@ func TestRunPlanHoldsItsTargetOnly(t *testing.T) {
 	})
 }
 
+// TestRunResumedPlanHoldsItsTargetOnly: as TestRunPlanHoldsItsTargetOnly,
+// for a plan Run resumes (interrupted by a shutdown after its first
+// write, its instances still launching): it is resumed on its own, and
+// the other group of its batch is decided on every tick meanwhile. The
+// resume held the whole batch until the plan ended.
+func TestRunResumedPlanHoldsItsTargetOnly(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{LaunchDelay: 6 * time.Minute})
+		require.NoError(t, err)
+		cfg := scaling.Config{Execute: true, Concurrency: 2}
+		for i := range 16 {
+			id := fmt.Sprintf("g-%02d", i)
+			require.NoError(t, c.AddGroup(provider.Resource{ID: id}, provider.CapacitySpec{Min: 1, Max: 10, Desired: 2}))
+			setCPU(t, c, id, 0.6) // at the target: nothing to do
+			cfg.Targets = append(cfg.Targets, scaling.TargetConfig{ID: id, Max: 10,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyTargetValue, TargetValue: &scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.6)}}}})
+		}
+		rec := &recorder{}
+		shutdown, stop := context.WithCancel(t.Context())
+		var interrupted atomic.Bool
+		obs := scaling.ObserverFunc(func(ev scaling.Event) {
+			rec.Observe(ev)
+			if ev.Kind == scaling.EventStepExecuted && !interrupted.Swap(true) {
+				stop() // the shutdown comes right after the first write
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(obs))
+		require.NoError(t, err)
+		res, err := c.Get(t.Context(), "g-00")
+		require.NoError(t, err)
+		capa, err := c.Capacity(t.Context(), "g-00")
+		require.NoError(t, err)
+		to := capa.CapacitySpec
+		to.Desired = 4
+		p := e.Plan(scaling.Decision{Now: time.Now(), Change: true, Target: scaling.Target{ID: "g-00", Resource: res, Capacity: capa, Min: 1, Max: 10},
+			Chosen: scaling.Recommendation{Strategy: "target_value", Capacity: to}}, scaling.PlanOptions{})
+		x, err := e.Execute(shutdown, p)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.PlanInterrupted, x.Status)
+
+		a, err := scaling.NewAutoscaler(cfg, e, scaling.Fleet{Inventory: c, Metrics: c})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-clock.Real{}.After(5 * time.Minute)
+		decided := func(target string) int {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			n := 0
+			for _, ev := range rec.events {
+				if ev.Kind == scaling.EventDecision && ev.Target == target {
+					n++
+				}
+			}
+			return n
+		}
+		assert.Zero(t, decided("g-00"), "the group whose resumed plan verifies is not decided meanwhile")
+		assert.GreaterOrEqual(t, decided("g-01"), 20, "its batch peer is decided every 15 s meanwhile")
+		assert.Zero(t, rec.count(scaling.EventPlanCompleted), "the resumed plan still waits for its instances")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
 // TestEvaluateEachMatchesEvaluate runs the same fleet through Evaluate
 // and EvaluateEach (the pass Run makes, with its decisions and plans in
 // buffers reused from batch to batch) for several passes: every target
