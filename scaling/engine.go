@@ -188,7 +188,7 @@ type EngineConfig struct {
 	// Default: 2m.
 	RetryDeadline time.Duration `json:"retry_deadline,omitempty" yaml:"retry_deadline,omitempty"`
 	// RetryBackoff is the first wait before a retry; it doubles up to
-	// 30s. Default: 1s.
+	// 30s (a longer one stays as it is). Default: 1s.
 	RetryBackoff time.Duration `json:"retry_backoff,omitempty" yaml:"retry_backoff,omitempty"`
 	// SettleEstimate is how long a step is expected to take to settle,
 	// for Plan.ExpectedDuration. Default: 2m.

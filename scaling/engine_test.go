@@ -366,6 +366,32 @@ func TestFaultThrottling(t *testing.T) {
 	})
 }
 
+// TestRetryBackoffAboveTheCap: a first backoff longer than the 30 s cap
+// of its doubling is never shortened: it was halved after the first
+// retry (1m, then 30s), retrying a throttled provider faster than asked.
+func TestRetryBackoffAboveTheCap(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true, Times: 3})
+		require.NoError(t, err)
+		rec := &recorder{}
+		e, err := scaling.NewEngine(scaling.EngineConfig{RetryBackoff: time.Minute, RetryDeadline: 10 * time.Minute}, scaling.Cloud{Scaler: c, Metrics: c},
+			safetyGate(t), scaling.WithObserver(rec))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status)
+		var waits []string
+		for _, ev := range rec.events {
+			if ev.Kind == scaling.EventStepRetried {
+				waits = append(waits, ev.Reason)
+			}
+		}
+		assert.Equal(t, []string{"throttled; retrying in 1m0s", "throttled; retrying in 1m0s", "throttled; retrying in 1m0s"}, waits)
+	})
+}
+
 // TestFaultSafetyError: a rule that errors blocks (fail closed): nothing
 // changes.
 func TestFaultSafetyError(t *testing.T) {

@@ -646,7 +646,7 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		if err := e.wait(ctx, backoff); err != nil {
 			return err
 		}
-		backoff = min(2*backoff, DefaultMaxRetryBackoff)
+		backoff = max(e.cfg.RetryBackoff, min(2*backoff, DefaultMaxRetryBackoff)) // never below the first
 	}
 }
 
