@@ -717,9 +717,17 @@ type Decision struct {
 // s.History is empty, the strategies read the target's History as the
 // engine keeps it (the recommendations and changes it recorded), as the
 // Autoscaler's do; a host that keeps the History itself passes it in s.
-// It reads no clock: s.Now is the time.
+// It reads no clock: s.Now is the time. A State without its Now or its
+// Target.ID (both required) is an error matching provider.ErrInvalid
+// naming the field.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
 	var d Decision
+	switch {
+	case s.Now.IsZero():
+		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, provider.Invalid("now", s.Now, "is required: the time of the decision"))
+	case s.Target.ID == "":
+		return d, fmt.Errorf("scaling: decide: %w", provider.Invalid("target.id", "", "is required: the target's History is kept by it"))
+	}
 	c, gen := e.cell(s.Target.ID), int64(-1)
 	if len(s.History.Recommendations) == 0 && len(s.History.Changes) == 0 {
 		s.History, gen = c.view()

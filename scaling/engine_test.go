@@ -918,3 +918,32 @@ func TestDecidePinnedUnknown(t *testing.T) {
 	assert.Contains(t, err.Error(), "frist")
 	assert.Empty(t, e.History("web").Recommendations, "nothing was decided")
 }
+
+// TestDecideRequiresNowAndTargetID: a State without its required time or
+// target ID is an error naming the field: a decision at the zero time was
+// recorded in the History at year 1 (its plan then too old to resume at
+// once), and one without an ID shared the History of every other.
+func TestDecideRequiresNowAndTargetID(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	target := webTarget(t, c)
+	noID := target
+	noID.ID = ""
+	for _, tt := range []struct {
+		name  string
+		give  scaling.State
+		field string
+	}{
+		{"no now", scaling.State{Target: target}, "now"},
+		{"no target id", scaling.State{Now: time.Now(), Target: noID}, "target.id"},
+	} {
+		_, err := e.Decide(t.Context(), tt.give, []scaling.Candidate{{Name: "fixed", Strategy: fixedStrategy(6, 1)}}, "")
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, tt.name)
+		assert.Equal(t, tt.field, inv.Field, tt.name)
+	}
+	assert.Empty(t, e.History("web").Recommendations)
+	assert.Empty(t, e.History("").Recommendations)
+}
