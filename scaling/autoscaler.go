@@ -80,8 +80,8 @@ type runtimeTarget struct {
 
 // NewAutoscaler returns an Autoscaler for cfg, deciding and acting with
 // engine over fleet. It validates cfg (see Config.Validate) and resolves
-// custom strategies, returning an error matching provider.ErrInvalid that
-// names the field; a required collaborator that is nil is an error too,
+// custom strategies (checking their Needs, Need.Validate), returning an
+// error matching provider.ErrInvalid that names the field; a required collaborator that is nil is an error too,
 // and so is an engine without a Resizer (Cloud.Resizer) for a policy that
 // executes and has a target with a vertical strategy. It starts no
 // goroutine.

@@ -215,6 +215,22 @@ func TestNewAutoscalerErrors(t *testing.T) {
 	_, err = scaling.NewAutoscaler(reads, nil, scaling.Fleet{Inventory: c, Metrics: c})
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "engine", inv.Field)
+	// A custom strategy's Needs are checked as the built-ins' are: one of
+	// step 0 was accepted, and its reads failed at every pass.
+	_, err = scaling.NewAutoscaler(custom, e, scaling.Fleet{Inventory: c, Metrics: c}, scaling.WithStrategy("mine", badNeeds{}))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "targets[0].strategies[0].needs[1].step", inv.Field)
+}
+
+// badNeeds is a custom strategy whose second Need has no step.
+type badNeeds struct{}
+
+func (badNeeds) Recommend(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+	return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Fitness: 1}, nil
+}
+
+func (badNeeds) Needs() []scaling.Need {
+	return []scaling.Need{{Metric: provider.MetricCPU, Step: time.Minute, Lookback: time.Hour}, {Metric: provider.MetricCPU, Lookback: time.Hour}}
 }
 
 // loadTrace sets a per-minute CPU trace of web: from→v for each segment.

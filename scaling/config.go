@@ -420,7 +420,13 @@ func (t TargetConfig) compile(custom map[string]Strategy) (compiled, error) {
 		}
 		out.candidates = append(out.candidates, Candidate{Name: name, Strategy: st})
 		if n, ok := st.(MetricNeeder); ok {
-			out.needs = mergeNeeds(out.needs, n.Needs())
+			needs := n.Needs()
+			for j, nd := range needs { // a custom strategy's: the built-ins' are valid
+				if err := nd.Validate(); err != nil {
+					return out, provider.Within(fmt.Sprintf("%s.needs[%d]", field, j), err)
+				}
+			}
+			out.needs = mergeNeeds(out.needs, needs)
 		}
 	}
 	if t.Strategy != "" && !names[t.Strategy] {
