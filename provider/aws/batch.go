@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -148,8 +150,9 @@ type lookedUp struct {
 
 // lookUp classifies ids and describes their instances (unless
 // !instances) and groups, and with policies, when it found a group, reads
-// the region's scaling policies (one DescribePolicies sequence). The
-// error, redacted, is ctx's once it ends.
+// the found groups' scaling policies (Driver.scaledBy: group by group when
+// they are few, else the region's). The error, redacted, is ctx's once it
+// ends.
 func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances, policies bool) (*lookedUp, error) {
 	targets, byName, errs, insts, groups := batchTargets(op, ids)
 	if !instances {
@@ -161,7 +164,7 @@ func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances,
 	}
 	l := &lookedUp{targets: targets, byName: byName, errs: errs, desc: desc}
 	if policies && len(desc.groups) > 0 {
-		l.scaledBy, l.policyErr = d.scaledBy(ctx, "")
+		l.scaledBy, l.policyErr = d.scaledBy(ctx, slices.Collect(maps.Keys(desc.groups)))
 		if err := ctxErr(ctx, "describe scaling policies", ""); err != nil {
 			return nil, d.red.Error(err)
 		}
@@ -249,10 +252,12 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get answers it, with one DescribeInstances call per 200
 // instances and one DescribeAutoScalingGroups call per 50 groups, and,
-// when a group is found, one DescribePolicies sequence for the region's
-// scaling policies (the groups' ScaledBy), which fails every group's read
-// when it fails. Plain names that are not groups, and function ARNs, are
-// looked up one by one as Get does. A describe call that fails fails its
+// when a group is found, the found groups' scaling policies (their
+// ScaledBy): one DescribePolicies call per group when they are few (up to
+// 10 at Auto Scaling's default page size), else one DescribePolicies
+// sequence for the region's; a call that fails fails every group's read.
+// Plain names that are not groups, and function ARNs, are looked up one
+// by one as Get does. A describe call that fails fails its
 // reads; once ctx ends, the reads not answered carry its error, which
 // GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {

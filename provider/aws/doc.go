@@ -172,17 +172,24 @@
 // group with only scheduled actions has no ScaledBy (the Autoscaler's
 // change lasts until the next action).
 //
-// The policies are read with DescribePolicies, every page (Config.PageSize
-// up to 100 a page, else Auto Scaling's default of 50): List reads every
-// policy of the region once, when it lists a group; a GetResources batch
-// does the same when it reads a group; Get of a group reads that group's
-// policies alone. GetCapacities, Capacity and the metric reads read none. A
-// call that fails fails the read (List; Get; every group read of the
-// batch) with an error naming the IAM action autoscaling:DescribePolicies
-// and the SDK's error in the chain, so that no group reads as scaled by
-// nothing else when that is unknown. A host that knows no policy scales
-// its groups, or that may not read them, sets
-// Config.IgnoreScalingPolicies: no call, no permission, no ScaledBy.
+// The policies are read with DescribePolicies, every page
+// (Config.PageSize up to 100 a page, else Auto Scaling's default of 50).
+// List, when it lists groups, and a GetResources batch, when it reads
+// groups, read the policies of those groups one group at a time (one
+// call each) when they are few, and otherwise every policy of the region
+// once: a group has at most 50 policies (Auto Scaling's quota), so
+// reading n groups costs n calls at 50 or more a page, and the region
+// ceil(policies/page size); the groups are read one by one while that
+// costs no more calls than a region of 500 policies would: up to 10
+// groups at the default page size, 5 at 100 a page. Get of a group reads
+// that group's policies alone. GetCapacities, Capacity and the metric
+// reads read none. A call that fails fails the read (List; Get; every
+// group read of the batch) with an error naming the IAM action
+// autoscaling:DescribePolicies and the SDK's error in the chain, so that
+// no group reads as scaled by nothing else when that is unknown. A host
+// that knows no policy scales its groups, or that may not read them,
+// sets Config.IgnoreScalingPolicies: no call, no permission, no
+// ScaledBy.
 //
 // SetCapacity changes a group with a policy as it changes any other
 // (unlike the Kubernetes driver, which refuses a replica change a

@@ -25,7 +25,7 @@ import (
 // IDs and tags are pushed down to EC2's filters (IDs in batches of 200
 // instances and 50 groups, the APIs' limits); everything is checked again
 // with f.Match. Every page of every list is read. When a group matches,
-// the region's scaling policies are read too, for the groups' ScaledBy
+// the matching groups' scaling policies are read too, for their ScaledBy
 // (see the package doc). An invalid filter returns provider.ErrInvalid
 // before any API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
@@ -64,9 +64,9 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 	if want(provider.KindGroup) && (anyID || idGroups) {
 		rs, err := d.listGroups(ctx, f)
 		if err == nil {
-			// The scaling policies of the region, when a group is listed.
+			// The listed groups' scaling policies, when a group is listed.
 			rs = slices.DeleteFunc(rs, func(r provider.Resource) bool { return !f.Match(r) })
-			err = d.withScaledBy(ctx, "", rs)
+			err = d.withScaledBy(ctx, rs)
 		}
 		if err != nil {
 			return nil, wrap("list groups", "", err)
@@ -114,7 +114,7 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 			}
 		}
 		r := []provider.Resource{d.groupResource(g)}
-		if err := d.withScaledBy(ctx, r[0].ID, r); err != nil {
+		if err := d.withScaledBy(ctx, r); err != nil {
 			return provider.Resource{}, wrap("get", id, err)
 		}
 		return r[0], nil

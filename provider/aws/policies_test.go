@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -80,7 +82,9 @@ func policyInputs() (*recordingASG, func() []*autoscaling.DescribePoliciesInput)
 // a group's desired capacity by itself (target tracking, step, simple,
 // predictive in ForecastAndScale mode; not ForecastOnly), the first by
 // name when several do, on moto. List and GetResources read the region's
-// policies with one DescribePolicies (none when no group is read), Get
+// policies with one DescribePolicies when they read more than 10 groups
+// (none when no group is read), the policies of each group alone, one
+// call each, when they read up to 10, with the same answers; Get reads
 // the group's alone. With Config.IgnoreScalingPolicies there is no call
 // and no ScaledBy.
 func TestInventoryNamesTheScalingPolicyOfAGroup(t *testing.T) {
@@ -88,6 +92,12 @@ func TestInventoryNamesTheScalingPolicyOfAGroup(t *testing.T) {
 	tt, step, simple := createGroup(t, 1, 4, 1, nil), createGroup(t, 1, 4, 1, nil), createGroup(t, 1, 4, 1, nil)
 	forecastAndScale, forecastOnly := createGroup(t, 1, 4, 1, nil), createGroup(t, 1, 4, 1, nil)
 	several, none := createGroup(t, 1, 4, 1, nil), createGroup(t, 1, 4, 1, nil)
+	// More groups without policies: 11 in all, more than a batch whose
+	// groups' policies are read group by group.
+	var more []string
+	for range 4 {
+		more = append(more, createGroup(t, 1, 4, 1, nil))
+	}
 	p := uniq("pol") // moto keys policies by name in the whole region
 	putPolicy(t, tt, p+"-cpu", "TargetTrackingScaling", "")
 	putPolicy(t, step, p+"-step", "StepScaling", "")
@@ -107,6 +117,10 @@ func TestInventoryNamesTheScalingPolicyOfAGroup(t *testing.T) {
 		none:             "",
 	}
 	groups := []string{tt, step, simple, forecastAndScale, forecastOnly, several, none}
+	for _, g := range more {
+		want[g] = ""
+		groups = append(groups, g)
+	}
 	inst := runInstances(t, 1, "t3.micro", nil)[0]
 	rec, inputs := policyInputs()
 	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{AutoScaling: rec}))
@@ -126,6 +140,34 @@ func TestInventoryNamesTheScalingPolicyOfAGroup(t *testing.T) {
 	in := inputs()
 	require.Len(t, in, 1, "one DescribePolicies for the region")
 	assert.Nil(t, in[0].AutoScalingGroupName, "every group's policies")
+
+	// Few groups: each group's policies alone, the same answers.
+	few := []string{several, forecastOnly, tt}
+	listed, err = d.List(tctx(t), provider.Filter{IDs: append([]string{inst}, few...)})
+	require.NoError(t, err)
+	require.Len(t, listed, len(few)+1)
+	for _, r := range listed {
+		assert.Equal(t, want[r.ID], r.ScaledBy, "%s: few groups", r.ID)
+	}
+	var named []string
+	for _, in := range inputs() {
+		named = append(named, awssdk.ToString(in.AutoScalingGroupName))
+	}
+	assert.ElementsMatch(t, few, named, "few groups: one DescribePolicies each, naming it")
+	fewReads := []provider.ResourceRead{{ID: inst}}
+	for _, g := range few {
+		fewReads = append(fewReads, provider.ResourceRead{ID: g})
+	}
+	require.NoError(t, d.GetResources(tctx(t), fewReads))
+	for _, r := range fewReads {
+		require.NoError(t, r.Err)
+		assert.Equal(t, want[r.ID], r.Resource.ScaledBy, "%s: a batch of few groups", r.ID)
+	}
+	named = nil
+	for _, in := range inputs() {
+		named = append(named, awssdk.ToString(in.AutoScalingGroupName))
+	}
+	assert.ElementsMatch(t, few, named, "a batch of few groups: one DescribePolicies each, naming it")
 
 	_, err = d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
 	require.NoError(t, err)
@@ -185,7 +227,9 @@ func TestInventoryNamesTheScalingPolicyOfAGroup(t *testing.T) {
 // default) scale, a policy without a type is SimpleScaling (the
 // default), a predictive one without a configuration or a mode forecasts
 // only (the mode's default), a type the driver does not know scales (the safe
-// side), and a policy on the last page counts.
+// side), and a policy on the last page counts. List and GetResources read
+// 11 groups, more than they read the policies of group by group at this
+// page size (10), so they read the region's.
 func TestScalingPoliciesFromEveryPage(t *testing.T) {
 	t.Parallel()
 	pol := func(group, name, typ string, enabled *bool) asgtypes.ScalingPolicy {
@@ -223,6 +267,8 @@ func TestScalingPoliciesFromEveryPage(t *testing.T) {
 		"last-page":      "Auto Scaling policy z-simple (SimpleScaling)",
 		"disabled-first": "Auto Scaling policy b-on (StepScaling)",
 		"none":           "",
+		"none-2":         "",
+		"none-3":         "",
 	}
 	var groups []asgtypes.AutoScalingGroup
 	for name := range want {
@@ -406,4 +452,185 @@ func TestScalingPoliciesCanceled(t *testing.T) {
 		assert.Empty(t, r.Resource, r.ID)
 	}
 	assert.Equal(t, 1, asg.count("DescribePolicies"))
+}
+
+// bigRegion is a fake Auto Scaling region of 2,500 groups with 2
+// scaling policies each, 5,000 in all, listed so that a group's two
+// policies are 2,500 apart (on different pages), and paged as Auto
+// Scaling pages DescribePolicies (MaxRecords, default 50; a group name
+// filters before paging). It counts the calls.
+type bigRegion struct {
+	recordingASG
+	groups []asgtypes.AutoScalingGroup
+	pols   []asgtypes.ScalingPolicy
+}
+
+// bigGroup is the name of the big region's g-th group.
+func bigGroup(g int) string { return fmt.Sprintf("g%04d", g) }
+
+// bigScaledBy is what the big region's g-th group's ScaledBy must be,
+// from how newBigRegion makes its policies (g%4).
+func bigScaledBy(g int) string {
+	switch g % 4 {
+	case 0:
+		return "Auto Scaling policy b-step (StepScaling)"
+	case 1:
+		return "Auto Scaling policy c-simple (SimpleScaling)"
+	case 2:
+		return "" // forecast only
+	}
+	return "Auto Scaling policy x-fas (PredictiveScaling)"
+}
+
+func newBigRegion() *bigRegion {
+	const n = 2500
+	b := &bigRegion{}
+	byGroup := make([][2]asgtypes.ScalingPolicy, n)
+	for g := range n {
+		name := awssdk.String(bigGroup(g))
+		b.groups = append(b.groups, asgtypes.AutoScalingGroup{AutoScalingGroupName: name,
+			MinSize: awssdk.Int32(0), MaxSize: awssdk.Int32(4), DesiredCapacity: awssdk.Int32(1)})
+		pol := func(policy, typ string) asgtypes.ScalingPolicy {
+			return asgtypes.ScalingPolicy{AutoScalingGroupName: name, PolicyName: awssdk.String(policy), PolicyType: awssdk.String(typ)}
+		}
+		switch g % 4 {
+		case 0: // the first by name scales: listed second
+			byGroup[g] = [2]asgtypes.ScalingPolicy{pol("z-cpu", "TargetTrackingScaling"), pol("b-step", "StepScaling")}
+		case 1: // the first by name is disabled
+			off := pol("a-off", "StepScaling")
+			off.Enabled = awssdk.Bool(false)
+			byGroup[g] = [2]asgtypes.ScalingPolicy{off, {AutoScalingGroupName: name, PolicyName: awssdk.String("c-simple")}}
+		case 2: // forecasts only
+			byGroup[g] = [2]asgtypes.ScalingPolicy{pol("a-forecast", "PredictiveScaling"), pol("b-forecast", "PredictiveScaling")}
+			byGroup[g][0].PredictiveScalingConfiguration = &asgtypes.PredictiveScalingConfiguration{Mode: asgtypes.PredictiveScalingModeForecastOnly}
+		case 3:
+			byGroup[g] = [2]asgtypes.ScalingPolicy{pol("x-fas", "PredictiveScaling"), pol("y-future", "QuantumScaling")}
+			byGroup[g][0].PredictiveScalingConfiguration = &asgtypes.PredictiveScalingConfiguration{Mode: asgtypes.PredictiveScalingModeForecastAndScale}
+		}
+	}
+	for k := range 2 {
+		for g := range n {
+			b.pols = append(b.pols, byGroup[g][k])
+		}
+	}
+	b.describe = func(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+		if len(in.AutoScalingGroupNames) == 0 {
+			return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: b.groups}, nil
+		}
+		out := &autoscaling.DescribeAutoScalingGroupsOutput{}
+		for _, name := range in.AutoScalingGroupNames {
+			var g int
+			if _, err := fmt.Sscanf(name, "g%04d", &g); err == nil && g < n && bigGroup(g) == name {
+				out.AutoScalingGroups = append(out.AutoScalingGroups, b.groups[g])
+			}
+		}
+		return out, nil
+	}
+	b.policies = func(_ context.Context, in *autoscaling.DescribePoliciesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error) {
+		pols := b.pols
+		if in.AutoScalingGroupName != nil {
+			pols = slices.DeleteFunc(slices.Clone(pols), func(p asgtypes.ScalingPolicy) bool { return *p.AutoScalingGroupName != *in.AutoScalingGroupName })
+		}
+		size := 50
+		if in.MaxRecords != nil {
+			size = int(*in.MaxRecords)
+		}
+		start := 0
+		if in.NextToken != nil {
+			start, _ = strconv.Atoi(*in.NextToken)
+		}
+		end := min(start+size, len(pols))
+		out := &autoscaling.DescribePoliciesOutput{ScalingPolicies: pols[start:end]}
+		if end < len(pols) {
+			out.NextToken = awssdk.String(strconv.Itoa(end))
+		}
+		return out, nil
+	}
+	return b
+}
+
+// TestScalingPoliciesOfFewGroupsCostFewCalls: in a region of 5,000
+// scaling policies, reading them all costs 100 DescribePolicies calls at
+// Auto Scaling's default page of 50 (50 at 100 a page). A GetResources
+// batch or a List of one group costs one call (the group's policies
+// alone), of 10 groups 10 calls; of 11 groups, and of every group, the
+// region's 100 (5 groups at 100 a page, 6: the region's 50). Every way,
+// every group's ScaledBy is the same.
+func TestScalingPoliciesOfFewGroupsCostFewCalls(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                       string
+		pageSize, few, regionPages int
+	}{
+		{"default page", 0, 10, 100},
+		{"100 a page", 100, 5, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			asg := newBigRegion()
+			cfg := fastConfig()
+			cfg.PageSize = tt.pageSize
+			d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{EC2: offlineEC2{newOffline(0)}, AutoScaling: asg,
+				CloudWatch: offlineCW{}, Lambda: offlineLambda{}}))
+			calls := func() func() int {
+				before := asg.count("DescribePolicies")
+				return func() int { return asg.count("DescribePolicies") - before }
+			}
+			check := func(t *testing.T, what string, rs []provider.Resource) {
+				t.Helper()
+				for _, r := range rs {
+					var g int
+					_, err := fmt.Sscanf(r.ID, "g%04d", &g)
+					require.NoError(t, err)
+					assert.Equal(t, bigScaledBy(g), r.ScaledBy, "%s: %s", what, r.ID)
+				}
+			}
+			batch := func(t *testing.T, n int) []provider.Resource {
+				t.Helper()
+				reads := make([]provider.ResourceRead, n)
+				for i := range reads {
+					reads[i].ID = bigGroup(1234 + i)
+				}
+				require.NoError(t, d.GetResources(tctx(t), reads))
+				var rs []provider.Resource
+				for _, r := range reads {
+					require.NoError(t, r.Err)
+					rs = append(rs, r.Resource)
+				}
+				return rs
+			}
+
+			n := calls()
+			one := batch(t, 1)
+			assert.Equal(t, 1, n(), "a batch of one group: its policies alone")
+			check(t, "a batch of one", one)
+			n = calls()
+			listed, err := d.List(tctx(t), provider.Filter{IDs: []string{bigGroup(1234)}})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n(), "a List of one group: its policies alone")
+			assert.Equal(t, one, listed)
+
+			n = calls()
+			few := batch(t, tt.few)
+			assert.Equal(t, tt.few, n(), "a batch of %d groups: one call each", tt.few)
+			check(t, "a batch of few", few)
+			n = calls()
+			more := batch(t, tt.few+1)
+			assert.Equal(t, tt.regionPages, n(), "a batch of %d groups: the region's policies, every page", tt.few+1)
+			check(t, "a batch of more", more)
+			assert.Equal(t, few, more[:tt.few], "the same groups read either way")
+			for i, r := range few { // in batches of 1 to few
+				assert.Equal(t, r, batch(t, 1+i)[i])
+			}
+
+			n = calls()
+			all, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindGroup}})
+			require.NoError(t, err)
+			require.Len(t, all, 2500)
+			assert.Equal(t, tt.regionPages, n(), "every group: the region's policies, every page")
+			check(t, "every group", all)
+			assert.Equal(t, more, all[1234:1234+tt.few+1], "the same groups read either way")
+		})
+	}
 }
