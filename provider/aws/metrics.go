@@ -302,10 +302,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				// The reads resolved but not sent, and those not resolved.
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
-			t.t, t.err = d.found(ctx, l, k, q.ResourceID)
-			if t.err == nil && t.t.kind == provider.KindInstance {
-				t.mon = l.desc.instances[t.t.id].Monitoring
-			}
+			t.t, t.mon, t.err = d.found(ctx, l, k, q.ResourceID)
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
@@ -394,20 +391,22 @@ func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err err
 	return err
 }
 
-// found returns what the lookup l says of its k-th ID (id): an instance or
-// a group, or its describe call's error, or provider.ErrNotFound; for a
-// function or a name that is no group, existing's answer.
-func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (target, error) {
+// found returns what the lookup l says of its k-th ID (id): an instance
+// with its Monitoring, or a group, or its describe call's error, or
+// provider.ErrNotFound; for a function or a name that is no group,
+// existing's answer.
+func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (target, *ec2types.Monitoring, error) {
 	t := l.targets[k]
 	if t.kind == provider.KindInstance {
-		_, err := l.instance("query metric", k, id)
-		return t, err
+		inst, err := l.instance("query metric", k, id)
+		return t, inst.Monitoring, err
 	}
 	if g, ok, err := l.group("query metric", k, id); ok {
 		t.group = g
-		return t, err
+		return t, nil, err
 	}
-	return d.existing(ctx, "query metric", id)
+	t, err := d.existing(ctx, "query metric", id)
+	return t, nil, err
 }
 
 // existing resolves id and, for instances, groups and functions, checks
