@@ -203,7 +203,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	return scale(ctx, w, d, o, demo)
 }
 
-func printReport(ctx context.Context, w io.Writer, d *awsprovider.Driver, report detector.Report, o options, region string) error {
+// getter reads one resource: the driver's Get, which printReport asks for
+// the verdicts' names.
+type getter interface {
+	Get(ctx context.Context, id string) (provider.Resource, error)
+}
+
+// printReport prints the scan's verdicts, each with its resource's name
+// from d.Get ("?" when that fails: the failures are listed after the
+// table), and the scan's errors.
+func printReport(ctx context.Context, w io.Writer, d getter, report detector.Report, o options, region string) error {
 	changes := "nothing will be changed"
 	if o.execute {
 		changes = "the scan changes nothing; the scaling below carries out its plans"
@@ -212,9 +221,12 @@ func printReport(ctx context.Context, w io.Writer, d *awsprovider.Driver, report
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tNAME\tVERDICT\tCONFIDENCE\tACTION\tSAVES/MONTH\tWHY")
 	idle := 0
+	var unnamed []error // the name lookups that failed
 	for _, v := range report.Verdicts {
-		name := ""
-		if r, err := d.Get(ctx, v.ResourceID); err == nil {
+		name := "?"
+		if r, err := d.Get(ctx, v.ResourceID); err != nil {
+			unnamed = append(unnamed, fmt.Errorf("name of %s: %w", v.ResourceID, err))
+		} else {
 			name = r.Name
 		}
 		why := ""
@@ -237,9 +249,15 @@ func printReport(ctx context.Context, w io.Writer, d *awsprovider.Driver, report
 		for _, e := range report.Errors {
 			fmt.Fprintf(w, "  %v\n", e)
 		}
-		return nil
+	} else {
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
+	if len(unnamed) > 0 {
+		fmt.Fprintf(w, "name lookups failed: %d (shown as ?):\n", len(unnamed))
+		for _, err := range unnamed {
+			fmt.Fprintf(w, "  %v\n", err)
+		}
+	}
 	return nil
 }
 

@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/internal/mototest"
+	"github.com/idlescale/idlescale/provider"
 )
 
 // TestScanAgainstMoto runs the command as a user would against moto: seed
@@ -93,4 +98,39 @@ func TestScaleAgainstMoto(t *testing.T) {
 	assert.Regexp(t, `thumbnailer\s+vertical\s+1024 MiB/5m0s\s+1024 MiB/4s\s+1024 MiB/4s\s+completed`, text)
 	assert.Contains(t, text, "checkout-web now: desired 3, 3 in service")
 	assert.Contains(t, text, "thumbnailer now: 1024 MiB, timeout 4s")
+}
+
+// failingGetter names i-1 "web" and fails every other lookup.
+type failingGetter struct{ err error }
+
+func (f failingGetter) Get(_ context.Context, id string) (provider.Resource, error) {
+	if id == "i-1" {
+		return provider.Resource{ID: id, Name: "web"}, nil
+	}
+	return provider.Resource{}, f.err
+}
+
+// TestReportSaysWhenANameLookupFails: a verdict whose resource's name
+// cannot be read shows "?" as its name, and the error is printed, not
+// dropped (the name printed empty, as if the resource had none).
+func TestReportSaysWhenANameLookupFails(t *testing.T) {
+	t.Parallel()
+	denied := errors.New("ec2:DescribeInstances denied")
+	report := detector.Report{Resources: 2, Verdicts: []detector.Verdict{
+		{ResourceID: "i-1", State: detector.Idle},
+		{ResourceID: "i-2", State: detector.NotIdle},
+	}}
+	var out bytes.Buffer
+	require.NoError(t, printReport(t.Context(), &out, failingGetter{err: denied}, report, options{history: 24 * time.Hour}, "eu-central-1"))
+	text := out.String()
+	t.Log(text)
+	lines := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if id, _, ok := strings.Cut(line, " "); ok {
+			lines[id] = line
+		}
+	}
+	assert.Regexp(t, `^i-1\s+web\s+idle\s`, lines["i-1"])
+	assert.Regexp(t, `^i-2\s+\?\s+not_idle\s`, lines["i-2"])
+	assert.Contains(t, text, "name lookups failed: 1 (shown as ?):\n  name of i-2: ec2:DescribeInstances denied\n")
 }
