@@ -31,9 +31,11 @@
 // request that times out on a loaded host, or meets an etcd leader
 // election, does not fail a leadership operation. A campaign's write and
 // its wait for the candidates before it run under the caller's context,
-// as etcd's concurrency.Election makes them (the wait has no bound): a
-// write that fails is retried, but one whose connection dies without an
-// error waits until the client finds the connection dead. Give the
+// as in etcd's concurrency.Election (the wait has no bound): a write that
+// fails is retried, but one whose connection dies without an error waits
+// until the client finds the connection dead. When the context ends, the
+// campaign ends with it: the candidate's key goes with its session's
+// lease, revoked with bounded requests, also when etcd is unreachable. Give the
 // client gRPC keepalives (clientv3.Config's DialKeepAliveTime and
 // DialKeepAliveTimeout, as examples/replicas does) so that it finds out
 // in seconds.

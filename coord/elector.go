@@ -198,11 +198,10 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 		e.revoke(grant.ID)
 		return nil, fmt.Errorf("coord: campaign %s: session: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
-	el := concurrency.NewElection(sess, e.electionPrefix())
 	// A session lost while waiting ends the campaign: its key is gone.
 	cctx, ccancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(sess.Ctx(), ccancel)
-	err = e.campaign(cctx, el)
+	key, rev, err := e.campaign(cctx, sess)
 	stop()
 	ccancel()
 	if err != nil {
@@ -219,29 +218,89 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 	}
 	l := &Leadership{
 		Scope: e.cfg.Scope, ID: e.cfg.ID,
-		fence:   Fence{Key: el.Key(), Rev: el.Rev()},
+		fence:   Fence{Key: key, Rev: rev},
 		lease:   sess.Lease(),
-		session: sess, election: el, cancel: scancel, r: e.r,
+		session: sess, election: concurrency.ResumeElection(sess, e.electionPrefix(), key, rev), cancel: scancel, r: e.r,
 	}
 	e.logger.LogAttrs(ctx, slog.LevelInfo, "coord: elected", slog.String("scope", e.cfg.Scope),
 		slog.String("id", e.cfg.ID), slog.Int64("rev", l.fence.Rev))
 	return l, nil
 }
 
-// campaign runs el's campaign until this replica leads, ctx ends, or a
-// failed write is not worth retrying (see MaxRetries). The write is
+// campaign runs the campaign of sess's candidate until this replica
+// leads, ctx ends, or a failed request is not worth retrying (see
+// MaxRetries), and returns the candidate's key and its create revision.
+// It writes the key, then waits until the keys created before it are
+// deleted, as etcd's concurrency.Election.Campaign does, but without its
+// clean-up once ctx ends: a delete under the client's own context, which
+// nothing bounds, so that with etcd unreachable it would hold Campaign,
+// and Run, long after ctx ended. Campaign revokes the session's lease
+// instead (which deletes the key), with bounded requests. The write is
 // create-if-absent on the session's own key, so a retry after a lost
 // reply finds its own key and goes on waiting.
-func (e *Elector) campaign(ctx context.Context, el *concurrency.Election) error {
+func (e *Elector) campaign(ctx context.Context, sess *concurrency.Session) (key string, rev int64, err error) {
+	cli := sess.Client()
+	pfx := e.electionPrefix() + "/"
+	key = fmt.Sprintf("%s%x", pfx, sess.Lease())
 	for failures := 0; ; {
-		err := el.Campaign(ctx, e.cfg.ID)
+		var resp *clientv3.TxnResponse
+		resp, err = cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, e.cfg.ID, clientv3.WithLease(sess.Lease()))).
+			Else(clientv3.OpGet(key)).Commit()
+		if err == nil {
+			rev = resp.Header.Revision
+			if !resp.Succeeded { // written by an attempt whose reply was lost
+				rev = resp.Responses[0].GetResponseRange().Kvs[0].CreateRevision
+			}
+			err = waitDeletes(ctx, cli, pfx, rev-1)
+		}
 		if err == nil || ctx.Err() != nil {
-			return err
+			return key, rev, err
 		}
 		if rerr := e.r.Retry(ctx, err, &failures); rerr != nil {
-			return rerr
+			return key, rev, rerr
 		}
 	}
+}
+
+// waitDeletes waits until no key under pfx created at or before maxRev
+// is left (etcd's concurrency.waitDeletes): the candidates before this
+// one have resigned or lost their sessions.
+func waitDeletes(ctx context.Context, cli *clientv3.Client, pfx string, maxRev int64) error {
+	opts := append(clientv3.WithLastCreate(), clientv3.WithMaxCreateRev(maxRev))
+	for {
+		resp, err := cli.Get(ctx, pfx, opts...)
+		if err != nil {
+			return err
+		}
+		if len(resp.Kvs) == 0 {
+			return nil
+		}
+		if err := waitDelete(ctx, cli, string(resp.Kvs[0].Key), resp.Header.Revision); err != nil {
+			return err
+		}
+	}
+}
+
+// waitDelete waits until key is deleted after revision rev.
+func waitDelete(ctx context.Context, cli *clientv3.Client, key string, rev int64) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wr clientv3.WatchResponse
+	for wr = range cli.Watch(wctx, key, clientv3.WithRev(rev)) {
+		for _, ev := range wr.Events {
+			if ev.Type == clientv3.EventTypeDelete {
+				return nil
+			}
+		}
+	}
+	if err := wr.Err(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.New("lost the watch waiting for a delete")
 }
 
 func (e *Elector) revoke(id clientv3.LeaseID) {

@@ -3,8 +3,10 @@ package coord_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,4 +286,68 @@ func TestShardsRejoinWhenTheirMembershipKeyIsDeleted(t *testing.T) {
 	key, err := cli.Get(t.Context(), pre+"members/a")
 	require.NoError(t, err)
 	assert.Empty(t, key.Kvs, "revoked when Run returned")
+}
+
+// blackhole holds every unary etcd request, once on, until the request's
+// context ends: what the etcd client does (it waits for a connection)
+// when etcd is unreachable.
+type blackhole struct{ on atomic.Bool }
+
+func (b *blackhole) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if b.on.Load() {
+		<-ctx.Done()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// TestRunReturnsWhenContextEndsWithEtcdUnreachable: a replica waiting
+// behind another leader loses etcd, and its host shuts down: Run returns
+// when its context ends, as documented. (etcd's Election.Campaign, ended
+// by its context, deletes its key with a request under the client's own
+// context, bounded by nothing: with etcd unreachable it held Campaign, and
+// Run, until the client was closed.)
+func TestRunReturnsWhenContextEndsWithEtcdUnreachable(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	holder := elector(t, cli, "fleet", "holder")
+	l, err := holder.Campaign(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = l.Resign(context.Background()) }()
+
+	bh := &blackhole{}
+	cut, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bh.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cut.Close() })
+	b, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "b", Prefix: prefix(t), SessionTTL: 10 * time.Second,
+		RequestTimeout: 100 * time.Millisecond, MaxRetries: 1, RetryDelay: 10 * time.Millisecond}, cut)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Run(ctx, func(context.Context, *coord.Leadership) error { return errors.New("b must not lead") })
+	}()
+	require.True(t, etcdtest.Within(t, 10*time.Second, func() bool {
+		resp, err := cli.Get(t.Context(), prefix(t)+"fleet/", clientv3.WithPrefix())
+		if err != nil {
+			return false
+		}
+		for _, kv := range resp.Kvs {
+			if string(kv.Value) == "b" {
+				return true
+			}
+		}
+		return false
+	}), "b waits behind the holder")
+
+	bh.on.Store(true) // etcd is gone for b
+	cancel()          // and its host shuts down
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second): // a safety net: Run returns within b's bounded requests
+		t.Fatal("Run did not return when its context ended with etcd unreachable")
+	}
 }
