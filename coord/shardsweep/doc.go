@@ -89,7 +89,9 @@
 // refused with coord.ErrFenced, it acts on nothing more, and what it did
 // not act on is not counted (Report.Fenced, not Report.Acted). A claim is
 // the claiming leader's to finish: Act runs with a context that the end of
-// the term does not cancel. A leader that dies between a claim and the
+// the term does not cancel; a leader that sees its session's lease lost
+// (its context ends) tries nothing more, and its pass ends with an error
+// matching coord.ErrFenced. A leader that dies between a claim and the
 // end of its Act leaves the claim "claimed": at most once, so that
 // resource is not acted on in that period.
 //

@@ -353,3 +353,63 @@ func TestClaimLedger(t *testing.T) {
 		pk(t2, "i-0000"): "acted", pk(t2, "i-0002"): "failed: boom",
 	}, outcomes, "the claims of the last two periods, with their outcomes; t0's pruned")
 }
+
+// TestLeaseLostWhileActing: the leader's session lease is lost (it
+// expired, or an operator revoked it) while the leader acts: its context
+// ends, it acts on nothing more, and its pass says why: deposed
+// (coord.ErrFenced), not an etcd failure, and no resource "changed since
+// the listing" (the re-reads that failed with the ended context). The
+// next term finishes the period, skipping what the lost one claimed.
+// (The pass went on re-reading every action of its chunk, listed them all
+// in Report.Changed, and ended with ErrStore, "etcd failed", from marking
+// the period done under the ended context.)
+func TestLeaseLostWhileActing(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(6, t0.Add(-90*24*time.Hour)) // i-0000, i-0002, i-0004 idle
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	var logs syncbuf.Buffer
+	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	admin := etcdtest.Dial(t, g.eps...)
+	var once sync.Once
+	first, lost := "", false
+	g.rec.setAct(func(ctx context.Context, d shardsweep.Decision) error {
+		once.Do(func() {
+			first = d.Resource.ID
+			resp, err := admin.Get(ctx, g.cfg.Shards.Prefix+"election/", clientv3.WithPrefix())
+			if err != nil {
+				t.Errorf("leader keys: %v", err)
+				return
+			}
+			for _, kv := range resp.Kvs {
+				if _, err := admin.Revoke(ctx, clientv3.LeaseID(kv.Lease)); err != nil {
+					t.Errorf("revoke: %v", err)
+				}
+			}
+			// The leader has seen its session end: its context is over.
+			lost = etcdtest.Within(t, 30*time.Second, func() bool { return strings.Contains(logs.String(), "coord: leadership lost") })
+		})
+		return nil
+	})
+	g.start("replica-a")
+	done := g.allDone(t0)
+	g.checkActs(t0)
+	require.True(t, lost, "the leader saw its session end; logs:\n%s", logs.String())
+	var cut []shardsweep.Report
+	for _, rep := range g.rec.all() {
+		if rep.Err != nil {
+			cut = append(cut, rep)
+		}
+	}
+	require.Len(t, cut, 1, "one pass was cut short")
+	require.ErrorIs(t, cut[0].Err, coord.ErrFenced, "deposed")
+	require.NotErrorIs(t, cut[0].Err, coord.ErrStore, "etcd did not fail")
+	assert.False(t, cut[0].Done)
+	assert.Equal(t, []string{first}, cut[0].Acted)
+	assert.Empty(t, cut[0].Changed, "nothing changed since the listing")
+	assert.Empty(t, cut[0].Fenced, "no claim was tried after the end of the term")
+	require.Len(t, done[0], 1)
+	assert.Equal(t, []string{first}, done[0][0].Claimed, "the next term skips what the lost one claimed")
+	assert.Len(t, done[0][0].Acted, 2)
+	assert.Contains(t, logs.String(), "shardsweep: pass failed", "the lost leadership is logged")
+}

@@ -65,7 +65,10 @@ func (f *fleet) List(ctx context.Context, _ provider.Filter) ([]provider.Resourc
 	return slices.Clone(f.resources), ctx.Err()
 }
 
-func (f *fleet) Get(_ context.Context, id string) (provider.Resource, error) {
+func (f *fleet) Get(ctx context.Context, id string) (provider.Resource, error) {
+	if err := ctx.Err(); err != nil { // as a cloud API's client does
+		return provider.Resource{}, err
+	}
 	f.mu.Lock()
 	r, ok := f.now[id]
 	f.mu.Unlock()

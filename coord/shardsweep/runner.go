@@ -108,8 +108,10 @@ type Report struct {
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
 	// Err is why the pass ended early: an error matching coord.ErrFenced
-	// (deposed), coord.ErrStore (etcd failed: nothing more was acted on),
-	// or the inventory's error; nil when Done.
+	// (deposed: a write refused under its fence, or its session's lease
+	// lost), coord.ErrStore (etcd failed: nothing more was acted on), the
+	// inventory's error, or the context's (the replica stopping, the shard
+	// moving to another replica); nil when Done.
 	Err error
 }
 
@@ -367,7 +369,7 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
 	listed, err := r.resources(ctx, k, due)
 	if err != nil {
-		rep.Err = fmt.Errorf("shardsweep: shard %d: list: %w", k, err)
+		rep.Err = ended(k, l, fmt.Errorf("shardsweep: shard %d: list: %w", k, err))
 		return rep
 	}
 	mine, dups := listedOnce(listed)
@@ -379,14 +381,14 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	}
 	for lo := 0; lo < len(mine); lo += r.cfg.Chunk {
 		if err := r.chunk(ctx, f, k, tr, due, mine[lo:min(lo+r.cfg.Chunk, len(mine))], &rep); err != nil {
-			rep.Err = err
+			rep.Err = ended(k, l, err)
 			slices.SortFunc(rep.Sweep.Errors, byResource)
 			return rep
 		}
 	}
 	slices.SortFunc(rep.Sweep.Errors, byResource)
 	if err := r.markDone(ctx, f, k, due); err != nil {
-		rep.Err = err
+		rep.Err = ended(k, l, err)
 		return rep
 	}
 	rep.Done = true
@@ -394,6 +396,26 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: prune old claims failed", slog.Int("shard", k), slog.Any("error", err))
 	}
 	return rep
+}
+
+// ended returns err, why shard k's pass under l stopped, or, when l's
+// session has ended (its lease expired or was revoked, which ends the
+// pass's context), an error matching coord.ErrFenced: the pass stopped
+// because its leader was deposed, whatever request failed first with the
+// ended context.
+func ended(k int, l *coord.Leadership, err error) error {
+	if errors.Is(err, coord.ErrFenced) {
+		return err
+	}
+	select {
+	case <-l.Done():
+		// err is the symptom, not wrapped: a request that failed with the
+		// ended context must not read as an etcd failure (coord.ErrStore).
+		return fmt.Errorf("shardsweep: shard %d: the leadership under %s@%d ended (its session's lease is gone): %w (the pass stopped at: %v)",
+			k, l.Fence().Key, l.Fence().Rev, coord.ErrFenced, err) //nolint:errorlint // see above
+	default:
+		return err
+	}
 }
 
 // listedOnce is provider.ListedOnce with the repeated IDs sorted.
@@ -431,6 +453,11 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 	for _, v := range sw.Verdicts {
 		if v.Action == detector.ActionNone {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			// The term or the replica ended: a re-read would fail with it,
+			// and not because the resource changed.
+			return fmt.Errorf("shardsweep: shard %d: %w", k, err)
 		}
 		i, ok := byID[v.ResourceID]
 		if !ok {
