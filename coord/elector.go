@@ -177,7 +177,9 @@ func (e *Elector) Scope() string { return e.cfg.Scope }
 func (e *Elector) electionPrefix() string { return e.cfg.Prefix + e.cfg.Scope }
 
 // Campaign blocks until this replica is the scope's leader, and returns
-// the Leadership, or ctx's error. The caller must Resign the Leadership
+// the Leadership, or ctx's error once ctx ends, or an error matching
+// ErrStore when etcd fails (or the session is lost while it waits). The
+// caller must Resign the Leadership
 // when done; it also ends on its own when the session's lease is lost.
 func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 	ttl := int64(e.cfg.SessionTTL / time.Second)
@@ -186,7 +188,10 @@ func (e *Elector) Campaign(ctx context.Context) (*Leadership, error) {
 		grant, err = e.cli.Grant(ctx, ttl)
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil: // given up for ctx: etcd did not fail
+		return nil, fmt.Errorf("coord: campaign %s: grant session lease: %w", e.cfg.Scope, ctx.Err())
+	case err != nil:
 		return nil, fmt.Errorf("coord: campaign %s: grant session lease: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	// The session outlives this call: its keep-alive stops on Resign.
@@ -320,14 +325,18 @@ func revoke(ctx context.Context, r etcdkv.Retrier, cli clientv3.Lease, id client
 	})
 }
 
-// Leader returns the id of the scope's current leader, or ErrNoLeader.
+// Leader returns the id of the scope's current leader, or ErrNoLeader; an
+// error matching ErrStore when etcd fails, or ctx's error once it ends.
 func (e *Elector) Leader(ctx context.Context) (string, error) {
 	var resp *clientv3.GetResponse
 	err := e.r.Do(ctx, func(ctx context.Context) (err error) {
 		resp, err = e.cli.Get(ctx, e.electionPrefix()+"/", clientv3.WithFirstCreate()...)
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil: // given up for ctx: etcd did not fail
+		return "", fmt.Errorf("coord: leader of %s: %w", e.cfg.Scope, ctx.Err())
+	case err != nil:
 		return "", fmt.Errorf("coord: leader of %s: %w: %w", e.cfg.Scope, ErrStore, err)
 	}
 	if len(resp.Kvs) == 0 {

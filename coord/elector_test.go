@@ -354,3 +354,21 @@ func TestRunReturnsNilWhenContextEnds(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), "coord: campaign failed", "the failed campaigns are logged, not returned")
 }
+
+// TestEndedContextIsNotAStoreFailure: Campaign and Leader with a context
+// that has ended return its error, not coord.ErrStore: etcd did not fail
+// (a host that alerts on ErrStore must not page on its own shutdown). (The
+// session grant's retries, given up for the ended context, were reported
+// as "etcd failed".)
+func TestEndedContextIsNotAStoreFailure(t *testing.T) {
+	t.Parallel()
+	e := elector(t, client(t), "fleet", "a")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := e.Campaign(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, coord.ErrStore)
+	_, err = e.Leader(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, coord.ErrStore)
+}
