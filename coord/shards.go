@@ -68,9 +68,12 @@ func (c ShardsConfig) Validate() error {
 	return c.elector(0).Validate()
 }
 
+// DefaultShardsPrefix is the default of ShardsConfig.Prefix.
+const DefaultShardsPrefix = "idlescale/coord/shards/"
+
 func (c ShardsConfig) withDefaults() ShardsConfig {
 	if c.Prefix == "" {
-		c.Prefix = "idlescale/coord/shards/"
+		c.Prefix = DefaultShardsPrefix
 	}
 	e := c.elector(0).withDefaults()
 	c.SessionTTL, c.RequestTimeout, c.MaxRetries, c.RetryDelay = e.SessionTTL, e.RequestTimeout, e.MaxRetries, e.RetryDelay

@@ -1,6 +1,8 @@
 package shardsweep
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/coord"
@@ -32,8 +34,12 @@ type Config struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Prefix is prepended to every key the runner writes: the states
 	// (Prefix+"state/", see detector/etcdstore), the claims and the
-	// progress of each shard (Prefix+ShardName+"/"). It should differ from
-	// Shards.Prefix. Default: "idlescale/shardsweep/".
+	// progress of each shard (Prefix+ShardName+"/"). The two key spaces
+	// must not meet: Prefix must not start with Shards.Prefix+"members/"
+	// or Shards.Prefix+"election/" (the runner's keys would read as
+	// members, or sit in a shard's election and hold its next campaign
+	// forever), and Shards.Prefix must not start with Prefix+"state/" or
+	// Prefix+"shard-". They may be equal. Default: "idlescale/shardsweep/".
 	Prefix string `json:"prefix,omitempty"`
 	// Filter selects the resources listed from the inventory; each shard
 	// keeps those that hash to it. Default: every resource.
@@ -61,10 +67,14 @@ type Config struct {
 // shards.shards that is not positive, a period that is not a positive
 // whole number of hours, a negative delay or one not less than the period,
 // a negative chunk, concurrency or act_timeout, an invalid tracker or
-// filter, and the invalid timings of shards.
+// filter, the invalid timings of shards, a prefix with a NUL byte, and a
+// prefix and a shards.prefix whose keys would meet (see Prefix).
 func (c Config) Validate() error {
 	if err := c.Shards.Validate(); err != nil {
 		return provider.Within("shards", err)
+	}
+	if err := c.checkPrefixes(); err != nil {
+		return err
 	}
 	switch {
 	case c.Period <= 0 || c.Period%time.Hour != 0:
@@ -84,6 +94,29 @@ func (c Config) Validate() error {
 		return err // named "tracker.…" already
 	}
 	return c.Filter.Validate() // named "filter.…" already
+}
+
+// checkPrefixes checks that the runner's keys (under Prefix) and
+// coord.Shards' (under Shards.Prefix), defaults applied, do not meet.
+func (c Config) checkPrefixes() error {
+	p, sp := c.withDefaults().Prefix, c.Shards.Prefix
+	if sp == "" {
+		sp = coord.DefaultShardsPrefix
+	}
+	if strings.ContainsRune(p, 0) {
+		return provider.Invalid("prefix", c.Prefix, "must not contain NUL")
+	}
+	for _, space := range []string{"members/", "election/"} {
+		if strings.HasPrefix(p, sp+space) {
+			return provider.Invalid("prefix", p, fmt.Sprintf("must not start with shards.prefix+%q (%q): the runner's keys would read as coord.Shards' %s", space, sp+space, strings.TrimSuffix(space, "/")))
+		}
+	}
+	for _, space := range []string{"state/", "shard-"} {
+		if strings.HasPrefix(sp, p+space) {
+			return provider.Invalid("shards.prefix", sp, fmt.Sprintf("must not start with prefix+%q (%q): coord.Shards' keys would sit among the runner's", space, p+space))
+		}
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {

@@ -211,6 +211,15 @@ func TestNewRejects(t *testing.T) {
 		{"negative act timeout", func(c *shardsweep.Config) { c.ActTimeout = -time.Second }, "act_timeout"},
 		{"session ttl not whole seconds", func(c *shardsweep.Config) { c.Shards.SessionTTL = 1500 * time.Millisecond }, "shards.session_ttl"},
 		{"tracker step", func(c *shardsweep.Config) { c.Tracker.Step = 7 * time.Minute }, "tracker.step"},
+		// The runner's keys must not meet coord.Shards': under the members
+		// they would read as replicas, under a shard's election they would
+		// hold its next campaign forever.
+		{"prefix among the members", func(c *shardsweep.Config) { c.Prefix = coord.DefaultShardsPrefix + "members/sweep/" }, "prefix"},
+		{"prefix in the elections", func(c *shardsweep.Config) { c.Prefix = coord.DefaultShardsPrefix + "election/" }, "prefix"},
+		{"prefix in a set shards prefix's elections", func(c *shardsweep.Config) { c.Shards.Prefix = "app/"; c.Prefix = "app/election/sweep/" }, "prefix"},
+		{"shards prefix among the states", func(c *shardsweep.Config) { c.Shards.Prefix = "idlescale/shardsweep/state/coord/" }, "shards.prefix"},
+		{"shards prefix among the shards' claims", func(c *shardsweep.Config) { c.Prefix = "app/"; c.Shards.Prefix = "app/shard-0-of-4/coord/" }, "shards.prefix"},
+		{"NUL in prefix", func(c *shardsweep.Config) { c.Prefix = "a\x00" }, "prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,6 +232,13 @@ func TestNewRejects(t *testing.T) {
 			assert.Equal(t, tt.field, ie.Field)
 			require.ErrorIs(t, cfg.Validate(), provider.ErrInvalid)
 		})
+	}
+	for _, c := range []shardsweep.Config{
+		{Shards: coord.ShardsConfig{ID: "r1", Shards: 4, Prefix: "app/"}, Period: time.Hour, Prefix: "app/"},
+		{Shards: coord.ShardsConfig{ID: "r1", Shards: 4, Prefix: "app/"}, Period: time.Hour, Prefix: "app/sweep/"},
+		{Shards: coord.ShardsConfig{ID: "r1", Shards: 4, Prefix: "app/sweep/coord/"}, Period: time.Hour, Prefix: "app/sweep/"},
+	} {
+		require.NoError(t, c.Validate(), "prefixes whose keys do not meet: %q and %q", c.Shards.Prefix, c.Prefix)
 	}
 	collaborators := []struct {
 		name  string
