@@ -37,7 +37,8 @@ type ElectorConfig struct {
 	Prefix string `json:"prefix,omitempty"`
 	// SessionTTL is the lease of a candidate's session: a replica that
 	// crashes loses its leadership this long after its last keep-alive.
-	// Whole seconds, at least 1s. Default: 10s.
+	// Whole seconds, at least 1s and at most etcd's longest lease (9e9 s,
+	// about 285 years). Default: 10s.
 	SessionTTL time.Duration `json:"session_ttl,omitempty"`
 	// RequestTimeout bounds each attempt of a single request (the session
 	// grant, resign, leader lookups). The campaign's write and its wait
@@ -61,8 +62,8 @@ type ElectorConfig struct {
 
 // Validate checks c and returns a *provider.InvalidError naming the
 // field: a missing or malformed scope or id, a session_ttl that is not
-// whole seconds of at least 1s, a negative request_timeout or
-// retry_delay, or a prefix with a NUL byte.
+// whole seconds of at least 1s or that is longer than etcd grants, a
+// negative request_timeout or retry_delay, or a prefix with a NUL byte.
 func (c ElectorConfig) Validate() error {
 	if err := validateName("scope", c.Scope); err != nil {
 		return err
@@ -72,6 +73,9 @@ func (c ElectorConfig) Validate() error {
 	}
 	if c.SessionTTL < 0 || (c.SessionTTL > 0 && (c.SessionTTL < time.Second || c.SessionTTL%time.Second != 0)) {
 		return provider.Invalid("session_ttl", c.SessionTTL, "must be whole seconds, at least 1s")
+	}
+	if c.SessionTTL > etcdkv.MaxTTL { // etcd would refuse every grant
+		return provider.Invalid("session_ttl", c.SessionTTL, fmt.Sprintf("must be at most %v, etcd's longest lease", etcdkv.MaxTTL))
 	}
 	if err := (etcdkv.Config{Prefix: c.Prefix, RequestTimeout: c.RequestTimeout}).Validate(); err != nil {
 		return err

@@ -233,6 +233,8 @@ func TestElectorValidation(t *testing.T) {
 		{"fractional ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = 1500 * time.Millisecond }), "session_ttl"},
 		{"sub-second ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = 500 * time.Millisecond }), "session_ttl"},
 		{"negative ttl", with(func(c *coord.ElectorConfig) { c.SessionTTL = -time.Second }), "session_ttl"},
+		// Longer than etcd grants (9e9 s): every campaign would fail, forever.
+		{"ttl over etcd's maximum", with(func(c *coord.ElectorConfig) { c.SessionTTL = 9_000_000_001 * time.Second }), "session_ttl"},
 		{"negative timeout", with(func(c *coord.ElectorConfig) { c.RequestTimeout = -1 }), "request_timeout"},
 		{"negative retry", with(func(c *coord.ElectorConfig) { c.RetryDelay = -1 }), "retry_delay"},
 		{"NUL in prefix", with(func(c *coord.ElectorConfig) { c.Prefix = "a\x00" }), "prefix"},
@@ -250,6 +252,7 @@ func TestElectorValidation(t *testing.T) {
 	}
 	require.NoError(t, with(func(c *coord.ElectorConfig) { c.Scope = strings.Repeat("s", 256); c.SessionTTL = time.Second }).Validate(),
 		"the boundaries: 256 bytes, 1s")
+	require.NoError(t, with(func(c *coord.ElectorConfig) { c.SessionTTL = 9_000_000_000 * time.Second }).Validate(), "etcd's maximum")
 	_, err := coord.NewElector(valid, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }

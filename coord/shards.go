@@ -42,7 +42,7 @@ type ShardsConfig struct {
 	// SessionTTL is the lease of the membership key and of each shard's
 	// election: a replica that crashes leaves the membership, and loses
 	// its shards, this long after its last keep-alive. Whole seconds, at
-	// least 1s. Default: 10s.
+	// least 1s and at most etcd's longest lease (9e9 s). Default: 10s.
 	SessionTTL time.Duration `json:"session_ttl,omitempty"`
 	// RequestTimeout bounds each attempt of a single request. Default: 1s.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
@@ -56,8 +56,9 @@ type ShardsConfig struct {
 
 // Validate checks c and returns a *provider.InvalidError naming the
 // field: a missing or malformed id, a shards count outside 1 to
-// MaxShards, a session_ttl that is not whole seconds of at least 1s, a
-// negative request_timeout or retry_delay, or a prefix with a NUL byte.
+// MaxShards, a session_ttl that is not whole seconds of at least 1s or
+// that is longer than etcd grants, a negative request_timeout or
+// retry_delay, or a prefix with a NUL byte.
 func (c ShardsConfig) Validate() error {
 	if err := validateName("id", c.ID); err != nil {
 		return err
