@@ -118,7 +118,10 @@
 // logged (WithLogger) and reported (WithObserver), and the shard is
 // resigned and campaigned for again. A state that cannot be loaded makes
 // the Tracker read that resource in full (never "idle" by default). An
-// inventory that fails ends the pass without acting. Invalid configuration
+// inventory that fails ends the pass without acting; the leader keeps the
+// shard and tries again after a backoff (Shards.RetryDelay, doubling, at
+// most Delay), not at once, so that a failing cloud API is not listed in
+// a loop. Invalid configuration
 // (zero or negative shards, an empty replica ID, a zero period, …) is an
 // error naming the field from New, as is a missing collaborator or a typed
 // nil one that would fail on first use (a nil ActorFunc or

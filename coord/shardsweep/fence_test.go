@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -428,4 +430,84 @@ func TestLeaseLostWhileActing(t *testing.T) {
 	assert.Equal(t, []string{first}, done[0][0].Claimed, "the next term skips what the lost one claimed")
 	assert.Len(t, done[0][0].Acted, 2)
 	assert.Contains(t, logs.String(), "shardsweep: pass failed", "the lost leadership is logged")
+}
+
+// afterClock is a mock clock that reports the duration of each After
+// call, once its timer is set, so that a test advances the clock only
+// when the runner waits on it.
+type afterClock struct {
+	*clock.Mock
+	afters chan time.Duration
+}
+
+func (c afterClock) After(d time.Duration) <-chan time.Time {
+	ch := c.Mock.After(d)
+	c.afters <- d
+	return ch
+}
+
+// failingList is the fleet with a List that fails while fail is set.
+type failingList struct {
+	*fleet
+	fail atomic.Bool
+}
+
+func (f *failingList) List(ctx context.Context, filter provider.Filter) ([]provider.Resource, error) {
+	if f.fail.Load() {
+		f.lists.Add(1)
+		return nil, errors.New("RequestLimitExceeded: the inventory API is throttled")
+	}
+	return f.fleet.List(ctx, filter)
+}
+
+// TestFailedListingTriedAgainAfterABackoff: while the inventory fails
+// (throttled, down), the leader of a shard keeps it and lists again only
+// after a backoff on its clock (Shards.RetryDelay, doubling), not at once:
+// a failed pass used to resign the shard, which was campaigned for and
+// listed again every RetryDelay (5 listings a second per shard with the
+// default 200ms), a storm on an API that is already failing. Once the
+// inventory answers, the period is swept.
+func TestFailedListingTriedAgainAfterABackoff(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := &failingList{fleet: newFleet(4, t0.Add(-90*24*time.Hour))}
+	f.fail.Store(true)
+	g := newRig(t, 1, f.fleet, t0.Add(5*time.Minute))
+	clk := afterClock{Mock: g.clock, afters: make(chan time.Duration, 1000)}
+	cfg := g.cfg
+	cfg.Shards.ID = "replica-a"
+	cli := etcdtest.Dial(t, g.eps...)
+	r, err := shardsweep.New(cfg, cli, newEnsemble(t), detector.Fleet{Inventory: f, Metrics: f.fleet}, g.rec.actor("replica-a"),
+		shardsweep.WithClock(clk), shardsweep.WithObserver(g.rec))
+	require.NoError(t, err)
+	runReplica(t, "replica-a", cli, r, 30*time.Second)
+	waitsFor := func(want time.Duration) {
+		t.Helper()
+		deadline := time.After(30 * time.Second) // a safety net
+		for {
+			select {
+			case d := <-clk.afters:
+				if d == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the leader did not wait %v on its clock after a failed listing (listings: %d)", want, f.lists.Load())
+			}
+		}
+	}
+	retry := cfg.Shards.RetryDelay
+	waitsFor(retry)
+	assert.Equal(t, int32(1), f.lists.Load(), "one listing, then a wait")
+	g.clock.Add(retry)
+	waitsFor(2 * retry)
+	assert.Equal(t, int32(2), f.lists.Load(), "listed again once the backoff passed, and waits twice as long")
+	for _, rep := range g.rec.all() {
+		require.Error(t, rep.Err)
+		assert.Empty(t, rep.Acted)
+	}
+
+	f.fail.Store(false)
+	g.clock.Add(2 * retry)
+	g.allDone(t0)
+	g.checkActs(t0)
 }

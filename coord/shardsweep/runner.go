@@ -290,7 +290,10 @@ func (r *Runner) Store() *etcdstore.Store { return r.store }
 // done: a new leader first finishes the period its predecessor left
 // undone, then waits for the next. When etcd fails, the shard's pass
 // stops acting, the error is logged (and reported to the Observer), and
-// the shard is resigned and campaigned for again. While it runs, it
+// the shard is resigned and campaigned for again. When the inventory or
+// the metrics fail, the pass stops acting too, is logged and reported,
+// and the leader keeps the shard and tries again after a backoff on the
+// runner's clock (Shards.RetryDelay, doubling, at most Delay). While it runs, it
 // forgets each listing of the inventory once it is older than
 // Config.Delay (on the runner's clock), and all of them when it returns;
 // it starts no goroutine that outlives it.
@@ -310,6 +313,7 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 		return err // checked by New: not expected
 	}
 	r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: leading", slog.Int("shard", k), slog.String("id", l.ID), slog.Int64("rev", l.Fence().Rev))
+	var backoff time.Duration // before a failed pass is tried again
 	for {
 		due, err := r.due(ctx, k)
 		if err != nil {
@@ -335,10 +339,26 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 			if ctx.Err() != nil && !errors.Is(rep.Err, coord.ErrFenced) {
 				return nil
 			}
+			if !errors.Is(rep.Err, coord.ErrFenced) && !errors.Is(rep.Err, coord.ErrStore) {
+				// The inventory or the metrics failed, not the leadership
+				// nor etcd: keep the shard and try again after a backoff
+				// on the clock. Resigning would have it campaigned for and
+				// listed again every RetryDelay: a storm on a failing API.
+				backoff = min(max(2*backoff, r.cfg.Shards.RetryDelay), r.cfg.Delay)
+				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: pass failed; nothing more acted on", slog.Int("shard", k),
+					slog.Time("period", due), slog.Int("acted", len(rep.Acted)), slog.Duration("retry_in", backoff), slog.Any("error", rep.Err))
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-r.clock.After(backoff):
+				}
+				continue
+			}
 			r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: pass failed; nothing more acted on", slog.Int("shard", k),
 				slog.Time("period", due), slog.Int("acted", len(rep.Acted)), slog.Any("error", rep.Err))
 			return rep.Err
 		}
+		backoff = 0
 		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: pass done", slog.Int("shard", k), slog.Time("period", due),
 			slog.Int("resources", rep.Resources), slog.Int("incremental", rep.Sweep.Incremental), slog.Int("acted", len(rep.Acted)))
 	}
