@@ -290,10 +290,10 @@ func (r *Runner) Store() *etcdstore.Store { return r.store }
 // done: a new leader first finishes the period its predecessor left
 // undone, then waits for the next. When etcd fails, the shard's pass
 // stops acting, the error is logged (and reported to the Observer), and
-// the shard is resigned and campaigned for again. When the inventory or
-// the metrics fail, the pass stops acting too, is logged and reported,
-// and the leader keeps the shard and tries again after a backoff on the
-// runner's clock (Shards.RetryDelay, doubling, at most Delay). While it runs, it
+// the shard is resigned and campaigned for again. When the inventory
+// fails, the pass acts on nothing, is logged and reported, and the leader
+// keeps the shard and tries again after a backoff on the runner's clock
+// (Shards.RetryDelay, doubling, at most Delay). While it runs, it
 // forgets each listing of the inventory once it is older than
 // Config.Delay (on the runner's clock), and all of them when it returns;
 // it starts no goroutine that outlives it.
@@ -339,11 +339,14 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 			if ctx.Err() != nil && !errors.Is(rep.Err, coord.ErrFenced) {
 				return nil
 			}
-			if !errors.Is(rep.Err, coord.ErrFenced) && !errors.Is(rep.Err, coord.ErrStore) {
-				// The inventory or the metrics failed, not the leadership
-				// nor etcd: keep the shard and try again after a backoff
-				// on the clock. Resigning would have it campaigned for and
-				// listed again every RetryDelay: a storm on a failing API.
+			if errors.Is(rep.Err, errListing) {
+				// The inventory failed, not the leadership nor etcd, and
+				// nothing was claimed: keep the shard and try again after
+				// a backoff on the clock. Resigning would have it
+				// campaigned for and listed again every RetryDelay: a
+				// storm on a failing API. (A pass that claimed is never
+				// tried again in its term: a claim of the term still
+				// "claimed" reads as the retry of a lost reply.)
 				backoff = min(max(2*backoff, r.cfg.Shards.RetryDelay), r.cfg.Delay)
 				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: pass failed; nothing more acted on", slog.Int("shard", k),
 					slog.Time("period", due), slog.Int("acted", len(rep.Acted)), slog.Duration("retry_in", backoff), slog.Any("error", rep.Err))
@@ -389,7 +392,7 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
 	listed, err := r.resources(ctx, k, due)
 	if err != nil {
-		rep.Err = ended(k, l, fmt.Errorf("shardsweep: shard %d: list: %w", k, err))
+		rep.Err = ended(k, l, fmt.Errorf("shardsweep: shard %d: list: %w: %w", k, errListing, err))
 		return rep
 	}
 	mine, dups := listedOnce(listed)
@@ -417,6 +420,10 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	}
 	return rep
 }
+
+// errListing marks the error of a pass that failed listing the inventory,
+// before it claimed anything.
+var errListing = errors.New("the inventory failed")
 
 // ended returns err, why shard k's pass under l stopped, or, when l's
 // session has ended (its lease expired or was revoked, which ends the
