@@ -1,16 +1,21 @@
 // Package redact removes credentials from the text of errors and log
-// lines: passwords and tokens in URLs, authorization headers and their
-// parts (a bearer token, a SigV4 credential and signature), labelled
-// secrets (password=…, "SecretAccessKey": …, --token …), AWS access key
-// IDs, long base64 runs such as session tokens, PEM private keys, and any
-// secret value a driver knows (the password of its address, its static
-// credentials). Drivers pass every error they return and every line they
-// log through a Redactor, so that a credential that reached a message (a
-// server echoing a header, an invalid address) is not printed.
+// lines: passwords and tokens in URLs (also in the errors url.Parse
+// returns for an address it cannot parse), authorization headers and
+// their parts (a bearer token, a SigV4 credential and signature),
+// labelled secrets (password=…, "SecretAccessKey": …, --token …), AWS
+// access key IDs, long base64 runs such as session tokens, PEM private
+// keys, and any secret value a driver knows (the password of its address,
+// its static credentials). Drivers pass every error they return and every
+// line they log through a Redactor, so that a credential that reached a
+// message (a server echoing a header, an invalid address) is not printed.
 //
 // Redaction is textual and best effort beyond the secrets a Redactor is
 // given: a secret that appears bare, is short and was not given is not
-// recognised.
+// recognised, nor is what follows a space in an unquoted URL's password;
+// a quoted URL (as url.Error, %q and JSON print one) is masked whole.
+// Where a text reads two ways, the reading that masks more is taken:
+// "https://host:8443/a@b" may be a password that begins like a port
+// ("http://user:8443/a@host"), so both are masked from the ":" to the "@".
 package redact
 
 import (
@@ -99,32 +104,198 @@ func URL(s string) string {
 
 // splitUserinfo splits s around the userinfo of the URL it holds: the
 // text between the scheme's "//" (or the start, when there is none) and
-// the last "@" before the path, as url.Parse reads it; when that finds
-// none, the first "@" before a query or fragment (a password holding a
-// "/"). ok is false when there is no "@".
+// the last "@" before the path, query or fragment, as url.Parse reads it;
+// when that finds none, the last "@" of s (a password holding a "/", "?"
+// or "#", which url.Parse reads as the end of the host). ok is false when
+// there is no "@".
 func splitUserinfo(s string) (pre, userinfo, rest string, ok bool) {
 	start := 0
 	if i := strings.Index(s, "//"); i >= 0 && i < strings.LastIndex(s, "@") {
 		start = i + 2
 	}
-	auth := s[start:]
-	if i := strings.IndexAny(auth, "?#"); i >= 0 {
-		auth = auth[:i]
-	}
-	var at int
-	if i := strings.IndexByte(auth, '/'); i >= 0 {
-		at = strings.LastIndexByte(auth[:i], '@')
-	} else {
-		at = strings.LastIndexByte(auth, '@')
-	}
+	at := strings.LastIndexByte(authority(s[start:]), '@')
 	if at < 0 {
-		at = strings.IndexByte(auth, '@')
+		at = strings.LastIndexByte(s[start:], '@')
 	}
 	if at < 0 {
 		return "", "", "", false
 	}
 	at += start
 	return s[:start], s[start:at], s[at+1:], true
+}
+
+// authority returns the start of the URL tail t (what follows "scheme://")
+// up to its path, query or fragment.
+func authority(t string) string {
+	if i := strings.IndexAny(t, "/?#"); i >= 0 {
+		return t[:i]
+	}
+	return t
+}
+
+// maskURLs masks the userinfo of the URLs in s, each one from its
+// "scheme://" to the end of its word, or to its closing quote when a
+// quote opens and closes it or another URL that it opened (a quoted URL,
+// as url.Error and %q print one, may hold a space or an escaped quote).
+//
+// The userinfo is what url.Parse reads: up to the last "@" before the
+// path, query or fragment. When that finds none and the URL begins
+// "user:…" (a password, or a host and a port), it is up to the last "@"
+// of the URL: a password holding a "/", "?" or "#", which url.Parse reads
+// as the end of the host, or a path with an "@" after a port (both are
+// masked). A URL without one is masked from its port on when that port
+// is not one (see isPorts: url.Parse's "invalid port", what a "#" in a
+// password leaves of an address), or when url.Parse refused the URL (its
+// error quotes it after "parse "): what a "#" left of a password that
+// begins like a port. A user holding "[" is an IPv6 host.
+func maskURLs(s string) string {
+	var b strings.Builder
+	done := 0  // s[:done] is written to b
+	qend := -1 // the end of the last quoted URL's quotes
+	for i := 0; ; {
+		k := strings.Index(s[i:], "://")
+		if k < 0 {
+			break
+		}
+		k += i
+		start := k + 3
+		i = start // a URL within this one's word or quotes is searched too
+		j := k    // the scheme's start: a letter, then letters, digits, "+", "-", "."
+		for j > 0 && isSchemeByte(s[j-1]) {
+			j--
+		}
+		for j < k && !isLetter(s[j]) {
+			j++
+		}
+		if j == k || j < done {
+			continue
+		}
+		end := start + wordEnd(s[start:])
+		refused := false // quoted by url.Parse's error
+		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+			q, n := s[j-1], 0
+			for j-2-n >= 0 && s[j-2-n] == '\\' {
+				n++
+			}
+			if e, closed := closeQuote(s, start, q, n); closed {
+				qend = e
+			}
+			refused = strings.HasSuffix(s[:j-1-n], "parse ")
+		}
+		if start < qend {
+			end = qend
+		}
+		t := s[start:end]
+		auth := authority(t)
+		at := strings.LastIndexByte(auth, '@')
+		user, _, hasColon := strings.Cut(auth, ":")
+		colon := hasColon && !strings.ContainsAny(user, "[]")
+		if at < 0 && colon {
+			at = strings.LastIndexByte(t, '@')
+		}
+		switch {
+		case at >= 0:
+			b.WriteString(s[done:start])
+			b.WriteString(maskUserinfo(t[:at]))
+			done = start + at
+		case colon && (refused || !isPorts(auth[len(user)+1:])):
+			b.WriteString(s[done : start+len(user)+1])
+			b.WriteString(Mask)
+			done = end
+		}
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// wordEnd returns the length of the word t begins with: up to a space, a
+// '"', "<", ">" or "`".
+func wordEnd(t string) int {
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case ' ', '\t', '\n', '\v', '\f', '\r', '"', '<', '>', '`':
+			return i
+		}
+	}
+	return len(t)
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isSchemeByte(c byte) bool {
+	return isLetter(c) || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+// closeQuote finds the end of a quoted string whose body starts at
+// s[from:], opened by the quote q after n backslashes (n > 0 when the
+// string is quoted within another, as %q prints JSON: \"…\"). Its
+// closing quote is q after a run of m backslashes where m mod 2n+2 is n:
+// the others are escaped backslashes and quotes of the body. It returns
+// the index of the closing quote's first backslash (of q when n is 0),
+// or len(s) and false when s ends first.
+func closeQuote(s string, from int, q byte, n int) (int, bool) {
+	m := 0
+	for i := from; i < len(s); i++ {
+		switch {
+		case s[i] == '\\':
+			m++
+			continue
+		case s[i] == q && m%(2*n+2) == n:
+			return i - n, true
+		}
+		m = 0
+	}
+	return len(s), false
+}
+
+// openQuote reports whether s[i:] opens a quoted string: n backslashes
+// and a quote q ('"' or "'"); body is where the string's body starts.
+func openQuote(s string, i int) (q byte, n, body int, ok bool) {
+	for i+n < len(s) && s[i+n] == '\\' {
+		n++
+	}
+	if i+n < len(s) && (s[i+n] == '"' || s[i+n] == '\'') {
+		return s[i+n], n, i + n + 1, true
+	}
+	return 0, 0, i, false
+}
+
+// netURLQuotes are the reasons in net/url's errors that quote part of the
+// address they could not parse, which may be part of its password: the
+// port it could not read, an invalid escape, a character a host cannot
+// hold.
+var netURLQuotes = []string{"invalid port ", "invalid URL escape ", "invalid character "}
+
+// maskNetURLQuotes masks what net/url's errors quote from an address (see
+// netURLQuotes), whatever it is.
+func maskNetURLQuotes(s string) string {
+	for _, reason := range netURLQuotes {
+		var b strings.Builder
+		done := 0 // s[:done] is written to b
+		for i := 0; ; {
+			k := strings.Index(s[i:], reason)
+			if k < 0 {
+				break
+			}
+			i += k + len(reason)
+			q, n, body, ok := openQuote(s, i)
+			if !ok || q != '"' { // strconv.Quote's; JSON's errors quote a character in "'"
+				continue
+			}
+			end, _ := closeQuote(s, body, q, n)
+			b.WriteString(s[done:body])
+			b.WriteString(Mask)
+			done, i = end, end
+		}
+		if done > 0 {
+			b.WriteString(s[done:])
+			s = b.String()
+		}
+	}
+	return s
 }
 
 // maskLabelled masks the values labelled finds in s. What follows a
@@ -158,6 +329,21 @@ func maskLabelled(s string) string {
 // its value, is a ":" and spaces alone: an error's wrapping, not a value.
 func pluralProse(sep string) bool { return strings.TrimLeft(sep, ": \t\n\f\r") == "" }
 
+// isPorts reports whether s, what follows a URL's first host and ":", is
+// a port, or a port and more hosts with their ports, as PostgreSQL and
+// MongoDB take them ("5432,h2:5432,h3").
+func isPorts(s string) bool {
+	port, hosts, _ := strings.Cut(s, ",")
+	for hosts != "" {
+		var h string
+		h, hosts, _ = strings.Cut(hosts, ",")
+		if _, p, ok := strings.Cut(h, ":"); ok && !isPort(p) {
+			return false
+		}
+	}
+	return isPort(port)
+}
+
 // isPort reports whether s is a port: 1 to 5 digits.
 func isPort(s string) bool {
 	if s == "" || len(s) > 5 {
@@ -179,14 +365,6 @@ func maskUserinfo(userinfo string) string {
 }
 
 var (
-	// urlUserinfo finds the userinfo of URLs in text: scheme://userinfo@.
-	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^\s/?#@"'<>\x60]*@)+`)
-	// slashUserinfo finds what urlUserinfo cannot, a password holding a
-	// "/", up to the first "@" as splitUserinfo reads it:
-	// scheme://user:pass/word@. The user holds no "[" (an IPv6 host); a
-	// password that begins with a port (1 to 5 digits, then "/") is a
-	// host's port and a path (see isPort).
-	slashUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@"'<>\x60:\[\]]*:)([^\s?#@"'<>\x60]*/[^\s?#@"'<>\x60]*)@`)
 	// labelled finds a credential written as name=value or name: value
 	// (headers, query strings, JSON, INI files, environment dumps,
 	// --name=value), the name and the value quoted or not ('"' or "'"),
@@ -279,21 +457,11 @@ func (r *Redactor) String(s string) string {
 	if strings.Contains(s, "PRIVATE KEY-----") {
 		s = pemKey.ReplaceAllString(s, "${1}"+Mask+"${3}")
 	}
-	if strings.Contains(s, "://") && strings.Contains(s, "@") {
-		s = urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
-			scheme, userinfo, _ := strings.Cut(m, "://")
-			return scheme + "://" + maskUserinfo(strings.TrimSuffix(userinfo, "@")) + "@"
-		})
-		if strings.Count(s, ":") > 1 { // the scheme's and the user's
-			s = slashUserinfo.ReplaceAllStringFunc(s, func(m string) string {
-				loc := slashUserinfo.FindStringSubmatchIndex(m)
-				pass := m[loc[4]:loc[5]]
-				if isPort(pass[:strings.IndexByte(pass, '/')]) {
-					return m
-				}
-				return m[:loc[4]] + Mask + "@"
-			})
-		}
+	if strings.Contains(s, "://") {
+		s = maskURLs(s)
+	}
+	if strings.Contains(s, "invalid ") {
+		s = maskNetURLQuotes(s)
 	}
 	lower := strings.ToLower(s)
 	if strings.Contains(lower, "authorization") {
