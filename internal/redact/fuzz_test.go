@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +77,44 @@ func FuzzURLPassword(f *testing.F) {
 			}
 			if got := redact.URL(addr); leaked(got, pw) != "" {
 				t.Errorf("password %q: URL(%s) = %s", pw, addr, got)
+			}
+		}
+	})
+}
+
+// goFieldLike finds what ends a value in a struct printed by Go: a space,
+// a name and a colon. A value holding one is left out of
+// FuzzLabelledValue, which it would end early.
+var goFieldLike = regexp.MustCompile(`\s[A-Za-z_][A-Za-z0-9_.\-]*:`)
+
+// FuzzLabelledValue checks that no part of a password shows in what
+// String makes of it labelled: in JSON, in JSON quoted again by %q, in a
+// struct printed by %+v and %#v, and in a list of a map printed by %v. A
+// value holding a "]" is left out of the list, and one holding " Name:"
+// out of %+v.
+func FuzzLabelledValue(f *testing.F) {
+	for _, seed := range []string{"JQ ZK", `JQ"ZK`, `JQ\`, "JQ,ZK;W", "JQ}ZK", "JQ ZK]"} {
+		f.Add(fuzzSeed(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, ok := fuzzSecret(b)
+		if !ok {
+			return
+		}
+		js, err := json.Marshal(map[string]string{"password": v, "user": "bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{string(js), fmt.Sprintf("bad body %q", js), fmt.Sprintf("%#v", struct{ Password string }{v})}
+		if !goFieldLike.MatchString(v) {
+			texts = append(texts, fmt.Sprintf("%+v", struct{ Password, Host string }{v, "db"}))
+		}
+		if !strings.Contains(v, "]") {
+			texts = append(texts, fmt.Sprintf("%v", map[string][]string{"password": {v, v}}))
+		}
+		for _, text := range texts {
+			if got := redact.String(text); leaked(got, v) != "" {
+				t.Errorf("value %q: %s\n-> %s", v, text, got)
 			}
 		}
 	})

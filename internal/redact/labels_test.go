@@ -30,7 +30,7 @@ func TestLabelledFormsAndPlurals(t *testing.T) {
 		{"run tool --API-KEY  k-1234567890", "run tool --API-KEY  xxxxx"},
 		{"credentials=AKIDEXAMPLE123", "credentials=xxxxx"},
 		{`passwords: "hunter22"`, `passwords: "xxxxx"`},
-		{"config {Passwords:[hunter22] Host:db}", "config {Passwords:[xxxxx Host:db}"},
+		{"config {Passwords:[hunter22] Host:db}", "config {Passwords:[xxxxx] Host:db}"},
 		{"secret-access-key=wJalrXUtnFEMI/K7MDENG", "secret-access-key=xxxxx"},
 		{"get credentials: password=hunter22", "get credentials: password=xxxxx"},
 		{"tokens=tok-123456&x=1", "tokens=xxxxx&x=1"},

@@ -2,20 +2,23 @@
 // lines: passwords and tokens in URLs (also in the errors url.Parse
 // returns for an address it cannot parse), authorization headers and
 // their parts (a bearer token, a SigV4 credential and signature),
-// labelled secrets (password=…, "SecretAccessKey": …, --token …), AWS
-// access key IDs, long base64 runs such as session tokens, PEM private
-// keys, and any secret value a driver knows (the password of its address,
-// its static credentials). Drivers pass every error they return and every
-// line they log through a Redactor, so that a credential that reached a
-// message (a server echoing a header, an invalid address) is not printed.
+// labelled secrets (password=…, "SecretAccessKey": …, --token …, a
+// kubeconfig's client-key-data, quoted or not, whole lists of them, and
+// the fields of a struct or a map as Go's %v prints them), AWS access key
+// IDs, long base64 runs such as session tokens, PEM private keys, and any
+// secret value a driver knows (the password of its address, its static
+// credentials). Drivers pass every error they return and every line they
+// log through a Redactor, so that a credential that reached a message (a
+// server echoing a header, an invalid address) is not printed.
 //
 // Redaction is textual and best effort beyond the secrets a Redactor is
 // given: a secret that appears bare, is short and was not given is not
-// recognised, nor is what follows a space in an unquoted URL's password;
-// a quoted URL (as url.Error, %q and JSON print one) is masked whole.
-// Where a text reads two ways, the reading that masks more is taken:
-// "https://host:8443/a@b" may be a password that begins like a port
-// ("http://user:8443/a@host"), so both are masked from the ":" to the "@".
+// recognised, nor is what follows a space in an unquoted URL's password
+// or an unquoted labelled value (password=two words); quoted ones (as
+// url.Error, %q and JSON print them) are masked whole. Where a text reads
+// two ways, the reading that masks more is taken: "https://host:8443/a@b"
+// may be a password that begins like a port ("http://user:8443/a@host"),
+// so both are masked from the ":" to the "@".
 package redact
 
 import (
@@ -303,26 +306,168 @@ func maskNetURLQuotes(s string) string {
 // may be a label itself ("credentials: password: …").
 func maskLabelled(s string) string {
 	var b strings.Builder
-	done := 0 // s[:done] is written to b
+	done := 0            // s[:done] is written to b
+	open, opened := 0, 0 // s[:opened] leaves open "{" and "["
 	for from := 0; from < len(s); {
 		loc := labelled.FindStringSubmatchIndex(s[from:])
 		if loc == nil {
 			break
 		}
-		label, value, end := from+loc[5], from+loc[6], from+loc[7]
-		if loc[5] > loc[4] && pluralProse(s[label:value]) {
+		name, value := from+loc[3], from+loc[1] // the name's end, the value's start
+		list := loc[4] >= 0
+		_, _, _, quoted := openQuote(s, value)
+		if loc[3] > loc[2] && !list && !quoted && pluralProse(s[name:value]) {
 			from = value
 			continue
 		}
-		b.WriteString(s[done:value])
+		// Go prints a struct's or a map's string as it is, spaces first.
+		open += depth(s[opened : from+loc[0]])
+		opened = from + loc[0]
+		goValue := s[name] == ':' && open > 0
+		if goValue && !list {
+			value = name + 1
+		}
+		mfrom, mto, closer, ok := valueSpan(s, value, list, goValue)
+		if goValue && list {
+			// A string that begins with "[" reads as a list.
+			if f := goFieldEnd(s, mto); f > mto {
+				mto, closer, ok = f, "", true
+			}
+		}
+		if !ok {
+			from = value
+			continue
+		}
+		b.WriteString(s[done:mfrom])
 		b.WriteString(Mask)
-		done, from = end, end
+		b.WriteString(closer)
+		done, from = mto, mto
 	}
 	if done == 0 {
 		return s
 	}
 	b.WriteString(s[done:])
 	return b.String()
+}
+
+// maskFlags masks the values flag finds in s.
+func maskFlags(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is written to b
+	for _, loc := range flag.FindAllStringIndex(s, -1) {
+		if loc[0] < done {
+			continue
+		}
+		mfrom, mto, closer, ok := valueSpan(s, loc[1], false, false)
+		if !ok {
+			continue
+		}
+		b.WriteString(s[done:mfrom])
+		b.WriteString(Mask)
+		b.WriteString(closer)
+		done = mto
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// valueSpan finds the value that starts at s[v:], a label's: s[mfrom:mto]
+// is to be replaced by Mask and closer (mto is where the value ends even
+// when ok is false, for an empty value).
+//
+// A quoted value ends at its closing quote (the end of s when there is
+// none), whatever it holds, when a space, a delimiter or the end follows
+// that quote (in Go's print of a struct or a map, goValue: the next field
+// or the end); else ("a"b) it is masked as unquoted, and at least up to
+// that quote. A list (the label's "[" before v) ends at its "]", with all
+// its elements, quoted or not (an unquoted one ends at a "]" before a
+// space, a "}", a "]", a delimiter or the end). An unquoted value in Go's
+// print of a struct or a map ends at the next field (" Name:") or the
+// last "}" or "]"; any other at a space, a quote or a delimiter
+// ("&,;<>").
+func valueSpan(s string, v int, list, goValue bool) (mfrom, mto int, closer string, ok bool) {
+	q, n, body, quoted := openQuote(s, v)
+	if !quoted {
+		end := v
+		switch {
+		case list:
+			for i := v; i < len(s); i++ {
+				if s[i] == ']' && (i+1 == len(s) || strings.IndexByte(" \t\r\n}]),;\"'", s[i+1]) >= 0) {
+					return v, i + 1, "]", i > v
+				}
+			}
+			return v, len(s), "", v < len(s)
+		default:
+			for end < len(s) && strings.IndexByte(" \t\n\v\f\r\"'&,;<>", s[end]) < 0 {
+				end++
+			}
+			if goValue {
+				end = max(end, goFieldEnd(s, v))
+			}
+		}
+		return v, end, "", end > v
+	}
+	end, closed := closeQuote(s, body, q, n)
+	if !closed {
+		return body, len(s), "", true
+	}
+	after := end + n + 1 // after the closing quote
+	if list {
+		for i := after; i < len(s); {
+			if s[i] == ']' {
+				return body, i + 1, s[end:after] + "]", true
+			}
+			if q, n, body, ok := openQuote(s, i); ok {
+				i, _ = closeQuote(s, body, q, n)
+				i += n + 1
+				continue
+			}
+			i++
+		}
+		return body, len(s), "", true
+	}
+	var ends bool
+	if goValue {
+		next := goFieldEnd(s, after)
+		ends = next == after || s[after:next] == ","
+	} else {
+		ends = after == len(s) || strings.IndexByte(" \t\n\v\f\r,;&)}]\"'\\/<>", s[after]) >= 0
+	}
+	if ends {
+		return body, end, "", end > body
+	}
+	_, mto, _, _ = valueSpan(s, after, false, goValue)
+	return v, max(mto, after), "", true
+}
+
+// goFieldEnd returns where a value that starts at s[v:] in Go's print of
+// a struct or a map ends: at the next field (" Name:"), else at the last
+// "}" or "]", else at the end of s.
+func goFieldEnd(s string, v int) int {
+	if loc := goField.FindStringIndex(s[v:]); loc != nil {
+		return v + loc[0]
+	}
+	if i := strings.LastIndexAny(s[v:], "}]"); i >= 0 {
+		return v + i
+	}
+	return len(s)
+}
+
+// depth returns how many "{" and "[" s leaves open.
+func depth(s string) int {
+	d := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{', '[':
+			d++
+		case '}', ']':
+			d--
+		}
+	}
+	return d
 }
 
 // pluralProse reports whether sep, what comes between a plural label and
@@ -366,19 +511,25 @@ func maskUserinfo(userinfo string) string {
 
 var (
 	// labelled finds a credential written as name=value or name: value
-	// (headers, query strings, JSON, INI files, environment dumps,
-	// --name=value), the name and the value quoted or not ('"' or "'"),
-	// the value also first in a list (a header map printed by Go, [value],
-	// or as JSON). A name's words are joined by "_", "-" or nothing. A
-	// plural name (credentials, tokens) counts with "=", quotes or a list
-	// only (credentials=…, "tokens": …, passwords: "…", Tokens:[…]): a
-	// bare "credentials: word" is how Go wraps errors ("get credentials:
-	// failed to refresh cached credentials"), see pluralProse.
-	labelled = regexp.MustCompile(`(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)["']?\s*[:=]\s*\[?["']?)([^\s"'&,;<>]+)`)
+	// (headers, query strings, JSON, YAML, INI files, environment dumps,
+	// --name=value, Go's %v of a struct or a map), the name and the value
+	// quoted or not ('"' or "'", also escaped: JSON quoted again by %q),
+	// the value also a list (a header map printed by Go, [value …], or as
+	// JSON). A name's words are joined by "_", "-" or nothing. A plural
+	// name (credentials, tokens) counts with "=", quotes or a list only
+	// (credentials=…, "tokens": …, passwords: "…", Tokens:[…]): a bare
+	// "credentials: word" is how Go wraps errors ("get credentials: failed
+	// to refresh cached credentials"), see pluralProse. The match ends
+	// where the value starts; maskLabelled finds where it ends.
+	labelled = regexp.MustCompile(`(?i)(?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|client[_-]?key[_-]?data|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)(?:\\*["'])?\s*[:=]\s*(\[\s*)?`)
+	// goField finds the next field of a struct or map printed by Go's %v
+	// or %+v (" Name:"), where a value holding a space ends.
+	goField = regexp.MustCompile(`\s[A-Za-z_][A-Za-z0-9_.\-]*:`)
 	// flag finds a credential given to a command line's long flag with a
 	// space before it (--password VALUE, quoted or not); labelled finds
-	// --password=VALUE. Whatever word follows the flag is masked.
-	flag = regexp.MustCompile(`(?i)(--(?:password|token|secret|api[_-]?key)\s+["']?)([^\s"'&,;<>]+)`)
+	// --password=VALUE. Whatever word or quoted string follows the flag
+	// is masked (see valueSpan).
+	flag = regexp.MustCompile(`(?i)--(?:password|token|secret|api[_-]?key)\s+`)
 	// authHeader finds the credentials of an authorization header or
 	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
 	// (quoted, or in a list, as labelled).
@@ -477,7 +628,7 @@ func (r *Redactor) String(s string) string {
 		s = maskLabelled(s)
 	}
 	if strings.Contains(s, "--") && containsAny(lower, labels) {
-		s = flag.ReplaceAllString(s, "${1}"+Mask)
+		s = maskFlags(s)
 	}
 	if containsAny(s, keyIDPrefixes) {
 		s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
