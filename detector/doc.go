@@ -47,7 +47,9 @@
 //	             the idle threshold and their max below twice it (CPU 10 %
 //	             and 20 %), network traffic in and out (where the provider
 //	             reports it, as AWS does) p99 below 100 kB/s and max below
-//	             1 MB/s; every hour of the week idle, none with a peak;
+//	             1 MB/s, disk reads and writes (where reported) p99 below
+//	             100 kB/s and max below 10 MB/s; every hour of the week
+//	             idle, none with a peak;
 //	             no activity (a login, a query, ...) in the last 30
 //	             minutes, the activity's quiet period
 //	terminate    the same over 28 days, and activity data over all of

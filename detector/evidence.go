@@ -64,6 +64,27 @@ func DefaultTrafficBounds() map[provider.Metric]PeakBound {
 	}
 }
 
+// DefaultDiskBounds returns the peak bounds on disk reads and writes that
+// the evidence checks by default beside DefaultPeakBounds: each p99
+// below 100 kB/s and max below 10 MB/s (5-minute steps over the evidence
+// window). Like DefaultTrafficBounds they are for providers that report
+// bytes per second rather than a disk utilization — AWS's EBSReadBytes
+// and EBSWriteBytes for an instance — so that a machine at 2 % CPU
+// writing 80 MB/s (a restore, a copy, a batch job fed from its own disk)
+// is not stopped on its CPU and network alone. A quiet machine's logs
+// stay far below the p99 bound, and its updates below the maximum (3 GB
+// in one 5-minute step); the two disk-write traces of NAB's EC2 set
+// (ec2_disk_write_bytes_1ef3de and _c0d644, machines running periodic
+// jobs) have their p99 at 0.59 and 1.7 MB/s, 5 % and 8.5 % of their
+// steps above 100 kB/s, and write nothing between the jobs. A resource
+// with no disk data is not checked on it.
+func DefaultDiskBounds() map[provider.Metric]PeakBound {
+	return map[provider.Metric]PeakBound{
+		provider.MetricDiskRead:  {P99: 100e3, Max: 10e6},
+		provider.MetricDiskWrite: {P99: 100e3, Max: 10e6},
+	}
+}
+
 // EvidenceConfig sets the evidence each action needs (see Evidence in the
 // package documentation for the ladder from reporting idle to terminate).
 // The zero value means the defaults.
@@ -92,7 +113,8 @@ type EvidenceConfig struct {
 	// PeakBounds maps a metric to the bounds of its p99 and maximum over
 	// the window for a stop or terminate; a metric without a series is
 	// skipped (the verdict already needs the required ones). Default:
-	// DefaultPeakBounds of the utilization thresholds. A non-nil empty map
+	// DefaultPeakBounds of the utilization thresholds, DefaultTrafficBounds
+	// and DefaultDiskBounds. A non-nil empty map
 	// checks no peaks.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
 	// DownsizeP99 bounds the p99 over Window of each utilization metric
@@ -122,9 +144,11 @@ func (c EvidenceConfig) withDefaults(thresholds map[provider.Metric]float64) Evi
 	}
 	if c.PeakBounds == nil {
 		c.PeakBounds = DefaultPeakBounds(thresholds)
-		for m, b := range DefaultTrafficBounds() {
-			if _, set := c.PeakBounds[m]; !set {
-				c.PeakBounds[m] = b
+		for _, bounds := range []map[provider.Metric]PeakBound{DefaultTrafficBounds(), DefaultDiskBounds()} {
+			for m, b := range bounds {
+				if _, set := c.PeakBounds[m]; !set {
+					c.PeakBounds[m] = b
+				}
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package detector_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,8 +68,13 @@ func TestReadErrorBlocksAction(t *testing.T) {
 // awsLike answers as the AWS driver does for an instance: metrics without
 // a CloudWatch mapping (network and disk utilization) are unsupported,
 // memory (no CloudWatch agent) has no data, CPU is 2 % and the traffic in
-// and out is given.
-type awsLike struct{ traffic float64 }
+// and out is given, and so are the disk reads and writes when disk is
+// set (else they have no data: an instance without EBS, or older than
+// the Nitro system).
+type awsLike struct {
+	traffic float64
+	disk    *float64
+}
 
 func (a awsLike) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
 	if _, ok := awsprovider.Mapping(provider.KindInstance, q.Metric); !ok {
@@ -80,6 +87,11 @@ func (a awsLike) QueryMetric(_ context.Context, q provider.Query) (provider.Seri
 			out.Values[i] = 0.02
 		case provider.MetricNetworkIn, provider.MetricNetworkOut:
 			out.Values[i] = a.traffic
+		case provider.MetricDiskRead, provider.MetricDiskWrite:
+			out.Values[i] = provider.Gap
+			if a.disk != nil {
+				out.Values[i] = *a.disk
+			}
 		default:
 			out.Values[i] = provider.Gap
 		}
@@ -118,13 +130,61 @@ func TestDefaultEnsembleReadsTrafficOnAWS(t *testing.T) {
 	}
 }
 
+// TestDefaultEnsembleReadsDiskOnAWS: the default ensemble stops a quiet
+// instance (2 % CPU, an agent's 1 kB/s of traffic) whose disks are as
+// quiet, but not one at the same CPU and traffic that reads and writes
+// 80 MB/s (a restore, a copy, a batch job fed from its own disk), nor one
+// at 150 kB/s (above the p99 bound, 100 kB/s). Without disk data it is
+// judged as before, on CPU and traffic. A scan and a Tracker that read
+// maxima, which the driver refuses for a counter, read the mean instead.
+// (A review found such an instance stopped on its CPU and traffic alone.)
+func TestDefaultEnsembleReadsDiskOnAWS(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	assert.Subset(t, ens.Needs().Metrics, []provider.Metric{provider.MetricDiskRead, provider.MetricDiskWrite})
+	r := res("i-0123456789abcdef0", tEnd.Add(-60*24*time.Hour))
+	disk := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		disk *float64
+		want detector.Action
+	}{{nil, detector.ActionStop}, {disk(1e3), detector.ActionStop}, {disk(99e3), detector.ActionStop}, {disk(80e6), detector.ActionNone}, {disk(150e3), detector.ActionNone}} {
+		name := "no disk data"
+		if tt.disk != nil {
+			name = fmt.Sprintf("disk %g B/s", *tt.disk)
+		}
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: awsLike{traffic: 1e3, disk: tt.disk}}, ens, detector.ScanConfig{Now: tEnd})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		v := rep.Verdicts[0]
+		assert.Equal(t, tt.want, v.Action, "%s: %v", name, v.Explain())
+		if tt.want == detector.ActionNone {
+			assert.Regexp(t, `(?m)^evidence: disk_write p99 \S+ bytes/s over the last 14d reaches the stop bound 1e\+05 bytes/s$`, strings.Join(v.Explain(), "\n"), "%s: the reason names the disk", name)
+		}
+
+		src := awsStat{awsLike{traffic: 1e3, disk: tt.disk}}
+		rep, err = detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: src}, ens, detector.ScanConfig{Now: tEnd, Statistic: provider.StatMax})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		assert.Equal(t, tt.want, rep.Verdicts[0].Action, "scan of maxima, %s: %v", name, rep.Verdicts[0].Explain())
+		tr, err := detector.NewTracker(ens, detector.TrackerConfig{Statistic: provider.StatMax}, &detector.MemoryStateStore{})
+		require.NoError(t, err)
+		for _, now := range []time.Time{tEnd.Add(-time.Hour), tEnd} { // a full read, then an incremental one
+			v, rd, err := tr.Detect(t.Context(), src, nil, r, now)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.Action, "tracker at %s (full %v), %s: %v", now, rd.Full, name, v.Explain())
+		}
+	}
+}
+
 // awsStat is awsLike refusing, as the AWS driver does for a counter
-// (NetworkIn/Out), a statistic other than the mean, sum or count.
+// (NetworkIn/Out, EBSReadBytes/EBSWriteBytes), a statistic other than the
+// mean, sum or count.
 type awsStat struct{ awsLike }
 
 func (a awsStat) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
 	switch q.Metric {
-	case provider.MetricNetworkIn, provider.MetricNetworkOut:
+	case provider.MetricNetworkIn, provider.MetricNetworkOut, provider.MetricDiskRead, provider.MetricDiskWrite:
 		switch q.Statistic {
 		case "", provider.StatMean, provider.StatSum, provider.StatCount:
 		default:

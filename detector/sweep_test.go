@@ -86,11 +86,14 @@ func TestSweep(t *testing.T) {
 		spent := budget.Usage().Calls - usage.Calls
 		t.Logf("hour %d: incremental %d, full %v, %d batched calls, %d budget calls, %d points", h, rep.Incremental, rep.Full, calls, spent, rep.Points)
 		if h == 0 {
-			// 3, 3 and 2 resources' 6 metrics of 28 days (8,064 points
-			// each): 12 queries fill a GetMetricData call's 100,800 points.
-			assert.Equal(t, int32(2+2+1), calls, "the chunks of 3 resources, in calls of 12 full queries")
+			// 3, 3 and 2 resources' 8 metrics of 28 days (8,064 points
+			// each; the four of the utilization thresholds, network in
+			// and out, disk read and write): 12 queries fill a
+			// GetMetricData call's 100,800 points.
+			require.Len(t, ens.Needs().Metrics, 8)
+			assert.Equal(t, int32(2+2+2), calls, "the chunks of 3 resources, in calls of 12 full queries")
 			assert.Equal(t, map[detector.FullRead]int{detector.FullNewResource: 8}, rep.Full)
-			assert.Equal(t, 5, spent, "the new resources' full reads come from the batched calls")
+			assert.Equal(t, 6, spent, "the new resources' full reads come from the batched calls")
 			continue
 		}
 		assert.Equal(t, int32(3), calls, "one batched call per chunk of 3 resources")
@@ -109,9 +112,9 @@ func TestSweep(t *testing.T) {
 				}
 			}
 		}
-		require.Less(t, reach, 2*6, "some metrics refused")
+		require.Less(t, reach, 2*8, "some metrics refused")
 		assert.Equal(t, 3+reach, spent)
-		assert.Equal(t, 8*6*12+2*6*8064, rep.Points, "an hour of 6 metrics each, and 2 full reads")
+		assert.Equal(t, 8*8*12+2*8*8064, rep.Points, "an hour of 8 metrics each, and 2 full reads")
 	}
 	// The default chunk (1,000) takes the 8 resources in one batched call.
 	before := bf.calls.Load()
@@ -161,12 +164,12 @@ func TestSweepMaxPoints(t *testing.T) {
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
 	t0 := start.Add(30 * 24 * time.Hour)
-	perResource := 6 * 8064
+	perResource := 8 * 8064 // 8 metrics of 28 days
 	for _, tt := range []struct {
 		maxPoints int
 		calls     int32 // batched calls of the first sweep: one per part of the chunk of 8
 	}{
-		{0, 1}, // the default: 8 resources' 387,072 steps in one part
+		{0, 1}, // the default: 8 resources' 516,096 steps in one part
 		{2 * perResource, 4},
 		{2*perResource - 1, 8}, // one resource a part
 		{1, 8},                 // less than a resource: still one a part
@@ -187,7 +190,7 @@ func TestSweepMaxPoints(t *testing.T) {
 		// The next hour, from the states: one part (2 of the 8 read in
 		// full on their own, as in TestSweep).
 		before := bf.calls.Load()
-		_, err = tr.Sweep(t.Context(), bf, f, f.resources, detector.SweepConfig{Now: t0.Add(time.Hour), Chunk: 8, MaxPoints: max(tt.maxPoints, 8*6*12)})
+		_, err = tr.Sweep(t.Context(), bf, f, f.resources, detector.SweepConfig{Now: t0.Add(time.Hour), Chunk: 8, MaxPoints: max(tt.maxPoints, 8*8*12)})
 		require.NoError(t, err)
 		assert.Equal(t, int32(1), bf.calls.Load()-before, "max points %d: an hour from the states in one call", tt.maxPoints)
 	}
@@ -236,12 +239,13 @@ func BenchmarkSweepHour(b *testing.B) {
 	require.NoError(b, err)
 	first, err := quota.NewSource(fullRead, unlimited)
 	require.NoError(b, err)
-	// The fleet reports network and disk utilization, not traffic: the
+	// The fleet reports network and disk utilization, not bytes: the
 	// ensemble checks the peaks of the metrics it has, as a host with such
 	// a provider configures it (the default would also read network in
-	// and out, which this fleet does not have: 72 points a resource, 11.1 %
-	// of the quota at a million). On AWS the default reads four metrics
-	// that exist (cpu, memory, network in and out); the two utilizations
+	// and out and disk read and write, which this fleet does not have: 96
+	// points a resource, 14.8 % of the quota at a million). On AWS the
+	// default reads six metrics that exist (cpu, memory, network in and
+	// out, disk read and write: 72 points, 11.1 %); the two utilizations
 	// it cannot map are refused before any call.
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{PeakBounds: detector.DefaultPeakBounds(detector.DefaultThresholds())}})
 	require.NoError(b, err)

@@ -39,6 +39,6 @@ func ExampleNewTracker() {
 		fmt.Printf("%s %s: full read %v (%s), %d points read\n", at.Format("15:04"), v.State, read.Full, read.Why, read.Points)
 	}
 	// Output:
-	// 12:00 idle: full read true (new_resource), 48384 points read
-	// 13:00 idle: full read false (), 72 points read
+	// 12:00 idle: full read true (new_resource), 64512 points read
+	// 13:00 idle: full read false (), 96 points read
 }

@@ -467,12 +467,12 @@ func TestProviderFaultsAreRecorded(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-ok").Outcome)
 	// i-err's stop failed and was then not verified; i-nometrics fails
 	// once per metric the ensemble reads (cpu, memory, network and disk
-	// utilization, network in and out): 2 + 1 + 6 + 1 errors, none
-	// dropped.
-	assert.Equal(t, 10, rep.Totals.Errors)
+	// utilization, network in and out, disk read and write): 2 + 1 + 8 +
+	// 1 errors, none dropped.
+	assert.Equal(t, 12, rep.Totals.Errors)
 	assert.Contains(t, record(t, rep, "i-err").Reason, "stop failed, the change may have happened, but not verified (state running)")
 	require.ErrorIs(t, record(t, rep, "i-err").Err(), reaper.ErrNotVerified)
-	assert.Len(t, record(t, rep, "i-nometrics").Errors, 6)
+	assert.Len(t, record(t, rep, "i-nometrics").Errors, 8)
 
 	// The throttled stop changed nothing, so its budget was refunded; the
 	// failed one with an unknown cause keeps it (spent, never exceeded).

@@ -53,9 +53,11 @@ type Config struct {
 	// time and acts on a chunk's verdicts before it reads the next, so
 	// that its memory does not grow with the shard: a replica holds about
 	// (shards led) × Chunk resources' loaded states and verdicts at once,
-	// some 13 KB each with the default 28 days of 4 metrics (64 shards ×
-	// 1000 was 0.8 GB). Defaults: 250 (1000 queries of 4 metrics, two
-	// GetMetricData calls of 500: the batching is as good) and 8.
+	// some 13 KB each with 28 days of 4 metrics (64 shards × 1000 was
+	// 0.8 GB; more with more metrics). Defaults: 250 (1000 queries of 4
+	// metrics, two GetMetricData calls of 500, or 1500 of the 6 the
+	// default ensemble reads on AWS, three: the batching is as good) and
+	// 8.
 	Chunk       int `json:"chunk,omitempty"`
 	Concurrency int `json:"concurrency,omitempty"`
 	// ActTimeout bounds each call of the Actor. Default: 5m.

@@ -111,7 +111,7 @@ func TestTrackerResumes(t *testing.T) {
 	}
 	assert.True(t, reads[0].Full)
 	assert.False(t, reads[1].Full, "the second replica resumes")
-	assert.Equal(t, 72, reads[1].Points, "an hour of 6 metrics")
+	assert.Equal(t, 96, reads[1].Points, "an hour of 8 metrics")
 }
 
 // flatCPU is a source of a constant cpu utilization; other metrics are
