@@ -307,7 +307,7 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if missing != "" {
 		return keep(t, missing), nil
 	}
-	if err := checkFinite(&ser, s.need.Metric); err != nil {
+	if err := checkLast(&ser, s.need.Metric, int(s.need.Lookback/s.cfg.Step)); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
 	}
 	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step)

@@ -419,3 +419,44 @@ func TestStrategiesRefuseInfiniteMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestStrategiesCheckOnlyTheValuesTheyRead pins that an infinite value a
+// strategy does not read (weeks back in a series it shares with the
+// predictive strategy, which asked for more history at the same step)
+// fails no decision: the strategies read the last values of a series
+// (target value and HPA the last, threshold its window, step its
+// periods), and it was the whole series they refused, scanning all of it
+// on every decision.
+func TestStrategiesCheckOnlyTheValuesTheyRead(t *testing.T) {
+	t.Parallel()
+	threshold, err := scaling.NewThreshold(scaling.ThresholdConfig{})
+	require.NoError(t, err)
+	targetValue, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.5)})
+	require.NoError(t, err)
+	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "")
+	require.NoError(t, err)
+	step, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.Greater,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 2}}}}})
+	require.NoError(t, err)
+	for _, inf := range []float64{math.Inf(1), math.Inf(-1)} {
+		vals := make([]float64, 1000) // a long history, shared
+		for i := range vals {
+			vals[i] = 0.9
+		}
+		vals[0] = inf // long before any window the four read
+		cpu := series(provider.MetricCPU, t0, time.Minute, vals...)
+		for _, tt := range []struct {
+			name string
+			give scaling.Strategy
+		}{
+			{"threshold", threshold},
+			{"target value", targetValue},
+			{"hpa", hpaS},
+			{"step", step},
+		} {
+			rec, err := tt.give.Recommend(t.Context(), stateWith(group(4, 1, 100), cpu))
+			require.NoError(t, err, "%s: %g at %s is not read", tt.name, inf, cpu.Start)
+			assert.Greater(t, rec.Proposal, 4, "%s scales up on 90 %% CPU: %s", tt.name, rec.Reason)
+		}
+	}
+}

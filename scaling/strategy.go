@@ -747,14 +747,28 @@ func needSeries(s *State, n *Need) (provider.Series, string, error) {
 // checkFinite returns an error matching provider.ErrInvalid, naming the
 // metric m and the step, when ser holds an infinite value: no load is
 // infinite (a step without data is a gap, NaN), and a strategy that
-// read it as one would scale to a bound (provider.Series.Validate). The
-// predictive strategy checks only the steps it reads (checkValue), not
-// its weeks of history on every decision.
+// read it as one would scale to a bound (provider.Series.Validate). It
+// is for a strategy that reads the whole series (vertical); the others
+// check only the values they read (checkLast).
 func checkFinite(ser *provider.Series, m provider.Metric) error {
-	for i, v := range ser.Values {
+	return checkLast(ser, m, len(ser.Values))
+}
+
+// checkLast is checkFinite for the last n values of ser that hold data
+// (not gaps): those a strategy that reads the latest values reads. A
+// series may cover more history than the strategy asked for (State.Metrics):
+// a value it does not read fails no decision, and is not scanned on
+// every one.
+func checkLast(ser *provider.Series, m provider.Metric, n int) error {
+	for i := len(ser.Values) - 1; i >= 0 && n > 0; i-- {
+		v := ser.Values[i]
+		if provider.IsGap(v) {
+			continue
+		}
 		if math.IsInf(v, 0) {
 			return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), v, "must be finite or a gap (NaN)")
 		}
+		n--
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	if missing != "" {
 		return keep(t, missing), nil
 	}
-	if err := checkFinite(&ser, s.need.Metric); err != nil {
+	if err := checkLast(&ser, s.need.Metric, 1); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
 	}
 	at, value, ok := ser.Last()

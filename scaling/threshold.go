@@ -143,7 +143,7 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	if missing != "" {
 		return keep(t, missing), nil
 	}
-	if err := checkFinite(&ser, s.need.Metric); err != nil {
+	if err := checkLast(&ser, s.need.Metric, max(1, int(c.Window/c.Step))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
 	}
 	v, at, n := meanOfLast(ser, int(c.Window/c.Step))
