@@ -19,9 +19,10 @@ type levels struct{ p99, downsize float64 }
 // evidence is what one Detect call found in an evidence window: the
 // statistics of every metric that has a peak bound, is required or sizes a
 // downsize and has a series, in the order of Ensemble.evidenceMetrics. It
-// lives on the stack; more than four such metrics spill into a slice.
+// lives on the stack; more than eight such metrics (the default ensemble
+// reads eight) spill into a slice.
 type evidence struct {
-	buf   [4]windowStats
+	buf   [8]windowStats
 	n     int
 	extra []windowStats // all of them, when more than len(buf)
 }
