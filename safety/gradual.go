@@ -75,9 +75,11 @@ func (r *GradualRule) Name() string { return "gradual" }
 func (r *GradualRule) Inline() bool { return true }
 
 // MaxStep returns the largest change allowed from a desired capacity of
-// current: max(MinStep, ⌊MaxStepFraction × current⌋).
+// current: max(MinStep, ⌊MaxStepFraction × current⌋), the product
+// saturated at math.MaxInt32 (a fraction large enough to mean "no
+// limit" makes a product no int holds).
 func (r *GradualRule) MaxStep(current int) int {
-	return max(r.minStep, int(math.Floor(r.frac*float64(current)+1e-9)))
+	return max(r.minStep, int(min(math.Floor(r.frac*float64(current)+1e-9), math.MaxInt32)))
 }
 
 // Check implements Rule.

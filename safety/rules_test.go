@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -573,6 +574,20 @@ func TestGradualRule(t *testing.T) {
 		got, err := r.Check(t.Context(), scale("g-1", 20, 26))
 		require.NoError(t, err)
 		assert.Equal(t, safety.Block, got.Outcome)
+	})
+	t.Run("a fraction that means no limit", func(t *testing.T) {
+		t.Parallel()
+		// 1e18 × current is beyond every int: converted as it was, it
+		// became math.MinInt64 on amd64, and the rule allowed MinStep (1)
+		// and blocked 10 → 100. It saturates instead, as the engine's
+		// planner does (scaling's maxStepFunc).
+		r, err := safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: 1e18})
+		require.NoError(t, err)
+		assert.Equal(t, math.MaxInt32, r.MaxStep(10))
+		assert.Equal(t, 1, r.MaxStep(0), "from zero: MinStep")
+		got, err := r.Check(t.Context(), scale("g-1", 10, 100))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Pass, got.Outcome, "%+v", got)
 	})
 	t.Run("bad policy", func(t *testing.T) {
 		t.Parallel()
