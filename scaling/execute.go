@@ -100,6 +100,10 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: journal: %w", p.ID, err)
 	}
 	if found && x.Status.Final() {
+		if x.Err == nil && x.Error != "" {
+			// A journal that serializes keeps the error's text only.
+			x.Err = fmt.Errorf("scaling: execute %s: ended %s before: %s", p.ID, x.Status, x.Error)
+		}
 		return x, x.Err
 	}
 	if !found {
@@ -207,6 +211,10 @@ const journalTimeout = 30 * time.Second
 // saveErr records x in the journal and returns the journal's error.
 func (e *Engine) saveErr(ctx context.Context, x *Execution) error {
 	x.UpdatedAt = e.clock.Now()
+	x.Error = ""
+	if x.Err != nil {
+		x.Error = x.Err.Error()
+	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
 	defer cancel()
 	return e.journal.Save(jctx, *x)

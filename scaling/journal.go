@@ -52,8 +52,13 @@ type Execution struct {
 	// It is a *StepError naming the step and stage; for an interrupted
 	// plan, ctx's error, or the read's (StageRead) when a resumed write in
 	// flight could not be settled. A journal that serializes does not
-	// store it; Reason keeps its text.
+	// store it; Error keeps its text.
 	Err error `json:"-"`
+	// Error is Err's text as the engine last saved the execution, empty
+	// when Err was nil: a journal that serializes keeps it, and Execute
+	// of a plan that ended with an error returns one with this text when
+	// the journal gave back no Err.
+	Error string `json:"error,omitempty"`
 
 	// rollbackErr is the rollback's cause (RollbackCause's error) while
 	// the journal keeps it in memory (MemoryJournal), so that a rollback
