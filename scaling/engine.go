@@ -785,6 +785,13 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 		default:
 			rec, err = c.Strategy.Recommend(ctx, *s)
 		}
+		if err == nil && s.Target.horizontal() && rec.Capacity == (provider.CapacitySpec{}) {
+			// No capacity recommended (a host's strategy that returned
+			// the zero Recommendation): the current one is kept, as a
+			// zero Size keeps a vertical target's size. Read as 0/0/0 it
+			// sent the group to the policy's minimum and its max there.
+			rec.Capacity, rec.Proposal = s.Target.Capacity.CapacitySpec, s.Target.Capacity.Desired
+		}
 		if err == nil {
 			err = rec.validate(&s.Target)
 		}

@@ -317,8 +317,11 @@ type Recommendation struct {
 	// policy's name for the strategy).
 	Strategy string `json:"strategy"`
 	// Capacity is the recommended capacity of a group: its Desired, and
-	// Min and Max (a strategy that does not set the group's bounds keeps
-	// the current ones). Zero for vertical targets.
+	// its Min and Max, which a strategy that does not change them copies
+	// from the Target's. The zero value keeps the current capacity (as a
+	// zero Size keeps a vertical target's size): to scale a group to
+	// zero, set Desired and Min to 0 and keep its Max. Zero for vertical
+	// targets.
 	Capacity provider.CapacitySpec `json:"capacity,omitzero"`
 	// Size is the recommended size of a vertical target; zero for groups.
 	Size provider.Size `json:"size,omitzero"`
