@@ -185,6 +185,51 @@ func TestClampOutsideTheStepFails(t *testing.T) {
 	}
 }
 
+// TestClampWithinTheStepIsFollowed pins the bounds of a Clamped grant the
+// step can follow: 1 and all of the step's units (a Reserver may answer
+// Clamped with what was asked) are written, not refused as outside it.
+func TestClampWithinTheStepIsFollowed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		granted     int
+		wantDesired []int
+	}{
+		{1, []int{5, 6}},
+		{2, []int{6}},
+	} {
+		t.Run(fmt.Sprint(tc.granted), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				reserved := 0
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						reserved++
+						if reserved > 1 {
+							return ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+						}
+						return ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Clamped, Granted: tc.granted}, nil
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error { return nil },
+				}
+				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), planFor(t, e, c, "web", 6))
+				require.NoError(t, err)
+				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+				require.Len(t, x.Steps, len(tc.wantDesired))
+				for i, s := range x.Steps {
+					assert.Equal(t, tc.wantDesired[i], s.Step.To.Desired, "step %d", i+1)
+				}
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 6, capa.Desired)
+			})
+		})
+	}
+}
+
 // TestResizeDirection pins the rate limiter's direction of a resize: up
 // when vCPUs or memory grow and neither shrinks, down when one shrinks
 // and neither grows (a change of timeout alone included), both budgets
