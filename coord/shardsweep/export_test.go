@@ -13,3 +13,6 @@ func (r *Runner) HeldListings() int {
 	}
 	return n
 }
+
+// Ended is ended, for the tests.
+var Ended = ended
