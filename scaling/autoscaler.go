@@ -32,8 +32,10 @@ type Fleet struct {
 type Option func(*Autoscaler)
 
 // WithClock sets the clock Run waits on and takes the time of each
-// evaluation from. Default: the real clock. A *clock.Mock from
-// github.com/benbjohnson/clock satisfies it.
+// evaluation from. Default: the engine's (WithEngineClock), so that
+// decisions and the changes the engine records share one clock. A
+// *clock.Mock from github.com/benbjohnson/clock satisfies it; give the
+// same one to the engine.
 func WithClock(c clock.Clock) Option { return func(a *Autoscaler) { a.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -128,7 +130,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
 	if nilcheck.Is(a.clock) {
-		a.clock = clock.Real{}
+		a.clock = engine.clock // the real clock unless the engine has one
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
