@@ -319,3 +319,37 @@ func TestStatsPercentilesMostlyGaps(t *testing.T) {
 	assert.InDelta(t, data[nearestRank(99, len(data))-1], ws.p99, 0)
 	assert.InDelta(t, data[len(data)-1], ws.max, 0)
 }
+
+// TestStatsPercentilesWhenTheSampleMisleadsLeaveOutSuspectZeros: when the
+// sample's cut is above the p95 and every value is collected again, the
+// masked suspect zeros (an hour of zeros after a value at the threshold)
+// are still left out, as the first pass left them out of n.
+func TestStatsPercentilesWhenTheSampleMisleadsLeaveOutSuspectZeros(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	const n = 4096
+	s := provider.Series{Metric: provider.MetricCPU, Start: now.Add(-n * 5 * time.Minute), Step: 5 * time.Minute, Values: make([]float64, n)}
+	var data []float64
+	for i := range s.Values {
+		switch {
+		case i%(n/64) == 0:
+			s.Values[i] = 1 // every sampled step, and only those
+		case i == 99:
+			s.Values[i] = 0.1
+		case i >= 100 && i < 112: // an hour of zeros after 0.1: masked
+			s.Values[i] = 0
+			continue
+		default:
+			s.Values[i] = 0.01 + 1e-6*float64(i) // all different
+		}
+		data = append(data, s.Values[i])
+	}
+	require.InDelta(t, 1, sampleCut(s.Values), 0, "the sample sees only the peaks")
+	ws := stats(s, now, n*5*time.Minute, time.Time{}, 0.1, levels{p99: 0.5, downsize: 0.5}, DataQuality{}.withDefaults())
+	require.Equal(t, qOK, ws.code)
+	slices.Sort(data)
+	require.Equal(t, n-12, ws.n, "the masked zeros are not data")
+	assert.InDelta(t, data[nearestRank(95, len(data))-1], ws.p95, 0)
+	assert.InDelta(t, data[nearestRank(99, len(data))-1], ws.p99, 0)
+	assert.InDelta(t, 1, ws.max, 0)
+}
