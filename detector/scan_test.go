@@ -260,3 +260,19 @@ func TestScanVerdictMustNameItsResource(t *testing.T) {
 		assert.Equal(t, other[e.ResourceID], ie.Value)
 	}
 }
+
+// TestScanEmptyFleet: a fleet with no resources is scanned at once, read
+// per resource or in batches, with no verdict, no error and no batch call.
+func TestScanEmptyFleet(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	for name, metrics := range map[string]provider.MetricsSource{"per read": perRead{cloud}, "batched": cloud} {
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: metrics}, ens, detector.ScanConfig{Now: now})
+		require.NoError(t, err, name)
+		assert.Empty(t, rep.Verdicts, name)
+		assert.Empty(t, rep.Errors, name)
+	}
+}
