@@ -521,3 +521,27 @@ func TestPresetsAtExactShares(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []detector.ReasonCode{detector.ReasonBelow, detector.ReasonBelow, detector.ReasonBelow}, codesOf(v), "a 3-day max of exactly 2 % is within its limit")
 }
+
+// TestPresetNeeds: each preset reads CPU and the network its rule looks
+// at (Azure's network utilization, the others' bytes in and out), only
+// CPU when IgnoreNetwork drops the network condition.
+func TestPresetNeeds(t *testing.T) {
+	t.Parallel()
+	inOut := []provider.Metric{provider.MetricCPU, provider.MetricNetworkIn, provider.MetricNetworkOut}
+	for _, tt := range []struct {
+		name string
+		make func(detector.PresetConfig) (*detector.Preset, error)
+		want []provider.Metric
+	}{
+		{"trusted_advisor", detector.NewTrustedAdvisor, inOut},
+		{"gcp_idle_vm", detector.NewGCPIdleVM, inOut},
+		{"azure_advisor", detector.NewAzureAdvisor, []provider.Metric{provider.MetricCPU, provider.MetricNetworkUtilization}},
+	} {
+		p, err := tt.make(detector.PresetConfig{})
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, p.Needs().Metrics, tt.name)
+		p, err = tt.make(detector.PresetConfig{IgnoreNetwork: true})
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, []provider.Metric{provider.MetricCPU}, p.Needs().Metrics, tt.name+" without network")
+	}
+}
