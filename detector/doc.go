@@ -43,7 +43,9 @@
 //	             no peak
 //	downsize     7 days of data in the last 14; that window's p99 and max,
 //	             projected onto the smaller size, below 70 % and 90 %
-//	stop         95 % of the last 14 days covered by data; their p99 below
+//	stop         95 % of the last 14 days covered by data, read at steps
+//	             of 5 minutes or less (an hour's mean hides a shorter
+//	             peak; EvidenceConfig.MaxPeakStep); their p99 below
 //	             the idle threshold and their max below twice it (CPU 10 %
 //	             and 20 %), network traffic in and out (where the provider
 //	             reports it, as AWS does) p99 below 100 kB/s and max below

@@ -117,6 +117,14 @@ type EvidenceConfig struct {
 	// and DefaultDiskBounds. A non-nil empty map
 	// checks no peaks.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
+	// MaxPeakStep is the longest step at which a stop or terminate reads
+	// the peaks of a bounded metric (PeakBounds): a step's mean hides a
+	// shorter peak (a daily 5-minute job at 100 % CPU is 8 % of an hour),
+	// so a series of longer steps fails the evidence, naming the metric.
+	// Set it longer for a source that gives each step's maximum
+	// (ScanConfig.Statistic max) or cannot give shorter steps. Must be
+	// ≥ 0. Default: 5m (CloudWatch's basic monitoring, and Scan's step).
+	MaxPeakStep time.Duration `json:"max_peak_step,omitempty" yaml:"max_peak_step,omitempty"`
 	// DownsizeP99 bounds the p99 over Window of each utilization metric
 	// that scales with the size (cpu, memory) on the smaller size: the
 	// current p99 divided by 1 − EnsembleConfig.DownsizeSaving must stay
@@ -155,6 +163,9 @@ func (c EvidenceConfig) withDefaults(thresholds map[provider.Metric]float64) Evi
 	if c.DownsizeP99 == 0 {
 		c.DownsizeP99 = 0.7
 	}
+	if c.MaxPeakStep == 0 {
+		c.MaxPeakStep = 5 * time.Minute
+	}
 	if c.DownsizeMax == 0 {
 		c.DownsizeMax = 0.9
 	}
@@ -166,7 +177,7 @@ func (c EvidenceConfig) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"window", c.Window}, {"terminate_window", c.TerminateWindow}, {"downsize_history", c.DownsizeHistory}} {
+	}{{"window", c.Window}, {"terminate_window", c.TerminateWindow}, {"downsize_history", c.DownsizeHistory}, {"max_peak_step", c.MaxPeakStep}} {
 		if f.v < 0 {
 			return invalid("evidence."+f.name, f.v, "must be ≥ 0 (0 means the default)")
 		}

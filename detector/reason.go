@@ -85,6 +85,7 @@ const (
 	ReasonNoUse         ReasonCode = "no_use"         // activity data covers Duration with no use; Action needs Limit (hours) of it
 	ReasonUsed          ReasonCode = "used"           // Value activity events of Kind in the activity window: Action needs none
 	ReasonInUse         ReasonCode = "in_use"         // Kind was used within the last Duration (the activity's quiet period): Action needs none
+	ReasonCoarse        ReasonCode = "coarse"         // Metric was read at steps of Duration, whose means hide shorter peaks: Action needs steps of Limit (nanoseconds) or less
 	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
 	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
 )
@@ -297,6 +298,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: activity data shows no use in the last %s; %s needs %s of it", r.Signal, fmtDur(r.Duration), r.Action, limitDur(r.Limit))
 	case ReasonUsed:
 		return fmt.Sprintf("%s: %s %s events in the activity window: %s needs none", r.Signal, num("%.0f", r.Value), r.Kind, r.Action)
+	case ReasonCoarse:
+		return fmt.Sprintf("%s: %s was read at %s steps, whose means hide shorter peaks: %s needs steps of %s or less", r.Signal, r.Metric, fmtDur(r.Duration), r.Action, fmtDur(time.Duration(r.Limit)))
 	case ReasonInUse:
 		return fmt.Sprintf("%s: %s activity within the last %s: %s needs none", r.Signal, r.Kind, fmtDur(r.Duration), r.Action)
 	case ReasonFits:

@@ -255,6 +255,10 @@ func (r *recommender) peaksBelow(v *Verdict, action Action, ev *evidence) bool {
 			continue
 		}
 		p99ok, maxOK := ws.p99Below(), ws.max < b.Max
+		if maxStep := r.e.cfg.Evidence.MaxPeakStep; ws.step > maxStep {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: ws.metric, Action: action, Duration: ws.step, Limit: float64(maxStep)})
+			ok = false
+		}
 		v.Reasons = append(v.Reasons,
 			Reason{Signal: "evidence", Code: peakCode(p99ok), Metric: ws.metric, Statistic: p99, Action: action, Value: ws.p99, Limit: b.P99, Duration: ws.window},
 			Reason{Signal: "evidence", Code: peakCode(maxOK), Metric: ws.metric, Statistic: provider.StatMax, Action: action, Value: ws.max, Limit: b.Max, Duration: ws.window})

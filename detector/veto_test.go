@@ -116,3 +116,56 @@ func TestRecentActivityIsNeverStopped(t *testing.T) {
 		})
 	}
 }
+
+// A stop reads peaks at steps of MaxPeakStep (5m) or less: an hour's
+// mean hides a shorter peak. A machine at 2 % CPU that runs a 2-minute
+// job at 100 % once a day peaks at 41 % in its 5-minute step, which the
+// stop's max bound (20 %) refuses; read at 1-hour steps the peak is 5.3 %
+// and the machine was stopped. Now the coarse series fails the evidence,
+// naming the metric; a host whose source gives each step's maximum sets
+// MaxPeakStep to its step. (At 5-minute steps the job's hour is busy: an
+// off-hours schedule at most, never a stop.)
+func TestStopNeedsStepsShortEnoughForPeaks(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(14 * 24 * time.Hour)
+	hourly := synth("job", t0, time.Hour, 14*24, func(i int) float64 {
+		if i%24 == 3 {
+			return (58*0.02 + 2*1.0) / 60
+		}
+		return 0.02
+	})
+	fine := synth("job", t0, 5*time.Minute, 14*288, func(i int) float64 {
+		if i%288 == 3*12 {
+			return (3*0.02 + 2*1.0) / 5
+		}
+		return 0.02
+	})
+	detect := func(cfg detector.EnsembleConfig, s provider.Series) detector.Verdict {
+		ens, err := detector.NewEnsemble(cfg)
+		require.NoError(t, err)
+		v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("job", t0.Add(-time.Hour)), Series: []provider.Series{s}})
+		require.NoError(t, err)
+		require.Equal(t, detector.Idle, v.State, v.Explain())
+		return v
+	}
+
+	v := detect(detector.EnsembleConfig{}, fine)
+	assert.NotEqual(t, detector.ActionStop, v.Action, "the 5-minute peak is seen: %v", v.Explain())
+	assert.NotEmpty(t, reasonsOf(v, detector.ReasonPeak), v.Explain())
+	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
+
+	v = detect(detector.EnsembleConfig{}, hourly)
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	coarse := reasonsOf(v, detector.ReasonCoarse)
+	require.Len(t, coarse, 1, v.Explain())
+	assert.Equal(t, provider.MetricCPU, coarse[0].Metric)
+	assert.Equal(t, "evidence: cpu was read at 1h steps, whose means hide shorter peaks: stop needs steps of 5m0s or less", coarse[0].String())
+
+	v = detect(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{MaxPeakStep: time.Hour}}, hourly)
+	assert.Equal(t, detector.ActionStop, v.Action, "what the hour's mean allowed: %v", v.Explain())
+	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
+
+	_, err := detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{MaxPeakStep: -time.Minute}})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "evidence.max_peak_step")
+}
