@@ -357,13 +357,20 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		return nil, provider.Invalid("cloud", nil, "needs a Scaler or a Resizer")
 	}
 	cfg = cfg.withDefaults()
+	// The planner's steps are the gate's gradual rule's: the same formula
+	// (safety.GradualRule.MaxStep), so that a plan's step never exceeds
+	// what the rule allows, nor falls short of it by a rounding.
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: cfg.MaxStepFraction, MinStep: cfg.MinStep})
+	if err != nil {
+		return nil, fmt.Errorf("scaling: engine: %w", err) // validated above: not expected
+	}
 	e := &Engine{
 		cfg:     cfg,
 		cloud:   cloud,
 		gate:    gate,
 		history: map[string]*historyCell{},
 		running: map[string]bool{},
-		maxStep: maxStepFunc(cfg.MaxStepFraction, cfg.MinStep),
+		maxStep: gradual.MaxStep,
 	}
 	for _, o := range opts {
 		o(e)

@@ -452,13 +452,3 @@ func scaleAction(from, to provider.CapacitySpec) safety.Action {
 	}
 	return safety.ActionScaleIn
 }
-
-// maxStepFunc is safety.GradualRule's formula: max(minStep, ⌊fraction ×
-// current⌋), the product saturated at math.MaxInt32 (a fraction large
-// enough to mean "no gradual limit" makes a product no int holds, whose
-// conversion is undefined: math.MinInt64 on amd64, one instance a step).
-func maxStepFunc(fraction float64, minStep int) func(int) int {
-	return func(current int) int {
-		return max(minStep, int(min(math.Floor(fraction*float64(current)), math.MaxInt32)))
-	}
-}

@@ -747,21 +747,14 @@ func needSeries(s *State, n *Need) (provider.Series, string, error) {
 	return s.Metrics[i], "", nil
 }
 
-// checkFinite returns an error matching provider.ErrInvalid, naming the
-// metric m and the step, when ser holds an infinite value: no load is
-// infinite (a step without data is a gap, NaN), and a strategy that
-// read it as one would scale to a bound (provider.Series.Validate). It
-// is for a strategy that reads the whole series (vertical); the others
-// check only the values they read (checkLast).
-func checkFinite(ser *provider.Series, m provider.Metric) error {
-	return checkLast(ser, m, len(ser.Values))
-}
-
-// checkLast is checkFinite for the last n values of ser that hold data
-// (not gaps): those a strategy that reads the latest values reads. A
-// series may cover more history than the strategy asked for (State.Metrics):
-// a value it does not read fails no decision, and is not scanned on
-// every one.
+// checkLast returns an error matching provider.ErrInvalid, naming the
+// metric m and the step, when one of the last n values of ser that hold
+// data (not gaps) is infinite: no load is infinite (a step without data
+// is a gap, NaN), and a strategy that read it as one would scale to a
+// bound. Those are the values a strategy that reads the latest ones
+// reads: a series may cover more history than it asked for
+// (State.Metrics), and a value it does not read fails no decision, nor is
+// scanned on every one.
 func checkLast(ser *provider.Series, m provider.Metric, n int) error {
 	for i := len(ser.Values) - 1; i >= 0 && n > 0; i-- {
 		v := ser.Values[i]
@@ -769,9 +762,18 @@ func checkLast(ser *provider.Series, m provider.Metric, n int) error {
 			continue
 		}
 		if math.IsInf(v, 0) {
-			return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), v, "must be finite or a gap (NaN)")
+			return badValue(ser, m, i, notFinite)
 		}
 		n--
 	}
 	return nil
+}
+
+// notFinite is the reason of badValue for an infinite value.
+const notFinite = "must be finite or a gap (NaN)"
+
+// badValue is the error matching provider.ErrInvalid for value i of ser,
+// the series of metric m: the field names the metric and the step's time.
+func badValue(ser *provider.Series, m provider.Metric, i int, why string) error {
+	return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), ser.Values[i], why)
 }

@@ -391,15 +391,16 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 
 // checkUsage returns an error matching provider.ErrInvalid, naming the
 // metric m and the step, when ser holds a value that is no usage (a
-// utilization, a duration): infinite (checkFinite) or negative. Sized
-// from, either made Lambda's minimums (128 MiB, a 1 s timeout).
+// utilization, a duration): infinite or negative. Sized from, either made
+// Lambda's minimums (128 MiB, a 1 s timeout). It reads the whole series,
+// as the vertical strategy's quantiles do.
 func checkUsage(ser *provider.Series, m provider.Metric) error {
-	if err := checkFinite(ser, m); err != nil {
-		return err
-	}
 	for i, v := range ser.Values {
-		if v < 0 {
-			return provider.Invalid(fmt.Sprintf("metrics.%s[%s]", m, ser.TimeAt(i).UTC().Format(time.RFC3339)), v, "a usage must be ≥ 0")
+		switch {
+		case math.IsInf(v, 0):
+			return badValue(ser, m, i, notFinite)
+		case v < 0:
+			return badValue(ser, m, i, "a usage must be ≥ 0")
 		}
 	}
 	return nil

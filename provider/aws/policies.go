@@ -61,13 +61,14 @@ const maxGroupPolicies = 50
 // one may cost at most; see byGroup.
 const policyCrossover = 500
 
-// policyPage is the DescribePolicies page size: Config.PageSize, up to the
-// maximum of 100, else Auto Scaling's default of 50.
+// policyPage is the DescribePolicies page size: what pageSize asks
+// (Config.PageSize, up to the maximum of 100), else Auto Scaling's
+// default of 50.
 func (d *Driver) policyPage() int {
-	if d.cfg.PageSize == 0 {
-		return 50
+	if n := d.pageSize(100); n != nil {
+		return int(*n)
 	}
-	return min(d.cfg.PageSize, 100)
+	return 50
 }
 
 // byGroup reports whether the scaling policies of n groups are read group
