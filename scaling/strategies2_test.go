@@ -384,15 +384,7 @@ func TestHPAConfigErrors(t *testing.T) {
 // an HPA propose 0 and shrank a function to 128 MiB and a 1 s timeout.
 func TestStrategiesRefuseInfiniteMetrics(t *testing.T) {
 	t.Parallel()
-	threshold, err := scaling.NewThreshold(scaling.ThresholdConfig{})
-	require.NoError(t, err)
-	targetValue, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.5)})
-	require.NoError(t, err)
-	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "")
-	require.NoError(t, err)
-	step, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.Greater,
-		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 2}}}}})
-	require.NoError(t, err)
+	threshold, targetValue, hpaS, step := cpuStrategies(t)
 	vertical, err := scaling.NewVertical(scaling.VerticalConfig{})
 	require.NoError(t, err)
 	for _, inf := range []float64{math.Inf(1), math.Inf(-1)} {
@@ -429,15 +421,7 @@ func TestStrategiesRefuseInfiniteMetrics(t *testing.T) {
 // on every decision.
 func TestStrategiesCheckOnlyTheValuesTheyRead(t *testing.T) {
 	t.Parallel()
-	threshold, err := scaling.NewThreshold(scaling.ThresholdConfig{})
-	require.NoError(t, err)
-	targetValue, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.5)})
-	require.NoError(t, err)
-	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "")
-	require.NoError(t, err)
-	step, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.Greater,
-		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 2}}}}})
-	require.NoError(t, err)
+	threshold, targetValue, hpaS, step := cpuStrategies(t)
 	for _, inf := range []float64{math.Inf(1), math.Inf(-1)} {
 		vals := make([]float64, 1000) // a long history, shared
 		for i := range vals {
@@ -459,4 +443,22 @@ func TestStrategiesCheckOnlyTheValuesTheyRead(t *testing.T) {
 			assert.Greater(t, rec.Proposal, 4, "%s scales up on 90 %% CPU: %s", tt.name, rec.Reason)
 		}
 	}
+}
+
+// cpuStrategies returns a threshold, a target-value (CPU at 50 %), an HPA
+// and a step strategy (+2 above 80 %) with their defaults otherwise: the
+// strategies that read the latest CPU values.
+func cpuStrategies(t *testing.T) (threshold, targetValue, hpaS, step scaling.Strategy) {
+	t.Helper()
+	var err error
+	threshold, err = scaling.NewThreshold(scaling.ThresholdConfig{})
+	require.NoError(t, err)
+	targetValue, err = scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricCPU, Target: fp(0.5)})
+	require.NoError(t, err)
+	hpaS, err = scaling.NewHPA(scaling.HPAConfig{}, "")
+	require.NoError(t, err)
+	step, err = scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{Threshold: 0.8, Comparison: scaling.Greater,
+		AdjustmentType: scaling.ChangeInCapacity, Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 2}}}}})
+	require.NoError(t, err)
+	return threshold, targetValue, hpaS, step
 }

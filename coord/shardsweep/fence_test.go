@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -470,6 +471,30 @@ func (f *failingList) List(ctx context.Context, filter provider.Filter) ([]provi
 func TestFailedListingTriedAgainAfterABackoff(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f, g, cfg, waitsFor := failingListingLeader(t, t0)
+	retry, anyWait := cfg.Shards.RetryDelay, time.Duration(math.MaxInt64)
+	waitsFor(retry, anyWait)
+	assert.Equal(t, int32(1), f.lists.Load(), "one listing, then a wait")
+	g.clock.Add(retry)
+	waitsFor(2*retry, anyWait)
+	assert.Equal(t, int32(2), f.lists.Load(), "listed again once the backoff passed, and waits twice as long")
+	for _, rep := range g.rec.all() {
+		require.Error(t, rep.Err)
+		assert.Empty(t, rep.Acted)
+	}
+
+	f.fail.Store(false)
+	g.clock.Add(2 * retry)
+	g.allDone(t0)
+	g.checkActs(t0)
+}
+
+// failingListingLeader starts replica-a leading the one shard of a rig
+// whose inventory fails to list (until f.fail is cleared), at t0, on a
+// clock that reports each wait; waitsFor(want, most) waits for the
+// leader to wait want on it, failing on a wait longer than most before.
+func failingListingLeader(t *testing.T, t0 time.Time) (*failingList, *rig, shardsweep.Config, func(want, most time.Duration)) {
+	t.Helper()
 	f := &failingList{fleet: newFleet(4, t0.Add(-90*24*time.Hour))}
 	f.fail.Store(true)
 	g := newRig(t, 1, f.fleet, t0.Add(5*time.Minute))
@@ -481,7 +506,7 @@ func TestFailedListingTriedAgainAfterABackoff(t *testing.T) {
 		shardsweep.WithClock(clk), shardsweep.WithObserver(g.rec))
 	require.NoError(t, err)
 	runReplica(t, "replica-a", cli, r, 30*time.Second)
-	waitsFor := func(want time.Duration) {
+	waitsFor := func(want, most time.Duration) {
 		t.Helper()
 		deadline := time.After(30 * time.Second) // a safety net
 		for {
@@ -490,24 +515,11 @@ func TestFailedListingTriedAgainAfterABackoff(t *testing.T) {
 				if d == want {
 					return
 				}
+				require.LessOrEqual(t, d, most, "waiting for a wait of %v", want)
 			case <-deadline:
 				t.Fatalf("the leader did not wait %v on its clock after a failed listing (listings: %d)", want, f.lists.Load())
 			}
 		}
 	}
-	retry := cfg.Shards.RetryDelay
-	waitsFor(retry)
-	assert.Equal(t, int32(1), f.lists.Load(), "one listing, then a wait")
-	g.clock.Add(retry)
-	waitsFor(2 * retry)
-	assert.Equal(t, int32(2), f.lists.Load(), "listed again once the backoff passed, and waits twice as long")
-	for _, rep := range g.rec.all() {
-		require.Error(t, rep.Err)
-		assert.Empty(t, rep.Acted)
-	}
-
-	f.fail.Store(false)
-	g.clock.Add(2 * retry)
-	g.allDone(t0)
-	g.checkActs(t0)
+	return f, g, cfg, waitsFor
 }
