@@ -335,7 +335,7 @@ func TestScheduleRecommendationAtItsMinimums(t *testing.T) {
 		ens, err := NewEnsemble(EnsembleConfig{MinRegularity: tt.minReg, MinScheduleSaving: tt.minSv})
 		require.NoError(t, err, tt.name)
 		in := Input{Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), Resource: provider.Resource{ID: "r", Kind: provider.KindInstance, HourlyCost: 1}}
-		r := recommender{e: ens, in: &in, prof: &p, monthly: HoursPerMonth}
+		r := recommender{e: ens, in: &in, data: metricData{in: &in}, prof: &p, monthly: HoursPerMonth}
 		var v Verdict
 		assert.Equal(t, tt.want, r.schedule(&v, true), tt.name)
 		if tt.want {

@@ -355,6 +355,16 @@ func (r *recommender) schedule(v *Verdict, explain bool) bool {
 		}
 		return false
 	}
+	// An hour whose peak hid in a coarse step's mean reads as idle: a
+	// nightly job would be stopped. Like a stop, a schedule needs the
+	// peaks read at MaxPeakStep or less.
+	if step, ok := r.data.has(e.sched.cfg.Metric); ok && e.sched.peak > 0 && step > e.cfg.Evidence.MaxPeakStep {
+		if explain {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: e.sched.cfg.Metric, Action: ActionSchedule,
+				Duration: step, Limit: float64(e.cfg.Evidence.MaxPeakStep)})
+		}
+		return false
+	}
 	off := p.Propose(e.sched.cfg.MinOff)
 	if off.SavedShare < e.cfg.MinScheduleSaving {
 		if explain {

@@ -169,3 +169,83 @@ func TestStopNeedsStepsShortEnoughForPeaks(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Contains(t, err.Error(), "evidence.max_peak_step")
 }
+
+// An off-hours schedule reads its hours' peaks at steps of MaxPeakStep
+// or less too. An office machine (busy weekdays 09–17) that runs a
+// 2-minute job at 100 % every night at 03:00: at 5-minute steps the
+// job's hour holds a peak every night and stays on; at 1-hour steps the
+// hour's mean is 5.3 %, the hour read as idle, and the schedule proposed
+// stopped the machine through its job. Now the coarse series proposes
+// no schedule, naming the metric.
+func TestScheduleNeedsStepsShortEnoughForPeaks(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(28*24*time.Hour + 10*time.Hour) // a Monday, 10:00: busy
+	load := func(at time.Time, job float64) float64 {
+		switch {
+		case at.Hour() == 3:
+			return job
+		case at.Weekday() != time.Saturday && at.Weekday() != time.Sunday && at.Hour() >= 9 && at.Hour() < 17:
+			return 0.6
+		}
+		return 0.02
+	}
+	hourly := synth("office", t0, time.Hour, 28*24+10, func(i int) float64 {
+		return load(t0.Add(time.Duration(i)*time.Hour), (58*0.02+2*1.0)/60)
+	})
+	fine := synth("office", t0, 5*time.Minute, (28*24+10)*12, func(i int) float64 {
+		at := t0.Add(time.Duration(i) * 5 * time.Minute)
+		if at.Hour() == 3 && at.Minute() != 0 {
+			return 0.02
+		}
+		return load(at, (3*0.02+2*1.0)/5)
+	})
+	detect := func(cfg detector.EnsembleConfig, s provider.Series) detector.Verdict {
+		ens, err := detector.NewEnsemble(cfg)
+		require.NoError(t, err)
+		v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("office", t0.Add(-time.Hour)), Series: []provider.Series{s}})
+		require.NoError(t, err)
+		require.Equal(t, detector.NotIdle, v.State, v.Explain())
+		return v
+	}
+	offAt3 := func(v detector.Verdict) bool {
+		require.Equal(t, detector.ActionSchedule, v.Action, v.Explain())
+		for _, w := range v.Schedule.Windows {
+			for h := range w.Hours {
+				if (w.StopHour+h)%24 == 3 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+
+	v := detect(detector.EnsembleConfig{}, fine)
+	assert.False(t, offAt3(v), "the job's hour stays on: %v", v.Schedule.Windows)
+	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
+
+	v = detect(detector.EnsembleConfig{}, hourly)
+	assert.NotEqual(t, detector.ActionSchedule, v.Action, "%v", v.Schedule)
+	assert.Nil(t, v.Schedule)
+
+	// Idle on a Sunday morning, the week busy: a schedule or nothing, and
+	// the verdict says why nothing.
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	sunday := t0.Add(27*24*time.Hour + 6*time.Hour)
+	v, err = ens.Detect(t.Context(), detector.Input{Now: sunday, Resource: res("office", t0.Add(-time.Hour)), Series: []provider.Series{hourly.Window(t0, sunday)}})
+	require.NoError(t, err)
+	require.Equal(t, detector.Idle, v.State, v.Explain())
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	var coarse []detector.Reason
+	for _, r := range reasonsOf(v, detector.ReasonCoarse) {
+		if r.Action == detector.ActionSchedule {
+			coarse = append(coarse, r)
+		}
+	}
+	require.Len(t, coarse, 1, v.Explain())
+	assert.Equal(t, "evidence: cpu was read at 1h steps, whose means hide shorter peaks: schedule needs steps of 5m0s or less", coarse[0].String())
+
+	v = detect(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{MaxPeakStep: time.Hour}}, hourly)
+	assert.True(t, offAt3(v), "what the hour's mean allowed: %v", v.Schedule.Windows)
+	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
+}
