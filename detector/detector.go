@@ -101,7 +101,8 @@ func (in *Input) metricErr(m provider.Metric) error {
 	return nil
 }
 
-// Validate checks Now, the resource's kind and cost and every series and
+// Validate checks Now, the resource's kind, cost and time zone (an IANA
+// name that loads, or none for UTC) and every series and
 // activity count: the kind must be one of provider.Kinds (an empty or
 // misspelled kind is an error, never a default action); steps must be
 // positive; values finite or NaN gaps; utilization values fractions in
@@ -120,6 +121,11 @@ func (in *Input) Validate() error {
 	}
 	if c := in.Resource.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
 		return invalid("input.resource.hourly_cost", c, "must be a finite number ≥ 0")
+	}
+	if _, err := loadZone(in.Resource.TimeZone); err != nil {
+		// Read in UTC, a schedule would stop the machine in hours that
+		// are busy where it serves.
+		return invalid("input.resource.time_zone", in.Resource.TimeZone, "must be an IANA time zone name such as Europe/Berlin (the machine's Local is refused)")
 	}
 	for i := range in.Series {
 		s := &in.Series[i]

@@ -184,6 +184,10 @@ func TestBadInput(t *testing.T) {
 		{"values without a start", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Step: time.Minute, Values: []float64{0.01}}}}, "input.series[cpu].start"},
 		{"negative network bytes", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricNetworkIn, Start: t0, Step: 5 * time.Minute, Values: []float64{1, -1}}}}, "input.series[network_in].values[1]"},
 		{"activity from now", detector.Input{Now: now, Resource: vm, ActivityFrom: now}, "input.activity_from"},
+		// Read in UTC, the schedule would stop the machine in its busy
+		// hours where it serves (a review found both read as UTC).
+		{"misspelled time zone", detector.Input{Now: now, Resource: withZone(vm, "Europe/Berln"), Series: []provider.Series{good}}, "input.resource.time_zone"},
+		{"the machine's time zone", detector.Input{Now: now, Resource: withZone(vm, "Local"), Series: []provider.Series{good}}, "input.resource.time_zone"},
 		{"activity from after now", detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(time.Second)}, "input.activity_from"},
 	}
 	for _, tt := range tests {

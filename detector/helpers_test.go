@@ -91,6 +91,12 @@ func res(id string, launched time.Time) provider.Resource {
 	return provider.Resource{ID: id, Kind: provider.KindInstance, State: provider.StateRunning, LaunchTime: launched, HourlyCost: 0.1}
 }
 
+// withZone returns r serving time zone name.
+func withZone(r provider.Resource, name string) provider.Resource {
+	r.TimeZone = name
+	return r
+}
+
 // noise is a deterministic pseudo-random value in [0, 1).
 func noise(i int) float64 {
 	x := math.Sin(float64(i)*12.9898+78.233) * 43758.5453

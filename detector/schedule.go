@@ -301,8 +301,7 @@ func (p *Profile) Propose(minOff time.Duration) OffHours {
 // most 0.49 when it votes not idle. It is safe for concurrent use.
 type Schedule struct {
 	cfg  ScheduleConfig
-	peak float64  // Profile.PeakLevel of learned profiles; 0: none (set by NewEnsemble)
-	locs sync.Map // time-zone name → *time.Location
+	peak float64 // Profile.PeakLevel of learned profiles; 0: none (set by NewEnsemble)
 }
 
 // NewSchedule returns the schedule strategy for cfg, or an error matching
@@ -337,16 +336,37 @@ func (s *Schedule) Learn(in Input) (Profile, error) {
 	return p, nil
 }
 
+// location returns r's time zone, UTC when it has none. (Input.Validate
+// refuses a name that does not load.)
 func (s *Schedule) location(r *provider.Resource) *time.Location {
-	if r.TimeZone == "" {
+	l, err := loadZone(r.TimeZone)
+	if err != nil {
 		return time.UTC
 	}
-	if l, ok := s.locs.Load(r.TimeZone); ok {
-		return l.(*time.Location)
-	}
-	l := r.Location(time.UTC)
-	s.locs.Store(r.TimeZone, l)
 	return l
+}
+
+// zones caches the time zones loaded by loadZone: time-zone name →
+// *time.Location. Only names that loaded are kept, at most the IANA
+// database's few hundred.
+var zones sync.Map
+
+// loadZone returns the time zone of an IANA name as provider.LoadZone
+// does, UTC for "", from a cache: loading one reads the zoneinfo database
+// (about 9 µs), and every Detect needs its resource's.
+func loadZone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := provider.LoadZone(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
 }
 
 // learn fills p from data's series of the schedule's metric; it returns
