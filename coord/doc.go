@@ -87,7 +87,10 @@
 // membership fails (its lease is lost, its watch ends, its key is
 // deleted) stops every shard and joins again after RetryDelay. The shard count
 // is recorded in etcd by the first replica: a replica configured with
-// another count fails with ErrShardCount rather than remap the fleet.
+// another count fails with ErrShardCount rather than remap the fleet. A
+// replica started with a live one's ID is not let in (ErrDuplicateID,
+// logged): it waits for the other's lease to end, as a restarted pod waits
+// for its crashed predecessor's.
 // Package coord/shardsweep runs the hourly idle evaluation of each shard
 // on it.
 //

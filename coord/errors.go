@@ -19,6 +19,12 @@ var (
 	// resources to other shards than the running replicas, so it refuses
 	// to run instead of remapping them silently.
 	ErrShardCount = errors.New("coord: shard count differs from the cluster's")
+	// ErrDuplicateID means a Shards runner's ID is registered by another
+	// live replica. Two members under one ID would be assigned the same
+	// shards, one of them would lead none, and the first to leave would
+	// delete the other's membership. Run logs it and waits for the
+	// other's lease to end.
+	ErrDuplicateID = errors.New("coord: replica ID already registered by another replica")
 	// ErrStore means etcd failed (unreachable, timed out); the error also
 	// wraps etcd's own error. It is the same value as the ErrStore of
 	// safety/approval/etcdstore and safety/etcdaudit, so one errors.Is

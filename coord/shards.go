@@ -26,7 +26,8 @@ type ShardsConfig struct {
 	// ID is this replica's ID, its membership key and its value in the
 	// shards' elections (a host or pod name). Required: 1 to 256 bytes,
 	// without "/" or control characters; every live replica must have its
-	// own.
+	// own: a second replica with a live one's ID is not let in (see
+	// ErrDuplicateID).
 	ID string `json:"id"`
 	// Shards is the number of shards the resources hash to (see ShardOf).
 	// Required: 1 to MaxShards, and the same on every replica: the first
@@ -181,7 +182,10 @@ type shardRun struct {
 // *provider.InvalidError when lead is nil. It has no other way to end: an
 // etcd failure (unreachable, a lost membership lease) is logged, every
 // shard is stopped (so that nothing acts while the membership is unsure),
-// and Run registers again after RetryDelay.
+// and Run registers again after RetryDelay. A replica whose ID another
+// live replica has registered (ErrDuplicateID) leads nothing: it logs an
+// error and tries again every SessionTTL, and so joins once the other's
+// lease is gone (a crashed predecessor of a restarted pod).
 func (s *Shards) Run(ctx context.Context, lead func(ctx context.Context, shard int, l *Leadership) error) error {
 	if lead == nil {
 		return fmt.Errorf("coord: shards: %w", provider.Invalid("lead", nil, "must not be nil"))
@@ -196,6 +200,7 @@ func (s *Shards) Run(ctx context.Context, lead func(ctx context.Context, shard i
 			<-r.done
 		}
 	}()
+	var last clientv3.LeaseID // the lease of the last membership, if its revoke failed
 	for ctx.Err() == nil {
 		err := s.checkCount(ctx)
 		switch {
@@ -203,7 +208,7 @@ func (s *Shards) Run(ctx context.Context, lead func(ctx context.Context, shard i
 			s.logger.LogAttrs(ctx, slog.LevelError, "coord: shards: wrong shard count", slog.String("id", s.cfg.ID), slog.Any("error", err))
 			return err
 		case err == nil:
-			err = s.member(ctx, runs, changed, lead)
+			err = s.member(ctx, runs, changed, lead, &last)
 		}
 		// Nothing acts while the membership is unsure.
 		for _, r := range runs {
@@ -213,11 +218,21 @@ func (s *Shards) Run(ctx context.Context, lead func(ctx context.Context, shard i
 		if ctx.Err() != nil {
 			return nil
 		}
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "coord: shards: membership failed; every shard stopped", slog.String("id", s.cfg.ID), slog.Any("error", err))
+		wait := s.cfg.RetryDelay
+		if errors.Is(err, ErrDuplicateID) {
+			// The other holder's lease ends at most SessionTTL after its
+			// last keep-alive: a crashed predecessor's soon, a live
+			// duplicate's never, and this replica waits out of the
+			// membership, saying so once a TTL.
+			wait = s.cfg.SessionTTL
+			s.logger.LogAttrs(ctx, slog.LevelError, "coord: shards: duplicate replica ID; not a member", slog.String("id", s.cfg.ID), slog.Any("error", err))
+		} else {
+			s.logger.LogAttrs(ctx, slog.LevelWarn, "coord: shards: membership failed; every shard stopped", slog.String("id", s.cfg.ID), slog.Any("error", err))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.clock.After(s.cfg.RetryDelay):
+		case <-s.clock.After(wait):
 		}
 	}
 	return nil
@@ -253,7 +268,9 @@ func (s *Shards) checkCount(ctx context.Context) error {
 
 // member registers this replica, follows the membership and keeps runs in
 // line with the assignment, until ctx ends (nil) or the membership fails.
-func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed chan struct{}, lead func(context.Context, int, *Leadership) error) error {
+// *last is the lease of this replica's last membership, which member
+// replaces by its own.
+func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed chan struct{}, lead func(context.Context, int, *Leadership) error, last *clientv3.LeaseID) error {
 	ttl := int64(s.cfg.SessionTTL / time.Second)
 	var grant *clientv3.LeaseGrantResponse
 	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
@@ -273,13 +290,10 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 	if err != nil {
 		return fmt.Errorf("coord: shards: membership session: %w: %w", ErrStore, err)
 	}
-	key := s.membersPrefix() + s.cfg.ID
-	if err := s.r.Do(ctx, func(ctx context.Context) error {
-		_, err := s.cli.Put(ctx, key, strconv.Itoa(s.cfg.Shards), clientv3.WithLease(grant.ID))
+	if err := s.register(ctx, grant.ID, *last); err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("coord: shards: register %s: %w: %w", s.cfg.ID, ErrStore, err)
 	}
+	*last = grant.ID
 	var list *clientv3.GetResponse
 	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
 		list, err = s.cli.Get(ctx, s.membersPrefix(), clientv3.WithPrefix())
@@ -334,6 +348,52 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 			s.reconcile(ctx, members, runs, changed, lead)
 		}
 	}
+}
+
+// register writes this replica's membership key under lease, unless
+// another live replica holds it: then it returns an error matching
+// ErrDuplicateID. A retried write that had landed finds the key under its
+// own lease, and succeeds; a key under prev, this replica's last
+// membership whose revoke failed (etcd was unreachable as it left), is
+// taken over.
+func (s *Shards) register(ctx context.Context, lease, prev clientv3.LeaseID) error {
+	key := s.membersPrefix() + s.cfg.ID
+	var resp *clientv3.TxnResponse
+	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
+		resp, err = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, strconv.Itoa(s.cfg.Shards), clientv3.WithLease(lease))).
+			Else(clientv3.OpGet(key)).Commit()
+		return err
+	}); err != nil {
+		return fmt.Errorf("coord: shards: register %s: %w: %w", s.cfg.ID, ErrStore, err)
+	}
+	if resp.Succeeded {
+		return nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	switch {
+	case len(kvs) == 0:
+		return fmt.Errorf("coord: shards: the membership key of %s vanished as it registered: %w", s.cfg.ID, ErrStore)
+	case prev != 0 && clientv3.LeaseID(kvs[0].Lease) == prev:
+		rev := kvs[0].ModRevision
+		if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
+			resp, err = s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+				Then(clientv3.OpPut(key, strconv.Itoa(s.cfg.Shards), clientv3.WithLease(lease))).
+				Else(clientv3.OpGet(key)).Commit()
+			return err
+		}); err != nil {
+			return fmt.Errorf("coord: shards: register %s: %w: %w", s.cfg.ID, ErrStore, err)
+		}
+		if !resp.Succeeded {
+			if kvs = resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 0 || clientv3.LeaseID(kvs[0].Lease) != lease {
+				return fmt.Errorf("coord: shards: the membership key of %s changed as it registered: %w", s.cfg.ID, ErrStore)
+			}
+		}
+	case clientv3.LeaseID(kvs[0].Lease) != lease:
+		return fmt.Errorf("coord: shards: another replica is registered as %s (%q, lease %x): every live replica needs its own ID; a restarted one is let in when the lease of its predecessor expires: %w",
+			s.cfg.ID, key, kvs[0].Lease, ErrDuplicateID)
+	}
+	return nil
 }
 
 // reconcile starts the runs of the shards this replica owns among

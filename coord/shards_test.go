@@ -2,7 +2,9 @@ package coord_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,9 +12,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -190,4 +194,90 @@ func TestShardsConfigValidate(t *testing.T) {
 	assert.Equal(t, 10*time.Second, s.Config().SessionTTL, "default")
 	assert.Equal(t, "idlescale/coord/shards/", s.Config().Prefix, "default")
 	require.ErrorIs(t, s.Run(t.Context(), nil), provider.ErrInvalid)
+}
+
+// TestShardsRefuseADuplicateID: a second replica started with a live
+// one's ID is not let in: it logs an error naming the duplicate and leads
+// nothing, and the first keeps its membership. Before, the second
+// overwrote the membership key with its own lease, and stopping it
+// deleted the first's membership (the first then stopped every shard).
+// Once the first is gone, the second joins (a restarted pod whose
+// predecessor's lease expires).
+func TestShardsRefuseADuplicateID(t *testing.T) {
+	t.Parallel()
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	cfg := coord.ShardsConfig{ID: "a", Shards: 4, Prefix: prefix(t), SessionTTL: 2 * time.Second, RetryDelay: time.Minute}
+	first := startShards(t, cfg, ls)
+	require.True(t, settled(t, 30*time.Second, 4, map[string]*shardsReplica{"a": first}))
+
+	var logs syncbuf.Buffer
+	s, err := coord.NewShards(cfg, client(t), coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	second := &shardsReplica{s: s, cancel: cancel, done: make(chan error, 1)}
+	go func() { second.done <- s.Run(ctx, ls.lead) }()
+	t.Cleanup(func() { second.stop(t) })
+	require.True(t, etcdtest.Within(t, 30*time.Second, func() bool {
+		return strings.Contains(logs.String(), "duplicate replica ID")
+	}), "the duplicate is logged: %s", logs.String())
+	assert.Contains(t, logs.String(), "level=ERROR")
+	assert.Contains(t, logs.String(), "another replica is registered as a")
+	assert.Empty(t, second.s.Leading())
+	assert.Equal(t, []int{0, 1, 2, 3}, first.s.Leading())
+
+	// The duplicate leaves: the first's membership stays.
+	second.stop(t)
+	got, err := client(t).Get(t.Context(), cfg.Prefix+"members/a")
+	require.NoError(t, err)
+	require.Len(t, got.Kvs, 1, "the first replica's membership survives the duplicate")
+
+	// The first leaves: a replica under its ID joins.
+	third := startShards(t, cfg, ls)
+	first.stop(t)
+	require.True(t, settled(t, 30*time.Second, 4, map[string]*shardsReplica{"a": third}))
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	assert.Equal(t, 1, ls.most, "never two leaders of a shard at once")
+}
+
+// TestShardsRegistration pins register's three cases: a key under the
+// replica's own lease (a retried write that had landed) is kept, a key
+// under its last membership's lease (whose revoke failed as it left) is
+// taken over, and a key under another lease is another replica's
+// (ErrDuplicateID).
+func TestShardsRegistration(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	cfg := coord.ShardsConfig{ID: "a", Shards: 2, Prefix: prefix(t)}
+	s, err := coord.NewShards(cfg, cli)
+	require.NoError(t, err)
+	lease := func() clientv3.LeaseID {
+		g, err := cli.Grant(t.Context(), 60)
+		require.NoError(t, err)
+		t.Cleanup(func() { _, _ = cli.Revoke(context.Background(), g.ID) })
+		return g.ID
+	}
+	holder := func() clientv3.LeaseID {
+		got, err := cli.Get(t.Context(), cfg.Prefix+"members/a")
+		require.NoError(t, err)
+		require.Len(t, got.Kvs, 1)
+		return clientv3.LeaseID(got.Kvs[0].Lease)
+	}
+	old, mine, other := lease(), lease(), lease()
+	_, err = cli.Put(t.Context(), cfg.Prefix+"members/a", "2", clientv3.WithLease(old))
+	require.NoError(t, err)
+
+	err = s.Register(t.Context(), mine, 0)
+	require.ErrorIs(t, err, coord.ErrDuplicateID, "a key under a lease not its own")
+	assert.Equal(t, old, holder())
+
+	require.NoError(t, s.Register(t.Context(), mine, old), "its last membership's key")
+	assert.Equal(t, mine, holder())
+
+	require.NoError(t, s.Register(t.Context(), mine, old), "a write that had landed")
+	assert.Equal(t, mine, holder())
+
+	err = s.Register(t.Context(), other, old)
+	require.ErrorIs(t, err, coord.ErrDuplicateID)
+	assert.Equal(t, mine, holder())
 }
