@@ -79,8 +79,23 @@ func FuzzURLPassword(f *testing.F) {
 				t.Errorf("password %q: URL(%s) = %s", pw, addr, got)
 			}
 		}
+		// As a Go SQL data source name, bare or quoted; one holding a
+		// space or a quote ends its word early, and one holding
+		// "@proto(" reads as two.
+		if !strings.ContainsAny(pw, " \t\n\v\f\r\"'`<>") && !dsnAt.MatchString(pw) {
+			dsn := "app:" + pw + "@tcp(db.example:3306)/x"
+			for _, text := range []string{"dial " + dsn + ": refused", "dsn=" + dsn, fmt.Sprintf("%+v", struct{ DSN string }{dsn}), fmt.Sprintf("{DSN:%q}", dsn)} {
+				if got := redact.String(text); leaked(got, pw) != "" {
+					t.Errorf("password %q: %s\n-> %s", pw, text, got)
+				}
+			}
+		}
 	})
 }
+
+// dsnAt finds what a DSN's password must not hold to be masked whole: an
+// "@" and a protocol's "(".
+var dsnAt = regexp.MustCompile(`@[A-Za-z0-9]+\(`)
 
 // goFieldLike finds what ends a value in a struct printed by Go: a space,
 // a name and a colon. A value holding one is left out of

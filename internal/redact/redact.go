@@ -4,7 +4,8 @@
 // their parts (a bearer token, a SigV4 credential and signature),
 // labelled secrets (password=…, "SecretAccessKey": …, --token …, a
 // kubeconfig's client-key-data, quoted or not, whole lists of them, and
-// the fields of a struct or a map as Go's %v prints them), AWS access key
+// the fields of a struct or a map as Go's %v prints them), the password of
+// a Go SQL data source name ("user:password@tcp(host)/db"), AWS access key
 // IDs, long base64 runs such as session tokens, PEM private keys, and any
 // secret value a driver knows (the password of its address, its static
 // credentials). Drivers pass every error they return and every line they
@@ -206,6 +207,47 @@ func maskURLs(s string) string {
 			b.WriteString(Mask)
 			done = end
 		}
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// maskDSNs masks the password of Go SQL data source names without a
+// scheme, as MySQL's driver reads them: "user:password@tcp(host:3306)/db",
+// also @unix(…) and any other protocol. The password runs from the first
+// ":" of the word to the "@" before the protocol, so that one holding a
+// ":" or an "@" is masked whole.
+func maskDSNs(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is written to b
+	for i := 0; ; {
+		k := strings.IndexByte(s[i:], '@')
+		if k < 0 {
+			break
+		}
+		at := i + k
+		i = at + 1
+		p := i // the protocol: letters and digits, then "("
+		for p < len(s) && (isLetter(s[p]) || s[p] >= '0' && s[p] <= '9') {
+			p++
+		}
+		if p == i || p == len(s) || s[p] != '(' {
+			continue
+		}
+		start := at // the word's start
+		for start > done && !strings.ContainsRune(" \t\n\v\f\r\"'`<>", rune(s[start-1])) {
+			start--
+		}
+		colon := strings.IndexByte(s[start:at], ':')
+		if colon < 0 || start+colon+1 == at {
+			continue // a user alone, or an empty password
+		}
+		b.WriteString(s[done : start+colon+1])
+		b.WriteString(Mask)
+		done = at
 	}
 	if done == 0 {
 		return s
@@ -521,7 +563,7 @@ var (
 	// "credentials: word" is how Go wraps errors ("get credentials: failed
 	// to refresh cached credentials"), see pluralProse. The match ends
 	// where the value starts; maskLabelled finds where it ends.
-	labelled = regexp.MustCompile(`(?i)(?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|client[_-]?key[_-]?data|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)(?:\\*["'])?\s*[:=]\s*(\[\s*)?`)
+	labelled = regexp.MustCompile(`(?i)(?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|client[_-]?key[_-]?data|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passphrase|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)(?:\\*["'])?\s*[:=]\s*(\[\s*)?`)
 	// goField finds the next field of a struct or map printed by Go's %v
 	// or %+v (" Name:"), where a value holding a space ends.
 	goField = regexp.MustCompile(`\s[A-Za-z_][A-Za-z0-9_.\-]*:`)
@@ -529,7 +571,7 @@ var (
 	// space before it (--password VALUE, quoted or not); labelled finds
 	// --password=VALUE. Whatever word or quoted string follows the flag
 	// is masked (see valueSpan).
-	flag = regexp.MustCompile(`(?i)--(?:password|token|secret|api[_-]?key)\s+`)
+	flag = regexp.MustCompile(`(?i)--(?:password|passphrase|token|secret|api[_-]?key)\s+`)
 	// authHeader finds the credentials of an authorization header or
 	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
 	// (quoted, or in a list, as labelled).
@@ -548,7 +590,7 @@ var (
 )
 
 // labels are the lower-case stems of the names labelled matches.
-var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "credential", "signature", "sig", "cookie"}
+var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "passphrase", "credential", "signature", "sig", "cookie"}
 
 // keyIDPrefixes are the prefixes awsKeyID matches.
 var keyIDPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"}
@@ -613,6 +655,9 @@ func (r *Redactor) String(s string) string {
 	}
 	if strings.Contains(s, "invalid ") {
 		s = maskNetURLQuotes(s)
+	}
+	if strings.Contains(s, "@") && strings.Contains(s, "(") {
+		s = maskDSNs(s)
 	}
 	lower := strings.ToLower(s)
 	if strings.Contains(lower, "authorization") {

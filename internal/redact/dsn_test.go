@@ -1,0 +1,44 @@
+package redact_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/idlescale/idlescale/internal/redact"
+)
+
+// A Go SQL data source name without a scheme (MySQL's driver's
+// "user:password@tcp(host:3306)/db") has its password masked, whole when
+// it holds a ":" or an "@"; a user alone, an e-mail address and an "@"
+// followed by no protocol are left. They were printed as they were.
+func TestDSNPasswordIsMasked(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ give, want string }{
+		{"dial user:hunter22@tcp(db.internal:3306)/app: refused", "dial user:xxxxx@tcp(db.internal:3306)/app: refused"},
+		{"dsn=root:s3cret@unix(/var/run/mysqld.sock)/x", "dsn=root:xxxxx@unix(/var/run/mysqld.sock)/x"},
+		{`config {DSN:"app:p@ss:w0rd@tcp(10.0.0.1:3306)/db?tls=true"}`, `config {DSN:"app:xxxxx@tcp(10.0.0.1:3306)/db?tls=true"}`},
+		{"a:one@tcp(h1)/x and b:two@tcp(h2)/y", "a:xxxxx@tcp(h1)/x and b:xxxxx@tcp(h2)/y"},
+		{"dsn=app:ab=cd@tcp(h)/x", "dsn=app:xxxxx@tcp(h)/x"},
+		{"user@tcp(db:3306)/app", "user@tcp(db:3306)/app"},
+		{"user:@tcp(db:3306)/app", "user:@tcp(db:3306)/app"},
+		{"mail ops@example.com (on call)", "mail ops@example.com (on call)"},
+		{"at 10:30 @ (noon)", "at 10:30 @ (noon)"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, redact.String(tt.give), tt.give)
+	}
+}
+
+// A passphrase is labelled like a password (a key's, an archive's).
+func TestPassphraseIsLabelled(t *testing.T) {
+	t.Parallel()
+	for give, want := range map[string]string{
+		"passphrase=hunter22x next":            "passphrase=xxxxx next",
+		"key_passphrase: hunter22x":            "key_passphrase: xxxxx",
+		`{"Passphrase":"two words"}`:           `{"Passphrase":"xxxxx"}`,
+		"openssl --passphrase hunter22x -in k": "openssl --passphrase xxxxx -in k",
+	} {
+		assert.Equal(t, want, redact.String(give), give)
+	}
+}
