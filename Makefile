@@ -143,7 +143,7 @@ screenshot:
 # The tests are built first, unloaded; the load average is printed before
 # and after. busyloop is stopped by its PID when the tests end (it also
 # stops on its own after 30 minutes, or when make is interrupted).
-STRESS_PKGS  ?= ./coord/ ./ratelimit/etcdstore/ ./safety/approval/etcdstore/ ./safety/etcdaudit/ ./examples/replicas/
+STRESS_PKGS  ?= ./coord/ ./ratelimit/etcdstore/ ./safety/approval/etcdstore/ ./safety/etcdaudit/ ./safety/etcdhistory/ ./examples/replicas/
 STRESS_LOAD  ?= 4
 STRESS_COUNT ?= 1
 stress:

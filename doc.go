@@ -46,6 +46,8 @@
 //	                     bound to the proposal, expiring, executed once, audited
 //	safety/approval/etcdstore  approval requests on etcd, shared by replicas
 //	safety/etcdaudit     the audit trail on etcd, shared by replicas
+//	safety/etcdhistory   the actions the fleet-share limit counts, on etcd:
+//	                     shared by replicas, kept across restarts
 //	ratelimit            budgets on scaling events per window, target and fleet
 //	ratelimit/etcdstore  the limiter's history on etcd: replicas share one budget
 //	coord                several replicas on etcd: leader election per scope and

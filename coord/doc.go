@@ -98,7 +98,8 @@
 //
 // What the replicas share lives beside what it is for: the rate-limit
 // history in ratelimit/etcdstore, approval requests in
-// safety/approval/etcdstore, the audit trail in safety/etcdaudit. A
+// safety/approval/etcdstore, the audit trail in safety/etcdaudit, the
+// actions the fleet-share limit counts in safety/etcdhistory. A
 // leader typically reserves budget there, then makes its fenced write,
 // and refunds the reservation when the write is refused.
 //

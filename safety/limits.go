@@ -36,7 +36,8 @@ func (f ActionHistoryFunc) ActedOn(ctx context.Context, fleet string, since time
 // new process did (a reaper restarted half an hour after stopping half a
 // fleet may stop the other half), and replicas each count their own. A
 // host that must hold the limit across restarts or replicas supplies an
-// ActionHistory kept outside the process.
+// ActionHistory kept outside the process: package safety/etcdhistory
+// keeps one on etcd.
 //
 // A LimitsRule counts actions over its Window, so NewLimitsRule refuses a
 // MemoryHistory that keeps less than that window (and the rule fails if

@@ -1,6 +1,7 @@
 // Package etcdkv is the plumbing the library's etcd-backed parts share
-// (ratelimit/etcdstore, safety/approval/etcdstore, safety/etcdaudit and
-// coord), so that each of them holds only what it stores and how:
+// (ratelimit/etcdstore, safety/approval/etcdstore, safety/etcdaudit,
+// safety/etcdhistory and coord), so that each of them holds only what it
+// stores and how:
 //
 //   - Config: the settings every one of them has (key prefix, per-request
 //     timeout, retries, lost compare-and-swap rounds), validated and

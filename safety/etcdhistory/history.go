@@ -1,0 +1,149 @@
+package etcdhistory
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// Client is the part of *clientv3.Client the history uses: key-value
+// requests and leases.
+type Client interface {
+	clientv3.KV
+	clientv3.Lease
+}
+
+var _ Client = (*clientv3.Client)(nil)
+
+// History is a safety.ActionHistory on etcd, shared by every replica that
+// uses the same Config.Prefix, and the recorder of the reaper
+// (reaper.WithHistory) and the scaling engine (scaling.WithActionHistory).
+// It is safe for concurrent use.
+type History struct {
+	cli    Client
+	cfg    Config
+	clock  clock.Clock
+	r      etcdkv.Retrier
+	leases *etcdkv.Leases
+}
+
+var _ safety.ActionHistory = (*History)(nil)
+
+// Option configures a History's wiring.
+type Option func(*History)
+
+// WithClock sets the clock that paces retries, times lease renewal (a new
+// lease every Keep/30) and tells ActedOn what it may have forgotten (a
+// time before now − Keep). A host or test that decides on a mock clock
+// passes it here too. Default (also for nil): the real clock.
+func WithClock(c clock.Clock) Option { return func(h *History) { h.clock = c } }
+
+// New returns a History for cfg using cli (usually a *clientv3.Client,
+// which the caller keeps and closes). It returns a *provider.InvalidError
+// when cfg is invalid or cli is nil. It makes no request and starts no
+// goroutine.
+func New(cfg Config, cli Client, opts ...Option) (*History, error) {
+	if err := etcdkv.CheckNew("etcdhistory", cli, cfg); err != nil {
+		return nil, err
+	}
+	h := &History{cli: cli, cfg: cfg.withDefaults()}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.clock == nil {
+		h.clock = clock.Real{}
+	}
+	h.r = h.cfg.kv().Retrier(h.clock)
+	keep := h.cfg.Keep
+	h.leases = etcdkv.NewLeases(cli, keep+keep/30, keep/30, h.clock)
+	return h, nil
+}
+
+// Config returns the configuration with the defaults filled in.
+func (h *History) Config() Config { return h.cfg }
+
+// dir returns the directory of fleet's records.
+func (h *History) dir(fleet string) string {
+	return h.cfg.Prefix + "history/" + url.PathEscape(fleet) + "/"
+}
+
+// stamp returns the part of a record's key that orders it: its time in
+// Unix nanoseconds, 19 digits (times before 1970 as 0).
+func stamp(at time.Time) string { return fmt.Sprintf("%019d", max(at.UnixNano(), 0)) }
+
+// Record notes that units instances of fleet were acted on at at, as
+// safety.MemoryHistory.Record does; the reaper and the scaling engine call
+// it after each action. Its requests run without a caller's context (the
+// recorders' interface has none), bounded by RequestTimeout and
+// MaxRetries. See RecordContext.
+func (h *History) Record(fleet string, at time.Time, units int) error {
+	return h.RecordContext(context.Background(), fleet, at, units)
+}
+
+// RecordContext is Record under ctx. A retried write reuses its key, so a
+// record whose first reply was lost is stored once. It returns an error
+// matching provider.ErrInvalid for units below 1 or a zero time, and one
+// matching ErrStore (and ctx's error) when etcd fails: then the record may
+// or may not be stored.
+func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time, units int) error {
+	switch {
+	case units < 1:
+		return fmt.Errorf("etcdhistory: record: %w", provider.Invalid("units", units, "must be ≥ 1"))
+	case at.IsZero():
+		return fmt.Errorf("etcdhistory: record: %w", provider.Invalid("at", at, "must be set"))
+	}
+	key := fmt.Sprintf("%s%s-%016x", h.dir(fleet), stamp(at), rand.Uint64())
+	val := strconv.Itoa(units)
+	return h.r.Op(ctx, "etcdhistory: record", func(ctx context.Context) error {
+		return h.leases.With(ctx, func(lease clientv3.LeaseID) error {
+			_, err := h.cli.Put(ctx, key, val, clientv3.WithLease(lease))
+			return err
+		})
+	})
+}
+
+// ActedOn implements safety.ActionHistory: the instances of fleet acted on
+// at or after since, by every replica. It returns an error matching
+// provider.ErrInvalid when since is before now − Keep on the history's
+// clock (records of that time may be gone: the count would be too low),
+// and one matching ErrStore when etcd fails or a stored record cannot be
+// read. A sum beyond math.MaxInt is math.MaxInt.
+func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
+	if from := h.clock.Now().Add(-h.cfg.Keep); since.Before(from) {
+		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("since", since,
+			fmt.Sprintf("is before %s: the history keeps %s (Config.Keep), so it may have forgotten actions since then; keep at least the limits window",
+				from.UTC().Format(time.RFC3339), h.cfg.Keep)))
+	}
+	dir := h.dir(fleet)
+	var resp *clientv3.GetResponse
+	err := h.r.Op(ctx, "etcdhistory: acted on", func(ctx context.Context) (err error) {
+		resp, err = h.cli.Get(ctx, dir+stamp(since), clientv3.WithRange(clientv3.GetPrefixRangeEnd(dir)))
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, kv := range resp.Kvs {
+		units, err := strconv.Atoi(string(kv.Value))
+		if err != nil || units < 1 {
+			return 0, fmt.Errorf("etcdhistory: acted on %q: record %q holds %q, not a count of instances: %w", fleet, kv.Key, kv.Value, ErrStore)
+		}
+		if n > math.MaxInt-units {
+			return math.MaxInt, nil
+		}
+		n += units
+	}
+	return n, nil
+}
