@@ -36,7 +36,10 @@
 // action can do (EvidenceConfig holds the numbers; these are the defaults):
 //
 //	report idle  the verdict: the last 24 h below the thresholds, held for
-//	             the last hour, with a confidence above 0.8
+//	             the last hour, a weighted score of 0.5 or more, a strict
+//	             majority of the signals voting idle and no "not idle"
+//	             vote from the utilization; every action below also needs
+//	             a confidence above 0.8 (ActThreshold)
 //	schedule     a learned week (7 days of history at least) with hours
 //	             busy every week, 90 % of its hours regularly idle or busy,
 //	             off windows saving at least 25 % of the week and holding
