@@ -274,6 +274,9 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
+	if j.Base == nil {
+		return nullFit("fit")
+	}
 	members := make([]Model, len(j.Members))
 	for i, raw := range j.Members {
 		m, err := Unmarshal(raw)

@@ -551,6 +551,9 @@ func (m *Harmonic) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
+	if j.Base == nil {
+		return nullFit("fit")
+	}
 	n, err := NewHarmonic(j.Config)
 	if err != nil {
 		return err

@@ -348,6 +348,9 @@ func (m *HoltWinters) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
+	if j.Base == nil {
+		return nullFit("fit")
+	}
 	n, err := NewHoltWinters(j.Config)
 	if err != nil {
 		return err

@@ -164,6 +164,9 @@ func (m *SeasonalNaive) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
+	if j.Base == nil {
+		return nullFit("state")
+	}
 	n, err := NewSeasonal(j.Config)
 	if err != nil {
 		return err

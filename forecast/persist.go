@@ -58,6 +58,12 @@ func isNil(m Model) bool {
 	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
+// nullFit is the error for a model's fitted state written as null (Marshal
+// always writes it, an object; left out, it is an unfitted model's).
+func nullFit(field string) error {
+	return provider.Invalid(field, nil, "must be the model's fitted state, an object, not null")
+}
+
 type envelope struct {
 	Kind  ModelKind       `json:"kind"`
 	Model json.RawMessage `json:"model"`

@@ -177,3 +177,28 @@ func TestUnmarshalFittedEnsembleOfUnfittedMembers(t *testing.T) {
 	require.ErrorIs(t, m.Update(1), forecast.ErrNotFitted)
 	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
 }
+
+// TestUnmarshalNullFit: a model's fitted state written as null (a
+// hand-edited or truncated file) is an error naming the field; decoding it
+// dereferenced the nil state and panicked for every built-in model.
+func TestUnmarshalNullFit(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, give, field string }{
+		{"seasonal naive", `{"kind":"seasonal_naive","model":{"config":{"period":2},"state":null}}`, "state"},
+		{"holt-winters", `{"kind":"holt_winters","model":{"config":{"period":2},"fit":null}}`, "fit"},
+		{"harmonic", `{"kind":"harmonic","model":{"config":{"periods":[2]},"fit":null}}`, "fit"},
+		{"ensemble", `{"kind":"ensemble","model":{"members":[{"kind":"seasonal_naive","model":{"config":{"period":2}}}],"weights":[1],"fit":null}}`, "fit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var m forecast.Model
+			var err error
+			require.NotPanics(t, func() { m, err = forecast.Unmarshal([]byte(tt.give)) })
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			assert.Nil(t, m)
+		})
+	}
+}
