@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/provider"
@@ -60,13 +61,17 @@ func (c *Combine) UnmarshalText(text []byte) error {
 // every member.
 //
 // Create one with NewEnsemble; the zero value is not usable. Not safe for
-// concurrent use.
+// concurrent use, but for Forecast, as Model says (concurrent forecasts
+// take turns with the ensemble's buffers).
 type Ensemble struct {
 	combine Combine
 	members []core
 	weights []float64
 	b       base
 	opts    IntervalOptions
+	// mu guards scratch and col, so that Forecast may be called
+	// concurrently (the Model contract) without allocating.
+	mu      sync.Mutex
 	scratch [][]float64 // per member, predict buffers
 	col     []float64
 }
@@ -219,6 +224,8 @@ func (e *Ensemble) step(v float64) {
 }
 
 func (e *Ensemble) predict(dst []float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if len(e.scratch) != len(e.members) {
 		e.scratch = make([][]float64, len(e.members))
 		e.col = make([]float64, len(e.members))
@@ -305,8 +312,9 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 			}
 		}
 	}
-	n.weights, n.b = j.Weights, *j.Base
-	*e = *n
+	// Field by field: an Ensemble holds a mutex, which is not copied.
+	e.combine, e.members, e.weights, e.b, e.opts = n.combine, n.members, j.Weights, *j.Base, n.opts
+	e.scratch, e.col = nil, nil
 	return nil
 }
 
