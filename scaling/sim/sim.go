@@ -309,7 +309,8 @@ var ErrGap = errors.New("sim: gap in the replayed demand")
 // step t seeing the demand of the steps before it. It returns an error
 // for an invalid trace (no step to replay, a gap or a negative value in
 // the replayed part), an invalid policy, a strategy's error (naming the
-// step), or ctx's error.
+// step), an error matching provider.ErrInvalid naming
+// cost_per_instance_hour when a cost overflows, or ctx's error.
 func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ...Policy) (*Report, error) {
 	tr, err := s.prepare(demand)
 	if err != nil {
@@ -438,7 +439,18 @@ func (s *Simulator) oracle(tr *trace) (Result, error) {
 	if r.Metrics.Steps == 0 {
 		return Result{}, fmt.Errorf("%w: every replayed step is a gap", ErrGap)
 	}
-	return r, nil
+	return r, s.checkCost(r)
+}
+
+// checkCost returns an error naming the price when r's cost overflows to
+// infinity (a finite price so large that the report's JSON could not hold
+// the cost, nor the table its ratio).
+func (s *Simulator) checkCost(r Result) error {
+	if math.IsInf(r.Metrics.Cost, 0) {
+		return fmt.Errorf("sim: %s: %w", r.Name, provider.Invalid("cost_per_instance_hour", s.cfg.CostPerInstanceHour,
+			fmt.Sprintf("prices %g capacity-hours at more than the largest float64", r.Metrics.CapacityHours)))
+	}
+	return nil
 }
 
 // reactive is the strategy of baseline b. It reads no History.
@@ -612,7 +624,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	r := m.result(p.Name)
 	r.Chosen = chosen
 	r.Metrics.relativeTo(oracle.Metrics)
-	return r, nil
+	return r, s.checkCost(r)
 }
 
 // candidates are the strategies p weighs: its Candidates, or its Strategy

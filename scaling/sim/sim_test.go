@@ -348,6 +348,9 @@ func TestBadInput(t *testing.T) {
 		{name: "negative lead", cfg: func(c *sim.Config) { c.LeadTime = -time.Second }, want: provider.ErrInvalid},
 		{name: "max below min", cfg: func(c *sim.Config) { c.Min, c.Max = new(3), 2 }, want: provider.ErrInvalid},
 		{name: "negative price", cfg: func(c *sim.Config) { c.CostPerInstanceHour = -1 }, want: provider.ErrInvalid},
+		// A cost of +Inf: the report's JSON failed to encode and the table
+		// showed the cost ratio Inf/Inf as "-", as for a free oracle.
+		{name: "price whose cost overflows", cfg: func(c *sim.Config) { c.CostPerInstanceHour = math.MaxFloat64 / 2 }, want: provider.ErrInvalid, field: "cost_per_instance_hour"},
 		{name: "baseline named oracle", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "oracle"}} }, want: provider.ErrInvalid},
 		{name: "baseline tolerance 1", cfg: func(c *sim.Config) { c.Baselines = []sim.Baseline{{Name: "r", Tolerance: 1}} }, want: provider.ErrInvalid},
 		{name: "gap in the replay", demand: func(s *provider.Series) { s.Values[3] = math.NaN() }, want: sim.ErrGap},
