@@ -501,3 +501,26 @@ targets:
 		assert.Equal(t, tt.want, actual, "%q", tt.min)
 	}
 }
+
+// TestRunLongestLookback: a strategy that asks for the longest lookback
+// (math.MaxInt64, all there is) gets every step before the decision, as
+// one asking for more than the trace does. Rounding it up to steps
+// overflowed into a negative count, and the strategy saw no demand at
+// all (0 values at every step).
+func TestRunLongestLookback(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	for _, lb := range []time.Duration{math.MaxInt64, math.MaxInt64 - time.Hour + 1, 1000 * time.Hour} {
+		all := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{{Metric: provider.MetricRequests, Lookback: lb, Step: time.Hour}}}}
+		_, err := s.Run(t.Context(), hand(), sim.Policy{Name: "all", Strategy: all})
+		require.NoError(t, err)
+		var got []int
+		for _, st := range all.seen {
+			ser, ok := st.Series(provider.MetricRequests)
+			require.True(t, ok)
+			got = append(got, len(ser.Values))
+		}
+		assert.Equal(t, []int{1, 2, 3, 4, 5}, got, "lookback %v: the whole demand before each step", lb)
+	}
+}

@@ -727,7 +727,11 @@ func reads(cands []scaling.Candidate, step time.Duration, n int, u provider.Metr
 			return n, u != ""
 		}
 		for _, need := range mn.Needs() {
-			lookback = max(lookback, int((need.Lookback+step-1)/step))
+			k := need.Lookback / step // rounded up below: Lookback + step − 1 overflows for the longest
+			if need.Lookback%step != 0 {
+				k++
+			}
+			lookback = max(lookback, int(min(k, time.Duration(n))))
 			util = util || u != "" && need.Metric == u
 		}
 	}
