@@ -64,8 +64,8 @@ func ACF(dst, y []float64) error {
 
 // DetectPeriods finds season lengths in steps from the peaks of the
 // autocorrelation function of y (Box & Jenkins; Hyndman & Athanasopoulos,
-// FPP 3rd ed., §2.8), up to maxPeriod steps (0 means len(y)/3), and returns
-// them in increasing order. A lag k is a period when r_k is a local
+// FPP 3rd ed., §2.8), up to maxPeriod steps (0, or a bound past len(y)/2,
+// means len(y)/3), and returns them in increasing order. A lag k is a period when r_k is a local
 // maximum above max(0.2, 2/√n) that rises at least max(0.1, 2/√n) above
 // the lowest autocorrelation at a shorter lag (so that the slow decay of a
 // persistent but aseasonal series is not taken for seasons). The linear
@@ -232,8 +232,9 @@ func detrend(y []float64) []float64 {
 
 // DetectSeasons is DetectPeriods on a provider.Series: it interpolates
 // short gaps (Prepare with the zero GapPolicy), looks for seasons up to
-// maxPeriod (0: a third of the series; shorter than two steps: none
-// fits) and returns them as durations (period × s.Step), shortest first.
+// maxPeriod (0 or past half the series: a third of it; shorter than two
+// steps: none fits) and returns them as durations (period × s.Step),
+// shortest first.
 // A negative maxPeriod is an error matching provider.ErrInvalid.
 func DetectSeasons(s provider.Series, maxPeriod time.Duration) ([]time.Duration, error) {
 	if maxPeriod < 0 {
