@@ -305,9 +305,31 @@ func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate 
 			continue
 		}
 		c.preds = rollPredictions(c.model, y, p.t0, p.H)
+		if o, h, v, ok := nonFinitePred(c.preds, len(y)-p.t0, p.H); ok {
+			// Left to predMAE, a NaN reads as a step past the end: the
+			// candidate was scored on the rest, or was neither scored
+			// nor skipped.
+			c.skip = fmt.Sprintf("validation forecast %d steps ahead of origin %d is %v (the data overflow the model)", h+1, p.t0+o, v)
+			continue
+		}
 		c.mae = predMAE(c.preds, y, p.t0, p.H)
 	}
 	return cands
+}
+
+// nonFinitePred returns the first origin o and horizon h whose validation
+// prediction is NaN or infinite, among the v origins' predictions of H
+// steps that lie inside the data (rollPredictions' NaNs past the end are
+// not), and its value.
+func nonFinitePred(preds []float64, v, H int) (o, h int, val float64, ok bool) {
+	for o := range v {
+		for h := range min(H, v-o) {
+			if x := preds[o*H+h]; math.IsNaN(x) || math.IsInf(x, 0) {
+				return o, h, x, true
+			}
+		}
+	}
+	return 0, 0, 0, false
 }
 
 // ranked appends the scored candidates of cands (not skipped, with a MAE)

@@ -2,6 +2,7 @@ package forecast_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,4 +113,33 @@ func TestBandsWidenBeyondTheHorizon(t *testing.T) {
 	}
 	assert.Less(t, bands[0][steps-1], bands[0][H-1], "the lower band falls")
 	assert.Greater(t, bands[1][steps-1], bands[1][H-1], "the upper band rises")
+}
+
+// TestAutoScoresACandidateThatOverflows: on values near the largest
+// float64 the harmonic candidate's validation forecasts overflow (NaN).
+// Scores lists every candidate, that one as skipped with the reason; it
+// was neither scored nor skipped (its NaNs read as steps past the end),
+// and one that overflowed at some origins only was scored on the rest.
+func TestAutoScoresACandidateThatOverflows(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	y := make([]float64, 200)
+	for i := range y {
+		y[i] = 1e300*(1+0.5*math.Sin(2*math.Pi*float64(i)/24)) + 1e299*r.Float64()
+	}
+	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}, NoCombinations: true})
+	require.NoError(t, err)
+	require.NoError(t, a.Fit(y))
+	names := map[string]forecast.Score{}
+	for _, s := range a.Scores() {
+		names[s.Name] = s
+	}
+	for _, c := range forecast.DefaultCandidates([]int{24}) {
+		assert.Contains(t, names, c.String(), "every candidate is scored or skipped")
+	}
+	h := names["harmonic(24:10)"]
+	assert.Contains(t, h.Skipped, "overflow")
+	assert.True(t, math.IsNaN(h.MAE))
+	point := make([]float64, 24)
+	require.NoError(t, a.Forecast(point, nil, nil))
 }
