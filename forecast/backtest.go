@@ -58,8 +58,9 @@ type OriginResult struct {
 }
 
 // BacktestResult aggregates a Backtest. A mean over origins one of which
-// has an undefined score is undefined too (see OriginResult); JSON holds
-// it as null, read back as NaN.
+// has an undefined score is undefined too (see OriginResult), and so is
+// every mean (MASE, SMAPE, RMSE, each Pinball and Coverage) when no origin
+// was scored; JSON holds them as null, read back as NaN.
 type BacktestResult struct {
 	// Origins holds one entry per scored origin, in order.
 	Origins []OriginResult `json:"origins"`
@@ -281,10 +282,16 @@ func scoreOrigin(t int, actual, point []float64, bands [][]float64, quantiles []
 
 // average turns the sums of MASE, SMAPE and RMSE over the scored origins
 // into means, and computes the mean scaled pinball loss and the coverage
-// of each of the nq quantiles.
+// of each of the nq quantiles; all are NaN without a scored origin.
 func (r *BacktestResult) average(nq int) {
 	k := float64(len(r.Origins))
 	if k == 0 {
+		// A mean of nothing: not 0, a perfect score.
+		r.MASE, r.SMAPE, r.RMSE = math.NaN(), math.NaN(), math.NaN()
+		r.Pinball, r.Coverage = make([]float64, nq), make([]float64, nq)
+		for j := range nq {
+			r.Pinball[j], r.Coverage[j] = math.NaN(), math.NaN()
+		}
 		return
 	}
 	r.MASE /= k

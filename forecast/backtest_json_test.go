@@ -56,3 +56,36 @@ func TestBacktestResultJSONWithUndefinedScores(t *testing.T) {
 	assert.Equal(t, res, back)
 	assert.Contains(t, string(data), `"mase":`)
 }
+
+// TestBacktestWithoutScoredOrigins: when no origin is scored (every
+// training window has a gap too long to interpolate, or no default origin
+// fits) the means are undefined, NaN and null in JSON. They were 0, a
+// perfect MASE, sMAPE and RMSE, and the quantiles had no entries.
+func TestBacktestWithoutScoredOrigins(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*10, 100, 0, 20, 3, 8)
+	for i := 24 * 4; i < 24*7; i++ {
+		y[i] = math.NaN() // the windows before steps 192 and 216 hold a gap of 72 steps
+	}
+	newNaive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	for _, opts := range []forecast.BacktestOptions{
+		{Horizon: 24, SeasonalPeriod: 24, Origins: []int{24 * 8, 24 * 9}, Quantiles: []float64{0.1, 0.9}},
+		{Horizon: 24, SeasonalPeriod: 24, Window: 24 * 20, Quantiles: []float64{0.1, 0.9}}, // no origin has a full window
+	} {
+		res, err := forecast.Backtest(t.Context(), y, newNaive, opts)
+		require.NoError(t, err)
+		require.Empty(t, res.Origins)
+		for name, v := range map[string]float64{"mase": res.MASE, "smape": res.SMAPE, "rmse": res.RMSE} {
+			assert.True(t, math.IsNaN(v), "%s %v: no origin, no mean", name, v)
+		}
+		require.Len(t, res.Pinball, 2)
+		require.Len(t, res.Coverage, 2)
+		for j := range 2 {
+			assert.True(t, math.IsNaN(res.Pinball[j]), "pinball %d", j)
+			assert.True(t, math.IsNaN(res.Coverage[j]), "coverage %d", j)
+		}
+		data, err := json.Marshal(res)
+		require.NoError(t, err)
+		assert.Contains(t, string(data), `"mase":null`)
+	}
+}
