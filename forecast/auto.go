@@ -14,7 +14,9 @@ import (
 // the defaults.
 type AutoConfig struct {
 	// Periods are the season lengths in steps (e.g. [24, 168] for hourly
-	// data). Default: detected with DetectPeriods on the training data.
+	// data). Default: CandidatePeriods of the training data (the seasons
+	// DetectPeriods finds, or else its best autocorrelation peaks, and
+	// seven times the shortest when the data hold two of those).
 	Periods []int `json:"periods,omitempty"`
 	// Candidates are the models compared. Default: DefaultCandidates(Periods).
 	Candidates []Spec `json:"candidates,omitempty"`
