@@ -512,7 +512,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		Max:      c.Max,
 	}
 	if target.Max == 0 {
-		target.Max = 1 << 30
+		target.Max = max(1<<30, s.min) // no bound, and never below Min: the engine would refuse every recommendation
 	}
 	actual := max(tr.oracle[0], s.min)
 	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {

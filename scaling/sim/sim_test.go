@@ -145,6 +145,32 @@ func TestRunBounds(t *testing.T) {
 	assert.Equal(t, []int{2, 3, 3, 2, 4}, oracle)
 }
 
+// TestRunMinAboveTheLargestDemand: a Min above the capacity any demand
+// is sized at (2^30 instances) without a Max replays every step at Min.
+// The engine's target had a Max of 2^30 below its Min, so it refused
+// every recommendation and the replay failed with "no strategy
+// recommended".
+func TestRunMinAboveTheLargestDemand(t *testing.T) {
+	t.Parallel()
+	for _, lo := range []int{1<<30 + 1, math.MaxInt32, math.MaxInt} {
+		cfg := handConfig()
+		cfg.Min = &lo
+		s, err := sim.New(cfg)
+		require.NoError(t, err)
+		keep := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+			return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: st.Target.Capacity.Desired}, nil
+		})
+		rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "keep", Strategy: keep})
+		require.NoError(t, err, "min %d", lo)
+		for _, r := range append([]sim.Result{rep.Oracle}, rep.Results...) {
+			actual, desired, _ := actualsOf(r)
+			assert.Equal(t, []int{lo, lo, lo, lo, lo}, actual, "min %d: %s", lo, r.Name)
+			assert.Equal(t, []int{lo, lo, lo, lo, lo}, desired, "min %d: %s", lo, r.Name)
+			assert.Zero(t, r.Metrics.TauU, "min %d: %s", lo, r.Name)
+		}
+	}
+}
+
 // TestRunMaxDoesNotHideViolations: a step whose demand is above what Max
 // instances carry violates the SLO whatever the policy, the oracle
 // included (it counted as met when the capacity reached the oracle's,
