@@ -308,7 +308,8 @@ var ErrGap = errors.New("sim: gap in the replayed demand")
 // (within Min and Max); the policies and baselines decide at the start of
 // step t seeing the demand of the steps before it. It returns an error
 // for an invalid trace (no step to replay, a gap or a negative value in
-// the replayed part), an invalid policy, a strategy's error (naming the
+// the replayed part, a step needing more than 2^30 instances), an invalid
+// policy, a strategy's error (naming the
 // step), an error matching provider.ErrInvalid naming
 // cost_per_instance_hour when a cost overflows, or ctx's error.
 func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ...Policy) (*Report, error) {
@@ -391,18 +392,29 @@ func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
 		tr.oracle[i], tr.need[i] = -1, -1 // a gap: not counted
 		if v := demand.Values[from+i]; !math.IsNaN(v) {
 			tr.need[i] = s.need(v, 0)
+			if v/(s.cfg.CapacityPerInstance*s.cfg.TargetUtilization)*(1-1e-12) > maxInstances {
+				// Beyond what need counts: maxInstances would count as
+				// enough, a violation as none.
+				return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("demand.values[%d]", from+i), v,
+					fmt.Sprintf("needs more than %d instances of %g at utilization %g: is capacity_per_instance in the demand's unit?", maxInstances, s.cfg.CapacityPerInstance, s.cfg.TargetUtilization)))
+			}
 			tr.oracle[i] = s.bound(tr.need[i])
 		}
 	}
 	return tr, nil
 }
 
+// maxInstances is the most instances need counts (a replayed step that
+// needs more is refused).
+const maxInstances = 1 << 30
+
 // need is ⌈d·(1+headroom) / (c·u)⌉: the fewest instances that carry
 // the demand at the target utilization, d·(1+headroom) ≤ n·c·u, to the
-// rounding of the division (a relative 1e-12; any demand > 0 needs one).
+// rounding of the division (a relative 1e-12; any demand > 0 needs one),
+// at most maxInstances.
 func (s *Simulator) need(d, headroom float64) int {
 	per := s.cfg.CapacityPerInstance * s.cfg.TargetUtilization
-	return int(math.Min(math.Ceil(d*(1+headroom)/per*(1-1e-12)), 1<<30))
+	return int(math.Min(math.Ceil(d*(1+headroom)/per*(1-1e-12)), maxInstances))
 }
 
 func (s *Simulator) bound(n int) int {
@@ -512,7 +524,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		Max:      c.Max,
 	}
 	if target.Max == 0 {
-		target.Max = max(1<<30, s.min) // no bound, and never below Min: the engine would refuse every recommendation
+		target.Max = max(maxInstances, s.min) // no bound, and never below Min: the engine would refuse every recommendation
 	}
 	actual := max(tr.oracle[0], s.min)
 	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {

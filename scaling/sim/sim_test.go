@@ -171,6 +171,33 @@ func TestRunMinAboveTheLargestDemand(t *testing.T) {
 	}
 }
 
+// TestRunDemandBeyondTheInstancesCounted: a replayed step needing more
+// than 2^30 instances (a capacity per instance in another unit than the
+// demand's) is an error naming it; the need was capped at 2^30, so the
+// oracle and every policy at 2^30 instances counted no SLO violation
+// where 10^10 instances were needed. Exactly 2^30 replays.
+func TestRunDemandBeyondTheInstancesCounted(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.CapacityPerInstance = 1e-9 // 10 needs 10^10 instances
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand())
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "demand.values[1]", inv.Field)
+	_, _, err = s.HeadroomFor(t.Context(), hand(), "r", 0.1, 0.5)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+
+	d := hand()
+	d.Values[5] = float64(1<<30) * 10 // exactly 2^30 instances of 10
+	s, err = sim.New(handConfig())
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), d)
+	require.NoError(t, err)
+	assert.Equal(t, 1<<30, rep.Oracle.Steps[4].Oracle)
+}
+
 // TestRunMaxDoesNotHideViolations: a step whose demand is above what Max
 // instances carry violates the SLO whatever the policy, the oracle
 // included (it counted as met when the capacity reached the oracle's,
