@@ -120,7 +120,8 @@ type Metrics struct {
 	// Reversals is the number of changes in the opposite direction of the
 	// change before.
 	Reversals int `json:"reversals"`
-	// ReversalsPerHour is Reversals over the replayed hours.
+	// ReversalsPerHour is Reversals over the replayed hours (Report.Steps
+	// steps, gaps included: the changes made during gaps count too).
 	ReversalsPerHour float64 `json:"reversals_per_hour"`
 }
 
@@ -197,7 +198,7 @@ func (m *meter) result(name string) Result {
 	x.TauO /= n
 	x.ThetaU /= n
 	x.ThetaO /= n
-	x.ReversalsPerHour = float64(x.Reversals) / (n * hours)
+	x.ReversalsPerHour = float64(x.Reversals) / (float64(len(m.tr.oracle)) * hours) // every replayed step, as Reversals
 	x.CostRatio = 1
 	return Result{Name: name, Metrics: x, Steps: m.steps}
 }

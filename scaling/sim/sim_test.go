@@ -457,6 +457,18 @@ func TestRunSkipGaps(t *testing.T) {
 	assert.Equal(t, 4, rep.Oracle.Metrics.Steps, "the gap is not counted")
 	r, _ := rep.Result("reactive")
 	assert.Equal(t, 4, r.Metrics.Steps)
+
+	// Reversals per hour are over the replayed hours, as the reversals
+	// counted: 1, 3, 1, 3, 1 reverses three times in 5 hours, two of the
+	// changes during the gaps (it was per hour of the 3 steps with data,
+	// 1 an hour).
+	d.Values[2] = math.NaN()
+	rep, err = s.Run(t.Context(), d, sim.Policy{Name: "zigzag", Strategy: script(1, 3, 1, 3, 1)})
+	require.NoError(t, err)
+	r, _ = rep.Result("zigzag")
+	assert.Equal(t, 3, r.Metrics.Steps)
+	assert.Equal(t, 3, r.Metrics.Reversals)
+	assert.InDelta(t, 3.0/5, r.Metrics.ReversalsPerHour, 1e-12)
 }
 
 func TestRunHonoursContext(t *testing.T) {
