@@ -191,6 +191,9 @@ func TestPrepareGaps(t *testing.T) {
 		wantGap *forecast.GapError
 	}{
 		{"short gap interpolated, never zero", []float64{1, nan, nan, 4, 5}, forecast.GapPolicy{}, []float64{1, 2, 3, 4, 5}, nil},
+		// b − a overflowed: the gap became +Inf, which Fit then refused
+		// as if the series held it.
+		{"gap between the largest values of opposite signs", []float64{-1.5e308, nan, 1.5e308}, forecast.GapPolicy{}, []float64{-1.5e308, 0, 1.5e308}, nil},
 		{"leading and trailing gaps trimmed", []float64{nan, 1, 2, nan}, forecast.GapPolicy{}, []float64{1, 2}, nil},
 		{"long gap refused", []float64{1, nan, nan, nan, nan, 6}, forecast.GapPolicy{}, nil, &forecast.GapError{Index: 1, Length: 4, Max: 3}},
 		{"max gap by duration", []float64{1, nan, nan, nan, nan, 6}, forecast.GapPolicy{MaxGapDuration: 4 * time.Hour}, []float64{1, 2, 3, 4, 5, 6}, nil},

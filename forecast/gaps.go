@@ -64,9 +64,14 @@ func Prepare(s provider.Series, p GapPolicy) ([]float64, error) {
 			return nil, &GapError{Index: lo + i, Length: j - i, Max: maxGap}
 		}
 		a, b := y[i-1], y[j]
+		d := b - a // infinite between values of opposite signs near the largest float64
 		for k := i; k < j; k++ {
 			w := float64(k-i+1) / float64(j-i+1)
-			y[k] = a + w*(b-a)
+			if math.IsInf(d, 0) {
+				y[k] = a*(1-w) + b*w
+			} else {
+				y[k] = a + w*d
+			}
 		}
 		i = j
 	}
