@@ -143,3 +143,29 @@ func TestAutoScoresACandidateThatOverflows(t *testing.T) {
 	point := make([]float64, 24)
 	require.NoError(t, a.Forecast(point, nil, nil))
 }
+
+// TestIntervalsOfHugeValues: the quantiles of a non-negative series whose
+// values are large enough that their sum overflows (480 values near
+// 2e306) are finite, by default as with Absolute. The level-scaled
+// errors' floor, the series' mean, was computed from that sum: +Inf, so
+// every quantile was NaN and Forecast returned ErrNumeric, Auto's too.
+func TestIntervalsOfHugeValues(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 24*20)
+	for i := range y {
+		y[i] = 1e306 * (2 + math.Sin(2*math.Pi*float64(i)/24)) * (1 + 0.01*math.Sin(float64(i)))
+	}
+	naive, err := forecast.NewSeasonalNaive(24)
+	require.NoError(t, err)
+	auto, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	for _, m := range []forecast.Model{naive, auto} {
+		require.NoError(t, m.Fit(y))
+		point, lo, hi := make([]float64, 30), make([]float64, 30), make([]float64, 30)
+		require.NoError(t, m.Forecast(point, []float64{0.1, 0.9}, [][]float64{lo, hi}))
+		for i := range point {
+			assert.Less(t, lo[i], point[i], "step %d", i)
+			assert.Less(t, point[i], hi[i], "step %d", i)
+		}
+	}
+}

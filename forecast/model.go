@@ -162,7 +162,18 @@ func floorFor(y []float64) float64 {
 	if s <= 0 {
 		return 0
 	}
-	return scaleFloorShare * s / float64(len(y))
+	n := float64(len(y))
+	if math.IsInf(s, 1) {
+		// The sum overflows where the mean does not (values near the
+		// largest float64): a floor of +Inf scaled every error to 0 and
+		// every quantile offset to 0·Inf.
+		s = 0
+		for _, v := range y {
+			s += v / n
+		}
+		return scaleFloorShare * s
+	}
+	return scaleFloorShare * s / n
 }
 
 // scaled returns the error e of forecast f as stored in the table.
