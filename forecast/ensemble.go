@@ -257,12 +257,15 @@ type ensembleJSON struct {
 	Weights []float64         `json:"weights"`
 	Members []json.RawMessage `json:"members"`
 	Base    *base             `json:"fit"`
+	// Intervals are the options Fit estimates the intervals with (a
+	// Spec's).
+	Intervals IntervalOptions `json:"intervals,omitzero"`
 }
 
 // MarshalJSON encodes the rule, weights and every member (as Marshal
 // does).
 func (e *Ensemble) MarshalJSON() ([]byte, error) {
-	j := ensembleJSON{Combine: e.combine, Weights: e.weights, Base: &e.b}
+	j := ensembleJSON{Combine: e.combine, Weights: e.weights, Base: &e.b, Intervals: e.opts}
 	for _, c := range e.members {
 		raw, err := Marshal(c)
 		if err != nil {
@@ -302,6 +305,9 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 	if err := checkFinite("weights", j.Weights); err != nil {
 		return err
 	}
+	if err := j.Intervals.Validate(); err != nil {
+		return err
+	}
 	if err := j.Base.Residuals.validate(); err != nil {
 		return err
 	}
@@ -313,7 +319,7 @@ func (e *Ensemble) UnmarshalJSON(data []byte) error {
 		}
 	}
 	// Field by field: an Ensemble holds a mutex, which is not copied.
-	e.combine, e.members, e.weights, e.b, e.opts = n.combine, n.members, j.Weights, *j.Base, n.opts
+	e.combine, e.members, e.weights, e.b, e.opts = n.combine, n.members, j.Weights, *j.Base, j.Intervals
 	e.scratch, e.col = nil, nil
 	return nil
 }

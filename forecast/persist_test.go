@@ -202,3 +202,39 @@ func TestUnmarshalNullFit(t *testing.T) {
 		})
 	}
 }
+
+// TestMarshalKeepsIntervalOptions: a model restored unfitted and then
+// fitted estimates its intervals with the options it was built with, as
+// the original does. An Ensemble (built from a Spec with options) lost
+// them: the restored one fitted with the defaults and its 0.9 quantile
+// differed. A negative option in the JSON is an error naming it.
+func TestMarshalKeepsIntervalOptions(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0.01, 20, 2, 3)
+	opts := forecast.IntervalOptions{Horizon: 3, Origins: 50, Absolute: true, Empirical: true}
+	for _, sp := range []forecast.Spec{
+		{Kind: forecast.KindEnsemble, Members: []forecast.Spec{{Kind: forecast.KindSeasonalNaive, Period: 24}, {Kind: forecast.KindHoltWinters, Period: 24}}},
+		{Kind: forecast.KindSeasonalNaive, Period: 24},
+		{Kind: forecast.KindHoltWinters, Period: 24},
+		{Kind: forecast.KindHarmonic, Periods: []int{24}},
+	} {
+		m, err := sp.New(opts)
+		require.NoError(t, err)
+		data, err := forecast.Marshal(m)
+		require.NoError(t, err)
+		back, err := forecast.Unmarshal(data)
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(y))
+		require.NoError(t, back.Fit(y))
+		p1, p2 := make([]float64, 6), make([]float64, 6)
+		q1, q2 := [][]float64{make([]float64, 6)}, [][]float64{make([]float64, 6)}
+		require.NoError(t, m.Forecast(p1, []float64{0.9}, q1))
+		require.NoError(t, back.Forecast(p2, []float64{0.9}, q2))
+		assert.Equal(t, q1, q2, sp.String())
+	}
+	bad := `{"kind":"ensemble","model":{"members":[{"kind":"seasonal_naive","model":{"config":{"period":2}}}],"weights":[1],"intervals":{"horizon":-1}}}`
+	_, err := forecast.Unmarshal([]byte(bad))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "intervals.horizon", ie.Field)
+}
