@@ -16,7 +16,18 @@ func Scale(y []float64, m int) float64 {
 	for t := m; t < len(y); t++ {
 		s += math.Abs(y[t] - y[t-m])
 	}
-	return s / float64(len(y)-m)
+	k := float64(len(y) - m)
+	if math.IsInf(s, 1) {
+		// The differences or their sum overflow where their mean may not
+		// (values near the largest float64); an infinite scale made every
+		// MASE 0, a perfect score.
+		s = 0
+		for t := m; t < len(y); t++ {
+			s += math.Abs(y[t]/2-y[t-m]/2) / k
+		}
+		return 2 * s
+	}
+	return s / k
 }
 
 // MASE returns the mean absolute scaled error of forecast against actual,

@@ -34,6 +34,10 @@ func TestMetrics(t *testing.T) {
 		{"coverage", forecast.Coverage(actual, []float64{0, 21, 0, 0}, []float64{inf, inf, 30, 39}), 0.5},
 		// Seasonal differences with m = 2: |30−10|, |40−20| → 20.
 		{"scale", forecast.Scale(actual, 2), 20},
+		// Differences of 1.5e308 whose sum overflows: the scale was +Inf,
+		// and MASE against it 0 however bad the forecast.
+		{"scale of the largest values", forecast.Scale([]float64{0, 1.5e308, 0, 1.5e308}, 1) / 1e308, 1.5},
+		{"MASE on the scale of the largest values", forecast.MASE([]float64{1.5e308}, []float64{0}, forecast.Scale([]float64{0, 1.5e308, 0, 1.5e308}, 1)), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
