@@ -155,6 +155,12 @@ func TestInvalidConfig(t *testing.T) {
 			_, err := forecast.NewAuto(forecast.AutoConfig{Candidates: []forecast.Spec{{Kind: "arima"}}})
 			return err
 		}, ""},
+		// Auto is a known kind that a Spec does not build: it said
+		// unknown model kind "auto".
+		{"auto candidate of kind auto", func() error {
+			_, err := forecast.NewAuto(forecast.AutoConfig{Candidates: []forecast.Spec{{Kind: forecast.KindAuto}}})
+			return err
+		}, "candidates[0].kind"},
 		{"auto negative period", func() error { _, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{-24}}); return err }, "periods[0]"},
 		{"func nil", func() error { _, err := forecast.NewFunc(3, nil, forecast.IntervalOptions{}); return err }, "func"},
 	}

@@ -33,7 +33,8 @@ type Spec struct {
 
 // New builds the unfitted model the spec describes with the given interval
 // options. It returns an error matching ErrUnknownKind for an unknown kind
-// and provider.ErrInvalid for an invalid configuration.
+// and provider.ErrInvalid for an invalid configuration or KindAuto (not a
+// kind a Spec builds).
 func (s Spec) New(intervals IntervalOptions) (Model, error) {
 	switch s.Kind {
 	case KindSeasonalNaive:
@@ -57,6 +58,9 @@ func (s Spec) New(intervals IntervalOptions) (Model, error) {
 		}
 		e.opts = intervals
 		return e, nil
+	case KindAuto:
+		// A known kind, not an unknown one: a Spec cannot build it.
+		return nil, fmt.Errorf("forecast: spec: %w", provider.Invalid("kind", string(s.Kind), "a spec builds seasonal_naive, holt_winters, harmonic or ensemble; build an auto with NewAuto"))
 	}
 	return nil, fmt.Errorf("forecast: spec: %w %q", ErrUnknownKind, s.Kind)
 }
