@@ -65,7 +65,9 @@ type Step struct {
 	Time time.Time `json:"time"`
 	// Demand is the step's demand.
 	Demand float64 `json:"demand"`
-	// Desired is the capacity the policy asked for at the step's start.
+	// Desired is the capacity the policy set at the step's start: what it
+	// asked for, within Min and Max, as far as its Gate and Limiter let
+	// it through.
 	Desired int `json:"desired"`
 	// Actual is the capacity serving during the step (Desired less what
 	// is still being provisioned).
