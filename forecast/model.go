@@ -713,10 +713,15 @@ func updateModel(c core, v float64) error {
 	return nil
 }
 
-// validate checks a decoded residual table: finite and sorted errors, and
-// a recalibration table that is empty or ≥ 2 non-decreasing levels in
-// [0, 1].
+// validate checks a decoded residual table: a finite floor ≥ 0, finite
+// and sorted errors, and a recalibration table that is empty or ≥ 2
+// non-decreasing levels in [0, 1].
 func (r *residuals) validate() error {
+	if !(r.Floor >= 0) || math.IsInf(r.Floor, 0) {
+		// A negative one (or 0 with scaled errors: nothing says which)
+		// reads the stored relative errors as absolute ones.
+		return provider.Invalid("residuals.floor", r.Floor, "must be a finite number ≥ 0 (0: absolute errors)")
+	}
 	if len(r.Levels) == 1 {
 		return provider.Invalid("residuals.levels", len(r.Levels), "must be empty or hold ≥ 2 levels")
 	}

@@ -132,6 +132,11 @@ func TestUnmarshalBadInput(t *testing.T) {
 		{"decreasing levels", corrupt(func(m map[string]any) {
 			m["fit"].(map[string]any)["residuals"].(map[string]any)["levels"] = []any{0.0, 0.7, 0.6, 1.0}
 		}), provider.ErrInvalid},
+		// A negative floor read the stored relative errors as absolute
+		// ones: intervals about a hundredth as wide, without an error.
+		{"negative floor", corrupt(func(m map[string]any) {
+			m["fit"].(map[string]any)["residuals"].(map[string]any)["floor"] = -1e6
+		}), provider.ErrInvalid},
 		{"single level", corrupt(func(m map[string]any) {
 			m["fit"].(map[string]any)["residuals"].(map[string]any)["levels"] = []any{0.5}
 		}), provider.ErrInvalid},
