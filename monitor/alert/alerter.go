@@ -312,8 +312,9 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 					continue // already resolved after it happened
 				}
 				// One decision recorded twice (by the reaper and by the
-				// engine's auditor) is one match.
-				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.String()
+				// engine's auditor) is one match, whatever zone or
+				// monotonic reading each copy's time carries.
+				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.UTC().Format(time.RFC3339Nano)
 				if cur, ok := a.firing[k]; ok && a.lastMatch[k] == m && cur.LastSeen.Equal(e.Time) {
 					continue
 				}

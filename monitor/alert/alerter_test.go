@@ -731,3 +731,28 @@ func TestEventRuleRefusesEachFilterField(t *testing.T) {
 	_, err := alert.New(alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindBlocked}}, Filter: provider.Filter{IDs: []string{}}}}})
 	assert.NoError(t, err, "an empty list selects nothing narrower: not refused")
 }
+
+// One safety block recorded twice is one match however its two copies
+// carry the instant: one with a monotonic reading (the reaper's clock) and
+// one without, or in another time zone (read back from JSON).
+func TestDuplicateDecisionCountsOnceAcrossTimeRepresentations(t *testing.T) {
+	t.Parallel()
+	now := time.Now() // carries a monotonic reading
+	for name, other := range map[string]time.Time{
+		"no monotonic reading": now.Round(0),
+		"another zone":         now.In(time.FixedZone("CET", 3600)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, l := newAlerter(t, alert.Config{})
+			b := event(monitor.KindBlocked, "i-1", "block", 0)
+			b.Time = now
+			audited := b
+			audited.Source, audited.Time = monitor.SourceSafety, other
+			require.True(t, audited.Time.Equal(b.Time))
+			require.NoError(t, l.Record(t.Context(), b, audited))
+			require.Len(t, a.Firing(), 1)
+			assert.Equal(t, 1, a.Firing()[0].Count)
+		})
+	}
+}
