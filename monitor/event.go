@@ -194,13 +194,17 @@ type Event struct {
 }
 
 // Validate returns a *provider.InvalidError (matching provider.ErrInvalid)
-// naming the first wrong field: a zero time, an unknown kind, an empty
-// source, an action or risk that is not known, a confidence outside
-// [0, 1], or a number that is not finite.
+// naming the first wrong field: a zero time or one JSON cannot encode (a
+// year outside 0 to 9999, a zone offset of a day or more), an unknown
+// kind, an empty source, an action or risk that is not known, a
+// confidence outside [0, 1], or a number that is not finite.
 func (e Event) Validate() error {
+	_, offset := e.Time.Zone()
 	switch {
 	case e.Time.IsZero():
 		return provider.Invalid("time", e.Time, "is required")
+	case e.Time.Year() < 0 || e.Time.Year() > 9999 || offset <= -24*60*60 || offset >= 24*60*60:
+		return provider.Invalid("time", e.Time, "must be in the years 0 to 9999 with a zone offset under a day, as JSON encodes times")
 	case e.Kind == "":
 		return provider.Invalid("kind", "", "is required")
 	case strings.TrimSpace(e.Source) == "":

@@ -185,3 +185,35 @@ func TestFileSinkRecoversFromFailedRotation(t *testing.T) {
 	}
 	assert.Equal(t, []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second}, offsets)
 }
+
+// An event whose time JSON cannot encode (a year past 9999, a clock gone
+// wrong) is refused by Record, naming its time, rather than recorded: a
+// file sink could never write it, and the Log, passing its backlog again
+// before newer events, would hold every later event back from the file
+// until the backlog overflowed and dropped them.
+func TestRecordRefusesATimeJSONCannotEncode(t *testing.T) {
+	t.Parallel()
+	for name, at := range map[string]time.Time{
+		"year 10000": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		"year -1":    time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		"offset 24h": time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("bad", 24*60*60)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "events.jsonl")
+			fs, err := monitor.NewFileSink(monitor.FileConfig{Path: path})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = fs.Close() })
+			l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("file", fs))
+			require.NoError(t, err)
+			bad := ev(monitor.KindAction, "i-1", 0)
+			bad.Time = at
+			err = l.Record(t.Context(), bad)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie, "refused as invalid, not a sink's failure: %v", err)
+			assert.Equal(t, "events[0].time", ie.Field)
+			require.NoError(t, l.Record(t.Context(), ev(monitor.KindAction, "i-2", 0)), "the file takes the next event")
+			assert.Equal(t, []monitor.SinkStats{{Name: "file"}}, l.Stats())
+		})
+	}
+}
