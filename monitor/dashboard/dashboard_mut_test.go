@@ -220,3 +220,28 @@ func TestReportKeepsOlderChanges(t *testing.T) {
 	assert.Equal(t, 5, strings.Count(recent, "<tr><td>"), "the five events in memory")
 	assert.NotContains(t, recent, "i-old")
 }
+
+// An events source that fails is a source failure (502), as the package
+// doc says, not the client's malformed parameter (400); a parameter the
+// source refuses as invalid is still a 400.
+func TestEventsEndpointSourceFailureIs502(t *testing.T) {
+	t.Parallel()
+	d, err := dashboard.New(dashboard.Config{}, failingEvents{})
+	require.NoError(t, err)
+	status, body, _ := get(t, httptestServer(t, d)+"/api/events?limit=3")
+	assert.Equal(t, http.StatusBadGateway, status)
+	assert.Contains(t, body, "log unreachable")
+
+	refusing := dashboard.Events(eventsFunc(func(monitor.Query) ([]monitor.Event, error) {
+		return nil, provider.Invalid("resource", "x", "is not known here")
+	}))
+	d, err = dashboard.New(dashboard.Config{}, refusing)
+	require.NoError(t, err)
+	status, body, _ = get(t, httptestServer(t, d)+"/api/events?resource=x")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, body, "resource")
+}
+
+type eventsFunc func(monitor.Query) ([]monitor.Event, error)
+
+func (f eventsFunc) Query(q monitor.Query) ([]monitor.Event, error) { return f(q) }

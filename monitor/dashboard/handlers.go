@@ -181,8 +181,12 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	evs, err := d.events.Query(q)
-	if err != nil {
+	switch {
+	case errors.Is(err, provider.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		writeError(w, http.StatusBadGateway, fmt.Errorf("events: %w", err))
 		return
 	}
 	if evs == nil {
