@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,12 +49,16 @@ type WebhookConfig struct {
 	// 30s.
 	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
 	// Headers are added to every request (an Authorization token, a
-	// routing key). Content-Type is always application/json.
+	// routing key). Names must be HTTP tokens and values free of control
+	// characters other than tab. Content-Type is always application/json:
+	// it may not be set here.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 }
 
 // Validate returns a *provider.InvalidError naming the first wrong field:
-// a URL that is not absolute http(s), or a negative duration or count.
+// a URL that is not absolute http(s), a negative duration or count, or a
+// header HTTP cannot carry or that sets Content-Type (its value is not
+// quoted: it may be a token).
 func (c WebhookConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -69,7 +74,49 @@ func (c WebhookConfig) Validate() error {
 	case c.MaxBackoff < 0:
 		return provider.Invalid("max_backoff", c.MaxBackoff, "must be ≥ 0; 0 means the default 30s")
 	}
+	names := make([]string, 0, len(c.Headers))
+	for k := range c.Headers {
+		names = append(names, k)
+	}
+	slices.Sort(names) // the first wrong one, every time
+	for _, k := range names {
+		switch {
+		case !headerName(k):
+			return provider.Invalid("headers", k, "a header's name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
+		case http.CanonicalHeaderKey(k) == "Content-Type":
+			return provider.Invalid("headers", k, "is always application/json")
+		case !headerValue(c.Headers[k]):
+			return provider.Invalid("headers["+strconv.Quote(k)+"]", redact.Mask, "must have no control character but tab")
+		}
+	}
 	return nil
+}
+
+// headerName reports whether s is an HTTP token, as net/http requires of
+// a header's name (RFC 9110, 5.6.2).
+func headerName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		switch b := s[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// headerValue reports whether s is a header value net/http sends: no
+// control character but tab.
+func headerValue(s string) bool {
+	for i := range len(s) {
+		if b := s[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // shownURL is s as an error may quote it: its userinfo, path and query

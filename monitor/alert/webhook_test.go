@@ -460,3 +460,32 @@ func TestWebhookLocationOnlyForRedirects(t *testing.T) {
 		assert.Equal(t, want, se.Location, "status %d", status)
 	}
 }
+
+// A header that HTTP cannot carry (a name that is not a token, a value
+// with a line break) is refused by the config, naming it and without
+// quoting its value (a token): net/http refused every request carrying it,
+// a failure the Webhook retried and the Alerter kept pending for ever. So
+// is Content-Type, which the doc promises is always application/json: a
+// header set there replaced it.
+func TestWebhookConfigRefusesHeadersHTTPCannotCarry(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, value, field string
+	}{
+		{"X Token", "v", "headers"},
+		{"", "v", "headers"},
+		{"X-Token:", "v", "headers"},
+		{"X-Token", "s3cret\r\nX-Injected: 1", `headers["X-Token"]`},
+		{"X-Token", "s3cret\x00", `headers["X-Token"]`},
+		{"content-type", "text/plain", "headers"},
+	} {
+		_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x", Headers: map[string]string{tt.name: tt.value}})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q: %q", tt.name, tt.value)
+		assert.Equal(t, tt.field, ie.Field)
+		assert.NotContains(t, err.Error(), "s3cret", "the value is not quoted")
+	}
+	_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x",
+		Headers: map[string]string{"X-Routing_Key.v2": "a b\tc ~!#"}})
+	require.NoError(t, err, "a token name and a value with spaces and tabs are fine")
+}
