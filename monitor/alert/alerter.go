@@ -341,7 +341,9 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 // Errors reading the fleet are joined and returned; the other resources
 // and rules are still evaluated, a rule whose resources could not be
 // listed keeps its alerts as they are, and a listed resource whose metric
-// could not be read, or has no data, keeps its alert as it is.
+// could not be read, or has no data, keeps its alert as it is. A value above the threshold fires even when now is
+// before an earlier resolution (a clock that went back): an evaluation is
+// never a late event.
 func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	if now.IsZero() {
 		return provider.Invalid("now", now, "is required")
@@ -412,6 +414,9 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 		reason := fmt.Sprintf("%s %s %.3g over %s (threshold %.3g)", r.Metric, r.Statistic, v, r.For, r.Above)
 		a.mu.Lock()
 		if v > r.Above {
+			// The value at now is no late event: a clock that went back
+			// since the alert resolved must not keep it from firing.
+			delete(a.resolvedAt, k)
 			if a.fire(r, k, now, reason, v) {
 				a.poke()
 			}

@@ -756,3 +756,40 @@ func TestDuplicateDecisionCountsOnceAcrossTimeRepresentations(t *testing.T) {
 		})
 	}
 }
+
+// cpuAt is a metrics source whose CPU reads *v for every resource.
+func cpuAt(mu *sync.Mutex, v *float64) provider.MetricsSource {
+	return provider.MetricsSourceFunc(func(_ context.Context, q provider.Query) (provider.Series, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: []float64{*v}}, nil
+	})
+}
+
+// A metric alert that resolved fires again when the metric is back above
+// its threshold even though the clock went back meanwhile (a wall clock
+// stepped back, a host's clock without a monotonic reading): an
+// evaluation is no late event. The alert stayed silent until the clock
+// passed the resolution again.
+func TestMetricAlertFiresAgainAfterTheClockWentBack(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	var mu sync.Mutex
+	cpu := 0.99
+	set := func(v float64) { mu.Lock(); cpu = v; mu.Unlock() }
+	a, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cpuAt(&mu, &cpu)}))
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, a.Evaluate(ctx, t0))
+	require.Len(t, a.Firing(), 1)
+	set(0.2)
+	require.NoError(t, a.Evaluate(ctx, t0.Add(time.Minute)))
+	require.Empty(t, a.Firing())
+	set(0.99)
+	require.NoError(t, a.Evaluate(ctx, t0.Add(-10*time.Minute)), "the clock stepped back 11 minutes")
+	f := a.Firing()
+	require.Len(t, f, 1, "CPU at 0.99 fires")
+	assert.Equal(t, "high_cpu/i-1", f[0].ID)
+}
