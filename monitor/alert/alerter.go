@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -341,7 +342,8 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 // Errors reading the fleet are joined and returned; the other resources
 // and rules are still evaluated, a rule whose resources could not be
 // listed keeps its alerts as they are, and a listed resource whose metric
-// could not be read, or has no data, keeps its alert as it is. A value above the threshold fires even when now is
+// could not be read, was not finite (an error) or has no data keeps its
+// alert as it is. A value above the threshold fires even when now is
 // before an earlier resolution (a clock that went back): an evaluation is
 // never a late event.
 func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
@@ -409,6 +411,11 @@ func (a *Alerter) evalMetric(ctx context.Context, r Rule, now time.Time) error {
 		_, v, ok := s.Last()
 		if !ok || provider.IsGap(v) {
 			continue // no data: unknown, neither firing nor healthy
+		}
+		if math.IsInf(v, 0) {
+			errs = append(errs, fmt.Errorf("alert: rule %s: %s: %w", r.Name, res.ID,
+				provider.Invalid(string(r.Metric), v, "the metrics source answered a value that is not finite")))
+			continue // as unreadable: the alert stays as it is
 		}
 		k := alertKey{rule: r.Name, resource: res.ID}
 		reason := fmt.Sprintf("%s %s %.3g over %s (threshold %.3g)", r.Metric, r.Statistic, v, r.For, r.Above)

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -792,4 +793,22 @@ func TestMetricAlertFiresAgainAfterTheClockWentBack(t *testing.T) {
 	f := a.Firing()
 	require.Len(t, f, 1, "CPU at 0.99 fires")
 	assert.Equal(t, "high_cpu/i-1", f[0].ID)
+}
+
+// A metrics source that answers an infinite value (which no series may
+// hold) is an error naming the resource, not a value above every
+// threshold that fires the alert.
+func TestMetricRuleRefusesAnInfiniteValue(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+	var mu sync.Mutex
+	cpu := math.Inf(1)
+	a, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: cpuAt(&mu, &cpu)}))
+	require.NoError(t, err)
+	err = a.Evaluate(t.Context(), t0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "i-1")
+	assert.Empty(t, a.Firing())
 }
