@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/dashboard"
 	"github.com/idlescale/idlescale/monitor/internal/stepclock"
+	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety/approval"
 )
@@ -245,3 +247,24 @@ func TestEventsEndpointSourceFailureIs502(t *testing.T) {
 type eventsFunc func(monitor.Query) ([]monitor.Event, error)
 
 func (f eventsFunc) Query(q monitor.Query) ([]monitor.Event, error) { return f(q) }
+
+// A host chart that cannot be drawn (a threshold or marker that is not a
+// number) is reported by name, and the other charts are still drawn: one
+// bad chart left the page with no chart at all.
+func TestPageDrawsTheChartsABadOneLeaves(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	bad := dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
+		return []report.Chart{{Name: "host_load", Title: "load", Type: report.ChartLine, Times: []time.Time{sat},
+			Series: []report.Series{{Label: "load", Values: []float64{1}}}, Thresholds: []report.Threshold{{Label: "max", Value: math.NaN()}}}}, nil
+	})
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(bad), dashboard.WithClock(stepclock.New(sat)))
+	require.NoError(t, err)
+	status, page, _ := get(t, httptestServer(t, d)+"/")
+	require.Equal(t, http.StatusOK, status)
+	for _, name := range []string{"idle", "safety", "savings", "cost"} {
+		assert.Contains(t, page, `id="chart-`+name+`"`, "the dashboard's own chart %s is drawn", name)
+	}
+	assert.Contains(t, page, "<li>report: chart host_load: ", "the bad chart is named among the failures")
+}

@@ -107,9 +107,16 @@ type pageData struct {
 func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
 	s := d.snap(r.Context(), true)
 	charts, errs := d.chartsOf(r.Context(), s)
-	rendered, err := report.Render(charts...)
-	if err != nil {
-		errs = append(errs, err.Error())
+	// One at a time: a chart that cannot be drawn (a host's with a NaN
+	// threshold) is reported, and the others are still drawn.
+	rendered := make([]report.RenderedChart, 0, len(charts))
+	for _, c := range charts {
+		r, err := report.Render(c)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		rendered = append(rendered, r...)
 	}
 	evs := s.recent
 	if len(evs) > d.cfg.RecentEvents {
