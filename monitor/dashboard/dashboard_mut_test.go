@@ -268,3 +268,22 @@ func TestPageDrawsTheChartsABadOneLeaves(t *testing.T) {
 	}
 	assert.Contains(t, page, "<li>report: chart host_load: ", "the bad chart is named among the failures")
 }
+
+// The SVG of a chart that cannot be drawn is an error naming it (502, the
+// host's chart source gave what cannot be drawn), not a 200 with an empty
+// image.
+func TestChartSVGThatCannotBeDrawnIsAnError(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	bad := dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
+		return []report.Chart{{Name: "host_load", Title: "load", Type: report.ChartLine, Times: []time.Time{sat},
+			Series: []report.Series{{Label: "load", Values: []float64{1}}}, Thresholds: []report.Threshold{{Label: "max", Value: math.NaN()}}}}, nil
+	})
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(bad), dashboard.WithClock(stepclock.New(sat)))
+	require.NoError(t, err)
+	status, body, h := get(t, httptestServer(t, d)+"/charts/host_load.svg")
+	assert.Equal(t, http.StatusBadGateway, status)
+	assert.Equal(t, "application/json", h.Get("Content-Type"))
+	assert.Contains(t, body, "host_load")
+}

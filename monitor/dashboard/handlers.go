@@ -273,10 +273,15 @@ func (d *Dashboard) serveChartSVG(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, provider.Invalid("name", file, "is not a chart of this dashboard (name.svg)"))
 		return
 	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	if err := c.SVG(w, 0, 0); err != nil {
-		d.log.WarnContext(r.Context(), "dashboard: chart", "chart", name, "err", err)
+	svg, err := c.SVGString()
+	if err != nil {
+		// Drawn before anything is written: the answer says why, rather
+		// than a 200 with an empty image.
+		writeError(w, http.StatusBadGateway, err)
+		return
 	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	_, _ = io.WriteString(w, svg)
 }
 
 // maxBody bounds the body of an approve or deny request.
