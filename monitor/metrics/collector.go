@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,7 +175,7 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range evs {
-		c.events.WithLabelValues(string(e.Kind), e.Source).Inc()
+		c.events.WithLabelValues(label(string(e.Kind)), label(e.Source)).Inc()
 		switch e.Kind {
 		case monitor.KindVerdict:
 			if !e.Time.Before(c.verdictAt[e.ResourceID]) {
@@ -188,16 +189,16 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 				continue
 			}
 			c.lastSeen[key] = e.Time
-			c.decisions.WithLabelValues(e.Outcome).Inc()
+			c.decisions.WithLabelValues(label(e.Outcome)).Inc()
 			if e.Kind == monitor.KindBlocked {
 				for _, r := range e.Rules {
-					c.blocks.WithLabelValues(r).Inc()
+					c.blocks.WithLabelValues(label(r)).Inc()
 				}
 			}
 		case monitor.KindAction:
-			c.actions.WithLabelValues(string(e.Action), e.Outcome, strconv.FormatBool(e.DryRun)).Inc()
+			c.actions.WithLabelValues(label(string(e.Action)), label(e.Outcome), strconv.FormatBool(e.DryRun)).Inc()
 		case monitor.KindForecast:
-			c.forecast[e.ResourceID] = e.Value
+			c.forecast[label(e.ResourceID)] = e.Value
 		}
 		if !c.savings.Add(e) {
 			c.log.Warn("metrics: a change older than the ones already folded for its resource is counted from the newest of them",
@@ -206,6 +207,11 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 	}
 	return nil
 }
+
+// label returns s as a label value: Prometheus refuses text that is not
+// valid UTF-8 (and WithLabelValues panics on it), so each run of bad bytes
+// becomes U+FFFD.
+func label(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -258,7 +264,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			c.log.Warn("metrics: reading rate-limit budgets failed", "err", err)
 		} else {
 			for _, b := range st.Buckets {
-				ch <- prometheus.MustNewConstMetric(c.budgetDesc, prometheus.GaugeValue, float64(b.Remaining), b.Key.String())
+				ch <- prometheus.MustNewConstMetric(c.budgetDesc, prometheus.GaugeValue, float64(b.Remaining), label(b.Key.String()))
 			}
 		}
 	}

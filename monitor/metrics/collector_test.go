@@ -246,3 +246,42 @@ func TestCollectorSavingsOverAYearOfChanges(t *testing.T) {
 	assert.Contains(t, logged.String(), "older than the ones already folded")
 	assert.Contains(t, logged.String(), "resource=i-1")
 }
+
+// An event whose source, outcome or blocking rule is not valid UTF-8 (a
+// host's name, a rule read from bytes) is counted under the text with
+// the bad bytes replaced: Prometheus refuses such a label value, and
+// WithLabelValues panicked inside Log.Record, taking the recording
+// pipeline down with it.
+func TestCollectorCountsLabelsThatAreNotUTF8(t *testing.T) {
+	t.Parallel()
+	col, err := metrics.New(metrics.Config{})
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+	require.NoError(t, err)
+	blocked := ev(monitor.KindBlocked, "host\xff", "i-1", safety.ActionStop, "block\xfe", 0)
+	blocked.Rules = []string{"rule\xc3"}
+	action := ev(monitor.KindAction, monitor.SourceReaper, "i-1", safety.ActionStop, "done\xff", 0)
+	fc := ev(monitor.KindForecast, monitor.SourceForecast, "asg\xff", "", monitor.OutcomeFallback, 0)
+	fc.Value = 0.5
+	require.NotPanics(t, func() { require.NoError(t, l.Record(t.Context(), blocked, action, fc)) })
+	want := `
+# HELP idlescale_blocks_total Blocked proposals by blocking safety rule.
+# TYPE idlescale_blocks_total counter
+idlescale_blocks_total{rule="rule` + "\uFFFD" + `"} 1
+# HELP idlescale_decisions_total Safety decisions by outcome (pass, require_approval, block), each counted once.
+# TYPE idlescale_decisions_total counter
+idlescale_decisions_total{outcome="block` + "\uFFFD" + `"} 1
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="asg` + "\uFFFD" + `"} 0.5
+`
+	require.NotPanics(t, func() {
+		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
+			"idlescale_blocks_total", "idlescale_decisions_total", "idlescale_forecast_error"))
+	})
+	n, err := testutil.GatherAndCount(reg, "idlescale_events_total", "idlescale_actions_total")
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "events: blocked, action, forecast; actions: one")
+}

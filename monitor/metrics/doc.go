@@ -26,4 +26,8 @@
 //	idlescale_realised_savings                          gauge    (currency of the resources' hourly cost)
 //	idlescale_ratelimit_remaining_events{bucket}        gauge    (WithBudgets)
 //	idlescale_alerts_firing{severity}                   gauge    (WithAlerts)
+//
+// A label value that is not valid UTF-8 (an event's source, outcome or
+// rule, a target's ID), which Prometheus refuses, is exported with each
+// run of bad bytes replaced by U+FFFD.
 package metrics
