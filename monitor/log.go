@@ -57,8 +57,8 @@ const DefaultMaxBacklog = 10_000
 // LogConfig configures a Log. The zero value means the defaults.
 type LogConfig struct {
 	// Capacity is how many of the newest events the Log keeps in memory
-	// for Query. Must be ≥ 0; 0 means the default. Default: 10,000
-	// (a few MiB).
+	// for Query; the memory grows with the events held, up to it. Must
+	// be ≥ 0; 0 means the default. Default: 10,000 (a few MiB).
 	Capacity int `json:"capacity,omitempty" yaml:"capacity,omitempty"`
 	// MaxBacklog is how many events the Log holds for one failing sink,
 	// to pass again once it recovers; beyond it the oldest are dropped

@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -218,5 +219,46 @@ func TestLogConcurrentRecord(t *testing.T) {
 	require.Len(t, seqs, 200)
 	for i, s := range seqs {
 		assert.Equal(t, uint64(i+1), s, "the sink sees Seq order")
+	}
+}
+
+// A capacity as large as an int holds (no bound wanted) is valid, as the
+// config says (≥ 0): the memory grows with the events held rather than
+// being allocated up front, which panicked (makeslice: len out of range)
+// in NewLog and NewRing.
+func TestHugeCapacityDoesNotPanic(t *testing.T) {
+	t.Parallel()
+	var l *monitor.Log
+	require.NotPanics(t, func() {
+		var err error
+		l, err = monitor.NewLog(monitor.LogConfig{Capacity: math.MaxInt, ChangeCapacity: math.MaxInt32})
+		require.NoError(t, err)
+	})
+	require.NoError(t, l.Record(t.Context(), ev(monitor.KindAction, "i-1", 0), ev(monitor.KindAction, "i-2", time.Second)))
+	got, err := l.Query(monitor.Query{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "i-1", got[0].ResourceID)
+	var r *monitor.Ring
+	require.NotPanics(t, func() {
+		var err error
+		r, err = monitor.NewRing(math.MaxInt)
+		require.NoError(t, err)
+	})
+	assert.Zero(t, r.Len())
+
+	// A ring that grew past its first room wraps at its capacity.
+	r, err = monitor.NewRing(300)
+	require.NoError(t, err)
+	for i := range 700 {
+		e := ev(monitor.KindVerdict, "i", time.Duration(i)*time.Second)
+		e.Seq = uint64(i + 1)
+		require.NoError(t, r.Write(t.Context(), []monitor.Event{e}))
+	}
+	got, err = r.Query(monitor.Query{})
+	require.NoError(t, err)
+	require.Len(t, got, 300)
+	for i, e := range got {
+		require.Equal(t, uint64(401+i), e.Seq)
 	}
 }

@@ -15,22 +15,29 @@ const DefaultRingCapacity = 10_000
 // and answers queries over them. Its Write never fails. It is safe for
 // concurrent use. Make one with NewRing.
 type Ring struct {
-	mu    sync.RWMutex
-	buf   []Event
-	start int // index of the oldest event
-	n     int // number of events held
+	mu       sync.RWMutex
+	capacity int
+	buf      []Event // grows to capacity as events arrive, then wraps
+	start    int     // index of the oldest event
+	n        int     // number of events held
 }
 
 var _ Sink = (*Ring)(nil)
 
-// NewRing returns a Ring that keeps the newest capacity events. It returns
-// a *provider.InvalidError when capacity is not positive.
+// NewRing returns a Ring that keeps the newest capacity events; its
+// memory grows with the events it holds, up to capacity (so a capacity as
+// large as an int holds is no bound, not an allocation). It returns a
+// *provider.InvalidError when capacity is not positive.
 func NewRing(capacity int) (*Ring, error) {
 	if capacity <= 0 {
 		return nil, provider.Invalid("capacity", capacity, "must be > 0")
 	}
-	return &Ring{buf: make([]Event, capacity)}, nil
+	return &Ring{capacity: capacity, buf: make([]Event, 0, min(capacity, initialRing))}, nil
 }
+
+// initialRing is the number of events a Ring has room for before it first
+// grows.
+const initialRing = 256
 
 // Write appends copies of evs, dropping the oldest events beyond the
 // capacity. It never fails.
@@ -44,14 +51,14 @@ func (r *Ring) Write(_ context.Context, evs []Event) error {
 }
 
 func (r *Ring) push(e Event) {
-	c := len(r.buf)
-	if r.n < c {
-		r.buf[(r.start+r.n)%c] = e
+	if r.n < r.capacity {
+		// Not full yet: the oldest is at 0 and the events fill buf.
+		r.buf = append(r.buf, e)
 		r.n++
 		return
 	}
 	r.buf[r.start] = e
-	r.start = (r.start + 1) % c
+	r.start = (r.start + 1) % r.capacity
 }
 
 // Len returns the number of events held.
