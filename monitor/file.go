@@ -20,6 +20,10 @@ const (
 	DefaultMaxFiles     = 5
 )
 
+// MaxFiles is the largest FileConfig.MaxFiles: a rotation renames every
+// rotated file, and Files looks for each.
+const MaxFiles = 10_000
+
 // FileConfig configures a FileSink. Path is required; the zero value of
 // every other field means its default.
 type FileConfig struct {
@@ -33,7 +37,8 @@ type FileConfig struct {
 	// Default: 64 MiB.
 	MaxBytes int64 `json:"max_bytes,omitempty" yaml:"max_bytes,omitempty"`
 	// MaxFiles is how many rotated files are kept besides Path; the oldest
-	// is removed. Must be ≥ 0; 0 means the default. Default: 5.
+	// is removed. Must be in [0, MaxFiles]; 0 means the default.
+	// Default: 5.
 	MaxFiles int `json:"max_files,omitempty" yaml:"max_files,omitempty"`
 	// Sync makes every Write call fsync the file before it returns, so
 	// that a crash loses no recorded event. Default: false (the operating
@@ -42,7 +47,7 @@ type FileConfig struct {
 }
 
 // Validate returns a *provider.InvalidError naming a wrong field: an empty
-// path or a negative size or count.
+// path, a negative size or count, or a count above MaxFiles.
 func (c FileConfig) Validate() error {
 	switch {
 	case c.Path == "":
@@ -51,6 +56,8 @@ func (c FileConfig) Validate() error {
 		return provider.Invalid("max_bytes", c.MaxBytes, "must be ≥ 0; 0 means the default 64 MiB")
 	case c.MaxFiles < 0:
 		return provider.Invalid("max_files", c.MaxFiles, "must be ≥ 0; 0 means the default 5")
+	case c.MaxFiles > MaxFiles:
+		return provider.Invalid("max_files", c.MaxFiles, "must be at most 10000: each rotation renames every rotated file")
 	}
 	return nil
 }

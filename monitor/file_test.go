@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,4 +217,22 @@ func TestRecordRefusesATimeJSONCannotEncode(t *testing.T) {
 			assert.Equal(t, []monitor.SinkStats{{Name: "file"}}, l.Stats())
 		})
 	}
+}
+
+// A MaxFiles too large to walk (every rotation renames Path.MaxFiles-1
+// down to Path.1, and Files looks for each) is refused, naming it, at
+// its bound and above: MaxInt was taken, and the first rotation or Files
+// call then never returned.
+func TestFileConfigRefusesMaxFilesTooLargeToWalk(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{monitor.MaxFiles + 1, math.MaxInt32, math.MaxInt} {
+		_, err := monitor.NewFileSink(monitor.FileConfig{Path: filepath.Join(t.TempDir(), "events.jsonl"), MaxFiles: n})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%d", n)
+		assert.Equal(t, "max_files", ie.Field)
+	}
+	fs, err := monitor.NewFileSink(monitor.FileConfig{Path: filepath.Join(t.TempDir(), "events.jsonl"), MaxFiles: monitor.MaxFiles})
+	require.NoError(t, err, "at the bound")
+	assert.Len(t, fs.Files(), 1)
+	require.NoError(t, fs.Close())
 }
