@@ -41,12 +41,14 @@ type Config struct {
 	// ChartWindow is the time the savings and cost charts cover, ending
 	// now. Must be ≥ 0. Default (0): 24h.
 	ChartWindow time.Duration `json:"chart_window,omitempty" yaml:"chart_window,omitempty"`
-	// Refresh makes the page reload itself this often. Must be ≥ 0.
-	// Default (0): never (reload by hand).
+	// Refresh makes the page reload itself this often, in whole seconds
+	// (a fraction is dropped). Must be 0 or at least 1s. Default (0):
+	// never (reload by hand).
 	Refresh time.Duration `json:"refresh,omitempty" yaml:"refresh,omitempty"`
 }
 
-// Validate returns a *provider.InvalidError naming a negative field.
+// Validate returns a *provider.InvalidError naming a negative field, or a
+// refresh under a second.
 func (c Config) Validate() error {
 	switch {
 	case c.RecentEvents < 0:
@@ -55,6 +57,8 @@ func (c Config) Validate() error {
 		return provider.Invalid("chart_window", c.ChartWindow, "must be ≥ 0; 0 means the default 24h")
 	case c.Refresh < 0:
 		return provider.Invalid("refresh", c.Refresh, "must be ≥ 0")
+	case c.Refresh > 0 && c.Refresh < time.Second:
+		return provider.Invalid("refresh", c.Refresh, "must be 0 (never) or at least 1s: the page reloads in whole seconds")
 	}
 	return nil
 }

@@ -287,3 +287,22 @@ func TestChartSVGThatCannotBeDrawnIsAnError(t *testing.T) {
 	assert.Equal(t, "application/json", h.Get("Content-Type"))
 	assert.Contains(t, body, "host_load")
 }
+
+// A refresh under a second, which the page (reloading in whole seconds)
+// cannot do, is refused naming it: it was taken and the page, told 0
+// seconds, never reloaded. One second is the least.
+func TestRefreshUnderASecondIsRefused(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	for _, r := range []time.Duration{time.Nanosecond, 500 * time.Millisecond, time.Second - 1} {
+		_, err := dashboard.New(dashboard.Config{Refresh: r}, l)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%s", r)
+		assert.Equal(t, "refresh", ie.Field)
+	}
+	d, err := dashboard.New(dashboard.Config{Refresh: time.Second}, l)
+	require.NoError(t, err)
+	_, page, _ := get(t, httptestServer(t, d)+"/")
+	assert.Contains(t, page, `<meta name="refresh-seconds" content="1">`)
+}
