@@ -2,9 +2,12 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -75,23 +78,36 @@ var _ AuditSource = AuditSourceFunc(nil)
 // converted by FromAudit. It returns how many it recorded and the time of
 // the newest, to pass as since next time (events at exactly that time are
 // then read again: the caller drops what it has, by time and content, or
-// accepts the repeat). An error from src records nothing; an error from r
-// is returned with the count of the batch it concerned.
+// accepts the repeat). An error from src records nothing. An event that
+// is not valid (Event.Validate: an action a newer version wrote) is left
+// out and reported by its place in the batch ("events[2].action"), the
+// others being recorded: no retry would record it. An error from r is
+// returned with the count of the batch it concerned.
 func ImportAudit(ctx context.Context, r Recorder, src AuditSource, since time.Time) (n int, newest time.Time, err error) {
 	audit, err := src.Events(ctx, since)
 	if err != nil {
 		return 0, since, fmt.Errorf("monitor: read audit trail: %w", err)
 	}
-	evs := make([]Event, len(audit))
+	evs := make([]Event, 0, len(audit))
+	var refused []error
 	newest = since
 	for i, a := range audit {
-		evs[i] = FromAudit(a)
 		if a.Time.After(newest) {
 			newest = a.Time
 		}
+		e := FromAudit(a)
+		if err := e.Validate(); err != nil {
+			refused = append(refused, provider.Within("events["+strconv.Itoa(i)+"]", err))
+			continue
+		}
+		evs = append(evs, e)
 	}
 	if err := r.Record(ctx, evs...); err != nil {
-		return len(evs), newest, fmt.Errorf("monitor: import audit trail: %w", err)
+		return len(evs), newest, fmt.Errorf("monitor: import audit trail: %w", errors.Join(append(refused, err)...))
+	}
+	if len(refused) > 0 {
+		return len(evs), newest, fmt.Errorf("monitor: import audit trail: %d of %d events refused: %w",
+			len(refused), len(audit), errors.Join(refused...))
 	}
 	return len(evs), newest, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -89,4 +90,31 @@ func TestImportAudit(t *testing.T) {
 	// A recorder refusing the events is reported.
 	_, _, err = monitor.ImportAudit(t.Context(), monitor.RecorderFunc(func(context.Context, ...monitor.Event) error { return boom }), src, time.Time{})
 	require.ErrorIs(t, err, boom)
+}
+
+// An audit event the log refuses (an action this version does not know,
+// written by a newer replica) is reported by its place, and the others of
+// the batch are recorded and counted: the whole batch was refused, the
+// count said all of it was recorded, and a host passing newest on as
+// since (as the doc says) lost the valid events for good.
+func TestImportAuditRecordsTheValidEventsOfABatch(t *testing.T) {
+	t.Parallel()
+	trail := []safety.AuditEvent{
+		{Time: sat, Kind: safety.AuditDecision, ResourceID: "i-1", Action: safety.ActionStop, Outcome: safety.Pass},
+		{Time: sat.Add(time.Minute), Kind: safety.AuditDecision, ResourceID: "i-2", Action: "hibernate", Outcome: safety.Pass},
+		{Time: sat.Add(2 * time.Minute), Kind: safety.AuditDecision, ResourceID: "i-3", Action: safety.ActionStop, Outcome: safety.Block},
+	}
+	src := monitor.AuditSourceFunc(func(context.Context, time.Time) ([]safety.AuditEvent, error) { return trail, nil })
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	n, newest, err := monitor.ImportAudit(t.Context(), l, src, time.Time{})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "events[1].action", ie.Field)
+	assert.Equal(t, 2, n, "the two valid events were recorded")
+	assert.Equal(t, sat.Add(2*time.Minute), newest, "past the refused one, which no retry would record")
+	got, _ := l.Query(monitor.Query{})
+	require.Len(t, got, 2)
+	assert.Equal(t, "i-1", got[0].ResourceID)
+	assert.Equal(t, "i-3", got[1].ResourceID)
 }
