@@ -306,3 +306,27 @@ func TestRefreshUnderASecondIsRefused(t *testing.T) {
 	_, page, _ := get(t, httptestServer(t, d)+"/")
 	assert.Contains(t, page, `<meta name="refresh-seconds" content="1">`)
 }
+
+// A host chart missing because the host's chart source failed is that
+// failure (502, saying why), not an unknown chart (404): a metrics outage
+// read as a wrong address. The dashboard's own charts are still served.
+func TestChartOfAFailedSourceIs502(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	down := dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
+		return nil, errors.New("metrics source down")
+	})
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(down), dashboard.WithClock(stepclock.New(sat)))
+	require.NoError(t, err)
+	srv := httptestServer(t, d)
+	for _, p := range []string{"/api/charts/utilization", "/charts/utilization.svg"} {
+		status, body, _ := get(t, srv+p)
+		assert.Equal(t, http.StatusBadGateway, status, p)
+		assert.Contains(t, body, "metrics source down", p)
+	}
+	for _, p := range []string{"/api/charts/idle", "/charts/idle.svg"} {
+		status, _, _ := get(t, srv+p)
+		assert.Equal(t, http.StatusOK, status, "the dashboard's own chart: %s", p)
+	}
+}

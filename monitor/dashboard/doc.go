@@ -40,8 +40,9 @@
 // Errors are JSON ({"error": "..."}) with 400 for a malformed parameter
 // (naming it), 403 when not allowed, 404 for an unknown chart or approval
 // request, 409 for a transition the request's state does not allow, 502
-// when a source fails (or gave a chart that cannot be drawn). Times in
-// parameters are RFC 3339.
+// when a source fails (a chart not found while the host's chart source
+// failed, or one that cannot be drawn, included). Times in parameters are
+// RFC 3339.
 //
 // Every resource name, tag, reason and comment is escaped: by
 // html/template in the page, by gonum/plot in the charts, and the page's

@@ -245,6 +245,12 @@ func (d *Dashboard) chart(r *http.Request, name string) (report.Chart, []string,
 	return report.Chart{}, errs, false
 }
 
+// chartsError is the answer for a chart not found while the host's chart
+// source failed: it may be one of the host's.
+func chartsError(name string, errs []string) error {
+	return fmt.Errorf("chart %q not found; a chart source failed: %s", name, strings.Join(errs, "; "))
+}
+
 func (d *Dashboard) serveChartNames(w http.ResponseWriter, r *http.Request) {
 	s := d.snap(r.Context(), false)
 	charts, errs := d.chartsOf(r.Context(), s)
@@ -257,8 +263,12 @@ func (d *Dashboard) serveChartNames(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) serveChartJS(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	c, _, ok := d.chart(r, name)
-	if !ok {
+	c, errs, ok := d.chart(r, name)
+	switch {
+	case !ok && len(errs) > 0:
+		writeError(w, http.StatusBadGateway, chartsError(name, errs))
+		return
+	case !ok:
 		writeError(w, http.StatusNotFound, provider.Invalid("name", name, "is not a chart of this dashboard"))
 		return
 	}
@@ -268,8 +278,12 @@ func (d *Dashboard) serveChartJS(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) serveChartSVG(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	name, ok := strings.CutSuffix(file, ".svg")
-	c, _, found := d.chart(r, name)
-	if !ok || !found {
+	c, errs, found := d.chart(r, name)
+	switch {
+	case ok && !found && len(errs) > 0:
+		writeError(w, http.StatusBadGateway, chartsError(name, errs))
+		return
+	case !ok || !found:
 		writeError(w, http.StatusNotFound, provider.Invalid("name", file, "is not a chart of this dashboard (name.svg)"))
 		return
 	}
