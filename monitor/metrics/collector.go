@@ -198,7 +198,11 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 		case monitor.KindAction:
 			c.actions.WithLabelValues(label(string(e.Action)), label(e.Outcome), strconv.FormatBool(e.DryRun)).Inc()
 		case monitor.KindForecast:
-			c.forecast[label(e.ResourceID)] = e.Value
+			if e.Value < 0 { // unknown (−1): no error to export
+				delete(c.forecast, label(e.ResourceID))
+			} else {
+				c.forecast[label(e.ResourceID)] = e.Value
+			}
 		}
 		if !c.savings.Add(e) {
 			c.log.Warn("metrics: a change older than the ones already folded for its resource is counted from the newest of them",

@@ -285,3 +285,36 @@ idlescale_forecast_error{target="asg` + "\uFFFD" + `"} 0.5
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "events: blocked, action, forecast; actions: one")
 }
+
+// A forecast event whose error is unknown (−1, too little history) leaves
+// its target out of idlescale_forecast_error until an error is known:
+// −1 was exported as if it were an error, better than any real one, and
+// dragged down averages and passed "error < 0.5" checks.
+func TestForecastErrorUnknownIsLeftOut(t *testing.T) {
+	t.Parallel()
+	col, err := metrics.New(metrics.Config{})
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+	require.NoError(t, err)
+	fc := func(target, outcome string, v, h float64) monitor.Event {
+		e := ev(monitor.KindForecast, monitor.SourceForecast, target, "", outcome, h)
+		e.Value = v
+		return e
+	}
+	require.NoError(t, l.Record(t.Context(), fc("asg-a", monitor.OutcomeFallback, -1, 0), fc("asg-b", monitor.OutcomeRecovered, 0.3, 0)))
+	want := `
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="asg-b"} 0.3
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
+	require.NoError(t, l.Record(t.Context(), fc("asg-a", monitor.OutcomeRecovered, 0.8, 1), fc("asg-b", monitor.OutcomeFallback, -1, 1)))
+	want = `
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="asg-a"} 0.8
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
+}

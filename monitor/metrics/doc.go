@@ -10,7 +10,8 @@
 // The Collector is a monitor.Sink: it counts the events the log passes it
 // (decisions by outcome, actions, blocks by rule, events by kind), keeps
 // the latest verdict of every resource (idle count) and the latest
-// forecast error of every target, and the executed changes in a
+// forecast error of every target (left out while it is unknown, −1 in the
+// event), and the executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
 // (in memory that grows with the resources changed, not with time). The rate-limit budget left
 // and the alerts firing are read from their sources when scraped.
