@@ -15,6 +15,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
@@ -79,11 +80,11 @@ var _ AlertSource = (*alert.Alerter)(nil)
 type Option func(*Collector)
 
 // WithBudgets exports the events left in every rate-limit bucket of b.
-// Default: none.
+// Default: none; a nil b (a nil *ratelimit.Limiter too) means none.
 func WithBudgets(b BudgetSource) Option { return func(c *Collector) { c.budgets = b } }
 
 // WithAlerts exports the number of firing alerts of a, by severity.
-// Default: none.
+// Default: none; a nil a (a nil *alert.Alerter too) means none.
 func WithAlerts(a AlertSource) Option { return func(c *Collector) { c.alerts = a } }
 
 // WithClock sets the clock whose now the realised savings are measured up
@@ -160,6 +161,12 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if check.Nil(c.budgets) {
+		c.budgets = nil // a nil *ratelimit.Limiter: none, not a scrape that panics
+	}
+	if check.Nil(c.alerts) {
+		c.alerts = nil
 	}
 	if c.clock == nil {
 		c.clock = clock.Real{}

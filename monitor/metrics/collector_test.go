@@ -318,3 +318,21 @@ idlescale_forecast_error{target="asg-a"} 0.8
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }
+
+// A nil *alert.Alerter or *ratelimit.Limiter (alerting or rate limiting
+// turned off in the host's config) means none, as a nil clock does and as
+// the dashboard takes its sources: the scrape panicked calling them.
+func TestNilSourcesMeanNone(t *testing.T) {
+	t.Parallel()
+	var alerts *alert.Alerter
+	var limiter *ratelimit.Limiter
+	col, err := metrics.New(metrics.Config{}, metrics.WithAlerts(alerts), metrics.WithBudgets(limiter))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	require.NotPanics(t, func() {
+		n, err := testutil.GatherAndCount(reg, "idlescale_alerts_firing", "idlescale_ratelimit_remaining_events")
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
+}
