@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -471,9 +472,13 @@ type Fleet struct {
 
 // FleetUtilization reads the CPU of every resource filter selects over
 // [from, to) at step (the mean of each step) and charts it with
-// UtilizationChart, labelling each series "ID name". It returns the first
-// error of the inventory or the metrics source.
+// UtilizationChart, labelling each series "ID name". It returns a
+// *provider.InvalidError naming the fleet when it lacks either field, and
+// the first error of the inventory or the metrics source.
 func FleetUtilization(ctx context.Context, f Fleet, filter provider.Filter, from, to time.Time, step time.Duration) (Chart, error) {
+	if check.Nil(f.Inventory) || check.Nil(f.Metrics) {
+		return Chart{}, provider.Invalid("fleet", nil, "needs both an inventory and a metrics source")
+	}
 	resources, err := f.Inventory.List(ctx, filter)
 	if err != nil {
 		return Chart{}, fmt.Errorf("report: list resources: %w", err)

@@ -534,3 +534,22 @@ func TestChartDetails(t *testing.T) {
 	assert.Equal(t, "2.5 h", f["hours"].(func(float64) string)(2.5))
 	assert.Equal(t, "Sat Mar 07 03:00 UTC", f["when"].(func(time.Time) string)(t0))
 }
+
+// A fleet without an inventory or a metrics source (a nil driver) is an
+// error naming it, not a nil dereference.
+func TestFleetUtilizationWithoutAFleet(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	var nilCloud *memory.Cloud
+	for _, f := range []report.Fleet{{}, {Inventory: cloud}, {Metrics: cloud}, {Inventory: nilCloud, Metrics: cloud}} {
+		var c report.Chart
+		require.NotPanics(t, func() {
+			c, err = report.FleetUtilization(t.Context(), f, provider.Filter{}, t0, at(2), time.Hour)
+		})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "fleet", ie.Field)
+		assert.Empty(t, c.Series)
+	}
+}
