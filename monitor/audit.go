@@ -7,9 +7,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
+
+// errNoRecorder is the error of an adapter given no recorder.
+var errNoRecorder = errors.New("monitor: no recorder")
 
 // FromAudit converts an audit event of the safety engine or the approval
 // manager into an Event: a decision becomes KindDecision (or KindBlocked
@@ -47,9 +51,13 @@ func FromAudit(a safety.AuditEvent) Event {
 //
 // Its error is r's: an invalid event, or a sink that failed (the event is
 // then in the log and its sink's backlog, but the engine, failing closed,
-// blocks the proposal). To keep the etcd audit trail too, record in both
+// blocks the proposal); without r (nil, or a nil *Log) every call's error
+// says so. To keep the etcd audit trail too, record in both
 // (a safety.AuditorFunc calling each).
 func Auditor(r Recorder) safety.Auditor {
+	if check.Nil(r) {
+		return safety.AuditorFunc(func(context.Context, safety.AuditEvent) error { return errNoRecorder })
+	}
 	return safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
 		return r.Record(ctx, FromAudit(ev))
 	})
@@ -82,8 +90,15 @@ var _ AuditSource = AuditSourceFunc(nil)
 // is not valid (Event.Validate: an action a newer version wrote) is left
 // out and reported by its place in the batch ("events[2].action"), the
 // others being recorded: no retry would record it. An error from r is
-// returned with the count of the batch it concerned.
+// returned with the count of the batch it concerned. A nil r or src is an
+// error, with since returned as it is.
 func ImportAudit(ctx context.Context, r Recorder, src AuditSource, since time.Time) (n int, newest time.Time, err error) {
+	switch {
+	case check.Nil(r):
+		return 0, since, fmt.Errorf("monitor: import audit trail: %w", errNoRecorder)
+	case check.Nil(src):
+		return 0, since, errors.New("monitor: import audit trail: no audit source")
+	}
 	audit, err := src.Events(ctx, since)
 	if err != nil {
 		return 0, since, fmt.Errorf("monitor: read audit trail: %w", err)

@@ -118,3 +118,27 @@ func TestImportAuditRecordsTheValidEventsOfABatch(t *testing.T) {
 	assert.Equal(t, "i-1", got[0].ResourceID)
 	assert.Equal(t, "i-3", got[1].ResourceID)
 }
+
+// An Auditor or ImportAudit without a recorder (nil, or a nil *Log)
+// returns an error saying so, as the observers do, so that the engine
+// fails closed; it panicked on a nil dereference inside the safety
+// engine's decision.
+func TestAuditWithoutARecorder(t *testing.T) {
+	t.Parallel()
+	ev := safety.AuditEvent{Time: sat, Kind: safety.AuditDecision, ResourceID: "i-1", Action: safety.ActionStop, Outcome: safety.Pass}
+	var nilLog *monitor.Log
+	src := monitor.AuditSourceFunc(func(context.Context, time.Time) ([]safety.AuditEvent, error) { return []safety.AuditEvent{ev}, nil })
+	for name, r := range map[string]monitor.Recorder{"nil": nil, "nil *Log": nilLog} {
+		require.NotPanics(t, func() {
+			require.Error(t, monitor.Auditor(r).Record(t.Context(), ev), name)
+			n, newest, err := monitor.ImportAudit(t.Context(), r, src, time.Time{})
+			require.Error(t, err, name)
+			assert.Zero(t, n, name)
+			assert.True(t, newest.IsZero(), "%s: since is kept: nothing was recorded", name)
+		}, name)
+	}
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	_, _, err = monitor.ImportAudit(t.Context(), l, nil, time.Time{})
+	require.Error(t, err, "no audit source")
+}
