@@ -42,13 +42,17 @@ type Config struct {
 	// now. Must be ≥ 0. Default (0): 24h.
 	ChartWindow time.Duration `json:"chart_window,omitempty" yaml:"chart_window,omitempty"`
 	// Refresh makes the page reload itself this often, in whole seconds
-	// (a fraction is dropped). Must be 0 or at least 1s. Default (0):
-	// never (reload by hand).
+	// (a fraction is dropped). Must be 0 or in [1s, MaxRefresh]. Default
+	// (0): never (reload by hand).
 	Refresh time.Duration `json:"refresh,omitempty" yaml:"refresh,omitempty"`
 }
 
+// MaxRefresh is the longest Config.Refresh: the longest whole-second delay
+// a browser's timer waits (2^31−1 ms); it fires at once for a longer one.
+const MaxRefresh = (1<<31 - 1) / 1000 * time.Second
+
 // Validate returns a *provider.InvalidError naming a negative field, or a
-// refresh under a second.
+// refresh under a second or above MaxRefresh.
 func (c Config) Validate() error {
 	switch {
 	case c.RecentEvents < 0:
@@ -59,6 +63,9 @@ func (c Config) Validate() error {
 		return provider.Invalid("refresh", c.Refresh, "must be ≥ 0")
 	case c.Refresh > 0 && c.Refresh < time.Second:
 		return provider.Invalid("refresh", c.Refresh, "must be 0 (never) or at least 1s: the page reloads in whole seconds")
+	case c.Refresh > MaxRefresh:
+		return provider.Invalid("refresh", c.Refresh, "must be at most "+MaxRefresh.String()+
+			": a browser's timer fires at once for a longer delay, and the page would reload without pause")
 	}
 	return nil
 }

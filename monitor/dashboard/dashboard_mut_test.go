@@ -330,3 +330,25 @@ func TestChartOfAFailedSourceIs502(t *testing.T) {
 		assert.Equal(t, http.StatusOK, status, "the dashboard's own chart: %s", p)
 	}
 }
+
+// A refresh longer than a browser's timer can wait (2^31−1 ms, about 24.8
+// days) is refused naming it: the page's setTimeout fired at once for
+// such a delay, so a page told to reload monthly reloaded without pause,
+// each reload building the whole report. The longest whole-second delay
+// a timer honours is taken.
+func TestRefreshLongerThanABrowserTimerIsRefused(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	longest := (1<<31 - 1) / 1000 * time.Second
+	for _, r := range []time.Duration{longest + time.Second, 30 * 24 * time.Hour, math.MaxInt64} {
+		_, err := dashboard.New(dashboard.Config{Refresh: r}, l)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%s", r)
+		assert.Equal(t, "refresh", ie.Field)
+	}
+	d, err := dashboard.New(dashboard.Config{Refresh: longest}, l)
+	require.NoError(t, err)
+	_, page, _ := get(t, httptestServer(t, d)+"/")
+	assert.Contains(t, page, `<meta name="refresh-seconds" content="2147483">`)
+}
