@@ -352,3 +352,27 @@ func TestRefreshLongerThanABrowserTimerIsRefused(t *testing.T) {
 	_, page, _ := get(t, httptestServer(t, d)+"/")
 	assert.Contains(t, page, `<meta name="refresh-seconds" content="2147483">`)
 }
+
+// A parameter that takes one value, given twice, is a 400 naming it: the
+// last one was used and the others silently ignored, so that
+// resource=a&resource=b answered b's events alone. kind still takes
+// several.
+func TestEventsParameterGivenTwiceIs400(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	for _, id := range []string{"a", "b"} {
+		require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat, Kind: monitor.KindRun, Source: monitor.SourceReaper, ResourceID: id}))
+	}
+	d, err := dashboard.New(dashboard.Config{}, l)
+	require.NoError(t, err)
+	srv := httptestServer(t, d)
+	for _, q := range []string{"resource=a&resource=b", "limit=1&limit=2", "source=x&source=y", "after_seq=1&after_seq=0",
+		"from=2026-03-07T00:00:00Z&from=2026-03-06T00:00:00Z"} {
+		status, body, _ := get(t, srv+"/api/events?"+q)
+		assert.Equal(t, http.StatusBadRequest, status, q)
+		assert.Contains(t, body, "more than once", q)
+	}
+	status, _, _ := get(t, srv+"/api/events?kind=run&kind=verdict")
+	assert.Equal(t, http.StatusOK, status)
+}

@@ -134,11 +134,19 @@ func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// singleValued are the events endpoint's parameters that take one value
+// (kind takes several).
+var singleValued = []string{"resource", "source", "from", "to", "after_seq", "limit"}
+
 // parseQuery reads the events endpoint's parameters, refusing unknown and
-// malformed ones with a *provider.InvalidError naming the parameter.
+// malformed ones, and one that takes a single value given more than once,
+// with a *provider.InvalidError naming the parameter.
 func parseQuery(v url.Values) (monitor.Query, error) {
 	var q monitor.Query
 	for name, vals := range v {
+		if len(vals) > 1 && slices.Contains(singleValued, name) {
+			return q, provider.Invalid(name, strings.Join(vals, ","), "is given more than once; it takes one value")
+		}
 		val := vals[len(vals)-1]
 		var err error
 		switch name {
