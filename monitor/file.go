@@ -73,9 +73,11 @@ func (c FileConfig) withDefaults() FileConfig {
 }
 
 // FileSink appends events to a JSON-lines file and rotates it by size. Each
-// Write encodes its batch and writes it with one system call; a failed
-// write may leave part of the batch in the file, and the Log passes the
-// whole batch again (Seq identifies the repeats). A failed rotation
+// Write encodes its batch and writes it with one system call; a write cut
+// short (a full disk) is taken back, the file truncated to its size before
+// it, and the Log passes the whole batch again (when the file could not be
+// truncated, or the write succeeded and its fsync failed, the file may
+// hold part or all of the batch: Seq identifies the repeats). A failed rotation
 // (a rotated file in the way, a full disk) fails that Write only: the sink
 // keeps appending to Path, or reopens it at the next Write, and tries to
 // rotate again, so it recovers once the cause is gone and the Log then
@@ -123,9 +125,9 @@ func (s *FileSink) open() error {
 // Write appends evs as JSON lines, rotating the file first when they would
 // make it larger than MaxBytes. It returns ErrClosed after Close, and the
 // file system's error (wrapped) when the rotation or the write fails; the
-// file then holds none or part of the batch (the Log passes it again),
-// and the next Write tries again (reopening Path if the failed rotation
-// left it closed).
+// file then holds none of the batch (a write cut short is truncated away;
+// see FileSink) and the Log passes it again, and the next Write tries
+// again (reopening Path if the failed rotation left it closed).
 func (s *FileSink) Write(ctx context.Context, evs []Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -155,6 +157,16 @@ func (s *FileSink) Write(ctx context.Context, evs []Event) error {
 		}
 	}
 	n, err := s.f.Write(s.buf)
+	if err != nil && n > 0 {
+		// Cut short (a full disk): take the part back, so that the batch
+		// the Log passes again starts a line of its own; a partial line
+		// before it would make one unreadable line of the two.
+		if terr := s.f.Truncate(s.size); terr == nil {
+			n = 0
+		} else {
+			err = errors.Join(err, terr)
+		}
+	}
 	s.size += int64(n)
 	if err != nil {
 		return fmt.Errorf("monitor: write event file: %w", err)
