@@ -243,11 +243,17 @@ type ReaperObserver struct {
 	errs
 }
 
-// errs keeps the errors of an observer's failed Record calls.
+// errs keeps the errors of an observer's failed Record calls: the first
+// maxKeptErrors since the last Err, and how many more failed.
 type errs struct {
 	mu   sync.Mutex
 	list []error
+	more int
 }
+
+// maxKeptErrors bounds the errors an observer keeps for Err, so that a
+// recorder failing for hours, with no Err call, does not grow memory.
+const maxKeptErrors = 100
 
 var _ reaper.Observer = (*ReaperObserver)(nil)
 
@@ -298,16 +304,24 @@ func (e *errs) record(r Recorder, log *slog.Logger, evs []Event) {
 	}
 	log.Warn("monitor: recording events failed", "err", err, "events", len(evs))
 	e.mu.Lock()
-	e.list = append(e.list, err)
+	if len(e.list) < maxKeptErrors {
+		e.list = append(e.list, err)
+	} else {
+		e.more++
+	}
 	e.mu.Unlock()
 }
 
 // Err returns the errors of the Record calls that failed since the last
-// call to Err, joined, and forgets them; nil when none failed.
+// call to Err, joined (the first 100, then how many more failed), and
+// forgets them; nil when none failed.
 func (e *errs) Err() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	err := errors.Join(e.list...)
-	e.list = nil
-	return err
+	list := e.list
+	if e.more > 0 {
+		list = append(list, fmt.Errorf("monitor: %d more Record calls failed", e.more))
+	}
+	e.list, e.more = nil, 0
+	return errors.Join(list...)
 }

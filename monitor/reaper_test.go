@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,4 +243,25 @@ func TestReaperObserverReportAndErrors(t *testing.T) {
 	nilRec := monitor.NewReaperObserver(nil)
 	nilRec.ObserveReport(reaper.Report{Now: sat}, nil)
 	require.Error(t, nilRec.Err())
+}
+
+// An observer whose recorder keeps failing (a sink down for hours) while
+// the host never calls Err keeps a bounded number of errors and counts
+// the rest: every failure was kept, memory growing with every record.
+func TestObserverKeepsABoundedNumberOfErrors(t *testing.T) {
+	t.Parallel()
+	obs := monitor.NewReaperObserver(monitor.RecorderFunc(func(context.Context, ...monitor.Event) error {
+		return errors.New("disk full")
+	}))
+	for range 5000 {
+		obs.ObserveReport(reaper.Report{Now: sat}, nil)
+	}
+	err := obs.Err()
+	require.Error(t, err)
+	joined, ok := err.(interface{ Unwrap() []error })
+	require.True(t, ok)
+	assert.LessOrEqual(t, len(joined.Unwrap()), 101, "a bounded number kept")
+	assert.True(t, strings.HasPrefix(err.Error(), "disk full\n"), "the first ones are kept")
+	assert.True(t, strings.HasSuffix(err.Error(), "monitor: 4900 more Record calls failed"), "and the rest counted")
+	require.NoError(t, obs.Err(), "Err forgets what it returned, the count too")
 }
