@@ -107,8 +107,8 @@ type Config struct {
 	// DefaultRules(). To add to them, append to DefaultRules().
 	Rules []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
 	// Interval is how often Run evaluates the metric rules and the quiet
-	// periods, and retries notifications that failed. Must be ≥ 0.
-	// Default (0): 1m.
+	// periods, and retries notifications that failed; it bounds each
+	// delivery. Must be ≥ 0. Default (0): 1m.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// MaxPending is how many notifications wait per notifier while it
 	// fails; beyond it the oldest are dropped and reported (ErrDropped).
@@ -602,10 +602,14 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 
 // Run evaluates the rules (Evaluate) and delivers the notifications
 // (Deliver) at once, then every Config.Interval on the clock, and as soon
-// as an event causes a transition, until ctx ends. Errors are logged and
-// the loop goes on; notifications that failed are retried at the next
-// interval. Run returns nil when ctx ends; it returns no other error. It
-// starts no goroutine.
+// as an event causes a transition, until ctx ends. Each delivery is
+// bounded by the interval, so that a notifier that hangs keeps its
+// notifications pending rather than holding back the evaluations. An
+// evaluation is not bounded: a large fleet's metric rules may read longer
+// than the interval (one query a resource), and the drivers bound their
+// own requests. Errors are logged and the loop goes on; notifications
+// that failed are retried at the next interval. Run returns nil when ctx
+// ends; it returns no other error. It starts no goroutine.
 func (a *Alerter) Run(ctx context.Context) error {
 	tick := a.clock.After(0)
 	for {
@@ -619,9 +623,11 @@ func (a *Alerter) Run(ctx context.Context) error {
 			tick = a.clock.After(a.cfg.Interval)
 		case <-a.wake:
 		}
-		if err := a.Deliver(ctx); err != nil && ctx.Err() == nil {
+		dctx, cancel := context.WithTimeout(ctx, a.cfg.Interval)
+		if err := a.Deliver(dctx); err != nil && ctx.Err() == nil {
 			a.log.WarnContext(ctx, "alert: deliver failed", "err", err)
 		}
+		cancel()
 	}
 }
 

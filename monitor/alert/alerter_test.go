@@ -812,3 +812,35 @@ func TestMetricRuleRefusesAnInfiniteValue(t *testing.T) {
 	assert.Contains(t, err.Error(), "i-1")
 	assert.Empty(t, a.Firing())
 }
+
+// Run bounds each delivery by the interval: a notifier that hangs
+// (a host's, honouring its context, which Run's never ends) keeps its
+// notification pending for the next Deliver, and the rules are still
+// evaluated. Run waited on it for ever: no quiet period resolved, no
+// metric was read again.
+func TestRunEvaluatesWhileANotifierHangs(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		hang := alert.NotifierFunc(func(ctx context.Context, _ alert.Alert) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		rules := []alert.Rule{{Name: "failed", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Minute}}
+		a, l := newAlerter(t, alert.Config{Rules: rules, Interval: time.Minute}, alert.WithNotifier("hang", hang))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		synctest.Wait()
+		e := event(monitor.KindFailure, "i-1", monitor.OutcomeFailed, 0)
+		e.Time = time.Now() // the bubble's clock, which Run reads
+		require.NoError(t, l.Record(ctx, e))
+		synctest.Wait() // Run is delivering the firing notification, which hangs
+		require.Len(t, a.Firing(), 1)
+		<-time.After(3 * time.Minute) // fake time inside the synctest bubble
+		synctest.Wait()
+		assert.Empty(t, a.Firing(), "quiet for its ResolveAfter: resolved by an evaluation")
+		assert.Equal(t, 2, a.Stats()[0].Pending, "the firing and the resolution wait for the notifier")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
