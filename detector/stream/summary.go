@@ -51,6 +51,13 @@ type Summary struct {
 // Unix epoch, a time a series may start at.
 const noTime = math.MinInt64
 
+// The range of times Observe accepts: after noTime, up to the latest Unix
+// nanosecond.
+var (
+	earliestTime = time.Unix(0, noTime).UTC()
+	latestTime   = time.Unix(0, math.MaxInt64).UTC()
+)
+
 // NewSummary returns an empty Summary, or an error naming the invalid field.
 func NewSummary(cfg SummaryConfig) (Summary, error) {
 	if err := cfg.Validate(); err != nil {
@@ -99,18 +106,21 @@ func (s *Summary) update(v float64) {
 
 // Observe checks and adds the value v observed at t: t must be after the
 // previous Observe's time (and after the earliest Unix nanosecond,
-// 1677-09-21T00:12:43.145224192Z) and v finite (a NaN gap is accepted and
+// 1677-09-21T00:12:43.145224192Z, and no later than the latest,
+// 2262-04-11T23:47:16.854775807Z) and v finite (a NaN gap is accepted and
 // ignored). The error names the field.
 func (s *Summary) Observe(t time.Time, v float64) error {
-	ns := t.UnixNano()
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
 	}
-	if ns == noTime {
-		// The earliest Unix nanosecond marks "nothing observed yet": a
-		// value there would let the next one repeat it.
-		return invalid("stream.time", t.UTC().Format(time.RFC3339Nano), "must be after "+time.Unix(0, noTime).UTC().Format(time.RFC3339Nano)+", the earliest time in Unix nanoseconds")
+	// The earliest Unix nanosecond marks "nothing observed yet": a value
+	// there would let the next one repeat it. Outside the range of Unix
+	// nanoseconds, UnixNano wraps around and would misorder t.
+	if !t.After(earliestTime) || t.After(latestTime) {
+		return invalid("stream.time", t.UTC().Format(time.RFC3339Nano), "must be after "+earliestTime.Format(time.RFC3339Nano)+
+			" and no later than "+latestTime.Format(time.RFC3339Nano)+", the range of times in Unix nanoseconds")
 	}
+	ns := t.UnixNano()
 	if s.last != noTime && ns <= s.last {
 		return invalid("stream.time", t.Format(time.RFC3339Nano), "must be after the previous value's "+time.Unix(0, s.last).UTC().Format(time.RFC3339Nano)+" (values must be sorted and not repeated)")
 	}

@@ -156,3 +156,30 @@ func TestSummaryObserveAtTheEarliestNanosecond(t *testing.T) {
 	require.Error(t, s.Observe(earliest, 0.01), "an earlier time")
 	assert.Equal(t, 1, s.Count())
 }
+
+// Times outside the range of Unix nanoseconds (before 1677-09-21 or
+// after 2262-04-11) are refused, as the documentation of Observe says:
+// their nanoseconds wrapped around, so a value in 1600 was taken for
+// one in 2184 and the next value, in 2026, was refused as unsorted, and
+// a value in 2300 let one in 1800 follow it.
+func TestSummaryObserveOutsideUnixNanoseconds(t *testing.T) {
+	t.Parallel()
+	for _, give := range []time.Time{
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, math.MinInt64).Add(-time.Nanosecond),
+		time.Unix(0, math.MaxInt64).Add(time.Nanosecond),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
+		require.NoError(t, err)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, s.Observe(give, 0.01), &ie, give.String())
+		assert.Equal(t, "stream.time", ie.Field)
+		assert.Zero(t, s.Count(), give.String())
+		require.NoError(t, s.Observe(t0, 0.01), "a later valid time is still accepted after %v", give)
+	}
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.1})
+	require.NoError(t, err)
+	require.NoError(t, s.Observe(time.Unix(0, math.MaxInt64), 0.01), "the latest Unix nanosecond")
+	assert.Equal(t, 1, s.Count())
+}
