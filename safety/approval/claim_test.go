@@ -252,3 +252,29 @@ func TestCompleteReleaseRefuseBlankIdentity(t *testing.T) {
 		}
 	}
 }
+
+// Verify checks the proposal as Execute does ("Errors as for Execute"):
+// a proposal without a time was checked against the zero time, which is
+// before every expiry, so an expired approval verified as valid; a
+// requester with a control character verified too.
+func TestVerifyRefusesAnInvalidProposal(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	ctx := t.Context()
+
+	noTime := p
+	noTime.Now = time.Time{}
+	require.ErrorIs(t, s.approvals.Verify(ctx, req.ID, noTime), provider.ErrInvalid, "no time")
+	_, err := s.approvals.Execute(ctx, req.ID, noTime)
+	require.ErrorIs(t, err, provider.ErrInvalid, "as Execute")
+
+	hidden := p
+	hidden.Requester = "autoscaler\x00"
+	require.ErrorIs(t, s.approvals.Verify(ctx, req.ID, hidden), provider.ErrInvalid, "control character")
+
+	require.NoError(t, s.approvals.Verify(ctx, req.ID, p), "the valid proposal still verifies")
+	late := p
+	late.Now = req.ExpiresAt
+	require.ErrorIs(t, s.approvals.Verify(ctx, req.ID, late), approval.ErrExpired)
+}

@@ -296,6 +296,9 @@ func (m *Manager) Verify(ctx context.Context, id string, p safety.Proposal) erro
 	if err := m.made(); err != nil {
 		return err
 	}
+	if err := checkProposal(p); err != nil {
+		return fmt.Errorf("approval: verify %q: %w", id, err)
+	}
 	r, err := m.store.Get(ctx, id)
 	if err != nil {
 		return err
