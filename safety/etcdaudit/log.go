@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -64,11 +65,18 @@ func New(cfg Config, cli Client, opts ...Option) (*Log, error) {
 	return l, nil
 }
 
+// The range of event times Record accepts: the times in Unix nanoseconds.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
 func (l *Log) dir() string { return l.cfg.Prefix + "audit/" }
 
 // Record writes ev; see safety.Auditor. A retried write reuses its key,
 // so an event whose first reply was lost is stored once. It returns an
-// error matching provider.ErrInvalid when ev has no time, and one
+// error matching provider.ErrInvalid when ev has no time or one outside
+// the range of Unix nanoseconds (1677-09-21 to 2262-04-11), and one
 // matching ErrStore (and ctx's error) when etcd fails: then the event may
 // or may not be stored.
 func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
@@ -79,6 +87,12 @@ func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
 		return fmt.Errorf("etcdaudit: record: %w", provider.Invalid("event.time", ev.Time, "must be set"))
 	}
 	ev.Time = ev.Time.UTC()
+	if ev.Time.Before(minTime) || ev.Time.After(maxTime) {
+		// The key holds the time in Unix nanoseconds, which wrap around
+		// outside this range: Events would misplace or miss the event.
+		return fmt.Errorf("etcdaudit: record: %w", provider.Invalid("event.time", ev.Time.Format(time.RFC3339Nano),
+			"must be between "+minTime.Format(time.RFC3339Nano)+" and "+maxTime.Format(time.RFC3339Nano)+", the range of Unix nanoseconds"))
+	}
 	val, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("etcdaudit: record: encode: %w", err)

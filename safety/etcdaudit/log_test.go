@@ -2,6 +2,7 @@ package etcdaudit_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -173,4 +174,35 @@ func TestWithClockTimesLeases(t *testing.T) {
 	assert.Equal(t, first, leaseOfNext(), "just under Retention/30: same lease")
 	mock.Add(time.Nanosecond)
 	assert.NotEqual(t, first, leaseOfNext(), "Retention/30 passed on the log's clock: a new lease")
+}
+
+// An event's key holds its time in Unix nanoseconds, which wrap around
+// outside 1677-09-21 .. 2262-04-11: an event stamped in 2300 (a clock
+// far off) was stored under a key before 1970 and Events since any
+// later time left it out; one stamped in 1600 came back as if it were
+// later than 2026. Such times are refused (the gate then fails closed),
+// and every event Record stores is returned by Events since its time.
+func TestEventTimeOutsideUnixNanoseconds(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	log, err := etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, math.MaxInt64).Add(time.Nanosecond),
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		err := log.Record(ctx, safety.AuditEvent{Time: at, Kind: safety.AuditDecision, ResourceID: "far"})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%v", at)
+		assert.Equal(t, "event.time", ie.Field)
+	}
+	last := time.Unix(0, math.MaxInt64)
+	require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: last, Kind: safety.AuditDecision, ResourceID: "last"}))
+	evs, err := log.Events(ctx, t0)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "last", evs[0].ResourceID)
+	assert.True(t, evs[0].Time.Equal(last))
 }
