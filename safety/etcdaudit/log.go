@@ -111,8 +111,13 @@ func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
 // when etcd fails or a stored event cannot be decoded.
 func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent, error) {
 	from := l.dir()
-	if !since.IsZero() {
-		from = fmt.Sprintf("%s%019d", l.dir(), max(since.UnixNano(), 0))
+	switch {
+	case since.After(maxTime):
+		// After every key's time: the keys' 19 digits are at most
+		// math.MaxInt64's.
+		from = l.dir() + "9223372036854775808"
+	case since.After(time.Unix(0, 0)):
+		from = fmt.Sprintf("%s%019d", l.dir(), since.UnixNano())
 	}
 	var resp *clientv3.GetResponse
 	err := l.r.Op(ctx, "etcdaudit: events", func(ctx context.Context) (err error) {

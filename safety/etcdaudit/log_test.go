@@ -206,3 +206,33 @@ func TestEventTimeOutsideUnixNanoseconds(t *testing.T) {
 	assert.Equal(t, "last", evs[0].ResourceID)
 	assert.True(t, evs[0].Time.Equal(last))
 }
+
+// Events since a time outside the range of Unix nanoseconds: since 1600
+// is every event (its nanoseconds wrapped to 2184, and Events returned
+// none), since 2300 is none (they wrapped to before 1970, and Events
+// returned all).
+func TestEventsSinceOutsideUnixNanoseconds(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	log, err := etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	last := time.Unix(0, math.MaxInt64)
+	require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: t0, Kind: safety.AuditDecision, ResourceID: "now"}))
+	require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: last, Kind: safety.AuditDecision, ResourceID: "last"}))
+	for _, tt := range []struct {
+		since time.Time
+		want  int
+	}{
+		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), 2},
+		{time.Unix(0, math.MinInt64), 2},
+		{t0, 2},
+		{last, 1},
+		{last.Add(time.Nanosecond), 0},
+		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+	} {
+		evs, err := log.Events(ctx, tt.since)
+		require.NoError(t, err)
+		assert.Len(t, evs, tt.want, "since %v", tt.since)
+	}
+}
