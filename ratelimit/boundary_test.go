@@ -144,3 +144,36 @@ func TestValidateTargetEdges(t *testing.T) {
 		require.ErrorIs(t, ratelimit.ValidateTarget("target", bad), provider.ErrInvalid, "%q", bad)
 	}
 }
+
+// Cancel refunds only the event of the reservation's own target and
+// direction. A reservation whose Request was changed to another direction
+// or target (a reused value) found its event in the global bucket by ID
+// and removed it there alone: the event still counted for its target, the
+// global budget did not count it, and a second target went over the
+// global budget of one event per hour.
+func TestCancelOfAChangedRequestRefundsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 1, Window: time.Hour}})
+	require.NoError(t, err)
+	r, err := lim.ReserveAt(ctx, t0, ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	require.True(t, r.OK())
+	for _, change := range []func(*ratelimit.Request){
+		func(q *ratelimit.Request) { q.Direction = ratelimit.Down },
+		func(q *ratelimit.Request) { q.Target = "api" },
+	} {
+		other := r
+		change(&other.Request)
+		require.NoError(t, lim.CancelAt(ctx, t0, other))
+	}
+	next, err := lim.ReserveAt(ctx, t0.Add(time.Minute), ratelimit.Request{Target: "db", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	assert.False(t, next.OK(), "the global budget is spent: %s", next)
+	assert.Equal(t, ratelimit.ScopeGlobal, next.Scope)
+
+	require.NoError(t, lim.CancelAt(ctx, t0, r), "the reservation itself")
+	next, err = lim.ReserveAt(ctx, t0.Add(time.Minute), ratelimit.Request{Target: "db", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	assert.True(t, next.OK(), "refunded: %s", next)
+}

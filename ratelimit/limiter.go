@@ -139,7 +139,9 @@ func (l *Limiter) Cancel(ctx context.Context, r Reservation) error {
 // CancelAt refunds a granted reservation whose action failed before it
 // changed anything: its event is removed from the history, so it counts
 // neither against the window nor against the interval. Cancelling a
-// denied, already cancelled or already pruned reservation does nothing.
+// denied, already cancelled or already pruned reservation does nothing,
+// as does one whose Request no longer names the target and direction the
+// event was reserved for.
 // now must be valid (as for ReserveAt) but decides nothing: the bucket
 // keeps its horizon (see History), so reservations stamped more than
 // Config.MaxSkew before the cancelled one stay denied. It returns a
@@ -307,7 +309,10 @@ func (o *op) apply(hs []*History) (bool, error) {
 func (o *op) cancel(hs []*History) bool {
 	found := false
 	for _, h := range hs {
-		if i := h.find(o.id, time.Time{}); i >= 0 {
+		// Only the event of the request's own target and direction: the
+		// global bucket holds every target's events, and a Reservation
+		// whose Request was changed must not refund another's there.
+		if i := h.find(o.id, time.Time{}); i >= 0 && h.Events[i].Target == o.req.Target && h.Events[i].Direction == o.req.Direction {
 			found = true
 			h.Events = append(h.Events[:i], h.Events[i+1:]...)
 		}
