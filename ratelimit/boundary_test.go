@@ -177,3 +177,23 @@ func TestCancelOfAChangedRequestRefundsNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, next.OK(), "refunded: %s", next)
 }
+
+// UnitsInWindow saturates at the largest int: with MaxUnits unlimited,
+// two events of math.MaxInt units summed to -2.
+func TestStatsUnitsInWindowSaturates(t *testing.T) {
+	t.Parallel()
+	lim, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{MaxUnits: -1, MinInterval: -1}})
+	require.NoError(t, err)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: math.MaxInt}
+	for _, m := range []time.Duration{0, time.Minute} {
+		r, err := lim.ReserveAt(t.Context(), t0.Add(m), req)
+		require.NoError(t, err)
+		require.Equal(t, ratelimit.Allowed, r.Outcome)
+		require.Equal(t, math.MaxInt, r.Granted)
+	}
+	st, err := lim.StatsAt(t.Context(), t0.Add(time.Minute))
+	require.NoError(t, err)
+	require.Len(t, st.Buckets, 1)
+	assert.Equal(t, 2, st.Buckets[0].InWindow)
+	assert.Equal(t, math.MaxInt, st.Buckets[0].UnitsInWindow)
+}

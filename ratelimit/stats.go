@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -27,7 +28,8 @@ type BucketStats struct {
 	Budget Budget `json:"budget"`
 	// InWindow is the number of events in the window ending At.
 	InWindow int `json:"in_window"`
-	// UnitsInWindow is the sum of their granted units.
+	// UnitsInWindow is the sum of their granted units, at most the
+	// largest int.
 	UnitsInWindow int `json:"units_in_window"`
 	// Remaining is how many more events the window allows at At: the
 	// budget's Events less the events of the fullest window an event at At
@@ -95,7 +97,7 @@ func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketS
 		for _, e := range h.Events {
 			if e.At.After(start) && !e.At.After(now) {
 				bs.InWindow++
-				bs.UnitsInWindow += e.Units
+				bs.UnitsInWindow = satAddInt(bs.UnitsInWindow, e.Units)
 			}
 		}
 	}
@@ -108,6 +110,14 @@ func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketS
 		bs.Remaining = max(lim.events-fullestWindow(h.Events, lim.window, now), 0)
 	}
 	return bs
+}
+
+// satAddInt returns a+b for non-negative ints, at most the largest int.
+func satAddInt(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // fullestWindow returns the most events of evs (sorted by time) in one
