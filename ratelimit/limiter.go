@@ -234,15 +234,19 @@ func (l *Limiter) freeOp(o *op) {
 }
 
 // The range of times the limiter computes with, well inside the range of
-// Unix nanoseconds (1678 to 2262).
+// Unix nanoseconds (1678 to 2262): from the first instant of 1900 to
+// before the first of 2200 (UTC), the times a Store's history holds.
 var (
 	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
+// outOfRange reports whether now is outside the limiter's times.
+func outOfRange(now time.Time) bool { return now.Before(minTime) || !now.Before(maxTime) }
+
 func validateRequest(now time.Time, req Request) error {
-	if now.Before(minTime) || now.After(maxTime) {
-		return provider.Invalid("now", now, "must be between the years 1900 and 2200")
+	if outOfRange(now) {
+		return provider.Invalid("now", now, "must be in the years 1900 to 2199 (UTC)")
 	}
 	if err := ValidateTarget("request.target", req.Target); err != nil {
 		return err

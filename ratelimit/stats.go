@@ -59,13 +59,13 @@ func (l *Limiter) Stats(ctx context.Context) (Stats, error) {
 // StatsAt returns a snapshot of every bucket with events in the history,
 // evaluated at now. It returns a *StoreError when the store fails and a
 // *provider.InvalidError when now is zero or outside the years 1900 to
-// 2200.
+// 2199 (UTC).
 func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 	if err := l.made(); err != nil {
 		return Stats{}, fmt.Errorf("ratelimit: stats: %w", err)
 	}
-	if now.Before(minTime) || now.After(maxTime) {
-		return Stats{}, fmt.Errorf("ratelimit: stats: %w", provider.Invalid("now", now, "must be between the years 1900 and 2200"))
+	if outOfRange(now) {
+		return Stats{}, fmt.Errorf("ratelimit: stats: %w", provider.Invalid("now", now, "must be in the years 1900 to 2199 (UTC)"))
 	}
 	bs, err := l.store.Snapshot(ctx)
 	if err != nil {

@@ -166,17 +166,28 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 	if err != nil {
 		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
-	if !h.Horizon.IsZero() && (h.Horizon.Year() < 1900 || h.Horizon.Year() >= 2200) {
+	if !h.Horizon.IsZero() && !inRange(h.Horizon) {
 		return h, fmt.Errorf("%w: key %q: horizon %v: want a time in 1900..2200", ratelimit.ErrCorrupt, key, h.Horizon)
 	}
 	for i, e := range h.Events {
-		if e.ID == 0 || e.Units <= 0 || e.At.Year() < 1900 || e.At.Year() >= 2200 || (i > 0 && e.At.Before(h.Events[i-1].At)) {
+		if e.ID == 0 || e.Units <= 0 || !inRange(e.At) || (i > 0 && e.At.Before(h.Events[i-1].At)) {
 			return h, fmt.Errorf("%w: key %q: event %d %+v: want a non-zero id, positive units and sorted times in 1900..2200",
 				ratelimit.ErrCorrupt, key, i, e)
 		}
 	}
 	return h, nil
 }
+
+// The times a limiter reserves at: from the first instant of 1900 to
+// before the first of 2200, in UTC (a stored time keeps its zone's
+// offset, whose local year may be another).
+var (
+	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// inRange reports whether t is a time a limiter reserves at.
+func inRange(t time.Time) bool { return !t.Before(minTime) && t.Before(maxTime) }
 
 // Update implements ratelimit.Store with a compare-and-swap loop: read the
 // keys in one transaction, call fn, and write them back in a transaction

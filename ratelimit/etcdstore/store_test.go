@@ -608,3 +608,42 @@ func TestSnapshotReadsOnlyItsKeys(t *testing.T) {
 	_, err = store.Snapshot(ctx)
 	require.ErrorIs(t, err, ratelimit.ErrCorrupt, "a bucket key with no direction")
 }
+
+// What the limiter accepts, the store reads back: a reservation at the
+// last instants it allows, in a zone whose offset puts the local year
+// across 1900 or 2200, and at the first instant of 2200. decode checked
+// the local year, so an event at 23:00 UTC on 31 December 2199 written
+// at +05:00 read as corrupt and every later reservation of its bucket
+// failed; the limiter accepted 2200-01-01T00:00:00Z, which decode
+// refuses.
+func TestTimesAtTheBoundsReadBack(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	store := newStore(t, newClient(t), etcdstore.Config{})
+	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	east, west := time.FixedZone("+05", 5*3600), time.FixedZone("-05", -5*3600)
+	for i, at := range []time.Time{
+		time.Date(2199, 12, 31, 23, 0, 0, 0, time.UTC).In(east),
+		time.Date(1900, 1, 1, 1, 0, 0, 0, time.UTC).In(west),
+	} {
+		req := up(fmt.Sprintf("edge-%d", i), 1)
+		r, err := lim.ReserveAt(ctx, at, req)
+		require.NoError(t, err, "%v", at)
+		require.True(t, r.OK(), "%v: %s", at, r)
+		r, err = lim.ReserveAt(ctx, at.Add(time.Minute), req)
+		require.NoError(t, err, "%v: the bucket reads back", at)
+		assert.Equal(t, ratelimit.ReasonInterval, r.Reason, "%v", at)
+	}
+	_, err = lim.StatsAt(ctx, t0)
+	require.NoError(t, err)
+
+	r, err := lim.ReserveAt(ctx, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), up("edge-2200", 1))
+	require.ErrorIs(t, err, provider.ErrInvalid, "the first instant of 2200 is out, as decode has it")
+	assert.False(t, r.OK())
+	r, err = lim.ReserveAt(ctx, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond), up("edge-2200", 1))
+	require.NoError(t, err)
+	require.True(t, r.OK(), "the last instant before 2200 is in")
+	_, err = lim.StatsAt(ctx, t0)
+	require.NoError(t, err)
+}
