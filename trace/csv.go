@@ -85,7 +85,8 @@ var timeLayouts = []string{
 
 // ReadCSV reads a metric trace from CSV. The time and value columns are
 // found by their header names, which must each name one column. Rows whose
-// value field is empty are gaps and are left out of the result. Times are RFC 3339, "YYYY-MM-DD
+// value field is empty are gaps and are left out of the result; their
+// times are read and ordered like the others'. Times are RFC 3339, "YYYY-MM-DD
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
@@ -160,6 +161,7 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		}
 	}
 	var out []provider.Sample
+	var prev time.Time // the time of the previous row, gaps included
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -185,15 +187,25 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		}) {
 			continue
 		}
-		raw := strings.TrimSpace(rec[vi])
-		if raw == "" {
-			continue
-		}
 		tline, _ := cr.FieldPos(ti)
 		vline, _ := cr.FieldPos(vi)
 		t, err := parseTime(strings.TrimSpace(rec[ti]), loc)
 		if err != nil {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), err.Error())
+		}
+		// A gap row is a row too: its time must follow the previous one.
+		if !prev.IsZero() {
+			if t.Equal(prev) {
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "duplicate timestamp")
+			}
+			if t.Before(prev) {
+				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
+			}
+		}
+		prev = t
+		raw := strings.TrimSpace(rec[vi])
+		if raw == "" {
+			continue
 		}
 		v, err := strconv.ParseFloat(raw, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -201,15 +213,6 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		}
 		if v *= scale; math.IsInf(v, 0) {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", vline, valueCol), shown(raw), fmt.Sprintf("times csv.scale %v is not a finite number", scale))
-		}
-		if n := len(out); n > 0 {
-			prev := out[n-1].Time
-			if t.Equal(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "duplicate timestamp")
-			}
-			if t.Before(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
-			}
 		}
 		out = append(out, provider.Sample{Time: t, Value: v})
 	}

@@ -161,3 +161,25 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// A gap row (an empty value) is a row like the others: its time must
+// parse and follow the previous row's. It was left out before its time
+// was read, so a gap with a malformed, repeated or earlier time (a file
+// whose rows are out of order) passed silently.
+func TestReadCSVGapRowsAreChecked(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, give, want string }{
+		{"malformed time", "timestamp,value\n2014-01-01 00:00:00,1\nyesterday,\n2014-01-01 00:10:00,2\n", "csv line 3 timestamp"},
+		{"earlier than the previous row", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:00:00,\n2014-01-01 00:10:00,2\n", "csv line 3 timestamp"},
+		{"repeats the previous row", "timestamp,value\n2014-01-01 00:05:00,1\n2014-01-01 00:05:00,\n", "duplicate timestamp"},
+		{"repeated by the next row", "timestamp,value\n2014-01-01 00:05:00,\n2014-01-01 00:05:00,1\n", "csv line 3 timestamp"},
+		{"a later row before the gap", "timestamp,value\n2014-01-01 00:10:00,\n2014-01-01 00:05:00,1\n", "rows must be sorted"},
+	} {
+		_, err := trace.ReadCSV(strings.NewReader(tt.give), trace.CSVOptions{})
+		require.ErrorIs(t, err, provider.ErrInvalid, tt.name)
+		assert.Contains(t, err.Error(), tt.want, tt.name)
+	}
+	s, err := trace.ReadCSV(strings.NewReader("timestamp,value\n2014-01-01 00:00:00,1\n2014-01-01 00:05:00,\n2014-01-01 00:10:00,2\n"), trace.CSVOptions{})
+	require.NoError(t, err)
+	assert.Len(t, s, 2, "a gap in order is left out")
+}
