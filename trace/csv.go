@@ -406,11 +406,52 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 			return notZero(t)
 		}
 	}
+	if t, ok := decimalSeconds(s); ok {
+		return notZero(t.In(loc))
+	}
 	if sec, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(sec) && !math.IsInf(sec, 0) && math.Abs(sec) < 1e11 {
 		whole, frac := math.Modf(sec)
 		return notZero(time.Unix(int64(whole), int64(frac*1e9)).In(loc))
 	}
 	return time.Time{}, errors.New("want RFC 3339, YYYY-MM-DD HH:MM:SS or Unix seconds")
+}
+
+// decimalSeconds reads s as Unix seconds written in decimal without an
+// exponent (an optional sign, digits, and a fraction of which the first 9
+// digits count), to the nanosecond it writes: a float64 has no room for
+// the nanoseconds of today's seconds. ok is false for any other form, and
+// for 1e11 seconds or more.
+func decimalSeconds(s string) (t time.Time, ok bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := strings.TrimLeft(whole, "+-")
+	if len(whole)-len(digits) > 1 || digits == "" && frac == "" {
+		return time.Time{}, false
+	}
+	for _, part := range []string{digits, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return time.Time{}, false
+			}
+		}
+	}
+	sec := int64(0)
+	if digits != "" {
+		var err error
+		if sec, err = strconv.ParseInt(digits, 10, 64); err != nil || sec >= 1e11 {
+			return time.Time{}, false
+		}
+	}
+	ns := int64(0)
+	for i := range 9 {
+		ns *= 10
+		if i < len(frac) {
+			ns += int64(frac[i] - '0')
+		}
+	}
+	if strings.HasPrefix(whole, "-") {
+		sec, ns = -sec, -ns
+	}
+	return time.Unix(sec, ns), true
 }
 
 // notZero returns t, or an error when t is time.Time's zero instant (also

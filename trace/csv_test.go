@@ -183,3 +183,31 @@ func TestReadCSVGapRowsAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, s, 2, "a gap in order is left out")
 }
+
+// Unix seconds with a decimal fraction are read to the nanosecond they
+// write: through a float64, 1700000000.123 read as
+// 1700000000.122999906, so a millisecond export did not match
+// time.UnixMilli and two rows a few hundred nanoseconds apart could
+// merge or swap.
+func TestReadCSVFractionalUnixSeconds(t *testing.T) {
+	t.Parallel()
+	in := "timestamp,value\n1700000000.123,1\n1700000000.123456789,2\n1700000001.5,3\n-1.25,4\n"
+	_, err := trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{})
+	require.ErrorContains(t, err, "csv line 5 timestamp", "-1.25 is before the previous rows")
+	got, err := trace.ReadCSV(strings.NewReader(strings.Replace(in, "-1.25,4\n", "", 1)), trace.CSVOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	for i, want := range []time.Time{
+		time.UnixMilli(1700000000123),
+		time.Unix(1700000000, 123456789),
+		time.Unix(1700000001, 500000000),
+	} {
+		assert.True(t, want.Equal(got[i].Time), "row %d: %s, want %s", i, got[i].Time.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+	}
+	neg, err := trace.ReadCSV(strings.NewReader("timestamp,value\n-1.25,4\n-0.5,5\n1.7e9,6\n"), trace.CSVOptions{})
+	require.NoError(t, err)
+	require.Len(t, neg, 3)
+	assert.True(t, time.Unix(-2, 750000000).Equal(neg[0].Time), neg[0].Time.Format(time.RFC3339Nano))
+	assert.True(t, time.Unix(0, -500000000).Equal(neg[1].Time), neg[1].Time.Format(time.RFC3339Nano))
+	assert.True(t, time.Unix(1.7e9, 0).Equal(neg[2].Time), "an exponent is still read")
+}
