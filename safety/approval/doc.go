@@ -37,8 +37,8 @@
 //     characters and compatibility forms do not matter), so "Reaper"
 //     cannot approve what "reaper" asked for.
 //   - Every identity a Manager is given (the proposal's requester in
-//     Request, Claim and Execute, the approver, who cancels, completes or
-//     releases) must name someone: one that is empty once normalised, is
+//     Request, Claim, Execute and Verify, the approver, who cancels,
+//     completes or releases) must name someone: one that is empty once normalised, is
 //     not UTF-8 or contains a control character (NUL, DEL, a C1 control,
 //     tab, newline; most interfaces show none of them, so
 //     "autoscaler\x00" would pass for "autoscaler") is refused with
