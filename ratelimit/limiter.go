@@ -170,9 +170,10 @@ func (l *Limiter) CancelAt(ctx context.Context, now time.Time, r Reservation) er
 
 // Wait reserves req, waiting on the Limiter's clock while it is denied by
 // the budget. It returns the granted reservation; ctx's error when ctx
-// ends first, or at once when ctx's deadline comes before the next allowed
-// time; and the error of ReserveAt (store failure, invalid request) at
-// once, since waiting would not help.
+// ends first, or at once when ctx has less time left than the wait until
+// the next allowed time (on the Limiter's clock); and the error of
+// ReserveAt (store failure, invalid request) at once, since waiting would
+// not help.
 func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
 	if err := l.made(); err != nil {
 		return deny(req, time.Time{}, ReasonInvalid), fmt.Errorf("ratelimit: wait: %w", err)
@@ -186,7 +187,9 @@ func (l *Limiter) Wait(ctx context.Context, req Request) (Reservation, error) {
 		if r.Next.IsZero() {
 			return r, fmt.Errorf("ratelimit: wait: %s: no time is allowed", r)
 		}
-		if dl, ok := ctx.Deadline(); ok && dl.Before(r.Next) {
+		// The deadline is a real time and Next one on the Limiter's clock:
+		// compare what is left of ctx with the wait.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < r.Next.Sub(now) {
 			return r, fmt.Errorf("ratelimit: wait: %s: after the deadline %s: %w",
 				r, dl.UTC().Format(time.RFC3339), context.DeadlineExceeded)
 		}

@@ -631,3 +631,41 @@ func TestWaitEndedContextReservesNothing(t *testing.T) {
 		assert.False(t, r.OK(), "attempt %d", i)
 	}
 }
+
+// Wait compares how long it would wait on the Limiter's clock with how
+// long ctx has left, not the deadline (a real time) with the next allowed
+// time on that clock: with a clock a year ahead of the real one, every
+// deadline came before the next allowed time and Wait failed at once
+// though it had an hour for a wait of 5 minutes; with one a year behind,
+// no deadline ever did and Wait waited past its deadline.
+func TestWaitComparesTheDeadlineWithTheWait(t *testing.T) {
+	t.Parallel()
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	for _, tt := range []struct {
+		name   string
+		offset time.Duration // of the Limiter's clock from the real one
+		left   time.Duration // ctx's time left
+		ok     bool
+	}{
+		{"clock ahead, time enough", 365 * 24 * time.Hour, time.Hour, true},
+		{"clock behind, time enough", -365 * 24 * time.Hour, time.Hour, true},
+		{"clock ahead, too little time", 365 * 24 * time.Hour, time.Minute, false},
+		{"clock behind, too little time", -365 * 24 * time.Hour, time.Minute, false},
+	} {
+		clk := &jumpClock{now: time.Now().Add(tt.offset)}
+		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
+		require.NoError(t, err)
+		_, err = lim.Wait(t.Context(), req)
+		require.NoError(t, err, tt.name)
+		ctx, cancel := context.WithTimeout(t.Context(), tt.left)
+		r, err := lim.Wait(ctx, req)
+		cancel()
+		if tt.ok {
+			require.NoError(t, err, tt.name)
+			assert.True(t, r.OK(), tt.name)
+			continue
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, tt.name)
+		assert.False(t, r.OK(), tt.name)
+	}
+}
