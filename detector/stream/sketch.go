@@ -15,7 +15,8 @@ const (
 
 // Sketch is a compact log-linear histogram for percentiles: 12 buckets per
 // power of two over [2⁻¹²·s, 2·s) where s = 1/Scale, with 16-bit counts
-// (all halved when one would overflow, which keeps the shares). Each bucket
+// (all halved, rounding up, when one would overflow, which keeps the
+// shares and every bucket that holds a value). Each bucket
 // is at most 1/12 of its lower edge wide and a value is read as its
 // bucket's midpoint, so a percentile is within 1/24 ≈ 4.2 % of a value in
 // its bucket. Values below the range count as zero; values above it fall
@@ -64,9 +65,12 @@ func (k *Sketch) add(v float64) {
 	}
 }
 
+// halve halves every count, rounding up, so that a bucket that holds a
+// value keeps it (a value seen once may be the one that matters: the
+// spike among idle steps).
 func (k *Sketch) halve() {
-	for i := range k.counts {
-		k.counts[i] /= 2
+	for i, c := range k.counts {
+		k.counts[i] = c/2 + c%2
 	}
 }
 

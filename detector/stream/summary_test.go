@@ -183,3 +183,22 @@ func TestSummaryObserveOutsideUnixNanoseconds(t *testing.T) {
 	require.NoError(t, s.Observe(time.Unix(0, math.MaxInt64), 0.01), "the latest Unix nanosecond")
 	assert.Equal(t, 1, s.Count())
 }
+
+// Halving the counts when one would overflow keeps every value's bucket:
+// a value seen once (a daily spike among 65 534 idle steps, what keeps a
+// machine from being idle) had its count halved to zero, so the sketch's
+// maximum fell from 100 % to the idle 1 %.
+func TestSketchHalvingKeepsRareValues(t *testing.T) {
+	t.Parallel()
+	k, err := stream.NewSketch(1)
+	require.NoError(t, err)
+	k.Add(1.0)
+	for range math.MaxUint16 - 1 {
+		k.Add(0.01)
+	}
+	assert.InDelta(t, 1.0, k.Quantile(1), 1.0/12, "before halving")
+	k.Add(0.01) // the idle bucket reaches 65 535: every count is halved
+	assert.Less(t, k.Count(), math.MaxUint16, "counts were halved")
+	assert.InDelta(t, 1.0, k.Quantile(1), 1.0/12, "the spike survives the halving")
+	assert.InDelta(t, 0.01, k.Quantile(0.5), 0.01/24+1e-12)
+}
