@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -36,11 +37,13 @@ type Limiter struct {
 type Option func(*Limiter)
 
 // WithStore sets the Store of the histories. Default (also for nil or a
-// nil *MemoryStore): a new MemoryStore.
+// nil *MemoryStore): a new MemoryStore. A nil pointer of another Store
+// type is an error of New.
 func WithStore(s Store) Option { return func(l *Limiter) { l.store = s } }
 
 // WithClock sets the clock that Reserve, Cancel, Stats and Wait read.
-// Default: the real clock.
+// Default (also for nil): the real clock. A nil pointer is an error of
+// New.
 func WithClock(c clock.Clock) Option { return func(l *Limiter) { l.clock = c } }
 
 // WithLogger sets the logger that reports store failures. Default:
@@ -48,7 +51,9 @@ func WithClock(c clock.Clock) Option { return func(l *Limiter) { l.clock = c } }
 func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = lg } }
 
 // New returns a Limiter for cfg. It returns a *provider.InvalidError when
-// cfg is invalid (see Config.Validate). It starts no goroutine.
+// cfg is invalid (see Config.Validate), or when WithStore or WithClock was
+// given a nil pointer (other than a nil *MemoryStore, which means the
+// default). It starts no goroutine.
 func New(cfg Config, opts ...Option) (*Limiter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ratelimit: config: %w", err)
@@ -66,6 +71,14 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	}
 	if l.clock == nil {
 		l.clock = clock.Real{}
+	}
+	// A nil pointer of another type (a nil *etcdstore.Store) passes the
+	// tests above and would panic on first use.
+	if nilcheck.Is(l.store) {
+		return nil, fmt.Errorf("ratelimit: %w", provider.Invalid("store", fmt.Sprintf("%T", l.store), "is a nil pointer"))
+	}
+	if nilcheck.Is(l.clock) {
+		return nil, fmt.Errorf("ratelimit: %w", provider.Invalid("clock", fmt.Sprintf("%T", l.clock), "is a nil pointer"))
 	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)

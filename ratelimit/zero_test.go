@@ -1,9 +1,11 @@
 package ratelimit_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -66,4 +68,43 @@ func TestWithNilMemoryStore(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, ratelimit.Allowed, r.Outcome)
+}
+
+// ptrStore is a Store with pointer methods that read their receiver, as
+// etcdstore.Store's do.
+type ptrStore struct{ inner *ratelimit.MemoryStore }
+
+func (s *ptrStore) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	return s.inner.Update(ctx, keys, fn)
+}
+
+func (s *ptrStore) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
+	return s.inner.Snapshot(ctx)
+}
+
+// A nil pointer of another Store type (a nil *etcdstore.Store) or of a
+// Clock is refused by New, naming it: it passed New and panicked on the
+// first reservation. (A nil *MemoryStore still means the default.)
+func TestNewRefusesTypedNilCollaborators(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		field string
+		opt   ratelimit.Option
+	}{
+		{"store", ratelimit.WithStore((*ptrStore)(nil))},
+		{"clock", ratelimit.WithClock((*bclock.Mock)(nil))},
+	} {
+		var l *ratelimit.Limiter
+		var err error
+		require.NotPanics(t, func() {
+			l, err = ratelimit.New(ratelimit.Config{}, tt.opt)
+			if err == nil {
+				_, err = l.Reserve(t.Context(), ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1})
+			}
+		}, tt.field)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
+		assert.Nil(t, l, tt.field)
+	}
 }
