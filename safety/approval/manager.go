@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -45,7 +46,7 @@ type Option func(*Manager)
 
 // WithAuditor sends every state change to au (usually the auditor the
 // safety engine records its decisions with). Default: none. New fails for
-// a nil safety.AuditorFunc.
+// a nil safety.AuditorFunc and for a nil pointer.
 func WithAuditor(au safety.Auditor) Option {
 	return func(m *Manager) { m.auditor = au }
 }
@@ -79,13 +80,13 @@ var _ safety.ApprovalVerifier = (*Manager)(nil)
 
 // New returns a Manager for cfg over store (required). It fails with an
 // error matching provider.ErrInvalid, naming the field, when cfg is
-// invalid, store is nil, or WithAuditor was given a nil
-// safety.AuditorFunc.
+// invalid, store is nil (or a nil pointer), or WithAuditor was given a nil
+// safety.AuditorFunc or a nil pointer.
 func New(cfg Config, store Store, opts ...Option) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("approval.New: %w", err)
 	}
-	if store == nil {
+	if nilcheck.Is(store) { // a nil *MemoryStore too: it would panic on first use
 		return nil, fmt.Errorf("approval.New: %w", provider.Invalid("store", nil, "must not be nil"))
 	}
 	m := &Manager{store: store, ttl: cfg.TTL, newID: randomID}
@@ -97,6 +98,9 @@ func New(cfg Config, store Store, opts ...Option) (*Manager, error) {
 	}
 	if f, ok := m.auditor.(safety.AuditorFunc); ok && f == nil {
 		return nil, fmt.Errorf("approval.New: %w", provider.Invalid("auditor", nil, "must not be a nil AuditorFunc"))
+	}
+	if m.auditor != nil && nilcheck.Is(m.auditor) {
+		return nil, fmt.Errorf("approval.New: %w", provider.Invalid("auditor", fmt.Sprintf("%T", m.auditor), "must not be a nil pointer"))
 	}
 	if m.newID == nil {
 		m.newID = randomID

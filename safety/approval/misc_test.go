@@ -257,3 +257,35 @@ func TestSortAndFixedID(t *testing.T) {
 	assert.Equal(t, "approval.id", ie.Field)
 	assert.ErrorContains(t, err, "must not change (was apr-1)")
 }
+
+// A nil pointer as the store or the auditor (a nil *MemoryStore, a nil
+// *safety.AuditLog) is refused by New, naming it: it passed New, and the
+// first request panicked, after storing the request in the auditor's
+// case.
+func TestNewRefusesTypedNilCollaborators(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		field string
+		store approval.Store
+		opts  []approval.Option
+	}{
+		{"store", (*approval.MemoryStore)(nil), nil},
+		{"auditor", approval.NewMemoryStore(), []approval.Option{approval.WithAuditor((*safety.AuditLog)(nil))}},
+	} {
+		s := newSetup(t)
+		p := s.proposal()
+		d, err := s.engine.Check(t.Context(), p)
+		require.ErrorIs(t, err, safety.ErrApprovalRequired)
+		var m *approval.Manager
+		require.NotPanics(t, func() {
+			m, err = approval.New(approval.Config{}, tt.store, tt.opts...)
+			if err == nil {
+				_, err = m.Request(t.Context(), p, d, "")
+			}
+		}, tt.field)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
+		assert.Nil(t, m, tt.field)
+	}
+}
