@@ -14,6 +14,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 )
@@ -97,13 +98,13 @@ var _ ratelimit.Store = (*Store)(nil)
 type Option func(*Store)
 
 // WithClock sets the clock that paces retries and lease renewal. Default
-// (also for nil): the real clock.
+// (also for nil): the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
 
 // New returns a Store for cfg using cli (usually a *clientv3.Client, which
 // the caller keeps and closes). It returns a *provider.InvalidError when
-// cfg is invalid or cli is nil. It makes no request and starts no
-// goroutine.
+// cfg is invalid, cli is nil or WithClock was given a nil pointer. It
+// makes no request and starts no goroutine.
 func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	if err := etcdkv.CheckNew("etcdstore", cli, cfg); err != nil {
 		return nil, err
@@ -114,6 +115,9 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
+	}
+	if nilcheck.Is(s.clock) { // a nil pointer would panic on first use
+		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("clock", fmt.Sprintf("%T", s.clock), "must not be a nil pointer"))
 	}
 	s.r = s.cfg.kv().Retrier(s.clock)
 	s.leases = etcdkv.NewLeases(cli, s.cfg.LeaseTTL, s.cfg.LeaseTTL/25, s.clock)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -41,13 +42,14 @@ var _ safety.Auditor = (*Log)(nil)
 type Option func(*Log)
 
 // WithClock sets the clock that paces retries and times lease renewal (a
-// new lease every Retention/30). Default (also for nil): the real clock.
+// new lease every Retention/30). Default (also for nil): the real clock; a
+// nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(l *Log) { l.clock = c } }
 
 // New returns a Log for cfg using cli (usually a *clientv3.Client, which
 // the caller keeps and closes). It returns a *provider.InvalidError when
-// cfg is invalid or cli is nil. It makes no request and starts no
-// goroutine.
+// cfg is invalid, cli is nil or WithClock was given a nil pointer. It
+// makes no request and starts no goroutine.
 func New(cfg Config, cli Client, opts ...Option) (*Log, error) {
 	if err := etcdkv.CheckNew("etcdaudit", cli, cfg); err != nil {
 		return nil, err
@@ -58,6 +60,9 @@ func New(cfg Config, cli Client, opts ...Option) (*Log, error) {
 	}
 	if l.clock == nil {
 		l.clock = clock.Real{}
+	}
+	if nilcheck.Is(l.clock) { // a nil pointer would panic on first use
+		return nil, fmt.Errorf("etcdaudit: %w", provider.Invalid("clock", fmt.Sprintf("%T", l.clock), "must not be a nil pointer"))
 	}
 	l.r = l.cfg.kv().Retrier(l.clock)
 	ret := l.cfg.Retention

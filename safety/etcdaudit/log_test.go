@@ -236,3 +236,20 @@ func TestEventsSinceOutsideUnixNanoseconds(t *testing.T) {
 		assert.Len(t, evs, tt.want, "since %v", tt.since)
 	}
 }
+
+// A nil *clock.Mock passed to WithClock is not a nil Clock, but the first
+// Record read it and panicked: New refuses it, naming it.
+func TestNewRefusesNilClockPointer(t *testing.T) {
+	t.Parallel()
+	var err error
+	require.NotPanics(t, func() {
+		var log *etcdaudit.Log
+		log, err = etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t), etcdaudit.WithClock((*clock.Mock)(nil)))
+		if err == nil {
+			err = log.Record(t.Context(), safety.AuditEvent{Time: time.Now(), Kind: safety.AuditDecision})
+		}
+	})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+}

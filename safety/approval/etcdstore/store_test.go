@@ -418,3 +418,22 @@ func TestReadsRequestsWithoutWriteToken(t *testing.T) {
 	}
 	assert.NotEqual(t, tokens[0], tokens[1], "an unchanged request written again has a new token")
 }
+
+// A nil pointer passed to WithClock is not a nil Clock, but the first
+// retry read it and panicked: New refuses it, naming it.
+func TestNewRefusesNilClockPointer(t *testing.T) {
+	t.Parallel()
+	dead := etcdtest.Dial(t, "http://127.0.0.1:1")
+	var err error
+	require.NotPanics(t, func() {
+		var s *etcdstore.Store
+		s, err = etcdstore.New(etcdstore.Config{RequestTimeout: 50 * time.Millisecond, MaxRetries: 1}, dead,
+			etcdstore.WithClock((*afterCounter)(nil)))
+		if err == nil {
+			err = s.Create(t.Context(), approvaltest.Request("a1", "i-1", 0))
+		}
+	})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+}
