@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/internal/safefile"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -94,7 +95,7 @@ var timeLayouts = []string{
 // CSV (a stray quote); these match provider.ErrInvalid. A UTF-8 byte-order mark at the start
 // is skipped. A line longer than CSVOptions.MaxLineBytes or an input longer
 // than CSVOptions.MaxBytes is an error, found without reading further. A
-// nil r is an error.
+// nil r (or a nil pointer) is an error.
 //
 // Errors quote little of the input: a first line that is plainly a CSV
 // header (short names of letters, digits and a few punctuation marks) is
@@ -103,7 +104,7 @@ var timeLayouts = []string{
 // when it is plainly one (digits and the punctuation of times and
 // numbers, NaN, Inf), else only by its length.
 func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
-	if r == nil {
+	if nilcheck.Is(r) { // a nil *strings.Reader too: its Read panics
 		return nil, provider.Invalid("csv.reader", nil, "must not be nil")
 	}
 	timeCol := cmpOr(opts.TimeColumn, "timestamp")

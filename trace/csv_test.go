@@ -211,3 +211,14 @@ func TestReadCSVFractionalUnixSeconds(t *testing.T) {
 	assert.True(t, time.Unix(0, -500000000).Equal(neg[1].Time), neg[1].Time.Format(time.RFC3339Nano))
 	assert.True(t, time.Unix(1.7e9, 0).Equal(neg[2].Time), "an exponent is still read")
 }
+
+// A nil pointer as the reader (a nil *strings.Reader) is refused like a
+// nil one: it is not a nil io.Reader, and its first Read panicked.
+func TestReadCSVRejectsNilPointerReader(t *testing.T) {
+	t.Parallel()
+	var err error
+	require.NotPanics(t, func() { _, err = trace.ReadCSV((*strings.Reader)(nil), trace.CSVOptions{}) })
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "csv.reader", ie.Field)
+}
