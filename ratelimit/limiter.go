@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -320,6 +321,12 @@ type decision struct {
 }
 
 func (o *op) apply(hs []*History) (bool, error) {
+	// A broken Store may pass other histories than it was asked for: fail
+	// closed rather than index past them.
+	if len(hs) != o.n || slices.Contains(hs, nil) {
+		return false, fmt.Errorf("%w: the store passed %d histories (nil among them: %t) for the %d keys %v",
+			ErrCorrupt, len(hs), slices.Contains(hs, nil), o.n, o.keys[:o.n])
+	}
 	if o.kind == opCancel {
 		return o.cancel(hs), nil
 	}

@@ -220,3 +220,35 @@ func TestDecodedHistoriesDecideAsMemory(t *testing.T) {
 		assert.Equal(t, want, got, "reservation %d at +%s", i, at)
 	}
 }
+
+// shortStore is a broken Store that calls fn with the histories given,
+// whatever keys it was asked for.
+type shortStore struct{ hs []*ratelimit.History }
+
+func (s shortStore) Update(_ context.Context, _ []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
+	_, err := fn(s.hs)
+	return err
+}
+
+func (shortStore) Snapshot(context.Context) ([]ratelimit.Bucket, error) { return nil, nil }
+
+// A Store that passes fn fewer or more histories than keys, or a nil one,
+// fails the reservation closed with an error naming the mismatch: the
+// limiter indexed them by key and panicked.
+func TestStoreWithTheWrongHistoriesFailsClosed(t *testing.T) {
+	t.Parallel()
+	cfg := ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}}
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	for _, hs := range [][]*ratelimit.History{nil, {{}}, {{}, {}, {}}, {nil, {}}, {{}, nil}} {
+		lim, err := ratelimit.New(cfg, ratelimit.WithStore(shortStore{hs: hs}))
+		require.NoError(t, err)
+		var r ratelimit.Reservation
+		require.NotPanics(t, func() { r, err = lim.ReserveAt(t.Context(), t0, req) }, "%d histories", len(hs))
+		require.ErrorIs(t, err, ratelimit.ErrStore, "%d histories", len(hs))
+		require.ErrorIs(t, err, ratelimit.ErrCorrupt, "%d histories", len(hs))
+		assert.False(t, r.OK())
+		granted := ratelimit.Reservation{ID: 1, Outcome: ratelimit.Allowed, Granted: 1, Request: req, At: t0}
+		require.NotPanics(t, func() { err = lim.CancelAt(t.Context(), t0, granted) }, "%d histories", len(hs))
+		require.ErrorIs(t, err, ratelimit.ErrStore, "cancel, %d histories", len(hs))
+	}
+}
