@@ -289,3 +289,28 @@ func TestNewRefusesTypedNilCollaborators(t *testing.T) {
 		assert.Nil(t, m, tt.field)
 	}
 }
+
+// nilStore is a broken Store whose Update calls fn without a request.
+type nilStore struct{ *approval.MemoryStore }
+
+func (nilStore) Update(_ context.Context, _ string, fn func(*approval.Request) error) (approval.Request, error) {
+	return approval.Request{}, fn(nil)
+}
+
+// A Store whose Update calls fn without a request (nil) fails the
+// transition with an error naming the store: the Manager read the nil
+// request and panicked.
+func TestStoreThatPassesNoRequestFails(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p, req := s.approved(t)
+	broken, err := approval.New(approval.Config{}, nilStore{s.store})
+	require.NoError(t, err)
+	require.NotPanics(t, func() { _, err = broken.Execute(t.Context(), req.ID, p) })
+	require.ErrorContains(t, err, "no request")
+	require.NotPanics(t, func() { _, err = broken.Expire(t.Context(), req.ExpiresAt) })
+	require.ErrorContains(t, err, "no request")
+	got, err := s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State, "nothing changed")
+}

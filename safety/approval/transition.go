@@ -50,6 +50,9 @@ func (m *Manager) Expire(ctx context.Context, now time.Time) ([]Request, error) 
 func (m *Manager) expireOne(ctx context.Context, id string, now time.Time) (got Request, expired bool, err error) {
 	var from State
 	got, err = m.store.Update(ctx, id, func(r *Request) error {
+		if r == nil {
+			return errNoRequest(id)
+		}
 		if r.State.Final() || now.Before(r.ExpiresAt) {
 			return errSkip
 		}
@@ -74,6 +77,12 @@ func expiredNote(r Request, from State) string {
 			"): its outcome was never reported with Complete or Release; the change may or may not have happened"
 	}
 	return note
+}
+
+// errNoRequest is the error of a broken Store whose Update called fn
+// without a request.
+func errNoRequest(id string) error {
+	return fmt.Errorf("approval: the store's Update passed no request for %q", id)
 }
 
 // errSkip tells Store.Update to store nothing: the request is no longer
@@ -108,6 +117,9 @@ func (m *Manager) move(ctx context.Context, id, actor string, now time.Time, st 
 	var from State
 	var expired bool
 	got, err := m.store.Update(ctx, id, func(r *Request) error {
+		if r == nil {
+			return errNoRequest(id)
+		}
 		from, expired = r.State, false
 		if st.lapses && !r.State.Final() && !now.Before(r.ExpiresAt) {
 			expired = true
