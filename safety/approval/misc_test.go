@@ -314,3 +314,44 @@ func TestStoreThatPassesNoRequestFails(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, approval.Approved, got.State, "nothing changed")
 }
+
+// failingList is a Store whose List fails for one state.
+type failingList struct {
+	approval.Store
+	state approval.State
+	err   error
+}
+
+func (f failingList) List(ctx context.Context, filter approval.Filter) ([]approval.Request, error) {
+	if filter.State == f.state {
+		return nil, f.err
+	}
+	return f.Store.List(ctx, filter)
+}
+
+// Expire goes on past a listing that fails, and reports it with what it
+// met before: it returned at the failed listing with that error alone, so
+// an expiry it had stored but not audited went unreported, and executing
+// requests past their expiry were left for the next sweep.
+func TestExpireGoesOnPastAFailedListing(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	pending := s.request(t, s.proposal())
+	p, executing := s.approved(t)
+	_, err := s.approvals.Claim(t.Context(), executing.ID, p)
+	require.NoError(t, err)
+
+	down := errors.New("list down")
+	lost := errors.New("audit down")
+	apps, err := approval.New(approval.Config{TTL: time.Hour}, failingList{Store: s.store, state: approval.Approved, err: down},
+		approval.WithAuditor(safety.AuditorFunc(func(context.Context, safety.AuditEvent) error { return lost })))
+	require.NoError(t, err)
+	got, err := apps.Expire(t.Context(), executing.ExpiresAt)
+	require.ErrorIs(t, err, down)
+	require.ErrorIs(t, err, safety.ErrAudit, "the expiries were stored but not audited")
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	assert.ElementsMatch(t, []string{pending.ID, executing.ID}, ids)
+}

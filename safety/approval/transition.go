@@ -15,8 +15,8 @@ import (
 // executing request is one whose outcome was never reported (Complete or
 // Release), as after a crash: its audit event says so. A request changed
 // concurrently (approved, executed) is left to that change. Store and
-// audit errors are joined; the requests expired so far are returned with
-// them.
+// audit errors are joined (a failed listing of one state does not stop
+// the others); the requests expired are returned with them.
 func (m *Manager) Expire(ctx context.Context, now time.Time) ([]Request, error) {
 	if err := m.made(); err != nil {
 		return nil, err
@@ -26,7 +26,8 @@ func (m *Manager) Expire(ctx context.Context, now time.Time) ([]Request, error) 
 	for _, st := range []State{Pending, Approved, Executing} {
 		reqs, err := m.store.List(ctx, Filter{State: st})
 		if err != nil {
-			return out, fmt.Errorf("approval: expire: %w", err)
+			errs = append(errs, fmt.Errorf("approval: expire: list %s: %w", st, err))
+			continue
 		}
 		for _, r := range reqs {
 			if now.Before(r.ExpiresAt) {
