@@ -139,6 +139,9 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 		if err := json.Unmarshal(kv.Value, &ev); err != nil {
 			return nil, fmt.Errorf("etcdaudit: events: key %q: %w: %w", kv.Key, ErrStore, err)
 		}
+		if ev.Time.Before(since) {
+			continue // before 1970: every such event has the key time 0
+		}
 		out = append(out, ev)
 	}
 	return out, nil

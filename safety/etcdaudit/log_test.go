@@ -2,6 +2,7 @@ package etcdaudit_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -252,4 +253,34 @@ func TestNewRefusesNilClockPointer(t *testing.T) {
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "clock", ie.Field)
+}
+
+// Events before 1970 share the key time 0: Events since a time before
+// 1970 returned them all, also those before since.
+func TestEventsSinceBefore1970(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	log, err := etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t))
+	require.NoError(t, err)
+	for _, y := range []int{1960, 1969, 2026} {
+		at := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: at, Kind: safety.AuditDecision, ResourceID: fmt.Sprint(y)}))
+	}
+	for _, tt := range []struct {
+		since time.Time
+		want  []string
+	}{
+		{time.Time{}, []string{"1960", "1969", "2026"}},
+		{time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), []string{"1960", "1969", "2026"}},
+		{time.Date(1965, 1, 1, 0, 0, 0, 0, time.UTC), []string{"1969", "2026"}},
+		{time.Date(1969, 1, 1, 0, 0, 0, 1, time.UTC), []string{"2026"}},
+	} {
+		evs, err := log.Events(ctx, tt.since)
+		require.NoError(t, err)
+		var got []string
+		for _, ev := range evs {
+			got = append(got, ev.ResourceID)
+		}
+		assert.Equal(t, tt.want, got, "since %v", tt.since)
+	}
 }
