@@ -79,8 +79,26 @@ func (h *History) dir(fleet string) string {
 }
 
 // stamp returns the part of a record's key that orders it: its time in
-// Unix nanoseconds, 19 digits (times before 1970 as 0).
-func stamp(at time.Time) string { return fmt.Sprintf("%019d", max(at.UnixNano(), 0)) }
+// Unix nanoseconds, 19 digits (see inRange).
+func stamp(at time.Time) string { return fmt.Sprintf("%019d", at.UnixNano()) }
+
+// The times a key can hold in order: Unix nanoseconds from 0 (before
+// 1970 they are negative, and sort wrongly as text) to the largest int64
+// (after it they wrap around).
+var (
+	minTime = time.Unix(0, 0).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// inRange returns an error naming field when t is outside the times a key
+// holds.
+func inRange(field string, t time.Time) error {
+	if t.Before(minTime) || t.After(maxTime) {
+		return provider.Invalid(field, t.UTC().Format(time.RFC3339Nano), "must be between "+minTime.Format(time.RFC3339)+" and "+
+			maxTime.Format(time.RFC3339Nano)+", the times in Unix nanoseconds a record's key holds")
+	}
+	return nil
+}
 
 // Record notes that units instances of fleet were acted on at at, as
 // safety.MemoryHistory.Record does; the reaper and the scaling engine call
@@ -93,7 +111,8 @@ func (h *History) Record(fleet string, at time.Time, units int) error {
 
 // RecordContext is Record under ctx. A retried write reuses its key, so a
 // record whose first reply was lost is stored once. It returns an error
-// matching provider.ErrInvalid for units below 1 or a zero time, and one
+// matching provider.ErrInvalid for units below 1 or a time that is zero or
+// outside 1970 to 2262 (Unix nanoseconds, which the key holds), and one
 // matching ErrStore (and ctx's error) when etcd fails: then the record may
 // or may not be stored.
 func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time, units int) error {
@@ -102,6 +121,9 @@ func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time,
 		return fmt.Errorf("etcdhistory: record: %w", provider.Invalid("units", units, "must be ≥ 1"))
 	case at.IsZero():
 		return fmt.Errorf("etcdhistory: record: %w", provider.Invalid("at", at, "must be set"))
+	}
+	if err := inRange("at", at); err != nil {
+		return fmt.Errorf("etcdhistory: record: %w", err)
 	}
 	key := fmt.Sprintf("%s%s-%016x", h.dir(fleet), stamp(at), rand.Uint64())
 	val := strconv.Itoa(units)
@@ -116,10 +138,14 @@ func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time,
 // ActedOn implements safety.ActionHistory: the instances of fleet acted on
 // at or after since, by every replica. It returns an error matching
 // provider.ErrInvalid when since is before now − Keep on the history's
-// clock (records of that time may be gone: the count would be too low),
+// clock (records of that time may be gone: the count would be too low)
+// or outside 1970 to 2262,
 // and one matching ErrStore when etcd fails or a stored record cannot be
 // read. A sum beyond math.MaxInt is math.MaxInt.
 func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
+	if err := inRange("since", since); err != nil {
+		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, err)
+	}
 	if from := h.clock.Now().Add(-h.cfg.Keep); since.Before(from) {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("since", since,
 			fmt.Sprintf("is before %s: the history keeps %s (Config.Keep), so it may have forgotten actions since then; keep at least the limits window",

@@ -177,6 +177,8 @@ func TestBadInput(t *testing.T) {
 		{"zero units", h.Record("web", t0, 0), "units"},
 		{"negative units", h.Record("web", t0, -1), "units"},
 		{"zero time", h.Record("web", time.Time{}, 1), "at"},
+		{"before 1970", h.Record("web", time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), 1), "at"},
+		{"after 2262", h.Record("web", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), 1), "at"},
 	} {
 		var ie *provider.InvalidError
 		require.ErrorAs(t, tt.err, &ie, tt.name)
@@ -188,6 +190,8 @@ func TestBadInput(t *testing.T) {
 	_, err = h.ActedOn(ctx, "web", mock.Now().Add(-time.Hour-time.Nanosecond))
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Contains(t, err.Error(), "the history keeps 1h0m0s (Config.Keep)")
+	_, err = h.ActedOn(ctx, "web", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC))
+	require.ErrorIs(t, err, provider.ErrInvalid, "past the times a key holds")
 	rule, err := safety.NewLimitsRule(safety.LimitsConfig{Window: 2 * time.Hour}, h)
 	require.NoError(t, err)
 	eng, err := safety.New(safety.Config{}, []safety.Rule{rule})
