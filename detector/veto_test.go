@@ -248,4 +248,12 @@ func TestScheduleNeedsStepsShortEnoughForPeaks(t *testing.T) {
 	v = detect(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{MaxPeakStep: time.Hour}}, hourly)
 	assert.True(t, offAt3(v), "what the hour's mean allowed: %v", v.Schedule.Windows)
 	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
+
+	// Without a peak bound on the schedule's metric the schedule reads no
+	// peaks, at any step: a host's choice, which a coarse step does not
+	// change.
+	traffic := detector.EvidenceConfig{PeakBounds: map[provider.Metric]detector.PeakBound{provider.MetricNetworkIn: {P99: 1e5, Max: 1e6}}}
+	v = detect(detector.EnsembleConfig{Evidence: traffic}, hourly)
+	assert.True(t, offAt3(v), "no peak level, nothing hidden: %v", v.Schedule.Windows)
+	assert.Empty(t, reasonsOf(v, detector.ReasonCoarse))
 }
