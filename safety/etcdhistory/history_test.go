@@ -210,7 +210,11 @@ func TestBadInput(t *testing.T) {
 	require.ErrorIs(t, err, etcdhistory.ErrStore)
 	assert.Contains(t, err.Error(), `holds "two", not a count of instances`)
 
-	for _, cfg := range []etcdhistory.Config{{Keep: -time.Hour}, {Keep: time.Second}, {RequestTimeout: -1}, {Prefix: "a\x00b"}} {
+	for _, cfg := range []etcdhistory.Config{{Keep: time.Minute}, {}} {
+		_, err := etcdhistory.New(cfg, cli)
+		require.NoError(t, err, "%+v", cfg)
+	}
+	for _, cfg := range []etcdhistory.Config{{Keep: -time.Hour}, {Keep: time.Minute - time.Nanosecond}, {Keep: time.Second}, {RequestTimeout: -1}, {Prefix: "a\x00b"}} {
 		_, err := etcdhistory.New(cfg, cli)
 		require.ErrorIs(t, err, provider.ErrInvalid, "%+v", cfg)
 	}
@@ -238,3 +242,36 @@ var (
 	_ reaper.HistoryRecorder = (*etcdhistory.History)(nil)
 	_ scaling.ActionRecorder = (*etcdhistory.History)(nil)
 )
+
+// TestWithClockTimesLeases: records share one lease until Keep/30 has
+// passed on the history's clock, and then get a new one; the lease is
+// Keep + Keep/30 long.
+func TestWithClockTimesLeases(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cli := cluster.Dial(t)
+	// A long request timeout: a retry would wait for its backoff on the
+	// mock clock, which this test moves only twice.
+	h, mock := newHistory(t, etcdhistory.Config{Keep: 30 * time.Hour, RequestTimeout: time.Minute})
+	n := 0
+	leaseOfNext := func() clientv3.LeaseID {
+		t.Helper()
+		n++
+		require.NoError(t, h.Record("web", t0.Add(time.Duration(n)*time.Second), 1))
+		resp, err := cli.Get(ctx, h.Config().Prefix+"history/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend))
+		require.NoError(t, err)
+		require.Len(t, resp.Kvs, n)
+		require.NotZero(t, resp.Kvs[0].Lease)
+		return clientv3.LeaseID(resp.Kvs[0].Lease)
+	}
+	first := leaseOfNext()
+	assert.Equal(t, first, leaseOfNext(), "the clock did not move: same lease")
+	mock.Add(time.Hour - time.Nanosecond)
+	assert.Equal(t, first, leaseOfNext(), "just under Keep/30: same lease")
+	mock.Add(time.Nanosecond)
+	second := leaseOfNext()
+	assert.NotEqual(t, first, second, "Keep/30 passed on the history's clock: a new lease")
+	ttl, err := cli.TimeToLive(ctx, second)
+	require.NoError(t, err)
+	assert.Equal(t, int64(31*3600), ttl.GrantedTTL)
+}
