@@ -55,7 +55,8 @@ const (
 type Bounds struct {
 	// Min is the lowest replica count. Must be ≥ 0.
 	Min int `json:"min" yaml:"min"`
-	// Max is the highest replica count. Must be ≥ Min and ≥ 1.
+	// Max is the highest replica count. Must be ≥ Min, ≥ 1 and ≤
+	// 2147483647 (replicas are an int32).
 	Max int `json:"max" yaml:"max"`
 }
 
@@ -67,8 +68,8 @@ const (
 	DefaultMaxReplicas = 10
 )
 
-// Validate returns a *provider.InvalidError unless 0 ≤ Min ≤ Max and
-// Max ≥ 1.
+// Validate returns a *provider.InvalidError unless 0 ≤ Min ≤ Max,
+// Max ≥ 1 and Max ≤ 2147483647 (replicas are an int32).
 func (b Bounds) Validate() error {
 	switch {
 	case b.Min < 0:
@@ -77,6 +78,9 @@ func (b Bounds) Validate() error {
 		return provider.Invalid("max", b.Max, "must be ≥ 1")
 	case b.Min > b.Max:
 		return provider.Invalid("min", b.Min, "must be ≤ max "+strconv.Itoa(b.Max))
+	case b.Max > math.MaxInt32:
+		// Not cast: Start would restore a minimum of 2³² as 0 replicas.
+		return provider.Invalid("max", b.Max, "must be ≤ 2147483647 (replicas are an int32)")
 	}
 	return nil
 }

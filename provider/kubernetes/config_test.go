@@ -27,6 +27,12 @@ func TestConfigValidate(t *testing.T) {
 		{"workload ID", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"web": {Min: 1, Max: 2}}}, "config.workloads[web]"},
 		{"workload is a pod", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/pod/web-1": {Min: 1, Max: 2}}}, "config.workloads[ns/pod/web-1]"},
 		{"workload bounds", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/deployment/web": {Min: 1, Max: 0}}}, "config.workloads[ns/deployment/web].max"},
+		// Replicas are an int32: Start restored a minimum of 2³² as 0
+		// replicas (nothing started) and 2³²+1 as 1.
+		{"bounds above int32", kubernetes.Config{Bounds: kubernetes.Bounds{Min: 1 << 32, Max: 1 << 32}}, "config.bounds.max"},
+		{"bounds max above int32", kubernetes.Config{Bounds: kubernetes.Bounds{Min: 1, Max: math.MaxInt32 + 1}}, "config.bounds.max"},
+		{"workload bounds above int32", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/deployment/web": {Min: 1<<32 + 1, Max: 1<<32 + 1}}}, "config.workloads[ns/deployment/web].max"},
+		{"bounds at int32", kubernetes.Config{Bounds: kubernetes.Bounds{Min: math.MaxInt32, Max: math.MaxInt32}}, ""},
 		{"conflict retries", kubernetes.Config{ConflictRetries: 11}, "config.conflict_retries"},
 		{"concurrency", kubernetes.Config{Concurrency: -1}, "config.concurrency"},
 		{"cpu price", kubernetes.Config{CPUHourlyPrice: math.NaN()}, "config.cpu_hourly_price"},
