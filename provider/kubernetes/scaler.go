@@ -120,8 +120,8 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
 // when they differ from the stored ones (a workload with a
 // Config.Workloads entry accepts only those bounds: provider.ErrInvalid
-// otherwise; a Desired above 2147483647, the most an int32 spec.replicas
-// holds, too) in the same patch as spec.replicas, conditional on the
+// otherwise; a Desired or Max above 2147483647, the most an int32
+// spec.replicas holds, too) in the same patch as spec.replicas, conditional on the
 // resourceVersion read, so that Capacity then reports exactly want and a
 // lost race writes neither; when the bounds are unchanged spec.replicas is
 // written through the scale subresource, conditional likewise. Setting
@@ -151,6 +151,11 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if want.Desired > math.MaxInt32 {
 		// Not cast: 2³² replicas would be written as 0, a stop.
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("desired", want.Desired, "must be ≤ 2147483647 (replicas are an int32)"))
+	}
+	if want.Max > math.MaxInt32 {
+		// Not stored: Bounds ignores such an annotation, so Capacity
+		// would not report what was set.
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("max", want.Max, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
 	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {

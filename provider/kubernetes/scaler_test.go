@@ -356,3 +356,29 @@ func TestSetCapacityConflictWritesNothing(t *testing.T) {
 		assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer came after")
 	})
 }
+
+// TestSetCapacityRefusesBoundsAboveInt32 pins that a bound the
+// annotations cannot hold is refused by name: a Max above 2147483647 was
+// stored in an annotation that Bounds then ignored, so SetCapacity
+// succeeded and Capacity reported the default bounds instead of what it
+// was given.
+func TestSetCapacityRefusesBoundsAboveInt32(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
+	d := f.driver(kubernetes.Config{})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	err := d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: math.MaxInt32 + 1, Desired: 4})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "max", ie.Field)
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), *o.Spec.Replicas, "nothing written")
+	assert.NotContains(t, o.Annotations, kubernetes.AnnotationMaxReplicas, "nothing written")
+
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: math.MaxInt32, Desired: 4}))
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: math.MaxInt32, Desired: 4}, c.CapacitySpec, "the largest bound is stored")
+}
