@@ -34,7 +34,9 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // resourceVersion read: a lost race writes neither. Stopping a workload at zero replicas
 // (stopped or stopping) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
-// Lost races are retried as SetCapacity retries them. A workload that a
+// Lost races are retried as SetCapacity retries them: when another
+// writer changed the replicas in between, Stop returns
+// provider.ErrConflict and writes nothing. A workload that a
 // HorizontalPodAutoscaler with minReplicas 0 targets is refused with a
 // *HPAConflictError, since that HPA scales it at zero too; one with
 // minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc).
@@ -63,8 +65,9 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err
 		}
-		// Nothing was written yet: decide again on what is there now.
-		if ref, w, err = d.liveWorkload(ctx, op, id); err != nil {
+		// Nothing was written; retry only while the replicas the caller
+		// judged are still there.
+		if w, err = d.rereadUnchanged(ctx, op, id, ref, from); err != nil {
 			return err
 		}
 	}

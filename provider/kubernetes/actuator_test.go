@@ -190,3 +190,25 @@ func TestStopConflictWritesNothing(t *testing.T) {
 	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas])
 	assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer came after")
 }
+
+// TestStopRefusesAfterAnotherWriterScaled pins that Stop retries a lost
+// race as SetCapacity does: only while the replicas are unchanged. When
+// another writer (an HPA scaling up on load, a person) changed them between
+// the driver's read and its patch, Stop returns provider.ErrConflict and
+// writes nothing. It retried on the new count and stopped the workload
+// its caller had judged idle at another size.
+func TestStopRefusesAfterAnotherWriterScaled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
+	d, ic := raceDriver(t, f, nil)
+	ic.matches, ic.before = isWorkloadPatch, scaleBy(t, f, 6)
+	err := d.Workloads().Stop(f.ctx, f.id(kubernetes.ObjectDeployment, "web"))
+	require.ErrorIs(t, err, provider.ErrConflict)
+	assert.Contains(t, err.Error(), "replicas changed from 4 to 6")
+	assert.Equal(t, int32(1), ic.seen.Load(), "not retried: the decision was made on stale replicas")
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer's replicas stand")
+	assert.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas)
+}
