@@ -28,8 +28,9 @@ var (
 	// cannot be found (the HPA's "selector is required").
 	ErrNoSelector = errors.New("kubernetes: workload has no selector")
 	// ErrMissingRequest means a container has no request for the resource
-	// a utilization is relative to (the HPA's "missing request for cpu").
-	// The error names the container and pod; it also matches
+	// a utilization is relative to (the HPA's "missing request for cpu"),
+	// or that the requests of the pods with data total 0. The error names
+	// the container and pod, or the step; it also matches
 	// provider.ErrUnsupported.
 	ErrMissingRequest = errors.New("kubernetes: missing resource request")
 	// ErrNoMetricsSource means QueryMetric was called on a driver built

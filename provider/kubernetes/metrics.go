@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -55,8 +56,9 @@ const (
 // Errors: an invalid query provider.ErrInvalid before any call; another
 // metric provider.ErrUnsupported; an unknown workload or pod
 // provider.ErrNotFound; a workload without selector ErrNoSelector; a pod
-// with data but no request for the resource of a utilization
-// ErrMissingRequest (also provider.ErrUnsupported); no metrics client or
+// with data but no request for the resource of a utilization, or pods
+// with data whose requests of it total 0, ErrMissingRequest (also
+// provider.ErrUnsupported); no metrics client or
 // usage source ErrNoMetricsSource.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer d.red.Errorp(&err)
@@ -296,6 +298,11 @@ func combine(q provider.Query, pods []corev1.Pod, perPod []provider.Series, res 
 		switch {
 		case n == 0:
 			out.Values[k] = provider.Gap
+		case utilization && !count && req == 0:
+			// Σ usage / 0 is +Inf, or NaN (a gap) when idle: no
+			// utilization, as the HPA's calculator refuses it.
+			return provider.Series{}, fmt.Errorf("kubernetes: query metric %q: %w: the pods with data at %s request 0 %s: %w",
+				q.ResourceID, ErrMissingRequest, out.TimeAt(k).Format(time.RFC3339), res, provider.ErrUnsupported)
 		case utilization && !count:
 			out.Values[k] = sum / req
 		default:

@@ -290,3 +290,33 @@ func TestUtilizationCountsNativeSidecarRequests(t *testing.T) {
 		assert.Equal(t, provider.Size{VCPU: 2, MemoryMiB: 1024}, r.Size)
 	})
 }
+
+// TestUtilizationOfZeroRequestsIsAnError pins that a utilization relative
+// to requests of 0 (pods that request "0" CPU) is an error naming the
+// resource, as the HPA's calculator refuses it (hpa.ErrNoMatchingMetrics):
+// it was Σ usage / 0, +Inf for a busy workload and NaN, a gap, for an idle
+// one.
+func TestUtilizationOfZeroRequestsIsAnError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "0", "64Mi", false)}
+	f.deployment("web", 1, cs)
+	labels := map[string]string{"app": "web"}
+	now := time.Now().Truncate(time.Second)
+	f.pod("web-a", labels, cs, running(now.Add(-time.Hour)))
+	f.podMetrics("web-a", labels, now.Add(-10*time.Second), map[string]corev1.ResourceList{"app": usage("100m", "10Mi")})
+	d := f.driver(kubernetes.Config{})
+	q := provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU,
+		Start: now.Add(-5 * time.Minute), End: now.Add(time.Minute), Step: time.Minute}
+	got, err := d.QueryMetric(f.ctx, q)
+	require.ErrorIs(t, err, kubernetes.ErrMissingRequest, "got %v", got.Values)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	assert.Contains(t, err.Error(), "cpu")
+
+	q.Metric = provider.MetricMemory
+	got, err = d.QueryMetric(f.ctx, q)
+	require.NoError(t, err, "the memory request is not 0")
+	_, v, ok := got.Last()
+	require.True(t, ok)
+	assert.InDelta(t, 10.0/64, v, 1e-9)
+}
