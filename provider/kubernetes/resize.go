@@ -17,9 +17,10 @@ import (
 // Resize changes a running pod's CPU and memory requests in place, through
 // the pod's resize subresource (in-place pod resize, Kubernetes 1.33 and
 // later), without restarting it: size.VCPU is the pod's total CPU request
-// in cores and size.MemoryMiB its total memory request in MiB; a field
-// left zero keeps that resource as it is. The total is shared among the
-// pod's regular containers in proportion to their current requests, and
+// in cores and size.MemoryMiB its total memory request in MiB, as Get
+// reports them; a field left zero keeps that resource as it is. The total
+// is shared among the pod's regular containers and native sidecars
+// (restartable init containers) in proportion to their current requests, and
 // each container's limit is scaled by the same factor as its request, so
 // the pod keeps its QoS class (a Guaranteed pod stays Guaranteed), which
 // in-place resize requires. The kubelet then applies the change; Get
@@ -147,7 +148,7 @@ func resizeContainers(pod *corev1.Pod, size provider.Size) (bool, error) {
 }
 
 // scaleResource shares total (millicores when milli, else bytes) among the
-// containers that request res, in proportion to their requests, the last
+// containers and native sidecars that request res, in proportion to their requests, the last
 // one taking the rounding remainder; limits keep their ratio to requests.
 func scaleResource(pod *corev1.Pod, res corev1.ResourceName, total int64, milli bool) (bool, error) {
 	value := func(q resource.Quantity) int64 {
@@ -162,12 +163,22 @@ func scaleResource(pod *corev1.Pod, res corev1.ResourceName, total int64, milli 
 		}
 		return *resource.NewQuantity(v, resource.BinarySI)
 	}
-	var idx []int
+	// The regular containers and the native sidecars (restartable init
+	// containers), whose requests Size counts.
+	var idx []*corev1.Container
 	var sum int64
-	for i, c := range pod.Spec.Containers {
+	add := func(c *corev1.Container) {
 		if q, ok := c.Resources.Requests[res]; ok && value(q) > 0 {
-			idx = append(idx, i)
+			idx = append(idx, c)
 			sum += value(q)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		add(&pod.Spec.Containers[i])
+	}
+	for i := range pod.Spec.InitContainers {
+		if c := &pod.Spec.InitContainers[i]; c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			add(c)
 		}
 	}
 	if sum == 0 {
@@ -178,8 +189,7 @@ func scaleResource(pod *corev1.Pod, res corev1.ResourceName, total int64, milli 
 		return false, nil
 	}
 	left := total
-	for n, i := range idx {
-		c := &pod.Spec.Containers[i]
+	for n, c := range idx {
 		old := value(c.Resources.Requests[res])
 		v := left
 		if n < len(idx)-1 {

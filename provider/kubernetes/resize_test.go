@@ -207,3 +207,46 @@ func TestResizeRetriesARace(t *testing.T) {
 	got := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
 	assert.Zero(t, want.Cmp(got), "cpu request %s", got.String())
 }
+
+// TestResizeSharesTheTotalWithNativeSidecars pins that Resize's total is
+// the pod's Size, which counts native sidecars (restartable init
+// containers): the sidecar takes its share. Resize gave the whole total
+// to the regular containers, so a pod of 500m + a 500m sidecar, which Get
+// reports at 1 core, was resized to 1.5 cores by Resize(VCPU: 1).
+func TestResizeSharesTheTotalWithNativeSidecars(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 1, cs)
+	always := corev1.ContainerRestartPolicyAlways
+	sidecar := container("proxy", "500m", "256Mi", false)
+	sidecar.RestartPolicy = &always
+	_, err := f.admin.CoreV1().Pods(f.ns).Create(f.ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-a", Labels: map[string]string{"app": "web"}},
+		Spec:       corev1.PodSpec{Containers: cs, InitContainers: []corev1.Container{sidecar}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	d := f.driver(kubernetes.Config{})
+	id := f.id(kubernetes.ObjectPod, "web-a")
+	r, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, provider.Size{VCPU: 1, MemoryMiB: 512}, r.Size, "the sidecar counts")
+
+	rv := func() string {
+		p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+		require.NoError(t, err)
+		return p.ResourceVersion
+	}
+	before := rv()
+	require.NoError(t, d.Resize(f.ctx, id, r.Size))
+	assert.Equal(t, before, rv(), "resizing to the size Get reports writes nothing")
+
+	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 2, MemoryMiB: 1024}))
+	r, err = d.Get(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{VCPU: 2, MemoryMiB: 1024}, r.Size, "Get reports what Resize was given")
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "1", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU))
+	assert.Equal(t, "1", quantity(t, p.Spec.InitContainers[0].Resources.Requests, corev1.ResourceCPU))
+}
