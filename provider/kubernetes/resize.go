@@ -30,9 +30,10 @@ import (
 // nor memory_mib, provider.ErrInvalid before any call; a workload
 // provider.ErrUnsupported (resizing one means changing its pod template,
 // which replaces its pods); a pod with no request for a resource to
-// resize provider.ErrUnsupported (adding one would change its QoS class);
-// an API server without the pods/resize subresource provider.ErrUnsupported
-// with that reason; a change the API server refuses (such as a memory limit
+// resize provider.ErrUnsupported (adding one would change its QoS class),
+// as is a pod with pod-level requests (spec.resources, which Size
+// reports); an API server without the pods/resize subresource
+// provider.ErrUnsupported with that reason; a change the API server refuses (such as a memory limit
 // decrease it does not allow) provider.ErrInvalid with its message. Lost
 // resourceVersion races are retried up to Config.ConflictRetries times:
 // the size is absolute, so retrying on the re-read pod is safe.
@@ -129,6 +130,12 @@ func (d *Driver) checkResizeSupported(ctx context.Context, op, id string) error 
 // factor) so that their totals are size's, and reports whether anything
 // changed.
 func resizeContainers(pod *corev1.Pod, size provider.Size) (bool, error) {
+	if podLevelRequestsSet(&pod.Spec) {
+		// Size is then the pod-level requests, which resizing the
+		// containers would not change.
+		return false, fmt.Errorf("%w: pod %s/%s sets pod-level requests (spec.resources), which the driver does not resize; it resizes containers",
+			provider.ErrUnsupported, pod.Namespace, pod.Name)
+	}
 	changed := false
 	if size.VCPU != 0 {
 		c, err := scaleResource(pod, corev1.ResourceCPU, int64(math.Round(size.VCPU*1000)), true)

@@ -250,3 +250,34 @@ func TestResizeSharesTheTotalWithNativeSidecars(t *testing.T) {
 	assert.Equal(t, "1", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU))
 	assert.Equal(t, "1", quantity(t, p.Spec.InitContainers[0].Resources.Requests, corev1.ResourceCPU))
 }
+
+// TestResizeRefusesPodLevelRequests pins that a pod with pod-level
+// requests (spec.resources), which Get reports as its Size, is
+// provider.ErrUnsupported, nothing written: Resize changed its containers'
+// requests under the pod-level ones and returned nil, and Get went on
+// reporting the old size.
+func TestResizeRefusesPodLevelRequests(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 1, cs)
+	_, err := f.admin.CoreV1().Pods(f.ns).Create(f.ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-a", Labels: map[string]string{"app": "web"}},
+		Spec:       corev1.PodSpec{Containers: cs, Resources: &corev1.ResourceRequirements{Requests: usage("1", "512Mi"), Limits: usage("1", "512Mi")}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	d := f.driver(kubernetes.Config{})
+	id := f.id(kubernetes.ObjectPod, "web-a")
+	before, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+
+	err = d.Resize(f.ctx, id, provider.Size{VCPU: 0.8})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	assert.Contains(t, err.Error(), "pod-level")
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, before.ResourceVersion, p.ResourceVersion, "nothing written")
+	r, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.Size{VCPU: 1, MemoryMiB: 512}, r.Size)
+}
