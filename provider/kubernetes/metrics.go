@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +60,8 @@ const (
 // with data but no request for the resource of a utilization, or pods
 // with data whose requests of it total 0, ErrMissingRequest (also
 // provider.ErrUnsupported); no metrics client or
-// usage source ErrNoMetricsSource.
+// usage source ErrNoMetricsSource; a usage source's infinite or negative
+// value provider.ErrInvalid naming the pod and step.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer d.red.Errorp(&err)
 	const op = "query metric"
@@ -235,7 +237,7 @@ func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) float
 
 // usageSeries asks the usage source for each pod's usage on the grid of q,
 // Config.Concurrency pods at a time. A pod the source does not know is all
-// gaps.
+// gaps; an infinite or negative value is provider.ErrInvalid.
 func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev1.Pod, res corev1.ResourceName) ([]provider.Series, error) {
 	metric := MetricCPUUsage
 	if res == corev1.ResourceMemory {
@@ -258,6 +260,12 @@ func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev
 			if !s.Start.Equal(q.Start) || s.Step != q.Step || s.Len() != q.Steps() {
 				return fmt.Errorf("kubernetes: query metric %q: the usage source returned pod %s on another grid (start %s, step %s, %d steps; want %s, %s, %d)",
 					q.ResourceID, p.Name, s.Start, s.Step, s.Len(), q.Start, q.Step, q.Steps())
+			}
+			for k, v := range s.Values {
+				if math.IsInf(v, 0) || v < 0 { // cores and bytes: never negative
+					return fmt.Errorf("kubernetes: query metric %q: the usage source returned pod %s: %w",
+						q.ResourceID, p.Name, provider.Invalid(fmt.Sprintf("values[%d]", k), v, "usage must be finite and ≥ 0, or a gap (NaN)"))
+				}
 			}
 			out[i] = s
 			return nil

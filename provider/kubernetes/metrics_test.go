@@ -208,6 +208,36 @@ func TestQueryMetricFromAUsageSource(t *testing.T) {
 	require.ErrorContains(t, err, "another grid")
 }
 
+// TestQueryMetricRefusesBadUsage pins that a usage source's infinite or
+// negative values are an error naming the pod and the step, not a
+// workload's utilization: they were summed into it (+Inf, or a negative
+// utilization that reads as idle).
+func TestQueryMetricRefusesBadUsage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "1Gi", false)}
+	f.deployment("web", 2, cs)
+	labels := map[string]string{"app": "web"}
+	for _, name := range []string{"web-a", "web-b"} {
+		f.pod(name, labels, cs, running(time.Now()))
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	q := provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU, Start: start, End: start.Add(4 * time.Hour), Step: time.Hour}
+	for _, bad := range []float64{math.Inf(1), math.Inf(-1), -0.5} {
+		src := kubernetes.UsageSourceFunc(func(_ context.Context, _, name string, q provider.Query) (provider.Series, error) {
+			s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: []float64{0.1, 0.1, 0.1, 0.1}}
+			if name == "web-b" {
+				s.Values[2] = bad
+			}
+			return s, nil
+		})
+		got, err := f.driver(kubernetes.Config{}, kubernetes.WithUsageSource(src)).QueryMetric(f.ctx, q)
+		require.ErrorIs(t, err, provider.ErrInvalid, "%v: got %v", bad, got.Values)
+		assert.Contains(t, err.Error(), "web-b")
+		assert.Contains(t, err.Error(), "values[2]")
+	}
+}
+
 // TestUtilizationCountsNativeSidecarRequests pins that a pod's requests
 // are counted as the HPA (and scaling/hpa's calculator) counts them: the
 // regular containers plus the native sidecars (init containers with

@@ -15,7 +15,8 @@ import (
 //
 // PodUsage returns the usage of the pod namespace/name on the grid of q
 // (Start, Step, q.Steps() values, each reducing by q.Statistic the samples
-// of its step; gaps are NaN). q.ResourceID is the pod's resource ID and
+// of its step; gaps are NaN; other values finite and ≥ 0, else
+// QueryMetric fails with provider.ErrInvalid). q.ResourceID is the pod's resource ID and
 // q.Metric is MetricCPUUsage (cores) or MetricMemoryUsage (bytes). A pod
 // the source has no data for returns provider.ErrNotFound or a series of
 // gaps. Implementations must be safe for concurrent use and honour ctx.
