@@ -77,7 +77,8 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // AnnotationStoppedReplicas, or, when none is remembered (someone else
 // scaled it to zero), its minimum bound but at least 1. It writes them
 // through the scale subresource, conditional on the resourceVersion read,
-// then removes the annotation. Starting a workload with replicas > 0
+// then removes the annotation (unless the workload was stopped again in
+// between: the annotation is then that Stop's). Starting a workload with replicas > 0
 // (running or pending) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict;
 // a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
@@ -110,6 +111,12 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	// The replicas are restored; forgetting them is housekeeping, and a
 	// failure leaves an annotation that the next Stop overwrites.
 	cur, err := d.getWorkload(ctx, op, id, ref)
+	if err == nil && cur.replicas == 0 {
+		// Stopped again since the scale write: the annotation is that
+		// Stop's memory now, for the next Start.
+		d.log.Info("kubernetes: started, but stopped again since; the remembered replicas stay", "id", id)
+		return nil
+	}
 	if err == nil {
 		_, err = d.patchAnnotations(ctx, op, id, ref, cur.meta.ResourceVersion, map[string]*string{AnnotationStoppedReplicas: nil})
 	}

@@ -212,3 +212,34 @@ func TestStopRefusesAfterAnotherWriterScaled(t *testing.T) {
 	assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer's replicas stand")
 	assert.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas)
 }
+
+// TestStartKeepsTheMemoryOfALaterStop pins that Start forgets the
+// remembered replicas only while the workload runs: when another Stop
+// came between Start's scale write and its removal of the annotation (a
+// second reaper, a person), the annotation is that Stop's memory. Start
+// removed it, so the next Start restored the minimum (1) instead of 4.
+func TestStartKeepsTheMemoryOfALaterStop(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 0, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationStoppedReplicas, "4"))
+	d, ic := raceDriver(t, f, nil)
+	ic.before = nil
+	ic.after = func() {
+		// Another Stop, as Workloads.Stop writes it.
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"annotations":{"`+kubernetes.AnnotationStoppedReplicas+`":"4"}},"spec":{"replicas":0}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	}
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	require.NoError(t, d.Workloads().Start(f.ctx, web))
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, int32(0), *o.Spec.Replicas, "the other Stop came after")
+	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas], "the other Stop's memory stays")
+
+	require.NoError(t, f.driver(kubernetes.Config{}).Workloads().Start(f.ctx, web))
+	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), s.Spec.Replicas)
+}
