@@ -251,7 +251,7 @@
 //	  verbs: [get, list, patch]        # patch: annotations (with replicas when they change together), Stop
 //	- apiGroups: [apps]
 //	  resources: [deployments/scale, statefulsets/scale]
-//	  verbs: [get, update]             # Scaler, Workloads
+//	  verbs: [update]                  # Scaler, Workloads
 //	- apiGroups: [""]
 //	  resources: [pods]
 //	  verbs: [get, list]

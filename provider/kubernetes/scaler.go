@@ -236,7 +236,8 @@ func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, fr
 }
 
 // scaleTo writes replicas through the scale subresource at resourceVersion
-// rv, retrying lost races while the replicas are still from.
+// rv, retrying lost races while the workload is live, selected and its
+// replicas are still from (rereadUnchanged).
 func (d *Driver) scaleTo(ctx context.Context, op, id string, ref Ref, rv string, from, replicas int32) error {
 	for attempt := 0; ; attempt++ {
 		_, err := d.updateScale(ctx, op, id, ref, rv, replicas)
@@ -247,15 +248,12 @@ func (d *Driver) scaleTo(ctx context.Context, op, id string, ref Ref, rv string,
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err
 		}
-		s, gerr := d.getScale(ctx, op, id, ref)
-		if gerr != nil {
-			return gerr
+		// The workload, not its scale subresource: one being deleted or no
+		// longer selected is not written either.
+		w, rerr := d.rereadUnchanged(ctx, op, id, ref, from)
+		if rerr != nil {
+			return rerr
 		}
-		if s.Spec.Replicas != from {
-			return fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
-				op, id, provider.ErrConflict, from, s.Spec.Replicas)
-		}
-		rv = s.ResourceVersion
-		d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
+		rv = w.meta.ResourceVersion
 	}
 }

@@ -382,3 +382,55 @@ func TestSetCapacityRefusesBoundsAboveInt32(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: math.MaxInt32, Desired: 4}, c.CapacitySpec, "the largest bound is stored")
 }
+
+// TestScaleRetryRefusesAWorkloadBeingDeleted pins that a scale write that
+// lost its race is retried only on a workload that is still live and
+// selected: one deleted (with a finalizer holding it) or relabelled out of
+// config.label_selector in between is provider.ErrConflict or
+// provider.ErrNotFound, nothing written. The retry re-read the scale
+// subresource alone, which shows neither, and scaled it.
+func TestScaleRetryRefusesAWorkloadBeingDeleted(t *testing.T) {
+	t.Parallel()
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	for _, tt := range []struct {
+		name      string
+		interfere func(f *fixture)
+		want      error
+	}{
+		{"deleted", func(f *fixture) {
+			_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+				[]byte(`{"metadata":{"finalizers":["idlescale.io/test"]}}`), metav1.PatchOptions{})
+			require.NoError(t, err)
+			require.NoError(t, f.admin.AppsV1().Deployments(f.ns).Delete(f.ctx, "web", metav1.DeleteOptions{}))
+		}, provider.ErrConflict},
+		{"relabelled", func(f *fixture) {
+			_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+				[]byte(`{"metadata":{"labels":{"managed":"no"}}}`), metav1.PatchOptions{})
+			require.NoError(t, err)
+		}, provider.ErrNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.deployment("web", 2, cs, func(d *appsv1.Deployment) { d.Labels["managed"] = "yes" })
+			ic := &interceptor{
+				matches: func(r *http.Request) bool {
+					return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/deployments/web/scale")
+				},
+				before: func() { tt.interfere(f) },
+			}
+			rc := restConfig()
+			rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { ic.next = rt; return ic }
+			cs, err := clientset.NewForConfig(rc)
+			require.NoError(t, err)
+			d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}, LabelSelector: "managed=yes"}, cs)
+			require.NoError(t, err)
+			err = d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), provider.CapacitySpec{Min: 1, Max: 10, Desired: 4})
+			require.ErrorIs(t, err, tt.want)
+			assert.Equal(t, int32(1), ic.seen.Load(), "not retried")
+			s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, int32(2), s.Spec.Replicas, "nothing written")
+		})
+	}
+}

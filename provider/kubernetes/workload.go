@@ -142,21 +142,6 @@ func (d *Driver) listWorkloads(ctx context.Context, op, namespace string) ([]wor
 	return out, nil
 }
 
-// getScale reads the workload's scale subresource.
-func (d *Driver) getScale(ctx context.Context, op, id string, ref Ref) (*autoscalingv1.Scale, error) {
-	c := call{verb: "get", resource: rbacResource(ref.Kind, "scale"), namespace: ref.Namespace, name: ref.Name}
-	var (
-		s   *autoscalingv1.Scale
-		err error
-	)
-	if ref.Kind == ObjectStatefulSet {
-		s, err = d.client.AppsV1().StatefulSets(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
-	} else {
-		s, err = d.client.AppsV1().Deployments(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
-	}
-	return s, wrap(op, id, c, err)
-}
-
 // updateScale writes spec.replicas through the scale subresource,
 // conditional on resourceVersion rv: a lost race is provider.ErrConflict.
 func (d *Driver) updateScale(ctx context.Context, op, id string, ref Ref, rv string, replicas int32) (*autoscalingv1.Scale, error) {
