@@ -41,11 +41,13 @@ const (
 //
 // as the HorizontalPodAutoscaler computes a resource utilization: over a
 // workload's pods that its selector matches and that are neither being
-// deleted nor terminated (Failed, Succeeded), with requests summed over
-// each pod's regular containers. Each pod's samples are first reduced per
+// deleted nor terminated (Failed, Succeeded), with a pod's requests as
+// podRequest counts them (its regular containers and native sidecars, or
+// its pod-level requests). Each pod's samples are first reduced per
 // step by q.Statistic; with StatCount a step holds the number of samples
 // of all the pods, for every metric. A step without any pod's data is a
-// gap.
+// gap. A pod one of whose containers the resource metrics API reports
+// without the resource has no data, as for the HPA.
 //
 // By default the samples come from the resource metrics API
 // (metrics.k8s.io/v1beta1, one list call per query), which knows only each
@@ -206,7 +208,9 @@ func (d *Driver) metricsAPISeries(ctx context.Context, op string, q provider.Que
 	for i, p := range pods {
 		var samples []provider.Sample
 		if pm, ok := byName[p.Name]; ok && !pm.Timestamp.IsZero() {
-			samples = []provider.Sample{{Time: pm.Timestamp.Time, Value: containerUsage(pm, res)}}
+			if v, ok := containerUsage(pm, res); ok {
+				samples = []provider.Sample{{Time: pm.Timestamp.Time, Value: v}}
+			}
 		}
 		s, err := provider.Resample(q, samples)
 		if err != nil {
@@ -218,21 +222,19 @@ func (d *Driver) metricsAPISeries(ctx context.Context, op string, q provider.Que
 }
 
 // containerUsage sums a resource's usage over a pod's containers, in cores
-// or bytes.
-func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) float64 {
-	var v float64
+// or bytes; ok is false for a pod without containers or one of whose
+// containers lacks the resource, which has no sample, as the HPA's metrics
+// client skips it (a partial sum would count the pod's whole request
+// against part of its usage).
+func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) (v float64, ok bool) {
 	for _, c := range pm.Containers {
-		q, ok := c.Usage[res]
-		if !ok {
-			continue
+		q, found := c.Usage[res]
+		if !found {
+			return 0, false
 		}
-		if res == corev1.ResourceCPU {
-			v += float64(q.MilliValue()) / 1000
-		} else {
-			v += float64(q.Value())
-		}
+		v += quantity(q, res)
 	}
-	return v
+	return v, len(pm.Containers) > 0
 }
 
 // usageSeries asks the usage source for each pod's usage on the grid of q,

@@ -350,3 +350,38 @@ func TestUtilizationOfZeroRequestsIsAnError(t *testing.T) {
 	require.True(t, ok)
 	assert.InDelta(t, 10.0/64, v, 1e-9)
 }
+
+// TestQueryMetricSkipsAPodWithPartialUsage pins that a pod one of whose
+// containers the metrics API reports without the resource has no sample,
+// as the HPA's metrics client (getPodMetrics) skips it: its usage was the
+// sum over the containers that reported, divided by the requests of all
+// of them, so the workload read as less busy than it is (here 0.45 of
+// its requests instead of 0.8).
+func TestQueryMetricSkipsAPodWithPartialUsage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false), container("proxy", "500m", "256Mi", false)}
+	f.deployment("web", 2, cs)
+	labels := map[string]string{"app": "web"}
+	now := time.Now().Truncate(time.Second)
+	at := now.Add(-10 * time.Second)
+	for _, name := range []string{"web-a", "web-b"} {
+		f.pod(name, labels, cs, running(now.Add(-time.Hour)))
+	}
+	f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "10Mi"), "proxy": usage("400m", "10Mi")})
+	f.podMetrics("web-b", labels, at, map[string]corev1.ResourceList{"app": usage("100m", "10Mi"), "proxy": usage("", "10Mi")})
+	d := f.driver(kubernetes.Config{})
+	q := provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU,
+		Start: now.Add(-5 * time.Minute), End: now.Add(time.Minute), Step: time.Minute}
+	got, err := d.QueryMetric(f.ctx, q)
+	require.NoError(t, err)
+	_, v, ok := got.Last()
+	require.True(t, ok)
+	assert.InDelta(t, 0.8, v, 1e-9, "web-a alone: 0.8 / 1 core")
+
+	q.ResourceID = f.id(kubernetes.ObjectPod, "web-b")
+	got, err = d.QueryMetric(f.ctx, q)
+	require.NoError(t, err)
+	_, _, ok = got.Last()
+	assert.False(t, ok, "web-b has no CPU sample: %v", got.Values)
+}
