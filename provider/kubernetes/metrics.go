@@ -63,7 +63,8 @@ const (
 // with data whose requests of it total 0, ErrMissingRequest (also
 // provider.ErrUnsupported); no metrics client or
 // usage source ErrNoMetricsSource; a usage source's infinite or negative
-// value provider.ErrInvalid naming the pod and step.
+// value, or a negative one from the metrics API, provider.ErrInvalid
+// naming the pod.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer d.red.Errorp(&err)
 	const op = "query metric"
@@ -208,7 +209,11 @@ func (d *Driver) metricsAPISeries(ctx context.Context, op string, q provider.Que
 	for i, p := range pods {
 		var samples []provider.Sample
 		if pm, ok := byName[p.Name]; ok && !pm.Timestamp.IsZero() {
-			if v, ok := containerUsage(pm, res); ok {
+			v, ok, err := containerUsage(pm, res)
+			if err != nil {
+				return nil, fmt.Errorf("kubernetes: %s %q: metrics of pod %s: %w", op, q.ResourceID, p.Name, err)
+			}
+			if ok {
 				samples = []provider.Sample{{Time: pm.Timestamp.Time, Value: v}}
 			}
 		}
@@ -225,16 +230,20 @@ func (d *Driver) metricsAPISeries(ctx context.Context, op string, q provider.Que
 // or bytes; ok is false for a pod without containers or one of whose
 // containers lacks the resource, which has no sample, as the HPA's metrics
 // client skips it (a partial sum would count the pod's whole request
-// against part of its usage).
-func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) (v float64, ok bool) {
+// against part of its usage). A negative usage is a *provider.InvalidError
+// naming the container.
+func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) (v float64, ok bool, err error) {
 	for _, c := range pm.Containers {
 		q, found := c.Usage[res]
 		if !found {
-			return 0, false
+			return 0, false, nil
+		}
+		if q.Sign() < 0 {
+			return 0, false, provider.Invalid(fmt.Sprintf("containers[%s].usage.%s", c.Name, res), q.String(), "the metrics API must report usage ≥ 0")
 		}
 		v += quantity(q, res)
 	}
-	return v, len(pm.Containers) > 0
+	return v, len(pm.Containers) > 0, nil
 }
 
 // usageSeries asks the usage source for each pod's usage on the grid of q,

@@ -385,3 +385,32 @@ func TestQueryMetricSkipsAPodWithPartialUsage(t *testing.T) {
 	_, _, ok = got.Last()
 	assert.False(t, ok, "web-b has no CPU sample: %v", got.Values)
 }
+
+// TestQueryMetricRefusesNegativeUsageFromTheMetricsAPI pins that a
+// negative usage from the resource metrics API is an error naming the pod,
+// as one from a usage source is: it was summed into the workload's
+// utilization, which then read as less busy than it is (here 0.1 instead
+// of an error).
+func TestQueryMetricRefusesNegativeUsageFromTheMetricsAPI(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 2, cs)
+	labels := map[string]string{"app": "web"}
+	now := time.Now().Truncate(time.Second)
+	at := now.Add(-10 * time.Second)
+	for _, name := range []string{"web-a", "web-b"} {
+		f.pod(name, labels, cs, running(now.Add(-time.Hour)))
+	}
+	f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "10Mi")})
+	f.podMetrics("web-b", labels, at, map[string]corev1.ResourceList{"app": usage("-300m", "10Mi")})
+	d := f.driver(kubernetes.Config{})
+	q := provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU,
+		Start: now.Add(-5 * time.Minute), End: now.Add(time.Minute), Step: time.Minute}
+	got, err := d.QueryMetric(f.ctx, q)
+	require.ErrorIs(t, err, provider.ErrInvalid, "got %v", got.Values)
+	assert.Contains(t, err.Error(), "web-b")
+	q.Metric = provider.MetricMemory
+	_, err = d.QueryMetric(f.ctx, q)
+	require.NoError(t, err, "the memory usage is valid")
+}
