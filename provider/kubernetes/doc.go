@@ -217,11 +217,11 @@
 //
 // Resize changes a pod's CPU and memory requests in place through the
 // pods/resize subresource (Kubernetes 1.33 and later; the driver asks
-// discovery once), sharing the total among the pod's containers and
-// scaling limits alike so that the pod keeps its QoS class; a pod with
-// pod-level requests (spec.resources) is provider.ErrUnsupported. Resizing a
-// workload (its pod template, which replaces its pods) is
-// provider.ErrUnsupported.
+// discovery until it answers, within the caller's context), sharing the
+// total among the pod's containers and native sidecars and scaling limits
+// alike so that the pod keeps its QoS class; a pod with pod-level requests
+// (spec.resources) is provider.ErrUnsupported. Resizing a workload (its
+// pod template, which replaces its pods) is provider.ErrUnsupported.
 //
 // # Errors
 //

@@ -104,26 +104,45 @@ func validateResize(size provider.Size) error {
 	return nil
 }
 
-// checkResizeSupported asks the API server's discovery, once, whether it
-// serves pods/resize.
+// checkResizeSupported asks the API server's discovery, until it has an
+// answer, whether it serves pods/resize. The call is bounded by ctx and
+// made without holding the lock, so that a hung server holds up no other
+// caller past its own deadline (two first callers may both ask).
 func (d *Driver) checkResizeSupported(ctx context.Context, op, id string) error {
 	d.resizeMu.Lock()
-	defer d.resizeMu.Unlock()
-	if !d.resizeChecked {
-		if err := ctx.Err(); err != nil {
-			return wrap(op, id, call{}, err)
-		}
-		list, err := d.client.Discovery().ServerResourcesForGroupVersion("v1")
+	checked, ok := d.resizeChecked, d.resizeOK
+	d.resizeMu.Unlock()
+	if !checked {
+		list, err := d.coreResources(ctx)
 		if err != nil {
 			return wrap(op, id, call{verb: "get", resource: "discovery /api/v1"}, err)
 		}
-		d.resizeOK = slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == "pods/resize" })
-		d.resizeChecked = true
+		ok = slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == "pods/resize" })
+		d.resizeMu.Lock()
+		d.resizeChecked, d.resizeOK = true, ok
+		d.resizeMu.Unlock()
 	}
-	if !d.resizeOK {
+	if !ok {
 		return fmt.Errorf("kubernetes: %s %q: %w: the API server does not serve the pods/resize subresource (in-place pod resize needs Kubernetes 1.33 or later)", op, id, provider.ErrUnsupported)
 	}
 	return nil
+}
+
+// coreResources reads the resources of the core API (/api/v1) as
+// client-go's ServerResourcesForGroupVersion("v1") does, but bounded by
+// ctx, which that call does not take. A client without a discovery REST
+// client (a fake clientset) is asked through that call.
+func (d *Driver) coreResources(ctx context.Context) (*metav1.APIResourceList, error) {
+	disc := d.client.Discovery()
+	rc := disc.RESTClient()
+	if rc == nil {
+		return disc.ServerResourcesForGroupVersion("v1")
+	}
+	list := &metav1.APIResourceList{GroupVersion: "v1"}
+	if err := rc.Get().AbsPath("/api/v1").Do(ctx).Into(list); err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 // resizeContainers sets pod's container requests (and limits, by the same

@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,4 +282,66 @@ func TestResizeRefusesPodLevelRequests(t *testing.T) {
 	r, err := d.Get(f.ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, provider.Size{VCPU: 1, MemoryMiB: 512}, r.Size)
+}
+
+// TestResizeHonoursTheDeadlineOfItsDiscoveryCall pins that the caller's
+// context bounds Resize's discovery of pods/resize too, for the caller
+// that asks and for one waiting on it. The discovery call ran without the
+// context (client-go's ServerResourcesForGroupVersion takes none) under a
+// mutex, so against a server that did not answer it, Resize hung past its
+// deadline until the client's own timeout, and so did every other Resize.
+func TestResizeHonoursTheDeadlineOfItsDiscoveryCall(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "250m", "128Mi", false)}
+	f.deployment("web", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, running(time.Now()))
+
+	release := make(chan struct{})
+	var once sync.Once
+	unhang := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unhang)
+	rc := restConfig()
+	rc.WrapTransport = func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/api/v1" { // discovery hangs until released or cancelled
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return nil, r.Context().Err()
+				}
+			}
+			return next.RoundTrip(r)
+		})
+	}
+	client, err := clientset.NewForConfig(rc)
+	require.NoError(t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{f.ns}}, client)
+	require.NoError(t, err)
+	id := f.id(kubernetes.ObjectPod, "web-a")
+
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			ctx, cancel := context.WithTimeout(f.ctx, time.Second)
+			defer cancel()
+			done <- d.Resize(ctx, id, provider.Size{VCPU: 0.5})
+		}()
+	}
+	for range 2 {
+		// Generous: the calls must end because of their deadlines, not
+		// hang until the discovery call is released.
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		case <-time.After(45 * time.Second):
+			unhang()
+			t.Fatal("Resize did not honour its one-second deadline while discovery hung")
+		}
+	}
+	unhang()
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "250m", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU), "nothing changed")
+	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 0.5}), "a failed discovery is asked again")
 }
