@@ -57,13 +57,20 @@ type ForbiddenError struct {
 }
 
 // Error implements error: "kubernetes: forbidden: update deployments.apps/scale
-// shop/web: <the server's message>".
+// shop/web: <the server's message>"; a list of every namespace says "in
+// all namespaces" (it needs a ClusterRole).
 func (e *ForbiddenError) Error() string {
 	obj := e.Namespace
 	if e.Name != "" {
 		obj += "/" + e.Name
 	}
-	return fmt.Sprintf("kubernetes: forbidden: %s %s %s: %v", e.Verb, e.Resource, obj, e.Err)
+	switch {
+	case obj != "":
+		obj = " " + obj
+	case e.Verb == "list":
+		obj = " in all namespaces"
+	}
+	return fmt.Sprintf("kubernetes: forbidden: %s %s%s: %v", e.Verb, e.Resource, obj, e.Err)
 }
 
 // Unwrap returns ErrForbidden and the server's error.

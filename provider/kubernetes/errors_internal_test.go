@@ -78,6 +78,12 @@ func TestForbiddenError(t *testing.T) {
 	assert.Contains(t, err.Error(), "forbidden: update deployments.apps/scale shop/web")
 	list := &ForbiddenError{Verb: "list", Resource: "pods", Namespace: "shop", Err: cause}
 	assert.Contains(t, list.Error(), "list pods shop:")
+	// A list of every namespace (Config.Namespaces empty) needs a
+	// ClusterRole: say so, rather than "list pods : ...".
+	all := &ForbiddenError{Verb: "list", Resource: "pods", Err: cause}
+	assert.Contains(t, all.Error(), "kubernetes: forbidden: list pods in all namespaces: ")
+	disc := &ForbiddenError{Verb: "get", Resource: "discovery /api/v1", Err: cause}
+	assert.Contains(t, disc.Error(), "kubernetes: forbidden: get discovery /api/v1: ")
 }
 
 func TestNoSelector(t *testing.T) {
