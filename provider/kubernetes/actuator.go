@@ -36,7 +36,8 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
 // Lost races are retried as SetCapacity retries them: when another
 // writer changed the replicas in between, Stop returns
-// provider.ErrConflict and writes nothing. A workload that a
+// provider.ErrConflict and writes nothing (unless it scaled the workload
+// to zero: Stop then succeeds, as on a stopped workload). A workload that a
 // HorizontalPodAutoscaler with minReplicas 0 targets is refused with a
 // *HPAConflictError, since that HPA scales it at zero too; one with
 // minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc).
@@ -66,10 +67,16 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 			return err
 		}
 		// Nothing was written; retry only while the replicas the caller
-		// judged are still there.
-		if w, err = d.rereadUnchanged(ctx, op, id, ref, from); err != nil {
-			return err
+		// judged are still there. Stopped meanwhile (another Stop) is
+		// stopped, as at the first read.
+		cur, rerr := d.rereadUnchanged(ctx, op, id, ref, from)
+		if rerr != nil {
+			if errors.Is(rerr, provider.ErrConflict) && cur.ref == ref && !cur.deleting() && cur.replicas == 0 {
+				return nil
+			}
+			return rerr
 		}
+		w = cur
 	}
 }
 

@@ -196,7 +196,8 @@ func TestStopConflictWritesNothing(t *testing.T) {
 // another writer (an HPA scaling up on load, a person) changed them between
 // the driver's read and its patch, Stop returns provider.ErrConflict and
 // writes nothing. It retried on the new count and stopped the workload
-// its caller had judged idle at another size.
+// its caller had judged idle at another size. Another Stop in between
+// still succeeds: the workload is stopped, as Stop leaves it.
 func TestStopRefusesAfterAnotherWriterScaled(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -211,6 +212,22 @@ func TestStopRefusesAfterAnotherWriterScaled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(6), *o.Spec.Replicas, "the other writer's replicas stand")
 	assert.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas)
+
+	// Another Stop in between: stopped is stopped, as at the first read.
+	g := newFixture(t)
+	g.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
+	d, ic = raceDriver(t, g, nil)
+	ic.matches = isWorkloadPatch
+	ic.before = func() {
+		_, err := g.admin.AppsV1().Deployments(g.ns).Patch(g.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"annotations":{"`+kubernetes.AnnotationStoppedReplicas+`":"4"}},"spec":{"replicas":0}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	}
+	require.NoError(t, d.Workloads().Stop(g.ctx, g.id(kubernetes.ObjectDeployment, "web")))
+	o, err = g.admin.AppsV1().Deployments(g.ns).Get(g.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(0), *o.Spec.Replicas)
+	assert.Equal(t, "4", o.Annotations[kubernetes.AnnotationStoppedReplicas])
 }
 
 // TestStartKeepsTheMemoryOfALaterStop pins that Start forgets the
