@@ -26,8 +26,9 @@ import (
 // in-place resize requires. The kubelet then applies the change; Get
 // reports the new requests at once.
 //
-// Errors: a size with an instance type or a timeout, or with neither vcpu
-// nor memory_mib, provider.ErrInvalid before any call; a workload
+// Errors: a size with an instance type or a timeout, with neither vcpu
+// nor memory_mib, or with more bytes or millicores than an int64 holds,
+// provider.ErrInvalid before any call; a workload
 // provider.ErrUnsupported (resizing one means changing its pod template,
 // which replaces its pods); a pod with no request for a resource to
 // resize provider.ErrUnsupported (adding one would change its QoS class),
@@ -100,6 +101,12 @@ func validateResize(size provider.Size) error {
 		return provider.Invalid("size", "{}", "must set vcpu or memory_mib")
 	case size.VCPU != 0 && math.Round(size.VCPU*1000) < 1:
 		return provider.Invalid("vcpu", size.VCPU, "must be at least 0.001 (1 millicore)")
+	case math.Round(size.VCPU*1000) >= math.MaxInt64:
+		// Not converted: int64 of a larger float is undefined.
+		return provider.Invalid("vcpu", size.VCPU, "must be below 9223372036854775.807 cores (millicores are an int64)")
+	case int64(size.MemoryMiB) > math.MaxInt64/mib:
+		// Not multiplied: 2⁴⁴ + 512 MiB would wrap around to 512 MiB.
+		return provider.Invalid("memory_mib", size.MemoryMiB, fmt.Sprintf("must be ≤ %d (bytes are an int64)", int64(math.MaxInt64/mib)))
 	}
 	return nil
 }

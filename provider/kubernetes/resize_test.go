@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -344,4 +345,36 @@ func TestResizeHonoursTheDeadlineOfItsDiscoveryCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "250m", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU), "nothing changed")
 	require.NoError(t, d.Resize(f.ctx, id, provider.Size{VCPU: 0.5}), "a failed discovery is asked again")
+}
+
+// TestResizeRefusesSizesBeyondInt64 pins that a size whose bytes or
+// millicores do not fit an int64 is refused by name before any call:
+// MemoryMiB 2⁴⁴ + 512 was multiplied into 512 MiB (the product wrapped
+// around) and the pod was shrunk to that, and a VCPU of 10¹⁶ cores failed
+// as "too small to share".
+func TestResizeRefusesSizesBeyondInt64(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "250m", "256Mi", false)}
+	f.deployment("web", 1, cs)
+	f.pod("web-a", map[string]string{"app": "web"}, cs, running(time.Now()))
+	d := f.driver(kubernetes.Config{})
+	pod := f.id(kubernetes.ObjectPod, "web-a")
+	for _, tt := range []struct {
+		size  provider.Size
+		field string
+	}{
+		{provider.Size{MemoryMiB: 1<<44 + 512}, "memory_mib"},
+		{provider.Size{MemoryMiB: math.MaxInt}, "memory_mib"},
+		{provider.Size{VCPU: 1e16}, "vcpu"},
+	} {
+		err := d.Resize(f.ctx, pod, tt.size)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%+v", tt.size)
+		assert.Equal(t, tt.field, ie.Field)
+	}
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-a", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "256Mi", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceMemory), "nothing changed")
+	assert.Equal(t, "250m", quantity(t, p.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU), "nothing changed")
 }
