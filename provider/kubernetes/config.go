@@ -109,7 +109,8 @@ type Config struct {
 	// to DefaultMaxReplicas, 1 to 10.
 	Bounds Bounds `json:"bounds,omitzero" yaml:"bounds,omitempty"`
 	// Workloads fixes the bounds of individual workloads, by resource ID
-	// (NAMESPACE/KIND/NAME): the host's policy. An entry wins over the
+	// (NAMESPACE/KIND/NAME, in one of Namespaces when they are set): the
+	// host's policy. An entry wins over the
 	// workload's annotations, and SetCapacity refuses other bounds for it
 	// with provider.ErrInvalid. Default: none.
 	Workloads map[string]Bounds `json:"workloads,omitempty" yaml:"workloads,omitempty"`
@@ -169,6 +170,9 @@ func (c Config) Validate() error {
 		ref, ok, err := ParseRef(id)
 		if err != nil || !ok || ref.Kind == ObjectPod {
 			return provider.Invalid(field, id, "must be the ID of a deployment or statefulset: NAMESPACE/deployment/NAME or NAMESPACE/statefulset/NAME")
+		}
+		if len(c.Namespaces) > 0 && !slices.Contains(c.Namespaces, ref.Namespace) {
+			return provider.Invalid(field, id, "names namespace "+ref.Namespace+", which is not in config.namespaces: the driver would never see it")
 		}
 		if err := c.Workloads[id].Validate(); err != nil {
 			return provider.Within(field, err)

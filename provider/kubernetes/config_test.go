@@ -33,6 +33,10 @@ func TestConfigValidate(t *testing.T) {
 		{"bounds max above int32", kubernetes.Config{Bounds: kubernetes.Bounds{Min: 1, Max: math.MaxInt32 + 1}}, "config.bounds.max"},
 		{"workload bounds above int32", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"ns/deployment/web": {Min: 1<<32 + 1, Max: 1<<32 + 1}}}, "config.workloads[ns/deployment/web].max"},
 		{"bounds at int32", kubernetes.Config{Bounds: kubernetes.Bounds{Min: math.MaxInt32, Max: math.MaxInt32}}, ""},
+		// An entry the driver never sees was ignored: a typo in the
+		// namespace left the workload to its annotations' bounds.
+		{"workload outside the namespaces", kubernetes.Config{Namespaces: []string{"shop"}, Workloads: map[string]kubernetes.Bounds{"shpo/deployment/web": {Min: 1, Max: 2}}}, "config.workloads[shpo/deployment/web]"},
+		{"workload inside the namespaces", kubernetes.Config{Namespaces: []string{"shop"}, Workloads: map[string]kubernetes.Bounds{"shop/deployment/web": {Min: 1, Max: 2}}}, ""},
 		{"conflict retries", kubernetes.Config{ConflictRetries: 11}, "config.conflict_retries"},
 		{"concurrency", kubernetes.Config{Concurrency: -1}, "config.concurrency"},
 		{"cpu price", kubernetes.Config{CPUHourlyPrice: math.NaN()}, "config.cpu_hourly_price"},
