@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -209,6 +210,7 @@ func (c Config) withDefaults() Config {
 		c.Concurrency = 4
 	}
 	c.Namespaces = slices.Clone(c.Namespaces)
+	c.Workloads = maps.Clone(c.Workloads) // the driver's own: the caller may change theirs
 	slices.Sort(c.Namespaces)
 	c.Namespaces = slices.Compact(c.Namespaces)
 	return c

@@ -95,6 +95,24 @@ func TestConfigDefaultsAndJSON(t *testing.T) {
 	assert.False(t, d.Config().IgnoreHPAs, "the HPA check is on by default")
 }
 
+// TestConfigIsTheDrivers pins that the driver keeps its own copy of
+// Config.Workloads: the map given to New and the one Config returns were
+// the driver's own, so a host that changed either (say, to build the next
+// configuration) changed the bounds of the running driver, racing with
+// its calls.
+func TestConfigIsTheDrivers(t *testing.T) {
+	t.Parallel()
+	const web = "shop/deployment/web"
+	cfg := kubernetes.Config{Workloads: map[string]kubernetes.Bounds{web: {Min: 1, Max: 4}}}
+	d, err := kubernetes.NewForConfig(cfg, restConfig())
+	require.NoError(t, err)
+	cfg.Workloads[web] = kubernetes.Bounds{Min: 5, Max: 9}
+	got := d.Config()
+	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 4}, got.Workloads[web], "the caller's map after New")
+	got.Workloads[web] = kubernetes.Bounds{Min: 7, Max: 8}
+	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 4}, d.Config().Workloads[web], "the map Config returned")
+}
+
 func TestObjectKindText(t *testing.T) {
 	t.Parallel()
 	for _, k := range []kubernetes.ObjectKind{kubernetes.ObjectDeployment, kubernetes.ObjectStatefulSet, kubernetes.ObjectPod} {

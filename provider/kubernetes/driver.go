@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -129,10 +130,12 @@ func WithUsageSource(src UsageSource) Option {
 // Name returns the provider name, Config.Name (default "kubernetes").
 func (d *Driver) Name() string { return d.cfg.Name }
 
-// Config returns the driver's configuration with the defaults filled in.
+// Config returns a copy of the driver's configuration with the defaults
+// filled in (New keeps a copy of the Config it is given, too).
 func (d *Driver) Config() Config {
 	c := d.cfg
 	c.Namespaces = append([]string(nil), c.Namespaces...)
+	c.Workloads = maps.Clone(c.Workloads)
 	return c
 }
 
