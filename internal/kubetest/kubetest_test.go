@@ -176,6 +176,25 @@ func TestMetricsServer(t *testing.T) {
 	_, err = api.PodMetricses("a").List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 7, ms.Requests(), "one request per call: no retries")
+
+	// The Status of an injected failure has its code's reason, as a real
+	// server's: a 403 read as 503 Service Unavailable (the reason of every
+	// injected failure), so a client could not tell it was refused.
+	for code, is := range map[int]func(error) bool{
+		403: apierrors.IsForbidden, 401: apierrors.IsUnauthorized, 404: apierrors.IsNotFound,
+		500: apierrors.IsInternalError, 503: apierrors.IsServiceUnavailable, 504: apierrors.IsTimeout,
+	} {
+		ms.Fail(code)
+		_, err = api.PodMetricses("a").List(ctx, metav1.ListOptions{})
+		assert.True(t, is(err), "%d: got %v", code, err)
+		var status apierrors.APIStatus
+		require.ErrorAs(t, err, &status)
+		assert.Equal(t, int32(code), status.Status().Code)
+		if code != 503 {
+			assert.NotEqual(t, metav1.StatusReasonServiceUnavailable, status.Status().Reason, "%d", code)
+		}
+	}
+	ms.Fail(0)
 }
 
 // TestBinaryFromEnvironment checks the override and its error; it changes

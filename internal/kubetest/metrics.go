@@ -90,8 +90,9 @@ func (m *MetricsServer) Delete(namespace, name string) {
 	delete(m.pods, namespace+"/"+name)
 }
 
-// Fail makes every request answer HTTP status code with a Status body (0
-// turns failures off).
+// Fail makes every request answer HTTP status code with a Status body of
+// that code's reason, as a real server's (Forbidden for 403); 0 turns
+// failures off.
 func (m *MetricsServer) Fail(code int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -113,7 +114,7 @@ func (m *MetricsServer) serve(w http.ResponseWriter, r *http.Request) {
 	fail := m.fail
 	m.mu.Unlock()
 	if fail != 0 {
-		writeStatus(w, fail, metav1.StatusReasonServiceUnavailable, "kubetest: injected failure")
+		writeStatus(w, fail, reasonFor(fail), "kubetest: injected failure")
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -169,6 +170,32 @@ func (m *MetricsServer) writeList(w http.ResponseWriter, namespace string, sel l
 		list.Items = []metricsv1beta1.PodMetrics{}
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// reasonFor returns the reason a real API server gives a Status of HTTP
+// status code, or "" (unknown) for a code it has none for.
+func reasonFor(code int) metav1.StatusReason {
+	switch code {
+	case http.StatusBadRequest:
+		return metav1.StatusReasonBadRequest
+	case http.StatusUnauthorized:
+		return metav1.StatusReasonUnauthorized
+	case http.StatusForbidden:
+		return metav1.StatusReasonForbidden
+	case http.StatusNotFound:
+		return metav1.StatusReasonNotFound
+	case http.StatusConflict:
+		return metav1.StatusReasonConflict
+	case http.StatusTooManyRequests:
+		return metav1.StatusReasonTooManyRequests
+	case http.StatusInternalServerError:
+		return metav1.StatusReasonInternalError
+	case http.StatusServiceUnavailable:
+		return metav1.StatusReasonServiceUnavailable
+	case http.StatusGatewayTimeout:
+		return metav1.StatusReasonTimeout
+	}
+	return metav1.StatusReasonUnknown
 }
 
 func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, msg string) {
