@@ -85,7 +85,8 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // scaled it to zero), its minimum bound but at least 1. It writes them
 // through the scale subresource, conditional on the resourceVersion read,
 // then removes the annotation (unless the workload was stopped again in
-// between: the annotation is then that Stop's). Starting a workload with replicas > 0
+// between: the annotation is then that Stop's). A lost race to another
+// writer that started the workload is success, as on a running workload. Starting a workload with replicas > 0
 // (running or pending) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict;
 // a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
@@ -110,6 +111,13 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 		return err
 	}
 	if err := d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, 0, int32(restore)); err != nil {
+		if errors.Is(err, provider.ErrConflict) {
+			// Started meanwhile (another Start): started is started, as
+			// at the first read.
+			if cur, gerr := d.getWorkload(ctx, op, id, ref); gerr == nil && !cur.deleting() && cur.replicas > 0 {
+				return nil
+			}
+		}
 		return err
 	}
 	if _, ok := w.meta.Annotations[AnnotationStoppedReplicas]; !ok {

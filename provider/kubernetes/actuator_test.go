@@ -260,3 +260,22 @@ func TestStartKeepsTheMemoryOfALaterStop(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), s.Spec.Replicas)
 }
+
+// TestStartThatLosesToAnotherStartSucceeds pins that Start, like Stop, is
+// idempotent across a lost race: when another writer started the workload
+// between Start's read and its write, Start succeeds without writing (the
+// other writer's replicas stand), as it does on a running workload. It
+// returned provider.ErrConflict.
+func TestStartThatLosesToAnotherStartSucceeds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 0, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationStoppedReplicas, "3"))
+	d, ic := raceDriver(t, f, nil)
+	ic.before = scaleBy(t, f, 4)
+	require.NoError(t, d.Workloads().Start(f.ctx, f.id(kubernetes.ObjectDeployment, "web")))
+	assert.Equal(t, int32(1), ic.seen.Load(), "not retried")
+	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), s.Spec.Replicas, "the other writer's replicas stand")
+}
