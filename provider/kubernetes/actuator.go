@@ -85,9 +85,9 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // scaled it to zero), its minimum bound but at least 1. It writes them
 // through the scale subresource, conditional on the resourceVersion read,
 // then removes the annotation (unless the workload was stopped again in
-// between: the annotation is then that Stop's). A lost race to another
-// writer that started the workload is success, as on a running workload. Starting a workload with replicas > 0
-// (running or pending) succeeds and changes nothing. A pod is
+// between: the annotation is then that Stop's). Starting a workload with
+// replicas > 0 (running or pending) succeeds and changes nothing, as does
+// losing the race to another writer that started it. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict;
 // a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
 // *HPAConflictError (that HPA scales it from zero itself). With any other

@@ -10,12 +10,13 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// Capacity returns a workload's replicas: Desired is spec.replicas (through
-// the scale subresource's object), Current status.replicas, Ready
-// status.readyReplicas, and Min and Max its bounds (Bounds). When someone
-// scaled the workload outside its bounds (kubectl scale), the reported
-// bounds are widened to include Desired, so the Capacity is valid. A pod
-// is provider.ErrUnsupported (scale its workload).
+// Capacity returns a workload's replicas, read from the workload itself:
+// Desired is spec.replicas (what its scale subresource reports), Current
+// status.replicas, Ready status.readyReplicas, and Min and Max its bounds
+// (Bounds). When someone scaled the workload outside its bounds (kubectl
+// scale), the reported bounds are widened to include Desired, so the
+// Capacity is valid. A pod is provider.ErrUnsupported (scale its
+// workload).
 func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
 	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "capacity", id)
