@@ -184,11 +184,15 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 			if replicas == nil {
 				return nil
 			}
-			return d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, from, *replicas)
-		}
-		// The bounds and the replicas in one patch, so that a lost race
-		// writes neither.
-		if _, err = d.patchWorkload(ctx, op, id, ref, w.meta.ResourceVersion, set, replicas); err == nil {
+			// A lost race is decided again below on the re-read object,
+			// whose bounds may need writing now.
+			if _, err = d.updateScale(ctx, op, id, ref, w.meta.ResourceVersion, *replicas); err == nil {
+				d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", *replicas)
+				return nil
+			}
+		} else if _, err = d.patchWorkload(ctx, op, id, ref, w.meta.ResourceVersion, set, replicas); err == nil {
+			// The bounds and the replicas in one patch, so that a lost race
+			// writes neither.
 			d.log.Debug("kubernetes: annotations written", "id", id, "annotations", len(set))
 			if replicas != nil {
 				d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", *replicas)

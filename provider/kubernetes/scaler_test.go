@@ -472,3 +472,26 @@ func TestSetCapacityAcceptsTheBoundsCapacityReports(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), s.Spec.Replicas)
 }
+
+// TestSetCapacityRetryKeepsItsBounds pins that a retried SetCapacity
+// writes what it was given, bounds included: when another writer changed
+// the bound annotations between its read and its scale write, the retry
+// wrote the replicas alone, so SetCapacity succeeded and Capacity then
+// reported the other writer's bounds rather than what was set.
+func TestSetCapacityRetryKeepsItsBounds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 2, []corev1.Container{container("app", "100m", "64Mi", false)})
+	d, ic := raceDriver(t, f, func() {
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"annotations":{"`+kubernetes.AnnotationMaxReplicas+`":"5"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	want := provider.CapacitySpec{Min: 1, Max: 10, Desired: 4}
+	require.NoError(t, d.SetCapacity(f.ctx, web, want))
+	assert.Equal(t, int32(1), ic.seen.Load(), "the first write lost the race")
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, want, c.CapacitySpec, "Capacity reports what was set")
+}
