@@ -112,9 +112,8 @@ type Config struct {
 	// Workloads fixes the bounds of individual workloads, by resource ID
 	// (NAMESPACE/KIND/NAME, in one of Namespaces when they are set): the
 	// host's policy. An entry wins over the workload's annotations, and
-	// SetCapacity refuses other bounds for it (but those Capacity
-	// reports: the entry's widened to the replicas) with
-	// provider.ErrInvalid. Default: none.
+	// SetCapacity refuses other bounds for it with provider.ErrInvalid.
+	// Default: none.
 	Workloads map[string]Bounds `json:"workloads,omitempty" yaml:"workloads,omitempty"`
 
 	// IgnoreHPAs skips the HorizontalPodAutoscaler check of SetCapacity,

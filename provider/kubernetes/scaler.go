@@ -120,8 +120,7 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // SetCapacity sets a workload's bounds and replicas. The bounds are stored
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
 // when they differ from the stored ones (a workload with a
-// Config.Workloads entry accepts only those bounds, or those Capacity
-// reports, widened to its replicas, and stores none: provider.ErrInvalid
+// Config.Workloads entry accepts only those bounds: provider.ErrInvalid
 // otherwise; a Desired or Max above 2147483647, the most an int32
 // spec.replicas holds, too) in the same patch as spec.replicas, conditional on the
 // resourceVersion read, so that Capacity then reports exactly want and a
@@ -160,15 +159,13 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("max", want.Max, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
+	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
+			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
+	}
 	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
-	}
-	// The host's policy, as given or as Capacity reports it (widened to
-	// the replicas): never a Desired outside both.
-	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds && fixed.widen(int(w.replicas)) != wantBounds {
-		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
-			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
 	}
 	from := w.replicas
 	if err := d.hpaAllows(ctx, op, id, ref, from, int32(want.Desired)); err != nil {

@@ -435,44 +435,6 @@ func TestScaleRetryRefusesAWorkloadBeingDeleted(t *testing.T) {
 	}
 }
 
-// TestSetCapacityAcceptsTheBoundsCapacityReports pins that a workload
-// with a Config.Workloads entry accepts back the bounds Capacity reports
-// for it: the entry's, widened to include the replicas. A stopped one
-// reports Min 0, which SetCapacity refused with provider.ErrInvalid, so
-// that neither passing its Capacity back unchanged nor starting it with
-// those bounds (as the scaling engine's wake does) was possible. Bounds
-// that Capacity does not report are still refused.
-func TestSetCapacityAcceptsTheBoundsCapacityReports(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
-	f.deployment("web", 0, cs)
-	f.deployment("big", 6, cs)
-	web, big := f.id(kubernetes.ObjectDeployment, "web"), f.id(kubernetes.ObjectDeployment, "big")
-	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{web: {Min: 1, Max: 4}, big: {Min: 1, Max: 4}}})
-
-	c, err := d.Capacity(f.ctx, web)
-	require.NoError(t, err)
-	require.Equal(t, provider.CapacitySpec{Min: 0, Max: 4, Desired: 0}, c.CapacitySpec)
-	require.NoError(t, d.SetCapacity(f.ctx, web, c.CapacitySpec), "what Capacity reported, unchanged")
-	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 4, Desired: 2}), "started with those bounds")
-	c, err = d.Capacity(f.ctx, web)
-	require.NoError(t, err)
-	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}, c.CapacitySpec)
-	var ie *provider.InvalidError
-	require.ErrorAs(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 4, Desired: 0}), &ie,
-		"running at 2, Capacity reports [1, 4]: Min 0 is not the host's policy")
-
-	c, err = d.Capacity(f.ctx, big)
-	require.NoError(t, err)
-	require.Equal(t, provider.CapacitySpec{Min: 1, Max: 6, Desired: 6}, c.CapacitySpec, "scaled above the policy's max")
-	require.NoError(t, d.SetCapacity(f.ctx, big, provider.CapacitySpec{Min: 1, Max: 6, Desired: 4}), "back within the policy")
-	require.ErrorAs(t, d.SetCapacity(f.ctx, big, provider.CapacitySpec{Min: 1, Max: 6, Desired: 5}), &ie, "now at 4: [1, 6] is not reported")
-	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "big", metav1.GetOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, int32(4), s.Spec.Replicas)
-}
-
 // TestSetCapacityRetryKeepsItsBounds pins that a retried SetCapacity
 // writes what it was given, bounds included: when another writer changed
 // the bound annotations between its read and its scale write, the retry
