@@ -22,9 +22,10 @@ type Config struct {
 	// none.
 	MaxRetries int `json:"max_retries,omitempty" yaml:"max_retries,omitempty"`
 	// Keep is how long records are kept: each is written with a lease
-	// that expires between Keep and Keep+Keep/30 after it (whole
+	// that expires between Keep+Keep/30 and Keep+Keep/15 after it (whole
 	// seconds). It must be at least the limits rule's Window, or ActedOn
-	// fails (and the rule blocks). At least 1m. Default: 24h
+	// fails (and the rule blocks); the extra Keep/30 lets a proposal's
+	// Now lag the history's clock by that much. At least 1m. Default: 24h
 	// (safety.DefaultHistoryKeep, as MemoryHistory's).
 	Keep time.Duration `json:"keep,omitempty" yaml:"keep,omitempty"`
 }

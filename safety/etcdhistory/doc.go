@@ -21,11 +21,13 @@
 // "/" + the action's time (Unix nanoseconds, 19 digits) + "-" + a random
 // suffix, holding the number of instances acted on. Records are written
 // with a lease, so that they disappear Config.Keep after they were
-// written (between Keep and Keep + Keep/30; one lease serves the records
-// written within Keep/30 of each other), without a clean-up job. ActedOn
-// refuses to answer for a time it may have forgotten (before now − Keep),
-// so a Keep shorter than the limits window fails the rule instead of
-// letting it count too few.
+// written (between Keep + Keep/30 and Keep + Keep/15; one lease serves
+// the records written within Keep/30 of each other), without a clean-up
+// job. ActedOn refuses to answer for a time it may have forgotten (before
+// now − Keep − Keep/30), so a Keep shorter than the limits window fails
+// the rule instead of letting it count too few, while a Keep equal to it
+// answers a proposal whose Now lags the history's clock by up to Keep/30
+// (the reaper's may be a minute old).
 //
 // Every request is retried briefly (Config.RequestTimeout,
 // Config.MaxRetries) and then fails with ErrStore. A history that fails

@@ -45,7 +45,7 @@ type Option func(*History)
 
 // WithClock sets the clock that paces retries, times lease renewal (a new
 // lease every Keep/30) and tells ActedOn what it may have forgotten (a
-// time before now − Keep). A host or test that decides on a mock clock
+// time before now − Keep − Keep/30). A host or test that decides on a mock clock
 // passes it here too. Default (also for nil): the real clock.
 func WithClock(c clock.Clock) Option { return func(h *History) { h.clock = c } }
 
@@ -65,10 +65,20 @@ func New(cfg Config, cli Client, opts ...Option) (*History, error) {
 		h.clock = clock.Real{}
 	}
 	h.r = h.cfg.kv().Retrier(h.clock)
+	// A new lease every Keep/30, each Keep + 2·Keep/30 long (rounded up to
+	// whole seconds: NewLeases rounds down): a record lives at least
+	// Keep + Keep/30 after it is written, the grace ActedOn allows.
 	keep := h.cfg.Keep
-	h.leases = etcdkv.NewLeases(cli, keep+keep/30, keep/30, h.clock)
+	ttl := (keep + 2*(keep/30) + time.Second - 1).Truncate(time.Second)
+	h.leases = etcdkv.NewLeases(cli, ttl, keep/30, h.clock)
 	return h, nil
 }
+
+// grace is how much older than now − Keep a since may be: the records
+// live that much longer than Keep (see New), so that a Keep equal to the
+// limits window answers a proposal whose Now is a little behind the
+// history's clock (the reaper's may be up to a minute old).
+func (h *History) grace() time.Duration { return h.cfg.Keep / 30 }
 
 // Config returns the configuration with the defaults filled in.
 func (h *History) Config() Config { return h.cfg }
@@ -137,16 +147,17 @@ func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time,
 
 // ActedOn implements safety.ActionHistory: the instances of fleet acted on
 // at or after since, by every replica. It returns an error matching
-// provider.ErrInvalid when since is before now − Keep on the history's
-// clock (records of that time may be gone: the count would be too low)
-// or outside 1970 to 2262,
+// provider.ErrInvalid when since is before now − Keep − Keep/30 on the
+// history's clock (records of that time may be gone: the count would be
+// too low; the Keep/30 of grace lets a proposal's Now lag the history's
+// clock with a Keep equal to the limits window) or outside 1970 to 2262,
 // and one matching ErrStore when etcd fails or a stored record cannot be
 // read. A sum beyond math.MaxInt is math.MaxInt.
 func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
 	if err := inRange("since", since); err != nil {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, err)
 	}
-	if from := h.clock.Now().Add(-h.cfg.Keep); since.Before(from) {
+	if from := h.clock.Now().Add(-h.cfg.Keep - h.grace()); since.Before(from) {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("since", since,
 			fmt.Sprintf("is before %s: the history keeps %s (Config.Keep), so it may have forgotten actions since then; keep at least the limits window",
 				from.UTC().Format(time.RFC3339), h.cfg.Keep)))

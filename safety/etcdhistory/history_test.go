@@ -39,7 +39,7 @@ func newHistory(t *testing.T, cfg etcdhistory.Config) (*etcdhistory.History, *cl
 // TestHistory: ActedOn counts the units of a fleet's records at or after
 // since (a record exactly at since counts, one a nanosecond before does
 // not), fleets are apart (fleet "web" does not count "web/canary"), and
-// records carry a lease of Keep + Keep/30.
+// records carry a lease of Keep + 2·Keep/30.
 func TestHistory(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -74,7 +74,7 @@ func TestHistory(t *testing.T) {
 	require.Len(t, resp.Kvs, 5)
 	ttl, err := cluster.Dial(t).TimeToLive(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
 	require.NoError(t, err)
-	assert.Equal(t, int64(3720), ttl.GrantedTTL)
+	assert.Equal(t, int64(3840), ttl.GrantedTTL)
 }
 
 // TestSharedAndKeptAcrossRestarts: what one replica recorded, another
@@ -187,7 +187,9 @@ func TestBadInput(t *testing.T) {
 
 	_, err := h.ActedOn(ctx, "web", mock.Now().Add(-time.Hour))
 	require.NoError(t, err, "exactly Keep back")
-	_, err = h.ActedOn(ctx, "web", mock.Now().Add(-time.Hour-time.Nanosecond))
+	_, err = h.ActedOn(ctx, "web", mock.Now().Add(-time.Hour-2*time.Minute))
+	require.NoError(t, err, "exactly Keep + Keep/30 back")
+	_, err = h.ActedOn(ctx, "web", mock.Now().Add(-time.Hour-2*time.Minute-time.Nanosecond))
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Contains(t, err.Error(), "the history keeps 1h0m0s (Config.Keep)")
 	_, err = h.ActedOn(ctx, "web", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -225,6 +227,34 @@ func TestBadInput(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
 
+// TestKeepEqualToWindow: a Keep equal to the limits window, which Keep's
+// doc allows, answers a proposal whose Now lags the history's clock (the
+// reaper's is up to a minute old when the rule reads the history; on a
+// real clock it always lags): ActedOn refused every such since, and the
+// rule blocked every disruptive action.
+func TestKeepEqualToWindow(t *testing.T) {
+	t.Parallel()
+	h, mock := newHistory(t, etcdhistory.Config{Keep: time.Hour})
+	require.NoError(t, h.Record("web", t0.Add(-30*time.Minute), 2))
+	rule, err := safety.NewLimitsRule(safety.LimitsConfig{Window: time.Hour, MaxFleetShare: 0.5}, h)
+	require.NoError(t, err)
+	eng, err := safety.New(safety.Config{}, []safety.Rule{rule})
+	require.NoError(t, err)
+	p := safety.Proposal{
+		ID: "p", Action: safety.ActionStop, Requester: "reaper", Reason: "idle", Now: t0,
+		Resource: provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning},
+		Fleet:    "web", FleetSize: 10,
+	}
+	mock.Add(time.Minute) // the proposal was made a minute ago
+	d, err := eng.Evaluate(t.Context(), p)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed, "2 of 10 acted on, 1 more is 30%%: %s", d.Summary())
+	p.FleetPlanned = 3 // the count is read: 2 recorded + 3 + 1 is 60%
+	d, _ = eng.Evaluate(t.Context(), p)
+	assert.Equal(t, []string{"limits"}, d.BlockingRules())
+	assert.Contains(t, d.Summary(), `fleet "web": 5 of 10 acted on in the last 1h0m0s (3 of them planned, not yet recorded), 1 more would make 60% (limit 50%)`)
+}
+
 // TestSumSaturates: a count beyond math.MaxInt is math.MaxInt, not a
 // negative number that would let the rule act.
 func TestSumSaturates(t *testing.T) {
@@ -245,7 +275,7 @@ var (
 
 // TestWithClockTimesLeases: records share one lease until Keep/30 has
 // passed on the history's clock, and then get a new one; the lease is
-// Keep + Keep/30 long.
+// Keep + 2·Keep/30 long, so that a record lives Keep + Keep/30 at least.
 func TestWithClockTimesLeases(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -273,5 +303,5 @@ func TestWithClockTimesLeases(t *testing.T) {
 	assert.NotEqual(t, first, second, "Keep/30 passed on the history's clock: a new lease")
 	ttl, err := cli.TimeToLive(ctx, second)
 	require.NoError(t, err)
-	assert.Equal(t, int64(31*3600), ttl.GrantedTTL)
+	assert.Equal(t, int64(32*3600), ttl.GrantedTTL)
 }
