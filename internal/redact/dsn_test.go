@@ -30,6 +30,24 @@ func TestDSNPasswordIsMasked(t *testing.T) {
 	}
 }
 
+// TestDSNPasswordWithAQuoteIsMasked: a quote, "<", ">" or "`" inside a
+// password (generated ones hold them) no longer ends the DSN's word
+// there: "user:pa\"ss@tcp(h)/db" was printed whole, the word before the
+// quote holding no ":" and the part after it no password.
+func TestDSNPasswordWithAQuoteIsMasked(t *testing.T) {
+	t.Parallel()
+	for give, want := range map[string]string{
+		`dial user:pa"ss@tcp(db:3306)/app: refused`:     `dial user:xxxxx@tcp(db:3306)/app: refused`,
+		`dial user:pa'ss@tcp(db:3306)/app: refused`:     `dial user:xxxxx@tcp(db:3306)/app: refused`,
+		"dsn=user:a<b>c`d@tcp(db:3306)/app":             "dsn=user:xxxxx@tcp(db:3306)/app",
+		`open "user:pa\"s:s@tcp(db:3306)/app": refused`: `open "user:xxxxx@tcp(db:3306)/app": refused`,
+		`dial user:"pw@tcp(db:3306)/app: refused`:       `dial user:xxxxx@tcp(db:3306)/app: refused`,
+		`config {DSN:"app:pw@tcp(h)/db"}`:               `config {DSN:"app:xxxxx@tcp(h)/db"}`,
+	} {
+		assert.Equal(t, want, redact.String(give), give)
+	}
+}
+
 // A passphrase is labelled like a password (a key's, an archive's).
 func TestPassphraseIsLabelled(t *testing.T) {
 	t.Parallel()

@@ -80,9 +80,9 @@ func FuzzURLPassword(f *testing.F) {
 			}
 		}
 		// As a Go SQL data source name, bare or quoted; one holding a
-		// space or a quote ends its word early, and one holding
-		// "@proto(" reads as two.
-		if !strings.ContainsAny(pw, " \t\n\v\f\r\"'`<>") && !dsnAt.MatchString(pw) {
+		// space, or a quote that seems to open a word (dsnOpener), ends
+		// its word early, and one holding "@proto(" reads as two.
+		if !strings.ContainsAny(pw, " \t\n\v\f\r") && !dsnOpener.MatchString(pw) && !dsnAt.MatchString(pw) {
 			dsn := "app:" + pw + "@tcp(db.example:3306)/x"
 			for _, text := range []string{"dial " + dsn + ": refused", "dsn=" + dsn, fmt.Sprintf("%+v", struct{ DSN string }{dsn}), fmt.Sprintf("{DSN:%q}", dsn)} {
 				if got := redact.String(text); leaked(got, pw) != "" {
@@ -96,6 +96,12 @@ func FuzzURLPassword(f *testing.F) {
 // dsnAt finds what a DSN's password must not hold to be masked whole: an
 // "@" and a protocol's "(".
 var dsnAt = regexp.MustCompile(`@[A-Za-z0-9]+\(`)
+
+// dsnOpener finds a quote in a password that reads as the start of the
+// DSN's word: first (after the DSN's ":"), or after "=", ":", ",", "(",
+// "[" or "{" ("{DSN:\"app:pw@tcp(h)/db\"}" cannot be told from the
+// password "\"app:pw" of a user "{DSN").
+var dsnOpener = regexp.MustCompile("^[\"'`<>]|[=:,(\\[{][\"'`<>]")
 
 // goFieldLike finds what ends a value in a struct printed by Go: a space,
 // a name and a colon. A value holding one is left out of

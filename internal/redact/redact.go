@@ -219,7 +219,8 @@ func maskURLs(s string) string {
 // scheme, as MySQL's driver reads them: "user:password@tcp(host:3306)/db",
 // also @unix(…) and any other protocol. The password runs from the first
 // ":" of the word to the "@" before the protocol, so that one holding a
-// ":" or an "@" is masked whole.
+// ":" or an "@" is masked whole, and so is one holding a quote, "<", ">"
+// or "`" (dsnWordStart).
 func maskDSNs(s string) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written to b
@@ -238,10 +239,19 @@ func maskDSNs(s string) string {
 			continue
 		}
 		start := at // the word's start
-		for start > done && !strings.ContainsRune(" \t\n\v\f\r\"'`<>", rune(s[start-1])) {
+		for start > done && !dsnWordStart(s, start-1) {
 			start--
 		}
 		colon := strings.IndexByte(s[start:at], ':')
+		if colon < 0 {
+			// No ":" after the quote that seemed to open the word: it
+			// may be the password's ("user:\"pw@tcp(h)/db"), so the
+			// word runs back to a space.
+			for start > done && !isSpace(s[start-1]) {
+				start--
+			}
+			colon = strings.IndexByte(s[start:at], ':')
+		}
 		if colon < 0 || start+colon+1 == at {
 			continue // a user alone, or an empty password
 		}
@@ -255,6 +265,22 @@ func maskDSNs(s string) string {
 	b.WriteString(s[done:])
 	return b.String()
 }
+
+// dsnWordStart reports whether s[i] ends the word of a DSN whose "@" is
+// after it: a space, or a quote, "<", ">" or "`" that opens a word (at the
+// start, or after a space or one of "=:,([{"). A quote inside a word is
+// part of the password ("user:pa\"ss@tcp(h)/db"), which would otherwise
+// show whole.
+func dsnWordStart(s string, i int) bool {
+	switch s[i] {
+	case '"', '\'', '`', '<', '>':
+		return i == 0 || isSpace(s[i-1]) || strings.IndexByte("=:,([{", s[i-1]) >= 0
+	}
+	return isSpace(s[i])
+}
+
+// isSpace reports whether c is ASCII white space.
+func isSpace(c byte) bool { return strings.IndexByte(" \t\n\v\f\r", c) >= 0 }
 
 // wordEnd returns the length of the word t begins with: up to a space, a
 // '"', "<", ">" or "`".
