@@ -45,8 +45,8 @@ type Option func(*History)
 
 // WithClock sets the clock that paces retries, times lease renewal (a new
 // lease every Keep/30) and tells ActedOn what it may have forgotten (a
-// time before now − Keep − Keep/30). A host or test that decides on a mock clock
-// passes it here too. Default (also for nil): the real clock.
+// time before now − Keep − Keep/30). A host or test that decides on a
+// mock clock passes it here too. Default (also for nil): the real clock.
 func WithClock(c clock.Clock) Option { return func(h *History) { h.clock = c } }
 
 // New returns a History for cfg using cli (usually a *clientv3.Client,
