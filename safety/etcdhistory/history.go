@@ -69,16 +69,25 @@ func New(cfg Config, cli Client, opts ...Option) (*History, error) {
 	// whole seconds: NewLeases rounds down): a record lives at least
 	// Keep + Keep/30 after it is written, the grace ActedOn allows.
 	keep := h.cfg.Keep
-	ttl := (keep + 2*(keep/30) + time.Second - 1).Truncate(time.Second)
+	ttl := etcdkv.MaxTTL // a Keep of centuries: the longest lease
+	if extra := 2 * (keep / 30); keep < etcdkv.MaxTTL-extra-time.Second {
+		ttl = (keep + extra + time.Second - 1).Truncate(time.Second)
+	}
 	h.leases = etcdkv.NewLeases(cli, ttl, keep/30, h.clock)
 	return h, nil
 }
 
-// grace is how much older than now − Keep a since may be: the records
-// live that much longer than Keep (see New), so that a Keep equal to the
-// limits window answers a proposal whose Now is a little behind the
-// history's clock (the reaper's may be up to a minute old).
-func (h *History) grace() time.Duration { return h.cfg.Keep / 30 }
+// back returns how far back ActedOn answers: Keep and a grace of Keep/30,
+// which the records live longer than Keep (see New), so that a Keep equal
+// to the limits window answers a proposal whose Now is a little behind the
+// history's clock (the reaper's may be up to a minute old). It saturates
+// rather than wrap around for a Keep near the longest Duration.
+func (h *History) back() time.Duration {
+	if b := h.cfg.Keep + h.cfg.Keep/30; b > 0 {
+		return b
+	}
+	return math.MaxInt64
+}
 
 // Config returns the configuration with the defaults filled in.
 func (h *History) Config() Config { return h.cfg }
@@ -157,7 +166,7 @@ func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (i
 	if err := inRange("since", since); err != nil {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, err)
 	}
-	if from := h.clock.Now().Add(-h.cfg.Keep - h.grace()); since.Before(from) {
+	if from := h.clock.Now().Add(-h.back()); since.Before(from) {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("since", since,
 			fmt.Sprintf("is before %s: the history keeps %s (Config.Keep), so it may have forgotten actions since then; keep at least the limits window",
 				from.UTC().Format(time.RFC3339), h.cfg.Keep)))

@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/reaper"
@@ -253,6 +254,20 @@ func TestKeepEqualToWindow(t *testing.T) {
 	d, _ = eng.Evaluate(t.Context(), p)
 	assert.Equal(t, []string{"limits"}, d.BlockingRules())
 	assert.Contains(t, d.Summary(), `fleet "web": 5 of 10 acted on in the last 1h0m0s (3 of them planned, not yet recorded), 1 more would make 60% (limit 50%)`)
+}
+
+// TestKeepOfCenturies: a Keep near the longest Duration (a host that
+// means "forever") answers, its grace not wrapping around to refuse every
+// since, and records get etcd's longest lease.
+func TestKeepOfCenturies(t *testing.T) {
+	t.Parallel()
+	for i, keep := range []time.Duration{math.MaxInt64, etcdkv.MaxTTL, etcdkv.MaxTTL - time.Hour} {
+		h, _ := newHistory(t, etcdhistory.Config{Keep: keep, Prefix: etcdtest.KeyPrefix(t) + strconv.Itoa(i) + "/"})
+		require.NoError(t, h.Record("web", t0.Add(-time.Minute), 3), keep)
+		n, err := h.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+		require.NoError(t, err, keep)
+		assert.Equal(t, 3, n, keep)
+	}
 }
 
 // TestSumSaturates: a count beyond math.MaxInt is math.MaxInt, not a
