@@ -108,7 +108,7 @@ type Config struct {
 	Rules []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
 	// Interval is how often Run evaluates the metric rules and the quiet
 	// periods, and retries notifications that failed; it bounds each
-	// delivery. Must be ≥ 0. Default (0): 1m.
+	// notifier's delivery. Must be ≥ 0. Default (0): 1m.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// MaxPending is how many notifications wait per notifier while it
 	// fails; beyond it the oldest are dropped and reported (ErrDropped).
@@ -540,11 +540,19 @@ func (a *Alerter) poke() {
 // *NotifyErrors joined; nil when everything was delivered. Calls are
 // serialised; Deliver does not hold the Alerter's lock while notifying,
 // so events keep flowing in meanwhile.
-func (a *Alerter) Deliver(ctx context.Context) error {
+func (a *Alerter) Deliver(ctx context.Context) error { return a.deliverEach(ctx, 0) }
+
+// deliverEach is Deliver with each notifier's delivery bounded by each (0:
+// unbounded), so that one that hangs leaves the others their time.
+func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 	a.deliver.Lock()
 	defer a.deliver.Unlock()
 	var errs []error
 	for _, o := range a.notifiers {
+		nctx, cancel := ctx, context.CancelFunc(func() {})
+		if each > 0 {
+			nctx, cancel = context.WithTimeout(ctx, each)
+		}
 		a.mu.Lock()
 		batch := slices.Clone(o.pending)
 		a.mu.Unlock()
@@ -553,8 +561,8 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 		var refused error // the last permanent refusal (ErrRejected), dropped
 		nRefused := 0
 		for _, q := range batch {
-			nerr := o.n.Notify(ctx, q.alert)
-			if nerr != nil && errors.Is(nerr, ErrRejected) && ctx.Err() == nil {
+			nerr := o.n.Notify(nctx, q.alert)
+			if nerr != nil && errors.Is(nerr, ErrRejected) && nctx.Err() == nil {
 				// A permanent refusal: a retry would be refused the same
 				// way, and keeping it at the head would hold back every
 				// later notification. Drop it and go on.
@@ -569,6 +577,7 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 			}
 			sent, last = sent+1, q.seq
 		}
+		cancel()
 		a.mu.Lock()
 		// Notifications queued meanwhile were appended after batch, and an
 		// overflow may have dropped some of batch: remove by number.
@@ -602,9 +611,10 @@ func (a *Alerter) Deliver(ctx context.Context) error {
 
 // Run evaluates the rules (Evaluate) and delivers the notifications
 // (Deliver) at once, then every Config.Interval on the clock, and as soon
-// as an event causes a transition, until ctx ends. Each delivery is
-// bounded by the interval, so that a notifier that hangs keeps its
-// notifications pending rather than holding back the evaluations. An
+// as an event causes a transition, until ctx ends. Each notifier's
+// delivery is bounded by the interval, so that a notifier that hangs
+// keeps its notifications pending rather than holding back the
+// evaluations or the other notifiers' deliveries. An
 // evaluation is not bounded: a large fleet's metric rules may read longer
 // than the interval (one query a resource), and the drivers bound their
 // own requests. Errors are logged and the loop goes on; notifications
@@ -623,11 +633,9 @@ func (a *Alerter) Run(ctx context.Context) error {
 			tick = a.clock.After(a.cfg.Interval)
 		case <-a.wake:
 		}
-		dctx, cancel := context.WithTimeout(ctx, a.cfg.Interval)
-		if err := a.Deliver(dctx); err != nil && ctx.Err() == nil {
+		if err := a.deliverEach(ctx, a.cfg.Interval); err != nil && ctx.Err() == nil {
 			a.log.WarnContext(ctx, "alert: deliver failed", "err", err)
 		}
-		cancel()
 	}
 }
 

@@ -844,3 +844,54 @@ func TestRunEvaluatesWhileANotifierHangs(t *testing.T) {
 		require.NoError(t, <-done)
 	})
 }
+
+// Run bounds each notifier's delivery by the interval, not the delivery
+// of them all: a notifier that hangs (or fails slowly, a webhook's
+// attempts taking longer than the interval) keeps its own notifications
+// pending, and the next notifier still receives its own. With one bound
+// for the whole Deliver, the hanging notifier used it up and the next one
+// was handed a context already ended at every interval, so that none of
+// its notifications was ever delivered, where the Deliver doc says "the
+// others still receive theirs".
+func TestRunDeliversToTheOthersWhileANotifierHangs(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		hang := alert.NotifierFunc(func(ctx context.Context, _ alert.Alert) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		var mu sync.Mutex
+		var got []alert.Alert
+		ok := alert.NotifierFunc(func(ctx context.Context, a alert.Alert) error {
+			if err := ctx.Err(); err != nil { // as a request on an ended context fails
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, a)
+			return nil
+		})
+		rules := []alert.Rule{{Name: "failed", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}}}
+		a, l := newAlerter(t, alert.Config{Rules: rules, Interval: time.Minute},
+			alert.WithNotifier("hang", hang), alert.WithNotifier("ok", ok))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		synctest.Wait()
+		e := event(monitor.KindFailure, "i-1", monitor.OutcomeFailed, 0)
+		e.Time = time.Now() // the bubble's clock, which Run reads
+		require.NoError(t, l.Record(ctx, e))
+		synctest.Wait()
+		<-time.After(10 * time.Minute) // fake time inside the synctest bubble: ten intervals
+		synctest.Wait()
+		mu.Lock()
+		assert.Len(t, got, 1, "the firing notification reached the notifier that works")
+		mu.Unlock()
+		st := a.Stats()
+		require.Len(t, st, 2)
+		assert.Equal(t, 1, st[0].Pending, "the hanging notifier keeps its notification")
+		assert.Equal(t, 0, st[1].Pending, "the other one has none left")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
