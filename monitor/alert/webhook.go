@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,14 +52,15 @@ type WebhookConfig struct {
 	// Headers are added to every request (an Authorization token, a
 	// routing key). Names must be HTTP tokens and values free of control
 	// characters other than tab. Content-Type is always application/json:
-	// it may not be set here.
+	// it may be set here only to that (with parameters, such as a
+	// charset).
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 }
 
 // Validate returns a *provider.InvalidError naming the first wrong field:
 // a URL that is not absolute http(s), a negative duration or count, or a
-// header HTTP cannot carry or that sets Content-Type (its value is not
-// quoted: it may be a token).
+// header HTTP cannot carry or that sets Content-Type to another type than
+// application/json (its value is not quoted: it may be a token).
 func (c WebhookConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -83,13 +85,20 @@ func (c WebhookConfig) Validate() error {
 		switch {
 		case !headerName(k):
 			return provider.Invalid("headers", k, "a header's name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
-		case http.CanonicalHeaderKey(k) == "Content-Type":
+		case http.CanonicalHeaderKey(k) == "Content-Type" && !jsonType(c.Headers[k]):
 			return provider.Invalid("headers", k, "is always application/json")
 		case !headerValue(c.Headers[k]):
 			return provider.Invalid("headers["+strconv.Quote(k)+"]", redact.Mask, "must have no control character but tab")
 		}
 	}
 	return nil
+}
+
+// jsonType reports whether the Content-Type value s is application/json,
+// the type the body always has.
+func jsonType(s string) bool {
+	mt, _, err := mime.ParseMediaType(s)
+	return err == nil && mt == "application/json"
 }
 
 // headerName reports whether s is an HTTP token, as net/http requires of

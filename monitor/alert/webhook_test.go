@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -488,4 +489,35 @@ func TestWebhookConfigRefusesHeadersHTTPCannotCarry(t *testing.T) {
 	_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x",
 		Headers: map[string]string{"X-Routing_Key.v2": "a b\tc ~!#"}})
 	require.NoError(t, err, "a token name and a value with spaces and tabs are fine")
+}
+
+// A Content-Type header set to JSON, the type the doc promises (as hosts
+// copy it from their receiver's docs), is taken: the requests carry it
+// as before. Validate refused every Content-Type, so a config that worked
+// made NewWebhook fail, and the host's alerting with it; another type is
+// still refused (TestWebhookConfigRefusesHeadersHTTPCannotCarry).
+func TestWebhookConfigTakesAJSONContentType(t *testing.T) {
+	t.Parallel()
+	for _, h := range []map[string]string{
+		{"Content-Type": "application/json"},
+		{"content-type": "application/json; charset=utf-8"},
+		{"CONTENT-TYPE": "Application/JSON"},
+	} {
+		ep := newEndpoint(t, 200)
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Headers: h})
+		require.NoError(t, err, "%v", h)
+		require.NoError(t, w.Notify(t.Context(), firing))
+		ep.mu.Lock()
+		ct := ep.header.Get("Content-Type")
+		ep.mu.Unlock()
+		mt, _, err := mime.ParseMediaType(ct)
+		require.NoError(t, err)
+		assert.Equal(t, "application/json", mt, "%v", h)
+	}
+	for _, v := range []string{"text/plain", "application/jsonx", "application/json;;", ""} {
+		_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x", Headers: map[string]string{"Content-Type": v}})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q", v)
+		assert.Equal(t, "headers", ie.Field)
+	}
 }
