@@ -87,7 +87,8 @@ var timeLayouts = []string{
 // ReadCSV reads a metric trace from CSV. The time and value columns are
 // found by their header names, which must each name one column. Rows whose
 // value field is empty are gaps and are left out of the result; their
-// times are read and ordered like the others'. Times are RFC 3339, "YYYY-MM-DD
+// times are read and ordered like the others' (a row whose every field is
+// empty is skipped like a blank line). Times are RFC 3339, "YYYY-MM-DD
 // HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
@@ -179,6 +180,11 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d", line), len(rec), fmt.Sprintf("has that many fields; the header has %d", len(header)))
+		}
+		// A record of empty fields only (a spreadsheet's trailing ",,"
+		// rows) has no time to order: it is a blank line.
+		if !slices.ContainsFunc(rec, func(f string) bool { return strings.TrimSpace(f) != "" }) {
+			continue
 		}
 		if opts.SkipRow != nil && opts.SkipRow(func(name string) string {
 			if i := slices.Index(header, name); i >= 0 {

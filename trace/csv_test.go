@@ -222,3 +222,19 @@ func TestReadCSVRejectsNilPointerReader(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "csv.reader", ie.Field)
 }
+
+// A record whose every field is empty (a spreadsheet's trailing ",,"
+// rows) holds no time and no value: it is skipped like a blank line, as
+// it was before gap rows' times were checked, while a gap row with a time
+// is still ordered like the others.
+func TestReadCSVSkipsRowsWithEveryFieldEmpty(t *testing.T) {
+	t.Parallel()
+	in := "timestamp,value\n2014-01-01 00:00:00,1\n,\n2014-01-01 00:05:00,\n2014-01-01 00:10:00,2\n,\n , \n"
+	got, err := trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, time.Date(2014, 1, 1, 0, 10, 0, 0, time.UTC), got[1].Time)
+	_, err = trace.ReadCSV(strings.NewReader("timestamp,value\n2014-01-01 00:05:00,1\n,\n2014-01-01 00:00:00,\n"), trace.CSVOptions{})
+	require.ErrorIs(t, err, provider.ErrInvalid, "a gap with a time is still ordered")
+	assert.ErrorContains(t, err, "csv line 4 timestamp")
+}

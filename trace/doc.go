@@ -22,7 +22,8 @@
 // or without a zone offset, "YYYY-MM-DD HH:MM" or Unix seconds; times
 // without a zone are read in CSVOptions.Location (UTC by default). A row
 // with an empty value is a gap and is left out (its time is checked like
-// any other's), as is a row CSVOptions.SkipRow drops. Rows must be
+// any other's), as are a row whose every field is empty and a row
+// CSVOptions.SkipRow drops. Rows must be
 // strictly increasing in time and values finite: anything else is an
 // error matching provider.ErrInvalid that names the line and the column,
 // never a silently reordered or misread row. A UTF-8 byte-order mark at the start is skipped.
