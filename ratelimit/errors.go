@@ -15,7 +15,8 @@ var (
 	// data). The limiter fails closed: the reservation that carries it is
 	// denied with ReasonStore and consumed nothing.
 	ErrStore = errors.New("ratelimit: store failed")
-	// ErrCorrupt means a Store found data it cannot decode. It is wrapped
+	// ErrCorrupt means a Store found data it cannot decode, or passed the
+	// limiter other histories than the keys it asked for. It is wrapped
 	// together with ErrStore.
 	ErrCorrupt = errors.New("ratelimit: corrupt history")
 )
