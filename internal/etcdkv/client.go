@@ -5,6 +5,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -40,4 +42,18 @@ func CheckNew(pkg string, cli any, cfg interface{ Validate() error }) error {
 		return fmt.Errorf("%s: config: %w", pkg, err)
 	}
 	return nil
+}
+
+// ClockOf returns the clock a store built by package pkg runs on: c, or
+// the real clock for a nil c. A nil pointer in c (a nil *clock.Mock),
+// which is not a nil interface and would panic on first use, is a
+// *provider.InvalidError for the field "clock".
+func ClockOf(pkg string, c clock.Clock) (clock.Clock, error) {
+	if c == nil {
+		return clock.Real{}, nil
+	}
+	if nilcheck.Is(c) {
+		return nil, fmt.Errorf("%s: %w", pkg, provider.Invalid("clock", fmt.Sprintf("%T", c), "must not be a nil pointer"))
+	}
+	return c, nil
 }

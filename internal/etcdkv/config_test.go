@@ -4,10 +4,12 @@ import (
 	"testing"
 	"time"
 
+	benclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -68,4 +70,23 @@ func TestCheckNew(t *testing.T) {
 	assert.Equal(t, "request_timeout", ie.Field)
 	assert.Contains(t, err.Error(), "pkg: config: ")
 	require.NoError(t, etcdkv.CheckNew("pkg", &clientv3.Client{}, etcdkv.Config{}))
+}
+
+// TestClockOf: nil is the real clock, a clock is itself, and a nil
+// pointer (not a nil interface) is an error naming the field and the
+// package.
+func TestClockOf(t *testing.T) {
+	t.Parallel()
+	c, err := etcdkv.ClockOf("pkg", nil)
+	require.NoError(t, err)
+	assert.Equal(t, clock.Real{}, c)
+	mock := benclock.NewMock()
+	c, err = etcdkv.ClockOf("pkg", mock)
+	require.NoError(t, err)
+	assert.Same(t, mock, c)
+	_, err = etcdkv.ClockOf("pkg", (*benclock.Mock)(nil))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+	assert.Contains(t, err.Error(), "pkg: ")
 }

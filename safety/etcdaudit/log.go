@@ -12,7 +12,6 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdkv"
-	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -58,11 +57,9 @@ func New(cfg Config, cli Client, opts ...Option) (*Log, error) {
 	for _, o := range opts {
 		o(l)
 	}
-	if l.clock == nil {
-		l.clock = clock.Real{}
-	}
-	if nilcheck.Is(l.clock) { // a nil pointer would panic on first use
-		return nil, fmt.Errorf("etcdaudit: %w", provider.Invalid("clock", fmt.Sprintf("%T", l.clock), "must not be a nil pointer"))
+	var err error
+	if l.clock, err = etcdkv.ClockOf("etcdaudit", l.clock); err != nil {
+		return nil, err
 	}
 	l.r = l.cfg.kv().Retrier(l.clock)
 	ret := l.cfg.Retention

@@ -46,7 +46,8 @@ type Option func(*History)
 // WithClock sets the clock that paces retries, times lease renewal (a new
 // lease every Keep/30) and tells ActedOn what it may have forgotten (a
 // time before now − Keep − Keep/30). A host or test that decides on a
-// mock clock passes it here too. Default (also for nil): the real clock.
+// mock clock passes it here too. Default (also for nil): the real clock;
+// a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(h *History) { h.clock = c } }
 
 // New returns a History for cfg using cli (usually a *clientv3.Client,
@@ -61,8 +62,9 @@ func New(cfg Config, cli Client, opts ...Option) (*History, error) {
 	for _, o := range opts {
 		o(h)
 	}
-	if h.clock == nil {
-		h.clock = clock.Real{}
+	var err error
+	if h.clock, err = etcdkv.ClockOf("etcdhistory", h.clock); err != nil {
+		return nil, err
 	}
 	h.r = h.cfg.kv().Retrier(h.clock)
 	// A new lease every Keep/30, each Keep + 2·Keep/30 long (rounded up to

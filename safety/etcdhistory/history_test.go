@@ -320,3 +320,21 @@ func TestWithClockTimesLeases(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(32*3600), ttl.GrantedTTL)
 }
+
+// TestNewRefusesNilClockPointer: a nil *clock.Mock is not a nil Clock,
+// and the first Record would panic on it; New refuses it, naming it, as
+// the library's other etcd stores do.
+func TestNewRefusesNilClockPointer(t *testing.T) {
+	t.Parallel()
+	var err error
+	require.NotPanics(t, func() {
+		var h *etcdhistory.History
+		h, err = etcdhistory.New(etcdhistory.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t), etcdhistory.WithClock((*clock.Mock)(nil)))
+		if err == nil {
+			err = h.Record("web", time.Now(), 1)
+		}
+	})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+}

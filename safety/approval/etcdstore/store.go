@@ -12,7 +12,6 @@ import (
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/etcdkv"
-	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety/approval"
 )
@@ -57,11 +56,9 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.clock == nil {
-		s.clock = clock.Real{}
-	}
-	if nilcheck.Is(s.clock) { // a nil pointer would panic on first use
-		return nil, fmt.Errorf("etcdstore: %w", provider.Invalid("clock", fmt.Sprintf("%T", s.clock), "must not be a nil pointer"))
+	var err error
+	if s.clock, err = etcdkv.ClockOf("etcdstore", s.clock); err != nil {
+		return nil, err
 	}
 	s.r = s.cfg.Retrier(s.clock)
 	return s, nil
