@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -220,9 +220,16 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 }
 
 // label returns s as a label value: Prometheus refuses text that is not
-// valid UTF-8 (and WithLabelValues panics on it), so each run of bad bytes
-// becomes U+FFFD.
-func label(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// valid UTF-8 (and WithLabelValues panics on it), so such text is
+// exported Go-quoted (strconv.Quote: "caf\xe9"), which keeps two values
+// that differ only in their bad bytes apart (one U+FFFD for each would
+// merge them, and a scrape that collects one label twice fails whole).
+func label(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {

@@ -269,13 +269,13 @@ func TestCollectorCountsLabelsThatAreNotUTF8(t *testing.T) {
 	want := `
 # HELP idlescale_blocks_total Blocked proposals by blocking safety rule.
 # TYPE idlescale_blocks_total counter
-idlescale_blocks_total{rule="rule` + "\uFFFD" + `"} 1
+idlescale_blocks_total{rule="\"rule\\xc3\""} 1
 # HELP idlescale_decisions_total Safety decisions by outcome (pass, require_approval, block), each counted once.
 # TYPE idlescale_decisions_total counter
-idlescale_decisions_total{outcome="block` + "\uFFFD" + `"} 1
+idlescale_decisions_total{outcome="\"block\\xfe\""} 1
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="asg` + "\uFFFD" + `"} 0.5
+idlescale_forecast_error{target="\"asg\\xff\""} 0.5
 `
 	require.NotPanics(t, func() {
 		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
@@ -284,6 +284,32 @@ idlescale_forecast_error{target="asg` + "\uFFFD" + `"} 0.5
 	n, err := testutil.GatherAndCount(reg, "idlescale_events_total", "idlescale_actions_total")
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "events: blocked, action, forecast; actions: one")
+}
+
+// Two label values that differ only in their bad bytes stay two labels:
+// with one U+FFFD for each, two targets' forecast errors were one gauge
+// (the later overwrote the other), and two budgets' keys one label that
+// the scrape collected twice, failing /metrics whole.
+func TestLabelsThatDifferInTheirBadBytesStayApart(t *testing.T) {
+	t.Parallel()
+	col, err := metrics.New(metrics.Config{})
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+	require.NoError(t, err)
+	a := ev(monitor.KindForecast, monitor.SourceForecast, "caf\xe9", "", monitor.OutcomeFallback, 0)
+	a.Value = 0.25
+	b := ev(monitor.KindForecast, monitor.SourceForecast, "caf\xe8", "", monitor.OutcomeFallback, 0)
+	b.Value = 0.75
+	require.NoError(t, l.Record(t.Context(), a, b))
+	want := `
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="\"caf\\xe8\""} 0.75
+idlescale_forecast_error{target="\"caf\\xe9\""} 0.25
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }
 
 // A forecast event whose error is unknown (−1, too little history) leaves

@@ -29,6 +29,7 @@
 //	idlescale_alerts_firing{severity}                   gauge    (WithAlerts)
 //
 // A label value that is not valid UTF-8 (an event's source, outcome or
-// rule, a target's ID), which Prometheus refuses, is exported with each
-// run of bad bytes replaced by U+FFFD.
+// rule, a target's ID), which Prometheus refuses, is exported Go-quoted
+// (strconv.Quote: "caf\xe9"), so that two values that differ only in
+// their bad bytes stay two labels.
 package metrics
