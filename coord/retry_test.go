@@ -357,3 +357,57 @@ func TestRunReturnsWhenContextEndsWithEtcdUnreachable(t *testing.T) {
 		t.Fatal("Run did not return when its context ended with etcd unreachable")
 	}
 }
+
+// A takeover of the replica's last membership key (left by a failed
+// revoke) that another writer beats between the read and the takeover's
+// compare-and-swap writes nothing and fails with ErrStore; the key keeps
+// the other writer's lease, and Run registers again after RetryDelay.
+// A failed registration request is ErrStore too.
+func TestShardsTakeoverThatLosesItsRaceWritesNothing(t *testing.T) {
+	t.Parallel()
+	admin := client(t)
+	cfg := coord.ShardsConfig{ID: "a", Shards: 2, Prefix: prefix(t), MaxRetries: -1, RequestTimeout: 5 * time.Second}
+	key := cfg.Prefix + "members/a"
+	lease := func() clientv3.LeaseID {
+		g, err := admin.Grant(t.Context(), 60)
+		require.NoError(t, err)
+		t.Cleanup(func() { _, _ = admin.Revoke(context.Background(), g.ID) })
+		return g.ID
+	}
+	old, mine, other := lease(), lease(), lease()
+	_, err := admin.Put(t.Context(), key, "2", clientv3.WithLease(old))
+	require.NoError(t, err)
+
+	var txns atomic.Int32
+	race := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/etcdserverpb.KV/Txn" && txns.Add(1) == 2 {
+			// The takeover's compare-and-swap: another writer first.
+			if _, err := admin.Put(ctx, key, "2", clientv3.WithLease(other)); err != nil {
+				return err
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(race)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	s, err := coord.NewShards(cfg, cli)
+	require.NoError(t, err)
+	err = s.Register(t.Context(), mine, old)
+	require.ErrorIs(t, err, coord.ErrStore)
+	assert.Contains(t, err.Error(), "changed as it registered")
+	got, err := admin.Get(t.Context(), key)
+	require.NoError(t, err)
+	require.Len(t, got.Kvs, 1)
+	assert.Equal(t, other, clientv3.LeaseID(got.Kvs[0].Lease), "the other writer's key stays")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	dead, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2, Prefix: cfg.Prefix, MaxRetries: -1, RequestTimeout: 50 * time.Millisecond},
+		client(t, "http://127.0.0.1:1"))
+	require.NoError(t, err)
+	err = dead.Register(ctx, mine, 0)
+	require.ErrorIs(t, err, coord.ErrStore)
+	assert.Contains(t, err.Error(), "register a")
+}
