@@ -199,6 +199,9 @@ func TestSketchHalvingKeepsRareValues(t *testing.T) {
 	assert.InDelta(t, 1.0, k.Quantile(1), 1.0/12, "before halving")
 	k.Add(0.01) // the idle bucket reaches 65 535: every count is halved
 	assert.Less(t, k.Count(), math.MaxUint16, "counts were halved")
+	// Halved rounding up: the spike's 1 stays 1 and the idle 65 535 is
+	// 32 768 (a remainder taken as c*2, not c%2, lived: 2 and 32 765).
+	assert.Equal(t, 1+(math.MaxUint16+1)/2, k.Count(), "each count halved, rounding up")
 	assert.InDelta(t, 1.0, k.Quantile(1), 1.0/12, "the spike survives the halving")
 	assert.InDelta(t, 0.01, k.Quantile(0.5), 0.01/24+1e-12)
 }
