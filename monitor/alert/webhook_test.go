@@ -478,6 +478,8 @@ func TestWebhookConfigRefusesHeadersHTTPCannotCarry(t *testing.T) {
 		{"X-Token:", "v", "headers"},
 		{"X-Token", "s3cret\r\nX-Injected: 1", `headers["X-Token"]`},
 		{"X-Token", "s3cret\x00", `headers["X-Token"]`},
+		{"X-Token", "s3cret\x7f", `headers["X-Token"]`},
+		{"X-Token", "s3cret\x1f", `headers["X-Token"]`},
 		{"content-type", "text/plain", "headers"},
 	} {
 		_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x", Headers: map[string]string{tt.name: tt.value}})
@@ -489,6 +491,12 @@ func TestWebhookConfigRefusesHeadersHTTPCannotCarry(t *testing.T) {
 	_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x",
 		Headers: map[string]string{"X-Routing_Key.v2": "a b\tc ~!#"}})
 	require.NoError(t, err, "a token name and a value with spaces and tabs are fine")
+	// Every range's ends and the first and last of the other characters
+	// a token allows (range ends made exclusive lived).
+	for _, name := range []string{"a", "z", "A", "Z", "0", "9", "!", "~", "azAZ09!#$%&'*+-.^_`|~"} {
+		_, err := alert.NewWebhook(alert.WebhookConfig{URL: "https://hooks.example/x", Headers: map[string]string{name: "v ~"}})
+		require.NoError(t, err, "header name %q", name)
+	}
 }
 
 // A Content-Type header set to JSON, the type the doc promises (as hosts
