@@ -669,3 +669,30 @@ func TestWaitComparesTheDeadlineWithTheWait(t *testing.T) {
 		assert.False(t, r.OK(), tt.name)
 	}
 }
+
+// A ctx with exactly the wait left is not refused at once: Wait refuses
+// only when less time is left than the wait, as documented. In a synctest
+// bubble the real time stands still, so ctx's time left is exact. (A
+// comparison mutated to ≤ lived.)
+func TestWaitWithExactlyTheWaitLeftWaits(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		clk := &jumpClock{now: t0}
+		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
+		require.NoError(t, err)
+		req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+		_, err = lim.Wait(t.Context(), req)
+		require.NoError(t, err)
+		denied, err := lim.ReserveAt(t.Context(), clk.Now(), req)
+		require.NoError(t, err)
+		require.False(t, denied.OK())
+		wait := denied.Next.Sub(clk.Now())
+		require.Positive(t, wait)
+
+		ctx, cancel := context.WithTimeout(t.Context(), wait)
+		defer cancel()
+		r, err := lim.Wait(ctx, req)
+		require.NoError(t, err, "%s left for a wait of %s", wait, wait)
+		assert.True(t, r.OK())
+	})
+}
