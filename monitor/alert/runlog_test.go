@@ -1,11 +1,9 @@
 package alert_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,30 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/internal/syncbuf"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 )
-
-// logBuffer is a slog destination that Run's goroutine writes and the
-// test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // Run logs a delivery that failed while it runs, and nothing for one that
 // succeeded (the conditions of the log mutated to err == nil or to
@@ -44,7 +24,7 @@ func (b *logBuffer) String() string {
 func TestRunLogsAFailedDelivery(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var logs logBuffer
+		var logs syncbuf.Buffer
 		down := alert.NotifierFunc(func(context.Context, alert.Alert) error { return errors.New("notifier down") })
 		rules := []alert.Rule{{Name: "failed", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Hour}}
 		a, l := newAlerter(t, alert.Config{Rules: rules, Interval: time.Minute},
@@ -70,7 +50,7 @@ func TestRunLogsAFailedDelivery(t *testing.T) {
 func TestRunLogsAFailedEvaluation(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var logs logBuffer
+		var logs syncbuf.Buffer
 		cloud, err := memory.New(memory.Config{})
 		require.NoError(t, err)
 		require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
