@@ -186,6 +186,20 @@ func WithHTTPClient(d Doer) WebhookOption { return func(w *Webhook) { w.client =
 // clock; nil means the default.
 func WithWebhookClock(c clock.Clock) WebhookOption { return func(w *Webhook) { w.clock = c } }
 
+// ownTransport returns a clone of http.DefaultTransport (its proxy, dial
+// and TLS settings) for a Webhook's own connections, or nil (the default
+// transport itself) when the host replaced it with another RoundTripper.
+// Another part of the process that closes the default transport's idle
+// connections (httptest.Server.Close does) would otherwise break a
+// notification in flight on one, which the Webhook then sends again: the
+// endpoint would see it twice.
+func ownTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return nil
+}
+
 // Payload is the JSON body a Webhook POSTs: one alert per request.
 //
 //	{"version":"1","status":"firing","alert":{"id":"safety_block/i-1","rule":"safety_block",
@@ -210,7 +224,11 @@ type Payload struct {
 // (see WithHTTPClient). Its errors mask the URL's path, query and
 // userinfo and the headers' values (a hook's token), so that they reach
 // neither the log nor the Alerter's stats;
-// it starts no goroutine and leaves no request behind. A Webhook is safe
+// it starts no goroutine and leaves no request behind. Without
+// WithHTTPClient it keeps its connections in a transport of its own, a
+// clone of http.DefaultTransport, so that a part of the host that closes
+// the default transport's idle connections cannot cut a notification in
+// flight (which would then be sent twice). A Webhook is safe
 // for concurrent use. Make one with NewWebhook.
 type Webhook struct {
 	cfg    WebhookConfig
@@ -232,7 +250,7 @@ func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
 		o(w)
 	}
 	if check.Nil(w.client) {
-		w.client = &http.Client{CheckRedirect: noRedirect}
+		w.client = &http.Client{Transport: ownTransport(), CheckRedirect: noRedirect}
 	} else if hc, ok := w.client.(*http.Client); ok {
 		c := *hc // a copy: the host's client keeps its own policy
 		c.CheckRedirect = noRedirect

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -528,4 +530,35 @@ func TestWebhookConfigTakesAJSONContentType(t *testing.T) {
 		require.ErrorAs(t, err, &ie, "%q", v)
 		assert.Equal(t, "headers", ie.Field)
 	}
+}
+
+// A Webhook made without WithHTTPClient keeps its connections in a
+// transport of its own: a part of the host that closes the default
+// transport's idle connections (every httptest.Server.Close does) does
+// not touch them, so it cannot cut a notification in flight, which the
+// Webhook would then send again. Before, a parallel test's server
+// teardown made the endpoint of TestRejectedNotificationIsDroppedNotRetried
+// see one notification twice. Here the second notification reuses the
+// first's connection although the default transport's idle connections
+// were closed in between.
+func TestWebhookKeepsItsConnectionsApart(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL})
+	require.NoError(t, err)
+	firing := alert.Alert{ID: "safety_block/i-1", State: alert.StateFiring}
+	require.NoError(t, w.Notify(t.Context(), firing))
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	require.NoError(t, w.Notify(t.Context(), firing))
+	assert.Equal(t, int32(1), conns.Load(), "one connection, the webhook's own")
 }
