@@ -90,7 +90,7 @@ func TestDemo(t *testing.T) {
 	srv := httptest.NewServer(d.mux)
 	defer srv.Close()
 	get := func(path string) string {
-		resp, err := http.Get(srv.URL + path) //nolint:noctx // a local test server
+		resp, err := srv.Client().Get(srv.URL + path) //nolint:noctx // a local test server
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
@@ -124,7 +124,7 @@ func TestDemo(t *testing.T) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/approvals/"+pending[0].ID+"/approve", strings.NewReader(`{}`))
 	require.NoError(t, err)
 	req.Header.Set("X-CSRF-Token", token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -17,9 +17,14 @@ import (
 	"github.com/idlescale/idlescale/safety/approval"
 )
 
+// testClient has a transport of its own: http.DefaultTransport's idle
+// connections are closed by every httptest.Server.Close of a parallel
+// test, which can cut a request in flight.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 func get(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := http.Get(url) //nolint:noctx // a test against a local server
+	resp, err := testClient.Get(url) //nolint:noctx // a test against a local server
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -39,7 +44,7 @@ func post(t *testing.T, url, token, origin, body string) (int, string) {
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

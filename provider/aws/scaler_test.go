@@ -142,6 +142,12 @@ func TestSetDesiredCapacityOnVanishedGroup(t *testing.T) {
 	assert.Equal(t, int64(cfg.MaxAttempts), setCalls.Load(), "bounded retries")
 }
 
+// testHTTP sends the requests of the test's HTTP hooks with a transport of
+// its own: http.DefaultTransport's idle connections are closed by every
+// httptest.Server.Close of a parallel test, which can cut a request in
+// flight.
+var testHTTP = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 // hookHTTP runs before on every request, then sends it.
 type hookHTTP struct {
 	before func(*http.Request)
@@ -149,7 +155,7 @@ type hookHTTP struct {
 
 func (h *hookHTTP) Do(r *http.Request) (*http.Response, error) {
 	h.before(r)
-	return http.DefaultClient.Do(r)
+	return testHTTP.Do(r)
 }
 
 // TestCapacityLeavesStandbyInstancesOutOfCurrent pins that Capacity counts
