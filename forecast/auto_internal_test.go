@@ -401,6 +401,13 @@ func TestPrepareMaxGapDuration(t *testing.T) {
 	require.ErrorIs(t, err, ErrLongGap)
 	_, err = Prepare(series(1), GapPolicy{MaxGap: -1})
 	require.ErrorIs(t, err, ErrLongGap)
+
+	// A negative duration is an error naming it: it was ignored, and the
+	// default of 3 steps bridged a gap the caller meant to refuse.
+	_, err = Prepare(series(3), GapPolicy{MaxGapDuration: -time.Minute})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "gaps.max_gap_duration", ie.Field)
 }
 
 // TestHarmonicConfigEdges pins the harmonic model's validation at its

@@ -17,8 +17,17 @@ type GapPolicy struct {
 	// every gap.
 	MaxGap int `json:"max_gap,omitempty"`
 	// MaxGapDuration, when > 0, overrides MaxGap with a duration converted
-	// with the series' step (rounded down).
+	// with the series' step (rounded down). Must be ≥ 0.
 	MaxGapDuration time.Duration `json:"max_gap_duration,omitempty"`
+}
+
+// Validate returns a *provider.InvalidError for a negative
+// MaxGapDuration (a negative MaxGap is valid: it refuses every gap).
+func (p GapPolicy) Validate() error {
+	if p.MaxGapDuration < 0 {
+		return provider.Invalid("gaps.max_gap_duration", p.MaxGapDuration, "must be ≥ 0 (0: max_gap steps)")
+	}
+	return nil
 }
 
 // Prepare returns the values of s ready to fit: leading and trailing gaps
@@ -26,10 +35,13 @@ type GapPolicy struct {
 // interpolated (a gap is never read as zero), and a longer run returns a
 // *GapError (ErrLongGap) saying where; fit on the part after it with
 // s.Window. It returns an error matching provider.ErrInvalid for an
-// invalid series and ErrInsufficientData when every step is a gap. The
+// invalid series or policy and ErrInsufficientData when every step is a gap. The
 // result is a new slice; s is not modified.
 func Prepare(s provider.Series, p GapPolicy) ([]float64, error) {
 	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	maxGap := p.MaxGap
