@@ -256,3 +256,23 @@ func TestRunUtilizationForAnyStrategy(t *testing.T) {
 		assert.Equal(t, tt.want, metrics[4], "metric %q", tt.metric)
 	}
 }
+
+// TestConfigRefusesACapacityThatUnderflows: a capacity per instance whose
+// product with the target utilization is 0 in float64 (1e-320 × 0.6) is
+// refused, naming capacity_per_instance: every demand would need
+// infinitely many instances. The smallest product that is not 0 passes
+// (5e-324 × 0.6 rounds to 5e-324).
+func TestConfigRefusesACapacityThatUnderflows(t *testing.T) {
+	t.Parallel()
+	for _, c := range []sim.Config{
+		{CapacityPerInstance: 5e-324, TargetUtilization: 0.4},
+		{CapacityPerInstance: 1e-320, TargetUtilization: 1e-10},
+	} {
+		err := c.Validate()
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%+v", c)
+		assert.Equal(t, "capacity_per_instance", ie.Field)
+	}
+	require.NoError(t, sim.Config{CapacityPerInstance: 5e-324, TargetUtilization: 1}.Validate())
+	require.NoError(t, sim.Config{CapacityPerInstance: 5e-324}.Validate(), "the default 0.6")
+}

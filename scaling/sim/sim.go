@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,9 @@ type Baseline struct {
 	Tolerance float64 `json:"tolerance,omitempty"`
 }
 
+// defaultTargetUtilization is Config.TargetUtilization's default.
+const defaultTargetUtilization = 0.6
+
 // DefaultBaseline is the default baseline: HPA-like, tolerance 0.1.
 var DefaultBaseline = Baseline{Name: "reactive", Tolerance: 0.1}
 
@@ -99,6 +103,11 @@ func (c Config) Validate() error {
 		return provider.Invalid("capacity_per_instance", c.CapacityPerInstance, "is required: the demand one instance serves, > 0")
 	case !finite(c.TargetUtilization) || c.TargetUtilization < 0 || c.TargetUtilization > 1:
 		return provider.Invalid("target_utilization", c.TargetUtilization, "must be in (0, 1]")
+	case c.CapacityPerInstance*cmp.Or(c.TargetUtilization, defaultTargetUtilization) == 0:
+		// An instance's load underflows to 0: every demand would need
+		// infinitely many instances.
+		return provider.Invalid("capacity_per_instance", c.CapacityPerInstance,
+			fmt.Sprintf("times target_utilization %g is 0 in float64: give the demand and the capacity in a larger unit", cmp.Or(c.TargetUtilization, defaultTargetUtilization)))
 	case c.LeadTime < 0:
 		return provider.Invalid("lead_time", c.LeadTime, "must be ≥ 0")
 	case c.Min != nil && *c.Min < 0:
@@ -158,7 +167,7 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func (c Config) withDefaults() Config {
 	if c.TargetUtilization == 0 {
-		c.TargetUtilization = 0.6
+		c.TargetUtilization = defaultTargetUtilization
 	}
 	lo := c.minimum()
 	c.Min = &lo // the caller's pointer is not kept
