@@ -376,3 +376,20 @@ func TestEventsParameterGivenTwiceIs400(t *testing.T) {
 	status, _, _ := get(t, srv+"/api/events?kind=run&kind=verdict")
 	assert.Equal(t, http.StatusOK, status)
 }
+
+// Of two bad parameters, the events endpoint names the first by name,
+// every time: it read them from a map, and named one of the two at
+// random.
+func TestEventsNamesTheFirstBadParameter(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	d, err := dashboard.New(dashboard.Config{}, l)
+	require.NoError(t, err)
+	srv := httptestServer(t, d)
+	for range 20 {
+		status, body, _ := get(t, srv+"/api/events?to=never&limit=-1&after_seq=x")
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, body, "after_seq", "after_seq comes first by name: %s", body)
+	}
+}

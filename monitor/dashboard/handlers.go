@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -143,7 +144,10 @@ var singleValued = []string{"resource", "source", "from", "to", "after_seq", "li
 // with a *provider.InvalidError naming the parameter.
 func parseQuery(v url.Values) (monitor.Query, error) {
 	var q monitor.Query
-	for name, vals := range v {
+	// In name order, so that of two bad parameters the same one is named
+	// every time.
+	for _, name := range slices.Sorted(maps.Keys(v)) {
+		vals := v[name]
 		if len(vals) > 1 && slices.Contains(singleValued, name) {
 			return q, provider.Invalid(name, strings.Join(vals, ","), "is given more than once; it takes one value")
 		}
