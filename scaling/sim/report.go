@@ -50,7 +50,8 @@ type Result struct {
 	Name string `json:"name"`
 	// Metrics are the totals.
 	Metrics Metrics `json:"metrics"`
-	// Steps are the per-step records when Config.KeepSteps is set.
+	// Steps are the per-step records when Config.KeepSteps is set, one for
+	// each counted step (not the gap steps of Config.SkipGaps).
 	Steps []Step `json:"steps,omitempty"`
 	// Chosen counts, for a policy of Candidates, the steps on which each
 	// candidate's recommendation was chosen (its Gate or Limiter may have

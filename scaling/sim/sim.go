@@ -70,8 +70,9 @@ type Config struct {
 	// see them as gaps and the metrics leave those steps out. Default:
 	// false, a gap there is an error (ErrGap).
 	SkipGaps bool `json:"skip_gaps,omitempty"`
-	// KeepSteps keeps every step's record in the results (Result.Steps),
-	// for charts. Default: false (totals only).
+	// KeepSteps keeps every counted step's record in the results
+	// (Result.Steps), for charts: with SkipGaps, the gap steps, which the
+	// metrics leave out, have none. Default: false (totals only).
 	KeepSteps bool `json:"keep_steps,omitempty"`
 }
 
