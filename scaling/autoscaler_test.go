@@ -158,6 +158,11 @@ func TestConfigErrors(t *testing.T) {
 		{"no targets", "interval: 15s\n", "targets"},
 		{"bad signal", target("    verify: {signals: [{metric: cpu}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.signals[0].max"},
 		{"bad scale-out signal", target("    verify: {scale_out_signals: [{metric: \"\"}]}\n    strategies: [{type: threshold}]\n"), "targets[0].verify.scale_out_signals[0].metric"},
+		// A bare number in a duration would read as nanoseconds ("interval:
+		// 60", a pass every 60 ns): the YAML decoder refuses it, naming
+		// the line.
+		{"a duration without its unit", "interval: 60\n" + target("    strategies: [{type: threshold}]\n"), ""},
+		{"a nested duration without its unit", target("    verify: {window: 90}\n    strategies: [{type: threshold}]\n"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
