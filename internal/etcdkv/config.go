@@ -42,6 +42,11 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Defaults are the settings the library's etcd stores share for their
+// zero fields: keys under "idlescale/coord/", a 1s bound on each request
+// and 4 retries. (MaxConflicts is a compare-and-swap store's own.)
+var Defaults = Config{Prefix: "idlescale/coord/", RequestTimeout: time.Second, MaxRetries: 4}
+
 // WithDefaults returns c with every zero field taken from d, and a
 // negative MaxRetries turned into 0 (no retries).
 func (c Config) WithDefaults(d Config) Config {

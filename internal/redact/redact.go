@@ -208,11 +208,7 @@ func maskURLs(s string) string {
 			done = end
 		}
 	}
-	if done == 0 {
-		return s
-	}
-	b.WriteString(s[done:])
-	return b.String()
+	return finish(&b, s, done)
 }
 
 // maskDSNs masks the password of Go SQL data source names without a
@@ -259,11 +255,7 @@ func maskDSNs(s string) string {
 		b.WriteString(Mask)
 		done = at
 	}
-	if done == 0 {
-		return s
-	}
-	b.WriteString(s[done:])
-	return b.String()
+	return finish(&b, s, done)
 }
 
 // dsnWordStart reports whether s[i] ends the word of a DSN whose "@" is
@@ -281,6 +273,17 @@ func dsnWordStart(s string, i int) bool {
 
 // isSpace reports whether c is ASCII white space.
 func isSpace(c byte) bool { return strings.IndexByte(" \t\n\v\f\r", c) >= 0 }
+
+// finish returns the text a masking pass built: s itself when it masked
+// nothing (done 0), else b's text followed by s[done:], the part of s not
+// yet written to b.
+func finish(b *strings.Builder, s string, done int) string {
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
 
 // wordEnd returns the length of the word t begins with: up to a space, a
 // '"', "<", ">" or "`".
@@ -361,10 +364,7 @@ func maskNetURLQuotes(s string) string {
 			b.WriteString(Mask)
 			done, i = end, end
 		}
-		if done > 0 {
-			b.WriteString(s[done:])
-			s = b.String()
-		}
+		s = finish(&b, s, done)
 	}
 	return s
 }
@@ -411,11 +411,7 @@ func maskLabelled(s string) string {
 		b.WriteString(closer)
 		done, from = mto, mto
 	}
-	if done == 0 {
-		return s
-	}
-	b.WriteString(s[done:])
-	return b.String()
+	return finish(&b, s, done)
 }
 
 // maskFlags masks the values flag finds in s.
@@ -435,11 +431,7 @@ func maskFlags(s string) string {
 		b.WriteString(closer)
 		done = mto
 	}
-	if done == 0 {
-		return s
-	}
-	b.WriteString(s[done:])
-	return b.String()
+	return finish(&b, s, done)
 }
 
 // valueSpan finds the value that starts at s[v:], a label's: s[mfrom:mto]

@@ -46,7 +46,7 @@ func (c Config) kv() etcdkv.Config {
 }
 
 func (c Config) withDefaults() Config {
-	kv := c.kv().WithDefaults(etcdkv.Config{Prefix: "idlescale/coord/", RequestTimeout: time.Second, MaxRetries: 4})
+	kv := c.kv().WithDefaults(etcdkv.Defaults)
 	c.Prefix, c.RequestTimeout, c.MaxRetries = kv.Prefix, kv.RequestTimeout, kv.MaxRetries
 	if c.Retention == 0 {
 		c.Retention = 720 * time.Hour

@@ -52,8 +52,8 @@ func WithClock(c clock.Clock) Option { return func(h *History) { h.clock = c } }
 
 // New returns a History for cfg using cli (usually a *clientv3.Client,
 // which the caller keeps and closes). It returns a *provider.InvalidError
-// when cfg is invalid or cli is nil. It makes no request and starts no
-// goroutine.
+// when cfg is invalid, cli is nil or WithClock was given a nil pointer. It
+// makes no request and starts no goroutine.
 func New(cfg Config, cli Client, opts ...Option) (*History, error) {
 	if err := etcdkv.CheckNew("etcdhistory", cli, cfg); err != nil {
 		return nil, err

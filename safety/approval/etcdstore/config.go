@@ -38,4 +38,4 @@ func (c Config) kv() etcdkv.Config {
 }
 
 // defaults are the values of Config's zero fields.
-var defaults = etcdkv.Config{Prefix: "idlescale/coord/", RequestTimeout: time.Second, MaxRetries: 4, MaxConflicts: 200}
+var defaults = etcdkv.Defaults.WithDefaults(etcdkv.Config{MaxConflicts: 200})
