@@ -123,9 +123,14 @@ type Log struct {
 	cfg     LogConfig
 	mem     *Ring
 	changes *Ring      // the newest changes (Event.IsChange)
-	mu      sync.Mutex // serialises Record and Flush
-	seq     uint64
-	sinks   []*sinkState
+	mu      sync.Mutex // serialises Record and Flush, held while sinks write
+	// stat guards seq and the sinks' counts and backlogs, which
+	// Record and Flush change with mu held too: LastSeq and Stats read
+	// them under stat alone, so that they answer while a sink's Write
+	// hangs.
+	stat  sync.Mutex
+	seq   uint64
+	sinks []*sinkState
 }
 
 type sinkState struct {
@@ -186,12 +191,14 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	batch := make([]Event, len(evs))
+	l.stat.Lock()
 	for i, e := range evs {
 		l.seq++
 		e = e.clone()
 		e.Seq = l.seq
 		batch[i] = e
 	}
+	l.stat.Unlock()
 	_ = l.mem.Write(ctx, batch) // never fails
 	var changed []Event         // rare: most batches allocate nothing here
 	for _, e := range batch {
@@ -213,7 +220,8 @@ func (l *Log) Flush(ctx context.Context) error {
 	return l.deliver(ctx, nil)
 }
 
-// deliver passes each sink its backlog followed by batch. l.mu is held.
+// deliver passes each sink its backlog followed by batch. l.mu is held;
+// l.stat is taken around each sink's changes, not across its Write.
 func (l *Log) deliver(ctx context.Context, batch []Event) error {
 	var errs []error
 	for _, s := range l.sinks {
@@ -225,8 +233,10 @@ func (l *Log) deliver(ctx context.Context, batch []Event) error {
 			continue
 		}
 		err := s.sink.Write(ctx, out)
+		l.stat.Lock()
 		if err == nil {
 			s.pending, s.lastErr = nil, nil
+			l.stat.Unlock()
 			continue
 		}
 		s.failures++
@@ -238,7 +248,9 @@ func (l *Log) deliver(ctx context.Context, batch []Event) error {
 		}
 		s.dropped += dropped
 		s.pending = append([]Event(nil), out...)
-		errs = append(errs, &SinkError{Sink: s.name, Pending: len(s.pending), Dropped: dropped, Err: err})
+		pending := len(s.pending)
+		l.stat.Unlock()
+		errs = append(errs, &SinkError{Sink: s.name, Pending: pending, Dropped: dropped, Err: err})
 	}
 	return errors.Join(errs...)
 }
@@ -295,10 +307,12 @@ func WithChanges(src ChangeSource, events []Event) (all []Event, from time.Time,
 	return append(older, events...), from, nil
 }
 
-// LastSeq returns the Seq of the newest event recorded, 0 when none.
+// LastSeq returns the Seq of the newest event recorded, 0 when none. It
+// does not wait for a Record whose sinks are still writing: their events
+// are numbered already.
 func (l *Log) LastSeq() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.stat.Lock()
+	defer l.stat.Unlock()
 	return l.seq
 }
 
@@ -317,10 +331,12 @@ type SinkStats struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
-// Stats returns the state of every sink, in the order they were added.
+// Stats returns the state of every sink, in the order they were added,
+// as of the last Write that returned: it answers while a sink's Write
+// hangs (a health check that reads it does not hang with the sink).
 func (l *Log) Stats() []SinkStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.stat.Lock()
+	defer l.stat.Unlock()
 	out := make([]SinkStats, len(l.sinks))
 	for i, s := range l.sinks {
 		out[i] = SinkStats{Name: s.name, Pending: len(s.pending), Dropped: s.dropped, Failures: s.failures}

@@ -262,3 +262,41 @@ func TestHugeCapacityDoesNotPanic(t *testing.T) {
 		require.Equal(t, uint64(401+i), e.Seq)
 	}
 }
+
+// TestLogStatsAnswerWhileASinkHangs pins that Stats and LastSeq do not
+// wait for a sink's Write: a host's health check reads them to find the
+// sink that is stuck. They took the lock that Record holds across the
+// sinks' writes, and hung with the sink.
+func TestLogStatsAnswerWhileASinkHangs(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	stuck := monitor.SinkFunc(func(ctx context.Context, _ []monitor.Event) error {
+		once.Do(func() { close(entered) })
+		<-release
+		return errors.New("timed out")
+	})
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("stuck", stuck))
+	require.NoError(t, err)
+	require.NoError(t, l.Record(t.Context())) // nothing to record: no Write
+	recorded := make(chan error, 1)
+	go func() { recorded <- l.Record(context.Background(), ev(monitor.KindVerdict, "i-1", 0)) }()
+	<-entered
+
+	answered := make(chan []monitor.SinkStats, 1)
+	go func() {
+		_ = l.LastSeq()
+		answered <- l.Stats()
+	}()
+	select {
+	case st := <-answered:
+		assert.Equal(t, []monitor.SinkStats{{Name: "stuck"}}, st, "as of the last Write that returned: none yet")
+	case <-time.After(time.Minute):
+		t.Fatal("Stats waited for the hung sink")
+	}
+	assert.Equal(t, uint64(1), l.LastSeq(), "the event in the hung Write is numbered")
+
+	close(release)
+	require.ErrorIs(t, <-recorded, monitor.ErrSink)
+	assert.Equal(t, []monitor.SinkStats{{Name: "stuck", Pending: 1, Failures: 1, LastError: "timed out"}}, l.Stats())
+}
