@@ -611,30 +611,48 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 
 // Run evaluates the rules (Evaluate) and delivers the notifications
 // (Deliver) at once, then every Config.Interval on the clock, and as soon
-// as an event causes a transition, until ctx ends. Each notifier's
-// delivery is bounded by the interval, so that a notifier that hangs
-// keeps its notifications pending rather than holding back the
-// evaluations or the other notifiers' deliveries. An
-// evaluation is not bounded: a large fleet's metric rules may read longer
-// than the interval (one query a resource), and the drivers bound their
-// own requests. Errors are logged and the loop goes on; notifications
-// that failed are retried at the next interval. Run returns nil when ctx
-// ends; it returns no other error. It starts no goroutine.
+// as an event causes a transition, until ctx ends. Evaluations and
+// deliveries run apart, on Run's goroutine and one it starts and waits
+// for: an evaluation is not bounded (a large fleet's metric rules may
+// read longer than the interval, one query a resource, and the drivers
+// bound their own requests), and an event's notification is delivered
+// while it reads. Each notifier's delivery is bounded by the interval, so
+// that a notifier that hangs keeps its notifications pending rather than
+// holding back the other notifiers' deliveries. Errors are logged and the
+// loop goes on; notifications that failed are retried after the next
+// evaluation. Run returns nil when ctx ends, once its delivery goroutine
+// has returned; it returns no other error.
 func (a *Alerter) Run(ctx context.Context) error {
+	evaluated := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-evaluated:
+			case <-a.wake:
+			}
+			if err := a.deliverEach(ctx, a.cfg.Interval); err != nil && ctx.Err() == nil {
+				a.log.WarnContext(ctx, "alert: deliver failed", "err", err)
+			}
+		}
+	})
 	tick := a.clock.After(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick:
-			if err := a.Evaluate(ctx, a.clock.Now()); err != nil && ctx.Err() == nil {
-				a.log.WarnContext(ctx, "alert: evaluate failed", "err", err)
-			}
-			tick = a.clock.After(a.cfg.Interval)
-		case <-a.wake:
 		}
-		if err := a.deliverEach(ctx, a.cfg.Interval); err != nil && ctx.Err() == nil {
-			a.log.WarnContext(ctx, "alert: deliver failed", "err", err)
+		if err := a.Evaluate(ctx, a.clock.Now()); err != nil && ctx.Err() == nil {
+			a.log.WarnContext(ctx, "alert: evaluate failed", "err", err)
+		}
+		tick = a.clock.After(a.cfg.Interval)
+		select {
+		case evaluated <- struct{}{}:
+		default: // a delivery is due already
 		}
 	}
 }

@@ -895,3 +895,43 @@ func TestRunDeliversToTheOthersWhileANotifierHangs(t *testing.T) {
 		require.NoError(t, <-done)
 	})
 }
+
+// Run delivers a notification an event causes while an evaluation is
+// still reading the fleet: a large fleet's metric rules may read for
+// longer than the interval (one query a resource), and an event's alert
+// (a failed stop, a safety block) is not held back meanwhile. Run
+// delivered only between evaluations, so the notification waited for the
+// whole read.
+func TestRunDeliversWhileAnEvaluationReads(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cloud, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+		reading := make(chan struct{})
+		var once sync.Once
+		slow := provider.MetricsSourceFunc(func(ctx context.Context, _ provider.Query) (provider.Series, error) {
+			once.Do(func() { close(reading) })
+			<-ctx.Done() // a read that takes until Run ends
+			return provider.Series{}, ctx.Err()
+		})
+		rec := &recorder{}
+		rules := []alert.Rule{
+			{Name: "hot", Metric: provider.MetricCPU, Above: 0.9},
+			{Name: "failed", Match: alert.Match{Kinds: []monitor.Kind{monitor.KindFailure}}},
+		}
+		a, l := newAlerter(t, alert.Config{Rules: rules, Interval: time.Minute},
+			alert.WithNotifier("rec", rec), alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: slow}))
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		<-reading
+		e := event(monitor.KindFailure, "i-2", monitor.OutcomeFailed, 0)
+		e.Time = time.Now() // the bubble's clock, which Run reads
+		require.NoError(t, l.Record(ctx, e))
+		synctest.Wait()
+		assert.Equal(t, []string{"firing failed/i-2"}, rec.sent(), "delivered while the evaluation reads")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}

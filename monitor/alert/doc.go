@@ -25,7 +25,9 @@
 // notifier refuses for good (ErrRejected: a webhook's 4xx) is dropped and
 // logged, not retried, and does not hold back the ones after it.
 //
-// Nothing here starts a goroutine of its own: Run is the host's loop, and
-// Webhook.Notify makes its attempts in the caller's goroutine. Everything
-// is safe for concurrent use.
+// Run is the host's loop: it evaluates on its own goroutine and delivers
+// on one it starts and waits for before it returns, so that an evaluation
+// reading a large fleet does not hold back an event's notification.
+// Nothing else starts a goroutine: Webhook.Notify makes its attempts in
+// the caller's goroutine. Everything is safe for concurrent use.
 package alert
