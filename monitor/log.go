@@ -282,7 +282,8 @@ var _ ChangeSource = (*Log)(nil)
 // they began. from is the earliest Time of events (zero when there are
 // none; events recorded later may carry earlier times): as
 // report.Input.From it keeps the report's lists and counts to the events
-// themselves.
+// themselves. report.Build refuses a From after its Now, which events
+// dated after the host's clock give: pass the earlier of the two.
 func WithChanges(src ChangeSource, events []Event) (all []Event, from time.Time, err error) {
 	for i, e := range events {
 		if i == 0 || e.Time.Before(from) {

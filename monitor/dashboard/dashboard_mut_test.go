@@ -393,3 +393,30 @@ func TestEventsNamesTheFirstBadParameter(t *testing.T) {
 		require.Contains(t, body, "after_seq", "after_seq comes first by name: %s", body)
 	}
 }
+
+// Events dated after the dashboard's clock (another replica's clock
+// ahead, a host's simulated one) leave the report's period at the clock:
+// report.Build refuses a From after Now, and the dashboard took its From
+// from the oldest event in memory.
+func TestReportOfEventsAfterTheClock(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	require.NoError(t, l.Record(t.Context(), monitor.Event{Time: sat.Add(time.Hour), Kind: monitor.KindRun,
+		Source: monitor.SourceReaper, Outcome: monitor.OutcomeDone}))
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithClock(stepclock.New(sat)))
+	require.NoError(t, err)
+	status, body, _ := get(t, httptestServer(t, d)+"/api/report")
+	require.Equal(t, http.StatusOK, status, body)
+	var got struct {
+		Report struct {
+			Now  time.Time `json:"now"`
+			From time.Time `json:"from"`
+		} `json:"report"`
+		Errors []string `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	assert.Empty(t, got.Errors)
+	assert.True(t, got.Report.From.Equal(sat), "from %s", got.Report.From)
+	assert.True(t, got.Report.Now.Equal(sat), "now %s", got.Report.Now)
+}

@@ -49,6 +49,11 @@ func (d *Dashboard) snap(ctx context.Context, withApprovals bool) snapshot {
 		if s.events, from, err = monitor.WithChanges(c, s.events); err != nil {
 			s.errs = append(s.errs, "changes: "+err.Error())
 		}
+		// Events dated after the clock (a replica's clock ahead): the
+		// report's period ends at the clock, and they fall outside it.
+		if from.After(s.now) {
+			from = s.now
+		}
 	}
 	if d.inv != nil {
 		if s.resources, err = d.inv.List(ctx, provider.Filter{}); err != nil {

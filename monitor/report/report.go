@@ -180,11 +180,15 @@ type Report struct {
 }
 
 // Build makes the report of in. It returns a *provider.InvalidError when
-// Now is zero or a Target is invalid (no ID, PerInstance not positive,
-// an invalid series).
+// Now is zero, From is after Now (a period that ends before it starts:
+// the two swapped, most likely) or a Target is invalid (no ID,
+// PerInstance not positive, an invalid series).
 func Build(in Input) (Report, error) {
 	if in.Now.IsZero() {
 		return Report{}, provider.Invalid("now", in.Now, "is required")
+	}
+	if in.From.After(in.Now) {
+		return Report{}, provider.Invalid("from", in.From, "must not be after now ("+in.Now.Format(time.RFC3339)+")")
 	}
 	for i, tg := range in.Targets {
 		if err := tg.validate(); err != nil {

@@ -55,6 +55,15 @@ func TestEmptyFleet(t *testing.T) {
 
 	_, err = report.Build(report.Input{})
 	require.ErrorIs(t, err, provider.ErrInvalid)
+
+	// A period that ends before it starts is refused by name; one of no
+	// length is a report of the instant.
+	_, err = report.Build(report.Input{Now: t0, From: t0.Add(time.Nanosecond)})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "from", ie.Field)
+	_, err = report.Build(report.Input{Now: t0, From: t0})
+	require.NoError(t, err)
 }
 
 // Realised savings are measured: running hours × hourly cost before and
