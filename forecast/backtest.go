@@ -65,7 +65,7 @@ type BacktestResult struct {
 	// Origins holds one entry per scored origin, in order.
 	Origins []OriginResult `json:"origins"`
 	// Skipped counts origins not scored because the training window had a
-	// gap too long to interpolate or no scored step.
+	// gap too long to interpolate (at its end too) or no scored step.
 	Skipped int `json:"skipped"`
 	// MASE, SMAPE and RMSE are means over the scored origins.
 	MASE  float64 `json:"mase"`
@@ -85,8 +85,11 @@ type BacktestResult struct {
 // window's seasonal naive error, as in M4), sMAPE, RMSE, scaled pinball
 // loss and coverage. Gaps (NaN) in y are allowed: a gap in the actual
 // values is not scored, an origin whose training window has a gap
-// longer than opts.Gaps allows is skipped, and when the window ends with
-// gaps the model forecasts across them and is scored from t on. It returns the first error of
+// longer than opts.Gaps allows is skipped, and so is one whose window
+// ends with such a gap (the predictive strategy restarts its history
+// after one, and forecasts nothing across it); when the window ends with
+// a shorter run of gaps, the model forecasts across them and is scored
+// from t on. It returns the first error of
 // newModel, Fit or Forecast (wrapped with the origin), ctx's error when ctx
 // ends, and an error matching provider.ErrInvalid for invalid options.
 func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), opts BacktestOptions) (BacktestResult, error) {
@@ -225,6 +228,11 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	late := 0
 	for k := t - 1; k >= lo && math.IsNaN(y[k]); k-- {
 		late++
+	}
+	if late > opts.Gaps.maxSteps(1) {
+		// Not interpolated inside the window, not forecast across at
+		// its end either.
+		return or, false, nil
 	}
 	h := min(opts.Horizon, len(y)-t)
 	b.grow(late + h)

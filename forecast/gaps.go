@@ -30,6 +30,20 @@ func (p GapPolicy) Validate() error {
 	return nil
 }
 
+// maxSteps is the longest run of gap steps p interpolates in a series of
+// the given step.
+func (p GapPolicy) maxSteps(step time.Duration) int {
+	switch {
+	case p.MaxGapDuration > 0:
+		return int(p.MaxGapDuration / step)
+	case p.MaxGap == 0:
+		return 3
+	case p.MaxGap < 0:
+		return 0
+	}
+	return p.MaxGap
+}
+
 // Prepare returns the values of s ready to fit: leading and trailing gaps
 // are trimmed, runs of at most MaxGap gap steps inside are linearly
 // interpolated (a gap is never read as zero), and a longer run returns a
@@ -44,15 +58,7 @@ func Prepare(s provider.Series, p GapPolicy) ([]float64, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	maxGap := p.MaxGap
-	switch {
-	case p.MaxGapDuration > 0:
-		maxGap = int(p.MaxGapDuration / s.Step)
-	case maxGap == 0:
-		maxGap = 3
-	case maxGap < 0:
-		maxGap = 0
-	}
+	maxGap := p.maxSteps(s.Step)
 	lo, hi := 0, len(s.Values)
 	for lo < hi && math.IsNaN(s.Values[lo]) {
 		lo++

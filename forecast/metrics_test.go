@@ -92,6 +92,49 @@ func TestBacktestWindowEndingWithGaps(t *testing.T) {
 	}
 }
 
+// TestBacktestWindowEndingWithALongGap: an origin whose training window
+// ends with more gap steps than the gap policy interpolates is skipped,
+// as one with such a gap inside it is: the predictive strategy restarts
+// its history after a long gap and forecasts nothing across it. The
+// backtest forecast across any trailing run, scoring a 100-step outage's
+// origin as if a model had been fitted on live data.
+func TestBacktestWindowEndingWithALongGap(t *testing.T) {
+	t.Parallel()
+	newNaive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	for _, tt := range []struct {
+		trailing int
+		gaps     forecast.GapPolicy
+		skipped  bool
+	}{
+		{3, forecast.GapPolicy{}, false}, // the default MaxGap, 3: at the bound
+		{4, forecast.GapPolicy{}, true},
+		{100, forecast.GapPolicy{}, true},
+		{100, forecast.GapPolicy{MaxGap: 100}, false},
+		{1, forecast.GapPolicy{MaxGap: -1}, true}, // no gap interpolated
+		{0, forecast.GapPolicy{MaxGap: -1}, false},
+	} {
+		periodic := make([]float64, 24*20)
+		for i := range periodic {
+			periodic[i] = float64(i%24) + 1
+		}
+		origin := 24 * 15
+		for k := 1; k <= tt.trailing; k++ {
+			periodic[origin-k] = math.NaN()
+		}
+		res, err := forecast.Backtest(t.Context(), periodic, newNaive, forecast.BacktestOptions{
+			Horizon: 24, SeasonalPeriod: 24, Window: 24 * 7, Origins: []int{origin}, Gaps: tt.gaps})
+		require.NoError(t, err)
+		if tt.skipped {
+			assert.Equal(t, 1, res.Skipped, "%d trailing gaps, %+v", tt.trailing, tt.gaps)
+			assert.Empty(t, res.Origins)
+			continue
+		}
+		assert.Zero(t, res.Skipped, "%d trailing gaps, %+v", tt.trailing, tt.gaps)
+		require.Len(t, res.Origins, 1)
+		assert.InDelta(t, 0, res.Origins[0].RMSE, 1e-12)
+	}
+}
+
 // TestBacktestLargestHorizonAndStride: a Horizon or Stride too large for
 // y is no error and no crash (a horizon of math.MaxInt allocated its
 // buffers at that length and panicked, 1<<40 ran out of memory; a stride
