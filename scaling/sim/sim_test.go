@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -310,6 +311,42 @@ func TestReportOutputs(t *testing.T) {
 	rep, err = s.Run(t.Context(), hand())
 	require.NoError(t, err)
 	require.ErrorIs(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0), sim.ErrNoSteps)
+}
+
+// svgClockLabels returns the hh:mm tick labels of an SVG chart, in order.
+func svgClockLabels(svg string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`>(\d\d:\d\d)</text>`).FindAllStringSubmatch(svg, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// The chart's time axis is in the zone of the trace's times: a host's
+// series in Tokyo time shows its steps at Tokyo hours. It was drawn in
+// UTC whatever the trace's zone, so that daily peaks read nine hours off.
+func TestWriteSVGTimeAxisInTheTracesZone(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	labels := func(tr provider.Series) []string {
+		rep, err := s.Run(t.Context(), tr)
+		require.NoError(t, err)
+		var svg bytes.Buffer
+		require.NoError(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0))
+		return svgClockLabels(svg.String())
+	}
+	utc := labels(hand())
+	tokyo := hand()
+	tokyo.Start = tokyo.Start.In(time.FixedZone("JST", 9*3600))
+	local := labels(tokyo)
+	require.NotEmpty(t, utc)
+	require.Len(t, local, len(utc), "the same instants, the same ticks")
+	for i, u := range utc {
+		at, err := time.Parse("15:04", u)
+		require.NoError(t, err)
+		assert.Equal(t, at.Add(9*time.Hour).Format("15:04"), local[i], "tick %d", i)
+	}
 }
 
 func TestHeadroomFor(t *testing.T) {

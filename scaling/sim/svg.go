@@ -30,7 +30,8 @@ var ErrNoSteps = errors.New("sim: the report has no steps (set Config.KeepSteps)
 // when names is empty) over the replayed steps from..to (the whole replay
 // when both are zero) as an SVG line chart of width × height
 // (DefaultWidth and DefaultHeight when zero or less), with
-// gonum.org/v1/plot. It returns ErrNoSteps unless the report kept its
+// gonum.org/v1/plot, its time axis in the zone of the trace's times. It
+// returns ErrNoSteps unless the report kept its
 // steps, an error for an unknown name, and an error matching
 // provider.ErrInvalid for a NaN or infinite width or height.
 func (r *Report) WriteSVG(w io.Writer, from, to time.Time, width, height vg.Length, names ...string) error {
@@ -67,7 +68,9 @@ func (r *Report) WriteSVG(w io.Writer, from, to time.Time, width, height vg.Leng
 	p := plot.New()
 	p.Title.Text = "capacity (instances)"
 	p.Legend.Top = true
-	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2\n15:04"}
+	// In the trace's own zone (a demand series of a host's zone, whose
+	// daily peaks read at their local hours), not UTC.
+	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2\n15:04", Time: plot.UnixTimeIn(r.Oracle.Steps[0].Time.Location())}
 	for i, x := range results {
 		pts := make(plotter.XYs, 0, len(x.Steps))
 		for _, s := range x.Steps {
