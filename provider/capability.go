@@ -67,7 +67,12 @@ type Actuator interface {
 // Scaler reads and sets the capacity of horizontally scaled groups.
 //
 // SetCapacity validates want (0 ≤ Min ≤ Desired ≤ Max, ErrInvalid
-// otherwise) before any backend call. The group's Current count moves toward
+// otherwise) before any backend call, and Capacity then reports want. A
+// driver whose bounds come from a policy of its own may report a stopped
+// group with a Min of 0 and keep its own Min when that 0 is passed back
+// (the Kubernetes driver does): the scaling engine takes a group at
+// want's Desired and Max with a Min between 1 and Desired as at such a
+// want. The group's Current count moves toward
 // Desired over time; Capacity reports it. Unknown groups return ErrNotFound
 // and resources that are not groups ErrUnsupported. Implementations must be
 // safe for concurrent use and honour ctx.

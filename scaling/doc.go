@@ -91,7 +91,13 @@
 // nor repeating a step (a write cut off that changed nothing gets its
 // rate-limit reservation back), and a rollback interrupted is finished
 // by the resume; a capacity changed by someone else stops the plan
-// (ErrDrift). With several replicas, WithFencer makes every write depend
+// (ErrDrift). A group is where a step put it when its spec is the step's,
+// or, for a step whose Min is 0, when only its Min differs and lies
+// between 1 and its desired capacity: a driver that reports a stopped
+// group's bounds with a Min of 0 and keeps its own floor when that 0 is
+// passed back (the Kubernetes driver) is woken, verified and rolled back
+// like any other (a step that starts exactly at the group's spec is still
+// written). With several replicas, WithFencer makes every write depend
 // on the leader's coord fence, so a deposed leader cannot act.
 //
 // The engine depends on small interfaces it declares: Gate (a

@@ -270,13 +270,13 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 			e.stop(x, PlanStopped, "", serr)
 			return
 		}
-		switch {
-		case actual.matches(s.To, s.ToSize):
+		switch atTo, atFrom := actual.where(s); {
+		case atTo:
 			// Already in effect: a resumed step whose write went through.
 			if sr.Status == StepPending || sr.Status == StepExecuting {
 				e.inEffect(p, sr, false)
 			}
-		case actual.matches(s.From, s.FromSize):
+		case atFrom:
 			// An interrupted write that did not take effect: its
 			// reservation bought nothing, and the step reserves again.
 			if sr.Status == StepExecuting && e.refund(ctx, p, sr) {
@@ -427,7 +427,10 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			return false
 		}
 		actual, rerr := e.read(ctx, p)
-		unchanged := rerr == nil && actual.matches(s.From, s.FromSize)
+		unchanged := false
+		if rerr == nil {
+			_, unchanged = actual.where(s)
+		}
 		if unchanged {
 			e.refund(ctx, p, &x.Steps[i])
 		}
@@ -543,10 +546,10 @@ func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (
 			}
 			return x, true, &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead, Err: err}
 		}
-		switch {
-		case actual.matches(s.To, s.ToSize):
+		switch atTo, atFrom := actual.where(s); {
+		case atTo:
 			e.inEffect(p, rec, rollback)
-		case actual.matches(s.From, s.FromSize):
+		case atFrom:
 			if e.refund(ctx, p, rec) {
 				return x, true, ctx.Err()
 			}
@@ -712,12 +715,44 @@ func stateString(c provider.CapacitySpec, s provider.Size) string {
 }
 
 // matches reports whether the observed state is the given spec (groups) or
-// size (vertical: the fields the size sets).
+// size (vertical: the fields the size sets): exactly, or for a group with
+// its driver's floor kept in place of spec's Min of 0 (keptFloor).
 func (o observed) matches(spec provider.CapacitySpec, size provider.Size) bool {
 	if o.horizontal {
-		return o.capacity.CapacitySpec == spec
+		return o.capacity.CapacitySpec == spec || keptFloor(o.capacity.CapacitySpec, spec)
 	}
 	return sizeMatches(o.size, size)
+}
+
+// keptFloor reports whether a group read as have is where spec put it
+// but for its Min: spec's 0, have's a floor of the driver's own, at most
+// the desired capacity. A stopped group reports a Min of 0 when its
+// bounds come from a policy the driver keeps (the Kubernetes driver's
+// Config.Workloads and bound annotations): a wake passes that 0 back, and
+// the driver keeps the policy's floor rather than store the 0.
+func keptFloor(have, spec provider.CapacitySpec) bool {
+	return spec.Min == 0 && have.Min > 0 && have.Min <= have.Desired &&
+		have.Desired == spec.Desired && have.Max == spec.Max
+}
+
+// where reports whether the observed state is step s's To (to) or its
+// From (from); neither when it is elsewhere (drift). For a group, an
+// exact match wins over keptFloor's, and only one of them is reported: a
+// step that only lowers the Min to 0 starts exactly where keptFloor would
+// take it as done, and is written.
+func (o observed) where(s PlanStep) (to, from bool) {
+	if !o.horizontal {
+		return sizeMatches(o.size, s.ToSize), sizeMatches(o.size, s.FromSize)
+	}
+	switch have := o.capacity.CapacitySpec; {
+	case have == s.To:
+		return true, false
+	case have == s.From:
+		return false, true
+	case keptFloor(have, s.To):
+		return true, false
+	}
+	return false, keptFloor(o.capacity.CapacitySpec, s.From)
 }
 
 // sizeMatches reports whether have has every field want sets, but the
@@ -810,7 +845,7 @@ func (e *Engine) settle(ctx context.Context, p Plan, spec provider.CapacitySpec,
 		}
 		if err == nil {
 			last = o
-			if p.Target.horizontal() && o.capacity.CapacitySpec == spec && o.capacity.Settled() ||
+			if p.Target.horizontal() && o.matches(spec, size) && o.capacity.Settled() ||
 				!p.Target.horizontal() && sizeMatches(o.size, size) {
 				return e.clock.Now(), nil
 			}
@@ -966,15 +1001,16 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 // (undo goes on from there).
 func (e *Engine) reconcileRollback(ctx context.Context, p Plan, rec *StepRecord, actual observed) error {
 	s := rec.Step
+	atTo, atFrom := actual.where(s)
 	switch {
 	case rec.Status != StepExecuting && rec.Status != StepExecuted:
 		return nil
-	case actual.matches(s.To, s.ToSize):
+	case atTo:
 		if rec.Status == StepExecuting {
 			e.inEffect(p, rec, true)
 		}
 		return e.settleRollback(ctx, p, rec)
-	case rec.Status == StepExecuting && actual.matches(s.From, s.FromSize):
+	case rec.Status == StepExecuting && atFrom:
 		rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "interrupted; its write did not take effect"
 	default:
 		rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(), fmt.Sprintf("found %s, expected %s", actual, stateString(s.To, s.ToSize))

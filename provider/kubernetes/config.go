@@ -112,8 +112,9 @@ type Config struct {
 	// Workloads fixes the bounds of individual workloads, by resource ID
 	// (NAMESPACE/KIND/NAME, in one of Namespaces when they are set): the
 	// host's policy. An entry wins over the workload's annotations, and
-	// SetCapacity refuses other bounds for it with provider.ErrInvalid.
-	// Default: none.
+	// SetCapacity refuses other bounds for it with provider.ErrInvalid,
+	// but for the entry's with a Min of 0, as Capacity reports them for
+	// the workload stopped (see SetCapacity). Default: none.
 	Workloads map[string]Bounds `json:"workloads,omitempty" yaml:"workloads,omitempty"`
 
 	// IgnoreHPAs skips the HorizontalPodAutoscaler check of SetCapacity,

@@ -86,7 +86,10 @@
 // policy (Config.Workloads, which wins), else the bound annotations, else
 // Config.Bounds (default 1 to 10); Capacity widens them to include
 // the replicas (a stopped workload reports Min 0), and SetCapacity stores
-// what it is given, so that Capacity then reports exactly that. Every
+// what it is given, so that Capacity then reports exactly that, except
+// the Min of 0 of a stopped workload's reported bounds passed back: the
+// workload keeps its floor through a stop and a wake (the scaling engine
+// takes the floor it finds for the 0 it wrote). Every
 // write is conditional on
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on

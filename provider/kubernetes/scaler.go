@@ -48,6 +48,13 @@ func (b Bounds) widen(replicas int) Bounds {
 	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
 }
 
+// stopped reports whether want is b as Capacity reports it for a stopped
+// workload: widened to a Min of 0, the Max b's own. SetCapacity keeps b
+// for it rather than store the 0 (a workload's floor outlives its stops).
+func (b Bounds) stopped(want Bounds) bool {
+	return b.Min > 0 && want.Min == 0 && want.Max == b.Max
+}
+
 // Bounds returns the replica bounds of a workload: Config.Workloads[id]
 // when the host's policy has an entry, else the workload's
 // AnnotationMinReplicas and AnnotationMaxReplicas (each falling back on
@@ -126,9 +133,16 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // resourceVersion read, so that Capacity then reports exactly want and a
 // lost race writes neither; when the bounds are unchanged spec.replicas is
 // written through the scale subresource, conditional likewise. Setting
-// Desired > 0 also forgets the replicas a Workloads.Stop remembered. Note
-// that passing back the bounds Capacity widened (Min 0 for a stopped
-// workload) stores them.
+// Desired > 0 also forgets the replicas a Workloads.Stop remembered.
+//
+// One exception: a Min of 0 with the workload's own Max, and its own Min
+// above 0, is what Capacity reports for a stopped workload, and is not
+// stored (a workload with a Config.Workloads entry accepts it): passed
+// back to wake the workload, or to stop it, the stored floor stays, and
+// Capacity reports it again once the workload runs (the scaling engine
+// takes that floor for the 0 it wrote). A wake through the engine lowered
+// every woken workload's floor to 0 for good. To give a workload a floor
+// of 0, annotate it (AnnotationMinReplicas) or set Config.Bounds.
 //
 // A replica change that a HorizontalPodAutoscaler targeting the workload
 // would undo (any change but to or from zero) is refused with a
@@ -159,7 +173,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("max", want.Max, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
-	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds {
+	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds && !fixed.stopped(wantBounds) {
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
 			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
 	}
@@ -207,11 +221,12 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 
 // boundsPatch returns the annotations to write for bounds b on w: the
 // bound annotations when they differ from w's (and w has no Config.Workloads
-// entry), and the removal of the stopped-replicas annotation when forget is
-// set and it is present. It is empty when there is nothing to write.
+// entry, and b is not w's as a stopped workload reports them), and the
+// removal of the stopped-replicas annotation when forget is set and it is
+// present. It is empty when there is nothing to write.
 func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) map[string]*string {
 	set := map[string]*string{}
-	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b {
+	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b && !d.bounds(w).stopped(b) {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
 		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
 	}

@@ -281,17 +281,42 @@ func TestSetCapacityWakesAStoppedWorkload(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "3", r.Tags[kubernetes.AnnotationStoppedReplicas], "a strategy sees what Stop remembered")
 
+	// Woken with the bounds Capacity reported: the Min of 0 is the stopped
+	// workload's, not a new floor, and is not stored (it was, so that
+	// every wake lowered the workload's floor to 0 for good).
 	want := c.CapacitySpec
 	want.Desired = 1
 	require.NoError(t, d.SetCapacity(f.ctx, web, want))
 	c, err = d.Capacity(f.ctx, web)
 	require.NoError(t, err)
-	assert.Equal(t, want, c.CapacitySpec, "what was set is what Capacity reports")
+	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: 8, Desired: 1}, c.CapacitySpec, "the floor of 2, widened to the one replica")
 	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), *got.Spec.Replicas)
-	assert.Equal(t, "0", got.Annotations[kubernetes.AnnotationMinReplicas])
+	assert.Equal(t, "2", got.Annotations[kubernetes.AnnotationMinReplicas], "the floor kept")
 	assert.NotContains(t, got.Annotations, kubernetes.AnnotationStoppedReplicas)
+	want.Desired = 3
+	require.NoError(t, d.SetCapacity(f.ctx, web, want), "a later step of a gradual wake")
+	c, err = d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 8, Desired: 3}, c.CapacitySpec)
+
+	// Stopped again through SetCapacity (a rollback of the wake): Capacity
+	// reports exactly what was set, and the floor is still 2.
+	want.Desired = 0
+	require.NoError(t, d.SetCapacity(f.ctx, web, want))
+	c, err = d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, want, c.CapacitySpec)
+	b, err := d.Bounds(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: 2, Max: 8}, b)
+
+	// A floor of 0 given with another Max is stored, as any other bounds.
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 9, Desired: 2}))
+	c, err = d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 9, Desired: 2}, c.CapacitySpec)
 }
 
 // scaleBy returns a function that sets web's replicas to n as another

@@ -1,0 +1,102 @@
+package kubernetes_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// TestEngineWakesAStoppedWorkloadKeepingItsFloor runs the scaling
+// engine's wake of workloads the reaper stopped (Workloads.Stop): one
+// whose bounds the host's policy fixes (Config.Workloads), one whose
+// bounds are its annotations. Capacity reports each with a Min of 0
+// while stopped, and the engine's gradual wake (0 → 1 → 2 → 3) passes
+// that 0 back. Before, the first was refused at once (its policy's
+// bounds only), and the second was woken with its floor lowered to 0
+// for good. Now both complete, verified, with their floors kept; and a
+// wake whose verification fails is rolled back to zero through the same
+// bounds.
+func TestEngineWakesAStoppedWorkloadKeepingItsFloor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("fixed", 2, cs)
+	f.deployment("annotated", 2, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	f.controllers()
+	fixed, annot := f.id(kubernetes.ObjectDeployment, "fixed"), f.id(kubernetes.ObjectDeployment, "annotated")
+	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{fixed: {Min: 1, Max: 4}}})
+	for _, id := range []string{fixed, annot} {
+		require.NoError(t, d.Workloads().Stop(f.ctx, id))
+	}
+
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
+	require.NoError(t, err)
+	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
+		scaling.Cloud{Scaler: d, Inventory: d}, gate)
+	require.NoError(t, err)
+	wake := func(id string) (scaling.Plan, scaling.Execution) {
+		t.Helper()
+		res, err := d.Get(f.ctx, id)
+		require.NoError(t, err)
+		c, err := d.Capacity(f.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 0, c.Desired)
+		require.Equal(t, 0, c.Min, "a stopped workload reports a Min of 0")
+		target := scaling.Target{ID: id, Resource: res, Capacity: c, Min: 0, Max: 10}
+		to3 := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+			spec := s.Target.Capacity.CapacitySpec
+			spec.Desired = 3
+			return scaling.Recommendation{Capacity: spec, Proposal: 3, Reason: "requests are back", Fitness: 1}, nil
+		})
+		dec, err := engine.Decide(f.ctx, scaling.State{Now: time.Now(), Target: target}, []scaling.Candidate{{Name: "wake", Strategy: to3}}, "")
+		require.NoError(t, err)
+		p := engine.Plan(dec, scaling.PlanOptions{})
+		require.Len(t, p.Steps, 3, "0 → 1 → 2 → 3")
+		x, err := engine.Execute(f.ctx, p)
+		require.NoError(t, err)
+		return p, x
+	}
+	for id, floor := range map[string]kubernetes.Bounds{fixed: {Min: 1, Max: 4}, annot: {Min: 2, Max: 8}} {
+		_, x := wake(id)
+		require.Equal(t, scaling.PlanCompleted, x.Status, "%s: %s", id, x.Reason)
+		c, err := d.Capacity(f.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, provider.CapacitySpec{Min: floor.Min, Max: floor.Max, Desired: 3}, c.CapacitySpec, id)
+		b, err := d.Bounds(f.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, floor, b, "%s: the floor kept", id)
+	}
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "annotated", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "2", got.Annotations[kubernetes.AnnotationMinReplicas])
+
+	// Policy's bounds other than the entry's (or the entry's as a stopped
+	// workload reports them) are still refused, nothing written.
+	var ie *provider.InvalidError
+	require.ErrorAs(t, d.SetCapacity(f.ctx, fixed, provider.CapacitySpec{Min: 0, Max: 5, Desired: 3}), &ie)
+	require.ErrorAs(t, d.SetCapacity(f.ctx, fixed, provider.CapacitySpec{Min: 2, Max: 4, Desired: 3}), &ie)
+
+	// The rollback of a wake: stopped again through the bounds it was
+	// woken with, which the policy's entry accepts.
+	require.NoError(t, d.Workloads().Stop(f.ctx, fixed))
+	p, _ := wake(fixed)
+	require.Equal(t, provider.CapacitySpec{Min: 0, Max: 4, Desired: 0}, p.Rollback[len(p.Rollback)-1].To)
+	for _, s := range p.Rollback {
+		require.NoError(t, d.SetCapacity(f.ctx, fixed, s.To), "rollback step %d", s.Index)
+	}
+	c, err := d.Capacity(f.ctx, fixed)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 4, Desired: 0}, c.CapacitySpec)
+}
