@@ -66,6 +66,15 @@ func TestReadCSVLineCapBoundsMemory(t *testing.T) {
 	}
 }
 
+// distinctRows returns n CSV rows of the value 1 a minute apart, in order.
+func distinctRows(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(time.Date(2014, 1, 1, 0, i, 0, 0, time.UTC).Format(time.DateTime) + ",1\n")
+	}
+	return b.String()
+}
+
 func TestReadCSVLimits(t *testing.T) {
 	t.Parallel()
 	row := "2014-01-01 00:00:00,1\n"
@@ -78,7 +87,7 @@ func TestReadCSVLimits(t *testing.T) {
 		{"long line", "timestamp,value\n" + strings.Repeat("9", 200) + ",1\n", trace.CSVOptions{MaxLineBytes: 100}, "csv line 2"},
 		{"long header", strings.Repeat("h", 200) + ",value\n", trace.CSVOptions{MaxLineBytes: 100}, "csv line 1"},
 		{"line just over", "timestamp,value\n" + row, trace.CSVOptions{MaxLineBytes: len(row) - 1}, "csv line 2"},
-		{"large file", "timestamp,value\n" + strings.Repeat("2014-01-01 00:00:00,\n", 50), trace.CSVOptions{MaxBytes: 500}, "csv"},
+		{"large file", "timestamp,value\n" + distinctRows(50), trace.CSVOptions{MaxBytes: 500}, "csv"},
 		{"negative line cap", "timestamp,value\n", trace.CSVOptions{MaxLineBytes: -1}, "csv.max_line_bytes"},
 		{"negative size cap", "timestamp,value\n", trace.CSVOptions{MaxBytes: -1}, "csv.max_bytes"},
 	}
@@ -89,11 +98,19 @@ func TestReadCSVLimits(t *testing.T) {
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, tt.field, ie.Field)
+			if tt.opts.MaxBytes > 0 {
+				assert.Contains(t, ie.Reason, "MaxBytes", "the size cap, not another error of the rows")
+			}
 		})
 	}
+	// The large file's rows are read whole under a cap they fit in: the
+	// case above fails on its size alone.
+	got, err := trace.ReadCSV(strings.NewReader("timestamp,value\n"+distinctRows(50)), trace.CSVOptions{})
+	require.NoError(t, err)
+	assert.Len(t, got, 50)
 	// At the caps exactly, the input is read.
 	in := "timestamp,value\n" + row
-	got, err := trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{MaxLineBytes: len(row), MaxBytes: int64(len(in))})
+	got, err = trace.ReadCSV(strings.NewReader(in), trace.CSVOptions{MaxLineBytes: len(row), MaxBytes: int64(len(in))})
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
 }
