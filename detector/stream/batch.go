@@ -64,9 +64,11 @@ func (s BatchStats) Idle(threshold, minCoverage float64, hold int) bool {
 // values[r·width : (r+1)·width]), and dst[r] receives the statistics of
 // window r. dst is grown if it is too short and returned. Windows are
 // spread over the workers; the inner loops are branch-light with four
-// accumulators. It returns an error naming the field when width does not
-// divide len(values) or the configuration is invalid, and ctx.Err() when
-// ctx ends first. It does not retain values.
+// accumulators. Values are finite, or NaN for a gap. It returns an error
+// naming the field when width does not divide len(values), the
+// configuration is invalid or a value is infinite (or a window's sum
+// overflows), and ctx.Err() when ctx ends first. It does not retain
+// values.
 func BatchScan(ctx context.Context, values []float64, width int, cfg BatchConfig, dst []BatchStats) ([]BatchStats, error) {
 	if err := cfg.Validate(); err != nil {
 		return dst, err
@@ -97,6 +99,9 @@ func BatchScan(ctx context.Context, values []float64, width int, cfg BatchConfig
 			} else {
 				dst[r] = reduceStats(w, cfg.Threshold)
 			}
+			if m := dst[r].Mean; dst[r].Count > 0 && (math.IsInf(m, 0) || math.IsNaN(m)) {
+				return notFinite(w, r*width)
+			}
 		}
 		return nil
 	}
@@ -110,6 +115,18 @@ func BatchScan(ctx context.Context, values []float64, width int, cfg BatchConfig
 		g.Go(func() error { return scan(lo, hi) })
 	}
 	return dst, g.Wait()
+}
+
+// notFinite is the error of a window w, starting at values[off], whose
+// sum is not finite: it names its first infinite value (a −∞ read as far
+// below any threshold made the window idle), else the overflow.
+func notFinite(w []float64, off int) error {
+	for i, x := range w {
+		if math.IsInf(x, 0) {
+			return invalid(fmt.Sprintf("values[%d]", off+i), x, "must be finite or NaN (a gap)")
+		}
+	}
+	return invalid(fmt.Sprintf("values[%d:%d]", off, off+len(w)), "sum", "overflows float64")
 }
 
 func b2u(b bool) int {

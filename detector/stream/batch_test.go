@@ -119,6 +119,37 @@ func TestBatchScanBadInput(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
+// An infinite value is refused by its index, as a window whose sum
+// overflows is: a −∞ (a broken exporter's reading) counted as far below
+// the threshold, and the window's mean of −∞ read as idle.
+func TestBatchScanRefusesInfiniteValues(t *testing.T) {
+	t.Parallel()
+	inf := math.Inf(1)
+	for _, tt := range []struct {
+		name   string
+		values []float64
+		field  string
+	}{
+		{"−∞", []float64{0.5, 0.5, 0.5, 0.5, 0.01, -inf, 0.01, 0.01}, "values[5]"},
+		{"+∞", []float64{0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, inf}, "values[7]"},
+		{"both, with a gap", []float64{0.01, 0.01, 0.01, 0.01, inf, math.NaN(), -inf, 0.01}, "values[4]"},
+		{"an overflowing sum", []float64{0.01, 0.01, 0.01, 0.01, math.MaxFloat64, math.MaxFloat64, 0, 0}, "values[4:8]"},
+	} {
+		for _, runs := range []bool{false, true} {
+			for _, workers := range []int{1, 2} {
+				_, err := stream.BatchScan(t.Context(), tt.values, 4, stream.BatchConfig{Threshold: 0.1, Runs: runs, Workers: workers}, nil)
+				var ie *provider.InvalidError
+				require.ErrorAs(t, err, &ie, "%s, runs %v, workers %d", tt.name, runs, workers)
+				assert.Equal(t, tt.field, ie.Field, tt.name)
+			}
+		}
+	}
+	// The largest finite values whose sum does not overflow are read.
+	got, err := stream.BatchScan(t.Context(), []float64{math.MaxFloat64 / 2, math.MaxFloat64 / 2, -math.MaxFloat64, 0}, 4, stream.BatchConfig{}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 4, got[0].Count)
+}
+
 // BatchScan writes into dst when it holds the rows, a capacity of exactly
 // the row count included, and allocates only for a shorter one.
 func TestBatchScanReusesDst(t *testing.T) {
