@@ -13,7 +13,10 @@
 // plus the fields its kind uses (see the Kind constants): a verdict's
 // confidence, a decision's risk and blocking rules, an approval's ID, a
 // scaling step's capacity change, an action's hourly cost before and
-// after. Events are plain values that encode to JSON and back exactly.
+// after. Events are plain values that encode to JSON and back as the
+// same event, but for text that is not valid UTF-8 (encoding/json writes
+// U+FFFD in place of its invalid bytes) and a time's zone, which JSON
+// keeps as its offset (compare times with Equal).
 //
 // # The log and its sinks
 //
