@@ -35,7 +35,8 @@ type Option func(*Autoscaler)
 // evaluation from. Default: the engine's (WithEngineClock), so that
 // decisions and the changes the engine records share one clock. A
 // *clock.Mock from github.com/benbjohnson/clock satisfies it; give the
-// same one to the engine.
+// same one to the engine: NewAutoscaler refuses a clock that is not the
+// engine's.
 func WithClock(c clock.Clock) Option { return func(a *Autoscaler) { a.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -129,8 +130,14 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		}
 		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
-	if nilcheck.Is(a.clock) {
+	switch {
+	case nilcheck.Is(a.clock):
 		a.clock = engine.clock // the real clock unless the engine has one
+	case a.clock != engine.clock:
+		// Decisions at one clock's times and the engine's changes, waits
+		// and verifications at another's: the strategies' windows would
+		// compare the two, and a test's mock would not drive the engine.
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", a.clock), fmt.Sprintf("differs from the engine's (%T): give the engine the same clock (WithEngineClock)", engine.clock))
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

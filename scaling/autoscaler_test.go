@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -225,6 +226,26 @@ func TestNewAutoscalerErrors(t *testing.T) {
 	_, err = scaling.NewAutoscaler(custom, e, scaling.Fleet{Inventory: c, Metrics: c}, scaling.WithStrategy("mine", badNeeds{}))
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "targets[0].strategies[0].needs[1].step", inv.Field)
+
+	// A clock that is not the engine's is refused: a host's test whose
+	// mock drove the decisions found the engine waiting and recording
+	// changes on the real clock, and the strategies' windows compared the
+	// two. The engine's own clock, given again, is its clock.
+	none := scaling.Config{Targets: []scaling.TargetConfig{{ID: "a", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyCustom, Name: "mine"}}}}}
+	keep := scaling.WithStrategy("mine", scaling.StrategyFunc(badNeeds{}.Recommend))
+	mock := bclock.NewMock()
+	_, err = scaling.NewAutoscaler(none, e, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(mock))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "clock", inv.Field)
+	assert.Contains(t, inv.Reason, "WithEngineClock")
+	_, err = scaling.NewAutoscaler(none, e, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(clock.Real{}))
+	require.NoError(t, err, "the real clock, which the engine has by default")
+	mocked, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithEngineClock(mock))
+	require.NoError(t, err)
+	_, err = scaling.NewAutoscaler(none, mocked, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(mock))
+	require.NoError(t, err)
+	_, err = scaling.NewAutoscaler(none, mocked, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(bclock.NewMock()))
+	require.ErrorAs(t, err, &inv, "another mock")
 }
 
 // badNeeds is a custom strategy whose second Need has no step.
