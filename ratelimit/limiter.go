@@ -34,6 +34,10 @@ type Limiter struct {
 	pool   sync.Pool // *op: reused so that a reservation allocates nothing (see op)
 }
 
+// retainer is a Store that keeps a bucket for a limited time after its
+// last write (etcdstore.Store.Retention; 0: until deleted).
+type retainer interface{ Retention() time.Duration }
+
 // Option configures a Limiter's wiring.
 type Option func(*Limiter)
 
@@ -52,9 +56,11 @@ func WithClock(c clock.Clock) Option { return func(l *Limiter) { l.clock = c } }
 func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = lg } }
 
 // New returns a Limiter for cfg. It returns a *provider.InvalidError when
-// cfg is invalid (see Config.Validate), or when WithStore or WithClock was
-// given a nil pointer (other than a nil *MemoryStore, which means the
-// default). It starts no goroutine.
+// cfg is invalid (see Config.Validate), when the store keeps a bucket for
+// less than cfg.History after its last write (a store with a
+// Retention() time.Duration method, as etcdstore.Store: its leases), or
+// when WithStore or WithClock was given a nil pointer (other than a nil
+// *MemoryStore, which means the default). It starts no goroutine.
 func New(cfg Config, opts ...Option) (*Limiter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ratelimit: config: %w", err)
@@ -80,6 +86,16 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	}
 	if nilcheck.Is(l.clock) {
 		return nil, fmt.Errorf("ratelimit: %w", provider.Invalid("clock", fmt.Sprintf("%T", l.clock), "is a nil pointer"))
+	}
+	// A store that forgets a bucket some time after its last write (the
+	// leases of ratelimit/etcdstore) must keep it for the whole history,
+	// or a bucket left alone for longer loses events its windows still
+	// count, and the budget is exceeded without a word.
+	if rs, ok := l.store.(retainer); ok {
+		if keep := rs.Retention(); keep > 0 && l.cfg.history > keep {
+			return nil, fmt.Errorf("ratelimit: config: %w", provider.Invalid("history", l.cfg.history,
+				fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, l.store)))
+		}
 	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)

@@ -48,8 +48,9 @@ type Config struct {
 	// LeaseTTL is the lease attached to written keys: a key that is not
 	// written again disappears between LeaseTTL-LeaseTTL/25 and LeaseTTL
 	// after its last write. It must exceed the limiters' Config.History by
-	// at least LeaseTTL/25. Default: 25h (the default 24h history plus an
-	// hour). Negative: no leases.
+	// at least LeaseTTL/25: ratelimit.New refuses a limiter whose history
+	// this store would forget (see Retention). Default: 25h (the default
+	// 24h history plus an hour). Negative: no leases.
 	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 
@@ -119,6 +120,20 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	s.r = s.cfg.kv().Retrier(s.clock)
 	s.leases = etcdkv.NewLeases(cli, s.cfg.LeaseTTL, s.cfg.LeaseTTL/25, s.clock)
 	return s, nil
+}
+
+// Retention is how long a bucket is surely kept after its last write:
+// the lease (Config.LeaseTTL, whole seconds) less a renewal period
+// (LeaseTTL/25), since a write may attach a lease granted that long
+// before it; 0 when there are no leases (kept until deleted).
+// ratelimit.New refuses a Config.History longer than this: a bucket
+// not written for longer would disappear with events its windows still
+// count, and the budget would be exceeded.
+func (s *Store) Retention() time.Duration {
+	if s.cfg.LeaseTTL < 0 {
+		return 0
+	}
+	return s.cfg.LeaseTTL.Truncate(time.Second) - s.cfg.LeaseTTL/25
 }
 
 // Key returns the etcd key of a bucket.
