@@ -35,6 +35,11 @@ var _ Client = (*clientv3.Client)(nil)
 // replicas that share a fleet use the same Prefix.
 type Config struct {
 	// Prefix is prepended to every key. Default: "idlescale/detector/state/".
+	// A state's key is Prefix + the escaped resource ID, with nothing
+	// between them, so the prefix must be the store's own: under a prefix
+	// that another of the library's stores uses too, a resource named
+	// "global" or "count" would be ratelimit/etcdstore's global bucket or
+	// coord.Shards' shard count.
 	Prefix string `json:"prefix,omitempty"`
 	// RequestTimeout bounds every etcd request. Default: 500ms.
 	RequestTimeout time.Duration `json:"request_timeout,omitempty"`
@@ -65,19 +70,25 @@ type Option func(*options)
 
 type options struct{ clock clock.Clock }
 
-// WithClock sets the clock that paces retries. Default: the real clock.
+// WithClock sets the clock that paces retries. Default (also for nil):
+// the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // New returns a Store for cfg using cli (usually a *clientv3.Client, which
 // the caller keeps and closes). It returns a *provider.InvalidError when
-// cfg is invalid or cli is nil. It makes no request.
+// cfg is invalid, cli is nil or WithClock was given a nil pointer. It
+// makes no request.
 func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	if err := etcdkv.CheckNew("etcdstore", cli, cfg); err != nil {
 		return nil, err
 	}
-	o := options{clock: clock.Real{}}
+	var o options
 	for _, f := range opts {
 		f(&o)
+	}
+	var err error
+	if o.clock, err = etcdkv.ClockOf("etcdstore", o.clock); err != nil {
+		return nil, err
 	}
 	kv := cfg.kv().WithDefaults(etcdkv.Config{Prefix: "idlescale/detector/state/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4})
 	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock)}, nil
