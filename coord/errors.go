@@ -27,7 +27,8 @@ var (
 	ErrDuplicateID = errors.New("coord: replica ID already registered by another replica")
 	// ErrStore means etcd failed (unreachable, timed out); the error also
 	// wraps etcd's own error. It is the same value as the ErrStore of
-	// safety/approval/etcdstore and safety/etcdaudit, so one errors.Is
-	// check covers every etcd-backed part of a host.
+	// safety/approval/etcdstore, safety/etcdaudit, safety/etcdhistory,
+	// ratelimit/etcdstore and detector/etcdstore, so one errors.Is check
+	// covers every etcd-backed part of a host.
 	ErrStore = etcdkv.ErrStore
 )

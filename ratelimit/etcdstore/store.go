@@ -210,10 +210,14 @@ func inRange(t time.Time) bool { return !t.Before(minTime) && t.Before(maxTime) 
 // conditioned on their ModRevisions; when another replica wrote in
 // between, decide again on fresh data. It returns fn's error unchanged,
 // ErrConflict after Config.MaxConflicts lost transactions, ErrCorrupt
-// for undecodable data, and the last etcd error (or ctx's) when the
-// retries are exhausted.
+// for undecodable data, an error matching ErrStore (and the last etcd
+// error, or ctx's) when the retries are exhausted, and ctx's error alone
+// when ctx had ended before the first request.
 func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*ratelimit.History) (bool, error)) error {
 	b := newBatch(s, keys)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("etcdstore: update %v: %w", b.names, err)
+	}
 	// One retry budget for the whole update: a failed request starts the
 	// round again from the read, since a write whose reply was lost may
 	// have been applied (fn recognises its own event on the next read).
@@ -226,7 +230,7 @@ func (s *Store) Update(ctx context.Context, keys []ratelimit.Key, fn func([]*rat
 				return committed, err
 			}
 			if err := s.r.Retry(ctx, rerr.err, &failures); err != nil {
-				return false, fmt.Errorf("etcdstore: update %v: %w", b.names, err)
+				return false, fmt.Errorf("etcdstore: update %v: %w: %w", b.names, ErrStore, err)
 			}
 		}
 	}, func(lost int, cause error) error {
@@ -359,15 +363,16 @@ func (b *batch) writes(vals []string, lease clientv3.LeaseID) ([]clientv3.Cmp, [
 // Snapshot implements ratelimit.Store: every bucket of the store that
 // has events. It reads the store's own keys, prefix + "global" and
 // prefix + "b/...", in one transaction; other keys under the prefix (of
-// another store that shares it) are not read.
+// another store that shares it) are not read. It returns an error
+// matching ErrStore when etcd fails, ErrCorrupt for undecodable data.
 func (s *Store) Snapshot(ctx context.Context) ([]ratelimit.Bucket, error) {
 	var resp *clientv3.TxnResponse
-	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
+	if err := s.r.Op(ctx, "etcdstore: snapshot "+s.cfg.Prefix+"*", func(ctx context.Context) (err error) {
 		resp, err = s.cli.Txn(ctx).Then(clientv3.OpGet(s.Key(ratelimit.GlobalKey)),
 			clientv3.OpGet(s.cfg.Prefix+"b/", clientv3.WithPrefix())).Commit()
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("etcdstore: snapshot %s*: %w", s.cfg.Prefix, err)
+		return nil, err
 	}
 	n := 0
 	for _, r := range resp.Responses {
