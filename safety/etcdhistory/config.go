@@ -25,8 +25,11 @@ type Config struct {
 	// that expires between Keep+Keep/30 and Keep+Keep/15 after it (whole
 	// seconds). It must be at least the limits rule's Window, or ActedOn
 	// fails (and the rule blocks); the extra Keep/30 lets a proposal's
-	// Now lag the history's clock by that much. At least 1m. Default: 24h
-	// (safety.DefaultHistoryKeep, as MemoryHistory's).
+	// Now lag the history's clock by that much. Every replica that shares
+	// the history must use the same Keep: ActedOn refuses to count what a
+	// shorter Keep of another replica may have forgotten (see the package
+	// doc). At least 1m. Default: 24h (safety.DefaultHistoryKeep, as
+	// MemoryHistory's).
 	Keep time.Duration `json:"keep,omitempty" yaml:"keep,omitempty"`
 }
 

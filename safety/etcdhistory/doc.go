@@ -29,6 +29,17 @@
 // answers a proposal whose Now lags the history's clock by up to Keep/30
 // (the reaper's may be a minute old).
 //
+// Replicas that share a history must use the same Keep: a record outlives
+// its writer's Keep only, so a replica with a longer one would count too
+// few once another's records expire. Each Keep that records is marked
+// (Config.Prefix + "history-keep/" + the Keep in nanoseconds, holding the
+// time of its latest record, without a lease), and ActedOn refuses, with
+// an error matching provider.ErrInvalid that names the other Keep, to
+// answer for a since that a shorter Keep, which recorded at or after it,
+// may have forgotten: the limits rule fails and the action is blocked
+// until the replicas agree, or until the window no longer reaches that
+// Keep's latest record.
+//
 // Every request is retried briefly (Config.RequestTimeout,
 // Config.MaxRetries) and then fails with ErrStore. A history that fails
 // makes the limits rule fail, and the safety engine blocks the action

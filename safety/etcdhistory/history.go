@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/clock"
@@ -99,6 +101,15 @@ func (h *History) dir(fleet string) string {
 	return h.cfg.Prefix + "history/" + url.PathEscape(fleet) + "/"
 }
 
+// keeps returns the directory of the Keep markers: one key per Keep that
+// a replica recorded with, Prefix + "history-keep/" + the Keep in
+// nanoseconds (19 digits), holding the stamp of the latest record
+// written with it (the largest, whatever the order of the writes). It
+// has no lease: it must outlive the records, so that a replica with a
+// longer Keep learns that records it would count may be gone (see
+// ActedOn). There is one per Keep ever used, not per record.
+func (h *History) keeps() string { return h.cfg.Prefix + "history-keep/" }
+
 // stamp returns the part of a record's key that orders it: its time in
 // Unix nanoseconds, 19 digits (see inRange).
 func stamp(at time.Time) string { return fmt.Sprintf("%019d", at.UnixNano()) }
@@ -131,7 +142,8 @@ func (h *History) Record(fleet string, at time.Time, units int) error {
 }
 
 // RecordContext is Record under ctx. A retried write reuses its key, so a
-// record whose first reply was lost is stored once. It returns an error
+// record whose first reply was lost is stored once. The same transaction
+// raises the marker of the history's Keep to at (see ActedOn). It returns an error
 // matching provider.ErrInvalid for units below 1 or a time that is zero or
 // outside 1970 to 2262 (Unix nanoseconds, which the key holds), and one
 // matching ErrStore (and ctx's error) when etcd fails: then the record may
@@ -148,9 +160,15 @@ func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time,
 	}
 	key := fmt.Sprintf("%s%s-%016x", h.dir(fleet), stamp(at), rand.Uint64())
 	val := strconv.Itoa(units)
+	// The record, and its Keep's marker raised to at when it is older.
+	mark, st := h.keeps()+fmt.Sprintf("%019d", int64(h.cfg.Keep)), stamp(at)
+	raise := clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(mark), "=", 0)},
+		[]clientv3.Op{clientv3.OpPut(mark, st)},
+		[]clientv3.Op{clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value(mark), "<", st)},
+			[]clientv3.Op{clientv3.OpPut(mark, st)}, nil)})
 	return h.r.Op(ctx, "etcdhistory: record", func(ctx context.Context) error {
 		return h.leases.With(ctx, func(lease clientv3.LeaseID) error {
-			_, err := h.cli.Put(ctx, key, val, clientv3.WithLease(lease))
+			_, err := h.cli.Txn(ctx).Then(clientv3.OpPut(key, val, clientv3.WithLease(lease)), raise).Commit()
 			return err
 		})
 	})
@@ -162,8 +180,10 @@ func (h *History) RecordContext(ctx context.Context, fleet string, at time.Time,
 // history's clock (records of that time may be gone: the count would be
 // too low; the Keep/30 of grace lets a proposal's Now lag the history's
 // clock with a Keep equal to the limits window) or outside 1970 to 2262,
-// and one matching ErrStore when etcd fails or a stored record cannot be
-// read. A sum beyond math.MaxInt is math.MaxInt.
+// or when another replica with a shorter Keep recorded at or after a
+// since that Keep does not cover (its records may be gone; see the
+// package doc), and one matching ErrStore when etcd fails or a stored
+// record cannot be read. A sum beyond math.MaxInt is math.MaxInt.
 func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
 	if err := inRange("since", since); err != nil {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, err)
@@ -174,16 +194,20 @@ func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (i
 				from.UTC().Format(time.RFC3339), h.cfg.Keep)))
 	}
 	dir := h.dir(fleet)
-	var resp *clientv3.GetResponse
+	var resp *clientv3.TxnResponse
 	err := h.r.Op(ctx, "etcdhistory: acted on", func(ctx context.Context) (err error) {
-		resp, err = h.cli.Get(ctx, dir+stamp(since), clientv3.WithRange(clientv3.GetPrefixRangeEnd(dir)))
+		resp, err = h.cli.Txn(ctx).Then(clientv3.OpGet(dir+stamp(since), clientv3.WithRange(clientv3.GetPrefixRangeEnd(dir))),
+			clientv3.OpGet(h.keeps(), clientv3.WithPrefix())).Commit()
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
+	if err := h.checkKeeps(resp.Responses[1].GetResponseRange().Kvs, fleet, since); err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, kv := range resp.Kvs {
+	for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
 		units, err := strconv.Atoi(string(kv.Value))
 		if err != nil || units < 1 {
 			return 0, fmt.Errorf("etcdhistory: acted on %q: record %q holds %q, not a count of instances: %w", fleet, kv.Key, kv.Value, ErrStore)
@@ -194,4 +218,32 @@ func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (i
 		n += units
 	}
 	return n, nil
+}
+
+// checkKeeps returns an error when a replica that records with a Keep
+// shorter than since needs (since is before now − that Keep − Keep/30)
+// recorded at or after since: some of its records that ActedOn would
+// count may be gone, and the count would be too low. The error matches
+// provider.ErrInvalid (the replicas' configurations disagree), or
+// ErrStore for a marker it cannot read.
+func (h *History) checkKeeps(marks []*mvccpb.KeyValue, fleet string, since time.Time) error {
+	now := h.clock.Now()
+	for _, kv := range marks {
+		keep, err1 := strconv.ParseInt(strings.TrimPrefix(string(kv.Key), h.keeps()), 10, 64)
+		last, err2 := strconv.ParseInt(string(kv.Value), 10, 64)
+		if err1 != nil || err2 != nil || keep <= 0 {
+			return fmt.Errorf("etcdhistory: acted on %q: Keep marker %q holds %q, not a record's time: %w", fleet, kv.Key, kv.Value, ErrStore)
+		}
+		k := time.Duration(keep)
+		back := k + k/30
+		if back <= 0 {
+			continue // a Keep of centuries: it forgets nothing ActedOn answers for
+		}
+		if since.Before(now.Add(-back)) && last >= since.UnixNano() {
+			return fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("keep", k, fmt.Sprintf(
+				"is another replica's Keep (this one's is %s), and it recorded at %s, after since %s: its records since %s may be gone, and the count would be too low; give every replica that shares the history the same Keep, at least the limits window",
+				h.cfg.Keep, time.Unix(0, last).UTC().Format(time.RFC3339), since.UTC().Format(time.RFC3339), now.Add(-back).UTC().Format(time.RFC3339))))
+		}
+	}
+	return nil
 }
