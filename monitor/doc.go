@@ -47,7 +47,9 @@
 //     is the conversion as a pure function);
 //   - the safety engine and the approval manager, through Auditor (a
 //     safety.Auditor); the etcd audit trail every replica shares
-//     (safety/etcdaudit) is read back with ImportAudit;
+//     (safety/etcdaudit) is read back with ImportAuditAfter, whose
+//     cursor is etcd's commit order (ImportAudit's, a time, misses an
+//     event committed after an import but stamped before it);
 //   - the scaling engine and autoscaler (package scaling), through
 //     NewScalingObserver (a scaling.Observer; ScalingEvents is the
 //     conversion): a plan is KindScalingPlan (Ref the plan's ID, Capacity

@@ -6,6 +6,10 @@
 // nanoseconds, 19 digits) + "-" + a random suffix, holding the
 // safety.AuditEvent as JSON. Log.Events reads the events back in the
 // order etcd committed them, so every replica sees the same trail.
+// Log.EventsAfter reads those committed after a revision, for a reader
+// that follows the trail (monitor.ImportAuditAfter): an event's time is
+// its proposal's, not its commit's, so one committed after a read may be
+// stamped before the newest event that read returned.
 //
 // Events are written with a lease so that they disappear Config.Retention
 // after they were recorded (30 days by default): the log keeps a bounded
