@@ -69,11 +69,13 @@ var (
 // etcd write under the term's Fence).
 //
 // Fence is called right before every provider write of a plan step
-// (rollback steps included) with the plan's ID and the step's number. It
-// returns nil while this replica leads, and an error otherwise (matching
-// coord.ErrFenced for a deposed leader): the engine then writes nothing
-// and stops the plan (or, when ctx ended, leaves it interrupted, to be
-// resumed). It should record the step under the fence (a key
+// (rollback steps included, and each retry of a throttled write) with the
+// plan's ID and the step's number, and also before the step is gated and
+// reserved, so that a deposed leader does not spend budget. It returns
+// nil while this replica leads, and an error otherwise (matching
+// coord.ErrFenced for a deposed leader): the engine then writes nothing,
+// refunds the step's reservation and stops the plan (or, when ctx ended,
+// leaves it interrupted, to be resumed). It should record the step under the fence (a key
 // per plan step), so that a new leader can see what was in flight. It
 // must be safe for concurrent use and honour ctx.
 type Fencer interface {

@@ -417,6 +417,20 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		return false
 	}
 	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
+	if fr := (*fenceRefused)(nil); errors.As(err, &fr) {
+		if cerr := ctx.Err(); cerr != nil {
+			// Kept executing with its reservation, for the resume.
+			x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the fence: "+cerr.Error()
+			return false
+		}
+		// Deposed since the step was fenced: nothing written.
+		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err}
+		e.refund(ctx, p, &x.Steps[i])
+		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
+		e.emit(e.stepEvent(p, s, EventStepFailed, fr.err.Error(), serr))
+		e.stop(x, PlanStopped, "", serr)
+		return false
+	}
 	if err != nil {
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
 		if ctx.Err() != nil {
@@ -641,6 +655,14 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 	start := e.clock.Now()
 	backoff := e.cfg.RetryBackoff
 	for {
+		// Right before every attempt, as the Fencer's contract says: the
+		// term may have ended during the gate, the reservation, the
+		// journal's save or a throttled attempt's backoff.
+		if e.fencer != nil {
+			if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
+				return &fenceRefused{err: err}
+			}
+		}
 		var err error
 		if s.Action == safety.ActionResize {
 			err = e.cloud.Resizer.Resize(ctx, p.Target.Resource.ID, toSize)
@@ -660,6 +682,14 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		backoff = max(e.cfg.RetryBackoff, min(2*backoff, DefaultMaxRetryBackoff)) // never below the first
 	}
 }
+
+// fenceRefused is write's error when the Fencer refused right before an
+// attempt: nothing was written by it (an earlier attempt was throttled,
+// which changes nothing).
+type fenceRefused struct{ err error }
+
+func (f *fenceRefused) Error() string { return f.err.Error() }
+func (f *fenceRefused) Unwrap() error { return f.err }
 
 // writable returns an error matching provider.ErrInvalid, naming the
 // Cloud field, when the engine lacks the provider capability step s
@@ -968,6 +998,13 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		e.save(ctx, x)
 		rec := &x.Rollback[len(x.Rollback)-1]
 		if err := e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize); err != nil {
+			if fr := (*fenceRefused)(nil); errors.As(err, &fr) {
+				if ctx.Err() == nil {
+					rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
+				} // else the resume reads whether an earlier attempt took effect
+				fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err})
+				return
+			}
 			if ctx.Err() == nil {
 				rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(), err.Error()
 			} // else whether it took effect is unknown: the resume reads it
