@@ -55,7 +55,10 @@
 //     Claim and Complete at once). A claim whose outcome is never reported
 //     (a crash) stays visible as executing until its expiry.
 //
-// Every method takes the time it acts at; nothing reads a clock.
+// Every method takes the time it acts at; nothing reads a clock. A
+// transition that was stored is audited even when the caller's context
+// ends just after the write (within 30 s), so that the shared trail says
+// who made every transition a replica may act on.
 //
 // # Stores
 //

@@ -181,12 +181,21 @@ func auditKind(s State) safety.AuditKind {
 	return safety.AuditApprovalRequested
 }
 
+// auditTimeout bounds the audit of a stored transition, which runs even
+// when the caller's context has ended: the transition is in the store
+// whether or not its caller is still there, and the shared trail must
+// say who made it.
+const auditTimeout = 30 * time.Second
+
 // audit records one transition of r (now in r.State) with the auditor, if
-// any. An error matches safety.ErrAudit: the transition was stored.
+// any, under ctx's values but not its end (see auditTimeout). An error
+// matches safety.ErrAudit: the transition was stored.
 func (m *Manager) audit(ctx context.Context, r Request, kind safety.AuditKind, actor string, from State, now time.Time, reason string) error {
 	if m.auditor == nil {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
 	err := m.auditor.Record(ctx, safety.AuditEvent{
 		Time: now, Kind: kind, Actor: actor,
 		ResourceID: r.Proposal.Resource.ID, Action: r.Proposal.Action, ProposalID: r.Proposal.ID,
