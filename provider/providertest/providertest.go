@@ -35,7 +35,10 @@
 // gaps, a utilization's in [0, 1] (a fraction, not a percent); min ≤ mean
 // ≤ max and, where the driver has them (ErrUnsupported skips one), last
 // in [min, max] and count a whole number ≥ 1, with gaps in the same steps
-// in every statistic; a range without data is all gaps, not zeros; each
+// in every statistic; a step's min and max the smallest and largest of
+// those of its halves (unless the driver refuses half the step with
+// ErrInvalid or ErrUnsupported) and of twice the step those of its two
+// steps, so that a driver answering min or max with the mean fails; a range without data is all gaps, not zeros; each
 // step asked alone has the value or gap it has in the whole range
 // (nothing carried over from other steps); a metric the source does not
 // have for the resource is ErrUnsupported or all gaps (not ErrNotFound,
@@ -547,6 +550,42 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 	if checked == 0 {
 		t.Error("no step held data in all three statistics")
 	}
+	// The extremes nest: a step's min and max are the smallest and the
+	// largest of the minima and maxima of its halves, and those of a step
+	// twice as long the same of its two steps. A driver that answers min
+	// or max with another statistic (a backend that keeps averages only)
+	// fails where the data vary, though min ≤ mean ≤ max holds. A driver
+	// that refuses half the step (ErrInvalid, ErrUnsupported: finer than
+	// its backend's resolution) is not checked on it.
+	extremes := func(q provider.Query) (lo, hi provider.Series, err error) {
+		q.Statistic = provider.StatMin
+		if lo, err = src.QueryMetric(ctx, q); err == nil {
+			q.Statistic = provider.StatMax
+			hi, err = src.QueryMetric(ctx, q)
+		}
+		return lo, hi, err
+	}
+	if q.Step%2 == 0 {
+		half := q
+		half.Step /= 2
+		flo, fhi, err := extremes(half)
+		switch {
+		case errors.Is(err, provider.ErrInvalid) || errors.Is(err, provider.ErrUnsupported):
+			t.Logf("min and max at half the step (%s): %v (not checked)", half.Step, err)
+		case err != nil:
+			t.Errorf("min and max at half the step (%s): unexpected error: %v", half.Step, err)
+		default:
+			nested(t, "step %d: %s is %v, want %v, the %s of the %s of its halves (%s each)", half.Step, lo, hi, flo, fhi)
+		}
+	}
+	double := q
+	double.Step *= 2
+	clo, chi, err := extremes(double)
+	if err != nil {
+		t.Errorf("min and max at twice the step (%s): unexpected error: %v", double.Step, err)
+	} else {
+		nested(t, "step %d of twice the step: %s is %v, want %v, the %s of the %s of its steps (%s each)", q.Step, clo, chi, lo, hi)
+	}
 	// Count and last, where the driver has them (ErrUnsupported skips
 	// one): count is a whole number ≥ 1 where the mean has data (a step
 	// without samples is a gap, not a count of 0), last lies in [min,
@@ -580,6 +619,45 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 			case st != provider.StatCount && (v < a-eps*math.Max(1, math.Abs(a)) || v > b+eps*math.Max(1, math.Abs(b))):
 				t.Errorf("step %d: %s is %v, outside [min, max] = [%v, %v]", i, st, v, a, b)
 			}
+		}
+	}
+}
+
+// nested checks that the minima and maxima lo and hi, on a grid of steps
+// each made of steps 2k and 2k+1 of the grid of flo and fhi (of step
+// fine), are the smallest and largest of those; a step whose fine steps
+// are all gaps is a gap. msg formats a failure from the step, the
+// statistic, the value, the value wanted, "smallest" or "largest", "minima"
+// or "maxima" and fine.
+func nested(t *testing.T, msg string, fine time.Duration, lo, hi, flo, fhi provider.Series) {
+	t.Helper()
+	for _, x := range []struct {
+		st            provider.Statistic
+		got, parts    provider.Series
+		which, plural string
+		better        func(a, b float64) bool
+	}{
+		{provider.StatMin, lo, flo, "smallest", "minima", func(a, b float64) bool { return a < b }},
+		{provider.StatMax, hi, fhi, "largest", "maxima", func(a, b float64) bool { return a > b }},
+	} {
+		first, bad := "", 0
+		for k, v := range x.got.Values {
+			want := math.NaN()
+			for _, i := range []int{2 * k, 2*k + 1} {
+				if i < x.parts.Len() && !provider.IsGap(x.parts.Values[i]) && (provider.IsGap(want) || x.better(x.parts.Values[i], want)) {
+					want = x.parts.Values[i]
+				}
+			}
+			const eps = 1e-9
+			if provider.IsGap(v) != provider.IsGap(want) || !provider.IsGap(v) && math.Abs(v-want) > eps*math.Max(1, math.Abs(want)) {
+				if bad == 0 {
+					first = fmt.Sprintf(msg, k, x.st, v, want, x.which, x.plural, fine)
+				}
+				bad++
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s (%d of %d steps differ)", first, bad, x.got.Len())
 		}
 	}
 }
