@@ -120,7 +120,10 @@ func parse(args []string, getenv func(string) string) (options, error) {
 	fs.StringVar(&o.policy, "policy", "", "the scaling policy (YAML or JSON; default with -seed: examples/aws/policy.yaml)")
 	fs.BoolVar(&o.execute, "execute", false, "carry out the scaling plans (default: a dry run that only asks the safety gate)")
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		var usage strings.Builder
+		fs.SetOutput(&usage)
+		fs.PrintDefaults()
+		return o, fmt.Errorf("%w\nflags:\n%s", err, usage.String())
 	}
 	if o.execute && !o.scale {
 		return o, errors.New("-execute carries out scaling plans and needs -scale")

@@ -65,6 +65,22 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:1", o.endpoint, "the endpoint comes from the environment")
 }
 
+// TestHelpListsTheFlags: -h (and a flag misspelt) says which flags there
+// are, as a Go command's -h does. It said only "aws: flag: help
+// requested", so that the README's -endpoint, -seed, -scale and -execute
+// could not be found from the command.
+func TestHelpListsTheFlags(t *testing.T) {
+	t.Parallel()
+	none := func(string) string { return "" }
+	for _, args := range [][]string{{"-h"}, {"-endpiont", "http://127.0.0.1:5000"}} {
+		_, err := parse(args, none)
+		require.Error(t, err, "%v", args)
+		for _, name := range []string{"-endpoint", "-seed", "-scale", "-execute", "-policy"} {
+			assert.Contains(t, err.Error(), name, "%v", args)
+		}
+	}
+}
+
 // TestScaleAgainstMoto runs the scaling half against moto: a dry run
 // first (the gate is asked, nothing changes), then with -execute: the hot
 // group goes from 2 to 3 instances and the function's timeout from 300 s
