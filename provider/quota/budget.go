@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -260,7 +261,9 @@ type Budget struct {
 // Option wires a collaborator into a Budget.
 type Option func(*Budget)
 
-// WithClock sets the clock Wait reads and waits on. Default: the real clock.
+// WithClock sets the clock Wait reads and waits on. Default (also for
+// nil): the real clock. A nil pointer (a nil *clock.Mock) is refused by
+// NewBudget.
 func WithClock(c clock.Clock) Option { return func(b *Budget) { b.clk = c } }
 
 // NewBudget returns a Budget of cfg; the error names an invalid field.
@@ -272,6 +275,12 @@ func NewBudget(cfg Config, opts ...Option) (*Budget, error) {
 	b := &Budget{cfg: cfg, clk: clock.Real{}}
 	for _, o := range opts {
 		o(b)
+	}
+	switch {
+	case b.clk == nil:
+		b.clk = clock.Real{}
+	case nilcheck.Is(b.clk):
+		return nil, fmt.Errorf("quota: %w", provider.Invalid("clock", fmt.Sprintf("%T", b.clk), "must not be a nil pointer"))
 	}
 	l, s := cfg.Limits, cfg.Share
 	b.calls = bucket{rate: l.CallsPerSecond * s, burst: l.CallsPerSecond * s}
