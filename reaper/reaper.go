@@ -2,6 +2,7 @@ package reaper
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -67,8 +68,9 @@ var _ HistoryRecorder = (*safety.MemoryHistory)(nil)
 // Option configures a Reaper's wiring.
 type Option func(*Reaper)
 
-// WithClock sets the clock that Run and verification wait on. Default: the
-// real clock. A *clock.Mock from github.com/benbjohnson/clock satisfies it.
+// WithClock sets the clock that Run and verification wait on. Default
+// (also for nil): the real clock. A *clock.Mock from
+// github.com/benbjohnson/clock satisfies it; a nil one is refused by New.
 func WithClock(c clock.Clock) Option { return func(r *Reaper) { r.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -143,11 +145,11 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	}
 	cfg = cfg.withDefaults()
 	switch {
-	case fleet.Inventory == nil:
+	case nilcheck.Is(fleet.Inventory):
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
-	case fleet.Metrics == nil:
+	case nilcheck.Is(fleet.Metrics):
 		return nil, provider.Invalid("fleet.metrics", nil, "is required")
-	case det == nil:
+	case nilcheck.Is(det):
 		return nil, provider.Invalid("detector", nil, "is required")
 	case nilcheck.Is(gate):
 		return nil, provider.Invalid("gate", nil, "is required")
@@ -156,8 +158,13 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	for _, o := range opts {
 		o(r)
 	}
-	if r.clock == nil {
+	switch {
+	case r.clock == nil:
 		r.clock = clock.Real{}
+	case nilcheck.Is(r.clock):
+		// Not a nil Clock (the default): a nil *clock.Mock would panic
+		// at the first run.
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", r.clock), "must not be a nil pointer")
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -178,10 +185,10 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 		r.sizer = nil
 	}
 	if cfg.Execute {
-		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && fleet.Actuator == nil {
+		if (cfg.allows(detector.ActionStop) || cfg.allows(detector.ActionTerminate)) && nilcheck.Is(fleet.Actuator) {
 			return nil, provider.Invalid("fleet.actuator", nil, "is required to stop or terminate when executing")
 		}
-		if cfg.allows(detector.ActionDownsize) && fleet.Resizer == nil {
+		if cfg.allows(detector.ActionDownsize) && nilcheck.Is(fleet.Resizer) {
 			return nil, provider.Invalid("fleet.resizer", nil, "is required to downsize when executing")
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -87,6 +88,13 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 		{name: "execute without actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.actuator"},
 		{name: "downsize without sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, field: "sizer"},
 		{name: "downsize with a nil sizer", cfg: reaper.Config{Actions: []detector.Action{detector.ActionDownsize}}, fleet: full, det: e.ensemble, gate: e.engine, opts: []reaper.Option{reaper.WithSizer(nil)}, field: "sizer"},
+		// Nil pointers are not nil interfaces: they passed New and the
+		// first run panicked.
+		{name: "nil mock as clock", fleet: full, det: e.ensemble, gate: e.engine, opts: []reaper.Option{reaper.WithClock((*bclock.Mock)(nil))}, field: "clock"},
+		{name: "nil cloud as inventory", fleet: reaper.Fleet{Inventory: (*memory.Cloud)(nil), Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.inventory"},
+		{name: "nil cloud as metrics", fleet: reaper.Fleet{Inventory: e.cloud, Metrics: (*memory.Cloud)(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.metrics"},
+		{name: "nil ensemble as detector", fleet: full, det: (*detector.Ensemble)(nil), gate: e.engine, field: "detector"},
+		{name: "execute with a nil cloud as actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud, Actuator: (*memory.Cloud)(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.actuator"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
