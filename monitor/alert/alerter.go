@@ -180,7 +180,8 @@ func WithNotifier(name string, n Notifier) Option {
 func WithFleet(f Fleet) Option { return func(a *Alerter) { a.fleet = f } }
 
 // WithClock sets the clock Run reads and waits on. Default: the real
-// clock; nil means the default.
+// clock; nil means the default. New refuses a nil pointer (a nil
+// *clock.Mock).
 func WithClock(c clock.Clock) Option { return func(a *Alerter) { a.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -270,8 +271,11 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 		}
 		a.cfg.Rules = slices.DeleteFunc(a.cfg.Rules, Rule.IsMetric)
 	}
-	if a.clock == nil {
+	switch {
+	case a.clock == nil:
 		a.clock = clock.Real{}
+	case check.Nil(a.clock): // a nil *clock.Mock: not the default, and would panic
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", a.clock), "must not be a nil pointer")
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -183,7 +183,8 @@ type WebhookOption func(*Webhook)
 func WithHTTPClient(d Doer) WebhookOption { return func(w *Webhook) { w.client = d } }
 
 // WithWebhookClock sets the clock the backoff waits on. Default: the real
-// clock; nil means the default.
+// clock; nil means the default. NewWebhook refuses a nil pointer (a nil
+// *clock.Mock).
 func WithWebhookClock(c clock.Clock) WebhookOption { return func(w *Webhook) { w.clock = c } }
 
 // ownTransport returns a clone of http.DefaultTransport (its proxy, dial
@@ -256,8 +257,11 @@ func NewWebhook(cfg WebhookConfig, opts ...WebhookOption) (*Webhook, error) {
 		c.CheckRedirect = noRedirect
 		w.client = &c
 	}
-	if w.clock == nil {
+	switch {
+	case w.clock == nil:
 		w.clock = clock.Real{}
+	case check.Nil(w.clock): // a nil *clock.Mock: not the default, and would panic
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", w.clock), "must not be a nil pointer")
 	}
 	w.red = redact.New(webhookSecrets(cfg)...)
 	return w, nil

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -177,8 +178,8 @@ func WithCSRFSecret(secret []byte) Option {
 	return func(d *Dashboard) { d.secret = slices.Clone(secret) }
 }
 
-// WithClock sets the clock for now (reports, approvals). Default: the real
-// clock.
+// WithClock sets the clock for now (reports, approvals). Default (also
+// for nil): the real clock. New refuses a nil pointer (a nil *clock.Mock).
 func WithClock(c clock.Clock) Option { return func(d *Dashboard) { d.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -250,8 +251,11 @@ func New(cfg Config, events Events, opts ...Option) (*Dashboard, error) {
 	mac := hmac.New(sha256.New, d.secret)
 	mac.Write([]byte("idlescale dashboard csrf v1"))
 	d.token = hex.EncodeToString(mac.Sum(nil))
-	if d.clock == nil {
+	switch {
+	case d.clock == nil:
 		d.clock = clock.Real{}
+	case check.Nil(d.clock): // a nil *clock.Mock: not the default, and would panic
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", d.clock), "must not be a nil pointer")
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)

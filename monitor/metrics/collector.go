@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -88,7 +89,8 @@ func WithBudgets(b BudgetSource) Option { return func(c *Collector) { c.budgets 
 func WithAlerts(a AlertSource) Option { return func(c *Collector) { c.alerts = a } }
 
 // WithClock sets the clock whose now the realised savings are measured up
-// to at a scrape. Default: the real clock.
+// to at a scrape. Default (also for nil): the real clock. New refuses a
+// nil pointer (a nil *clock.Mock).
 func WithClock(cl clock.Clock) Option { return func(c *Collector) { c.clock = cl } }
 
 // WithLogger sets the logger for sources that fail during a scrape and for
@@ -168,8 +170,11 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	if check.Nil(c.alerts) {
 		c.alerts = nil
 	}
-	if c.clock == nil {
+	switch {
+	case c.clock == nil:
 		c.clock = clock.Real{}
+	case check.Nil(c.clock): // a nil *clock.Mock: not the default, and would panic
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", c.clock), "must not be a nil pointer")
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
