@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -77,6 +78,9 @@ func New(cfg Config, opts ...Option) (*Cloud, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if nilcheck.Is(c.clock) { // a nil *clock.Mock: not the default, and would panic
+		return nil, fmt.Errorf("memory: %w", provider.Invalid("clock", fmt.Sprintf("%T", c.clock), "must not be a nil pointer"))
 	}
 	return c, nil
 }

@@ -85,7 +85,8 @@ type Option func(*Cloud)
 
 // WithClock sets the clock that drives state transitions, capacity changes,
 // injected latency and which metric samples are visible. Default: the wall
-// clock. *clock.Mock from github.com/benbjohnson/clock satisfies it.
+// clock (also for nil). *clock.Mock from github.com/benbjohnson/clock
+// satisfies it; New refuses a nil one.
 func WithClock(c clock.Clock) Option {
 	return func(m *Cloud) {
 		if c == nil {

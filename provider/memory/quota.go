@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/quota"
@@ -75,10 +76,10 @@ var _ provider.MetricsBatcher = (*QuotaEmulator)(nil)
 // below PointsPerCall, or a call rate below 1, is refused too: a call the
 // per-call limits allow could never be admitted.
 func NewQuotaEmulator(src provider.MetricsSource, clk clock.Clock, lim quota.Limits) (*QuotaEmulator, error) {
-	if src == nil {
+	if nilcheck.Is(src) {
 		return nil, fmt.Errorf("memory: quota emulator: %w", provider.Invalid("source", nil, "must be set"))
 	}
-	if clk == nil {
+	if nilcheck.Is(clk) {
 		return nil, fmt.Errorf("memory: quota emulator: %w", provider.Invalid("clock", nil, "must be set"))
 	}
 	if err := validateEmulatedLimits(lim); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -157,7 +158,8 @@ type Option func(*Fleet)
 
 // WithClock sets the clock that decides which steps are visible: steps
 // starting after its now are gaps until it reaches them. Default: the
-// wall clock. *clock.Mock from github.com/benbjohnson/clock satisfies it.
+// wall clock (also for nil). *clock.Mock from github.com/benbjohnson/clock
+// satisfies it; New refuses a nil one.
 func WithClock(c clock.Clock) Option {
 	return func(f *Fleet) {
 		if c != nil {
@@ -224,6 +226,9 @@ func New(cfg Config, opts ...Option) (*Fleet, error) {
 	f.mixOffset = splitmix(cfg.Seed ^ 0x6d69786f6666)
 	for _, o := range opts {
 		o(f)
+	}
+	if nilcheck.Is(f.clk) { // a nil *clock.Mock: not the default, and would panic
+		return nil, fmt.Errorf("synth: %w", provider.Invalid("clock", fmt.Sprintf("%T", f.clk), "must not be a nil pointer"))
 	}
 	return f, nil
 }

@@ -64,6 +64,16 @@ func newFleet(t testing.TB, size int, seed uint64, now time.Time) (*synth.Fleet,
 	return f, clk
 }
 
+// A nil *clock.Mock is not a nil Clock (which means the wall clock): New
+// refuses it, naming the clock. It was taken, and the first read panicked.
+func TestNewRefusesNilClockPointer(t *testing.T) {
+	t.Parallel()
+	_, err := synth.New(synth.Config{Size: 10, Shapes: shapes(t), Start: start}, synth.WithClock((*bclock.Mock)(nil)))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "clock", inv.Field)
+}
+
 func TestNewRejects(t *testing.T) {
 	t.Parallel()
 	good := func() synth.Config { return synth.Config{Size: 10, Shapes: shapes(t), Start: start} }
