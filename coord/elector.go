@@ -123,18 +123,19 @@ type options struct {
 	clock  clock.Clock
 }
 
-func newOptions(opts []Option) options {
+func newOptions(opts []Option) (options, error) {
 	var o options
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.clock == nil {
-		o.clock = clock.Real{}
+	var err error
+	if o.clock, err = etcdkv.ClockOf("coord", o.clock); err != nil {
+		return o, err // a nil *clock.Mock: not the default, and would panic
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	return o
+	return o, nil
 }
 
 // WithLogger sets the logger for campaigns, lost leaderships and (for
@@ -142,7 +143,8 @@ func newOptions(opts []Option) options {
 func WithLogger(lg *slog.Logger) Option { return func(o *options) { o.logger = lg } }
 
 // WithClock sets the clock Run waits on between campaigns (RetryDelay).
-// Default (also for nil): the real clock.
+// Default (also for nil): the real clock. NewElector and NewShards refuse
+// a nil pointer (a nil *clock.Mock).
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // NewElector returns an Elector for cfg on cli. It returns a
@@ -155,7 +157,10 @@ func NewElector(cfg ElectorConfig, cli *clientv3.Client, opts ...Option) (*Elect
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("coord: %w", err)
 	}
-	o := newOptions(opts)
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	e := &Elector{cli: cli, cfg: cfg.withDefaults(), clock: o.clock, logger: o.logger}
 	// The backoff between retries runs on the real clock: WithClock paces
 	// only Run's campaigns.

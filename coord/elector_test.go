@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -271,6 +272,21 @@ func TestShardScope(t *testing.T) {
 	assert.Len(t, counts, 3, "8 targets spread over the 3 shards: %v", counts)
 	_, err := coord.ShardScope("web", 0)
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// A nil *clock.Mock is not a nil Clock (which means the real one):
+// NewElector and NewShards refuse it, naming the clock. They took it, and
+// Run panicked at its first wait between campaigns.
+func TestNilClockPointerRefused(t *testing.T) {
+	t.Parallel()
+	cli := client(t, "http://127.0.0.1:1") // never reached
+	var ie *provider.InvalidError
+	_, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a"}, cli, coord.WithClock((*bclock.Mock)(nil)))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+	_, err = coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 2}, cli, coord.WithClock((*bclock.Mock)(nil)))
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
 }
 
 func TestCampaignFailsWhenEtcdIsUnreachable(t *testing.T) {

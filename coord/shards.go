@@ -133,7 +133,10 @@ func NewShards(cfg ShardsConfig, cli *clientv3.Client, opts ...Option) (*Shards,
 		return nil, fmt.Errorf("coord: shards: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	o := newOptions(opts)
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("coord: shards: %w", err)
+	}
 	return &Shards{
 		cli: cli, cfg: cfg, opts: opts, clock: o.clock, logger: o.logger,
 		r:       etcdkv.Retrier{Timeout: cfg.RequestTimeout, MaxRetries: cfg.MaxRetries},
