@@ -41,3 +41,15 @@ func TestWithClockNil(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "clock", inv.Field)
 }
+
+// A nil *memory.Cloud is not a nil MetricsSource: NewSource refuses it,
+// naming the source. It was taken, and the first read panicked.
+func TestNewSourceRefusesNilPointer(t *testing.T) {
+	t.Parallel()
+	b, err := quota.NewBudget(quota.Config{})
+	require.NoError(t, err)
+	_, err = quota.NewSource((*memory.Cloud)(nil), b)
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "source", inv.Field)
+}

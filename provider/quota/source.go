@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -37,7 +38,7 @@ var _ provider.MetricsBatcher = (*Source)(nil)
 
 // NewSource returns src read through b. Both are required.
 func NewSource(src provider.MetricsSource, b *Budget) (*Source, error) {
-	if src == nil {
+	if nilcheck.Is(src) {
 		return nil, provider.Invalid("source", nil, "must be set")
 	}
 	if b == nil {
