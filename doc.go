@@ -81,5 +81,6 @@
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
-// components that wait; decisions take now in their input.
+// components that wait; decisions take now in their input. The bounds on
+// I/O are real time whatever the clock (package clock lists them).
 package idlescale

@@ -21,4 +21,15 @@
 // Clock that reports each After call on a channel, and advances only after
 // receiving it (the reaper's TestRunOnMockClock does this). Anything else
 // with the same two methods works too.
+//
+// The bounds on I/O are real time, whatever the clock, since the calls
+// they bound are real: a safety engine's rule phase (safety.Config.Timeout),
+// an alert notifier's delivery in alert.Alerter.Run (the interval) and a
+// webhook's attempt (its Timeout), the reaper's bookkeeping after a
+// provider call and the scaling engine's journal writes (30 s each), a
+// shard sweep's Act (shardsweep.Config.ActTimeout) and the etcd requests
+// of package coord and the etcd stores (their RequestTimeout). On a fake
+// clock, a collaborator that hangs holds its caller for that much real
+// time, however far the fake clock moves. ratelimit.Limiter.Wait compares
+// the real time a context has left with the wait on its clock.
 package clock
