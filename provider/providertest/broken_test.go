@@ -343,6 +343,14 @@ var brokenContracts = []brokenContract{
 		passes: []string{"MetricsSource/Grid", "MetricsSource/StepsStandAlone", "Batch/Metrics"},
 	},
 	{
+		name: "ClosedSteps",
+		wrap: func(c *memory.Cloud) provider.Inventory { return closedSteps{c} },
+		fails: map[string]string{
+			"MetricsSource/HalfOpenSteps": `step 0: count is 5, want 6, the sum of the counts of its halves (10m0s each)`,
+		},
+		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics", "MetricsSource/StepsStandAlone", "Batch/Metrics"},
+	},
+	{
 		name: "EmptyIDNotFound",
 		wrap: func(c *memory.Cloud) provider.Inventory { return emptyIDNotFound{c} },
 		fails: map[string]string{
@@ -464,6 +472,44 @@ func (b meanOnly) QueryMetric(ctx context.Context, q provider.Query) (provider.S
 }
 
 func (b meanOnly) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	if err := ctx.Err(); err != nil {
+		for i := range reads {
+			reads[i].Err = err
+		}
+		return err
+	}
+	for i := range reads {
+		reads[i].Series, reads[i].Err = b.QueryMetric(ctx, reads[i].Query)
+	}
+	return nil
+}
+
+// closedSteps reduces in step k the samples of [start, end] instead of
+// [start, end), as a driver querying its store with SQL's BETWEEN would:
+// a sample on the boundary of two steps is in both, in QueryMetric and
+// QueryMetrics alike.
+type closedSteps struct{ *memory.Cloud }
+
+func (b closedSteps) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if err := q.Validate(); err != nil {
+		return b.Cloud.QueryMetric(ctx, q)
+	}
+	out := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step}
+	for k := range q.Steps() {
+		one := q // one step of a nanosecond more: its end is in it
+		one.Start = q.Start.Add(time.Duration(k) * q.Step)
+		one.Step++
+		one.End = one.Start.Add(one.Step)
+		s, err := b.Cloud.QueryMetric(ctx, one)
+		if err != nil {
+			return provider.Series{}, err
+		}
+		out.Values = append(out.Values, s.Values[0])
+	}
+	return out, nil
+}
+
+func (b closedSteps) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	if err := ctx.Err(); err != nil {
 		for i := range reads {
 			reads[i].Err = err

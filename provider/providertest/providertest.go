@@ -38,7 +38,9 @@
 // in every statistic; a step's min and max the smallest and largest of
 // those of its halves (unless the driver refuses half the step with
 // ErrInvalid or ErrUnsupported) and of twice the step those of its two
-// steps, so that a driver answering min or max with the mean fails; a range without data is all gaps, not zeros; each
+// steps, so that a driver answering min or max with the mean fails; a
+// step's count the sum of its halves' (a step holds [start, end): a
+// sample on a boundary is in the later step only); a range without data is all gaps, not zeros; each
 // step asked alone has the value or gap it has in the whole range
 // (nothing carried over from other steps); a metric the source does not
 // have for the resource is ErrUnsupported or all gaps (not ErrNotFound,
@@ -169,6 +171,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"MetricsSource/Statistics", testMetricsStatistics},
 		{"MetricsSource/GapsNotZeros", testMetricsGaps},
 		{"MetricsSource/StepsStandAlone", testMetricsStepsStandAlone},
+		{"MetricsSource/HalfOpenSteps", testMetricsHalfOpenSteps},
 		{"MetricsSource/MetricNotHeld", testMetricNotHeld},
 		{"MetricsSource/Errors", testMetricsErrors},
 		{"Actuator/StopStartIdempotent", testStopStart},
@@ -704,6 +707,54 @@ func testMetricsStepsStandAlone(t *testing.T, s Subject) {
 		if provider.IsGap(a) != provider.IsGap(b) || !provider.IsGap(a) && math.Abs(a-b) > eps*math.Max(1, math.Abs(a)) {
 			t.Errorf("step %d (%s) = %v in the whole range but %v asked alone: a step's value must reduce its own samples only, a step without samples is a gap", k, one.Start, a, b)
 		}
+	}
+}
+
+// testMetricsHalfOpenSteps checks that a step holds the samples of
+// [start, end), a sample on the boundary of two steps in the later one
+// only: where the driver has count and answers half the step, a step's
+// count is the sum of its halves' counts. A driver whose steps are closed
+// ([start, end], as SQL's BETWEEN) counts a sample on a boundary in both
+// steps around it, and its means and lasts take that sample twice.
+func testMetricsHalfOpenSteps(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	if q.Step%2 != 0 {
+		t.Skipf("Subject.MetricQuery's step %s has no half", q.Step)
+	}
+	ctx := ctxOf(t)
+	q.Statistic = provider.StatCount
+	whole, err := src.QueryMetric(ctx, q)
+	if errors.Is(err, provider.ErrUnsupported) {
+		t.Skipf("statistic count: %v", err)
+	}
+	noErr(t, err)
+	half := q
+	half.Step /= 2
+	parts, err := src.QueryMetric(ctx, half)
+	if errors.Is(err, provider.ErrInvalid) || errors.Is(err, provider.ErrUnsupported) {
+		t.Skipf("count at half the step (%s): %v", half.Step, err)
+	}
+	noErr(t, err)
+	first, bad := "", 0
+	for k, v := range whole.Values {
+		want := math.NaN()
+		for _, i := range []int{2 * k, 2*k + 1} {
+			if i < parts.Len() && !provider.IsGap(parts.Values[i]) {
+				if provider.IsGap(want) {
+					want = 0
+				}
+				want += parts.Values[i]
+			}
+		}
+		if provider.IsGap(v) != provider.IsGap(want) || !provider.IsGap(v) && math.Abs(v-want) > 1e-9*math.Max(1, want) {
+			if bad == 0 {
+				first = fmt.Sprintf("step %d: count is %v, want %v, the sum of the counts of its halves (%s each)", k, v, want, half.Step)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s (%d of %d steps differ): a step holds the samples of [start, end), one on a boundary in the later step only", first, bad, whole.Len())
 	}
 }
 
