@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,34 @@ func TestStateStores(t *testing.T) {
 			require.ErrorIs(t, s.Save(done, "i-1", nil), context.Canceled)
 			_, err = s.Load(done, "i-1")
 			require.ErrorIs(t, err, context.Canceled)
+		})
+	}
+}
+
+// Every ID the provider package allows (up to MaxIDLength bytes) has its
+// own state, in a file store too: a Kubernetes Deployment's ID
+// ("namespace/deployment/name", a name of up to 253 bytes) hex-encoded was
+// a file name longer than a file system takes (255 bytes), so its state
+// was never saved (ENAMETOOLONG) and every sweep read its whole history
+// again.
+func TestStateStoresKeepLongIDs(t *testing.T) {
+	t.Parallel()
+	for name, s := range stateStores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			deploy := "shop/deployment/" + strings.Repeat("a", 253)
+			longest := strings.Repeat("b", provider.MaxIDLength)
+			ids := []string{deploy, deploy[:len(deploy)-1] + "b", longest, longest[:len(longest)-1] + "c"}
+			for _, id := range ids {
+				require.NoError(t, provider.ValidateID(id))
+				require.NoError(t, s.Save(ctx, id, []byte("state of "+id[len(id)-1:])), "%d bytes", len(id))
+			}
+			for _, id := range ids {
+				got, err := s.Load(ctx, id)
+				require.NoError(t, err, "%d bytes", len(id))
+				assert.Equal(t, "state of "+id[len(id)-1:], string(got), "%d bytes", len(id))
+			}
 		})
 	}
 }
