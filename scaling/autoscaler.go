@@ -254,9 +254,10 @@ func batchLen(n, workers, size int) int {
 // later targets (copy what you keep; Decision.Considered, the
 // recommendations' Inputs and the Plan's steps too). fn is never called
 // concurrently, and is called once for every target of the policy (in
-// batches of policy order, not in policy order overall). This is the pass
-// Run makes, without holding every decision of the pass in memory at
-// once.
+// batches of policy order, not in policy order overall). This is the
+// reading and deciding of the pass Run makes, without holding every
+// decision of the pass in memory at once; like Evaluate, it executes and
+// previews nothing (Run, RunOnce do).
 func (a *Autoscaler) EvaluateEach(ctx context.Context, now time.Time, fn func(*TargetReport)) {
 	var mu sync.Mutex
 	a.each(ctx, now, func(b *batch) {

@@ -125,10 +125,12 @@
 // for the evaluations in flight, whose plans stop as interrupted and are
 // resumed by the next Run.
 //
-// Evaluate returns a Report holding every target's decision and plan;
-// EvaluateEach makes the pass Run makes, handing each target's report to
-// a function as its batch is decided, with the decisions, plans and the
-// recommendations' inputs in buffers reused from batch to batch, and
+// Evaluate returns a Report holding every target's decision and plan,
+// executing nothing (RunOnce executes, or previews in a dry run);
+// EvaluateEach reads and decides as Run's pass does, without acting,
+// handing each target's report to a function as its batch is decided,
+// with the decisions, plans and the recommendations' inputs in buffers
+// reused from batch to batch, and
 // their reasons remembered by what they say (a pass over 10,000 groups
 // that changes their capacity allocates about 0.5 MB instead of 17 to 19,
 // a steady pass under 20 KB: BenchmarkEvaluateFleet).
