@@ -622,7 +622,8 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 // bound their own requests), and an event's notification is delivered
 // while it reads. Each notifier's delivery is bounded by the interval, so
 // that a notifier that hangs keeps its notifications pending rather than
-// holding back the other notifiers' deliveries. Errors are logged and the
+// holding back the other notifiers' deliveries. That bound is real time,
+// whatever the clock (a notifier's requests are real). Errors are logged and the
 // loop goes on; notifications that failed are retried after the next
 // evaluation. Run returns nil when ctx ends, once its delivery goroutine
 // has returned; it returns no other error.
