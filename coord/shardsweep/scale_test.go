@@ -118,7 +118,12 @@ func TestScale(t *testing.T) {
 	obs := newScaleObserver(n, f.Index, f.ID)
 	prefix := etcdtest.KeyPrefix(t)
 	cfg := shardsweep.Config{
-		Shards: coord.ShardsConfig{Shards: shards, Prefix: prefix + "coord/", RetryDelay: 100 * time.Millisecond, RequestTimeout: 5 * time.Second},
+		// Sessions of 30 s, not 10: on 2 cores loaded by other packages'
+		// tests, a replica starved of its keep-alives for 10 s lost its
+		// shards in hour 1, and the actions its passes had claimed were
+		// (by design: at most once) not taken that hour.
+		Shards: coord.ShardsConfig{Shards: shards, Prefix: prefix + "coord/", RetryDelay: 100 * time.Millisecond, RequestTimeout: 5 * time.Second,
+			SessionTTL: 30 * time.Second},
 		Period: time.Hour, Delay: delay, Prefix: prefix + "sweep/",
 		// Two resources at a time per shard: 16 shards a replica already
 		// keep the 2 cores busy, and more writers than that only queue
