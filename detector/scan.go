@@ -178,7 +178,10 @@ func (r Report) Err() error {
 // chunk's queries in one QueryMetrics call (GetMetricData takes 500
 // queries a call, where one call per query would spend the account's
 // quota 500 times faster); otherwise each resource reads its own. The
-// verdicts are the same either way. One failing resource does not fail the
+// verdicts are the same either way. An answer whose series names another
+// resource or metric (Series.ResourceID, Series.Metric) than its query's
+// is a failed read of that metric (provider.ErrInvalid, naming both), not
+// data about the resource. One failing resource does not fail the
 // scan: its error is collected in Report.Errors, and so is a verdict whose
 // ResourceID is not the resource's (provider.ErrInvalid, field
 // "verdict.resource_id"), which is not reported as a verdict. Scan returns an error
@@ -373,6 +376,22 @@ func queries(r provider.Resource, cfg ScanConfig) []provider.Query {
 	return qs
 }
 
+// foreignSeries returns an error matching provider.ErrInvalid when s, the
+// answer to q, says that it is another resource's or another metric's
+// series (a source that pairs a batch's answers with the wrong reads):
+// judged as q's, another resource's data could stop a busy machine. A
+// series that does not say (an empty ResourceID or Metric) is taken as
+// q's.
+func foreignSeries(q provider.Query, s provider.Series) error {
+	switch {
+	case s.ResourceID != "" && s.ResourceID != q.ResourceID:
+		return invalid("series.resource_id", s.ResourceID, "the source answered the "+string(q.Metric)+" query of "+q.ResourceID+" with another resource's series")
+	case s.Metric != "" && s.Metric != q.Metric:
+		return invalid("series.metric", string(s.Metric), "the source answered the "+string(q.Metric)+" query of "+q.ResourceID+" with another metric's series")
+	}
+	return nil
+}
+
 // gather reads what the detector needs for r: its metrics from ahead (read
 // ahead in a batch, one per metric of cfg.Metrics) or else from ms, one
 // query each, and its activity. It returns ok = false only when ctx ended.
@@ -394,6 +413,9 @@ func gather(ctx context.Context, ms provider.MetricsSource, act provider.Activit
 		}
 		if ctx.Err() != nil {
 			return in, false
+		}
+		if err == nil {
+			err = foreignSeries(q, s)
 		}
 		switch {
 		case errors.Is(err, provider.ErrUnsupported):

@@ -304,8 +304,8 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 				return FullCanceled
 			case errors.Is(err, provider.ErrUnsupported):
 				s = gapSeries(q)
-			case err != nil:
-				return FullMetricError
+			case err != nil || foreignSeries(q, s) != nil:
+				return FullMetricError // a full read reports the error
 			case s.Step != d.step || !s.Start.Equal(d.next) || len(s.Values) != q.Steps():
 				return FullGridChanged
 			}
