@@ -47,7 +47,10 @@
 // failed) is skipped, whatever the detector recommended, and so is a
 // resource that, read again just before the gate, differs from the
 // listed copy the verdict was made on (provider.Resource.ChangedFrom: a
-// restart, new tags or labels, another size).
+// restart, new tags or labels, another size), or, for a stop or a
+// terminate, whose activity read again then shows use (a login, a query)
+// since the run's now: a run over a large fleet takes minutes, and the
+// detector read the activity before them.
 //
 // # Collaborators
 //

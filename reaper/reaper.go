@@ -21,8 +21,10 @@ type Fleet struct {
 	Inventory provider.Inventory
 	// Metrics reads their metrics for the detector. Required.
 	Metrics provider.MetricsSource
-	// Activity reads their activity. Optional: when nil, Metrics is used if
-	// it also implements provider.ActivitySource.
+	// Activity reads their activity, for the detector and again just
+	// before the gate for a stop or terminate (the use since the run's
+	// now). Optional: when nil, Metrics is used if it also implements
+	// provider.ActivitySource.
 	Activity provider.ActivitySource
 	// Actuator stops and terminates. Required when Config.Execute is set
 	// and stop or terminate is allowed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,10 @@ import (
 //     over them;
 //  2. select: keep the resources Select chooses (an allowed action
 //     recommended with at least Config.MinConfidence), re-read each from
-//     the inventory, skip those not in a state the action applies to, and
-//     defer those beyond Config.MaxActions;
+//     the inventory, skip those not in a state the action applies to, those
+//     changed since they were listed and, for a stop or terminate, those
+//     with activity since now (read again for the time the run has taken),
+//     and defer those beyond Config.MaxActions;
 //  3. approve and gate: present a granted approval when one is bound to
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
 //     records nothing, with the run's would-act decisions in the fleet as
@@ -231,10 +234,11 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 	return r.act(ctx, p.Now, rec, p, d, &run.planned) // one time for the gate, the budget, the approval and the history
 }
 
-// propose re-reads a selected record's resource and builds the proposal
-// for rec.Action: it fails the record when the inventory or the Sizer
-// fails, and skips it when the action does not apply to the resource's
-// state.
+// propose re-reads a selected record's resource (and, for a stop or
+// terminate, its activity since now) and builds the proposal for
+// rec.Action: it fails the record when the inventory, the activity source
+// or the Sizer fails, and skips it when the action does not apply to the
+// resource's state, the resource changed or it was used since now.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
 	if err != nil {
@@ -252,6 +256,20 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		// resized since it was listed: the verdict is not about it.
 		rec.Outcome, rec.Reason = OutcomeSkipped, "changed since it was listed ("+strings.Join(changed, ", ")+"): decided again next run"
 		return safety.Proposal{}, false
+	}
+	if rec.Action == safety.ActionStop || rec.Action == safety.ActionTerminate {
+		used, err := r.usedSince(ctx, now, r.clock.Now().Sub(start), res.ID)
+		switch {
+		case err != nil:
+			rec.fail(StageInventory, err)
+			rec.Outcome, rec.Reason = OutcomeFailed, "re-reading the resource's activity failed"
+			return safety.Proposal{}, false
+		case used != "":
+			// A login or a query since the verdict's activity was read (a
+			// run over a large fleet takes minutes): in use now.
+			rec.Outcome, rec.Reason = OutcomeSkipped, "in use since it was judged ("+used+"): decided again next run"
+			return safety.Proposal{}, false
+		}
 	}
 	v := rec.Verdict
 	p := safety.Proposal{
@@ -281,6 +299,48 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		p.CurrentSize, p.TargetSize, rec.TargetSize = res.Size, size, size
 	}
 	return p, true
+}
+
+// usedSince reads the activity of resource id during the run so far:
+// from now, the end of the window the detector read it over, for elapsed
+// (the time the run has taken on the clock, as judgedAt counts it). It
+// names the kinds used in it ("logins 2"), or returns "" when none was,
+// no time has passed or the fleet has no activity source (nor has the
+// detector). It counts the kinds the detector counts when it is a
+// *detector.Ensemble with ActivityConfig.Kinds, every kind otherwise.
+func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Duration, id string) (string, error) {
+	src := r.fleet.Activity
+	if src == nil {
+		src, _ = r.fleet.Metrics.(provider.ActivitySource)
+	}
+	if src == nil || elapsed <= 0 {
+		return "", nil
+	}
+	end := now.Add(elapsed)
+	counts, err := src.Activity(ctx, provider.ActivityQuery{ResourceID: id, Start: now, End: end})
+	switch {
+	case errors.Is(err, provider.ErrUnsupported):
+		return "", nil // no activity data, as for the detector
+	case err != nil:
+		return "", fmt.Errorf("reaper: activity of %s since %s: %w", id, now.Format(time.RFC3339), err)
+	}
+	var kinds []provider.ActivityKind
+	if e, ok := r.detector.(*detector.Ensemble); ok {
+		kinds = e.Config().Activity.Kinds
+	}
+	var used []string
+	for i, c := range counts {
+		if err := c.Validate(); err != nil {
+			return "", fmt.Errorf("reaper: activity of %s since %s: [%d]: %w", id, now.Format(time.RFC3339), i, err)
+		}
+		if kinds != nil && !slices.Contains(kinds, c.Kind) {
+			continue
+		}
+		if c.Count > 0 || !c.Last.IsZero() && !c.Last.Before(now) {
+			used = append(used, string(c.Kind)+" "+strconv.FormatFloat(c.Count, 'f', -1, 64))
+		}
+	}
+	return strings.Join(used, ", "), nil
 }
 
 // gateCheck asks the Gate about p and keeps the decision on rec. ok

@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
@@ -58,4 +60,54 @@ func TestMixedUpBatchAnswerNotActedOn(t *testing.T) {
 	msgs := strings.Join(busy.ErrorMessages, "\n")
 	assert.Contains(t, msgs, "i-idle", "the error names the resource the series was for")
 	assert.Contains(t, msgs, "i-busy")
+}
+
+// TestLoginDuringTheRunNotStopped: a run over a slow metrics backend
+// (1m58s a query: its scan takes about 12 minutes) judges an instance
+// idle on the activity before the run's now; 5 minutes into the run a
+// user logs in to it. The reaper does not stop it 7 minutes after the
+// login: the activity since the verdict's now is read again with the
+// resource, just before the gate, and the record says why. (A review
+// found the stop went through: only the inventory was read again.)
+func TestLoginDuringTheRunNotStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	require.NoError(t, e.cloud.TrackActivity("i-1", provider.ActivityLogins))
+	require.NoError(t, e.cloud.RecordActivity("i-1", provider.ActivityLogins, t0.Add(5*time.Minute), 1))
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Latency: 118 * time.Second})
+	require.NoError(t, err)
+	r := e.reaper(t, reaper.Config{Execute: true})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.ActionStop, rec.Verdict.Action, "idle and quiet at the run's now: %v", rec.Verdict.Explain())
+	assert.Empty(t, e.actions(), "not stopped after the login")
+	assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, rec.Reason)
+	assert.Contains(t, rec.Reason, "logins")
+}
+
+// TestActivityReReadFailsClosed: when the activity read again just before
+// the gate fails (throttled), the instance is not stopped: the read could
+// have shown a login during the run. The record names the stage.
+func TestActivityReReadFailsClosed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	require.NoError(t, e.cloud.TrackActivity("i-1", provider.ActivityLogins))
+	_, err := e.cloud.InjectFault(memory.Fault{Op: memory.OpQueryMetric, Latency: 118 * time.Second})
+	require.NoError(t, err)
+	_, err = e.cloud.InjectFault(memory.Fault{Op: memory.OpActivity, ResourceID: "i-1", Nth: 2, Throttle: true})
+	require.NoError(t, err)
+	r := e.reaper(t, reaper.Config{Execute: true})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.ActionStop, rec.Verdict.Action, "the scan's read succeeded: %v", rec.Verdict.Explain())
+	assert.Empty(t, e.actions(), "not stopped on a failed read")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.Reason)
+	require.Error(t, rep.Err())
+	assert.ErrorIs(t, rep.Err(), provider.ErrThrottled)
 }
