@@ -277,7 +277,7 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		Action:    rec.Action,
 		Resource:  res,
 		Requester: r.cfg.Requester,
-		Source:    "detector: idle, confidence " + ftoa(v.Confidence),
+		Source:    "detector: " + v.State.String() + ", confidence " + ftoa(v.Confidence), // a downsize's verdict is not_idle
 		Reason:    strings.Join(v.Explain(), "; "),
 		// The gate judges the proposal when it is made, not when the run
 		// started (business hours, approvals' expiry): see judgedAt.

@@ -111,3 +111,28 @@ func TestActivityReReadFailsClosed(t *testing.T) {
 	require.Error(t, rep.Err())
 	assert.ErrorIs(t, rep.Err(), provider.ErrThrottled)
 }
+
+// TestDownsizeApprovalSaysNotIdle: a production instance at 25 % CPU,
+// recommended a smaller size on a confident not-idle verdict, goes to a
+// human for approval (critical workload). The request's proposal says
+// what the detector found, not idle: the approver reads a true source.
+// (A review found every proposal's source said "detector: idle".)
+func TestDownsizeApprovalSaysNotIdle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-prod", cpu: 0.25, itype: "m5.xlarge", env: "production"})
+	sizer := reaper.SizerFunc(func(context.Context, provider.Resource) (provider.Size, error) {
+		return provider.Size{InstanceType: "m5.large"}, nil
+	})
+	r := e.reaper(t, reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionDownsize}}, reaper.WithSizer(sizer))
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.NotIdle, rec.Verdict.State)
+	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.String())
+	req, err := e.approvals.Get(t.Context(), rec.ApprovalID)
+	require.NoError(t, err)
+	assert.NotContains(t, req.Proposal.Source, ": idle,", "the verdict was not idle")
+	assert.Contains(t, req.Proposal.Source, "not_idle")
+}
