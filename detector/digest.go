@@ -366,6 +366,8 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 	// it differs from the last step's.
 	off := offsetAt(first)
 	constant := off == offsetAt(v.now.UnixNano()-int64(v.d.step))
+	perHour := int(time.Hour / v.d.step)
+	var gaps gapCounter
 	valid := 0
 	for i := range cs {
 		u := first + int64(i)*hour
@@ -381,6 +383,7 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 		p.IdleSteps[slot] += uint32(c.idle)
 		if c.n > 0 {
 			p.HoursSeen[slot]++
+			gaps.add(p, slot, uint32(perHour-int(c.n))) // the hours are whole (now is on the hour)
 		}
 		if c.peak {
 			p.PeakHours[slot]++

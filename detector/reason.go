@@ -78,6 +78,7 @@ const (
 	ReasonPeak          ReasonCode = "peak"           // Metric's Statistic Value over the last Duration reaches Action's bound Limit
 	ReasonBelowBound    ReasonCode = "below_bound"    // Metric's Statistic Value over the last Duration is below Action's bound Limit
 	ReasonWeek          ReasonCode = "week"           // Value of the week's hours idle (Action needs Limit); Hours are the busy ones
+	ReasonThinHours     ReasonCode = "thin_hours"     // Value hours of the week (Hours) are idle where Metric has data, but with its missing steps counted as not idle under Limit of their steps are idle: not known idle for Action
 	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
 	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
 	ReasonNoPattern     ReasonCode = "no_pattern"     // no hour of the week is busy every week: an off-hours schedule has nothing to follow
@@ -126,7 +127,8 @@ type Reason struct {
 	Action Action `json:"action,omitempty"`
 	// Stats are the window statistics of a ReasonEvidence.
 	Stats Stats `json:"stats,omitzero"`
-	// Hours are the busy hours of the week of a ReasonWeek.
+	// Hours are the busy hours of the week of a ReasonWeek, the hours
+	// seen only in part of a ReasonThinHours.
 	Hours WeekHours `json:"hours,omitzero"`
 	// Err is the source error for ReasonSourceError.
 	Err error `json:"-"`
@@ -285,6 +287,9 @@ func (r Reason) String() string {
 			return fmt.Sprintf("%s: %d of %d hours of the week are busy or held a peak (%s): the week is %s idle, %s needs %s", r.Signal, n, HoursPerWeek, r.Hours, pct(r.Value), r.Action, pct(r.Limit))
 		}
 		return fmt.Sprintf("%s: the week is %s idle (%s needs %s)", r.Signal, pct(r.Value), r.Action, pct(r.Limit))
+	case ReasonThinHours:
+		return fmt.Sprintf("%s: %s hours of the week lack %s data for part of their steps (%s): with the missing steps counted as not idle, less than %s of their steps are idle; %s needs every hour known idle",
+			r.Signal, num("%.0f", r.Value), r.Metric, r.Hours, pct(r.Limit), r.Action)
 	case ReasonIrregular:
 		return fmt.Sprintf("%s: only %s of the week's hours are regularly idle or busy; an off-hours schedule needs %s", r.Signal, pct(r.Value), pct(r.Limit))
 	case ReasonNoPattern:

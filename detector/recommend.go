@@ -207,8 +207,20 @@ func (r *recommender) week(v *Verdict, action Action) bool {
 			Limit: float64(r.e.sched.cfg.MinHistory)})
 		return false
 	}
-	share := float64(p.IdleSlots()) / HoursPerWeek
+	// An idle hour seen only in part is not known idle: what ran while
+	// its metrics were missing could be a job (see Profile.KnownIdle).
+	var thin WeekHours
+	for i := range HoursPerWeek {
+		if p.Idle(i) && !p.KnownIdle(i) {
+			thin.Add(i)
+		}
+	}
+	share := float64(p.IdleSlots()-thin.Len()) / HoursPerWeek
 	v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonWeek, Action: action, Value: share, Limit: limit, Hours: p.Busy()})
+	if thin.Len() > 0 {
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonThinHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(thin.Len()),
+			Limit: p.IdleShare, Hours: thin})
+	}
 	return share >= limit
 }
 

@@ -125,6 +125,12 @@ type Profile struct {
 	// idle share: a machine that ran a job at that hour must not be
 	// stopped then. Peaks in (nearly) every week of a slot make it busy.
 	PeakHours [HoursPerWeek]uint16 `json:"peak_hours"`
+	// Gaps counts, for each slot, the steps without data (gaps, suspect
+	// zeros) in the hours that held data (see HoursSeen), except the
+	// first and the last such hour of the history (the data's edges): a
+	// job whose metrics go missing while it runs leaves its hour seen,
+	// and idle in the steps that were, but thin. See KnownIdle.
+	Gaps [HoursPerWeek]uint32 `json:"gaps"`
 }
 
 // Slot returns the hour-of-week slot of t in the profile's time zone.
@@ -153,6 +159,36 @@ func (p *Profile) Share(slot int) (float64, bool) {
 func (p *Profile) Idle(slot int) bool {
 	s, ok := p.Share(slot)
 	return ok && s >= p.IdleShare && p.PeakHours[slot] == 0
+}
+
+// gapCounter adds to a Profile's Gaps the steps without data of the
+// hours with data, in time order, except the first and the last of them:
+// the steps before the data begins (a new resource, monitoring turned on)
+// and after it ends (a source's delay) are not gaps between data.
+type gapCounter struct {
+	pending     bool // an hour is held back: it may be the last
+	slot        int
+	gaps, hours uint32
+}
+
+// add holds back the hour of slot with gaps steps without data, and adds
+// the one held back before it unless that was the first.
+func (g *gapCounter) add(p *Profile, slot int, gaps uint32) {
+	if g.pending && g.hours > 1 {
+		p.Gaps[g.slot] += g.gaps
+	}
+	g.hours++
+	g.pending, g.slot, g.gaps = true, slot, gaps
+}
+
+// KnownIdle reports whether slot is idle (see Idle) counting its steps
+// without data as not idle: at least IdleShare of the steps of the hours
+// it was seen (Observed + Gaps) are idle. Missing data is never
+// idleness: a stop needs every hour of the week known idle, so that a
+// nightly job during which the metrics agent reports nothing is not
+// taken for an idle hour.
+func (p *Profile) KnownIdle(slot int) bool {
+	return p.Idle(slot) && float64(p.IdleSteps[slot]) >= p.IdleShare*(float64(p.Observed[slot])+float64(p.Gaps[slot]))
 }
 
 // Recurring reports whether slot is busy every week: seen in at least two
@@ -411,6 +447,7 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 		peak = math.Inf(1)
 	}
 	valid := 0
+	var gaps gapCounter
 	for i := w.lo; i < w.hi; {
 		u := start + int64(i-w.lo)*step
 		if !constant {
@@ -439,6 +476,7 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 		p.IdleSteps[slot] += idle
 		if obs > 0 {
 			p.HoursSeen[slot]++
+			gaps.add(p, slot, uint32(j-i)-obs)
 		}
 		if hot {
 			p.PeakHours[slot]++

@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -70,4 +71,45 @@ func TestTrackerRefusesAnotherResourcesSeries(t *testing.T) {
 	require.ErrorIs(t, read.Errors[0], provider.ErrInvalid)
 	assert.Contains(t, read.Errors[0].Error(), "r-quiet")
 	assert.Equal(t, "r-busy", read.Errors[0].ResourceID)
+}
+
+// TestTrackerSeesHoursSeenInPart: a machine whose metrics go missing
+// every night from 02:00 to 02:30 (a job starves its agent) is not known
+// idle in those hours, from a Tracker's state as from a full read: no
+// stop, the same reasons. The data's first and last hours (the history
+// begins at 00:35, and the last step comes 10 minutes late) are edges,
+// not gaps.
+func TestTrackerSeesHoursSeenInPart(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 35, 0, 0, time.UTC)
+	const n = 29*288 - 9 // to 23:50
+	cpu := synth("r-night", start, 5*time.Minute, n, func(i int) float64 {
+		at := start.Add(time.Duration(i) * 5 * time.Minute)
+		if at.Hour() == 2 && at.Minute() < 30 {
+			return math.NaN()
+		}
+		return 0.02 + 0.01*noise(i)
+	})
+	f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{"r-night": {provider.MetricCPU: cpu}}}
+	r := res("r-night", start.Add(-time.Hour))
+	f.resources = []provider.Resource{r}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	end := cpu.End().Add(10 * time.Minute) // 00:00
+	require.Equal(t, end, end.Truncate(time.Hour))
+	for _, now := range []time.Time{end.Add(-time.Hour), end} {
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: f}, ens, detector.ScanConfig{Now: now})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		want := rep.Verdicts[0]
+		got, read, err := tr.Detect(t.Context(), f, nil, r, now)
+		require.NoError(t, err)
+		require.Equal(t, comparable(want), comparable(got), "at %s (full read %v: %s)", now, read.Full, read.Why)
+		assert.Equal(t, now.Equal(end), !read.Full, "the second from the state (%s)", read.Why)
+		assert.Equal(t, detector.ActionNone, got.Action, "at %s: %v", now, got.Explain())
+		thin := reason(t, got, detector.ReasonThinHours)
+		assert.Equal(t, "Mon–Sun 02:00–03:00", thin.Hours.String(), "only the night's hours: %v", got.Explain())
+	}
 }

@@ -136,3 +136,35 @@ func TestDownsizeApprovalSaysNotIdle(t *testing.T) {
 	assert.NotContains(t, req.Proposal.Source, ": idle,", "the verdict was not idle")
 	assert.Contains(t, req.Proposal.Source, "not_idle")
 }
+
+// TestJobHiddenInRecurringGapsNotStopped: a build machine runs a job
+// every night from 02:00 to 02:30, during which its metrics agent,
+// starved, reports nothing; the rest of the day it idles at 1 % CPU. Its
+// data covers 98 % of the fortnight and every hour of the week holds some
+// data, all idle, but half of every 02:00 hour has never been seen: that
+// is no evidence that the hour is idle, and the machine is not stopped.
+// The reasons name the hours. (A review found it stopped, with "the week
+// is 100% idle".)
+func TestJobHiddenInRecurringGapsNotStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	require.NoError(t, e.cloud.Add(provider.Resource{ID: "i-build", Kind: provider.KindInstance, LaunchTime: t0.Add(-60 * 24 * time.Hour),
+		HourlyCost: 0.096, Size: provider.Size{InstanceType: "m5.large"}}))
+	var cpu []provider.Sample
+	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		if at.Hour() == 2 && at.Minute() < 30 {
+			continue // the job: the agent reports nothing
+		}
+		cpu = append(cpu, provider.Sample{Time: at, Value: 0.01})
+	}
+	require.NoError(t, e.cloud.AddSamples("i-build", provider.MetricCPU, cpu...))
+	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-build", Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
+	r := e.reaper(t, reaper.Config{Execute: true})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-build")
+	require.NotNil(t, rec.Verdict)
+	assert.Empty(t, e.actions(), "not stopped: %v", rec.Verdict.Explain())
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action)
+	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "7 hours of the week lack cpu data for part of their steps (Mon–Sun 02:00–03:00)", "the reasons name the hours seen only in part")
+}
