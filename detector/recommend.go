@@ -183,6 +183,7 @@ func (r *recommender) destroy(v *Verdict, action Action, ev *evidence) {
 	week := r.week(v, action)
 	ok := r.covered(v, action, ev, r.e.cfg.Evidence.MinCoverage, 0) && week
 	ok = r.peaksBelow(v, action, ev) && ok
+	ok = r.noneBusy(v, action) && ok
 	switch action {
 	case ActionStop:
 		ok = r.quiet(v, action) && ok
@@ -321,6 +322,23 @@ func (r *recommender) unused(v *Verdict, action Action) bool {
 		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoUse, Action: action, Duration: covered, Limit: float64(need)})
 	}
 	return ok && covered >= need
+}
+
+// noneBusy checks that no signal voted not idle and names each one that
+// did: a majority of idle votes makes the verdict idle, but a machine a
+// signal measures at work (a host's GPU signal, the model) must not be
+// stopped or terminated on the others' word. The activity's vote is the
+// quiet rule's, the schedule's the week's: they are explained there.
+func (r *recommender) noneBusy(v *Verdict, action Action) bool {
+	ok := true
+	for _, c := range v.Signals {
+		if c.State != NotIdle || c.Signal == SignalActivity || c.Signal == SignalSchedule {
+			continue
+		}
+		v.Reasons = append(v.Reasons, Reason{Signal: c.Signal, Code: ReasonVeto, Action: action, Value: c.Score})
+		ok = false
+	}
+	return ok
 }
 
 // quiet checks that no counted activity kind was used within the activity

@@ -168,3 +168,34 @@ func TestJobHiddenInRecurringGapsNotStopped(t *testing.T) {
 	assert.Equal(t, detector.ActionNone, rec.Verdict.Action)
 	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "7 hours of the week lack cpu data for part of their steps (Mon–Sun 02:00–03:00)", "the reasons name the hours seen only in part")
 }
+
+// TestBusySignalVetoesStop: a host adds its own signal to the ensemble, a
+// GPU utilization read from its own source, weighed 0.1. A training
+// machine runs on its GPU at 97 % while its CPU idles at 1 % and nobody
+// logs in: utilization, activity and the hours vote idle, the GPU votes
+// not idle. The majority makes the verdict idle with a confidence of
+// 0.89, but a machine a signal measures at work is not stopped: the stop
+// needs no signal voting not idle, and the reasons say which did. (A
+// review found it stopped: only the utilization signal could veto.)
+func TestBusySignalVetoesStop(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-train", cpu: 0.01})
+	require.NoError(t, e.cloud.TrackActivity("i-train", provider.ActivityLogins))
+	gpu := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle, Score: 0.03,
+			Reasons: []detector.Reason{{Signal: "gpu", Code: "gpu_busy", Value: 0.97}}}, nil
+	})
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
+	require.NoError(t, err)
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), ens, e.engine,
+		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-train")
+	require.NotNil(t, rec.Verdict)
+	assert.Empty(t, e.actions(), "the GPU is busy: %v", rec.Verdict.Explain())
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action)
+	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "gpu: votes not idle")
+}
