@@ -181,7 +181,9 @@ func (r Report) Err() error {
 // verdicts are the same either way. An answer whose series names another
 // resource or metric (Series.ResourceID, Series.Metric) than its query's
 // is a failed read of that metric (provider.ErrInvalid, naming both), not
-// data about the resource. One failing resource does not fail the
+// data about the resource, and so is an answer without a series (a read
+// that a batch call left unanswered: with the call's error when it
+// returned one). One failing resource does not fail the
 // scan: its error is collected in Report.Errors, and so is a verdict whose
 // ResourceID is not the resource's (provider.ErrInvalid, field
 // "verdict.resource_id"), which is not reported as a verdict. Scan returns an error
@@ -240,9 +242,19 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 					reads = append(reads, provider.MetricRead{Query: q})
 				}
 			}
-			_ = batcher.QueryMetrics(ctx, reads) // each read carries its error
+			callErr := batcher.QueryMetrics(ctx, reads) // each read carries its error
 			if err := ctx.Err(); err != nil {
 				return Report{}, err
+			}
+			if callErr != nil {
+				// A read the failed call left unanswered (against the
+				// batch contract) fails with the call's error: read as "no
+				// data", it would leave a bounded metric unchecked.
+				for i := range reads {
+					if reads[i].Err == nil && reads[i].Series.Step == 0 {
+						reads[i].Err = callErr
+					}
+				}
 			}
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -377,13 +389,16 @@ func queries(r provider.Resource, cfg ScanConfig) []provider.Query {
 }
 
 // foreignSeries returns an error matching provider.ErrInvalid when s, the
-// answer to q, says that it is another resource's or another metric's
+// answer to q, is no series at all (no step: a batch read left
+// unanswered), or says that it is another resource's or another metric's
 // series (a source that pairs a batch's answers with the wrong reads):
-// judged as q's, another resource's data could stop a busy machine. A
-// series that does not say (an empty ResourceID or Metric) is taken as
-// q's.
+// judged as q's, no data would leave a bounded metric unchecked, and
+// another resource's data could stop a busy machine. A series that does
+// not say (an empty ResourceID or Metric) is taken as q's.
 func foreignSeries(q provider.Query, s provider.Series) error {
 	switch {
+	case s.Step <= 0:
+		return invalid("series.step", s.Step, "the source answered the "+string(q.Metric)+" query of "+q.ResourceID+" with no series (a read left unanswered)")
 	case s.ResourceID != "" && s.ResourceID != q.ResourceID:
 		return invalid("series.resource_id", s.ResourceID, "the source answered the "+string(q.Metric)+" query of "+q.ResourceID+" with another resource's series")
 	case s.Metric != "" && s.Metric != q.Metric:

@@ -2,6 +2,7 @@ package reaper_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +199,53 @@ func TestBusySignalVetoesStop(t *testing.T) {
 	assert.Empty(t, e.actions(), "the GPU is busy: %v", rec.Verdict.Explain())
 	assert.Equal(t, detector.ActionNone, rec.Verdict.Action)
 	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "gpu: votes not idle")
+}
+
+// stopOnErrorBatcher is a host's batching driver that sends its reads in
+// calls of chunk and returns at the first call that fails (throttled),
+// leaving the later reads unanswered, against the batch contract (every
+// read it did not answer carries the call's error).
+type stopOnErrorBatcher struct {
+	*memory.Cloud
+	chunk, failAt int // reads[failAt:] fail
+}
+
+func (b stopOnErrorBatcher) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	for i := range reads {
+		if i >= b.failAt {
+			return fmt.Errorf("host driver: call %d: %w", i/b.chunk, provider.ErrThrottled)
+		}
+		reads[i].Series, reads[i].Err = b.QueryMetric(ctx, reads[i].Query)
+	}
+	return nil
+}
+
+// TestUnansweredBatchReadIsAnError: a proxy at 2 % CPU moving 5 MB/s is
+// read through a host's batcher that leaves its later reads unanswered
+// when a call is throttled. An unanswered read is a failed read, not a
+// metric without data: the proxy's traffic, left out, would let it be
+// stopped on its CPU alone. (A review found Scan took the empty answers
+// for "no data" and the proxy was stopped.)
+func TestUnansweredBatchReadIsAnError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-proxy", cpu: 0.02})
+	var net []provider.Sample
+	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		net = append(net, provider.Sample{Time: at, Value: 5e6})
+	}
+	require.NoError(t, e.cloud.AddSamples("i-proxy", provider.MetricNetworkIn, net...))
+	require.NoError(t, e.cloud.AddSamples("i-proxy", provider.MetricNetworkOut, net...))
+	src := stopOnErrorBatcher{Cloud: e.cloud, chunk: 4, failAt: 4} // cpu, disk_utilization, memory, network_utilization answered
+	r, err := reaper.New(reaper.Config{Execute: true},
+		reaper.Fleet{Inventory: e.cloud, Metrics: src, Actuator: e.cloud},
+		e.ensemble, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-proxy")
+	assert.Empty(t, e.actions(), "not stopped on its CPU alone")
+	assert.NotEqual(t, reaper.OutcomeActed, rec.Outcome, rec.String())
+	require.Error(t, rep.Err())
+	assert.ErrorIs(t, rep.Err(), provider.ErrThrottled, "the call's error reaches the unanswered reads")
 }
