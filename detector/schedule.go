@@ -286,11 +286,13 @@ type OffHours struct {
 }
 
 // Propose returns the off-hours schedule of the profile: maximal runs of
-// idle slots (see Idle; wrapping around the week) of at least minOff.
+// known idle slots (see KnownIdle: an hour whose metrics went missing in
+// part, as they do while a job starves the agent, stays on; wrapping
+// around the week) of at least minOff.
 func (p *Profile) Propose(minOff time.Duration) OffHours {
 	out := OffHours{TimeZone: p.loc().String()}
 	idle := func(i int) bool {
-		return p.Idle(((i % HoursPerWeek) + HoursPerWeek) % HoursPerWeek)
+		return p.KnownIdle(((i % HoursPerWeek) + HoursPerWeek) % HoursPerWeek)
 	}
 	// Start scanning at a busy slot so that runs do not wrap mid-scan.
 	first := -1

@@ -113,3 +113,39 @@ func TestTrackerSeesHoursSeenInPart(t *testing.T) {
 		assert.Equal(t, "Mon–Sun 02:00–03:00", thin.Hours.String(), "only the night's hours: %v", got.Explain())
 	}
 }
+
+// TestScheduleLeavesHoursSeenInPartOn: an office server, busy on weekdays
+// from 09:00 to 18:00, also runs a nightly job from 02:00 to 02:30 during
+// which its metrics agent reports nothing. The off-hours schedule
+// recommended for it does not stop it in the 02:00 hours: with their
+// missing steps counted as not idle they are not known idle, and a
+// schedule that stopped it then would stop the job.
+func TestScheduleLeavesHoursSeenInPartOn(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC) // a Monday
+	const n = 30 * 288
+	cpu := synth("r-office", start, 5*time.Minute, n, func(i int) float64 {
+		at := start.Add(time.Duration(i) * 5 * time.Minute)
+		switch {
+		case at.Hour() == 2 && at.Minute() < 30:
+			return math.NaN()
+		case at.Weekday() != time.Saturday && at.Weekday() != time.Sunday && at.Hour() >= 9 && at.Hour() < 18:
+			return 0.4 + 0.1*noise(i)
+		}
+		return 0.02 + 0.01*noise(i)
+	})
+	now := cpu.End().Add(-12 * time.Hour) // Tuesday 12:00, at work
+	require.Equal(t, time.Tuesday, now.Weekday())
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r-office", start.Add(-time.Hour)), Series: []provider.Series{cpu}})
+	require.NoError(t, err)
+	require.Equal(t, detector.ActionSchedule, v.Action, "%v", v.Explain())
+	require.NotNil(t, v.Schedule)
+	for _, w := range v.Schedule.Windows {
+		from := int(w.StopDay)*24 + w.StopHour
+		for h := from; h < from+w.Hours; h++ {
+			assert.NotEqual(t, 2, h%24, "window %s stops it during the nightly job", w)
+		}
+	}
+}
