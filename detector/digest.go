@@ -383,7 +383,7 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 		p.IdleSteps[slot] += uint32(c.idle)
 		if c.n > 0 {
 			p.HoursSeen[slot]++
-			gaps.add(p, slot, uint32(perHour-int(c.n))) // the hours are whole (now is on the hour)
+			gaps.add(p, slot, int(c.n), perHour) // the hours are whole (now is on the hour)
 		}
 		if c.peak {
 			p.PeakHours[slot]++

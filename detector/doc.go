@@ -55,10 +55,9 @@
 //	             reports it, as AWS does) p99 below 100 kB/s and max below
 //	             1 MB/s, disk reads and writes (where reported) p99 below
 //	             100 kB/s and max below 10 MB/s; every hour of the week
-//	             idle, none with a peak, and idle in 90 % of its steps
-//	             with the steps missing inside the data counted as not
-//	             idle (Profile.KnownIdle: a nightly job whose metrics go
-//	             missing while it runs);
+//	             idle, none with a peak, none missing more than 10 % of
+//	             its steps every week (Profile.KnownIdle: a nightly job
+//	             whose metrics go missing while it runs);
 //	             no activity (a login, a query, ...) in the last 30
 //	             minutes, the activity's quiet period; no vote of not
 //	             idle from the model or a signal of the host's own

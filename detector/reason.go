@@ -79,7 +79,7 @@ const (
 	ReasonBelowBound    ReasonCode = "below_bound"    // Metric's Statistic Value over the last Duration is below Action's bound Limit
 	ReasonWeek          ReasonCode = "week"           // Value of the week's hours idle (Action needs Limit); Hours are the busy ones
 	ReasonVeto          ReasonCode = "veto"           // Signal voted not idle (its idle score Value): Action needs no signal voting not idle
-	ReasonThinHours     ReasonCode = "thin_hours"     // Value hours of the week (Hours) are idle where Metric has data, but with its missing steps counted as not idle under Limit of their steps are idle: not known idle for Action
+	ReasonThinHours     ReasonCode = "thin_hours"     // Value hours of the week (Hours), idle where Metric has data, lacked it for more than Limit of their steps every week: not known idle for Action
 	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
 	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
 	ReasonNoPattern     ReasonCode = "no_pattern"     // no hour of the week is busy every week: an off-hours schedule has nothing to follow
@@ -291,8 +291,8 @@ func (r Reason) String() string {
 	case ReasonVeto:
 		return fmt.Sprintf("%s: votes not idle (idle score %s): %s needs no signal voting not idle", r.Signal, num("%.2f", r.Value), r.Action)
 	case ReasonThinHours:
-		return fmt.Sprintf("%s: %s hours of the week lack %s data for part of their steps (%s): with the missing steps counted as not idle, less than %s of their steps are idle; %s needs every hour known idle",
-			r.Signal, num("%.0f", r.Value), r.Metric, r.Hours, pct(r.Limit), r.Action)
+		return fmt.Sprintf("%s: %s hours of the week lacked %s data for more than %s of their steps every week (%s): missing data is never idleness; %s needs every hour known idle",
+			r.Signal, num("%.0f", r.Value), r.Metric, pct(r.Limit), r.Hours, r.Action)
 	case ReasonIrregular:
 		return fmt.Sprintf("%s: only %s of the week's hours are regularly idle or busy; an off-hours schedule needs %s", r.Signal, pct(r.Value), pct(r.Limit))
 	case ReasonNoPattern:

@@ -220,7 +220,7 @@ func (r *recommender) week(v *Verdict, action Action) bool {
 	v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonWeek, Action: action, Value: share, Limit: limit, Hours: p.Busy()})
 	if thin.Len() > 0 {
 		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonThinHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(thin.Len()),
-			Limit: p.IdleShare, Hours: thin})
+			Limit: 1 - p.IdleShare, Hours: thin})
 	}
 	return share >= limit
 }

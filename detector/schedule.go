@@ -125,12 +125,13 @@ type Profile struct {
 	// idle share: a machine that ran a job at that hour must not be
 	// stopped then. Peaks in (nearly) every week of a slot make it busy.
 	PeakHours [HoursPerWeek]uint16 `json:"peak_hours"`
-	// Gaps counts, for each slot, the steps without data (gaps, suspect
-	// zeros) in the hours that held data (see HoursSeen), except the
-	// first and the last such hour of the history (the data's edges): a
-	// job whose metrics go missing while it runs leaves its hour seen,
-	// and idle in the steps that were, but thin. See KnownIdle.
-	Gaps [HoursPerWeek]uint32 `json:"gaps"`
+	// GapHours counts, for each slot, the hours with data (see
+	// HoursSeen) that lack data for more than 1 − IdleShare of their
+	// steps (gaps, suspect zeros), except the first and the last hour
+	// with data of the history (the data's edges): a job whose metrics
+	// go missing while it runs leaves its hour seen, and idle in the
+	// steps that were, but thin, week after week. See KnownIdle.
+	GapHours [HoursPerWeek]uint16 `json:"gap_hours"`
 }
 
 // Slot returns the hour-of-week slot of t in the profile's time zone.
@@ -161,34 +162,37 @@ func (p *Profile) Idle(slot int) bool {
 	return ok && s >= p.IdleShare && p.PeakHours[slot] == 0
 }
 
-// gapCounter adds to a Profile's Gaps the steps without data of the
-// hours with data, in time order, except the first and the last of them:
-// the steps before the data begins (a new resource, monitoring turned on)
-// and after it ends (a source's delay) are not gaps between data.
+// gapCounter counts a Profile's GapHours over the hours with data, in
+// time order, except the first and the last of them: the steps before the
+// data begins (a new resource, monitoring turned on) and after it ends (a
+// source's delay) are not gaps between data.
 type gapCounter struct {
-	pending     bool // an hour is held back: it may be the last
-	slot        int
-	gaps, hours uint32
+	pending bool // an hour is held back: it may be the last
+	slot    int
+	thin    bool
+	hours   int
 }
 
-// add holds back the hour of slot with gaps steps without data, and adds
-// the one held back before it unless that was the first.
-func (g *gapCounter) add(p *Profile, slot int, gaps uint32) {
-	if g.pending && g.hours > 1 {
-		p.Gaps[g.slot] += g.gaps
+// add holds back the hour of slot, thin when it lacks data for more than
+// 1 − IdleShare of its steps, and counts the one held back before it
+// unless that was the first.
+func (g *gapCounter) add(p *Profile, slot int, obs, steps int) {
+	if g.pending && g.hours > 1 && g.thin {
+		p.GapHours[g.slot]++
 	}
 	g.hours++
-	g.pending, g.slot, g.gaps = true, slot, gaps
+	g.pending, g.slot, g.thin = true, slot, float64(obs) < p.IdleShare*float64(steps)
 }
 
-// KnownIdle reports whether slot is idle (see Idle) counting its steps
-// without data as not idle: at least IdleShare of the steps of the hours
-// it was seen (Observed + Gaps) are idle. Missing data is never
-// idleness: a stop needs every hour of the week known idle, so that a
-// nightly job during which the metrics agent reports nothing is not
-// taken for an idle hour.
+// KnownIdle reports whether slot is idle (see Idle) and its hours did not
+// lack much of their data (see GapHours) every week, as Recurring counts
+// weeks: seen in at least two weeks, thin in at least IdleShare of them.
+// Missing data is never idleness: a nightly job during which the metrics
+// agent reports nothing leaves its hour thin every week, where an outage
+// does once. A stop needs every hour of the week known idle, and an
+// off-hours schedule stops a resource only in such hours.
 func (p *Profile) KnownIdle(slot int) bool {
-	return p.Idle(slot) && float64(p.IdleSteps[slot]) >= p.IdleShare*(float64(p.Observed[slot])+float64(p.Gaps[slot]))
+	return p.Idle(slot) && !(p.HoursSeen[slot] >= 2 && float64(p.GapHours[slot]) >= p.IdleShare*float64(p.HoursSeen[slot]))
 }
 
 // Recurring reports whether slot is busy every week: seen in at least two
@@ -478,7 +482,7 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 		p.IdleSteps[slot] += idle
 		if obs > 0 {
 			p.HoursSeen[slot]++
-			gaps.add(p, slot, uint32(j-i)-obs)
+			gaps.add(p, slot, int(obs), j-i)
 		}
 		if hot {
 			p.PeakHours[slot]++

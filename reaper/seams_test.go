@@ -167,7 +167,9 @@ func TestJobHiddenInRecurringGapsNotStopped(t *testing.T) {
 	require.NotNil(t, rec.Verdict)
 	assert.Empty(t, e.actions(), "not stopped: %v", rec.Verdict.Explain())
 	assert.Equal(t, detector.ActionNone, rec.Verdict.Action)
-	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "7 hours of the week lack cpu data for part of their steps (Mon–Sun 02:00–03:00)", "the reasons name the hours seen only in part")
+	// Saturday's 02:00 hour just before now is the data's last hour (an
+	// edge, not counted): the other six nights name the job's hour.
+	assert.Contains(t, strings.Join(rec.Verdict.Explain(), "\n"), "6 hours of the week lacked cpu data for more than 10% of their steps every week (Mon–Fri 02:00–03:00; Sun 02:00–03:00)", "the reasons name the hours seen only in part")
 }
 
 // TestBusySignalVetoesStop: a host adds its own signal to the ensemble, a
