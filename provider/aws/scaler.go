@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -32,7 +33,8 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 }
 
 // SetCapacity implements provider.Scaler. want is validated (0 ≤ Min ≤
-// Desired ≤ Max) before any API call. When only the desired capacity
+// Desired ≤ Max ≤ math.MaxInt32, Auto Scaling's 32-bit sizes) before any
+// API call. When only the desired capacity
 // changes the driver calls SetDesiredCapacity (honouring the group's
 // cooldown when Config.HonorCooldown is set); otherwise
 // UpdateAutoScalingGroup with all three values. Setting the current spec
@@ -45,6 +47,12 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	}
 	if err := want.Validate(); err != nil {
 		return fmt.Errorf("aws: set capacity %q: %w", id, provider.Within("capacity", err))
+	}
+	if want.Max > math.MaxInt32 {
+		// Min ≤ Desired ≤ Max: the largest is checked. Sent as int32 it
+		// would wrap into another size that Auto Scaling accepts.
+		return fmt.Errorf("aws: set capacity %q: %w", id, provider.Invalid("capacity.max", want.Max,
+			fmt.Sprintf("Auto Scaling's sizes are 32-bit: must be at most %d", math.MaxInt32)))
 	}
 	g, err := d.group(ctx, "set capacity", id)
 	if err != nil {

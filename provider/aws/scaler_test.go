@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -256,4 +257,30 @@ func TestCooldownConflictOnlyWhenRefused(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSetCapacityRefusesSizesAutoScalingCannotHold: Auto Scaling's sizes
+// are 32-bit integers. A spec beyond them (a scaling policy's max of
+// 4,294,967,300, valid for provider.CapacitySpec) is refused before any
+// call, naming the field, instead of being sent truncated: int32 of it is
+// 4, which Auto Scaling accepted as the group's new max.
+func TestSetCapacityRefusesSizesAutoScalingCannotHold(t *testing.T) {
+	t.Parallel()
+	group := createGroup(t, 1, 10, 2, nil)
+	counter := &countingHTTP{}
+	d := newDriver(t, withCounter(counter)...)
+	for _, spec := range []provider.CapacitySpec{
+		{Min: 1, Max: 1<<32 + 4, Desired: 3},
+		{Min: 1, Max: math.MaxInt32 + 1, Desired: 3},
+		{Min: 1 << 32, Max: 1<<32 + 4, Desired: 1 << 32},
+	} {
+		err := d.SetCapacity(tctx(t), group, spec)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%+v", spec)
+		assert.Equal(t, "capacity.max", ie.Field)
+		assert.Contains(t, err.Error(), "2147483647")
+	}
+	assert.Zero(t, counter.n.Load(), "refused before any call")
+	g := describeGroup(t, group)
+	assert.Equal(t, []int32{1, 10, 2}, []int32{awssdk.ToInt32(g.MinSize), awssdk.ToInt32(g.MaxSize), awssdk.ToInt32(g.DesiredCapacity)})
 }
