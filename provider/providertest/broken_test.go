@@ -362,6 +362,22 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Scaler/SetCapacity", "Batch/Capacities", "Actuator/Errors"},
 	},
 	{
+		name: "ReadyCountsRemovedInstances",
+		wrap: func(c *memory.Cloud) provider.Inventory { return &readyCountsRemoved{Cloud: c, high: map[string]int{}} },
+		fails: map[string]string{
+			"Scaler/SetCapacity": `after scaling in, Capacity("asg") = {CapacitySpec:{Min:0 Max:5 Desired:2} Current:2 Ready:3} is invalid`,
+		},
+		passes: []string{"Scaler/Errors"},
+	},
+	{
+		name: "ZeroIsStopped",
+		wrap: func(c *memory.Cloud) provider.Inventory { return zeroIsStopped{c} },
+		fails: map[string]string{
+			"Scaler/SetCapacity": `SetCapacity({Min:0 Max:5 Desired:2}) from zero: conflict: the group is stopped`,
+		},
+		passes: []string{"Scaler/Errors", "Batch/Capacities"},
+	},
+	{
 		name: "MetricNotHeldIsNotFound",
 		wrap: func(c *memory.Cloud) provider.Inventory { return customNotFound{c} },
 		fails: map[string]string{
@@ -369,6 +385,40 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/Grid", "MetricsSource/Errors"},
 	},
+}
+
+// readyCountsRemoved keeps counting as ready the instances a scale in
+// removed (the most it has seen ready), as a driver that counts a group's
+// healthy instances, leaving or not, would: its Ready exceeds Current
+// after a scale in, which never settles for a scaling engine.
+type readyCountsRemoved struct {
+	*memory.Cloud
+	mu   sync.Mutex
+	high map[string]int
+}
+
+func (b *readyCountsRemoved) Capacity(ctx context.Context, id string) (provider.Capacity, error) {
+	c, err := b.Cloud.Capacity(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.high[id] = max(b.high[id], c.Ready)
+	c.Ready = b.high[id]
+	return c, nil
+}
+
+// zeroIsStopped takes a group scaled to zero for stopped and refuses to
+// scale it out again (ErrConflict), as a driver that maps a desired
+// capacity of zero onto a stop would.
+type zeroIsStopped struct{ *memory.Cloud }
+
+func (b zeroIsStopped) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if c, err := b.Capacity(ctx, id); err == nil && c.Desired == 0 && want.Desired > 0 {
+		return fmt.Errorf("%w: the group is stopped", provider.ErrConflict)
+	}
+	return b.Cloud.SetCapacity(ctx, id, want)
 }
 
 // customNotFound answers a custom metric it has no series of with

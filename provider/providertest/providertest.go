@@ -56,7 +56,8 @@
 // nothing; unknown IDs return ErrNotFound, empty ones ErrInvalid.
 //
 // Scaler: SetCapacity sets the spec, and Current and Ready follow it after
-// Settle; specs CapacitySpec.Validate refuses return ErrInvalid and change
+// Settle (every Capacity valid, settled at the spec: Current = Ready =
+// Desired), scaling out, in, to zero and out from zero; specs CapacitySpec.Validate refuses return ErrInvalid and change
 // nothing; an unknown group returns ErrNotFound, an empty ID ErrInvalid
 // and an instance ErrUnsupported, from Capacity and from SetCapacity,
 // which changes nothing.
@@ -937,9 +938,31 @@ func testSetCapacity(t *testing.T, s Subject) {
 	want = provider.CapacitySpec{Min: 0, Max: before.Max + 1, Desired: before.Desired}
 	noErr(t, sc.SetCapacity(ctx, s.Group, want))
 	noErr(t, s.Settle(ctx))
-	got = must(sc.Capacity(ctx, s.Group))(t)
-	if got.CapacitySpec != want || got.Current != want.Desired {
-		t.Errorf("after scaling in, capacity = %+v, want spec %+v with current %d", got, want, want.Desired)
+	settled(t, sc, s.Group, want, "after scaling in")
+	// To zero and up again from there, as an autoscaler that scales in to
+	// zero when idle and out when the load returns does.
+	zero := provider.CapacitySpec{Min: 0, Max: want.Max, Desired: 0}
+	noErr(t, sc.SetCapacity(ctx, s.Group, zero))
+	noErr(t, s.Settle(ctx))
+	settled(t, sc, s.Group, zero, "after scaling in to zero")
+	if err := sc.SetCapacity(ctx, s.Group, want); err != nil {
+		t.Fatalf("SetCapacity(%+v) from zero: %v", want, err)
+	}
+	noErr(t, s.Settle(ctx))
+	settled(t, sc, s.Group, want, "after scaling out from zero")
+}
+
+// settled checks that group's capacity is valid and settled at spec
+// (Capacity.Settled: every desired instance present and ready), as a
+// scaling engine verifies a change it made.
+func settled(t *testing.T, sc provider.Scaler, group string, spec provider.CapacitySpec, when string) {
+	t.Helper()
+	got := must(sc.Capacity(ctxOf(t), group))(t)
+	if err := got.Validate(); err != nil {
+		t.Errorf("%s, Capacity(%q) = %+v is invalid: %v", when, group, got, err)
+	}
+	if got.CapacitySpec != spec || !got.Settled() {
+		t.Errorf("%s and Settle, capacity = %+v, want spec %+v with current and ready %d", when, got, spec, spec.Desired)
 	}
 }
 
