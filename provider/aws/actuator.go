@@ -29,8 +29,9 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	default:
 		return fmt.Errorf("aws: start %q: %w: the instance is %s", id, provider.ErrConflict, st)
 	}
-	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
-		return wrap("start", id, err)
+	var at attempts
+	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}, at.ec2); err != nil {
+		return at.write("start", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: started instance", "id", id)
 	if d.cfg.NoWait {
@@ -67,8 +68,9 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 	if d.cfg.Hibernate {
 		in.Hibernate = awssdk.Bool(true)
 	}
-	if _, err := d.ec2.StopInstances(ctx, in); err != nil {
-		return wrap("stop", id, err)
+	var at attempts
+	if _, err := d.ec2.StopInstances(ctx, in, at.ec2); err != nil {
+		return at.write("stop", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: stopped instance", "id", id, "hibernate", d.cfg.Hibernate)
 	if d.cfg.NoWait {
@@ -91,8 +93,9 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	if instanceStateName(inst) == ec2types.InstanceStateNameTerminated {
 		return nil
 	}
-	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
-		return wrap("terminate", id, err)
+	var at attempts
+	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}, at.ec2); err != nil {
+		return at.write("terminate", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: terminated instance", "id", id)
 	if d.cfg.NoWait {

@@ -222,7 +222,14 @@
 // smithy.APIError. Invalid input is provider.ErrInvalid, naming the field,
 // before any API call. Each API call is retried by the SDK's standard
 // retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with
-// exponential back-off up to Config.MaxBackoff.
+// exponential back-off up to Config.MaxBackoff. A change (StartInstances,
+// StopInstances, TerminateInstances, UpdateFunctionConfiguration) retried
+// after an attempt that may have been applied (a server error or a lost
+// reply: EC2 may have carried it out) fails, whatever its last attempt
+// answered (throttled, a conflict with the state the first left), with an
+// error that matches none of the sentinels that say nothing changed, so
+// that the reaper spends its budget and verifies; a resize whose stop
+// ends so starts the instance again (ErrRolledBack).
 //
 // # IAM permissions
 //

@@ -7,8 +7,11 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/idlescale/idlescale/provider"
@@ -170,4 +173,56 @@ func ctxErr(ctx context.Context, op, id string) error {
 		return wrap(op, id, err)
 	}
 	return nil
+}
+
+// attempts watches the attempts of one API call that changes something
+// (Start, Stop, Terminate, an instance resize's stop, a function's
+// update), made with its option: an attempt that may have been applied
+// (its request reached AWS and no answer says it was refused: a server
+// error, a lost reply, a timeout) and that the SDK then retried leaves
+// the call's outcome unknown, whatever the last attempt answered (a
+// throttle, a conflict with the state the first attempt left).
+type attempts struct {
+	last, earlier bool // the last attempt, and one before it, may have been applied
+}
+
+// stack adds the watch to one call's middleware stack, inside the SDK's
+// retry loop.
+func (a *attempts) stack(stack *middleware.Stack) error {
+	m := middleware.FinalizeMiddlewareFunc("idlescale/attempts", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		a.earlier = a.earlier || a.last
+		out, md, err := next.HandleFinalize(ctx, in)
+		a.last = err != nil && mayHaveApplied(err)
+		return out, md, err
+	})
+	if err := stack.Finalize.Insert(m, "Retry", middleware.After); err != nil {
+		return stack.Finalize.Add(m, middleware.After) // no retry loop: every attempt is the last
+	}
+	return nil
+}
+
+func (a *attempts) ec2(o *ec2.Options)       { o.APIOptions = append(o.APIOptions, a.stack) }
+func (a *attempts) lambda(o *lambda.Options) { o.APIOptions = append(o.APIOptions, a.stack) }
+
+// mayHaveApplied reports whether the request of an attempt that failed
+// with err may have been carried out: not when AWS refused it (throttled,
+// or any other client error).
+func mayHaveApplied(err error) bool {
+	if errors.Is(sentinel(err), provider.ErrThrottled) {
+		return false
+	}
+	var re *smithyhttp.ResponseError
+	return !errors.As(err, &re) || re.HTTPStatusCode() >= 500
+}
+
+// write is wrap for the error of a call made with a: when an attempt
+// before the last may have been applied, the error matches none of the
+// provider sentinels that say nothing changed (the last attempt's
+// throttle or conflict says nothing of the first), keeping the cause's
+// message and a context error.
+func (a *attempts) write(op, id string, err error) error {
+	if err == nil || !a.earlier {
+		return wrap(op, id, err)
+	}
+	return fmt.Errorf("aws: %s %q: retried after an attempt that may have been applied (its reply was lost): %w", op, id, noSentinel{err})
 }

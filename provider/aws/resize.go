@@ -160,13 +160,14 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 		time.Duration(awssdk.ToInt32(c.Timeout))*time.Second == size.Timeout && c.LastUpdateStatus != lambdatypes.LastUpdateStatusFailed {
 		return nil
 	}
+	var at attempts
 	_, err := d.lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: &t.id,
 		MemorySize:   awssdk.Int32(int32(size.MemoryMiB)),
 		Timeout:      awssdk.Int32(int32(size.Timeout / time.Second)),
-	})
+	}, at.lambda)
 	if err != nil {
-		return wrap("resize", id, err)
+		return at.write("resize", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: resized function", "id", t.id, "memory_mib", size.MemoryMiB, "timeout", size.Timeout)
 	if err := d.waitFunction(ctx, id, t.id, false); err != nil {
@@ -260,7 +261,12 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback}
 	}
 	if wasRunning {
-		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}); err != nil {
+		var at attempts
+		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
+			if at.earlier {
+				// An attempt that may have stopped it: started again.
+				return fail("stop", at.write("resize: stop", id, err), d.restart(ctx, iid))
+			}
 			return wrap("resize: stop", id, err) // nothing changed yet
 		}
 		if err := d.waitStopped(ctx, "resize: stop", iid); err != nil {

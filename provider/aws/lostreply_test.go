@@ -1,0 +1,128 @@
+package aws_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// lostReplyHTTP sends the first request of EC2 action to moto and loses
+// its reply (an HTTP 500 comes back instead, as from a load balancer that
+// timed out), then answers the retries RequestLimitExceeded without
+// sending them: the first attempt was applied, the last was throttled.
+type lostReplyHTTP struct {
+	action string
+	calls  atomic.Int64
+}
+
+func (h *lostReplyHTTP) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !strings.Contains(string(body), "Action="+h.action+"&") {
+		return testHTTP.Do(r)
+	}
+	status, code := http.StatusServiceUnavailable, "RequestLimitExceeded"
+	if h.calls.Add(1) == 1 {
+		resp, err := testHTTP.Do(r)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		status, code = http.StatusInternalServerError, "InternalError"
+	}
+	xml := `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>` + code +
+		`</Code><Message>injected</Message></Error></Errors><RequestID>lost-reply</RequestID></Response>`
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: http.Header{"Content-Type": {"text/xml"}},
+		Body: io.NopCloser(strings.NewReader(xml)), ContentLength: int64(len(xml)), Request: r}, nil
+}
+
+// untouched are the provider sentinels that say a write changed nothing:
+// the reaper refunds its budget, releases the approval and verifies
+// nothing on them; the scaling engine retries a throttled write.
+var untouched = []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid}
+
+// TestRetriedWriteAfterALostReplyIsNotUntouched: a Stop, Start or
+// Terminate whose first StopInstances (StartInstances,
+// TerminateInstances) EC2 applied but whose reply was lost, retried by
+// the SDK and then throttled, changed the instance: its error must not
+// match provider.ErrThrottled (nor any sentinel that says nothing
+// changed), or the reaper refunds the budget, releases the approval and
+// records no action for an instance it stopped.
+func TestRetriedWriteAfterALostReplyIsNotUntouched(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		action string
+		act    func(d *awsprovider.Driver, ctx context.Context, id string) error
+		before func(t *testing.T, d *awsprovider.Driver, id string)
+		want   []ec2types.InstanceStateName
+	}{
+		{"StopInstances", (*awsprovider.Driver).Stop, nil,
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}},
+		{"StartInstances", (*awsprovider.Driver).Start, func(t *testing.T, d *awsprovider.Driver, id string) { require.NoError(t, d.Stop(tctx(t), id)) },
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNamePending, ec2types.InstanceStateNameRunning}},
+		{"TerminateInstances", (*awsprovider.Driver).Terminate, nil,
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated}},
+	} {
+		t.Run(tt.action, func(t *testing.T) {
+			t.Parallel()
+			id := runInstances(t, 1, "t3.micro", nil)[0]
+			if tt.before != nil {
+				tt.before(t, newDriver(t), id)
+			}
+			hook := &lostReplyHTTP{action: tt.action}
+			cfg := fastConfig()
+			cfg.MaxAttempts = 2
+			cfg.NoWait = true
+			d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+			err := tt.act(d, tctx(t), id)
+			require.Error(t, err)
+			assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
+			st, _ := ec2State(t, id)
+			require.Contains(t, tt.want, st, "the first attempt was applied")
+			for _, s := range untouched {
+				require.NotErrorIs(t, err, s, "%v: the change was made; it must not read as nothing changed", err)
+			}
+			assert.Contains(t, err.Error(), "may have been applied")
+		})
+	}
+}
+
+// TestResizeWhoseStopReplyWasLostRestarts: an instance resize whose
+// StopInstances EC2 applied but whose reply was lost, then throttled on
+// the retry, took the instance down: the driver restarts it (a
+// *ResizeError matching ErrRolledBack) instead of returning
+// provider.ErrThrottled as if nothing had changed, which left the
+// instance stopped while the scaling engine read the old type and took
+// the step for one that changed nothing.
+func TestResizeWhoseStopReplyWasLostRestarts(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	hook := &lostReplyHTTP{action: "StopInstances"}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 2
+	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "t3.large"})
+	require.Error(t, err)
+	for _, s := range untouched {
+		require.NotErrorIs(t, err, s, "%v", err)
+	}
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "restarted")
+	assert.Equal(t, "t3.micro", typ)
+}
