@@ -822,7 +822,9 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 // Timeout, then checks its signals over the Window (read in whole minutes
 // from the minute it settled in). A signal with no data in the window, or
 // read as an infinite value, is unknown, and unknown is not healthy: the
-// step is not verified.
+// step is not verified; but a step that leaves a group no instance has no
+// instance to report its signals, and passes without their data (data it
+// has is checked).
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -849,6 +851,11 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
 		}
 		v, _, n := meanOfLast(ser, 1)
+		if n == 0 && p.Target.horizontal() && s.To.Desired == 0 {
+			// A group's metric is reported by its instances, and none is
+			// left: no data is what a group at zero has, not unknown.
+			continue
+		}
 		if n == 0 {
 			return fmt.Errorf("%w: no data for signal %s in the %s after settling", ErrNotVerified, sig, p.Monitoring.Window)
 		}

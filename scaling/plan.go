@@ -105,7 +105,10 @@ func sizeString(s provider.Size) string {
 // signal must be healthy over Window (read in whole minutes from the
 // minute the step settled in). A signal without data in the window, or
 // read as an infinite value, is unknown, which fails the verification
-// (fail closed).
+// (fail closed), except after a step to a desired capacity of zero: a
+// group's metric is reported by its instances (an Auto Scaling group's
+// CloudWatch metrics, a workload's pods), and none is left to report it,
+// so a signal without data passes (one with data is checked).
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
