@@ -79,8 +79,9 @@
 // Resize) change nothing.
 //
 // Batch reads: every read answered in place exactly as the single call
-// answers it (the whole resource, the whole capacity, the same grid and
-// values), with the single call's error sentinel; reads may repeat, and
+// answers it (the whole resource, the group's and the resource to resize's
+// too, the whole capacity, the same grid and values), with the single
+// call's error sentinel; reads may repeat, and
 // share nothing; an empty batch is no call and no error; a cancelled
 // context fails the call and every read.
 //
@@ -1270,14 +1271,20 @@ func containsAll(have, want []string) bool {
 // place as Get answers it (every field ChangedFrom compares, and the
 // state), an unknown or invalid ID failing that read
 // alone, repeated IDs allowed. The IDs are in no order (nor its reverse),
-// so that a driver that answers them in another order fails.
+// so that a driver that answers them in another order fails. The group
+// and the resource to resize are read too: the scaling Autoscaler reads
+// its targets so, and plans no change of a group whose ScaledBy names
+// another autoscaler, which a batch that reads groups otherwise than Get
+// (without their scaling policies) would lose.
 func testBatchResources(t *testing.T, s Subject) {
 	b, ok := s.Provider.(provider.ResourceBatcher)
 	if !ok {
 		t.Skip("driver does not implement provider.ResourceBatcher")
 	}
 	ctx := ctxOf(t)
-	ids := []string{s.Instances[1], unknownID, s.Instances[0], "", s.Instances[1], s.Instances[0]}
+	ids := []string{s.Instances[1], unknownID, s.Instances[0], "", s.Instances[1]}
+	ids = append(ids, fixtureIDs(s)[len(s.Instances):]...) // the group and the resource to resize
+	ids = append(ids, s.Instances[0])
 	reads := make([]provider.ResourceRead, len(ids))
 	for i, id := range ids {
 		reads[i] = provider.ResourceRead{ID: id, Err: errors.New("stale: the batch must clear it")}
