@@ -83,10 +83,14 @@ func (r *Reaper) reached(ctx context.Context, rec *Record) bool {
 	}
 }
 
-// sizeMatches reports whether got has every field that want sets.
+// sizeMatches reports whether got has every field that want sets, but
+// the vCPUs and memory of an instance type: the type decides them, and a
+// driver may report the type alone (the AWS driver does), as the scaling
+// engine verifies a resize.
 func sizeMatches(got, want provider.Size) bool {
-	return (want.InstanceType == "" || got.InstanceType == want.InstanceType) &&
-		(want.VCPU == 0 || got.VCPU == want.VCPU) &&
-		(want.MemoryMiB == 0 || got.MemoryMiB == want.MemoryMiB) &&
+	typed := want.InstanceType != ""
+	return (!typed || got.InstanceType == want.InstanceType) &&
+		(typed || want.VCPU == 0 || got.VCPU == want.VCPU) &&
+		(typed || want.MemoryMiB == 0 || got.MemoryMiB == want.MemoryMiB) &&
 		(want.Timeout == 0 || got.Timeout == want.Timeout)
 }

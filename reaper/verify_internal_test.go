@@ -9,7 +9,8 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// A resize is verified on the fields its target sets, each one exactly.
+// A resize is verified on the fields its target sets, each one exactly,
+// but the vCPUs and memory of an instance type, which the type decides.
 func TestSizeMatches(t *testing.T) {
 	t.Parallel()
 	got := provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192, Timeout: 30 * time.Second}
@@ -28,6 +29,8 @@ func TestSizeMatches(t *testing.T) {
 		{"same timeout", provider.Size{Timeout: 30 * time.Second}, true},
 		{"other timeout", provider.Size{Timeout: 60 * time.Second}, false},
 		{"all the same", got, true},
+		{"same type, its vcpu and memory read otherwise", provider.Size{InstanceType: "m5.large", VCPU: 4, MemoryMiB: 4096}, true},
+		{"other type, same vcpu and memory", provider.Size{InstanceType: "t3.large", VCPU: 2, MemoryMiB: 8192}, false},
 		{"all but the timeout", provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192, Timeout: 31 * time.Second}, false},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,72 @@
+package reaper_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
+)
+
+// typeOnly is the memory cloud's inventory reporting an instance's size
+// as its type alone, as the AWS driver does (EC2 describes the type, not
+// its memory).
+type typeOnly struct{ *memory.Cloud }
+
+func typeAlone(r provider.Resource) provider.Resource {
+	if r.Size.InstanceType != "" {
+		r.Size = provider.Size{InstanceType: r.Size.InstanceType}
+	}
+	return r
+}
+
+func (c typeOnly) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := c.Cloud.Get(ctx, id)
+	return typeAlone(r), err
+}
+
+func (c typeOnly) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	rs, err := c.Cloud.List(ctx, f)
+	for i := range rs {
+		rs[i] = typeAlone(rs[i])
+	}
+	return rs, err
+}
+
+// TestDownsizeVerifiedOnADriverReportingTheTypeAlone: a host's Sizer
+// that names the smaller instance type with its vCPUs and memory (from a
+// catalogue such as memory.LookupInstanceType) downsizes an instance of
+// a driver that reports the type alone (the AWS driver): the type decides
+// the vCPUs and memory, so the resize is verified once the type is the
+// target's, as the scaling engine verifies its resizes. Requiring the
+// memory too, the reaper never verified it (unverified after its timeout)
+// although the instance had been resized.
+func TestDownsizeVerifiedOnADriverReportingTheTypeAlone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-low", cpu: 0.25, itype: "m5.xlarge"})
+	sizer := reaper.SizerFunc(func(_ context.Context, r provider.Resource) (provider.Size, error) {
+		if r.Size.InstanceType != "m5.xlarge" {
+			return provider.Size{}, provider.ErrUnsupported
+		}
+		t, _ := memory.LookupInstanceType("m5.large")
+		return provider.Size{InstanceType: t.Name, VCPU: t.VCPU, MemoryMiB: t.MemoryMiB}, nil
+	})
+	inv := typeOnly{e.cloud}
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionDownsize}},
+		reaper.Fleet{Inventory: inv, Metrics: e.cloud, Resizer: e.cloud}, e.ensemble, e.engine,
+		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history), reaper.WithSizer(sizer))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-low")
+	got, err := inv.Get(t.Context(), "i-low")
+	require.NoError(t, err)
+	require.Equal(t, "m5.large", got.Size.InstanceType, "resized")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.String())
+}
