@@ -178,7 +178,10 @@
 // strategy scales up on the metrics it has and never down while one is
 // missing), and one with an infinite value fails the strategies that
 // read it (an error naming the metric and step); a safety rule that errors blocks (fail closed, and an error);
-// a capacity that never settles fails verification and is rolled back.
+// a capacity that never settles fails verification and is rolled back;
+// a size a driver reports as unknown while it is being applied (the AWS
+// driver's Lambda function during its update) is waited for, within the
+// verification's timeout, before a plan resumes or rolls back from it.
 // Every such error is a *StepError naming the plan, step and Stage,
 // wrapping the cause (errors.Is reaches safety.ErrRuleFailed,
 // provider.ErrThrottled, ErrNotVerified, ErrDrift, ErrRollback, ...).

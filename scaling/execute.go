@@ -253,7 +253,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 			x.Status, x.Err, x.Reason = PlanInterrupted, err, "interrupted: "+err.Error()
 			return
 		}
-		actual, err := e.read(ctx, p)
+		actual, err := e.known(ctx, p)
 		if err != nil {
 			if ctx.Err() != nil {
 				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted: "+ctx.Err().Error()
@@ -818,6 +818,30 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 	return observed{size: r.Size}, err
 }
 
+// known reads the target as read does, and a vertical target whose size
+// reads as unknown (zero: a driver reports a size still being applied so,
+// as the AWS driver does a Lambda function while its update is in
+// progress) again, polling on the engine's clock, until it is known or
+// the monitoring plan's Timeout passes (ErrNotVerified): the plan's
+// rollback and resume start from the real size, and the safety gate
+// refuses to resize from an unknown one.
+func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
+	start := e.clock.Now()
+	for {
+		o, err := e.read(ctx, p)
+		if err != nil || p.Target.horizontal() || !o.size.IsZero() {
+			return o, err
+		}
+		elapsed := e.clock.Now().Sub(start)
+		if elapsed >= p.Monitoring.Timeout {
+			return o, fmt.Errorf("%w: the size is unknown after %s (an update still being applied, or one that failed)", ErrNotVerified, p.Monitoring.Timeout)
+		}
+		if err := e.wait(ctx, min(e.cfg.PollInterval, p.Monitoring.Timeout-elapsed)); err != nil {
+			return o, err
+		}
+	}
+}
+
 // verify waits for the step to settle within the monitoring plan's
 // Timeout, then checks its signals over the Window (read in whole minutes
 // from the minute it settled in). A signal with no data in the window, or
@@ -963,7 +987,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		}
 		e.rollbackFailed(x, cause, err)
 	}
-	actual, err := e.read(ctx, p)
+	actual, err := e.known(ctx, p)
 	if err != nil {
 		fail(fmt.Errorf("read: %w", err))
 		return

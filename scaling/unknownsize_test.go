@@ -1,0 +1,95 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// applying is the memory cloud as the AWS driver shows a Lambda function:
+// a configuration update takes a while to apply, and meanwhile Get
+// reports the function's size as unknown (zero: LastUpdateStatus
+// InProgress). Its first Resize is accepted but fails (its wait timed out,
+// say) while the update goes on.
+type applying struct {
+	*memory.Cloud
+	mu     sync.Mutex
+	until  time.Time // the update applies until then
+	failed bool
+}
+
+var errWaitTimedOut = errors.New("the configuration update was accepted but is not known to be in effect: waiter timed out")
+
+func (a *applying) Resize(ctx context.Context, id string, size provider.Size) error {
+	if err := a.Cloud.Resize(ctx, id, size); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.until = time.Now().Add(3 * time.Minute)
+	if !a.failed {
+		a.failed = true
+		return errWaitTimedOut
+	}
+	return nil
+}
+
+func (a *applying) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := a.Cloud.Get(ctx, id)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if time.Now().Before(a.until) {
+		r.Size = provider.Size{}
+	}
+	return r, err
+}
+
+// TestRollbackWaitsForASizeBeingApplied: a resize whose write failed
+// after the backend accepted it leaves the function's size unknown while
+// its update applies. The rollback waits (within the monitoring plan's
+// timeout) for the size to be known and resizes back from it; it started
+// from the unknown size, which the safety gate's rollback rule refuses to
+// resize from, and the plan failed (ErrRollback) with the new size left in
+// place.
+func TestRollbackWaitsForASizeBeingApplied(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		fn := &applying{Cloud: c}
+		rollback, err := safety.NewRollbackRule(safety.RollbackConfig{}, nil)
+		require.NoError(t, err)
+		gate, err := safety.New(safety.Config{}, []safety.Rule{rollback})
+		require.NoError(t, err)
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, gate)
+		require.NoError(t, err)
+		res, err := fn.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
+		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
+			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
+			})}}, "")
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(d, scaling.PlanOptions{}))
+		require.ErrorIs(t, err, errWaitTimedOut)
+		require.NotErrorIs(t, err, scaling.ErrRollback, "the rollback went through")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		got, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		assert.Equal(t, from, got.Size, "back where the plan started")
+	})
+}
