@@ -162,6 +162,9 @@ type brokenContract struct {
 	// passes are subtests that must still pass: the suite blames the
 	// rule that is broken, not everything.
 	passes []string
+	// fixture, when set, changes the seeded subject (the broken driver
+	// wraps its Provider afterwards).
+	fixture func(t *testing.T, s *providertest.Subject)
 }
 
 // brokenContracts are the drivers TestRunCatchesBrokenContracts feeds the
@@ -386,6 +389,19 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Inventory/ListAgreesWithGet", "Inventory/Get", "Batch/Capacities"},
 	},
 	{
+		name: "ResizeIgnoresVCPU",
+		wrap: func(c *memory.Cloud) provider.Inventory { return resizeIgnoresVCPU{c} },
+		fixture: func(t *testing.T, s *providertest.Subject) {
+			c := s.Provider.(*memory.Cloud)
+			require.NoError(t, c.Add(provider.Resource{ID: "pod", Kind: provider.KindInstance, Size: provider.Size{VCPU: 0.25, MemoryMiB: 128}}))
+			s.ResizeID, s.ValidSize, s.InvalidSize = "pod", provider.Size{VCPU: 0.5, MemoryMiB: 256}, provider.Size{InstanceType: "not-in-the-catalogue"}
+		},
+		fails: map[string]string{
+			"Resizer/Resize": `after Resize, vcpu = 0.25, want 0.5`,
+		},
+		passes: []string{"Resizer/Errors"},
+	},
+	{
 		name: "MetricNotHeldIsNotFound",
 		wrap: func(c *memory.Cloud) provider.Inventory { return customNotFound{c} },
 		fails: map[string]string{
@@ -393,6 +409,19 @@ var brokenContracts = []brokenContract{
 		},
 		passes: []string{"MetricsSource/Grid", "MetricsSource/Errors"},
 	},
+}
+
+// resizeIgnoresVCPU resizes an instance's memory but not its vCPUs, as
+// a driver that sets a container's memory and forgets its CPU would: the
+// scaling engine then never sees the size it asked for, and rolls every
+// such resize back.
+type resizeIgnoresVCPU struct{ *memory.Cloud }
+
+func (b resizeIgnoresVCPU) Resize(ctx context.Context, id string, size provider.Size) error {
+	if r, err := b.Get(ctx, id); err == nil && size.InstanceType == "" && size.VCPU != 0 {
+		size.VCPU = r.Size.VCPU
+	}
+	return b.Cloud.Resize(ctx, id, size)
 }
 
 // batchWithoutPolicies names the scaling policy of a group in List and
@@ -894,6 +923,9 @@ func TestBrokenContractChild(t *testing.T) {
 		t.Run(bc.name, func(t *testing.T) {
 			providertest.Run(t, func(t *testing.T) providertest.Subject {
 				s := newMemorySubject(t)
+				if bc.fixture != nil {
+					bc.fixture(t, &s)
+				}
 				s.Provider = bc.wrap(s.Provider.(*memory.Cloud))
 				return s
 			})

@@ -62,7 +62,8 @@
 // and an instance ErrUnsupported, from Capacity and from SetCapacity,
 // which changes nothing.
 //
-// Resizer: Resize sets the size and is idempotent; an invalid size
+// Resizer: Resize sets the size (as Get reads it: the instance type, or
+// the vCPUs and memory without one, and the timeout) and is idempotent; an invalid size
 // (InvalidSize, one Size.Validate refuses, or ValidSize with a field the
 // resource's kind does not have: an instance type for a function, a
 // timeout for anything else) returns ErrInvalid and changes nothing; an
@@ -1020,6 +1021,11 @@ func testResize(t *testing.T, s Subject) {
 	}
 	if s.ValidSize.MemoryMiB != 0 && s.ValidSize.InstanceType == "" && got.MemoryMiB != s.ValidSize.MemoryMiB {
 		t.Errorf("after Resize, memory = %d MiB, want %d", got.MemoryMiB, s.ValidSize.MemoryMiB)
+	}
+	// The vCPUs too, as the scaling engine verifies a resize: without an
+	// instance type, which decides them.
+	if s.ValidSize.VCPU != 0 && s.ValidSize.InstanceType == "" && got.VCPU != s.ValidSize.VCPU {
+		t.Errorf("after Resize, vcpu = %g, want %g", got.VCPU, s.ValidSize.VCPU)
 	}
 	if s.ValidSize.Timeout != 0 && got.Timeout != s.ValidSize.Timeout {
 		t.Errorf("after Resize, timeout = %s, want %s", got.Timeout, s.ValidSize.Timeout)
