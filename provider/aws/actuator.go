@@ -2,7 +2,9 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -44,7 +46,8 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 // Hibernate when Config.Hibernate is set), then (unless Config.NoWait) the
 // SDK's InstanceStopped waiter. Stopping a stopped or stopping instance
 // changes nothing. A pending, shutting-down or terminated instance returns
-// provider.ErrConflict; groups and functions provider.ErrUnsupported;
+// provider.ErrConflict; groups, functions and an instance in service in an
+// Auto Scaling group (which would replace it) provider.ErrUnsupported;
 // unknown IDs provider.ErrNotFound.
 func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 	defer d.red.Errorp(&err)
@@ -63,6 +66,9 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 	case ec2types.InstanceStateNameRunning:
 	default:
 		return fmt.Errorf("aws: stop %q: %w: the instance is %s", id, provider.ErrConflict, st)
+	}
+	if err := d.notAGroupMember(ctx, "stop", id, inst); err != nil {
+		return err
 	}
 	in := &ec2.StopInstancesInput{InstanceIds: []string{id}}
 	if d.cfg.Hibernate {
@@ -83,7 +89,9 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 // TerminateInstances, then (unless Config.NoWait) the SDK's
 // InstanceTerminated waiter. Terminating a terminated instance changes
 // nothing. Groups and functions return provider.ErrUnsupported (the driver
-// never deletes them); unknown IDs provider.ErrNotFound.
+// never deletes them), and so does an instance in service in an Auto
+// Scaling group (which would launch another); unknown IDs
+// provider.ErrNotFound.
 func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	defer d.red.Errorp(&err)
 	inst, err := d.actuatable(ctx, "terminate", id)
@@ -92,6 +100,9 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	}
 	if instanceStateName(inst) == ec2types.InstanceStateNameTerminated {
 		return nil
+	}
+	if err := d.notAGroupMember(ctx, "terminate", id, inst); err != nil {
+		return err
 	}
 	var at attempts
 	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}, at.ec2); err != nil {
@@ -121,6 +132,47 @@ func (d *Driver) actuatable(ctx context.Context, op, id string) (ec2types.Instan
 		return ec2types.Instance{}, wrap(op, id, err)
 	}
 	return inst, nil
+}
+
+// groupNameTag is the tag EC2 gives the instances an Auto Scaling group
+// launches, naming the group.
+const groupNameTag = "aws:autoscaling:groupName"
+
+// notAGroupMember returns an error matching provider.ErrUnsupported,
+// naming the group, when inst (the instance id) is a member of an Auto
+// Scaling group that health-checks it: Auto Scaling takes a stopped
+// member for unhealthy and replaces it (a stop would be a termination),
+// and launches another for one terminated. A member in Standby, or
+// leaving its group (detaching, terminating), and one whose group no
+// longer exists are not refused.
+func (d *Driver) notAGroupMember(ctx context.Context, op, id string, inst ec2types.Instance) error {
+	var group string
+	for _, t := range inst.Tags {
+		if awssdk.ToString(t.Key) == groupNameTag {
+			group = awssdk.ToString(t.Value)
+		}
+	}
+	if group == "" {
+		return nil
+	}
+	g, err := d.describeGroup(ctx, group)
+	switch {
+	case errors.Is(err, provider.ErrNotFound):
+		return nil
+	case err != nil:
+		return wrap(op+": describe its Auto Scaling group", id, err)
+	}
+	iid := awssdk.ToString(inst.InstanceId)
+	for _, m := range g.Instances {
+		if awssdk.ToString(m.InstanceId) != iid {
+			continue
+		}
+		if st := m.LifecycleState; countsTowardDesired(st) || strings.HasPrefix(string(st), "Warmed:") {
+			return fmt.Errorf("aws: %s %q: %w: the instance is %s in Auto Scaling group %q, which replaces a member it finds stopped or terminated: change the group's capacity, or put the instance in Standby first",
+				op, id, provider.ErrUnsupported, st, group)
+		}
+	}
+	return nil
 }
 
 func instanceStateName(inst ec2types.Instance) ec2types.InstanceStateName {

@@ -135,7 +135,12 @@
 // until the instance reaches the target state (Config.NoWait returns as
 // soon as EC2 accepted the call). The instance is described first, so that
 // starting a running instance or stopping a stopped one is a no-op and
-// starting a terminated one is provider.ErrConflict. SetCapacity uses
+// starting a terminated one is provider.ErrConflict. An instance in
+// service in an Auto Scaling group (tagged aws:autoscaling:groupName) is
+// not stopped, terminated or resized: Auto Scaling takes a stopped member
+// for unhealthy and replaces it, and launches another for one terminated,
+// so the calls return provider.ErrUnsupported naming the group, before any
+// change; a member in Standby is acted on. SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
 // set) when only the desired capacity changes and UpdateAutoScalingGroup
 // otherwise. Resize changes a function's memory and timeout (validated
@@ -241,13 +246,15 @@
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
-//	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes)
+//	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes),
+//	                       autoscaling:DescribeAutoScalingGroups (for a group's instances)
 //	Scaler                 autoscaling:DescribeAutoScalingGroups,
 //	                       autoscaling:SetDesiredCapacity, autoscaling:UpdateAutoScalingGroup
 //	                       (iam:PassRole if the group uses a launch template with a role)
 //	Resizer                lambda:GetFunction, lambda:UpdateFunctionConfiguration;
 //	                       ec2:DescribeInstances, ec2:StopInstances, ec2:StartInstances,
-//	                       ec2:ModifyInstanceAttribute
+//	                       ec2:ModifyInstanceAttribute, autoscaling:DescribeAutoScalingGroups
+//	                       (for a group's instances)
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
 //	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
 //
