@@ -93,3 +93,61 @@ func TestRollbackWaitsForASizeBeingApplied(t *testing.T) {
 		assert.Equal(t, from, got.Size, "back where the plan started")
 	})
 }
+
+// cutOff is applying whose Resize applies the size, then finds its
+// caller's context ended (the Autoscaler's Run stopped while the driver
+// waited for the update).
+type cutOff struct {
+	*applying
+	cancel context.CancelFunc
+}
+
+func (c *cutOff) Resize(ctx context.Context, id string, size provider.Size) error {
+	if err := c.Cloud.Resize(ctx, id, size); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.until = time.Now().Add(3 * time.Minute)
+	c.mu.Unlock()
+	c.cancel()
+	return ctx.Err()
+}
+
+// TestResumeWaitsForASizeBeingApplied: a resize interrupted while the
+// driver waited for the update is resumed from the real size once the
+// driver knows it again: found in effect, recorded in the History and
+// verified. Read as unknown, the resume took it for a size changed by
+// someone else (ErrDrift) and stopped, losing the change from the
+// History.
+func TestResumeWaitsForASizeBeingApplied(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		res, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
+		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
+			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
+			})}}, "")
+		require.NoError(t, err)
+		p := e.Plan(d, scaling.PlanOptions{})
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.PlanInterrupted, x.Status)
+
+		x, err = e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		h := e.History("fn")
+		require.Len(t, h.Changes, 1, "the interrupted write, found in effect")
+		assert.Equal(t, to, h.Changes[0].ToSize)
+	})
+}
