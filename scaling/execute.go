@@ -844,9 +844,11 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 
 // verify waits for the step to settle within the monitoring plan's
 // Timeout, then checks its signals over the Window (read in whole minutes
-// from the minute it settled in). A signal with no data in the window, or
-// read as an infinite value, is unknown, and unknown is not healthy: the
-// step is not verified; but a step that leaves a group no instance has no
+// from the minute it settled in). A signal with no data in the window
+// (read again until the Timeout has passed since the window ended, as
+// metrics are published late), or read as an infinite value, is unknown,
+// and unknown is not healthy: the step is not verified; but a step that
+// leaves a group no instance has no
 // instance to report its signals, and passes without their data (data it
 // has is checked).
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
@@ -864,24 +866,44 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	// the coarsest common one), from the minute the step settled in.
 	start := settledAt.Truncate(time.Minute)
 	span := (p.Monitoring.Window + time.Minute - 1).Truncate(time.Minute)
+	// Metrics are published late (CloudWatch's minutes after their
+	// period): a window without data yet is read again until the Timeout
+	// has passed since it ended.
+	ended := e.clock.Now()
 	for _, sig := range p.Monitoring.Signals {
 		stat := sig.Statistic
 		if stat == "" {
 			stat = provider.StatMax
 		}
 		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: start, End: start.Add(span), Step: span, Statistic: stat}
-		ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
-		if err != nil {
-			return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+		var (
+			v float64
+			n int
+		)
+		for {
+			ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
+			if err != nil {
+				return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+			}
+			v, _, n = meanOfLast(ser, 1)
+			if n > 0 || p.Target.horizontal() && s.To.Desired == 0 {
+				break
+			}
+			waited := e.clock.Now().Sub(ended)
+			if waited >= p.Monitoring.Timeout {
+				break
+			}
+			if err := e.wait(ctx, min(e.cfg.PollInterval, p.Monitoring.Timeout-waited)); err != nil {
+				return err
+			}
 		}
-		v, _, n := meanOfLast(ser, 1)
 		if n == 0 && p.Target.horizontal() && s.To.Desired == 0 {
 			// A group's metric is reported by its instances, and none is
 			// left: no data is what a group at zero has, not unknown.
 			continue
 		}
 		if n == 0 {
-			return fmt.Errorf("%w: no data for signal %s in the %s after settling", ErrNotVerified, sig, p.Monitoring.Window)
+			return fmt.Errorf("%w: no data for signal %s in the %s after settling, nor published within %s after", ErrNotVerified, sig, p.Monitoring.Window, p.Monitoring.Timeout)
 		}
 		if math.IsInf(v, 0) {
 			return fmt.Errorf("%w: signal %s read as %g, which is no value: unknown", ErrNotVerified, sig, v)

@@ -103,9 +103,11 @@ func sizeString(s provider.Size) string {
 // MonitoringPlan is what verifies each step: the capacity must settle
 // (every desired instance present and ready) within Timeout, then every
 // signal must be healthy over Window (read in whole minutes from the
-// minute the step settled in). A signal without data in the window, or
-// read as an infinite value, is unknown, which fails the verification
-// (fail closed), except after a step to a desired capacity of zero: a
+// minute the step settled in). A signal without data in the window (read
+// again until Timeout has passed since the window ended: metrics are
+// published late, CloudWatch's minutes after their period), or read as
+// an infinite value, is unknown, which fails the verification (fail
+// closed), except after a step to a desired capacity of zero: a
 // group's metric is reported by its instances (an Auto Scaling group's
 // CloudWatch metrics, a workload's pods), and none is left to report it,
 // so a signal without data passes (one with data is checked).
@@ -115,7 +117,8 @@ type MonitoringPlan struct {
 	// Window is how long the signals are watched once the capacity
 	// settled.
 	Window time.Duration `json:"window"`
-	// Timeout is the deadline for the capacity (or size) to settle.
+	// Timeout is the deadline for the capacity (or size) to settle, and
+	// for the signals' data of the window to be published once it ended.
 	Timeout time.Duration `json:"timeout"`
 }
 
