@@ -821,7 +821,7 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 // known reads the target as read does, and a vertical target whose size
 // reads as unknown (zero: a driver reports a size still being applied so,
 // as the AWS driver does a Lambda function while its update is in
-// progress) again, polling on the engine's clock, until it is known or
+// progress) though the plan started from a known one again, polling on the engine's clock, until it is known or
 // the monitoring plan's Timeout passes (ErrNotVerified): the plan's
 // rollback and resume start from the real size, and the safety gate
 // refuses to resize from an unknown one.
@@ -829,8 +829,8 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 	start := e.clock.Now()
 	for {
 		o, err := e.read(ctx, p)
-		if err != nil || p.Target.horizontal() || !o.size.IsZero() {
-			return o, err
+		if err != nil || p.Target.horizontal() || !o.size.IsZero() || p.FromSize.IsZero() {
+			return o, err // a target planned from no size has none yet: not waited for
 		}
 		elapsed := e.clock.Now().Sub(start)
 		if elapsed >= p.Monitoring.Timeout {

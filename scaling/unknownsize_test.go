@@ -151,3 +151,31 @@ func TestResumeWaitsForASizeBeingApplied(t *testing.T) {
 		assert.Equal(t, to, h.Changes[0].ToSize)
 	})
 }
+
+// TestResizeFromNoSizeIsNotWaitedFor: a resource planned from no size (a
+// pod without requests, given its first) is resized at once: only a size
+// known when the plan was made and read as unknown since is waited for.
+func TestResizeFromNoSizeIsNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "pod", Kind: provider.KindInstance}))
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{})
+		require.NoError(t, err)
+		res, err := c.Get(t.Context(), "pod")
+		require.NoError(t, err)
+		require.True(t, res.Size.IsZero())
+		to := provider.Size{VCPU: 0.5, MemoryMiB: 256}
+		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "pod", Resource: res}},
+			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+				return scaling.Recommendation{Size: to, Reason: "first requests", Fitness: 1}, nil
+			})}}, "")
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), e.Plan(d, scaling.PlanOptions{Verify: scaling.VerifyConfig{Window: time.Minute}}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		assert.Less(t, time.Since(start), scaling.DefaultVerifyTimeout, "not waited for")
+	})
+}
