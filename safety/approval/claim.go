@@ -43,13 +43,17 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 // nothing changed): executing → executed, recorded as
 // safety.AuditApprovalExecuted with note. The approval is spent. It
 // completes even at or past the expiry, since the change started before
-// it. Errors: provider.ErrInvalid for a by that Approve refuses as an
+// it, and so even a request that Expire moved from executing to expired
+// meanwhile (another replica's sweep, run before the claimer could
+// report): expired → executed, its trail then saying that the outcome
+// was reported after the expiry, where it said it was never reported.
+// Errors: provider.ErrInvalid for a by that Approve refuses as an
 // approver (empty once normalised, not UTF-8, a control character) or a
 // zero now, ErrUnknown, ErrTransition when the request is not executing
-// (never claimed, released, or expired because nobody reported in time),
+// (never claimed, released, or expired before it was claimed),
 // safety.ErrAudit when the transition was stored but not recorded.
 func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, note string) (Request, error) {
-	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete"}
+	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete", late: true}
 	return m.settle(ctx, id, by, now, note, st, func(r *Request) { r.ClosedAt = now })
 }
 
@@ -75,10 +79,17 @@ func (m *Manager) settle(ctx context.Context, id, by string, now time.Time, note
 		return Request{}, err
 	}
 	return m.move(ctx, id, by, now, st, note, func(r *Request) error {
-		if r.State != Executing {
+		if late := st.late && expiredExecuting(*r); r.State != Executing && !late {
 			return &TransitionError{ID: id, From: r.State, To: st.to}
 		}
 		apply(r)
 		return nil
 	})
+}
+
+// expiredExecuting reports whether r expired while executing: claimed,
+// never released (Release clears the claim), and swept by Expire before
+// its outcome was reported.
+func expiredExecuting(r Request) bool {
+	return r.State == Expired && r.ClaimedBy != ""
 }

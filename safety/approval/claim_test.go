@@ -134,8 +134,40 @@ func TestExpireSweepsUnreportedClaims(t *testing.T) {
 	assert.Contains(t, last.Reason, "never reported")
 	assert.Contains(t, last.Reason, "claimed by autoscaler")
 
-	_, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt, "")
-	require.ErrorIs(t, err, approval.ErrTransition, "too late to report: it expired")
+	// The claimer reports after the sweep (another replica's, run just
+	// as the claim was taken): the change happened, and the trail says so
+	// after saying it was never reported. Refused, the report was lost
+	// and the trail kept "the change may or may not have happened".
+	got, err := s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(time.Second), "stop accepted")
+	require.NoError(t, err)
+	assert.Equal(t, approval.Executed, got.State)
+	assert.Equal(t, req.ExpiresAt.Add(time.Second), got.ClosedAt)
+	evs = s.log.Events()
+	last = evs[len(evs)-1]
+	assert.Equal(t, safety.AuditApprovalExecuted, last.Kind)
+	assert.Equal(t, "expired", last.From)
+	assert.Equal(t, "reported after the request expired while executing: stop accepted", last.Reason)
+	_, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(time.Minute), "")
+	require.ErrorIs(t, err, approval.ErrTransition, "reported once")
+	_, err = s.approvals.Release(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(time.Minute), "")
+	require.ErrorIs(t, err, approval.ErrTransition)
+
+	// An approval that expired unclaimed, or after its claim was
+	// released, has no outcome to report.
+	_, unclaimed := s.approved(t)
+	_, err = s.approvals.Expire(t.Context(), unclaimed.ExpiresAt)
+	require.NoError(t, err)
+	_, err = s.approvals.Complete(t.Context(), unclaimed.ID, "autoscaler", unclaimed.ExpiresAt, "")
+	require.ErrorIs(t, err, approval.ErrTransition, "never claimed")
+	p, released := s.approved(t)
+	_, err = s.approvals.Claim(t.Context(), released.ID, p)
+	require.NoError(t, err)
+	_, err = s.approvals.Release(t.Context(), released.ID, "autoscaler", p.Now, "throttled")
+	require.NoError(t, err)
+	_, err = s.approvals.Expire(t.Context(), released.ExpiresAt)
+	require.NoError(t, err)
+	_, err = s.approvals.Complete(t.Context(), released.ID, "autoscaler", released.ExpiresAt, "")
+	require.ErrorIs(t, err, approval.ErrTransition, "released, then expired")
 }
 
 // A claim stored but not audited is reported with safety.ErrAudit; the

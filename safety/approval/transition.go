@@ -98,13 +98,15 @@ func (m *Manager) transition(ctx context.Context, id, actor string, now time.Tim
 }
 
 // step is one arrow of the state machine: the state it leads to, its
-// audit kind, its verb in errors, and whether a request at or past its
-// expiry moves to expired instead.
+// audit kind, its verb in errors, whether a request at or past its
+// expiry moves to expired instead, and whether it also leads from a
+// request that expired while executing (a late report of its outcome).
 type step struct {
 	to     State
 	kind   safety.AuditKind
 	verb   string
 	lapses bool
+	late   bool
 }
 
 // move runs one checked state change: it expires the request first when
@@ -139,6 +141,9 @@ func (m *Manager) move(ctx context.Context, id, actor string, now time.Time, st 
 			te.Expired = true
 		}
 		return Request{}, fmt.Errorf("approval: %s: %w", st.verb, err)
+	}
+	if from == Expired && !expired {
+		note = "reported after the request expired while executing: " + note
 	}
 	if expired {
 		note := expiredNote(got, from)

@@ -61,6 +61,9 @@ var transitions = []transition{
 		{approval.Approved, 11 * time.Minute}}},
 	{"executing_to_expired", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute},
 		{approval.Expired, time.Hour}}},
+	// The outcome of a claim reported after Expire swept it (Complete).
+	{"expired_to_executed", []step{{approval.Approved, 5 * time.Minute}, {approval.Executing, 10 * time.Minute},
+		{approval.Expired, time.Hour}, {approval.Executed, time.Hour + time.Second}}},
 }
 
 // testTransition stores each step of tr with Update and checks that the
