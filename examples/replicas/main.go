@@ -179,7 +179,12 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 					// The action's write is fenced by the leadership.
 					key := prefix + "actions/" + fmt.Sprint(res.ID)
 					if _, err := l.Fence().Do(lctx, r.cli, nil, clientv3.OpPut(key, fmt.Sprintf("web +%d", res.Granted))); err != nil {
-						_ = r.lim.Cancel(context.WithoutCancel(lctx), res) // nothing changed: refund
+						if errors.Is(err, coord.ErrFenced) {
+							// Refused by the fence: nothing changed, refund.
+							// Any other error (etcd's, a lost reply) may
+							// have written it: the budget stays spent.
+							_ = r.lim.Cancel(context.WithoutCancel(lctx), res)
+						}
 						return err
 					}
 				}
