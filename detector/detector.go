@@ -103,7 +103,8 @@ func (in *Input) metricErr(m provider.Metric) error {
 
 // Validate checks Now, the resource's kind, cost and time zone (an IANA
 // name that loads, or none for UTC) and every series and
-// activity count: the kind must be one of provider.Kinds (an empty or
+// activity count: a series must be the resource's (its ResourceID, when
+// set, the Resource's ID, when set); the kind must be one of provider.Kinds (an empty or
 // misspelled kind is an error, never a default action); steps must be
 // positive; values finite or NaN gaps; utilization values fractions in
 // [0, 1] (a CPU trace read in percent without its 0.01 scale is an error,
@@ -136,6 +137,12 @@ func (in *Input) Validate() error {
 			if in.Series[j].Metric == s.Metric {
 				return invalid(fmt.Sprintf("input.series[%d].metric", i), string(s.Metric), "appears twice")
 			}
+		}
+		if id := in.Resource.ID; s.ResourceID != "" && id != "" && s.ResourceID != id {
+			// Another resource's data (a host's batch reader pairing
+			// answers with the wrong queries): judged on it, a busy
+			// machine could be stopped on an idle one's series.
+			return invalid("input.series["+string(s.Metric)+"].resource_id", s.ResourceID, "is another resource's: the input is for "+id)
 		}
 		if s.Step <= 0 {
 			return invalid("input.series["+string(s.Metric)+"].step", s.Step, "must be > 0")

@@ -145,7 +145,7 @@ func TestEnsembleMajorityVote(t *testing.T) {
 	require.NoError(t, err)
 	now := t0.Add(2 * 24 * time.Hour)
 	idle := synth("idle", t0, 5*time.Minute, 2*24*12, func(i int) float64 { return 0.0 + 0.001*noise(i) + 0.001 })
-	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("x", t0), Series: []provider.Series{idle}})
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("idle", t0), Series: []provider.Series{idle}})
 	require.NoError(t, err)
 	assert.Greater(t, v.Score, 0.9, "the weighted score says idle")
 	assert.Equal(t, detector.NotIdle, v.State, "but 1 of 3 votes is no majority")
@@ -189,6 +189,10 @@ func TestBadInput(t *testing.T) {
 		{"misspelled time zone", detector.Input{Now: now, Resource: withZone(vm, "Europe/Berln"), Series: []provider.Series{good}}, "input.resource.time_zone"},
 		{"the machine's time zone", detector.Input{Now: now, Resource: withZone(vm, "Local"), Series: []provider.Series{good}}, "input.resource.time_zone"},
 		{"activity from after now", detector.Input{Now: now, Resource: vm, ActivityFrom: now.Add(time.Second)}, "input.activity_from"},
+		// Another machine's data: judged on it, a busy machine could be
+		// stopped on an idle one's series (a host's batch reader pairing
+		// answers with the wrong queries; Scan checks its own reads).
+		{"another resource's series", detector.Input{Now: now, Resource: res("busy", t0), Series: []provider.Series{good}}, "input.series[cpu].resource_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +204,16 @@ func TestBadInput(t *testing.T) {
 			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
+	// A series that names no resource, or an input for a resource without
+	// an ID, is taken as the resource's.
+	anon := good.Clone()
+	anon.ResourceID = ""
+	_, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("busy", t0), Series: []provider.Series{anon}})
+	require.NoError(t, err)
+	noID := vm
+	noID.ID = ""
+	_, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: noID, Series: []provider.Series{good}})
+	require.NoError(t, err)
 }
 
 // TestActivityKindGivenTwiceIsAnError: Input.Validate refuses a repeated

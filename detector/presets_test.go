@@ -111,7 +111,7 @@ func TestPresetsDataQuality(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := res("r", tt.give.Start.Add(-48*time.Hour))
+			r := res(tt.give.ResourceID, tt.give.Start.Add(-48*time.Hour))
 			r.Size = provider.Size{VCPU: 2}
 			// Quiet network series with the same holes, so that every
 			// rule's network condition is met and only the CPU data decides.
@@ -130,13 +130,13 @@ func TestPresetsDataQuality(t *testing.T) {
 	// calls the dead agent's 10 days of zeros idle.
 	trusting, err := detector.NewTrustedAdvisor(detector.PresetConfig{IgnoreNetwork: true, Quality: detector.DataQuality{TrustZeros: true}})
 	require.NoError(t, err)
-	v, err := trusting.Detect(t.Context(), detector.Input{Now: zeros.End(), Resource: res("r", zeros.Start), Series: []provider.Series{zeros}})
+	v, err := trusting.Detect(t.Context(), detector.Input{Now: zeros.End(), Resource: res(zeros.ResourceID, zeros.Start), Series: []provider.Series{zeros}})
 	require.NoError(t, err)
 	assert.Equal(t, detector.Idle, v.State, v.Explain())
 	// And the same preset on the clean trace is idle: the holes made the
 	// difference above, not the rule.
 	for _, rule := range presets(t, detector.PresetConfig{IgnoreNetwork: true}) {
-		r := res("r", idle.Start)
+		r := res(idle.ResourceID, idle.Start)
 		r.Size = provider.Size{VCPU: 2}
 		v, err := rule.Detect(t.Context(), detector.Input{Now: idle.End(), Resource: r, Series: []provider.Series{idle}})
 		require.NoError(t, err)

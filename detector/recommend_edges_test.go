@@ -96,7 +96,7 @@ func TestRecommendReasonFigures(t *testing.T) {
 	assert.InDelta(t, 0.02, fits[1].Value, 1e-12, "max 0.01 on half the size")
 	assert.InDelta(t, 0.9, fits[1].Limit, 0)
 
-	fn := res("f", t0.Add(-time.Hour))
+	fn := res("g", t0.Add(-time.Hour)) // the series above is resource g's
 	fn.Kind = provider.KindFunction
 	v, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: fn, Series: []provider.Series{cpu},
 		Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}})
