@@ -526,10 +526,11 @@ func (x *Execution) inFlight() (rec *StepRecord, rollback bool) {
 
 // abandon ends the interrupted plan id, too old to be resumed (Resume's
 // maxAge), without acting. A step its interruption left executing is
-// first reconciled with the target's state, as run does: found in effect,
-// it is executed and its change recorded in the History; found where it
-// started, it is skipped and its reservation refunded; found elsewhere,
-// it failed. Then a plan that was not rolling back stops (no error), and
+// first reconciled with the target's state, as run does (a size read as
+// unknown while it is applied is waited for, within the monitoring plan's
+// Timeout): found in effect, it is executed and its change recorded in
+// the History; found where it started, it is skipped and its reservation
+// refunded; found elsewhere, it failed. Then a plan that was not rolling back stops (no error), and
 // one whose rollback was interrupted fails (ErrRollback: the change it
 // was undoing stays). When the target cannot be read, the plan is left
 // as it is, for a later Resume, and the error returned. ok is false when
@@ -553,7 +554,7 @@ func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (
 	reason := fmt.Sprintf("interrupted plan older than %s not resumed", maxAge)
 	if rec, rollback := x.inFlight(); rec != nil {
 		s := rec.Step
-		actual, err := e.read(ctx, p)
+		actual, err := e.known(ctx, p) // a size being applied is waited for, as run does
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
 				return x, true, cerr

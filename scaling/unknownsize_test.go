@@ -179,3 +179,45 @@ func TestResizeFromNoSizeIsNotWaitedFor(t *testing.T) {
 		assert.Less(t, time.Since(start), scaling.DefaultVerifyTimeout, "not waited for")
 	})
 }
+
+// TestAbandonWaitsForASizeBeingApplied: a resize interrupted while the
+// driver waited for the update, then too old to be resumed (Resume's
+// maxAge), is ended after its in-flight step is reconciled as run does:
+// the size being applied is waited for and found in effect, so the step is
+// executed and its change in the History. Read once as unknown, the step
+// was marked failed (ErrDrift) and the change lost from the History,
+// which the fix of the resume (waiting for the size) had missed here.
+func TestAbandonWaitsForASizeBeingApplied(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
+		require.NoError(t, err)
+		res, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
+		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
+			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
+			})}}, "")
+		require.NoError(t, err)
+		p := e.Plan(d, scaling.PlanOptions{})
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, scaling.PlanInterrupted, x.Status)
+
+		xs, err := e.Resume(t.Context(), "fn", p.CreatedAt.Add(time.Hour), time.Minute)
+		require.NoError(t, err)
+		require.Len(t, xs, 1)
+		assert.Equal(t, scaling.PlanStopped, xs[0].Status, xs[0].Reason)
+		assert.Equal(t, scaling.StepExecuted, xs[0].Steps[0].Status, xs[0].Steps[0].Reason)
+		h := e.History("fn")
+		require.Len(t, h.Changes, 1, "the interrupted write, found in effect")
+		assert.Equal(t, to, h.Changes[0].ToSize)
+	})
+}
