@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,8 @@ type Option func(*Autoscaler)
 // decisions and the changes the engine records share one clock. A
 // *clock.Mock from github.com/benbjohnson/clock satisfies it; give the
 // same one to the engine: NewAutoscaler refuses a clock that is not the
-// engine's.
+// engine's (one whose type cannot be compared, a struct with a func in it
+// held by value, is taken for the engine's when of its type).
 func WithClock(c clock.Clock) Option { return func(a *Autoscaler) { a.clock = c } }
 
 // WithLogger sets the logger. Default: discard.
@@ -133,7 +135,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	switch {
 	case nilcheck.Is(a.clock):
 		a.clock = engine.clock // the real clock unless the engine has one
-	case a.clock != engine.clock:
+	case !sameClock(a.clock, engine.clock):
 		// Decisions at one clock's times and the engine's changes, waits
 		// and verifications at another's: the strategies' windows would
 		// compare the two, and a test's mock would not drive the engine.
@@ -144,6 +146,20 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	}
 	a.batches.New = func() any { return new(batch) }
 	return a, nil
+}
+
+// sameClock reports whether a and b are one clock: equal, or of one
+// dynamic type that cannot be compared (a host's clock held by value with
+// a func, slice or map in it), which == would panic on: the type is all
+// that can be told of it.
+func sameClock(a, b clock.Clock) bool {
+	if reflect.TypeOf(a) != reflect.TypeOf(b) {
+		return false
+	}
+	if !reflect.ValueOf(a).Comparable() || !reflect.ValueOf(b).Comparable() {
+		return true
+	}
+	return a == b
 }
 
 // Config returns the policy with its defaults filled in.

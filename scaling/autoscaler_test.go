@@ -719,3 +719,37 @@ func TestGroupScaledByAnotherAutoscaler(t *testing.T) {
 		assert.NotEmpty(t, setCapacityOps(c), "no other autoscaler: scaled")
 	})
 }
+
+// funcClock is a host's clock that is not comparable (a func field, held
+// by value), given to the engine and the Autoscaler alike.
+type funcClock struct{ now func() time.Time }
+
+func (c funcClock) Now() time.Time                         { return c.now() }
+func (c funcClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// TestNewAutoscalerTakesAnUncomparableClock: the check that the
+// Autoscaler's clock is the engine's compared the two interfaces with
+// ==, which panics on a dynamic type that is not comparable: NewAutoscaler
+// panicked on a host's clock held by value with a func field, given to
+// both. Of one type and not comparable, it is taken; of another type it is
+// refused, naming the clock.
+func TestNewAutoscalerTakesAnUncomparableClock(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	clk := funcClock{now: time.Now}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithEngineClock(clk))
+	require.NoError(t, err)
+	none := scaling.Config{Targets: []scaling.TargetConfig{{ID: "a", Strategies: []scaling.StrategySpec{{Type: scaling.StrategyCustom, Name: "mine"}}}}}
+	keep := scaling.WithStrategy("mine", scaling.StrategyFunc(badNeeds{}.Recommend))
+	var a *scaling.Autoscaler
+	require.NotPanics(t, func() {
+		a, err = scaling.NewAutoscaler(none, e, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(clk))
+	})
+	require.NoError(t, err)
+	require.NotNil(t, a)
+	_, err = scaling.NewAutoscaler(none, e, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(bclock.NewMock()))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv, "another clock")
+	assert.Equal(t, "clock", inv.Field)
+}
