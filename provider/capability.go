@@ -72,7 +72,7 @@ type Actuator interface {
 // group with a Min of 0 and keep its own Min when that 0 is passed back
 // (the Kubernetes driver does): the scaling engine takes a group at
 // want's Desired and Max with a Min between 1 and Desired as at such a
-// want. The group's Current count moves toward
+// want, in a plan that wakes or stops the group. The group's Current count moves toward
 // Desired over time; Capacity reports it. Unknown groups return ErrNotFound
 // and resources that are not groups ErrUnsupported. Implementations must be
 // safe for concurrent use and honour ctx.

@@ -92,8 +92,10 @@
 // rate-limit reservation back), and a rollback interrupted is finished
 // by the resume; a capacity changed by someone else stops the plan
 // (ErrDrift). A group is where a step put it when its spec is the step's,
-// or, for a step whose Min is 0, when only its Min differs and lies
-// between 1 and its desired capacity: a driver that reports a stopped
+// or, for a step whose Min is 0 in a plan that starts or ends with the
+// group stopped (a desired capacity of 0), when only its Min differs and
+// lies between 1 and its desired capacity (in any other plan that is a
+// floor raised outside it: drift): a driver that reports a stopped
 // group's bounds with a Min of 0 and keeps its own floor when that 0 is
 // passed back (the Kubernetes driver) is woken, verified and rolled back
 // like any other (a step that starts exactly at the group's spec is still

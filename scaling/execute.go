@@ -729,6 +729,12 @@ type observed struct {
 	capacity   provider.Capacity
 	size       provider.Size
 	horizontal bool
+	// stopping is set for a group whose plan starts or ends stopped (a
+	// desired capacity of 0): only its steps carry a Min of 0 from a
+	// stopped group's reported bounds, which a driver keeping its own
+	// floor replaces (keptFloor). Any other plan's group is matched
+	// exactly, so that a floor raised outside the plan is drift.
+	stopping bool
 }
 
 func (o observed) String() string {
@@ -746,11 +752,12 @@ func stateString(c provider.CapacitySpec, s provider.Size) string {
 }
 
 // matches reports whether the observed state is the given spec (groups) or
-// size (vertical: the fields the size sets): exactly, or for a group with
-// its driver's floor kept in place of spec's Min of 0 (keptFloor).
+// size (vertical: the fields the size sets): exactly, or for a group
+// whose plan starts or ends stopped, with its driver's floor kept in place
+// of spec's Min of 0 (keptFloor).
 func (o observed) matches(spec provider.CapacitySpec, size provider.Size) bool {
 	if o.horizontal {
-		return o.capacity.CapacitySpec == spec || keptFloor(o.capacity.CapacitySpec, spec)
+		return o.capacity.CapacitySpec == spec || o.stopping && keptFloor(o.capacity.CapacitySpec, spec)
 	}
 	return sizeMatches(o.size, size)
 }
@@ -768,7 +775,8 @@ func keptFloor(have, spec provider.CapacitySpec) bool {
 
 // where reports whether the observed state is step s's To (to) or its
 // From (from); neither when it is elsewhere (drift). For a group, an
-// exact match wins over keptFloor's, and only one of them is reported: a
+// exact match wins over keptFloor's (which only a plan that starts or
+// ends stopped allows), and only one of them is reported: a
 // step that only lowers the Min to 0 starts exactly where keptFloor would
 // take it as done, and is written.
 func (o observed) where(s PlanStep) (to, from bool) {
@@ -780,6 +788,8 @@ func (o observed) where(s PlanStep) (to, from bool) {
 		return true, false
 	case have == s.From:
 		return false, true
+	case !o.stopping:
+		return false, false
 	case keptFloor(have, s.To):
 		return true, false
 	}
@@ -810,7 +820,7 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
 		}
 		c, err := e.cloud.Scaler.Capacity(ctx, p.Target.Resource.ID)
-		return observed{capacity: c, horizontal: true}, err
+		return observed{capacity: c, horizontal: true, stopping: p.From.Desired == 0 || p.To.Desired == 0}, err
 	}
 	if e.cloud.Inventory == nil {
 		return observed{}, provider.Invalid("cloud.inventory", nil, "is required to resize")

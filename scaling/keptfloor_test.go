@@ -97,3 +97,32 @@ func TestBoundsOnlyStepToAFloorOfZeroIsWritten(t *testing.T) {
 		assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 50, Desired: 4}, got.CapacitySpec)
 	})
 }
+
+// TestFloorRaisedOutsideThePlanIsDrift: a group whose Min is 0 (an Auto
+// Scaling group's, stored as given) has its floor raised by an operator
+// between the plan and its execution. A plan that neither starts nor ends
+// stopped carries no Min of 0 from a stopped group's reported bounds, so
+// the group's floor is not one its driver kept for such a 0: the engine
+// finds the capacity changed outside the plan (ErrDrift) and writes
+// nothing. It took the raised floor for a kept one, the group for where
+// the step starts, and wrote the plan's Min of 0 over the operator's.
+func TestFloorRaisedOutsideThePlanIsDrift(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 2, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 4), scaling.PlanOptions{})
+		require.Equal(t, provider.CapacitySpec{Min: 0, Max: 50, Desired: 2}, p.From)
+		operator := provider.CapacitySpec{Min: 2, Max: 50, Desired: 2}
+		require.NoError(t, c.SetCapacity(t.Context(), "web", operator))
+		writes := len(setCapacityOps(c))
+		x, err := e.Execute(t.Context(), p)
+		require.ErrorIs(t, err, scaling.ErrDrift)
+		assert.Equal(t, scaling.PlanStopped, x.Status, x.Reason)
+		assert.Len(t, setCapacityOps(c), writes, "nothing written")
+		got, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, operator, got.CapacitySpec, "the operator's floor stays")
+	})
+}
