@@ -62,15 +62,20 @@
 // rollback plan, a monitoring plan (settle within a timeout, then, after
 // a scale in or a resize, signals such as CPU ≤ 0.9 healthy over a
 // window; a scale out watches only the signals configured for it, never
-// the load it answers), the expected duration and the cost impact per
-// hour. Each step goes
+// the load it answers; a window without data yet is read again until the
+// timeout has passed since it ended, as metrics are published late, and a
+// step to a desired capacity of 0 passes a signal without data, which no
+// instance is left to report), the expected duration and the cost impact
+// per hour. Each step goes
 //
 //	fence ─► safety gate ─► rate limit ─► provider write ─► settle ─► signals ─► verified
 //	  │           │              │               │                │          │
 //	stopped    blocked      rate_limited         │                └── failed ┴─► rollback
 //	                        (clamp: shorter step) └── failed ─────────────────────┘
 //
-// and is recorded: an event for the Observer (the monitor consumes them),
+// (the fence again right before each provider write attempt: a leader
+// deposed since writes nothing, and its reservation is refunded) and is
+// recorded: an event for the Observer (the monitor consumes them),
 // a Change in the target's History, a StepRecord in the Journal.
 //
 // A plan that stops is not an error. The Execution's Status says how the
