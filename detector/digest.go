@@ -390,6 +390,7 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 		}
 		valid += int(c.n)
 	}
+	gaps.done(p)
 	p.History = time.Duration(valid) * v.d.step
 	return qOK, Reason{}
 }

@@ -127,10 +127,11 @@ type Profile struct {
 	PeakHours [HoursPerWeek]uint16 `json:"peak_hours"`
 	// GapHours counts, for each slot, the hours with data (see
 	// HoursSeen) that lack data for more than 1 − IdleShare of their
-	// steps (gaps, suspect zeros), except the first and the last hour
-	// with data of the history (the data's edges): a job whose metrics
-	// go missing while it runs leaves its hour seen, and idle in the
-	// steps that were, but thin, week after week. See KnownIdle.
+	// steps (gaps, suspect zeros), and the first and the last hour with
+	// data of the history (the data's edges, whose missing steps cannot
+	// be told from gaps): a job whose metrics go missing while it runs
+	// leaves its hour seen, and idle in the steps that were, but thin,
+	// week after week. See KnownIdle.
 	GapHours [HoursPerWeek]uint16 `json:"gap_hours"`
 }
 
@@ -163,9 +164,13 @@ func (p *Profile) Idle(slot int) bool {
 }
 
 // gapCounter counts a Profile's GapHours over the hours with data, in
-// time order, except the first and the last of them: the steps before the
-// data begins (a new resource, monitoring turned on) and after it ends (a
-// source's delay) are not gaps between data.
+// time order. The first and the last of them (the data's edges) count as
+// thin whatever they hold: their steps before the data begins (a new
+// resource, the history's start) or after it ends (a source's delay) are
+// not told from gaps, and left out of GapHours while HoursSeen counts
+// them, an edge would make its slot look thin in fewer weeks than it was
+// (a weekly job's hour, the data's last an hour after it, known idle).
+// Call done after the last hour.
 type gapCounter struct {
 	pending bool // an hour is held back: it may be the last
 	slot    int
@@ -173,15 +178,24 @@ type gapCounter struct {
 	hours   int
 }
 
-// add holds back the hour of slot, thin when it lacks data for more than
-// 1 − IdleShare of its steps, and counts the one held back before it
-// unless that was the first.
+// add holds back the hour of slot, thin when it is the first or lacks
+// data for more than 1 − IdleShare of its steps, and counts the one held
+// back before it.
 func (g *gapCounter) add(p *Profile, slot int, obs, steps int) {
-	if g.pending && g.hours > 1 && g.thin {
+	if g.pending && g.thin {
 		p.GapHours[g.slot]++
 	}
 	g.hours++
-	g.pending, g.slot, g.thin = true, slot, float64(obs) < p.IdleShare*float64(steps)
+	g.pending, g.slot = true, slot
+	g.thin = g.hours == 1 || float64(obs) < p.IdleShare*float64(steps)
+}
+
+// done counts the hour held back, the last, as thin.
+func (g *gapCounter) done(p *Profile) {
+	if g.pending {
+		p.GapHours[g.slot]++
+	}
+	g.pending = false
 }
 
 // KnownIdle reports whether slot is idle (see Idle) and its hours did not
@@ -490,6 +504,7 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 		valid += int(obs)
 		i = j
 	}
+	gaps.done(p)
 	p.History = time.Duration(valid) * series.Step
 	if valid == 0 && w.zeroRun > 0 {
 		return qZeros, Reason{Code: ReasonSuspectZeros, Value: w.cliff, Duration: w.zeroRun}

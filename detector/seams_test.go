@@ -78,7 +78,7 @@ func TestTrackerRefusesAnotherResourcesSeries(t *testing.T) {
 // idle in those hours, from a Tracker's state as from a full read: no
 // stop, the same reasons. The data's first and last hours (the history
 // begins at 00:35, and the last step comes 10 minutes late) are edges,
-// not gaps.
+// thin once, not every week: they are not named.
 func TestTrackerSeesHoursSeenInPart(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 1, 5, 0, 35, 0, 0, time.UTC)
