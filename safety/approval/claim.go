@@ -50,7 +50,8 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 // Errors: provider.ErrInvalid for a by that Approve refuses as an
 // approver (empty once normalised, not UTF-8, a control character) or a
 // zero now, ErrUnknown, ErrTransition when the request is not executing
-// (never claimed, released, or expired before it was claimed),
+// (never claimed, released, at or past the expiry too, or expired before
+// it was claimed),
 // safety.ErrAudit when the transition was stored but not recorded.
 func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, note string) (Request, error) {
 	st := step{to: Executed, kind: safety.AuditApprovalExecuted, verb: "complete", late: true}
@@ -63,7 +64,8 @@ func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, no
 // not act. The request is approved again (executing → approved, recorded
 // as safety.AuditApprovalReleased with reason), so the next attempt needs
 // no new approval. At or past the expiry it moves to expired instead
-// (ErrExpired). Errors as for Complete (provider.ErrInvalid names "by").
+// (ErrExpired), its claim settled: nothing changed, and a late Complete
+// is refused. Errors as for Complete (provider.ErrInvalid names "by").
 func (m *Manager) Release(ctx context.Context, id, by string, now time.Time, reason string) (Request, error) {
 	st := step{to: Approved, kind: safety.AuditApprovalReleased, verb: "release", lapses: true}
 	return m.settle(ctx, id, by, now, reason, st, func(r *Request) { r.ClaimedBy, r.ClaimedAt = "", time.Time{} })
@@ -88,8 +90,8 @@ func (m *Manager) settle(ctx context.Context, id, by string, now time.Time, note
 }
 
 // expiredExecuting reports whether r expired while executing: claimed,
-// never released (Release clears the claim), and swept by Expire before
-// its outcome was reported.
+// never released (Release clears the claim, at or past the expiry too),
+// and swept by Expire before its outcome was reported.
 func expiredExecuting(r Request) bool {
 	return r.State == Expired && r.ClaimedBy != ""
 }

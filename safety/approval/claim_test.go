@@ -310,3 +310,28 @@ func TestVerifyRefusesAnInvalidProposal(t *testing.T) {
 	late.Now = req.ExpiresAt
 	require.ErrorIs(t, s.approvals.Verify(ctx, req.ID, late), approval.ErrExpired)
 }
+
+// A claim released at or past its expiry (the provider said nothing
+// changed) moves to expired with the trail saying nothing was changed:
+// its outcome was reported, so a Complete after it is refused, and the
+// trail never says that the change happened. (A review found the late
+// Complete of ae9b4cc took it for a claim that expired unreported, since
+// the lapsed Release kept the claim, and moved it to executed.)
+func TestReleasedAtItsExpiryIsNotCompletedLate(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	_, req := s.claimed(t)
+	got, err := s.approvals.Release(t.Context(), req.ID, "autoscaler", req.ExpiresAt, "throttled")
+	require.ErrorIs(t, err, approval.ErrExpired)
+	assert.Equal(t, approval.Expired, got.State)
+	evs := s.log.Events()
+	assert.Contains(t, evs[len(evs)-1].Reason, "nothing was changed")
+
+	_, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(time.Second), "stop accepted")
+	require.ErrorIs(t, err, approval.ErrTransition, "its outcome was reported: nothing changed")
+	stored, err := s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Expired, stored.State)
+	evs = s.log.Events()
+	assert.NotEqual(t, safety.AuditApprovalExecuted, evs[len(evs)-1].Kind)
+}

@@ -48,7 +48,9 @@ type Request struct {
 	// ClosedAt is when it reached a final state.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
 	// ClaimedBy is who claimed the approval to act on it (Manager.Claim):
-	// set while executing, and kept when executed; empty otherwise.
+	// set while executing, and kept when executed or when it expired
+	// while executing, its outcome unreported (see Manager.Complete);
+	// empty otherwise.
 	ClaimedBy string `json:"claimed_by,omitempty"`
 	// ClaimedAt is when it was claimed (the proposal's Now); zero unless
 	// ClaimedBy is set.

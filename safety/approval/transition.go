@@ -127,6 +127,11 @@ func (m *Manager) move(ctx context.Context, id, actor string, now time.Time, st 
 		if st.lapses && !r.State.Final() && !now.Before(r.ExpiresAt) {
 			expired = true
 			r.State, r.ClosedAt = Expired, now
+			if st.kind == safety.AuditApprovalReleased {
+				// The claimer reported that nothing changed: the claim is
+				// settled, and no late Complete may say otherwise.
+				r.ClaimedBy, r.ClaimedAt = "", time.Time{}
+			}
 			return nil
 		}
 		if err := apply(r); err != nil {
