@@ -86,7 +86,7 @@ func (s *MemoryStateStore) Bytes() int {
 
 // FileStateStore is a StateStore in a directory: one file per resource,
 // named by the hex encoding of its ID (by its SHA-256 for an ID longer
-// than 119 bytes, whose encoding a file name could not hold), written to
+// than 124 bytes, whose encoding a file name could not hold), written to
 // a temporary file and renamed so that a reader never sees half a state.
 // It is safe for concurrent use by one process.
 type FileStateStore struct {
@@ -106,12 +106,14 @@ func NewFileStateStore(dir string) (*FileStateStore, error) {
 	return &FileStateStore{dir: dir}, nil
 }
 
-// maxHexID is the longest ID whose hex encoding names its file: 244
+// maxHexID is the longest ID whose hex encoding names its file: 254
 // bytes with ".state", within the 255 a file name may have on the common
-// file systems. A longer ID (up to provider.MaxIDLength bytes: a
-// Kubernetes workload's "namespace/kind/name" may have 330) names its
-// file by its SHA-256, after "sha256-", which no hex encoding starts with.
-const maxHexID = 119
+// file systems. Every ID whose hex name fits keeps it, so that a state
+// saved under it before long IDs were hashed is still read. A longer ID
+// (up to provider.MaxIDLength bytes: a Kubernetes workload's
+// "namespace/kind/name" may have 330) names its file by its SHA-256,
+// after "sha256-", which no hex encoding starts with.
+const maxHexID = 124
 
 func (s *FileStateStore) path(id string) string {
 	if len(id) > maxHexID {
