@@ -230,8 +230,9 @@ func (t *Tracker) sweepPart(ctx context.Context, ms provider.MetricsSource, act 
 
 // prefetch reads qs into got with provider.QueryMetrics: in one call when
 // ms is a provider.MetricsBatcher, otherwise one query at a time. When the
-// call fails as a whole, the reads that carry its error are left out of
-// got, to be read one by one. It returns an error only when ctx ends.
+// call fails as a whole, the reads that carry its error, or that it left
+// unanswered (no series, no error), are left out of got, to be read one
+// by one. It returns an error only when ctx ends.
 func (t *Tracker) prefetch(ctx context.Context, ms provider.MetricsSource, qs []provider.Query, got map[prefetchKey]prefetchResult) error {
 	if len(qs) == 0 {
 		return nil
@@ -245,8 +246,10 @@ func (t *Tracker) prefetch(ctx context.Context, ms provider.MetricsSource, qs []
 		return ctx.Err()
 	}
 	for _, r := range reads {
-		if err != nil && errors.Is(r.Err, err) {
-			continue // the call's failure, not the read's: read it again alone
+		if err != nil && (errors.Is(r.Err, err) || r.Err == nil && r.Series.Step == 0) {
+			// The call's failure, not the read's (a read it left
+			// unanswered too, as Scan takes it): read it again alone.
+			continue
 		}
 		got[keyOf(r.Query)] = prefetchResult{s: r.Series, err: r.Err}
 	}
