@@ -317,6 +317,16 @@ func (c Config) resolve() (resolved, error) {
 	return r, nil
 }
 
+// maxKeep returns the longest a bucket keeps its events (see withKeep):
+// how long a store that forgets a bucket left alone must keep it.
+func (r *resolved) maxKeep() time.Duration {
+	k := max(r.history, r.up.keep, r.down.keep, r.global.keep)
+	for _, ls := range r.targets {
+		k = max(k, ls[0].keep, ls[1].keep)
+	}
+	return k
+}
+
 // limitFor returns the resolved per-target budget.
 func (r *resolved) limitFor(target string, d Direction) limit {
 	if len(r.targets) > 0 {

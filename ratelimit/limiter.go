@@ -57,8 +57,9 @@ func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = l
 
 // New returns a Limiter for cfg. It returns a *provider.InvalidError when
 // cfg is invalid (see Config.Validate), when the store keeps a bucket for
-// less than cfg.History after its last write (a store with a
-// Retention() time.Duration method, as etcdstore.Store: its leases), or
+// less than cfg.History, or than a budget's window with MaxSkew, after
+// its last write (a store with a Retention() time.Duration method, as
+// etcdstore.Store: its leases), or
 // when WithStore or WithClock was given a nil pointer (other than a nil
 // *MemoryStore, which means the default). It starts no goroutine.
 func New(cfg Config, opts ...Option) (*Limiter, error) {
@@ -88,13 +89,19 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 		return nil, fmt.Errorf("ratelimit: %w", provider.Invalid("clock", fmt.Sprintf("%T", l.clock), "is a nil pointer"))
 	}
 	// A store that forgets a bucket some time after its last write (the
-	// leases of ratelimit/etcdstore) must keep it for the whole history,
-	// or a bucket left alone for longer loses events its windows still
-	// count, and the budget is exceeded without a word.
+	// leases of ratelimit/etcdstore) must keep it as long as the bucket
+	// keeps its events: the whole history, and a window with MaxSkew
+	// (a replica whose clock is behind still counts its events), or a
+	// bucket left alone for longer loses events its windows still count,
+	// and the budget is exceeded without a word.
 	if rs, ok := l.store.(retainer); ok {
-		if keep := rs.Retention(); keep > 0 && l.cfg.history > keep {
-			return nil, fmt.Errorf("ratelimit: config: %w", provider.Invalid("history", l.cfg.history,
-				fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, l.store)))
+		if keep, need := rs.Retention(), l.cfg.maxKeep(); keep > 0 && need > keep {
+			why := fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, l.store)
+			if need > l.cfg.history {
+				why = fmt.Sprintf("with a window and MaxSkew (%v), buckets keep their events %v, more than the %v the store (%T) keeps a bucket after its last write; raise its lease or shorten the window",
+					l.cfg.skew, need, keep, l.store)
+			}
+			return nil, fmt.Errorf("ratelimit: config: %w", provider.Invalid("history", l.cfg.history, why))
 		}
 	}
 	if l.logger == nil {

@@ -35,8 +35,9 @@
 // history is empty (no events and no horizon) is deleted; and every write
 // attaches a lease that expires Config.LeaseTTL (25 h) after it was
 // granted, so buckets of targets that are never touched again disappear.
-// The lease must outlast the limiters' Config.History (Store.Retention):
-// ratelimit.New refuses a limiter whose history the store would forget,
+// The lease must outlast the limiters' Config.History, and every budget's
+// window plus Config.MaxSkew (Store.Retention): ratelimit.New refuses a
+// limiter whose events the store would forget,
 // since a bucket that disappeared with events its windows still count
 // would let the budget be exceeded.
 // (A bucket whose events were all cancelled keeps its horizon until then,

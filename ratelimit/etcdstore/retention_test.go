@@ -56,3 +56,35 @@ func TestLimiterRefusesAHistoryTheLeasesForget(t *testing.T) {
 	_, err = ratelimit.New(cfg, ratelimit.WithStore(none))
 	require.NoError(t, err)
 }
+
+// TestLimiterRefusesAKeepTheLeasesForget: a budget whose window is the
+// whole history (one scale-down per 24h, History 24h) keeps its events
+// for the window and MaxSkew (24h15m by default), so that a replica whose
+// clock is up to MaxSkew behind still counts them. On the default 25h
+// lease a bucket left alone is gone 24h after its last write: such a
+// replica would then grant a second scale-down inside the window.
+// ratelimit.New refuses the pair, naming the store's lease; with MaxSkew
+// taken off the window (or a longer lease) it is accepted. (A review
+// found New compared the store's retention with History alone.)
+func TestLimiterRefusesAKeepTheLeasesForget(t *testing.T) {
+	t.Parallel()
+	cli := newClient(t)
+	short := newStore(t, cli, etcdstore.Config{}) // LeaseTTL 25h: keys live 24h after their last write
+	cfg := ratelimit.Config{History: 24 * time.Hour, Down: ratelimit.Budget{Events: 1, Window: 24 * time.Hour}}
+	_, err := ratelimit.New(cfg, ratelimit.WithStore(short))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie, "the window and the skew outlast the store's leases")
+	assert.Contains(t, err.Error(), "lease")
+
+	global := ratelimit.Config{History: 24 * time.Hour, Global: ratelimit.Budget{Events: 5, Window: 24 * time.Hour}}
+	_, err = ratelimit.New(global, ratelimit.WithStore(short))
+	require.ErrorAs(t, err, &ie, "the global bucket's too")
+
+	cfg.Down.Window = 24*time.Hour - ratelimit.DefaultMaxSkew
+	_, err = ratelimit.New(cfg, ratelimit.WithStore(short))
+	require.NoError(t, err, "the window and the skew within the lease")
+	cfg.Down.Window = 24 * time.Hour
+	long := newStore(t, cli, etcdstore.Config{LeaseTTL: 26 * time.Hour})
+	_, err = ratelimit.New(cfg, ratelimit.WithStore(long))
+	require.NoError(t, err)
+}

@@ -47,9 +47,10 @@ type Config struct {
 	MaxConflicts int `json:"max_conflicts,omitempty"`
 	// LeaseTTL is the lease attached to written keys: a key that is not
 	// written again disappears between LeaseTTL-LeaseTTL/25 and LeaseTTL
-	// after its last write. It must exceed the limiters' Config.History by
-	// at least LeaseTTL/25: ratelimit.New refuses a limiter whose history
-	// this store would forget (see Retention). Default: 25h (the default
+	// after its last write. It must exceed how long the limiters keep a
+	// bucket's events (Config.History, or a budget's window plus MaxSkew
+	// when longer) by at least LeaseTTL/25: ratelimit.New refuses a
+	// limiter whose events this store would forget (see Retention). Default: 25h (the default
 	// 24h history plus an hour). Negative: no leases.
 	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
@@ -126,9 +127,10 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 // the lease (Config.LeaseTTL, whole seconds) less a renewal period
 // (LeaseTTL/25), since a write may attach a lease granted that long
 // before it; 0 when there are no leases (kept until deleted).
-// ratelimit.New refuses a Config.History longer than this: a bucket
-// not written for longer would disappear with events its windows still
-// count, and the budget would be exceeded.
+// ratelimit.New refuses a Config.History longer than this, and a
+// budget's window plus MaxSkew: a bucket not written for longer would
+// disappear with events its windows still count, and the budget would
+// be exceeded.
 func (s *Store) Retention() time.Duration {
 	if s.cfg.LeaseTTL < 0 {
 		return 0
