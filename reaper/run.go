@@ -261,7 +261,7 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		used, err := r.usedSince(ctx, now, r.clock.Now().Sub(start), res.ID)
 		switch {
 		case err != nil:
-			rec.fail(StageInventory, err)
+			rec.fail(StageDetect, err) // reading activity (see Stage)
 			rec.Outcome, rec.Reason = OutcomeFailed, "re-reading the resource's activity failed"
 			return safety.Proposal{}, false
 		case used != "":

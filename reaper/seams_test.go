@@ -110,7 +110,13 @@ func TestActivityReReadFailsClosed(t *testing.T) {
 	assert.Empty(t, e.actions(), "not stopped on a failed read")
 	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.Reason)
 	require.Error(t, rep.Err())
-	assert.ErrorIs(t, rep.Err(), provider.ErrThrottled)
+	require.ErrorIs(t, rep.Err(), provider.ErrThrottled)
+	// Reading activity is the detect stage (see Stage), not the
+	// inventory's: a host that counts inventory failures is not told its
+	// inventory failed.
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, reaper.StageDetect, re.Stage)
 }
 
 // TestDownsizeApprovalSaysNotIdle: a production instance at 25 % CPU,
