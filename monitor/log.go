@@ -191,6 +191,8 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	batch := make([]Event, len(evs))
+	// Numbered and in memory under stat, so that an event LastSeq
+	// reports is one Query finds (the rings' writes never block).
 	l.stat.Lock()
 	for i, e := range evs {
 		l.seq++
@@ -198,7 +200,6 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 		e.Seq = l.seq
 		batch[i] = e
 	}
-	l.stat.Unlock()
 	_ = l.mem.Write(ctx, batch) // never fails
 	var changed []Event         // rare: most batches allocate nothing here
 	for _, e := range batch {
@@ -209,6 +210,7 @@ func (l *Log) Record(ctx context.Context, evs ...Event) error {
 	if len(changed) > 0 {
 		_ = l.changes.Write(ctx, changed)
 	}
+	l.stat.Unlock()
 	return l.deliver(ctx, batch)
 }
 
@@ -308,9 +310,10 @@ func WithChanges(src ChangeSource, events []Event) (all []Event, from time.Time,
 	return append(older, events...), from, nil
 }
 
-// LastSeq returns the Seq of the newest event recorded, 0 when none. It
-// does not wait for a Record whose sinks are still writing: their events
-// are numbered already.
+// LastSeq returns the Seq of the newest event recorded, 0 when none, which
+// Query then finds in memory (while it holds it). It does not wait for a
+// Record whose sinks are still writing: their events are numbered and in
+// memory already.
 func (l *Log) LastSeq() uint64 {
 	l.stat.Lock()
 	defer l.stat.Unlock()
