@@ -143,6 +143,38 @@ func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.
 	return reaper.Report{}, nil
 }
 
+// runWaits runs r.RunOnce(ctx, now) with r on clk, a handshakeClock on
+// e.clock: it advances e.clock by each wait r makes, and by nothing else,
+// so that the time a run takes on the clock does not depend on how fast
+// the machine runs it (run's advance, a second per spin, made a loaded
+// machine's run minutes long on the clock).
+func (e *env) runWaits(ctx context.Context, t *testing.T, r *reaper.Reaper, clk handshakeClock, now time.Time) (reaper.Report, error) {
+	t.Helper()
+	if now.After(e.clock.Now()) {
+		e.clock.Set(now)
+	}
+	type result struct {
+		rep reaper.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := r.RunOnce(ctx, now)
+		done <- result{rep, err}
+	}()
+	for {
+		select {
+		case res := <-done:
+			return res.rep, res.err
+		case d := <-clk.waits:
+			e.clock.Add(d)
+		case <-time.After(time.Minute):
+			t.Fatal("RunOnce neither waited on its clock nor returned within a minute")
+			return reaper.Report{}, nil
+		}
+	}
+}
+
 func record(t *testing.T, rep reaper.Report, id string) reaper.Record {
 	t.Helper()
 	rec, ok := rep.Record(id)
