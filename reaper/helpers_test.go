@@ -114,23 +114,32 @@ func (e *env) actions() []memory.Mutation {
 	return out
 }
 
+// runResult is what RunOnce returned.
+type runResult struct {
+	rep reaper.Report
+	err error
+}
+
+// start sets the mock clock to now (unless it is already later) and calls
+// r.RunOnce at now in a goroutine, whose result it sends.
+func (e *env) start(ctx context.Context, r *reaper.Reaper, now time.Time) <-chan runResult {
+	if now.After(e.clock.Now()) {
+		e.clock.Set(now)
+	}
+	done := make(chan runResult, 1)
+	go func() {
+		rep, err := r.RunOnce(ctx, now)
+		done <- runResult{rep, err}
+	}()
+	return done
+}
+
 // run sets the mock clock to now (unless it is already later) and calls
 // RunOnce at now while advancing the clock a second at a time, so that
 // verification can wait on it.
 func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.Time) (reaper.Report, error) {
 	t.Helper()
-	if now.After(e.clock.Now()) {
-		e.clock.Set(now)
-	}
-	type result struct {
-		rep reaper.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := r.RunOnce(ctx, now)
-		done <- result{rep, err}
-	}()
+	done := e.start(ctx, r, now)
 	for range 100_000 {
 		select {
 		case res := <-done:
@@ -150,18 +159,7 @@ func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.
 // machine's run minutes long on the clock).
 func (e *env) runWaits(ctx context.Context, t *testing.T, r *reaper.Reaper, clk handshakeClock, now time.Time) (reaper.Report, error) {
 	t.Helper()
-	if now.After(e.clock.Now()) {
-		e.clock.Set(now)
-	}
-	type result struct {
-		rep reaper.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := r.RunOnce(ctx, now)
-		done <- result{rep, err}
-	}()
+	done := e.start(ctx, r, now)
 	for {
 		select {
 		case res := <-done:
