@@ -85,10 +85,22 @@ import (
 const EndpointEnv = "IDLESCALE_AWS_ENDPOINT"
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "aws:", err)
-		os.Exit(1)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout), os.Stdout, os.Stderr))
+}
+
+// exitCode writes what err says and returns the command's exit status: 0
+// for no error and for -h (the flags, on stdout, as asked for), 1
+// otherwise (on stderr).
+func exitCode(err error, stdout, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(stdout, err)
+		return 0
 	}
+	fmt.Fprintln(stderr, "aws:", err)
+	return 1
 }
 
 // options are the command's flags.

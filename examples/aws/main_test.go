@@ -79,6 +79,19 @@ func TestHelpListsTheFlags(t *testing.T) {
 			assert.Contains(t, err.Error(), name, "%v", args)
 		}
 	}
+	// -h asked for the flags: they go to stdout and the command succeeds;
+	// a misspelt flag is an error (it exited 1 for both).
+	var stdout, stderr bytes.Buffer
+	_, err := parse([]string{"-h"}, none)
+	assert.Equal(t, 0, exitCode(err, &stdout, &stderr))
+	assert.Contains(t, stdout.String(), "-endpoint")
+	assert.Empty(t, stderr.String())
+	stdout.Reset()
+	_, err = parse([]string{"-endpiont", "x"}, none)
+	assert.Equal(t, 1, exitCode(err, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "-endpoint")
+	assert.Empty(t, stdout.String())
+	assert.Equal(t, 0, exitCode(nil, &stdout, &stderr))
 }
 
 // TestScaleAgainstMoto runs the scaling half against moto: a dry run
