@@ -133,8 +133,12 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
 	}
 	switch {
-	case nilcheck.Is(a.clock):
+	case a.clock == nil:
 		a.clock = engine.clock // the real clock unless the engine has one
+	case nilcheck.Is(a.clock):
+		// A nil *clock.Mock, taken for the engine's clock, had a host's
+		// test run on real time.
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", a.clock), "must not be a nil pointer")
 	case !sameClock(a.clock, engine.clock):
 		// Decisions at one clock's times and the engine's changes, waits
 		// and verifications at another's: the strategies' windows would

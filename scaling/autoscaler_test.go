@@ -246,6 +246,19 @@ func TestNewAutoscalerErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = scaling.NewAutoscaler(none, mocked, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(bclock.NewMock()))
 	require.ErrorAs(t, err, &inv, "another mock")
+	// A nil *clock.Mock is refused by name, by the Autoscaler and the
+	// engine: taken for the real clock (the engine's), it ran a host's
+	// test on real time. A nil Clock is the default.
+	_, err = scaling.NewAutoscaler(none, mocked, scaling.Fleet{Inventory: c}, keep, scaling.WithClock((*bclock.Mock)(nil)))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "clock", inv.Field)
+	_, err = scaling.NewAutoscaler(none, mocked, scaling.Fleet{Inventory: c}, keep, scaling.WithClock(nil))
+	require.NoError(t, err)
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithEngineClock((*bclock.Mock)(nil)))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "clock", inv.Field)
+	_, err = scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithEngineClock(nil))
+	require.NoError(t, err)
 }
 
 // badNeeds is a custom strategy whose second Need has no step.

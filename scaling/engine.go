@@ -309,7 +309,8 @@ func WithObserver(o Observer) EngineOption { return func(e *Engine) { e.observer
 func WithJournal(j Journal) EngineOption { return func(e *Engine) { e.journal = j } }
 
 // WithEngineClock sets the clock the engine waits on (verification polls,
-// retries) and stamps events with. Default: the real clock.
+// retries) and stamps events with. Default (nil): the real clock; a nil
+// pointer (a nil *clock.Mock) is refused by NewEngine.
 func WithEngineClock(c clock.Clock) EngineOption { return func(e *Engine) { e.clock = c } }
 
 // WithEngineLogger sets the logger. Default: discard.
@@ -394,11 +395,13 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 	if nilcheck.Is(e.journal) {
 		e.journal = nil
 	}
-	if nilcheck.Is(e.clock) {
-		e.clock = nil
-	}
-	if e.clock == nil {
+	switch {
+	case e.clock == nil:
 		e.clock = clock.Real{}
+	case nilcheck.Is(e.clock):
+		// Not a nil Clock (the default): a nil *clock.Mock, taken for the
+		// real clock, had a host's test run on real time.
+		return nil, provider.Invalid("clock", fmt.Sprintf("%T", e.clock), "must not be a nil pointer")
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

@@ -302,6 +302,14 @@ func TestNewRejectsTypedNilCollaborators(t *testing.T) {
 			assert.Equal(t, tt.field, ie.Field, tt.name)
 		}
 	}
+	// A nil *clock.Mock is refused by name: taken for the real clock, it
+	// ran a host's test on real time. A nil Clock is the real clock.
+	_, err = shardsweep.New(good, cli, ens, f.detector(), actor, shardsweep.WithClock((*clock.Mock)(nil)))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "clock", ie.Field)
+	_, err = shardsweep.New(good, cli, ens, f.detector(), actor, shardsweep.WithClock(nil))
+	require.NoError(t, err)
 }
 
 // TestNilObserverFuncsAreNoObserver: WithObserver(ObserverFunc(nil)) and

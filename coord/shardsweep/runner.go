@@ -156,9 +156,9 @@ type options struct {
 }
 
 // WithClock sets the clock that paces the periods and the listings'
-// lifetime. Default (also for nil, or a typed nil such as a nil pointer
-// to a fake clock): the real clock. The membership and the elections run
-// on etcd's leases, in real time.
+// lifetime. Default (nil): the real clock; New refuses a nil pointer to a
+// fake clock, which would have run a host's test on real time. The
+// membership and the elections run on etcd's leases, in real time.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithLogger sets the logger of the runner and of its coord.Shards.
@@ -234,8 +234,13 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 	for _, f := range opts {
 		f(&o)
 	}
-	if nilcheck.Is(o.clock) {
+	switch {
+	case o.clock == nil:
 		o.clock = clock.Real{}
+	case nilcheck.Is(o.clock):
+		// A nil *clock.Mock, taken for the real clock, had a host's test
+		// run on real time.
+		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("clock", fmt.Sprintf("%T", o.clock), "must not be a nil pointer"))
 	}
 	// A nil ObserverFunc or VerdictObserverFunc is no observer, as nil is:
 	// called, it would panic in a shard's goroutine.
