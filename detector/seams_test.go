@@ -111,6 +111,8 @@ func TestTrackerSeesHoursSeenInPart(t *testing.T) {
 		assert.Equal(t, detector.ActionNone, got.Action, "at %s: %v", now, got.Explain())
 		thin := reason(t, got, detector.ReasonThinHours)
 		assert.Equal(t, "Mon–Sun 02:00–03:00", thin.Hours.String(), "only the night's hours: %v", got.Explain())
+		assert.InDelta(t, 7, thin.Value, 1e-9, "seven thin hours: %v", got.Explain())
+		assert.InDelta(t, 1-0.9, thin.Limit, 1e-9, "the share of its steps an hour may lack (1 − IdleShare): %v", got.Explain())
 	}
 }
 
@@ -148,4 +150,40 @@ func TestScheduleLeavesHoursSeenInPartOn(t *testing.T) {
 			assert.NotEqual(t, 2, h%24, "window %s stops it during the nightly job", w)
 		}
 	}
+}
+
+// TestNotIdleVoteVetoesStop: a host's own signal (a GPU, weighed 0.1)
+// votes not idle on a machine whose CPU idles at 2 % for 15 days. The
+// others' majority makes the verdict idle, but the machine is not
+// stopped, and the veto names the GPU signal (and only it). Without the
+// GPU signal the same machine is stopped. (Kills the mutants of
+// noneBusy's signal checks: a veto from any signal but the activity's
+// and the schedule's, which their own rules explain.)
+func TestNotIdleVoteVetoesStop(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cpu := synth("r-train", start, 5*time.Minute, 15*288, func(i int) float64 { return 0.02 + 0.01*noise(i) })
+	in := detector.Input{Now: cpu.End(), Resource: res("r-train", start.Add(-time.Hour)), Series: []provider.Series{cpu}}
+
+	plain, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	v, err := plain.Detect(t.Context(), in)
+	require.NoError(t, err)
+	require.Equal(t, detector.ActionStop, v.Action, "idle on every signal: %v", v.Explain())
+	assert.Empty(t, reasonsOf(v, detector.ReasonVeto), "no signal votes not idle: %v", v.Explain())
+
+	gpu := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle, Score: 0.03,
+			Reasons: []detector.Reason{{Signal: "gpu", Code: "gpu_busy", Value: 0.97}}}, nil
+	})
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
+	require.NoError(t, err)
+	v, err = ens.Detect(t.Context(), in)
+	require.NoError(t, err)
+	require.Equal(t, detector.Idle, v.State, "outvoted: %v", v.Explain())
+	assert.Equal(t, detector.ActionNone, v.Action, "the GPU is busy: %v", v.Explain())
+	vetoes := reasonsOf(v, detector.ReasonVeto)
+	require.Len(t, vetoes, 1, "%v", v.Explain())
+	assert.Equal(t, "gpu", vetoes[0].Signal)
+	assert.Equal(t, detector.ActionStop, vetoes[0].Action)
 }
