@@ -102,3 +102,29 @@ func TestRefusesAShorterKeepOfAnotherReplica(t *testing.T) {
 	require.NoError(t, a.Record("x", t0.Add(3*time.Hour), 1))
 	assert.Equal(t, fmt.Sprintf("%019d", t0.Add(3*time.Hour).UnixNano()), marked())
 }
+
+// TestUnreadableKeepMarkerIsAStoreError: a Keep marker whose key holds no
+// positive duration, or whose value no record's time, cannot say which
+// records may be gone: ActedOn fails with ErrStore (the limits rule then
+// blocks) rather than skip it. (Kills the mutants of checkKeeps' marker
+// checks: a marker of Keep 0 was skipped as one of centuries.)
+func TestUnreadableKeepMarkerIsAStoreError(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, keep, value string }{
+		{"a Keep of 0", "0000000000000000000", fmt.Sprintf("%019d", t0.UnixNano())},
+		{"a negative Keep", "-000000000000000001", fmt.Sprintf("%019d", t0.UnixNano())},
+		{"a Keep that is no number", "an-hour", fmt.Sprintf("%019d", t0.UnixNano())},
+		{"a time that is no number", fmt.Sprintf("%019d", int64(time.Hour)), "yesterday"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pfx := etcdtest.KeyPrefix(t)
+			h, _ := newHistory(t, etcdhistory.Config{Prefix: pfx, Keep: 24 * time.Hour})
+			_, err := cluster.Dial(t).Put(t.Context(), pfx+"history-keep/"+tc.keep, tc.value)
+			require.NoError(t, err)
+			_, err = h.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+			require.ErrorIs(t, err, etcdhistory.ErrStore)
+			assert.Contains(t, err.Error(), "history-keep/"+tc.keep)
+		})
+	}
+}
