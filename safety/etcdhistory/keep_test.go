@@ -60,6 +60,8 @@ func TestRefusesAShorterKeepOfAnotherReplica(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.False(t, d.Allowed)
 	assert.Contains(t, err.Error(), "1h0m0s")
+	// A's records before now − (Keep + Keep/30) may be gone.
+	assert.Contains(t, err.Error(), "its records since "+t0.Add(58*time.Minute).Format(time.RFC3339)+" may be gone")
 
 	// The markers are per Keep, not per fleet: B counts no fleet until
 	// the replicas agree (or its window no longer reaches A's records).
