@@ -61,7 +61,8 @@
 //	             no activity (a login, a query, ...) in the last 30
 //	             minutes, the activity's quiet period; no vote of not
 //	             idle from the model or a signal of the host's own
-//	             (WithSignal), however outvoted
+//	             (WithSignal), however outvoted, nor one that could not
+//	             tell (unknown: its data missing)
 //	terminate    the same over 28 days, and activity data over all of
 //	             them showing no use at all (a verified backup is the
 //	             safety gate's job)

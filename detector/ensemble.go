@@ -167,8 +167,8 @@ func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 
 // WithSignal adds a custom signal with its own weight. Its Detect result's
 // State and Score are used and its first eight Reasons kept; its vote of
-// not idle, outvoted or not, forbids a stop or terminate (see Evidence in
-// the package documentation). An empty State
+// not idle, outvoted or not, forbids a stop or terminate, and so does its
+// Unknown (see Evidence in the package documentation). An empty State
 // counts as Unknown; a State that is none of the State constants makes the
 // ensemble's Detect fail with an error naming it.
 func WithSignal(name string, weight float64, d Detector) Option {

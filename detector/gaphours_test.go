@@ -52,8 +52,9 @@ func TestKnownIdleCountsThinWeeks(t *testing.T) {
 // hours are thin, and counted in GapHours, when they lack more than
 // 1 − IdleShare of their steps; an hour lacking exactly that share is
 // not thin. The data's first hour (its first steps, to 00:35, are
-// missing) and its last (its last 15 minutes are) are thin too, but
-// edges, not gaps: no other slot counts a gap hour.
+// missing) and its last (its last 15 minutes are) count as thin
+// whatever they hold (the data's edges), once each: their slots, seen in
+// three weeks, stay known idle. No other slot counts a gap hour.
 // (Kills the gap counter's boundary, increment and arithmetic mutants.)
 func TestLearnCountsGapHoursBetweenTheEdges(t *testing.T) {
 	t.Parallel()
@@ -95,6 +96,12 @@ func TestLearnCountsGapHoursBetweenTheEdges(t *testing.T) {
 				if tc.thin && slot%24 == 2 {
 					want = p.HoursSeen[slot]
 					require.NotZero(t, want)
+				}
+				if slot == first || slot == last {
+					require.Equal(t, uint16(3), p.HoursSeen[slot], "slot %d", slot)
+					assert.Equal(t, uint16(1), p.GapHours[slot], "edge slot %d", slot)
+					assert.True(t, p.KnownIdle(slot), "edge slot %d: thin in 1 of 3 weeks", slot)
+					continue
 				}
 				assert.Equal(t, want, p.GapHours[slot], "slot %d (first %d, last %d)", slot, first, last)
 				assert.Equal(t, want == 0, p.KnownIdle(slot), "slot %d", slot)

@@ -79,6 +79,7 @@ const (
 	ReasonBelowBound    ReasonCode = "below_bound"    // Metric's Statistic Value over the last Duration is below Action's bound Limit
 	ReasonWeek          ReasonCode = "week"           // Value of the week's hours idle (Action needs Limit); Hours are the busy ones
 	ReasonVeto          ReasonCode = "veto"           // Signal voted not idle (its idle score Value): Action needs no signal voting not idle
+	ReasonAbstained     ReasonCode = "abstained"      // Signal could not tell (unknown): Action needs every signal to vote idle
 	ReasonThinHours     ReasonCode = "thin_hours"     // Value hours of the week (Hours), idle where Metric has data, lacked it for more than Limit of their steps every week: not known idle for Action
 	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
 	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
@@ -290,6 +291,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: the week is %s idle (%s needs %s)", r.Signal, pct(r.Value), r.Action, pct(r.Limit))
 	case ReasonVeto:
 		return fmt.Sprintf("%s: votes not idle (idle score %s): %s needs no signal voting not idle", r.Signal, num("%.2f", r.Value), r.Action)
+	case ReasonAbstained:
+		return fmt.Sprintf("%s: could not tell (unknown): %s needs every signal to vote idle", r.Signal, r.Action)
 	case ReasonThinHours:
 		return fmt.Sprintf("%s: %s hours of the week lacked %s data for more than %s of their steps every week (%s): missing data is never idleness; %s needs every hour known idle",
 			r.Signal, num("%.0f", r.Value), r.Metric, pct(r.Limit), r.Hours, r.Action)

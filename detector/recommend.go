@@ -324,19 +324,25 @@ func (r *recommender) unused(v *Verdict, action Action) bool {
 	return ok && covered >= need
 }
 
-// noneBusy checks that no signal voted not idle and names each one that
-// did: a majority of idle votes makes the verdict idle, but a machine a
-// signal measures at work (a host's GPU signal, the model) must not be
-// stopped or terminated on the others' word. The activity's vote is the
-// quiet rule's, the schedule's the week's: they are explained there.
+// noneBusy checks that every signal voted idle, and names each one that
+// did not: a majority of idle votes makes the verdict idle, but a machine
+// a signal measures at work (a host's GPU signal, the model) must not be
+// stopped or terminated on the others' word, nor one a signal could not
+// measure (its data missing: missing is never idle). The activity's vote
+// is the quiet rule's, the schedule's the week's: they are explained
+// there.
 func (r *recommender) noneBusy(v *Verdict, action Action) bool {
 	ok := true
 	for _, c := range v.Signals {
-		if c.State != NotIdle || c.Signal == SignalActivity || c.Signal == SignalSchedule {
-			continue
+		switch {
+		case c.Signal == SignalActivity || c.Signal == SignalSchedule || c.State == Idle:
+		case c.State == NotIdle:
+			v.Reasons = append(v.Reasons, Reason{Signal: c.Signal, Code: ReasonVeto, Action: action, Value: c.Score})
+			ok = false
+		default:
+			v.Reasons = append(v.Reasons, Reason{Signal: c.Signal, Code: ReasonAbstained, Action: action})
+			ok = false
 		}
-		v.Reasons = append(v.Reasons, Reason{Signal: c.Signal, Code: ReasonVeto, Action: action, Value: c.Score})
-		ok = false
 	}
 	return ok
 }

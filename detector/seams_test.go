@@ -187,3 +187,30 @@ func TestNotIdleVoteVetoesStop(t *testing.T) {
 	assert.Equal(t, "gpu", vetoes[0].Signal)
 	assert.Equal(t, detector.ActionStop, vetoes[0].Action)
 }
+
+// TestUnknownHostSignalBlocksStop: a signal of the host's own that could
+// not tell (its own data missing: a GPU exporter down) blocks a stop, as
+// missing data never reads as idle; it abstained from the vote, and the
+// stop went ahead at confidence 0.99 on "2 of 2 available signals".
+func TestUnknownHostSignalBlocksStop(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cpu := synth("r-gpu", start, 5*time.Minute, 15*288, func(i int) float64 { return 0.02 + 0.01*noise(i) })
+	in := detector.Input{Now: cpu.End(), Resource: res("r-gpu", start.Add(-time.Hour)), Series: []provider.Series{cpu}}
+	for _, state := range []detector.State{detector.Unknown, ""} {
+		gpu := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+			return detector.Verdict{ResourceID: in.Resource.ID, State: state}, nil
+		})
+		ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
+		require.NoError(t, err)
+		v, err := ens.Detect(t.Context(), in)
+		require.NoError(t, err)
+		require.Equal(t, detector.Idle, v.State, "the others' vote: %v", v.Explain())
+		assert.Equal(t, detector.ActionNone, v.Action, "state %q: %v", state, v.Explain())
+		abstained := reasonsOf(v, detector.ReasonAbstained)
+		require.Len(t, abstained, 1, "%v", v.Explain())
+		assert.Equal(t, "gpu", abstained[0].Signal)
+		assert.Equal(t, "gpu: could not tell (unknown): stop needs every signal to vote idle", abstained[0].String())
+	}
+
+}
