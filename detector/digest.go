@@ -384,6 +384,8 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 		if c.n > 0 {
 			p.HoursSeen[slot]++
 			gaps.add(p, slot, int(c.n), perHour) // the hours are whole (now is on the hour)
+		} else {
+			gaps.missing(slot)
 		}
 		if c.peak {
 			p.PeakHours[slot]++

@@ -56,8 +56,9 @@
 //	             1 MB/s, disk reads and writes (where reported) p99 below
 //	             100 kB/s and max below 10 MB/s; every hour of the week
 //	             idle, none with a peak, none missing more than 10 % of
-//	             its steps every week (Profile.KnownIdle: a nightly job
-//	             whose metrics go missing while it runs);
+//	             its steps every week, none without any data in two weeks
+//	             or more (Profile.KnownIdle: a job whose metrics go
+//	             missing while it runs, nightly or every other week);
 //	             no activity (a login, a query, ...) in the last 30
 //	             minutes, the activity's quiet period; no vote of not
 //	             idle from the model or a signal of the host's own

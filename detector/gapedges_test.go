@@ -71,3 +71,67 @@ func TestWeeklyJobHiddenAtTheDataEdgeNotStopped(t *testing.T) {
 		})
 	}
 }
+
+// TestJobEveryOtherWeekUnseenNotStopped: a machine runs a job every other
+// Tuesday from 02:00 to 03:00 during which its metrics agent reports
+// nothing at all, and is idle otherwise. The job's hour has no data in
+// two of the four weeks and idle data in the others: it is not known
+// idle, and the machine is not stopped, from a full read as from a
+// Tracker, with the hour named. (A reader found it stopped with "the
+// week is 100 % idle": an hour without any data counted neither as seen
+// nor as thin.) One such hour without data, an outage, does not block
+// a stop; nor do the hours before the data begins.
+func TestJobEveryOtherWeekUnseenNotStopped(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC) // a Monday
+	now := time.Date(2026, 2, 5, 0, 0, 0, 0, time.UTC)   // a Thursday, on the hour
+	n := int(now.Sub(start) / (5 * time.Minute))
+	for _, tc := range []struct {
+		name    string
+		missing func(at time.Time) bool
+		stop    bool
+	}{
+		{"every other Tuesday", func(at time.Time) bool {
+			return at.Weekday() == time.Tuesday && at.Hour() == 2 && at.YearDay()/7%2 == 0
+		}, false},
+		{"one outage", func(at time.Time) bool {
+			return at.Month() == time.January && at.Day() == 13 && at.Hour() == 2
+		}, true},
+		{"the data begins 13 days late", func(at time.Time) bool { return at.Before(start.Add(13 * 24 * time.Hour)) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cpu := synth("r-fortnight", start, 5*time.Minute, n, func(i int) float64 {
+				if tc.missing(start.Add(time.Duration(i) * 5 * time.Minute)) {
+					return math.NaN()
+				}
+				return 0.02 + 0.01*noise(i)
+			})
+			r := res("r-fortnight", start.Add(-time.Hour))
+			ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+			require.NoError(t, err)
+			v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: r, Series: []provider.Series{cpu}})
+			require.NoError(t, err)
+			f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{"r-fortnight": {provider.MetricCPU: cpu}}}
+			f.resources = []provider.Resource{r}
+			tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+			require.NoError(t, err)
+			var got detector.Verdict
+			for _, at := range []time.Time{now.Add(-time.Hour), now} {
+				got, _, err = tr.Detect(t.Context(), f, nil, r, at)
+				require.NoError(t, err)
+			}
+			if tc.stop {
+				assert.Equal(t, detector.ActionStop, v.Action, "%v", v.Explain())
+				assert.Equal(t, detector.ActionStop, got.Action, "a Tracker: %v", got.Explain())
+				return
+			}
+			for _, x := range []detector.Verdict{v, got} {
+				assert.NotEqual(t, detector.ActionStop, x.Action, "stopped with a job every other week: %v", x.Explain())
+				unseen := reason(t, x, detector.ReasonUnseenHours)
+				assert.Equal(t, "Tue 02:00–03:00", unseen.Hours.String(), "%v", x.Explain())
+				assert.Equal(t, "evidence: 1 hours of the week had no cpu data at all in 2 weeks or more (Tue 02:00–03:00): missing data is never idleness; stop needs every hour known idle", unseen.String())
+			}
+		})
+	}
+}

@@ -81,6 +81,7 @@ const (
 	ReasonVeto          ReasonCode = "veto"           // Signal voted not idle (its idle score Value): Action needs no signal voting not idle
 	ReasonAbstained     ReasonCode = "abstained"      // Signal could not tell (unknown): Action needs every signal to vote idle
 	ReasonThinHours     ReasonCode = "thin_hours"     // Value hours of the week (Hours), idle where Metric has data, lacked it for more than Limit of their steps every week: not known idle for Action
+	ReasonUnseenHours   ReasonCode = "unseen_hours"   // Value hours of the week (Hours), idle where Metric has data, had none in Limit weeks or more: not known idle for Action
 	ReasonNoProfile     ReasonCode = "no_profile"     // no week of Metric learned yet (the schedule needs Limit of history): Action cannot check the week
 	ReasonIrregular     ReasonCode = "irregular"      // only Value of the week's hours are regular; an off-hours schedule needs Limit
 	ReasonNoPattern     ReasonCode = "no_pattern"     // no hour of the week is busy every week: an off-hours schedule has nothing to follow
@@ -293,6 +294,9 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: votes not idle (idle score %s): %s needs no signal voting not idle", r.Signal, num("%.2f", r.Value), r.Action)
 	case ReasonAbstained:
 		return fmt.Sprintf("%s: could not tell (unknown): %s needs every signal to vote idle", r.Signal, r.Action)
+	case ReasonUnseenHours:
+		return fmt.Sprintf("%s: %s hours of the week had no %s data at all in %s weeks or more (%s): missing data is never idleness; %s needs every hour known idle",
+			r.Signal, num("%.0f", r.Value), r.Metric, num("%.0f", r.Limit), r.Hours, r.Action)
 	case ReasonThinHours:
 		return fmt.Sprintf("%s: %s hours of the week lacked %s data for more than %s of their steps every week (%s): missing data is never idleness; %s needs every hour known idle",
 			r.Signal, num("%.0f", r.Value), r.Metric, pct(r.Limit), r.Hours, r.Action)

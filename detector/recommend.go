@@ -208,19 +208,28 @@ func (r *recommender) week(v *Verdict, action Action) bool {
 			Limit: float64(r.e.sched.cfg.MinHistory)})
 		return false
 	}
-	// An idle hour seen only in part is not known idle: what ran while
-	// its metrics were missing could be a job (see Profile.KnownIdle).
-	var thin WeekHours
+	// An idle hour seen only in part, or not at all in some weeks, is not
+	// known idle: what ran while its metrics were missing could be a job
+	// (see Profile.KnownIdle).
+	var thin, unseen WeekHours
 	for i := range HoursPerWeek {
-		if p.Idle(i) && !p.KnownIdle(i) {
+		switch {
+		case !p.Idle(i) || p.KnownIdle(i):
+		case p.MissingHours[i] >= 2:
+			unseen.Add(i)
+		default:
 			thin.Add(i)
 		}
 	}
-	share := float64(p.IdleSlots()-thin.Len()) / HoursPerWeek
+	share := float64(p.IdleSlots()-thin.Len()-unseen.Len()) / HoursPerWeek
 	v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonWeek, Action: action, Value: share, Limit: limit, Hours: p.Busy()})
 	if thin.Len() > 0 {
 		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonThinHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(thin.Len()),
 			Limit: 1 - p.IdleShare, Hours: thin})
+	}
+	if unseen.Len() > 0 {
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonUnseenHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(unseen.Len()),
+			Limit: 2, Hours: unseen})
 	}
 	return share >= limit
 }

@@ -133,6 +133,12 @@ type Profile struct {
 	// leaves its hour seen, and idle in the steps that were, but thin,
 	// week after week. See KnownIdle.
 	GapHours [HoursPerWeek]uint16 `json:"gap_hours"`
+	// MissingHours counts, for each slot, the hours without any data
+	// between the history's first and last hour with data: a job that
+	// does not run every week, whose metrics agent reports nothing while
+	// it runs, leaves its hour unseen in those weeks and idle in the
+	// others. See KnownIdle.
+	MissingHours [HoursPerWeek]uint16 `json:"missing_hours"`
 }
 
 // Slot returns the hour-of-week slot of t in the profile's time zone.
@@ -171,26 +177,49 @@ func (p *Profile) Idle(slot int) bool {
 // them, an edge would make its slot look thin in fewer weeks than it was
 // (a weekly job's hour, the data's last an hour after it, known idle).
 // Call done after the last hour.
+// The hours without data (missing) are held back too, and counted in
+// MissingHours once an hour with data follows them: those before the
+// first hour with data and after the last are not between data.
 type gapCounter struct {
 	pending bool // an hour is held back: it may be the last
 	slot    int
 	thin    bool
 	hours   int
+	// unseen holds, per slot, the hours without data since the last
+	// hour with data (any: some are held).
+	unseen [HoursPerWeek]uint16
+	any    bool
 }
 
 // add holds back the hour of slot, thin when it is the first or lacks
 // data for more than 1 − IdleShare of its steps, and counts the one held
-// back before it.
+// back before it, and the hours without data between the two.
 func (g *gapCounter) add(p *Profile, slot int, obs, steps int) {
 	if g.pending && g.thin {
 		p.GapHours[g.slot]++
+	}
+	if g.any {
+		for i, n := range g.unseen {
+			p.MissingHours[i] += n
+		}
+		g.unseen, g.any = [HoursPerWeek]uint16{}, false
 	}
 	g.hours++
 	g.pending, g.slot = true, slot
 	g.thin = g.hours == 1 || float64(obs) < p.IdleShare*float64(steps)
 }
 
-// done counts the hour held back, the last, as thin.
+// missing holds back an hour of slot without data, when one with data
+// came before it (the data has begun).
+func (g *gapCounter) missing(slot int) {
+	if g.hours > 0 {
+		g.unseen[slot]++
+		g.any = true
+	}
+}
+
+// done counts the hour held back, the last, as thin; the hours without
+// data after it are not between data.
 func (g *gapCounter) done(p *Profile) {
 	if g.pending {
 		p.GapHours[g.slot]++
@@ -198,15 +227,19 @@ func (g *gapCounter) done(p *Profile) {
 	g.pending = false
 }
 
-// KnownIdle reports whether slot is idle (see Idle) and its hours did not
+// KnownIdle reports whether slot is idle (see Idle), its hours did not
 // lack much of their data (see GapHours) every week, as Recurring counts
-// weeks: seen in at least two weeks, thin in at least IdleShare of them.
-// Missing data is never idleness: a nightly job during which the metrics
-// agent reports nothing leaves its hour thin every week, where an outage
-// does once. A stop needs every hour of the week known idle, and an
-// off-hours schedule stops a resource only in such hours.
+// weeks (seen in at least two weeks, thin in at least IdleShare of them),
+// and they were not without any data in two weeks or more between the
+// data's first and last hour (see MissingHours). Missing data is never
+// idleness: a nightly job during which the metrics agent reports nothing
+// leaves its hour thin every week, and a job every other week leaves it
+// unseen every other week, where an outage does once. A stop needs every
+// hour of the week known idle, and an off-hours schedule stops a resource
+// only in such hours.
 func (p *Profile) KnownIdle(slot int) bool {
-	return p.Idle(slot) && !(p.HoursSeen[slot] >= 2 && float64(p.GapHours[slot]) >= p.IdleShare*float64(p.HoursSeen[slot]))
+	return p.Idle(slot) && p.MissingHours[slot] < 2 &&
+		!(p.HoursSeen[slot] >= 2 && float64(p.GapHours[slot]) >= p.IdleShare*float64(p.HoursSeen[slot]))
 }
 
 // Recurring reports whether slot is busy every week: seen in at least two
@@ -497,6 +530,8 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 		if obs > 0 {
 			p.HoursSeen[slot]++
 			gaps.add(p, slot, int(obs), j-i)
+		} else {
+			gaps.missing(slot)
 		}
 		if hot {
 			p.PeakHours[slot]++
