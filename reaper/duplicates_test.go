@@ -47,7 +47,7 @@ func TestDuplicateInventoryIDsAreRefused(t *testing.T) {
 	e.add(t, vm{id: "i-1", cpu: 0.02}, vm{id: "i-2", cpu: 0.02}, vm{id: "i-3", cpu: 0.02})
 	fleet := e.fleet()
 	fleet.Inventory = doubling{Cloud: e.cloud, twice: map[string]bool{"i-2": true}}
-	r, err := reaper.New(reaper.Config{Execute: true}, fleet, e.ensemble, e.engine, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{Execute: true}, fleet, e.ensemble, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 
 	rep, err := e.run(t.Context(), t, r, t0)

@@ -118,10 +118,10 @@ func TestRestartAfterListingNotStopped(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{StopDelay: time.Second, StartDelay: time.Second})
 	e.add(t, vm{id: "i-1", cpu: 0.02})
-	src := &restartOnFirstQuery{Cloud: e.cloud, clock: e.clock}
+	src := &restartOnFirstQuery{Cloud: e.cloud, clock: e.waitClock()}
 	fleet := e.fleet()
 	fleet.Metrics = src
-	r, err := reaper.New(reaper.Config{Execute: true}, fleet, e.ensemble, e.engine, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{Execute: true}, fleet, e.ensemble, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestDetectionErrorBlocksAnyDetector(t *testing.T) {
 	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionStop}, nil
 	})
-	r, err := reaper.New(reaper.Config{}, e.fleet(), always, e.engine, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{}, e.fleet(), always, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)

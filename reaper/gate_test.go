@@ -120,10 +120,9 @@ func TestHostGateAndReserver(t *testing.T) {
 	log := &callLog{}
 	fleet := e.fleet()
 	fleet.Actuator = loggedActuator{Actuator: e.cloud, log: log}
-	clk := newHandshakeClock(e.clock)
 	newReaper := func(cfg reaper.Config) *reaper.Reaper {
 		r, err := reaper.New(cfg, fleet, e.ensemble, hostGate{log: log},
-			reaper.WithClock(clk), reaper.WithReserver(&hostReserver{log: log}),
+			reaper.WithClock(e.waitClock()), reaper.WithReserver(&hostReserver{log: log}),
 			reaper.WithApprovals(nil), reaper.WithObserver(nil)) // nil means none
 		require.NoError(t, err)
 		return r
@@ -139,10 +138,10 @@ func TestHostGateAndReserver(t *testing.T) {
 	})
 
 	t.Run("execution checks, reserves, acts, refunds", func(t *testing.T) {
-		// Its clock moves by its waits alone: the reservations' time is
-		// the run's now (it took under a minute on the clock). On run's
-		// clock, a second per spin, a loaded machine made it 03:03.
-		rep, err := e.runWaits(t.Context(), t, newReaper(reaper.Config{Execute: true}), clk, t0)
+		// The clock moves by the run's waits alone: the reservations'
+		// time is the run's now (it took under a minute on the clock).
+		// With a second per spin, a loaded machine made it 03:03.
+		rep, err := e.run(t.Context(), t, newReaper(reaper.Config{Execute: true}), t0)
 		require.NoError(t, err)
 		assert.Equal(t, []string{
 			"check i-blocked",
@@ -182,7 +181,7 @@ func TestNilPointerCollaboratorsMeanNone(t *testing.T) {
 		lim       *ratelimit.Limiter
 		approvals *approval.Manager
 	)
-	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.clock),
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.waitClock()),
 		reaper.WithReserver(lim), reaper.WithApprovals(approvals))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)

@@ -23,6 +23,7 @@ var t0 = time.Date(2026, time.March, 7, 3, 0, 0, 0, time.UTC)
 // env is a memory cloud on a mock clock with a safety engine over it.
 type env struct {
 	clock     *bclock.Mock
+	waits     chan time.Duration // the waits of reapers on waitClock, for run
 	cloud     *memory.Cloud
 	engine    *safety.Engine
 	approvals *approval.Manager
@@ -34,10 +35,10 @@ type env struct {
 
 func newEnv(t testing.TB, cfg memory.Config) *env {
 	t.Helper()
-	e := &env{clock: bclock.NewMock(), store: approval.NewMemoryStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
+	e := &env{clock: bclock.NewMock(), waits: make(chan time.Duration, 1024), store: approval.NewMemoryStore(), audit: &safety.AuditLog{}, history: &safety.MemoryHistory{}}
 	e.clock.Set(t0)
 	var err error
-	e.cloud, err = memory.New(cfg, memory.WithClock(e.clock))
+	e.cloud, err = memory.New(cfg, memory.WithClock(e.waitClock())) // its latencies are waits too
 	require.NoError(t, err)
 	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(e.audit))
 	require.NoError(t, err)
@@ -56,7 +57,7 @@ func (e *env) fleet() reaper.Fleet {
 
 func (e *env) reaper(t *testing.T, cfg reaper.Config, opts ...reaper.Option) *reaper.Reaper {
 	t.Helper()
-	opts = append([]reaper.Option{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history)}, opts...)
+	opts = append([]reaper.Option{reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history)}, opts...)
 	r, err := reaper.New(cfg, e.fleet(), e.ensemble, e.engine, opts...)
 	require.NoError(t, err)
 	return r
@@ -134,40 +135,47 @@ func (e *env) start(ctx context.Context, r *reaper.Reaper, now time.Time) <-chan
 	return done
 }
 
-// run sets the mock clock to now (unless it is already later) and calls
-// RunOnce at now while advancing the clock a second at a time, so that
-// verification can wait on it.
-func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.Time) (reaper.Report, error) {
-	t.Helper()
-	done := e.start(ctx, r, now)
-	for range 100_000 {
-		select {
-		case res := <-done:
-			return res.rep, res.err
-		default:
-			e.clock.Add(time.Second)
-		}
-	}
-	t.Fatal("RunOnce did not return within 100000 simulated seconds")
-	return reaper.Report{}, nil
+// waitClock is the env's mock clock that also reports each wait set on
+// it (After) to waits, without blocking (a run that nobody drives keeps
+// them buffered; run drains them first), so that run can move the clock
+// by the waits alone.
+type waitClock struct {
+	*bclock.Mock
+	waits chan<- time.Duration
 }
 
-// runWaits runs r.RunOnce(ctx, now) with r on clk, a handshakeClock on
-// e.clock: it advances e.clock by each wait r makes, and by nothing else,
-// so that the time a run takes on the clock does not depend on how fast
-// the machine runs it (run's advance, a second per spin, made a loaded
-// machine's run minutes long on the clock).
-func (e *env) runWaits(ctx context.Context, t *testing.T, r *reaper.Reaper, clk handshakeClock, now time.Time) (reaper.Report, error) {
+// After sets the timer on the mock, then reports d.
+func (c waitClock) After(d time.Duration) <-chan time.Time {
+	ch := c.Mock.After(d)
+	select {
+	case c.waits <- d:
+	default:
+	}
+	return ch
+}
+
+// run sets the mock clock to now (unless it is already later) and calls
+// RunOnce at now, moving the clock by each wait set on it (the env's
+// reapers and cloud are on waitClock) and by nothing else, so that the
+// time a run takes on the clock does not depend on the machine's speed.
+// (It moved the clock a second per spin while the run worked: on a
+// loaded machine, a run took minutes on the clock.) A run that neither
+// waits on the clock nor returns for a minute of real time fails the
+// test.
+func (e *env) run(ctx context.Context, t *testing.T, r *reaper.Reaper, now time.Time) (reaper.Report, error) {
 	t.Helper()
+	for len(e.waits) > 0 {
+		<-e.waits // a run nobody drove
+	}
 	done := e.start(ctx, r, now)
 	for {
 		select {
 		case res := <-done:
 			return res.rep, res.err
-		case d := <-clk.waits:
+		case d := <-e.waits:
 			e.clock.Add(d)
 		case <-time.After(time.Minute):
-			t.Fatal("RunOnce neither waited on its clock nor returned within a minute")
+			t.Fatal("RunOnce neither waited on the env's clock nor returned within a minute")
 			return reaper.Report{}, nil
 		}
 	}
@@ -179,3 +187,6 @@ func record(t *testing.T, rep reaper.Report, id string) reaper.Record {
 	require.True(t, ok, "no record for %s", id)
 	return rec
 }
+
+// waitClock returns the env's mock clock reporting its waits to run.
+func (e *env) waitClock() waitClock { return waitClock{e.clock, e.waits} }

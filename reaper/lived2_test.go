@@ -76,7 +76,7 @@ func TestDryRunGateInterrupted(t *testing.T) {
 	e.add(t, vm{id: "i-1", cpu: 0.02})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	r, err := reaper.New(reaper.Config{}, e.fleet(), e.ensemble, cancelGate{cancel}, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{}, e.fleet(), e.ensemble, cancelGate{cancel}, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := r.RunOnce(ctx, t0)
 	require.ErrorIs(t, err, context.Canceled)
@@ -174,7 +174,7 @@ func TestVerifyResourceNoLongerFound(t *testing.T) {
 			fleet := e.fleet()
 			fleet.Actuator = vanishing{e.cloud}
 			r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{tc.action}, VerifyTimeout: time.Minute, VerifyInterval: 10 * time.Second},
-				fleet, det, allowGate{}, reaper.WithClock(e.clock))
+				fleet, det, allowGate{}, reaper.WithClock(e.waitClock()))
 			require.NoError(t, err)
 			rep, err := e.run(t.Context(), t, r, t0)
 			require.NoError(t, err)

@@ -550,7 +550,7 @@ func TestLowConfidenceSkipped(t *testing.T) {
 	det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 0.85, Action: detector.ActionStop}, nil
 	})
-	r, err := reaper.New(reaper.Config{Execute: true, MinConfidence: 0.9}, e.fleet(), det, e.engine, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{Execute: true, MinConfidence: 0.9}, e.fleet(), det, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := r.RunOnce(t.Context(), t0)
 	require.NoError(t, err)
@@ -691,7 +691,7 @@ func TestTerminateNeedsApprovalThenVerifies(t *testing.T) {
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 0.95, Action: detector.ActionTerminate, MonthlySavings: 70}, nil
 	})
 	cfg := reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}
-	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals))
+	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals))
 	require.NoError(t, err)
 
 	rep, err := e.run(t.Context(), t, r, t0)
@@ -756,7 +756,7 @@ func TestApprovedButEngineWithoutApprovals(t *testing.T) {
 	bare, err := safety.New(safety.Config{}, rules)
 	require.NoError(t, err)
 	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, bare,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals))
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals))
 	require.NoError(t, err)
 	rep, err = e.run(t.Context(), t, r, t0.Add(2*time.Minute))
 	require.NoError(t, err)

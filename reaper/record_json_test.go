@@ -35,7 +35,7 @@ func TestRecordJSONUnknownFigures(t *testing.T) {
 					Value: math.NaN(), Limit: 0.1, Duration: window},
 			}}, nil
 	})
-	r, err := reaper.New(reaper.Config{}, e.fleet(), det, e.engine, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{}, e.fleet(), det, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := r.RunOnce(t.Context(), t0)
 	require.NoError(t, err)

@@ -48,7 +48,7 @@ func TestAStopThatMayHaveHappenedCountsAgainstTheFleet(t *testing.T) {
 	fleet := e.fleet()
 	fleet.Actuator = stopsThenTimesOut{e.cloud}
 	r, err := reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"}, fleet, e.ensemble, e.engine,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -99,8 +99,8 @@ func TestApprovedWithoutAnApprovalIsNotActedOn(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.add(t, vm{id: "i-1", cpu: 0.02})
 	for _, opts := range [][]reaper.Option{
-		{reaper.WithClock(e.clock)},
-		{reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals)},
+		{reaper.WithClock(e.waitClock())},
+		{reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals)},
 	} {
 		r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, approvingGate{}, opts...)
 		require.NoError(t, err)
@@ -166,14 +166,14 @@ func TestNilHistoryAndSizerAreNone(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.add(t, vm{id: "i-1", cpu: 0.02})
 	var h *safety.MemoryHistory
-	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.clock), reaper.WithHistory(h))
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.waitClock()), reaper.WithHistory(h))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
 	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-1").Outcome)
 
 	_, err = reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionDownsize}}, e.fleet(), e.ensemble, e.engine,
-		reaper.WithClock(e.clock), reaper.WithSizer(reaper.SizerFunc(nil)))
+		reaper.WithClock(e.waitClock()), reaper.WithSizer(reaper.SizerFunc(nil)))
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "sizer", ie.Field)
@@ -200,7 +200,7 @@ func TestAHostGatesErrorIsKept(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
 	e.add(t, vm{id: "i-1", cpu: 0.02})
-	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, undecidedGate{}, reaper.WithClock(e.clock))
+	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, undecidedGate{}, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -213,7 +213,7 @@ func TestAHostGatesErrorIsKept(t *testing.T) {
 	require.ErrorAs(t, rec.Err(), &re)
 	assert.Equal(t, reaper.StageSafety, re.Stage)
 
-	r, err = reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, refusingGate{}, reaper.WithClock(e.clock))
+	r, err = reaper.New(reaper.Config{Execute: true}, e.fleet(), e.ensemble, refusingGate{}, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err)
 	rep, err = e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -255,7 +255,7 @@ func TestObserverReceivesRecordsInListingOrder(t *testing.T) {
 	fleet := e.fleet()
 	fleet.Inventory = reversed{e.cloud}
 	var got []string
-	r, err := reaper.New(reaper.Config{}, fleet, e.ensemble, e.engine, reaper.WithClock(e.clock),
+	r, err := reaper.New(reaper.Config{}, fleet, e.ensemble, e.engine, reaper.WithClock(e.waitClock()),
 		reaper.WithObserver(reaper.ObserverFuncs{Record: func(rec reaper.Record) { got = append(got, rec.ResourceID) }}))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
@@ -276,15 +276,15 @@ func TestExecutingWithFleetTagNeedsHistory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
 	_, err := reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine,
-		reaper.WithClock(e.clock))
+		reaper.WithClock(e.waitClock()))
 	var ie *provider.InvalidError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "history", ie.Field)
 	assert.Contains(t, err.Error(), "WithHistory")
-	_, err = reaper.New(reaper.Config{FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.clock))
+	_, err = reaper.New(reaper.Config{FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine, reaper.WithClock(e.waitClock()))
 	require.NoError(t, err, "a dry run records nothing")
 	_, err = reaper.New(reaper.Config{Execute: true, FleetTag: "fleet"}, e.fleet(), e.ensemble, e.engine,
-		reaper.WithClock(e.clock), reaper.WithHistory(e.history))
+		reaper.WithClock(e.waitClock()), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 }
 

@@ -51,7 +51,7 @@ func TestMixedUpBatchAnswerNotActedOn(t *testing.T) {
 	src := mixedUpBatcher{Cloud: e.cloud, swap: map[string]string{"i-busy": "i-idle", "i-idle": "i-busy"}}
 	r, err := reaper.New(reaper.Config{Execute: true},
 		reaper.Fleet{Inventory: e.cloud, Metrics: src, Actuator: e.cloud},
-		e.ensemble, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+		e.ensemble, e.engine, reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -199,7 +199,7 @@ func TestBusySignalVetoesStop(t *testing.T) {
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
 	require.NoError(t, err)
 	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), ens, e.engine,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -248,7 +248,7 @@ func TestUnansweredBatchReadIsAnError(t *testing.T) {
 	src := stopOnErrorBatcher{Cloud: e.cloud, chunk: 4, failAt: 4} // cpu, disk_utilization, memory, network_utilization answered
 	r, err := reaper.New(reaper.Config{Execute: true},
 		reaper.Fleet{Inventory: e.cloud, Metrics: src, Actuator: e.cloud},
-		e.ensemble, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+		e.ensemble, e.engine, reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)

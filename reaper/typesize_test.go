@@ -60,7 +60,7 @@ func TestDownsizeVerifiedOnADriverReportingTheTypeAlone(t *testing.T) {
 	inv := typeOnly{e.cloud}
 	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionDownsize}},
 		reaper.Fleet{Inventory: inv, Metrics: e.cloud, Resizer: e.cloud}, e.ensemble, e.engine,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history), reaper.WithSizer(sizer))
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history), reaper.WithSizer(sizer))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)

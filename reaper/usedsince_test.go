@@ -56,7 +56,7 @@ func TestUncountedKindDuringTheRunNotUse(t *testing.T) {
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Kinds: []provider.ActivityKind{provider.ActivityLogins}}})
 	require.NoError(t, err)
 	r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), ens, e.engine,
-		reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestLoginDuringTheRunNotTerminated(t *testing.T) {
 		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 0.95, Action: detector.ActionTerminate, MonthlySavings: 70}, nil
 	})
 	cfg := reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}
-	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.clock), reaper.WithApprovals(e.approvals))
+	r, err := reaper.New(cfg, e.fleet(), det, e.engine, reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals))
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
