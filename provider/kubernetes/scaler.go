@@ -48,6 +48,21 @@ func (b Bounds) widen(replicas int) Bounds {
 	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
 }
 
+// belowFixedFloor returns a *provider.InvalidError when want would take a
+// workload whose bounds the host's policy fixes (workloads[id]) below
+// the policy's floor, but not to zero, from replicas at or above it: the
+// stopped workload's bounds (a Min of 0) are accepted on the way from or
+// to a stop (a wake's steps and their rollback start at or below the
+// floor), not to run a workload below it.
+func belowFixedFloor(workloads map[string]Bounds, id string, want provider.CapacitySpec, replicas int32) error {
+	fixed, ok := workloads[id]
+	if !ok || want.Desired == 0 || want.Desired >= fixed.Min || int(replicas) <= fixed.Min {
+		return nil
+	}
+	return provider.Invalid("desired", want.Desired, fmt.Sprintf(
+		"the host's policy (config.workloads) fixes the floor at %d, and the workload runs %d replicas: below the floor only on the way from or to a stop", fixed.Min, replicas))
+}
+
 // stopped reports whether want is b as Capacity reports it for a stopped
 // workload: widened to a Min of 0, the Max b's own. SetCapacity keeps b
 // for it rather than store the 0 (a workload's floor outlives its stops).
@@ -137,7 +152,9 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 //
 // One exception: a Min of 0 with the workload's own Max, and its own Min
 // above 0, is what Capacity reports for a stopped workload, and is not
-// stored (a workload with a Config.Workloads entry accepts it): passed
+// stored (a workload with a Config.Workloads entry accepts it, but for
+// a Desired between 0 and the entry's floor while the workload runs more
+// replicas than the floor: provider.ErrInvalid): passed
 // back to wake the workload, or to stop it, the stored floor stays, and
 // Capacity reports it again once the workload runs (the scaling engine
 // takes that floor for the 0 it wrote). A wake through the engine lowered
@@ -180,6 +197,9 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
+	}
+	if err := belowFixedFloor(d.cfg.Workloads, id, want, w.replicas); err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
 	}
 	from := w.replicas
 	if err := d.hpaAllows(ctx, op, id, ref, from, int32(want.Desired)); err != nil {

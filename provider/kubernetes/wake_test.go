@@ -100,3 +100,30 @@ func TestEngineWakesAStoppedWorkloadKeepingItsFloor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 4, Desired: 0}, c.CapacitySpec)
 }
+
+// TestFixedFloorHeldWhileRunning: a workload whose policy entry fixes
+// [2, 6] accepts the stopped bounds' Min of 0 on the way from or to a
+// stop (a wake's steps, their rollback, a stop), but not to run below
+// its floor: from 4 replicas, {0, 6, 1} is refused, nothing written. It
+// was accepted, a direct caller's way around the host's policy.
+func TestFixedFloorHeldWhileRunning(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{web: {Min: 2, Max: 6}}})
+	replicas := func() int32 {
+		t.Helper()
+		got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		return *got.Spec.Replicas
+	}
+	var ie *provider.InvalidError
+	require.ErrorAs(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: 1}), &ie)
+	assert.Equal(t, "desired", ie.Field)
+	assert.Equal(t, int32(4), replicas(), "nothing written")
+	for _, step := range []int{2, 1, 0, 1, 2, 3, 2, 1} { // down to a stop, a wake, its rollback
+		require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: step}), "to %d", step)
+		assert.Equal(t, int32(step), replicas())
+	}
+}
