@@ -11,7 +11,6 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
-	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -31,20 +30,10 @@ func TestRollbackGivesUpOnASizeNeverKnown(t *testing.T) {
 		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
 		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
 		fn := &applying{Cloud: c}
-		rollback, err := safety.NewRollbackRule(safety.RollbackConfig{}, nil)
-		require.NoError(t, err)
-		gate, err := safety.New(safety.Config{}, []safety.Rule{rollback})
-		require.NoError(t, err)
+		gate := rollbackGate(t)
 		e, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 7 * time.Minute}, scaling.Cloud{Resizer: hanging{fn}, Inventory: fn, Metrics: c}, gate)
 		require.NoError(t, err)
-		res, err := fn.Get(t.Context(), "fn")
-		require.NoError(t, err)
-		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
-		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
-			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
-				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
-			})}}, "")
-		require.NoError(t, err)
+		d := decideFnSmaller(t, e, fn)
 		p := e.Plan(d, scaling.PlanOptions{})
 		require.Equal(t, 10*time.Minute, p.Monitoring.Timeout)
 		start := time.Now()

@@ -70,20 +70,10 @@ func TestRollbackWaitsForASizeBeingApplied(t *testing.T) {
 		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
 		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
 		fn := &applying{Cloud: c}
-		rollback, err := safety.NewRollbackRule(safety.RollbackConfig{}, nil)
-		require.NoError(t, err)
-		gate, err := safety.New(safety.Config{}, []safety.Rule{rollback})
-		require.NoError(t, err)
+		gate := rollbackGate(t)
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, gate)
 		require.NoError(t, err)
-		res, err := fn.Get(t.Context(), "fn")
-		require.NoError(t, err)
-		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
-		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
-			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
-				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
-			})}}, "")
-		require.NoError(t, err)
+		d := decideFnSmaller(t, e, fn)
 		x, err := e.Execute(t.Context(), e.Plan(d, scaling.PlanOptions{}))
 		require.ErrorIs(t, err, errWaitTimedOut)
 		require.NotErrorIs(t, err, scaling.ErrRollback, "the rollback went through")
@@ -130,14 +120,7 @@ func TestResumeWaitsForASizeBeingApplied(t *testing.T) {
 		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
 		require.NoError(t, err)
-		res, err := c.Get(t.Context(), "fn")
-		require.NoError(t, err)
-		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
-		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
-			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
-				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
-			})}}, "")
-		require.NoError(t, err)
+		d := decideFnSmaller(t, e, c)
 		p := e.Plan(d, scaling.PlanOptions{})
 		x, err := e.Execute(ctx, p)
 		require.ErrorIs(t, err, context.Canceled)
@@ -148,7 +131,7 @@ func TestResumeWaitsForASizeBeingApplied(t *testing.T) {
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		h := e.History("fn")
 		require.Len(t, h.Changes, 1, "the interrupted write, found in effect")
-		assert.Equal(t, to, h.Changes[0].ToSize)
+		assert.Equal(t, fnSmaller, h.Changes[0].ToSize)
 	})
 }
 
@@ -198,14 +181,7 @@ func TestAbandonWaitsForASizeBeingApplied(t *testing.T) {
 		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
 		require.NoError(t, err)
-		res, err := c.Get(t.Context(), "fn")
-		require.NoError(t, err)
-		to := provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
-		d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
-			[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
-				return scaling.Recommendation{Size: to, Reason: "smaller", Fitness: 1}, nil
-			})}}, "")
-		require.NoError(t, err)
+		d := decideFnSmaller(t, e, c)
 		p := e.Plan(d, scaling.PlanOptions{})
 		x, err := e.Execute(ctx, p)
 		require.ErrorIs(t, err, context.Canceled)
@@ -218,6 +194,34 @@ func TestAbandonWaitsForASizeBeingApplied(t *testing.T) {
 		assert.Equal(t, scaling.StepExecuted, xs[0].Steps[0].Status, xs[0].Steps[0].Reason)
 		h := e.History("fn")
 		require.Len(t, h.Changes, 1, "the interrupted write, found in effect")
-		assert.Equal(t, to, h.Changes[0].ToSize)
+		assert.Equal(t, fnSmaller, h.Changes[0].ToSize)
 	})
+}
+
+// fnSmaller is the size decideFnSmaller resizes the function "fn" to.
+var fnSmaller = provider.Size{MemoryMiB: 512, Timeout: 300 * time.Second}
+
+// decideFnSmaller is e's decision to resize the function "fn" (read from
+// inv) from 1024 MiB to fnSmaller.
+func decideFnSmaller(t *testing.T, e *scaling.Engine, inv provider.Inventory) scaling.Decision {
+	t.Helper()
+	res, err := inv.Get(t.Context(), "fn")
+	require.NoError(t, err)
+	d, err := e.Decide(t.Context(), scaling.State{Now: time.Now(), Target: scaling.Target{ID: "fn", Resource: res}},
+		[]scaling.Candidate{{Name: "fixed", Strategy: scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+			return scaling.Recommendation{Size: fnSmaller, Reason: "smaller", Fitness: 1}, nil
+		})}}, "")
+	require.NoError(t, err)
+	return d
+}
+
+// rollbackGate is a safety gate with the rollback rule alone, which
+// refuses to resize from an unknown size.
+func rollbackGate(t *testing.T) *safety.Engine {
+	t.Helper()
+	rollback, err := safety.NewRollbackRule(safety.RollbackConfig{}, nil)
+	require.NoError(t, err)
+	gate, err := safety.New(safety.Config{}, []safety.Rule{rollback})
+	require.NoError(t, err)
+	return gate
 }
