@@ -248,6 +248,13 @@ type eventsFunc func(monitor.Query) ([]monitor.Event, error)
 
 func (f eventsFunc) Query(q monitor.Query) ([]monitor.Event, error) { return f(q) }
 
+// undrawable is a host's chart source whose chart host_load cannot be
+// drawn: its threshold is not a number.
+var undrawable = dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
+	return []report.Chart{{Name: "host_load", Title: "load", Type: report.ChartLine, Times: []time.Time{sat},
+		Series: []report.Series{{Label: "load", Values: []float64{1}}}, Thresholds: []report.Threshold{{Label: "max", Value: math.NaN()}}}}, nil
+})
+
 // A host chart that cannot be drawn (a threshold or marker that is not a
 // number) is reported by name, and the other charts are still drawn: one
 // bad chart left the page with no chart at all.
@@ -255,11 +262,7 @@ func TestPageDrawsTheChartsABadOneLeaves(t *testing.T) {
 	t.Parallel()
 	l, err := monitor.NewLog(monitor.LogConfig{})
 	require.NoError(t, err)
-	bad := dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
-		return []report.Chart{{Name: "host_load", Title: "load", Type: report.ChartLine, Times: []time.Time{sat},
-			Series: []report.Series{{Label: "load", Values: []float64{1}}}, Thresholds: []report.Threshold{{Label: "max", Value: math.NaN()}}}}, nil
-	})
-	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(bad), dashboard.WithClock(stepclock.New(sat)))
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(undrawable), dashboard.WithClock(stepclock.New(sat)))
 	require.NoError(t, err)
 	status, page, _ := get(t, httptestServer(t, d)+"/")
 	require.Equal(t, http.StatusOK, status)
@@ -276,11 +279,7 @@ func TestChartSVGThatCannotBeDrawnIsAnError(t *testing.T) {
 	t.Parallel()
 	l, err := monitor.NewLog(monitor.LogConfig{})
 	require.NoError(t, err)
-	bad := dashboard.ChartsFunc(func(context.Context, time.Time) ([]report.Chart, error) {
-		return []report.Chart{{Name: "host_load", Title: "load", Type: report.ChartLine, Times: []time.Time{sat},
-			Series: []report.Series{{Label: "load", Values: []float64{1}}}, Thresholds: []report.Threshold{{Label: "max", Value: math.NaN()}}}}, nil
-	})
-	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(bad), dashboard.WithClock(stepclock.New(sat)))
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithCharts(undrawable), dashboard.WithClock(stepclock.New(sat)))
 	require.NoError(t, err)
 	status, body, h := get(t, httptestServer(t, d)+"/charts/host_load.svg")
 	assert.Equal(t, http.StatusBadGateway, status)
