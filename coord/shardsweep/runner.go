@@ -234,13 +234,11 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 	for _, f := range opts {
 		f(&o)
 	}
-	switch {
-	case o.clock == nil:
-		o.clock = clock.Real{}
-	case nilcheck.Is(o.clock):
-		// A nil *clock.Mock, taken for the real clock, had a host's test
-		// run on real time.
-		return nil, fmt.Errorf("shardsweep: %w", provider.Invalid("clock", fmt.Sprintf("%T", o.clock), "must not be a nil pointer"))
+	// A nil *clock.Mock, taken for the real clock, had a host's test run
+	// on real time.
+	var err error
+	if o.clock, err = etcdkv.ClockOf("shardsweep", o.clock); err != nil {
+		return nil, err
 	}
 	// A nil ObserverFunc or VerdictObserverFunc is no observer, as nil is:
 	// called, it would panic in a shard's goroutine.
