@@ -157,9 +157,10 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // replicas than the floor: provider.ErrInvalid): passed
 // back to wake the workload, or to stop it, the stored floor stays, and
 // Capacity reports it again once the workload runs (the scaling engine
-// takes that floor for the 0 it wrote). A wake through the engine lowered
-// every woken workload's floor to 0 for good. To give a workload a floor
-// of 0, annotate it (AnnotationMinReplicas) or set Config.Bounds.
+// takes that floor for the 0 it wrote); stored, that 0 would lower the
+// floor of every workload the engine wakes to 0 for good. To give a
+// workload a floor of 0, annotate it (AnnotationMinReplicas) or set
+// Config.Bounds.
 //
 // A replica change that a HorizontalPodAutoscaler targeting the workload
 // would undo (any change but to or from zero) is refused with a
