@@ -158,12 +158,7 @@ func TestCollectorNamespace(t *testing.T) {
 // change it verified.
 func TestCollectorSavingsFromExecutedChanges(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(10 * time.Hour)}))
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
-	require.NoError(t, err)
+	_, reg, l := registered(t, metrics.WithClock(fixedClock{now: t0.Add(10 * time.Hour)}))
 	stop := func(id string, dry bool) monitor.Event {
 		e := ev(monitor.KindAction, monitor.SourceReaper, id, safety.ActionStop, monitor.OutcomeDone, 0)
 		e.Cost, e.DryRun = &monitor.CostChange{Before: 0.1}, dry
@@ -248,18 +243,13 @@ func TestCollectorSavingsOverAYearOfChanges(t *testing.T) {
 }
 
 // An event whose source, outcome or blocking rule is not valid UTF-8 (a
-// host's name, a rule read from bytes) is counted under the text with
-// the bad bytes replaced: Prometheus refuses such a label value, and
+// host's name, a rule read from bytes) is counted under the text
+// Go-quoted (strconv.Quote): Prometheus refuses such a label value, and
 // WithLabelValues panicked inside Log.Record, taking the recording
 // pipeline down with it.
 func TestCollectorCountsLabelsThatAreNotUTF8(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{})
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
-	require.NoError(t, err)
+	_, reg, l := registered(t)
 	blocked := ev(monitor.KindBlocked, "host\xff", "i-1", safety.ActionStop, "block\xfe", 0)
 	blocked.Rules = []string{"rule\xc3"}
 	action := ev(monitor.KindAction, monitor.SourceReaper, "i-1", safety.ActionStop, "done\xff", 0)
@@ -292,12 +282,7 @@ idlescale_forecast_error{target="\"asg\\xff\""} 0.5
 // the scrape collected twice, failing /metrics whole.
 func TestLabelsThatDifferInTheirBadBytesStayApart(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{})
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
-	require.NoError(t, err)
+	_, reg, l := registered(t)
 	a := ev(monitor.KindForecast, monitor.SourceForecast, "caf\xe9", "", monitor.OutcomeFallback, 0)
 	a.Value = 0.25
 	b := ev(monitor.KindForecast, monitor.SourceForecast, "caf\xe8", "", monitor.OutcomeFallback, 0)
@@ -318,12 +303,7 @@ idlescale_forecast_error{target="\"caf\\xe9\""} 0.25
 // dragged down averages and passed "error < 0.5" checks.
 func TestForecastErrorUnknownIsLeftOut(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{})
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
-	require.NoError(t, err)
+	_, reg, l := registered(t)
 	fc := func(target, outcome string, v, h float64) monitor.Event {
 		e := ev(monitor.KindForecast, monitor.SourceForecast, target, "", outcome, h)
 		e.Value = v
@@ -361,4 +341,17 @@ func TestNilSourcesMeanNone(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, n)
 	})
+}
+
+// registered returns a Collector made with opts, registered in a new
+// registry, and a Log that passes it every event.
+func registered(t *testing.T, opts ...metrics.Option) (*metrics.Collector, *prometheus.Registry, *monitor.Log) {
+	t.Helper()
+	col, err := metrics.New(metrics.Config{}, opts...)
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
+	require.NoError(t, err)
+	return col, reg, l
 }
