@@ -81,13 +81,14 @@ func New(cfg Config, cli Client, opts ...Option) (*History, error) {
 	return h, nil
 }
 
-// back returns how far back ActedOn answers: Keep and a grace of Keep/30,
-// which the records live longer than Keep (see New), so that a Keep equal
-// to the limits window answers a proposal whose Now is a little behind the
-// history's clock (the reaper's may be up to a minute old). It saturates
-// rather than wrap around for a Keep near the longest Duration.
-func (h *History) back() time.Duration {
-	if b := h.cfg.Keep + h.cfg.Keep/30; b > 0 {
+// back returns how far back ActedOn answers for a history that records
+// with keep: keep and a grace of keep/30, which the records live longer
+// than keep (see New), so that a Keep equal to the limits window answers a
+// proposal whose Now is a little behind the history's clock (the reaper's
+// may be up to a minute old). It saturates rather than wrap around for a
+// keep near the longest Duration.
+func back(keep time.Duration) time.Duration {
+	if b := keep + keep/30; b > 0 {
 		return b
 	}
 	return math.MaxInt64
@@ -188,7 +189,7 @@ func (h *History) ActedOn(ctx context.Context, fleet string, since time.Time) (i
 	if err := inRange("since", since); err != nil {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, err)
 	}
-	if from := h.clock.Now().Add(-h.back()); since.Before(from) {
+	if from := h.clock.Now().Add(-back(h.cfg.Keep)); since.Before(from) {
 		return 0, fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("since", since,
 			fmt.Sprintf("is before %s: the history keeps %s (Config.Keep), so it may have forgotten actions since then; keep at least the limits window",
 				from.UTC().Format(time.RFC3339), h.cfg.Keep)))
@@ -235,14 +236,11 @@ func (h *History) checkKeeps(marks []*mvccpb.KeyValue, fleet string, since time.
 			return fmt.Errorf("etcdhistory: acted on %q: Keep marker %q holds %q, not a record's time: %w", fleet, kv.Key, kv.Value, ErrStore)
 		}
 		k := time.Duration(keep)
-		back := k + k/30
-		if back <= 0 {
-			continue // a Keep of centuries: it forgets nothing ActedOn answers for
-		}
-		if since.Before(now.Add(-back)) && last >= since.UnixNano() {
+		from := now.Add(-back(k)) // long before 1970 for a Keep of centuries: it forgets nothing ActedOn answers for
+		if since.Before(from) && last >= since.UnixNano() {
 			return fmt.Errorf("etcdhistory: acted on %q: %w", fleet, provider.Invalid("keep", k, fmt.Sprintf(
 				"is another replica's Keep (this one's is %s), and it recorded at %s, after since %s: its records since %s may be gone, and the count would be too low; give every replica that shares the history the same Keep, at least the limits window",
-				h.cfg.Keep, time.Unix(0, last).UTC().Format(time.RFC3339), since.UTC().Format(time.RFC3339), now.Add(-back).UTC().Format(time.RFC3339))))
+				h.cfg.Keep, time.Unix(0, last).UTC().Format(time.RFC3339), since.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339))))
 		}
 	}
 	return nil
