@@ -136,7 +136,7 @@ type Reaper struct {
 // passing every action through gate (usually a *safety.Engine). It
 // returns an error matching provider.ErrInvalid, naming the field, when
 // cfg is invalid, a required dependency is nil (a nil *safety.Engine as
-// gate too), an allowed action lacks
+// gate too), Fleet.Activity is a nil pointer or func, an allowed action lacks
 // what it needs (an Actuator to stop or terminate, a Resizer and a Sizer to
 // downsize, when executing), or an executing reaper with a
 // Config.FleetTag has no WithHistory (field "history": the fleet-share
@@ -151,6 +151,8 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
 	case nilcheck.Is(fleet.Metrics):
 		return nil, provider.Invalid("fleet.metrics", nil, "is required")
+	case fleet.Activity != nil && nilcheck.Is(fleet.Activity):
+		return nil, provider.Invalid("fleet.activity", fmt.Sprintf("%T", fleet.Activity), "must be nil (none) or a usable source, not a nil pointer or func")
 	case nilcheck.Is(det):
 		return nil, provider.Invalid("detector", nil, "is required")
 	case nilcheck.Is(gate):

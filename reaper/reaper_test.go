@@ -94,6 +94,11 @@ func TestNewRejectsMissingDependencies(t *testing.T) {
 		{name: "nil cloud as inventory", fleet: reaper.Fleet{Inventory: (*memory.Cloud)(nil), Metrics: e.cloud}, det: e.ensemble, gate: e.engine, field: "fleet.inventory"},
 		{name: "nil cloud as metrics", fleet: reaper.Fleet{Inventory: e.cloud, Metrics: (*memory.Cloud)(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.metrics"},
 		{name: "nil ensemble as detector", fleet: full, det: (*detector.Ensemble)(nil), gate: e.engine, field: "detector"},
+		// An Activity source is optional, but a nil pointer or func is
+		// not none: the run read it, for the detector and again before
+		// the gate, and panicked.
+		{name: "nil cloud as activity", fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud, Activity: (*memory.Cloud)(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.activity"},
+		{name: "nil func as activity", fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud, Activity: provider.ActivitySourceFunc(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.activity"},
 		{name: "execute with a nil cloud as actuator", cfg: reaper.Config{Execute: true}, fleet: reaper.Fleet{Inventory: e.cloud, Metrics: e.cloud, Actuator: (*memory.Cloud)(nil)}, det: e.ensemble, gate: e.engine, field: "fleet.actuator"},
 	}
 	for _, tt := range tests {
