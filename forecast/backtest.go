@@ -229,7 +229,7 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	for k := t - 1; k >= lo && math.IsNaN(y[k]); k-- {
 		late++
 	}
-	if late > opts.Gaps.maxSteps(1) {
+	if late > opts.Gaps.MaxSteps(1) {
 		// Not interpolated inside the window, not forecast across at
 		// its end either.
 		return or, false, nil

@@ -30,9 +30,10 @@ func (p GapPolicy) Validate() error {
 	return nil
 }
 
-// maxSteps is the longest run of gap steps p interpolates in a series of
-// the given step.
-func (p GapPolicy) maxSteps(step time.Duration) int {
+// MaxSteps is the longest run of gap steps p interpolates in a series of
+// the given step (> 0): MaxGapDuration converted with it (rounded down)
+// when set, else MaxGap, 3 for 0 and none for a negative MaxGap.
+func (p GapPolicy) MaxSteps(step time.Duration) int {
 	switch {
 	case p.MaxGapDuration > 0:
 		return int(p.MaxGapDuration / step)
@@ -58,7 +59,7 @@ func Prepare(s provider.Series, p GapPolicy) ([]float64, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	maxGap := p.maxSteps(s.Step)
+	maxGap := p.MaxSteps(s.Step)
 	lo, hi := 0, len(s.Values)
 	for lo < hi && math.IsNaN(s.Values[lo]) {
 		lo++

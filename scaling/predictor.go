@@ -116,17 +116,7 @@ func newPredictor(c PredictiveConfig) *predictor {
 
 // maxGap is the longest run of gap steps interpolated (forecast.Prepare's
 // rule).
-func (c PredictiveConfig) maxGap() int {
-	switch {
-	case c.Gaps.MaxGapDuration > 0:
-		return int(c.Gaps.MaxGapDuration / c.Step)
-	case c.Gaps.MaxGap == 0:
-		return 3
-	case c.Gaps.MaxGap < 0:
-		return 0
-	}
-	return c.Gaps.MaxGap
-}
+func (c PredictiveConfig) maxGap() int { return c.Gaps.MaxSteps(c.Step) }
 
 // reset forgets the model and the error record.
 func (p *predictor) reset() {
