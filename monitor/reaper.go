@@ -12,6 +12,7 @@ import (
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor/internal/check"
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
@@ -190,6 +191,10 @@ type observerConfig struct {
 	clock clock.Clock
 	log   *slog.Logger
 	cost  func(target string) float64
+	// err is the options' fault (a nil *clock.Mock), returned by every
+	// call in place of recording: the observers have no error return at
+	// construction.
+	err error
 }
 
 func newObserverConfig(opts []ObserverOption) observerConfig {
@@ -197,8 +202,11 @@ func newObserverConfig(opts []ObserverOption) observerConfig {
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.clock == nil {
+	switch {
+	case c.clock == nil:
 		c.clock = clock.Real{}
+	case check.Nil(c.clock): // a nil *clock.Mock: not the default, and would panic
+		c.err = fmt.Errorf("monitor: observer: %w", provider.Invalid("clock", fmt.Sprintf("%T", c.clock), "must not be a nil pointer"))
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -210,7 +218,9 @@ func newObserverConfig(opts []ObserverOption) observerConfig {
 }
 
 // WithObserverClock sets the clock that stamps records without a time of
-// their own. Default: the real clock.
+// their own. Default (also for nil): the real clock. A nil pointer (a nil
+// *clock.Mock) is a fault of the observer: every call records nothing,
+// and Err says why.
 func WithObserverClock(c clock.Clock) ObserverOption {
 	return func(o *observerConfig) { o.clock = c }
 }
@@ -265,12 +275,20 @@ func NewReaperObserver(r Recorder, opts ...ObserverOption) *ReaperObserver {
 
 // ObserveRecord records ReaperEvents(rec, now on the clock).
 func (o *ReaperObserver) ObserveRecord(rec reaper.Record) {
+	if o.cfg.err != nil {
+		o.fail(o.cfg.log, o.cfg.err, 1)
+		return
+	}
 	o.record(ReaperEvents(rec, o.cfg.clock.Now()))
 }
 
 // ObserveReport records a KindRun event for a run of reaper.Run: Outcome
 // done or failed (err), Value the resources examined, Reason the totals.
 func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
+	if o.cfg.err != nil {
+		o.fail(o.cfg.log, o.cfg.err, 1)
+		return
+	}
 	at := rep.Now
 	if at.IsZero() {
 		at = o.cfg.clock.Now()
@@ -302,7 +320,12 @@ func (e *errs) record(r Recorder, log *slog.Logger, evs []Event) {
 	if err == nil {
 		return
 	}
-	log.Warn("monitor: recording events failed", "err", err, "events", len(evs))
+	e.fail(log, err, len(evs))
+}
+
+// fail logs and keeps err, the failure to record n events.
+func (e *errs) fail(log *slog.Logger, err error, n int) {
+	log.Warn("monitor: recording events failed", "err", err, "events", n)
 	e.mu.Lock()
 	if len(e.list) < maxKeptErrors {
 		e.list = append(e.list, err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
 )
 
 // sat is a Saturday at 03:00 UTC, outside the default business hours.
@@ -264,4 +266,39 @@ func TestObserverKeepsABoundedNumberOfErrors(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "disk full\n"), "the first ones are kept")
 	assert.True(t, strings.HasSuffix(err.Error(), "monitor: 4900 more Record calls failed"), "and the rest counted")
 	require.NoError(t, obs.Err(), "Err forgets what it returned, the count too")
+}
+
+// A nil *clock.Mock given to an observer (a host's test that declared its
+// mock and forgot to make it) panicked on the first record, inside the
+// reaper's or the engine's run: the observers have no error at
+// construction, so each call records nothing and Err names the clock.
+func TestObserversRefuseANilMockClock(t *testing.T) {
+	t.Parallel()
+	var mock *bclock.Mock
+	rec := monitor.RecorderFunc(func(context.Context, ...monitor.Event) error {
+		t.Error("an observer with a nil clock recorded")
+		return nil
+	})
+	ro := monitor.NewReaperObserver(rec, monitor.WithObserverClock(mock))
+	ro.ObserveRecord(reaper.Record{})
+	ro.ObserveReport(reaper.Report{Now: sat}, nil)
+	so := monitor.NewScalingObserver(rec, monitor.WithObserverClock(mock))
+	so.Observe(scaling.Event{Target: "web"})
+	for name, err := range map[string]error{"reaper": ro.Err(), "scaling": so.Err()} {
+		require.ErrorIs(t, err, provider.ErrInvalid, name)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, name)
+		assert.Equal(t, "clock", ie.Field, name)
+	}
+	require.NoError(t, ro.Err(), "Err forgets what it returned")
+
+	// The real clock, given as nil, is the default and records.
+	var got int
+	ok2 := monitor.NewReaperObserver(monitor.RecorderFunc(func(_ context.Context, evs ...monitor.Event) error {
+		got += len(evs)
+		return nil
+	}), monitor.WithObserverClock(nil))
+	ok2.ObserveReport(reaper.Report{}, nil)
+	require.NoError(t, ok2.Err())
+	assert.Equal(t, 1, got)
 }

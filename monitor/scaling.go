@@ -161,6 +161,10 @@ func NewScalingObserver(r Recorder, opts ...ObserverOption) *ScalingObserver {
 
 // Observe records ScalingEvents(e, the target's instance cost).
 func (o *ScalingObserver) Observe(e scaling.Event) {
+	if o.cfg.err != nil {
+		o.fail(o.cfg.log, o.cfg.err, 1)
+		return
+	}
 	evs := ScalingEvents(e, o.cfg.cost(e.Target))
 	for i := range evs {
 		if evs[i].Time.IsZero() {
