@@ -38,6 +38,35 @@ type Limiter struct {
 // last write (etcdstore.Store.Retention; 0: until deleted).
 type retainer interface{ Retention() time.Duration }
 
+// unwrapper is a Store that wraps another (a host's metrics or tracing
+// around etcdstore.Store).
+type unwrapper interface{ Unwrap() Store }
+
+// maxUnwrap bounds the walk of retention through wrappers, so that a
+// wrapper that unwraps to itself cannot loop New.
+const maxUnwrap = 32
+
+// retention returns how long s, or the first store it wraps (Unwrap)
+// that says, keeps a bucket after its last write, and that store; ok is
+// false when none says (kept until deleted).
+func retention(s Store) (keep time.Duration, by Store, ok bool) {
+	for range maxUnwrap {
+		if rs, ok := s.(retainer); ok {
+			return rs.Retention(), s, true
+		}
+		u, ok := s.(unwrapper)
+		if !ok {
+			return 0, nil, false
+		}
+		next := u.Unwrap()
+		if next == nil || nilcheck.Is(next) {
+			return 0, nil, false
+		}
+		s = next
+	}
+	return 0, nil, false
+}
+
 // Option configures a Limiter's wiring.
 type Option func(*Limiter)
 
@@ -59,7 +88,8 @@ func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = l
 // cfg is invalid (see Config.Validate), when the store keeps a bucket for
 // less than cfg.History, or than a budget's window with MaxSkew, after
 // its last write (a store with a Retention() time.Duration method, as
-// etcdstore.Store: its leases), or
+// etcdstore.Store: its leases; a store that wraps another and has an
+// Unwrap() Store method is checked by the store it wraps), or
 // when WithStore or WithClock was given a nil pointer (other than a nil
 // *MemoryStore, which means the default). It starts no goroutine.
 func New(cfg Config, opts ...Option) (*Limiter, error) {
@@ -94,12 +124,14 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	// (a replica whose clock is behind still counts its events), or a
 	// bucket left alone for longer loses events its windows still count,
 	// and the budget is exceeded without a word.
-	if rs, ok := l.store.(retainer); ok {
-		if keep, need := rs.Retention(), l.cfg.maxKeep(); keep > 0 && need > keep {
-			why := fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, l.store)
+	// A host's wrapper around such a store (metrics, tracing) hid its
+	// Retention, and the check was skipped: retention walks Unwrap.
+	if keep, by, ok := retention(l.store); ok {
+		if need := l.cfg.maxKeep(); keep > 0 && need > keep {
+			why := fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, by)
 			if need > l.cfg.history {
 				why = fmt.Sprintf("with a window and MaxSkew (%v), buckets keep their events %v, more than the %v the store (%T) keeps a bucket after its last write; raise its lease or shorten the window",
-					l.cfg.skew, need, keep, l.store)
+					l.cfg.skew, need, keep, by)
 			}
 			return nil, fmt.Errorf("ratelimit: config: %w", provider.Invalid("history", l.cfg.history, why))
 		}

@@ -56,3 +56,47 @@ func TestNewChecksTheStoresRetention(t *testing.T) {
 		})
 	}
 }
+
+// countingStore is a host's wrapper around a Store (it counts calls, as a
+// host's metrics would), which says what it wraps.
+type countingStore struct {
+	ratelimit.Store
+	self bool // Unwrap returns the wrapper itself: a broken wrapper
+}
+
+func (s *countingStore) Unwrap() ratelimit.Store {
+	if s.self {
+		return s
+	}
+	return s.Store
+}
+
+// A host that wrapped its etcd store (to count its calls) hid its
+// Retention, and New skipped the check: a history the leases forget was
+// accepted, and the budget exceeded without a word. New walks Unwrap to
+// the store that says; a wrapper of a wrapper too, a wrapper that
+// unwraps to itself does not loop, and one that unwraps to nil or to a
+// store without Retention is kept until deleted, as before.
+func TestNewChecksTheRetentionOfAWrappedStore(t *testing.T) {
+	t.Parallel()
+	forgets := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 48 * time.Hour}
+	for name, store := range map[string]ratelimit.Store{
+		"wrapped":       &countingStore{Store: forgets},
+		"wrapped twice": &countingStore{Store: &countingStore{Store: forgets}},
+	} {
+		_, err := ratelimit.New(ratelimit.Config{History: 72 * time.Hour}, ratelimit.WithStore(store))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, name)
+		assert.Equal(t, "history", ie.Field, name)
+		assert.Contains(t, err.Error(), "48h0m0s the store (ratelimit_test.retainingStore)", name+": names the wrapped store")
+	}
+	for name, store := range map[string]ratelimit.Store{
+		"keeps it long enough": &countingStore{Store: retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 72 * time.Hour}},
+		"until deleted":        &countingStore{Store: ratelimit.NewMemoryStore()},
+		"unwraps to itself":    &countingStore{Store: ratelimit.NewMemoryStore(), self: true},
+		"unwraps to nil":       &countingStore{},
+	} {
+		_, err := ratelimit.New(ratelimit.Config{History: 72 * time.Hour}, ratelimit.WithStore(store))
+		require.NoError(t, err, name)
+	}
+}

@@ -93,6 +93,13 @@ type Bucket struct {
 //
 // A Store error makes the limiter fail closed: the reservation is denied
 // and the error is returned wrapped in a *StoreError.
+//
+// A Store that forgets a bucket some time after its last write (as
+// etcdstore.Store's leases do) says how long with a Retention()
+// time.Duration method, which New checks against the budgets' windows.
+// A Store that wraps another (to count or trace its calls) should have an
+// Unwrap() Store method returning it, so that New finds the wrapped
+// store's Retention, or a Retention method of its own.
 type Store interface {
 	// Update atomically reads the histories of keys (an absent bucket is
 	// an empty History), calls fn with them in the order of keys, and,
