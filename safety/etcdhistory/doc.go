@@ -38,7 +38,12 @@
 // answer for a since that a shorter Keep, which recorded at or after it,
 // may have forgotten: the limits rule fails and the action is blocked
 // until the replicas agree, or until the window no longer reaches that
-// Keep's latest record.
+// Keep's latest record. The marker is one per Keep, not per fleet: a
+// shorter Keep that recorded for any fleet blocks the rule for every
+// fleet whose window reaches its latest record, which is broader than
+// needed and fails closed. Replicas of a version before the markers
+// write none, so the check cannot see them: upgrade every replica before
+// giving any of them another Keep.
 //
 // Every request is retried briefly (Config.RequestTimeout,
 // Config.MaxRetries) and then fails with ErrStore. A history that fails
