@@ -141,6 +141,14 @@ type CostChange struct {
 	Before float64 `json:"before"`
 	// After is the hourly cost after it.
 	After float64 `json:"after"`
+	// RunningSince is when the resource last started, as the inventory
+	// listed it before the change (provider.Resource.LaunchTime of a
+	// running resource); zero when unknown or not running. A report
+	// reads it when an earlier change left the resource costing nothing
+	// (a stop) and this one finds it running: it was restarted outside
+	// the recorded changes, and costs again from then (see package
+	// monitor/report).
+	RunningSince time.Time `json:"running_since,omitzero"`
 }
 
 // Event is one typed entry of the event log: what happened, when, to which
@@ -199,11 +207,10 @@ type Event struct {
 // kind, an empty source, an action or risk that is not known, a
 // confidence outside [0, 1], or a number that is not finite.
 func (e Event) Validate() error {
-	_, offset := e.Time.Zone()
 	switch {
 	case e.Time.IsZero():
 		return provider.Invalid("time", e.Time, "is required")
-	case e.Time.Year() < 0 || e.Time.Year() > 9999 || offset <= -24*60*60 || offset >= 24*60*60:
+	case !jsonTime(e.Time):
 		return provider.Invalid("time", e.Time, "must be in the years 0 to 9999 with a zone offset under a day, as JSON encodes times")
 	case e.Kind == "":
 		return provider.Invalid("kind", "", "is required")
@@ -238,6 +245,9 @@ func (e Event) Validate() error {
 		}
 		if !finite(c.After) || c.After < 0 {
 			return provider.Invalid("cost.after", c.After, "must be finite and ≥ 0")
+		}
+		if t := c.RunningSince; !t.IsZero() && !jsonTime(t) {
+			return provider.Invalid("cost.running_since", t, "must be in the years 0 to 9999 with a zone offset under a day, as JSON encodes times")
 		}
 	}
 	if c := e.Capacity; c != nil && (c.From < 0 || c.To < 0) {
@@ -276,3 +286,10 @@ func (e Event) clone() Event {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// jsonTime reports whether JSON can encode t: a year from 0 to 9999 and
+// a zone offset under a day.
+func jsonTime(t time.Time) bool {
+	_, offset := t.Zone()
+	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*60*60 && offset < 24*60*60
+}

@@ -34,6 +34,12 @@ func TestEventValidate(t *testing.T) {
 		{"value NaN", func(e *monitor.Event) { e.Value = math.NaN() }, "value"},
 		{"negative cost", func(e *monitor.Event) { e.Cost = &monitor.CostChange{Before: -1} }, "cost.before"},
 		{"NaN cost after", func(e *monitor.Event) { e.Cost = &monitor.CostChange{Before: 1, After: math.NaN()} }, "cost.after"},
+		{"running since after 9999", func(e *monitor.Event) {
+			e.Cost = &monitor.CostChange{Before: 1, RunningSince: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}, "cost.running_since"},
+		{"running since in a zone a day off", func(e *monitor.Event) {
+			e.Cost = &monitor.CostChange{Before: 1, RunningSince: time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 24*60*60))}
+		}, "cost.running_since"},
 		{"negative capacity", func(e *monitor.Event) { e.Capacity = &monitor.CapacityChange{From: 2, To: -1} }, "capacity"},
 	}
 	require.NoError(t, good.Validate())

@@ -67,6 +67,15 @@ func TestReaperEventsWithoutCost(t *testing.T) {
 	evs = monitor.ReaperEvents(rec, sat)
 	require.NotNil(t, evs[2].Cost)
 	assert.Equal(t, monitor.CostChange{Before: 0.1, After: 0}, *evs[2].Cost, "the verdict saves all of it")
+	// A running resource's change says since when it runs, for a report
+	// to see a restart between two stops; a stopped one's does not.
+	launched := sat.Add(-5 * time.Hour)
+	rec.Resource.State, rec.Resource.LaunchTime = provider.StateRunning, launched
+	assert.Equal(t, launched, monitor.ReaperEvents(rec, sat)[2].Cost.RunningSince)
+	rec.Resource.State = provider.StatePending
+	assert.Equal(t, launched, monitor.ReaperEvents(rec, sat)[2].Cost.RunningSince)
+	rec.Resource.State = provider.StateStopped
+	assert.Zero(t, monitor.ReaperEvents(rec, sat)[2].Cost.RunningSince)
 }
 
 func TestSinkErrorText(t *testing.T) {

@@ -169,8 +169,9 @@ func savingsOf(rec reaper.Record) float64 {
 
 // costOf is the hourly cost of the record's resource before and after its
 // action: the verdict's monthly saving spread over the month's hours comes
-// off the hourly cost (all of it for a stop or terminate). Nil when the
-// cost is unknown.
+// off the hourly cost (all of it for a stop or terminate), and when the
+// resource was running, since when (its LaunchTime). Nil when the cost is
+// unknown.
 func costOf(rec reaper.Record) *CostChange {
 	before := rec.Resource.HourlyCost
 	if before <= 0 || !finite(before) {
@@ -180,7 +181,11 @@ func costOf(rec reaper.Record) *CostChange {
 	if after < 1e-9 {
 		after = 0
 	}
-	return &CostChange{Before: before, After: min(after, before)}
+	c := &CostChange{Before: before, After: min(after, before)}
+	if st := rec.Resource.State; st == provider.StateRunning || st == provider.StatePending {
+		c.RunningSince = rec.Resource.LaunchTime
+	}
+	return c
 }
 
 // ObserverOption wires a collaborator into a ReaperObserver or a

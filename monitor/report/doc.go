@@ -19,6 +19,11 @@
 // hours × hourly cost) less what it did cost: each period at the cost
 // after the change in force, and the full cost again from its launch time
 // when the inventory shows a stopped resource running (restarted). A
+// stop after a stop, or a change that says since when its resource ran
+// (monitor.CostChange.RunningSince), shows a restart outside the recorded
+// changes: the full cost again from that time, or from the earlier
+// change when it is not known, so that no saving is claimed for hours
+// the resource may have run. A
 // change whose verification failed did not change the cost. Scaling is
 // not counted as savings (a scale-out costs more by design): the scaling
 // summary gives each target's instance-hours and their cost.

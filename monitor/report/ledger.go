@@ -37,6 +37,18 @@ type ledgerItem struct {
 	at            time.Time
 	before, after float64
 	failed        bool
+	ran           bool      // the change found the resource running (ranBefore)
+	since         time.Time // since when (Cost.RunningSince), when known
+}
+
+// fold applies it to f, and before it the restart it implies when f's
+// latest change left the resource costing nothing and it found it running
+// (as timelinesOf does).
+func (it ledgerItem) fold(f *costFold) {
+	if !it.failed && it.ran && f.started && f.rate == 0 {
+		f.apply(restartedAt(f.since, it.at, it.since), 0, it.before, false)
+	}
+	f.apply(it.at, it.before, it.after, it.failed)
 }
 
 // ledgerEntry is one resource: the folded sum of its oldest items and its
@@ -57,7 +69,7 @@ func (l *Ledger) Add(e monitor.Event) bool {
 	var it ledgerItem
 	switch {
 	case changes(e):
-		it = ledgerItem{at: e.Time, before: e.Cost.Before, after: e.Cost.After}
+		it = ledgerItem{at: e.Time, before: e.Cost.Before, after: e.Cost.After, ran: ranBefore(e), since: e.Cost.RunningSince}
 	case failedVerification(e):
 		it = ledgerItem{at: e.Time, failed: true}
 	default:
@@ -84,7 +96,7 @@ func (l *Ledger) Add(e monitor.Event) bool {
 	en.recent[i] = it
 	if len(en.recent) > LedgerWindow {
 		old := en.recent[0]
-		en.fold.apply(old.at, old.before, old.after, old.failed)
+		old.fold(&en.fold)
 		en.horizon, en.folded = old.at, true
 		en.recent = append(en.recent[:0], en.recent[1:]...)
 	}
@@ -102,7 +114,7 @@ func (l *Ledger) Saved(now time.Time) float64 {
 			if it.at.After(now) {
 				break
 			}
-			f.apply(it.at, it.before, it.after, it.failed)
+			it.fold(&f)
 		}
 		_, saved := f.at(now)
 		total += saved

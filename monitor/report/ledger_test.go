@@ -30,7 +30,17 @@ func randomChanges(r *rand.Rand, n, maxPer int) []monitor.Event {
 			cost := func() float64 { return float64(r.IntN(5)) / 10 }
 			switch k := r.IntN(10); {
 			case k < 5:
-				evs = append(evs, action(name, safety.ActionStop, h, cost(), cost()))
+				// Stops, and resizes, which find a resource running only
+				// when they say since when: with a start that may fall
+				// before, between or after the resource's changes.
+				e := action(name, safety.ActionStop, h, cost(), cost())
+				if k == 0 {
+					e.Action = safety.ActionResize
+				}
+				if r.IntN(2) == 0 {
+					e.Cost.RunningSince = at(h - float64(r.IntN(12))/4)
+				}
+				evs = append(evs, e)
 			case k < 7:
 				evs = append(evs, verification(name, h, monitor.OutcomeFailed))
 			case k == 7:
@@ -132,11 +142,13 @@ func TestLedgerByHand(t *testing.T) {
 	closeTo(t, 0.3*4, l.Saved(at(5)), "the resized cost again from the stop on")
 	assert.Equal(t, 1, l.Resources())
 
-	// Fill i-2's window with stops at 0 cost, one an hour from 0, and
-	// one more: the first is folded.
+	// Fill i-2's window with changes to 0 cost, one an hour from 0, and
+	// one more: the first is folded. (Terminates: a stop after a stop
+	// says the resource was restarted in between; see
+	// TestRestartBetweenStops.)
 	var evs []monitor.Event
 	for h := range report.LedgerWindow + 1 {
-		evs = append(evs, action("i-2", safety.ActionStop, float64(h), 1, 0))
+		evs = append(evs, action("i-2", safety.ActionTerminate, float64(h), 1, 0))
 	}
 	for _, e := range evs {
 		require.True(t, l.Add(e))
@@ -144,13 +156,13 @@ func TestLedgerByHand(t *testing.T) {
 	i1 := 0.3 * 19 // i-1 at 20 h
 	closeTo(t, i1+20, l.Saved(at(20)))
 	// Before the folded stop at 0: counted from 0, reported.
-	late := action("i-2", safety.ActionStop, -2, 1, 0.5)
+	late := action("i-2", safety.ActionResize, -2, 1, 0.5)
 	assert.False(t, l.Add(late), "older than the folded changes")
 	// At the folded stop's time exactly: placed after it, as Build would.
-	atHorizon := action("i-2", safety.ActionStop, 0, 1, 0.5)
+	atHorizon := action("i-2", safety.ActionResize, 0, 1, 0.5)
 	assert.True(t, l.Add(atHorizon))
 	evs = append(evs, atHorizon)
-	rep, err := report.Build(report.Input{Now: at(20), Events: append(evs, action("i-2", safety.ActionStop, 0, 1, 0.5))})
+	rep, err := report.Build(report.Input{Now: at(20), Events: append(evs, action("i-2", safety.ActionResize, 0, 1, 0.5))})
 	require.NoError(t, err)
 	closeTo(t, 19.5, rep.Totals.RealisedSavings, "half the cost saved in the first hour")
 	closeTo(t, rep.Totals.RealisedSavings+i1, l.Saved(at(20)), "the late change counts from the horizon")
@@ -161,13 +173,15 @@ func TestLedgerByHand(t *testing.T) {
 func TestLedgerAddAllocatesNothingWhenFull(t *testing.T) {
 	var l report.Ledger
 	h := 0.0
+	// Terminates: a stop after a stop says the resource was restarted in
+	// between (TestRestartBetweenStops).
 	for range report.LedgerWindow + 1 {
-		l.Add(action("i-1", safety.ActionStop, h, 1, 0))
+		l.Add(action("i-1", safety.ActionTerminate, h, 1, 0))
 		h++
 	}
 	more := make([]monitor.Event, 1001) // AllocsPerRun calls once more than asked
 	for i := range more {
-		more[i] = action("i-1", safety.ActionStop, h+float64(i), 1, 0)
+		more[i] = action("i-1", safety.ActionTerminate, h+float64(i), 1, 0)
 	}
 	i := 0
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -176,7 +190,7 @@ func TestLedgerAddAllocatesNothingWhenFull(t *testing.T) {
 	})
 	h += float64(i)
 	assert.Zero(t, allocs)
-	closeTo(t, h+999, l.Saved(at(h+999)), "a stop from 0 h on saves 1 an hour")
+	closeTo(t, h+999, l.Saved(at(h+999)), "a terminate from 0 h on saves 1 an hour")
 }
 
 func BenchmarkLedger(b *testing.B) {

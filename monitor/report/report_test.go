@@ -295,3 +295,64 @@ func TestDecisionRecordedTwiceCountsOnceWhateverItsTime(t *testing.T) {
 	assert.Equal(t, []report.RuleCount{{Rule: "backup", Count: 1}}, rep.Blocks)
 	assert.Equal(t, []float64{0, 1, 1}, report.SafetyChart(evs).Series[0].Values, "allowed, approval, blocked")
 }
+
+// A resource stopped, restarted outside the tool (a person, a deploy),
+// and stopped again was counted as saving all along, the hours it ran
+// between the stops too: a stop finds its resource running, so a stop
+// after a stop says a restart happened in between. It costs again from
+// the start the second stop's record read (Cost.RunningSince, the
+// inventory's LaunchTime), or, when that is unknown or not between the
+// two, from the first stop: the report claims no saving it cannot show.
+// A terminate after a stop finds the resource stopped and implies
+// nothing. The Ledger, the chart and the report agree.
+func TestRestartBetweenStops(t *testing.T) {
+	t.Parallel()
+	withSince := func(e monitor.Event, h float64) monitor.Event { e.Cost.RunningSince = at(h); return e }
+	evs := []monitor.Event{
+		// Stopped at 0, restarted at 4, stopped again at 6: 4 h + 4 h
+		// saved of 10.
+		action("i-known", safety.ActionStop, 0, 0.1, 0), withSince(action("i-known", safety.ActionStop, 6, 0.1, 0), 4),
+		// The same, when the restart's time is not known: from 0.
+		action("i-unknown", safety.ActionStop, 0, 0.1, 0), action("i-unknown", safety.ActionStop, 6, 0.1, 0),
+		// A start before the first stop (a provider that keeps the first
+		// launch time): not between the two, from 0.
+		action("i-before", safety.ActionStop, 2, 0.1, 0), withSince(action("i-before", safety.ActionStop, 6, 0.1, 0), 1),
+		// A start exactly at the second stop: it ran no time.
+		action("i-at", safety.ActionStop, 0, 0.1, 0), withSince(action("i-at", safety.ActionStop, 6, 0.1, 0), 6),
+		// A terminate after a stop: stopped all along.
+		action("i-term", safety.ActionStop, 0, 0.1, 0), action("i-term", safety.ActionTerminate, 6, 0.1, 0),
+		// A resize that says the resource ran since 3 after a stop at 0.
+		action("i-resize", safety.ActionStop, 0, 0.2, 0), withSince(action("i-resize", safety.ActionResize, 5, 0.2, 0.1), 3),
+		// A stop whose verification failed, then another: it never
+		// stopped, so nothing is implied and nothing saved before 6.
+		action("i-failed", safety.ActionStop, 0, 0.1, 0), verification("i-failed", 0.5, monitor.OutcomeFailed),
+		action("i-failed", safety.ActionStop, 6, 0.1, 0),
+	}
+	want := map[string]struct{ saved, running float64 }{
+		"i-known":   {0.1 * 8, 2},
+		"i-unknown": {0.1 * 4, 6},
+		"i-before":  {0.1 * 4, 4},
+		"i-at":      {0.1 * 10, 0},
+		"i-term":    {0.1 * 10, 0},
+		"i-resize":  {0.2*3 + 0.1*5, 7},
+		"i-failed":  {0.1 * 4, 6},
+	}
+	rep, err := report.Build(report.Input{Now: at(10), Events: evs})
+	require.NoError(t, err)
+	total := 0.0
+	require.Len(t, rep.Realised, len(want))
+	for _, r := range rep.Realised {
+		w := want[r.ResourceID]
+		assert.InDelta(t, w.saved, r.Saved, 1e-9, r.ResourceID)
+		assert.InDelta(t, w.running, r.RunningHours, 1e-9, r.ResourceID)
+		total += w.saved
+	}
+	assert.InDelta(t, total, rep.Totals.RealisedSavings, 1e-9)
+	var l report.Ledger
+	for _, e := range evs {
+		require.True(t, l.Add(e))
+	}
+	assert.InDelta(t, total, l.Saved(at(10)), 1e-9, "the ledger agrees")
+	c := report.SavingsChart(evs, nil, t0, at(10), time.Hour)
+	assert.InDelta(t, total, c.Series[0].Values[10], 1e-9, "the chart agrees")
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // Realised is the saving an executed action (a stop, terminate or resize
@@ -13,8 +14,9 @@ import (
 // from the resource's cost before and after it: the hours since the
 // change times the hourly cost it would have kept costing (Cost.Before of
 // its first change), less what it did cost (running hours × hourly cost
-// after each change, and again the full cost while the inventory shows it
-// running after a restart).
+// after each change, and again the full cost while it ran after a
+// restart outside the recorded changes: the inventory shows it running, or
+// a later change found it running).
 type Realised struct {
 	// ResourceID is the resource.
 	ResourceID string `json:"resource_id"`
@@ -25,7 +27,8 @@ type Realised struct {
 	// Since is when the first change took effect.
 	Since time.Time `json:"since"`
 	// Changes counts the cost changes up to now: actions that took
-	// effect, and a restart the inventory shows.
+	// effect, and a restart the inventory shows or a later change
+	// implies (it found the resource running).
 	Changes int `json:"changes"`
 	// HourlyBefore is the hourly cost before the first change.
 	HourlyBefore float64 `json:"hourly_before"`
@@ -67,7 +70,9 @@ type timeline struct {
 // no failed verification of the same resource followed before the next
 // change. A resource that the inventory shows running after a
 // change that left it costing nothing (restarted since) costs its hourly
-// cost again from its launch time (or the change, if later).
+// cost again from its launch time (or the change, if later); so does one
+// that a later change found running (a stop, or a change with
+// Cost.RunningSince), from the time restartedAt gives.
 func timelines(evs []monitor.Event, now time.Time, inventory map[string]provider.Resource) []*timeline {
 	sorted := costEvents(evs, now)
 	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
@@ -121,6 +126,10 @@ func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource)
 				byID[e.ResourceID] = tl
 				order = append(order, e.ResourceID)
 			}
+			if n := len(tl.changes); n > 0 && tl.changes[n-1].rate == 0 && ranBefore(e) {
+				last := tl.changes[n-1]
+				tl.changes = append(tl.changes, rateChange{at: restartedAt(last.at, e.Time, e.Cost.RunningSince), rate: e.Cost.Before})
+			}
 			tl.changes = append(tl.changes, rateChange{at: e.Time, rate: e.Cost.After})
 		case tl != nil && failedVerification(e):
 			// The last change did not take effect: the cost is what it was.
@@ -143,6 +152,25 @@ func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource)
 		out = append(out, tl)
 	}
 	return out
+}
+
+// ranBefore reports whether the change e found its resource running: it
+// says since when (Cost.RunningSince), or it is a stop.
+func ranBefore(e monitor.Event) bool {
+	return !e.Cost.RunningSince.IsZero() || e.Action == safety.ActionStop
+}
+
+// restartedAt returns when a resource that an earlier change at prev left
+// costing nothing, and that a change at at found running, was restarted
+// outside the recorded changes: since, its start as the change read it,
+// when that lies between the two, else prev. A restart whose time is not
+// known is counted from the earlier change, so that the report claims no
+// saving it cannot show.
+func restartedAt(prev, at, since time.Time) time.Time {
+	if since.After(prev) && !since.After(at) {
+		return since
+	}
+	return prev
 }
 
 // later returns the later of a and b.
