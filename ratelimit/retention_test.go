@@ -100,3 +100,20 @@ func TestNewChecksTheRetentionOfAWrappedStore(t *testing.T) {
 		require.NoError(t, err, name)
 	}
 }
+
+// The refusal says which of the two outlasts the store: the history, or
+// a budget's window with MaxSkew (a window as long as the history keeps
+// its events MaxSkew longer), so that the host knows what to shorten.
+func TestNewSaysWhatOutlastsTheStore(t *testing.T) {
+	t.Parallel()
+	store := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 24 * time.Hour}
+	_, err := ratelimit.New(ratelimit.Config{History: 25 * time.Hour}, ratelimit.WithStore(store))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "must not exceed the 24h0m0s the store")
+	assert.NotContains(t, err.Error(), "MaxSkew")
+
+	windowed := ratelimit.Config{History: 24 * time.Hour, Down: ratelimit.Budget{Events: 1, Window: 24 * time.Hour}}
+	_, err = ratelimit.New(windowed, ratelimit.WithStore(store))
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.Contains(t, err.Error(), "with a window and MaxSkew (15m0s), buckets keep their events 24h15m0s, more than the 24h0m0s the store")
+}
