@@ -303,7 +303,8 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 			case ok && err != nil:
 				r.Err = d.red.Error(err)
 			case ok:
-				r.Capacity = groupCapacity(g)
+				r.Capacity, r.Err = groupCapacity(g)
+				r.Err = d.red.Error(r.Err)
 			case !l.byName[i]: // an instance, a function, a metrics-only ARN
 				r.Err = fmt.Errorf("aws: capacity %q: %w: a %s is not an Auto Scaling group", r.ID, provider.ErrUnsupported, l.targets[i].kind)
 				return true

@@ -156,6 +156,31 @@
 // is not undone, which would take the instance down again: the error
 // matches ErrRollbackFailed and names its state and type.
 //
+// # Weighted groups
+//
+// A group whose mixed instances policy gives its instance types weights
+// (WeightedCapacity), or whose DesiredCapacityType is vcpu or memory-mib,
+// counts its desired capacity, min and max in capacity units, not
+// instances, and so do Capacity, GetCapacities and SetCapacity: Current
+// is the sum of the weights of the instances counted toward the desired
+// capacity, Ready of those in service and healthy. An instance's weight
+// is its WeightedCapacity as DescribeAutoScalingGroups reports it, else
+// the weight of its instance type's override (moto reports none of its
+// own), and 1 in a group without weights; one whose weight is not known
+// (a type without an override in a weighted group) or is not a whole
+// number ≥ 1 fails the read with an error naming the group and the
+// instance, never counted as 1. Auto Scaling launches whole instances
+// until the desired capacity is met, which can exceed it by less than
+// one instance's weight (its overage, kept until the next change): an
+// overage smaller than the lightest counted instance's weight is reported
+// as Current = Desired (and Ready at most that), so that the scaling
+// engine's changes settle. The engine's arithmetic needs nothing else:
+// the strategies scale Current and Desired by a utilisation ratio, which
+// is the same in units, and a plan's cost per unit is the group's hourly
+// cost over Current; a host that sets scaling's
+// TargetConfig.InstanceHourlyCost for a weighted group gives the price of
+// one unit.
+//
 // # Scaling alongside Auto Scaling policies
 //
 // An Auto Scaling group with scaling policies has its desired capacity

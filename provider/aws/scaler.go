@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -20,7 +21,11 @@ import (
 // Pending:Proceed, InService, Quarantined and the root volume replacement
 // states; not Terminating*, Terminated, Detaching, Detached, EnteringStandby,
 // Standby or a warm pool's Warmed:*, which Auto Scaling keeps outside the
-// desired capacity), Ready those InService and Healthy. Instances
+// desired capacity), Ready those InService and Healthy. Both are in the
+// group's capacity units, as its desired capacity is: each instance counts
+// its weight (see "Weighted groups" in the package doc; 1 in a group
+// without weights), and a weight that is not known or not a whole number
+// ≥ 1 fails the read, naming the group and the instance. Instances
 // and functions return provider.ErrUnsupported, unknown names
 // provider.ErrNotFound.
 func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
@@ -29,7 +34,7 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 	if err != nil {
 		return provider.Capacity{}, err
 	}
-	return groupCapacity(g), nil
+	return groupCapacity(g)
 }
 
 // SetCapacity implements provider.Scaler. want is validated (0 ≤ Min ≤
@@ -58,7 +63,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if err != nil {
 		return err
 	}
-	cur := groupCapacity(g).CapacitySpec
+	cur := groupSpec(g)
 	if cur == want {
 		return nil
 	}
@@ -122,22 +127,110 @@ func (d *Driver) group(ctx context.Context, op, id string) (*asgtypes.AutoScalin
 	return g, nil
 }
 
-func groupCapacity(g *asgtypes.AutoScalingGroup) provider.Capacity {
-	c := provider.Capacity{CapacitySpec: provider.CapacitySpec{
+// groupSpec is g's bounds and desired capacity, in its capacity units.
+func groupSpec(g *asgtypes.AutoScalingGroup) provider.CapacitySpec {
+	return provider.CapacitySpec{
 		Min:     int(awssdk.ToInt32(g.MinSize)),
 		Max:     int(awssdk.ToInt32(g.MaxSize)),
 		Desired: int(awssdk.ToInt32(g.DesiredCapacity)),
-	}}
+	}
+}
+
+// groupCapacity is g's capacity, Current and Ready in the units of its
+// desired capacity: the sum of the weights (weight) of the instances
+// counted toward it, and of those in service and healthy. Auto Scaling
+// launches whole instances until the desired capacity is met, which a
+// weighted group can exceed by less than the weight of one instance (its
+// overage): an overage less than the smallest counted weight is reported
+// as Current = Desired, where Auto Scaling leaves the group, with Ready
+// at most Current. An instance whose weight is unknown or invalid fails
+// the read, naming the group and the instance.
+func groupCapacity(g *asgtypes.AutoScalingGroup) (provider.Capacity, error) {
+	c := provider.Capacity{CapacitySpec: groupSpec(g)}
+	w := groupWeights(g)
+	lightest := 0
 	for _, inst := range g.Instances {
 		if !countsTowardDesired(inst.LifecycleState) {
 			continue
 		}
-		c.Current++
+		n, err := w.of(inst)
+		if err != nil {
+			return provider.Capacity{}, fmt.Errorf("aws: capacity of group %q: %w", awssdk.ToString(g.AutoScalingGroupName), err)
+		}
+		c.Current += n
+		if lightest == 0 || n < lightest {
+			lightest = n
+		}
 		if inst.LifecycleState == asgtypes.LifecycleStateInService && strings.EqualFold(awssdk.ToString(inst.HealthStatus), "Healthy") {
-			c.Ready++
+			c.Ready += n
 		}
 	}
-	return c
+	if c.Current > c.Desired && c.Current-lightest < c.Desired {
+		c.Current = c.Desired // the overage of a weighted group: Auto Scaling keeps it
+		c.Ready = min(c.Ready, c.Current)
+	}
+	return c, nil
+}
+
+// weights are the capacity units of a group's instances by instance type,
+// from its mixed instances policy's overrides.
+type weights struct {
+	byType   map[string]string // override instance type → WeightedCapacity
+	weighted bool              // the group counts in units other than instances
+	unit     string            // what its desired capacity counts, for messages
+}
+
+// groupWeights reads g's weights: the WeightedCapacity of its mixed
+// instances policy's overrides; a DesiredCapacityType other than units
+// (vcpu, memory-mib) counts in units too, whose weights only the
+// instances carry.
+func groupWeights(g *asgtypes.AutoScalingGroup) weights {
+	w := weights{unit: "units"}
+	if t := awssdk.ToString(g.DesiredCapacityType); t != "" && t != "units" {
+		w.weighted, w.unit = true, t
+	}
+	if m := g.MixedInstancesPolicy; m != nil && m.LaunchTemplate != nil {
+		for _, o := range m.LaunchTemplate.Overrides {
+			if o.WeightedCapacity == nil {
+				continue
+			}
+			w.weighted = true
+			if t := awssdk.ToString(o.InstanceType); t != "" {
+				if w.byType == nil {
+					w.byType = make(map[string]string)
+				}
+				if _, ok := w.byType[t]; !ok { // the first override of a type
+					w.byType[t] = *o.WeightedCapacity
+				}
+			}
+		}
+	}
+	return w
+}
+
+// of returns the capacity units instance inst counts for: its own
+// WeightedCapacity (as DescribeAutoScalingGroups reports it), else the
+// weight of its instance type's override, else 1 in a group without
+// weights. A weight that is not a whole number from 1, or an instance of
+// a weighted group whose weight is not known, is an error naming it.
+func (w weights) of(inst asgtypes.Instance) (int, error) {
+	id, typ := awssdk.ToString(inst.InstanceId), awssdk.ToString(inst.InstanceType)
+	src, s := "", ""
+	switch o, ok := w.byType[typ]; {
+	case inst.WeightedCapacity != nil:
+		src, s = "its WeightedCapacity", *inst.WeightedCapacity
+	case ok:
+		src, s = fmt.Sprintf("the WeightedCapacity of the override for %s", typ), o
+	case w.weighted:
+		return 0, fmt.Errorf("instance %s (type %q): its weight is not known: the group counts its capacity in %s and neither the instance nor an override for its type has a WeightedCapacity", id, typ, w.unit)
+	default:
+		return 1, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("instance %s: %s is %q, not a whole number of capacity units ≥ 1", id, src, s)
+	}
+	return n, nil
 }
 
 // countsTowardDesired reports whether an instance in lifecycle state s is
