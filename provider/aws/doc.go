@@ -143,7 +143,11 @@
 // change; a member in Standby is acted on. SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
 // set) when only the desired capacity changes and UpdateAutoScalingGroup
-// otherwise. Resize changes a function's memory and timeout (validated
+// otherwise, with the desired capacity only when it changes: a change of
+// min and max alone leaves the group's desired capacity to Auto Scaling,
+// which clamps it into the new bounds, rather than writing back the one
+// read a moment before, which the group's own scaling may have changed
+// since. Resize changes a function's memory and timeout (validated
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
 // the FunctionUpdatedV2 waiter, after any update already in progress; a
 // size whose update failed is applied again) or an instance's type (stop, modify, start,

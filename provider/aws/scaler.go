@@ -42,7 +42,10 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // API call. When only the desired capacity
 // changes the driver calls SetDesiredCapacity (honouring the group's
 // cooldown when Config.HonorCooldown is set); otherwise
-// UpdateAutoScalingGroup with all three values. Setting the current spec
+// UpdateAutoScalingGroup with the bounds, and with the desired capacity
+// only when it changes (a desired capacity read just before may be stale:
+// the group's own scaling may have moved it, and Auto Scaling clamps it
+// into the new bounds itself). Setting the current spec
 // changes nothing. Unknown groups return provider.ErrNotFound, even when
 // AWS answers with a server error (the group is described again to tell).
 func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
@@ -75,12 +78,19 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 			HonorCooldown:        awssdk.Bool(d.cfg.HonorCooldown),
 		})
 	} else {
-		_, err = d.asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		in := &autoscaling.UpdateAutoScalingGroupInput{
 			AutoScalingGroupName: &name,
 			MinSize:              awssdk.Int32(int32(want.Min)),
 			MaxSize:              awssdk.Int32(int32(want.Max)),
-			DesiredCapacity:      awssdk.Int32(int32(want.Desired)),
-		})
+		}
+		// The desired capacity is sent only when it changes: the one read
+		// above may be stale (the group's own policy, another caller), and
+		// written back it would undo their change. Auto Scaling clamps
+		// the desired capacity into the new bounds itself.
+		if want.Desired != cur.Desired {
+			in.DesiredCapacity = awssdk.Int32(int32(want.Desired))
+		}
+		_, err = d.asg.UpdateAutoScalingGroup(ctx, in)
 	}
 	if err != nil {
 		return d.capacityErr(ctx, id, name, err)
