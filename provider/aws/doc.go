@@ -263,7 +263,13 @@
 // answered (throttled, a conflict with the state the first left), with an
 // error that matches none of the sentinels that say nothing changed, so
 // that the reaper spends its budget and verifies; a resize whose stop
-// ends so starts the instance again (ErrRolledBack).
+// ends so starts the instance again (ErrRolledBack), unless the driver,
+// describing it, sees it still running on its type and never stopped
+// (the launch time it had, which a start after a stop renews): then
+// nothing changed, and the error is the one of a stop refused at once,
+// with the last attempt's sentinel (provider.ErrThrottled when it was
+// throttled, which the scaling engine retries and the reaper refunds),
+// neither ErrRolledBack nor ErrRollbackFailed.
 //
 // # IAM permissions
 //

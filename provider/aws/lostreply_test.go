@@ -22,19 +22,29 @@ import (
 // its reply (an HTTP 500 comes back instead, as from a load balancer that
 // timed out), then answers the retries RequestLimitExceeded without
 // sending them: the first attempt was applied, the last was throttled.
+// With lost, the first request is lost on its way (never sent) instead.
 type lostReplyHTTP struct {
 	action string
+	lost   bool
 	calls  atomic.Int64
+	others atomic.Int64 // the requests of any other action that changes an instance
 }
 
 func (h *lostReplyHTTP) Do(r *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if !strings.Contains(string(body), "Action="+h.action+"&") {
+		for _, a := range []string{"StartInstances", "StopInstances", "ModifyInstanceAttribute", "TerminateInstances"} {
+			if strings.Contains(string(body), "Action="+a+"&") {
+				h.others.Add(1)
+			}
+		}
 		return testHTTP.Do(r)
 	}
 	status, code := http.StatusServiceUnavailable, "RequestLimitExceeded"
-	if h.calls.Add(1) == 1 {
+	if n := h.calls.Add(1); n == 1 && h.lost {
+		status, code = http.StatusInternalServerError, "InternalError"
+	} else if n == 1 {
 		resp, err := testHTTP.Do(r)
 		if err != nil {
 			return nil, err
@@ -124,5 +134,36 @@ func TestResizeWhoseStopReplyWasLostRestarts(t *testing.T) {
 	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
 	st, typ := ec2State(t, id)
 	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "restarted")
+	assert.Equal(t, "t3.micro", typ)
+}
+
+// TestResizeWhoseStopNeverTookChangedNothing: an instance resize whose
+// first StopInstances was lost before EC2 saw it (an HTTP 500) and whose
+// retry was throttled left the instance running on its type, never
+// stopped: the driver sees so and reports that nothing changed, with the
+// last attempt's provider.ErrThrottled (the scaling engine retries it,
+// the reaper refunds its budget), without touching the instance. It
+// waited for a stop that never came and reported a failed rollback
+// (ErrRollbackFailed, something changed) of an instance left untouched.
+func TestResizeWhoseStopNeverTookChangedNothing(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	hook := &lostReplyHTTP{action: "StopInstances", lost: true}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 2
+	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "t3.large"})
+	require.Error(t, err)
+	assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
+	require.ErrorIs(t, err, provider.ErrThrottled, "%v", err)
+	require.NotErrorIs(t, err, awsprovider.ErrRollbackFailed)
+	require.NotErrorIs(t, err, awsprovider.ErrRolledBack)
+	var re *awsprovider.ResizeError
+	require.NotErrorAs(t, err, &re, "no step was taken")
+	assert.Contains(t, err.Error(), "nothing changed")
+	assert.Contains(t, err.Error(), "never stopped")
+	assert.Zero(t, hook.others.Load(), "no start, no modify")
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
 	assert.Equal(t, "t3.micro", typ)
 }

@@ -46,7 +46,12 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // is only modified. If a step fails the driver restores the previous type
 // and state and returns a *ResizeError matching ErrRolledBack and the
 // failure's sentinel; if the rollback fails too, the *ResizeError matches
-// only ErrRollbackFailed (no provider sentinel: something changed). Sizes are validated before any API call against the
+// only ErrRollbackFailed (no provider sentinel: something changed). A stop
+// whose outcome is unknown (a retry after a lost reply) after which the
+// instance is seen running on its type with the launch time it had
+// (never stopped) changed nothing: the error is no *ResizeError and
+// carries the stop's last sentinel (provider.ErrThrottled for a throttled
+// retry). Sizes are validated before any API call against the
 // kind the ID implies (an instance ID, a function ARN) or, for a plain name,
 // the size itself (a timeout means a function), and again once the name is
 // resolved (provider.ErrInvalid naming the field); resizing to the current size
@@ -269,6 +274,13 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		var at attempts
 		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
 			if at.earlier {
+				if d.neverStopped(ctx, iid, inst, from) {
+					// The attempt that may have stopped it did not: the
+					// instance is as it was, as when the first attempt
+					// was refused.
+					return fmt.Errorf("aws: resize %q: nothing changed: after a stop whose outcome was unknown (its reply was lost), the instance is still running on its type %s and was never stopped: %w",
+						id, from, wrap("resize: stop", id, err))
+				}
 				// An attempt that may have stopped it: started again.
 				return fail("stop", at.write("resize: stop", id, err), d.restart(ctx, iid))
 			}
@@ -297,6 +309,23 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		return fail("start", err, d.undoStart(ctx, iid, from))
 	}
 	return nil
+}
+
+// neverStopped reports whether instance id, described as before before
+// a stop whose outcome is unknown, is seen running on its type from and
+// was never stopped since: the same launch time (a start after a stop
+// sets a new one). A describe that fails, or anything else it shows,
+// reports false. It runs even when the caller's context has ended,
+// bounded by Config.WaitTimeout.
+func (d *Driver) neverStopped(ctx context.Context, id string, before ec2types.Instance, from string) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WaitTimeout)
+	defer cancel()
+	now, err := d.describeInstance(rctx, id)
+	if err != nil || before.LaunchTime == nil || now.LaunchTime == nil {
+		return false
+	}
+	return instanceStateName(now) == ec2types.InstanceStateNameRunning && string(now.InstanceType) == from &&
+		now.LaunchTime.Equal(*before.LaunchTime)
 }
 
 // undoStart rolls back a resize whose start on the new type failed. EC2
