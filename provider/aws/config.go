@@ -96,8 +96,14 @@ type Config struct {
 	Hibernate bool `json:"hibernate,omitempty" yaml:"hibernate,omitempty"`
 	// HonorCooldown makes SetCapacity honour the group's cooldown when only
 	// the desired capacity changes (SetDesiredCapacity with HonorCooldown);
-	// a call inside the cooldown fails with provider.ErrConflict. Default:
-	// false.
+	// a call inside the cooldown changes nothing and fails with an error
+	// matching provider.ErrThrottled (and provider.ErrConflict), which the
+	// scaling engine retries within its RetryDeadline: a host that sets
+	// it should give the engine a RetryDeadline longer than its groups'
+	// cooldown (Auto Scaling's default cooldown is 300 s, the engine's
+	// default RetryDeadline 2 min), or a plan's next step, and the
+	// rollback after it, fail while the cooldown its first step started
+	// lasts. Default: false.
 	HonorCooldown bool `json:"honor_cooldown,omitempty" yaml:"honor_cooldown,omitempty"`
 
 	// IgnoreScalingPolicies skips the inventory's reading of the Auto

@@ -142,7 +142,10 @@
 // so the calls return provider.ErrUnsupported naming the group, before any
 // change; a member in Standby is acted on. SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
-// set) when only the desired capacity changes and UpdateAutoScalingGroup
+// set: a refusal in the cooldown changed nothing and matches
+// provider.ErrThrottled, which the scaling engine retries within its
+// RetryDeadline, so a plan's later steps and its rollback wait the
+// cooldown out when the deadline is longer) when only the desired capacity changes and UpdateAutoScalingGroup
 // otherwise, with the desired capacity only when it changes: a change of
 // min and max alone leaves the group's desired capacity to Auto Scaling,
 // which clamps it into the new bounds, rather than writing back the one

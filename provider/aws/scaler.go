@@ -41,7 +41,8 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // Desired ≤ Max ≤ math.MaxInt32, Auto Scaling's 32-bit sizes) before any
 // API call. When only the desired capacity
 // changes the driver calls SetDesiredCapacity (honouring the group's
-// cooldown when Config.HonorCooldown is set); otherwise
+// cooldown when Config.HonorCooldown is set; a refusal in the cooldown
+// matches provider.ErrThrottled and provider.ErrConflict); otherwise
 // UpdateAutoScalingGroup with the bounds, and with the desired capacity
 // only when it changes (a desired capacity read just before may be stale:
 // the group's own scaling may have moved it, and Auto Scaling clamps it
@@ -109,11 +110,15 @@ func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) er
 			return fmt.Errorf("aws: set capacity %q: %w: the group no longer exists: %w", id, provider.ErrNotFound, err)
 		}
 	}
-	// A refusal in cooldown changed nothing; a server error that mentions
-	// one says nothing of whether the change was applied.
+	// A refusal in cooldown changed nothing and succeeds once the cooldown
+	// ends: a rate limit on scaling activities, which the scaling engine
+	// retries (ErrThrottled) within its RetryDeadline, rather than fail a
+	// plan's next step and the rollback the same cooldown refuses. A
+	// server error that mentions one says nothing of whether the change
+	// was applied.
 	var api interface{ ErrorMessage() string }
 	if !isServerError(err) && errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown") {
-		return fmt.Errorf("aws: set capacity %q: %w: %w", id, provider.ErrConflict, err)
+		return fmt.Errorf("aws: set capacity %q: %w (%w: in the group's cooldown): %w", id, provider.ErrThrottled, provider.ErrConflict, err)
 	}
 	return wrap("set capacity", id, err)
 }
