@@ -3,7 +3,9 @@ package provider
 import "strconv"
 
 // CapacitySpec is what a caller asks of a horizontally scaled group: its
-// bounds and its desired size, in instances (or replicas).
+// bounds and its desired size, in instances (or replicas), or in the
+// group's own capacity units when it counts in them (an Auto Scaling
+// group whose instance types have weights), as Capacity's counts are.
 type CapacitySpec struct {
 	// Min is the lowest size the group may have. Must be ≥ 0.
 	Min int `json:"min" yaml:"min"`
@@ -36,7 +38,9 @@ type Capacity struct {
 	// Current is how many instances exist now that are counted toward
 	// Desired: launching or in service, not terminating, terminated, or set
 	// aside outside the desired capacity (such as an Auto Scaling group's
-	// Standby or warm pool instances). It moves toward Desired over time.
+	// Standby or warm pool instances), in Desired's units (the sum of the
+	// instances' weights in a group that weighs them). It moves toward
+	// Desired over time.
 	Current int `json:"current" yaml:"current"`
 	// Ready is how many of Current are in service (healthy, passing
 	// checks). Ready ≤ Current.
