@@ -266,9 +266,12 @@
 // answered (throttled, a conflict with the state the first left), with an
 // error that matches none of the sentinels that say nothing changed, so
 // that the reaper spends its budget and verifies; a resize whose stop
-// ends so starts the instance again (ErrRolledBack), unless the driver,
-// describing it, sees it still running on its type and never stopped
-// (the launch time it had, which a start after a stop renews): then
+// ends so starts the instance again (ErrRolledBack), unless the
+// instance does not stop within Config.WaitTimeout and the driver,
+// describing it then, sees it still running on its type and never
+// stopped (the launch time it had, which a start after a stop renews;
+// a describe at once could miss a stop EC2 took, its reads being
+// eventually consistent): then
 // nothing changed, and the error is the one of a stop refused at once,
 // with the last attempt's sentinel (provider.ErrThrottled when it was
 // throttled, which the scaling engine retries and the reaper refunds),

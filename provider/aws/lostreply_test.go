@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -151,6 +152,9 @@ func TestResizeWhoseStopNeverTookChangedNothing(t *testing.T) {
 	hook := &lostReplyHTTP{action: "StopInstances", lost: true}
 	cfg := fastConfig()
 	cfg.MaxAttempts = 2
+	// The driver waits this long for a stop that never comes before it
+	// concludes that none happened (its outcome does not depend on it).
+	cfg.WaitTimeout = 5 * time.Second
 	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
 	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "t3.large"})
 	require.Error(t, err)

@@ -49,7 +49,8 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // only ErrRollbackFailed (no provider sentinel: something changed). A stop
 // whose outcome is unknown (a retry after a lost reply) after which the
 // instance is seen running on its type with the launch time it had
-// (never stopped) changed nothing: the error is no *ResizeError and
+// (never stopped) throughout the wait for it to stop (Config.WaitTimeout)
+// changed nothing: the error is no *ResizeError and
 // carries the stop's last sentinel (provider.ErrThrottled for a throttled
 // retry). Sizes are validated before any API call against the
 // kind the ID implies (an instance ID, a function ARN) or, for a plain name,
@@ -274,15 +275,18 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		var at attempts
 		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
 			if at.earlier {
-				if d.neverStopped(ctx, iid, inst, from) {
-					// The attempt that may have stopped it did not: the
-					// instance is as it was, as when the first attempt
-					// was refused.
+				// An attempt that may have stopped it: started again once
+				// stopped. One that never stops in the wait, and is still
+				// running on its type with the launch time it had, was
+				// never stopped: nothing changed, as when the first
+				// attempt was refused. (Read at once, a stop EC2 took may
+				// not show yet: its describes are eventually consistent.)
+				rerr := d.restart(ctx, iid)
+				if rerr != nil && d.neverStopped(ctx, iid, inst, from) {
 					return fmt.Errorf("aws: resize %q: nothing changed: after a stop whose outcome was unknown (its reply was lost), the instance is still running on its type %s and was never stopped: %w",
 						id, from, wrap("resize: stop", id, err))
 				}
-				// An attempt that may have stopped it: started again.
-				return fail("stop", at.write("resize: stop", id, err), d.restart(ctx, iid))
+				return fail("stop", at.write("resize: stop", id, err), rerr)
 			}
 			return wrap("resize: stop", id, err) // nothing changed yet
 		}
