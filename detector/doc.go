@@ -71,6 +71,13 @@
 // No action at all is recommended when a read failed (a metric's, the
 // activity's): the data it hid could show the resource at work.
 //
+// A verdict is about its now; a host acts on it later (the reaper after
+// a run of minutes, coord/shardsweep after its period's Delay). Recheck
+// (Ensemble.Recheck) reads the activity again just before a stop or a
+// terminate, from the verdict's now to the time of acting and at least
+// the quiet period before it, and a host acts only when it finds no use
+// and its read did not fail.
+//
 // An idle instance or database may be stopped, an idle group scaled in
 // (downsize), an idle function, volume or load balancer terminated; a busy
 // one may get a schedule or a downsize. Hours of the week that are busy or

@@ -50,7 +50,13 @@
 // restart, new tags or labels, another size), or, for a stop or a
 // terminate, whose activity read again then shows use (a login, a query)
 // since the run's now: a run over a large fleet takes minutes, and the
-// detector read the activity before them.
+// detector read the activity before them. That read (detector.Recheck)
+// covers the run's now to the time of acting and, however little time
+// the run took on the clock (a fake clock that does not move, a run of
+// a few milliseconds), at least the detector's quiet period before it:
+// an event published late by its source is found, and a source's least
+// window (2 ms for the Prometheus source) never fails a fast run. A read
+// that fails blocks the action (OutcomeFailed).
 //
 // # Collaborators
 //

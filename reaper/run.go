@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +21,8 @@ import (
 //     recommended with at least Config.MinConfidence), re-read each from
 //     the inventory, skip those not in a state the action applies to, those
 //     changed since they were listed and, for a stop or terminate, those
-//     with activity since now (read again for the time the run has taken),
+//     with activity since now (read again for the time the run has taken,
+//     and at least the detector's quiet period: see detector.Recheck),
 //     and defer those beyond Config.MaxActions;
 //  3. approve and gate: present a granted approval when one is bound to
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
@@ -301,44 +301,31 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 	return p, true
 }
 
-// usedSince reads the activity of resource id during the run so far:
-// from now, the end of the window the detector read it over, for elapsed
-// (the time the run has taken on the clock, as judgedAt counts it). It
-// names the kinds used in it ("logins 2"), or returns "" when none was,
-// no time has passed or the fleet has no activity source (nor has the
-// detector). It counts the kinds the detector counts when it is a
-// *detector.Ensemble with ActivityConfig.Kinds, every kind otherwise.
+// usedSince reads the activity of resource id again (detector.Recheck)
+// from now, the end of the window the detector read it over, to now plus
+// elapsed (the time the run has taken on the clock, as judgedAt counts
+// it), and at least the detector's quiet period before that, however
+// little time passed. It names the kinds used in it ("logins 2"), or
+// returns "" when none was or the fleet has no activity source (nor has
+// the detector). It counts the kinds the detector counts, over its quiet
+// period, when it is a *detector.Ensemble; every kind over 30 minutes
+// otherwise.
 func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Duration, id string) (string, error) {
 	src := r.fleet.Activity
 	if src == nil {
 		src, _ = r.fleet.Metrics.(provider.ActivitySource)
 	}
-	if src == nil || elapsed <= 0 {
-		return "", nil
-	}
-	end := now.Add(elapsed)
-	counts, err := src.Activity(ctx, provider.ActivityQuery{ResourceID: id, Start: now, End: end})
-	switch {
-	case errors.Is(err, provider.ErrUnsupported):
-		return "", nil // no activity data, as for the detector
-	case err != nil:
-		return "", fmt.Errorf("reaper: activity of %s since %s: %w", id, now.Format(time.RFC3339), err)
-	}
-	var kinds []provider.ActivityKind
+	rc := detector.Recheck{Source: src}
 	if e, ok := r.detector.(*detector.Ensemble); ok {
-		kinds = e.Config().Activity.Kinds
+		rc = e.Recheck(src)
 	}
-	var used []string
+	counts, err := rc.Used(ctx, id, now, now.Add(max(elapsed, 0)))
+	if err != nil {
+		return "", fmt.Errorf("reaper: %w", err)
+	}
+	used := make([]string, len(counts))
 	for i, c := range counts {
-		if err := c.Validate(); err != nil {
-			return "", fmt.Errorf("reaper: activity of %s since %s: [%d]: %w", id, now.Format(time.RFC3339), i, err)
-		}
-		if kinds != nil && !slices.Contains(kinds, c.Kind) {
-			continue
-		}
-		if c.Count > 0 || !c.Last.IsZero() && !c.Last.Before(now) {
-			used = append(used, string(c.Kind)+" "+strconv.FormatFloat(c.Count, 'f', -1, 64))
-		}
+		used[i] = string(c.Kind) + " " + strconv.FormatFloat(c.Count, 'f', -1, 64)
 	}
 	return strings.Join(used, ", "), nil
 }

@@ -1,0 +1,118 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// DefaultRecheckQuiet is the least window a Recheck reads when its Quiet
+// is zero: the activity strategy's default quiet period.
+const DefaultRecheckQuiet = 30 * time.Minute
+
+// Recheck reads a resource's activity again just before a stop or a
+// terminate is carried out on a verdict made earlier: the verdict read the
+// activity up to its now, and the host acts minutes later (a run over a
+// large fleet, a sweep that starts after its period). The reaper and
+// coord/shardsweep use it; Ensemble.Recheck makes the one that counts what
+// the ensemble counts.
+//
+// Used reads [min(judged, at−Quiet), max(at, judged)): everything since
+// the verdict's now and, however little time passed (a fake clock that
+// does not move, a run of a few milliseconds), at least the last Quiet
+// before at. The part before judged is the verdict's own quiet window
+// read again: the stop needed it quiet, so use found there is use the
+// verdict did not see (an event a source published late: a scrape
+// interval, CloudWatch's minutes), not a second opinion on the same data.
+// A source's least window (the Prometheus source refuses windows under
+// 2 ms, and reads no counter with fewer than two samples in it) is then
+// never what blocks or passes a stop.
+type Recheck struct {
+	// Source reads the activity. Optional: nil means none, and Used finds
+	// no use (the verdict had no activity data either).
+	Source provider.ActivitySource
+	// Kinds are the activity kinds that count. Default (nil): every kind.
+	Kinds []provider.ActivityKind
+	// Quiet is the least window read, ending at the time of acting.
+	// Must be ≥ 0. Default (0): DefaultRecheckQuiet.
+	Quiet time.Duration
+}
+
+// Recheck returns the Recheck that reads src and counts what e counts:
+// its activity kinds, over at least its activity's quiet period.
+func (e *Ensemble) Recheck(src provider.ActivitySource) Recheck {
+	if e.act == nil {
+		return Recheck{Source: src} // not made by NewEnsemble: the defaults
+	}
+	return Recheck{Source: src, Kinds: e.act.cfg.Kinds, Quiet: e.act.cfg.Quiet}
+}
+
+// Window returns the window Used reads for a verdict made at judged and
+// acted on at at (see Recheck).
+func (c Recheck) Window(judged, at time.Time) (from, to time.Time) {
+	quiet := c.Quiet
+	if quiet <= 0 {
+		quiet = DefaultRecheckQuiet
+	}
+	to = at
+	if to.Before(judged) {
+		to = judged
+	}
+	from = to.Add(-quiet)
+	if judged.Before(from) {
+		from = judged
+	}
+	return from, to
+}
+
+// Used reads the activity of resource id over Window(judged, at) and
+// returns the counted kinds used in it (a count above zero, or a last
+// event inside it), in the source's order; none when nothing was used,
+// Source is nil or it returns provider.ErrUnsupported (no activity data,
+// as the verdict had). Any other error of the source, a count that is
+// not valid or a kind given twice is an error: the read could have shown
+// use, so a caller must not act (fail closed). judged and at must be set.
+func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]provider.ActivityCount, error) {
+	switch {
+	case judged.IsZero():
+		return nil, provider.Invalid("recheck.judged", judged, "is required (the verdict's now)")
+	case at.IsZero():
+		return nil, provider.Invalid("recheck.at", at, "is required (the time of acting)")
+	}
+	if c.Quiet < 0 {
+		return nil, provider.Invalid("recheck.quiet", c.Quiet, "must be ≥ 0 (0 means the default 30m)")
+	}
+	if c.Source == nil {
+		return nil, nil
+	}
+	from, to := c.Window(judged, at)
+	counts, err := c.Source.Activity(ctx, provider.ActivityQuery{ResourceID: id, Start: from, End: to})
+	switch {
+	case errors.Is(err, provider.ErrUnsupported):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("activity of %s over [%s, %s): %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), err)
+	}
+	var used []provider.ActivityCount
+	seen := make(map[provider.ActivityKind]bool, len(counts))
+	for i, a := range counts {
+		if err := a.Validate(); err != nil {
+			return nil, fmt.Errorf("activity of %s: [%d]: %w", id, i, err)
+		}
+		if seen[a.Kind] {
+			return nil, fmt.Errorf("activity of %s: [%d]: %w", id, i, provider.Invalid("activity.kind", string(a.Kind), "is given twice"))
+		}
+		seen[a.Kind] = true
+		if c.Kinds != nil && !slices.Contains(c.Kinds, a.Kind) {
+			continue
+		}
+		if a.Count > 0 || !a.Last.IsZero() && !a.Last.Before(from) {
+			used = append(used, a)
+		}
+	}
+	return used, nil
+}

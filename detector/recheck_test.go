@@ -1,0 +1,115 @@
+package detector_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TestRecheckWindow: the read again covers the verdict's now to the time
+// of acting and at least Quiet before the time of acting, whatever the
+// time passed: none (a clock that does not move), less than a source's
+// least window, more than Quiet, or a time of acting before the verdict's
+// now (a clock behind it).
+func TestRecheckWindow(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c := detector.Recheck{Quiet: 30 * time.Minute}
+	tests := []struct {
+		name     string
+		at       time.Time
+		from, to time.Time
+	}{
+		{"no time passed", now, now.Add(-30 * time.Minute), now},
+		{"a millisecond", now.Add(time.Millisecond), now.Add(time.Millisecond - 30*time.Minute), now.Add(time.Millisecond)},
+		{"longer than quiet", now.Add(2 * time.Hour), now, now.Add(2 * time.Hour)},
+		{"exactly quiet", now.Add(30 * time.Minute), now, now.Add(30 * time.Minute)},
+		{"a clock behind", now.Add(-time.Hour), now.Add(-30 * time.Minute), now},
+	}
+	for _, tt := range tests {
+		from, to := c.Window(now, tt.at)
+		assert.Equal(t, tt.from, from, tt.name)
+		assert.Equal(t, tt.to, to, tt.name)
+	}
+	from, to := detector.Recheck{}.Window(now, now)
+	assert.Equal(t, now.Add(-detector.DefaultRecheckQuiet), from, "Quiet 0 is the default")
+	assert.Equal(t, now, to)
+}
+
+// TestRecheckUsed: what counts as use, and what fails closed.
+func TestRecheckUsed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	answer := func(counts []provider.ActivityCount, err error) provider.ActivitySource {
+		return provider.ActivitySourceFunc(func(context.Context, provider.ActivityQuery) ([]provider.ActivityCount, error) {
+			return counts, err
+		})
+	}
+	logins := provider.ActivityCount{Kind: provider.ActivityLogins, Count: 2}
+	api := provider.ActivityCount{Kind: provider.ActivityAPICalls, Count: 3}
+	lastOnly := provider.ActivityCount{Kind: provider.ActivityFiles, Last: now.Add(-time.Minute)}
+	lastBefore := provider.ActivityCount{Kind: provider.ActivityProcesses, Last: now.Add(-time.Hour)}
+	quiet := provider.ActivityCount{Kind: provider.ActivityDBQueries}
+
+	used, err := detector.Recheck{Source: answer([]provider.ActivityCount{logins, api, lastOnly, lastBefore, quiet}, nil)}.Used(t.Context(), "i-1", now, now)
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{logins, api, lastOnly}, used, "a count, or a last event inside the window")
+
+	used, err = detector.Recheck{Source: answer([]provider.ActivityCount{logins, api}, nil), Kinds: []provider.ActivityKind{provider.ActivityAPICalls}}.Used(t.Context(), "i-1", now, now)
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{api}, used, "only the kinds counted")
+
+	for name, c := range map[string]detector.Recheck{
+		"no source":   {},
+		"unsupported": {Source: answer(nil, provider.ErrUnsupported)},
+		"no data":     {Source: answer(nil, nil)},
+	} {
+		used, err := c.Used(t.Context(), "i-1", now, now)
+		require.NoError(t, err, name)
+		assert.Empty(t, used, name)
+	}
+
+	_, err = detector.Recheck{Source: answer(nil, provider.ErrThrottled)}.Used(t.Context(), "i-1", now, now.Add(time.Minute))
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	require.ErrorContains(t, err, "activity of i-1 over [2026-03-07T02:31:00Z, 2026-03-07T03:01:00Z)")
+
+	for name, tt := range map[string]struct {
+		c      detector.Recheck
+		judged time.Time
+		at     time.Time
+		want   string
+	}{
+		"negative count": {detector.Recheck{Source: answer([]provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}, nil)}, now, now, "activity.logins.count"},
+		"unknown kind":   {detector.Recheck{Source: answer([]provider.ActivityCount{{Kind: "ssh"}}, nil)}, now, now, "activity.kind"},
+		"kind twice":     {detector.Recheck{Source: answer([]provider.ActivityCount{quiet, quiet}, nil)}, now, now, "is given twice"},
+		"no judged":      {detector.Recheck{}, time.Time{}, now, "recheck.judged"},
+		"no at":          {detector.Recheck{}, now, time.Time{}, "recheck.at"},
+		"negative quiet": {detector.Recheck{Quiet: -time.Second}, now, now, "recheck.quiet"},
+	} {
+		_, err := tt.c.Used(t.Context(), "i-1", tt.judged, tt.at)
+		require.ErrorIs(t, err, provider.ErrInvalid, name)
+		assert.ErrorContains(t, err, tt.want, name)
+	}
+}
+
+// TestEnsembleRecheck: the ensemble's Recheck counts its kinds over its
+// quiet period.
+func TestEnsembleRecheck(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{
+		Kinds: []provider.ActivityKind{provider.ActivityLogins}, Quiet: time.Hour}})
+	require.NoError(t, err)
+	c := ens.Recheck(nil)
+	assert.Equal(t, []provider.ActivityKind{provider.ActivityLogins}, c.Kinds)
+	assert.Equal(t, time.Hour, c.Quiet)
+	def, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, provider.ActivityKinds(), def.Recheck(nil).Kinds, "the defaults: every kind")
+	assert.Equal(t, 30*time.Minute, def.Recheck(nil).Quiet)
+}
