@@ -43,6 +43,10 @@
 //	for each verdict with an action:  read it again: changed since the
 //	                                  listing or unreadable: skip
 //	                                  (Report.Changed), decided next period
+//	                                  a stop or terminate: read its activity
+//	                                  again, since p: used (Report.InUse) or
+//	                                  unreadable (Report.Unchecked): skip,
+//	                                  decided next period
 //	                                  claim (resource, p) under the fence
 //	                                    ├─ refused: deposed, stop
 //	                                    ├─ claimed before: skip
@@ -51,6 +55,19 @@
 //	                                  the chunk's verdicts to WithVerdicts
 //	                                             ▼
 //	                                  mark p done for k (under the fence)
+//
+// A verdict is made at p, and acted on Delay and the sweep's time later:
+// a stop or a terminate is claimed only when its resource's activity,
+// read again just before the claim (detector.Recheck with the ensemble's
+// kinds, from p to the pass's time on the runner's clock, and at least
+// the ensemble's quiet period), shows no use. A login since p keeps the
+// machine running (Report.InUse); a read that fails does too
+// (Report.Unchecked: it could have shown use). The Actor is not called
+// for either, and the VerdictObserver gets its verdict with no action and
+// a reason of the "recheck" signal saying why. A fleet without an
+// activity source (neither Fleet.Activity nor a Metrics that reads
+// activity) has nothing to read again, as the Tracker had nothing to
+// read.
 //
 // A resource ID the inventory lists more than once (a cloud API paging
 // while an instance restarts lists a stale copy with the current one) is

@@ -39,6 +39,8 @@ type fleet struct {
 	lists atomic.Int32 // List calls
 
 	now map[string]provider.Resource // what Get answers instead of the listed copy, when set (under mu)
+
+	activity provider.ActivitySource // optional: the detector.Fleet's Activity
 }
 
 // setHold sets the function called before every query.
@@ -107,7 +109,9 @@ func (f *fleet) QueryMetric(ctx context.Context, q provider.Query) (provider.Ser
 	return s, nil
 }
 
-func (f *fleet) detector() detector.Fleet { return detector.Fleet{Inventory: f, Metrics: f} }
+func (f *fleet) detector() detector.Fleet {
+	return detector.Fleet{Inventory: f, Metrics: f, Activity: f.activity}
+}
 
 // recorder is an Actor and an Observer that records every act and every
 // report.

@@ -49,7 +49,10 @@ type Decision struct {
 // (a resource stopped in an earlier period and still idle is decided
 // again) and return an error when it did not act: the error is reported
 // (Report.Failed) and kept on the claim, and the resource is not tried
-// again in that period, only decided again in the next.
+// again in that period, only decided again in the next. A stop or a
+// terminate reaches Act only when the resource's activity, read again
+// just before the claim, showed no use since the period's start (see
+// Report.InUse and Report.Unchecked).
 type Actor interface {
 	Act(ctx context.Context, d Decision) error
 }
@@ -105,6 +108,18 @@ type Report struct {
 	// restarted, retagged, resized) or could not be read: they are
 	// decided again in the next period.
 	Changed []string
+	// InUse lists the resources with a stop or terminate that were not
+	// claimed because their activity, read again just before the claim
+	// (from Period to the pass's time on the runner's clock, and at least
+	// the ensemble's quiet period: detector.Recheck), shows use: a login
+	// during the Delay or the pass. They are decided again in the next
+	// period.
+	InUse []string
+	// Unchecked lists, with the error (Op "activity"), the resources with
+	// a stop or terminate that were not claimed because that read of their
+	// activity failed: it could have shown use (fail closed). They are
+	// decided again in the next period.
+	Unchecked []*detector.ResourceError
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
 	// Err is why the pass ended early: an error matching coord.ErrFenced
@@ -126,7 +141,11 @@ type Observer interface {
 // (Config.Chunk resources) at a time, once the chunk's actions are done
 // (or the pass ended during them). It is called from the shards'
 // goroutines, several at once; it must be safe for concurrent use and
-// return quickly. It may keep vs.
+// return quickly. It may keep vs. A stop or terminate that was not
+// claimed because its resource's activity, read again, showed use or
+// could not be read (Report.InUse, Report.Unchecked) is in vs with no
+// action (detector.ActionNone, no savings) and a reason of the "recheck"
+// signal saying why.
 type VerdictObserver interface {
 	Verdicts(shard int, period time.Time, vs []detector.Verdict)
 }
@@ -195,8 +214,9 @@ type Runner struct {
 	logger   *slog.Logger
 	obs      Observer
 	verdicts VerdictObserver
-	lists    listings     // the inventory's listings, shared by the shards' passes
-	leading  func() []int // the shards led now: shards.Leading
+	recheck  detector.Recheck // reads a stop's or terminate's activity again before its claim
+	lists    listings         // the inventory's listings, shared by the shards' passes
+	leading  func() []int     // the shards led now: shards.Leading
 }
 
 // New returns a Runner for cfg on cli, evaluating fleet with ens and
@@ -266,10 +286,14 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
 	cfg.Shards = sc
+	act := fleet.Activity
+	if act == nil {
+		act, _ = fleet.Metrics.(provider.ActivitySource) // as the Tracker reads it
+	}
 	r := &Runner{
 		cfg: cfg, cli: cli, ens: ens, fleet: fleet, actor: actor, shards: shards, store: store,
 		r:     etcdkv.Retrier{Timeout: sc.RequestTimeout, MaxRetries: sc.MaxRetries},
-		clock: o.clock, logger: o.logger, obs: o.observer, verdicts: o.verdicts,
+		clock: o.clock, logger: o.logger, obs: o.observer, verdicts: o.verdicts, recheck: ens.Recheck(act),
 	}
 	r.leading = shards.Leading
 	return r, nil
@@ -480,7 +504,8 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 	if r.verdicts != nil {
 		defer r.verdicts.Verdicts(k, due, sw.Verdicts)
 	}
-	for _, v := range sw.Verdicts {
+	for j := range sw.Verdicts {
+		v := sw.Verdicts[j]
 		if v.Action == detector.ActionNone {
 			continue
 		}
@@ -496,6 +521,9 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 		now, ok := r.reread(ctx, k, chunk[i])
 		if !ok {
 			rep.Changed = append(rep.Changed, v.ResourceID)
+			continue
+		}
+		if (v.Action == detector.ActionStop || v.Action == detector.ActionTerminate) && !r.quietSince(ctx, k, due, &sw.Verdicts[j], rep) {
 			continue
 		}
 		c, err := r.claim(ctx, f, k, due, v)
@@ -542,6 +570,45 @@ func addSweep(to *detector.SweepReport, sw detector.SweepReport) {
 
 // byResource orders resource errors by resource ID.
 func byResource(a, b *detector.ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) }
+
+// quietSince reads the activity of v's resource, a stop or a terminate,
+// again just before its claim (detector.Recheck, the ensemble's kinds):
+// from the period's start, the end of the window the Tracker read it
+// over, to now on the runner's clock (the Delay, the sweep and the
+// earlier acts of the pass), and at least the ensemble's quiet period. It
+// reports whether v may be claimed. Otherwise the resource was used in
+// that window (Report.InUse) or the read failed (Report.Unchecked: it
+// could have shown use, fail closed); v is then not acted on in this
+// period, and the VerdictObserver gets it with no action
+// (detector.ActionNone, no savings) and a reason from the "recheck"
+// signal saying why (detector.ReasonInUse per kind used, or
+// detector.ReasonReadFailed).
+func (r *Runner) quietSince(ctx context.Context, k int, due time.Time, v *detector.Verdict, rep *Report) bool {
+	at := r.clock.Now()
+	used, err := r.recheck.Used(ctx, v.ResourceID, due, at)
+	switch {
+	case err != nil:
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource's activity before acting failed; not acted on this period",
+			slog.Int("shard", k), slog.String("resource", v.ResourceID), slog.Any("error", err))
+		rep.Unchecked = append(rep.Unchecked, &detector.ResourceError{ResourceID: v.ResourceID, Op: "activity", Err: err})
+		v.Reasons = append(v.Reasons, detector.Reason{Signal: "recheck", Code: detector.ReasonReadFailed, Action: v.Action, Err: err})
+	case len(used) > 0:
+		from, to := r.recheck.Window(due, at)
+		kinds := make([]string, len(used))
+		for i, c := range used {
+			kinds[i] = string(c.Kind)
+			v.Reasons = append(v.Reasons, detector.Reason{Signal: "recheck", Code: detector.ReasonInUse, Kind: c.Kind, Action: v.Action,
+				Value: c.Count, Duration: to.Sub(from)})
+		}
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: resource used since its verdict; not acted on this period",
+			slog.Int("shard", k), slog.String("resource", v.ResourceID), slog.Any("kinds", kinds))
+		rep.InUse = append(rep.InUse, v.ResourceID)
+	default:
+		return true
+	}
+	v.Action, v.MonthlySavings = detector.ActionNone, 0
+	return false
+}
 
 // reread reads listed, a resource with an action, again just before it is
 // claimed, and returns the fresh copy when it reads as listed. A verdict
