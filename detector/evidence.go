@@ -98,8 +98,10 @@ type EvidenceConfig struct {
 	// must count no event of any kind since Input.ActivityFrom, which must
 	// be at least TerminateWindow before now. Scan reads activity over
 	// ScanConfig.ActivityWindow (default: the 30-minute quiet period), so
-	// set that to TerminateWindow to let a scan recommend terminate. At
-	// least Window. Default: 28 days (672h), or Window if longer.
+	// set that to TerminateWindow to let a scan recommend terminate (the
+	// reaper does so for the Terminable kinds when its Config.Actions
+	// allows terminate). At least Window. Default: 28 days (672h), or
+	// Window if longer.
 	TerminateWindow time.Duration `json:"terminate_window,omitempty" yaml:"terminate_window,omitempty"`
 	// MinCoverage is the least share of a window's steps that must hold
 	// data for a stop or terminate: steps before the resource's launch,

@@ -113,3 +113,15 @@ func TestEnsembleRecheck(t *testing.T) {
 	assert.Equal(t, provider.ActivityKinds(), def.Recheck(nil).Kinds, "the defaults: every kind")
 	assert.Equal(t, 30*time.Minute, def.Recheck(nil).Quiet)
 }
+
+// TestTerminable: the kinds the ensemble terminates are those it cannot
+// stop nor scale in.
+func TestTerminable(t *testing.T) {
+	t.Parallel()
+	for _, k := range []provider.Kind{provider.KindFunction, provider.KindVolume, provider.KindLoadBalancer} {
+		assert.True(t, detector.Terminable(k), k)
+	}
+	for _, k := range []provider.Kind{provider.KindInstance, provider.KindDatabase, provider.KindGroup, ""} {
+		assert.False(t, detector.Terminable(k), k)
+	}
+}

@@ -85,17 +85,26 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 		}
 		return
 	}
-	switch in.Resource.Kind {
-	case provider.KindInstance, provider.KindDatabase:
+	switch k := in.Resource.Kind; {
+	case k == provider.KindInstance || k == provider.KindDatabase:
 		r.destroy(v, ActionStop, &win)
-	case provider.KindFunction, provider.KindVolume, provider.KindLoadBalancer:
+	case Terminable(k):
 		var long evidence
 		r.collect(v, &long, e.cfg.Evidence.TerminateWindow)
 		r.destroy(v, ActionTerminate, &long)
-	case provider.KindGroup:
+	case k == provider.KindGroup:
 		// An idle group keeps its minimum: it is scaled in, not stopped.
 		r.downsize(v, &win)
 	}
+}
+
+// Terminable reports whether an idle resource of kind k is one the
+// Ensemble recommends terminating (on the evidence of
+// EvidenceConfig.TerminateWindow, activity data over all of it included)
+// rather than stopping or scaling in: a function, a volume, a load
+// balancer, which cannot be stopped.
+func Terminable(k provider.Kind) bool {
+	return k == provider.KindFunction || k == provider.KindVolume || k == provider.KindLoadBalancer
 }
 
 // readFailed explains every read of in that failed, a metric's or the

@@ -40,6 +40,12 @@ type Config struct {
 	// Actions are the detector actions the reaper may carry out: stop,
 	// terminate and downsize (a resize, which needs a Fleet.Resizer and
 	// WithSizer). Default: [stop]. Terminate and downsize are opt-in.
+	// With terminate allowed and a *detector.Ensemble, the scan reads the
+	// activity of the kinds the ensemble terminates (detector.Terminable:
+	// functions, volumes, load balancers) over its
+	// EvidenceConfig.TerminateWindow (28 days by default), the evidence a
+	// terminate needs: any use in it blocks the terminate. A host's own
+	// detector reads the activity window it reports (detector.Needs).
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxActions bounds the actions taken (or, in a dry run, planned) per
 	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.

@@ -42,6 +42,14 @@
 // its metrics source does not stop a machine at 09:06 on a check of
 // business hours made at 08:50.
 //
+// With terminate in Config.Actions and the detector's Ensemble, the
+// resources the ensemble terminates rather than stops (functions,
+// volumes, load balancers: detector.Terminable) are scanned with their
+// activity read over its terminate window (28 days), since a terminate
+// needs activity data over all of it showing no use; the others are read
+// as without terminate (the 30-minute quiet period), so that an
+// instance's stop is not judged on weeks of activity.
+//
 // A resource is acted on only when nothing says it might be at work: a
 // record with any detection error (a metric or activity read that
 // failed) is skipped, whatever the detector recommended, and so is a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,11 +112,7 @@ func (r *Reaper) Run(ctx context.Context) error {
 // one of them), and the resource is not acted on.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
 	once, repeated := provider.ListedOnce(listed)
-	scan, err := detector.Scan(ctx, detector.Fleet{
-		Inventory: snapshot{resources: once, inv: r.fleet.Inventory},
-		Metrics:   r.fleet.Metrics,
-		Activity:  r.fleet.Activity,
-	}, r.detector, detector.ScanConfig{Now: now})
+	scan, err := r.scan(ctx, now, once)
 	if err != nil {
 		return nil, fmt.Errorf("reaper: scan: %w", err)
 	}
@@ -145,6 +142,45 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 		}
 	}
 	return records, nil
+}
+
+// scan runs the detector over resources at now. When Config.Actions
+// allows terminate and the detector is a *detector.Ensemble, the
+// resources it would terminate rather than stop (detector.Terminable) are
+// scanned apart, with their activity read over the ensemble's
+// EvidenceConfig.TerminateWindow: a terminate needs activity data over
+// all of it showing no use, and the detector's own activity window (its
+// 30-minute quiet period) never holds that evidence, so that terminate
+// could not be recommended. The others are read as without terminate, so
+// that an instance's stop is not judged on weeks of activity.
+func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.Resource) (detector.Report, error) {
+	on := func(rs []provider.Resource) detector.Fleet {
+		return detector.Fleet{Inventory: snapshot{resources: rs, inv: r.fleet.Inventory}, Metrics: r.fleet.Metrics, Activity: r.fleet.Activity}
+	}
+	e, ok := r.detector.(*detector.Ensemble)
+	if !ok || !slices.Contains(r.cfg.Actions, detector.ActionTerminate) {
+		return detector.Scan(ctx, on(resources), r.detector, detector.ScanConfig{Now: now})
+	}
+	var rest, terminable []provider.Resource
+	for _, res := range resources {
+		if detector.Terminable(res.Kind) {
+			terminable = append(terminable, res)
+		} else {
+			rest = append(rest, res)
+		}
+	}
+	rep, err := detector.Scan(ctx, on(rest), r.detector, detector.ScanConfig{Now: now})
+	if err != nil || len(terminable) == 0 {
+		return rep, err
+	}
+	long, err := detector.Scan(ctx, on(terminable), r.detector, detector.ScanConfig{Now: now, ActivityWindow: e.Config().Evidence.TerminateWindow})
+	if err != nil {
+		return rep, err
+	}
+	rep.Verdicts = append(rep.Verdicts, long.Verdicts...)
+	rep.Errors = append(rep.Errors, long.Errors...)
+	rep.Resources += long.Resources
+	return rep, nil
 }
 
 // fleetSizes counts the listed resources of each fleet (Config.FleetTag),

@@ -1,0 +1,106 @@
+package reaper_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
+)
+
+// addVolume adds a volume launched 60 days before t0 with 29 days of flat
+// CPU at 2 % every 5 minutes up to t0 (the 28 days a terminate is judged
+// on), a fresh verified backup, and tracked logins and API calls with no
+// event but those at the times given.
+func (e *env) addVolume(t *testing.T, id string, logins ...time.Time) {
+	t.Helper()
+	require.NoError(t, e.cloud.Add(provider.Resource{
+		ID: id, Kind: provider.KindVolume, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.05,
+	}))
+	var samples []provider.Sample
+	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		samples = append(samples, provider.Sample{Time: at, Value: 0.02})
+	}
+	require.NoError(t, e.cloud.AddSamples(id, provider.MetricCPU, samples...))
+	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap-" + id, ResourceID: id, Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
+	require.NoError(t, e.cloud.TrackActivity(id, provider.ActivityLogins, provider.ActivityAPICalls))
+	for _, at := range logins {
+		require.NoError(t, e.cloud.RecordActivity(id, provider.ActivityLogins, at, 1))
+	}
+}
+
+// terminator is an executing reaper that may stop and terminate, with the
+// env's ensemble and collaborators.
+func (e *env) terminator(t *testing.T) *reaper.Reaper {
+	t.Helper()
+	return e.reaper(t, reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}})
+}
+
+// TestIdleVolumeTerminated: a volume idle for 28 days, with activity data
+// over all of them showing no use, is terminated end to end through the
+// reaper with the built-in ensemble: the scan reads its activity over the
+// terminate window (it read 30 minutes, and the ensemble never
+// recommended terminate: "no activity data covering 28d"), the gate asks
+// for an approval (a terminate cannot be rolled back), and once approved
+// the next run terminates it and verifies it.
+func TestIdleVolumeTerminated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addVolume(t, "vol-1")
+	r := e.terminator(t)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "vol-1")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.ActionTerminate, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
+	require.NoError(t, err)
+
+	rep, err = e.run(t.Context(), t, r, e.clock.Now().Add(5*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "vol-1")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
+	assert.Equal(t, provider.StateTerminated, rec.FinalState)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, memory.OpTerminate, acts[0].Op)
+	assert.Equal(t, "vol-1", acts[0].ResourceID)
+}
+
+// TestLoginInTheTerminateWindowBlocksTerminate: the same volume with one
+// login 27 days ago is not terminated: the terminate window's activity
+// shows use. An instance with the same login is still stopped: its stop
+// is judged on the quiet period, not on weeks of activity.
+func TestLoginInTheTerminateWindowBlocksTerminate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addVolume(t, "vol-1", t0.Add(-27*24*time.Hour))
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	require.NoError(t, e.cloud.TrackActivity("i-1", provider.ActivityLogins))
+	require.NoError(t, e.cloud.RecordActivity("i-1", provider.ActivityLogins, t0.Add(-27*24*time.Hour), 1))
+	rep, err := e.run(t.Context(), t, e.terminator(t), t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "vol-1")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	used := false
+	for _, why := range rec.Verdict.Reasons {
+		if why.Code == detector.ReasonUsed && why.Kind == provider.ActivityLogins && why.Action == detector.ActionTerminate {
+			used = true
+		}
+	}
+	assert.True(t, used, "the login is the reason: %v", rec.Verdict.Explain())
+	assert.Empty(t, rec.ApprovalID, "no approval asked for")
+	inst := record(t, rep, "i-1")
+	assert.Equal(t, reaper.OutcomeActed, inst.Outcome, inst.Reason)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, memory.OpStop, acts[0].Op)
+	assert.Equal(t, "i-1", acts[0].ResourceID)
+}
