@@ -68,6 +68,7 @@ type vm struct {
 	id      string
 	cpu     float64 // constant CPU utilization, a fraction
 	env     string  // environment
+	role    string  // Resource.Role
 	noBack  bool    // no backup
 	tags    map[string]string
 	itype   string
@@ -86,7 +87,7 @@ func (e *env) add(t *testing.T, vms ...vm) {
 			it = "m5.large"
 		}
 		require.NoError(t, e.cloud.Add(provider.Resource{
-			ID: v.id, Kind: provider.KindInstance, Environment: v.env, Tags: v.tags, Protected: v.protect,
+			ID: v.id, Kind: provider.KindInstance, Environment: v.env, Role: v.role, Tags: v.tags, Protected: v.protect,
 			LaunchTime: t0.Add(-30 * 24 * time.Hour), HourlyCost: 0.096, Size: provider.Size{InstanceType: it},
 		}))
 		var samples []provider.Sample

@@ -27,7 +27,11 @@ type CriticalConfig struct {
 	// Roles are the roles whose resources are critical, matched with
 	// Resource.Role like Environments; resources of kind database or
 	// load_balancer count as having that role. Empty means the default.
-	// Default: ["database", "load_balancer", "monitoring"].
+	// Default: ["database", "load_balancer", "monitoring", "standby",
+	// "replica"]. A standby or a replica is idle by design, and the idle
+	// detector finds it so: its loss shows only at the failover it was
+	// kept for. (They have no alias group: "hot standby" is not
+	// "standby" unless Roles or Aliases say so.)
 	Roles []string `json:"roles,omitempty" yaml:"roles,omitempty"`
 	// Aliases maps an environment or role name to other names that mean
 	// the same: a resource whose label is any name of a group is critical
@@ -49,6 +53,13 @@ type CriticalConfig struct {
 	// defaults. Default: terminate → block; stop, resize, scale_in →
 	// require_approval; start, scale_out → pass.
 	Actions map[Action]Outcome `json:"actions,omitempty" yaml:"actions,omitempty"`
+}
+
+// DefaultCriticalRoles returns the default CriticalConfig.Roles, a new
+// slice on every call: database, load_balancer, monitoring, standby and
+// replica.
+func DefaultCriticalRoles() []string {
+	return []string{"database", "load_balancer", "monitoring", "standby", "replica"}
 }
 
 // DefaultCriticalAliases returns the default CriticalConfig.Aliases, a new
@@ -156,7 +167,7 @@ func NewCriticalRule(cfg CriticalConfig) (*CriticalRule, error) {
 	}
 	r := &CriticalRule{made: true, aliases: aliases}
 	r.envs = r.keys(cfg.Environments, "production")
-	r.roles = r.keys(cfg.Roles, "database", "load_balancer", "monitoring")
+	r.roles = r.keys(cfg.Roles, DefaultCriticalRoles()...)
 	tags := cfg.ProtectionTags
 	if len(tags) == 0 {
 		tags = []string{"protected", "do-not-stop"}

@@ -75,10 +75,11 @@
 //
 //   - critical (CriticalRule): production (and its aliases prod, prd,
 //     live), roles database, load balancer and monitoring (and db, lb,
-//     loadbalancer, monitor), criticality high or critical, a protection
-//     tag, matched whatever the case, spacing or separators; per action
-//     block or require approval (terminate blocks, stop/resize/scale in
-//     need approval);
+//     loadbalancer, monitor), standby and replica (idle by design: the
+//     detector finds them idle, and their loss shows only at a failover),
+//     criticality high or critical, a protection tag, matched whatever
+//     the case, spacing or separators; per action block or require
+//     approval (terminate blocks, stop/resize/scale in need approval);
 //   - dependencies (DependencyRule): blocks while live dependents exist in
 //     a DependencyGraph, directly or through other dependents up to 8
 //     levels deep, and fails on a cycle or a deeper graph;

@@ -13,7 +13,8 @@ import (
 // TestCriticalRuleNearMisses checks that every critical label is
 // recognised however it is spelt: surrounding or odd white space, case,
 // invisible characters, compatibility forms, separators and the default
-// aliases (prod, prd, live; db; lb, loadbalancer; monitor). The negative
+// aliases (prod, prd, live; db; lb, loadbalancer; monitor), and the roles
+// standby and replica, which have none. The negative
 // controls pin that the comparison is exact on the normalised form:
 // "preprod" is not "prod".
 func TestCriticalRuleNearMisses(t *testing.T) {
@@ -69,6 +70,10 @@ func TestCriticalRuleNearMisses(t *testing.T) {
 		{"role lb", role("LB"), true},
 		{"role monitoring spaced", role("Monitoring "), true},
 		{"role monitor", role("monitor"), true},
+		{"role standby", role("Standby "), true},
+		{"role replica", role("REPLICA"), true},
+		{"role hot standby", role("hot-standby"), false},
+		{"role read replica", role("read replica"), false},
 		{"role web", role("web"), false},
 		{"role database migrator", role("database-migrator"), false},
 		{"criticality upper case", crit("HIGH"), true},
@@ -161,4 +166,26 @@ func TestNewRefusesEmptyRuleSet(t *testing.T) {
 	require.NoError(t, err, "an engine without rules allows everything: that is why it must be asked for")
 	_, err = safety.New(safety.Config{AllowNoRules: true}, []safety.Rule{fixed("ok", safety.Result{})})
 	require.NoError(t, err, "the flag does not refuse rules")
+}
+
+// TestDefaultCriticalRoles pins the default roles (a standby or a replica
+// is idle by design) and that each call returns a list of its own, for a
+// host that adds one of its own to them.
+func TestDefaultCriticalRoles(t *testing.T) {
+	t.Parallel()
+	roles := safety.DefaultCriticalRoles()
+	assert.Equal(t, []string{"database", "load_balancer", "monitoring", "standby", "replica"}, roles)
+	roles[0] = "queue"
+	assert.Equal(t, "database", safety.DefaultCriticalRoles()[0])
+	withQueue, err := safety.NewCriticalRule(safety.CriticalConfig{Roles: append(safety.DefaultCriticalRoles(), "queue")})
+	require.NoError(t, err)
+	for _, role := range []string{"queue", "standby", "db"} {
+		r := instance("i-1")
+		r.Role = role
+		p := stop("i-1")
+		p.Resource = r
+		got, err := withQueue.Check(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, safety.RequireApproval, got.Outcome, role)
+	}
 }
