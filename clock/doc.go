@@ -26,7 +26,8 @@
 // they bound are real: a safety engine's rule phase (safety.Config.Timeout),
 // an alert notifier's delivery in alert.Alerter.Run (the interval) and a
 // webhook's attempt (its Timeout), the reaper's bookkeeping after a
-// provider call, the scaling engine's journal writes and the approval
+// provider call, the scaling engine's provider writes
+// (scaling.EngineConfig.WriteTimeout), its journal writes and the approval
 // manager's audit of a stored transition (30 s each), a metrics
 // collector's read of the rate-limit budgets at a scrape
 // (metrics.Config.ScrapeTimeout), a

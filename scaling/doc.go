@@ -180,7 +180,15 @@
 // # Faults
 //
 // A provider error in the middle of a plan rolls back the steps done;
-// throttling is retried with backoff within EngineConfig.RetryDeadline; a
+// throttling is retried with backoff within EngineConfig.RetryDeadline;
+// a provider write that hangs is cut off after EngineConfig.WriteTimeout
+// (default 30m, real time whatever the engine's clock), and since its
+// outcome is unknown (ErrWriteTimeout) it is never taken for a write
+// that changed nothing: the target is read again, a change found in
+// effect is recorded in the History, the step's reservation is kept and
+// the plan rolled back (a rollback write that timed out and is not found
+// in effect fails the rollback), and the target is released for the
+// next decision; a
 // metric that cannot be read makes a strategy keep the capacity (an HPA
 // strategy scales up on the metrics it has and never down while one is
 // missing), and one with an infinite value fails the strategies that

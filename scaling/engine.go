@@ -49,7 +49,8 @@ type Gate interface {
 // a Clamped grant outside the step's units (an error matching
 // provider.ErrInvalid; the reservation is cancelled). When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.
-// A write cut off by its context may or may not have changed anything:
+// A write that timed out (EngineConfig.WriteTimeout) is never refunded:
+// it may still take effect. A write cut off by its context may or may not have changed anything:
 // the reservation is kept in the step's record (StepRecord.Reservation)
 // and refunded when the plan is resumed (or ended for its age) and the
 // target is found unchanged, before the step reserves again.
@@ -133,6 +134,7 @@ const (
 	DefaultVerifyWindow     = 2 * time.Minute
 	DefaultPollInterval     = 15 * time.Second
 	DefaultRetryDeadline    = 2 * time.Minute
+	DefaultWriteTimeout     = 30 * time.Minute
 	DefaultRetryBackoff     = time.Second
 	DefaultMaxRetryBackoff  = 30 * time.Second
 	DefaultSettleEstimate   = 2 * time.Minute
@@ -190,6 +192,17 @@ type EngineConfig struct {
 	// RetryDeadline bounds the retries of a throttled provider call.
 	// Default: 2m.
 	RetryDeadline time.Duration `json:"retry_deadline,omitempty" yaml:"retry_deadline,omitempty"`
+	// WriteTimeout bounds each provider write of a step or a rollback
+	// step (one SetCapacity or Resize call; each retry of a throttled one
+	// has its own), in real time whatever the engine's clock: it is a
+	// bound on I/O (see package clock), so that a driver that hangs holds
+	// its target no longer. A write that times out has an unknown
+	// outcome (ErrWriteTimeout): the engine re-reads the target, records
+	// a change it finds in effect, keeps the step's rate-limit
+	// reservation, and rolls the plan back. It must cover the slowest
+	// write of the drivers: the AWS driver's instance resize waits up to
+	// its Config.WaitTimeout (10m) twice. Default: 30m.
+	WriteTimeout time.Duration `json:"write_timeout,omitempty" yaml:"write_timeout,omitempty"`
 	// RetryBackoff is the first wait before a retry; it doubles up to
 	// 30s (a longer one stays as it is). Default: 1s.
 	RetryBackoff time.Duration `json:"retry_backoff,omitempty" yaml:"retry_backoff,omitempty"`
@@ -224,7 +237,7 @@ func (c EngineConfig) Validate() error {
 	}{
 		{"verify_timeout", c.VerifyTimeout}, {"verify_window", c.VerifyWindow}, {"poll_interval", c.PollInterval},
 		{"retry_deadline", c.RetryDeadline}, {"retry_backoff", c.RetryBackoff}, {"settle_estimate", c.SettleEstimate},
-		{"history_retention", c.HistoryRetention},
+		{"history_retention", c.HistoryRetention}, {"write_timeout", c.WriteTimeout},
 	} {
 		if err := nonNegative(d.name, d.v); err != nil {
 			return err
@@ -255,6 +268,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	set(&c.VerifyWindow, DefaultVerifyWindow)
 	set(&c.PollInterval, DefaultPollInterval)
 	set(&c.RetryDeadline, DefaultRetryDeadline)
+	set(&c.WriteTimeout, DefaultWriteTimeout)
 	set(&c.RetryBackoff, DefaultRetryBackoff)
 	set(&c.SettleEstimate, DefaultSettleEstimate)
 	set(&c.HistoryRetention, DefaultHistoryRetention)

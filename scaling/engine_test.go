@@ -801,6 +801,7 @@ func TestEngineConfigErrors(t *testing.T) {
 		"history_retention": {HistoryRetention: time.Minute},
 		"min_step":          {MinStep: -1},
 		"requester":         {Requester: "auto\x7fscaler"},
+		"write_timeout":     {WriteTimeout: -time.Millisecond},
 	} {
 		_, err = scaling.NewEngine(cfg, scaling.Cloud{Scaler: c}, allowAll{})
 		require.ErrorAs(t, err, &inv, field)

@@ -20,6 +20,15 @@ var (
 	// it nor where it was going: someone else changed it, and the plan is
 	// abandoned rather than fight that change.
 	ErrDrift = errors.New("scaling: capacity changed outside the plan")
+	// ErrWriteTimeout means a provider write (SetCapacity, Resize) did
+	// not return within EngineConfig.WriteTimeout. Its outcome is
+	// unknown: it may have taken effect, or still take effect, so it is
+	// never taken for a write that changed nothing. The engine re-reads
+	// the target and records a change it finds in effect; a step's
+	// reservation is kept (not refunded) and the plan rolled back; a
+	// rollback step found in effect is settled and the rollback goes on,
+	// one not found so fails the rollback (ErrRollback).
+	ErrWriteTimeout = errors.New("scaling: provider write timed out")
 	// ErrPlanRunning means the plan is being executed by another call.
 	ErrPlanRunning = errors.New("scaling: plan already running")
 	// ErrNoStrategy means a target has no strategy that could recommend.

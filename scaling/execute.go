@@ -80,7 +80,10 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // a step writes with (provider.ErrInvalid naming cloud.resizer or
 // cloud.scaler, at StageAct: stopped before the step is fenced or
 // gated), a capacity changed outside the plan (ErrDrift, stopped), a
-// provider error (stopped when nothing changed, else rolled back), a step
+// provider error (stopped when nothing changed, else rolled back), a
+// provider write that did not return within EngineConfig.WriteTimeout
+// (ErrWriteTimeout at StageAct: its outcome is unknown, so it is rolled
+// back, never refunded, and a change found in effect is recorded), a step
 // not verified (ErrNotVerified, rolled back), a rollback that failed
 // (ErrRollback, failed). A plan interrupted by ctx, also while rolling
 // back, returns ctx's error and status interrupted; so does, with the
@@ -441,15 +444,33 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			return false
 		}
 		actual, rerr := e.read(ctx, p)
-		unchanged := false
+		inEffect, unchanged := false, false
 		if rerr == nil {
-			_, unchanged = actual.where(s)
+			inEffect, unchanged = actual.where(s)
+		}
+		reason := err.Error()
+		if errors.Is(err, ErrWriteTimeout) {
+			// The outcome is unknown: a target found where the step
+			// started may still be changed by the write, so it is not
+			// taken for nothing changed (no refund, no stop: rolled
+			// back); one found in effect was changed by it.
+			unchanged = false
+			switch {
+			case inEffect:
+				reason += "; found in effect"
+				e.changed(p, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+			case rerr != nil:
+				reason += "; the target could not be read: " + rerr.Error()
+			default:
+				reason += "; found " + actual.String()
+			}
 		}
 		if unchanged {
 			e.refund(ctx, p, &x.Steps[i])
 		}
-		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepFailed, e.clock.Now(), err.Error()
-		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
+		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepFailed, e.clock.Now(), reason
+		e.emit(e.stepEvent(p, s, EventStepFailed, reason, serr))
 		if unchanged && i == 0 {
 			// Nothing was changed by this plan: nothing to roll back.
 			e.stop(x, PlanStopped, "", serr)
@@ -648,7 +669,8 @@ func direction(s PlanStep) (d ratelimit.Direction, both bool) {
 }
 
 // write sets the capacity (or size), retrying throttling with backoff on
-// the engine's clock until RetryDeadline.
+// the engine's clock until RetryDeadline; each attempt is bounded by
+// WriteTimeout (attempt), and one that timed out is not retried.
 func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.CapacitySpec, toSize provider.Size) error {
 	if err := e.writable(s); err != nil {
 		return err
@@ -664,13 +686,8 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 				return &fenceRefused{err: err}
 			}
 		}
-		var err error
-		if s.Action == safety.ActionResize {
-			err = e.cloud.Resizer.Resize(ctx, p.Target.Resource.ID, toSize)
-		} else {
-			err = e.cloud.Scaler.SetCapacity(ctx, p.Target.Resource.ID, to)
-		}
-		if err == nil || !errors.Is(err, provider.ErrThrottled) {
+		err := e.attempt(ctx, p, s, to, toSize)
+		if err == nil || !errors.Is(err, provider.ErrThrottled) || errors.Is(err, ErrWriteTimeout) {
 			return err
 		}
 		if e.clock.Now().Sub(start)+backoff > e.cfg.RetryDeadline {
@@ -682,6 +699,26 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		}
 		backoff = max(e.cfg.RetryBackoff, min(2*backoff, DefaultMaxRetryBackoff)) // never below the first
 	}
+}
+
+// attempt makes one provider write of step s, bounded by WriteTimeout in
+// real time (an I/O bound, not the engine's clock). A write cut off by
+// that bound while ctx lives returns an error matching ErrWriteTimeout
+// (and the provider's error): its outcome is unknown. A write that
+// returns nil after the bound took effect.
+func (e *Engine) attempt(ctx context.Context, p Plan, s PlanStep, to provider.CapacitySpec, toSize provider.Size) error {
+	wctx, cancel := context.WithTimeoutCause(ctx, e.cfg.WriteTimeout, ErrWriteTimeout)
+	defer cancel()
+	var err error
+	if s.Action == safety.ActionResize {
+		err = e.cloud.Resizer.Resize(wctx, p.Target.Resource.ID, toSize)
+	} else {
+		err = e.cloud.Scaler.SetCapacity(wctx, p.Target.Resource.ID, to)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), ErrWriteTimeout) {
+		return fmt.Errorf("%w after %s, its outcome unknown (it may have taken effect, or still take effect): %w", ErrWriteTimeout, e.cfg.WriteTimeout, err)
+	}
+	return err
 }
 
 // fenceRefused is write's error when the Fencer refused right before an
@@ -1061,23 +1098,38 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		x.Rollback = append(x.Rollback, StepRecord{Step: s, Status: StepExecuting, At: e.clock.Now()})
 		e.save(ctx, x)
 		rec := &x.Rollback[len(x.Rollback)-1]
-		if err := e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize); err != nil {
-			if fr := (*fenceRefused)(nil); errors.As(err, &fr) {
-				if ctx.Err() == nil {
-					rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
-				} // else the resume reads whether an earlier attempt took effect
-				fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err})
-				return
+		err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize)
+		var fr *fenceRefused
+		switch {
+		case err == nil:
+			rec.Status, rec.At = StepExecuted, e.clock.Now()
+			e.changed(p, Change{At: rec.At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
+				From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+		case errors.As(err, &fr):
+			if ctx.Err() == nil {
+				rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
+			} // else the resume reads whether an earlier attempt took effect
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err})
+			return
+		default:
+			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
+			if errors.Is(err, ErrWriteTimeout) {
+				// Its outcome is unknown: read whether it took effect.
+				if o, rerr := e.read(ctx, p); rerr == nil {
+					if atTo, _ := o.where(s); atTo {
+						e.inEffect(p, rec, true) // its change recorded in the History
+						rec.Reason = err.Error() + "; found in effect"
+						e.emit(e.stepEvent(p, s, EventStepFailed, rec.Reason, serr))
+						break // settled below, and the rollback goes on
+					}
+				}
 			}
 			if ctx.Err() == nil {
 				rec.Status, rec.At, rec.Reason = StepFailed, e.clock.Now(), err.Error()
 			} // else whether it took effect is unknown: the resume reads it
-			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err})
+			fail(serr)
 			return
 		}
-		rec.Status, rec.At = StepExecuted, e.clock.Now()
-		e.changed(p, Change{At: rec.At, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy, Rollback: true,
-			From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
 		if err := e.settleRollback(ctx, p, rec); err != nil {
 			fail(err)
 			return
