@@ -114,7 +114,8 @@ type TargetConfig struct {
 // VerifyConfig configures how a target's steps are verified.
 type VerifyConfig struct {
 	// Timeout is the deadline for a step to settle, and for its signals'
-	// data to be published once the window ended. 0 means the engine's
+	// data to be published, up to the window's end, once the window
+	// ended. 0 means the engine's
 	// VerifyTimeout (10m).
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Window is how long the signals must stay healthy after a step

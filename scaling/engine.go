@@ -180,8 +180,9 @@ type EngineConfig struct {
 	// that small groups can move. Default: 1.
 	MinStep int `json:"min_step,omitempty" yaml:"min_step,omitempty"`
 	// VerifyTimeout is the default deadline for a step's capacity to
-	// settle, and for its signals' data to be published after the window
-	// (a target's Verify.Timeout overrides it). Default: 10m.
+	// settle, and for its signals' data to be published, up to the
+	// window's end, after the window (a target's Verify.Timeout
+	// overrides it). Default: 10m.
 	VerifyTimeout time.Duration `json:"verify_timeout,omitempty" yaml:"verify_timeout,omitempty"`
 	// VerifyWindow is the default time the monitoring signals must stay
 	// healthy after a step settled. Default: 2m.

@@ -898,7 +898,9 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 // and unknown is not healthy: the step is not verified; but a step that
 // leaves a group no instance has no
 // instance to report its signals, and passes without their data (data it
-// has is checked).
+// has is checked). A window with data that is not yet published up to
+// its end (windowPublished) is read again too, until the Timeout, and
+// then checked on the data it has.
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -915,9 +917,10 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	start := settledAt.Truncate(time.Minute)
 	span := (p.Monitoring.Window + time.Minute - 1).Truncate(time.Minute)
 	// Metrics are published late (CloudWatch's minutes after their
-	// period): a window without data yet is read again until the Timeout
-	// has passed since it ended.
+	// period): a window without data yet, or with data not yet up to its
+	// end, is read again until the Timeout has passed since it ended.
 	ended := e.clock.Now()
+	toZero := p.Target.horizontal() && s.To.Desired == 0
 	for _, sig := range p.Monitoring.Signals {
 		stat := sig.Statistic
 		if stat == "" {
@@ -925,17 +928,29 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 		}
 		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: start, End: start.Add(span), Step: span, Statistic: stat}
 		var (
-			v float64
-			n int
+			v        float64
+			n        int
+			complete bool
 		)
 		for {
 			ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
 			if err != nil {
 				return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
 			}
-			v, _, n = meanOfLast(ser, 1)
-			if n > 0 || p.Target.horizontal() && s.To.Desired == 0 {
+			if rv, _, rn := meanOfLast(ser, 1); rn > 0 {
+				v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
+			}
+			if toZero {
+				// Its instances are gone: no more data is coming.
 				break
+			}
+			if n > 0 {
+				if complete, err = e.windowPublished(ctx, q); err != nil {
+					return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+				}
+				if complete {
+					break
+				}
 			}
 			waited := e.clock.Now().Sub(ended)
 			if waited >= p.Monitoring.Timeout {
@@ -945,13 +960,17 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 				return err
 			}
 		}
-		if n == 0 && p.Target.horizontal() && s.To.Desired == 0 {
+		if n == 0 && toZero {
 			// A group's metric is reported by its instances, and none is
 			// left: no data is what a group at zero has, not unknown.
 			continue
 		}
 		if n == 0 {
 			return fmt.Errorf("%w: no data for signal %s in the %s after settling, nor published within %s after", ErrNotVerified, sig, p.Monitoring.Window, p.Monitoring.Timeout)
+		}
+		if !complete && !toZero {
+			e.log.Warn("scaling: a verification signal's window is checked on the data published within the timeout, which do not reach its end",
+				"plan", p.ID, "step", s.Index, "signal", sig.String(), "window_start", q.Start, "window_end", q.End, "timeout", p.Monitoring.Timeout)
 		}
 		if math.IsInf(v, 0) {
 			return fmt.Errorf("%w: signal %s read as %g, which is no value: unknown", ErrNotVerified, sig, v)
@@ -961,6 +980,79 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 		}
 	}
 	return nil
+}
+
+// The grid on which windowPublished reads a verification window's
+// samples: one-minute steps (CloudWatch's standard resolution, and the
+// window's unit), from publishLookback before the window, so that the
+// period of a source that samples every 5 minutes (EC2's basic
+// monitoring) is seen in two of them whatever the window.
+const (
+	publishStep     = time.Minute
+	publishLookback = 10 * time.Minute
+)
+
+// windowPublished reports whether the samples of the verification window
+// q (its one-step read) are published as far as its source will publish
+// them. It reads the metric again on a grid of publishStep, from
+// publishLookback before the window to the minute after now (at least to
+// the window's end), and takes each step with data for a sample stamped
+// at the step's start. The source's period p is the shortest distance
+// between two consecutive samples of that read (publishStep with fewer
+// than two). The window is published when
+//
+//   - a sample lies at or after its end: the source publishes past it,
+//     and fills in no earlier period; or
+//   - its last sample's period ends less than one period before the
+//     window's end (End − (last + p) < p): no whole period that ends in
+//     the window is missing. A period that ends after the window (a
+//     window end not aligned to the source's periods) is not waited for,
+//     and a sample exactly 2p before the end is one period short.
+//
+// A source that cannot read the finer grid (provider.ErrUnsupported or
+// ErrInvalid: a counter's sum of EC2 basic monitoring at one minute) is
+// taken as published: the window is checked on what its one-step read
+// has, as before.
+func (e *Engine) windowPublished(ctx context.Context, q provider.Query) (bool, error) {
+	g := q
+	g.Start, g.Step = q.Start.Add(-publishLookback), publishStep
+	if end := e.clock.Now().Truncate(publishStep).Add(publishStep); end.After(g.End) {
+		g.End = end
+	}
+	s, err := e.cloud.Metrics.QueryMetric(ctx, g)
+	if errors.Is(err, provider.ErrUnsupported) || errors.Is(err, provider.ErrInvalid) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var (
+		last, prev time.Time
+		period     time.Duration
+	)
+	for i, v := range s.Values {
+		if provider.IsGap(v) {
+			continue
+		}
+		t := g.Start.Add(time.Duration(i) * g.Step) // the grid asked for (a source's Start is q's)
+		if !t.Before(q.End) {
+			return true, nil
+		}
+		if d := t.Sub(prev); !prev.IsZero() && (period == 0 || d < period) {
+			period = d
+		}
+		prev = t
+		if !t.Before(q.Start) {
+			last = t
+		}
+	}
+	if last.IsZero() {
+		return false, nil
+	}
+	if period == 0 {
+		period = publishStep
+	}
+	return q.End.Sub(last.Add(period)) < period, nil
 }
 
 // settle polls until the target reached spec (every desired instance

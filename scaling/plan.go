@@ -110,7 +110,15 @@ func sizeString(s provider.Size) string {
 // closed), except after a step to a desired capacity of zero: a
 // group's metric is reported by its instances (an Auto Scaling group's
 // CloudWatch metrics, a workload's pods), and none is left to report it,
-// so a signal without data passes (one with data is checked).
+// so a signal without data passes (one with data is checked). A window
+// with data not yet published up to its end is read again too, until
+// Timeout has passed since it ended, and then checked on the data it
+// has: it counts as published when a sample lies at or after its end,
+// or when its last sample's period ends less than one period before
+// its end (the source's period being the shortest spacing of its
+// samples on a one-minute grid from 10 minutes before the window, one
+// minute for a single sample), so that a period that ends after the
+// window is not waited for.
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
@@ -118,7 +126,8 @@ type MonitoringPlan struct {
 	// settled.
 	Window time.Duration `json:"window"`
 	// Timeout is the deadline for the capacity (or size) to settle, and
-	// for the signals' data of the window to be published once it ended.
+	// for the signals' data of the window to be published, up to its
+	// end, once it ended.
 	Timeout time.Duration `json:"timeout"`
 }
 

@@ -1,0 +1,221 @@
+package scaling_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// window notes the verification window the engine reads: its one-step
+// query (the finer reads of the same metric have shorter steps).
+type window struct {
+	mu  sync.Mutex
+	win provider.Query
+}
+
+func (w *window) note(q provider.Query) provider.Query {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.win.Start.IsZero() && q.Step == q.End.Sub(q.Start) {
+		w.win = q
+	}
+	return w.win
+}
+
+// lateMinutes is a MetricsSource of CPU as CloudWatch publishes a
+// one-minute metric: a sample every minute, each published delay after
+// its minute ended; the window's last minute peaks at 0.95, every other
+// minute reads 0.5.
+type lateMinutes struct {
+	window
+	delay time.Duration
+}
+
+func (l *lateMinutes) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	win := l.note(q)
+	var samples []provider.Sample
+	for t := q.Start.Truncate(time.Minute); t.Before(q.End); t = t.Add(time.Minute) {
+		if t.Before(q.Start) || t.Add(time.Minute).Add(l.delay).After(time.Now()) {
+			continue
+		}
+		v := 0.5
+		if t.Equal(win.End.Add(-time.Minute)) {
+			v = 0.95
+		}
+		samples = append(samples, provider.Sample{Time: t, Value: v})
+	}
+	return provider.Resample(q, samples)
+}
+
+// TestVerificationWaitsForTheWindowsEnd: a window whose first minutes are
+// published and whose last are not yet (CloudWatch's minutes late) is
+// read again until its data reach its end, not checked on its first
+// minutes as if complete: the peak in its last minute, published three
+// minutes after the window ended, fails the scale in. It was verified on
+// the minutes before and kept.
+func TestVerificationWaitsForTheWindowsEnd(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &lateMinutes{delay: 3 * time.Minute}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
+			Window: 10 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
+		x, err := e.Execute(t.Context(), p)
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Contains(t, err.Error(), "unhealthy: 0.95")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+	})
+}
+
+// partial is a MetricsSource of CPU at 0.5 sampled every period, stamped
+// at the window's start plus whole periods, whose samples stamped in the
+// last cut of the window are never published (nor, unless beyond, those
+// after the window); it counts the reads of the window (its one-step
+// query).
+type partial struct {
+	window
+	period, cut time.Duration
+	beyond      bool
+	reads       []time.Time
+}
+
+func (s *partial) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	win := s.note(q)
+	if q.Step == q.End.Sub(q.Start) {
+		s.mu.Lock()
+		s.reads = append(s.reads, time.Now())
+		s.mu.Unlock()
+	}
+	var samples []provider.Sample
+	for t := win.Start.Add(-time.Hour); t.Before(q.End); t = t.Add(s.period) {
+		missing := !t.Before(win.End.Add(-s.cut)) && (t.Before(win.End) || !s.beyond)
+		if t.Before(q.Start) || missing {
+			continue
+		}
+		samples = append(samples, provider.Sample{Time: t, Value: 0.5})
+	}
+	return provider.Resample(q, samples)
+}
+
+// TestPartlyPublishedWindowBoundary pins when a window with data counts
+// as published: when its last sample's period ends less than one period
+// before the window's end (the period inferred from the samples' spacing,
+// before the window too), or when a sample lies past its end. A window
+// one period short is read again until the Timeout has passed since it
+// ended, and then checked on the data it has (healthy here: completed);
+// one that is published is checked at its first read.
+func TestPartlyPublishedWindowBoundary(t *testing.T) {
+	t.Parallel()
+	const timeout = 5 * time.Minute
+	for _, tc := range []struct {
+		name          string
+		window        time.Duration
+		period, cut   time.Duration
+		beyond, waits bool
+	}{
+		// One-minute samples: the last minute of the window is its last
+		// period.
+		{"minutes, the last one there", 5 * time.Minute, time.Minute, 0, false, false},
+		{"minutes, the last one missing", 5 * time.Minute, time.Minute, time.Minute, false, true},
+		// Three-minute samples at 0, 3 and 6 minutes, the one at 6
+		// missing: in a 9-minute window its period [6, 9) ends in the
+		// window (one period short, exactly at the limit); in an
+		// 8-minute one it ends after the window, which is complete with
+		// the period [3, 6) (just inside the limit).
+		{"periods, a whole one missing", 9 * time.Minute, 3 * time.Minute, 3 * time.Minute, false, true},
+		{"periods, the window ends within the missing one", 8 * time.Minute, 3 * time.Minute, 2 * time.Minute, false, false},
+		// The last three minutes missing, but samples published after
+		// the window: the source will not fill them in.
+		{"published past the window", 5 * time.Minute, time.Minute, 3 * time.Minute, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				src := &partial{period: tc.period, cut: tc.cut, beyond: tc.beyond}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", 3)
+				p.Monitoring = scaling.MonitoringPlan{Window: tc.window, Timeout: timeout,
+					Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: fp(0.9)}}}
+				x, err := e.Execute(t.Context(), p)
+				require.NoError(t, err)
+				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+				src.mu.Lock()
+				win, reads := src.win, src.reads
+				src.mu.Unlock()
+				require.Equal(t, tc.window, win.End.Sub(win.Start), "a window of whole minutes from the minute the step settled in")
+				require.NotEmpty(t, reads)
+				if tc.waits {
+					assert.Equal(t, timeout, reads[len(reads)-1].Sub(reads[0]), "read again until the Timeout")
+					assert.Greater(t, len(reads), 2)
+					return
+				}
+				assert.Len(t, reads, 1, "checked at its first read")
+			})
+		})
+	}
+}
+
+// windowReads counts the reads of the verification window (one-step
+// queries) of the memory cloud; with coarse, the reads on a grid finer
+// than the window fail as unsupported (a counter's sum of EC2 basic
+// monitoring by the minute).
+type windowReads struct {
+	*memory.Cloud
+	coarse bool
+	mu     sync.Mutex
+	reads  int
+}
+
+func (w *windowReads) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Step != q.End.Sub(q.Start) {
+		if w.coarse {
+			return provider.Series{}, provider.ErrUnsupported
+		}
+	} else {
+		w.mu.Lock()
+		w.reads++
+		w.mu.Unlock()
+	}
+	return w.Cloud.QueryMetric(ctx, q)
+}
+
+// TestPublishedWindowIsReadOnce: the memory cloud, which publishes a
+// sample as soon as its minute starts, has its window published at the
+// first read (a real source's late minutes are waited for, not every
+// source's); a source that cannot read the window by the minute has it
+// checked on its one-step read, as before.
+func TestPublishedWindowIsReadOnce(t *testing.T) {
+	t.Parallel()
+	for _, coarse := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "coarse"}[coarse], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				src := &windowReads{Cloud: c, coarse: coarse}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+				require.Len(t, p.Monitoring.Signals, 1)
+				x, err := e.Execute(t.Context(), p)
+				require.NoError(t, err)
+				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+				src.mu.Lock()
+				defer src.mu.Unlock()
+				assert.Equal(t, 1, src.reads)
+			})
+		})
+	}
+}
