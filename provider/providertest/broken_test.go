@@ -308,8 +308,8 @@ var brokenContracts = []brokenContract{
 		name: "BatchRefusesEmpty",
 		wrap: func(c *memory.Cloud) provider.Inventory { return refusesEmptyBatch{c} },
 		fails: map[string]string{
-			"Batch/Capacities": `unexpected error: GetCapacities: no reads`,
-			"Batch/Metrics":    `unexpected error: QueryMetrics: no reads`,
+			"Batch/Capacities": `GetCapacities(nil): unexpected error: GetCapacities: no reads`,
+			"Batch/Metrics":    `QueryMetrics(nil): unexpected error: QueryMetrics: no reads`,
 		},
 		passes: []string{"Batch/Resources", "Batch/Cancelled"},
 	},
@@ -352,6 +352,56 @@ var brokenContracts = []brokenContract{
 			"MetricsSource/HalfOpenSteps": `step 0: count is 5, want 6, the sum of the counts of its halves (10m0s each)`,
 		},
 		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics", "MetricsSource/StepsStandAlone", "Batch/Metrics"},
+	},
+	{
+		name: "StepsEndInclusive",
+		wrap: func(c *memory.Cloud) provider.Inventory { return endInclusiveSteps{c} },
+		fails: map[string]string{
+			"MetricsSource/StepEnds": `QueryMetric("i-1" cpu mean, [2026-03-02T07:40:00Z, 2026-03-02T08:00:00Z) step 20m0s) = 0.3, want a gap; the range ends at FirstSample`,
+		},
+		// One sample late everywhere, and consistent with itself: every
+		// other check of the metrics passes.
+		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics", "MetricsSource/GapsNotZeros",
+			"MetricsSource/StepsStandAlone", "MetricsSource/HalfOpenSteps", "Batch/Metrics"},
+	},
+	{
+		name: "PartialStepReadWhole",
+		wrap: func(c *memory.Cloud) provider.Inventory { return partialStepWhole{c} },
+		// An odd number of steps (11 of 20 minutes) of memory, sampled
+		// every 5 minutes from Start, and past End a sample larger than
+		// any in the range: twice the step read over the whole range
+		// would see it in its last, partial step.
+		fixture: func(t *testing.T, s *providertest.Subject) {
+			q := &s.MetricQuery
+			q.Metric, q.End = provider.MetricMemory, q.Start.Add(11*q.Step)
+			var samples []provider.Sample
+			for k := range 48 {
+				v := 0.3 + float64(k%4)/10
+				if at := q.Start.Add(time.Duration(k) * 5 * time.Minute); at.After(q.End) {
+					v = 0.95
+				}
+				samples = append(samples, provider.Sample{Time: q.Start.Add(time.Duration(k) * 5 * time.Minute), Value: v})
+			}
+			require.NoError(t, s.Provider.(*memory.Cloud).AddSamples("i-1", provider.MetricMemory, samples...))
+		},
+		fails: map[string]string{
+			"MetricsSource/StepEnds": `QueryMetric("i-1" memory mean, [2026-03-02T07:40:00Z, 2026-03-02T08:00:00Z) step 40m0s) = 0.44999999999999996, want a gap`,
+		},
+		// The statistics are checked inside the range: an odd number of
+		// steps reads nothing past End.
+		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics", "MetricsSource/StepsStandAlone",
+			"MetricsSource/HalfOpenSteps", "Batch/Metrics"},
+	},
+	{
+		// A failing call is named with its arguments: the host author
+		// reading the failure knows which call failed, on which resource
+		// and window.
+		name: "QueryFailsOnOneStep",
+		wrap: func(c *memory.Cloud) provider.Inventory { return failsOnOneStep{c} },
+		fails: map[string]string{
+			"MetricsSource/StepsStandAlone": `QueryMetric("i-1" cpu mean, [2026-03-02T08:00:00Z, 2026-03-02T08:20:00Z) step 20m0s): unexpected error: one step: backend down`,
+		},
+		passes: []string{"MetricsSource/Grid", "MetricsSource/Statistics"},
 	},
 	{
 		name: "EmptyIDNotFound",
@@ -963,6 +1013,70 @@ func TestRunCatchesBrokenContracts(t *testing.T) {
 	if t.Failed() {
 		t.Logf("child output:\n%s", out)
 	}
+}
+
+// endInclusiveSteps reduces in step k the samples of (start, end]
+// instead of [start, end), as a driver querying its store with start < t
+// ≤ end would, in QueryMetric and QueryMetrics alike: every step one
+// sample late, the first sample of a range left out and one at its end
+// taken in.
+type endInclusiveSteps struct{ *memory.Cloud }
+
+func (b endInclusiveSteps) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if err := q.Validate(); err != nil {
+		return b.Cloud.QueryMetric(ctx, q)
+	}
+	late := q // the memory cloud's [start, end) a nanosecond later is (start, end]
+	late.Start, late.End = q.Start.Add(1), q.End.Add(1)
+	s, err := b.Cloud.QueryMetric(ctx, late)
+	s.Start = q.Start
+	return s, err
+}
+
+func (b endInclusiveSteps) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	return readEach(ctx, reads, b.QueryMetric)
+}
+
+// partialStepWhole answers a range that is not a whole number of steps
+// with its partial last step read whole, past End, as a driver that
+// rounds End up to the step (a backend's period) would, in QueryMetric
+// and QueryMetrics alike.
+type partialStepWhole struct{ *memory.Cloud }
+
+func (b partialStepWhole) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Validate() == nil {
+		q.End = q.Start.Add(time.Duration(q.Steps()) * q.Step)
+	}
+	return b.Cloud.QueryMetric(ctx, q)
+}
+
+func (b partialStepWhole) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	return readEach(ctx, reads, b.QueryMetric)
+}
+
+// failsOnOneStep fails every query of one step.
+type failsOnOneStep struct{ *memory.Cloud }
+
+func (b failsOnOneStep) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Validate() == nil && q.Steps() == 1 {
+		return provider.Series{}, errors.New("one step: backend down")
+	}
+	return b.Cloud.QueryMetric(ctx, q)
+}
+
+// readEach answers a batch of metric reads one QueryMetric call each, the
+// batch failing as a whole with a cancelled context.
+func readEach(ctx context.Context, reads []provider.MetricRead, query func(context.Context, provider.Query) (provider.Series, error)) error {
+	if err := ctx.Err(); err != nil {
+		for i := range reads {
+			reads[i].Err = err
+		}
+		return err
+	}
+	for i := range reads {
+		reads[i].Series, reads[i].Err = query(ctx, reads[i].Query)
+	}
+	return nil
 }
 
 // floorSteps answers a range that is not a whole number of steps without

@@ -63,6 +63,7 @@ func newMemorySubject(t *testing.T) providertest.Subject {
 		ValidSize:     provider.Size{MemoryMiB: 256, Timeout: 10 * time.Second},
 		InvalidSize:   provider.Size{MemoryMiB: 64, Timeout: 10 * time.Second},
 		MetricQuery:   provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: now.Add(-4 * time.Hour), End: now, Step: 20 * time.Minute},
+		FirstSample:   now.Add(-4 * time.Hour), // the first of the samples above
 		BackupID:      "i-1",
 		ActivityQuery: provider.ActivityQuery{ResourceID: "i-1", Start: now.Add(-24 * time.Hour), End: now},
 		Settle: func(context.Context) error {

@@ -38,9 +38,14 @@
 // in every statistic; a step's min and max the smallest and largest of
 // those of its halves (unless the driver refuses half the step with
 // ErrInvalid or ErrUnsupported) and of twice the step those of its two
-// steps, so that a driver answering min or max with the mean fails; a
+// steps (over the whole pairs of steps of the range: nothing past End is
+// read), so that a driver answering min or max with the mean fails; a
 // step's count the sum of its halves' (a step holds [start, end): a
-// sample on a boundary is in the later step only); a range without data is all gaps, not zeros; each
+// sample on a boundary is in the later step only); at Subject.FirstSample,
+// a sample with none in the step before it, a step starting there holds
+// the sample and one ending there does not, nor a partial last step
+// ending there (so that steps of (start, end], one sample late
+// everywhere, fail); a range without data is all gaps, not zeros; each
 // step asked alone has the value or gap it has in the whole range
 // (nothing carried over from other steps); a metric the source does not
 // have for the resource is ErrUnsupported or all gaps (not ErrNotFound,
@@ -137,6 +142,16 @@ type Subject struct {
 	// the suite check that the driver answers it with a gap, not a value
 	// carried over from another step.
 	MetricQuery provider.Query
+	// FirstSample is the time of a sample of MetricQuery's resource and
+	// metric with none in the MetricQuery.Step before it: the time of the
+	// first sample, or of the first after a hole of at least a step. It
+	// lets the suite check the ends of a step, which nothing else in a
+	// driver's answers shows (a source whose steps are (start, end] answers
+	// every other check consistently, one sample late): a step starting at
+	// FirstSample holds that sample, a step ending at it does not, nor a
+	// partial last step ending at it. Default: zero (the check is skipped
+	// with a message).
+	FirstSample time.Time
 
 	// BackupID is a resource with at least one backup, for BackupCatalog
 	// tests.
@@ -175,6 +190,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"MetricsSource/GapsNotZeros", testMetricsGaps},
 		{"MetricsSource/StepsStandAlone", testMetricsStepsStandAlone},
 		{"MetricsSource/HalfOpenSteps", testMetricsHalfOpenSteps},
+		{"MetricsSource/StepEnds", testMetricsStepEnds},
 		{"MetricsSource/MetricNotHeld", testMetricNotHeld},
 		{"MetricsSource/Errors", testMetricsErrors},
 		{"Actuator/StopStartIdempotent", testStopStart},
@@ -214,22 +230,69 @@ func ctxOf(t *testing.T) context.Context {
 }
 
 // must turns a (value, error) result into a function that fails the test
-// on error: must(p.Get(ctx, id))(t).
-func must[T any](v T, err error) func(t *testing.T) T {
-	return func(t *testing.T) T {
+// on error, naming the call (call and args, formatted as by fmt.Sprintf):
+// must(p.Get(ctx, id))(t, "Get(%q)", id).
+func must[T any](v T, err error) func(t *testing.T, call string, args ...any) T {
+	return func(t *testing.T, call string, args ...any) T {
 		t.Helper()
-		if err != nil {
-			t.Fatalf("unexpected error: %v", err)
-		}
+		noErr(t, err, call, args...)
 		return v
 	}
 }
 
-func noErr(t *testing.T, err error) {
+// noErr fails the test if err is set, naming the call (call and args,
+// formatted as by fmt.Sprintf), so that a host author reading the failure
+// knows which call failed with which arguments.
+func noErr(t *testing.T, err error, call string, args ...any) {
 	t.Helper()
 	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
+		t.Fatalf("%s: unexpected error: %v", fmt.Sprintf(call, args...), err)
 	}
+}
+
+// list calls inv.List(ctx, f), failing the test on error.
+func list(ctx context.Context, t *testing.T, inv provider.Inventory, f provider.Filter) []provider.Resource {
+	t.Helper()
+	return must(inv.List(ctx, f))(t, "List(%s)", filterString(f))
+}
+
+// filterString describes the set fields of f, briefly: "IDs=[i-1]
+// Kinds=[instance]", or "no filter".
+func filterString(f provider.Filter) string {
+	var parts []string
+	add := func(name string, set bool, v any) {
+		if set {
+			parts = append(parts, fmt.Sprintf("%s=%v", name, v))
+		}
+	}
+	add("IDs", len(f.IDs) > 0, f.IDs)
+	add("Kinds", len(f.Kinds) > 0, f.Kinds)
+	add("States", len(f.States) > 0, f.States)
+	add("Region", f.Region != "", f.Region)
+	add("Environment", f.Environment != "", f.Environment)
+	add("InstanceTypes", len(f.InstanceTypes) > 0, f.InstanceTypes)
+	add("Tags", len(f.Tags) > 0, f.Tags)
+	if len(parts) == 0 {
+		return "no filter"
+	}
+	return strings.Join(parts, " ")
+}
+
+// queryCall describes a QueryMetric call of q, briefly: the resource, the
+// metric and statistic, the window and the step.
+func queryCall(q provider.Query) string {
+	st := q.Statistic
+	if st == "" {
+		st = provider.StatMean
+	}
+	return fmt.Sprintf("QueryMetric(%q %s %s, [%s, %s) step %s)", q.ResourceID, q.Metric, st,
+		q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano), q.Step)
+}
+
+// activityCall describes an Activity call of q: the resource and the
+// window.
+func activityCall(q provider.ActivityQuery) string {
+	return fmt.Sprintf("Activity(%q, [%s, %s))", q.ResourceID, q.Start.Format(time.RFC3339Nano), q.End.Format(time.RFC3339Nano))
 }
 
 func wantErr(t *testing.T, err, target error, what string) {
@@ -240,7 +303,7 @@ func wantErr(t *testing.T, err, target error, what string) {
 }
 
 func testListAll(t *testing.T, s Subject) {
-	got := must(s.Provider.List(ctxOf(t), provider.Filter{}))(t)
+	got := list(ctxOf(t), t, s.Provider, provider.Filter{})
 	ids := make([]string, len(got))
 	for i, r := range got {
 		ids[i] = r.ID
@@ -260,11 +323,11 @@ func testListAll(t *testing.T, s Subject) {
 
 func testListFilters(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
-	got := must(s.Provider.List(ctx, provider.Filter{IDs: s.Instances[:1]}))(t)
+	got := list(ctx, t, s.Provider, provider.Filter{IDs: s.Instances[:1]})
 	if len(got) != 1 || got[0].ID != s.Instances[0] {
 		t.Errorf("List(IDs=%v) = %v, want exactly that instance", s.Instances[:1], idsOf(got))
 	}
-	got = must(s.Provider.List(ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}}))(t)
+	got = list(ctx, t, s.Provider, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
 	for _, r := range got {
 		if r.Kind != provider.KindInstance {
 			t.Errorf("List(Kinds=instance) returned %q of kind %s", r.ID, r.Kind)
@@ -273,17 +336,17 @@ func testListFilters(t *testing.T, s Subject) {
 	if !containsAll(idsOf(got), s.Instances) {
 		t.Errorf("List(Kinds=instance) = %v, missing fixture instances %v", idsOf(got), s.Instances)
 	}
-	got = must(s.Provider.List(ctx, provider.Filter{States: []provider.State{provider.StateTerminated}, IDs: s.Instances}))(t)
+	got = list(ctx, t, s.Provider, provider.Filter{States: []provider.State{provider.StateTerminated}, IDs: s.Instances})
 	if len(got) != 0 {
 		t.Errorf("List(States=terminated) returned running fixture instances %v", idsOf(got))
 	}
 	if s.Tag[0] != "" {
-		got = must(s.Provider.List(ctx, provider.Filter{Tags: map[string]string{s.Tag[0]: s.Tag[1]}}))(t)
+		got = list(ctx, t, s.Provider, provider.Filter{Tags: map[string]string{s.Tag[0]: s.Tag[1]}})
 		if len(got) != 1 || got[0].ID != s.Instances[0] {
 			t.Errorf("List(Tags=%s:%s) = %v, want only %q", s.Tag[0], s.Tag[1], idsOf(got), s.Instances[0])
 		}
 	}
-	got = must(s.Provider.List(ctx, provider.Filter{IDs: []string{unknownID}}))(t)
+	got = list(ctx, t, s.Provider, provider.Filter{IDs: []string{unknownID}})
 	if len(got) != 0 {
 		t.Errorf("List(IDs=unknown) = %v, want none", idsOf(got))
 	}
@@ -292,7 +355,7 @@ func testListFilters(t *testing.T, s Subject) {
 func testGet(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
 	for _, id := range s.Instances {
-		r := must(s.Provider.Get(ctx, id))(t)
+		r := must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 		if r.ID != id {
 			t.Errorf("Get(%q).ID = %q", id, r.ID)
 		}
@@ -312,10 +375,10 @@ func testGet(t *testing.T, s Subject) {
 func testListAgreesWithGet(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
 	fixture := fixtureIDs(s)
-	listed := must(s.Provider.List(ctx, provider.Filter{IDs: fixture}))(t)
-	all := must(s.Provider.List(ctx, provider.Filter{}))(t)
+	listed := list(ctx, t, s.Provider, provider.Filter{IDs: fixture})
+	all := list(ctx, t, s.Provider, provider.Filter{})
 	for _, id := range fixture {
-		got := must(s.Provider.Get(ctx, id))(t)
+		got := must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 		for name, rs := range map[string][]provider.Resource{"List(IDs)": listed, "List": all} {
 			i := slices.IndexFunc(rs, func(r provider.Resource) bool { return r.ID == id })
 			if i < 0 {
@@ -351,19 +414,19 @@ func testInventoryInvalid(t *testing.T, s Subject) {
 func testReturnsCopies(t *testing.T, s Subject) {
 	ctx := ctxOf(t)
 	id := s.Instances[0]
-	r := must(s.Provider.Get(ctx, id))(t)
+	r := must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 	if r.Tags == nil {
 		r.Tags = map[string]string{}
 	}
 	r.Tags["providertest-mutated"] = "yes"
 	r.Name = "mutated"
-	again := must(s.Provider.Get(ctx, id))(t)
+	again := must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 	if _, ok := again.Tags["providertest-mutated"]; ok || again.Name == "mutated" {
 		t.Errorf("changing a returned resource changed the provider's copy of %q", id)
 	}
 	// List returns copies too: changing what one List returned changes
 	// neither the next List nor Get.
-	listed := must(s.Provider.List(ctx, provider.Filter{IDs: []string{id}}))(t)
+	listed := list(ctx, t, s.Provider, provider.Filter{IDs: []string{id}})
 	if len(listed) != 1 {
 		t.Fatalf("List(IDs=[%q]) = %v, want that resource", id, idsOf(listed))
 	}
@@ -372,8 +435,8 @@ func testReturnsCopies(t *testing.T, s Subject) {
 	}
 	listed[0].Tags["providertest-mutated-list"] = "yes"
 	listed[0].Name = "mutated-list"
-	relisted := must(s.Provider.List(ctx, provider.Filter{IDs: []string{id}}))(t)
-	again = must(s.Provider.Get(ctx, id))(t)
+	relisted := list(ctx, t, s.Provider, provider.Filter{IDs: []string{id}})
+	again = must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 	for _, r := range append(relisted, again) {
 		if _, ok := r.Tags["providertest-mutated-list"]; ok || r.Name == "mutated-list" {
 			t.Errorf("changing a resource List returned changed the provider's copy of %q", id)
@@ -407,7 +470,7 @@ func testFilterSemantics(t *testing.T, s Subject) {
 	fixture := fixtureIDs(s)
 	res := make(map[string]provider.Resource, len(fixture))
 	for _, id := range fixture {
-		res[id] = must(s.Provider.Get(ctx, id))(t)
+		res[id] = must(s.Provider.Get(ctx, id))(t, "Get(%q)", id)
 	}
 	first := res[s.Instances[0]]
 	const absent = "idlescale-providertest-absent"
@@ -450,7 +513,7 @@ func testFilterSemantics(t *testing.T, s Subject) {
 			namedFilter{"Tags and States: both must match", provider.Filter{Tags: map[string]string{k: v}, States: []provider.State{first.State}}})
 	}
 	for _, nf := range filters {
-		got := must(s.Provider.List(ctx, nf.f))(t)
+		got := list(ctx, t, s.Provider, nf.f)
 		ids := idsOf(got)
 		if !slices.IsSorted(ids) {
 			t.Errorf("List(%s) must sort by ID; got %v", nf.name, ids)
@@ -487,7 +550,7 @@ func metricsSource(t *testing.T, s Subject) (provider.MetricsSource, provider.Qu
 
 func testMetricsGrid(t *testing.T, s Subject) {
 	src, q := metricsSource(t, s)
-	got := must(src.QueryMetric(ctxOf(t), q))(t)
+	got := must(src.QueryMetric(ctxOf(t), q))(t, "%s", queryCall(q))
 	checkGrid(t, got, q)
 	if got.Coverage() == 0 {
 		t.Errorf("QueryMetric(%+v) returned only gaps; the fixture says it holds data", q)
@@ -495,13 +558,13 @@ func testMetricsGrid(t *testing.T, s Subject) {
 	// Twice the step: half as many steps, same start.
 	q2 := q
 	q2.Step *= 2
-	got2 := must(src.QueryMetric(ctxOf(t), q2))(t)
+	got2 := must(src.QueryMetric(ctxOf(t), q2))(t, "%s", queryCall(q2))
 	checkGrid(t, got2, q2)
 	// A range that is not a whole number of steps ends with a partial
 	// step: ⌈(End−Start)/Step⌉ values, the last one shorter.
 	q3 := q
 	q3.End = q.End.Add(-q.Step / 2)
-	got3 := must(src.QueryMetric(ctxOf(t), q3))(t)
+	got3 := must(src.QueryMetric(ctxOf(t), q3))(t, "%s", queryCall(q3))
 	checkGrid(t, got3, q3)
 }
 
@@ -534,7 +597,7 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 	stat := func(st provider.Statistic) provider.Series {
 		qq := q
 		qq.Statistic = st
-		return must(src.QueryMetric(ctx, qq))(t)
+		return must(src.QueryMetric(ctx, qq))(t, "%s", queryCall(qq))
 	}
 	mean, lo, hi := stat(provider.StatMean), stat(provider.StatMin), stat(provider.StatMax)
 	checked := 0
@@ -565,11 +628,14 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 	// its backend's resolution) is not checked on it.
 	extremes := func(q provider.Query) (lo, hi provider.Series, err error) {
 		q.Statistic = provider.StatMin
-		if lo, err = src.QueryMetric(ctx, q); err == nil {
-			q.Statistic = provider.StatMax
-			hi, err = src.QueryMetric(ctx, q)
+		if lo, err = src.QueryMetric(ctx, q); err != nil {
+			return lo, hi, fmt.Errorf("%s: %w", queryCall(q), err)
 		}
-		return lo, hi, err
+		q.Statistic = provider.StatMax
+		if hi, err = src.QueryMetric(ctx, q); err != nil {
+			return lo, hi, fmt.Errorf("%s: %w", queryCall(q), err)
+		}
+		return lo, hi, nil
 	}
 	if q.Step%2 == 0 {
 		half := q
@@ -584,10 +650,17 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 			nested(t, "step %d: %s is %v, want %v, the %s of the %s of its halves (%s each)", half.Step, lo, hi, flo, fhi)
 		}
 	}
+	// Twice the step over the whole pairs of steps only: with an odd
+	// number of steps the last step of twice the step would be a partial
+	// one, which a driver must end at End (StepEnds checks that) but which
+	// would read past the range the fixture holds if it did not; the
+	// statistics are checked on the range alone.
 	double := q
 	double.Step *= 2
-	clo, chi, err := extremes(double)
-	if err != nil {
+	double.End = q.Start.Add(time.Duration(q.Steps()/2) * double.Step)
+	if !double.End.After(double.Start) {
+		t.Logf("Subject.MetricQuery spans %d step: min and max at twice the step not checked", q.Steps())
+	} else if clo, chi, err := extremes(double); err != nil {
 		t.Errorf("min and max at twice the step (%s): unexpected error: %v", double.Step, err)
 	} else {
 		nested(t, "step %d of twice the step: %s is %v, want %v, the %s of the %s of its steps (%s each)", q.Step, clo, chi, lo, hi)
@@ -606,7 +679,7 @@ func testMetricsStatistics(t *testing.T, s Subject) {
 			continue
 		}
 		if err != nil {
-			t.Errorf("statistic %s: unexpected error: %v", st, err)
+			t.Errorf("statistic %s: %s: unexpected error: %v", st, queryCall(qq), err)
 			continue
 		}
 		if got.Len() != mean.Len() {
@@ -673,7 +746,7 @@ func testMetricsGaps(t *testing.T, s Subject) {
 	// A range long before the fixture's data holds nothing: gaps, not zeros.
 	q.Start = q.Start.Add(-24 * 365 * time.Hour)
 	q.End = q.Start.Add(4 * q.Step)
-	got := must(src.QueryMetric(ctxOf(t), q))(t)
+	got := must(src.QueryMetric(ctxOf(t), q))(t, "%s", queryCall(q))
 	checkGrid(t, got, q)
 	for i, v := range got.Values {
 		if !provider.IsGap(v) {
@@ -691,7 +764,7 @@ func testMetricsGaps(t *testing.T, s Subject) {
 func testMetricsStepsStandAlone(t *testing.T, s Subject) {
 	src, q := metricsSource(t, s)
 	ctx := ctxOf(t)
-	whole := must(src.QueryMetric(ctx, q))(t)
+	whole := must(src.QueryMetric(ctx, q))(t, "%s", queryCall(q))
 	checkGrid(t, whole, q)
 	for k := range min(whole.Len(), q.Steps()) {
 		one := q
@@ -700,7 +773,7 @@ func testMetricsStepsStandAlone(t *testing.T, s Subject) {
 		if one.End.After(q.End) {
 			one.End = q.End
 		}
-		got := must(src.QueryMetric(ctx, one))(t)
+		got := must(src.QueryMetric(ctx, one))(t, "%s", queryCall(one))
 		if got.Len() != 1 {
 			t.Errorf("QueryMetric of step %d alone (%s to %s) = %d values, want 1", k, one.Start, one.End, got.Len())
 			continue
@@ -730,14 +803,14 @@ func testMetricsHalfOpenSteps(t *testing.T, s Subject) {
 	if errors.Is(err, provider.ErrUnsupported) {
 		t.Skipf("statistic count: %v", err)
 	}
-	noErr(t, err)
+	noErr(t, err, "%s", queryCall(q))
 	half := q
 	half.Step /= 2
 	parts, err := src.QueryMetric(ctx, half)
 	if errors.Is(err, provider.ErrInvalid) || errors.Is(err, provider.ErrUnsupported) {
 		t.Skipf("count at half the step (%s): %v", half.Step, err)
 	}
-	noErr(t, err)
+	noErr(t, err, "%s", queryCall(half))
 	first, bad := "", 0
 	for k, v := range whole.Values {
 		want := math.NaN()
@@ -758,6 +831,40 @@ func testMetricsHalfOpenSteps(t *testing.T, s Subject) {
 	}
 	if bad > 0 {
 		t.Errorf("%s (%d of %d steps differ): a step holds the samples of [start, end), one on a boundary in the later step only", first, bad, whole.Len())
+	}
+}
+
+// testMetricsStepEnds checks the ends of a step at Subject.FirstSample, a
+// sample with none in the step before it: a step [FirstSample,
+// FirstSample+Step) holds it (not a gap), a step [FirstSample−Step,
+// FirstSample) does not (a gap), and neither does the same range asked
+// with twice the step, one partial step that ends at the query's End. A
+// source whose steps are (start, end] (a store queried with start < t ≤
+// end) answers the two steps the other way round; one that reads a
+// partial last step whole, past End, puts the sample in the last.
+func testMetricsStepEnds(t *testing.T, s Subject) {
+	src, q := metricsSource(t, s)
+	if s.FirstSample.IsZero() {
+		t.Skip("Subject.FirstSample is not set")
+	}
+	ctx := ctxOf(t)
+	at, before := q, q
+	at.Start, at.End = s.FirstSample, s.FirstSample.Add(q.Step)
+	before.Start, before.End = s.FirstSample.Add(-q.Step), s.FirstSample
+	partial := before
+	partial.Step *= 2
+	got := must(src.QueryMetric(ctx, at))(t, "%s", queryCall(at))
+	checkGrid(t, got, at)
+	if got.Len() == 1 && provider.IsGap(got.Values[0]) {
+		t.Errorf("%s = a gap; the step starts at FirstSample and must hold its sample: a step holds the samples of [start, end)", queryCall(at))
+	}
+	for _, qq := range []provider.Query{before, partial} {
+		got := must(src.QueryMetric(ctx, qq))(t, "%s", queryCall(qq))
+		checkGrid(t, got, qq)
+		if got.Len() == 1 && !provider.IsGap(got.Values[0]) {
+			t.Errorf("%s = %v, want a gap; the range ends at FirstSample, with no sample in the step before it: a step holds the samples of [start, end), a partial last step ends at End",
+				queryCall(qq), got.Values[0])
+		}
 	}
 }
 
@@ -840,33 +947,33 @@ func actuator(t *testing.T, s Subject) provider.Actuator {
 
 func state(t *testing.T, s Subject, id string) provider.State {
 	t.Helper()
-	return must(s.Provider.Get(ctxOf(t), id))(t).State
+	return must(s.Provider.Get(ctxOf(t), id))(t, "Get(%q)", id).State
 }
 
 func testStopStart(t *testing.T, s Subject) {
 	a := actuator(t, s)
 	ctx := ctxOf(t)
 	id := s.Instances[0]
-	noErr(t, a.Stop(ctx, id))
+	noErr(t, a.Stop(ctx, id), "Stop(%q)", id)
 	if st := state(t, s, id); st != provider.StateStopping && st != provider.StateStopped {
 		t.Errorf("after Stop, state = %s, want stopping or stopped", st)
 	}
-	must(struct{}{}, a.Stop(ctx, id))(t) // idempotent while stopping
-	noErr(t, s.Settle(ctx))
+	noErr(t, a.Stop(ctx, id), "Stop(%q) again, idempotent while stopping", id)
+	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateStopped {
 		t.Errorf("after Stop and Settle, state = %s, want stopped", st)
 	}
-	must(struct{}{}, a.Stop(ctx, id))(t) // idempotent when stopped
-	noErr(t, a.Start(ctx, id))
+	noErr(t, a.Stop(ctx, id), "Stop(%q) again, idempotent when stopped", id)
+	noErr(t, a.Start(ctx, id), "Start(%q)", id)
 	if st := state(t, s, id); st != provider.StatePending && st != provider.StateRunning {
 		t.Errorf("after Start, state = %s, want pending or running", st)
 	}
-	must(struct{}{}, a.Start(ctx, id))(t) // idempotent while pending
-	noErr(t, s.Settle(ctx))
+	noErr(t, a.Start(ctx, id), "Start(%q) again, idempotent while pending", id)
+	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateRunning {
 		t.Errorf("after Start and Settle, state = %s, want running", st)
 	}
-	must(struct{}{}, a.Start(ctx, id))(t) // idempotent when running
+	noErr(t, a.Start(ctx, id), "Start(%q) again, idempotent when running", id)
 	if st := state(t, s, s.Instances[1]); st != provider.StateRunning {
 		t.Errorf("stopping %q changed %q to %s", id, s.Instances[1], st)
 	}
@@ -876,15 +983,15 @@ func testTerminate(t *testing.T, s Subject) {
 	a := actuator(t, s)
 	ctx := ctxOf(t)
 	id := s.Instances[1]
-	noErr(t, a.Terminate(ctx, id))
-	noErr(t, s.Settle(ctx))
+	noErr(t, a.Terminate(ctx, id), "Terminate(%q)", id)
+	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateTerminated {
 		t.Errorf("after Terminate and Settle, state = %s, want terminated", st)
 	}
-	must(struct{}{}, a.Terminate(ctx, id))(t) // idempotent
+	noErr(t, a.Terminate(ctx, id), "Terminate(%q) again, idempotent", id)
 	wantErr(t, a.Start(ctx, id), provider.ErrConflict, "Start(terminated)")
 	wantErr(t, a.Stop(ctx, id), provider.ErrConflict, "Stop(terminated)")
-	noErr(t, s.Settle(ctx))
+	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateTerminated {
 		t.Errorf("after a refused Start and Stop of a terminated instance, state = %s, want terminated", st)
 	}
@@ -917,7 +1024,7 @@ func scaler(t *testing.T, s Subject) provider.Scaler {
 func testSetCapacity(t *testing.T, s Subject) {
 	sc := scaler(t, s)
 	ctx := ctxOf(t)
-	before := must(sc.Capacity(ctx, s.Group))(t)
+	before := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	if err := before.Validate(); err != nil {
 		t.Fatalf("Capacity(%q) = %+v is invalid: %v", s.Group, before, err)
 	}
@@ -926,31 +1033,31 @@ func testSetCapacity(t *testing.T, s Subject) {
 	}
 	want := before.CapacitySpec
 	want.Desired++
-	noErr(t, sc.SetCapacity(ctx, s.Group, want))
-	got := must(sc.Capacity(ctx, s.Group))(t)
+	noErr(t, sc.SetCapacity(ctx, s.Group, want), "SetCapacity(%q, %+v)", s.Group, want)
+	got := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	if got.CapacitySpec != want {
 		t.Errorf("after SetCapacity(%+v), spec = %+v", want, got.CapacitySpec)
 	}
-	noErr(t, s.Settle(ctx))
-	got = must(sc.Capacity(ctx, s.Group))(t)
+	noErr(t, s.Settle(ctx), "Settle")
+	got = must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	if got.Current != want.Desired || got.Ready != want.Desired {
 		t.Errorf("after Settle, current/ready = %d/%d, want %d/%d", got.Current, got.Ready, want.Desired, want.Desired)
 	}
 	// Back down, and raise the bounds in the same call.
 	want = provider.CapacitySpec{Min: 0, Max: before.Max + 1, Desired: before.Desired}
-	noErr(t, sc.SetCapacity(ctx, s.Group, want))
-	noErr(t, s.Settle(ctx))
+	noErr(t, sc.SetCapacity(ctx, s.Group, want), "SetCapacity(%q, %+v)", s.Group, want)
+	noErr(t, s.Settle(ctx), "Settle")
 	settled(t, sc, s.Group, want, "after scaling in")
 	// To zero and up again from there, as an autoscaler that scales in to
 	// zero when idle and out when the load returns does.
 	zero := provider.CapacitySpec{Min: 0, Max: want.Max, Desired: 0}
-	noErr(t, sc.SetCapacity(ctx, s.Group, zero))
-	noErr(t, s.Settle(ctx))
+	noErr(t, sc.SetCapacity(ctx, s.Group, zero), "SetCapacity(%q, %+v)", s.Group, zero)
+	noErr(t, s.Settle(ctx), "Settle")
 	settled(t, sc, s.Group, zero, "after scaling in to zero")
 	if err := sc.SetCapacity(ctx, s.Group, want); err != nil {
 		t.Fatalf("SetCapacity(%+v) from zero: %v", want, err)
 	}
-	noErr(t, s.Settle(ctx))
+	noErr(t, s.Settle(ctx), "Settle")
 	settled(t, sc, s.Group, want, "after scaling out from zero")
 }
 
@@ -959,7 +1066,7 @@ func testSetCapacity(t *testing.T, s Subject) {
 // scaling engine verifies a change it made.
 func settled(t *testing.T, sc provider.Scaler, group string, spec provider.CapacitySpec, when string) {
 	t.Helper()
-	got := must(sc.Capacity(ctxOf(t), group))(t)
+	got := must(sc.Capacity(ctxOf(t), group))(t, "Capacity(%q)", group)
 	if err := got.Validate(); err != nil {
 		t.Errorf("%s, Capacity(%q) = %+v is invalid: %v", when, group, got, err)
 	}
@@ -971,7 +1078,7 @@ func settled(t *testing.T, sc provider.Scaler, group string, spec provider.Capac
 func testScalerErrors(t *testing.T, s Subject) {
 	sc := scaler(t, s)
 	ctx := ctxOf(t)
-	before := must(sc.Capacity(ctx, s.Group))(t)
+	before := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	for name, spec := range map[string]provider.CapacitySpec{
 		"min > max":           {Min: 3, Max: 2, Desired: 2},
 		"negative min":        {Min: -1, Max: 2, Desired: 1},
@@ -981,7 +1088,7 @@ func testScalerErrors(t *testing.T, s Subject) {
 	} {
 		wantErr(t, sc.SetCapacity(ctx, s.Group, spec), provider.ErrInvalid, "SetCapacity "+name)
 	}
-	after := must(sc.Capacity(ctx, s.Group))(t)
+	after := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	if after.CapacitySpec != before.CapacitySpec {
 		t.Errorf("rejected SetCapacity calls changed the spec from %+v to %+v", before.CapacitySpec, after.CapacitySpec)
 	}
@@ -994,7 +1101,7 @@ func testScalerErrors(t *testing.T, s Subject) {
 	_, err = sc.Capacity(ctx, s.Instances[0])
 	wantErr(t, err, provider.ErrUnsupported, "Capacity(instance)")
 	wantErr(t, sc.SetCapacity(ctx, s.Instances[0], provider.CapacitySpec{Min: 0, Max: 1, Desired: 1}), provider.ErrUnsupported, "SetCapacity(instance)")
-	if after := must(sc.Capacity(ctx, s.Group))(t); after.CapacitySpec != before.CapacitySpec {
+	if after := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group); after.CapacitySpec != before.CapacitySpec {
 		t.Errorf("refused SetCapacity calls changed the spec from %+v to %+v", before.CapacitySpec, after.CapacitySpec)
 	}
 }
@@ -1014,8 +1121,8 @@ func resizer(t *testing.T, s Subject) provider.Resizer {
 func testResize(t *testing.T, s Subject) {
 	rz := resizer(t, s)
 	ctx := ctxOf(t)
-	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize))
-	got := must(s.Provider.Get(ctx, s.ResizeID))(t).Size
+	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %+v)", s.ResizeID, s.ValidSize)
+	got := must(s.Provider.Get(ctx, s.ResizeID))(t, "Get(%q)", s.ResizeID).Size
 	if s.ValidSize.InstanceType != "" && got.InstanceType != s.ValidSize.InstanceType {
 		t.Errorf("after Resize, instance type = %q, want %q", got.InstanceType, s.ValidSize.InstanceType)
 	}
@@ -1030,13 +1137,13 @@ func testResize(t *testing.T, s Subject) {
 	if s.ValidSize.Timeout != 0 && got.Timeout != s.ValidSize.Timeout {
 		t.Errorf("after Resize, timeout = %s, want %s", got.Timeout, s.ValidSize.Timeout)
 	}
-	must(struct{}{}, rz.Resize(ctx, s.ResizeID, s.ValidSize))(t) // same size again: no change, no error
+	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %+v) again, the same size: no change, no error", s.ResizeID, s.ValidSize)
 }
 
 func testResizeErrors(t *testing.T, s Subject) {
 	rz := resizer(t, s)
 	ctx := ctxOf(t)
-	res := must(s.Provider.Get(ctx, s.ResizeID))(t)
+	res := must(s.Provider.Get(ctx, s.ResizeID))(t, "Get(%q)", s.ResizeID)
 	before := res.Size
 	wantErr(t, rz.Resize(ctx, s.ResizeID, s.InvalidSize), provider.ErrInvalid, "Resize(InvalidSize)")
 	// A size valid on its own with a field the resource's kind does not
@@ -1053,7 +1160,7 @@ func testResizeErrors(t *testing.T, s Subject) {
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{}), provider.ErrInvalid, "Resize(zero size)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{VCPU: math.NaN()}), provider.ErrInvalid, "Resize(NaN vCPU)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{MemoryMiB: -1}), provider.ErrInvalid, "Resize(negative memory)")
-	if after := must(s.Provider.Get(ctx, s.ResizeID))(t).Size; after != before {
+	if after := must(s.Provider.Get(ctx, s.ResizeID))(t, "Get(%q)", s.ResizeID).Size; after != before {
 		t.Errorf("rejected Resize calls changed the size from %+v to %+v", before, after)
 	}
 	wantErr(t, rz.Resize(ctx, unknownID, s.ValidSize), provider.ErrNotFound, "Resize(unknown)")
@@ -1069,7 +1176,7 @@ func testBackups(t *testing.T, s Subject) {
 		t.Skip("Subject.BackupID is not set")
 	}
 	ctx := ctxOf(t)
-	all := must(bc.Backups(ctx, s.BackupID, time.Time{}))(t)
+	all := must(bc.Backups(ctx, s.BackupID, time.Time{}))(t, "Backups(%q, since %s)", s.BackupID, time.Time{})
 	if len(all) == 0 {
 		t.Fatalf("Backups(%q) is empty; the fixture says it has backups", s.BackupID)
 	}
@@ -1085,11 +1192,11 @@ func testBackups(t *testing.T, s Subject) {
 		}
 	}
 	newest := all[0].Time
-	recent := must(bc.Backups(ctx, s.BackupID, newest))(t)
+	recent := must(bc.Backups(ctx, s.BackupID, newest))(t, "Backups(%q, since %s)", s.BackupID, newest)
 	if len(recent) == 0 || !recent[0].Time.Equal(newest) {
 		t.Errorf("Backups(since=newest) = %v, want the newest backup", recent)
 	}
-	none := must(bc.Backups(ctx, s.BackupID, newest.Add(time.Hour)))(t)
+	none := must(bc.Backups(ctx, s.BackupID, newest.Add(time.Hour)))(t, "Backups(%q, since %s)", s.BackupID, newest.Add(time.Hour))
 	if len(none) != 0 {
 		t.Errorf("Backups(since after the newest) = %v, want none", none)
 	}
@@ -1108,7 +1215,7 @@ func testActivity(t *testing.T, s Subject) {
 		t.Skip("Subject.ActivityQuery is not set")
 	}
 	ctx := ctxOf(t)
-	got := must(as.Activity(ctx, s.ActivityQuery))(t)
+	got := must(as.Activity(ctx, s.ActivityQuery))(t, "%s", activityCall(s.ActivityQuery))
 	if len(got) == 0 {
 		t.Fatalf("Activity(%+v) is empty; the fixture says it has activity", s.ActivityQuery)
 	}
@@ -1165,7 +1272,7 @@ func testCancelled(t *testing.T, s Subject) {
 	var spec provider.CapacitySpec
 	if isScaler && s.Group != "" {
 		_, calls["Capacity"] = sc.Capacity(ctx, s.Group)
-		spec = must(sc.Capacity(ctxOf(t), s.Group))(t).CapacitySpec
+		spec = must(sc.Capacity(ctxOf(t), s.Group))(t, "Capacity(%q)", s.Group).CapacitySpec
 		grown := spec
 		grown.Max++
 		grown.Desired++
@@ -1174,7 +1281,7 @@ func testCancelled(t *testing.T, s Subject) {
 	rz, isResizer := s.Provider.(provider.Resizer)
 	var size provider.Size
 	if isResizer && s.ResizeID != "" {
-		size = must(s.Provider.Get(ctxOf(t), s.ResizeID))(t).Size
+		size = must(s.Provider.Get(ctxOf(t), s.ResizeID))(t, "Get(%q)", s.ResizeID).Size
 		calls["Resize"] = rz.Resize(ctx, s.ResizeID, s.ValidSize)
 	}
 	if bc, ok := s.Provider.(provider.BackupCatalog); ok && s.BackupID != "" {
@@ -1196,12 +1303,12 @@ func testCancelled(t *testing.T, s Subject) {
 		}
 	}
 	if isScaler && s.Group != "" {
-		if got := must(sc.Capacity(ctxOf(t), s.Group))(t).CapacitySpec; got != spec {
+		if got := must(sc.Capacity(ctxOf(t), s.Group))(t, "Capacity(%q)", s.Group).CapacitySpec; got != spec {
 			t.Errorf("SetCapacity with a cancelled context changed the spec from %+v to %+v", spec, got)
 		}
 	}
 	if isResizer && s.ResizeID != "" {
-		if got := must(s.Provider.Get(ctxOf(t), s.ResizeID))(t).Size; got != size {
+		if got := must(s.Provider.Get(ctxOf(t), s.ResizeID))(t, "Get(%q)", s.ResizeID).Size; got != size {
 			t.Errorf("Resize with a cancelled context changed the size from %+v to %+v", size, got)
 		}
 	}
@@ -1295,7 +1402,7 @@ func testBatchResources(t *testing.T, s Subject) {
 	for i, id := range ids {
 		reads[i] = provider.ResourceRead{ID: id, Err: errors.New("stale: the batch must clear it")}
 	}
-	noErr(t, b.GetResources(ctx, reads))
+	noErr(t, b.GetResources(ctx, reads), "GetResources(%d reads of %q)", len(reads), ids)
 	for i, r := range reads {
 		if r.ID != ids[i] {
 			t.Errorf("read %d: ID changed from %q to %q", i, ids[i], r.ID)
@@ -1310,7 +1417,7 @@ func testBatchResources(t *testing.T, s Subject) {
 				t.Errorf("read %d (%q): %v", i, ids[i], r.Err)
 				continue
 			}
-			want := must(s.Provider.Get(ctx, ids[i]))(t)
+			want := must(s.Provider.Get(ctx, ids[i]))(t, "Get(%q)", ids[i])
 			if r.Resource.ID != want.ID || r.Resource.Kind != want.Kind || r.Resource.State != want.State {
 				t.Errorf("read %d = %s %s %s, Get says %s %s %s", i, r.Resource.ID, r.Resource.Kind, r.Resource.State, want.ID, want.Kind, want.State)
 			} else if diff := r.Resource.ChangedFrom(want); len(diff) > 0 {
@@ -1324,8 +1431,8 @@ func testBatchResources(t *testing.T, s Subject) {
 			t.Error("two reads of one resource share their tags: each read must be a copy")
 		}
 	}
-	noErr(t, b.GetResources(ctx, nil))
-	noErr(t, b.GetResources(ctx, []provider.ResourceRead{}))
+	noErr(t, b.GetResources(ctx, nil), "GetResources(nil)")
+	noErr(t, b.GetResources(ctx, []provider.ResourceRead{}), "GetResources(no reads)")
 }
 
 // testBatchCapacities checks a CapacityBatcher: every read answered in
@@ -1343,8 +1450,8 @@ func testBatchCapacities(t *testing.T, s Subject) {
 	for i, id := range ids {
 		reads[i] = provider.CapacityRead{ID: id, Err: errors.New("stale: the batch must clear it")}
 	}
-	noErr(t, b.GetCapacities(ctx, reads))
-	want := must(sc.Capacity(ctx, s.Group))(t)
+	noErr(t, b.GetCapacities(ctx, reads), "GetCapacities(%d reads)", len(reads))
+	want := must(sc.Capacity(ctx, s.Group))(t, "Capacity(%q)", s.Group)
 	for _, i := range []int{0, 4} {
 		if reads[i].Err != nil || reads[i].Capacity != want {
 			t.Errorf("read %d (%q) = %+v, %v; Capacity says %+v", i, s.Group, reads[i].Capacity, reads[i].Err, want)
@@ -1353,8 +1460,8 @@ func testBatchCapacities(t *testing.T, s Subject) {
 	wantErr(t, reads[1].Err, provider.ErrNotFound, "read 1 (unknown ID)")
 	wantErr(t, reads[2].Err, provider.ErrUnsupported, "read 2 (instance)")
 	wantErr(t, reads[3].Err, provider.ErrInvalid, "read 3 (empty ID)")
-	noErr(t, b.GetCapacities(ctx, nil))
-	noErr(t, b.GetCapacities(ctx, []provider.CapacityRead{}))
+	noErr(t, b.GetCapacities(ctx, nil), "GetCapacities(nil)")
+	noErr(t, b.GetCapacities(ctx, []provider.CapacityRead{}), "GetCapacities(no reads)")
 }
 
 // testBatchMetrics checks a MetricsBatcher: every read answered in place
@@ -1380,7 +1487,7 @@ func testBatchMetrics(t *testing.T, s Subject) {
 	}
 	// Read 4 comes with room for its values, which the driver may use.
 	reads[4].Series.Values = make([]float64, 0, q.Steps()+8)
-	noErr(t, b.QueryMetrics(ctx, reads))
+	noErr(t, b.QueryMetrics(ctx, reads), "QueryMetrics(%d reads of %s)", len(reads), queryCall(q))
 	wantErr(t, reads[1].Err, provider.ErrInvalid, "read 1 (step 0)")
 	wantErr(t, reads[3].Err, provider.ErrNotFound, "read 3 (unknown resource)")
 	for _, i := range []int{0, 2, 4} {
@@ -1390,7 +1497,7 @@ func testBatchMetrics(t *testing.T, s Subject) {
 			continue
 		}
 		checkGrid(t, r.Series, r.Query)
-		want := must(src.QueryMetric(ctx, r.Query))(t)
+		want := must(src.QueryMetric(ctx, r.Query))(t, "%s", queryCall(r.Query))
 		if !sameValues(r.Series.Values, want.Values) {
 			t.Errorf("read %d values = %v, QueryMetric says %v", i, r.Series.Values, want.Values)
 		}
@@ -1398,8 +1505,8 @@ func testBatchMetrics(t *testing.T, s Subject) {
 	if len(reads[0].Series.Values) > 0 && len(reads[4].Series.Values) > 0 && &reads[0].Series.Values[0] == &reads[4].Series.Values[0] {
 		t.Error("two reads share their values")
 	}
-	noErr(t, b.QueryMetrics(ctx, nil))
-	noErr(t, b.QueryMetrics(ctx, []provider.MetricRead{}))
+	noErr(t, b.QueryMetrics(ctx, nil), "QueryMetrics(nil)")
+	noErr(t, b.QueryMetrics(ctx, []provider.MetricRead{}), "QueryMetrics(no reads)")
 }
 
 // sameValues reports whether a and b hold the same values, gaps in the
