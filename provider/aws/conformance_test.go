@@ -64,7 +64,8 @@ func subject(t *testing.T, group, fn string) providertest.Subject {
 			ResourceID: instances[0], Metric: provider.MetricCPU,
 			Start: start, End: start.Add(6 * time.Minute), Step: time.Minute,
 		},
-		BackupID: instances[0],
+		FirstSample: start, // the first of the points above
+		BackupID:    instances[0],
 		ActivityQuery: provider.ActivityQuery{
 			ResourceID: fn, Start: activityStart, End: activityStart.Add(10 * time.Minute),
 		},

@@ -55,6 +55,8 @@ func TestConformance(t *testing.T) {
 				ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU,
 				Start: start, End: start.Add(8 * time.Minute), Step: time.Minute,
 			},
+			// The pods' only samples: the metrics API's, stamped 90 s ago.
+			FirstSample: now.Add(-90 * time.Second),
 			Settle: func(ctx context.Context) error {
 				_, err := kubetest.MirrorReplicas(ctx, f.admin, f.ns)
 				return err

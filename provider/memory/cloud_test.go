@@ -76,6 +76,7 @@ func TestConformance(t *testing.T) {
 			ValidSize:     provider.Size{MemoryMiB: 1024, Timeout: time.Minute},
 			InvalidSize:   provider.Size{MemoryMiB: 64, Timeout: time.Minute},
 			MetricQuery:   provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-6 * time.Hour), End: epoch, Step: 15 * time.Minute},
+			FirstSample:   epoch.Add(-24 * time.Hour), // seed's first CPU sample
 			BackupID:      "i-a",
 			ActivityQuery: provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-24 * time.Hour), End: epoch},
 			Settle: func(context.Context) error {
