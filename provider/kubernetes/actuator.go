@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/idlescale/idlescale/provider"
@@ -81,8 +82,13 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 }
 
 // Start restores a stopped workload's replicas: the count in
-// AnnotationStoppedReplicas, or, when none is remembered (someone else
-// scaled it to zero), its minimum bound but at least 1. It writes them
+// AnnotationStoppedReplicas, or, when none is remembered (no annotation:
+// someone else scaled it to zero), its minimum bound but at least 1. An
+// annotation that is not a count Stop could have written (a whole number
+// from 1 to 2147483647) is provider.ErrInvalid naming the workload and the
+// annotation, and Start writes nothing: it does not guess the replicas of
+// a workload whose memory it cannot read (set the annotation to the
+// replicas to restore, or remove it to restore the minimum). It writes them
 // through the scale subresource, conditional on the resourceVersion read,
 // then removes the annotation (unless the workload was stopped again in
 // between: the annotation is then that Stop's). Starting a workload with
@@ -104,7 +110,12 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 		return nil
 	}
 	restore := max(1, d.bounds(w).Min)
-	if n, ok := annotationInt(w.meta, AnnotationStoppedReplicas); ok && n > 0 {
+	if v, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > math.MaxInt32 {
+			return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("annotation "+AnnotationStoppedReplicas, v,
+				"must be the replicas Stop remembered, a whole number from 1 to 2147483647; set it to the replicas to restore, or remove it to restore the minimum"))
+		}
 		restore = n
 	}
 	if err := d.hpaAllows(ctx, op, id, ref, 0, int32(restore)); err != nil {

@@ -46,8 +46,9 @@ const (
 	AnnotationMinReplicas = "idlescale.io/min-replicas"
 	AnnotationMaxReplicas = "idlescale.io/max-replicas"
 	// AnnotationStoppedReplicas holds the replicas a workload had when
-	// Workloads.Stop scaled it to zero; Workloads.Start restores them and
-	// removes it.
+	// Workloads.Stop scaled it to zero, a decimal integer from 1 to
+	// 2147483647; Workloads.Start restores them and removes it, and
+	// refuses any other value (provider.ErrInvalid) rather than guess.
 	AnnotationStoppedReplicas = "idlescale.io/stopped-replicas"
 )
 

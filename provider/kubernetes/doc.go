@@ -104,7 +104,8 @@
 // remembering its replicas in idlescale.io/stopped-replicas (one merge
 // patch of the workload, conditional on the resourceVersion read), and
 // starts it by restoring them (or its minimum, at least 1, when nothing is
-// remembered). Terminate is deliberately unsupported: deleting a workload
+// remembered; an annotation that is not such a count is
+// provider.ErrInvalid, and Start changes nothing). Terminate is deliberately unsupported: deleting a workload
 // is for its owners. The Driver itself is not an Actuator, because its
 // instances are pods, which Kubernetes cannot stop.
 //
