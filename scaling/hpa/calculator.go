@@ -324,6 +324,8 @@ func (c *Calculator) metric(spec *MetricSpec, in *MetricInput, match []int) (Met
 			err = fmt.Errorf("unable to get metrics for resource %s: %w", name, in.Values.Err)
 		} else if len(in.Values.Samples) == 0 {
 			err = fmt.Errorf("unable to get metrics for resource %s: %w from resource metrics API", name, ErrNoMetrics)
+		} else if nerr := negativeUsage(in.Values.Samples); nerr != nil {
+			err = fmt.Errorf("unable to get metrics for resource %s: %w", name, nerr)
 		} else if t.Type == TargetAverageValue {
 			res.Replicas, res.Usage, err = c.plain(in, match, name, Milli(t.AverageValue))
 		} else {
@@ -460,6 +462,21 @@ type initMemo struct {
 	now    time.Time
 	within bool
 	ok     bool
+}
+
+// negativeUsage returns an error naming the first sample (and its pod)
+// whose value is negative: a resource's usage, which no metrics API
+// reports below 0. Kubernetes sums such a value into the utilization (a
+// negative one scales the target in to its minimum); the calculator
+// refuses it, and the metric is invalid for the decision.
+func negativeUsage(samples []Sample) error {
+	for j := range samples {
+		if s := &samples[j]; s.Value < 0 {
+			return provider.Invalid(fmt.Sprintf("samples[%d].value", j), s.Value,
+				fmt.Sprintf("pod %s: a resource's usage must be ≥ 0 (milli-units)", s.Pod))
+		}
+	}
+	return nil
 }
 
 // resourceUtilization is GetResourceReplicas: a utilization target in

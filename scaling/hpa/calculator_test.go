@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
 
@@ -417,4 +418,54 @@ func TestMetricErrors(t *testing.T) {
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
+}
+
+// TestResourceMetricRefusesNegativeUsage pins that a negative sample of a
+// resource metric (a usage, which no metrics API reports below 0) makes
+// the metric invalid with an error naming the pod, for a utilization and
+// an average value target and for a container's usage. Kubernetes sums it
+// into the utilization: with pod-1's −800m the pods use 2000m of the
+// 3000m they request (66 %) and scale to 4, a decision taken on a broken
+// reading (a larger negative value scales them in). A pods metric may be
+// negative, as in Kubernetes.
+func TestResourceMetricRefusesNegativeUsage(t *testing.T) {
+	t.Parallel()
+	s := scenario{replicas: 3, requests: reqs(3, 500), levels: [][]int64{{700, 700}, {-400, -400}, {700, 700}}}
+	cpuAverage := hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{
+		Name: hpa.ResourceCPU, Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 0.5},
+	}}
+	for name, tt := range map[string]struct {
+		spec      hpa.MetricSpec
+		container string
+	}{
+		"utilization":             {cpuUtilization(50, ""), ""},
+		"average value":           {cpuAverage, ""},
+		"container's utilization": {cpuUtilization(50, "container2"), "container2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			calc, err := hpa.NewCalculator(testConfig, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{tt.spec}})
+			require.NoError(t, err)
+			sc := s
+			sc.container = tt.container
+			in := hpa.Input{Now: now, SpecReplicas: 3, StatusReplicas: 3, Pods: sc.pods(), Metrics: []hpa.MetricValues{{Samples: sc.cpuSamples()}}}
+			p, err := calc.Replicas(in)
+			require.ErrorIs(t, err, provider.ErrInvalid, "proposal %+v", p)
+			require.ErrorIs(t, err, hpa.ErrInvalidMetrics)
+			require.ErrorContains(t, err, "pod pod-1")
+			assert.Equal(t, int32(-1), p.Replicas, "no proposal from an invalid metric")
+			_, err = calc.Metric(0, hpa.MetricInput{Now: now, SpecReplicas: 3, StatusReplicas: 3, Pods: in.Pods, Values: in.Metrics[0], Tolerances: defaultTolerances})
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			require.ErrorContains(t, err, "samples[1].value -")
+		})
+	}
+	t.Run("pods metric", func(t *testing.T) {
+		t.Parallel()
+		calc, err := hpa.NewCalculator(testConfig, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{podsMetric(1000)}})
+		require.NoError(t, err)
+		sc := scenario{replicas: 3, custom: []int64{-500, 1500, 1500}}
+		_, err = calc.Metric(0, hpa.MetricInput{Now: now, SpecReplicas: 3, StatusReplicas: 3, Pods: sc.pods(),
+			Values: hpa.MetricValues{Samples: sc.customSamples()}, Tolerances: defaultTolerances})
+		require.NoError(t, err, "a pods metric may be negative")
+	})
 }

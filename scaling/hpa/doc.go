@@ -82,7 +82,11 @@
 // the saturating cases, which agree. Timestamps of object and external
 // value metrics are reported, where the controller reports a zero time.
 // Duplicate pod names in the pods or in one metric's samples are refused
-// as invalid input rather than collapsed. The HPAScaleToZero behavior
+// as invalid input rather than collapsed. A negative sample of a resource
+// or container resource metric (a usage, which the metrics server never
+// reports below 0) makes that metric invalid, with an error matching
+// provider.ErrInvalid naming the pod, where Kubernetes sums it into the
+// utilization. The HPAScaleToZero behavior
 // (on by default since 1.37) is always on: History.ScaledToZero carries
 // the condition.
 package hpa

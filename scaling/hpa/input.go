@@ -176,7 +176,10 @@ type Sample struct {
 	// Value is the pod's usage in milli-units: for a resource, the sum over
 	// its containers (or the named container's); for a pods metric, its
 	// value. A pod some of whose containers lack the resource has no
-	// sample, as the metrics client drops it.
+	// sample, as the metrics client drops it. A resource's usage must be ≥
+	// 0: a negative one makes the metric invalid for the decision, with an
+	// error matching provider.ErrInvalid naming the pod (a pods metric may
+	// be negative, as in Kubernetes).
 	Value int64 `json:"value"`
 	// Timestamp is when the value was measured (the end of its window).
 	Timestamp time.Time `json:"timestamp"`
