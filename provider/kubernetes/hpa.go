@@ -30,6 +30,10 @@ var _ scaling.PodSource = (*Driver)(nil)
 //     sum over the pod's containers, and no sample for a pod one of whose
 //     containers does not report the resource, as the HPA's metrics client
 //     does; for a container resource metric the named container's usage.
+//     A negative usage (which the HPA's client would sum in) sets the
+//     metric's MetricValues.Err to an error matching provider.ErrInvalid
+//     naming the pod and the container: the metric is invalid for the
+//     decision.
 //
 // Pods, object and external metrics come from the custom and external
 // metrics APIs, which the driver does not read: their MetricValues.Err
@@ -105,7 +109,12 @@ func (d *Driver) hpaInput(ctx context.Context, op, id string, w workload, pods [
 			in.Metrics[i].Err = pmErr
 			continue
 		}
-		in.Metrics[i].Samples = hpaSamples(pms, corev1.ResourceName(res), container)
+		samples, err := hpaSamples(pms, corev1.ResourceName(res), container)
+		if err != nil {
+			in.Metrics[i].Err = fmt.Errorf("kubernetes: %s %q: metric %d (%s): %w", op, id, i, m.Type, err)
+			continue
+		}
+		in.Metrics[i].Samples = samples
 		if len(pms) > 0 { // the metrics client reports the first item's time
 			in.Metrics[i].Timestamp = pms[0].Timestamp.Time
 		}
@@ -201,8 +210,10 @@ func milliList(l corev1.ResourceList) hpa.ResourceList {
 // getPodMetrics and getContainerMetrics): the sum of res over the pod's
 // containers, skipping a pod without containers or one of whose containers
 // lacks res; or, with container set, that container's usage, skipping pods
-// without it or without res in it.
-func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, container string) []hpa.Sample {
+// without it or without res in it. A negative usage of a container it
+// counts is a *provider.InvalidError naming the pod and the container
+// (the HPA's client would sum it in; QueryMetric refuses it too).
+func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, container string) ([]hpa.Sample, error) {
 	out := make([]hpa.Sample, 0, len(pms))
 	for _, pm := range pms {
 		var (
@@ -218,6 +229,10 @@ func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, contai
 				found = false
 				break
 			}
+			if q.Sign() < 0 {
+				return nil, fmt.Errorf("metrics of pod %s/%s: %w", pm.Namespace, pm.Name,
+					provider.Invalid(fmt.Sprintf("containers[%s].usage.%s", c.Name, res), q.String(), "the metrics API must report usage ≥ 0"))
+			}
 			sum += q.MilliValue()
 			found = true
 		}
@@ -226,5 +241,5 @@ func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, contai
 		}
 		out = append(out, hpa.Sample{Pod: pm.Name, Value: sum, Timestamp: pm.Timestamp.Time, Window: pm.Window.Duration})
 	}
-	return out
+	return out, nil
 }

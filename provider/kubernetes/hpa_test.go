@@ -249,6 +249,43 @@ func TestHPAInputErrors(t *testing.T) {
 	assert.False(t, dec.Rescale)
 }
 
+// TestHPAInputRefusesNegativeUsage pins that a negative usage from the
+// resource metrics API does not reach the calculator as a sample: the
+// metric's Err names the pod and the container (provider.ErrInvalid), and
+// the decision keeps the replicas. The HPA's metrics client sums it in:
+// the pods then use 100m of the 1000m they request (10 %), and the HPA
+// scales 2 replicas in to 1 on a broken reading.
+func TestHPAInputRefusesNegativeUsage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 2, cs)
+	_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+	require.NoError(t, err)
+	labels := map[string]string{"app": "web"}
+	now := time.Now().Truncate(time.Second)
+	long := now.Add(-20 * time.Minute)
+	for _, name := range []string{"web-a", "web-b"} {
+		f.pod(name, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
+	}
+	at := now.Add(-5 * time.Second)
+	f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "100Mi")})
+	f.podMetrics("web-b", labels, at, map[string]corev1.ResourceList{"app": usage("-300m", "100Mi")})
+	d := f.driver(kubernetes.Config{})
+	calc, err := hpa.NewCalculator(hpa.Config{}, hpa.Spec{MaxReplicas: 10, Metrics: []hpa.MetricSpec{cpuUtilization(50)}})
+	require.NoError(t, err)
+	in, err := d.HPAInput(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), calc.Spec().Metrics, now)
+	require.NoError(t, err, "a bad sample fails the metric, not the read")
+	require.ErrorIs(t, in.Metrics[0].Err, provider.ErrInvalid, "samples %+v", in.Metrics[0].Samples)
+	require.ErrorContains(t, in.Metrics[0].Err, "web-b")
+	require.ErrorContains(t, in.Metrics[0].Err, "containers[app].usage.cpu")
+	assert.Empty(t, in.Metrics[0].Samples)
+	dec, err := calc.Decide(in, hpa.History{})
+	require.ErrorIs(t, err, hpa.ErrInvalidMetrics)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.False(t, dec.Rescale, "no decision on a broken reading")
+}
+
 // controllers plays the Deployment and StatefulSet controllers for the
 // fixture's namespace until the test ends: every 100 ms it mirrors
 // spec.replicas into the status, so that a scaling engine's verification
