@@ -44,8 +44,12 @@ type Config struct {
 	// activity of the kinds the ensemble terminates (detector.Terminable:
 	// functions, volumes, load balancers) over its
 	// EvidenceConfig.TerminateWindow (28 days by default), the evidence a
-	// terminate needs: any use in it blocks the terminate. A host's own
-	// detector reads the activity window it reports (detector.Needs).
+	// terminate needs: any use in it blocks the terminate. The activity
+	// source must keep that long: a count over a window older than its
+	// data counts only what it keeps (the AWS driver reads CloudWatch at
+	// the period it keeps; a Prometheus server keeps 15 days by default).
+	// A host's own detector reads the activity window it reports
+	// (detector.Needs).
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxActions bounds the actions taken (or, in a dry run, planned) per
 	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.

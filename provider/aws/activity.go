@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -37,9 +38,33 @@ var activityTable = map[provider.Kind][]activitySignal{
 	},
 }
 
-// activityPeriod is the CloudWatch period of activity queries: the
-// finest that standard-resolution metrics have.
-const activityPeriod = time.Minute
+// The periods of activity queries, by how far back the window starts:
+// CloudWatch keeps 1-minute datapoints for 15 days, 5-minute ones for 63
+// days and 1-hour ones for 455, and returns no datapoints for the part of
+// a query older than its period's retention. A window over the reaper's
+// 28-day terminate window read at one minute counted only its last 15
+// days, and a function invoked 20 days ago read as unused. The tiers
+// change an hour early, so that a query does not start at the edge of
+// one as CloudWatch rolls it up.
+const (
+	activityPeriod      = time.Minute
+	activityPeriod5m    = 5 * time.Minute
+	activityPeriod1h    = time.Hour
+	activityMinuteKept  = 15*24*time.Hour - time.Hour
+	activityFiveMinKept = 63*24*time.Hour - time.Hour
+)
+
+// activityPeriodAt returns the period of an activity query starting at
+// start when it is now: the finest CloudWatch still keeps from start on.
+func activityPeriodAt(start, now time.Time) time.Duration {
+	switch age := now.Sub(start); {
+	case age <= activityMinuteKept:
+		return activityPeriod
+	case age <= activityFiveMinKept:
+		return activityPeriod5m
+	}
+	return activityPeriod1h
+}
 
 // Activity implements provider.ActivitySource from CloudWatch:
 //
@@ -48,7 +73,15 @@ const activityPeriod = time.Minute
 //	database       db_queries  peak AWS/RDS DatabaseConnections (a proxy:
 //	                           0 means no client was connected, so no query ran)
 //
-// Last is the start of the latest minute with a non-zero value. A kind the
+// The counts are read at one minute for a window that starts within the
+// last 15 days (less an hour), at five minutes for one within 63, and at
+// an hour before that: what CloudWatch keeps (its retention is real time,
+// so the driver compares the window with the real clock, whatever clock
+// the host decides on). A window read at a coarser period is widened to
+// it, and may count activity up to one period before its start or after
+// its end: more use, never less.
+//
+// Last is the start of the latest period with a non-zero value. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
 // in which CloudWatch has no datapoint at all. An invalid query returns
@@ -68,11 +101,12 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if len(signals) == 0 {
 		return out, nil
 	}
-	// Whole minutes covering [Start, End): CloudWatch's grid.
-	start := q.Start.Truncate(activityPeriod)
-	end := q.End.Truncate(activityPeriod)
+	// Whole periods covering [Start, End): CloudWatch's grid.
+	period := activityPeriodAt(q.Start, clock.Real{}.Now())
+	start := q.Start.Truncate(period)
+	end := q.End.Truncate(period)
 	if end.Before(q.End) {
-		end = end.Add(activityPeriod)
+		end = end.Add(period)
 	}
 	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(start), EndTime: awssdk.Time(end), ScanBy: cwtypes.ScanByTimestampAscending}
 	for i, s := range signals {
@@ -84,7 +118,7 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 					MetricName: awssdk.String(s.cw.Name),
 					Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(t.name)}},
 				},
-				Period: awssdk.Int32(int32(activityPeriod / time.Second)),
+				Period: awssdk.Int32(int32(period / time.Second)),
 				Stat:   awssdk.String(s.stat),
 			},
 			ReturnData: awssdk.Bool(true),

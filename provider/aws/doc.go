@@ -126,6 +126,9 @@
 // DatabaseConnections (its peak) as db_queries, a proxy that is 0 exactly
 // when no client was connected. Instances and groups have no activity
 // signal in CloudWatch: their activity is absent (unknown), never zero.
+// A window is read at the finest period CloudWatch keeps from its start
+// on (one minute for the last 15 days, five up to 63, an hour before),
+// so that the 28 days a terminate needs are counted whole.
 //
 // # Actions and waiting
 //

@@ -108,7 +108,11 @@
 // Activity evaluates each activity template once at End−1ms with
 // {{.Range}} = End−Start−1ms, so increase() counts the window's events;
 // a counter that does not exist for the resource leaves its kind out
-// (unknown, not zero).
+// (unknown, not zero). A window older than the server keeps (its
+// --storage.tsdb.retention.time, 15 days by default) counts only the
+// part it keeps, and nothing says so: before a reaper may terminate
+// (detector.EvidenceConfig.TerminateWindow, 28 days), keep at least that
+// long.
 //
 // # Errors
 //

@@ -1,0 +1,91 @@
+package aws_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// periodHTTP records the MetricStat periods of the GetMetricData requests
+// it sends on.
+type periodHTTP struct {
+	mu      sync.Mutex
+	periods []string
+}
+
+func (h *periodHTTP) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if strings.Contains(string(body), "Action=GetMetricData&") {
+		for _, kv := range strings.Split(string(body), "&") {
+			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasSuffix(k, ".MetricStat.Period") {
+				h.mu.Lock()
+				h.periods = append(h.periods, v)
+				h.mu.Unlock()
+			}
+		}
+	}
+	return testHTTP.Do(r)
+}
+
+func (h *periodHTTP) take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.periods
+	h.periods = nil
+	return p
+}
+
+// TestActivityPeriodFollowsCloudWatchsRetention: CloudWatch keeps 1-minute
+// datapoints for 15 days, 5-minute ones for 63, and returns none for the
+// part of a query older than its period keeps. The driver read every
+// window at one minute, so the reaper's 28-day terminate window counted
+// its last 15 days only: a function invoked 20 days ago read as unused,
+// and could be terminated. A window is now read at the finest period
+// CloudWatch keeps from its start on (moto keeps everything, so the test
+// reads the period asked on the wire, and the count at it).
+func TestActivityPeriodFollowsCloudWatchsRetention(t *testing.T) {
+	t.Parallel()
+	hook := &periodHTTP{}
+	d := newDriver(t, awsprovider.WithCloudWatchOptions(func(o *cloudwatch.Options) { o.HTTPClient = hook }))
+	fn := createFunction(t, 128, 3, nil)
+	_, fnName, _ := strings.Cut(fn, ":function:")
+	now := time.Now().UTC().Truncate(time.Hour)
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", fnName, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-20 * 24 * time.Hour): 3, now.Add(-2 * time.Hour): 4,
+	})
+	for _, tc := range []struct {
+		name  string
+		start time.Time
+		want  string
+		count float64
+	}{
+		{"the last hour", now.Add(-time.Hour), "60", 0},
+		{"14 days back", now.Add(-14 * 24 * time.Hour), "60", 4},
+		{"the terminate window, 28 days", now.Add(-28 * 24 * time.Hour), "300", 7},
+		{"70 days back", now.Add(-70 * 24 * time.Hour), "3600", 7},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: fn, Start: tc.start, End: now})
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, []string{tc.want}, hook.take(), tc.name)
+		if tc.count == 0 {
+			assert.Empty(t, got, tc.name)
+			continue
+		}
+		require.Len(t, got, 1, tc.name)
+		assert.InDelta(t, tc.count, got[0].Count, 1e-9, tc.name)
+	}
+}
