@@ -63,8 +63,11 @@
 // the run took on the clock (a fake clock that does not move, a run of
 // a few milliseconds), at least the detector's quiet period before it:
 // an event published late by its source is found, and a source's least
-// window (2 ms for the Prometheus source) never fails a fast run. A read
-// that fails blocks the action (OutcomeFailed).
+// window (2 ms for the Prometheus source) never fails a fast run. With a
+// *detector.Ensemble it counts the kinds the ensemble counts, over its
+// quiet period; with a host's own detector, every kind over 30 minutes
+// (detector.DefaultRecheckQuiet). A read that fails blocks the action
+// (OutcomeFailed).
 //
 // # Collaborators
 //
