@@ -48,23 +48,26 @@ const maxUnwrap = 32
 
 // retention returns how long s, or the first store it wraps (Unwrap)
 // that says, keeps a bucket after its last write, and that store; ok is
-// false when none says (kept until deleted).
-func retention(s Store) (keep time.Duration, by Store, ok bool) {
+// false when none says (kept until deleted), or a wrapper unwraps to
+// nothing (nil: it is the store). Wrappers deeper than maxUnwrap (one
+// that unwraps to itself) are an error: the check cannot be made.
+func retention(s Store) (keep time.Duration, by Store, ok bool, err error) {
 	for range maxUnwrap {
 		if rs, ok := s.(retainer); ok {
-			return rs.Retention(), s, true
+			return rs.Retention(), s, true, nil
 		}
 		u, ok := s.(unwrapper)
 		if !ok {
-			return 0, nil, false
+			return 0, nil, false, nil
 		}
 		next := u.Unwrap()
 		if next == nil || nilcheck.Is(next) {
-			return 0, nil, false
+			return 0, nil, false, nil
 		}
 		s = next
 	}
-	return 0, nil, false
+	return 0, nil, false, provider.Invalid("store", fmt.Sprintf("%T", s), fmt.Sprintf(
+		"unwraps through more than %d stores (one that unwraps to itself?): the retention of the store it wraps cannot be checked", maxUnwrap))
 }
 
 // Option configures a Limiter's wiring.
@@ -126,7 +129,11 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	// and the budget is exceeded without a word.
 	// A host's wrapper around such a store (metrics, tracing) hid its
 	// Retention, and the check was skipped: retention walks Unwrap.
-	if keep, by, ok := retention(l.store); ok {
+	keep, by, ok, err := retention(l.store)
+	if err != nil {
+		return nil, fmt.Errorf("ratelimit: %w", err)
+	}
+	if ok {
 		if need := l.cfg.maxKeep(); keep > 0 && need > keep {
 			why := fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, by)
 			if need > l.cfg.history {

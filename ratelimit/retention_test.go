@@ -74,9 +74,9 @@ func (s *countingStore) Unwrap() ratelimit.Store {
 // A host that wrapped its etcd store (to count its calls) hid its
 // Retention, and New skipped the check: a history the leases forget was
 // accepted, and the budget exceeded without a word. New walks Unwrap to
-// the store that says; a wrapper of a wrapper too, a wrapper that
-// unwraps to itself does not loop, and one that unwraps to nil or to a
-// store without Retention is kept until deleted, as before.
+// the store that says; a wrapper of a wrapper too. One that unwraps to
+// nil or to a store without Retention is kept until deleted, as before;
+// one that unwraps to itself does not loop, and is an error.
 func TestNewChecksTheRetentionOfAWrappedStore(t *testing.T) {
 	t.Parallel()
 	forgets := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 48 * time.Hour}
@@ -93,12 +93,19 @@ func TestNewChecksTheRetentionOfAWrappedStore(t *testing.T) {
 	for name, store := range map[string]ratelimit.Store{
 		"keeps it long enough": &countingStore{Store: retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 72 * time.Hour}},
 		"until deleted":        &countingStore{Store: ratelimit.NewMemoryStore()},
-		"unwraps to itself":    &countingStore{Store: ratelimit.NewMemoryStore(), self: true},
 		"unwraps to nil":       &countingStore{},
 	} {
 		_, err := ratelimit.New(ratelimit.Config{History: 72 * time.Hour}, ratelimit.WithStore(store))
 		require.NoError(t, err, name)
 	}
+	// A wrapper that unwraps to itself: the walk ends, and the check that
+	// cannot be made is an error, not skipped.
+	_, err := ratelimit.New(ratelimit.Config{History: 72 * time.Hour},
+		ratelimit.WithStore(&countingStore{Store: ratelimit.NewMemoryStore(), self: true}))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "store", ie.Field)
+	assert.Contains(t, err.Error(), "unwraps to itself")
 }
 
 // The refusal says which of the two outlasts the store: the history, or
