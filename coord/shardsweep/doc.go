@@ -69,6 +69,27 @@
 // activity) has nothing to read again, as the Tracker had nothing to
 // read.
 //
+// # Terminate
+//
+// A runner does not terminate, and none of its own settings makes it:
+// Config has no list of actions (the runner hands the Actor every
+// verdict with an action, and the Actor decides what it carries out), and
+// its verdicts do not recommend a terminate. The ensemble terminates
+// rather than stops the kinds detector.Terminable names (functions,
+// volumes, load balancers), and only on activity data over its
+// EvidenceConfig.TerminateWindow (28 days by default) showing no use; the
+// Tracker reads the activity over the ensemble's quiet period
+// (ActivityConfig.Quiet, 30 minutes by default) before the period's
+// start, so such a resource, however idle, gets no action: its verdict is
+// idle with a reason "no activity data covering 28d"
+// (detector.ReasonNoUse for the terminate, its Duration the 30 minutes
+// read), and the Actor is not called for it. (Only an ensemble whose
+// Quiet is at least its TerminateWindow would recommend one, and it would
+// then judge every stop on that quiet period too.) To terminate idle
+// functions, volumes and load balancers, run the reaper with terminate in
+// its Config.Actions: its scan reads their activity over the terminate
+// window.
+//
 // A resource ID the inventory lists more than once (a cloud API paging
 // while an instance restarts lists a stale copy with the current one) is
 // neither swept nor acted on in that pass: its copies may disagree (a

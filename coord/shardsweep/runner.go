@@ -38,8 +38,10 @@ type Decision struct {
 }
 
 // Actor carries out decisions: the host's gate and actuator, typically a
-// safety check of the proposal and the provider's Stop or Terminate (the
-// reaper's pipeline). The runner calls Act at most once per resource and
+// safety check of the proposal and the provider's Stop (the reaper's
+// pipeline): its verdicts recommend no terminate unless the ensemble's
+// quiet period is at least its terminate window (see "Terminate" in the
+// package doc). The runner calls Act at most once per resource and
 // period across all replicas, only after the shard's leader claimed the
 // resource for the period under its fence, and with a context that is
 // not cancelled when the leadership ends (the claim is the leader's to
