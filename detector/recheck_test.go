@@ -125,3 +125,24 @@ func TestTerminable(t *testing.T) {
 		assert.False(t, detector.Terminable(k), k)
 	}
 }
+
+// TestRecheckLastAtTheWindowsStart: a last event is use from the window's
+// first instant on ([from, to) holds from), and not an instant before it,
+// for a source that gives the last event's time without a count.
+func TestRecheckLastAtTheWindowsStart(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c := detector.Recheck{Quiet: 30 * time.Minute}
+	from, _ := c.Window(now, now)
+	for _, tt := range []struct {
+		last time.Time
+		used bool
+	}{{from, true}, {from.Add(-time.Nanosecond), false}} {
+		c.Source = provider.ActivitySourceFunc(func(context.Context, provider.ActivityQuery) ([]provider.ActivityCount, error) {
+			return []provider.ActivityCount{{Kind: provider.ActivityFiles, Last: tt.last}}, nil
+		})
+		used, err := c.Used(t.Context(), "i-1", now, now)
+		require.NoError(t, err)
+		assert.Equal(t, tt.used, len(used) == 1, "last at %s, window from %s", tt.last, from)
+	}
+}
