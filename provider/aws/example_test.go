@@ -201,7 +201,10 @@ func ExampleDriver_Activity() {
 	seed := seeder{"eu-west-1"}
 	fn := seed.createFunction(newExampleT(), 128, 3, nil)
 	_, name, _ := strings.Cut(fn, ":function:")
-	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	// Two hours ago: within the 15 days CloudWatch keeps minutes for (an
+	// older window is read at 5-minute or hourly periods, and Last is the
+	// start of one).
+	start := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
 	seed.putMetric(newExampleT(), "AWS/Lambda", "Invocations", "FunctionName", name, cwtypes.StandardUnitCount, map[time.Time]float64{
 		start.Add(time.Minute): 25, start.Add(4 * time.Minute): 5,
 	})
@@ -210,9 +213,9 @@ func ExampleDriver_Activity() {
 		log.Fatal(err)
 	}
 	for _, a := range acts {
-		fmt.Println(a.Kind, a.Count, a.Last.Format("15:04"))
+		fmt.Println(a.Kind, a.Count, "last at start +", a.Last.Sub(start))
 	}
-	// Output: api_calls 30 12:04
+	// Output: api_calls 30 last at start + 4m0s
 }
 
 func ExampleDriver_Stop() {
