@@ -190,10 +190,15 @@ func (d *Driver) waitRunning(ctx context.Context, op, id string) error {
 }
 
 func (d *Driver) waitStopped(ctx context.Context, op, id string) error {
-	err := ec2.NewInstanceStoppedWaiter(d.ec2, func(o *ec2.InstanceStoppedWaiterOptions) {
+	return d.waitErr(ctx, op, id, d.waitStoppedRaw(ctx, id))
+}
+
+// waitStoppedRaw is waitStopped's wait, returning the waiter's error as
+// it is: a describe that failed is a *smithy.OperationError.
+func (d *Driver) waitStoppedRaw(ctx context.Context, id string) error {
+	return ec2.NewInstanceStoppedWaiter(d.ec2, func(o *ec2.InstanceStoppedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
 	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, d.cfg.WaitTimeout)
-	return d.waitErr(ctx, op, id, err)
 }
 
 // waitErr wraps a waiter's failure; the caller's context error, when it is

@@ -274,7 +274,8 @@
 // describing it then, sees it still running on its type and never
 // stopped (the launch time it had, which a start after a stop renews;
 // a describe at once could miss a stop EC2 took, its reads being
-// eventually consistent): then
+// eventually consistent; a wait cut short by a describe that failed
+// shows nothing and ends as a stop whose rollback failed): then
 // nothing changed, and the error is the one of a stop refused at once,
 // with the last attempt's sentinel (provider.ErrThrottled when it was
 // throttled, which the scaling engine retries and the reaper refunds),

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -170,4 +171,90 @@ func TestResizeWhoseStopNeverTookChangedNothing(t *testing.T) {
 	st, typ := ec2State(t, id)
 	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
 	assert.Equal(t, "t3.micro", typ)
+}
+
+// staleStopHTTP holds the first StopInstances without sending it (a 500
+// comes back: its outcome unknown) and throttles the retries; EC2 took
+// the stop, but its describes do not show it yet (eventually consistent):
+// the first DescribeInstances after the stop fails (a 400, which ends the
+// driver's wait for the stop at once), the next ones show the instance
+// running. The held stop reaches moto when the test calls deliver.
+type staleStopHTTP struct {
+	mu        sync.Mutex
+	held      *http.Request
+	heldBody  []byte
+	stops     int
+	describes int // DescribeInstances since the first stop
+}
+
+func (h *staleStopHTTP) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	h.mu.Lock()
+	stop, describe := strings.Contains(string(body), "Action=StopInstances&"), strings.Contains(string(body), "Action=DescribeInstances&")
+	status, code := 0, ""
+	switch {
+	case stop:
+		h.stops++
+		status, code = http.StatusServiceUnavailable, "RequestLimitExceeded"
+		if h.stops == 1 {
+			h.held, h.heldBody = r.Clone(context.WithoutCancel(r.Context())), body
+			status, code = http.StatusInternalServerError, "InternalError"
+		}
+	case describe && h.stops > 0:
+		if h.describes++; h.describes == 1 {
+			status, code = http.StatusBadRequest, "InvalidInstanceID.Malformed"
+		}
+	}
+	h.mu.Unlock()
+	if status == 0 {
+		return testHTTP.Do(r)
+	}
+	xml := `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>` + code +
+		`</Code><Message>injected</Message></Error></Errors><RequestID>stale-stop</RequestID></Response>`
+	return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: http.Header{"Content-Type": {"text/xml"}},
+		Body: io.NopCloser(strings.NewReader(xml)), ContentLength: int64(len(xml)), Request: r}, nil
+}
+
+// deliver sends the held stop to moto.
+func (h *staleStopHTTP) deliver(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.NotNil(t, h.held, "a stop was held")
+	h.held.Body = io.NopCloser(bytes.NewReader(h.heldBody))
+	resp, err := testHTTP.Do(h.held)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestResizeWhoseStopWaitFailedEarlyIsNotUntouched: after a stop whose
+// outcome was unknown (its first attempt lost, the retry throttled), the
+// wait for the instance to stop ended at once on a failed describe, not
+// by running out its Config.WaitTimeout: nothing says the stop was not
+// taken, and the next describe showing the instance running on its
+// launch time proves nothing (EC2's describes are eventually
+// consistent). The error must not say that nothing changed: it read as
+// provider.ErrThrottled ("never stopped"), and the stop EC2 had taken
+// left the instance stopped with no one to start it.
+func TestResizeWhoseStopWaitFailedEarlyIsNotUntouched(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	hook := &staleStopHTTP{}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 2
+	d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+	err := d.Resize(tctx(t), id, provider.Size{InstanceType: "t3.large"})
+	require.Error(t, err)
+	hook.deliver(t) // EC2 carries out the stop it took
+	for _, s := range untouched {
+		require.NotErrorIs(t, err, s, "%v: the stop may have been taken; it must not read as nothing changed", err)
+	}
+	assert.NotContains(t, err.Error(), "nothing changed")
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re, "the stop is a step whose outcome is unknown")
+	st, _ := ec2State(t, id)
+	assert.Contains(t, []ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}, st)
 }

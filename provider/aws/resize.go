@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -52,7 +53,9 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // (never stopped) throughout the wait for it to stop (Config.WaitTimeout)
 // changed nothing: the error is no *ResizeError and
 // carries the stop's last sentinel (provider.ErrThrottled for a throttled
-// retry). Sizes are validated before any API call against the
+// retry). A wait cut short by a describe that failed shows nothing of the
+// kind: the error is the *ResizeError of a stop whose rollback failed.
+// Sizes are validated before any API call against the
 // kind the ID implies (an instance ID, a function ARN) or, for a plain name,
 // the size itself (a timeout means a function), and again once the name is
 // resolved (provider.ErrInvalid naming the field); resizing to the current size
@@ -276,13 +279,16 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
 			if at.earlier {
 				// An attempt that may have stopped it: started again once
-				// stopped. One that never stops in the wait, and is still
-				// running on its type with the launch time it had, was
-				// never stopped: nothing changed, as when the first
-				// attempt was refused. (Read at once, a stop EC2 took may
-				// not show yet: its describes are eventually consistent.)
-				rerr := d.restart(ctx, iid)
-				if rerr != nil && d.neverStopped(ctx, iid, inst, from) {
+				// stopped. One that never stops in the whole wait (every
+				// describe answered, none showing it stopped until
+				// Config.WaitTimeout ran out), and is then still running
+				// on its type with the launch time it had, was never
+				// stopped: nothing changed, as when the first attempt was
+				// refused. A wait cut short (a describe that failed) shows
+				// nothing: read at once, a stop EC2 took may not show yet,
+				// its describes being eventually consistent.
+				ranOut, rerr := d.restartAfterStop(ctx, iid)
+				if rerr != nil && ranOut && d.neverStopped(ctx, iid, inst, from) {
 					return fmt.Errorf("aws: resize %q: nothing changed: after a stop whose outcome was unknown (its reply was lost), the instance is still running on its type %s and was never stopped: %w",
 						id, from, wrap("resize: stop", id, err))
 				}
@@ -396,13 +402,31 @@ func (d *Driver) startAndWait(ctx context.Context, id string) error {
 // caller's context has ended (each wait bounded by Config.WaitTimeout), so
 // that a cancelled resize does not leave the instance down.
 func (d *Driver) restart(ctx context.Context, id string) error {
+	_, err := d.restartAfterStop(ctx, id)
+	return err
+}
+
+// restartAfterStop is restart, also reporting whether the wait for the
+// instance to stop failed by running out its time (Config.WaitTimeout),
+// every describe answered and none showing it stopped; not when a
+// describe failed, which cut the wait short. (The waiter's failure
+// states, pending and terminated, count as run out: a describe by the
+// caller shows them.)
+func (d *Driver) restartAfterStop(ctx context.Context, id string) (ranOut bool, err error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*d.cfg.WaitTimeout)
 	defer cancel()
-	if err := d.waitStopped(rctx, "resize: rollback: stop", id); err != nil {
-		return errors.Join(errors.New("aws: rollback: restart failed: the instance did not stop"), err)
+	if werr := d.waitStoppedRaw(rctx, id); werr != nil {
+		// The waiter's own deadline (WaitTimeout) ends its sleep or its
+		// last describe; it says "exceeded max wait time" when its time
+		// runs out between describes. Any other describe error, and a
+		// failure state, cut the wait short.
+		var oe *smithy.OperationError
+		ranOut = rctx.Err() == nil && (errors.Is(werr, context.DeadlineExceeded) || !errors.As(werr, &oe) && !errors.Is(werr, context.Canceled))
+		return ranOut, errors.Join(errors.New("aws: rollback: restart failed: the instance did not stop"),
+			d.waitErr(rctx, "resize: rollback: stop", id, werr))
 	}
 	if err := d.startAndWait(rctx, id); err != nil {
-		return errors.Join(errors.New("aws: rollback: restart failed"), err)
+		return false, errors.Join(errors.New("aws: rollback: restart failed"), err)
 	}
-	return nil
+	return false, nil
 }
