@@ -212,13 +212,15 @@ func milliList(l corev1.ResourceList) hpa.ResourceList {
 // lacks res; or, with container set, that container's usage, skipping pods
 // without it or without res in it. A negative usage of a container it
 // counts is a *provider.InvalidError naming the pod and the container
-// (the HPA's client would sum it in; QueryMetric refuses it too).
+// (the HPA's client would sum it in; QueryMetric refuses it too); one in
+// a pod that has no sample (another container lacks res) is not counted.
 func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, container string) ([]hpa.Sample, error) {
 	out := make([]hpa.Sample, 0, len(pms))
 	for _, pm := range pms {
 		var (
-			sum   int64
-			found bool
+			sum      int64
+			found    bool
+			negative error // of a container counted, once the pod is known to have a sample
 		)
 		for _, c := range pm.Containers {
 			if container != "" && c.Name != container {
@@ -229,15 +231,18 @@ func hpaSamples(pms []metricsv1beta1.PodMetrics, res corev1.ResourceName, contai
 				found = false
 				break
 			}
-			if q.Sign() < 0 {
-				return nil, fmt.Errorf("metrics of pod %s/%s: %w", pm.Namespace, pm.Name,
+			if q.Sign() < 0 && negative == nil {
+				negative = fmt.Errorf("metrics of pod %s/%s: %w", pm.Namespace, pm.Name,
 					provider.Invalid(fmt.Sprintf("containers[%s].usage.%s", c.Name, res), q.String(), "the metrics API must report usage ≥ 0"))
 			}
 			sum += q.MilliValue()
 			found = true
 		}
 		if !found {
-			continue
+			continue // no sample, whatever its other containers report
+		}
+		if negative != nil {
+			return nil, negative
 		}
 		out = append(out, hpa.Sample{Pod: pm.Name, Value: sum, Timestamp: pm.Timestamp.Time, Window: pm.Window.Duration})
 	}

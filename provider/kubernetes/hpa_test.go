@@ -11,6 +11,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"github.com/idlescale/idlescale/internal/kubetest"
 	"github.com/idlescale/idlescale/provider"
@@ -284,6 +285,53 @@ func TestHPAInputRefusesNegativeUsage(t *testing.T) {
 	require.ErrorIs(t, err, hpa.ErrInvalidMetrics)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.False(t, dec.Rescale, "no decision on a broken reading")
+}
+
+// TestHPAInputNegativeUsageOfASkippedPod: a pod one of whose containers
+// does not report the resource has no sample (the HPA's metrics client
+// drops it), whatever its other containers report: a negative usage in
+// one of them neither fails the metric nor depends on the order of the
+// containers. It failed the metric when the negative container came
+// first and not when the one without the resource did.
+func TestHPAInputNegativeUsageOfASkippedPod(t *testing.T) {
+	t.Parallel()
+	for name, order := range map[string][]string{"negative first": {"app", "sidecar"}, "missing first": {"sidecar", "app"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+			f.deployment("web", 2, cs)
+			_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+			require.NoError(t, err)
+			labels := map[string]string{"app": "web"}
+			now := time.Now().Truncate(time.Second)
+			long := now.Add(-20 * time.Minute)
+			for _, pod := range []string{"web-a", "web-b"} {
+				f.pod(pod, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
+			}
+			at := now.Add(-5 * time.Second)
+			f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "100Mi")})
+			byName := map[string]corev1.ResourceList{
+				"app":     usage("-300m", "100Mi"),
+				"sidecar": {corev1.ResourceMemory: resource.MustParse("10Mi")}, // no cpu: the pod has no cpu sample
+			}
+			var containers []metricsv1beta1.ContainerMetrics
+			for _, c := range order {
+				containers = append(containers, metricsv1beta1.ContainerMetrics{Name: c, Usage: byName[c]})
+			}
+			metricsServer.Set(metricsv1beta1.PodMetrics{
+				ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "web-b", Labels: labels},
+				Timestamp:  metav1.NewTime(at), Window: metav1.Duration{Duration: 30 * time.Second},
+				Containers: containers,
+			})
+			d := f.driver(kubernetes.Config{})
+			in, err := d.HPAInput(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), []hpa.MetricSpec{cpuUtilization(50)}, now)
+			require.NoError(t, err)
+			require.NoError(t, in.Metrics[0].Err)
+			require.Len(t, in.Metrics[0].Samples, 1, "web-b has no cpu sample: %+v", in.Metrics[0].Samples)
+			assert.Equal(t, "web-a", in.Metrics[0].Samples[0].Pod)
+		})
+	}
 }
 
 // controllers plays the Deployment and StatefulSet controllers for the
