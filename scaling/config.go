@@ -106,8 +106,11 @@ type TargetConfig struct {
 	Strategies []StrategySpec `json:"strategies" yaml:"strategies"`
 	// Verify configures the verification of each step.
 	Verify VerifyConfig `json:"verify,omitzero" yaml:"verify,omitempty"`
-	// InstanceHourlyCost is one instance's price per hour, for plans'
-	// cost impact. 0 derives it from the resource's HourlyCost.
+	// InstanceHourlyCost is the price per hour of one unit of the group's
+	// desired capacity, for plans' cost impact: one instance, or one
+	// capacity unit of a group that counts in them (an Auto Scaling group
+	// with instance weights, or whose desired capacity counts vCPUs or
+	// MiB). 0 derives it from the resource's HourlyCost.
 	InstanceHourlyCost float64 `json:"instance_hourly_cost,omitempty" yaml:"instance_hourly_cost,omitempty"`
 }
 

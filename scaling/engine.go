@@ -879,9 +879,11 @@ type PlanOptions struct {
 	// Verify is the target's verification; zero fields take the engine's
 	// defaults.
 	Verify VerifyConfig
-	// InstanceHourlyCost is the price of one instance of a group per
-	// hour; 0 derives it from the resource's HourlyCost (the whole
-	// group's) divided by its current instances.
+	// InstanceHourlyCost is the price per hour of one unit of a group's
+	// desired capacity (one instance, or one capacity unit of a group
+	// that counts in them, as provider.Capacity does); 0 derives it from
+	// the resource's HourlyCost (the whole group's) divided by its
+	// Capacity.Current.
 	InstanceHourlyCost float64
 	// CostPerHour is the change of cost per hour of a resize, when the
 	// strategy knows it (the vertical strategy's catalogue).
