@@ -97,7 +97,9 @@ type Config struct {
 	// HonorCooldown makes SetCapacity honour the group's cooldown when only
 	// the desired capacity changes (SetDesiredCapacity with HonorCooldown);
 	// a call inside the cooldown changes nothing and fails with an error
-	// matching provider.ErrThrottled (and provider.ErrConflict), which the
+	// matching provider.ErrThrottled (and provider.ErrConflict), as does
+	// one Auto Scaling refuses while a scaling activity is in progress
+	// (ScalingActivityInProgress, whatever its message says), which the
 	// scaling engine retries within its RetryDeadline: a host that sets
 	// it should give the engine a RetryDeadline longer than its groups'
 	// cooldown (Auto Scaling's default cooldown is 300 s, the engine's

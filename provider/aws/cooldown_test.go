@@ -1,15 +1,19 @@
 package aws_test
 
 import (
+	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -70,4 +74,28 @@ func TestCooldownRefusalIsThrottled(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrThrottled)
 	require.ErrorIs(t, err, provider.ErrConflict)
 	assert.Contains(t, err.Error(), "cooldown")
+}
+
+// TestScalingActivityRefusalIsThrottled: Auto Scaling refuses a
+// SetDesiredCapacity that honours the cooldown with the error code
+// ScalingActivityInProgress, whose message need not say "cooldown"
+// ("Scaling activity … is in progress and blocks this action", as AWS
+// answers it): the refusal changed nothing and succeeds once the
+// activity and its cooldown end, and matches provider.ErrThrottled as the
+// one whose message names the cooldown does. It matched ErrConflict
+// alone, so the scaling engine did not retry it, and a plan's next step
+// failed in the cooldown its first step started.
+func TestScalingActivityRefusalIsThrottled(t *testing.T) {
+	t.Parallel()
+	refused := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusBadRequest}},
+		Err: &smithy.GenericAPIError{Code: "ScalingActivityInProgress",
+			Message: "Scaling activity 0685cb16-898e-25fe-d43c-fc9f97233857 is in progress and blocks this action"}}
+	cfg := fastConfig()
+	cfg.HonorCooldown = true
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{EC2: offlineEC2{newOffline(0)}, AutoScaling: cooldownASG{err: refused},
+		CloudWatch: offlineCW{}, Lambda: offlineLambda{}}))
+	err := d.SetCapacity(tctx(t), "web", provider.CapacitySpec{Min: 1, Max: 8, Desired: 3})
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	require.ErrorIs(t, err, provider.ErrConflict)
+	assert.Contains(t, err.Error(), "blocks this action")
 }

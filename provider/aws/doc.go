@@ -145,7 +145,8 @@
 // so the calls return provider.ErrUnsupported naming the group, before any
 // change; a member in Standby is acted on. SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
-// set: a refusal in the cooldown changed nothing and matches
+// set: a refusal in the cooldown, or while a scaling activity is in
+// progress (ScalingActivityInProgress), changed nothing and matches
 // provider.ErrThrottled, which the scaling engine retries within its
 // RetryDeadline, so a plan's later steps and its rollback wait the
 // cooldown out when the deadline is longer) when only the desired capacity changes and UpdateAutoScalingGroup

@@ -41,7 +41,8 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // Desired ≤ Max ≤ math.MaxInt32, Auto Scaling's 32-bit sizes) before any
 // API call. When only the desired capacity
 // changes the driver calls SetDesiredCapacity (honouring the group's
-// cooldown when Config.HonorCooldown is set; a refusal in the cooldown
+// cooldown when Config.HonorCooldown is set; a refusal in the cooldown,
+// or while a scaling activity is in progress (ScalingActivityInProgress),
 // matches provider.ErrThrottled and provider.ErrConflict); otherwise
 // UpdateAutoScalingGroup with the bounds, and with the desired capacity
 // only when it changes (a desired capacity read just before may be stale:
@@ -113,11 +114,17 @@ func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) er
 	// A refusal in cooldown changed nothing and succeeds once the cooldown
 	// ends: a rate limit on scaling activities, which the scaling engine
 	// retries (ErrThrottled) within its RetryDeadline, rather than fail a
-	// plan's next step and the rollback the same cooldown refuses. A
-	// server error that mentions one says nothing of whether the change
-	// was applied.
-	var api interface{ ErrorMessage() string }
-	if !isServerError(err) && errors.As(err, &api) && strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown") {
+	// plan's next step and the rollback the same cooldown refuses. Auto
+	// Scaling refuses so with the code ScalingActivityInProgress, whose
+	// message may name the activity rather than the cooldown ("Scaling
+	// activity … is in progress and blocks this action"). A server error
+	// that mentions one says nothing of whether the change was applied.
+	var api interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if !isServerError(err) && errors.As(err, &api) &&
+		(api.ErrorCode() == "ScalingActivityInProgress" || strings.Contains(strings.ToLower(api.ErrorMessage()), "cooldown")) {
 		return fmt.Errorf("aws: set capacity %q: %w (%w: in the group's cooldown): %w", id, provider.ErrThrottled, provider.ErrConflict, err)
 	}
 	return wrap("set capacity", id, err)
