@@ -181,8 +181,12 @@
 //
 // # Faults
 //
-// A provider error in the middle of a plan rolls back the steps done;
-// throttling is retried with backoff within EngineConfig.RetryDeadline;
+// A provider error in the middle of a plan rolls back the steps done,
+// after reading the target again: a write that failed but took effect
+// (a reply lost after the backend applied it) is recorded in the History
+// and the action history, and keeps its reservation, as one that
+// succeeded (a rollback write found so is settled and the rollback goes
+// on); throttling is retried with backoff within EngineConfig.RetryDeadline;
 // a provider write that hangs is cut off after EngineConfig.WriteTimeout
 // (default 30m, real time whatever the engine's clock), and since its
 // outcome is unknown (ErrWriteTimeout) it is never taken for a write

@@ -305,8 +305,9 @@ var _ ActionRecorder = (*safety.MemoryHistory)(nil)
 
 // WithActionHistory records in h (the ActionHistory of the gate's limits
 // rule) every disruptive change that took effect, or was found in effect
-// on a resume: a scale in, as the instances it removed, and a resize, as
-// one, under the target's resource ID, at the time it was written.
+// on a resume or after a write that failed or timed out: a scale in, as
+// the instances it removed, and a resize, as one, under the target's
+// resource ID, at the time it was written (or found).
 // Without it the limits rule's fleet share counts none of the engine's
 // changes, and the gradual steps of one plan could scale a group in by
 // far more than MaxFleetShare within its Window. Default, and with a nil

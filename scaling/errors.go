@@ -27,7 +27,9 @@ var (
 	// the target and records a change it finds in effect; a step's
 	// reservation is kept (not refunded) and the plan rolled back; a
 	// rollback step found in effect is settled and the rollback goes on,
-	// one not found so fails the rollback (ErrRollback).
+	// one not found so fails the rollback (ErrRollback). (A write that
+	// failed with another error is read again the same way, but a step's
+	// found where it started is taken for one that changed nothing.)
 	ErrWriteTimeout = errors.New("scaling: provider write timed out")
 	// ErrPlanRunning means the plan is being executed by another call.
 	ErrPlanRunning = errors.New("scaling: plan already running")

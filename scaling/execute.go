@@ -80,7 +80,9 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // a step writes with (provider.ErrInvalid naming cloud.resizer or
 // cloud.scaler, at StageAct: stopped before the step is fenced or
 // gated), a capacity changed outside the plan (ErrDrift, stopped), a
-// provider error (stopped when nothing changed, else rolled back), a
+// provider error (stopped when nothing changed, else rolled back; a
+// write found in effect despite its error has its change recorded, as a
+// rollback write found so is settled and the rollback goes on), a
 // provider write that did not return within EngineConfig.WriteTimeout
 // (ErrWriteTimeout at StageAct: its outcome is unknown, so it is rolled
 // back, never refunded, and a change found in effect is recorded), a step
@@ -449,22 +451,27 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			inEffect, unchanged = actual.where(s)
 		}
 		reason := err.Error()
-		if errors.Is(err, ErrWriteTimeout) {
+		timedOut := errors.Is(err, ErrWriteTimeout)
+		if timedOut {
 			// The outcome is unknown: a target found where the step
 			// started may still be changed by the write, so it is not
 			// taken for nothing changed (no refund, no stop: rolled
-			// back); one found in effect was changed by it.
+			// back).
 			unchanged = false
-			switch {
-			case inEffect:
-				reason += "; found in effect"
-				e.changed(p, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
-					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
-			case rerr != nil:
-				reason += "; the target could not be read: " + rerr.Error()
-			default:
-				reason += "; found " + actual.String()
-			}
+		}
+		switch {
+		case inEffect:
+			// Changed by the write despite its error (a reply lost
+			// after the backend applied it, or a write that timed
+			// out): its change is recorded, for the History's rate
+			// limits and the fleet share, and its reservation kept.
+			reason += "; found in effect"
+			e.changed(p, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+				From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+		case timedOut && rerr != nil:
+			reason += "; the target could not be read: " + rerr.Error()
+		case timedOut:
+			reason += "; found " + actual.String()
 		}
 		if unchanged {
 			e.refund(ctx, p, &x.Steps[i])
@@ -1205,8 +1212,10 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 			return
 		default:
 			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
-			if errors.Is(err, ErrWriteTimeout) {
-				// Its outcome is unknown: read whether it took effect.
+			if ctx.Err() == nil {
+				// A write that failed may have taken effect (a reply
+				// lost after the backend applied it; one that timed
+				// out has an unknown outcome): read whether it did.
 				if o, rerr := e.read(ctx, p); rerr == nil {
 					if atTo, _ := o.where(s); atTo {
 						e.inEffect(p, rec, true) // its change recorded in the History

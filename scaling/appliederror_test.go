@@ -1,0 +1,119 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// errAfterApply is the error a driver returns when the backend applied the
+// change and the reply was lost (a connection reset after the commit).
+var errAfterApply = errors.New("connection reset after the request was sent")
+
+// appliedThenFailed is a Scaler whose SetCapacity calls that fail picks
+// (by their number, from 1) apply the write and then return
+// errAfterApply, an ordinary error that does not say nothing changed.
+type appliedThenFailed struct {
+	*memory.Cloud
+	fail  func(call int) bool
+	calls atomic.Int32
+}
+
+func (a *appliedThenFailed) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	n := int(a.calls.Add(1))
+	if err := a.Cloud.SetCapacity(ctx, id, want); err != nil || !a.fail(n) {
+		return err
+	}
+	return fmt.Errorf("set capacity %s: %w", id, errAfterApply)
+}
+
+// TestFailedWriteThatTookEffectIsRecorded: a step's write that returns an
+// ordinary error after the backend applied it is rolled back, and its
+// change, found in effect by the re-read, is recorded in the History and
+// the action history (the fleet share) as a timed-out write's is: only
+// the rollback was, so the rate limits on scaling events and the fleet
+// share missed a scale in that happened. Its reservation is kept (the
+// write changed the target). A rollback write that fails the same way is
+// found in effect too: recorded, settled, and the rollback completes,
+// where it failed the rollback of a group that was back where it started.
+func TestFailedWriteThatTookEffectIsRecorded(t *testing.T) {
+	t.Parallel()
+	for _, rollbackFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rollback_fails=%v", rollbackFails), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				a := &appliedThenFailed{Cloud: c, fail: func(n int) bool { return n == 1 || rollbackFails && n == 2 }}
+				var refunds atomic.Int32
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						return ratelimit.Reservation{ID: 1, Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, nil
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error {
+						refunds.Add(1)
+						return nil
+					},
+				}
+				h := &safety.MemoryHistory{}
+				rec := &recorder{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: a, Metrics: c}, safetyGate(t),
+					scaling.WithReserver(r), scaling.WithActionHistory(h), scaling.WithObserver(rec))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 2), scaling.PlanOptions{}))
+				require.ErrorIs(t, err, errAfterApply)
+				require.NotErrorIs(t, err, scaling.ErrRollback, "the rollback took effect")
+				assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+				require.Len(t, x.Steps, 1)
+				assert.Equal(t, scaling.StepRolledBack, x.Steps[0].Status)
+				assert.Contains(t, x.Steps[0].Reason, "found in effect")
+				assert.True(t, x.Steps[0].Reservation.OK(), "the reservation is kept: the write changed the target")
+				assert.Zero(t, refunds.Load(), "nothing refunded")
+				require.Len(t, x.Rollback, 2, "2 → 3 → 4, in gradual steps")
+				for _, rb := range x.Rollback {
+					assert.Equal(t, scaling.StepVerified, rb.Status, rb.Reason)
+				}
+
+				capa, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, 4, capa.Desired, "rolled back")
+				changes := e.History("web").Changes
+				require.Len(t, changes, 3, "the step's change found in effect, and its rollback's two")
+				assert.False(t, changes[0].Rollback)
+				assert.Equal(t, 4, changes[0].From.Desired)
+				assert.Equal(t, 2, changes[0].To.Desired)
+				for i, want := range []int{3, 4} {
+					assert.True(t, changes[1+i].Rollback)
+					assert.Equal(t, want, changes[1+i].To.Desired)
+				}
+				n, err := h.ActedOn(t.Context(), "web", c.Now().Add(-time.Hour))
+				require.NoError(t, err)
+				assert.Equal(t, 2, n, "the scale in counts against the fleet share")
+				var failed []scaling.Event
+				rec.mu.Lock()
+				for _, ev := range rec.events {
+					if ev.Kind == scaling.EventStepFailed {
+						failed = append(failed, ev)
+					}
+				}
+				rec.mu.Unlock()
+				require.Len(t, failed, map[bool]int{false: 1, true: 2}[rollbackFails])
+				for _, ev := range failed {
+					assert.Contains(t, ev.Reason, "found in effect")
+					require.ErrorIs(t, ev.Err, errAfterApply)
+				}
+			})
+		})
+	}
+}
