@@ -63,8 +63,8 @@
 // a scale in or a resize, signals such as CPU ≤ 0.9 healthy over a
 // window; a scale out watches only the signals configured for it, never
 // the load it answers; a window without data yet, or with data not yet
-// up to its end (a whole period of the source's samples missing at its
-// end), is read again until the timeout has passed since it ended, as
+// up to its end (a sample of the source's that would be stamped in it
+// still missing at its end), is read again until the timeout has passed since it ended, as
 // metrics are published late (then one without data fails, one with
 // data is checked on what it has); a step to a desired capacity of 0 passes a signal without data, which no
 // instance is left to report), the expected duration and the cost impact

@@ -1010,11 +1010,13 @@ const (
 //
 //   - a sample lies at or after its end: the source publishes past it,
 //     and fills in no earlier period; or
-//   - its last sample's period ends less than one period before the
-//     window's end (End − (last + p) < p): no whole period that ends in
-//     the window is missing. A period that ends after the window (a
-//     window end not aligned to the source's periods) is not waited for,
-//     and a sample exactly 2p before the end is one period short.
+//   - its last sample's period reaches the window's end (last + p ≥
+//     End): the next sample is stamped at or after the end, outside the
+//     window's read, so no sample the window holds is missing. A sample
+//     stamped in the window whose period ends after it (a window end not
+//     aligned to the source's periods) is waited for: the window's read
+//     takes it once published, and until then the window's last minutes
+//     have no data.
 //
 // A source that cannot read the finer grid (provider.ErrUnsupported or
 // ErrInvalid: a counter's sum of EC2 basic monitoring at one minute) is
@@ -1059,7 +1061,7 @@ func (e *Engine) windowPublished(ctx context.Context, q provider.Query) (bool, e
 	if period == 0 {
 		period = publishStep
 	}
-	return q.End.Sub(last.Add(period)) < period, nil
+	return !last.Add(period).Before(q.End), nil
 }
 
 // settle polls until the target reached spec (every desired instance

@@ -109,9 +109,9 @@ func (s *partial) QueryMetric(_ context.Context, q provider.Query) (provider.Ser
 }
 
 // TestPartlyPublishedWindowBoundary pins when a window with data counts
-// as published: when its last sample's period ends less than one period
-// before the window's end (the period inferred from the samples' spacing,
-// before the window too), or when a sample lies past its end. A window
+// as published: when its last sample's period reaches the window's end
+// (the period inferred from the samples' spacing, before the window
+// too), or when a sample lies past its end. A window
 // one period short is read again until the Timeout has passed since it
 // ended, and then checked on the data it has (healthy here: completed);
 // one that is published is checked at its first read.
@@ -130,11 +130,14 @@ func TestPartlyPublishedWindowBoundary(t *testing.T) {
 		{"minutes, the last one missing", 5 * time.Minute, time.Minute, time.Minute, false, true},
 		// Three-minute samples at 0, 3 and 6 minutes, the one at 6
 		// missing: in a 9-minute window its period [6, 9) ends in the
-		// window (one period short, exactly at the limit); in an
-		// 8-minute one it ends after the window, which is complete with
-		// the period [3, 6) (just inside the limit).
+		// window (one period short); in an 8-minute one it ends after
+		// the window, but its sample is stamped in it, and the window's
+		// last two minutes have no data without it. With the sample at 6
+		// there, the 8-minute window is complete: the next, at 9, is
+		// stamped after it.
 		{"periods, a whole one missing", 9 * time.Minute, 3 * time.Minute, 3 * time.Minute, false, true},
-		{"periods, the window ends within the missing one", 8 * time.Minute, 3 * time.Minute, 2 * time.Minute, false, false},
+		{"periods, the window ends within the missing one", 8 * time.Minute, 3 * time.Minute, 2 * time.Minute, false, true},
+		{"periods, the last one stamped in the window there", 8 * time.Minute, 3 * time.Minute, time.Minute, false, false},
 		// The last three minutes missing, but samples published after
 		// the window: the source will not fill them in.
 		{"published past the window", 5 * time.Minute, time.Minute, 3 * time.Minute, true, false},
@@ -218,4 +221,56 @@ func TestPublishedWindowIsReadOnce(t *testing.T) {
 			})
 		})
 	}
+}
+
+// offsetPeriods is a MetricsSource of CPU sampled every five minutes (as
+// EC2's basic monitoring), each sample stamped at its period's start and
+// published delay after the period ended, the periods starting two
+// minutes into the verification window: in a window of ten minutes, the
+// samples at 2 and 7 minutes are stamped in it, and the period of the one
+// at 7 ends after it. That sample peaks at 0.95; the others read 0.5.
+type offsetPeriods struct {
+	window
+	delay time.Duration
+}
+
+func (o *offsetPeriods) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	win := o.note(q)
+	const period = 5 * time.Minute
+	var samples []provider.Sample
+	for t := win.Start.Add(2*time.Minute - 4*period); t.Before(q.End); t = t.Add(period) {
+		if t.Before(q.Start) || t.Add(period).Add(o.delay).After(time.Now()) {
+			continue
+		}
+		v := 0.5
+		if t.Equal(win.Start.Add(7 * time.Minute)) {
+			v = 0.95
+		}
+		samples = append(samples, provider.Sample{Time: t, Value: v})
+	}
+	return provider.Resample(q, samples)
+}
+
+// TestPeriodEndingAfterTheWindowIsWaitedFor: a window whose end is not
+// aligned to its source's periods holds the sample of a period that ends
+// after it (stamped in the window at the period's start, so the window's
+// read takes it once published). Until that sample is published the window
+// is not: its last three minutes have no data. It was taken as published
+// (the period "ends after the window"), and the scale in was verified on
+// the sample at 2 minutes, missing the peak at 7 published three minutes
+// after the window ended; it is now waited for and fails the scale in.
+func TestPeriodEndingAfterTheWindowIsWaitedFor(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &offsetPeriods{delay: time.Minute}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
+			Window: 10 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
+		x, err := e.Execute(t.Context(), p)
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Contains(t, err.Error(), "unhealthy: 0.95")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+	})
 }

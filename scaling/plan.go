@@ -114,11 +114,11 @@ func sizeString(s provider.Size) string {
 // with data not yet published up to its end is read again too, until
 // Timeout has passed since it ended, and then checked on the data it
 // has: it counts as published when a sample lies at or after its end,
-// or when its last sample's period ends less than one period before
-// its end (the source's period being the shortest spacing of its
-// samples on a one-minute grid from 10 minutes before the window, one
-// minute for a single sample), so that a period that ends after the
-// window is not waited for.
+// or when its last sample's period reaches its end (the source's period
+// being the shortest spacing of its samples on a one-minute grid from 10
+// minutes before the window, one minute for a single sample), so that
+// no sample stamped in the window is still to come; the sample of a
+// period that starts in the window and ends after it is waited for.
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
