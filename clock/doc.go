@@ -25,13 +25,12 @@
 // The bounds on I/O are real time, whatever the clock, since the calls
 // they bound are real: a safety engine's rule phase (safety.Config.Timeout),
 // an alert notifier's delivery in alert.Alerter.Run (the interval) and a
-// webhook's attempt (its Timeout), the reaper's bookkeeping after a
-// provider call, the scaling engine's provider writes
-// (scaling.EngineConfig.WriteTimeout), its journal writes and the approval
-// manager's audit of a stored transition (30 s each), a metrics
-// collector's read of the rate-limit budgets at a scrape
-// (metrics.Config.ScrapeTimeout), a
-// shard sweep's Act (shardsweep.Config.ActTimeout) and the etcd requests
+// webhook's attempt (its Timeout), the scaling engine's provider writes
+// (scaling.EngineConfig.WriteTimeout, 30 m by default), the reaper's
+// bookkeeping after a provider call, the scaling engine's journal writes
+// and the approval manager's audit of a stored transition (30 s each), a
+// metrics collector's read of the rate-limit budgets at a scrape
+// (metrics.Config.ScrapeTimeout), a shard sweep's Act (shardsweep.Config.ActTimeout) and the etcd requests
 // of package coord and the etcd stores (their RequestTimeout). On a fake
 // clock, a collaborator that hangs holds its caller for that much real
 // time, however far the fake clock moves. ratelimit.Limiter.Wait compares
