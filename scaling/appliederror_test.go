@@ -117,3 +117,34 @@ func TestFailedWriteThatTookEffectIsRecorded(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedResizeBeingAppliedIsRecorded: a function's resize whose
+// write failed after the backend accepted it (applying's first Resize)
+// reads as an unknown size while its update applies. The re-read that
+// looks for the write's effect waits for the size to be known, as the
+// rollback's does, and records the resize in the History before rolling
+// it back: it read the unknown size once, found the write not in effect,
+// and the History had the rollback alone.
+func TestFailedResizeBeingAppliedIsRecorded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		fn := &applying{Cloud: c}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decideFnSmaller(t, e, fn), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, errWaitTimedOut)
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		require.Len(t, x.Steps, 1)
+		assert.Contains(t, x.Steps[0].Reason, "found in effect")
+		changes := e.History("fn").Changes
+		require.Len(t, changes, 2, "the resize found in effect, and its rollback")
+		assert.False(t, changes[0].Rollback)
+		assert.Equal(t, fnSmaller, changes[0].ToSize)
+		assert.True(t, changes[1].Rollback)
+		assert.Equal(t, from, changes[1].ToSize)
+	})
+}

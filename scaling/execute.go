@@ -449,6 +449,12 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		inEffect, unchanged := false, false
 		if rerr == nil {
 			inEffect, unchanged = actual.where(s)
+			if actual.unknownSize(p) {
+				// A size being applied (read as unknown): the
+				// rollback's read waits for it, and settles whether
+				// this write took effect (undo).
+				x.unsettled = i + 1
+			}
 		}
 		reason := err.Error()
 		timedOut := errors.Is(err, ErrWriteTimeout)
@@ -873,6 +879,13 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 	return observed{size: r.Size}, err
 }
 
+// unknownSize reports whether o is a vertical target's size read as
+// unknown (zero) though plan p started from a known one: a size being
+// applied, which known waits for.
+func (o observed) unknownSize(p Plan) bool {
+	return !p.Target.horizontal() && o.size.IsZero() && !p.FromSize.IsZero()
+}
+
 // known reads the target as read does, and a vertical target whose size
 // reads as unknown (zero: a driver reports a size still being applied so,
 // as the AWS driver does a Lambda function while its update is in
@@ -884,7 +897,7 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 	start := e.clock.Now()
 	for {
 		o, err := e.read(ctx, p)
-		if err != nil || p.Target.horizontal() || !o.size.IsZero() || p.FromSize.IsZero() {
+		if err != nil || !o.unknownSize(p) {
 			return o, err // a target planned from no size has none yet: not waited for
 		}
 		elapsed := e.clock.Now().Sub(start)
@@ -1162,6 +1175,20 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	if err != nil {
 		fail(fmt.Errorf("read: %w", err))
 		return
+	}
+	if k := x.unsettled; k > 0 {
+		// The step whose write failed while its size read as unknown:
+		// found in effect now that the size is known, its change is
+		// recorded.
+		x.unsettled = 0
+		if sr := &x.Steps[k-1]; sr.Status == StepFailed {
+			if atTo, _ := actual.where(sr.Step); atTo {
+				s := sr.Step
+				e.changed(p, Change{At: e.clock.Now(), PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
+					From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize})
+				sr.Reason += "; found in effect"
+			}
+		}
 	}
 	if n := len(x.Rollback); n > 0 {
 		if err := e.reconcileRollback(ctx, p, &x.Rollback[n-1], actual); err != nil {

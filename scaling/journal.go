@@ -65,6 +65,12 @@ type Execution struct {
 	// resumed in the same process ends with the cause itself rather than
 	// its text.
 	rollbackErr error
+	// unsettled is the number (from 1) of the step whose write failed
+	// while the target's size read as unknown (being applied), until the
+	// rollback reads the size, known, and records the step's change if
+	// it took effect; 0 for none. Like rollbackErr, only a journal that
+	// keeps executions in memory keeps it.
+	unsettled int
 }
 
 // StepRecord is where one step stands.
