@@ -953,6 +953,14 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			complete bool
 		)
 		for {
+			if !toZero {
+				// Checked before the window is read, so that the read
+				// holds every sample the check saw: a minute published
+				// between the two is not taken as read.
+				if complete, err = e.windowPublished(ctx, q); err != nil {
+					return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+				}
+			}
 			ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
 			if err != nil {
 				return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
@@ -960,17 +968,10 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			if rv, _, rn := meanOfLast(ser, 1); rn > 0 {
 				v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
 			}
-			if toZero {
-				// Its instances are gone: no more data is coming.
+			if toZero || complete && n > 0 {
+				// A group at zero: its instances are gone, no more
+				// data is coming.
 				break
-			}
-			if n > 0 {
-				if complete, err = e.windowPublished(ctx, q); err != nil {
-					return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
-				}
-				if complete {
-					break
-				}
 			}
 			waited := e.clock.Now().Sub(ended)
 			if waited >= p.Monitoring.Timeout {

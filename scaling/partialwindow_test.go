@@ -16,10 +16,13 @@ import (
 )
 
 // window notes the verification window the engine reads: its one-step
-// query (the finer reads of the same metric have shorter steps).
+// query (the finer reads of the same metric have shorter steps). Before
+// the window is read, a finer read (which starts 10 minutes before the
+// window) gives its start, and span its length.
 type window struct {
-	mu  sync.Mutex
-	win provider.Query
+	mu   sync.Mutex
+	win  provider.Query
+	span time.Duration
 }
 
 func (w *window) note(q provider.Query) provider.Query {
@@ -27,6 +30,10 @@ func (w *window) note(q provider.Query) provider.Query {
 	defer w.mu.Unlock()
 	if w.win.Start.IsZero() && q.Step == q.End.Sub(q.Start) {
 		w.win = q
+	}
+	if w.win.Start.IsZero() {
+		start := q.Start.Add(10 * time.Minute)
+		return provider.Query{Start: start, End: start.Add(w.span)}
 	}
 	return w.win
 }
@@ -66,7 +73,7 @@ func TestVerificationWaitsForTheWindowsEnd(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &lateMinutes{delay: 3 * time.Minute}
+		src := &lateMinutes{delay: 3 * time.Minute, window: window{span: 10 * time.Minute}}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
@@ -147,7 +154,7 @@ func TestPartlyPublishedWindowBoundary(t *testing.T) {
 				c, err := memory.New(memory.Config{})
 				require.NoError(t, err)
 				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
-				src := &partial{period: tc.period, cut: tc.cut, beyond: tc.beyond}
+				src := &partial{period: tc.period, cut: tc.cut, beyond: tc.beyond, window: window{span: tc.window}}
 				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
 				require.NoError(t, err)
 				p := planFor(t, e, c, "web", 3)
@@ -263,11 +270,64 @@ func TestPeriodEndingAfterTheWindowIsWaitedFor(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &offsetPeriods{delay: time.Minute}
+		src := &offsetPeriods{delay: time.Minute, window: window{span: 10 * time.Minute}}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
 			Window: 10 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
+		x, err := e.Execute(t.Context(), p)
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		assert.Contains(t, err.Error(), "unhealthy: 0.95")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+	})
+}
+
+// racyPublish is a MetricsSource of CPU by the minute at 0.5 whose
+// window's last minute peaks at 0.95 and is published right after the
+// first read of the window returns (before the engine's next call).
+type racyPublish struct {
+	window
+	windowReads int
+}
+
+func (r *racyPublish) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	win := r.note(q)
+	r.mu.Lock()
+	published := r.windowReads > 0
+	if q.Step == q.End.Sub(q.Start) {
+		r.windowReads++
+	}
+	r.mu.Unlock()
+	var samples []provider.Sample
+	for t := q.Start.Truncate(time.Minute); t.Before(q.End) && t.Before(win.End); t = t.Add(time.Minute) {
+		v := 0.5
+		if t.Equal(win.End.Add(-time.Minute)) {
+			if !published {
+				continue
+			}
+			v = 0.95
+		}
+		if !t.Before(q.Start) {
+			samples = append(samples, provider.Sample{Time: t, Value: v})
+		}
+	}
+	return provider.Resample(q, samples)
+}
+
+// TestWindowPublishedBetweenTheReads: the window's last minute is
+// published between the read of the window and the finer read that
+// checks whether it is published. The window is checked on a read made
+// after that check: the peak in its last minute fails the scale in. It
+// was checked on the read before, which lacked that minute, and passed.
+func TestWindowPublishedBetweenTheReads(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &racyPublish{window: window{span: 5 * time.Minute}}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
+			Window: 5 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
 		x, err := e.Execute(t.Context(), p)
 		require.ErrorIs(t, err, scaling.ErrNotVerified)
 		assert.Contains(t, err.Error(), "unhealthy: 0.95")
