@@ -2,6 +2,7 @@ package scaling_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -123,20 +124,45 @@ func TestWindowWithoutDataIsReadUntilTheTimeout(t *testing.T) {
 	})
 }
 
+// fiveMinutes is a MetricsSource of CPU at 0.5 as EC2's basic monitoring
+// publishes it: a sample every 5 minutes of the clock, stamped at the
+// start of its period and published once the period has ended. It counts
+// the reads of the verification window (its one-step query).
+type fiveMinutes struct {
+	mu    sync.Mutex
+	reads []time.Time
+}
+
+func (s *fiveMinutes) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	if q.Step == q.End.Sub(q.Start) {
+		s.mu.Lock()
+		s.reads = append(s.reads, time.Now())
+		s.mu.Unlock()
+	}
+	var samples []provider.Sample
+	for t := q.Start.Truncate(5 * time.Minute); t.Before(q.End) && !t.Add(5*time.Minute).After(time.Now()); t = t.Add(5 * time.Minute) {
+		if !t.Before(q.Start) {
+			samples = append(samples, provider.Sample{Time: t, Value: 0.5})
+		}
+	}
+	return provider.Resample(q, samples)
+}
+
 // TestFiveMinuteSamplesSeenBeforeTheWindow: a source that samples every
 // 5 minutes (EC2's basic monitoring) has one sample in a 5-minute
 // verification window, at its start; its period is seen in the samples
 // before the window (publishLookback), so the window is published at its
 // first read: its only period ends at the window's end. Taken for a
-// one-minute source, it would be read again for the Timeout, waiting for
-// minutes the source never publishes.
+// one-minute source (without the samples before the window), it would be
+// read again for the Timeout, waiting for minutes the source never
+// publishes.
 func TestFiveMinuteSamplesSeenBeforeTheWindow(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c, err := memory.New(memory.Config{})
 		require.NoError(t, err)
 		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
-		src := &partial{period: 5 * time.Minute}
+		src := &fiveMinutes{}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
 		require.NoError(t, err)
 		p := planFor(t, e, c, "web", 3)
