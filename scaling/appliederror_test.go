@@ -148,3 +148,37 @@ func TestFailedResizeBeingAppliedIsRecorded(t *testing.T) {
 		assert.Equal(t, from, changes[1].ToSize)
 	})
 }
+
+// TestFailedRollbackResizeBeingAppliedIsSettled: a function's resize and
+// its rollback both fail after the backend accepted them (applying's
+// first two Resizes), and each leaves the size unknown while it applies.
+// The rollback write's re-read waits for the size, as the step's does,
+// finds the rollback in effect and settles it: it read the unknown size
+// once, took the rollback for not in effect, and failed the plan
+// (ErrRollback) with the function back at its size.
+func TestFailedRollbackResizeBeingAppliedIsSettled(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		fn := &applying{Cloud: c, more: 1}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decideFnSmaller(t, e, fn), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, errWaitTimedOut)
+		require.NotErrorIs(t, err, scaling.ErrRollback, "the rollback took effect")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		require.Len(t, x.Rollback, 1)
+		assert.Contains(t, x.Rollback[0].Reason, "found in effect")
+		changes := e.History("fn").Changes
+		require.Len(t, changes, 2, "the resize and its rollback, both found in effect")
+		assert.Equal(t, fnSmaller, changes[0].ToSize)
+		assert.True(t, changes[1].Rollback)
+		assert.Equal(t, from, changes[1].ToSize)
+		got, err := c.Get(t.Context(), "fn")
+		require.NoError(t, err)
+		assert.Equal(t, from, got.Size)
+	})
+}

@@ -1245,8 +1245,10 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 			if ctx.Err() == nil {
 				// A write that failed may have taken effect (a reply
 				// lost after the backend applied it; one that timed
-				// out has an unknown outcome): read whether it did.
-				if o, rerr := e.read(ctx, p); rerr == nil {
+				// out has an unknown outcome): read whether it did,
+				// waiting for a size being applied (read as unknown),
+				// as the step's re-read does.
+				if o, rerr := e.known(ctx, p); rerr == nil {
 					if atTo, _ := o.where(s); atTo {
 						e.inEffect(p, rec, true) // its change recorded in the History
 						rec.Reason = err.Error() + "; found in effect"

@@ -21,12 +21,13 @@ import (
 // a configuration update takes a while to apply, and meanwhile Get
 // reports the function's size as unknown (zero: LastUpdateStatus
 // InProgress). Its first Resize is accepted but fails (its wait timed out,
-// say) while the update goes on.
+// say) while the update goes on, and so do the next more.
 type applying struct {
 	*memory.Cloud
 	mu     sync.Mutex
 	until  time.Time // the update applies until then
 	failed bool
+	more   int
 }
 
 var errWaitTimedOut = errors.New("the configuration update was accepted but is not known to be in effect: waiter timed out")
@@ -40,6 +41,10 @@ func (a *applying) Resize(ctx context.Context, id string, size provider.Size) er
 	a.until = time.Now().Add(3 * time.Minute)
 	if !a.failed {
 		a.failed = true
+		return errWaitTimedOut
+	}
+	if a.more > 0 {
+		a.more--
 		return errWaitTimedOut
 	}
 	return nil
