@@ -197,7 +197,13 @@ type EngineConfig struct {
 	// step (one SetCapacity or Resize call; each retry of a throttled one
 	// has its own), in real time whatever the engine's clock: it is a
 	// bound on I/O (see package clock), so that a driver that hangs holds
-	// its target no longer. A write that times out has an unknown
+	// its target no longer. It ends the write's context: a driver that
+	// ignores its context (the provider contract says it must not), or
+	// finishes a clean-up under a context of its own (the AWS driver
+	// restarts an instance whose resize failed, for up to twice its
+	// WaitTimeout), returns only then, and the engine waits for it rather
+	// than leave a write in flight behind a released target. A write
+	// that times out has an unknown
 	// outcome (ErrWriteTimeout): the engine re-reads the target, records
 	// a change it finds in effect, keeps the step's rate-limit
 	// reservation, and rolls the plan back. It must cover the slowest
