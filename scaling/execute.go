@@ -1035,7 +1035,10 @@ const (
 // A source that cannot read the finer grid (provider.ErrUnsupported or
 // ErrInvalid: a counter's sum of EC2 basic monitoring at one minute) is
 // taken as published: the window is checked on what its one-step read
-// has, as before.
+// has, as before. A throttled read (provider.ErrThrottled) tells nothing
+// either way: the window is taken as not yet published, and read again at
+// the next poll, up to the Timeout, rather than fail the step for a read
+// only meant to tell whether to wait.
 func (e *Engine) windowPublished(ctx context.Context, q provider.Query) (bool, error) {
 	g := q
 	g.Start, g.Step = q.Start.Add(-publishLookback), publishStep
@@ -1043,10 +1046,12 @@ func (e *Engine) windowPublished(ctx context.Context, q provider.Query) (bool, e
 		g.End = end
 	}
 	s, err := e.cloud.Metrics.QueryMetric(ctx, g)
-	if errors.Is(err, provider.ErrUnsupported) || errors.Is(err, provider.ErrInvalid) {
+	switch {
+	case errors.Is(err, provider.ErrUnsupported) || errors.Is(err, provider.ErrInvalid):
 		return true, nil
-	}
-	if err != nil {
+	case errors.Is(err, provider.ErrThrottled) && ctx.Err() == nil:
+		return false, nil
+	case err != nil:
 		return false, err
 	}
 	var (

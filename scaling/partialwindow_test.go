@@ -2,6 +2,7 @@ package scaling_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -332,5 +333,64 @@ func TestWindowPublishedBetweenTheReads(t *testing.T) {
 		require.ErrorIs(t, err, scaling.ErrNotVerified)
 		assert.Contains(t, err.Error(), "unhealthy: 0.95")
 		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+	})
+}
+
+// throttledGrid is the memory cloud whose finer reads of a verification
+// window (those that tell whether it is published) are throttled the
+// first throttled times.
+type throttledGrid struct {
+	*memory.Cloud
+	mu        sync.Mutex
+	throttled int
+	grid      int // finer reads asked
+}
+
+func (s *throttledGrid) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Step != q.End.Sub(q.Start) {
+		s.mu.Lock()
+		s.grid++
+		n := s.grid
+		s.mu.Unlock()
+		if n <= s.throttled {
+			return provider.Series{}, fmt.Errorf("grid read: %w", provider.ErrThrottled)
+		}
+	}
+	return s.Cloud.QueryMetric(ctx, q)
+}
+
+// TestThrottledGridReadIsReadAgain: a throttled read of the finer grid,
+// which only tells whether to wait for a window, says nothing of the
+// step: the window is read again at the next poll, and the step is
+// verified on it. It failed the step ("could not be read") and rolled a
+// healthy scale in back.
+func TestThrottledGridReadIsReadAgain(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &throttledGrid{Cloud: c, throttled: 2}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+		require.Len(t, p.Monitoring.Signals, 1)
+		x, err := e.Execute(t.Context(), p)
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		assert.Equal(t, 3, src.grid, "read again until a read answered")
+	})
+	// Throttled until the Timeout: the window is then checked on the
+	// data it has, as a window not published by then is.
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &throttledGrid{Cloud: c, throttled: 1 << 30}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		assert.GreaterOrEqual(t, time.Since(start), scaling.DefaultVerifyTimeout, "waited out the Timeout")
 	})
 }
