@@ -81,7 +81,10 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // it, and may count activity up to one period before its start or after
 // its end: more use, never less.
 //
-// Last is the start of the latest period with a non-zero value. A kind the
+// Last is the start of the latest minute that may hold an event: in the
+// latest period with a non-zero value, its last minute (its only one at
+// one minute), or the window's last minute when the period ends after the
+// window. A coarser period never makes use look older than it is. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
 // in which CloudWatch has no datapoint at all. An invalid query returns
@@ -153,8 +156,18 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 				} else {
 					a.count += v
 				}
-				if v > 0 && ts.After(a.last) {
-					a.last = ts
+				if v > 0 {
+					// The latest minute the period's events may have
+					// been in, within the window: a coarser period's
+					// start is up to a period before them, and Last
+					// taken as it made recent use look older.
+					l := ts.Add(period - activityPeriod)
+					if lim := q.End.Add(-1).Truncate(activityPeriod); l.After(lim) {
+						l = lim
+					}
+					if l.After(a.last) {
+						a.last = l
+					}
 				}
 			}
 		}

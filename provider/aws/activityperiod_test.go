@@ -89,3 +89,35 @@ func TestActivityPeriodFollowsCloudWatchsRetention(t *testing.T) {
 		assert.InDelta(t, tc.count, got[0].Count, 1e-9, tc.name)
 	}
 }
+
+// TestActivityLastIsNotBeforeTheEventAtCoarserPeriods: a window older than
+// the 15 days CloudWatch keeps minutes for (the reaper's 28-day terminate
+// window) is read at five minutes, and a datapoint's timestamp is the
+// start of its period. Last was that start, up to 4 minutes before the
+// event: the activity detector (now − Last < Quiet) took a function
+// invoked 27 minutes ago for quiet over its 30. Last is now the latest
+// minute the event may have been in, never after the window.
+func TestActivityLastIsNotBeforeTheEventAtCoarserPeriods(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	fn := createFunction(t, 128, 3, nil)
+	_, fnName, _ := strings.Cut(fn, ":function:")
+	now := time.Now().UTC().Truncate(5 * time.Minute)
+	at := now.Add(-26 * time.Minute) // the last minute of the period from now − 30m
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", fnName, cwtypes.StandardUnitCount, map[time.Time]float64{at: 2})
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+		want       time.Time
+	}{
+		{"the terminate window, 28 days", now.Add(-28 * 24 * time.Hour), now, at},
+		{"a window ending in the period", now.Add(-28 * 24 * time.Hour), now.Add(-27*time.Minute - 30*time.Second), now.Add(-28 * time.Minute)},
+		{"the last hour, at one minute", now.Add(-time.Hour), now, at},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: fn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		require.Len(t, got, 1, tc.name)
+		assert.Equal(t, tc.want, got[0].Last, tc.name)
+		assert.True(t, got[0].Last.Before(tc.end), "%s: Last %s in the window", tc.name, got[0].Last)
+	}
+}

@@ -128,7 +128,9 @@
 // signal in CloudWatch: their activity is absent (unknown), never zero.
 // A window is read at the finest period CloudWatch keeps from its start
 // on (one minute for the last 15 days, five up to 63, an hour before),
-// so that the 28 days a terminate needs are counted whole.
+// so that the 28 days a terminate needs are counted whole; Last is then
+// the last minute of its latest period with use (the latest the use may
+// have been), never the period's start, which made use look older.
 //
 // # Actions and waiting
 //
