@@ -200,6 +200,9 @@
 // missing), and one with an infinite value fails the strategies that
 // read it (an error naming the metric and step); a safety rule that errors blocks (fail closed, and an error);
 // a capacity that never settles fails verification and is rolled back;
+// a throttled read of a verification signal is read again at the next
+// poll, within the verification's timeout (never read by then, the step
+// is not verified);
 // a size a driver reports as unknown while it is being applied (the AWS
 // driver's Lambda function during its update) is waited for, within the
 // verification's timeout, before a plan resumes or rolls back from it.

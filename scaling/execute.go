@@ -920,7 +920,9 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 // instance to report its signals, and passes without their data (data it
 // has is checked). A window with data that is not yet published up to
 // its end (windowPublished) is read again too, until the Timeout, and
-// then checked on the data it has.
+// then checked on the data it has. A throttled read of the window
+// (provider.ErrThrottled) is read again too; a signal with no read
+// answered by the Timeout is not verified, with the throttling as cause.
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -948,9 +950,10 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 		}
 		q := provider.Query{ResourceID: p.Target.Resource.ID, Metric: sig.Metric, Start: start, End: start.Add(span), Step: span, Statistic: stat}
 		var (
-			v        float64
-			n        int
-			complete bool
+			v         float64
+			n         int
+			complete  bool
+			throttled error // the latest read's, when it was throttled
 		)
 		for {
 			if !toZero {
@@ -962,13 +965,22 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 				}
 			}
 			ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
-			if err != nil {
+			switch {
+			case errors.Is(err, provider.ErrThrottled) && ctx.Err() == nil:
+				// Tells nothing of the step: read again at the next
+				// poll, up to the Timeout. The samples the check saw
+				// are in no read: an earlier read is not taken for
+				// the published window.
+				throttled, complete = err, false
+			case err != nil:
 				return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
+			default:
+				throttled = nil
+				if rv, _, rn := meanOfLast(ser, 1); rn > 0 {
+					v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
+				}
 			}
-			if rv, _, rn := meanOfLast(ser, 1); rn > 0 {
-				v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
-			}
-			if toZero || complete && n > 0 {
+			if throttled == nil && (toZero || complete && n > 0) {
 				// A group at zero: its instances are gone, no more
 				// data is coming.
 				break
@@ -980,6 +992,9 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			if err := e.wait(ctx, min(e.cfg.PollInterval, p.Monitoring.Timeout-waited)); err != nil {
 				return err
 			}
+		}
+		if n == 0 && throttled != nil {
+			return fmt.Errorf("%w: signal %s could not be read within %s after the window: %w", ErrNotVerified, sig, p.Monitoring.Timeout, throttled)
 		}
 		if n == 0 && toZero {
 			// A group's metric is reported by its instances, and none is

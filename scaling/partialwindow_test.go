@@ -394,3 +394,59 @@ func TestThrottledGridReadIsReadAgain(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), scaling.DefaultVerifyTimeout, "waited out the Timeout")
 	})
 }
+
+// throttledWindow is the memory cloud whose one-step reads of a
+// verification window are throttled the first throttled times.
+type throttledWindow struct {
+	*memory.Cloud
+	mu        sync.Mutex
+	throttled int
+	reads     int // one-step reads asked
+}
+
+func (s *throttledWindow) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if q.Step == q.End.Sub(q.Start) {
+		s.mu.Lock()
+		s.reads++
+		n := s.reads
+		s.mu.Unlock()
+		if n <= s.throttled {
+			return provider.Series{}, fmt.Errorf("window read: %w", provider.ErrThrottled)
+		}
+	}
+	return s.Cloud.QueryMetric(ctx, q)
+}
+
+// TestThrottledWindowReadIsReadAgain: a throttled read of the window
+// itself says nothing of the step either: it is read again at the next
+// poll, and the step verified on it. It failed the step ("could not be
+// read") and rolled a healthy step back, which the throttled grid read
+// no longer did. Throttled until the Timeout, the step is not verified,
+// and the error says why.
+func TestThrottledWindowReadIsReadAgain(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &throttledWindow{Cloud: c, throttled: 2}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.NoError(t, err)
+		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		assert.Equal(t, 3, src.reads, "read again until a read answered")
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		src := &throttledWindow{Cloud: c, throttled: 1 << 30}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrNotVerified)
+		require.ErrorIs(t, err, provider.ErrThrottled, "the cause kept")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		assert.GreaterOrEqual(t, time.Since(start), scaling.DefaultVerifyTimeout, "read again until the Timeout")
+	})
+}
