@@ -182,3 +182,50 @@ func TestFailedRollbackResizeBeingAppliedIsSettled(t *testing.T) {
 		assert.Equal(t, from, got.Size)
 	})
 }
+
+// stuckRollback is applying whose second Resize (the rollback's) fails
+// after the backend accepted it and leaves the size unknown for good (an
+// update that never finishes applying).
+type stuckRollback struct {
+	*applying
+	resizes int
+}
+
+func (s *stuckRollback) Resize(ctx context.Context, id string, size provider.Size) error {
+	err := s.applying.Resize(ctx, id, size)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resizes++; s.resizes == 2 {
+		s.until = time.Now().Add(1000 * time.Hour)
+	}
+	return err
+}
+
+// TestFailedRollbackResizeNeverKnownSaysSo: a rollback resize that failed
+// after the backend accepted it, with the size unknown up to the
+// Timeout, fails the rollback, and the error says the size could not be
+// read (ErrNotVerified) besides the write's error: it had the write's
+// error alone, as if the write were known not to have taken effect.
+func TestFailedRollbackResizeNeverKnownSaysSo(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
+		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		fn := &stuckRollback{applying: &applying{Cloud: c, more: 1}}
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
+		require.NoError(t, err)
+		start := time.Now()
+		x, err := e.Execute(t.Context(), e.Plan(decideFnSmaller(t, e, fn), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, errWaitTimedOut)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "whether the rollback took effect is unknown")
+		assert.Contains(t, err.Error(), "size is unknown")
+		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		require.Len(t, x.Rollback, 1)
+		assert.Equal(t, scaling.StepFailed, x.Rollback[0].Status)
+		assert.Contains(t, x.Rollback[0].Reason, "size is unknown")
+		assert.Less(t, time.Since(start), 2*time.Hour, "the wait for the size ends at the Timeout")
+	})
+}

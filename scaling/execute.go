@@ -1268,13 +1268,19 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 				// out has an unknown outcome): read whether it did,
 				// waiting for a size being applied (read as unknown),
 				// as the step's re-read does.
-				if o, rerr := e.known(ctx, p); rerr == nil {
+				o, rerr := e.known(ctx, p)
+				if rerr == nil {
 					if atTo, _ := o.where(s); atTo {
 						e.inEffect(p, rec, true) // its change recorded in the History
 						rec.Reason = err.Error() + "; found in effect"
 						e.emit(e.stepEvent(p, s, EventStepFailed, rec.Reason, serr))
 						break // settled below, and the rollback goes on
 					}
+				} else if ctx.Err() == nil {
+					// Whether it took effect is unknown, not "it did
+					// not": the error says so.
+					err = fmt.Errorf("%w; whether it took effect could not be read: %w", err, rerr)
+					serr.Err = err
 				}
 			}
 			if ctx.Err() == nil {
