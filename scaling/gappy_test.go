@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -51,16 +50,8 @@ func TestGapBeforeTheWindowIsNoPeriod(t *testing.T) {
 	t.Parallel()
 	const timeout = 5 * time.Minute
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
 		src := &gappy{}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
-		require.NoError(t, err)
-		p := planFor(t, e, c, "web", 3)
-		p.Monitoring = scaling.MonitoringPlan{Window: 5 * time.Minute, Timeout: timeout,
-			Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: fp(0.9)}}}
-		x, err := e.Execute(t.Context(), p)
+		x, err := scaleInVerifiedOn(t, src, 5*time.Minute, timeout, "")
 		require.NoError(t, err)
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		src.mu.Lock()

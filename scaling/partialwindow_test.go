@@ -39,6 +39,22 @@ func (w *window) note(q provider.Query) provider.Query {
 	return w.win
 }
 
+// scaleInVerifiedOn executes a scale in of the memory cloud's group
+// "web" from 4 instances to 3, its step verified on src's CPU (stat, at
+// most 0.9) over window within timeout, and returns what Execute does.
+func scaleInVerifiedOn(t *testing.T, src provider.MetricsSource, window, timeout time.Duration, stat provider.Statistic) (scaling.Execution, error) {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
+	require.NoError(t, err)
+	p := planFor(t, e, c, "web", 3)
+	p.Monitoring = scaling.MonitoringPlan{Window: window, Timeout: timeout,
+		Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: stat, Max: fp(0.9)}}}
+	return e.Execute(t.Context(), p)
+}
+
 // lateMinutes is a MetricsSource of CPU as CloudWatch publishes a
 // one-minute metric: a sample every minute, each published delay after
 // its minute ended; the window's last minute peaks at 0.95, every other
@@ -152,16 +168,8 @@ func TestPartlyPublishedWindowBoundary(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
 				src := &partial{period: tc.period, cut: tc.cut, beyond: tc.beyond, window: window{span: tc.window}}
-				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
-				require.NoError(t, err)
-				p := planFor(t, e, c, "web", 3)
-				p.Monitoring = scaling.MonitoringPlan{Window: tc.window, Timeout: timeout,
-					Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: fp(0.9)}}}
-				x, err := e.Execute(t.Context(), p)
+				x, err := scaleInVerifiedOn(t, src, tc.window, timeout, "")
 				require.NoError(t, err)
 				assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 				src.mu.Lock()
@@ -336,24 +344,25 @@ func TestWindowPublishedBetweenTheReads(t *testing.T) {
 	})
 }
 
-// throttledGrid is the memory cloud whose finer reads of a verification
-// window (those that tell whether it is published) are throttled the
-// first throttled times.
-type throttledGrid struct {
+// throttled is the memory cloud whose reads of a verification window
+// are throttled the first throttled times: its one-step reads with
+// window, else the finer reads that tell whether it is published.
+type throttled struct {
 	*memory.Cloud
+	window    bool
 	mu        sync.Mutex
 	throttled int
-	grid      int // finer reads asked
+	reads     int // reads of the throttled kind asked
 }
 
-func (s *throttledGrid) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
-	if q.Step != q.End.Sub(q.Start) {
+func (s *throttled) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if (q.Step == q.End.Sub(q.Start)) == s.window {
 		s.mu.Lock()
-		s.grid++
-		n := s.grid
+		s.reads++
+		n := s.reads
 		s.mu.Unlock()
 		if n <= s.throttled {
-			return provider.Series{}, fmt.Errorf("grid read: %w", provider.ErrThrottled)
+			return provider.Series{}, fmt.Errorf("read: %w", provider.ErrThrottled)
 		}
 	}
 	return s.Cloud.QueryMetric(ctx, q)
@@ -368,7 +377,7 @@ func TestThrottledGridReadIsReadAgain(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &throttledGrid{Cloud: c, throttled: 2}
+		src := &throttled{Cloud: c, throttled: 2}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
@@ -378,13 +387,13 @@ func TestThrottledGridReadIsReadAgain(t *testing.T) {
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		src.mu.Lock()
 		defer src.mu.Unlock()
-		assert.Equal(t, 3, src.grid, "read again until a read answered")
+		assert.Equal(t, 3, src.reads, "read again until a read answered")
 	})
 	// Throttled until the Timeout: the window is then checked on the
 	// data it has, as a window not published by then is.
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &throttledGrid{Cloud: c, throttled: 1 << 30}
+		src := &throttled{Cloud: c, throttled: 1 << 30}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		start := time.Now()
@@ -393,28 +402,6 @@ func TestThrottledGridReadIsReadAgain(t *testing.T) {
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		assert.GreaterOrEqual(t, time.Since(start), scaling.DefaultVerifyTimeout, "waited out the Timeout")
 	})
-}
-
-// throttledWindow is the memory cloud whose one-step reads of a
-// verification window are throttled the first throttled times.
-type throttledWindow struct {
-	*memory.Cloud
-	mu        sync.Mutex
-	throttled int
-	reads     int // one-step reads asked
-}
-
-func (s *throttledWindow) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
-	if q.Step == q.End.Sub(q.Start) {
-		s.mu.Lock()
-		s.reads++
-		n := s.reads
-		s.mu.Unlock()
-		if n <= s.throttled {
-			return provider.Series{}, fmt.Errorf("window read: %w", provider.ErrThrottled)
-		}
-	}
-	return s.Cloud.QueryMetric(ctx, q)
 }
 
 // TestThrottledWindowReadIsReadAgain: a throttled read of the window
@@ -427,7 +414,7 @@ func TestThrottledWindowReadIsReadAgain(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &throttledWindow{Cloud: c, throttled: 2}
+		src := &throttled{Cloud: c, window: true, throttled: 2}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		x, err := e.Execute(t.Context(), e.Plan(decide(t, e, c, 3), scaling.PlanOptions{}))
@@ -439,7 +426,7 @@ func TestThrottledWindowReadIsReadAgain(t *testing.T) {
 	})
 	synctest.Test(t, func(t *testing.T) {
 		c := newCloud(t, 4, memory.Config{})
-		src := &throttledWindow{Cloud: c, throttled: 1 << 30}
+		src := &throttled{Cloud: c, window: true, throttled: 1 << 30}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
 		require.NoError(t, err)
 		start := time.Now()

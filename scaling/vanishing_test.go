@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -50,16 +49,8 @@ func (s *vanishing) QueryMetric(_ context.Context, q provider.Query) (provider.S
 func TestVerificationKeepsTheLatestReadWithData(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
 		src := &vanishing{}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
-		require.NoError(t, err)
-		p := planFor(t, e, c, "web", 3)
-		p.Monitoring = scaling.MonitoringPlan{Window: 5 * time.Minute, Timeout: 5 * time.Minute,
-			Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}
-		x, err := e.Execute(t.Context(), p)
+		x, err := scaleInVerifiedOn(t, src, 5*time.Minute, 5*time.Minute, provider.StatMax)
 		require.ErrorIs(t, err, scaling.ErrNotVerified)
 		assert.Contains(t, err.Error(), "unhealthy: 0.95", "checked on the read with data")
 		assert.NotContains(t, err.Error(), "no data")
@@ -104,16 +95,8 @@ func TestWindowWithoutDataIsReadUntilTheTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = 5 * time.Minute
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
 		src := &pastOnly{}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
-		require.NoError(t, err)
-		p := planFor(t, e, c, "web", 3)
-		p.Monitoring = scaling.MonitoringPlan{Window: 5 * time.Minute, Timeout: timeout,
-			Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: fp(0.9)}}}
-		x, err := e.Execute(t.Context(), p)
+		x, err := scaleInVerifiedOn(t, src, 5*time.Minute, timeout, "")
 		require.ErrorIs(t, err, scaling.ErrNotVerified)
 		assert.Contains(t, err.Error(), "no data")
 		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
@@ -159,16 +142,8 @@ func (s *fiveMinutes) QueryMetric(_ context.Context, q provider.Query) (provider
 func TestFiveMinuteSamplesSeenBeforeTheWindow(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
 		src := &fiveMinutes{}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
-		require.NoError(t, err)
-		p := planFor(t, e, c, "web", 3)
-		p.Monitoring = scaling.MonitoringPlan{Window: 5 * time.Minute, Timeout: 5 * time.Minute,
-			Signals: []scaling.Signal{{Metric: provider.MetricCPU, Max: fp(0.9)}}}
-		x, err := e.Execute(t.Context(), p)
+		x, err := scaleInVerifiedOn(t, src, 5*time.Minute, 5*time.Minute, "")
 		require.NoError(t, err)
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		src.mu.Lock()
