@@ -108,6 +108,27 @@ func (c *cutOff) Resize(ctx context.Context, id string, size provider.Size) erro
 	return ctx.Err()
 }
 
+// interruptedFnResize returns an engine whose resize of the function
+// "fn" to fnSmaller was interrupted while the write waited (cutOff): the
+// update is being applied, its size read as unknown. The plan is
+// returned for a resume.
+func interruptedFnResize(t *testing.T) (*scaling.Engine, scaling.Plan) {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	p := e.Plan(decideFnSmaller(t, e, c), scaling.PlanOptions{})
+	x, err := e.Execute(ctx, p)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, scaling.PlanInterrupted, x.Status)
+	return e, p
+}
+
 // TestResumeWaitsForASizeBeingApplied: a resize interrupted while the
 // driver waited for the update is resumed from the real size once the
 // driver knows it again: found in effect, recorded in the History and
@@ -117,21 +138,9 @@ func (c *cutOff) Resize(ctx context.Context, id string, size provider.Size) erro
 func TestResumeWaitsForASizeBeingApplied(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
-		require.NoError(t, err)
-		d := decideFnSmaller(t, e, c)
-		p := e.Plan(d, scaling.PlanOptions{})
-		x, err := e.Execute(ctx, p)
-		require.ErrorIs(t, err, context.Canceled)
-		require.Equal(t, scaling.PlanInterrupted, x.Status)
+		e, p := interruptedFnResize(t)
 
-		x, err = e.Execute(t.Context(), p)
+		x, err := e.Execute(t.Context(), p)
 		require.NoError(t, err)
 		assert.Equal(t, scaling.PlanCompleted, x.Status, x.Reason)
 		h := e.History("fn")
@@ -178,19 +187,7 @@ func TestResizeFromNoSizeIsNotWaitedFor(t *testing.T) {
 func TestAbandonWaitsForASizeBeingApplied(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn.applying, Metrics: c}, allowAll{})
-		require.NoError(t, err)
-		d := decideFnSmaller(t, e, c)
-		p := e.Plan(d, scaling.PlanOptions{})
-		x, err := e.Execute(ctx, p)
-		require.ErrorIs(t, err, context.Canceled)
-		require.Equal(t, scaling.PlanInterrupted, x.Status)
+		e, p := interruptedFnResize(t)
 
 		xs, err := e.Resume(t.Context(), "fn", p.CreatedAt.Add(time.Hour), time.Minute)
 		require.NoError(t, err)
