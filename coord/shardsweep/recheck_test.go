@@ -2,6 +2,7 @@ package shardsweep_test
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -46,24 +47,39 @@ func (l *logins) Activity(ctx context.Context, q provider.ActivityQuery) ([]prov
 	return []provider.ActivityCount{c}, nil
 }
 
-// rechecked runs one replica over 8 resources (the even ones idle) with
-// src as their activity source, on a clock at t0 + Delay, until every
+// verdictLog is a VerdictObserver that keeps the latest verdict of each
+// resource.
+type verdictLog struct {
+	mu sync.Mutex
+	by map[string]detector.Verdict
+}
+
+func (l *verdictLog) Verdicts(_ int, _ time.Time, vs []detector.Verdict) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.by == nil {
+		l.by = map[string]detector.Verdict{}
+	}
+	for _, v := range vs {
+		l.by[v.ResourceID] = v
+	}
+}
+
+// all returns a copy of the verdicts kept.
+func (l *verdictLog) all() map[string]detector.Verdict {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.by)
+}
+
+// swept runs one replica over f on a clock at t0 + Delay, until every
 // shard finished t0, and returns the pass reports, the verdicts the
 // VerdictObserver got (by resource) and the resources acted on.
-func rechecked(t *testing.T, t0 time.Time, src provider.ActivitySource) ([]shardsweep.Report, map[string]detector.Verdict, map[string][]string) {
+func swept(t *testing.T, t0 time.Time, f *fleet) ([]shardsweep.Report, map[string]detector.Verdict, map[string][]string) {
 	t.Helper()
-	f := newFleet(8, t0.Add(-90*24*time.Hour))
-	f.activity = src
 	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	var mu sync.Mutex
-	verdicts := map[string]detector.Verdict{}
-	g.opts = append(g.opts, shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(func(_ int, _ time.Time, vs []detector.Verdict) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, v := range vs {
-			verdicts[v.ResourceID] = v
-		}
-	})))
+	log := &verdictLog{}
+	g.opts = append(g.opts, shardsweep.WithVerdicts(log))
 	a := g.start("replica-a")
 	g.balanced(a)
 	var reps []shardsweep.Report
@@ -71,9 +87,16 @@ func rechecked(t *testing.T, t0 time.Time, src provider.ActivitySource) ([]shard
 		require.Len(t, rs, 1)
 		reps = append(reps, rs[0])
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return reps, verdicts, g.rec.actsFor(t0)
+	return reps, log.all(), g.rec.actsFor(t0)
+}
+
+// rechecked is swept over 8 resources (the even ones idle) with src as
+// their activity source.
+func rechecked(t *testing.T, t0 time.Time, src provider.ActivitySource) ([]shardsweep.Report, map[string]detector.Verdict, map[string][]string) {
+	t.Helper()
+	f := newFleet(8, t0.Add(-90*24*time.Hour))
+	f.activity = src
+	return swept(t, t0, f)
 }
 
 // recheckReason returns v's reason of the "recheck" signal with code, or fails.

@@ -1,14 +1,12 @@
 package shardsweep_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/coord/shardsweep"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -34,31 +32,17 @@ func TestTerminableKindsNotTerminated(t *testing.T) {
 	}
 	src := &logins{}
 	f.activity = src
-	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	var mu sync.Mutex
-	verdicts := map[string]detector.Verdict{}
-	g.opts = append(g.opts, shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(func(_ int, _ time.Time, vs []detector.Verdict) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, v := range vs {
-			verdicts[v.ResourceID] = v
-		}
-	})))
-	a := g.start("replica-a")
-	g.balanced(a)
-	for _, rs := range g.allDone(t0) {
-		require.Len(t, rs, 1)
-		assert.Empty(t, rs[0].Acted)
-		assert.Empty(t, rs[0].InUse)
-		assert.Empty(t, rs[0].Unchecked)
+	reps, verdicts, acts := swept(t, t0, f)
+	for _, rep := range reps {
+		assert.Empty(t, rep.Acted)
+		assert.Empty(t, rep.InUse)
+		assert.Empty(t, rep.Unchecked)
 	}
-	assert.Empty(t, g.rec.actsFor(t0), "the Actor is called for no volume")
+	assert.Empty(t, acts, "the Actor is called for no volume")
 
 	need := newEnsemble(t).Config().Evidence.TerminateWindow
 	require.Equal(t, 28*24*time.Hour, need)
-	mu.Lock()
 	v, ok := verdicts["i-0000"]
-	mu.Unlock()
 	require.True(t, ok)
 	assert.Equal(t, detector.Idle, v.State, v.Explain())
 	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())

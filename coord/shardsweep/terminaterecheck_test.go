@@ -1,7 +1,6 @@
 package shardsweep_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -35,20 +34,13 @@ func TestLoginDuringTheDelayBlocksATerminate(t *testing.T) {
 	require.Equal(t, 28*24*time.Hour, ens.Config().Evidence.TerminateWindow)
 
 	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	var mu sync.Mutex
-	verdicts := map[string]detector.Verdict{}
+	log := &verdictLog{}
 	cfg := g.cfg
 	cfg.Shards.ID = "replica-a"
 	cli := etcdtest.Dial(t, g.eps...)
 	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
 		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
-		shardsweep.WithVerdicts(shardsweep.VerdictObserverFunc(func(_ int, _ time.Time, vs []detector.Verdict) {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, v := range vs {
-				verdicts[v.ResourceID] = v
-			}
-		})))
+		shardsweep.WithVerdicts(log))
 	require.NoError(t, err)
 	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
 	var inUse []string
@@ -58,8 +50,7 @@ func TestLoginDuringTheDelayBlocksATerminate(t *testing.T) {
 		assert.Empty(t, rs[0].Unchecked)
 	}
 	acts := g.rec.actsFor(t0)
-	mu.Lock()
-	defer mu.Unlock()
+	verdicts := log.all()
 
 	assert.Equal(t, detector.ActionTerminate, verdicts["vol-0001"].Action, verdicts["vol-0001"].Explain())
 	assert.Len(t, acts["vol-0001"], 1, "quiet: terminated")
