@@ -250,6 +250,26 @@ func TestHPAInputErrors(t *testing.T) {
 	assert.False(t, dec.Rescale)
 }
 
+// twoReadyWebPods is a fixture with a deployment "web" of two pods
+// (web-a, web-b: one container "app" requesting 500m of CPU), ready for
+// 20 minutes, and returns their labels, now, and a time 5 s before it for
+// their metrics.
+func twoReadyWebPods(t *testing.T) (f *fixture, labels map[string]string, now, at time.Time) {
+	t.Helper()
+	f = newFixture(t)
+	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
+	f.deployment("web", 2, cs)
+	_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+	require.NoError(t, err)
+	labels = map[string]string{"app": "web"}
+	now = time.Now().Truncate(time.Second)
+	long := now.Add(-20 * time.Minute)
+	for _, name := range []string{"web-a", "web-b"} {
+		f.pod(name, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
+	}
+	return f, labels, now, now.Add(-5 * time.Second)
+}
+
 // TestHPAInputRefusesNegativeUsage pins that a negative usage from the
 // resource metrics API does not reach the calculator as a sample: the
 // metric's Err names the pod and the container (provider.ErrInvalid), and
@@ -258,18 +278,7 @@ func TestHPAInputErrors(t *testing.T) {
 // scales 2 replicas in to 1 on a broken reading.
 func TestHPAInputRefusesNegativeUsage(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	cs := []corev1.Container{container("app", "500m", "256Mi", false)}
-	f.deployment("web", 2, cs)
-	_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
-	require.NoError(t, err)
-	labels := map[string]string{"app": "web"}
-	now := time.Now().Truncate(time.Second)
-	long := now.Add(-20 * time.Minute)
-	for _, name := range []string{"web-a", "web-b"} {
-		f.pod(name, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
-	}
-	at := now.Add(-5 * time.Second)
+	f, labels, now, at := twoReadyWebPods(t)
 	f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "100Mi")})
 	f.podMetrics("web-b", labels, at, map[string]corev1.ResourceList{"app": usage("-300m", "100Mi")})
 	d := f.driver(kubernetes.Config{})
@@ -298,18 +307,7 @@ func TestHPAInputNegativeUsageOfASkippedPod(t *testing.T) {
 	for name, order := range map[string][]string{"negative first": {"app", "sidecar"}, "missing first": {"sidecar", "app"}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			cs := []corev1.Container{container("app", "500m", "256Mi", false)}
-			f.deployment("web", 2, cs)
-			_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
-			require.NoError(t, err)
-			labels := map[string]string{"app": "web"}
-			now := time.Now().Truncate(time.Second)
-			long := now.Add(-20 * time.Minute)
-			for _, pod := range []string{"web-a", "web-b"} {
-				f.pod(pod, labels, cs, cpuAt(long, long, corev1.ConditionTrue))
-			}
-			at := now.Add(-5 * time.Second)
+			f, labels, now, at := twoReadyWebPods(t)
 			f.podMetrics("web-a", labels, at, map[string]corev1.ResourceList{"app": usage("400m", "100Mi")})
 			byName := map[string]corev1.ResourceList{
 				"app":     usage("-300m", "100Mi"),
