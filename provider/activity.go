@@ -57,6 +57,28 @@ type ActivityCount struct {
 	// Last is the time of the latest event, if the source knows it; zero
 	// when there was none in the window or the source cannot tell.
 	Last time.Time `json:"last,omitzero"`
+	// Since is when the count begins, set when that is after the query's
+	// Start: the source keeps less than the window (a retention shorter
+	// than it) or began observing this kind on the resource later. Count
+	// and Last then cover [Since, End) only, and nothing before Since is
+	// known: no event is not the same as no data. Zero means the count
+	// covers the whole window, as does a Since at or before Start. A
+	// source that cannot tell leaves it zero and says so in its docs. It
+	// must not be after the query's End.
+	Since time.Time `json:"since,omitzero"`
+}
+
+// Covers returns how much of the window [start, end) the count covers:
+// end − max(start, Since), and 0 when Since is at or after end.
+func (a ActivityCount) Covers(start, end time.Time) time.Duration {
+	from := start
+	if a.Since.After(from) {
+		from = a.Since
+	}
+	if !end.After(from) {
+		return 0
+	}
+	return end.Sub(from)
 }
 
 // Validate checks Kind and that Count is finite and ≥ 0.

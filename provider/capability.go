@@ -124,8 +124,10 @@ func (f BackupCatalogFunc) Backups(ctx context.Context, resourceID string, since
 //
 // Activity returns one ActivityCount per kind the source observes for the
 // resource in [q.Start, q.End), sorted by kind; a kind the source cannot
-// observe is absent (unknown), not zero. An unknown resource returns
-// ErrNotFound. Implementations must be safe for concurrent use and honour
+// observe is absent (unknown), not zero. A count that covers only the end
+// of the window (the source keeps less than it, or began observing later)
+// says where it begins in ActivityCount.Since: a reaper must not read the
+// part before as quiet. An unknown resource returns ErrNotFound. Implementations must be safe for concurrent use and honour
 // ctx.
 type ActivitySource interface {
 	Activity(ctx context.Context, q ActivityQuery) ([]ActivityCount, error)

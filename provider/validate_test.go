@@ -298,3 +298,25 @@ func TestListedOnce(t *testing.T) {
 	assert.Empty(t, once)
 	assert.Nil(t, repeated)
 }
+
+// TestActivityCountCovers: the part of a window a count covers starts at
+// the later of the window's start and Since, and is never negative.
+func TestActivityCountCovers(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	end := start.Add(28 * 24 * time.Hour)
+	for _, tt := range []struct {
+		since time.Time
+		want  time.Duration
+	}{
+		{time.Time{}, 28 * 24 * time.Hour},
+		{start.Add(-time.Hour), 28 * 24 * time.Hour},
+		{start, 28 * 24 * time.Hour},
+		{start.Add(time.Nanosecond), 28*24*time.Hour - time.Nanosecond},
+		{end.Add(-15 * 24 * time.Hour), 15 * 24 * time.Hour},
+		{end, 0},
+		{end.Add(time.Hour), 0},
+	} {
+		assert.Equal(t, tt.want, provider.ActivityCount{Since: tt.since}.Covers(start, end), "since %s", tt.since)
+	}
+}

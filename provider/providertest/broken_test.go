@@ -305,6 +305,22 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Context/Cancelled"},
 	},
 	{
+		name: "ActivitySinceAfterEnd",
+		wrap: func(c *memory.Cloud) provider.Inventory { return sinceAfterEnd{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity logins: counted since 2026-03-02 12:00:00.001 +0000 UTC, after the window's end 2026-03-02 12:00:00 +0000 UTC`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+	{
+		name: "ActivityLastBeforeSince",
+		wrap: func(c *memory.Cloud) provider.Inventory { return lastBeforeSince{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity logins: last event at 2026-03-02 11:00:00 +0000 UTC, before the count begins (Since 2026-03-02 11:59:59.999 +0000 UTC)`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+	{
 		name: "BatchRefusesEmpty",
 		wrap: func(c *memory.Cloud) provider.Inventory { return refusesEmptyBatch{c} },
 		fails: map[string]string{
@@ -749,6 +765,29 @@ func (b lastOfAllTime) Activity(ctx context.Context, q provider.ActivityQuery) (
 	as, err := b.Cloud.Activity(ctx, q)
 	for i := range as {
 		as[i].Last = q.End
+	}
+	return as, err
+}
+
+// sinceAfterEnd says each count begins after the window it was asked.
+type sinceAfterEnd struct{ *memory.Cloud }
+
+func (b sinceAfterEnd) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	as, err := b.Cloud.Activity(ctx, q)
+	for i := range as {
+		as[i].Since = q.End.Add(time.Millisecond)
+	}
+	return as, err
+}
+
+// lastBeforeSince says each count begins a millisecond before the
+// window's end, after the last event it reports.
+type lastBeforeSince struct{ *memory.Cloud }
+
+func (b lastBeforeSince) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	as, err := b.Cloud.Activity(ctx, q)
+	for i := range as {
+		as[i].Since = q.End.Add(-time.Millisecond)
 	}
 	return as, err
 }

@@ -77,7 +77,8 @@
 // BackupCatalog: valid backups of the resource, newest first, since
 // inclusive; ErrNotFound for an unknown resource, ErrInvalid for an empty
 // ID. ActivitySource: valid counts sorted by kind, each one's last event
-// (when known) inside the window and only with a count; ErrInvalid for an
+// (when known) inside the window, not before the count's Since and only
+// with a count, and no Since after the window's end; ErrInvalid for an
 // empty window or resource ID, ErrNotFound for an unknown resource.
 //
 // Context: a cancelled context fails every call, reads and writes, with
@@ -1236,6 +1237,12 @@ func testActivity(t *testing.T, s Subject) {
 		}
 		if !a.Last.IsZero() && a.Count == 0 {
 			t.Errorf("Activity %s: no events, but the last at %s (Last is zero when there was none in the window)", a.Kind, a.Last)
+		}
+		if a.Since.After(q.End) {
+			t.Errorf("Activity %s: counted since %s, after the window's end %s", a.Kind, a.Since, q.End)
+		}
+		if !a.Last.IsZero() && a.Last.Before(a.Since) {
+			t.Errorf("Activity %s: last event at %s, before the count begins (Since %s)", a.Kind, a.Last, a.Since)
 		}
 		total += a.Count
 	}
