@@ -63,7 +63,8 @@ func (c ActivityConfig) Validate() error {
 // a = 1 − exp(−count/Scale); the idle score is 1 − max(a). The resource is
 // idle when no counted kind has had an event for at least Quiet: a kind's
 // Last time is used when the source knows it, otherwise its count over the
-// input's activity window (which must then cover at least Quiet). Without
+// input's activity window, which must then cover at least Quiet (the part
+// the count covers: from its Since, when the source kept less). Without
 // activity data the signal is unknown. It is safe for concurrent use.
 type Activity struct{ cfg ActivityConfig }
 
@@ -108,6 +109,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 	busiest := 0.0
 	quiet := true
 	window := in.Now.Sub(from)
+	short := time.Duration(math.MaxInt64) // the shortest cover of a kind without a last event
 	for _, c := range in.Activity {
 		if !slices.Contains(a.cfg.Kinds, c.Kind) {
 			continue
@@ -118,8 +120,13 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		if a.recent(in.Now, c) {
 			quiet = false
 		}
+		covers := c.Covers(from, in.Now)
+		if c.Last.IsZero() {
+			// Without a last event, quiet rests on the count's cover.
+			short = min(short, covers)
+		}
 		if c.Count > 0 {
-			r.add(Reason{Signal: SignalActivity, Code: ReasonActive, Kind: c.Kind, Value: c.Count, Duration: window})
+			r.add(Reason{Signal: SignalActivity, Code: ReasonActive, Kind: c.Kind, Value: c.Count, Duration: covers})
 		}
 	}
 	if seen == 0 {
@@ -132,11 +139,11 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 	case !quiet:
 		r.state = NotIdle
 		r.score = min(r.score, 0.49)
-	case window < a.cfg.Quiet && busiest == 0:
-		// Counts over a window shorter than Quiet cannot prove quiet.
+	case short < a.cfg.Quiet:
+		// A count over less than Quiet cannot prove quiet.
 		r.state = Unknown
 		r.score = 0
-		r.add(Reason{Signal: SignalActivity, Code: ReasonShortHistory, Duration: window, Limit: float64(a.cfg.Quiet)})
+		r.add(Reason{Signal: SignalActivity, Code: ReasonShortHistory, Duration: short, Limit: float64(a.cfg.Quiet)})
 	default:
 		r.state = Idle
 		r.score = max(r.score, 0.51)

@@ -64,7 +64,9 @@ type Input struct {
 	// Activity holds one count per observed activity kind over
 	// [ActivityFrom, Now): a kind may appear once. A kind that is absent is
 	// unknown; an empty slice means no activity data. Counts must be
-	// finite and ≥ 0.
+	// finite and ≥ 0. A count whose Since is after ActivityFrom covers
+	// only [Since, Now): the quiet rule and a terminate's no-use rule read
+	// it as that much shorter a window. Since must not be after Now.
 	Activity []provider.ActivityCount
 	// ActivityFrom is the start of the window Activity covers. Zero means
 	// the activity strategy's Quiet period before Now.
@@ -173,6 +175,9 @@ func (in *Input) Validate() error {
 	for i, a := range in.Activity {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("input.activity[%d]: %w", i, err)
+		}
+		if a.Since.After(in.Now) {
+			return invalid(fmt.Sprintf("input.activity[%d].since", i), a.Since.Format(time.RFC3339), "must not be after now "+in.Now.Format(time.RFC3339))
 		}
 		for j := range i {
 			if in.Activity[j].Kind == a.Kind {

@@ -20,6 +20,11 @@ var (
 	// ErrTooFewExamples means a training or evaluation set is too small or
 	// holds only one class.
 	ErrTooFewExamples = errors.New("detector: too few examples")
+	// ErrPartialActivity means an activity source's count covers less of a
+	// Recheck's window than the recheck must read (its Since is after the
+	// window's start): use in the part before could not be seen, so the
+	// caller must not act.
+	ErrPartialActivity = errors.New("detector: activity data does not cover the window")
 )
 
 // ResourceError is the failure of one resource in a fleet Scan. It wraps the

@@ -393,6 +393,62 @@ func TestEvidenceTerminate(t *testing.T) {
 	assert.Equal(t, detector.ActionStop, detect(provider.KindDatabase, s, time.Time{}, nil).Action)
 }
 
+// TestEvidenceTerminateReadsTheActivityCover: activity counts that begin
+// after the window's start (a Prometheus that keeps 15 days, a counter
+// added later) cover only their part of it. A terminate needs 28 days of
+// cover of every counted kind, whatever the query's window was.
+func TestEvidenceTerminateReadsTheActivityCover(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	day := 24 * time.Hour
+	long := 28 * day
+	s := days(28, quiet)
+	detect := func(act ...provider.ActivityCount) detector.Verdict {
+		r := res("r", s.Start)
+		r.Kind = provider.KindFunction
+		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}, ActivityFrom: tEnd.Add(-long), Activity: act})
+		require.NoError(t, err)
+		return v
+	}
+	full := provider.ActivityCount{Kind: provider.ActivityLogins}
+	tests := []struct {
+		name    string
+		since   time.Time
+		want    detector.Action
+		covered time.Duration
+	}{
+		{"15 days kept", tEnd.Add(-15 * day), detector.ActionNone, 15 * day},
+		{"a millisecond short", tEnd.Add(-long + time.Millisecond), detector.ActionNone, long - time.Millisecond},
+		{"since the window's start", tEnd.Add(-long), detector.ActionTerminate, long},
+		{"since before the window", tEnd.Add(-40 * day), detector.ActionTerminate, long},
+		{"since now", tEnd, detector.ActionNone, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := detect(full, provider.ActivityCount{Kind: provider.ActivityAPICalls, Since: tt.since})
+			assert.Equal(t, detector.Idle, v.State, v.Explain())
+			assert.Equal(t, tt.want, v.Action, v.Explain())
+			r := reason(t, v, detector.ReasonNoUse)
+			assert.Equal(t, tt.covered, r.Duration, "the cover is the shortest kind's")
+			assert.InDelta(t, float64(long), r.Limit, 0)
+		})
+	}
+	// A kind the ensemble does not count does not shorten the cover.
+	ens2, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Kinds: []provider.ActivityKind{provider.ActivityLogins}}})
+	require.NoError(t, err)
+	r := res("r", s.Start)
+	r.Kind = provider.KindFunction
+	v, err := ens2.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}, ActivityFrom: tEnd.Add(-long),
+		Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: tEnd.Add(-day)}, full}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.ActionTerminate, v.Action, v.Explain())
+	// The reason says how much was covered.
+	v = detect(full, provider.ActivityCount{Kind: provider.ActivityAPICalls, Since: tEnd.Add(-15 * day)})
+	assert.Contains(t, reason(t, v, detector.ReasonNoUse).String(), "activity data shows no use in the last 15d")
+}
+
 func TestEvidenceConfigValidate(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -75,7 +76,10 @@ func (c Recheck) Window(judged, at time.Time) (from, to time.Time) {
 // Source is nil or it returns provider.ErrUnsupported (no activity data,
 // as the verdict had). Any other error of the source, a count that is
 // not valid or a kind given twice is an error: the read could have shown
-// use, so a caller must not act (fail closed). judged and at must be set.
+// use, so a caller must not act (fail closed), as is a Since after the
+// window's end. When no kind shows use, a counted kind whose count
+// begins after the window's start (its Since) is ErrPartialActivity: the
+// part before it is not known to be quiet. judged and at must be set.
 func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]provider.ActivityCount, error) {
 	switch {
 	case judged.IsZero():
@@ -98,6 +102,7 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 		return nil, fmt.Errorf("activity of %s over [%s, %s): %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), err)
 	}
 	var used []provider.ActivityCount
+	var partial []string // counted kinds that cover less than the window
 	seen := make(map[provider.ActivityKind]bool, len(counts))
 	for i, a := range counts {
 		if err := a.Validate(); err != nil {
@@ -106,13 +111,24 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 		if seen[a.Kind] {
 			return nil, fmt.Errorf("activity of %s: [%d]: %w", id, i, provider.Invalid("activity.kind", string(a.Kind), "is given twice"))
 		}
+		if a.Since.After(to) {
+			return nil, fmt.Errorf("activity of %s: [%d]: %w", id, i, provider.Invalid("activity.since", a.Since.Format(time.RFC3339Nano), "must not be after the window's end "+to.Format(time.RFC3339Nano)))
+		}
 		seen[a.Kind] = true
 		if c.Kinds != nil && !slices.Contains(c.Kinds, a.Kind) {
 			continue
 		}
 		if a.Count > 0 || !a.Last.IsZero() && !a.Last.Before(from) {
 			used = append(used, a)
+			continue
 		}
+		if a.Since.After(from) {
+			partial = append(partial, fmt.Sprintf("%s since %s", a.Kind, a.Since.Format(time.RFC3339Nano)))
+		}
+	}
+	if len(used) == 0 && len(partial) > 0 {
+		return nil, fmt.Errorf("activity of %s over [%s, %s): %s: %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano),
+			strings.Join(partial, ", "), ErrPartialActivity)
 	}
 	return used, nil
 }

@@ -98,6 +98,47 @@ func TestRecheckUsed(t *testing.T) {
 	}
 }
 
+// TestRecheckPartialCover: a counted kind whose count begins after the
+// window's start (its Since) leaves the part before unseen: with no use
+// found elsewhere, Used fails with ErrPartialActivity naming it; a kind
+// not counted, or a Since at the window's start, does not.
+func TestRecheckPartialCover(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c := detector.Recheck{Quiet: 30 * time.Minute, Kinds: []provider.ActivityKind{provider.ActivityLogins, provider.ActivityAPICalls}}
+	from, to := c.Window(now, now)
+	answer := func(counts ...provider.ActivityCount) detector.Recheck {
+		c := c
+		c.Source = provider.ActivitySourceFunc(func(context.Context, provider.ActivityQuery) ([]provider.ActivityCount, error) {
+			return counts, nil
+		})
+		return c
+	}
+	late := provider.ActivityCount{Kind: provider.ActivityLogins, Since: from.Add(time.Nanosecond)}
+	_, err := answer(late, provider.ActivityCount{Kind: provider.ActivityAPICalls}).Used(t.Context(), "i-1", now, now)
+	require.ErrorIs(t, err, detector.ErrPartialActivity)
+	require.ErrorContains(t, err, "logins since 2026-03-07T02:30:00.000000001Z")
+
+	for name, counts := range map[string][]provider.ActivityCount{
+		"since the window's start": {{Kind: provider.ActivityLogins, Since: from}},
+		"a kind not counted":       {{Kind: provider.ActivityFiles, Since: to}, {Kind: provider.ActivityLogins}},
+	} {
+		used, err := answer(counts...).Used(t.Context(), "i-1", now, now)
+		require.NoError(t, err, name)
+		assert.Empty(t, used, name)
+	}
+	// Use found by another kind is reported as use: the caller does not
+	// act either way.
+	api := provider.ActivityCount{Kind: provider.ActivityAPICalls, Count: 1}
+	used, err := answer(late, api).Used(t.Context(), "i-1", now, now)
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{api}, used)
+	// A Since after the window's end is not a valid answer.
+	_, err = answer(provider.ActivityCount{Kind: provider.ActivityLogins, Since: to.Add(time.Nanosecond)}).Used(t.Context(), "i-1", now, now)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.ErrorContains(t, err, "activity.since")
+}
+
 // TestEnsembleRecheck: the ensemble's Recheck counts its kinds over its
 // quiet period.
 func TestEnsembleRecheck(t *testing.T) {

@@ -310,7 +310,9 @@ func peakCode(below bool) ReasonCode {
 var p99 = provider.Percentile(99)
 
 // unused checks that activity data covers the terminate window and shows
-// no use of any counted kind in it.
+// no use of any counted kind in it. The cover is the shortest of the
+// counted kinds': one whose source kept less (its Since) is a part of the
+// window nobody saw.
 func (r *recommender) unused(v *Verdict, action Action) bool {
 	in, need := r.in, r.e.cfg.Evidence.TerminateWindow
 	if in.ActivityErr != nil || len(in.Activity) == 0 {
@@ -322,17 +324,18 @@ func (r *recommender) unused(v *Verdict, action Action) bool {
 		from = in.Now.Add(-r.e.act.cfg.Quiet)
 	}
 	ok, seen := true, false
+	covered := in.Now.Sub(from)
 	for _, c := range in.Activity {
 		if !slices.Contains(r.e.act.cfg.Kinds, c.Kind) {
 			continue
 		}
 		seen = true
+		covered = min(covered, c.Covers(from, in.Now))
 		if c.Count > 0 || !c.Last.IsZero() && !c.Last.Before(in.Now.Add(-need)) {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonUsed, Kind: c.Kind, Action: action, Value: c.Count})
 			ok = false
 		}
 	}
-	covered := in.Now.Sub(from)
 	if !seen {
 		covered = 0
 	}

@@ -174,6 +174,50 @@ func TestActivityTable(t *testing.T) {
 	assert.InDelta(t, math.Exp(-0.5), v.Score, 1e-12)
 }
 
+// TestActivityQuietReadsTheCover: a count proves quiet only over the part
+// of the window it covers (from its Since), and every counted kind
+// without a last event must prove it: one kind's old last event does not
+// vouch for another kind counted over five minutes.
+func TestActivityQuietReadsTheCover(t *testing.T) {
+	t.Parallel()
+	now := t0
+	vm := res("r", t0.Add(-48*time.Hour))
+	a, err := detector.NewActivity(detector.ActivityConfig{}) // Quiet 30m
+	require.NoError(t, err)
+	day := now.Add(-24 * time.Hour)
+	oldLogin := provider.ActivityCount{Kind: provider.ActivityLogins, Count: 4, Last: now.Add(-3 * time.Hour)}
+	for _, tt := range []struct {
+		name  string
+		from  time.Time
+		give  []provider.ActivityCount
+		want  detector.State
+		short time.Duration // the ReasonShortHistory's Duration, when Unknown
+	}{
+		{"a day covered", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, detector.Idle, 0},
+		{"since 30m ago", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-30 * time.Minute)}}, detector.Idle, 0},
+		{"since 29m59s ago", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-30*time.Minute + time.Second)}}, detector.Unknown, 30*time.Minute - time.Second},
+		{"since now", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now}}, detector.Unknown, 0},
+		{"since before the window", now.Add(-time.Hour), []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: day}}, detector.Idle, 0},
+		{"an old last event beside a short count", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-5 * time.Minute)}, oldLogin}, detector.Unknown, 5 * time.Minute},
+		{"an old last event beside a short window", now.Add(-5 * time.Minute), []provider.ActivityCount{{Kind: provider.ActivityAPICalls}, oldLogin}, detector.Unknown, 5 * time.Minute},
+		{"an old last event alone, a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 4, Last: now.Add(-3 * time.Hour), Since: now.Add(-5 * time.Hour)}}, detector.Idle, 0},
+		{"use in a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 1, Since: now.Add(-5 * time.Minute)}}, detector.NotIdle, 0},
+	} {
+		v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: tt.from, Activity: tt.give})
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, v.State, "%s: %s", tt.name, v.Explain())
+		if tt.want == detector.Unknown {
+			r := reason(t, v, detector.ReasonShortHistory)
+			assert.Equal(t, tt.short, r.Duration, tt.name)
+			assert.InDelta(t, float64(30*time.Minute), r.Limit, 0, tt.name)
+		}
+	}
+	// A Since after now is refused.
+	_, err = a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Since: now.Add(time.Nanosecond)}}})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	assert.ErrorContains(t, err, "input.activity[0].since")
+}
+
 // Suspect zeros are missing data up to now too: a day at 5 % CPU, a step
 // at or above the 10 % threshold, then the agent dies and the pipeline
 // zero-fills the rest. The zeros follow that value with nothing in between
