@@ -21,6 +21,17 @@ import (
 // Last is left zero: Prometheus counters do not tell when the last event
 // happened.
 //
+// Since says where each count's data begins, so that a window older than
+// the server keeps (its retention, 15 days by default) or than the
+// counter is not read as quiet: a second query evaluates the template
+// over each step of the window (Config.RateWindow, or
+// window/672 when longer, an hour for 28 days) and finds the first step
+// whose count exists (two samples or more). When one at or before
+// q.Start does, the count covers the window and Since is zero; otherwise
+// Since is the end of that first step (at most one step later than the
+// data begins: the cover is never overstated), or q.End when no step has
+// a count.
+//
 // Errors: an invalid query or a window shorter than 2ms matches
 // provider.ErrInvalid; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
@@ -71,7 +82,54 @@ func (s *Source) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		if math.IsInf(v, 0) || v < 0 {
 			return nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("activity %s count %v is not a finite number ≥ 0", kind, v)}
 		}
-		out = append(out, provider.ActivityCount{Kind: kind, Count: v})
+		since, err := s.since(ctx, kind, q, t.labels, shorten)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, provider.ActivityCount{Kind: kind, Count: v, Since: since})
 	}
 	return out, nil
+}
+
+// coverSteps is how many steps coverStep cuts a long window into.
+const coverSteps = 672
+
+// coverStep returns the step at which Activity looks for where a count's
+// data begins in a window: rateWindow, or window/672 (rounded to the
+// second) when that is longer.
+func coverStep(window, rateWindow time.Duration) time.Duration {
+	return max(rateWindow, (window / coverSteps).Round(time.Second))
+}
+
+// since returns where the data of kind's count over q begins (see
+// Activity): zero when it covers q.Start.
+func (s *Source) since(ctx context.Context, kind provider.ActivityKind, q provider.ActivityQuery, labels map[string]string, shorten time.Duration) (time.Time, error) {
+	window := q.End.Sub(q.Start).Truncate(time.Millisecond)
+	step := coverStep(window, s.c.cfg.RateWindow)
+	inner, err := s.c.activity[kind].render(newData(s.c.cfg.IDLabel, q.ResourceID, step-shorten, labels))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("prometheus: activity %s: template: %w", kind, err)
+	}
+	// Two steps more than the window: at least one step evaluated ends
+	// before q.Start, so data that covers the window is seen there.
+	promql := "min(min_over_time(timestamp(" + inner + ")[" + promDuration(window+2*step) + ":" + promDuration(step) + "]))"
+	vec, err := s.instant(ctx, promql, q.End.Add(-time.Millisecond))
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(vec) == 0 || math.IsNaN(float64(vec[0].Value)) {
+		return q.End, nil
+	}
+	v := float64(vec[0].Value)
+	if math.IsInf(v, 0) {
+		return time.Time{}, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("activity %s: first step %v is not a time", kind, v)}
+	}
+	first := time.UnixMilli(int64(math.Round(v * 1000)))
+	switch {
+	case !first.After(q.Start):
+		return time.Time{}, nil
+	case first.After(q.End):
+		return q.End, nil
+	}
+	return first, nil
 }

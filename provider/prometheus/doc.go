@@ -109,10 +109,14 @@
 // {{.Range}} = End−Start−1ms, so increase() counts the window's events;
 // a counter that does not exist for the resource leaves its kind out
 // (unknown, not zero). A window older than the server keeps (its
-// --storage.tsdb.retention.time, 15 days by default) counts only the
-// part it keeps, and nothing says so: before a reaper may terminate
-// (detector.EvidenceConfig.TerminateWindow, 28 days), keep at least that
-// long.
+// --storage.tsdb.retention.time, 15 days by default) or than the counter
+// counts only the part that holds data, and the count says where that
+// part begins in its Since (found by a second query, at steps of
+// RateWindow or window/672, whichever is longer). The detector reads a
+// shorter cover as such: a reaper terminates (which needs
+// detector.EvidenceConfig.TerminateWindow, 28 days, of activity data)
+// only when the server keeps at least that long, and a recheck whose
+// count begins inside its window does not act.
 //
 // # Errors
 //

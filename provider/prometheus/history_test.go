@@ -110,3 +110,37 @@ func TestHistoryDefaultCPUTemplateOnCounters(t *testing.T) {
 		assert.LessOrEqual(t, worst, 0.02, id)
 	}
 }
+
+// An activity count over a window older than the data (a server that
+// keeps less, a counter that began later) says where its data begins: the
+// backfilled counters hold one week, so a 28-day window ending with them
+// is covered from a week back, at most one step (an hour) late, never
+// early. A window inside the data is covered whole.
+func TestHistoryActivitySince(t *testing.T) {
+	t.Parallel()
+	fx := getFixture(t)
+	cfg := fx.historyConfig()
+	cfg.Activity = map[provider.ActivityKind]string{
+		provider.ActivityProcesses: `sum(increase(node_cpu_seconds_total{ {{.Matchers}} }[{{.Range}}]))`,
+	}
+	src := newSource(t, cfg)
+	const day = 24 * time.Hour
+	first := fx.nabEnd.Add(-week + nabStep) // the first backfilled sample
+	for _, id := range []string{nabIdle + "-node", nabBusy + "-node"} {
+		got, err := src.Activity(t.Context(), provider.ActivityQuery{ResourceID: id, Start: fx.nabEnd.Add(-28 * day), End: fx.nabEnd})
+		require.NoError(t, err)
+		require.Len(t, got, 1, "%+v", got)
+		since := got[0].Since
+		assert.False(t, since.Before(first), "%s: the count covers from %s, before its first sample at %s", id, since, first)
+		assert.False(t, since.After(first.Add(time.Hour+nabStep)), "%s: the count covers from %s, over a step after its first sample at %s", id, since, first)
+		assert.Greater(t, got[0].Count, 0.0, id)
+
+		// Inside the data: covered whole, at both ends of the grid.
+		for _, start := range []time.Time{first.Add(time.Hour + nabStep), first.Add(2*time.Hour + 7*time.Minute + 123*time.Millisecond)} {
+			got, err = src.Activity(t.Context(), provider.ActivityQuery{ResourceID: id, Start: start, End: fx.nabEnd})
+			require.NoError(t, err)
+			require.Len(t, got, 1, "%+v", got)
+			assert.True(t, got[0].Since.IsZero(), "%s from %s: covered from %s", id, start, got[0].Since)
+		}
+	}
+}

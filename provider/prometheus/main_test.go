@@ -38,6 +38,9 @@ type fixture struct {
 	nab map[string][]provider.Sample
 	// nabEnd is the end (exclusive) of the backfilled week.
 	nabEnd time.Time
+	// started is a time before the server started; ready a time after
+	// its live targets had been scraped for a while.
+	started, ready time.Time
 }
 
 // The fixture starts on first use (getFixture), so tests and fuzz workers
@@ -97,7 +100,7 @@ func startFixture() (*fixture, error) {
 		return nil, err
 	}
 	app := newAppExporter()
-	fx := &fixture{app: app, nab: nab, nabEnd: end, down: "127.0.0.1:" + strconv.Itoa(port)}
+	fx := &fixture{app: app, nab: nab, nabEnd: end, down: "127.0.0.1:" + strconv.Itoa(port), started: time.Now()}
 	fx.srv, err = promtest.Start(promtest.Options{
 		NodeExporter:       true,
 		NodeExporterLabels: map[string]string{"team": "infra", "environment": "test"},
@@ -125,6 +128,7 @@ func startFixture() (*fixture, error) {
 			return nil, errors.Join(err, fx.srv.Stop())
 		}
 	}
+	fx.ready = time.Now()
 	return fx, nil
 }
 
