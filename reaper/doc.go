@@ -48,7 +48,10 @@
 // activity read over its terminate window (28 days), since a terminate
 // needs activity data over all of it showing no use; the others are read
 // as without terminate (the 30-minute quiet period), so that an
-// instance's stop is not judged on weeks of activity.
+// instance's stop is not judged on weeks of activity. A source that keeps
+// less than the terminate window (Prometheus keeps 15 days by default)
+// says so in each count's Since, and the detector then recommends no
+// terminate: the part it does not keep is not known to be quiet.
 //
 // A resource is acted on only when nothing says it might be at work: a
 // record with any detection error (a metric or activity read that
@@ -67,7 +70,8 @@
 // *detector.Ensemble it counts the kinds the ensemble counts, over its
 // quiet period; with a host's own detector, every kind over 30 minutes
 // (detector.DefaultRecheckQuiet). A read that fails blocks the action
-// (OutcomeFailed).
+// (OutcomeFailed), as does one whose count begins after the window's
+// start (detector.ErrPartialActivity).
 //
 // # Collaborators
 //

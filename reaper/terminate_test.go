@@ -1,6 +1,7 @@
 package reaper_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -97,6 +98,63 @@ func TestLoginInTheTerminateWindowBlocksTerminate(t *testing.T) {
 	}
 	assert.True(t, used, "the login is the reason: %v", rec.Verdict.Explain())
 	assert.Empty(t, rec.ApprovalID, "no approval asked for")
+	inst := record(t, rep, "i-1")
+	assert.Equal(t, reaper.OutcomeActed, inst.Outcome, inst.Reason)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, memory.OpStop, acts[0].Op)
+	assert.Equal(t, "i-1", acts[0].ResourceID)
+}
+
+// keeps15Days is the memory cloud's activity as read through a source
+// that keeps 15 days (Prometheus's default retention): a count over an
+// older window covers only its last 15 days, and says so in its Since.
+type keeps15Days struct{ *memory.Cloud }
+
+func (k keeps15Days) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	kept := q.End.Add(-15 * 24 * time.Hour)
+	if q.Start.Before(kept) {
+		q.Start = kept
+	}
+	counts, err := k.Cloud.Activity(ctx, q)
+	for i := range counts {
+		if kept.After(counts[i].Since) {
+			counts[i].Since = kept
+		}
+	}
+	return counts, err
+}
+
+// TestActivityKeptShorterThanTheTerminateWindowBlocksTerminate: the idle
+// volume of TestIdleVolumeTerminated, its activity read from a source
+// that keeps 15 days, is not terminated: a login 20 days ago would not be
+// counted, so 15 quiet days are not the 28 a terminate needs. An idle
+// instance beside it is still stopped: its 30-minute window is kept.
+func TestActivityKeptShorterThanTheTerminateWindowBlocksTerminate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addVolume(t, "vol-1")
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	require.NoError(t, e.cloud.TrackActivity("i-1", provider.ActivityLogins))
+	fleet := e.fleet()
+	fleet.Activity = keeps15Days{e.cloud}
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}, fleet, e.ensemble, e.engine,
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "vol-1")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	assert.Empty(t, rec.ApprovalID, "no approval asked for")
+	var noUse *detector.Reason
+	for i, why := range rec.Verdict.Reasons {
+		if why.Code == detector.ReasonNoUse && why.Action == detector.ActionTerminate {
+			noUse = &rec.Verdict.Reasons[i]
+		}
+	}
+	require.NotNil(t, noUse, "%v", rec.Verdict.Explain())
+	assert.Equal(t, 15*24*time.Hour, noUse.Duration, "the cover kept")
 	inst := record(t, rep, "i-1")
 	assert.Equal(t, reaper.OutcomeActed, inst.Outcome, inst.Reason)
 	acts := e.actions()
