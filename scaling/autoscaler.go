@@ -755,6 +755,21 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
+// aboveDefaultMax returns an error matching provider.ErrInvalid when the
+// target's Max is not set and its group's desired capacity is above the
+// default ceiling hi (DefaultMax): the ceiling guards
+// against a runaway scale out, and must not scale in a group that
+// someone else sized above it (a group of 30 instances, one that counts
+// vCPUs) to 10.
+func aboveDefaultMax(t TargetConfig, hi, desired int) error {
+	if t.Max != 0 || desired <= hi {
+		return nil
+	}
+	return provider.Invalid("max", t.Max, fmt.Sprintf(
+		"is not set, and the group's desired capacity %d is above the default ceiling %d: set it to the most the group may have, at least %d (unset, the group would be scaled in to %d)",
+		desired, hi, desired, hi))
+}
+
 // stateOf writes into *st the State of b's j-th live target from what
 // read read: the target's resource, the capacity of a group, the series
 // of its strategies' needs with the need of each (MetricNeeds; a metric
@@ -780,6 +795,9 @@ func (a *Autoscaler) stateOf(ctx context.Context, b *batch, j int, now time.Time
 			return fmt.Errorf("scaling: target %s: capacity: %w", t.cfg.ID, c.Err)
 		}
 		st.Target.Capacity = c.Capacity
+		if err := aboveDefaultMax(t.cfg, t.max, c.Capacity.Desired); err != nil {
+			return fmt.Errorf("scaling: target %s: %w", t.cfg.ID, err)
+		}
 	}
 	m := b.metOf[j]
 	st.Metrics = b.series[m:m:min(m+len(t.needs), len(b.series))]

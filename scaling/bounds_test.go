@@ -2,14 +2,17 @@ package scaling_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
@@ -216,4 +219,59 @@ func TestVerticalRefusesNegativeUsage(t *testing.T) {
 		require.ErrorIs(t, err, provider.ErrInvalid, "%s: %+v %s", tt.name, rec.Size, rec.Reason)
 		assert.Contains(t, err.Error(), tt.metric, tt.name)
 	}
+}
+
+// TestDefaultMaxNeverScalesIn: the default ceiling (Max unset: 10) bounds
+// a scale out; a group someone else sized above it is
+// an error naming max, and is left as it is, instead of being scaled in
+// to the ceiling. At the ceiling, or with Max set, the group is scaled as
+// usual.
+func TestDefaultMaxNeverScalesIn(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		for _, tt := range []struct {
+			name    string
+			desired int
+			min     *int
+			max     int
+			fails   bool
+			want    int // the plan's desired capacity when it does not fail
+		}{
+			{name: "30 above the default 10", desired: 30, fails: true},
+			{name: "11 above the default 10", desired: 11, fails: true},
+			{name: "10 at the default 10", desired: 10, want: 5},
+			{name: "11 above the default 10, min 5", desired: 11, min: ip(5), fails: true},
+			{name: "10 at the default 10, min 10", desired: 10, min: ip(10)},
+			{name: "30 with max 40", desired: 30, max: 40, want: 15},
+		} {
+			c := newCloud(t, tt.desired, memory.Config{})
+			setCPU(t, c, "web", 0.1)
+			e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t))
+			require.NoError(t, err)
+			a, err := scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{ID: "web", Min: tt.min, Max: tt.max,
+				Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}}, e, scaling.Fleet{Inventory: c, Metrics: c})
+			require.NoError(t, err)
+			rep := a.Evaluate(t.Context(), time.Now())
+			if !tt.fails {
+				require.NoError(t, rep.Err(), tt.name)
+				if tt.want == 0 {
+					assert.Nil(t, rep.Targets[0].Plan, "%s: at the floor, nothing to change", tt.name)
+					continue
+				}
+				require.NotNil(t, rep.Targets[0].Plan, tt.name)
+				assert.Equal(t, tt.want, rep.Targets[0].Plan.To.Desired, "%s: the threshold strategy halves an idle group", tt.name)
+				continue
+			}
+			err = rep.Err()
+			require.ErrorIs(t, err, provider.ErrInvalid, tt.name)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie, tt.name)
+			assert.Equal(t, "max", ie.Field, tt.name)
+			assert.ErrorContains(t, err, fmt.Sprintf("the group's desired capacity %d is above the default ceiling", tt.desired), tt.name)
+			assert.Nil(t, rep.Targets[0].Plan, tt.name)
+			rep = a.RunOnce(t.Context(), time.Now())
+			require.ErrorIs(t, rep.Err(), provider.ErrInvalid, tt.name)
+			assert.Empty(t, setCapacityOps(c), "%s: nothing written", tt.name)
+		}
+	})
 }

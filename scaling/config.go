@@ -97,7 +97,12 @@ type TargetConfig struct {
 	// Min is the lowest desired capacity of a group. nil means 1 (0 is
 	// allowed: scaling to zero).
 	Min *int `json:"min,omitempty" yaml:"min,omitempty"`
-	// Max is the highest desired capacity of a group; ≥ Min. 0 means 10.
+	// Max is the highest desired capacity of a group; ≥ Min. 0 means 10
+	// (DefaultMax; a Min above it needs Max set): a low ceiling against a
+	// runaway scale out, which never scales a group in. A group found above it
+	// (sized by someone else, or counting vCPUs or MiB) fails its
+	// evaluation with an error matching provider.ErrInvalid naming max,
+	// and is not changed, until Max is set.
 	Max int `json:"max,omitempty" yaml:"max,omitempty"`
 	// Strategy pins the strategy of this name; empty picks the fittest
 	// recommendation at each evaluation.
