@@ -74,8 +74,13 @@ type Actuator interface {
 // want's Desired and Max with a Min between 1 and Desired as at such a
 // want, in a plan that wakes or stops the group. The group's Current count moves toward
 // Desired over time; Capacity reports it. Unknown groups return ErrNotFound
-// and resources that are not groups ErrUnsupported. Implementations must be
-// safe for concurrent use and honour ctx.
+// and resources that are not groups ErrUnsupported. A SetCapacity whose
+// ctx is marked by WithRollback (IsRollback) undoes a change its caller
+// just made: a driver that paces changes of capacity (a cooldown that
+// defers or refuses them, such as Auto Scaling's with the AWS driver's
+// HonorCooldown) must not defer or refuse it for that pacing; any other
+// driver may ignore the mark. Implementations must be safe for
+// concurrent use and honour ctx.
 type Scaler interface {
 	// Capacity returns the group's spec and observed counts.
 	Capacity(ctx context.Context, id string) (Capacity, error)
@@ -89,8 +94,10 @@ type Scaler interface {
 // such as Lambda's memory and timeout ranges) before any backend call,
 // returning ErrInvalid. Resizing to the current size succeeds and changes
 // nothing. A driver that must stop an instance to resize it restores the
-// previous state on failure. Implementations must be safe for concurrent use
-// and honour ctx.
+// previous state on failure. A Resize whose ctx is marked by WithRollback
+// undoes a change, as a Scaler's SetCapacity so marked does, and must
+// not be deferred by any pacing of the driver's. Implementations must be safe for
+// concurrent use and honour ctx.
 type Resizer interface {
 	Resize(ctx context.Context, id string, size Size) error
 }

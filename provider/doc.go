@@ -24,6 +24,23 @@
 // against these contracts, and github.com/idlescale/idlescale/provider/memory
 // is a complete in-memory implementation for tests and dry runs.
 //
+// # Rollbacks
+//
+// A capacity write (or a resize) that undoes a change its caller just
+// made (the scaling engine's rollback of a step that failed or was not
+// verified) is made with a context marked by WithRollback, and a driver
+// reads the mark with IsRollback. Such a write must not wait for a
+// cooldown: the cooldown in effect is most often the one the change
+// being undone started, which may outlast the caller's retries (Auto
+// Scaling's default cooldown is 300 s, the scaling engine's default
+// RetryDeadline 2 min), so a rollback deferred by it fails and leaves
+// the change in place. A driver that paces writes lets a marked one through
+// (the AWS driver sends it without HonorCooldown); the others ignore the
+// mark, so every existing Scaler and Resizer keeps working unchanged.
+// The mark is carried by the context rather than by CapacitySpec or a
+// new method so that it passes through a host's wrappers (logging,
+// change tickets) that hand their context on.
+//
 // # Batch reads
 //
 // ResourceBatcher, CapacityBatcher and MetricsBatcher are optional

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -79,4 +80,42 @@ func ExampleStatistic_Percentile() {
 	// Output:
 	// p99.5 99.5 true
 	// false
+}
+
+// cooldownScaler is a host's driver whose backend refuses a change of
+// capacity within a cooldown of the last one, unless told to skip it.
+type cooldownScaler struct{ inCooldown atomic.Bool }
+
+func (s *cooldownScaler) Capacity(context.Context, string) (provider.Capacity, error) {
+	return provider.Capacity{}, nil
+}
+
+func (s *cooldownScaler) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if err := want.Validate(); err != nil {
+		return fmt.Errorf("set capacity %q: %w", id, err)
+	}
+	// A rollback undoes a change this cooldown was started by: it goes
+	// through, as the Scaler contract says.
+	if s.inCooldown.Swap(true) && !provider.IsRollback(ctx) {
+		return fmt.Errorf("set capacity %q: %w: in the group's cooldown", id, provider.ErrThrottled)
+	}
+	return nil
+}
+
+// A driver that paces changes of capacity with a cooldown lets a write
+// marked by WithRollback through it; the scaling engine marks its
+// rollback writes so.
+func ExampleWithRollback() {
+	var sc provider.Scaler = &cooldownScaler{}
+	ctx := context.Background()
+	want := provider.CapacitySpec{Min: 1, Max: 10, Desired: 6}
+	fmt.Println("step:", sc.SetCapacity(ctx, "web", want))
+	want.Desired = 8
+	fmt.Println("next step:", sc.SetCapacity(ctx, "web", want))
+	want.Desired = 4
+	fmt.Println("rollback:", sc.SetCapacity(provider.WithRollback(ctx), "web", want))
+	// Output:
+	// step: <nil>
+	// next step: set capacity "web": throttled: in the group's cooldown
+	// rollback: <nil>
 }
