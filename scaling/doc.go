@@ -186,7 +186,17 @@
 // (a reply lost after the backend applied it) is recorded in the History
 // and the action history, and keeps its reservation, as one that
 // succeeded (a rollback write found so is settled and the rollback goes
-// on); throttling is retried with backoff within EngineConfig.RetryDeadline;
+// on); throttling is retried with backoff within EngineConfig.RetryDeadline
+// (a cooldown is throttling too: a driver that honours one, the AWS
+// driver with Config.HonorCooldown, refuses a plan's next step in the
+// cooldown its previous step started, so a plan that must wait it out
+// needs a RetryDeadline longer than the cooldown); a rollback's writes,
+// also those of a rollback resumed after a restart, are made with a
+// context marked by provider.WithRollback (PlanStepRef.Rollback tells
+// the same to a host's driver), which such a driver lets through the
+// cooldown: it is most often the one the step being undone started,
+// which may outlast the retries (Auto Scaling's default cooldown is
+// 300 s, RetryDeadline's 2 min) and left the change in place (ErrRollback);
 // a provider write that hangs is cut off after EngineConfig.WriteTimeout
 // (default 30m, real time whatever the engine's clock), and since its
 // outcome is unknown (ErrWriteTimeout) it is never taken for a write

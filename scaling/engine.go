@@ -191,7 +191,12 @@ type EngineConfig struct {
 	// Default: 15s.
 	PollInterval time.Duration `json:"poll_interval,omitempty" yaml:"poll_interval,omitempty"`
 	// RetryDeadline bounds the retries of a throttled provider call.
-	// Default: 2m.
+	// A driver that honours a cooldown refuses a plan's next step in
+	// the cooldown its previous step started, as throttled: such a
+	// plan needs a RetryDeadline longer than the cooldown. Its rollback
+	// does not: a rollback's writes are marked with
+	// provider.WithRollback, which such a driver does not defer (the
+	// AWS driver's Config.HonorCooldown). Default: 2m.
 	RetryDeadline time.Duration `json:"retry_deadline,omitempty" yaml:"retry_deadline,omitempty"`
 	// WriteTimeout bounds each provider write of a step or a rollback
 	// step (one SetCapacity or Resize call; each retry of a throttled one

@@ -22,7 +22,9 @@ type PlanStepRef struct {
 	// Step is the step's number (rollback steps count on from the plan's
 	// last step).
 	Step int
-	// Rollback marks a rollback step.
+	// Rollback marks a rollback step, whose write's context is marked by
+	// provider.WithRollback too (provider.IsRollback), for a driver that
+	// does not know package scaling.
 	Rollback bool
 }
 
@@ -1247,7 +1249,12 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		x.Rollback = append(x.Rollback, StepRecord{Step: s, Status: StepExecuting, At: e.clock.Now()})
 		e.save(ctx, x)
 		rec := &x.Rollback[len(x.Rollback)-1]
-		err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}), p, s, s.To, s.ToSize)
+		// Marked as a rollback (provider.WithRollback): the driver lets
+		// it through a cooldown, most often the one the step it undoes
+		// started, which may outlast RetryDeadline (Auto Scaling's
+		// default cooldown is 300 s, RetryDeadline's 2 min).
+		marked := provider.WithRollback(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}))
+		err = e.write(marked, p, s, s.To, s.ToSize)
 		var fr *fenceRefused
 		switch {
 		case err == nil:
