@@ -103,9 +103,13 @@ type Config struct {
 	// scaling engine retries within its RetryDeadline: a host that sets
 	// it should give the engine a RetryDeadline longer than its groups'
 	// cooldown (Auto Scaling's default cooldown is 300 s, the engine's
-	// default RetryDeadline 2 min), or a plan's next step, and the
-	// rollback after it, fail while the cooldown its first step started
-	// lasts. Default: false.
+	// default RetryDeadline 2 min), or a plan's next step fails while the
+	// cooldown its first step started lasts. A rollback is not refused
+	// so: a SetCapacity whose context is marked by provider.WithRollback
+	// (as the scaling engine marks its rollback writes, also those of a
+	// rollback resumed after a restart) is sent with HonorCooldown false,
+	// since the cooldown in effect is most often the one the change it
+	// undoes started. Default: false.
 	HonorCooldown bool `json:"honor_cooldown,omitempty" yaml:"honor_cooldown,omitempty"`
 
 	// IgnoreScalingPolicies skips the inventory's reading of the Auto

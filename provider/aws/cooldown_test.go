@@ -18,16 +18,17 @@ import (
 )
 
 // TestHonorCooldownMultiStepPlan: with Config.HonorCooldown, Auto
-// Scaling refuses a plan's second step, and its rollback, while the
-// cooldown (300 s) that its first step started is in effect. The refusal
-// changed nothing and succeeds once the cooldown ends: it matches
-// provider.ErrThrottled, which the scaling engine retries within its
-// RetryDeadline (longer than the cooldown here), so the plan goes on
-// (4 → 6 → 8), and a rollback after a step that did not settle (the
-// instances beyond 6 never in service) restores 4. The refusal was
-// provider.ErrConflict alone: the second step failed, and so did the
-// rollback the same cooldown refused, leaving the group at 6, the plan
-// failed.
+// Scaling refuses a plan's second step while the cooldown (300 s) that
+// its first step started is in effect. The refusal changed nothing and
+// succeeds once the cooldown ends: it matches provider.ErrThrottled,
+// which the scaling engine retries within its RetryDeadline (longer than
+// the cooldown here), so the plan goes on (4 → 6 → 8), and a rollback
+// after a step that did not settle (the instances beyond 6 never in
+// service) restores 4 (marked by the engine, it is sent without
+// HonorCooldown: TestRollbackInTheCooldownOfTheStepItUndoes). The
+// refusal was provider.ErrConflict alone: the second step failed, and
+// so did the rollback the same cooldown refused, leaving the group at 6,
+// the plan failed.
 func TestHonorCooldownMultiStepPlan(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -37,7 +38,7 @@ func TestHonorCooldownMultiStepPlan(t *testing.T) {
 		desired    int32
 	}{
 		{"the second step waits", 0, scaling.PlanCompleted, 8},
-		{"the rollback waits", 6, scaling.PlanRolledBack, 4},
+		{"the rollback after it", 6, scaling.PlanRolledBack, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -150,8 +150,11 @@
 // set: a refusal in the cooldown, or while a scaling activity is in
 // progress (ScalingActivityInProgress), changed nothing and matches
 // provider.ErrThrottled, which the scaling engine retries within its
-// RetryDeadline, so a plan's later steps and its rollback wait the
-// cooldown out when the deadline is longer) when only the desired capacity changes and UpdateAutoScalingGroup
+// RetryDeadline, so a plan's later steps wait the cooldown out when the
+// deadline is longer; a rollback, whose context the engine marks with
+// provider.WithRollback, is sent with HonorCooldown false and does not
+// wait for the cooldown the change it undoes started) when only the
+// desired capacity changes and UpdateAutoScalingGroup
 // otherwise, with the desired capacity only when it changes: a change of
 // min and max alone leaves the group's desired capacity to Auto Scaling,
 // which clamps it into the new bounds, rather than writing back the one

@@ -41,9 +41,11 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // Desired ≤ Max ≤ math.MaxInt32, Auto Scaling's 32-bit sizes) before any
 // API call. When only the desired capacity
 // changes the driver calls SetDesiredCapacity (honouring the group's
-// cooldown when Config.HonorCooldown is set; a refusal in the cooldown,
-// or while a scaling activity is in progress (ScalingActivityInProgress),
-// matches provider.ErrThrottled and provider.ErrConflict); otherwise
+// cooldown when Config.HonorCooldown is set, unless ctx is marked by
+// provider.WithRollback: a rollback is sent with HonorCooldown false; a
+// refusal in the cooldown, or while a scaling activity is in progress
+// (ScalingActivityInProgress), matches provider.ErrThrottled and
+// provider.ErrConflict); otherwise
 // UpdateAutoScalingGroup with the bounds, and with the desired capacity
 // only when it changes (a desired capacity read just before may be stale:
 // the group's own scaling may have moved it, and Auto Scaling clamps it
@@ -77,7 +79,10 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		_, err = d.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
 			AutoScalingGroupName: &name,
 			DesiredCapacity:      awssdk.Int32(int32(want.Desired)),
-			HonorCooldown:        awssdk.Bool(d.cfg.HonorCooldown),
+			// A rollback (provider.IsRollback) undoes a change that
+			// most often started the cooldown in effect: it must not
+			// wait for it.
+			HonorCooldown: awssdk.Bool(d.cfg.HonorCooldown && !provider.IsRollback(ctx)),
 		})
 	} else {
 		in := &autoscaling.UpdateAutoScalingGroupInput{
@@ -114,7 +119,8 @@ func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) er
 	// A refusal in cooldown changed nothing and succeeds once the cooldown
 	// ends: a rate limit on scaling activities, which the scaling engine
 	// retries (ErrThrottled) within its RetryDeadline, rather than fail a
-	// plan's next step and the rollback the same cooldown refuses. Auto
+	// plan's next step the same cooldown refuses (a rollback is not sent
+	// honouring it: provider.IsRollback). Auto
 	// Scaling refuses so with the code ScalingActivityInProgress, whose
 	// message may name the activity rather than the cooldown ("Scaling
 	// activity … is in progress and blocks this action"). A server error
