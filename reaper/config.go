@@ -45,9 +45,10 @@ type Config struct {
 	// functions, volumes, load balancers) over its
 	// EvidenceConfig.TerminateWindow (28 days by default), the evidence a
 	// terminate needs: any use in it blocks the terminate. The activity
-	// source must keep that long: a count over a window older than its
-	// data counts only what it keeps (the AWS driver reads CloudWatch at
-	// the period it keeps; a Prometheus server keeps 15 days by default).
+	// source must keep that long: a count that covers less (its
+	// provider.ActivityCount.Since: a Prometheus server keeps 15 days by
+	// default) blocks the terminate too; the AWS driver reads CloudWatch
+	// at the period it keeps.
 	// A host's own detector reads the activity window it reports
 	// (detector.Needs).
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
