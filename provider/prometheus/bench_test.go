@@ -55,3 +55,26 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkActivity28Days counts a backfilled counter over a terminate
+// window of 28 days (a week of it holds data) from the real server: the
+// target lookup, the count and the query that finds where its data
+// begins (Since), 674 subquery steps of an hour.
+func BenchmarkActivity28Days(b *testing.B) {
+	fx := getFixture(b)
+	cfg := fx.historyConfig()
+	cfg.Activity = map[provider.ActivityKind]string{
+		provider.ActivityProcesses: `sum(increase(node_cpu_seconds_total{ {{.Matchers}} }[{{.Range}}]))`,
+	}
+	src := newSource(b, cfg)
+	q := provider.ActivityQuery{ResourceID: nabIdle + "-node", Start: fx.nabEnd.Add(-28 * 24 * time.Hour), End: fx.nabEnd}
+	for b.Loop() {
+		got, err := src.Activity(b.Context(), q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Since.IsZero() {
+			b.Fatalf("want one count covering a week, got %+v", got)
+		}
+	}
+}
