@@ -267,7 +267,7 @@ func TestDefaultMaxNeverScalesIn(t *testing.T) {
 			var ie *provider.InvalidError
 			require.ErrorAs(t, err, &ie, tt.name)
 			assert.Equal(t, "max", ie.Field, tt.name)
-			assert.ErrorContains(t, err, fmt.Sprintf("the group's desired capacity %d is above the default ceiling", tt.desired), tt.name)
+			require.ErrorContains(t, err, fmt.Sprintf("the group's desired capacity %d is above the default ceiling", tt.desired), tt.name)
 			assert.Nil(t, rep.Targets[0].Plan, tt.name)
 			rep = a.RunOnce(t.Context(), time.Now())
 			require.ErrorIs(t, rep.Err(), provider.ErrInvalid, tt.name)
