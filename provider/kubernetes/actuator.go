@@ -41,7 +41,9 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // to zero: Stop then succeeds, as on a stopped workload). A workload that a
 // HorizontalPodAutoscaler with minReplicas 0 targets is refused with a
 // *HPAConflictError, since that HPA scales it at zero too; one with
-// minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc).
+// minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc). A
+// workload whose bound annotations are malformed is provider.ErrInvalid,
+// stopped or not, and nothing is written (Driver.Bounds).
 func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "stop"
@@ -97,7 +99,9 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict;
 // a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
 // *HPAConflictError (that HPA scales it from zero itself). With any other
-// HPA, Start hands the workload back to it.
+// HPA, Start hands the workload back to it. A workload whose bound
+// annotations are malformed is provider.ErrInvalid, running or not, and
+// nothing is written (Driver.Bounds), even when it remembers its replicas.
 func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "start"
@@ -109,7 +113,11 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	if w.replicas > 0 {
 		return nil
 	}
-	restore := max(1, d.bounds(w).Min)
+	b, err := d.bounds(w) // liveWorkload refused malformed bounds
+	if err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	restore := max(1, b.Min)
 	if v, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > math.MaxInt32 {

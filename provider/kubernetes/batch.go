@@ -181,7 +181,10 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 	return batchWorkloads(ctx, d, "capacity", "get capacities", reads,
 		func(r *provider.CapacityRead) string { return r.ID },
 		func(r *provider.CapacityRead, err error) { r.Capacity, r.Err = provider.Capacity{}, err },
-		func(r *provider.CapacityRead, w workload) { r.Capacity, r.Err = d.capacity(w), nil },
+		func(r *provider.CapacityRead, w workload) {
+			r.Capacity, r.Err = d.capacity("capacity", r.ID, w)
+			r.Err = d.red.Error(r.Err)
+		},
 		func(r *provider.CapacityRead) { r.Capacity, r.Err = d.Capacity(ctx, r.ID) })
 }
 

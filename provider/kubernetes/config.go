@@ -41,8 +41,11 @@ const (
 	// makes the resource Protected (business hours cannot be judged in it).
 	AnnotationTimeZone = "idlescale.io/time-zone"
 	// AnnotationMinReplicas and AnnotationMaxReplicas hold a workload's
-	// replica bounds, a decimal integer from 0 to 2147483647 (others are
-	// ignored); SetCapacity writes them.
+	// replica bounds, a decimal integer from 0 to 2147483647; SetCapacity
+	// writes them. Any other value is never replaced by a default: the
+	// driver refuses to read or write the workload's replicas
+	// (provider.ErrInvalid naming the workload, the annotation and the
+	// value) and lists it Protected, until the annotation is fixed.
 	AnnotationMinReplicas = "idlescale.io/min-replicas"
 	AnnotationMaxReplicas = "idlescale.io/max-replicas"
 	// AnnotationStoppedReplicas holds the replicas a workload had when

@@ -45,8 +45,8 @@
 //	idlescale.io/owner           Resource.Owner ("team-shop")
 //	idlescale.io/protected       Resource.Protected, unless "false", "no", "0" or "off"
 //	idlescale.io/time-zone       Resource.TimeZone, an IANA name ("Europe/Berlin")
-//	idlescale.io/min-replicas    the workload's replica bounds (written by SetCapacity)
-//	idlescale.io/max-replicas
+//	idlescale.io/min-replicas    the workload's replica bounds (written by SetCapacity): 0 to 2147483647
+//	idlescale.io/max-replicas    (other values: the workload is Protected, its Capacity and writes provider.ErrInvalid)
 //	idlescale.io/stopped-replicas  the replicas Stop remembered (removed by Start)
 //
 // For example:
@@ -84,7 +84,13 @@
 // Capacity reads the workload itself, for its readiness and bounds
 // with its replicas. A Deployment has only replicas, so Min and Max come from the host's
 // policy (Config.Workloads, which wins), else the bound annotations, else
-// Config.Bounds (default 1 to 10); Capacity widens them to include
+// Config.Bounds (default 1 to 10); a bound annotation that is not a whole
+// number from 0 to 2147483647 is never replaced by a default: Capacity,
+// SetCapacity, Stop and Start fail on that workload with
+// provider.ErrInvalid naming it, the annotation and its value, and write
+// nothing, while List, Get and GetResources list it Protected (as an
+// unreadable criticality or time zone), so that one workload's typo does
+// not fail the namespace's inventory; Capacity widens them to include
 // the replicas (a stopped workload reports Min 0), and SetCapacity stores
 // what it is given, so that Capacity then reports exactly that, except
 // the Min of 0 of a stopped workload's reported bounds passed back: the

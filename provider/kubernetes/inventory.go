@@ -203,7 +203,11 @@ func podState(p *corev1.Pod) provider.State {
 }
 
 // workloadResource is the resource of w, which scaledBy scales (see
-// provider.Resource.ScaledBy; empty for none).
+// provider.Resource.ScaledBy; empty for none). A workload whose bound
+// annotations are malformed is listed, Protected, as one whose
+// criticality or time zone is (applyMetadata): its owner meant bounds the
+// driver cannot read, so the safety rules must not act on it as if it
+// had none (and its Capacity and writes are provider.ErrInvalid).
 func (d *Driver) workloadResource(w workload, scaledBy string) provider.Resource {
 	r := provider.Resource{
 		ID: w.ref.String(), Kind: provider.KindGroup, Provider: d.cfg.Name, Region: d.cfg.Region,
@@ -211,6 +215,9 @@ func (d *Driver) workloadResource(w workload, scaledBy string) provider.Resource
 		LaunchTime: w.meta.CreationTimestamp.Time, ScaledBy: scaledBy,
 	}
 	applyMetadata(&r, w.meta)
+	if _, err := d.bounds(w); err != nil {
+		r.Protected = true
+	}
 	cpu, mem := podRequests(&w.template.Spec)
 	r.Size = sizeOf(cpu, mem)
 	r.HourlyCost = d.hourlyCost(cpu, mem) * float64(w.replicas)

@@ -16,7 +16,8 @@ import (
 // (Bounds). When someone scaled the workload outside its bounds (kubectl
 // scale), the reported bounds are widened to include Desired, so the
 // Capacity is valid. A pod is provider.ErrUnsupported (scale its
-// workload).
+// workload); a workload whose bound annotations are malformed is
+// provider.ErrInvalid (see Bounds).
 func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
 	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "capacity", id)
@@ -27,12 +28,16 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 	if err != nil {
 		return provider.Capacity{}, err
 	}
-	return d.capacity(w), nil
+	return d.capacity("capacity", id, w)
 }
 
-// capacity is Capacity of workload w.
-func (d *Driver) capacity(w workload) provider.Capacity {
-	b := d.bounds(w)
+// capacity is Capacity of workload w; op and id name the caller's
+// operation in errors.
+func (d *Driver) capacity(op, id string, w workload) (provider.Capacity, error) {
+	b, err := d.bounds(w)
+	if err != nil {
+		return provider.Capacity{}, fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
 	desired := int(w.replicas)
 	b = b.widen(desired)
 	c := provider.Capacity{
@@ -40,7 +45,7 @@ func (d *Driver) capacity(w workload) provider.Capacity {
 		Current:      int(w.current),
 		Ready:        min(int(w.ready), int(w.current)),
 	}
-	return c
+	return c, nil
 }
 
 // widen returns b stretched to include replicas, as Capacity reports it.
@@ -73,7 +78,13 @@ func (b Bounds) stopped(want Bounds) bool {
 // Bounds returns the replica bounds of a workload: Config.Workloads[id]
 // when the host's policy has an entry, else the workload's
 // AnnotationMinReplicas and AnnotationMaxReplicas (each falling back on
-// Config.Bounds when absent or malformed), else Config.Bounds.
+// Config.Bounds when absent), else Config.Bounds. A bound annotation that
+// is not a whole number from 0 to 2147483647 is provider.ErrInvalid
+// naming the workload, the annotation and its value, rather than a
+// default the workload's owner did not mean: Capacity, SetCapacity and
+// Workloads' Stop and Start refuse the workload likewise, and write
+// nothing, until the annotation is fixed or removed (a Config.Workloads
+// entry, which wins, reads no annotation).
 func (d *Driver) Bounds(ctx context.Context, id string) (_ Bounds, err error) {
 	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "bounds", id)
@@ -84,29 +95,52 @@ func (d *Driver) Bounds(ctx context.Context, id string) (_ Bounds, err error) {
 	if err != nil {
 		return Bounds{}, err
 	}
-	return d.bounds(w), nil
+	b, err := d.bounds(w)
+	if err != nil {
+		return Bounds{}, fmt.Errorf("kubernetes: bounds %q: %w", id, err)
+	}
+	return b, nil
 }
 
-func (d *Driver) bounds(w workload) Bounds {
+// bounds returns w's bounds (see Bounds), or the *provider.InvalidError
+// of a malformed bound annotation.
+func (d *Driver) bounds(w workload) (Bounds, error) {
 	if b, ok := d.cfg.Workloads[w.ref.String()]; ok {
-		return b
+		return b, nil
 	}
 	b := d.cfg.Bounds
-	if n, ok := annotationInt(w.meta, AnnotationMinReplicas); ok {
+	n, ok, err := annotationBound(w.meta, AnnotationMinReplicas)
+	if err != nil {
+		return Bounds{}, err
+	}
+	if ok {
 		b.Min = n
 	}
-	if n, ok := annotationInt(w.meta, AnnotationMaxReplicas); ok {
+	if n, ok, err = annotationBound(w.meta, AnnotationMaxReplicas); err != nil {
+		return Bounds{}, err
+	}
+	if ok {
 		b.Max = n
 	}
 	if b.Max < b.Min { // annotations that contradict each other: keep the floor
 		b.Max = b.Min
 	}
-	return b
+	return b, nil
+}
+
+// checkBounds returns the error of w's bounds (a malformed bound
+// annotation) for op on id, or nil: the writes refuse such a workload
+// before writing anything.
+func (d *Driver) checkBounds(op, id string, w workload) error {
+	if _, err := d.bounds(w); err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	return nil
 }
 
 // liveWorkload resolves id to a workload and reads it; a pod is
-// provider.ErrUnsupported and a workload being deleted
-// provider.ErrConflict.
+// provider.ErrUnsupported, a workload being deleted provider.ErrConflict,
+// and one with a malformed bound annotation provider.ErrInvalid (Bounds).
 func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload, error) {
 	ref, err := d.workloadRef(ctx, op, id)
 	if err != nil {
@@ -118,6 +152,9 @@ func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload
 	}
 	if w.deleting() {
 		return Ref{}, workload{}, errDeleting(op, id)
+	}
+	if err := d.checkBounds(op, id, w); err != nil {
+		return Ref{}, workload{}, err
 	}
 	return ref, w, nil
 }
@@ -148,7 +185,10 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // resourceVersion read, so that Capacity then reports exactly want and a
 // lost race writes neither; when the bounds are unchanged spec.replicas is
 // written through the scale subresource, conditional likewise. Setting
-// Desired > 0 also forgets the replicas a Workloads.Stop remembered.
+// Desired > 0 also forgets the replicas a Workloads.Stop remembered. A
+// workload whose bound annotations are malformed is provider.ErrInvalid,
+// and nothing is written (see Bounds): SetCapacity does not overwrite a
+// bound its owner wrote and the driver cannot read.
 //
 // One exception: a Min of 0 with the workload's own Max, and its own Min
 // above 0, is what Capacity reports for a stopped workload, and is not
@@ -186,8 +226,8 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("desired", want.Desired, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	if want.Max > math.MaxInt32 {
-		// Not stored: Bounds ignores such an annotation, so Capacity
-		// would not report what was set.
+		// Not stored: Bounds refuses such an annotation, so the
+		// workload would be refused until someone fixed it.
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("max", want.Max, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
@@ -207,7 +247,10 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		set := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
+		set, err := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
+		if err != nil {
+			return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+		}
 		var replicas *int32
 		if int(w.replicas) != want.Desired {
 			replicas = ptr(int32(want.Desired))
@@ -244,17 +287,22 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // bound annotations when they differ from w's (and w has no Config.Workloads
 // entry, and b is not w's as a stopped workload reports them), and the
 // removal of the stopped-replicas annotation when forget is set and it is
-// present. It is empty when there is nothing to write.
-func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) map[string]*string {
+// present. It is empty when there is nothing to write, and an error when
+// w's bound annotations are malformed.
+func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) (map[string]*string, error) {
+	cur, err := d.bounds(w)
+	if err != nil {
+		return nil, err
+	}
 	set := map[string]*string{}
-	if _, fixed := d.cfg.Workloads[id]; !fixed && d.bounds(w) != b && !d.bounds(w).stopped(b) {
+	if _, fixed := d.cfg.Workloads[id]; !fixed && cur != b && !cur.stopped(b) {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
 		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
 	}
 	if _, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok && forget {
 		set[AnnotationStoppedReplicas] = nil
 	}
-	return set
+	return set, nil
 }
 
 // rereadUnchanged re-reads a workload after a lost race and returns it when
@@ -271,6 +319,9 @@ func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, fr
 	if w.replicas != from {
 		return w, fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
 			op, id, provider.ErrConflict, from, w.replicas)
+	}
+	if err := d.checkBounds(op, id, w); err != nil {
+		return w, err
 	}
 	d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
 	return w, nil

@@ -37,7 +37,6 @@ func TestCapacityBounds(t *testing.T) {
 	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
 	f.deployment("plain", 3, cs)
 	f.deployment("annotated", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
-	f.deployment("half", 3, cs, annotated(kubernetes.AnnotationMaxReplicas, "6", kubernetes.AnnotationMinReplicas, "many"))
 	f.deployment("policy", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
 	f.deployment("outside", 12, cs)
 	f.statefulSet("db", 0, cs)
@@ -52,7 +51,6 @@ func TestCapacityBounds(t *testing.T) {
 	}{
 		{"defaults", f.id(kubernetes.ObjectDeployment, "plain"), capacity(1, 10, 3, 3, 3)},
 		{"annotations", f.id(kubernetes.ObjectDeployment, "annotated"), capacity(2, 8, 3, 3, 3)},
-		{"a malformed annotation falls back", f.id(kubernetes.ObjectDeployment, "half"), capacity(1, 6, 3, 3, 3)},
 		{"the host's policy wins", f.id(kubernetes.ObjectDeployment, "policy"), capacity(1, 4, 3, 3, 3)},
 		{"widened to the replicas", f.id(kubernetes.ObjectDeployment, "outside"), capacity(1, 12, 12, 12, 12)},
 		{"a stopped statefulset", f.id(kubernetes.ObjectStatefulSet, "db"), capacity(0, 10, 0, 0, 0)},

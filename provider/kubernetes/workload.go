@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/idlescale/idlescale/provider"
 )
 
 // workload is what the driver needs of a Deployment or a StatefulSet.
@@ -196,18 +198,22 @@ func (d *Driver) patchWorkload(ctx context.Context, op, id string, ref Ref, rv s
 	return fromDeployment(obj), nil
 }
 
-// annotationInt reads a replica count annotation, an integer in [0,
-// MaxInt32]; ok is false when it is absent, malformed or out of range.
-func annotationInt(meta metav1.ObjectMeta, key string) (int, bool) {
+// annotationBound reads a bound annotation (AnnotationMinReplicas,
+// AnnotationMaxReplicas), a whole number in [0, MaxInt32]: ok is false
+// when it is absent, and a present value of any other form is a
+// *provider.InvalidError naming the annotation and the value (replicas
+// are an int32: 4294967296 would write 0), never a silent default.
+func annotationBound(meta metav1.ObjectMeta, key string) (n int, ok bool, err error) {
 	v, present := meta.Annotations[key]
 	if !present {
-		return 0, false
+		return 0, false, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err = strconv.Atoi(v)
 	if err != nil || n < 0 || n > math.MaxInt32 {
-		return 0, false // replicas are an int32: 4294967296 would write 0
+		return 0, false, provider.Invalid("annotation "+key, v,
+			"must be a whole number from 0 to 2147483647; set it to the bound meant, or remove it to use config.bounds")
 	}
-	return n, true
+	return n, true, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,113 @@
+package kubernetes_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/kubernetes"
+)
+
+// TestMalformedBoundsAreRefused pins that a bound annotation the driver
+// cannot read (not a whole number from 0 to 2147483647) is never replaced
+// by a default: Capacity (one by one and in a batch), Bounds, SetCapacity,
+// Stop and Start fail with provider.ErrInvalid naming the workload, the
+// annotation and its value, and write nothing (even a Stop of a stopped
+// workload, which would change nothing); List and Get still list the
+// workload, Protected, beside a well-formed one that is not. The bounds
+// fell back on Config.Bounds: "l" for a floor of 1 read as none, and a
+// max of 4294967296 as the default 10.
+func TestMalformedBoundsAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	type bad struct {
+		key, value string
+		replicas   int32
+	}
+	bads := map[string]bad{
+		"min-junk":      {kubernetes.AnnotationMinReplicas, "l", 3},
+		"min-negative":  {kubernetes.AnnotationMinReplicas, "-1", 3},
+		"min-spaced":    {kubernetes.AnnotationMinReplicas, " 2", 3},
+		"max-fraction":  {kubernetes.AnnotationMaxReplicas, "2.5", 3},
+		"max-overflow":  {kubernetes.AnnotationMaxReplicas, "4294967296", 3},
+		"max-above":     {kubernetes.AnnotationMaxReplicas, "2147483648", 3},
+		"stopped-min":   {kubernetes.AnnotationMinReplicas, "two", 0},
+		"stopped-max":   {kubernetes.AnnotationMaxReplicas, "ten", 0},
+		"remembers-min": {kubernetes.AnnotationMinReplicas, "x", 0},
+	}
+	for name, b := range bads {
+		kv := []string{b.key, b.value}
+		if name == "remembers-min" {
+			kv = append(kv, kubernetes.AnnotationStoppedReplicas, "4")
+		}
+		f.deployment(name, b.replicas, cs, annotated(kv...))
+	}
+	f.deployment("good", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	d := f.driver(kubernetes.Config{})
+	act := d.Workloads()
+
+	versions := map[string]string{}
+	for name := range bads {
+		o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		versions[name] = o.ResourceVersion
+	}
+	var reads []provider.CapacityRead
+	for name, b := range bads {
+		id := f.id(kubernetes.ObjectDeployment, name)
+		named := func(what string, err error) {
+			t.Helper()
+			require.ErrorIs(t, err, provider.ErrInvalid, "%s: %s read a default for %s %q", name, what, b.key, b.value)
+			require.ErrorContains(t, err, id, "%s: %s", name, what)
+			require.ErrorContains(t, err, b.key+" "+strconv.Quote(b.value), "%s: %s", name, what)
+		}
+		_, err := d.Capacity(f.ctx, id)
+		named("Capacity", err)
+		_, err = d.Bounds(f.ctx, id)
+		named("Bounds", err)
+		named("SetCapacity", d.SetCapacity(f.ctx, id, provider.CapacitySpec{Min: 1, Max: 10, Desired: 5}))
+		named("SetCapacity to zero", d.SetCapacity(f.ctx, id, provider.CapacitySpec{Min: 0, Max: 10, Desired: 0}))
+		// Even where they would change nothing: the workload is refused
+		// whole until its annotation is fixed.
+		named("Stop", act.Stop(f.ctx, id))
+		named("Start", act.Start(f.ctx, id))
+		reads = append(reads, provider.CapacityRead{ID: id})
+	}
+	require.NoError(t, d.GetCapacities(f.ctx, reads))
+	for _, r := range reads {
+		require.ErrorIs(t, r.Err, provider.ErrInvalid, "GetCapacities %s", r.ID)
+		require.ErrorContains(t, r.Err, r.ID)
+		_, single := d.Capacity(f.ctx, r.ID)
+		require.EqualError(t, r.Err, single.Error(), "GetCapacities answers as Capacity")
+	}
+	for name, b := range bads {
+		o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, versions[name], o.ResourceVersion, "%s: a refused workload is not written", name)
+		assert.Equal(t, b.replicas, *o.Spec.Replicas, name)
+		assert.Equal(t, b.value, o.Annotations[b.key], name)
+	}
+
+	rs, err := d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindGroup}})
+	require.NoError(t, err, "one workload's malformed bounds do not fail the inventory")
+	require.Len(t, rs, len(bads)+1)
+	for _, r := range rs {
+		if r.ID == f.id(kubernetes.ObjectDeployment, "good") {
+			assert.False(t, r.Protected, "well-formed bounds protect nothing")
+			continue
+		}
+		assert.True(t, r.Protected, "%s: listed protected, so that no rule acts on bounds it cannot read", r.ID)
+		g, err := d.Get(f.ctx, r.ID)
+		require.NoError(t, err)
+		assert.True(t, g.Protected, "%s: Get as List", r.ID)
+	}
+	c, err := d.Capacity(f.ctx, f.id(kubernetes.ObjectDeployment, "good"))
+	require.NoError(t, err)
+	assert.Equal(t, capacity(2, 8, 3, 0, 0), c)
+}
