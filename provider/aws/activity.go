@@ -84,7 +84,11 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // Last is the start of the latest minute that may hold an event: in the
 // latest period with a non-zero value, its last minute (its only one at
 // one minute), or the window's last minute when the period ends after the
-// window. A coarser period never makes use look older than it is. A kind the
+// window, and never before the window's Start: a Start within a minute (or
+// a coarser period) whose datapoint has use gives Last = Start, the first
+// instant of the window that minute may have held an event in, so that
+// Last lies in [Start, End) as provider.ActivityCount requires. A coarser
+// period never makes use look older than it is. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
 // in which CloudWatch has no datapoint at all. An invalid query returns
@@ -164,6 +168,14 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 					l := ts.Add(period - activityPeriod)
 					if lim := q.End.Add(-1).Truncate(activityPeriod); l.After(lim) {
 						l = lim
+					}
+					// A Start not on the grid: the datapoint's period
+					// began before it, and its events may lie in the
+					// window from Start on. Clamped, not dropped: the
+					// count has them (more use, never less), and
+					// Last must lie in [Start, End).
+					if l.Before(q.Start) {
+						l = q.Start
 					}
 					if l.After(a.last) {
 						a.last = l

@@ -121,3 +121,38 @@ func TestActivityLastIsNotBeforeTheEventAtCoarserPeriods(t *testing.T) {
 		assert.True(t, got[0].Last.Before(tc.end), "%s: Last %s in the window", tc.name, got[0].Last)
 	}
 }
+
+// TestActivityLastIsNotBeforeAnUnalignedStart: the driver reads whole
+// periods from the one Start falls in, and a datapoint's period may begin
+// before Start. Last was taken from the period alone, up to a minute (a
+// period, at five) before a Start not on the grid, outside the [Start,
+// End) an ActivityCount's Last lies in. Last is now clamped to Start: the
+// first instant of the window the period's events may have been in.
+func TestActivityLastIsNotBeforeAnUnalignedStart(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	fn := createFunction(t, 128, 3, nil)
+	_, fnName, _ := strings.Cut(fn, ":function:")
+	now := time.Now().UTC().Truncate(5 * time.Minute)
+	recent := now.Add(-40 * time.Minute) // read at one minute
+	old := now.Add(-20 * 24 * time.Hour) // read at five minutes
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", fnName, cwtypes.StandardUnitCount, map[time.Time]float64{
+		recent: 2, old.Add(time.Minute): 3,
+	})
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+	}{
+		{"one minute, Start 30 s into it", recent.Add(30 * time.Second), recent.Add(10 * time.Minute)},
+		{"one minute, the window within it", recent.Add(10 * time.Second), recent.Add(50 * time.Second)},
+		{"five minutes, Start past the period's last minute", old.Add(4*time.Minute + 30*time.Second), old.Add(time.Hour)},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: fn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		require.Len(t, got, 1, tc.name)
+		assert.Positive(t, got[0].Count, "%s: the period's use is counted", tc.name)
+		assert.False(t, got[0].Last.Before(tc.start), "%s: Last %s before Start %s", tc.name, got[0].Last, tc.start)
+		assert.True(t, got[0].Last.Before(tc.end), "%s: Last %s not before End %s", tc.name, got[0].Last, tc.end)
+		assert.Equal(t, tc.start, got[0].Last, "%s: the window's first instant the period may have held the event in", tc.name)
+	}
+}
