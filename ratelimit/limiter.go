@@ -42,17 +42,19 @@ type retainer interface{ Retention() time.Duration }
 // around etcdstore.Store).
 type unwrapper interface{ Unwrap() Store }
 
-// maxUnwrap bounds the walk of retention through wrappers, so that a
-// wrapper that unwraps to itself cannot loop New.
+// maxUnwrap is the most wrappers (stores with an Unwrap method) the walk
+// of retention goes through: the store under a chain of exactly maxUnwrap
+// wrappers is checked, and a chain of more is an error, so that a wrapper
+// that unwraps to itself cannot loop New.
 const maxUnwrap = 32
 
 // retention returns how long s, or the first store it wraps (Unwrap)
 // that says, keeps a bucket after its last write, and that store; ok is
 // false when none says (kept until deleted), or a wrapper unwraps to
-// nothing (nil: it is the store). Wrappers deeper than maxUnwrap (one
-// that unwraps to itself) are an error: the check cannot be made.
+// nothing (nil: it is the store). More than maxUnwrap wrappers (one that
+// unwraps to itself) are an error: the check cannot be made.
 func retention(s Store) (keep time.Duration, by Store, ok bool, err error) {
-	for range maxUnwrap {
+	for wrappers := 0; ; wrappers++ {
 		if rs, ok := s.(retainer); ok {
 			return rs.Retention(), s, true, nil
 		}
@@ -60,14 +62,19 @@ func retention(s Store) (keep time.Duration, by Store, ok bool, err error) {
 		if !ok {
 			return 0, nil, false, nil
 		}
+		if wrappers == maxUnwrap {
+			// s is the chain's maxUnwrap+1st wrapper: it was walked
+			// through maxUnwrap of them and the wrapped store stayed
+			// out of reach.
+			return 0, nil, false, provider.Invalid("store", fmt.Sprintf("%T", s), fmt.Sprintf(
+				"unwraps through more than %d wrappers (one that unwraps to itself?): the retention of the store it wraps cannot be checked", maxUnwrap))
+		}
 		next := u.Unwrap()
 		if next == nil || nilcheck.Is(next) {
 			return 0, nil, false, nil
 		}
 		s = next
 	}
-	return 0, nil, false, provider.Invalid("store", fmt.Sprintf("%T", s), fmt.Sprintf(
-		"unwraps through more than %d stores (one that unwraps to itself?): the retention of the store it wraps cannot be checked", maxUnwrap))
 }
 
 // Option configures a Limiter's wiring.
@@ -92,7 +99,9 @@ func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = l
 // less than cfg.History, or than a budget's window with MaxSkew, after
 // its last write (a store with a Retention() time.Duration method, as
 // etcdstore.Store: its leases; a store that wraps another and has an
-// Unwrap() Store method is checked by the store it wraps), or
+// Unwrap() Store method is checked by the store it wraps, through a chain
+// of up to 32 such wrappers: a 33rd, as one that unwraps to itself, is an
+// error, since the check cannot be made), or
 // when WithStore or WithClock was given a nil pointer (other than a nil
 // *MemoryStore, which means the default). It starts no goroutine.
 func New(cfg Config, opts ...Option) (*Limiter, error) {

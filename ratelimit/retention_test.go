@@ -124,3 +124,41 @@ func TestNewSaysWhatOutlastsTheStore(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Contains(t, err.Error(), "with a window and MaxSkew (15m0s), buckets keep their events 24h15m0s, more than the 24h0m0s the store")
 }
+
+// wrapped returns store under n countingStore wrappers.
+func wrapped(store ratelimit.Store, n int) ratelimit.Store {
+	for range n {
+		store = &countingStore{Store: store}
+	}
+	return store
+}
+
+// New walks up to 32 wrappers to the store they wrap, as documented: the
+// store under exactly 32 is checked (refused when it forgets buckets too
+// early, accepted when it keeps them), and a 33rd wrapper is an error
+// naming the store. The walk stopped one wrapper early: 32 wrappers
+// around a real store were refused as if they unwrapped to themselves.
+func TestNewWalksExactly32Wrappers(t *testing.T) {
+	t.Parallel()
+	forgets := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 48 * time.Hour}
+	keeps := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 72 * time.Hour}
+	cfg := ratelimit.Config{History: 72 * time.Hour}
+
+	_, err := ratelimit.New(cfg, ratelimit.WithStore(wrapped(keeps, 32)))
+	require.NoError(t, err, "32 wrappers around a store that keeps buckets long enough")
+	_, err = ratelimit.New(cfg, ratelimit.WithStore(wrapped(ratelimit.NewMemoryStore(), 32)))
+	require.NoError(t, err, "32 wrappers around a store without Retention")
+
+	_, err = ratelimit.New(cfg, ratelimit.WithStore(wrapped(forgets, 32)))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "history", ie.Field, "the store under 32 wrappers is checked: %v", err)
+	assert.Contains(t, err.Error(), "48h0m0s the store (ratelimit_test.retainingStore)")
+
+	for name, store := range map[string]ratelimit.Store{"keeps": keeps, "forgets": forgets} {
+		_, err = ratelimit.New(cfg, ratelimit.WithStore(wrapped(store, 33)))
+		require.ErrorAs(t, err, &ie, name)
+		assert.Equal(t, "store", ie.Field, name)
+		assert.Contains(t, err.Error(), "more than 32 wrappers", name)
+	}
+}

@@ -99,7 +99,8 @@ type Bucket struct {
 // time.Duration method, which New checks against the budgets' windows.
 // A Store that wraps another (to count or trace its calls) should have an
 // Unwrap() Store method returning it, so that New finds the wrapped
-// store's Retention, or a Retention method of its own.
+// store's Retention (through up to 32 wrappers; New refuses a longer
+// chain), or a Retention method of its own.
 type Store interface {
 	// Update atomically reads the histories of keys (an absent bucket is
 	// an empty History), calls fn with them in the order of keys, and,
