@@ -152,7 +152,9 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 // all of it showing no use, and the detector's own activity window (its
 // 30-minute quiet period) never holds that evidence, so that terminate
 // could not be recommended. The others are read as without terminate, so
-// that an instance's stop is not judged on weeks of activity.
+// that an instance's stop is not judged on weeks of activity. The two
+// scans are merged into one report sorted by resource ID, as
+// detector.Report's.
 func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.Resource) (detector.Report, error) {
 	on := func(rs []provider.Resource) detector.Fleet {
 		return detector.Fleet{Inventory: snapshot{resources: rs, inv: r.fleet.Inventory}, Metrics: r.fleet.Metrics, Activity: r.fleet.Activity}
@@ -177,8 +179,13 @@ func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.R
 	if err != nil {
 		return rep, err
 	}
+	// One report in detector.Report's order, by resource ID: the two
+	// scans are each sorted, their concatenation is not. A resource is in
+	// one of them, so the stable sort keeps each one's errors in order.
 	rep.Verdicts = append(rep.Verdicts, long.Verdicts...)
+	slices.SortFunc(rep.Verdicts, func(a, b detector.Verdict) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 	rep.Errors = append(rep.Errors, long.Errors...)
+	slices.SortStableFunc(rep.Errors, func(a, b *detector.ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 	rep.Resources += long.Resources
 	return rep, nil
 }
