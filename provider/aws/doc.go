@@ -184,8 +184,9 @@
 // the weight of its instance type's override (moto reports none of its
 // own), and 1 in a group without weights; one whose weight is not known
 // (a type without an override in a weighted group) or is not a whole
-// number ≥ 1 fails the read with an error naming the group and the
-// instance, never counted as 1. Auto Scaling launches whole instances
+// number ≥ 1 fails the read with provider.ErrInvalid naming the group,
+// the instance and its type, and the WeightedCapacity (the instance's or
+// its type's override) with its value, never counted as 1. Auto Scaling launches whole instances
 // until the desired capacity is met, which can exceed it by less than
 // one instance's weight (its overage, kept until the next change): an
 // overage smaller than the lightest counted instance's weight is reported

@@ -172,7 +172,9 @@ func groupSpec(g *asgtypes.AutoScalingGroup) provider.CapacitySpec {
 // overage): an overage less than the smallest counted weight is reported
 // as Current = Desired, where Auto Scaling leaves the group, with Ready
 // at most Current. An instance whose weight is unknown or invalid fails
-// the read, naming the group and the instance.
+// the read with provider.ErrInvalid, naming the group, the instance, its
+// type and where its weight came from (its own WeightedCapacity or its
+// type's override) with the value.
 func groupCapacity(g *asgtypes.AutoScalingGroup) (provider.Capacity, error) {
 	c := provider.Capacity{CapacitySpec: groupSpec(g)}
 	w := groupWeights(g)
@@ -240,7 +242,11 @@ func groupWeights(g *asgtypes.AutoScalingGroup) weights {
 // WeightedCapacity (as DescribeAutoScalingGroups reports it), else the
 // weight of its instance type's override, else 1 in a group without
 // weights. A weight that is not a whole number from 1, or an instance of
-// a weighted group whose weight is not known, is an error naming it.
+// a weighted group whose weight is not known, is an error matching
+// provider.ErrInvalid that names the instance, its type, the weight's
+// source and the value: the group's configuration (or Auto Scaling's
+// answer) gives a weight the driver cannot count in, as a malformed value
+// it is given, not a state that changes (ErrConflict) or a call to retry.
 func (w weights) of(inst asgtypes.Instance) (int, error) {
 	id, typ := awssdk.ToString(inst.InstanceId), awssdk.ToString(inst.InstanceType)
 	src, s := "", ""
@@ -250,13 +256,13 @@ func (w weights) of(inst asgtypes.Instance) (int, error) {
 	case ok:
 		src, s = fmt.Sprintf("the WeightedCapacity of the override for %s", typ), o
 	case w.weighted:
-		return 0, fmt.Errorf("instance %s (type %q): its weight is not known: the group counts its capacity in %s and neither the instance nor an override for its type has a WeightedCapacity", id, typ, w.unit)
+		return 0, fmt.Errorf("instance %s (type %q): %w: its weight is not known: the group counts its capacity in %s and neither the instance nor an override for its type has a WeightedCapacity", id, typ, provider.ErrInvalid, w.unit)
 	default:
 		return 1, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("instance %s: %s is %q, not a whole number of capacity units ≥ 1", id, src, s)
+		return 0, fmt.Errorf("instance %s (type %q): %w: %s is %q, not a whole number of capacity units ≥ 1", id, typ, provider.ErrInvalid, src, s)
 	}
 	return n, nil
 }

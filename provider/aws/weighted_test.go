@@ -195,7 +195,8 @@ func TestWeightedGroupMixedTypesAndPending(t *testing.T) {
 
 // TestWeightedGroupBadWeight: a weight that is not a whole number ≥ 1,
 // or an instance of a weighted group whose weight nothing gives, fails
-// the read naming the group and the instance, never counted as 1.
+// the read with provider.ErrInvalid naming the group, the instance and
+// its type, never counted as 1.
 func TestWeightedGroupBadWeight(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -231,12 +232,14 @@ func TestWeightedGroupBadWeight(t *testing.T) {
 			d := fakeDriver(t, fastConfig(), asg)
 			_, err := d.Capacity(tctx(t), "web")
 			require.Error(t, err)
-			for _, s := range append(tc.wantInMsg, `"web"`, "i-0bad") {
+			require.ErrorIs(t, err, provider.ErrInvalid, "a weight the driver cannot count in")
+			for _, s := range append(tc.wantInMsg, `"web"`, "i-0bad", `(type "`+tc.typ+`")`) {
 				assert.Contains(t, err.Error(), s)
 			}
 			reads := []provider.CapacityRead{{ID: "web"}}
 			require.NoError(t, d.GetCapacities(tctx(t), reads))
 			require.Error(t, reads[0].Err)
+			require.ErrorIs(t, reads[0].Err, provider.ErrInvalid)
 			assert.Contains(t, reads[0].Err.Error(), "i-0bad")
 			assert.Zero(t, reads[0].Capacity)
 		})
