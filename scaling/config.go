@@ -124,7 +124,8 @@ type VerifyConfig struct {
 	// Timeout is the deadline for a step to settle, and for its signals'
 	// data to be published, up to the window's end, once the window
 	// ended. 0 means the engine's
-	// VerifyTimeout (10m).
+	// VerifyTimeout (10m). A MissingIsZero signal's PublishDelay must not
+	// be longer.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Window is how long the signals must stay healthy after a step
 	// settled. 0 means the engine's VerifyWindow (2m).
@@ -140,7 +141,11 @@ type VerifyConfig struct {
 	// it must be one that more capacity cannot make worse (an error rate
 	// a bad launch template raises), never the load the scale out
 	// answers: rolling back a scale out because CPU is still high would
-	// make it higher.
+	// make it higher. An error count is published only when errors
+	// happen (CloudWatch's Errors, HTTPCode_Target_5XX_Count): set its
+	// MissingIsZero, or a quiet window, without data, is unknown and
+	// rolls the step back, and one with a few errors is waited for
+	// until the Timeout.
 	ScaleOutSignals []Signal `json:"scale_out_signals,omitempty" yaml:"scale_out_signals,omitempty"`
 }
 
@@ -153,14 +158,27 @@ func (v VerifyConfig) Validate() error {
 		return err
 	}
 	for i, s := range v.Signals {
-		if err := s.Validate(); err != nil {
+		if err := v.validSignal(s); err != nil {
 			return provider.Within(fmt.Sprintf("signals[%d]", i), err)
 		}
 	}
 	for i, s := range v.ScaleOutSignals {
-		if err := s.Validate(); err != nil {
+		if err := v.validSignal(s); err != nil {
 			return provider.Within(fmt.Sprintf("scale_out_signals[%d]", i), err)
 		}
+	}
+	return nil
+}
+
+// validSignal checks s, and that its PublishDelay is not longer than
+// the Timeout when one is set (the engine's VerifyTimeout is not known
+// here: the delay is cut to it).
+func (v VerifyConfig) validSignal(s Signal) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if v.Timeout > 0 && s.PublishDelay > v.Timeout {
+		return provider.Invalid("publish_delay", s.PublishDelay, fmt.Sprintf("must be ≤ the timeout (%s)", v.Timeout))
 	}
 	return nil
 }

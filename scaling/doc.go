@@ -67,8 +67,12 @@
 // still missing at its end), is read again until the timeout has passed since it ended, as
 // metrics are published late (then one without data fails, one with
 // data is checked on what it has); a step to a desired capacity of 0 passes a signal without data, which no
-// instance is left to report), the expected duration and the cost impact
-// per hour. Each step goes
+// instance is left to report; a signal published only when something
+// happens, such as an error count (Signal.MissingIsZero, CloudWatch
+// alarms' TreatMissingData), is read until its PublishDelay, 5 minutes
+// by default, has passed since the window ended, and no data is 0,
+// healthy when 0 is in its range), the expected duration and the cost
+// impact per hour. Each step goes
 //
 //	fence ─► safety gate ─► rate limit ─► provider write ─► settle ─► signals ─► verified
 //	  │           │              │               │                │          │

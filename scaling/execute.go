@@ -922,9 +922,16 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 // instance to report its signals, and passes without their data (data it
 // has is checked). A window with data that is not yet published up to
 // its end (windowPublished) is read again too, until the Timeout, and
-// then checked on the data it has. A throttled read of the window
+// then checked on the data it has. A signal whose missing data are
+// zeros (Signal.MissingIsZero: an error count, published only when
+// errors happen) is not waited for until its samples reach the window's
+// end, which a quiet minute's never do: it is read again until its
+// PublishDelay has passed since the window's end (also after a step to
+// zero: its events need no instance to report them), and then checked
+// on that read, no data reading 0. A throttled read of the window
 // (provider.ErrThrottled) is read again too; a signal with no read
-// answered by the Timeout is not verified, with the throttling as cause.
+// answered by the Timeout is not verified, with the throttling as cause
+// (a MissingIsZero one too: a read that did not answer is no zero).
 func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 	settledAt, err := e.settle(ctx, p, s.To, s.ToSize, p.Monitoring.Timeout)
 	if err != nil {
@@ -956,9 +963,17 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			n         int
 			complete  bool
 			throttled error // the latest read's, when it was throttled
+			// A signal whose missing data are zeros is published once
+			// its delay has passed since the window's end (a quiet
+			// window has no sample to show it), also at zero capacity:
+			// its events (a load balancer's errors) need no instance
+			// to report them.
+			published = q.End.Add(sig.publishDelay(p.Monitoring.Timeout))
 		)
 		for {
-			if !toZero {
+			if sig.MissingIsZero {
+				complete = !e.clock.Now().Before(published)
+			} else if !toZero {
 				// Checked before the window is read, so that the read
 				// holds every sample the check saw: a minute published
 				// between the two is not taken as read.
@@ -982,31 +997,41 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 					v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
 				}
 			}
-			if throttled == nil && (toZero || complete && n > 0) {
+			if throttled == nil && complete && sig.MissingIsZero {
+				break // no data is 0
+			}
+			if throttled == nil && !sig.MissingIsZero && (toZero || complete && n > 0) {
 				// A group at zero: its instances are gone, no more
 				// data is coming.
 				break
 			}
-			waited := e.clock.Now().Sub(ended)
+			now := e.clock.Now()
+			waited := now.Sub(ended)
 			if waited >= p.Monitoring.Timeout {
 				break
 			}
-			if err := e.wait(ctx, min(e.cfg.PollInterval, p.Monitoring.Timeout-waited)); err != nil {
+			d := min(e.cfg.PollInterval, p.Monitoring.Timeout-waited)
+			if sig.MissingIsZero && now.Before(published) {
+				d = min(d, published.Sub(now)) // read when the delay has passed, not a poll after
+			}
+			if err := e.wait(ctx, d); err != nil {
 				return err
 			}
 		}
 		if n == 0 && throttled != nil {
 			return fmt.Errorf("%w: signal %s could not be read within %s after the window: %w", ErrNotVerified, sig, p.Monitoring.Timeout, throttled)
 		}
-		if n == 0 && toZero {
+		switch {
+		case n == 0 && sig.MissingIsZero:
+			v = 0 // no event in the window: checked as any value
+		case n == 0 && toZero:
 			// A group's metric is reported by its instances, and none is
 			// left: no data is what a group at zero has, not unknown.
 			continue
-		}
-		if n == 0 {
+		case n == 0:
 			return fmt.Errorf("%w: no data for signal %s in the %s after settling, nor published within %s after", ErrNotVerified, sig, p.Monitoring.Window, p.Monitoring.Timeout)
 		}
-		if !complete && !toZero {
+		if !complete && (!toZero || sig.MissingIsZero) {
 			e.log.Warn("scaling: a verification signal's window is checked on the data published within the timeout, which do not reach its end",
 				"plan", p.ID, "step", s.Index, "signal", sig.String(), "window_start", q.Start, "window_end", q.End, "timeout", p.Monitoring.Timeout)
 		}

@@ -119,6 +119,10 @@ func sizeString(s provider.Size) string {
 // minutes before the window, one minute for a single sample), so that
 // no sample stamped in the window is still to come; the sample of a
 // period that starts in the window and ends after it is waited for.
+// A signal whose source publishes only when something happens (an error
+// count: Signal.MissingIsZero) is read again until its PublishDelay has
+// passed since the window ended, at any capacity, and then checked on
+// what it has: no data is 0.
 type MonitoringPlan struct {
 	// Signals are the metrics watched and their healthy ranges.
 	Signals []Signal `json:"signals,omitempty"`
@@ -127,7 +131,8 @@ type MonitoringPlan struct {
 	Window time.Duration `json:"window"`
 	// Timeout is the deadline for the capacity (or size) to settle, and
 	// for the signals' data of the window to be published, up to its
-	// end, once it ended.
+	// end, once it ended. It bounds a MissingIsZero signal's
+	// PublishDelay.
 	Timeout time.Duration `json:"timeout"`
 }
 
@@ -142,6 +147,46 @@ type Signal struct {
 	Max *float64 `json:"max,omitempty" yaml:"max,omitempty"`
 	// Min is the lowest healthy value; nil: no lower bound.
 	Min *float64 `json:"min,omitempty" yaml:"min,omitempty"`
+	// MissingIsZero says that the metric's source publishes a sample only
+	// when something happens, so that no data means zero events: an
+	// ALB's HTTPCode_Target_5XX_Count, Lambda's Errors and Throttles,
+	// most CloudWatch counts (CloudWatch alarms' TreatMissingData). Such
+	// a window counts as published once PublishDelay has passed since
+	// its end (whatever its samples show, as a quiet window has none),
+	// and a window without data reads 0, checked against Max and Min
+	// like any value: healthy when 0 is in range, not unknown. A window
+	// with data is reduced by Statistic over the samples it has (as an
+	// alarm's period is): sum, count and a CloudWatch counter's mean
+	// (its rate) are what zeros would give, a max of counts is too, but
+	// a mean, min or percentile of a source's samples are not, so such a
+	// signal should watch a sum or a counter's rate. Without it (the
+	// default) no data is unknown, which fails the verification, and
+	// the window is waited for until its samples reach its end.
+	MissingIsZero bool `json:"missing_is_zero,omitempty" yaml:"missing_is_zero,omitempty"`
+	// PublishDelay is how long after the window's end a MissingIsZero
+	// signal's data may still be published: the window is read again
+	// until it has passed, then checked on what it has. At most the
+	// monitoring plan's Timeout (it is cut to it). 0 means
+	// DefaultPublishDelay. Only with MissingIsZero: a signal without it
+	// is waited for until its samples reach the window's end.
+	PublishDelay time.Duration `json:"publish_delay,omitempty" yaml:"publish_delay,omitempty"`
+}
+
+// DefaultPublishDelay is a MissingIsZero signal's PublishDelay when it
+// sets none: 5 minutes, so that a one-minute CloudWatch metric, which is
+// typically published one to three minutes after its minute, is waited
+// for with a margin, and a step is held half the default VerifyTimeout
+// (10 minutes) at most, where an event count waited all of it.
+const DefaultPublishDelay = 5 * time.Minute
+
+// publishDelay is the time after the window's end when a MissingIsZero
+// signal's window counts as published, timeout at most.
+func (s Signal) publishDelay(timeout time.Duration) time.Duration {
+	d := s.PublishDelay
+	if d == 0 {
+		d = DefaultPublishDelay
+	}
+	return min(d, timeout)
 }
 
 // Validate checks the signal.
@@ -161,6 +206,10 @@ func (s Signal) Validate() error {
 		return provider.Invalid("min", *s.Min, "must be finite")
 	case s.Max != nil && s.Min != nil && *s.Min > *s.Max:
 		return provider.Invalid("min", *s.Min, "must be ≤ max")
+	case s.PublishDelay < 0:
+		return provider.Invalid("publish_delay", s.PublishDelay, "must be ≥ 0")
+	case s.PublishDelay > 0 && !s.MissingIsZero:
+		return provider.Invalid("publish_delay", s.PublishDelay, "applies only with missing_is_zero: a signal without it waits until its samples reach the window's end")
 	}
 	return nil
 }
@@ -175,13 +224,19 @@ func (s Signal) String() string {
 	if st == "" {
 		st = provider.StatMax
 	}
+	var str string
 	switch {
 	case s.Max != nil && s.Min != nil:
-		return fmt.Sprintf("%s %s in [%g, %g]", s.Metric, st, *s.Min, *s.Max)
+		str = fmt.Sprintf("%s %s in [%g, %g]", s.Metric, st, *s.Min, *s.Max)
 	case s.Max != nil:
-		return fmt.Sprintf("%s %s ≤ %g", s.Metric, st, *s.Max)
+		str = fmt.Sprintf("%s %s ≤ %g", s.Metric, st, *s.Max)
+	default:
+		str = fmt.Sprintf("%s %s ≥ %g", s.Metric, st, *s.Min)
 	}
-	return fmt.Sprintf("%s %s ≥ %g", s.Metric, st, *s.Min)
+	if s.MissingIsZero {
+		str += " (missing is 0)"
+	}
+	return str
 }
 
 // PlanStatus is where a plan's execution stands.
