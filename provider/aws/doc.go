@@ -103,6 +103,18 @@
 // of datapoints; max, min and percentiles of counters are unsupported
 // because CloudWatch's are per published datapoint, not per second.
 //
+// Lambda's Errors, Throttles and Invocations, an ALB's RequestCount, and
+// custom counts such as a load balancer's
+// custom/AWS/ApplicationELB/HTTPCode_Target_5XX_Count, have a datapoint
+// only for a period with events: a quiet period is a gap, not a zero. A
+// scaling verification signal on one (scaling.VerifyConfig's Signals and
+// ScaleOutSignals: a function's errors with statistic sum and max 0)
+// should set MissingIsZero, as a CloudWatch alarm on it sets
+// TreatMissingData to notBreaching: without it a quiet window is unknown
+// and rolls the step back, and a window with a few errors is waited for
+// until the verification's timeout. Its sum and mean (the rate) are what
+// zeros in the gaps would give.
+//
 // An instance with basic monitoring (Monitoring.State "disabled", EC2's
 // default) has one datapoint per 5 minutes, stamped at the start of its
 // interval, whose Sum covers the 5 minutes. The driver reads the state
