@@ -26,11 +26,13 @@ import (
 // counter is not read as quiet: a second query evaluates the template
 // over each step of the window (Config.RateWindow, or
 // window/672 when longer, an hour for 28 days) and finds the first step
-// whose count exists (two samples or more). When one at or before
-// q.Start does, the count covers the window and Since is zero; otherwise
-// Since is the end of that first step (at most one step later than the
-// data begins: the cover is never overstated), or q.End when no step has
-// a count.
+// whose count exists (two samples or more over the step and the rate
+// window before it, so that a counter scraped as seldom as every
+// RateWindow is seen at every step). When one at or before q.Start does,
+// the count covers the window and Since is zero; otherwise Since is the
+// end of that first step (less than a step and a scrape interval later
+// than the data begins: the cover is never overstated), or q.End when no
+// step has a count.
 //
 // Errors: an invalid query or a window shorter than 2ms matches
 // provider.ErrInvalid; a resource the targets query does not list
@@ -106,7 +108,12 @@ func coverStep(window, rateWindow time.Duration) time.Duration {
 func (s *Source) since(ctx context.Context, kind provider.ActivityKind, q provider.ActivityQuery, labels map[string]string, shorten time.Duration) (time.Time, error) {
 	window := q.End.Sub(q.Start).Truncate(time.Millisecond)
 	step := coverStep(window, s.c.cfg.RateWindow)
-	inner, err := s.c.activity[kind].render(newData(s.c.cfg.IDLabel, q.ResourceID, step-shorten, labels))
+	// Each step's count reaches a rate window further back than the step:
+	// a counter scraped every rate window (or a recording rule's interval
+	// as long) has one sample in a step of that length, and a count
+	// needs two. A count at a step still has its samples at or before it,
+	// so the cover is never overstated.
+	inner, err := s.c.activity[kind].render(newData(s.c.cfg.IDLabel, q.ResourceID, step+s.c.cfg.RateWindow-shorten, labels))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("prometheus: activity %s: template: %w", kind, err)
 	}

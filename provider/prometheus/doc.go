@@ -112,10 +112,13 @@
 // --storage.tsdb.retention.time, 15 days by default) or than the counter
 // counts only the part that holds data, and the count says where that
 // part begins in its Since (found by a second query, at steps of
-// RateWindow or window/672, whichever is longer). The detector reads a
-// shorter cover as such: a reaper terminates (which needs
-// detector.EvidenceConfig.TerminateWindow, 28 days, of activity data)
-// only when the server keeps at least that long, and a recheck whose
+// RateWindow or window/672, whichever is longer, each counting over the
+// step and a RateWindow before it: a counter scraped less often than
+// every RateWindow may read as covering none of the window). The
+// detector reads a shorter cover as such: a reaper terminates (which
+// needs detector.EvidenceConfig.TerminateWindow, 28 days, of activity
+// data) only when the server keeps at least that long and a step more
+// (an hour and a scrape interval), and a recheck whose
 // count begins inside its window does not act.
 //
 // # Errors

@@ -144,3 +144,32 @@ func TestHistoryActivitySince(t *testing.T) {
 		}
 	}
 }
+
+// A counter sampled every five minutes (the backfilled week: a slow
+// exporter's scrape interval, a recording rule's) covers a short window
+// inside its data whole, as a long one: the second query that finds where
+// a count begins steps at the rate window (5m) over such windows, and a
+// step of it holding a single sample is not a step without data. Read as
+// covering nothing (Since = End), a recheck of the quiet period failed
+// with detector.ErrPartialActivity and the activity signal was unknown on
+// every read: the reaper never stopped anything on this source.
+func TestHistoryActivitySinceOnSparseSamples(t *testing.T) {
+	t.Parallel()
+	fx := getFixture(t)
+	cfg := fx.historyConfig() // RateWindow 5m, the samples' interval
+	cfg.Activity = map[provider.ActivityKind]string{
+		provider.ActivityProcesses: `sum(increase(node_cpu_seconds_total{ {{.Matchers}} }[{{.Range}}]))`,
+	}
+	src := newSource(t, cfg)
+	end := fx.nabEnd.Add(-24*time.Hour - 7*time.Minute - 123*time.Millisecond) // inside the data, off the grid
+	for _, window := range []time.Duration{30 * time.Minute, time.Hour, 2 * 24 * time.Hour} {
+		for _, at := range []time.Time{end, fx.nabEnd.Add(-24 * time.Hour)} {
+			q := provider.ActivityQuery{ResourceID: nabIdle + "-node", Start: at.Add(-window), End: at}
+			got, err := src.Activity(t.Context(), q)
+			require.NoError(t, err)
+			require.Len(t, got, 1, "%+v", got)
+			assert.Greater(t, got[0].Count, 0.0, "%s before %s", window, at)
+			assert.True(t, got[0].Since.IsZero(), "%s before %s: covered from %s only", window, at, got[0].Since)
+		}
+	}
+}
