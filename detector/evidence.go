@@ -96,7 +96,9 @@ type EvidenceConfig struct {
 	// TerminateWindow is the longer look-back a terminate needs, with the
 	// same rules as a stop plus no activity at all in it: Input.Activity
 	// must count no event of any kind since Input.ActivityFrom, which must
-	// be at least TerminateWindow before now. Scan reads activity over
+	// be at least TerminateWindow before now, and every counted kind's
+	// count must cover that much (a provider.ActivityCount.Since, when
+	// set, at least TerminateWindow before now). Scan reads activity over
 	// ScanConfig.ActivityWindow (default: the 30-minute quiet period), so
 	// set that to TerminateWindow to let a scan recommend terminate (the
 	// reaper does so for the Terminable kinds when its Config.Actions
