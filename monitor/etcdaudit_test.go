@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/stepclock"
 	"github.com/idlescale/idlescale/monitor"
-	"github.com/idlescale/idlescale/monitor/internal/stepclock"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
 	"github.com/idlescale/idlescale/safety/etcdaudit"

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
 )
@@ -590,27 +591,6 @@ func TestReservationString(t *testing.T) {
 	assert.Equal(t, "allowed", fmt.Sprint(ratelimit.Allowed))
 }
 
-// jumpClock's waits are over at once, and move its time to their end.
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
 // A Wait whose ctx has ended grants nothing, even when its wait is over
 // at the same moment (select picks at random among ready cases: the
 // reservation after the wait must see the ended ctx, as the store's
@@ -618,7 +598,7 @@ func (c *jumpClock) After(d time.Duration) <-chan time.Time {
 func TestWaitEndedContextReservesNothing(t *testing.T) {
 	t.Parallel()
 	for i := range 100 {
-		clk := &jumpClock{now: t0}
+		clk := stepclock.New(t0)
 		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
 		require.NoError(t, err)
 		req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
@@ -652,7 +632,7 @@ func TestWaitComparesTheDeadlineWithTheWait(t *testing.T) {
 		{"clock ahead, too little time", 365 * 24 * time.Hour, time.Minute, false},
 		{"clock behind, too little time", -365 * 24 * time.Hour, time.Minute, false},
 	} {
-		clk := &jumpClock{now: time.Now().Add(tt.offset)}
+		clk := stepclock.New(time.Now().Add(tt.offset))
 		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
 		require.NoError(t, err)
 		_, err = lim.Wait(t.Context(), req)
@@ -677,7 +657,7 @@ func TestWaitComparesTheDeadlineWithTheWait(t *testing.T) {
 func TestWaitWithExactlyTheWaitLeftWaits(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		clk := &jumpClock{now: t0}
+		clk := stepclock.New(t0)
 		lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithClock(clk))
 		require.NoError(t, err)
 		req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}

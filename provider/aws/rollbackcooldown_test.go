@@ -12,33 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/internal/stepclock"
 	"github.com/idlescale/idlescale/provider"
 	awsprovider "github.com/idlescale/idlescale/provider/aws"
 	"github.com/idlescale/idlescale/scaling"
 )
-
-// jumpClock is a fake clock whose every wait is over at once, time
-// moving on by it: the engine's verification polls and retry backoffs
-// take no real time.
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
 
 // cooldownGate is moto's Auto Scaling with the cooldown moto does not
 // keep: a SetDesiredCapacity that honours the cooldown is refused as
@@ -113,7 +91,7 @@ func (g *cooldownGate) honoured() (desired []int32, honour []bool) {
 func TestRollbackIsNotDeferredByTheCooldown(t *testing.T) {
 	t.Parallel()
 	group := createGroup(t, 1, 10, 2, nil)
-	gate := &cooldownGate{AutoScalingAPI: sdk().asg, clock: &jumpClock{now: time.Now()}, cooldown: time.Hour}
+	gate := &cooldownGate{AutoScalingAPI: sdk().asg, clock: stepclock.New(time.Now()), cooldown: time.Hour}
 	cfg := fastConfig()
 	cfg.HonorCooldown = true
 	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{AutoScaling: gate}))
@@ -147,7 +125,7 @@ func TestRollbackIsNotDeferredByTheCooldown(t *testing.T) {
 func TestRollbackInTheCooldownOfTheStepItUndoes(t *testing.T) {
 	t.Parallel()
 	group := createGroup(t, 1, 10, 2, nil)
-	clk := &jumpClock{now: time.Now()}
+	clk := stepclock.New(time.Now())
 	gate := &cooldownGate{AutoScalingAPI: sdk().asg, clock: clk, cooldown: 300 * time.Second, stuckAbove: 2}
 	cfg := fastConfig()
 	cfg.HonorCooldown = true

@@ -1,4 +1,4 @@
-// Package stepclock is the monitor's tests' fake clock: waiting on it moves
+// Package stepclock is the tests' fake clock: waiting on it moves
 // its time forward by the wait at once, so a component that waits (a
 // reaper verifying, an autoscaler's engine, a webhook's backoff) never
 // blocks, and time passes exactly as much as it waited.

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/idlescale/idlescale/clock"
-	"github.com/idlescale/idlescale/monitor/internal/stepclock"
+	"github.com/idlescale/idlescale/internal/stepclock"
 )
 
 var _ clock.Clock = (*stepclock.Clock)(nil)
