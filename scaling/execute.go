@@ -927,8 +927,10 @@ func (e *Engine) known(ctx context.Context, p Plan) (observed, error) {
 // errors happen) is not waited for until its samples reach the window's
 // end, which a quiet minute's never do: it is read again until its
 // PublishDelay has passed since the window's end (also after a step to
-// zero: its events need no instance to report them), and then checked
-// on that read, no data reading 0. A throttled read of the window
+// zero: its events need no instance to report them; also past the
+// Timeout after the window's wait, when the window, read in whole
+// minutes, ends after that wait), and then checked on that read, no
+// data reading 0. A throttled read of the window
 // (provider.ErrThrottled) is read again too; a signal with no read
 // answered by the Timeout is not verified, with the throttling as cause
 // (a MissingIsZero one too: a read that did not answer is no zero).
@@ -969,7 +971,16 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 			// its events (a load balancer's errors) need no instance
 			// to report them.
 			published = q.End.Add(sig.publishDelay(p.Monitoring.Timeout))
+			// The reads end the Timeout after the window's wait ended,
+			// and for a MissingIsZero signal never before its delay has
+			// passed: a window not of whole minutes is read to the
+			// minute after it, up to a minute after its wait, and no
+			// data read before the delay is not yet a quiet window.
+			deadline = ended.Add(p.Monitoring.Timeout)
 		)
+		if sig.MissingIsZero && published.After(deadline) {
+			deadline = published
+		}
 		for {
 			if sig.MissingIsZero {
 				complete = !e.clock.Now().Before(published)
@@ -1006,11 +1017,10 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 				break
 			}
 			now := e.clock.Now()
-			waited := now.Sub(ended)
-			if waited >= p.Monitoring.Timeout {
+			if !now.Before(deadline) {
 				break
 			}
-			d := min(e.cfg.PollInterval, p.Monitoring.Timeout-waited)
+			d := min(e.cfg.PollInterval, deadline.Sub(now))
 			if sig.MissingIsZero && now.Before(published) {
 				d = min(d, published.Sub(now)) // read when the delay has passed, not a poll after
 			}

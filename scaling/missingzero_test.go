@@ -321,3 +321,34 @@ func TestMissingIsZeroConfig(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "targets[0].verify.signals[0].publish_delay", inv.Field)
 }
+
+// TestEventCountWindowEndingAfterItsWaitWaitsTheWholeDelay: a window
+// that is not a whole number of minutes is read in whole minutes, so the
+// window read may end after the wait for it (here a 5m10s window read
+// over 6 minutes ends some 20 s after it). Its PublishDelay (the default
+// 5 minutes, cut to the 5-minute Timeout) runs from the read window's
+// end, and errors published within it fail the step. The polls stopped
+// at the Timeout counted from the wait's end, before the delay had
+// passed, and a window whose errors were not yet published was taken
+// for a quiet one (no data read as 0): the step was verified.
+func TestEventCountWindowEndingAfterItsWaitWaitsTheWholeDelay(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &eventCount{events: []event{{minute: 5, value: 3, when: scaling.DefaultPublishDelay - time.Second}}}
+		c := newCloud(t, 4, memory.Config{})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		p.Monitoring = scaling.MonitoringPlan{Window: 5*time.Minute + 10*time.Second, Timeout: 5 * time.Minute,
+			Signals: []scaling.Signal{errorsSum(0, 0)}}
+		x, err := e.Execute(t.Context(), p)
+		win, reads := src.noted()
+		require.Equal(t, 6*time.Minute, win.End.Sub(win.Start), "read in whole minutes")
+		require.NotEmpty(t, reads)
+		assert.Equal(t, win.End.Add(scaling.DefaultPublishDelay), reads[len(reads)-1], "read again until the delay passed since the read window's end")
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "errors published within the delay")
+		assert.Contains(t, err.Error(), "unhealthy: 3")
+		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+	})
+}
