@@ -100,25 +100,33 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 // a workload that a HorizontalPodAutoscaler with minReplicas 0 targets a
 // *HPAConflictError (that HPA scales it from zero itself). With any other
 // HPA, Start hands the workload back to it. A workload whose bound
-// annotations are malformed is provider.ErrInvalid, running or not, and
-// nothing is written (Driver.Bounds), even when it remembers its replicas.
+// annotations are malformed is provider.ErrInvalid and nothing is
+// written (Driver.Bounds), unless it is stopped and remembers its
+// replicas: those need no bound, and it is started to them (its bound
+// annotations left as they are), so that a typo in one does not keep a
+// stopped service down.
 func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "start"
 	d := a.d
-	ref, w, err := d.liveWorkload(ctx, op, id)
+	ref, w, err := d.undeletedWorkload(ctx, op, id)
 	if err != nil {
 		return err
+	}
+	// The bounds decide the replicas only when none are remembered: a
+	// stopped workload that remembers them is started to them whatever
+	// its bound annotations say, so that a typo in one does not keep a
+	// stopped service down (it stays refused by every other call).
+	v, remembers := w.meta.Annotations[AnnotationStoppedReplicas]
+	b, berr := d.bounds(w)
+	if berr != nil && (w.replicas > 0 || !remembers) {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, berr)
 	}
 	if w.replicas > 0 {
 		return nil
 	}
-	b, err := d.bounds(w) // liveWorkload refused malformed bounds
-	if err != nil {
-		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
-	}
 	restore := max(1, b.Min)
-	if v, ok := w.meta.Annotations[AnnotationStoppedReplicas]; ok {
+	if remembers {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > math.MaxInt32 {
 			return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("annotation "+AnnotationStoppedReplicas, v,

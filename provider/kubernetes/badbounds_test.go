@@ -21,7 +21,9 @@ import (
 // workload, which would change nothing); List and Get still list the
 // workload, Protected, beside a well-formed one that is not. The bounds
 // fell back on Config.Bounds: "l" for a floor of 1 read as none, and a
-// max of 4294967296 as the default 10.
+// max of 4294967296 as the default 10. (A stopped workload that
+// remembers its replicas is started to them:
+// TestMalformedBoundsStillStartARememberedWorkload.)
 func TestMalformedBoundsAreRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -31,22 +33,17 @@ func TestMalformedBoundsAreRefused(t *testing.T) {
 		replicas   int32
 	}
 	bads := map[string]bad{
-		"min-junk":      {kubernetes.AnnotationMinReplicas, "l", 3},
-		"min-negative":  {kubernetes.AnnotationMinReplicas, "-1", 3},
-		"min-spaced":    {kubernetes.AnnotationMinReplicas, " 2", 3},
-		"max-fraction":  {kubernetes.AnnotationMaxReplicas, "2.5", 3},
-		"max-overflow":  {kubernetes.AnnotationMaxReplicas, "4294967296", 3},
-		"max-above":     {kubernetes.AnnotationMaxReplicas, "2147483648", 3},
-		"stopped-min":   {kubernetes.AnnotationMinReplicas, "two", 0},
-		"stopped-max":   {kubernetes.AnnotationMaxReplicas, "ten", 0},
-		"remembers-min": {kubernetes.AnnotationMinReplicas, "x", 0},
+		"min-junk":     {kubernetes.AnnotationMinReplicas, "l", 3},
+		"min-negative": {kubernetes.AnnotationMinReplicas, "-1", 3},
+		"min-spaced":   {kubernetes.AnnotationMinReplicas, " 2", 3},
+		"max-fraction": {kubernetes.AnnotationMaxReplicas, "2.5", 3},
+		"max-overflow": {kubernetes.AnnotationMaxReplicas, "4294967296", 3},
+		"max-above":    {kubernetes.AnnotationMaxReplicas, "2147483648", 3},
+		"stopped-min":  {kubernetes.AnnotationMinReplicas, "two", 0},
+		"stopped-max":  {kubernetes.AnnotationMaxReplicas, "ten", 0},
 	}
 	for name, b := range bads {
-		kv := []string{b.key, b.value}
-		if name == "remembers-min" {
-			kv = append(kv, kubernetes.AnnotationStoppedReplicas, "4")
-		}
-		f.deployment(name, b.replicas, cs, annotated(kv...))
+		f.deployment(name, b.replicas, cs, annotated(b.key, b.value))
 	}
 	f.deployment("good", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
 	d := f.driver(kubernetes.Config{})
@@ -110,4 +107,49 @@ func TestMalformedBoundsAreRefused(t *testing.T) {
 	c, err := d.Capacity(f.ctx, f.id(kubernetes.ObjectDeployment, "good"))
 	require.NoError(t, err)
 	assert.Equal(t, capacity(2, 8, 3, 0, 0), c)
+}
+
+// TestMalformedBoundsStillStartARememberedWorkload: a stopped workload
+// that remembers its replicas (AnnotationStoppedReplicas, as Stop wrote
+// it) is started to them whatever its bound annotations say: Start needs
+// no bound to restore them, and a typo in one must not keep a stopped
+// service down (a host's morning wake). Nothing else changes: the
+// malformed annotation stays as written, Capacity, Bounds, SetCapacity
+// and Stop still refuse the workload, the inventory lists it Protected,
+// and a stopped workload without remembered replicas (whose Min would
+// decide them) is still refused. Start refused it like any other write,
+// leaving it at zero.
+func TestMalformedBoundsStillStartARememberedWorkload(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("remembers", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "x", kubernetes.AnnotationStoppedReplicas, "4"))
+	f.deployment("forgot", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "x"))
+	d := f.driver(kubernetes.Config{})
+	id, forgot := f.id(kubernetes.ObjectDeployment, "remembers"), f.id(kubernetes.ObjectDeployment, "forgot")
+
+	for _, id := range []string{id, forgot} {
+		_, err := d.Capacity(f.ctx, id)
+		require.ErrorIs(t, err, provider.ErrInvalid, id)
+		named := kubernetes.AnnotationMinReplicas + ` "x"`
+		require.ErrorContains(t, err, named)
+		require.ErrorIs(t, d.SetCapacity(f.ctx, id, provider.CapacitySpec{Min: 1, Max: 10, Desired: 5}), provider.ErrInvalid, id)
+		require.ErrorIs(t, d.Workloads().Stop(f.ctx, id), provider.ErrInvalid, id)
+	}
+	err := d.Workloads().Start(f.ctx, forgot)
+	require.ErrorIs(t, err, provider.ErrInvalid, "no remembered replicas: its Min would decide them")
+	require.ErrorContains(t, err, kubernetes.AnnotationMinReplicas+` "x"`)
+
+	require.NoError(t, d.Workloads().Start(f.ctx, id), "the remembered replicas need no bound")
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "remembers", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), *o.Spec.Replicas, "started to its remembered replicas")
+	assert.Equal(t, "x", o.Annotations[kubernetes.AnnotationMinReplicas], "the malformed bound is left to its owner")
+	assert.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas, "forgotten once restored")
+	_, err = d.Capacity(f.ctx, id)
+	require.ErrorIs(t, err, provider.ErrInvalid, "still refused")
+	require.ErrorIs(t, d.Workloads().Start(f.ctx, id), provider.ErrInvalid, "running: refused, as before")
+	r, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	assert.True(t, r.Protected)
 }

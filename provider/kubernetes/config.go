@@ -45,7 +45,9 @@ const (
 	// writes them. Any other value is never replaced by a default: the
 	// driver refuses to read or write the workload's replicas
 	// (provider.ErrInvalid naming the workload, the annotation and the
-	// value) and lists it Protected, until the annotation is fixed.
+	// value; only a Workloads.Start of a stopped workload that remembers
+	// its replicas, which needs no bound, restores them) and lists it
+	// Protected, until the annotation is fixed.
 	AnnotationMinReplicas = "idlescale.io/min-replicas"
 	AnnotationMaxReplicas = "idlescale.io/max-replicas"
 	// AnnotationStoppedReplicas holds the replicas a workload had when

@@ -88,7 +88,8 @@
 // number from 0 to 2147483647 is never replaced by a default: Capacity,
 // SetCapacity, Stop and Start fail on that workload with
 // provider.ErrInvalid naming it, the annotation and its value, and write
-// nothing, while List, Get and GetResources list it Protected (as an
+// nothing (but a Start of a stopped workload that remembers its
+// replicas, which needs no bound: a typo must not keep it down), while List, Get and GetResources list it Protected (as an
 // unreadable criticality or time zone), so that one workload's typo does
 // not fail the namespace's inventory; Capacity widens them to include
 // the replicas (a stopped workload reports Min 0), and SetCapacity stores

@@ -84,7 +84,9 @@ func (b Bounds) stopped(want Bounds) bool {
 // default the workload's owner did not mean: Capacity, SetCapacity and
 // Workloads' Stop and Start refuse the workload likewise, and write
 // nothing, until the annotation is fixed or removed (a Config.Workloads
-// entry, which wins, reads no annotation).
+// entry, which wins, reads no annotation); only a Start of a stopped
+// workload that remembers its replicas, which needs no bound, restores
+// them.
 func (d *Driver) Bounds(ctx context.Context, id string) (_ Bounds, err error) {
 	defer d.red.Errorp(&err)
 	ref, err := d.workloadRef(ctx, "bounds", id)
@@ -142,6 +144,20 @@ func (d *Driver) checkBounds(op, id string, w workload) error {
 // provider.ErrUnsupported, a workload being deleted provider.ErrConflict,
 // and one with a malformed bound annotation provider.ErrInvalid (Bounds).
 func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload, error) {
+	ref, w, err := d.undeletedWorkload(ctx, op, id)
+	if err != nil {
+		return Ref{}, workload{}, err
+	}
+	if err := d.checkBounds(op, id, w); err != nil {
+		return Ref{}, workload{}, err
+	}
+	return ref, w, nil
+}
+
+// undeletedWorkload is liveWorkload without the check of the bound
+// annotations, for a write that does not need them (Workloads.Start of
+// a workload that remembers its replicas).
+func (d *Driver) undeletedWorkload(ctx context.Context, op, id string) (Ref, workload, error) {
 	ref, err := d.workloadRef(ctx, op, id)
 	if err != nil {
 		return Ref{}, workload{}, err
@@ -152,9 +168,6 @@ func (d *Driver) liveWorkload(ctx context.Context, op, id string) (Ref, workload
 	}
 	if w.deleting() {
 		return Ref{}, workload{}, errDeleting(op, id)
-	}
-	if err := d.checkBounds(op, id, w); err != nil {
-		return Ref{}, workload{}, err
 	}
 	return ref, w, nil
 }
