@@ -352,3 +352,35 @@ func TestEventCountWindowEndingAfterItsWaitWaitsTheWholeDelay(t *testing.T) {
 		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
 	})
 }
+
+// TestMissingIsZeroRefusesStatisticsTheZerosWouldLower: a MissingIsZero
+// signal's window is reduced over the samples published, without the
+// zeros of its quiet periods. Its min, last or a percentile of those is
+// not what the zeros would give (they would lower it to 0, or toward
+// it): a window with one error in one minute of five read as a min of 1,
+// where the zeros give 0, so a signal with a floor passed a window that
+// was mostly quiet. Such a signal is refused, naming the statistic; sum,
+// max, mean and count are accepted, as is a min without MissingIsZero.
+func TestMissingIsZeroRefusesStatisticsTheZerosWouldLower(t *testing.T) {
+	t.Parallel()
+	for _, st := range []provider.Statistic{provider.StatMin, provider.StatLast, "p90", "p99.9"} {
+		sig := errorsSum(0, 0)
+		sig.Statistic = st
+		var inv *provider.InvalidError
+		require.ErrorAs(t, sig.Validate(), &inv, st)
+		assert.Equal(t, "statistic", inv.Field, st)
+		assert.Contains(t, inv.Error(), "missing_is_zero", st)
+
+		v := scaling.VerifyConfig{ScaleOutSignals: []scaling.Signal{sig}}
+		require.ErrorAs(t, v.Validate(), &inv, st)
+		assert.Equal(t, "scale_out_signals[0].statistic", inv.Field, st)
+
+		sig.MissingIsZero = false
+		require.NoError(t, sig.Validate(), "%s without missing_is_zero", st)
+	}
+	for _, st := range []provider.Statistic{"", provider.StatSum, provider.StatMax, provider.StatMean, provider.StatCount} {
+		sig := errorsSum(0, 0)
+		sig.Statistic = st
+		require.NoError(t, sig.Validate(), st)
+	}
+}

@@ -156,10 +156,14 @@ type Signal struct {
 	// and a window without data reads 0, checked against Max and Min
 	// like any value: healthy when 0 is in range, not unknown. A window
 	// with data is reduced by Statistic over the samples it has (as an
-	// alarm's period is): sum, count and a CloudWatch counter's mean
-	// (its rate) are what zeros would give, a max of counts is too, but
-	// a mean, min or percentile of a source's samples are not, so such a
-	// signal should watch a sum or a counter's rate. Without it (the
+	// alarm's period is): sum and a CloudWatch counter's mean (its rate)
+	// are what zeros would give, a max of counts is too; a mean of a
+	// source's samples (a gauge's, as the AWS driver reads a custom
+	// metric) is not, but only errs high (the zeros would lower it), and
+	// a count of them is the number of periods with events (zeros would
+	// count every period), so such a signal should watch a sum or a
+	// counter's rate; min, last and percentiles, which the zeros would
+	// lower to what no sample shows, are refused (Validate). Without it (the
 	// default) no data is unknown, which fails the verification, and
 	// the window is waited for until its samples reach its end.
 	MissingIsZero bool `json:"missing_is_zero,omitempty" yaml:"missing_is_zero,omitempty"`
@@ -210,8 +214,25 @@ func (s Signal) Validate() error {
 		return provider.Invalid("publish_delay", s.PublishDelay, "must be ≥ 0")
 	case s.PublishDelay > 0 && !s.MissingIsZero:
 		return provider.Invalid("publish_delay", s.PublishDelay, "applies only with missing_is_zero: a signal without it waits until its samples reach the window's end")
+	case s.MissingIsZero && !zeroSafe(s.Statistic):
+		return provider.Invalid("statistic", s.Statistic, "with missing_is_zero must be sum, max, mean or count: a min, last or percentile of the samples published leaves out the zeros of the quiet periods, and is none of what they would give")
 	}
 	return nil
+}
+
+// zeroSafe reports whether statistic st of a MissingIsZero signal's
+// samples can be checked without the zeros of its quiet periods: sum and
+// max (of counts, never below 0) are what the zeros would give, a
+// counter's mean (its rate) is too, a mean of samples errs high (the
+// zeros would lower it), and a count of them counts the periods with
+// events. A min, last or percentile of the samples published is none of
+// these: the zeros would lower it to what no sample shows (0 for a min
+// or a quiet last period).
+func zeroSafe(st provider.Statistic) bool {
+	if _, ok := st.Percentile(); ok {
+		return false
+	}
+	return st != provider.StatMin && st != provider.StatLast
 }
 
 // healthy reports whether v lies in the signal's range.
