@@ -112,8 +112,11 @@
 // should set MissingIsZero, as a CloudWatch alarm on it sets
 // TreatMissingData to notBreaching: without it a quiet window is unknown
 // and rolls the step back, and a window with a few errors is waited for
-// until the verification's timeout. Its sum and mean (the rate) are what
-// zeros in the gaps would give.
+// until the verification's timeout. Its sum is what zeros in the gaps
+// would give, and so is a built-in counter's mean (errors, throttles,
+// requests: the rate); a custom metric is read as a gauge, whose mean is
+// the average of the datapoints published (the gaps left out, so higher
+// than with zeros), so a signal on a custom count watches its sum.
 //
 // An instance with basic monitoring (Monitoring.State "disabled", EC2's
 // default) has one datapoint per 5 minutes, stamped at the start of its
