@@ -79,6 +79,11 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 			}
 			return rerr
 		}
+		// Refused as at the first read when its bounds were broken
+		// meanwhile.
+		if err := d.checkBounds(op, id, cur); err != nil {
+			return err
+		}
 		w = cur
 	}
 }

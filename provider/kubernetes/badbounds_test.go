@@ -152,4 +152,18 @@ func TestMalformedBoundsStillStartARememberedWorkload(t *testing.T) {
 	r, err := d.Get(f.ctx, id)
 	require.NoError(t, err)
 	assert.True(t, r.Protected)
+
+	// The same after a lost resourceVersion race: the retry needs no
+	// bound either.
+	f.deployment("web", 0, cs, annotated(kubernetes.AnnotationMinReplicas, "x", kubernetes.AnnotationStoppedReplicas, "4"))
+	rd, ic := raceDriver(t, f, func() {
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	})
+	require.NoError(t, rd.Workloads().Start(f.ctx, f.id(kubernetes.ObjectDeployment, "web")), "retried after a lost race")
+	assert.Equal(t, int32(2), ic.seen.Load(), "the first write lost the race and was retried once")
+	o, err = f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), *o.Spec.Replicas)
 }

@@ -320,7 +320,9 @@ func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) (map[
 
 // rereadUnchanged re-reads a workload after a lost race and returns it when
 // its replicas are still from; otherwise it returns provider.ErrConflict:
-// someone else scaled it, and the caller's decision is stale.
+// someone else scaled it, and the caller's decision is stale. It does not
+// check the bound annotations: a caller that needs them checks the
+// workload returned (SetCapacity's boundsPatch, Stop's checkBounds).
 func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, from int32) (workload, error) {
 	w, err := d.getWorkload(ctx, op, id, ref)
 	if err != nil {
@@ -332,9 +334,6 @@ func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, fr
 	if w.replicas != from {
 		return w, fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
 			op, id, provider.ErrConflict, from, w.replicas)
-	}
-	if err := d.checkBounds(op, id, w); err != nil {
-		return w, err
 	}
 	d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
 	return w, nil
