@@ -125,7 +125,8 @@ type VerifyConfig struct {
 	// data to be published, up to the window's end, once the window
 	// ended. 0 means the engine's
 	// VerifyTimeout (10m). A MissingIsZero signal's PublishDelay must not
-	// be longer.
+	// be longer than a Timeout set here; with none, it is cut to the
+	// engine's VerifyTimeout, which the policy does not know.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	// Window is how long the signals must stay healthy after a step
 	// settled. 0 means the engine's VerifyWindow (2m).
