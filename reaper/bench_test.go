@@ -15,10 +15,10 @@ import (
 	"github.com/idlescale/idlescale/safety"
 )
 
-// BenchmarkRunOnce measures a dry run over 1,000 memory instances with two
-// days of 5-minute CPU samples each, half of them idle: detection over the
-// whole fleet and a safety preview (backup, critical, business-hours, ...
-// rules) of every idle one.
+// BenchmarkRunOnce measures a dry run over 1,000 memory instances with 15
+// days of 5-minute CPU samples each (a stop needs 14 days of evidence),
+// half of them idle: detection over the whole fleet and a safety preview
+// (backup, critical, business-hours, ... rules) of every idle one.
 func BenchmarkRunOnce(b *testing.B) {
 	const n = 1000
 	clk := bclock.NewMock()
@@ -34,8 +34,8 @@ func BenchmarkRunOnce(b *testing.B) {
 		require.NoError(b, cloud.Add(provider.Resource{
 			ID: id, Kind: provider.KindInstance, HourlyCost: 0.096, LaunchTime: t0.Add(-30 * 24 * time.Hour),
 		}))
-		samples := make([]provider.Sample, 0, 576)
-		for at := t0.Add(-48 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		samples := make([]provider.Sample, 0, 15*288)
+		for at := t0.Add(-15 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
 			samples = append(samples, provider.Sample{Time: at, Value: cpu})
 		}
 		require.NoError(b, cloud.AddSamples(id, provider.MetricCPU, samples...))
