@@ -301,11 +301,18 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // entry, and b is not w's as a stopped workload reports them), and the
 // removal of the stopped-replicas annotation when forget is set and it is
 // present. It is empty when there is nothing to write, and an error when
-// w's bound annotations are malformed.
+// w's bound annotations are malformed. A workload at zero kept there
+// (forget unset) keeps its floor: a Min of 0 is how Capacity reports it
+// while stopped, so a host that reads its Capacity and writes back
+// another Max (a read-modify-write) does not lower the owner's floor to 0
+// for good.
 func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) (map[string]*string, error) {
 	cur, err := d.bounds(w)
 	if err != nil {
 		return nil, err
+	}
+	if w.replicas == 0 && !forget && cur.Min > 0 && b.Min == 0 && b.Max >= cur.Min {
+		b.Min = cur.Min
 	}
 	set := map[string]*string{}
 	if _, fixed := d.cfg.Workloads[id]; !fixed && cur != b && !cur.stopped(b) {

@@ -127,3 +127,37 @@ func TestFixedFloorHeldWhileRunning(t *testing.T) {
 		assert.Equal(t, int32(step), replicas())
 	}
 }
+
+// TestSetCapacityAtZeroKeepsTheRememberedReplicas: a change of bounds
+// that keeps a stopped workload at zero (a host narrowing its max while
+// it sleeps, writing back the Capacity it read with another Max) keeps
+// the replicas Stop remembered, so that Start brings back as many as
+// were stopped (only a write above zero, a wake, lets them go), and
+// keeps the owner's floor: the Min of 0 is the stopped workload's
+// widened report, and it was stored in min-replicas for good.
+func TestSetCapacityAtZeroKeepsTheRememberedReplicas(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 5, []corev1.Container{container("app", "100m", "64Mi", false)}, annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "8"))
+	id := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{})
+	require.NoError(t, d.Workloads().Stop(f.ctx, id))
+	c, err := d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 0, c.Desired)
+	want := c.CapacitySpec
+	want.Max = 6
+	require.NoError(t, d.SetCapacity(f.ctx, id, want))
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "5", o.Annotations[kubernetes.AnnotationStoppedReplicas], "the replicas Stop remembered: %v", o.Annotations)
+	assert.Equal(t, "2", o.Annotations[kubernetes.AnnotationMinReplicas], "the owner's floor: %v", o.Annotations)
+	assert.Equal(t, "6", o.Annotations[kubernetes.AnnotationMaxReplicas], "the new max: %v", o.Annotations)
+	c, err = d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 0, Max: 6, Desired: 0}, c.CapacitySpec, "reported as a stopped workload")
+	require.NoError(t, d.Workloads().Start(f.ctx, id))
+	c, err = d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 6, Desired: 5}, c.CapacitySpec, "Start brings back the five stopped, above the kept floor")
+}
