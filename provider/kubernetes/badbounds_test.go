@@ -167,3 +167,36 @@ func TestMalformedBoundsStillStartARememberedWorkload(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), *o.Spec.Replicas)
 }
+
+// TestContradictoryBoundsAreRefused: a max-replicas below the
+// min-replicas beside it is not what the owner meant, either of them:
+// the driver refuses the workload as it does a malformed bound, naming
+// both, and lists it Protected. One bound beside config.bounds' other (a
+// floor above the default ceiling) still keeps the floor.
+func TestContradictoryBoundsAreRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("crossed", 4, cs, annotated(kubernetes.AnnotationMinReplicas, "5", kubernetes.AnnotationMaxReplicas, "3"))
+	f.deployment("equal", 4, cs, annotated(kubernetes.AnnotationMinReplicas, "4", kubernetes.AnnotationMaxReplicas, "4"))
+	f.deployment("high-floor", 12, cs, annotated(kubernetes.AnnotationMinReplicas, "12"))
+	d := f.driver(kubernetes.Config{})
+	crossed := f.id(kubernetes.ObjectDeployment, "crossed")
+	_, err := d.Capacity(f.ctx, crossed)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.ErrorContains(t, err, crossed)
+	require.ErrorContains(t, err, kubernetes.AnnotationMaxReplicas+` "3"`)
+	require.ErrorContains(t, err, kubernetes.AnnotationMinReplicas+" 5")
+	err = d.SetCapacity(f.ctx, crossed, provider.CapacitySpec{Min: 1, Max: 6, Desired: 4})
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	r, err := d.Get(f.ctx, crossed)
+	require.NoError(t, err)
+	assert.True(t, r.Protected, "a workload whose bounds cannot be read is protected")
+
+	c, err := d.Capacity(f.ctx, f.id(kubernetes.ObjectDeployment, "equal"))
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 4, Max: 4, Desired: 4}, c.CapacitySpec, "max equal to min is a fixed size")
+	c, err = d.Capacity(f.ctx, f.id(kubernetes.ObjectDeployment, "high-floor"))
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 12, Max: 12, Desired: 12}, c.CapacitySpec, "a floor above the default ceiling keeps the floor")
+}

@@ -47,7 +47,10 @@ const (
 	// (provider.ErrInvalid naming the workload, the annotation and the
 	// value; only a Workloads.Start of a stopped workload that remembers
 	// its replicas, which needs no bound, restores them) and lists it
-	// Protected, until the annotation is fixed.
+	// Protected, until the annotation is fixed. So is a max-replicas
+	// below the min-replicas beside it; one bound alone beside the other
+	// from Config.Bounds keeps the floor (a min-replicas of 12 with the
+	// default max 10 is [12, 12]).
 	AnnotationMinReplicas = "idlescale.io/min-replicas"
 	AnnotationMaxReplicas = "idlescale.io/max-replicas"
 	// AnnotationStoppedReplicas holds the replicas a workload had when

@@ -46,7 +46,7 @@
 //	idlescale.io/protected       Resource.Protected, unless "false", "no", "0" or "off"
 //	idlescale.io/time-zone       Resource.TimeZone, an IANA name ("Europe/Berlin")
 //	idlescale.io/min-replicas    the workload's replica bounds (written by SetCapacity): 0 to 2147483647
-//	idlescale.io/max-replicas    (other values: the workload is Protected, its Capacity and writes provider.ErrInvalid)
+//	idlescale.io/max-replicas    (other values, or a max below the min: the workload is Protected, its Capacity and writes provider.ErrInvalid)
 //	idlescale.io/stopped-replicas  the replicas Stop remembered (removed by Start)
 //
 // For example:

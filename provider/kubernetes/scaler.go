@@ -79,8 +79,9 @@ func (b Bounds) stopped(want Bounds) bool {
 // when the host's policy has an entry, else the workload's
 // AnnotationMinReplicas and AnnotationMaxReplicas (each falling back on
 // Config.Bounds when absent), else Config.Bounds. A bound annotation that
-// is not a whole number from 0 to 2147483647 is provider.ErrInvalid
-// naming the workload, the annotation and its value, rather than a
+// is not a whole number from 0 to 2147483647, or a max-replicas below the
+// min-replicas beside it, is provider.ErrInvalid naming the workload, the
+// annotation and its value, rather than a
 // default the workload's owner did not mean: Capacity, SetCapacity and
 // Workloads' Stop and Start refuse the workload likewise, and write
 // nothing, until the annotation is fixed or removed (a Config.Workloads
@@ -111,20 +112,28 @@ func (d *Driver) bounds(w workload) (Bounds, error) {
 		return b, nil
 	}
 	b := d.cfg.Bounds
-	n, ok, err := annotationBound(w.meta, AnnotationMinReplicas)
+	lo, hasMin, err := annotationBound(w.meta, AnnotationMinReplicas)
 	if err != nil {
 		return Bounds{}, err
 	}
-	if ok {
-		b.Min = n
+	if hasMin {
+		b.Min = lo
 	}
-	if n, ok, err = annotationBound(w.meta, AnnotationMaxReplicas); err != nil {
+	hi, hasMax, err := annotationBound(w.meta, AnnotationMaxReplicas)
+	if err != nil {
 		return Bounds{}, err
 	}
-	if ok {
-		b.Max = n
+	if hasMax {
+		b.Max = hi
 	}
-	if b.Max < b.Min { // annotations that contradict each other: keep the floor
+	switch {
+	case hasMin && hasMax && hi < lo:
+		// The owner wrote both, and one of them is not what was meant.
+		return Bounds{}, provider.Invalid("annotation "+AnnotationMaxReplicas, strconv.Itoa(hi),
+			fmt.Sprintf("is below %s %d: set the two bounds meant", AnnotationMinReplicas, lo))
+	case b.Max < b.Min:
+		// One annotation beside config.bounds' other bound (a floor
+		// above the default ceiling): keep the floor.
 		b.Max = b.Min
 	}
 	return b, nil
