@@ -62,16 +62,16 @@ func retention(s Store) (keep time.Duration, by Store, ok bool, err error) {
 		if !ok {
 			return 0, nil, false, nil
 		}
+		next := u.Unwrap()
+		if next == nil || nilcheck.Is(next) {
+			return 0, nil, false, nil // s is the store, not a wrapper
+		}
 		if wrappers == maxUnwrap {
 			// s is the chain's maxUnwrap+1st wrapper: it was walked
 			// through maxUnwrap of them and the wrapped store stayed
 			// out of reach.
 			return 0, nil, false, provider.Invalid("store", fmt.Sprintf("%T", s), fmt.Sprintf(
 				"unwraps through more than %d wrappers (one that unwraps to itself?): the retention of the store it wraps cannot be checked", maxUnwrap))
-		}
-		next := u.Unwrap()
-		if next == nil || nilcheck.Is(next) {
-			return 0, nil, false, nil
 		}
 		s = next
 	}

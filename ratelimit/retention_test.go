@@ -126,6 +126,12 @@ func TestNewSaysWhatOutlastsTheStore(t *testing.T) {
 }
 
 // wrapped returns store under n countingStore wrappers.
+// selfStore is a store with an Unwrap method that says it wraps nothing
+// (nil): it is the store.
+type selfStore struct{ *ratelimit.MemoryStore }
+
+func (selfStore) Unwrap() ratelimit.Store { return nil }
+
 func wrapped(store ratelimit.Store, n int) ratelimit.Store {
 	for range n {
 		store = &countingStore{Store: store}
@@ -154,6 +160,11 @@ func TestNewWalksExactly32Wrappers(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "history", ie.Field, "the store under 32 wrappers is checked: %v", err)
 	assert.Contains(t, err.Error(), "48h0m0s the store (ratelimit_test.retainingStore)")
+
+	// A store whose Unwrap says it is the store (nil) is no wrapper:
+	// under 32 wrappers it is reached, not refused as a 33rd.
+	_, err = ratelimit.New(cfg, ratelimit.WithStore(wrapped(selfStore{ratelimit.NewMemoryStore()}, 32)))
+	require.NoError(t, err, "32 wrappers around a store whose Unwrap returns nil")
 
 	for name, store := range map[string]ratelimit.Store{"keeps": keeps, "forgets": forgets} {
 		_, err = ratelimit.New(cfg, ratelimit.WithStore(wrapped(store, 33)))
