@@ -13,7 +13,10 @@ type rollbackKey struct{}
 // change being undone has just started. The scaling engine marks every
 // rollback write (Scaler.SetCapacity and Resizer.Resize), also that of a
 // rollback it resumes after a restart; a host that undoes a change of its
-// own may mark its write the same way.
+// own may mark its write the same way. The mark is carried by every
+// context derived from the marked one: a host must not hand a marked
+// context to the scaling engine (Engine.Execute, Resume), whose forward
+// steps would be marked too and pass a cooldown they should wait for.
 //
 // The mark is the contract drivers may read, with IsRollback; it is
 // carried by the context so that every Scaler and Resizer, and any
