@@ -128,10 +128,7 @@ func TestFailedWriteThatTookEffectIsRecorded(t *testing.T) {
 func TestFailedResizeBeingAppliedIsRecorded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		c, from := fnCloud(t), fnFrom
 		fn := &applying{Cloud: c}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
 		require.NoError(t, err)
@@ -159,10 +156,7 @@ func TestFailedResizeBeingAppliedIsRecorded(t *testing.T) {
 func TestFailedRollbackResizeBeingAppliedIsSettled(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		c, from := fnCloud(t), fnFrom
 		fn := &applying{Cloud: c, more: 1}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
 		require.NoError(t, err)
@@ -209,10 +203,7 @@ func (s *stuckRollback) Resize(ctx context.Context, id string, size provider.Siz
 func TestFailedRollbackResizeNeverKnownSaysSo(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		c := fnCloud(t)
 		fn := &stuckRollback{applying: &applying{Cloud: c, more: 1}}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, rollbackGate(t))
 		require.NoError(t, err)

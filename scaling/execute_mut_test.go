@@ -919,9 +919,7 @@ func (j *jsonJournal) Unfinished(ctx context.Context, target string) ([]scaling.
 func TestResizeWithoutAResizerStops(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+		c := fnCloud(t)
 		g := &scriptedGate{}
 		var fenced atomic.Int32
 		fence := scaling.FencerFunc(func(context.Context, string, int) error { fenced.Add(1); return nil })

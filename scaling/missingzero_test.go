@@ -35,15 +35,11 @@ type eventCount struct {
 	window
 	events    []event
 	throttled time.Duration
-	reads     []time.Time
 }
 
 func (s *eventCount) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
-	win := s.note(q)
+	win := s.note(q) // notes a read of the window too
 	if q.Step == q.End.Sub(q.Start) {
-		s.mu.Lock()
-		s.reads = append(s.reads, time.Now())
-		s.mu.Unlock()
 		if s.throttled > 0 && !time.Now().After(win.End.Add(s.throttled)) {
 			return provider.Series{}, fmt.Errorf("read: %w", provider.ErrThrottled)
 		}

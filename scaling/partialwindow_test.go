@@ -17,18 +17,23 @@ import (
 )
 
 // window notes the verification window the engine reads: its one-step
-// query (the finer reads of the same metric have shorter steps). Before
-// the window is read, a finer read (which starts 10 minutes before the
-// window) gives its start, and span its length.
+// query (the finer reads of the same metric have shorter steps), and
+// when it was read (reads). Before the window is read, a finer read
+// (which starts 10 minutes before the window) gives its start, and span
+// its length.
 type window struct {
-	mu   sync.Mutex
-	win  provider.Query
-	span time.Duration
+	mu    sync.Mutex
+	win   provider.Query
+	span  time.Duration
+	reads []time.Time
 }
 
 func (w *window) note(q provider.Query) provider.Query {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if q.Step == q.End.Sub(q.Start) {
+		w.reads = append(w.reads, time.Now())
+	}
 	if w.win.Start.IsZero() && q.Step == q.End.Sub(q.Start) {
 		w.win = q
 	}
@@ -53,6 +58,23 @@ func scaleInVerifiedOn(t *testing.T, src provider.MetricsSource, window, timeout
 	p.Monitoring = scaling.MonitoringPlan{Window: window, Timeout: timeout,
 		Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: stat, Max: fp(0.9)}}}
 	return e.Execute(t.Context(), p)
+}
+
+// peakRollsBack executes a scale in of the memory cloud's group "web"
+// from 4 instances to 3, its step verified on src's CPU max (at most
+// 0.9) over span, and checks that the peak of 0.95 in src's window
+// fails the step and rolls it back.
+func peakRollsBack(t *testing.T, src provider.MetricsSource, span time.Duration) {
+	t.Helper()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
+	require.NoError(t, err)
+	p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
+		Window: span, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
+	x, err := e.Execute(t.Context(), p)
+	require.ErrorIs(t, err, scaling.ErrNotVerified)
+	assert.Contains(t, err.Error(), "unhealthy: 0.95")
+	assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
 }
 
 // lateMinutes is a MetricsSource of CPU as CloudWatch publishes a
@@ -89,16 +111,7 @@ func (l *lateMinutes) QueryMetric(_ context.Context, q provider.Query) (provider
 func TestVerificationWaitsForTheWindowsEnd(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := newCloud(t, 4, memory.Config{})
-		src := &lateMinutes{delay: 3 * time.Minute, window: window{span: 10 * time.Minute}}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
-		require.NoError(t, err)
-		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
-			Window: 10 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
-		x, err := e.Execute(t.Context(), p)
-		require.ErrorIs(t, err, scaling.ErrNotVerified)
-		assert.Contains(t, err.Error(), "unhealthy: 0.95")
-		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		peakRollsBack(t, &lateMinutes{delay: 3 * time.Minute, window: window{span: 10 * time.Minute}}, 10*time.Minute)
 	})
 }
 
@@ -111,16 +124,10 @@ type partial struct {
 	window
 	period, cut time.Duration
 	beyond      bool
-	reads       []time.Time
 }
 
 func (s *partial) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
-	win := s.note(q)
-	if q.Step == q.End.Sub(q.Start) {
-		s.mu.Lock()
-		s.reads = append(s.reads, time.Now())
-		s.mu.Unlock()
-	}
+	win := s.note(q) // notes a read of the window too
 	var samples []provider.Sample
 	for t := win.Start.Add(-time.Hour); t.Before(q.End); t = t.Add(s.period) {
 		missing := !t.Before(win.End.Add(-s.cut)) && (t.Before(win.End) || !s.beyond)
@@ -278,16 +285,7 @@ func (o *offsetPeriods) QueryMetric(_ context.Context, q provider.Query) (provid
 func TestPeriodEndingAfterTheWindowIsWaitedFor(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := newCloud(t, 4, memory.Config{})
-		src := &offsetPeriods{delay: time.Minute, window: window{span: 10 * time.Minute}}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
-		require.NoError(t, err)
-		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
-			Window: 10 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
-		x, err := e.Execute(t.Context(), p)
-		require.ErrorIs(t, err, scaling.ErrNotVerified)
-		assert.Contains(t, err.Error(), "unhealthy: 0.95")
-		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		peakRollsBack(t, &offsetPeriods{delay: time.Minute, window: window{span: 10 * time.Minute}}, 10*time.Minute)
 	})
 }
 
@@ -331,16 +329,7 @@ func (r *racyPublish) QueryMetric(_ context.Context, q provider.Query) (provider
 func TestWindowPublishedBetweenTheReads(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c := newCloud(t, 4, memory.Config{})
-		src := &racyPublish{window: window{span: 5 * time.Minute}}
-		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, safetyGate(t))
-		require.NoError(t, err)
-		p := e.Plan(decide(t, e, c, 3), scaling.PlanOptions{Verify: scaling.VerifyConfig{
-			Window: 5 * time.Minute, Signals: []scaling.Signal{{Metric: provider.MetricCPU, Statistic: provider.StatMax, Max: fp(0.9)}}}})
-		x, err := e.Execute(t.Context(), p)
-		require.ErrorIs(t, err, scaling.ErrNotVerified)
-		assert.Contains(t, err.Error(), "unhealthy: 0.95")
-		assert.Equal(t, scaling.PlanRolledBack, x.Status, x.Reason)
+		peakRollsBack(t, &racyPublish{window: window{span: 5 * time.Minute}}, 5*time.Minute)
 	})
 }
 

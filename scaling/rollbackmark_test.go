@@ -143,9 +143,7 @@ func (r *markingResizer) Resize(ctx context.Context, id string, size provider.Si
 func TestRollbackResizeIsMarked(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+		c := fnCloud(t)
 		rz := &markingResizer{Cloud: c}
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: rz, Inventory: c, Metrics: c}, allowAll{})
 		require.NoError(t, err)

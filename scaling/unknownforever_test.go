@@ -25,10 +25,7 @@ import (
 func TestRollbackGivesUpOnASizeNeverKnown(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		c := fnCloud(t)
 		fn := &applying{Cloud: c}
 		gate := rollbackGate(t)
 		e, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 7 * time.Minute}, scaling.Cloud{Resizer: hanging{fn}, Inventory: fn, Metrics: c}, gate)

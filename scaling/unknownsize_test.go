@@ -70,10 +70,7 @@ func (a *applying) Get(ctx context.Context, id string) (provider.Resource, error
 func TestRollbackWaitsForASizeBeingApplied(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		from := provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
-		require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: from}))
+		c, from := fnCloud(t), fnFrom
 		fn := &applying{Cloud: c}
 		gate := rollbackGate(t)
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: fn, Inventory: fn, Metrics: c}, gate)
@@ -108,15 +105,25 @@ func (c *cutOff) Resize(ctx context.Context, id string, size provider.Size) erro
 	return ctx.Err()
 }
 
+// fnFrom is the size of the function "fn" in the cloud fnCloud makes.
+var fnFrom = provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}
+
+// fnCloud returns a memory cloud holding the function "fn" at fnFrom.
+func fnCloud(t *testing.T) *memory.Cloud {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: fnFrom}))
+	return c
+}
+
 // interruptedFnResize returns an engine whose resize of the function
 // "fn" to fnSmaller was interrupted while the write waited (cutOff): the
 // update is being applied, its size read as unknown. The plan is
 // returned for a resume.
 func interruptedFnResize(t *testing.T) (*scaling.Engine, scaling.Plan) {
 	t.Helper()
-	c, err := memory.New(memory.Config{})
-	require.NoError(t, err)
-	require.NoError(t, c.Add(provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 1024, Timeout: 300 * time.Second}}))
+	c := fnCloud(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	fn := &cutOff{applying: &applying{Cloud: c}, cancel: cancel}
