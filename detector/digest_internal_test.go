@@ -105,7 +105,7 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 				s = gapSeries(provider.Query{Metric: md.metric, Start: start, End: now, Step: 5 * time.Minute})
 			}
 			k := int(moving.next.Sub(start) / s.Step)
-			md.fold(moving, provider.Series{Metric: md.metric, Start: moving.next, Step: s.Step, Values: s.Values[k : k+int(now.Sub(moving.next)/s.Step)]}, &tr.levels[i], tr.minSteps)
+			md.fold(moving, provider.Series{Metric: md.metric, Start: moving.next, Step: s.Step, Values: s.Values[k : k+int(now.Sub(moving.next)/s.Step)]}, &tr.base().levels[i], tr.base().minSteps)
 		}
 		moving.next = now
 		built := tr.build(&in, now)
@@ -142,7 +142,7 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 			require.True(t, sameBits(h1, h2), "%s at %s: hold %s %v, %v", m, now, st, h1, h2)
 			for _, launch := range []time.Time{{}, now.Add(-100 * time.Hour), now.Add(-1000 * time.Hour), now.Add(-time.Minute)} { // the last: no step since
 				for _, window := range []time.Duration{ens.cfg.Evidence.Window, ens.cfg.Evidence.TerminateWindow} {
-					lv := levels{p99: tr.levels[slicesIndex(tr.levels, m)].over, downsize: tr.levels[slicesIndex(tr.levels, m)].down}
+					lv := levels{p99: tr.base().levels[slicesIndex(tr.base().levels, m)].over, downsize: tr.base().levels[slicesIndex(tr.base().levels, m)].down}
 					a := series.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
 					b := digest.stats(m, window, launch, u.Thresholds[m], lv, u.Quality)
 					a.p95, a.p99, b.p95, b.p99 = 0, 0, 0, 0 // not known from a digest (NaN there)
@@ -235,10 +235,10 @@ func FuzzDecodeDigest(f *testing.F) {
 func TestDigestFlagsSuspectZeros(t *testing.T) {
 	t.Parallel()
 	_, tr := defaultTracker(t)
-	require.Equal(t, 6, tr.minSteps, "30 minutes of 5-minute steps")
-	cpu := slicesIndex(tr.levels, provider.MetricCPU)
-	require.Less(t, cpu, len(tr.levels))
-	cliff := tr.levels[cpu].cliff
+	require.Equal(t, 6, tr.base().minSteps, "30 minutes of 5-minute steps")
+	cpu := slicesIndex(tr.base().levels, provider.MetricCPU)
+	require.Less(t, cpu, len(tr.base().levels))
+	cliff := tr.base().levels[cpu].cliff
 	require.False(t, math.IsInf(cliff, 0))
 	below := math.Nextafter(cliff, math.Inf(-1))
 
@@ -273,7 +273,7 @@ func TestDigestFlagsSuspectZeros(t *testing.T) {
 			if md.metric == provider.MetricCPU {
 				s.Values = v[n0:]
 			}
-			md.fold(d, s, &tr.levels[i], tr.minSteps)
+			md.fold(d, s, &tr.base().levels[i], tr.base().minSteps)
 		}
 		d.next = now
 	}
@@ -354,7 +354,7 @@ func TestDigestRoundTrip(t *testing.T) {
 	d := tr.build(&in, now)
 	require.NotNil(t, d)
 	require.Positive(t, d.metrics[0].launched.n, "the launch hour's own bucket")
-	require.Len(t, d.metrics[0].sums, tr.sumHours, "cpu keeps the utilization window's sums")
+	require.Len(t, d.metrics[0].sums, tr.base().sumHours, "cpu keeps the utilization window's sums")
 	require.NotEmpty(t, d.metrics[0].peaks)
 	in.Series = in.Series[:1]
 	cpuOnly := tr.build(&in, now)
@@ -546,7 +546,7 @@ func TestDigestSize(t *testing.T) {
 	in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance}, Series: []provider.Series{worst, steady}}
 	d := tr.build(&in, now)
 	require.NotNil(t, d)
-	cpu, mem := &d.metrics[0], &d.metrics[slicesIndex(tr.levels, provider.MetricMemory)]
+	cpu, mem := &d.metrics[0], &d.metrics[slicesIndex(tr.base().levels, provider.MetricMemory)]
 	require.Len(t, cpu.peaks, tr.hours, "every hour a peak")
 	require.Len(t, mem.peaks, 1)
 	only := func(md *metricDigest) int {
@@ -558,6 +558,10 @@ func TestDigestSize(t *testing.T) {
 	t.Logf("worst %d bytes, steady %d bytes (%s), whole digest %d bytes", worstSize, steadySize, mem.metric, len(d.encode(nil)))
 	assert.LessOrEqual(t, worstSize, 7800)
 	assert.Greater(t, worstSize, 7400, "the worst case is near the bound documented")
-	assert.LessOrEqual(t, steadySize, 40+len(mem.metric)+8*tr.sumHours)
+	assert.LessOrEqual(t, steadySize, 40+len(mem.metric)+8*tr.base().sumHours)
 	_ = ens
 }
+
+// base returns the view of the resources the ensemble's default lens
+// judges (every kind without a KindConfig).
+func (t *Tracker) base() *trackView { return t.views[&t.e.lens] }

@@ -26,6 +26,19 @@
 // An Ensemble weighs them (0.3, 0.3, 0.2, 0.2, renormalised over the
 // signals that have data), takes a majority vote (measured load vetoes
 // idleness) and considers an action only when its confidence exceeds 0.8.
+//
+// What a resource's load is measured on depends on its kind
+// (EnsembleConfig.Kinds): a function has no CPU, and is idle when nothing
+// invokes it; a load balancer when no request reaches it. By default
+// (DefaultKinds) both are judged on their event counts (invocations,
+// requests), required, idle below half an event a day (IdleEventRate) so
+// that any use reads as use, for the utilization and the learned week;
+// every other kind on the utilization thresholds above. A Scan and a
+// Tracker read each resource's kind's metrics (NeedsOf). A source must
+// read a count with no events as zeros, not as gaps, or the count is
+// missing and the verdict Unknown: the AWS driver reads Lambda's counts so.
+// The kinds the ensemble terminates rather than stops (Terminable) are
+// never put on an off-hours schedule: they cannot be stopped.
 // Presets reproduce AWS Trusted Advisor, Google Cloud's idle-VM recommender
 // and Azure Advisor as their providers document them, for comparison.
 //

@@ -3,7 +3,9 @@ package detector
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/idlescale/idlescale/provider"
@@ -95,6 +97,65 @@ type EnsembleConfig struct {
 	// needs: a resource whose busy hours move from week to week gets no
 	// schedule. In (0, 1]. Default: 0.9.
 	MinRegularity float64 `json:"min_regularity,omitempty" yaml:"min_regularity,omitempty"`
+	// Kinds maps a resource kind to the utilization and schedule signals
+	// that judge resources of that kind instead of Utilization and
+	// Schedule: what a resource's load is measured on depends on what it
+	// is. A function has no CPU to measure (it is idle when nobody
+	// invokes it), a load balancer none either (idle when no request
+	// reaches it). The other settings (weights, activity, evidence,
+	// thresholds of confidence) are shared. Default: DefaultKinds(), for
+	// functions and load balancers. A non-nil map replaces the default as
+	// a whole (a non-nil empty map judges every kind by Utilization and
+	// Schedule).
+	Kinds map[provider.Kind]KindConfig `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+}
+
+// KindConfig is the part of an EnsembleConfig that depends on the kind of
+// resource judged (see EnsembleConfig.Kinds). Each field is a whole
+// configuration, with its own defaults: a zero Utilization is the default
+// utilization signal (CPU), not the ensemble's Utilization.
+type KindConfig struct {
+	// Utilization configures the utilization signal for the kind.
+	Utilization UtilizationConfig `json:"utilization,omitzero" yaml:"utilization,omitempty"`
+	// Schedule configures the time signal for the kind.
+	Schedule ScheduleConfig `json:"schedule,omitzero" yaml:"schedule,omitempty"`
+}
+
+// IdleEventRate is the default idle threshold of the event counts of
+// DefaultKinds, in events per second: half an event a day. A function or
+// a load balancer is idle below it, so one event anywhere in a window of
+// up to two days (the utilization window, the hold, a step of the learned
+// week) reads above it, and only a count of none is idle.
+const IdleEventRate = 0.5 / (24 * 60 * 60)
+
+// DefaultKinds returns the default per-kind signals (see
+// EnsembleConfig.Kinds):
+//
+//	function       invocations  (provider.MetricInvocations)
+//	load_balancer  requests     (provider.MetricRequests)
+//
+// Each is the kind's required utilization metric and the schedule's
+// metric, with the threshold IdleEventRate for both: one use makes the
+// window, the hold or the step not idle. Exact zeros are trusted
+// (DataQuality.TrustZeros): an event count's zeros are what no event
+// reads as, not a dead agent, and the suspect-zero rule would turn the
+// weeks after a function's last invocation into missing data. A source
+// must read a count with no events as zeros, not as gaps: the AWS driver
+// does so for Lambda's counts, from the function's last modification on.
+// Windows, holds and histories are the defaults of UtilizationConfig and
+// ScheduleConfig.
+func DefaultKinds() map[provider.Kind]KindConfig {
+	counted := func(m provider.Metric) KindConfig {
+		q := DataQuality{TrustZeros: true}
+		return KindConfig{
+			Utilization: UtilizationConfig{Thresholds: map[provider.Metric]float64{m: IdleEventRate}, Required: []provider.Metric{m}, Quality: q},
+			Schedule:    ScheduleConfig{Metric: m, Threshold: IdleEventRate, Quality: q},
+		}
+	}
+	return map[provider.Kind]KindConfig{
+		provider.KindFunction:     counted(provider.MetricInvocations),
+		provider.KindLoadBalancer: counted(provider.MetricRequests),
+	}
 }
 
 func (c EnsembleConfig) withDefaults() EnsembleConfig {
@@ -118,6 +179,9 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 	}
 	if c.MinRegularity == 0 {
 		c.MinRegularity = 0.9
+	}
+	if c.Kinds == nil {
+		c.Kinds = DefaultKinds()
 	}
 	return c
 }
@@ -153,6 +217,18 @@ func (c EnsembleConfig) Validate() error {
 	}
 	if c.ActThreshold == 1 {
 		return invalid("ensemble.act_threshold", c.ActThreshold, "must be below 1: no confidence exceeds 1")
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Kinds)) {
+		if err := k.Validate(); err != nil {
+			return provider.Within("ensemble.kinds", err)
+		}
+		kc := c.Kinds[k]
+		if err := kc.Utilization.Validate(); err != nil {
+			return provider.Within("ensemble.kinds."+string(k), err)
+		}
+		if err := kc.Schedule.Validate(); err != nil {
+			return provider.Within("ensemble.kinds."+string(k), err)
+		}
 	}
 	return nil
 }
@@ -196,13 +272,66 @@ type member struct {
 // An Ensemble is safe for concurrent use. Make one with NewEnsemble; the
 // zero value's Detect returns an error.
 type Ensemble struct {
-	cfg       EnsembleConfig
+	cfg    EnsembleConfig
+	lens   // the default: Utilization and Schedule
+	kinds  map[provider.Kind]*lens
+	act    *Activity
+	model  *Model
+	custom []member
+}
+
+// lens is what the ensemble judges the resources of one kind by: the
+// utilization and schedule strategies, and the metrics the evidence reads.
+type lens struct {
 	evMetrics []provider.Metric // see evidenceMetrics
 	util      *Utilization
-	act       *Activity
 	sched     *Schedule
-	model     *Model
-	custom    []member
+}
+
+// lensOf returns the lens resources of kind k are judged by.
+func (e *Ensemble) lensOf(k provider.Kind) *lens {
+	if l, ok := e.kinds[k]; ok {
+		return l
+	}
+	return &e.lens
+}
+
+// lenses returns every lens, the default first, then the kinds' in the
+// order of their names.
+func (e *Ensemble) lenses() []*lens {
+	out := []*lens{&e.lens}
+	for _, k := range slices.Sorted(maps.Keys(e.kinds)) {
+		out = append(out, e.kinds[k])
+	}
+	return out
+}
+
+// kindOf returns the kind whose lens l is, or "" for the default.
+func (e *Ensemble) kindOf(l *lens) provider.Kind {
+	for k, kl := range e.kinds {
+		if kl == l {
+			return k
+		}
+	}
+	return ""
+}
+
+// newLens makes the lens of a utilization and a schedule configuration,
+// with evidence (defaults filled in) bounding the schedule's peaks.
+func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig) (lens, error) {
+	var l lens
+	var err error
+	if l.util, err = NewUtilization(u); err != nil {
+		return lens{}, err
+	}
+	if l.sched, err = NewSchedule(s); err != nil {
+		return lens{}, err
+	}
+	if b, ok := evidence.PeakBounds[l.sched.cfg.Metric]; ok {
+		l.sched.peak = b.Max
+	}
+	l.evMetrics = l.evidenceMetrics(evidence)
+	return l, nil
 }
 
 // NewEnsemble returns an Ensemble for cfg, or an error matching
@@ -219,20 +348,22 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 		o(e)
 	}
 	var err error
-	if e.util, err = NewUtilization(cfg.Utilization); err != nil {
-		return nil, err
-	}
 	if e.act, err = NewActivity(cfg.Activity); err != nil {
 		return nil, err
 	}
-	if e.sched, err = NewSchedule(cfg.Schedule); err != nil {
+	u := cfg.Utilization.withDefaults()
+	e.cfg.Evidence = cfg.Evidence.withDefaults(u.Thresholds)
+	if e.lens, err = newLens(cfg.Utilization, cfg.Schedule, e.cfg.Evidence); err != nil {
 		return nil, err
 	}
-	e.cfg.Evidence = cfg.Evidence.withDefaults(e.util.cfg.Thresholds)
-	if b, ok := e.cfg.Evidence.PeakBounds[e.sched.cfg.Metric]; ok {
-		e.sched.peak = b.Max
+	e.kinds = make(map[provider.Kind]*lens, len(cfg.Kinds))
+	for k, kc := range cfg.Kinds {
+		l, err := newLens(kc.Utilization, kc.Schedule, e.cfg.Evidence)
+		if err != nil {
+			return nil, provider.Within("ensemble.kinds."+string(k), err)
+		}
+		e.kinds[k] = &l
 	}
-	e.evMetrics = e.evidenceMetrics()
 	if e.model != nil && !e.model.Trained() {
 		return nil, fmt.Errorf("ensemble: model: %w", ErrNotTrained)
 	}
@@ -277,28 +408,54 @@ type Needs struct {
 // Needs returns the metrics and history the ensemble reads: the
 // utilization metrics, the schedule's metric and the metrics with a peak
 // bound, over the longest of the utilization window, the schedule's
-// history and the terminate window (28 days by default).
+// history and the terminate window (28 days by default), for every kind
+// (see EnsembleConfig.Kinds; NeedsOf gives one kind's metrics, which is
+// what Scan and a Tracker read).
 func (e *Ensemble) Needs() Needs {
 	if e.util == nil {
 		return Needs{} // not made by NewEnsemble: Detect fails
 	}
-	n := Needs{History: e.util.cfg.Window, Activity: true, ActivityWindow: e.act.cfg.Quiet}
-	n.Metrics = append(n.Metrics, e.util.metrics...)
-	if !containsMetric(n.Metrics, e.sched.cfg.Metric) {
-		n.Metrics = append(n.Metrics, e.sched.cfg.Metric)
+	n := e.needs(e.lenses()...)
+	return n
+}
+
+// NeedsOf returns what the ensemble reads of a resource of kind k: Needs,
+// with the metrics of the signals that judge the kind only (see
+// EnsembleConfig.Kinds). The history and the activity window are Needs',
+// whatever the kind.
+func (e *Ensemble) NeedsOf(k provider.Kind) Needs {
+	if e.util == nil {
+		return Needs{}
 	}
-	for _, m := range e.evMetrics {
-		if _, bounded := e.cfg.Evidence.PeakBounds[m]; bounded && !containsMetric(n.Metrics, m) {
+	n := e.needs(e.lensOf(k))
+	n.History = e.Needs().History
+	return n
+}
+
+// needs returns what the lenses ls read, over their own histories.
+func (e *Ensemble) needs(ls ...*lens) Needs {
+	n := Needs{History: e.cfg.Evidence.TerminateWindow, Activity: true, ActivityWindow: e.act.cfg.Quiet}
+	add := func(m provider.Metric) {
+		if !containsMetric(n.Metrics, m) {
 			n.Metrics = append(n.Metrics, m)
 		}
 	}
-	n.History = max(n.History, e.sched.cfg.History, e.cfg.Evidence.TerminateWindow)
+	for _, l := range ls {
+		for _, m := range l.util.metrics {
+			add(m)
+		}
+		add(l.sched.cfg.Metric)
+		for _, m := range l.evMetrics {
+			if _, bounded := e.cfg.Evidence.PeakBounds[m]; bounded {
+				add(m)
+			}
+		}
+		n.History = max(n.History, l.util.cfg.Window, l.sched.cfg.History)
+	}
 	if e.model != nil {
 		n.History = max(n.History, e.model.cfg.Window)
 		for _, m := range e.model.metrics() {
-			if !containsMetric(n.Metrics, m) {
-				n.Metrics = append(n.Metrics, m)
-			}
+			add(m)
 		}
 	}
 	return n
@@ -411,7 +568,8 @@ func (e *Ensemble) gather(ctx context.Context, in *Input, data metricData, ev *e
 		n++
 	}
 	v.Signals = make([]Contribution, 0, n)
-	if err := e.util.evaluate(in, data, ev.util.start()); err != nil {
+	l := e.lensOf(in.Resource.Kind)
+	if err := l.util.evaluate(in, data, ev.util.start()); err != nil {
 		return err
 	}
 	v.Window = ev.util.window
@@ -420,7 +578,7 @@ func (e *Ensemble) gather(ctx context.Context, in *Input, data metricData, ev *e
 		return err
 	}
 	ev.add(v, SignalActivity, w.Activity, &ev.act)
-	if err := e.sched.evaluate(in, data, ev.sched.start()); err != nil {
+	if err := l.sched.evaluate(in, data, ev.sched.start()); err != nil {
 		return err
 	}
 	ev.add(v, SignalSchedule, w.Schedule, &ev.sched)

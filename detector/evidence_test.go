@@ -361,7 +361,10 @@ func TestEvidenceTerminate(t *testing.T) {
 		require.NoError(t, err)
 		return v
 	}
-	for _, kind := range []provider.Kind{provider.KindVolume, provider.KindFunction, provider.KindLoadBalancer} {
+	// A volume's idleness is its CPU's here; a function's and a load
+	// balancer's are their counts' (DefaultKinds).
+	for kind, s := range map[provider.Kind]provider.Series{provider.KindVolume: s,
+		provider.KindFunction: noEvents(s, provider.MetricInvocations), provider.KindLoadBalancer: noEvents(s, provider.MetricRequests)} {
 		v := detect(kind, s, tEnd.Add(-long), unused)
 		assert.Equal(t, detector.ActionTerminate, v.Action, "%s: %v", kind, v.Explain())
 		assert.InDelta(t, 0.1*detector.HoursPerMonth, v.MonthlySavings, 1e-9)
@@ -403,7 +406,7 @@ func TestEvidenceTerminateReadsTheActivityCover(t *testing.T) {
 	require.NoError(t, err)
 	day := 24 * time.Hour
 	long := 28 * day
-	s := days(28, quiet)
+	s := noEvents(days(28, quiet), provider.MetricInvocations)
 	detect := func(act ...provider.ActivityCount) detector.Verdict {
 		r := res("r", s.Start)
 		r.Kind = provider.KindFunction

@@ -87,6 +87,18 @@ func synth(id string, start time.Time, step time.Duration, n int, f func(i int) 
 	return provider.Series{ResourceID: id, Metric: provider.MetricCPU, Start: start, Step: step, Values: v}
 }
 
+// noEvents returns s's grid as metric m with no event in any step: the
+// series of a function nobody invoked (invocations) or of a load balancer
+// no request reached (requests), which DefaultKinds judge them by.
+func noEvents(s provider.Series, m provider.Metric) provider.Series {
+	c := s.Clone()
+	c.Metric = m
+	for i := range c.Values {
+		c.Values[i] = 0
+	}
+	return c
+}
+
 func res(id string, launched time.Time) provider.Resource {
 	return provider.Resource{ID: id, Kind: provider.KindInstance, State: provider.StateRunning, LaunchTime: launched, HourlyCost: 0.1}
 }

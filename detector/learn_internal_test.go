@@ -145,7 +145,7 @@ func TestTrackerMinSteps(t *testing.T) {
 		require.NoError(t, err, tt.name)
 		tr, err := NewTracker(ens, TrackerConfig{Step: tt.step}, &MemoryStateStore{})
 		require.NoError(t, err, tt.name)
-		assert.Equal(t, tt.want, tr.minSteps, tt.name)
+		assert.Equal(t, tt.want, tr.base().minSteps, tt.name)
 	}
 }
 
@@ -160,10 +160,10 @@ func TestTrackerLevelsWithoutAPeak(t *testing.T) {
 	require.Zero(t, ens.sched.peak, "requests have no peak bound")
 	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
 	require.NoError(t, err)
-	i := slicesIndex(tr.levels, provider.MetricRequests)
-	require.Less(t, i, len(tr.levels))
-	assert.True(t, math.IsInf(tr.levels[i].peak, 1))
-	assert.InDelta(t, 5, tr.levels[i].idle, 0)
+	i := slicesIndex(tr.base().levels, provider.MetricRequests)
+	require.Less(t, i, len(tr.base().levels))
+	assert.True(t, math.IsInf(tr.base().levels[i].peak, 1))
+	assert.InDelta(t, 5, tr.base().levels[i].idle, 0)
 }
 
 // TestViewStepsEndingByNow pins which steps a window view reads: only
@@ -335,7 +335,7 @@ func TestScheduleRecommendationAtItsMinimums(t *testing.T) {
 		ens, err := NewEnsemble(EnsembleConfig{MinRegularity: tt.minReg, MinScheduleSaving: tt.minSv})
 		require.NoError(t, err, tt.name)
 		in := Input{Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), Resource: provider.Resource{ID: "r", Kind: provider.KindInstance, HourlyCost: 1}}
-		r := recommender{e: ens, in: &in, data: metricData{in: &in}, prof: &p, monthly: HoursPerMonth}
+		r := recommender{e: ens, l: ens.lensOf(in.Resource.Kind), in: &in, data: metricData{in: &in}, prof: &p, monthly: HoursPerMonth}
 		var v Verdict
 		assert.Equal(t, tt.want, r.schedule(&v, true), tt.name)
 		if tt.want {

@@ -53,6 +53,7 @@ func (ev *evidence) all() []windowStats {
 // analysis keeps them, the input and the profile on Detect's stack.
 type recommender struct {
 	e       *Ensemble
+	l       *lens // the resource's kind's
 	in      *Input
 	data    metricData
 	prof    *Profile // nil without a learned week
@@ -73,7 +74,7 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 	if readFailed(in, v) {
 		return
 	}
-	r := recommender{e: e, in: in, data: data, monthly: in.Resource.HourlyCost * HoursPerMonth}
+	r := recommender{e: e, l: e.lensOf(in.Resource.Kind), in: in, data: data, monthly: in.Resource.HourlyCost * HoursPerMonth}
 	if sched.hasProf {
 		r.prof = &sched.prof
 	}
@@ -128,10 +129,10 @@ func readFailed(in *Input, v *Verdict) bool {
 // evidenceMetrics returns the metrics the evidence rules read, in a stable
 // order: the utilization's required metrics, then the bounded ones, then
 // those that size a downsize.
-func (e *Ensemble) evidenceMetrics() []provider.Metric {
-	ms := slices.Clone(e.util.cfg.Required)
+func (l *lens) evidenceMetrics(evidence EvidenceConfig) []provider.Metric {
+	ms := slices.Clone(l.util.cfg.Required)
 	var bounded []provider.Metric
-	for m := range e.cfg.Evidence.PeakBounds {
+	for m := range evidence.PeakBounds {
 		if !slices.Contains(ms, m) {
 			bounded = append(bounded, m)
 		}
@@ -151,11 +152,11 @@ func (e *Ensemble) evidenceMetrics() []provider.Metric {
 func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
 	e, in := r.e, r.in
 	down := e.cfg.Evidence.DownsizeP99 * (1 - e.cfg.DownsizeSaving)
-	for _, m := range e.evMetrics {
+	for _, m := range r.l.evMetrics {
 		if _, ok := r.data.has(m); !ok {
 			continue
 		}
-		th, hasTh := e.util.cfg.Thresholds[m]
+		th, hasTh := r.l.util.cfg.Thresholds[m]
 		b, bounded := e.cfg.Evidence.PeakBounds[m]
 		lv := levels{p99: math.Inf(1), downsize: down}
 		if bounded {
@@ -164,7 +165,7 @@ func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
 		if !hasTh {
 			th = lv.p99
 		}
-		ws := r.data.stats(m, window, in.Resource.LaunchTime, th, lv, e.util.cfg.Quality)
+		ws := r.data.stats(m, window, in.Resource.LaunchTime, th, lv, r.l.util.cfg.Quality)
 		ev.add(ws)
 		if ws.n > 0 {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonEvidence, Metric: m, Value: ws.coverage(), Duration: window,
@@ -213,8 +214,8 @@ func (r *recommender) destroy(v *Verdict, action Action, ev *evidence) {
 func (r *recommender) week(v *Verdict, action Action) bool {
 	p, limit := r.prof, r.e.cfg.StopIdleShare
 	if p == nil {
-		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoProfile, Metric: r.e.sched.cfg.Metric, Action: action,
-			Limit: float64(r.e.sched.cfg.MinHistory)})
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonNoProfile, Metric: r.l.sched.cfg.Metric, Action: action,
+			Limit: float64(r.l.sched.cfg.MinHistory)})
 		return false
 	}
 	// An idle hour seen only in part, or not at all in some weeks, is not
@@ -233,11 +234,11 @@ func (r *recommender) week(v *Verdict, action Action) bool {
 	share := float64(p.IdleSlots()-thin.Len()-unseen.Len()) / HoursPerWeek
 	v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonWeek, Action: action, Value: share, Limit: limit, Hours: p.Busy()})
 	if thin.Len() > 0 {
-		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonThinHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(thin.Len()),
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonThinHours, Metric: r.l.sched.cfg.Metric, Action: action, Value: float64(thin.Len()),
 			Limit: 1 - p.IdleShare, Hours: thin})
 	}
 	if unseen.Len() > 0 {
-		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonUnseenHours, Metric: r.e.sched.cfg.Metric, Action: action, Value: float64(unseen.Len()),
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonUnseenHours, Metric: r.l.sched.cfg.Metric, Action: action, Value: float64(unseen.Len()),
 			Limit: 2, Hours: unseen})
 	}
 	return share >= limit
@@ -387,11 +388,14 @@ func (r *recommender) quiet(v *Verdict, action Action) bool {
 
 // schedule recommends an off-hours schedule when some hour of the week is
 // busy every week, the week is regular enough and the schedule saves
-// enough. (It never saves all of the week: a busy hour is never off.) With
-// explain it says why not.
+// enough, for a kind that can be stopped (not Terminable). (It never saves
+// all of the week: a busy hour is never off.) With explain it says why
+// not.
 func (r *recommender) schedule(v *Verdict, explain bool) bool {
 	p := r.prof
-	if p == nil {
+	if p == nil || Terminable(r.in.Resource.Kind) {
+		// A function, a volume, a load balancer cannot be stopped at
+		// night (the week's reasons say which hours are busy).
 		return false
 	}
 	e := r.e
@@ -415,14 +419,15 @@ func (r *recommender) schedule(v *Verdict, explain bool) bool {
 	// An hour whose peak hid in a coarse step's mean reads as idle: a
 	// nightly job would be stopped. Like a stop, a schedule needs the
 	// peaks read at MaxPeakStep or less.
-	if step, ok := r.data.has(e.sched.cfg.Metric); ok && e.sched.peak > 0 && step > e.cfg.Evidence.MaxPeakStep {
+	sched := r.l.sched
+	if step, ok := r.data.has(sched.cfg.Metric); ok && sched.peak > 0 && step > e.cfg.Evidence.MaxPeakStep {
 		if explain {
-			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: e.sched.cfg.Metric, Action: ActionSchedule,
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: sched.cfg.Metric, Action: ActionSchedule,
 				Duration: step, Limit: float64(e.cfg.Evidence.MaxPeakStep)})
 		}
 		return false
 	}
-	off := p.Propose(e.sched.cfg.MinOff)
+	off := p.Propose(sched.cfg.MinOff)
 	if off.SavedShare < e.cfg.MinScheduleSaving {
 		if explain {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonSmallSaving, Action: ActionSchedule, Value: off.SavedShare, Limit: e.cfg.MinScheduleSaving})

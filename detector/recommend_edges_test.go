@@ -98,7 +98,7 @@ func TestRecommendReasonFigures(t *testing.T) {
 
 	fn := res("g", t0.Add(-time.Hour)) // the series above is resource g's
 	fn.Kind = provider.KindFunction
-	v, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: fn, Series: []provider.Series{cpu},
+	v, err = ens.Detect(t.Context(), detector.Input{Now: now, Resource: fn, Series: []provider.Series{noEvents(cpu, provider.MetricInvocations)},
 		Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}})
 	require.NoError(t, err)
 	noUse := reasonsOf(v, detector.ReasonNoUse)

@@ -32,6 +32,16 @@ type NeedsReporter interface {
 	Needs() Needs
 }
 
+// KindNeedsReporter is implemented by detectors whose metrics depend on
+// the kind of resource judged (an Ensemble, see EnsembleConfig.Kinds):
+// unless ScanConfig.Metrics is set, Scan reads each resource's metrics
+// from NeedsOf its kind, and nothing else.
+type KindNeedsReporter interface {
+	NeedsOf(k provider.Kind) Needs
+}
+
+var _ KindNeedsReporter = (*Ensemble)(nil)
+
 var (
 	_ NeedsReporter = (*Ensemble)(nil)
 	_ NeedsReporter = (*Utilization)(nil)
@@ -90,7 +100,8 @@ type ScanConfig struct {
 	// the detector's Needs().History, or 24h.
 	History time.Duration `json:"history,omitempty"`
 	// Metrics are the metrics queried per resource. Default: the
-	// detector's Needs().Metrics, or [cpu].
+	// detector's NeedsOf(the resource's kind).Metrics when it is a
+	// KindNeedsReporter (an Ensemble), else its Needs().Metrics, or [cpu].
 	Metrics []provider.Metric `json:"metrics,omitempty"`
 	// ActivityWindow is the window of the activity query, ending at Now.
 	// Default: the detector's Needs().ActivityWindow, or 30m.
@@ -101,6 +112,8 @@ type ScanConfig struct {
 	// done and the total. Calls are serialised (never concurrent) and
 	// done increases by one each time; keep it fast.
 	Progress func(done, total int) `json:"-"`
+
+	metricsOf func(provider.Kind) []provider.Metric // a KindNeedsReporter's, when Metrics is not set
 }
 
 // Validate checks the configuration; the error names the first wrong
@@ -234,13 +247,15 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	}
 	for lo := 0; lo < len(resources); lo += chunk {
 		part := resources[lo:min(lo+chunk, len(resources))]
-		var reads []provider.MetricRead // part's metrics, read ahead in one call
+		var reads []provider.MetricRead     // part's metrics, read ahead in one call
+		offsets := make([]int, len(part)+1) // part[j]'s reads are reads[offsets[j]:offsets[j+1]]
 		if batcher != nil {
 			reads = make([]provider.MetricRead, 0, len(part)*len(cfg.Metrics))
-			for _, r := range part {
+			for j, r := range part {
 				for _, q := range queries(r, cfg) {
 					reads = append(reads, provider.MetricRead{Query: q})
 				}
+				offsets[j+1] = len(reads)
 			}
 			callErr := batcher.QueryMetrics(ctx, reads) // each read carries its error
 			if err := ctx.Err(); err != nil {
@@ -267,7 +282,7 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 				i, r := lo+j, part[j]
 				var ahead []provider.MetricRead
 				if reads != nil {
-					ahead = reads[j*len(cfg.Metrics) : (j+1)*len(cfg.Metrics)]
+					ahead = reads[offsets[j]:offsets[j+1]]
 				}
 				in, ok := gather(gctx, fleet.Metrics, act, r, cfg, ahead, record)
 				if !ok {
@@ -329,6 +344,9 @@ func scanDefaults(cfg ScanConfig, d Detector) ScanConfig {
 		}
 	}
 	cfg.History = max(cfg.History, cfg.Step)
+	if kn, ok := d.(KindNeedsReporter); ok && cfg.Metrics == nil {
+		cfg.metricsOf = func(k provider.Kind) []provider.Metric { return kn.NeedsOf(k).Metrics }
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = needs.Metrics
 		if cfg.Metrics == nil {
@@ -377,12 +395,16 @@ func withMean(q provider.Query) provider.Query {
 // CloudWatch on AWS make 750 queries, two calls).
 const ScanChunk = 125
 
-// queries returns the metric queries Scan makes for r, in cfg.Metrics'
-// order.
+// queries returns the metric queries Scan makes for r, in the order of
+// its metrics (cfg.Metrics, or those of r's kind).
 func queries(r provider.Resource, cfg ScanConfig) []provider.Query {
 	start := cfg.Now.Add(-cfg.History)
-	qs := make([]provider.Query, len(cfg.Metrics))
-	for k, m := range cfg.Metrics {
+	ms := cfg.Metrics
+	if cfg.metricsOf != nil {
+		ms = cfg.metricsOf(r.Kind)
+	}
+	qs := make([]provider.Query, len(ms))
+	for k, m := range ms {
 		qs[k] = provider.Query{ResourceID: r.ID, Metric: m, Start: start, End: cfg.Now, Step: cfg.Step, Statistic: cfg.Statistic}
 	}
 	return qs

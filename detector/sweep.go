@@ -163,14 +163,15 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 				continue // a full read at an odd time: read on its own
 			}
 			q := provider.Query{ResourceID: r.ID, Start: start, End: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic}
-			steps := q.Steps() * len(t.needs.Metrics)
+			metrics := t.view(r.Kind).metrics
+			steps := q.Steps() * len(metrics)
 			if points > 0 && points+steps > cfg.MaxPoints {
 				if err := t.sweepPart(ctx, ms, act, chunk[from:i], qs, ds[from:i], whys[from:i], reads[from:i], cfg, &rep, &mu); err != nil {
 					return SweepReport{}, err
 				}
 				from, points, qs = i, 0, qs[:0]
 			}
-			for _, m := range t.needs.Metrics {
+			for _, m := range metrics {
 				q.Metric = m
 				qs = append(qs, q)
 			}

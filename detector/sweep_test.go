@@ -90,7 +90,7 @@ func TestSweep(t *testing.T) {
 			// each; the four of the utilization thresholds, network in
 			// and out, disk read and write): 12 queries fill a
 			// GetMetricData call's 100,800 points.
-			require.Len(t, ens.Needs().Metrics, 8)
+			require.Len(t, ens.NeedsOf(provider.KindInstance).Metrics, 8)
 			assert.Equal(t, int32(2+2+2), calls, "the chunks of 3 resources, in calls of 12 full queries")
 			assert.Equal(t, map[detector.FullRead]int{detector.FullNewResource: 8}, rep.Full)
 			assert.Equal(t, 6, spent, "the new resources' full reads come from the batched calls")
@@ -106,7 +106,7 @@ func TestSweep(t *testing.T) {
 		// refuses itself (ErrUnsupported), which spends nothing.
 		reach := 0
 		for _, r := range f.resources[3:5] {
-			for _, m := range ens.Needs().Metrics {
+			for _, m := range ens.NeedsOf(r.Kind).Metrics {
 				if _, ok := f.series[r.ID][m]; ok {
 					reach++
 				}

@@ -80,16 +80,28 @@ func (c TrackerConfig) Validate() error {
 // A Tracker is safe for concurrent use as long as no two calls evaluate
 // the same resource at once (shard resources over callers).
 type Tracker struct {
-	e        *Ensemble
-	cfg      TrackerConfig
-	store    StateStore
-	needs    Needs
-	hours    int // of counts kept
-	sumHours int // of sums kept: the utilization window's
+	e     *Ensemble
+	cfg   TrackerConfig
+	store StateStore
+	needs Needs
+	hours int                  // of counts kept
+	views map[*lens]*trackView // one per lens of the ensemble (EnsembleConfig.Kinds)
+}
+
+// trackView is how a Tracker keeps the states of the resources one lens
+// of its ensemble judges: a resource's kind picks the lens, and a state
+// made under another one (the resource's kind, or the kind's settings,
+// changed) is read in full again, as its fingerprint differs.
+type trackView struct {
+	metrics  []provider.Metric // read: the lens's (Ensemble.NeedsOf)
+	sumHours int               // of sums kept: the utilization window's
 	levels   []metricLevels
 	minSteps int
 	fp       uint64
 }
+
+// view returns the view of the resources of kind k.
+func (t *Tracker) view(k provider.Kind) *trackView { return t.views[t.e.lensOf(k)] }
 
 // Read says how a Tracker evaluation read its data.
 type Read struct {
@@ -129,42 +141,65 @@ func NewTracker(e *Ensemble, cfg TrackerConfig, store StateStore) (*Tracker, err
 	for _, w := range []struct {
 		name string
 		d    time.Duration
-	}{{"utilization.window", e.util.cfg.Window}, {"utilization.hold", e.util.cfg.Hold}, {"schedule.history", e.sched.cfg.History},
-		{"evidence.window", e.cfg.Evidence.Window}, {"evidence.terminate_window", e.cfg.Evidence.TerminateWindow}} {
+	}{{"evidence.window", e.cfg.Evidence.Window}, {"evidence.terminate_window", e.cfg.Evidence.TerminateWindow}} {
 		if w.d%time.Hour != 0 {
 			return nil, invalid(w.name, w.d, "must be a whole number of hours for a Tracker")
 		}
 	}
-	for m, st := range e.util.cfg.Statistics {
+	t := &Tracker{e: e, cfg: cfg, store: store, needs: e.Needs(), views: map[*lens]*trackView{}}
+	t.hours = int(t.needs.History / time.Hour)
+	for _, l := range e.lenses() {
+		v, err := t.newView(l)
+		if err != nil {
+			if k := e.kindOf(l); k != "" {
+				return nil, provider.Within("ensemble.kinds."+string(k), err)
+			}
+			return nil, err
+		}
+		t.views[l] = v
+	}
+	return t, nil
+}
+
+// newView returns the view of the resources lens l judges, or an error
+// naming the setting of l a Tracker cannot keep a state for.
+func (t *Tracker) newView(l *lens) (*trackView, error) {
+	for _, w := range []struct {
+		name string
+		d    time.Duration
+	}{{"utilization.window", l.util.cfg.Window}, {"utilization.hold", l.util.cfg.Hold}, {"schedule.history", l.sched.cfg.History}} {
+		if w.d%time.Hour != 0 {
+			return nil, invalid(w.name, w.d, "must be a whole number of hours for a Tracker")
+		}
+	}
+	for m, st := range l.util.cfg.Statistics {
 		if st != "" && st != provider.StatMean && st != provider.StatMax {
 			return nil, invalid("utilization.statistics."+string(m), st, "must be mean or max for a Tracker (a percentile needs the series)")
 		}
 	}
-	t := &Tracker{e: e, cfg: cfg, store: store, needs: e.Needs()}
-	t.hours = int(t.needs.History / time.Hour)
-	t.sumHours = int(max(e.util.cfg.Window, e.util.cfg.Hold) / time.Hour)
-	uq, sq := e.util.cfg.Quality, e.sched.cfg.Quality
+	v := &trackView{metrics: t.e.needs(l).Metrics, sumHours: int(max(l.util.cfg.Window, l.util.cfg.Hold) / time.Hour)}
+	uq, sq := l.util.cfg.Quality, l.sched.cfg.Quality
 	if !uq.TrustZeros || !sq.TrustZeros {
 		run := uq.SuspectZeroRun
 		if uq.TrustZeros || !sq.TrustZeros && sq.SuspectZeroRun < run {
 			run = sq.SuspectZeroRun
 		}
-		t.minSteps = max(int((run+cfg.Step-1)/cfg.Step), 1)
+		v.minSteps = max(int((run+t.cfg.Step-1)/t.cfg.Step), 1)
 	}
-	for _, m := range t.needs.Metrics {
-		t.levels = append(t.levels, t.levelsOf(m))
+	for _, m := range v.metrics {
+		v.levels = append(v.levels, t.levelsOf(l, m))
 	}
-	t.fp = t.fingerprint()
-	return t, nil
+	v.fp = t.fingerprint(v)
+	return v, nil
 }
 
 // levelsOf returns the levels the buckets of m count against, as the
 // strategies read them (see Schedule.learn and recommender.collect).
-func (t *Tracker) levelsOf(m provider.Metric) metricLevels {
+func (t *Tracker) levelsOf(l *lens, m provider.Metric) metricLevels {
 	e := t.e
-	lv := metricLevels{metric: m, idle: math.NaN(), peak: math.Inf(1), over: math.Inf(1), cliff: math.Inf(1), sums: slices.Contains(e.util.metrics, m)}
+	lv := metricLevels{metric: m, idle: math.NaN(), peak: math.Inf(1), over: math.Inf(1), cliff: math.Inf(1), sums: slices.Contains(l.util.metrics, m)}
 	lv.down = e.cfg.Evidence.DownsizeP99 * (1 - e.cfg.DownsizeSaving)
-	th, hasTh := e.util.cfg.Thresholds[m]
+	th, hasTh := l.util.cfg.Thresholds[m]
 	b, bounded := e.cfg.Evidence.PeakBounds[m]
 	if bounded {
 		lv.over = b.P99
@@ -174,27 +209,27 @@ func (t *Tracker) levelsOf(m provider.Metric) metricLevels {
 	} else {
 		lv.cliff = lv.over // the evidence's cliff without a threshold
 	}
-	if m == e.sched.cfg.Metric {
-		lv.idle = e.sched.cfg.Threshold
-		if e.sched.peak > 0 {
-			lv.peak = e.sched.peak
+	if m == l.sched.cfg.Metric {
+		lv.idle = l.sched.cfg.Threshold
+		if l.sched.peak > 0 {
+			lv.peak = l.sched.peak
 		}
-		lv.cliff = min(lv.cliff, e.sched.cfg.Threshold)
+		lv.cliff = min(lv.cliff, l.sched.cfg.Threshold)
 	}
 	return lv
 }
 
 // fingerprint hashes what the buckets depend on: a state made with other
 // values is read in full again.
-func (t *Tracker) fingerprint() uint64 {
+func (t *Tracker) fingerprint(v *trackView) uint64 {
 	h := fnv.New64a()
 	var b []byte
 	b = binary.LittleEndian.AppendUint64(b, uint64(t.cfg.Step))
 	b = binary.LittleEndian.AppendUint64(b, uint64(t.hours))
-	b = binary.LittleEndian.AppendUint64(b, uint64(t.sumHours))
-	b = binary.LittleEndian.AppendUint64(b, uint64(t.minSteps))
+	b = binary.LittleEndian.AppendUint64(b, uint64(v.sumHours))
+	b = binary.LittleEndian.AppendUint64(b, uint64(v.minSteps))
 	b = append(b, t.cfg.Statistic...)
-	for _, lv := range t.levels {
+	for _, lv := range v.levels {
 		b = append(b, byte(len(lv.metric)))
 		b = append(b, lv.metric...)
 		if lv.sums {
@@ -270,18 +305,19 @@ func (t *Tracker) load(ctx context.Context, r provider.Resource, now time.Time, 
 		return nil, FullStoreError
 	}
 	d, err := decodeDigest(b)
+	v := t.view(r.Kind)
 	switch {
 	case err != nil:
 		rd.Errors = append(rd.Errors, &ResourceError{ResourceID: r.ID, Op: "state load", Err: err})
 		return nil, FullCorruptState
-	case d.fp != t.fp || d.hours != t.hours || d.sumHours != t.sumHours || d.step != t.cfg.Step || len(d.metrics) != len(t.levels):
+	case d.fp != v.fp || d.hours != t.hours || d.sumHours != v.sumHours || d.step != t.cfg.Step || len(d.metrics) != len(v.levels):
 		return nil, FullSettings
 	case d.next.After(now):
 		return nil, FullClockSkew
 	case now.Sub(d.next) >= time.Duration(t.hours)*time.Hour:
 		return nil, FullStaleState
 	}
-	for i, lv := range t.levels {
+	for i, lv := range v.levels {
 		if d.metrics[i].metric != lv.metric || d.metrics[i].keepSums != lv.sums {
 			return nil, FullSettings
 		}
@@ -293,6 +329,7 @@ func (t *Tracker) load(ctx context.Context, r provider.Resource, now time.Time, 
 // in; it returns why the resource must be read in full instead, or "".
 func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *digest, r provider.Resource, now time.Time, rd *Read) FullRead {
 	if d.next.Before(now) {
+		v := t.view(r.Kind)
 		for i := range d.metrics {
 			md := &d.metrics[i]
 			q := provider.Query{ResourceID: r.ID, Metric: md.metric, Start: d.next, End: now, Step: d.step, Statistic: t.cfg.Statistic}
@@ -309,7 +346,7 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 			case s.Step != d.step || !s.Start.Equal(d.next) || len(s.Values) != q.Steps():
 				return FullGridChanged
 			}
-			md.fold(d, s, &t.levels[i], t.minSteps)
+			md.fold(d, s, &v.levels[i], v.minSteps)
 		}
 		d.next = now
 	}
@@ -327,7 +364,7 @@ func (t *Tracker) fits(d *digest, r provider.Resource, now time.Time) FullRead {
 	if !r.LaunchTime.Equal(d.launch) {
 		return FullLaunchChanged // a stop and start moves an EC2 instance's launch time
 	}
-	loc := t.e.sched.location(&r)
+	loc := t.e.lensOf(r.Kind).sched.location(&r)
 	for _, at := range [...]time.Time{from, now} {
 		if _, off := at.In(loc).Zone(); off%3600 != 0 {
 			return FullZoneOffHour
@@ -359,7 +396,8 @@ func (t *Tracker) activity(ctx context.Context, act provider.ActivitySource, r p
 func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time, why FullRead, rd *Read) (Verdict, Read, error) {
 	rd.Full, rd.Why = true, why
 	history := time.Duration(t.hours) * time.Hour
-	cfg := ScanConfig{Now: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic, History: history, Metrics: t.needs.Metrics, ActivityWindow: t.needs.ActivityWindow}
+	metrics := t.view(r.Kind).metrics
+	cfg := ScanConfig{Now: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic, History: history, Metrics: metrics, ActivityWindow: t.needs.ActivityWindow}
 	metricErr := false
 	in, ok := gather(ctx, ms, act, r, cfg, nil, func(e *ResourceError) {
 		metricErr = metricErr || e.Op != "activity"
@@ -369,8 +407,8 @@ func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provi
 		return Verdict{}, *rd, ctx.Err()
 	}
 	q := provider.Query{Start: now.Add(-history), End: now, Step: t.cfg.Step}
-	rd.Queries += len(t.needs.Metrics)
-	rd.Points += len(t.needs.Metrics) * q.Steps()
+	rd.Queries += len(metrics)
+	rd.Points += len(metrics) * q.Steps()
 	v, err := t.e.Detect(ctx, in)
 	if err != nil {
 		return Verdict{}, *rd, err
@@ -388,14 +426,15 @@ func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provi
 func (t *Tracker) build(in *Input, now time.Time) *digest {
 	history := time.Duration(t.hours) * time.Hour
 	q := provider.Query{Start: now.Add(-history), End: now, Step: t.cfg.Step}
-	d := &digest{fp: t.fp, step: t.cfg.Step, next: now, hours: t.hours, sumHours: t.sumHours, launch: in.Resource.LaunchTime, metrics: make([]metricDigest, len(t.levels))}
-	for i := range t.levels {
+	v := t.view(in.Resource.Kind)
+	d := &digest{fp: v.fp, step: t.cfg.Step, next: now, hours: t.hours, sumHours: v.sumHours, launch: in.Resource.LaunchTime, metrics: make([]metricDigest, len(v.levels))}
+	for i := range v.levels {
 		md := &d.metrics[i]
-		md.metric, md.last, md.runPrev, md.launched = t.levels[i].metric, math.NaN(), math.NaN(), emptyBucket()
-		md.keepSums = t.levels[i].sums
+		md.metric, md.last, md.runPrev, md.launched = v.levels[i].metric, math.NaN(), math.NaN(), emptyBucket()
+		md.keepSums = v.levels[i].sums
 		md.counts = make([]counts, 0, t.hours)
 		if md.keepSums {
-			md.sums = make([]float64, 0, t.sumHours)
+			md.sums = make([]float64, 0, v.sumHours)
 		}
 		s, ok := in.SeriesFor(md.metric)
 		switch {
@@ -405,7 +444,7 @@ func (t *Tracker) build(in *Input, now time.Time) *digest {
 		case s.Step != t.cfg.Step || !s.Start.Equal(q.Start) || len(s.Values) != q.Steps():
 			return nil
 		}
-		md.fold(d, s, &t.levels[i], t.minSteps)
+		md.fold(d, s, &v.levels[i], v.minSteps)
 	}
 	return d
 }
