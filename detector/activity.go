@@ -110,6 +110,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 	quiet := true
 	window := in.Now.Sub(from)
 	short := time.Duration(math.MaxInt64) // the shortest cover of a kind without a last event
+	quietFor := window                    // since the latest event or the shortest cover, when quiet
 	for _, c := range in.Activity {
 		if !slices.Contains(a.cfg.Kinds, c.Kind) {
 			continue
@@ -124,6 +125,9 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		if c.Last.IsZero() {
 			// Without a last event, quiet rests on the count's cover.
 			short = min(short, covers)
+			quietFor = min(quietFor, covers)
+		} else {
+			quietFor = min(quietFor, in.Now.Sub(c.Last))
 		}
 		if c.Count > 0 {
 			r.add(Reason{Signal: SignalActivity, Code: ReasonActive, Kind: c.Kind, Value: c.Count, Duration: covers})
@@ -147,7 +151,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 	default:
 		r.state = Idle
 		r.score = max(r.score, 0.51)
-		r.add(Reason{Signal: SignalActivity, Code: ReasonQuiet, Duration: max(window, a.cfg.Quiet)})
+		r.add(Reason{Signal: SignalActivity, Code: ReasonQuiet, Duration: max(quietFor, a.cfg.Quiet)})
 	}
 	return nil
 }

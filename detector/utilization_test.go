@@ -191,25 +191,32 @@ func TestActivityQuietReadsTheCover(t *testing.T) {
 		from  time.Time
 		give  []provider.ActivityCount
 		want  detector.State
-		short time.Duration // the ReasonShortHistory's Duration, when Unknown
+		short time.Duration // the ReasonShortHistory's Duration, when Unknown; the ReasonQuiet's when Idle
 	}{
-		{"a day covered", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, detector.Idle, 0},
-		{"since 30m ago", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-30 * time.Minute)}}, detector.Idle, 0},
+		{"a day covered", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, detector.Idle, 24 * time.Hour},
+		{"since 30m ago", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-30 * time.Minute)}}, detector.Idle, 30 * time.Minute},
 		{"since 29m59s ago", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-30*time.Minute + time.Second)}}, detector.Unknown, 30*time.Minute - time.Second},
 		{"since now", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now}}, detector.Unknown, 0},
-		{"since before the window", now.Add(-time.Hour), []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: day}}, detector.Idle, 0},
+		{"since before the window", now.Add(-time.Hour), []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: day}}, detector.Idle, time.Hour},
 		{"an old last event beside a short count", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: now.Add(-5 * time.Minute)}, oldLogin}, detector.Unknown, 5 * time.Minute},
 		{"an old last event beside a short window", now.Add(-5 * time.Minute), []provider.ActivityCount{{Kind: provider.ActivityAPICalls}, oldLogin}, detector.Unknown, 5 * time.Minute},
-		{"an old last event alone, a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 4, Last: now.Add(-3 * time.Hour), Since: now.Add(-5 * time.Hour)}}, detector.Idle, 0},
+		{"an old last event alone, a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 4, Last: now.Add(-3 * time.Hour), Since: now.Add(-5 * time.Hour)}}, detector.Idle, 3 * time.Hour},
+		{"an old last event in a day", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}, oldLogin}, detector.Idle, 3 * time.Hour},
+		{"a last event before the window", now.Add(-time.Hour), []provider.ActivityCount{{Kind: provider.ActivityLogins, Last: day}}, detector.Idle, time.Hour},
 		{"use in a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 1, Since: now.Add(-5 * time.Minute)}}, detector.NotIdle, 0},
 	} {
 		v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: tt.from, Activity: tt.give})
 		require.NoError(t, err, tt.name)
 		assert.Equal(t, tt.want, v.State, "%s: %s", tt.name, v.Explain())
-		if tt.want == detector.Unknown {
+		switch tt.want {
+		case detector.Unknown:
 			r := reason(t, v, detector.ReasonShortHistory)
 			assert.Equal(t, tt.short, r.Duration, tt.name)
 			assert.InDelta(t, float64(30*time.Minute), r.Limit, 0, tt.name)
+		case detector.Idle:
+			// Quiet since the latest event, or over what the counts
+			// cover: never longer than the data says.
+			assert.Equal(t, tt.short, reason(t, v, detector.ReasonQuiet).Duration, tt.name)
 		}
 	}
 	// A Since after now is refused.
