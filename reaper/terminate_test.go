@@ -2,6 +2,7 @@ package reaper_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -161,4 +162,72 @@ func TestActivityKeptShorterThanTheTerminateWindowBlocksTerminate(t *testing.T) 
 	require.Len(t, acts, 1)
 	assert.Equal(t, memory.OpStop, acts[0].Op)
 	assert.Equal(t, "i-1", acts[0].ResourceID)
+}
+
+// addFunction adds a function last modified 60 days before t0 with 29
+// days of invocations every 5 minutes up to t0, none but those at the
+// times given (each also an API call in its activity).
+func (e *env) addFunction(t *testing.T, id string, invoked ...time.Time) {
+	t.Helper()
+	require.NoError(t, e.cloud.Add(provider.Resource{
+		ID: id, Kind: provider.KindFunction, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.01,
+	}))
+	var samples []provider.Sample
+	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		v := 0.0
+		for _, inv := range invoked {
+			if !inv.Before(at) && inv.Before(at.Add(5*time.Minute)) {
+				v += 1.0 / 300
+			}
+		}
+		samples = append(samples, provider.Sample{Time: at, Value: v})
+	}
+	require.NoError(t, e.cloud.AddSamples(id, provider.MetricInvocations, samples...))
+	require.NoError(t, e.cloud.TrackActivity(id, provider.ActivityAPICalls))
+	for _, at := range invoked {
+		require.NoError(t, e.cloud.RecordActivity(id, provider.ActivityAPICalls, at, 1))
+	}
+}
+
+// TestUnusedFunctionTerminated: a function nobody invoked in 28 days is
+// terminated end to end through the reaper with the built-in ensemble,
+// which judges it on its invocations (a function has no CPU), once
+// approved; one invoked 20 days ago is idle but kept, and so is one whose
+// invocations the source does not have.
+func TestUnusedFunctionTerminated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addFunction(t, "fn-unused")
+	e.addFunction(t, "fn-monthly", t0.Add(-20*24*time.Hour))
+	require.NoError(t, e.cloud.Add(provider.Resource{ID: "fn-unread", Kind: provider.KindFunction, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.01}))
+	require.NoError(t, e.cloud.TrackActivity("fn-unread", provider.ActivityAPICalls))
+	r := e.terminator(t)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+
+	rec := record(t, rep, "fn-monthly")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.Idle, rec.Verdict.State, "%v", rec.Verdict.Explain())
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	assert.Contains(t, fmt.Sprint(rec.Verdict.Explain()), "1 api_calls events in the activity window: terminate needs none")
+	rec = record(t, rep, "fn-unread")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.Unknown, rec.Verdict.State, "%v", rec.Verdict.Explain())
+	assert.Contains(t, fmt.Sprint(rec.Verdict.Explain()), "no data for invocations")
+
+	rec = record(t, rep, "fn-unused")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.ActionTerminate, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
+	require.NoError(t, err)
+	rep, err = e.run(t.Context(), t, r, e.clock.Now().Add(5*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "fn-unused")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
+	assert.Equal(t, provider.StateTerminated, rec.FinalState)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, memory.OpTerminate, acts[0].Op)
+	assert.Equal(t, "fn-unused", acts[0].ResourceID)
 }
