@@ -110,6 +110,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 	quiet := true
 	window := in.Now.Sub(from)
 	short := time.Duration(math.MaxInt64) // the shortest cover of a kind without a last event
+	var shortKind provider.ActivityKind   // its kind
 	quietFor := window                    // since the latest event or the shortest cover, when quiet
 	for _, c := range in.Activity {
 		if !slices.Contains(a.cfg.Kinds, c.Kind) {
@@ -124,7 +125,9 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		covers := c.Covers(from, in.Now)
 		if c.Last.IsZero() {
 			// Without a last event, quiet rests on the count's cover.
-			short = min(short, covers)
+			if covers < short {
+				short, shortKind = covers, c.Kind
+			}
 			quietFor = min(quietFor, covers)
 		} else {
 			quietFor = min(quietFor, in.Now.Sub(c.Last))
@@ -147,7 +150,7 @@ func (a *Activity) evaluate(in *Input, r *result) error {
 		// A count over less than Quiet cannot prove quiet.
 		r.state = Unknown
 		r.score = 0
-		r.add(Reason{Signal: SignalActivity, Code: ReasonShortHistory, Duration: short, Limit: float64(a.cfg.Quiet)})
+		r.add(Reason{Signal: SignalActivity, Code: ReasonShortHistory, Kind: shortKind, Duration: short, Limit: float64(a.cfg.Quiet)})
 	default:
 		r.state = Idle
 		r.score = max(r.score, 0.51)

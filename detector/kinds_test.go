@@ -387,3 +387,59 @@ func TestTrackerRefusesAKindsPercentile(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "ensemble.kinds.function.utilization.statistics.invocations", ie.Field)
 }
+
+// TestStopNeedsTheQuietPeriodCovered: a stop needs the quiet period's
+// activity known for every kind a source counts: a count that began ten
+// minutes ago cannot say nobody logged in twenty minutes ago, and the
+// reaper's re-read refuses such a count (ErrPartialActivity), so the
+// detector does not recommend what the re-read would block. A source
+// without that kind, or a kind whose last event is known, is judged as
+// before.
+func TestStopNeedsTheQuietPeriodCovered(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	s := days(28, quiet)
+	detect := func(act ...provider.ActivityCount) detector.Verdict {
+		r := res("r", s.Start)
+		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}, Activity: act})
+		require.NoError(t, err)
+		return v
+	}
+	tests := []struct {
+		name string
+		give []provider.ActivityCount
+		want detector.Action
+	}{
+		{"no activity source", nil, detector.ActionStop},
+		{"the quiet period covered", []provider.ActivityCount{{Kind: provider.ActivityLogins}}, detector.ActionStop},
+		{"covered from 30 minutes ago", []provider.ActivityCount{{Kind: provider.ActivityLogins, Since: tEnd.Add(-30 * time.Minute)}}, detector.ActionStop},
+		{"covered from 10 minutes ago", []provider.ActivityCount{{Kind: provider.ActivityLogins, Since: tEnd.Add(-10 * time.Minute)}}, detector.ActionNone},
+		{"a second short of it", []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls, Since: tEnd.Add(-30*time.Minute + time.Second)}}, detector.ActionNone},
+		{"a known last event beside a short cover", []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: tEnd.Add(-2 * time.Hour), Since: tEnd.Add(-10 * time.Minute)}}, detector.ActionStop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := detect(tt.give...)
+			assert.Equal(t, detector.Idle, v.State, v.Explain())
+			assert.Equal(t, tt.want, v.Action, v.Explain())
+			if tt.want == detector.ActionNone {
+				r := reason(t, v, detector.ReasonShortHistory)
+				if r.Signal == "evidence" {
+					assert.Equal(t, detector.ActionStop, r.Action)
+				}
+			}
+		})
+	}
+	v := detect(provider.ActivityCount{Kind: provider.ActivityLogins, Since: tEnd.Add(-10 * time.Minute)})
+	assert.Contains(t, v.Explain(), "activity: only 10m0s of logins activity history (need 30m0s)")
+	assert.Contains(t, v.Explain(), "evidence: only 10m0s of logins activity history: stop needs 30m0s")
+	// A kind the ensemble does not count does not shorten the cover.
+	logins, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Kinds: []provider.ActivityKind{provider.ActivityLogins}}})
+	require.NoError(t, err)
+	v, err = logins.Detect(t.Context(), detector.Input{Now: tEnd, Resource: res("r", s.Start), Series: []provider.Series{s},
+		Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls, Since: tEnd}}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
+}

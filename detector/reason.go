@@ -64,7 +64,7 @@ const (
 	ReasonIdleHours    ReasonCode = "idle_hours"    // this hour of the week was idle Value of the time (≥ Limit)
 	ReasonBusyHours    ReasonCode = "busy_hours"    // this hour of the week was idle only Value of the time (< Limit)
 	ReasonPeakHour     ReasonCode = "peak_hour"     // this hour of the week held a peak (Metric at or above Limit) in Value of its weeks in the last Duration: never idle
-	ReasonShortHistory ReasonCode = "short_history" // only Duration of history, Limit hours needed
+	ReasonShortHistory ReasonCode = "short_history" // only Duration of history of Metric (or of Kind's activity, or of the activity), Limit (nanoseconds) needed, by Action when set
 	ReasonModel        ReasonCode = "model"         // the model's idle probability is Value (cut-off Limit)
 	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
 	ReasonRule         ReasonCode = "rule"          // a preset rule held on Value of Limit days or share of time
@@ -249,7 +249,18 @@ func (r Reason) String() string {
 	case ReasonPeakHour:
 		return fmt.Sprintf("%s: this hour of the week held a peak (%s at or above %s) in %s of its weeks in the last %s: never idle", r.Signal, r.Metric, fmtValue(r.Metric, r.Limit), num("%.0f", r.Value), fmtDur(r.Duration))
 	case ReasonShortHistory:
-		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), r.Metric, limitDur(r.Limit))
+		of := string(r.Metric)
+		switch {
+		case of != "":
+		case r.Kind != "":
+			of = string(r.Kind) + " activity"
+		default:
+			of = "activity"
+		}
+		if r.Action != "" {
+			return fmt.Sprintf("%s: only %s of %s history: %s needs %s", r.Signal, fmtDur(r.Duration), of, r.Action, limitDur(r.Limit))
+		}
+		return fmt.Sprintf("%s: only %s of %s history (need %s)", r.Signal, fmtDur(r.Duration), of, limitDur(r.Limit))
 	case ReasonModel:
 		return fmt.Sprintf("%s: idle probability %s (cut-off %s)", r.Signal, num("%.2f", r.Value), num("%.2f", r.Limit))
 	case ReasonVote:

@@ -374,12 +374,26 @@ func (r *recommender) noneBusy(v *Verdict, action Action) bool {
 // machine someone logged in to a minute ago is in use, however idle its
 // CPU. (The activity signal votes not idle then, but its score, at most
 // 0.49, leaves a few events outvoted with a confidence above the
-// threshold.)
+// threshold.) A counted kind without a last event must cover the whole
+// Quiet period: a count that began ten minutes ago cannot say nobody
+// logged in twenty minutes ago (the activity signal is unknown then, and
+// the reaper's re-read refuses such a count, see ErrPartialActivity).
 func (r *recommender) quiet(v *Verdict, action Action) bool {
 	ok := true
-	for _, c := range r.in.Activity {
-		if slices.Contains(r.e.act.cfg.Kinds, c.Kind) && r.e.act.recent(r.in.Now, c) {
-			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonInUse, Kind: c.Kind, Action: action, Duration: r.e.act.cfg.Quiet})
+	act, in := r.e.act, r.in
+	from := in.ActivityFrom
+	if from.IsZero() {
+		from = in.Now.Add(-act.cfg.Quiet)
+	}
+	for _, c := range in.Activity {
+		if !slices.Contains(act.cfg.Kinds, c.Kind) {
+			continue
+		}
+		if act.recent(in.Now, c) {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonInUse, Kind: c.Kind, Action: action, Duration: act.cfg.Quiet})
+			ok = false
+		} else if covers := c.Covers(from, in.Now); c.Last.IsZero() && covers < act.cfg.Quiet {
+			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonShortHistory, Kind: c.Kind, Action: action, Duration: covers, Limit: float64(act.cfg.Quiet)})
 			ok = false
 		}
 	}
