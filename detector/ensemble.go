@@ -123,9 +123,10 @@ type KindConfig struct {
 
 // IdleEventRate is the default idle threshold of the event counts of
 // DefaultKinds, in events per second: half an event a day. A function or
-// a load balancer is idle below it, so one event anywhere in a window of
-// up to two days (the utilization window, the hold, a step of the learned
-// week) reads above it, and only a count of none is idle.
+// a load balancer is idle below it, so that one event anywhere in the
+// default windows (the utilization's day, its hour held, a step of the
+// learned week) reads at least twice it, and only a count of none is
+// idle.
 const IdleEventRate = 0.5 / (24 * 60 * 60)
 
 // DefaultKinds returns the default per-kind signals (see
