@@ -52,6 +52,7 @@ const (
 	activityPeriod1h    = time.Hour
 	activityMinuteKept  = 15*24*time.Hour - time.Hour
 	activityFiveMinKept = 63*24*time.Hour - time.Hour
+	activityHourKept    = 455*24*time.Hour - time.Hour
 )
 
 // activityPeriodAt returns the period of an activity query starting at

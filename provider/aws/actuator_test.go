@@ -174,6 +174,7 @@ func TestNewValidates(t *testing.T) {
 		{"page size", sdkConfig(), awsprovider.Config{PageSize: 3}, "config.page_size"},
 		{"batch", sdkConfig(), awsprovider.Config{MetricBatch: 501}, "config.metric_batch"},
 		{"concurrency", sdkConfig(), awsprovider.Config{Concurrency: -1}, "config.concurrency"},
+		{"negative publish delay", sdkConfig(), awsprovider.Config{PublishDelay: -time.Second}, "config.publish_delay"},
 		{"price", sdkConfig(), awsprovider.Config{HourlyPrices: map[string]float64{"m5.large": -1}}, "config.hourly_prices[m5.large]"},
 	}
 	for _, tt := range tests {

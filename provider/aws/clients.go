@@ -112,11 +112,19 @@ type UpdateFunctionConfigurationAPI interface {
 	UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error)
 }
 
+// ListVersionsByFunctionAPI is Lambda ListVersionsByFunction (whether a
+// function in us-east-1 has a published version, which Lambda@Edge runs;
+// not called with Config.IgnoreFunctionVersions).
+type ListVersionsByFunctionAPI interface {
+	ListVersionsByFunction(ctx context.Context, in *lambda.ListVersionsByFunctionInput, optFns ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
+}
+
 // LambdaAPI is every Lambda operation the driver uses.
 type LambdaAPI interface {
 	ListFunctionsAPI
 	GetFunctionAPI
 	UpdateFunctionConfigurationAPI
+	ListVersionsByFunctionAPI
 }
 
 // Clients are the service clients the driver calls. New builds them from an
@@ -143,4 +151,5 @@ var (
 	_ cloudwatch.GetMetricDataAPIClient              = GetMetricDataAPI(nil)
 	_ lambda.ListFunctionsAPIClient                  = ListFunctionsAPI(nil)
 	_ lambda.GetFunctionAPIClient                    = GetFunctionAPI(nil)
+	_ lambda.ListVersionsByFunctionAPIClient         = ListVersionsByFunctionAPI(nil)
 )

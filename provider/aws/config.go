@@ -145,6 +145,36 @@ type Config struct {
 	// of List. Default: 4.
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 
+	// PublishDelay is how long after a minute ends CloudWatch may still
+	// be publishing Lambda's datapoints of it. A Lambda function's
+	// invocations, errors and throttles have a datapoint only for a
+	// minute with such events, so a step without one reads as 0 (see the
+	// package doc, "Quiet Lambda functions") once it ended at least
+	// PublishDelay before the real time of the read: until then a missing
+	// datapoint may be one not yet published, and the step stays a gap.
+	// Lambda sends its metrics once a minute and CloudWatch shows them
+	// within a minute or two as a rule; 5 minutes leaves a margin for a
+	// late one, as scaling.Signal.PublishDelay's default does. A datapoint
+	// published later still than the delay makes a step read 0 once and
+	// its count on a later read. Lambda@Edge: a function replicated to
+	// the edge publishes its metrics in the regions where it runs, not in
+	// us-east-1, where it is created, so in us-east-1 a function with a
+	// published version is not read as quiet (see IgnoreFunctionVersions).
+	// Default: 5m. Range: ≥ 0 (0 means the default).
+	PublishDelay time.Duration `json:"publish_delay,omitempty" yaml:"publish_delay,omitempty"`
+	// IgnoreFunctionVersions skips the check that keeps, in us-east-1,
+	// the quiet steps of a function with a published (numbered) version
+	// gaps rather than zeros, and with it the call it needs
+	// (lambda:ListVersionsByFunction, once per function read): Lambda@Edge
+	// runs only a published version of a function created in us-east-1,
+	// and its metrics are in the regions where it ran, so a function in
+	// heavy use at the edge has no datapoint in us-east-1 and would read
+	// as unused. A host that runs no Lambda@Edge function sets it, so that
+	// its versioned functions in us-east-1 read as quiet too. The check
+	// is not made in other regions (no edge function is created there).
+	// Default: false (checked).
+	IgnoreFunctionVersions bool `json:"ignore_function_versions,omitempty" yaml:"ignore_function_versions,omitempty"`
+
 	// HourlyPrices maps EC2 instance types to their price per hour (USD by
 	// convention), filling Resource.HourlyCost. Types not listed leave it 0
 	// (unknown). Default: none.
@@ -159,6 +189,7 @@ func (c Config) Validate() error {
 	}{
 		{"config.wait_timeout", c.WaitTimeout}, {"config.wait_min_delay", c.WaitMinDelay},
 		{"config.wait_max_delay", c.WaitMaxDelay}, {"config.max_backoff", c.MaxBackoff},
+		{"config.publish_delay", c.PublishDelay},
 	} {
 		if d.v < 0 {
 			return provider.Invalid(d.name, d.v, "must be ≥ 0")
@@ -187,6 +218,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// defaultPublishDelay is Config.PublishDelay's default.
+const defaultPublishDelay = 5 * time.Minute
+
 // maxMetricBatch is CloudWatch's limit of queries per GetMetricData call.
 const maxMetricBatch = 500
 
@@ -203,6 +237,7 @@ func (c Config) withDefaults() Config {
 	def(&c.WaitMinDelay, 5*time.Second)
 	def(&c.WaitMaxDelay, time.Minute)
 	def(&c.MaxBackoff, 20*time.Second)
+	def(&c.PublishDelay, defaultPublishDelay)
 	if c.WaitMinDelay > c.WaitMaxDelay {
 		c.WaitMaxDelay = c.WaitMinDelay
 	}
@@ -226,6 +261,7 @@ type Option func(*options)
 
 type options struct {
 	clients    Clients
+	now        func() time.Time // the real clock; tests set it (export_test.go)
 	log        *slog.Logger
 	ec2Opts    []func(*ec2.Options)
 	asgOpts    []func(*autoscaling.Options)

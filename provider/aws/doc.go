@@ -77,9 +77,11 @@
 // becomes the period; start should be aligned to it. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
-// (NaN), never zeros. The built-in metrics map as follows (Mapping returns
-// the table; "custom/NAMESPACE/NAME" reads any other metric with the
-// resource's dimension):
+// (NaN), never zeros, but for a Lambda function's invocations, errors and
+// throttles (marked * below), whose quiet steps read 0 where that is
+// known: see "Quiet Lambda functions". The built-in metrics map as follows
+// (Mapping returns the table; "custom/NAMESPACE/NAME" reads any other
+// metric with the resource's dimension):
 //
 //	kind           metric           namespace           CloudWatch metric           conversion
 //	instance       cpu              AWS/EC2             CPUUtilization              percent → fraction
@@ -89,9 +91,9 @@
 //	instance       cpu_credits      AWS/EC2             CPUCreditBalance            credits
 //	group          cpu, network_*, disk_* as for instances, by AutoScalingGroupName
 //	group          replicas         AWS/AutoScaling     GroupInServiceInstances     count (group metrics must be enabled)
-//	function       invocations      AWS/Lambda          Invocations                 counter → 1/s
-//	function       errors           AWS/Lambda          Errors                      counter → 1/s
-//	function       throttles        AWS/Lambda          Throttles                   counter → 1/s
+//	function       invocations      AWS/Lambda          Invocations                 counter → 1/s *
+//	function       errors           AWS/Lambda          Errors                      counter → 1/s *
+//	function       throttles        AWS/Lambda          Throttles                   counter → 1/s *
 //	function       duration         AWS/Lambda          Duration                    ms → s
 //	database       connections      AWS/RDS             DatabaseConnections         count (an activity signal)
 //	database       cpu              AWS/RDS             CPUUtilization              percent → fraction
@@ -106,13 +108,19 @@
 // Lambda's Errors, Throttles and Invocations, an ALB's RequestCount, and
 // custom counts such as a load balancer's
 // custom/AWS/ApplicationELB/HTTPCode_Target_5XX_Count, have a datapoint
-// only for a period with events: a quiet period is a gap, not a zero. A
+// only for a period with events. The driver reads a quiet step of
+// Lambda's as 0 only where that is known (see "Quiet Lambda functions":
+// not within Config.PublishDelay of now, not before the function's
+// LastModified, not for a function that may run at the edge); the
+// others' quiet periods are gaps, not zeros. A
 // scaling verification signal on one (scaling.VerifyConfig's Signals and
 // ScaleOutSignals: a function's errors with statistic sum and max 0)
 // should set MissingIsZero, as a CloudWatch alarm on it sets
 // TreatMissingData to notBreaching: without it a quiet window is unknown
-// and rolls the step back, and a window with a few errors is waited for
-// until the verification's timeout. Its sum is what zeros in the gaps
+// (for Lambda's counts, until the driver's PublishDelay has passed since
+// it ended, and for good before LastModified, which a resize moves to its
+// own time) and rolls the step back, and a window with a few errors is
+// waited for until the verification's timeout. Its sum is what zeros in the gaps
 // would give, and so is a built-in counter's mean (errors, throttles,
 // requests: the rate); a custom metric is read as a gauge, whose mean is
 // the average of the datapoints published (the gaps left out, so higher
@@ -133,6 +141,52 @@
 // at the step asked (the driver does not know their instances'
 // monitoring), and the state is today's: data published before monitoring
 // last changed keeps the period it had.
+//
+// # Quiet Lambda functions
+//
+// Lambda publishes a function's Invocations, Errors and Throttles only
+// for the minutes it was invoked (errored, was throttled) in, so an
+// unused function has no datapoint at all. A step of its invocations,
+// errors or throttles without a datapoint reads 0 (the mean, the sum and
+// the count of datapoints alike: a step with none published has none)
+// when all of these hold, and stays a gap otherwise:
+//
+//   - the step starts at or after the function's LastModified. Lambda
+//     gives no creation time; LastModified (also Resource.LaunchTime) is
+//     at or after it, and before it the function may not have existed, so
+//     nothing is known. Every change of the function's configuration or
+//     code moves it (a Resize too), and the quiet steps begin again there.
+//   - the step ended at least Config.PublishDelay (default 5 minutes)
+//     before the real time of the read: until then its datapoint may not
+//     be published yet.
+//   - CloudWatch still keeps the step's period (datapoints of a minute for
+//     15 days, of five for 63, of an hour for 455, each less an hour, as
+//     Activity's tiers): an older step is unknown, not quiet.
+//   - the step is whole minutes and the query's Start is on a minute: a
+//     finer step, or one cutting through Lambda's one-minute datapoints,
+//     may lack a datapoint that the step beside it holds.
+//   - CloudWatch answered the read whole (status Complete): a read that
+//     failed, or a result CloudWatch could not compute, fails as before; a
+//     result it did not give, or gave in part, keeps its gaps.
+//   - the function may not run at the edge (below).
+//
+// Lambda@Edge: a function replicated to CloudFront's edge (created in
+// us-east-1) publishes its metrics in the regions where it runs, not in
+// us-east-1, so there a function in heavy use at the edge has no
+// datapoint. Lambda@Edge runs only a published (numbered) version, so in
+// us-east-1 the driver asks ListVersionsByFunction (every page, until one
+// is found) about each function it reads a quiet count of,
+// and a function with a published version keeps its gaps, as before; a call that fails fails those reads, naming
+// lambda:ListVersionsByFunction. Many functions that never run at the edge
+// publish versions too (aliases, provisioned concurrency); a host that runs
+// no Lambda@Edge function sets Config.IgnoreFunctionVersions to read them
+// as quiet too, without the call. No check is made in other regions. (The
+// execution role's trust in edgelambda.amazonaws.com would tell more, but
+// needs an IAM client and iam:GetRole.)
+//
+// An ALB's RequestCount is published only when requests flow too, but its
+// quiet steps stay gaps: the driver has no ELBv2 client, so it cannot know
+// when a load balancer was created.
 //
 // # Activity
 //
@@ -311,7 +365,9 @@
 //	                       autoscaling:DescribePolicies (not with Config.IgnoreScalingPolicies),
 //	                       lambda:ListFunctions, lambda:GetFunction
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
-//	                       actions used to resolve IDs
+//	                       actions used to resolve IDs; in us-east-1,
+//	                       lambda:ListVersionsByFunction for a function's invocations,
+//	                       errors and throttles (not with Config.IgnoreFunctionVersions)
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
 //	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes),
 //	                       autoscaling:DescribeAutoScalingGroups (for a group's instances)
@@ -327,7 +383,8 @@
 //
 // A read-only dry run (Inventory, MetricsSource, BackupCatalog,
 // ActivitySource) needs only
-// the Describe/List/Get actions and cloudwatch:GetMetricData.
+// the Describe/List/Get actions (lambda:ListVersionsByFunction among
+// them) and cloudwatch:GetMetricData.
 //
 // # Testing against moto
 //

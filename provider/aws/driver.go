@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -45,6 +47,9 @@ type Driver struct {
 	cfg    Config
 	log    *slog.Logger
 	red    *redact.Redactor // masks the credentials the driver knows and what looks like one
+	// now is the real clock: CloudWatch's retention and publication are
+	// real time, whatever clock the host decides on.
+	now func() time.Time
 
 	ec2    EC2API
 	asg    AutoScalingAPI
@@ -84,7 +89,10 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (_ *Driver, err error) {
 		fn(&o)
 	}
 	c := cfg.withDefaults()
-	d := &Driver{region: sdk.Region, cfg: c, red: red, log: slog.New(slog.DiscardHandler)}
+	d := &Driver{region: sdk.Region, cfg: c, red: red, log: slog.New(slog.DiscardHandler), now: clock.Real{}.Now}
+	if o.now != nil {
+		d.now = o.now
+	}
 	if o.log != nil {
 		d.log = slog.New(red.Handler(o.log.Handler()))
 	}

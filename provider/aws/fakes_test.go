@@ -298,6 +298,10 @@ func (offlineLambda) UpdateFunctionConfiguration(context.Context, *lambda.Update
 	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("offline: no functions")}
 }
 
+func (offlineLambda) ListVersionsByFunction(context.Context, *lambda.ListVersionsByFunctionInput, ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error) {
+	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("offline: no functions")}
+}
+
 type offlineCW struct{}
 
 // GetMetricData answers each query with a datapoint per period, CPU-like

@@ -84,6 +84,22 @@ var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
 	},
 }
 
+// quietCounts marks the metrics of the table that CloudWatch has a
+// datapoint of only for a period with events: Lambda publishes a
+// function's Invocations, Errors and Throttles only for the minutes it
+// was invoked (errored, was throttled) in. A step of one without a
+// datapoint reads 0 where that is known (see quietFrom and fillQuiet),
+// not a gap. An ALB's RequestCount is such a count too, but stays a gap:
+// the driver has no ELBv2 client, so it cannot tell when a load balancer
+// was created, and before that nothing is known.
+var quietCounts = map[provider.Kind]map[provider.Metric]bool{
+	provider.KindFunction: {
+		provider.MetricInvocations: true,
+		provider.MetricErrors:      true,
+		provider.MetricThrottles:   true,
+	},
+}
+
 // Mapping returns where metric m of a resource of kind k lives in
 // CloudWatch. A custom metric "custom/NAMESPACE/NAME" maps to that
 // namespace and name with the kind's resource dimension, scale 1, as a
@@ -173,7 +189,112 @@ type prepared struct {
 	// the step, or a basic-monitoring instance's datapoint period when
 	// the step is shorter (see datapointPeriod).
 	per time.Duration
+	// quietFrom is, for a quiet count (see quietCounts), when its steps
+	// without a datapoint may begin to read 0 (the function's
+	// LastModified); zero when they stay gaps.
+	quietFrom time.Time
+	// complete says CloudWatch's last answer to the read had status
+	// Complete: its datapoints are all there.
+	complete bool
 }
+
+// quietFrom returns from when the steps of a read q of a quiet count of
+// function t without a datapoint read 0: the function's LastModified
+// (Lambda gives no creation time; LastModified is at or after it, and
+// before it the function may not have existed), or zero (they stay
+// gaps) when it is not known, when the query's Start is not on a minute
+// (its steps cut through Lambda's one-minute datapoints, and one without
+// a datapoint may hold events of the one beside it, as may a step under a
+// minute: see keptFor), or when the function may run at the edge.
+func quietFrom(q provider.Query, t target, edge bool) time.Time {
+	if edge || !q.Start.Truncate(time.Minute).Equal(q.Start) {
+		return time.Time{}
+	}
+	at, _ := lastModified(t)
+	return at
+}
+
+// lastModified returns the LastModified of function t, when its
+// GetFunction answer is known and has one that parses.
+func lastModified(t target) (time.Time, bool) {
+	if t.function == nil || t.function.Configuration == nil || t.function.Configuration.LastModified == nil {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(lambdaTime, *t.function.Configuration.LastModified)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return at.UTC(), true
+}
+
+// keptFor returns how far back CloudWatch keeps the datapoints of a
+// period of step (less an hour, as activityPeriodAt's tiers): 15 days at
+// a multiple of a minute, 63 at five, 455 at an hour; 0 (nothing is
+// filled) for a step that is not whole minutes: Lambda's datapoints are
+// of a minute, and in a minute with events 5 of its 6 ten-second steps
+// have none.
+func keptFor(step time.Duration) time.Duration {
+	switch {
+	case step%time.Hour == 0:
+		return activityHourKept
+	case step%activityPeriod5m == 0:
+		return activityFiveMinKept
+	case step%time.Minute == 0:
+		return activityMinuteKept
+	}
+	return 0
+}
+
+// fillQuiet sets to 0 the gaps of s, the series of a quiet count read
+// from the function's LastModified on (from, not zero) that CloudWatch
+// answered whole, in every step that begins at or after from, that ended
+// at least delay before now (the real time before the read: a datapoint
+// of a later step may not be published yet), and that CloudWatch still
+// keeps at the step (an older one is unknown, not quiet). The value is 0
+// for the mean (rate), the sum and the count (of datapoints: a step with
+// none published has none).
+func fillQuiet(s *provider.Series, from, now time.Time, delay time.Duration) {
+	kept := keptFor(s.Step)
+	if from.IsZero() || kept == 0 {
+		return
+	}
+	until, oldest := now.Add(-delay), now.Add(-kept)
+	for i, v := range s.Values {
+		at := s.TimeAt(i)
+		if !provider.IsGap(v) || at.Before(from) || at.Before(oldest) || at.Add(s.Step).After(until) {
+			continue
+		}
+		s.Values[i] = 0
+	}
+}
+
+// mayRunAtEdge reports whether function t may be replicated to
+// Lambda@Edge, whose metrics are in the regions it runs in, not in
+// us-east-1 where it is created: in us-east-1, whether it has a
+// published (numbered) version, which Lambda@Edge needs. Every page of
+// ListVersionsByFunction is read until one is found. False elsewhere
+// and with Config.IgnoreFunctionVersions.
+func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) (bool, error) {
+	if d.cfg.IgnoreFunctionVersions || d.region != edgeRegion {
+		return false, nil
+	}
+	pager := lambda.NewListVersionsByFunctionPaginator(d.lambda, &lambda.ListVersionsByFunctionInput{FunctionName: awssdk.String(t.name)})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return false, fmt.Errorf("%w (lambda:ListVersionsByFunction, which tells whether a function in %s may run at the edge; see Config.IgnoreFunctionVersions)", wrap(op, t.id, err), edgeRegion)
+		}
+		for _, v := range page.Versions {
+			if ver := awssdk.ToString(v.Version); ver != "" && ver != "$LATEST" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// edgeRegion is where Lambda@Edge functions are created.
+const edgeRegion = "us-east-1"
 
 // basicPeriod is the period of the datapoints EC2 publishes for an
 // instance with basic monitoring: one per 5 minutes, stamped at the start
@@ -225,7 +346,11 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // of every call is read. Each read's series is on the grid of its query
 // (values are placed in the step containing their CloudWatch timestamp,
 // so Start should be aligned to Step), in the capacity of its
-// Series.Values; steps without datapoints are gaps.
+// Series.Values; steps without datapoints are gaps, but for the quiet
+// steps of a Lambda function's invocations, errors and throttles, which
+// read 0 where that is known (see the package doc, "Quiet Lambda
+// functions"; in us-east-1 each such function is first asked
+// ListVersionsByFunction, whose failure fails its reads of them).
 //
 // Each read is checked before any API call, and fails alone:
 // provider.ErrInvalid for an invalid query or a step CloudWatch cannot use
@@ -265,6 +390,10 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		t   target
 		mon *ec2types.Monitoring // an instance's
 		err error
+		// edge says whether a function may run at the edge (edgeErr:
+		// it could not be told), once known (edgeKnown).
+		edge, edgeKnown bool
+		edgeErr         error
 	}
 	targets := map[string]resolved{}
 	for i := range reads {
@@ -324,6 +453,18 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			fail(p.read, fmt.Errorf("aws: query metric %q %s: %w", q.ResourceID, q.Metric, err))
 			continue
 		}
+		if quietCounts[t.t.kind][q.Metric] {
+			if !t.edgeKnown {
+				t.edge, t.edgeErr = d.mayRunAtEdge(ctx, "query metric", t.t)
+				t.edgeKnown = true
+				targets[q.ResourceID] = t
+			}
+			if t.edgeErr != nil {
+				fail(p.read, t.edgeErr)
+				continue
+			}
+			p.quietFrom = quietFrom(q, t.t, t.edge)
+		}
 		p.cw, p.stat, p.target, p.per = cw, stat, t.t, per
 		preps[n] = p
 		n++
@@ -349,6 +490,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		groups[s] = append(groups[s], k)
 	}
 	done := make([]bool, len(preps))
+	now := d.now() // before the reads: a step is past the delay before it is read
 	for _, s := range order {
 		idx := groups[s]
 		for lo := 0; lo < len(idx); lo += d.cfg.MetricBatch {
@@ -358,6 +500,11 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				done[k] = true
 			}
 			if err == nil {
+				for _, k := range batch {
+					if p := preps[k]; p.complete && reads[p.read].Err == nil {
+						fillQuiet(&reads[p.read].Series, p.quietFrom, now, d.cfg.PublishDelay)
+					}
+				}
 				continue
 			}
 			err = d.red.Error(err) // once: the reads and the method carry one error
@@ -422,7 +569,7 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 	case t.kind == provider.KindGroup && t.group == nil:
 		_, err = d.describeGroup(ctx, t.name)
 	case t.kind == provider.KindFunction && t.function == nil:
-		_, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
+		t.function, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
 	}
 	if err != nil {
 		return target{}, wrap(op, id, err)
@@ -486,6 +633,7 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 				continue
 			}
 			place(&read.Series, preps[i], r.Timestamps, r.Values)
+			preps[i].complete = r.StatusCode == cwtypes.StatusCodeComplete
 		}
 	}
 	return nil

@@ -1,0 +1,359 @@
+package aws_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	awsprovider "github.com/idlescale/idlescale/provider/aws"
+)
+
+// modifiedLambda is the real Lambda client with the LastModified of the
+// functions (by ARN) in modified rewritten in GetFunction's answers: moto
+// stamps a function with the time it was created, and the tests need one
+// modified before the window they read. versionsErr, when set, is what
+// ListVersionsByFunction returns.
+type modifiedLambda struct {
+	awsprovider.LambdaAPI
+	modified    map[string]time.Time
+	versionsErr error
+}
+
+func (m modifiedLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	out, err := m.LambdaAPI.GetFunction(ctx, in, optFns...)
+	if err == nil && out.Configuration != nil {
+		if at, ok := m.modified[awssdk.ToString(out.Configuration.FunctionArn)]; ok {
+			out.Configuration.LastModified = awssdk.String(at.UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}
+	}
+	return out, err
+}
+
+func (m modifiedLambda) ListVersionsByFunction(ctx context.Context, in *lambda.ListVersionsByFunctionInput, optFns ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error) {
+	if m.versionsErr != nil {
+		return nil, m.versionsErr
+	}
+	return m.LambdaAPI.ListVersionsByFunction(ctx, in, optFns...)
+}
+
+// statusCW is the real CloudWatch client with every result's status
+// rewritten to status, or the results dropped when drop is set.
+type statusCW struct {
+	awsprovider.CloudWatchAPI
+	status cwtypes.StatusCode
+	drop   bool
+}
+
+func (s statusCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	out, err := s.CloudWatchAPI.GetMetricData(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	if s.drop {
+		out.MetricDataResults = nil
+	}
+	for i := range out.MetricDataResults {
+		out.MetricDataResults[i].StatusCode = s.status
+	}
+	return out, nil
+}
+
+// quietFixture is a function of moto's, its name, and the real time its
+// drivers read (see driver).
+type quietFixture struct {
+	fn, name string
+	now      time.Time
+}
+
+func newQuietFixture(t *testing.T, region string) quietFixture {
+	t.Helper()
+	fn := seeder{region}.createFunction(t, 128, 3, nil)
+	_, name, _ := strings.Cut(fn, ":function:")
+	// A fixed now on the hour, an hour ago: moto keeps whatever it is
+	// given, and the driver's clock is the test's.
+	return quietFixture{fn: fn, name: name, now: time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)}
+}
+
+// driver returns a driver in region whose real clock reads f.now and to
+// which f's function was last modified at modified.
+func (f quietFixture) driver(t *testing.T, region string, modified time.Time, cfg awsprovider.Config) *awsprovider.Driver {
+	t.Helper()
+	return f.driverCW(t, region, modified, cfg, nil)
+}
+
+// driverCW is driver with cw as its CloudWatch client (nil: the real one).
+func (f quietFixture) driverCW(t *testing.T, region string, modified time.Time, cfg awsprovider.Config, cw awsprovider.CloudWatchAPI) *awsprovider.Driver {
+	t.Helper()
+	lam := modifiedLambda{LambdaAPI: lambda.NewFromConfig(sdkConfigIn(region)), modified: map[string]time.Time{f.fn: modified}}
+	return newDriverIn(t, region, cfg,
+		awsprovider.WithClients(awsprovider.Clients{Lambda: lam, CloudWatch: cw}),
+		awsprovider.WithNow(func() time.Time { return f.now }))
+}
+
+// TestQuietFunctionCountsReadZero: Lambda publishes Invocations, Errors
+// and Throttles only for a minute with such events, so an unused
+// function's series were all gaps, which every consumer reads as missing
+// data: the detector could never call a function idle on its
+// invocations. A step without a datapoint now reads 0 from the function's
+// LastModified on (a step starting before it stays a gap: the function
+// may not have existed) up to the last step that ended PublishDelay
+// before the real time (5 minutes by default: a later one may not be
+// published yet); the datapoints keep their values, also before
+// LastModified, and the count of datapoints of a quiet step is 0.
+func TestQuietFunctionCountsReadZero(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	modified := now.Add(-10 * time.Minute)
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", f.name, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-12 * time.Minute): 60, // before LastModified
+		now.Add(-8 * time.Minute):  120,
+	})
+	putMetric(t, "AWS/Lambda", "Errors", "FunctionName", f.name, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-8 * time.Minute): 0, // a published zero
+	})
+	d := f.driver(t, region, modified, fastConfig())
+	// 14 one-minute steps from now − 12m: LastModified is step 2's start,
+	// now − PublishDelay (5m) step 6's end.
+	q := func(m provider.Metric, st provider.Statistic) provider.Query {
+		return provider.Query{ResourceID: f.fn, Metric: m, Statistic: st, Start: now.Add(-12 * time.Minute), End: now.Add(2 * time.Minute), Step: time.Minute}
+	}
+	g := math.NaN()
+	for _, tc := range []struct {
+		name string
+		q    provider.Query
+		want []float64
+	}{
+		{"invocations rate", q(provider.MetricInvocations, ""), []float64{1, g, 0, 0, 2, 0, 0, g, g, g, g, g, g, g}},
+		{"invocations sum", q(provider.MetricInvocations, provider.StatSum), []float64{60, g, 0, 0, 120, 0, 0, g, g, g, g, g, g, g}},
+		{"invocations count of datapoints", q(provider.MetricInvocations, provider.StatCount), []float64{1, g, 0, 0, 1, 0, 0, g, g, g, g, g, g, g}},
+		{"errors", q(provider.MetricErrors, ""), []float64{g, g, 0, 0, 0, 0, 0, g, g, g, g, g, g, g}},
+		{"throttles", q(provider.MetricThrottles, provider.StatSum), []float64{g, g, 0, 0, 0, 0, 0, g, g, g, g, g, g, g}},
+		{"duration is no count", q(provider.MetricDuration, ""), []float64{g, g, g, g, g, g, g, g, g, g, g, g, g, g}},
+	} {
+		got, err := d.QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		assertSeries(t, tc.want, got.Values, tc.name)
+	}
+
+	// The batch read fills the same steps.
+	reads := []provider.MetricRead{{Query: q(provider.MetricErrors, provider.StatSum)}, {Query: q(provider.MetricDuration, "")}}
+	require.NoError(t, d.QueryMetrics(tctx(t), reads))
+	require.NoError(t, reads[0].Err)
+	assertSeries(t, []float64{g, g, 0, 0, 0, 0, 0, g, g, g, g, g, g, g}, reads[0].Series.Values, "batched errors")
+}
+
+// TestQuietFunctionCountBoundaries: a step starting exactly at
+// LastModified reads 0, one starting a millisecond before it a gap; a
+// step ending exactly PublishDelay before now reads 0, the next a gap,
+// with the delay configured; a coarser step is filled whole or not at
+// all.
+func TestQuietFunctionCountBoundaries(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	g := math.NaN()
+	cfg := fastConfig()
+	cfg.PublishDelay = 3 * time.Minute
+	q := provider.Query{ResourceID: f.fn, Metric: provider.MetricErrors, Statistic: provider.StatSum, Start: now.Add(-10 * time.Minute), End: now, Step: time.Minute}
+	for _, tc := range []struct {
+		name     string
+		modified time.Time
+		step     time.Duration
+		want     []float64
+	}{
+		// Steps from now − 10m; now − 3m ends step 6.
+		{"LastModified on a step's start", now.Add(-8 * time.Minute), time.Minute, []float64{g, g, 0, 0, 0, 0, 0, g, g, g}},
+		{"LastModified a millisecond after it", now.Add(-8*time.Minute + time.Millisecond), time.Minute, []float64{g, g, g, 0, 0, 0, 0, g, g, g}},
+		{"LastModified before the window", now.Add(-time.Hour), time.Minute, []float64{0, 0, 0, 0, 0, 0, 0, g, g, g}},
+		{"LastModified after the window", now.Add(time.Minute), time.Minute, []float64{g, g, g, g, g, g, g, g, g, g}},
+		// Five 2-minute steps: the fourth ends at now − 2m, after the delay.
+		{"two-minute steps", now.Add(-time.Hour), 2 * time.Minute, []float64{0, 0, 0, g, g}},
+	} {
+		d := f.driver(t, region, tc.modified, cfg)
+		q := q
+		q.Step = tc.step
+		got, err := d.QueryMetric(tctx(t), q)
+		require.NoError(t, err, tc.name)
+		assertSeries(t, tc.want, got.Values, tc.name)
+	}
+}
+
+// TestQuietFunctionCountKeepsUnknownGaps: a step stays a gap where a
+// missing datapoint is not known to be no event: older than CloudWatch
+// keeps its period, at a step under Lambda's minute (5 of 6 ten-second
+// steps of a busy minute have no datapoint), and on a grid not on the
+// minute.
+func TestQuietFunctionCountKeepsUnknownGaps(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	day := 24 * time.Hour
+	d := f.driver(t, region, now.Add(-500*day), fastConfig())
+	g := math.NaN()
+	for _, tc := range []struct {
+		name string
+		q    provider.Query
+		want []float64
+	}{
+		{
+			"one minute kept 15 days (less an hour)",
+			provider.Query{Start: now.Add(-15*day + time.Hour - 2*time.Minute), End: now.Add(-15*day + time.Hour + 2*time.Minute), Step: time.Minute},
+			[]float64{g, g, 0, 0},
+		},
+		{
+			"five minutes kept 63 days",
+			provider.Query{Start: now.Add(-63*day + time.Hour - 10*time.Minute), End: now.Add(-63*day + time.Hour + 10*time.Minute), Step: 5 * time.Minute},
+			[]float64{g, g, 0, 0},
+		},
+		{
+			"two minutes are kept as minutes",
+			provider.Query{Start: now.Add(-20 * day), End: now.Add(-20*day + 4*time.Minute), Step: 2 * time.Minute},
+			[]float64{g, g},
+		},
+		{
+			"an hour kept 455 days",
+			provider.Query{Start: now.Add(-455*day + time.Hour - 2*time.Hour), End: now.Add(-455*day + time.Hour + 2*time.Hour), Step: time.Hour},
+			[]float64{g, g, 0, 0},
+		},
+		{
+			"ten seconds",
+			provider.Query{Start: now.Add(-time.Hour), End: now.Add(-time.Hour + 30*time.Second), Step: 10 * time.Second},
+			[]float64{g, g, g},
+		},
+		{
+			"a grid not on the minute",
+			provider.Query{Start: now.Add(-time.Hour + 30*time.Second), End: now.Add(-time.Hour + 150*time.Second), Step: time.Minute},
+			[]float64{g, g},
+		},
+	} {
+		tc.q.ResourceID, tc.q.Metric, tc.q.Statistic = f.fn, provider.MetricInvocations, provider.StatSum
+		got, err := d.QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		assertSeries(t, tc.want, got.Values, tc.name)
+	}
+}
+
+// TestQuietFunctionCountFailedReadIsNoZero: a read CloudWatch could not
+// compute, one it did not answer, one answered in part, and a call that
+// failed are never zeros.
+func TestQuietFunctionCountFailedReadIsNoZero(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	q := provider.Query{ResourceID: f.fn, Metric: provider.MetricInvocations, Statistic: provider.StatSum, Start: now.Add(-time.Hour), End: now.Add(-50 * time.Minute), Step: time.Minute}
+	real := cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)
+	for _, tc := range []struct {
+		name string
+		cw   awsprovider.CloudWatchAPI
+		fail bool
+	}{
+		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
+		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
+		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
+		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
+		{"the call failed", failingCW{}, true},
+	} {
+		d := f.driverCW(t, region, now.Add(-2*time.Hour), fastConfig(), tc.cw)
+		got, err := d.QueryMetric(tctx(t), q)
+		if tc.fail {
+			require.Error(t, err, tc.name)
+			assert.Empty(t, got.Values, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Len(t, got.Values, 10, tc.name)
+		assert.Equal(t, 10, got.Gaps(), "%s: no zero", tc.name)
+	}
+	// The same driver reading CloudWatch whole fills them.
+	got, err := f.driver(t, region, now.Add(-2*time.Hour), fastConfig()).QueryMetric(tctx(t), q)
+	require.NoError(t, err)
+	assert.Zero(t, got.Gaps())
+}
+
+// failingCW fails every call.
+type failingCW struct{}
+
+func (failingCW) GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	return nil, errors.New("connection reset")
+}
+
+// TestQuietCountsAreOnlyFunctions: an instance's and a group's counters
+// (NetworkIn) and a load balancer's RequestCount keep their gaps: an
+// instance's traffic is not published only when there is some, and the
+// driver cannot tell when a load balancer was created.
+func TestQuietCountsAreOnlyFunctions(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	d := newDriver(t, awsprovider.WithNow(func() time.Time { return now }))
+	inst := runDetailed(t)
+	group := createGroup(t, 0, 1, 0, nil)
+	for _, q := range []provider.Query{
+		{ResourceID: inst, Metric: provider.MetricNetworkIn},
+		{ResourceID: group, Metric: provider.MetricNetworkIn},
+		{ResourceID: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/" + uniq("lb") + "/50dc6c495c0c9188", Metric: provider.MetricRequests},
+	} {
+		q.Statistic, q.Start, q.End, q.Step = provider.StatSum, now.Add(-time.Hour), now.Add(-50*time.Minute), time.Minute
+		got, err := d.QueryMetric(tctx(t), q)
+		require.NoError(t, err, q.ResourceID)
+		require.Len(t, got.Values, 10, q.ResourceID)
+		assert.Equal(t, 10, got.Gaps(), "%s %s: gaps stay gaps", q.ResourceID, q.Metric)
+	}
+}
+
+// TestQuietFunctionAtTheEdgeIsNotZero: Lambda@Edge runs a published
+// version of a function created in us-east-1 and publishes its metrics in
+// the regions it runs in, so in us-east-1 a function in heavy use at the
+// edge has no datapoint. There, a function with a published version keeps
+// its gaps, unless Config.IgnoreFunctionVersions; in another region it reads 0. A
+// ListVersionsByFunction that fails fails the read.
+func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
+	t.Parallel()
+	const elsewhere = "eu-central-1"
+	for _, r := range []string{region, elsewhere} {
+		f := newQuietFixture(t, r)
+		_, err := sdkIn(r).lambda.PublishVersion(tctx(t), &lambda.PublishVersionInput{FunctionName: awssdk.String(f.name)})
+		require.NoError(t, err)
+		q := provider.Query{ResourceID: f.fn, Metric: provider.MetricInvocations, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute}
+		modified := f.now.Add(-2 * time.Hour)
+		ignore := fastConfig()
+		ignore.IgnoreFunctionVersions = true
+		for _, tc := range []struct {
+			name  string
+			cfg   awsprovider.Config
+			quiet bool
+		}{
+			{"checked", fastConfig(), r != region},
+			{"ignored", ignore, true},
+		} {
+			d := f.driver(t, r, modified, tc.cfg)
+			got, err := d.QueryMetric(tctx(t), q)
+			require.NoError(t, err, "%s %s", r, tc.name)
+			if tc.quiet {
+				assert.Zero(t, got.Gaps(), "%s %s: zeros", r, tc.name)
+				continue
+			}
+			assert.Equal(t, 10, got.Gaps(), "%s %s: gaps", r, tc.name)
+		}
+	}
+
+	f := newQuietFixture(t, region)
+	lam := modifiedLambda{LambdaAPI: sdk().lambda, versionsErr: errors.New("AccessDenied")}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: lam}))
+	_, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricErrors, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
+	require.ErrorContains(t, err, "lambda:ListVersionsByFunction")
+	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricDuration, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
+	require.NoError(t, err, "a metric that is no quiet count needs no check")
+	assert.Equal(t, 60, got.Gaps())
+}
