@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -92,9 +91,37 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // period never makes use look older than it is. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
-// in which CloudWatch has no datapoint at all. An invalid query returns
+// in which CloudWatch has no datapoint at all, but for a function.
+//
+// A function publishes no Invocations for a minute it was not invoked in,
+// so one without a datapoint in the window, which CloudWatch answered
+// whole (status Complete), has a count of 0 from its LastModified on (at
+// or after its creation, which Lambda does not give): Since is
+// LastModified when that is after Start, and the count is absent
+// (unknown) when LastModified is at or after End. With datapoints, Since
+// is the earlier of LastModified and the start of the first datapoint's
+// period, when that is after Start: Count and Last cover [Since, End),
+// and so must hold the datapoints counted. A datapoint shows that a
+// function of that name (CloudWatch's dimension) was there from its
+// period on: most often this one, modified since; else a deleted
+// predecessor, whose invocations then count as use of this one (more
+// use, never less), and between the two no invocation of the name was
+// published. (Lambda publishes no Invocations datapoint of 0 as a rule,
+// so with datapoints the count is rarely 0, and its cover seldom
+// decides a verdict.) Count and Last are what the datapoints give. In
+// us-east-1 a function with a published version may run at Lambda@Edge,
+// whose invocations are published in other regions: it keeps the
+// behaviour of a load balancer (no datapoint is absent, no Since) unless
+// Config.IgnoreFunctionVersions (see the package doc, "Quiet Lambda
+// functions"). Invocations in the last Config.PublishDelay may not be
+// published, and counted, yet, as for any CloudWatch count: the reaper
+// reads the activity again just before it acts.
+//
+// A result CloudWatch could not compute (status InternalError or
+// Forbidden) fails the call. An invalid query returns
 // provider.ErrInvalid before any API call; unknown instances, groups and
-// functions provider.ErrNotFound.
+// functions provider.ErrNotFound; in us-east-1, a
+// ListVersionsByFunction that fails the error it names.
 func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
 	defer d.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
@@ -109,8 +136,21 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if len(signals) == 0 {
 		return out, nil
 	}
+	// A function's invocations have no datapoint for a quiet minute: with
+	// none in the window, the count is 0 from its LastModified on, unless
+	// it may run at the edge (see quietFrom).
+	var modified time.Time
+	if t.kind == provider.KindFunction {
+		edge, err := d.mayRunAtEdge(ctx, "activity", t)
+		if err != nil {
+			return nil, err
+		}
+		if !edge {
+			modified, _ = lastModified(t)
+		}
+	}
 	// Whole periods covering [Start, End): CloudWatch's grid.
-	period := activityPeriodAt(q.Start, clock.Real{}.Now())
+	period := activityPeriodAt(q.Start, d.now())
 	start := q.Start.Truncate(period)
 	end := q.End.Truncate(period)
 	if end.Before(q.End) {
@@ -133,9 +173,11 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		})
 	}
 	type acc struct {
-		seen  bool
-		count float64
-		last  time.Time
+		seen     bool
+		count    float64
+		last     time.Time
+		first    time.Time // the earliest datapoint's period start
+		complete bool      // CloudWatch's last answer had status Complete
 	}
 	accs := make([]acc, len(signals))
 	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
@@ -149,12 +191,19 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 			if _, err := fmt.Sscanf(awssdk.ToString(r.Id), "a%d", &i); err != nil || i < 0 || i >= len(signals) {
 				continue
 			}
+			if r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden {
+				return nil, fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, signals[i].cw.Name, r.StatusCode, messages(r.Messages))
+			}
+			accs[i].complete = r.StatusCode == cwtypes.StatusCodeComplete
 			for k, ts := range r.Timestamps {
 				if k >= len(r.Values) || ts.Before(start) || !ts.Before(end) {
 					continue
 				}
 				v := r.Values[k]
 				a := &accs[i]
+				if !a.seen || ts.Before(a.first) {
+					a.first = ts
+				}
 				a.seen = true
 				if signals[i].stat == "Maximum" {
 					a.count = max(a.count, v)
@@ -186,10 +235,24 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		}
 	}
 	for i, s := range signals {
-		if !accs[i].seen {
-			continue
+		a := accs[i]
+		quiet := !modified.IsZero() && s.cw == metricTable[provider.KindFunction][provider.MetricInvocations]
+		if !a.seen && (!quiet || !a.complete || !modified.Before(q.End)) {
+			continue // no datapoint: unknown
 		}
-		c := provider.ActivityCount{Kind: s.kind, Count: accs[i].count, Last: accs[i].last.UTC()}
+		c := provider.ActivityCount{Kind: s.kind, Count: a.count, Last: a.last.UTC()}
+		if quiet {
+			// The count covers [Since, End): from LastModified, or from
+			// the earliest datapoint when that is before it (see the
+			// method's doc), when that is after Start.
+			since := modified
+			if a.seen && a.first.Before(since) {
+				since = a.first
+			}
+			if since.After(q.Start) {
+				c.Since = since.UTC()
+			}
+		}
 		if c.Validate() != nil {
 			continue // a negative or non-finite datapoint: unknown rather than wrong
 		}

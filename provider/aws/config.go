@@ -156,7 +156,10 @@ type Config struct {
 	// within a minute or two as a rule; 5 minutes leaves a margin for a
 	// late one, as scaling.Signal.PublishDelay's default does. A datapoint
 	// published later still than the delay makes a step read 0 once and
-	// its count on a later read. Lambda@Edge: a function replicated to
+	// its count on a later read. Activity does not wait for it: its count
+	// may miss the invocations of the last minutes, as any CloudWatch
+	// count may, and the reaper reads it again just before it acts.
+	// Lambda@Edge: a function replicated to
 	// the edge publishes its metrics in the regions where it runs, not in
 	// us-east-1, where it is created, so in us-east-1 a function with a
 	// published version is not read as quiet (see IgnoreFunctionVersions).

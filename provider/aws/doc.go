@@ -175,8 +175,9 @@
 // us-east-1, so there a function in heavy use at the edge has no
 // datapoint. Lambda@Edge runs only a published (numbered) version, so in
 // us-east-1 the driver asks ListVersionsByFunction (every page, until one
-// is found) about each function it reads a quiet count of,
-// and a function with a published version keeps its gaps, as before; a call that fails fails those reads, naming
+// is found) about each function it reads a quiet count or the activity of,
+// and a function with a published version keeps its gaps and has no quiet
+// activity, as before; a call that fails fails those reads, naming
 // lambda:ListVersionsByFunction. Many functions that never run at the edge
 // publish versions too (aliases, provisioned concurrency); a host that runs
 // no Lambda@Edge function sets Config.IgnoreFunctionVersions to read them
@@ -185,8 +186,9 @@
 // needs an IAM client and iam:GetRole.)
 //
 // An ALB's RequestCount is published only when requests flow too, but its
-// quiet steps stay gaps: the driver has no ELBv2 client, so it cannot know
-// when a load balancer was created.
+// quiet steps stay gaps and a load balancer's activity without a datapoint
+// stays absent: the driver has no ELBv2 client, so it cannot know when a
+// load balancer was created.
 //
 // # Activity
 //
@@ -200,6 +202,22 @@
 // so that the 28 days a terminate needs are counted whole; Last is then
 // the last minute of its latest period with use (the latest the use may
 // have been), never the period's start, which made use look older.
+//
+// A function without a datapoint in the window has used nothing since
+// its LastModified: its api_calls count is 0, covering the window from
+// LastModified on (ActivityCount.Since, when that is after Start), and is
+// absent (unknown) when LastModified is at or after End or the function
+// may run at the edge (see "Quiet Lambda functions"). With datapoints,
+// Since is the earlier of LastModified and the first datapoint's period,
+// so that the cover holds what is counted: CloudWatch keys Lambda's
+// metrics by the function's name, and a datapoint shows that a function
+// of that name was there (this one, modified since, or a deleted
+// predecessor, whose use then counts as this one's). A cover shorter than
+// the window cannot make a terminate's 28 days (see reaper's
+// Config.Actions). As with any CloudWatch count, invocations in the last
+// few minutes (Config.PublishDelay) may not be counted yet: the reaper
+// reads the activity again just before it acts, which is how late
+// publication is handled.
 //
 // # Actions and waiting
 //
@@ -379,7 +397,9 @@
 //	                       ec2:ModifyInstanceAttribute, autoscaling:DescribeAutoScalingGroups
 //	                       (for a group's instances)
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
-//	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
+//	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions;
+//	                       in us-east-1, lambda:ListVersionsByFunction for a function
+//	                       (not with Config.IgnoreFunctionVersions)
 //
 // A read-only dry run (Inventory, MetricsSource, BackupCatalog,
 // ActivitySource) needs only

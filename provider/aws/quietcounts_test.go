@@ -316,7 +316,8 @@ func TestQuietCountsAreOnlyFunctions(t *testing.T) {
 // version of a function created in us-east-1 and publishes its metrics in
 // the regions it runs in, so in us-east-1 a function in heavy use at the
 // edge has no datapoint. There, a function with a published version keeps
-// its gaps, unless Config.IgnoreFunctionVersions; in another region it reads 0. A
+// its gaps (Query) and its activity is unknown (absent), unless
+// Config.IgnoreFunctionVersions; in another region it reads 0. A
 // ListVersionsByFunction that fails fails the read.
 func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 	t.Parallel()
@@ -326,6 +327,7 @@ func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 		_, err := sdkIn(r).lambda.PublishVersion(tctx(t), &lambda.PublishVersionInput{FunctionName: awssdk.String(f.name)})
 		require.NoError(t, err)
 		q := provider.Query{ResourceID: f.fn, Metric: provider.MetricInvocations, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute}
+		aq := provider.ActivityQuery{ResourceID: f.fn, Start: f.now.Add(-time.Hour), End: f.now}
 		modified := f.now.Add(-2 * time.Hour)
 		ignore := fastConfig()
 		ignore.IgnoreFunctionVersions = true
@@ -340,11 +342,15 @@ func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 			d := f.driver(t, r, modified, tc.cfg)
 			got, err := d.QueryMetric(tctx(t), q)
 			require.NoError(t, err, "%s %s", r, tc.name)
+			act, err := d.Activity(tctx(t), aq)
+			require.NoError(t, err, "%s %s", r, tc.name)
 			if tc.quiet {
 				assert.Zero(t, got.Gaps(), "%s %s: zeros", r, tc.name)
+				assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, act, "%s %s", r, tc.name)
 				continue
 			}
 			assert.Equal(t, 10, got.Gaps(), "%s %s: gaps", r, tc.name)
+			assert.Empty(t, act, "%s %s: unknown", r, tc.name)
 		}
 	}
 
@@ -353,7 +359,95 @@ func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: lam}))
 	_, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricErrors, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
 	require.ErrorContains(t, err, "lambda:ListVersionsByFunction")
+	_, err = d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: f.now.Add(-time.Hour), End: f.now})
+	require.ErrorContains(t, err, "lambda:ListVersionsByFunction")
 	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricDuration, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
 	require.NoError(t, err, "a metric that is no quiet count needs no check")
 	assert.Equal(t, 60, got.Gaps())
+}
+
+// TestQuietFunctionActivity: an unused function's activity was absent
+// (unknown), so the detector's terminate rule (no use over 28 days) could
+// never be met for a function on AWS. With no datapoint in the window it
+// is now a count of 0 that covers the window from the function's
+// LastModified on (Since, when that is after Start), and stays absent
+// when LastModified is at or after End. With datapoints, Since is the
+// earlier of LastModified and the first datapoint's period.
+func TestQuietFunctionActivity(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	modified := now.Add(-30 * time.Minute)
+	d := f.driver(t, region, modified, fastConfig())
+	api := provider.ActivityAPICalls
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+		want       []provider.ActivityCount
+	}{
+		{"LastModified in the window", now.Add(-2 * time.Hour), now, []provider.ActivityCount{{Kind: api, Since: modified}}},
+		{"LastModified before the window", now.Add(-20 * time.Minute), now, []provider.ActivityCount{{Kind: api}}},
+		{"LastModified at Start", modified, now, []provider.ActivityCount{{Kind: api}}},
+		{"LastModified at End", now.Add(-time.Hour), modified, []provider.ActivityCount{}},
+		{"LastModified after the window", now.Add(-2 * time.Hour), now.Add(-time.Hour), []provider.ActivityCount{}},
+		{"28 days, read at five minutes", now.Add(-28 * 24 * time.Hour), now, []provider.ActivityCount{{Kind: api, Since: modified}}},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+		for _, c := range got {
+			require.NoError(t, c.Validate(), tc.name)
+			assert.False(t, c.Since.After(tc.end), "%s: Since after End", tc.name)
+		}
+	}
+
+	// A datapoint before LastModified: counted, and the cover begins at it.
+	g := newQuietFixture(t, region)
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", g.name, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-40 * time.Minute): 3,
+	})
+	d = g.driver(t, region, modified, fastConfig())
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+		want       provider.ActivityCount
+	}{
+		{"before LastModified", now.Add(-2 * time.Hour), now, provider.ActivityCount{Kind: api, Count: 3, Last: now.Add(-40 * time.Minute), Since: now.Add(-40 * time.Minute)}},
+		{"LastModified after End", now.Add(-2 * time.Hour), now.Add(-35 * time.Minute), provider.ActivityCount{Kind: api, Count: 3, Last: now.Add(-40 * time.Minute), Since: now.Add(-40 * time.Minute)}},
+		{"from its minute", now.Add(-40 * time.Minute), now, provider.ActivityCount{Kind: api, Count: 3, Last: now.Add(-40 * time.Minute)}},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: g.fn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, []provider.ActivityCount{tc.want}, got, tc.name)
+	}
+}
+
+// TestQuietFunctionActivityFailedReadIsNoZero: a result CloudWatch could
+// not compute fails Activity (it was silently absent: now it would be a
+// count of 0), and one not answered, or answered in part, is unknown.
+func TestQuietFunctionActivityFailedReadIsNoZero(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	real := cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)
+	aq := provider.ActivityQuery{ResourceID: f.fn, Start: f.now.Add(-time.Hour), End: f.now}
+	for _, tc := range []struct {
+		name string
+		cw   awsprovider.CloudWatchAPI
+		fail bool
+	}{
+		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
+		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
+		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
+		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
+		{"the call failed", failingCW{}, true},
+	} {
+		d := f.driverCW(t, region, f.now.Add(-2*time.Hour), fastConfig(), tc.cw)
+		got, err := d.Activity(tctx(t), aq)
+		if tc.fail {
+			require.Error(t, err, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		assert.Empty(t, got, "%s: unknown, not 0", tc.name)
+	}
 }
