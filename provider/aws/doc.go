@@ -177,8 +177,11 @@
 // us-east-1 the driver asks ListVersionsByFunction (every page, until one
 // is found) about each function it reads a quiet count or the activity of,
 // and a function with a published version keeps its gaps and has no quiet
-// activity, as before; a call that fails fails those reads, naming
-// lambda:ListVersionsByFunction. Many functions that never run at the edge
+// activity, as before; when the call fails (without the
+// lambda:ListVersionsByFunction permission, say) the function may be one,
+// and is read the same way, with a warning in the log naming the call: a
+// check that cannot decide never zero-fills, and never fails a read that
+// needs no zeros (a scaling signal on a function's errors). Many functions that never run at the edge
 // publish versions too (aliases, provisioned concurrency); a host that runs
 // no Lambda@Edge function sets Config.IgnoreFunctionVersions to read them
 // as quiet too, without the call. No check is made in other regions. (The
@@ -385,7 +388,8 @@
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs; in us-east-1,
 //	                       lambda:ListVersionsByFunction for a function's invocations,
-//	                       errors and throttles (not with Config.IgnoreFunctionVersions)
+//	                       errors and throttles to read 0 where they have no datapoint
+//	                       (not with Config.IgnoreFunctionVersions)
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
 //	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes),
 //	                       autoscaling:DescribeAutoScalingGroups (for a group's instances)

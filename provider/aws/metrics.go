@@ -272,25 +272,33 @@ func fillQuiet(s *provider.Series, from, now time.Time, delay time.Duration) {
 // Lambda@Edge, whose metrics are in the regions it runs in, not in
 // us-east-1 where it is created: in us-east-1, whether it has a
 // published (numbered) version, which Lambda@Edge needs. Every page of
-// ListVersionsByFunction is read until one is found. False elsewhere
-// and with Config.IgnoreFunctionVersions.
-func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) (bool, error) {
+// ListVersionsByFunction is read until one is found. A call that fails
+// (no lambda:ListVersionsByFunction permission, throttling) cannot tell:
+// the function may run at the edge, and a warning names the call and
+// Config.IgnoreFunctionVersions. The reads stand as they did before
+// quiet counts (gaps, activity unknown): a check that cannot decide
+// never zero-fills, and never fails a read that needs no zeros (a
+// scaling signal on a function's errors). False elsewhere and with
+// Config.IgnoreFunctionVersions.
+func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
 	if d.cfg.IgnoreFunctionVersions || d.region != edgeRegion {
-		return false, nil
+		return false
 	}
 	pager := lambda.NewListVersionsByFunctionPaginator(d.lambda, &lambda.ListVersionsByFunctionInput{FunctionName: awssdk.String(t.name)})
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return false, fmt.Errorf("%w (lambda:ListVersionsByFunction, which tells whether a function in %s may run at the edge; see Config.IgnoreFunctionVersions)", wrap(op, t.id, err), edgeRegion)
+			d.log.WarnContext(ctx, "aws: cannot tell whether a function in "+edgeRegion+" may run at Lambda@Edge (lambda:ListVersionsByFunction failed; see Config.IgnoreFunctionVersions): its steps without a datapoint stay gaps, its activity unknown",
+				"op", op, "function", t.id, "err", d.red.Error(wrap(op, t.id, err)))
+			return true
 		}
 		for _, v := range page.Versions {
 			if ver := awssdk.ToString(v.Version); ver != "" && ver != "$LATEST" {
-				return true, nil
+				return true
 			}
 		}
 	}
-	return false, nil
+	return false
 }
 
 // edgeRegion is where Lambda@Edge functions are created.
@@ -350,7 +358,7 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // steps of a Lambda function's invocations, errors and throttles, which
 // read 0 where that is known (see the package doc, "Quiet Lambda
 // functions"; in us-east-1 each such function is first asked
-// ListVersionsByFunction, whose failure fails its reads of them).
+// ListVersionsByFunction, and when that fails its steps stay gaps).
 //
 // Each read is checked before any API call, and fails alone:
 // provider.ErrInvalid for an invalid query or a step CloudWatch cannot use
@@ -390,10 +398,9 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		t   target
 		mon *ec2types.Monitoring // an instance's
 		err error
-		// edge says whether a function may run at the edge (edgeErr:
-		// it could not be told), once known (edgeKnown).
+		// edge says whether a function may run at the edge, once
+		// known (edgeKnown).
 		edge, edgeKnown bool
-		edgeErr         error
 	}
 	targets := map[string]resolved{}
 	for i := range reads {
@@ -455,13 +462,8 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 		if quietCounts[t.t.kind][q.Metric] {
 			if !t.edgeKnown {
-				t.edge, t.edgeErr = d.mayRunAtEdge(ctx, "query metric", t.t)
-				t.edgeKnown = true
+				t.edge, t.edgeKnown = d.mayRunAtEdge(ctx, "query metric", t.t), true
 				targets[q.ResourceID] = t
-			}
-			if t.edgeErr != nil {
-				fail(p.read, t.edgeErr)
-				continue
 			}
 			p.quietFrom = quietFrom(q, t.t, t.edge)
 		}

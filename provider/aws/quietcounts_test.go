@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -317,8 +318,11 @@ func TestQuietCountsAreOnlyFunctions(t *testing.T) {
 // the regions it runs in, so in us-east-1 a function in heavy use at the
 // edge has no datapoint. There, a function with a published version keeps
 // its gaps (Query) and its activity is unknown (absent), unless
-// Config.IgnoreFunctionVersions; in another region it reads 0. A
-// ListVersionsByFunction that fails fails the read.
+// Config.IgnoreFunctionVersions; in another region it reads 0. When
+// ListVersionsByFunction fails (no permission), the function may be one:
+// it is read as one, with a warning, and the read itself does not fail
+// (a scaling signal on its errors must not fail over a check that only
+// zero-fills).
 func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 	t.Parallel()
 	const elsewhere = "eu-central-1"
@@ -355,13 +359,19 @@ func TestQuietFunctionAtTheEdgeIsNotZero(t *testing.T) {
 	}
 
 	f := newQuietFixture(t, region)
-	lam := modifiedLambda{LambdaAPI: sdk().lambda, versionsErr: errors.New("AccessDenied")}
-	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: lam}))
-	_, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricErrors, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
-	require.ErrorContains(t, err, "lambda:ListVersionsByFunction")
-	_, err = d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: f.now.Add(-time.Hour), End: f.now})
-	require.ErrorContains(t, err, "lambda:ListVersionsByFunction")
-	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricDuration, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
+	lam := modifiedLambda{LambdaAPI: sdk().lambda, modified: map[string]time.Time{f.fn: f.now.Add(-2 * time.Hour)}, versionsErr: errors.New("AccessDenied")}
+	var logs strings.Builder
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: lam}), awsprovider.WithNow(func() time.Time { return f.now }),
+		awsprovider.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricErrors, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute})
+	require.NoError(t, err, "the check cannot decide: the read stands as before")
+	assert.Equal(t, 10, got.Gaps(), "gaps, not zeros")
+	act, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: f.now.Add(-time.Hour), End: f.now})
+	require.NoError(t, err)
+	assert.Empty(t, act, "unknown, not unused")
+	assert.Contains(t, logs.String(), "lambda:ListVersionsByFunction failed")
+	assert.Contains(t, logs.String(), "AccessDenied")
+	got, err = d.QueryMetric(tctx(t), provider.Query{ResourceID: f.fn, Metric: provider.MetricDuration, Start: f.now.Add(-time.Hour), End: f.now, Step: time.Minute})
 	require.NoError(t, err, "a metric that is no quiet count needs no check")
 	assert.Equal(t, 60, got.Gaps())
 }
