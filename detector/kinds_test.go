@@ -196,11 +196,13 @@ func TestKindsValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := detector.NewEnsemble(tt.give)
-			require.ErrorIs(t, err, provider.ErrInvalid)
-			var ie *provider.InvalidError
-			require.ErrorAs(t, err, &ie)
-			assert.Equal(t, tt.field, ie.Field, err.Error())
+			// Validate says it, and NewEnsemble, which validates.
+			for _, err := range []error{tt.give.Validate(), func() error { _, err := detector.NewEnsemble(tt.give); return err }()} {
+				require.ErrorIs(t, err, provider.ErrInvalid)
+				var ie *provider.InvalidError
+				require.ErrorAs(t, err, &ie)
+				assert.Equal(t, tt.field, ie.Field, err.Error())
+			}
 		})
 	}
 }
