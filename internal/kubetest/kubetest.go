@@ -31,6 +31,7 @@ package kubetest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -99,12 +100,22 @@ type Server struct {
 	ca     []byte            // the self-signed serving certificate, PEM
 	tokens map[string]string // user → bearer token
 	etcd   *etcdtest.Cluster
-	cmd    *exec.Cmd
-	exited chan struct{}
+	// What the process is started with, again by Resume.
+	bin   string
+	port  int
+	opts  Options
+	files credentialFiles
 
-	mu      sync.Mutex
-	stopped bool
-	nsSeq   int
+	// life serializes Pause, Resume and Stop: a Resume that starts the
+	// process again must not race a Stop.
+	life sync.Mutex
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once cmd is reaped
+	stopped  bool
+	restarts int
+	nsSeq    int
 }
 
 // Binary returns the path of the kube-apiserver binary: $IDLESCALE_KUBE_APISERVER,
@@ -172,7 +183,7 @@ func Start(opts Options) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubetest: %w", err)
 	}
-	s = &Server{Dir: dir, tokens: map[string]string{}}
+	s = &Server{Dir: dir, tokens: map[string]string{}, bin: bin, opts: opts}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -183,7 +194,7 @@ func Start(opts Options) (s *Server, err error) {
 	if err != nil {
 		return s, fmt.Errorf("kubetest: etcd: %w", err)
 	}
-	files, err := s.writeCredentials(opts.Users)
+	s.files, err = s.writeCredentials(opts.Users)
 	if err != nil {
 		return s, err
 	}
@@ -193,13 +204,17 @@ func Start(opts Options) (s *Server, err error) {
 		if err != nil {
 			return s, err
 		}
-		lastErr = s.startProcess(bin, port, opts, files)
-		if lastErr == nil {
+		ca, err := s.startProcess(port)
+		if err == nil {
+			s.URL, s.port, s.ca = serverURL(port), port, ca
 			return s, nil
 		}
+		lastErr = err
 	}
 	return s, lastErr
 }
+
+func serverURL(port int) string { return "https://127.0.0.1:" + strconv.Itoa(port) }
 
 // credentialFiles are the paths of what writeCredentials wrote.
 type credentialFiles struct {
@@ -243,9 +258,12 @@ func (s *Server) writeCredentials(users map[string][]string) (credentialFiles, e
 	return f, nil
 }
 
-func (s *Server) startProcess(bin string, port int, opts Options, f credentialFiles) error {
+// startProcess starts the API server on port and returns its serving
+// certificate once it is ready; on error the process is killed.
+func (s *Server) startProcess(port int) ([]byte, error) {
+	f := s.files
 	authz := "AlwaysAllow"
-	if opts.RBAC {
+	if s.opts.RBAC {
 		authz = "RBAC"
 	}
 	args := []string{
@@ -264,17 +282,18 @@ func (s *Server) startProcess(bin string, port int, opts Options, f credentialFi
 		"--profiling=false",
 		"--v=1",
 	}
-	logPath := filepath.Join(s.Dir, "kube-apiserver.log")
-	logf, err := os.Create(logPath)
+	// Appended to: the log of a process started again by Resume follows
+	// the log of the one that exited.
+	logf, err := os.OpenFile(s.logPath(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("kubetest: %w", err)
+		return nil, fmt.Errorf("kubetest: %w", err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
-		return fmt.Errorf("kubetest: start %s: %w", bin, err)
+		return nil, fmt.Errorf("kubetest: start %s: %w", s.bin, err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -285,19 +304,26 @@ func (s *Server) startProcess(bin string, port int, opts Options, f credentialFi
 	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
-	url := "https://127.0.0.1:" + strconv.Itoa(port)
-	if err := s.waitReady(url, f.certDir, opts.StartTimeout, exited); err != nil {
+	url := serverURL(port)
+	ca, err := s.waitReady(url, f.certDir, s.opts.StartTimeout, exited)
+	if err != nil {
 		s.kill()
-		log, _ := os.ReadFile(logPath)
-		return fmt.Errorf("kubetest: kube-apiserver on %s: %w\n%s", url, err, tail(log))
+		return nil, fmt.Errorf("kubetest: kube-apiserver on %s: %w\n%s", url, err, s.logTail())
 	}
-	s.URL = url
-	return nil
+	return ca, nil
+}
+
+func (s *Server) logPath() string { return filepath.Join(s.Dir, "kube-apiserver.log") }
+
+// logTail returns the end of the server's log.
+func (s *Server) logTail() string {
+	log, _ := os.ReadFile(s.logPath())
+	return tail(log)
 }
 
 // waitReady polls url/readyz every 100 ms until it answers 200, the process
-// exits or timeout passes, then loads the serving certificate.
-func (s *Server) waitReady(url, certDir string, timeout time.Duration, exited <-chan struct{}) error {
+// exits or timeout passes, then returns the serving certificate.
+func (s *Server) waitReady(url, certDir string, timeout time.Duration, exited <-chan struct{}) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -312,7 +338,7 @@ func (s *Server) waitReady(url, certDir string, timeout time.Duration, exited <-
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+s.tokens[Admin])
 		resp, err := client.Do(req)
@@ -327,18 +353,17 @@ func (s *Server) waitReady(url, certDir string, timeout time.Duration, exited <-
 		lastErr = err
 		select {
 		case <-exited:
-			return errors.New("the process exited before it was ready")
+			return nil, errors.New("the process exited before it was ready")
 		case <-ctx.Done():
-			return fmt.Errorf("not ready after %s: %w: %w", timeout, lastErr, ctx.Err())
+			return nil, fmt.Errorf("not ready after %s: %w: %w", timeout, lastErr, ctx.Err())
 		case <-tick.C:
 		}
 	}
 	ca, err := os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
 	if err != nil {
-		return fmt.Errorf("serving certificate: %w", err)
+		return nil, fmt.Errorf("serving certificate: %w", err)
 	}
-	s.ca = ca
-	return nil
+	return ca, nil
 }
 
 // Config returns a client configuration for user (Admin or a name from
@@ -373,35 +398,118 @@ func (s *Server) Client(user string) (*kubernetes.Clientset, error) {
 // connections: calls in flight hang as they would against a server that
 // went away. On Linux it returns once every thread of the process is
 // stopped, so no call made after it is answered. Resume continues it;
-// Stop also works on a paused server.
+// Stop also works on a paused server. Pausing a server whose process has
+// exited is an error that says how it exited.
 func (s *Server) Pause() error {
-	if err := s.signal(syscall.SIGSTOP); err != nil {
+	s.life.Lock()
+	defer s.life.Unlock()
+	cmd, exited, err := s.process()
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	pid := s.cmd.Process.Pid
-	s.mu.Unlock()
-	return waitStopped(pid, 30*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		if errors.Is(err, os.ErrProcessDone) {
+			<-exited
+			return fmt.Errorf("kubetest: %s: the API server exited (%s)\n%s", syscall.SIGSTOP, cmd.ProcessState, s.logTail())
+		}
+		return fmt.Errorf("kubetest: %s: %w", syscall.SIGSTOP, err)
+	}
+	if err := waitStopped(cmd.Process.Pid, 30*time.Second, exited); err != nil {
+		if !errors.Is(err, errGone) {
+			return err
+		}
+		t := time.NewTimer(30 * time.Second) // a zombie is reaped at once
+		defer t.Stop()
+		select {
+		case <-exited:
+			return fmt.Errorf("kubetest: %s: the API server exited (%s)\n%s", syscall.SIGSTOP, cmd.ProcessState, s.logTail())
+		case <-t.C:
+			return fmt.Errorf("kubetest: %s: the API server exited and was not reaped within 30s", syscall.SIGSTOP)
+		}
+	}
+	return nil
 }
 
-// Resume continues a paused server (SIGCONT).
-func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+// errGone means the process exited while it was being paused.
+var errGone = errors.New("kubetest: the process exited")
 
-func (s *Server) signal(sig syscall.Signal) error {
+// Resume continues a paused server (SIGCONT).
+//
+// A paused process can still be killed: SIGKILL, unlike every other
+// signal, ends a stopped process at once (the kernel's OOM killer on a
+// loaded host sends it, for one). When the process has exited, Resume
+// starts the API server again on the same port, with the same serving
+// certificate, credentials and etcd (whose data, in the test process, is
+// untouched), and returns once it is ready: clients made before the pause
+// keep working and find what was stored before it. It writes how the
+// process exited to the standard error (the server's log keeps both
+// processes' output); Restarts counts these restarts, so that a test can
+// tell that calls made during the pause met a dead server (refused
+// connections), not a hung one.
+func (s *Server) Resume() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	cmd, exited, err := s.process()
+	if err != nil {
+		return err
+	}
+	if !processGone(cmd.Process.Pid, exited) {
+		// A zombie (killed, not yet reaped) still takes a signal: the
+		// check above catches it.
+		err := cmd.Process.Signal(syscall.SIGCONT)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("kubetest: %s: %w", syscall.SIGCONT, err)
+		}
+	}
+	<-exited
+	return s.restart(cmd)
+}
+
+// restart starts the API server again on its port after old exited while
+// paused.
+func (s *Server) restart(old *exec.Cmd) error {
+	fmt.Fprintf(os.Stderr, "kubetest: the API server on %s exited while paused (%s); starting it again\n", s.URL, old.ProcessState)
+	ca, err := s.startProcess(s.port)
+	if err != nil {
+		return fmt.Errorf("kubetest: the API server exited while paused (%s) and did not start again: %w", old.ProcessState, err)
+	}
+	if !bytes.Equal(ca, s.ca) {
+		s.kill()
+		return fmt.Errorf("kubetest: the API server exited while paused (%s) and started again with another serving certificate", old.ProcessState)
+	}
+	s.mu.Lock()
+	s.restarts++
+	s.mu.Unlock()
+	return nil
+}
+
+// Restarts returns how many times Resume started the API server again
+// because its process had exited while paused.
+func (s *Server) Restarts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restarts
+}
+
+// process returns the running process and the channel closed once it is
+// reaped, or an error when the server is stopped.
+func (s *Server) process() (*exec.Cmd, chan struct{}, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped || s.cmd == nil || s.cmd.Process == nil {
-		return errors.New("kubetest: the server is not running")
+		return nil, nil, errors.New("kubetest: the server is not running")
 	}
-	if err := s.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("kubetest: %s: %w", sig, err)
-	}
-	return nil
+	return s.cmd, s.exited, nil
 }
 
 // Stop stops the API server (SIGTERM, then SIGKILL after 10 s), then etcd,
 // and removes Dir. It is safe to call more than once.
 func (s *Server) Stop() {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()

@@ -111,12 +111,11 @@ func TestServer(t *testing.T) {
 	assert.True(t, p.Status.StartTime.Equal(&started))
 
 	// A paused server hangs calls; the caller's deadline ends them.
-	require.NoError(t, srv.Pause())
-	short, cancelShort := context.WithTimeout(ctx, time.Second)
-	_, err = admin.CoreV1().Pods(ns).Get(short, "p", metav1.GetOptions{})
-	cancelShort()
+	err = hungCall(t, srv, func(ctx context.Context) error {
+		_, err := admin.CoreV1().Pods(ns).Get(ctx, "p", metav1.GetOptions{})
+		return err
+	})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.NoError(t, srv.Resume())
 	_, err = admin.CoreV1().Pods(ns).Get(ctx, "p", metav1.GetOptions{})
 	require.NoError(t, err)
 
@@ -126,6 +125,70 @@ func TestServer(t *testing.T) {
 	_, err = os.Stat(dir)
 	require.ErrorIs(t, err, os.ErrNotExist, "Stop removes the directory")
 	require.Error(t, srv.Pause(), "a stopped server cannot be paused")
+}
+
+// TestResumeRestartsAServerKilledWhilePaused: SIGKILL ends a stopped
+// process at once (the OOM killer of a loaded host sends it). Resume used
+// to fail with "kubetest: continued: os: process already finished"; it
+// starts the server again where it was, and what was stored before the
+// pause is still there for the clients made before it.
+func TestResumeRestartsAServerKilledWhilePaused(t *testing.T) {
+	t.Parallel()
+	srv, err := kubetest.Start(kubetest.Options{})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	admin, err := srv.Client(kubetest.Admin)
+	require.NoError(t, err)
+	ns, err := srv.Namespace(ctx, admin, t.Name())
+	require.NoError(t, err)
+	_, err = admin.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kept"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, srv.Pause())
+	require.NoError(t, srv.Kill())
+	require.NoError(t, srv.Resume())
+	assert.Equal(t, 1, srv.Restarts())
+	_, err = admin.CoreV1().ConfigMaps(ns).Get(ctx, "kept", metav1.GetOptions{})
+	require.NoError(t, err, "the same client finds what was stored before")
+
+	// The server started again pauses and continues as the first one (a
+	// server that was not killed is continued, not started again: else
+	// hungCall fails).
+	err = hungCall(t, srv, func(ctx context.Context) error {
+		_, err := admin.CoreV1().ConfigMaps(ns).Get(ctx, "kept", metav1.GetOptions{})
+		return err
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err = admin.CoreV1().ConfigMaps(ns).Get(ctx, "kept", metav1.GetOptions{})
+	require.NoError(t, err)
+
+	// Pausing a server that died says how it died.
+	require.NoError(t, srv.Kill())
+	err = srv.Pause()
+	require.ErrorContains(t, err, "the API server exited (signal: killed)")
+}
+
+// hungCall pauses srv, makes call with a one-second deadline, resumes srv
+// and returns the call's error. A pause in which the server was killed
+// (Resume started it again, so the call may have met a dead server, not a
+// hung one) is done again, twice at most.
+func hungCall(t *testing.T, srv *kubetest.Server, call func(context.Context) error) error {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		restarts := srv.Restarts()
+		require.NoError(t, srv.Pause())
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		err := call(ctx)
+		cancel()
+		require.NoError(t, srv.Resume())
+		if srv.Restarts() == restarts {
+			return err
+		}
+		require.Less(t, attempt, 3, "the paused API server was killed in %d pauses in a row", attempt)
+		t.Logf("the API server was killed while paused (pause %d); pausing it again", attempt)
+	}
 }
 
 func TestMetricsServer(t *testing.T) {
