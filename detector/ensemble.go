@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -106,8 +108,26 @@ type EnsembleConfig struct {
 	// thresholds of confidence) are shared. Default: DefaultKinds(), for
 	// functions and load balancers. A non-nil map replaces the default as
 	// a whole (a non-nil empty map judges every kind by Utilization and
-	// Schedule).
-	Kinds map[provider.Kind]KindConfig `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	// Schedule); encoded, nil is left out and an empty map is kept
+	// ({}), so that a round trip keeps the one from the other.
+	Kinds map[provider.Kind]KindConfig `json:"kinds,omitzero" yaml:"kinds,omitempty"`
+}
+
+// MarshalYAML encodes c as its fields are tagged, and a non-nil empty
+// Kinds as "kinds: {}", which omitempty would leave out: read back, the
+// missing key would be nil, the default kinds, instead of none.
+func (c EnsembleConfig) MarshalYAML() (any, error) {
+	type plain EnsembleConfig // without this method
+	if c.Kinds == nil || len(c.Kinds) > 0 {
+		return plain(c), nil
+	}
+	var n yaml.Node
+	if err := n.Encode(plain(c)); err != nil {
+		return nil, err
+	}
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "kinds"},
+		&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle})
+	return &n, nil
 }
 
 // KindConfig is the part of an EnsembleConfig that depends on the kind of
