@@ -160,9 +160,14 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // window, the hold or the step not idle. Exact zeros are trusted
 // (DataQuality.TrustZeros): an event count's zeros are what no event
 // reads as, not a dead agent, and the suspect-zero rule would turn the
-// weeks after a function's last invocation into missing data. A source
-// must read a count with no events as zeros, not as gaps: the AWS driver
-// does so for Lambda's counts, from the function's last modification on.
+// weeks after a function's last invocation into missing data. With the
+// default EvidenceConfig.PeakBounds the thresholds bound the counts' peaks
+// too (DefaultPeakBounds): a step with an event in the terminate window
+// forbids a terminate, whatever the activity source counts. A source
+// must read a count with no events as zeros, not as gaps, or the count is
+// missing and the verdict Unknown: the AWS driver does so for Lambda's
+// counts, from the function's last modification on (not for a function
+// that may run at Lambda@Edge, see provider/aws).
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {
@@ -302,9 +307,11 @@ type Ensemble struct {
 }
 
 // lens is what the ensemble judges the resources of one kind by: the
-// utilization and schedule strategies, and the metrics the evidence reads.
+// utilization and schedule strategies, the peak bounds of the evidence and
+// the metrics it reads.
 type lens struct {
-	evMetrics []provider.Metric // see evidenceMetrics
+	bounds    map[provider.Metric]PeakBound // EvidenceConfig.PeakBounds, and the kind's own (see newLens)
+	evMetrics []provider.Metric             // see evidenceMetrics
 	util      *Utilization
 	sched     *Schedule
 }
@@ -338,8 +345,14 @@ func (e *Ensemble) kindOf(l *lens) provider.Kind {
 }
 
 // newLens makes the lens of a utilization and a schedule configuration,
-// with evidence (defaults filled in) bounding the schedule's peaks.
-func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig) (lens, error) {
+// with evidence (defaults filled in) bounding the peaks. With ownBounds
+// (the evidence's PeakBounds are the defaults) the utilization's own
+// thresholds bound their metrics' peaks too (DefaultPeakBounds), as the
+// ensemble's Utilization's bound a machine's CPU: a kind judged on an
+// event count has a step with an event in the terminate window as a peak,
+// and a function invoked 20 days ago is not terminated on the word of an
+// activity source that does not count its invocations.
+func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig, ownBounds bool) (lens, error) {
 	var l lens
 	var err error
 	if l.util, err = NewUtilization(u); err != nil {
@@ -348,10 +361,23 @@ func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig) (le
 	if l.sched, err = NewSchedule(s); err != nil {
 		return lens{}, err
 	}
-	if b, ok := evidence.PeakBounds[l.sched.cfg.Metric]; ok {
+	l.bounds = evidence.PeakBounds
+	if ownBounds {
+		own := false // l.bounds is the lens's own map, not the ensemble's
+		for m, b := range DefaultPeakBounds(l.util.cfg.Thresholds) {
+			if _, set := l.bounds[m]; set {
+				continue
+			}
+			if !own {
+				l.bounds, own = maps.Clone(evidence.PeakBounds), true
+			}
+			l.bounds[m] = b
+		}
+	}
+	if b, ok := l.bounds[l.sched.cfg.Metric]; ok {
 		l.sched.peak = b.Max
 	}
-	l.evMetrics = l.evidenceMetrics(evidence)
+	l.evMetrics = l.evidenceMetrics()
 	return l, nil
 }
 
@@ -374,12 +400,12 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	}
 	u := cfg.Utilization.withDefaults()
 	e.cfg.Evidence = cfg.Evidence.withDefaults(u.Thresholds)
-	if e.lens, err = newLens(cfg.Utilization, cfg.Schedule, e.cfg.Evidence); err != nil {
+	if e.lens, err = newLens(cfg.Utilization, cfg.Schedule, e.cfg.Evidence, false); err != nil {
 		return nil, err
 	}
 	e.kinds = make(map[provider.Kind]*lens, len(cfg.Kinds))
 	for k, kc := range cfg.Kinds {
-		l, err := newLens(kc.Utilization, kc.Schedule, e.cfg.Evidence)
+		l, err := newLens(kc.Utilization, kc.Schedule, e.cfg.Evidence, cfg.Evidence.PeakBounds == nil)
 		if err != nil {
 			return nil, provider.Within("ensemble.kinds."+string(k), err)
 		}
@@ -467,7 +493,7 @@ func (e *Ensemble) needs(ls ...*lens) Needs {
 		}
 		add(l.sched.cfg.Metric)
 		for _, m := range l.evMetrics {
-			if _, bounded := e.cfg.Evidence.PeakBounds[m]; bounded {
+			if _, bounded := l.bounds[m]; bounded {
 				add(m)
 			}
 		}

@@ -118,7 +118,10 @@ type EvidenceConfig struct {
 	// the window for a stop or terminate; a metric without a series is
 	// skipped (the verdict already needs the required ones). Default:
 	// DefaultPeakBounds of the utilization thresholds, DefaultTrafficBounds
-	// and DefaultDiskBounds. A non-nil empty map
+	// and DefaultDiskBounds, and for a kind of EnsembleConfig.Kinds the
+	// DefaultPeakBounds of its own utilization thresholds besides (a
+	// function's invocations, a load balancer's requests: one event is a
+	// peak). A non-nil empty map
 	// checks no peaks.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
 	// MaxPeakStep is the longest step at which a stop or terminate reads

@@ -129,10 +129,10 @@ func readFailed(in *Input, v *Verdict) bool {
 // evidenceMetrics returns the metrics the evidence rules read, in a stable
 // order: the utilization's required metrics, then the bounded ones, then
 // those that size a downsize.
-func (l *lens) evidenceMetrics(evidence EvidenceConfig) []provider.Metric {
+func (l *lens) evidenceMetrics() []provider.Metric {
 	ms := slices.Clone(l.util.cfg.Required)
 	var bounded []provider.Metric
-	for m := range evidence.PeakBounds {
+	for m := range l.bounds {
 		if !slices.Contains(ms, m) {
 			bounded = append(bounded, m)
 		}
@@ -157,7 +157,7 @@ func (r *recommender) collect(v *Verdict, ev *evidence, window time.Duration) {
 			continue
 		}
 		th, hasTh := r.l.util.cfg.Thresholds[m]
-		b, bounded := e.cfg.Evidence.PeakBounds[m]
+		b, bounded := r.l.bounds[m]
 		lv := levels{p99: math.Inf(1), downsize: down}
 		if bounded {
 			lv.p99 = b.P99
@@ -282,7 +282,7 @@ func (r *recommender) peaksBelow(v *Verdict, action Action, ev *evidence) bool {
 	all := ev.all()
 	for i := range all {
 		ws := &all[i]
-		b, bounded := r.e.cfg.Evidence.PeakBounds[ws.metric]
+		b, bounded := r.l.bounds[ws.metric]
 		if !bounded || ws.n == 0 {
 			continue
 		}

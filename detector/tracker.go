@@ -200,7 +200,7 @@ func (t *Tracker) levelsOf(l *lens, m provider.Metric) metricLevels {
 	lv := metricLevels{metric: m, idle: math.NaN(), peak: math.Inf(1), over: math.Inf(1), cliff: math.Inf(1), sums: slices.Contains(l.util.metrics, m)}
 	lv.down = e.cfg.Evidence.DownsizeP99 * (1 - e.cfg.DownsizeSaving)
 	th, hasTh := l.util.cfg.Thresholds[m]
-	b, bounded := e.cfg.Evidence.PeakBounds[m]
+	b, bounded := l.bounds[m]
 	if bounded {
 		lv.over = b.P99
 	}
