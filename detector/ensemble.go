@@ -436,8 +436,21 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	return e, nil
 }
 
-// Config returns the configuration with defaults filled in.
-func (e *Ensemble) Config() EnsembleConfig { return e.cfg }
+// Config returns the configuration with defaults filled in. Its Kinds are
+// a copy, maps and slices included: changing them does not change e.
+func (e *Ensemble) Config() EnsembleConfig {
+	c := e.cfg
+	if c.Kinds != nil {
+		c.Kinds = make(map[provider.Kind]KindConfig, len(e.cfg.Kinds))
+		for k, kc := range e.cfg.Kinds {
+			kc.Utilization.Thresholds = maps.Clone(kc.Utilization.Thresholds)
+			kc.Utilization.Statistics = maps.Clone(kc.Utilization.Statistics)
+			kc.Utilization.Required = slices.Clone(kc.Utilization.Required)
+			c.Kinds[k] = kc
+		}
+	}
+	return c
+}
 
 // Needs describes the data a detector reads, so that a fleet Scan can fetch
 // it.

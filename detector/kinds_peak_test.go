@@ -47,3 +47,26 @@ func TestTerminateReadsTheKindsPeaks(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigKindsIsACopy: what a caller does to the Kinds of an
+// ensemble's Config() (a copy to start another configuration from) does
+// not reach the ensemble, which is safe for concurrent use and judges as
+// it was made: before, Config() returned the ensemble's own map, and the
+// thresholds its load balancers were judged on with it.
+func TestConfigKindsIsACopy(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	kinds := ens.Config().Kinds
+	kinds[provider.KindLoadBalancer].Utilization.Thresholds[provider.MetricRequests] = 1e9
+	kinds[provider.KindLoadBalancer].Utilization.Required[0] = provider.MetricCPU
+	delete(kinds, provider.KindFunction)
+	assert.Equal(t, detector.DefaultKinds(), ens.Config().Kinds)
+
+	s := eventAt(noEvents(days(28, quiet), provider.MetricRequests), tEnd.Add(-3*time.Hour))
+	r := res("r", s.Start)
+	r.Kind = provider.KindLoadBalancer
+	v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.NotIdle, v.State, "a request 3 hours ago: %v", v.Explain())
+}
