@@ -93,7 +93,8 @@
 //
 // An idle instance or database may be stopped, an idle group scaled in
 // (downsize), an idle function, volume or load balancer terminated; a busy
-// one may get a schedule or a downsize. Hours of the week that are busy or
+// one may get a schedule (not a function, volume or load balancer: they
+// cannot be stopped) or a downsize. Hours of the week that are busy or
 // held a peak make an idle machine a schedule or nothing, never a stop.
 // When the evidence falls short the action is none and the reasons say
 // what is missing: how many more days of data, which statistic reached
