@@ -418,7 +418,7 @@ func TestStopNeedsTheQuietPeriodCovered(t *testing.T) {
 		{"covered from 30 minutes ago", []provider.ActivityCount{{Kind: provider.ActivityLogins, Since: tEnd.Add(-30 * time.Minute)}}, detector.ActionStop},
 		{"covered from 10 minutes ago", []provider.ActivityCount{{Kind: provider.ActivityLogins, Since: tEnd.Add(-10 * time.Minute)}}, detector.ActionNone},
 		{"a second short of it", []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls, Since: tEnd.Add(-30*time.Minute + time.Second)}}, detector.ActionNone},
-		{"a known last event beside a short cover", []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: tEnd.Add(-2 * time.Hour), Since: tEnd.Add(-10 * time.Minute)}}, detector.ActionStop},
+		{"a known last event two hours ago", []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 1, Last: tEnd.Add(-2 * time.Hour), Since: tEnd.Add(-3 * time.Hour)}}, detector.ActionStop},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -427,10 +427,19 @@ func TestStopNeedsTheQuietPeriodCovered(t *testing.T) {
 			assert.Equal(t, detector.Idle, v.State, v.Explain())
 			assert.Equal(t, tt.want, v.Action, v.Explain())
 			if tt.want == detector.ActionNone {
-				r := reason(t, v, detector.ReasonShortHistory)
-				if r.Signal == "evidence" {
-					assert.Equal(t, detector.ActionStop, r.Action)
+				// The activity signal cannot say quiet, and the stop's
+				// evidence says why it is not recommended.
+				var signals []string
+				for _, r := range v.Reasons {
+					if r.Code == detector.ReasonShortHistory {
+						signals = append(signals, r.Signal)
+						if r.Signal == "evidence" {
+							assert.Equal(t, detector.ActionStop, r.Action)
+							assert.InDelta(t, float64(30*time.Minute), r.Limit, 0)
+						}
+					}
 				}
+				assert.Equal(t, []string{"activity", "evidence"}, signals, v.Explain())
 			}
 		})
 	}
