@@ -153,11 +153,16 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // EnsembleConfig.Kinds):
 //
 //	function       invocations  (provider.MetricInvocations)
-//	load_balancer  requests     (provider.MetricRequests)
+//	load_balancer  requests     (provider.MetricRequests), and connections
+//	                            (provider.MetricConnections) when the source has them
 //
-// Each is the kind's required utilization metric and the schedule's
-// metric, with the threshold IdleEventRate for both: one use makes the
-// window, the hold or the step not idle. Exact zeros are trusted
+// Each count is the kind's required utilization metric and the
+// schedule's metric, with the threshold IdleEventRate for both: one use
+// makes the window, the hold or the step not idle. A load balancer's open
+// connections count too, not required (a source that has none reports
+// none): a WebSocket or another long-lived connection is one request and
+// may stay open for days, so requests alone would call a load balancer
+// that serves it idle. Exact zeros are trusted
 // (DataQuality.TrustZeros): an event count's zeros are what no event
 // reads as, not a dead agent, and the suspect-zero rule would turn the
 // weeks after a function's last invocation into missing data. With the
@@ -171,16 +176,20 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {
-	counted := func(m provider.Metric) KindConfig {
+	counted := func(m provider.Metric, more ...provider.Metric) KindConfig {
 		q := DataQuality{TrustZeros: true}
+		th := map[provider.Metric]float64{m: IdleEventRate}
+		for _, x := range more {
+			th[x] = IdleEventRate
+		}
 		return KindConfig{
-			Utilization: UtilizationConfig{Thresholds: map[provider.Metric]float64{m: IdleEventRate}, Required: []provider.Metric{m}, Quality: q},
+			Utilization: UtilizationConfig{Thresholds: th, Required: []provider.Metric{m}, Quality: q},
 			Schedule:    ScheduleConfig{Metric: m, Threshold: IdleEventRate, Quality: q},
 		}
 	}
 	return map[provider.Kind]KindConfig{
 		provider.KindFunction:     counted(provider.MetricInvocations),
-		provider.KindLoadBalancer: counted(provider.MetricRequests),
+		provider.KindLoadBalancer: counted(provider.MetricRequests, provider.MetricConnections),
 	}
 }
 

@@ -27,7 +27,11 @@ func TestDefaultKinds(t *testing.T) {
 	for kind, m := range map[provider.Kind]provider.Metric{provider.KindFunction: provider.MetricInvocations, provider.KindLoadBalancer: provider.MetricRequests} {
 		kc, ok := kinds[kind]
 		require.True(t, ok, kind)
-		assert.Equal(t, map[provider.Metric]float64{m: detector.IdleEventRate}, kc.Utilization.Thresholds, kind)
+		th := map[provider.Metric]float64{m: detector.IdleEventRate}
+		if kind == provider.KindLoadBalancer {
+			th[provider.MetricConnections] = detector.IdleEventRate // open connections count, not required
+		}
+		assert.Equal(t, th, kc.Utilization.Thresholds, kind)
 		assert.Equal(t, []provider.Metric{m}, kc.Utilization.Required, kind)
 		assert.True(t, kc.Utilization.Quality.TrustZeros, kind)
 		assert.Equal(t, m, kc.Schedule.Metric, kind)
@@ -54,6 +58,15 @@ func eventAt(s provider.Series, t time.Time) provider.Series {
 	i, ok := c.Index(t)
 	if ok {
 		c.Values[i] = 1 / c.Step.Seconds()
+	}
+	return c
+}
+
+// connected returns s's grid as one connection open in every step.
+func connected(s provider.Series) provider.Series {
+	c := noEvents(s, provider.MetricConnections)
+	for i := range c.Values {
+		c.Values[i] = 1
 	}
 	return c
 }
@@ -101,6 +114,12 @@ func TestFunctionJudgedOnInvocations(t *testing.T) {
 		{"a request 3 hours ago", detect(provider.KindLoadBalancer, used(3*time.Hour), eventAt(noEvents(none, provider.MetricRequests), tEnd.Add(-3*time.Hour))),
 			detector.NotIdle, detector.ActionNone, detector.ReasonAbove},
 		{"an instance without CPU", detect(provider.KindInstance, unused, none), detector.Unknown, detector.ActionNone, detector.ReasonMissing},
+		// A WebSocket opened 40 days ago: no request in 28 days, one
+		// connection open all along.
+		{"a long-lived connection", detect(provider.KindLoadBalancer, unused, noEvents(none, provider.MetricRequests), connected(none)),
+			detector.NotIdle, detector.ActionNone, detector.ReasonAbove},
+		{"no request, no connection", detect(provider.KindLoadBalancer, unused, noEvents(none, provider.MetricRequests), noEvents(none, provider.MetricConnections)),
+			detector.Idle, detector.ActionTerminate, detector.ReasonNoUse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,13 +238,13 @@ func TestNeedsOfKinds(t *testing.T) {
 	assert.NotContains(t, inst.Metrics, provider.MetricRequests)
 	assert.Equal(t, provider.MetricInvocations, fn.Metrics[0], "the required metric first")
 	assert.NotContains(t, fn.Metrics, provider.MetricRequests)
-	assert.Equal(t, provider.MetricRequests, lb.Metrics[0])
+	assert.Equal(t, []provider.Metric{provider.MetricConnections, provider.MetricRequests}, lb.Metrics[:2], "the utilization's metrics first, by name")
 	// The bounded metrics are read for every kind: a peak forbids a
 	// terminate whatever judged the idleness.
 	for m := range ens.Config().Evidence.PeakBounds {
 		assert.Contains(t, fn.Metrics, m)
 	}
-	assert.Equal(t, append(slices.Clone(inst.Metrics), provider.MetricInvocations, provider.MetricRequests), all.Metrics)
+	assert.Equal(t, append(slices.Clone(inst.Metrics), provider.MetricInvocations, provider.MetricConnections, provider.MetricRequests), all.Metrics)
 	for _, n := range []detector.Needs{inst, fn, lb} {
 		assert.Equal(t, all.History, n.History)
 		assert.Equal(t, all.ActivityWindow, n.ActivityWindow)
