@@ -57,22 +57,30 @@ func TestIdleVolumeTerminated(t *testing.T) {
 	r := e.terminator(t)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
-	rec := record(t, rep, "vol-1")
+	e.approvedTerminates(t, r, rep, "vol-1")
+}
+
+// approvedTerminates checks that the run reported in rep recommended
+// terminating id and asked for an approval, approves it, and checks that
+// the next run of r terminates id, its only action.
+func (e *env) approvedTerminates(t *testing.T, r *reaper.Reaper, rep reaper.Report, id string) {
+	t.Helper()
+	rec := record(t, rep, id)
 	require.NotNil(t, rec.Verdict)
 	require.Equal(t, detector.ActionTerminate, rec.Verdict.Action, "%v", rec.Verdict.Explain())
 	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
-	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
+	_, err := e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
 	require.NoError(t, err)
 
 	rep, err = e.run(t.Context(), t, r, e.clock.Now().Add(5*time.Minute))
 	require.NoError(t, err)
-	rec = record(t, rep, "vol-1")
+	rec = record(t, rep, id)
 	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
 	assert.Equal(t, provider.StateTerminated, rec.FinalState)
 	acts := e.actions()
 	require.Len(t, acts, 1)
 	assert.Equal(t, memory.OpTerminate, acts[0].Op)
-	assert.Equal(t, "vol-1", acts[0].ResourceID)
+	assert.Equal(t, id, acts[0].ResourceID)
 }
 
 // TestLoginInTheTerminateWindowBlocksTerminate: the same volume with one
@@ -215,19 +223,5 @@ func TestUnusedFunctionTerminated(t *testing.T) {
 	assert.Equal(t, detector.Unknown, rec.Verdict.State, "%v", rec.Verdict.Explain())
 	assert.Contains(t, fmt.Sprint(rec.Verdict.Explain()), "no data for invocations")
 
-	rec = record(t, rep, "fn-unused")
-	require.NotNil(t, rec.Verdict)
-	require.Equal(t, detector.ActionTerminate, rec.Verdict.Action, "%v", rec.Verdict.Explain())
-	require.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
-	_, err = e.approvals.Approve(t.Context(), rec.ApprovalID, "bob", t0.Add(time.Minute), "")
-	require.NoError(t, err)
-	rep, err = e.run(t.Context(), t, r, e.clock.Now().Add(5*time.Minute))
-	require.NoError(t, err)
-	rec = record(t, rep, "fn-unused")
-	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
-	assert.Equal(t, provider.StateTerminated, rec.FinalState)
-	acts := e.actions()
-	require.Len(t, acts, 1)
-	assert.Equal(t, memory.OpTerminate, acts[0].Op)
-	assert.Equal(t, "fn-unused", acts[0].ResourceID)
+	e.approvedTerminates(t, r, rep, "fn-unused")
 }
