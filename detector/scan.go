@@ -345,7 +345,17 @@ func scanDefaults(cfg ScanConfig, d Detector) ScanConfig {
 	}
 	cfg.History = max(cfg.History, cfg.Step)
 	if kn, ok := d.(KindNeedsReporter); ok && cfg.Metrics == nil {
-		cfg.metricsOf = func(k provider.Kind) []provider.Metric { return kn.NeedsOf(k).Metrics }
+		// Asked once per kind, not once per resource.
+		byKind := make(map[provider.Kind][]provider.Metric, len(provider.Kinds()))
+		for _, k := range provider.Kinds() {
+			byKind[k] = kn.NeedsOf(k).Metrics
+		}
+		cfg.metricsOf = func(k provider.Kind) []provider.Metric {
+			if ms, ok := byKind[k]; ok {
+				return ms
+			}
+			return kn.NeedsOf(k).Metrics
+		}
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = needs.Metrics
