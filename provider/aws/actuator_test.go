@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -176,6 +177,9 @@ func TestNewValidates(t *testing.T) {
 		{"concurrency", sdkConfig(), awsprovider.Config{Concurrency: -1}, "config.concurrency"},
 		{"negative publish delay", sdkConfig(), awsprovider.Config{PublishDelay: -time.Second}, "config.publish_delay"},
 		{"price", sdkConfig(), awsprovider.Config{HourlyPrices: map[string]float64{"m5.large": -1}}, "config.hourly_prices[m5.large]"},
+		{"negative load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: -0.01}, "config.load_balancer_hourly_cost"},
+		{"NaN load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: math.NaN()}, "config.load_balancer_hourly_cost"},
+		{"infinite load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: math.Inf(1)}, "config.load_balancer_hourly_cost"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -256,8 +256,8 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 // ScaledBy): one DescribePolicies call per group when they are few (up to
 // 10 at Auto Scaling's default page size), else one DescribePolicies
 // sequence for the region's; a call that fails fails every group's read.
-// Plain names that are not groups, and function ARNs, are looked up one
-// by one as Get does. A describe call that fails fails its
+// Plain names that are not groups, and function and load balancer ARNs,
+// are looked up one by one as Get does. A describe call that fails fails its
 // reads; once ctx ends, the reads not answered carry its error, which
 // GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
@@ -282,7 +282,7 @@ func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead
 				r.Resource = d.groupResource(g)
 				r.Resource.ScaledBy = l.scaledBy[r.Resource.ID]
 			}
-			return ok // else a function, a name that is no group, a metrics-only ARN
+			return ok // else a function, a name that is no group, a load balancer, an RDS ARN
 		},
 		func(r *provider.ResourceRead) { r.Resource, r.Err = d.Get(ctx, r.ID) })
 }
@@ -305,7 +305,7 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 			case ok:
 				r.Capacity, r.Err = groupCapacity(g)
 				r.Err = d.red.Error(r.Err)
-			case !l.byName[i]: // an instance, a function, a metrics-only ARN
+			case !l.byName[i]: // an instance, a function, a load balancer, an RDS ARN
 				r.Err = fmt.Errorf("aws: capacity %q: %w: a %s is not an Auto Scaling group", r.ID, provider.ErrUnsupported, l.targets[i].kind)
 				return true
 			}

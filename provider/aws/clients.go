@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
@@ -13,7 +14,8 @@ import (
 // each with the exact method shape of the SDK's client, so that a host can
 // wrap one operation (for logging, metrics or fault injection) or fake a
 // whole service in its tests. *ec2.Client, *autoscaling.Client,
-// *cloudwatch.Client and *lambda.Client satisfy them.
+// *cloudwatch.Client, *lambda.Client and *elasticloadbalancingv2.Client
+// satisfy them.
 
 // DescribeInstancesAPI is EC2 DescribeInstances (also used by the EC2
 // waiters).
@@ -127,6 +129,26 @@ type LambdaAPI interface {
 	ListVersionsByFunctionAPI
 }
 
+// DescribeLoadBalancersAPI is Elastic Load Balancing (v2)
+// DescribeLoadBalancers: the inventory's Application Load Balancers, and
+// whether one exists, and since when, for its metrics and activity.
+type DescribeLoadBalancersAPI interface {
+	DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error)
+}
+
+// DescribeTagsAPI is Elastic Load Balancing (v2) DescribeTags (the
+// inventory's load balancer tags, up to 20 load balancers a call).
+type DescribeTagsAPI interface {
+	DescribeTags(ctx context.Context, in *elasticloadbalancingv2.DescribeTagsInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error)
+}
+
+// ELBv2API is every Elastic Load Balancing (v2) operation the driver
+// uses.
+type ELBv2API interface {
+	DescribeLoadBalancersAPI
+	DescribeTagsAPI
+}
+
 // Clients are the service clients the driver calls. New builds them from an
 // aws.Config; WithClients replaces any of them (a nil field keeps the one
 // New built).
@@ -135,6 +157,7 @@ type Clients struct {
 	AutoScaling AutoScalingAPI
 	CloudWatch  CloudWatchAPI
 	Lambda      LambdaAPI
+	ELBv2       ELBv2API
 }
 
 // The SDK's clients satisfy the driver's interfaces.
@@ -143,13 +166,15 @@ var (
 	_ AutoScalingAPI = (*autoscaling.Client)(nil)
 	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
 	_ LambdaAPI      = (*lambda.Client)(nil)
+	_ ELBv2API       = (*elasticloadbalancingv2.Client)(nil)
 
-	_ ec2.DescribeInstancesAPIClient                 = DescribeInstancesAPI(nil)
-	_ ec2.DescribeSnapshotsAPIClient                 = DescribeSnapshotsAPI(nil)
-	_ autoscaling.DescribeAutoScalingGroupsAPIClient = DescribeAutoScalingGroupsAPI(nil)
-	_ autoscaling.DescribePoliciesAPIClient          = DescribePoliciesAPI(nil)
-	_ cloudwatch.GetMetricDataAPIClient              = GetMetricDataAPI(nil)
-	_ lambda.ListFunctionsAPIClient                  = ListFunctionsAPI(nil)
-	_ lambda.GetFunctionAPIClient                    = GetFunctionAPI(nil)
-	_ lambda.ListVersionsByFunctionAPIClient         = ListVersionsByFunctionAPI(nil)
+	_ ec2.DescribeInstancesAPIClient                        = DescribeInstancesAPI(nil)
+	_ ec2.DescribeSnapshotsAPIClient                        = DescribeSnapshotsAPI(nil)
+	_ autoscaling.DescribeAutoScalingGroupsAPIClient        = DescribeAutoScalingGroupsAPI(nil)
+	_ autoscaling.DescribePoliciesAPIClient                 = DescribePoliciesAPI(nil)
+	_ cloudwatch.GetMetricDataAPIClient                     = GetMetricDataAPI(nil)
+	_ lambda.ListFunctionsAPIClient                         = ListFunctionsAPI(nil)
+	_ lambda.GetFunctionAPIClient                           = GetFunctionAPI(nil)
+	_ lambda.ListVersionsByFunctionAPIClient                = ListVersionsByFunctionAPI(nil)
+	_ elasticloadbalancingv2.DescribeLoadBalancersAPIClient = DescribeLoadBalancersAPI(nil)
 )

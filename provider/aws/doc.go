@@ -1,13 +1,13 @@
 // Package aws is the Amazon Web Services driver of idlescale: EC2 instances,
-// Auto Scaling groups, Lambda functions, CloudWatch metrics and EBS
-// snapshots, built on aws-sdk-go-v2.
+// Auto Scaling groups, Lambda functions, Application Load Balancers,
+// CloudWatch metrics and EBS snapshots, built on aws-sdk-go-v2.
 //
 // A Driver implements provider.Inventory, MetricsSource, Actuator, Scaler,
 // Resizer, BackupCatalog and ActivitySource, and passes the providertest conformance suite
 // against a real moto_server. It is built from the aws.Config the host
 // already has; it calls AWS only through small per-operation interfaces in
-// the SDK's method shapes (EC2API, AutoScalingAPI, CloudWatchAPI, LambdaAPI
-// and the single-operation interfaces they embed), so a host can wrap or
+// the SDK's method shapes (EC2API, AutoScalingAPI, CloudWatchAPI, LambdaAPI,
+// ELBv2API and the single-operation interfaces they embed), so a host can wrap or
 // fake any operation with WithClients:
 //
 //	sdk, err := config.LoadDefaultConfig(ctx) // region, credentials, ...
@@ -22,15 +22,40 @@
 // # Resource IDs
 //
 // Instances are identified by their instance ID ("i-0abc..."), Auto
-// Scaling groups by their name, Lambda functions by their unqualified ARN.
+// Scaling groups by their name, Lambda functions by their unqualified ARN,
+// load balancers by their ARN
+// ("arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID").
 // These canonical IDs are what List returns and what Filter.IDs match.
 // Every method also accepts a group's or function's plain name (looked up
 // as a group first, then as a function) and the ARNs of instances and
-// groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") and
-// Application Load Balancer ARNs are accepted by QueryMetric and Activity
-// only: the driver reads their CloudWatch metrics but does not inventory
-// them (no RDS or ELB client is linked in), so their existence is not
-// checked.
+// groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") are
+// accepted by QueryMetric and Activity only: the driver reads their
+// CloudWatch metrics but does not inventory them (no RDS client is linked
+// in), so their existence is not checked.
+//
+// # Load balancers
+//
+// List and Get return Application Load Balancers (ELBv2
+// DescribeLoadBalancers, every page, Config.PageSize up to 400 a page;
+// DescribeTags 20 load balancers a call, its limit) as resources of kind
+// load_balancer: ID the ARN, Name the load balancer's name (or its "Name"
+// tag), LaunchTime its CreatedTime, HourlyCost Config.LoadBalancerHourlyCost
+// (0, unknown, by default: ELBv2 gives no price). Its state maps
+// provisioning to pending, active and active_impaired to running (an
+// impaired load balancer still routes traffic, and is billed, only
+// without the resources to scale), and failed to terminated (it could not
+// be set up and routes nothing: its lack of requests is no idleness).
+// Network and gateway load balancers are not listed, and Get of one is
+// provider.ErrUnsupported: they publish no RequestCount (their metrics are
+// in AWS/NetworkELB and AWS/GatewayELB, with other names), so nothing
+// tells whether one is used, and the detector, which judges a load
+// balancer on its requests, could never judge them. Tags cannot be
+// pushed down to ELBv2: List reads every Application Load Balancer of the
+// region and filters them, and one deleted between the two calls is left
+// out. A List whose Filter.Kinds or Filter.IDs ask for no load balancer
+// makes no ELBv2 call (and needs no ELBv2 permission). The driver only
+// reads load balancers: Start, Stop, Terminate and Resize of one are
+// provider.ErrUnsupported.
 //
 // # Function states
 //
@@ -190,8 +215,8 @@
 //
 // An ALB's RequestCount is published only when requests flow too, but its
 // quiet steps stay gaps and a load balancer's activity without a datapoint
-// stays absent: the driver has no ELBv2 client, so it cannot know when a
-// load balancer was created.
+// stays absent: the metric reads do not look up when a load balancer was
+// created.
 //
 // # Activity
 //
@@ -384,7 +409,10 @@
 //
 //	Inventory (List, Get)  ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
 //	                       autoscaling:DescribePolicies (not with Config.IgnoreScalingPolicies),
-//	                       lambda:ListFunctions, lambda:GetFunction
+//	                       lambda:ListFunctions, lambda:GetFunction,
+//	                       elasticloadbalancing:DescribeLoadBalancers,
+//	                       elasticloadbalancing:DescribeTags (not for a List whose
+//	                       Filter asks for no load balancer)
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs; in us-east-1,
 //	                       lambda:ListVersionsByFunction for a function's invocations,

@@ -16,6 +16,8 @@ import (
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/idlescale/idlescale/clock"
@@ -28,8 +30,9 @@ const Name = "aws"
 
 // Driver is the AWS provider. It implements provider.Inventory,
 // MetricsSource, Actuator, Scaler, Resizer, BackupCatalog and
-// ActivitySource over EC2, Auto Scaling, CloudWatch and Lambda; see the package doc for resource IDs,
-// metric mappings and IAM permissions.
+// ActivitySource over EC2, Auto Scaling, CloudWatch, Lambda and Elastic
+// Load Balancing (v2); see the package doc for resource IDs, metric
+// mappings and IAM permissions.
 //
 // A Driver is safe for concurrent use; it holds no state besides its
 // clients and configuration, and its constructor starts no goroutines.
@@ -55,6 +58,7 @@ type Driver struct {
 	asg    AutoScalingAPI
 	cw     CloudWatchAPI
 	lambda LambdaAPI
+	elb    ELBv2API
 }
 
 var (
@@ -70,7 +74,8 @@ var (
 // New returns a driver configured by cfg (the zero Config means the
 // defaults) for the account and region of sdk, the SDK configuration the
 // host already has (its Region must be set). It builds the EC2, Auto
-// Scaling, CloudWatch and Lambda clients from sdk with a bounded standard
+// Scaling, CloudWatch, Lambda and Elastic Load Balancing (v2) clients
+// from sdk with a bounded standard
 // retryer (Config.MaxAttempts, Config.MaxBackoff); WithClients replaces any
 // of them. New makes no API call and starts no goroutines. It returns an
 // error matching provider.ErrInvalid, naming the field, when cfg is invalid
@@ -126,6 +131,12 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (_ *Driver, err error) {
 			lo.Retryer, lo.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.lambdaOpts...)...)
 	}
+	d.elb = o.clients.ELBv2
+	if d.elb == nil {
+		d.elb = elasticloadbalancingv2.NewFromConfig(sdk, append([]func(*elasticloadbalancingv2.Options){func(lo *elasticloadbalancingv2.Options) {
+			lo.Retryer, lo.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.elbOpts...)...)
+	}
 	return d, nil
 }
 
@@ -165,9 +176,11 @@ type target struct {
 	// instance ID, group name, function name, DB instance identifier or the
 	// load balancer's "app/NAME/ID".
 	name string
-	// group and function hold what a lookup by name already fetched.
-	group    *asgtypes.AutoScalingGroup
-	function *lambda.GetFunctionOutput
+	// group and function hold what a lookup by name already fetched,
+	// loadBalancer what a describe of the load balancer already fetched.
+	group        *asgtypes.AutoScalingGroup
+	function     *lambda.GetFunctionOutput
+	loadBalancer *elbtypes.LoadBalancer
 }
 
 var instanceIDPattern = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -207,7 +220,7 @@ func classify(id string) (t target, ok bool, err error) {
 	case service == "elasticloadbalancing" && strings.HasPrefix(res, "loadbalancer/"):
 		return target{kind: provider.KindLoadBalancer, id: id, name: strings.TrimPrefix(res, "loadbalancer/")}, true, nil
 	}
-	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, Auto Scaling groups, Lambda functions, and RDS and load balancer metrics", provider.ErrUnsupported, id)
+	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, Auto Scaling groups, Lambda functions, load balancers, and RDS metrics", provider.ErrUnsupported, id)
 }
 
 // resolve validates id and finds what it names. Instance IDs and ARNs

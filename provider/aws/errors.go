@@ -77,6 +77,7 @@ var (
 		"InvalidVolume.NotFound":      true,
 		"ResourceNotFoundException":   true,
 		"ResourceNotFound":            true,
+		"LoadBalancerNotFound":        true,
 	}
 	conflictCodes = map[string]bool{
 		"IncorrectInstanceState":    true,

@@ -16,6 +16,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
@@ -43,6 +45,7 @@ func withCounter(c *countingHTTP) []awsprovider.Option {
 		awsprovider.WithAutoScalingOptions(func(o *autoscaling.Options) { o.HTTPClient = c }),
 		awsprovider.WithCloudWatchOptions(func(o *cloudwatch.Options) { o.HTTPClient = c }),
 		awsprovider.WithLambdaOptions(func(o *lambda.Options) { o.HTTPClient = c }),
+		awsprovider.WithELBv2Options(func(o *elasticloadbalancingv2.Options) { o.HTTPClient = c }),
 	}
 }
 
@@ -187,8 +190,9 @@ func (c *countingCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetric
 	return c.CloudWatchAPI.GetMetricData(ctx, in, optFns...)
 }
 
-// offline is a fake of all four services, with no network: a fixed set of
-// instances (paged), no groups, no functions, and CloudWatch answering
+// offline is a fake of all five services, with no network: a fixed set of
+// instances (paged), no groups, no functions, no load balancers, and
+// CloudWatch answering
 // every query with one datapoint per period. Fuzz targets and benchmarks
 // use it to measure and stress the driver, not moto.
 type offline struct {
@@ -216,7 +220,7 @@ func newOffline(n int) *offline {
 }
 
 func (o *offline) clients() awsprovider.Clients {
-	return awsprovider.Clients{EC2: offlineEC2{o}, AutoScaling: offlineASG{}, CloudWatch: offlineCW{}, Lambda: offlineLambda{}}
+	return awsprovider.Clients{EC2: offlineEC2{o}, AutoScaling: offlineASG{}, CloudWatch: offlineCW{}, Lambda: offlineLambda{}, ELBv2: offlineELB{}}
 }
 
 type offlineEC2 struct{ *offline }
@@ -300,6 +304,19 @@ func (offlineLambda) UpdateFunctionConfiguration(context.Context, *lambda.Update
 
 func (offlineLambda) ListVersionsByFunction(context.Context, *lambda.ListVersionsByFunctionInput, ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error) {
 	return nil, &lambdatypes.ResourceNotFoundException{Message: awssdk.String("offline: no functions")}
+}
+
+type offlineELB struct{}
+
+func (offlineELB) DescribeLoadBalancers(_ context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	if len(in.LoadBalancerArns) > 0 || len(in.Names) > 0 {
+		return nil, &elbtypes.LoadBalancerNotFoundException{Message: awssdk.String("offline: no load balancers")}
+	}
+	return &elasticloadbalancingv2.DescribeLoadBalancersOutput{}, nil
+}
+
+func (offlineELB) DescribeTags(context.Context, *elasticloadbalancingv2.DescribeTagsInput, ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error) {
+	return nil, &elbtypes.LoadBalancerNotFoundException{Message: awssdk.String("offline: no load balancers")}
 }
 
 type offlineCW struct{}

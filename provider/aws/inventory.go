@@ -20,14 +20,17 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// List implements provider.Inventory: the EC2 instances, Auto Scaling groups
-// and Lambda functions matching f, sorted by ID. Kinds, states, instance
-// IDs and tags are pushed down to EC2's filters (IDs in batches of 200
-// instances and 50 groups, the APIs' limits); everything is checked again
-// with f.Match. Every page of every list is read. When a group matches,
-// the matching groups' scaling policies are read too, for their ScaledBy
-// (see the package doc). An invalid filter returns provider.ErrInvalid
-// before any API call.
+// List implements provider.Inventory: the EC2 instances, Auto Scaling
+// groups, Lambda functions and Application Load Balancers matching f,
+// sorted by ID. Kinds, states, instance IDs and tags are pushed down to
+// EC2's filters (IDs in batches of 200 instances and 50 groups, the APIs'
+// limits); everything is checked again with f.Match. A kind f does not
+// ask for, by its Kinds or by IDs that all name other kinds, is not
+// listed, and its service not called. Every page of every list is read.
+// When a group matches, the matching groups' scaling policies are read
+// too, for their ScaledBy (see the package doc). Network and gateway load
+// balancers are not listed (see the package doc). An invalid filter
+// returns provider.ErrInvalid before any API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
 	defer d.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
@@ -40,7 +43,7 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		return []provider.Resource{}, nil
 	}
 	want := func(k provider.Kind) bool { return len(f.Kinds) == 0 || slices.Contains(f.Kinds, k) }
-	var idInstances, idFunctions, idGroups bool
+	var idInstances, idFunctions, idGroups, idLoadBalancers bool
 	for _, id := range f.IDs {
 		t, ok, _ := classify(id)
 		switch {
@@ -48,6 +51,8 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 			idInstances = true
 		case ok && t.kind == provider.KindFunction:
 			idFunctions = true
+		case ok && t.kind == provider.KindLoadBalancer:
+			idLoadBalancers = true
 		case ok && t.kind == provider.KindGroup, !ok:
 			idGroups = true
 		}
@@ -80,6 +85,13 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		}
 		out = append(out, rs...)
 	}
+	if want(provider.KindLoadBalancer) && (anyID || idLoadBalancers) {
+		rs, err := d.listLoadBalancers(ctx, f)
+		if err != nil {
+			return nil, wrap("list load balancers", "", err)
+		}
+		out = append(out, rs...)
+	}
 	out = slices.DeleteFunc(out, func(r provider.Resource) bool { return !f.Match(r) })
 	slices.SortFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.ID, b.ID) })
 	if out == nil {
@@ -89,9 +101,10 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 }
 
 // Get implements provider.Inventory for instance IDs, group names, function
-// names and ARNs; a group's ScaledBy is read from its scaling policies
-// (see the package doc). Unknown IDs return provider.ErrNotFound; RDS and
-// load balancer ARNs (which the driver only reads metrics of) return
+// names and ARNs, and Application Load Balancer ARNs; a group's ScaledBy
+// is read from its scaling policies (see the package doc). Unknown IDs
+// return provider.ErrNotFound; RDS ARNs and network and gateway load
+// balancers (which the driver only reads metrics of) return
 // provider.ErrUnsupported.
 func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
 	defer d.red.Errorp(&err)
@@ -129,6 +142,12 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 			return provider.Resource{}, fmt.Errorf("aws: get %q: GetFunction returned no configuration", id)
 		}
 		return d.functionResource(*out.Configuration, out.Tags), nil
+	case provider.KindLoadBalancer:
+		r, err := d.getLoadBalancer(ctx, t)
+		if err != nil {
+			return provider.Resource{}, wrap("get", id, err)
+		}
+		return r, nil
 	}
 	return provider.Resource{}, fmt.Errorf("aws: get %q: %w: the driver does not inventory %s resources", id, provider.ErrUnsupported, t.kind)
 }

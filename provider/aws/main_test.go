@@ -22,6 +22,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -127,6 +129,7 @@ type clients struct {
 	cw     *cloudwatch.Client
 	lambda *lambda.Client
 	iam    *iam.Client
+	elb    *elasticloadbalancingv2.Client
 }
 
 func sdk() clients { return sdkIn(region) }
@@ -139,6 +142,7 @@ func sdkIn(region string) clients {
 		cw:     cloudwatch.NewFromConfig(cfg, queryProtocol),
 		lambda: lambda.NewFromConfig(cfg),
 		iam:    iam.NewFromConfig(cfg),
+		elb:    elasticloadbalancingv2.NewFromConfig(cfg),
 	}
 }
 
@@ -270,6 +274,33 @@ func (s seeder) createFunction(t tb, memory, timeoutSec int, tags map[string]str
 	})
 	require.NoError(t, err)
 	return awssdk.ToString(out.FunctionArn)
+}
+
+// createLoadBalancer creates a load balancer of type typ (application,
+// network) in two of the region's default subnets, in different
+// availability zones, with tags, and returns its ARN.
+func (s seeder) createLoadBalancer(t tb, typ elbtypes.LoadBalancerTypeEnum, tags map[string]string) string {
+	t.Helper()
+	c := sdkIn(s.region)
+	subnets, err := c.ec2.DescribeSubnets(tctx(t), &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: awssdk.String("default-for-az"), Values: []string{"true"}}}})
+	require.NoError(t, err)
+	var ids []string
+	zones := map[string]bool{}
+	for _, sn := range subnets.Subnets {
+		if z := awssdk.ToString(sn.AvailabilityZone); !zones[z] && len(ids) < 2 {
+			zones[z] = true
+			ids = append(ids, awssdk.ToString(sn.SubnetId))
+		}
+	}
+	require.Len(t, ids, 2, "moto's default VPC has a subnet per availability zone")
+	in := &elasticloadbalancingv2.CreateLoadBalancerInput{Name: awssdk.String(uniq("lb")), Type: typ, Subnets: ids}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, elbtypes.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+	}
+	out, err := c.elb.CreateLoadBalancer(tctx(t), in)
+	require.NoError(t, err)
+	require.Len(t, out.LoadBalancers, 1)
+	return awssdk.ToString(out.LoadBalancers[0].LoadBalancerArn)
 }
 
 // snapshot takes an EBS snapshot of the instance's root volume with tags.

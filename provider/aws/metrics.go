@@ -90,8 +90,8 @@ var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
 // was invoked (errored, was throttled) in. A step of one without a
 // datapoint reads 0 where that is known (see quietFrom and fillQuiet),
 // not a gap. An ALB's RequestCount is such a count too, but stays a gap:
-// the driver has no ELBv2 client, so it cannot tell when a load balancer
-// was created, and before that nothing is known.
+// the metric reads do not look up when a load balancer was created, and
+// before that nothing is known.
 var quietCounts = map[provider.Kind]map[provider.Metric]bool{
 	provider.KindFunction: {
 		provider.MetricInvocations: true,

@@ -1,0 +1,173 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// tagBatch is how many load balancers one ELBv2 DescribeTags call takes
+// (its limit).
+const tagBatch = 20
+
+// listLoadBalancers lists the Application Load Balancers, every page of
+// DescribeLoadBalancers, with their tags (DescribeTags, tagBatch at a
+// time), among the load balancer ARNs of f.IDs when f has IDs. Network
+// and gateway load balancers are left out: they publish no RequestCount
+// (see the package doc). The ARNs are not asked of DescribeLoadBalancers,
+// which fails the whole call for one it does not know: the list is read
+// and filtered, so that an unknown ARN matches nothing. A load balancer
+// deleted before its tags are read is left out.
+func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	var lbs []elbtypes.LoadBalancer
+	p := elasticloadbalancingv2.NewDescribeLoadBalancersPaginator(d.elb, &elasticloadbalancingv2.DescribeLoadBalancersInput{PageSize: d.pageSize(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, lb := range page.LoadBalancers {
+			if lb.Type != elbtypes.LoadBalancerTypeEnumApplication {
+				continue
+			}
+			if len(f.IDs) > 0 && !slices.Contains(f.IDs, awssdk.ToString(lb.LoadBalancerArn)) {
+				continue
+			}
+			lbs = append(lbs, lb)
+		}
+	}
+	arns := make([]string, len(lbs))
+	for i, lb := range lbs {
+		arns[i] = awssdk.ToString(lb.LoadBalancerArn)
+	}
+	tags, gone, err := d.loadBalancerTags(ctx, arns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]provider.Resource, 0, len(lbs))
+	for i, lb := range lbs {
+		if !gone[arns[i]] {
+			out = append(out, d.loadBalancerResource(lb, tags[arns[i]]))
+		}
+	}
+	return out, nil
+}
+
+// loadBalancerTags reads the tags of the load balancers arns, tagBatch
+// at a time. DescribeTags fails a whole call for a load balancer it does
+// not know: the ARNs of such a call are then asked one by one, and those
+// not found are gone.
+func (d *Driver) loadBalancerTags(ctx context.Context, arns []string) (tags map[string]map[string]string, gone map[string]bool, err error) {
+	tags, gone = map[string]map[string]string{}, map[string]bool{}
+	describe := func(batch []string) error {
+		out, err := d.elb.DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: batch})
+		if err != nil {
+			return err
+		}
+		for _, td := range out.TagDescriptions {
+			m := make(map[string]string, len(td.Tags))
+			for _, t := range td.Tags {
+				m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+			}
+			tags[awssdk.ToString(td.ResourceArn)] = m
+		}
+		return nil
+	}
+	for batch := range slices.Chunk(arns, tagBatch) {
+		err := describe(batch)
+		if err == nil || !errors.Is(sentinel(err), provider.ErrNotFound) {
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		for _, arn := range batch {
+			switch err := describe([]string{arn}); {
+			case errors.Is(sentinel(err), provider.ErrNotFound):
+				gone[arn] = true
+			case err != nil:
+				return nil, nil, err
+			}
+		}
+	}
+	return tags, gone, nil
+}
+
+// describeLoadBalancer returns the load balancer arn, or an error
+// matching provider.ErrNotFound.
+func (d *Driver) describeLoadBalancer(ctx context.Context, arn string) (*elbtypes.LoadBalancer, error) {
+	out, err := d.elb.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.LoadBalancers {
+		if awssdk.ToString(out.LoadBalancers[i].LoadBalancerArn) == arn {
+			return &out.LoadBalancers[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no load balancer %q", provider.ErrNotFound, arn)
+}
+
+// getLoadBalancer is Get of the load balancer of t: an Application Load
+// Balancer with its tags; a network or gateway load balancer is
+// provider.ErrUnsupported (not inventoried: it publishes no
+// RequestCount).
+func (d *Driver) getLoadBalancer(ctx context.Context, t target) (provider.Resource, error) {
+	lb := t.loadBalancer
+	if lb == nil {
+		var err error
+		if lb, err = d.describeLoadBalancer(ctx, t.id); err != nil {
+			return provider.Resource{}, err
+		}
+	}
+	if lb.Type != elbtypes.LoadBalancerTypeEnumApplication {
+		return provider.Resource{}, fmt.Errorf("%w: a %s load balancer is not inventoried (it publishes no RequestCount): only Application Load Balancers are", provider.ErrUnsupported, lb.Type)
+	}
+	tags, gone, err := d.loadBalancerTags(ctx, []string{t.id})
+	switch {
+	case err != nil:
+		return provider.Resource{}, err
+	case gone[t.id]:
+		return provider.Resource{}, fmt.Errorf("%w: no load balancer %q", provider.ErrNotFound, t.id)
+	}
+	return d.loadBalancerResource(*lb, tags[t.id]), nil
+}
+
+// loadBalancerState maps an ELBv2 state: provisioning is pending; active
+// and active_impaired are running (an impaired load balancer still
+// routes traffic, and is billed, only without the resources to scale:
+// its requests still measure its use); failed (it could not be set up
+// and routes nothing, so that its lack of requests is no idleness) is
+// terminated, as a Lambda function whose creation failed. An unknown
+// state is running, as an instance's is.
+func loadBalancerState(s *elbtypes.LoadBalancerState) provider.State {
+	if s == nil {
+		return provider.StateRunning
+	}
+	switch s.Code {
+	case elbtypes.LoadBalancerStateEnumProvisioning:
+		return provider.StatePending
+	case elbtypes.LoadBalancerStateEnumFailed:
+		return provider.StateTerminated
+	}
+	return provider.StateRunning
+}
+
+func (d *Driver) loadBalancerResource(lb elbtypes.LoadBalancer, tags map[string]string) provider.Resource {
+	r := provider.Resource{
+		ID:         awssdk.ToString(lb.LoadBalancerArn),
+		Kind:       provider.KindLoadBalancer,
+		Name:       awssdk.ToString(lb.LoadBalancerName),
+		State:      loadBalancerState(lb.State),
+		LaunchTime: awssdk.ToTime(lb.CreatedTime).UTC(),
+		HourlyCost: d.cfg.LoadBalancerHourlyCost,
+	}
+	return d.withTags(r, tags)
+}
