@@ -18,8 +18,11 @@ var _ provider.ActivitySource = (*Driver)(nil)
 // activity of a resource kind, and the statistic that counts it.
 type activitySignal struct {
 	kind provider.ActivityKind
-	cw   CloudWatchMetric
-	stat string
+	// metric is the provider metric of cw, whose quietCounts entry says
+	// whether no datapoint means no event.
+	metric provider.Metric
+	cw     CloudWatchMetric
+	stat   string
 }
 
 // activityTable lists the activity the driver can observe per kind. CPU or
@@ -27,13 +30,13 @@ type activitySignal struct {
 // have none: their activity is unknown (absent), never zero.
 var activityTable = map[provider.Kind][]activitySignal{
 	provider.KindFunction: {
-		{provider.ActivityAPICalls, metricTable[provider.KindFunction][provider.MetricInvocations], "Sum"},
+		{provider.ActivityAPICalls, provider.MetricInvocations, metricTable[provider.KindFunction][provider.MetricInvocations], "Sum"},
 	},
 	provider.KindLoadBalancer: {
-		{provider.ActivityAPICalls, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum"},
+		{provider.ActivityAPICalls, provider.MetricRequests, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum"},
 	},
 	provider.KindDatabase: {
-		{provider.ActivityDBQueries, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum"},
+		{provider.ActivityDBQueries, provider.MetricConnections, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum"},
 	},
 }
 
@@ -91,7 +94,8 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // period never makes use look older than it is. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
-// in which CloudWatch has no datapoint at all, but for a function.
+// in which CloudWatch has no datapoint at all, but for a function and an
+// Application Load Balancer.
 //
 // A function publishes no Invocations for a minute it was not invoked in,
 // so one without a datapoint in the window, which CloudWatch answered
@@ -117,10 +121,19 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // published, and counted, yet, as for any CloudWatch count: the reaper
 // reads the activity again just before it acts.
 //
+// An Application Load Balancer publishes no RequestCount for a minute no
+// request reached it in, so it is read as a function is, from its
+// CreatedTime (which ELBv2's DescribeLoadBalancers gives) instead of
+// LastModified, and with no Lambda@Edge check: with no datapoint in a
+// window CloudWatch answered whole, its count is 0, Since is CreatedTime
+// when that is after Start, and it is absent when CreatedTime is at or
+// after End. A network or gateway load balancer has no RequestCount in
+// AWS/ApplicationELB: its activity is absent.
+//
 // A result CloudWatch could not compute (status InternalError or
 // Forbidden) fails the call. An invalid query returns
-// provider.ErrInvalid before any API call; unknown instances, groups and
-// functions provider.ErrNotFound. In us-east-1, when
+// provider.ErrInvalid before any API call; unknown instances, groups,
+// functions and load balancers provider.ErrNotFound. In us-east-1, when
 // ListVersionsByFunction fails, a function without a datapoint is absent
 // (unknown), as one that may run at the edge, with a warning in the log.
 func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
@@ -137,14 +150,13 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if len(signals) == 0 {
 		return out, nil
 	}
-	// A function's invocations have no datapoint for a quiet minute: with
-	// none in the window, the count is 0 from its LastModified on, unless
-	// it may run at the edge (see quietFrom).
-	var modified time.Time
-	if t.kind == provider.KindFunction {
-		if !d.mayRunAtEdge(ctx, "activity", t) {
-			modified, _ = lastModified(t)
-		}
+	// A function's invocations and a load balancer's requests have no
+	// datapoint for a quiet minute: with none in the window, the count is
+	// 0 from since when the resource is known to exist (knownSince) on,
+	// unless a function may run at the edge (see quietFrom).
+	var known time.Time
+	if !d.mayRunAtEdge(ctx, "activity", t) {
+		known, _ = knownSince(t)
 	}
 	// Whole periods covering [Start, End): CloudWatch's grid.
 	period := activityPeriodAt(q.Start, d.now())
@@ -233,16 +245,17 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	}
 	for i, s := range signals {
 		a := accs[i]
-		quiet := !modified.IsZero() && s.cw == metricTable[provider.KindFunction][provider.MetricInvocations]
-		if !a.seen && (!quiet || !a.complete || !modified.Before(q.End)) {
+		quiet := !known.IsZero() && quietCounts[t.kind][s.metric]
+		if !a.seen && (!quiet || !a.complete || !known.Before(q.End)) {
 			continue // no datapoint: unknown
 		}
 		c := provider.ActivityCount{Kind: s.kind, Count: a.count, Last: a.last.UTC()}
 		if quiet {
-			// The count covers [Since, End): from LastModified, or from
-			// the earliest datapoint when that is before it (see the
-			// method's doc), when that is after Start.
-			since := modified
+			// The count covers [Since, End): from LastModified (a load
+			// balancer's CreatedTime), or from the earliest datapoint
+			// when that is before it (see the method's doc), when that
+			// is after Start.
+			since := known
 			if a.seen && a.first.Before(since) {
 				since = a.first
 			}

@@ -148,10 +148,11 @@ type Config struct {
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 
 	// PublishDelay is how long after a minute ends CloudWatch may still
-	// be publishing Lambda's datapoints of it. A Lambda function's
-	// invocations, errors and throttles have a datapoint only for a
+	// be publishing Lambda's and Elastic Load Balancing's datapoints of
+	// it. A Lambda function's invocations, errors and throttles, and an
+	// Application Load Balancer's requests, have a datapoint only for a
 	// minute with such events, so a step without one reads as 0 (see the
-	// package doc, "Quiet Lambda functions") once it ended at least
+	// package doc, "Quiet counts") once it ended at least
 	// PublishDelay before the real time of the read: until then a missing
 	// datapoint may be one not yet published, and the step stays a gap.
 	// Lambda sends its metrics once a minute and CloudWatch shows them

@@ -103,8 +103,8 @@
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
 // (NaN), never zeros, but for a Lambda function's invocations, errors and
-// throttles (marked * below), whose quiet steps read 0 where that is
-// known: see "Quiet Lambda functions". The built-in metrics map as follows
+// throttles and an Application Load Balancer's requests (marked * below),
+// whose quiet steps read 0 where that is known: see "Quiet counts". The built-in metrics map as follows
 // (Mapping returns the table; "custom/NAMESPACE/NAME" reads any other
 // metric with the resource's dimension):
 //
@@ -122,7 +122,7 @@
 //	function       duration         AWS/Lambda          Duration                    ms → s
 //	database       connections      AWS/RDS             DatabaseConnections         count (an activity signal)
 //	database       cpu              AWS/RDS             CPUUtilization              percent → fraction
-//	load_balancer  requests         AWS/ApplicationELB  RequestCount                counter → 1/s
+//	load_balancer  requests         AWS/ApplicationELB  RequestCount                counter → 1/s *
 //	load_balancer  connections      AWS/ApplicationELB  ActiveConnectionCount       counter → 1/s
 //
 // A counter's mean is its rate over the step (CloudWatch's Sum divided by
@@ -134,17 +134,18 @@
 // custom counts such as a load balancer's
 // custom/AWS/ApplicationELB/HTTPCode_Target_5XX_Count, have a datapoint
 // only for a period with events. The driver reads a quiet step of
-// Lambda's as 0 only where that is known (see "Quiet Lambda functions":
-// not within Config.PublishDelay of now, not before the function's
-// LastModified, not for a function that may run at the edge); the
-// others' quiet periods are gaps, not zeros. A
+// Lambda's or of an ALB's RequestCount as 0 only where that is known (see
+// "Quiet counts": not within Config.PublishDelay of now, not before the
+// function's LastModified or the load balancer's CreatedTime, not for a
+// function that may run at the edge); the others' quiet periods are gaps,
+// not zeros. A
 // scaling verification signal on one (scaling.VerifyConfig's Signals and
 // ScaleOutSignals: a function's errors with statistic sum and max 0)
 // should set MissingIsZero, as a CloudWatch alarm on it sets
 // TreatMissingData to notBreaching: without it a quiet window is unknown
-// (for Lambda's counts, until the driver's PublishDelay has passed since
+// (for the quiet counts, until the driver's PublishDelay has passed since
 // it ended, and for good before LastModified, which a resize moves to its
-// own time) and rolls the step back, and a window with a few errors is
+// own time, or CreatedTime) and rolls the step back, and a window with a few errors is
 // waited for until the verification's timeout. Its sum is what zeros in the gaps
 // would give, and so is a built-in counter's mean (errors, throttles,
 // requests: the rate); a custom metric is read as a gauge, whose mean is
@@ -167,20 +168,26 @@
 // monitoring), and the state is today's: data published before monitoring
 // last changed keeps the period it had.
 //
-// # Quiet Lambda functions
+// # Quiet counts
 //
 // Lambda publishes a function's Invocations, Errors and Throttles only
-// for the minutes it was invoked (errored, was throttled) in, so an
-// unused function has no datapoint at all. A step of its invocations,
-// errors or throttles without a datapoint reads 0 (the mean, the sum and
-// the count of datapoints alike: a step with none published has none)
-// when all of these hold, and stays a gap otherwise:
+// for the minutes it was invoked (errored, was throttled) in, and Elastic
+// Load Balancing an Application Load Balancer's RequestCount only for the
+// minutes a request reached it in, so an unused function or load balancer
+// has no datapoint at all. A step of a function's invocations, errors or
+// throttles, or of a load balancer's requests, without a datapoint reads
+// 0 (the mean, the sum and the count of datapoints alike: a step with
+// none published has none) when all of these hold, and stays a gap
+// otherwise:
 //
-//   - the step starts at or after the function's LastModified. Lambda
-//     gives no creation time; LastModified (also Resource.LaunchTime) is
-//     at or after it, and before it the function may not have existed, so
-//     nothing is known. Every change of the function's configuration or
-//     code moves it (a Resize too), and the quiet steps begin again there.
+//   - the step starts at or after since when the resource is known to
+//     exist: a load balancer's CreatedTime (ELBv2 DescribeLoadBalancers,
+//     which the read makes to check that it exists), a function's
+//     LastModified. Lambda gives no creation time; LastModified (also
+//     Resource.LaunchTime) is at or after it, and before it the function
+//     may not have existed, so nothing is known. Every change of the
+//     function's configuration or code moves it (a Resize too), and the
+//     quiet steps begin again there.
 //   - the step ended at least Config.PublishDelay (default 5 minutes)
 //     before the real time of the read: until then its datapoint may not
 //     be published yet.
@@ -188,12 +195,13 @@
 //     15 days, of five for 63, of an hour for 455, each less an hour, as
 //     Activity's tiers): an older step is unknown, not quiet.
 //   - the step is whole minutes and the query's Start is on a minute: a
-//     finer step, or one cutting through Lambda's one-minute datapoints,
-//     may lack a datapoint that the step beside it holds.
+//     finer step, or one cutting through the one-minute datapoints, may
+//     lack a datapoint that the step beside it holds.
 //   - CloudWatch answered the read whole (status Complete): a read that
 //     failed, or a result CloudWatch could not compute, fails as before; a
 //     result it did not give, or gave in part, keeps its gaps.
-//   - the function may not run at the edge (below).
+//   - a function may not run at the edge (below; a load balancer has no
+//     such check).
 //
 // Lambda@Edge: a function replicated to CloudFront's edge (created in
 // us-east-1) publishes its metrics in the regions where it runs, not in
@@ -213,10 +221,12 @@
 // execution role's trust in edgelambda.amazonaws.com would tell more, but
 // needs an IAM client and iam:GetRole.)
 //
-// An ALB's RequestCount is published only when requests flow too, but its
-// quiet steps stay gaps and a load balancer's activity without a datapoint
-// stays absent: the metric reads do not look up when a load balancer was
-// created.
+// An ALB's ActiveConnectionCount keeps its gaps: it is published only
+// when requests flow too, but it measures load, not use (the detector
+// judges a load balancer on its requests, and its activity is its
+// RequestCount), so no verdict waits on its zeros. A network or gateway
+// load balancer has no RequestCount in AWS/ApplicationELB, and its reads
+// keep their gaps.
 //
 // # Activity
 //
@@ -235,12 +245,16 @@
 // its LastModified: its api_calls count is 0, covering the window from
 // LastModified on (ActivityCount.Since, when that is after Start), and is
 // absent (unknown) when LastModified is at or after End or the function
-// may run at the edge (see "Quiet Lambda functions"). With datapoints,
+// may run at the edge (see "Quiet counts"). An Application Load Balancer
+// without a datapoint has served nothing since its CreatedTime, read the
+// same way (Since its CreatedTime when that is after Start; absent when
+// it is at or after End). With datapoints,
 // Since is the earlier of LastModified and the first datapoint's period,
 // so that the cover holds what is counted: CloudWatch keys Lambda's
 // metrics by the function's name, and a datapoint shows that a function
 // of that name was there (this one, modified since, or a deleted
-// predecessor, whose use then counts as this one's). A cover shorter than
+// predecessor, whose use then counts as this one's; a load balancer's
+// dimension holds its unique ID). A cover shorter than
 // the window cannot make a terminate's 28 days (see reaper's
 // Config.Actions). As with any CloudWatch count, invocations in the last
 // few minutes (Config.PublishDelay) may not be counted yet: the reaper
@@ -414,7 +428,8 @@
 //	                       elasticloadbalancing:DescribeTags (not for a List whose
 //	                       Filter asks for no load balancer)
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
-//	                       actions used to resolve IDs; in us-east-1,
+//	                       actions used to resolve IDs (a load balancer's:
+//	                       elasticloadbalancing:DescribeLoadBalancers); in us-east-1,
 //	                       lambda:ListVersionsByFunction for a function's invocations,
 //	                       errors and throttles to read 0 where they have no datapoint
 //	                       (not with Config.IgnoreFunctionVersions)
@@ -429,7 +444,8 @@
 //	                       ec2:ModifyInstanceAttribute, autoscaling:DescribeAutoScalingGroups
 //	                       (for a group's instances)
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
-//	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions;
+//	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
+//	                       (a load balancer's: elasticloadbalancing:DescribeLoadBalancers);
 //	                       in us-east-1, lambda:ListVersionsByFunction for a function
 //	                       (not with Config.IgnoreFunctionVersions)
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -170,4 +171,15 @@ func (d *Driver) loadBalancerResource(lb elbtypes.LoadBalancer, tags map[string]
 		HourlyCost: d.cfg.LoadBalancerHourlyCost,
 	}
 	return d.withTags(r, tags)
+}
+
+// createdTime returns the CreatedTime of load balancer t, when existing
+// fetched it, it has one, and it is an Application Load Balancer (the
+// only kind whose RequestCount is in AWS/ApplicationELB).
+func createdTime(t target) (time.Time, bool) {
+	lb := t.loadBalancer
+	if lb == nil || lb.Type != elbtypes.LoadBalancerTypeEnumApplication || lb.CreatedTime == nil {
+		return time.Time{}, false
+	}
+	return lb.CreatedTime.UTC(), true
 }

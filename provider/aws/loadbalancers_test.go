@@ -2,7 +2,10 @@ package aws_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
@@ -40,6 +45,27 @@ func (c *countingELB) DescribeLoadBalancers(ctx context.Context, in *elasticload
 func (c *countingELB) DescribeTags(ctx context.Context, in *elasticloadbalancingv2.DescribeTagsInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error) {
 	c.n.Add(1)
 	return c.ELBv2API.DescribeTags(ctx, in, optFns...)
+}
+
+// createdELB is the real ELBv2 client with the CreatedTime of the load
+// balancers (by ARN) in created rewritten: moto stamps a load balancer
+// with the time it was created, and the tests need one created before the
+// window they read.
+type createdELB struct {
+	awsprovider.ELBv2API
+	created map[string]time.Time
+}
+
+func (c createdELB) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	out, err := c.ELBv2API.DescribeLoadBalancers(ctx, in, optFns...)
+	if err == nil {
+		for i, lb := range out.LoadBalancers {
+			if at, ok := c.created[awssdk.ToString(lb.LoadBalancerArn)]; ok {
+				out.LoadBalancers[i].CreatedTime = awssdk.Time(at)
+			}
+		}
+	}
+	return out, err
 }
 
 // TestLoadBalancerInventory: List and Get return Application Load
@@ -310,4 +336,242 @@ func TestListLoadBalancersInBatches(t *testing.T) {
 	require.NotErrorIs(t, err, provider.ErrNotFound)
 	assert.Contains(t, err.Error(), "list load balancers")
 	assert.Contains(t, err.Error(), "AccessDenied")
+}
+
+// lbFixture is an Application Load Balancer of moto's, its CloudWatch
+// dimension (app/NAME/ID), and the real time its drivers read.
+type lbFixture struct {
+	region, arn, dim string
+	now              time.Time
+}
+
+// newLBFixture creates a load balancer of type typ in lbRegion.
+func newLBFixture(t *testing.T, typ elbtypes.LoadBalancerTypeEnum) lbFixture {
+	t.Helper()
+	return newLBFixtureIn(t, lbRegion, typ)
+}
+
+func newLBFixtureIn(t *testing.T, region string, typ elbtypes.LoadBalancerTypeEnum) lbFixture {
+	t.Helper()
+	arn := seeder{region}.createLoadBalancer(t, typ, nil)
+	_, dim, _ := strings.Cut(arn, ":loadbalancer/")
+	return lbFixture{region: region, arn: arn, dim: dim, now: time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)}
+}
+
+// driver returns a driver in f's region whose real clock reads f.now,
+// to which f's load balancer was created at created, reading CloudWatch
+// through cw (nil: the real one).
+func (f lbFixture) driver(t *testing.T, created time.Time, cfg awsprovider.Config, cw awsprovider.CloudWatchAPI, opts ...awsprovider.Option) *awsprovider.Driver {
+	t.Helper()
+	elb := createdELB{ELBv2API: sdkIn(f.region).elb, created: map[string]time.Time{f.arn: created}}
+	return newDriverIn(t, f.region, cfg, append([]awsprovider.Option{
+		awsprovider.WithClients(awsprovider.Clients{ELBv2: elb, CloudWatch: cw}),
+		awsprovider.WithNow(func() time.Time { return f.now }),
+	}, opts...)...)
+}
+
+// TestQuietLoadBalancerRequestsReadZero: Elastic Load Balancing
+// publishes an ALB's RequestCount only for a minute with requests, so an
+// unused load balancer's requests were all gaps, and the detector (which
+// judges a load balancer on its requests, required) could never call one
+// idle. A step without a datapoint now reads 0 as a function's
+// invocations do, from the load balancer's CreatedTime: a step starting
+// at CreatedTime reads 0, one starting a millisecond before it a gap;
+// one ending exactly PublishDelay before now reads 0, the next a gap;
+// the datapoints keep their values. ActiveConnectionCount keeps its
+// gaps.
+func TestQuietLoadBalancerRequestsReadZero(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	now := f.now
+	seeder{lbRegion}.putMetric(t, "AWS/ApplicationELB", "RequestCount", "LoadBalancer", f.dim, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-10 * time.Minute): 60, // before CreatedTime in the first cases
+		now.Add(-6 * time.Minute):  120,
+	})
+	cfg := fastConfig()
+	cfg.PublishDelay = 3 * time.Minute
+	g := math.NaN()
+	q := func(m provider.Metric, st provider.Statistic) provider.Query {
+		return provider.Query{ResourceID: f.arn, Metric: m, Statistic: st, Start: now.Add(-10 * time.Minute), End: now, Step: time.Minute}
+	}
+	// Ten steps from now − 10m: now − 3m ends step 6.
+	for _, tc := range []struct {
+		name    string
+		created time.Time
+		q       provider.Query
+		want    []float64
+	}{
+		{"CreatedTime on a step's start", now.Add(-8 * time.Minute), q(provider.MetricRequests, provider.StatSum), []float64{60, g, 0, 0, 120, 0, 0, g, g, g}},
+		{"CreatedTime a millisecond after it", now.Add(-8*time.Minute + time.Millisecond), q(provider.MetricRequests, provider.StatSum), []float64{60, g, g, 0, 120, 0, 0, g, g, g}},
+		{"rate", now.Add(-8 * time.Minute), q(provider.MetricRequests, ""), []float64{1, g, 0, 0, 2, 0, 0, g, g, g}},
+		{"count of datapoints", now.Add(-8 * time.Minute), q(provider.MetricRequests, provider.StatCount), []float64{1, g, 0, 0, 1, 0, 0, g, g, g}},
+		{"CreatedTime before the window", now.Add(-time.Hour), q(provider.MetricRequests, provider.StatSum), []float64{60, 0, 0, 0, 120, 0, 0, g, g, g}},
+		{"CreatedTime after the window", now.Add(time.Minute), q(provider.MetricRequests, provider.StatSum), []float64{60, g, g, g, 120, g, g, g, g, g}},
+		{"active connections are no quiet count", now.Add(-time.Hour), q(provider.MetricConnections, provider.StatSum), []float64{g, g, g, g, g, g, g, g, g, g}},
+	} {
+		d := f.driver(t, tc.created, cfg, nil)
+		got, err := d.QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		assertSeries(t, tc.want, got.Values, tc.name)
+	}
+
+	// Older than CloudWatch keeps a minute's datapoints, a step under a
+	// minute, a grid not on the minute: gaps.
+	day := 24 * time.Hour
+	d := f.driver(t, now.Add(-30*day), cfg, nil)
+	for _, tc := range []struct {
+		name string
+		q    provider.Query
+		want []float64
+	}{
+		{"one minute kept 15 days (less an hour)", provider.Query{Start: now.Add(-15*day + time.Hour - 2*time.Minute), End: now.Add(-15*day + time.Hour + 2*time.Minute), Step: time.Minute}, []float64{g, g, 0, 0}},
+		{"ten seconds", provider.Query{Start: now.Add(-time.Hour), End: now.Add(-time.Hour + 30*time.Second), Step: 10 * time.Second}, []float64{g, g, g}},
+		{"a grid not on the minute", provider.Query{Start: now.Add(-time.Hour + 30*time.Second), End: now.Add(-time.Hour + 150*time.Second), Step: time.Minute}, []float64{g, g}},
+	} {
+		tc.q.ResourceID, tc.q.Metric, tc.q.Statistic = f.arn, provider.MetricRequests, provider.StatSum
+		got, err := d.QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		assertSeries(t, tc.want, got.Values, tc.name)
+	}
+
+	// The batch read fills the same steps; an unknown load balancer fails
+	// its read alone.
+	unknown := f.arn[:strings.LastIndexByte(f.arn, '/')+1] + "0123456789abcdef"
+	reads := []provider.MetricRead{{Query: q(provider.MetricRequests, provider.StatSum)}, {Query: q(provider.MetricRequests, provider.StatSum)}}
+	reads[1].Query.ResourceID = unknown
+	require.NoError(t, f.driver(t, now.Add(-8*time.Minute), cfg, nil).QueryMetrics(tctx(t), reads))
+	require.NoError(t, reads[0].Err)
+	assertSeries(t, []float64{60, g, 0, 0, 120, 0, 0, g, g, g}, reads[0].Series.Values, "batched")
+	require.ErrorIs(t, reads[1].Err, provider.ErrNotFound)
+}
+
+// TestQuietLoadBalancerRequestsFailedReadIsNoZero: a read CloudWatch
+// could not compute, one it did not answer, one answered in part, and a
+// call that failed are never zeros, for the requests as for their
+// activity.
+func TestQuietLoadBalancerRequestsFailedReadIsNoZero(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	now := f.now
+	q := provider.Query{ResourceID: f.arn, Metric: provider.MetricRequests, Statistic: provider.StatSum, Start: now.Add(-time.Hour), End: now.Add(-50 * time.Minute), Step: time.Minute}
+	aq := provider.ActivityQuery{ResourceID: f.arn, Start: now.Add(-time.Hour), End: now}
+	real := cloudwatch.NewFromConfig(sdkConfigIn(f.region), queryProtocol)
+	for _, tc := range []struct {
+		name string
+		cw   awsprovider.CloudWatchAPI
+		fail bool
+	}{
+		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
+		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
+		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
+		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
+		{"the call failed", failingCW{}, true},
+	} {
+		d := f.driver(t, now.Add(-2*time.Hour), fastConfig(), tc.cw)
+		got, err := d.QueryMetric(tctx(t), q)
+		act, aerr := d.Activity(tctx(t), aq)
+		if tc.fail {
+			require.Error(t, err, tc.name)
+			assert.Empty(t, got.Values, tc.name)
+			require.Error(t, aerr, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Len(t, got.Values, 10, tc.name)
+		assert.Equal(t, 10, got.Gaps(), "%s: no zero", tc.name)
+		require.NoError(t, aerr, tc.name)
+		assert.Empty(t, act, "%s: unknown, not 0", tc.name)
+	}
+	// The same driver reading CloudWatch whole fills them.
+	d := f.driver(t, now.Add(-2*time.Hour), fastConfig(), nil)
+	got, err := d.QueryMetric(tctx(t), q)
+	require.NoError(t, err)
+	assert.Zero(t, got.Gaps())
+	act, err := d.Activity(tctx(t), aq)
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, act)
+}
+
+// TestQuietLoadBalancerActivity: an unused load balancer's activity was
+// absent (unknown), so the detector's terminate rule (no use over 28
+// days) could never be met for one on AWS. With no datapoint in the
+// window it is now a count of 0 covering the window from the load
+// balancer's CreatedTime on (Since, when that is after Start), and stays
+// absent when CreatedTime is at or after End. With a datapoint, the
+// requests are counted.
+func TestQuietLoadBalancerActivity(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	now := f.now
+	created := now.Add(-30 * time.Minute)
+	d := f.driver(t, created, fastConfig(), nil)
+	api := provider.ActivityAPICalls
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+		want       []provider.ActivityCount
+	}{
+		{"CreatedTime in the window", now.Add(-2 * time.Hour), now, []provider.ActivityCount{{Kind: api, Since: created}}},
+		{"CreatedTime before the window", now.Add(-20 * time.Minute), now, []provider.ActivityCount{{Kind: api}}},
+		{"CreatedTime at Start", created, now, []provider.ActivityCount{{Kind: api}}},
+		{"CreatedTime a millisecond before End", now.Add(-time.Hour), created.Add(time.Millisecond), []provider.ActivityCount{{Kind: api, Since: created}}},
+		{"CreatedTime at End", now.Add(-time.Hour), created, []provider.ActivityCount{}},
+		{"CreatedTime after the window", now.Add(-2 * time.Hour), now.Add(-time.Hour), []provider.ActivityCount{}},
+		{"28 days, read at five minutes", now.Add(-28 * 24 * time.Hour), now, []provider.ActivityCount{{Kind: api, Since: created}}},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.arn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+		for _, c := range got {
+			require.NoError(t, c.Validate(), tc.name)
+		}
+	}
+
+	g := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	seeder{lbRegion}.putMetric(t, "AWS/ApplicationELB", "RequestCount", "LoadBalancer", g.dim, cwtypes.StandardUnitCount, map[time.Time]float64{
+		now.Add(-20 * time.Minute): 7,
+	})
+	got, err := g.driver(t, created, fastConfig(), nil).Activity(tctx(t), provider.ActivityQuery{ResourceID: g.arn, Start: now.Add(-2 * time.Hour), End: now})
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: api, Count: 7, Last: now.Add(-20 * time.Minute), Since: created}}, got)
+
+	unknown := f.arn[:strings.LastIndexByte(f.arn, '/')+1] + "0123456789abcdef"
+	_, err = d.Activity(tctx(t), provider.ActivityQuery{ResourceID: unknown, Start: now.Add(-time.Hour), End: now})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+}
+
+// TestNetworkLoadBalancerIsNotQuiet: a network load balancer has no
+// RequestCount in AWS/ApplicationELB: a read of it keeps its gaps and
+// its activity stays unknown (absent), not 0.
+func TestNetworkLoadBalancerIsNotQuiet(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumNetwork)
+	d := f.driver(t, f.now.Add(-2*time.Hour), fastConfig(), nil)
+	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.arn, Metric: provider.MetricRequests, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 10, got.Gaps())
+	act, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.arn, Start: f.now.Add(-time.Hour), End: f.now})
+	require.NoError(t, err)
+	assert.Empty(t, act)
+}
+
+// TestQuietLoadBalancerHasNoEdgeCheck: in us-east-1, where a function
+// with a published version may run at Lambda@Edge, a load balancer is no
+// function: it is asked no ListVersionsByFunction (which here fails, as
+// without the permission) and reads 0, its activity a count of 0.
+func TestQuietLoadBalancerHasNoEdgeCheck(t *testing.T) {
+	t.Parallel()
+	f := newLBFixtureIn(t, region, elbtypes.LoadBalancerTypeEnumApplication)
+	var logs strings.Builder
+	lam := modifiedLambda{LambdaAPI: sdk().lambda, versionsErr: errors.New("AccessDenied")}
+	d := f.driver(t, f.now.Add(-2*time.Hour), fastConfig(), nil,
+		awsprovider.WithClients(awsprovider.Clients{Lambda: lam, ELBv2: createdELB{ELBv2API: sdk().elb, created: map[string]time.Time{f.arn: f.now.Add(-2 * time.Hour)}}}),
+		awsprovider.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.arn, Metric: provider.MetricRequests, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute})
+	require.NoError(t, err)
+	assert.Zero(t, got.Gaps(), "zeros")
+	act, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.arn, Start: f.now.Add(-time.Hour), End: f.now})
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, act)
+	assert.Empty(t, logs.String(), "no check, no warning")
 }

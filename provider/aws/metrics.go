@@ -87,16 +87,18 @@ var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
 // quietCounts marks the metrics of the table that CloudWatch has a
 // datapoint of only for a period with events: Lambda publishes a
 // function's Invocations, Errors and Throttles only for the minutes it
-// was invoked (errored, was throttled) in. A step of one without a
-// datapoint reads 0 where that is known (see quietFrom and fillQuiet),
-// not a gap. An ALB's RequestCount is such a count too, but stays a gap:
-// the metric reads do not look up when a load balancer was created, and
-// before that nothing is known.
+// was invoked (errored, was throttled) in, and Elastic Load Balancing an
+// Application Load Balancer's RequestCount only for the minutes requests
+// reached it in. A step of one without a datapoint reads 0 where that is
+// known (see quietFrom and fillQuiet), not a gap.
 var quietCounts = map[provider.Kind]map[provider.Metric]bool{
 	provider.KindFunction: {
 		provider.MetricInvocations: true,
 		provider.MetricErrors:      true,
 		provider.MetricThrottles:   true,
+	},
+	provider.KindLoadBalancer: {
+		provider.MetricRequests: true,
 	},
 }
 
@@ -191,7 +193,8 @@ type prepared struct {
 	per time.Duration
 	// quietFrom is, for a quiet count (see quietCounts), when its steps
 	// without a datapoint may begin to read 0 (the function's
-	// LastModified); zero when they stay gaps.
+	// LastModified, the load balancer's CreatedTime); zero when they stay
+	// gaps.
 	quietFrom time.Time
 	// complete says CloudWatch's last answer to the read had status
 	// Complete: its datapoints are all there.
@@ -199,19 +202,34 @@ type prepared struct {
 }
 
 // quietFrom returns from when the steps of a read q of a quiet count of
-// function t without a datapoint read 0: the function's LastModified
-// (Lambda gives no creation time; LastModified is at or after it, and
-// before it the function may not have existed), or zero (they stay
-// gaps) when it is not known, when the query's Start is not on a minute
-// (its steps cut through Lambda's one-minute datapoints, and one without
-// a datapoint may hold events of the one beside it, as may a step under a
-// minute: see keptFor), or when the function may run at the edge.
+// resource t without a datapoint read 0: since when t is known to exist
+// (knownSince), or zero (they stay gaps) when that is not known, when
+// the query's Start is not on a minute (its steps cut through the
+// one-minute datapoints, and one without a datapoint may hold events of
+// the one beside it, as may a step under a minute: see keptFor), or when
+// the function may run at the edge.
 func quietFrom(q provider.Query, t target, edge bool) time.Time {
 	if edge || !q.Start.Truncate(time.Minute).Equal(q.Start) {
 		return time.Time{}
 	}
-	at, _ := lastModified(t)
+	at, _ := knownSince(t)
 	return at
+}
+
+// knownSince returns since when resource t is known to exist, for its
+// quiet counts: a function's LastModified (Lambda gives no creation time;
+// LastModified is at or after it, and before it the function may not
+// have existed), an Application Load Balancer's CreatedTime; false for
+// another kind, or when the describe call existing made is not known or
+// did not give it.
+func knownSince(t target) (time.Time, bool) {
+	switch t.kind {
+	case provider.KindFunction:
+		return lastModified(t)
+	case provider.KindLoadBalancer:
+		return createdTime(t)
+	}
+	return time.Time{}, false
 }
 
 // lastModified returns the LastModified of function t, when its
@@ -230,9 +248,9 @@ func lastModified(t target) (time.Time, bool) {
 // keptFor returns how far back CloudWatch keeps the datapoints of a
 // period of step (less an hour, as activityPeriodAt's tiers): 15 days at
 // a multiple of a minute, 63 at five, 455 at an hour; 0 (nothing is
-// filled) for a step that is not whole minutes: Lambda's datapoints are
-// of a minute, and in a minute with events 5 of its 6 ten-second steps
-// have none.
+// filled) for a step that is not whole minutes: Lambda's and Elastic Load
+// Balancing's datapoints are of a minute, and in a minute with events 5
+// of its 6 ten-second steps have none.
 func keptFor(step time.Duration) time.Duration {
 	switch {
 	case step%time.Hour == 0:
@@ -246,7 +264,8 @@ func keptFor(step time.Duration) time.Duration {
 }
 
 // fillQuiet sets to 0 the gaps of s, the series of a quiet count read
-// from the function's LastModified on (from, not zero) that CloudWatch
+// from since when its resource is known to exist on (from, not zero; see
+// quietFrom) that CloudWatch
 // answered whole, in every step that begins at or after from, that ended
 // at least delay before now (the real time before the read: a datapoint
 // of a later step may not be published yet), and that CloudWatch still
@@ -278,10 +297,10 @@ func fillQuiet(s *provider.Series, from, now time.Time, delay time.Duration) {
 // Config.IgnoreFunctionVersions. The reads stand as they did before
 // quiet counts (gaps, activity unknown): a check that cannot decide
 // never zero-fills, and never fails a read that needs no zeros (a
-// scaling signal on a function's errors). False elsewhere and with
-// Config.IgnoreFunctionVersions.
+// scaling signal on a function's errors). False elsewhere, with
+// Config.IgnoreFunctionVersions, and for what is no function.
 func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
-	if d.cfg.IgnoreFunctionVersions || d.region != edgeRegion {
+	if t.kind != provider.KindFunction || d.cfg.IgnoreFunctionVersions || d.region != edgeRegion {
 		return false
 	}
 	pager := lambda.NewListVersionsByFunctionPaginator(d.lambda, &lambda.ListVersionsByFunctionInput{FunctionName: awssdk.String(t.name)})
@@ -355,18 +374,19 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // (values are placed in the step containing their CloudWatch timestamp,
 // so Start should be aligned to Step), in the capacity of its
 // Series.Values; steps without datapoints are gaps, but for the quiet
-// steps of a Lambda function's invocations, errors and throttles, which
-// read 0 where that is known (see the package doc, "Quiet Lambda
-// functions"; in us-east-1 each such function is first asked
-// ListVersionsByFunction, and when that fails its steps stay gaps).
+// steps of a Lambda function's invocations, errors and throttles and of
+// an Application Load Balancer's requests, which read 0 where that is
+// known (see the package doc, "Quiet counts"; in us-east-1 each such
+// function is first asked ListVersionsByFunction, and when that fails its
+// steps stay gaps).
 //
 // Each read is checked before any API call, and fails alone:
 // provider.ErrInvalid for an invalid query or a step CloudWatch cannot use
 // as a period (1, 5, 10, 20, 30 s or a multiple of 60 s),
 // provider.ErrUnsupported for a statistic the metric does not support
 // (see CloudWatchMetric.Counter; "last" never is). Then each resource is
-// resolved once: provider.ErrNotFound for unknown instances, groups and
-// functions (RDS and load balancer ARNs are not checked),
+// resolved once: provider.ErrNotFound for unknown instances, groups,
+// functions and load balancers (RDS ARNs are not checked),
 // provider.ErrUnsupported for a metric the kind has no mapping for (see
 // Mapping), each failing the reads of that resource, and for a counter read
 // of a basic-monitoring instance at a step its 5-minute datapoints cannot
@@ -558,8 +578,10 @@ func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (targ
 	return t, nil, err
 }
 
-// existing resolves id and, for instances, groups and functions, checks
-// that the resource exists.
+// existing resolves id and, for instances, groups, functions and load
+// balancers, checks that the resource exists; it keeps a function's
+// GetFunction answer and a load balancer's description (their
+// LastModified and CreatedTime: see knownSince).
 func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 	t, err := d.resolve(ctx, op, id)
 	if err != nil {
@@ -572,6 +594,8 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 		_, err = d.describeGroup(ctx, t.name)
 	case t.kind == provider.KindFunction && t.function == nil:
 		t.function, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
+	case t.kind == provider.KindLoadBalancer:
+		t.loadBalancer, err = d.describeLoadBalancer(ctx, t.id)
 	}
 	if err != nil {
 		return target{}, wrap(op, id, err)

@@ -12,6 +12,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -291,21 +292,29 @@ func (failingCW) GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, 
 }
 
 // TestQuietCountsAreOnlyFunctions: an instance's and a group's counters
-// (NetworkIn) and a load balancer's RequestCount keep their gaps: an
-// instance's traffic is not published only when there is some, and the
-// driver cannot tell when a load balancer was created.
+// (NetworkIn) and a load balancer's ActiveConnectionCount keep their
+// gaps: an instance's traffic is not published only when there is some.
+// (A load balancer's RequestCount is a quiet count since the driver
+// reads its CreatedTime: TestQuietLoadBalancerRequestsReadZero.)
 func TestQuietCountsAreOnlyFunctions(t *testing.T) {
 	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	d := newDriver(t, awsprovider.WithNow(func() time.Time { return now }))
 	inst := runDetailed(t)
 	group := createGroup(t, 0, 1, 0, nil)
+	lb := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	lb.now = now
+	lbd := lb.driver(t, now.Add(-2*time.Hour), fastConfig(), nil)
 	for _, q := range []provider.Query{
 		{ResourceID: inst, Metric: provider.MetricNetworkIn},
 		{ResourceID: group, Metric: provider.MetricNetworkIn},
-		{ResourceID: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/" + uniq("lb") + "/50dc6c495c0c9188", Metric: provider.MetricRequests},
+		{ResourceID: lb.arn, Metric: provider.MetricConnections},
 	} {
 		q.Statistic, q.Start, q.End, q.Step = provider.StatSum, now.Add(-time.Hour), now.Add(-50*time.Minute), time.Minute
+		d := d
+		if q.ResourceID == lb.arn {
+			d = lbd
+		}
 		got, err := d.QueryMetric(tctx(t), q)
 		require.NoError(t, err, q.ResourceID)
 		require.Len(t, got.Values, 10, q.ResourceID)
