@@ -193,7 +193,13 @@
 //     be published yet.
 //   - CloudWatch still keeps the step's period (datapoints of a minute for
 //     15 days, of five for 63, of an hour for 455, each less an hour, as
-//     Activity's tiers): an older step is unknown, not quiet.
+//     Activity's tiers): an older step is unknown, not quiet. And the
+//     step is a multiple of the period CloudWatch asks of the query's
+//     Start, on which Start lies (a minute when Start is less than 15
+//     days old, five up to 63, an hour before: CloudWatch answers a
+//     query with a finer period with no datapoint at all, and rounds a
+//     Start off that period down, its datapoints then straddling the
+//     steps).
 //   - the step is whole minutes and the query's Start is on a minute: a
 //     finer step, or one cutting through the one-minute datapoints, may
 //     lack a datapoint that the step beside it holds.

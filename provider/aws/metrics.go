@@ -271,10 +271,15 @@ func keptFor(step time.Duration) time.Duration {
 // of a later step may not be published yet), and that CloudWatch still
 // keeps at the step (an older one is unknown, not quiet). The value is 0
 // for the mean (rate), the sum and the count (of datapoints: a step with
-// none published has none).
-func fillQuiet(s *provider.Series, from, now time.Time, delay time.Duration) {
+// none published has none). Nothing is filled when the series' Start
+// asks CloudWatch for a coarser period than its step, or is not on it
+// (see startPeriod): answered (the real time after the read).
+func fillQuiet(s *provider.Series, from, now, answered time.Time, delay time.Duration) {
 	kept := keptFor(s.Step)
 	if from.IsZero() || kept == 0 {
+		return
+	}
+	if p := startPeriod(s.Start, answered); s.Step%p != 0 || !s.Start.Truncate(p).Equal(s.Start) {
 		return
 	}
 	until, oldest := now.Add(-delay), now.Add(-kept)
@@ -286,6 +291,29 @@ func fillQuiet(s *provider.Series, from, now time.Time, delay time.Duration) {
 		s.Values[i] = 0
 	}
 }
+
+// startPeriod returns the period CloudWatch asks of a query starting at
+// start, read at now, and to which it rounds start down: a minute when
+// start is less than 15 days old, 5 minutes up to 63 days, an hour
+// before. It decides by the query's StartTime, not each step: a query
+// whose period is not a multiple of it has no datapoint at all, also in
+// its recent steps, and a start not on it puts the datapoints on another
+// grid than the steps', each straddling two (see MetricStat.Period and
+// GetMetricData's StartTime). startSkew makes start older: CloudWatch
+// judges it by its clock as it answers.
+func startPeriod(start, now time.Time) time.Duration {
+	switch age := now.Sub(start) + startSkew; {
+	case age < 15*24*time.Hour:
+		return time.Minute
+	case age < 63*24*time.Hour:
+		return activityPeriod5m
+	}
+	return time.Hour
+}
+
+// startSkew is how far CloudWatch's clock may be ahead of the driver's
+// real one: a request signed more than 5 minutes off is refused.
+const startSkew = 5 * time.Minute
 
 // mayRunAtEdge reports whether function t may be replicated to
 // Lambda@Edge, whose metrics are in the regions it runs in, not in
@@ -522,9 +550,10 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				done[k] = true
 			}
 			if err == nil {
+				answered := d.now() // CloudWatch judged the Start's age by now at the latest
 				for _, k := range batch {
 					if p := preps[k]; p.complete && reads[p.read].Err == nil {
-						fillQuiet(&reads[p.read].Series, p.quietFrom, now, d.cfg.PublishDelay)
+						fillQuiet(&reads[p.read].Series, p.quietFrom, now, answered, d.cfg.PublishDelay)
 					}
 				}
 				continue

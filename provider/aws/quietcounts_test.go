@@ -470,3 +470,85 @@ func TestQuietFunctionActivityFailedReadIsNoZero(t *testing.T) {
 		assert.Empty(t, got, "%s: unknown, not 0", tc.name)
 	}
 }
+
+// periodRuleCW is the real CloudWatch client (moto) answering as
+// CloudWatch documents for a query's StartTime older than 3 hours by the
+// real time now: StartTime is rounded down to the minute (less than 15
+// days ago), to 5 minutes (15 to 63 days) or to the hour (older), and a
+// query whose period is not a multiple of that (1 minute, 5 minutes, an
+// hour) has no datapoints in the time range (MetricStat.Period). moto
+// does neither: it keeps and returns every datapoint on a grid from the
+// StartTime given.
+type periodRuleCW struct {
+	awsprovider.CloudWatchAPI
+	now time.Time
+}
+
+func (c periodRuleCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	day := 24 * time.Hour
+	need := time.Minute
+	switch age := c.now.Sub(awssdk.ToTime(in.StartTime)); {
+	case age > 63*day:
+		need = time.Hour
+	case age > 15*day:
+		need = 5 * time.Minute
+	}
+	cp := *in
+	cp.StartTime = awssdk.Time(awssdk.ToTime(in.StartTime).Truncate(need))
+	out, err := c.CloudWatchAPI.GetMetricData(ctx, &cp, optFns...)
+	if err != nil {
+		return out, err
+	}
+	period := map[string]int32{}
+	for _, q := range in.MetricDataQueries {
+		period[awssdk.ToString(q.Id)] = awssdk.ToInt32(q.MetricStat.Period)
+	}
+	for i, r := range out.MetricDataResults {
+		if time.Duration(period[awssdk.ToString(r.Id)])*time.Second%need != 0 {
+			out.MetricDataResults[i].Timestamps, out.MetricDataResults[i].Values = nil, nil
+		}
+	}
+	return out, nil
+}
+
+// TestQuietFunctionCountFollowsTheStartsPeriod: CloudWatch decides the
+// period a query needs, and how it rounds its start, by how old the
+// query's Start is, not each step: a 1-minute query starting more than
+// 15 days ago has no datapoint at all, also in its steps of the last 15
+// days, and one of 5 minutes starting 15 to 63 days ago on a minute not
+// on 5 minutes has its datapoints on the 5-minute grid, each straddling
+// two steps, the first before Start and dropped. Both read 0 in a step
+// the function was invoked in; they stay gaps.
+func TestQuietFunctionCountFollowsTheStartsPeriod(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	day := 24 * time.Hour
+	oneMin := now.Add(-15*day - 10*time.Minute) // steps from 70 on are within 15 days less an hour
+	fiveMin := now.Add(-20*day + 3*time.Minute) // on the minute, not on 5 minutes
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", f.name, cwtypes.StandardUnitCount, map[time.Time]float64{
+		oneMin.Add(75 * time.Minute): 4, // step 75
+		fiveMin.Add(time.Minute):     7, // step 0, in CloudWatch's datapoint before Start
+	})
+	real := cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)
+	d := f.driverCW(t, region, now.Add(-100*day), fastConfig(), periodRuleCW{CloudWatchAPI: real, now: now})
+	for _, tc := range []struct {
+		name    string
+		q       provider.Query
+		invoked int
+	}{
+		{"one minute from 15 days and 10 minutes ago", provider.Query{Start: oneMin, End: oneMin.Add(90 * time.Minute), Step: time.Minute}, 75},
+		{"five minutes from 20 days ago, on a minute", provider.Query{Start: fiveMin, End: fiveMin.Add(time.Hour), Step: 5 * time.Minute}, 0},
+	} {
+		tc.q.ResourceID, tc.q.Metric, tc.q.Statistic = f.fn, provider.MetricInvocations, provider.StatSum
+		got, err := d.QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		require.Greater(t, len(got.Values), tc.invoked, tc.name)
+		assert.True(t, provider.IsGap(got.Values[tc.invoked]), "%s: step %d, in which the function was invoked, reads %v", tc.name, tc.invoked, got.Values[tc.invoked])
+		// moto itself has the invocations there.
+		got, err = f.driver(t, region, now.Add(-100*day), fastConfig()).QueryMetric(tctx(t), tc.q)
+		require.NoError(t, err, tc.name)
+		require.Greater(t, len(got.Values), tc.invoked, tc.name)
+		assert.Positive(t, got.Values[tc.invoked], "%s: moto's step %d", tc.name, tc.invoked)
+	}
+}
