@@ -102,7 +102,9 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // whole (status Complete), has a count of 0 from its LastModified on (at
 // or after its creation, which Lambda does not give): Since is
 // LastModified when that is after Start, and the count is absent
-// (unknown) when LastModified is at or after End. With datapoints, Since
+// (unknown) when LastModified is at or after End, when End is after the
+// real time (a host's clock ahead of it), or when CloudWatch no longer
+// keeps the window from Start or LastModified on. With datapoints, Since
 // is the earlier of LastModified and the start of the first datapoint's
 // period, when that is after Start: Count and Last cover [Since, End),
 // and so must hold the datapoints counted. A datapoint shows that a
@@ -159,7 +161,8 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		known, _ = knownSince(t)
 	}
 	// Whole periods covering [Start, End): CloudWatch's grid.
-	period := activityPeriodAt(q.Start, d.now())
+	now := d.now()
+	period := activityPeriodAt(q.Start, now)
 	start := q.Start.Truncate(period)
 	end := q.End.Truncate(period)
 	if end.Before(q.End) {
@@ -246,7 +249,7 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	for i, s := range signals {
 		a := accs[i]
 		quiet := !known.IsZero() && quietCounts[t.kind][s.metric]
-		if !a.seen && (!quiet || !a.complete || !known.Before(q.End)) {
+		if !a.seen && (!quiet || !a.complete || !known.Before(q.End) || !published(q, known, now)) {
 			continue // no datapoint: unknown
 		}
 		c := provider.ActivityCount{Kind: s.kind, Count: a.count, Last: a.last.UTC()}
@@ -269,4 +272,19 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// published reports whether CloudWatch can tell of a quiet resource
+// known to exist since known (a function's LastModified, a load
+// balancer's CreatedTime) that it had no event in [Start, End) of q, read
+// at now (the real time): the window ended by now, and CloudWatch still
+// keeps it from known (or Start) on. A host whose clock runs ahead of the
+// real time asks of events not happened yet, and one far behind of
+// datapoints CloudWatch no longer keeps.
+func published(q provider.ActivityQuery, known, now time.Time) bool {
+	from := q.Start
+	if known.After(from) {
+		from = known
+	}
+	return !q.End.After(now) && !from.Before(now.Add(-activityHourKept))
 }

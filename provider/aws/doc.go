@@ -250,11 +250,14 @@
 // A function without a datapoint in the window has used nothing since
 // its LastModified: its api_calls count is 0, covering the window from
 // LastModified on (ActivityCount.Since, when that is after Start), and is
-// absent (unknown) when LastModified is at or after End or the function
-// may run at the edge (see "Quiet counts"). An Application Load Balancer
-// without a datapoint has served nothing since its CreatedTime, read the
-// same way (Since its CreatedTime when that is after Start; absent when
-// it is at or after End). With datapoints,
+// absent (unknown) when LastModified is at or after End, the window ends
+// after the real time (a host's clock ahead of it) or starts, or
+// LastModified is, before what CloudWatch keeps (455 days less an hour),
+// or the function may run at the edge (see "Quiet counts"). An
+// Application Load Balancer without a datapoint has served nothing since
+// its CreatedTime, read the same way (Since its CreatedTime when that is
+// after Start; absent when it is at or after End, or by the same rules of
+// the real time). With datapoints,
 // Since is the earlier of LastModified and the first datapoint's period,
 // so that the cover holds what is counted: CloudWatch keys Lambda's
 // metrics by the function's name, and a datapoint shows that a function

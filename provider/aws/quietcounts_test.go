@@ -552,3 +552,35 @@ func TestQuietFunctionCountFollowsTheStartsPeriod(t *testing.T) {
 		assert.Positive(t, got.Values[tc.invoked], "%s: moto's step %d", tc.name, tc.invoked)
 	}
 }
+
+// TestQuietFunctionActivityIsNotZeroBeyondTheRealTime: a quiet function's
+// count of 0 says no invocation in [Since, End), which CloudWatch can
+// only say of what it was published and still keeps. A host whose clock
+// runs ahead of the real time (a fake or wrong one) read a function
+// whose window ends after the real time as unused up to its End, and one
+// whose clock is over a year behind read it as unused in a window
+// CloudWatch keeps nothing of; both are unknown (absent). The steps of
+// QueryMetric were already judged by the real clock.
+func TestQuietFunctionActivityIsNotZeroBeyondTheRealTime(t *testing.T) {
+	t.Parallel()
+	f := newQuietFixture(t, region)
+	now := f.now
+	day := 24 * time.Hour
+	d := f.driver(t, region, now.Add(-600*day), fastConfig())
+	for _, tc := range []struct {
+		name       string
+		start, end time.Time
+	}{
+		{"a host a day ahead", now.Add(day - 28*day), now.Add(day)},
+		{"a window wholly after the real time", now.Add(2 * day), now.Add(30 * day)},
+		{"a window older than CloudWatch keeps", now.Add(-500 * day), now.Add(-472 * day)},
+	} {
+		got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: tc.start, End: tc.end})
+		require.NoError(t, err, tc.name)
+		assert.Empty(t, got, "%s: unknown, not unused", tc.name)
+	}
+	// The same function over the last 28 days is quiet.
+	got, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.fn, Start: now.Add(-28 * day), End: now})
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, got)
+}
