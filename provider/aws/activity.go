@@ -119,9 +119,10 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // whose invocations are published in other regions: it keeps the
 // behaviour of a load balancer (no datapoint is absent, no Since) unless
 // Config.IgnoreFunctionVersions (see the package doc, "Quiet Lambda
-// functions"). Invocations in the last Config.PublishDelay may not be
-// published, and counted, yet, as for any CloudWatch count: the reaper
-// reads the activity again just before it acts.
+// counts"). Invocations in the last Config.PublishDelay may not be
+// published, and counted, yet, as for any CloudWatch count, and the
+// count then reads 0 over a window whose only use they were: see the
+// package doc, "Activity", for what covers that.
 //
 // An Application Load Balancer publishes no RequestCount for a minute no
 // request reached it in, so it is read as a function is, from its

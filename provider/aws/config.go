@@ -161,7 +161,7 @@ type Config struct {
 	// published later still than the delay makes a step read 0 once and
 	// its count on a later read. Activity does not wait for it: its count
 	// may miss the invocations of the last minutes, as any CloudWatch
-	// count may, and the reaper reads it again just before it acts.
+	// count may (see the package doc, "Activity").
 	// Lambda@Edge: a function replicated to
 	// the edge publishes its metrics in the regions where it runs, not in
 	// us-east-1, where it is created, so in us-east-1 a function with a

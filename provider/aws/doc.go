@@ -266,9 +266,16 @@
 // dimension holds its unique ID). A cover shorter than
 // the window cannot make a terminate's 28 days (see reaper's
 // Config.Actions). As with any CloudWatch count, invocations in the last
-// few minutes (Config.PublishDelay) may not be counted yet: the reaper
-// reads the activity again just before it acts, which is how late
-// publication is handled.
+// few minutes (Config.PublishDelay) may not be counted yet: a function
+// whose only use in the window came in them reads as unused. The
+// reaper's re-read just before it acts reads up to the same real time,
+// so it does not see them either when it runs at once; what covers them
+// is that a terminate needs an approval by default (safety's
+// RollbackRule: it cannot be undone), and the run that carries it out,
+// after the approval, detects again on what was published by then. A
+// host that lets terminates through without an approval should detect at
+// least Config.PublishDelay after the window it judges ends (a Scan whose
+// Now is a few minutes in the past).
 //
 // # Actions and waiting
 //
