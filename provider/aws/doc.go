@@ -53,7 +53,11 @@
 // pushed down to ELBv2: List reads every Application Load Balancer of the
 // region and filters them, and one deleted between the two calls is left
 // out. A List whose Filter.Kinds or Filter.IDs ask for no load balancer
-// makes no ELBv2 call (and needs no ELBv2 permission). The driver only
+// makes no ELBv2 call (and needs no ELBv2 permission). A List that does
+// not name them (no Kinds and no IDs) on a host whose DescribeLoadBalancers
+// is denied leaves load balancers out, with a warning in the log, and
+// lists the other kinds, as it did before the driver listed load
+// balancers; one that names them fails. The driver only
 // reads load balancers: Start, Stop, Terminate and Resize of one are
 // provider.ErrUnsupported.
 //
@@ -442,7 +446,9 @@
 //	                       lambda:ListFunctions, lambda:GetFunction,
 //	                       elasticloadbalancing:DescribeLoadBalancers,
 //	                       elasticloadbalancing:DescribeTags (not for a List whose
-//	                       Filter asks for no load balancer)
+//	                       Filter asks for no load balancer; without
+//	                       DescribeLoadBalancers, a List of every kind leaves load
+//	                       balancers out, with a warning)
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs (a load balancer's:
 //	                       elasticloadbalancing:DescribeLoadBalancers); in us-east-1,

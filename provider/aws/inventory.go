@@ -29,8 +29,12 @@ import (
 // listed, and its service not called. Every page of every list is read.
 // When a group matches, the matching groups' scaling policies are read
 // too, for their ScaledBy (see the package doc). Network and gateway load
-// balancers are not listed (see the package doc). An invalid filter
-// returns provider.ErrInvalid before any API call.
+// balancers are not listed (see the package doc). When f asks for load
+// balancers by neither its Kinds nor an ARN, and ELBv2's
+// DescribeLoadBalancers is denied (no elasticloadbalancing permission),
+// load balancers are left out with a warning in the log, and the other
+// kinds listed. An invalid filter returns provider.ErrInvalid before any
+// API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
 	defer d.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
@@ -86,7 +90,11 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		out = append(out, rs...)
 	}
 	if want(provider.KindLoadBalancer) && (anyID || idLoadBalancers) {
-		rs, err := d.listLoadBalancers(ctx, f)
+		// Load balancers asked for by neither Kinds nor an ARN are
+		// skipped when ELBv2 is denied: a host without the permission
+		// listed the other kinds before the driver listed load balancers.
+		asked := idLoadBalancers || slices.Contains(f.Kinds, provider.KindLoadBalancer)
+		rs, err := d.listLoadBalancers(ctx, f, !asked)
 		if err != nil {
 			return nil, wrap("list load balancers", "", err)
 		}

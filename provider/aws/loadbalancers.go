@@ -10,6 +10,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -25,12 +26,19 @@ const tagBatch = 20
 // (see the package doc). The ARNs are not asked of DescribeLoadBalancers,
 // which fails the whole call for one it does not know: the list is read
 // and filtered, so that an unknown ARN matches nothing. A load balancer
-// deleted before its tags are read is left out.
-func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+// deleted before its tags are read is left out. When optional (f did
+// not ask for load balancers by name) and DescribeLoadBalancers is
+// denied, there are none, with a warning naming the IAM action.
+func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optional bool) ([]provider.Resource, error) {
 	var lbs []elbtypes.LoadBalancer
 	p := elasticloadbalancingv2.NewDescribeLoadBalancersPaginator(d.elb, &elasticloadbalancingv2.DescribeLoadBalancersInput{PageSize: d.pageSize(400)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if err != nil && optional && accessDenied(err) {
+			d.log.WarnContext(ctx, "aws: load balancers are not listed (elasticloadbalancing:DescribeLoadBalancers is denied): grant it, or list other kinds by Filter.Kinds",
+				"op", "list", "err", d.red.Error(wrap("list load balancers", "", err)))
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +107,20 @@ func (d *Driver) loadBalancerTags(ctx context.Context, arns []string) (tags map[
 		}
 	}
 	return tags, gone, nil
+}
+
+// accessDenied reports whether err is AWS refusing a call for want of an
+// IAM permission.
+func accessDenied(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return true
+	}
+	return false
 }
 
 // describeLoadBalancer returns the load balancer arn, or an error
