@@ -186,7 +186,9 @@
 //
 //   - the step starts at or after since when the resource is known to
 //     exist: a load balancer's CreatedTime (ELBv2 DescribeLoadBalancers,
-//     which the read makes to check that it exists), a function's
+//     which the read makes to check that it exists; when that call fails
+//     otherwise than not found, without the permission say, the read
+//     stands as before, gaps, with a warning), a function's
 //     LastModified. Lambda gives no creation time; LastModified (also
 //     Resource.LaunchTime) is at or after it, and before it the function
 //     may not have existed, so nothing is known. Every change of the
@@ -451,7 +453,9 @@
 //	                       balancers out, with a warning)
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
 //	                       actions used to resolve IDs (a load balancer's:
-//	                       elasticloadbalancing:DescribeLoadBalancers); in us-east-1,
+//	                       elasticloadbalancing:DescribeLoadBalancers, for its
+//	                       requests to read 0 where they have no datapoint;
+//	                       without it they keep their gaps, with a warning); in us-east-1,
 //	                       lambda:ListVersionsByFunction for a function's invocations,
 //	                       errors and throttles to read 0 where they have no datapoint
 //	                       (not with Config.IgnoreFunctionVersions)
@@ -467,7 +471,8 @@
 //	                       (for a group's instances)
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
 //	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
-//	                       (a load balancer's: elasticloadbalancing:DescribeLoadBalancers);
+//	                       (a load balancer's: elasticloadbalancing:DescribeLoadBalancers;
+//	                       without it, its activity is unknown, with a warning);
 //	                       in us-east-1, lambda:ListVersionsByFunction for a function
 //	                       (not with Config.IgnoreFunctionVersions)
 //

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,4 +58,35 @@ func TestListWithoutELBPermissionListsTheOtherKinds(t *testing.T) {
 		require.Error(t, err, "%+v: load balancers are asked for", f)
 		assert.Contains(t, err.Error(), "AccessDenied", "%+v", f)
 	}
+}
+
+// TestLoadBalancerMetricsWithoutELBPermission: before the driver read a
+// load balancer's CreatedTime, a host without elasticloadbalancing
+// permission read an ALB's metrics and activity from CloudWatch alone;
+// after it, every such read failed with AccessDenied. The read stands as
+// it did (gaps, activity unknown, with a warning naming the IAM action),
+// as a function's does when the Lambda@Edge check cannot decide: what
+// cannot tell when the load balancer was created never zero-fills, and
+// never fails a read that needs no zeros.
+func TestLoadBalancerMetricsWithoutELBPermission(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	var logs strings.Builder
+	d := newDriverIn(t, f.region, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: deniedELB{}}),
+		awsprovider.WithNow(func() time.Time { return f.now }),
+		awsprovider.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	for _, m := range []provider.Metric{provider.MetricRequests, provider.MetricConnections} {
+		got, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: f.arn, Metric: m, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute})
+		require.NoError(t, err, m)
+		assert.Equal(t, 10, got.Gaps(), "%s: gaps, not zeros", m)
+	}
+	reads := []provider.MetricRead{{Query: provider.Query{ResourceID: f.arn, Metric: provider.MetricRequests, Statistic: provider.StatSum, Start: f.now.Add(-time.Hour), End: f.now.Add(-50 * time.Minute), Step: time.Minute}}}
+	require.NoError(t, d.QueryMetrics(tctx(t), reads))
+	require.NoError(t, reads[0].Err, "batched")
+	assert.Equal(t, 10, reads[0].Series.Gaps(), "batched: gaps, not zeros")
+	act, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: f.arn, Start: f.now.Add(-time.Hour), End: f.now})
+	require.NoError(t, err)
+	assert.Empty(t, act, "unknown, not unused")
+	assert.Contains(t, logs.String(), "elasticloadbalancing:DescribeLoadBalancers")
+	assert.Contains(t, logs.String(), "AccessDenied")
 }

@@ -610,7 +610,11 @@ func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (targ
 // existing resolves id and, for instances, groups, functions and load
 // balancers, checks that the resource exists; it keeps a function's
 // GetFunction answer and a load balancer's description (their
-// LastModified and CreatedTime: see knownSince).
+// LastModified and CreatedTime: see knownSince). A DescribeLoadBalancers
+// that fails otherwise than not found (no elasticloadbalancing
+// permission) does not fail the read, which CloudWatch alone answered
+// before the driver had an ELBv2 client: the load balancer is then not
+// checked, and its requests are no quiet count, with a warning.
 func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 	t, err := d.resolve(ctx, op, id)
 	if err != nil {
@@ -625,6 +629,15 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 		t.function, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
 	case t.kind == provider.KindLoadBalancer:
 		t.loadBalancer, err = d.describeLoadBalancer(ctx, t.id)
+		if err != nil && !errors.Is(err, provider.ErrNotFound) && !errors.Is(sentinel(err), provider.ErrNotFound) && ctx.Err() == nil {
+			// Cannot tell when it was created (no permission,
+			// throttled): the read stands as before the driver read it,
+			// gaps and activity unknown, as when mayRunAtEdge cannot
+			// decide.
+			d.log.WarnContext(ctx, "aws: cannot tell when a load balancer was created (elasticloadbalancing:DescribeLoadBalancers failed): its requests' steps without a datapoint stay gaps, its activity unknown",
+				"op", op, "load_balancer", t.id, "err", d.red.Error(wrap(op, t.id, err)))
+			t.loadBalancer, err = nil, nil
+		}
 	}
 	if err != nil {
 		return target{}, wrap(op, id, err)
