@@ -23,6 +23,11 @@ type activitySignal struct {
 	metric provider.Metric
 	cw     CloudWatchMetric
 	stat   string
+	// also names the other metrics of cw's namespace and dimension whose
+	// events are this activity too, summed into its count (stat "Sum"
+	// only): the requests an ALB answers itself, which its RequestCount
+	// does not count.
+	also []string
 }
 
 // activityTable lists the activity the driver can observe per kind. CPU or
@@ -30,15 +35,26 @@ type activitySignal struct {
 // have none: their activity is unknown (absent), never zero.
 var activityTable = map[provider.Kind][]activitySignal{
 	provider.KindFunction: {
-		{provider.ActivityAPICalls, provider.MetricInvocations, metricTable[provider.KindFunction][provider.MetricInvocations], "Sum"},
+		{provider.ActivityAPICalls, provider.MetricInvocations, metricTable[provider.KindFunction][provider.MetricInvocations], "Sum", nil},
 	},
 	provider.KindLoadBalancer: {
-		{provider.ActivityAPICalls, provider.MetricRequests, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum"},
+		{provider.ActivityAPICalls, provider.MetricRequests, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum", albAnswered},
 	},
 	provider.KindDatabase: {
-		{provider.ActivityDBQueries, provider.MetricConnections, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum"},
+		{provider.ActivityDBQueries, provider.MetricConnections, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum", nil},
 	},
 }
+
+// albAnswered are the counts of the requests an Application Load
+// Balancer answers itself: RequestCount counts only those it chose a
+// target for ("Requests that are rejected before a target is chosen are
+// not reflected in this metric"), so a load balancer that only redirects
+// (HTTP to HTTPS, an old domain to a new one), answers fixed responses,
+// or answers errors (no healthy target) has no RequestCount while in use.
+// Like RequestCount they have a datapoint only for a minute with such
+// requests. A request may be in two of them (a fixed response of 404 is
+// an HTTPCode_ELB_4XX_Count too): the count is of use, never less.
+var albAnswered = []string{"HTTP_Redirect_Count", "HTTP_Fixed_Response_Count", "HTTPCode_ELB_4XX_Count", "HTTPCode_ELB_5XX_Count"}
 
 // The periods of activity queries, by how far back the window starts:
 // CloudWatch keeps 1-minute datapoints for 15 days, 5-minute ones for 63
@@ -72,7 +88,10 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // Activity implements provider.ActivitySource from CloudWatch:
 //
 //	function       api_calls   Sum of AWS/Lambda Invocations in the window
-//	load_balancer  api_calls   Sum of AWS/ApplicationELB RequestCount
+//	load_balancer  api_calls   Sum of AWS/ApplicationELB RequestCount and of
+//	                           the requests it answers itself (albAnswered:
+//	                           HTTP_Redirect_Count, HTTP_Fixed_Response_Count,
+//	                           HTTPCode_ELB_4XX_Count, HTTPCode_ELB_5XX_Count)
 //	database       db_queries  peak AWS/RDS DatabaseConnections (a proxy:
 //	                           0 means no client was connected, so no query ran)
 //
@@ -130,8 +149,12 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // LastModified, and with no Lambda@Edge check: with no datapoint in a
 // window CloudWatch answered whole, its count is 0, Since is CreatedTime
 // when that is after Start, and it is absent when CreatedTime is at or
-// after End. A network or gateway load balancer has no RequestCount in
-// AWS/ApplicationELB: its activity is absent.
+// after End. RequestCount counts only the requests the load balancer
+// chose a target for: those it answers itself (redirects, fixed
+// responses, its own errors) are counted from their own metrics, so that
+// one that only redirects is not read as unused; the quiet count of 0
+// needs each of them answered whole. A network or gateway load balancer
+// has no RequestCount in AWS/ApplicationELB: its activity is absent.
 //
 // A result CloudWatch could not compute (status InternalError or
 // Forbidden) fails the call. An invalid query returns
@@ -170,20 +193,36 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		end = end.Add(period)
 	}
 	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(start), EndTime: awssdk.Time(end), ScanBy: cwtypes.ScanByTimestampAscending}
+	// Each query's signal and metric name, by query ID ("a0", "a0x1"
+	// for the signal's also[0], ...), and whether CloudWatch's last
+	// answer to it had status Complete.
+	type query struct {
+		signal   int
+		name     string
+		complete bool
+	}
+	queries := map[string]*query{}
 	for i, s := range signals {
-		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
-			Id: awssdk.String(fmt.Sprintf("a%d", i)),
-			MetricStat: &cwtypes.MetricStat{
-				Metric: &cwtypes.Metric{
-					Namespace:  awssdk.String(s.cw.Namespace),
-					MetricName: awssdk.String(s.cw.Name),
-					Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(t.name)}},
+		for j, name := range append([]string{s.cw.Name}, s.also...) {
+			id := fmt.Sprintf("a%d", i)
+			if j > 0 {
+				id = fmt.Sprintf("a%dx%d", i, j)
+			}
+			queries[id] = &query{signal: i, name: name}
+			in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
+				Id: awssdk.String(id),
+				MetricStat: &cwtypes.MetricStat{
+					Metric: &cwtypes.Metric{
+						Namespace:  awssdk.String(s.cw.Namespace),
+						MetricName: awssdk.String(name),
+						Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(t.name)}},
+					},
+					Period: awssdk.Int32(int32(period / time.Second)),
+					Stat:   awssdk.String(s.stat),
 				},
-				Period: awssdk.Int32(int32(period / time.Second)),
-				Stat:   awssdk.String(s.stat),
-			},
-			ReturnData: awssdk.Bool(true),
-		})
+				ReturnData: awssdk.Bool(true),
+			})
+		}
 	}
 	type acc struct {
 		seen     bool
@@ -200,14 +239,15 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 			return nil, wrap("activity", q.ResourceID, err)
 		}
 		for _, r := range page.MetricDataResults {
-			var i int
-			if _, err := fmt.Sscanf(awssdk.ToString(r.Id), "a%d", &i); err != nil || i < 0 || i >= len(signals) {
+			qr, ok := queries[awssdk.ToString(r.Id)]
+			if !ok {
 				continue
 			}
+			i := qr.signal
 			if r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden {
-				return nil, fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, signals[i].cw.Name, r.StatusCode, messages(r.Messages))
+				return nil, fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, qr.name, r.StatusCode, messages(r.Messages))
 			}
-			accs[i].complete = r.StatusCode == cwtypes.StatusCodeComplete
+			qr.complete = r.StatusCode == cwtypes.StatusCodeComplete
 			for k, ts := range r.Timestamps {
 				if k >= len(r.Values) || ts.Before(start) || !ts.Before(end) {
 					continue
@@ -246,6 +286,13 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 				}
 			}
 		}
+	}
+	// A signal is answered whole when each of its queries is.
+	for i := range accs {
+		accs[i].complete = true
+	}
+	for _, qr := range queries {
+		accs[qr.signal].complete = accs[qr.signal].complete && qr.complete
 	}
 	for i, s := range signals {
 		a := accs[i]

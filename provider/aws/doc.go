@@ -236,14 +236,24 @@
 // An ALB's ActiveConnectionCount keeps its gaps: it is published only
 // when requests flow too, but it measures load, not use (the detector
 // judges a load balancer on its requests, and its activity is its
-// RequestCount), so no verdict waits on its zeros. A network or gateway
+// RequestCount with the requests it answers itself), so no verdict waits
+// on its zeros. RequestCount counts only the requests the load balancer
+// chose a target for ("Requests that are rejected before a target is
+// chosen are not reflected in this metric"): one that only redirects,
+// answers fixed responses or its own errors reads 0 requests while in
+// use. Its activity counts those too (HTTP_Redirect_Count,
+// HTTP_Fixed_Response_Count, HTTPCode_ELB_4XX_Count and
+// HTTPCode_ELB_5XX_Count, summed), so that it is never read as unused
+// over the window a terminate needs; its requests metric is
+// RequestCount alone. A network or gateway
 // load balancer has no RequestCount in AWS/ApplicationELB, and its reads
 // keep their gaps.
 //
 // # Activity
 //
 // Activity reads the CloudWatch metrics that count use rather than load:
-// Lambda Invocations and ALB RequestCount (summed) as api_calls, and RDS
+// Lambda Invocations and ALB RequestCount with the requests the ALB
+// answers itself (summed; see "Quiet counts") as api_calls, and RDS
 // DatabaseConnections (its peak) as db_queries, a proxy that is 0 exactly
 // when no client was connected. Instances and groups have no activity
 // signal in CloudWatch: their activity is absent (unknown), never zero.

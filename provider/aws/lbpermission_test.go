@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
@@ -89,4 +90,28 @@ func TestLoadBalancerMetricsWithoutELBPermission(t *testing.T) {
 	assert.Empty(t, act, "unknown, not unused")
 	assert.Contains(t, logs.String(), "elasticloadbalancing:DescribeLoadBalancers")
 	assert.Contains(t, logs.String(), "AccessDenied")
+}
+
+// TestLoadBalancerAnsweringItselfIsUsed: an ALB's RequestCount counts
+// only the requests for which it chose a target (the AWS documentation of
+// AWS/ApplicationELB: "Requests that are rejected before a target is
+// chosen are not reflected in this metric"), so one that only redirects
+// (HTTP to HTTPS, an old domain to a new one), answers fixed responses,
+// or answers errors itself (no healthy target) has no RequestCount
+// datapoint while it is in use. Its activity read api_calls 0 over the
+// window, and the detector could terminate it on no use over 28 days.
+// The requests it answers itself now count.
+func TestLoadBalancerAnsweringItselfIsUsed(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"HTTP_Redirect_Count", "HTTP_Fixed_Response_Count", "HTTPCode_ELB_4XX_Count", "HTTPCode_ELB_5XX_Count"} {
+		f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+		now := f.now
+		created := now.Add(-2 * time.Hour)
+		seeder{lbRegion}.putMetric(t, "AWS/ApplicationELB", name, "LoadBalancer", f.dim, cwtypes.StandardUnitCount, map[time.Time]float64{
+			now.Add(-20 * time.Minute): 7,
+		})
+		got, err := f.driver(t, created, fastConfig(), nil).Activity(tctx(t), provider.ActivityQuery{ResourceID: f.arn, Start: now.Add(-3 * time.Hour), End: now})
+		require.NoError(t, err, name)
+		assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 7, Last: now.Add(-20 * time.Minute), Since: created}}, got, "%s: used, not unused", name)
+	}
 }
