@@ -455,18 +455,7 @@ func TestQuietLoadBalancerRequestsFailedReadIsNoZero(t *testing.T) {
 	now := f.now
 	q := provider.Query{ResourceID: f.arn, Metric: provider.MetricRequests, Statistic: provider.StatSum, Start: now.Add(-time.Hour), End: now.Add(-50 * time.Minute), Step: time.Minute}
 	aq := provider.ActivityQuery{ResourceID: f.arn, Start: now.Add(-time.Hour), End: now}
-	real := cloudwatch.NewFromConfig(sdkConfigIn(f.region), queryProtocol)
-	for _, tc := range []struct {
-		name string
-		cw   awsprovider.CloudWatchAPI
-		fail bool
-	}{
-		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
-		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
-		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
-		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
-		{"the call failed", failingCW{}, true},
-	} {
+	for _, tc := range failedReads(cloudwatch.NewFromConfig(sdkConfigIn(f.region), queryProtocol)) {
 		d := f.driver(t, now.Add(-2*time.Hour), fastConfig(), tc.cw)
 		got, err := d.QueryMetric(tctx(t), q)
 		act, aerr := d.Activity(tctx(t), aq)

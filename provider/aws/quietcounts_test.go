@@ -255,18 +255,7 @@ func TestQuietFunctionCountFailedReadIsNoZero(t *testing.T) {
 	f := newQuietFixture(t, region)
 	now := f.now
 	q := provider.Query{ResourceID: f.fn, Metric: provider.MetricInvocations, Statistic: provider.StatSum, Start: now.Add(-time.Hour), End: now.Add(-50 * time.Minute), Step: time.Minute}
-	real := cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)
-	for _, tc := range []struct {
-		name string
-		cw   awsprovider.CloudWatchAPI
-		fail bool
-	}{
-		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
-		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
-		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
-		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
-		{"the call failed", failingCW{}, true},
-	} {
+	for _, tc := range failedReads(cloudwatch.NewFromConfig(sdkConfig(), queryProtocol)) {
 		d := f.driverCW(t, region, now.Add(-2*time.Hour), fastConfig(), tc.cw)
 		got, err := d.QueryMetric(tctx(t), q)
 		if tc.fail {
@@ -282,6 +271,26 @@ func TestQuietFunctionCountFailedReadIsNoZero(t *testing.T) {
 	got, err := f.driver(t, region, now.Add(-2*time.Hour), fastConfig()).QueryMetric(tctx(t), q)
 	require.NoError(t, err)
 	assert.Zero(t, got.Gaps())
+}
+
+// failedRead is a CloudWatch whose reads of a quiet count are never
+// zeros: one that fails them (fail) or answers them not whole.
+type failedRead struct {
+	name string
+	cw   awsprovider.CloudWatchAPI
+	fail bool
+}
+
+// failedReads returns the failed reads of real: a result CloudWatch could
+// not compute or may not give, one in part, none, and a call that fails.
+func failedReads(real awsprovider.CloudWatchAPI) []failedRead {
+	return []failedRead{
+		{"internal error", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeInternalError}, true},
+		{"forbidden", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodeForbidden}, true},
+		{"partial data", statusCW{CloudWatchAPI: real, status: cwtypes.StatusCodePartialData}, false},
+		{"no result", statusCW{CloudWatchAPI: real, drop: true}, false},
+		{"the call failed", failingCW{}, true},
+	}
 }
 
 // failingCW fails every call.
