@@ -6,3 +6,6 @@ import "time"
 // publication delay) with now, so that tests place the boundaries of a
 // read exactly.
 func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// StartPeriod is startPeriod, for its boundaries.
+var StartPeriod = startPeriod
