@@ -172,7 +172,8 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // must read a count with no events as zeros, not as gaps, or the count is
 // missing and the verdict Unknown: the AWS driver does so for Lambda's
 // counts, from the function's last modification on (not for a function
-// that may run at Lambda@Edge, see provider/aws).
+// that may run at Lambda@Edge), and for an Application Load Balancer's
+// requests, from its creation on (see provider/aws).
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {
@@ -484,8 +485,7 @@ func (e *Ensemble) Needs() Needs {
 	if e.util == nil {
 		return Needs{} // not made by NewEnsemble: Detect fails
 	}
-	n := e.needs(e.lenses()...)
-	return n
+	return e.needs(e.lenses()...)
 }
 
 // NeedsOf returns what the ensemble reads of a resource of kind k: Needs,

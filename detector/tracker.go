@@ -120,8 +120,9 @@ type Read struct {
 // NewTracker returns a Tracker of e keeping its states in store. The
 // ensemble must have no model or custom signal (they read series) and
 // whole hours for every window: utilization window and hold, schedule
-// history, evidence windows; its utilization statistics must be mean or
-// max. The error names what does not fit.
+// history (each kind's too, see EnsembleConfig.Kinds), evidence windows;
+// its utilization statistics must be mean or max. The error names what
+// does not fit.
 func NewTracker(e *Ensemble, cfg TrackerConfig, store StateStore) (*Tracker, error) {
 	if e == nil || e.util == nil {
 		return nil, invalid("tracker.ensemble", nil, "must be made by NewEnsemble")
