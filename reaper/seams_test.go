@@ -3,6 +3,7 @@ package reaper_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -157,13 +158,12 @@ func TestJobHiddenInRecurringGapsNotStopped(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	require.NoError(t, e.cloud.Add(provider.Resource{ID: "i-build", Kind: provider.KindInstance, LaunchTime: t0.Add(-60 * 24 * time.Hour),
 		HourlyCost: 0.096, Size: provider.Size{InstanceType: "m5.large"}}))
-	var cpu []provider.Sample
-	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+	cpu := last29Days(func(at time.Time) float64 {
 		if at.Hour() == 2 && at.Minute() < 30 {
-			continue // the job: the agent reports nothing
+			return math.NaN() // the job: the agent reports nothing
 		}
-		cpu = append(cpu, provider.Sample{Time: at, Value: 0.01})
-	}
+		return 0.01
+	})
 	require.NoError(t, e.cloud.AddSamples("i-build", provider.MetricCPU, cpu...))
 	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-build", Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
 	r := e.reaper(t, reaper.Config{Execute: true})
@@ -239,10 +239,7 @@ func TestUnansweredBatchReadIsAnError(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
 	e.add(t, vm{id: "i-proxy", cpu: 0.02})
-	var net []provider.Sample
-	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
-		net = append(net, provider.Sample{Time: at, Value: 5e6})
-	}
+	net := last29Days(func(time.Time) float64 { return 5e6 })
 	require.NoError(t, e.cloud.AddSamples("i-proxy", provider.MetricNetworkIn, net...))
 	require.NoError(t, e.cloud.AddSamples("i-proxy", provider.MetricNetworkOut, net...))
 	src := stopOnErrorBatcher{Cloud: e.cloud, chunk: 4, failAt: 4} // cpu, disk_utilization, memory, network_utilization answered

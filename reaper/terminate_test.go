@@ -3,6 +3,7 @@ package reaper_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -15,6 +16,19 @@ import (
 	"github.com/idlescale/idlescale/reaper"
 )
 
+// last29Days returns a sample every 5 minutes of the 29 days up to t0
+// (the 28 days a terminate is judged on, and a day before), valued by
+// value; a NaN value leaves its step without a sample.
+func last29Days(value func(at time.Time) float64) []provider.Sample {
+	var out []provider.Sample
+	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+		if v := value(at); !math.IsNaN(v) {
+			out = append(out, provider.Sample{Time: at, Value: v})
+		}
+	}
+	return out
+}
+
 // addVolume adds a volume launched 60 days before t0 with 29 days of flat
 // CPU at 2 % every 5 minutes up to t0 (the 28 days a terminate is judged
 // on), a fresh verified backup, and tracked logins and API calls with no
@@ -24,11 +38,7 @@ func (e *env) addVolume(t *testing.T, id string, logins ...time.Time) {
 	require.NoError(t, e.cloud.Add(provider.Resource{
 		ID: id, Kind: provider.KindVolume, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.05,
 	}))
-	var samples []provider.Sample
-	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
-		samples = append(samples, provider.Sample{Time: at, Value: 0.02})
-	}
-	require.NoError(t, e.cloud.AddSamples(id, provider.MetricCPU, samples...))
+	require.NoError(t, e.cloud.AddSamples(id, provider.MetricCPU, last29Days(func(time.Time) float64 { return 0.02 })...))
 	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap-" + id, ResourceID: id, Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
 	require.NoError(t, e.cloud.TrackActivity(id, provider.ActivityLogins, provider.ActivityAPICalls))
 	for _, at := range logins {
@@ -180,16 +190,15 @@ func (e *env) addFunction(t *testing.T, id string, invoked ...time.Time) {
 	require.NoError(t, e.cloud.Add(provider.Resource{
 		ID: id, Kind: provider.KindFunction, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.01,
 	}))
-	var samples []provider.Sample
-	for at := t0.Add(-29 * 24 * time.Hour); at.Before(t0); at = at.Add(5 * time.Minute) {
+	samples := last29Days(func(at time.Time) float64 {
 		v := 0.0
 		for _, inv := range invoked {
 			if !inv.Before(at) && inv.Before(at.Add(5*time.Minute)) {
 				v += 1.0 / 300
 			}
 		}
-		samples = append(samples, provider.Sample{Time: at, Value: v})
-	}
+		return v
+	})
 	require.NoError(t, e.cloud.AddSamples(id, provider.MetricInvocations, samples...))
 	require.NoError(t, e.cloud.TrackActivity(id, provider.ActivityAPICalls))
 	for _, at := range invoked {
