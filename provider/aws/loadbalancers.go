@@ -26,9 +26,10 @@ const tagBatch = 20
 // (see the package doc). The ARNs are not asked of DescribeLoadBalancers,
 // which fails the whole call for one it does not know: the list is read
 // and filtered, so that an unknown ARN matches nothing. A load balancer
-// deleted before its tags are read is left out. When optional (f did
-// not ask for load balancers by name) and DescribeLoadBalancers is
-// denied, there are none, with a warning naming the IAM action.
+// deleted before its tags are read is left out, as is one described
+// without its ARN. When optional (f did not ask for load balancers by
+// name) and DescribeLoadBalancers is denied, there are none, with a
+// warning naming the IAM action.
 func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optional bool) ([]provider.Resource, error) {
 	var lbs []elbtypes.LoadBalancer
 	p := elasticloadbalancingv2.NewDescribeLoadBalancersPaginator(d.elb, &elasticloadbalancingv2.DescribeLoadBalancersInput{PageSize: d.pageSize(400)})
@@ -43,10 +44,11 @@ func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optio
 			return nil, err
 		}
 		for _, lb := range page.LoadBalancers {
-			if lb.Type != elbtypes.LoadBalancerTypeEnumApplication {
-				continue
+			arn := awssdk.ToString(lb.LoadBalancerArn)
+			if lb.Type != elbtypes.LoadBalancerTypeEnumApplication || arn == "" {
+				continue // no ARN: no ID to list it by, nor tags to read
 			}
-			if len(f.IDs) > 0 && !slices.Contains(f.IDs, awssdk.ToString(lb.LoadBalancerArn)) {
+			if len(f.IDs) > 0 && !slices.Contains(f.IDs, arn) {
 				continue
 			}
 			lbs = append(lbs, lb)

@@ -564,3 +564,40 @@ func TestQuietLoadBalancerHasNoEdgeCheck(t *testing.T) {
 	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, act)
 	assert.Empty(t, logs.String(), "no check, no warning")
 }
+
+// arnlessELB answers DescribeLoadBalancers with one Application Load
+// Balancer, and one described without its LoadBalancerArn (a nil field
+// of an AWS answer); DescribeTags refuses an empty ARN, as ELBv2's
+// validation does.
+type arnlessELB struct{ arn string }
+
+func (e arnlessELB) DescribeLoadBalancers(context.Context, *elasticloadbalancingv2.DescribeLoadBalancersInput, ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	return &elasticloadbalancingv2.DescribeLoadBalancersOutput{LoadBalancers: []elbtypes.LoadBalancer{
+		{LoadBalancerName: awssdk.String("no-arn"), Type: elbtypes.LoadBalancerTypeEnumApplication},
+		{LoadBalancerArn: awssdk.String(e.arn), LoadBalancerName: awssdk.String("web"), Type: elbtypes.LoadBalancerTypeEnumApplication},
+	}}, nil
+}
+
+func (e arnlessELB) DescribeTags(_ context.Context, in *elasticloadbalancingv2.DescribeTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error) {
+	out := &elasticloadbalancingv2.DescribeTagsOutput{}
+	for _, arn := range in.ResourceArns {
+		if arn == "" {
+			return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "'' is not a valid load balancer ARN"}
+		}
+		out.TagDescriptions = append(out.TagDescriptions, elbtypes.TagDescription{ResourceArn: awssdk.String(arn)})
+	}
+	return out, nil
+}
+
+// TestListSkipsLoadBalancerWithoutARN: a DescribeLoadBalancers answer
+// whose load balancer has no LoadBalancerArn failed the whole List (its
+// empty ARN was asked of DescribeTags) and would have listed a resource
+// without an ID; it is left out, and the others listed.
+func TestListSkipsLoadBalancerWithoutARN(t *testing.T) {
+	t.Parallel()
+	arn := "arn:aws:elasticloadbalancing:" + lbRegion + ":123456789012:loadbalancer/app/web/0123456789abcdef"
+	d := newDriverIn(t, lbRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: arnlessELB{arn}}))
+	got, err := d.List(tctx(t), provider.Filter{Kinds: []provider.Kind{provider.KindLoadBalancer}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{arn}, ids(got))
+}
