@@ -135,10 +135,10 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // so with datapoints the count is rarely 0, and its cover seldom
 // decides a verdict.) Count and Last are what the datapoints give. In
 // us-east-1 a function with a published version may run at Lambda@Edge,
-// whose invocations are published in other regions: it keeps the
-// behaviour of a load balancer (no datapoint is absent, no Since) unless
-// Config.IgnoreFunctionVersions (see the package doc, "Quiet Lambda
-// counts"). Invocations in the last Config.PublishDelay may not be
+// whose invocations are published in other regions: it is read as a
+// database is (no datapoint is absent, no Since) unless
+// Config.IgnoreFunctionVersions (see the package doc, "Quiet counts").
+// Invocations in the last Config.PublishDelay may not be
 // published, and counted, yet, as for any CloudWatch count, and the
 // count then reads 0 over a window whose only use they were: see the
 // package doc, "Activity", for what covers that.

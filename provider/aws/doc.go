@@ -267,9 +267,9 @@
 // its LastModified: its api_calls count is 0, covering the window from
 // LastModified on (ActivityCount.Since, when that is after Start), and is
 // absent (unknown) when LastModified is at or after End, the window ends
-// after the real time (a host's clock ahead of it) or starts, or
-// LastModified is, before what CloudWatch keeps (455 days less an hour),
-// or the function may run at the edge (see "Quiet counts"). An
+// after the real time (a host's clock ahead of it), the later of Start
+// and LastModified is before what CloudWatch keeps (455 days less an
+// hour), or the function may run at the edge (see "Quiet counts"). An
 // Application Load Balancer without a datapoint has served nothing since
 // its CreatedTime, read the same way (Since its CreatedTime when that is
 // after Start; absent when it is at or after End, or by the same rules of

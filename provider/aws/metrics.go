@@ -263,17 +263,17 @@ func keptFor(step time.Duration) time.Duration {
 	return 0
 }
 
-// fillQuiet sets to 0 the gaps of s, the series of a quiet count read
-// from since when its resource is known to exist on (from, not zero; see
-// quietFrom) that CloudWatch
-// answered whole, in every step that begins at or after from, that ended
-// at least delay before now (the real time before the read: a datapoint
-// of a later step may not be published yet), and that CloudWatch still
-// keeps at the step (an older one is unknown, not quiet). The value is 0
-// for the mean (rate), the sum and the count (of datapoints: a step with
-// none published has none). Nothing is filled when the series' Start
-// asks CloudWatch for a coarser period than its step, or is not on it
-// (see startPeriod): answered (the real time after the read).
+// fillQuiet sets to 0 the gaps of s, the series of a quiet count that
+// CloudWatch answered whole, in every step that begins at or after from
+// (since when its resource is known to exist; nothing is filled when
+// zero: see quietFrom), that ended at least delay before now (the real
+// time before the read: a datapoint of a later step may not be published
+// yet), and that CloudWatch still keeps at the step (an older one is
+// unknown, not quiet). The value is 0 for the mean (rate), the sum and
+// the count (of datapoints: a step with none published has none).
+// Nothing is filled when the period CloudWatch asks of the series' Start
+// at answered (the real time after the read; see startPeriod) does not
+// divide its step, or Start is not on that period.
 func fillQuiet(s *provider.Series, from, now, answered time.Time, delay time.Duration) {
 	kept := keptFor(s.Step)
 	if from.IsZero() || kept == 0 {
