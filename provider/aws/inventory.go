@@ -411,6 +411,19 @@ func (d *Driver) groupResource(g *asgtypes.AutoScalingGroup) provider.Resource {
 // lambdaTime is the layout of Lambda's LastModified.
 const lambdaTime = "2006-01-02T15:04:05.000-0700"
 
+// parseLastModified returns Lambda's LastModified s in UTC, false when it
+// is nil or does not parse.
+func parseLastModified(s *string) (time.Time, bool) {
+	if s == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(lambdaTime, *s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
 func (d *Driver) functionResource(fn lambdatypes.FunctionConfiguration, tags map[string]string) provider.Resource {
 	r := provider.Resource{
 		ID:    awssdk.ToString(fn.FunctionArn),
@@ -433,10 +446,8 @@ func (d *Driver) functionResource(fn lambdatypes.FunctionConfiguration, tags map
 		// instance, and its lack of invocations is no idleness.
 		r.State = provider.StateTerminated
 	}
-	if fn.LastModified != nil {
-		if t, err := time.Parse(lambdaTime, *fn.LastModified); err == nil {
-			r.LaunchTime = t.UTC()
-		}
+	if t, ok := parseLastModified(fn.LastModified); ok {
+		r.LaunchTime = t
 	}
 	switch {
 	case r.Size.MemoryMiB <= 0 || r.Size.Timeout <= 0:

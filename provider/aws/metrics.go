@@ -235,14 +235,10 @@ func knownSince(t target) (time.Time, bool) {
 // lastModified returns the LastModified of function t, when its
 // GetFunction answer is known and has one that parses.
 func lastModified(t target) (time.Time, bool) {
-	if t.function == nil || t.function.Configuration == nil || t.function.Configuration.LastModified == nil {
+	if t.function == nil || t.function.Configuration == nil {
 		return time.Time{}, false
 	}
-	at, err := time.Parse(lambdaTime, *t.function.Configuration.LastModified)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return at.UTC(), true
+	return parseLastModified(t.function.Configuration.LastModified)
 }
 
 // keptFor returns how far back CloudWatch keeps the datapoints of a
