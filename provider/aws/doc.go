@@ -234,10 +234,13 @@
 // needs an IAM client and iam:GetRole.)
 //
 // An ALB's ActiveConnectionCount keeps its gaps: it is published only
-// when requests flow too, but it measures load, not use (the detector
-// judges a load balancer on its requests, and its activity is its
-// RequestCount with the requests it answers itself), so no verdict waits
-// on its zeros. RequestCount counts only the requests the load balancer
+// when requests flow too. The detector's default kinds
+// (detector.DefaultKinds) require only a load balancer's requests, so
+// whether it is idle does not wait on these zeros, but they bound a
+// terminate by its connections' peak too: an unused ALB, whose
+// connections are all gaps, is found idle with no terminate recommended
+// ("no data for connections"). Its activity is its RequestCount with the
+// requests it answers itself. RequestCount counts only the requests the load balancer
 // chose a target for ("Requests that are rejected before a target is
 // chosen are not reflected in this metric"): one that only redirects,
 // answers fixed responses or its own errors reads 0 requests while in
