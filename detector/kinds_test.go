@@ -473,3 +473,50 @@ func TestStopNeedsTheQuietPeriodCovered(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
 }
+
+// TestUnusedLoadBalancerWithoutConnectionData: the AWS driver reads an
+// unused ALB's requests as zeros but its connections as gaps (published
+// only while traffic flows). A Scan leaves a metric without any data out,
+// so the connections neither judge nor bound it, and the load balancer is
+// terminated on its requests and activity; one with a connection 20 days
+// ago (data, then gaps) is not: its connections cannot vouch for
+// idleness.
+func TestUnusedLoadBalancerWithoutConnectionData(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	n := 30 * 288
+	f := &gridFleet{series: map[string]map[provider.Metric]provider.Series{}, quiet: map[string]bool{}}
+	for _, id := range []string{"lb-unused", "lb-connected"} {
+		req := synth(id, start, 5*time.Minute, n, func(int) float64 { return 0 })
+		req.Metric = provider.MetricRequests
+		conn := synth(id, start, 5*time.Minute, n, func(k int) float64 {
+			if id == "lb-connected" && k == 10*288 {
+				return 1
+			}
+			return math.NaN()
+		})
+		conn.Metric = provider.MetricConnections
+		r := res(id, start)
+		r.Kind = provider.KindLoadBalancer
+		f.resources = append(f.resources, r)
+		f.series[id] = map[provider.Metric]provider.Series{provider.MetricRequests: req, provider.MetricConnections: conn}
+		f.quiet[id] = true
+	}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: f, Metrics: f, Activity: f}, ens,
+		detector.ScanConfig{Now: start.Add(30 * 24 * time.Hour), ActivityWindow: 28 * 24 * time.Hour})
+	require.NoError(t, err)
+	require.Empty(t, rep.Errors)
+	require.Len(t, rep.Verdicts, 2)
+	byID := map[string]detector.Verdict{}
+	for _, v := range rep.Verdicts {
+		byID[v.ResourceID] = v
+	}
+	assert.Equal(t, detector.ActionTerminate, byID["lb-unused"].Action, byID["lb-unused"].Explain())
+	assert.Equal(t, detector.ActionNone, byID["lb-connected"].Action, byID["lb-connected"].Explain())
+	// Its connections' data is 20 days old: the utilization cannot vouch
+	// for idleness, and the verdict is Unknown.
+	assert.Equal(t, detector.Unknown, byID["lb-connected"].State, byID["lb-connected"].Explain())
+	assert.Contains(t, byID["lb-connected"].Explain(), "utilization: last connections sample is 20.0d old (limit 30m0s)")
+}

@@ -235,11 +235,11 @@
 //
 // An ALB's ActiveConnectionCount keeps its gaps: it is published only
 // when requests flow too. The detector's default kinds
-// (detector.DefaultKinds) require only a load balancer's requests, so
-// whether it is idle does not wait on these zeros, but they bound a
-// terminate by its connections' peak too: an unused ALB, whose
-// connections are all gaps, is found idle with no terminate recommended
-// ("no data for connections"). Its activity is its RequestCount with the
+// (detector.DefaultKinds) require only a load balancer's requests and
+// read its connections when there are some: an unused ALB's connections
+// are all gaps, which a detector.Scan leaves out, so it is judged on its
+// requests and activity; one with connections in the window is not idle
+// on requests alone. Its activity is its RequestCount with the
 // requests it answers itself. RequestCount counts only the requests the load balancer
 // chose a target for ("Requests that are rejected before a target is
 // chosen are not reflected in this metric"): one that only redirects,
