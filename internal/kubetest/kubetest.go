@@ -437,8 +437,9 @@ var errGone = errors.New("kubetest: the process exited")
 //
 // A paused process can still be killed: SIGKILL, unlike every other
 // signal, ends a stopped process at once (the kernel's OOM killer on a
-// loaded host sends it, for one). When the process has exited, Resume
-// starts the API server again on the same port, with the same serving
+// loaded host sends it, for one). When the process has exited (killed
+// while paused, or on its own before), Resume starts the API server
+// again on the same port, with the same serving
 // certificate, credentials and etcd (whose data, in the test process, is
 // untouched), and returns once it is ready: clients made before the pause
 // keep working and find what was stored before it. It writes how the

@@ -36,8 +36,8 @@ func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optio
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil && optional && accessDenied(err) {
-			d.log.WarnContext(ctx, "aws: load balancers are not listed (elasticloadbalancing:DescribeLoadBalancers is denied): grant it, or list other kinds by Filter.Kinds",
-				"op", "list", "err", d.red.Error(wrap("list load balancers", "", err)))
+			d.warn(ctx, "aws: load balancers are not listed (elasticloadbalancing:DescribeLoadBalancers is denied): grant it, or list other kinds by Filter.Kinds",
+				"list load balancers", "", err)
 			return nil, nil
 		}
 		if err != nil {
@@ -153,7 +153,11 @@ func (d *Driver) getLoadBalancer(ctx context.Context, t target) (provider.Resour
 		}
 	}
 	if lb.Type != elbtypes.LoadBalancerTypeEnumApplication {
-		return provider.Resource{}, fmt.Errorf("%w: a %s load balancer is not inventoried (it publishes no RequestCount): only Application Load Balancers are", provider.ErrUnsupported, lb.Type)
+		kind := string(lb.Type)
+		if kind == "" {
+			kind = "no type given (AWS answered none)"
+		}
+		return provider.Resource{}, fmt.Errorf("%w: load balancer %q is not inventoried: its type is %s, and only Application Load Balancers (application) publish RequestCount", provider.ErrUnsupported, t.id, kind)
 	}
 	tags, gone, err := d.loadBalancerTags(ctx, []string{t.id})
 	switch {

@@ -601,3 +601,28 @@ func TestListSkipsLoadBalancerWithoutARN(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{arn}, ids(got))
 }
+
+// untypedELB answers every load balancer asked of it without a Type.
+type untypedELB struct{ arnlessELB }
+
+func (untypedELB) DescribeLoadBalancers(_ context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	out := &elasticloadbalancingv2.DescribeLoadBalancersOutput{}
+	for _, arn := range in.LoadBalancerArns {
+		out.LoadBalancers = append(out.LoadBalancers, elbtypes.LoadBalancer{LoadBalancerArn: awssdk.String(arn), LoadBalancerName: awssdk.String("web")})
+	}
+	return out, nil
+}
+
+// TestGetOfAnUntypedLoadBalancerNamesIt: a load balancer AWS describes
+// without a type is not known to be an Application Load Balancer, so Get
+// refuses it, naming it and saying that no type was given (the message
+// read "a  load balancer").
+func TestGetOfAnUntypedLoadBalancerNamesIt(t *testing.T) {
+	t.Parallel()
+	arn := "arn:aws:elasticloadbalancing:" + lbRegion + ":123456789012:loadbalancer/app/web/0123456789abcdef"
+	d := newDriverIn(t, lbRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: untypedELB{arnlessELB{arn}}}))
+	_, err := d.Get(tctx(t), arn)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorContains(t, err, arn)
+	assert.ErrorContains(t, err, "no type given")
+}

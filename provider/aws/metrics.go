@@ -331,8 +331,8 @@ func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			d.log.WarnContext(ctx, "aws: cannot tell whether a function in "+edgeRegion+" may run at Lambda@Edge (lambda:ListVersionsByFunction failed; see Config.IgnoreFunctionVersions): its steps without a datapoint stay gaps, its activity unknown",
-				"op", op, "function", t.id, "err", d.red.Error(wrap(op, t.id, err)))
+			d.warn(ctx, "aws: cannot tell whether a function in "+edgeRegion+" may run at Lambda@Edge (lambda:ListVersionsByFunction failed; see Config.IgnoreFunctionVersions): its steps without a datapoint stay gaps, its activity unknown",
+				op, t.id, err)
 			return true
 		}
 		for _, v := range page.Versions {
@@ -603,6 +603,13 @@ func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (targ
 	return t, nil, err
 }
 
+// warn logs msg at the warning level for a check that could not decide
+// (a call that failed: err, of operation op on resource id), and the
+// driver reads as it did before the check.
+func (d *Driver) warn(ctx context.Context, msg, op, id string, err error) {
+	d.log.WarnContext(ctx, msg, "op", op, "id", id, "err", d.red.Error(wrap(op, id, err)))
+}
+
 // existing resolves id and, for instances, groups, functions and load
 // balancers, checks that the resource exists; it keeps a function's
 // GetFunction answer and a load balancer's description (their
@@ -630,8 +637,8 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 			// throttled): the read stands as before the driver read it,
 			// gaps and activity unknown, as when mayRunAtEdge cannot
 			// decide.
-			d.log.WarnContext(ctx, "aws: cannot tell when a load balancer was created (elasticloadbalancing:DescribeLoadBalancers failed): its requests' steps without a datapoint stay gaps, its activity unknown",
-				"op", op, "load_balancer", t.id, "err", d.red.Error(wrap(op, t.id, err)))
+			d.warn(ctx, "aws: cannot tell when a load balancer was created (elasticloadbalancing:DescribeLoadBalancers failed): its requests' steps without a datapoint stay gaps, its activity unknown",
+				op, t.id, err)
 			t.loadBalancer, err = nil, nil
 		}
 	}
