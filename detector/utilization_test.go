@@ -203,6 +203,10 @@ func TestActivityQuietReadsTheCover(t *testing.T) {
 		{"an old last event alone, a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 4, Last: now.Add(-3 * time.Hour), Since: now.Add(-5 * time.Hour)}}, detector.Idle, 3 * time.Hour},
 		{"an old last event in a day", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}, oldLogin}, detector.Idle, 3 * time.Hour},
 		{"a last event before the window", now.Add(-time.Hour), []provider.ActivityCount{{Kind: provider.ActivityLogins, Last: day}}, detector.Idle, time.Hour},
+		// Every kind's last event known: no count's cover to prove, and
+		// a window shorter than Quiet still reads quiet for Quiet (a
+		// mutant reporting the 5-minute window lived).
+		{"an old last event alone in a short window", now.Add(-5 * time.Minute), []provider.ActivityCount{oldLogin}, detector.Idle, 30 * time.Minute},
 		{"use in a short cover", day, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 1, Since: now.Add(-5 * time.Minute)}}, detector.NotIdle, 0},
 	} {
 		v, err := a.Detect(t.Context(), detector.Input{Now: now, Resource: vm, ActivityFrom: tt.from, Activity: tt.give})
