@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -114,4 +116,71 @@ func TestLoadBalancerAnsweringItselfIsUsed(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Count: 7, Last: now.Add(-20 * time.Minute), Since: created}}, got, "%s: used, not unused", name)
 	}
+}
+
+// oneMetricCW is a CloudWatch that answers the queries of the metric
+// named name as statusCW does (its status, or no result with drop), and
+// every other query as the CloudWatch it wraps does.
+type oneMetricCW struct {
+	awsprovider.CloudWatchAPI
+	name   string
+	status cwtypes.StatusCode
+	drop   bool
+}
+
+func (s oneMetricCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	out, err := s.CloudWatchAPI.GetMetricData(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	ids := map[string]bool{}
+	for _, q := range in.MetricDataQueries {
+		if q.MetricStat != nil && awssdk.ToString(q.MetricStat.Metric.MetricName) == s.name {
+			ids[awssdk.ToString(q.Id)] = true
+		}
+	}
+	var kept []cwtypes.MetricDataResult
+	for _, r := range out.MetricDataResults {
+		if ids[awssdk.ToString(r.Id)] {
+			if s.drop {
+				continue
+			}
+			r.StatusCode = s.status
+		}
+		kept = append(kept, r)
+	}
+	out.MetricDataResults = kept
+	return out, nil
+}
+
+// TestLoadBalancerAnsweredItselfReadWhole: the quiet 0 of an ALB's
+// activity needs each of the counts it sums answered whole, those of the
+// requests it answers itself as well as RequestCount: one of them in part
+// or not at all leaves the activity unknown, and one CloudWatch could not
+// compute fails it. The failed reads of
+// TestQuietLoadBalancerRequestsFailedReadIsNoZero fail every query at
+// once, and a driver that checked RequestCount's answer alone passed them.
+func TestLoadBalancerAnsweredItselfReadWhole(t *testing.T) {
+	t.Parallel()
+	f := newLBFixture(t, elbtypes.LoadBalancerTypeEnumApplication)
+	now := f.now
+	aq := provider.ActivityQuery{ResourceID: f.arn, Start: now.Add(-time.Hour), End: now}
+	base := cloudwatch.NewFromConfig(sdkConfigIn(f.region), queryProtocol)
+	for _, name := range []string{"RequestCount", "HTTP_Redirect_Count", "HTTP_Fixed_Response_Count", "HTTPCode_ELB_4XX_Count", "HTTPCode_ELB_5XX_Count"} {
+		for _, cw := range []oneMetricCW{
+			{CloudWatchAPI: base, name: name, status: cwtypes.StatusCodePartialData},
+			{CloudWatchAPI: base, name: name, drop: true},
+		} {
+			act, err := f.driver(t, now.Add(-2*time.Hour), fastConfig(), cw).Activity(tctx(t), aq)
+			require.NoError(t, err, name)
+			assert.Empty(t, act, "%s (status %q, dropped %v): unknown, not 0", name, cw.status, cw.drop)
+		}
+		_, err := f.driver(t, now.Add(-2*time.Hour), fastConfig(), oneMetricCW{CloudWatchAPI: base, name: name, status: cwtypes.StatusCodeInternalError}).Activity(tctx(t), aq)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
+	// Every query answered whole: a quiet 0.
+	act, err := f.driver(t, now.Add(-2*time.Hour), fastConfig(), oneMetricCW{CloudWatchAPI: base, name: "none", status: cwtypes.StatusCodePartialData}).Activity(tctx(t), aq)
+	require.NoError(t, err)
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}, act)
 }
