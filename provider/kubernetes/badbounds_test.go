@@ -149,6 +149,15 @@ func TestMalformedBoundsStillStartARememberedWorkload(t *testing.T) {
 	_, err = d.Capacity(f.ctx, id)
 	require.ErrorIs(t, err, provider.ErrInvalid, "still refused")
 	require.ErrorIs(t, d.Workloads().Start(f.ctx, id), provider.ErrInvalid, "running: refused, as before")
+	// Running with the remembered replicas left behind (Start's
+	// housekeeping failed, or it was scaled by hand): refused too, the
+	// replicas being no stopped workload's to restore. The running one
+	// above had forgotten them, and a Start that let every remembering
+	// workload through lived.
+	f.deployment("left", 3, cs, annotated(kubernetes.AnnotationMinReplicas, "x", kubernetes.AnnotationStoppedReplicas, "4"))
+	err = d.Workloads().Start(f.ctx, f.id(kubernetes.ObjectDeployment, "left"))
+	require.ErrorIs(t, err, provider.ErrInvalid, "running, remembering: refused")
+	require.ErrorContains(t, err, kubernetes.AnnotationMinReplicas+` "x"`)
 	r, err := d.Get(f.ctx, id)
 	require.NoError(t, err)
 	assert.True(t, r.Protected)
