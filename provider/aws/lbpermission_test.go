@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -61,6 +62,22 @@ func TestListWithoutELBPermissionListsTheOtherKinds(t *testing.T) {
 		require.Error(t, err, "%+v: load balancers are asked for", f)
 		assert.Contains(t, err.Error(), "AccessDenied", "%+v", f)
 	}
+
+	// Only a denial leaves them out: DescribeLoadBalancers failing
+	// otherwise (an outage, throttling past the retries) fails the List
+	// of every kind, which would else leave load balancers out unseen. (A
+	// driver that left them out on any failure lived.)
+	d = newDriverIn(t, lbRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: failingELB{}}))
+	_, err = d.List(tctx(t), provider.Filter{})
+	require.Error(t, err, "a failed DescribeLoadBalancers is no denial")
+	assert.Contains(t, err.Error(), "connection reset")
+}
+
+// failingELB is an ELBv2 client whose every call fails, not denied.
+type failingELB struct{ deniedELB }
+
+func (failingELB) DescribeLoadBalancers(context.Context, *elasticloadbalancingv2.DescribeLoadBalancersInput, ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	return nil, errors.New("connection reset")
 }
 
 // TestLoadBalancerMetricsWithoutELBPermission: before the driver read a
