@@ -447,6 +447,14 @@ func TestEvidenceTerminateReadsTheActivityCover(t *testing.T) {
 		Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls, Since: tEnd.Add(-day)}, full}})
 	require.NoError(t, err)
 	assert.Equal(t, detector.ActionTerminate, v.Action, v.Explain())
+	// Counts of kinds it does not count alone cover nothing: no terminate,
+	// the window's 28 days seen by no count (a mutant that took them
+	// for the whole window lived).
+	v, err = ens2.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}, ActivityFrom: tEnd.Add(-long),
+		Activity: []provider.ActivityCount{{Kind: provider.ActivityAPICalls}}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+	assert.Zero(t, reason(t, v, detector.ReasonNoUse).Duration, v.Explain())
 	// The reason says how much was covered.
 	v = detect(full, provider.ActivityCount{Kind: provider.ActivityAPICalls, Since: tEnd.Add(-15 * day)})
 	assert.Contains(t, reason(t, v, detector.ReasonNoUse).String(), "activity data shows no use in the last 15d")
