@@ -29,15 +29,17 @@
 //
 // What a resource's load is measured on depends on its kind
 // (EnsembleConfig.Kinds): a function has no CPU, and is idle when nothing
-// invokes it; a load balancer when no request reaches it. By default
-// (DefaultKinds) both are judged on their event counts (invocations,
-// requests), required, idle below half an event a day (IdleEventRate) so
+// invokes it; a load balancer when no request reaches it; a volume when
+// nothing reads or writes a byte of it. By default (DefaultKinds) these
+// are judged on their counts (invocations, requests, bytes read and
+// written), required, idle below half an event a day (IdleEventRate) so
 // that any use reads as use, for the utilization and the learned week;
 // every other kind on the utilization thresholds above. A Scan and a
 // Tracker read each resource's kind's metrics (NeedsOf). A source must
 // read a count with no events as zeros, not as gaps, or the count is
-// missing and the verdict Unknown: the AWS driver reads Lambda's counts
-// and an Application Load Balancer's requests so.
+// missing and the verdict Unknown: the AWS driver reads Lambda's counts,
+// an Application Load Balancer's requests and a detached EBS volume's
+// bytes so.
 // The kinds the ensemble terminates rather than stops (Terminable) are
 // never put on an off-hours schedule: they cannot be stopped.
 // Presets reproduce AWS Trusted Advisor, Google Cloud's idle-VM recommender
@@ -93,7 +95,9 @@
 // and its read did not fail.
 //
 // An idle instance or database may be stopped, an idle group scaled in
-// (downsize), an idle function, volume or load balancer terminated; a busy
+// (downsize), an idle function, detached volume or load balancer
+// terminated (an attached volume serves its instance, which is judged on
+// its own: ReasonAttached); a busy
 // one may get a schedule (not a function, volume or load balancer: they
 // cannot be stopped) or a downsize. Hours of the week that are busy or
 // held a peak make an idle machine a schedule or nothing, never a stop.

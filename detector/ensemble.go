@@ -141,12 +141,12 @@ type KindConfig struct {
 	Schedule ScheduleConfig `json:"schedule,omitzero" yaml:"schedule,omitempty"`
 }
 
-// IdleEventRate is the default idle threshold of the event counts of
-// DefaultKinds, in events per second: half an event a day. A function or
-// a load balancer is idle below it, so that one event anywhere in the
-// default windows (the utilization's day, its hour held, a step of the
-// learned week) reads at least twice it, and only a count of none is
-// idle.
+// IdleEventRate is the default idle threshold of the counts of
+// DefaultKinds, in events (or, for a volume, bytes) per second: half an
+// event a day. A function, a load balancer or a volume is idle below it,
+// so that one event (one byte read or written) anywhere in the default
+// windows (the utilization's day, its hour held, a step of the learned
+// week) reads at least twice it, and only a count of none is idle.
 const IdleEventRate = 0.5 / (24 * 60 * 60)
 
 // DefaultKinds returns the default per-kind signals (see
@@ -155,10 +155,15 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 //	function       invocations  (provider.MetricInvocations)
 //	load_balancer  requests     (provider.MetricRequests), and connections
 //	                            (provider.MetricConnections) when the source has them
+//	volume         bytes written and read (provider.MetricDiskWrite and
+//	                            provider.MetricDiskRead), both required
 //
-// Each count is the kind's required utilization metric and the
-// schedule's metric, with the threshold IdleEventRate for both: one use
-// makes the window, the hold or the step not idle. A load balancer's open
+// Each count is the kind's required utilization metric (the first one
+// listed also the schedule's metric), with the threshold IdleEventRate:
+// one use makes the window, the hold or the step not idle. A volume needs
+// both of its counts, since one only ever written to (a log or a backup
+// target) or only read is in use; and it is recommended for termination
+// only while detached (see Terminable). A load balancer's open
 // connections count too, not required (a source that has none reports
 // none): a WebSocket or another long-lived connection is one request and
 // may stay open for days, so requests alone would call a load balancer
@@ -172,25 +177,29 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // must read a count with no events as zeros, not as gaps, or the count is
 // missing and the verdict Unknown: the AWS driver does so for Lambda's
 // counts, from the function's last modification on (not for a function
-// that may run at Lambda@Edge), and for an Application Load Balancer's
-// requests, from its creation on (see provider/aws).
+// that may run at Lambda@Edge), for an Application Load Balancer's
+// requests, from its creation on, and for a detached EBS volume's bytes,
+// from its creation or its last datapoint on (see provider/aws).
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {
-	counted := func(m provider.Metric, more ...provider.Metric) KindConfig {
+	// counted judges a kind on counts: the required ones first (the
+	// first is the schedule's), then the optional ones.
+	counted := func(required []provider.Metric, optional ...provider.Metric) KindConfig {
 		q := DataQuality{TrustZeros: true}
-		th := map[provider.Metric]float64{m: IdleEventRate}
-		for _, x := range more {
+		th := make(map[provider.Metric]float64, len(required)+len(optional))
+		for _, x := range append(slices.Clone(required), optional...) {
 			th[x] = IdleEventRate
 		}
 		return KindConfig{
-			Utilization: UtilizationConfig{Thresholds: th, Required: []provider.Metric{m}, Quality: q},
-			Schedule:    ScheduleConfig{Metric: m, Threshold: IdleEventRate, Quality: q},
+			Utilization: UtilizationConfig{Thresholds: th, Required: required, Quality: q},
+			Schedule:    ScheduleConfig{Metric: required[0], Threshold: IdleEventRate, Quality: q},
 		}
 	}
 	return map[provider.Kind]KindConfig{
-		provider.KindFunction:     counted(provider.MetricInvocations),
-		provider.KindLoadBalancer: counted(provider.MetricRequests, provider.MetricConnections),
+		provider.KindFunction:     counted([]provider.Metric{provider.MetricInvocations}),
+		provider.KindLoadBalancer: counted([]provider.Metric{provider.MetricRequests}, provider.MetricConnections),
+		provider.KindVolume:       counted([]provider.Metric{provider.MetricDiskWrite, provider.MetricDiskRead}),
 	}
 }
 
@@ -358,10 +367,12 @@ func (e *Ensemble) kindOf(l *lens) provider.Kind {
 // with evidence (defaults filled in) bounding the peaks. With ownBounds
 // (the evidence's PeakBounds are the defaults) the utilization's own
 // thresholds bound their metrics' peaks too (DefaultPeakBounds), as the
-// ensemble's Utilization's bound a machine's CPU: a kind judged on an
-// event count has a step with an event in the terminate window as a peak,
-// and a function invoked 20 days ago is not terminated on the word of an
-// activity source that does not count its invocations.
+// ensemble's Utilization's bound a machine's CPU, and where the defaults
+// bound a metric already (DefaultDiskBounds a volume's bytes) the
+// stricter bound holds: a kind judged on an event count has a step with
+// an event in the terminate window as a peak, and a function invoked (a
+// volume read) 20 days ago is not terminated on the word of an activity
+// source that does not count its invocations (its reads).
 func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig, ownBounds bool) (lens, error) {
 	var l lens
 	var err error
@@ -375,8 +386,14 @@ func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig, own
 	if ownBounds {
 		own := false // l.bounds is the lens's own map, not the ensemble's
 		for m, b := range DefaultPeakBounds(l.util.cfg.Thresholds) {
-			if _, set := l.bounds[m]; set {
-				continue
+			if set, ok := l.bounds[m]; ok {
+				// The stricter of the two: a volume's bytes are bounded
+				// by the kind's threshold, not by DefaultDiskBounds,
+				// which leave a machine room for its logs.
+				if set.P99 <= b.P99 && set.Max <= b.Max {
+					continue
+				}
+				b = PeakBound{P99: min(set.P99, b.P99), Max: min(set.Max, b.Max)}
 			}
 			if !own {
 				l.bounds, own = maps.Clone(evidence.PeakBounds), true

@@ -119,9 +119,10 @@ type EvidenceConfig struct {
 	// skipped (the verdict already needs the required ones). Default:
 	// DefaultPeakBounds of the utilization thresholds, DefaultTrafficBounds
 	// and DefaultDiskBounds, and for a kind of EnsembleConfig.Kinds the
-	// DefaultPeakBounds of its own utilization thresholds besides (a
-	// function's invocations, a load balancer's requests: one event is a
-	// peak). A non-nil empty map
+	// DefaultPeakBounds of its own utilization thresholds besides, the
+	// stricter bound where both bound a metric (a function's invocations,
+	// a load balancer's requests, a volume's bytes: one event is a peak).
+	// A non-nil empty map
 	// checks no peaks.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
 	// MaxPeakStep is the longest step at which a stop or terminate reads

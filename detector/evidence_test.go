@@ -354,17 +354,31 @@ func TestEvidenceTerminate(t *testing.T) {
 	long := 28 * 24 * time.Hour
 	unused := []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}}
 	s := days(28, quiet)
+	// A function's, a load balancer's and a volume's idleness are their
+	// counts' (DefaultKinds); the others' their CPU's. A volume is
+	// detached (stopped).
+	series := func(kind provider.Kind, s provider.Series) []provider.Series {
+		switch kind {
+		case provider.KindFunction:
+			return []provider.Series{noEvents(s, provider.MetricInvocations)}
+		case provider.KindLoadBalancer:
+			return []provider.Series{noEvents(s, provider.MetricRequests)}
+		case provider.KindVolume:
+			return []provider.Series{noEvents(s, provider.MetricDiskRead), noEvents(s, provider.MetricDiskWrite)}
+		}
+		return []provider.Series{s}
+	}
 	detect := func(kind provider.Kind, s provider.Series, from time.Time, act []provider.ActivityCount) detector.Verdict {
 		r := res("r", s.Start)
 		r.Kind = kind
-		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{s}, ActivityFrom: from, Activity: act})
+		if kind == provider.KindVolume {
+			r.State = provider.StateStopped
+		}
+		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: series(kind, s), ActivityFrom: from, Activity: act})
 		require.NoError(t, err)
 		return v
 	}
-	// A volume's idleness is its CPU's here; a function's and a load
-	// balancer's are their counts' (DefaultKinds).
-	for kind, s := range map[provider.Kind]provider.Series{provider.KindVolume: s,
-		provider.KindFunction: noEvents(s, provider.MetricInvocations), provider.KindLoadBalancer: noEvents(s, provider.MetricRequests)} {
+	for _, kind := range []provider.Kind{provider.KindVolume, provider.KindFunction, provider.KindLoadBalancer} {
 		v := detect(kind, s, tEnd.Add(-long), unused)
 		assert.Equal(t, detector.ActionTerminate, v.Action, "%s: %v", kind, v.Explain())
 		assert.InDelta(t, 0.1*detector.HoursPerMonth, v.MonthlySavings, 1e-9)

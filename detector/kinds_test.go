@@ -23,16 +23,22 @@ func TestDefaultKinds(t *testing.T) {
 	t.Parallel()
 	assert.InDelta(t, 0.5/86400, detector.IdleEventRate, 0)
 	kinds := detector.DefaultKinds()
-	require.Len(t, kinds, 2)
-	for kind, m := range map[provider.Kind]provider.Metric{provider.KindFunction: provider.MetricInvocations, provider.KindLoadBalancer: provider.MetricRequests} {
+	require.Len(t, kinds, 3)
+	for kind, m := range map[provider.Kind]provider.Metric{provider.KindFunction: provider.MetricInvocations, provider.KindLoadBalancer: provider.MetricRequests,
+		provider.KindVolume: provider.MetricDiskWrite} {
 		kc, ok := kinds[kind]
 		require.True(t, ok, kind)
 		th := map[provider.Metric]float64{m: detector.IdleEventRate}
-		if kind == provider.KindLoadBalancer {
+		required := []provider.Metric{m}
+		switch kind {
+		case provider.KindLoadBalancer:
 			th[provider.MetricConnections] = detector.IdleEventRate // open connections count, not required
+		case provider.KindVolume:
+			th[provider.MetricDiskRead] = detector.IdleEventRate // bytes read count too, and are required
+			required = append(required, provider.MetricDiskRead)
 		}
 		assert.Equal(t, th, kc.Utilization.Thresholds, kind)
-		assert.Equal(t, []provider.Metric{m}, kc.Utilization.Required, kind)
+		assert.Equal(t, required, kc.Utilization.Required, kind)
 		assert.True(t, kc.Utilization.Quality.TrustZeros, kind)
 		assert.Equal(t, m, kc.Schedule.Metric, kind)
 		assert.InDelta(t, detector.IdleEventRate, kc.Schedule.Threshold, 0, kind)

@@ -129,8 +129,8 @@ func TestEnsembleNeverStops77c1ca(t *testing.T) {
 // 14 days (the last 17 hours), and before that the action is none with the
 // days still missing in the reasons. Played twice back to back (28 days),
 // every point has a full window of real samples, so an always-low trace
-// must be stopped at every point. As a volume played three times (42 days)
-// with activity data showing no use, the 28-day terminate window is full
+// must be stopped at every point. As a detached volume judged on CPU,
+// played three times (42 days) with activity data showing no use, the 28-day terminate window is full
 // at every point: always-low traces are terminated, busy ones never.
 func TestEnsembleNABEvidence(t *testing.T) {
 	t.Parallel()
@@ -138,6 +138,8 @@ func TestEnsembleNABEvidence(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, files, 8, "the NAB EC2 CPU traces in testdata/nab")
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	onCPU, err := detector.NewEnsemble(detector.EnsembleConfig{Kinds: map[provider.Kind]detector.KindConfig{}})
 	require.NoError(t, err)
 	window, long := 14*24*time.Hour, 28*24*time.Hour
 	low := 0
@@ -192,13 +194,16 @@ func TestEnsembleNABEvidence(t *testing.T) {
 					assert.Equal(t, detector.ActionStop, v.Action, "%s: %v", now, v.Explain())
 				}
 			})
-			// As a volume (terminate), played three times, with 28 days of
-			// activity data showing no logins and no API calls.
+			// As a detached volume (terminate), played three times, with
+			// 28 days of activity data showing no logins and no API
+			// calls, judged on CPU as every kind is with no per-kind
+			// signals (EnsembleConfig.Kinds empty): the default judges a
+			// volume on its bytes read and written.
 			thrice := tile(s, 3)
 			lastWeek(thrice, func(now time.Time) {
 				vol := res(id, thrice.Start)
-				vol.Kind = provider.KindVolume
-				v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: vol, Series: []provider.Series{thrice},
+				vol.Kind, vol.State = provider.KindVolume, provider.StateStopped
+				v, err := onCPU.Detect(t.Context(), detector.Input{Now: now, Resource: vol, Series: []provider.Series{thrice},
 					ActivityFrom: now.Add(-long), Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}}})
 				require.NoError(t, err)
 				if maxIn(thrice, now.Add(-long), now) > 0.5 {

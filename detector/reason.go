@@ -92,6 +92,7 @@ const (
 	ReasonCoarse        ReasonCode = "coarse"         // Metric was read at steps of Duration, whose means hide shorter peaks: Action needs steps of Limit (nanoseconds) or less
 	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
 	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
+	ReasonAttached      ReasonCode = "attached"       // the volume is attached to an instance (state running): Action needs it detached (stopped)
 )
 
 // Reason is one structured, human-readable explanation. Only the fields
@@ -338,6 +339,8 @@ func (r Reason) String() string {
 			return fmt.Sprintf("%s: %s %s over the last %s would reach %s on the smaller size: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Limit))
 		}
 		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size, above %s: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
+	case ReasonAttached:
+		return fmt.Sprintf("%s: the volume is attached to an instance: %s needs it detached (judge the instance)", r.Signal, r.Action)
 	}
 	return fmt.Sprintf("%s: %s %s value %s limit %s", r.Signal, r.Code, r.Metric, num("%g", r.Value), num("%g", r.Limit))
 }

@@ -89,6 +89,11 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 	switch k := in.Resource.Kind; {
 	case k == provider.KindInstance || k == provider.KindDatabase:
 		r.destroy(v, ActionStop, &win)
+	case k == provider.KindVolume && in.Resource.State == provider.StateRunning:
+		// An attached volume serves its instance, which is judged on its
+		// own: a volume is deleted only once it is detached, and an
+		// attached one cannot be (EBS refuses to delete a volume in use).
+		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonAttached, Action: ActionTerminate})
 	case Terminable(k):
 		var long evidence
 		r.collect(v, &long, e.cfg.Evidence.TerminateWindow)
@@ -103,7 +108,10 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 // Ensemble recommends terminating (on the evidence of
 // EvidenceConfig.TerminateWindow, activity data over all of it included)
 // rather than stopping or scaling in: a function, a volume, a load
-// balancer, which cannot be stopped.
+// balancer, which cannot be stopped. A volume is recommended for
+// termination only while it is detached (provider.StateStopped, see
+// provider.State): an attached one (running) gets no action and the
+// reason ReasonAttached.
 func Terminable(k provider.Kind) bool {
 	return k == provider.KindFunction || k == provider.KindVolume || k == provider.KindLoadBalancer
 }

@@ -55,9 +55,12 @@ func (k *Kind) UnmarshalText(text []byte) error { return enumtext.Unmarshal(k, t
 
 // State is the lifecycle state of a resource, following EC2's vocabulary.
 // Groups, functions and load balancers that have no lifecycle are
-// StateRunning while they exist. The zero value "" means not set:
-// Resource.Validate refuses it, and drivers always set a state (the memory
-// provider's Add reads an unset state as running).
+// StateRunning while they exist. A volume is StateRunning while attached
+// to an instance and StateStopped while detached (serving nothing, its
+// storage still billed): the detector recommends deleting only a detached
+// volume, so a driver that cannot tell reports StateRunning. The zero
+// value "" means not set: Resource.Validate refuses it, and drivers always
+// set a state (the memory provider's Add reads an unset state as running).
 type State string
 
 // The lifecycle states.

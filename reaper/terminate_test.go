@@ -29,16 +29,24 @@ func last29Days(value func(at time.Time) float64) []provider.Sample {
 	return out
 }
 
-// addVolume adds a volume launched 60 days before t0 with 29 days of flat
-// CPU at 2 % every 5 minutes up to t0 (the 28 days a terminate is judged
-// on), a fresh verified backup, and tracked logins and API calls with no
-// event but those at the times given.
+// addVolume adds a detached volume (stopped) created 60 days before t0
+// with 29 days of no byte read or written, every 5 minutes up to t0 (the
+// 28 days a terminate is judged on), a fresh verified backup, and tracked
+// logins and API calls with no event but those at the times given.
 func (e *env) addVolume(t *testing.T, id string, logins ...time.Time) {
 	t.Helper()
+	e.addVolumeIn(t, id, provider.StateStopped, logins...)
+}
+
+// addVolumeIn is addVolume with the volume in state.
+func (e *env) addVolumeIn(t *testing.T, id string, state provider.State, logins ...time.Time) {
+	t.Helper()
 	require.NoError(t, e.cloud.Add(provider.Resource{
-		ID: id, Kind: provider.KindVolume, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.05,
+		ID: id, Kind: provider.KindVolume, State: state, LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.05,
 	}))
-	require.NoError(t, e.cloud.AddSamples(id, provider.MetricCPU, last29Days(func(time.Time) float64 { return 0.02 })...))
+	for _, m := range []provider.Metric{provider.MetricDiskRead, provider.MetricDiskWrite} {
+		require.NoError(t, e.cloud.AddSamples(id, m, last29Days(func(time.Time) float64 { return 0 })...))
+	}
 	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap-" + id, ResourceID: id, Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
 	require.NoError(t, e.cloud.TrackActivity(id, provider.ActivityLogins, provider.ActivityAPICalls))
 	for _, at := range logins {
@@ -68,6 +76,30 @@ func TestIdleVolumeTerminated(t *testing.T) {
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
 	e.approvedTerminates(t, r, rep, "vol-1")
+}
+
+// TestAttachedVolumeNotTerminated: a volume with no byte read or written
+// in 28 days that is still attached to an instance (running) is idle, but
+// not terminated, nor is an approval asked for: it serves its instance,
+// which is judged on its own, and EBS refuses to delete it. Detached, the
+// same volume is.
+func TestAttachedVolumeNotTerminated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addVolumeIn(t, "vol-1", provider.StateRunning)
+	r := e.terminator(t)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "vol-1")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.Idle, rec.Verdict.State, "%v", rec.Verdict.Explain())
+	assert.Equal(t, detector.ActionNone, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	assert.Contains(t, rec.Verdict.Explain(), "evidence: the volume is attached to an instance: terminate needs it detached (judge the instance)")
+	assert.Empty(t, rec.ApprovalID, "nothing to approve")
+	assert.NotEqual(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	res, err := e.cloud.Get(t.Context(), "vol-1")
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateRunning, res.State)
 }
 
 // approvedTerminates checks that the run reported in rep recommended

@@ -27,8 +27,9 @@ func TestMain(m *testing.M) {
 
 // fleet is an inventory of instances whose cpu is flat: idle (0.03, the
 // detector recommends a stop) for the IDs in idle, busy (0.6) otherwise;
-// other metrics are not available. hold, when set, is called before every
-// query.
+// other metrics are not available, but a volume's bytes read and written
+// (idle: none; busy: 1 MB/s), which the detector judges a volume on. hold,
+// when set, is called before every query.
 type fleet struct {
 	resources []provider.Resource
 	idle      map[string]bool
@@ -95,18 +96,35 @@ func (f *fleet) QueryMetric(ctx context.Context, q provider.Query) (provider.Ser
 	if err := ctx.Err(); err != nil {
 		return provider.Series{}, err
 	}
-	if q.Metric != provider.MetricCPU {
+	x, idle := 0.6, 0.03
+	switch q.Metric {
+	case provider.MetricCPU:
+	case provider.MetricDiskRead, provider.MetricDiskWrite:
+		if !f.isVolume(q.ResourceID) {
+			return provider.Series{}, provider.ErrUnsupported
+		}
+		x, idle = 1e6, 0
+	default:
 		return provider.Series{}, provider.ErrUnsupported
 	}
-	x := 0.6
 	if f.idle[q.ResourceID] {
-		x = 0.03
+		x = idle
 	}
 	s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
 	for i := range s.Values {
 		s.Values[i] = x
 	}
 	return s, nil
+}
+
+// isVolume reports whether id is a listed volume.
+func (f *fleet) isVolume(id string) bool {
+	for _, r := range f.resources {
+		if r.ID == id {
+			return r.Kind == provider.KindVolume
+		}
+	}
+	return false
 }
 
 func (f *fleet) detector() detector.Fleet {

@@ -12,8 +12,8 @@ import (
 )
 
 // TestTerminableKindsNotTerminated pins what the package documents under
-// "Terminate": a runner never terminates. Four volumes (a Terminable
-// kind), two of them idle for 90 days with complete CPU data and a
+// "Terminate": a runner never terminates. Four detached volumes (a
+// Terminable kind), two of them idle for 90 days with complete data and a
 // login source that has seen no login, are swept on the embedded etcd
 // and a fake clock: the Tracker reads their activity over the ensemble's
 // quiet period (30 minutes, [t0−30m, t0)), not over the terminate window
@@ -28,7 +28,7 @@ func TestTerminableKindsNotTerminated(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFleet(4, t0.Add(-90*24*time.Hour))
 	for i := range f.resources {
-		f.resources[i].Kind = provider.KindVolume
+		f.resources[i].Kind, f.resources[i].State = provider.KindVolume, provider.StateStopped // detached
 	}
 	src := &logins{}
 	f.activity = src

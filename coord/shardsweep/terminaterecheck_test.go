@@ -25,7 +25,7 @@ func TestLoginDuringTheDelayBlocksATerminate(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true}}
 	for _, id := range []string{"vol-0000", "vol-0001"} {
-		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateRunning,
+		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
 			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
 	}
 	f.activity = &logins{at: map[string][]time.Time{"vol-0000": {t0.Add(2 * time.Minute)}}}

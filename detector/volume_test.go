@@ -1,0 +1,93 @@
+package detector_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TestVolumeJudgedOnItsBytes: the default ensemble judges a volume on the
+// bytes written to and read from it, both required (one only ever
+// written to, a log or a backup target, is in use), and recommends
+// terminating only a detached one (stopped): an attached volume serves its
+// instance, which is judged on its own, and EBS refuses to delete it.
+func TestVolumeJudgedOnItsBytes(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	day := 24 * time.Hour
+	long := 28 * day
+	quiet28 := days(28, quiet)
+	reads, writes := noEvents(quiet28, provider.MetricDiskRead), noEvents(quiet28, provider.MetricDiskWrite)
+	unused := []provider.ActivityCount{{Kind: provider.ActivityFiles}}
+	used := func(ago time.Duration) []provider.ActivityCount {
+		return []provider.ActivityCount{{Kind: provider.ActivityFiles, Count: 1, Last: tEnd.Add(-ago)}}
+	}
+	detect := func(state provider.State, act []provider.ActivityCount, s ...provider.Series) detector.Verdict {
+		r := res("r", quiet28.Start)
+		r.Kind, r.State = provider.KindVolume, state
+		v, err := ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: s, ActivityFrom: tEnd.Add(-long), Activity: act})
+		require.NoError(t, err)
+		return v
+	}
+	detached, attached := provider.StateStopped, provider.StateRunning
+	tests := []struct {
+		name   string
+		give   detector.Verdict
+		state  detector.State
+		action detector.Action
+		code   detector.ReasonCode // a reason the verdict must give
+	}{
+		{"detached, no byte in 28 days", detect(detached, unused, reads, writes), detector.Idle, detector.ActionTerminate, detector.ReasonNoUse},
+		{"attached, no byte in 28 days", detect(attached, unused, reads, writes), detector.Idle, detector.ActionNone, detector.ReasonAttached},
+		{"detached, written 20 days ago", detect(detached, used(20*day), reads, eventAt(writes, tEnd.Add(-20*day))),
+			detector.Idle, detector.ActionNone, detector.ReasonUsed},
+		// The activity source counted nothing: the bytes alone forbid it.
+		{"detached, read 20 days ago, activity unused", detect(detached, unused, eventAt(reads, tEnd.Add(-20*day)), writes),
+			detector.Idle, detector.ActionNone, detector.ReasonPeak},
+		{"detached, written 3 hours ago", detect(detached, used(3*time.Hour), reads, eventAt(writes, tEnd.Add(-3*time.Hour))),
+			detector.NotIdle, detector.ActionNone, detector.ReasonAbove},
+		{"detached, read 30 minutes ago", detect(detached, used(30*time.Minute), eventAt(reads, tEnd.Add(-30*time.Minute)), writes),
+			detector.NotIdle, detector.ActionNone, detector.ReasonAbove},
+		{"reads only", detect(detached, unused, reads), detector.Unknown, detector.ActionNone, detector.ReasonMissing},
+		{"writes only", detect(detached, unused, writes), detector.Unknown, detector.ActionNone, detector.ReasonMissing},
+		{"bytes read as gaps", detect(detached, unused), detector.Unknown, detector.ActionNone, detector.ReasonMissing},
+		{"CPU but no bytes", detect(detached, unused, quiet28), detector.Unknown, detector.ActionNone, detector.ReasonMissing},
+		{"detached, no activity data", detect(detached, nil, reads, writes), detector.Idle, detector.ActionNone, detector.ReasonNoUse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.state, tt.give.State, tt.give.Explain())
+			assert.Equal(t, tt.action, tt.give.Action, tt.give.Explain())
+			r := reason(t, tt.give, tt.code)
+			if tt.code == detector.ReasonAttached {
+				assert.Equal(t, detector.ActionTerminate, r.Action)
+				assert.Equal(t, "evidence: the volume is attached to an instance: terminate needs it detached (judge the instance)", r.String())
+				assert.Zero(t, tt.give.MonthlySavings, "no action, no saving")
+			}
+		})
+	}
+	v := detect(detached, unused, reads, writes)
+	assert.InDelta(t, 0.1*detector.HoursPerMonth, v.MonthlySavings, 1e-9, "a detached volume's saving is its whole cost")
+	// The reasons name the metric judged, at the kind's threshold.
+	above := reason(t, detect(detached, used(3*time.Hour), reads, eventAt(writes, tEnd.Add(-3*time.Hour))), detector.ReasonAbove)
+	assert.Equal(t, provider.MetricDiskWrite, above.Metric)
+	assert.InDelta(t, detector.IdleEventRate, above.Limit, 0)
+
+	// Only a running volume is attached: one being created (pending) or
+	// deleted (stopping) is judged as a detached one.
+	for _, s := range []provider.State{provider.StatePending, provider.StateStopping} {
+		assert.Equal(t, detector.ActionTerminate, detect(s, unused, reads, writes).Action, s)
+	}
+	// An instance is never "attached": an idle one is stopped.
+	r := res("r", quiet28.Start)
+	v, err = ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{quiet28}, ActivityFrom: tEnd.Add(-long), Activity: unused})
+	require.NoError(t, err)
+	assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
+}
