@@ -234,7 +234,10 @@ func (c *Cloud) Get(ctx context.Context, id string) (_ provider.Resource, err er
 // Update replaces the metadata of an existing resource (tags, environment,
 // role, criticality, owner, cost, ...) with r, keeping its state, kind and
 // provider, and normalises its labels as Add does. It records a mutation.
-// Unknown IDs return provider.ErrNotFound.
+// Unknown IDs return provider.ErrNotFound. One state change is an update:
+// a volume's, from running (attached to an instance) to stopped
+// (detached) or back (see provider.State), when r asks for it; r's State
+// is otherwise ignored.
 func (c *Cloud) Update(r provider.Resource) (err error) {
 	defer redact.Errorp(&err)
 	now := c.clock.Now()
@@ -246,7 +249,11 @@ func (c *Cloud) Update(r provider.Resource) (err error) {
 	}
 	cur := e.view(now)
 	r = r.Clone().NormalizeLabels()
-	r.Kind, r.State, r.Provider = cur.Kind, cur.State, c.cfg.Name
+	from := cur.State
+	if !attachment(cur, r.State) {
+		r.State = cur.State
+	}
+	r.Kind, r.Provider = cur.Kind, c.cfg.Name
 	if r.LaunchTime.IsZero() {
 		r.LaunchTime = cur.LaunchTime
 	}
@@ -255,8 +262,23 @@ func (c *Cloud) Update(r provider.Resource) (err error) {
 	}
 	e.settle(now)
 	e.res = r
-	c.record(now, OpUpdate, r.ID, "", "", nil)
+	if r.State != from {
+		c.record(now, OpUpdate, r.ID, string(from), string(r.State), nil)
+	} else {
+		c.record(now, OpUpdate, r.ID, "", "", nil)
+	}
 	return nil
+}
+
+// attachment reports whether changing cur to state attaches or detaches
+// a volume: running to stopped or back.
+func attachment(cur provider.Resource, state provider.State) bool {
+	if cur.Kind != provider.KindVolume || state == cur.State {
+		return false
+	}
+	running := func(s provider.State) bool { return s == provider.StateRunning }
+	stopped := func(s provider.State) bool { return s == provider.StateStopped }
+	return running(cur.State) && stopped(state) || stopped(cur.State) && running(state)
 }
 
 // view returns the resource as seen at now, with any due transition applied.

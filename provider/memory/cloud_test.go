@@ -194,7 +194,26 @@ func TestUnsupportedKinds(t *testing.T) {
 	require.ErrorIs(t, c.Resize(ctx, "vol", provider.Size{MemoryMiB: 1}), provider.ErrUnsupported)
 	_, err := c.Capacity(ctx, "lb")
 	require.ErrorIs(t, err, provider.ErrUnsupported)
-	require.NoError(t, c.Terminate(ctx, "vol"), "any kind can be terminated")
+	require.NoError(t, c.Terminate(ctx, "lb"), "a load balancer can be terminated")
+	// A volume added without a state is running: attached to an
+	// instance, which the clouds refuse to delete a volume in.
+	before := len(c.Mutations())
+	err = c.Terminate(ctx, "vol")
+	require.ErrorIs(t, err, provider.ErrConflict)
+	require.EqualError(t, err, `memory: terminate "vol": conflict: the volume is attached to an instance (running): detach it (stopped) first`)
+	got, err := c.Get(ctx, "vol")
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateRunning, got.State, "left as it was")
+	assert.Len(t, c.Mutations(), before, "no change recorded")
+	// Detached, it is terminated; so is one being created.
+	got.State = provider.StateStopped
+	require.NoError(t, c.Update(got))
+	require.NoError(t, c.Terminate(ctx, "vol"))
+	got, err = c.Get(ctx, "vol")
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateTerminated, got.State)
+	require.NoError(t, c.Add(provider.Resource{ID: "vol-new", Kind: provider.KindVolume, State: provider.StatePending}))
+	require.NoError(t, c.Terminate(ctx, "vol-new"))
 }
 
 func TestCapacityMovesOverTime(t *testing.T) {
@@ -310,6 +329,40 @@ func TestUpdateKeepsState(t *testing.T) {
 	assert.Equal(t, provider.KindInstance, r.Kind, "Update keeps the kind")
 	assert.Equal(t, provider.StateStopping, r.State, "Update keeps the state")
 	require.ErrorIs(t, c.Update(provider.Resource{ID: "nope", Kind: provider.KindInstance}), provider.ErrNotFound)
+}
+
+// TestUpdateAttachesAndDetachesAVolume: the one state an Update changes is
+// a volume's attachment, running (attached) to stopped (detached) and
+// back, recorded as a mutation from one to the other; any other state a
+// volume is asked to take is ignored, as every state of another kind.
+func TestUpdateAttachesAndDetachesAVolume(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	require.NoError(t, c.Add(provider.Resource{ID: "vol", Kind: provider.KindVolume}, provider.Resource{ID: "new", Kind: provider.KindVolume, State: provider.StatePending},
+		provider.Resource{ID: "i", Kind: provider.KindInstance}))
+	update := func(id string, s provider.State) {
+		t.Helper()
+		require.NoError(t, c.Update(provider.Resource{ID: id, Kind: provider.KindVolume, State: s}))
+	}
+	before := len(c.Mutations())
+	update("vol", provider.StateStopped)
+	assertState(t, c, "vol", provider.StateStopped)
+	update("vol", provider.StateStopped) // no change
+	update("vol", provider.StateTerminated)
+	assertState(t, c, "vol", provider.StateStopped)
+	update("vol", provider.StateRunning)
+	assertState(t, c, "vol", provider.StateRunning)
+	update("vol", provider.StatePending)
+	assertState(t, c, "vol", provider.StateRunning)
+	update("new", provider.StateStopped)
+	assertState(t, c, "new", provider.StatePending)
+	update("i", provider.StateStopped)
+	assertState(t, c, "i", provider.StateRunning)
+	var got []string
+	for _, mu := range c.Mutations()[before:] {
+		got = append(got, mu.ResourceID+":"+mu.From+">"+mu.To)
+	}
+	assert.Equal(t, []string{"vol:running>stopped", "vol:>", "vol:>", "vol:stopped>running", "vol:>", "new:>", "i:>"}, got)
 }
 
 func assertState(t *testing.T, c *memory.Cloud, id string, want provider.State) {

@@ -28,7 +28,10 @@
 // passed to New. A stopped instance is stopping until
 // Config.StopDelay has passed, a started one pending for Config.StartDelay;
 // a group's new instances become ready after Config.LaunchDelay and removed
-// ones drain for Config.DrainDelay. Metric samples, backups and activity
+// ones drain for Config.DrainDelay. A volume is running while attached
+// to an instance and stopped while detached (provider.State); Update
+// attaches and detaches it, and Terminate refuses an attached one, as
+// the clouds do. Metric samples, backups and activity
 // stamped after the clock's now stay invisible until the clock reaches them,
 // so a trace plays out as a fake clock advances.
 //

@@ -53,12 +53,18 @@ func (c *Cloud) Stop(ctx context.Context, id string) (err error) {
 
 // Terminate implements provider.Actuator. Any resource becomes terminated at
 // once; terminating a terminated one changes nothing. A terminated group has
-// no capacity.
+// no capacity. A volume attached to an instance (running, see
+// provider.State) is refused with provider.ErrConflict and left as it is,
+// as EBS and the other clouds refuse to delete a disk in use: Update it to
+// stopped (detached) first.
 func (c *Cloud) Terminate(ctx context.Context, id string) (err error) {
 	defer redact.Errorp(&err)
 	return c.transition(ctx, OpTerminate, id, func(_ time.Time, e *entry) (bool, error) {
-		if e.res.State == provider.StateTerminated {
+		switch {
+		case e.res.State == provider.StateTerminated:
 			return false, nil
+		case e.res.Kind == provider.KindVolume && e.res.State == provider.StateRunning:
+			return false, fmt.Errorf("%w: the volume is attached to an instance (running): detach it (stopped) first", provider.ErrConflict)
 		}
 		e.res.State, e.next, e.due = provider.StateTerminated, "", time.Time{}
 		if e.group != nil {
