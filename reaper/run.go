@@ -289,8 +289,11 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		rec.Outcome, rec.Reason = OutcomeFailed, "re-reading the resource failed"
 		return safety.Proposal{}, false
 	}
-	if !applies(rec.Action, res.State) {
+	if !applies(rec.Action, res) {
 		rec.Outcome, rec.Reason = OutcomeSkipped, "state "+string(res.State)+": nothing to "+string(rec.Action)
+		if res.Kind == provider.KindVolume && res.State == provider.StateRunning {
+			rec.Reason = "attached to an instance (running): a volume is terminated only when detached"
+		}
 		return safety.Proposal{}, false
 	}
 	if changed := res.ChangedFrom(rec.Resource); len(changed) > 0 {

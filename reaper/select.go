@@ -94,15 +94,16 @@ func safetyAction(a detector.Action) (safety.Action, bool) {
 	return "", false
 }
 
-// applies reports whether action makes sense for a resource in state s:
-// stop a running one, terminate one not yet terminated, resize a running
-// or stopped one.
-func applies(action safety.Action, s provider.State) bool {
-	switch action {
+// applies reports whether action makes sense for res in its state: stop
+// a running one, terminate one not yet terminated (a volume only while
+// detached, not running: an attached one serves an instance, see
+// provider.State), resize a running or stopped one.
+func applies(action safety.Action, res provider.Resource) bool {
+	switch s := res.State; action {
 	case safety.ActionStop:
 		return s == provider.StateRunning
 	case safety.ActionTerminate:
-		return s != provider.StateTerminated
+		return s != provider.StateTerminated && (res.Kind != provider.KindVolume || s != provider.StateRunning)
 	default: // resize
 		return s == provider.StateRunning || s == provider.StateStopped
 	}

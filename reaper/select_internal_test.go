@@ -23,7 +23,12 @@ func TestApplies(t *testing.T) {
 	}
 	for action, ok := range want {
 		for _, s := range states {
-			assert.Equal(t, slices.Contains(ok, s), applies(action, s), "%s of a %s resource", action, s)
+			assert.Equal(t, slices.Contains(ok, s), applies(action, provider.Resource{Kind: provider.KindInstance, State: s}), "%s of a %s resource", action, s)
 		}
+	}
+	// A volume is terminated only while detached: not running (attached).
+	for _, s := range states {
+		ok := s != provider.StateRunning && s != provider.StateTerminated
+		assert.Equal(t, ok, applies(safety.ActionTerminate, provider.Resource{Kind: provider.KindVolume, State: s}), "terminate of a %s volume", s)
 	}
 }

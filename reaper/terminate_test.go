@@ -102,6 +102,32 @@ func TestAttachedVolumeNotTerminated(t *testing.T) {
 	assert.Equal(t, provider.StateRunning, res.State)
 }
 
+// TestAttachedVolumeNotTerminatedOnAnyDetector: a host's own detector
+// that recommends terminating whatever its input does not get a volume
+// attached to an instance (running) terminated: the reaper's re-read
+// skips it, before the gate, and the cloud is not asked.
+func TestAttachedVolumeNotTerminatedOnAnyDetector(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addVolumeIn(t, "vol-1", provider.StateRunning)
+	e.addVolume(t, "vol-2") // detached
+	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionTerminate}, nil
+	})
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionTerminate}}, e.fleet(), always, e.engine,
+		reaper.WithClock(e.waitClock()))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "vol-1")
+	assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, rec.Reason)
+	assert.Equal(t, "attached to an instance (running): a volume is terminated only when detached", rec.Reason)
+	assert.NotEqual(t, reaper.OutcomeSkipped, record(t, rep, "vol-2").Outcome, "the detached one goes on to the gate")
+	for _, mu := range e.cloud.Mutations() {
+		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
+	}
+}
+
 // approvedTerminates checks that the run reported in rep recommended
 // terminating id and asked for an approval, approves it, and checks that
 // the next run of r terminates id, its only action.
