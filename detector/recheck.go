@@ -43,6 +43,22 @@ type Recheck struct {
 	Quiet time.Duration
 }
 
+// Rechecker is implemented by detectors that say how a resource's
+// activity is read again before a stop or a terminate is carried out on
+// their verdict: which kinds count and the least window (see Recheck).
+// The reaper uses it; for a detector without it, it counts every kind
+// over DefaultRecheckQuiet. A type that embeds *Ensemble
+// implements it, counting what the ensemble counts; a detector of a
+// host's own that reads activity should too, with the kinds it counts and
+// its quiet period, so that the read before acting finds the use it would
+// have found.
+type Rechecker interface {
+	// Recheck returns the Recheck that reads src.
+	Recheck(src provider.ActivitySource) Recheck
+}
+
+var _ Rechecker = (*Ensemble)(nil)
+
 // Recheck returns the Recheck that reads src and counts what e counts:
 // its activity kinds, over at least its activity's quiet period.
 func (e *Ensemble) Recheck(src provider.ActivitySource) Recheck {

@@ -42,6 +42,31 @@ type KindNeedsReporter interface {
 
 var _ KindNeedsReporter = (*Ensemble)(nil)
 
+// TerminateReporter is implemented by detectors that recommend a
+// terminate only on activity read over a longer window than their
+// Needs().ActivityWindow: an Ensemble reads its quiet period (30 minutes
+// by default) for every verdict, and a terminate needs activity over all
+// of EvidenceConfig.TerminateWindow (28 days by default) showing no use.
+// A host that may terminate scans the resources such a detector
+// terminates (Terminable) with ScanConfig.ActivityWindow set to
+// TerminateWindow, as the reaper does; a detector without it is scanned
+// over its own activity window. A type that embeds *Ensemble implements
+// it, with the ensemble's window; a detector of a host's own recommends
+// a terminate on evidence it must say how long to read.
+type TerminateReporter interface {
+	// TerminateWindow returns the activity window a terminate is judged
+	// on, ending at the scan's now; 0 means none beyond the detector's
+	// Needs().ActivityWindow.
+	TerminateWindow() time.Duration
+}
+
+var _ TerminateReporter = (*Ensemble)(nil)
+
+// TerminateWindow returns EvidenceConfig.TerminateWindow with the
+// defaults filled in (see TerminateReporter); 0 for an Ensemble not made
+// by NewEnsemble.
+func (e *Ensemble) TerminateWindow() time.Duration { return e.cfg.Evidence.TerminateWindow }
+
 var (
 	_ NeedsReporter = (*Ensemble)(nil)
 	_ NeedsReporter = (*Utilization)(nil)

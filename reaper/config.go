@@ -40,7 +40,8 @@ type Config struct {
 	// Actions are the detector actions the reaper may carry out: stop,
 	// terminate and downsize (a resize, which needs a Fleet.Resizer and
 	// WithSizer). Default: [stop]. Terminate and downsize are opt-in.
-	// With terminate allowed and a *detector.Ensemble, the scan reads the
+	// With terminate allowed and a *detector.Ensemble (or a type that
+	// embeds one: any detector.TerminateReporter), the scan reads the
 	// activity of the kinds the ensemble terminates (detector.Terminable:
 	// functions, volumes, load balancers) over its
 	// EvidenceConfig.TerminateWindow (28 days by default), the evidence a
@@ -50,7 +51,8 @@ type Config struct {
 	// default) blocks the terminate too; the AWS driver reads CloudWatch
 	// at the period it keeps.
 	// A host's own detector reads the activity window it reports
-	// (detector.Needs).
+	// (detector.Needs), and its TerminateWindow for those kinds if it is
+	// a detector.TerminateReporter.
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxActions bounds the actions taken (or, in a dry run, planned) per
 	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.

@@ -42,13 +42,15 @@
 // its metrics source does not stop a machine at 09:06 on a check of
 // business hours made at 08:50.
 //
-// With terminate in Config.Actions and the detector's Ensemble, the
-// resources the ensemble terminates rather than stops (functions,
-// volumes, load balancers: detector.Terminable) are scanned with their
-// activity read over its terminate window (28 days), since a terminate
-// needs activity data over all of it showing no use; the others are read
-// as without terminate (the 30-minute quiet period), so that an
-// instance's stop is not judged on weeks of activity. A source that keeps
+// With terminate in Config.Actions and the detector's Ensemble (a
+// *detector.Ensemble, or a type that embeds one and so implements
+// detector.TerminateReporter), the resources the ensemble terminates
+// rather than stops (functions, volumes, load balancers:
+// detector.Terminable) are scanned with their activity read over its
+// terminate window (28 days), since a terminate needs activity data over
+// all of it showing no use; the others are read as without terminate
+// (the 30-minute quiet period), so that an instance's stop is not judged
+// on weeks of activity. A source that keeps
 // less than the terminate window (Prometheus keeps 15 days by default)
 // says so in each count's Since, and the detector then recommends no
 // terminate: the part it does not keep is not known to be quiet.
@@ -70,8 +72,9 @@
 // a few milliseconds), at least the detector's quiet period before it:
 // an event published late by its source is found, and a source's least
 // window (2 ms for the Prometheus source) never fails a fast run. With a
-// *detector.Ensemble it counts the kinds the ensemble counts, over its
-// quiet period; with a host's own detector, every kind over 30 minutes
+// *detector.Ensemble, or a type that embeds one (a detector.Rechecker),
+// it counts the kinds the ensemble counts, over its quiet period; with a
+// host's own detector that is no Rechecker, every kind over 30 minutes
 // (detector.DefaultRecheckQuiet). A read that fails blocks the action
 // (OutcomeFailed), as does one whose count begins after the window's
 // start (detector.ErrPartialActivity).

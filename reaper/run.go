@@ -145,10 +145,11 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 }
 
 // scan runs the detector over resources at now. When Config.Actions
-// allows terminate and the detector is a *detector.Ensemble, the
-// resources it would terminate rather than stop (detector.Terminable) are
-// scanned apart, with their activity read over the ensemble's
-// EvidenceConfig.TerminateWindow: a terminate needs activity data over
+// allows terminate and the detector is a detector.TerminateReporter (a
+// *detector.Ensemble, or a type that embeds one), the resources it would
+// terminate rather than stop (detector.Terminable) are scanned apart,
+// with their activity read over its TerminateWindow (the ensemble's
+// EvidenceConfig.TerminateWindow): a terminate needs activity data over
 // all of it showing no use, and the detector's own activity window (its
 // 30-minute quiet period) never holds that evidence, so that terminate
 // could not be recommended. The others are read as without terminate, so
@@ -159,8 +160,11 @@ func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.R
 	on := func(rs []provider.Resource) detector.Fleet {
 		return detector.Fleet{Inventory: snapshot{resources: rs, inv: r.fleet.Inventory}, Metrics: r.fleet.Metrics, Activity: r.fleet.Activity}
 	}
-	e, ok := r.detector.(*detector.Ensemble)
-	if !ok || !slices.Contains(r.cfg.Actions, detector.ActionTerminate) {
+	var window time.Duration
+	if tr, ok := r.detector.(detector.TerminateReporter); ok {
+		window = tr.TerminateWindow()
+	}
+	if window <= 0 || !slices.Contains(r.cfg.Actions, detector.ActionTerminate) {
 		return detector.Scan(ctx, on(resources), r.detector, detector.ScanConfig{Now: now})
 	}
 	var rest, terminable []provider.Resource
@@ -175,7 +179,7 @@ func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.R
 	if err != nil || len(terminable) == 0 {
 		return rep, err
 	}
-	long, err := detector.Scan(ctx, on(terminable), r.detector, detector.ScanConfig{Now: now, ActivityWindow: e.Config().Evidence.TerminateWindow})
+	long, err := detector.Scan(ctx, on(terminable), r.detector, detector.ScanConfig{Now: now, ActivityWindow: window})
 	if err != nil {
 		return rep, err
 	}
@@ -354,16 +358,16 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 // little time passed. It names the kinds used in it ("logins 2"), or
 // returns "" when none was or the fleet has no activity source (nor has
 // the detector). It counts the kinds the detector counts, over its quiet
-// period, when it is a *detector.Ensemble; every kind over 30 minutes
-// otherwise.
+// period, when it is a detector.Rechecker (a *detector.Ensemble, or a type
+// that embeds one); every kind over 30 minutes otherwise.
 func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Duration, id string) (string, error) {
 	src := r.fleet.Activity
 	if src == nil {
 		src, _ = r.fleet.Metrics.(provider.ActivitySource)
 	}
 	rc := detector.Recheck{Source: src}
-	if e, ok := r.detector.(*detector.Ensemble); ok {
-		rc = e.Recheck(src)
+	if rr, ok := r.detector.(detector.Rechecker); ok {
+		rc = rr.Recheck(src)
 	}
 	counts, err := rc.Used(ctx, id, now, now.Add(max(elapsed, 0)))
 	if err != nil {

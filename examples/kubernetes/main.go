@@ -329,7 +329,10 @@ func newGate() (*safety.Engine, error) {
 // for an idle group, a downsize, becomes a stop, since for a Kubernetes
 // workload stopping is scaling to zero, which Workloads.Start (or the wake
 // strategy) undoes. Embedding keeps the ensemble's Needs, so the reaper
-// reads the history its evidence rules need.
+// reads the history its evidence rules need, and its TerminateWindow and
+// Recheck (detector.TerminateReporter, detector.Rechecker), so the reaper
+// reads the terminate window's activity and, before acting, the kinds the
+// ensemble counts over its quiet period, as with the ensemble itself.
 type stopIdleWorkloads struct{ *detector.Ensemble }
 
 // Detect implements detector.Detector.
