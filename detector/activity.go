@@ -25,6 +25,13 @@ type ActivityConfig struct {
 	Quiet time.Duration `json:"quiet,omitempty" yaml:"quiet,omitempty"`
 }
 
+// clone returns c with a copy of Kinds (nil stays nil, empty stays
+// empty); see UtilizationConfig.clone.
+func (c ActivityConfig) clone() ActivityConfig {
+	c.Kinds = slices.Clone(c.Kinds)
+	return c
+}
+
 func (c ActivityConfig) withDefaults() ActivityConfig {
 	if c.Kinds == nil {
 		c.Kinds = provider.ActivityKinds()
@@ -74,11 +81,12 @@ func NewActivity(cfg ActivityConfig) (*Activity, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Activity{cfg: cfg.withDefaults()}, nil
+	return &Activity{cfg: cfg.clone().withDefaults()}, nil
 }
 
-// Config returns the configuration with defaults filled in.
-func (a *Activity) Config() ActivityConfig { return a.cfg }
+// Config returns the configuration with defaults filled in, a copy:
+// changing its Kinds does not change a.
+func (a *Activity) Config() ActivityConfig { return a.cfg.clone() }
 
 // Detect implements Detector.
 func (a *Activity) Detect(ctx context.Context, in Input) (Verdict, error) {

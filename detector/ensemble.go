@@ -130,6 +130,24 @@ func (c EnsembleConfig) MarshalYAML() (any, error) {
 	return &n, nil
 }
 
+// clone returns c with copies of its maps and slices, nested ones
+// included (nil stays nil, empty stays empty): NewEnsemble keeps one and
+// Config hands one out, so that neither the caller's configuration nor
+// the one it is given shares a map with the ensemble.
+func (c EnsembleConfig) clone() EnsembleConfig {
+	c.Utilization = c.Utilization.clone()
+	c.Activity = c.Activity.clone()
+	c.Evidence = c.Evidence.clone()
+	if c.Kinds != nil {
+		kinds := make(map[provider.Kind]KindConfig, len(c.Kinds))
+		for k, kc := range c.Kinds {
+			kinds[k] = kc.clone()
+		}
+		c.Kinds = kinds
+	}
+	return c
+}
+
 // KindConfig is the part of an EnsembleConfig that depends on the kind of
 // resource judged (see EnsembleConfig.Kinds). Each field is a whole
 // configuration, with its own defaults: a zero Utilization is the default
@@ -139,6 +157,13 @@ type KindConfig struct {
 	Utilization UtilizationConfig `json:"utilization,omitzero" yaml:"utilization,omitempty"`
 	// Schedule configures the time signal for the kind.
 	Schedule ScheduleConfig `json:"schedule,omitzero" yaml:"schedule,omitempty"`
+}
+
+// clone returns c with copies of its maps and slices (ScheduleConfig has
+// none); see EnsembleConfig.clone.
+func (c KindConfig) clone() KindConfig {
+	c.Utilization = c.Utilization.clone()
+	return c
 }
 
 // IdleEventRate is the default idle threshold of the counts of
@@ -413,6 +438,7 @@ func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig, own
 // a positive weight the error matches both ErrNoSignal and
 // provider.ErrInvalid (field "weights").
 func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
+	cfg = cfg.clone() // the caller's maps stay the caller's
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -463,21 +489,11 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	return e, nil
 }
 
-// Config returns the configuration with defaults filled in. Its Kinds are
-// a copy, maps and slices included: changing them does not change e.
-func (e *Ensemble) Config() EnsembleConfig {
-	c := e.cfg
-	if c.Kinds != nil {
-		c.Kinds = make(map[provider.Kind]KindConfig, len(e.cfg.Kinds))
-		for k, kc := range e.cfg.Kinds {
-			kc.Utilization.Thresholds = maps.Clone(kc.Utilization.Thresholds)
-			kc.Utilization.Statistics = maps.Clone(kc.Utilization.Statistics)
-			kc.Utilization.Required = slices.Clone(kc.Utilization.Required)
-			c.Kinds[k] = kc
-		}
-	}
-	return c
-}
+// Config returns the configuration with defaults filled in, a copy, maps
+// and slices included (those of Kinds, Utilization, Activity and
+// Evidence): changing it does not change e, as changing the
+// configuration given to NewEnsemble does not.
+func (e *Ensemble) Config() EnsembleConfig { return e.cfg.clone() }
 
 // Needs describes the data a detector reads, so that a fleet Scan can fetch
 // it.

@@ -3,6 +3,7 @@ package detector
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -146,6 +147,13 @@ type EvidenceConfig struct {
 	// that the peaks do not saturate the smaller size. In (0, 1].
 	// Default: 0.9.
 	DownsizeMax float64 `json:"downsize_max,omitempty" yaml:"downsize_max,omitempty"`
+}
+
+// clone returns c with a copy of PeakBounds (nil stays nil, empty stays
+// empty); see UtilizationConfig.clone.
+func (c EvidenceConfig) clone() EvidenceConfig {
+	c.PeakBounds = maps.Clone(c.PeakBounds)
+	return c
 }
 
 func (c EvidenceConfig) withDefaults(thresholds map[provider.Metric]float64) EvidenceConfig {

@@ -65,7 +65,7 @@ func (e *Ensemble) Recheck(src provider.ActivitySource) Recheck {
 	if e.act == nil {
 		return Recheck{Source: src} // not made by NewEnsemble: the defaults
 	}
-	return Recheck{Source: src, Kinds: e.act.cfg.Kinds, Quiet: e.act.cfg.Quiet}
+	return Recheck{Source: src, Kinds: slices.Clone(e.act.cfg.Kinds), Quiet: e.act.cfg.Quiet}
 }
 
 // Window returns the window Used reads for a verdict made at judged and

@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -53,6 +54,16 @@ type UtilizationConfig struct {
 	// Steepness shapes the idle score 1/(1+exp(k·(x/threshold − 1))): the
 	// score is 0.5 at the threshold and tends to 1 at zero. Default: 6.
 	Steepness float64 `json:"steepness,omitempty" yaml:"steepness,omitempty"`
+}
+
+// clone returns c with copies of its maps and slices (nil stays nil,
+// empty stays empty), so that what a strategy or an ensemble keeps or
+// hands out shares nothing with its caller.
+func (c UtilizationConfig) clone() UtilizationConfig {
+	c.Thresholds = maps.Clone(c.Thresholds)
+	c.Statistics = maps.Clone(c.Statistics)
+	c.Required = slices.Clone(c.Required)
+	return c
 }
 
 // DefaultThresholds returns the default idle thresholds: CPU and memory
@@ -148,7 +159,7 @@ func NewUtilization(cfg UtilizationConfig) (*Utilization, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.clone().withDefaults()
 	u := &Utilization{cfg: cfg}
 	for m := range cfg.Thresholds {
 		u.metrics = append(u.metrics, m)
@@ -157,8 +168,9 @@ func NewUtilization(cfg UtilizationConfig) (*Utilization, error) {
 	return u, nil
 }
 
-// Config returns the configuration with defaults filled in.
-func (u *Utilization) Config() UtilizationConfig { return u.cfg }
+// Config returns the configuration with defaults filled in, a copy, maps
+// and slices included: changing it does not change u.
+func (u *Utilization) Config() UtilizationConfig { return u.cfg.clone() }
 
 // Detect implements Detector.
 func (u *Utilization) Detect(ctx context.Context, in Input) (Verdict, error) {
