@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"time"
 
@@ -14,9 +15,14 @@ import (
 // ActivityConfig configures the activity strategy. The zero value means
 // the defaults: every activity kind, scale 10, idle after 30 minutes quiet.
 type ActivityConfig struct {
-	// Kinds lists the activity kinds that count. Default: all of
-	// provider.ActivityKinds().
-	Kinds []provider.ActivityKind `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	// Kinds lists the activity kinds that count. Default (nil): all of
+	// provider.ActivityKinds(). A non-nil empty list counts none: the
+	// signal is always unknown (no activity data), no terminate is
+	// recommended (it needs activity showing no use), and the reaper's
+	// read before acting (Ensemble.Recheck) finds no use. Encoded, nil is
+	// left out and an empty list is kept ([]), so that a round trip keeps
+	// the one from the other.
+	Kinds []provider.ActivityKind `json:"kinds,omitzero" yaml:"kinds,omitempty"`
 	// Scale is the event count at which a kind's activity score
 	// 1 − exp(−count/Scale) reaches 1 − 1/e. Must be > 0. Default: 10.
 	Scale float64 `json:"scale,omitempty" yaml:"scale,omitempty"`
@@ -30,6 +36,19 @@ type ActivityConfig struct {
 func (c ActivityConfig) clone() ActivityConfig {
 	c.Kinds = slices.Clone(c.Kinds)
 	return c
+}
+
+// IsZero reports whether c is the zero value, the defaults: a non-nil
+// empty Kinds is not (it counts none). The omitzero of encoding/json and
+// the omitempty of YAML ask it.
+func (c ActivityConfig) IsZero() bool { return reflect.ValueOf(c).IsZero() }
+
+// MarshalYAML encodes c as its fields are tagged, and a non-nil empty
+// Kinds as [], which omitempty would leave out: read back, the missing
+// key would be nil, every kind.
+func (c ActivityConfig) MarshalYAML() (any, error) {
+	type plain ActivityConfig // without this method
+	return yamlKeepingEmpty(plain(c), emptySlice("kinds", c.Kinds))
 }
 
 func (c ActivityConfig) withDefaults() ActivityConfig {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -118,16 +116,7 @@ type EnsembleConfig struct {
 // missing key would be nil, the default kinds, instead of none.
 func (c EnsembleConfig) MarshalYAML() (any, error) {
 	type plain EnsembleConfig // without this method
-	if c.Kinds == nil || len(c.Kinds) > 0 {
-		return plain(c), nil
-	}
-	var n yaml.Node
-	if err := n.Encode(plain(c)); err != nil {
-		return nil, err
-	}
-	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "kinds"},
-		&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle})
-	return &n, nil
+	return yamlKeepingEmpty(plain(c), emptyMap("kinds", c.Kinds))
 }
 
 // clone returns c with copies of its maps and slices, nested ones

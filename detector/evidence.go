@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/bits"
+	"reflect"
 	"slices"
 	"time"
 
@@ -123,9 +124,10 @@ type EvidenceConfig struct {
 	// DefaultPeakBounds of its own utilization thresholds besides, the
 	// stricter bound where both bound a metric (a function's invocations,
 	// a load balancer's requests, a volume's bytes: one event is a peak).
-	// A non-nil empty map
-	// checks no peaks.
-	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitempty" yaml:"peak_bounds,omitempty"`
+	// A non-nil empty map checks no peaks. Encoded, nil is left out and an
+	// empty map is kept ({}), so that a round trip keeps the one from the
+	// other.
+	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitzero" yaml:"peak_bounds,omitempty"`
 	// MaxPeakStep is the longest step at which a stop or terminate reads
 	// the peaks of a bounded metric (PeakBounds): a step's mean hides a
 	// shorter peak (a daily 5-minute job at 100 % CPU is 8 % of an hour),
@@ -154,6 +156,19 @@ type EvidenceConfig struct {
 func (c EvidenceConfig) clone() EvidenceConfig {
 	c.PeakBounds = maps.Clone(c.PeakBounds)
 	return c
+}
+
+// IsZero reports whether c is the zero value, the defaults: a non-nil
+// empty PeakBounds is not (it checks no peaks). The omitzero of
+// encoding/json and the omitempty of YAML ask it.
+func (c EvidenceConfig) IsZero() bool { return reflect.ValueOf(c).IsZero() }
+
+// MarshalYAML encodes c as its fields are tagged, and a non-nil empty
+// PeakBounds as {}, which omitempty would leave out: read back, the
+// missing key would be nil, the default bounds.
+func (c EvidenceConfig) MarshalYAML() (any, error) {
+	type plain EvidenceConfig // without this method
+	return yamlKeepingEmpty(plain(c), emptyMap("peak_bounds", c.PeakBounds))
 }
 
 func (c EvidenceConfig) withDefaults(thresholds map[provider.Metric]float64) EvidenceConfig {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"time"
 
@@ -21,11 +22,16 @@ type UtilizationConfig struct {
 	// Thresholds maps each metric to its idle threshold, in the metric's
 	// unit (fractions in [0, 1] for utilization metrics; per second for
 	// rates). A resource is idle only if every metric it has data for is
-	// below its threshold. Default: cpu 0.10, memory 0.10,
-	// network_utilization 0.05, disk_utilization 0.05.
-	Thresholds map[provider.Metric]float64 `json:"thresholds,omitempty" yaml:"thresholds,omitempty"`
+	// below its threshold. Default (nil): cpu 0.10, memory 0.10,
+	// network_utilization 0.05, disk_utilization 0.05. A non-nil empty
+	// map has no metric to judge by: the signal is always unknown (see
+	// EnsembleConfig.AllowWithoutUtilization). Encoded, nil is left out
+	// and an empty map is kept ({}), so that a round trip keeps the one
+	// from the other.
+	Thresholds map[provider.Metric]float64 `json:"thresholds,omitzero" yaml:"thresholds,omitempty"`
 	// Statistics maps a metric to the statistic compared with its
-	// threshold (mean, max, or a percentile such as p95). Default: mean.
+	// threshold (mean, max, or a percentile such as p95). Default: mean,
+	// for a metric it leaves out; nil and an empty map are the same.
 	Statistics map[provider.Metric]provider.Statistic `json:"statistics,omitempty" yaml:"statistics,omitempty"`
 	// Required lists the metrics without which the signal is unknown: a
 	// required metric without a series, whose read failed or whose data
@@ -35,9 +41,11 @@ type UtilizationConfig struct {
 	// the data there is shows load (its statistic at or above the
 	// threshold over the window or the hold): then it is not idle, as
 	// measured load vetoes idleness. A metric without a series and without
-	// an error is one the source does not report. Default: [cpu]. Every
-	// required metric must have a threshold.
-	Required []provider.Metric `json:"required,omitempty" yaml:"required,omitempty"`
+	// an error is one the source does not report. Default (nil): [cpu]
+	// (required only when it has a threshold). A non-nil empty list
+	// requires none. Every required metric must have a threshold.
+	// Encoded, nil is left out and an empty list is kept ([]).
+	Required []provider.Metric `json:"required,omitzero" yaml:"required,omitempty"`
 	// Window is the look-back examined. Must be at least one step of the
 	// series. Default: 24h.
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
@@ -64,6 +72,19 @@ func (c UtilizationConfig) clone() UtilizationConfig {
 	c.Statistics = maps.Clone(c.Statistics)
 	c.Required = slices.Clone(c.Required)
 	return c
+}
+
+// IsZero reports whether c is the zero value, the defaults: a non-nil
+// empty Thresholds or Required is not (it means none, not the default).
+// The omitzero of encoding/json and the omitempty of YAML ask it.
+func (c UtilizationConfig) IsZero() bool { return reflect.ValueOf(c).IsZero() }
+
+// MarshalYAML encodes c as its fields are tagged, and a non-nil empty
+// Thresholds or Required as {} or [], which omitempty would leave out:
+// read back, the missing key would be nil, the default.
+func (c UtilizationConfig) MarshalYAML() (any, error) {
+	type plain UtilizationConfig // without this method
+	return yamlKeepingEmpty(plain(c), emptyMap("thresholds", c.Thresholds), emptySlice("required", c.Required))
 }
 
 // DefaultThresholds returns the default idle thresholds: CPU and memory
