@@ -35,8 +35,8 @@ func fullConfig() detector.EnsembleConfig {
 
 // fullConfigRefs is the number of maps and slices in fullConfig:
 // Utilization's three, Activity's Kinds, Evidence's PeakBounds, Kinds and
-// the three of each of its two kinds.
-const fullConfigRefs = 3 + 1 + 1 + 1 + 2*3
+// the three of each of its kinds (function, load balancer, volume).
+const fullConfigRefs = 3 + 1 + 1 + 1 + 3*3
 
 // scribble changes, in place, every map and slice reachable from v (an
 // addressable configuration), nested ones included: every element is
