@@ -445,9 +445,13 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	if e.lens, err = newLens(cfg.Utilization, cfg.Schedule, e.cfg.Evidence, false); err != nil {
 		return nil, err
 	}
+	// The default bounds as Config returns them (filled in, no longer
+	// nil) are the default still: an ensemble made from another's Config
+	// bounds its kinds' counts as that one does.
+	ownBounds := cfg.Evidence.PeakBounds == nil || maps.Equal(cfg.Evidence.PeakBounds, EvidenceConfig{}.withDefaults(u.Thresholds).PeakBounds)
 	e.kinds = make(map[provider.Kind]*lens, len(cfg.Kinds))
 	for k, kc := range cfg.Kinds {
-		l, err := newLens(kc.Utilization, kc.Schedule, e.cfg.Evidence, cfg.Evidence.PeakBounds == nil)
+		l, err := newLens(kc.Utilization, kc.Schedule, e.cfg.Evidence, ownBounds)
 		if err != nil {
 			return nil, provider.Within("ensemble.kinds."+string(k), err)
 		}

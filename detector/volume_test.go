@@ -1,6 +1,7 @@
 package detector_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -90,4 +91,49 @@ func TestVolumeJudgedOnItsBytes(t *testing.T) {
 	v, err = ens.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{quiet28}, ActivityFrom: tEnd.Add(-long), Activity: unused})
 	require.NoError(t, err)
 	assert.Equal(t, detector.ActionStop, v.Action, v.Explain())
+}
+
+// TestEnsembleFromItsConfigBoundsItsKinds: an ensemble made from another's
+// Config() (the defaults filled in: its PeakBounds are no longer nil), or
+// from that configuration read back from JSON, bounds its kinds' counts
+// as the first did: a detached volume read once 20 days ago, a function
+// invoked once then, are not terminated on the word of an activity source
+// that counts neither. Before, the filled-in bounds read as explicit ones,
+// the kinds' own bounds were dropped, and both were terminated (a volume's
+// reads bounded only by DefaultDiskBounds, a function's invocations not
+// at all).
+func TestEnsembleFromItsConfigBoundsItsKinds(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	again, err := detector.NewEnsemble(ens.Config())
+	require.NoError(t, err)
+	b, err := json.Marshal(ens.Config())
+	require.NoError(t, err)
+	var read detector.EnsembleConfig
+	require.NoError(t, json.Unmarshal(b, &read))
+	fromJSON, err := detector.NewEnsemble(read)
+	require.NoError(t, err)
+	day := 24 * time.Hour
+	quiet28 := days(28, quiet)
+	reads, writes := noEvents(quiet28, provider.MetricDiskRead), noEvents(quiet28, provider.MetricDiskWrite)
+	calls := noEvents(quiet28, provider.MetricInvocations)
+	unused := []provider.ActivityCount{{Kind: provider.ActivityFiles}}
+	detect := func(e *detector.Ensemble, kind provider.Kind, s ...provider.Series) detector.Verdict {
+		r := res("r", quiet28.Start)
+		r.Kind, r.State = kind, provider.StateStopped
+		v, err := e.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: s, ActivityFrom: tEnd.Add(-28 * day), Activity: unused})
+		require.NoError(t, err)
+		return v
+	}
+	for name, e := range map[string]*detector.Ensemble{"Config()": again, "Config() through JSON": fromJSON} {
+		v := detect(e, provider.KindVolume, eventAt(reads, tEnd.Add(-20*day)), writes)
+		assert.Equal(t, detector.ActionNone, v.Action, "%s: volume: %v", name, v.Explain())
+		reason(t, v, detector.ReasonPeak)
+		v = detect(e, provider.KindFunction, eventAt(calls, tEnd.Add(-20*day)))
+		assert.Equal(t, detector.ActionNone, v.Action, "%s: function: %v", name, v.Explain())
+		reason(t, v, detector.ReasonPeak)
+		v = detect(e, provider.KindVolume, reads, writes)
+		assert.Equal(t, detector.ActionTerminate, v.Action, "%s: an unread volume still is: %v", name, v.Explain())
+	}
 }
