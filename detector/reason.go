@@ -92,7 +92,7 @@ const (
 	ReasonCoarse        ReasonCode = "coarse"         // Metric was read at steps of Duration, whose means hide shorter peaks: Action needs steps of Limit (nanoseconds) or less
 	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
 	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
-	ReasonAttached      ReasonCode = "attached"       // the volume is attached to an instance (state running): Action needs it detached (stopped)
+	ReasonAttached      ReasonCode = "attached"       // the volume is attached to an instance, or being attached or detached (state running, pending, stopping): Action needs it detached (stopped)
 )
 
 // Reason is one structured, human-readable explanation. Only the fields

@@ -89,10 +89,12 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 	switch k := in.Resource.Kind; {
 	case k == provider.KindInstance || k == provider.KindDatabase:
 		r.destroy(v, ActionStop, &win)
-	case k == provider.KindVolume && in.Resource.State == provider.StateRunning:
+	case k == provider.KindVolume && in.Resource.State != provider.StateStopped:
 		// An attached volume serves its instance, which is judged on its
-		// own: a volume is deleted only once it is detached, and an
-		// attached one cannot be (EBS refuses to delete a volume in use).
+		// own: a volume is deleted only once it is detached (stopped),
+		// not while attached (running) or on its way to or from it
+		// (pending, stopping), and an attached one cannot be (EBS
+		// refuses to delete a volume in use).
 		v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonAttached, Action: ActionTerminate})
 	case Terminable(k):
 		var long evidence
@@ -110,8 +112,9 @@ func (e *Ensemble) recommend(in *Input, data metricData, v *Verdict, sched *resu
 // rather than stopping or scaling in: a function, a volume, a load
 // balancer, which cannot be stopped. A volume is recommended for
 // termination only while it is detached (provider.StateStopped, see
-// provider.State): an attached one (running) gets no action and the
-// reason ReasonAttached.
+// provider.State): an attached one (running), or one being attached or
+// detached (pending, stopping), gets no action and the reason
+// ReasonAttached.
 func Terminable(k provider.Kind) bool {
 	return k == provider.KindFunction || k == provider.KindVolume || k == provider.KindLoadBalancer
 }

@@ -81,10 +81,14 @@ func TestVolumeJudgedOnItsBytes(t *testing.T) {
 	assert.Equal(t, provider.MetricDiskWrite, above.Metric)
 	assert.InDelta(t, detector.IdleEventRate, above.Limit, 0)
 
-	// Only a running volume is attached: one being created (pending) or
-	// deleted (stopping) is judged as a detached one.
+	// Only a stopped volume is detached: one pending (on its way to
+	// running, attached, as the memory cloud's pending volume is after
+	// its StartDelay) or stopping (still attached, being detached) is
+	// not terminated, nor is one whose driver sets no state it knows.
 	for _, s := range []provider.State{provider.StatePending, provider.StateStopping} {
-		assert.Equal(t, detector.ActionTerminate, detect(s, unused, reads, writes).Action, s)
+		v := detect(s, unused, reads, writes)
+		assert.Equal(t, detector.ActionNone, v.Action, "%s: %v", s, v.Explain())
+		reason(t, v, detector.ReasonAttached)
 	}
 	// An instance is never "attached": an idle one is stopped.
 	r := res("r", quiet28.Start)
