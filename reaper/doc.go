@@ -60,7 +60,8 @@
 // failed) is skipped, whatever the detector recommended, and so is a
 // resource that, read again just before the gate, is in a state the
 // action does not apply to (a volume attached to an instance, running,
-// is never terminated, whatever a host's own detector says), or differs
+// or being attached or detached, pending or stopping, is never
+// terminated, whatever a host's own detector says), or differs
 // from the listed copy the verdict was made on
 // (provider.Resource.ChangedFrom: a restart, new tags or labels, another
 // size), or, for a stop or a terminate, whose activity read again then

@@ -96,14 +96,15 @@ func safetyAction(a detector.Action) (safety.Action, bool) {
 
 // applies reports whether action makes sense for res in its state: stop
 // a running one, terminate one not yet terminated (a volume only while
-// detached, not running: an attached one serves an instance, see
+// detached, stopped: an attached one, running, serves an instance, and
+// a pending or stopping one is being attached or detached, see
 // provider.State), resize a running or stopped one.
 func applies(action safety.Action, res provider.Resource) bool {
 	switch s := res.State; action {
 	case safety.ActionStop:
 		return s == provider.StateRunning
 	case safety.ActionTerminate:
-		return s != provider.StateTerminated && (res.Kind != provider.KindVolume || s != provider.StateRunning)
+		return s != provider.StateTerminated && (res.Kind != provider.KindVolume || s == provider.StateStopped)
 	default: // resize
 		return s == provider.StateRunning || s == provider.StateStopped
 	}

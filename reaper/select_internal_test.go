@@ -26,9 +26,10 @@ func TestApplies(t *testing.T) {
 			assert.Equal(t, slices.Contains(ok, s), applies(action, provider.Resource{Kind: provider.KindInstance, State: s}), "%s of a %s resource", action, s)
 		}
 	}
-	// A volume is terminated only while detached: not running (attached).
+	// A volume is terminated only while detached (stopped): not running
+	// (attached), nor pending or stopping (being attached or detached).
 	for _, s := range states {
-		ok := s != provider.StateRunning && s != provider.StateTerminated
+		ok := s == provider.StateStopped
 		assert.Equal(t, ok, applies(safety.ActionTerminate, provider.Resource{Kind: provider.KindVolume, State: s}), "terminate of a %s volume", s)
 	}
 }

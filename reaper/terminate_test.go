@@ -128,6 +128,34 @@ func TestAttachedVolumeNotTerminatedOnAnyDetector(t *testing.T) {
 	}
 }
 
+// TestPendingVolumeNotTerminatedOnAnyDetector: a volume pending, on its
+// way to running (attached: the memory cloud makes a pending volume
+// running after its StartDelay), or stopping (still attached, being
+// detached), is not terminated either, whatever a host's own detector
+// recommends: the re-read skips it before the gate, and the cloud is not
+// asked. Only a stopped volume is detached.
+func TestPendingVolumeNotTerminatedOnAnyDetector(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{StartDelay: 24 * time.Hour, StopDelay: 24 * time.Hour})
+	e.addVolumeIn(t, "vol-1", provider.StatePending)
+	e.addVolumeIn(t, "vol-2", provider.StateStopping)
+	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionTerminate}, nil
+	})
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionTerminate}}, e.fleet(), always, e.engine,
+		reaper.WithClock(e.waitClock()))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	for _, id := range []string{"vol-1", "vol-2"} {
+		rec := record(t, rep, id)
+		assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, "%s: %s", id, rec.Reason)
+	}
+	for _, mu := range e.cloud.Mutations() {
+		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
+	}
+}
+
 // approvedTerminates checks that the run reported in rep recommended
 // terminating id and asked for an approval, approves it, and checks that
 // the next run of r terminates id, its only action.
