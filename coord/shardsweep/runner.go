@@ -107,8 +107,10 @@ type Report struct {
 	// Changed lists the resources with an action that were not claimed
 	// because, read again just before their claim, they differ from the
 	// listing the verdict was made on (provider.Resource.ChangedFrom:
-	// restarted, retagged, resized) or could not be read: they are
-	// decided again in the next period.
+	// restarted, retagged, resized), could not be read, or, for a
+	// terminate, are a volume no longer detached (stopped: attached to an
+	// instance since it was listed): they are decided again in the next
+	// period.
 	Changed []string
 	// InUse lists the resources with a stop or terminate that were not
 	// claimed because their activity, read again just before the claim
@@ -520,7 +522,7 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 		if !ok {
 			continue // Sweep gives a verdict per resource it was given: not expected
 		}
-		now, ok := r.reread(ctx, k, chunk[i])
+		now, ok := r.reread(ctx, k, chunk[i], v.Action)
 		if !ok {
 			rep.Changed = append(rep.Changed, v.ResourceID)
 			continue
@@ -617,8 +619,11 @@ func (r *Runner) quietSince(ctx context.Context, k int, due time.Time, v *detect
 // was made on the listing, which can be up to Delay older than this pass
 // (see listings) plus the sweep's and the earlier acts' time; a resource
 // restarted (a new launch time, which a grace period may cover),
-// retagged or resized since is left out, as is one that could not be read.
-func (r *Runner) reread(ctx context.Context, k int, listed provider.Resource) (provider.Resource, bool) {
+// retagged or resized since is left out, as is one that could not be read,
+// and, for a terminate, a volume no longer detached (stopped): attached to
+// an instance since (running), which ChangedFrom does not count, or being
+// attached or detached.
+func (r *Runner) reread(ctx context.Context, k int, listed provider.Resource, action detector.Action) (provider.Resource, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, listed.ID)
 	if err != nil {
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource before acting failed", slog.Int("shard", k), slog.String("resource", listed.ID), slog.Any("error", err))
@@ -626,6 +631,10 @@ func (r *Runner) reread(ctx context.Context, k int, listed provider.Resource) (p
 	}
 	if changed := res.ChangedFrom(listed); len(changed) > 0 {
 		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: resource changed since it was listed; not acted on this period", slog.Int("shard", k), slog.String("resource", listed.ID), slog.Any("changed", changed))
+		return provider.Resource{}, false
+	}
+	if action == detector.ActionTerminate && res.Kind == provider.KindVolume && res.State != provider.StateStopped {
+		r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: volume not detached (stopped) when read again; not terminated this period", slog.Int("shard", k), slog.String("resource", listed.ID), slog.String("state", string(res.State)))
 		return provider.Resource{}, false
 	}
 	return res, true

@@ -60,3 +60,48 @@ func TestLoginDuringTheDelayBlocksATerminate(t *testing.T) {
 	assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
 	assert.Equal(t, detector.ActionTerminate, recheckReason(t, v, detector.ReasonInUse).Action)
 }
+
+// TestVolumeAttachedBeforeItsClaimIsNotTerminated: the Tracker judged two
+// detached (stopped) volumes "terminate", as in
+// TestLoginDuringTheDelayBlocksATerminate; vol-0000 was attached to an
+// instance (running) during the Delay, which provider.Resource.ChangedFrom
+// does not count: read again before its claim, it is not claimed nor
+// handed to the Actor (Report.Changed), as the reaper skips it, whatever
+// the verdict made on the listing said; vol-0001 is terminated.
+func TestVolumeAttachedBeforeItsClaimIsNotTerminated(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true}}
+	for _, id := range []string{"vol-0000", "vol-0001"} {
+		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
+			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
+	}
+	attached := f.resources[0]
+	attached.State = provider.StateRunning
+	f.now = map[string]provider.Resource{"vol-0000": attached}
+	f.activity = &logins{}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Quiet: 28 * 24 * time.Hour}})
+	require.NoError(t, err)
+
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	log := &verdictLog{}
+	cfg := g.cfg
+	cfg.Shards.ID = "replica-a"
+	cli := etcdtest.Dial(t, g.eps...)
+	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
+		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
+		shardsweep.WithVerdicts(log))
+	require.NoError(t, err)
+	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
+	var changed []string
+	for _, rs := range g.allDone(t0) {
+		require.Len(t, rs, 1)
+		changed = append(changed, rs[0].Changed...)
+	}
+	acts := g.rec.actsFor(t0)
+	verdicts := log.all()
+	assert.Equal(t, detector.ActionTerminate, verdicts["vol-0001"].Action, verdicts["vol-0001"].Explain())
+	assert.Len(t, acts["vol-0001"], 1, "detached: terminated")
+	assert.Empty(t, acts["vol-0000"], "attached since it was listed: not terminated")
+	assert.Equal(t, []string{"vol-0000"}, changed)
+}
