@@ -102,9 +102,10 @@ type EnsembleConfig struct {
 	// Schedule: what a resource's load is measured on depends on what it
 	// is. A function has no CPU to measure (it is idle when nobody
 	// invokes it), a load balancer none either (idle when no request
-	// reaches it). The other settings (weights, activity, evidence,
+	// reaches it), a volume none (idle when nothing reads or writes a
+	// byte of it). The other settings (weights, activity, evidence,
 	// thresholds of confidence) are shared. Default: DefaultKinds(), for
-	// functions and load balancers. A non-nil map replaces the default as
+	// functions, load balancers and volumes. A non-nil map replaces the default as
 	// a whole (a non-nil empty map judges every kind by Utilization and
 	// Schedule); encoded, nil is left out and an empty map is kept
 	// ({}), so that a round trip keeps the one from the other.
@@ -191,9 +192,10 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // must read a count with no events as zeros, not as gaps, or the count is
 // missing and the verdict Unknown: the AWS driver does so for Lambda's
 // counts, from the function's last modification on (not for a function
-// that may run at Lambda@Edge), for an Application Load Balancer's
-// requests, from its creation on, and for a detached EBS volume's bytes,
-// from its creation or its last datapoint on (see provider/aws).
+// that may run at Lambda@Edge), and for an Application Load Balancer's
+// requests, from its creation on (see provider/aws); it lists no
+// volumes, so a volume is judged only from an inventory and a source
+// that have them (the memory provider's, a host's own).
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {
