@@ -96,7 +96,8 @@
 // fleet, one resource per value of Config.IDLabel (default "instance"):
 // Kind is Config.Kind (default instance), State is running when up > 0 and
 // stopped when the target is down (the closest lifecycle state to "not
-// answering scrapes"), Tags are the target labels, and Region,
+// answering scrapes"; a volume is always running, attached, since scrapes
+// cannot tell whether it is, see provider.State), Tags are the target labels, and Region,
 // Environment, Role and Owner come from the labels "region",
 // "environment", "role" and "owner" (configurable). A resource that the
 // targets query does not list is unknown: Get, QueryMetric and Activity

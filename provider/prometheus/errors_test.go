@@ -463,3 +463,24 @@ func TestPartialResultIsRefused(t *testing.T) {
 	require.NoError(t, err, "config.accept_warnings reads it as complete")
 	assert.InDelta(t, 0.25, s.Values[0], 0)
 }
+
+// TestInventoryVolumeStateIsRunning: a volume is stopped only while
+// detached (provider.State), and the detector recommends deleting only a
+// stopped one; scrapes cannot tell whether a volume is attached, so a
+// volume target reads as running (attached) whether it is up or down:
+// an exporter that stopped answering does not make the volume of an
+// instance look detached and deletable.
+func TestInventoryVolumeStateIsRunning(t *testing.T) {
+	t.Parallel()
+	f := &fakeServer{vector: `[
+		{"metric":{"__name__":"up","instance":"vol-up","job":"a"},"value":[1700000000,"1"]},
+		{"metric":{"__name__":"up","instance":"vol-down","job":"a"},"value":[1700000000,"0"]}]`}
+	src := newSource(t, prometheus.Config{Address: f.start(t).URL, Kind: provider.KindVolume})
+	got, err := src.List(t.Context(), provider.Filter{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	for _, r := range got {
+		assert.Equal(t, provider.KindVolume, r.Kind, r.ID)
+		assert.Equal(t, provider.StateRunning, r.State, r.ID)
+	}
+}

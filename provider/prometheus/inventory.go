@@ -27,8 +27,8 @@ type target struct {
 // the server's current time, with {{.Matchers}} selecting every value of
 // the ID label (or only f.IDs) and {{.Range}} = Config.Lookback. Each series
 // becomes a resource: ID from the ID label, Kind from Config.Kind, State
-// running when the value is > 0 (the target is up) and stopped otherwise,
-// Tags = every label but __name__, and Region, Environment, Role, Owner and
+// running when the value is > 0 (the target is up) and stopped otherwise
+// (a volume always running: see Inventory in the package doc), Tags = every label but __name__, and Region, Environment, Role, Owner and
 // Name from the labels Config names (Environment, Role and Owner
 // normalised by provider.Resource.NormalizeLabels, so " production " is
 // "production"). Series of one ID from several jobs
@@ -138,7 +138,9 @@ func (s *Source) targets(ctx context.Context, matchers string) ([]target, error)
 func (s *Source) resource(t target) provider.Resource {
 	cfg := s.c.cfg
 	state := provider.StateStopped
-	if t.up {
+	if t.up || cfg.Kind == provider.KindVolume {
+		// A volume is stopped only while detached (provider.State):
+		// scrapes cannot tell, and a target down is not a detached disk.
 		state = provider.StateRunning
 	}
 	r := provider.Resource{
