@@ -200,20 +200,27 @@ func TestUnsupportedKinds(t *testing.T) {
 	before := len(c.Mutations())
 	err = c.Terminate(ctx, "vol")
 	require.ErrorIs(t, err, provider.ErrConflict)
-	require.EqualError(t, err, `memory: terminate "vol": conflict: the volume is attached to an instance (running): detach it (stopped) first`)
+	require.EqualError(t, err, `memory: terminate "vol": conflict: the volume is running, not detached (stopped): it may be attached to an instance`)
 	got, err := c.Get(ctx, "vol")
 	require.NoError(t, err)
 	assert.Equal(t, provider.StateRunning, got.State, "left as it was")
 	assert.Len(t, c.Mutations(), before, "no change recorded")
-	// Detached, it is terminated; so is one being created.
+	// Detached, it is terminated; one on its way to or from an
+	// instance (pending, stopping) is not, as EBS deletes only an
+	// available volume.
 	got.State = provider.StateStopped
 	require.NoError(t, c.Update(got))
 	require.NoError(t, c.Terminate(ctx, "vol"))
 	got, err = c.Get(ctx, "vol")
 	require.NoError(t, err)
 	assert.Equal(t, provider.StateTerminated, got.State)
-	require.NoError(t, c.Add(provider.Resource{ID: "vol-new", Kind: provider.KindVolume, State: provider.StatePending}))
-	require.NoError(t, c.Terminate(ctx, "vol-new"))
+	require.NoError(t, c.Terminate(ctx, "vol"), "terminating a terminated volume changes nothing")
+	for _, s := range []provider.State{provider.StatePending, provider.StateStopping} {
+		id := "vol-" + string(s)
+		require.NoError(t, c.Add(provider.Resource{ID: id, Kind: provider.KindVolume, State: s}))
+		require.ErrorIs(t, c.Terminate(ctx, id), provider.ErrConflict, s)
+		assertState(t, c, id, s)
+	}
 }
 
 func TestCapacityMovesOverTime(t *testing.T) {

@@ -53,18 +53,19 @@ func (c *Cloud) Stop(ctx context.Context, id string) (err error) {
 
 // Terminate implements provider.Actuator. Any resource becomes terminated at
 // once; terminating a terminated one changes nothing. A terminated group has
-// no capacity. A volume attached to an instance (running, see
-// provider.State) is refused with provider.ErrConflict and left as it is,
-// as EBS and the other clouds refuse to delete a disk in use: Update it to
-// stopped (detached) first.
+// no capacity. A volume is terminated only while detached (stopped, see
+// provider.State): one attached to an instance (running), or on its way
+// to or from it (pending, stopping), is refused with provider.ErrConflict
+// and left as it is, as EBS deletes only an available volume and the other
+// clouds refuse to delete a disk in use: Update it to stopped first.
 func (c *Cloud) Terminate(ctx context.Context, id string) (err error) {
 	defer redact.Errorp(&err)
 	return c.transition(ctx, OpTerminate, id, func(_ time.Time, e *entry) (bool, error) {
 		switch {
 		case e.res.State == provider.StateTerminated:
 			return false, nil
-		case e.res.Kind == provider.KindVolume && e.res.State == provider.StateRunning:
-			return false, fmt.Errorf("%w: the volume is attached to an instance (running): detach it (stopped) first", provider.ErrConflict)
+		case e.res.Kind == provider.KindVolume && e.res.State != provider.StateStopped:
+			return false, fmt.Errorf("%w: the volume is %s, not detached (stopped): it may be attached to an instance", provider.ErrConflict, e.res.State)
 		}
 		e.res.State, e.next, e.due = provider.StateTerminated, "", time.Time{}
 		if e.group != nil {
