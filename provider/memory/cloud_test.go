@@ -38,7 +38,8 @@ func newCloudConfig(t *testing.T, cfg memory.Config) (*memory.Cloud, *bclock.Moc
 }
 
 // seed builds the conformance fixture: two instances, a group, a function,
-// a day of CPU samples, backups and activity.
+// an attached and a detached volume, a day of CPU samples, backups and
+// activity.
 func seed(t *testing.T) (*memory.Cloud, *bclock.Mock) {
 	t.Helper()
 	c, m := newCloud(t)
@@ -46,6 +47,8 @@ func seed(t *testing.T) (*memory.Cloud, *bclock.Mock) {
 		provider.Resource{ID: "i-a", Kind: provider.KindInstance, Tags: map[string]string{"team": "search"}, Size: provider.Size{InstanceType: "m5.large"}},
 		provider.Resource{ID: "i-b", Kind: provider.KindInstance, Environment: "production"},
 		provider.Resource{ID: "fn", Kind: provider.KindFunction, Size: provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}},
+		provider.Resource{ID: "vol-in-use", Kind: provider.KindVolume},
+		provider.Resource{ID: "vol-available", Kind: provider.KindVolume, State: provider.StateStopped},
 	))
 	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 5, Desired: 2}))
 	start := epoch.Add(-24 * time.Hour)
@@ -68,17 +71,19 @@ func TestConformance(t *testing.T) {
 	providertest.Run(t, func(t *testing.T) providertest.Subject {
 		c, m := seed(t)
 		return providertest.Subject{
-			Provider:      c,
-			Instances:     []string{"i-a", "i-b"},
-			Tag:           [2]string{"team", "search"},
-			Group:         "web",
-			ResizeID:      "fn",
-			ValidSize:     provider.Size{MemoryMiB: 1024, Timeout: time.Minute},
-			InvalidSize:   provider.Size{MemoryMiB: 64, Timeout: time.Minute},
-			MetricQuery:   provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-6 * time.Hour), End: epoch, Step: 15 * time.Minute},
-			FirstSample:   epoch.Add(-24 * time.Hour), // seed's first CPU sample
-			BackupID:      "i-a",
-			ActivityQuery: provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-24 * time.Hour), End: epoch},
+			Provider:       c,
+			Instances:      []string{"i-a", "i-b"},
+			Tag:            [2]string{"team", "search"},
+			Group:          "web",
+			ResizeID:       "fn",
+			ValidSize:      provider.Size{MemoryMiB: 1024, Timeout: time.Minute},
+			InvalidSize:    provider.Size{MemoryMiB: 64, Timeout: time.Minute},
+			MetricQuery:    provider.Query{ResourceID: "i-a", Metric: provider.MetricCPU, Start: epoch.Add(-6 * time.Hour), End: epoch, Step: 15 * time.Minute},
+			FirstSample:    epoch.Add(-24 * time.Hour), // seed's first CPU sample
+			BackupID:       "i-a",
+			AttachedVolume: "vol-in-use",
+			DetachedVolume: "vol-available",
+			ActivityQuery:  provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-24 * time.Hour), End: epoch},
 			Settle: func(context.Context) error {
 				m.Add(time.Hour)
 				return nil

@@ -138,7 +138,7 @@ func TestFaultPartialList(t *testing.T) {
 	require.NoError(t, err)
 	got, err := c.List(t.Context(), provider.Filter{})
 	require.ErrorIs(t, err, memory.ErrPartial)
-	assert.Len(t, got, 2, "half of the 4 resources")
+	assert.Len(t, got, 3, "half of the 6 resources")
 }
 
 func TestFaultLatencyOnClock(t *testing.T) {

@@ -158,6 +158,16 @@ type Subject struct {
 	// tests.
 	BackupID string
 
+	// AttachedVolume is a volume attached to an instance (running, see
+	// provider.State), for Actuator tests: the driver lists it running,
+	// and Terminate refuses it with provider.ErrConflict and changes
+	// nothing, as the clouds refuse to delete a disk in use; the
+	// detector and the reaper rely on both. DetachedVolume is a detached
+	// one (stopped), which Terminate deletes. Default: none (the check is
+	// skipped; the driver then lists no volume, or Terminate refuses
+	// every one).
+	AttachedVolume, DetachedVolume string
+
 	// ActivityQuery is a query of a resource with activity, for
 	// ActivitySource tests.
 	ActivityQuery provider.ActivityQuery
@@ -196,6 +206,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"MetricsSource/Errors", testMetricsErrors},
 		{"Actuator/StopStartIdempotent", testStopStart},
 		{"Actuator/Terminate", testTerminate},
+		{"Actuator/TerminateVolume", testTerminateVolume},
 		{"Actuator/Errors", testActuatorErrors},
 		{"Scaler/SetCapacity", testSetCapacity},
 		{"Scaler/Errors", testScalerErrors},
@@ -998,6 +1009,40 @@ func testTerminate(t *testing.T, s Subject) {
 	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateTerminated {
 		t.Errorf("after a refused Start and Stop of a terminated instance, state = %s, want terminated", st)
+	}
+}
+
+func testTerminateVolume(t *testing.T, s Subject) {
+	if s.AttachedVolume == "" && s.DetachedVolume == "" {
+		t.Skip("no AttachedVolume or DetachedVolume in the fixture")
+	}
+	a := actuator(t, s)
+	ctx := ctxOf(t)
+	if id := s.AttachedVolume; id != "" {
+		if st := state(t, s, id); st != provider.StateRunning {
+			t.Fatalf("attached volume %q: state = %s, want running", id, st)
+		}
+		wantErr(t, a.Terminate(ctx, id), provider.ErrConflict, "Terminate(attached volume)")
+		noErr(t, s.Settle(ctx), "Settle")
+		if st := state(t, s, id); st != provider.StateRunning {
+			t.Errorf("after a refused Terminate of an attached volume, state = %s, want running", st)
+		}
+	}
+	if id := s.DetachedVolume; id != "" {
+		if st := state(t, s, id); st != provider.StateStopped {
+			t.Fatalf("detached volume %q: state = %s, want stopped", id, st)
+		}
+		noErr(t, a.Terminate(ctx, id), "Terminate(%q)", id)
+		noErr(t, s.Settle(ctx), "Settle")
+		r, err := s.Provider.Get(ctx, id)
+		switch {
+		case errors.Is(err, provider.ErrNotFound):
+		case err != nil:
+			t.Errorf("Get(%q) after Terminate: %v", id, err)
+		case r.State != provider.StateTerminated:
+			t.Errorf("after Terminate and Settle, volume state = %s, want terminated (or not found)", r.State)
+		}
+		noErr(t, a.Terminate(ctx, id), "Terminate(%q) again, idempotent", id)
 	}
 }
 
