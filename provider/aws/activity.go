@@ -40,10 +40,20 @@ var activityTable = map[provider.Kind][]activitySignal{
 	provider.KindLoadBalancer: {
 		{provider.ActivityAPICalls, provider.MetricRequests, metricTable[provider.KindLoadBalancer][provider.MetricRequests], "Sum", albAnswered},
 	},
+	provider.KindVolume: {
+		{provider.ActivityFiles, provider.MetricDiskRead, volumeReadOps, "Sum", []string{"VolumeWriteOps"}},
+	},
 	provider.KindDatabase: {
 		{provider.ActivityDBQueries, provider.MetricConnections, metricTable[provider.KindDatabase][provider.MetricConnections], "Maximum", nil},
 	},
 }
+
+// volumeReadOps is where a volume's read operations live: its activity
+// is the operations it completed, VolumeReadOps and VolumeWriteOps (the
+// latter summed in as the signal's also). Its metric is disk_read, whose
+// quietCounts entry (a volume's counts are quiet while it is detached)
+// holds for the operations as for the bytes.
+var volumeReadOps = CloudWatchMetric{"AWS/EBS", "VolumeReadOps", "VolumeId", 1, true}
 
 // albAnswered are the counts of the requests an Application Load
 // Balancer answers itself: RequestCount counts only those it chose a
@@ -92,6 +102,7 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 //	                           the requests it answers itself (albAnswered:
 //	                           HTTP_Redirect_Count, HTTP_Fixed_Response_Count,
 //	                           HTTPCode_ELB_4XX_Count, HTTPCode_ELB_5XX_Count)
+//	volume         file_access Sum of AWS/EBS VolumeReadOps and VolumeWriteOps
 //	database       db_queries  peak AWS/RDS DatabaseConnections (a proxy:
 //	                           0 means no client was connected, so no query ran)
 //
@@ -113,8 +124,8 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // period never makes use look older than it is. A kind the
 // resource has no CloudWatch signal for is absent from the result (unknown,
 // not zero): instances and groups return an empty slice, as does a window
-// in which CloudWatch has no datapoint at all, but for a function and an
-// Application Load Balancer.
+// in which CloudWatch has no datapoint at all, but for a function, an
+// Application Load Balancer and a detached volume.
 //
 // A function publishes no Invocations for a minute it was not invoked in,
 // so one without a datapoint in the window, which CloudWatch answered
@@ -156,10 +167,24 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // needs each of them answered whole. A network or gateway load balancer
 // has no RequestCount in AWS/ApplicationELB: its activity is absent.
 //
+// EBS publishes a volume's metrics only while it is attached, so a
+// volume detached (available) when Activity describes it is read as a
+// load balancer is, from its CreateTime: with no datapoint in a window
+// CloudWatch answered whole, its count is 0, Since its CreateTime when
+// that is after Start, absent when that is at or after End, when End is
+// after the real time or CloudWatch no longer keeps the window. With
+// datapoints that are all 0 (published while it was attached), the 0 is
+// claimed from the last one's period on only (Since, when after Start),
+// by the same rules: a gap between them may be CloudWatch's outage. With
+// I/O, the count is read as a function's. An attached volume without a
+// datapoint has its activity absent (unknown); with datapoints, they are
+// counted over the window, as a database's are. A DescribeVolumes that
+// fails fails the call.
+//
 // A result CloudWatch could not compute (status InternalError or
 // Forbidden) fails the call. An invalid query returns
-// provider.ErrInvalid before any API call; unknown instances, groups,
-// functions and load balancers provider.ErrNotFound. In us-east-1, when
+// provider.ErrInvalid before any API call; unknown instances, volumes,
+// groups, functions and load balancers provider.ErrNotFound. In us-east-1, when
 // ListVersionsByFunction fails, a function without a datapoint is absent
 // (unknown), as one that may run at the edge, with a warning in the log.
 func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
@@ -184,6 +209,7 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if !d.mayRunAtEdge(ctx, "activity", t) {
 		known, _ = knownSince(t)
 	}
+	volume := t.kind == provider.KindVolume
 	// Whole periods covering [Start, End): CloudWatch's grid.
 	now := d.now()
 	period := activityPeriodAt(q.Start, now)
@@ -229,6 +255,7 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		count    float64
 		last     time.Time
 		first    time.Time // the earliest datapoint's period start
+		latest   time.Time // the latest datapoint's period start
 		complete bool      // CloudWatch's last answer had status Complete
 	}
 	accs := make([]acc, len(signals))
@@ -256,6 +283,9 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 				a := &accs[i]
 				if !a.seen || ts.Before(a.first) {
 					a.first = ts
+				}
+				if !a.seen || ts.After(a.latest) {
+					a.latest = ts
 				}
 				a.seen = true
 				if signals[i].stat == "Maximum" {
@@ -301,6 +331,24 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 			continue // no datapoint: unknown
 		}
 		c := provider.ActivityCount{Kind: s.kind, Count: a.count, Last: a.last.UTC()}
+		if quiet && volume && a.seen && a.count == 0 {
+			// Datapoints of no I/O, published while it was attached: a
+			// gap between them may be CloudWatch's outage, so the 0 is
+			// claimed from the last one's period on only, and as the
+			// quiet 0 with none is, read whole and published.
+			since := a.latest
+			if known.After(since) {
+				since = known
+			}
+			if !a.complete || !published(q, since, now) {
+				continue
+			}
+			if since.After(q.Start) {
+				c.Since = since.UTC()
+			}
+			out = append(out, c)
+			continue
+		}
 		if quiet {
 			// The count covers [Since, End): from LastModified (a load
 			// balancer's CreatedTime), or from the earliest datapoint

@@ -180,6 +180,9 @@ func TestNewValidates(t *testing.T) {
 		{"negative load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: -0.01}, "config.load_balancer_hourly_cost"},
 		{"NaN load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: math.NaN()}, "config.load_balancer_hourly_cost"},
 		{"infinite load balancer cost", sdkConfig(), awsprovider.Config{LoadBalancerHourlyCost: math.Inf(1)}, "config.load_balancer_hourly_cost"},
+		{"negative volume price", sdkConfig(), awsprovider.Config{VolumeMonthlyPrices: map[string]float64{"gp3": 0.08, "io2": -0.125}}, "config.volume_monthly_prices[io2]"},
+		{"NaN volume price", sdkConfig(), awsprovider.Config{VolumeMonthlyPrices: map[string]float64{"gp3": math.NaN()}}, "config.volume_monthly_prices[gp3]"},
+		{"infinite volume price", sdkConfig(), awsprovider.Config{VolumeMonthlyPrices: map[string]float64{"st1": math.Inf(1)}}, "config.volume_monthly_prices[st1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,13 @@ type DescribeSnapshotsAPI interface {
 	DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error)
 }
 
+// DescribeVolumesAPI is EC2 DescribeVolumes: the inventory's EBS
+// volumes, and whether one exists, is attached, and since when, for its
+// metrics and activity.
+type DescribeVolumesAPI interface {
+	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+}
+
 // EC2API is every EC2 operation the driver uses.
 type EC2API interface {
 	DescribeInstancesAPI
@@ -57,6 +64,7 @@ type EC2API interface {
 	TerminateInstancesAPI
 	ModifyInstanceAttributeAPI
 	DescribeSnapshotsAPI
+	DescribeVolumesAPI
 }
 
 // DescribeAutoScalingGroupsAPI is Auto Scaling DescribeAutoScalingGroups.
@@ -170,6 +178,7 @@ var (
 
 	_ ec2.DescribeInstancesAPIClient                        = DescribeInstancesAPI(nil)
 	_ ec2.DescribeSnapshotsAPIClient                        = DescribeSnapshotsAPI(nil)
+	_ ec2.DescribeVolumesAPIClient                          = DescribeVolumesAPI(nil)
 	_ autoscaling.DescribeAutoScalingGroupsAPIClient        = DescribeAutoScalingGroupsAPI(nil)
 	_ autoscaling.DescribePoliciesAPIClient                 = DescribePoliciesAPI(nil)
 	_ cloudwatch.GetMetricDataAPIClient                     = GetMetricDataAPI(nil)

@@ -133,10 +133,10 @@ type Config struct {
 	MaxBackoff time.Duration `json:"max_backoff,omitempty" yaml:"max_backoff,omitempty"`
 
 	// PageSize is the page size asked of the list operations
-	// (DescribeInstances, DescribeAutoScalingGroups, DescribePolicies,
-	// ListFunctions, DescribeSnapshots, ELBv2 DescribeLoadBalancers),
-	// capped at each operation's maximum (100 for Auto Scaling, 50 for
-	// Lambda, 400 for ELBv2). Every page is read.
+	// (DescribeInstances, DescribeVolumes, DescribeAutoScalingGroups,
+	// DescribePolicies, ListFunctions, DescribeSnapshots, ELBv2
+	// DescribeLoadBalancers), capped at each operation's maximum (500 for
+	// DescribeVolumes, 100 for Auto Scaling, 50 for Lambda, 400 for ELBv2). Every page is read.
 	// Default: 0, the services' own default page sizes. Range: 0 or
 	// 5–1000.
 	PageSize int `json:"page_size,omitempty" yaml:"page_size,omitempty"`
@@ -148,10 +148,11 @@ type Config struct {
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 
 	// PublishDelay is how long after a minute ends CloudWatch may still
-	// be publishing Lambda's and Elastic Load Balancing's datapoints of
-	// it. A Lambda function's invocations, errors and throttles, and an
-	// Application Load Balancer's requests, have a datapoint only for a
-	// minute with such events, so a step without one reads as 0 (see the
+	// be publishing Lambda's, Elastic Load Balancing's and EBS's
+	// datapoints of it. A Lambda function's invocations, errors and
+	// throttles, and an Application Load Balancer's requests, have a
+	// datapoint only for a minute with such events, and a detached EBS
+	// volume's reads and writes none, so a step without one reads as 0 (see the
 	// package doc, "Quiet counts") once it ended at least
 	// PublishDelay before the real time of the read: until then a missing
 	// datapoint may be one not yet published, and the step stays a gap.
@@ -194,6 +195,16 @@ type Config struct {
 	// 2025, before LCUs: look up the region's price). Default: 0
 	// (unknown). Range: a finite number ≥ 0.
 	LoadBalancerHourlyCost float64 `json:"load_balancer_hourly_cost,omitempty" yaml:"load_balancer_hourly_cost,omitempty"`
+	// VolumeMonthlyPrices maps EBS volume types ("gp3", "gp2", "io2",
+	// "st1", "sc1", "standard") to their storage price per GiB-month (USD
+	// by convention; about 0.08 for gp3 in us-east-1 in 2025: look up the
+	// region's), filling a volume's Resource.HourlyCost: its size in GiB
+	// times the price, over the 730.5 hours of an average month. The
+	// provisioned IOPS and throughput some types bill beside their storage
+	// (io1, io2, and gp3 above its baseline) are not priced. Types not
+	// listed leave it 0 (unknown). Default: none. Range: finite numbers
+	// ≥ 0.
+	VolumeMonthlyPrices map[string]float64 `json:"volume_monthly_prices,omitempty" yaml:"volume_monthly_prices,omitempty"`
 }
 
 // Validate reports the first invalid field as a *provider.InvalidError.
@@ -231,6 +242,11 @@ func (c Config) Validate() error {
 	for typ, p := range c.HourlyPrices {
 		if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
 			return provider.Invalid("config.hourly_prices["+typ+"]", p, "must be a finite number ≥ 0")
+		}
+	}
+	for typ, p := range c.VolumeMonthlyPrices {
+		if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+			return provider.Invalid("config.volume_monthly_prices["+typ+"]", p, "must be a finite number ≥ 0")
 		}
 	}
 	return nil

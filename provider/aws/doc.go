@@ -1,6 +1,6 @@
 // Package aws is the Amazon Web Services driver of idlescale: EC2 instances,
-// Auto Scaling groups, Lambda functions, Application Load Balancers,
-// CloudWatch metrics and EBS snapshots, built on aws-sdk-go-v2.
+// EBS volumes, Auto Scaling groups, Lambda functions, Application Load
+// Balancers, CloudWatch metrics and EBS snapshots, built on aws-sdk-go-v2.
 //
 // A Driver implements provider.Inventory, MetricsSource, Actuator, Scaler,
 // Resizer, BackupCatalog and ActivitySource, and passes the providertest conformance suite
@@ -21,14 +21,15 @@
 //
 // # Resource IDs
 //
-// Instances are identified by their instance ID ("i-0abc..."), Auto
+// Instances are identified by their instance ID ("i-0abc..."), EBS
+// volumes by their volume ID ("vol-" and 8 or 17 hex digits), Auto
 // Scaling groups by their name, Lambda functions by their unqualified ARN,
 // load balancers by their ARN
 // ("arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID").
 // These canonical IDs are what List returns and what Filter.IDs match.
 // Every method also accepts a group's or function's plain name (looked up
-// as a group first, then as a function) and the ARNs of instances and
-// groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") are
+// as a group first, then as a function) and the ARNs of instances,
+// volumes ("arn:aws:ec2:REGION:ACCOUNT:volume/vol-...") and groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") are
 // accepted by QueryMetric and Activity only: the driver reads their
 // CloudWatch metrics but does not inventory them (no RDS client is linked
 // in), so their existence is not checked.
@@ -59,6 +60,28 @@
 // lists the other kinds, as it did before the driver listed load
 // balancers; one that names them fails. The driver only
 // reads load balancers: Start, Stop, Terminate and Resize of one are
+// provider.ErrUnsupported.
+//
+// # Volumes
+//
+// List and Get return EBS volumes (EC2 DescribeVolumes, every page,
+// Config.PageSize up to 500 a page) as resources of kind volume: ID the
+// volume ID, Name its "Name" tag, LaunchTime its CreateTime, HourlyCost
+// its size in GiB times Config.VolumeMonthlyPrices of its type, over the
+// 730.5 hours of an average month (0, unknown, for a type not priced;
+// provisioned IOPS and throughput are not priced). Volume IDs (200 a
+// call, on a volume-id filter, so that an unknown ID matches nothing),
+// tags and states are pushed down to EC2's filters. A volume's state says
+// whether it serves anything: creating is pending; in-use (attached to
+// an instance, serving it) is running; available (detached: it serves
+// nothing, and its storage is billed every month) is stopped; deleting
+// is stopping and deleted terminated. error (its storage failed) is
+// running: such a volume is not known to be detached, and only a stopped
+// volume is terminated for want of use. A List whose Filter.Kinds or
+// Filter.IDs ask for no volume makes no DescribeVolumes call; one that
+// names neither on a host whose ec2:DescribeVolumes is denied leaves
+// volumes out with a warning, as for load balancers, and one that names
+// them fails. Start, Stop, Terminate and Resize of one are
 // provider.ErrUnsupported.
 //
 // # Function states
@@ -107,8 +130,9 @@
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
 // (NaN), never zeros, but for a Lambda function's invocations, errors and
-// throttles and an Application Load Balancer's requests (marked * below),
-// whose quiet steps read 0 where that is known: see "Quiet counts". The built-in metrics map as follows
+// throttles, an Application Load Balancer's requests and a detached EBS
+// volume's reads and writes (marked * below), whose quiet steps read 0
+// where that is known: see "Quiet counts". The built-in metrics map as follows
 // (Mapping returns the table; "custom/NAMESPACE/NAME" reads any other
 // metric with the resource's dimension):
 //
@@ -128,6 +152,12 @@
 //	database       cpu              AWS/RDS             CPUUtilization              percent → fraction
 //	load_balancer  requests         AWS/ApplicationELB  RequestCount                counter → 1/s *
 //	load_balancer  connections      AWS/ApplicationELB  ActiveConnectionCount       counter → 1/s
+//	volume         disk_read        AWS/EBS             VolumeReadBytes             counter → bytes/s *
+//	volume         disk_write       AWS/EBS             VolumeWriteBytes            counter → bytes/s *
+//
+// A volume has no disk_utilization: VolumeIdleTime (seconds idle in each
+// period) gives it as 1 − idle/period, which the table's Scale, a factor,
+// cannot express.
 //
 // A counter's mean is its rate over the step (CloudWatch's Sum divided by
 // the step in seconds), its sum the total in the step, its count the number
@@ -174,6 +204,20 @@
 //
 // # Quiet counts
 //
+// EBS publishes a volume's metrics only while it is attached to an
+// instance (on a Nitro instance every minute, zeros included; on an older
+// Xen instance only for periods with I/O), so a detached volume has no
+// datapoint at all, and without zeros its reads and writes could never
+// read idle. A step of a volume's disk_read or disk_write without a
+// datapoint reads 0 by the rules below, with the volume's CreateTime
+// (DescribeVolumes, once per read, which the read makes to check that it
+// exists; a describe that fails fails the read) as since when it is known
+// to exist, and only while the volume is detached (available) at the
+// read, and only for the steps after the series' last datapoint in the
+// window: before it the volume was attached, and a gap of an attached
+// volume may be CloudWatch's outage, not quiet. An attached (in-use)
+// volume keeps its gaps.
+//
 // Lambda publishes a function's Invocations, Errors and Throttles only
 // for the minutes it was invoked (errored, was throttled) in, and Elastic
 // Load Balancing an Application Load Balancer's RequestCount only for the
@@ -212,8 +256,8 @@
 //   - CloudWatch answered the read whole (status Complete): a read that
 //     failed, or a result CloudWatch could not compute, fails as before; a
 //     result it did not give, or gave in part, keeps its gaps.
-//   - a function may not run at the edge (below; a load balancer has no
-//     such check).
+//   - a function may not run at the edge (below; a load balancer or a
+//     volume has no such check).
 //
 // Lambda@Edge: a function replicated to CloudFront's edge (created in
 // us-east-1) publishes its metrics in the regions where it runs, not in
@@ -256,9 +300,10 @@
 //
 // Activity reads the CloudWatch metrics that count use rather than load:
 // Lambda Invocations and ALB RequestCount with the requests the ALB
-// answers itself (summed; see "Quiet counts") as api_calls, and RDS
-// DatabaseConnections (its peak) as db_queries, a proxy that is 0 exactly
-// when no client was connected. Instances and groups have no activity
+// answers itself (summed; see "Quiet counts") as api_calls, an EBS
+// volume's VolumeReadOps and VolumeWriteOps (summed) as file_access, and
+// RDS DatabaseConnections (its peak) as db_queries, a proxy that is 0
+// exactly when no client was connected. Instances and groups have no activity
 // signal in CloudWatch: their activity is absent (unknown), never zero.
 // A window is read at the finest period CloudWatch keeps from its start
 // on (one minute for the last 15 days, five up to 63, an hour before),
@@ -282,7 +327,16 @@
 // metrics by the function's name, and a datapoint shows that a function
 // of that name was there (this one, modified since, or a deleted
 // predecessor, whose use then counts as this one's; a load balancer's
-// dimension holds its unique ID). A cover shorter than
+// dimension holds its unique ID). A detached (available) volume without
+// a datapoint has done no I/O since its CreateTime, read as a load
+// balancer is (Since its CreateTime when that is after Start; absent
+// when it is at or after End, by the same rules of the real time and
+// retention); one whose datapoints in the window are all 0 (published
+// while it was attached) counts 0 from the last one's period on only
+// (Since, when after Start), a gap before it being possibly CloudWatch's;
+// one with I/O counts it as a function's invocations are counted. An
+// attached volume without a datapoint has its activity absent (unknown),
+// and with datapoints counts them over the window. A cover shorter than
 // the window cannot make a terminate's 28 days (see reaper's
 // Config.Actions). As with any CloudWatch count, invocations in the last
 // few minutes (Config.PublishDelay) may not be counted yet: a function
@@ -425,7 +479,7 @@
 // # Errors and retries
 //
 // Errors wrap the provider sentinels with the SDK's error kept in the
-// chain: unknown IDs (InvalidInstanceID.NotFound, Lambda's
+// chain: unknown IDs (InvalidInstanceID.NotFound, InvalidVolume.NotFound, Lambda's
 // ResourceNotFoundException, an absent group) match provider.ErrNotFound,
 // throttling codes provider.ErrThrottled, wrong states
 // (IncorrectInstanceState, ResourceConflictException) provider.ErrConflict,
@@ -456,7 +510,10 @@
 //
 // Each capability needs these actions (resource "*" or narrower ARNs):
 //
-//	Inventory (List, Get)  ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups,
+//	Inventory (List, Get)  ec2:DescribeInstances, ec2:DescribeVolumes (not for a List
+//	                       whose Filter asks for no volume; without it, a List of
+//	                       every kind leaves volumes out, with a warning),
+//	                       autoscaling:DescribeAutoScalingGroups,
 //	                       autoscaling:DescribePolicies (not with Config.IgnoreScalingPolicies),
 //	                       lambda:ListFunctions, lambda:GetFunction,
 //	                       elasticloadbalancing:DescribeLoadBalancers,
@@ -465,7 +522,8 @@
 //	                       DescribeLoadBalancers, a List of every kind leaves load
 //	                       balancers out, with a warning)
 //	MetricsSource          cloudwatch:GetMetricData, plus the Inventory describe
-//	                       actions used to resolve IDs (a load balancer's:
+//	                       actions used to resolve IDs (a volume's:
+//	                       ec2:DescribeVolumes, without which its reads fail; a load balancer's:
 //	                       elasticloadbalancing:DescribeLoadBalancers, for its
 //	                       requests to read 0 where they have no datapoint;
 //	                       without it they keep their gaps, with a warning); in us-east-1,
@@ -485,7 +543,8 @@
 //	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
 //	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
 //	                       (a load balancer's: elasticloadbalancing:DescribeLoadBalancers;
-//	                       without it, its activity is unknown, with a warning);
+//	                       without it, its activity is unknown, with a warning; a
+//	                       volume's: ec2:DescribeVolumes, without which it fails);
 //	                       in us-east-1, lambda:ListVersionsByFunction for a function
 //	                       (not with Config.IgnoreFunctionVersions)
 //

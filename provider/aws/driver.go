@@ -16,6 +16,7 @@ import (
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -30,7 +31,8 @@ const Name = "aws"
 
 // Driver is the AWS provider. It implements provider.Inventory,
 // MetricsSource, Actuator, Scaler, Resizer, BackupCatalog and
-// ActivitySource over EC2, Auto Scaling, CloudWatch, Lambda and Elastic
+// ActivitySource over EC2 (instances and EBS volumes), Auto Scaling,
+// CloudWatch, Lambda and Elastic
 // Load Balancing (v2); see the package doc for resource IDs, metric
 // mappings and IAM permissions.
 //
@@ -169,28 +171,36 @@ func (d *Driver) Region() string { return d.region }
 // target is a resource ID resolved to its kind and the names AWS APIs want.
 type target struct {
 	kind provider.Kind
-	// id is the canonical resource ID (instance ID, group name, function
-	// ARN, RDS or load balancer ARN).
+	// id is the canonical resource ID (instance or volume ID, group name,
+	// function ARN, RDS or load balancer ARN).
 	id string
 	// name is the value CloudWatch dimensions and the service APIs use:
-	// instance ID, group name, function name, DB instance identifier or the
+	// instance or volume ID, group name, function name, DB instance identifier or the
 	// load balancer's "app/NAME/ID".
 	name string
 	// group and function hold what a lookup by name already fetched,
-	// loadBalancer what a describe of the load balancer already fetched.
+	// loadBalancer and volume what a describe of the load balancer or the
+	// volume already fetched.
 	group        *asgtypes.AutoScalingGroup
 	function     *lambda.GetFunctionOutput
 	loadBalancer *elbtypes.LoadBalancer
+	volume       *ec2types.Volume
 }
 
-var instanceIDPattern = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+var (
+	instanceIDPattern = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+	volumeIDPattern   = regexp.MustCompile(`^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+)
 
 // classify resolves the IDs whose form tells their kind, with no API call:
-// instance IDs and ARNs. ok is false for a plain name (a group or a
-// function name), which lookup resolves.
+// instance and volume IDs and ARNs. ok is false for a plain name (a group
+// or a function name), which lookup resolves.
 func classify(id string) (t target, ok bool, err error) {
 	if instanceIDPattern.MatchString(id) {
 		return target{kind: provider.KindInstance, id: id, name: id}, true, nil
+	}
+	if volumeIDPattern.MatchString(id) {
+		return target{kind: provider.KindVolume, id: id, name: id}, true, nil
 	}
 	if !strings.HasPrefix(id, "arn:") {
 		return target{}, false, nil
@@ -206,6 +216,11 @@ func classify(id string) (t target, ok bool, err error) {
 		if instanceIDPattern.MatchString(iid) {
 			return target{kind: provider.KindInstance, id: iid, name: iid}, true, nil
 		}
+	case service == "ec2" && strings.HasPrefix(res, "volume/"):
+		vid := strings.TrimPrefix(res, "volume/")
+		if volumeIDPattern.MatchString(vid) {
+			return target{kind: provider.KindVolume, id: vid, name: vid}, true, nil
+		}
 	case service == "lambda" && strings.HasPrefix(res, "function:"):
 		fn, _, _ := strings.Cut(strings.TrimPrefix(res, "function:"), ":") // drop a version or alias
 		if fn != "" {
@@ -220,10 +235,11 @@ func classify(id string) (t target, ok bool, err error) {
 	case service == "elasticloadbalancing" && strings.HasPrefix(res, "loadbalancer/"):
 		return target{kind: provider.KindLoadBalancer, id: id, name: strings.TrimPrefix(res, "loadbalancer/")}, true, nil
 	}
-	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, Auto Scaling groups, Lambda functions, load balancers, and RDS metrics", provider.ErrUnsupported, id)
+	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, EBS volumes, Auto Scaling groups, Lambda functions, load balancers, and RDS metrics", provider.ErrUnsupported, id)
 }
 
-// resolve validates id and finds what it names. Instance IDs and ARNs
+// resolve validates id and finds what it names. Instance and volume IDs
+// and ARNs
 // resolve without an API call (existence is not checked); a plain name is
 // looked up as an Auto Scaling group, then as a Lambda function, and an
 // error matching provider.ErrNotFound says it is neither.

@@ -266,6 +266,14 @@ func (offlineEC2) DescribeSnapshots(context.Context, *ec2.DescribeSnapshotsInput
 	return &ec2.DescribeSnapshotsOutput{}, nil
 }
 
+// DescribeVolumes: the offline account has no volume.
+func (offlineEC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+	if len(in.VolumeIds) > 0 {
+		return nil, &smithy.GenericAPIError{Code: "InvalidVolume.NotFound", Message: "not found"}
+	}
+	return &ec2.DescribeVolumesOutput{}, nil
+}
+
 type offlineASG struct{}
 
 func (offlineASG) DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {

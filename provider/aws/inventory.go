@@ -20,11 +20,12 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// List implements provider.Inventory: the EC2 instances, Auto Scaling
-// groups, Lambda functions and Application Load Balancers matching f,
-// sorted by ID. Kinds, states, instance IDs and tags are pushed down to
-// EC2's filters (IDs in batches of 200 instances and 50 groups, the APIs'
-// limits); everything is checked again with f.Match. A kind f does not
+// List implements provider.Inventory: the EC2 instances, EBS volumes,
+// Auto Scaling groups, Lambda functions and Application Load Balancers
+// matching f, sorted by ID. Kinds, states, instance and volume IDs and
+// tags are pushed down to EC2's filters (IDs in batches of 200 instances,
+// 200 volumes and 50 groups, the APIs' limits); everything is checked
+// again with f.Match. A kind f does not
 // ask for, by its Kinds or by IDs that all name other kinds, is not
 // listed, and its service not called. Every page of every list is read.
 // When a group matches, the matching groups' scaling policies are read
@@ -33,8 +34,9 @@ import (
 // balancers by neither its Kinds nor an ARN, and ELBv2's
 // DescribeLoadBalancers is denied (no elasticloadbalancing permission),
 // load balancers are left out with a warning in the log, and the other
-// kinds listed. An invalid filter returns provider.ErrInvalid before any
-// API call.
+// kinds listed; so are volumes when EC2's DescribeVolumes is denied and
+// f asks for them by neither its Kinds nor a volume ID. An invalid filter
+// returns provider.ErrInvalid before any API call.
 func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Resource, err error) {
 	defer d.red.Errorp(&err)
 	if err := f.Validate(); err != nil {
@@ -47,7 +49,7 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		return []provider.Resource{}, nil
 	}
 	want := func(k provider.Kind) bool { return len(f.Kinds) == 0 || slices.Contains(f.Kinds, k) }
-	var idInstances, idFunctions, idGroups, idLoadBalancers bool
+	var idInstances, idFunctions, idGroups, idLoadBalancers, idVolumes bool
 	for _, id := range f.IDs {
 		t, ok, _ := classify(id)
 		switch {
@@ -57,6 +59,8 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 			idFunctions = true
 		case ok && t.kind == provider.KindLoadBalancer:
 			idLoadBalancers = true
+		case ok && t.kind == provider.KindVolume:
+			idVolumes = true
 		case ok && t.kind == provider.KindGroup, !ok:
 			idGroups = true
 		}
@@ -100,6 +104,16 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		}
 		out = append(out, rs...)
 	}
+	if want(provider.KindVolume) && (anyID || idVolumes) {
+		// Volumes asked for by neither Kinds nor an ID are skipped when
+		// ec2:DescribeVolumes is denied, as load balancers are.
+		asked := idVolumes || slices.Contains(f.Kinds, provider.KindVolume)
+		rs, err := d.listVolumes(ctx, f, !asked)
+		if err != nil {
+			return nil, wrap("list volumes", "", err)
+		}
+		out = append(out, rs...)
+	}
 	out = slices.DeleteFunc(out, func(r provider.Resource) bool { return !f.Match(r) })
 	slices.SortFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.ID, b.ID) })
 	if out == nil {
@@ -108,8 +122,9 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 	return out, nil
 }
 
-// Get implements provider.Inventory for instance IDs, group names, function
-// names and ARNs, and Application Load Balancer ARNs; a group's ScaledBy
+// Get implements provider.Inventory for instance and volume IDs and ARNs,
+// group names, function names and ARNs, and Application Load Balancer
+// ARNs; a group's ScaledBy
 // is read from its scaling policies (see the package doc). Unknown IDs
 // return provider.ErrNotFound; RDS ARNs and network and gateway load
 // balancers (which the driver only reads metrics of) return
@@ -156,6 +171,12 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 			return provider.Resource{}, wrap("get", id, err)
 		}
 		return r, nil
+	case provider.KindVolume:
+		v, err := d.describeVolume(ctx, t.id)
+		if err != nil {
+			return provider.Resource{}, wrap("get", id, err)
+		}
+		return d.volumeResource(*v), nil
 	}
 	return provider.Resource{}, fmt.Errorf("aws: get %q: %w: the driver does not inventory %s resources", id, provider.ErrUnsupported, t.kind)
 }

@@ -48,6 +48,7 @@ var kindDimension = map[provider.Kind]struct{ namespace, dimension string }{
 	provider.KindFunction:     {"AWS/Lambda", "FunctionName"},
 	provider.KindDatabase:     {"AWS/RDS", "DBInstanceIdentifier"},
 	provider.KindLoadBalancer: {"AWS/ApplicationELB", "LoadBalancer"},
+	provider.KindVolume:       {"AWS/EBS", "VolumeId"},
 }
 
 var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
@@ -82,6 +83,13 @@ var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
 		provider.MetricRequests:    {"AWS/ApplicationELB", "RequestCount", "LoadBalancer", 1, true},
 		provider.MetricConnections: {"AWS/ApplicationELB", "ActiveConnectionCount", "LoadBalancer", 1, true},
 	},
+	// No disk_utilization: VolumeIdleTime (seconds idle per period) is
+	// 1 − idle/period as a fraction, which Scale (a factor, no offset)
+	// cannot express.
+	provider.KindVolume: {
+		provider.MetricDiskRead:  {"AWS/EBS", "VolumeReadBytes", "VolumeId", 1, true},
+		provider.MetricDiskWrite: {"AWS/EBS", "VolumeWriteBytes", "VolumeId", 1, true},
+	},
 }
 
 // quietCounts marks the metrics of the table that CloudWatch has a
@@ -89,8 +97,11 @@ var metricTable = map[provider.Kind]map[provider.Metric]CloudWatchMetric{
 // function's Invocations, Errors and Throttles only for the minutes it
 // was invoked (errored, was throttled) in, and Elastic Load Balancing an
 // Application Load Balancer's RequestCount only for the minutes requests
-// reached it in. A step of one without a datapoint reads 0 where that is
-// known (see quietFrom and fillQuiet), not a gap.
+// reached it in; EBS publishes a volume's metrics only while it is
+// attached to an instance, so a detached volume's have no datapoint at
+// all. A step of one without a datapoint reads 0 where that is known (see
+// quietFrom and fillQuiet), not a gap: for a volume only while it is
+// detached, and only after the series' last datapoint.
 var quietCounts = map[provider.Kind]map[provider.Metric]bool{
 	provider.KindFunction: {
 		provider.MetricInvocations: true,
@@ -99,6 +110,10 @@ var quietCounts = map[provider.Kind]map[provider.Metric]bool{
 	},
 	provider.KindLoadBalancer: {
 		provider.MetricRequests: true,
+	},
+	provider.KindVolume: {
+		provider.MetricDiskRead:  true,
+		provider.MetricDiskWrite: true,
 	},
 }
 
@@ -193,9 +208,12 @@ type prepared struct {
 	per time.Duration
 	// quietFrom is, for a quiet count (see quietCounts), when its steps
 	// without a datapoint may begin to read 0 (the function's
-	// LastModified, the load balancer's CreatedTime); zero when they stay
-	// gaps.
+	// LastModified, the load balancer's CreatedTime, a detached volume's
+	// CreateTime); zero when they stay gaps.
 	quietFrom time.Time
+	// afterLast says only the steps after the series' last datapoint
+	// may read 0 (a volume's: see fillQuiet).
+	afterLast bool
 	// complete says CloudWatch's last answer to the read had status
 	// Complete: its datapoints are all there.
 	complete bool
@@ -219,15 +237,18 @@ func quietFrom(q provider.Query, t target, edge bool) time.Time {
 // knownSince returns since when resource t is known to exist, for its
 // quiet counts: a function's LastModified (Lambda gives no creation time;
 // LastModified is at or after it, and before it the function may not
-// have existed), an Application Load Balancer's CreatedTime; false for
-// another kind, or when the describe call existing made is not known or
-// did not give it.
+// have existed), an Application Load Balancer's CreatedTime, a volume's
+// CreateTime when it is detached (available) now (an attached volume's
+// counts are not quiet: see detachedSince); false for another kind, or
+// when the describe call existing made is not known or did not give it.
 func knownSince(t target) (time.Time, bool) {
 	switch t.kind {
 	case provider.KindFunction:
 		return lastModified(t)
 	case provider.KindLoadBalancer:
 		return createdTime(t)
+	case provider.KindVolume:
+		return detachedSince(t)
 	}
 	return time.Time{}, false
 }
@@ -269,8 +290,12 @@ func keptFor(step time.Duration) time.Duration {
 // the count (of datapoints: a step with none published has none).
 // Nothing is filled when the period CloudWatch asks of the series' Start
 // at answered (the real time after the read; see startPeriod) does not
-// divide its step, or Start is not on that period.
-func fillQuiet(s *provider.Series, from, now, answered time.Time, delay time.Duration) {
+// divide its step, or Start is not on that period. With afterLast (a
+// volume's) only the steps after the series' last datapoint are filled:
+// EBS publishes while a volume is attached (every minute, zeros included,
+// on a Nitro instance), so a gap before a datapoint is of an attached
+// volume, and may be CloudWatch's outage rather than no I/O.
+func fillQuiet(s *provider.Series, from, now, answered time.Time, delay time.Duration, afterLast bool) {
 	kept := keptFor(s.Step)
 	if from.IsZero() || kept == 0 {
 		return
@@ -278,10 +303,18 @@ func fillQuiet(s *provider.Series, from, now, answered time.Time, delay time.Dur
 	if p := startPeriod(s.Start, answered); s.Step%p != 0 || !s.Start.Truncate(p).Equal(s.Start) {
 		return
 	}
+	last := -1 // the last step with a datapoint, when afterLast
+	if afterLast {
+		for i, v := range s.Values {
+			if !provider.IsGap(v) {
+				last = i
+			}
+		}
+	}
 	until, oldest := now.Add(-delay), now.Add(-kept)
 	for i, v := range s.Values {
 		at := s.TimeAt(i)
-		if !provider.IsGap(v) || at.Before(from) || at.Before(oldest) || at.Add(s.Step).After(until) {
+		if !provider.IsGap(v) || i < last || at.Before(from) || at.Before(oldest) || at.Add(s.Step).After(until) {
 			continue
 		}
 		s.Values[i] = 0
@@ -398,9 +431,9 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // (values are placed in the step containing their CloudWatch timestamp,
 // so Start should be aligned to Step), in the capacity of its
 // Series.Values; steps without datapoints are gaps, but for the quiet
-// steps of a Lambda function's invocations, errors and throttles and of
-// an Application Load Balancer's requests, which read 0 where that is
-// known (see the package doc, "Quiet counts"; in us-east-1 each such
+// steps of a Lambda function's invocations, errors and throttles, of
+// an Application Load Balancer's requests and of a detached EBS volume's
+// reads and writes, which read 0 where that is known (see the package doc, "Quiet counts"; in us-east-1 each such
 // function is first asked ListVersionsByFunction, and when that fails its
 // steps stay gaps).
 //
@@ -409,8 +442,9 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // as a period (1, 5, 10, 20, 30 s or a multiple of 60 s),
 // provider.ErrUnsupported for a statistic the metric does not support
 // (see CloudWatchMetric.Counter; "last" never is). Then each resource is
-// resolved once: provider.ErrNotFound for unknown instances, groups,
-// functions and load balancers (RDS ARNs are not checked),
+// resolved once: provider.ErrNotFound for unknown instances, volumes,
+// groups, functions and load balancers (RDS ARNs are not checked; a
+// volume's DescribeVolumes that fails fails its reads),
 // provider.ErrUnsupported for a metric the kind has no mapping for (see
 // Mapping), each failing the reads of that resource, and for a counter read
 // of a basic-monitoring instance at a step its 5-minute datapoints cannot
@@ -510,6 +544,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				targets[q.ResourceID] = t
 			}
 			p.quietFrom = quietFrom(q, t.t, t.edge)
+			p.afterLast = t.t.kind == provider.KindVolume
 		}
 		p.cw, p.stat, p.target, p.per = cw, stat, t.t, per
 		preps[n] = p
@@ -549,7 +584,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				answered := d.now() // CloudWatch judged the Start's age by now at the latest
 				for _, k := range batch {
 					if p := preps[k]; p.complete && reads[p.read].Err == nil {
-						fillQuiet(&reads[p.read].Series, p.quietFrom, now, answered, d.cfg.PublishDelay)
+						fillQuiet(&reads[p.read].Series, p.quietFrom, now, answered, d.cfg.PublishDelay, p.afterLast)
 					}
 				}
 				continue
@@ -610,10 +645,11 @@ func (d *Driver) warn(ctx context.Context, msg, op, id string, err error) {
 	d.log.WarnContext(ctx, msg, "op", op, "id", id, "err", d.red.Error(wrap(op, id, err)))
 }
 
-// existing resolves id and, for instances, groups, functions and load
-// balancers, checks that the resource exists; it keeps a function's
-// GetFunction answer and a load balancer's description (their
-// LastModified and CreatedTime: see knownSince). A DescribeLoadBalancers
+// existing resolves id and, for instances, volumes, groups, functions and
+// load balancers, checks that the resource exists; it keeps a function's
+// GetFunction answer and a load balancer's and a volume's description
+// (their LastModified, CreatedTime and CreateTime and state: see
+// knownSince). A DescribeVolumes that fails fails the read. A DescribeLoadBalancers
 // that fails otherwise than not found (no elasticloadbalancing
 // permission) does not fail the read, which CloudWatch alone answered
 // before the driver had an ELBv2 client: the load balancer is then not
@@ -630,6 +666,12 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 		_, err = d.describeGroup(ctx, t.name)
 	case t.kind == provider.KindFunction && t.function == nil:
 		t.function, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
+	case t.kind == provider.KindVolume:
+		// Whether it is detached now, and since when it exists: a
+		// volume's counts are quiet only then. A describe that fails
+		// fails the read: a volume's metrics are of no use to the
+		// detector without it.
+		t.volume, err = d.describeVolume(ctx, t.id)
 	case t.kind == provider.KindLoadBalancer:
 		t.loadBalancer, err = d.describeLoadBalancer(ctx, t.id)
 		if err != nil && !errors.Is(err, provider.ErrNotFound) && !errors.Is(sentinel(err), provider.ErrNotFound) && ctx.Err() == nil {

@@ -264,7 +264,12 @@ func TestMapping(t *testing.T) {
 		{"custom", provider.KindInstance, provider.CustomMetric("AWS/EC2/DiskReadBytes"), awsprovider.CloudWatchMetric{Namespace: "AWS/EC2", Name: "DiskReadBytes", Dimension: "InstanceId", Scale: 1}, true},
 		{"custom without namespace", provider.KindInstance, provider.CustomMetric("DiskReadBytes"), awsprovider.CloudWatchMetric{}, false},
 		{"function cpu", provider.KindFunction, provider.MetricCPU, awsprovider.CloudWatchMetric{}, false},
-		{"volume custom", provider.KindVolume, provider.CustomMetric("AWS/EBS/VolumeIdleTime"), awsprovider.CloudWatchMetric{}, false},
+		// A volume has a dimension since the driver reads volumes: its
+		// custom metrics map (this case read no mapping before).
+		{"volume custom", provider.KindVolume, provider.CustomMetric("AWS/EBS/VolumeIdleTime"), awsprovider.CloudWatchMetric{Namespace: "AWS/EBS", Name: "VolumeIdleTime", Dimension: "VolumeId", Scale: 1}, true},
+		{"volume reads", provider.KindVolume, provider.MetricDiskRead, awsprovider.CloudWatchMetric{Namespace: "AWS/EBS", Name: "VolumeReadBytes", Dimension: "VolumeId", Scale: 1, Counter: true}, true},
+		{"volume writes", provider.KindVolume, provider.MetricDiskWrite, awsprovider.CloudWatchMetric{Namespace: "AWS/EBS", Name: "VolumeWriteBytes", Dimension: "VolumeId", Scale: 1, Counter: true}, true},
+		{"volume utilization", provider.KindVolume, provider.MetricDiskUtilization, awsprovider.CloudWatchMetric{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,171 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// hoursPerMonth turns Config.VolumeMonthlyPrices into hourly costs: the
+// hours of an average month (365.25·24/12), detector.HoursPerMonth's
+// value. It is not imported: the driver does not depend on the detector,
+// which judges what the driver reads, and a driver's cost must not change
+// with the detector's internals.
+const hoursPerMonth = 730.5
+
+// listVolumes lists the EBS volumes f selects, every page of
+// DescribeVolumes, among the volume IDs of f.IDs when f has IDs (in
+// batches of maxFilterValues, a volume-id filter each: an unknown ID
+// matches nothing, where VolumeIds fails the call). Tags and states are
+// pushed down to EC2's filters. When optional (f did not ask for volumes
+// by Kinds or ID) and DescribeVolumes is denied, there are none, with a
+// warning naming the IAM action.
+func (d *Driver) listVolumes(ctx context.Context, f provider.Filter, optional bool) ([]provider.Resource, error) {
+	var ids []string
+	for _, id := range f.IDs {
+		if t, ok, _ := classify(id); ok && t.kind == provider.KindVolume {
+			ids = append(ids, t.id)
+		}
+	}
+	var out []provider.Resource
+	var err error
+	if len(ids) == 0 {
+		out, err = d.describeVolumes(ctx, f, nil)
+	} else {
+		out, err = inBatches(unique(ids), maxFilterValues, func(batch []string) ([]provider.Resource, error) {
+			return d.describeVolumes(ctx, f, batch)
+		})
+	}
+	if err != nil && optional && accessDenied(err) {
+		d.warn(ctx, "aws: volumes are not listed (ec2:DescribeVolumes is denied): grant it, or list other kinds by Filter.Kinds",
+			"list volumes", "", err)
+		return nil, nil
+	}
+	return out, err
+}
+
+// describeVolumes lists the volumes f selects, every page, among ids when
+// there are any.
+func (d *Driver) describeVolumes(ctx context.Context, f provider.Filter, ids []string) ([]provider.Resource, error) {
+	in := &ec2.DescribeVolumesInput{MaxResults: d.pageSize(500)}
+	if len(ids) > 0 {
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("volume-id"), Values: ids})
+	}
+	if len(f.States) > 0 {
+		var states []string
+		for _, s := range f.States {
+			states = append(states, volumeStates(s)...)
+		}
+		if len(states) == 0 {
+			return nil, nil // no volume is ever in the states asked for
+		}
+		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("status"), Values: states})
+	}
+	for k, v := range f.Tags {
+		if v == "" {
+			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})
+		} else {
+			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{v}})
+		}
+	}
+	var out []provider.Resource
+	p := ec2.NewDescribeVolumesPaginator(d.ec2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range page.Volumes {
+			out = append(out, d.volumeResource(v))
+		}
+	}
+	return out, nil
+}
+
+// volumeStates returns the EBS volume states a provider state stands
+// for (see volumeState).
+func volumeStates(s provider.State) []string {
+	switch s {
+	case provider.StatePending:
+		return []string{string(ec2types.VolumeStateCreating)}
+	case provider.StateRunning:
+		return []string{string(ec2types.VolumeStateInUse), string(ec2types.VolumeStateError)}
+	case provider.StateStopping:
+		return []string{string(ec2types.VolumeStateDeleting)}
+	case provider.StateStopped:
+		return []string{string(ec2types.VolumeStateAvailable)}
+	case provider.StateTerminated:
+		return []string{string(ec2types.VolumeStateDeleted)}
+	}
+	return nil
+}
+
+// volumeState maps an EBS volume state: creating is pending; in-use
+// (attached: it serves an instance) is running; available (detached: it
+// serves nothing, and its storage is still billed) is stopped; deleting
+// is stopping and deleted terminated. error (its underlying storage
+// failed) is running: such a volume is not known to be detached (it may
+// still be attached to an instance), and only a stopped volume is
+// terminated for want of use, so that one in doubt is recommended less.
+// An unknown state is running too, as an instance's is.
+func volumeState(s ec2types.VolumeState) provider.State {
+	switch s {
+	case ec2types.VolumeStateCreating:
+		return provider.StatePending
+	case ec2types.VolumeStateAvailable:
+		return provider.StateStopped
+	case ec2types.VolumeStateDeleting:
+		return provider.StateStopping
+	case ec2types.VolumeStateDeleted:
+		return provider.StateTerminated
+	}
+	return provider.StateRunning
+}
+
+func (d *Driver) volumeResource(v ec2types.Volume) provider.Resource {
+	tags := make(map[string]string, len(v.Tags))
+	for _, t := range v.Tags {
+		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	r := provider.Resource{
+		ID:         awssdk.ToString(v.VolumeId),
+		Kind:       provider.KindVolume,
+		State:      volumeState(v.State),
+		LaunchTime: awssdk.ToTime(v.CreateTime).UTC(),
+		HourlyCost: float64(awssdk.ToInt32(v.Size)) * d.cfg.VolumeMonthlyPrices[string(v.VolumeType)] / hoursPerMonth,
+	}
+	return d.withTags(r, tags)
+}
+
+// describeVolume returns the volume id, or an error matching
+// provider.ErrNotFound.
+func (d *Driver) describeVolume(ctx context.Context, id string) (*ec2types.Volume, error) {
+	out, err := d.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Volumes {
+		if awssdk.ToString(out.Volumes[i].VolumeId) == id {
+			return &out.Volumes[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no EBS volume %q", provider.ErrNotFound, id)
+}
+
+// detachedSince returns the CreateTime of volume t when existing
+// described it detached (available): from then on its AWS/EBS counts
+// without a datapoint are quiet (see the package doc, "Quiet counts").
+// False when it is attached, in another state, or has no CreateTime.
+func detachedSince(t target) (time.Time, bool) {
+	v := t.volume
+	if v == nil || v.State != ec2types.VolumeStateAvailable || len(v.Attachments) > 0 || v.CreateTime == nil {
+		return time.Time{}, false
+	}
+	return v.CreateTime.UTC(), true
+}
