@@ -88,12 +88,27 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 // Terminate implements provider.Actuator for EC2 instances:
 // TerminateInstances, then (unless Config.NoWait) the SDK's
 // InstanceTerminated waiter. Terminating a terminated instance changes
-// nothing. Groups and functions return provider.ErrUnsupported (the driver
-// never deletes them), and so does an instance in service in an Auto
-// Scaling group (which would launch another); unknown IDs
-// provider.ErrNotFound.
+// nothing. Groups, functions and load balancers return
+// provider.ErrUnsupported (the driver never deletes them), and so does an
+// instance in service in an Auto Scaling group (which would launch
+// another); unknown IDs provider.ErrNotFound.
+//
+// For an EBS volume: DeleteVolume, then (unless Config.NoWait) the SDK's
+// VolumeDeleted waiter. Deleting a deleted volume changes nothing, and a
+// deleting one is waited for. A volume attached to an instance (in-use,
+// or with any attachment) returns provider.ErrConflict naming the
+// instances before any change, as does one creating or in error: only a
+// detached (available) volume is deleted. A DeleteVolume that answers not
+// found (an earlier attempt whose reply was lost deleted it, or another
+// client did) has the volume gone, and returns nil.
 func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	defer d.red.Errorp(&err)
+	if t, ok, _ := classify(id); ok && t.kind == provider.KindVolume && provider.ValidateID(id) == nil {
+		if err := ctxErr(ctx, "terminate", id); err != nil {
+			return err
+		}
+		return d.terminateVolume(ctx, id, t)
+	}
 	inst, err := d.actuatable(ctx, "terminate", id)
 	if err != nil {
 		return err
@@ -124,7 +139,10 @@ func (d *Driver) actuatable(ctx context.Context, op, id string) (ec2types.Instan
 	if err != nil {
 		return ec2types.Instance{}, err
 	}
-	if t.kind != provider.KindInstance {
+	switch {
+	case t.kind == provider.KindVolume:
+		return ec2types.Instance{}, fmt.Errorf("aws: %s %q: %w: a volume cannot be started or stopped (its state follows its attachment); Terminate deletes a detached one", op, id, provider.ErrUnsupported)
+	case t.kind != provider.KindInstance:
 		return ec2types.Instance{}, fmt.Errorf("aws: %s %q: %w: a %s cannot be started, stopped or terminated by the driver", op, id, provider.ErrUnsupported, t.kind)
 	}
 	inst, err := d.describeInstance(ctx, t.id)

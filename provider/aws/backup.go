@@ -18,32 +18,40 @@ import (
 // maxFilterValues is how many values EC2 accepts in one filter.
 const maxFilterValues = 200
 
-// Backups implements provider.BackupCatalog for EC2 instances: the EBS
-// snapshots (owned by the account) of the volumes attached to the instance,
-// taken at or after since, newest first. Time is the snapshot's start time;
+// Backups implements provider.BackupCatalog for EC2 instances and EBS
+// volumes: the EBS snapshots (owned by the account) of the volumes
+// attached to the instance, or of the volume, taken at or after since,
+// newest first. Time is the snapshot's start time;
 // Complete is its state "completed"; Verified, VerifiedBy and VerifiedAt
 // come from the verification tags (Config.Tags.Verified and VerifiedAt,
-// see the package doc). An instance without volumes or snapshots has none;
-// groups and functions return provider.ErrUnsupported, unknown IDs
-// provider.ErrNotFound.
+// see the package doc). An instance without volumes or snapshots has none,
+// as has a volume without snapshots; groups, functions and load balancers
+// return provider.ErrUnsupported, unknown IDs provider.ErrNotFound.
 func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time) (_ []provider.Backup, err error) {
 	defer d.red.Errorp(&err)
 	t, err := d.resolve(ctx, "backups", resourceID)
 	if err != nil {
 		return nil, err
 	}
-	if t.kind != provider.KindInstance {
-		return nil, fmt.Errorf("aws: backups %q: %w: only EC2 instances have EBS snapshots", resourceID, provider.ErrUnsupported)
-	}
-	inst, err := d.describeInstance(ctx, t.id)
-	if err != nil {
-		return nil, wrap("backups", resourceID, err)
-	}
 	var volumes []string
-	for _, m := range inst.BlockDeviceMappings {
-		if m.Ebs != nil && m.Ebs.VolumeId != nil {
-			volumes = append(volumes, *m.Ebs.VolumeId)
+	switch t.kind {
+	case provider.KindInstance:
+		inst, err := d.describeInstance(ctx, t.id)
+		if err != nil {
+			return nil, wrap("backups", resourceID, err)
 		}
+		for _, m := range inst.BlockDeviceMappings {
+			if m.Ebs != nil && m.Ebs.VolumeId != nil {
+				volumes = append(volumes, *m.Ebs.VolumeId)
+			}
+		}
+	case provider.KindVolume:
+		if _, err := d.describeVolume(ctx, t.id); err != nil {
+			return nil, wrap("backups", resourceID, err)
+		}
+		volumes = []string{t.id}
+	default:
+		return nil, fmt.Errorf("aws: backups %q: %w: only EC2 instances and EBS volumes have EBS snapshots", resourceID, provider.ErrUnsupported)
 	}
 	out := []provider.Backup{}
 	for chunk := range slices.Chunk(volumes, maxFilterValues) {

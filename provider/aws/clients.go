@@ -51,9 +51,15 @@ type DescribeSnapshotsAPI interface {
 
 // DescribeVolumesAPI is EC2 DescribeVolumes: the inventory's EBS
 // volumes, and whether one exists, is attached, and since when, for its
-// metrics and activity.
+// metrics, activity, backups and Terminate (also used by the
+// VolumeDeleted waiter).
 type DescribeVolumesAPI interface {
 	DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+}
+
+// DeleteVolumeAPI is EC2 DeleteVolume (Terminate of a detached volume).
+type DeleteVolumeAPI interface {
+	DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
 }
 
 // EC2API is every EC2 operation the driver uses.
@@ -65,6 +71,7 @@ type EC2API interface {
 	ModifyInstanceAttributeAPI
 	DescribeSnapshotsAPI
 	DescribeVolumesAPI
+	DeleteVolumeAPI
 }
 
 // DescribeAutoScalingGroupsAPI is Auto Scaling DescribeAutoScalingGroups.

@@ -76,12 +76,13 @@ type Config struct {
 	Tags TagKeys `json:"tags,omitzero" yaml:"tags,omitempty"`
 
 	// NoWait makes Start, Stop and Terminate return as soon as EC2 accepted
-	// the change instead of waiting for the target state. Resize always
+	// the change instead of waiting for the target state (an instance's,
+	// or a volume deleted). Resize always
 	// waits (it must stop an instance before changing its type). Default:
 	// false (wait).
 	NoWait bool `json:"no_wait,omitempty" yaml:"no_wait,omitempty"`
 	// WaitTimeout bounds each wait for a target state (instance running,
-	// stopped or terminated; a Lambda update done). The caller's context
+	// stopped or terminated; a volume deleted; a Lambda update done). The caller's context
 	// still applies. Default: 10m.
 	WaitTimeout time.Duration `json:"wait_timeout,omitempty" yaml:"wait_timeout,omitempty"`
 	// WaitMinDelay is the SDK waiters' shortest delay between polls; the

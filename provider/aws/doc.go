@@ -81,8 +81,8 @@
 // Filter.IDs ask for no volume makes no DescribeVolumes call; one that
 // names neither on a host whose ec2:DescribeVolumes is denied leaves
 // volumes out with a warning, as for load balancers, and one that names
-// them fails. Start, Stop, Terminate and Resize of one are
-// provider.ErrUnsupported.
+// them fails. Terminate deletes a detached volume (see "Actions and
+// waiting"); Start, Stop and Resize of one are provider.ErrUnsupported.
 //
 // # Function states
 //
@@ -352,6 +352,17 @@
 //
 // # Actions and waiting
 //
+// Terminate of an EBS volume deletes it (DeleteVolume) and waits with the
+// SDK's VolumeDeleted waiter (unless Config.NoWait). It is described
+// first: a volume attached to an instance (in-use, or with any
+// attachment) is provider.ErrConflict naming the instances, and so is one
+// creating or in error, before any change (detached, it can be deleted:
+// the state, not the kind, refuses); a deleted volume is a no-op and a
+// deleting one is waited for; an unknown one is provider.ErrNotFound. A
+// DeleteVolume answering not found (an earlier attempt whose reply was
+// lost deleted it) has the volume gone, and Terminate succeeds; one
+// answering VolumeInUse (attached in between) is provider.ErrConflict.
+//
 // Start, Stop (with Hibernate when Config.Hibernate is set) and Terminate
 // act on EC2 instances and wait, with the SDK's InstanceRunning,
 // InstanceStopped and InstanceTerminated waiters and the caller's context,
@@ -465,7 +476,7 @@
 // # Backups and the verification tag convention
 //
 // Backups lists the EBS snapshots owned by the account of the volumes
-// attached to an instance. A snapshot counts as verified when it carries
+// attached to an instance, or of a volume (its ResourceID the volume ID). A snapshot counts as verified when it carries
 // the tag "idlescale:verified" (Config.Tags.Verified) whose value names how
 // it was verified, such as "restore-test" or "checksum" (false, no, 0 and
 // off mean not verified); "idlescale:verified-at" (Config.Tags.VerifiedAt)
@@ -482,13 +493,14 @@
 // chain: unknown IDs (InvalidInstanceID.NotFound, InvalidVolume.NotFound, Lambda's
 // ResourceNotFoundException, an absent group) match provider.ErrNotFound,
 // throttling codes provider.ErrThrottled, wrong states
-// (IncorrectInstanceState, ResourceConflictException) provider.ErrConflict,
+// (IncorrectInstanceState, VolumeInUse, ResourceConflictException) provider.ErrConflict,
 // unsupported operations provider.ErrUnsupported; errors.As still reaches
 // smithy.APIError. Invalid input is provider.ErrInvalid, naming the field,
 // before any API call. Each API call is retried by the SDK's standard
 // retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with
 // exponential back-off up to Config.MaxBackoff. A change (StartInstances,
-// StopInstances, TerminateInstances, UpdateFunctionConfiguration) retried
+// StopInstances, TerminateInstances, DeleteVolume but for its not found,
+// UpdateFunctionConfiguration) retried
 // after an attempt that may have been applied (a server error or a lost
 // reply: EC2 may have carried it out) fails, whatever its last attempt
 // answered (throttled, a conflict with the state the first left), with an
@@ -532,6 +544,7 @@
 //	                       (not with Config.IgnoreFunctionVersions)
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
 //	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes),
+//	                       ec2:DescribeVolumes, ec2:DeleteVolume (a volume's Terminate),
 //	                       autoscaling:DescribeAutoScalingGroups (for a group's instances)
 //	Scaler                 autoscaling:DescribeAutoScalingGroups,
 //	                       autoscaling:SetDesiredCapacity, autoscaling:UpdateAutoScalingGroup
@@ -540,7 +553,7 @@
 //	                       ec2:DescribeInstances, ec2:StopInstances, ec2:StartInstances,
 //	                       ec2:ModifyInstanceAttribute, autoscaling:DescribeAutoScalingGroups
 //	                       (for a group's instances)
-//	BackupCatalog          ec2:DescribeInstances, ec2:DescribeSnapshots
+//	BackupCatalog          ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots
 //	ActivitySource         cloudwatch:GetMetricData, plus the Inventory describe actions
 //	                       (a load balancer's: elasticloadbalancing:DescribeLoadBalancers;
 //	                       without it, its activity is unknown, with a warning; a

@@ -85,6 +85,7 @@ var (
 		"ResourceConflictException": true,
 		"ScalingActivityInProgress": true,
 		"ResourceInUse":             true,
+		"VolumeInUse":               true,
 		"OperationNotPermitted":     true,
 	}
 	unsupportedCodes = map[string]bool{

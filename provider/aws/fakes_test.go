@@ -274,6 +274,10 @@ func (offlineEC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInpu
 	return &ec2.DescribeVolumesOutput{}, nil
 }
 
+func (offlineEC2) DeleteVolume(context.Context, *ec2.DeleteVolumeInput, ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "InvalidVolume.NotFound", Message: "not found"}
+}
+
 type offlineASG struct{}
 
 func (offlineASG) DescribeAutoScalingGroups(context.Context, *autoscaling.DescribeAutoScalingGroupsInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {

@@ -2,7 +2,10 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -168,4 +171,73 @@ func detachedSince(t target) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return v.CreateTime.UTC(), true
+}
+
+// attachedTo returns the instances volume v is attached to.
+func attachedTo(v *ec2types.Volume) []string {
+	var out []string
+	for _, a := range v.Attachments {
+		if id := awssdk.ToString(a.InstanceId); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// terminateVolume is Terminate of volume t: DeleteVolume, then (unless
+// Config.NoWait) the SDK's VolumeDeleted waiter. A deleted volume changes
+// nothing, and a deleting one is waited for. A volume attached to an
+// instance (in-use, or with any attachment), and one creating or in
+// error, return provider.ErrConflict before any change: detached, it can
+// be deleted. DeleteVolume answering not found after the volume was
+// described available is a volume gone: deleted by an earlier attempt
+// whose reply was lost, or by another client.
+func (d *Driver) terminateVolume(ctx context.Context, id string, t target) error {
+	v, err := d.describeVolume(ctx, t.id)
+	if err != nil {
+		return wrap("terminate", id, err)
+	}
+	switch {
+	case v.State == ec2types.VolumeStateDeleted:
+		return nil
+	case v.State == ec2types.VolumeStateDeleting:
+		if d.cfg.NoWait {
+			return nil
+		}
+		return d.waitVolumeDeleted(ctx, id, t.id)
+	case len(v.Attachments) > 0 || v.State == ec2types.VolumeStateInUse:
+		on := "an instance"
+		if ids := attachedTo(v); len(ids) > 0 {
+			on = "instance " + strings.Join(ids, ", ")
+		}
+		return fmt.Errorf("aws: terminate %q: %w: the volume is attached to %s (state %s): detach it first", id, provider.ErrConflict, on, v.State)
+	case v.State != ec2types.VolumeStateAvailable:
+		return fmt.Errorf("aws: terminate %q: %w: the volume is %s, and only a detached (available) volume is deleted", id, provider.ErrConflict, v.State)
+	}
+	var at attempts
+	if _, err := d.ec2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: awssdk.String(t.id)}, at.ec2); err != nil {
+		if !isNotFound(err) {
+			return at.write("terminate", id, err)
+		}
+		d.log.InfoContext(ctx, "aws: volume already deleted", "id", id)
+		return nil
+	}
+	d.log.InfoContext(ctx, "aws: deleted volume", "id", id)
+	if d.cfg.NoWait {
+		return nil
+	}
+	return d.waitVolumeDeleted(ctx, id, t.id)
+}
+
+// isNotFound reports whether err is AWS saying the resource does not
+// exist.
+func isNotFound(err error) bool {
+	return errors.Is(sentinel(err), provider.ErrNotFound)
+}
+
+func (d *Driver) waitVolumeDeleted(ctx context.Context, id, vol string) error {
+	err := ec2.NewVolumeDeletedWaiter(d.ec2, func(o *ec2.VolumeDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
+	}).Wait(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vol}}, d.cfg.WaitTimeout)
+	return d.waitErr(ctx, "terminate", id, err)
 }

@@ -59,8 +59,8 @@ func (s seeder) createVolume(t tb, size int32, typ ec2types.VolumeType, tags map
 // volumeEC2 is the real EC2 client with the CreateTime of the volumes
 // (by ID) in created rewritten (moto stamps a volume with the time it
 // was created, and the tests need one created before the window they
-// read), that records its volume calls, and whose DescribeVolumes a test
-// may replace.
+// read), that records its volume calls, and whose DescribeVolumes and
+// DeleteVolume a test may replace.
 type volumeEC2 struct {
 	awsprovider.EC2API
 	created map[string]time.Time
@@ -68,6 +68,7 @@ type volumeEC2 struct {
 	mu       sync.Mutex
 	calls    []string
 	describe func(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error)
+	del      func(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
 }
 
 func (v *volumeEC2) record(op string) {
@@ -110,6 +111,19 @@ func (v *volumeEC2) DescribeVolumes(ctx context.Context, in *ec2.DescribeVolumes
 		}
 	}
 	return out, nil
+}
+
+func (v *volumeEC2) DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error) {
+	v.record("DeleteVolume")
+	if v.del != nil {
+		return v.del(ctx, in, optFns...)
+	}
+	return v.EC2API.DeleteVolume(ctx, in, optFns...)
+}
+
+func (v *volumeEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, optFns ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
+	v.record("TerminateInstances")
+	return v.EC2API.TerminateInstances(ctx, in, optFns...)
 }
 
 // volFixture is an attached and a detached volume of moto's, and the real
@@ -603,6 +617,132 @@ func TestQuietVolumeActivityReadWhole(t *testing.T) {
 	}
 }
 
+// TestVolumeBackups: a volume's backups are its snapshots, newest first,
+// with the verification tags, ResourceID the volume; a volume without
+// snapshots has none, an unknown volume is provider.ErrNotFound.
+func TestVolumeBackups(t *testing.T) {
+	t.Parallel()
+	s := seeder{volRegion}
+	vol := s.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+	other := s.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+	c := sdkIn(volRegion).ec2
+	snap := func(tags map[string]string) string {
+		in := &ec2.CreateSnapshotInput{VolumeId: awssdk.String(vol)}
+		if len(tags) > 0 {
+			spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeSnapshot}
+			for k, v := range tags {
+				spec.Tags = append(spec.Tags, ec2types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+			}
+			in.TagSpecifications = []ec2types.TagSpecification{spec}
+		}
+		out, err := c.CreateSnapshot(tctx(t), in)
+		require.NoError(t, err)
+		return awssdk.ToString(out.SnapshotId)
+	}
+	plain := snap(nil)
+	verified := snap(map[string]string{"idlescale:verified": "restore-test", "idlescale:verified-at": "2026-01-02T03:04:05Z"})
+	d := newDriverIn(t, volRegion, fastConfig())
+	got, err := d.Backups(tctx(t), vol, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	gotIDs := []string{got[0].ID, got[1].ID}
+	assert.ElementsMatch(t, []string{plain, verified}, gotIDs)
+	assert.False(t, got[0].Time.Before(got[1].Time), "newest first")
+	for _, b := range got {
+		assert.Equal(t, vol, b.ResourceID)
+		if b.ID == verified {
+			assert.True(t, b.Verified)
+			assert.Equal(t, "restore-test", b.VerifiedBy)
+			assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), b.VerifiedAt)
+		} else {
+			assert.False(t, b.Verified)
+		}
+	}
+	none, err := d.Backups(tctx(t), other, time.Time{})
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	_, err = d.Backups(tctx(t), "vol-0123456789abcdef0", time.Time{})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+}
+
+// TestTerminateVolume: Terminate deletes a detached volume and waits for
+// it to be deleted (a describe after the delete), or, with NoWait, does
+// not. An attached volume is provider.ErrConflict, naming it and its
+// instance, before any change; a volume gone is provider.ErrNotFound;
+// Stop, Start and Resize of a volume are provider.ErrUnsupported.
+func TestTerminateVolume(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	d, e := f.driver(t, f.now.Add(-time.Hour), fastConfig())
+
+	err := d.Terminate(tctx(t), f.attached)
+	require.ErrorIs(t, err, provider.ErrConflict)
+	assert.Contains(t, err.Error(), f.attached)
+	assert.Contains(t, err.Error(), f.instance)
+	assert.Zero(t, e.count("DeleteVolume"), "no change to an attached volume")
+	assert.Zero(t, e.count("TerminateInstances"))
+	r, err := d.Get(tctx(t), f.attached)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateRunning, r.State)
+
+	require.NoError(t, d.Terminate(tctx(t), f.detached))
+	calls := e.recorded()
+	require.Contains(t, calls, "DeleteVolume")
+	assert.Equal(t, "DescribeVolumes", calls[len(calls)-1], "waited: a describe after the delete, %v", calls)
+	_, err = d.Get(tctx(t), f.detached)
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	err = d.Terminate(tctx(t), f.detached)
+	require.ErrorIs(t, err, provider.ErrNotFound, "gone")
+
+	cfg := fastConfig()
+	cfg.NoWait = true
+	other := seeder{volRegion}.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+	d, e = f.driver(t, f.now.Add(-time.Hour), cfg)
+	require.NoError(t, d.Terminate(tctx(t), "arn:aws:ec2:"+volRegion+":123456789012:volume/"+other))
+	assert.Equal(t, []string{"DescribeVolumes", "DeleteVolume"}, e.recorded(), "NoWait: no wait")
+
+	for name, op := range map[string]func() error{
+		"stop":   func() error { return d.Stop(tctx(t), f.attached) },
+		"start":  func() error { return d.Start(tctx(t), f.attached) },
+		"resize": func() error { return d.Resize(tctx(t), f.attached, provider.Size{InstanceType: "t3.large"}) },
+	} {
+		err := op()
+		require.ErrorIs(t, err, provider.ErrUnsupported, name)
+		assert.Contains(t, err.Error(), "volume", name)
+		if name != "resize" {
+			// Not "cannot be ... terminated": Terminate deletes one.
+			assert.Contains(t, err.Error(), "Terminate deletes a detached one", name)
+		}
+	}
+}
+
+// TestTerminateVolumeWhoseDeleteIsLost: DeleteVolume answering not found
+// after the volume was described available (an earlier attempt whose
+// reply was lost deleted it) has it gone: Terminate succeeds. Attached
+// between the describe and the delete (VolumeInUse), it is
+// provider.ErrConflict.
+func TestTerminateVolumeWhoseDeleteIsLost(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	d, e := f.driver(t, f.now.Add(-time.Hour), fastConfig())
+	e.del = func(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error) {
+		if _, err := sdkIn(volRegion).ec2.DeleteVolume(ctx, in, optFns...); err != nil {
+			return nil, err
+		}
+		return nil, &smithy.GenericAPIError{Code: "InvalidVolume.NotFound", Message: "The volume '" + awssdk.ToString(in.VolumeId) + "' does not exist."}
+	}
+	require.NoError(t, d.Terminate(tctx(t), f.detached))
+	_, err := d.Get(tctx(t), f.detached)
+	require.ErrorIs(t, err, provider.ErrNotFound)
+
+	vol := seeder{volRegion}.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+	e.del = func(context.Context, *ec2.DeleteVolumeInput, ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "VolumeInUse", Message: "Volume " + vol + " is currently attached to i-0123456789abcdef0"}
+	}
+	err = d.Terminate(tctx(t), vol)
+	require.ErrorIs(t, err, provider.ErrConflict)
+}
+
 // TestQuietVolumeNeedsDetached: a volume's quiet zeros need it detached
 // both ways AWS says so, state available and no attachment: one in-use
 // whose attachment is not shown, one available that still shows an
@@ -646,4 +786,80 @@ func TestQuietVolumeNeedsDetached(t *testing.T) {
 	got, err := d.QueryMetric(tctx(t), q)
 	require.NoError(t, err)
 	assert.Equal(t, 5, got.Gaps(), "detached: the steps within PublishDelay of now only")
+}
+
+// TestTerminateVolumeByState: Terminate deletes only a volume both
+// available and without an attachment. One that shows an attachment
+// (detaching), or is creating or in error, is provider.ErrConflict with
+// no DeleteVolume; a deleted one changes nothing; a deleting one is
+// waited for (with NoWait, not), with no DeleteVolume.
+func TestTerminateVolumeByState(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	nowait := fastConfig()
+	nowait.NoWait = true
+	for _, tc := range []struct {
+		name   string
+		cfg    awsprovider.Config
+		state  ec2types.VolumeState
+		attach []ec2types.VolumeAttachment
+		err    error
+		calls  []string
+	}{
+		{"available with an attachment", fastConfig(), ec2types.VolumeStateAvailable, []ec2types.VolumeAttachment{{InstanceId: awssdk.String(f.instance), State: ec2types.VolumeAttachmentStateDetaching}}, provider.ErrConflict, []string{"DescribeVolumes"}},
+		{"creating", fastConfig(), ec2types.VolumeStateCreating, nil, provider.ErrConflict, []string{"DescribeVolumes"}},
+		{"error", fastConfig(), ec2types.VolumeStateError, nil, provider.ErrConflict, []string{"DescribeVolumes"}},
+		{"deleted", fastConfig(), ec2types.VolumeStateDeleted, nil, nil, []string{"DescribeVolumes"}},
+		{"deleting", fastConfig(), ec2types.VolumeStateDeleting, nil, nil, []string{"DescribeVolumes", "DescribeVolumes"}},
+		{"deleting, NoWait", nowait, ec2types.VolumeStateDeleting, nil, nil, []string{"DescribeVolumes"}},
+	} {
+		d, e := f.driver(t, f.now.Add(-time.Hour), tc.cfg)
+		e.describe = func(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+			out, err := e.EC2API.DescribeVolumes(ctx, in, optFns...)
+			if err == nil {
+				for i := range out.Volumes {
+					out.Volumes[i].State, out.Volumes[i].Attachments = tc.state, tc.attach
+				}
+				if tc.state == ec2types.VolumeStateDeleting && len(e.recorded()) > 1 {
+					out.Volumes[0].State = ec2types.VolumeStateDeleted // the waiter's poll
+				}
+			}
+			return out, err
+		}
+		err := d.Terminate(tctx(t), f.detached)
+		if tc.err != nil {
+			require.ErrorIs(t, err, tc.err, tc.name)
+			assert.Contains(t, err.Error(), f.detached, tc.name)
+		} else {
+			require.NoError(t, err, tc.name)
+		}
+		assert.Equal(t, tc.calls, e.recorded(), tc.name)
+	}
+	r, err := newDriverIn(t, volRegion, fastConfig()).Get(tctx(t), f.detached)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateStopped, r.State, "never deleted")
+}
+
+// TestDeleteVolumeAfterALostReplyIsNotUntouched: a volume's Terminate
+// whose first DeleteVolume EC2 applied but whose reply was lost, retried
+// by the SDK and then throttled, deleted the volume: its error must not
+// match a sentinel that says nothing changed, as for an instance's
+// TerminateInstances (TestRetriedWriteAfterALostReplyIsNotUntouched).
+func TestDeleteVolumeAfterALostReplyIsNotUntouched(t *testing.T) {
+	t.Parallel()
+	vol := seeder{volRegion}.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+	hook := &lostReplyHTTP{action: "DeleteVolume"}
+	cfg := fastConfig()
+	cfg.MaxAttempts = 2
+	cfg.NoWait = true
+	d := newDriverIn(t, volRegion, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+	err := d.Terminate(tctx(t), vol)
+	require.Error(t, err)
+	assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
+	_, gerr := newDriverIn(t, volRegion, fastConfig()).Get(tctx(t), vol)
+	require.ErrorIs(t, gerr, provider.ErrNotFound, "the first attempt was applied")
+	for _, s := range untouched {
+		require.NotErrorIs(t, err, s, "%v: the volume was deleted; it must not read as nothing changed", err)
+	}
+	assert.Contains(t, err.Error(), "may have been applied")
 }
