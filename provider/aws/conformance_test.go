@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
@@ -29,7 +31,10 @@ var activityStart = time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 
 // subject seeds moto with the conformance fixture: two running instances
 // (only the first tagged), a group with room to grow, a function to resize,
-// CPU datapoints and two snapshots of the first instance.
+// CPU datapoints and two snapshots of the first instance's root volume,
+// which is the backup subject: so the suite reads a volume (its Get, its
+// List, by ID and of every kind, and its backups) as well as instances.
+// (An instance's backups are backup_test.go's.)
 func subject(t *testing.T, group, fn string) providertest.Subject {
 	t.Helper()
 	at := seeder{conformanceRegion}
@@ -65,7 +70,7 @@ func subject(t *testing.T, group, fn string) providertest.Subject {
 			Start: start, End: start.Add(6 * time.Minute), Step: time.Minute,
 		},
 		FirstSample: start, // the first of the points above
-		BackupID:    instances[0],
+		BackupID:    rootVolume(t, conformanceRegion, instances[0]),
 		ActivityQuery: provider.ActivityQuery{
 			ResourceID: fn, Start: activityStart, End: activityStart.Add(10 * time.Minute),
 		},
@@ -132,4 +137,15 @@ func TestSubjectFixtureHoldsData(t *testing.T) {
 		// mean of 10+i, 20+i, 60+i percent, as a fraction
 		require.InDelta(t, (30+float64(i))/100, v, 1e-9, "step %d", i)
 	}
+}
+
+// rootVolume returns the ID of the volume moto attached to instance.
+func rootVolume(t *testing.T, region, instance string) string {
+	t.Helper()
+	out, err := sdkIn(region).ec2.DescribeInstances(tctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{instance}})
+	require.NoError(t, err)
+	require.NotEmpty(t, out.Reservations)
+	inst := out.Reservations[0].Instances[0]
+	require.NotEmpty(t, inst.BlockDeviceMappings, "moto gives every instance a root volume")
+	return awssdk.ToString(inst.BlockDeviceMappings[0].Ebs.VolumeId)
 }
