@@ -26,7 +26,7 @@ type activitySignal struct {
 	// also names the other metrics of cw's namespace and dimension whose
 	// events are this activity too, summed into its count (stat "Sum"
 	// only): the requests an ALB answers itself, which its RequestCount
-	// does not count.
+	// does not count; a volume's writes (VolumeWriteOps) beside its reads.
 	also []string
 }
 
