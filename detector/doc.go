@@ -37,8 +37,9 @@
 // every other kind on the utilization thresholds above. A Scan and a
 // Tracker read each resource's kind's metrics (NeedsOf). A source must
 // read a count with no events as zeros, not as gaps, or the count is
-// missing and the verdict Unknown: the AWS driver reads Lambda's counts
-// and an Application Load Balancer's requests so (it lists no volumes).
+// missing and the verdict Unknown: the AWS driver reads Lambda's counts,
+// an Application Load Balancer's requests and a detached EBS volume's
+// bytes so.
 // The kinds the ensemble terminates rather than stops (Terminable) are
 // never put on an off-hours schedule: they cannot be stopped.
 // Presets reproduce AWS Trusted Advisor, Google Cloud's idle-VM recommender

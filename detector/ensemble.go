@@ -192,10 +192,10 @@ const IdleEventRate = 0.5 / (24 * 60 * 60)
 // must read a count with no events as zeros, not as gaps, or the count is
 // missing and the verdict Unknown: the AWS driver does so for Lambda's
 // counts, from the function's last modification on (not for a function
-// that may run at Lambda@Edge), and for an Application Load Balancer's
-// requests, from its creation on (see provider/aws); it lists no
-// volumes, so a volume is judged only from an inventory and a source
-// that have them (the memory provider's, a host's own).
+// that may run at Lambda@Edge), for an Application Load Balancer's
+// requests, from its creation on, and for an EBS volume's bytes while
+// it is detached, from its creation or its last datapoint on (see
+// provider/aws).
 // Windows, holds and histories are the defaults of UtilizationConfig and
 // ScheduleConfig.
 func DefaultKinds() map[provider.Kind]KindConfig {

@@ -10,6 +10,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
@@ -69,8 +70,10 @@ func subject(t *testing.T, group, fn string) providertest.Subject {
 			ResourceID: instances[0], Metric: provider.MetricCPU,
 			Start: start, End: start.Add(6 * time.Minute), Step: time.Minute,
 		},
-		FirstSample: start, // the first of the points above
-		BackupID:    rootVolume(t, conformanceRegion, instances[0]),
+		FirstSample:    start, // the first of the points above
+		BackupID:       rootVolume(t, conformanceRegion, instances[0]),
+		AttachedVolume: at.createVolume(t, 8, ec2types.VolumeTypeGp3, nil, instances[0], true),
+		DetachedVolume: at.createVolume(t, 8, ec2types.VolumeTypeGp3, nil, "", false),
 		ActivityQuery: provider.ActivityQuery{
 			ResourceID: fn, Start: activityStart, End: activityStart.Add(10 * time.Minute),
 		},
