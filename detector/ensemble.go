@@ -406,10 +406,9 @@ func newLens(u UtilizationConfig, s ScheduleConfig, evidence EvidenceConfig, own
 				// The stricter of the two: a volume's bytes are bounded
 				// by the kind's threshold, not by DefaultDiskBounds,
 				// which leave a machine room for its logs.
-				if set.P99 <= b.P99 && set.Max <= b.Max {
+				if b = (PeakBound{P99: min(set.P99, b.P99), Max: min(set.Max, b.Max)}); b == set {
 					continue
 				}
-				b = PeakBound{P99: min(set.P99, b.P99), Max: min(set.Max, b.Max)}
 			}
 			if !own {
 				l.bounds, own = maps.Clone(evidence.PeakBounds), true
