@@ -77,7 +77,8 @@
 // nothing, and its storage is billed every month) is stopped; deleting
 // is stopping and deleted terminated. error (its storage failed) is
 // running: such a volume is not known to be detached, and only a stopped
-// volume is terminated for want of use. A List whose Filter.Kinds or
+// volume is terminated for want of use; so is one available but with an
+// attachment shown (detaching). A List whose Filter.Kinds or
 // Filter.IDs ask for no volume makes no DescribeVolumes call; one that
 // names neither on a host whose ec2:DescribeVolumes is denied leaves
 // volumes out with a warning, as for load balancers, and one that names

@@ -92,7 +92,9 @@ func (d *Driver) describeVolumes(ctx context.Context, f provider.Filter, ids []s
 }
 
 // volumeStates returns the EBS volume states a provider state stands
-// for (see volumeState).
+// for (see volumeState). A volume available with an attachment shown,
+// running, is left out of running's: a List by state may miss it while
+// it is shown so, and never lists it stopped.
 func volumeStates(s provider.State) []string {
 	switch s {
 	case provider.StatePending:
@@ -116,9 +118,15 @@ func volumeStates(s provider.State) []string {
 // failed) is running: such a volume is not known to be detached (it may
 // still be attached to an instance), and only a stopped volume is
 // terminated for want of use, so that one in doubt is recommended less.
-// An unknown state is running too, as an instance's is.
-func volumeState(s ec2types.VolumeState) provider.State {
-	switch s {
+// An unknown state is running too, as an instance's is. A volume
+// available but with an attachment shown (detaching) is not known to be
+// detached either (its counts are not quiet, and Terminate refuses it:
+// see detachedSince and terminateVolume): it is running, not stopped.
+func volumeState(v ec2types.Volume) provider.State {
+	if len(v.Attachments) > 0 {
+		return provider.StateRunning
+	}
+	switch v.State {
 	case ec2types.VolumeStateCreating:
 		return provider.StatePending
 	case ec2types.VolumeStateAvailable:
@@ -139,7 +147,7 @@ func (d *Driver) volumeResource(v ec2types.Volume) provider.Resource {
 	r := provider.Resource{
 		ID:         awssdk.ToString(v.VolumeId),
 		Kind:       provider.KindVolume,
-		State:      volumeState(v.State),
+		State:      volumeState(v),
 		LaunchTime: awssdk.ToTime(v.CreateTime).UTC(),
 		HourlyCost: float64(awssdk.ToInt32(v.Size)) * d.cfg.VolumeMonthlyPrices[string(v.VolumeType)] / hoursPerMonth,
 	}

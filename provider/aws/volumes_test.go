@@ -863,3 +863,35 @@ func TestDeleteVolumeAfterALostReplyIsNotUntouched(t *testing.T) {
 	}
 	assert.Contains(t, err.Error(), "may have been applied")
 }
+
+// TestVolumeWithAnAttachmentIsNotStopped: a volume described available
+// but with an attachment shown (detaching) is not known to be detached:
+// its reads keep their gaps and Terminate refuses it
+// (TestQuietVolumeNeedsDetached, TestTerminateVolumeByState), so List and
+// Get read it running, not stopped, the one state the detector
+// recommends deleting a volume in and the reaper acts on.
+func TestVolumeWithAnAttachmentIsNotStopped(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	d, e := f.driver(t, f.now.Add(-time.Hour), fastConfig())
+	e.describe = func(ctx context.Context, in *ec2.DescribeVolumesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+		out, err := e.EC2API.DescribeVolumes(ctx, in, optFns...)
+		if err == nil {
+			for i := range out.Volumes {
+				out.Volumes[i].State = ec2types.VolumeStateAvailable
+				out.Volumes[i].Attachments = []ec2types.VolumeAttachment{{InstanceId: awssdk.String(f.instance), VolumeId: out.Volumes[i].VolumeId, State: ec2types.VolumeAttachmentStateDetaching}}
+			}
+		}
+		return out, err
+	}
+	r, err := d.Get(tctx(t), f.detached)
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateRunning, r.State, "Get: an attachment shown, not known detached")
+	got, err := d.List(tctx(t), provider.Filter{IDs: []string{f.detached}})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, provider.StateRunning, got[0].State, "List")
+	got, err = d.List(tctx(t), provider.Filter{IDs: []string{f.detached}, States: []provider.State{provider.StateStopped}})
+	require.NoError(t, err)
+	assert.Empty(t, got, "not listed stopped")
+}
