@@ -256,8 +256,8 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 // ScaledBy): one DescribePolicies call per group when they are few (up to
 // 10 at Auto Scaling's default page size), else one DescribePolicies
 // sequence for the region's; a call that fails fails every group's read.
-// Plain names that are not groups, and function and load balancer ARNs,
-// are looked up one by one as Get does. A describe call that fails fails its
+// Plain names that are not groups, function and load balancer ARNs, and
+// volumes, are looked up one by one as Get does. A describe call that fails fails its
 // reads; once ctx ends, the reads not answered carry its error, which
 // GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {

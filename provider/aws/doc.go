@@ -121,9 +121,13 @@
 // (DescribeAutoScalingGroups; GetResources reads their scaling policies
 // too, see "Scaling alongside Auto Scaling policies"), GetCapacities the
 // groups, and QueryMetrics
-// sends 500 queries per GetMetricData call; functions and names that are
-// no group are looked up one by one. So the scaling Autoscaler's pass, a
-// detector Sweep and a quota.Source read a whole fleet in a few calls,
+// sends 500 queries per GetMetricData call; functions, names that are
+// no group and volumes are looked up one by one (a volume's read makes
+// one DescribeVolumes call, for whether it is detached: see "Quiet
+// counts"). So the scaling Autoscaler's pass, a detector Sweep and a
+// quota.Source read a fleet of instances and groups in a few calls (and
+// one call more per volume, from EC2's request rate, which a
+// quota.Source does not pace: a Filter without volumes spares it),
 // each read failing alone (an unknown instance, a metric CloudWatch could
 // not compute) unless a call fails as a whole. The step must
 // be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and

@@ -498,7 +498,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		preps = append(preps, prepared{read: i, q: q})
 	}
 	// The instances and groups are described in batches; the rest (a
-	// function, a name that is no group) one by one.
+	// function, a name that is no group, a volume) one by one.
 	ids := make([]string, len(preps))
 	for k, p := range preps {
 		ids[k] = p.q.ResourceID
