@@ -28,39 +28,39 @@ const (
 	// groupBatch is how many names one DescribeAutoScalingGroups call
 	// takes (Auto Scaling's limit).
 	groupBatch = 50
+	// volumeBatch is how many volume IDs one DescribeVolumes call
+	// filters on (EC2 takes up to 200 values per filter).
+	volumeBatch = 200
 )
 
-// described is what a batch lookup found: instances by ID and groups by
-// name, and, for the IDs and names whose describe call failed as a whole,
-// that call's error.
+// described is what a batch lookup found: instances and volumes by ID
+// and groups by name, and, for the IDs and names whose describe call
+// failed as a whole, that call's error.
 type described struct {
 	instances map[string]ec2types.Instance
+	volumes   map[string]*ec2types.Volume
 	groups    map[string]*asgtypes.AutoScalingGroup
 	failed    map[string]error
 }
 
-// describe looks up instances (IDs) and groups (names), each ID once,
-// with one DescribeInstances call per instanceBatch IDs (a filter on
-// instance-id, which leaves out an unknown ID instead of failing the
-// call) and one DescribeAutoScalingGroups call per groupBatch names, every
-// page read. A call that fails fails its IDs (in failed); the error is
-// ctx's once ctx ends, and then nothing more is described.
-func (d *Driver) describe(ctx context.Context, instances, groups []string) (*described, error) {
-	out := &described{instances: map[string]ec2types.Instance{}, groups: map[string]*asgtypes.AutoScalingGroup{}, failed: map[string]error{}}
-	instances, groups = unique(instances), unique(groups)
-	for lo := 0; lo < len(instances); lo += instanceBatch {
-		if err := ctxErr(ctx, "describe instances", ""); err != nil {
-			return out, err
-		}
-		ids := instances[lo:min(lo+instanceBatch, len(instances))]
+// describe looks up instances and volumes (IDs) and groups (names), each
+// ID once, with one DescribeInstances call per instanceBatch IDs (a
+// filter on instance-id, which leaves out an unknown ID instead of
+// failing the call), one DescribeVolumes call per volumeBatch IDs (a
+// filter on volume-id, likewise) and one DescribeAutoScalingGroups call
+// per groupBatch names, every page read. A call that fails fails its IDs
+// (in failed); the error is ctx's once ctx ends, and then nothing more is
+// described.
+func (d *Driver) describe(ctx context.Context, instances, volumes, groups []string) (*described, error) {
+	out := &described{instances: map[string]ec2types.Instance{}, volumes: map[string]*ec2types.Volume{},
+		groups: map[string]*asgtypes.AutoScalingGroup{}, failed: map[string]error{}}
+	instances, volumes, groups = unique(instances), unique(volumes), unique(groups)
+	err := out.inChunks(ctx, "describe instances", instances, instanceBatch, func(ids []string) error {
 		pager := ec2.NewDescribeInstancesPaginator(d.ec2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: awssdk.String("instance-id"), Values: ids}}})
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
-				for _, id := range ids {
-					out.failed[id] = err
-				}
-				break
+				return err
 			}
 			for _, r := range page.Reservations {
 				for _, inst := range r.Instances {
@@ -68,28 +68,61 @@ func (d *Driver) describe(ctx context.Context, instances, groups []string) (*des
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return out, err
 	}
-	for lo := 0; lo < len(groups); lo += groupBatch {
-		if err := ctxErr(ctx, "describe groups", ""); err != nil {
-			return out, err
+	err = out.inChunks(ctx, "describe volumes", volumes, volumeBatch, func(ids []string) error {
+		pager := ec2.NewDescribeVolumesPaginator(d.ec2, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{{Name: awssdk.String("volume-id"), Values: ids}}})
+		for pager.HasMorePages() {
+			page, err := pager.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for i := range page.Volumes {
+				out.volumes[awssdk.ToString(page.Volumes[i].VolumeId)] = &page.Volumes[i]
+			}
 		}
-		names := groups[lo:min(lo+groupBatch, len(groups))]
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	err = out.inChunks(ctx, "describe groups", groups, groupBatch, func(names []string) error {
 		pager := autoscaling.NewDescribeAutoScalingGroupsPaginator(d.asg, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: names})
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
-				for _, n := range names {
-					out.failed[n] = err
-				}
-				break
+				return err
 			}
 			for i := range page.AutoScalingGroups {
-				g := &page.AutoScalingGroups[i]
-				out.groups[awssdk.ToString(g.AutoScalingGroupName)] = g
+				out.groups[awssdk.ToString(page.AutoScalingGroups[i].AutoScalingGroupName)] = &page.AutoScalingGroups[i]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, ctxErr(ctx, "describe", "")
+}
+
+// inChunks describes ids size at a time with describe, while ctx lasts
+// (then it returns ctx's error, op naming what was described): a chunk
+// whose describe fails fails its IDs (in failed), with that error.
+func (out *described) inChunks(ctx context.Context, op string, ids []string, size int, describe func(chunk []string) error) error {
+	for chunk := range slices.Chunk(ids, size) {
+		if err := ctxErr(ctx, op, ""); err != nil {
+			return err
+		}
+		if err := describe(chunk); err != nil {
+			for _, id := range chunk {
+				out.failed[id] = err
 			}
 		}
 	}
-	return out, ctxErr(ctx, "describe", "")
+	return nil
 }
 
 // unique returns ids without repeats, in their first order.
@@ -108,8 +141,8 @@ func unique(ids []string) []string {
 // batchTargets classifies ids for a batch read: each one's target (from
 // its form alone), whether a group lookup by name is needed (a plain name
 // or a group ARN), and its error when it is invalid. It returns the
-// instance IDs and group names to describe.
-func batchTargets(op string, ids []string) (targets []target, byName []bool, errs []error, instances, groups []string) {
+// instance and volume IDs and group names to describe.
+func batchTargets(op string, ids []string) (targets []target, byName []bool, errs []error, instances, volumes, groups []string) {
 	targets, byName, errs = make([]target, len(ids)), make([]bool, len(ids)), make([]error, len(ids))
 	for i, id := range ids {
 		if err := provider.ValidateID(id); err != nil {
@@ -125,13 +158,15 @@ func batchTargets(op string, ids []string) (targets []target, byName []bool, err
 			groups = append(groups, id)
 		case t.kind == provider.KindInstance:
 			instances = append(instances, t.id)
+		case t.kind == provider.KindVolume:
+			volumes = append(volumes, t.id)
 		case t.kind == provider.KindGroup:
 			byName[i] = true
 			groups = append(groups, t.name)
 		}
 		targets[i] = t
 	}
-	return targets, byName, errs, instances, groups
+	return targets, byName, errs, instances, volumes, groups
 }
 
 // lookedUp is a batch read's IDs classified by batchTargets and
@@ -148,17 +183,17 @@ type lookedUp struct {
 	policyErr error
 }
 
-// lookUp classifies ids and describes their instances (unless
-// !instances) and groups, and with policies, when it found a group, reads
-// the found groups' scaling policies (Driver.scaledBy: group by group when
-// they are few, else the region's). The error, redacted, is ctx's once it
-// ends.
-func (d *Driver) lookUp(ctx context.Context, op string, ids []string, instances, policies bool) (*lookedUp, error) {
-	targets, byName, errs, insts, groups := batchTargets(op, ids)
-	if !instances {
-		insts = nil
+// lookUp classifies ids and describes their instances and volumes
+// (unless !ec2) and groups, and with policies, when it found a group,
+// reads the found groups' scaling policies (Driver.scaledBy: group by
+// group when they are few, else the region's). The error, redacted, is
+// ctx's once it ends.
+func (d *Driver) lookUp(ctx context.Context, op string, ids []string, ec2, policies bool) (*lookedUp, error) {
+	targets, byName, errs, insts, vols, groups := batchTargets(op, ids)
+	if !ec2 {
+		insts, vols = nil, nil
 	}
-	desc, err := d.describe(ctx, insts, groups)
+	desc, err := d.describe(ctx, insts, vols, groups)
 	if err != nil {
 		return nil, d.red.Error(err)
 	}
@@ -192,6 +227,19 @@ func (l *lookedUp) group(op string, i int, id string) (g *asgtypes.AutoScalingGr
 	return nil, false, nil
 }
 
+// volume answers the i-th ID (id), a volume ID or ARN, from the lookup.
+func (l *lookedUp) volume(op string, i int, id string) (*ec2types.Volume, error) {
+	t := l.targets[i]
+	v, found := l.desc.volumes[t.id]
+	switch {
+	case l.desc.failed[t.id] != nil:
+		return nil, wrap(op, id, l.desc.failed[t.id])
+	case !found:
+		return nil, wrap(op, id, fmt.Errorf("%w: no EBS volume %q", provider.ErrNotFound, t.id))
+	}
+	return v, nil
+}
+
 // instance answers the i-th ID (id), an instance ID, from the lookup.
 func (l *lookedUp) instance(op string, i int, id string) (ec2types.Instance, error) {
 	t := l.targets[i]
@@ -212,7 +260,7 @@ func (l *lookedUp) instance(op string, i int, id string) (ec2types.Instance, err
 // answer from the lookup, single asks the single call, unless ctx has
 // ended: then that read and those after it carry ctx's error, which
 // answerAll returns, as it returns the lookup's.
-func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, instances, policies bool, id func(*R) string,
+func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, ec2, policies bool, id func(*R) string,
 	fail func(*R, error), answer func(l *lookedUp, i int, r *R) bool, single func(*R),
 ) error {
 	if len(reads) == 0 {
@@ -229,7 +277,7 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 		}
 		return err
 	}
-	l, err := d.lookUp(ctx, op, ids, instances, policies)
+	l, err := d.lookUp(ctx, op, ids, ec2, policies)
 	if err != nil {
 		return failFrom(0, err)
 	}
@@ -251,24 +299,32 @@ func answerAll[R any](ctx context.Context, d *Driver, op string, reads []R, inst
 
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get answers it, with one DescribeInstances call per 200
-// instances and one DescribeAutoScalingGroups call per 50 groups, and,
+// instances, one DescribeVolumes call per 200 volumes and one
+// DescribeAutoScalingGroups call per 50 groups, and,
 // when a group is found, the found groups' scaling policies (their
 // ScaledBy): one DescribePolicies call per group when they are few (up to
 // 10 at Auto Scaling's default page size), else one DescribePolicies
 // sequence for the region's; a call that fails fails every group's read.
-// Plain names that are not groups, function and load balancer ARNs, and
-// volumes, are looked up one by one as Get does. A describe call that fails fails its
-// reads; once ctx ends, the reads not answered carry its error, which
+// Plain names that are not groups, and function and load balancer ARNs,
+// are looked up one by one as Get does. A describe call that fails fails
+// its reads; once ctx ends, the reads not answered carry its error, which
 // GetResources returns.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
 	return answerAll(ctx, d, "get", reads, true, true,
 		func(r *provider.ResourceRead) string { return r.ID },
 		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
 		func(l *lookedUp, i int, r *provider.ResourceRead) bool {
-			if l.targets[i].kind == provider.KindInstance {
+			switch l.targets[i].kind {
+			case provider.KindInstance:
 				inst, err := l.instance("get", i, r.ID)
 				if r.Err = d.red.Error(err); err == nil {
 					r.Resource = d.instanceResource(inst)
+				}
+				return true
+			case provider.KindVolume:
+				v, err := l.volume("get", i, r.ID)
+				if r.Err = d.red.Error(err); err == nil {
+					r.Resource = d.volumeResource(*v)
 				}
 				return true
 			}

@@ -117,20 +117,18 @@
 // queries per call (batched by time range), every page read. The driver
 // has the three batch reads of package provider: GetResources and
 // QueryMetrics describe the instances 200 at a time (DescribeInstances on
-// an instance-id filter) and the groups 50 at a time
+// an instance-id filter), the volumes 200 at a time (DescribeVolumes on a
+// volume-id filter: a volume's reads need whether it is detached, see
+// "Quiet counts") and the groups 50 at a time
 // (DescribeAutoScalingGroups; GetResources reads their scaling policies
 // too, see "Scaling alongside Auto Scaling policies"), GetCapacities the
-// groups, and QueryMetrics
-// sends 500 queries per GetMetricData call; functions, names that are
-// no group and volumes are looked up one by one (a volume's read makes
-// one DescribeVolumes call, for whether it is detached: see "Quiet
-// counts"). So the scaling Autoscaler's pass, a detector Sweep and a
-// quota.Source read a fleet of instances and groups in a few calls (and
-// one call more per volume, from EC2's request rate, which a
-// quota.Source does not pace: a Filter without volumes spares it),
-// each read failing alone (an unknown instance, a metric CloudWatch could
-// not compute) unless a call fails as a whole. The step must
-// be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and
+// groups, and QueryMetrics sends 500 queries per GetMetricData call;
+// functions, load balancers and names that are no group are looked up
+// one by one. So the scaling Autoscaler's pass, a detector Sweep and a
+// quota.Source read a whole fleet in a few calls (Activity reads one
+// resource, and describes a volume, a call each), each read failing
+// alone (an unknown instance, a metric CloudWatch could not compute)
+// unless a call fails as a whole. The step must be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and
 // becomes the period; start should be aligned to it. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps

@@ -497,8 +497,8 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 		preps = append(preps, prepared{read: i, q: q})
 	}
-	// The instances and groups are described in batches; the rest (a
-	// function, a name that is no group, a volume) one by one.
+	// The instances, volumes and groups are described in batches; the
+	// rest (a function, a name that is no group) one by one.
 	ids := make([]string, len(preps))
 	for k, p := range preps {
 		ids[k] = p.q.ResourceID
@@ -626,9 +626,17 @@ func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err err
 // existing's answer.
 func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (target, *ec2types.Monitoring, error) {
 	t := l.targets[k]
-	if t.kind == provider.KindInstance {
+	switch t.kind {
+	case provider.KindInstance:
 		inst, err := l.instance("query metric", k, id)
 		return t, inst.Monitoring, err
+	case provider.KindVolume:
+		// Whether it is detached now, and since when it exists: a
+		// volume's counts are quiet only then. A describe that fails
+		// fails the read (see existing).
+		var err error
+		t.volume, err = l.volume("query metric", k, id)
+		return t, nil, err
 	}
 	if g, ok, err := l.group("query metric", k, id); ok {
 		t.group = g

@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -894,4 +895,82 @@ func TestVolumeWithAnAttachmentIsNotStopped(t *testing.T) {
 	got, err = d.List(tctx(t), provider.Filter{IDs: []string{f.detached}, States: []provider.State{provider.StateStopped}})
 	require.NoError(t, err)
 	assert.Empty(t, got, "not listed stopped")
+}
+
+// TestVolumesDescribedInBatches: a batch read of many volumes describes
+// them 200 to a DescribeVolumes call (a volume-id filter, so an unknown
+// one is left out, not failing the call), as instances are, where every
+// volume read made a call of its own: a fleet's root volumes then cost a
+// DescribeVolumes call each at every sweep, against EC2's request rate.
+// The reads answer as one by one: a detached volume's quiet zeros, an
+// unknown volume provider.ErrNotFound, its resource as Get's.
+func TestVolumesDescribedInBatches(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	now := f.now
+	cfg := fastConfig()
+	cfg.PublishDelay = 3 * time.Minute
+	d, e := f.driver(t, now.Add(-time.Hour), cfg)
+	const n = 450
+	var ids []string
+	for i := range n {
+		ids = append(ids, fmt.Sprintf("vol-%017x", 0xabc000+i))
+	}
+	unknown := ids[n-1]
+	var mu sync.Mutex
+	var sizes []int
+	e.describe = func(_ context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+		asked := in.VolumeIds // Get's, one by one
+		if len(asked) == 0 {
+			require.Len(t, in.Filters, 1)
+			require.Equal(t, "volume-id", awssdk.ToString(in.Filters[0].Name), "a filter, which leaves an unknown volume out")
+			asked = in.Filters[0].Values
+			mu.Lock()
+			sizes = append(sizes, len(asked))
+			mu.Unlock()
+		}
+		out := &ec2.DescribeVolumesOutput{}
+		for _, id := range asked {
+			if id != unknown {
+				out.Volumes = append(out.Volumes, ec2types.Volume{VolumeId: awssdk.String(id), State: ec2types.VolumeStateAvailable,
+					CreateTime: awssdk.Time(now.Add(-time.Hour)), Size: awssdk.Int32(8), VolumeType: ec2types.VolumeTypeGp3})
+			}
+		}
+		return out, nil
+	}
+	var reads []provider.MetricRead
+	for _, id := range ids {
+		for _, m := range []provider.Metric{provider.MetricDiskRead, provider.MetricDiskWrite} {
+			reads = append(reads, provider.MetricRead{Query: provider.Query{ResourceID: id, Metric: m, Statistic: provider.StatSum,
+				Start: now.Add(-10 * time.Minute), End: now, Step: time.Minute}})
+		}
+	}
+	require.NoError(t, d.QueryMetrics(tctx(t), reads))
+	assert.Equal(t, []int{200, 200, 50}, sizes, "each volume once, 200 a call")
+	g := math.NaN()
+	for _, r := range reads {
+		if r.Query.ResourceID == unknown {
+			require.ErrorIs(t, r.Err, provider.ErrNotFound)
+			continue
+		}
+		require.NoError(t, r.Err, r.Query.ResourceID)
+		assertSeries(t, []float64{0, 0, 0, 0, 0, 0, 0, g, g, g}, r.Series.Values, r.Query.ResourceID+" "+string(r.Query.Metric))
+	}
+
+	sizes = nil
+	gets := make([]provider.ResourceRead, n)
+	for i, id := range ids {
+		gets[i].ID = id
+	}
+	require.NoError(t, d.GetResources(tctx(t), gets))
+	assert.Equal(t, []int{200, 200, 50}, sizes, "each volume once, 200 a call")
+	for _, r := range gets[:n-1] {
+		require.NoError(t, r.Err)
+		assert.Equal(t, provider.KindVolume, r.Resource.Kind)
+		assert.Equal(t, provider.StateStopped, r.Resource.State)
+		want, err := d.Get(tctx(t), r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want, r.Resource, "as Get answers")
+	}
+	require.ErrorIs(t, gets[n-1].Err, provider.ErrNotFound)
 }
