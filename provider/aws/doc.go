@@ -128,8 +128,9 @@
 // quota.Source read a whole fleet in a few calls (Activity reads one
 // resource, and describes a volume, a call each), each read failing
 // alone (an unknown instance, a metric CloudWatch could not compute)
-// unless a call fails as a whole. The step must be a CloudWatch period (1, 5, 10, 20, 30 s or a multiple of 60 s) and
-// becomes the period; start should be aligned to it. Statistics map as mean
+// unless a call fails as a whole. The step must be a CloudWatch period
+// (1, 5, 10, 20, 30 s or a multiple of 60 s) and becomes the period;
+// start should be aligned to it. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
 // (NaN), never zeros, but for a Lambda function's invocations, errors and
