@@ -214,13 +214,20 @@
 // datapoint at all, and without zeros its reads and writes could never
 // read idle. A step of a volume's disk_read or disk_write without a
 // datapoint reads 0 by the rules below, with the volume's CreateTime
-// (DescribeVolumes, once per read, which the read makes to check that it
-// exists; a describe that fails fails the read) as since when it is known
+// (DescribeVolumes, once per read, 200 volumes a call in a batch read,
+// which the read makes to check that it exists; a describe that fails
+// fails the read) as since when it is known
 // to exist, and only while the volume is detached (available) at the
 // read, and only for the steps after the series' last datapoint in the
 // window: before it the volume was attached, and a gap of an attached
 // volume may be CloudWatch's outage, not quiet. An attached (in-use)
-// volume keeps its gaps.
+// volume keeps its gaps. So what a read answers about a past hour
+// depends on the volume's state at the read: a detector.Tracker that read
+// an hour while the volume was detached keeps its zeros (true: nothing
+// can read or write a detached volume), where a full read made after the
+// volume was attached again, and wrote, reads that hour as gaps, not
+// knowing it was detached then. The Tracker's verdicts on such a volume
+// may then differ from Scan's, on the side of the zeros it read.
 //
 // Lambda publishes a function's Invocations, Errors and Throttles only
 // for the minutes it was invoked (errored, was throttled) in, and Elastic
