@@ -116,13 +116,23 @@ type ScanConfig struct {
 	Now time.Time `json:"now"`
 	// Filter selects the resources. Default: every resource.
 	Filter provider.Filter `json:"filter,omitzero"`
-	// Step is the grid step of metric queries. Default: 5m.
+	// Step is the grid step of metric queries. Their steps are on
+	// multiples of it (since the zero time, so on the hour for a step
+	// that divides one): a query's Start is Now − History rounded down,
+	// whatever Now is (a reaper's Run reads the real clock), so that its
+	// steps are those of a source's own grid, such as CloudWatch's
+	// periods (on an AWS driver, a detached volume's, a function's or a
+	// load balancer's steps without a datapoint read 0 only when Start
+	// is on one: at an odd Now they were all gaps, and such a resource
+	// never idle). The data window still ends at Now: a step counts
+	// only once it has ended. Default: 5m.
 	Step time.Duration `json:"step,omitempty"`
 	// Statistic reduces the raw samples within each step (for example max
 	// for NewAzureAdvisor). Default: mean.
 	Statistic provider.Statistic `json:"statistic,omitempty"`
-	// History is how far back before Now metrics are queried. Default:
-	// the detector's Needs().History, or 24h.
+	// History is how far back before Now metrics are queried (from
+	// Now − History rounded down to Step: see Step). Default: the
+	// detector's Needs().History, or 24h.
 	History time.Duration `json:"history,omitempty"`
 	// Metrics are the metrics queried per resource. Default: the
 	// detector's NeedsOf(the resource's kind).Metrics when it is a
@@ -431,9 +441,10 @@ func withMean(q provider.Query) provider.Query {
 const ScanChunk = 125
 
 // queries returns the metric queries Scan makes for r, in the order of
-// its metrics (cfg.Metrics, or those of r's kind).
+// its metrics (cfg.Metrics, or those of r's kind), over History before
+// Now with Start rounded down to a multiple of Step (see ScanConfig.Step).
 func queries(r provider.Resource, cfg ScanConfig) []provider.Query {
-	start := cfg.Now.Add(-cfg.History)
+	start := cfg.Now.Add(-cfg.History).Truncate(cfg.Step)
 	ms := cfg.Metrics
 	if cfg.metricsOf != nil {
 		ms = cfg.metricsOf(r.Kind)

@@ -276,3 +276,66 @@ func TestScanEmptyFleet(t *testing.T) {
 		assert.Empty(t, rep.Errors, name)
 	}
 }
+
+// gridSource answers like CloudWatch through the AWS driver for a
+// detached volume that has no datapoint: zeros in every step that ended
+// PublishDelay (5m) before now, but only for a query whose Start is on
+// its 5-minute grid (a Start between its periods cuts through them: all
+// gaps). It records the queries.
+type gridSource struct {
+	now     time.Time
+	mu      sync.Mutex
+	queries []provider.Query
+}
+
+func (g *gridSource) QueryMetric(_ context.Context, q provider.Query) (provider.Series, error) {
+	g.mu.Lock()
+	g.queries = append(g.queries, q)
+	g.mu.Unlock()
+	s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	for i := range s.Values {
+		s.Values[i] = provider.Gap
+		if q.Start.Truncate(5*time.Minute).Equal(q.Start) && !s.TimeAt(i+1).After(g.now.Add(-5*time.Minute)) {
+			s.Values[i] = 0
+		}
+	}
+	return s, nil
+}
+
+// TestScanQueriesOnTheStep: Scan at a Now that is not on the step (a
+// reaper's Run reads the real clock: 12:01:45) queries metrics from
+// Now − History rounded down to the step, to Now, so that a source whose
+// data is on a grid answers on it: a detached volume read through the
+// AWS driver (which reads its steps without a datapoint as 0 only for a
+// Start on CloudWatch's period) was all gaps, its verdict Unknown ("no
+// data"), and the volume never deleted.
+func TestScanQueriesOnTheStep(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 1, 45, 0, time.UTC)
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, cloud.Add(provider.Resource{ID: "vol-1", Kind: provider.KindVolume, State: provider.StateStopped, LaunchTime: now.Add(-60 * 24 * time.Hour), HourlyCost: 0.05}))
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	src := &gridSource{now: now}
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: src}, ens, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	require.Len(t, rep.Verdicts, 1)
+	assert.Equal(t, detector.Idle, rep.Verdicts[0].State, "%v", rep.Verdicts[0].Explain())
+	history := ens.NeedsOf(provider.KindVolume).History
+	require.NotEmpty(t, src.queries)
+	for _, q := range src.queries {
+		assert.Equal(t, now.Add(-history).Truncate(5*time.Minute), q.Start, "%s: on the step, not after Now − History", q.Metric)
+		assert.Equal(t, now, q.End, q.Metric)
+		assert.Equal(t, 5*time.Minute, q.Step, q.Metric)
+	}
+
+	// On the step, Now is unchanged.
+	now = now.Truncate(time.Hour)
+	src = &gridSource{now: now}
+	_, err = detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: src}, ens, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	for _, q := range src.queries {
+		assert.Equal(t, now.Add(-history), q.Start, q.Metric)
+	}
+}
