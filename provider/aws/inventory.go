@@ -387,11 +387,17 @@ func instanceState(name ec2types.InstanceStateName) provider.State {
 	return provider.StateRunning
 }
 
-func (d *Driver) instanceResource(inst ec2types.Instance) provider.Resource {
-	tags := make(map[string]string, len(inst.Tags))
-	for _, t := range inst.Tags {
+// ec2Tags returns EC2's tags (an instance's, a volume's) as a map.
+func ec2Tags(ts []ec2types.Tag) map[string]string {
+	tags := make(map[string]string, len(ts))
+	for _, t := range ts {
 		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 	}
+	return tags
+}
+
+func (d *Driver) instanceResource(inst ec2types.Instance) provider.Resource {
+	tags := ec2Tags(inst.Tags)
 	r := provider.Resource{
 		ID:         awssdk.ToString(inst.InstanceId),
 		Kind:       provider.KindInstance,

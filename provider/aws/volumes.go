@@ -140,10 +140,7 @@ func volumeState(v ec2types.Volume) provider.State {
 }
 
 func (d *Driver) volumeResource(v ec2types.Volume) provider.Resource {
-	tags := make(map[string]string, len(v.Tags))
-	for _, t := range v.Tags {
-		tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
-	}
+	tags := ec2Tags(v.Tags)
 	r := provider.Resource{
 		ID:         awssdk.ToString(v.VolumeId),
 		Kind:       provider.KindVolume,
