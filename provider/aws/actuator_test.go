@@ -198,6 +198,10 @@ func TestNewValidates(t *testing.T) {
 	assert.Equal(t, "aws", d.Name(), "default name")
 	assert.Equal(t, region, d.Region())
 	require.NoError(t, awsprovider.Config{}.Validate(), "the zero Config means the defaults")
+	// A price of 0 is a price (a free tier, a cost the host books
+	// elsewhere), and valid; only below 0 is not.
+	require.NoError(t, awsprovider.Config{HourlyPrices: map[string]float64{"t3.micro": 0}, VolumeMonthlyPrices: map[string]float64{"gp3": 0},
+		LoadBalancerHourlyCost: 0}.Validate())
 }
 
 // throttlingHTTP answers every EC2 DescribeInstances with EC2's throttling
