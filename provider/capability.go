@@ -64,6 +64,19 @@ type Actuator interface {
 	Terminate(ctx context.Context, id string) error
 }
 
+// TerminateChecker is an optional interface of an Actuator whose
+// Terminate refuses some resources whatever their state, for their kind
+// or the driver's design (ErrUnsupported: the AWS driver never deletes a
+// function or a load balancer, the Kubernetes driver no workload).
+// CanTerminate says so from the resource alone, with no call to the
+// backend, so that a caller (the reaper) does not ask a person to approve
+// a terminate the driver would refuse. It returns nil when Terminate may
+// delete r, its state and the backend permitting, and otherwise an error
+// matching ErrUnsupported that says why not.
+type TerminateChecker interface {
+	CanTerminate(r Resource) error
+}
+
 // Scaler reads and sets the capacity of horizontally scaled groups.
 //
 // SetCapacity validates want (0 ≤ Min ≤ Desired ≤ Max, ErrInvalid

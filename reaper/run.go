@@ -285,7 +285,9 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // terminate, its activity since now) and builds the proposal for
 // rec.Action: it fails the record when the inventory, the activity source
 // or the Sizer fails, and skips it when the action does not apply to the
-// resource's state, the resource changed or it was used since now.
+// resource's state, the Actuator says it would refuse a terminate
+// (provider.TerminateChecker), the resource changed or it was used since
+// now.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
 	if err != nil {
@@ -299,6 +301,14 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 			rec.Reason = "attached to an instance (running): a volume is terminated only when detached"
 		}
 		return safety.Proposal{}, false
+	}
+	if tc, ok := r.fleet.Actuator.(provider.TerminateChecker); ok && rec.Action == safety.ActionTerminate {
+		// The driver would refuse it whatever a person approved (the AWS
+		// driver deletes no function or load balancer): ask no one.
+		if err := tc.CanTerminate(res); err != nil {
+			rec.Outcome, rec.Reason = OutcomeSkipped, "the provider does not terminate it: "+err.Error()
+			return safety.Proposal{}, false
+		}
 	}
 	if changed := res.ChangedFrom(rec.Resource); len(changed) > 0 {
 		// Restarted (a new launch time, which the grace period may

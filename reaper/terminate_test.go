@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,4 +320,54 @@ func TestUnusedFunctionTerminated(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(rec.Verdict.Explain()), "no data for invocations")
 
 	e.approvedTerminates(t, r, rep, "fn-unused")
+}
+
+// noFunctionDeletes is the memory cloud as an Actuator that, as the AWS
+// driver, deletes no function (provider.TerminateChecker), and counts the
+// Terminate calls that reach it.
+type noFunctionDeletes struct {
+	*memory.Cloud
+	terminates atomic.Int32
+}
+
+func (a *noFunctionDeletes) CanTerminate(r provider.Resource) error {
+	if r.Kind == provider.KindFunction {
+		return fmt.Errorf("test: terminate %q: %w: no function is deleted", r.ID, provider.ErrUnsupported)
+	}
+	return nil
+}
+
+func (a *noFunctionDeletes) Terminate(ctx context.Context, id string) error {
+	a.terminates.Add(1)
+	return a.Cloud.Terminate(ctx, id)
+}
+
+// TestNoApprovalForATerminateTheDriverRefuses: an unused function whose
+// driver deletes no function (the AWS driver's, by design) is skipped
+// before the gate, saying so, and no approval is asked for: before, a
+// person was asked to approve it, and the approved terminate then failed
+// (ErrUnsupported, which releases the approval) at every run. A detached
+// volume the same driver deletes is still asked for, and deleted once
+// approved.
+func TestNoApprovalForATerminateTheDriverRefuses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.addFunction(t, "fn-unused")
+	e.addVolume(t, "vol-1")
+	act := &noFunctionDeletes{Cloud: e.cloud}
+	fleet := e.fleet()
+	fleet.Actuator = act
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}}, fleet, e.ensemble, e.engine,
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "fn-unused")
+	require.NotNil(t, rec.Verdict)
+	assert.Equal(t, detector.ActionTerminate, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+	assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, rec.Reason)
+	assert.Equal(t, `the provider does not terminate it: test: terminate "fn-unused": unsupported: no function is deleted`, rec.Reason)
+	assert.Empty(t, rec.ApprovalID, "no approval asked for")
+	e.approvedTerminates(t, r, rep, "vol-1")
+	assert.Equal(t, int32(1), act.terminates.Load(), "the volume's terminate alone reached the driver")
 }

@@ -133,6 +133,22 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	return d.waitErr(ctx, "terminate", id, err)
 }
 
+var _ provider.TerminateChecker = (*Driver)(nil)
+
+// CanTerminate implements provider.TerminateChecker: an EC2 instance or
+// an EBS volume may be terminated (an instance in service in an Auto
+// Scaling group, or a volume that is not detached, is refused by
+// Terminate, which reads them); every other kind is
+// provider.ErrUnsupported, since the driver never deletes a group, a
+// function, a load balancer or a database.
+func (d *Driver) CanTerminate(r provider.Resource) error {
+	switch r.Kind {
+	case provider.KindInstance, provider.KindVolume:
+		return nil
+	}
+	return fmt.Errorf("aws: terminate %q: %w: the driver never deletes a %s", r.ID, provider.ErrUnsupported, r.Kind)
+}
+
 // actuatable validates id, checks that it is an instance and describes it.
 func (d *Driver) actuatable(ctx context.Context, op, id string) (ec2types.Instance, error) {
 	t, err := d.resolve(ctx, op, id)

@@ -60,7 +60,9 @@
 // lists the other kinds, as it did before the driver listed load
 // balancers; one that names them fails. The driver only
 // reads load balancers: Start, Stop, Terminate and Resize of one are
-// provider.ErrUnsupported.
+// provider.ErrUnsupported. CanTerminate (provider.TerminateChecker) says
+// which kinds Terminate may delete (instances and volumes) before anyone
+// is asked to approve a terminate.
 //
 // # Volumes
 //

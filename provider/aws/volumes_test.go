@@ -974,3 +974,24 @@ func TestVolumesDescribedInBatches(t *testing.T) {
 	}
 	require.ErrorIs(t, gets[n-1].Err, provider.ErrNotFound)
 }
+
+// TestCanTerminate: the driver says, from the resource alone and with no
+// call, which kinds its Terminate may delete (an instance, a volume) and
+// which it never deletes (provider.ErrUnsupported, naming the kind), so
+// that the reaper asks no one to approve a terminate it would refuse.
+func TestCanTerminate(t *testing.T) {
+	t.Parallel()
+	d, err := awsprovider.New(awsprovider.Config{}, sdkConfig())
+	require.NoError(t, err)
+	var tc provider.TerminateChecker = d
+	for _, k := range provider.Kinds() {
+		err := tc.CanTerminate(provider.Resource{ID: "r-1", Kind: k, State: provider.StateRunning})
+		switch k {
+		case provider.KindInstance, provider.KindVolume:
+			require.NoError(t, err, k)
+		default:
+			require.ErrorIs(t, err, provider.ErrUnsupported, k)
+			assert.Contains(t, err.Error(), "never deletes a "+string(k))
+		}
+	}
+}

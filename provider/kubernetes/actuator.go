@@ -173,6 +173,14 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	return nil
 }
 
+var _ provider.TerminateChecker = (*Workloads)(nil)
+
+// CanTerminate implements provider.TerminateChecker: every resource is
+// provider.ErrUnsupported, as Terminate says.
+func (a *Workloads) CanTerminate(r provider.Resource) error {
+	return fmt.Errorf("kubernetes: terminate %q: %w: the driver never deletes a workload (Stop scales it to zero)", r.ID, provider.ErrUnsupported)
+}
+
 // Terminate is deliberately unsupported: deleting a Deployment or a
 // StatefulSet is for its owners (kubectl delete, GitOps), not for an idle
 // reaper; Stop scales it to zero and keeps it. It returns

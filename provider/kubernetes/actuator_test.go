@@ -164,6 +164,8 @@ func TestActuatorErrors(t *testing.T) {
 	require.ErrorIs(t, act.Start(f.ctx, pod), provider.ErrUnsupported)
 	require.ErrorIs(t, act.Terminate(f.ctx, web), provider.ErrUnsupported, "deliberately")
 	require.ErrorIs(t, act.Terminate(f.ctx, pod), provider.ErrUnsupported)
+	var tc provider.TerminateChecker = act // says so before anyone approves one
+	require.ErrorIs(t, tc.CanTerminate(provider.Resource{ID: web, Kind: provider.KindGroup}), provider.ErrUnsupported)
 	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), s.Spec.Replicas, "none of that changed anything")
