@@ -177,7 +177,14 @@ func TestConfigIsACopyBothWays(t *testing.T) {
 		require.NoError(t, err)
 		a, err := detector.NewActivity(cfg.Activity)
 		require.NoError(t, err)
-		wantU, wantA := u.Config(), a.Config()
+		// What the Config()s must stay: those of strategies made apart
+		// (a Config() taken from u or a itself would share what it
+		// hands out, and change with it).
+		refU, err := detector.NewUtilization(fullConfig().Utilization)
+		require.NoError(t, err)
+		refA, err := detector.NewActivity(fullConfig().Activity)
+		require.NoError(t, err)
+		wantU, wantA := refU.Config(), refA.Config()
 		require.Equal(t, 3, scribble(reflect.ValueOf(&cfg.Utilization).Elem()))
 		require.Equal(t, 1, scribble(reflect.ValueOf(&cfg.Activity).Elem()))
 		assert.Equal(t, fullConfig().Utilization.Thresholds, u.Config().Thresholds, "after changing the configuration given")
