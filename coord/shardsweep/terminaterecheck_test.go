@@ -105,3 +105,58 @@ func TestVolumeAttachedBeforeItsClaimIsNotTerminated(t *testing.T) {
 	assert.Empty(t, acts["vol-0000"], "attached since it was listed: not terminated")
 	assert.Equal(t, []string{"vol-0000"}, changed)
 }
+
+// TestOnlyAVolumeMustBeDetachedToBeTerminated: read again before its
+// claim, a volume is terminated only while still detached (stopped): one
+// being attached (pending) or detached (stopping) since it was listed is
+// not claimed either (Report.Changed), as one attached (running) is
+// (TestVolumeAttachedBeforeItsClaimIsNotTerminated); the rule is a
+// volume's: a function, running as it always is, judged "terminate" is
+// terminated.
+func TestOnlyAVolumeMustBeDetachedToBeTerminated(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true, "vol-0002": true, "fn-0000": true}, now: map[string]provider.Resource{}}
+	for _, id := range []string{"vol-0000", "vol-0001", "vol-0002"} {
+		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
+			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
+	}
+	// A function judged as an instance is, on its (idle) CPU.
+	f.resources = append(f.resources, provider.Resource{ID: "fn-0000", Kind: provider.KindFunction, State: provider.StateRunning,
+		LaunchTime: t0.Add(-90 * 24 * time.Hour)})
+	for i, s := range []provider.State{provider.StatePending, provider.StateStopping} {
+		r := f.resources[i]
+		r.State = s
+		f.now[r.ID] = r
+	}
+	f.activity = &logins{}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Quiet: 28 * 24 * time.Hour},
+		Kinds: map[provider.Kind]detector.KindConfig{provider.KindVolume: detector.DefaultKinds()[provider.KindVolume]}})
+	require.NoError(t, err)
+
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	log := &verdictLog{}
+	cfg := g.cfg
+	cfg.Shards.ID = "replica-a"
+	cli := etcdtest.Dial(t, g.eps...)
+	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
+		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
+		shardsweep.WithVerdicts(log))
+	require.NoError(t, err)
+	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
+	var changed []string
+	for _, rs := range g.allDone(t0) {
+		require.Len(t, rs, 1)
+		changed = append(changed, rs[0].Changed...)
+	}
+	acts := g.rec.actsFor(t0)
+	verdicts := log.all()
+	for _, id := range []string{"vol-0000", "vol-0001", "vol-0002", "fn-0000"} {
+		require.Equal(t, detector.ActionTerminate, verdicts[id].Action, "%s: %v", id, verdicts[id].Explain())
+	}
+	assert.Empty(t, acts["vol-0000"], "being attached (pending): not terminated")
+	assert.Empty(t, acts["vol-0001"], "being detached (stopping): not terminated")
+	assert.Len(t, acts["vol-0002"], 1, "detached: terminated")
+	assert.Len(t, acts["fn-0000"], 1, "a function is running: terminated")
+	assert.ElementsMatch(t, []string{"vol-0000", "vol-0001"}, changed)
+}
