@@ -141,3 +141,82 @@ func TestEnsembleFromItsConfigBoundsItsKinds(t *testing.T) {
 		assert.Equal(t, detector.ActionTerminate, v.Action, "%s: an unread volume still is: %v", name, v.Explain())
 	}
 }
+
+// TestVolumeKindBoundsAreTheStricter: where a kind's own thresholds and
+// the default bounds (DefaultDiskBounds) both bound a volume's bytes, the
+// stricter of each statistic holds, p99 and max apart. With thresholds
+// of 10 MB/s, looser than the defaults, a detached volume read at 1 MB/s
+// in 2 % of its steps (p99 above DefaultDiskBounds' 100 kB/s) or at
+// 15 MB/s in one (max above their 10 MB/s) is not terminated; with
+// thresholds of 50 kB/s, stricter, one read at 80 kB/s in 2 % of its
+// steps (p99 above 50 kB/s, max below 100 kB/s) is not either. Unread,
+// each is.
+func TestVolumeKindBoundsAreTheStricter(t *testing.T) {
+	t.Parallel()
+	withThreshold := func(th float64) *detector.Ensemble {
+		kc := detector.DefaultKinds()[provider.KindVolume]
+		kc.Utilization.Thresholds = map[provider.Metric]float64{provider.MetricDiskRead: th, provider.MetricDiskWrite: th}
+		kc.Schedule.Threshold = th
+		e, err := detector.NewEnsemble(detector.EnsembleConfig{Kinds: map[provider.Kind]detector.KindConfig{provider.KindVolume: kc}})
+		require.NoError(t, err)
+		return e
+	}
+	loose, strict := withThreshold(10e6), withThreshold(50e3)
+	quiet28 := days(28, quiet)
+	writes := noEvents(quiet28, provider.MetricDiskWrite)
+	readsAt := func(f func(i int) float64) provider.Series {
+		s := noEvents(quiet28, provider.MetricDiskRead)
+		for i := range s.Values {
+			s.Values[i] = f(i)
+		}
+		return s
+	}
+	every50th := func(x float64) provider.Series {
+		return readsAt(func(i int) float64 {
+			if i%50 == 0 {
+				return x
+			}
+			return 0
+		})
+	}
+	once := func(x float64) provider.Series {
+		return readsAt(func(i int) float64 {
+			if i == 1000 {
+				return x
+			}
+			return 0
+		})
+	}
+	unused := []provider.ActivityCount{{Kind: provider.ActivityFiles}}
+	detect := func(e *detector.Ensemble, reads provider.Series) detector.Verdict {
+		r := res("r", quiet28.Start)
+		r.Kind, r.State = provider.KindVolume, provider.StateStopped
+		v, err := e.Detect(t.Context(), detector.Input{Now: tEnd, Resource: r, Series: []provider.Series{reads, writes},
+			ActivityFrom: tEnd.Add(-28 * 24 * time.Hour), Activity: unused})
+		require.NoError(t, err)
+		return v
+	}
+	for _, tt := range []struct {
+		name  string
+		e     *detector.Ensemble
+		reads provider.Series
+		stat  provider.Statistic
+		limit float64
+	}{
+		{"10 MB/s thresholds, p99 1 MB/s", loose, every50th(1e6), provider.Percentile(99), 100e3},
+		{"10 MB/s thresholds, max 15 MB/s", loose, once(15e6), provider.StatMax, 10e6},
+		{"50 kB/s thresholds, p99 80 kB/s", strict, every50th(80e3), provider.Percentile(99), 50e3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := detect(tt.e, tt.reads)
+			assert.Equal(t, detector.ActionNone, v.Action, v.Explain())
+			r := reason(t, v, detector.ReasonPeak)
+			assert.Equal(t, provider.MetricDiskRead, r.Metric)
+			assert.Equal(t, tt.stat, r.Statistic)
+			assert.InDelta(t, tt.limit, r.Limit, 0)
+			v = detect(tt.e, readsAt(func(int) float64 { return 0 }))
+			assert.Equal(t, detector.ActionTerminate, v.Action, "unread: %v", v.Explain())
+		})
+	}
+}
