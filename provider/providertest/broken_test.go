@@ -171,6 +171,24 @@ type brokenContract struct {
 // suite, one broken rule each.
 var brokenContracts = []brokenContract{
 	{
+		name:    "TerminateDeletesAnAttachedVolume",
+		wrap:    func(c *memory.Cloud) provider.Inventory { return deletesAttachedVolume{c} },
+		fixture: withVolumes,
+		fails: map[string]string{
+			"Actuator/TerminateVolume": `Terminate(attached volume): got error <nil>, want one matching conflict`,
+		},
+		passes: []string{"Actuator/Terminate"},
+	},
+	{
+		name:    "TerminateKeepsADetachedVolume",
+		wrap:    func(c *memory.Cloud) provider.Inventory { return keepsDetachedVolume{c} },
+		fixture: withVolumes,
+		fails: map[string]string{
+			"Actuator/TerminateVolume": `after Terminate and Settle, volume state = stopped, want terminated (or not found)`,
+		},
+		passes: []string{"Actuator/Terminate"},
+	},
+	{
 		name: "ListFirstIDOnly",
 		wrap: func(c *memory.Cloud) provider.Inventory { return firstIDOnly{c} },
 		fails: map[string]string{
@@ -1138,4 +1156,38 @@ func (b coarsensLongQueries) QueryMetric(ctx context.Context, q provider.Query) 
 		q.Step = q.End.Sub(q.Start)/provider.MaxQueryPoints + 1
 	}
 	return b.Cloud.QueryMetric(ctx, q)
+}
+
+// withVolumes adds an attached (running) and a detached (stopped) volume
+// to the subject, its AttachedVolume and DetachedVolume.
+func withVolumes(t *testing.T, s *providertest.Subject) {
+	c := s.Provider.(*memory.Cloud)
+	require.NoError(t, c.Add(provider.Resource{ID: "vol-in-use", Kind: provider.KindVolume},
+		provider.Resource{ID: "vol-available", Kind: provider.KindVolume, State: provider.StateStopped}))
+	s.AttachedVolume, s.DetachedVolume = "vol-in-use", "vol-available"
+}
+
+// deletesAttachedVolume detaches an attached volume and deletes it, where
+// Terminate must refuse it with ErrConflict and change nothing.
+type deletesAttachedVolume struct{ *memory.Cloud }
+
+func (b deletesAttachedVolume) Terminate(ctx context.Context, id string) error {
+	if r, err := b.Get(ctx, id); err == nil && r.Kind == provider.KindVolume && r.State == provider.StateRunning {
+		r.State = provider.StateStopped
+		if err := b.Update(r); err != nil {
+			return err
+		}
+	}
+	return b.Cloud.Terminate(ctx, id)
+}
+
+// keepsDetachedVolume answers Terminate of a detached volume with nil but
+// does not delete it.
+type keepsDetachedVolume struct{ *memory.Cloud }
+
+func (b keepsDetachedVolume) Terminate(ctx context.Context, id string) error {
+	if r, err := b.Get(ctx, id); err == nil && r.Kind == provider.KindVolume && r.State == provider.StateStopped {
+		return nil
+	}
+	return b.Cloud.Terminate(ctx, id)
 }
