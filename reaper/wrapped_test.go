@@ -113,3 +113,32 @@ func TestWrappedEnsembleReadsAgainAsTheEnsemble(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminablesReadOverTheDetectorsTerminateWindow: the resources a
+// terminate may be recommended for are scanned with their activity read
+// over the detector's own TerminateWindow, not over the default 28 days:
+// with a 20-day window, a function never invoked and last called (an API
+// call) 25 days ago is terminated, bare or wrapped, as the ensemble
+// judges it on the window it was given; read over 28 days, the call 25
+// days ago was use, and nothing was terminated.
+func TestTerminablesReadOverTheDetectorsTerminateWindow(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"ensemble", "wrapped"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, memory.Config{})
+			var err error
+			e.ensemble, err = detector.NewEnsemble(detector.EnsembleConfig{Evidence: detector.EvidenceConfig{TerminateWindow: 20 * 24 * time.Hour}})
+			require.NoError(t, err)
+			e.addFunction(t, "fn-old")
+			require.NoError(t, e.cloud.RecordActivity("fn-old", provider.ActivityAPICalls, t0.Add(-25*24*time.Hour), 1))
+			r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionStop, detector.ActionTerminate}},
+				e.fleet(), detectors(e.ensemble)[name], e.engine,
+				reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+			require.NoError(t, err)
+			rep, err := e.run(t.Context(), t, r, t0)
+			require.NoError(t, err)
+			e.approvedTerminates(t, r, rep, "fn-old")
+		})
+	}
+}
