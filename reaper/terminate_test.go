@@ -148,9 +148,11 @@ func TestPendingVolumeNotTerminatedOnAnyDetector(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := e.run(t.Context(), t, r, t0)
 	require.NoError(t, err)
-	for _, id := range []string{"vol-1", "vol-2"} {
+	for id, state := range map[string]provider.State{"vol-1": provider.StatePending, "vol-2": provider.StateStopping} {
 		rec := record(t, rep, id)
 		assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, "%s: %s", id, rec.Reason)
+		// Its state, not "attached (running)": it is not running.
+		assert.Equal(t, "state "+string(state)+": nothing to terminate", rec.Reason, id)
 	}
 	for _, mu := range e.cloud.Mutations() {
 		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
