@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -973,6 +975,60 @@ func TestVolumesDescribedInBatches(t *testing.T) {
 		assert.Equal(t, want, r.Resource, "as Get answers")
 	}
 	require.ErrorIs(t, gets[n-1].Err, provider.ErrNotFound)
+
+	// A volume has no capacity: GetCapacities describes none (no EC2
+	// call spent on an answer its ID already gives).
+	var calls atomic.Int32
+	e.describe = func(context.Context, *ec2.DescribeVolumesInput, ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+		calls.Add(1)
+		return &ec2.DescribeVolumesOutput{}, nil
+	}
+	caps := make([]provider.CapacityRead, 3)
+	for i := range caps {
+		caps[i].ID = ids[i]
+	}
+	require.NoError(t, d.GetCapacities(tctx(t), caps))
+	assert.Zero(t, calls.Load(), "DescribeVolumes calls of GetCapacities")
+	for _, r := range caps {
+		assert.ErrorIs(t, r.Err, provider.ErrUnsupported, r.ID)
+	}
+}
+
+// TestListVolumesByRepeatedIDs: a List naming a volume twice, in IDs
+// more than a volume-id filter holds (so in two DescribeVolumes calls
+// but for their being made each once), lists it once.
+func TestListVolumesByRepeatedIDs(t *testing.T) {
+	t.Parallel()
+	f := newVolFixture(t)
+	d, e := f.driver(t, f.now.Add(-time.Hour), fastConfig())
+	const n = 250
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("vol-%017x", 0xdef000+i%(n-50)) // the first 50 IDs twice
+	}
+	e.describe = func(_ context.Context, in *ec2.DescribeVolumesInput, _ ...func(*ec2.Options)) (*ec2.DescribeVolumesOutput, error) {
+		out := &ec2.DescribeVolumesOutput{}
+		for _, fl := range in.Filters {
+			if awssdk.ToString(fl.Name) != "volume-id" {
+				continue
+			}
+			for _, id := range slices.Compact(slices.Sorted(slices.Values(fl.Values))) {
+				out.Volumes = append(out.Volumes, ec2types.Volume{VolumeId: awssdk.String(id), State: ec2types.VolumeStateAvailable,
+					CreateTime: awssdk.Time(f.now.Add(-time.Hour)), Size: awssdk.Int32(8), VolumeType: ec2types.VolumeTypeGp3})
+			}
+		}
+		return out, nil
+	}
+	got, err := d.List(tctx(t), provider.Filter{IDs: ids})
+	require.NoError(t, err)
+	listed := map[string]int{}
+	for _, r := range got {
+		listed[r.ID]++
+	}
+	assert.Len(t, listed, n-50)
+	for id, k := range listed {
+		assert.Equal(t, 1, k, "%s listed %d times", id, k)
+	}
 }
 
 // TestCanTerminate: the driver says, from the resource alone and with no
