@@ -123,14 +123,12 @@ type EvidenceConfig struct {
 	// and DefaultDiskBounds, and for a kind of EnsembleConfig.Kinds the
 	// DefaultPeakBounds of its own utilization thresholds besides, the
 	// stricter bound where both bound a metric (a function's invocations,
-	// a load balancer's requests, a volume's bytes: one event is a peak).
-	// DefaultPeakBounds of its own utilization thresholds besides, the
-	// stricter bound where both bound a metric (a function's invocations,
-	// a load balancer's requests, a volume's bytes: one event is a peak).
-	// Bounds equal to that default's (as Ensemble.Config returns them)
-	// are the default, the kinds' own bounds included. A non-nil empty map
-	// checks no peaks. Encoded, nil is left out and an empty map is kept
-	// ({}), so that a round trip keeps the one from the other.
+	// a load balancer's requests, a volume's bytes: one event is a peak),
+	// p99 and max apart. Bounds equal to that default's (as
+	// Ensemble.Config returns them) are the default, the kinds' own bounds
+	// included. A non-nil empty map checks no peaks. Encoded, nil is left
+	// out and an empty map is kept ({}), so that a round trip keeps the
+	// one from the other.
 	PeakBounds map[provider.Metric]PeakBound `json:"peak_bounds,omitzero" yaml:"peak_bounds,omitempty"`
 	// MaxPeakStep is the longest step at which a stop or terminate reads
 	// the peaks of a bounded metric (PeakBounds): a step's mean hides a
