@@ -41,6 +41,7 @@ type rig struct {
 	logger *slog.Logger
 	eps    []string
 	opts   []shardsweep.Option // more options for every replica
+	ens    *detector.Ensemble  // every replica's; nil: newEnsemble's
 }
 
 func newRig(t *testing.T, shards int, f *fleet, start time.Time) *rig {
@@ -66,7 +67,11 @@ func (g *rig) start(id string) *replica {
 	cfg := g.cfg
 	cfg.Shards.ID = id
 	cli := etcdtest.Dial(t, g.eps...)
-	r, err := shardsweep.New(cfg, cli, newEnsemble(t), g.fleet.detector(), g.rec.actor(id),
+	ens := g.ens
+	if ens == nil {
+		ens = newEnsemble(t)
+	}
+	r, err := shardsweep.New(cfg, cli, ens, g.fleet.detector(), g.rec.actor(id),
 		append([]shardsweep.Option{shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger)}, g.opts...)...)
 	require.NoError(t, err)
 	return runReplica(t, id, cli, r, 30*time.Second)

@@ -77,7 +77,15 @@ func (l *verdictLog) all() map[string]detector.Verdict {
 // VerdictObserver got (by resource) and the resources acted on.
 func swept(t *testing.T, t0 time.Time, f *fleet) ([]shardsweep.Report, map[string]detector.Verdict, map[string][]string) {
 	t.Helper()
+	return sweptWith(t, t0, f, nil)
+}
+
+// sweptWith is swept with ens as the replica's ensemble (nil:
+// newEnsemble's).
+func sweptWith(t *testing.T, t0 time.Time, f *fleet, ens *detector.Ensemble) ([]shardsweep.Report, map[string]detector.Verdict, map[string][]string) {
+	t.Helper()
 	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	g.ens = ens
 	log := &verdictLog{}
 	g.opts = append(g.opts, shardsweep.WithVerdicts(log))
 	a := g.start("replica-a")

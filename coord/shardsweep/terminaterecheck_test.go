@@ -7,9 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/coord/shardsweep"
 	"github.com/idlescale/idlescale/detector"
-	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -24,33 +22,18 @@ func TestLoginDuringTheDelayBlocksATerminate(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true}}
-	for _, id := range []string{"vol-0000", "vol-0001"} {
-		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
-			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
-	}
+	f.resources = detachedVolumes(t0, "vol-0000", "vol-0001")
 	f.activity = &logins{at: map[string][]time.Time{"vol-0000": {t0.Add(2 * time.Minute)}}}
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Quiet: 28 * 24 * time.Hour}})
 	require.NoError(t, err)
 	require.Equal(t, 28*24*time.Hour, ens.Config().Evidence.TerminateWindow)
 
-	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	log := &verdictLog{}
-	cfg := g.cfg
-	cfg.Shards.ID = "replica-a"
-	cli := etcdtest.Dial(t, g.eps...)
-	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
-		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
-		shardsweep.WithVerdicts(log))
-	require.NoError(t, err)
-	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
+	reps, verdicts, acts := sweptWith(t, t0, f, ens)
 	var inUse []string
-	for _, rs := range g.allDone(t0) {
-		require.Len(t, rs, 1)
-		inUse = append(inUse, rs[0].InUse...)
-		assert.Empty(t, rs[0].Unchecked)
+	for _, rep := range reps {
+		inUse = append(inUse, rep.InUse...)
+		assert.Empty(t, rep.Unchecked)
 	}
-	acts := g.rec.actsFor(t0)
-	verdicts := log.all()
 
 	assert.Equal(t, detector.ActionTerminate, verdicts["vol-0001"].Action, verdicts["vol-0001"].Explain())
 	assert.Len(t, acts["vol-0001"], 1, "quiet: terminated")
@@ -72,10 +55,7 @@ func TestVolumeAttachedBeforeItsClaimIsNotTerminated(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true}}
-	for _, id := range []string{"vol-0000", "vol-0001"} {
-		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
-			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
-	}
+	f.resources = detachedVolumes(t0, "vol-0000", "vol-0001")
 	attached := f.resources[0]
 	attached.State = provider.StateRunning
 	f.now = map[string]provider.Resource{"vol-0000": attached}
@@ -83,23 +63,11 @@ func TestVolumeAttachedBeforeItsClaimIsNotTerminated(t *testing.T) {
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Activity: detector.ActivityConfig{Quiet: 28 * 24 * time.Hour}})
 	require.NoError(t, err)
 
-	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	log := &verdictLog{}
-	cfg := g.cfg
-	cfg.Shards.ID = "replica-a"
-	cli := etcdtest.Dial(t, g.eps...)
-	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
-		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
-		shardsweep.WithVerdicts(log))
-	require.NoError(t, err)
-	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
+	reps, verdicts, acts := sweptWith(t, t0, f, ens)
 	var changed []string
-	for _, rs := range g.allDone(t0) {
-		require.Len(t, rs, 1)
-		changed = append(changed, rs[0].Changed...)
+	for _, rep := range reps {
+		changed = append(changed, rep.Changed...)
 	}
-	acts := g.rec.actsFor(t0)
-	verdicts := log.all()
 	assert.Equal(t, detector.ActionTerminate, verdicts["vol-0001"].Action, verdicts["vol-0001"].Explain())
 	assert.Len(t, acts["vol-0001"], 1, "detached: terminated")
 	assert.Empty(t, acts["vol-0000"], "attached since it was listed: not terminated")
@@ -117,10 +85,7 @@ func TestOnlyAVolumeMustBeDetachedToBeTerminated(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := &fleet{idle: map[string]bool{"vol-0000": true, "vol-0001": true, "vol-0002": true, "fn-0000": true}, now: map[string]provider.Resource{}}
-	for _, id := range []string{"vol-0000", "vol-0001", "vol-0002"} {
-		f.resources = append(f.resources, provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped,
-			LaunchTime: t0.Add(-90 * 24 * time.Hour)})
-	}
+	f.resources = detachedVolumes(t0, "vol-0000", "vol-0001", "vol-0002")
 	// A function judged as an instance is, on its (idle) CPU.
 	f.resources = append(f.resources, provider.Resource{ID: "fn-0000", Kind: provider.KindFunction, State: provider.StateRunning,
 		LaunchTime: t0.Add(-90 * 24 * time.Hour)})
@@ -134,23 +99,11 @@ func TestOnlyAVolumeMustBeDetachedToBeTerminated(t *testing.T) {
 		Kinds: map[provider.Kind]detector.KindConfig{provider.KindVolume: detector.DefaultKinds()[provider.KindVolume]}})
 	require.NoError(t, err)
 
-	g := newRig(t, 2, f, t0.Add(5*time.Minute))
-	log := &verdictLog{}
-	cfg := g.cfg
-	cfg.Shards.ID = "replica-a"
-	cli := etcdtest.Dial(t, g.eps...)
-	r, err := shardsweep.New(cfg, cli, ens, f.detector(), g.rec.actor("replica-a"),
-		shardsweep.WithClock(g.clock), shardsweep.WithObserver(g.rec), shardsweep.WithLogger(g.logger),
-		shardsweep.WithVerdicts(log))
-	require.NoError(t, err)
-	g.balanced(runReplica(t, "replica-a", cli, r, 30*time.Second))
+	reps, verdicts, acts := sweptWith(t, t0, f, ens)
 	var changed []string
-	for _, rs := range g.allDone(t0) {
-		require.Len(t, rs, 1)
-		changed = append(changed, rs[0].Changed...)
+	for _, rep := range reps {
+		changed = append(changed, rep.Changed...)
 	}
-	acts := g.rec.actsFor(t0)
-	verdicts := log.all()
 	for _, id := range []string{"vol-0000", "vol-0001", "vol-0002", "fn-0000"} {
 		require.Equal(t, detector.ActionTerminate, verdicts[id].Action, "%s: %v", id, verdicts[id].Explain())
 	}
@@ -159,4 +112,14 @@ func TestOnlyAVolumeMustBeDetachedToBeTerminated(t *testing.T) {
 	assert.Len(t, acts["vol-0002"], 1, "detached: terminated")
 	assert.Len(t, acts["fn-0000"], 1, "a function is running: terminated")
 	assert.ElementsMatch(t, []string{"vol-0000", "vol-0001"}, changed)
+}
+
+// detachedVolumes returns volumes ids, detached (stopped), created 90
+// days before t0.
+func detachedVolumes(t0 time.Time, ids ...string) []provider.Resource {
+	out := make([]provider.Resource, len(ids))
+	for i, id := range ids {
+		out[i] = provider.Resource{ID: id, Kind: provider.KindVolume, State: provider.StateStopped, LaunchTime: t0.Add(-90 * 24 * time.Hour)}
+	}
+	return out
 }

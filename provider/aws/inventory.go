@@ -247,13 +247,7 @@ func (d *Driver) describeInstances(ctx context.Context, f provider.Filter, ids [
 	if len(f.InstanceTypes) > 0 {
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-type"), Values: f.InstanceTypes})
 	}
-	for k, v := range f.Tags {
-		if v == "" {
-			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})
-		} else {
-			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{v}})
-		}
-	}
+	in.Filters = append(in.Filters, tagFilters(f.Tags)...)
 	var out []provider.Resource
 	p := ec2.NewDescribeInstancesPaginator(d.ec2, in)
 	for p.HasMorePages() {
@@ -385,6 +379,21 @@ func instanceState(name ec2types.InstanceStateName) provider.State {
 		return provider.StateTerminated
 	}
 	return provider.StateRunning
+}
+
+// tagFilters returns EC2's describe filters for a provider.Filter's tags
+// (an instance's, a volume's): tag-key for a tag asked with any value
+// (""), tag:KEY for one with its value.
+func tagFilters(tags map[string]string) []ec2types.Filter {
+	var out []ec2types.Filter
+	for k, v := range tags {
+		if v == "" {
+			out = append(out, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})
+		} else {
+			out = append(out, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{v}})
+		}
+	}
+	return out
 }
 
 // ec2Tags returns EC2's tags (an instance's, a volume's) as a map.

@@ -70,13 +70,7 @@ func (d *Driver) describeVolumes(ctx context.Context, f provider.Filter, ids []s
 		}
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("status"), Values: states})
 	}
-	for k, v := range f.Tags {
-		if v == "" {
-			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag-key"), Values: []string{k}})
-		} else {
-			in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("tag:" + k), Values: []string{v}})
-		}
-	}
+	in.Filters = append(in.Filters, tagFilters(f.Tags)...)
 	var out []provider.Resource
 	p := ec2.NewDescribeVolumesPaginator(d.ec2, in)
 	for p.HasMorePages() {
