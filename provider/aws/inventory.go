@@ -199,20 +199,26 @@ func (d *Driver) describeInstance(ctx context.Context, id string) (ec2types.Inst
 }
 
 func (d *Driver) listInstances(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	return byFilterIDs(f, provider.KindInstance, instanceBatch, func(ids []string) ([]provider.Resource, error) {
+		return d.describeInstances(ctx, f, ids)
+	})
+}
+
+// byFilterIDs lists, with describe, the resources of kind f selects:
+// when f names IDs of that kind, those only, each once, size to a call
+// (EC2 takes up to 200 values per filter), so that none is listed twice;
+// otherwise describe lists all of them (ids nil).
+func byFilterIDs(f provider.Filter, kind provider.Kind, size int, describe func(ids []string) ([]provider.Resource, error)) ([]provider.Resource, error) {
 	var ids []string
 	for _, id := range f.IDs {
-		if t, ok, _ := classify(id); ok && t.kind == provider.KindInstance {
+		if t, ok, _ := classify(id); ok && t.kind == kind {
 			ids = append(ids, t.id)
 		}
 	}
 	if len(ids) == 0 {
-		return d.describeInstances(ctx, f, nil)
+		return describe(nil)
 	}
-	// EC2 takes up to instanceBatch values per filter: one list per batch
-	// of IDs (each ID once, so that no instance is listed twice).
-	return inBatches(unique(ids), instanceBatch, func(batch []string) ([]provider.Resource, error) {
-		return d.describeInstances(ctx, f, batch)
-	})
+	return inBatches(unique(ids), size, describe)
 }
 
 // inBatches calls list with ids in batches of at most size and joins

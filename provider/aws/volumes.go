@@ -24,27 +24,15 @@ const hoursPerMonth = 730.5
 
 // listVolumes lists the EBS volumes f selects, every page of
 // DescribeVolumes, among the volume IDs of f.IDs when f has IDs (in
-// batches of maxFilterValues, a volume-id filter each: an unknown ID
+// batches of volumeBatch, a volume-id filter each: an unknown ID
 // matches nothing, where VolumeIds fails the call). Tags and states are
 // pushed down to EC2's filters. When optional (f did not ask for volumes
 // by Kinds or ID) and DescribeVolumes is denied, there are none, with a
 // warning naming the IAM action.
 func (d *Driver) listVolumes(ctx context.Context, f provider.Filter, optional bool) ([]provider.Resource, error) {
-	var ids []string
-	for _, id := range f.IDs {
-		if t, ok, _ := classify(id); ok && t.kind == provider.KindVolume {
-			ids = append(ids, t.id)
-		}
-	}
-	var out []provider.Resource
-	var err error
-	if len(ids) == 0 {
-		out, err = d.describeVolumes(ctx, f, nil)
-	} else {
-		out, err = inBatches(unique(ids), maxFilterValues, func(batch []string) ([]provider.Resource, error) {
-			return d.describeVolumes(ctx, f, batch)
-		})
-	}
+	out, err := byFilterIDs(f, provider.KindVolume, volumeBatch, func(ids []string) ([]provider.Resource, error) {
+		return d.describeVolumes(ctx, f, ids)
+	})
 	if err != nil && optional && accessDenied(err) {
 		d.warn(ctx, "aws: volumes are not listed (ec2:DescribeVolumes is denied): grant it, or list other kinds by Filter.Kinds",
 			"list volumes", "", err)
