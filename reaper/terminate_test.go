@@ -103,6 +103,27 @@ func TestAttachedVolumeNotTerminated(t *testing.T) {
 	assert.Equal(t, provider.StateRunning, res.State)
 }
 
+// alwaysTerminates is an executing reaper, terminate allowed, whose
+// detector (a host's own) recommends terminating every resource.
+func (e *env) alwaysTerminates(t *testing.T) *reaper.Reaper {
+	t.Helper()
+	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionTerminate}, nil
+	})
+	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionTerminate}}, e.fleet(), always, e.engine,
+		reaper.WithClock(e.waitClock()))
+	require.NoError(t, err)
+	return r
+}
+
+// noTerminate checks that the cloud was asked to terminate nothing.
+func (e *env) noTerminate(t *testing.T) {
+	t.Helper()
+	for _, mu := range e.cloud.Mutations() {
+		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
+	}
+}
+
 // TestAttachedVolumeNotTerminatedOnAnyDetector: a host's own detector
 // that recommends terminating whatever its input does not get a volume
 // attached to an instance (running) terminated: the reaper's re-read
@@ -112,21 +133,13 @@ func TestAttachedVolumeNotTerminatedOnAnyDetector(t *testing.T) {
 	e := newEnv(t, memory.Config{})
 	e.addVolumeIn(t, "vol-1", provider.StateRunning)
 	e.addVolume(t, "vol-2") // detached
-	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
-		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionTerminate}, nil
-	})
-	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionTerminate}}, e.fleet(), always, e.engine,
-		reaper.WithClock(e.waitClock()))
-	require.NoError(t, err)
-	rep, err := e.run(t.Context(), t, r, t0)
+	rep, err := e.run(t.Context(), t, e.alwaysTerminates(t), t0)
 	require.NoError(t, err)
 	rec := record(t, rep, "vol-1")
 	assert.Equal(t, reaper.OutcomeSkipped, rec.Outcome, rec.Reason)
 	assert.Equal(t, "attached to an instance (running): a volume is terminated only when detached", rec.Reason)
 	assert.NotEqual(t, reaper.OutcomeSkipped, record(t, rep, "vol-2").Outcome, "the detached one goes on to the gate")
-	for _, mu := range e.cloud.Mutations() {
-		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
-	}
+	e.noTerminate(t)
 }
 
 // TestPendingVolumeNotTerminatedOnAnyDetector: a volume pending, on its
@@ -140,13 +153,7 @@ func TestPendingVolumeNotTerminatedOnAnyDetector(t *testing.T) {
 	e := newEnv(t, memory.Config{StartDelay: 24 * time.Hour, StopDelay: 24 * time.Hour})
 	e.addVolumeIn(t, "vol-1", provider.StatePending)
 	e.addVolumeIn(t, "vol-2", provider.StateStopping)
-	always := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
-		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Confidence: 1, Action: detector.ActionTerminate}, nil
-	})
-	r, err := reaper.New(reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionTerminate}}, e.fleet(), always, e.engine,
-		reaper.WithClock(e.waitClock()))
-	require.NoError(t, err)
-	rep, err := e.run(t.Context(), t, r, t0)
+	rep, err := e.run(t.Context(), t, e.alwaysTerminates(t), t0)
 	require.NoError(t, err)
 	for id, state := range map[string]provider.State{"vol-1": provider.StatePending, "vol-2": provider.StateStopping} {
 		rec := record(t, rep, id)
@@ -154,9 +161,7 @@ func TestPendingVolumeNotTerminatedOnAnyDetector(t *testing.T) {
 		// Its state, not "attached (running)": it is not running.
 		assert.Equal(t, "state "+string(state)+": nothing to terminate", rec.Reason, id)
 	}
-	for _, mu := range e.cloud.Mutations() {
-		assert.NotEqual(t, memory.OpTerminate, mu.Op, "%+v", mu)
-	}
+	e.noTerminate(t)
 }
 
 // approvedTerminates checks that the run reported in rep recommended
