@@ -99,7 +99,13 @@
 // # Errors
 //
 // Drivers wrap the sentinels ErrNotFound, ErrThrottled, ErrUnsupported,
-// ErrConflict and ErrInvalid and keep their own cause in the chain. Invalid
-// input is reported as an *InvalidError that names the field and value,
-// with credentials in the value masked. No cloud SDK is imported here.
+// ErrConflict, ErrInvalid and ErrDenied and keep their own cause in the
+// chain. A call that changes something (an Actuator's, a Scaler's or a
+// Resizer's) and returns an error matching one of them changed nothing
+// (ChangedNothing); any other error may have left the change made (a
+// timeout after the backend took it), and callers must read the resource
+// again to know.
+// Invalid input is reported as an *InvalidError that names the field and
+// value, with credentials in the value masked. No cloud SDK is imported
+// here.
 package provider

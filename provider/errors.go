@@ -27,10 +27,39 @@ var (
 	// ErrInvalid means an argument was invalid. It is matched by every
 	// *InvalidError.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrDenied means the backend refused the call for want of a
+	// permission (an IAM policy, an RBAC role) or of valid credentials
+	// (an unknown, expired or badly signed key). Nothing was changed, and
+	// the call fails the same way until the permissions or credentials
+	// are fixed: it is not worth retrying soon.
+	ErrDenied = errors.New("denied")
 	// ErrUnknownMetric means a metric name is neither a built-in Metric nor
 	// a custom one; it also matches ErrInvalid.
 	ErrUnknownMetric = fmt.Errorf("%w: unknown metric", ErrInvalid)
 )
+
+// unchanged are the sentinels that say a call changed nothing.
+var unchanged = [...]error{ErrNotFound, ErrThrottled, ErrUnsupported, ErrConflict, ErrInvalid, ErrDenied}
+
+// ChangedNothing reports whether err, returned by a call that changes
+// something (an Actuator's, a Scaler's or a Resizer's), says by the
+// provider contract that the call changed nothing: it matches
+// ErrNotFound, ErrThrottled, ErrUnsupported, ErrConflict, ErrInvalid or
+// ErrDenied. It is false for nil and for any other error (a timeout, a
+// lost reply, a server error), after which the change may have been
+// made: read the resource again to know. A context error is not one of
+// them: a call cut off may have reached the backend.
+func ChangedNothing(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, s := range unchanged {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // InvalidError reports one invalid value: which field, what it was and why it
 // is wrong. It matches ErrInvalid with errors.Is. Made by Invalid, it
