@@ -56,14 +56,32 @@ type Server struct {
 // answers HTTP requests. It returns ErrNoMoto when the binary is missing,
 // and an error with the server's output when it does not come up within
 // StartTimeout or ctx ends. Close the returned Server to stop it.
-func Start(ctx context.Context) (*Server, error) {
+func Start(ctx context.Context) (*Server, error) { return startEnv(ctx) }
+
+// StartEnforcingIAM is Start for a moto_server that checks every request's
+// credentials and IAM policies, as AWS does (moto's
+// INITIAL_NO_AUTH_ACTION_COUNT): the first freeCalls API requests are let
+// through unchecked, for a test to create the IAM users, policies and
+// access keys it needs, and every later one must be signed with an access
+// key of a user whose policies allow it. A refused call is answered as AWS
+// answers it (AccessDenied with HTTP 403, AuthFailure or
+// InvalidClientTokenId for an unknown key). Requests to /moto-api/ are not
+// counted. A negative freeCalls is an error.
+func StartEnforcingIAM(ctx context.Context, freeCalls int) (*Server, error) {
+	if freeCalls < 0 {
+		return nil, fmt.Errorf("mototest: %d free calls: must not be negative", freeCalls)
+	}
+	return startEnv(ctx, "INITIAL_NO_AUTH_ACTION_COUNT="+strconv.Itoa(freeCalls))
+}
+
+func startEnv(ctx context.Context, env ...string) (*Server, error) {
 	path, err := exec.LookPath(Binary)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoMoto, err)
 	}
 	var lastErr error
 	for range 3 { // the free port may be taken between probe and bind
-		srv, err := start(ctx, path)
+		srv, err := start(ctx, path, env)
 		if err == nil {
 			return srv, nil
 		}
@@ -75,7 +93,7 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(ctx context.Context, path string) (*Server, error) {
+func start(ctx context.Context, path string, env []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -85,7 +103,7 @@ func start(ctx context.Context, path string) (*Server, error) {
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdout = &lockedWriter{b: logs}
 	cmd.Stderr = cmd.Stdout
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), env...)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("mototest: start %s: %w", path, err)
 	}

@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"testing"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,4 +35,27 @@ func TestMissingBinaryIsAnError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	_, err := mototest.Start(t.Context())
 	require.ErrorIs(t, err, mototest.ErrNoMoto)
+}
+
+// A server enforcing IAM lets the free calls through (the readiness polls
+// of /moto-api/ are not among them) and refuses the next one signed with
+// a key no IAM user has, as AWS does.
+func TestStartEnforcingIAM(t *testing.T) {
+	srv, err := mototest.StartEnforcingIAM(t.Context(), 1)
+	require.NoError(t, err)
+	defer srv.Close()
+	client := ec2.NewFromConfig(awssdk.Config{
+		Region:       "eu-north-1",
+		BaseEndpoint: awssdk.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	})
+	_, err = client.DescribeInstances(t.Context(), &ec2.DescribeInstancesInput{})
+	require.NoError(t, err, "the one free call")
+	_, err = client.DescribeInstances(t.Context(), &ec2.DescribeInstancesInput{})
+	var api smithy.APIError
+	require.ErrorAs(t, err, &api)
+	assert.Equal(t, "AuthFailure", api.ErrorCode(), "%v", err)
+
+	_, err = mototest.StartEnforcingIAM(t.Context(), -1)
+	require.ErrorContains(t, err, "-1 free calls: must not be negative")
 }

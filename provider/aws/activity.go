@@ -271,7 +271,10 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 				continue
 			}
 			i := qr.signal
-			if r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden {
+			switch r.StatusCode {
+			case cwtypes.StatusCodeForbidden:
+				return nil, fmt.Errorf("aws: activity %q: %s %s: %w: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, qr.name, provider.ErrDenied, r.StatusCode, messages(r.Messages))
+			case cwtypes.StatusCodeInternalError:
 				return nil, fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, qr.name, r.StatusCode, messages(r.Messages))
 			}
 			qr.complete = r.StatusCode == cwtypes.StatusCodeComplete

@@ -286,7 +286,7 @@ func TestWaitAfterAcceptedWriteMatchesNoNothingChangedSentinel(t *testing.T) {
 			require.Error(t, err, "%s %s", op, code)
 			assert.Contains(t, err.Error(), "the change may still happen", "%s %s", op, code)
 			assert.Contains(t, err.Error(), code, "the cause is in the message")
-			for _, s := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid} {
+			for _, s := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid, provider.ErrDenied} {
 				assert.NotErrorIs(t, err, s, "%s %s", op, code)
 			}
 		}

@@ -507,7 +507,11 @@
 // ResourceNotFoundException, an absent group) match provider.ErrNotFound,
 // throttling codes provider.ErrThrottled, wrong states
 // (IncorrectInstanceState, VolumeInUse, ResourceConflictException) provider.ErrConflict,
-// unsupported operations provider.ErrUnsupported; errors.As still reaches
+// unsupported operations provider.ErrUnsupported, and a call refused for
+// want of an IAM permission (AccessDenied, UnauthorizedOperation, …) or of
+// valid credentials (AuthFailure, InvalidClientTokenId, ExpiredToken, …),
+// or any other answer with HTTP status 401 or 403, and a CloudWatch query
+// answered Forbidden, provider.ErrDenied; errors.As still reaches
 // smithy.APIError. Invalid input is provider.ErrInvalid, naming the field,
 // before any API call. Each API call is retried by the SDK's standard
 // retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with

@@ -88,6 +88,29 @@ var (
 		"VolumeInUse":               true,
 		"OperationNotPermitted":     true,
 	}
+	// permissionCodes refuse a call for want of an IAM permission (or a
+	// service the account has not opted in to).
+	permissionCodes = map[string]bool{
+		"AccessDenied":          true,
+		"AccessDeniedException": true,
+		"UnauthorizedOperation": true,
+		"NotAuthorized":         true,
+		"OptInRequired":         true,
+	}
+	// credentialCodes refuse the credentials themselves: unknown, expired,
+	// missing or badly signed.
+	credentialCodes = map[string]bool{
+		"AuthFailure":                 true,
+		"InvalidClientTokenId":        true,
+		"UnrecognizedClientException": true,
+		"MissingAuthenticationToken":  true,
+		"IncompleteSignature":         true,
+		"SignatureDoesNotMatch":       true,
+		"InvalidSignatureException":   true,
+		"ExpiredToken":                true,
+		"ExpiredTokenException":       true,
+		"RequestExpired":              true,
+	}
 	unsupportedCodes = map[string]bool{
 		"UnsupportedOperation":                true,
 		"UnsupportedHibernationConfiguration": true,
@@ -149,11 +172,20 @@ func sentinel(err error) error {
 			return provider.ErrUnsupported
 		case invalidCodes[code]:
 			return provider.ErrInvalid
+		case permissionCodes[code], credentialCodes[code]:
+			return provider.ErrDenied
 		}
 	}
 	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
-		return provider.ErrThrottled
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusTooManyRequests:
+			return provider.ErrThrottled
+		case http.StatusUnauthorized, http.StatusForbidden:
+			// A code not listed above (or an answer the SDK could not
+			// parse): AWS answers 401 and 403 only for calls it refused.
+			return provider.ErrDenied
+		}
 	}
 	return nil
 }

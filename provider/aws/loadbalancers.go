@@ -118,11 +118,7 @@ func accessDenied(err error) bool {
 	if !errors.As(err, &api) {
 		return false
 	}
-	switch api.ErrorCode() {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return true
-	}
-	return false
+	return permissionCodes[api.ErrorCode()]
 }
 
 // describeLoadBalancer returns the load balancer arn, or an error

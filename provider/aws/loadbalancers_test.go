@@ -463,6 +463,10 @@ func TestQuietLoadBalancerRequestsFailedReadIsNoZero(t *testing.T) {
 			require.Error(t, err, tc.name)
 			assert.Empty(t, got.Values, tc.name)
 			require.Error(t, aerr, tc.name)
+			// A query CloudWatch answers Forbidden is denied (no
+			// cloudwatch:GetMetricData on it); the others are not.
+			assert.Equal(t, tc.name == "forbidden", errors.Is(err, provider.ErrDenied), "%s: %v", tc.name, err)
+			assert.Equal(t, tc.name == "forbidden", errors.Is(aerr, provider.ErrDenied), "%s: %v", tc.name, aerr)
 			continue
 		}
 		require.NoError(t, err, tc.name)

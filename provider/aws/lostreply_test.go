@@ -64,7 +64,7 @@ func (h *lostReplyHTTP) Do(r *http.Request) (*http.Response, error) {
 // untouched are the provider sentinels that say a write changed nothing:
 // the reaper refunds its budget, releases the approval and verifies
 // nothing on them; the scaling engine retries a throttled write.
-var untouched = []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid}
+var untouched = []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid, provider.ErrDenied}
 
 // TestRetriedWriteAfterALostReplyIsNotUntouched: a Stop, Start or
 // Terminate whose first StopInstances (StartInstances,

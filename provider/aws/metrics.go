@@ -744,7 +744,9 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 			}
 			var err error
 			switch {
-			case r.StatusCode == cwtypes.StatusCodeInternalError || r.StatusCode == cwtypes.StatusCodeForbidden:
+			case r.StatusCode == cwtypes.StatusCodeForbidden:
+				err = fmt.Errorf("aws: query metric %q %s: %w: CloudWatch status %s: %s", preps[i].q.ResourceID, preps[i].q.Metric, provider.ErrDenied, r.StatusCode, messages(r.Messages))
+			case r.StatusCode == cwtypes.StatusCodeInternalError:
 				err = fmt.Errorf("aws: query metric %q %s: CloudWatch status %s: %s", preps[i].q.ResourceID, preps[i].q.Metric, r.StatusCode, messages(r.Messages))
 			case len(r.Timestamps) != len(r.Values):
 				err = fmt.Errorf("aws: query metric %q %s: CloudWatch returned %d timestamps and %d values", preps[i].q.ResourceID, preps[i].q.Metric, len(r.Timestamps), len(r.Values))

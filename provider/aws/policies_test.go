@@ -392,6 +392,7 @@ func TestScalingPoliciesDeniedFailTheRead(t *testing.T) {
 		var api smithy.APIError
 		require.ErrorAs(t, err, &api, "the SDK's error stays in the chain")
 		assert.Equal(t, "AccessDenied", api.ErrorCode())
+		require.ErrorIs(t, err, provider.ErrDenied)
 		assert.Contains(t, err.Error(), "scaling policies (IAM action autoscaling:DescribePolicies; Config.IgnoreScalingPolicies skips them)")
 		for _, s := range []error{provider.ErrNotFound, provider.ErrThrottled, provider.ErrConflict, provider.ErrUnsupported, provider.ErrInvalid} {
 			assert.NotErrorIs(t, err, s)
