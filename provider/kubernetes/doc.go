@@ -240,8 +240,8 @@
 // chain: NotFound is provider.ErrNotFound, Conflict provider.ErrConflict,
 // TooManyRequests provider.ErrThrottled, Invalid and BadRequest
 // provider.ErrInvalid, Forbidden a *ForbiddenError (ErrForbidden) naming
-// the verb and resource the driver needed, Unauthorized ErrUnauthorized,
-// and an API server that is unreachable, unavailable or timing out
+// the verb and resource the driver needed, Unauthorized ErrUnauthorized
+// (both match provider.ErrDenied: nothing was changed), and an API server that is unreachable, unavailable or timing out
 // ErrUnavailable. The caller's context bounds every call: a hung server
 // returns context.DeadlineExceeded at the deadline.
 //

@@ -14,11 +14,12 @@ import (
 var (
 	// ErrForbidden means the API server refused the call for lack of
 	// permission (HTTP 403). It is matched by every *ForbiddenError, which
-	// names the verb and resource the driver needed.
-	ErrForbidden = errors.New("kubernetes: forbidden")
+	// names the verb and resource the driver needed. It matches
+	// provider.ErrDenied.
+	ErrForbidden error = &deniedError{"kubernetes: forbidden"}
 	// ErrUnauthorized means the API server did not accept the credentials
-	// (HTTP 401).
-	ErrUnauthorized = errors.New("kubernetes: unauthorized")
+	// (HTTP 401). It matches provider.ErrDenied.
+	ErrUnauthorized error = &deniedError{"kubernetes: unauthorized"}
 	// ErrUnavailable means the API server or the metrics API could not
 	// answer: unreachable, timed out on its side (HTTP 504, 500 with a
 	// timeout), unavailable (503) or failing internally (500). The call may
@@ -38,6 +39,15 @@ var (
 	// provider.ErrUnsupported.
 	ErrNoMetricsSource = errors.New("kubernetes: no metrics source")
 )
+
+// deniedError is a sentinel of the driver that also matches
+// provider.ErrDenied, with its own message.
+type deniedError struct{ msg string }
+
+func (e *deniedError) Error() string { return e.msg }
+
+// Unwrap returns provider.ErrDenied.
+func (e *deniedError) Unwrap() error { return provider.ErrDenied }
 
 // ForbiddenError reports a call the API server refused for lack of
 // permission. It matches ErrForbidden; the API server's error (a

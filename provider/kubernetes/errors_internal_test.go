@@ -45,6 +45,8 @@ func TestWrapMapsStatusesOntoSentinels(t *testing.T) {
 			err := wrap("get", "ns/deployment/web", call{verb: "get", resource: "deployments.apps"}, tt.give)
 			require.ErrorIs(t, err, tt.want)
 			require.ErrorIs(t, err, tt.give, "the client's error stays in the chain")
+			// Only a refused credential or permission is denied.
+			assert.Equal(t, errors.Is(tt.want, ErrUnauthorized), errors.Is(err, provider.ErrDenied), "%v", err)
 			assert.Contains(t, err.Error(), `kubernetes: get "ns/deployment/web"`)
 		})
 	}
@@ -54,7 +56,7 @@ func TestWrapMapsStatusesOntoSentinels(t *testing.T) {
 	// A status the driver has no sentinel for stays as it is.
 	teapot := &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 418, Reason: "Teapot"}}
 	err = wrap("get", "x", call{}, teapot)
-	for _, s := range []error{provider.ErrNotFound, provider.ErrConflict, provider.ErrInvalid, ErrUnavailable, ErrForbidden} {
+	for _, s := range []error{provider.ErrNotFound, provider.ErrConflict, provider.ErrInvalid, ErrUnavailable, ErrForbidden, provider.ErrDenied} {
 		require.NotErrorIs(t, err, s)
 	}
 	require.ErrorIs(t, err, teapot)
@@ -70,7 +72,10 @@ func TestForbiddenError(t *testing.T) {
 	cause := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments/scale"}, "web", errors.New(`User "v" cannot update resource`))
 	err := wrap("set capacity", "shop/deployment/web", call{verb: "update", resource: "deployments.apps/scale", namespace: "shop", name: "web"}, cause)
 	require.ErrorIs(t, err, ErrForbidden)
+	require.ErrorIs(t, err, provider.ErrDenied)
 	require.ErrorIs(t, err, cause)
+	assert.Equal(t, "kubernetes: forbidden", ErrForbidden.Error(), "the sentinels keep their messages")
+	assert.Equal(t, "kubernetes: unauthorized", ErrUnauthorized.Error())
 	var fe *ForbiddenError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "update", fe.Verb)

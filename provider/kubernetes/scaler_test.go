@@ -238,6 +238,8 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 	require.NoError(t, err, "the viewer reads once the binding is seen")
 	err = d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: c.Min, Max: c.Max, Desired: 3})
 	require.ErrorIs(t, err, kubernetes.ErrForbidden)
+	require.ErrorIs(t, err, provider.ErrDenied, "nothing changed, by the provider contract")
+	assert.True(t, provider.ChangedNothing(err))
 	var fe *kubernetes.ForbiddenError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "update", fe.Verb)
@@ -248,6 +250,7 @@ func TestForbiddenNamesVerbAndResource(t *testing.T) {
 	assert.Contains(t, err.Error(), `cannot update resource "deployments/scale"`, "the server's message stays in the chain")
 
 	err = d.Workloads().Stop(f.ctx, web)
+	require.ErrorIs(t, err, provider.ErrDenied)
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "patch", fe.Verb, "Stop first remembers the replicas in an annotation")
 	assert.Equal(t, "deployments.apps", fe.Resource)

@@ -109,6 +109,7 @@ func TestErrorsAndLogsHideCredentials(t *testing.T) {
 				assertNoKubeSecret(t, "error", err.Error())
 			}
 			require.ErrorIs(t, errs[0], kubernetes.ErrUnauthorized, "the chain is kept: %v", errs[0])
+			require.ErrorIs(t, errs[0], provider.ErrDenied)
 			assertNoKubeSecret(t, "log", logs.String())
 		})
 	}
