@@ -10,7 +10,8 @@ import (
 
 // Errors of the driver. Errors that fit a provider sentinel match it too:
 // ErrBadQuery matches provider.ErrInvalid, a server answering 429 matches
-// provider.ErrThrottled, an unknown resource provider.ErrNotFound and a
+// provider.ErrThrottled, one answering 401 or 403 provider.ErrDenied, an
+// unknown resource provider.ErrNotFound and a
 // metric without a template provider.ErrUnsupported. A call that ran out of
 // time or was cancelled matches context.DeadlineExceeded or
 // context.Canceled.
@@ -93,7 +94,9 @@ func (e *SeriesError) Error() string {
 func (e *SeriesError) Is(target error) bool { return target == ErrSeveralSeries }
 
 // StatusError is an HTTP status the driver maps onto a sentinel: 429
-// (provider.ErrThrottled) and 502, 503, 504 (ErrUnavailable).
+// (provider.ErrThrottled), 401 and 403 (provider.ErrDenied: the server,
+// or a proxy in front of it, refused the credentials or their access)
+// and 502, 503, 504 (ErrUnavailable).
 type StatusError struct {
 	// Code is the HTTP status code.
 	Code int
@@ -107,6 +110,8 @@ func (e *StatusError) Is(target error) bool {
 	switch e.Code {
 	case 429:
 		return target == provider.ErrThrottled
+	case 401, 403:
+		return target == provider.ErrDenied
 	default:
 		return target == ErrUnavailable
 	}

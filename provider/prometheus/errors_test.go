@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -172,6 +173,11 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 		{http.StatusServiceUnavailable, prometheus.ErrUnavailable},
 		{http.StatusBadGateway, prometheus.ErrUnavailable},
 		{http.StatusGatewayTimeout, prometheus.ErrUnavailable},
+		// Basic auth (the server's web config) or a proxy in front
+		// refusing the credentials: denied, not "bad query" or an
+		// outage.
+		{http.StatusUnauthorized, provider.ErrDenied},
+		{http.StatusForbidden, provider.ErrDenied},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.give), func(t *testing.T) {
@@ -179,6 +185,8 @@ func TestStatusCodesMapOntoSentinels(t *testing.T) {
 			src := newSource(t, prometheus.Config{Address: (&fakeServer{status: tt.give}).start(t).URL})
 			_, err := src.Get(t.Context(), "i-1")
 			require.ErrorIs(t, err, tt.want)
+			assert.Equal(t, errors.Is(tt.want, provider.ErrDenied), errors.Is(err, provider.ErrDenied), "%v", err)
+			assert.Equal(t, errors.Is(tt.want, prometheus.ErrUnavailable), errors.Is(err, prometheus.ErrUnavailable), "%v", err)
 			var se *prometheus.StatusError
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tt.give, se.Code)
