@@ -54,13 +54,22 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		return false
 	}
 	err := r.call(ctx, p)
-	if err != nil && untouched(err) {
+	if provider.ChangedNothing(err) {
+		// By the provider contract nothing changed: the budget is
+		// refunded and a claimed approval released. Other errors keep
+		// the budget consumed and spend the approval: they may be spent,
+		// never exceeded or used twice.
 		r.refund(ctx, now, rec, resv)
 		if d.Approved {
 			r.release(ctx, now, rec, p, string(p.Action)+" changed nothing: "+err.Error())
 		}
 		rec.fail(StageAct, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, string(p.Action)+" failed"
+		if errors.Is(err, provider.ErrDenied) {
+			// Fails the same way at every run until someone grants the
+			// permission: say so, rather than look like a passing fault.
+			rec.Reason = string(p.Action) + " denied by the provider (a missing permission or refused credentials): nothing changed"
+		}
 		return false
 	}
 	rec.ActedAt = r.clock.Now()
@@ -182,18 +191,4 @@ func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
 	if err := r.history.Record(fleet, now, 1); err != nil {
 		rec.fail(StageRecord, err)
 	}
-}
-
-// untouched reports whether a provider error means, by the provider
-// contract, that nothing was changed, so the rate-limit budget is refunded
-// and a claimed approval released. Other errors keep the budget consumed
-// and spend the approval: they may be spent, never exceeded or used twice.
-func untouched(err error) bool {
-	for _, e := range []error{provider.ErrThrottled, provider.ErrNotFound, provider.ErrConflict,
-		provider.ErrUnsupported, provider.ErrInvalid} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package reaper_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,23 +52,50 @@ func approvedProd(t *testing.T, e *env, r *reaper.Reaper) string {
 // run asked again.)
 func TestThrottledApprovedStopKeepsTheApproval(t *testing.T) {
 	t.Parallel()
+	rec := approvedStopFailsAndKeepsTheApproval(t, memory.Fault{Throttle: true}, provider.ErrThrottled)
+	assert.Equal(t, "stop failed", rec.Reason)
+}
+
+// An approved stop that the provider refuses for want of a permission
+// (an IAM policy without ec2:StopInstances, an expired key:
+// provider.ErrDenied) changed nothing either: the approval is released
+// and the budget refunded, and once the permission is granted the next
+// run stops the instance without asking again. Before, the reaper spent
+// the approval, counted the stop against the fleet's limits and verified
+// a stop that never happened until its timeout; the next run then asked
+// a human again.
+func TestDeniedApprovedStopKeepsTheApproval(t *testing.T) {
+	t.Parallel()
+	denied := fmt.Errorf("aws: stop \"i-prod\": %w: api error UnauthorizedOperation: you are not authorized to perform this operation", provider.ErrDenied)
+	rec := approvedStopFailsAndKeepsTheApproval(t, memory.Fault{Err: denied}, provider.ErrDenied)
+	assert.Equal(t, "stop denied by the provider (a missing permission or refused credentials): nothing changed", rec.Reason)
+}
+
+// approvedStopFailsAndKeepsTheApproval has the provider fail an approved
+// stop once with fault, an error matching want, and checks that the
+// approval and the budget are given back and the next run stops the
+// instance on the same approval.
+func approvedStopFailsAndKeepsTheApproval(t *testing.T, fault memory.Fault, want error) reaper.Record {
+	t.Helper()
 	e := newEnv(t, memory.Config{})
 	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}})
 	require.NoError(t, err)
 	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(lim))
 	id := approvedProd(t, e, r)
-	_, err = e.cloud.InjectFault(memory.Fault{Op: memory.OpStop, ResourceID: "i-prod", Throttle: true, Times: 1})
+	fault.Op, fault.ResourceID, fault.Times = memory.OpStop, "i-prod", 1
+	_, err = e.cloud.InjectFault(fault)
 	require.NoError(t, err)
 
 	rep, err := e.run(t.Context(), t, r, t0.Add(10*time.Minute))
 	require.NoError(t, err)
 	rec := record(t, rep, "i-prod")
+	failed := rec
 	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome)
-	require.ErrorIs(t, rec.Err(), provider.ErrThrottled)
+	require.ErrorIs(t, rec.Err(), want)
 	require.Len(t, rec.Errors, 1, "only the provider's error: releasing the approval succeeded")
 	req, err := e.approvals.Get(t.Context(), id)
 	require.NoError(t, err)
-	assert.Equal(t, approval.Approved, req.State, "a throttled stop changed nothing: the approval is not spent")
+	assert.Equal(t, approval.Approved, req.State, "a stop refused with %v changed nothing: the approval is not spent", want)
 	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalRequested, safety.AuditApprovalApproved,
 		safety.AuditApprovalClaimed, safety.AuditApprovalReleased}, approvalKinds(e.audit.Events()))
 	st, err := lim.StatsAt(t.Context(), t0.Add(10*time.Minute))
@@ -89,6 +117,7 @@ func TestThrottledApprovedStopKeepsTheApproval(t *testing.T) {
 	assert.Len(t, all, 1, "nobody was asked again")
 	kinds := approvalKinds(e.audit.Events())
 	assert.Equal(t, []safety.AuditKind{safety.AuditApprovalClaimed, safety.AuditApprovalExecuted}, kinds[len(kinds)-2:])
+	return failed
 }
 
 // An audit sink that fails while the approval is taken: the reaper does

@@ -101,9 +101,12 @@
 // resource whose Gate check fails is not acted on (fail closed), and
 // neither is one whose run's context ended before its provider call.
 // Rate-limit budget is refunded, and a claimed approval released, when the
-// provider says nothing changed (throttled, not found, conflict,
-// unsupported, invalid) or the call was not made; this bookkeeping runs
-// even after the run's context ended. A provider call that fails without
+// provider says nothing changed (provider.ChangedNothing: throttled, not
+// found, conflict, unsupported, invalid, denied) or the call was not made;
+// this bookkeeping runs even after the run's context ended. A call the
+// provider denied (provider.ErrDenied: a missing IAM permission, refused
+// credentials) says so in the Record's Reason: it fails the same way at
+// every run until someone grants the permission. A provider call that fails without
 // saying that nothing changed (a timeout after the provider took the
 // stop) may have changed it: its budget and approval are spent, it counts
 // in the history against the fleet's limits at once, and verification
