@@ -14,7 +14,7 @@ import (
 // executed action in it (MemoryHistory.Record), or supplies a shared one.
 //
 // ActedOn returns the number of instances of fleet acted on at or after
-// since. Implementations must be safe for concurrent use and honour ctx.
+// since (≥ 0; a count too large for an int is math.MaxInt). Implementations must be safe for concurrent use and honour ctx.
 type ActionHistory interface {
 	ActedOn(ctx context.Context, fleet string, since time.Time) (int, error)
 }
@@ -124,10 +124,20 @@ func (h *MemoryHistory) ActedOn(ctx context.Context, fleet string, since time.Ti
 	n := 0
 	for _, r := range h.records[fleet] {
 		if !r.at.Before(since) {
-			n += r.units
+			n = addCounts(n, r.units)
 		}
 	}
 	return n, nil
+}
+
+// addCounts returns a + b for counts a, b ≥ 0, saturated at math.MaxInt:
+// a sum that wrapped around would be negative, and a fleet share read
+// from it would pass.
+func addCounts(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // LimitsConfig configures LimitsRule. The zero value means the defaults.
@@ -205,9 +215,9 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 // Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
 // is its own fleet of Current.Desired instances; a single resource
 // without a Fleet is not share-limited. A named fleet of unknown size is
-// blocked. History errors make the rule fail (the engine blocks), and so
-// does a *MemoryHistory whose Keep was lowered below Window after
-// NewLimitsRule. With LimitsConfig.NoFleetShare the fleet share is not
+// blocked. History errors and a negative count make the rule fail (the
+// engine blocks), and so does a *MemoryHistory whose Keep was lowered
+// below Window after NewLimitsRule. With LimitsConfig.NoFleetShare the fleet share is not
 // checked. Safe for concurrent use if the history is.
 //
 // Make one with NewLimitsRule; the zero value is not usable: its Check fails,
@@ -318,16 +328,19 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("history of fleet %q: %w", fleet, err)
 	}
+	if done < 0 {
+		return Result{}, fmt.Errorf("history of fleet %q: %w", fleet, invalidf("acted_on", done, "must be ≥ 0 (a count of instances)"))
+	}
 	if p.FleetPlanned < 0 {
 		return Result{}, invalidf("fleet_planned", p.FleetPlanned, "must be ≥ 0")
 	}
-	done += p.FleetPlanned
+	done = addCounts(done, p.FleetPlanned)
 	planned := ""
 	if p.FleetPlanned > 0 {
 		planned = fmt.Sprintf(" (%d of them planned, not yet recorded)", p.FleetPlanned)
 	}
 	units := p.Units()
-	share := float64(done+units) / float64(size)
+	share := float64(addCounts(done, units)) / float64(size)
 	if share > r.p.MaxFleetShare+1e-9 {
 		return Result{Outcome: Block, Risk: RiskMedium,
 			Reason: fmt.Sprintf("fleet %q: %d of %d acted on in the last %s%s, %d more would make %.0f%% (limit %.0f%%)",

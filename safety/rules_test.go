@@ -958,3 +958,56 @@ func TestLimitsRuleCountsFleetPlanned(t *testing.T) {
 	q.FleetPlanned = 5
 	assert.Equal(t, p.Fingerprint(), q.Fingerprint(), "an approval does not depend on what else a run plans")
 }
+
+// A count the limits rule adds to cannot wrap around: a history that
+// saturates its count at math.MaxInt (as etcdhistory does), a
+// MemoryHistory whose records sum past it, or a FleetPlanned near it made
+// the sum negative, and the share passed (the rule failed open). A
+// negative count is not a count: the rule fails, naming it.
+func TestLimitsRuleCountsDoNotWrap(t *testing.T) {
+	t.Parallel()
+	inFleet := func(planned int) safety.Proposal {
+		p := stop("i-1")
+		p.Fleet, p.FleetSize, p.FleetPlanned = "web", 10, planned
+		return p
+	}
+	counting := func(n int) safety.ActionHistory {
+		return safety.ActionHistoryFunc(func(context.Context, string, time.Time) (int, error) { return n, nil })
+	}
+	mem := &safety.MemoryHistory{}
+	require.NoError(t, mem.Record("web", t0.Add(-time.Minute), math.MaxInt))
+	require.NoError(t, mem.Record("web", t0.Add(-time.Minute), 1))
+	n, err := mem.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, math.MaxInt, n, "a MemoryHistory's count saturates")
+	tests := []struct {
+		name    string
+		history safety.ActionHistory
+		planned int
+	}{
+		{"saturated count", counting(math.MaxInt), 0},
+		{"count and planned", counting(1), math.MaxInt},
+		{"saturated count and planned", counting(math.MaxInt), math.MaxInt},
+		{"memory history", mem, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewLimitsRule(safety.LimitsConfig{}, tt.history)
+			require.NoError(t, err)
+			got, err := r.Check(t.Context(), inFleet(tt.planned))
+			require.NoError(t, err)
+			assert.Equal(t, safety.Block, got.Outcome, got.Reason)
+		})
+	}
+	t.Run("negative count", func(t *testing.T) {
+		t.Parallel()
+		r, err := safety.NewLimitsRule(safety.LimitsConfig{}, counting(-3))
+		require.NoError(t, err)
+		_, err = r.Check(t.Context(), inFleet(0))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "acted_on", ie.Field)
+		assert.Contains(t, err.Error(), `fleet "web"`)
+	})
+}
