@@ -72,7 +72,8 @@ type Engine struct {
 // New returns an Engine for cfg running rules in order. It fails with an
 // error matching provider.ErrInvalid, naming the field, when cfg is
 // invalid, rules is empty and cfg.AllowNoRules is not set (an engine
-// without rules allows everything), a rule is nil (including a nil RuleFunc, or Named around one),
+// without rules allows everything), a rule is nil (including a nil
+// RuleFunc, a nil pointer such as a nil *BackupRule, or Named around one),
 // two rules share a name, WithInline names no rule, or an option wires a
 // nil Func adapter. It starts no goroutine.
 func New(cfg Config, rules []Rule, opts ...Option) (*Engine, error) {

@@ -129,3 +129,29 @@ func TestIsFailure(t *testing.T) {
 		assert.Equal(t, tc.want, safety.IsFailure(tc.d, tc.err), tc.name)
 	}
 }
+
+// A typed nil rule (a rule whose constructor's error was dropped) is
+// refused by New, naming its index, as a nil RuleFunc is: New panicked on
+// a nil *DependencyRule, *LimitsRule or *RollbackRule (their Inline reads
+// a field), and took a nil *BackupRule and the like, whose every Check
+// panicked, blocking everything with no word of why.
+func TestNewRefusesTypedNilRules(t *testing.T) {
+	t.Parallel()
+	for _, r := range []safety.Rule{
+		(*safety.BackupRule)(nil), (*safety.BusinessHoursRule)(nil), (*safety.CriticalRule)(nil),
+		(*safety.DependencyRule)(nil), (*safety.GradualRule)(nil), (*safety.HealthRule)(nil),
+		(*safety.LimitsRule)(nil), (*safety.RollbackRule)(nil),
+		safety.Named("custom", (*safety.LimitsRule)(nil)),
+	} {
+		t.Run(fmt.Sprintf("%T", r), func(t *testing.T) {
+			t.Parallel()
+			var err error
+			require.NotPanics(t, func() {
+				_, err = safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{}), r})
+			})
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, "rules[1]", ie.Field)
+		})
+	}
+}

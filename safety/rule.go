@@ -56,15 +56,13 @@ type namedRule struct {
 func (n namedRule) Name() string { return n.name }
 
 // isNilFunc reports whether v is nil or one of the Func adapters of the
-// collaborators it is asked about (a rule, the auditor, the approvals, a
-// limits rule's history) holding a nil func: a non-nil interface whose
-// call would panic. The rules' other sources use isNilSource.
+// collaborators it is asked about (the auditor, the approvals, a limits
+// rule's history) holding a nil func: a non-nil interface whose call would
+// panic. Rules and the rules' other sources use isNilSource.
 func isNilFunc(v any) bool {
 	switch f := v.(type) {
 	case nil:
 		return true
-	case RuleFunc:
-		return f == nil
 	case AuditorFunc:
 		return f == nil
 	case ApprovalVerifierFunc:
@@ -75,20 +73,21 @@ func isNilFunc(v any) bool {
 	return false
 }
 
-// isNilSource reports whether v, a rule's source (a graph, a backup
-// catalog, a health checker, a calendar, a restorer), is nil, a nil Func
+// isNilSource reports whether v, a rule or a rule's source (a graph, a
+// backup catalog, a health checker, a calendar, a restorer), is nil, a nil Func
 // adapter, or a nil pointer (a typed nil such as a nil *StaticGraph): its
 // first call would panic. (The engine's approvals may be a nil
 // *approval.Manager, which answers, failing closed: they use isNilFunc.)
 func isNilSource(v any) bool { return nilcheck.Is(v) }
 
-// isNilRule reports whether r is nil, a nil RuleFunc, or Named around one
-// of those: a rule whose Check would panic.
+// isNilRule reports whether r is nil, a nil RuleFunc, a nil pointer (a
+// typed nil such as a nil *BackupRule), or Named around one of those: a
+// rule whose Check would panic.
 func isNilRule(r Rule) bool {
 	if r, ok := r.(namedRule); ok {
 		return isNilRule(r.Rule)
 	}
-	return isNilFunc(r)
+	return isNilSource(r)
 }
 
 var _ Rule = RuleFunc(nil)
