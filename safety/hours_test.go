@@ -53,6 +53,14 @@ func TestBusinessHoursDST(t *testing.T) {
 		// 02:00 LHDT (+11) → 01:30 LHST (+10:30): 01:45 happens twice.
 		{"Lord Howe fall, 01:15 (LHDT), window to 01:45", "Australia/Lord_Howe", "Sun 00:00-01:45", "2026-04-04T14:15:00Z", true, "2026-04-04T14:45:00Z"},
 		{"Lord Howe fall, second 01:35 (LHST)", "Australia/Lord_Howe", "Sun 00:00-01:45", "2026-04-04T15:05:00Z", true, "2026-04-04T15:15:00Z"},
+		// A window that ends in the hour the clock skips ends at the jump,
+		// and one the clock falls back out of ends at the fall-back: the
+		// wall clock there is outside it (it ended an hour or two late).
+		{"Berlin spring, window ends in the gap", "Europe/Berlin", "Sun 01:00-02:30", "2026-03-29T00:45:00Z", true, "2026-03-29T01:00:00Z"},
+		{"Berlin fall, first 02:45 (CEST) falls back out", "Europe/Berlin", "Sun 02:30-03:30", "2026-10-25T00:45:00Z", true, "2026-10-25T01:00:00Z"},
+		// Antarctica/Troll falls back two hours on Sun 2026-10-25, 03:00
+		// (+02) → 01:00 (+00): a window to 01:00 ends at the first 01:00.
+		{"Troll fall by two hours", "Antarctica/Troll", "Sun 00:00-01:00", "2026-10-24T22:30:00Z", true, "2026-10-24T23:00:00Z"},
 		// A window to 24:00 that meets the next day's window is followed.
 		{"across midnight", "Europe/Berlin", "Fri 20:00-24:00; Sat 00:00-06:00", "2026-03-27T20:00:00Z", true, "2026-03-28T05:00:00Z"},
 	}

@@ -282,37 +282,26 @@ func (s Schedule) window(t time.Time) (Window, bool) {
 
 // End returns the first instant at or after t that is outside the window
 // containing t (t itself when t is outside the schedule), computed on t's
-// wall clock so DST changes inside the window are respected. Windows that
-// meet across midnight are followed into the next day, up to a week.
+// wall clock so DST changes inside the window are respected: a window
+// ends where its end time is on the clock, or where the clock jumps out
+// of it (a window ending in the hour a spring-forward skips, or one the
+// clock falls back out of). Windows that meet across midnight are
+// followed into the next day, up to a week.
 func (s Schedule) End(t time.Time) time.Time {
 	for range 8 {
 		w, ok := s.window(t)
 		if !ok {
 			return t
 		}
-		y, mo, d := t.Date()
-		end := time.Date(y, mo, d, w.End/60, w.End%60, 0, 0, t.Location())
-		// In the repeated hour of a DST fall-back two instants share the
-		// wall clock of end, and time.Date picks one of them: take the
-		// first one after t.
-		for !end.After(t) {
-			end = end.Add(time.Hour)
-		}
-		for _, back := range []time.Duration{time.Hour, 30 * time.Minute} {
-			if e := end.Add(-back); e.After(t) && sameWall(e, end) {
-				end = e
-				break
-			}
+		// Until the zone's next transition the wall clock keeps pace
+		// with t, so the window's end is that far away on it; at the
+		// transition the clock jumps, and is read again there.
+		h, m, sec := t.Clock()
+		end := t.Add(time.Duration(w.End-h*60-m)*time.Minute - time.Duration(sec)*time.Second - time.Duration(t.Nanosecond()))
+		if _, next := t.ZoneBounds(); !next.IsZero() && next.Before(end) {
+			end = next
 		}
 		t = end
 	}
 	return t
-}
-
-func sameWall(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	ah, amin, as := a.Clock()
-	bh, bmin, bs := b.Clock()
-	return ay == by && am == bm && ad == bd && ah == bh && amin == bmin && as == bs
 }
