@@ -27,7 +27,8 @@ func WithApprovals(v ApprovalVerifier) Option { return func(e *Engine) { e.appro
 
 // WithAuditor records an AuditDecision event for every Check (not for
 // Evaluate or Preview). If recording fails the proposal is blocked.
-// Default: none. New fails for a nil AuditorFunc.
+// Default: none. New fails for a nil AuditorFunc or a nil pointer (such
+// as a nil *AuditLog), whose every Record would panic.
 func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 
 // WithInline marks the named rules as non-blocking (see Inliner): the
@@ -84,8 +85,8 @@ func New(cfg Config, rules []Rule, opts ...Option) (*Engine, error) {
 	for _, o := range opts {
 		o(e)
 	}
-	if e.auditor != nil && isNilFunc(e.auditor) {
-		return nil, fmt.Errorf("safety.New: %w", invalidf("auditor", nil, "must not be a nil AuditorFunc"))
+	if e.auditor != nil && isNilSource(e.auditor) {
+		return nil, fmt.Errorf("safety.New: %w", invalidf("auditor", nil, "must not be a nil AuditorFunc or a nil pointer (leave WithAuditor out for none)"))
 	}
 	if e.approvals != nil && isNilFunc(e.approvals) {
 		return nil, fmt.Errorf("safety.New: %w", invalidf("approvals", nil, "must not be a nil ApprovalVerifierFunc"))

@@ -155,3 +155,17 @@ func TestNewRefusesTypedNilRules(t *testing.T) {
 		})
 	}
 }
+
+// A typed nil auditor (a *safety.AuditLog or *etcdaudit.Log left nil
+// when auditing is off) is refused by New, naming the field: New took
+// it, and every Check then blocked, its auditor having panicked.
+func TestNewRefusesTypedNilAuditor(t *testing.T) {
+	t.Parallel()
+	var log *safety.AuditLog
+	_, err := safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{})}, safety.WithAuditor(log))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "auditor", ie.Field)
+	_, err = safety.New(safety.Config{}, []safety.Rule{fixed("ok", safety.Result{})}, safety.WithAuditor(nil))
+	require.NoError(t, err, "no auditor")
+}

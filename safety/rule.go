@@ -56,15 +56,13 @@ type namedRule struct {
 func (n namedRule) Name() string { return n.name }
 
 // isNilFunc reports whether v is nil or one of the Func adapters of the
-// collaborators it is asked about (the auditor, the approvals, a limits
-// rule's history) holding a nil func: a non-nil interface whose call would
-// panic. Rules and the rules' other sources use isNilSource.
+// collaborators it is asked about (the approvals, a limits rule's
+// history) holding a nil func: a non-nil interface whose call would panic.
+// Rules, the auditor and the rules' other sources use isNilSource.
 func isNilFunc(v any) bool {
 	switch f := v.(type) {
 	case nil:
 		return true
-	case AuditorFunc:
-		return f == nil
 	case ApprovalVerifierFunc:
 		return f == nil
 	case ActionHistoryFunc:
@@ -73,11 +71,12 @@ func isNilFunc(v any) bool {
 	return false
 }
 
-// isNilSource reports whether v, a rule or a rule's source (a graph, a
-// backup catalog, a health checker, a calendar, a restorer), is nil, a nil Func
-// adapter, or a nil pointer (a typed nil such as a nil *StaticGraph): its
-// first call would panic. (The engine's approvals may be a nil
-// *approval.Manager, which answers, failing closed: they use isNilFunc.)
+// isNilSource reports whether v, a rule, the auditor or a rule's source (a
+// graph, a backup catalog, a health checker, a calendar, a restorer), is
+// nil, a nil Func adapter, or a nil pointer (a typed nil such as a nil
+// *StaticGraph): its first call would panic. (The engine's approvals may
+// be a nil *approval.Manager, which answers, failing closed: they use
+// isNilFunc.)
 func isNilSource(v any) bool { return nilcheck.Is(v) }
 
 // isNilRule reports whether r is nil, a nil RuleFunc, a nil pointer (a
