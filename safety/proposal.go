@@ -103,7 +103,9 @@ type Proposal struct {
 	// its own fleet.
 	Fleet string `json:"fleet,omitempty"`
 	// FleetSize is how many resources the fleet has (≥ 0; 0 means
-	// unknown, in which case a group uses its current desired capacity).
+	// unknown). A group without a Fleet is its own fleet of
+	// Current.Desired instances when it is 0; the limits rule blocks a
+	// disruptive action on a named Fleet of unknown size.
 	FleetSize int `json:"fleet_size,omitempty"`
 	// FleetPlanned is how many instances of the fleet the caller has
 	// planned to act on before this proposal without recording them in
