@@ -312,6 +312,10 @@ func TestScheduleContains(t *testing.T) {
 	assert.False(t, s.Contains(time.Date(2026, 3, 1, 12, 0, 0, 0, berlin)), "Sunday")
 	assert.Equal(t, []safety.Window{{Start: 540, End: 1080}}, s.Windows(time.Wednesday))
 	assert.Empty(t, s.Windows(time.Saturday))
+	// Not a weekday: none, and no panic (it indexed the week with d%7,
+	// which is negative for a negative d).
+	assert.Nil(t, s.Windows(-1))
+	assert.Nil(t, s.Windows(7))
 	assert.False(t, s.IsZero())
 	assert.True(t, safety.MustParseSchedule("none").IsZero())
 	assert.True(t, safety.Schedule{}.IsZero())

@@ -258,8 +258,14 @@ func (s Schedule) IsZero() bool {
 	return true
 }
 
-// Windows returns a copy of the windows of day d.
-func (s Schedule) Windows(d time.Weekday) []Window { return slices.Clone(s.days[d%7]) }
+// Windows returns a copy of the windows of day d; a d outside Sunday
+// (0) to Saturday (6) has none.
+func (s Schedule) Windows(d time.Weekday) []Window {
+	if d < time.Sunday || d > time.Saturday {
+		return nil
+	}
+	return slices.Clone(s.days[d])
+}
 
 // Contains reports whether t lies inside the schedule, reading t's wall
 // clock in t's location.
