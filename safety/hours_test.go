@@ -350,3 +350,22 @@ func TestBusinessHoursCalendar(t *testing.T) {
 	_, err = safety.NewBusinessHoursRule(safety.BusinessHoursConfig{}, nil)
 	require.ErrorIs(t, err, provider.ErrInvalid)
 }
+
+// End is the window's end to the nanosecond, whatever the seconds and
+// nanoseconds of t: a window closing at 18:00 ends at 18:00:00, not a
+// fraction of a second before or after (the business-hours advice and
+// NextAllowed read it).
+func TestScheduleEndIsExact(t *testing.T) {
+	t.Parallel()
+	s := safety.MustParseSchedule("Mon-Fri 09:00-18:00")
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	want := time.Date(2026, 3, 2, 18, 0, 0, 0, berlin)
+	for _, at := range []time.Time{
+		time.Date(2026, 3, 2, 9, 0, 0, 0, berlin),
+		time.Date(2026, 3, 2, 12, 34, 56, 789_000_000, berlin),
+		time.Date(2026, 3, 2, 17, 59, 59, 999_999_999, berlin),
+	} {
+		assert.True(t, s.End(at).Equal(want), "End(%s) = %s, want %s", at.Format(time.RFC3339Nano), s.End(at).Format(time.RFC3339Nano), want)
+	}
+}
