@@ -30,9 +30,13 @@
 // taken for this one's, even when it is byte for byte the same. (A write
 // that was applied and then overwritten by another replica before the
 // retry read it is not recognised: the Update applies its change again
-// to the newer value, which usually fails, closed.) When the retries are
-// exhausted the store returns an error matching ErrStore, and the
-// approval.Manager's call fails (fail closed: nothing is approved or
+// to the newer value, which usually fails, closed.) A write whose request
+// failed for good (its retries exhausted, or its caller's context ended
+// while etcd committed it) is looked up once more, for one
+// RequestTimeout and past the caller's end: found, it succeeded, so that
+// the approval.Manager records a transition that was stored. Otherwise
+// the store returns an error matching ErrStore (or the context's), and
+// the approval.Manager's call fails (fail closed: nothing is approved or
 // executed on a guess).
 //
 // The store passes the approvaltest conformance suite against a real

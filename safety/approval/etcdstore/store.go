@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/idlescale/idlescale/clock"
@@ -94,6 +95,9 @@ func (s *Store) Create(ctx context.Context, req approval.Request) error {
 		return err
 	})
 	if err != nil {
+		if s.landed(ctx, k, token) {
+			return nil
+		}
 		return err
 	}
 	if !resp.Succeeded && !holds(resp, token) {
@@ -128,7 +132,12 @@ func encode(req approval.Request) (val []byte, token string, err error) {
 // compares tokens, not values: another replica that wrote the identical
 // request wrote another token, and its write is not this one's success.
 func holds(resp *clientv3.TxnResponse, token string) bool {
-	kvs := resp.Responses[0].GetResponseRange().Kvs
+	return written(resp.Responses[0].GetResponseRange().Kvs, token)
+}
+
+// written reports whether kvs, a read of one key, holds the value of the
+// write with the given token.
+func written(kvs []*mvccpb.KeyValue, token string) bool {
 	if len(kvs) != 1 {
 		return false
 	}
@@ -136,6 +145,24 @@ func holds(resp *clientv3.TxnResponse, token string) bool {
 		Write string `json:"etcdstore_write"`
 	}
 	return json.Unmarshal(kvs[0].Value, &r) == nil && r.Write == token
+}
+
+// landed reports whether key k holds the value of the write with the
+// given token, whose request failed: it reads k once, for one request's
+// timeout, under ctx's values but not its end. A write whose reply was
+// lost may have been applied: its retries exhausted, or its caller's
+// context ended while etcd committed it (an approver's HTTP request cut
+// off). Found, the write succeeded, and the approval.Manager records the
+// transition, which it audits past its caller's end; reported failed,
+// it would be stored and never audited, and another replica could act on
+// an approval the shared trail shows no one granting.
+func (s *Store) landed(ctx context.Context, k, token string) bool {
+	var resp *clientv3.GetResponse
+	err := s.r.Call(context.WithoutCancel(ctx), func(ctx context.Context) (err error) {
+		resp, err = s.cli.Get(ctx, k)
+		return err
+	})
+	return err == nil && written(resp.Kvs, token)
 }
 
 // get reads id and its ModRevision.
@@ -228,6 +255,9 @@ func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request)
 		return err
 	})
 	if err != nil {
+		if s.landed(ctx, k, token) {
+			return next, nil
+		}
 		return approval.Request{}, err
 	}
 	if !resp.Succeeded && !holds(resp, token) {
