@@ -28,7 +28,9 @@ import (
 //   - Values round-trip exactly (times in UTC compare equal).
 //
 // Implementations must be safe for concurrent use and honour ctx, returning
-// an error wrapping ctx.Err() when it has ended.
+// an error wrapping ctx.Err() when it has ended, but for a write that ctx
+// ended while it was stored: that one reports what was stored, so that
+// the Manager records the transition.
 type Store interface {
 	Create(ctx context.Context, req Request) error
 	Get(ctx context.Context, id string) (Request, error)
