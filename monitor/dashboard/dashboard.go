@@ -260,7 +260,7 @@ func New(cfg Config, events Events, opts ...Option) (*Dashboard, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	d.page = template.Must(template.New("page.html.tmpl").Funcs(report.Funcs()).ParseFS(assets, "assets/page.html.tmpl"))
+	d.page = template.Must(template.New("page.html.tmpl").Funcs(report.Funcs()).Funcs(template.FuncMap{"change": change}).ParseFS(assets, "assets/page.html.tmpl"))
 	d.routes()
 	return d, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/dashboard"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
 )
 
@@ -418,4 +419,48 @@ func TestReportOfEventsAfterTheClock(t *testing.T) {
 	assert.Empty(t, got.Errors)
 	assert.True(t, got.Report.From.Equal(sat), "from %s", got.Report.From)
 	assert.True(t, got.Report.Now.Equal(sat), "now %s", got.Report.Now)
+}
+
+// pendingApprovals lists its requests as pending.
+type pendingApprovals struct {
+	dashboard.Approvals
+	reqs []approval.Request
+}
+
+func (a pendingApprovals) List(context.Context, approval.Filter) ([]approval.Request, error) {
+	return a.reqs, nil
+}
+
+// A pending resize or scale shows its target: an approval is bound to it
+// (a changed target needs a new one), and a page that showed only
+// "resize" or "scale_in" had a person approve a size or a capacity they
+// never saw (the reaper's reason does not name the size its sizer chose).
+func TestPageShowsWhatAnApprovalWouldChange(t *testing.T) {
+	t.Parallel()
+	l, err := monitor.NewLog(monitor.LogConfig{})
+	require.NoError(t, err)
+	resize := approval.Request{ID: "a-resize", State: approval.Pending, Requester: "reaper", Reason: "underused",
+		Proposal: safety.Proposal{Action: safety.ActionResize, Resource: provider.Resource{ID: "i-db", Kind: provider.KindInstance},
+			CurrentSize: provider.Size{InstanceType: "m5.4xlarge"}, TargetSize: provider.Size{InstanceType: "t3.nano"}}}
+	fn := approval.Request{ID: "a-fn", State: approval.Pending, Requester: "reaper",
+		Proposal: safety.Proposal{Action: safety.ActionResize, Resource: provider.Resource{ID: "fn-api", Kind: provider.KindFunction},
+			TargetSize: provider.Size{MemoryMiB: 128, Timeout: 3 * time.Second}}}
+	scale := approval.Request{ID: "a-scale", State: approval.Pending, Requester: "autoscaler",
+		Proposal: safety.Proposal{Action: safety.ActionScaleIn, Resource: provider.Resource{ID: "asg-api", Kind: provider.KindGroup},
+			Current: provider.CapacitySpec{Min: 2, Max: 12, Desired: 8}, Target: provider.CapacitySpec{Min: 0, Max: 12, Desired: 0}}}
+	stop := approval.Request{ID: "a-stop", State: approval.Pending, Requester: "reaper",
+		Proposal: safety.Proposal{Action: safety.ActionStop, Resource: provider.Resource{ID: "i-idle", Kind: provider.KindInstance}}}
+	d, err := dashboard.New(dashboard.Config{}, l, dashboard.WithApprovals(pendingApprovals{reqs: []approval.Request{resize, fn, scale, stop}}))
+	require.NoError(t, err)
+	status, page, _ := get(t, httptestServer(t, d)+"/")
+	require.Equal(t, http.StatusOK, status)
+	row := func(id string) string {
+		i := strings.Index(page, `<tr data-approval="`+id+`">`)
+		require.GreaterOrEqual(t, i, 0, id)
+		return page[i : i+strings.Index(page[i:], "</tr>")]
+	}
+	assert.Contains(t, row("a-resize"), "resize from m5.4xlarge to t3.nano")
+	assert.Contains(t, row("a-fn"), "resize to 128 MiB, timeout 3s")
+	assert.Contains(t, row("a-scale"), "scale_in from 8 (min 2, max 12) to 0 (min 0, max 12)")
+	assert.Contains(t, row("a-stop"), "<td>stop</td>", "a stop changes nothing more")
 }

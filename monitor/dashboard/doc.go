@@ -1,7 +1,9 @@
 // Package dashboard serves the monitor as one web page: summary figures,
 // charts (SVG drawn on the server, no script needed to see them), the idle
-// resources, pending approvals, alerts and recent events, plus the JSON
-// endpoints the page and other tools read. Everything it serves is
+// resources, pending approvals (a resize's or a scale action's with the
+// size or capacity it goes from and to: the approval is bound to it),
+// alerts and recent events, plus the JSON endpoints the page and other
+// tools read. Everything it serves is
 // embedded: no CDN, no external request.
 //
 //	d, _ := dashboard.New(dashboard.Config{Title: "prod-eu"}, log,

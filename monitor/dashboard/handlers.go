@@ -19,6 +19,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/safety/approval"
 )
 
@@ -138,6 +139,47 @@ func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
 	if err := d.page.Execute(w, data); err != nil {
 		d.log.WarnContext(r.Context(), "dashboard: page", "err", err)
 	}
+}
+
+// change says what a pending request's proposal would change beyond its
+// action, as the page shows it: the size a resize goes from and to, the
+// capacity a scale action goes from and to. An approval is bound to that
+// target, so whoever approves must see it. Empty for other actions.
+func change(p safety.Proposal) string {
+	switch p.Action {
+	case safety.ActionResize:
+		to := "to " + sizeText(p.TargetSize)
+		if p.CurrentSize.IsZero() {
+			return to
+		}
+		return "from " + sizeText(p.CurrentSize) + " " + to
+	case safety.ActionScaleIn, safety.ActionScaleOut:
+		return "from " + capacityText(p.Current) + " to " + capacityText(p.Target)
+	}
+	return ""
+}
+
+// sizeText is s's fields that are set: "m5.large", "128 MiB, timeout 3s".
+func sizeText(s provider.Size) string {
+	var parts []string
+	if s.InstanceType != "" {
+		parts = append(parts, s.InstanceType)
+	}
+	if s.VCPU != 0 {
+		parts = append(parts, strconv.FormatFloat(s.VCPU, 'g', -1, 64)+" vCPU")
+	}
+	if s.MemoryMiB != 0 {
+		parts = append(parts, strconv.Itoa(s.MemoryMiB)+" MiB")
+	}
+	if s.Timeout != 0 {
+		parts = append(parts, "timeout "+s.Timeout.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// capacityText is c as "8 (min 2, max 12)".
+func capacityText(c provider.CapacitySpec) string {
+	return fmt.Sprintf("%d (min %d, max %d)", c.Desired, c.Min, c.Max)
 }
 
 // singleValued are the events endpoint's parameters that take one value
