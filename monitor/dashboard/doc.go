@@ -3,8 +3,8 @@
 // resources, pending approvals (a resize's or a scale action's with the
 // size or capacity it goes from and to: the approval is bound to it),
 // alerts and recent events, plus the JSON endpoints the page and other
-// tools read. Everything it serves is
-// embedded: no CDN, no external request.
+// tools read. Everything it serves is embedded: no CDN, no external
+// request.
 //
 //	d, _ := dashboard.New(dashboard.Config{Title: "prod-eu"}, log,
 //		dashboard.WithAlerts(alerts), dashboard.WithApprovals(approvals),
