@@ -16,9 +16,10 @@
 //	go run ./examples/dashboard -addr 127.0.0.1:9000 -speed 600
 //
 // Approvals can be granted from the page by requests from this machine
-// (the example's Authorizer trusts loopback and calls the approver
-// "local-admin"; a real host names the signed-in person). Prometheus
-// metrics are at /metrics, on the example's own registry.
+// to this machine, opened as localhost or a loopback address (the
+// example's Authorizer trusts them and calls the approver "local-admin";
+// a real host names the signed-in person). Prometheus metrics are at
+// /metrics, on the example's own registry.
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,8 +262,11 @@ func setup(clk simClock, fleetPath string, logger *slog.Logger) (*demo, error) {
 	return d, nil
 }
 
-// loopbackOnly trusts requests from this machine: an example's stand-in
-// for the host's sign-in.
+// loopbackOnly trusts requests from this machine to this machine: an
+// example's stand-in for the host's sign-in. The name the browser asked
+// for must be this machine's too: a page of another site that points its
+// name at 127.0.0.1 (DNS rebinding) is same-origin with itself, reads the
+// page's CSRF token and posts from this machine.
 var loopbackOnly = dashboard.AuthorizerFunc(func(r *http.Request) (string, error) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -269,6 +274,14 @@ var loopbackOnly = dashboard.AuthorizerFunc(func(r *http.Request) (string, error
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return "", errors.New("only requests from this machine may approve")
+	}
+	name := r.Host
+	if h, _, err := net.SplitHostPort(name); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]") // "[::1]", without a port
+	if ip := net.ParseIP(name); name != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("only requests for this machine (localhost, a loopback address) may approve, not for %q", r.Host)
 	}
 	return "local-admin", nil
 })

@@ -155,3 +155,37 @@ func TestFastClockStopsAtTheEnd(t *testing.T) {
 	assert.Nil(t, c.After(time.Hour), "past their end: never fires")
 	assert.Nil(t, c.After(2*time.Minute))
 }
+
+// The example's authorizer trusts this machine only when the browser
+// asked for this machine too: a page of another site whose name that site
+// points at 127.0.0.1 (DNS rebinding) is same-origin with itself, so it
+// passes the cross-origin check, reads the page's CSRF token and posts
+// from this machine; trusting the peer address alone let any web page
+// its user opened approve as local-admin.
+func TestLoopbackOnlyRefusesAnotherHostName(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		remote, host string
+		ok           bool
+	}{
+		{"127.0.0.1:50000", "127.0.0.1:8080", true},
+		{"127.0.0.1:50000", "localhost:8080", true},
+		{"[::1]:50000", "[::1]:8080", true},
+		{"127.0.0.1:50000", "localhost", true},
+		{"[::1]:50000", "[::1]", true},
+		{"127.0.0.1:50000", "evil.example:8080", false},
+		{"127.0.0.1:50000", "evil.example", false},
+		{"127.0.0.1:50000", "192.0.2.1:8080", false},
+		{"192.0.2.7:50000", "127.0.0.1:8080", false},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/api/approvals/a1/approve", nil)
+		r.RemoteAddr, r.Host = c.remote, c.host
+		who, err := loopbackOnly.Authorize(r)
+		if c.ok {
+			require.NoError(t, err, "%s asking for %s", c.remote, c.host)
+			assert.Equal(t, "local-admin", who)
+		} else {
+			assert.Error(t, err, "%s asking for %s", c.remote, c.host)
+		}
+	}
+}
