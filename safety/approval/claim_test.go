@@ -335,3 +335,45 @@ func TestReleasedAtItsExpiryIsNotCompletedLate(t *testing.T) {
 	evs = s.log.Events()
 	assert.NotEqual(t, safety.AuditApprovalExecuted, evs[len(evs)-1].Kind)
 }
+
+// A claim that another replica's sweep expired before its claimer could
+// report (Expire, then Release: the provider said nothing changed) is
+// settled by the late Release as by one at its expiry: the trail says
+// nothing was changed, and a Complete after it is refused. The Release
+// was refused and recorded nothing, so the claim stayed, the trail kept
+// saying that the outcome was never reported (the change may have
+// happened), and a Complete after it moved the request to executed: the
+// trail then said that a change happened that never did.
+func TestReleasedAfterTheSweepIsNotCompletedLate(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	_, req := s.claimed(t)
+	swept, err := s.approvals.Expire(t.Context(), req.ExpiresAt)
+	require.NoError(t, err)
+	require.Len(t, swept, 1)
+	require.Equal(t, approval.Expired, swept[0].State)
+
+	got, err := s.approvals.Release(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(time.Second), "throttled")
+	require.ErrorIs(t, err, approval.ErrExpired, "as a release at the expiry")
+	assert.Equal(t, approval.Expired, got.State)
+	assert.Empty(t, got.ClaimedBy, "the claim is settled")
+	evs := s.log.Events()
+	last := evs[len(evs)-1]
+	assert.Equal(t, safety.AuditApprovalExpired, last.Kind)
+	assert.Equal(t, "expired at "+req.ExpiresAt.Format(time.RFC3339)+"; released after it by autoscaler (nothing was changed)", last.Reason)
+
+	_, err = s.approvals.Complete(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(2*time.Second), "stop accepted")
+	require.ErrorIs(t, err, approval.ErrTransition, "its outcome was reported: nothing changed")
+	stored, err := s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Expired, stored.State)
+	assert.Equal(t, req.ExpiresAt, stored.ClosedAt, "closed by the sweep")
+	evs = s.log.Events()
+	assert.NotEqual(t, safety.AuditApprovalExecuted, evs[len(evs)-1].Kind)
+
+	// Released again, it is refused and records nothing more.
+	n := len(evs)
+	_, err = s.approvals.Release(t.Context(), req.ID, "autoscaler", req.ExpiresAt.Add(3*time.Second), "throttled")
+	require.ErrorIs(t, err, approval.ErrExpired)
+	assert.Len(t, s.log.Events(), n)
+}

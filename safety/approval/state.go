@@ -56,7 +56,8 @@ import (
 //
 // Denied, expired, cancelled and executed are final, but for one arrow:
 // a request that expired while executing is completed by a late Complete
-// (expired → executed), so that the trail says what happened. Expiry is checked
+// (expired → executed), so that the trail says what happened (a late
+// Release settles its claim instead, and it stays expired). Expiry is checked
 // against the now passed to each call: a call that finds a pending,
 // approved or executing request at or past its expiry moves it to expired
 // (and says so with an error matching ErrExpired) instead of doing what

@@ -124,9 +124,15 @@ func (m *Manager) move(ctx context.Context, id, actor string, now time.Time, st 
 			return errNoRequest(id)
 		}
 		from, expired = r.State, false
-		if st.lapses && !r.State.Final() && !now.Before(r.ExpiresAt) {
+		lapsed := st.lapses && !r.State.Final() && !now.Before(r.ExpiresAt)
+		if lapsed || (st.kind == safety.AuditApprovalReleased && expiredExecuting(*r)) {
+			// A Release after Expire swept the claim, its outcome
+			// unreported, settles it as one at the expiry: the request
+			// stays expired, closed at the sweep.
 			expired = true
-			r.State, r.ClosedAt = Expired, now
+			if lapsed {
+				r.State, r.ClosedAt = Expired, now
+			}
 			if st.kind == safety.AuditApprovalReleased {
 				// The claimer reported that nothing changed: the claim is
 				// settled, and no late Complete may say otherwise.
