@@ -35,10 +35,11 @@ type Config struct {
 	// Prefix is prepended to every key the runner writes: the states
 	// (Prefix+"state/", see detector/etcdstore), the claims and the
 	// progress of each shard (Prefix+ShardName+"/"). The two key spaces
-	// must not meet: Prefix must not start with Shards.Prefix+"members/"
-	// or Shards.Prefix+"election/" (the runner's keys would read as
-	// members, or sit in a shard's election and hold its next campaign
-	// forever), and Shards.Prefix must not start with Prefix+"state/" or
+	// must not meet: Prefix must not start with Shards.Prefix+"members/",
+	// Shards.Prefix+"election/" or Shards.Prefix+"config/" (the runner's
+	// keys would read as members, sit in a shard's election and hold its
+	// next campaign forever, or read as the replicas' configuration
+	// fingerprints), and Shards.Prefix must not start with Prefix+"state/" or
 	// Prefix+"shard-". They may be equal. Default: "idlescale/shardsweep/".
 	Prefix string `json:"prefix,omitempty"`
 	// Filter selects the resources listed from the inventory; each shard
@@ -108,7 +109,7 @@ func (c Config) checkPrefixes() error {
 	if strings.ContainsRune(p, 0) {
 		return provider.Invalid("prefix", c.Prefix, "must not contain NUL")
 	}
-	for _, space := range []string{"members/", "election/"} {
+	for _, space := range []string{"members/", "election/", "config/"} {
 		if strings.HasPrefix(p, sp+space) {
 			return provider.Invalid("prefix", p, fmt.Sprintf("must not start with shards.prefix+%q (%q): the runner's keys would read as coord.Shards' %s", space, sp+space, strings.TrimSuffix(space, "/")))
 		}

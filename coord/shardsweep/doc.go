@@ -17,12 +17,51 @@
 //	...
 //	err = r.Run(ctx) // until ctx ends
 //
-// Every replica runs the same configuration except Shards.ID. The shard
+// Every replica runs the same configuration except Shards.ID (and its
+// own timings and tuning: see "Replicas that disagree"). The shard
 // count is fixed for the life of the cluster: the first replica records
 // it, and a replica with another count fails with coord.ErrShardCount
 // instead of hashing the fleet differently. Use several times more shards
 // than replicas (64 for up to a dozen replicas), so that ownership can be
 // balanced and a lost replica's work spreads over the others.
+//
+// # Replicas that disagree
+//
+// A replica whose shared configuration differs from the others' would
+// sweep its shards on another schedule, over other resources or with
+// other thresholds, and nothing else would tell. So each running replica
+// publishes a fingerprint of it under Shards.Prefix+"config/"+Shards.ID,
+// bound to a lease of Shards.SessionTTL (deleted when Run returns): the
+// SHA-256 of the canonical JSON of its shared fields, with the JSON as
+// the readable form. The shared fields are Shards.Shards, Period, Delay,
+// Prefix, Filter and Tracker (defaults filled in) and the ensemble's
+// configuration (detector.Ensemble.Config); what may differ per replica
+// is left out: Shards.ID, the timings of its etcd requests and lease,
+// and Chunk, Concurrency and ActTimeout (its memory and time, not what
+// it sweeps). Each replica reads the others' fingerprints on start and
+// follows them with a watch. One that differs is logged (a warning naming
+// the replica, its key and the fields that differ, with both values,
+// once per change), listed by Runner.ConfigStatus, and in every pass's
+// Report.Mismatches, so that an Observer (a metric, an alert) sees it at
+// every period while it lasts; when the replica leaves or is redeployed
+// alike, it clears (and that is logged).
+//
+// What differs decides what stops. A replica with another Period, Delay,
+// Filter, Tracker or ensemble sweeps some resources twice, late, never or
+// with other verdicts, but each act is still claimed once for its
+// period: the passes go on, so that a rolling deploy changing one of
+// them, which runs old and new replicas side by side for minutes, does
+// not stop the fleet's evaluation. A replica with another Prefix keeps
+// its claims and progress in another key space, so that a resource could
+// be acted on twice in a period: while a live replica differs in Prefix
+// (or in the shard count, which coord.Shards refuses anyway), or its
+// fingerprint is unreadable (an error naming the key, matching
+// ErrConfigFingerprint), no pass runs, on any replica: each refused pass
+// is logged (an error) and reported (Report.Err matching
+// ErrConfigMismatch, naming the replicas, keys and fields) once per
+// change and once per period, and sweeping resumes when they agree. A
+// pass started before the other replica's fingerprint arrived (a watch
+// delivers it within moments) finishes.
 //
 // # A pass
 //
@@ -187,7 +226,8 @@
 // # Keys
 //
 // Under Config.Shards.Prefix: the shard count, the members and the
-// elections (see coord.Shards). Under Config.Prefix: "state/" + resource
+// elections (see coord.Shards), and "config/" + replica ID, each running
+// replica's configuration fingerprint. Under Config.Prefix: "state/" + resource
 // ID, the states; ShardName + "/done", the last period done; ShardName +
 // "/claims/" + period + "/" + resource ID, the claims of the current and
 // the previous period (older ones are deleted after each pass).

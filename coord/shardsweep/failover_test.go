@@ -62,10 +62,20 @@ func newRig(t *testing.T, shards int, f *fleet, start time.Time) *rig {
 
 // start starts replica id; it is stopped (gracefully) when the test ends.
 func (g *rig) start(id string) *replica {
+	g.t.Helper()
+	return g.startWith(id, nil)
+}
+
+// startWith starts replica id with the rig's configuration changed by
+// change (nil: none), as start does.
+func (g *rig) startWith(id string, change func(c *shardsweep.Config)) *replica {
 	t := g.t
 	t.Helper()
 	cfg := g.cfg
 	cfg.Shards.ID = id
+	if change != nil {
+		change(&cfg)
+	}
 	cli := etcdtest.Dial(t, g.eps...)
 	ens := g.ens
 	if ens == nil {

@@ -219,6 +219,7 @@ func TestNewRejects(t *testing.T) {
 		// hold its next campaign forever.
 		{"prefix among the members", func(c *shardsweep.Config) { c.Prefix = coord.DefaultShardsPrefix + "members/sweep/" }, "prefix"},
 		{"prefix in the elections", func(c *shardsweep.Config) { c.Prefix = coord.DefaultShardsPrefix + "election/" }, "prefix"},
+		{"prefix among the configuration fingerprints", func(c *shardsweep.Config) { c.Prefix = coord.DefaultShardsPrefix + "config/" }, "prefix"},
 		{"prefix in a set shards prefix's elections", func(c *shardsweep.Config) { c.Shards.Prefix = "app/"; c.Prefix = "app/election/sweep/" }, "prefix"},
 		{"shards prefix among the states", func(c *shardsweep.Config) { c.Shards.Prefix = "idlescale/shardsweep/state/coord/" }, "shards.prefix"},
 		{"shards prefix among the shards' claims", func(c *shardsweep.Config) { c.Prefix = "app/"; c.Shards.Prefix = "app/shard-0-of-4/coord/" }, "shards.prefix"},

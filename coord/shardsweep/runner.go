@@ -17,6 +17,7 @@ import (
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/detector/etcdstore"
+	"github.com/idlescale/idlescale/internal/etcdagree"
 	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
@@ -124,13 +125,23 @@ type Report struct {
 	// activity failed: it could have shown use (fail closed). They are
 	// decided again in the next period.
 	Unchecked []*detector.ResourceError
+	// Mismatches lists, as of the pass's start, the other live replicas
+	// whose shared configuration differs from this one's, or whose
+	// fingerprint is unreadable (see ConfigStatus); nil when they all
+	// agree, or have not been read yet. A pass runs beside a replica that
+	// differs in the period, the delay, the filter, the tracker or the
+	// ensemble (a rolling deploy changing them), and is refused, with an
+	// Err matching ErrConfigMismatch, while one differs in Prefix or
+	// Shards.Shards or is unreadable.
+	Mismatches []ConfigMismatch
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
 	// Err is why the pass ended early: an error matching coord.ErrFenced
 	// (deposed: a write refused under its fence, or its session's lease
 	// lost), coord.ErrStore (etcd failed: nothing more was acted on), the
-	// inventory's error, or the context's (the replica stopping, the shard
-	// moving to another replica); nil when Done.
+	// inventory's error, the context's (the replica stopping, the shard
+	// moving to another replica), or ErrConfigMismatch (the pass was
+	// refused before it began: see Mismatches); nil when Done.
 	Err error
 }
 
@@ -221,6 +232,7 @@ type Runner struct {
 	recheck  detector.Recheck // reads a stop's or terminate's activity again before its claim
 	lists    listings         // the inventory's listings, shared by the shards' passes
 	leading  func() []int     // the shards led now: shards.Leading
+	agree    *etcdagree.Check // the replicas' shared configurations compared
 }
 
 // New returns a Runner for cfg on cli, evaluating fleet with ens and
@@ -300,6 +312,16 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 		clock: o.clock, logger: o.logger, obs: o.observer, verdicts: o.verdicts, recheck: ens.Recheck(act),
 	}
 	r.leading = shards.Leading
+	fp, err := etcdagree.NewFingerprint(sc.ID, sharedOf(cfg, ens.Config()))
+	if err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
+	r.agree, err = etcdagree.New(cli, etcdagree.Config{
+		Name: "shardsweep", Prefix: sc.Prefix + "config/", ID: sc.ID, TTL: sc.SessionTTL, RetryDelay: sc.RetryDelay, Retrier: r.r,
+	}, fp, o.clock, o.logger)
+	if err != nil {
+		return nil, fmt.Errorf("shardsweep: %w", err)
+	}
 	return r, nil
 }
 
@@ -332,6 +354,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { r.lists.expire(ctx, r.clock, r.cfg.Delay) })
+	wg.Go(func() { _ = r.agree.Run(ctx) })
 	defer wg.Wait() // runs after cancel (deferred calls run in reverse)
 	defer cancel()
 	return r.shards.Run(ctx, r.lead)
@@ -361,6 +384,12 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 			case <-r.clock.After(wait):
 			}
 			continue
+		}
+		if !r.agreed(ctx, k, l, due) {
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue // the period due may have moved on
 		}
 		rep := r.pass(ctx, k, l, tr, due)
 		if r.obs != nil {
@@ -398,6 +427,54 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 	}
 }
 
+// agreed reports whether shard k's pass of period due may run now: the
+// other live replicas' fingerprints have been read, and none differs from
+// this replica's in a failClosed field or is unreadable. While one does,
+// the pass is refused: logged (an error) and reported to the Observer (Err
+// matching ErrConfigMismatch, naming the replicas, keys and fields) once
+// per change and once per period, and nothing is swept until they agree,
+// as when the other replica leaves or is redeployed. It waits until then,
+// until the next period is due (on the runner's clock), or until ctx
+// ends (it waits on the runner's clock only while a pass is refused);
+// when it waited it returns false, and the caller finds the period due
+// again.
+func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due time.Time) bool {
+	var said string
+	var next <-chan time.Time // set once a conflict is known: the clock is not waited on otherwise
+	for waited := false; ; waited = true {
+		changed := r.agree.Changed()
+		st := r.agree.Status()
+		if st.Checked {
+			cerr := st.Conflict(failClosed...)
+			if cerr == nil {
+				if said != "" {
+					r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: the replicas' shared configurations agree again; sweeping", slog.Int("shard", k))
+				}
+				return !waited
+			}
+			if next == nil {
+				next = r.clock.After(due.Add(r.cfg.Period + r.cfg.Delay).Sub(r.clock.Now()))
+			}
+			err := fmt.Errorf("shardsweep: shard %d: pass of %s refused: %w", k, due.UTC().Format(time.RFC3339), cerr)
+			if s := err.Error(); s != said {
+				said = s
+				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: another live replica runs another prefix or shard count; nothing swept until they agree",
+					slog.Int("shard", k), slog.Time("period", due), slog.Any("error", err))
+				if r.obs != nil {
+					r.obs.Swept(Report{Shard: k, Period: due, Replica: l.ID, Fence: l.Fence(), Mismatches: st.Mismatches, Err: err})
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-next:
+			return false
+		case <-changed:
+		}
+	}
+}
+
 // due returns the period shard k sweeps next: the one after the last done,
 // or the latest started Delay ago when that is later (or none is done).
 func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
@@ -420,7 +497,7 @@ func (r *Runner) due(ctx context.Context, k int) (time.Time, error) {
 // million-resource fleet holds tens of thousands, at a few KB each).
 func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detector.Tracker, due time.Time) Report {
 	f := l.Fence()
-	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f}
+	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f, Mismatches: r.agree.Status().Mismatches}
 	listed, err := r.resources(ctx, k, due)
 	if err != nil {
 		rep.Err = ended(k, l, fmt.Errorf("shardsweep: shard %d: list: %w: %w", k, errListing, err))
