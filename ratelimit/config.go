@@ -342,3 +342,33 @@ func (r *resolved) limitFor(target string, d Direction) limit {
 	}
 	return r.up
 }
+
+// Resolved returns c with every default filled in and every budget
+// resolved (a target's budgets over Up and Down, those over the Default
+// constants): Events, MaxUnits and MinInterval of -1 where there is no
+// limit, the global budget's fields -1 (and its Window 0) when it sets
+// none, History and MaxSkew as the limiter uses them (MaxSkew -1 for
+// none). A Limiter of c.Resolved() decides as one of c, and two Configs
+// whose Resolved are equal limit alike, whichever defaults they wrote
+// out: replicas compare it (see ratelimit/etcdstore's ConfigCheck). It
+// returns c's validation error when c is invalid.
+func (c Config) Resolved() (Config, error) {
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	r, err := c.resolve()
+	if err != nil {
+		return Config{}, err
+	}
+	out := Config{Up: r.up.budget(), Down: r.down.budget(), Global: r.global.budget(), History: r.history, MaxSkew: r.skew}
+	if r.skew == 0 {
+		out.MaxSkew = -1
+	}
+	if len(r.targets) > 0 {
+		out.Targets = make(map[string]TargetBudgets, len(r.targets))
+		for name, ls := range r.targets {
+			out.Targets[name] = TargetBudgets{Up: ls[0].budget(), Down: ls[1].budget()}
+		}
+	}
+	return out, nil
+}

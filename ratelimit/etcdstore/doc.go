@@ -45,7 +45,39 @@
 // are rewritten, which keeps etcd's auto-compaction effective.
 //
 //	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
-//	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/ratelimit/"}, cli)
+//	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/ratelimit/"}, cli, etcdstore.WithLogger(logger))
 //	...
 //	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
+//	check, err := etcdstore.NewConfigCheck(podName, cfg, store, cli)
+//	...
+//	go check.Run(ctx) // until ctx ends; check.Status() for a health endpoint
+//
+// # Replicas that disagree
+//
+// Every limiter on a store must run the same ratelimit.Config: each
+// enforces its own budget on the shared history, so a replica with a
+// looser one (more events, a shorter window or interval, larger units)
+// makes the fleet's real limit its own, silently. A ConfigCheck tells:
+// each replica publishes the fingerprint of its limiter's Config (the
+// SHA-256 of the canonical JSON of ratelimit.Config.Resolved, so that a
+// default left zero and one written out agree, with the JSON as the
+// readable form) under Prefix+"replicas/"+its ID, bound to a lease of
+// ConfigTTL (deleted when Run returns), reads the others' on start and
+// follows them with a watch. A replica whose Config differs, or whose
+// fingerprint is unreadable (an error matching ErrConfigFingerprint that
+// names the key), is logged (a warning through WithLogger naming the
+// replica, its key and the fields that differ, with both values, once
+// per change) and listed by Status, whose Conflict method makes it an
+// error matching ErrConfigMismatch for a health check or an alert; it
+// clears when that replica leaves or is redeployed alike. The store's own
+// Config (timeouts, retries, lease) may differ per replica and is not
+// compared.
+//
+// A mismatch does not stop the limiters: a rolling deploy that changes
+// the budgets runs old and new replicas side by side for minutes, and
+// denying every reservation then would stop all scaling. Each keeps
+// deciding on its own Config, so that the fleet's limit is the looser
+// one's until they agree: the check makes that visible, and a host
+// that must not run looser than its strictest replica for even minutes
+// deploys the stricter budget first.
 package etcdstore

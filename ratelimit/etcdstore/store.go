@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -91,6 +92,7 @@ type Store struct {
 	clock  clock.Clock
 	r      etcdkv.Retrier
 	leases *etcdkv.Leases
+	logger *slog.Logger
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -101,6 +103,11 @@ type Option func(*Store)
 // WithClock sets the clock that paces retries and lease renewal. Default
 // (also for nil): the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
+
+// WithLogger sets the logger a ConfigCheck of the store warns through
+// (another replica's limiter runs another Config). Default (also for
+// nil): discard.
+func WithLogger(lg *slog.Logger) Option { return func(s *Store) { s.logger = lg } }
 
 // New returns a Store for cfg using cli (usually a *clientv3.Client, which
 // the caller keeps and closes). It returns a *provider.InvalidError when
@@ -117,6 +124,9 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	var err error
 	if s.clock, err = etcdkv.ClockOf("etcdstore", s.clock); err != nil {
 		return nil, err
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.r = s.cfg.kv().Retrier(s.clock)
 	s.leases = etcdkv.NewLeases(cli, s.cfg.LeaseTTL, s.cfg.LeaseTTL/25, s.clock)
