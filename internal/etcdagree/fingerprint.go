@@ -129,6 +129,15 @@ func Compare(mine, theirs json.RawMessage) []Diff {
 	a, b := map[string]string{}, map[string]string{}
 	flatten(a, "", decode(mine))
 	flatten(b, "", decode(theirs))
+	// An empty object on one side and fields under it on the other are
+	// told by the fields.
+	for _, m := range [2][2]map[string]string{{a, b}, {b, a}} {
+		for k, v := range m[0] {
+			if v == "{}" && hasUnder(m[1], k) {
+				delete(m[0], k)
+			}
+		}
+	}
 	var out []Diff
 	for k, va := range a {
 		if vb := b[k]; va != vb {
@@ -142,6 +151,16 @@ func Compare(mine, theirs json.RawMessage) []Diff {
 	}
 	slices.SortFunc(out, func(x, y Diff) int { return strings.Compare(x.Field, y.Field) })
 	return out
+}
+
+// hasUnder reports whether m has a path under path.
+func hasUnder(m map[string]string, path string) bool {
+	for k := range m {
+		if strings.HasPrefix(k, path+".") || strings.HasPrefix(k, path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func decode(raw json.RawMessage) any {

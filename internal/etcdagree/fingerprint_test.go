@@ -64,6 +64,16 @@ func TestCompare(t *testing.T) {
 	assert.Empty(t, etcdagree.Compare(fm.Config, fm.Config))
 	assert.Equal(t, "targets.db: 2 (here) vs absent", etcdagree.Diff{Field: "targets.db", Mine: "2"}.String())
 
+	empty, err := etcdagree.NewFingerprint("d", map[string]any{"period": 1, "targets": map[string]int{}})
+	require.NoError(t, err)
+	some, err := etcdagree.NewFingerprint("e", map[string]any{"period": 1, "targets": map[string]int{"db": 2}})
+	require.NoError(t, err)
+	assert.Equal(t, []etcdagree.Diff{{Field: "targets.db", Theirs: "2"}}, etcdagree.Compare(empty.Config, some.Config), "an empty object is told by the fields under it")
+	assert.Equal(t, []etcdagree.Diff{{Field: "targets.db", Mine: "2"}}, etcdagree.Compare(some.Config, empty.Config))
+	none, err := etcdagree.NewFingerprint("f", map[string]any{"period": 1})
+	require.NoError(t, err)
+	assert.Equal(t, []etcdagree.Diff{{Field: "targets", Mine: "{}"}}, etcdagree.Compare(empty.Config, none.Config), "an empty object against none")
+
 	quoted, err := etcdagree.NewFingerprint("c", conf{Period: 1, Targets: map[string]int{"web-1": 2, "db": 2}, Tags: []string{"x"}})
 	require.NoError(t, err)
 	assert.Equal(t, []etcdagree.Diff{{Field: `targets["web-1"]`, Mine: "1", Theirs: "2"}}, etcdagree.Compare(fm.Config, quoted.Config))
