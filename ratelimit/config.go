@@ -75,7 +75,7 @@ type TargetBudgets struct {
 // target and per direction at most 5 events per hour, 3 units per event
 // and 300 s between events (see DefaultEvents for why); no global budget;
 // 24 h of history. All replicas that share a Store must use the same
-// Config.
+// Config, or hold to the strictest of theirs (see WithPeers).
 type Config struct {
 	// Up is the budget for scale-up events of every target without its
 	// own. Zero fields mean the defaults.

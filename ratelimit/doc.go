@@ -87,5 +87,28 @@
 // and logged. A store error that follows a write whose reply was lost may
 // leave that event counted: the budget is then consumed, never exceeded.
 //
+// # Replicas that disagree
+//
+// Every Limiter on a shared Store must run the same Config: each decides
+// by its own budgets on the shared history, so a replica with a looser
+// Config (more events, a shorter window or interval, larger units, no
+// global budget) lets the fleet run at its limit, and one with a shorter
+// History prunes events the others' windows still count. WithPeers gives
+// a Limiter the Configs of the other live replicas (ratelimit/etcdstore's
+// ConfigCheck reads them from etcd, where each replica publishes its
+// own): it then decides by the strictest of them and its own, rule by
+// rule: an event must fit every one's events per window and interval,
+// its units are clamped to the smallest MaxUnits, it is counted in the
+// global bucket when any of them sets a global budget, and a bucket keeps
+// its events for the longest of their histories. Every replica that does
+// so holds the fleet to the strictest budget of any live replica, and to
+// the new one once the last replica with the old one has left: a rolling
+// deploy that loosens the budgets takes effect when it ends, one that
+// tightens them at its first replica, and nothing is denied that every
+// replica's own budget allows. Stats still shows the Limiter's own
+// budgets. (Failing closed, denying every reservation while the replicas
+// disagree, would stop all scaling for the minutes a rolling deploy
+// takes.)
+//
 // Limiter is safe for simultaneous use; so are both stores.
 package ratelimit

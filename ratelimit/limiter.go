@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
@@ -22,7 +23,9 @@ import (
 // takes the time, so decisions are testable without a clock; the plain
 // forms read the Limiter's Clock. Several Limiters with the same Config
 // may share one Store (for example an etcd store shared by replicas) and
-// together never exceed the budget.
+// together never exceed the budget; Limiters with different Configs do
+// too when each is given the others' (WithPeers): they then hold to the
+// strictest.
 //
 // A Limiter is safe for simultaneous use by multiple goroutines. Make one
 // with New; every method of the zero value returns an error.
@@ -32,6 +35,9 @@ type Limiter struct {
 	clock  clock.Clock
 	logger *slog.Logger
 	pool   sync.Pool // *op: reused so that a reservation allocates nothing (see op)
+
+	peers     Peers                   // nil: none
+	peerCache atomic.Pointer[peerSet] // the peers' Configs, resolved
 }
 
 // retainer is a Store that keeps a bucket for a limited time after its
@@ -154,6 +160,9 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	}
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)
+	}
+	if nilcheck.Is(l.peers) {
+		l.peers = nil
 	}
 	l.pool.New = func() any {
 		o := &op{l: l}
@@ -306,10 +315,19 @@ func (l *Limiter) newOp(kind opKind, now time.Time, req Request, id uint64) *op 
 	o.kind, o.now, o.req, o.id = kind, now.Round(0), req, id
 	o.res = decision{outcome: Denied} // what stands if the Store never calls fn
 	o.keys[0] = Key{Target: req.Target, Direction: req.Direction}
-	o.lims[0] = l.cfg.limitFor(req.Target, req.Direction)
+	o.lims[0], o.lims[1] = l.cfg.limitFor(req.Target, req.Direction), l.cfg.global
+	o.more[0], o.more[1] = o.more[0][:0], o.more[1][:0]
+	global := l.cfg.global.active()
+	for _, p := range l.peerLimits() {
+		o.more[0] = append(o.more[0], p.limitFor(req.Target, req.Direction))
+		if p.global.active() {
+			o.more[1] = append(o.more[1], p.global)
+			global = true
+		}
+	}
 	o.n = 1
-	if l.cfg.global.active() {
-		o.keys[1], o.lims[1] = GlobalKey, l.cfg.global
+	if global {
+		o.keys[1] = GlobalKey
 		o.n = 2
 	}
 	return o
@@ -378,7 +396,41 @@ type op struct {
 	n    int
 	keys [2]Key
 	lims [2]limit
+	more [2][]limit // the peers' limits of each bucket (WithPeers)
 	res  decision
+}
+
+// keep returns how long bucket i keeps its events: the longest of its
+// limits'.
+func (o *op) keep(i int) time.Duration {
+	k := o.lims[i].keep
+	for _, p := range o.more[i] {
+		k = max(k, p.keep)
+	}
+	return k
+}
+
+// maxUnits returns the largest event bucket i allows: the smallest of
+// its limits' (0: unlimited).
+func (o *op) maxUnits(i int) int {
+	m := o.lims[i].maxUnits
+	for _, p := range o.more[i] {
+		if p.maxUnits > 0 && (m == 0 || p.maxUnits < m) {
+			m = p.maxUnits
+		}
+	}
+	return m
+}
+
+// checkable returns the earliest time (Unix nanoseconds) an event of
+// bucket i, whose newest event is at horizon, can be checked at by every
+// one of its limits (see limit.checkable).
+func (o *op) checkable(i int, horizon, now int64) int64 {
+	c := o.lims[i].checkable(horizon, now, o.l.cfg.skew)
+	for _, p := range o.more[i] {
+		c = max(c, p.checkable(horizon, now, o.l.cfg.skew))
+	}
+	return c
 }
 
 // decision is what reserve decided; ReserveAt makes the Reservation from
@@ -417,7 +469,7 @@ func (o *op) cancel(hs []*History) bool {
 	}
 	if found {
 		for i, h := range hs {
-			h.prune(satSub(h.horizon(), int64(o.lims[i].keep)))
+			h.prune(satSub(h.horizon(), int64(o.keep(i))))
 		}
 	}
 	return found
@@ -444,7 +496,7 @@ func (o *op) reserve(hs []*History) bool {
 	var horizons [len(o.keys)]int64
 	for i, h := range hs {
 		horizons[i] = h.horizon()
-		if oldest := o.lims[i].checkable(horizons[i], nowN, o.l.cfg.skew); oldest > from {
+		if oldest := o.checkable(i, horizons[i], nowN); oldest > from {
 			from, stale = oldest, i
 		}
 	}
@@ -458,7 +510,7 @@ func (o *op) reserve(hs []*History) bool {
 	}
 	granted := o.req.Units
 	for i := range hs {
-		if m := o.lims[i].maxUnits; m > 0 && granted > m {
+		if m := o.maxUnits(i); m > 0 && granted > m {
 			granted = m
 			reason, scope = ReasonUnits, scopeOf(i)
 		}
@@ -467,7 +519,7 @@ func (o *op) reserve(hs []*History) bool {
 		if nowN >= horizons[i] {
 			h.Horizon, horizons[i] = now, nowN
 		}
-		h.prune(satSub(horizons[i], int64(o.lims[i].keep)))
+		h.prune(satSub(horizons[i], int64(o.keep(i))))
 		h.insert(Event{ID: o.id, At: now, Units: granted, Target: o.req.Target, Direction: o.req.Direction})
 	}
 	o.res = o.granted(hs, granted)
@@ -481,7 +533,7 @@ func (o *op) granted(hs []*History, units int) decision {
 	if units < o.req.Units {
 		res.outcome = Clamped
 		res.reason, res.scope = ReasonUnits, ScopeTarget
-		if o.lims[0].maxUnits == 0 || o.lims[0].maxUnits > units {
+		if m := o.maxUnits(0); m == 0 || m > units {
 			res.scope = ScopeGlobal
 		}
 	}
@@ -492,23 +544,24 @@ func (o *op) granted(hs []*History, units int) decision {
 }
 
 // nextAllowed returns the earliest time at or after t (Unix nanoseconds)
-// at which every bucket's rules allow one more event, with the rule and
-// scope that set it (ReasonNone when t itself is allowed). With the global
-// bucket it moves between the two buckets until both allow the same time.
+// at which every bucket's rules (its own limit's and its peers', see
+// WithPeers) allow one more event, with the rule and scope that set it
+// (ReasonNone when t itself is allowed). It moves from rule to rule until
+// every one allows the same time.
 func (o *op) nextAllowed(hs []*History, t int64) (int64, Reason, Scope) {
-	next, window := o.lims[0].nextFrom(hs[0].Events, t)
-	bucket := 0
-	for len(hs) == 2 {
-		n1, w1 := o.lims[1].nextFrom(hs[1].Events, next)
-		if n1 == next {
-			break
+	next, window, bucket := t, false, 0
+	for moved := true; moved; {
+		moved = false
+		for i, h := range hs {
+			if n, w := o.lims[i].nextFrom(h.Events, next); n != next {
+				next, window, bucket, moved = n, w, i, true
+			}
+			for j := range o.more[i] {
+				if n, w := o.more[i][j].nextFrom(h.Events, next); n != next {
+					next, window, bucket, moved = n, w, i, true
+				}
+			}
 		}
-		next, window, bucket = n1, w1, 1
-		n0, w0 := o.lims[0].nextFrom(hs[0].Events, next)
-		if n0 == next {
-			break
-		}
-		next, window, bucket = n0, w0, 0
 	}
 	switch {
 	case next == t:

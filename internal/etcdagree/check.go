@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -49,6 +50,9 @@ type Mismatch struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Fields are the fields that differ, sorted by path.
 	Fields []Diff `json:"fields,omitempty"`
+	// Config is its shared configuration, canonical JSON; nil when
+	// unreadable.
+	Config json.RawMessage `json:"config,omitempty"`
 	// Err is set when its fingerprint could not be read (it matches
 	// ErrMalformed and names the key); Fields is then empty.
 	Err error `json:"-"`
@@ -141,6 +145,7 @@ type Check struct {
 	mu      sync.Mutex
 	st      Status
 	changed chan struct{}
+	version atomic.Uint64 // counts the changes of st
 }
 
 // New returns a Check of fp (see NewFingerprint) under cfg. It makes no
@@ -180,6 +185,9 @@ func (c *Check) Status() Status {
 	return st
 }
 
+// Version returns a number that changes whenever the Status does.
+func (c *Check) Version() uint64 { return c.version.Load() }
+
 // Changed returns a channel closed at the next change of the Status.
 func (c *Check) Changed() <-chan struct{} {
 	c.mu.Lock()
@@ -188,14 +196,15 @@ func (c *Check) Changed() <-chan struct{} {
 }
 
 // Run publishes and compares until ctx ends, and returns nil then, after
-// deleting this replica's key (its lease revoked). A failure (etcd
+// deleting this replica's key (its lease revoked) and clearing the Status
+// (Checked false, no Mismatches). A failure (etcd
 // unreachable, the lease lost, the watch ended) is logged and kept in
 // Status.Err, and Run publishes again after RetryDelay on its clock.
 func (c *Check) Run(ctx context.Context) error {
 	for {
 		err := c.session(ctx)
 		if ctx.Err() != nil {
-			c.update(func(st *Status) { st.Checked, st.Err = false, nil })
+			c.update(func(st *Status) { *st = Status{Fingerprint: c.own} })
 			return nil
 		}
 		c.logger.LogAttrs(ctx, slog.LevelWarn, c.cfg.Name+": configuration check failed; trying again",
@@ -203,7 +212,7 @@ func (c *Check) Run(ctx context.Context) error {
 		c.update(func(st *Status) { st.Err = err })
 		select {
 		case <-ctx.Done():
-			c.update(func(st *Status) { st.Checked, st.Err = false, nil })
+			c.update(func(st *Status) { *st = Status{Fingerprint: c.own} })
 			return nil
 		case <-c.clock.After(c.cfg.RetryDelay):
 		}
@@ -309,7 +318,7 @@ func (c *Check) compare(ctx context.Context, peers map[string][]byte) {
 		case fp.Hash == c.own.Hash:
 			continue
 		default:
-			m.Fingerprint, m.Fields = fp.Hash, Compare(c.own.Config, fp.Config)
+			m.Fingerprint, m.Fields, m.Config = fp.Hash, Compare(c.own.Config, fp.Config), fp.Config
 		}
 		ms = append(ms, m)
 	}
@@ -356,6 +365,7 @@ func (c *Check) update(f func(st *Status)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(&c.st)
+	c.version.Add(1)
 	close(c.changed)
 	c.changed = make(chan struct{})
 }

@@ -2,7 +2,9 @@ package etcdstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -59,14 +61,27 @@ const ConfigTTL = 10 * time.Second
 // its ID, bound to a lease of ConfigTTL, and reads the others' on start
 // and on every change. A mismatch is logged (a warning through the
 // store's WithLogger, naming the replica, its key and the fields) and
-// listed by Status; the limiter is not stopped (see "Replicas that
-// disagree" in the package doc). It is safe for concurrent use.
+// listed by Status. It is a ratelimit.Peers: a limiter given it
+// (ratelimit.WithPeers) holds to the strictest of its own Config and the
+// others' (see "Replicas that disagree" in the package doc). It is safe
+// for concurrent use.
 type ConfigCheck struct {
-	c *etcdagree.Check
+	c     *etcdagree.Check
+	peers atomic.Pointer[peerConfigs]
+}
+
+var _ ratelimit.Peers = (*ConfigCheck)(nil)
+
+// peerConfigs is the others' Configs as of one version of the Status.
+type peerConfigs struct {
+	version uint64
+	cfgs    []ratelimit.Config
 }
 
 // NewConfigCheck returns the ConfigCheck of replica id, whose limiter runs
 // limits on s, watching with cli (the client s was made with, usually).
+// Every live replica needs its own id: two under one overwrite each
+// other's fingerprint.
 // It returns a *provider.InvalidError naming the field when id is empty,
 // longer than 256 bytes or has a "/" or a control character, when limits
 // is invalid, or when cli or s is nil. It makes no request and starts no
@@ -115,6 +130,31 @@ func (c *ConfigCheck) Status() ConfigStatus { return c.c.Status() }
 
 // Changed returns a channel closed at the next change of the Status.
 func (c *ConfigCheck) Changed() <-chan struct{} { return c.c.Changed() }
+
+// PeerConfigs implements ratelimit.Peers: the resolved Configs of the
+// live replicas whose limiters' differ from this one's (the unreadable
+// ones are left out: they are in Status), and the version of the Status
+// they come from. Give the check to the limiter with ratelimit.WithPeers
+// so that it decides by the strictest of them and its own while they
+// differ. While Run is not running (or before it has read the others)
+// there are none.
+func (c *ConfigCheck) PeerConfigs() ([]ratelimit.Config, uint64) {
+	v := c.c.Version()
+	if p := c.peers.Load(); p != nil && p.version == v {
+		return p.cfgs, v
+	}
+	st := c.c.Status()
+	p := &peerConfigs{version: v}
+	for _, m := range st.Mismatches {
+		var cfg ratelimit.Config
+		if m.Err != nil || json.Unmarshal(m.Config, &cfg) != nil {
+			continue
+		}
+		p.cfgs = append(p.cfgs, cfg)
+	}
+	c.peers.Store(p)
+	return p.cfgs, v
+}
 
 // Key returns the etcd key of this replica's fingerprint.
 func (c *ConfigCheck) Key() string { return c.c.Key() }

@@ -215,3 +215,36 @@ func TestNewConfigCheckInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigCheckStrictestBudget: a replica whose limiter allows 10
+// scale-downs an hour, beside one that allows 2 on the same store, used
+// to grant its 10 on the shared history; given its ConfigCheck
+// (ratelimit.WithPeers), it holds the fleet to the stricter 2 while the
+// other runs, and to its own once the other leaves.
+func TestConfigCheckStrictestBudget(t *testing.T) {
+	t.Parallel()
+	cli := newClient(t)
+	p := prefix(t)
+	strict := ratelimit.Config{Down: ratelimit.Budget{Events: 2, MinInterval: -1}}
+	loose := ratelimit.Config{Down: ratelimit.Budget{Events: 10, MinInterval: -1}}
+	_, stopA := runCheck(t, cli, p, "replica-a", strict, nil)
+	b, _ := runCheck(t, cli, p, "replica-b", loose, nil)
+	waitStatus(t, b, "replica-a disagrees", disagreeing("replica-a"))
+	lim, err := ratelimit.New(loose, ratelimit.WithStore(newStore(t, cli, etcdstore.Config{Prefix: p})), ratelimit.WithPeers(b))
+	require.NoError(t, err)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Down, Units: 1}
+	var got []ratelimit.Outcome
+	for i := range 3 {
+		r, err := lim.ReserveAt(t.Context(), t0.Add(time.Duration(i)*time.Minute), req)
+		require.NoError(t, err)
+		got = append(got, r.Outcome)
+	}
+	assert.Equal(t, []ratelimit.Outcome{ratelimit.Allowed, ratelimit.Allowed, ratelimit.Denied}, got, "the strictest budget: 2 an hour")
+
+	stopA()
+	waitStatus(t, b, "replica-a left", disagreeing())
+	r, err := lim.ReserveAt(t.Context(), t0.Add(3*time.Minute), req)
+	require.NoError(t, err)
+	assert.Equal(t, ratelimit.Allowed, r.Outcome, "its own budget again: 10 an hour")
+}

@@ -47,10 +47,10 @@
 //	cli, _ := clientv3.New(clientv3.Config{Endpoints: endpoints})
 //	store, err := etcdstore.New(etcdstore.Config{Prefix: "myhost/ratelimit/"}, cli, etcdstore.WithLogger(logger))
 //	...
-//	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
 //	check, err := etcdstore.NewConfigCheck(podName, cfg, store, cli)
 //	...
 //	go check.Run(ctx) // until ctx ends; check.Status() for a health endpoint
+//	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store), ratelimit.WithPeers(check))
 //
 // # Replicas that disagree
 //
@@ -75,9 +75,16 @@
 //
 // A mismatch does not stop the limiters: a rolling deploy that changes
 // the budgets runs old and new replicas side by side for minutes, and
-// denying every reservation then would stop all scaling. Each keeps
-// deciding on its own Config, so that the fleet's limit is the looser
-// one's until they agree: the check makes that visible, and a host
-// that must not run looser than its strictest replica for even minutes
-// deploys the stricter budget first.
+// denying every reservation then would stop all scaling. Given the check
+// (ratelimit.WithPeers), a limiter holds to the strictest of its own
+// Config and the others' instead, rule by rule (see "Replicas that
+// disagree" in package ratelimit), so that, when every replica gives its
+// limiter its check, the fleet runs at no looser budget than its
+// strictest live replica's (from the moment the checks have read each
+// other: a watch delivers a new replica's fingerprint within moments). An
+// unreadable fingerprint is reported but adds no rule. Without WithPeers
+// each limiter keeps deciding on its own Config, and the check only
+// reports. The store's LeaseTTL is checked (ratelimit.New) against the
+// replica's own History only: give every replica a lease that covers
+// the longest History any of them runs.
 package etcdstore
