@@ -36,10 +36,12 @@ type ConfigDiff = etcdagree.Diff
 // failClosed are the shared fields a pass refuses to run on while a live
 // replica differs in them: with another Prefix, the claims and the
 // progress live in another key space, so that a resource could be acted
-// on twice in one period (by each key space's leader); with another
-// shard count, the resources hash to other shards (coord.Shards already
-// refuses to run a replica with another count than the cluster's).
-var failClosed = []string{"prefix", "shards"}
+// on twice in one period (by each key space's leader). A replica with
+// another shard count is not among them: coord.Shards refuses to run it
+// (ErrShardCount), so that it leads no shard, and stopping the others'
+// passes for it would let a replica crash-looping on that error stop
+// the fleet's.
+var failClosed = []string{"prefix"}
 
 // shared is the part of a Runner's configuration that every replica must
 // run alike, with the defaults filled in: what its fingerprint hashes.

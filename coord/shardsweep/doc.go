@@ -53,15 +53,16 @@
 // them, which runs old and new replicas side by side for minutes, does
 // not stop the fleet's evaluation. A replica with another Prefix keeps
 // its claims and progress in another key space, so that a resource could
-// be acted on twice in a period: while a live replica differs in Prefix
-// (or in the shard count, which coord.Shards refuses anyway), or its
-// fingerprint is unreadable (an error naming the key, matching
+// be acted on twice in a period: while a live replica differs in Prefix,
+// or its fingerprint is unreadable (an error naming the key, matching
 // ErrConfigFingerprint), no pass runs, on any replica: each refused pass
 // is logged (an error) and reported (Report.Err matching
 // ErrConfigMismatch, naming the replicas, keys and fields) once per
 // change and once per period, and sweeping resumes when they agree. A
 // pass started before the other replica's fingerprint arrived (a watch
-// delivers it within moments) finishes.
+// delivers it within moments) finishes. (A replica with another shard
+// count is reported, but coord.Shards refuses to run it: it leads no
+// shard, and the others sweep on.)
 //
 // # A pass
 //

@@ -7,7 +7,7 @@ import "github.com/idlescale/idlescale/internal/etcdagree"
 var (
 	// ErrConfigMismatch means another live replica runs another shared
 	// configuration: ConfigStatus lists it, and a pass refused because it
-	// differs in Prefix or Shards.Shards ends with an error matching it
+	// differs in Prefix ends with an error matching it
 	// (Report.Err). It is the same value as ratelimit/etcdstore's.
 	ErrConfigMismatch = etcdagree.ErrMismatch
 	// ErrConfigFingerprint means another replica's fingerprint (its key

@@ -131,8 +131,8 @@ type Report struct {
 	// agree, or have not been read yet. A pass runs beside a replica that
 	// differs in the period, the delay, the filter, the tracker or the
 	// ensemble (a rolling deploy changing them), and is refused, with an
-	// Err matching ErrConfigMismatch, while one differs in Prefix or
-	// Shards.Shards or is unreadable.
+	// Err matching ErrConfigMismatch, while one differs in Prefix or is
+	// unreadable.
 	Mismatches []ConfigMismatch
 	// Done is set when the period was recorded as done for the shard.
 	Done bool
@@ -458,7 +458,7 @@ func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due tim
 			err := fmt.Errorf("shardsweep: shard %d: pass of %s refused: %w", k, due.UTC().Format(time.RFC3339), cerr)
 			if s := err.Error(); s != said {
 				said = s
-				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: another live replica runs another prefix or shard count; nothing swept until they agree",
+				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: a live replica runs another prefix, or its fingerprint is unreadable; nothing swept until they agree",
 					slog.Int("shard", k), slog.Time("period", due), slog.Any("error", err))
 				if r.obs != nil {
 					r.obs.Swept(Report{Shard: k, Period: due, Replica: l.ID, Fence: l.Fence(), Mismatches: st.Mismatches, Err: err})
