@@ -267,13 +267,13 @@ func (f *describeFailsAfterWrite) TerminateInstances(context.Context, *ec2.Termi
 }
 
 // A wait that fails after EC2 accepted a stop or a terminate (a throttled
-// describe, an instance no longer found) does not say that nothing
-// changed: the stop or terminate may well happen. It read as
+// describe, an instance no longer found, a describe denied) does not say
+// that nothing changed: the stop or terminate may well happen. It read as
 // provider.ErrThrottled or ErrNotFound, and a caller refunded its budget,
 // released its approval and could act again.
 func TestWaitAfterAcceptedWriteMatchesNoNothingChangedSentinel(t *testing.T) {
 	t.Parallel()
-	for _, code := range []string{"RequestLimitExceeded", "InvalidInstanceID.NotFound", "InternalError"} {
+	for _, code := range []string{"RequestLimitExceeded", "InvalidInstanceID.NotFound", "InternalError", "UnauthorizedOperation"} {
 		for _, op := range []string{"stop", "terminate"} {
 			fake := &describeFailsAfterWrite{offlineEC2: offlineEC2{newOffline(1)}, code: code}
 			d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: fake}))

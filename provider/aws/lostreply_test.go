@@ -25,9 +25,13 @@ import (
 // timed out), then answers the retries RequestLimitExceeded without
 // sending them: the first attempt was applied, the last was throttled.
 // With lost, the first request is lost on its way (never sent) instead.
+// With denied, the retries are refused for want of a permission (HTTP
+// 403 UnauthorizedOperation: a policy or a session token that changed
+// between the attempts) instead of throttled.
 type lostReplyHTTP struct {
 	action string
 	lost   bool
+	denied bool
 	calls  atomic.Int64
 	others atomic.Int64 // the requests of any other action that changes an instance
 }
@@ -44,6 +48,9 @@ func (h *lostReplyHTTP) Do(r *http.Request) (*http.Response, error) {
 		return testHTTP.Do(r)
 	}
 	status, code := http.StatusServiceUnavailable, "RequestLimitExceeded"
+	if h.denied {
+		status, code = http.StatusForbidden, "UnauthorizedOperation"
+	}
 	if n := h.calls.Add(1); n == 1 && h.lost {
 		status, code = http.StatusInternalServerError, "InternalError"
 	} else if n == 1 {
@@ -72,7 +79,9 @@ var untouched = []error{provider.ErrThrottled, provider.ErrNotFound, provider.Er
 // the SDK and then throttled, changed the instance: its error must not
 // match provider.ErrThrottled (nor any sentinel that says nothing
 // changed), or the reaper refunds the budget, releases the approval and
-// records no action for an instance it stopped.
+// records no action for an instance it stopped. So with a retry refused
+// for want of a permission: a 403 says nothing of the first attempt, and
+// the error must not match provider.ErrDenied.
 func TestRetriedWriteAfterALostReplyIsNotUntouched(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -88,27 +97,32 @@ func TestRetriedWriteAfterALostReplyIsNotUntouched(t *testing.T) {
 		{"TerminateInstances", (*awsprovider.Driver).Terminate, nil,
 			[]ec2types.InstanceStateName{ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated}},
 	} {
-		t.Run(tt.action, func(t *testing.T) {
-			t.Parallel()
-			id := runInstances(t, 1, "t3.micro", nil)[0]
-			if tt.before != nil {
-				tt.before(t, newDriver(t), id)
-			}
-			hook := &lostReplyHTTP{action: tt.action}
-			cfg := fastConfig()
-			cfg.MaxAttempts = 2
-			cfg.NoWait = true
-			d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
-			err := tt.act(d, tctx(t), id)
-			require.Error(t, err)
-			assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
-			st, _ := ec2State(t, id)
-			require.Contains(t, tt.want, st, "the first attempt was applied")
-			for _, s := range untouched {
-				require.NotErrorIs(t, err, s, "%v: the change was made; it must not read as nothing changed", err)
-			}
-			assert.Contains(t, err.Error(), "may have been applied")
-		})
+		for _, retry := range []string{"throttled", "denied"} {
+			t.Run(tt.action+"/"+retry, func(t *testing.T) {
+				t.Parallel()
+				id := runInstances(t, 1, "t3.micro", nil)[0]
+				if tt.before != nil {
+					tt.before(t, newDriver(t), id)
+				}
+				hook := &lostReplyHTTP{action: tt.action, denied: retry == "denied"}
+				cfg := fastConfig()
+				cfg.MaxAttempts = 2
+				cfg.NoWait = true
+				d := newDriverConfig(t, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+				err := tt.act(d, tctx(t), id)
+				require.Error(t, err)
+				assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
+				st, _ := ec2State(t, id)
+				require.Contains(t, tt.want, st, "the first attempt was applied")
+				for _, s := range untouched {
+					require.NotErrorIs(t, err, s, "%v: the change was made; it must not read as nothing changed", err)
+				}
+				assert.Contains(t, err.Error(), "may have been applied")
+				if retry == "denied" {
+					assert.Contains(t, err.Error(), "UnauthorizedOperation", "the last attempt's answer is in the message")
+				}
+			})
+		}
 	}
 }
 

@@ -845,26 +845,29 @@ func TestTerminateVolumeByState(t *testing.T) {
 
 // TestDeleteVolumeAfterALostReplyIsNotUntouched: a volume's Terminate
 // whose first DeleteVolume EC2 applied but whose reply was lost, retried
-// by the SDK and then throttled, deleted the volume: its error must not
-// match a sentinel that says nothing changed, as for an instance's
+// by the SDK and then throttled (or denied: a 403 says nothing of the
+// first attempt), deleted the volume: its error must not match a
+// sentinel that says nothing changed, as for an instance's
 // TerminateInstances (TestRetriedWriteAfterALostReplyIsNotUntouched).
 func TestDeleteVolumeAfterALostReplyIsNotUntouched(t *testing.T) {
 	t.Parallel()
-	vol := seeder{volRegion}.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
-	hook := &lostReplyHTTP{action: "DeleteVolume"}
-	cfg := fastConfig()
-	cfg.MaxAttempts = 2
-	cfg.NoWait = true
-	d := newDriverIn(t, volRegion, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
-	err := d.Terminate(tctx(t), vol)
-	require.Error(t, err)
-	assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
-	_, gerr := newDriverIn(t, volRegion, fastConfig()).Get(tctx(t), vol)
-	require.ErrorIs(t, gerr, provider.ErrNotFound, "the first attempt was applied")
-	for _, s := range untouched {
-		require.NotErrorIs(t, err, s, "%v: the volume was deleted; it must not read as nothing changed", err)
+	for _, denied := range []bool{false, true} {
+		vol := seeder{volRegion}.createVolume(t, 1, ec2types.VolumeTypeGp3, nil, "", false)
+		hook := &lostReplyHTTP{action: "DeleteVolume", denied: denied}
+		cfg := fastConfig()
+		cfg.MaxAttempts = 2
+		cfg.NoWait = true
+		d := newDriverIn(t, volRegion, cfg, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+		err := d.Terminate(tctx(t), vol)
+		require.Error(t, err, "denied %t", denied)
+		assert.Equal(t, int64(2), hook.calls.Load(), "the SDK retried once")
+		_, gerr := newDriverIn(t, volRegion, fastConfig()).Get(tctx(t), vol)
+		require.ErrorIs(t, gerr, provider.ErrNotFound, "the first attempt was applied")
+		for _, s := range untouched {
+			require.NotErrorIs(t, err, s, "%v: the volume was deleted; it must not read as nothing changed", err)
+		}
+		assert.Contains(t, err.Error(), "may have been applied")
 	}
-	assert.Contains(t, err.Error(), "may have been applied")
 }
 
 // TestVolumeWithAnAttachmentIsNotStopped: a volume described available
