@@ -25,9 +25,10 @@ var ErrRolledBack = errors.New("aws: resize rolled back")
 // ErrRollbackFailed is matched by the error of a Resize that failed part-way
 // and whose rollback failed too: the instance may be stopped, or have the
 // requested type, or both. Such an error matches none of the provider
-// sentinels that mean nothing changed (provider.ErrThrottled, ErrNotFound,
-// ErrConflict, ErrUnsupported, ErrInvalid), nor the causes' context errors;
-// the ResizeError's Err and RollbackErr keep the causes.
+// sentinels that mean nothing changed (provider.ChangedNothing:
+// ErrThrottled, ErrNotFound, ErrConflict, ErrUnsupported, ErrInvalid,
+// ErrDenied), nor the causes' context errors; the ResizeError's Err and
+// RollbackErr keep the causes.
 var ErrRollbackFailed = errors.New("aws: resize failed and its rollback failed")
 
 // ResizeError reports an EC2 instance type change that failed after the

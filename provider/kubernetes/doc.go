@@ -241,9 +241,10 @@
 // TooManyRequests provider.ErrThrottled, Invalid and BadRequest
 // provider.ErrInvalid, Forbidden a *ForbiddenError (ErrForbidden) naming
 // the verb and resource the driver needed, Unauthorized ErrUnauthorized
-// (both match provider.ErrDenied: nothing was changed), and an API server that is unreachable, unavailable or timing out
-// ErrUnavailable. The caller's context bounds every call: a hung server
-// returns context.DeadlineExceeded at the deadline.
+// (both match provider.ErrDenied: nothing was changed), and an API server
+// that is unreachable, unavailable or timing out ErrUnavailable. The
+// caller's context bounds every call: a hung server returns
+// context.DeadlineExceeded at the deadline.
 //
 // Credentials never reach an error or a log line: every error the driver
 // returns and every line it logs are redacted (package internal/redact:

@@ -60,15 +60,16 @@ func (m *Manager) Complete(ctx context.Context, id, by string, now time.Time, no
 
 // Release gives back, on behalf of by at now, an approval claimed with
 // Claim whose change did not happen: the provider said nothing changed
-// (throttled, not found, conflict, unsupported, invalid), or the host did
-// not act. The request is approved again (executing → approved, recorded
-// as safety.AuditApprovalReleased with reason), so the next attempt needs
-// no new approval. At or past the expiry it moves to expired instead
-// (ErrExpired), its claim settled: nothing changed, and a late Complete
-// is refused. So does a request that Expire moved from executing to
-// expired before by could report (another replica's sweep): it stays
-// expired, its claim settled, and its trail says nothing was changed.
-// Errors as for Complete (provider.ErrInvalid names "by").
+// (provider.ChangedNothing: throttled, not found, conflict, unsupported,
+// invalid, denied), or the host did not act. The request is approved
+// again (executing → approved, recorded as safety.AuditApprovalReleased
+// with reason), so the next attempt needs no new approval. At or past the
+// expiry it moves to expired instead (ErrExpired), its claim settled:
+// nothing changed, and a late Complete is refused. So does a request that
+// Expire moved from executing to expired before by could report (another
+// replica's sweep): it stays expired, its claim settled, and its trail
+// says nothing was changed. Errors as for Complete (provider.ErrInvalid
+// names "by").
 func (m *Manager) Release(ctx context.Context, id, by string, now time.Time, reason string) (Request, error) {
 	st := step{to: Approved, kind: safety.AuditApprovalReleased, verb: "release", lapses: true}
 	return m.settle(ctx, id, by, now, reason, st, func(r *Request) { r.ClaimedBy, r.ClaimedAt = "", time.Time{} })

@@ -42,9 +42,10 @@ import (
 // (approved → executing; nobody else can use it meanwhile), then Complete
 // records that the change happened (executing → executed), or Release
 // gives it back when the provider says nothing changed (executing →
-// approved: throttled, not found, conflict, unsupported, invalid), so that
-// the next attempt needs no new approval. Execute does both steps at once
-// for a host that does not report back.
+// approved: provider.ChangedNothing, such as throttled, not found,
+// conflict, unsupported, invalid or denied), so that the next attempt
+// needs no new approval. Execute does both steps at once for a host that
+// does not report back.
 //
 // A host that crashes between Claim and Complete or Release leaves the
 // request executing: it can neither execute twice (only an approved
