@@ -63,10 +63,14 @@ func Start(ctx context.Context) (*Server, error) { return startEnv(ctx) }
 // INITIAL_NO_AUTH_ACTION_COUNT): the first freeCalls API requests are let
 // through unchecked, for a test to create the IAM users, policies and
 // access keys it needs, and every later one must be signed with an access
-// key of a user whose policies allow it. A refused call is answered as AWS
-// answers it (AccessDenied with HTTP 403, AuthFailure or
-// InvalidClientTokenId for an unknown key). Requests to /moto-api/ are not
-// counted. A negative freeCalls is an error.
+// key of a user whose policies allow it. A refused call is answered with
+// HTTP 403 and AccessDenied when the policies do not allow it (EC2 says
+// UnauthorizedOperation), AuthFailure or InvalidClientTokenId for an
+// unknown key. Not as AWS does: moto (5.2.1) refuses the Lambda reads
+// (GET) the SDK signs, although the key's policies allow them, with
+// SignatureDoesNotMatch in an XML body that Lambda's client reads no code
+// from. Requests to /moto-api/ are not counted. A negative freeCalls is an
+// error.
 func StartEnforcingIAM(ctx context.Context, freeCalls int) (*Server, error) {
 	if freeCalls < 0 {
 		return nil, fmt.Errorf("mototest: %d free calls: must not be negative", freeCalls)
