@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -190,4 +191,61 @@ type stopFails struct {
 
 func (f *stopFails) StopInstances(context.Context, *ec2.StopInstancesInput, ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
 	return nil, f.err
+}
+
+// TestDisruptedResizeIsNotNothingChanged: a resize of a running instance
+// whose modify is refused (denied, here) stops the instance, puts it back
+// and starts it again. The type and state are as they were, but the
+// instance was stopped: its public address and instance store are gone.
+// The error matches ErrRolledBack and its cause, and none of the
+// sentinels that say nothing changed, so that the reaper spends its
+// approval rather than release it and bounce the instance again at every
+// run while the permission is missing. Before, it matched ErrDenied (and
+// any other cause's sentinel: ErrInvalid, ErrConflict, ErrThrottled) and
+// provider.ChangedNothing. A stopped instance whose modify is refused is
+// left as it was, untouched: that error still says nothing changed.
+func TestDisruptedResizeIsNotNothingChanged(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"UnauthorizedOperation", "InvalidParameterValue", "RequestLimitExceeded"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			refused := &smithy.GenericAPIError{Code: code, Message: "injected"}
+			rec := &recordingEC2{EC2API: sdk().ec2}
+			rec.modify = func(context.Context, *ec2.ModifyInstanceAttributeInput, ...func(*ec2.Options)) (*ec2.ModifyInstanceAttributeOutput, error) {
+				return nil, refused
+			}
+			d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+			ids := runInstances(t, 2, "t3.micro", nil)
+			running, stopped := ids[0], ids[1]
+			_, err := sdk().ec2.StopInstances(tctx(t), &ec2.StopInstancesInput{InstanceIds: []string{stopped}})
+			require.NoError(t, err)
+
+			err = d.Resize(tctx(t), running, provider.Size{InstanceType: "m5.large"})
+			require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+			require.ErrorIs(t, err, refused, "the cause stays in the chain")
+			var api smithy.APIError
+			require.ErrorAs(t, err, &api)
+			assert.Equal(t, code, api.ErrorCode())
+			assert.False(t, provider.ChangedNothing(err), "the instance was stopped and started: %v", err)
+			for _, s := range untouched {
+				require.NotErrorIs(t, err, s)
+			}
+			var re *awsprovider.ResizeError
+			require.ErrorAs(t, err, &re)
+			assert.True(t, re.Disrupted)
+			assert.True(t, provider.ChangedNothing(re.Err), "the cause itself says the modify changed nothing")
+			st, typ := ec2State(t, running)
+			assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+			assert.Equal(t, "t3.micro", typ)
+
+			err = d.Resize(tctx(t), stopped, provider.Size{InstanceType: "m5.large"})
+			require.Error(t, err)
+			assert.True(t, provider.ChangedNothing(err), "a stopped instance was not touched: %v", err)
+			require.ErrorAs(t, err, &re)
+			assert.False(t, re.Disrupted)
+			st, typ = ec2State(t, stopped)
+			assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+			assert.Equal(t, "t3.micro", typ)
+		})
+	}
 }

@@ -405,7 +405,10 @@
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
 // the FunctionUpdatedV2 waiter, after any update already in progress; a
 // size whose update failed is applied again) or an instance's type (stop, modify, start,
-// restoring the previous type and state if a step fails; see ResizeError).
+// restoring the previous type and state if a step fails; see ResizeError:
+// a running instance stopped and started again by a rollback matches no
+// sentinel that says nothing changed, so that the reaper does not take
+// an approval back and bounce it again at its next run).
 // EC2 changes a type only while the instance is stopped, so a rollback
 // waits for it to stop first, including after a start on the new type
 // that EC2 accepted and that then failed (pending, stopping, stopped). A

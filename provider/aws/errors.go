@@ -33,9 +33,16 @@ var ErrRollbackFailed = errors.New("aws: resize failed and its rollback failed")
 
 // ResizeError reports an EC2 instance type change that failed after the
 // instance was touched. When the rollback succeeded it matches ErrRolledBack
-// and the sentinels of its cause (Err) with errors.Is: the instance is as it
-// was. When the rollback failed it matches only ErrRollbackFailed, never a
-// sentinel of either cause, since something changed and was not undone.
+// and its cause (Err) with errors.Is and errors.As. The cause's provider
+// sentinels that say nothing changed (provider.ChangedNothing) are matched
+// only when the instance was stopped to begin with: one that was running
+// was stopped and started again (Disrupted), which drops its public IP
+// address (unless an Elastic IP) and its instance store, so something did
+// change, and a caller that took it for nothing (the reaper releasing its
+// approval) would stop and start it again at its next attempt, at every
+// run for a cause that recurs (a denied or invalid modify). When the
+// rollback failed it matches only ErrRollbackFailed, never a sentinel of
+// either cause, since something changed and was not undone.
 type ResizeError struct {
 	// ID is the instance.
 	ID string
@@ -48,6 +55,9 @@ type ResizeError struct {
 	// RollbackErr is the failure of the rollback, nil when the instance was
 	// restored to From in its previous state.
 	RollbackErr error
+	// Disrupted is set when the instance was running and was stopped (or
+	// may have been, a stop whose reply was lost) and started again.
+	Disrupted bool
 }
 
 // Error implements error.
@@ -60,13 +70,32 @@ func (e *ResizeError) Error() string {
 
 // Unwrap returns ErrRollbackFailed alone when the rollback failed (the
 // causes stay in Err, RollbackErr and the message), and otherwise the
-// failure and ErrRolledBack.
+// failure and ErrRolledBack: the failure without its sentinels that say
+// nothing changed when the instance was Disrupted.
 func (e *ResizeError) Unwrap() []error {
-	if e.RollbackErr != nil {
+	switch {
+	case e.RollbackErr != nil:
 		return []error{ErrRollbackFailed}
+	case e.Disrupted:
+		return []error{somethingChanged{e.Err}, ErrRolledBack}
 	}
 	return []error{e.Err, ErrRolledBack}
 }
+
+// somethingChanged is err, which errors.Is and errors.As reach, but for
+// the provider sentinels that say nothing changed.
+type somethingChanged struct{ err error }
+
+func (e somethingChanged) Error() string { return e.err.Error() }
+
+// Is reports whether err matches target, unless target says nothing
+// changed.
+func (e somethingChanged) Is(target error) bool {
+	return !provider.ChangedNothing(target) && errors.Is(e.err, target)
+}
+
+// As finds target in err's chain.
+func (e somethingChanged) As(target any) bool { return errors.As(e.err, target) }
 
 // Error codes mapped onto the provider sentinels. Throttling codes are the
 // SDK retryer's (retry.DefaultThrottleErrorCodes).

@@ -272,7 +272,7 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 	}
 	wasRunning := state == ec2types.InstanceStateNameRunning
 	fail := func(step string, err, rollback error) error {
-		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback}
+		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback, Disrupted: wasRunning}
 	}
 	if wasRunning {
 		var at attempts
