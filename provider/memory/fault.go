@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -63,7 +64,10 @@ func (o *Op) UnmarshalText(text []byte) error { return enumtext.Unmarshal(o, tex
 //     context ends the wait with the context's error);
 //   - Throttle fails the call with an error matching provider.ErrThrottled;
 //   - Partial applies part of the change (half of a capacity change, half
-//     of a List) and then fails with an error matching ErrPartial and Err;
+//     of a List) and then fails with an error matching ErrPartial and Err
+//     (or provider.ErrThrottled with Throttle); a SetCapacity's, which
+//     changed the group, matches none of the sentinels that say nothing
+//     changed (provider.ChangedNothing), whatever Err is;
 //   - Err fails the call with an error that wraps Err (errors.Is and
 //     errors.As reach it);
 //   - a Fault with none of Throttle, Partial and Err fails with ErrInjected,
@@ -161,18 +165,38 @@ func (fi firing) partial() bool { return fi.f != nil && fi.f.Partial }
 func (fi firing) err(op Op, id string) error {
 	f := fi.f
 	cause := f.Err
-	if cause == nil {
+	switch {
+	case f.Throttle:
+		cause = provider.ErrThrottled
+	case cause == nil:
 		cause = ErrInjected
 	}
 	switch {
-	case f.Throttle:
-		return fmt.Errorf("memory: %s %q: %w", op, id, provider.ErrThrottled)
+	case f.Partial && op == OpSetCapacity:
+		// Part of the change was made: the error must not say that
+		// nothing changed (provider.ChangedNothing), whatever its cause.
+		return fmt.Errorf("memory: %s %q: %w: %w", op, id, ErrPartial, somethingChanged{cause})
 	case f.Partial:
 		return fmt.Errorf("memory: %s %q: %w: %w", op, id, ErrPartial, cause)
 	default:
 		return fmt.Errorf("memory: %s %q: %w", op, id, cause)
 	}
 }
+
+// somethingChanged is err, which errors.Is and errors.As reach, but for
+// the provider sentinels that say nothing changed.
+type somethingChanged struct{ err error }
+
+func (e somethingChanged) Error() string { return e.err.Error() }
+
+// Is reports whether err matches target, unless target says nothing
+// changed.
+func (e somethingChanged) Is(target error) bool {
+	return !provider.ChangedNothing(target) && errors.Is(e.err, target)
+}
+
+// As finds target in err's chain.
+func (e somethingChanged) As(target any) bool { return errors.As(e.err, target) }
 
 // enter starts a call: it checks ctx, fires faults and waits out injected
 // latency. A returned firing with partial() set lets the caller apply part

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -129,6 +130,61 @@ func TestFaultPartialSetCapacity(t *testing.T) {
 	last := muts[len(muts)-1]
 	assert.Equal(t, memory.OpSetCapacity, last.Op)
 	require.ErrorIs(t, last.Err, memory.ErrPartial, "the log records the partial change with its error")
+}
+
+// A partial SetCapacity changed the group: its error says so whatever
+// the fault's cause, and never matches a sentinel that says nothing
+// changed (provider.ChangedNothing), on which the reaper would release
+// its approval and refund its budget for a change it made. With Throttle
+// it matched provider.ErrThrottled alone (no ErrPartial), and with a
+// sentinel as Err, that sentinel.
+func TestFaultPartialSetCapacityChangedSomething(t *testing.T) {
+	t.Parallel()
+	other := errors.New("one subnet out of capacity")
+	for _, f := range []memory.Fault{
+		{Throttle: true},
+		{Err: provider.ErrConflict},
+		{Err: fmt.Errorf("quota: %w", provider.ErrDenied)},
+		{Err: other},
+		{},
+	} {
+		c, _ := seed(t)
+		f.Op, f.Partial = memory.OpSetCapacity, true
+		_, err := c.InjectFault(f)
+		require.NoError(t, err)
+		err = c.SetCapacity(t.Context(), "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 5}) // from 2
+		require.ErrorIs(t, err, memory.ErrPartial, "%+v", f)
+		assert.False(t, provider.ChangedNothing(err), "%+v: %v", f, err)
+		if errors.Is(f.Err, other) {
+			require.ErrorIs(t, err, other, "a cause that is no sentinel stays matched")
+		}
+		if f.Throttle {
+			assert.Contains(t, err.Error(), "throttled", "the message still says why")
+		}
+		got, err := c.Capacity(t.Context(), "web")
+		require.NoError(t, err)
+		assert.Equal(t, 3, got.Desired, "%+v: half of the change was applied", f)
+	}
+	// A throttle without Partial applied nothing: its sentinel stands.
+	c, _ := seed(t)
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true})
+	require.NoError(t, err)
+	err = c.SetCapacity(t.Context(), "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 5})
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	assert.True(t, provider.ChangedNothing(err))
+}
+
+// A partial List is a read: its error matches ErrPartial and the fault's
+// throttle (it matched the throttle alone).
+func TestFaultPartialThrottledList(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpList, Partial: true, Throttle: true})
+	require.NoError(t, err)
+	got, err := c.List(t.Context(), provider.Filter{})
+	require.ErrorIs(t, err, memory.ErrPartial)
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	assert.Len(t, got, 3, "half of the 6 resources")
 }
 
 func TestFaultPartialList(t *testing.T) {
