@@ -100,11 +100,15 @@
 //
 // Drivers wrap the sentinels ErrNotFound, ErrThrottled, ErrUnsupported,
 // ErrConflict, ErrInvalid and ErrDenied and keep their own cause in the
-// chain. A call that changes something (an Actuator's, a Scaler's or a
-// Resizer's) and returns an error matching one of them changed nothing
-// (ChangedNothing); any other error may have left the change made (a
-// timeout after the backend took it), and callers must read the resource
-// again to know.
+// chain. An Actuator's or a Resizer's call that returns an error
+// matching one of them changed nothing (ChangedNothing); any other error
+// may have left the change made (a timeout after the backend took it),
+// and callers must read the resource again to know. A Scaler's
+// SetCapacity writes absolute values that may be written again as they
+// are, and its drivers retry it so: after an attempt whose reply was
+// lost took effect, a retry may still answer a sentinel. Callers read the
+// capacity back after a SetCapacity that failed (the scaling engine
+// does).
 // Invalid input is reported as an *InvalidError that names the field and
 // value, with credentials in the value masked. No cloud SDK is imported
 // here.

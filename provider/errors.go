@@ -28,10 +28,11 @@ var (
 	// *InvalidError.
 	ErrInvalid = errors.New("invalid argument")
 	// ErrDenied means the backend refused the call for want of a
-	// permission (an IAM policy, an RBAC role) or of valid credentials
-	// (an unknown, expired or badly signed key). Nothing was changed, and
-	// the call fails the same way until the permissions or credentials
-	// are fixed: it is not worth retrying soon.
+	// permission (an IAM policy, an RBAC role), of valid credentials (an
+	// unknown, expired or badly signed key), or by a policy of its own
+	// (a Kubernetes admission webhook answering 403). Nothing was
+	// changed, and the call fails the same way until the permissions,
+	// credentials or policy change: it is not worth retrying soon.
 	ErrDenied = errors.New("denied")
 	// ErrUnknownMetric means a metric name is neither a built-in Metric nor
 	// a custom one; it also matches ErrInvalid.
@@ -42,8 +43,9 @@ var (
 var unchanged = [...]error{ErrNotFound, ErrThrottled, ErrUnsupported, ErrConflict, ErrInvalid, ErrDenied}
 
 // ChangedNothing reports whether err, returned by a call that changes
-// something (an Actuator's, a Scaler's or a Resizer's), says by the
-// provider contract that the call changed nothing: it matches
+// something (an Actuator's or a Resizer's; a Scaler's SetCapacity is read
+// back instead, see the package documentation), says by the provider
+// contract that the call changed nothing: it matches
 // ErrNotFound, ErrThrottled, ErrUnsupported, ErrConflict, ErrInvalid or
 // ErrDenied. It is false for nil and for any other error (a timeout, a
 // lost reply, a server error), after which the change may have been

@@ -68,7 +68,7 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		if errors.Is(err, provider.ErrDenied) {
 			// Fails the same way at every run until someone grants the
 			// permission: say so, rather than look like a passing fault.
-			rec.Reason = string(p.Action) + " denied by the provider (a missing permission or refused credentials): nothing changed"
+			rec.Reason = string(p.Action) + " denied by the provider (a missing permission, refused credentials or a policy of the backend): nothing changed"
 		}
 		return false
 	}

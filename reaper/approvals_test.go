@@ -68,7 +68,7 @@ func TestDeniedApprovedStopKeepsTheApproval(t *testing.T) {
 	t.Parallel()
 	denied := fmt.Errorf("aws: stop \"i-prod\": %w: api error UnauthorizedOperation: you are not authorized to perform this operation", provider.ErrDenied)
 	rec := approvedStopFailsAndKeepsTheApproval(t, memory.Fault{Err: denied}, provider.ErrDenied)
-	assert.Equal(t, "stop denied by the provider (a missing permission or refused credentials): nothing changed", rec.Reason)
+	assert.Equal(t, "stop denied by the provider (a missing permission, refused credentials or a policy of the backend): nothing changed", rec.Reason)
 }
 
 // approvedStopFailsAndKeepsTheApproval has the provider fail an approved

@@ -105,7 +105,7 @@
 // found, conflict, unsupported, invalid, denied) or the call was not made;
 // this bookkeeping runs even after the run's context ended. A call the
 // provider denied (provider.ErrDenied: a missing IAM permission, refused
-// credentials) says so in the Record's Reason: it fails the same way at
+// credentials, a policy of the backend) says so in the Record's Reason: it fails the same way at
 // every run until someone grants the permission. A provider call that fails without
 // saying that nothing changed (a timeout after the provider took the
 // stop) may have changed it: its budget and approval are spent, it counts
