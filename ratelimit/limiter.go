@@ -464,6 +464,12 @@ func (o *op) cancel(hs []*History) bool {
 		// whose Request was changed must not refund another's there.
 		if i := h.find(o.id, time.Time{}); i >= 0 && h.Events[i].Target == o.req.Target && h.Events[i].Direction == o.req.Direction {
 			found = true
+			if last := h.Events[len(h.Events)-1].At; h.Horizon.Before(last) {
+				// A history written before Horizon existed: its newest
+				// event is the horizon (see horizon), kept when that
+				// event goes.
+				h.Horizon = last
+			}
 			h.Events = append(h.Events[:i], h.Events[i+1:]...)
 		}
 	}

@@ -219,3 +219,47 @@ func TestCancelledNewestKeepsHorizon(t *testing.T) {
 		assert.Equal(t, 1, b.Kept, "%s: only the event at +35m", b.Key)
 	}
 }
+
+// A history written before Horizon existed (an etcdstore value that is
+// a JSON array of events) takes its newest event as the horizon, and
+// keeps it when that event is cancelled. An out-of-order reservation
+// (+2h10m, before the array's newest event at +2h20m) pruned the events
+// at +0 and +55m and left Horizon unset; cancelling +2h20m and +2h10m
+// then emptied the bucket, the horizon went back to nothing, and a
+// reservation at +30m was granted beside the forgotten +0 and +55m:
+// three events in an hour against a budget of two.
+func TestCancelledNewestOfAnOldHistoryKeepsHorizon(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cfg := ratelimit.Config{Up: ratelimit.Budget{Events: 2, Window: hr, MinInterval: -1}, History: hr}
+	store := ratelimit.NewMemoryStore()
+	lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
+	require.NoError(t, err)
+	req := ratelimit.Request{Target: "web", Direction: ratelimit.Up, Units: 1}
+	var old []ratelimit.Event
+	for i, at := range []time.Duration{0, 55 * mins, 2*hr + 20*mins} {
+		old = append(old, ratelimit.Event{ID: uint64(i + 1), At: t0.Add(at), Units: 1, Target: req.Target, Direction: req.Direction})
+	}
+	require.NoError(t, store.Update(ctx, []ratelimit.Key{{Target: req.Target, Direction: req.Direction}},
+		func(hs []*ratelimit.History) (bool, error) {
+			hs[0].Events = slices.Clone(old) // no Horizon: written before it existed
+			return true, nil
+		}))
+	granted := []time.Time{old[0].At, old[1].At}
+
+	x, err := lim.ReserveAt(ctx, t0.Add(2*hr+10*mins), req) // prunes +0 and +55m (75m before +2h20m)
+	require.NoError(t, err)
+	require.True(t, x.OK(), x.String())
+	newest := ratelimit.Reservation{ID: old[2].ID, Request: req, At: old[2].At, Outcome: ratelimit.Allowed, Granted: 1}
+	require.NoError(t, lim.CancelAt(ctx, t0.Add(2*hr+20*mins), newest))
+	require.NoError(t, lim.CancelAt(ctx, t0.Add(2*hr+20*mins), x))
+
+	r, err := lim.ReserveAt(ctx, t0.Add(30*mins), req)
+	require.NoError(t, err)
+	if r.OK() {
+		granted = append(granted, r.At)
+	}
+	assert.Equal(t, ratelimit.ReasonSkew, r.Reason, r.String())
+	assert.Equal(t, t0.Add(2*hr+5*mins), r.Next, "MaxSkew before the cancelled newest event: %s", r)
+	assert.LessOrEqual(t, maxInWindow(granted, hr), 2, "granted at %v", granted)
+}
