@@ -197,3 +197,33 @@ func TestStatsUnitsInWindowSaturates(t *testing.T) {
 	assert.Equal(t, 2, st.Buckets[0].InWindow)
 	assert.Equal(t, math.MaxInt, st.Buckets[0].UnitsInWindow)
 }
+
+// Stats lists the buckets with events in the history: a target whose
+// events are all older than Config.History (a resource the reaper
+// stopped yesterday, kept by a MemoryStore until its bucket is next
+// written, or by etcd until its lease ends) is not listed. It was, with
+// nothing kept, and the metrics collector exported a gauge for every
+// target ever limited.
+func TestStatsListsOnlyBucketsWithEventsInTheHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	lim, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	for _, s := range []struct {
+		target string
+		at     time.Duration
+	}{{"old", 0}, {"web", 23 * time.Hour}} {
+		r, err := lim.ReserveAt(ctx, t0.Add(s.at), ratelimit.Request{Target: s.target, Direction: ratelimit.Down, Units: 1})
+		require.NoError(t, err)
+		require.True(t, r.OK(), r.String())
+	}
+	st, err := lim.StatsAt(ctx, t0.Add(ratelimit.DefaultHistory))
+	require.NoError(t, err)
+	require.Len(t, st.Buckets, 1, "%+v", st.Buckets)
+	assert.Equal(t, "web/down", st.Buckets[0].Key.String())
+	assert.Equal(t, 1, st.Buckets[0].Kept)
+
+	st, err = lim.StatsAt(ctx, t0.Add(ratelimit.DefaultHistory-1))
+	require.NoError(t, err)
+	assert.Len(t, st.Buckets, 2, "the event at +0 is in the history until +24h")
+}

@@ -78,7 +78,14 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 		if !b.Key.IsGlobal() {
 			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
 		}
-		st.Buckets = append(st.Buckets, bucketStats(b, lim, l.cfg.skew, now))
+		bs := bucketStats(b, lim, l.cfg.skew, now)
+		if bs.Kept == 0 && !b.Key.IsGlobal() {
+			// Every event left the history: the store keeps the bucket
+			// until it is next written (a MemoryStore) or its lease ends
+			// (etcd), but it has nothing to show.
+			continue
+		}
+		st.Buckets = append(st.Buckets, bs)
 	}
 	return st, nil
 }
