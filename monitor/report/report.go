@@ -355,8 +355,9 @@ func actions(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]pr
 	return out, counts
 }
 
-// scaling summarises every target with scaling events, and every Target,
-// from events sorted by time.
+// scaling summarises every target with scaling events in the period or
+// a capacity change before it (its capacity is in force there), and every
+// Target, from events sorted by time.
 func scaling(sorted []monitor.Event, in func(monitor.Event) bool, targets []Target, from, now time.Time) []Scaling {
 	byID := map[string]*Scaling{}
 	var order []string
@@ -376,6 +377,9 @@ func scaling(sorted []monitor.Event, in func(monitor.Event) bool, targets []Targ
 	for _, e := range sorted {
 		if capacityChange(e) {
 			changes[e.ResourceID] = append(changes[e.ResourceID], e)
+			if !e.Time.After(now) {
+				get(e.ResourceID)
+			}
 		}
 		if !in(e) {
 			continue

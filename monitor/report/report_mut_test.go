@@ -502,6 +502,30 @@ func TestScalingRowFromAPlansLastEvent(t *testing.T) {
 	assert.InDelta(t, 16, s.CapacityHours, 1e-9, "4 instances from From to now")
 }
 
+// A group whose last plan ended before From, and that did not scale in
+// the period, still has its row: the capacity its last step set is in
+// force over the whole period, and costs. A change after now makes no
+// row.
+func TestScalingRowOfAGroupQuietInThePeriod(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{
+		{Time: at(0), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomePlanned},
+		{Time: at(0.5), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg", Action: safety.ActionScaleOut,
+			Outcome: monitor.OutcomeDone, Capacity: &monitor.CapacityChange{From: 2, To: 4}, Cost: &monitor.CostChange{Before: 0.2, After: 0.4}},
+		{Time: at(0.5), Kind: monitor.KindScalingPlan, Source: monitor.SourceScaling, ResourceID: "asg", Outcome: monitor.OutcomeDone},
+		{Time: at(6), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "later", Action: safety.ActionScaleOut,
+			Outcome: monitor.OutcomeDone, Capacity: &monitor.CapacityChange{From: 2, To: 4}},
+	}
+	rep, err := report.Build(report.Input{Now: at(5), From: at(1), Events: evs})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 1, "asg's row, and none for a change after now")
+	s := rep.Scaling[0]
+	assert.InDelta(t, 1.6, s.Cost, 1e-9, "16 instance-hours at $0.10")
+	s.Cost = 0
+	assert.Equal(t, report.Scaling{ResourceID: "asg", CapacityHours: 16, MinCapacity: 4, MaxCapacity: 4}, s,
+		"4 instances from From to now; no plan or step in the period")
+}
+
 // CapacityChart: a target without scaling events has only gaps for its
 // capacity; markers sit at the capacity they set (instances × per
 // instance); the unit is the demand's metric. IdleChart labels a resource
