@@ -18,7 +18,8 @@ var (
 	ErrDropped = errors.New("alert: backlog full, notifications dropped")
 	// ErrRejected means a webhook endpoint answered with a status that a
 	// retry will not change (a 4xx other than 408 and 429, or a redirect,
-	// which a Webhook does not follow). A
+	// which a Webhook does not follow), or that the Webhook could not
+	// make the request at all (an alert JSON cannot encode). A
 	// *StatusError matches it. A Notifier whose error matches it refuses
 	// the notification for good: Alerter.Deliver drops it rather than
 	// keeping it pending.

@@ -291,14 +291,17 @@ func webhookSecrets(cfg WebhookConfig) []string {
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Notify POSTs a to the URL (see Webhook). Its error matches ErrRejected
-// (with a *StatusError) for a refusal, wraps the last attempt's error (a
-// *StatusError, a network error or context.DeadlineExceeded for an
-// attempt that timed out) when the attempts ran out, and is ctx.Err() when
-// ctx ended.
+// (with a *StatusError) for a refusal, and without one, nothing sent, for
+// an alert JSON cannot encode (a NaN value); it wraps the last attempt's
+// error (a *StatusError, a network error or context.DeadlineExceeded for
+// an attempt that timed out) when the attempts ran out, and is ctx.Err()
+// when ctx ended.
 func (w *Webhook) Notify(ctx context.Context, a Alert) error {
 	body, err := json.Marshal(Payload{Version: "1", Status: a.State, Alert: a})
 	if err != nil {
-		return fmt.Errorf("alert: webhook: encode: %w", err)
+		// A value JSON cannot carry (a NaN from an event written to the
+		// Alerter directly): a retry would fail the same way.
+		return fmt.Errorf("alert: webhook %s: encode: %w: %w", a.ID, ErrRejected, err)
 	}
 	wait := w.cfg.Backoff
 	var last error

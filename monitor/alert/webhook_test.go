@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/internal/stepclock"
+	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -134,6 +136,32 @@ func TestWebhookRejectedIsNotRetried(t *testing.T) {
 	err = w.Notify(t.Context(), firing)
 	require.ErrorIs(t, err, alert.ErrRejected)
 	assert.Equal(t, 1, ep.attempts())
+}
+
+// An alert JSON cannot encode (a NaN value, from an event written to the
+// Alerter directly: its Write does not validate) is refused for good, as
+// a refusal, without a request: a retry would fail the same way, and kept
+// pending it held back every later notification of the webhook.
+func TestWebhookRefusesAnAlertItCannotEncode(t *testing.T) {
+	t.Parallel()
+	ep := newEndpoint(t, 200)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL}, alert.WithWebhookClock(stepclock.New(t0)))
+	require.NoError(t, err)
+	bad := firing
+	bad.Value = math.NaN()
+	require.ErrorIs(t, w.Notify(t.Context(), bad), alert.ErrRejected)
+	assert.Zero(t, ep.attempts())
+
+	a, err := alert.New(alert.Config{}, alert.WithNotifier("hook", w))
+	require.NoError(t, err)
+	nan := event(monitor.KindFailure, "i-1", monitor.OutcomeFailed, 0)
+	nan.Value = math.NaN()
+	require.NoError(t, a.Write(t.Context(), []monitor.Event{nan, event(monitor.KindFailure, "i-2", monitor.OutcomeFailed, 0)}))
+	require.ErrorIs(t, a.Deliver(t.Context()), alert.ErrRejected)
+	assert.Equal(t, map[string]int{"pipeline_failure/i-2": 1}, ep.postsByID(), "the next notification is sent")
+	st := a.Stats()[0]
+	assert.Equal(t, 0, st.Pending)
+	assert.Equal(t, 1, st.Rejected)
 }
 
 // Only a 2xx delivers; a 5xx, 408 and 429 are retried, any other status
