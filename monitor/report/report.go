@@ -414,7 +414,7 @@ func scaling(sorted []monitor.Event, in func(monitor.Event) bool, targets []Targ
 	for _, id := range order {
 		s := byID[id]
 		steps := capacitySteps(changes[id])
-		if len(steps) > 0 {
+		if len(steps) > 0 && !steps[0].At.After(now) { // none in force yet: nothing to measure
 			start := steps[0].At
 			if !from.IsZero() && from.After(start) {
 				start = from

@@ -526,6 +526,20 @@ func TestScalingRowOfAGroupQuietInThePeriod(t *testing.T) {
 		"4 instances from From to now; no plan or step in the period")
 }
 
+// A target whose only capacity change is dated after now (a clock behind
+// the engine's) has no capacity to report yet: the bounds were those of
+// that change, a capacity the group never had in the period.
+func TestScalingBoundsIgnoreAChangeAfterNow(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{{Time: at(6), Kind: monitor.KindScalingStep, Source: monitor.SourceScaling, ResourceID: "asg",
+		Action: safety.ActionScaleOut, Outcome: monitor.OutcomeDone, Capacity: &monitor.CapacityChange{From: 2, To: 4}}}
+	demand := provider.Series{ResourceID: "asg", Start: t0, Step: time.Hour, Values: []float64{100, 100}}
+	rep, err := report.Build(report.Input{Now: at(5), Events: evs, Targets: []report.Target{{ResourceID: "asg", Demand: demand, PerInstance: 10}}})
+	require.NoError(t, err)
+	require.Len(t, rep.Scaling, 1)
+	assert.Equal(t, report.Scaling{ResourceID: "asg"}, rep.Scaling[0], "no capacity known up to now")
+}
+
 // CapacityChart: a target without scaling events has only gaps for its
 // capacity; markers sit at the capacity they set (instances × per
 // instance); the unit is the demand's metric. IdleChart labels a resource
