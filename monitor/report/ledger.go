@@ -52,8 +52,9 @@ func (it ledgerItem) fold(f *costFold) {
 }
 
 // ledgerEntry is one resource: the folded sum of its oldest items and its
-// newest ones as they are, sorted by time (stably: items of one time keep
-// the order they were added in).
+// newest ones as they are, sorted as byCostTime sorts events (stably:
+// items of one time keep the order they were added in, but a change goes
+// before a failed verification).
 type ledgerEntry struct {
 	fold    costFold
 	horizon time.Time // the newest folded item's time
@@ -88,7 +89,8 @@ func (l *Ledger) Add(e monitor.Event) bool {
 		it.at, placed = en.horizon, false
 	}
 	i := len(en.recent)
-	for i > 0 && en.recent[i-1].at.After(it.at) {
+	for i > 0 && (en.recent[i-1].at.After(it.at) ||
+		!it.failed && en.recent[i-1].failed && en.recent[i-1].at.Equal(it.at)) {
 		i--
 	}
 	en.recent = append(en.recent, ledgerItem{})

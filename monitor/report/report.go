@@ -215,7 +215,7 @@ func Build(in Input) (Report, error) {
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
 	rep.Idle = idleList(sorted, inPeriod, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
-	for _, tl := range timelinesOf(costEvents(sorted, in.Now), inv) {
+	for _, tl := range timelines(sorted, in.Now, inv) {
 		r := tl.realised(in.Now)
 		r.Name = inv[r.ResourceID].Name
 		rep.Realised = append(rep.Realised, r)

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -355,4 +357,36 @@ func TestRestartBetweenStops(t *testing.T) {
 	assert.InDelta(t, total, l.Saved(at(10)), 1e-9, "the ledger agrees")
 	c := report.SavingsChart(evs, nil, t0, at(10), time.Hour)
 	assert.InDelta(t, total, c.Series[0].Values[10], 1e-9, "the chart agrees")
+}
+
+// The reaper dates a failed verification at its change's time (ActedAt),
+// so the two share a time. Events given in another order than recorded
+// (newest first, as a list shows them) had the verification read before
+// the stop, with no change to undo, and the stop that failed counted as
+// saving from then on. At one time a change is read before a failed
+// verification, by the report, the chart and the Ledger alike.
+func TestFailedVerificationOfItsTimeInAnyOrder(t *testing.T) {
+	t.Parallel()
+	rec := reaper.Record{ResourceID: "i-1", Action: safety.ActionStop, Outcome: reaper.OutcomeUnverified, ActedAt: at(1),
+		MonthlySavings: detector.HoursPerMonth * 0.1, Verdict: &detector.Verdict{State: detector.Idle, MonthlySavings: detector.HoursPerMonth * 0.1},
+		Resource: provider.Resource{ID: "i-1", HourlyCost: 0.1, State: provider.StateRunning, LaunchTime: t0}}
+	evs := monitor.ReaperEvents(rec, at(1))
+	require.Len(t, evs, 3, "verdict, stop, failed verification")
+	require.True(t, evs[1].Time.Equal(evs[2].Time), "one time")
+	newestFirst := slices.Clone(evs)
+	slices.Reverse(newestFirst)
+	for name, order := range map[string][]monitor.Event{"as recorded": evs, "newest first": newestFirst} {
+		rep, err := report.Build(report.Input{Now: at(10), Events: order})
+		require.NoError(t, err)
+		require.Len(t, rep.Realised, 1, name)
+		assert.Zero(t, rep.Realised[0].Saved, "%s: the stop did not take", name)
+		assert.Zero(t, rep.Realised[0].MonthlyRate, name)
+		c := report.SavingsChart(order, nil, t0, at(10), time.Hour)
+		assert.Zero(t, c.Series[0].Values[10], "%s: the chart agrees", name)
+		var l report.Ledger
+		for _, e := range order {
+			require.True(t, l.Add(e))
+		}
+		assert.Zero(t, l.Saved(at(10)), "%s: the ledger agrees", name)
+	}
 }

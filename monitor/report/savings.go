@@ -75,8 +75,26 @@ type timeline struct {
 // Cost.RunningSince), from the time restartedAt gives.
 func timelines(evs []monitor.Event, now time.Time, inventory map[string]provider.Resource) []*timeline {
 	sorted := costEvents(evs, now)
-	slices.SortStableFunc(sorted, func(a, b monitor.Event) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(sorted, byCostTime)
 	return timelinesOf(sorted, inventory)
+}
+
+// byCostTime orders the events costEvents returns by time and, at one
+// time, a change before a failed verification: the reaper dates a failed
+// verification at its change's time (its ActedAt), and one read first,
+// when the events come in another order than recorded, has no change to
+// undo. Otherwise stable: events of one time keep their order.
+func byCostTime(a, b monitor.Event) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	switch fa, fb := failedVerification(a), failedVerification(b); {
+	case !fa && fb:
+		return -1
+	case fa && !fb:
+		return 1
+	}
+	return 0
 }
 
 // costEvents returns, in their order, the events of evs up to now that
@@ -113,7 +131,7 @@ func byTime(evs []monitor.Event) []monitor.Event {
 	return sorted
 }
 
-// timelinesOf is timelines of events sorted by time.
+// timelinesOf is timelines of events sorted by byCostTime.
 func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource) []*timeline {
 	byID := map[string]*timeline{}
 	var order []string
