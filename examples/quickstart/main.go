@@ -301,7 +301,7 @@ func buildReport(ctx context.Context, src interface {
 	mon.bar.AddMax(len(resources) + 3) // read each resource, then the reaper, the alerts, the report
 	for _, r := range resources {
 		mon.step("reading " + r.ID)
-		row := Row{Resource: r, MonthlyUSD: r.HourlyCost * 730}
+		row := Row{Resource: r, MonthlyUSD: r.HourlyCost * detector.HoursPerMonth}
 		if sc, ok := src.(provider.Scaler); ok && r.Kind == provider.KindGroup {
 			c, err := sc.Capacity(ctx, r.ID)
 			if err != nil {

@@ -76,6 +76,9 @@ func TestQuickstartRuns(t *testing.T) {
 		assert.Greater(t, v.Confidence, 0.8, id)
 		assert.Equal(t, detector.ActionStop, v.Action, id)
 		assert.Positive(t, v.MonthlySavings, id)
+		// A stop saves what the resource costs a month, and no more: the
+		// $/MONTH column and the saving count the same hours a month.
+		assert.InDelta(t, byID[id].MonthlyUSD, v.MonthlySavings, 1e-9, "%s: a stop saves the monthly cost", id)
 	}
 	for _, id := range []string{"db-0825cc2", "i-05f5533", "i-0ac20cd", "asg-web"} {
 		assert.Equal(t, detector.NotIdle, byID[id].Verdict.State, id)
