@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/alert"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -138,6 +140,32 @@ func TestDefaultRulesFireOnTheirEvents(t *testing.T) {
 		ids = append(ids, f.ID)
 	}
 	assert.ElementsMatch(t, []string{"rollback/asg", "pipeline_failure/i-9"}, ids, "an action done and a rollback's step fire nothing")
+}
+
+// A reaper run that failed whole (its inventory could not be listed:
+// credentials refused) records no failure of a resource, only a failed
+// run: the built-in alerts fired on a resource's failure and not on
+// that, so a reaper that never ran again paged no one. A run that
+// succeeds resolves it.
+func TestFailedRunFiresAnAlert(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("r", rec))
+	obs := monitor.NewReaperObserver(l)
+	obs.ObserveReport(reaper.Report{Now: t0}, fmt.Errorf("reaper: list resources: %w", provider.ErrDenied))
+	obs.ObserveReport(reaper.Report{Now: t0.Add(time.Hour)}, fmt.Errorf("reaper: list resources: %w", provider.ErrDenied))
+	require.NoError(t, obs.Err())
+	f := a.Firing()
+	require.Len(t, f, 1, "one alert for the failed runs")
+	assert.Equal(t, "run_failed", f[0].ID)
+	assert.Equal(t, alert.SeverityWarning, f[0].Severity)
+	assert.Equal(t, 2, f[0].Count)
+	assert.Contains(t, f[0].Reason, "list resources")
+
+	obs.ObserveReport(reaper.Report{Now: t0.Add(2 * time.Hour)}, nil)
+	assert.Empty(t, a.Firing(), "a run that succeeded resolves it")
+	require.NoError(t, a.Deliver(t.Context()))
+	assert.Equal(t, []string{"firing run_failed", "resolved run_failed"}, rec.sent())
 }
 
 // A notifier that fails keeps its notifications in order; the other still

@@ -207,8 +207,10 @@ func (r Rule) withDefaults() Rule {
 
 // DefaultRules returns the built-in alerts: CPU
 // above 0.9 (mean over 5 minutes), idle resources found, scaling failures,
-// safety blocks, failed verifications, rollbacks, forecast fallbacks and
-// pipeline failures.
+// safety blocks, failed verifications, rollbacks, forecast fallbacks,
+// pipeline failures (a step, for one resource) and failed runs (a whole
+// run, such as one whose inventory could not be listed; resolved by the
+// next run that succeeds).
 func DefaultRules() []Rule {
 	idle, notIdle := string(detector.Idle), string(detector.NotIdle)
 	return []Rule{
@@ -241,5 +243,8 @@ func DefaultRules() []Rule {
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeRecovered}}}},
 		{Name: "pipeline_failure", Severity: SeverityWarning, Summary: "pipeline step failed",
 			Match: Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Hour},
+		{Name: "run_failed", Severity: SeverityWarning, Summary: "pipeline run failed",
+			Match:   Match{Kinds: []monitor.Kind{monitor.KindRun}, Outcomes: []string{monitor.OutcomeFailed}},
+			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindRun}, Outcomes: []string{monitor.OutcomeDone}}}},
 	}
 }
