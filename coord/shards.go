@@ -325,15 +325,11 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 		case <-changed:
 			s.reconcile(ctx, members, runs, changed, lead)
 		case resp, ok := <-wch:
-			if !ok || resp.Err() != nil || resp.Canceled {
+			if werr := etcdkv.WatchEnded(resp, ok); werr != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
-				var werr error
-				if ok {
-					werr = resp.Err()
-				}
-				return fmt.Errorf("coord: shards: watch members: %w: %w", ErrStore, errors.Join(werr, errors.New("watch ended")))
+				return fmt.Errorf("coord: shards: watch members: %w: %w", ErrStore, werr)
 			}
 			for _, ev := range resp.Events {
 				id := strings.TrimPrefix(string(ev.Kv.Key), s.membersPrefix())

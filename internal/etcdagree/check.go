@@ -274,15 +274,11 @@ func (c *Check) session(ctx context.Context) error {
 		case <-sess.Done():
 			return fmt.Errorf("%s: configuration check: the lease of %q was lost: %w", c.cfg.Name, c.Key(), etcdkv.ErrStore)
 		case resp, ok := <-wch:
-			if !ok || resp.Err() != nil || resp.Canceled {
+			if werr := etcdkv.WatchEnded(resp, ok); werr != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
-				var werr error
-				if ok {
-					werr = resp.Err()
-				}
-				return fmt.Errorf("%s: configuration check: watch %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, errors.Join(werr, errors.New("watch ended")))
+				return fmt.Errorf("%s: configuration check: watch %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, werr)
 			}
 			for _, ev := range resp.Events {
 				key := string(ev.Kv.Key)
