@@ -284,6 +284,14 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				e.inEffect(p, sr, false)
 			}
 		case atFrom:
+			if sr.Status == StepExecuted && !actual.matches(s.To, s.ToSize) {
+				// Its write took effect (it returned), and the target is
+				// back where the step started: undone outside the plan
+				// since, not a write to make again.
+				e.stop(x, PlanStopped, "", &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead,
+					Err: fmt.Errorf("%w: found %s, where step %d started, after its write took effect", ErrDrift, actual, s.Index)})
+				return
+			}
 			// An interrupted write that did not take effect: its
 			// reservation bought nothing, and the step reserves again.
 			if sr.Status == StepExecuting && e.refund(ctx, p, sr) {
