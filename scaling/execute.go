@@ -1223,9 +1223,11 @@ func (e *Engine) rollbackFailed(x *Execution, cause, err error) {
 // rollback steps already recorded; each is verified to settle. A rollback
 // step an interruption left behind (executing, or executed and not yet
 // settled) is first reconciled with the target's state: found in effect,
-// it is recorded and settled; found where it started, skipped. undo sets
-// the plan's final status, or interrupted when ctx ends: the plan keeps
-// RollbackCause, and its resume finishes the rollback.
+// it is recorded and settled; found where it started, skipped. A resize
+// planned from no size (a pod without requests) cannot be undone once a
+// size is read: the rollback fails. undo sets the plan's final status,
+// or interrupted when ctx ends: the plan keeps RollbackCause, and its
+// resume finishes the rollback.
 func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	p := x.Plan
 	fail := func(err error) {
@@ -1265,6 +1267,11 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	var steps []PlanStep
 	if p.Target.horizontal() {
 		steps = gradualSteps(actual.capacity.CapacitySpec, p.From, e.maxStep)
+	} else if p.FromSize.IsZero() && !actual.size.IsZero() {
+		// Planned from no size (a pod without requests), which every
+		// size matches and no resize restores: not rolled back.
+		fail(fmt.Errorf("the plan started from no size, which no resize restores: %s stays", sizeString(actual.size)))
+		return
 	} else if !sizeMatches(actual.size, p.FromSize) {
 		steps = []PlanStep{{Action: safety.ActionResize, FromSize: actual.size, ToSize: p.FromSize}}
 	}
