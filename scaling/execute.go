@@ -89,8 +89,10 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // (ErrWriteTimeout at StageAct: its outcome is unknown, so it is rolled
 // back, never refunded, and a change found in effect is recorded), a step
 // not verified (ErrNotVerified, rolled back), a rollback that failed
-// (ErrRollback, failed). A plan interrupted by ctx, also while rolling
-// back, returns ctx's error and status interrupted; so does, with the
+// (ErrRollback, failed; with ErrDrift when the group is found at a desired
+// capacity the plan never went through: another's change, not undone).
+// A plan interrupted by ctx, also while rolling back, returns ctx's
+// error and status interrupted; so does, with the
 // read's error (StageRead), a resumed plan whose interrupted write cannot
 // be settled because the target cannot be read (the Autoscaler does not
 // decide its target until a resume settles it).
@@ -1225,9 +1227,11 @@ func (e *Engine) rollbackFailed(x *Execution, cause, err error) {
 // settled) is first reconciled with the target's state: found in effect,
 // it is recorded and settled; found where it started, skipped. A resize
 // planned from no size (a pod without requests) cannot be undone once a
-// size is read: the rollback fails. undo sets the plan's final status,
-// or interrupted when ctx ends: the plan keeps RollbackCause, and its
-// resume finishes the rollback.
+// size is read, and a group found at a desired capacity outside those
+// the plan went through was changed by someone else (ErrDrift), whose
+// change is not undone: the rollback fails. undo sets the plan's final
+// status, or interrupted when ctx ends: the plan keeps RollbackCause,
+// and its resume finishes the rollback.
 func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	p := x.Plan
 	fail := func(err error) {
@@ -1266,6 +1270,12 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	}
 	var steps []PlanStep
 	if p.Target.horizontal() {
+		if lo, hi := x.reach(); actual.capacity.Desired < lo || actual.capacity.Desired > hi {
+			// Not where any step of the plan left it: changed by someone
+			// else, whose change the rollback does not undo.
+			fail(fmt.Errorf("%w: found %s, outside the desired capacities %d to %d the plan went through", ErrDrift, actual, lo, hi))
+			return
+		}
 		steps = gradualSteps(actual.capacity.CapacitySpec, p.From, e.maxStep)
 	} else if p.FromSize.IsZero() && !actual.size.IsZero() {
 		// Planned from no size (a pod without requests), which every
@@ -1360,6 +1370,21 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	x.Status, x.Reason = PlanRolledBack, "rolled back: "+cause.Error()
 	e.emit(Event{Time: e.clock.Now(), Kind: EventRollbackCompleted, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
 		From: p.To, To: p.From, FromSize: p.ToSize, ToSize: p.FromSize, Reason: x.Reason, Err: cause})
+}
+
+// reach returns the lowest and the highest desired capacity of group
+// plan x's From and of the steps it wrote or found in effect (From and
+// To: a write applied in part leaves the group between them), the range
+// its rollback may find the group in.
+func (x *Execution) reach() (lo, hi int) {
+	lo, hi = x.Plan.From.Desired, x.Plan.From.Desired
+	for _, r := range x.Steps {
+		if r.Status == StepPending || r.Status == StepSkipped {
+			continue // never written
+		}
+		lo, hi = min(lo, r.Step.From.Desired, r.Step.To.Desired), max(hi, r.Step.From.Desired, r.Step.To.Desired)
+	}
+	return lo, hi
 }
 
 // reconcileRollback brings the last rollback step's record rec up to date

@@ -1,0 +1,48 @@
+package scaling_test
+
+import (
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// TestRollbackLeavesAChangeOutsideThePlan: while a scale out 4→6 is
+// verified, someone else (an operator answering an incident) scales the
+// group to 20. The step does not settle at 6 and is rolled back, but the
+// group is at a desired capacity the plan never went through: that is a
+// change outside the plan (ErrDrift), which the rollback does not fight.
+// The plan fails (ErrRollback, the cause kept) and the 20 stay. The
+// rollback went from the 20 back to the plan's From, 4, removing 16
+// instances the plan never added.
+func TestRollbackLeavesAChangeOutsideThePlan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		ctx := t.Context()
+		meddle := scaling.ObserverFunc(func(ev scaling.Event) {
+			if ev.Kind == scaling.EventStepExecuted && ev.Step == 1 {
+				assert.NoError(t, c.SetCapacity(ctx, "web", provider.CapacitySpec{Max: 50, Desired: 20}))
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(meddle))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, scaling.ErrDrift)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		assert.Empty(t, x.Rollback, "no step back was made")
+		assert.Len(t, setCapacityOps(c), 2, "the step's and the other's writes only")
+		capa, err := c.Capacity(ctx, "web")
+		require.NoError(t, err)
+		assert.Equal(t, 20, capa.Desired, "the other's change stays")
+	})
+}
