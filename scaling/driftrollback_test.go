@@ -46,3 +46,33 @@ func TestRollbackLeavesAChangeOutsideThePlan(t *testing.T) {
 		assert.Equal(t, 20, capa.Desired, "the other's change stays")
 	})
 }
+
+// TestRollbackLeavesAResizeOutsideThePlan: as
+// TestRollbackLeavesAChangeOutsideThePlan, for a resize: while the resize
+// of a function from 1024 to 512 MiB is verified, someone else sets 2048
+// MiB. The rollback finds a size the plan never set, and leaves it
+// (ErrDrift, the plan failed) rather than resize it back to 1024.
+func TestRollbackLeavesAResizeOutsideThePlan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := fnCloud(t)
+		ctx := t.Context()
+		theirs := provider.Size{MemoryMiB: 2048, Timeout: fnFrom.Timeout}
+		meddle := scaling.ObserverFunc(func(ev scaling.Event) {
+			if ev.Kind == scaling.EventStepExecuted && ev.Step == 1 {
+				assert.NoError(t, c.Resize(ctx, "fn", theirs))
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: c, Inventory: c, Metrics: c}, allowAll{}, scaling.WithObserver(meddle))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, e.Plan(decideFnSmaller(t, e, c), scaling.PlanOptions{}))
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, scaling.ErrDrift)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		assert.Empty(t, x.Rollback, "no resize back was made")
+		r, err := c.Get(ctx, "fn")
+		require.NoError(t, err)
+		assert.Equal(t, theirs, r.Size, "the other's size stays")
+	})
+}

@@ -90,7 +90,8 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // back, never refunded, and a change found in effect is recorded), a step
 // not verified (ErrNotVerified, rolled back), a rollback that failed
 // (ErrRollback, failed; with ErrDrift when the group is found at a desired
-// capacity the plan never went through: another's change, not undone).
+// capacity, or the resource at a size, the plan never went through:
+// another's change, not undone).
 // A plan interrupted by ctx, also while rolling back, returns ctx's
 // error and status interrupted; so does, with the
 // read's error (StageRead), a resumed plan whose interrupted write cannot
@@ -1228,10 +1229,11 @@ func (e *Engine) rollbackFailed(x *Execution, cause, err error) {
 // it is recorded and settled; found where it started, skipped. A resize
 // planned from no size (a pod without requests) cannot be undone once a
 // size is read, and a group found at a desired capacity outside those
-// the plan went through was changed by someone else (ErrDrift), whose
-// change is not undone: the rollback fails. undo sets the plan's final
-// status, or interrupted when ctx ends: the plan keeps RollbackCause,
-// and its resume finishes the rollback.
+// the plan went through, or a resource at neither of its sizes, was
+// changed by someone else (ErrDrift), whose change is not undone: the
+// rollback fails. undo sets the plan's final status, or interrupted
+// when ctx ends: the plan keeps RollbackCause, and its resume finishes
+// the rollback.
 func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	p := x.Plan
 	fail := func(err error) {
@@ -1283,6 +1285,13 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		fail(fmt.Errorf("the plan started from no size, which no resize restores: %s stays", sizeString(actual.size)))
 		return
 	} else if !sizeMatches(actual.size, p.FromSize) {
+		if !sizeMatches(actual.size, p.ToSize) {
+			// Neither size the plan went through: resized by someone
+			// else, whose change the rollback does not undo.
+			fail(fmt.Errorf("%w: found %s, neither the size the plan started from (%s) nor the one it set (%s)",
+				ErrDrift, sizeString(actual.size), sizeString(p.FromSize), sizeString(p.ToSize)))
+			return
+		}
 		steps = []PlanStep{{Action: safety.ActionResize, FromSize: actual.size, ToSize: p.FromSize}}
 	}
 	for _, s := range steps {
