@@ -208,7 +208,9 @@
 // effect is recorded in the History, the step's reservation is kept and
 // the plan rolled back (a rollback write that timed out and is not found
 // in effect fails the rollback), and the target is released for the
-// next decision; a
+// next decision; a provider read that hangs (the target's capacity or
+// size, a verification signal's metric) is cut off after the monitoring
+// plan's Timeout, in real time too, and fails as a read does; a
 // metric that cannot be read makes a strategy keep the capacity (an HPA
 // strategy scales up on the metrics it has and never down while one is
 // missing), and one with an infinite value fails the strategies that

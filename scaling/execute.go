@@ -876,8 +876,11 @@ func sizeMatches(have, want provider.Size) bool {
 	return true
 }
 
-// read reads the target's current capacity (groups) or size (vertical).
+// read reads the target's current capacity (groups) or size (vertical),
+// the read bounded by readContext.
 func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
+	ctx, cancel := readContext(ctx, p)
+	defer cancel()
 	if p.Target.horizontal() {
 		if e.cloud.Scaler == nil {
 			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
@@ -890,6 +893,19 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 	}
 	r, err := e.cloud.Inventory.Get(ctx, p.Target.Resource.ID)
 	return observed{size: r.Size}, err
+}
+
+// readContext bounds one provider read of plan p's target (its capacity,
+// size or a signal's metric) by the monitoring plan's Timeout, in real
+// time (an I/O bound, as EngineConfig.WriteTimeout is for writes), so that
+// a driver whose read hangs holds the plan, and its target, no longer
+// than a step's verification may take: the read fails, and so does the
+// verification. A Timeout of 0 bounds nothing.
+func readContext(ctx context.Context, p Plan) (context.Context, context.CancelFunc) {
+	if p.Monitoring.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, p.Monitoring.Timeout)
 }
 
 // unknownSize reports whether o is a vertical target's size read as
@@ -999,11 +1015,16 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 				// Checked before the window is read, so that the read
 				// holds every sample the check saw: a minute published
 				// between the two is not taken as read.
-				if complete, err = e.windowPublished(ctx, q); err != nil {
+				rctx, cancel := readContext(ctx, p)
+				complete, err = e.windowPublished(rctx, q)
+				cancel()
+				if err != nil {
 					return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
 				}
 			}
-			ser, err := e.cloud.Metrics.QueryMetric(ctx, q)
+			rctx, cancel := readContext(ctx, p)
+			ser, err := e.cloud.Metrics.QueryMetric(rctx, q)
+			cancel()
 			switch {
 			case errors.Is(err, provider.ErrThrottled) && ctx.Err() == nil:
 				// Tells nothing of the step: read again at the next

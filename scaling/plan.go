@@ -132,7 +132,8 @@ type MonitoringPlan struct {
 	// Timeout is the deadline for the capacity (or size) to settle, and
 	// for the signals' data of the window to be published, up to its
 	// end, once it ended. It bounds a MissingIsZero signal's
-	// PublishDelay.
+	// PublishDelay, and each read of the target and of its signals (in
+	// real time: a read that hangs is cut off).
 	Timeout time.Duration `json:"timeout"`
 }
 
