@@ -96,10 +96,20 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // error and status interrupted; so does, with the
 // read's error (StageRead), a resumed plan whose interrupted write cannot
 // be settled because the target cannot be read (the Autoscaler does not
-// decide its target until a resume settles it).
+// decide its target until a resume settles it). A plan whose monitoring
+// plan would verify less than it says (a negative Window or Timeout, a
+// signal Signal.Validate refuses: a host's VerifyConfig, which
+// Engine.Plan takes as it is) is refused before anything is done, with
+// an error matching provider.ErrInvalid naming the field (status
+// planned).
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
+	}
+	if err := p.Monitoring.validate(); err != nil {
+		// Verified with it, a step would pass unchecked or fail after its
+		// write: refused before anything is written (fail closed).
+		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: %w", p.ID, err)
 	}
 	if !e.lockPlan(p.ID) {
 		return Execution{Plan: p, Status: PlanRunning}, fmt.Errorf("scaling: execute %s: %w", p.ID, ErrPlanRunning)

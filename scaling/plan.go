@@ -137,6 +137,27 @@ type MonitoringPlan struct {
 	Timeout time.Duration `json:"timeout"`
 }
 
+// validate returns an error matching provider.ErrInvalid, naming the
+// field, when m would verify less than it says: a negative Window (no
+// signal is read) or Timeout (no step settles), or a signal that
+// Signal.Validate refuses (one without Max or Min is healthy whatever
+// it reads). A plan made by Engine.Plan takes the host's VerifyConfig as
+// it is.
+func (m MonitoringPlan) validate() error {
+	if err := nonNegative("window", m.Window); err != nil {
+		return provider.Within("monitoring", err)
+	}
+	if err := nonNegative("timeout", m.Timeout); err != nil {
+		return provider.Within("monitoring", err)
+	}
+	for i, s := range m.Signals {
+		if err := s.Validate(); err != nil {
+			return provider.Within(fmt.Sprintf("monitoring.signals[%d]", i), err)
+		}
+	}
+	return nil
+}
+
 // Signal is one metric a monitoring plan watches and its healthy range:
 // its Statistic over the window must be at most Max and at least Min.
 type Signal struct {
