@@ -76,3 +76,39 @@ func TestRollbackLeavesAResizeOutsideThePlan(t *testing.T) {
 		assert.Equal(t, theirs, r.Size, "the other's size stays")
 	})
 }
+
+// TestRollbackStopsAtAChangeBetweenItsSteps: a scale in 4→2 that
+// overloads the group is rolled back in two steps, 2→3→4. After the
+// first settled, someone else sets 20. The second step, planned 3→4 (a
+// scale out of one, as the gate saw it), is not written: the group is no
+// longer where it starts (ErrDrift), and the rollback fails, the 20
+// left. The rollback wrote it from wherever the group was: 20→4, a scale
+// in of 16 that the gate approved as a scale out of one.
+func TestRollbackStopsAtAChangeBetweenItsSteps(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCloud(t, 4, memory.Config{})
+		setCPU(t, c, "web", 0.95) // the scale in is not verified: rolled back
+		ctx := t.Context()
+		meddle := scaling.ObserverFunc(func(ev scaling.Event) {
+			if ev.Kind == scaling.EventRollbackStep && ev.To.Desired == 3 {
+				assert.NoError(t, c.SetCapacity(ctx, "web", provider.CapacitySpec{Max: 50, Desired: 20}))
+			}
+		})
+		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t), scaling.WithObserver(meddle))
+		require.NoError(t, err)
+		p := e.Plan(decide(t, e, c, 2), scaling.PlanOptions{})
+		require.Len(t, p.Steps, 1)
+		x, err := e.Execute(ctx, p)
+		require.ErrorIs(t, err, scaling.ErrRollback)
+		require.ErrorIs(t, err, scaling.ErrDrift)
+		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		require.Len(t, x.Rollback, 1, "2→3 only")
+		assert.Equal(t, scaling.StepVerified, x.Rollback[0].Status)
+		assert.Len(t, setCapacityOps(c), 3, "4→2, 2→3 and the other's 20; nothing after")
+		capa, err := c.Capacity(ctx, "web")
+		require.NoError(t, err)
+		assert.Equal(t, 20, capa.Desired, "the other's change stays")
+	})
+}

@@ -1254,7 +1254,10 @@ func (e *Engine) rollbackFailed(x *Execution, cause, err error) {
 
 // undo rolls the plan back from the target's real state to the plan's
 // From, through the gate, with gradual steps numbered on after the
-// rollback steps already recorded; each is verified to settle. A rollback
+// rollback steps already recorded; each is verified to settle, the
+// target read again right before it (found elsewhere than where it
+// starts, it was changed by someone else: ErrDrift, the rollback fails).
+// A rollback
 // step an interruption left behind (executing, or executed and not yet
 // settled) is first reconciled with the target's state: found in effect,
 // it is recorded and settled; found where it started, skipped. A resize
@@ -1328,6 +1331,21 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 	for _, s := range steps {
 		n := len(x.Rollback) + 1 // the rollback step's number
 		s.Index = len(x.Steps) + n
+		// Read again, as run does before each step: a target moved since
+		// the last step settled (or since it was read above, while an
+		// interrupted rollback step settled) was changed by someone else,
+		// and this step, gated from where it starts, would undo that
+		// with a change the gate never saw.
+		o, err := e.read(ctx, p)
+		if err != nil {
+			fail(fmt.Errorf("read: %w", err))
+			return
+		}
+		if to, from := o.where(s); !to && !from {
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageRead,
+				Err: fmt.Errorf("%w: found %s, expected %s or %s", ErrDrift, o, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))})
+			return
+		}
 		if e.fencer != nil {
 			if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
 				fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: err})
