@@ -95,7 +95,8 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // A plan interrupted by ctx, also while rolling back, returns ctx's
 // error and status interrupted; so does, with the
 // read's error (StageRead), a resumed plan whose interrupted write cannot
-// be settled because the target cannot be read (the Autoscaler does not
+// be settled, or whose step executed before the interruption cannot be
+// verified, because the target cannot be read (the Autoscaler does not
 // decide its target until a resume settles it). A plan whose monitoring
 // plan would verify less than it says (a negative Window or Timeout, a
 // signal Signal.Validate refuses: a host's VerifyConfig, which
@@ -285,6 +286,13 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				// unfinished, for a resume that can read the target to
 				// record it (stopped, its change would be lost).
 				x.Status, x.Err, x.Reason = PlanInterrupted, serr, "the target could not be read to settle an interrupted write: "+err.Error()
+				return
+			}
+			if sr.Status == StepExecuted {
+				// A change made and not yet verified: left unfinished, for
+				// a resume that verifies it (stopped, it would stay
+				// unverified, never rolled back).
+				x.Status, x.Err, x.Reason = PlanInterrupted, serr, "the target could not be read to verify an executed step: "+err.Error()
 				return
 			}
 			e.stop(x, PlanStopped, "", serr)

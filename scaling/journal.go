@@ -51,7 +51,8 @@ type Execution struct {
 	// too old to be resumed (unless it was rolling back: then ErrRollback).
 	// It is a *StepError naming the step and stage; for an interrupted
 	// plan, ctx's error, or the read's (StageRead) when a resumed write in
-	// flight could not be settled. A journal that serializes does not
+	// flight could not be settled, or a resumed step executed and not
+	// verified could not be read. A journal that serializes does not
 	// store it; Error keeps its text.
 	Err error `json:"-"`
 	// Error is Err's text as the engine last saved the execution, empty

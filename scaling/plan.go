@@ -299,7 +299,8 @@ type PlanStatus string
 //	                    ├─► rolled_back   a step failed or was not verified; undone
 //	                    ├─► failed        the rollback did not finish
 //	                    └─► interrupted ─► (resume) running   ctx ended; or a resumed
-//	                                                          write in flight could not be read
+//	                                                          write in flight, or step executed
+//	                                                          and not verified, could not be read
 //
 // A plan interrupted while rolling back (Execution.RollbackCause set)
 // resumes its rollback: it ends rolled_back, or failed. A plan too old to
