@@ -190,8 +190,10 @@
 // (a reply lost after the backend applied it) is recorded in the History
 // and the action history, and keeps its reservation, as one that
 // succeeded (a rollback write found so is settled and the rollback goes
-// on); throttling is retried with backoff within EngineConfig.RetryDeadline
-// (a cooldown is throttling too: a driver that honours one, the AWS
+// on); throttling is retried with backoff within EngineConfig.RetryDeadline,
+// the target read again before each retry (found moved by someone else,
+// the write is not retried: ErrDrift, nothing written) (a cooldown is
+// throttling too: a driver that honours one, the AWS
 // driver with Config.HonorCooldown, refuses a plan's next step in the
 // cooldown its previous step started, so a plan that must wait it out
 // needs a RetryDeadline longer than the cooldown); a rollback's writes,

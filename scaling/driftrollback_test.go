@@ -1,6 +1,7 @@
 package scaling_test
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 
@@ -111,4 +112,60 @@ func TestRollbackStopsAtAChangeBetweenItsSteps(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 20, capa.Desired, "the other's change stays")
 	})
+}
+
+// TestThrottledRetryStopsAtAChange: a write the provider throttles is
+// retried after a backoff (up to RetryDeadline, minutes when it waits out
+// a cooldown); someone else sets the group to 20 meanwhile. The retry is
+// not made: the target is read again first, and found neither where the
+// step starts nor where it goes (ErrDrift), the step is not written. A
+// plan's step stops the plan, its reservation refunded (the throttled
+// attempt changed nothing); a rollback's fails the rollback. The retry
+// wrote over the 20 with what the gate had approved from 4 (or 3).
+func TestThrottledRetryStopsAtAChange(t *testing.T) {
+	t.Parallel()
+	for _, rollback := range []bool{false, true} {
+		t.Run(fmt.Sprint("rollback=", rollback), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				desired, nth := 5, 1 // a scale out of one (the reserver grants one unit)
+				if rollback {
+					setCPU(t, c, "web", 0.95) // the scale in 4→3 is not verified
+					desired, nth = 3, 2       // its rollback's write is throttled
+				}
+				_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Throttle: true, Nth: nth})
+				require.NoError(t, err)
+				ctx := t.Context()
+				meddle := scaling.ObserverFunc(func(ev scaling.Event) {
+					if ev.Kind == scaling.EventStepRetried {
+						assert.NoError(t, c.SetCapacity(ctx, "web", provider.CapacitySpec{Max: 50, Desired: 20}))
+					}
+				})
+				res := &hostReserver{}
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, safetyGate(t),
+					scaling.WithReserver(res), scaling.WithObserver(meddle))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, desired), scaling.PlanOptions{})
+				require.Len(t, p.Steps, 1)
+				n := len(setCapacityOps(c))
+				x, err := e.Execute(ctx, p)
+				require.ErrorIs(t, err, scaling.ErrDrift)
+				if rollback {
+					require.ErrorIs(t, err, scaling.ErrRollback)
+					assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+					require.Len(t, x.Rollback, 1)
+					assert.Equal(t, scaling.StepSkipped, x.Rollback[0].Status, x.Rollback[0].Reason)
+					n++ // the scale in
+				} else {
+					assert.Equal(t, scaling.PlanStopped, x.Status, x.Reason)
+					assert.Equal(t, scaling.StepSkipped, x.Steps[0].Status, x.Steps[0].Reason)
+					assert.Equal(t, 1, res.refunds, "nothing written: the reservation is refunded")
+				}
+				assert.Len(t, setCapacityOps(c), n+1, "the other's write, and none after it")
+				capa, err := c.Capacity(ctx, "web")
+				require.NoError(t, err)
+				assert.Equal(t, 20, capa.Desired, "the other's change stays")
+			})
+		})
+	}
 }

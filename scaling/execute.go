@@ -453,14 +453,15 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		return false
 	}
 	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
-	if fr := (*fenceRefused)(nil); errors.As(err, &fr) {
+	if fr := (*notWritten)(nil); errors.As(err, &fr) {
 		if cerr := ctx.Err(); cerr != nil {
 			// Kept executing with its reservation, for the resume.
 			x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the fence: "+cerr.Error()
 			return false
 		}
-		// Deposed since the step was fenced: nothing written.
-		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err}
+		// Deposed since the step was fenced, or the target moved during
+		// a throttled attempt's backoff: nothing written.
+		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: fr.stage, Err: fr.err}
 		e.refund(ctx, p, &x.Steps[i])
 		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
 		e.emit(e.stepEvent(p, s, EventStepFailed, fr.err.Error(), serr))
@@ -713,7 +714,8 @@ func direction(s PlanStep) (d ratelimit.Direction, both bool) {
 }
 
 // write sets the capacity (or size), retrying throttling with backoff on
-// the engine's clock until RetryDeadline; each attempt is bounded by
+// the engine's clock until RetryDeadline, the target read again before
+// each retry (notWritten when it moved); each attempt is bounded by
 // WriteTimeout (attempt), and one that timed out is not retried.
 func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.CapacitySpec, toSize provider.Size) error {
 	if err := e.writable(s); err != nil {
@@ -727,7 +729,7 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		// journal's save or a throttled attempt's backoff.
 		if e.fencer != nil {
 			if err := e.fencer.Fence(ctx, p.ID, s.Index); err != nil {
-				return &fenceRefused{err: err}
+				return &notWritten{stage: StageFence, err: err}
 			}
 		}
 		err := e.attempt(ctx, p, s, to, toSize)
@@ -740,6 +742,21 @@ func (e *Engine) write(ctx context.Context, p Plan, s PlanStep, to provider.Capa
 		e.emit(e.stepEvent(p, s, EventStepRetried, fmt.Sprintf("throttled; retrying in %s", backoff), err))
 		if err := e.wait(ctx, backoff); err != nil {
 			return err
+		}
+		// Read again before the retry, as before the step: a target
+		// moved during the backoff (minutes, waiting out a cooldown) was
+		// changed by someone else, and the retry would write over it
+		// what the gate approved from where the step starts.
+		o, err := e.known(ctx, p)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			return &notWritten{stage: StageRead, err: err}
+		}
+		if atTo, atFrom := o.where(s); !atTo && !atFrom {
+			return &notWritten{stage: StageRead, err: fmt.Errorf("%w: found %s before retrying a throttled write, expected %s or %s",
+				ErrDrift, o, stateString(s.From, s.FromSize), stateString(s.To, s.ToSize))}
 		}
 		backoff = max(e.cfg.RetryBackoff, min(2*backoff, DefaultMaxRetryBackoff)) // never below the first
 	}
@@ -765,13 +782,18 @@ func (e *Engine) attempt(ctx context.Context, p Plan, s PlanStep, to provider.Ca
 	return err
 }
 
-// fenceRefused is write's error when the Fencer refused right before an
-// attempt: nothing was written by it (an earlier attempt was throttled,
-// which changes nothing).
-type fenceRefused struct{ err error }
+// notWritten is write's error when an attempt was not made: the Fencer
+// refused right before it (StageFence), or, before a retry, the target
+// could not be read or was found moved by someone else (StageRead,
+// ErrDrift). Nothing was written (an earlier attempt was throttled, which
+// changes nothing).
+type notWritten struct {
+	stage Stage
+	err   error
+}
 
-func (f *fenceRefused) Error() string { return f.err.Error() }
-func (f *fenceRefused) Unwrap() error { return f.err }
+func (f *notWritten) Error() string { return f.err.Error() }
+func (f *notWritten) Unwrap() error { return f.err }
 
 // writable returns an error matching provider.ErrInvalid, naming the
 // Cloud field, when the engine lacks the provider capability step s
@@ -1381,7 +1403,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		// default cooldown is 300 s, RetryDeadline's 2 min).
 		marked := provider.WithRollback(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}))
 		err = e.write(marked, p, s, s.To, s.ToSize)
-		var fr *fenceRefused
+		var fr *notWritten
 		switch {
 		case err == nil:
 			rec.Status, rec.At = StepExecuted, e.clock.Now()
@@ -1391,7 +1413,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 			if ctx.Err() == nil {
 				rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
 			} // else the resume reads whether an earlier attempt took effect
-			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageFence, Err: fr.err})
+			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: fr.stage, Err: fr.err})
 			return
 		default:
 			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageAct, Err: err}
