@@ -17,7 +17,7 @@ const (
 	FullStaleState    FullRead = "state_too_old"    // the state ends a history or more before now
 	FullOffTheHour    FullRead = "now_off_the_hour"
 	FullGridChanged   FullRead = "grid_changed" // a query returned a series on another grid
-	FullMetricError   FullRead = "metric_error" // reading the new steps failed
+	FullMetricError   FullRead = "metric_error" // reading the new steps failed, or gave values a full read refuses (Input.Validate)
 	FullSuspectZeros  FullRead = "suspect_zeros"
 	FullLaunchChanged FullRead = "launch_changed"    // the resource's launch time is not the state's
 	FullZoneOffHour   FullRead = "zone_off_the_hour" // the time zone is not a whole number of hours from UTC

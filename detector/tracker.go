@@ -54,9 +54,10 @@ func (c TrackerConfig) Validate() error {
 // when a resource has no state, its state cannot be loaded or decoded or
 // was made with other settings (the schema), now is not on the hour or is
 // before the state's end, the state is older than the history, a query
-// returns a series on another grid, a metric errors, a run of exact zeros
-// that the quality rules could take as missing data lies in the history,
-// the resource's launch time changed, or its time zone is not a
+// returns a series on another grid, a metric errors or returns a value
+// that Input.Validate refuses (the full read reports it), a run of exact
+// zeros that the quality rules could take as missing data lies in the
+// history, the resource's launch time changed, or its time zone is not a
 // whole number of hours from UTC. Read says which.
 //
 // Steps folded into a state are final: a value that arrives after its
@@ -346,6 +347,14 @@ func (t *Tracker) update(ctx context.Context, ms provider.MetricsSource, d *dige
 				return FullMetricError // a full read reports the error
 			case s.Step != d.step || !s.Start.Equal(d.next) || len(s.Values) != q.Steps():
 				return FullGridChanged
+			}
+			s.Metric = md.metric
+			if (&Input{Now: now, Resource: r, Series: []provider.Series{s}}).Validate() != nil {
+				// A value a full read refuses (a negative rate of a counter
+				// that reset, −∞, a utilization in percent): folded in, it
+				// would move the sums and counts (a busy machine's mean
+				// below the threshold); the full read reports it.
+				return FullMetricError
 			}
 			md.fold(d, s, &v.levels[i], v.minSteps)
 		}
