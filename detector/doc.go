@@ -59,8 +59,10 @@
 //	schedule     a learned week (7 days of history at least) with hours
 //	             busy every week, 90 % of its hours regularly idle or busy,
 //	             off windows saving at least 25 % of the week and holding
-//	             no peak and no hour seen only in part (Profile.KnownIdle),
-//	             read at steps of 5 minutes or less
+//	             no peak (a step at the max bound of the schedule's metric
+//	             or of another bounded one: a nightly backup's traffic)
+//	             and no hour seen only in part (Profile.KnownIdle), read
+//	             at steps of 5 minutes or less
 //	downsize     7 days of data in the last 14; that window's p99 and max,
 //	             projected onto the smaller size, below 70 % and 90 %
 //	stop         95 % of the last 14 days covered by data, read at steps

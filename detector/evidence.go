@@ -134,9 +134,9 @@ type EvidenceConfig struct {
 	// the peaks of a bounded metric (PeakBounds): a step's mean hides a
 	// shorter peak (a daily 5-minute job at 100 % CPU is 8 % of an hour),
 	// so a series of longer steps fails the evidence, naming the metric.
-	// An off-hours schedule reads the peaks of its metric's hours, and
-	// is not proposed on longer steps either (the job's hour would be
-	// off).
+	// An off-hours schedule reads the peaks of its hours (of its metric
+	// and of every bounded metric), and is not proposed on longer steps
+	// either (the job's hour would be off).
 	// Set it longer for a source that gives each step's maximum
 	// (ScanConfig.Statistic max) or cannot give shorter steps. Must be
 	// ≥ 0. Default: 5m (CloudWatch's basic monitoring, and Scan's step).

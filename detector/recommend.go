@@ -414,8 +414,9 @@ func (r *recommender) quiet(v *Verdict, action Action) bool {
 // schedule recommends an off-hours schedule when some hour of the week is
 // busy every week, the week is regular enough and the schedule saves
 // enough, for a kind that can be stopped (not Terminable). (It never saves
-// all of the week: a busy hour is never off.) With explain it says why
-// not.
+// all of the week: a busy hour is never off.) An hour in which another
+// bounded metric reached its Max bound held a peak, as one of the
+// schedule's metric does. With explain it says why not.
 func (r *recommender) schedule(v *Verdict, explain bool) bool {
 	p := r.prof
 	if p == nil || Terminable(r.in.Resource.Kind) {
@@ -424,6 +425,45 @@ func (r *recommender) schedule(v *Verdict, explain bool) bool {
 		return false
 	}
 	e := r.e
+	sched := r.l.sched
+	// The hours in which another bounded metric reached its Max bound (a
+	// nightly backup moving 80 MB/s at 1 % CPU) held a peak too: like a
+	// peak of the schedule's metric, it keeps its hour on. They are read
+	// as that metric's are, at MaxPeakStep or less and not stale: a
+	// schedule that cannot see them is none.
+	week := *p
+	p = &week
+	for _, m := range r.l.evMetrics {
+		b, bounded := r.l.bounds[m]
+		step, ok := r.data.has(m)
+		if !bounded || !ok || m == sched.cfg.Metric {
+			continue
+		}
+		if step > e.cfg.Evidence.MaxPeakStep {
+			if explain {
+				v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: m, Action: ActionSchedule,
+					Duration: step, Limit: float64(e.cfg.Evidence.MaxPeakStep)})
+			}
+			return false
+		}
+		th, hasTh := r.l.util.cfg.Thresholds[m]
+		if !hasTh {
+			th = b.P99 // the cliff of its suspect zeros, as the evidence reads it
+		}
+		q := sched.cfg.Quality
+		q.MinCoverage = 0
+		peaks := Profile{Location: p.Location, IdleShare: p.IdleShare, PeakLevel: b.Max}
+		if code, why := r.data.learn(&peaks, m, th, sched.cfg.History, q); code != qOK {
+			if explain {
+				why.Signal, why.Metric, why.Action = "evidence", m, ActionSchedule
+				v.Reasons = append(v.Reasons, why)
+			}
+			return false
+		}
+		for i, n := range peaks.PeakHours {
+			p.PeakHours[i] = max(p.PeakHours[i], n)
+		}
+	}
 	recurring := false
 	for i := range HoursPerWeek {
 		recurring = recurring || p.Recurring(i)
@@ -444,7 +484,6 @@ func (r *recommender) schedule(v *Verdict, explain bool) bool {
 	// An hour whose peak hid in a coarse step's mean reads as idle: a
 	// nightly job would be stopped. Like a stop, a schedule needs the
 	// peaks read at MaxPeakStep or less.
-	sched := r.l.sched
 	if step, ok := r.data.has(sched.cfg.Metric); ok && sched.peak > 0 && step > e.cfg.Evidence.MaxPeakStep {
 		if explain {
 			v.Reasons = append(v.Reasons, Reason{Signal: "evidence", Code: ReasonCoarse, Metric: sched.cfg.Metric, Action: ActionSchedule,

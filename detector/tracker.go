@@ -205,6 +205,7 @@ func (t *Tracker) levelsOf(l *lens, m provider.Metric) metricLevels {
 	b, bounded := l.bounds[m]
 	if bounded {
 		lv.over = b.P99
+		lv.peak = b.Max // an off-hours schedule keeps its peaks' hours on
 	}
 	if hasTh {
 		lv.cliff = th
