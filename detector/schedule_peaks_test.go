@@ -82,3 +82,45 @@ func TestScheduleKeepsOnTheHoursOfAnotherMetricsPeaks(t *testing.T) {
 		assert.Equal(t, detector.ActionSchedule, got.Action, got.Explain())
 	}
 }
+
+// TestScheduleNeedsAnotherBoundedMetricsPeaksRead: an office server idle
+// at Monday 03:00 gets a schedule (TestEnsembleRecommendsSchedule) when
+// its traffic is read at 5-minute steps and up to now; read at hourly
+// steps (whose mean hides a 10-minute backup) or stale (its agent dead
+// for a day), the traffic cannot say which hours it peaks in: no
+// schedule, and the reason names the metric.
+func TestScheduleNeedsAnotherBoundedMetricsPeaksRead(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 3, 23, 3, 0, 0, 0, time.UTC)
+	cpu := office("web", end, time.UTC)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Window: 4 * time.Hour}})
+	require.NoError(t, err)
+	traffic := func(step time.Duration, n int) provider.Series {
+		s := synth("web", cpu.Start, step, n, func(int) float64 { return 1e3 })
+		s.Metric = provider.MetricNetworkOut
+		return s
+	}
+	for _, tt := range []struct {
+		name string
+		out  provider.Series
+		code detector.ReasonCode
+	}{
+		{"read", traffic(cpu.Step, len(cpu.Values)), ""},
+		{"hourly", traffic(time.Hour, 28*24), detector.ReasonCoarse},
+		{"stale", traffic(cpu.Step, len(cpu.Values)-288), detector.ReasonStale},
+	} {
+		v, err := ens.Detect(t.Context(), detector.Input{Now: end, Resource: res("web", cpu.Start), Series: []provider.Series{cpu, tt.out}})
+		require.NoError(t, err)
+		if tt.code == "" {
+			assert.Equal(t, detector.ActionSchedule, v.Action, "%s: %v", tt.name, v.Explain())
+			continue
+		}
+		assert.Equal(t, detector.Idle, v.State, "%s: %v", tt.name, v.Explain())
+		assert.Equal(t, detector.ActionNone, v.Action, "%s: %v", tt.name, v.Explain())
+		var named bool
+		for _, r := range reasonsOf(v, tt.code) {
+			named = named || r.Metric == provider.MetricNetworkOut && r.Action == detector.ActionSchedule
+		}
+		assert.True(t, named, "%s: the reason names network_out and the schedule: %v", tt.name, v.Explain())
+	}
+}
