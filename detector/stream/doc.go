@@ -25,11 +25,13 @@
 // values below the threshold, trailing and longest runs) on every core:
 // over 400 million samples per second on two cores (BenchmarkBatchScan).
 //
-// Update and Add allocate nothing and ignore NaN gaps; Observe checks its
-// input (times sorted and not repeated, finite values) and returns a
-// *provider.InvalidError naming the field. The states are values: copy a
-// zero-history state made by a constructor into each slot of a slice. They
-// are not safe for concurrent use; keep one per goroutine or guard it.
+// Update and Add allocate nothing; a NaN gap is not a value, and in a
+// Summary it ends the run below the threshold (missing data is never
+// idleness). Observe checks its input (times sorted and not repeated,
+// finite values) and returns a *provider.InvalidError naming the field.
+// The states are values: copy a zero-history state made by a constructor
+// into each slot of a slice. They are not safe for concurrent use; keep
+// one per goroutine or guard it.
 //
 //	s, err := stream.NewPercentileSummary(stream.SummaryConfig{Threshold: 0.10}, 1)
 //	...

@@ -17,7 +17,7 @@ func ExampleNewSummary() {
 		s.Update(v)
 	}
 	fmt.Printf("n=%d run=%d max=%.2f idle(hold 3)=%t\n", s.Count(), s.Run(), s.Max(), s.Idle(3))
-	// Output: n=4 run=3 max=0.40 idle(hold 3)=false
+	// Output: n=4 run=1 max=0.40 idle(hold 3)=false
 }
 
 func ExampleNewPercentileSummary() {

@@ -30,9 +30,10 @@ func NewPercentileSummary(cfg SummaryConfig, scale float64) (PercentileSummary, 
 }
 
 // Update adds one value to the summary and the sketch in O(1) without
-// allocating.
+// allocating; a NaN gap ends the run (see Summary.Update).
 func (p *PercentileSummary) Update(v float64) {
 	if math.IsNaN(v) {
+		p.run = 0
 		return
 	}
 	p.update(v)

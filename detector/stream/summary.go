@@ -70,10 +70,15 @@ func NewSummary(cfg SummaryConfig) (Summary, error) {
 }
 
 // Update adds one value in O(1) without allocating. A NaN is a gap: it is
-// ignored and neither extends nor ends the run. Infinite values are the
-// caller's bug; use Observe to have input checked.
+// not a value (the mean, the maximum and the count ignore it) and it ends
+// the run, as it does in BatchScan's runs: a step without data does not
+// say the metric stayed below the threshold, so Idle holds only over
+// values since the last gap (an agent that died reads as not idle, not
+// as idle for as long as it stays dead). Infinite values are the caller's
+// bug; use Observe to have input checked.
 func (s *Summary) Update(v float64) {
 	if math.IsNaN(v) {
+		s.run = 0
 		return
 	}
 	s.update(v)
@@ -107,8 +112,8 @@ func (s *Summary) update(v float64) {
 // Observe checks and adds the value v observed at t: t must be after the
 // previous Observe's time (and after the earliest Unix nanosecond,
 // 1677-09-21T00:12:43.145224192Z, and no later than the latest,
-// 2262-04-11T23:47:16.854775807Z) and v finite (a NaN gap is accepted and
-// ignored). The error names the field.
+// 2262-04-11T23:47:16.854775807Z) and v finite (a NaN gap is accepted, as
+// Update takes it). The error names the field.
 func (s *Summary) Observe(t time.Time, v float64) error {
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
@@ -162,11 +167,11 @@ func (s *Summary) Max() float64 {
 func (s *Summary) Count() int { return int(s.n) }
 
 // Run returns the number of values below the threshold since the last
-// value that was not, saturating at 2³²−1.
+// value that was not or the last gap, saturating at 2³²−1.
 func (s *Summary) Run() int { return int(s.run) }
 
-// Idle reports whether the last hold values were all below the threshold
-// and the weighted mean is below it too.
+// Idle reports whether the last hold steps were all values below the
+// threshold (no gap among them) and the weighted mean is below it too.
 func (s *Summary) Idle(hold int) bool {
 	return s.n > 0 && int(s.run) >= max(hold, 1) && s.mean < s.threshold
 }

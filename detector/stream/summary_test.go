@@ -33,12 +33,12 @@ func TestSummaryState(t *testing.T) {
 		s.Update(v)
 	}
 	assert.Equal(t, 4, s.Count())
-	assert.Equal(t, 3, s.Run(), "a gap neither extends nor ends the run")
+	assert.Equal(t, 2, s.Run(), "a gap ends the run (TestGapEndsTheRun)")
 	assert.InDelta(t, 0.5, s.Max(), 0)
 	// EW mean with alpha 0.5: 0.5 → 0.275 → 0.1475 → 0.08875
 	assert.InDelta(t, 0.08875, s.Mean(), 1e-12)
-	assert.True(t, s.Idle(3))
-	assert.False(t, s.Idle(4))
+	assert.True(t, s.Idle(2))
+	assert.False(t, s.Idle(3), "the gap is among the last three steps")
 	s.Update(0.2)
 	assert.Zero(t, s.Run())
 	assert.Greater(t, s.StdDev(), 0.0)
