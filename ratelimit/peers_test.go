@@ -101,3 +101,35 @@ func TestNilPeers(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.OK())
 }
+
+// TestPeersSmallestMaxUnits: an event's units are clamped to the
+// smallest MaxUnits among the limiter's and its peers', where a budget
+// without a unit limit limits nothing (it does not lift another's).
+func TestPeersSmallestMaxUnits(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		own, peer int // Down.MaxUnits; −1: no limit
+		granted   int
+	}{
+		{"the peer has no limit", 3, -1, 3},
+		{"the limiter has no limit", -1, 2, 2},
+		{"the peer's is smaller", 5, 3, 3},
+		{"the limiter's is smaller", 3, 5, 3},
+		{"the same", 4, 4, 4},
+		{"neither has a limit", -1, -1, 9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var ps peers
+			ps.set(ratelimit.Config{Down: ratelimit.Budget{MaxUnits: tc.peer}})
+			lim, err := ratelimit.New(ratelimit.Config{Down: ratelimit.Budget{MaxUnits: tc.own}}, ratelimit.WithPeers(&ps))
+			require.NoError(t, err)
+			r, err := lim.ReserveAt(t.Context(), t0, ratelimit.Request{Target: "web", Direction: ratelimit.Down, Units: 9})
+			require.NoError(t, err)
+			require.True(t, r.OK(), "%v", r)
+			assert.Equal(t, tc.granted, r.Granted, "%v", r)
+		})
+	}
+}

@@ -64,3 +64,12 @@ func TestResolved(t *testing.T) {
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "up.window", ie.Field)
 }
+
+// A Config without a skew rule (MaxSkew −1) resolves to −1, "none", not
+// to a skew of a nanosecond or to the default.
+func TestResolvedNoSkew(t *testing.T) {
+	t.Parallel()
+	r, err := ratelimit.Config{MaxSkew: -1}.Resolved()
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(-1), r.MaxSkew)
+}
