@@ -58,6 +58,26 @@
 // action failed before it changed anything, since a partly applied change
 // should count.
 //
+// # Directions
+//
+// A target has a bucket per direction, Up and Down, each with its budget
+// (Config.Up, Config.Down, Config.Targets), and every event also goes to
+// the global bucket when a global budget is set. A change whose
+// direction is not known (a resize to another instance type whose vCPUs
+// and memory are not known on both sides) reserves with Direction Both:
+// one event that must fit the target's Up budget and its Down budget, so
+// that counting it in the wrong one never lets the other be exceeded. It
+// is clamped to the smaller MaxUnits, recorded in both of the target's
+// buckets (a later change either way waits out its interval and counts
+// it in its window; Stats shows it in each) and counted once in the
+// global bucket, and Cancel refunds it from all of them. Two
+// reservations, Up then Down at the same time, would be two events: the
+// global bucket would count the change twice, and a global MinInterval
+// (or Events of 1) would always deny the second. A stored event of Both
+// reads as "dir":"both": a replica of a version before Both, sharing the
+// store, finds its buckets corrupt and fails closed until the event
+// leaves their histories.
+//
 // # Time order
 //
 // Reservations need not come in time order: replicas' clocks disagree a

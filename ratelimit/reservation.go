@@ -51,7 +51,9 @@ type Request struct {
 	// Target names what changes (a group, a function, a resource). Required;
 	// see ValidateTarget.
 	Target string `json:"target"`
-	// Direction is Up or Down. Required.
+	// Direction is Up, Down, or Both for a change whose direction is not
+	// known: one event that must fit the target's Up and Down budgets and
+	// counts once in the global budget (see Both). Required.
 	Direction Direction `json:"direction"`
 	// Units is the size of the change asked for (instances, replicas);
 	// must be positive.
@@ -103,8 +105,11 @@ func (r Reservation) Delay() time.Duration {
 // denied.
 func (r Reservation) String() string {
 	head := fmt.Sprintf("%s/%s %+d", r.Request.Target, r.Request.Direction, r.Request.Units)
-	if r.Request.Direction == Down {
+	switch r.Request.Direction {
+	case Down:
 		head = fmt.Sprintf("%s/%s -%d", r.Request.Target, r.Request.Direction, r.Request.Units)
+	case Both:
+		head = fmt.Sprintf("%s/%s ±%d", r.Request.Target, r.Request.Direction, r.Request.Units)
 	}
 	next := ""
 	if !r.Next.IsZero() {

@@ -9,14 +9,23 @@ import (
 )
 
 // Direction is the direction of a change, a lower-case string: Up (scale
-// out, start) or Down (scale in, stop, terminate). The zero value "" is not
-// a direction: it marks the global bucket's Key, and Validate refuses it.
+// out, start), Down (scale in, stop, terminate), or Both for a change
+// whose direction is not known. The zero value "" is not a direction: it
+// marks the global bucket's Key, and Validate refuses it.
 type Direction string
 
 // The directions.
 const (
 	Up   Direction = "up"   // scale up, scale out, start
 	Down Direction = "down" // scale down, scale in, stop, terminate
+	// Both is a change whose direction is not known (a resize to another
+	// instance type whose vCPUs and memory are not known on both sides):
+	// one event that must fit the target's Up budget and its Down budget,
+	// is recorded in both of the target's buckets (so that both of their
+	// windows and intervals count it), and is counted once in the global
+	// bucket. It is a Request's and an Event's direction, never a
+	// bucket's: a Key's Direction is Up or Down.
+	Both Direction = "both"
 )
 
 // Key names one history bucket: a target and a direction, or the global
@@ -24,7 +33,8 @@ const (
 type Key struct {
 	// Target is the target's name; empty for the global bucket.
 	Target string
-	// Direction is Up or Down; empty for the global bucket.
+	// Direction is Up or Down (never Both: an event of Both is in the
+	// Up and the Down bucket); empty for the global bucket.
 	Direction Direction
 }
 
@@ -52,7 +62,9 @@ type Event struct {
 	At time.Time `json:"at"`
 	// Units is the granted change, always positive.
 	Units int `json:"units"`
-	// Target and Direction say what the event changed.
+	// Target and Direction say what the event changed: the Request's,
+	// so Both (in the target's Up and Down buckets and the global one)
+	// for a change of unknown direction.
 	Target    string    `json:"target"`
 	Direction Direction `json:"dir"`
 }

@@ -15,37 +15,58 @@ import (
 // *provider.InvalidError naming it.
 
 var (
-	directions = []Direction{Up, Down}
+	directions = []Direction{Up, Down, Both}
 	outcomes   = []Outcome{Denied, Allowed, Clamped}
 	reasons    = []Reason{ReasonUnits, ReasonInterval, ReasonWindow, ReasonSkew, ReasonStore, ReasonInvalid}
 	scopes     = []Scope{ScopeTarget, ScopeGlobal}
 )
 
-// String returns "up", "down", or "" for the zero value.
+// String returns "up", "down", "both", or "" for the zero value.
 func (d Direction) String() string { return string(d) }
 
-// Validate returns a *provider.InvalidError unless d is Up or Down.
+// Validate returns a *provider.InvalidError unless d is Up, Down or Both
+// (the directions of a Request and an Event; a Key's is Up or Down, see
+// Key.Validate).
 func (d Direction) Validate() error { return validateEnum("direction", d, false, directions) }
 
-// MarshalText encodes d: "up", "down", or empty for the zero value (the
-// global bucket's key). An unknown value is an error.
+// MarshalText encodes d: "up", "down", "both", or empty for the zero
+// value (the global bucket's key). An unknown value is an error.
 func (d Direction) MarshalText() ([]byte, error) { return enumtext.Marshal(d, Direction.Validate) }
 
-// UnmarshalText decodes "up", "down" or the empty string (the zero
-// value); any other text is an error naming it.
+// UnmarshalText decodes "up", "down", "both" or the empty string (the
+// zero value); any other text is an error naming it.
 func (d *Direction) UnmarshalText(b []byte) error {
 	return enumtext.Unmarshal(d, b, Direction.Validate)
 }
 
-// rank orders directions for sorting: the zero value, Up, Down.
+// rank orders directions for sorting: the zero value, Up, Down, Both.
 func (d Direction) rank() int {
 	switch d {
 	case Up:
 		return 1
 	case Down:
 		return 2
+	case Both:
+		return 3
 	}
 	return 0
+}
+
+// Validate returns a *provider.InvalidError (field "key.direction") unless
+// k is the global bucket's key or a non-empty target's with Up or Down:
+// an event of Both is kept in the target's Up and Down buckets, and no
+// bucket is Both's.
+func (k Key) Validate() error {
+	if k.IsGlobal() {
+		return nil
+	}
+	if k.Target == "" {
+		return provider.Invalid("key.target", k.Target, "must not be empty (but for the global bucket, whose direction is empty too)")
+	}
+	if k.Direction != Up && k.Direction != Down {
+		return provider.Invalid("key.direction", string(k.Direction), "must be \"up\" or \"down\" (an event of \"both\" is in both buckets)")
+	}
+	return nil
 }
 
 // String returns "denied", "allowed", "clamped", or "" for the zero value.

@@ -173,11 +173,11 @@ func (s *Store) parseKey(key string) (ratelimit.Key, error) {
 	if err != nil {
 		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
-	d := ratelimit.Direction(rest[i+1:])
-	if err := d.Validate(); err != nil {
+	k := ratelimit.Key{Target: target, Direction: ratelimit.Direction(rest[i+1:])}
+	if err := k.Validate(); err != nil {
 		return ratelimit.Key{}, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
-	return ratelimit.Key{Target: target, Direction: d}, nil
+	return k, nil
 }
 
 // decode reads a bucket's value: a JSON object with the events and the
