@@ -113,9 +113,20 @@
 // written). With several replicas, WithFencer makes every write depend
 // on the leader's coord fence, so a deposed leader cannot act.
 //
+// A step reserves one event of its direction: Up for a scale out, Down
+// for a scale in, stop or terminate, and for a resize the way its vCPUs
+// and memory move. A resize whose sizes do not tell (a driver that
+// reports the instance type alone, as the AWS driver does, or vCPUs and
+// memory moving opposite ways) must fit both directions' budgets: with a
+// BothReserver (a *ratelimit.Limiter) it is one event of ratelimit.Both,
+// recorded in both of the target's budgets and once in a global one;
+// with a host's Reserver that does not take Both, two events, Up and
+// Down, granted both or neither (a global budget then counts the resize
+// twice, and one with a MinInterval denies it every time).
+//
 // The engine depends on small interfaces it declares: Gate (a
-// *safety.Engine), Reserver (a *ratelimit.Limiter), Fencer, Observer,
-// Journal, ActionRecorder (the *safety.MemoryHistory the gate's limits
+// *safety.Engine), Reserver (a *ratelimit.Limiter, also a BothReserver),
+// Fencer, Observer, Journal, ActionRecorder (the *safety.MemoryHistory the gate's limits
 // rule reads, WithActionHistory, so that its fleet share counts the
 // engine's scale-ins) and the provider capabilities in Cloud.
 //

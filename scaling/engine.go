@@ -60,9 +60,27 @@ type Reserver interface {
 	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error
 }
 
+// BothReserver is a Reserver that takes a Request of ratelimit.Both: one
+// event that must fit the target's Up and Down budgets and counts once in
+// a global budget. *ratelimit.Limiter is one. The engine reserves a
+// resize whose sizes do not tell its direction with one such request,
+// and refunds it with one CancelAt, when its Reserver is a BothReserver
+// whose ReservesBoth reports true; with another Reserver (a host's own,
+// written before Both, needs no change) it reserves one event Up and
+// one Down, as two events (StepRecord.DownReservation): under a global
+// budget with a MinInterval, or Events 1, the second is always denied by
+// the first, and such a resize never runs.
+type BothReserver interface {
+	Reserver
+	// ReservesBoth reports whether ReserveAt and CancelAt take
+	// ratelimit.Both. A wrapper around another Reserver (metrics,
+	// tracing) reports what the wrapped one does.
+	ReservesBoth() bool
+}
+
 var (
-	_ Gate     = (*safety.Engine)(nil)
-	_ Reserver = (*ratelimit.Limiter)(nil)
+	_ Gate         = (*safety.Engine)(nil)
+	_ BothReserver = (*ratelimit.Limiter)(nil)
 )
 
 // Fencer guards the engine's writes with a leadership term, so that a
@@ -295,9 +313,10 @@ type EngineOption func(*Engine)
 // refunds it when the provider changed nothing. A resize whose sizes do
 // not tell whether it goes up or down (vCPUs or memory known on one side
 // only, as with a driver that reports the instance type alone, or moving
-// opposite ways) reserves one event in each direction, and goes ahead
-// only when both are granted (StepRecord.DownReservation). Default: no
-// rate limit.
+// opposite ways) spends both directions' budgets: one event of
+// ratelimit.Both when r is a BothReserver (as *ratelimit.Limiter is),
+// else one event in each direction, and goes ahead only when both are
+// granted (StepRecord.DownReservation). Default: no rate limit.
 func WithReserver(r Reserver) EngineOption { return func(e *Engine) { e.reserver = r } }
 
 // ActionRecorder records the disruptive changes that took effect, for the

@@ -390,10 +390,17 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	var res, down ratelimit.Reservation
 	if e.reserver != nil {
 		dir, both := direction(s)
+		if br, ok := e.reserver.(BothReserver); both && ok && br.ReservesBoth() {
+			// One event that fits both budgets, counted once in a
+			// global one.
+			dir, both = ratelimit.Both, false
+		}
 		res, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: dir, Units: s.Units()})
 		if both && err == nil && res.OK() {
 			// A resize whose sizes do not tell its direction spends
-			// both budgets: up reserved, down too, or neither.
+			// both budgets, here as two events (a Reserver that does
+			// not take ratelimit.Both): up reserved, down too, or
+			// neither.
 			down, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: ratelimit.Down, Units: s.Units()})
 			if err != nil || !down.OK() {
 				if cerr := e.reserver.CancelAt(ctx, now, res); cerr != nil {
@@ -685,7 +692,8 @@ func (e *Engine) clamp(x *Execution, i int, granted int) {
 // compared in vCPUs and in memory: Up when one grows and none shrinks,
 // Down when one shrinks and none grows (or nothing compared changes: a
 // function's timeout alone). When the sizes do not tell, both is true
-// and the step spends Up and Down, so that a resize counted in the wrong
+// and the step spends Up and Down (one event of ratelimit.Both with a
+// BothReserver, else one event each), so that a resize counted in the wrong
 // budget never lets the other be exceeded (fail closed): vCPUs or memory
 // given on one side only (a driver that reports the instance type alone,
 // as the AWS driver does, against a strategy's target with its vCPUs and

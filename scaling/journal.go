@@ -93,9 +93,11 @@ type StepRecord struct {
 	Reservation ratelimit.Reservation `json:"reservation,omitzero"`
 	// DownReservation is the second reservation of a resize whose sizes
 	// do not tell whether it goes up or down (a driver that reports the
-	// instance type alone, or vCPUs and memory moving opposite ways): such
-	// a step spends both budgets, Reservation the up one and this the
-	// down one. Zero otherwise; refunded with Reservation.
+	// instance type alone, or vCPUs and memory moving opposite ways),
+	// made with a Reserver that is not a BothReserver: such a step spends
+	// both budgets, Reservation the up one and this the down one. Zero
+	// otherwise (a BothReserver's Reservation is one event of
+	// ratelimit.Both); refunded with Reservation.
 	DownReservation ratelimit.Reservation `json:"down_reservation,omitzero"`
 }
 
