@@ -30,15 +30,19 @@ func (f Fence) Cmp() clientv3.Cmp {
 // Do commits ops in one transaction on kv if and only if the term is
 // current and every cmp holds. It returns an error matching ErrFenced when
 // the term has ended, the response with Succeeded false when only one of
-// cmps failed, and an error matching ErrStore when etcd fails (one
-// attempt, bounded by ctx: the write may or may not have been applied, so
-// a caller that retries should make its ops idempotent).
+// cmps failed, an error matching ErrStore when etcd fails, and ctx's error
+// (not ErrStore: etcd did not fail) once ctx has ended. It sends one
+// attempt, bounded by ctx: after a failure the write may or may not have
+// been applied, so a caller that retries should make its ops idempotent.
 func (f Fence) Do(ctx context.Context, kv clientv3.KV, cmps []clientv3.Cmp, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
 	if f.Key == "" || f.Rev <= 0 {
 		return nil, fmt.Errorf("coord: fenced write: the zero Fence: %w", ErrFenced)
 	}
 	inner := clientv3.OpTxn(cmps, ops, nil)
 	resp, err := kv.Txn(ctx).If(f.Cmp()).Then(inner).Commit()
+	if err != nil && ctx.Err() != nil { // given up for ctx: etcd did not fail
+		return nil, fmt.Errorf("coord: fenced write (it may or may not have been applied): %w", ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("coord: fenced write: %w: %w", ErrStore, err)
 	}
