@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -428,6 +429,7 @@ type Leadership struct {
 	election *concurrency.Election
 	cancel   context.CancelFunc
 	r        etcdkv.Retrier
+	resignMu sync.Mutex // etcd's Election has no lock: one Resign at a time
 }
 
 // Fence returns the term's fencing token.
@@ -460,7 +462,9 @@ func (l *Leadership) Resign(ctx context.Context) error {
 	// The election sends its delete once (it forgets its key even when the
 	// request fails); the revoke below is retried and removes the key with
 	// the lease.
+	l.resignMu.Lock()
 	_ = l.r.Call(ctx, l.election.Resign)
+	l.resignMu.Unlock()
 	err := revoke(ctx, l.r, l.session.Client(), l.lease)
 	// Stop the keep-alive and wait for the session to end, so that Done is
 	// closed when Resign returns.

@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,4 +36,42 @@ func TestFencedWriteWithAnEndedContextIsNotAStoreFailure(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got.Kvs, "nothing written")
 
+}
+
+// TestConcurrentResign: a Leadership is safe for concurrent use, so
+// Resigns at once (a leader's worker on its way out with the term's ended
+// context, and Run's once lead returns) race on nothing, and a Resign
+// after them still ends the term. (Each wrote the leader key and session
+// of etcd's Election, which has no lock: the race detector failed the
+// test.)
+func TestConcurrentResign(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	e := elector(t, cli, "fleet", "a")
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	for range 30 {
+		l, err := e.Campaign(t.Context())
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = l.Resign(ended)
+			}()
+		}
+		wg.Wait()
+		require.NoError(t, l.Resign(context.Background()))
+		resp, err := cli.Get(t.Context(), l.Fence().Key)
+		require.NoError(t, err)
+		assert.Empty(t, resp.Kvs, "the leader key is gone")
+		select {
+		case <-l.Done():
+		default:
+			t.Fatal("Done is not closed after Resign")
+		}
+	}
+	_, err := e.Leader(t.Context())
+	require.ErrorIs(t, err, coord.ErrNoLeader)
 }
