@@ -142,6 +142,42 @@ func TestShardsRejoinAfterAFailedMembership(t *testing.T) {
 	assert.Equal(t, 1, f.hit["/etcdserverpb.KV/Txn"], "the registration timed out once")
 }
 
+// A Shards runner configured without retries (MaxRetries negative) runs
+// its shards' elections without retries too: a shard's timed-out session
+// grant fails its campaign, logged, and the next campaign leads. (The
+// defaults turned -1 into 0, which each shard's Elector took for "the
+// default", 4 retries; Config reported 0.)
+func TestShardsWithoutRetriesCampaignWithoutRetries(t *testing.T) {
+	t.Parallel()
+	// The membership's grant goes through; the shard's is held.
+	f := &flaky{hit: map[string]int{}, skip: map[string]int{"/etcdserverpb.Lease/LeaseGrant": 1}, left: map[string]int{
+		"/etcdserverpb.Lease/LeaseGrant": 1,
+	}}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(f.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	var logs bytes.Buffer // read once Run has returned
+	s, err := coord.NewShards(coord.ShardsConfig{ID: "a", Shards: 1, Prefix: prefix(t), SessionTTL: 5 * time.Second,
+		RequestTimeout: 200 * time.Millisecond, MaxRetries: -1, RetryDelay: 10 * time.Millisecond}, cli,
+		coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	assert.Negative(t, s.Config().MaxRetries, "no retries, not the default")
+	ctx, cancel := context.WithCancel(t.Context())
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ls.lead) }()
+	led := etcdtest.Within(t, 30*time.Second, func() bool { return len(s.Leading()) == 1 })
+	cancel()
+	require.NoError(t, <-done)
+	require.True(t, led, "a leads its shard at its next campaign")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, 1, f.hit["/etcdserverpb.Lease/LeaseGrant"], "the shard's grant timed out once")
+	assert.Contains(t, logs.String(), "coord: campaign failed", "the timed-out grant failed the campaign")
+	assert.Contains(t, logs.String(), "grant session lease")
+}
+
 // A campaign whose write fails with a transient error is retried: the
 // write is create-if-absent on the session's own key, and the elector
 // leads.

@@ -78,7 +78,12 @@ func (c ShardsConfig) withDefaults() ShardsConfig {
 		c.Prefix = DefaultShardsPrefix
 	}
 	e := c.elector(0).withDefaults()
-	c.SessionTTL, c.RequestTimeout, c.MaxRetries, c.RetryDelay = e.SessionTTL, e.RequestTimeout, e.MaxRetries, e.RetryDelay
+	c.SessionTTL, c.RequestTimeout, c.RetryDelay = e.SessionTTL, e.RequestTimeout, e.RetryDelay
+	if c.MaxRetries >= 0 {
+		// A negative count stays negative: made 0, it would be the
+		// default for each shard's Elector, which takes this config.
+		c.MaxRetries = e.MaxRetries
+	}
 	return c
 }
 
