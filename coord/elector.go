@@ -362,12 +362,16 @@ func (e *Elector) Leader(ctx context.Context) (string, error) {
 // the Leadership in any case. When lead returns, Run resigns (so another
 // replica takes over at once) and campaigns again after RetryDelay.
 //
-// Run returns nil when ctx ends; it has no other way to end: a failed
+// Run returns nil when ctx ends, and a *provider.InvalidError, before
+// campaigning, when lead is nil. It has no other way to end: a failed
 // campaign (etcd unreachable, a lost session) and an error from lead are
 // logged and followed by a new campaign, because a replica that stops
 // campaigning can never lead again. Before it returns, Run resigns a
 // leadership it holds, and no goroutine it started outlives it.
 func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, l *Leadership) error) error {
+	if lead == nil {
+		return fmt.Errorf("coord: run %s: %w", e.cfg.Scope, provider.Invalid("lead", nil, "must not be nil"))
+	}
 	for {
 		l, err := e.Campaign(ctx)
 		if err != nil {

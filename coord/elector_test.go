@@ -391,3 +391,19 @@ func TestEndedContextIsNotAStoreFailure(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotErrorIs(t, err, coord.ErrStore)
 }
+
+// TestRunRefusesANilLead: Elector.Run refuses a nil lead function, as
+// Shards.Run does, before it campaigns. (It campaigned, and once elected
+// called nil: the replica crashed while it led, its key left for
+// SessionTTL.)
+func TestRunRefusesANilLead(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	e := elector(t, cli, "fleet", "a")
+	err := e.Run(t.Context(), nil)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "lead", ie.Field)
+	_, err = e.Leader(t.Context())
+	require.ErrorIs(t, err, coord.ErrNoLeader, "no campaign")
+}
