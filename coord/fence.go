@@ -28,9 +28,10 @@ func (f Fence) Cmp() clientv3.Cmp {
 }
 
 // Do commits ops in one transaction on kv if and only if the term is
-// current and every cmp holds. It returns an error matching ErrFenced when
-// the term has ended, the response with Succeeded false when only one of
-// cmps failed, an error matching ErrStore when etcd fails, and ctx's error
+// current and every cmp holds. It returns the response to ops (with the
+// transaction's header: its Revision is the store's after the commit),
+// an error matching ErrFenced when the term has ended, the response with
+// Succeeded false when only one of cmps failed, an error matching ErrStore when etcd fails, and ctx's error
 // (not ErrStore: etcd did not fail) once ctx has ended. It sends one
 // attempt, bounded by ctx: after a failure the write may or may not have
 // been applied, so a caller that retries should make its ops idempotent.
@@ -50,5 +51,6 @@ func (f Fence) Do(ctx context.Context, kv clientv3.KV, cmps []clientv3.Cmp, ops 
 		return resp, fmt.Errorf("coord: fenced write under %s@%d: %w", f.Key, f.Rev, ErrFenced)
 	}
 	r := resp.Responses[0].GetResponseTxn()
+	r.Header = resp.Header // etcd leaves a nested transaction's empty
 	return (*clientv3.TxnResponse)(r), nil
 }

@@ -75,3 +75,33 @@ func TestConcurrentResign(t *testing.T) {
 	_, err := e.Leader(t.Context())
 	require.ErrorIs(t, err, coord.ErrNoLeader)
 }
+
+// TestFencedWriteHasItsHeader: the response of a fenced write carries the
+// transaction's header, as every etcd response does, so that a leader can
+// read the revision its write committed at (resp.Header.Revision). (Do
+// returned the nested transaction's response, whose header etcd leaves
+// empty: Revision 0, and no cluster or member ID.)
+func TestFencedWriteHasItsHeader(t *testing.T) {
+	t.Parallel()
+	cli := client(t)
+	l, err := elector(t, cli, "fleet", "a").Campaign(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = l.Resign(context.Background()) }()
+	key := prefix(t) + "action"
+	resp, err := l.Fence().Do(t.Context(), cli, nil, clientv3.OpPut(key, "a"))
+	require.NoError(t, err)
+	require.True(t, resp.Succeeded)
+	require.NotNil(t, resp.Header)
+	got, err := cli.Get(t.Context(), key)
+	require.NoError(t, err)
+	require.Len(t, got.Kvs, 1)
+	written := got.Kvs[0].ModRevision
+	assert.Equal(t, written, resp.Header.Revision, "the revision the write committed at")
+
+	// Only a cmp failed: nothing written, the store's revision since.
+	resp, err = l.Fence().Do(t.Context(), cli, []clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "=", "other")}, clientv3.OpPut(key, "b"))
+	require.NoError(t, err)
+	require.False(t, resp.Succeeded)
+	require.NotNil(t, resp.Header)
+	assert.GreaterOrEqual(t, resp.Header.Revision, written)
+}
