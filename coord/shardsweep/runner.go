@@ -293,11 +293,9 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
 	sc := shards.Config()
-	retries := sc.MaxRetries
-	if retries == 0 {
-		retries = -1 // none, not etcdstore's default
-	}
-	store, err := etcdstore.New(etcdstore.Config{Prefix: cfg.Prefix + "state/", RequestTimeout: sc.RequestTimeout, MaxRetries: retries}, cli)
+	// The shards' resolved retries: a negative count (none) stays
+	// negative, so the state store does not take its own default.
+	store, err := etcdstore.New(etcdstore.Config{Prefix: cfg.Prefix + "state/", RequestTimeout: sc.RequestTimeout, MaxRetries: sc.MaxRetries}, cli)
 	if err != nil {
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
