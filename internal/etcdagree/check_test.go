@@ -2,6 +2,8 @@ package etcdagree_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/idlescale/idlescale/internal/etcdagree"
 	"github.com/idlescale/idlescale/internal/etcdkv"
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 )
 
 // cluster is one embedded etcd member shared by the package's tests.
@@ -119,4 +122,70 @@ func TestEtcdFailureReported(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 	assert.Equal(t, etcdagree.Status{Fingerprint: fp}, c.Status())
+}
+
+// TestWatchFollowsTheOthers: a check counts the other live replicas,
+// agreeing or not (Status.Peers), follows them as they come and go
+// through its watch (no new session for an event: no failure logged),
+// warns once of a replica that runs another configuration, and says
+// when they all agree again.
+func TestWatchFollowsTheOthers(t *testing.T) {
+	t.Parallel()
+	prefix := etcdtest.KeyPrefix(t)
+	var logs syncbuf.Buffer
+	cli := etcdtest.Dial(t, cluster.Endpoints()...)
+	fp, err := etcdagree.NewFingerprint("a", conf{Period: 1})
+	require.NoError(t, err)
+	a, err := etcdagree.New(cli, etcdagree.Config{Name: "test", Prefix: prefix, ID: "a", TTL: 2 * time.Second, RetryDelay: 10 * time.Millisecond},
+		fp, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return")
+		}
+	}()
+	within(t, a, "read", func(st etcdagree.Status) bool { return st.Checked })
+
+	_, stopB := start(t, prefix, "b", 1, etcdagree.Config{})
+	st := within(t, a, "b agrees", func(st etcdagree.Status) bool { return st.Peers == 1 })
+	assert.Empty(t, st.Mismatches)
+	_, stopC := start(t, prefix, "c", 2, etcdagree.Config{})
+	st = within(t, a, "c differs", func(st etcdagree.Status) bool { return st.Peers == 2 && len(st.Mismatches) == 1 })
+	assert.Equal(t, "c", st.Mismatches[0].Replica)
+	// The Status is set before the log line is written: wait for it.
+	require.True(t, etcdtest.Within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "another replica runs another shared configuration")
+	}), "warned when c came:\n%s", logs.String())
+	stopB()
+	st = within(t, a, "b left", func(st etcdagree.Status) bool { return st.Peers == 1 })
+	require.Len(t, st.Mismatches, 1, "c still differs")
+	assert.NotContains(t, logs.String(), "every live replica runs the same shared configuration again", "c still differs")
+	stopC()
+	st = within(t, a, "c left", func(st etcdagree.Status) bool { return st.Peers == 0 })
+	assert.Empty(t, st.Mismatches)
+	require.NoError(t, st.Err)
+	require.True(t, etcdtest.Within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "every live replica runs the same shared configuration again")
+	}), "said when they agree again:\n%s", logs.String())
+
+	// An unreadable fingerprint is warned of as such.
+	_, err = cli.Put(t.Context(), prefix+"z", "{not json")
+	require.NoError(t, err)
+	st = within(t, a, "z unreadable", func(st etcdagree.Status) bool { return len(st.Mismatches) == 1 })
+	require.ErrorIs(t, st.Mismatches[0].Err, etcdagree.ErrMalformed)
+	require.True(t, etcdtest.Within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "another replica's configuration fingerprint is unreadable")
+	}), "warned of z:\n%s", logs.String())
+
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, "another replica runs another shared configuration"), "warned once, not again when b left, nor for z:\n%s", out)
+	assert.Equal(t, 1, strings.Count(out, "every live replica runs the same shared configuration again"), out)
+	assert.NotContains(t, out, "configuration check failed", "events are followed by the watch, not by a new session")
 }

@@ -140,3 +140,21 @@ func TestConflict(t *testing.T) {
 	require.ErrorContains(t, err, `"p/d"`)
 	require.NoError(t, etcdagree.Status{Checked: true}.Conflict())
 }
+
+// TestComparePaths: a key of letters, digits and underscores (the ends of
+// each range included) is a plain path step; any other character, or an
+// empty key, is quoted.
+func TestComparePaths(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ key, field string }{
+		{"az", "targets.az"}, {"AZ", "targets.AZ"}, {"09", "targets.09"}, {"_", "targets._"},
+		{"a-z", `targets["a-z"]`}, {"a z", `targets["a z"]`}, {"`", "targets[\"`\"]"}, {"{", `targets["{"]`},
+		{"@", `targets["@"]`}, {"[", `targets["["]`}, {"/", `targets["/"]`}, {":", `targets[":"]`}, {"", `targets[""]`},
+	} {
+		mine, err := etcdagree.NewFingerprint("a", map[string]any{"targets": map[string]int{tc.key: 1}})
+		require.NoError(t, err)
+		theirs, err := etcdagree.NewFingerprint("b", map[string]any{"targets": map[string]int{tc.key: 2}})
+		require.NoError(t, err)
+		assert.Equal(t, []etcdagree.Diff{{Field: tc.field, Mine: "1", Theirs: "2"}}, etcdagree.Compare(mine.Config, theirs.Config), "key %q", tc.key)
+	}
+}
