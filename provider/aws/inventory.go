@@ -244,11 +244,8 @@ func (d *Driver) describeInstances(ctx context.Context, f provider.Filter, ids [
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-id"), Values: ids})
 	}
 	if len(f.States) > 0 {
-		var states []string
-		for _, s := range f.States {
-			states = append(states, ec2States(s)...)
-		}
-		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-state-name"), Values: states})
+		sf, _ := stateFilter("instance-state-name", f.States, ec2States) // every state has a name
+		in.Filters = append(in.Filters, sf)
 	}
 	if len(f.InstanceTypes) > 0 {
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("instance-type"), Values: f.InstanceTypes})
@@ -359,6 +356,16 @@ func (d *Driver) listFunctions(ctx context.Context, f provider.Filter) ([]provid
 		}
 	}
 	return kept, nil
+}
+
+// stateFilter returns the EC2 filter name of the states names maps
+// states to, and false when they map to none (nothing is ever in them).
+func stateFilter(name string, states []provider.State, names func(provider.State) []string) (ec2types.Filter, bool) {
+	var values []string
+	for _, s := range states {
+		values = append(values, names(s)...)
+	}
+	return ec2types.Filter{Name: awssdk.String(name), Values: values}, len(values) > 0
 }
 
 // ec2States returns the EC2 instance-state-name values of a provider state.

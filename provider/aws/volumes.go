@@ -49,14 +49,11 @@ func (d *Driver) describeVolumes(ctx context.Context, f provider.Filter, ids []s
 		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("volume-id"), Values: ids})
 	}
 	if len(f.States) > 0 {
-		var states []string
-		for _, s := range f.States {
-			states = append(states, volumeStates(s)...)
-		}
-		if len(states) == 0 {
+		sf, ok := stateFilter("status", f.States, volumeStates)
+		if !ok {
 			return nil, nil // no volume is ever in the states asked for
 		}
-		in.Filters = append(in.Filters, ec2types.Filter{Name: awssdk.String("status"), Values: states})
+		in.Filters = append(in.Filters, sf)
 	}
 	in.Filters = append(in.Filters, tagFilters(f.Tags)...)
 	var out []provider.Resource
