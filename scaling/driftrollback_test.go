@@ -36,10 +36,7 @@ func TestRollbackLeavesAChangeOutsideThePlan(t *testing.T) {
 		p := e.Plan(decide(t, e, c, 6), scaling.PlanOptions{})
 		require.Len(t, p.Steps, 1)
 		x, err := e.Execute(ctx, p)
-		require.ErrorIs(t, err, scaling.ErrRollback)
-		require.ErrorIs(t, err, scaling.ErrDrift)
-		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
-		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		rollbackLeftADrift(t, x, err)
 		assert.Empty(t, x.Rollback, "no step back was made")
 		assert.Len(t, setCapacityOps(c), 2, "the step's and the other's writes only")
 		capa, err := c.Capacity(ctx, "web")
@@ -67,10 +64,7 @@ func TestRollbackLeavesAResizeOutsideThePlan(t *testing.T) {
 		e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Resizer: c, Inventory: c, Metrics: c}, allowAll{}, scaling.WithObserver(meddle))
 		require.NoError(t, err)
 		x, err := e.Execute(ctx, e.Plan(decideFnSmaller(t, e, c), scaling.PlanOptions{}))
-		require.ErrorIs(t, err, scaling.ErrRollback)
-		require.ErrorIs(t, err, scaling.ErrDrift)
-		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
-		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		rollbackLeftADrift(t, x, err)
 		assert.Empty(t, x.Rollback, "no resize back was made")
 		r, err := c.Get(ctx, "fn")
 		require.NoError(t, err)
@@ -101,10 +95,7 @@ func TestRollbackStopsAtAChangeBetweenItsSteps(t *testing.T) {
 		p := e.Plan(decide(t, e, c, 2), scaling.PlanOptions{})
 		require.Len(t, p.Steps, 1)
 		x, err := e.Execute(ctx, p)
-		require.ErrorIs(t, err, scaling.ErrRollback)
-		require.ErrorIs(t, err, scaling.ErrDrift)
-		require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
-		assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+		rollbackLeftADrift(t, x, err)
 		require.Len(t, x.Rollback, 1, "2→3 only")
 		assert.Equal(t, scaling.StepVerified, x.Rollback[0].Status)
 		assert.Len(t, setCapacityOps(c), 3, "4→2, 2→3 and the other's 20; nothing after")
@@ -168,4 +159,15 @@ func TestThrottledRetryStopsAtAChange(t *testing.T) {
 			})
 		})
 	}
+}
+
+// rollbackLeftADrift checks that the rollback of a step not verified
+// failed on a change outside the plan: the plan failed, with the
+// rollback's, the drift's and the cause's errors.
+func rollbackLeftADrift(t *testing.T, x scaling.Execution, err error) {
+	t.Helper()
+	require.ErrorIs(t, err, scaling.ErrRollback)
+	require.ErrorIs(t, err, scaling.ErrDrift)
+	require.ErrorIs(t, err, scaling.ErrNotVerified, "the cause is kept")
+	assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
 }
