@@ -136,7 +136,10 @@ func TestWatchFollowsTheOthers(t *testing.T) {
 	cli := etcdtest.Dial(t, cluster.Endpoints()...)
 	fp, err := etcdagree.NewFingerprint("a", conf{Period: 1})
 	require.NoError(t, err)
-	a, err := etcdagree.New(cli, etcdagree.Config{Name: "test", Prefix: prefix, ID: "a", TTL: 2 * time.Second, RetryDelay: 10 * time.Millisecond},
+	// Leases of 10 s: a loaded machine's pause must not expire one and
+	// start a new session (logged as a failure) in a test that counts
+	// the log's lines. A check that stops revokes its lease at once.
+	a, err := etcdagree.New(cli, etcdagree.Config{Name: "test", Prefix: prefix, ID: "a", TTL: 10 * time.Second, RetryDelay: 10 * time.Millisecond},
 		fp, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -153,10 +156,10 @@ func TestWatchFollowsTheOthers(t *testing.T) {
 	}()
 	within(t, a, "read", func(st etcdagree.Status) bool { return st.Checked })
 
-	_, stopB := start(t, prefix, "b", 1, etcdagree.Config{})
+	_, stopB := start(t, prefix, "b", 1, etcdagree.Config{TTL: 10 * time.Second})
 	st := within(t, a, "b agrees", func(st etcdagree.Status) bool { return st.Peers == 1 })
 	assert.Empty(t, st.Mismatches)
-	_, stopC := start(t, prefix, "c", 2, etcdagree.Config{})
+	_, stopC := start(t, prefix, "c", 2, etcdagree.Config{TTL: 10 * time.Second})
 	st = within(t, a, "c differs", func(st etcdagree.Status) bool { return st.Peers == 2 && len(st.Mismatches) == 1 })
 	assert.Equal(t, "c", st.Mismatches[0].Replica)
 	// The Status is set before the log line is written: wait for it.
