@@ -106,9 +106,12 @@ func (s splitCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricData
 	merged := map[string]*cwtypes.MetricDataResult{}
 	points := map[string][]point{}
 	var order []string
-	for from := start; from.Before(end); from = from.Add(s.chunk) {
-		to := from.Add(s.chunk)
-		if to.After(end) {
+	for from, to := start, start; from.Before(end); from = to {
+		// The last chunk runs to EndTime; one shorter than a second is
+		// the one before's (moto reads the times to the second and
+		// refuses a StartTime equal to EndTime: a run within a second
+		// after a step of the wall clock made one).
+		if to = from.Add(s.chunk); !to.Before(end.Add(-time.Second)) {
 			to = end
 		}
 		part := *in
