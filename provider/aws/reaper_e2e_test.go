@@ -374,3 +374,40 @@ func TestReaperKeepsAVolumeWithoutABackup(t *testing.T) {
 	assert.Zero(t, e.ec2.count("DeleteVolume"))
 	assert.False(t, volumeGone(t, vol), "kept")
 }
+
+// chunksCW records the ranges splitCW asks.
+type chunksCW struct {
+	awsprovider.CloudWatchAPI
+	ranges [][2]time.Time
+}
+
+func (c *chunksCW) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	c.ranges = append(c.ranges, [2]time.Time{awssdk.ToTime(in.StartTime), awssdk.ToTime(in.EndTime)})
+	return &cloudwatch.GetMetricDataOutput{}, nil
+}
+
+// TestSplitCWChunks: splitCW asks consecutive chunks that cover the range
+// exactly, none shorter than a second (moto refuses a StartTime and an
+// EndTime in the same second), whatever fraction of a second the range
+// ends on.
+func TestSplitCWChunks(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 7, 35, 0, 0, time.UTC)
+	q := cwtypes.MetricDataQuery{Id: awssdk.String("q0"), MetricStat: &cwtypes.MetricStat{Period: awssdk.Int32(300)}}
+	for _, tail := range []time.Duration{0, 400 * time.Millisecond, time.Second, 90 * time.Minute} {
+		rec := &chunksCW{}
+		end := start.Add(2*24*time.Hour + tail)
+		_, err := splitCW{CloudWatchAPI: rec, chunk: 24 * time.Hour}.GetMetricData(t.Context(), &cloudwatch.GetMetricDataInput{
+			StartTime: awssdk.Time(start), EndTime: awssdk.Time(end), MetricDataQueries: []cwtypes.MetricDataQuery{q}})
+		require.NoError(t, err)
+		require.NotEmpty(t, rec.ranges)
+		assert.Equal(t, start, rec.ranges[0][0], "tail %s", tail)
+		assert.Equal(t, end, rec.ranges[len(rec.ranges)-1][1], "tail %s", tail)
+		for i, r := range rec.ranges {
+			assert.GreaterOrEqual(t, r[1].Sub(r[0]), time.Second, "tail %s: chunk %d %v", tail, i, r)
+			if i > 0 {
+				assert.Equal(t, rec.ranges[i-1][1], r[0], "tail %s: consecutive", tail)
+			}
+		}
+	}
+}
