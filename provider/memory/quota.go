@@ -28,8 +28,9 @@ import (
 // its rate and refills continuously: at a standstill the limit's worth of
 // calls or points in one instant is admitted and one more is throttled; a
 // second later the bucket is full again. A call is admitted only when every
-// bucket holds its cost, and then spends all of them; a refused call spends
-// nothing. A single query longer than PointsPerCall is paged, one call per
+// bucket it takes from holds its cost (a call of recent data only does not
+// wait on the old-points bucket), and then spends all of them; a refused
+// call spends nothing. A single query longer than PointsPerCall is paged, one call per
 // PointsPerCall points, as quota.CostOf counts it; when its pages cost more
 // than a bucket holds, it is admitted once that bucket is full and leaves
 // it in debt, so that later calls wait as they would behind its pages.
@@ -257,8 +258,10 @@ func (e *QuotaEmulator) admit(c quota.Cost) error {
 	}{{"calls_per_second", &e.calls, c.Calls}, {"points_per_second", &e.old, c.Points - c.RecentPoints}, {"recent_points_per_second", &e.recent, c.RecentPoints}} {
 		// A cost over the bucket's size (a query paged into several calls)
 		// is admitted when the bucket is full and leaves it in debt, as its
-		// pages would spread over the time the refill takes.
-		if have := b.b.refill(now); float64(b.n) > have && (float64(b.n) <= b.b.rate || have < b.b.rate) {
+		// pages would spread over the time the refill takes. A call that
+		// takes none of a bucket's tokens does not wait on its debt: the
+		// rates are separate quotas.
+		if have := b.b.refill(now); b.n > 0 && float64(b.n) > have && (float64(b.n) <= b.b.rate || have < b.b.rate) {
 			e.used.Throttled++
 			return fmt.Errorf("memory: quota emulator: %w: rate exceeded: %d wanted, %.0f left of limits.%s %v",
 				provider.ErrThrottled, b.n, max(math.Floor(have), 0), b.name, b.b.rate)
