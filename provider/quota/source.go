@@ -71,7 +71,9 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 // read carries its own error; when a call fails as a whole (ctx ended,
 // throttled MaxAttempts times, the backend unreachable), its reads and
 // those of the batches not read yet carry that error, which QueryMetrics
-// returns.
+// returns. Through a source that does not batch, a read's error is its
+// own, unless it is ctx's or it was throttled MaxAttempts times: then the
+// reads not made yet carry it too and QueryMetrics returns it.
 func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	if len(reads) == 0 {
 		return nil
@@ -112,6 +114,9 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				r.Series, r.Err = got, err
 				if cerr := ctx.Err(); cerr != nil {
 					return fail(b.Queries[j+1:], k, cerr)
+				}
+				if errors.Is(err, provider.ErrThrottled) { // given up after MaxAttempts: the call failed
+					return fail(b.Queries[j+1:], k, err)
 				}
 			}
 			continue
