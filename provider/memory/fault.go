@@ -125,7 +125,8 @@ type faultSet struct {
 type FaultID int
 
 // InjectFault adds a fault and returns its ID. Faults are checked in the
-// order they were added; the first that fires decides the call.
+// order they were added; the first that fires decides the call. Every
+// fault a call matches counts it toward its Nth, whichever fault fires.
 func (c *Cloud) InjectFault(f Fault) (_ FaultID, err error) {
 	defer redact.Errorp(&err)
 	if err := f.Validate(); err != nil {
@@ -211,8 +212,8 @@ func (c *Cloud) enter(ctx context.Context, op Op, id string) (firing, error) {
 		if f.Op != op || (f.ResourceID != "" && f.ResourceID != id) {
 			continue
 		}
-		f.calls++
-		if f.Nth != 0 && f.calls != f.Nth {
+		f.calls++ // every matching call counts toward Nth, the ones an earlier fault decides too
+		if hit != nil || f.Nth != 0 && f.calls != f.Nth {
 			continue
 		}
 		if f.Times != 0 && f.fired >= f.Times {
@@ -221,7 +222,6 @@ func (c *Cloud) enter(ctx context.Context, op Op, id string) (firing, error) {
 		f.fired++
 		cp := f.Fault
 		hit = &cp
-		break
 	}
 	c.mu.Unlock()
 	if hit == nil {
