@@ -37,8 +37,9 @@ import (
 // Errors: an invalid query or a window shorter than 2ms matches
 // provider.ErrInvalid; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
-// ErrSeveralSeries; a negative or infinite count ErrBadResult; server
-// errors as documented on QueryError.
+// ErrSeveralSeries; a negative or infinite count, or native histograms
+// instead of a number, ErrBadResult; server errors as documented on
+// QueryError.
 func (s *Source) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
 	defer s.red.Errorp(&err)
 	if err := q.Validate(); err != nil {

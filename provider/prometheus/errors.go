@@ -30,8 +30,10 @@ var (
 	// label (several CPUs, devices or jobs). A *SeriesError carries them.
 	ErrSeveralSeries = errors.New("prometheus: several series where one was expected")
 	// ErrBadResult means the server answered with something the driver
-	// cannot use: a result of the wrong type, a series without the ID
-	// label, a count that is negative or infinite, or a range query's
+	// cannot use: a result of the wrong type, native histograms where
+	// numbers are expected (a template that forgot histogram_count), a
+	// series without the ID label, a count that is negative or infinite,
+	// or a range query's
 	// points at other times than asked (a frontend that moved the query
 	// by other than whole steps), which would shift values between steps.
 	// Step alignment, as Thanos' query frontend does it, moves nothing:

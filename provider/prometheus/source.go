@@ -123,8 +123,9 @@ func (s *Source) Name() string { return Name }
 // provider.ErrInvalid; a metric without a template
 // provider.ErrUnsupported; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
-// ErrSeveralSeries; an answer with points off the steps' grid ErrBadResult;
-// server errors as documented on QueryError.
+// ErrSeveralSeries; an answer with points off the steps' grid, or of
+// native histograms instead of numbers, ErrBadResult; server errors as
+// documented on QueryError.
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer s.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
@@ -293,6 +294,9 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 	if len(m) == 0 {
 		return nil
 	}
+	if len(m[0].Histograms) > 0 {
+		return histogramError(promql, m[0].Metric)
+	}
 	var bad []string
 	for _, p := range m[0].Values {
 		off := p.Timestamp.Time().Sub(first)
@@ -376,7 +380,20 @@ func (s *Source) instant(ctx context.Context, promql string, ts time.Time) (mode
 	if !ok {
 		return nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want vector", typeOf(val))}
 	}
+	for _, smp := range vec {
+		// client_golang decodes a native histogram's sample with Value
+		// 0: read as a number, it is a count of 0 or an idle CPU.
+		if smp.Histogram != nil {
+			return nil, histogramError(promql, smp.Metric)
+		}
+	}
 	return vec, nil
+}
+
+// histogramError refuses an answer of native histograms where numbers
+// were expected.
+func histogramError(promql string, m model.Metric) error {
+	return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("series %s holds native histograms, not numbers; read one with histogram_count, histogram_sum or histogram_quantile in the template", m)}
 }
 
 // partial returns a *QueryError matching ErrPartialResult for an answer
