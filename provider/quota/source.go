@@ -47,8 +47,13 @@ func NewSource(src provider.MetricsSource, b *Budget) (*Source, error) {
 	return &Source{src: src, b: b}, nil
 }
 
-// QueryMetric reads q as one call (or its pages) within the budget.
+// QueryMetric reads q as one call (or its pages) within the budget. An
+// invalid query returns an error matching provider.ErrInvalid before any
+// call, spending nothing.
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Series, error) {
+	if err := q.Validate(); err != nil { // before any call, spending nothing
+		return provider.Series{}, fmt.Errorf("quota: query metric: %w", err)
+	}
 	var out provider.Series
 	c := CostOf(q, s.b.clk.Now(), s.b.cfg.Limits)
 	hold, err := s.call(ctx, c, func() error {
@@ -66,7 +71,9 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (provider.Se
 
 // QueryMetrics implements provider.MetricsBatcher: it reads the reads in
 // the batches of Plan within the budget, each batch one call of the
-// wrapped source (or one call per read when it does not batch). A batch
+// wrapped source (or one call per read when it does not batch). A read
+// with an invalid query carries an error matching provider.ErrInvalid
+// and is not sent, spending nothing. A batch
 // whose call is throttled as a whole is retried as QueryMetric is. Each
 // read carries its own error; when a call fails as a whole (ctx ended,
 // throttled MaxAttempts times, the backend unreachable), its reads and
@@ -78,13 +85,27 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	if len(reads) == 0 {
 		return nil
 	}
-	qs := make([]provider.Query, len(reads))
+	// An invalid read fails alone, before any call, and is not planned:
+	// its cost (Steps of a query over MaxQueryPoints: up to 2³¹ points)
+	// would be waited for and spent on a call never made.
+	qs := make([]provider.Query, 0, len(reads))
+	valid := make([]int, 0, len(reads)) // where each of qs is in reads
 	for i := range reads {
-		qs[i] = reads[i].Query
+		r := &reads[i]
+		if err := r.Query.Validate(); err != nil {
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, fmt.Errorf("quota: query metric: %w", err)
+			continue
+		}
+		qs, valid = append(qs, r.Query), append(valid, i)
 	}
 	bt, batched := s.src.(provider.MetricsBatcher)
 	planned := s.b.clk.Now()
 	batches := Plan(qs, planned, s.b.cfg.Limits)
+	for _, b := range batches {
+		for j, q := range b.Queries {
+			b.Queries[j] = valid[q]
+		}
+	}
 	// fail fails the reads not made: idx, then those of the batches after
 	// the k-th.
 	fail := func(idx []int, k int, err error) error {
@@ -106,7 +127,7 @@ func (s *Source) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			for j, i := range b.Queries {
 				r := &reads[i]
 				buf := r.Series.Values[:0]
-				got, err := s.QueryMetric(ctx, qs[i])
+				got, err := s.QueryMetric(ctx, r.Query)
 				if err != nil {
 					got = provider.Series{}
 				}
