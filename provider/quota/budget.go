@@ -216,7 +216,17 @@ func (b *bucket) reserve(now time.Time, n float64, hold uint64) time.Duration {
 	if b.tokens >= 0 {
 		return 0
 	}
-	return time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
+	return nanos(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
+}
+
+// nanos returns ns nanoseconds as a Duration, saturating at the longest
+// Duration: a wait beyond it (292 years, a tiny rate) converted as it is
+// overflows, and a negative or zero wait would pace nothing.
+func nanos(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // release ends hold, giving back n of its tokens (n of the reservation
@@ -314,7 +324,7 @@ func (b *Budget) reserveAt(now time.Time, c Cost, held bool) (time.Duration, uin
 	b.used.Calls += c.Calls
 	b.used.Points += c.Points
 	b.used.RecentPoints += c.RecentPoints
-	b.used.Waited += wait
+	b.used.Waited += min(wait, math.MaxInt64-b.used.Waited) // saturating, as the wait does
 	return wait, hold
 }
 

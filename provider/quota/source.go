@@ -237,7 +237,7 @@ func (s *Source) call(ctx context.Context, c Cost, read func() error) (uint64, e
 func (b *Budget) TimeFor(u Cost) time.Duration {
 	l, s := b.cfg.Limits, b.cfg.Share
 	sec := max(float64(u.Calls)/(l.CallsPerSecond*s), float64(u.Points-u.RecentPoints)/(l.PointsPerSecond*s), float64(u.RecentPoints)/(l.RecentPointsPerSecond*s))
-	return time.Duration(sec * float64(time.Second))
+	return nanos(sec * float64(time.Second))
 }
 
 // QuotaShare returns the share of the account and region's full quota
