@@ -14,9 +14,10 @@ import (
 // act carries out a proposal the Gate allowed: reserve, claim the
 // approval, call the provider, then spend the budget and the approval
 // together with a change that happened (or may have), or give both back
-// when the provider says nothing changed; record the history. It reports
-// whether the change happened or may have, so that verification says
-// which.
+// when the provider says nothing changed; record the history. It counts
+// in planned (Config.MaxActions) only a change that happened or may have.
+// It reports whether the change happened or may have, so that
+// verification says which.
 func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, planned *int) bool {
 	if d.Approved && (r.approvals == nil || p.ApprovalID == "") {
 		// A host Gate approved without an approval to spend: nothing
@@ -30,7 +31,6 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 	if !ok {
 		return false
 	}
-	*planned++
 	if d.Approved {
 		if _, err := r.approvals.Claim(ctx, p.ApprovalID, p); err != nil {
 			r.refund(ctx, now, rec, resv)
@@ -72,6 +72,10 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		}
 		return false
 	}
+	// Config.MaxActions counts the changes that happened or may have: a
+	// call not made, or one that changed nothing, leaves the run's budget
+	// to the next candidate, as it refunds the Reserver's.
+	*planned++
 	rec.ActedAt = r.clock.Now()
 	rec.MonthlySavings = rec.Verdict.MonthlySavings
 	if err != nil {

@@ -55,9 +55,13 @@ type Config struct {
 	// a detector.TerminateReporter.
 	Actions []detector.Action `json:"actions,omitempty" yaml:"actions,omitempty"`
 	// MaxActions bounds the actions taken (or, in a dry run, planned) per
-	// run; candidates beyond it are deferred to a later run. Must be ≥ 0.
-	// Default (0): 10, so that a wrong verdict or policy touches at most
-	// ten resources before a person reads a report.
+	// run; candidates beyond it are deferred to a later run. An action
+	// taken is a provider call that changed the resource or may have: one
+	// the provider refused saying that nothing changed
+	// (provider.ChangedNothing: denied, throttled), or one not made,
+	// does not count. Must be ≥ 0. Default (0): 10, so that a wrong
+	// verdict or policy touches at most ten resources before a person
+	// reads a report.
 	MaxActions int `json:"max_actions,omitempty" yaml:"max_actions,omitempty"`
 	// Requester is the name the reaper gives in safety proposals and
 	// approval requests; approvers must differ from it. Default: "reaper".
