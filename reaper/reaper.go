@@ -38,7 +38,10 @@ type Fleet struct {
 //
 // TargetSize returns the smaller size for r, valid for r's kind (see
 // provider.Size.ValidateFor). An error means the reaper cannot downsize r:
-// the resource fails at StageSize and nothing is done. It must be safe for
+// the resource fails at StageSize and nothing is done. A size r already
+// has (every field it sets is r's, as verification compares them; the
+// type alone for an instance type) asks for no change: the resource is
+// skipped. It must be safe for
 // concurrent use, honour ctx and not retain r.
 type Sizer interface {
 	TargetSize(ctx context.Context, r provider.Resource) (provider.Size, error)

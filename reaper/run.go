@@ -24,6 +24,7 @@ import (
 //     changed since they were listed and, for a stop or terminate, those
 //     with activity since now (read again for the time the run has taken,
 //     and at least the detector's quiet period: see detector.Recheck),
+//     for a downsize those that already have the size the Sizer chose,
 //     and defer those beyond Config.MaxActions;
 //  3. approve and gate: present a granted approval when one is bound to
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
@@ -286,8 +287,8 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // rec.Action: it fails the record when the inventory, the activity source
 // or the Sizer fails, and skips it when the action does not apply to the
 // resource's state, the Actuator says it would refuse a terminate
-// (provider.TerminateChecker), the resource changed or it was used since
-// now.
+// (provider.TerminateChecker), the resource changed, it was used since
+// now, or it already has the size the Sizer chose.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
 	if err != nil {
@@ -354,6 +355,13 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		if err != nil {
 			rec.fail(StageSize, err)
 			rec.Outcome, rec.Reason = OutcomeFailed, "choosing the target size failed"
+			return safety.Proposal{}, false
+		}
+		if sizeMatches(res.Size, size) {
+			// The size verification would find at once: the resize would
+			// change nothing, and would be reported verified, its saving
+			// realised.
+			rec.Outcome, rec.Reason = OutcomeSkipped, "already at the target size "+sizeName(size)+": nothing to resize"
 			return safety.Proposal{}, false
 		}
 		p.CurrentSize, p.TargetSize, rec.TargetSize = res.Size, size, size
