@@ -133,7 +133,9 @@ func (r *Reaper) needsApproval(ctx context.Context, rec *Record, p safety.Propos
 	case pendingID != "":
 		rec.ApprovalID = pendingID
 	case r.approvals != nil && r.cfg.Execute:
-		req, err := r.approvals.Request(ctx, p, d, "idle: "+rec.Reason)
+		// The verdict's state, as the proposal's Source says it: a
+		// downsize comes from a not_idle verdict.
+		req, err := r.approvals.Request(ctx, p, d, rec.Verdict.State.String()+": "+rec.Reason)
 		if err != nil {
 			rec.fail(StageApproval, err)
 			rec.Outcome = OutcomeFailed

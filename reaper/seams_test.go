@@ -122,8 +122,9 @@ func TestActivityReReadFailsClosed(t *testing.T) {
 
 // TestDownsizeApprovalSaysNotIdle: a production instance at 25 % CPU,
 // recommended a smaller size on a confident not-idle verdict, goes to a
-// human for approval (critical workload). The request's proposal says
-// what the detector found, not idle: the approver reads a true source.
+// human for approval (critical workload). The request's proposal and its
+// reason say what the detector found, not idle: the approver reads a true
+// source.
 // (A review found every proposal's source said "detector: idle".)
 func TestDownsizeApprovalSaysNotIdle(t *testing.T) {
 	t.Parallel()
@@ -143,6 +144,10 @@ func TestDownsizeApprovalSaysNotIdle(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, req.Proposal.Source, ": idle,", "the verdict was not idle")
 	assert.Contains(t, req.Proposal.Source, "not_idle")
+	// The request's reason, which the approver reads first, says so too:
+	// it said "idle: approval required: ..." of a machine at 25 % CPU.
+	assert.NotContains(t, req.Reason, "; idle: ", "the verdict was not idle")
+	assert.Contains(t, req.Reason, "; not_idle: approval required: critical")
 }
 
 // TestJobHiddenInRecurringGapsNotStopped: a build machine runs a job
