@@ -25,6 +25,9 @@ type Approvals interface {
 	// Gate's Check of exactly p) requires approval; reason is added to the
 	// decision's. The reaper asks once per proposal: not while a request
 	// for it is pending, and not again while a denied one is unexpired.
+	// An error returned with a request that has an ID says that the
+	// request was stored anyway (safety.ErrAudit: stored but not
+	// audited): the record fails and names it.
 	Request(ctx context.Context, p safety.Proposal, d safety.Decision, reason string) (approval.Request, error)
 	// List returns the requests matching f (the reaper filters by
 	// ResourceID), sorted by CreatedAt then ID.
@@ -136,11 +139,12 @@ func (r *Reaper) needsApproval(ctx context.Context, rec *Record, p safety.Propos
 		// The verdict's state, as the proposal's Source says it: a
 		// downsize comes from a not_idle verdict.
 		req, err := r.approvals.Request(ctx, p, d, rec.Verdict.State.String()+": "+rec.Reason)
+		// A request stored but not audited (safety.ErrAudit) comes back
+		// with the error: the record names it, so that some trail does.
+		rec.ApprovalID = req.ID
 		if err != nil {
 			rec.fail(StageApproval, err)
 			rec.Outcome = OutcomeFailed
-			return
 		}
-		rec.ApprovalID = req.ID
 	}
 }

@@ -297,3 +297,54 @@ func TestDeniedApprovalLapsesAtItsExpiry(t *testing.T) {
 	assert.Equal(t, approval.Denied, old.State)
 	assert.Empty(t, e.actions(), "nothing was approved, nothing acted on")
 }
+
+// A request stored but not audited (the approval manager's audit sink
+// fails: safety.ErrAudit, with the stored request) is named on the
+// record, which fails: the record is then the one trail of a pending
+// request an approver may grant, and the next run finds it and asks no
+// one again. Before, the record failed without its ID: a request existed
+// that neither the audit trail nor the run's report named.
+func TestUnauditedRequestIsNamedOnTheRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	var failing atomic.Bool
+	failing.Store(true)
+	sink := errors.New("audit sink down")
+	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
+		if failing.Load() && ev.Kind == safety.AuditApprovalRequested {
+			return sink
+		}
+		return e.audit.Record(ctx, ev)
+	})
+	var err error
+	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(au))
+	require.NoError(t, err)
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
+	require.NoError(t, err)
+	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(e.audit))
+	require.NoError(t, err)
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	r := e.reaper(t, reaper.Config{Execute: true})
+
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.Reason)
+	require.ErrorIs(t, rec.Err(), safety.ErrAudit)
+	require.ErrorIs(t, rec.Err(), sink)
+	all, err := e.approvals.List(t.Context(), approval.Filter{ResourceID: "i-prod"})
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the request was stored")
+	assert.Equal(t, approval.Pending, all[0].State)
+	assert.Equal(t, all[0].ID, rec.ApprovalID, "the record names the stored request")
+
+	failing.Store(false)
+	rep, err = e.run(t.Context(), t, r, t0.Add(10*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.Equal(t, all[0].ID, rec.ApprovalID, "found, not asked again")
+	all, err = e.approvals.List(t.Context(), approval.Filter{ResourceID: "i-prod"})
+	require.NoError(t, err)
+	assert.Len(t, all, 1)
+}
