@@ -1,6 +1,7 @@
 package reaper
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -160,6 +161,16 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// clone returns a copy of c that shares no slice or map with it: the
+// actions and every field of the filter.
+func (c Config) clone() Config {
+	c.Actions = slices.Clone(c.Actions)
+	f := &c.Filter
+	f.IDs, f.Kinds, f.States = slices.Clone(f.IDs), slices.Clone(f.Kinds), slices.Clone(f.States)
+	f.InstanceTypes, f.Tags = slices.Clone(f.InstanceTypes), maps.Clone(f.Tags)
+	return c
 }
 
 // allows reports whether a is among the configured actions.

@@ -143,12 +143,13 @@ type Reaper struct {
 // what it needs (an Actuator to stop or terminate, a Resizer and a Sizer to
 // downsize, when executing), or an executing reaper with a
 // Config.FleetTag has no WithHistory (field "history": the fleet-share
-// limit would count none of its actions). It starts no goroutine.
+// limit would count none of its actions). It keeps no slice or map of
+// cfg (a later change of cfg changes nothing) and starts no goroutine.
 func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Option) (*Reaper, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.clone().withDefaults() // the caller's slices and maps stay theirs
 	switch {
 	case nilcheck.Is(fleet.Inventory):
 		return nil, provider.Invalid("fleet.inventory", nil, "is required")
@@ -211,9 +212,7 @@ func New(cfg Config, fleet Fleet, det detector.Detector, gate Gate, opts ...Opti
 	return r, nil
 }
 
-// Config returns the configuration with defaults filled in.
-func (r *Reaper) Config() Config {
-	c := r.cfg
-	c.Actions = append([]detector.Action(nil), c.Actions...)
-	return c
-}
+// Config returns the configuration with defaults filled in. It shares
+// no slice or map with the Reaper (nor does New with the Config it was
+// given): changing it changes nothing.
+func (r *Reaper) Config() Config { return r.cfg.clone() }
