@@ -59,7 +59,7 @@ func (r *Reaper) expireApprovals(ctx context.Context, now time.Time, rep *Report
 		return
 	}
 	if _, err := r.approvals.Expire(ctx, now); err != nil {
-		rep.Errors = append(rep.Errors, fmt.Errorf("reaper: expire approvals: %w", err))
+		rep.fail(fmt.Errorf("reaper: expire approvals: %w", err))
 		r.log.WarnContext(ctx, "reaper: expiring approvals failed", "err", err)
 	}
 }

@@ -3,7 +3,9 @@ package reaper_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -11,6 +13,7 @@ import (
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // FuzzConfig decodes configurations from JSON: Validate never panics, every
@@ -72,4 +75,38 @@ func TestReportJSON(t *testing.T) {
 	assert.Equal(t, "would_act", back.Records[0].Outcome)
 	assert.NotEmpty(t, back.Records[1].Errors, "errors survive in JSON as messages")
 	assert.Equal(t, rep.Totals, back.Totals)
+}
+
+// failingExpiry is the env's approvals with an Expire that fails.
+type failingExpiry struct {
+	*approval.Manager
+	err error
+}
+
+func (f failingExpiry) Expire(context.Context, time.Time) ([]approval.Request, error) {
+	return nil, f.err
+}
+
+// TestReportJSONKeepsTheRunsErrors: a failure of the run that belongs to
+// no resource (expiring the stale approvals: the approval store is down)
+// survives in the report's JSON as a message, as every record's errors
+// do. Before, Report.Errors had no JSON form: a host that keeps the
+// reports it writes (the quickstart's) kept runs with no trace of it.
+func TestReportJSONKeepsTheRunsErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-idle", cpu: 0.02})
+	down := errors.New("approval store down")
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithApprovals(failingExpiry{e.approvals, down}))
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	require.ErrorIs(t, rep.Err(), down)
+	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-idle").Outcome, "the run went on")
+	data, err := json.Marshal(rep)
+	require.NoError(t, err)
+	var back struct {
+		Errors []string `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, []string{"reaper: expire approvals: approval store down"}, back.Errors)
 }

@@ -136,6 +136,15 @@ type Report struct {
 	// Errors are failures of the run that belong to no single resource
 	// (expiring stale approvals); the run went on without that step.
 	Errors []error `json:"-"`
+	// ErrorMessages are Errors' messages, for JSON.
+	ErrorMessages []string `json:"errors,omitempty"`
+}
+
+// fail keeps err, a failure of the run that belongs to no single
+// resource.
+func (r *Report) fail(err error) {
+	r.Errors = append(r.Errors, err)
+	r.ErrorMessages = append(r.ErrorMessages, err.Error())
 }
 
 // Err returns the run's errors and every record's errors joined, or nil.
