@@ -15,10 +15,11 @@ import (
 // approval, call the provider, then spend the budget and the approval
 // together with a change that happened (or may have), or give both back
 // when the provider says nothing changed; record the history. It counts
-// in planned (Config.MaxActions) only a change that happened or may have.
+// in run.planned (Config.MaxActions) only a change that happened or may
+// have.
 // It reports whether the change happened or may have, so that
 // verification says which.
-func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, planned *int) bool {
+func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.Proposal, d safety.Decision, run *runState) bool {
 	if d.Approved && (r.approvals == nil || p.ApprovalID == "") {
 		// A host Gate approved without an approval to spend: nothing
 		// would record its use, so it could be used again.
@@ -75,7 +76,7 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 	// Config.MaxActions counts the changes that happened or may have: a
 	// call not made, or one that changed nothing, leaves the run's budget
 	// to the next candidate, as it refunds the Reserver's.
-	*planned++
+	run.planned++
 	rec.ActedAt = r.clock.Now()
 	rec.MonthlySavings = rec.Verdict.MonthlySavings
 	if err != nil {
@@ -87,7 +88,7 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		}
 		rec.fail(StageAct, err)
 		rec.Outcome, rec.Reason = OutcomeUnverified, string(p.Action)+" failed, the change may have happened; verifying"
-		r.remember(now, rec, p)
+		r.remember(now, rec, p, run)
 		r.log.WarnContext(ctx, "reaper: action failed, may have happened", "resource", p.Resource.ID, "action", p.Action,
 			"approval", p.ApprovalID, "err", err)
 		return true
@@ -96,7 +97,7 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		r.complete(ctx, now, rec, p, string(p.Action)+" accepted")
 	}
 	rec.Outcome, rec.Reason = OutcomeUnverified, string(p.Action)+" accepted; verifying"
-	r.remember(now, rec, p)
+	r.remember(now, rec, p, run)
 	r.log.InfoContext(ctx, "reaper: acted", "resource", p.Resource.ID, "action", p.Action, "approval", p.ApprovalID)
 	return true
 }
@@ -183,8 +184,10 @@ func (r *Reaper) call(ctx context.Context, p safety.Proposal) error {
 
 // remember records an action that happened, or may have, in the history
 // (WithHistory), under the proposal's fleet or, without one, its
-// resource. A failure is kept on the record; the action is not undone.
-func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
+// resource. A failure is kept on the record, and the action counted in
+// run.unrecorded, so that the rest of the run's proposals of the fleet
+// count it (Proposal.FleetPlanned); the action is not undone.
+func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal, run *runState) {
 	if r.history == nil {
 		return
 	}
@@ -194,5 +197,8 @@ func (r *Reaper) remember(now time.Time, rec *Record, p safety.Proposal) {
 	}
 	if err := r.history.Record(fleet, now, 1); err != nil {
 		rec.fail(StageRecord, err)
+		if p.Fleet != "" {
+			run.unrecorded[p.Fleet]++
+		}
 	}
 }

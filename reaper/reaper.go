@@ -62,8 +62,10 @@ var _ Sizer = SizerFunc(nil)
 // safety engine's fleet share limit; *safety.MemoryHistory implements it.
 //
 // Record notes that units resources of fleet were acted on at at. It must
-// be safe for concurrent use. An error is kept on the record (StageRecord);
-// the action itself is not undone.
+// be safe for concurrent use. An error is kept on the record (StageRecord),
+// and the rest of the run counts the action against its fleet's share
+// (safety.Proposal.FleetPlanned), since the history does not; the action
+// itself is not undone.
 type HistoryRecorder interface {
 	Record(fleet string, at time.Time, units int) error
 }

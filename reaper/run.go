@@ -66,7 +66,7 @@ func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 		return rep, err
 	}
 	rep.Records = records
-	run := runState{fleets: r.fleetSizes(records), wouldAct: map[string]int{}}
+	run := runState{fleets: r.fleetSizes(records), unrecorded: map[string]int{}}
 	var acted []*Record
 	for i := range rep.Records {
 		rec := &rep.Records[i]
@@ -217,9 +217,13 @@ func (r *Reaper) fleetOf(res provider.Resource) string {
 
 // runState is what one run counts as it goes.
 type runState struct {
-	fleets   map[string]int // listed resources per fleet (Config.FleetTag)
-	planned  int            // actions carried out, or would be in a dry run (MaxActions)
-	wouldAct map[string]int // a dry run's would-act decisions per fleet
+	fleets  map[string]int // listed resources per fleet (Config.FleetTag)
+	planned int            // actions carried out, or would be in a dry run (MaxActions)
+	// unrecorded counts, per fleet, the actions of this run that the
+	// history does not hold: a dry run's would-act decisions, an
+	// executing run's actions whose record failed. The Gate counts them
+	// as acted on (Proposal.FleetPlanned).
+	unrecorded map[string]int
 }
 
 // process takes one record through the phases after detection: select,
@@ -232,7 +236,8 @@ type runState struct {
 // would have acted on in the proposal's fleet so far in this run
 // (Proposal.FleetPlanned): the fleet-share limit then counts them as an
 // executing run's recorded actions, and the dry run reports what that
-// run would do.
+// run would do. An executing run tells it, likewise, the actions of this
+// run that the history failed to record.
 func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record, run *runState) bool {
 	if rec.Verdict == nil {
 		rec.Outcome, rec.Reason = OutcomeFailed, "no verdict: detection failed"
@@ -255,8 +260,8 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 	if !ok {
 		return false
 	}
-	if !r.cfg.Execute && p.Fleet != "" {
-		p.FleetPlanned = run.wouldAct[p.Fleet]
+	if p.Fleet != "" {
+		p.FleetPlanned = run.unrecorded[p.Fleet]
 	}
 	if run.planned >= r.cfg.MaxActions {
 		rec.Outcome, rec.Reason = OutcomeDeferred, "max_actions "+strconv.Itoa(r.cfg.MaxActions)+" reached in this run"
@@ -273,13 +278,13 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 	if !r.cfg.Execute {
 		run.planned++
 		if p.Fleet != "" {
-			run.wouldAct[p.Fleet]++
+			run.unrecorded[p.Fleet]++
 		}
 		rec.Outcome, rec.Reason = OutcomeWouldAct, "dry run: would "+string(rec.Action)
 		rec.MonthlySavings = rec.Verdict.MonthlySavings
 		return false
 	}
-	return r.act(ctx, p.Now, rec, p, d, &run.planned) // one time for the gate, the budget, the approval and the history
+	return r.act(ctx, p.Now, rec, p, d, run) // one time for the gate, the budget, the approval and the history
 }
 
 // propose re-reads a selected record's resource (and, for a stop or
