@@ -40,7 +40,9 @@ type Config struct {
 	MinConfidence float64 `json:"min_confidence,omitempty" yaml:"min_confidence,omitempty"`
 	// Actions are the detector actions the reaper may carry out: stop,
 	// terminate and downsize (a resize, which needs a Fleet.Resizer and
-	// WithSizer). Default: [stop]. Terminate and downsize are opt-in.
+	// WithSizer; the downsize of a group, a lower capacity, is the
+	// scaling package's and is skipped). Default: [stop]. Terminate and
+	// downsize are opt-in.
 	// With terminate allowed and a *detector.Ensemble (or a type that
 	// embeds one: any detector.TerminateReporter), the scan reads the
 	// activity of the kinds the ensemble terminates (detector.Terminable:

@@ -24,7 +24,8 @@ import (
 //     changed since they were listed and, for a stop or terminate, those
 //     with activity since now (read again for the time the run has taken,
 //     and at least the detector's quiet period: see detector.Recheck),
-//     for a downsize those that already have the size the Sizer chose,
+//     for a downsize a group's (a lower capacity, not a resize) and those
+//     that already have the size the Sizer chose,
 //     and defer those beyond Config.MaxActions;
 //  3. approve and gate: present a granted approval when one is bound to
 //     the exact proposal, ask the Gate (Gate.Evaluate in a dry run, which
@@ -291,7 +292,8 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // terminate, its activity since now) and builds the proposal for
 // rec.Action: it fails the record when the inventory, the activity source
 // or the Sizer fails, and skips it when the action does not apply to the
-// resource's state, the Actuator says it would refuse a terminate
+// resource's state, it is the downsize of a group (a scale-in, not a
+// resize), the Actuator says it would refuse a terminate
 // (provider.TerminateChecker), the resource changed, it was used since
 // now, or it already has the size the Sizer chose.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
@@ -306,6 +308,13 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		if res.Kind == provider.KindVolume && res.State == provider.StateRunning {
 			rec.Reason = "attached to an instance (running): a volume is terminated only when detached"
 		}
+		return safety.Proposal{}, false
+	}
+	if rec.Action == safety.ActionResize && res.Kind == provider.KindGroup {
+		// The detector's downsize of a group lowers its capacity
+		// (detector.ActionDownsize), the scaling package's work; a
+		// Resizer changes the size of instances and functions.
+		rec.Outcome, rec.Reason = OutcomeSkipped, "a group's downsize is a lower capacity (a scale-in), not a resize: not carried out by the reaper"
 		return safety.Proposal{}, false
 	}
 	if tc, ok := r.fleet.Actuator.(provider.TerminateChecker); ok && rec.Action == safety.ActionTerminate {
