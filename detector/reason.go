@@ -92,7 +92,7 @@ const (
 	ReasonCoarse        ReasonCode = "coarse"         // Metric was read at steps of Duration, whose means hide shorter peaks: Action needs steps of Limit (nanoseconds) or less
 	ReasonFits          ReasonCode = "fits"           // Metric's Statistic over the last Duration would be Value on the smaller size, within Limit
 	ReasonTooBig        ReasonCode = "too_big"        // Metric's Statistic over the last Duration would be Value on the smaller size, above Limit
-	ReasonAttached      ReasonCode = "attached"       // the volume is attached to an instance, or being attached or detached (state running, pending, stopping): Action needs it detached (stopped)
+	ReasonAttached      ReasonCode = "attached"       // the volume is attached to an instance or held by a claim, or on its way to or from it (state running, pending, stopping): Action needs it detached or released (stopped)
 )
 
 // Reason is one structured, human-readable explanation. Only the fields
@@ -340,7 +340,7 @@ func (r Reason) String() string {
 		}
 		return fmt.Sprintf("%s: %s %s over the last %s would be %s on the smaller size, above %s: no downsize", r.Signal, r.Metric, stat, fmtDur(r.Duration), fmtValue(r.Metric, r.Value), fmtValue(r.Metric, r.Limit))
 	case ReasonAttached:
-		return fmt.Sprintf("%s: the volume is attached to an instance: %s needs it detached (judge the instance)", r.Signal, r.Action)
+		return fmt.Sprintf("%s: the volume is in use (attached to an instance, or held by a claim): %s needs it detached or released (judge what uses it)", r.Signal, r.Action)
 	}
 	return fmt.Sprintf("%s: %s %s value %s limit %s", r.Signal, r.Code, r.Metric, num("%g", r.Value), num("%g", r.Limit))
 }

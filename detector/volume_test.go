@@ -69,7 +69,7 @@ func TestVolumeJudgedOnItsBytes(t *testing.T) {
 			r := reason(t, tt.give, tt.code)
 			if tt.code == detector.ReasonAttached {
 				assert.Equal(t, detector.ActionTerminate, r.Action)
-				assert.Equal(t, "evidence: the volume is attached to an instance: terminate needs it detached (judge the instance)", r.String())
+				assert.Equal(t, "evidence: the volume is in use (attached to an instance, or held by a claim): terminate needs it detached or released (judge what uses it)", r.String())
 				assert.Zero(t, tt.give.MonthlySavings, "no action, no saving")
 			}
 		})

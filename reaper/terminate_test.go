@@ -95,7 +95,7 @@ func TestAttachedVolumeNotTerminated(t *testing.T) {
 	require.NotNil(t, rec.Verdict)
 	assert.Equal(t, detector.Idle, rec.Verdict.State, "%v", rec.Verdict.Explain())
 	assert.Equal(t, detector.ActionNone, rec.Verdict.Action, "%v", rec.Verdict.Explain())
-	assert.Contains(t, rec.Verdict.Explain(), "evidence: the volume is attached to an instance: terminate needs it detached (judge the instance)")
+	assert.Contains(t, rec.Verdict.Explain(), "evidence: the volume is in use (attached to an instance, or held by a claim): terminate needs it detached or released (judge what uses it)")
 	assert.Empty(t, rec.ApprovalID, "nothing to approve")
 	assert.NotEqual(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
 	res, err := e.cloud.Get(t.Context(), "vol-1")

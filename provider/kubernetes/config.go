@@ -154,6 +154,49 @@ type Config struct {
 	// leaves HourlyCost 0 (unknown).
 	CPUHourlyPrice    float64 `json:"cpu_hourly_price,omitempty" yaml:"cpu_hourly_price,omitempty"`
 	MemoryHourlyPrice float64 `json:"memory_hourly_price,omitempty" yaml:"memory_hourly_price,omitempty"`
+
+	// PersistentVolumes lists the cluster's PersistentVolumes beside the
+	// workloads, so that the detector can find the storage no claim uses:
+	// see the package doc's "PersistentVolumes". Default: off.
+	PersistentVolumes PersistentVolumeConfig `json:"persistent_volumes,omitzero" yaml:"persistent_volumes,omitempty"`
+}
+
+// PersistentVolumeConfig says which PersistentVolumes the driver lists
+// and how it prices them. The zero value lists none.
+type PersistentVolumeConfig struct {
+	// List makes List, Get, GetResources, QueryMetric and Activity see
+	// the PersistentVolumes (kind volume, ID persistentvolume/NAME) that
+	// LabelSelector selects, and, with Config.Namespaces set, only those
+	// whose claim (bound, or released: the claim deleted) is in one of
+	// them. It needs list on persistentvolumes, a cluster-scoped resource
+	// (a ClusterRole: see the package doc's RBAC). Default: false, and
+	// such an ID is provider.ErrNotFound.
+	List bool `json:"list,omitempty" yaml:"list,omitempty"`
+	// LabelSelector selects the PersistentVolumes listed, in kubectl's
+	// syntax. Default: "" (every PersistentVolume).
+	LabelSelector string `json:"label_selector,omitempty" yaml:"label_selector,omitempty"`
+	// MonthlyPrices is the price of one GiB (2³⁰ bytes) of a
+	// PersistentVolume's capacity per month, in the host's currency, by
+	// its storage class ("" for one without a class, such as a volume
+	// made by hand); it fills Resource.HourlyCost as capacity × price /
+	// 730.5 (the hours of an average month). A class without a price
+	// leaves HourlyCost 0 (unknown). Default: none.
+	MonthlyPrices map[string]float64 `json:"monthly_prices,omitempty" yaml:"monthly_prices,omitempty"`
+}
+
+// Validate reports the first invalid field as a *provider.InvalidError,
+// its name relative to the PersistentVolumeConfig ("label_selector").
+func (c PersistentVolumeConfig) Validate() error {
+	if _, err := labels.Parse(c.LabelSelector); err != nil {
+		return provider.Invalid("label_selector", c.LabelSelector, "must be a label selector: "+err.Error())
+	}
+	classes := slices.Sorted(maps.Keys(c.MonthlyPrices))
+	for _, class := range classes {
+		if v := c.MonthlyPrices[class]; math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return provider.Invalid("monthly_prices["+class+"]", v, "must be a finite number ≥ 0")
+		}
+	}
+	return nil
 }
 
 // Validate reports the first invalid field as a *provider.InvalidError.
@@ -179,7 +222,7 @@ func (c Config) Validate() error {
 	for _, id := range ids {
 		field := "config.workloads[" + id + "]"
 		ref, ok, err := ParseRef(id)
-		if err != nil || !ok || ref.Kind == ObjectPod {
+		if err != nil || !ok || ref.Kind == ObjectPod || ref.Kind == ObjectPersistentVolume {
 			return provider.Invalid(field, id, "must be the ID of a deployment or statefulset: NAMESPACE/deployment/NAME or NAMESPACE/statefulset/NAME")
 		}
 		if len(c.Namespaces) > 0 && !slices.Contains(c.Namespaces, ref.Namespace) {
@@ -203,6 +246,9 @@ func (c Config) Validate() error {
 			return provider.Invalid(p.field, p.v, "must be a finite number ≥ 0")
 		}
 	}
+	if err := c.PersistentVolumes.Validate(); err != nil {
+		return provider.Within("config.persistent_volumes", err)
+	}
 	return nil
 }
 
@@ -221,6 +267,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.Namespaces = slices.Clone(c.Namespaces)
 	c.Workloads = maps.Clone(c.Workloads) // the driver's own: the caller may change theirs
+	c.PersistentVolumes.MonthlyPrices = maps.Clone(c.PersistentVolumes.MonthlyPrices)
 	slices.Sort(c.Namespaces)
 	c.Namespaces = slices.Compact(c.Namespaces)
 	return c

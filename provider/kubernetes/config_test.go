@@ -41,6 +41,12 @@ func TestConfigValidate(t *testing.T) {
 		{"concurrency", kubernetes.Config{Concurrency: -1}, "config.concurrency"},
 		{"cpu price", kubernetes.Config{CPUHourlyPrice: math.NaN()}, "config.cpu_hourly_price"},
 		{"memory price", kubernetes.Config{MemoryHourlyPrice: -0.1}, "config.memory_hourly_price"},
+		{"workload is a volume", kubernetes.Config{Workloads: map[string]kubernetes.Bounds{"persistentvolume/pv-1": {Min: 1, Max: 2}}}, "config.workloads[persistentvolume/pv-1]"},
+		{"volume selector", kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, LabelSelector: "tier in (cold"}}, "config.persistent_volumes.label_selector"},
+		{"volume price NaN", kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, MonthlyPrices: map[string]float64{"gp3": 0.08, "io2": math.NaN()}}}, "config.persistent_volumes.monthly_prices[io2]"},
+		{"volume price negative", kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{MonthlyPrices: map[string]float64{"": -1}}}, "config.persistent_volumes.monthly_prices[]"},
+		{"volume price infinite", kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{MonthlyPrices: map[string]float64{"gp3": math.Inf(1)}}}, "config.persistent_volumes.monthly_prices[gp3]"},
+		{"volume prices", kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, LabelSelector: "tier=cold", MonthlyPrices: map[string]float64{"gp3": 0.08, "": 0}}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,11 +117,20 @@ func TestConfigIsTheDrivers(t *testing.T) {
 	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 4}, got.Workloads[web], "the caller's map after New")
 	got.Workloads[web] = kubernetes.Bounds{Min: 7, Max: 8}
 	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 4}, d.Config().Workloads[web], "the map Config returned")
+
+	prices := map[string]float64{"gp3": 0.08}
+	d, err = kubernetes.NewForConfig(kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, MonthlyPrices: prices}}, restConfig())
+	require.NoError(t, err)
+	prices["gp3"] = 1
+	got = d.Config()
+	assert.InDelta(t, 0.08, got.PersistentVolumes.MonthlyPrices["gp3"], 0, "the caller's prices after New")
+	got.PersistentVolumes.MonthlyPrices["gp3"] = 2
+	assert.InDelta(t, 0.08, d.Config().PersistentVolumes.MonthlyPrices["gp3"], 0, "the prices Config returned")
 }
 
 func TestObjectKindText(t *testing.T) {
 	t.Parallel()
-	for _, k := range []kubernetes.ObjectKind{kubernetes.ObjectDeployment, kubernetes.ObjectStatefulSet, kubernetes.ObjectPod} {
+	for _, k := range []kubernetes.ObjectKind{kubernetes.ObjectDeployment, kubernetes.ObjectStatefulSet, kubernetes.ObjectPod, kubernetes.ObjectPersistentVolume} {
 		b, err := k.MarshalText()
 		require.NoError(t, err)
 		var back kubernetes.ObjectKind
@@ -146,4 +161,16 @@ func TestParseRef(t *testing.T) {
 	}
 	_, _, err = kubernetes.ParseRef("has space")
 	require.ErrorIs(t, err, provider.ErrInvalid)
+
+	// A PersistentVolume has no namespace.
+	ref, ok, err = kubernetes.ParseRef("persistentvolume/pvc-0f4c.b")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, kubernetes.Ref{Kind: kubernetes.ObjectPersistentVolume, Name: "pvc-0f4c.b"}, ref)
+	assert.Equal(t, "persistentvolume/pvc-0f4c.b", ref.String())
+	for _, id := range []string{"shop/persistentvolume/pv", "persistentvolume/", "persistentvolume/Pv", "persistentvolumes/pv", "deployment/web", "persistentvolume/a/b"} {
+		_, ok, err := kubernetes.ParseRef(id)
+		require.NoError(t, err, id)
+		assert.False(t, ok, id)
+	}
 }

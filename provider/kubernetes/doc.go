@@ -6,8 +6,8 @@
 // workload to zero outside its busy hours, with the safety gate in front,
 // and back up when demand returns.
 //
-// A Driver implements provider.Inventory, Scaler, MetricsSource and
-// Resizer, and passes the providertest conformance suite against a real
+// A Driver implements provider.Inventory, Scaler, MetricsSource, Resizer
+// and ActivitySource (of PersistentVolumes), and passes the providertest conformance suite against a real
 // kube-apiserver; Driver.Workloads is its provider.Actuator:
 //
 //	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig) // or rest.InClusterConfig()
@@ -24,7 +24,9 @@
 //
 // A resource ID is NAMESPACE/KIND/NAME with KIND deployment, statefulset
 // (kind group) or pod (kind instance): "shop/deployment/web",
-// "shop/pod/web-5d9c7b6f4-x2k4q" (Ref and ParseRef). List returns the
+// "shop/pod/web-5d9c7b6f4-x2k4q" (Ref and ParseRef); a PersistentVolume's,
+// listed with Config.PersistentVolumes.List (see "PersistentVolumes"), is
+// persistentvolume/NAME. List returns the
 // Deployments and StatefulSets of Config.Namespaces (default: all) that
 // Config.LabelSelector selects, and their pods: the pods a workload's own
 // selector matches, each listed under the first such workload by ID. Any ID
@@ -224,6 +226,71 @@
 // driver set scaling.Config.BatchSize (256, say) so that a pass makes a few
 // batches, and so a few requests per namespace, rather than many.
 //
+// # PersistentVolumes
+//
+// Storage that no claim uses is the cluster's counterpart of an unattached
+// EBS volume: it serves nothing and is billed every month. With
+// Config.PersistentVolumes.List on, the driver lists the cluster's
+// PersistentVolumes that its LabelSelector selects (and, with
+// Config.Namespaces set, those whose claim, bound or released, is in one
+// of them) as resources of kind volume, ID persistentvolume/NAME (a
+// PersistentVolume has no namespace):
+//
+//	d, err := kubernetes.NewForConfig(kubernetes.Config{
+//		PersistentVolumes: kubernetes.PersistentVolumeConfig{
+//			List:          true,
+//			MonthlyPrices: map[string]float64{"gp3": 0.08}, // per GiB-month, by storage class
+//		},
+//	}, rc)
+//	rep, err := detector.Scan(ctx, detector.Fleet{Inventory: d, Metrics: d}, ens, detector.ScanConfig{
+//		Now: now, Filter: provider.Filter{Kinds: []provider.Kind{provider.KindVolume}},
+//		ActivityWindow: ens.TerminateWindow(),
+//	})
+//
+// A volume is pending while Pending, running while Bound, stopping while
+// being deleted, and stopped while Released (its claim was deleted and
+// the storage kept) or Available without a claim reserving it. Available
+// but reserved for a claim (spec.claimRef set), Failed (its reclamation
+// failed) and any phase the driver does not know are running, so that
+// one in doubt is recommended less, and so is a stopped volume whose
+// storage another volume in use names (the same CSI driver and volume
+// handle, the same in-tree cloud disk, the same NFS server with one path
+// within the other's, the same node path). HourlyCost is the capacity
+// in GiB times Config.PersistentVolumes.MonthlyPrices of its storage
+// class, divided by 730.5 hours; LaunchTime is its creation. Tags and
+// the annotation convention are read as for workloads. List reads them
+// with one request; Get, QueryMetric and Activity of a volume with one
+// GET, and one LIST of them all more for a stopped one (to see whether
+// another shares its storage), so that a scan lists the cluster's
+// volumes only for the few that may be unused.
+//
+// Kubernetes measures no I/O of a volume, but it knows when none can have
+// happened through it: no pod mounts a PersistentVolume but through a
+// claim bound to it. So QueryMetric reads the disk_read and disk_write of
+// a stopped volume as 0 in every step that begins at or after its last
+// phase change (status.lastPhaseTransitionTime, Kubernetes 1.28 and later)
+// and has ended by now (WithClock), whatever the statistic, and as gaps
+// before and after; and the Driver's Activity (provider.ActivitySource,
+// which a detector Scan uses through its Metrics) counts no file access
+// since then. That holds only of a disk that one claim at a time may
+// write: a CSI volume or an in-tree cloud disk, with access modes
+// ReadWriteOnce or ReadWriteOncePod, that no other PersistentVolume
+// names. A file share (NFS, a CSI file system, any volume many pods may
+// mount) and a node's directory (hostPath, local) can be used without a
+// claim, by pods that mount them directly or by clients outside the
+// cluster; their reads, and those of a volume a claim holds or may hold,
+// are provider.ErrUnsupported with the reason, and the detector
+// recommends nothing for them. The detector's default ensemble
+// recommends terminating a stopped volume once its counts and activity
+// have been quiet over EvidenceConfig.TerminateWindow (TestPersistentVolumeFoundIdleByTheDetector).
+//
+// The driver never changes a PersistentVolume: Capacity, SetCapacity,
+// Resize and the Workloads' Stop, Start and Terminate of one are
+// provider.ErrUnsupported, and the reaper does not act on it. Deleting
+// the object frees nothing under the Retain reclaim policy (the storage
+// stays), and freeing the storage is a decision about its data: the
+// recommendation is a report for its owners.
+//
 // # Resizing
 //
 // Resize changes a pod's CPU and memory requests in place through the
@@ -276,6 +343,15 @@
 //	- apiGroups: [autoscaling]
 //	  resources: [horizontalpodautoscalers]
 //	  verbs: [list]                    # the HPA check and ScaledBy (not with Config.IgnoreHPAs)
+//
+// and, with Config.PersistentVolumes.List, a ClusterRole (PersistentVolumes
+// are cluster-scoped; the driver lists them all, since one's storage may
+// be another's):
+//
+//	rules:
+//	- apiGroups: [""]
+//	  resources: [persistentvolumes]
+//	  verbs: [get, list]
 //
 // A read-only dry run needs only get and list (the HPAs' list included:
 // List and Get name the HPA that scales a workload).

@@ -11,13 +11,16 @@ import (
 	"k8s.io/client-go/rest"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/redact"
 	"github.com/idlescale/idlescale/provider"
 )
 
 // Driver is the Kubernetes provider. It implements provider.Inventory,
 // Scaler, MetricsSource and Resizer over Deployments, StatefulSets and their
-// pods; Workloads returns its provider.Actuator. See the package doc for
+// pods, and lists and reads PersistentVolumes (an ActivitySource of them)
+// with Config.PersistentVolumes.List; Workloads returns its
+// provider.Actuator. See the package doc for
 // resource IDs, the annotation convention and the RBAC permissions.
 //
 // A Driver is safe for concurrent use. It keeps no copy of the cluster's
@@ -26,10 +29,13 @@ import (
 type Driver struct {
 	cfg      Config
 	selector labels.Selector
-	client   kubernetes.Interface
-	metrics  metricsclient.Interface
-	usage    UsageSource
-	log      *slog.Logger
+	// pvSelector is Config.PersistentVolumes.LabelSelector parsed.
+	pvSelector labels.Selector
+	clock      clock.Clock
+	client     kubernetes.Interface
+	metrics    metricsclient.Interface
+	usage      UsageSource
+	log        *slog.Logger
 	// red redacts the errors the driver returns and the lines it logs:
 	// by pattern, and the credentials of the rest.Config of NewForConfig.
 	red *redact.Redactor
@@ -40,11 +46,12 @@ type Driver struct {
 }
 
 var (
-	_ provider.Inventory     = (*Driver)(nil)
-	_ provider.Scaler        = (*Driver)(nil)
-	_ provider.MetricsSource = (*Driver)(nil)
-	_ provider.Resizer       = (*Driver)(nil)
-	_ provider.Namer         = (*Driver)(nil)
+	_ provider.Inventory      = (*Driver)(nil)
+	_ provider.Scaler         = (*Driver)(nil)
+	_ provider.MetricsSource  = (*Driver)(nil)
+	_ provider.Resizer        = (*Driver)(nil)
+	_ provider.Namer          = (*Driver)(nil)
+	_ provider.ActivitySource = (*Driver)(nil)
 )
 
 // New returns a driver configured by cfg (the zero Config means the
@@ -61,10 +68,14 @@ func New(cfg Config, client kubernetes.Interface, opts ...Option) (*Driver, erro
 		return nil, fmt.Errorf("kubernetes: new: %w", provider.Invalid("client", nil, "is required"))
 	}
 	c := cfg.withDefaults()
-	sel, _ := labels.Parse(c.LabelSelector) // checked by Validate
-	d := &Driver{cfg: c, selector: sel, client: client}
+	sel, _ := labels.Parse(c.LabelSelector)                     // checked by Validate
+	pvSel, _ := labels.Parse(c.PersistentVolumes.LabelSelector) // checked by Validate
+	d := &Driver{cfg: c, selector: sel, pvSelector: pvSel, client: client}
 	for _, o := range opts {
 		o(d)
+	}
+	if d.clock == nil {
+		d.clock = clock.Real{}
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -127,6 +138,13 @@ func WithUsageSource(src UsageSource) Option {
 	return func(d *Driver) { d.usage = src }
 }
 
+// WithClock sets the clock that says now: which steps of a
+// PersistentVolume's disk counts are over (see the package doc's
+// "PersistentVolumes"). Default (and nil): clock.Real.
+func WithClock(c clock.Clock) Option {
+	return func(d *Driver) { d.clock = c }
+}
+
 // Name returns the provider name, Config.Name (default "kubernetes").
 func (d *Driver) Name() string { return d.cfg.Name }
 
@@ -136,6 +154,7 @@ func (d *Driver) Config() Config {
 	c := d.cfg
 	c.Namespaces = append([]string(nil), c.Namespaces...)
 	c.Workloads = maps.Clone(c.Workloads)
+	c.PersistentVolumes.MonthlyPrices = maps.Clone(c.PersistentVolumes.MonthlyPrices)
 	return c
 }
 

@@ -266,3 +266,67 @@ func ExampleHPAConflictError() {
 	// stop: <nil>
 	// start: <nil>
 }
+
+func ExamplePersistentVolumeConfig() {
+	ctx := context.Background()
+	admin, err := apiServer.Client(kubetest.Admin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A 200 GiB gp3 disk whose claim was deleted 45 days ago, kept by the
+	// Retain reclaim policy (the API server's status, as the volume
+	// controller would write it). Its name is unique to this run.
+	ns, err := apiServer.Namespace(ctx, admin, "example-pv")
+	if err != nil {
+		log.Fatal(err)
+	}
+	pvs := admin.CoreV1().PersistentVolumes()
+	pv, err := pvs.Create(ctx, &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-data", Labels: map[string]string{"example": ns}},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("200Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: "vol-0abc"}},
+			StorageClassName:              "gp3",
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: "data-db-0"},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = pvs.Delete(ctx, pv.Name, metav1.DeleteOptions{}) }()
+	released := time.Now().Add(-45 * 24 * time.Hour).Truncate(time.Second)
+	pv.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumeReleased, LastPhaseTransitionTime: &metav1.Time{Time: released}}
+	if _, err := pvs.UpdateStatus(ctx, pv, metav1.UpdateOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	// The driver lists the PersistentVolumes its selector selects, priced
+	// by storage class.
+	d, err := kubernetes.New(kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{
+		List:          true,
+		LabelSelector: "example=" + ns,
+		MonthlyPrices: map[string]float64{"gp3": 0.08},
+	}}, admin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vols, err := d.List(ctx, provider.Filter{Kinds: []provider.Kind{provider.KindVolume}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, v := range vols {
+		fmt.Printf("%s %s $%.2f a month\n", v.Kind, v.State, v.HourlyCost*730.5)
+	}
+	// No claim can have written it since its release: its writes are 0.
+	day := time.Now().Truncate(24 * time.Hour).Add(-7 * 24 * time.Hour)
+	s, err := d.QueryMetric(ctx, provider.Query{ResourceID: vols[0].ID, Metric: provider.MetricDiskWrite, Start: day, End: day.Add(24 * time.Hour), Step: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.Values[0], len(s.Values)-s.Gaps(), "hours without a write")
+	// Output:
+	// volume stopped $16.00 a month
+	// 0 24 hours without a write
+}

@@ -20,16 +20,20 @@ const (
 	ObjectDeployment  ObjectKind = "deployment"  // apps/v1 Deployment: a group
 	ObjectStatefulSet ObjectKind = "statefulset" // apps/v1 StatefulSet: a group
 	ObjectPod         ObjectKind = "pod"         // v1 Pod: an instance
+	// ObjectPersistentVolume is a v1 PersistentVolume: a volume, listed
+	// with Config.PersistentVolumes.List. It has no namespace: its ID is
+	// persistentvolume/NAME.
+	ObjectPersistentVolume ObjectKind = "persistentvolume"
 )
 
 // Validate returns a *provider.InvalidError unless k is one of the kinds
 // above.
 func (k ObjectKind) Validate() error {
 	switch k {
-	case ObjectDeployment, ObjectStatefulSet, ObjectPod:
+	case ObjectDeployment, ObjectStatefulSet, ObjectPod, ObjectPersistentVolume:
 		return nil
 	}
-	return provider.Invalid("object_kind", string(k), "must be one of deployment, statefulset, pod")
+	return provider.Invalid("object_kind", string(k), "must be one of deployment, statefulset, pod, persistentvolume")
 }
 
 // String returns the kind's value, such as "deployment".
@@ -45,10 +49,12 @@ func (k *ObjectKind) UnmarshalText(text []byte) error {
 }
 
 // Ref identifies one Kubernetes object. Its String form, NAMESPACE/KIND/NAME
-// ("shop/deployment/web", "shop/pod/web-5d9c7b6f4-x2k4q"), is the resource
-// ID the driver reports and accepts.
+// ("shop/deployment/web", "shop/pod/web-5d9c7b6f4-x2k4q"), or KIND/NAME
+// for a PersistentVolume, which has no namespace
+// ("persistentvolume/pvc-0f4c…"), is the resource ID the driver reports
+// and accepts.
 type Ref struct {
-	// Namespace is the object's namespace.
+	// Namespace is the object's namespace; empty for a PersistentVolume.
 	Namespace string
 	// Kind is the object's kind.
 	Kind ObjectKind
@@ -56,19 +62,31 @@ type Ref struct {
 	Name string
 }
 
-// String returns the resource ID NAMESPACE/KIND/NAME.
-func (r Ref) String() string { return r.Namespace + "/" + string(r.Kind) + "/" + r.Name }
+// String returns the resource ID NAMESPACE/KIND/NAME, or KIND/NAME for a
+// PersistentVolume.
+func (r Ref) String() string {
+	if r.Kind == ObjectPersistentVolume {
+		return string(r.Kind) + "/" + r.Name
+	}
+	return r.Namespace + "/" + string(r.Kind) + "/" + r.Name
+}
 
-// ParseRef parses a resource ID of the form NAMESPACE/KIND/NAME. An ID that
-// provider.ValidateID refuses (empty, white space) is a *provider.InvalidError;
-// any other ID that is not of that form names no object the driver knows
-// and returns ok = false.
+// ParseRef parses a resource ID of the form NAMESPACE/KIND/NAME, or
+// persistentvolume/NAME. An ID that provider.ValidateID refuses (empty,
+// white space) is a *provider.InvalidError; any other ID that is not of
+// that form names no object the driver knows and returns ok = false.
 func ParseRef(id string) (ref Ref, ok bool, err error) {
 	if err := provider.ValidateID(id); err != nil {
 		return Ref{}, false, err
 	}
 	parts := strings.Split(id, "/")
-	if len(parts) != 3 {
+	if len(parts) == 2 && parts[0] == string(ObjectPersistentVolume) {
+		if len(validation.IsDNS1123Subdomain(parts[1])) > 0 {
+			return Ref{}, false, nil
+		}
+		return Ref{Kind: ObjectPersistentVolume, Name: parts[1]}, true, nil
+	}
+	if len(parts) != 3 || parts[1] == string(ObjectPersistentVolume) {
 		return Ref{}, false, nil
 	}
 	ref = Ref{Namespace: parts[0], Kind: ObjectKind(parts[1]), Name: parts[2]}
@@ -85,4 +103,4 @@ func notFound(op, id, why string) error {
 }
 
 // idFormat is the sentence that says what an ID looks like.
-const idFormat = "resource IDs are NAMESPACE/KIND/NAME with KIND deployment, statefulset or pod"
+const idFormat = "resource IDs are NAMESPACE/KIND/NAME with KIND deployment, statefulset or pod, or persistentvolume/NAME"

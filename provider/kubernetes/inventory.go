@@ -29,7 +29,14 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 		return nil, fmt.Errorf("kubernetes: list: %w", err)
 	}
 	wantPods := len(f.Kinds) == 0 || slices.Contains(f.Kinds, provider.KindInstance)
-	var out []provider.Resource
+	out, err := d.listVolumeResources(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Kinds) > 0 && !wantPods && !slices.Contains(f.Kinds, provider.KindGroup) {
+		slices.SortFunc(out, func(a, b provider.Resource) int { return cmp.Compare(a.ID, b.ID) })
+		return out, nil // no workload asked for
+	}
 	for _, ns := range d.namespaces() {
 		ws, err := d.listWorkloads(ctx, "list", ns)
 		if err != nil {
@@ -80,6 +87,19 @@ func (d *Driver) List(ctx context.Context, f provider.Filter) (_ []provider.Reso
 // provider.ErrNotFound.
 func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err error) {
 	defer d.red.Errorp(&err)
+	if err := ctxErr(ctx, "get", id); err != nil {
+		return provider.Resource{}, err
+	}
+	if name, ok, err := d.volumeRef("get", id); ok {
+		if err != nil {
+			return provider.Resource{}, err
+		}
+		v, err := d.getVolume(ctx, "get", id, name)
+		if err != nil {
+			return provider.Resource{}, err
+		}
+		return d.volumeResource(v), nil
+	}
 	ref, err := d.resolve(ctx, "get", id)
 	if err != nil {
 		return provider.Resource{}, err
@@ -115,6 +135,12 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (Ref, error) {
 	}
 	if !ok {
 		return Ref{}, notFound(op, id, idFormat)
+	}
+	if ref.Kind == ObjectPersistentVolume {
+		if !d.cfg.PersistentVolumes.List {
+			return Ref{}, notFound(op, id, "config.persistent_volumes.list is off")
+		}
+		return Ref{}, fmt.Errorf("kubernetes: %s %q: %w: the driver lists and reads PersistentVolumes, and changes none", op, id, provider.ErrUnsupported)
 	}
 	if !d.inScope(ref.Namespace) {
 		return Ref{}, notFound(op, id, "namespace "+ref.Namespace+" is not in config.namespaces")

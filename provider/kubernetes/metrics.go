@@ -74,6 +74,12 @@ func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 	if err := q.Validate(); err != nil {
 		return provider.Series{}, fmt.Errorf("kubernetes: %s: %w", op, err)
 	}
+	if name, ok, err := d.volumeRef(op, q.ResourceID); ok {
+		if err != nil {
+			return provider.Series{}, err
+		}
+		return d.volumeSeries(ctx, op, q, name)
+	}
 	res, utilization, ok := metricResource(q.Metric)
 	if !ok {
 		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: metric %s (the driver reads cpu, memory, %s and %s)",

@@ -1,0 +1,409 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+// hoursPerMonth turns PersistentVolumeConfig.MonthlyPrices into hourly
+// costs: the hours of an average month (365.25·24/12), as the detector's
+// HoursPerMonth and the AWS driver's volume prices count them.
+const hoursPerMonth = 730.5
+
+// gib is one gibibyte in bytes.
+const gib = 1 << 30
+
+// volume is a PersistentVolume as the driver judges it against the
+// cluster's others: its state, and since when no claim can have read or
+// written it (zero when that is not known: see quietSince).
+type volume struct {
+	pv    *corev1.PersistentVolume
+	state provider.State
+	// quiet is since when the volume's storage has served no claim, for
+	// its disk counts and activity; zero when not known.
+	quiet time.Time
+	// why says why quiet is zero, for the error of a read.
+	why string
+}
+
+// listVolumes returns every PersistentVolume of the cluster judged
+// (judgeVolumes), those the configuration does not select included: the
+// storage of one may be another's. It needs list on persistentvolumes.
+func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, error) {
+	l, err := d.client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "persistentvolumes"}, err)
+	}
+	return judgeVolumes(l.Items), nil
+}
+
+// sees reports whether the configuration selects pv: its labels match
+// PersistentVolumeConfig.LabelSelector and, with Config.Namespaces set,
+// its claim (spec.claimRef, kept while it is released) is in one of
+// them.
+func (d *Driver) sees(pv *corev1.PersistentVolume) bool {
+	if !d.pvSelector.Matches(labels.Set(pv.Labels)) {
+		return false
+	}
+	if len(d.cfg.Namespaces) == 0 {
+		return true
+	}
+	return pv.Spec.ClaimRef != nil && d.inScope(pv.Spec.ClaimRef.Namespace)
+}
+
+// volumeRef returns the name of the PersistentVolume id names, ok false
+// when id names none (another kind, or no valid ID: resolve says what).
+// With Config.PersistentVolumes.List off such an ID is not found.
+func (d *Driver) volumeRef(op, id string) (name string, ok bool, err error) {
+	ref, valid, _ := ParseRef(id)
+	if !valid || ref.Kind != ObjectPersistentVolume {
+		return "", false, nil
+	}
+	if !d.cfg.PersistentVolumes.List {
+		return "", true, notFound(op, id, "config.persistent_volumes.list is off")
+	}
+	return ref.Name, true, nil
+}
+
+// getVolume returns the PersistentVolume named name, judged: alone when
+// its phase says a claim holds or may hold it (sharing its storage
+// changes nothing then), else against the cluster's others, which it
+// lists (a stopped volume is the rare one, so a scan of the cluster's
+// volumes lists them for the few that may be unused, not for each). It
+// is provider.ErrNotFound when there is none or the configuration does
+// not select it.
+func (d *Driver) getVolume(ctx context.Context, op, id, name string) (volume, error) {
+	pv, err := d.client.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return volume{}, wrap(op, id, call{verb: "get", resource: "persistentvolumes", name: name}, err)
+	}
+	if !d.sees(pv) {
+		return volume{}, notFound(op, id, "config.persistent_volumes.label_selector or config.namespaces leaves it out")
+	}
+	if volumeState(pv) != provider.StateStopped {
+		return judgeVolumes([]corev1.PersistentVolume{*pv})[0], nil
+	}
+	vs, err := d.listVolumes(ctx, op, id)
+	if err != nil {
+		return volume{}, err
+	}
+	for _, v := range vs {
+		if v.pv.Name == name {
+			if !d.sees(v.pv) { // relabelled between the two reads
+				return volume{}, notFound(op, id, "config.persistent_volumes.label_selector or config.namespaces leaves it out")
+			}
+			return v, nil
+		}
+	}
+	return volume{}, notFound(op, id, "no PersistentVolume of that name") // deleted between the two reads
+}
+
+// volumeResource is the resource of v: kind volume, its state, labels,
+// the annotation convention, creation time and price.
+func (d *Driver) volumeResource(v volume) provider.Resource {
+	pv := v.pv
+	r := provider.Resource{
+		ID: Ref{Kind: ObjectPersistentVolume, Name: pv.Name}.String(), Kind: provider.KindVolume,
+		Provider: d.cfg.Name, Region: d.cfg.Region, Name: pv.Name, State: v.state,
+		Tags: tags(pv.ObjectMeta), LaunchTime: pv.CreationTimestamp.Time,
+	}
+	applyMetadata(&r, pv.ObjectMeta)
+	if price := d.cfg.PersistentVolumes.MonthlyPrices[pv.Spec.StorageClassName]; price > 0 && v.state != provider.StateTerminated {
+		if q, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok && q.Sign() > 0 {
+			r.HourlyCost = q.AsApproximateFloat64() / gib * price / hoursPerMonth
+		}
+	}
+	return r.NormalizeLabels()
+}
+
+// volumeState maps a PersistentVolume onto the lifecycle states:
+// stopping while it is being deleted; then by phase, pending while
+// Pending, running while Bound (a claim holds it), stopped while Released
+// (its claim was deleted and the storage kept) or Available without a
+// claim reserving it (no claim ever held it, or it was made available
+// again). Available but reserved for a claim (spec.claimRef set: someone
+// means it for that claim) and Failed (its reclamation failed, and the
+// storage may still be attached somewhere) are running, so that a
+// volume in doubt is recommended less; so is a phase the driver does not
+// know. judgeVolumes turns a stopped volume whose storage another volume
+// in use shares into running too.
+func volumeState(pv *corev1.PersistentVolume) provider.State {
+	if pv.DeletionTimestamp != nil {
+		return provider.StateStopping
+	}
+	switch pv.Status.Phase {
+	case corev1.VolumePending:
+		return provider.StatePending
+	case corev1.VolumeReleased:
+		return provider.StateStopped
+	case corev1.VolumeAvailable:
+		if pv.Spec.ClaimRef == nil {
+			return provider.StateStopped
+		}
+	}
+	return provider.StateRunning
+}
+
+// judgeVolumes judges each of the cluster's PersistentVolumes pvs: its
+// state (volumeState), running when another volume in use (not stopped)
+// shares its storage (sharedStorage), and since when it is quiet
+// (quietSince).
+func judgeVolumes(pvs []corev1.PersistentVolume) []volume {
+	out := make([]volume, len(pvs))
+	for i := range pvs {
+		out[i] = volume{pv: &pvs[i], state: volumeState(&pvs[i])}
+	}
+	buckets := map[string][]int{} // the volumes that may share storage, by storageBucket
+	for i := range out {
+		if b := storageBucket(out[i].pv); b != "" {
+			buckets[b] = append(buckets[b], i)
+		}
+	}
+	for i := range out {
+		var sharers []string // the other volumes of the same storage
+		inUse := ""
+		for _, j := range buckets[storageBucket(out[i].pv)] {
+			if i == j || !sharedStorage(out[i].pv, out[j].pv) {
+				continue
+			}
+			sharers = append(sharers, out[j].pv.Name)
+			if inUse == "" && volumeState(out[j].pv) != provider.StateStopped {
+				inUse = out[j].pv.Name
+			}
+		}
+		if inUse != "" && out[i].state == provider.StateStopped {
+			out[i].state = provider.StateRunning
+		}
+		out[i].quiet, out[i].why = quietSince(out[i], sharers)
+	}
+	return out
+}
+
+// quietSince returns since when no claim can have read or written v's
+// storage, or zero and why that is not known. It is known only of a
+// volume that is stopped (released, or available without a claim
+// reserving it), since its last phase change (status.lastPhaseTransitionTime,
+// set by the API server since Kubernetes 1.28): no pod mounts a volume
+// but through a claim bound to it. Only of a disk, too (a CSI volume, or
+// one of the in-tree cloud disks), that no claim but one at a time may
+// write (access modes ReadWriteOnce or ReadWriteOncePod) and that no
+// other PersistentVolume names: a file share (NFS, a CSI file system
+// mounted many times) or a node's directory (hostPath, local) may be
+// mounted by pods directly, or served to clients outside the cluster, so
+// that no I/O through this volume says nothing of its storage.
+func quietSince(v volume, sharers []string) (time.Time, string) {
+	pv := v.pv
+	switch {
+	case v.state != provider.StateStopped:
+		return time.Time{}, fmt.Sprintf("it is %s (phase %s): only a volume no claim holds is known to serve none", v.state, phaseOf(pv))
+	case len(sharers) > 0:
+		return time.Time{}, "its storage is also PersistentVolume " + strings.Join(sharers, ", ") + "'s"
+	case !isDisk(pv):
+		return time.Time{}, "its storage is not a disk (a CSI volume or an in-tree cloud disk): a file share or a node's directory may be used without a claim"
+	case slices.ContainsFunc(pv.Spec.AccessModes, func(m corev1.PersistentVolumeAccessMode) bool {
+		return m != corev1.ReadWriteOnce && m != corev1.ReadWriteOncePod
+	}):
+		return time.Time{}, "its access modes let many pods mount it (a shared file system may be served outside the cluster too)"
+	case pv.Status.LastPhaseTransitionTime == nil:
+		return time.Time{}, "the API server did not say when it entered phase " + string(phaseOf(pv)) + " (status.lastPhaseTransitionTime, Kubernetes 1.28 and later)"
+	}
+	return pv.Status.LastPhaseTransitionTime.UTC(), ""
+}
+
+func phaseOf(pv *corev1.PersistentVolume) corev1.PersistentVolumePhase {
+	if pv.Status.Phase == "" {
+		return "unknown"
+	}
+	return pv.Status.Phase
+}
+
+// isDisk reports whether pv's storage is a CSI volume or an in-tree
+// cloud disk.
+func isDisk(pv *corev1.PersistentVolume) bool {
+	s := pv.Spec.PersistentVolumeSource
+	return s.CSI != nil || s.AWSElasticBlockStore != nil || s.GCEPersistentDisk != nil || s.AzureDisk != nil ||
+		s.Cinder != nil || s.VsphereVolume != nil
+}
+
+// sharedStorage reports whether a and b name the same storage: the same
+// CSI driver and volume handle, the same in-tree cloud disk, the same
+// NFS server with one path within the other's, or the same path of a
+// node (hostPath, local).
+func sharedStorage(a, b *corev1.PersistentVolume) bool {
+	x, y := a.Spec.PersistentVolumeSource, b.Spec.PersistentVolumeSource
+	switch {
+	case x.CSI != nil && y.CSI != nil:
+		return x.CSI.Driver == y.CSI.Driver && x.CSI.VolumeHandle == y.CSI.VolumeHandle
+	case x.AWSElasticBlockStore != nil && y.AWSElasticBlockStore != nil:
+		return x.AWSElasticBlockStore.VolumeID == y.AWSElasticBlockStore.VolumeID
+	case x.GCEPersistentDisk != nil && y.GCEPersistentDisk != nil:
+		return x.GCEPersistentDisk.PDName == y.GCEPersistentDisk.PDName
+	case x.AzureDisk != nil && y.AzureDisk != nil:
+		return strings.EqualFold(x.AzureDisk.DataDiskURI, y.AzureDisk.DataDiskURI) // ARM URIs: ASCII, so storageBucket's lower case keys them alike
+	case x.Cinder != nil && y.Cinder != nil:
+		return x.Cinder.VolumeID == y.Cinder.VolumeID
+	case x.VsphereVolume != nil && y.VsphereVolume != nil:
+		return x.VsphereVolume.VolumePath == y.VsphereVolume.VolumePath
+	case x.NFS != nil && y.NFS != nil:
+		return x.NFS.Server == y.NFS.Server && nested(x.NFS.Path, y.NFS.Path)
+	case x.HostPath != nil && y.HostPath != nil:
+		return nested(x.HostPath.Path, y.HostPath.Path)
+	case x.Local != nil && y.Local != nil:
+		return nested(x.Local.Path, y.Local.Path)
+	}
+	return false
+}
+
+// storageBucket returns a key that every volume sharedStorage may find
+// sharing pv's storage has too ("" for a source it never compares), so
+// that a cluster's volumes are compared within their buckets, not each
+// with every other.
+func storageBucket(pv *corev1.PersistentVolume) string {
+	s := pv.Spec.PersistentVolumeSource
+	switch {
+	case s.CSI != nil:
+		return "csi\x00" + s.CSI.Driver + "\x00" + s.CSI.VolumeHandle
+	case s.AWSElasticBlockStore != nil:
+		return "ebs\x00" + s.AWSElasticBlockStore.VolumeID
+	case s.GCEPersistentDisk != nil:
+		return "gce\x00" + s.GCEPersistentDisk.PDName
+	case s.AzureDisk != nil:
+		return "azure\x00" + strings.ToLower(s.AzureDisk.DataDiskURI)
+	case s.Cinder != nil:
+		return "cinder\x00" + s.Cinder.VolumeID
+	case s.VsphereVolume != nil:
+		return "vsphere\x00" + s.VsphereVolume.VolumePath
+	case s.NFS != nil:
+		return "nfs\x00" + s.NFS.Server
+	case s.HostPath != nil:
+		return "hostpath"
+	case s.Local != nil:
+		return "local"
+	}
+	return ""
+}
+
+// nested reports whether one of the slash-separated paths a and b is the
+// other or within it.
+func nested(a, b string) bool {
+	a, b = path.Clean("/"+a), path.Clean("/"+b)
+	within := func(p, dir string) bool { return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") }
+	return within(a, b) || within(b, a)
+}
+
+// listVolumeResources returns the PersistentVolumes the configuration
+// selects that match f, when Config.PersistentVolumes.List is on and f
+// asks for volumes (by no Kinds, or KindVolume among them).
+func (d *Driver) listVolumeResources(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	if !d.cfg.PersistentVolumes.List || len(f.Kinds) > 0 && !slices.Contains(f.Kinds, provider.KindVolume) {
+		return nil, nil
+	}
+	vs, err := d.listVolumes(ctx, "list", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []provider.Resource
+	for _, v := range vs {
+		if !d.sees(v.pv) {
+			continue
+		}
+		if r := d.volumeResource(v); f.Match(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// volumeSeries answers QueryMetric q of the PersistentVolume name: its
+// disk_read and disk_write are 0 in every step that begins at or after
+// the volume is quiet (quietSince) and ends by now, whatever the
+// statistic, and gaps before that and in steps not yet over. A volume not
+// known quiet, and any other metric, is provider.ErrUnsupported: the
+// driver reads no I/O of a volume a claim may use (kubelet's volume
+// statistics, in Prometheus, tell a mounted volume's use).
+func (d *Driver) volumeSeries(ctx context.Context, op string, q provider.Query, name string) (provider.Series, error) {
+	v, err := d.getVolume(ctx, op, q.ResourceID, name)
+	if err != nil {
+		return provider.Series{}, err
+	}
+	if q.Metric != provider.MetricDiskRead && q.Metric != provider.MetricDiskWrite {
+		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: metric %s (of a PersistentVolume the driver reads %s and %s, and only while no claim holds it)",
+			op, q.ResourceID, provider.ErrUnsupported, q.Metric, provider.MetricDiskRead, provider.MetricDiskWrite)
+	}
+	if v.quiet.IsZero() {
+		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: the driver knows a PersistentVolume has no I/O only while no claim can use it, and of this one it does not: %s",
+			op, q.ResourceID, provider.ErrUnsupported, v.why)
+	}
+	now := d.clock.Now()
+	s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+	for i := range s.Values {
+		at := s.TimeAt(i)
+		if at.Before(v.quiet) || at.Add(s.Step).After(now) {
+			s.Values[i] = provider.Gap
+		}
+	}
+	return s, nil
+}
+
+// Activity implements provider.ActivitySource for PersistentVolumes: a
+// volume known quiet (see volumeSeries) had no file access from then on,
+// a count of 0 of provider.ActivityFiles whose Since is when it became
+// quiet, when that is after q.Start (at most q.End). A volume not known
+// quiet is provider.ErrUnsupported, and so is the ID of a workload or a
+// pod, without a read: the driver counts no other activity, and a
+// detector Scan, which asks its Metrics for activity when it is an
+// ActivitySource, must not pay an API call a workload for nothing (so
+// such an ID is unsupported whether or not its object exists; Get says).
+// An ID of no form the driver knows, of a namespace outside
+// Config.Namespaces, or of a volume with Config.PersistentVolumes.List
+// off or that it does not select, is provider.ErrNotFound; an invalid
+// query provider.ErrInvalid.
+func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
+	defer d.red.Errorp(&err)
+	const op = "activity"
+	if err := ctxErr(ctx, op, q.ResourceID); err != nil {
+		return nil, err
+	}
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("kubernetes: %s: %w", op, err)
+	}
+	name, isVolume, err := d.volumeRef(op, q.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	if !isVolume {
+		if _, err := d.resolve(ctx, op, q.ResourceID); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("kubernetes: %s %q: %w: the driver counts the activity of PersistentVolumes only", op, q.ResourceID, provider.ErrUnsupported)
+	}
+	v, err := d.getVolume(ctx, op, q.ResourceID, name)
+	if err != nil {
+		return nil, err
+	}
+	if v.quiet.IsZero() {
+		return nil, fmt.Errorf("kubernetes: %s %q: %w: %s", op, q.ResourceID, provider.ErrUnsupported, v.why)
+	}
+	c := provider.ActivityCount{Kind: provider.ActivityFiles}
+	if v.quiet.After(q.Start) {
+		c.Since = minTime(v.quiet, q.End)
+	}
+	return []provider.ActivityCount{c}, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

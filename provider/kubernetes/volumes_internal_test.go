@@ -1,0 +1,161 @@
+package kubernetes
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/idlescale/idlescale/provider"
+)
+
+func TestNested(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"/exports", "/exports", true},
+		{"/exports", "/exports/a", true},
+		{"/exports/a/", "/exports", true},
+		{"exports/a", "/exports", true},
+		{"/", "/data", true},
+		{"/exports", "/exportsb", false},
+		{"/exports/a", "/exports/b", false},
+		{"/exports/a/../b", "/exports/b/c", true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, nested(tt.a, tt.b), "%q %q", tt.a, tt.b)
+		assert.Equal(t, tt.want, nested(tt.b, tt.a), "%q %q", tt.b, tt.a)
+	}
+}
+
+func TestSharedStorage(t *testing.T) {
+	t.Parallel()
+	pv := func(s corev1.PersistentVolumeSource) *corev1.PersistentVolume {
+		return &corev1.PersistentVolume{Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: s}}
+	}
+	csi := func(driver, handle string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: handle}})
+	}
+	nfs := func(server, path string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: server, Path: path}})
+	}
+	ebs := func(id string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{AWSElasticBlockStore: &corev1.AWSElasticBlockStoreVolumeSource{VolumeID: id}})
+	}
+	azure := func(uri string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{AzureDisk: &corev1.AzureDiskVolumeSource{DataDiskURI: uri}})
+	}
+	host := func(path string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path}})
+	}
+	tests := []struct {
+		name string
+		a, b *corev1.PersistentVolume
+		want bool
+	}{
+		{"same CSI handle", csi("ebs.csi.aws.com", "vol-1"), csi("ebs.csi.aws.com", "vol-1"), true},
+		{"another handle", csi("ebs.csi.aws.com", "vol-1"), csi("ebs.csi.aws.com", "vol-2"), false},
+		{"same handle of another driver", csi("ebs.csi.aws.com", "vol-1"), csi("other.csi", "vol-1"), false},
+		{"same EBS volume", ebs("vol-1"), ebs("vol-1"), true},
+		{"another EBS volume", ebs("vol-1"), ebs("vol-2"), false},
+		{"Azure URIs differ in case only", azure("https://A/b.vhd"), azure("https://a/B.vhd"), true},
+		{"NFS path within", nfs("nfs", "/exports"), nfs("nfs", "/exports/a"), true},
+		{"NFS path beside", nfs("nfs", "/exports"), nfs("nfs", "/exportsb"), false},
+		{"NFS other server", nfs("nfs", "/exports"), nfs("nfs2", "/exports"), false},
+		{"host path within", host("/data"), host("/data/x"), true},
+		{"CSI and NFS", csi("nfs.csi.k8s.io", "nfs#/exports"), nfs("nfs", "/exports"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, sharedStorage(tt.a, tt.b), tt.name)
+		assert.Equal(t, tt.want, sharedStorage(tt.b, tt.a), tt.name+", reversed")
+	}
+}
+
+func TestVolumeState(t *testing.T) {
+	t.Parallel()
+	claim := &corev1.ObjectReference{Namespace: "shop", Name: "data"}
+	deleting := metav1.Now()
+	tests := []struct {
+		name     string
+		phase    corev1.PersistentVolumePhase
+		claim    *corev1.ObjectReference
+		deleting bool
+		want     provider.State
+	}{
+		{"pending", corev1.VolumePending, nil, false, provider.StatePending},
+		{"available", corev1.VolumeAvailable, nil, false, provider.StateStopped},
+		{"available, reserved", corev1.VolumeAvailable, claim, false, provider.StateRunning},
+		{"bound", corev1.VolumeBound, claim, false, provider.StateRunning},
+		{"released", corev1.VolumeReleased, claim, false, provider.StateStopped},
+		{"failed", corev1.VolumeFailed, claim, false, provider.StateRunning},
+		{"no phase", "", nil, false, provider.StateRunning},
+		{"unknown phase", "Resizing", nil, false, provider.StateRunning},
+		{"released, deleting", corev1.VolumeReleased, claim, true, provider.StateStopping},
+	}
+	for _, tt := range tests {
+		pv := &corev1.PersistentVolume{Spec: corev1.PersistentVolumeSpec{ClaimRef: tt.claim}, Status: corev1.PersistentVolumeStatus{Phase: tt.phase}}
+		if tt.deleting {
+			pv.DeletionTimestamp = &deleting
+		}
+		assert.Equal(t, tt.want, volumeState(pv), tt.name)
+	}
+}
+
+// TestJudgeVolumes: a stopped disk is quiet from its last phase change,
+// and every other volume says why not.
+func TestJudgeVolumes(t *testing.T) {
+	t.Parallel()
+	since := metav1.NewTime(metav1.Now().Add(-1000).UTC().Truncate(1e9))
+	disk := func(name, handle string, phase corev1.PersistentVolumePhase, modes ...corev1.PersistentVolumeAccessMode) corev1.PersistentVolume {
+		if modes == nil {
+			modes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod}
+		}
+		return corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.PersistentVolumeSpec{AccessModes: modes, PersistentVolumeSource: corev1.PersistentVolumeSource{
+				CSI: &corev1.CSIPersistentVolumeSource{Driver: "pd.csi.storage.gke.io", VolumeHandle: handle}}},
+			Status: corev1.PersistentVolumeStatus{Phase: phase, LastPhaseTransitionTime: &since},
+		}
+	}
+	noTime := disk("no-time", "h-2", corev1.VolumeAvailable)
+	noTime.Status.LastPhaseTransitionTime = nil
+	local := disk("local", "", corev1.VolumeReleased)
+	local.Spec.CSI, local.Spec.Local = nil, &corev1.LocalVolumeSource{Path: "/mnt/disks/ssd1"}
+	vs := judgeVolumes([]corev1.PersistentVolume{
+		disk("quiet", "h-1", corev1.VolumeReleased),
+		noTime,
+		disk("rox", "h-3", corev1.VolumeReleased, corev1.ReadWriteOnce, corev1.ReadOnlyMany),
+		local,
+		disk("twin-a", "h-4", corev1.VolumeReleased),
+		disk("twin-b", "h-4", corev1.VolumeAvailable),
+		disk("bound", "h-5", corev1.VolumeBound),
+		disk("released-of-bound", "h-5", corev1.VolumeReleased),
+	})
+	want := map[string]struct {
+		state provider.State
+		why   string
+	}{
+		"quiet":             {provider.StateStopped, ""},
+		"no-time":           {provider.StateStopped, "did not say when it entered phase Available"},
+		"rox":               {provider.StateStopped, "access modes let many pods mount it"},
+		"local":             {provider.StateStopped, "not a disk"},
+		"twin-a":            {provider.StateStopped, "its storage is also PersistentVolume twin-b's"},
+		"twin-b":            {provider.StateStopped, "its storage is also PersistentVolume twin-a's"},
+		"bound":             {provider.StateRunning, "it is running (phase Bound)"},
+		"released-of-bound": {provider.StateRunning, "it is running (phase Released)"},
+	}
+	for _, v := range vs {
+		w := want[v.pv.Name]
+		assert.Equal(t, w.state, v.state, v.pv.Name)
+		if w.why == "" {
+			assert.Equal(t, since.Time, v.quiet, v.pv.Name)
+			assert.Empty(t, v.why, v.pv.Name)
+			continue
+		}
+		assert.True(t, v.quiet.IsZero(), v.pv.Name)
+		assert.Contains(t, v.why, w.why, v.pv.Name)
+	}
+}
