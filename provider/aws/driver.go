@@ -271,6 +271,9 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 		}
 		return target{}, wrap(op, id, err)
 	}
+	if out.Configuration == nil {
+		return target{}, fmt.Errorf("aws: %s %q: GetFunction returned no configuration", op, id)
+	}
 	arn := awssdk.ToString(out.Configuration.FunctionArn)
 	name := awssdk.ToString(out.Configuration.FunctionName)
 	if arn == "" {

@@ -93,3 +93,42 @@ func TestInventoryFunctionStates(t *testing.T) {
 		}
 	}
 }
+
+// configlessLambda answers every GetFunction without a Configuration, as
+// a host's wrapper or a proxy may (Get and List already refuse such an
+// answer).
+type configlessLambda struct{ awsprovider.LambdaAPI }
+
+func (configlessLambda) GetFunction(context.Context, *lambda.GetFunctionInput, ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	return &lambda.GetFunctionOutput{}, nil
+}
+
+// TestFunctionNameAnsweredWithoutConfiguration: a plain name that
+// GetFunction answers without a configuration is an error naming it, as
+// Get of the function's ARN is; resolving the name read the answer's
+// Configuration.FunctionArn and every method given a function's name
+// (Get, QueryMetric, Activity, Resize) panicked, taking the host down.
+func TestFunctionNameAnsweredWithoutConfiguration(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: configlessLambda{sdk().lambda}}))
+	name := uniq("fn")
+	now := time.Now().UTC().Truncate(time.Minute)
+	for op, call := range map[string]func() error{
+		"get": func() error { _, err := d.Get(tctx(t), name); return err },
+		"query metric": func() error {
+			_, err := d.QueryMetric(tctx(t), provider.Query{ResourceID: name, Metric: provider.MetricInvocations, Start: now.Add(-time.Hour), End: now, Step: time.Minute})
+			return err
+		},
+		"activity": func() error {
+			_, err := d.Activity(tctx(t), provider.ActivityQuery{ResourceID: name, Start: now.Add(-time.Hour), End: now})
+			return err
+		},
+		"resize": func() error { return d.Resize(tctx(t), name, provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}) },
+	} {
+		var err error
+		require.NotPanics(t, func() { err = call() }, op)
+		require.Error(t, err, op)
+		assert.Contains(t, err.Error(), name, op)
+		assert.Contains(t, err.Error(), "no configuration", op)
+	}
+}
