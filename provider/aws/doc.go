@@ -32,7 +32,10 @@
 // volumes ("arn:aws:ec2:REGION:ACCOUNT:volume/vol-...") and groups. RDS DB instance ARNs ("arn:aws:rds:REGION:ACCOUNT:db:NAME") are
 // accepted by QueryMetric and Activity only: the driver reads their
 // CloudWatch metrics but does not inventory them (no RDS client is linked
-// in), so their existence is not checked.
+// in), so their existence is not checked. An ARN names a resource of its
+// region: one of another region than the driver's is provider.ErrNotFound
+// (a group's or a database's name, unique only within a region, would
+// otherwise name another resource of the driver's region).
 //
 // # Load balancers
 //

@@ -238,6 +238,24 @@ func classify(id string) (t target, ok bool, err error) {
 	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, EBS volumes, Auto Scaling groups, Lambda functions, load balancers, and RDS metrics", provider.ErrUnsupported, id)
 }
 
+// classify is the package's classify of an ID whose form tells its kind,
+// for this driver: an ARN of another region than the driver's names
+// nothing it can reach, and is provider.ErrNotFound naming both regions.
+// Group names and RDS DB identifiers are unique only within a region, so
+// such an ARN, resolved by its name alone, would name another resource of
+// the driver's region (an Auto Scaling group of the same name, whose
+// capacity SetCapacity would change).
+func (d *Driver) classify(id string) (target, bool, error) {
+	t, ok, err := classify(id)
+	if err != nil || !ok {
+		return t, ok, err
+	}
+	if parts := strings.SplitN(id, ":", 6); len(parts) == 6 && parts[0] == "arn" && parts[3] != "" && parts[3] != d.region {
+		return target{}, false, fmt.Errorf("%w: ARN %q names a resource of region %s, and the driver reads region %s", provider.ErrNotFound, id, parts[3], d.region)
+	}
+	return t, ok, nil
+}
+
 // resolve validates id and finds what it names. Instance and volume IDs
 // and ARNs
 // resolve without an API call (existence is not checked); a plain name is
@@ -250,7 +268,7 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 	if err := ctxErr(ctx, op, id); err != nil {
 		return target{}, err
 	}
-	t, ok, err := classify(id)
+	t, ok, err := d.classify(id)
 	if err != nil {
 		return target{}, fmt.Errorf("aws: %s: %w", op, err)
 	}
