@@ -31,15 +31,16 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 	default:
 		return fmt.Errorf("aws: start %q: %w: the instance is %s", id, provider.ErrConflict, st)
 	}
+	iid := awssdk.ToString(inst.InstanceId) // id may be its ARN
 	var at attempts
-	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}, at.ec2); err != nil {
+	if _, err := d.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
 		return at.write("start", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: started instance", "id", id)
 	if d.cfg.NoWait {
 		return nil
 	}
-	return d.waitRunning(ctx, "start", id)
+	return d.waitRunning(ctx, "start", iid)
 }
 
 // Stop implements provider.Actuator for EC2 instances: StopInstances (with
@@ -62,7 +63,7 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 		if d.cfg.NoWait {
 			return nil
 		}
-		return d.waitStopped(ctx, "stop", id)
+		return d.waitStopped(ctx, "stop", awssdk.ToString(inst.InstanceId))
 	case ec2types.InstanceStateNameRunning:
 	default:
 		return fmt.Errorf("aws: stop %q: %w: the instance is %s", id, provider.ErrConflict, st)
@@ -70,7 +71,8 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 	if err := d.notAGroupMember(ctx, "stop", id, inst); err != nil {
 		return err
 	}
-	in := &ec2.StopInstancesInput{InstanceIds: []string{id}}
+	iid := awssdk.ToString(inst.InstanceId) // id may be its ARN
+	in := &ec2.StopInstancesInput{InstanceIds: []string{iid}}
 	if d.cfg.Hibernate {
 		in.Hibernate = awssdk.Bool(true)
 	}
@@ -82,7 +84,7 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 	if d.cfg.NoWait {
 		return nil
 	}
-	return d.waitStopped(ctx, "stop", id)
+	return d.waitStopped(ctx, "stop", iid)
 }
 
 // Terminate implements provider.Actuator for EC2 instances:
@@ -119,8 +121,9 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	if err := d.notAGroupMember(ctx, "terminate", id, inst); err != nil {
 		return err
 	}
+	iid := awssdk.ToString(inst.InstanceId) // id may be its ARN
 	var at attempts
-	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}, at.ec2); err != nil {
+	if _, err := d.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
 		return at.write("terminate", id, err)
 	}
 	d.log.InfoContext(ctx, "aws: terminated instance", "id", id)
@@ -129,7 +132,7 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	}
 	err = ec2.NewInstanceTerminatedWaiter(d.ec2, func(o *ec2.InstanceTerminatedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = d.cfg.WaitMinDelay, d.cfg.WaitMaxDelay
-	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, d.cfg.WaitTimeout)
+	}).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{iid}}, d.cfg.WaitTimeout)
 	return d.waitErr(ctx, "terminate", id, err)
 }
 

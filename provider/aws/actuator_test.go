@@ -60,6 +60,32 @@ func TestStopStartTerminateTransitions(t *testing.T) {
 	assert.Equal(t, ec2types.InstanceStateNameTerminated, st, "moto would restart a terminated instance; the driver must not ask")
 }
 
+// TestStopStartTerminateByInstanceARN: Start, Stop and Terminate accept
+// an instance's ARN, as Get and Resize do (the package doc: every method
+// accepts the ARNs of instances), and act on the instance it names. They
+// described the instance by its ID, then sent the ARN itself to
+// StopInstances, StartInstances and TerminateInstances, which EC2 refuses
+// as a malformed instance ID: the call failed with provider.ErrNotFound
+// (nothing changed, so the reaper released its approval) and the
+// instance was never stopped or terminated.
+func TestStopStartTerminateByInstanceARN(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	arn := "arn:aws:ec2:" + region + ":123456789012:instance/" + id
+	ctx := tctx(t)
+
+	require.NoError(t, d.Stop(ctx, arn))
+	st, _ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameStopped, st)
+	require.NoError(t, d.Start(ctx, arn))
+	st, _ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+	require.NoError(t, d.Terminate(ctx, arn))
+	st, _ = ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameTerminated, st)
+}
+
 func TestActuatorErrors(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
