@@ -404,7 +404,9 @@
 // min and max alone leaves the group's desired capacity to Auto Scaling,
 // which clamps it into the new bounds, rather than writing back the one
 // read a moment before, which the group's own scaling may have changed
-// since. Resize changes a function's memory and timeout (validated
+// since. Resize changes a function's memory and timeout (of $LATEST:
+// an ARN qualified by a version or an alias is provider.ErrUnsupported;
+// validated
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
 // the FunctionUpdatedV2 waiter, after any update already in progress; a
 // size whose update failed is applied again) or an instance's type (stop, modify, start,

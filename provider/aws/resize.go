@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -36,7 +37,9 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 //
 // A Lambda function (by name or ARN) gets UpdateFunctionConfiguration with
 // size.MemoryMiB (128–10,240 MiB) and size.Timeout (1–900 s, whole
-// seconds), then the SDK's FunctionUpdatedV2 waiter. An update already in
+// seconds), then the SDK's FunctionUpdatedV2 waiter; an ARN qualified by
+// a version or an alias is provider.ErrUnsupported (Lambda changes the
+// unpublished function, $LATEST, only). An update already in
 // progress (or a function still being created) is waited for first
 // (Config.WaitTimeout); a size whose update failed is applied again, not
 // taken as current. If the update is accepted but fails or its wait does,
@@ -75,6 +78,9 @@ func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err
 	if err := validateImpliedSize(id, size); err != nil {
 		return fmt.Errorf("aws: resize %q: %w", id, provider.Within("size", err))
 	}
+	if q := functionQualifier(id); q != "" && q != "$LATEST" {
+		return fmt.Errorf("aws: resize %q: %w: the ARN names version or alias %q of a Lambda function, and Lambda changes the configuration of the unpublished function ($LATEST) only (a published version's is fixed, an alias serves a version): resize the unqualified ARN", id, provider.ErrUnsupported, q)
+	}
 	t, err := d.resolve(ctx, "resize", id)
 	if err != nil {
 		return err
@@ -91,6 +97,21 @@ func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err
 		return d.resizeFunction(ctx, id, t, size)
 	}
 	return d.resizeInstance(ctx, id, t.id, size.InstanceType)
+}
+
+// functionQualifier returns the version or alias that a Lambda function
+// ARN id is qualified by ("arn:...:function:NAME:QUALIFIER"), or "".
+func functionQualifier(id string) string {
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "lambda" {
+		return ""
+	}
+	res, ok := strings.CutPrefix(parts[5], "function:")
+	if !ok {
+		return ""
+	}
+	_, q, _ := strings.Cut(res, ":")
+	return q
 }
 
 // validateImpliedSize validates size, before any API call, for the kind

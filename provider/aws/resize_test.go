@@ -37,6 +37,35 @@ func TestResizeFunction(t *testing.T) {
 	assert.Equal(t, provider.Size{MemoryMiB: 128, Timeout: time.Second}, r.Size)
 }
 
+// TestResizeOfAVersionOrAliasChangesNothing: Lambda changes the
+// configuration of the unpublished function ($LATEST) only; a published
+// version's is fixed, and an alias serves a version. Resize of a function
+// ARN qualified by a version or an alias dropped the qualifier and
+// resized $LATEST: it returned nil while what the version or alias runs
+// kept its size (and Get of the same ARN, reading $LATEST, showed the new
+// one, so the scaling engine took the change for done). It is now
+// provider.ErrUnsupported naming the qualifier, before any change; the
+// qualifier $LATEST names the unpublished function itself.
+func TestResizeOfAVersionOrAliasChangesNothing(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	fn := createFunction(t, 128, 3, nil)
+	size := provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}
+	for _, q := range []string{"1", "prod"} {
+		err := d.Resize(tctx(t), fn+":"+q, size)
+		require.ErrorIs(t, err, provider.ErrUnsupported, q)
+		assert.Contains(t, err.Error(), q)
+		assert.True(t, provider.ChangedNothing(err), q)
+		cfg, err := sdk().lambda.GetFunctionConfiguration(tctx(t), &lambda.GetFunctionConfigurationInput{FunctionName: &fn})
+		require.NoError(t, err)
+		assert.Equal(t, int32(128), awssdk.ToInt32(cfg.MemorySize), "%s: $LATEST is not resized", q)
+	}
+	require.NoError(t, d.Resize(tctx(t), fn+":$LATEST", size))
+	r, err := d.Get(tctx(t), fn)
+	require.NoError(t, err)
+	assert.Equal(t, size, r.Size)
+}
+
 func TestResizeRejectsBeforeAnyCall(t *testing.T) {
 	t.Parallel()
 	counter := &countingHTTP{}
