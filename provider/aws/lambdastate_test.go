@@ -2,9 +2,11 @@ package aws_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/stretchr/testify/assert"
@@ -130,5 +132,66 @@ func TestFunctionNameAnsweredWithoutConfiguration(t *testing.T) {
 		require.Error(t, err, op)
 		assert.Contains(t, err.Error(), name, op)
 		assert.Contains(t, err.Error(), "no configuration", op)
+	}
+}
+
+// creatingLambda is one function whose GetFunction answers states in
+// turn (the last one repeats) and counts UpdateFunctionConfiguration.
+type creatingLambda struct {
+	awsprovider.LambdaAPI
+	mu      sync.Mutex
+	states  []lambdatypes.State
+	updates int
+}
+
+func (f *creatingLambda) GetFunction(_ context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.states[0]
+	if len(f.states) > 1 {
+		f.states = f.states[1:]
+	}
+	return &lambda.GetFunctionOutput{Configuration: &lambdatypes.FunctionConfiguration{
+		FunctionArn: in.FunctionName, FunctionName: awssdk.String("fn"),
+		MemorySize: awssdk.Int32(256), Timeout: awssdk.Int32(10), State: st,
+		StateReasonCode: lambdatypes.StateReasonCodeSubnetOutOfIPAddresses, StateReason: awssdk.String("no free IP address in the subnet"),
+	}}, nil
+}
+
+func (f *creatingLambda) UpdateFunctionConfiguration(context.Context, *lambda.UpdateFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates++
+	return &lambda.UpdateFunctionConfigurationOutput{}, nil
+}
+
+// TestResizeOfAFailedFunctionChangesNothing: a function whose creation
+// failed (State Failed) must be deleted and created again, Lambda says,
+// and the package doc says no resize applies to it. Resize sent it an
+// UpdateFunctionConfiguration anyway, the creation's failure taken for a
+// failed update "applied again", and then waited Config.WaitTimeout for
+// an update that does not settle, failing as a change that may have been
+// made. It is now provider.ErrConflict naming Lambda's reason, with no
+// update, also when the function was still being created (Pending) and
+// its creation failed while Resize waited.
+func TestResizeOfAFailedFunctionChangesNothing(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+	size := provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}
+	for name, states := range map[string][]lambdatypes.State{
+		"failed":               {lambdatypes.StateFailed},
+		"pending, then failed": {lambdatypes.StatePending, lambdatypes.StateFailed},
+	} {
+		f := &creatingLambda{states: states}
+		cfg := fastConfig()
+		cfg.WaitTimeout = time.Minute
+		d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{Lambda: f}))
+		ctx, cancel := context.WithTimeout(tctx(t), 20*time.Second) // far less than WaitTimeout
+		err := d.Resize(ctx, arn, size)
+		cancel()
+		require.ErrorIs(t, err, provider.ErrConflict, name)
+		assert.True(t, provider.ChangedNothing(err), "%s: %v", name, err)
+		assert.Contains(t, err.Error(), "no free IP address in the subnet", name)
+		assert.Zero(t, f.updates, "%s: no update of a function whose creation failed", name)
 	}
 }

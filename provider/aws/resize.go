@@ -39,7 +39,9 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // size.MemoryMiB (128–10,240 MiB) and size.Timeout (1–900 s, whole
 // seconds), then the SDK's FunctionUpdatedV2 waiter; an ARN qualified by
 // a version or an alias is provider.ErrUnsupported (Lambda changes the
-// unpublished function, $LATEST, only). An update already in
+// unpublished function, $LATEST, only), and a function whose creation
+// failed (State Failed: Lambda says to delete and create it again) is
+// provider.ErrConflict, both before any change. An update already in
 // progress (or a function still being created) is waited for first
 // (Config.WaitTimeout); a size whose update failed is applied again, not
 // taken as current. If the update is accepted but fails or its wait does,
@@ -179,12 +181,19 @@ func (d *Driver) resizeFunction(ctx context.Context, id string, t target, size p
 				// function did not settle.
 				return fmt.Errorf("aws: resize %q: %w: an update of the function in progress did not settle: %s", id, provider.ErrConflict, err.Error())
 			}
-			// The pending update failed: apply the size again below.
+			// The pending update failed: apply the size again below
+			// (a creation that failed is refused below).
 		}
 		var err error
 		if cur, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id}); err != nil {
 			return wrap("resize", id, err)
 		}
+	}
+	// A function whose creation failed is never invoked and must be
+	// deleted and created again (Lambda): no resize applies to it.
+	if c := cur.Configuration; c != nil && c.State == lambdatypes.StateFailed {
+		return fmt.Errorf("aws: resize %q: %w: the function's creation failed (%s: %s): delete it and create it again",
+			id, provider.ErrConflict, c.StateReasonCode, awssdk.ToString(c.StateReason))
 	}
 	// The size shown is in effect unless the update that set it failed;
 	// then it is applied again.
