@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -35,6 +36,32 @@ type PredictiveStatus struct {
 	FittedAt time.Time `json:"fitted_at,omitzero"`
 	// Err is why no model could be fitted, if none could.
 	Err string `json:"error,omitempty"`
+}
+
+// predictiveStatusJSON is PredictiveStatus without its methods.
+type predictiveStatusJSON PredictiveStatus
+
+// MarshalJSON encodes s, an unknown (NaN) MASE as −1: encoding/json
+// refuses NaN.
+func (s PredictiveStatus) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(s.MASE) {
+		s.MASE = -1
+	}
+	return json.Marshal(predictiveStatusJSON(s))
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote: a negative MASE (−1) is
+// unknown, NaN.
+func (s *PredictiveStatus) UnmarshalJSON(b []byte) error {
+	var j predictiveStatusJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.MASE < 0 {
+		j.MASE = math.NaN()
+	}
+	*s = PredictiveStatus(j)
+	return nil
 }
 
 // Pattern is a season found in a demand series.
