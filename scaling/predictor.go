@@ -25,7 +25,8 @@ type PredictiveStatus struct {
 	// when there is none.
 	Model string `json:"model,omitempty"`
 	// MASE is the rolling forecast error over the last ErrorWindow; NaN
-	// (−1 in JSON) while fewer than a quarter of its steps were scored.
+	// (−1 in JSON) while fewer than a quarter of its steps (at least 4, or
+	// all of a window of fewer) were scored.
 	MASE float64 `json:"mase"`
 	// History is the usable history at the last decision.
 	History time.Duration `json:"history"`
@@ -354,9 +355,10 @@ func (p *predictor) score(e float64) {
 }
 
 // mase is the rolling MASE, NaN while fewer than a quarter of the window's
-// steps (at least 4) were scored or without a scale.
+// steps (at least 4, or all of a window of fewer) were scored or without a
+// scale.
 func (p *predictor) mase() float64 {
-	if p.errN < max(4, len(p.errs)/4) || !(p.scale > 0) {
+	if p.errN < min(len(p.errs), max(4, len(p.errs)/4)) || !(p.scale > 0) {
 		return math.NaN()
 	}
 	return p.errSum / float64(p.errN) / p.scale
