@@ -364,6 +364,10 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 		return Recommendation{}, err
 	}
 	d := pr.decide(t.Capacity.Desired)
+	if math.IsNaN(d.Last) {
+		// Every step read is a gap: no demand to size for.
+		return keep(t, fmt.Sprintf("predictive: no %s data: every step of the series is a gap", c.Metric)), nil
+	}
 	rec := desired(t, d.Desired, d.reason(c, pr))
 	rec.Inputs = d.inputs(c)
 	rec.Fitness = d.Fitness

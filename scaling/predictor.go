@@ -244,6 +244,15 @@ func (p *predictor) rebuild(ser provider.Series, n int) error {
 	if n > 0 {
 		p.last = ser.Values[n-1]
 	}
+	// The last demand known, for a series that ends with a gap (a gap is
+	// never read as zero demand); NaN when every step is one.
+	p.lastVal = math.NaN()
+	for i := n - 1; i >= 0; i-- {
+		if !math.IsNaN(ser.Values[i]) {
+			p.lastVal = ser.Values[i]
+			break
+		}
+	}
 	// Nothing is fed until a model is fitted: fedEnd marks the state as
 	// read up to the last complete step.
 	p.fedEnd = ser.TimeAt(n)
