@@ -565,6 +565,9 @@ func (p *predictor) decide(current int) predictiveDecision {
 	d.Fitness = fitnessFor(p.standing, d.MASE, c.MaxError, p.history, c.MinHistory)
 	if p.standing != StandingForecast {
 		d.Desired, d.Up, d.Hold = d.Reactive, d.Reactive, d.Reactive
+		if p.standing == StandingFallback {
+			p.track()
+		}
 		return d
 	}
 	// The model's state ends at fedEnd; the forecast must cover the steps
@@ -597,6 +600,19 @@ func (p *predictor) decide(current int) predictiveDecision {
 	d.Desired = max(d.Desired, d.Reactive)
 	p.expect(p.seenEnd.Add(time.Duration(L)*c.Step), p.point[off+L])
 	return d
+}
+
+// track records, while the strategy falls back, the point forecast of
+// the step it would size for: its rolling error keeps following the
+// forecast, so that it sizes from it again once it is good again.
+func (p *predictor) track() {
+	c := p.cfg
+	off := int(p.seenEnd.Sub(p.fedEnd) / c.Step)
+	L := c.leadSteps()
+	if err := p.model.Forecast(p.point[:off+L+1], nil, nil); err != nil {
+		return
+	}
+	p.expect(p.seenEnd.Add(time.Duration(L)*c.Step), p.point[off+L])
 }
 
 // expect records the point forecast v for the step starting at at (once).
