@@ -130,7 +130,10 @@ type predictor struct {
 }
 
 func newPredictor(c PredictiveConfig) *predictor {
-	n := c.forecastSteps() + c.maxGap() + 1
+	// The forecast buffers grow when a gap at the end makes a forecast
+	// longer (grow), not to the longest gap the policy allows,
+	// which may be any number of steps.
+	n := c.forecastSteps() + min(c.maxGap(), maxPredictiveForecastSteps) + 1
 	p := &predictor{
 		cfg:   c,
 		errs:  make([]float64, c.steps(c.ErrorWindow)),
@@ -575,6 +578,7 @@ func (p *predictor) decide(current int) predictiveDecision {
 	off := int(p.seenEnd.Sub(p.fedEnd) / c.Step)
 	H := c.forecastSteps()
 	F := off + H
+	p.grow(F)
 	p.bands[0] = p.band[:F]
 	if err := p.model.Forecast(p.point[:F], p.quantile[:], p.bands[:]); err != nil {
 		d.Standing, d.Desired = StandingNoModel, d.Reactive
@@ -609,10 +613,19 @@ func (p *predictor) track() {
 	c := p.cfg
 	off := int(p.seenEnd.Sub(p.fedEnd) / c.Step)
 	L := c.leadSteps()
+	p.grow(off + L + 1)
 	if err := p.model.Forecast(p.point[:off+L+1], nil, nil); err != nil {
 		return
 	}
 	p.expect(p.seenEnd.Add(time.Duration(L)*c.Step), p.point[off+L])
+}
+
+// grow makes the forecast buffers hold at least n steps.
+func (p *predictor) grow(n int) {
+	if len(p.point) < n {
+		p.point = make([]float64, n)
+		p.band = make([]float64, n)
+	}
 }
 
 // expect records the point forecast v for the step starting at at (once).
