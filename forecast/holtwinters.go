@@ -33,7 +33,8 @@ import (
 // series with at most 25 more evaluations. The start is ℓ₀ = mean of the
 // first season; b₀ = the change between the first two season means divided
 // by m for a damped model, 0 without Damped; s = the first season's
-// deviations (ratios) from ℓ₀. Fit needs two seasons; Update is O(1).
+// deviations (ratios) from ℓ₀. Fit needs two seasons and a step (one
+// rolling origin for the intervals); Update is O(1).
 //
 // Create one with NewHoltWinters; the zero value is not usable. Not safe for
 // concurrent use.
@@ -113,7 +114,8 @@ func (m *HoltWinters) Params() (alpha, beta, gamma, phi float64) {
 // Evaluations returns the number of objective evaluations of the last Fit.
 func (m *HoltWinters) Evaluations() int { return m.evals }
 
-// Fit estimates the parameters on y (2·Period values at least; all > 0 for
+// Fit estimates the parameters on y (2·Period + 1 values at least: two
+// seasons start the state, and the intervals need a forecast error; all > 0 for
 // a multiplicative model, else ErrNonPositive) and the intervals.
 func (m *HoltWinters) Fit(y []float64) error {
 	if m.cfg.Multiplicative {
@@ -141,7 +143,7 @@ func (m *HoltWinters) Update(v float64) error {
 
 func (m *HoltWinters) kind() ModelKind { return KindHoltWinters }
 func (m *HoltWinters) minLen() int     { return 2 * m.cfg.Period }
-func (m *HoltWinters) need() int       { return 2 * m.cfg.Period }
+func (m *HoltWinters) need() int       { return 2*m.cfg.Period + 1 } // > minLen: one origin to replay
 func (m *HoltWinters) base() *base     { return &m.b }
 
 // init sets the starting state from the first one or two seasons of y into
