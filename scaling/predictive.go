@@ -282,7 +282,8 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // order it is deterministic; a State earlier than the last one seen, or
 // of a series with a different step, starts afresh from that State's
 // history. The series must cover MinHistory plus ErrorWindow (Needs asks
-// for FitWindow + ErrorWindow + RefitInterval). Only complete steps (those
+// for the longer of FitWindow and MinHistory, plus ErrorWindow +
+// RefitInterval). Only complete steps (those
 // ending by Now) are read. It is safe for concurrent use; calls for one
 // target are serialized.
 type Predictive struct {
@@ -309,11 +310,11 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 // Config returns the configuration with its defaults filled in.
 func (p *Predictive) Config() PredictiveConfig { return p.cfg }
 
-// Needs implements MetricNeeder: the demand metric over FitWindow +
-// ErrorWindow + RefitInterval.
+// Needs implements MetricNeeder: the demand metric over the longer of
+// FitWindow and MinHistory, plus ErrorWindow + RefitInterval.
 func (p *Predictive) Needs() []Need {
 	c := p.cfg
-	return []Need{{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step, Lookback: c.FitWindow + c.ErrorWindow + c.RefitInterval}}
+	return []Need{{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step, Lookback: max(c.FitWindow, c.MinHistory) + c.ErrorWindow + c.RefitInterval}}
 }
 
 // target returns the predictor of a target, creating it.
