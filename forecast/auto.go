@@ -629,15 +629,17 @@ func seasonalScale(y []float64, periods []int) float64 {
 }
 
 type autoJSON struct {
-	Config AutoConfig      `json:"config"`
-	Spec   Spec            `json:"chosen"`
-	Scores []Score         `json:"scores"`
-	Model  json.RawMessage `json:"model,omitempty"`
+	Config  AutoConfig      `json:"config"`
+	Spec    Spec            `json:"chosen"`
+	Scores  []Score         `json:"scores"`
+	Periods []int           `json:"periods,omitempty"`
+	Model   json.RawMessage `json:"model,omitempty"`
 }
 
-// MarshalJSON encodes the configuration, the scores and the chosen model.
+// MarshalJSON encodes the configuration, the scores, the periods compared
+// and the chosen model.
 func (a *Auto) MarshalJSON() ([]byte, error) {
-	j := autoJSON{Config: a.cfg, Spec: a.spec, Scores: a.scores}
+	j := autoJSON{Config: a.cfg, Spec: a.spec, Scores: a.scores, Periods: a.periods}
 	if a.chosen != nil {
 		raw, err := Marshal(a.chosen)
 		if err != nil {
@@ -669,7 +671,12 @@ func (a *Auto) UnmarshalJSON(data []byte) error {
 		}
 		n.chosen = c
 	}
-	n.spec, n.scores = j.Spec, j.Scores
+	for i, p := range j.Periods {
+		if p < 1 {
+			return provider.Invalid(fmt.Sprintf("periods[%d]", i), p, "must be ≥ 1 step")
+		}
+	}
+	n.spec, n.scores, n.periods = j.Spec, j.Scores, j.Periods
 	*a = *n
 	return nil
 }
