@@ -236,12 +236,16 @@ func (p *predictor) rebuild(ser provider.Series, n int) error {
 		if run > maxGap {
 			p.usable = ser.TimeAt(i + 1 + run)
 			p.longGap = true
+			run = 0
 			break
 		}
 		run = 0
 	}
-	if run > maxGap && n-run == 0 {
-		p.usable = ser.TimeAt(n)
+	if run > maxGap {
+		// A long gap at the start (every step, when run = n): the
+		// history starts after it too.
+		p.usable = ser.TimeAt(run)
+		p.longGap = true
 	}
 	p.last = math.NaN()
 	if n > 0 {
