@@ -34,7 +34,7 @@ func TestPredictiveFallsBackWithAShortErrorWindow(t *testing.T) {
 		for _, r := range recs {
 			fell += int(inputValue(t, r, scaling.InputForecastFallback))
 		}
-		assert.Greater(t, fell, 0, "error window %s: it falls back", w)
+		assert.Positive(t, fell, "error window %s: it falls back", w)
 		assert.Greater(t, inputValue(t, recs[len(recs)-1], scaling.InputForecastMASE), 0.0, "error window %s: the MASE is known", w)
 	}
 }
