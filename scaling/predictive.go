@@ -479,7 +479,7 @@ func (d predictiveDecision) reason(c PredictiveConfig, pr *predictor) string {
 	case StandingShortHistory:
 		return fmt.Sprintf("predictive: %s of usable history, needs %s%s: %s", roundDuration(d.History), c.MinHistory, pr.gapNote(), reactive)
 	case StandingNoModel:
-		return fmt.Sprintf("predictive: no forecast model (%v): %s", pr.fitErr, reactive)
+		return fmt.Sprintf("predictive: no forecast model (%v): %s", pr.noModelErr(), reactive)
 	case StandingFallback:
 		return fmt.Sprintf("predictive: forecast error MASE %.2f over the last %s above %.2f: falling back to %s", d.MASE, c.ErrorWindow, c.MaxError, reactive)
 	}

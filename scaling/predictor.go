@@ -35,7 +35,8 @@ type PredictiveStatus struct {
 	SelectedAt time.Time `json:"selected_at,omitzero"`
 	// FittedAt is when the model's parameters were last estimated.
 	FittedAt time.Time `json:"fitted_at,omitzero"`
-	// Err is why no model could be fitted, if none could.
+	// Err is why there is no forecast, if there is none: why no model
+	// could be fitted, or why the last decision's forecast failed.
 	Err string `json:"error,omitempty"`
 }
 
@@ -100,6 +101,7 @@ type predictor struct {
 	spec    forecast.Spec
 	periods []int
 	fitErr  error
+	fcErr   error // why the last decision's forecast failed (nil: it did not)
 
 	grid     time.Time // a step boundary of the series' grid
 	lastNow  time.Time
@@ -564,6 +566,7 @@ func naiveScale(y []float64, h int) float64 {
 func (p *predictor) decide(current int) predictiveDecision {
 	c := p.cfg
 	per := c.CapacityPerInstance * c.TargetUtilization
+	p.fcErr = nil
 	d := predictiveDecision{Standing: p.standing, Last: p.last, MASE: p.mase(), History: p.history}
 	if math.IsNaN(d.Last) {
 		d.Last = p.lastVal
@@ -585,6 +588,8 @@ func (p *predictor) decide(current int) predictiveDecision {
 	p.grow(F)
 	p.bands[0] = p.band[:F]
 	if err := p.model.Forecast(p.point[:F], p.quantile[:], p.bands[:]); err != nil {
+		// Said in the reason and the status, as a failed fit is.
+		p.fcErr, p.standing = fmt.Errorf("forecast: %w", err), StandingNoModel
 		d.Standing, d.Desired = StandingNoModel, d.Reactive
 		d.Fitness = fitnessFor(StandingNoModel, d.MASE, c.MaxError, p.history, c.MinHistory)
 		return d
@@ -660,10 +665,19 @@ func (p *predictor) status() PredictiveStatus {
 	if p.model != nil {
 		s.Model = p.spec.String()
 	}
-	if p.fitErr != nil {
-		s.Err = p.fitErr.Error()
+	if err := p.noModelErr(); err != nil {
+		s.Err = err.Error()
 	}
 	return s
+}
+
+// noModelErr is why there is no forecast: the last decision's failed
+// forecast, else the failed fit (nil when neither failed).
+func (p *predictor) noModelErr() error {
+	if p.fcErr != nil {
+		return p.fcErr
+	}
+	return p.fitErr
 }
 
 // patternName names the patterns in words ("daily and weekly").
