@@ -156,10 +156,16 @@ func (p *predictor) reset() {
 	p.model, p.spec, p.periods, p.fitErr = nil, forecast.Spec{}, nil, nil
 	p.fedEnd, p.seenEnd, p.usable, p.lastNow = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	p.fitAt, p.selectAt = time.Time{}, time.Time{}
+	p.clearErrors()
+	p.last, p.longGap = math.NaN(), false
+}
+
+// clearErrors forgets the forecasts waiting for their step and the
+// rolling error.
+func (p *predictor) clearErrors() {
 	p.preds = p.preds[:0]
 	clear(p.errs)
 	p.errPos, p.errN, p.errSum = 0, 0, 0
-	p.last, p.longGap = math.NaN(), false
 }
 
 // observe brings the predictor up to date with ser at now: it feeds the
@@ -302,8 +308,10 @@ func (p *predictor) feed(ser provider.Series, n int) error {
 			j++
 		}
 		if j-i > maxGap {
-			// A long gap: the history restarts after it.
-			p.model, p.preds = nil, p.preds[:0]
+			// A long gap: the history restarts after it, and so does the
+			// rolling error (the next model is judged by its own).
+			p.model = nil
+			p.clearErrors()
 			p.usable, p.longGap = ser.TimeAt(j), true
 			p.fitAt, p.selectAt = time.Time{}, time.Time{}
 			p.fedEnd = ser.TimeAt(j)
