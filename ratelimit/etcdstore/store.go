@@ -182,14 +182,27 @@ func (s *Store) parseKey(key string) (ratelimit.Key, error) {
 
 // decode reads a bucket's value: a JSON object with the events and the
 // horizon (ratelimit.History), or, as written before the horizon existed,
-// a JSON array of events.
+// a JSON array of events. An object without the "events" member, which
+// every replica writes, is not a bucket's (null, {}, another program's
+// value): read as an empty history, it would reset the budget.
 func decode(key string, val []byte) (ratelimit.History, error) {
 	var h ratelimit.History
 	var err error
 	if v := bytes.TrimLeft(val, " \t\r\n"); len(v) > 0 && v[0] == '[' {
 		err = json.Unmarshal(val, &h.Events)
 	} else {
-		err = json.Unmarshal(val, &h)
+		// The outer Events shadows the History's, so that its absence
+		// shows; the other members go to h.
+		w := struct {
+			*ratelimit.History
+			Events json.RawMessage `json:"events"`
+		}{History: &h}
+		if err = json.Unmarshal(val, &w); err == nil {
+			if w.Events == nil {
+				return h, fmt.Errorf("%w: key %q: %.40q is not a bucket's history (no \"events\")", ratelimit.ErrCorrupt, key, val)
+			}
+			err = json.Unmarshal(w.Events, &h.Events)
+		}
 	}
 	if err != nil {
 		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
