@@ -178,16 +178,32 @@ func (s *Store) get(ctx context.Context, id string) (approval.Request, int64, er
 	if len(resp.Kvs) == 0 {
 		return approval.Request{}, 0, fmt.Errorf("etcdstore: approval %q: %w", id, approval.ErrUnknown)
 	}
-	var r approval.Request
-	if err := json.Unmarshal(resp.Kvs[0].Value, &r); err != nil {
+	r, err := s.decode(resp.Kvs[0])
+	if err != nil {
 		return r, 0, fmt.Errorf("etcdstore: approval %q: decode: %w: %w", id, ErrStore, err)
 	}
 	return r, resp.Kvs[0].ModRevision, nil
 }
 
+// decode reads the request stored in kv. A value that is not the request
+// of its key (null, {}, another request's copied under it) is an error:
+// read as the request its key names, it would be changed, listed or
+// verified in that one's name.
+func (s *Store) decode(kv *mvccpb.KeyValue) (approval.Request, error) {
+	var r approval.Request
+	if err := json.Unmarshal(kv.Value, &r); err != nil {
+		return approval.Request{}, err
+	}
+	if s.key(r.ID) != string(kv.Key) {
+		return approval.Request{}, fmt.Errorf("the value under key %q is the request %q, not that key's", kv.Key, r.ID)
+	}
+	return r, nil
+}
+
 // Get returns the request; see approval.Store. It returns an error
 // matching approval.ErrUnknown for an unknown ID, and ErrStore when etcd
-// fails or the stored value cannot be decoded.
+// fails or the stored value cannot be decoded or is not the request
+// with that ID.
 func (s *Store) Get(ctx context.Context, id string) (approval.Request, error) {
 	r, _, err := s.get(ctx, id)
 	return r, err
@@ -268,7 +284,7 @@ func (s *Store) apply(ctx context.Context, id string, fn func(*approval.Request)
 
 // List returns the requests matching f, sorted by CreatedAt then ID; see
 // approval.Store. It returns ErrStore when etcd fails or a stored value
-// cannot be decoded.
+// cannot be decoded or is not the request its key names.
 func (s *Store) List(ctx context.Context, f approval.Filter) ([]approval.Request, error) {
 	var resp *clientv3.GetResponse
 	err := s.r.Op(ctx, "etcdstore: list approvals", func(ctx context.Context) (err error) {
@@ -281,8 +297,8 @@ func (s *Store) List(ctx context.Context, f approval.Filter) ([]approval.Request
 	out := make([]approval.Request, 0, len(resp.Kvs))
 	var errs []error
 	for _, kv := range resp.Kvs {
-		var r approval.Request
-		if err := json.Unmarshal(kv.Value, &r); err != nil {
+		r, err := s.decode(kv)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("key %q: %w", kv.Key, err))
 			continue
 		}
