@@ -3,6 +3,7 @@ package etcdaudit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -110,7 +111,7 @@ func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
 
 // Events returns the events with Time at or after since (all events for
 // the zero time), in the order they were committed. It returns ErrStore
-// when etcd fails or a stored event cannot be decoded.
+// when etcd fails or a stored event cannot be decoded or has no time.
 func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent, error) {
 	from := l.dir()
 	switch {
@@ -132,8 +133,8 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 	}
 	out := make([]safety.AuditEvent, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		var ev safety.AuditEvent
-		if err := json.Unmarshal(kv.Value, &ev); err != nil {
+		ev, err := decode(kv.Value)
+		if err != nil {
 			return nil, fmt.Errorf("etcdaudit: events: key %q: %w: %w", kv.Key, ErrStore, err)
 		}
 		if ev.Time.Before(since) {
@@ -152,7 +153,7 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 // clock) is read, and none is read twice (an event's key is created once;
 // a retried write only rewrites it). It returns an error matching
 // provider.ErrInvalid for a negative rev, and ErrStore when etcd fails or
-// a stored event cannot be decoded; next is then rev.
+// a stored event cannot be decoded or has no time; next is then rev.
 func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEvent, next int64, err error) {
 	if rev < 0 {
 		return nil, rev, fmt.Errorf("etcdaudit: events after: %w", provider.Invalid("rev", rev, "must not be negative (0: from the start)"))
@@ -168,11 +169,28 @@ func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEve
 	}
 	out := make([]safety.AuditEvent, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		var ev safety.AuditEvent
-		if err := json.Unmarshal(kv.Value, &ev); err != nil {
+		ev, err := decode(kv.Value)
+		if err != nil {
 			return nil, rev, fmt.Errorf("etcdaudit: events after: key %q: %w: %w", kv.Key, ErrStore, err)
 		}
 		out = append(out, ev)
 	}
 	return out, max(rev, resp.Header.Revision), nil
+}
+
+// errNoTime is decode's error for a value without an event's time.
+var errNoTime = errors.New("not an audit event: no time")
+
+// decode reads a stored event. A value without a time (null, {}, another
+// program's object) is not one Record wrote, since Record refuses an
+// event without one.
+func decode(val []byte) (safety.AuditEvent, error) {
+	var ev safety.AuditEvent
+	if err := json.Unmarshal(val, &ev); err != nil {
+		return ev, err
+	}
+	if ev.Time.IsZero() {
+		return ev, errNoTime
+	}
+	return ev, nil
 }
