@@ -122,6 +122,11 @@ func (d *Driver) hpaInput(ctx context.Context, op, id string, w workload, pods [
 	if err := ctx.Err(); err != nil {
 		return hpa.Input{}, wrap(op, id, call{}, err)
 	}
+	for i := range in.Metrics {
+		// Returned for the decision (and logged by its callers), as
+		// redacted as the errors of the calls.
+		in.Metrics[i].Err = d.red.Error(in.Metrics[i].Err)
+	}
 	return in, nil
 }
 
