@@ -19,8 +19,9 @@ const Name = "kubernetes"
 
 // The annotation convention. The driver reads each key from the object's
 // annotations and, when absent there, from its labels (so that a team can
-// select on it with kubectl get -l); a pod that does not carry a key
-// inherits it from its workload. See the package doc.
+// select on it with kubectl get -l), but AnnotationStoppedReplicas, which
+// it writes itself, from the annotations alone; a pod that does not carry
+// a key inherits it from its workload. See the package doc.
 const (
 	// AnnotationEnvironment fills Resource.Environment ("production").
 	AnnotationEnvironment = "idlescale.io/environment"
@@ -57,6 +58,7 @@ const (
 	// Workloads.Stop scaled it to zero, a decimal integer from 1 to
 	// 2147483647; Workloads.Start restores them and removes it, and
 	// refuses any other value (provider.ErrInvalid) rather than guess.
+	// It is the driver's own memory, read from the annotations alone.
 	AnnotationStoppedReplicas = "idlescale.io/stopped-replicas"
 )
 

@@ -38,8 +38,9 @@
 // Tags are the object's labels and its annotations that start with
 // "idlescale.io/" (AnnotationPrefix), so that strategies and filters see
 // them. The annotation convention fills the rest, each key read from the
-// annotations and then from the labels; a pod inherits what its workload
-// says unless it says otherwise:
+// annotations and then from the labels (but stopped-replicas, the
+// driver's own memory, from the annotations alone); a pod inherits what
+// its workload says unless it says otherwise:
 //
 //	idlescale.io/environment     Resource.Environment ("production")
 //	idlescale.io/role            Resource.Role ("web")

@@ -112,25 +112,25 @@ func (d *Driver) bounds(w workload) (Bounds, error) {
 		return b, nil
 	}
 	b := d.cfg.Bounds
-	lo, hasMin, err := annotationBound(w.meta, AnnotationMinReplicas)
+	lo, minSrc, err := annotationBound(w.meta, AnnotationMinReplicas)
 	if err != nil {
 		return Bounds{}, err
 	}
-	if hasMin {
+	if minSrc != "" {
 		b.Min = lo
 	}
-	hi, hasMax, err := annotationBound(w.meta, AnnotationMaxReplicas)
+	hi, maxSrc, err := annotationBound(w.meta, AnnotationMaxReplicas)
 	if err != nil {
 		return Bounds{}, err
 	}
-	if hasMax {
+	if maxSrc != "" {
 		b.Max = hi
 	}
 	switch {
-	case hasMin && hasMax && hi < lo:
+	case minSrc != "" && maxSrc != "" && hi < lo:
 		// The owner wrote both, and one of them is not what was meant.
-		return Bounds{}, provider.Invalid("annotation "+AnnotationMaxReplicas, strconv.Itoa(hi),
-			fmt.Sprintf("is below %s %d: set the two bounds meant", AnnotationMinReplicas, lo))
+		return Bounds{}, provider.Invalid(maxSrc+" "+AnnotationMaxReplicas, strconv.Itoa(hi),
+			fmt.Sprintf("is below %s %s %d: set the two bounds meant", minSrc, AnnotationMinReplicas, lo))
 	case b.Max < b.Min:
 		// One annotation beside config.bounds' other bound (a floor
 		// above the default ceiling): keep the floor.

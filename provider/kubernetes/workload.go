@@ -198,22 +198,30 @@ func (d *Driver) patchWorkload(ctx context.Context, op, id string, ref Ref, rv s
 	return fromDeployment(obj), nil
 }
 
-// annotationBound reads a bound annotation (AnnotationMinReplicas,
-// AnnotationMaxReplicas), a whole number in [0, MaxInt32]: ok is false
-// when it is absent, and a present value of any other form is a
-// *provider.InvalidError naming the annotation and the value (replicas
-// are an int32: 4294967296 would write 0), never a silent default.
-func annotationBound(meta metav1.ObjectMeta, key string) (n int, ok bool, err error) {
+// annotationBound reads a bound (AnnotationMinReplicas,
+// AnnotationMaxReplicas) as the convention reads every key, from the
+// annotations and, when absent there, from the labels: a whole number in
+// [0, MaxInt32]. src is where it was found, "annotation" or "label", and
+// "" when it is absent; a present value of any other form is a
+// *provider.InvalidError naming the annotation or label and the value
+// (replicas are an int32: 4294967296 would write 0), never a silent
+// default.
+func annotationBound(meta metav1.ObjectMeta, key string) (n int, src string, err error) {
+	src = "annotation"
 	v, present := meta.Annotations[key]
 	if !present {
-		return 0, false, nil
+		src = "label"
+		v, present = meta.Labels[key]
+	}
+	if !present {
+		return 0, "", nil
 	}
 	n, err = strconv.Atoi(v)
 	if err != nil || n < 0 || n > math.MaxInt32 {
-		return 0, false, provider.Invalid("annotation "+key, v,
+		return 0, "", provider.Invalid(src+" "+key, v,
 			"must be a whole number from 0 to 2147483647; set it to the bound meant, or remove it to use config.bounds")
 	}
-	return n, true, nil
+	return n, src, nil
 }
 
 func ptr[T any](v T) *T { return &v }
