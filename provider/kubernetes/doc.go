@@ -306,7 +306,9 @@
 //
 // Errors wrap the provider sentinels with client-go's error kept in the
 // chain: NotFound is provider.ErrNotFound, Conflict provider.ErrConflict,
-// TooManyRequests provider.ErrThrottled, Invalid and BadRequest
+// TooManyRequests provider.ErrThrottled (as is client-go's own rate
+// limit, rest.Config's QPS and Burst, when it refuses to wait past the
+// caller's deadline: nothing was sent), Invalid and BadRequest
 // provider.ErrInvalid, Forbidden a *ForbiddenError (ErrForbidden) naming
 // the verb and resource the driver needed, Unauthorized ErrUnauthorized
 // (both match provider.ErrDenied: nothing was changed), and an API server

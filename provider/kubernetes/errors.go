@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -138,9 +139,20 @@ func sentinel(err error) error {
 	if errors.As(err, &se) {
 		return nil // another status: keep it as it is
 	}
+	if strings.Contains(err.Error(), clientThrottled) {
+		// The client's own limit, before any request was sent.
+		return provider.ErrThrottled
+	}
 	// Anything else is the transport: refused connection, TLS, EOF.
 	return ErrUnavailable
 }
+
+// clientThrottled starts the error of client-go's rest.Request when the
+// client's rate limiter (rest.Config's QPS and Burst, 5 and 10 by
+// default) refuses to wait, as golang.org/x/time/rate does for a wait
+// that would pass the context's deadline: the request was never sent.
+// client-go gives that error no type of its own, only this message.
+const clientThrottled = "client rate limiter Wait returned an error"
 
 // ctxErr returns ctx's error wrapped with op, or nil while ctx is live.
 func ctxErr(ctx context.Context, op, id string) error {
