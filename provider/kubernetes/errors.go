@@ -23,8 +23,9 @@ var (
 	ErrUnauthorized error = &deniedError{"kubernetes: unauthorized"}
 	// ErrUnavailable means the API server or the metrics API could not
 	// answer: unreachable, timed out on its side (HTTP 504, 500 with a
-	// timeout), unavailable (503) or failing internally (500). The call may
-	// succeed later.
+	// timeout), unavailable (503) or failing internally (500), or, for
+	// the metrics API, not served (no metrics-server: a 404 to a list of
+	// pod metrics). The call may succeed later.
 	ErrUnavailable = errors.New("kubernetes: unavailable")
 	// ErrNoSelector means a workload has no label selector, so its pods
 	// cannot be found (the HPA's "selector is required").

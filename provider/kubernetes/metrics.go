@@ -62,9 +62,13 @@ const (
 // with data but no request for the resource of a utilization, or pods
 // with data whose requests of it total 0, ErrMissingRequest (also
 // provider.ErrUnsupported); no metrics client or
-// usage source ErrNoMetricsSource; a usage source's infinite or negative
-// value, or a negative one from the metrics API, provider.ErrInvalid
-// naming the pod.
+// usage source ErrNoMetricsSource; a workload's read from a resource
+// metrics API that the cluster does not serve (no metrics-server)
+// ErrUnavailable, never provider.ErrNotFound, which says the workload
+// does not exist (a pod's read, a get of its PodMetrics, cannot tell
+// that 404 from a pod without a sample, and returns gaps); a usage
+// source's infinite or negative value, or a negative one from the
+// metrics API, provider.ErrInvalid naming the pod.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer d.red.Errorp(&err)
 	const op = "query metric"
@@ -190,6 +194,13 @@ func (d *Driver) listPodMetrics(ctx context.Context, op, id, namespace string, s
 		return []metricsv1beta1.PodMetrics{*pm}, nil
 	}
 	list, err := api.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if apierrors.IsNotFound(err) {
+		// A list finds no object to miss: its resource is not served
+		// (no metrics-server, or no APIService for it). The workload
+		// exists; its metrics API does not answer.
+		return nil, fmt.Errorf("kubernetes: %s %q: %w: the resource metrics API (metrics.k8s.io/v1beta1) is not served; install metrics-server, or read usage with WithUsageSource: %w",
+			op, id, ErrUnavailable, err)
+	}
 	if err != nil {
 		return nil, wrap(op, id, call{verb: "list", resource: "pods.metrics.k8s.io", namespace: namespace}, err)
 	}
