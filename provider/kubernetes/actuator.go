@@ -156,21 +156,28 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 		return nil
 	}
 	// The replicas are restored; forgetting them is housekeeping, and a
-	// failure leaves an annotation that the next Stop overwrites.
-	cur, err := d.getWorkload(ctx, op, id, ref)
-	if err == nil && cur.replicas == 0 {
-		// Stopped again since the scale write: the annotation is that
-		// Stop's memory now, for the next Start.
-		d.log.Info("kubernetes: started, but stopped again since; the remembered replicas stay", "id", id)
+	// failure leaves an annotation that the next Stop overwrites. A lost
+	// race (a status update, a relabelling) is decided again on the
+	// re-read workload, as the writes are.
+	for attempt := 0; ; attempt++ {
+		cur, err := d.getWorkload(ctx, op, id, ref)
+		if err == nil && cur.replicas == 0 {
+			// Stopped again since the scale write: the annotation is that
+			// Stop's memory now, for the next Start.
+			d.log.Info("kubernetes: started, but stopped again since; the remembered replicas stay", "id", id)
+			return nil
+		}
+		if err == nil {
+			_, err = d.patchAnnotations(ctx, op, id, ref, cur.meta.ResourceVersion, map[string]*string{AnnotationStoppedReplicas: nil})
+			if errors.Is(err, provider.ErrConflict) && attempt < d.cfg.ConflictRetries {
+				continue
+			}
+		}
+		if err != nil {
+			d.log.Warn("kubernetes: started, but the remembered replicas were not removed", "id", id, "err", err)
+		}
 		return nil
 	}
-	if err == nil {
-		_, err = d.patchAnnotations(ctx, op, id, ref, cur.meta.ResourceVersion, map[string]*string{AnnotationStoppedReplicas: nil})
-	}
-	if err != nil {
-		d.log.Warn("kubernetes: started, but the remembered replicas were not removed", "id", id, "err", err)
-	}
-	return nil
 }
 
 var _ provider.TerminateChecker = (*Workloads)(nil)

@@ -312,3 +312,31 @@ func TestStartThatLosesToAnotherStartSucceeds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), s.Spec.Replicas, "the other writer's replicas stand")
 }
+
+// TestStartForgetsItsMemoryAfterALostRace: Start's removal of the
+// remembered replicas, after it restored them, loses a resourceVersion
+// race to another writer that touched the workload in between (a
+// controller's status update, a relabelling), and is retried on the
+// re-read workload, still running: the annotation went. It was only
+// logged and stayed, and a later Start of the workload scaled to zero by
+// something else (kubectl scale, SetCapacity to 0) restored that stale
+// count instead of the minimum.
+func TestStartForgetsItsMemoryAfterALostRace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 0, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationStoppedReplicas, "4"))
+	d, ic := raceDriver(t, f, func() {
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"labels":{"touched":"yes"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	})
+	ic.matches = isWorkloadPatch // the removal, Start's only patch
+	require.NoError(t, d.Workloads().Start(f.ctx, f.id(kubernetes.ObjectDeployment, "web")))
+	assert.Equal(t, int32(2), ic.seen.Load(), "the removal lost the race and was retried once")
+	o, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), *o.Spec.Replicas, "restored")
+	assert.NotContains(t, o.Annotations, kubernetes.AnnotationStoppedReplicas, "the restored memory is forgotten")
+	assert.Equal(t, "yes", o.Labels["touched"], "the other writer's change stays")
+}
