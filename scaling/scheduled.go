@@ -39,7 +39,7 @@ type ScheduledAction struct {
 	// local time across daylight-saving changes: an action at a time the
 	// change skips fires as much later as the clocks jump (02:30 becomes
 	// 03:30), and one in the repeated hour fires once, at its second
-	// occurrence (Go's time.Date). A "CRON_TZ=Zone " prefix sets the zone
+	// occurrence, in every zone. A "CRON_TZ=Zone " prefix sets the zone
 	// (an IANA one: Local is refused). @every is refused (it has no
 	// wall-clock time).
 	Schedule string `json:"schedule" yaml:"schedule"`
@@ -221,7 +221,7 @@ func (s *Scheduled) Next(t time.Time) time.Time {
 // lastFire returns the latest time at or before now that spec fires, and
 // whether there is one within MaxScheduleLookback. It walks the schedule's
 // days backwards in its zone and builds each matching wall-clock time with
-// time.Date, which moves a time skipped by a daylight-saving change later
+// wallTime, which moves a time skipped by a daylight-saving change later
 // by the jump and gives a repeated time once (its second occurrence).
 func lastFire(spec *cron.SpecSchedule, now time.Time) (time.Time, bool) {
 	loc := spec.Location
@@ -243,7 +243,7 @@ func lastFire(spec *cron.SpecSchedule, now time.Time) (time.Time, bool) {
 				if 1<<uint(m)&spec.Minute == 0 {
 					continue
 				}
-				at := time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, loc)
+				at := wallTime(day, h, m, loc)
 				if !at.After(now) && !at.Before(limit) {
 					return at, true
 				}
@@ -273,13 +273,43 @@ func nextFire(spec *cron.SpecSchedule, t time.Time) time.Time {
 				if 1<<uint(m)&spec.Minute == 0 {
 					continue
 				}
-				if at := time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, loc); at.After(t) {
+				if at := wallTime(day, h, m, loc); at.After(t) {
 					return at
 				}
 			}
 		}
 	}
 	return time.Time{}
+}
+
+// wallTime returns the instant the wall clock of loc reads h:m on day (a
+// calendar date), as ScheduledAction.Schedule documents it: a time that a
+// change of the zone's offset skips is as much later as the clocks jump
+// (02:30 becomes 03:30), and a repeated time is its second occurrence.
+// (time.Date leaves both unspecified, and west of Greenwich gives the
+// skipped time an hour early and the repeated one at its first
+// occurrence.) It reads the offsets a day and a half either side, so it
+// assumes no two changes of offset within that.
+func wallTime(day time.Time, h, m int, loc *time.Location) time.Time {
+	wall := time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, time.UTC)
+	reads := func(at time.Time) bool {
+		l := at.In(loc)
+		y, mo, d := l.Date()
+		return y == day.Year() && mo == day.Month() && d == day.Day() && l.Hour() == h && l.Minute() == m
+	}
+	_, before := wall.Add(-36 * time.Hour).In(loc).Zone()
+	_, after := wall.Add(36 * time.Hour).In(loc).Zone()
+	// Read at the offset before a change: a skipped time lands as much
+	// later as the clocks jump.
+	at := wall.Add(-time.Duration(before) * time.Second)
+	if after != before {
+		// Read at the offset after it: the time itself after the change,
+		// or the second occurrence of a repeated one.
+		if later := wall.Add(-time.Duration(after) * time.Second); reads(later) && (!reads(at) || later.After(at)) {
+			at = later
+		}
+	}
+	return at.In(loc)
 }
 
 // firesEver reports whether spec matches some calendar day: a day of
