@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -70,6 +72,36 @@ func (c HPAConfig) minZeroAllowed() bool {
 		}
 	}
 	return false
+}
+
+// clone returns c with copies of its metrics (their sources and
+// selectors) and behavior (its rules, windows, tolerances and policies),
+// which later changes to c do not reach: the HPA makes calculators from
+// its config when it needs more working spaces.
+func (c HPAConfig) clone() HPAConfig {
+	c.Metrics = slices.Clone(c.Metrics)
+	for i := range c.Metrics {
+		m := &c.Metrics[i]
+		m.Resource, m.ContainerResource = clonePtr(m.Resource), clonePtr(m.ContainerResource)
+		if m.Pods = clonePtr(m.Pods); m.Pods != nil {
+			m.Pods.Metric.Selector = maps.Clone(m.Pods.Metric.Selector)
+		}
+		if m.Object = clonePtr(m.Object); m.Object != nil {
+			m.Object.Metric.Selector = maps.Clone(m.Object.Metric.Selector)
+		}
+		if m.External = clonePtr(m.External); m.External != nil {
+			m.External.Metric.Selector = maps.Clone(m.External.Metric.Selector)
+		}
+	}
+	if c.Behavior = clonePtr(c.Behavior); c.Behavior != nil {
+		for _, r := range []**hpa.ScalingRules{&c.Behavior.ScaleUp, &c.Behavior.ScaleDown} {
+			if *r = clonePtr(*r); *r != nil {
+				(*r).StabilizationWindow, (*r).Tolerance = clonePtr((*r).StabilizationWindow), clonePtr((*r).Tolerance)
+				(*r).Policies = slices.Clone((*r).Policies)
+			}
+		}
+	}
+	return c
 }
 
 func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
@@ -151,8 +183,10 @@ var (
 // provider.ErrInvalid naming the wrong field. name is the strategy's name
 // in the target's policy: the strategy finds its own recommendations in
 // the History by it, so Engine.Decide refuses it as a Candidate of
-// another name. Empty means "hpa".
+// another name. Empty means "hpa". It keeps its own copy of cfg: later
+// changes to its metrics or behavior change nothing.
 func NewHPA(cfg HPAConfig, name string) (*HPA, error) {
+	cfg = cfg.clone() // the caller's later changes must not bypass the validation
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: hpa: %w", err)
 	}

@@ -126,6 +126,9 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 				spec.Location = loc
 			}
 		}
+		// Its own copies of the values: the caller's later changes must
+		// not bypass the validation.
+		a.Min, a.Max, a.Desired = clonePtr(a.Min), clonePtr(a.Max), clonePtr(a.Desired)
 		out = append(out, compiledAction{ScheduledAction: a, spec: spec})
 	}
 	return out, nil
@@ -145,7 +148,8 @@ var _ Strategy = (*Scheduled)(nil)
 
 // NewScheduled returns a Scheduled strategy for cfg, or an error matching
 // provider.ErrInvalid naming the wrong field (a schedule that does not
-// parse, an unknown time zone).
+// parse, an unknown time zone). It keeps its own copy of cfg: later
+// changes to its actions or their values change nothing.
 func NewScheduled(cfg ScheduledConfig) (*Scheduled, error) {
 	actions, err := compileSchedule(cfg)
 	if err != nil {

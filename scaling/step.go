@@ -272,7 +272,8 @@ var (
 )
 
 // NewStep returns a Step strategy for cfg, or an error matching
-// provider.ErrInvalid naming the wrong field.
+// provider.ErrInvalid naming the wrong field. It keeps its own copy of
+// cfg: later changes to its policies, steps or bounds change nothing.
 func NewStep(cfg StepConfig) (*Step, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: step: %w", err)
@@ -283,9 +284,16 @@ func NewStep(cfg StepConfig) (*Step, error) {
 	if cfg.Step == 0 {
 		cfg.Step = DefaultStep
 	}
+	// Its own copies of the policies, steps and bounds: the caller's later
+	// changes must not bypass the validation.
 	cfg.Policies = slices.Clone(cfg.Policies)
 	for i := range cfg.Policies {
-		cfg.Policies[i].EvaluationPeriods = max(1, cfg.Policies[i].EvaluationPeriods)
+		p := &cfg.Policies[i]
+		p.EvaluationPeriods = max(1, p.EvaluationPeriods)
+		p.Steps = slices.Clone(p.Steps)
+		for j := range p.Steps {
+			p.Steps[j].LowerBound, p.Steps[j].UpperBound = clonePtr(p.Steps[j].LowerBound), clonePtr(p.Steps[j].UpperBound)
+		}
 	}
 	periods := 1
 	for _, p := range cfg.Policies {

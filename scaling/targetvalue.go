@@ -87,7 +87,8 @@ var (
 )
 
 // NewTargetValue returns a TargetValue strategy for cfg, or an error
-// matching provider.ErrInvalid naming the wrong field.
+// matching provider.ErrInvalid naming the wrong field. It keeps its own
+// copy of cfg: later changes to the values it points at change nothing.
 func NewTargetValue(cfg TargetValueConfig) (*TargetValue, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: target value: %w", err)
@@ -95,6 +96,10 @@ func NewTargetValue(cfg TargetValueConfig) (*TargetValue, error) {
 	if cfg.Step == 0 {
 		cfg.Step = DefaultStep
 	}
+	// Its own copies of the values behind the pointers: the caller's later
+	// changes must not bypass the validation.
+	cfg.Target, cfg.Threshold = clonePtr(cfg.Target), clonePtr(cfg.Threshold)
+	cfg.MaxScaleUp, cfg.MaxScaleDown = clonePtr(cfg.MaxScaleUp), clonePtr(cfg.MaxScaleDown)
 	s := &TargetValue{cfg: cfg, target: *cfg.Target, threshold: DefaultTargetValueThreshold,
 		need: Need{Metric: cfg.Metric, Statistic: cfg.Statistic, Step: cfg.Step, Lookback: 5 * cfg.Step}}
 	if cfg.Threshold != nil {
@@ -238,6 +243,15 @@ func TargetValueCount(count int, value, target, threshold float64, maxUp, maxDow
 		return count, factor, 0
 	}
 	return newCount, factor, direction
+}
+
+// clonePtr returns a pointer to a copy of *p, or nil for nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // ceilInt rounds x up to an int, saturating at the int range.
