@@ -159,7 +159,12 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	var rec Recommendation
 	switch {
 	case v > c.Up:
-		n := int(math.Ceil(float64(cur) * c.UpFactor))
+		// Saturated before the conversion: int of a float beyond the int
+		// range is undefined (math.MinInt64 on amd64, the minimum).
+		n := math.MaxInt
+		if up := math.Ceil(float64(cur) * c.UpFactor); up < math.MaxInt {
+			n = int(up)
+		}
 		if n == cur {
 			n = cur + 1 // from 0
 		}
