@@ -40,10 +40,12 @@ type ScheduledAction struct {
 	// change skips fires as much later as the clocks jump (02:30 becomes
 	// 03:30), and one in the repeated hour fires once, at its second
 	// occurrence, in every zone. A "CRON_TZ=Zone " prefix sets the zone
-	// (an IANA one: Local is refused). @every is refused (it has no
-	// wall-clock time).
+	// (an IANA one: Local and localtime are refused), and TimeZone, if
+	// set, must name the same. @every is refused (it has no wall-clock
+	// time).
 	Schedule string `json:"schedule" yaml:"schedule"`
-	// TimeZone is the action's IANA time zone; empty means the config's.
+	// TimeZone is the action's IANA time zone; empty means the config's
+	// (or the schedule's CRON_TZ prefix, which it must not contradict).
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
 	// Min, Max and Desired are the values set; nil leaves one unchanged.
 	// At least one is required.
@@ -102,6 +104,24 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		if strings.HasPrefix(strings.TrimSpace(a.Schedule), "@every") {
 			return nil, provider.Invalid(field+".schedule", a.Schedule, "@every has no wall-clock time; use a cron expression")
 		}
+		var actionZone *time.Location
+		if a.TimeZone != "" {
+			loc, err := provider.LoadZone(a.TimeZone)
+			if err != nil {
+				return nil, provider.Invalid(field+".time_zone", a.TimeZone, "is not an IANA time zone (Local, the machine's, is refused)")
+			}
+			actionZone = loc
+		}
+		if name, ok := cronZone(a.Schedule); ok {
+			// robfig/cron loads any name, Local and localtime (the
+			// machine's zone) too.
+			if _, err := provider.LoadZone(name); err != nil {
+				return nil, provider.Invalid(field+".schedule", a.Schedule, "CRON_TZ must name an IANA time zone (Local, the machine's, is refused)")
+			}
+			if a.TimeZone != "" && a.TimeZone != name {
+				return nil, provider.Invalid(field+".time_zone", a.TimeZone, fmt.Sprintf("differs from the schedule's CRON_TZ=%s", name))
+			}
+		}
 		sched, err := cronParser.Parse(a.Schedule)
 		if err != nil {
 			return nil, provider.Invalid(field+".schedule", a.Schedule, err.Error())
@@ -118,12 +138,8 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 				return nil, provider.Invalid(field+".schedule", a.Schedule, "CRON_TZ=Local (the machine's zone) is refused: name an IANA time zone")
 			}
 			spec.Location = zone
-			if a.TimeZone != "" {
-				loc, err := provider.LoadZone(a.TimeZone)
-				if err != nil {
-					return nil, provider.Invalid(field+".time_zone", a.TimeZone, "is not an IANA time zone (Local, the machine's, is refused)")
-				}
-				spec.Location = loc
+			if actionZone != nil {
+				spec.Location = actionZone
 			}
 		}
 		// Its own copies of the values: the caller's later changes must
@@ -132,6 +148,19 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		out = append(out, compiledAction{ScheduledAction: a, spec: spec})
 	}
 	return out, nil
+}
+
+// cronZone returns the zone name of a schedule's CRON_TZ= or TZ= prefix,
+// as robfig/cron reads it, and whether it has one.
+func cronZone(schedule string) (string, bool) {
+	rest, ok := strings.CutPrefix(schedule, "CRON_TZ=")
+	if !ok {
+		if rest, ok = strings.CutPrefix(schedule, "TZ="); !ok {
+			return "", false
+		}
+	}
+	name, _, ok := strings.Cut(rest, " ")
+	return name, ok
 }
 
 // Scheduled applies recurring actions: at any time, each of min, max and
