@@ -27,7 +27,8 @@
 //	provider/memory/synth a read-only fleet of up to 10⁹ resources computed from a
 //	                     seed and real trace shapes, for runs at full size
 //	provider/providertest the conformance suite every driver runs
-//	provider/aws         EC2, Auto Scaling, CloudWatch, Lambda and EBS snapshots
+//	provider/aws         EC2 instances and EBS volumes, Auto Scaling, CloudWatch,
+//	                     Lambda, Application Load Balancers and EBS snapshots
 //	provider/prometheus  metrics, activity and targets from a Prometheus server
 //	provider/quota       a per-account-region budget of metric reads (calls and
 //	                     data points per second, CloudWatch's by default), batching
@@ -77,7 +78,8 @@
 //	provider/kubernetes  Deployments, StatefulSets and their pods through client-go:
 //	                     inventory, the scale subresource, stop to zero and back,
 //	                     metrics.k8s.io or Prometheus metrics, in-place pod resize,
-//	                     and the HPA calculator's inputs (a scaling.PodSource)
+//	                     the HPA calculator's inputs (a scaling.PodSource), and
+//	                     unused PersistentVolumes reported (never deleted)
 //
 // Time is read only through the small Clock interface of package clock,
 // which *clock.Mock from github.com/benbjohnson/clock satisfies, and only by
