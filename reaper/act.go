@@ -66,10 +66,17 @@ func (r *Reaper) act(ctx context.Context, now time.Time, rec *Record, p safety.P
 		}
 		rec.fail(StageAct, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, string(p.Action)+" failed"
-		if errors.Is(err, provider.ErrDenied) {
+		switch {
+		case errors.Is(err, provider.ErrDenied):
 			// Fails the same way at every run until someone grants the
 			// permission: say so, rather than look like a passing fault.
 			rec.Reason = string(p.Action) + " denied by the provider (a missing permission, refused credentials or a policy of the backend): nothing changed"
+		case errors.Is(err, provider.ErrThrottled):
+			// The backend asks for fewer calls (its retries spent): the
+			// rest of the run waits for the next, rather than call it
+			// once per candidate.
+			run.throttled = p.Resource.ID
+			rec.Reason = string(p.Action) + " throttled by the provider: nothing changed; the run's other actions wait for the next run"
 		}
 		return false
 	}

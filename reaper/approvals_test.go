@@ -53,7 +53,7 @@ func approvedProd(t *testing.T, e *env, r *reaper.Reaper) string {
 func TestThrottledApprovedStopKeepsTheApproval(t *testing.T) {
 	t.Parallel()
 	rec := approvedStopFailsAndKeepsTheApproval(t, memory.Fault{Throttle: true}, provider.ErrThrottled)
-	assert.Equal(t, "stop failed", rec.Reason)
+	assert.Equal(t, "stop throttled by the provider: nothing changed; the run's other actions wait for the next run", rec.Reason)
 }
 
 // An approved stop that the provider refuses for want of a permission

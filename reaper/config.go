@@ -62,7 +62,10 @@ type Config struct {
 	// taken is a provider call that changed the resource or may have: one
 	// the provider refused saying that nothing changed
 	// (provider.ChangedNothing: denied, throttled), or one not made,
-	// does not count. Must be ≥ 0. Default (0): 10, so that a wrong
+	// does not count; after a throttled one (provider.ErrThrottled) the
+	// run's other candidates are deferred, so that a backend that asks
+	// for fewer calls is not called once per candidate. Must be ≥ 0.
+	// Default (0): 10, so that a wrong
 	// verdict or policy touches at most ten resources before a person
 	// reads a report.
 	MaxActions int `json:"max_actions,omitempty" yaml:"max_actions,omitempty"`

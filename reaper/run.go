@@ -225,6 +225,10 @@ type runState struct {
 	// executing run's actions whose record failed. The Gate counts them
 	// as acted on (Proposal.FleetPlanned).
 	unrecorded map[string]int
+	// throttled is the resource whose action the provider refused as
+	// throttled (provider.ErrThrottled, its retries spent) in this run;
+	// the candidates after it are deferred.
+	throttled string
 }
 
 // process takes one record through the phases after detection: select,
@@ -266,6 +270,10 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 	}
 	if run.planned >= r.cfg.MaxActions {
 		rec.Outcome, rec.Reason = OutcomeDeferred, "max_actions "+strconv.Itoa(r.cfg.MaxActions)+" reached in this run"
+		return false
+	}
+	if run.throttled != "" {
+		rec.Outcome, rec.Reason = OutcomeDeferred, "the provider throttled the action on "+run.throttled+" in this run: deferred to the next run"
 		return false
 	}
 	pendingID, stop := r.findApproval(ctx, rec, &p)
