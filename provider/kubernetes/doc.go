@@ -255,8 +255,9 @@
 // failed) and any phase the driver does not know are running, so that
 // one in doubt is recommended less, and so is a stopped volume whose
 // storage another volume in use names (the same CSI driver and volume
-// handle, the same in-tree cloud disk, the same NFS server with one path
-// within the other's, the same node path). HourlyCost is the capacity
+// handle, the same in-tree cloud disk, an in-tree cloud disk and the
+// handle its CSI driver gives it, whatever form the disk's ID takes, the
+// same NFS server with one path within the other's, the same node path). HourlyCost is the capacity
 // in GiB times Config.PersistentVolumes.MonthlyPrices of its storage
 // class, divided by 730.5 hours; LaunchTime is its creation. Tags and
 // the annotation convention are read as for workloads. List reads them

@@ -236,24 +236,16 @@ func isDisk(pv *corev1.PersistentVolume) bool {
 }
 
 // sharedStorage reports whether a and b name the same storage: the same
-// CSI driver and volume handle, the same in-tree cloud disk, the same
-// NFS server with one path within the other's, or the same path of a
-// node (hostPath, local).
+// disk (diskKey: the same CSI driver and volume handle, the same in-tree
+// cloud disk, or an in-tree disk and the handle its CSI driver gives it),
+// the same NFS server with one path within the other's, or the same path
+// of a node (hostPath, local).
 func sharedStorage(a, b *corev1.PersistentVolume) bool {
+	if ka, kb := diskKey(a), diskKey(b); ka != "" || kb != "" {
+		return ka == kb
+	}
 	x, y := a.Spec.PersistentVolumeSource, b.Spec.PersistentVolumeSource
 	switch {
-	case x.CSI != nil && y.CSI != nil:
-		return x.CSI.Driver == y.CSI.Driver && x.CSI.VolumeHandle == y.CSI.VolumeHandle
-	case x.AWSElasticBlockStore != nil && y.AWSElasticBlockStore != nil:
-		return x.AWSElasticBlockStore.VolumeID == y.AWSElasticBlockStore.VolumeID
-	case x.GCEPersistentDisk != nil && y.GCEPersistentDisk != nil:
-		return x.GCEPersistentDisk.PDName == y.GCEPersistentDisk.PDName
-	case x.AzureDisk != nil && y.AzureDisk != nil:
-		return strings.EqualFold(x.AzureDisk.DataDiskURI, y.AzureDisk.DataDiskURI) // ARM URIs: ASCII, so storageBucket's lower case keys them alike
-	case x.Cinder != nil && y.Cinder != nil:
-		return x.Cinder.VolumeID == y.Cinder.VolumeID
-	case x.VsphereVolume != nil && y.VsphereVolume != nil:
-		return x.VsphereVolume.VolumePath == y.VsphereVolume.VolumePath
 	case x.NFS != nil && y.NFS != nil:
 		return x.NFS.Server == y.NFS.Server && nested(x.NFS.Path, y.NFS.Path)
 	case x.HostPath != nil && y.HostPath != nil:
@@ -264,17 +256,40 @@ func sharedStorage(a, b *corev1.PersistentVolume) bool {
 	return false
 }
 
-// storageBucket returns a key that every volume sharedStorage may find
-// sharing pv's storage has too ("" for a source it never compares), so
-// that a cluster's volumes are compared within their buckets, not each
-// with every other.
-func storageBucket(pv *corev1.PersistentVolume) string {
+// diskKey returns the disk pv names, as one key for each of the ways a
+// PersistentVolume may name it, or "" when pv is no disk (isDisk). An
+// in-tree cloud disk and a volume of the CSI driver the CSI migration
+// turns it into (k8s.io/csi-translation-lib) name one disk: an EBS
+// volume's ID, bare or as aws://ZONE/ID, is the ebs.csi.aws.com handle;
+// a GCE persistent disk's name the last element of the
+// pd.csi.storage.gke.io handle (projects/P/zones/Z/disks/NAME, whose
+// project and zone may be UNSPECIFIED, so that disks of one name in
+// other projects or zones count as one: two volumes found sharing a disk
+// are judged less idle, never more); an Azure disk's URI, in any case,
+// the disk.csi.azure.com handle; a Cinder volume's ID the
+// cinder.csi.openstack.org handle; a vSphere volume's path the
+// csi.vsphere.vmware.com handle. Any other CSI volume is its driver and
+// handle.
+func diskKey(pv *corev1.PersistentVolume) string {
 	s := pv.Spec.PersistentVolumeSource
 	switch {
 	case s.CSI != nil:
-		return "csi\x00" + s.CSI.Driver + "\x00" + s.CSI.VolumeHandle
+		switch h := s.CSI.VolumeHandle; s.CSI.Driver {
+		case "ebs.csi.aws.com":
+			return "ebs\x00" + ebsVolumeID(h)
+		case "pd.csi.storage.gke.io":
+			return "gce\x00" + h[strings.LastIndex(h, "/")+1:]
+		case "disk.csi.azure.com":
+			return "azure\x00" + strings.ToLower(h) // ARM URIs: ASCII, case-insensitive
+		case "cinder.csi.openstack.org":
+			return "cinder\x00" + h
+		case "csi.vsphere.vmware.com":
+			return "vsphere\x00" + h
+		default:
+			return "csi\x00" + s.CSI.Driver + "\x00" + h
+		}
 	case s.AWSElasticBlockStore != nil:
-		return "ebs\x00" + s.AWSElasticBlockStore.VolumeID
+		return "ebs\x00" + ebsVolumeID(s.AWSElasticBlockStore.VolumeID)
 	case s.GCEPersistentDisk != nil:
 		return "gce\x00" + s.GCEPersistentDisk.PDName
 	case s.AzureDisk != nil:
@@ -283,6 +298,29 @@ func storageBucket(pv *corev1.PersistentVolume) string {
 		return "cinder\x00" + s.Cinder.VolumeID
 	case s.VsphereVolume != nil:
 		return "vsphere\x00" + s.VsphereVolume.VolumePath
+	}
+	return ""
+}
+
+// ebsVolumeID returns the EBS volume ID of an in-tree volume ID of any of
+// its forms: vol-ID, aws:///vol-ID or aws://ZONE/vol-ID.
+func ebsVolumeID(id string) string {
+	if rest, ok := strings.CutPrefix(id, "aws://"); ok {
+		return rest[strings.LastIndex(rest, "/")+1:]
+	}
+	return id
+}
+
+// storageBucket returns a key that every volume sharedStorage may find
+// sharing pv's storage has too ("" for a source it never compares), so
+// that a cluster's volumes are compared within their buckets, not each
+// with every other.
+func storageBucket(pv *corev1.PersistentVolume) string {
+	if k := diskKey(pv); k != "" {
+		return k
+	}
+	s := pv.Spec.PersistentVolumeSource
+	switch {
 	case s.NFS != nil:
 		return "nfs\x00" + s.NFS.Server
 	case s.HostPath != nil:

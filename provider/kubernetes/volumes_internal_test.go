@@ -159,3 +159,68 @@ func TestJudgeVolumes(t *testing.T) {
 		assert.Contains(t, v.why, w.why, v.pv.Name)
 	}
 }
+
+// TestSharedStorageAcrossForms: one cloud disk named by an in-tree
+// PersistentVolume and by one of its CSI driver (the CSI migration's
+// drivers take the in-tree volumes' IDs as handles), or by two forms of
+// one ID, is the same storage: a released volume of it is not quiet
+// while the other is bound.
+func TestSharedStorageAcrossForms(t *testing.T) {
+	t.Parallel()
+	pv := func(s corev1.PersistentVolumeSource) *corev1.PersistentVolume {
+		return &corev1.PersistentVolume{Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: s}}
+	}
+	csi := func(driver, handle string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: handle}})
+	}
+	ebs := func(id string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{AWSElasticBlockStore: &corev1.AWSElasticBlockStoreVolumeSource{VolumeID: id}})
+	}
+	gce := func(name string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{GCEPersistentDisk: &corev1.GCEPersistentDiskVolumeSource{PDName: name}})
+	}
+	azure := func(uri string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{AzureDisk: &corev1.AzureDiskVolumeSource{DataDiskURI: uri}})
+	}
+	cinder := func(id string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{Cinder: &corev1.CinderPersistentVolumeSource{VolumeID: id}})
+	}
+	vsphere := func(path string) *corev1.PersistentVolume {
+		return pv(corev1.PersistentVolumeSource{VsphereVolume: &corev1.VsphereVirtualDiskVolumeSource{VolumePath: path}})
+	}
+	tests := []struct {
+		name string
+		a, b *corev1.PersistentVolume
+		want bool
+	}{
+		{"EBS in-tree and CSI", ebs("vol-0a1b"), csi("ebs.csi.aws.com", "vol-0a1b"), true},
+		{"EBS URL with a zone and CSI", ebs("aws://us-east-1a/vol-0a1b"), csi("ebs.csi.aws.com", "vol-0a1b"), true},
+		{"EBS URL without a zone and bare ID", ebs("aws:///vol-0a1b"), ebs("vol-0a1b"), true},
+		{"EBS URL and another volume", ebs("aws://us-east-1a/vol-0a1b"), csi("ebs.csi.aws.com", "vol-0a1c"), false},
+		{"GCE PD in-tree and CSI", gce("data-1"), csi("pd.csi.storage.gke.io", "projects/UNSPECIFIED/zones/UNSPECIFIED/disks/data-1"), true},
+		{"GCE PD CSI handles of one disk", csi("pd.csi.storage.gke.io", "projects/p/zones/us-central1-a/disks/data-1"), csi("pd.csi.storage.gke.io", "projects/UNSPECIFIED/zones/UNSPECIFIED/disks/data-1"), true},
+		{"GCE PD in-tree and another CSI disk", gce("data-1"), csi("pd.csi.storage.gke.io", "projects/p/zones/z/disks/data-2"), false},
+		{"Azure disk in-tree and CSI", azure("/subscriptions/S/resourceGroups/G/providers/Microsoft.Compute/disks/d1"), csi("disk.csi.azure.com", "/subscriptions/s/resourcegroups/g/providers/microsoft.compute/disks/D1"), true},
+		{"Cinder in-tree and CSI", cinder("7c5f"), csi("cinder.csi.openstack.org", "7c5f"), true},
+		{"vSphere in-tree and CSI", vsphere("[ds1] kubevols/d1.vmdk"), csi("csi.vsphere.vmware.com", "[ds1] kubevols/d1.vmdk"), true},
+		{"EBS in-tree and another driver's handle", ebs("vol-0a1b"), csi("other.csi", "vol-0a1b"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, sharedStorage(tt.a, tt.b), tt.name)
+		assert.Equal(t, tt.want, sharedStorage(tt.b, tt.a), tt.name+", reversed")
+		if tt.want {
+			assert.Equal(t, storageBucket(tt.a), storageBucket(tt.b), tt.name+": one bucket")
+		}
+	}
+
+	since := metav1.Now()
+	released := *ebs("aws://us-east-1a/vol-0a1b")
+	released.Name, released.Spec.AccessModes = "old", []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	released.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumeReleased, LastPhaseTransitionTime: &since}
+	bound := *csi("ebs.csi.aws.com", "vol-0a1b")
+	bound.Name, bound.Spec.AccessModes = "new", []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	bound.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound, LastPhaseTransitionTime: &since}
+	vs := judgeVolumes([]corev1.PersistentVolume{released, bound})
+	assert.Equal(t, provider.StateRunning, vs[0].state, "the released in-tree volume's disk is bound through the CSI one")
+	assert.True(t, vs[0].quiet.IsZero(), "and it is not quiet")
+}
