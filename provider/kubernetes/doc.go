@@ -275,10 +275,14 @@
 // before and after; and the Driver's Activity (provider.ActivitySource,
 // which a detector Scan uses through its Metrics) counts no file access
 // since then. That holds only of a disk that one claim at a time may
-// write: a CSI volume or an in-tree cloud disk, with access modes
+// write: an in-tree cloud disk or a volume of the CSI drivers the CSI
+// migration gives them to (ebs.csi.aws.com, pd.csi.storage.gke.io,
+// disk.csi.azure.com, cinder.csi.openstack.org, and
+// csi.vsphere.vmware.com but for its file volumes), with access modes
 // ReadWriteOnce or ReadWriteOncePod, that no other PersistentVolume
-// names. A file share (NFS, a CSI file system, any volume many pods may
-// mount) and a node's directory (hostPath, local) can be used without a
+// names. A file share (NFS, a volume of any other CSI driver, which may
+// be a file system whatever its access modes say, any volume many pods
+// may mount) and a node's directory (hostPath, local) can be used without a
 // claim, by pods that mount them directly or by clients outside the
 // cluster; their reads, and those of a volume a claim holds or may hold,
 // are provider.ErrUnsupported with the reason, and the detector

@@ -194,8 +194,8 @@ func judgeVolumes(pvs []corev1.PersistentVolume) []volume {
 // volume that is stopped (released, or available without a claim
 // reserving it), since its last phase change (status.lastPhaseTransitionTime,
 // set by the API server since Kubernetes 1.28): no pod mounts a volume
-// but through a claim bound to it. Only of a disk, too (a CSI volume, or
-// one of the in-tree cloud disks), that no claim but one at a time may
+// but through a claim bound to it. Only of a disk, too (isDisk: an
+// in-tree cloud disk, or a volume of their CSI drivers), that no claim but one at a time may
 // write (access modes ReadWriteOnce or ReadWriteOncePod) and that no
 // other PersistentVolume names: a file share (NFS, a CSI file system
 // mounted many times) or a node's directory (hostPath, local) may be
@@ -209,7 +209,7 @@ func quietSince(v volume, sharers []string) (time.Time, string) {
 	case len(sharers) > 0:
 		return time.Time{}, "its storage is also PersistentVolume " + strings.Join(sharers, ", ") + "'s"
 	case !isDisk(pv):
-		return time.Time{}, "its storage is not a disk (a CSI volume or an in-tree cloud disk): a file share or a node's directory may be used without a claim"
+		return time.Time{}, "its storage is not a disk (an in-tree cloud disk, or a volume of ebs.csi.aws.com, pd.csi.storage.gke.io, disk.csi.azure.com, cinder.csi.openstack.org or csi.vsphere.vmware.com): a file share or a node's directory may be used without a claim"
 	case slices.ContainsFunc(pv.Spec.AccessModes, func(m corev1.PersistentVolumeAccessMode) bool {
 		return m != corev1.ReadWriteOnce && m != corev1.ReadWriteOncePod
 	}):
@@ -227,11 +227,26 @@ func phaseOf(pv *corev1.PersistentVolume) corev1.PersistentVolumePhase {
 	return pv.Status.Phase
 }
 
-// isDisk reports whether pv's storage is a CSI volume or an in-tree
-// cloud disk.
+// isDisk reports whether pv's storage is a cloud disk: an in-tree one, or
+// a volume of a CSI driver of disks only, one of those the CSI migration
+// gives the in-tree disks to (of csi.vsphere.vmware.com, a handle not of
+// a file volume, "file:..."). A volume of any other CSI driver may be a
+// file system (EFS, Azure Files, Filestore, an NFS or SMB share, a
+// bucket), whatever its access modes say (the EFS driver's own example
+// makes one ReadWriteOnce), and its file system may be mounted without
+// this volume: it is no disk.
 func isDisk(pv *corev1.PersistentVolume) bool {
 	s := pv.Spec.PersistentVolumeSource
-	return s.CSI != nil || s.AWSElasticBlockStore != nil || s.GCEPersistentDisk != nil || s.AzureDisk != nil ||
+	if s.CSI != nil {
+		switch s.CSI.Driver {
+		case "ebs.csi.aws.com", "pd.csi.storage.gke.io", "disk.csi.azure.com", "cinder.csi.openstack.org":
+			return true
+		case "csi.vsphere.vmware.com":
+			return !strings.HasPrefix(s.CSI.VolumeHandle, "file:")
+		}
+		return false
+	}
+	return s.AWSElasticBlockStore != nil || s.GCEPersistentDisk != nil || s.AzureDisk != nil ||
 		s.Cinder != nil || s.VsphereVolume != nil
 }
 
@@ -257,7 +272,8 @@ func sharedStorage(a, b *corev1.PersistentVolume) bool {
 }
 
 // diskKey returns the disk pv names, as one key for each of the ways a
-// PersistentVolume may name it, or "" when pv is no disk (isDisk). An
+// PersistentVolume may name it, or "" when pv is neither a CSI volume
+// nor an in-tree cloud disk. An
 // in-tree cloud disk and a volume of the CSI driver the CSI migration
 // turns it into (k8s.io/csi-translation-lib) name one disk: an EBS
 // volume's ID, bare or as aws://ZONE/ID, is the ebs.csi.aws.com handle;

@@ -224,3 +224,53 @@ func TestSharedStorageAcrossForms(t *testing.T) {
 	assert.Equal(t, provider.StateRunning, vs[0].state, "the released in-tree volume's disk is bound through the CSI one")
 	assert.True(t, vs[0].quiet.IsZero(), "and it is not quiet")
 }
+
+// TestCSIFileSystemIsNotQuiet: a released CSI volume of a file system
+// (EFS, Azure Files, Filestore, an NFS or SMB share, a bucket), even one
+// made ReadWriteOnce as the EFS driver's static provisioning example
+// does, is no disk: its file system may be mounted by other volumes
+// (fs-ID:/path, an access point) or by clients outside the cluster, so
+// no I/O through this volume says nothing of its storage. So is a volume
+// of a CSI driver the driver does not know serves disks only.
+func TestCSIFileSystemIsNotQuiet(t *testing.T) {
+	t.Parallel()
+	since := metav1.Now()
+	released := func(driver, handle string) corev1.PersistentVolume {
+		return corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: driver},
+			Spec: corev1.PersistentVolumeSpec{
+				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				ClaimRef:               &corev1.ObjectReference{Namespace: "shop", Name: "data"},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: driver, VolumeHandle: handle}},
+			},
+			Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeReleased, LastPhaseTransitionTime: &since},
+		}
+	}
+	vs := judgeVolumes([]corev1.PersistentVolume{
+		released("efs.csi.aws.com", "fs-0123"),
+		released("file.csi.azure.com", "rg#account#share"),
+		released("filestore.csi.storage.gke.io", "modeInstance/us-central1-a/fs/vol1"),
+		released("nfs.csi.k8s.io", "nfs.local#/exports#sub"),
+		released("smb.csi.k8s.io", "smb.local/share#sub"),
+		released("s3.csi.aws.com", "bucket"),
+		released("example.com/unknown", "v-1"),
+	})
+	for _, v := range vs {
+		assert.Equal(t, provider.StateStopped, v.state, v.pv.Name)
+		assert.True(t, v.quiet.IsZero(), "%s: a file system's volume is never known quiet", v.pv.Name)
+		assert.Contains(t, v.why, "not a disk", v.pv.Name)
+	}
+
+	disks := judgeVolumes([]corev1.PersistentVolume{
+		released("ebs.csi.aws.com", "vol-1"),
+		released("pd.csi.storage.gke.io", "projects/p/zones/z/disks/d"),
+		released("disk.csi.azure.com", "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d"),
+		released("cinder.csi.openstack.org", "c-1"),
+		released("csi.vsphere.vmware.com", "0b0c5c5e-1111-2222-3333-444455556666"),
+	})
+	for _, v := range disks {
+		assert.WithinDuration(t, since.Time, v.quiet, 0, "%s: a disk", v.pv.Name)
+	}
+	vsanFile := judgeVolumes([]corev1.PersistentVolume{released("csi.vsphere.vmware.com", "file:0b0c5c5e-1111-2222-3333-444455556666")})
+	assert.True(t, vsanFile[0].quiet.IsZero(), "a vSphere file volume is a share")
+}
