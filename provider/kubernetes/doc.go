@@ -253,22 +253,27 @@
 // the storage kept) or Available without a claim reserving it. Available
 // but reserved for a claim (spec.claimRef set), Failed (its reclamation
 // failed) and any phase the driver does not know are running, so that
-// one in doubt is recommended less, and so is a stopped volume whose
-// storage another volume in use names (the same CSI driver and volume
-// handle, the same in-tree cloud disk, an in-tree cloud disk and the
-// handle its CSI driver gives it, whatever form the disk's ID takes, the
-// same NFS server with one path within the other's, the same node path). HourlyCost is the capacity
+// one in doubt is recommended less, and so is a stopped volume that a
+// VolumeAttachment attaches to a node, by its name or by its disk (a pod
+// force-deleted from a node that still runs it, or one that mounts the
+// disk inline, without a claim), or whose storage another volume in use
+// names (the same CSI driver and volume handle, the same in-tree cloud
+// disk, an in-tree cloud disk and the handle its CSI driver gives it,
+// whatever form the disk's ID takes, the same NFS server with one path
+// within the other's, the same node path). HourlyCost is the capacity
 // in GiB times Config.PersistentVolumes.MonthlyPrices of its storage
 // class, divided by 730.5 hours; LaunchTime is its creation. Tags and
 // the annotation convention are read as for workloads. List reads them
-// with one request; Get, QueryMetric and Activity of a volume with one
-// GET, and one LIST of them all more for a stopped one (to see whether
-// another shares its storage), so that a scan lists the cluster's
-// volumes only for the few that may be unused.
+// with two requests (a LIST of them and one of the VolumeAttachments);
+// Get, QueryMetric and Activity of a volume with one GET, and those two
+// LISTs more for a stopped one (to see whether another shares its
+// storage, or a node has it attached), so that a scan lists the
+// cluster's volumes only for the few that may be unused.
 //
 // Kubernetes measures no I/O of a volume, but it knows when none can have
 // happened through it: no pod mounts a PersistentVolume but through a
-// claim bound to it. So QueryMetric reads the disk_read and disk_write of
+// claim bound to it (a pod that mounts its disk inline is seen only while
+// a node has the disk attached, above). So QueryMetric reads the disk_read and disk_write of
 // a stopped volume as 0 in every step that begins at or after its last
 // phase change (status.lastPhaseTransitionTime, Kubernetes 1.28 and later)
 // and has ended by now (WithClock), whatever the statistic, and as gaps
@@ -360,6 +365,9 @@
 //	- apiGroups: [""]
 //	  resources: [persistentvolumes]
 //	  verbs: [get, list]
+//	- apiGroups: [storage.k8s.io]
+//	  resources: [volumeattachments]
+//	  verbs: [list]                    # a disk a node has attached is in use
 //
 // A read-only dry run needs only get and list (the HPAs' list included:
 // List and Get name the HPA that scales a workload).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -38,13 +39,19 @@ type volume struct {
 
 // listVolumes returns every PersistentVolume of the cluster judged
 // (judgeVolumes), those the configuration does not select included: the
-// storage of one may be another's. It needs list on persistentvolumes.
+// storage of one may be another's; against the cluster's
+// VolumeAttachments: a node may have one's disk attached. It needs list
+// on persistentvolumes and on volumeattachments.storage.k8s.io.
 func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, error) {
 	l, err := d.client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, wrap(op, id, call{verb: "list", resource: "persistentvolumes"}, err)
 	}
-	return judgeVolumes(l.Items), nil
+	vas, err := d.client.StorageV1().VolumeAttachments().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "volumeattachments.storage.k8s.io"}, err)
+	}
+	return judgeVolumes(l.Items, vas.Items), nil
 }
 
 // sees reports whether the configuration selects pv: its labels match
@@ -91,7 +98,7 @@ func (d *Driver) getVolume(ctx context.Context, op, id, name string) (volume, er
 		return volume{}, notFound(op, id, "config.persistent_volumes.label_selector or config.namespaces leaves it out")
 	}
 	if volumeState(pv) != provider.StateStopped {
-		return judgeVolumes([]corev1.PersistentVolume{*pv})[0], nil
+		return judgeVolumes([]corev1.PersistentVolume{*pv}, nil)[0], nil
 	}
 	vs, err := d.listVolumes(ctx, op, id)
 	if err != nil {
@@ -156,12 +163,34 @@ func volumeState(pv *corev1.PersistentVolume) provider.State {
 
 // judgeVolumes judges each of the cluster's PersistentVolumes pvs: its
 // state (volumeState), running when another volume in use (not stopped)
-// shares its storage (sharedStorage), and since when it is quiet
+// shares its storage (sharedStorage) or when one of the cluster's
+// VolumeAttachments vas attaches it, or its disk, to a node (a pod there
+// may use it: one force-deleted from a node that still runs, or one that
+// mounts the disk inline, without a claim), and since when it is quiet
 // (quietSince).
-func judgeVolumes(pvs []corev1.PersistentVolume) []volume {
+func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachment) []volume {
 	out := make([]volume, len(pvs))
+	byName := map[string]*corev1.PersistentVolume{}
 	for i := range pvs {
 		out[i] = volume{pv: &pvs[i], state: volumeState(&pvs[i])}
+		byName[pvs[i].Name] = &pvs[i]
+	}
+	attached := map[string]string{} // node by PersistentVolume name ("pv\x00NAME") or diskKey
+	for _, va := range vas {
+		src := va.Spec.Source
+		switch {
+		case src.PersistentVolumeName != nil:
+			attached["pv\x00"+*src.PersistentVolumeName] = va.Spec.NodeName
+			if pv := byName[*src.PersistentVolumeName]; pv != nil {
+				if k := diskKey(pv); k != "" {
+					attached[k] = va.Spec.NodeName
+				}
+			}
+		case src.InlineVolumeSpec != nil:
+			if k := diskKey(&corev1.PersistentVolume{Spec: *src.InlineVolumeSpec}); k != "" {
+				attached[k] = va.Spec.NodeName
+			}
+		}
 	}
 	buckets := map[string][]int{} // the volumes that may share storage, by storageBucket
 	for i := range out {
@@ -183,6 +212,15 @@ func judgeVolumes(pvs []corev1.PersistentVolume) []volume {
 		}
 		if inUse != "" && out[i].state == provider.StateStopped {
 			out[i].state = provider.StateRunning
+		}
+		node, ok := attached["pv\x00"+out[i].pv.Name]
+		if k := diskKey(out[i].pv); !ok && k != "" {
+			node, ok = attached[k]
+		}
+		if ok && out[i].state == provider.StateStopped {
+			out[i].state = provider.StateRunning
+			out[i].why = fmt.Sprintf("it is attached to node %s (a VolumeAttachment names it or its disk): a pod there may use it without a claim", node)
+			continue
 		}
 		out[i].quiet, out[i].why = quietSince(out[i], sharers)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -375,4 +376,69 @@ func TestPersistentVolumeFoundIdleByTheDetector(t *testing.T) {
 		v := got[ids[name]]
 		assert.Equal(t, detector.ActionNone, v.Action, "%s: %s", name, v.Explain())
 	}
+}
+
+// attach creates a VolumeAttachment NAMESPACE-name of source to a node,
+// as the attach/detach controller does while a pod on it uses the disk,
+// and deletes it when the test ends.
+func (f *fixture) attach(name string, source storagev1.VolumeAttachmentSource) {
+	f.t.Helper()
+	vas := f.admin.StorageV1().VolumeAttachments()
+	va, err := vas.Create(f.ctx, &storagev1.VolumeAttachment{
+		ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-" + name},
+		Spec:       storagev1.VolumeAttachmentSpec{Attacher: "ebs.csi.aws.com", NodeName: "node-1", Source: source},
+	}, metav1.CreateOptions{})
+	require.NoError(f.t, err)
+	f.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = vas.Delete(ctx, va.Name, metav1.DeleteOptions{})
+	})
+}
+
+// TestPersistentVolumeAttachedIsNotQuiet: a released disk still attached
+// to a node (a VolumeAttachment names it: its pod was force-deleted from
+// a node that still runs it) or whose disk a pod mounts directly (an
+// inline volume, which the attach/detach controller attaches by its
+// spec) may be written without a claim: it is running, and its I/O is
+// not known.
+func TestPersistentVolumeAttachedIsNotQuiet(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	long := now.Add(-40 * 24 * time.Hour)
+	ids := map[string]string{
+		"attached": f.volume("attached", volumeSpec{source: f.csiDisk("vol-1"), claim: "data", phase: corev1.VolumeReleased, since: long}),
+		"inline":   f.volume("inline", volumeSpec{source: f.csiDisk("vol-2"), claim: "data2", phase: corev1.VolumeReleased, since: long}),
+		"detached": f.volume("detached", volumeSpec{source: f.csiDisk("vol-3"), claim: "data3", phase: corev1.VolumeReleased, since: long}),
+	}
+	pvName := strings.TrimPrefix(ids["attached"], "persistentvolume/")
+	f.attach("by-name", storagev1.VolumeAttachmentSource{PersistentVolumeName: &pvName})
+	inline := f.csiDisk("vol-2")
+	f.attach("inline", storagev1.VolumeAttachmentSource{InlineVolumeSpec: &corev1.PersistentVolumeSpec{
+		PersistentVolumeSource: inline, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+	}})
+	d := f.volumeDriver(fixedClock(now))
+	list, err := d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindVolume}})
+	require.NoError(t, err)
+	require.Len(t, list, len(ids))
+	for _, r := range list {
+		want := provider.StateRunning
+		if r.ID == ids["detached"] {
+			want = provider.StateStopped
+		}
+		assert.Equal(t, want, r.State, r.ID)
+	}
+	for _, name := range []string{"attached", "inline"} {
+		r, err := d.Get(f.ctx, ids[name])
+		require.NoError(t, err, name)
+		assert.Equal(t, provider.StateRunning, r.State, name)
+		_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: ids[name], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+		require.ErrorIs(t, err, provider.ErrUnsupported, name)
+		require.ErrorContains(t, err, "attached to node node-1", name)
+		_, err = d.Activity(f.ctx, provider.ActivityQuery{ResourceID: ids[name], Start: long, End: now})
+		require.ErrorIs(t, err, provider.ErrUnsupported, name)
+	}
+	_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: ids["detached"], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+	require.NoError(t, err, "a disk no node has attached is known quiet")
 }
