@@ -40,7 +40,8 @@ type volume struct {
 // listVolumes returns every PersistentVolume of the cluster judged
 // (judgeVolumes), those the configuration does not select included: the
 // storage of one may be another's; against the cluster's
-// VolumeAttachments: a node may have one's disk attached. It needs list
+// VolumeAttachments: a node may have one's disk attached. Their reasons
+// name only the volumes the configuration selects (sees). It needs list
 // on persistentvolumes and on volumeattachments.storage.k8s.io.
 func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, error) {
 	l, err := d.client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
@@ -51,7 +52,7 @@ func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, erro
 	if err != nil {
 		return nil, wrap(op, id, call{verb: "list", resource: "volumeattachments.storage.k8s.io"}, err)
 	}
-	return judgeVolumes(l.Items, vas.Items), nil
+	return judgeVolumes(l.Items, vas.Items, d.sees), nil
 }
 
 // sees reports whether the configuration selects pv: its labels match
@@ -98,7 +99,7 @@ func (d *Driver) getVolume(ctx context.Context, op, id, name string) (volume, er
 		return volume{}, notFound(op, id, "config.persistent_volumes.label_selector or config.namespaces leaves it out")
 	}
 	if volumeState(pv) != provider.StateStopped {
-		return judgeVolumes([]corev1.PersistentVolume{*pv}, nil)[0], nil
+		return judgeVolumes([]corev1.PersistentVolume{*pv}, nil, nil)[0], nil
 	}
 	vs, err := d.listVolumes(ctx, op, id)
 	if err != nil {
@@ -167,8 +168,9 @@ func volumeState(pv *corev1.PersistentVolume) provider.State {
 // VolumeAttachments vas attaches it, or its disk, to a node (a pod there
 // may use it: one force-deleted from a node that still runs, or one that
 // mounts the disk inline, without a claim), and since when it is quiet
-// (quietSince).
-func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachment) []volume {
+// (quietSince). The reasons name only the volumes visible selects (all
+// when visible is nil): the others are counted, not shown.
+func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachment, visible func(*corev1.PersistentVolume) bool) []volume {
 	out := make([]volume, len(pvs))
 	byName := map[string]*corev1.PersistentVolume{}
 	for i := range pvs {
@@ -199,13 +201,18 @@ func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachmen
 		}
 	}
 	for i := range out {
-		var sharers []string // the other volumes of the same storage
+		var sharers []string // the other volumes of the same storage visible selects
+		hidden := 0          // and those it does not
 		inUse := ""
 		for _, j := range buckets[storageBucket(out[i].pv)] {
 			if i == j || !sharedStorage(out[i].pv, out[j].pv) {
 				continue
 			}
-			sharers = append(sharers, out[j].pv.Name)
+			if visible == nil || visible(out[j].pv) {
+				sharers = append(sharers, out[j].pv.Name)
+			} else {
+				hidden++
+			}
 			if inUse == "" && volumeState(out[j].pv) != provider.StateStopped {
 				inUse = out[j].pv.Name
 			}
@@ -222,7 +229,7 @@ func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachmen
 			out[i].why = fmt.Sprintf("it is attached to node %s (a VolumeAttachment names it or its disk): a pod there may use it without a claim", node)
 			continue
 		}
-		out[i].quiet, out[i].why = quietSince(out[i], sharers)
+		out[i].quiet, out[i].why = quietSince(out[i], sharers, hidden)
 	}
 	return out
 }
@@ -239,13 +246,23 @@ func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachmen
 // mounted many times) or a node's directory (hostPath, local) may be
 // mounted by pods directly, or served to clients outside the cluster, so
 // that no I/O through this volume says nothing of its storage.
-func quietSince(v volume, sharers []string) (time.Time, string) {
+//
+// sharers are the names of the other volumes of v's storage that may be
+// shown, hidden the number of those that may not.
+func quietSince(v volume, sharers []string, hidden int) (time.Time, string) {
 	pv := v.pv
 	switch {
 	case v.state != provider.StateStopped:
 		return time.Time{}, fmt.Sprintf("it is %s (phase %s): only a volume no claim holds is known to serve none", v.state, phaseOf(pv))
-	case len(sharers) > 0:
-		return time.Time{}, "its storage is also PersistentVolume " + strings.Join(sharers, ", ") + "'s"
+	case len(sharers) > 0 || hidden > 0:
+		var of []string
+		if len(sharers) > 0 {
+			of = append(of, "PersistentVolume "+strings.Join(sharers, ", ")+"'s")
+		}
+		if hidden > 0 {
+			of = append(of, fmt.Sprintf("%d PersistentVolumes the configuration does not select", hidden))
+		}
+		return time.Time{}, "its storage is also " + strings.Join(of, " and ")
 	case !isDisk(pv):
 		return time.Time{}, "its storage is not a disk (an in-tree cloud disk, or a volume of ebs.csi.aws.com, pd.csi.storage.gke.io, disk.csi.azure.com, cinder.csi.openstack.org or csi.vsphere.vmware.com): a file share or a node's directory may be used without a claim"
 	case slices.ContainsFunc(pv.Spec.AccessModes, func(m corev1.PersistentVolumeAccessMode) bool {

@@ -442,3 +442,32 @@ func TestPersistentVolumeAttachedIsNotQuiet(t *testing.T) {
 	_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: ids["detached"], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
 	require.NoError(t, err, "a disk no node has attached is known quiet")
 }
+
+// TestPersistentVolumeSharerOutsideScopeIsNotNamed: a volume the
+// configuration does not select (another namespace's claim, or a label
+// the selector leaves out) still keeps a volume of its storage from
+// being quiet, but the reason does not name it: the driver shows nothing
+// of a volume outside its scope.
+func TestPersistentVolumeSharerOutsideScopeIsNotNamed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	long := now.Add(-40 * 24 * time.Hour)
+	mine := f.volume("mine", volumeSpec{source: f.csiDisk("vol-1"), claim: "data", phase: corev1.VolumeReleased, since: long})
+	seen := f.volume("seen", volumeSpec{source: f.csiDisk("vol-1"), claim: "data-old", phase: corev1.VolumeReleased, since: long})
+	hidden := f.volume("hidden", volumeSpec{source: f.csiDisk("vol-1"), phase: corev1.VolumeAvailable, since: long})
+	unselected := f.volume("unselected", volumeSpec{source: f.csiDisk("vol-1"), claim: "x", phase: corev1.VolumeReleased, since: long, labels: map[string]string{"tier": "cold"}})
+	d := f.driver(kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, LabelSelector: volumeLabel + "=" + f.ns + ",tier!=cold"}})
+	_, err := d.Get(f.ctx, hidden)
+	require.ErrorIs(t, err, provider.ErrNotFound, "no claim in the driver's namespace")
+	_, err = d.Get(f.ctx, unselected)
+	require.ErrorIs(t, err, provider.ErrNotFound, "the selector leaves it out")
+
+	_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: mine, Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorContains(t, err, strings.TrimPrefix(seen, "persistentvolume/"), "a sharer the driver sees is named")
+	for _, id := range []string{hidden, unselected} {
+		assert.NotContains(t, err.Error(), strings.TrimPrefix(id, "persistentvolume/"), "a sharer outside the scope is not")
+	}
+	assert.ErrorContains(t, err, "2 PersistentVolumes the configuration does not select")
+}
