@@ -180,8 +180,10 @@ type PersistentVolumeConfig struct {
 	LabelSelector string `json:"label_selector,omitempty" yaml:"label_selector,omitempty"`
 	// MonthlyPrices is the price of one GiB (2³⁰ bytes) of a
 	// PersistentVolume's capacity per month, in the host's currency, by
-	// its storage class ("" for one without a class, such as a volume
-	// made by hand); it fills Resource.HourlyCost as capacity × price /
+	// its storage class (the volume.beta.kubernetes.io/storage-class
+	// annotation when it has one, else spec.storageClassName, as the
+	// PersistentVolume controller reads it; "" for one without a class,
+	// such as a volume made by hand); it fills Resource.HourlyCost as capacity × price /
 	// 730.5 (the hours of an average month). A class without a price
 	// leaves HourlyCost 0 (unknown). Default: none.
 	MonthlyPrices map[string]float64 `json:"monthly_prices,omitempty" yaml:"monthly_prices,omitempty"`

@@ -126,12 +126,22 @@ func (d *Driver) volumeResource(v volume) provider.Resource {
 		Tags: tags(pv.ObjectMeta), LaunchTime: pv.CreationTimestamp.Time,
 	}
 	applyMetadata(&r, pv.ObjectMeta)
-	if price := d.cfg.PersistentVolumes.MonthlyPrices[pv.Spec.StorageClassName]; price > 0 && v.state != provider.StateTerminated {
+	if price := d.cfg.PersistentVolumes.MonthlyPrices[storageClass(pv)]; price > 0 && v.state != provider.StateTerminated {
 		if q, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok && q.Sign() > 0 {
 			r.HourlyCost = q.AsApproximateFloat64() / gib * price / hoursPerMonth
 		}
 	}
 	return r.NormalizeLabels()
+}
+
+// storageClass returns the storage class of pv as the PersistentVolume
+// controller reads it: the volume.beta.kubernetes.io/storage-class
+// annotation when it has one, else spec.storageClassName.
+func storageClass(pv *corev1.PersistentVolume) string {
+	if class, ok := pv.Annotations[corev1.BetaStorageClassAnnotation]; ok {
+		return class
+	}
+	return pv.Spec.StorageClassName
 }
 
 // volumeState maps a PersistentVolume onto the lifecycle states:

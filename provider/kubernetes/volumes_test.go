@@ -471,3 +471,36 @@ func TestPersistentVolumeSharerOutsideScopeIsNotNamed(t *testing.T) {
 	}
 	assert.ErrorContains(t, err, "2 PersistentVolumes the configuration does not select")
 }
+
+// TestPersistentVolumeClassOfTheBetaAnnotation: a PersistentVolume whose
+// class is named by the volume.beta.kubernetes.io/storage-class
+// annotation (as older provisioners and manifests name it, and as the
+// PersistentVolume controller still reads it first) is priced by that
+// class.
+func TestPersistentVolumeClassOfTheBetaAnnotation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pvs := f.admin.CoreV1().PersistentVolumes()
+	pv, err := pvs.Create(f.ctx, &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        f.ns + "-beta",
+			Labels:      map[string]string{volumeLabel: f.ns},
+			Annotations: map[string]string{corev1.BetaStorageClassAnnotation: "gp3"},
+		},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Gi")},
+			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeSource: f.csiDisk("vol-1"),
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = pvs.Delete(ctx, pv.Name, metav1.DeleteOptions{})
+	})
+	d := f.volumeDriver(fixedClock(time.Now()))
+	r, err := d.Get(f.ctx, kubernetes.Ref{Kind: kubernetes.ObjectPersistentVolume, Name: pv.Name}.String())
+	require.NoError(t, err)
+	assert.InDelta(t, 100*0.08/730.5, r.HourlyCost, 1e-12, "100 GiB of gp3 at $0.08 a GiB-month")
+}
