@@ -149,13 +149,38 @@ func (d *Driver) batchRefs(ctx context.Context, op string, ids func(int) string,
 // answered as Get would answer it, a namespace's workloads from one list,
 // and the HorizontalPodAutoscalers that scale them (ScaledBy) from one
 // more (a read whose namespace's HPAs could not be listed is made with
-// Get, which returns its error).
+// Get, which returns its error); PersistentVolumes from one list of them
+// (and one of the VolumeAttachments), a read of one the list does not
+// have as selected made with Get.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
 	type hpas struct {
 		scaledBy map[Ref]string
 		err      error
 	}
 	byNS := map[string]hpas{}
+	var volumes map[string]volume // by name, listed at the first read of one; nil when that failed
+	volumesListed := false
+	fromVolumes := func(r *provider.ResourceRead) bool {
+		name, ok, err := d.volumeRef("get", r.ID)
+		if !ok || err != nil {
+			return false
+		}
+		if !volumesListed {
+			volumesListed = true
+			if vs, err := d.listVolumes(ctx, "get", ""); err == nil {
+				volumes = make(map[string]volume, len(vs))
+				for _, v := range vs {
+					volumes[v.pv.Name] = v
+				}
+			}
+		}
+		v, ok := volumes[name]
+		if !ok || !d.sees(v.pv) {
+			return false
+		}
+		r.Resource, r.Err = d.volumeResource(v), nil
+		return true
+	}
 	return batchWorkloads(ctx, d, "get", "get resources", reads,
 		func(r *provider.ResourceRead) string { return r.ID },
 		func(r *provider.ResourceRead, err error) { r.Resource, r.Err = provider.Resource{}, err },
@@ -171,7 +196,11 @@ func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead
 			}
 			r.Resource, r.Err = d.workloadResource(w, h.scaledBy[w.ref]), nil
 		},
-		func(r *provider.ResourceRead) { r.Resource, r.Err = d.Get(ctx, r.ID) })
+		func(r *provider.ResourceRead) {
+			if !fromVolumes(r) {
+				r.Resource, r.Err = d.Get(ctx, r.ID)
+			}
+		})
 }
 
 // GetCapacities implements provider.CapacityBatcher: every read is

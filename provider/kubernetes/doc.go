@@ -205,7 +205,9 @@
 // answers a batch from lists: GetResources and GetCapacities
 // (provider.ResourceBatcher, provider.CapacityBatcher) from one list of a
 // namespace's Deployments and one of its StatefulSets (and GetResources
-// one of its HPAs, for ScaledBy), ObservePodsBatch (scaling.PodBatcher)
+// one of its HPAs, for ScaledBy; and its PersistentVolumes from one list
+// of them and one of the VolumeAttachments,
+// TestPersistentVolumesReadInABatch), ObservePodsBatch (scaling.PodBatcher)
 // from those, one list of its pods and one of its pod metrics, matching
 // each workload's selector as the API server would. One by one, a target
 // costs six requests a pass (Get, a GET and a LIST of the namespace's

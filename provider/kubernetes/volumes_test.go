@@ -504,3 +504,39 @@ func TestPersistentVolumeClassOfTheBetaAnnotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 100*0.08/730.5, r.HourlyCost, 1e-12, "100 GiB of gp3 at $0.08 a GiB-month")
 }
+
+// TestPersistentVolumesReadInABatch: GetResources answers a batch of
+// PersistentVolume reads as Get does, each, from one list of the
+// cluster's volumes (and one of its VolumeAttachments), not from a GET
+// and two LISTs for each stopped volume.
+func TestPersistentVolumesReadInABatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	long := time.Now().Add(-40 * 24 * time.Hour)
+	var reads []provider.ResourceRead
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		reads = append(reads, provider.ResourceRead{ID: f.volume(name, volumeSpec{source: f.csiDisk(name), claim: "data-" + name, phase: corev1.VolumeReleased, since: long})})
+	}
+	reads = append(reads,
+		provider.ResourceRead{ID: f.volume("bound", volumeSpec{source: f.csiDisk("f"), claim: "live", phase: corev1.VolumeBound, since: long})},
+		provider.ResourceRead{ID: f.volume("cold", volumeSpec{source: f.csiDisk("g"), claim: "x", phase: corev1.VolumeReleased, since: long, labels: map[string]string{"tier": "cold"}})},
+		provider.ResourceRead{ID: "persistentvolume/" + f.ns + "-none"},
+	)
+	cfg := kubernetes.Config{Namespaces: []string{}, PersistentVolumes: kubernetes.PersistentVolumeConfig{
+		List: true, LabelSelector: volumeLabel + "=" + f.ns + ",tier!=cold", MonthlyPrices: map[string]float64{"gp3": 0.08},
+	}}
+	d, c := f.countingDriver(cfg)
+	require.NoError(t, d.GetResources(f.ctx, reads))
+	calls := c.take()
+	for _, r := range reads {
+		one, err := d.Get(f.ctx, r.ID)
+		if err != nil {
+			require.Error(t, r.Err, r.ID)
+			assert.Equal(t, err.Error(), r.Err.Error(), r.ID)
+			continue
+		}
+		require.NoError(t, r.Err, r.ID)
+		assert.Equal(t, one, r.Resource, "%s: the batch agrees with Get", r.ID)
+	}
+	assert.LessOrEqual(t, len(calls), 4, "one LIST of the volumes, one of the attachments, a GET of each not listed as selected: %v", calls)
+}
