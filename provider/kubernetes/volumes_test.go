@@ -226,6 +226,24 @@ func TestPersistentVolumesScope(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrNotFound)
 	_, err = cold.Get(f.ctx, "persistentvolume/"+f.ns+"-none")
 	require.ErrorIs(t, err, provider.ErrNotFound)
+
+	// A volume a claim holds is read alone (no list): the scope holds for
+	// it too, and for QueryMetric and Activity of it.
+	bound := f.volume("bound", volumeSpec{source: f.csiDisk("vol-4"), claim: "live", phase: corev1.VolumeBound, since: long})
+	_, err = cold.Get(f.ctx, bound)
+	require.ErrorIs(t, err, provider.ErrNotFound, "the selector leaves a bound volume out")
+	_, err = cold.QueryMetric(f.ctx, provider.Query{ResourceID: bound, Metric: provider.MetricDiskRead, Start: long, End: now, Step: time.Hour})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	_, err = cold.Activity(f.ctx, provider.ActivityQuery{ResourceID: bound, Start: long, End: now})
+	require.ErrorIs(t, err, provider.ErrNotFound)
+	pvs := f.admin.CoreV1().PersistentVolumes()
+	pv, err := pvs.Get(f.ctx, strings.TrimPrefix(bound, "persistentvolume/"), metav1.GetOptions{})
+	require.NoError(t, err)
+	pv.Spec.ClaimRef.Namespace = f.ns + "-other"
+	_, err = pvs.Update(f.ctx, pv, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	_, err = inNS.Get(f.ctx, bound)
+	require.ErrorIs(t, err, provider.ErrNotFound, "a volume bound to a claim of another namespace")
 }
 
 // TestPersistentVolumesAreNotChanged: the driver only lists and reads
