@@ -49,3 +49,40 @@ func TestEndedKeepsAFenceRefusal(t *testing.T) {
 	require.NotErrorIs(t, other, context.Canceled, "the ended context is the symptom")
 	assert.Contains(t, other.Error(), "lease is gone")
 }
+
+// TestStoppingDuringAPassIsNotAnEtcdFailure: a replica stopped while it
+// acts (its context ends during an Act, which runs on) ends its pass
+// with its context's error, as a pass stopped between two acts does: the
+// requests that followed failed because the context had ended, and the
+// report said etcd failed (coord.ErrStore), which a host's alert on
+// etcd failures paged on at every deploy.
+func TestStoppingDuringAPassIsNotAnEtcdFailure(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(1, t0.Add(-90*24*time.Hour)) // i-0000, idle
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	acting, release := make(chan struct{}), make(chan struct{})
+	g.rec.setAct(func(context.Context, shardsweep.Decision) error {
+		close(acting)
+		<-release
+		return nil
+	})
+	a := g.start("replica-a")
+	select {
+	case <-acting:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the idle resource was not acted on")
+	}
+	a.cancel()
+	close(release)
+	g.stop(a)
+
+	reps := g.rec.all()
+	require.Len(t, reps, 1)
+	rep := reps[0]
+	assert.Equal(t, []string{"i-0000"}, rep.Acted)
+	require.Error(t, rep.Err)
+	assert.False(t, rep.Done)
+	require.ErrorIs(t, rep.Err, context.Canceled)
+	require.NotErrorIs(t, rep.Err, coord.ErrStore, "etcd did not fail: %v", rep.Err)
+}

@@ -513,7 +513,7 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	rep := Report{Shard: k, Period: due, Replica: l.ID, Fence: f, Mismatches: r.agree.Status().Mismatches}
 	listed, err := r.resources(ctx, k, due)
 	if err != nil {
-		rep.Err = ended(k, l, fmt.Errorf("shardsweep: shard %d: list: %w: %w", k, errListing, err))
+		rep.Err = stopped(ctx, k, l, fmt.Errorf("shardsweep: shard %d: list: %w: %w", k, errListing, err))
 		return rep
 	}
 	mine, dups := listedOnce(listed)
@@ -525,14 +525,14 @@ func (r *Runner) pass(ctx context.Context, k int, l *coord.Leadership, tr *detec
 	}
 	for lo := 0; lo < len(mine); lo += r.cfg.Chunk {
 		if err := r.chunk(ctx, f, k, tr, due, mine[lo:min(lo+r.cfg.Chunk, len(mine))], &rep); err != nil {
-			rep.Err = ended(k, l, err)
+			rep.Err = stopped(ctx, k, l, err)
 			slices.SortFunc(rep.Sweep.Errors, byResource)
 			return rep
 		}
 	}
 	slices.SortFunc(rep.Sweep.Errors, byResource)
 	if err := r.markDone(ctx, f, k, due); err != nil {
-		rep.Err = ended(k, l, err)
+		rep.Err = stopped(ctx, k, l, err)
 		return rep
 	}
 	rep.Done = true
@@ -564,6 +564,20 @@ func ended(k int, l *coord.Leadership, err error) error {
 	default:
 		return err
 	}
+}
+
+// stopped returns err, why shard k's pass under l stopped, as ended does,
+// but, when ctx has ended (the replica stopping, the shard moving to
+// another replica) and err is an etcd failure, ctx's error: the request
+// failed because ctx had ended, and etcd did not fail (coord.ErrStore),
+// which a host alerting on etcd failures would be paged for at every
+// deploy. err is named, not wrapped.
+func stopped(ctx context.Context, k int, l *coord.Leadership, err error) error {
+	err = ended(k, l, err)
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, coord.ErrStore) && !errors.Is(err, coord.ErrFenced) {
+		return fmt.Errorf("shardsweep: shard %d: the pass stopped: %w (at: %v)", k, cerr, err) //nolint:errorlint // see above
+	}
+	return err
 }
 
 // listedOnce is provider.ListedOnce with the repeated IDs sorted.
