@@ -628,10 +628,18 @@ func (r *Runner) chunk(ctx context.Context, f coord.Fence, k int, tr *detector.T
 		}
 		now, ok := r.reread(ctx, k, chunk[i], v.Action)
 		if !ok {
+			if err := ctx.Err(); err != nil {
+				// The read failed because the term or the replica ended:
+				// the resource did not change.
+				return fmt.Errorf("shardsweep: shard %d: %w", k, err)
+			}
 			rep.Changed = append(rep.Changed, v.ResourceID)
 			continue
 		}
 		if (v.Action == detector.ActionStop || v.Action == detector.ActionTerminate) && !r.quietSince(ctx, k, due, &sw.Verdicts[j], rep) {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("shardsweep: shard %d: %w", k, err)
+			}
 			continue
 		}
 		c, err := r.claim(ctx, f, k, due, v)
@@ -690,11 +698,18 @@ func byResource(a, b *detector.ResourceError) int { return strings.Compare(a.Res
 // period, and the VerdictObserver gets it with no action
 // (detector.ActionNone, no savings) and a reason from the "recheck"
 // signal saying why (detector.ReasonInUse per kind used, or
-// detector.ReasonReadFailed).
+// detector.ReasonReadFailed). A read cut short because ctx ended is
+// neither: it reports false and records nothing, and the caller ends the
+// pass.
 func (r *Runner) quietSince(ctx context.Context, k int, due time.Time, v *detector.Verdict, rep *Report) bool {
 	at := r.clock.Now()
 	used, err := r.recheck.Used(ctx, v.ResourceID, due, at)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// Cut short by the end of the term or of the replica, not a
+		// failed read: the caller ends the pass, and v is left as it is,
+		// as the verdicts after it are.
+		return false
 	case err != nil:
 		r.logger.LogAttrs(ctx, slog.LevelWarn, "shardsweep: re-reading a resource's activity before acting failed; not acted on this period",
 			slog.Int("shard", k), slog.String("resource", v.ResourceID), slog.Any("error", err))
