@@ -159,6 +159,52 @@ func TestEtcdDown(t *testing.T) {
 	assert.Empty(t, g.rec.done(t1))
 }
 
+// TestEtcdDownIsReported: when etcd is unreachable as a shard's pass
+// comes due, its progress cannot be read and the leader stops the
+// shard; the package doc says that error, matching coord.ErrStore, is
+// reported to the Observer as well as logged, so that a host's metric or
+// alert on its reports sees the outage: it was only logged. The report
+// has no period (the period due is not known without the progress) and
+// is not Done.
+func TestEtcdDownIsReported(t *testing.T) {
+	t.Parallel()
+	own := etcdtest.New(t, etcdtest.Options{NoFsync: true})
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(2, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 1, f, t0.Add(5*time.Minute))
+	g.eps = own.Endpoints()
+	// As TestEtcdDown: the session outlives the requests that find etcd
+	// gone.
+	g.cfg.Shards.SessionTTL = 10 * time.Second
+	g.cfg.Shards.RequestTimeout = time.Second
+	g.cfg.Shards.MaxRetries = 1
+	var logs syncbuf.Buffer
+	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	g.start("replica-a")
+	g.allDone(t0)
+
+	own.Members[0].Stop()
+	g.clock.Add(time.Hour)
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
+		return strings.Contains(logs.String(), "shardsweep: read progress failed")
+	})
+	require.True(t, ok, "the failure is logged; logs:\n%s", logs.String())
+	var failed []shardsweep.Report
+	for _, rep := range g.rec.all() {
+		if rep.Err != nil {
+			failed = append(failed, rep)
+		}
+	}
+	require.NotEmpty(t, failed, "the failure is reported to the Observer")
+	rep := failed[0]
+	require.ErrorIs(t, rep.Err, coord.ErrStore)
+	assert.Equal(t, 0, rep.Shard)
+	assert.Equal(t, "replica-a", rep.Replica)
+	assert.True(t, rep.Period.IsZero(), "the period due is not known: %v", rep.Period)
+	assert.False(t, rep.Done)
+	assert.Empty(t, g.rec.actsFor(t0.Add(time.Hour)))
+}
+
 // TestShardCountMismatch: a replica configured with another shard count
 // than its cluster's refuses to run, with ErrShardCount.
 func TestShardCountMismatch(t *testing.T) {

@@ -69,7 +69,10 @@ func (f ActorFunc) Act(ctx context.Context, d Decision) error { return f(ctx, d)
 // Report is the outcome of one pass of a shard's leader over one period.
 type Report struct {
 	// Shard and Period are the shard and the period swept; Replica is the
-	// leader's ID and Fence its term.
+	// leader's ID and Fence its term. Period is zero in the report of a
+	// shard whose progress (the last period done) could not be read: the
+	// period due is not known then (Err says why, matching coord.ErrStore
+	// when etcd failed).
 	Shard   int
 	Period  time.Time
 	Replica string
@@ -374,6 +377,11 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			// Reported as a pass that failed before it began: the period
+			// due is not known without the progress.
+			if r.obs != nil {
+				r.obs.Swept(Report{Shard: k, Replica: l.ID, Fence: l.Fence(), Mismatches: r.agree.Status().Mismatches, Err: ended(k, l, err)})
 			}
 			r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: read progress failed; shard stopped", slog.Int("shard", k), slog.Any("error", err))
 			return err
