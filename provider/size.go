@@ -2,6 +2,8 @@ package provider
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +20,30 @@ type Size struct {
 	MemoryMiB int `json:"memory_mib,omitempty" yaml:"memory_mib,omitempty"`
 	// Timeout is a function's maximum run time.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+}
+
+// String names s as a person reads it: its instance type when set (the
+// type names its vCPUs and memory), else the fields it sets
+// ("0.5 vCPU, 1024 MiB", "512 MiB, timeout 30s"), every digit of the
+// vCPUs and none more; "none" for the zero Size.
+func (s Size) String() string {
+	if s.InstanceType != "" {
+		return s.InstanceType
+	}
+	var parts []string
+	if s.VCPU != 0 {
+		parts = append(parts, strconv.FormatFloat(s.VCPU, 'f', -1, 64)+" vCPU")
+	}
+	if s.MemoryMiB != 0 {
+		parts = append(parts, strconv.Itoa(s.MemoryMiB)+" MiB")
+	}
+	if s.Timeout != 0 {
+		parts = append(parts, "timeout "+s.Timeout.String())
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // IsZero reports whether s is the zero Size.

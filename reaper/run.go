@@ -383,7 +383,7 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 			// The size verification would find at once: the resize would
 			// change nothing, and would be reported verified, its saving
 			// realised.
-			rec.Outcome, rec.Reason = OutcomeSkipped, "already at the target size "+sizeName(size)+": nothing to resize"
+			rec.Outcome, rec.Reason = OutcomeSkipped, "already at the target size "+size.String()+": nothing to resize"
 			return safety.Proposal{}, false
 		}
 		p.CurrentSize, p.TargetSize, rec.TargetSize = res.Size, size, size

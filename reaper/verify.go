@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
@@ -95,23 +93,4 @@ func sizeMatches(got, want provider.Size) bool {
 		(typed || want.VCPU == 0 || got.VCPU == want.VCPU) &&
 		(typed || want.MemoryMiB == 0 || got.MemoryMiB == want.MemoryMiB) &&
 		(want.Timeout == 0 || got.Timeout == want.Timeout)
-}
-
-// sizeName names s in a reason: its instance type, or the fields it
-// sets ("512 MiB, timeout 30s").
-func sizeName(s provider.Size) string {
-	if s.InstanceType != "" {
-		return s.InstanceType
-	}
-	var parts []string
-	if s.VCPU != 0 {
-		parts = append(parts, strconv.FormatFloat(s.VCPU, 'f', -1, 64)+" vCPU")
-	}
-	if s.MemoryMiB != 0 {
-		parts = append(parts, strconv.Itoa(s.MemoryMiB)+" MiB")
-	}
-	if s.Timeout != 0 {
-		parts = append(parts, "timeout "+s.Timeout.String())
-	}
-	return strings.Join(parts, ", ")
 }

@@ -37,22 +37,3 @@ func TestSizeMatches(t *testing.T) {
 		assert.Equal(t, tt.ok, sizeMatches(got, tt.want), tt.name)
 	}
 }
-
-// A size is named in a reason by its instance type, or by the fields it
-// sets.
-func TestSizeName(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		give provider.Size
-		want string
-	}{
-		{provider.Size{InstanceType: "m5.large", VCPU: 2, MemoryMiB: 8192}, "m5.large"},
-		{provider.Size{MemoryMiB: 512, Timeout: 30 * time.Second}, "512 MiB, timeout 30s"},
-		{provider.Size{VCPU: 0.5, MemoryMiB: 1024}, "0.5 vCPU, 1024 MiB"},
-		{provider.Size{VCPU: 0.25, Timeout: 90 * time.Second}, "0.25 vCPU, timeout 1m30s"}, // every digit the vCPUs have, none more
-		{provider.Size{VCPU: 2}, "2 vCPU"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, sizeName(tt.give))
-	}
-}

@@ -148,33 +148,15 @@ func (d *Dashboard) servePage(w http.ResponseWriter, r *http.Request) {
 func change(p safety.Proposal) string {
 	switch p.Action {
 	case safety.ActionResize:
-		to := "to " + sizeText(p.TargetSize)
+		to := "to " + p.TargetSize.String()
 		if p.CurrentSize.IsZero() {
 			return to
 		}
-		return "from " + sizeText(p.CurrentSize) + " " + to
+		return "from " + p.CurrentSize.String() + " " + to
 	case safety.ActionScaleIn, safety.ActionScaleOut:
 		return "from " + capacityText(p.Current) + " to " + capacityText(p.Target)
 	}
 	return ""
-}
-
-// sizeText is s's fields that are set: "m5.large", "128 MiB, timeout 3s".
-func sizeText(s provider.Size) string {
-	var parts []string
-	if s.InstanceType != "" {
-		parts = append(parts, s.InstanceType)
-	}
-	if s.VCPU != 0 {
-		parts = append(parts, strconv.FormatFloat(s.VCPU, 'g', -1, 64)+" vCPU")
-	}
-	if s.MemoryMiB != 0 {
-		parts = append(parts, strconv.Itoa(s.MemoryMiB)+" MiB")
-	}
-	if s.Timeout != 0 {
-		parts = append(parts, "timeout "+s.Timeout.String())
-	}
-	return strings.Join(parts, ", ")
 }
 
 // capacityText is c as "8 (min 2, max 12)".
