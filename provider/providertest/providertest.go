@@ -1178,7 +1178,7 @@ func resizer(t *testing.T, s Subject) provider.Resizer {
 func testResize(t *testing.T, s Subject) {
 	rz := resizer(t, s)
 	ctx := ctxOf(t)
-	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %+v)", s.ResizeID, s.ValidSize)
+	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %s)", s.ResizeID, sizeFields(s.ValidSize))
 	got := must(s.Provider.Get(ctx, s.ResizeID))(t, "Get(%q)", s.ResizeID).Size
 	if s.ValidSize.InstanceType != "" && got.InstanceType != s.ValidSize.InstanceType {
 		t.Errorf("after Resize, instance type = %q, want %q", got.InstanceType, s.ValidSize.InstanceType)
@@ -1194,7 +1194,7 @@ func testResize(t *testing.T, s Subject) {
 	if s.ValidSize.Timeout != 0 && got.Timeout != s.ValidSize.Timeout {
 		t.Errorf("after Resize, timeout = %s, want %s", got.Timeout, s.ValidSize.Timeout)
 	}
-	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %+v) again, the same size: no change, no error", s.ResizeID, s.ValidSize)
+	noErr(t, rz.Resize(ctx, s.ResizeID, s.ValidSize), "Resize(%q, %s) again, the same size: no change, no error", s.ResizeID, sizeFields(s.ValidSize))
 }
 
 func testResizeErrors(t *testing.T, s Subject) {
@@ -1212,13 +1212,13 @@ func testResizeErrors(t *testing.T, s Subject) {
 		other.Timeout = time.Minute
 	}
 	if other.Validate() == nil && other.ValidateFor(res.Kind) != nil {
-		wantErr(t, rz.Resize(ctx, s.ResizeID, other), provider.ErrInvalid, fmt.Sprintf("Resize(%+v) of a %s", other, res.Kind))
+		wantErr(t, rz.Resize(ctx, s.ResizeID, other), provider.ErrInvalid, fmt.Sprintf("Resize(%s) of a %s", sizeFields(other), res.Kind))
 	}
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{}), provider.ErrInvalid, "Resize(zero size)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{VCPU: math.NaN()}), provider.ErrInvalid, "Resize(NaN vCPU)")
 	wantErr(t, rz.Resize(ctx, s.ResizeID, provider.Size{MemoryMiB: -1}), provider.ErrInvalid, "Resize(negative memory)")
 	if after := must(s.Provider.Get(ctx, s.ResizeID))(t, "Get(%q)", s.ResizeID).Size; after != before {
-		t.Errorf("rejected Resize calls changed the size from %+v to %+v", before, after)
+		t.Errorf("rejected Resize calls changed the size from %s to %s", sizeFields(before), sizeFields(after))
 	}
 	wantErr(t, rz.Resize(ctx, unknownID, s.ValidSize), provider.ErrNotFound, "Resize(unknown)")
 	wantErr(t, rz.Resize(ctx, "", s.ValidSize), provider.ErrInvalid, `Resize("")`)
@@ -1372,7 +1372,7 @@ func testCancelled(t *testing.T, s Subject) {
 	}
 	if isResizer && s.ResizeID != "" {
 		if got := must(s.Provider.Get(ctxOf(t), s.ResizeID))(t, "Get(%q)", s.ResizeID).Size; got != size {
-			t.Errorf("Resize with a cancelled context changed the size from %+v to %+v", size, got)
+			t.Errorf("Resize with a cancelled context changed the size from %s to %s", sizeFields(size), sizeFields(got))
 		}
 	}
 }
@@ -1609,4 +1609,12 @@ func testBatchCancelled(t *testing.T, s Subject) {
 	if checked == 0 {
 		t.Skip("driver implements no batch capability (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher)")
 	}
+}
+
+// sizeFields prints every field of s by name ("{InstanceType:m5.large
+// VCPU:0 MemoryMiB:256 Timeout:10s}"), where Size.String names only the
+// type of an instance: a contract's message shows what was asked.
+func sizeFields(s provider.Size) string {
+	type fields provider.Size // without Size's String method
+	return fmt.Sprintf("%+v", fields(s))
 }
