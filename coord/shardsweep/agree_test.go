@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/coord/shardsweep"
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/provider"
@@ -215,4 +216,52 @@ func TestUnreadableFingerprintStopsSweeping(t *testing.T) {
 	g.statusOf(a, "the keys are gone", mismatchWith())
 	g.allDone(t0)
 	g.checkActs(t0)
+}
+
+// TestConfigCheckDownStopsSweeping: while this replica's configuration
+// check is down (here its fingerprint's key was deleted; a watch ended
+// or a lost lease does the same), its fingerprint is unpublished, so the
+// others cannot read it, and it would not see a replica that joined with
+// another Prefix: its passes are refused (reported with an error
+// matching coord.ErrStore, the check's), nothing is acted on, and once
+// the check publishes and reads again, sweeping resumes.
+func TestConfigCheckDownStopsSweeping(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(4, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 2, f, t0.Add(-55*time.Minute)) // t0-1h's passes run now, t0's at t0+5m
+	// The check publishes again RetryDelay after a failure, on the
+	// runner's clock: 2h, after the passes of t0 are due.
+	g.cfg.Shards.RetryDelay = 2 * time.Hour
+	a := g.start("replica-a")
+	g.allDone(t0.Add(-time.Hour))
+
+	cli := etcdtest.Dial(t, g.eps...)
+	_, err := cli.Delete(t.Context(), a.runner.ConfigKey())
+	require.NoError(t, err)
+	g.statusOf(a, "the check failed", func(st shardsweep.ConfigStatus) bool { return st.Err != nil })
+
+	g.clock.Add(time.Hour) // t0+5m: the passes of t0 are due
+	var refused []shardsweep.Report
+	ok := etcdtest.Within(t, 60*time.Second, func() bool {
+		refused = refused[:0]
+		for _, rep := range g.rec.all() {
+			if rep.Period.Equal(t0) && rep.Err != nil {
+				refused = append(refused, rep)
+			}
+		}
+		return len(refused) == g.cfg.Shards.Shards || len(g.rec.done(t0)) > 0
+	})
+	require.True(t, ok, "the passes of %s are refused", t0)
+	assert.Empty(t, g.rec.done(t0), "no shard swept %s while the check is down", t0)
+	assert.Empty(t, g.rec.actsFor(t0), "nothing acted on in %s while the check is down", t0)
+	for _, rep := range refused {
+		require.ErrorIs(t, rep.Err, coord.ErrStore, "shard %d", rep.Shard)
+		assert.False(t, rep.Done)
+	}
+
+	g.clock.Add(time.Hour) // t0+1h5m: the check publishes again; t0+1h's passes are due
+	g.statusOf(a, "the check is back", func(st shardsweep.ConfigStatus) bool { return st.Checked && st.Err == nil })
+	g.allDone(t0.Add(time.Hour))
+	g.checkActs(t0.Add(time.Hour))
 }

@@ -58,9 +58,15 @@
 // ErrConfigFingerprint), no pass runs, on any replica: each refused pass
 // is logged (an error) and reported (Report.Err matching
 // ErrConfigMismatch, naming the replicas, keys and fields) once per
-// change and once per period, and sweeping resumes when they agree. A
-// pass started before the other replica's fingerprint arrived (a watch
-// delivers it within moments) finishes. (A replica with another shard
+// change and once per period, and sweeping resumes when they agree. So
+// are the passes while this replica's own check is down (etcd failed, the
+// watch ended, its lease or key was lost: ConfigStatus.Err): its
+// fingerprint is unpublished then, so the others cannot read it, and a
+// replica that joined since is not known; each refused pass reports the
+// check's error (matching coord.ErrStore), and sweeping resumes when the
+// check has published and read them again. A pass started before the
+// other replica's fingerprint arrived (a watch delivers it within
+// moments) finishes. (A replica with another shard
 // count is reported, but coord.Shards refuses to run it: it leads no
 // shard, and the others sweep on.)
 //

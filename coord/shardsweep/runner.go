@@ -144,7 +144,10 @@ type Report struct {
 	// lost), coord.ErrStore (etcd failed: nothing more was acted on), the
 	// inventory's error, the context's (the replica stopping, the shard
 	// moving to another replica), or ErrConfigMismatch (the pass was
-	// refused before it began: see Mismatches); nil when Done.
+	// refused before it began: see Mismatches); nil when Done. A pass
+	// refused before it began because the configuration check is down
+	// (ConfigStatus.Err) ends with the check's error, matching
+	// coord.ErrStore.
 	Err error
 }
 
@@ -434,12 +437,15 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 }
 
 // agreed reports whether shard k's pass of period due may run now: the
-// other live replicas' fingerprints have been read, and none differs from
-// this replica's in a failClosed field or is unreadable. While one does,
-// the pass is refused: logged (an error) and reported to the Observer (Err
-// matching ErrConfigMismatch, naming the replicas, keys and fields) once
-// per change and once per period, and nothing is swept until they agree,
-// as when the other replica leaves or is redeployed. It waits until then,
+// other live replicas' fingerprints have been read, the check is up (its
+// Status has no Err), and none differs from this replica's in a failClosed
+// field or is unreadable. While one does, or the check is down, the pass
+// is refused: logged (an error) and reported to the Observer (Err
+// matching ErrConfigMismatch, naming the replicas, keys and fields, or,
+// while the check is down, its error, matching coord.ErrStore) once per
+// change and once per period, and nothing is swept until they agree, as
+// when the other replica leaves or is redeployed, or the check reads them
+// again. It waits until then,
 // until the next period is due (on the runner's clock), or until ctx
 // ends (it waits on the runner's clock only while a pass is refused);
 // when it waited it returns false, and the caller finds the period due
@@ -450,21 +456,30 @@ func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due tim
 	for waited := false; ; waited = true {
 		changed := r.agree.Changed()
 		st := r.agree.Status()
-		if st.Checked {
-			cerr := st.Conflict(failClosed...)
+		var cerr error
+		switch {
+		case st.Err != nil:
+			// The check is down: this replica's fingerprint is not
+			// published (its lease was revoked), so the others cannot
+			// read it, and a replica that joined since is not known.
+			cerr = fmt.Errorf("the replicas' configurations cannot be compared (those last read are in Mismatches): %w", st.Err)
+		case st.Checked:
+			cerr = st.Conflict(failClosed...)
 			if cerr == nil {
 				if said != "" {
 					r.logger.LogAttrs(ctx, slog.LevelInfo, "shardsweep: the replicas' shared configurations agree again; sweeping", slog.Int("shard", k))
 				}
 				return !waited
 			}
+		}
+		if cerr != nil {
 			if next == nil {
 				next = r.clock.After(due.Add(r.cfg.Period + r.cfg.Delay).Sub(r.clock.Now()))
 			}
 			err := fmt.Errorf("shardsweep: shard %d: pass of %s refused: %w", k, due.UTC().Format(time.RFC3339), cerr)
 			if s := err.Error(); s != said {
 				said = s
-				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: a live replica runs another prefix, or its fingerprint is unreadable; nothing swept until they agree",
+				r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: a live replica runs another prefix, its fingerprint is unreadable, or the configuration check is down; nothing swept until they agree",
 					slog.Int("shard", k), slog.Time("period", due), slog.Any("error", err))
 				if r.obs != nil {
 					r.obs.Swept(Report{Shard: k, Period: due, Replica: l.ID, Fence: l.Fence(), Mismatches: st.Mismatches, Err: err})
