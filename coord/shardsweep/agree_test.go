@@ -230,9 +230,10 @@ func TestConfigCheckDownStopsSweeping(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFleet(4, t0.Add(-90*24*time.Hour))
 	g := newRig(t, 2, f, t0.Add(-55*time.Minute)) // t0-1h's passes run now, t0's at t0+5m
-	// The check publishes again RetryDelay after a failure, on the
-	// runner's clock: 2h, after the passes of t0 are due.
-	g.cfg.Shards.RetryDelay = 2 * time.Hour
+	// The check publishes again RetryDelay after a failure, in real time
+	// (as coord campaigns again): long enough to see the passes of t0
+	// refused on a loaded machine, then back.
+	g.cfg.Shards.RetryDelay = 20 * time.Second
 	a := g.start("replica-a")
 	g.allDone(t0.Add(-time.Hour))
 
@@ -260,8 +261,9 @@ func TestConfigCheckDownStopsSweeping(t *testing.T) {
 		assert.False(t, rep.Done)
 	}
 
-	g.clock.Add(time.Hour) // t0+1h5m: the check publishes again; t0+1h's passes are due
+	// RetryDelay later the check publishes again, and the passes of t0,
+	// refused until then, run.
 	g.statusOf(a, "the check is back", func(st shardsweep.ConfigStatus) bool { return st.Checked && st.Err == nil })
-	g.allDone(t0.Add(time.Hour))
-	g.checkActs(t0.Add(time.Hour))
+	g.allDone(t0)
+	g.checkActs(t0)
 }

@@ -64,7 +64,8 @@
 // fingerprint is unpublished then, so the others cannot read it, and a
 // replica that joined since is not known; each refused pass reports the
 // check's error (matching coord.ErrStore), and sweeping resumes when the
-// check has published and read them again. A pass started before the
+// check has published and read them again (Shards.RetryDelay after the
+// failure, in real time, as coord campaigns again). A pass started before the
 // other replica's fingerprint arrived (a watch delivers it within
 // moments) finishes. (A replica with another shard
 // count is reported, but coord.Shards refuses to run it: it leads no

@@ -320,9 +320,14 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 	if err != nil {
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
+	// The check publishes again RetryDelay after a failure in real time,
+	// as coord.Shards campaigns again: a backoff of etcd calls, not a
+	// decision's timing. On the runner's clock (a mock in a host's
+	// simulation) one lost lease kept it down, and every pass refused
+	// (see agreed), until the host moved that clock on.
 	r.agree, err = etcdagree.New(cli, etcdagree.Config{
 		Name: "shardsweep", Prefix: sc.Prefix + "config/", ID: sc.ID, TTL: sc.SessionTTL, RetryDelay: sc.RetryDelay, Retrier: r.r,
-	}, fp, o.clock, o.logger)
+	}, fp, clock.Real{}, o.logger)
 	if err != nil {
 		return nil, fmt.Errorf("shardsweep: %w", err)
 	}
