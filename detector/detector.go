@@ -268,8 +268,9 @@ func (a Action) MarshalText() ([]byte, error) { return enumtext.Marshal(a, Actio
 func (a *Action) UnmarshalText(b []byte) error { return enumtext.Unmarshal(a, b, Action.Validate) }
 
 // HoursPerMonth is the number of hours in an average month (365.25·24/12),
-// used to turn an hourly cost into monthly savings.
-const HoursPerMonth = 730.5
+// used to turn an hourly cost into monthly savings: provider.HoursPerMonth,
+// the drivers' too.
+const HoursPerMonth = provider.HoursPerMonth
 
 // Window is a time range [From, To).
 type Window struct {

@@ -376,3 +376,8 @@ func ListedOnce(listed []Resource) (once []Resource, repeated map[string]int) {
 	}
 	return once, repeated
 }
+
+// HoursPerMonth is the number of hours in an average month
+// (365.25 × 24 / 12): what turns a monthly price into an HourlyCost, and an
+// hourly cost into monthly savings, in every package of the module.
+const HoursPerMonth = 730.5

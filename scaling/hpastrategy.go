@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -81,17 +80,7 @@ func (c HPAConfig) minZeroAllowed() bool {
 func (c HPAConfig) clone() HPAConfig {
 	c.Metrics = slices.Clone(c.Metrics)
 	for i := range c.Metrics {
-		m := &c.Metrics[i]
-		m.Resource, m.ContainerResource = clonePtr(m.Resource), clonePtr(m.ContainerResource)
-		if m.Pods = clonePtr(m.Pods); m.Pods != nil {
-			m.Pods.Metric.Selector = maps.Clone(m.Pods.Metric.Selector)
-		}
-		if m.Object = clonePtr(m.Object); m.Object != nil {
-			m.Object.Metric.Selector = maps.Clone(m.Object.Metric.Selector)
-		}
-		if m.External = clonePtr(m.External); m.External != nil {
-			m.External.Metric.Selector = maps.Clone(m.External.Metric.Selector)
-		}
+		c.Metrics[i] = c.Metrics[i].Clone()
 	}
 	if c.Behavior = clonePtr(c.Behavior); c.Behavior != nil {
 		for _, r := range []**hpa.ScalingRules{&c.Behavior.ScaleUp, &c.Behavior.ScaleDown} {

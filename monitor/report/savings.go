@@ -48,7 +48,7 @@ type Realised struct {
 }
 
 // hoursPerMonth is the hours of an average month (365.25 × 24 / 12).
-const hoursPerMonth = 730.5
+const hoursPerMonth = provider.HoursPerMonth
 
 // rateChange is a resource's hourly cost from at on.
 type rateChange struct {

@@ -15,13 +15,6 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// hoursPerMonth turns Config.VolumeMonthlyPrices into hourly costs: the
-// hours of an average month (365.25·24/12), detector.HoursPerMonth's
-// value. It is not imported: the driver does not depend on the detector,
-// which judges what the driver reads, and a driver's cost must not change
-// with the detector's internals.
-const hoursPerMonth = 730.5
-
 // listVolumes lists the EBS volumes f selects, every page of
 // DescribeVolumes, among the volume IDs of f.IDs when f has IDs (in
 // batches of volumeBatch, a volume-id filter each: an unknown ID
@@ -125,7 +118,7 @@ func (d *Driver) volumeResource(v ec2types.Volume) provider.Resource {
 		Kind:       provider.KindVolume,
 		State:      volumeState(v),
 		LaunchTime: awssdk.ToTime(v.CreateTime).UTC(),
-		HourlyCost: float64(awssdk.ToInt32(v.Size)) * d.cfg.VolumeMonthlyPrices[string(v.VolumeType)] / hoursPerMonth,
+		HourlyCost: float64(awssdk.ToInt32(v.Size)) * d.cfg.VolumeMonthlyPrices[string(v.VolumeType)] / provider.HoursPerMonth,
 	}
 	return d.withTags(r, tags)
 }

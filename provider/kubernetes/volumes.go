@@ -16,11 +16,6 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
-// hoursPerMonth turns PersistentVolumeConfig.MonthlyPrices into hourly
-// costs: the hours of an average month (365.25·24/12), as the detector's
-// HoursPerMonth and the AWS driver's volume prices count them.
-const hoursPerMonth = 730.5
-
 // gib is one gibibyte in bytes.
 const gib = 1 << 30
 
@@ -126,9 +121,9 @@ func (d *Driver) volumeResource(v volume) provider.Resource {
 		Tags: tags(pv.ObjectMeta), LaunchTime: pv.CreationTimestamp.Time,
 	}
 	applyMetadata(&r, pv.ObjectMeta)
-	if price := d.cfg.PersistentVolumes.MonthlyPrices[storageClass(pv)]; price > 0 && v.state != provider.StateTerminated {
+	if price := d.cfg.PersistentVolumes.MonthlyPrices[storageClass(pv)]; price > 0 {
 		if q, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok && q.Sign() > 0 {
-			r.HourlyCost = q.AsApproximateFloat64() / gib * price / hoursPerMonth
+			r.HourlyCost = q.AsApproximateFloat64() / gib * price / provider.HoursPerMonth
 		}
 	}
 	return r.NormalizeLabels()
@@ -451,13 +446,14 @@ func (d *Driver) listVolumeResources(ctx context.Context, f provider.Filter) ([]
 // driver reads no I/O of a volume a claim may use (kubelet's volume
 // statistics, in Prometheus, tell a mounted volume's use).
 func (d *Driver) volumeSeries(ctx context.Context, op string, q provider.Query, name string) (provider.Series, error) {
+	if q.Metric != provider.MetricDiskRead && q.Metric != provider.MetricDiskWrite {
+		// Before any call, as a workload's unknown metric is.
+		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: metric %s (of a PersistentVolume the driver reads %s and %s, and only while no claim holds it)",
+			op, q.ResourceID, provider.ErrUnsupported, q.Metric, provider.MetricDiskRead, provider.MetricDiskWrite)
+	}
 	v, err := d.getVolume(ctx, op, q.ResourceID, name)
 	if err != nil {
 		return provider.Series{}, err
-	}
-	if q.Metric != provider.MetricDiskRead && q.Metric != provider.MetricDiskWrite {
-		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: metric %s (of a PersistentVolume the driver reads %s and %s, and only while no claim holds it)",
-			op, q.ResourceID, provider.ErrUnsupported, q.Metric, provider.MetricDiskRead, provider.MetricDiskWrite)
 	}
 	if v.quiet.IsZero() {
 		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: the driver knows a PersistentVolume has no I/O only while no claim can use it, and of this one it does not: %s",

@@ -77,13 +77,14 @@ func (s Spec) clone() Spec {
 	}
 	s.Metrics = slices.Clone(s.Metrics)
 	for i := range s.Metrics {
-		s.Metrics[i] = s.Metrics[i].clone()
+		s.Metrics[i] = s.Metrics[i].Clone()
 	}
 	return s
 }
 
-// clone returns m with a copy of its source.
-func (m MetricSpec) clone() MetricSpec {
+// Clone returns m with a copy of its source (and of the source's metric
+// selector), which later changes to m do not reach.
+func (m MetricSpec) Clone() MetricSpec {
 	if m.Resource != nil {
 		r := *m.Resource
 		m.Resource = &r
