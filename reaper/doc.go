@@ -106,7 +106,11 @@
 // this bookkeeping runs even after the run's context ended. A call the
 // provider denied (provider.ErrDenied: a missing IAM permission, refused
 // credentials, a policy of the backend) says so in the Record's Reason: it fails the same way at
-// every run until someone grants the permission. A provider call that fails without
+// every run until someone grants the permission. Neither counts in
+// Config.MaxActions; a throttled call (provider.ErrThrottled, the
+// driver's retries spent) defers the run's other candidates to the next
+// run, so that a backend asking for fewer calls is not called once per
+// candidate. A provider call that fails without
 // saying that nothing changed (a timeout after the provider took the
 // stop) may have changed it: its budget and approval are spent, it counts
 // in the history against the fleet's limits at once, and verification
