@@ -120,15 +120,16 @@ func TestDeposedLeader(t *testing.T) {
 	_ = a
 }
 
-// TestEtcdDown: when etcd becomes unreachable the leader acts on nothing
-// (fail closed) and logs why; Run keeps running and returns nil when its
-// context ends.
-func TestEtcdDown(t *testing.T) {
-	t.Parallel()
+// etcdGoesDown runs replica-a over a fleet of n resources in shards
+// shards on an etcd of the test's own, checks the period t0 swept and
+// acted on, then stops that etcd, moves the clock to the next period and
+// waits until the leader logs that it could not read its progress. It
+// returns the rig, the replica's log and t0.
+func etcdGoesDown(t *testing.T, n, shards int) (*rig, *syncbuf.Buffer, time.Time) {
+	t.Helper()
 	own := etcdtest.New(t, etcdtest.Options{NoFsync: true})
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	f := newFleet(6, t0.Add(-90*24*time.Hour))
-	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	g := newRig(t, shards, newFleet(n, t0.Add(-90*24*time.Hour)), t0.Add(5*time.Minute))
 	g.eps = own.Endpoints()
 	// A request timeout generous enough for a loaded machine's healthy
 	// first period, and a session that outlives the requests that find
@@ -141,19 +142,28 @@ func TestEtcdDown(t *testing.T) {
 	g.cfg.Shards.SessionTTL = 10 * time.Second
 	g.cfg.Shards.RequestTimeout = time.Second
 	g.cfg.Shards.MaxRetries = 1
-	var logs syncbuf.Buffer
-	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	logs := &syncbuf.Buffer{}
+	g.logger = slog.New(slog.NewTextHandler(logs, nil))
 	g.start("replica-a")
 	g.allDone(t0)
 	g.checkActs(t0)
 
 	own.Members[0].Stop()
 	g.clock.Add(time.Hour)
-	t1 := t0.Add(time.Hour)
 	ok := etcdtest.Within(t, 60*time.Second, func() bool {
 		return strings.Contains(logs.String(), "shardsweep: read progress failed")
 	})
 	require.True(t, ok, "the failure is logged; logs:\n%s", logs.String())
+	return g, logs, t0
+}
+
+// TestEtcdDown: when etcd becomes unreachable the leader acts on nothing
+// (fail closed) and logs why; Run keeps running and returns nil when its
+// context ends.
+func TestEtcdDown(t *testing.T) {
+	t.Parallel()
+	g, logs, t0 := etcdGoesDown(t, 6, 2)
+	t1 := t0.Add(time.Hour)
 	assert.Contains(t, logs.String(), "etcd failed")
 	assert.Empty(t, g.rec.actsFor(t1), "nothing is acted on without etcd")
 	assert.Empty(t, g.rec.done(t1))
@@ -168,27 +178,7 @@ func TestEtcdDown(t *testing.T) {
 // is not Done.
 func TestEtcdDownIsReported(t *testing.T) {
 	t.Parallel()
-	own := etcdtest.New(t, etcdtest.Options{NoFsync: true})
-	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	f := newFleet(2, t0.Add(-90*24*time.Hour))
-	g := newRig(t, 1, f, t0.Add(5*time.Minute))
-	g.eps = own.Endpoints()
-	// As TestEtcdDown: the session outlives the requests that find etcd
-	// gone.
-	g.cfg.Shards.SessionTTL = 10 * time.Second
-	g.cfg.Shards.RequestTimeout = time.Second
-	g.cfg.Shards.MaxRetries = 1
-	var logs syncbuf.Buffer
-	g.logger = slog.New(slog.NewTextHandler(&logs, nil))
-	g.start("replica-a")
-	g.allDone(t0)
-
-	own.Members[0].Stop()
-	g.clock.Add(time.Hour)
-	ok := etcdtest.Within(t, 60*time.Second, func() bool {
-		return strings.Contains(logs.String(), "shardsweep: read progress failed")
-	})
-	require.True(t, ok, "the failure is logged; logs:\n%s", logs.String())
+	g, _, t0 := etcdGoesDown(t, 2, 1)
 	var failed []shardsweep.Report
 	for _, rep := range g.rec.all() {
 		if rep.Err != nil {
