@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -147,8 +148,10 @@ func TestJudgeVolumes(t *testing.T) {
 		"bound":             {provider.StateRunning, "it is running (phase Bound)"},
 		"released-of-bound": {provider.StateRunning, "it is running (phase Released)"},
 	}
+	require.Len(t, vs, len(want), "one judgement per volume")
 	for _, v := range vs {
-		w := want[v.pv.Name]
+		w, ok := want[v.pv.Name]
+		require.True(t, ok, v.pv.Name)
 		assert.Equal(t, w.state, v.state, v.pv.Name)
 		if w.why == "" {
 			assert.Equal(t, since.Time, v.quiet, v.pv.Name)
@@ -255,6 +258,7 @@ func TestCSIFileSystemIsNotQuiet(t *testing.T) {
 		released("s3.csi.aws.com", "bucket"),
 		released("example.com/unknown", "v-1"),
 	}, nil, nil)
+	require.Len(t, vs, 7)
 	for _, v := range vs {
 		assert.Equal(t, provider.StateStopped, v.state, v.pv.Name)
 		assert.True(t, v.quiet.IsZero(), "%s: a file system's volume is never known quiet", v.pv.Name)
@@ -268,9 +272,11 @@ func TestCSIFileSystemIsNotQuiet(t *testing.T) {
 		released("cinder.csi.openstack.org", "c-1"),
 		released("csi.vsphere.vmware.com", "0b0c5c5e-1111-2222-3333-444455556666"),
 	}, nil, nil)
+	require.Len(t, disks, 5)
 	for _, v := range disks {
 		assert.WithinDuration(t, since.Time, v.quiet, 0, "%s: a disk", v.pv.Name)
 	}
 	vsanFile := judgeVolumes([]corev1.PersistentVolume{released("csi.vsphere.vmware.com", "file:0b0c5c5e-1111-2222-3333-444455556666")}, nil, nil)
+	require.Len(t, vsanFile, 1)
 	assert.True(t, vsanFile[0].quiet.IsZero(), "a vSphere file volume is a share")
 }

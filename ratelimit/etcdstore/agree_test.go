@@ -20,11 +20,12 @@ import (
 )
 
 // runCheck runs the ConfigCheck of replica id with limits on a store of
-// prefix p, logging to lg (nil: discard); stop stops it and waits for
-// its Run to return nil (also done when the test ends).
-func runCheck(t *testing.T, cli *clientv3.Client, p, id string, limits ratelimit.Config, lg *slog.Logger) (c *etcdstore.ConfigCheck, stop func()) {
+// prefix p, logging to lg (nil: discard), with the store's options opts
+// besides; stop stops it and waits for its Run to return nil (also done
+// when the test ends).
+func runCheck(t *testing.T, cli *clientv3.Client, p, id string, limits ratelimit.Config, lg *slog.Logger, opts ...etcdstore.Option) (c *etcdstore.ConfigCheck, stop func()) {
 	t.Helper()
-	s, err := etcdstore.New(etcdstore.Config{Prefix: p}, cli, etcdstore.WithLogger(lg))
+	s, err := etcdstore.New(etcdstore.Config{Prefix: p}, cli, append([]etcdstore.Option{etcdstore.WithLogger(lg)}, opts...)...)
 	require.NoError(t, err)
 	c, err = etcdstore.NewConfigCheck(id, limits, s, cli)
 	require.NoError(t, err)

@@ -9,22 +9,47 @@ import (
 )
 
 // MetricSpec.Clone shares neither the source nor its metric selector
-// with the original: changing either afterwards leaves the clone as it
-// was.
+// with the original, for every source type: changing the original's
+// target and selector afterwards leaves the clone as it was built.
 func TestMetricSpecClone(t *testing.T) {
 	t.Parallel()
-	pods := hpa.MetricSpec{Type: hpa.SourcePods, Pods: &hpa.PodsMetricSource{
-		Metric: hpa.MetricIdentifier{Name: "queue", Selector: map[string]string{"q": "jobs"}},
-		Target: hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10},
-	}}
-	c := pods.Clone()
-	pods.Pods.Target.AverageValue = 99
-	pods.Pods.Metric.Selector["q"] = "other"
-	assert.InDelta(t, 10, c.Pods.Target.AverageValue, 0)
-	assert.Equal(t, map[string]string{"q": "jobs"}, c.Pods.Metric.Selector)
-
-	cpu := hpa.DefaultMetric()
-	c = cpu.Clone()
-	cpu.Resource.Target.AverageUtilization = 1
-	assert.Equal(t, hpa.DefaultMetric(), c)
+	target := func() hpa.MetricTarget { return hpa.MetricTarget{Type: hpa.TargetAverageValue, AverageValue: 10} }
+	metric := func() hpa.MetricIdentifier {
+		return hpa.MetricIdentifier{Name: "queue", Selector: map[string]string{"q": "jobs"}}
+	}
+	tests := []struct {
+		name   string
+		give   func() hpa.MetricSpec
+		change func(m hpa.MetricSpec) // of the original, after Clone
+	}{
+		{"resource", func() hpa.MetricSpec {
+			return hpa.MetricSpec{Type: hpa.SourceResource, Resource: &hpa.ResourceMetricSource{Name: hpa.ResourceCPU, Target: target()}}
+		}, func(m hpa.MetricSpec) { m.Resource.Target.AverageValue = 99 }},
+		{"container resource", func() hpa.MetricSpec {
+			return hpa.MetricSpec{Type: hpa.SourceContainerResource, ContainerResource: &hpa.ContainerResourceMetricSource{
+				Name: hpa.ResourceCPU, Container: "app", Target: target()}}
+		}, func(m hpa.MetricSpec) {
+			m.ContainerResource.Container, m.ContainerResource.Target.AverageValue = "sidecar", 99
+		}},
+		{"pods", func() hpa.MetricSpec {
+			return hpa.MetricSpec{Type: hpa.SourcePods, Pods: &hpa.PodsMetricSource{Metric: metric(), Target: target()}}
+		}, func(m hpa.MetricSpec) { m.Pods.Target.AverageValue, m.Pods.Metric.Selector["q"] = 99, "other" }},
+		{"object", func() hpa.MetricSpec {
+			return hpa.MetricSpec{Type: hpa.SourceObject, Object: &hpa.ObjectMetricSource{
+				DescribedObject: hpa.ObjectReference{Kind: "Ingress", Name: "web"}, Metric: metric(), Target: target()}}
+		}, func(m hpa.MetricSpec) { m.Object.DescribedObject.Name, m.Object.Metric.Selector["q"] = "api", "other" }},
+		{"external", func() hpa.MetricSpec {
+			return hpa.MetricSpec{Type: hpa.SourceExternal, External: &hpa.ExternalMetricSource{Metric: metric(), Target: target()}}
+		}, func(m hpa.MetricSpec) { m.External.Target.AverageValue, m.External.Metric.Selector["q"] = 99, "other" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := tt.give()
+			c := m.Clone()
+			tt.change(m)
+			assert.Equal(t, tt.give(), c, "the clone is as the original was")
+			assert.NotEqual(t, tt.give(), m, "the change reached the original")
+		})
+	}
 }
