@@ -2,11 +2,9 @@ package aws_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/stretchr/testify/assert"
@@ -135,36 +133,6 @@ func TestFunctionNameAnsweredWithoutConfiguration(t *testing.T) {
 	}
 }
 
-// creatingLambda is one function whose GetFunction answers states in
-// turn (the last one repeats) and counts UpdateFunctionConfiguration.
-type creatingLambda struct {
-	awsprovider.LambdaAPI
-	mu      sync.Mutex
-	states  []lambdatypes.State
-	updates int
-}
-
-func (f *creatingLambda) GetFunction(_ context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	st := f.states[0]
-	if len(f.states) > 1 {
-		f.states = f.states[1:]
-	}
-	return &lambda.GetFunctionOutput{Configuration: &lambdatypes.FunctionConfiguration{
-		FunctionArn: in.FunctionName, FunctionName: awssdk.String("fn"),
-		MemorySize: awssdk.Int32(256), Timeout: awssdk.Int32(10), State: st,
-		StateReasonCode: lambdatypes.StateReasonCodeSubnetOutOfIPAddresses, StateReason: awssdk.String("no free IP address in the subnet"),
-	}}, nil
-}
-
-func (f *creatingLambda) UpdateFunctionConfiguration(context.Context, *lambda.UpdateFunctionConfigurationInput, ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.updates++
-	return &lambda.UpdateFunctionConfigurationOutput{}, nil
-}
-
 // TestResizeOfAFailedFunctionChangesNothing: a function whose creation
 // failed (State Failed) must be deleted and created again, Lambda says,
 // and the package doc says no resize applies to it. Resize sent it an
@@ -182,7 +150,7 @@ func TestResizeOfAFailedFunctionChangesNothing(t *testing.T) {
 		"failed":               {lambdatypes.StateFailed},
 		"pending, then failed": {lambdatypes.StatePending, lambdatypes.StateFailed},
 	} {
-		f := &creatingLambda{states: states}
+		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{""}, states: states}
 		cfg := fastConfig()
 		cfg.WaitTimeout = time.Minute
 		d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{Lambda: f}))
@@ -192,6 +160,6 @@ func TestResizeOfAFailedFunctionChangesNothing(t *testing.T) {
 		require.ErrorIs(t, err, provider.ErrConflict, name)
 		assert.True(t, provider.ChangedNothing(err), "%s: %v", name, err)
 		assert.Contains(t, err.Error(), "no free IP address in the subnet", name)
-		assert.Zero(t, f.updates, "%s: no update of a function whose creation failed", name)
+		assert.Zero(t, f.updateCount(), "%s: no update of a function whose creation failed", name)
 	}
 }

@@ -337,13 +337,15 @@ func TestResizeByInstanceARN(t *testing.T) {
 }
 
 // updatingLambda is one function at 256 MiB / 10 s whose GetFunction
-// answers statuses in turn (the last one repeats), and whose
-// UpdateFunctionConfiguration fails with updateErr or else starts an
-// update that the following GetFunction calls answer with afterUpdate.
+// answers statuses (and states, Active when none) in turn (the last one
+// repeats), and whose UpdateFunctionConfiguration fails with updateErr or
+// else starts an update that the following GetFunction calls answer with
+// afterUpdate.
 type updatingLambda struct {
 	awsprovider.LambdaAPI
 	mu          sync.Mutex
 	statuses    []lambdatypes.LastUpdateStatus
+	states      []lambdatypes.State
 	afterUpdate []lambdatypes.LastUpdateStatus
 	updateErr   error
 	gets        int
@@ -358,10 +360,18 @@ func (f *updatingLambda) GetFunction(_ context.Context, in *lambda.GetFunctionIn
 	if len(f.statuses) > 1 {
 		f.statuses = f.statuses[1:]
 	}
+	state := lambdatypes.StateActive
+	if len(f.states) > 0 {
+		state = f.states[0]
+		if len(f.states) > 1 {
+			f.states = f.states[1:]
+		}
+	}
 	return &lambda.GetFunctionOutput{Configuration: &lambdatypes.FunctionConfiguration{
 		FunctionArn: in.FunctionName, FunctionName: awssdk.String("fn"),
 		MemorySize: awssdk.Int32(256), Timeout: awssdk.Int32(10),
-		State: lambdatypes.StateActive, LastUpdateStatus: status,
+		State: state, LastUpdateStatus: status,
+		StateReasonCode: lambdatypes.StateReasonCodeSubnetOutOfIPAddresses, StateReason: awssdk.String("no free IP address in the subnet"),
 		LastUpdateStatusReasonCode: lambdatypes.LastUpdateStatusReasonCodeEniLimitExceeded,
 		LastUpdateStatusReason:     awssdk.String("ENI limit reached"),
 	}}, nil
@@ -376,6 +386,13 @@ func (f *updatingLambda) UpdateFunctionConfiguration(context.Context, *lambda.Up
 	}
 	f.statuses = f.afterUpdate
 	return &lambda.UpdateFunctionConfigurationOutput{}, nil
+}
+
+// updateCount returns how many updates were asked for.
+func (f *updatingLambda) updateCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.updates
 }
 
 // TestResizeFunctionWaitsForAnUpdateInProgress pins that Resize does not
@@ -399,14 +416,14 @@ func TestResizeFunctionWaitsForAnUpdateInProgress(t *testing.T) {
 		t.Parallel()
 		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{inProgress, inProgress, ok}}
 		require.NoError(t, resize(t, f))
-		assert.Equal(t, 0, f.updates, "the size is in effect once the update succeeded")
+		assert.Equal(t, 0, f.updateCount(), "the size is in effect once the update succeeded")
 		assert.GreaterOrEqual(t, f.gets, 3, "waited for the update")
 	})
 	t.Run("in progress then failed is applied again", func(t *testing.T) {
 		t.Parallel()
 		f := &updatingLambda{statuses: []lambdatypes.LastUpdateStatus{inProgress, failed}, afterUpdate: []lambdatypes.LastUpdateStatus{inProgress, ok}}
 		require.NoError(t, resize(t, f))
-		assert.Equal(t, 1, f.updates, "the failed update is applied again")
+		assert.Equal(t, 1, f.updateCount(), "the failed update is applied again")
 	})
 	t.Run("last update failed is applied again", func(t *testing.T) {
 		t.Parallel()
