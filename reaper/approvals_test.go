@@ -1,10 +1,8 @@
 package reaper_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,21 +126,8 @@ func approvedStopFailsAndKeepsTheApproval(t *testing.T, fault memory.Fault, want
 func TestApprovalAuditFailureDoesNotBurnTheApproval(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
-	var failing atomic.Bool
 	sink := errors.New("audit sink down")
-	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
-		if failing.Load() && (ev.Kind == safety.AuditApprovalClaimed || ev.Kind == safety.AuditApprovalExecuted) {
-			return sink
-		}
-		return e.audit.Record(ctx, ev)
-	})
-	var err error
-	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(au))
-	require.NoError(t, err)
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
-	require.NoError(t, err)
-	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(au))
-	require.NoError(t, err)
+	failing := e.failingAudit(t, sink, true, safety.AuditApprovalClaimed, safety.AuditApprovalExecuted)
 	r := e.reaper(t, reaper.Config{Execute: true})
 	id := approvedProd(t, e, r)
 
@@ -307,22 +292,9 @@ func TestDeniedApprovalLapsesAtItsExpiry(t *testing.T) {
 func TestUnauditedRequestIsNamedOnTheRecord(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, memory.Config{})
-	var failing atomic.Bool
-	failing.Store(true)
 	sink := errors.New("audit sink down")
-	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
-		if failing.Load() && ev.Kind == safety.AuditApprovalRequested {
-			return sink
-		}
-		return e.audit.Record(ctx, ev)
-	})
-	var err error
-	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(au))
-	require.NoError(t, err)
-	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
-	require.NoError(t, err)
-	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(e.audit))
-	require.NoError(t, err)
+	failing := e.failingAudit(t, sink, false, safety.AuditApprovalRequested)
+	failing.Store(true)
 	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
 	r := e.reaper(t, reaper.Config{Execute: true})
 

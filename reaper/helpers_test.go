@@ -2,6 +2,8 @@ package reaper_test
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +33,33 @@ type env struct {
 	audit     *safety.AuditLog
 	history   *safety.MemoryHistory
 	ensemble  *detector.Ensemble
+}
+
+// failingAudit rebuilds e's approval manager and safety engine with an
+// auditor that fails with sink on the events of kinds while the switch it
+// returns is on (it starts off) and records every other event in e.audit;
+// the engine audits through it too with engineToo, else through e.audit.
+func (e *env) failingAudit(t testing.TB, sink error, engineToo bool, kinds ...safety.AuditKind) *atomic.Bool {
+	t.Helper()
+	failing := &atomic.Bool{}
+	au := safety.AuditorFunc(func(ctx context.Context, ev safety.AuditEvent) error {
+		if failing.Load() && slices.Contains(kinds, ev.Kind) {
+			return sink
+		}
+		return e.audit.Record(ctx, ev)
+	})
+	var err error
+	e.approvals, err = approval.New(approval.Config{}, e.store, approval.WithAuditor(au))
+	require.NoError(t, err)
+	rules, err := safety.Builtin(safety.BuiltinConfig{}, safety.BuiltinSources{Backups: e.cloud, History: e.history})
+	require.NoError(t, err)
+	var engineAudit safety.Auditor = e.audit
+	if engineToo {
+		engineAudit = au
+	}
+	e.engine, err = safety.New(safety.Config{}, rules, safety.WithApprovals(e.approvals), safety.WithAuditor(engineAudit))
+	require.NoError(t, err)
+	return failing
 }
 
 func newEnv(t testing.TB, cfg memory.Config) *env {
