@@ -150,7 +150,7 @@ func (d *Driver) batchRefs(ctx context.Context, op string, ids func(int) string,
 // and the HorizontalPodAutoscalers that scale them (ScaledBy) from one
 // more (a read whose namespace's HPAs could not be listed is made with
 // Get, which returns its error); PersistentVolumes from one list of them
-// (and one of the VolumeAttachments), a read of one the list does not
+// (and one of the VolumeAttachments, one of the claims), a read of one the list does not
 // have as selected made with Get.
 func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
 	type hpas struct {

@@ -170,9 +170,10 @@ type PersistentVolumeConfig struct {
 	// the PersistentVolumes (kind volume, ID persistentvolume/NAME) that
 	// LabelSelector selects, and, with Config.Namespaces set, only those
 	// whose claim (bound, or released: the claim deleted) is in one of
-	// them. It needs get and list on persistentvolumes and list on
-	// volumeattachments.storage.k8s.io, cluster-scoped resources (a
-	// ClusterRole: see the package doc's RBAC). Default: false, and
+	// them. It needs get and list on persistentvolumes, and list on
+	// volumeattachments.storage.k8s.io and on persistentvolumeclaims in
+	// all namespaces (a ClusterRole: see the package doc's RBAC).
+	// Default: false, and
 	// such an ID is provider.ErrNotFound.
 	List bool `json:"list,omitempty" yaml:"list,omitempty"`
 	// LabelSelector selects the PersistentVolumes listed, in kubectl's

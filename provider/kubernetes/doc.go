@@ -206,7 +206,7 @@
 // (provider.ResourceBatcher, provider.CapacityBatcher) from one list of a
 // namespace's Deployments and one of its StatefulSets (and GetResources
 // one of its HPAs, for ScaledBy; and its PersistentVolumes from one list
-// of them and one of the VolumeAttachments,
+// of them, one of the VolumeAttachments and one of the claims,
 // TestPersistentVolumesReadInABatch), ObservePodsBatch (scaling.PodBatcher)
 // from those, one list of its pods and one of its pod metrics, matching
 // each workload's selector as the API server would. One by one, a target
@@ -256,6 +256,8 @@
 // but reserved for a claim (spec.claimRef set), Failed (its reclamation
 // failed) and any phase the driver does not know are running, so that
 // one in doubt is recommended less, and so is a stopped volume that a
+// PersistentVolumeClaim names (spec.volumeName: its owner means it for
+// that claim, as when reusing a retained disk), one that a
 // VolumeAttachment attaches to a node, by its name or by its disk (a pod
 // force-deleted from a node that still runs it, or one that mounts the
 // disk inline, without a claim), or whose storage another volume in use
@@ -266,11 +268,12 @@
 // in GiB times Config.PersistentVolumes.MonthlyPrices of its storage
 // class, divided by 730.5 hours; LaunchTime is its creation. Tags and
 // the annotation convention are read as for workloads. List reads them
-// with two requests (a LIST of them and one of the VolumeAttachments);
-// Get, QueryMetric and Activity of a volume with one GET, and those two
-// LISTs more for a stopped one (to see whether another shares its
-// storage, or a node has it attached), so that a scan lists the
-// cluster's volumes only for the few that may be unused.
+// with three requests (a LIST of them, one of the VolumeAttachments and
+// one of the PersistentVolumeClaims); Get, QueryMetric and Activity of a
+// volume with one GET, and those three LISTs more for a stopped one (to
+// see whether another shares its storage, a claim names it or a node has
+// it attached), so that a scan lists the cluster's volumes only for the
+// few that may be unused.
 //
 // Kubernetes measures no I/O of a volume, but it knows when none can have
 // happened through it: no pod mounts a PersistentVolume but through a
@@ -367,6 +370,9 @@
 //	- apiGroups: [""]
 //	  resources: [persistentvolumes]
 //	  verbs: [get, list]
+//	- apiGroups: [""]
+//	  resources: [persistentvolumeclaims]
+//	  verbs: [list]                    # a volume a claim names is meant for it
 //	- apiGroups: [storage.k8s.io]
 //	  resources: [volumeattachments]
 //	  verbs: [list]                    # a disk a node has attached is in use

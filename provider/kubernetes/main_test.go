@@ -34,8 +34,12 @@ var (
 // viewer is a user with no permissions but those a test grants.
 const viewer = "viewer"
 
+// volumeReader is a user with no permissions but the cluster-wide ones
+// TestPersistentVolumesWithTheDocumentedRBAC grants.
+const volumeReader = "volume-reader"
+
 func TestMain(m *testing.M) {
-	s, err := kubetest.Start(kubetest.Options{RBAC: true, Users: map[string][]string{viewer: {"idlescale-test-viewers"}}})
+	s, err := kubetest.Start(kubetest.Options{RBAC: true, Users: map[string][]string{viewer: {"idlescale-test-viewers"}, volumeReader: {"idlescale-test-volume-readers"}}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

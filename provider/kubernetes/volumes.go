@@ -35,9 +35,12 @@ type volume struct {
 // listVolumes returns every PersistentVolume of the cluster judged
 // (judgeVolumes), those the configuration does not select included: the
 // storage of one may be another's; against the cluster's
-// VolumeAttachments: a node may have one's disk attached. Their reasons
-// name only the volumes the configuration selects (sees). It needs list
-// on persistentvolumes and on volumeattachments.storage.k8s.io.
+// VolumeAttachments: a node may have one's disk attached; and against
+// its PersistentVolumeClaims: a claim may name one (spec.volumeName).
+// Their reasons name only the volumes the configuration selects (sees),
+// and only the claims of the namespaces it sees. It needs list on
+// persistentvolumes, on persistentvolumeclaims in all namespaces and on
+// volumeattachments.storage.k8s.io.
 func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, error) {
 	l, err := d.client.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -47,7 +50,21 @@ func (d *Driver) listVolumes(ctx context.Context, op, id string) ([]volume, erro
 	if err != nil {
 		return nil, wrap(op, id, call{verb: "list", resource: "volumeattachments.storage.k8s.io"}, err)
 	}
-	return judgeVolumes(l.Items, vas.Items, d.sees), nil
+	pvcs, err := d.client.CoreV1().PersistentVolumeClaims(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, wrap(op, id, call{verb: "list", resource: "persistentvolumeclaims", namespace: metav1.NamespaceAll}, err)
+	}
+	claims := map[string]string{} // who names a volume, by its name
+	for _, c := range pvcs.Items {
+		switch {
+		case c.Spec.VolumeName == "":
+		case d.inScope(c.Namespace):
+			claims[c.Spec.VolumeName] = "PersistentVolumeClaim " + c.Namespace + "/" + c.Name
+		case claims[c.Spec.VolumeName] == "":
+			claims[c.Spec.VolumeName] = "a PersistentVolumeClaim of a namespace the configuration does not select"
+		}
+	}
+	return judgeVolumes(l.Items, vas.Items, claims, d.sees), nil
 }
 
 // sees reports whether the configuration selects pv: its labels match
@@ -94,7 +111,7 @@ func (d *Driver) getVolume(ctx context.Context, op, id, name string) (volume, er
 		return volume{}, notFound(op, id, "config.persistent_volumes.label_selector or config.namespaces leaves it out")
 	}
 	if volumeState(pv) != provider.StateStopped {
-		return judgeVolumes([]corev1.PersistentVolume{*pv}, nil, nil)[0], nil
+		return judgeVolumes([]corev1.PersistentVolume{*pv}, nil, nil, nil)[0], nil
 	}
 	vs, err := d.listVolumes(ctx, op, id)
 	if err != nil {
@@ -173,9 +190,15 @@ func volumeState(pv *corev1.PersistentVolume) provider.State {
 // VolumeAttachments vas attaches it, or its disk, to a node (a pod there
 // may use it: one force-deleted from a node that still runs, or one that
 // mounts the disk inline, without a claim), and since when it is quiet
-// (quietSince). The reasons name only the volumes visible selects (all
-// when visible is nil): the others are counted, not shown.
-func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachment, visible func(*corev1.PersistentVolume) bool) []volume {
+// (quietSince). A stopped volume that a PersistentVolumeClaim names
+// (spec.volumeName: claims says which, by the volume's name) is running
+// too: someone means it for that claim, which the PersistentVolume
+// controller binds it to as soon as the volume matches it (a claim that
+// names a Released volume, the usual way to reuse a retained disk, waits
+// for its owner to clear the volume's claimRef). The reasons name only
+// the volumes visible selects (all when visible is nil): the others are
+// counted, not shown.
+func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachment, claims map[string]string, visible func(*corev1.PersistentVolume) bool) []volume {
 	out := make([]volume, len(pvs))
 	byName := map[string]*corev1.PersistentVolume{}
 	for i := range pvs {
@@ -224,6 +247,11 @@ func judgeVolumes(pvs []corev1.PersistentVolume, vas []storagev1.VolumeAttachmen
 		}
 		if inUse != "" && out[i].state == provider.StateStopped {
 			out[i].state = provider.StateRunning
+		}
+		if by := claims[out[i].pv.Name]; by != "" && out[i].state == provider.StateStopped {
+			out[i].state = provider.StateRunning
+			out[i].why = by + " names it (spec.volumeName): it is meant for that claim, which may bind it at any time"
+			continue
 		}
 		node, ok := attached["pv\x00"+out[i].pv.Name]
 		if k := diskKey(out[i].pv); !ok && k != "" {

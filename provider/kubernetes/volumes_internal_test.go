@@ -134,7 +134,8 @@ func TestJudgeVolumes(t *testing.T) {
 		disk("twin-b", "h-4", corev1.VolumeAvailable),
 		disk("bound", "h-5", corev1.VolumeBound),
 		disk("released-of-bound", "h-5", corev1.VolumeReleased),
-	}, nil, nil)
+		disk("claimed", "h-6", corev1.VolumeReleased),
+	}, nil, map[string]string{"claimed": "PersistentVolumeClaim shop/data-new", "bound": "PersistentVolumeClaim shop/data"}, nil)
 	want := map[string]struct {
 		state provider.State
 		why   string
@@ -147,6 +148,7 @@ func TestJudgeVolumes(t *testing.T) {
 		"twin-b":            {provider.StateStopped, "its storage is also PersistentVolume twin-a's"},
 		"bound":             {provider.StateRunning, "it is running (phase Bound)"},
 		"released-of-bound": {provider.StateRunning, "it is running (phase Released)"},
+		"claimed":           {provider.StateRunning, "PersistentVolumeClaim shop/data-new names it (spec.volumeName)"},
 	}
 	require.Len(t, vs, len(want), "one judgement per volume")
 	for _, v := range vs {
@@ -223,7 +225,7 @@ func TestSharedStorageAcrossForms(t *testing.T) {
 	bound := *csi("ebs.csi.aws.com", "vol-0a1b")
 	bound.Name, bound.Spec.AccessModes = "new", []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
 	bound.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound, LastPhaseTransitionTime: &since}
-	vs := judgeVolumes([]corev1.PersistentVolume{released, bound}, nil, nil)
+	vs := judgeVolumes([]corev1.PersistentVolume{released, bound}, nil, nil, nil)
 	assert.Equal(t, provider.StateRunning, vs[0].state, "the released in-tree volume's disk is bound through the CSI one")
 	assert.True(t, vs[0].quiet.IsZero(), "and it is not quiet")
 }
@@ -257,7 +259,7 @@ func TestCSIFileSystemIsNotQuiet(t *testing.T) {
 		released("smb.csi.k8s.io", "smb.local/share#sub"),
 		released("s3.csi.aws.com", "bucket"),
 		released("example.com/unknown", "v-1"),
-	}, nil, nil)
+	}, nil, nil, nil)
 	require.Len(t, vs, 7)
 	for _, v := range vs {
 		assert.Equal(t, provider.StateStopped, v.state, v.pv.Name)
@@ -271,12 +273,12 @@ func TestCSIFileSystemIsNotQuiet(t *testing.T) {
 		released("disk.csi.azure.com", "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/disks/d"),
 		released("cinder.csi.openstack.org", "c-1"),
 		released("csi.vsphere.vmware.com", "0b0c5c5e-1111-2222-3333-444455556666"),
-	}, nil, nil)
+	}, nil, nil, nil)
 	require.Len(t, disks, 5)
 	for _, v := range disks {
 		assert.WithinDuration(t, since.Time, v.quiet, 0, "%s: a disk", v.pv.Name)
 	}
-	vsanFile := judgeVolumes([]corev1.PersistentVolume{released("csi.vsphere.vmware.com", "file:0b0c5c5e-1111-2222-3333-444455556666")}, nil, nil)
+	vsanFile := judgeVolumes([]corev1.PersistentVolume{released("csi.vsphere.vmware.com", "file:0b0c5c5e-1111-2222-3333-444455556666")}, nil, nil, nil)
 	require.Len(t, vsanFile, 1)
 	assert.True(t, vsanFile[0].quiet.IsZero(), "a vSphere file volume is a share")
 }

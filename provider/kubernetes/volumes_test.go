@@ -2,6 +2,8 @@ package kubernetes_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -525,8 +528,8 @@ func TestPersistentVolumeClassOfTheBetaAnnotation(t *testing.T) {
 
 // TestPersistentVolumesReadInABatch: GetResources answers a batch of
 // PersistentVolume reads as Get does, each, from one list of the
-// cluster's volumes (and one of its VolumeAttachments), not from a GET
-// and two LISTs for each stopped volume.
+// cluster's volumes (and one of its VolumeAttachments, one of its
+// claims), not from a GET and three LISTs for each stopped volume.
 func TestPersistentVolumesReadInABatch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -556,5 +559,130 @@ func TestPersistentVolumesReadInABatch(t *testing.T) {
 		require.NoError(t, r.Err, r.ID)
 		assert.Equal(t, one, r.Resource, "%s: the batch agrees with Get", r.ID)
 	}
-	assert.LessOrEqual(t, len(calls), 4, "one LIST of the volumes, one of the attachments, a GET of each not listed as selected: %v", calls)
+	assert.LessOrEqual(t, len(calls), 5, "one LIST of the volumes, one of the attachments, one of the claims, a GET of each not listed as selected: %v", calls)
+}
+
+// claimVolume creates a PersistentVolumeClaim name in namespace ns that
+// names the PersistentVolume of id (spec.volumeName), as its owner does
+// to reuse a retained disk; no controller runs, so it stays Pending.
+func (f *fixture) claimVolume(ns, name, id string) {
+	f.t.Helper()
+	_, err := f.admin.CoreV1().PersistentVolumeClaims(ns).Create(f.ctx, &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Gi")}},
+			VolumeName:  strings.TrimPrefix(id, "persistentvolume/"),
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(f.t, err)
+}
+
+// TestPersistentVolumeNamedByAClaimIsNotQuiet: a released or available
+// volume that a PersistentVolumeClaim names (spec.volumeName: its owner
+// means to reuse it, and the PersistentVolume controller binds the claim
+// to it once it matches) is running, its I/O not known, and the reason
+// names the claim only when the driver sees its namespace.
+func TestPersistentVolumeNamedByAClaimIsNotQuiet(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	long := now.Add(-40 * 24 * time.Hour)
+	ids := map[string]string{
+		"released":  f.volume("released", volumeSpec{source: f.csiDisk("vol-1"), claim: "data", phase: corev1.VolumeReleased, since: long}),
+		"available": f.volume("available", volumeSpec{source: f.csiDisk("vol-2"), phase: corev1.VolumeAvailable, since: long}),
+		"elsewhere": f.volume("elsewhere", volumeSpec{source: f.csiDisk("vol-3"), claim: "data3", phase: corev1.VolumeReleased, since: long}),
+		"unnamed":   f.volume("unnamed", volumeSpec{source: f.csiDisk("vol-4"), claim: "data4", phase: corev1.VolumeReleased, since: long}),
+	}
+	other, err := apiServer.Namespace(f.ctx, f.admin, t.Name()+"-other")
+	require.NoError(t, err)
+	f.claimVolume(f.ns, "data-again", ids["released"])
+	f.claimVolume(f.ns, "fresh", ids["available"])
+	f.claimVolume(other, "theirs", ids["elsewhere"])
+
+	d := f.volumeDriver(fixedClock(now))
+	list, err := d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindVolume}})
+	require.NoError(t, err)
+	require.Len(t, list, len(ids))
+	for _, r := range list {
+		want := provider.StateRunning
+		if r.ID == ids["unnamed"] {
+			want = provider.StateStopped
+		}
+		assert.Equal(t, want, r.State, r.ID)
+	}
+	for name, claim := range map[string]string{"released": f.ns + "/data-again", "available": f.ns + "/fresh", "elsewhere": other + "/theirs"} {
+		r, err := d.Get(f.ctx, ids[name])
+		require.NoError(t, err, name)
+		assert.Equal(t, provider.StateRunning, r.State, name)
+		_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: ids[name], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+		require.ErrorIs(t, err, provider.ErrUnsupported, name)
+		require.ErrorContains(t, err, "PersistentVolumeClaim "+claim+" names it (spec.volumeName)", name)
+		_, err = d.Activity(f.ctx, provider.ActivityQuery{ResourceID: ids[name], Start: long, End: now})
+		require.ErrorIs(t, err, provider.ErrUnsupported, name)
+	}
+	_, err = d.QueryMetric(f.ctx, provider.Query{ResourceID: ids["unnamed"], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+	require.NoError(t, err, "a volume no claim names is known quiet")
+
+	// A driver that sees only the fixture's namespace still counts the
+	// other namespace's claim, but does not name it.
+	mine := f.driver(kubernetes.Config{PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, LabelSelector: volumeLabel + "=" + f.ns}})
+	_, err = mine.QueryMetric(f.ctx, provider.Query{ResourceID: ids["elsewhere"], Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorContains(t, err, "a PersistentVolumeClaim of a namespace the configuration does not select names it")
+	assert.NotContains(t, err.Error(), other)
+}
+
+// TestPersistentVolumesWithTheDocumentedRBAC: a driver granted exactly the
+// package doc's ClusterRole for PersistentVolumes lists them and reads a
+// stopped one's counts; without the claims' list it reads none, and says
+// which permission it lacks.
+func TestPersistentVolumesWithTheDocumentedRBAC(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	long := now.Add(-40 * 24 * time.Hour)
+	id := f.volume("released", volumeSpec{source: f.csiDisk("vol-1"), claim: "data", phase: corev1.VolumeReleased, since: long})
+	documented := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"persistentvolumes"}, Verbs: []string{"get", "list"}},
+		{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"list"}},
+		{APIGroups: []string{"storage.k8s.io"}, Resources: []string{"volumeattachments"}, Verbs: []string{"list"}},
+	}
+	roles := f.admin.RbacV1().ClusterRoles()
+	role, err := roles.Create(f.ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-volumes"}, Rules: []rbacv1.PolicyRule{documented[0], documented[2]}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	bindings := f.admin.RbacV1().ClusterRoleBindings()
+	binding, err := bindings.Create(f.ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-volumes"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: volumeReader, APIGroup: "rbac.authorization.k8s.io"}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = bindings.Delete(ctx, binding.Name, metav1.DeleteOptions{})
+		_ = roles.Delete(ctx, role.Name, metav1.DeleteOptions{})
+	})
+	d := f.driverAs(volumeReader, kubernetes.Config{Namespaces: []string{}, PersistentVolumes: kubernetes.PersistentVolumeConfig{List: true, LabelSelector: volumeLabel + "=" + f.ns}})
+	read := func() error {
+		_, err := d.QueryMetric(f.ctx, provider.Query{ResourceID: id, Metric: provider.MetricDiskWrite, Start: long, End: now, Step: time.Hour})
+		return err
+	}
+	require.NoError(t, eventually(func() error {
+		if err := read(); !errors.Is(err, kubernetes.ErrForbidden) || !strings.Contains(err.Error(), "list persistentvolumeclaims in all namespaces") {
+			return fmt.Errorf("want the claims' list refused, and named: %w", err)
+		}
+		return nil
+	}))
+	_, err = d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindVolume}})
+	require.ErrorIs(t, err, provider.ErrDenied, "no volume is listed without knowing which a claim names")
+	role.Rules = documented
+	_, err = roles.Update(f.ctx, role, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, eventually(read), "the documented rules are enough")
+	list, err := d.List(f.ctx, provider.Filter{Kinds: []provider.Kind{provider.KindVolume}})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, provider.StateStopped, list[0].State)
 }
