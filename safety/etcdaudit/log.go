@@ -152,8 +152,11 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 // stamped earlier (a run's now taken at its start, another replica's
 // clock) is read, and none is read twice (an event's key is created once;
 // a retried write only rewrites it). It returns an error matching
-// provider.ErrInvalid for a negative rev, and ErrStore when etcd fails or
-// a stored event cannot be decoded or has no time; next is then rev.
+// provider.ErrInvalid for a negative rev, and ErrStore when etcd fails, a
+// stored event cannot be decoded or has no time, or rev is ahead of the
+// store's revision (etcd restored from an older snapshot, or a revision
+// another cluster returned: the events committed until the store reached
+// it would be skipped); next is then rev.
 func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEvent, next int64, err error) {
 	if rev < 0 {
 		return nil, rev, fmt.Errorf("etcdaudit: events after: %w", provider.Invalid("rev", rev, "must not be negative (0: from the start)"))
@@ -167,6 +170,12 @@ func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEve
 	if err != nil {
 		return nil, rev, err
 	}
+	if rev > resp.Header.Revision {
+		// The events the store commits until it reaches rev would be
+		// skipped, silently and for good.
+		return nil, rev, fmt.Errorf("etcdaudit: events after: %w: revision %d is ahead of the store's, %d (etcd restored from an older snapshot, or a revision of another cluster): read again from 0, or from a revision this store returned",
+			ErrStore, rev, resp.Header.Revision)
+	}
 	out := make([]safety.AuditEvent, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
 		ev, err := decode(kv.Value)
@@ -175,7 +184,7 @@ func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEve
 		}
 		out = append(out, ev)
 	}
-	return out, max(rev, resp.Header.Revision), nil
+	return out, resp.Header.Revision, nil
 }
 
 // errNoTime is decode's error for a value without an event's time.

@@ -284,3 +284,28 @@ func TestEventsSinceBefore1970(t *testing.T) {
 		assert.Equal(t, tt.want, got, "since %v", tt.since)
 	}
 }
+
+// TestEventsAfterARevisionAheadOfTheStore: a revision the store has not
+// reached (etcd restored from an older snapshot, another cluster's) is
+// ErrStore naming both revisions, never an empty read that would skip
+// the events committed until the store reaches it.
+func TestEventsAfterARevisionAheadOfTheStore(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	log, err := etcdaudit.New(etcdaudit.Config{Prefix: etcdtest.KeyPrefix(t)}, cluster.Dial(t))
+	require.NoError(t, err)
+	require.NoError(t, log.Record(ctx, safety.AuditEvent{Time: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), Kind: safety.AuditDecision, ResourceID: "i-1"}))
+	evs, next, err := log.EventsAfter(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	ahead := next + 1_000_000_000
+	evs, got, err := log.EventsAfter(ctx, ahead)
+	require.ErrorIs(t, err, etcdaudit.ErrStore)
+	require.ErrorContains(t, err, fmt.Sprintf("revision %d is ahead of the store's", ahead))
+	assert.Empty(t, evs)
+	assert.Equal(t, ahead, got, "next is rev on an error")
+	evs, got, err = log.EventsAfter(ctx, next)
+	require.NoError(t, err, "the store's own revision is no error")
+	assert.Empty(t, evs)
+	assert.GreaterOrEqual(t, got, next)
+}
