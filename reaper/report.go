@@ -19,7 +19,9 @@ type Record struct {
 	// Resource is the resource as the inventory listed it at the start of
 	// the run.
 	Resource provider.Resource `json:"resource"`
-	// Verdict is the detector's verdict; nil when detection failed.
+	// Verdict is the detector's verdict; nil when detection failed or
+	// the verdict was refused (a MonthlySavings that is not a finite
+	// number ≥ 0: see RunOnce).
 	Verdict *detector.Verdict `json:"verdict,omitempty"`
 	// Action is the safety action taken or considered (stop, terminate,
 	// resize); empty when the resource was skipped before one was chosen.

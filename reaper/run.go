@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,12 @@ import (
 // verified like an accepted one. A resource ID the inventory
 // lists more than once gets one failed record whose error
 // (provider.ErrInvalid, StageInventory) names the ID; it is neither
-// detected nor acted on, since its copies may disagree. RunOnce returns an error only
+// detected nor acted on, since its copies may disagree. A verdict whose
+// MonthlySavings is not a finite number ≥ 0 (a host's detector's NaN or
+// infinity, which no JSON report holds and which would make every total
+// NaN) is refused the same way: the record keeps no verdict, fails at
+// StageDetect with a *provider.InvalidError naming the field
+// ("verdict.monthly_savings"), and the resource is not acted on. RunOnce returns an error only
 // when now is zero (provider.ErrInvalid), the inventory listing or the
 // detector scan fails, or ctx ends (ctx.Err(), with the partial report).
 // It starts no goroutine that outlives it.
@@ -111,7 +117,9 @@ func (r *Reaper) Run(ctx context.Context) error {
 // detection errors. An ID listed more than once is refused, not detected:
 // its record fails with a *provider.InvalidError naming it (the copies
 // may disagree on state, tags or labels, and the safety rules would judge
-// one of them), and the resource is not acted on.
+// one of them), and the resource is not acted on. So is a verdict that
+// checkVerdict refuses: the record keeps no verdict and fails at
+// StageDetect with the *provider.InvalidError naming the field.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
 	once, repeated := provider.ListedOnce(listed)
 	scan, err := r.scan(ctx, now, once)
@@ -134,9 +142,20 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 		records = append(records, rec)
 	}
 	for i := range scan.Verdicts {
-		if j, ok := index[scan.Verdicts[i].ResourceID]; ok {
-			records[j].Verdict = &scan.Verdicts[i]
+		j, ok := index[scan.Verdicts[i].ResourceID]
+		if !ok {
+			continue
 		}
+		if err := checkVerdict(scan.Verdicts[i]); err != nil {
+			// A host's detector gave a figure no decision or report can
+			// use: fail the resource (no verdict, not acted on) rather
+			// than act on it, sum it into the totals or break the
+			// report's JSON.
+			records[j].fail(StageDetect, err)
+			records[j].Outcome, records[j].Reason = OutcomeFailed, "the detector's verdict is unusable: "+err.Error()
+			continue
+		}
+		records[j].Verdict = &scan.Verdicts[i]
 	}
 	for _, e := range scan.Errors {
 		if j, ok := index[e.ResourceID]; ok {
@@ -194,6 +213,17 @@ func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.R
 	slices.SortStableFunc(rep.Errors, func(a, b *detector.ResourceError) int { return strings.Compare(a.ResourceID, b.ResourceID) })
 	rep.Resources += long.Resources
 	return rep, nil
+}
+
+// checkVerdict returns a *provider.InvalidError naming the field of v
+// that no decision or report can use: a MonthlySavings that is not a
+// finite number ≥ 0 (NaN, as from a cost of 0/0, is no JSON number and
+// would make every total NaN; a negative saving says acting costs).
+func checkVerdict(v detector.Verdict) error {
+	if s := v.MonthlySavings; math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+		return provider.Invalid("verdict.monthly_savings", s, "must be a finite number ≥ 0 (the detector's estimate of the action's monthly saving)")
+	}
+	return nil
 }
 
 // fleetSizes counts the listed resources of each fleet (Config.FleetTag),
