@@ -123,7 +123,8 @@ func settling(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // reserve reserves one Down event of one unit for p's resource, when a
 // Reserver is wired. ok is false when the reservation was denied or
-// failed (the record says which); resv is nil when there is no Reserver.
+// failed (the record says which); a reservation granted together with an
+// error is refunded. resv is nil when there is no Reserver.
 func (r *Reaper) reserve(ctx context.Context, now time.Time, rec *Record, p safety.Proposal) (resv *ratelimit.Reservation, ok bool) {
 	if r.reserver == nil {
 		return nil, true
@@ -134,6 +135,12 @@ func (r *Reaper) reserve(ctx context.Context, now time.Time, rec *Record, p safe
 	case err != nil:
 		rec.fail(StageRateLimit, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, "rate limiter failed"
+		if got.OK() {
+			// Granted, then a later step of the Reserver's failed (a
+			// host's wrapper): nothing will be done with it, so it must
+			// not count against the budget.
+			r.refund(ctx, now, rec, &got)
+		}
 		return nil, false
 	case !got.OK():
 		rec.Outcome, rec.Reason = OutcomeRateLimited, got.String()

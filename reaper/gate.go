@@ -40,8 +40,14 @@ var _ Gate = (*safety.Engine)(nil)
 // reservation is OK; a reservation that is not OK defers the action
 // (OutcomeRateLimited), an error fails it (StageRateLimit). When the
 // provider then says nothing changed, or the approval cannot be consumed,
-// it passes the same reservation to CancelAt to refund it. Implementations
-// must be safe for concurrent use.
+// it passes the same reservation to CancelAt to refund it.
+//
+// An error should come with a reservation that is not OK, as
+// *ratelimit.Limiter's does (Denied: it consumed nothing). A reservation
+// that is OK despite the error (budget granted, then a later step of the
+// Reserver failed, such as a wrapper's audit) is not acted on: the reaper
+// passes it to CancelAt at once, so that the budget is not spent on an
+// action never taken. Implementations must be safe for concurrent use.
 type Reserver interface {
 	// ReserveAt reserves budget for req at now.
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)

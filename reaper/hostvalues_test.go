@@ -3,8 +3,11 @@ package reaper_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,6 +15,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/reaper"
 )
 
@@ -93,4 +97,56 @@ func TestVerdictSavingsNotANumber(t *testing.T) {
 			})
 		}
 	}
+}
+
+// auditedReserver is a host's rate limit: a *ratelimit.Limiter whose
+// every reservation is then written to an audit trail that fails, so
+// that ReserveAt returns the limiter's granted reservation together with
+// the audit's error.
+type auditedReserver struct {
+	*ratelimit.Limiter
+	audit error
+}
+
+func (r auditedReserver) ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	got, err := r.Limiter.ReserveAt(ctx, now, req)
+	if err != nil {
+		return got, err
+	}
+	return got, fmt.Errorf("audit the reservation: %w", r.audit)
+}
+
+// TestReservationWithErrorIsRefunded: a Reserver that returns a granted
+// reservation with an error (the budget reserved, then a later step of
+// the host's failed) fails the resource at StageRateLimit, is not acted
+// on, and the reservation is refunded: the limiter counts no event for
+// it. (Before, the budget stayed spent for an action that was never
+// taken: with a budget of one stop an hour, one failing audit kept the
+// fleet from being reaped for the hour.)
+func TestReservationWithErrorIsRefunded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 1, Window: time.Hour}})
+	require.NoError(t, err)
+	sink := errors.New("audit sink down")
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(auditedReserver{Limiter: lim, audit: sink}))
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
+	require.ErrorIs(t, rec.Err(), sink)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, reaper.StageRateLimit, re.Stage)
+	assert.Empty(t, e.actions(), "not stopped")
+	require.NotNil(t, rec.RateLimit)
+
+	require.True(t, rec.RateLimit.OK(), "the limiter granted it: %s", rec.RateLimit)
+
+	// The global budget is one event an hour: another resource's stop at
+	// the same time is allowed only if the first was refunded.
+	next, err := lim.ReserveAt(t.Context(), rec.RateLimit.At, ratelimit.Request{Target: "i-2", Direction: ratelimit.Down, Units: 1})
+	require.NoError(t, err)
+	assert.True(t, next.OK(), "the reservation returned with the error was refunded: %s", next)
 }
