@@ -77,6 +77,20 @@ type TerminateChecker interface {
 	CanTerminate(r Resource) error
 }
 
+// StopChecker is an optional interface of an Actuator whose Stop refuses
+// some resources whatever their state, for their kind or the driver's
+// design (ErrUnsupported: a volume, whose state follows its attachment,
+// a function or a load balancer, which have nothing to stop; a driver
+// that stops only instances). CanStop says so from the resource alone,
+// with no call to the backend, as TerminateChecker does for Terminate,
+// so that a caller (the reaper) does not ask a person to approve a stop
+// the driver would refuse. It returns nil when Stop may stop r, its
+// state and the backend permitting, and otherwise an error matching
+// ErrUnsupported that says why not.
+type StopChecker interface {
+	CanStop(r Resource) error
+}
+
 // Scaler reads and sets the capacity of horizontally scaled groups.
 //
 // SetCapacity validates want (0 ≤ Min ≤ Desired ≤ Max, ErrInvalid

@@ -61,10 +61,11 @@
 // resource that, read again just before the gate, is in a state the
 // action does not apply to (a volume attached to an instance, running,
 // or being attached or detached, pending or stopping, is never
-// terminated, whatever a host's own detector says), whose terminate the
-// Actuator says it would refuse (provider.TerminateChecker: the AWS
-// driver deletes no function or load balancer, so no one is asked to
-// approve one), or differs from the listed copy the verdict was made on
+// terminated, whatever a host's own detector says), whose terminate or
+// stop the Actuator says it would refuse (provider.TerminateChecker: the
+// AWS driver deletes no function or load balancer, so no one is asked to
+// approve one; provider.StopChecker, likewise for a stop), or differs
+// from the listed copy the verdict was made on
 // (provider.Resource.ChangedFrom: a restart, new tags or labels, another
 // size), or, for a stop or a terminate, whose activity read again then
 // shows use (a login, a query)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety/approval"
 )
 
 // TestVerdictSavingsNotANumber: a host's detector that gives an idle
@@ -149,4 +151,82 @@ func TestReservationWithErrorIsRefunded(t *testing.T) {
 	next, err := lim.ReserveAt(t.Context(), rec.RateLimit.At, ratelimit.Request{Target: "i-2", Direction: ratelimit.Down, Units: 1})
 	require.NoError(t, err)
 	assert.True(t, next.OK(), "the reservation returned with the error was refunded: %s", next)
+}
+
+// instanceStops is the memory cloud as an Actuator that, as the AWS
+// driver, stops nothing but instances (a volume's state follows its
+// attachment; a function or load balancer has nothing to stop): its
+// Stop refuses the rest with provider.ErrUnsupported, CanStop says so
+// from the resource alone, and it counts the Stop calls that reach it.
+type instanceStops struct {
+	*memory.Cloud
+	stops atomic.Int32
+}
+
+func (a *instanceStops) CanStop(r provider.Resource) error {
+	if r.Kind != provider.KindInstance {
+		return fmt.Errorf("test: stop %q: %w: a %s is not stopped", r.ID, provider.ErrUnsupported, r.Kind)
+	}
+	return nil
+}
+
+func (a *instanceStops) Stop(ctx context.Context, id string) error {
+	a.stops.Add(1)
+	r, err := a.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.CanStop(r); err != nil {
+		return err
+	}
+	return a.Cloud.Stop(ctx, id)
+}
+
+// TestNoApprovalForAStopTheDriverRefuses: a host's detector recommends
+// stopping everything idle, among them a production volume attached to
+// an instance (running). The driver stops no volume (CanStop,
+// provider.StopChecker), so the volume is skipped before the gate,
+// saying so, and no one is asked to approve it; the production instance
+// beside it is still asked for, and stopped once approved. (Before, an
+// approval was requested for the volume; once a person approved it, the
+// stop failed with ErrUnsupported, which releases the approval, at every
+// run.)
+func TestNoApprovalForAStopTheDriverRefuses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	require.NoError(t, e.cloud.Add(provider.Resource{ID: "vol-prod", Kind: provider.KindVolume, State: provider.StateRunning,
+		Environment: "production", LaunchTime: t0.Add(-60 * 24 * time.Hour), HourlyCost: 0.05}))
+	require.NoError(t, e.cloud.AddBackup(provider.Backup{ID: "snap-vol", ResourceID: "vol-prod", Time: t0.Add(-time.Hour), Complete: true, Verified: true}))
+	det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.95, Confidence: 0.95,
+			Action: detector.ActionStop, MonthlySavings: 10}, nil
+	})
+	act := &instanceStops{Cloud: e.cloud}
+	fleet := e.fleet()
+	fleet.Actuator = act
+	r, err := reaper.New(reaper.Config{Execute: true}, fleet, det, e.engine,
+		reaper.WithClock(e.waitClock()), reaper.WithApprovals(e.approvals), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+
+	vol := record(t, rep, "vol-prod")
+	assert.Equal(t, reaper.OutcomeSkipped, vol.Outcome, vol.String())
+	assert.Equal(t, `the provider does not stop it: test: stop "vol-prod": unsupported: a volume is not stopped`, vol.Reason)
+	assert.Empty(t, vol.ApprovalID, "no approval asked for")
+	assert.Nil(t, vol.Decision, "the gate was not asked")
+	reqs, err := e.approvals.List(t.Context(), approval.Filter{ResourceID: "vol-prod"})
+	require.NoError(t, err)
+	assert.Empty(t, reqs, "no approval request for the volume")
+
+	inst := record(t, rep, "i-prod")
+	require.Equal(t, reaper.OutcomeNeedsApproval, inst.Outcome, inst.String())
+	_, err = e.approvals.Approve(t.Context(), inst.ApprovalID, "alice", t0.Add(time.Minute), "")
+	require.NoError(t, err)
+	rep, err = e.run(t.Context(), t, r, e.clock.Now().Add(5*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-prod").Outcome)
+	assert.Equal(t, reaper.OutcomeSkipped, record(t, rep, "vol-prod").Outcome)
+	assert.Equal(t, int32(1), act.stops.Load(), "the instance's stop alone reached the driver")
 }

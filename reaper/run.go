@@ -332,7 +332,8 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // or the Sizer fails, and skips it when the action does not apply to the
 // resource's state, it is the downsize of a group (a scale-in, not a
 // resize), the Actuator says it would refuse a terminate
-// (provider.TerminateChecker), the resource changed, it was used since
+// (provider.TerminateChecker) or a stop (provider.StopChecker), the
+// resource changed, it was used since
 // now, or it already has the size the Sizer chose.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
@@ -360,6 +361,14 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		// driver deletes no function or load balancer): ask no one.
 		if err := tc.CanTerminate(res); err != nil {
 			rec.Outcome, rec.Reason = OutcomeSkipped, "the provider does not terminate it: "+err.Error()
+			return safety.Proposal{}, false
+		}
+	}
+	if sc, ok := r.fleet.Actuator.(provider.StopChecker); ok && rec.Action == safety.ActionStop {
+		// Likewise for a stop (a volume, which a driver does not stop:
+		// its state follows its attachment).
+		if err := sc.CanStop(res); err != nil {
+			rec.Outcome, rec.Reason = OutcomeSkipped, "the provider does not stop it: "+err.Error()
 			return safety.Proposal{}, false
 		}
 	}
