@@ -101,9 +101,10 @@
 // naming the Stage, and counted in Totals.Errors; Report.Err joins them. A
 // resource whose Gate check fails is not acted on (fail closed), and
 // neither is one whose run's context ended before its provider call, nor
-// one whose verdict gives a saving that is not a finite number ≥ 0 (a
-// host's detector's NaN, which no JSON report holds): it fails at
-// StageDetect, naming the field, with no verdict on its Record.
+// one whose verdict has a confidence outside [0, 1], a saving that is not
+// a finite number ≥ 0 or another figure JSON cannot hold (a host's
+// detector's NaN or infinity): it fails at StageDetect, naming the field,
+// with no verdict on its Record.
 // Rate-limit budget is refunded, and a claimed approval released, when the
 // provider says nothing changed (provider.ChangedNothing: throttled, not
 // found, conflict, unsupported, invalid, denied) or the call was not made;

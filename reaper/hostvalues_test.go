@@ -230,3 +230,82 @@ func TestNoApprovalForAStopTheDriverRefuses(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeSkipped, record(t, rep, "vol-prod").Outcome)
 	assert.Equal(t, int32(1), act.stops.Load(), "the instance's stop alone reached the driver")
 }
+
+// TestVerdictFiguresOutOfRange: a host's detector whose verdict has a
+// confidence outside [0, 1] (an infinity from a division by zero, 1.5)
+// or not a number, or a figure JSON cannot hold (a NaN score or signal,
+// an infinite reason value or statistic, a NaN schedule share) fails its
+// resource at detection with an error naming the field, and nothing is
+// done to it; the report marshals. (Before, a confidence of +Inf or 1.5
+// passed every minimum and the instance was stopped, and the other
+// figures made json.Marshal of the report fail.)
+func TestVerdictFiguresOutOfRange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  func(v *detector.Verdict)
+		field string
+	}{
+		{name: "confidence +Inf", give: func(v *detector.Verdict) { v.Confidence = math.Inf(1) }, field: "verdict.confidence"},
+		{name: "confidence above 1", give: func(v *detector.Verdict) { v.Confidence = 1.5 }, field: "verdict.confidence"},
+		{name: "confidence NaN", give: func(v *detector.Verdict) { v.Confidence = math.NaN() }, field: "verdict.confidence"},
+		{name: "confidence negative", give: func(v *detector.Verdict) { v.Confidence = -0.5 }, field: "verdict.confidence"},
+		{name: "score NaN", give: func(v *detector.Verdict) { v.Score = math.NaN() }, field: "verdict.score"},
+		{name: "signal NaN", give: func(v *detector.Verdict) {
+			v.Signals = []detector.Contribution{{Signal: "cost", State: detector.Idle, Score: 1, Weight: math.NaN(), Value: math.NaN()}}
+		}, field: "verdict.signals[0].weight"},
+		{name: "reason value +Inf", give: func(v *detector.Verdict) {
+			v.Reasons = []detector.Reason{{Signal: "evidence", Code: detector.ReasonQuiet}, {Signal: "cost", Code: detector.ReasonRule, Value: math.Inf(1)}}
+		}, field: "verdict.reasons[1].value"},
+		{name: "reason statistic -Inf", give: func(v *detector.Verdict) {
+			v.Reasons = []detector.Reason{{Signal: "evidence", Code: detector.ReasonEvidence, Metric: provider.MetricCPU, Stats: detector.Stats{Mean: math.Inf(-1)}}}
+		}, field: "verdict.reasons[0].stats.mean"},
+		{name: "schedule share NaN", give: func(v *detector.Verdict) {
+			v.Schedule = &detector.OffHours{TimeZone: "UTC", SavedShare: math.NaN()}
+		}, field: "verdict.schedule.saved_share"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, memory.Config{})
+			e.add(t, vm{id: "i-1", cpu: 0.02})
+			det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+				v := detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.95, Confidence: 0.95,
+					Action: detector.ActionStop, MonthlySavings: 70}
+				tt.give(&v)
+				return v, nil
+			})
+			r, err := reaper.New(reaper.Config{Execute: true}, e.fleet(), det, e.engine,
+				reaper.WithClock(e.waitClock()), reaper.WithHistory(e.history))
+			require.NoError(t, err)
+			rep, err := e.run(t.Context(), t, r, t0)
+			require.NoError(t, err)
+			rec := record(t, rep, "i-1")
+			assert.Empty(t, e.actions(), "not stopped: %s", rec)
+			assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
+			var ie *provider.InvalidError
+			require.ErrorAs(t, rec.Err(), &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			var re *reaper.ResourceError
+			require.ErrorAs(t, rec.Err(), &re)
+			assert.Equal(t, reaper.StageDetect, re.Stage)
+			_, err = json.Marshal(rep)
+			require.NoError(t, err, "the report marshals")
+		})
+	}
+}
+
+// TestSelectConfidenceOutOfRange: Select passes over a verdict whose
+// confidence is outside [0, 1], as over one that is not a number: an
+// infinite confidence is no evidence. (Before, +Inf and 1.5 passed every
+// minimum.)
+func TestSelectConfidenceOutOfRange(t *testing.T) {
+	t.Parallel()
+	for _, conf := range []float64{math.Inf(1), 1.5, math.Nextafter(1, 2)} {
+		v := detector.Verdict{ResourceID: "i-1", State: detector.Idle, Action: detector.ActionStop, Confidence: conf}
+		got, err := reaper.Select(reaper.Config{}, v)
+		require.NoError(t, err)
+		assert.Empty(t, got.Action, "confidence %v", conf)
+		assert.Contains(t, got.Skip, "outside [0, 1]", "confidence %v", conf)
+	}
+}

@@ -20,8 +20,9 @@ type Record struct {
 	// the run.
 	Resource provider.Resource `json:"resource"`
 	// Verdict is the detector's verdict; nil when detection failed or
-	// the verdict was refused (a MonthlySavings that is not a finite
-	// number ≥ 0: see RunOnce).
+	// the verdict was refused (a Confidence outside [0, 1], a
+	// MonthlySavings that is not a finite number ≥ 0, a figure JSON
+	// cannot hold: see RunOnce).
 	Verdict *detector.Verdict `json:"verdict,omitempty"`
 	// Action is the safety action taken or considered (stop, terminate,
 	// resize); empty when the resource was skipped before one was chosen.

@@ -49,11 +49,13 @@ import (
 // lists more than once gets one failed record whose error
 // (provider.ErrInvalid, StageInventory) names the ID; it is neither
 // detected nor acted on, since its copies may disagree. A verdict whose
-// MonthlySavings is not a finite number ≥ 0 (a host's detector's NaN or
-// infinity, which no JSON report holds and which would make every total
-// NaN) is refused the same way: the record keeps no verdict, fails at
-// StageDetect with a *provider.InvalidError naming the field
-// ("verdict.monthly_savings"), and the resource is not acted on. RunOnce returns an error only
+// Confidence is outside [0, 1] or not a number, whose MonthlySavings is
+// not a finite number ≥ 0, or with another figure JSON cannot hold (a
+// host's detector's NaN or infinity: no JSON report holds one, and a
+// NaN saving would make every total NaN) is refused the same way: the
+// record keeps no verdict, fails at StageDetect with a
+// *provider.InvalidError naming the field ("verdict.monthly_savings",
+// "verdict.signals[0].score"), and the resource is not acted on. RunOnce returns an error only
 // when now is zero (provider.ErrInvalid), the inventory listing or the
 // detector scan fails, or ctx ends (ctx.Err(), with the partial report).
 // It starts no goroutine that outlives it.
@@ -215,13 +217,49 @@ func (r *Reaper) scan(ctx context.Context, now time.Time, resources []provider.R
 	return rep, nil
 }
 
-// checkVerdict returns a *provider.InvalidError naming the field of v
-// that no decision or report can use: a MonthlySavings that is not a
-// finite number ≥ 0 (NaN, as from a cost of 0/0, is no JSON number and
-// would make every total NaN; a negative saving says acting costs).
+// checkVerdict returns a *provider.InvalidError naming the first field
+// of v that no decision or report can use: a Confidence outside [0, 1]
+// or not a number (an infinity from a division by zero would pass every
+// minimum), a MonthlySavings that is not a finite number ≥ 0 (a negative
+// saving says acting costs), or a figure JSON cannot hold (the Score, a
+// signal's, a schedule's share that is not finite; a reason's value,
+// limit or statistic that is infinite: the reasons write NaN, unknown,
+// as null), which would make the run's report fail to marshal and, for
+// the savings, every total NaN.
 func checkVerdict(v detector.Verdict) error {
-	if s := v.MonthlySavings; math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	if c := v.Confidence; !(c >= 0 && c <= 1) {
+		return provider.Invalid("verdict.confidence", c, "must be in [0, 1]")
+	}
+	if s := v.MonthlySavings; !finite(s) || s < 0 {
 		return provider.Invalid("verdict.monthly_savings", s, "must be a finite number ≥ 0 (the detector's estimate of the action's monthly saving)")
+	}
+	if !finite(v.Score) {
+		return provider.Invalid("verdict.score", v.Score, "must be a finite number")
+	}
+	for i, c := range v.Signals {
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"score", c.Score}, {"weight", c.Weight}, {"value", c.Value}} {
+			if !finite(f.v) {
+				return provider.Invalid("verdict.signals["+strconv.Itoa(i)+"]."+f.name, f.v, "must be a finite number")
+			}
+		}
+	}
+	for i, r := range v.Reasons {
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"value", r.Value}, {"limit", r.Limit}, {"stats.mean", r.Stats.Mean}, {"stats.p95", r.Stats.P95},
+			{"stats.p99", r.Stats.P99}, {"stats.max", r.Stats.Max}} {
+			if math.IsInf(f.v, 0) {
+				return provider.Invalid("verdict.reasons["+strconv.Itoa(i)+"]."+f.name, f.v, "must be a finite number, or NaN for one not known")
+			}
+		}
+	}
+	if v.Schedule != nil && !finite(v.Schedule.SavedShare) {
+		return provider.Invalid("verdict.schedule.saved_share", v.Schedule.SavedShare, "must be a finite number")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package reaper
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
@@ -35,7 +36,7 @@ type Selection struct {
 //     downsize (which comes with a confident not-idle verdict): an Unknown
 //     (or unset) state never is, whatever it recommends;
 //   - its confidence is at least cfg.MinConfidence (a confidence that is
-//     not a number never is);
+//     not a number, or is outside [0, 1], never is);
 //   - the reaper carries the action out (stop, terminate, downsize; not
 //     schedule) and cfg.Actions allows it.
 //
@@ -67,6 +68,10 @@ func selectAction(cfg Config, v detector.Verdict) Selection {
 		return Selection{Skip: "verdict " + name + ": undecided, never a reason to act"}
 	case math.IsNaN(v.Confidence):
 		return Selection{Skip: "confidence is not a number"}
+	case v.Confidence < 0 || v.Confidence > 1:
+		// An infinity (a host detector's division by zero) would pass
+		// every minimum: it is no evidence.
+		return Selection{Skip: "confidence " + strconv.FormatFloat(v.Confidence, 'g', -1, 64) + " is outside [0, 1]"}
 	case v.Confidence < cfg.MinConfidence:
 		return Selection{Skip: "confidence " + ftoa(v.Confidence) + " below " + ftoa(cfg.MinConfidence)}
 	}
