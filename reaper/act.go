@@ -124,7 +124,8 @@ func settling(ctx context.Context) (context.Context, context.CancelFunc) {
 // reserve reserves one Down event of one unit for p's resource, when a
 // Reserver is wired. ok is false when the reservation was denied or
 // failed (the record says which); a reservation granted together with an
-// error is refunded. resv is nil when there is no Reserver.
+// error, or granting no unit, is refunded. resv is nil when there is no
+// Reserver.
 func (r *Reaper) reserve(ctx context.Context, now time.Time, rec *Record, p safety.Proposal) (resv *ratelimit.Reservation, ok bool) {
 	if r.reserver == nil {
 		return nil, true
@@ -144,6 +145,15 @@ func (r *Reaper) reserve(ctx context.Context, now time.Time, rec *Record, p safe
 		return nil, false
 	case !got.OK():
 		rec.Outcome, rec.Reason = OutcomeRateLimited, got.String()
+		return nil, false
+	case got.Granted < 1:
+		// Granted, but not the one unit an action changes (Clamped to
+		// 0): the Reserver contradicts itself. Fail closed, and give it
+		// back, since nothing will be done.
+		rec.fail(StageRateLimit, provider.Invalid("reservation.granted", got.Granted,
+			"a reservation the reaper acts on must grant the 1 unit asked for ("+got.String()+")"))
+		rec.Outcome, rec.Reason = OutcomeFailed, "the rate limiter granted no unit"
+		r.refund(ctx, now, rec, &got)
 		return nil, false
 	}
 	return &got, true

@@ -47,7 +47,10 @@ var _ Gate = (*safety.Engine)(nil)
 // that is OK despite the error (budget granted, then a later step of the
 // Reserver failed, such as a wrapper's audit) is not acted on: the reaper
 // passes it to CancelAt at once, so that the budget is not spent on an
-// action never taken. Implementations must be safe for concurrent use.
+// action never taken. So is an OK reservation that grants no unit
+// (Clamped to 0): it does not allow the one unit an action changes, and
+// the resource fails (StageRateLimit, provider.ErrInvalid naming
+// reservation.granted). Implementations must be safe for concurrent use.
 type Reserver interface {
 	// ReserveAt reserves budget for req at now.
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)

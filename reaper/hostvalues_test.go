@@ -309,3 +309,45 @@ func TestSelectConfidenceOutOfRange(t *testing.T) {
 		assert.Contains(t, got.Skip, "outside [0, 1]", "confidence %v", conf)
 	}
 }
+
+// grantingNothing is a host's rate limit that answers every request with
+// a granted reservation of no unit (Clamped to 0, as a limiter whose
+// per-event maximum is 0 would), and logs the refunds.
+type grantingNothing struct {
+	cancelled atomic.Int32
+}
+
+func (g *grantingNothing) ReserveAt(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	return ratelimit.Reservation{ID: 7, Request: req, At: now, Outcome: ratelimit.Clamped, Granted: 0,
+		Reason: ratelimit.ReasonUnits, Scope: ratelimit.ScopeTarget}, nil
+}
+
+func (g *grantingNothing) CancelAt(context.Context, time.Time, ratelimit.Reservation) error {
+	g.cancelled.Add(1)
+	return nil
+}
+
+// TestReservationOfNoUnitIsNotActedOn: a reservation that is granted but
+// grants no unit (Clamped to 0) does not allow the one resource a stop
+// changes: the resource fails at StageRateLimit with an error naming the
+// granted units, is not stopped, and the reservation is refunded.
+// (Before, OK was enough: the instance was stopped on a grant of 0.)
+func TestReservationOfNoUnitIsNotActedOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	rs := &grantingNothing{}
+	r := e.reaper(t, reaper.Config{Execute: true}, reaper.WithReserver(rs))
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-1")
+	assert.Empty(t, e.actions(), "not stopped: %s", rec)
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
+	var ie *provider.InvalidError
+	require.ErrorAs(t, rec.Err(), &ie)
+	assert.Equal(t, "reservation.granted", ie.Field)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, reaper.StageRateLimit, re.Stage)
+	assert.Equal(t, int32(1), rs.cancelled.Load(), "the reservation was refunded")
+}
