@@ -351,3 +351,44 @@ func TestReservationOfNoUnitIsNotActedOn(t *testing.T) {
 	assert.Equal(t, reaper.StageRateLimit, re.Stage)
 	assert.Equal(t, int32(1), rs.cancelled.Load(), "the reservation was refunded")
 }
+
+// TestDownsizeThatGrowsNotActed: a host's Sizer that answers an
+// m5.xlarge (4 vCPU, 16 GiB) with a size of more vCPUs or memory (a
+// catalogue read the wrong way round) is no downsize: the record fails
+// at StageSize with an error naming the field that grows, the gate never
+// sees it, and nothing is resized. (Before, the reaper resized it up,
+// reserving a Down event and reporting the verdict's saving realised.)
+func TestDownsizeThatGrowsNotActed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		give  provider.Size
+		field string
+	}{
+		{name: "a larger type", give: provider.Size{InstanceType: "m5.2xlarge", VCPU: 8, MemoryMiB: 32768}, field: "vcpu"},
+		{name: "more memory", give: provider.Size{VCPU: 2, MemoryMiB: 65536}, field: "memory_mib"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, memory.Config{})
+			e.add(t, vm{id: "i-low", cpu: 0.25, itype: "m5.xlarge"})
+			sizer := reaper.SizerFunc(func(context.Context, provider.Resource) (provider.Size, error) { return tt.give, nil })
+			r := e.reaper(t, reaper.Config{Execute: true, Actions: []detector.Action{detector.ActionDownsize}}, reaper.WithSizer(sizer))
+			rep, err := e.run(t.Context(), t, r, t0)
+			require.NoError(t, err)
+			rec := record(t, rep, "i-low")
+			require.NotNil(t, rec.Verdict)
+			require.Equal(t, detector.ActionDownsize, rec.Verdict.Action, "%v", rec.Verdict.Explain())
+			assert.Empty(t, e.actions(), "not resized: %s", rec)
+			assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
+			var ie *provider.InvalidError
+			require.ErrorAs(t, rec.Err(), &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			var re *reaper.ResourceError
+			require.ErrorAs(t, rec.Err(), &re)
+			assert.Equal(t, reaper.StageSize, re.Stage)
+			assert.Nil(t, rec.Decision, "the gate never saw it")
+		})
+	}
+}

@@ -38,7 +38,9 @@ type Fleet struct {
 //
 // TargetSize returns the smaller size for r, valid for r's kind (see
 // provider.Size.ValidateFor). An error means the reaper cannot downsize r:
-// the resource fails at StageSize and nothing is done. A size r already
+// the resource fails at StageSize and nothing is done, as it does for a
+// size with more vCPUs or memory than r's (where both give them: a
+// downsize must not grow r; a provider.ErrInvalid naming the field). A size r already
 // has (every field it sets is r's, as verification compares them; the
 // type alone for an instance type) asks for no change: the resource is
 // skipped. It must be safe for

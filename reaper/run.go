@@ -367,9 +367,10 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // propose re-reads a selected record's resource (and, for a stop or
 // terminate, its activity since now) and builds the proposal for
 // rec.Action: it fails the record when the inventory, the activity source
-// or the Sizer fails, and skips it when the action does not apply to the
-// resource's state, it is the downsize of a group (a scale-in, not a
-// resize), the Actuator says it would refuse a terminate
+// or the Sizer fails (or the Sizer's size has more vCPUs or memory than
+// the resource's: see notLarger), and skips it when the action does not
+// apply to the resource's state, it is the downsize of a group (a
+// scale-in, not a resize), the Actuator says it would refuse a terminate
 // (provider.TerminateChecker) or a stop (provider.StopChecker), the
 // resource changed, it was used since
 // now, or it already has the size the Sizer chose.
@@ -451,6 +452,9 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		if err == nil {
 			err = size.ValidateFor(res.Kind)
 		}
+		if err == nil {
+			err = notLarger(res.Size, size)
+		}
 		if err != nil {
 			rec.fail(StageSize, err)
 			rec.Outcome, rec.Reason = OutcomeFailed, "choosing the target size failed"
@@ -466,6 +470,21 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		p.CurrentSize, p.TargetSize, rec.TargetSize = res.Size, size, size
 	}
 	return p, true
+}
+
+// notLarger returns a *provider.InvalidError naming the field of want
+// that is larger than cur's, where both sizes give it: a downsize
+// must not grow the resource (it would cost more, and be reserved as a
+// Down event). A field either size leaves unset (a driver that reports
+// an instance's type alone) is not compared.
+func notLarger(cur, want provider.Size) error {
+	switch {
+	case cur.VCPU > 0 && want.VCPU > cur.VCPU:
+		return provider.Invalid("vcpu", want.VCPU, "is more than the resource's "+strconv.FormatFloat(cur.VCPU, 'f', -1, 64)+": a downsize must not grow it")
+	case cur.MemoryMiB > 0 && want.MemoryMiB > cur.MemoryMiB:
+		return provider.Invalid("memory_mib", want.MemoryMiB, "is more than the resource's "+strconv.Itoa(cur.MemoryMiB)+": a downsize must not grow it")
+	}
+	return nil
 }
 
 // usedSince reads the activity of resource id again (detector.Recheck)
