@@ -392,3 +392,68 @@ func TestDownsizeThatGrowsNotActed(t *testing.T) {
 		})
 	}
 }
+
+// badPrice is a host's inventory that prices one resource at 0/0 (NaN
+// an hour), as a price list missing its entry gives.
+type badPrice struct {
+	*memory.Cloud
+	id string
+}
+
+func (b badPrice) fix(r provider.Resource) provider.Resource {
+	if r.ID == b.id {
+		r.HourlyCost = math.NaN()
+	}
+	return r
+}
+
+func (b badPrice) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	rs, err := b.Cloud.List(ctx, f)
+	for i := range rs {
+		rs[i] = b.fix(rs[i])
+	}
+	return rs, err
+}
+
+func (b badPrice) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := b.Cloud.Get(ctx, id)
+	return b.fix(r), err
+}
+
+// TestInvalidListedResourceRefused: a resource the inventory lists with
+// a value provider.Resource.Validate refuses (an hourly cost of NaN) is
+// refused as a repeated ID is: one failed record at StageInventory whose
+// error names the field, not detected, not acted on, whatever a host's
+// detector says; the other resources go on and the report marshals.
+// (Before, a host's detector's stop went through, and json.Marshal of
+// the report failed on the record's resource: "unsupported value: NaN".)
+func TestInvalidListedResourceRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-bad", cpu: 0.02}, vm{id: "i-ok", cpu: 0.02})
+	det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.95, Confidence: 0.95,
+			Action: detector.ActionStop, MonthlySavings: 10}, nil
+	})
+	fleet := e.fleet()
+	fleet.Inventory = badPrice{Cloud: e.cloud, id: "i-bad"}
+	r, err := reaper.New(reaper.Config{Execute: true}, fleet, det, e.engine, reaper.WithClock(e.waitClock()), reaper.WithHistory(e.history))
+	require.NoError(t, err)
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	bad := record(t, rep, "i-bad")
+	assert.Equal(t, reaper.OutcomeFailed, bad.Outcome, bad.String())
+	assert.Nil(t, bad.Verdict, "not detected")
+	var ie *provider.InvalidError
+	require.ErrorAs(t, bad.Err(), &ie)
+	assert.Equal(t, "resource.hourly_cost", ie.Field)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, bad.Err(), &re)
+	assert.Equal(t, reaper.StageInventory, re.Stage)
+	assert.Equal(t, reaper.OutcomeActed, record(t, rep, "i-ok").Outcome)
+	acts := e.actions()
+	require.Len(t, acts, 1)
+	assert.Equal(t, "i-ok", acts[0].ResourceID)
+	_, err = json.Marshal(rep)
+	require.NoError(t, err, "the report marshals")
+}

@@ -17,7 +17,9 @@ type Record struct {
 	// ResourceID is the resource.
 	ResourceID string `json:"resource_id"`
 	// Resource is the resource as the inventory listed it at the start of
-	// the run.
+	// the run; a resource refused as invalid (see RunOnce) with an
+	// HourlyCost that is not finite has 0 here, which JSON holds, and its
+	// error names the value.
 	Resource provider.Resource `json:"resource"`
 	// Verdict is the detector's verdict; nil when detection failed or
 	// the verdict was refused (a Confidence outside [0, 1], a

@@ -48,7 +48,10 @@ import (
 // verified like an accepted one. A resource ID the inventory
 // lists more than once gets one failed record whose error
 // (provider.ErrInvalid, StageInventory) names the ID; it is neither
-// detected nor acted on, since its copies may disagree. A verdict whose
+// detected nor acted on, since its copies may disagree, nor is one that
+// provider.Resource.Validate refuses (a cost of NaN, an unknown state):
+// its record fails at StageInventory with the *provider.InvalidError
+// naming the field ("resource.hourly_cost"). A verdict whose
 // Confidence is outside [0, 1] or not a number, whose MonthlySavings is
 // not a finite number ≥ 0, or with another figure JSON cannot hold (a
 // host's detector's NaN or infinity: no JSON report holds one, and a
@@ -119,12 +122,31 @@ func (r *Reaper) Run(ctx context.Context) error {
 // detection errors. An ID listed more than once is refused, not detected:
 // its record fails with a *provider.InvalidError naming it (the copies
 // may disagree on state, tags or labels, and the safety rules would judge
-// one of them), and the resource is not acted on. So is a verdict that
-// checkVerdict refuses: the record keeps no verdict and fails at
-// StageDetect with the *provider.InvalidError naming the field.
+// one of them), and the resource is not acted on. So is a resource that
+// provider.Resource.Validate refuses (the field is "resource." and
+// Validate's; a cost that is not finite reads 0 on the record, whose
+// error names it), and a verdict that checkVerdict refuses: the record
+// keeps no verdict and fails at StageDetect with the
+// *provider.InvalidError naming the field.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
 	once, repeated := provider.ListedOnce(listed)
-	scan, err := r.scan(ctx, now, once)
+	// A resource that is not valid (provider.Resource.Validate: a cost
+	// of NaN, an unknown state) is refused as a repeated one is: no
+	// decision rests on it, and its record says why.
+	var invalid map[string]error
+	valid := once
+	for i, res := range once {
+		if err := res.Validate(); err != nil {
+			if invalid == nil {
+				invalid = map[string]error{}
+				valid = slices.Clone(once[:i]) // once may be listed itself
+			}
+			invalid[res.ID] = provider.Within("resource", err)
+		} else if invalid != nil {
+			valid = append(valid, res)
+		}
+	}
+	scan, err := r.scan(ctx, now, valid)
 	if err != nil {
 		return nil, fmt.Errorf("reaper: scan: %w", err)
 	}
@@ -140,6 +162,13 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 			rec.fail(StageInventory, provider.Invalid("resource.id", res.ID,
 				"listed "+strconv.Itoa(n)+" times by the inventory; a resource listed more than once is not acted on"))
 			rec.Outcome, rec.Reason = OutcomeFailed, "listed "+strconv.Itoa(n)+" times by the inventory"
+		} else if err := invalid[res.ID]; err != nil {
+			rec.fail(StageInventory, err)
+			rec.Outcome, rec.Reason = OutcomeFailed, "listed invalid by the inventory: not acted on"
+			if c := res.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) {
+				// JSON holds no such number; the error names it.
+				rec.Resource.HourlyCost = 0
+			}
 		}
 		records = append(records, rec)
 	}
