@@ -180,7 +180,30 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	}
 }
 
-var _ provider.TerminateChecker = (*Workloads)(nil)
+var (
+	_ provider.TerminateChecker = (*Workloads)(nil)
+	_ provider.StopChecker      = (*Workloads)(nil)
+)
+
+// CanStop implements provider.StopChecker: a pod (Kubernetes cannot stop
+// one: its controller replaces it) and a PersistentVolume (the driver
+// never changes one) are provider.ErrUnsupported, as Stop says, so that a
+// reaper asks no one to approve their stop; a Deployment or a
+// StatefulSet, and an ID of no form the driver knows (Stop says it is not
+// found), are nil.
+func (a *Workloads) CanStop(r provider.Resource) error {
+	ref, ok, err := ParseRef(r.ID)
+	if err != nil || !ok {
+		return nil
+	}
+	switch ref.Kind {
+	case ObjectPod:
+		return fmt.Errorf("kubernetes: stop %q: %w: Kubernetes cannot stop a pod (its controller replaces it); stop its workload", r.ID, provider.ErrUnsupported)
+	case ObjectPersistentVolume:
+		return fmt.Errorf("kubernetes: stop %q: %w: the driver never changes a PersistentVolume", r.ID, provider.ErrUnsupported)
+	}
+	return nil
+}
 
 // CanTerminate implements provider.TerminateChecker: every resource is
 // provider.ErrUnsupported, as Terminate says.

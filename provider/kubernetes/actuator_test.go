@@ -166,6 +166,13 @@ func TestActuatorErrors(t *testing.T) {
 	require.ErrorIs(t, act.Terminate(f.ctx, pod), provider.ErrUnsupported)
 	var tc provider.TerminateChecker = act // says so before anyone approves one
 	require.ErrorIs(t, tc.CanTerminate(provider.Resource{ID: web, Kind: provider.KindGroup}), provider.ErrUnsupported)
+	var sc provider.StopChecker = act // and of a stop it refuses, as Stop does
+	require.ErrorIs(t, sc.CanStop(provider.Resource{ID: pod, Kind: provider.KindInstance}), provider.ErrUnsupported)
+	require.ErrorContains(t, sc.CanStop(provider.Resource{ID: pod, Kind: provider.KindInstance}), "cannot stop a pod")
+	require.ErrorIs(t, sc.CanStop(provider.Resource{ID: "persistentvolume/" + f.ns + "-pv", Kind: provider.KindVolume}), provider.ErrUnsupported)
+	require.NoError(t, sc.CanStop(provider.Resource{ID: web, Kind: provider.KindGroup}), "Stop scales a workload to zero")
+	require.NoError(t, sc.CanStop(provider.Resource{ID: f.id(kubernetes.ObjectStatefulSet, "db"), Kind: provider.KindGroup}))
+	require.NoError(t, sc.CanStop(provider.Resource{ID: "not/a/ref/form", Kind: provider.KindGroup}), "Stop says what is wrong with an ID")
 	s, err := f.admin.AppsV1().Deployments(f.ns).GetScale(f.ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int32(2), s.Spec.Replicas, "none of that changed anything")

@@ -270,6 +270,7 @@ func TestPersistentVolumesAreNotChanged(t *testing.T) {
 		"Start":        func() error { return w.Start(f.ctx, id) },
 		"Terminate":    func() error { return w.Terminate(f.ctx, id) },
 		"CanTerminate": func() error { return w.CanTerminate(r) },
+		"CanStop":      func() error { return w.CanStop(r) },
 	} {
 		err := call()
 		require.ErrorIs(t, err, provider.ErrUnsupported, name)
