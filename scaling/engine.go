@@ -45,7 +45,9 @@ type Gate interface {
 // when the error is nil and the reservation is OK (Allowed, or Clamped:
 // the step is shortened to the units granted, 1 to the step's units). A
 // reservation that is not OK stops the plan as rate_limited, without an
-// error; an error stops it too (fail closed) and is returned, and so does
+// error; an error stops it too (fail closed) and is returned (a
+// reservation that is OK despite the error, granted before a later part
+// of the Reserver failed, is passed to CancelAt at once), and so does
 // a Clamped grant outside the step's units (an error matching
 // provider.ErrInvalid; the reservation is cancelled). When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.

@@ -410,6 +410,16 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			}
 		}
 		if err != nil || !res.OK() {
+			if err != nil && res.OK() {
+				// Granted, then the Reserver failed (a host's wrapper
+				// whose audit of the grant failed): nothing is written,
+				// so the grant is given back, even once ctx ended.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+				if cerr := e.reserver.CancelAt(rctx, now, res); cerr != nil {
+					e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
+				}
+				cancel()
+			}
 			if cerr := ctx.Err(); cerr != nil && err != nil {
 				x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the rate limiter: "+cerr.Error()
 				return false

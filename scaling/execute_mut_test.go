@@ -1892,3 +1892,57 @@ func TestRollbackThatDoesNotSettleFails(t *testing.T) {
 		assert.Contains(t, x.Rollback[0].Reason, "did not settle")
 	})
 }
+
+// TestReservationWithAnErrorIsRefunded: a Reserver that grants a
+// reservation and then fails (a host's wrapper whose audit of the grant
+// failed) stops the plan with its error, writes nothing, and gets the
+// grant back: the budget is not spent on a change never made. The first
+// reservation of a step, and the second (down) one of a resize whose
+// sizes do not tell its direction, alike.
+func TestReservationWithAnErrorIsRefunded(t *testing.T) {
+	t.Parallel()
+	for _, failing := range []int{1, 2} {
+		t.Run(fmt.Sprint(failing), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning,
+					Size: provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}}))
+				audit := errors.New("audit of the grant failed")
+				var reserved int
+				var cancelled []uint64
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						reserved++
+						res := ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+						if reserved == failing {
+							return res, audit
+						}
+						return res, nil
+					},
+					cancel: func(_ context.Context, _ time.Time, res ratelimit.Reservation) error {
+						cancelled = append(cancelled, res.ID)
+						return nil
+					},
+				}
+				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				res, err := c.Get(t.Context(), "i-1")
+				require.NoError(t, err)
+				// Fewer vCPUs, more memory: both budgets, two reservations.
+				p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "i-1", Resource: res},
+					Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}}}, scaling.PlanOptions{})
+				require.Len(t, p.Steps, 1)
+				x, err := e.Execute(t.Context(), p)
+				require.ErrorIs(t, err, audit)
+				assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
+				after, gerr := c.Get(t.Context(), "i-1")
+				require.NoError(t, gerr)
+				assert.Equal(t, res.Size, after.Size, "nothing written")
+				assert.Equal(t, failing, reserved)
+				want := []uint64{1, 2}[:failing]
+				assert.ElementsMatch(t, want, cancelled, "every grant is given back")
+			})
+		})
+	}
+}
