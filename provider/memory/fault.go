@@ -67,7 +67,9 @@ func (o *Op) UnmarshalText(text []byte) error { return enumtext.Unmarshal(o, tex
 //     of a List) and then fails with an error matching ErrPartial and Err
 //     (or provider.ErrThrottled with Throttle); a SetCapacity's, which
 //     changed the group, matches none of the sentinels that say nothing
-//     changed (provider.ChangedNothing), whatever Err is;
+//     changed (provider.ChangedNothing), whatever Err is; on any other
+//     operation it applies nothing and the call fails as without Partial
+//     (not matching ErrPartial);
 //   - Err fails the call with an error that wraps Err (errors.Is and
 //     errors.As reach it);
 //   - a Fault with none of Throttle, Partial and Err fails with ErrInjected,
@@ -84,7 +86,8 @@ type Fault struct {
 	// Latency delays the call on the Cloud's clock.
 	Latency time.Duration `json:"latency,omitempty" yaml:"latency,omitempty"`
 	// Partial applies part of the change before failing (SetCapacity and
-	// List; other operations fail without applying anything).
+	// List; other operations fail without applying anything, with an
+	// error that does not match ErrPartial).
 	Partial bool `json:"partial,omitempty" yaml:"partial,omitempty"`
 	// Nth fires the fault only on the Nth matching call, counting from 1;
 	// 0 fires it on every matching call.
@@ -177,7 +180,7 @@ func (fi firing) err(op Op, id string) error {
 		// Part of the change was made: the error must not say that
 		// nothing changed (provider.ChangedNothing), whatever its cause.
 		return fmt.Errorf("memory: %s %q: %w: %w", op, id, ErrPartial, somethingChanged{cause})
-	case f.Partial:
+	case f.Partial && op == OpList:
 		return fmt.Errorf("memory: %s %q: %w: %w", op, id, ErrPartial, cause)
 	default:
 		return fmt.Errorf("memory: %s %q: %w", op, id, cause)
