@@ -88,11 +88,16 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 
 // Replay stores a real trace as metric m of resource id, shifted in time so
 // that its last sample falls at end (its spacing is kept). It replaces what
-// was stored for that metric. Use it to serve a 2014 CloudWatch trace as the
-// last two weeks of a resource in a dry run. end must be set and within
-// 292 years (the range of time.Duration) of the last sample.
+// was stored for that metric, at once: a query made meanwhile reads the
+// old data or the trace, and on error nothing changed. Use it to serve a
+// 2014 CloudWatch trace as the last two weeks of a resource in a dry run.
+// end must be set and within 292 years (the range of time.Duration) of
+// the last sample.
 func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, end time.Time) (err error) {
 	defer redact.Errorp(&err)
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("memory: replay %q: %w", id, provider.Within("metric", err))
+	}
 	if len(samples) == 0 {
 		return provider.Invalid("samples", 0, "a replay needs at least one sample")
 	}
@@ -111,12 +116,16 @@ func (c *Cloud) Replay(id string, m provider.Metric, samples []provider.Sample, 
 	for i, s := range samples {
 		moved[i] = provider.Sample{Time: s.Time.Add(shift), Value: s.Value}
 	}
+	// Shifted, the samples are still valid and sorted: they replace the
+	// metric's data in one step, so that no read sees neither trace.
 	c.mu.Lock()
-	if e, ok := c.resources[id]; ok {
-		e.setMetric(m, nil)
+	defer c.mu.Unlock()
+	e, ok := c.resources[id]
+	if !ok {
+		return notFound("replay", id)
 	}
-	c.mu.Unlock()
-	return c.AddSamples(id, m, moved...)
+	e.setMetric(m, &metricData{samples: moved})
+	return nil
 }
 
 // SetSeries stores s as the metric s.Metric of resource s.ResourceID,
