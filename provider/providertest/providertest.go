@@ -1488,10 +1488,18 @@ func testBatchResources(t *testing.T, s Subject) {
 			}
 		}
 	}
-	if reads[0].Err == nil && reads[4].Err == nil && reads[0].Resource.Tags != nil {
-		reads[0].Resource.Tags["providertest-mutated"] = "yes"
-		if _, ok := reads[4].Resource.Tags["providertest-mutated"]; ok {
-			t.Error("two reads of one resource share their tags: each read must be a copy")
+	// Each pair of reads of one resource with tags: Instances[1] need
+	// carry none (Instances[0] alone carries Tag), so both instances'.
+	for _, pair := range [][2]int{{0, 4}, {2, len(reads) - 1}} {
+		a, b := reads[pair[0]], reads[pair[1]]
+		if a.Err != nil || b.Err != nil || a.Resource.Tags == nil {
+			continue
+		}
+		a.Resource.Tags["providertest-mutated"] = "yes"
+		_, shared := b.Resource.Tags["providertest-mutated"]
+		delete(a.Resource.Tags, "providertest-mutated")
+		if shared {
+			t.Errorf("reads %d and %d (%q): two reads of one resource share their tags: each read must be a copy", pair[0], pair[1], a.ID)
 		}
 	}
 	noErr(t, b.GetResources(ctx, nil), "GetResources(nil)")
