@@ -247,6 +247,17 @@ var brokenContracts = []brokenContract{
 		passes: []string{"MetricsSource/Grid"},
 	},
 	{
+		// Stop and Start were checked to leave the other instance
+		// alone only at the end, after the Start had started it again.
+		name: "StopStopsEveryInstance",
+		wrap: func(c *memory.Cloud) provider.Inventory { return actsOnEveryInstance{c} },
+		fails: map[string]string{
+			"Actuator/StopStartIdempotent": `after Stop("i-1"), "i-2" is stopping, want running: Stop and Start act on the resource they name alone`,
+			"Actuator/Terminate":           `after Terminate("i-2"), "i-1" is terminated, want running: Terminate acts on the resource it names alone`,
+		},
+		passes: []string{"Actuator/Errors", "Inventory/Get"},
+	},
+	{
 		name: "StopOfTerminatedSucceeds",
 		wrap: func(c *memory.Cloud) provider.Inventory { return stopTerminatedSucceeds{c} },
 		fails: map[string]string{
@@ -872,6 +883,44 @@ func (b forwardFill) QueryMetrics(ctx context.Context, reads []provider.MetricRe
 		fill(r.Series.Values)
 	}
 	return err
+}
+
+// actsOnEveryInstance stops, starts or terminates, with the instance it
+// is asked to, every other instance of the same state, as a driver that
+// selects what it acts on by a filter matching too much (a label
+// selector, an ID prefix) would.
+type actsOnEveryInstance struct{ *memory.Cloud }
+
+func (b actsOnEveryInstance) each(ctx context.Context, id string, act func(context.Context, string) error) error {
+	if err := act(ctx, id); err != nil {
+		return err
+	}
+	r, err := b.Get(ctx, id)
+	if err != nil {
+		return nil
+	}
+	others, err := b.List(ctx, provider.Filter{Kinds: []provider.Kind{provider.KindInstance}})
+	if err != nil {
+		return nil
+	}
+	for _, o := range others {
+		if o.ID != id && o.State != r.State {
+			_ = act(ctx, o.ID)
+		}
+	}
+	return nil
+}
+
+func (b actsOnEveryInstance) Stop(ctx context.Context, id string) error {
+	return b.each(ctx, id, b.Cloud.Stop)
+}
+
+func (b actsOnEveryInstance) Start(ctx context.Context, id string) error {
+	return b.each(ctx, id, b.Cloud.Start)
+}
+
+func (b actsOnEveryInstance) Terminate(ctx context.Context, id string) error {
+	return b.each(ctx, id, b.Cloud.Terminate)
 }
 
 // stopTerminatedSucceeds answers Stop of a terminated instance with nil,

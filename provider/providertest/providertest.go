@@ -56,9 +56,10 @@
 // ErrNotFound.
 //
 // Actuator: Stop and Start are idempotent in every state they lead to and
-// leave the other instance alone; Terminate is final and idempotent, and
-// Start and Stop of a terminated instance return ErrConflict and change
-// nothing; unknown IDs return ErrNotFound, empty ones ErrInvalid.
+// leave the other instance alone (running, while the one stopped is
+// stopped too); Terminate is final and idempotent, leaves the other
+// instance alone, and Start and Stop of a terminated instance return
+// ErrConflict and change nothing; unknown IDs return ErrNotFound, empty ones ErrInvalid.
 //
 // Scaler: SetCapacity sets the spec, and Current and Ready follow it after
 // Settle (every Capacity valid, settled at the spec: Current = Ready =
@@ -975,11 +976,15 @@ func testStopStart(t *testing.T, s Subject) {
 	if st := state(t, s, id); st != provider.StateStopping && st != provider.StateStopped {
 		t.Errorf("after Stop, state = %s, want stopping or stopped", st)
 	}
+	// The other instance is checked while this one is stopped too: a
+	// Start that starts it again would hide a Stop that stopped it.
+	alone(t, s, s.Instances[1], "Stop and Start act on the resource they name alone", "after Stop(%q)", id)
 	noErr(t, a.Stop(ctx, id), "Stop(%q) again, idempotent while stopping", id)
 	noErr(t, s.Settle(ctx), "Settle")
 	if st := state(t, s, id); st != provider.StateStopped {
 		t.Errorf("after Stop and Settle, state = %s, want stopped", st)
 	}
+	alone(t, s, s.Instances[1], "Stop and Start act on the resource they name alone", "after Stop(%q) and Settle", id)
 	noErr(t, a.Stop(ctx, id), "Stop(%q) again, idempotent when stopped", id)
 	noErr(t, a.Start(ctx, id), "Start(%q)", id)
 	if st := state(t, s, id); st != provider.StatePending && st != provider.StateRunning {
@@ -996,6 +1001,16 @@ func testStopStart(t *testing.T, s Subject) {
 	}
 }
 
+// alone checks that the fixture instance other is running after a call
+// on another resource (when, formatted with args, names the call), and
+// fails naming the rule otherwise.
+func alone(t *testing.T, s Subject, other, rule, when string, args ...any) {
+	t.Helper()
+	if st := state(t, s, other); st != provider.StateRunning {
+		t.Errorf("%s, %q is %s, want running: %s", fmt.Sprintf(when, args...), other, st, rule)
+	}
+}
+
 func testTerminate(t *testing.T, s Subject) {
 	a := actuator(t, s)
 	ctx := ctxOf(t)
@@ -1005,6 +1020,7 @@ func testTerminate(t *testing.T, s Subject) {
 	if st := state(t, s, id); st != provider.StateTerminated {
 		t.Errorf("after Terminate and Settle, state = %s, want terminated", st)
 	}
+	alone(t, s, s.Instances[0], "Terminate acts on the resource it names alone", "after Terminate(%q)", id)
 	noErr(t, a.Terminate(ctx, id), "Terminate(%q) again, idempotent", id)
 	wantErr(t, a.Start(ctx, id), provider.ErrConflict, "Start(terminated)")
 	wantErr(t, a.Stop(ctx, id), provider.ErrConflict, "Stop(terminated)")
