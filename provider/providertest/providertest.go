@@ -1337,6 +1337,9 @@ func testCancelled(t *testing.T, s Subject) {
 	id := s.Instances[0]
 	calls := map[string]error{}
 	_, calls["List"] = s.Provider.List(ctx, provider.Filter{})
+	// By IDs too: a driver may look a few IDs up on another path than a
+	// scan (the memory cloud and synth.Fleet do).
+	_, calls["List(IDs)"] = s.Provider.List(ctx, provider.Filter{IDs: []string{id}})
 	_, calls["Get"] = s.Provider.Get(ctx, id)
 	if src, ok := s.Provider.(provider.MetricsSource); ok && s.MetricQuery.ResourceID != "" {
 		_, calls["QueryMetric"] = src.QueryMetric(ctx, s.MetricQuery)
