@@ -332,6 +332,9 @@ func (f *Fleet) List(ctx context.Context, flt provider.Filter) (_ []provider.Res
 	if err := flt.Validate(); err != nil {
 		return nil, fmt.Errorf("synth: list: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("synth: list: %w", err)
+	}
 	out := []provider.Resource{}
 	if len(flt.IDs) > 0 {
 		var idx []int
