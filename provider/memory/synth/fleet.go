@@ -105,7 +105,9 @@ type Config struct {
 	// Mix is the share of each Class. Default: DefaultMix().
 	Mix Mix `json:"mix,omitzero" yaml:"mix,omitempty"`
 	// Prefix starts every ID; the index follows, zero-padded to the width
-	// of Size-1, so that IDs sort as indices do. Default: "i-".
+	// of Size-1, so that IDs sort as indices do. The IDs must be valid
+	// (provider.ValidateID): no white space or control characters, and
+	// room for the digits within provider.MaxIDLength. Default: "i-".
 	Prefix string `json:"prefix,omitempty" yaml:"prefix,omitempty"`
 	// Name is the provider name of the resources. Default: "synth".
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
@@ -146,6 +148,11 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Prefix != "" {
+		// The widest ID: the prefix and as many digits as Size−1 has.
+		width := len(strconv.Itoa(c.Size - 1))
+		if len(c.Prefix)+width > provider.MaxIDLength {
+			return provider.Invalid("prefix", c.Prefix[:32]+"…", fmt.Sprintf("must leave room for the %d digits of the IDs within %d bytes (provider.MaxIDLength)", width, provider.MaxIDLength))
+		}
 		if err := provider.ValidateID(c.Prefix + "0"); err != nil {
 			return provider.Invalid("prefix", c.Prefix, "must start valid resource IDs")
 		}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -395,4 +396,25 @@ func TestQueryMetricsAtOneTime(t *testing.T) {
 	}
 	assert.Equal(t, reads[0].Series.Gaps(), reads[1].Series.Gaps(), "the reads of one batch see one now")
 	assert.Equal(t, fmt.Sprint(reads[0].Series.Values), fmt.Sprint(reads[2].Series.Values))
+}
+
+// TestNewRefusesPrefixTooLongForItsIDs: Config.Prefix was checked with one
+// digit after it, but the IDs carry as many as Size−1 has: a prefix that
+// left room for one digit and not three made a fleet whose every ID is
+// longer than provider.MaxIDLength, so that List returned resources that
+// Get and every other call refuse as invalid. New refuses it, naming the
+// prefix; one that leaves room for the widest ID is taken.
+func TestNewRefusesPrefixTooLongForItsIDs(t *testing.T) {
+	t.Parallel()
+	cfg := synth.Config{Size: 1000, Shapes: shapes(t), Start: start, Prefix: strings.Repeat("p", provider.MaxIDLength-1)}
+	_, err := synth.New(cfg)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "prefix", ie.Field)
+	cfg.Prefix = strings.Repeat("p", provider.MaxIDLength-3)
+	f, err := synth.New(cfg)
+	require.NoError(t, err)
+	r, err := f.Get(t.Context(), f.ID(999))
+	require.NoError(t, err)
+	require.NoError(t, r.Validate())
 }
