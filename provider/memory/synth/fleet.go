@@ -255,13 +255,19 @@ func normalise(v []float64) []float64 {
 			lo, hi = min(lo, x), max(hi, x)
 		}
 	}
+	// Halved when the range overflows (finite values far apart): the
+	// ratio is the same.
+	scale := 1.0
+	if math.IsInf(hi-lo, 0) {
+		scale = 0.5
+	}
 	out := make([]float64, len(v))
 	for i, x := range v {
 		switch {
 		case provider.IsGap(x):
 			out[i] = provider.Gap
 		case hi > lo:
-			out[i] = (x - lo) / (hi - lo)
+			out[i] = (x*scale - lo*scale) / (hi*scale - lo*scale)
 		}
 	}
 	return out

@@ -418,3 +418,22 @@ func TestNewRefusesPrefixTooLongForItsIDs(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.Validate())
 }
+
+// TestShapeOfHugeRangeNormalises: a shape is normalised to [0, 1] whatever
+// its values, as long as they are finite (Series.Validate): one spanning
+// more than the float64 range (hi − lo overflowing to +Inf) normalised
+// its largest value to NaN, a gap in the generated series where the
+// trace has a value, and every other to 0.
+func TestShapeOfHugeRangeNormalises(t *testing.T) {
+	t.Parallel()
+	shape := provider.Series{Step: 5 * time.Minute, Start: start, Values: []float64{-math.MaxFloat64, 0, math.MaxFloat64}}
+	clk := bclock.NewMock()
+	clk.Set(start.Add(time.Hour))
+	f, err := synth.New(synth.Config{Size: 1, Shapes: []provider.Series{shape}, Start: start, Mix: synth.Mix{Idle: 1}}, synth.WithClock(clk))
+	require.NoError(t, err)
+	s, err := f.QueryMetric(t.Context(), provider.Query{ResourceID: f.ID(0), Metric: provider.MetricCPU, Start: start, End: start.Add(15 * time.Minute), Step: 5 * time.Minute})
+	require.NoError(t, err)
+	require.Zero(t, s.Gaps(), "%v", s.Values)
+	got := slices.Sorted(slices.Values(s.Values))
+	assert.InDeltaSlice(t, []float64{0.002, 0.012, 0.022}, got, 1e-12, "the idle band, at the shape's lowest, middle and highest value")
+}
