@@ -27,8 +27,8 @@ type activityEvent struct {
 
 // TrackActivity declares that activity of the given kinds is observed on
 // resource id, so that Activity reports them (with count 0 when nothing
-// happened) instead of leaving them unknown. RecordActivity tracks its kind
-// by itself.
+// happened) instead of leaving them unknown, over any window (see
+// Activity). RecordActivity tracks its kind by itself.
 func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) (err error) {
 	defer redact.Errorp(&err)
 	for _, k := range kinds {
@@ -92,6 +92,13 @@ func (c *Cloud) activityOf(id string) (*activityData, error) {
 // over [q.Start, q.End), counting only events no later than the clock's now,
 // sorted by kind. A total beyond the float64 range saturates at
 // math.MaxFloat64, so every count stays finite.
+//
+// The Cloud keeps every event recorded and reads a tracked kind as
+// observed at all times, before the resource's launch and before the
+// kind was tracked included: every count covers the whole window, and
+// ActivityCount.Since is always zero. A test of a caller's handling of a
+// count that covers less (a source's retention, an agent installed
+// later) wraps Activity in a provider.ActivitySourceFunc that sets Since.
 func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
 	defer redact.Errorp(&err)
 	if err := q.Validate(); err != nil {
