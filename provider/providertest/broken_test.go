@@ -369,6 +369,30 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Context/Cancelled"},
 	},
 	{
+		name: "BackupsOldestFirst",
+		wrap: func(c *memory.Cloud) provider.Inventory { return backupsOldestFirst{c} },
+		fails: map[string]string{
+			"BackupCatalog/Backups": `Backups must be newest first; 2026-03-02 11:00:00 +0000 UTC after 2026-03-02 09:00:00 +0000 UTC`,
+		},
+		passes: []string{"Inventory/ListAll"},
+	},
+	{
+		name: "ActivityUnsorted",
+		wrap: func(c *memory.Cloud) provider.Inventory { return activityReversed{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity must be sorted by kind without repeats; logins then api_calls`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+	{
+		name: "ActivityLastWithoutCount",
+		wrap: func(c *memory.Cloud) provider.Inventory { return lastWithoutCount{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity api_calls: no events, but the last at 2026-03-02 11:00:00 +0000 UTC (Last is zero when there was none in the window)`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+	{
 		name: "BatchRefusesEmpty",
 		wrap: func(c *memory.Cloud) provider.Inventory { return refusesEmptyBatch{c} },
 		fails: map[string]string{
@@ -813,6 +837,42 @@ func (b lastOfAllTime) Activity(ctx context.Context, q provider.ActivityQuery) (
 	as, err := b.Cloud.Activity(ctx, q)
 	for i := range as {
 		as[i].Last = q.End
+	}
+	return as, err
+}
+
+// backupsOldestFirst reports backups oldest first.
+type backupsOldestFirst struct{ *memory.Cloud }
+
+func (b backupsOldestFirst) Backups(ctx context.Context, id string, since time.Time) ([]provider.Backup, error) {
+	bs, err := b.Cloud.Backups(ctx, id, since)
+	slices.Reverse(bs)
+	return bs, err
+}
+
+// activityReversed reports the counts in reverse order of kind.
+type activityReversed struct{ *memory.Cloud }
+
+func (b activityReversed) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	as, err := b.Cloud.Activity(ctx, q)
+	slices.Reverse(as)
+	return as, err
+}
+
+// lastWithoutCount gives every count the latest event of any kind, also
+// to a kind without events in the window.
+type lastWithoutCount struct{ *memory.Cloud }
+
+func (b lastWithoutCount) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	as, err := b.Cloud.Activity(ctx, q)
+	var last time.Time
+	for _, a := range as {
+		if a.Last.After(last) {
+			last = a.Last
+		}
+	}
+	for i := range as {
+		as[i].Last = last
 	}
 	return as, err
 }

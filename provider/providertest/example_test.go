@@ -52,8 +52,12 @@ func newMemorySubject(t *testing.T) providertest.Subject {
 		}
 		must(c.AddSamples("i-1", provider.MetricCPU, provider.Sample{Time: now.Add(time.Duration(i-48) * 5 * time.Minute), Value: 0.3 + float64(i%4)/10}))
 	}
-	must(c.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-1", Time: now.Add(-time.Hour), Complete: true}))
+	// Two backups and two kinds of activity, one without events, so that
+	// the order of each and a count's Last can be wrong.
+	must(c.AddBackup(provider.Backup{ID: "snap", ResourceID: "i-1", Time: now.Add(-time.Hour), Complete: true},
+		provider.Backup{ID: "snap-0", ResourceID: "i-1", Time: now.Add(-3 * time.Hour), Complete: true}))
 	must(c.RecordActivity("i-1", provider.ActivityLogins, now.Add(-time.Hour), 1))
+	must(c.TrackActivity("i-1", provider.ActivityAPICalls))
 	return providertest.Subject{
 		Provider:      c,
 		Instances:     []string{"i-1", "i-2"},
