@@ -44,7 +44,7 @@ func TestFaultPartialElsewhereChangesNothing(t *testing.T) {
 			before := c.Mutations()
 			err = call(c)
 			require.Error(t, err, "%s %+v", op, f)
-			assert.NotErrorIs(t, err, memory.ErrPartial, "%s %+v: nothing was applied", op, f)
+			require.NotErrorIs(t, err, memory.ErrPartial, "%s %+v: nothing was applied", op, f)
 			assert.Equal(t, before, c.Mutations(), "%s %+v", op, f)
 			switch {
 			case f.Throttle:
