@@ -38,6 +38,12 @@ func (c *Cloud) TrackActivity(id string, kinds ...provider.ActivityKind) (err er
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.trackActivityLocked(id, kinds)
+}
+
+// trackActivityLocked is TrackActivity of valid kinds; c.mu must be held
+// for writing.
+func (c *Cloud) trackActivityLocked(id string, kinds []provider.ActivityKind) error {
 	d, err := c.activityOf(id)
 	if err != nil {
 		return err
@@ -60,6 +66,12 @@ func (c *Cloud) RecordActivity(id string, kind provider.ActivityKind, at time.Ti
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.recordActivityLocked(id, kind, at, count)
+}
+
+// recordActivityLocked is RecordActivity of a valid event; c.mu must be
+// held for writing.
+func (c *Cloud) recordActivityLocked(id string, kind provider.ActivityKind, at time.Time, count float64) error {
 	d, err := c.activityOf(id)
 	if err != nil {
 		return err

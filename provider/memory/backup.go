@@ -23,6 +23,12 @@ func (c *Cloud) AddBackup(backups ...provider.Backup) (err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.addBackupsLocked(backups)
+}
+
+// addBackupsLocked is AddBackup of valid backups; c.mu must be held for
+// writing.
+func (c *Cloud) addBackupsLocked(backups []provider.Backup) error {
 	type key struct{ resource, id string }
 	seen := make(map[key]bool, len(backups))
 	for _, b := range backups {

@@ -102,6 +102,18 @@ func (c *Cloud) Now() time.Time { return c.clock.Now() }
 func (c *Cloud) Add(resources ...provider.Resource) (err error) {
 	defer redact.Errorp(&err)
 	now := c.clock.Now()
+	prepared, err := c.prepare(now, resources)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.insertLocked(now, prepared, nil)
+}
+
+// prepare returns resources as Add stores them, validated, or the error
+// naming the first invalid one.
+func (c *Cloud) prepare(now time.Time, resources []provider.Resource) ([]provider.Resource, error) {
 	prepared := make([]provider.Resource, 0, len(resources))
 	seen := map[string]bool{}
 	for i, r := range resources {
@@ -115,16 +127,21 @@ func (c *Cloud) Add(resources ...provider.Resource) (err error) {
 		}
 		r = withCatalogSize(r)
 		if err := r.Validate(); err != nil {
-			return fmt.Errorf("memory: add: %w", provider.Within(fmt.Sprintf("resources[%d]", i), err))
+			return nil, fmt.Errorf("memory: add: %w", provider.Within(fmt.Sprintf("resources[%d]", i), err))
 		}
 		if seen[r.ID] {
-			return fmt.Errorf("memory: add %q: %w: duplicate ID in the call", r.ID, provider.ErrConflict)
+			return nil, fmt.Errorf("memory: add %q: %w: duplicate ID in the call", r.ID, provider.ErrConflict)
 		}
 		seen[r.ID] = true
 		prepared = append(prepared, r)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	return prepared, nil
+}
+
+// insertLocked stores the prepared resources, the groups among them with
+// the capacity specs gives them (all ready) or none, or nothing when an
+// ID exists; c.mu must be held for writing.
+func (c *Cloud) insertLocked(now time.Time, prepared []provider.Resource, specs map[string]provider.CapacitySpec) error {
 	for _, r := range prepared {
 		if _, ok := c.resources[r.ID]; ok {
 			return fmt.Errorf("memory: add %q: %w: resource exists", r.ID, provider.ErrConflict)
@@ -139,7 +156,8 @@ func (c *Cloud) Add(resources ...provider.Resource) (err error) {
 			e.next, e.due = provider.StateRunning, now.Add(c.cfg.StartDelay)
 		}
 		if r.Kind == provider.KindGroup {
-			e.group = &groupState{}
+			spec := specs[r.ID]
+			e.group = &groupState{spec: spec, ready: spec.Desired}
 		}
 		c.resources[r.ID] = e
 		i, _ := slices.BinarySearchFunc(c.order, r.ID, func(x *entry, id string) int { return strings.Compare(x.res.ID, id) })
@@ -150,7 +168,7 @@ func (c *Cloud) Add(resources ...provider.Resource) (err error) {
 }
 
 // AddGroup adds a group resource with the given capacity, all of whose
-// instances are ready at once. A capacity whose Max exceeds MaxGroupSize
+// instances are ready at once (no read sees the group without it). A capacity whose Max exceeds MaxGroupSize
 // is refused (provider.ErrInvalid).
 func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) (err error) {
 	defer redact.Errorp(&err)
@@ -161,15 +179,14 @@ func (c *Cloud) AddGroup(r provider.Resource, spec provider.CapacitySpec) (err e
 		return fmt.Errorf("memory: add group %q: %w", r.ID, err)
 	}
 	r.Kind = provider.KindGroup
-	if err := c.Add(r); err != nil {
+	now := c.clock.Now()
+	prepared, err := c.prepare(now, []provider.Resource{r})
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g := c.resources[r.ID].group
-	g.spec = spec
-	g.ready = spec.Desired
-	return nil
+	return c.insertLocked(now, prepared, map[string]provider.CapacitySpec{r.ID: spec}) // at once: no read sees the group without its capacity
 }
 
 // List implements provider.Inventory: resources matching f, sorted by ID.

@@ -220,7 +220,9 @@ func (c *Cloud) LoadFleetFS(fsys fs.FS, name string) (err error) {
 // ApplyFleet adds the fleet's resources, capacities, metrics, backups and
 // activity to c. CSV paths are relative to dir and may read nothing outside
 // it (see Fleet); dir may be "" for a fleet without CSV files. Everything
-// is validated before anything is added: on error c is unchanged.
+// is validated before anything is added: on error c is unchanged. It is
+// added at once: a read meanwhile sees the fleet's resources with all
+// their data, or none of them.
 func (c *Cloud) ApplyFleet(f Fleet, dir string) (err error) {
 	defer redact.Errorp(&err)
 	var fsys fs.FS
@@ -250,7 +252,8 @@ func needsFiles(f Fleet) bool {
 }
 
 // applyFleet applies f, reading its CSV paths relative to dir in fsys; a
-// nil fsys refuses every CSV path.
+// nil fsys refuses every CSV path. The steps stageFleet returns run with
+// c.mu held.
 func (c *Cloud) applyFleet(f Fleet, fsys fs.FS, dir string) error {
 	now := c.clock.Now()
 	launches := make([]time.Time, len(f.Resources))
@@ -265,14 +268,22 @@ func (c *Cloud) applyFleet(f Fleet, fsys fs.FS, dir string) error {
 			plain[i].LaunchTime = launches[i]
 		}
 	}
-	if err := c.Add(plain...); err != nil {
-		return err
+	prepared, err := c.prepare(now, plain)
+	if err != nil {
+		return redact.Error(err)
+	}
+	// The resources and their data at once: no read sees a resource
+	// without its capacity, metrics, backups or activity.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.insertLocked(now, prepared, nil); err != nil {
+		return redact.Error(err)
 	}
 	for _, s := range staged {
 		if err := s(); err != nil {
 			// Every value was validated while staging; a failure here is a
 			// bug, not bad input, but it must not be lost.
-			return fmt.Errorf("memory: apply fleet: %w", err)
+			return redact.Error(fmt.Errorf("memory: apply fleet: %w", err))
 		}
 	}
 	return nil
@@ -367,8 +378,6 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				return nil, err
 			}
 			steps = append(steps, func() error {
-				c.mu.Lock()
-				defer c.mu.Unlock()
 				g := c.resources[id].group
 				g.spec, g.ready = spec, spec.Desired
 				return nil
@@ -419,7 +428,7 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				launches[i] = samples[0].Time
 			}
 			m := fm.Metric
-			steps = append(steps, func() error { return c.AddSamples(id, m, samples...) })
+			steps = append(steps, func() error { return c.addSamplesLocked(id, m, samples) })
 		}
 		backupIDs := map[string]bool{}
 		for j, fb := range fr.Backups {
@@ -438,7 +447,7 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				return nil, provider.Invalid(fmt.Sprintf("%s.backups[%d].id", field, j), b.ID, "is listed twice for the resource")
 			}
 			backupIDs[b.ID] = true
-			steps = append(steps, func() error { return c.AddBackup(b) })
+			steps = append(steps, func() error { return c.addBackupsLocked([]provider.Backup{b}) })
 		}
 		for j, fa := range fr.Activity {
 			if err := (provider.ActivityCount{Kind: fa.Kind, Count: fa.Count}).Validate(); err != nil {
@@ -448,7 +457,7 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 				return nil, provider.Invalid(fmt.Sprintf("%s.activity[%d].ago", field, j), fa.Ago, "must be ≥ 0")
 			}
 			at := now.Add(-fa.Ago)
-			steps = append(steps, func() error { return c.RecordActivity(id, fa.Kind, at, fa.Count) })
+			steps = append(steps, func() error { return c.recordActivityLocked(id, fa.Kind, at, fa.Count) })
 		}
 		if len(fr.TrackActivity) > 0 {
 			kinds := fr.TrackActivity
@@ -457,7 +466,7 @@ func (c *Cloud) stageFleet(f Fleet, fsys fs.FS, dir string, now time.Time, launc
 					return nil, provider.Within(field+".track_activity", err)
 				}
 			}
-			steps = append(steps, func() error { return c.TrackActivity(id, kinds...) })
+			steps = append(steps, func() error { return c.trackActivityLocked(id, kinds) })
 		}
 	}
 	return steps, nil

@@ -69,6 +69,12 @@ func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sam
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.addSamplesLocked(id, m, samples)
+}
+
+// addSamplesLocked is AddSamples of valid samples; c.mu must be held for
+// writing.
+func (c *Cloud) addSamplesLocked(id string, m provider.Metric, samples []provider.Sample) error {
 	e, ok := c.resources[id]
 	if !ok {
 		return notFound("add samples", id)
