@@ -393,6 +393,14 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Context/Cancelled"},
 	},
 	{
+		name: "ActivityCountsAllTime",
+		wrap: func(c *memory.Cloud) provider.Inventory { return countsAllTime{c} },
+		fails: map[string]string{
+			"ActivitySource/Activity": `Activity("i-1", [2025-03-01T12:00:00Z, 2025-03-02T12:00:00Z)): logins counted 1 (last 0001-01-01 00:00:00 +0000 UTC); the window holds none of the fixture's events`,
+		},
+		passes: []string{"Context/Cancelled"},
+	},
+	{
 		name: "BatchRefusesEmpty",
 		wrap: func(c *memory.Cloud) provider.Inventory { return refusesEmptyBatch{c} },
 		fails: map[string]string{
@@ -873,6 +881,22 @@ func (b lastWithoutCount) Activity(ctx context.Context, q provider.ActivityQuery
 	}
 	for i := range as {
 		as[i].Last = last
+	}
+	return as, err
+}
+
+// countsAllTime counts every event it keeps, whatever the window, and
+// cannot tell the last one's time (Last zero), as a driver that reads a
+// counter's total instead of its increase over the window would.
+type countsAllTime struct{ *memory.Cloud }
+
+func (b countsAllTime) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	if q.Validate() == nil {
+		q.Start, q.End = q.Start.AddDate(-100, 0, 0), q.End.AddDate(100, 0, 0)
+	}
+	as, err := b.Cloud.Activity(ctx, q)
+	for i := range as {
+		as[i].Last = time.Time{}
 	}
 	return as, err
 }

@@ -79,8 +79,10 @@
 // inclusive; ErrNotFound for an unknown resource, ErrInvalid for an empty
 // ID. ActivitySource: valid counts sorted by kind, each one's last event
 // (when known) inside the window, not before the count's Since and only
-// with a count, and no Since after the window's end; ErrInvalid for an
-// empty window or resource ID, ErrNotFound for an unknown resource.
+// with a count, and no Since after the window's end; a window a year
+// before the fixture's holds no events (every count 0, or absent);
+// ErrInvalid for an empty window or resource ID, ErrNotFound for an
+// unknown resource.
 //
 // Context: a cancelled context fails every call, reads and writes, with
 // context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
@@ -1318,9 +1320,27 @@ func testActivity(t *testing.T, s Subject) {
 	if total == 0 {
 		t.Errorf("Activity(%+v) counted nothing; the fixture says it has activity", s.ActivityQuery)
 	}
+	// A window of the same length a year before holds none of the
+	// fixture's events: a count that covers it (not absent) is 0, with
+	// no last event. A source that counts outside the window (all the
+	// events it keeps) would read a resource as used that was not.
+	early := s.ActivityQuery
+	early.Start = early.Start.AddDate(-1, 0, 0)
+	early.End = early.End.AddDate(-1, 0, 0)
+	if early.End.After(s.ActivityQuery.Start) {
+		early.End, early.Start = s.ActivityQuery.Start, s.ActivityQuery.Start.Add(-s.ActivityQuery.End.Sub(s.ActivityQuery.Start))
+	}
+	before, err := as.Activity(ctx, early)
+	noErr(t, err, "%s", activityCall(early))
+	for _, a := range before {
+		if a.Count != 0 || !a.Last.IsZero() {
+			t.Errorf("%s: %s counted %v (last %s); the window holds none of the fixture's events: a count holds the events of [Start, End) only",
+				activityCall(early), a.Kind, a.Count, a.Last)
+		}
+	}
 	bad := s.ActivityQuery
 	bad.End = bad.Start
-	_, err := as.Activity(ctx, bad)
+	_, err = as.Activity(ctx, bad)
 	wantErr(t, err, provider.ErrInvalid, "Activity(end = start)")
 	unknown := s.ActivityQuery
 	unknown.ResourceID = unknownID
