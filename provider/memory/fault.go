@@ -62,7 +62,8 @@ func (o *Op) UnmarshalText(text []byte) error { return enumtext.Unmarshal(o, tex
 // What a firing fault does:
 //   - Latency > 0 delays the call on the Cloud's clock first (a cancelled
 //     context ends the wait with the context's error);
-//   - Throttle fails the call with an error matching provider.ErrThrottled;
+//   - Throttle fails the call with an error matching provider.ErrThrottled
+//     (and wrapping Err, when set);
 //   - Partial applies part of the change (half of a capacity change, half
 //     of a List) and then fails with an error matching ErrPartial and Err
 //     (or provider.ErrThrottled with Throttle); a SetCapacity's, which
@@ -170,6 +171,8 @@ func (fi firing) err(op Op, id string) error {
 	f := fi.f
 	cause := f.Err
 	switch {
+	case f.Throttle && cause != nil:
+		cause = fmt.Errorf("%w: %w", provider.ErrThrottled, cause) // both reach the caller
 	case f.Throttle:
 		cause = provider.ErrThrottled
 	case cause == nil:

@@ -58,3 +58,22 @@ func TestFaultPartialElsewhereChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultThrottleKeepsErr: a Fault with Throttle and Err fails with an
+// error that matches provider.ErrThrottled and wraps Err, as each alone
+// does: Err (an SDK's throttling error, with its type and code) was
+// dropped, so a caller's errors.As on it, the retry policy of a host's
+// wrapper reading the code, found nothing.
+func TestFaultThrottleKeepsErr(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	boom := &apiError{code: "Throttling"}
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpStop, Throttle: true, Err: boom})
+	require.NoError(t, err)
+	err = c.Stop(t.Context(), "i-a")
+	require.ErrorIs(t, err, provider.ErrThrottled)
+	var got *apiError
+	require.ErrorAs(t, err, &got)
+	assert.Equal(t, "Throttling", got.code)
+	assert.True(t, provider.ChangedNothing(err))
+}
