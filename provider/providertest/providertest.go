@@ -86,7 +86,7 @@
 //
 // Context: a cancelled context fails every call, reads and writes, with
 // context.Canceled, and the writes (Stop, Start, Terminate, SetCapacity,
-// Resize) change nothing.
+// Resize) change nothing (Start asked of a stopped instance).
 //
 // Batch reads: every read answered in place exactly as the single call
 // answers it (the whole resource, the group's and the resource to resize's
@@ -1367,7 +1367,6 @@ func testCancelled(t *testing.T, s Subject) {
 	a, isActuator := s.Provider.(provider.Actuator)
 	if isActuator {
 		calls["Stop"] = a.Stop(ctx, id)
-		calls["Start"] = a.Start(ctx, id)
 		calls["Terminate"] = a.Terminate(ctx, s.Instances[1])
 	}
 	sc, isScaler := s.Provider.(provider.Scaler)
@@ -1402,6 +1401,22 @@ func testCancelled(t *testing.T, s Subject) {
 		}
 		if st := state(t, s, s.Instances[1]); st != provider.StateRunning {
 			t.Errorf("Terminate with a cancelled context changed the state to %s", st)
+		}
+		// Start of a stopped instance, where a Start would change
+		// something (of a running one it changes nothing anyway).
+		if s.Settle == nil {
+			t.Fatal("providertest: Subject.Settle is required for an Actuator")
+		}
+		live := ctxOf(t)
+		noErr(t, a.Stop(live, id), "Stop(%q)", id)
+		noErr(t, s.Settle(live), "Settle")
+		if st := state(t, s, id); st != provider.StateStopped {
+			t.Fatalf("after Stop(%q) and Settle, state = %s, want stopped", id, st)
+		}
+		wantErr(t, a.Start(ctx, id), context.Canceled, "Start with a cancelled context")
+		noErr(t, s.Settle(live), "Settle")
+		if st := state(t, s, id); st != provider.StateStopped {
+			t.Errorf("Start with a cancelled context changed the state to %s", st)
 		}
 	}
 	if isScaler && s.Group != "" {
