@@ -64,8 +64,9 @@ type Config struct {
 	TargetID string `json:"target_id,omitempty"`
 	// Baselines are the reactive baselines replayed beside the policies.
 	// Default: one HPA-like baseline, "reactive" (tolerance 0.1, no
-	// headroom). An empty, non-nil slice means none.
-	Baselines []Baseline `json:"baselines,omitempty"`
+	// headroom). An empty, non-nil slice means none (in JSON, [] is none,
+	// null or no field the default).
+	Baselines []Baseline `json:"baselines,omitzero"`
 	// SkipGaps replays a trace with gaps (NaN) after From: the strategies
 	// see them as gaps and the metrics leave those steps out. Default:
 	// false, a gap there is an error (ErrGap).

@@ -671,3 +671,49 @@ func TestUtilizationAtZero(t *testing.T) {
 	assert.InDelta(t, 1, seen[2], 0, "demand 3 at zero instances: saturated")
 	assert.True(t, provider.IsGap(seen[3]))
 }
+
+// TestConfigJSONKeepsNoBaselines: a Config (and a Report's) with no
+// baselines, an empty non-nil slice, reads back from its JSON as none:
+// the field was left out of the JSON when empty, and read back as nil,
+// the default HPA-like baseline, so a replay set up again from a saved
+// Config replayed a baseline it had been told not to. nil still reads
+// back as the default.
+func TestConfigJSONKeepsNoBaselines(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		give []sim.Baseline
+		want []sim.Baseline
+	}{
+		{name: "none", give: []sim.Baseline{}, want: []sim.Baseline{}},
+		{name: "default", give: nil, want: []sim.Baseline{sim.DefaultBaseline}},
+		{name: "one", give: []sim.Baseline{{Name: "r", Headroom: 0.2}}, want: []sim.Baseline{{Name: "r", Headroom: 0.2}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := handConfig()
+			cfg.Baselines = tt.give
+			b, err := json.Marshal(cfg)
+			require.NoError(t, err)
+			var back sim.Config
+			require.NoError(t, json.Unmarshal(b, &back))
+			s, err := sim.New(back)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.Config().Baselines, "%s", b)
+
+			// A report's Config, defaults filled in, reads back the same.
+			s, err = sim.New(cfg)
+			require.NoError(t, err)
+			rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: script(2)})
+			require.NoError(t, err)
+			b, err = json.Marshal(rep)
+			require.NoError(t, err)
+			var again sim.Report
+			require.NoError(t, json.Unmarshal(b, &again))
+			assert.Equal(t, rep.Config, again.Config)
+			s, err = sim.New(again.Config)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.Config().Baselines)
+		})
+	}
+}
