@@ -322,7 +322,8 @@ var ErrGap = errors.New("sim: gap in the replayed demand")
 // the replayed part, a step needing more than 2^30 instances), an invalid
 // policy, a strategy's error (naming the
 // step), an error matching provider.ErrInvalid naming
-// cost_per_instance_hour when a cost overflows, or ctx's error.
+// cost_per_instance_hour when a cost overflows, or ctx's error when ctx
+// ends before the last replay has made its last decision.
 func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ...Policy) (*Report, error) {
 	tr, err := s.prepare(demand)
 	if err != nil {
@@ -643,6 +644,11 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		if s.progress != nil && (i%every == 0 || i == total-1) {
 			s.progress(Progress{Policy: p.Name, Done: i + 1, Total: total})
 		}
+	}
+	// ctx is read every 64 steps: one that ended since may have failed
+	// a decision that another candidate then made (a fallback).
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("sim: %s: %w", p.Name, err)
 	}
 	r := m.result(p.Name)
 	r.Chosen = chosen

@@ -717,3 +717,37 @@ func TestConfigJSONKeepsNoBaselines(t *testing.T) {
 		})
 	}
 }
+
+// TestRunCancelledLateIsAnError: a context that ends during the last
+// steps of a replay (ctx was read every 64 steps) ends Run with its
+// error. Run returned a report, with no error, in which a fallback
+// candidate had carried the steps after the cancellation, for the
+// predictive candidate failed with the context's error: a host that
+// stopped a replay printed the table of decisions it never asked for.
+func TestRunCancelledLateIsAnError(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.Baselines = []sim.Baseline{} // the policy is the last replay
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	calls := 0
+	aware := scaling.StrategyFunc(func(ctx context.Context, st scaling.State) (scaling.Recommendation, error) {
+		calls++
+		if calls == 3 {
+			cancel() // a host's interrupt, during the third step's decision
+		}
+		if err := ctx.Err(); err != nil {
+			return scaling.Recommendation{}, err
+		}
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = 4
+		return scaling.Recommendation{Capacity: spec, Proposal: 4, Fitness: 1}, nil
+	})
+	rep, err := s.Run(ctx, hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{
+		{Name: "aware", Strategy: aware}, {Name: "fallback", Strategy: &fixed{desired: 2, fitness: 0.1}},
+	}})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, rep)
+}
