@@ -524,3 +524,34 @@ func TestRunLongestLookback(t *testing.T) {
 		assert.Equal(t, []int{1, 2, 3, 4, 5}, got, "lookback %v: the whole demand before each step", lb)
 	}
 }
+
+// TestRunRefusesInvalidNeeds: a strategy's need that the Autoscaler
+// refuses (scaling.Need.Validate: TargetConfig.Candidates checks a
+// custom strategy's) is refused by name. A need of no lookback was
+// replayed with no demand at all, every step (an empty series: the
+// strategy decided blind, silently), and a negative one the same.
+func TestRunRefusesInvalidNeeds(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name  string
+		give  scaling.Need
+		field string
+	}{
+		{"no lookback", scaling.Need{Metric: provider.MetricRequests, Step: time.Hour}, "policies[0].strategy.needs[0].lookback"},
+		{"negative lookback", scaling.Need{Metric: provider.MetricRequests, Lookback: -time.Hour, Step: time.Hour}, "policies[0].strategy.needs[0].lookback"},
+		{"no step", scaling.Need{Metric: provider.MetricRequests, Lookback: time.Hour}, "policies[0].strategy.needs[0].step"},
+		{"lookback shorter than its step", scaling.Need{Metric: provider.MetricRequests, Lookback: time.Minute, Step: time.Hour}, "policies[0].strategy.needs[0].step"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := fixedNeeder{&fixed{desired: 2, needs: []scaling.Need{tt.give}}}
+			_, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: f})
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv, "seen %d States", len(f.seen))
+			assert.Equal(t, tt.field, inv.Field)
+			assert.Empty(t, f.seen, "nothing replayed")
+		})
+	}
+}

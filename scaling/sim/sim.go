@@ -669,8 +669,9 @@ func (p *Policy) candidates() []scaling.Candidate {
 // what is wrong with p but its name: no strategy or both kinds, a
 // candidate without a name or strategy or named twice, an HPA strategy
 // named otherwise than its candidate (it would not find its own
-// recommendations), a metric the simulator does not replay, a pinned
-// name that is no candidate's.
+// recommendations), a need that scaling.Need.Validate refuses (the
+// Autoscaler's policy refuses it), a metric the simulator does not
+// replay, a pinned name that is no candidate's.
 func (s *Simulator) validatePolicy(p Policy) error {
 	switch {
 	case nilcheck.Is(p.Strategy) && len(p.Candidates) == 0:
@@ -698,6 +699,10 @@ func (s *Simulator) validatePolicy(p Policy) error {
 		}
 		if mn, ok := c.Strategy.(scaling.MetricNeeder); ok {
 			for k, n := range mn.Needs() {
+				if err := n.Validate(); err != nil {
+					// As TargetConfig.Candidates refuses a custom strategy's.
+					return provider.Within(fmt.Sprintf("%s.needs[%d]", f, k), err)
+				}
 				if n.Metric != s.cfg.Metric && (n.Metric != s.cfg.Utilization || n.Metric == "") {
 					return provider.Invalid(fmt.Sprintf("%s.needs[%d].metric", f, k), n.Metric,
 						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %q (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
