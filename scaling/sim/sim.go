@@ -60,7 +60,9 @@ type Config struct {
 	// custom one, other than Metric. Default: cpu, or none when Metric is
 	// cpu.
 	Utilization provider.Metric `json:"utilization,omitempty"`
-	// TargetID is the target's ID in the States. Default: "sim".
+	// TargetID is the target's ID in the States, and the target a
+	// policy's Limiter reserves for: a valid ratelimit target
+	// (ratelimit.ValidateTarget). Default: "sim".
 	TargetID string `json:"target_id,omitempty"`
 	// Baselines are the reactive baselines replayed beside the policies.
 	// Default: one HPA-like baseline, "reactive" (tolerance 0.1, no
@@ -118,6 +120,12 @@ func (c Config) Validate() error {
 		return provider.Invalid("max", c.Max, "must be 0 (no bound) or ≥ min")
 	case !finite(c.CostPerInstanceHour) || c.CostPerInstanceHour < 0:
 		return provider.Invalid("cost_per_instance_hour", c.CostPerInstanceHour, "must be a finite number ≥ 0")
+	}
+	if c.TargetID != "" {
+		// A policy's Limiter reserves under it.
+		if err := ratelimit.ValidateTarget("target_id", c.TargetID); err != nil {
+			return err
+		}
 	}
 	for _, m := range []struct {
 		field string

@@ -751,3 +751,28 @@ func TestRunCancelledLateIsAnError(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Nil(t, rep)
 }
+
+// TestConfigRefusesABadTargetID: a TargetID that a Limiter refuses as a
+// target (a control character, more bytes than a target may have) is
+// refused by New, naming target_id. It was accepted, and a replay with a
+// Limiter then stopped at its first change with an error naming the
+// limiter's request.target.
+func TestConfigRefusesABadTargetID(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"web\n1", "web\x7f", strings.Repeat("w", 1<<12)} {
+		cfg := handConfig()
+		cfg.TargetID = id
+		_, err := sim.New(cfg)
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, "%q", id)
+		assert.Equal(t, "target_id", inv.Field)
+	}
+	cfg := handConfig()
+	cfg.TargetID = "web/eu-west-1 (blue)"
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	lim, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: &fixed{desired: 3}, Limiter: lim})
+	require.NoError(t, err)
+}
