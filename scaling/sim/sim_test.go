@@ -6,14 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/idlescale/idlescale/provider"
@@ -775,4 +779,69 @@ func TestConfigRefusesABadTargetID(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: &fixed{desired: 3}, Limiter: lim})
 	require.NoError(t, err)
+}
+
+// svgLines returns the points of the SVG chart's lines drawn in the
+// color of plotutil.Color(i), in order (the legend's sample included).
+func svgLines(t *testing.T, svg string, i int) [][][2]float64 {
+	t.Helper()
+	r, g, b, _ := plotutil.Color(i).RGBA()
+	color := fmt.Sprintf("stroke:#%02X%02X%02X", r>>8, g>>8, b>>8)
+	var lines [][][2]float64
+	for _, m := range regexp.MustCompile(`<path d="([^"]*)" style="([^"]*)"`).FindAllStringSubmatch(svg, -1) {
+		if !strings.Contains(m[2], color) {
+			continue
+		}
+		var line [][2]float64
+		for _, p := range regexp.MustCompile(`[ML]([-\d.]+),([-\d.]+)`).FindAllStringSubmatch(m[1], -1) {
+			x, err := strconv.ParseFloat(p[1], 64)
+			require.NoError(t, err)
+			y, err := strconv.ParseFloat(p[2], 64)
+			require.NoError(t, err)
+			line = append(line, [2]float64{x, y})
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// TestWriteSVGDrawsTheLastStep: the chart draws every step as long as it
+// lasts, the last one too: a capacity is a level held for the step. The
+// line ended at the last step's start, so the last step's capacity (the
+// peak of the hand trace) was a vertical tick at the right edge, and a
+// replay of one step drew no line at all, only its legend.
+func TestWriteSVGDrawsTheLastStep(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.From = time.Time{}
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	chart := func(d provider.Series) string {
+		rep, err := s.Run(t.Context(), d)
+		require.NoError(t, err)
+		var svg bytes.Buffer
+		require.NoError(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0))
+		return svg.String()
+	}
+	one := chart(provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: []float64{30}})
+	lines := svgLines(t, one, 0) // the oracle's
+	require.Len(t, lines, 2, "the oracle's line and its legend's sample")
+	data := lines[0]
+	require.GreaterOrEqual(t, len(data), 2, "%v", data)
+	assert.Greater(t, data[len(data)-1][0], data[0][0], "the step is drawn across its hour: %v", data)
+	for _, p := range data {
+		assert.InDelta(t, data[0][1], p[1], 1e-9, "at one level: %v", data)
+	}
+
+	hand := chart(hand()) // the oracle: 1, 1, 3, 3, 1, 5
+	lines = svgLines(t, hand, 0)
+	require.Len(t, lines, 2)
+	data = slices.Compact(lines[0]) // a step line repeats its corners
+	n := len(data)
+	require.GreaterOrEqual(t, n, 4, "%v", data)
+	assert.InDelta(t, data[n-2][1], data[n-1][1], 1e-9, "the last step is a level, not a tick: %v", data)
+	assert.InDelta(t, data[n-3][0], data[n-2][0], 1e-9, "the rise to 5 at the last step's start: %v", data)
+	assert.NotEqual(t, data[n-3][1], data[n-2][1], "%v", data)
+	// The steps are equally wide: the last as wide as the first.
+	assert.InDelta(t, data[1][0]-data[0][0], data[n-1][0]-data[n-2][0], 0.02, "%v", data)
 }

@@ -28,7 +28,8 @@ var ErrNoSteps = errors.New("sim: the report has no steps (set Config.KeepSteps)
 
 // WriteSVG draws the capacity of the oracle and of the named results (all
 // when names is empty) over the replayed steps from..to (the whole replay
-// when both are zero) as an SVG line chart of width × height
+// when both are zero), each step's capacity a level to the step's end,
+// as an SVG line chart of width × height
 // (DefaultWidth and DefaultHeight when zero or less), with
 // gonum.org/v1/plot, its time axis in the zone of the trace's times. It
 // returns ErrNoSteps unless the report kept its
@@ -81,6 +82,13 @@ func (r *Report) WriteSVG(w io.Writer, from, to time.Time, width, height vg.Leng
 		}
 		if len(pts) == 0 {
 			return fmt.Errorf("sim: svg: no step between %s and %s", from, to)
+		}
+		if r.Step > 0 {
+			// The last step's capacity holds to its end: without that
+			// point the line stops at its start (a replay of one step
+			// draws nothing).
+			last := pts[len(pts)-1]
+			pts = append(pts, plotter.XY{X: last.X + r.Step.Seconds(), Y: last.Y})
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
