@@ -14,6 +14,7 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/sim"
 )
@@ -552,6 +553,36 @@ func TestRunRefusesInvalidNeeds(t *testing.T) {
 			require.ErrorAs(t, err, &inv, "seen %d States", len(f.seen))
 			assert.Equal(t, tt.field, inv.Field)
 			assert.Empty(t, f.seen, "nothing replayed")
+		})
+	}
+}
+
+// TestRunRefusesNilGateAndLimiter: a Gate or a Limiter that is a nil
+// pointer (a *safety.Engine or *ratelimit.Limiter a host left unbuilt)
+// is refused by name before anything is replayed. A nil *safety.Engine
+// passed the Gate's nil check and the replay panicked at its first
+// change; a nil *ratelimit.Limiter stopped it there with the limiter's
+// error, naming no field of the policy.
+func TestRunRefusesNilGateAndLimiter(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	var gate *safety.Engine
+	var lim *ratelimit.Limiter
+	for _, tt := range []struct {
+		name   string
+		policy sim.Policy
+		field  string
+	}{
+		{"gate", sim.Policy{Name: "p", Strategy: script(3, 1), Gate: gate}, "policies[0].gate"},
+		{"limiter", sim.Policy{Name: "p", Strategy: script(3, 1), Limiter: lim}, "policies[0].limiter"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := s.Run(t.Context(), hand(), tt.policy)
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv)
+			assert.Equal(t, tt.field, inv.Field)
 		})
 	}
 }

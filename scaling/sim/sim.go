@@ -259,12 +259,14 @@ type Policy struct {
 	Pinned string
 	// Limiter, when set, rate-limits the changes (a *ratelimit.Limiter):
 	// every change reserves its units at the step's time; a clamped
-	// reservation changes fewer, a denied one nothing.
+	// reservation changes fewer, a denied one nothing. A nil pointer is
+	// refused (leave it unset for none).
 	Limiter scaling.Reserver
 	// Gate, when set, passes every change through the safety rules (a
 	// *safety.Engine), before the limiter, with its side-effect-free
 	// Evaluate at the step's time: a change it does not allow is not made.
-	// A gate's error stops the replay (fail closed).
+	// A gate's error stops the replay (fail closed). A nil pointer is
+	// refused (leave it unset for none).
 	Gate scaling.Gate
 }
 
@@ -674,10 +676,10 @@ func (p *Policy) candidates() []scaling.Candidate {
 }
 
 // validatePolicy returns an error matching provider.ErrInvalid naming
-// what is wrong with p but its name: no strategy or both kinds, a
-// candidate without a name or strategy or named twice, an HPA strategy
-// named otherwise than its candidate (it would not find its own
-// recommendations), a need that scaling.Need.Validate refuses (the
+// what is wrong with p but its name: no strategy or both kinds, a Gate
+// or Limiter that is a nil pointer, a candidate without a name or
+// strategy or named twice, an HPA strategy named otherwise than its
+// candidate (it would not find its own recommendations), a need that scaling.Need.Validate refuses (the
 // Autoscaler's policy refuses it), a metric the simulator does not
 // replay, a pinned name that is no candidate's.
 func (s *Simulator) validatePolicy(p Policy) error {
@@ -686,6 +688,10 @@ func (s *Simulator) validatePolicy(p Policy) error {
 		return provider.Invalid("strategy", nil, "is required (or candidates)")
 	case !nilcheck.Is(p.Strategy) && len(p.Candidates) > 0:
 		return provider.Invalid("candidates", len(p.Candidates), "a policy has a strategy or candidates, not both")
+	case p.Gate != nil && nilcheck.Is(p.Gate):
+		return provider.Invalid("gate", fmt.Sprintf("%T", p.Gate), "is a nil pointer: leave Gate unset for no safety rules")
+	case p.Limiter != nil && nilcheck.Is(p.Limiter):
+		return provider.Invalid("limiter", fmt.Sprintf("%T", p.Limiter), "is a nil pointer: leave Limiter unset for no rate limits")
 	}
 	names := map[string]bool{}
 	for j, c := range p.candidates() {
