@@ -276,3 +276,58 @@ func TestConfigRefusesACapacityThatUnderflows(t *testing.T) {
 	require.NoError(t, sim.Config{CapacityPerInstance: 5e-324, TargetUtilization: 1}.Validate())
 	require.NoError(t, sim.Config{CapacityPerInstance: 5e-324}.Validate(), "the default 0.6")
 }
+
+// reserver is a host's own scaling.Reserver: it answers every request
+// with outcome, granting granted(units).
+type reserver struct {
+	outcome ratelimit.Outcome
+	granted func(units int) int
+}
+
+func (r reserver) ReserveAt(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+	return ratelimit.Reservation{ID: 1, Request: req, At: now, Outcome: r.outcome, Granted: r.granted(req.Units)}, nil
+}
+
+func (reserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) error { return nil }
+
+// TestRunLimiterGrantsAsTheEngineReads: a host's Reserver is read as the
+// engine reads it when it carries out a change: an allowed reservation
+// changes what was asked, a denied one nothing, and a clamped one that
+// grants none or more than asked is the limiter failing, which stops the
+// replay (fail closed). The simulator took Granted as it came: a scale
+// in from 5 to 1 granted 9 units left the group at -4 instances (its
+// τ_U and capacity-hours counted them), a denial that named units
+// changed them, and an allowance that left Granted 0 changed nothing
+// where the Autoscaler makes the whole change.
+func TestRunLimiterGrantsAsTheEngineReads(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	replay := func(r reserver) ([]int, error) {
+		rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: script(5, 1), Limiter: r})
+		if err != nil {
+			return nil, err
+		}
+		res, _ := rep.Result("p")
+		actual, _, _ := actualsOf(res)
+		return actual, nil
+	}
+	actual, err := replay(reserver{outcome: ratelimit.Allowed, granted: func(int) int { return 0 }})
+	require.NoError(t, err)
+	assert.Equal(t, []int{5, 1, 1, 1, 1}, actual, "allowed: the change asked for")
+
+	actual, err = replay(reserver{outcome: ratelimit.Denied, granted: func(u int) int { return u }})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 1, 1, 1, 1}, actual, "denied: no change")
+
+	actual, err = replay(reserver{outcome: ratelimit.Clamped, granted: func(u int) int { return max(1, u-1) }})
+	require.NoError(t, err)
+	assert.Equal(t, []int{4, 2, 1, 1, 1}, actual, "clamped: up 3 of 4, down 2 of 3, then the last 1")
+
+	for _, bad := range []func(int) int{func(u int) int { return u + 5 }, func(int) int { return 0 }, func(int) int { return -1 }} {
+		actual, err = replay(reserver{outcome: ratelimit.Clamped, granted: bad})
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, "replayed %v", actual)
+		assert.Equal(t, "reservation.granted", inv.Field)
+	}
+}

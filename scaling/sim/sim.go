@@ -258,9 +258,12 @@ type Policy struct {
 	// step.
 	Pinned string
 	// Limiter, when set, rate-limits the changes (a *ratelimit.Limiter):
-	// every change reserves its units at the step's time; a clamped
-	// reservation changes fewer, a denied one nothing. A nil pointer is
-	// refused (leave it unset for none).
+	// every change reserves its units at the step's time; an allowed
+	// reservation makes the whole change, a clamped one its Granted
+	// units, a denied one nothing, as the engine reads them (a clamped
+	// one granting none or more than asked stops the replay with an
+	// error naming reservation.granted). A nil pointer is refused (leave
+	// it unset for none).
 	Limiter scaling.Reserver
 	// Gate, when set, passes every change through the safety rules (a
 	// *safety.Engine), before the limiter, with its side-effect-free
@@ -844,7 +847,10 @@ func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Targe
 }
 
 // limit asks the limiter for the change from desired to want and returns
-// the capacity it allows.
+// the capacity it allows, reading the reservation as the engine does when
+// it carries out a change: Allowed is the whole change, Clamped its
+// Granted units (an error, fail closed, unless 1 to the units asked),
+// anything else none.
 func (s *Simulator) limit(ctx context.Context, l scaling.Reserver, now time.Time, desired, want int) (int, error) {
 	dir, units := ratelimit.Up, want-desired
 	if units < 0 {
@@ -854,8 +860,18 @@ func (s *Simulator) limit(ctx context.Context, l scaling.Reserver, now time.Time
 	if err != nil {
 		return desired, err
 	}
-	if dir == ratelimit.Down {
-		return desired - r.Granted, nil
+	granted := 0
+	switch r.Outcome {
+	case ratelimit.Allowed:
+		granted = units
+	case ratelimit.Clamped:
+		if r.Granted < 1 || r.Granted > units {
+			return desired, provider.Invalid("reservation.granted", r.Granted, fmt.Sprintf("a clamped change of %d units must be granted 1 to %d", units, units))
+		}
+		granted = r.Granted
 	}
-	return desired + r.Granted, nil
+	if dir == ratelimit.Down {
+		return desired - granted, nil
+	}
+	return desired + granted, nil
 }
