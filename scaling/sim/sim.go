@@ -331,10 +331,11 @@ var ErrGap = errors.New("sim: gap in the replayed demand")
 // The oracle sizes every step for its own demand, n_t = ⌈d_t / (c·u)⌉
 // (within Min and Max); the policies and baselines decide at the start of
 // step t seeing the demand of the steps before it. It returns an error
-// for an invalid trace (no step to replay, a gap or a negative value in
-// the replayed part, a step needing more than 2^30 instances), an invalid
-// policy, a strategy's error (naming the
-// step), an error matching provider.ErrInvalid naming
+// for an invalid trace (no step to replay, a negative or infinite value
+// anywhere in it, the history before Config.From included, a gap in the
+// replayed part unless Config.SkipGaps, a replayed step needing more
+// than 2^30 instances), an invalid policy, a strategy's error (naming
+// the step), an error matching provider.ErrInvalid naming
 // cost_per_instance_hour when a cost overflows, or ctx's error when ctx
 // ends before the last replay has made its last decision.
 func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ...Policy) (*Report, error) {
