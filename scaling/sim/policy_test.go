@@ -586,3 +586,36 @@ func TestRunRefusesNilGateAndLimiter(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRefusesAPredictiveOfAnotherStep: a Predictive whose Step is not
+// the demand's is refused by name: it reads its demand at its own step
+// only, and the simulator gives the demand at the trace's, so it kept the
+// capacity at every step (its reason said why, nothing else did) and the
+// replay reported a policy that never scales. A predictive candidate of a
+// policy file's target is refused the same; at the demand's step it
+// replays.
+func TestRunRefusesAPredictiveOfAnotherStep(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	fiveMinutes, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 10}) // the default Step, 5m
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: fiveMinutes})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "policies[0].strategy.needs[0].step", inv.Field)
+	assert.Contains(t, err.Error(), "1h0m0s", "names the demand's step")
+
+	other, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 10, Step: 30 * time.Minute})
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Candidates: []scaling.Candidate{
+		{Name: "one", Strategy: &fixed{desired: 1}}, {Name: "predictive", Strategy: other},
+	}})
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "policies[0].candidates[1].needs[0].step", inv.Field)
+
+	hourly, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 10, Step: time.Hour})
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: hourly})
+	require.NoError(t, err)
+}

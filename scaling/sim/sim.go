@@ -225,7 +225,9 @@ const OracleName = "oracle"
 // CPU initialization period) and the History of the target's
 // recommendations and changes, as much of it as the strategies say they
 // read (HistoryWindower; the engine's default HistoryRetention, 2 h, for
-// one that does not say).
+// one that does not say). The series are at the demand's step, whatever
+// step a strategy's needs name; a scaling.Predictive reads its demand at
+// its own Step only, so Run refuses one whose Step is not the demand's.
 //
 // What is replayed is the policy's decisions; a change then takes effect
 // whole, at once or after Config.LeadTime: the plans the engine would
@@ -352,7 +354,7 @@ func (s *Simulator) Run(ctx context.Context, demand provider.Series, policies ..
 		if p.Name == "" || seen[p.Name] {
 			return nil, fmt.Errorf("sim: %w", provider.Invalid(fmt.Sprintf("policies[%d].name", i), p.Name, "must be set and unique among policies, baselines and the oracle"))
 		}
-		if err := s.validatePolicy(p); err != nil {
+		if err := s.validatePolicy(p, demand.Step); err != nil {
 			return nil, fmt.Errorf("sim: %w", provider.Within(fmt.Sprintf("policies[%d]", i), err))
 		}
 		if err := shared(stateful, p, fmt.Sprintf("policies[%d]", i)); err != nil {
@@ -685,8 +687,9 @@ func (p *Policy) candidates() []scaling.Candidate {
 // strategy or named twice, an HPA strategy named otherwise than its
 // candidate (it would not find its own recommendations), a need that scaling.Need.Validate refuses (the
 // Autoscaler's policy refuses it), a metric the simulator does not
-// replay, a pinned name that is no candidate's.
-func (s *Simulator) validatePolicy(p Policy) error {
+// replay, a scaling.Predictive whose step is not the demand's (step), a
+// pinned name that is no candidate's.
+func (s *Simulator) validatePolicy(p Policy, step time.Duration) error {
 	switch {
 	case nilcheck.Is(p.Strategy) && len(p.Candidates) == 0:
 		return provider.Invalid("strategy", nil, "is required (or candidates)")
@@ -724,6 +727,12 @@ func (s *Simulator) validatePolicy(p Policy) error {
 				if n.Metric != s.cfg.Metric && (n.Metric != s.cfg.Utilization || n.Metric == "") {
 					return provider.Invalid(fmt.Sprintf("%s.needs[%d].metric", f, k), n.Metric,
 						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %q (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
+				}
+				if _, ok := c.Strategy.(*scaling.Predictive); ok && n.Step != step {
+					// It reads its demand at its own step only: at
+					// another it keeps the capacity at every step.
+					return provider.Invalid(fmt.Sprintf("%s.needs[%d].step", f, k), n.Step,
+						fmt.Sprintf("a predictive strategy forecasts at its step, and the simulator replays the demand at its own, %s: set PredictiveConfig.Step to it", step))
 				}
 			}
 		}
