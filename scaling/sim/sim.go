@@ -269,9 +269,12 @@ type Policy struct {
 	Limiter scaling.Reserver
 	// Gate, when set, passes every change through the safety rules (a
 	// *safety.Engine), before the limiter, with its side-effect-free
-	// Evaluate at the step's time: a change it does not allow is not made.
-	// A gate's error stops the replay (fail closed). A nil pointer is
-	// refused (leave it unset for none).
+	// Evaluate at the step's time: a change it refuses (a decision not
+	// allowed, or a *safety.BlockedError of no failure, as scaling.Gate
+	// says) is not made, and the replay goes on. A failure of the gate
+	// (safety.IsFailure: a rule that failed, any other error) stops the
+	// replay (fail closed). A nil pointer is refused (leave it unset for
+	// none).
 	Gate scaling.Gate
 }
 
@@ -837,7 +840,8 @@ func (decideOnly) Evaluate(context.Context, safety.Proposal) (safety.Decision, e
 }
 
 // allowed asks the gate whether the change from desired to want may be
-// made.
+// made: false for a refusal, an error for a failure of the gate
+// (safety.IsFailure).
 func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Target, now time.Time, desired, want int, reason string) (bool, error) {
 	from := provider.CapacitySpec{Min: t.Min, Max: t.Max, Desired: desired}
 	to := from
@@ -850,10 +854,12 @@ func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Targe
 		ID: "sim/" + now.Format(time.RFC3339), Action: action, Resource: t.Resource, Current: from, Target: to,
 		Requester: "sim", Source: "sim", Reason: reason, Now: now,
 	})
-	if err != nil {
+	if safety.IsFailure(d, err) {
 		return false, err
 	}
-	return d.Allowed, nil
+	// A refusal, which a *safety.Engine returns with a *safety.BlockedError
+	// (scaling.Gate's contract), is no failure: the change is not made.
+	return err == nil && d.Allowed, nil
 }
 
 // limit asks the limiter for the change from desired to want and returns

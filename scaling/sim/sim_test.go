@@ -845,3 +845,41 @@ func TestWriteSVGDrawsTheLastStep(t *testing.T) {
 	// The steps are equally wide: the last as wide as the first.
 	assert.InDelta(t, data[1][0]-data[0][0], data[n-1][0]-data[n-2][0], 0.02, "%v", data)
 }
+
+// TestRunPolicyWithSafetyEngine: a *safety.Engine as the Gate, whose
+// Evaluate returns a refusal as a *safety.BlockedError (scaling.Gate's
+// contract): a change a rule blocks is not made and the replay goes on,
+// as with a gate that refuses without an error; a rule that fails stops
+// it. The simulator took every error for a failure, so the first scale
+// in the rule blocked stopped the replay with "blocked".
+func TestRunPolicyWithSafetyEngine(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	follow := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		ser, _ := st.Series(provider.MetricRequests)
+		spec := st.Target.Capacity.CapacitySpec
+		spec.Desired = int(math.Ceil(ser.Values[len(ser.Values)-1] / 10))
+		return scaling.Recommendation{Capacity: spec, Proposal: spec.Desired}, nil
+	})
+	noScaleInRule := safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+		if p.Action == safety.ActionScaleIn {
+			return safety.Result{Outcome: safety.Block, Risk: safety.RiskHigh, Reason: "no scale in"}, nil
+		}
+		return safety.Result{}, nil
+	})
+	gate, err := safety.New(safety.Config{}, []safety.Rule{noScaleInRule})
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: gate})
+	require.NoError(t, err, "a refusal is no failure")
+	r, _ := rep.Result("gated")
+	actual, _, _ := actualsOf(r)
+	assert.Equal(t, []int{1, 1, 3, 3, 3}, actual, "the scale in from 3 to 1 is refused")
+
+	boom := errors.New("rule failed")
+	failing := safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) { return safety.Result{}, boom })
+	gate, err = safety.New(safety.Config{}, []safety.Rule{failing})
+	require.NoError(t, err)
+	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: gate})
+	require.ErrorIs(t, err, safety.ErrRuleFailed, "a rule that fails stops the replay (fail closed)")
+}
