@@ -14,6 +14,19 @@ func stoppable(k provider.Kind) bool {
 	return k == provider.KindInstance || k == provider.KindDatabase
 }
 
+var _ provider.StopChecker = (*Cloud)(nil)
+
+// CanStop implements provider.StopChecker: a resource of a kind other than
+// instance and database is provider.ErrUnsupported, as Stop refuses it
+// (a function, a group, a volume, whose state follows its attachment, a
+// load balancer), so that a reaper asks no one to approve its stop.
+func (c *Cloud) CanStop(r provider.Resource) error {
+	if !stoppable(r.Kind) {
+		return fmt.Errorf("memory: stop %q: %w: a %s cannot be started or stopped", r.ID, provider.ErrUnsupported, r.Kind)
+	}
+	return nil
+}
+
 // Start implements provider.Actuator. A stopped instance or database becomes
 // pending and runs after Config.StartDelay. Starting a running or pending one
 // changes nothing; a stopping or terminated one returns provider.ErrConflict;

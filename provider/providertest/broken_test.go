@@ -171,6 +171,44 @@ type brokenContract struct {
 // suite, one broken rule each.
 var brokenContracts = []brokenContract{
 	{
+		// The reaper asks a person to approve a stop CanStop allows: one
+		// that Stop then refuses was approved for nothing.
+		name: "CanStopAllowsWhatStopRefuses",
+		wrap: func(c *memory.Cloud) provider.Inventory {
+			return stopChecker{c, func(provider.Resource) error { return nil }}
+		},
+		fails: map[string]string{
+			"Actuator/Checkers": `CanStop("asg") allows it, but Stop refuses it`,
+		},
+		passes: []string{"Actuator/StopStartIdempotent"},
+	},
+	{
+		name: "CanStopRefusesAnInstance",
+		wrap: func(c *memory.Cloud) provider.Inventory {
+			return stopChecker{c, func(r provider.Resource) error {
+				return fmt.Errorf("%w: never", provider.ErrUnsupported)
+			}}
+		},
+		fails: map[string]string{
+			"Actuator/Checkers": `CanStop("i-1") refuses a fixture instance the suite's Stop acts on`,
+		},
+		passes: []string{"Actuator/StopStartIdempotent"},
+	},
+	{
+		name: "CanStopRefusesWithoutUnsupported",
+		wrap: func(c *memory.Cloud) provider.Inventory {
+			return stopChecker{c, func(r provider.Resource) error {
+				if err := c.CanStop(r); err != nil {
+					return errors.New("no")
+				}
+				return nil
+			}}
+		},
+		fails: map[string]string{
+			"Actuator/Checkers": `CanStop("asg"): no, want nil or an error matching unsupported`,
+		},
+	},
+	{
 		name:    "TerminateDeletesAnAttachedVolume",
 		wrap:    func(c *memory.Cloud) provider.Inventory { return deletesAttachedVolume{c} },
 		fixture: withVolumes,
@@ -1024,6 +1062,14 @@ func (b actsOnEveryInstance) Start(ctx context.Context, id string) error {
 func (b actsOnEveryInstance) Terminate(ctx context.Context, id string) error {
 	return b.each(ctx, id, b.Cloud.Terminate)
 }
+
+// stopChecker is the memory cloud with another CanStop.
+type stopChecker struct {
+	*memory.Cloud
+	can func(provider.Resource) error
+}
+
+func (b stopChecker) CanStop(r provider.Resource) error { return b.can(r) }
 
 // stopTerminatedSucceeds answers Stop of a terminated instance with nil,
 // as if it were stopped, instead of ErrConflict.

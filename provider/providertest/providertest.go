@@ -213,6 +213,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"Actuator/Terminate", testTerminate},
 		{"Actuator/TerminateVolume", testTerminateVolume},
 		{"Actuator/Errors", testActuatorErrors},
+		{"Actuator/Checkers", testCheckers},
 		{"Scaler/SetCapacity", testSetCapacity},
 		{"Scaler/Errors", testScalerErrors},
 		{"Resizer/Resize", testResize},
@@ -1068,6 +1069,66 @@ func testTerminateVolume(t *testing.T, s Subject) {
 		// untouched by the provider contract).
 		if err := a.Terminate(ctx, id); err != nil && (!gone || !errors.Is(err, provider.ErrNotFound)) {
 			t.Errorf("Terminate(%q) again: %v, want nil (or, gone, one matching not found)", id, err)
+		}
+	}
+}
+
+// testCheckers checks provider.StopChecker and provider.TerminateChecker
+// against the calls they answer for, on every resource the driver lists:
+// a check that refuses must match provider.ErrUnsupported, and then the
+// call must refuse too (ErrUnsupported) and change nothing; a check that
+// allows must be followed by a call that does not answer ErrUnsupported
+// (it may still refuse for the state, ErrConflict), and the suite's
+// instances, which it stops and terminates, must be allowed. A checker
+// that allows what the call refuses sends a person to approve an action
+// that cannot happen; one that refuses what the call does keeps a reaper
+// from acting.
+func testCheckers(t *testing.T, s Subject) {
+	sc, canStop := s.Provider.(provider.StopChecker)
+	tc, canTerminate := s.Provider.(provider.TerminateChecker)
+	if !canStop && !canTerminate {
+		t.Skip("driver implements neither provider.StopChecker nor provider.TerminateChecker")
+	}
+	a := actuator(t, s)
+	ctx := ctxOf(t)
+	type checked struct {
+		name  string
+		check func(provider.Resource) error
+		call  func(context.Context, string) error
+	}
+	var checks []checked
+	if canStop {
+		checks = append(checks, checked{"Stop", sc.CanStop, a.Stop})
+	}
+	if canTerminate {
+		checks = append(checks, checked{"Terminate", tc.CanTerminate, a.Terminate})
+	}
+	for _, c := range checks {
+		for _, r := range list(ctx, t, s.Provider, provider.Filter{}) {
+			if r.State == provider.StateTerminated {
+				continue
+			}
+			refused := c.check(r)
+			if refused != nil && !errors.Is(refused, provider.ErrUnsupported) {
+				t.Errorf("Can%s(%q): %v, want nil or an error matching %v", c.name, r.ID, refused, provider.ErrUnsupported)
+				continue
+			}
+			if refused != nil && slices.Contains(s.Instances, r.ID) {
+				t.Errorf("Can%s(%q) refuses a fixture instance the suite's %s acts on: %v", c.name, r.ID, c.name, refused)
+				continue
+			}
+			err := c.call(ctx, r.ID)
+			switch {
+			case refused != nil && !errors.Is(err, provider.ErrUnsupported):
+				t.Errorf("Can%s(%q) refuses (%v), but %s answers %v, want one matching %v", c.name, r.ID, refused, c.name, err, provider.ErrUnsupported)
+			case refused != nil:
+				noErr(t, s.Settle(ctx), "Settle")
+				if st := state(t, s, r.ID); st != r.State {
+					t.Errorf("after a %s refused as unsupported, %q is %s, want %s as listed", c.name, r.ID, st, r.State)
+				}
+			case errors.Is(err, provider.ErrUnsupported):
+				t.Errorf("Can%s(%q) allows it, but %s refuses it: %v (a person would be asked to approve what cannot happen)", c.name, r.ID, c.name, err)
+			}
 		}
 	}
 }
