@@ -284,13 +284,29 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // history. The series must cover MinHistory plus ErrorWindow (Needs asks
 // for the longer of FitWindow and MinHistory, plus ErrorWindow +
 // RefitInterval). Only complete steps (those
-// ending by Now) are read. It is safe for concurrent use; calls for one
-// target are serialized.
+// ending by Now) are read. A target not asked for longer than that
+// lookback (by a State of another target that much later than its last)
+// is forgotten, up to lookback/8 later, as the engine's History drops
+// what its strategies no longer read: its next State, whose series
+// starts after the last it saw, would start afresh anyway; so a host
+// whose targets come and go keeps the state of those it still asks for.
+// Its targets' States are on one clock, as the Autoscaler's are: a host
+// that replays last year's demand (package scaling/sim) beside its live
+// targets gives the replay a Predictive of its own.
+// It is safe for concurrent use; calls for one target are serialized.
 type Predictive struct {
 	cfg PredictiveConfig
 
 	mu      sync.Mutex
-	targets map[string]*predictor
+	targets map[string]*predictiveTarget
+	sweepAt time.Time // when target next looks for targets to forget
+}
+
+// predictiveTarget is a target's predictor and the latest Now it was
+// asked for at (guarded by Predictive.mu).
+type predictiveTarget struct {
+	pr   *predictor
+	seen time.Time
 }
 
 var (
@@ -304,7 +320,7 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scaling: predictive: %w", err)
 	}
-	return &Predictive{cfg: cfg.withDefaults(), targets: map[string]*predictor{}}, nil
+	return &Predictive{cfg: cfg.withDefaults(), targets: map[string]*predictiveTarget{}}, nil
 }
 
 // Config returns the configuration with its defaults filled in.
@@ -314,24 +330,47 @@ func (p *Predictive) Config() PredictiveConfig { return p.cfg }
 // FitWindow and MinHistory, plus ErrorWindow + RefitInterval.
 func (p *Predictive) Needs() []Need {
 	c := p.cfg
-	return []Need{{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step, Lookback: max(c.FitWindow, c.MinHistory) + c.ErrorWindow + c.RefitInterval}}
+	return []Need{{Metric: c.Metric, Statistic: c.Statistic, Step: c.Step, Lookback: c.lookback()}}
 }
 
-// target returns the predictor of a target, creating it.
-func (p *Predictive) target(id string) *predictor {
+// lookback is the history the strategy reads before a decision.
+func (c PredictiveConfig) lookback() time.Duration {
+	return max(c.FitWindow, c.MinHistory) + c.ErrorWindow + c.RefitInterval
+}
+
+// target returns the predictor of a target asked for at now, creating it,
+// and forgets the targets not asked for longer than the lookback (and a
+// step: the Autoscaler's read window is aligned to the steps) before now.
+// It looks for them at most every max(lookback/8, pruneEvery), as
+// History.prune does, so that its cost does not grow with every decision.
+func (p *Predictive) target(id string, now time.Time) *predictor {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.targets[id]
 	if t == nil {
-		t = newPredictor(p.cfg)
+		t = &predictiveTarget{pr: newPredictor(p.cfg)}
 		p.targets[id] = t
 	}
-	return t
+	if now.After(t.seen) {
+		t.seen = now
+	}
+	if !now.Before(p.sweepAt) {
+		lookback := p.cfg.lookback()
+		p.sweepAt = now.Add(max(lookback/8, pruneEvery))
+		cutoff := now.Add(-lookback - p.cfg.Step)
+		for k, o := range p.targets {
+			if o.seen.Before(cutoff) {
+				delete(p.targets, k)
+			}
+		}
+	}
+	return t.pr
 }
 
 // Status returns what the strategy knows of a target: its patterns, its
 // model, its rolling error and whether it falls back. ok is false before
-// the strategy's first recommendation for the target.
+// the strategy's first recommendation for the target, and once it has
+// forgotten the target (see Predictive).
 func (p *Predictive) Status(target string) (PredictiveStatus, bool) {
 	p.mu.Lock()
 	t := p.targets[target]
@@ -339,9 +378,10 @@ func (p *Predictive) Status(target string) (PredictiveStatus, bool) {
 	if t == nil {
 		return PredictiveStatus{}, false
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.status(), true
+	pr := t.pr
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.status(), true
 }
 
 // Recommend implements Strategy.
@@ -358,7 +398,7 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	if missing != "" {
 		return keep(t, missing), nil
 	}
-	pr := p.target(t.ID)
+	pr := p.target(t.ID, st.Now)
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if err := pr.observe(ctx, ser, st.Now); err != nil {

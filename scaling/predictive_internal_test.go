@@ -33,7 +33,7 @@ func BenchmarkPredictiveDecision(b *testing.B) {
 		Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Max: 1000, Desired: 30}}, Max: 1000}, Metrics: []provider.Series{ser}}
 	_, err = p.Recommend(b.Context(), st)
 	require.NoError(b, err)
-	pr := p.target("g")
+	pr := p.target("g", st.Now)
 	require.Equal(b, StandingForecast, pr.standing)
 	b.ReportAllocs()
 	var d predictiveDecision
@@ -205,7 +205,7 @@ func TestPredictorEdges(t *testing.T) {
 		st := State{Now: now, Target: Target{ID: "g", Resource: provider.Resource{ID: "g", Kind: provider.KindGroup},
 			Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Max: 1000, Desired: 3}}, Max: 1000}, Metrics: []provider.Series{ser}}
 		rec, err := p.Recommend(t.Context(), st)
-		return p.target("g"), rec, err
+		return p.target("g", now), rec, err
 	}
 	flat := func(n int, v float64) []float64 {
 		out := make([]float64, n)
