@@ -413,8 +413,10 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	rec.Inputs = d.inputs(c)
 	rec.Fitness = d.Fitness
 	if c.ForecastOnly {
-		rec = keep(t, fmt.Sprintf("forecast only: would recommend %d (%s)", d.Desired, rec.Reason))
-		rec.Proposal = d.Desired
+		// What it would recommend: within the group's bounds, as above.
+		n := rec.Capacity.Desired
+		rec = keep(t, fmt.Sprintf("forecast only: would recommend %d (%s)", n, rec.Reason))
+		rec.Proposal = n
 		rec.Inputs = d.inputs(c)
 	}
 	return rec, nil
