@@ -90,8 +90,9 @@ type PredictiveConfig struct {
 	// (forecast.Auto's rolling-origin comparison of candidates), unless
 	// Model pins it. Default: 7 days.
 	ReselectInterval time.Duration `json:"reselect_interval,omitempty" yaml:"reselect_interval,omitempty"`
-	// ErrorWindow is the window of the rolling forecast error.
-	// Default: 24h.
+	// ErrorWindow is the window of the rolling forecast error: the
+	// steps scored in the last ErrorWindow of time, however often the
+	// strategy is asked. Default: 24h.
 	ErrorWindow time.Duration `json:"error_window,omitempty" yaml:"error_window,omitempty"`
 	// MaxError is the bound on the rolling forecast error (MASE, see
 	// Predictive) above which the strategy falls back to the reactive

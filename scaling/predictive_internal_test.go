@@ -319,34 +319,44 @@ func TestPredictorRollingError(t *testing.T) {
 	c := PredictiveConfig{CapacityPerInstance: 50, ErrorWindow: 40 * time.Minute, MaxError: 0.5}.withDefaults()
 	p := newPredictor(c)
 	require.Len(t, p.errs, 8)
+	at := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	tick := func() time.Time { at = at.Add(c.Step); return at } // the next step's start
 	p.scale = 2
 	for range 3 {
-		p.score(1)
+		p.score(tick(), 1)
 	}
 	assert.True(t, math.IsNaN(p.mase()), "3 of at least 4")
 	assert.False(t, p.maseAbove(), "unknown is not above")
-	p.score(1)
+	p.score(tick(), 1)
 	assert.InDelta(t, 0.5, p.mase(), 1e-12, "mean error 1 over scale 2")
 	assert.False(t, p.maseAbove(), "at MaxError, not above")
 	for range 8 {
-		p.score(3)
+		p.score(tick(), 3)
 	}
 	assert.InDelta(t, 1.5, p.mase(), 1e-12, "only the last 8 errors")
 	assert.True(t, p.maseAbove())
+	p.expireErrors(at.Add(-3 * c.Step))
+	assert.Equal(t, 4, p.errN, "the steps from the cutoff on are kept")
+	assert.InDelta(t, 1.5, p.mase(), 1e-12)
+	p.expireErrors(at.Add(c.Step))
+	assert.Equal(t, 0, p.errN, "every step before the cutoff is dropped")
+	assert.True(t, math.IsNaN(p.mase()), "none left")
+	p.score(tick(), 1)
+	assert.Equal(t, 1, p.errN, "scored again after")
 	p.scale = 0
 	assert.True(t, math.IsNaN(p.mase()), "no scale")
 
 	long := newPredictor(PredictiveConfig{CapacityPerInstance: 50}.withDefaults()) // 24 h of 5-minute steps
 	long.scale = 1
 	for range 71 {
-		long.score(1)
+		long.score(tick(), 1)
 	}
 	assert.True(t, math.IsNaN(long.mase()), "71 of a quarter of 288")
-	long.score(1)
+	long.score(tick(), 1)
 	assert.InDelta(t, 1, long.mase(), 1e-12)
 
 	none := &predictor{cfg: c}
-	none.score(5) // no window: nothing to score, no panic
+	none.score(tick(), 5) // no window: nothing to score, no panic
 	assert.True(t, math.IsNaN(none.mase()))
 }
 

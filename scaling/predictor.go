@@ -26,7 +26,9 @@ type PredictiveStatus struct {
 	Model string `json:"model,omitempty"`
 	// MASE is the rolling forecast error over the last ErrorWindow; NaN
 	// (−1 in JSON) while fewer than a quarter of its steps (at least 4, or
-	// all of a window of fewer) were scored.
+	// all of a window of fewer) were scored, unless at least 4 were over a
+	// quarter of its time (a host that decides less often than every
+	// fourth step: only the steps decided for are scored).
 	MASE float64 `json:"mase"`
 	// History is the usable history at the last decision.
 	History time.Duration `json:"history"`
@@ -117,13 +119,16 @@ type predictor struct {
 	history  time.Duration
 
 	// The rolling error: point forecasts waiting for their step, and a
-	// ring of the absolute errors of the last ErrorWindow steps.
+	// ring of the absolute errors of the steps scored in the last
+	// ErrorWindow (errAt their steps' starts, oldest at errPos − errN).
 	preds  []timedValue
 	errs   []float64
+	errAt  []time.Time
 	errPos int
 	errN   int
 	errSum float64
-	scale  float64 // the larger in-sample error of the naive and seasonal naive forecasts
+	errAt0 time.Time // the start of the first step scored since the ring was last empty
+	scale  float64   // the larger in-sample error of the naive and seasonal naive forecasts
 
 	point, band []float64
 	fitBuf      []float64 // the values of the last fit window
@@ -139,6 +144,7 @@ func newPredictor(c PredictiveConfig) *predictor {
 	p := &predictor{
 		cfg:   c,
 		errs:  make([]float64, c.steps(c.ErrorWindow)),
+		errAt: make([]time.Time, c.steps(c.ErrorWindow)),
 		point: make([]float64, n),
 		band:  make([]float64, n),
 		last:  math.NaN(),
@@ -201,6 +207,7 @@ func (p *predictor) observe(ctx context.Context, ser provider.Series, now time.T
 	}
 	p.lastNow = now
 	p.seenEnd = end
+	p.expireErrors(end.Add(-c.ErrorWindow))
 	if p.usable.IsZero() || p.usable.After(end) {
 		p.history = 0
 	} else {
@@ -352,7 +359,7 @@ func (p *predictor) push(at time.Time, v float64) {
 	k := 0
 	for k < len(p.preds) && !p.preds[k].At.After(at) {
 		if p.preds[k].At.Equal(at) {
-			p.score(math.Abs(v - p.preds[k].V))
+			p.score(at, math.Abs(v-p.preds[k].V))
 		}
 		k++
 	}
@@ -365,26 +372,53 @@ func (p *predictor) push(at time.Time, v float64) {
 	}
 }
 
-// score adds an absolute error to the rolling window.
-func (p *predictor) score(e float64) {
+// score adds the absolute error e of the step starting at at to the
+// rolling window. Steps are scored in time order, at most once each, so
+// the ring (a slot per step of the window) holds every step scored in it.
+func (p *predictor) score(at time.Time, e float64) {
 	if len(p.errs) == 0 {
 		return
+	}
+	if p.errN == 0 {
+		p.errAt0 = at
 	}
 	if p.errN == len(p.errs) {
 		p.errSum -= p.errs[p.errPos]
 	} else {
 		p.errN++
 	}
-	p.errs[p.errPos] = e
+	p.errs[p.errPos], p.errAt[p.errPos] = e, at
 	p.errSum += e
 	p.errPos = (p.errPos + 1) % len(p.errs)
 }
 
-// mase is the rolling MASE, NaN while fewer than a quarter of the window's
-// steps (at least 4, or all of a window of fewer) were scored or without a
-// scale.
+// expireErrors drops from the rolling window the errors of steps that
+// start before cutoff: the window is the last ErrorWindow of time, not
+// of the steps scored (a host that decides every third step scores a
+// third of them).
+func (p *predictor) expireErrors(cutoff time.Time) {
+	for p.errN > 0 {
+		i := (p.errPos - p.errN + len(p.errs)) % len(p.errs)
+		if !p.errAt[i].Before(cutoff) {
+			return
+		}
+		p.errSum -= p.errs[i]
+		p.errN--
+	}
+	p.errSum = 0 // none left: no rounding left over either
+}
+
+// mase is the rolling MASE, NaN without a scale or while fewer than a
+// quarter of the window's steps (at least 4, or all of a window of fewer)
+// were scored in it; a host that decides less often than every fourth
+// step scores fewer than that in any window, so at least 4 scored steps
+// (or all of a window of fewer) over a quarter of the window's time since
+// the first of them do too.
 func (p *predictor) mase() float64 {
-	if p.errN < min(len(p.errs), max(4, len(p.errs)/4)) || !(p.scale > 0) {
+	n := len(p.errs)
+	enough := p.errN >= min(n, max(4, n/4)) ||
+		p.errN >= min(n, 4) && p.seenEnd.Sub(p.errAt0) >= p.cfg.ErrorWindow/4
+	if !enough || p.errN == 0 || !(p.scale > 0) {
 		return math.NaN()
 	}
 	return p.errSum / float64(p.errN) / p.scale
