@@ -96,7 +96,9 @@ type PredictiveConfig struct {
 	ErrorWindow time.Duration `json:"error_window,omitempty" yaml:"error_window,omitempty"`
 	// MaxError is the bound on the rolling forecast error (MASE, see
 	// Predictive) above which the strategy falls back to the reactive
-	// capacity. > 0. Default: 1.0 (no better than reacting).
+	// capacity; it sizes from its forecast again once the error is at
+	// most 0.9 × MaxError (hysteresis). > 0. Default: 1.0 (no better than
+	// reacting).
 	MaxError float64 `json:"max_error,omitempty" yaml:"max_error,omitempty"`
 	// Periods are the seasons to model (e.g. [24h, 168h]). Default:
 	// found in the history (forecast.CandidatePeriods: the detected
@@ -267,7 +269,11 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // otherwise rely on, last season's value (m the shortest season) and
 // the value h steps before (what reacting assumes). Above 1 the forecast
 // is worse than both; above MaxError it falls back to the
-// reactive capacity with fitness 0.4 and says so in its reason; its
+// reactive capacity with fitness 0.4 and says so in its reason, until
+// the error is at most 0.9 × MaxError (an error hovering around the
+// bound would otherwise flip the capacity between the forecast's and
+// the reactive one, scaling in past the forecast's hold and out again,
+// at every crossing); its
 // Inputs carry "forecast fallback" (1 or 0) and "forecast mase" (the
 // engine's Decision.Considered keeps them with the reason), and the
 // engine tells its observer when the standing changes: EventForecastFallback
@@ -449,7 +455,7 @@ const (
 	StandingForecast     PredictiveStanding = "forecast"      // sized from the forecast
 	StandingShortHistory PredictiveStanding = "short_history" // reactive: less than MinHistory of usable history
 	StandingNoModel      PredictiveStanding = "no_model"      // reactive: no model could be fitted
-	StandingFallback     PredictiveStanding = "fallback"      // reactive: the rolling forecast error is above MaxError
+	StandingFallback     PredictiveStanding = "fallback"      // reactive: the rolling forecast error went above MaxError (and is not yet at most 0.9 × MaxError)
 )
 
 // String returns the standing's value.
@@ -524,6 +530,10 @@ func (d predictiveDecision) reason(c PredictiveConfig, pr *predictor) string {
 	case StandingNoModel:
 		return fmt.Sprintf("predictive: no forecast model (%v): %s", pr.noModelErr(), reactive)
 	case StandingFallback:
+		if !(d.MASE > c.MaxError) {
+			return fmt.Sprintf("predictive: forecast error MASE %.2f over the last %s, back below %.2f but not yet at most %.2f since it went above: falling back to %s",
+				d.MASE, c.ErrorWindow, c.MaxError, recoverFraction*c.MaxError, reactive)
+		}
 		return fmt.Sprintf("predictive: forecast error MASE %.2f over the last %s above %.2f: falling back to %s", d.MASE, c.ErrorWindow, c.MaxError, reactive)
 	}
 	s := fmt.Sprintf("predictive: %s forecast p%g of %s ≤ %.4g within %s (%s, MASE %.2f) × %.2f / %.4g per instance: %d",

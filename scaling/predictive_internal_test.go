@@ -326,15 +326,15 @@ func TestPredictorRollingError(t *testing.T) {
 		p.score(tick(), 1)
 	}
 	assert.True(t, math.IsNaN(p.mase()), "3 of at least 4")
-	assert.False(t, p.maseAbove(), "unknown is not above")
+	assert.False(t, p.maseAbove(c.MaxError), "unknown is not above")
 	p.score(tick(), 1)
 	assert.InDelta(t, 0.5, p.mase(), 1e-12, "mean error 1 over scale 2")
-	assert.False(t, p.maseAbove(), "at MaxError, not above")
+	assert.False(t, p.maseAbove(c.MaxError), "at MaxError, not above")
 	for range 8 {
 		p.score(tick(), 3)
 	}
 	assert.InDelta(t, 1.5, p.mase(), 1e-12, "only the last 8 errors")
-	assert.True(t, p.maseAbove())
+	assert.True(t, p.maseAbove(c.MaxError))
 	p.expireErrors(at.Add(-3 * c.Step))
 	assert.Equal(t, 4, p.errN, "the steps from the cutoff on are kept")
 	assert.InDelta(t, 1.5, p.mase(), 1e-12)

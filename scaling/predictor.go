@@ -224,13 +224,21 @@ func (p *predictor) observe(ctx context.Context, ser provider.Series, now time.T
 	switch {
 	case p.model == nil:
 		p.standing = StandingNoModel
-	case p.maseAbove():
+	case p.maseAbove(c.MaxError):
 		p.standing = StandingFallback
+	case p.standing == StandingFallback && p.maseAbove(recoverFraction*c.MaxError):
+		// Hysteresis: it stays reactive until the error is well below the
+		// bound, rather than flip the capacity between the forecast's and
+		// the reactive one at every crossing of an error hovering around it.
 	default:
 		p.standing = StandingForecast
 	}
 	return nil
 }
+
+// recoverFraction is the share of MaxError at or below which a strategy
+// that fell back sizes from its forecast again.
+const recoverFraction = 0.9
 
 // rebuild reads ser's first n steps afresh: the usable history starts
 // after the last gap longer than the gap policy allows, and no model is
@@ -424,9 +432,10 @@ func (p *predictor) mase() float64 {
 	return p.errSum / float64(p.errN) / p.scale
 }
 
-func (p *predictor) maseAbove() bool {
+// maseAbove reports whether the rolling MASE is known and above bound.
+func (p *predictor) maseAbove(bound float64) bool {
 	m := p.mase()
-	return !math.IsNaN(m) && m > p.cfg.MaxError
+	return !math.IsNaN(m) && m > bound
 }
 
 // fitIfDue chooses the model when there is none or ReselectInterval has
