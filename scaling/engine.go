@@ -513,9 +513,15 @@ func (e *Engine) cell(target string) *historyCell {
 	return c
 }
 
-// History returns a copy of the target's history.
+// History returns a copy of the target's history (empty for a target
+// the engine keeps none of; reading it keeps nothing).
 func (e *Engine) History(target string) History {
-	c := e.cell(target)
+	e.mu.Lock()
+	c := e.history[target]
+	e.mu.Unlock()
+	if c == nil {
+		return History{}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.h.clone()
