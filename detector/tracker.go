@@ -29,7 +29,7 @@ func (c TrackerConfig) Validate() error {
 	}
 	if c.Statistic != "" {
 		if err := c.Statistic.Validate(); err != nil {
-			return provider.Within("tracker.statistic", err)
+			return provider.Within("tracker", err) // it names statistic
 		}
 	}
 	return nil

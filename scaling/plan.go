@@ -221,7 +221,7 @@ func (s Signal) Validate() error {
 		return provider.Within("metric", err)
 	}
 	if err := s.Statistic.Validate(); err != nil {
-		return provider.Within("statistic", err)
+		return err // it names statistic
 	}
 	switch {
 	case s.Max == nil && s.Min == nil:

@@ -128,7 +128,7 @@ func (c PredictiveConfig) Validate() error {
 		}
 	}
 	if err := c.Statistic.Validate(); err != nil {
-		return provider.Within("statistic", err)
+		return err // it names statistic
 	}
 	for _, d := range []struct {
 		name string

@@ -68,7 +68,7 @@ func (n Need) Validate() error {
 	if n.Step <= 0 || n.Step > n.Lookback {
 		return provider.Invalid("step", n.Step, "must be > 0 and ≤ lookback")
 	}
-	return provider.Within("statistic", n.Statistic.Validate())
+	return n.Statistic.Validate() // it names statistic
 }
 
 // Target is what is scaled: a horizontally scaled group or a resource

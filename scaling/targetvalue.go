@@ -46,7 +46,7 @@ func (c TargetValueConfig) Validate() error {
 		return provider.Within("metric", err)
 	}
 	if err := c.Statistic.Validate(); err != nil {
-		return provider.Within("statistic", err)
+		return err // it names statistic
 	}
 	if err := nonNegative("step", c.Step); err != nil {
 		return err

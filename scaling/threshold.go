@@ -53,7 +53,7 @@ func (c ThresholdConfig) Validate() error {
 		}
 	}
 	if err := c.Statistic.Validate(); err != nil {
-		return provider.Within("statistic", err)
+		return err // it names statistic
 	}
 	if err := nonNegative("step", c.Step); err != nil {
 		return err
