@@ -410,7 +410,10 @@
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
 // the FunctionUpdatedV2 waiter, after any update already in progress; a
 // size whose update failed is applied again) or an instance's type (stop, modify, start,
-// restoring the previous type and state if a step fails; see ResizeError:
+// restoring the previous type and state if a step fails, even after the
+// caller's context ended, each step of the rollback bounded by
+// Config.WaitTimeout; see ResizeError, whose RollbackErr names the state
+// and type a failed rollback left the instance in:
 // a running instance stopped and started again by a rollback matches no
 // sentinel that says nothing changed, so that the reaper does not take
 // an approval back and bounce it again at its next run).

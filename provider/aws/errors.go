@@ -53,7 +53,9 @@ type ResizeError struct {
 	// Err is the failure.
 	Err error
 	// RollbackErr is the failure of the rollback, nil when the instance was
-	// restored to From in its previous state.
+	// restored to From in its previous state; it ends with the state and
+	// type the instance was left in, as a describe after the rollback
+	// showed them (or that they are unknown).
 	RollbackErr error
 	// Disrupted is set when the instance was running and was stopped (or
 	// may have been, a stop whose reply was lost) and started again.

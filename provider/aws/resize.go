@@ -52,7 +52,10 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // is only modified. If a step fails the driver restores the previous type
 // and state and returns a *ResizeError matching ErrRolledBack and the
 // failure's sentinel; if the rollback fails too, the *ResizeError matches
-// only ErrRollbackFailed (no provider sentinel: something changed). A stop
+// only ErrRollbackFailed (no provider sentinel: something changed), and
+// its RollbackErr names the state and type the instance was left in (or
+// says they are unknown). The rollback runs even when the caller's context
+// has ended, each of its steps bounded by Config.WaitTimeout. A stop
 // whose outcome is unknown (a retry after a lost reply) after which the
 // instance is seen running on its type with the launch time it had
 // (never stopped) throughout the wait for it to stop (Config.WaitTimeout)
@@ -302,6 +305,9 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 	}
 	wasRunning := state == ec2types.InstanceStateNameRunning
 	fail := func(step string, err, rollback error) error {
+		if rollback != nil {
+			rollback = errors.Join(rollback, d.leftIn(ctx, iid))
+		}
 		return &ResizeError{ID: id, From: from, To: typ, Step: step, Err: err, RollbackErr: rollback, Disrupted: wasRunning}
 	}
 	if wasRunning {
@@ -333,7 +339,7 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 	if err := d.setType(ctx, iid, typ); err != nil {
 		// A modify that failed may have applied (a 5xx after EC2 took
 		// it): the rollback puts the type back when it changed.
-		rollback := d.restoreType(context.WithoutCancel(ctx), iid, from)
+		rollback := d.restoreType(ctx, iid, from)
 		if wasRunning {
 			// Restarted whatever the type: a stopped instance is worse
 			// than one left on the new type (ErrRollbackFailed says so).
@@ -400,15 +406,36 @@ func (d *Driver) undoStart(ctx context.Context, id, from string) error {
 }
 
 // restoreType sets instance id's type back to from when it is not from.
+// It runs even when the caller's context has ended, bounded by
+// Config.WaitTimeout.
 func (d *Driver) restoreType(ctx context.Context, id, from string) error {
-	inst, err := d.describeInstance(ctx, id)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WaitTimeout)
+	defer cancel()
+	inst, err := d.describeInstance(rctx, id)
 	if err != nil {
-		return wrap("resize: rollback: describe", id, err)
+		return fmt.Errorf("aws: rollback: the type could not be set back to %s: %w", from, wrap("resize: rollback: describe", id, err))
 	}
 	if string(inst.InstanceType) == from {
 		return nil
 	}
-	return d.setType(ctx, id, from)
+	if err := d.setType(rctx, id, from); err != nil {
+		return fmt.Errorf("aws: rollback: the type could not be set back to %s: %w", from, wrap("resize: rollback: modify", id, err))
+	}
+	return nil
+}
+
+// leftIn describes instance id after a rollback that failed, for its
+// error: the state and type the instance was left in, or that they are
+// unknown. It runs even when the caller's context has ended, bounded by
+// Config.WaitTimeout.
+func (d *Driver) leftIn(ctx context.Context, id string) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.WaitTimeout)
+	defer cancel()
+	inst, err := d.describeInstance(rctx, id)
+	if err != nil {
+		return fmt.Errorf("aws: rollback: the state and type the instance was left in are unknown: %s", wrap("resize: rollback: describe", id, err).Error())
+	}
+	return fmt.Errorf("aws: rollback: the instance is left %s on type %s", instanceStateName(inst), inst.InstanceType)
 }
 
 func (d *Driver) setType(ctx context.Context, id, typ string) error {
