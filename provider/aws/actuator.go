@@ -105,7 +105,7 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 // client did) has the volume gone, and returns nil.
 func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 	defer d.red.Errorp(&err)
-	if t, ok, _ := d.classify(id); ok && t.kind == provider.KindVolume && provider.ValidateID(id) == nil {
+	if t, ok, _ := d.classify(ctx, id); ok && t.kind == provider.KindVolume && provider.ValidateID(id) == nil {
 		if err := ctxErr(ctx, "terminate", id); err != nil {
 			return err
 		}

@@ -143,14 +143,14 @@ func unique(ids []string) []string {
 // or a group ARN), and its error when it is invalid or an ARN of another
 // region (see Driver.classify). It returns the
 // instance and volume IDs and group names to describe.
-func (d *Driver) batchTargets(op string, ids []string) (targets []target, byName []bool, errs []error, instances, volumes, groups []string) {
+func (d *Driver) batchTargets(ctx context.Context, op string, ids []string) (targets []target, byName []bool, errs []error, instances, volumes, groups []string) {
 	targets, byName, errs = make([]target, len(ids)), make([]bool, len(ids)), make([]error, len(ids))
 	for i, id := range ids {
 		if err := provider.ValidateID(id); err != nil {
 			errs[i] = fmt.Errorf("aws: %s: %w", op, err)
 			continue
 		}
-		t, ok, err := d.classify(id)
+		t, ok, err := d.classify(ctx, id)
 		switch {
 		case err != nil:
 			errs[i] = fmt.Errorf("aws: %s: %w", op, err)
@@ -190,7 +190,7 @@ type lookedUp struct {
 // group when they are few, else the region's). The error, redacted, is
 // ctx's once it ends.
 func (d *Driver) lookUp(ctx context.Context, op string, ids []string, ec2, policies bool) (*lookedUp, error) {
-	targets, byName, errs, insts, vols, groups := d.batchTargets(op, ids)
+	targets, byName, errs, insts, vols, groups := d.batchTargets(ctx, op, ids)
 	if !ec2 {
 		insts, vols = nil, nil
 	}

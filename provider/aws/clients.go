@@ -8,14 +8,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // The driver calls AWS only through the per-operation interfaces below,
 // each with the exact method shape of the SDK's client, so that a host can
 // wrap one operation (for logging, metrics or fault injection) or fake a
 // whole service in its tests. *ec2.Client, *autoscaling.Client,
-// *cloudwatch.Client, *lambda.Client and *elasticloadbalancingv2.Client
-// satisfy them.
+// *cloudwatch.Client, *lambda.Client, *elasticloadbalancingv2.Client and
+// *sts.Client satisfy them.
 
 // DescribeInstancesAPI is EC2 DescribeInstances (also used by the EC2
 // waiters).
@@ -164,6 +165,19 @@ type ELBv2API interface {
 	DescribeTagsAPI
 }
 
+// GetCallerIdentityAPI is STS GetCallerIdentity: the account the
+// driver's credentials belong to, which an ARN must name (see the package
+// doc, "Resource IDs"). It is called once, the first time the driver is
+// given an ARN naming an account, and not at all with Config.AccountID.
+type GetCallerIdentityAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// STSAPI is every AWS Security Token Service operation the driver uses.
+type STSAPI interface {
+	GetCallerIdentityAPI
+}
+
 // Clients are the service clients the driver calls. New builds them from an
 // aws.Config; WithClients replaces any of them (a nil field keeps the one
 // New built).
@@ -173,6 +187,7 @@ type Clients struct {
 	CloudWatch  CloudWatchAPI
 	Lambda      LambdaAPI
 	ELBv2       ELBv2API
+	STS         STSAPI
 }
 
 // The SDK's clients satisfy the driver's interfaces.
@@ -182,6 +197,7 @@ var (
 	_ CloudWatchAPI  = (*cloudwatch.Client)(nil)
 	_ LambdaAPI      = (*lambda.Client)(nil)
 	_ ELBv2API       = (*elasticloadbalancingv2.Client)(nil)
+	_ STSAPI         = (*sts.Client)(nil)
 
 	_ ec2.DescribeInstancesAPIClient                        = DescribeInstancesAPI(nil)
 	_ ec2.DescribeSnapshotsAPIClient                        = DescribeSnapshotsAPI(nil)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -71,6 +73,15 @@ type Config struct {
 	// Name is the provider name reported in Resource.Provider and by
 	// Driver.Name. Default: "aws" (the constant Name).
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+
+	// AccountID is the AWS account (12 digits) the driver's credentials
+	// belong to. An ARN given to the driver must name this account (see
+	// the package doc, "Resource IDs"); when it is empty, the driver asks
+	// STS GetCallerIdentity once, the first time it is given an ARN naming
+	// an account, and keeps the answer (a call that fails is made again
+	// at the next ARN). A host that cannot reach STS (a VPC without its
+	// endpoint) and passes ARNs sets it. Default: "" (looked up).
+	AccountID string `json:"account_id,omitempty" yaml:"account_id,omitempty"`
 
 	// Tags names the metadata tags. Default: see TagKeys.
 	Tags TagKeys `json:"tags,omitzero" yaml:"tags,omitempty"`
@@ -225,6 +236,9 @@ func (c Config) Validate() error {
 	if c.WaitMinDelay > 0 && c.WaitMaxDelay > 0 && c.WaitMinDelay > c.WaitMaxDelay {
 		return provider.Invalid("config.wait_min_delay", c.WaitMinDelay, "must be ≤ wait_max_delay "+c.WaitMaxDelay.String())
 	}
+	if c.AccountID != "" && !accountIDPattern.MatchString(c.AccountID) {
+		return provider.Invalid("config.account_id", c.AccountID, "must be an AWS account ID of 12 digits")
+	}
 	if c.MaxAttempts < 0 || c.MaxAttempts > 20 {
 		return provider.Invalid("config.max_attempts", c.MaxAttempts, "must be 0 (default 5) or 1–20")
 	}
@@ -252,6 +266,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// accountIDPattern is the shape of an AWS account ID.
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // defaultPublishDelay is Config.PublishDelay's default.
 const defaultPublishDelay = 5 * time.Minute
@@ -303,6 +320,7 @@ type options struct {
 	cwOpts     []func(*cloudwatch.Options)
 	lambdaOpts []func(*lambda.Options)
 	elbOpts    []func(*elasticloadbalancingv2.Options)
+	stsOpts    []func(*sts.Options)
 }
 
 // WithClients replaces the service clients New would build; nil fields keep
@@ -343,4 +361,10 @@ func WithLambdaOptions(fns ...func(*lambda.Options)) Option {
 // Elastic Load Balancing (v2) client.
 func WithELBv2Options(fns ...func(*elasticloadbalancingv2.Options)) Option {
 	return func(o *options) { o.elbOpts = append(o.elbOpts, fns...) }
+}
+
+// WithSTSOptions adds option functions applied when New builds the AWS
+// Security Token Service client (see Config.AccountID).
+func WithSTSOptions(fns ...func(*sts.Options)) Option {
+	return func(o *options) { o.stsOpts = append(o.stsOpts, fns...) }
 }

@@ -33,9 +33,15 @@
 // accepted by QueryMetric and Activity only: the driver reads their
 // CloudWatch metrics but does not inventory them (no RDS client is linked
 // in), so their existence is not checked. An ARN names a resource of its
-// region: one of another region than the driver's is provider.ErrNotFound
-// (a group's or a database's name, unique only within a region, would
-// otherwise name another resource of the driver's region).
+// region and its account: one of another region than the driver's, or of
+// another account than the one its credentials belong to, is
+// provider.ErrNotFound naming both, before any read or change (a group's,
+// a function's or a database's name, unique only within an account's
+// region, would otherwise name another resource of the driver's). The
+// driver's account is Config.AccountID, else asked of STS
+// (GetCallerIdentity, which needs no IAM permission) once, the first time
+// an ARN naming an account is given: a host that passes no ARN makes no
+// such call, and a lookup that fails fails the ARN's call.
 //
 // # Load balancers
 //
@@ -588,6 +594,11 @@
 //	                       volume's: ec2:DescribeVolumes, without which it fails);
 //	                       in us-east-1, lambda:ListVersionsByFunction for a function
 //	                       (not with Config.IgnoreFunctionVersions)
+//
+// Any of them given an ARN that names an account calls
+// sts:GetCallerIdentity once (see "Resource IDs"; not with
+// Config.AccountID), which needs no permission: AWS answers it even
+// when a policy denies it.
 //
 // A read-only dry run (Inventory, MetricsSource, BackupCatalog,
 // ActivitySource) needs only

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/internal/redact"
@@ -37,7 +38,8 @@ const Name = "aws"
 // mappings and IAM permissions.
 //
 // A Driver is safe for concurrent use; it holds no state besides its
-// clients and configuration, and its constructor starts no goroutines.
+// clients, its configuration and its account ID once looked up (see
+// Config.AccountID), and its constructor starts no goroutines.
 //
 // No error it returns or line it logs shows a credential: AWS access key
 // IDs, SigV4 credentials and signatures, security tokens, authorization
@@ -61,6 +63,14 @@ type Driver struct {
 	cw     CloudWatchAPI
 	lambda LambdaAPI
 	elb    ELBv2API
+	sts    STSAPI
+
+	// account is the account the credentials belong to when
+	// Config.AccountID is not set, looked up (STS GetCallerIdentity) the
+	// first time an ARN needs it. accountSem (one token, taken while a caller reads or looks it
+	// up) guards it; a caller waiting for it still heeds its context.
+	accountSem chan struct{}
+	account    string
 }
 
 var (
@@ -96,7 +106,8 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (_ *Driver, err error) {
 		fn(&o)
 	}
 	c := cfg.withDefaults()
-	d := &Driver{region: sdk.Region, cfg: c, red: red, log: slog.New(slog.DiscardHandler), now: clock.Real{}.Now}
+	d := &Driver{region: sdk.Region, cfg: c, red: red, log: slog.New(slog.DiscardHandler), now: clock.Real{}.Now,
+		accountSem: make(chan struct{}, 1)}
 	if o.now != nil {
 		d.now = o.now
 	}
@@ -138,6 +149,12 @@ func New(cfg Config, sdk awssdk.Config, opts ...Option) (_ *Driver, err error) {
 		d.elb = elasticloadbalancingv2.NewFromConfig(sdk, append([]func(*elasticloadbalancingv2.Options){func(lo *elasticloadbalancingv2.Options) {
 			lo.Retryer, lo.RetryMaxAttempts = retryer(), c.MaxAttempts
 		}}, o.elbOpts...)...)
+	}
+	d.sts = o.clients.STS
+	if d.sts == nil {
+		d.sts = sts.NewFromConfig(sdk, append([]func(*sts.Options){func(so *sts.Options) {
+			so.Retryer, so.RetryMaxAttempts = retryer(), c.MaxAttempts
+		}}, o.stsOpts...)...)
 	}
 	return d, nil
 }
@@ -239,21 +256,65 @@ func classify(id string) (t target, ok bool, err error) {
 }
 
 // classify is the package's classify of an ID whose form tells its kind,
-// for this driver: an ARN of another region than the driver's names
-// nothing it can reach, and is provider.ErrNotFound naming both regions.
-// Group names and RDS DB identifiers are unique only within a region, so
-// such an ARN, resolved by its name alone, would name another resource of
-// the driver's region (an Auto Scaling group of the same name, whose
-// capacity SetCapacity would change).
-func (d *Driver) classify(id string) (target, bool, error) {
+// for this driver: an ARN of another region or of another account than
+// the driver's names nothing it can reach, and is provider.ErrNotFound
+// naming both regions or both accounts. Group names, function names and
+// RDS DB identifiers are unique only within an account's region, so
+// such an ARN, resolved by its name alone, would name another resource
+// of the driver's (an Auto Scaling group of the same name, whose
+// capacity SetCapacity would change). The driver's account is
+// Config.AccountID, else looked up once (Driver.accountID); a lookup
+// that fails fails the ARN.
+func (d *Driver) classify(ctx context.Context, id string) (target, bool, error) {
 	t, ok, err := classify(id)
 	if err != nil || !ok {
 		return t, ok, err
 	}
-	if parts := strings.SplitN(id, ":", 6); len(parts) == 6 && parts[0] == "arn" && parts[3] != "" && parts[3] != d.region {
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return t, ok, nil
+	}
+	if parts[3] != "" && parts[3] != d.region {
 		return target{}, false, fmt.Errorf("%w: ARN %q names a resource of region %s, and the driver reads region %s", provider.ErrNotFound, id, parts[3], d.region)
 	}
+	if parts[4] != "" {
+		account, err := d.accountID(ctx)
+		if err != nil {
+			return target{}, false, fmt.Errorf("ARN %q: the account of the driver's credentials, which an ARN must name, is not known (set Config.AccountID to skip the lookup): %w", id, err)
+		}
+		if parts[4] != account {
+			return target{}, false, fmt.Errorf("%w: ARN %q names a resource of account %s, and the driver's credentials are of account %s", provider.ErrNotFound, id, parts[4], account)
+		}
+	}
 	return t, ok, nil
+}
+
+// accountID returns the account the driver's credentials belong to:
+// Config.AccountID, else STS GetCallerIdentity's answer, asked once and
+// kept (an error is not kept: the next call asks again).
+func (d *Driver) accountID(ctx context.Context) (string, error) {
+	if d.cfg.AccountID != "" {
+		return d.cfg.AccountID, nil
+	}
+	select {
+	case d.accountSem <- struct{}{}:
+		defer func() { <-d.accountSem }()
+	case <-ctx.Done():
+		return "", wrap("look up the account (sts:GetCallerIdentity)", "", ctx.Err())
+	}
+	if d.account != "" {
+		return d.account, nil
+	}
+	out, err := d.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", wrap("look up the account (sts:GetCallerIdentity)", "", err)
+	}
+	account := awssdk.ToString(out.Account)
+	if !accountIDPattern.MatchString(account) {
+		return "", fmt.Errorf("aws: look up the account (sts:GetCallerIdentity): the answer names no account ID: %q", account)
+	}
+	d.account = account
+	return account, nil
 }
 
 // resolve validates id and finds what it names. Instance and volume IDs
@@ -268,7 +329,7 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 	if err := ctxErr(ctx, op, id); err != nil {
 		return target{}, err
 	}
-	t, ok, err := d.classify(id)
+	t, ok, err := d.classify(ctx, id)
 	if err != nil {
 		return target{}, fmt.Errorf("aws: %s: %w", op, err)
 	}
