@@ -272,13 +272,19 @@ func (a *attempts) lambda(o *lambda.Options) { o.APIOptions = append(o.APIOption
 
 // mayHaveApplied reports whether the request of an attempt that failed
 // with err may have been carried out: not when AWS refused it (throttled,
-// or any other client error).
+// or any other client error). An attempt without an HTTP response (a
+// connection reset or a timeout after the request was sent), which the
+// SDK hands over as a response error of status 0, may have been.
 func mayHaveApplied(err error) bool {
 	if errors.Is(sentinel(err), provider.ErrThrottled) {
 		return false
 	}
 	var re *smithyhttp.ResponseError
-	return !errors.As(err, &re) || re.HTTPStatusCode() >= 500
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil {
+		return true
+	}
+	status := re.HTTPStatusCode()
+	return status == 0 || status >= 500
 }
 
 // write is wrap for the error of a call made with a: when an attempt

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,11 +29,14 @@ import (
 // With lost, the first request is lost on its way (never sent) instead.
 // With denied, the retries are refused for want of a permission (HTTP
 // 403 UnauthorizedOperation: a policy or a session token that changed
-// between the attempts) instead of throttled.
+// between the attempts) instead of throttled. With reset, the first
+// request is sent and its reply lost to a connection reset (no HTTP
+// response at all) instead of an HTTP 500.
 type lostReplyHTTP struct {
 	action string
 	lost   bool
 	denied bool
+	reset  bool
 	calls  atomic.Int64
 	others atomic.Int64 // the requests of any other action that changes an instance
 }
@@ -60,6 +65,9 @@ func (h *lostReplyHTTP) Do(r *http.Request) (*http.Response, error) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
+		if h.reset {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+		}
 		status, code = http.StatusInternalServerError, "InternalError"
 	}
 	xml := `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>` + code +
