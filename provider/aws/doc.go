@@ -540,7 +540,9 @@
 // answered (throttled, a conflict with the state the first left), with an
 // error that matches none of the sentinels that say nothing changed, so
 // that the reaper spends its budget and verifies; a resize whose stop
-// ends so starts the instance again (ErrRolledBack), unless the
+// ends so, or whose StopInstances the caller's context cut short in
+// flight (EC2 may have taken it; such a request is never retried),
+// starts the instance again (ErrRolledBack), unless the
 // instance does not stop within Config.WaitTimeout and the driver,
 // describing it then, sees it still running on its type and never
 // stopped (the launch time it had, which a start after a stop renews;

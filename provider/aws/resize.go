@@ -56,7 +56,10 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // its RollbackErr names the state and type the instance was left in (or
 // says they are unknown). The rollback runs even when the caller's context
 // has ended, each of its steps bounded by Config.WaitTimeout. A stop
-// whose outcome is unknown (a retry after a lost reply) after which the
+// whose outcome is unknown (a retry after a lost reply, or a request the
+// caller's context cut short in flight, which Resize then returns up to
+// Config.WaitTimeout after the cancellation) is rolled back: the instance
+// is started again once stopped; one after which the
 // instance is seen running on its type with the launch time it had
 // (never stopped) throughout the wait for it to stop (Config.WaitTimeout)
 // changed nothing: the error is no *ResizeError and
@@ -313,7 +316,11 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 	if wasRunning {
 		var at attempts
 		if _, err := d.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{iid}}, at.ec2); err != nil {
-			if at.earlier {
+			// A request the caller's context cut short in flight may
+			// have reached EC2 as surely as a lost reply, and is never
+			// retried.
+			cut := at.last && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+			if at.earlier || cut {
 				// An attempt that may have stopped it: started again once
 				// stopped. One that never stops in the whole wait (every
 				// describe answered, none showing it stopped until

@@ -1,8 +1,12 @@
 package aws_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,4 +84,62 @@ func TestCancelledResizeBoundsTheTypeRollback(t *testing.T) {
 	assert.Equal(t, "m5.large", typ, "the type could not be set back")
 	assert.Contains(t, re.RollbackErr.Error(), "running", "the error says the instance's state")
 	assert.Contains(t, re.RollbackErr.Error(), "on type m5.large", "and its type")
+}
+
+// cancelAfterHTTP sends the first request of EC2 action to moto, which
+// carries it out, and then cancels the caller's context before the reply
+// reaches the SDK, as a caller that gives up while the request is in
+// flight does.
+type cancelAfterHTTP struct {
+	action string
+	cancel context.CancelFunc
+	calls  atomic.Int64
+}
+
+func (h *cancelAfterHTTP) Do(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !strings.Contains(string(body), "Action="+h.action+"&") || h.calls.Add(1) > 1 {
+		return testHTTP.Do(r)
+	}
+	resp, err := testHTTP.Do(r.WithContext(context.WithoutCancel(r.Context())))
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	h.cancel()
+	<-r.Context().Done()
+	return nil, r.Context().Err()
+}
+
+// TestCancelledResizeWhoseStopWentThroughRestarts: a resize whose caller
+// gave up while StopInstances was in flight, after EC2 had taken it,
+// returned the context's error as a stop that "changed nothing yet" and
+// left the instance stopped: only a retried stop (a lost reply) counted
+// as one that may have been applied, and a cancelled request is never
+// retried. Such a stop is now rolled back like a lost reply: the
+// instance is started again, and the error matches ErrRolledBack and the
+// context's error.
+func TestCancelledResizeWhoseStopWentThroughRestarts(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	ctx, cancel := context.WithCancel(tctx(t))
+	defer cancel()
+	hook := &cancelAfterHTTP{action: "StopInstances", cancel: cancel}
+	d := newDriver(t, awsprovider.WithEC2Options(func(o *ec2.Options) { o.HTTPClient = hook }))
+	err := d.Resize(ctx, id, provider.Size{InstanceType: "t3.large"})
+	require.Equal(t, int64(1), hook.calls.Load(), "the stop was sent once: %v", err)
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "restarted: %v", err)
+	assert.Equal(t, "t3.micro", typ)
+	require.ErrorIs(t, err, awsprovider.ErrRolledBack)
+	require.ErrorIs(t, err, context.Canceled)
+	for _, s := range untouched {
+		require.NotErrorIs(t, err, s)
+	}
+	var re *awsprovider.ResizeError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "stop", re.Step)
+	require.NoError(t, re.RollbackErr)
 }
