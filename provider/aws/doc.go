@@ -411,7 +411,7 @@
 // which clamps it into the new bounds, rather than writing back the one
 // read a moment before, which the group's own scaling may have changed
 // since. Resize changes a function's memory and timeout (of $LATEST:
-// an ARN qualified by a version or an alias is provider.ErrUnsupported;
+// an ARN or a name qualified by a version or an alias is provider.ErrUnsupported;
 // validated
 // against Lambda's 128–10,240 MiB and 1–900 s first, then waited for with
 // the FunctionUpdatedV2 waiter, after any update already in progress; a

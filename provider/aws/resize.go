@@ -37,9 +37,10 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 //
 // A Lambda function (by name or ARN) gets UpdateFunctionConfiguration with
 // size.MemoryMiB (128–10,240 MiB) and size.Timeout (1–900 s, whole
-// seconds), then the SDK's FunctionUpdatedV2 waiter; an ARN qualified by
-// a version or an alias is provider.ErrUnsupported (Lambda changes the
-// unpublished function, $LATEST, only), and a function whose creation
+// seconds), then the SDK's FunctionUpdatedV2 waiter; an ARN or a name
+// qualified by a version or an alias ("fn:prod") is
+// provider.ErrUnsupported (Lambda changes the unpublished function,
+// $LATEST, only), and a function whose creation
 // failed (State Failed: Lambda says to delete and create it again) is
 // provider.ErrConflict, both before any change. An update already in
 // progress (or a function still being created) is waited for first
@@ -102,6 +103,15 @@ func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err
 		return fmt.Errorf("aws: resize %q: %w", id, provider.Within("size", err))
 	}
 	if t.kind == provider.KindFunction {
+		// A name Lambda took with its qualifier ("fn:prod", "ACCOUNT:function:fn:1")
+		// resolved to that version, as the qualified ARN would.
+		q := nameQualifier(id)
+		if q == "" {
+			q = functionQualifier(t.id)
+		}
+		if q != "" && q != "$LATEST" {
+			return fmt.Errorf("aws: resize %q: %w: the name names version or alias %q of a Lambda function, and Lambda changes the configuration of the unpublished function ($LATEST) only (a published version's is fixed, an alias serves a version): resize the unqualified name", id, provider.ErrUnsupported, q)
+		}
 		return d.resizeFunction(ctx, id, t, size)
 	}
 	return d.resizeInstance(ctx, id, t.id, size.InstanceType)
@@ -119,6 +129,21 @@ func functionQualifier(id string) string {
 		return ""
 	}
 	_, q, _ := strings.Cut(res, ":")
+	return q
+}
+
+// nameQualifier returns the version or alias that a function name id
+// (not an ARN) is qualified by, in the forms Lambda takes as a
+// FunctionName ("NAME:QUALIFIER", "ACCOUNT:function:NAME:QUALIFIER"), or "".
+func nameQualifier(id string) string {
+	if strings.HasPrefix(id, "arn:") {
+		return ""
+	}
+	s := id
+	if _, rest, ok := strings.Cut(s, ":function:"); ok {
+		s = rest
+	}
+	_, q, _ := strings.Cut(s, ":")
 	return q
 }
 
