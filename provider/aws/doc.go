@@ -41,7 +41,9 @@
 // driver's account is Config.AccountID, else asked of STS
 // (GetCallerIdentity, which needs no IAM permission) once, the first time
 // an ARN naming an account is given: a host that passes no ARN makes no
-// such call, and a lookup that fails fails the ARN's call.
+// such call, and a lookup that fails fails the ARN's call. So with a
+// function's partial ARN ("ACCOUNT:function:NAME"), which Lambda takes
+// as a name: the function it names must be of the driver's account.
 //
 // # Load balancers
 //

@@ -321,7 +321,9 @@ func (d *Driver) accountID(ctx context.Context) (string, error) {
 // and ARNs
 // resolve without an API call (existence is not checked); a plain name is
 // looked up as an Auto Scaling group, then as a Lambda function, and an
-// error matching provider.ErrNotFound says it is neither.
+// error matching provider.ErrNotFound says it is neither, or that the
+// function a partial ARN ("ACCOUNT:function:NAME") names is of another
+// account or region.
 func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 	if err := provider.ValidateID(id); err != nil {
 		return target{}, fmt.Errorf("aws: %s: %w", op, err)
@@ -357,6 +359,13 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 	name := awssdk.ToString(out.Configuration.FunctionName)
 	if arn == "" {
 		arn = id
+	} else if strings.Contains(id, ":") {
+		// Lambda takes a partial ARN ("ACCOUNT:function:NAME") as a
+		// name, and answers with that account's function: it must be the
+		// driver's, as an ARN's is (CloudWatch is read by the name).
+		if _, _, err := d.classify(ctx, arn); err != nil {
+			return target{}, fmt.Errorf("aws: %s %q: %w", op, id, err)
+		}
 	}
 	return target{kind: provider.KindFunction, id: arn, name: name, function: out}, nil
 }
