@@ -143,3 +143,42 @@ func TestCancelledResizeWhoseStopWentThroughRestarts(t *testing.T) {
 	assert.Equal(t, "stop", re.Step)
 	require.NoError(t, re.RollbackErr)
 }
+
+// TestResizeCancelledBeforeItsStopReturnsAtOnce: a resize whose caller
+// gave up before StopInstances was sent (between the describe and the
+// stop) changed nothing and returns at once with the context's error:
+// the SDK fails the call before any attempt, so the stop is not taken
+// for one cut short in flight (TestCancelledResizeWhoseStopWentThroughRestarts),
+// which would wait Config.WaitTimeout for a stop that never comes.
+func TestResizeCancelledBeforeItsStopReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	id := runInstances(t, 1, "t3.micro", nil)[0]
+	ctx, cancel := context.WithCancel(tctx(t))
+	defer cancel()
+	var described atomic.Bool
+	rec := &recordingEC2{EC2API: sdk().ec2}
+	rec.describe = func(dctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+		out, err := sdk().ec2.DescribeInstances(dctx, in, optFns...)
+		if described.CompareAndSwap(false, true) {
+			cancel() // the caller gives up once the instance is described
+		}
+		return out, err
+	}
+	cfg := fastConfig()
+	cfg.WaitTimeout = 10 * time.Minute
+	d := newDriverConfig(t, cfg, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	done := make(chan error, 1)
+	go func() { done <- d.Resize(ctx, id, provider.Size{InstanceType: "t3.large"}) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Resize has not returned a minute after its caller cancelled it before the stop was sent (WaitTimeout 10m)")
+	}
+	require.ErrorIs(t, err, context.Canceled)
+	var re *awsprovider.ResizeError
+	require.NotErrorAs(t, err, &re, "nothing changed")
+	st, typ := ec2State(t, id)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st)
+	assert.Equal(t, "t3.micro", typ)
+}
