@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -177,4 +178,34 @@ func TestAccountIDIsValidated(t *testing.T) {
 		assert.Equal(t, "config.account_id", inv.Field)
 	}
 	require.NoError(t, awsprovider.Config{AccountID: motoAccount}.Validate())
+}
+
+// failingSTS answers every GetCallerIdentity with an error, counting them.
+type failingSTS struct{ n atomic.Int64 }
+
+func (f *failingSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	f.n.Add(1)
+	return nil, errors.New("injected: STS unreachable")
+}
+
+// TestBatchAsksForTheAccountOnce: a batch read of ARNs whose account
+// cannot be looked up (STS unreachable) fails each ARN's read with the
+// lookup's error, and asks STS once for the batch, not once per ARN
+// (each call retried by the SDK: a batch of a fleet's ARNs would take
+// minutes to fail); its plain names are read.
+func TestBatchAsksForTheAccountOnce(t *testing.T) {
+	t.Parallel()
+	name := createGroup(t, 1, 4, 2, nil)
+	arn := "arn:aws:autoscaling:" + region + ":" + motoAccount + ":autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/" + name
+	f := &failingSTS{}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{STS: f}))
+	reads := []provider.CapacityRead{{ID: arn}, {ID: name}, {ID: arn}, {ID: arn}}
+	require.NoError(t, d.GetCapacities(tctx(t), reads))
+	for _, i := range []int{0, 2, 3} {
+		require.Error(t, reads[i].Err)
+		assert.Contains(t, reads[i].Err.Error(), "STS unreachable")
+		require.NotErrorIs(t, reads[i].Err, provider.ErrNotFound, "not known to be of another account")
+	}
+	require.NoError(t, reads[1].Err)
+	assert.Equal(t, int64(1), f.n.Load())
 }

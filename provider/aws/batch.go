@@ -145,12 +145,26 @@ func unique(ids []string) []string {
 // instance and volume IDs and group names to describe.
 func (d *Driver) batchTargets(ctx context.Context, op string, ids []string) (targets []target, byName []bool, errs []error, instances, volumes, groups []string) {
 	targets, byName, errs = make([]target, len(ids)), make([]bool, len(ids)), make([]error, len(ids))
+	// The driver's account, asked once for the batch: a lookup that
+	// fails fails its every ARN without a call (and retries) for each.
+	var (
+		account    string
+		accountErr error
+		looked     bool
+	)
+	lookup := func() (string, error) {
+		if !looked {
+			account, accountErr = d.accountID(ctx)
+			looked = true
+		}
+		return account, accountErr
+	}
 	for i, id := range ids {
 		if err := provider.ValidateID(id); err != nil {
 			errs[i] = fmt.Errorf("aws: %s: %w", op, err)
 			continue
 		}
-		t, ok, err := d.classify(ctx, id)
+		t, ok, err := d.classifyIn(id, lookup)
 		switch {
 		case err != nil:
 			errs[i] = fmt.Errorf("aws: %s: %w", op, err)

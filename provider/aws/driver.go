@@ -266,6 +266,12 @@ func classify(id string) (t target, ok bool, err error) {
 // Config.AccountID, else looked up once (Driver.accountID); a lookup
 // that fails fails the ARN.
 func (d *Driver) classify(ctx context.Context, id string) (target, bool, error) {
+	return d.classifyIn(id, func() (string, error) { return d.accountID(ctx) })
+}
+
+// classifyIn is classify with account, which returns the driver's
+// account (a batch looks it up once for all its IDs).
+func (d *Driver) classifyIn(id string, account func() (string, error)) (target, bool, error) {
 	t, ok, err := classify(id)
 	if err != nil || !ok {
 		return t, ok, err
@@ -278,7 +284,7 @@ func (d *Driver) classify(ctx context.Context, id string) (target, bool, error) 
 		return target{}, false, fmt.Errorf("%w: ARN %q names a resource of region %s, and the driver reads region %s", provider.ErrNotFound, id, parts[3], d.region)
 	}
 	if parts[4] != "" {
-		account, err := d.accountID(ctx)
+		account, err := account()
 		if err != nil {
 			return target{}, false, fmt.Errorf("ARN %q: the account of the driver's credentials, which an ARN must name, is not known (set Config.AccountID to skip the lookup): %w", id, err)
 		}
