@@ -152,6 +152,20 @@ func (d *Driver) CanTerminate(r provider.Resource) error {
 	return fmt.Errorf("aws: terminate %q: %w: the driver never deletes a %s", r.ID, provider.ErrUnsupported, r.Kind)
 }
 
+var _ provider.StopChecker = (*Driver)(nil)
+
+// CanStop implements provider.StopChecker: an EC2 instance may be stopped
+// (one in service in an Auto Scaling group is refused by Stop, which
+// reads it); every other kind is provider.ErrUnsupported, as Stop refuses
+// it: the driver stops no database, function, group or load balancer, and
+// a volume's state follows its attachment.
+func (d *Driver) CanStop(r provider.Resource) error {
+	if r.Kind == provider.KindInstance {
+		return nil
+	}
+	return fmt.Errorf("aws: stop %q: %w: the driver stops EC2 instances only, not a %s", r.ID, provider.ErrUnsupported, r.Kind)
+}
+
 // actuatable validates id, checks that it is an instance and describes it.
 func (d *Driver) actuatable(ctx context.Context, op, id string) (ec2types.Instance, error) {
 	t, err := d.resolve(ctx, op, id)

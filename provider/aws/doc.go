@@ -72,8 +72,9 @@
 // balancers; one that names them fails. The driver only
 // reads load balancers: Start, Stop, Terminate and Resize of one are
 // provider.ErrUnsupported. CanTerminate (provider.TerminateChecker) says
-// which kinds Terminate may delete (instances and volumes) before anyone
-// is asked to approve a terminate.
+// which kinds Terminate may delete (instances and volumes), and CanStop
+// (provider.StopChecker) which Stop may stop (instances), before anyone
+// is asked to approve a terminate or a stop.
 //
 // # Volumes
 //

@@ -1054,3 +1054,23 @@ func TestCanTerminate(t *testing.T) {
 		}
 	}
 }
+
+// TestCanStop: the driver says, from the resource alone and with no call,
+// that its Stop stops EC2 instances only (provider.ErrUnsupported, naming
+// the kind, for every other), so that the reaper asks no one to approve
+// the stop of an idle database it would refuse.
+func TestCanStop(t *testing.T) {
+	t.Parallel()
+	d, err := awsprovider.New(awsprovider.Config{}, sdkConfig())
+	require.NoError(t, err)
+	var sc provider.StopChecker = d
+	for _, k := range provider.Kinds() {
+		err := sc.CanStop(provider.Resource{ID: "r-1", Kind: k, State: provider.StateRunning})
+		if k == provider.KindInstance {
+			require.NoError(t, err, k)
+			continue
+		}
+		require.ErrorIs(t, err, provider.ErrUnsupported, k)
+		assert.Contains(t, err.Error(), "not a "+string(k))
+	}
+}
