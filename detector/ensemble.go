@@ -307,10 +307,18 @@ func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 // not idle, outvoted or not, forbids a stop or terminate, and so does its
 // Unknown (see Evidence in the package documentation). An empty State
 // counts as Unknown; a State that is none of the State constants makes the
-// ensemble's Detect fail with an error naming it.
+// ensemble's Detect fail with an error naming it. Its name must be
+// non-empty, unique among the custom signals and none of the built-in
+// signals' (utilization, activity, schedule, model) nor "ensemble" or
+// "evidence", which the ensemble's own reasons carry: NewEnsemble refuses
+// it otherwise.
 func WithSignal(name string, weight float64, d Detector) Option {
 	return func(e *Ensemble) { e.custom = append(e.custom, member{name: name, weight: weight, d: d}) }
 }
+
+// reservedSignals are the names a custom signal may not take: the
+// built-in signals' and the ensemble's own reasons' (Reason.Signal).
+var reservedSignals = [...]string{SignalUtilization, SignalActivity, SignalSchedule, SignalModel, "ensemble", "evidence"}
 
 type member struct {
 	name   string
@@ -471,6 +479,18 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 		}
 		if m.name == "" {
 			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].name", i), m.name, "must not be empty")
+		}
+		if slices.Contains(reservedSignals[:], m.name) {
+			// A stop's veto rule and the reasons tell the signals apart
+			// by name: a host's signal named "schedule" had its vote of
+			// not idle read as the schedule's, explained by the week,
+			// and a stop went ahead.
+			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].name", i), m.name, "is a built-in signal's or the ensemble's own name")
+		}
+		for _, prev := range e.custom[:i] {
+			if prev.name == m.name {
+				return nil, invalid(fmt.Sprintf("ensemble.signals[%d].name", i), m.name, "appears twice")
+			}
 		}
 		if math.IsNaN(m.weight) || math.IsInf(m.weight, 0) || m.weight < 0 {
 			return nil, invalid("ensemble.signals."+m.name+".weight", m.weight, "must be a finite number ≥ 0")

@@ -75,3 +75,29 @@ func TestCustomSignalValidation(t *testing.T) {
 	_, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("cost", 0, quiet))
 	require.NoError(t, err, "a weight of 0 is allowed")
 }
+
+// A custom signal may not take a built-in signal's name, nor the
+// ensemble's or the evidence's (the Signal of its own reasons), nor
+// another custom signal's: a stop's veto rule reads the activity's and the
+// schedule's votes from their own rules, by name, so that a host's GPU
+// signal named "schedule" that measured the machine busy was outvoted and
+// the machine stopped.
+func TestCustomSignalNamesAreItsOwn(t *testing.T) {
+	t.Parallel()
+	busy := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle, Score: 0.03}, nil
+	})
+	for _, name := range []string{detector.SignalUtilization, detector.SignalActivity, detector.SignalSchedule, detector.SignalModel, "ensemble", "evidence"} {
+		_, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal(name, 0.1, busy))
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, "%q", name)
+		assert.Equal(t, "ensemble.signals[0].name", ie.Field, "%q", name)
+		assert.Equal(t, name, ie.Value, "%q", name)
+	}
+	_, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, busy), detector.WithSignal("gpu", 0.1, busy))
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie, "a name given twice")
+	assert.Equal(t, "ensemble.signals[1].name", ie.Field)
+	_, err = detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, busy), detector.WithSignal("cost", 0.1, busy))
+	require.NoError(t, err)
+}
