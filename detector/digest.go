@@ -358,23 +358,15 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 	loc := p.loc()
 	const hour = int64(time.Hour)
 	first := v.now.Add(-time.Duration(len(cs)) * time.Hour).UnixNano()
-	offsetAt := func(u int64) int64 {
-		_, o := time.Unix(0, u).In(loc).Zone()
-		return int64(o) * int64(time.Second)
-	}
-	// As learnSeries: the offset of the first step, or of every hour when
-	// it differs from the last step's.
-	off := offsetAt(first)
-	constant := off == offsetAt(v.now.UnixNano()-int64(v.d.step))
+	// As learnSeries: the offset of every hour, looked up again when the
+	// zone in effect changes.
+	zone := zoneOffsets{loc: loc}
 	perHour := int(time.Hour / v.d.step)
 	var gaps gapCounter
 	valid := 0
 	for i := range cs {
 		u := first + int64(i)*hour
-		if !constant {
-			off = offsetAt(u)
-		}
-		slot := int((floorDiv(u+off, hour) + epochHourOfWeek) % HoursPerWeek)
+		slot := int((floorDiv(u+zone.at(u), hour) + epochHourOfWeek) % HoursPerWeek)
 		if slot < 0 {
 			slot += HoursPerWeek
 		}

@@ -381,3 +381,56 @@ func TestUtilizationScoreAtAZeroThreshold(t *testing.T) {
 	assert.Less(t, u.score(0.11, 0.1), 0.5)
 	assert.Greater(t, u.score(0.09, 0.1), 0.5)
 }
+
+// TestWeekLearnedAcrossBothDSTChanges: a history from one winter to the
+// next holds both changes of daylight saving time, so that its first and
+// its last step have the same offset. The offset was looked up at every
+// hour only when those two differed: every summer step of Berlin's office
+// hours (09:00–17:00 on weekdays) was put an hour early, 08:00 read busy
+// in 30 of 48 weeks and 16:00 idle in as many, and the week's busy hours
+// were named "Mon–Fri 08:00–17:00". A series' and a digest's learning
+// both see the right week.
+func TestWeekLearnedAcrossBothDSTChanges(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	const history = 48 * 7 * 24 * time.Hour
+	now := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	start := now.Add(-history) // 3 February 2025: winter time, as now
+	step := 5 * time.Minute
+	cpu := provider.Series{Metric: provider.MetricCPU, Start: start, Step: step, Values: make([]float64, int(history/step))}
+	for i := range cpu.Values {
+		local := cpu.TimeAt(i).In(berlin)
+		cpu.Values[i] = 0.02
+		if wd := local.Weekday(); wd != time.Saturday && wd != time.Sunday && local.Hour() >= 9 && local.Hour() < 17 {
+			cpu.Values[i] = 0.6
+		}
+	}
+	ens, err := NewEnsemble(EnsembleConfig{Schedule: ScheduleConfig{History: history}})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	in := Input{Now: now, Resource: provider.Resource{ID: "r", Kind: provider.KindInstance, TimeZone: "Europe/Berlin"}, Series: []provider.Series{cpu}}
+	d := tr.build(&in, now)
+	require.NotNil(t, d)
+	sq := ens.sched.cfg.Quality
+	sq.MinCoverage = 0
+	for _, data := range []struct {
+		name string
+		md   metricData
+	}{
+		{"series", metricData{in: &in}},
+		{"digest", metricData{in: &in, dg: &digestView{d: d, now: now, from: now.Add(-time.Duration(tr.hours) * time.Hour)}}},
+	} {
+		p := Profile{Location: berlin, IdleShare: 0.9}
+		code, _ := data.md.learn(&p, provider.MetricCPU, 0.10, history, sq)
+		require.Equal(t, qOK, code, data.name)
+		assert.Equal(t, "Mon–Fri 09:00–17:00", p.Busy().String(), data.name)
+		monday := int(time.Monday) * 24
+		for hour, want := range map[int]float64{8: 1, 9: 0, 16: 0, 17: 1} {
+			share, ok := p.Share(monday + hour)
+			require.True(t, ok, "%s: Monday %02d:00", data.name, hour)
+			assert.InDelta(t, want, share, 1e-9, "%s: Monday %02d:00", data.name, hour)
+		}
+	}
+}

@@ -483,17 +483,12 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 	// The steps are taken an hour of the local clock at a time: the slot
 	// is computed from Unix time plus the zone offset once per hour, and
 	// the hour's counts are summed in registers. The offset is looked up
-	// at every hour only when it differs between the first and the last
-	// step (a zone change inside the history); otherwise it is constant.
+	// again only when an hour leaves the span of the zone in effect (see
+	// zoneOffsets).
 	const hour = int64(time.Hour)
 	start := series.TimeAt(w.lo).UnixNano()
 	step := int64(series.Step)
-	offsetAt := func(u int64) int64 {
-		_, o := time.Unix(0, u).In(loc).Zone()
-		return int64(o) * int64(time.Second)
-	}
-	off := offsetAt(start)
-	constant := off == offsetAt(start+int64(max(w.hi-w.lo-1, 0))*step)
+	zone := zoneOffsets{loc: loc}
 	masked := w.nMasked > 0 || w.overflow
 	peak := p.PeakLevel
 	if peak <= 0 {
@@ -503,9 +498,7 @@ func learnSeries(series provider.Series, now time.Time, thr float64, history tim
 	var gaps gapCounter
 	for i := w.lo; i < w.hi; {
 		u := start + int64(i-w.lo)*step
-		if !constant {
-			off = offsetAt(u)
-		}
+		off := zone.at(u)
 		h := floorDiv(u+off, hour)
 		slot := int((h + epochHourOfWeek) % HoursPerWeek)
 		if slot < 0 {
@@ -589,6 +582,44 @@ func (s *Schedule) evaluate(in *Input, data metricData, r *result) error {
 		r.add(Reason{Signal: SignalSchedule, Code: ReasonBusyHours, Value: share, Limit: s.cfg.IdleShare, Duration: p.History})
 	}
 	return nil
+}
+
+// zoneOffsets gives the offset from UTC of a time zone at Unix times
+// (nanoseconds), looking it up again only when a time falls outside the
+// span of the zone in effect at the last lookup (time.Time.ZoneBounds):
+// every change of the offset inside a history is seen, the two changes of
+// daylight saving time a year included, where comparing the offsets of
+// the first and the last step took a history from winter to winter for
+// one without changes and put every summer step an hour early.
+type zoneOffsets struct {
+	loc      *time.Location
+	from, to int64 // the span [from, to) of the zone in effect; empty before the first lookup
+	off      int64 // its offset, in nanoseconds
+}
+
+// The range of times in Unix nanoseconds.
+var (
+	minUnixNano = time.Unix(0, math.MinInt64)
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+)
+
+// at returns the zone's offset at u, in nanoseconds.
+func (z *zoneOffsets) at(u int64) int64 {
+	if u >= z.from && u < z.to {
+		return z.off
+	}
+	t := time.Unix(0, u).In(z.loc)
+	_, o := t.Zone()
+	z.off = int64(o) * int64(time.Second)
+	z.from, z.to = math.MinInt64, math.MaxInt64
+	from, to := t.ZoneBounds()
+	if !from.IsZero() && from.After(minUnixNano) { // else it began before any Unix nanosecond
+		z.from = from.UnixNano()
+	}
+	if !to.IsZero() && to.Before(maxUnixNano) { // else it goes on past them
+		z.to = to.UnixNano()
+	}
+	return z.off
 }
 
 // epochHourOfWeek is the slot of 1970-01-01 00:00 (a Thursday).
