@@ -30,8 +30,9 @@ type UtilizationConfig struct {
 	// from the other.
 	Thresholds map[provider.Metric]float64 `json:"thresholds,omitzero" yaml:"thresholds,omitempty"`
 	// Statistics maps a metric to the statistic compared with its
-	// threshold (mean, max, or a percentile such as p95). Default: mean,
-	// for a metric it leaves out; nil and an empty map are the same.
+	// threshold (mean, max, or a percentile such as p95; any other, and a
+	// metric without a threshold, is an error). Default: mean, for a
+	// metric it leaves out; nil and an empty map are the same.
 	Statistics map[provider.Metric]provider.Statistic `json:"statistics,omitempty" yaml:"statistics,omitempty"`
 	// Required lists the metrics without which the signal is unknown: a
 	// required metric without a series, whose read failed or whose data
@@ -125,7 +126,8 @@ func (c UtilizationConfig) withDefaults() UtilizationConfig {
 
 // Validate checks every field and returns an error naming the first wrong
 // one: thresholds must be finite and ≥ 0 (in [0, 1] for utilization
-// metrics), statistics valid, required metrics thresholded, durations ≥ 0.
+// metrics), statistics mean, max or a percentile of known metrics that
+// have a threshold, required metrics thresholded, durations ≥ 0.
 func (c UtilizationConfig) Validate() error {
 	for m, t := range c.Thresholds {
 		if err := m.Validate(); err != nil {
@@ -138,14 +140,26 @@ func (c UtilizationConfig) Validate() error {
 			return invalid("utilization.thresholds."+string(m), t, "must be in [0, 1]: utilization is a fraction (10 % is 0.10)")
 		}
 	}
-	for m, s := range c.Statistics {
-		if err := s.Validate(); err != nil {
-			return provider.Within("utilization.statistics."+string(m), err)
-		}
-	}
 	th := c.Thresholds
 	if th == nil {
 		th = DefaultThresholds()
+	}
+	for m, s := range c.Statistics {
+		field := "utilization.statistics." + string(m)
+		if err := m.Validate(); err != nil {
+			return provider.Within(field, err)
+		}
+		if err := s.Validate(); err != nil {
+			return provider.Within(field, err)
+		}
+		if _, isPct := s.Percentile(); s != "" && s != provider.StatMean && s != provider.StatMax && !isPct {
+			// min, last: one quiet step of a busy day is below the
+			// threshold; sum, count: a day's are never.
+			return invalid(field, string(s), "must be mean, max or a percentile (pNN): the statistic compared with the idle threshold")
+		}
+		if _, ok := th[m]; !ok {
+			return invalid(field, string(s), "is for a metric without a threshold: it would judge nothing")
+		}
 	}
 	for i, m := range c.Required {
 		if _, ok := th[m]; !ok {

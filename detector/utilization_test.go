@@ -452,3 +452,42 @@ func TestLoadAtTheThresholdVetoesIdleness(t *testing.T) {
 		assert.Equal(t, tt.codes, codesOf(v), "%s: %v", tt.name, v.Explain())
 	}
 }
+
+// TestUtilizationStatisticsAreChecked: UtilizationConfig.Statistics
+// compares a metric's mean, max or a percentile with its threshold, as
+// its doc and the package doc say. Validate checked only that each
+// statistic was one of provider's, so that min and last (one quiet step
+// of a busy day is below the threshold: a machine at 60 % CPU whose job
+// restarts every hour read idle), sum and count (never below it), a
+// misspelled metric and a metric without a threshold (judging nothing)
+// were accepted in silence. Each is an error naming the entry.
+func TestUtilizationStatisticsAreChecked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		metric provider.Metric
+		stat   provider.Statistic
+	}{
+		{"min", provider.MetricCPU, provider.StatMin},
+		{"last", provider.MetricCPU, provider.StatLast},
+		{"sum", provider.MetricCPU, provider.StatSum},
+		{"count", provider.MetricCPU, provider.StatCount},
+		{"unknown metric", "cpu_utilization", provider.StatMax},
+		{"metric without a threshold", provider.MetricNetworkIn, provider.StatMax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{tt.metric: tt.stat}}
+			for _, err := range []error{cfg.Validate(), func() error { _, err := detector.NewUtilization(cfg); return err }(),
+				func() error { _, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg}); return err }()} {
+				var ie *provider.InvalidError
+				require.ErrorAs(t, err, &ie)
+				assert.Equal(t, "utilization.statistics."+string(tt.metric), ie.Field)
+			}
+		})
+	}
+	for _, st := range []provider.Statistic{"", provider.StatMean, provider.StatMax, provider.Percentile(95)} {
+		require.NoError(t, detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: st}}.Validate(), "%q", st)
+	}
+}
