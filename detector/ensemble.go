@@ -525,7 +525,8 @@ type Needs struct {
 // Needs returns the metrics and history the ensemble reads: the
 // utilization metrics, the schedule's metric and the metrics with a peak
 // bound, over the longest of the utilization window, the schedule's
-// history and the terminate window (28 days by default), for every kind
+// history, the terminate window (28 days by default) and, with a model,
+// its window and history (and its metrics), for every kind
 // (see EnsembleConfig.Kinds; NeedsOf gives one kind's metrics, which is
 // what Scan and a Tracker read).
 func (e *Ensemble) Needs() Needs {
@@ -569,7 +570,7 @@ func (e *Ensemble) needs(ls ...*lens) Needs {
 		n.History = max(n.History, l.util.cfg.Window, l.sched.cfg.History)
 	}
 	if e.model != nil {
-		n.History = max(n.History, e.model.cfg.Window)
+		n.History = max(n.History, e.model.cfg.Window, e.model.cfg.History) // its week features, as Model.Needs
 		for _, m := range e.model.metrics() {
 			add(m)
 		}

@@ -369,3 +369,60 @@ func TestScanAllGapTrafficIsNotNoTraffic(t *testing.T) {
 	assert.Equal(t, detector.ReasonMissing, v.Reasons[0].Code, "%v", v.Explain())
 	assert.Equal(t, provider.MetricNetworkIn, v.Reasons[0].Metric)
 }
+
+// TestEnsembleReadsTheModelsHistory: a model learns its week features
+// (idle_slot_share, now_slot_idle_share) over ModelConfig.History, and an
+// ensemble's Needs asked for the model's Window only, so that a Scan of a
+// model with 60 days of History read the ensemble's 28: a machine busy
+// in office hours until a month ago, whose model says not idle on its 60
+// days (a veto of a stop), was voted idle by the model in a Scan, on the
+// quiet month alone, and stopped. The Scan's model now reads what Detect
+// reads on the whole series.
+func TestEnsembleReadsTheModelsHistory(t *testing.T) {
+	t.Parallel()
+	const history = 60 * 24 * time.Hour
+	// Idle when at least 90 % of the observed hours of the week are idle.
+	js := fmt.Sprintf(`{"version":1,"features":["cpu_mean","cpu_max","cpu_p95","cpu_std","cpu_share_below_10pct","log1p_network_bytes_per_s","log1p_activity_count","activity_known","idle_slot_share","now_slot_idle_share"],
+"config":{"history":%d,"ignore_network":true},"mean":[0,0,0,0,0,0,0,0,0.9,0],"scale":[1,1,1,1,1,1,1,1,1,1],"coefficients":[0,0,0,0,0,0,0,0,20,0],"bias":0}`, int64(history))
+	m, err := detector.LoadModel(strings.NewReader(js))
+	require.NoError(t, err)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithModel(m))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, ens.Needs().History, history)
+	assert.GreaterOrEqual(t, ens.NeedsOf(provider.KindInstance).History, history)
+
+	now := t0.Add(90 * 24 * time.Hour)
+	quietSince := now.Add(-30 * 24 * time.Hour)
+	cpu := func(at time.Time) float64 {
+		if wd := at.Weekday(); at.Before(quietSince) && wd != time.Saturday && wd != time.Sunday && at.Hour() >= 9 && at.Hour() < 17 {
+			return 0.6
+		}
+		return 0.02
+	}
+	src := provider.MetricsSourceFunc(func(_ context.Context, q provider.Query) (provider.Series, error) {
+		s := provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: make([]float64, q.Steps())}
+		for i := range s.Values {
+			s.Values[i] = math.NaN() // CPU only
+			if q.Metric == provider.MetricCPU {
+				s.Values[i] = cpu(s.TimeAt(i))
+			}
+		}
+		return s, nil
+	})
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	r := res("r", t0)
+	require.NoError(t, cloud.Add(r))
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: src}, ens, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	require.Len(t, rep.Verdicts, 1)
+
+	full, err := src.QueryMetric(t.Context(), provider.Query{ResourceID: "r", Metric: provider.MetricCPU, Start: t0, End: now, Step: 5 * time.Minute})
+	require.NoError(t, err)
+	want, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: r, Series: []provider.Series{full}})
+	require.NoError(t, err)
+	require.Equal(t, detector.NotIdle, signal(t, want, detector.SignalModel).State, "60 days of office hours: %v", want.Explain())
+	got := rep.Verdicts[0]
+	assert.Equal(t, detector.NotIdle, signal(t, got, detector.SignalModel).State, "%v", got.Explain())
+	assert.Equal(t, detector.ActionNone, got.Action, "the model's veto: %v", got.Explain())
+}
