@@ -235,9 +235,11 @@ func (r *result) add(reason Reason) {
 func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 	r.window = Window{From: in.Now.Add(-u.cfg.Window), To: in.Now}
 	r.state, r.score = Idle, 1
-	for _, s := range in.Series {
-		if s.Step > u.cfg.Window {
-			return invalid("utilization.window", u.cfg.Window, "is shorter than one step ("+s.Step.String()+") of "+string(s.Metric))
+	for _, m := range u.metrics {
+		// Only the metrics it reads: another signal's series (a host's
+		// daily one) is no concern of the utilization window.
+		if step, ok := data.has(m); ok && step > u.cfg.Window {
+			return invalid("utilization.window", u.cfg.Window, "is shorter than one step ("+step.String()+") of "+string(m))
 		}
 	}
 	known := 0

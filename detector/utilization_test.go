@@ -1,6 +1,7 @@
 package detector_test
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -490,4 +491,35 @@ func TestUtilizationStatisticsAreChecked(t *testing.T) {
 	for _, st := range []provider.Statistic{"", provider.StatMean, provider.StatMax, provider.Percentile(95)} {
 		require.NoError(t, detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: st}}.Validate(), "%q", st)
 	}
+}
+
+// TestUtilizationWindowChecksItsOwnSeries: the utilization signal refused
+// an input when any of its series had a step longer than its window,
+// though it reads only the metrics it has thresholds for: a host's signal
+// reading its own series at two-day steps (the age of a resource's last
+// backup, WithSignal) made every Detect of the ensemble fail, naming
+// utilization.window. A series of its own metrics at such steps is still
+// refused.
+func TestUtilizationWindowChecksItsOwnSeries(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cpu := synth("r", start, 5*time.Minute, 15*288, func(int) float64 { return 0.02 })
+	backups := provider.Series{ResourceID: "r", Metric: "custom/backup_age", Start: start, Step: 48 * time.Hour, Values: []float64{1, 2, 3, 4, 5, 6, 7}}
+	backup := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		s, ok := in.SeriesFor("custom/backup_age")
+		require.True(t, ok)
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 1 - s.Values[len(s.Values)-1]/100}, nil
+	})
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("backup", 0.1, backup))
+	require.NoError(t, err)
+	v, err := ens.Detect(t.Context(), detector.Input{Now: cpu.End(), Resource: res("r", start), Series: []provider.Series{cpu, backups}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Idle, signal(t, v, detector.SignalUtilization).State, v.Explain())
+	assert.Equal(t, detector.Idle, signal(t, v, "backup").State, v.Explain())
+
+	daily := synth("r", start, 48*time.Hour, 7, func(int) float64 { return 0.02 })
+	_, err = ens.Detect(t.Context(), detector.Input{Now: daily.End(), Resource: res("r", start), Series: []provider.Series{daily}})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "utilization.window", ie.Field)
 }
