@@ -743,7 +743,9 @@ func (ev *evaluation) add(v *Verdict, name string, weight float64, r *result) {
 		c.Score = clamp01(r.score)
 	}
 	v.Signals = append(v.Signals, c)
-	if r.window.From.Before(v.Window.From) {
+	if !r.window.From.IsZero() && r.window.From.Before(v.Window.From) {
+		// A zero From is a window not said (a custom signal's Verdict
+		// without one), not one reaching back to the year 1.
 		v.Window.From = r.window.From
 	}
 	ev.tally.reasons += r.n

@@ -214,3 +214,41 @@ func TestUnknownHostSignalBlocksStop(t *testing.T) {
 	}
 
 }
+
+// TestCustomSignalWithoutAWindow: a verdict's Window is the utilization
+// window stretched back to the earliest signal's start. A host's signal
+// whose Verdict says no Window (most do: TestNotIdleVoteVetoesStop's)
+// stretched it back to the zero time, so that every verdict of the
+// ensemble said it had examined [0001-01-01, now), 292 years. Its window
+// counts only when it says one.
+func TestCustomSignalWithoutAWindow(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cpu := synth("r", start, 5*time.Minute, 15*288, func(int) float64 { return 0.02 })
+	in := detector.Input{Now: cpu.End(), Resource: res("r", start), Series: []provider.Series{cpu}}
+	plain, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	want, err := plain.Detect(t.Context(), in)
+	require.NoError(t, err)
+	require.Equal(t, in.Now.Add(-28*24*time.Hour), want.Window.From, "the schedule's four weeks")
+
+	for _, tt := range []struct {
+		name   string
+		window detector.Window
+		from   time.Time
+	}{
+		{"no window", detector.Window{}, want.Window.From},
+		{"a shorter one", detector.Window{From: in.Now.Add(-time.Hour), To: in.Now}, want.Window.From},
+		{"a longer one", detector.Window{From: in.Now.Add(-60 * 24 * time.Hour), To: in.Now}, in.Now.Add(-60 * 24 * time.Hour)},
+	} {
+		host := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+			return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.9, Window: tt.window}, nil
+		})
+		ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("host", 0.1, host))
+		require.NoError(t, err)
+		v, err := ens.Detect(t.Context(), in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.from, v.Window.From, tt.name)
+		assert.Equal(t, in.Now, v.Window.To, tt.name)
+	}
+}
