@@ -307,7 +307,9 @@ func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 // not idle, outvoted or not, forbids a stop or terminate, and so does its
 // Unknown (see Evidence in the package documentation). An empty State
 // counts as Unknown; a State that is none of the State constants makes the
-// ensemble's Detect fail with an error naming it. Its name must be
+// ensemble's Detect fail with an error naming it, as does a Reason whose
+// Code is set but not a snake_case word (see ReasonCode) or whose Value,
+// Limit or Stats are infinite, which JSON cannot encode. Its name must be
 // non-empty, unique among the custom signals and none of the built-in
 // signals' (utilization, activity, schedule, model) nor "ensemble" or
 // "evidence", which the ensemble's own reasons carry: NewEnsemble refuses
@@ -721,7 +723,12 @@ func (e *Ensemble) gather(ctx context.Context, in *Input, data metricData, ev *e
 		}
 		r := &ev.custom[i]
 		r.state, r.score, r.window = got.State, clamp01(got.Score), got.Window
-		for _, why := range got.Reasons {
+		for j, why := range got.Reasons {
+			if err := why.encodable(); err != nil {
+				// Kept, it would make the verdict, and a report of the
+				// whole fleet, fail to encode.
+				return fmt.Errorf("ensemble: signal %s: reasons[%d]: %w", m.name, j, err)
+			}
 			r.add(why)
 		}
 		ev.add(v, m.name, m.weight, r)

@@ -208,6 +208,26 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// encodable returns an error naming the field of r that MarshalJSON
+// cannot encode: a Code that is set but not a snake_case word, an
+// infinite Value, Limit or field of Stats (NaN is null: not known).
+func (r Reason) encodable() error {
+	if r.Code != "" {
+		if err := r.Code.Validate(); err != nil {
+			return err
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"value", r.Value}, {"limit", r.Limit}, {"stats.mean", r.Stats.Mean}, {"stats.p95", r.Stats.P95}, {"stats.p99", r.Stats.P99}, {"stats.max", r.Stats.Max}} {
+		if math.IsInf(f.v, 0) {
+			return invalid("reason."+f.name, f.v, "must be finite, or NaN when not known")
+		}
+	}
+	return nil
+}
+
 // String renders the reason as a sentence.
 func (r Reason) String() string {
 	stat := r.Statistic

@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -251,4 +252,55 @@ func TestCustomSignalWithoutAWindow(t *testing.T) {
 		assert.Equal(t, tt.from, v.Window.From, tt.name)
 		assert.Equal(t, in.Now, v.Window.To, tt.name)
 	}
+}
+
+// TestCustomReasonsMustEncode: a host's signal's reasons are kept in the
+// verdict, and a verdict's JSON encodes each Reason's code, value, limit
+// and statistics. A code that is not a snake_case word ("gpuBusy", which
+// ReasonCode's doc forbids) or an infinite figure was kept as it was, and
+// the verdict, and with it a Report of the whole fleet, failed to encode:
+// a dashboard showed nothing for every resource. Detect now fails for
+// that resource, naming the signal and the field, as it does for a State
+// that is not one; a reason with a figure not known (NaN) is fine.
+func TestCustomReasonsMustEncode(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	cpu := synth("r", start, 5*time.Minute, 15*288, func(int) float64 { return 0.02 })
+	in := detector.Input{Now: cpu.End(), Resource: res("r", start), Series: []provider.Series{cpu}}
+	tests := []struct {
+		name  string
+		give  detector.Reason
+		field string
+	}{
+		{"camel case code", detector.Reason{Signal: "gpu", Code: "gpuBusy", Value: 0.97}, "reason.code"},
+		{"infinite value", detector.Reason{Signal: "gpu", Code: "gpu_busy", Value: math.Inf(1)}, "reason.value"},
+		{"infinite limit", detector.Reason{Signal: "gpu", Code: "gpu_busy", Limit: math.Inf(-1)}, "reason.limit"},
+		{"infinite maximum", detector.Reason{Signal: "gpu", Code: "gpu_busy", Stats: detector.Stats{Max: math.Inf(1)}}, "reason.stats.max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gpu := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+				return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle, Score: 0.03,
+					Reasons: []detector.Reason{{Signal: "gpu", Code: "gpu_seen"}, tt.give}}, nil
+			})
+			ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
+			require.NoError(t, err)
+			_, err = ens.Detect(t.Context(), in)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			assert.ErrorContains(t, err, "signal gpu: reasons[1]")
+		})
+	}
+	gpu := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+		return detector.Verdict{ResourceID: in.Resource.ID, State: detector.NotIdle, Score: 0.03,
+			Reasons: []detector.Reason{{Signal: "gpu", Code: "gpu_busy", Value: math.NaN(), Limit: 0.5}}}, nil
+	})
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{}, detector.WithSignal("gpu", 0.1, gpu))
+	require.NoError(t, err)
+	v, err := ens.Detect(t.Context(), in)
+	require.NoError(t, err)
+	_, err = json.Marshal(detector.Report{Verdicts: []detector.Verdict{v}})
+	require.NoError(t, err)
 }
