@@ -111,8 +111,9 @@ func (in *Input) metricErr(m provider.Metric) error {
 // positive; values finite or NaN gaps; utilization values fractions in
 // [0, 1] (a CPU trace read in percent without its 0.01 scale is an error,
 // not a busy machine); other built-in metrics not negative; metrics known
-// and not repeated; activity kinds valid and not repeated (two counts of
-// one kind contradict each other). The error names the field, for example
+// and not repeated; a metric error's metric known and its error set;
+// activity kinds valid and not repeated (two counts of one kind
+// contradict each other). The error names the field, for example
 // "input.series[cpu].values[7]", "input.activity[1].kind" or
 // "input.resource.kind".
 func (in *Input) Validate() error {
@@ -170,6 +171,16 @@ func (in *Input) Validate() error {
 			if util && v > 1 {
 				return invalid(fmt.Sprintf("input.series[%s].values[%d]", s.Metric, k), v, "must be in [0, 1]: utilization is a fraction (a trace in percent needs scale 0.01)")
 			}
+		}
+	}
+	for i, me := range in.MetricErrors {
+		// A failed read blocks every action and is explained by its
+		// metric: an empty one read as the activity's.
+		if err := me.Metric.Validate(); err != nil {
+			return provider.Within(fmt.Sprintf("input.metric_errors[%d].metric", i), err)
+		}
+		if me.Err == nil {
+			return invalid(fmt.Sprintf("input.metric_errors[%d].err", i), nil, "must be set: the error reading "+string(me.Metric))
 		}
 	}
 	for i, a := range in.Activity {

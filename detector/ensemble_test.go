@@ -384,3 +384,42 @@ func TestEnsembleVoteReason(t *testing.T) {
 	require.Len(t, votes(v), 1, v.Explain())
 	assert.Equal(t, detector.Reason{Signal: "ensemble", Code: detector.ReasonVote, Value: 0, Limit: 1}, votes(v)[0])
 }
+
+// TestMetricErrorsAreChecked: a metric error blocks every action and is
+// explained by its metric. One without a metric was explained as the
+// activity's ("reading activity failed"), one with a misspelled metric
+// named a metric no signal reads, and one without an error said
+// "failed (<nil>)": each is bad input from the host's reader, and an
+// error naming the entry.
+func TestMetricErrorsAreChecked(t *testing.T) {
+	t.Parallel()
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	now := t0.Add(48 * time.Hour)
+	good := synth("r", t0, 5*time.Minute, 48*12, func(int) float64 { return 0.02 })
+	throttled := errors.New("throttled")
+	tests := []struct {
+		name  string
+		give  detector.MetricError
+		field string
+	}{
+		{"no metric", detector.MetricError{Err: throttled}, "input.metric_errors[0].metric"},
+		{"misspelled metric", detector.MetricError{Metric: "network_inn", Err: throttled}, "input.metric_errors[0].metric"},
+		{"no error", detector.MetricError{Metric: provider.MetricNetworkIn}, "input.metric_errors[0].err"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{good}, MetricErrors: []detector.MetricError{tt.give}})
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie, "%v", v.Explain())
+			assert.Equal(t, tt.field, ie.Field)
+		})
+	}
+	v, err := ens.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", t0), Series: []provider.Series{good},
+		MetricErrors: []detector.MetricError{{Metric: provider.MetricNetworkIn, Err: throttled}}})
+	require.NoError(t, err)
+	failed := reasonsOf(v, detector.ReasonReadFailed)
+	require.Len(t, failed, 1, "%v", v.Explain())
+	assert.Equal(t, "ensemble: reading network_in failed (throttled): no action, its data could show use", failed[0].String())
+}
