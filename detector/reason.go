@@ -64,6 +64,7 @@ const (
 	ReasonIdleHours    ReasonCode = "idle_hours"    // this hour of the week was idle Value of the time (≥ Limit)
 	ReasonBusyHours    ReasonCode = "busy_hours"    // this hour of the week was idle only Value of the time (< Limit)
 	ReasonPeakHour     ReasonCode = "peak_hour"     // this hour of the week held a peak (Metric at or above Limit) in Value of its weeks in the last Duration: never idle
+	ReasonUnseenHour   ReasonCode = "unseen_hour"   // this hour of the week (Hours) had no Metric data in the last Duration, though the history is long enough: unknown
 	ReasonShortHistory ReasonCode = "short_history" // only Duration of history of Metric (or of Kind's activity, or of the activity), Limit (nanoseconds) needed, by Action when set
 	ReasonModel        ReasonCode = "model"         // the model's idle probability is Value (cut-off Limit)
 	ReasonVote         ReasonCode = "vote"          // Value of Limit available signals vote idle
@@ -132,7 +133,8 @@ type Reason struct {
 	// Stats are the window statistics of a ReasonEvidence.
 	Stats Stats `json:"stats,omitzero"`
 	// Hours are the busy hours of the week of a ReasonWeek, the hours
-	// seen only in part of a ReasonThinHours.
+	// seen only in part of a ReasonThinHours, those without data of a
+	// ReasonUnseenHours, now's hour of a ReasonUnseenHour.
 	Hours WeekHours `json:"hours,omitzero"`
 	// Err is the source error for ReasonSourceError.
 	Err error `json:"-"`
@@ -269,6 +271,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s: this hour of the week was idle only %s of the time in the last %s (< %s)", r.Signal, pct(r.Value), fmtDur(r.Duration), pct(r.Limit))
 	case ReasonPeakHour:
 		return fmt.Sprintf("%s: this hour of the week held a peak (%s at or above %s) in %s of its weeks in the last %s: never idle", r.Signal, r.Metric, fmtValue(r.Metric, r.Limit), num("%.0f", r.Value), fmtDur(r.Duration))
+	case ReasonUnseenHour:
+		return fmt.Sprintf("%s: this hour of the week (%s) had no %s data in the last %s: missing data is never idleness", r.Signal, r.Hours, r.Metric, fmtDur(r.Duration))
 	case ReasonShortHistory:
 		of := string(r.Metric)
 		switch {

@@ -565,7 +565,11 @@ func (s *Schedule) evaluate(in *Input, data metricData, r *result) error {
 	slot := p.Slot(in.Now)
 	share, ok := p.Share(slot)
 	if !ok {
-		r.add(Reason{Signal: SignalSchedule, Code: ReasonShortHistory, Metric: s.cfg.Metric, Duration: p.History, Limit: float64(s.cfg.MinHistory)})
+		// The history is long enough, but this hour of the week holds
+		// none of it (data missing at that hour every week).
+		var h WeekHours
+		h.Add(slot)
+		r.add(Reason{Signal: SignalSchedule, Code: ReasonUnseenHour, Metric: s.cfg.Metric, Duration: s.cfg.History, Hours: h})
 		return nil
 	}
 	switch {

@@ -322,3 +322,28 @@ func TestScheduleNeverVotesIdleInAnHourWithAPeak(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, detector.Idle, v.Signals[2].State, v.Explain())
 }
+
+// TestScheduleHourWithoutData: a schedule whose history is long enough
+// but whose hour of the week now has no data in it (the agent restarts
+// every night at 03:00 and reports nothing for that hour) cannot tell.
+// It said so as "only 13.5d of cpu history (need 7d)", contradicting
+// itself; it now names the hour.
+func TestScheduleHourWithoutData(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC) // a Monday
+	cpu := synth("r", start, 5*time.Minute, 14*288+3*12, func(i int) float64 {
+		if i/12%24 == 3 {
+			return math.NaN() // 03:00-04:00, every day
+		}
+		return 0.02
+	})
+	now := cpu.End() // Monday 03:00
+	s, err := detector.NewSchedule(detector.ScheduleConfig{})
+	require.NoError(t, err)
+	v, err := s.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", start), Series: []provider.Series{cpu}})
+	require.NoError(t, err)
+	assert.Equal(t, detector.Unknown, v.State)
+	require.Len(t, v.Reasons, 1, "%v", v.Explain())
+	assert.Equal(t, detector.ReasonUnseenHour, v.Reasons[0].Code, "%v", v.Explain())
+	assert.Equal(t, "schedule: this hour of the week (Mon 03:00–04:00) had no cpu data in the last 28d: missing data is never idleness", v.Reasons[0].String())
+}
