@@ -79,7 +79,8 @@ type EnsembleConfig struct {
 	// which peaks forbid a stop, how a downsize is sized. Default: see
 	// EvidenceConfig.
 	Evidence EvidenceConfig `json:"evidence,omitzero" yaml:"evidence,omitempty"`
-	// DownsizeSaving is the share of the cost a downsize saves, in (0, 1];
+	// DownsizeSaving is the share of the cost a downsize saves, in (0, 1)
+	// (1 is refused: a downsize keeps some capacity);
 	// the smaller size is taken to have 1 − DownsizeSaving of the current
 	// capacity when the evidence window's peaks are fitted to it.
 	// Default: 0.5 (one size down, half the capacity).
