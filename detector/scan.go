@@ -176,6 +176,11 @@ func (c ScanConfig) Validate() error {
 		if err := m.Validate(); err != nil {
 			return provider.Within(fmt.Sprintf("scan.metrics[%d]", i), err)
 		}
+		if slices.Contains(c.Metrics[:i], m) {
+			// Read twice, every resource's input would hold two series
+			// of it, which Detect refuses.
+			return invalid(fmt.Sprintf("scan.metrics[%d]", i), string(m), "appears twice")
+		}
 	}
 	if err := c.Statistic.Validate(); err != nil {
 		return provider.Within("scan", err)

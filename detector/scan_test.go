@@ -339,3 +339,24 @@ func TestScanQueriesOnTheStep(t *testing.T) {
 		assert.Equal(t, now.Add(-history), q.Start, q.Metric)
 	}
 }
+
+// TestScanMetricGivenTwice: a ScanConfig naming a metric twice read it
+// twice for every resource, whose input then held two series of it, which
+// Detect refuses: the scan returned no verdict at all and one error per
+// resource ("input.series[1].metric appears twice"), not the error of the
+// configuration. It is now refused before anything is read, naming the
+// entry.
+func TestScanMetricGivenTwice(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a")
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	cfg := detector.ScanConfig{Now: now, Metrics: []provider.Metric{provider.MetricCPU, provider.MetricMemory, provider.MetricCPU}}
+	var ie *provider.InvalidError
+	require.ErrorAs(t, cfg.Validate(), &ie)
+	assert.Equal(t, "scan.metrics[2]", ie.Field)
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: cloud}, ens, cfg)
+	require.ErrorAs(t, err, &ie, "%d verdicts, errors: %v", len(rep.Verdicts), rep.Err())
+	assert.Equal(t, "scan.metrics[2]", ie.Field)
+}
