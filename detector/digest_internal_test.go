@@ -565,3 +565,41 @@ func TestDigestSize(t *testing.T) {
 // base returns the view of the resources the ensemble's default lens
 // judges (every kind without a KindConfig).
 func (t *Tracker) base() *trackView { return t.views[&t.e.lens] }
+
+// TestTrackerReadsInFullAZoneOffTheHourInItsHistory: a digest keeps its
+// counts per UTC hour, which a zone off the hour splits between two local
+// hours, so a Tracker reads such a resource in full. It looked at the
+// zone's offsets at the history's first hour and at now only: Lord Howe
+// Island is 11 hours ahead of UTC in summer and 10½ in winter, and a
+// history of a year from summer to summer (a schedule's History of 48
+// weeks) was kept in a state, its winter steps put in the wrong local
+// hours, where a full read puts them right.
+func TestTrackerReadsInFullAZoneOffTheHourInItsHistory(t *testing.T) {
+	t.Parallel()
+	const history = 48 * 7 * 24 * time.Hour
+	ens, err := NewEnsemble(EnsembleConfig{Schedule: ScheduleConfig{History: history}})
+	require.NoError(t, err)
+	tr, err := NewTracker(ens, TrackerConfig{}, &MemoryStateStore{})
+	require.NoError(t, err)
+	now := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	start := now.Add(-time.Duration(tr.hours) * time.Hour) // February 2025: summer there
+	cpu := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, tr.hours*12)}
+	for i := range cpu.Values {
+		cpu.Values[i] = 0.02
+	}
+	for _, tt := range []struct {
+		zone string
+		want FullRead
+	}{
+		{"Australia/Lord_Howe", FullZoneOffHour},
+		{"Asia/Kolkata", FullZoneOffHour},
+		{"Europe/Berlin", ""},
+		{"", ""},
+	} {
+		r := provider.Resource{ID: "r", Kind: provider.KindInstance, TimeZone: tt.zone}
+		in := Input{Now: now, Resource: r, Series: []provider.Series{cpu}}
+		d := tr.build(&in, now)
+		require.NotNil(t, d)
+		assert.Equal(t, tt.want, tr.fits(d, r, now), tt.zone)
+	}
+}

@@ -375,13 +375,17 @@ func (t *Tracker) fits(d *digest, r provider.Resource, now time.Time) FullRead {
 	if !r.LaunchTime.Equal(d.launch) {
 		return FullLaunchChanged // a stop and start moves an EC2 instance's launch time
 	}
-	loc := t.e.lensOf(r.Kind).sched.location(&r)
-	for _, at := range [...]time.Time{from, now} {
-		if _, off := at.In(loc).Zone(); off%3600 != 0 {
+	// Every offset the zone has in the history, not only those of its
+	// ends: Lord Howe Island is 11 hours ahead in summer, 10½ in winter.
+	zone := zoneOffsets{loc: t.e.lensOf(r.Kind).sched.location(&r)}
+	for u, end := from.UnixNano(), now.UnixNano(); ; u = zone.to {
+		if zone.at(u)%int64(time.Hour) != 0 {
 			return FullZoneOffHour
 		}
+		if zone.to > end { // now included
+			return ""
+		}
 	}
-	return ""
 }
 
 // gapSeries returns a series of q's grid without data.
