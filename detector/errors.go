@@ -32,7 +32,8 @@ var (
 type ResourceError struct {
 	// ResourceID is the resource that failed.
 	ResourceID string
-	// Op says what failed: "metric cpu", "activity" or "detect".
+	// Op says what failed: "metric cpu", "activity", "detect", or "list"
+	// for an ID the inventory listed more than once.
 	Op string
 	// Err is the cause.
 	Err error

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -195,7 +197,10 @@ func (c ScanConfig) Validate() error {
 type Report struct {
 	// Verdicts holds one verdict per resource that could be judged, sorted
 	// by resource ID. A resource whose metric or activity source failed is
-	// still judged (that signal is unknown) and also listed in Errors.
+	// still judged (that signal is unknown) and also listed in Errors. A
+	// resource ID the inventory lists more than once is not judged: it
+	// has one error in Errors (Op "list", matching provider.ErrInvalid)
+	// and no verdict.
 	Verdicts []Verdict `json:"verdicts"`
 	// Errors lists the failures per resource, sorted by resource ID.
 	Errors []*ResourceError `json:"-"`
@@ -264,15 +269,26 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	if act == nil {
 		act, _ = fleet.Metrics.(provider.ActivitySource)
 	}
-	resources, err := fleet.Inventory.List(ctx, cfg.Filter)
+	listed, err := fleet.Inventory.List(ctx, cfg.Filter)
 	if err != nil {
 		return Report{}, fmt.Errorf("detector: scan: list: %w", err)
+	}
+	// A resource listed twice is neither of its copies: they may disagree
+	// (a stale copy of an instance restarted since, its launch time in
+	// the grace period on one and long ago on the other), and a verdict
+	// must rest on one resource's evidence. Judged, each copy had a
+	// verdict under the one ID, and a host acting on the report acted on
+	// whichever it read.
+	resources, repeated := provider.ListedOnce(listed)
+	var errs []*ResourceError
+	for _, id := range slices.Sorted(maps.Keys(repeated)) {
+		errs = append(errs, &ResourceError{ResourceID: id, Op: "list",
+			Err: invalid("resource.id", id, "listed "+strconv.Itoa(repeated[id])+" times by the inventory; a resource listed more than once is not judged")})
 	}
 	verdicts := make([]Verdict, len(resources))
 	judged := make([]bool, len(resources))
 	var (
 		mu   sync.Mutex
-		errs []*ResourceError
 		done int
 	)
 	record := func(e *ResourceError) {
@@ -358,7 +374,7 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
-	rep := Report{Resources: len(resources), Errors: errs}
+	rep := Report{Resources: len(listed), Errors: errs}
 	for i := range verdicts {
 		if judged[i] {
 			rep.Verdicts = append(rep.Verdicts, verdicts[i])

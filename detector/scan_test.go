@@ -360,3 +360,53 @@ func TestScanMetricGivenTwice(t *testing.T) {
 	require.ErrorAs(t, err, &ie, "%d verdicts, errors: %v", len(rep.Verdicts), rep.Err())
 	assert.Equal(t, "scan.metrics[2]", ie.Field)
 }
+
+// twiceListed lists its resources as they are, copies and all, as a cloud
+// API paging while an instance restarts lists a stale copy with the
+// current one.
+type twiceListed struct {
+	provider.Inventory
+	listed []provider.Resource
+}
+
+func (l twiceListed) List(context.Context, provider.Filter) ([]provider.Resource, error) {
+	return l.listed, nil
+}
+
+// TestScanDoesNotJudgeAResourceListedTwice: a resource the inventory lists
+// twice was judged twice, each copy on its own fields, and the report held
+// two verdicts under its ID: here the current copy, launched an hour ago,
+// unknown (its grace period), and a stale one launched long ago, idle
+// and stopped. A host acting on the report acted on whichever it read.
+// Such an ID is now not judged, one error names it, and the other
+// resources are judged as before (the reaper and coord/shardsweep refuse
+// such IDs too).
+func TestScanDoesNotJudgeAResourceListedTwice(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := nabFleet(t, now, "c6585a", "24ae8d")
+	current, err := cloud.Get(t.Context(), "c6585a")
+	require.NoError(t, err)
+	stale := current
+	current.LaunchTime = now.Add(-time.Hour)
+	stale.LaunchTime = now.Add(-60 * 24 * time.Hour)
+	other, err := cloud.Get(t.Context(), "24ae8d")
+	require.NoError(t, err)
+	inv := twiceListed{Inventory: cloud, listed: []provider.Resource{stale, other, current}}
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: inv, Metrics: cloud}, ens, detector.ScanConfig{Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, 3, rep.Resources)
+	ids := make([]string, 0, len(rep.Verdicts))
+	for _, v := range rep.Verdicts {
+		ids = append(ids, v.ResourceID)
+	}
+	assert.Equal(t, []string{"24ae8d"}, ids, "no verdict for an ID listed twice")
+	require.Len(t, rep.Errors, 1, "%v", rep.Err())
+	assert.Equal(t, "c6585a", rep.Errors[0].ResourceID)
+	assert.Equal(t, "list", rep.Errors[0].Op)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, rep.Errors[0], &ie)
+	assert.Equal(t, "resource.id", ie.Field)
+}
