@@ -33,7 +33,7 @@ type ResourceError struct {
 	// ResourceID is the resource that failed.
 	ResourceID string
 	// Op says what failed: "metric cpu", "activity", "detect", or "list"
-	// for an ID the inventory listed more than once.
+	// for an ID listed (or given to Tracker.Sweep) more than once.
 	Op string
 	// Err is the cause.
 	Err error

@@ -3,7 +3,9 @@ package detector
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +95,9 @@ func (p *prefetched) QueryMetric(ctx context.Context, q provider.Query) (provide
 // to spend a budget and pack the calls into GetMetricData's batches). A resource's full read discovered
 // only after its new steps (see Tracker) reads on its own. One failing
 // resource does not fail the sweep; Sweep returns an error for an invalid
-// configuration or when ctx ends.
+// configuration or when ctx ends. A resource ID given more than once is
+// not evaluated: one error names it (Op "list", matching
+// provider.ErrInvalid) and it has no verdict.
 func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, resources []provider.Resource, cfg SweepConfig) (SweepReport, error) {
 	if ms == nil {
 		return SweepReport{}, invalid("sweep.metrics", nil, "must be set")
@@ -124,6 +128,15 @@ func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act prov
 	}
 	now := cfg.Now
 	rep := SweepReport{Full: map[FullRead]int{}}
+	// An ID given more than once is not evaluated, as Scan does not judge
+	// one the inventory lists twice: its copies would be evaluated at
+	// once, against the Tracker's contract, each on its own fields, with
+	// two verdicts under the one ID.
+	resources, repeated := provider.ListedOnce(resources)
+	for _, id := range slices.Sorted(maps.Keys(repeated)) {
+		rep.Errors = append(rep.Errors, &ResourceError{ResourceID: id, Op: "list",
+			Err: invalid("resource.id", id, "given "+strconv.Itoa(repeated[id])+" times; a resource given more than once is not evaluated")})
+	}
 	var mu sync.Mutex
 	for lo := 0; lo < len(resources); lo += cfg.Chunk {
 		chunk := resources[lo:min(lo+cfg.Chunk, len(resources))]

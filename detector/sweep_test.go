@@ -337,3 +337,33 @@ func TestSweepStopsWhenCancelled(t *testing.T) {
 	assert.Equal(t, int32(1), st.loads.Load(), "one state loaded of %d: the others not after the cancel", len(f.resources))
 	assert.Zero(t, bf.calls.Load(), "nothing read")
 }
+
+// TestSweepDoesNotEvaluateAResourceGivenTwice: a resource given twice was
+// evaluated twice at once (against the Tracker's contract: no two calls
+// on one resource at once), each copy on its own fields, with two
+// verdicts under its ID. It is now not evaluated, one error names it, and
+// the others are evaluated as before (as Scan does, and the reaper and
+// coord/shardsweep, which refuse such IDs themselves).
+func TestSweepDoesNotEvaluateAResourceGivenTwice(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	f := traceFleet(t, start)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	tr, err := detector.NewTracker(ens, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	twice := f.resources[1]
+	given := append(slices.Clone(f.resources), twice)
+	rep, err := tr.Sweep(t.Context(), f, f, given, detector.SweepConfig{Now: start.Add(30 * 24 * time.Hour)})
+	require.NoError(t, err)
+	var ids []string
+	for _, v := range rep.Verdicts {
+		ids = append(ids, v.ResourceID)
+	}
+	assert.Len(t, ids, len(f.resources)-1)
+	assert.NotContains(t, ids, twice.ID)
+	require.Len(t, rep.Errors, 1, "%v", rep.Errors)
+	assert.Equal(t, twice.ID, rep.Errors[0].ResourceID)
+	assert.Equal(t, "list", rep.Errors[0].Op)
+	require.ErrorIs(t, rep.Errors[0], provider.ErrInvalid)
+}
