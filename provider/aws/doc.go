@@ -508,13 +508,34 @@
 //
 // # Backups and the verification tag convention
 //
-// Backups lists the EBS snapshots owned by the account of the volumes
-// attached to an instance, or of a volume (its ResourceID the volume ID). A snapshot counts as verified when it carries
+// Backups lists the EBS snapshots owned by the account of a volume (its
+// ResourceID the volume ID), one backup each, or of the volumes attached
+// to an instance, one backup per set of snapshots taken together. An
+// instance's data is on all its EBS volumes, and a snapshot of one of
+// them (its root volume, say) restores none of the others: an instance's
+// backup is complete only when it holds a snapshot of every EBS volume
+// attached to the instance at the read, all completed, so that the safety
+// engine's backup rule never lets a terminate through on a backup that
+// misses a volume. Snapshots are one set when CreateImage took them for
+// one AMI (known by the description it gives them, "Created by
+// CreateImage(i-...) for ami-...") or when CreateSnapshots took them in
+// one call (multi-volume, crash-consistent snapshots, known by the start
+// time and description they share). Snapshots of the volumes taken one by
+// one (CreateSnapshot, a per-volume policy), or whose descriptions or
+// start times differ otherwise, are sets of their own, each incomplete on
+// an instance with more than one volume: when in doubt the driver reports
+// less as a backup, which blocks an action, rather than a backup that
+// would lose data. Take an instance's backups with CreateSnapshots or as
+// an AMI. A volume attached
+// after a backup was taken leaves it incomplete; a volume detached since
+// is ignored. A set's ID lists its snapshot IDs, comma-separated, and its
+// Time is the earliest snapshot's start. A snapshot counts as verified when it carries
 // the tag "idlescale:verified" (Config.Tags.Verified) whose value names how
 // it was verified, such as "restore-test" or "checksum" (false, no, 0 and
 // off mean not verified); "idlescale:verified-at" (Config.Tags.VerifiedAt)
-// holds when, in RFC 3339. Whatever restore test a team runs should tag the
-// snapshot it verified, for example:
+// holds when, in RFC 3339; a set is verified when each of its snapshots
+// is. Whatever restore test a team runs should tag the
+// snapshots it verified, for example:
 //
 //	aws ec2 create-tags --resources snap-0abc --tags \
 //	  Key=idlescale:verified,Value=restore-test \
