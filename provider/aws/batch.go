@@ -235,6 +235,9 @@ func (l *lookedUp) group(op string, i int, id string) (g *asgtypes.AutoScalingGr
 	case l.desc.failed[t.name] != nil:
 		return nil, true, wrap(op, id, l.desc.failed[t.name])
 	case l.desc.groups[t.name] != nil:
+		if err := checkGroup(t, l.desc.groups[t.name]); err != nil {
+			return nil, true, wrap(op, id, err)
+		}
 		return l.desc.groups[t.name], true, nil
 	case t.id != id: // a group ARN naming no group
 		return nil, true, wrap(op, id, fmt.Errorf("%w: no Auto Scaling group %q", provider.ErrNotFound, t.name))

@@ -43,7 +43,15 @@
 // an ARN naming an account is given: a host that passes no ARN makes no
 // such call, and a lookup that fails fails the ARN's call. So with a
 // function's partial ARN ("ACCOUNT:function:NAME"), which Lambda takes
-// as a name: the function it names must be of the driver's account.
+// as a name: the function it names must be of the driver's account. A
+// group's ARN names one group, by its UUID
+// ("autoScalingGroup:UUID:autoScalingGroupName/NAME"): Auto Scaling gives
+// a group created with the name of a deleted one a new UUID, so an ARN
+// whose UUID is not that of the group of its name now is
+// provider.ErrNotFound naming both UUIDs, before any read or change
+// (SetCapacity would otherwise change a group its caller never meant).
+// An ARN with the UUID all zeros (or empty), as a host that knows only
+// the group's name builds it, names the group of its name, whichever it is.
 //
 // # Load balancers
 //

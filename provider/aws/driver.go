@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,6 +203,11 @@ type target struct {
 	function     *lambda.GetFunctionOutput
 	loadBalancer *elbtypes.LoadBalancer
 	volume       *ec2types.Volume
+	// groupUUID is the UUID a group's ARN names, "" when the ID is no
+	// group ARN or its UUID is unknown (empty or all zeros): a group of
+	// the name with another UUID is not the one the ARN names (see
+	// checkGroup).
+	groupUUID string
 }
 
 var (
@@ -245,7 +251,7 @@ func classify(id string) (t target, ok bool, err error) {
 		}
 	case service == "autoscaling":
 		if _, name, found := strings.Cut(res, "autoScalingGroupName/"); found && name != "" {
-			return target{kind: provider.KindGroup, id: name, name: name}, true, nil
+			return target{kind: provider.KindGroup, id: name, name: name, groupUUID: groupARNUUID(id)}, true, nil
 		}
 	case service == "rds" && strings.HasPrefix(res, "db:"):
 		return target{kind: provider.KindDatabase, id: id, name: strings.TrimPrefix(res, "db:")}, true, nil
@@ -374,6 +380,61 @@ func (d *Driver) resolve(ctx context.Context, op, id string) (target, error) {
 		}
 	}
 	return target{kind: provider.KindFunction, id: arn, name: name, function: out}, nil
+}
+
+// groupARNUUID returns the UUID an Auto Scaling group's ARN
+// ("arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME")
+// names, or "" when it names none or an unknown one: empty or all zeros,
+// as a host that builds the ARN from a name writes it.
+func groupARNUUID(arn string) string {
+	_, rest, found := strings.Cut(arn, ":autoScalingGroup:")
+	if !found {
+		return ""
+	}
+	uuid, _, _ := strings.Cut(rest, ":")
+	if strings.Trim(uuid, "0-") == "" {
+		return ""
+	}
+	return uuid
+}
+
+// checkGroup returns an error matching provider.ErrNotFound, naming both
+// UUIDs, when t is a group ARN naming a UUID and g, the group of its name,
+// has another: Auto Scaling gives a group created again with the name of
+// a deleted one a new UUID, and the ARN names the deleted one, which
+// nothing can reach any more (a change or a read by name would be of
+// another group than the caller's).
+func checkGroup(t target, g *asgtypes.AutoScalingGroup) error {
+	if t.groupUUID == "" || g == nil {
+		return nil
+	}
+	arn := awssdk.ToString(g.AutoScalingGroupARN)
+	if uuid := groupARNUUID(arn); uuid != t.groupUUID {
+		if uuid == "" {
+			uuid = "unknown (its ARN " + strconv.Quote(arn) + ")"
+		}
+		return fmt.Errorf("%w: the ARN names Auto Scaling group %q of UUID %s, and the group of that name is of UUID %s: the group named was deleted and another created with its name",
+			provider.ErrNotFound, t.name, t.groupUUID, uuid)
+	}
+	return nil
+}
+
+// targetGroup returns the Auto Scaling group t names: the one resolve
+// fetched, else described by name, checked against the UUID of a group
+// ARN (checkGroup); an error matching provider.ErrNotFound when there is
+// none.
+func (d *Driver) targetGroup(ctx context.Context, t target) (*asgtypes.AutoScalingGroup, error) {
+	g := t.group
+	if g == nil {
+		var err error
+		if g, err = d.describeGroup(ctx, t.name); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkGroup(t, g); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // describeGroup returns the Auto Scaling group called name, or an error

@@ -143,11 +143,9 @@ func (d *Driver) Get(ctx context.Context, id string) (_ provider.Resource, err e
 		}
 		return d.instanceResource(inst), nil
 	case provider.KindGroup:
-		g := t.group
-		if g == nil {
-			if g, err = d.describeGroup(ctx, t.name); err != nil {
-				return provider.Resource{}, wrap("get", id, err)
-			}
+		g, err := d.targetGroup(ctx, t)
+		if err != nil {
+			return provider.Resource{}, wrap("get", id, err)
 		}
 		r := []provider.Resource{d.groupResource(g)}
 		if err := d.withScaledBy(ctx, r); err != nil {

@@ -670,8 +670,8 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 	switch {
 	case t.kind == provider.KindInstance:
 		_, err = d.describeInstance(ctx, t.id)
-	case t.kind == provider.KindGroup && t.group == nil:
-		_, err = d.describeGroup(ctx, t.name)
+	case t.kind == provider.KindGroup:
+		_, err = d.targetGroup(ctx, t)
 	case t.kind == provider.KindFunction && t.function == nil:
 		t.function, err = d.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.id})
 	case t.kind == provider.KindVolume:

@@ -145,10 +145,7 @@ func (d *Driver) group(ctx context.Context, op, id string) (*asgtypes.AutoScalin
 	if t.kind != provider.KindGroup {
 		return nil, fmt.Errorf("aws: %s %q: %w: a %s is not an Auto Scaling group", op, id, provider.ErrUnsupported, t.kind)
 	}
-	if t.group != nil {
-		return t.group, nil
-	}
-	g, err := d.describeGroup(ctx, t.name)
+	g, err := d.targetGroup(ctx, t)
 	if err != nil {
 		return nil, wrap(op, id, err)
 	}
