@@ -42,7 +42,10 @@ const maxFilterValues = 200
 // distinct values, comma-separated; VerifiedAt the latest known), and
 // not when any snapshot's verification predates its own start. An
 // instance with a single volume has each of its snapshots as a backup,
-// as a volume has. An instance without volumes or snapshots has none, as
+// as a volume has. An instance whose root device is an instance store
+// (an instance-store-backed AMI's) has no complete backup: no snapshot
+// holds its root volume's data, which a terminate loses. An instance
+// without volumes or snapshots has none, as
 // has a volume without snapshots; groups, functions and load balancers
 // return provider.ErrUnsupported, unknown IDs provider.ErrNotFound.
 func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time) (_ []provider.Backup, err error) {
@@ -52,12 +55,14 @@ func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time
 		return nil, err
 	}
 	var volumes []string
+	var storeRoot bool // the root device is an instance store: no snapshot holds it
 	switch t.kind {
 	case provider.KindInstance:
 		inst, err := d.describeInstance(ctx, t.id)
 		if err != nil {
 			return nil, wrap("backups", resourceID, err)
 		}
+		storeRoot = inst.RootDeviceType == ec2types.DeviceTypeInstanceStore
 		for _, m := range inst.BlockDeviceMappings {
 			if m.Ebs != nil && m.Ebs.VolumeId != nil && !slices.Contains(volumes, *m.Ebs.VolumeId) {
 				volumes = append(volumes, *m.Ebs.VolumeId)
@@ -88,6 +93,7 @@ func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time
 	}
 	out := []provider.Backup{}
 	for _, b := range d.snapshotSets(t.id, volumes, snaps) {
+		b.Complete = b.Complete && !storeRoot
 		if !b.Time.Before(since) {
 			out = append(out, b)
 		}

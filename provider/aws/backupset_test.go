@@ -186,3 +186,41 @@ func TestInstanceBackupOfAnAMI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, completeBackups(got), "snapshots neither of one time nor of one AMI: %+v", got)
 }
+
+// TestInstanceStoreRootHasNoCompleteBackup: an instance whose root device
+// is an instance store keeps its root volume's data on the host, which no
+// EBS snapshot holds and which a terminate loses: snapshots of its EBS
+// data volumes are no complete backup of it. moto launches every
+// instance from EBS, so its describe is rewritten as EC2 answers for an
+// instance-store-backed AMI: no mapping of the root device.
+func TestInstanceStoreRootHasNoCompleteBackup(t *testing.T) {
+	t.Parallel()
+	c := sdk()
+	inst := runInstances(t, 1, "t3.micro", nil)[0]
+	data := attachDataVolume(t, inst, "/dev/sdf")
+	_, err := c.ec2.CreateSnapshot(tctx(t), &ec2.CreateSnapshotInput{VolumeId: awssdk.String(data), TagSpecifications: verifiedTags()})
+	require.NoError(t, err)
+	rec := &recordingEC2{EC2API: ec2.NewFromConfig(sdkConfig())}
+	rec.describe = func(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+		out, err := rec.EC2API.DescribeInstances(ctx, in, optFns...)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out.Reservations {
+			for j := range out.Reservations[i].Instances {
+				x := &out.Reservations[i].Instances[j]
+				x.RootDeviceType = ec2types.DeviceTypeInstanceStore
+				x.BlockDeviceMappings = slices.DeleteFunc(x.BlockDeviceMappings, func(m ec2types.InstanceBlockDeviceMapping) bool {
+					return awssdk.ToString(m.DeviceName) == awssdk.ToString(x.RootDeviceName)
+				})
+			}
+		}
+		return out, nil
+	}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: rec}))
+	got, err := d.Backups(tctx(t), inst, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, got, 1, "the data volume's snapshot is listed")
+	assert.False(t, got[0].Complete, "it holds nothing of the instance-store root")
+	assert.True(t, got[0].Verified)
+}

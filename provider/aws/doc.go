@@ -536,7 +536,12 @@
 // would lose data. Take an instance's backups with CreateSnapshots or as
 // an AMI. A volume attached
 // after a backup was taken leaves it incomplete; a volume detached since
-// is ignored. A set's ID lists its snapshot IDs, comma-separated, and its
+// is ignored. An instance whose root device is an instance store (launched
+// from an instance-store-backed AMI) has no complete backup at all: its
+// root volume's data is on the host, in no snapshot, and lost when it is
+// terminated. (The instance store volumes an instance type such as m5d
+// gives besides an EBS root are not shown by DescribeInstances and are
+// not considered: EC2 erases them at every stop as well.) A set's ID lists its snapshot IDs, comma-separated, and its
 // Time is the earliest snapshot's start. A snapshot counts as verified when it carries
 // the tag "idlescale:verified" (Config.Tags.Verified) whose value names how
 // it was verified, such as "restore-test" or "checksum" (false, no, 0 and
