@@ -457,3 +457,81 @@ func TestInvalidListedResourceRefused(t *testing.T) {
 	_, err = json.Marshal(rep)
 	require.NoError(t, err, "the report marshals")
 }
+
+// badFigures is a host's inventory that lists resource id with the
+// figures fix gives it (a catalogue's vCPUs of 0/0), once or, with
+// twice, two times.
+type badFigures struct {
+	*memory.Cloud
+	id    string
+	fix   func(*provider.Resource)
+	twice bool
+}
+
+func (b badFigures) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	rs, err := b.Cloud.List(ctx, f)
+	for i := range rs {
+		if rs[i].ID == b.id {
+			b.fix(&rs[i])
+			if b.twice {
+				rs = append(rs, rs[i])
+			}
+		}
+	}
+	return rs, err
+}
+
+func (b badFigures) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := b.Cloud.Get(ctx, id)
+	if id == b.id {
+		b.fix(&r)
+	}
+	return r, err
+}
+
+// TestRefusedListedResourceKeepsTheReportMarshalling: a resource refused
+// at StageInventory with a figure JSON cannot hold (vCPUs of NaN or
+// +Inf, which provider.Resource.Validate refuses as it does an hourly
+// cost of NaN; or a cost of NaN on a resource also listed twice) fails,
+// is not acted on, and the run's report still marshals: the record
+// reads such a figure as 0 and its error names it. (Before, only a
+// non-finite hourly cost of a resource listed once was read as 0, and
+// json.Marshal of the report failed: "unsupported value: NaN".)
+func TestRefusedListedResourceKeepsTheReportMarshalling(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fix   func(*provider.Resource)
+		twice bool
+		field string
+	}{
+		{"vcpu NaN", func(r *provider.Resource) { r.Size.VCPU = math.NaN() }, false, "resource.size.vcpu"},
+		{"vcpu +Inf", func(r *provider.Resource) { r.Size.VCPU = math.Inf(1) }, false, "resource.size.vcpu"},
+		{"cost NaN, listed twice", func(r *provider.Resource) { r.HourlyCost = math.NaN() }, true, "resource.id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, memory.Config{})
+			e.add(t, vm{id: "i-bad", cpu: 0.02})
+			det := detector.Func(func(_ context.Context, in detector.Input) (detector.Verdict, error) {
+				return detector.Verdict{ResourceID: in.Resource.ID, State: detector.Idle, Score: 0.95, Confidence: 0.95,
+					Action: detector.ActionStop, MonthlySavings: 10}, nil
+			})
+			fleet := e.fleet()
+			fleet.Inventory = badFigures{Cloud: e.cloud, id: "i-bad", fix: tt.fix, twice: tt.twice}
+			r, err := reaper.New(reaper.Config{Execute: true}, fleet, det, e.engine, reaper.WithClock(e.waitClock()), reaper.WithHistory(e.history))
+			require.NoError(t, err)
+			rep, err := e.run(t.Context(), t, r, t0)
+			require.NoError(t, err)
+			bad := record(t, rep, "i-bad")
+			assert.Equal(t, reaper.OutcomeFailed, bad.Outcome, bad.String())
+			var ie *provider.InvalidError
+			require.ErrorAs(t, bad.Err(), &ie)
+			assert.Equal(t, tt.field, ie.Field)
+			assert.Empty(t, e.actions(), "not acted on")
+			_, err = json.Marshal(rep)
+			require.NoError(t, err, "the report marshals")
+		})
+	}
+}

@@ -17,9 +17,10 @@ type Record struct {
 	// ResourceID is the resource.
 	ResourceID string `json:"resource_id"`
 	// Resource is the resource as the inventory listed it at the start of
-	// the run; a resource refused as invalid (see RunOnce) with an
-	// HourlyCost that is not finite has 0 here, which JSON holds, and its
-	// error names the value.
+	// the run; a resource refused at StageInventory (listed invalid, see
+	// RunOnce, or more than once) with an HourlyCost or Size.VCPU that is
+	// not finite has 0 there, which JSON holds (the error of one listed
+	// invalid names the value).
 	Resource provider.Resource `json:"resource"`
 	// Verdict is the detector's verdict; nil when detection failed or
 	// the verdict was refused (a Confidence outside [0, 1], a

@@ -124,8 +124,8 @@ func (r *Reaper) Run(ctx context.Context) error {
 // may disagree on state, tags or labels, and the safety rules would judge
 // one of them), and the resource is not acted on. So is a resource that
 // provider.Resource.Validate refuses (the field is "resource." and
-// Validate's; a cost that is not finite reads 0 on the record, whose
-// error names it), and a verdict that checkVerdict refuses: the record
+// Validate's; a cost or vCPUs that are not finite read 0 on the record,
+// whose error names them, as on a repeated ID's), and a verdict that checkVerdict refuses: the record
 // keeps no verdict and fails at StageDetect with the
 // *provider.InvalidError naming the field.
 func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Resource, dryRun bool) ([]Record, error) {
@@ -162,13 +162,11 @@ func (r *Reaper) detect(ctx context.Context, now time.Time, listed []provider.Re
 			rec.fail(StageInventory, provider.Invalid("resource.id", res.ID,
 				"listed "+strconv.Itoa(n)+" times by the inventory; a resource listed more than once is not acted on"))
 			rec.Outcome, rec.Reason = OutcomeFailed, "listed "+strconv.Itoa(n)+" times by the inventory"
+			rec.Resource = finiteFigures(res)
 		} else if err := invalid[res.ID]; err != nil {
 			rec.fail(StageInventory, err)
 			rec.Outcome, rec.Reason = OutcomeFailed, "listed invalid by the inventory: not acted on"
-			if c := res.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) {
-				// JSON holds no such number; the error names it.
-				rec.Resource.HourlyCost = 0
-			}
+			rec.Resource = finiteFigures(res)
 		}
 		records = append(records, rec)
 	}
@@ -646,4 +644,20 @@ func judgedAt(now time.Time, elapsed time.Duration) time.Time {
 		elapsed += time.Minute - r
 	}
 	return now.Add(elapsed)
+}
+
+// finiteFigures returns res with each figure JSON cannot hold (an hourly
+// cost or vCPUs of NaN or ±Inf, which provider.Resource.Validate
+// refuses) read as 0, for the record of a resource refused at
+// StageInventory: the run's report must marshal, and the record's error
+// names the value (a repeated ID's copies are not validated, so its
+// record is read so too).
+func finiteFigures(res provider.Resource) provider.Resource {
+	if c := res.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) {
+		res.HourlyCost = 0
+	}
+	if v := res.Size.VCPU; math.IsNaN(v) || math.IsInf(v, 0) {
+		res.Size.VCPU = 0
+	}
+	return res
 }
