@@ -47,7 +47,9 @@ type Gate interface {
 // reservation that is not OK stops the plan as rate_limited, without an
 // error; an error stops it too (fail closed) and is returned (a
 // reservation that is OK despite the error, granted before a later part
-// of the Reserver failed, is passed to CancelAt at once), and so does
+// of the Reserver failed, is passed to CancelAt at once, as is the first
+// of a resize's two reservations when the second fails, both with a
+// context that has not ended even when ctx has), and so does
 // a Clamped grant outside the step's units (an error matching
 // provider.ErrInvalid; the reservation is cancelled). When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.

@@ -350,6 +350,18 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 		From: p.From, To: p.To, FromSize: p.FromSize, ToSize: p.ToSize, Reason: p.Reason})
 }
 
+// giveBack passes res, a grant of step s that nothing will be written
+// for, to the Reserver's CancelAt with ctx's values but not its end
+// (bounded by journalTimeout): a reservation made while ctx ended is
+// refunded all the same. A failed refund is logged.
+func (e *Engine) giveBack(ctx context.Context, p Plan, s PlanStep, now time.Time, res ratelimit.Reservation) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+	defer cancel()
+	if err := e.reserver.CancelAt(rctx, now, res); err != nil {
+		e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", err)
+	}
+}
+
 // act fences, gates, reserves and writes step i. It returns false when the
 // plan ended (stopped, rolled back, failed).
 func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
@@ -403,9 +415,10 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			// neither.
 			down, err = e.reserver.ReserveAt(ctx, now, ratelimit.Request{Target: p.Target.ID, Direction: ratelimit.Down, Units: s.Units()})
 			if err != nil || !down.OK() {
-				if cerr := e.reserver.CancelAt(ctx, now, res); cerr != nil {
-					e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
-				}
+				// Given back even once ctx ended (the usual reason the
+				// second reservation failed), as a grant returned with
+				// an error is below.
+				e.giveBack(ctx, p, s, now, res)
 				res, down = down, ratelimit.Reservation{} // the one that said no
 			}
 		}
@@ -414,11 +427,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 				// Granted, then the Reserver failed (a host's wrapper
 				// whose audit of the grant failed): nothing is written,
 				// so the grant is given back, even once ctx ended.
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
-				if cerr := e.reserver.CancelAt(rctx, now, res); cerr != nil {
-					e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", cerr)
-				}
-				cancel()
+				e.giveBack(ctx, p, s, now, res)
 			}
 			if cerr := ctx.Err(); cerr != nil && err != nil {
 				x.Status, x.Err, x.Reason = PlanInterrupted, cerr, "interrupted at the rate limiter: "+cerr.Error()

@@ -1946,3 +1946,63 @@ func TestReservationWithAnErrorIsRefunded(t *testing.T) {
 		})
 	}
 }
+
+// TestReservationRefundedAfterTheContextEnded: when the caller's context
+// ends while a step's reservations are made (the Reserver's audit of the
+// grant fails with the context's error), every grant is given back all
+// the same, through a context that has not ended, as a Reserver whose
+// store honours ctx needs: the plan is interrupted, nothing is written,
+// and no budget stays spent. The first reservation of a step, and the
+// first (up) one of a resize that spends both budgets when the second
+// (down) one is the one cut short, alike.
+func TestReservationRefundedAfterTheContextEnded(t *testing.T) {
+	t.Parallel()
+	for _, failing := range []int{1, 2} {
+		t.Run(fmt.Sprint(failing), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning,
+					Size: provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}}))
+				ctx, stop := context.WithCancel(t.Context())
+				defer stop()
+				var reserved int
+				var cancelled []uint64
+				r := funcReserver{
+					reserve: func(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						reserved++
+						res := ratelimit.Reservation{ID: uint64(reserved), Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+						if reserved == failing {
+							stop() // the caller gives up while the grant is audited
+							return res, fmt.Errorf("audit of the grant: %w", ctx.Err())
+						}
+						return res, nil
+					},
+					cancel: func(ctx context.Context, _ time.Time, res ratelimit.Reservation) error {
+						if err := ctx.Err(); err != nil {
+							return err // as a store that honours ctx
+						}
+						cancelled = append(cancelled, res.ID)
+						return nil
+					},
+				}
+				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
+				require.NoError(t, err)
+				res, err := c.Get(t.Context(), "i-1")
+				require.NoError(t, err)
+				// Fewer vCPUs, more memory: both budgets, two reservations.
+				p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "i-1", Resource: res},
+					Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}}}, scaling.PlanOptions{})
+				require.Len(t, p.Steps, 1)
+				x, _ := e.Execute(ctx, p)
+				assert.Equal(t, scaling.PlanInterrupted, x.Status, x.Reason)
+				after, gerr := c.Get(t.Context(), "i-1")
+				require.NoError(t, gerr)
+				assert.Equal(t, res.Size, after.Size, "nothing written")
+				assert.Equal(t, failing, reserved)
+				want := []uint64{1, 2}[:failing]
+				assert.ElementsMatch(t, want, cancelled, "every grant is given back, though ctx ended")
+			})
+		})
+	}
+}
