@@ -276,7 +276,7 @@ func TestBadConfig(t *testing.T) {
 		{"negative threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: -0.1}}}, "utilization.thresholds.cpu"},
 		{"NaN threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{provider.MetricCPU: math.NaN()}}}, "utilization.thresholds.cpu"},
 		{"threshold of an unknown metric", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Thresholds: map[provider.Metric]float64{"vcpu": 0.1}}}, "utilization.thresholds.vcpu"},
-		{"bad statistic", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "median"}}}, "utilization.statistics.cpu.statistic"},
+		{"bad statistic", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Statistics: map[provider.Metric]provider.Statistic{provider.MetricCPU: "median"}}}, "utilization.statistics.cpu"},
 		{"required without threshold", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Required: []provider.Metric{provider.MetricRequests}}}, "utilization.required[0]"},
 		{"negative window", detector.EnsembleConfig{Utilization: detector.UtilizationConfig{Window: -time.Hour}}, "utilization.window"},
 		{"negative weight", detector.EnsembleConfig{Weights: detector.Weights{Utilization: -1, Activity: 2}}, "weights.utilization"},
@@ -296,6 +296,20 @@ func TestBadConfig(t *testing.T) {
 			assert.Equal(t, tt.field, ie.Field)
 		})
 	}
+	t.Run("a kind's bad statistic", func(t *testing.T) {
+		t.Parallel()
+		// Named by the map entry where a policy file has it, not
+		// ".statistic" after it (no such field).
+		kc := detector.DefaultKinds()
+		fn := kc[provider.KindFunction]
+		fn.Utilization.Statistics = map[provider.Metric]provider.Statistic{provider.MetricInvocations: "p200"}
+		kc[provider.KindFunction] = fn
+		_, err := detector.NewEnsemble(detector.EnsembleConfig{Kinds: kc})
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "ensemble.kinds.function.utilization.statistics.invocations", ie.Field)
+		assert.Equal(t, "p200", ie.Value)
+	})
 	t.Run("weights sum to zero", func(t *testing.T) {
 		t.Parallel()
 		// Only the model has weight, and there is no model.

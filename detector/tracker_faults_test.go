@@ -63,7 +63,7 @@ func TestNewTrackerRejects(t *testing.T) {
 	require.NoError(t, detector.TrackerConfig{Step: 15 * time.Second}.Validate())
 	var ie *provider.InvalidError
 	require.ErrorAs(t, detector.TrackerConfig{Statistic: "median"}.Validate(), &ie)
-	assert.Contains(t, ie.Field, "tracker.statistic")
+	assert.Equal(t, "tracker.statistic", ie.Field)
 }
 
 // stateStores returns a memory and a file store.

@@ -2,6 +2,7 @@ package detector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -150,6 +151,12 @@ func (c UtilizationConfig) Validate() error {
 			return provider.Within(field, err)
 		}
 		if err := s.Validate(); err != nil {
+			// Validate names the field "statistic"; here the field is
+			// the map's entry, utilization.statistics.METRIC.
+			var ie *provider.InvalidError
+			if errors.As(err, &ie) && ie.Field == "statistic" {
+				ie.Field = ""
+			}
 			return provider.Within(field, err)
 		}
 		if _, isPct := s.Percentile(); s != "" && s != provider.StatMean && s != provider.StatMax && !isPct {
