@@ -132,7 +132,10 @@ type AuditRevisions interface {
 // stamped before its newest (a reaper run stamps its decisions with the
 // time it started; another replica's clock may be behind), which a
 // revision does not. Errors are ImportAudit's; next is rev when src
-// fails.
+// fails. An *etcdaudit.Log refuses a rev ahead of its store's (etcd
+// restored from an older snapshot) with an error matching
+// etcdaudit.ErrRevisionAhead: retrying with the same rev would skip what
+// the store commits until it reaches it, so start again from 0.
 func ImportAuditAfter(ctx context.Context, r Recorder, src AuditRevisions, rev int64) (n int, next int64, err error) {
 	switch {
 	case check.Nil(r):

@@ -156,7 +156,8 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 // stored event cannot be decoded or has no time, or rev is ahead of the
 // store's revision (etcd restored from an older snapshot, or a revision
 // another cluster returned: the events committed until the store reached
-// it would be skipped); next is then rev.
+// it would be skipped), an error that also matches ErrRevisionAhead,
+// since retrying it with the same rev does not help; next is then rev.
 func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEvent, next int64, err error) {
 	if rev < 0 {
 		return nil, rev, fmt.Errorf("etcdaudit: events after: %w", provider.Invalid("rev", rev, "must not be negative (0: from the start)"))
@@ -173,8 +174,8 @@ func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEve
 	if rev > resp.Header.Revision {
 		// The events the store commits until it reaches rev would be
 		// skipped, silently and for good.
-		return nil, rev, fmt.Errorf("etcdaudit: events after: %w: revision %d is ahead of the store's, %d (etcd restored from an older snapshot, or a revision of another cluster): read again from 0, or from a revision this store returned",
-			ErrStore, rev, resp.Header.Revision)
+		return nil, rev, fmt.Errorf("etcdaudit: events after: %w (%w): revision %d is ahead of the store's, %d (etcd restored from an older snapshot, or a revision of another cluster): read again from 0, or from a revision this store returned",
+			ErrStore, ErrRevisionAhead, rev, resp.Header.Revision)
 	}
 	out := make([]safety.AuditEvent, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
