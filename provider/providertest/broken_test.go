@@ -209,6 +209,18 @@ var brokenContracts = []brokenContract{
 		},
 	},
 	{
+		// A stop refused as unsupported must change nothing: a reaper
+		// that reads ErrUnsupported as nothing done refunds its budget
+		// and releases the approval of a volume the driver detached.
+		name:    "StopRefusedButDetaches",
+		wrap:    func(c *memory.Cloud) provider.Inventory { return stopRefusedButDetaches{c} },
+		fixture: withVolumes,
+		fails: map[string]string{
+			"Actuator/Checkers": `after a Stop refused as unsupported, "vol-in-use" is stopped, want running as listed`,
+		},
+		passes: []string{"Actuator/StopStartIdempotent"},
+	},
+	{
 		name:    "TerminateDeletesAnAttachedVolume",
 		wrap:    func(c *memory.Cloud) provider.Inventory { return deletesAttachedVolume{c} },
 		fixture: withVolumes,
@@ -1428,6 +1440,20 @@ func (b deletesAttachedVolume) Terminate(ctx context.Context, id string) error {
 		}
 	}
 	return b.Cloud.Terminate(ctx, id)
+}
+
+// stopRefusedButDetaches answers Stop of an attached volume with the
+// memory cloud's ErrUnsupported, as CanStop says, but detaches it first.
+type stopRefusedButDetaches struct{ *memory.Cloud }
+
+func (b stopRefusedButDetaches) Stop(ctx context.Context, id string) error {
+	if r, err := b.Get(ctx, id); err == nil && r.Kind == provider.KindVolume && r.State == provider.StateRunning {
+		r.State = provider.StateStopped
+		if err := b.Update(r); err != nil {
+			return err
+		}
+	}
+	return b.Cloud.Stop(ctx, id)
 }
 
 // keepsDetachedVolume answers Terminate of a detached volume with nil but
