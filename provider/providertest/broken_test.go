@@ -209,6 +209,23 @@ var brokenContracts = []brokenContract{
 		},
 	},
 	{
+		// A terminate CanTerminate refuses must be one Terminate
+		// refuses: otherwise a reaper never acts on what the driver does.
+		name: "CanTerminateRefusesWhatTerminateDoes",
+		wrap: func(c *memory.Cloud) provider.Inventory {
+			return terminateChecker{c, func(r provider.Resource) error {
+				if r.Kind == provider.KindGroup {
+					return fmt.Errorf("%w: never a group", provider.ErrUnsupported)
+				}
+				return nil
+			}}
+		},
+		fails: map[string]string{
+			"Actuator/Checkers": `CanTerminate("asg") refuses (unsupported: never a group), but Terminate answers <nil>`,
+		},
+		passes: []string{"Actuator/Terminate"},
+	},
+	{
 		// A stop refused as unsupported must change nothing: a reaper
 		// that reads ErrUnsupported as nothing done refunds its budget
 		// and releases the approval of a volume the driver detached.
@@ -1441,6 +1458,14 @@ func (b deletesAttachedVolume) Terminate(ctx context.Context, id string) error {
 	}
 	return b.Cloud.Terminate(ctx, id)
 }
+
+// terminateChecker is the memory cloud with a CanTerminate.
+type terminateChecker struct {
+	*memory.Cloud
+	can func(provider.Resource) error
+}
+
+func (b terminateChecker) CanTerminate(r provider.Resource) error { return b.can(r) }
 
 // stopRefusedButDetaches answers Stop of an attached volume with the
 // memory cloud's ErrUnsupported, as CanStop says, but detaches it first.
