@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -705,17 +706,38 @@ func (r *Redactor) String(s string) string {
 // Error returns err with a message that String has redacted. The result
 // unwraps to err, so errors.Is and errors.As see the same chain; a cause
 // reached with errors.As keeps its own, unredacted message. Error returns
-// err itself when there is nothing to redact, and nil for nil.
+// err itself when there is nothing to redact, and nil for nil. A typed
+// nil pointer whose Error panics has no message and is returned as it is
+// (slog prints it as <nil>).
 func (r *Redactor) Error(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	msg, ok := message(err)
+	if !ok {
+		return err
+	}
 	red := r.String(msg)
 	if red == msg {
 		return err
 	}
 	return &redacted{msg: red, err: err}
+}
+
+// message returns err's message; ok is false when err is a nil pointer
+// whose Error panics, as slog's handlers tell it apart. Any other panic
+// is the caller's.
+func message(err error) (msg string, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if v := reflect.ValueOf(err); v.Kind() == reflect.Pointer && v.IsNil() {
+				msg, ok = "", false
+				return
+			}
+			panic(p)
+		}
+	}()
+	return err.Error(), true
 }
 
 // redacted is an error whose message was redacted.
