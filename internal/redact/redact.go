@@ -24,7 +24,9 @@ package redact
 
 import (
 	"context"
+	"encoding"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -773,7 +775,9 @@ func (r *Redactor) Strings(ss []string) []string {
 
 // Handler returns a slog.Handler that redacts the message and every
 // attribute of a record (strings, errors, string slices, and other values
-// as printed) before passing it to h.
+// as printed) before passing it to h. A value that holds a credential in
+// any of the forms slog's handlers print (%+v, a byte slice as text,
+// MarshalText, JSON) is passed on as a string: that form, redacted.
 func (r *Redactor) Handler(h slog.Handler) slog.Handler {
 	return &handler{h: h, r: r}
 }
@@ -825,11 +829,49 @@ func (h *handler) attr(a slog.Attr) slog.Attr {
 		case []string:
 			return slog.Any(a.Key, h.r.Strings(x))
 		default:
-			s := fmt.Sprintf("%+v", x)
-			if red := h.r.String(s); red != s {
-				return slog.String(a.Key, red)
+			// The handler h wraps may print x otherwise than %+v: slog's
+			// text handler a byte slice as text and a TextMarshaler
+			// through MarshalText, its JSON handler as json.Marshal does
+			// (a json.RawMessage as it is, a struct by its JSON tags, a
+			// byte slice in base64). A credential in any of them is
+			// masked in the first form that shows it, printed instead.
+			for _, s := range renderings(x) {
+				if red := h.r.String(s); red != s {
+					return slog.String(a.Key, red)
+				}
 			}
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// renderings returns the texts a handler may print for x: its %+v, the
+// text of a byte slice, MarshalText's and json.Marshal's. A method that
+// fails or panics gives none.
+func renderings(x any) []string {
+	out := make([]string, 0, 4)
+	if rv := reflect.ValueOf(x); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+		out = append(out, string(rv.Bytes()))
+	}
+	out = append(out, fmt.Sprintf("%+v", x))
+	if tm, ok := x.(encoding.TextMarshaler); ok {
+		if b, err := marshal(tm.MarshalText); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	if b, err := marshal(func() ([]byte, error) { return json.Marshal(x) }); err == nil {
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// marshal returns f's result, or an error when f panics (a method of a
+// nil pointer).
+func marshal(f func() ([]byte, error)) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return f()
 }
