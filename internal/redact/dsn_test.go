@@ -1,7 +1,9 @@
 package redact_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -58,5 +60,29 @@ func TestPassphraseIsLabelled(t *testing.T) {
 		"openssl --passphrase hunter22x -in k": "openssl --passphrase xxxxx -in k",
 	} {
 		assert.Equal(t, want, redact.String(give), give)
+	}
+}
+
+// A long message whose "@protocol(" are not DSNs (no ":" before them in
+// their word: a minified body a server echoed into its error) is
+// redacted in time linear in its length, and a DSN after them is still
+// masked. Each "@" searched its word back to the start of the message, so
+// 400 KB took minutes, holding the driver's error return or log line.
+func TestLongMessageWithoutDSNsIsQuick(t *testing.T) {
+	t.Parallel()
+	const n = 80_000
+	for _, tt := range []struct{ name, give, want string }{
+		{"one word", strings.Repeat("x@tcp(", n), strings.Repeat("x@tcp(", n)},
+		{"one word, a DSN in it", strings.Repeat("x@tcp(", n) + "u:hunter22@tcp(h)/db", strings.Repeat("x@tcp(", n) + "u:xxxxx@tcp(h)/db"},
+		{"quoted words", strings.Repeat(`"x@tcp(`, n) + ` u:hunter22@tcp(h)/db`, strings.Repeat(`"x@tcp(`, n) + ` u:xxxxx@tcp(h)/db`},
+	} {
+		done := make(chan string, 1)
+		go func() { done <- redact.String(tt.give) }()
+		select {
+		case got := <-done:
+			assert.Equal(t, tt.want, got, tt.name)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: redacting %d bytes took over 30s", tt.name, len(tt.give))
+		}
 	}
 }

@@ -220,9 +220,17 @@ func maskURLs(s string) string {
 // ":" of the word to the "@" before the protocol, so that one holding a
 // ":" or an "@" is masked whole, and so is one holding a quote, "<", ">"
 // or "`" (dsnWordStart).
+//
+// Each search back for the word's start stops where the one of an
+// earlier "@" began, taking its answer, and the ":"s are found in one
+// pass forward: a word of many "@x(" without a ":" is searched once, not
+// once for each.
 func maskDSNs(s string) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written to b
+	word := backScan{from: -1}
+	spaced := backScan{from: -1}
+	var cols colons
 	for i := 0; ; {
 		k := strings.IndexByte(s[i:], '@')
 		if k < 0 {
@@ -237,28 +245,71 @@ func maskDSNs(s string) string {
 		if p == i || p == len(s) || s[p] != '(' {
 			continue
 		}
-		start := at // the word's start
-		for start > done && !dsnWordStart(s, start-1) {
-			start--
-		}
-		colon := strings.IndexByte(s[start:at], ':')
+		start := word.find(at, done, func(i int) bool { return dsnWordStart(s, i) }) // the word's start
+		colon := cols.index(s, start, at)
 		if colon < 0 {
 			// No ":" after the quote that seemed to open the word: it
 			// may be the password's ("user:\"pw@tcp(h)/db"), so the
 			// word runs back to a space.
-			for start > done && !isSpace(s[start-1]) {
-				start--
-			}
-			colon = strings.IndexByte(s[start:at], ':')
+			start = spaced.find(at, done, func(i int) bool { return isSpace(s[i]) })
+			colon = cols.index(s, start, at)
 		}
-		if colon < 0 || start+colon+1 == at {
+		if colon < 0 || colon+1 == at {
 			continue // a user alone, or an empty password
 		}
-		b.WriteString(s[done : start+colon+1])
+		b.WriteString(s[done : colon+1])
 		b.WriteString(Mask)
 		done = at
 	}
 	return finish(&b, s, done)
+}
+
+// backScan finds the start of the word that ends at an index: just after
+// the last index before it at which stop holds, or the lower bound,
+// whichever is later. It remembers its last answer, so that the search
+// for a later end stops at the earlier one when it gets there.
+type backScan struct {
+	from, start int // the last search: from its end from, the start it found
+}
+
+// find returns the start of the word that ends at end, not before lo;
+// end and lo never decrease from one call to the next.
+func (b *backScan) find(end, lo int, stop func(int) bool) int {
+	i := end
+	for i > lo && !stop(i-1) {
+		if i == b.from { // no stop in s[b.from:end]: the same word
+			i = max(b.start, lo)
+			break
+		}
+		i--
+	}
+	b.from, b.start = end, i
+	return i
+}
+
+// colons finds the first ":" of a part of a text, from the ":"s found
+// so far in a search forward that each part's end extends.
+type colons struct {
+	at      []int // the indices of the ":"s of s[:scanned]
+	scanned int
+}
+
+// index returns the index in s of the first ":" of s[start:end], or -1;
+// end never decreases from one call to the next.
+func (c *colons) index(s string, start, end int) int {
+	for c.scanned < end {
+		k := strings.IndexByte(s[c.scanned:end], ':')
+		if k < 0 {
+			c.scanned = end
+			break
+		}
+		c.at = append(c.at, c.scanned+k)
+		c.scanned += k + 1
+	}
+	if j, _ := slices.BinarySearch(c.at, start); j < len(c.at) && c.at[j] < end {
+		return c.at[j]
+	}
+	return -1
 }
 
 // dsnWordStart reports whether s[i] ends the word of a DSN whose "@" is
