@@ -20,6 +20,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // DefaultNamespace is Config.Namespace's default.
@@ -209,6 +210,14 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			}
 		case monitor.KindAction:
 			c.actions.WithLabelValues(label(string(e.Action)), label(e.Outcome), strconv.FormatBool(e.DryRun)).Inc()
+			// A terminated resource is gone: its verdict no longer
+			// counts (a verdict after this one, of the ID used again,
+			// counts anew).
+			if e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun &&
+				!e.Time.Before(c.verdictAt[e.ResourceID]) {
+				delete(c.verdicts, e.ResourceID)
+				c.verdictAt[e.ResourceID] = e.Time
+			}
 		case monitor.KindForecast:
 			if e.Value < 0 { // unknown (−1): no error to export
 				delete(c.forecast, label(e.ResourceID))

@@ -9,7 +9,9 @@
 //
 // The Collector is a monitor.Sink: it counts the events the log passes it
 // (decisions by outcome, actions, blocks by rule, events by kind), keeps
-// the latest verdict of every resource (idle count) and the latest
+// the latest verdict of every resource (idle count; a resource it saw
+// terminated, an executed terminate not in a dry run, is no longer
+// counted until a later verdict of its ID) and the latest
 // forecast error of every target (left out while it is unknown, −1 in the
 // event), and the executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
