@@ -18,16 +18,21 @@ import (
 
 // Open opens the regular file at path for reading at most maxBytes bytes.
 // The returned reader yields at most the size the file had when it was
-// opened. Errors: the *fs.PathError of os.Stat or os.Open, or a
+// opened. A named pipe put in place of the file between its Stat and its
+// open is opened without waiting for a writer, and refused. Errors: the
+// *fs.PathError of os.Stat or os.OpenFile, or a
 // *provider.InvalidError naming field when the file is not a regular
 // file, is empty or is larger than maxBytes.
 func Open(path, field string, maxBytes int64) (io.ReadCloser, error) {
-	return open(field, maxBytes, func() (fs.FileInfo, error) { return os.Stat(path) }, func() (fs.File, error) { return os.Open(path) })
+	return open(field, maxBytes, func() (fs.FileInfo, error) { return os.Stat(path) }, func() (fs.File, error) { return openFile(path) })
 }
 
 // OpenFS is Open for the file name of fsys. Which names reach outside a
 // root is fsys's to decide: an (*os.Root).FS refuses symbolic links that
-// leave the root, an os.DirFS follows them.
+// leave the root, an os.DirFS follows them. fsys's Open is called as it
+// is: a named pipe put in place of the file between its Stat and its Open
+// (by someone who may write in the directory) is waited on as fsys's Open
+// waits (os.DirFS's and (*os.Root).FS's until a writer comes).
 func OpenFS(fsys fs.FS, name, field string, maxBytes int64) (io.ReadCloser, error) {
 	return open(field, maxBytes, func() (fs.FileInfo, error) { return fs.Stat(fsys, name) }, func() (fs.File, error) { return fsys.Open(name) })
 }
