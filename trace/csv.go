@@ -29,7 +29,9 @@ type CSVOptions struct {
 	TimeColumn string `json:"time_column,omitempty" yaml:"time_column,omitempty"`
 	// ValueColumn is the header name of the value column. Default: "value".
 	ValueColumn string `json:"value_column,omitempty" yaml:"value_column,omitempty"`
-	// Location is the time zone of times written without one. Default: UTC.
+	// Location is the time zone of times written without one. A time its
+	// clocks skip (02:30 on the night they spring forward) is an error;
+	// one they show twice is read as the first. Default: UTC.
 	Location *time.Location `json:"-" yaml:"-"`
 	// Scale multiplies every value, for example 0.01 to turn a percentage
 	// into a fraction. Default (0): 1.
@@ -89,7 +91,8 @@ var timeLayouts = []string{
 // value field is empty are gaps and are left out of the result; their
 // times are read and ordered like the others' (a row whose every field is
 // empty is skipped like a blank line). Times are RFC 3339, "YYYY-MM-DD
-// HH:MM:SS" (with or without a zone offset) or Unix seconds. The samples must
+// HH:MM:SS" (with or without a zone offset) or Unix seconds; a time
+// without a zone that CSVOptions.Location's clocks skip is an error. The samples must
 // be strictly increasing in time: an unsorted or duplicate timestamp is an
 // error naming its line, as is a value that is not a finite number (also
 // after scaling by CSVOptions.Scale) and input that is not well-formed
@@ -409,9 +412,18 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, errors.New("empty time")
 	}
 	for _, layout := range timeLayouts {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return notZero(t)
+		t, err := time.ParseInLocation(layout, s, loc)
+		if err != nil {
+			continue
 		}
+		// A time without a zone that loc's clocks skip (a daylight-saving
+		// change) is read by Go as another: refuse it.
+		if !strings.Contains(layout, "Z07") {
+			if w, _ := time.Parse(layout, s); !sameClock(t, w) {
+				return time.Time{}, fmt.Errorf("is not a time of %s: its clocks skip it (daylight saving)", loc)
+			}
+		}
+		return notZero(t)
 	}
 	if t, ok := decimalSeconds(s); ok {
 		return notZero(t.In(loc))
@@ -421,6 +433,16 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		return notZero(time.Unix(int64(whole), int64(frac*1e9)).In(loc))
 	}
 	return time.Time{}, errors.New("want RFC 3339, YYYY-MM-DD HH:MM:SS or Unix seconds")
+}
+
+// sameClock reports whether a and b show the same date and clock time,
+// each in its own location.
+func sameClock(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	ah, amin, as := a.Clock()
+	bh, bmin, bs := b.Clock()
+	return ay == by && am == bm && ad == bd && ah == bh && amin == bmin && as == bs
 }
 
 // decimalSeconds reads s as Unix seconds written in decimal without an

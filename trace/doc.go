@@ -20,7 +20,8 @@
 // header names (by default the layout of the Numenta Anomaly Benchmark:
 // "timestamp" and "value"). Times are RFC 3339, "YYYY-MM-DD HH:MM:SS" with
 // or without a zone offset, "YYYY-MM-DD HH:MM" or Unix seconds; times
-// without a zone are read in CSVOptions.Location (UTC by default). A row
+// without a zone are read in CSVOptions.Location (UTC by default), and
+// one its clocks skip (a daylight-saving change) is an error. A row
 // with an empty value is a gap and is left out (its time is checked like
 // any other's), as are a row whose every field is empty and a row
 // CSVOptions.SkipRow drops. Rows must be
