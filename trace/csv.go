@@ -37,7 +37,7 @@ type CSVOptions struct {
 	// into a fraction. Default (0): 1.
 	Scale float64 `json:"scale,omitempty" yaml:"scale,omitempty"`
 	// SkipRow, when set, drops the rows for which it returns true; it gets
-	// the row's fields by header name. Use it to drop rows flagged as
+	// the row's fields by header name (spaces around it ignored). Use it to drop rows flagged as
 	// outages. A dropped row becomes a gap.
 	SkipRow func(field func(name string) string) bool `json:"-" yaml:"-"`
 	// MaxLineBytes is the longest line read, in bytes, its line ending
@@ -87,7 +87,8 @@ var timeLayouts = []string{
 }
 
 // ReadCSV reads a metric trace from CSV. The time and value columns are
-// found by their header names, which must each name one column. Rows whose
+// found by their header names (spaces around a name are ignored, as
+// around a time or a value), which must each name one column. Rows whose
 // value field is empty are gaps and are left out of the result; their
 // times are read and ordered like the others' (a row whose every field is
 // empty is skipped like a blank line). Times are RFC 3339, "YYYY-MM-DD
@@ -147,6 +148,9 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 		return nil, csvError(err)
 	}
 	header = slices.Clone(header)
+	for i, h := range header { // as the fields of the rows are read
+		header[i] = strings.TrimSpace(h)
+	}
 	ti, vi := slices.Index(header, timeCol), slices.Index(header, valueCol)
 	if ti < 0 {
 		return nil, provider.Invalid("csv.time_column", timeCol, notInHeader(header))

@@ -18,7 +18,7 @@
 //
 // ReadCSV reads one time column and one value column, found by their
 // header names (by default the layout of the Numenta Anomaly Benchmark:
-// "timestamp" and "value"). Times are RFC 3339, "YYYY-MM-DD HH:MM:SS" with
+// "timestamp" and "value"; spaces around a name or a field are ignored). Times are RFC 3339, "YYYY-MM-DD HH:MM:SS" with
 // or without a zone offset, "YYYY-MM-DD HH:MM" or Unix seconds; times
 // without a zone are read in CSVOptions.Location (UTC by default), and
 // one its clocks skip (a daylight-saving change) is an error. A row
