@@ -31,7 +31,9 @@ type CSVOptions struct {
 	ValueColumn string `json:"value_column,omitempty" yaml:"value_column,omitempty"`
 	// Location is the time zone of times written without one. A time its
 	// clocks skip (02:30 on the night they spring forward) is an error;
-	// one they show twice is read as the first. Default: UTC.
+	// one they show twice is read as the first, so a trace without zones
+	// that runs through the repeated hour is refused as out of order,
+	// with an error saying so. Default: UTC.
 	Location *time.Location `json:"-" yaml:"-"`
 	// Scale multiplies every value, for example 0.01 to turn a percentage
 	// into a fraction. Default (0): 1.
@@ -208,13 +210,15 @@ func ReadCSV(r io.Reader, opts CSVOptions) ([]provider.Sample, error) {
 			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), err.Error())
 		}
 		// A gap row is a row too: its time must follow the previous one.
-		if !prev.IsZero() {
+		if !prev.IsZero() && !t.After(prev) {
+			why := "before the previous row (rows must be sorted by time)"
 			if t.Equal(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "duplicate timestamp")
+				why = "duplicate timestamp"
 			}
-			if t.Before(prev) {
-				return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), "before the previous row (rows must be sorted by time)")
+			if shownTwice(strings.TrimSpace(rec[ti]), t, loc) {
+				why += fmt.Sprintf(": the clocks of %s show it twice (daylight saving ends) and a time without a zone is read as the first; write the times with their zone offset", loc)
 			}
+			return nil, provider.Invalid(fmt.Sprintf("csv line %d %s", tline, timeCol), shown(rec[ti]), why)
 		}
 		prev = t
 		raw := strings.TrimSpace(rec[vi])
@@ -437,6 +441,27 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 		return notZero(time.Unix(int64(whole), int64(frac*1e9)).In(loc))
 	}
 	return time.Time{}, errors.New("want RFC 3339, YYYY-MM-DD HH:MM:SS or Unix seconds")
+}
+
+// shownTwice reports whether s, read as t, is a time without a zone that
+// loc's clocks show twice (the hour repeated when daylight saving ends).
+func shownTwice(s string, t time.Time, loc *time.Location) bool {
+	zoneless := false
+	for _, layout := range timeLayouts {
+		if _, err := time.Parse(layout, s); err == nil {
+			zoneless = !strings.Contains(layout, "Z07")
+			break
+		}
+	}
+	if !zoneless {
+		return false
+	}
+	for _, d := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
+		if sameClock(t.Add(d).In(loc), t) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameClock reports whether a and b show the same date and clock time,

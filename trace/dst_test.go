@@ -47,3 +47,38 @@ func TestReadCSVTimeSkippedByDaylightSavingIsAnError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2024, 3, 10, 7, 30, 0, 0, time.UTC), got[0].Time.UTC())
 }
+
+// A trace written in local time without zones through the night the
+// clocks fall back (01:00 to 01:59 shown twice) is refused, as a time
+// without a zone is read as its first showing, with an error that says
+// so: it said "before the previous row (rows must be sorted by time)" of
+// rows that are sorted, or "duplicate timestamp" of times that are not
+// duplicates, naming the wrong cause and not the cure (write the zone).
+// The same rows with their offsets are read.
+func TestReadCSVRepeatedHourErrorSaysWhy(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	opts := trace.CSVOptions{Location: ny}
+	for _, in := range []string{
+		"timestamp,value\n2024-11-03 00:30:00,1\n2024-11-03 01:00:00,2\n2024-11-03 01:30:00,3\n2024-11-03 01:00:00,4\n",
+		"timestamp,value\n2024-11-03 00:30:00,1\n2024-11-03 01:30:00,2\n2024-11-03 01:30:00,3\n",
+	} {
+		_, err := trace.ReadCSV(strings.NewReader(in), opts)
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		require.ErrorContains(t, err, "csv line ")
+		require.ErrorContains(t, err, "the clocks of America/New_York show it twice", in)
+	}
+	// Not in the repeated hour: the plain causes.
+	for in, want := range map[string]string{
+		"timestamp,value\n2024-11-03 03:00:00,1\n2024-11-03 02:30:00,2\n": "before the previous row (rows must be sorted by time)",
+		"timestamp,value\n2024-11-03 03:00:00,1\n2024-11-03 03:00:00,2\n": "duplicate timestamp",
+	} {
+		_, err := trace.ReadCSV(strings.NewReader(in), opts)
+		require.ErrorContains(t, err, want)
+		assert.NotContains(t, err.Error(), "twice")
+	}
+	got, err := trace.ReadCSV(strings.NewReader("timestamp,value\n2024-11-03 01:30:00-04:00,1\n2024-11-03 01:00:00-05:00,2\n"), opts)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+}
