@@ -73,13 +73,14 @@ type Autoscaler struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	batches sync.Pool // of *batch: read buffers reused from pass to pass
+	closed  atomic.Bool
 }
 
 // runtimeTarget is a compiled target and whether an evaluation of it is in
-// flight.
+// flight (or, once the Autoscaler is closed, whether it was released).
 type runtimeTarget struct {
 	busy    atomic.Bool
-	history *historyCell // the engine's history of the target
+	history *historyCell // the engine's history of the target, held (Engine.hold) until Close
 	compiled
 }
 
@@ -130,7 +131,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		if a.cfg.Execute && engine.cloud.Resizer == nil && resizes(t) {
 			return nil, provider.Invalid("cloud.resizer", nil, fmt.Sprintf("is required to execute: target %s has a vertical strategy", t.ID))
 		}
-		a.targets = append(a.targets, &runtimeTarget{compiled: c, history: engine.cell(t.ID)})
+		a.targets = append(a.targets, &runtimeTarget{compiled: c})
 	}
 	switch {
 	case a.clock == nil:
@@ -149,7 +150,59 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.batches.New = func() any { return new(batch) }
+	for _, t := range a.targets { // last: an Autoscaler refused holds nothing
+		t.history = engine.hold(t.cfg.ID)
+	}
 	return a, nil
+}
+
+// Close ends the Autoscaler: it evaluates no target any more, and the
+// engine forgets (Engine.Forget) the state of each target of its policy
+// that no other Autoscaler of the engine has (not closed): a host whose
+// targets come and go keeps nothing of those that left, and one that
+// comes back starts afresh. It is how a host changes its policy (a file
+// reloaded, a preview environment created or deleted): it makes a new
+// Autoscaler of the new policy on the same Engine, whose targets that
+// were in the old one keep their History, then closes the old one (in
+// that order: closed first, the old one's targets would be forgotten
+// and start afresh) and runs the new one once the old one's Run has
+// returned.
+//
+// Close does not wait: a target whose evaluation is in flight (a plan
+// executing or verifying for minutes) is released when it ends, and a
+// target with a plan executing otherwise (a host's Engine.Execute or
+// Resume) is forgotten when its last plan ends. Plans are never cut
+// short by Close, and the Journal keeps every record: an interrupted
+// plan of a target the new policy no longer has is not resumed by it
+// (Engine.Resume resumes it). After Close, Run returns ErrClosed, and
+// Evaluate, RunOnce and EvaluateEach report every target with an error
+// matching it. Closing twice does nothing.
+func (a *Autoscaler) Close() {
+	if !a.closed.CompareAndSwap(false, true) {
+		return
+	}
+	for _, t := range a.targets {
+		if t.busy.CompareAndSwap(false, true) {
+			a.release(t)
+		}
+	}
+}
+
+// done ends an evaluation of t (claimed: busy), releasing t when the
+// Autoscaler was closed meanwhile. Close and done each release t only
+// once they claimed it after closed was set: exactly one of them does.
+func (a *Autoscaler) done(t *runtimeTarget) {
+	t.busy.Store(false)
+	if a.closed.Load() && t.busy.CompareAndSwap(false, true) {
+		a.release(t)
+	}
+}
+
+// release ends the Autoscaler's hold on t's History in the engine (t is
+// busy for good).
+func (a *Autoscaler) release(t *runtimeTarget) {
+	t.history = nil
+	a.engine.release(t.cfg.ID)
 }
 
 // sameClock reports whether a and b are one clock: equal, or of one
@@ -337,6 +390,8 @@ func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func
 					switch {
 					case ctx.Err() != nil:
 						*rep = TargetReport{Target: t.cfg.ID, Err: ctx.Err()}
+					case a.closed.Load():
+						*rep = TargetReport{Target: t.cfg.ID, Err: fmt.Errorf("scaling: target %s: %w", t.cfg.ID, ErrClosed)}
 					case !t.busy.CompareAndSwap(false, true):
 						*rep = TargetReport{Target: t.cfg.ID, Skipped: true}
 					default:
@@ -345,7 +400,7 @@ func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func
 				}
 				evaluate(b)
 				for _, t := range b.targets {
-					t.busy.Store(false)
+					a.done(t)
 				}
 			}
 		})
@@ -362,6 +417,8 @@ func (a *Autoscaler) batchPass(ctx context.Context, now time.Time, reportOf func
 // target decided at the first pass after they ended. Run
 // returns nil when ctx ends; it waits for the evaluations in flight, which
 // see ctx end and stop (an interrupted plan is resumed by the next Run).
+// Once the Autoscaler is closed (Close), Run returns ErrClosed at its
+// next pass, after the evaluations in flight.
 func (a *Autoscaler) Run(ctx context.Context) error {
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -371,7 +428,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 	// stays busy until the plan ends.
 	execute := func(t *runtimeTarget, p Plan) {
 		wg.Go(func() {
-			defer t.busy.Store(false)
+			defer a.done(t)
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -388,7 +445,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 	// until they end, and is decided at a later pass.
 	resume := func(t *runtimeTarget, now time.Time) {
 		wg.Go(func() {
-			defer t.busy.Store(false)
+			defer a.done(t)
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -401,6 +458,9 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 		})
 	}
 	for {
+		if a.closed.Load() {
+			return ErrClosed
+		}
 		now := a.clock.Now()
 		for lo := 0; lo < len(a.targets); {
 			var claimed []*runtimeTarget
@@ -416,7 +476,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				for _, t := range claimed {
-					t.busy.Store(false)
+					a.done(t)
 				}
 				return nil
 			}
@@ -433,7 +493,7 @@ func (a *Autoscaler) Run(ctx context.Context) error {
 				a.evaluate(ctx, b, now, true, execute, resume)
 				for i, t := range claimed {
 					if !b.handed[i] {
-						t.busy.Store(false)
+						a.done(t)
 					}
 					if err := b.reps[i].Err; err != nil && ctx.Err() == nil {
 						a.log.Warn("scaling: target evaluation failed", "target", t.cfg.ID, "err", err)

@@ -163,6 +163,21 @@
 // its working spaces; a strategy keeps nothing of a target between calls,
 // so sharing changes no decision.
 //
+// An Autoscaler's policy is fixed: a host changes it (a file reloaded,
+// a preview environment or a group created or deleted) by making a new
+// Autoscaler of the new policy on the same Engine, then closing the old
+// one (Autoscaler.Close) and running the new one once the old one's Run
+// has returned. The targets both policies have keep their History; the
+// engine forgets (Engine.Forget) those that left, once no Autoscaler of
+// it has them and no plan of them is executing, so that a host whose
+// targets come and go for months keeps only those it has, and a target
+// that comes back starts afresh (an HPA strategy's first decision
+// stabilized on the current count, as for a new HorizontalPodAutoscaler).
+// Forget refuses a target an Autoscaler has (ErrTargetInUse: its
+// History would be split) or one with a plan executing
+// (ErrPlanRunning); forgetting never touches the Journal, so an
+// interrupted plan keeps its record and its rollback for Engine.Resume.
+//
 // A group that another autoscaler scales (provider.Resource.ScaledBy: the
 // Kubernetes driver names the HorizontalPodAutoscaler that targets a
 // workload) gets no plan that changes its desired capacity, in a dry run

@@ -388,10 +388,13 @@ type Engine struct {
 	log      *slog.Logger
 	maxStep  func(int) int
 
-	mu       sync.Mutex
-	history  map[string]*historyCell
-	running  map[string]bool
-	planLock sync.Mutex
+	mu      sync.Mutex
+	history map[string]*historyCell // e.mu
+	// running holds the IDs of the plans executing, targetPlans their
+	// number per target (planLock; taken after e.mu when both are).
+	running     map[string]bool
+	targetPlans map[string]int
+	planLock    sync.Mutex
 }
 
 // NewEngine returns an Engine for cfg acting on cloud and gated by gate
@@ -419,12 +422,13 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		return nil, fmt.Errorf("scaling: engine: %w", err) // validated above: not expected
 	}
 	e := &Engine{
-		cfg:     cfg,
-		cloud:   cloud,
-		gate:    gate,
-		history: map[string]*historyCell{},
-		running: map[string]bool{},
-		maxStep: gradual.MaxStep,
+		cfg:         cfg,
+		cloud:       cloud,
+		gate:        gate,
+		history:     map[string]*historyCell{},
+		running:     map[string]bool{},
+		targetPlans: map[string]int{},
+		maxStep:     gradual.MaxStep,
 	}
 	for _, o := range opts {
 		o(e)
@@ -491,6 +495,13 @@ type historyCell struct {
 	// Autoscaler is evaluating never writes under its strategies.
 	views int
 	gen   int64
+	// holds counts the Autoscalers (not closed) whose policy has the
+	// target: they write the cell through a pointer of their own, so it
+	// is not forgotten while one does (Engine.Forget). dropped marks a
+	// cell whose last holder was closed while a plan of the target ran,
+	// to be forgotten when the last such plan ends. Both are e.mu's.
+	holds   int
+	dropped bool
 }
 
 // cellRecords is how many records a history cell holds in place.
@@ -513,6 +524,91 @@ func (e *Engine) cell(target string) *historyCell {
 		e.history[target] = c
 	}
 	return c
+}
+
+// hold returns the target's history cell, creating it, for an
+// Autoscaler whose policy has the target: the cell is not forgotten
+// until release.
+func (e *Engine) hold(target string) *historyCell {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.history[target]
+	if c == nil {
+		c = newHistoryCell()
+		e.history[target] = c
+	}
+	c.holds++
+	c.dropped = false
+	return c
+}
+
+// release ends a hold of the target's cell: the last one forgets it, at
+// once, or when the last plan of the target running ends.
+func (e *Engine) release(target string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.history[target]
+	if c == nil || c.holds == 0 {
+		return
+	}
+	if c.holds--; c.holds > 0 {
+		return
+	}
+	if e.plansOf(target) > 0 {
+		c.dropped = true // by unlockPlan
+		return
+	}
+	delete(e.history, target)
+}
+
+// dropIfReleased forgets the target's cell when it was released while
+// a plan of the target ran, and none runs now (nor holds it).
+func (e *Engine) dropIfReleased(target string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.history[target]; c != nil && c.dropped && c.holds == 0 && e.plansOf(target) == 0 {
+		delete(e.history, target)
+	}
+}
+
+// Forget drops what the engine keeps of the target: its History (the
+// recommendations and changes recorded, and whether its predictive
+// strategies last fell back), so that a host whose targets come and go
+// (preview environments, groups created and deleted) keeps none of those
+// that left, and a target of that ID that comes back starts afresh, as a
+// new one: an HPA strategy's first decision keeps the current count
+// through its stabilization, as Kubernetes does for a new
+// HorizontalPodAutoscaler. Forgetting a target the engine keeps nothing
+// of does nothing.
+//
+// Forget refuses, with an error matching ErrTargetInUse, a target that
+// the policy of an Autoscaler of the engine has (until that one is
+// closed: Autoscaler.Close, which forgets the targets of its policy no
+// other Autoscaler has), and, with one matching ErrPlanRunning, a target
+// with a plan executing: its History would be split, the Autoscaler's
+// decisions and the plan's changes recorded in one that a new record
+// would not see. The Journal is left alone: a plan of the target
+// interrupted before keeps its record and its rollback, and Resume (or
+// an Autoscaler whose policy has the target again) carries it out,
+// recording its changes in a new History. The rate limiter's budgets
+// (WithReserver) and the action history (WithActionHistory) are the
+// host's, kept by target and resource ID: a target that comes back
+// within their windows is still counted by them.
+func (e *Engine) Forget(target string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.history[target]
+	switch {
+	case c == nil:
+		return nil
+	case c.holds > 0:
+		return fmt.Errorf("scaling: forget %s: %w: the policy of %d autoscaler(s) of the engine has it (close them: Autoscaler.Close)", target, ErrTargetInUse, c.holds)
+	}
+	if n := e.plansOf(target); n > 0 {
+		return fmt.Errorf("scaling: forget %s: %w: %d plan(s) of the target executing", target, ErrPlanRunning, n)
+	}
+	delete(e.history, target)
+	return nil
 }
 
 // History returns a copy of the target's history (empty for a target

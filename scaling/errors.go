@@ -33,6 +33,14 @@ var (
 	ErrWriteTimeout = errors.New("scaling: provider write timed out")
 	// ErrPlanRunning means the plan is being executed by another call.
 	ErrPlanRunning = errors.New("scaling: plan already running")
+	// ErrTargetInUse means Engine.Forget refused to forget a target that
+	// the policy of an Autoscaler of the engine (one not closed) still
+	// has: that Autoscaler keeps writing the target's History, which a
+	// new one would split from.
+	ErrTargetInUse = errors.New("scaling: target in use")
+	// ErrClosed means the Autoscaler was closed (Autoscaler.Close): it
+	// evaluates no target any more.
+	ErrClosed = errors.New("scaling: autoscaler closed")
 	// ErrNoStrategy means a target has no strategy that could recommend.
 	ErrNoStrategy = errors.New("scaling: no strategy recommended")
 	// ErrScaledByAnother means the Autoscaler decided a new desired

@@ -112,10 +112,10 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 		// write: refused before anything is written (fail closed).
 		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: %w", p.ID, err)
 	}
-	if !e.lockPlan(p.ID) {
+	if !e.lockPlan(p.ID, p.Target.ID) {
 		return Execution{Plan: p, Status: PlanRunning}, fmt.Errorf("scaling: execute %s: %w", p.ID, ErrPlanRunning)
 	}
-	defer e.unlockPlan(p.ID)
+	defer e.unlockPlan(p.ID, p.Target.ID)
 	x, found, err := e.journal.Load(ctx, p.ID)
 	if err != nil {
 		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: journal: %w", p.ID, err)
@@ -177,7 +177,7 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 			continue
 		}
 		if maxAge > 0 && now.Sub(x.Plan.CreatedAt) > maxAge {
-			done, ok, err := e.abandon(ctx, x.Plan.ID, maxAge)
+			done, ok, err := e.abandon(ctx, x.Plan.ID, x.Plan.Target.ID, maxAge)
 			if err != nil {
 				errs = append(errs, err) // a journal read that failed too
 			}
@@ -195,20 +195,42 @@ func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAg
 	return out, errors.Join(errs...)
 }
 
-func (e *Engine) lockPlan(id string) bool {
+// lockPlan marks plan id, of target, running, unless it runs already.
+func (e *Engine) lockPlan(id, target string) bool {
 	e.planLock.Lock()
 	defer e.planLock.Unlock()
 	if e.running[id] {
 		return false
 	}
 	e.running[id] = true
+	e.targetPlans[target]++
 	return true
 }
 
-func (e *Engine) unlockPlan(id string) {
+// unlockPlan ends lockPlan(id, target). The target's History is
+// forgotten with the last of its plans when the last Autoscaler holding
+// it was closed while they ran (Autoscaler.Close).
+func (e *Engine) unlockPlan(id, target string) {
+	e.planLock.Lock()
+	delete(e.running, id)
+	n := e.targetPlans[target] - 1
+	if n > 0 {
+		e.targetPlans[target] = n
+	} else {
+		delete(e.targetPlans, target)
+	}
+	e.planLock.Unlock()
+	if n <= 0 {
+		e.dropIfReleased(target)
+	}
+}
+
+// plansOf returns the number of plans of target running. e.mu is held
+// (lock order: e.mu, then e.planLock).
+func (e *Engine) plansOf(target string) int {
 	e.planLock.Lock()
 	defer e.planLock.Unlock()
-	delete(e.running, id)
+	return e.targetPlans[target]
 }
 
 func (e *Engine) isRunning(id string) bool {
@@ -616,7 +638,7 @@ func (x *Execution) inFlight() (rec *StepRecord, rollback bool) {
 	return nil, false
 }
 
-// abandon ends the interrupted plan id, too old to be resumed (Resume's
+// abandon ends the interrupted plan id of target, too old to be resumed (Resume's
 // maxAge), without acting. A step its interruption left executing is
 // first reconciled with the target's state, as run does (a size read as
 // unknown while it is applied is waited for, within the monitoring plan's
@@ -628,11 +650,11 @@ func (x *Execution) inFlight() (rec *StepRecord, rollback bool) {
 // as it is, for a later Resume, and the error returned. ok is false when
 // the plan runs in this process, is no longer in the journal, or cannot
 // be loaded from it (with the error).
-func (e *Engine) abandon(ctx context.Context, id string, maxAge time.Duration) (_ Execution, ok bool, _ error) {
-	if !e.lockPlan(id) {
+func (e *Engine) abandon(ctx context.Context, id, target string, maxAge time.Duration) (_ Execution, ok bool, _ error) {
+	if !e.lockPlan(id, target) {
 		return Execution{}, false, nil
 	}
-	defer e.unlockPlan(id)
+	defer e.unlockPlan(id, target)
 	x, found, err := e.journal.Load(ctx, id)
 	switch {
 	case err != nil:
