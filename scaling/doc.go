@@ -176,7 +176,9 @@
 // Forget refuses a target an Autoscaler has (ErrTargetInUse: its
 // History would be split) or one with a plan executing
 // (ErrPlanRunning); forgetting never touches the Journal, so an
-// interrupted plan keeps its record and its rollback for Engine.Resume.
+// interrupted plan keeps its record and its rollback for Engine.Resume,
+// and ends a forecast fallback the target stood in
+// (EventForecastRecovered), so that its alert does not fire for good.
 //
 // A group that another autoscaler scales (provider.Resource.ScaledBy: the
 // Kubernetes driver names the HorizontalPodAutoscaler that targets a

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -546,28 +547,62 @@ func (e *Engine) hold(target string) *historyCell {
 // once, or when the last plan of the target running ends.
 func (e *Engine) release(target string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	c := e.history[target]
-	if c == nil || c.holds == 0 {
-		return
+	var events []Event
+	switch {
+	case c == nil || c.holds == 0:
+	case c.holds > 1:
+		c.holds--
+	case e.plansOf(target) > 0:
+		c.holds, c.dropped = 0, true // by unlockPlan
+	default:
+		c.holds = 0
+		events = e.drop(target, c)
 	}
-	if c.holds--; c.holds > 0 {
-		return
-	}
-	if e.plansOf(target) > 0 {
-		c.dropped = true // by unlockPlan
-		return
-	}
-	delete(e.history, target)
+	e.mu.Unlock()
+	e.emitAll(events)
 }
 
 // dropIfReleased forgets the target's cell when it was released while
 // a plan of the target ran, and none runs now (nor holds it).
 func (e *Engine) dropIfReleased(target string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	var events []Event
 	if c := e.history[target]; c != nil && c.dropped && c.holds == 0 && e.plansOf(target) == 0 {
-		delete(e.history, target)
+		events = e.drop(target, c)
+	}
+	e.mu.Unlock()
+	e.emitAll(events)
+}
+
+// drop forgets the target's cell c, returning the events that end the
+// forecast fallbacks it stood in: EventForecastRecovered for each
+// strategy whose last recommendation fell back, so that an alert the
+// fallback raised (the monitor's forecast_fallback) is resolved rather
+// than left firing for a target no decision will ever recover. e.mu is
+// held; the caller emits the events once it is released.
+func (e *Engine) drop(target string, c *historyCell) []Event {
+	delete(e.history, target)
+	if e.observer == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var events []Event
+	for strategy, fell := range c.fallback {
+		if fell {
+			events = append(events, Event{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
+				Reason: "the target's state was forgotten (it left the policy): its forecast fallback ends with it"})
+		}
+	}
+	slices.SortFunc(events, func(a, b Event) int { return strings.Compare(a.Strategy, b.Strategy) })
+	return events
+}
+
+// emitAll sends events to the observer, in order.
+func (e *Engine) emitAll(events []Event) {
+	for _, ev := range events {
+		e.emit(ev)
 	}
 }
 
@@ -590,25 +625,34 @@ func (e *Engine) dropIfReleased(target string) {
 // would not see. The Journal is left alone: a plan of the target
 // interrupted before keeps its record and its rollback, and Resume (or
 // an Autoscaler whose policy has the target again) carries it out,
-// recording its changes in a new History. The rate limiter's budgets
+// recording its changes in a new History. A predictive strategy of the
+// target that had fallen back (EventForecastFallback) is told recovered
+// (EventForecastRecovered, Value −1, Reason saying the target was
+// forgotten), so that the alert its fallback raised does not fire for
+// good. The rate limiter's budgets
 // (WithReserver) and the action history (WithActionHistory) are the
 // host's, kept by target and resource ID: a target that comes back
 // within their windows is still counted by them.
 func (e *Engine) Forget(target string) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	c := e.history[target]
+	var err error
 	switch {
 	case c == nil:
-		return nil
 	case c.holds > 0:
-		return fmt.Errorf("scaling: forget %s: %w: the policy of %d autoscaler(s) of the engine has it (close them: Autoscaler.Close)", target, ErrTargetInUse, c.holds)
+		err = fmt.Errorf("scaling: forget %s: %w: the policy of %d autoscaler(s) of the engine has it (close them: Autoscaler.Close)", target, ErrTargetInUse, c.holds)
+	default:
+		if n := e.plansOf(target); n > 0 {
+			err = fmt.Errorf("scaling: forget %s: %w: %d plan(s) of the target executing", target, ErrPlanRunning, n)
+		}
 	}
-	if n := e.plansOf(target); n > 0 {
-		return fmt.Errorf("scaling: forget %s: %w: %d plan(s) of the target executing", target, ErrPlanRunning, n)
+	var events []Event
+	if c != nil && err == nil {
+		events = e.drop(target, c)
 	}
-	delete(e.history, target)
-	return nil
+	e.mu.Unlock()
+	e.emitAll(events)
+	return err
 }
 
 // History returns a copy of the target's history (empty for a target

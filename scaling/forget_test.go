@@ -179,3 +179,41 @@ func TestCloseDuringRun(t *testing.T) {
 		assert.Empty(t, e.History("web").Changes, "forgotten once its plan ended")
 	})
 }
+
+// A target forgotten while one of its predictive strategies stands in
+// fallback gets that fallback ended (EventForecastRecovered, said to be
+// a forgetting), so that the alert it raised does not fire for good;
+// one that did not fall back gets no event.
+func TestForgetEndsAForecastFallback(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 2, memory.Config{})
+	rec := &recorder{}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	require.NoError(t, err)
+	target := webTarget(t, c)
+	standing := func(fallback float64) scaling.Strategy {
+		return scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+			return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Proposal: s.Target.Capacity.Desired,
+				Reason: "stand-in", Fitness: 0.9, Inputs: []scaling.Input{
+					{Name: scaling.InputForecastMASE, Value: 1.5}, {Name: scaling.InputForecastFallback, Value: fallback}}}, nil
+		})
+	}
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	_, err = e.Decide(t.Context(), scaling.State{Now: now, Target: target},
+		[]scaling.Candidate{{Name: "fell", Strategy: standing(1)}, {Name: "forecasts", Strategy: standing(0)}}, "")
+	require.NoError(t, err)
+	require.NoError(t, e.Forget("web"))
+
+	var got []scaling.Event
+	for _, ev := range rec.events {
+		if ev.Kind == scaling.EventForecastFallback || ev.Kind == scaling.EventForecastRecovered {
+			got = append(got, ev)
+		}
+	}
+	require.Len(t, got, 2, "the fallback, then its end: %+v", got)
+	assert.Equal(t, scaling.EventForecastFallback, got[0].Kind)
+	assert.Equal(t, scaling.EventForecastRecovered, got[1].Kind)
+	assert.Equal(t, "web", got[1].Target)
+	assert.Equal(t, "fell", got[1].Strategy)
+	assert.Contains(t, got[1].Reason, "forgotten")
+}
