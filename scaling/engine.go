@@ -519,6 +519,11 @@ func newHistoryCell() *historyCell {
 func (e *Engine) cell(target string) *historyCell {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.cellLocked(target)
+}
+
+// cellLocked is cell with e.mu held.
+func (e *Engine) cellLocked(target string) *historyCell {
 	c := e.history[target]
 	if c == nil {
 		c = newHistoryCell()
@@ -533,11 +538,7 @@ func (e *Engine) cell(target string) *historyCell {
 func (e *Engine) hold(target string) *historyCell {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.history[target]
-	if c == nil {
-		c = newHistoryCell()
-		e.history[target] = c
-	}
+	c := e.cellLocked(target)
 	c.holds++
 	c.dropped = false
 	return c

@@ -1904,10 +1904,6 @@ func TestReservationWithAnErrorIsRefunded(t *testing.T) {
 	for _, failing := range []int{1, 2} {
 		t.Run(fmt.Sprint(failing), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning,
-					Size: provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}}))
 				audit := errors.New("audit of the grant failed")
 				var reserved int
 				var cancelled []uint64
@@ -1925,14 +1921,7 @@ func TestReservationWithAnErrorIsRefunded(t *testing.T) {
 						return nil
 					},
 				}
-				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
-				require.NoError(t, err)
-				res, err := c.Get(t.Context(), "i-1")
-				require.NoError(t, err)
-				// Fewer vCPUs, more memory: both budgets, two reservations.
-				p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "i-1", Resource: res},
-					Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}}}, scaling.PlanOptions{})
-				require.Len(t, p.Steps, 1)
+				c, e, res, p := bothBudgetsResize(t, r)
 				x, err := e.Execute(t.Context(), p)
 				require.ErrorIs(t, err, audit)
 				assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
@@ -1960,10 +1949,6 @@ func TestReservationRefundedAfterTheContextEnded(t *testing.T) {
 	for _, failing := range []int{1, 2} {
 		t.Run(fmt.Sprint(failing), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning,
-					Size: provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}}))
 				ctx, stop := context.WithCancel(t.Context())
 				defer stop()
 				var reserved int
@@ -1986,14 +1971,7 @@ func TestReservationRefundedAfterTheContextEnded(t *testing.T) {
 						return nil
 					},
 				}
-				e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
-				require.NoError(t, err)
-				res, err := c.Get(t.Context(), "i-1")
-				require.NoError(t, err)
-				// Fewer vCPUs, more memory: both budgets, two reservations.
-				p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "i-1", Resource: res},
-					Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}}}, scaling.PlanOptions{})
-				require.Len(t, p.Steps, 1)
+				c, e, res, p := bothBudgetsResize(t, r)
 				x, _ := e.Execute(ctx, p)
 				assert.Equal(t, scaling.PlanInterrupted, x.Status, x.Reason)
 				after, gerr := c.Get(t.Context(), "i-1")
@@ -2005,4 +1983,25 @@ func TestReservationRefundedAfterTheContextEnded(t *testing.T) {
 			})
 		})
 	}
+}
+
+// bothBudgetsResize returns a memory cloud with instance i-1 (c5.xlarge),
+// an engine on it reserving through r, the instance as listed, and the
+// plan of one step that resizes it to an r5.large: fewer vCPUs and more
+// memory, so that the step spends both budgets (two reservations of a
+// Reserver that does not take ratelimit.Both).
+func bothBudgetsResize(t *testing.T, r scaling.Reserver) (*memory.Cloud, *scaling.Engine, provider.Resource, scaling.Plan) {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning,
+		Size: provider.Size{InstanceType: "c5.xlarge", VCPU: 4, MemoryMiB: 8192}}))
+	e, err := scaling.NewEngine(scaling.EngineConfig{VerifyWindow: time.Second}, scaling.Cloud{Resizer: c, Inventory: c}, allowAll{}, scaling.WithReserver(r))
+	require.NoError(t, err)
+	res, err := c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	p := e.Plan(scaling.Decision{Now: c.Now(), Change: true, Target: scaling.Target{ID: "i-1", Resource: res},
+		Chosen: scaling.Recommendation{Strategy: "vertical", Size: provider.Size{InstanceType: "r5.large", VCPU: 2, MemoryMiB: 16384}}}, scaling.PlanOptions{})
+	require.Len(t, p.Steps, 1)
+	return c, e, res, p
 }
