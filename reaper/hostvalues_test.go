@@ -283,12 +283,7 @@ func TestVerdictFiguresOutOfRange(t *testing.T) {
 			rec := record(t, rep, "i-1")
 			assert.Empty(t, e.actions(), "not stopped: %s", rec)
 			assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
-			var ie *provider.InvalidError
-			require.ErrorAs(t, rec.Err(), &ie)
-			assert.Equal(t, tt.field, ie.Field)
-			var re *reaper.ResourceError
-			require.ErrorAs(t, rec.Err(), &re)
-			assert.Equal(t, reaper.StageDetect, re.Stage)
+			failedNaming(t, rec, reaper.StageDetect, tt.field)
 			_, err = json.Marshal(rep)
 			require.NoError(t, err, "the report marshals")
 		})
@@ -343,12 +338,7 @@ func TestReservationOfNoUnitIsNotActedOn(t *testing.T) {
 	rec := record(t, rep, "i-1")
 	assert.Empty(t, e.actions(), "not stopped: %s", rec)
 	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
-	var ie *provider.InvalidError
-	require.ErrorAs(t, rec.Err(), &ie)
-	assert.Equal(t, "reservation.granted", ie.Field)
-	var re *reaper.ResourceError
-	require.ErrorAs(t, rec.Err(), &re)
-	assert.Equal(t, reaper.StageRateLimit, re.Stage)
+	failedNaming(t, rec, reaper.StageRateLimit, "reservation.granted")
 	assert.Equal(t, int32(1), rs.cancelled.Load(), "the reservation was refunded")
 }
 
@@ -382,12 +372,7 @@ func TestDownsizeThatGrowsNotActed(t *testing.T) {
 			require.Equal(t, detector.ActionDownsize, rec.Verdict.Action, "%v", rec.Verdict.Explain())
 			assert.Empty(t, e.actions(), "not resized: %s", rec)
 			assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.String())
-			var ie *provider.InvalidError
-			require.ErrorAs(t, rec.Err(), &ie)
-			assert.Equal(t, tt.field, ie.Field)
-			var re *reaper.ResourceError
-			require.ErrorAs(t, rec.Err(), &re)
-			assert.Equal(t, reaper.StageSize, re.Stage)
+			failedNaming(t, rec, reaper.StageSize, tt.field)
 			assert.Nil(t, rec.Decision, "the gate never saw it")
 		})
 	}
@@ -534,4 +519,16 @@ func TestRefusedListedResourceKeepsTheReportMarshalling(t *testing.T) {
 			require.NoError(t, err, "the report marshals")
 		})
 	}
+}
+
+// failedNaming checks that rec failed at stage with a
+// *provider.InvalidError naming field.
+func failedNaming(t *testing.T, rec reaper.Record, stage reaper.Stage, field string) {
+	t.Helper()
+	var ie *provider.InvalidError
+	require.ErrorAs(t, rec.Err(), &ie)
+	assert.Equal(t, field, ie.Field)
+	var re *reaper.ResourceError
+	require.ErrorAs(t, rec.Err(), &re)
+	assert.Equal(t, stage, re.Stage)
 }
