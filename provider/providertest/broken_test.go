@@ -238,6 +238,33 @@ var brokenContracts = []brokenContract{
 		passes: []string{"Actuator/StopStartIdempotent"},
 	},
 	{
+		// Not broken: a driver that still lists a deleted volume (one
+		// deleted with the instance it was the root of), terminated, as
+		// EC2 does for a while, and answers a call on it with
+		// ErrNotFound. The checks pass over a fixture resource that is
+		// gone: there is nothing to stop or terminate.
+		name: "ChecksPassOverADeletedFixtureResource",
+		wrap: func(c *memory.Cloud) provider.Inventory { return deletedNotFound{c} },
+		fixture: func(t *testing.T, s *providertest.Subject) {
+			c := s.Provider.(*memory.Cloud)
+			require.NoError(t, c.Add(provider.Resource{ID: "vol-deleted", Kind: provider.KindVolume, State: provider.StateTerminated}))
+			s.AttachedVolume = "vol-deleted"
+		},
+		passes: []string{"Actuator/Checkers"},
+	},
+	{
+		// Not broken: a fixture whose activity window is longer than a
+		// year. The window before it that must hold no events is then
+		// the same length, ending where it starts (a year back would
+		// overlap it).
+		name: "ActivityWindowOfMoreThanAYear",
+		wrap: func(c *memory.Cloud) provider.Inventory { return c },
+		fixture: func(t *testing.T, s *providertest.Subject) {
+			s.ActivityQuery.Start = s.ActivityQuery.End.AddDate(0, 0, -400)
+		},
+		passes: []string{"ActivitySource/Activity"},
+	},
+	{
 		name:    "TerminateDeletesAnAttachedVolume",
 		wrap:    func(c *memory.Cloud) provider.Inventory { return deletesAttachedVolume{c} },
 		fixture: withVolumes,
@@ -1099,6 +1126,31 @@ type stopChecker struct {
 }
 
 func (b stopChecker) CanStop(r provider.Resource) error { return b.can(r) }
+
+// deletedNotFound answers Stop and Terminate of a terminated resource
+// with ErrNotFound: it was deleted, though still listed.
+type deletedNotFound struct{ *memory.Cloud }
+
+func (b deletedNotFound) gone(ctx context.Context, id string) error {
+	if r, err := b.Get(ctx, id); err == nil && r.State == provider.StateTerminated {
+		return fmt.Errorf("%w: %q was deleted", provider.ErrNotFound, id)
+	}
+	return nil
+}
+
+func (b deletedNotFound) Stop(ctx context.Context, id string) error {
+	if err := b.gone(ctx, id); err != nil {
+		return err
+	}
+	return b.Cloud.Stop(ctx, id)
+}
+
+func (b deletedNotFound) Terminate(ctx context.Context, id string) error {
+	if err := b.gone(ctx, id); err != nil {
+		return err
+	}
+	return b.Cloud.Terminate(ctx, id)
+}
 
 // stopTerminatedSucceeds answers Stop of a terminated instance with nil,
 // as if it were stopped, instead of ErrConflict.
