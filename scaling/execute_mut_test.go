@@ -1985,6 +1985,51 @@ func TestReservationRefundedAfterTheContextEnded(t *testing.T) {
 	}
 }
 
+// TestFailedRefundOfAnErroredGrantIsLogged: the grant a Reserver returns
+// with an error is given back; a refund that fails is logged as such
+// (the budget stays spent for nothing: an operator must know), and one
+// that succeeds is not.
+func TestFailedRefundOfAnErroredGrantIsLogged(t *testing.T) {
+	t.Parallel()
+	for _, refundFails := range []bool{false, true} {
+		t.Run(fmt.Sprint("refundFails=", refundFails), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				audit := errors.New("audit of the grant failed")
+				var cancelled int
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						return ratelimit.Reservation{ID: 1, Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}, audit
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error {
+						cancelled++
+						if refundFails {
+							return errors.New("limiter store unreachable")
+						}
+						return nil
+					},
+				}
+				var logs syncbuf.Buffer
+				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{},
+					scaling.WithReserver(r), scaling.WithEngineLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), planFor(t, e, c, "web", 6))
+				require.ErrorIs(t, err, audit)
+				assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
+				assert.Equal(t, 1, cancelled, "the grant is given back")
+				if refundFails {
+					assert.Contains(t, logs.String(), "rate-limit refund failed")
+					assert.Contains(t, logs.String(), "limiter store unreachable")
+				} else {
+					assert.NotContains(t, logs.String(), "rate-limit refund failed")
+				}
+			})
+		})
+	}
+}
+
 // bothBudgetsResize returns a memory cloud with instance i-1 (c5.xlarge),
 // an engine on it reserving through r, the instance as listed, and the
 // plan of one step that resizes it to an r5.large: fewer vCPUs and more
