@@ -883,3 +883,27 @@ func TestRunPolicyWithSafetyEngine(t *testing.T) {
 	_, err = s.Run(t.Context(), hand(), sim.Policy{Name: "gated", Strategy: follow, Gate: gate})
 	require.ErrorIs(t, err, safety.ErrRuleFailed, "a rule that fails stops the replay (fail closed)")
 }
+
+// TestWriteSVGWithoutAStepLength: a report whose Step is 0 (one decoded
+// from JSON without it) has no step length to draw the last step across:
+// the line ends at the last step's start, as the steps give it, with no
+// point added there (a segment of no length).
+func TestWriteSVGWithoutAStepLength(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.From = time.Time{}
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand())
+	require.NoError(t, err)
+	rep.Step = 0
+	var svg bytes.Buffer
+	require.NoError(t, rep.WriteSVG(&svg, time.Time{}, time.Time{}, 0, 0))
+	lines := svgLines(t, svg.String(), 0) // the oracle's
+	require.Len(t, lines, 2, "the oracle's line and its legend's sample")
+	data := lines[0]
+	n := len(data)
+	require.GreaterOrEqual(t, n, 2, "%v", data)
+	assert.NotEqual(t, data[n-2], data[n-1], "the line ends with the rise to the last step's capacity: %v", data)
+	assert.InDelta(t, data[n-2][0], data[n-1][0], 1e-9, "at the last step's start: %v", data)
+}
