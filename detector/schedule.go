@@ -86,7 +86,11 @@ func (c ScheduleConfig) Validate() error {
 		return invalid("schedule.min_history", c.MinHistory, "must be ≥ 0 (0 means the default 168h)")
 	}
 	d := c.withDefaults()
-	if d.MinHistory > d.History {
+	switch {
+	case d.MinHistory > d.History && c.MinHistory == 0:
+		// The default minimum: the history set is the field to fix.
+		return invalid("schedule.history", c.History, "must be at least min_history, whose default is "+d.MinHistory.String()+" (set min_history to learn from less)")
+	case d.MinHistory > d.History:
 		return invalid("schedule.min_history", c.MinHistory, "must not exceed history "+d.History.String())
 	}
 	if math.IsNaN(c.IdleShare) || c.IdleShare < 0 || c.IdleShare > 1 {

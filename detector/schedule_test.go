@@ -128,6 +128,8 @@ func TestScheduleConfigEdges(t *testing.T) {
 	for _, ok := range []detector.ScheduleConfig{
 		{Threshold: 1},
 		{History: 7 * 24 * time.Hour, MinHistory: 7 * 24 * time.Hour},
+		{History: 7 * 24 * time.Hour}, // the default minimum
+		{History: 3 * 24 * time.Hour, MinHistory: 24 * time.Hour},
 		{IdleShare: 1},
 		{Metric: provider.MetricRequests, Threshold: 5},
 	} {
@@ -140,6 +142,10 @@ func TestScheduleConfigEdges(t *testing.T) {
 		{detector.ScheduleConfig{Metric: "vcpu"}, "schedule.metric"},
 		{detector.ScheduleConfig{Threshold: math.Nextafter(1, 2)}, "schedule.threshold"},
 		{detector.ScheduleConfig{History: 7 * 24 * time.Hour, MinHistory: 7*24*time.Hour + 1}, "schedule.min_history"},
+		// Below the default minimum (7 days): the history given is named,
+		// not the minimum the user never set.
+		{detector.ScheduleConfig{History: 3 * 24 * time.Hour}, "schedule.history"},
+		{detector.ScheduleConfig{History: 7*24*time.Hour - 1}, "schedule.history"},
 		{detector.ScheduleConfig{IdleShare: math.Nextafter(1, 2)}, "schedule.idle_share"},
 		{detector.ScheduleConfig{MinOff: -1}, "schedule.min_off"},
 	} {

@@ -86,7 +86,15 @@ type TerminateChecker interface {
 // so that a caller (the reaper) does not ask a person to approve a stop
 // the driver would refuse. It returns nil when Stop may stop r, its
 // state and the backend permitting, and otherwise an error matching
-// ErrUnsupported that says why not.
+// ErrUnsupported that says why not. providertest checks both against the
+// calls they answer for.
+//
+// A host's Actuator that wraps a driver (to log, or to stop what the
+// driver does not) keeps these only by implementing them: one that embeds
+// the Actuator interface hides the driver's, and a person is asked again
+// to approve what the driver refuses; one that embeds the driver's type
+// and handles more kinds in its own Stop or Terminate inherits checks
+// that refuse those kinds, so it must answer for them too.
 type StopChecker interface {
 	CanStop(r Resource) error
 }
