@@ -8,17 +8,17 @@
 // state per resource and metric, feeds it every new step and reads the
 // idle test from it:
 //
-//   - Summary (56 bytes per resource-metric): an exponentially weighted
+//   - Summary (64 bytes per resource-metric): an exponentially weighted
 //     mean and variance, the maximum, the number of values seen and the
 //     current run of values below an idle threshold. Summary.Idle is the
 //     streaming form of "below the threshold, held for the last N steps".
 //   - Sketch (320 bytes): a log-linear histogram with 16-bit counts whose
 //     percentiles are within 5 % of the exact ones on every NAB EC2 CPU
 //     trace at p50, p90, p95 and p99.
-//   - PercentileSummary (376 bytes): a Summary and a Sketch side by side,
+//   - PercentileSummary (384 bytes): a Summary and a Sketch side by side,
 //     for percentile thresholds such as a p95 below 40 %.
-//   - ResourceSummaries (1128 bytes): the CPU, network and request
-//     PercentileSummaries of one resource; 100,000 resources take 113 MB.
+//   - ResourceSummaries (1152 bytes): the CPU, network and request
+//     PercentileSummaries of one resource; 100,000 resources take 115 MB.
 //
 // BatchScan is the columnar counterpart for a first pass or a backfill: it
 // reduces many windows laid out one after another (count, gaps, mean, max,
@@ -28,7 +28,10 @@
 // Update and Add allocate nothing; a NaN gap is not a value, and in a
 // Summary it ends the run below the threshold (missing data is never
 // idleness). Observe checks its input (times sorted and not repeated,
-// finite values) and returns a *provider.InvalidError naming the field.
+// finite values) and returns a *provider.InvalidError naming the field;
+// it ends the run too when a value comes more than 1.5 steps
+// (SummaryConfig.Step, default 5 minutes) after the previous one: the
+// steps between had no data.
 // The states are values: copy a zero-history state made by a constructor
 // into each slot of a slice. They are not safe for concurrent use; keep
 // one per goroutine or guard it.

@@ -7,7 +7,7 @@ import (
 
 // SummaryConfig configures a Summary. Threshold has no default: the zero
 // value counts only negative values as below it, which utilization never
-// has, so set it. Alpha defaults to 0.05.
+// has, so set it. Alpha defaults to 0.05, Step to 5 minutes.
 type SummaryConfig struct {
 	// Threshold is the idle threshold in the metric's unit: a value below
 	// it extends the below-threshold run, any other value ends it.
@@ -16,10 +16,21 @@ type SummaryConfig struct {
 	// mean and variance, in (0, 1]. Default: 0.05 (a memory of about 20
 	// values).
 	Alpha float64 `json:"alpha,omitempty" yaml:"alpha,omitempty"`
+	// Step is the interval at which Observe expects values. A value that
+	// arrives more than 1.5 Step after the previous one (at least one
+	// step without data: an agent's outage, a scrape target gone) ends
+	// the run below the threshold before it is added, as a NaN gap does:
+	// time without data is never idle time. Values closer together than
+	// Step are each a step of the run. Update takes no time and does not
+	// use it. Must be ≥ 0. Default: 5m.
+	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 }
 
-// Validate checks that Threshold is finite and Alpha in (0, 1] (or zero,
-// meaning the default).
+// defaultStep is SummaryConfig.Step's default.
+const defaultStep = 5 * time.Minute
+
+// Validate checks that Threshold is finite, Alpha in (0, 1] and Step ≥ 0
+// (a zero Alpha or Step means the default).
 func (c SummaryConfig) Validate() error {
 	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) {
 		return invalid("stream.threshold", c.Threshold, "must be finite")
@@ -27,13 +38,16 @@ func (c SummaryConfig) Validate() error {
 	if math.IsNaN(c.Alpha) || c.Alpha < 0 || c.Alpha > 1 {
 		return invalid("stream.alpha", c.Alpha, "must be in (0, 1] (0 means the default 0.05)")
 	}
+	if c.Step < 0 {
+		return invalid("stream.step", c.Step, "must be ≥ 0 (0 means the default 5m)")
+	}
 	return nil
 }
 
 // Summary is the O(1) state of one resource-metric for watching a large
 // fleet without keeping its history: an exponentially weighted mean and
 // variance, the maximum, the number of values seen and the length of the
-// current run of values below the threshold. It takes 56 bytes.
+// current run of values below the threshold. It takes 64 bytes.
 //
 // The zero Summary is not usable; make one with NewSummary. A Summary is
 // not safe for concurrent use: keep one per goroutine or guard it.
@@ -43,6 +57,7 @@ type Summary struct {
 	threshold  float64
 	alpha      float64
 	last       int64  // Unix nanoseconds of the last Observe; noTime before
+	maxGap     uint64 // nanoseconds after last beyond which Observe ends the run: 1.5 Step
 	run        uint32 // values below threshold since the last one that was not, saturating
 	n          uint32 // values seen, saturating
 }
@@ -66,7 +81,11 @@ func NewSummary(cfg SummaryConfig) (Summary, error) {
 	if cfg.Alpha == 0 {
 		cfg.Alpha = 0.05
 	}
-	return Summary{threshold: cfg.Threshold, alpha: cfg.Alpha, max: math.Inf(-1), last: noTime}, nil
+	if cfg.Step == 0 {
+		cfg.Step = defaultStep
+	}
+	step := uint64(cfg.Step)
+	return Summary{threshold: cfg.Threshold, alpha: cfg.Alpha, max: math.Inf(-1), last: noTime, maxGap: step + step/2}, nil
 }
 
 // Update adds one value in O(1) without allocating. A NaN is a gap: it is
@@ -74,8 +93,9 @@ func NewSummary(cfg SummaryConfig) (Summary, error) {
 // the run, as it does in BatchScan's runs: a step without data does not
 // say the metric stayed below the threshold, so Idle holds only over
 // values since the last gap (an agent that died reads as not idle, not
-// as idle for as long as it stays dead). Infinite values are the caller's
-// bug; use Observe to have input checked.
+// as idle for as long as it stays dead). Update knows no time: give it a
+// NaN for every step without data, or use Observe, which finds them.
+// Infinite values are the caller's bug; use Observe to have input checked.
 func (s *Summary) Update(v float64) {
 	if math.IsNaN(v) {
 		s.run = 0
@@ -113,7 +133,10 @@ func (s *Summary) update(v float64) {
 // previous Observe's time (and after the earliest Unix nanosecond,
 // 1677-09-21T00:12:43.145224192Z, and no later than the latest,
 // 2262-04-11T23:47:16.854775807Z) and v finite (a NaN gap is accepted, as
-// Update takes it). The error names the field.
+// Update takes it). A t more than 1.5 SummaryConfig.Step after the
+// previous Observe's time ends the run before v is added: the steps
+// between them had no data, and missing data is never idleness. The error
+// names the field; on an error the state is unchanged.
 func (s *Summary) Observe(t time.Time, v float64) error {
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
@@ -131,6 +154,11 @@ func (s *Summary) Observe(t time.Time, v float64) error {
 	}
 	if math.IsInf(v, 0) {
 		return invalid("stream.value", v, "must be finite or NaN (a gap)")
+	}
+	// ns > s.last, so their difference fits in a uint64 even when the
+	// int64 one would overflow.
+	if s.last != noTime && uint64(ns)-uint64(s.last) > s.maxGap {
+		s.run = 0
 	}
 	s.last = ns
 	s.Update(v)
