@@ -31,7 +31,9 @@
 // finite values) and returns a *provider.InvalidError naming the field;
 // it ends the run too when a value comes more than 1.5 steps
 // (SummaryConfig.Step, default 5 minutes) after the previous one: the
-// steps between had no data.
+// steps between had no data. A value refused for its time that is not
+// below the threshold (a busy value after the clock jumped back) ends the
+// run as well.
 // The states are values: copy a zero-history state made by a constructor
 // into each slot of a slice. They are not safe for concurrent use; keep
 // one per goroutine or guard it.

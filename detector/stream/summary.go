@@ -136,8 +136,33 @@ func (s *Summary) update(v float64) {
 // Update takes it). A t more than 1.5 SummaryConfig.Step after the
 // previous Observe's time ends the run before v is added: the steps
 // between them had no data, and missing data is never idleness. The error
-// names the field; on an error the state is unchanged.
+// names the field. A refused value is not added; one refused for its time
+// (a clock that jumped back, a retried sample) still ends the run unless
+// it is below the threshold: a busy value seen at a wrong time was seen.
 func (s *Summary) Observe(t time.Time, v float64) error {
+	if err := s.checkTime(t); err != nil {
+		if !(v < s.threshold) {
+			s.run = 0
+		}
+		return err
+	}
+	if math.IsInf(v, 0) {
+		return invalid("stream.value", v, "must be finite or NaN (a gap)")
+	}
+	ns := t.UnixNano()
+	// ns > s.last, so their difference fits in a uint64 even when the
+	// int64 one would overflow.
+	if s.last != noTime && uint64(ns)-uint64(s.last) > s.maxGap {
+		s.run = 0
+	}
+	s.last = ns
+	s.Update(v)
+	return nil
+}
+
+// checkTime returns the error naming stream.time when Observe cannot
+// take a value at t.
+func (s *Summary) checkTime(t time.Time) error {
 	if t.IsZero() {
 		return invalid("stream.time", t, "must be set")
 	}
@@ -152,16 +177,6 @@ func (s *Summary) Observe(t time.Time, v float64) error {
 	if s.last != noTime && ns <= s.last {
 		return invalid("stream.time", t.Format(time.RFC3339Nano), "must be after the previous value's "+time.Unix(0, s.last).UTC().Format(time.RFC3339Nano)+" (values must be sorted and not repeated)")
 	}
-	if math.IsInf(v, 0) {
-		return invalid("stream.value", v, "must be finite or NaN (a gap)")
-	}
-	// ns > s.last, so their difference fits in a uint64 even when the
-	// int64 one would overflow.
-	if s.last != noTime && uint64(ns)-uint64(s.last) > s.maxGap {
-		s.run = 0
-	}
-	s.last = ns
-	s.Update(v)
 	return nil
 }
 
