@@ -44,4 +44,7 @@
 //		s.Update(v)
 //	}
 //	idle := s.Idle(12) && s.Quantile(0.95) < 0.40 // 12 steps of 5 minutes: 1 h held
+//
+// Idle knows no time: fed with Observe, a state answers IdleAt(now, hold),
+// which is false when no value arrived in the last 1.5 steps.
 package stream

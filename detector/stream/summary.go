@@ -215,6 +215,22 @@ func (s *Summary) Run() int { return int(s.run) }
 
 // Idle reports whether the last hold steps were all values below the
 // threshold (no gap among them) and the weighted mean is below it too.
+// Idle knows no time: a Summary that stops being fed (an agent that died
+// sends no gap either) keeps its answer. Use IdleAt with Observe.
 func (s *Summary) Idle(hold int) bool {
 	return s.n > 0 && int(s.run) >= max(hold, 1) && s.mean < s.threshold
+}
+
+// IdleAt reports Idle(hold) of a Summary fed by Observe whose last value
+// is no more than 1.5 SummaryConfig.Step before now: when values stop
+// arriving, what they said is stale and the resource is not idle (missing
+// data is never idleness). A now before the last value's time is not
+// stale. A Summary fed only by Update has no time and is never idle by
+// IdleAt.
+func (s *Summary) IdleAt(now time.Time, hold int) bool {
+	if s.last == noTime || !s.Idle(hold) {
+		return false
+	}
+	age := now.Sub(time.Unix(0, s.last)) // saturates
+	return age <= 0 || uint64(age) <= s.maxGap
 }
