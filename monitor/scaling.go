@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"strings"
+
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
@@ -9,6 +11,10 @@ import (
 // OutcomeStarted is the Outcome of a KindRollback event that opens a
 // rollback (its steps follow as OutcomeDone, with their capacity).
 const OutcomeStarted = "started"
+
+// approvalRequired starts safety.Decision.Summary of a decision that
+// asks for an approval.
+const approvalRequired = "approval required"
 
 // OutcomeStopped is the Outcome of a KindScalingPlan event for a plan that
 // ended early without failing: the safety gate refused a step or the rate
@@ -30,6 +36,7 @@ const OutcomeStopped = "stopped"
 //	step_executed             KindScalingStep   done      (Capacity, Cost)
 //	step_failed               KindScalingStep   failed
 //	step_blocked              KindBlocked       block
+//	  (approval required)     KindDecision      require_approval
 //	step_rate_limited         KindRateLimited   rate_limited
 //	step_verified             KindVerification  verified
 //	verification_failed       KindVerification  failed
@@ -40,8 +47,12 @@ const OutcomeStopped = "stopped"
 //	plan_stopped              KindScalingPlan   stopped   (failed when the event has an Err)
 //	error                     KindFailure       failed
 //
-// Every event has Source SourceScaling, ResourceID the target, Ref the
-// plan's ID, and Action scale_out, scale_in or resize from the change.
+// A step_blocked event whose Reason is a decision that asks for an
+// approval (safety.Decision.Summary: "approval required: ...") and whose
+// Err, if any, is a refusal, not a failure (safety.IsFailure), is the
+// require_approval decision it records, not a block. Every event has
+// Source SourceScaling, ResourceID the target, Ref the plan's ID, and
+// Action scale_out, scale_in or resize from the change.
 func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 	ev := Event{Time: e.Time, Source: SourceScaling, ResourceID: e.Target, Ref: e.PlanID, Reason: e.Reason,
 		Action: scalingAction(e)}
@@ -77,6 +88,11 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 		change()
 	case scaling.EventStepBlocked:
 		ev.Kind, ev.Outcome = KindBlocked, string(safety.Block)
+		if strings.HasPrefix(e.Reason, approvalRequired) && (e.Err == nil || !safety.IsFailure(safety.Decision{}, e.Err)) {
+			// A refusal for want of an approval (safety.Decision.Summary
+			// says so) is not a block.
+			ev.Kind, ev.Outcome = KindDecision, string(safety.RequireApproval)
+		}
 	case scaling.EventStepRateLimited:
 		ev.Kind, ev.Outcome = KindRateLimited, OutcomeRateLimited
 	case scaling.EventStepVerified:

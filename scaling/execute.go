@@ -412,12 +412,12 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		}
 		x.Gate = &d
 		if !safety.IsFailure(d, err) {
-			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), nil))
+			e.emit(e.blockedEvent(p, s, now, d.Summary(), nil))
 			e.stop(x, PlanBlocked, fmt.Sprintf("step %d: %s", s.Index, d.Summary()), nil)
 			return false
 		}
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err}
-		e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), serr))
+		e.emit(e.blockedEvent(p, s, now, d.Summary(), serr))
 		e.stop(x, PlanBlocked, "", serr)
 		return false
 	}
@@ -1439,7 +1439,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 			err = fmt.Errorf("%w: not allowed by the gate: %s", safety.ErrBlocked, d.Summary())
 		}
 		if err != nil {
-			e.emit(e.stepEvent(p, s, EventStepBlocked, d.Summary(), err))
+			e.emit(e.blockedEvent(p, s, prop.Now, d.Summary(), err))
 			fail(&StepError{PlanID: p.ID, Step: s.Index, Stage: StageSafety, Err: err})
 			return
 		}
@@ -1567,6 +1567,17 @@ func (e *Engine) settleRollback(ctx context.Context, p Plan, rec *StepRecord) er
 }
 
 // stepEvent is the event of one step.
+// blockedEvent is the EventStepBlocked of step s, stamped with now, the
+// time of the gate's decision (its proposal's Now, which the safety
+// engine's audit record of the same decision carries), not the clock's
+// time after the gate returned: a consumer that sees both (monitor's
+// metrics) counts one decision once.
+func (e *Engine) blockedEvent(p Plan, s PlanStep, now time.Time, reason string, err error) Event {
+	ev := e.stepEvent(p, s, EventStepBlocked, reason, err)
+	ev.Time = now
+	return ev
+}
+
 func (e *Engine) stepEvent(p Plan, s PlanStep, kind EventKind, reason string, err error) Event {
 	return Event{Time: e.clock.Now(), Kind: kind, Target: p.Target.ID, PlanID: p.ID, Step: s.Index, Strategy: p.Strategy,
 		From: s.From, To: s.To, FromSize: s.FromSize, ToSize: s.ToSize, Reason: reason, Err: err}
