@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -219,7 +220,9 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 				c.verdictAt[e.ResourceID] = e.Time
 			}
 		case monitor.KindForecast:
-			if e.Value < 0 { // unknown (−1): no error to export
+			// Unknown (−1), or not a number or infinite (which the Log
+			// refuses, but a host may Write): no error to export.
+			if e.Value < 0 || math.IsNaN(e.Value) || math.IsInf(e.Value, 0) {
 				delete(c.forecast, label(e.ResourceID))
 			} else {
 				c.forecast[label(e.ResourceID)] = e.Value

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,27 @@ func registered(t *testing.T, opts ...metrics.Option) (*metrics.Collector, *prom
 	l, err := monitor.NewLog(monitor.LogConfig{}, monitor.WithSink("metrics", col))
 	require.NoError(t, err)
 	return col, reg, l
+}
+
+// A forecast error that is not a number (NaN) or infinite, which a host
+// writing to the Collector directly may pass and the Log refuses, is
+// unknown: its target is left out of idlescale_forecast_error, as for −1.
+// It was exported as it was, a +Inf gauge no average or alert can use,
+// and a NaN one that hid the target's last known error.
+func TestForecastErrorNotFiniteIsLeftOut(t *testing.T) {
+	t.Parallel()
+	col, reg, _ := registered(t)
+	fc := func(target string, v float64) monitor.Event {
+		e := ev(monitor.KindForecast, monitor.SourceScaling, target, "", monitor.OutcomeFallback, 0)
+		e.Value = v
+		return e
+	}
+	require.NoError(t, col.Write(t.Context(), []monitor.Event{fc("nan", 0.5), fc("inf", 0.5), fc("ninf", 0.5), fc("ok", 0.5)}))
+	require.NoError(t, col.Write(t.Context(), []monitor.Event{fc("nan", math.NaN()), fc("inf", math.Inf(1)), fc("ninf", math.Inf(-1))}))
+	want := `
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{target="ok"} 0.5
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }

@@ -12,8 +12,10 @@
 // the latest verdict of every resource (idle count; a resource it saw
 // terminated, an executed terminate not in a dry run, is no longer
 // counted until a later verdict of its ID) and the latest
-// forecast error of every target (left out while it is unknown, −1 in the
-// event), and the executed changes in a
+// forecast error of every target (left out while it is unknown: −1 in the
+// event, or a value that is not a number or infinite, which the Log
+// refuses but a host may Write; never exported as NaN or ±Inf), and the
+// executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
 // (in memory that grows with the resources changed, not with time). The rate-limit budget left
 // and the alerts firing are read from their sources when scraped.
