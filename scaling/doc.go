@@ -177,8 +177,11 @@
 // History would be split) or one with a plan executing
 // (ErrPlanRunning); forgetting never touches the Journal, so an
 // interrupted plan keeps its record and its rollback for Engine.Resume,
-// and ends a forecast fallback the target stood in
-// (EventForecastRecovered), so that its alert does not fire for good.
+// and ends the forecast standing of each of its predictive strategies
+// that fell back, in fallback still or recovered since
+// (EventForecastRecovered, Value −1), so that a fallback's alert does
+// not fire for good and the forecast error the monitor exports for the
+// target goes with it.
 //
 // A group that another autoscaler scales (provider.Resource.ScaledBy: the
 // Kubernetes driver names the HorizontalPodAutoscaler that targets a

@@ -483,6 +483,10 @@ type historyCell struct {
 	// was a forecast fallback (InputForecastFallback 1), to emit the
 	// forecast events on a change.
 	fallback map[string]bool
+	// reported holds the strategies that emitted a forecast event (fell
+	// back at least once): the end of their standing is emitted when the
+	// target is forgotten.
+	reported map[string]bool
 	// recs is where h's first records live: next to the cell its
 	// evaluation locks anyway, rather than in an array of their own
 	// somewhere else in the heap (a fleet pass reads ten thousand
@@ -577,11 +581,13 @@ func (e *Engine) dropIfReleased(target string) {
 }
 
 // drop forgets the target's cell c, returning the events that end the
-// forecast fallbacks it stood in: EventForecastRecovered for each
-// strategy whose last recommendation fell back, so that an alert the
-// fallback raised (the monitor's forecast_fallback) is resolved rather
-// than left firing for a target no decision will ever recover. e.mu is
-// held; the caller emits the events once it is released.
+// forecast standings it reported: EventForecastRecovered (Value −1) for
+// each strategy that fell back, in fallback still or recovered since, so
+// that an alert a fallback raised (the monitor's forecast_fallback) is
+// resolved rather than left firing for a target no decision will ever
+// recover, and a forecast error exported for the target (the monitor's
+// forecast_error, from a recovery) is dropped rather than exported for
+// good. e.mu is held; the caller emits the events once it is released.
 func (e *Engine) drop(target string, c *historyCell) []Event {
 	delete(e.history, target)
 	if e.observer == nil {
@@ -590,11 +596,9 @@ func (e *Engine) drop(target string, c *historyCell) []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var events []Event
-	for strategy, fell := range c.fallback {
-		if fell {
-			events = append(events, Event{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
-				Reason: "the target's state was forgotten (it left the policy): its forecast fallback ends with it"})
-		}
+	for strategy := range c.reported {
+		events = append(events, Event{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
+			Reason: "the target's state was forgotten (it left the policy): its forecast standing ends with it"})
 	}
 	slices.SortFunc(events, func(a, b Event) int { return strings.Compare(a.Strategy, b.Strategy) })
 	return events
@@ -627,13 +631,14 @@ func (e *Engine) emitAll(events []Event) {
 // interrupted before keeps its record and its rollback, and Resume (or
 // an Autoscaler whose policy has the target again) carries it out,
 // recording its changes in a new History. A predictive strategy of the
-// target that had fallen back (EventForecastFallback) is told recovered
+// target that had fallen back (EventForecastFallback), in fallback still
+// or recovered since, is told recovered
 // (EventForecastRecovered, Value −1, Reason saying the target was
 // forgotten), so that the alert its fallback raised does not fire for
-// good. The rate limiter's budgets
-// (WithReserver) and the action history (WithActionHistory) are the
-// host's, kept by target and resource ID: a target that comes back
-// within their windows is still counted by them.
+// good and the forecast error exported for the target goes with it. The
+// rate limiter's budgets (WithReserver) and the action history
+// (WithActionHistory) are the host's, kept by target and resource ID: a
+// target that comes back within their windows is still counted by them.
 func (e *Engine) Forget(target string) error {
 	e.mu.Lock()
 	c := e.history[target]
@@ -806,6 +811,10 @@ func (c *historyCell) forecastEvent(target string, now time.Time, r Recommendati
 	default:
 		return Event{}, false
 	}
+	if c.reported == nil {
+		c.reported = map[string]bool{}
+	}
+	c.reported[r.Strategy] = true
 	return ev, true
 }
 

@@ -14,7 +14,9 @@
 // counted until a later verdict of its ID) and the latest
 // forecast error of every target (left out while it is unknown: −1 in the
 // event, or a value that is not a number or infinite, which the Log
-// refuses but a host may Write; never exported as NaN or ±Inf), and the
+// refuses but a host may Write; never exported as NaN or ±Inf; a target
+// the scaling engine forgets, Engine.Forget or Autoscaler.Close, is told
+// recovered with −1 and so leaves it), and the
 // executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
 // (in memory that grows with the resources changed, not with time). The rate-limit budget left
