@@ -115,11 +115,11 @@ type Collector struct {
 	idleDesc, forecastDesc, savingsDesc, budgetDesc, alertD *prometheus.Desc
 
 	mu        sync.Mutex
-	verdicts  map[string]string    // resource → latest verdict outcome
-	verdictAt map[string]time.Time // resource → its time
-	forecast  map[string]float64   // target → latest forecast error
-	savings   report.Ledger        // executed changes, for realised savings
-	lastSeen  map[string]time.Time // kind/resource/action → last decision counted
+	verdicts  map[string]string               // resource → latest verdict outcome
+	verdictAt map[string]time.Time            // resource → its time
+	forecast  map[string]float64              // target → latest forecast error
+	savings   report.Ledger                   // executed changes, for realised savings
+	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
 }
 
 var (
@@ -161,7 +161,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 		alertD: prometheus.NewDesc(ns+"_alerts_firing",
 			"Alerts firing, by severity.", []string{"severity"}, nil),
 		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[string]float64{},
-		lastSeen: map[string]time.Time{},
+		lastSeen: map[string]map[string]time.Time{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -198,11 +198,16 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 		case monitor.KindDecision, monitor.KindBlocked:
 			// The reaper and the engine's auditor may both record one
 			// decision: count it once.
-			key := string(e.Kind) + "/" + e.ResourceID + "/" + string(e.Action)
-			if last, ok := c.lastSeen[key]; ok && last.Equal(e.Time) {
+			key := string(e.Kind) + "/" + string(e.Action)
+			seen := c.lastSeen[e.ResourceID]
+			if last, ok := seen[key]; ok && last.Equal(e.Time) {
 				continue
 			}
-			c.lastSeen[key] = e.Time
+			if seen == nil {
+				seen = map[string]time.Time{}
+				c.lastSeen[e.ResourceID] = seen
+			}
+			seen[key] = e.Time
 			c.decisions.WithLabelValues(label(e.Outcome)).Inc()
 			if e.Kind == monitor.KindBlocked {
 				for _, r := range e.Rules {
@@ -213,11 +218,14 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			c.actions.WithLabelValues(label(string(e.Action)), label(e.Outcome), strconv.FormatBool(e.DryRun)).Inc()
 			// A terminated resource is gone: its verdict no longer
 			// counts (a verdict after this one, of the ID used again,
-			// counts anew).
-			if e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun &&
-				!e.Time.Before(c.verdictAt[e.ResourceID]) {
-				delete(c.verdicts, e.ResourceID)
-				c.verdictAt[e.ResourceID] = e.Time
+			// counts anew), and the keys of its decisions, recorded
+			// before its action, are dropped.
+			if e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun {
+				delete(c.lastSeen, e.ResourceID)
+				if !e.Time.Before(c.verdictAt[e.ResourceID]) {
+					delete(c.verdicts, e.ResourceID)
+					c.verdictAt[e.ResourceID] = e.Time
+				}
 			}
 		case monitor.KindForecast:
 			// Unknown (−1), or not a number or infinite (which the Log
