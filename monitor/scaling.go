@@ -47,7 +47,8 @@ const OutcomeStopped = "stopped"
 //	plan_stopped              KindScalingPlan   stopped   (failed when the event has an Err)
 //	error                     KindFailure       failed
 //
-// A step_blocked event whose Reason is a decision that asks for an
+// A forecast event's error that is not a number or infinite is unknown,
+// −1. A step_blocked event whose Reason is a decision that asks for an
 // approval (safety.Decision.Summary: "approval required: ...") and whose
 // Err, if any, is a refusal, not a failure (safety.IsFailure), is the
 // require_approval decision it records, not a block. Every event has
@@ -117,13 +118,24 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 	case scaling.EventError:
 		ev.Kind, ev.Outcome = KindFailure, OutcomeFailed
 	case scaling.EventForecastFallback:
-		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeFallback, e.Value
+		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeFallback, forecastError(e.Value)
 	case scaling.EventForecastRecovered:
-		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeRecovered, e.Value
+		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeRecovered, forecastError(e.Value)
 	default: // decision, step_retried, rollback_completed
 		return nil
 	}
 	return []Event{ev}
+}
+
+// forecastError is a forecast event's error as the log keeps it: −1
+// (unknown) for a value that is not a number or infinite (a host's
+// strategy may report one; the engine passes it on), which an Event
+// must not carry.
+func forecastError(v float64) float64 {
+	if !finite(v) {
+		return -1
+	}
+	return v
 }
 
 // scalingAction is the safety action of a scaling event's change: scale
