@@ -120,7 +120,16 @@ type Collector struct {
 	forecast  map[string]float64              // target → latest forecast error
 	savings   report.Ledger                   // executed changes, for realised savings
 	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
+	// gone is, for each resource seen terminated, the time of its
+	// terminate: a verdict before it is a late one that must not count
+	// it again. It holds at most minGoneMemory; the oldest are forgotten
+	// first.
+	gone map[string]time.Time
 }
+
+// minGoneMemory is the number of terminated resources the Collector
+// remembers to ignore their late verdicts (see Collector.gone).
+const minGoneMemory = 1000
 
 var (
 	_ prometheus.Collector = (*Collector)(nil)
@@ -161,7 +170,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 		alertD: prometheus.NewDesc(ns+"_alerts_firing",
 			"Alerts firing, by severity.", []string{"severity"}, nil),
 		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[string]float64{},
-		lastSeen: map[string]map[string]time.Time{},
+		lastSeen: map[string]map[string]time.Time{}, gone: map[string]time.Time{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -192,7 +201,8 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 		c.events.WithLabelValues(label(string(e.Kind)), label(e.Source)).Inc()
 		switch e.Kind {
 		case monitor.KindVerdict:
-			if !e.Time.Before(c.verdictAt[e.ResourceID]) {
+			if !e.Time.Before(c.latest(e.ResourceID)) {
+				delete(c.gone, e.ResourceID)
 				c.verdicts[e.ResourceID], c.verdictAt[e.ResourceID] = e.Outcome, e.Time
 			}
 		case monitor.KindDecision, monitor.KindBlocked:
@@ -222,9 +232,10 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			// before its action, are dropped.
 			if e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun {
 				delete(c.lastSeen, e.ResourceID)
-				if !e.Time.Before(c.verdictAt[e.ResourceID]) {
+				if !e.Time.Before(c.latest(e.ResourceID)) {
 					delete(c.verdicts, e.ResourceID)
-					c.verdictAt[e.ResourceID] = e.Time
+					delete(c.verdictAt, e.ResourceID)
+					c.forget(e.ResourceID, e.Time)
 				}
 			}
 		case monitor.KindForecast:
@@ -242,6 +253,35 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 		}
 	}
 	return nil
+}
+
+// latest is the time of the resource's latest verdict or terminate (zero
+// for neither). c.mu is held.
+func (c *Collector) latest(id string) time.Time {
+	if t, ok := c.gone[id]; ok {
+		return t
+	}
+	return c.verdictAt[id]
+}
+
+// forget remembers the resource as terminated at at, forgetting the
+// oldest terminated resources, a quarter at a time so that the sort is
+// rare, when more than minGoneMemory are remembered. c.mu is held.
+func (c *Collector) forget(id string, at time.Time) {
+	c.gone[id] = at
+	if len(c.gone) <= minGoneMemory {
+		return
+	}
+	ids := make([]string, 0, len(c.gone))
+	for k := range c.gone {
+		if k != id {
+			ids = append(ids, k)
+		}
+	}
+	slices.SortFunc(ids, func(x, y string) int { return c.gone[x].Compare(c.gone[y]) })
+	for _, k := range ids[:len(c.gone)-minGoneMemory*3/4] {
+		delete(c.gone, k)
+	}
 }
 
 // label returns s as a label value: Prometheus refuses text that is not
