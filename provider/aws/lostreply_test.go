@@ -92,19 +92,7 @@ var untouched = []error{provider.ErrThrottled, provider.ErrNotFound, provider.Er
 // the error must not match provider.ErrDenied.
 func TestRetriedWriteAfterALostReplyIsNotUntouched(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		action string
-		act    func(d *awsprovider.Driver, ctx context.Context, id string) error
-		before func(t *testing.T, d *awsprovider.Driver, id string)
-		want   []ec2types.InstanceStateName
-	}{
-		{"StopInstances", (*awsprovider.Driver).Stop, nil,
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}},
-		{"StartInstances", (*awsprovider.Driver).Start, func(t *testing.T, d *awsprovider.Driver, id string) { require.NoError(t, d.Stop(tctx(t), id)) },
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNamePending, ec2types.InstanceStateNameRunning}},
-		{"TerminateInstances", (*awsprovider.Driver).Terminate, nil,
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated}},
-	} {
+	for _, tt := range instanceWrites() {
 		for _, retry := range []string{"throttled", "denied"} {
 			t.Run(tt.action+"/"+retry, func(t *testing.T) {
 				t.Parallel()
@@ -279,4 +267,26 @@ func TestResizeWhoseStopWaitFailedEarlyIsNotUntouched(t *testing.T) {
 	require.ErrorAs(t, err, &re, "the stop is a step whose outcome is unknown")
 	st, _ := ec2State(t, id)
 	assert.Contains(t, []ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}, st)
+}
+
+// instanceWrite is one of the driver's instance writes: the EC2 action,
+// the call, what to do first (nil: nothing; the instance is running) and
+// the states the instance may be in once EC2 applied it.
+type instanceWrite struct {
+	action string
+	act    func(d *awsprovider.Driver, ctx context.Context, id string) error
+	before func(t *testing.T, d *awsprovider.Driver, id string)
+	want   []ec2types.InstanceStateName
+}
+
+// instanceWrites returns Stop, Start (of a stopped instance) and Terminate.
+func instanceWrites() []instanceWrite {
+	return []instanceWrite{
+		{"StopInstances", (*awsprovider.Driver).Stop, nil,
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}},
+		{"StartInstances", (*awsprovider.Driver).Start, func(t *testing.T, d *awsprovider.Driver, id string) { require.NoError(t, d.Stop(tctx(t), id)) },
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNamePending, ec2types.InstanceStateNameRunning}},
+		{"TerminateInstances", (*awsprovider.Driver).Terminate, nil,
+			[]ec2types.InstanceStateName{ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated}},
+	}
 }

@@ -1,11 +1,9 @@
 package aws_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,19 +22,7 @@ import (
 // response may have been applied as well.
 func TestRetriedWriteAfterAConnectionResetIsNotUntouched(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		action string
-		act    func(d *awsprovider.Driver, ctx context.Context, id string) error
-		before func(t *testing.T, d *awsprovider.Driver, id string)
-		want   []ec2types.InstanceStateName
-	}{
-		{"StopInstances", (*awsprovider.Driver).Stop, nil,
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameStopped}},
-		{"StartInstances", (*awsprovider.Driver).Start, func(t *testing.T, d *awsprovider.Driver, id string) { require.NoError(t, d.Stop(tctx(t), id)) },
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNamePending, ec2types.InstanceStateNameRunning}},
-		{"TerminateInstances", (*awsprovider.Driver).Terminate, nil,
-			[]ec2types.InstanceStateName{ec2types.InstanceStateNameShuttingDown, ec2types.InstanceStateNameTerminated}},
-	} {
+	for _, tt := range instanceWrites() {
 		t.Run(tt.action, func(t *testing.T) {
 			t.Parallel()
 			id := runInstances(t, 1, "t3.micro", nil)[0]

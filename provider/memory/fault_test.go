@@ -25,26 +25,7 @@ func (e *apiError) Error() string { return "api error " + e.code }
 func TestFaultReachesCallerIntact(t *testing.T) {
 	t.Parallel()
 	boom := &apiError{code: "InternalError"}
-	calls := map[memory.Op]func(*memory.Cloud) error{
-		memory.OpList:        func(c *memory.Cloud) error { _, err := c.List(t.Context(), provider.Filter{}); return err },
-		memory.OpGet:         func(c *memory.Cloud) error { _, err := c.Get(t.Context(), "i-a"); return err },
-		memory.OpQueryMetric: func(c *memory.Cloud) error { _, err := c.QueryMetric(t.Context(), cpuQuery()); return err },
-		memory.OpStart:       func(c *memory.Cloud) error { return c.Start(t.Context(), "i-a") },
-		memory.OpStop:        func(c *memory.Cloud) error { return c.Stop(t.Context(), "i-a") },
-		memory.OpTerminate:   func(c *memory.Cloud) error { return c.Terminate(t.Context(), "i-a") },
-		memory.OpCapacity:    func(c *memory.Cloud) error { _, err := c.Capacity(t.Context(), "web"); return err },
-		memory.OpSetCapacity: func(c *memory.Cloud) error {
-			return c.SetCapacity(t.Context(), "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 3})
-		},
-		memory.OpResize: func(c *memory.Cloud) error {
-			return c.Resize(t.Context(), "fn", provider.Size{MemoryMiB: 256, Timeout: time.Second})
-		},
-		memory.OpBackups: func(c *memory.Cloud) error { _, err := c.Backups(t.Context(), "i-a", time.Time{}); return err },
-		memory.OpActivity: func(c *memory.Cloud) error {
-			_, err := c.Activity(t.Context(), provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-time.Hour), End: epoch})
-			return err
-		},
-	}
+	calls := opCalls(t)
 	for op, call := range calls {
 		t.Run(string(op)+"/error", func(t *testing.T) {
 			t.Parallel()
@@ -274,4 +255,29 @@ func TestOpText(t *testing.T) {
 	c, _ := newCloud(t)
 	_, err = c.InjectFault(memory.Fault{Op: memory.OpAdd})
 	require.ErrorIs(t, err, provider.ErrInvalid)
+}
+
+// opCalls returns a call of each Cloud operation a Fault can target, on
+// the resources seed adds (instance i-a, group web, function fn).
+func opCalls(t *testing.T) map[memory.Op]func(*memory.Cloud) error {
+	return map[memory.Op]func(*memory.Cloud) error{
+		memory.OpList:        func(c *memory.Cloud) error { _, err := c.List(t.Context(), provider.Filter{}); return err },
+		memory.OpGet:         func(c *memory.Cloud) error { _, err := c.Get(t.Context(), "i-a"); return err },
+		memory.OpQueryMetric: func(c *memory.Cloud) error { _, err := c.QueryMetric(t.Context(), cpuQuery()); return err },
+		memory.OpStart:       func(c *memory.Cloud) error { return c.Start(t.Context(), "i-a") },
+		memory.OpStop:        func(c *memory.Cloud) error { return c.Stop(t.Context(), "i-a") },
+		memory.OpTerminate:   func(c *memory.Cloud) error { return c.Terminate(t.Context(), "i-a") },
+		memory.OpCapacity:    func(c *memory.Cloud) error { _, err := c.Capacity(t.Context(), "web"); return err },
+		memory.OpSetCapacity: func(c *memory.Cloud) error {
+			return c.SetCapacity(t.Context(), "web", provider.CapacitySpec{Min: 1, Max: 5, Desired: 3})
+		},
+		memory.OpResize: func(c *memory.Cloud) error {
+			return c.Resize(t.Context(), "fn", provider.Size{MemoryMiB: 256, Timeout: time.Second})
+		},
+		memory.OpBackups: func(c *memory.Cloud) error { _, err := c.Backups(t.Context(), "i-a", time.Time{}); return err },
+		memory.OpActivity: func(c *memory.Cloud) error {
+			_, err := c.Activity(t.Context(), provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-time.Hour), End: epoch})
+			return err
+		},
+	}
 }

@@ -2,7 +2,6 @@ package memory_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,22 +18,10 @@ import (
 // other (provider.ChangedNothing) that nothing was.
 func TestFaultPartialElsewhereChangesNothing(t *testing.T) {
 	t.Parallel()
-	calls := map[memory.Op]func(*memory.Cloud) error{
-		memory.OpGet:         func(c *memory.Cloud) error { _, err := c.Get(t.Context(), "i-a"); return err },
-		memory.OpQueryMetric: func(c *memory.Cloud) error { _, err := c.QueryMetric(t.Context(), cpuQuery()); return err },
-		memory.OpStart:       func(c *memory.Cloud) error { return c.Start(t.Context(), "i-a") },
-		memory.OpStop:        func(c *memory.Cloud) error { return c.Stop(t.Context(), "i-a") },
-		memory.OpTerminate:   func(c *memory.Cloud) error { return c.Terminate(t.Context(), "i-a") },
-		memory.OpCapacity:    func(c *memory.Cloud) error { _, err := c.Capacity(t.Context(), "web"); return err },
-		memory.OpResize: func(c *memory.Cloud) error {
-			return c.Resize(t.Context(), "fn", provider.Size{MemoryMiB: 256, Timeout: time.Second})
-		},
-		memory.OpBackups: func(c *memory.Cloud) error { _, err := c.Backups(t.Context(), "i-a", time.Time{}); return err },
-		memory.OpActivity: func(c *memory.Cloud) error {
-			_, err := c.Activity(t.Context(), provider.ActivityQuery{ResourceID: "i-a", Start: epoch.Add(-time.Hour), End: epoch})
-			return err
-		},
-	}
+	calls := opCalls(t)
+	// Partial applies part of the change on these two only.
+	delete(calls, memory.OpSetCapacity)
+	delete(calls, memory.OpList)
 	for op, call := range calls {
 		for _, f := range []memory.Fault{{Throttle: true}, {Err: provider.ErrConflict}, {}} {
 			c, _ := seed(t)
