@@ -231,12 +231,16 @@ func (r Report) Err() error {
 // Scan lists the fleet's resources, reads each one's metrics (and
 // activity) over the history before cfg.Now and runs d on it, examining at
 // most cfg.Concurrency resources at once. When the metrics source is a
-// provider.MetricsBatcher (the AWS driver, the memory cloud, a
-// quota.Source) the metrics are read ScanChunk resources at a time, each
-// chunk's queries in one QueryMetrics call (GetMetricData takes 500
-// queries a call, where one call per query would spend the account's
-// quota 500 times faster); otherwise each resource reads its own. The
-// verdicts are the same either way. An answer whose series names another
+// provider.MetricsBatcher (the AWS and Kubernetes drivers, the memory
+// cloud, a quota.Source) the metrics are read ScanChunk resources at a
+// time, each chunk's queries in one QueryMetrics call (GetMetricData takes
+// 500 queries a call, where one call per query would spend the account's
+// quota 500 times faster); otherwise each resource reads its own. So is
+// the activity when the activity source is a provider.ActivityBatcher
+// (the Kubernetes driver, which answers a chunk's PersistentVolumes from
+// one listing of the cluster's volumes, claims and attachments where one
+// read costs those lists each; the memory cloud): each chunk's activity
+// in one Activities call. The verdicts are the same either way. An answer whose series names another
 // resource or metric (Series.ResourceID, Series.Metric) than its query's
 // is a failed read of that metric (provider.ErrInvalid, naming both), not
 // data about the resource, and so is an answer without a series (a read
@@ -297,8 +301,9 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 		mu.Unlock()
 	}
 	batcher, _ := fleet.Metrics.(provider.MetricsBatcher)
+	actBatcher, _ := act.(provider.ActivityBatcher)
 	chunk := len(resources)
-	if batcher != nil {
+	if batcher != nil || actBatcher != nil {
 		chunk = ScanChunk
 	}
 	for lo := 0; lo < len(resources); lo += chunk {
@@ -328,6 +333,27 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 				}
 			}
 		}
+		var acts []provider.ActivityRead // part's activity, read ahead in one call
+		if actBatcher != nil {
+			acts = make([]provider.ActivityRead, len(part))
+			for j, r := range part {
+				acts[j].Query = activityQuery(r, cfg)
+			}
+			callErr := actBatcher.Activities(ctx, acts)
+			if err := ctx.Err(); err != nil {
+				return Report{}, err
+			}
+			if callErr != nil {
+				// A read the failed call left unanswered fails with the
+				// call's error: read as "no counts", it would be unknown
+				// activity at best, and a source's answer to nobody.
+				for i := range acts {
+					if acts[i].Err == nil && acts[i].Counts == nil {
+						acts[i].Err = callErr
+					}
+				}
+			}
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(cfg.Concurrency)
 		for j := range part {
@@ -340,7 +366,11 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 				if reads != nil {
 					ahead = reads[offsets[j]:offsets[j+1]]
 				}
-				in, ok := gather(gctx, fleet.Metrics, act, r, cfg, ahead, record)
+				var actAhead *provider.ActivityRead
+				if acts != nil {
+					actAhead = &acts[j]
+				}
+				in, ok := gather(gctx, fleet.Metrics, act, r, cfg, ahead, actAhead, record)
 				if !ok {
 					return gctx.Err()
 				}
@@ -496,10 +526,17 @@ func foreignSeries(q provider.Query, s provider.Series) error {
 	return nil
 }
 
+// activityQuery is the activity query Scan makes for r: the
+// ActivityWindow before Now.
+func activityQuery(r provider.Resource, cfg ScanConfig) provider.ActivityQuery {
+	return provider.ActivityQuery{ResourceID: r.ID, Start: cfg.Now.Add(-cfg.ActivityWindow), End: cfg.Now}
+}
+
 // gather reads what the detector needs for r: its metrics from ahead (read
 // ahead in a batch, one per metric of cfg.Metrics) or else from ms, one
-// query each, and its activity. It returns ok = false only when ctx ended.
-func gather(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, cfg ScanConfig, ahead []provider.MetricRead, record func(*ResourceError)) (Input, bool) {
+// query each, and its activity from actAhead (read ahead in a batch) or
+// else from act. It returns ok = false only when ctx ended.
+func gather(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, cfg ScanConfig, ahead []provider.MetricRead, actAhead *provider.ActivityRead, record func(*ResourceError)) (Input, bool) {
 	in := Input{Now: cfg.Now, Resource: r}
 	for k, q := range queries(r, cfg) {
 		m := q.Metric
@@ -535,8 +572,16 @@ func gather(ctx context.Context, ms provider.MetricsSource, act provider.Activit
 		}
 	}
 	if act != nil {
-		from := cfg.Now.Add(-cfg.ActivityWindow)
-		counts, err := act.Activity(ctx, provider.ActivityQuery{ResourceID: r.ID, Start: from, End: cfg.Now})
+		q := activityQuery(r, cfg)
+		var (
+			counts []provider.ActivityCount
+			err    error
+		)
+		if actAhead != nil {
+			counts, err = actAhead.Counts, actAhead.Err
+		} else {
+			counts, err = act.Activity(ctx, q)
+		}
 		if ctx.Err() != nil {
 			return in, false
 		}
@@ -546,7 +591,7 @@ func gather(ctx context.Context, ms provider.MetricsSource, act provider.Activit
 			in.ActivityErr = err
 			record(&ResourceError{ResourceID: r.ID, Op: "activity", Err: err})
 		default:
-			in.Activity, in.ActivityFrom = counts, from
+			in.Activity, in.ActivityFrom = counts, q.Start
 		}
 	}
 	return in, true

@@ -403,7 +403,7 @@ func (t *Tracker) activity(ctx context.Context, act provider.ActivitySource, r p
 	if act == nil {
 		return Input{Now: now, Resource: r}, true
 	}
-	return gather(ctx, nil, act, r, cfg, nil, func(e *ResourceError) { rd.Errors = append(rd.Errors, e) })
+	return gather(ctx, nil, act, r, cfg, nil, nil, func(e *ResourceError) { rd.Errors = append(rd.Errors, e) })
 }
 
 // full evaluates r on a full read, as Scan does, and stores a new state
@@ -414,7 +414,7 @@ func (t *Tracker) full(ctx context.Context, ms provider.MetricsSource, act provi
 	metrics := t.view(r.Kind).metrics
 	cfg := ScanConfig{Now: now, Step: t.cfg.Step, Statistic: t.cfg.Statistic, History: history, Metrics: metrics, ActivityWindow: t.needs.ActivityWindow}
 	metricErr := false
-	in, ok := gather(ctx, ms, act, r, cfg, nil, func(e *ResourceError) {
+	in, ok := gather(ctx, ms, act, r, cfg, nil, nil, func(e *ResourceError) {
 		metricErr = metricErr || e.Op != "activity"
 		rd.Errors = append(rd.Errors, e)
 	})

@@ -40,6 +40,18 @@ type MetricRead struct {
 	Err error
 }
 
+// ActivityRead is one query of a batch read: Query is the input, Counts
+// and Err the answer of ActivitySource.Activity(Query).
+type ActivityRead struct {
+	// Query is the query.
+	Query ActivityQuery
+	// Counts is the answer: one count per kind the source observes,
+	// sorted by kind (a kind it cannot observe is absent).
+	Counts []ActivityCount
+	// Err is the read's error; nil when it succeeded.
+	Err error
+}
+
 // ResourceBatcher is an Inventory that reads many resources in one call.
 // GetResources answers every read as Inventory.Get would (the contract is
 // in the package documentation, "Batch reads").
@@ -60,6 +72,16 @@ type CapacityBatcher interface {
 // values into the capacity of each read's Series.Values.
 type MetricsBatcher interface {
 	QueryMetrics(ctx context.Context, reads []MetricRead) error
+}
+
+// ActivityBatcher is an ActivitySource that answers many queries in one
+// call. Activities answers every read as ActivitySource.Activity would
+// (the contract is in the package documentation, "Batch reads"). A driver
+// whose activity reads share what they list (the Kubernetes driver's
+// PersistentVolumes, judged against the cluster's claims and attachments)
+// answers a batch from one listing instead of one per read.
+type ActivityBatcher interface {
+	Activities(ctx context.Context, reads []ActivityRead) error
 }
 
 // GetResources reads every resource of reads through inv: in one call when
@@ -127,6 +149,29 @@ func QueryMetrics(ctx context.Context, src MetricsSource, reads []MetricRead) er
 			return err
 		}
 		reads[i].Series, reads[i].Err = src.QueryMetric(ctx, reads[i].Query)
+	}
+	return nil
+}
+
+// Activities answers every query of reads through src: in one call when
+// src is an ActivityBatcher, else with one Activity per read, stopping at
+// the first read after ctx ended. It returns the error of the call as a
+// whole (ctx's when it ended); each read carries its own.
+func Activities(ctx context.Context, src ActivitySource, reads []ActivityRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	if b, ok := src.(ActivityBatcher); ok {
+		return b.Activities(ctx, reads)
+	}
+	for i := range reads {
+		if err := ctx.Err(); err != nil {
+			for j := i; j < len(reads); j++ {
+				reads[j].Counts, reads[j].Err = nil, err
+			}
+			return err
+		}
+		reads[i].Counts, reads[i].Err = src.Activity(ctx, reads[i].Query)
 	}
 	return nil
 }

@@ -61,7 +61,15 @@ func (d *plainDriver) QueryMetric(_ context.Context, q provider.Query) (provider
 	return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: []float64{float64(len(q.ResourceID))}}, nil
 }
 
-// batchDriver is a plainDriver with the three batch capabilities, each
+func (d *plainDriver) Activity(_ context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	d.call()
+	if q.ResourceID == "missing" {
+		return nil, fmt.Errorf("activity %q: %w", q.ResourceID, provider.ErrNotFound)
+	}
+	return []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: float64(len(q.ResourceID))}}, nil
+}
+
+// batchDriver is a plainDriver with the four batch capabilities, each
 // answering every read with a marker so that a test sees the batch was
 // used.
 type batchDriver struct {
@@ -93,10 +101,19 @@ func (d *batchDriver) QueryMetrics(_ context.Context, reads []provider.MetricRea
 	return nil
 }
 
+func (d *batchDriver) Activities(_ context.Context, reads []provider.ActivityRead) error {
+	d.batches++
+	for i := range reads {
+		reads[i].Counts, reads[i].Err = []provider.ActivityCount{{Kind: provider.ActivityDBQueries, Count: 42}}, nil
+	}
+	return nil
+}
+
 var (
 	_ provider.ResourceBatcher = (*batchDriver)(nil)
 	_ provider.CapacityBatcher = (*batchDriver)(nil)
 	_ provider.MetricsBatcher  = (*batchDriver)(nil)
+	_ provider.ActivityBatcher = (*batchDriver)(nil)
 )
 
 func TestBatchReadsWithoutBatcher(t *testing.T) {
@@ -137,9 +154,24 @@ func TestBatchReadsWithoutBatcher(t *testing.T) {
 	assert.Equal(t, []float64{2}, mr[2].Series.Values)
 
 	d.calls = 0
+	ar := make([]provider.ActivityRead, 3)
+	for i, id := range []string{"abc", "missing", "abcde"} {
+		ar[i].Query = provider.ActivityQuery{ResourceID: id, Start: time.Unix(0, 0), End: time.Unix(60, 0)}
+	}
+	ar[1].Counts = []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 9}}
+	require.NoError(t, provider.Activities(ctx, d, ar))
+	assert.Equal(t, 3, d.calls, "one Activity per read")
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 3}}, ar[0].Counts)
+	require.ErrorIs(t, ar[1].Err, provider.ErrNotFound)
+	assert.Nil(t, ar[1].Counts, "a failed read keeps no counts of an earlier answer")
+	assert.Equal(t, []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 5}}, ar[2].Counts)
+	require.NoError(t, ar[2].Err)
+
+	d.calls = 0
 	require.NoError(t, provider.GetResources(ctx, d, nil))
 	require.NoError(t, provider.GetCapacities(ctx, d, nil))
 	require.NoError(t, provider.QueryMetrics(ctx, d, nil))
+	require.NoError(t, provider.Activities(ctx, d, nil))
 	assert.Zero(t, d.calls, "an empty batch is no call")
 }
 
@@ -170,6 +202,15 @@ func TestBatchReadsContextEnds(t *testing.T) {
 			}
 			return []error{reads[0].Err, reads[1].Err, reads[2].Err}, err
 		}},
+		{"activity", func(ctx context.Context, d *plainDriver) ([]error, error) {
+			q := provider.ActivityQuery{ResourceID: "a", Start: time.Unix(0, 0), End: time.Unix(60, 0)}
+			reads := []provider.ActivityRead{{Query: q}, {Query: q}, {Query: q, Counts: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: 7}}}}
+			err := provider.Activities(ctx, d, reads)
+			if reads[2].Counts != nil {
+				return nil, errors.New("the unanswered read kept its old counts")
+			}
+			return []error{reads[0].Err, reads[1].Err, reads[2].Err}, err
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,11 +237,15 @@ func TestBatchReadsUseBatcher(t *testing.T) {
 	require.NoError(t, provider.GetCapacities(ctx, d, cr))
 	mr := []provider.MetricRead{{}, {}}
 	require.NoError(t, provider.QueryMetrics(ctx, d, mr))
-	assert.Equal(t, 3, d.batches, "one batch call per kind of read")
+	ar := []provider.ActivityRead{{}, {}}
+	require.NoError(t, provider.Activities(ctx, d, ar))
+	assert.Equal(t, 4, d.batches, "one batch call per kind of read")
 	assert.Zero(t, d.calls, "no per-resource call when the driver batches")
 	assert.Equal(t, "batch", rr[1].Resource.Owner)
 	assert.Equal(t, 42, cr[0].Capacity.Current)
 	assert.Equal(t, []float64{42}, mr[1].Series.Values)
+	assert.InDelta(t, 42.0, ar[1].Counts[0].Count, 0)
 	require.NoError(t, provider.GetResources(ctx, d, nil))
-	assert.Equal(t, 3, d.batches, "an empty batch is no call")
+	require.NoError(t, provider.Activities(ctx, d, nil))
+	assert.Equal(t, 4, d.batches, "an empty batch is no call")
 }

@@ -14,7 +14,7 @@
 //	rz   Resizer         // Resize an instance or function
 //	bk   BackupCatalog   // Backups of a resource
 //	av   ActivitySource  // logins, API calls, queries, ...
-//	rb   ResourceBatcher // GetResources: many Gets in one call (also CapacityBatcher, MetricsBatcher)
+//	rb   ResourceBatcher // GetResources: many Gets in one call (also CapacityBatcher, MetricsBatcher, ActivityBatcher)
 //
 //	if sc, ok := p.(provider.Scaler); ok { ... }
 //
@@ -43,19 +43,22 @@
 //
 // # Batch reads
 //
-// ResourceBatcher, CapacityBatcher and MetricsBatcher are optional
-// capabilities for callers that read a whole fleet at once, such as the
-// scaling Autoscaler's pass over thousands of targets: one call reads
-// many resources, capacities or metric queries, as the backends do (EC2
-// DescribeInstances and DescribeAutoScalingGroups take many IDs,
-// CloudWatch GetMetricData 500 queries). The functions GetResources,
-// GetCapacities and QueryMetrics use them when a driver has them and make
-// one call per read otherwise, so callers need not care.
+// ResourceBatcher, CapacityBatcher, MetricsBatcher and ActivityBatcher
+// are optional capabilities for callers that read a whole fleet at once,
+// such as the scaling Autoscaler's pass over thousands of targets or the
+// detector's Scan: one call reads many resources, capacities, metric or
+// activity queries, as the backends do (EC2 DescribeInstances and
+// DescribeAutoScalingGroups take many IDs, CloudWatch GetMetricData 500
+// queries, a Kubernetes LIST every PersistentVolume). The functions
+// GetResources, GetCapacities, QueryMetrics and Activities use them when a
+// driver has them and make one call per read otherwise, so callers need
+// not care.
 //
 // Every batch method has the same contract: reads[i] is answered in place
 // with exactly what the per-resource call (Inventory.Get, Scaler.Capacity,
-// MetricsSource.QueryMetric) returns for its input, including the error of
-// that read alone (ErrInvalid, ErrNotFound, ErrUnsupported, a throttle);
+// MetricsSource.QueryMetric, ActivitySource.Activity) returns for its
+// input, including the error of that read alone (ErrInvalid, ErrNotFound,
+// ErrUnsupported, a throttle);
 // one read's failure does not fail the others, and a successful read has a
 // nil Err. The method's own error is non-nil only when the call as a whole
 // failed (ctx ended, the backend unreachable); every read it did not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,6 +18,8 @@ import (
 var (
 	_ provider.ResourceBatcher = (*Driver)(nil)
 	_ provider.CapacityBatcher = (*Driver)(nil)
+	_ provider.MetricsBatcher  = (*Driver)(nil)
+	_ provider.ActivityBatcher = (*Driver)(nil)
 	_ scaling.PodBatcher       = (*Driver)(nil)
 )
 
@@ -158,28 +161,13 @@ func (d *Driver) GetResources(ctx context.Context, reads []provider.ResourceRead
 		err      error
 	}
 	byNS := map[string]hpas{}
-	var volumes map[string]volume // by name, listed at the first read of one; nil when that failed
-	volumesListed := false
+	volumes := volumeIndex{d: d, op: "get"}
 	fromVolumes := func(r *provider.ResourceRead) bool {
-		name, ok, err := d.volumeRef("get", r.ID)
-		if !ok || err != nil {
-			return false
+		v, ok := volumes.get(ctx, r.ID)
+		if ok {
+			r.Resource, r.Err = d.volumeResource(v), nil
 		}
-		if !volumesListed {
-			volumesListed = true
-			if vs, err := d.listVolumes(ctx, "get", ""); err == nil {
-				volumes = make(map[string]volume, len(vs))
-				for _, v := range vs {
-					volumes[v.pv.Name] = v
-				}
-			}
-		}
-		v, ok := volumes[name]
-		if !ok || !d.sees(v.pv) {
-			return false
-		}
-		r.Resource, r.Err = d.volumeResource(v), nil
-		return true
+		return ok
 	}
 	return batchWorkloads(ctx, d, "get", "get resources", reads,
 		func(r *provider.ResourceRead) string { return r.ID },
@@ -215,6 +203,130 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 			r.Err = d.red.Error(r.Err)
 		},
 		func(r *provider.CapacityRead) { r.Capacity, r.Err = d.Capacity(ctx, r.ID) })
+}
+
+// volumeIndex answers a batch's reads of PersistentVolumes from one
+// listing of them (listVolumes: one LIST of the volumes, one of the
+// VolumeAttachments and one of the claims), made at the first read of a
+// volume, where a single read of a stopped one makes those three LISTs
+// each.
+type volumeIndex struct {
+	d      *Driver
+	op     string
+	listed bool
+	byName map[string]volume // nil when the listing failed
+}
+
+// get returns the PersistentVolume id names, judged against the cluster's
+// others as the single read judges it; ok is false when id names no
+// volume (or volumes are not listed: Config.PersistentVolumes.List), the
+// listing failed, or it has no such volume that the configuration
+// selects: the single call then answers, with its error.
+func (x *volumeIndex) get(ctx context.Context, id string) (volume, bool) {
+	name, ok, err := x.d.volumeRef(x.op, id)
+	if !ok || err != nil {
+		return volume{}, false
+	}
+	if !x.listed {
+		x.listed = true
+		if vs, err := x.d.listVolumes(ctx, x.op, ""); err == nil {
+			x.byName = make(map[string]volume, len(vs))
+			for _, v := range vs {
+				x.byName[v.pv.Name] = v
+			}
+		}
+	}
+	v, ok := x.byName[name]
+	if !ok || !x.d.sees(v.pv) {
+		return volume{}, false
+	}
+	return v, true
+}
+
+// batchSingle is how many single calls a batch of metric or activity
+// reads makes at once for the reads it does not answer from a listing (a
+// workload's metrics: a detector Scan, which reads these in batches, read
+// them eight at a time by default before).
+const batchSingle = 8
+
+// batchVolumes answers reads for the batch call whole: fromList answers a
+// read from a listing, when it can, and single makes the single call for
+// the others, batchSingle at a time; fail gives every read the error of
+// a ctx that ended before the batch.
+func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R,
+	fail func(*R, error), fromList func(*R) bool, single func(*R),
+) error {
+	if err := ctxErr(ctx, whole, ""); err != nil {
+		err = d.red.Error(err)
+		for i := range reads {
+			fail(&reads[i], err)
+		}
+		return err
+	}
+	var (
+		wg   sync.WaitGroup
+		slot = make(chan struct{}, batchSingle)
+	)
+	for i := range reads {
+		if fromList(&reads[i]) {
+			continue
+		}
+		slot <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slot }()
+			single(&reads[i])
+		})
+	}
+	wg.Wait()
+	return d.red.Error(ctxErr(ctx, whole, ""))
+}
+
+// QueryMetrics implements provider.MetricsBatcher: every read is answered
+// as QueryMetric would answer it, the disk counts of PersistentVolumes
+// from one listing of them (volumeIndex), the other reads with
+// QueryMetric, at most eight at once.
+func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
+	const op = "query metric"
+	volumes := volumeIndex{d: d, op: op}
+	return batchVolumes(ctx, d, "query metrics", reads,
+		func(r *provider.MetricRead, err error) {
+			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
+		},
+		func(r *provider.MetricRead) bool {
+			q := r.Query
+			if q.Metric != provider.MetricDiskRead && q.Metric != provider.MetricDiskWrite || q.Validate() != nil {
+				return false
+			}
+			v, ok := volumes.get(ctx, q.ResourceID)
+			if ok {
+				r.Series, r.Err = d.quietSeries(op, q, v)
+				r.Err = d.red.Error(r.Err)
+			}
+			return ok
+		},
+		func(r *provider.MetricRead) { r.Series, r.Err = d.QueryMetric(ctx, r.Query) })
+}
+
+// Activities implements provider.ActivityBatcher: every read is answered
+// as Activity would answer it, those of PersistentVolumes from one
+// listing of them (volumeIndex), the others with Activity.
+func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) error {
+	const op = "activity"
+	volumes := volumeIndex{d: d, op: op}
+	return batchVolumes(ctx, d, "activities", reads,
+		func(r *provider.ActivityRead, err error) { r.Counts, r.Err = nil, err },
+		func(r *provider.ActivityRead) bool {
+			if r.Query.Validate() != nil {
+				return false
+			}
+			v, ok := volumes.get(ctx, r.Query.ResourceID)
+			if ok {
+				r.Counts, r.Err = quietActivity(op, r.Query, v)
+				r.Err = d.red.Error(r.Err)
+			}
+			return ok
+		},
+		func(r *provider.ActivityRead) { r.Counts, r.Err = d.Activity(ctx, r.Query) })
 }
 
 // batchWorkloads answers reads of workloads for op (the batch call whole):

@@ -59,7 +59,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // countingDriver returns a driver over the fixture's namespace whose
 // requests to the API server and to the shared metrics server are counted.
-func (f *fixture) countingDriver(cfg kubernetes.Config) (*kubernetes.Driver, *counter) {
+func (f *fixture) countingDriver(cfg kubernetes.Config, opts ...kubernetes.Option) (*kubernetes.Driver, *counter) {
 	f.t.Helper()
 	c := &counter{}
 	rc := restConfig()
@@ -73,7 +73,7 @@ func (f *fixture) countingDriver(cfg kubernetes.Config) (*kubernetes.Driver, *co
 	if cfg.Namespaces == nil {
 		cfg.Namespaces = []string{f.ns}
 	}
-	d, err := kubernetes.New(cfg, cs, kubernetes.WithMetricsClient(mc))
+	d, err := kubernetes.New(cfg, cs, append([]kubernetes.Option{kubernetes.WithMetricsClient(mc)}, opts...)...)
 	require.NoError(f.t, err)
 	return d, c
 }

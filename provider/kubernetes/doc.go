@@ -207,7 +207,10 @@
 // namespace's Deployments and one of its StatefulSets (and GetResources
 // one of its HPAs, for ScaledBy; and its PersistentVolumes from one list
 // of them, one of the VolumeAttachments and one of the claims,
-// TestPersistentVolumesReadInABatch), ObservePodsBatch (scaling.PodBatcher)
+// TestPersistentVolumesReadInABatch; QueryMetrics and Activities,
+// provider.MetricsBatcher and provider.ActivityBatcher, answer their
+// counts and activity from those three lists too and read the rest one
+// by one, eight at once), ObservePodsBatch (scaling.PodBatcher)
 // from those, one list of its pods and one of its pod metrics, matching
 // each workload's selector as the API server would. One by one, a target
 // costs six requests a pass (Get, a GET and a LIST of the namespace's
@@ -272,8 +275,12 @@
 // one of the PersistentVolumeClaims); Get, QueryMetric and Activity of a
 // volume with one GET, and those three LISTs more for a stopped one (to
 // see whether another shares its storage, a claim names it or a node has
-// it attached), so that a scan lists the cluster's volumes only for the
-// few that may be unused.
+// it attached). The batch reads (GetResources, and QueryMetrics and
+// Activities, which a detector Scan makes, 125 resources a call) answer
+// every volume of a batch from those three LISTs, made once a batch: a
+// Scan of the cluster's volumes makes three requests to list them and six
+// for each 125 it reads, where one read at a time made twelve for each
+// stopped volume (TestPersistentVolumeFoundIdleByTheDetector).
 //
 // Kubernetes measures no I/O of a volume, but it knows when none can have
 // happened through it: no pod mounts a PersistentVolume but through a

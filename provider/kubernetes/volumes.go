@@ -483,6 +483,12 @@ func (d *Driver) volumeSeries(ctx context.Context, op string, q provider.Query, 
 	if err != nil {
 		return provider.Series{}, err
 	}
+	return d.quietSeries(op, q, v)
+}
+
+// quietSeries answers the disk_read or disk_write query q of the volume v
+// as volumeSeries does.
+func (d *Driver) quietSeries(op string, q provider.Query, v volume) (provider.Series, error) {
 	if v.quiet.IsZero() {
 		return provider.Series{}, fmt.Errorf("kubernetes: %s %q: %w: the driver knows a PersistentVolume has no I/O only while no claim can use it, and of this one it does not: %s",
 			op, q.ResourceID, provider.ErrUnsupported, v.why)
@@ -534,6 +540,12 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if err != nil {
 		return nil, err
 	}
+	return quietActivity(op, q, v)
+}
+
+// quietActivity answers the activity query q of the volume v as Activity
+// does.
+func quietActivity(op string, q provider.ActivityQuery, v volume) ([]provider.ActivityCount, error) {
 	if v.quiet.IsZero() {
 		return nil, fmt.Errorf("kubernetes: %s %q: %w: %s", op, q.ResourceID, provider.ErrUnsupported, v.why)
 	}

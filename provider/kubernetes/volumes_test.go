@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -364,7 +366,8 @@ func TestPersistentVolumeQuietCounts(t *testing.T) {
 // recommends terminating a disk released 40 days ago and nothing for one
 // released 3 days ago, one bound, or one within a share; the driver itself
 // refuses to delete any (TestPersistentVolumesAreNotChanged): the
-// recommendation is a report for the volume's owners.
+// recommendation is a report for the volume's owners. The scan makes nine
+// requests.
 func TestPersistentVolumeFoundIdleByTheDetector(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -376,7 +379,9 @@ func TestPersistentVolumeFoundIdleByTheDetector(t *testing.T) {
 		"bound":           f.volume("bound", volumeSpec{source: f.csiDisk("vol-3"), claim: "live", phase: corev1.VolumeBound, since: now.Add(-40 * 24 * time.Hour)}),
 		"nfs-released":    f.volume("nfs-released", volumeSpec{source: f.nfsShare("/exports/a"), claim: "old", phase: corev1.VolumeReleased, since: now.Add(-40 * 24 * time.Hour)}),
 	}
-	d := f.volumeDriver(fixedClock(now))
+	d, c := f.countingDriver(kubernetes.Config{Namespaces: []string{}, PersistentVolumes: kubernetes.PersistentVolumeConfig{
+		List: true, LabelSelector: volumeLabel + "=" + f.ns, MonthlyPrices: map[string]float64{"gp3": 0.08},
+	}}, kubernetes.WithClock(fixedClock(now)))
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
 	require.NoError(t, err)
 	rep, err := detector.Scan(f.ctx, detector.Fleet{Inventory: d, Metrics: d}, ens, detector.ScanConfig{
@@ -385,6 +390,12 @@ func TestPersistentVolumeFoundIdleByTheDetector(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NoError(t, rep.Err())
+	// The listing, then one of the volumes, attachments and claims for the
+	// counts and one for the activity (QueryMetrics, Activities), where
+	// one read at a time made a GET and those three LISTs for each count
+	// and the activity of each of the three stopped volumes.
+	calls := c.take()
+	assert.Len(t, calls, 9, "%v", calls)
 	got := map[string]detector.Verdict{}
 	for _, v := range rep.Verdicts {
 		got[v.ResourceID] = v
@@ -686,4 +697,101 @@ func TestPersistentVolumesWithTheDocumentedRBAC(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, provider.StateStopped, list[0].State)
+}
+
+// TestPersistentVolumeCountsAndActivityInABatch: QueryMetrics and
+// Activities (the batch reads a detector Scan makes) answer the reads of
+// PersistentVolumes from one listing of the volumes, the attachments and
+// the claims, whatever the number of stopped volumes, where a single read
+// of a stopped one makes a GET and those three LISTs; every read is
+// answered exactly as the single call answers it: a quiet disk, a bound
+// one, one a claim names, one attached, a share, two of one disk, an
+// unknown one, an unsupported metric, an invalid query, a repeat.
+func TestPersistentVolumeCountsAndActivityInABatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Hour).Add(30 * time.Minute)
+	long := now.Add(-40 * 24 * time.Hour)
+	ids := []string{
+		f.volume("bound", volumeSpec{source: f.csiDisk("vol-b"), claim: "live", phase: corev1.VolumeBound, since: long}),
+		f.volume("claimed", volumeSpec{source: f.csiDisk("vol-c"), claim: "data-c", phase: corev1.VolumeReleased, since: long}),
+		f.volume("attached", volumeSpec{source: f.csiDisk("vol-a"), claim: "data-a", phase: corev1.VolumeReleased, since: long}),
+		f.volume("nfs", volumeSpec{source: f.nfsShare("/exports/x"), claim: "share", phase: corev1.VolumeReleased, since: long}),
+		f.volume("same-disk", volumeSpec{source: f.csiDisk("vol-s"), phase: corev1.VolumeAvailable, since: long}),
+		f.volume("same-too", volumeSpec{source: f.csiDisk("vol-s"), claim: "s", phase: corev1.VolumeReleased, since: long}),
+	}
+	for i := range 8 {
+		name := "quiet-" + strconv.Itoa(i)
+		ids = append(ids, f.volume(name, volumeSpec{source: f.csiDisk("vol-q" + strconv.Itoa(i)), claim: "data-" + name, phase: corev1.VolumeReleased, since: long.Add(time.Duration(i) * time.Hour)}))
+	}
+	f.claimVolume(f.ns, "data-again", ids[1])
+	name := strings.TrimPrefix(ids[2], "persistentvolume/")
+	f.attach("attached", storagev1.VolumeAttachmentSource{PersistentVolumeName: &name})
+	unknown := "persistentvolume/" + f.ns + "-none"
+
+	cfg := kubernetes.Config{Namespaces: []string{}, PersistentVolumes: kubernetes.PersistentVolumeConfig{
+		List: true, LabelSelector: volumeLabel + "=" + f.ns, MonthlyPrices: map[string]float64{"gp3": 0.08},
+	}}
+	d, c := f.countingDriver(cfg, kubernetes.WithClock(fixedClock(now)))
+	start := now.Truncate(time.Hour).Add(-50 * 24 * time.Hour)
+	q := func(id string, m provider.Metric) provider.Query {
+		return provider.Query{ResourceID: id, Metric: m, Start: start, End: now, Step: time.Hour, Statistic: provider.StatMax}
+	}
+	var mreads []provider.MetricRead
+	var areads []provider.ActivityRead
+	for _, id := range append(slices.Clone(ids), unknown) {
+		mreads = append(mreads, provider.MetricRead{Query: q(id, provider.MetricDiskRead)}, provider.MetricRead{Query: q(id, provider.MetricDiskWrite)})
+		areads = append(areads, provider.ActivityRead{Query: provider.ActivityQuery{ResourceID: id, Start: now.Add(-45 * 24 * time.Hour), End: now}})
+	}
+	bad := q(ids[6], provider.MetricDiskRead)
+	bad.Step = 0
+	mreads = append(mreads, provider.MetricRead{Query: q(ids[6], provider.MetricCPU)}, provider.MetricRead{Query: bad}, provider.MetricRead{Query: q(ids[6], provider.MetricDiskRead)})
+	areads = append(areads, provider.ActivityRead{Query: provider.ActivityQuery{ResourceID: ids[6], Start: now, End: now}}, areads[6])
+
+	c.take()
+	require.NoError(t, d.QueryMetrics(f.ctx, mreads))
+	metricCalls := c.take()
+	require.NoError(t, d.Activities(f.ctx, areads))
+	activityCalls := c.take()
+	// Three LISTs, and the unknown volume's GET (the single call's, for
+	// its error) for each of its reads; the unsupported metric and the
+	// invalid query make none.
+	assert.Len(t, metricCalls, 5, "QueryMetrics of %d volumes: %v", len(ids), metricCalls)
+	assert.Len(t, activityCalls, 4, "Activities of %d volumes: %v", len(ids), activityCalls)
+
+	quiet := 0
+	for i, r := range mreads {
+		one, err := d.QueryMetric(f.ctx, r.Query)
+		if err != nil {
+			require.Error(t, r.Err, "read %d %s %s", i, r.Query.ResourceID, r.Query.Metric)
+			assert.Equal(t, err.Error(), r.Err.Error(), "read %d", i)
+			continue
+		}
+		require.NoError(t, r.Err, "read %d %s %s", i, r.Query.ResourceID, r.Query.Metric)
+		assert.Equal(t, one.Start, r.Series.Start)
+		assert.Equal(t, one.ResourceID, r.Series.ResourceID)
+		assert.Equal(t, one.Metric, r.Series.Metric)
+		require.Len(t, r.Series.Values, len(one.Values))
+		for j := range one.Values {
+			require.Equal(t, math.IsNaN(one.Values[j]), math.IsNaN(r.Series.Values[j]), "read %d step %d", i, j)
+		}
+		quiet++
+	}
+	assert.Equal(t, 2*8+1, quiet, "the quiet disks' two counts, and the repeat")
+	for i, r := range areads {
+		one, err := d.Activity(f.ctx, r.Query)
+		if err != nil {
+			require.Error(t, r.Err, "read %d %s", i, r.Query.ResourceID)
+			assert.Equal(t, err.Error(), r.Err.Error(), "read %d", i)
+			continue
+		}
+		require.NoError(t, r.Err, "read %d %s", i, r.Query.ResourceID)
+		assert.Equal(t, one, r.Counts, "read %d", i)
+	}
+	for i, want := range map[int]string{0: "phase Bound", 1: "names it (spec.volumeName)", 2: "attached to node node-1", 3: "not a disk", 4: "also PersistentVolume"} {
+		require.ErrorIs(t, areads[i].Err, provider.ErrUnsupported, ids[i])
+		require.ErrorContains(t, areads[i].Err, want, ids[i])
+	}
+	require.ErrorIs(t, areads[len(ids)].Err, provider.ErrNotFound)
+	require.ErrorIs(t, areads[len(ids)+1].Err, provider.ErrInvalid)
 }

@@ -122,6 +122,12 @@ func (c *Cloud) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pro
 	now := c.clock.Now()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.activityLocked(q, now)
+}
+
+// activityLocked answers the valid query q at the clock's reading now;
+// c.mu is held.
+func (c *Cloud) activityLocked(q provider.ActivityQuery, now time.Time) ([]provider.ActivityCount, error) {
 	if _, ok := c.resources[q.ResourceID]; !ok {
 		return nil, notFound("activity", q.ResourceID)
 	}

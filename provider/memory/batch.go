@@ -14,13 +14,14 @@ var (
 	_ provider.ResourceBatcher = (*Cloud)(nil)
 	_ provider.CapacityBatcher = (*Cloud)(nil)
 	_ provider.MetricsBatcher  = (*Cloud)(nil)
+	_ provider.ActivityBatcher = (*Cloud)(nil)
 )
 
 // The batch reads answer a whole batch under one read lock, at one time
 // of the clock, which is what makes a pass over a large fleet cheap. While
 // a fault is injected they make one call per read instead (Get, Capacity,
-// QueryMetric), so that a fault fires exactly as it would for those calls
-// (its Nth and Times count each read).
+// QueryMetric, Activity), so that a fault fires exactly as it would for
+// those calls (its Nth and Times count each read).
 
 // GetResources implements provider.ResourceBatcher: every read is
 // answered as Get would answer it.
@@ -104,6 +105,23 @@ func (c *Cloud) QueryMetrics(ctx context.Context, reads []provider.MetricRead) e
 				return
 			}
 			r.Series = ser
+		})
+}
+
+// Activities implements provider.ActivityBatcher: every read is answered
+// as Activity would answer it.
+func (c *Cloud) Activities(ctx context.Context, reads []provider.ActivityRead) error {
+	return batch(ctx, c, "activities", reads,
+		func(r *provider.ActivityRead, err error) { r.Counts, r.Err = nil, err },
+		func(r *provider.ActivityRead) { r.Counts, r.Err = c.Activity(ctx, r.Query) },
+		func(r *provider.ActivityRead, now time.Time) {
+			r.Counts, r.Err = nil, nil
+			if err := r.Query.Validate(); err != nil {
+				r.Err = redact.Error(fmt.Errorf("memory: activity: %w", err))
+				return
+			}
+			r.Counts, r.Err = c.activityLocked(r.Query, now)
+			r.Err = redact.Error(r.Err)
 		})
 }
 

@@ -2,8 +2,9 @@
 // for unit tests, dry runs and examples. It implements every capability of
 // package provider (Inventory, MetricsSource, Actuator, Scaler, Resizer,
 // BackupCatalog, ActivitySource, and the batch reads ResourceBatcher,
-// CapacityBatcher and MetricsBatcher, which answer a whole batch under one
-// read lock) and passes the providertest conformance suite.
+// CapacityBatcher, MetricsBatcher and ActivityBatcher, which answer a
+// whole batch under one read lock) and passes the providertest
+// conformance suite.
 //
 // # Seeding
 //

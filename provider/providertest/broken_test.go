@@ -77,7 +77,8 @@ const envBrokenBatchChild = "IDLESCALE_PROVIDERTEST_BROKEN_BATCH_CHILD"
 // brokenBatch is the memory cloud with batch reads that break the
 // contract: resources answered in reverse order, an unknown group read as
 // a zero capacity without an error, every query answered with one shared
-// slice of values, and a cancelled context ignored.
+// slice of values, every activity query answered with the first one's
+// counts, and a cancelled context ignored.
 type brokenBatch struct{ *memory.Cloud }
 
 func (b brokenBatch) GetResources(ctx context.Context, reads []provider.ResourceRead) error {
@@ -111,6 +112,13 @@ func (b brokenBatch) QueryMetrics(ctx context.Context, reads []provider.MetricRe
 	return nil
 }
 
+func (b brokenBatch) Activities(ctx context.Context, reads []provider.ActivityRead) error {
+	for i := range reads {
+		reads[i].Counts, reads[i].Err = b.Activity(context.WithoutCancel(ctx), reads[0].Query)
+	}
+	return nil
+}
+
 // TestBrokenBatchChild is the child process of TestRunReportsBrokenBatch.
 // Run normally (without envBrokenBatchChild) it checks nothing and passes.
 func TestBrokenBatchChild(t *testing.T) {
@@ -136,12 +144,13 @@ func TestRunReportsBrokenBatch(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "the suite must fail on a broken batch driver; output:\n%s", out)
-	for _, sub := range []string{"Resources", "Capacities", "Metrics", "Cancelled"} {
+	for _, sub := range []string{"Resources", "Capacities", "Metrics", "Activity", "Cancelled"} {
 		assert.Contains(t, string(out), "--- FAIL: TestBrokenBatchChild/Batch/"+sub)
 	}
 	assert.Contains(t, string(out), "read 0 = i-1", "the resources answered in reverse order")
 	assert.Contains(t, string(out), "read 1 (unknown ID): got error <nil>")
 	assert.Contains(t, string(out), "two reads share their values")
+	assert.Contains(t, string(out), "read 2 (Activity(")
 	assert.Contains(t, string(out), "GetResources with a cancelled context")
 }
 

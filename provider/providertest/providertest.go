@@ -90,8 +90,8 @@
 //
 // Batch reads: every read answered in place exactly as the single call
 // answers it (the whole resource, the group's and the resource to resize's
-// too, the whole capacity, the same grid and values), with the single
-// call's error sentinel; reads may repeat, and
+// too, the whole capacity, the same grid and values, the same activity
+// counts), with the single call's error sentinel; reads may repeat, and
 // share nothing; an empty batch is no call and no error; a cancelled
 // context fails the call and every read.
 //
@@ -223,6 +223,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"Batch/Resources", testBatchResources},
 		{"Batch/Capacities", testBatchCapacities},
 		{"Batch/Metrics", testBatchMetrics},
+		{"Batch/Activity", testBatchActivity},
 		{"Batch/Cancelled", testBatchCancelled},
 		{"Context/Cancelled", testCancelled},
 		{"Concurrency", testConcurrent},
@@ -1707,6 +1708,59 @@ func testBatchMetrics(t *testing.T, s Subject) {
 	noErr(t, b.QueryMetrics(ctx, []provider.MetricRead{}), "QueryMetrics(no reads)")
 }
 
+// testBatchActivity checks an ActivityBatcher: every read answered in
+// place as Activity answers it (the same counts), an invalid query or
+// unknown resource failing that read alone, with Activity's sentinel.
+func testBatchActivity(t *testing.T, s Subject) {
+	b, ok := s.Provider.(provider.ActivityBatcher)
+	if !ok {
+		t.Skip("driver does not implement provider.ActivityBatcher")
+	}
+	as, ok := s.Provider.(provider.ActivitySource)
+	if !ok {
+		t.Fatal("driver implements provider.ActivityBatcher but not provider.ActivitySource")
+	}
+	q := s.ActivityQuery
+	if q.ResourceID == "" {
+		t.Skip("Subject.ActivityQuery is not set")
+	}
+	ctx := ctxOf(t)
+	invalid, unknown, early := q, q, q
+	invalid.End = invalid.Start
+	unknown.ResourceID = unknownID
+	early.Start, early.End = q.Start.AddDate(-1, 0, 0), q.Start
+	queries := []provider.ActivityQuery{q, invalid, early, unknown, q}
+	reads := make([]provider.ActivityRead, len(queries))
+	for i, qq := range queries {
+		reads[i] = provider.ActivityRead{Query: qq, Err: errors.New("stale: the batch must clear it")}
+	}
+	noErr(t, b.Activities(ctx, reads), "Activities(%d reads of %s)", len(reads), activityCall(q))
+	wantErr(t, reads[1].Err, provider.ErrInvalid, "read 1 (end = start)")
+	wantErr(t, reads[3].Err, provider.ErrNotFound, "read 3 (unknown resource)")
+	for _, i := range []int{0, 2, 4} {
+		r := reads[i]
+		if r.Err != nil {
+			t.Errorf("read %d: %v", i, r.Err)
+			continue
+		}
+		want := must(as.Activity(ctx, r.Query))(t, "%s", activityCall(r.Query))
+		if !slices.EqualFunc(r.Counts, want, sameCount) {
+			t.Errorf("read %d (%s) counts = %+v, Activity says %+v", i, activityCall(r.Query), r.Counts, want)
+		}
+	}
+	if len(reads[0].Counts) == 0 {
+		t.Errorf("read 0 (%s) counted nothing; the fixture says it has activity", activityCall(q))
+	}
+	noErr(t, b.Activities(ctx, nil), "Activities(nil)")
+	noErr(t, b.Activities(ctx, []provider.ActivityRead{}), "Activities(no reads)")
+}
+
+// sameCount reports whether a and b are the same count: the same kind,
+// count, last event and beginning.
+func sameCount(a, b provider.ActivityCount) bool {
+	return a.Kind == b.Kind && a.Count == b.Count && a.Last.Equal(b.Last) && a.Since.Equal(b.Since)
+}
+
 // sameValues reports whether a and b hold the same values, gaps in the
 // same steps.
 func sameValues(a, b []float64) bool {
@@ -1741,8 +1795,14 @@ func testBatchCancelled(t *testing.T, s Subject) {
 		wantErr(t, reads[0].Err, context.Canceled, "QueryMetrics read 0 with a cancelled context")
 		checked++
 	}
+	if b, ok := s.Provider.(provider.ActivityBatcher); ok && s.ActivityQuery.ResourceID != "" {
+		reads := []provider.ActivityRead{{Query: s.ActivityQuery}}
+		wantErr(t, b.Activities(ctx, reads), context.Canceled, "Activities with a cancelled context")
+		wantErr(t, reads[0].Err, context.Canceled, "Activities read 0 with a cancelled context")
+		checked++
+	}
 	if checked == 0 {
-		t.Skip("driver implements no batch capability (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher)")
+		t.Skip("driver implements no batch capability (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher, ActivityBatcher)")
 	}
 }
 
