@@ -21,7 +21,12 @@
 //     Evaluate, CrossValidate, Save, LoadModel) over CPU, network traffic
 //     and activity; without measured traffic (network_in and network_out)
 //     it has no opinion, unless ModelConfig.IgnoreNetwork says the host's
-//     source reports none.
+//     source reports none. It reads CPU whatever the kind: a function, a
+//     load balancer or a volume has none, so the model has no opinion on
+//     them, and that unknown vote forbids a stop or a terminate (see
+//     Evidence): with a model, the kinds judged on counts (DefaultKinds)
+//     may be reported idle but are never terminated. A host that wants
+//     them terminated judges them with an ensemble without a model.
 //
 // An Ensemble weighs them (0.3, 0.3, 0.2, 0.2, renormalised over the
 // signals that have data), takes a majority vote (measured load vetoes

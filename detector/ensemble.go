@@ -300,7 +300,11 @@ type Option func(*Ensemble)
 
 // WithModel adds a trained model as the model signal, weighed by
 // Weights.Model. Without it the model signal is unavailable and the other
-// weights are renormalised.
+// weights are renormalised. The model reads CPU whatever the resource's
+// kind: on a function, a load balancer or a volume (the kinds of
+// DefaultKinds, which have none) it is unknown, which forbids a stop or
+// terminate as any signal that could not tell does, so an ensemble with
+// a model never terminates them (ReasonAbstained names the model).
 func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 
 // WithSignal adds a custom signal with its own weight. Its Detect result's

@@ -34,6 +34,13 @@ func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 
 // ModelConfig configures feature extraction and training. The zero value
 // means the defaults.
+//
+// The model's features are a CPU series' (and traffic's): a resource
+// without CPU, as a function, a load balancer and a volume are (see
+// DefaultKinds), leaves the model without an opinion (unknown, the
+// reason naming cpu missing), and in an ensemble (WithModel) that
+// unknown vote forbids every stop and terminate: with a model, such
+// resources may be reported idle but are never terminated.
 type ModelConfig struct {
 	// Window is the look-back of the CPU features. Default: 24h.
 	Window time.Duration `json:"window,omitempty"`
