@@ -57,14 +57,16 @@ func (d metricData) utilization(m provider.Metric, th float64, st provider.Stati
 }
 
 // learn fills p (whose Location, IdleShare and PeakLevel are set) with the
-// hour-of-week counts of m over the history before now, steps below thr
-// counting as idle; see learnSeries. m must have data (see has).
+// hour-of-week counts of m over the history before now, from the
+// resource's launch on when it is later, steps below thr counting as
+// idle; see learnSeries. m must have data (see has).
 func (d metricData) learn(p *Profile, m provider.Metric, thr float64, history time.Duration, q DataQuality) (int, Reason) {
+	launch := d.in.Resource.LaunchTime
 	if d.dg != nil {
-		return d.dg.learn(p, m, thr, history, q)
+		return d.dg.learn(p, m, thr, history, launch, q)
 	}
 	s, _ := d.in.SeriesFor(m)
-	return learnSeries(s, d.in.Now, thr, history, q, p)
+	return learnSeries(s, d.in.Now, thr, history, launch, q, p)
 }
 
 // stats returns the evidence statistics of m over the window before now;

@@ -349,12 +349,15 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 // learn is metricData.learn from the digest: the counts count idle steps
 // below the schedule's threshold and peaks at its peak level, and the
 // zone's offsets are whole hours (Tracker checks both).
-func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history time.Duration, q DataQuality) (int, Reason) {
+func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history time.Duration, launch time.Time, q DataQuality) (int, Reason) {
 	md := v.find(m)
 	if code, why := v.quality(md, q); code != qOK {
 		return code, why
 	}
-	cs := md.counts[len(md.counts)-v.hoursOf(md, history, time.Time{}):]
+	// As learnSeries, only the steps at or after launch: the whole hours
+	// after it, and the steps of its hour from it on (launch is the
+	// digest's, which Tracker checks).
+	cs := md.counts[len(md.counts)-v.hoursOf(md, history, launch):]
 	loc := p.loc()
 	const hour = int64(time.Hour)
 	first := v.now.Add(-time.Duration(len(cs)) * time.Hour).UnixNano()
@@ -364,18 +367,16 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 	perHour := int(time.Hour / v.d.step)
 	var gaps gapCounter
 	valid := 0
-	for i := range cs {
-		u := first + int64(i)*hour
+	add := func(u int64, c *counts, steps int) {
 		slot := int((floorDiv(u+zone.at(u), hour) + epochHourOfWeek) % HoursPerWeek)
 		if slot < 0 {
 			slot += HoursPerWeek
 		}
-		c := &cs[i]
 		p.Observed[slot] += uint32(c.n)
 		p.IdleSteps[slot] += uint32(c.idle)
 		if c.n > 0 {
 			p.HoursSeen[slot]++
-			gaps.add(p, slot, int(c.n), perHour) // the hours are whole (now is on the hour)
+			gaps.add(p, slot, int(c.n), steps)
 		} else {
 			gaps.missing(slot)
 		}
@@ -383,6 +384,15 @@ func (v *digestView) learn(p *Profile, m provider.Metric, _ float64, history tim
 			p.PeakHours[slot]++
 		}
 		valid += int(c.n)
+	}
+	if h := launch.Truncate(time.Hour); !launch.Equal(h) && launch.Before(v.now) && !h.Before(v.now.Add(-history)) {
+		// The launch hour's steps from launch on, as many as a full read
+		// walks (the first step at or after launch to the hour's end).
+		before := int((launch.Sub(h) + v.d.step - 1) / v.d.step)
+		add(h.UnixNano(), &md.launched.counts, perHour-before)
+	}
+	for i := range cs {
+		add(first+int64(i)*hour, &cs[i], perHour) // the hours are whole (now is on the hour)
 	}
 	gaps.done(p)
 	p.History = time.Duration(valid) * v.d.step

@@ -17,6 +17,9 @@
 //     each kind scores 1 − exp(−count/10); idle after 30 minutes quiet.
 //   - Schedule: learns the idle hours of the week from history, votes on
 //     whether now is one and proposes an off-hours schedule (OffHours).
+//     It learns from the resource's launch on (Resource.LaunchTime): a
+//     resource deleted and created again under the same ID (a Kubernetes
+//     name, a Lambda function's) is not judged on its predecessor's week.
 //   - Model: logistic regression fitted with gonum/optimize (Train,
 //     Evaluate, CrossValidate, Save, LoadModel) over CPU, network traffic
 //     and activity; without measured traffic (network_in and network_out)

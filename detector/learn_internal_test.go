@@ -57,7 +57,7 @@ func TestLearnSeriesCountsEveryStepOnce(t *testing.T) {
 		now := s.End()
 		history := 14 * 24 * time.Hour
 		p := Profile{Location: tt.loc, IdleShare: 0.9, PeakLevel: 0.4}
-		code, _ := learnSeries(s, now, 0.10, history, q, &p)
+		code, _ := learnSeries(s, now, 0.10, history, time.Time{}, q, &p)
 		require.Equal(t, qOK, code, tt.name)
 
 		var obs, idle, peaks [HoursPerWeek]uint32
@@ -103,7 +103,7 @@ func TestLearnSeriesAllMasked(t *testing.T) {
 	s := provider.Series{Metric: provider.MetricCPU, Start: start, Step: 5 * time.Minute, Values: make([]float64, 2*288+1)}
 	s.Values[0] = 0.5 // then two days of exact zeros
 	p := Profile{Location: time.UTC, IdleShare: 0.9}
-	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, DataQuality{MinCoverage: 0.01}.withDefaults(), &p)
+	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, time.Time{}, DataQuality{MinCoverage: 0.01}.withDefaults(), &p)
 	assert.Equal(t, qZeros, code)
 	assert.Equal(t, ReasonSuspectZeros, why.Code)
 	assert.Zero(t, p.History)
@@ -360,7 +360,7 @@ func TestLearnSeriesWithoutData(t *testing.T) {
 	p := Profile{Location: time.UTC, IdleShare: 0.9}
 	q := DataQuality{}.withDefaults()
 	q.MinCoverage = 0
-	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, q, &p)
+	code, why := learnSeries(s, s.End(), 0.10, 2*24*time.Hour, time.Time{}, q, &p)
 	assert.Equal(t, qMissing, code)
 	assert.Equal(t, ReasonMissing, why.Code)
 	assert.Zero(t, p.History)

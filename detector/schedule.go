@@ -23,7 +23,14 @@ type ScheduleConfig struct {
 	// Threshold is the value below which a step is idle, in the metric's
 	// unit (a fraction for utilization). Default: 0.10.
 	Threshold float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
-	// History is how far back the profile is learned. Default: 28 days
+	// History is how far back the profile is learned, never from before
+	// the resource's launch (Resource.LaunchTime, when set): a resource
+	// created again under a deleted one's ID (a Kubernetes name, a Lambda
+	// function's) learns its own week, not its predecessor's, and one
+	// launched less than MinHistory ago has no verdict (nor has an EC2
+	// instance started again that long ago, whose launch time moved: the
+	// week is learned again, as the evidence of a stop is counted again
+	// from the launch). Default: 28 days
 	// (672h).
 	History time.Duration `json:"history,omitempty" yaml:"history,omitempty"`
 	// MinHistory is the least history with data needed for a verdict.
@@ -417,8 +424,8 @@ func (s *Schedule) Detect(ctx context.Context, in Input) (Verdict, error) {
 }
 
 // Learn returns the profile of in's series of the configured metric over
-// the History before in.Now, in the resource's time zone (UTC when it has
-// none). It returns an error matching provider.ErrInvalid for invalid input
+// the History before in.Now (from the resource's launch on, when later),
+// in the resource's time zone (UTC when it has none). It returns an error matching provider.ErrInvalid for invalid input
 // and a profile with an empty History when the metric is missing.
 func (s *Schedule) Learn(in Input) (Profile, error) {
 	if err := in.Validate(); err != nil {
@@ -477,11 +484,17 @@ func (s *Schedule) learn(in *Input, data metricData, p *Profile) (int, Reason) {
 // learnSeries fills the counts and History of p (whose Location,
 // IdleShare and PeakLevel are set) from series over the history before
 // now, steps below thr counting as idle; it returns the view's quality
-// code and reason.
-func learnSeries(series provider.Series, now time.Time, thr float64, history time.Duration, q DataQuality, p *Profile) (int, Reason) {
+// code and reason. Only the steps at or after launch (when set) count: a
+// resource created again under its predecessor's ID (a source keyed by
+// ID returns the predecessor's series) learns its own week, not that
+// one's.
+func learnSeries(series provider.Series, now time.Time, thr float64, history time.Duration, launch time.Time, q DataQuality, p *Profile) (int, Reason) {
 	w, code, why := view(series, now, history, thr, q)
 	if code != qOK {
 		return code, why
+	}
+	if !launch.IsZero() {
+		w.lo = min(max(w.lo, ceilIndex(series, launch)), w.hi)
 	}
 	loc := p.loc()
 	// The steps are taken an hour of the local clock at a time: the slot
