@@ -31,7 +31,10 @@
 // finite values) and returns a *provider.InvalidError naming the field;
 // it ends the run too when a value comes more than 1.5 steps
 // (SummaryConfig.Step, default 5 minutes) after the previous one: the
-// steps between had no data. A value refused for its time that is not
+// steps between had no data. Fed by Observe, the run counts steps of
+// Step, not values: values closer together (an agent reporting every
+// minute, a retry) make a step once, so a hold of 12 steps is an hour
+// however often values come. A value refused for its time that is not
 // below the threshold (a busy value after the clock jumped back) ends the
 // run as well.
 // The states are values: copy a zero-history state made by a constructor

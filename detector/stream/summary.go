@@ -20,9 +20,13 @@ type SummaryConfig struct {
 	// arrives more than 1.5 Step after the previous one (at least one
 	// step without data: an agent's outage, a scrape target gone) ends
 	// the run below the threshold before it is added, as a NaN gap does:
-	// time without data is never idle time. Values closer together than
-	// Step are each a step of the run. Update takes no time and does not
-	// use it. Must be ≥ 0. Default: 5m.
+	// time without data is never idle time. The run of values fed by
+	// Observe counts steps of Step (of the grid from the Unix epoch): a
+	// step counts once however many values it holds, so that values
+	// closer together than Step (an agent reporting every minute, a
+	// retried sample) do not make a hold of N steps shorter than N Step.
+	// Update takes no time and does not use it: each value is a step.
+	// Must be ≥ 0. Default: 5m.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 }
 
@@ -136,7 +140,10 @@ func (s *Summary) update(v float64) {
 // Update takes it). A t more than 1.5 SummaryConfig.Step after the
 // previous Observe's time ends the run before v is added: the steps
 // between them had no data, and missing data is never idleness. The error
-// names the field. A refused value is not added; one refused for its time
+// names the field. The run grows by one for each step of Step (on the
+// grid from the Unix epoch) that holds a value, not for each value: a
+// value below the threshold in the step of the previous one leaves the
+// run as it is (see SummaryConfig.Step). A refused value is not added; one refused for its time
 // (a clock that jumped back, a retried sample) still ends the run unless
 // it is below the threshold: a busy value seen at a wrong time was seen.
 func (s *Summary) Observe(t time.Time, v float64) error {
@@ -155,9 +162,33 @@ func (s *Summary) Observe(t time.Time, v float64) error {
 	if s.last != noTime && uint64(ns)-uint64(s.last) > s.maxGap {
 		s.run = 0
 	}
+	// The run counts steps, not values: a value in the step of the
+	// previous one adds nothing to it (one at or above the threshold
+	// still ends it), so that values closer together than Step (an agent
+	// reporting every minute, a retry) do not make minutes a held hour.
+	sameStep := s.last != noTime && s.stepOf(ns) == s.stepOf(s.last)
 	s.last = ns
+	run := s.run
 	s.Update(v)
+	if sameStep && v < s.threshold {
+		s.run = run
+	}
 	return nil
+}
+
+// stepOf returns the step of the grid from the Unix epoch that holds ns,
+// Unix nanoseconds; the step is SummaryConfig.Step (maxGap is 1.5 of it,
+// rounded down).
+func (s *Summary) stepOf(ns int64) int64 {
+	step := int64(s.maxGap - s.maxGap/3)
+	if step <= 0 {
+		return ns // a zero Summary, not made by NewSummary: no grid
+	}
+	q := ns / step
+	if ns%step < 0 {
+		q--
+	}
+	return q
 }
 
 // checkTime returns the error naming stream.time when Observe cannot
@@ -210,7 +241,9 @@ func (s *Summary) Max() float64 {
 func (s *Summary) Count() int { return int(s.n) }
 
 // Run returns the number of values below the threshold since the last
-// value that was not or the last gap, saturating at 2³²−1.
+// value that was not or the last gap, saturating at 2³²−1; fed by
+// Observe, the number of steps of SummaryConfig.Step holding such values
+// (a step counts once, see Observe).
 func (s *Summary) Run() int { return int(s.run) }
 
 // Idle reports whether the last hold steps were all values below the
