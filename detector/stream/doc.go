@@ -43,11 +43,13 @@
 //
 //	s, err := stream.NewPercentileSummary(stream.SummaryConfig{Threshold: 0.10}, 1)
 //	...
-//	for _, v := range newSteps {
-//		s.Update(v)
+//	for _, x := range newSamples {
+//		if err := s.Observe(x.Time, x.Value); err != nil { ... } // a value refused: log it
 //	}
-//	idle := s.Idle(12) && s.Quantile(0.95) < 0.40 // 12 steps of 5 minutes: 1 h held
+//	idle := s.IdleAt(now, 12) && s.Quantile(0.95) < 0.40 // 12 steps of 5 minutes: 1 h held
 //
-// Idle knows no time: fed with Observe, a state answers IdleAt(now, hold),
-// which is false when no value arrived in the last 1.5 steps.
+// IdleAt is false when no value arrived in the last 1.5 steps: values
+// that stop coming are not idleness. Idle knows no time and keeps its
+// answer when they stop; use it only with Update fed a NaN for every
+// step without data.
 package stream

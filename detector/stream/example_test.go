@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/idlescale/idlescale/detector/stream"
 )
@@ -18,6 +19,30 @@ func ExampleNewSummary() {
 	}
 	fmt.Printf("n=%d run=%d max=%.2f idle(hold 3)=%t\n", s.Count(), s.Run(), s.Max(), s.Idle(3))
 	// Output: n=4 run=1 max=0.40 idle(hold 3)=false
+}
+
+// A host feeds each resource's values with their times and asks IdleAt:
+// an hour of 5-minute steps below 10 % is idle while values keep coming,
+// and not idle once they stop (the agent died: missing data is never
+// idleness).
+func ExampleSummary_IdleAt() {
+	s, err := stream.NewSummary(stream.SummaryConfig{Threshold: 0.10, Step: 5 * time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var last time.Time
+	for i := range 12 {
+		last = start.Add(time.Duration(i) * 5 * time.Minute)
+		if err := s.Observe(last, 0.03); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("held an hour:", s.IdleAt(last.Add(5*time.Minute), 12))
+	fmt.Println("an hour later, nothing since:", s.IdleAt(last.Add(time.Hour), 12))
+	// Output:
+	// held an hour: true
+	// an hour later, nothing since: false
 }
 
 func ExampleNewPercentileSummary() {
