@@ -49,7 +49,8 @@
 //	idle := s.IdleAt(now, 12) && s.Quantile(0.95) < 0.40 // 12 steps of 5 minutes: 1 h held
 //
 // IdleAt is false when no value arrived in the last 1.5 steps: values
-// that stop coming are not idleness. Idle knows no time and keeps its
+// that stop coming are not idleness; and when now is more than 1.5 steps
+// before the last value's time: the clocks disagree. Idle knows no time and keeps its
 // answer when they stop; use it only with Update fed a NaN for every
 // step without data.
 package stream

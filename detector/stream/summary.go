@@ -257,13 +257,22 @@ func (s *Summary) Idle(hold int) bool {
 // IdleAt reports Idle(hold) of a Summary fed by Observe whose last value
 // is no more than 1.5 SummaryConfig.Step before now: when values stop
 // arriving, what they said is stale and the resource is not idle (missing
-// data is never idleness). A now before the last value's time is not
-// stale. A Summary fed only by Update has no time and is never idle by
-// IdleAt.
+// data is never idleness). A now before the last value's time by no more
+// than 1.5 Step (clocks a little apart) is not stale; one further before
+// it is: now's clock and the values' disagree (an agent's clock ahead by
+// a day would otherwise keep a machine idle for a day after its agent
+// died), and the values say nothing of now. A Summary fed only by Update
+// has no time and is never idle by IdleAt.
 func (s *Summary) IdleAt(now time.Time, hold int) bool {
 	if s.last == noTime || !s.Idle(hold) {
 		return false
 	}
 	age := now.Sub(time.Unix(0, s.last)) // saturates
-	return age <= 0 || uint64(age) <= s.maxGap
+	if age < 0 {
+		if age == math.MinInt64 {
+			return false // saturated: far before
+		}
+		age = -age
+	}
+	return uint64(age) <= s.maxGap
 }
