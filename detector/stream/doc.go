@@ -36,7 +36,7 @@
 // minute, a retry) make a step once, so a hold of 12 steps is an hour
 // however often values come. A value refused for its time that is not
 // below the threshold (a busy value after the clock jumped back) ends the
-// run as well.
+// run as well, and so does an infinite value, refused too.
 // The states are values: copy a zero-history state made by a constructor
 // into each slot of a slice. They are not safe for concurrent use; keep
 // one per goroutine or guard it.

@@ -143,17 +143,21 @@ func (s *Summary) update(v float64) {
 // names the field. The run grows by one for each step of Step (on the
 // grid from the Unix epoch) that holds a value, not for each value: a
 // value below the threshold in the step of the previous one leaves the
-// run as it is (see SummaryConfig.Step). A refused value is not added; one refused for its time
-// (a clock that jumped back, a retried sample) still ends the run unless
-// it is below the threshold: a busy value seen at a wrong time was seen.
+// run as it is (see SummaryConfig.Step). A refused value is not added;
+// one refused for its time (a clock that jumped back, a retried sample)
+// still ends the run unless it is below the threshold: a busy value seen
+// at a wrong time was seen; an infinite one (+Inf, a rate over a zero
+// interval, or −Inf) ends it whatever its sign: a broken reading is not
+// idleness.
 func (s *Summary) Observe(t time.Time, v float64) error {
 	if err := s.checkTime(t); err != nil {
-		if !(v < s.threshold) {
+		if !(v < s.threshold) || math.IsInf(v, -1) {
 			s.run = 0
 		}
 		return err
 	}
 	if math.IsInf(v, 0) {
+		s.run = 0 // a broken reading is no value below the threshold
 		return invalid("stream.value", v, "must be finite or NaN (a gap)")
 	}
 	ns := t.UnixNano()
