@@ -44,15 +44,19 @@ type Gate interface {
 //
 // The engine calls ReserveAt right before a step's write and writes only
 // when the error is nil and the reservation is OK (Allowed, or Clamped:
-// the step is shortened to the units granted, 1 to the step's units). A
+// the step is shortened to the units granted, 1 to the step's units, as
+// it is for an Allowed one that grants fewer units than asked). A
 // reservation that is not OK stops the plan as rate_limited, without an
 // error; an error stops it too (fail closed) and is returned (a
 // reservation that is OK despite the error, granted before a later part
 // of the Reserver failed, is passed to CancelAt at once, as is the first
 // of a resize's two reservations when the second fails, both with a
 // context that has not ended even when ctx has), and so does
-// a Clamped grant outside the step's units (an error matching
-// provider.ErrInvalid; the reservation is cancelled). When the provider then changed
+// a grant the step cannot follow: one of no unit, Allowed or Clamped
+// (to 0), as the reaper holds, or a Clamped one of more than the step's
+// units, in either of a resize's two reservations (an error matching
+// provider.ErrInvalid naming reservation.granted; every reservation of
+// the step is cancelled and nothing is written). When the provider then changed
 // nothing, the engine passes the reservation to CancelAt to refund it.
 // A write that timed out (EngineConfig.WriteTimeout) is never refunded:
 // it may still take effect. A write cut off by its context may or may not have changed anything:

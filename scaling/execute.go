@@ -466,12 +466,15 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			e.stop(x, PlanRateLimited, "", serr)
 			return false
 		}
-		if units := s.Units(); res.Outcome == ratelimit.Clamped && (res.Granted < 1 || res.Granted > units) {
-			// A grant the step cannot follow (none, or more than asked):
-			// the limiter failed (fail closed), and its reservation is
-			// given back, since nothing is written.
-			err := provider.Invalid("reservation.granted", res.Granted, fmt.Sprintf("a clamped step of %d units must be granted 1 to %d", units, units))
+		if bad, units := badGrant(res, down, s.Units()); bad.OK() {
+			// A grant the step cannot follow (no unit, whether Allowed
+			// or Clamped, or a clamp to more than asked), in either of a
+			// resize's reservations: the limiter failed (fail closed),
+			// and every reservation is given back, since nothing is
+			// written.
+			err := provider.Invalid("reservation.granted", bad.Granted, fmt.Sprintf("a step of %d units must be granted 1 to %d (%s)", units, units, bad.String()))
 			x.Steps[i].Reservation, x.Steps[i].DownReservation = res, down
+			res = bad
 			e.refund(ctx, p, &x.Steps[i])
 			x.RateLimit = &res
 			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRateLimit, Err: err}
@@ -479,7 +482,10 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			e.stop(x, PlanRateLimited, "", serr)
 			return false
 		}
-		if res.Outcome == ratelimit.Clamped && s.Action != safety.ActionResize {
+		if res.Granted < s.Units() && s.Action != safety.ActionResize {
+			// Clamped, or Allowed with fewer units than asked (a
+			// Reserver that contradicts itself): the step moves what
+			// was granted, never more.
 			e.clamp(x, i, res.Granted)
 			s = x.Steps[i].Step
 			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), nil))
@@ -578,6 +584,19 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 	e.emit(e.stepEvent(p, s, EventStepExecuted, d.Summary(), nil))
 	e.save(ctx, x)
 	return true
+}
+
+// badGrant returns the first of res and down (a resize's second
+// reservation, not OK when there is none) that is OK but grants what a
+// step of units cannot follow: no unit (Allowed or Clamped to 0), or a
+// clamp to more than asked; a zero Reservation when both can be followed.
+func badGrant(res, down ratelimit.Reservation, units int) (ratelimit.Reservation, int) {
+	for _, r := range [...]ratelimit.Reservation{res, down} {
+		if r.OK() && (r.Granted < 1 || r.Outcome == ratelimit.Clamped && r.Granted > units) {
+			return r, units
+		}
+	}
+	return ratelimit.Reservation{}, units
 }
 
 // refund passes the reservations of step record sr (Reservation and
