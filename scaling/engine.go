@@ -63,7 +63,10 @@ type Gate interface {
 // the reservation is kept in the step's record (StepRecord.Reservation)
 // and refunded when the plan is resumed (or ended for its age) and the
 // target is found unchanged, before the step reserves again.
-// Implementations must be safe for concurrent use.
+// A CancelAt that fails leaves the budget spent for a change not made:
+// the engine reports it to its Observer as an EventError naming the plan
+// and step (a *StepError of StageRateLimit), and the plan ends as it
+// would have. Implementations must be safe for concurrent use.
 type Reserver interface {
 	ReserveAt(ctx context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error)
 	CancelAt(ctx context.Context, now time.Time, r ratelimit.Reservation) error

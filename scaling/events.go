@@ -86,7 +86,7 @@ const (
 	EventRollbackFailed     EventKind = "rollback_failed"     // the rollback could not finish
 	EventPlanCompleted      EventKind = "plan_completed"      // every step verified
 	EventPlanStopped        EventKind = "plan_stopped"        // the plan ended early without rolling back: blocked, rate limited (Err nil unless the gate or limiter failed), fenced, drifted or abandoned (Err set)
-	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy)
+	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy), or a plan's rate-limit refund failed (PlanID, Step; Err a *StepError of StageRateLimit): the budget stays spent, the plan's outcome is unchanged
 	EventForecastFallback   EventKind = "forecast_fallback"   // a predictive strategy sizes from the reactive capacity (too little history, no model, or its rolling forecast error above its bound: Reason says which); Value is the error
 	EventForecastRecovered  EventKind = "forecast_recovered"  // a predictive strategy that had fallen back sizes from its forecast again; Value is the error (−1 when its target was forgotten, Engine.Forget, which ends its standing, in fallback still or recovered since)
 )

@@ -375,13 +375,25 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 // giveBack passes res, a grant of step s that nothing will be written
 // for, to the Reserver's CancelAt with ctx's values but not its end
 // (bounded by journalTimeout): a reservation made while ctx ended is
-// refunded all the same. A failed refund is logged.
+// refunded all the same. A failed refund is reported (refundFailed).
 func (e *Engine) giveBack(ctx context.Context, p Plan, s PlanStep, now time.Time, res ratelimit.Reservation) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
 	defer cancel()
 	if err := e.reserver.CancelAt(rctx, now, res); err != nil {
-		e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", s.Index, "err", err)
+		e.refundFailed(p, s.Index, err)
 	}
+}
+
+// refundFailed reports a refund the Reserver failed: the budget stays
+// spent for a change never made. It is logged and emitted as an
+// EventError naming the plan and step, with a *StepError of
+// StageRateLimit, so that a host's audit trail and the monitor see it;
+// the plan's outcome does not depend on it.
+func (e *Engine) refundFailed(p Plan, step int, err error) {
+	e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", step, "err", err)
+	serr := &StepError{PlanID: p.ID, Step: step, Stage: StageRateLimit, Err: fmt.Errorf("refund: %w", err)}
+	e.emit(Event{Time: e.clock.Now(), Kind: EventError, Target: p.Target.ID, PlanID: p.ID, Step: step, Strategy: p.Strategy,
+		Reason: "rate-limit refund failed: the budget stays spent for a change not made", Err: serr})
 }
 
 // act fences, gates, reserves and writes step i. It returns false when the
@@ -602,7 +614,8 @@ func badGrant(res, down ratelimit.Reservation, units int) (ratelimit.Reservation
 // refund passes the reservations of step record sr (Reservation and
 // DownReservation), whose write changed nothing, to the Reserver's
 // CancelAt and clears them from the record. A refund that fails is
-// logged (the plan's outcome does not depend on it) and cleared, unless
+// reported (refundFailed: the plan's outcome does not depend on it) and
+// cleared, unless
 // ctx ended: then it reports true and the record keeps the reservation,
 // for the resume to refund (cancelling a reservation already refunded
 // does nothing).
@@ -615,10 +628,11 @@ func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupte
 			continue
 		}
 		if err := e.reserver.CancelAt(ctx, e.clock.Now(), *r); err != nil {
-			e.log.Warn("scaling: rate-limit refund failed", "plan", p.ID, "step", sr.Step.Index, "err", err)
 			if ctx.Err() != nil {
+				e.log.Warn("scaling: rate-limit refund failed; kept for the resume", "plan", p.ID, "step", sr.Step.Index, "err", err)
 				return true
 			}
+			e.refundFailed(p, sr.Step.Index, err)
 		}
 		*r = ratelimit.Reservation{}
 	}

@@ -1,0 +1,92 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// TestFailedRefundIsReported: a refund the Reserver fails (the budget
+// stays spent for a change never made) is reported to the engine's
+// Observer as an error event naming the plan, the step and the rate
+// limiter's stage, with the Reserver's error, as the reaper keeps it on
+// its record; the engine only logged it, where a host's audit trail and
+// the monitor never saw it. The plan's outcome is what it was: a failed
+// refund fails nothing.
+func TestFailedRefundIsReported(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		auditFails bool // the Reserver grants with an error: given back at once
+		wantStatus scaling.PlanStatus
+	}{
+		{"grant with an error", true, scaling.PlanRateLimited},
+		{"write that changed nothing", false, scaling.PlanStopped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				refused := errors.New("refused by the provider")
+				_, err = c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Err: refused})
+				require.NoError(t, err)
+				audit := errors.New("audit of the grant failed")
+				unreachable := errors.New("limiter store unreachable")
+				r := funcReserver{
+					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+						res := ratelimit.Reservation{ID: 1, Request: req, At: now, Outcome: ratelimit.Allowed, Granted: req.Units}
+						if tc.auditFails {
+							return res, audit
+						}
+						return res, nil
+					},
+					cancel: func(context.Context, time.Time, ratelimit.Reservation) error { return unreachable },
+				}
+				var mu sync.Mutex
+				var events []scaling.Event
+				obs := scaling.ObserverFunc(func(ev scaling.Event) {
+					mu.Lock()
+					defer mu.Unlock()
+					events = append(events, ev)
+				})
+				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{},
+					scaling.WithReserver(r), scaling.WithObserver(obs))
+				require.NoError(t, err)
+				p := planFor(t, e, c, "web", 6)
+				x, _ := e.Execute(t.Context(), p)
+				assert.Equal(t, tc.wantStatus, x.Status, x.Reason)
+				require.NotErrorIs(t, x.Err, unreachable, "a failed refund does not change the plan's outcome")
+				mu.Lock()
+				defer mu.Unlock()
+				var found []scaling.Event
+				for _, ev := range events {
+					if errors.Is(ev.Err, unreachable) {
+						found = append(found, ev)
+					}
+				}
+				require.Len(t, found, 1, "the failed refund is reported once: %v", events)
+				ev := found[0]
+				assert.Equal(t, scaling.EventError, ev.Kind)
+				assert.Equal(t, "web", ev.Target)
+				assert.Equal(t, p.ID, ev.PlanID)
+				assert.Equal(t, 1, ev.Step)
+				var serr *scaling.StepError
+				require.ErrorAs(t, ev.Err, &serr)
+				assert.Equal(t, scaling.StageRateLimit, serr.Stage)
+				assert.Contains(t, ev.Reason, "refund")
+			})
+		})
+	}
+}
