@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/idlescale/idlescale/internal/enumtext"
 	"github.com/idlescale/idlescale/internal/nilcheck"
+	"github.com/idlescale/idlescale/internal/safefile"
 	"github.com/idlescale/idlescale/internal/yamlconf"
 	"github.com/idlescale/idlescale/provider"
 )
@@ -532,17 +532,27 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// MaxConfigBytes is the largest policy ParseConfig and LoadConfigFile
+// read, in bytes (1 MiB): a policy of a thousand targets takes a few
+// hundred KiB, and a host pointed at a log or a device by mistake gets
+// an error rather than reading it whole.
+const MaxConfigBytes = 1 << 20
+
 // ParseConfig decodes a policy from YAML or JSON (JSON is YAML) and
-// validates it. Unknown fields, trailing documents and a nil r are errors;
+// validates it. Unknown fields, trailing documents, more than
+// MaxConfigBytes (r is read no further) and a nil r are errors;
 // durations are written as Go durations ("15s", "5m"). The error matches
 // provider.ErrInvalid and names the field for invalid values.
 func ParseConfig(r io.Reader) (Config, error) {
 	if r == nil {
 		return Config{}, provider.Invalid("config", nil, "no reader")
 	}
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
 		return Config{}, fmt.Errorf("scaling: read config: %w", err)
+	}
+	if len(data) > MaxConfigBytes {
+		return Config{}, provider.Invalid("config", fmt.Sprintf("over %d bytes", MaxConfigBytes), "is larger than MaxConfigBytes")
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -567,9 +577,17 @@ func ParseConfig(r io.Reader) (Config, error) {
 }
 
 // LoadConfigFile reads and parses the policy file at path (ParseConfig).
+// The file must be a regular file of at most MaxConfigBytes: a device, a
+// named pipe, a directory or a larger file is refused, unread, with an
+// error matching provider.ErrInvalid. Errors name the path; one the file
+// cannot be opened with is the *fs.PathError of os.Stat or os.Open.
 func LoadConfigFile(path string) (Config, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, "config", MaxConfigBytes)
 	if err != nil {
+		var ierr *provider.InvalidError
+		if errors.As(err, &ierr) {
+			return Config{}, fmt.Errorf("%s: scaling: load config: %w", path, err)
+		}
 		return Config{}, fmt.Errorf("scaling: load config: %w", err)
 	}
 	defer f.Close()
