@@ -99,7 +99,9 @@
 //
 // # Stores and replicas
 //
-// The history lives in a Store. MemoryStore serves one process; the
+// The history lives in a Store. MemoryStore serves one process (and
+// drops the buckets of targets that left once no reservation can look at
+// them, so that targets that come and go do not grow it); the
 // subpackage etcdstore shares the history between replicas on etcd with
 // compare-and-swap transactions, so that N replicas together never exceed
 // the budget. A store error fails closed: the reservation is denied with

@@ -38,6 +38,51 @@ type Limiter struct {
 
 	peers     Peers                   // nil: none
 	peerCache atomic.Pointer[peerSet] // the peers' Configs, resolved
+	memory    *MemoryStore            // the store, or the one it wraps, when a MemoryStore: it forgets departed targets
+}
+
+// memoryStore returns the MemoryStore s is, or wraps through Unwrap (up
+// to maxUnwrap wrappers), or nil.
+func memoryStore(s Store) *MemoryStore {
+	for range maxUnwrap + 1 {
+		if ms, ok := s.(*MemoryStore); ok {
+			return ms
+		}
+		u, ok := s.(unwrapper)
+		if !ok {
+			return nil
+		}
+		if s = u.Unwrap(); s == nil || nilcheck.Is(s) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// forget lets a MemoryStore drop the buckets no reservation can look at
+// any more, after a reservation granted at now: those whose newest
+// reservation is more than the longest keep (own and peers') and MaxSkew
+// before now and the clock's now, whichever is earlier (a reservation
+// stamped in the future drops nothing early). A reservation stamped no
+// more than MaxSkew before that time is decided on a dropped bucket's
+// events as on none: they are older than its rules look back, and its
+// horizon too old to deny it.
+func (l *Limiter) forget(now time.Time) {
+	if l.memory == nil {
+		return
+	}
+	keep := l.cfg.maxKeep()
+	for _, p := range l.peerLimits() {
+		keep = max(keep, p.maxKeep())
+	}
+	ref := now
+	if c := l.clock.Now(); c.Before(ref) {
+		ref = c
+	}
+	if outOfRange(ref) {
+		return
+	}
+	l.memory.forget(satSub(satSub(ref.UnixNano(), int64(keep)), int64(max(l.cfg.skew, 0))))
 }
 
 // retainer is a Store that keeps a bucket for a limited time after its
@@ -164,6 +209,7 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	if nilcheck.Is(l.peers) {
 		l.peers = nil
 	}
+	l.memory = memoryStore(l.store)
 	l.pool.New = func() any {
 		o := &op{l: l}
 		o.fn = o.apply
@@ -216,6 +262,7 @@ func (l *Limiter) ReserveAt(ctx context.Context, now time.Time, req Request) (Re
 		Reason: d.reason, Scope: d.scope, Next: rounded.Add(d.next)}
 	if d.outcome != Denied {
 		res.ID = id
+		l.forget(rounded)
 	}
 	return res, nil
 }

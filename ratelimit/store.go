@@ -132,12 +132,44 @@ type Store interface {
 // MemoryStore is a Store in process memory: the default, and enough for a
 // single replica. It holds one bucket per target and direction that had a
 // reservation (a bucket's old events are pruned when it is next updated);
-// a bucket left Empty is deleted. It is safe for concurrent use; its zero
-// value is not usable, use NewMemoryStore.
+// a bucket left Empty is deleted. A Limiter on it (or on a wrapper whose
+// Unwrap returns it) also drops the buckets of targets that left: those
+// whose newest reservation is more than the longest time a bucket keeps
+// its events (Config.History, or a window with MaxSkew, of the Limiter
+// and its peers) and MaxSkew before both a reservation it grants and its
+// clock's now, which no reservation stamped within MaxSkew of them can
+// look at. It does so once the store has doubled since it last did, so
+// that it holds the targets of about the last History, not every target
+// it ever saw. It is safe for concurrent use; its zero value is not
+// usable, use NewMemoryStore.
 type MemoryStore struct {
 	mu      sync.Mutex
 	buckets map[Key]*History
 	scratch []*History
+	sweepAt int // the number of buckets at which forget next looks at them all
+}
+
+// minSweep is the fewest buckets a MemoryStore holds before forget looks
+// at them.
+const minSweep = 64
+
+// forget deletes the targets' buckets whose newest reservation is at or
+// before cutoff (Unix nanoseconds), when the store holds at least twice
+// as many buckets as it kept the last time it did (and minSweep): a sweep
+// of n buckets comes after at least n/2 new ones, so it costs O(1) per
+// reservation on average. The global bucket is kept: there is one.
+func (s *MemoryStore) forget(cutoff int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.buckets) < max(s.sweepAt, minSweep) {
+		return
+	}
+	for k, h := range s.buckets {
+		if !k.IsGlobal() && h.horizon() <= cutoff {
+			delete(s.buckets, k)
+		}
+	}
+	s.sweepAt = 2 * len(s.buckets)
 }
 
 var _ Store = (*MemoryStore)(nil)

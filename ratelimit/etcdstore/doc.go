@@ -34,7 +34,9 @@
 // Key growth is bounded: every update prunes the history; a key whose
 // history is empty (no events and no horizon) is deleted; and every write
 // attaches a lease that expires Config.LeaseTTL (25 h) after it was
-// granted, so buckets of targets that are never touched again disappear.
+// granted, so buckets of targets that are never touched again disappear
+// (with a negative LeaseTTL, no leases, they stay until deleted by hand:
+// a host whose targets come and go grows the prefix by theirs).
 // The lease must outlast the limiters' Config.History, and every budget's
 // window plus Config.MaxSkew (Store.Retention): ratelimit.New refuses a
 // limiter whose events the store would forget,
