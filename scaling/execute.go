@@ -135,6 +135,15 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 		e.emit(Event{Time: e.clock.Now(), Kind: EventPlanned, Target: p.Target.ID, PlanID: p.ID, Strategy: p.Strategy,
 			From: p.From, To: p.To, FromSize: p.FromSize, ToSize: p.ToSize, Reason: p.Reason})
 	}
+	if found {
+		if err := e.recreated(ctx, x.Plan); err != nil {
+			// Resumed, it would act on another resource with the
+			// decision made for the one that is gone (fail closed).
+			e.stop(&x, PlanStopped, "", &StepError{PlanID: p.ID, Step: openStep(x), Stage: StageRead, Err: err})
+			e.save(ctx, &x)
+			return x, x.Err
+		}
+	}
 	x.Status, x.Err, x.Reason, x.Gate, x.RateLimit = PlanRunning, nil, "", nil, nil
 	e.save(ctx, &x)
 	if x.RollbackCause != "" {
@@ -144,6 +153,51 @@ func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	}
 	e.save(ctx, &x)
 	return x, x.Err
+}
+
+// recreated returns an error matching ErrDrift when the group that has
+// plan p's target ID now is not the one p was planned on: both have a
+// launch time (the group's creation) and they differ, as for a group
+// deleted and made again with the same name. A vertical target is not
+// checked: an instance's launch time moves when a resize restarts it. It
+// reads the resource with the Cloud's Inventory, or its Scaler when that
+// is one too; without either, or when the read fails or a launch time is
+// unknown, it cannot tell and returns nil (the capacity read that
+// follows decides, as before).
+func (e *Engine) recreated(ctx context.Context, p Plan) error {
+	planned := p.Target.Resource.LaunchTime
+	if planned.IsZero() || !p.Target.horizontal() {
+		return nil
+	}
+	inv := e.cloud.Inventory
+	if inv == nil {
+		inv, _ = e.cloud.Scaler.(provider.Inventory)
+	}
+	if inv == nil {
+		return nil
+	}
+	rctx, cancel := readContext(ctx, p)
+	defer cancel()
+	r, err := inv.Get(rctx, p.Target.Resource.ID)
+	if err != nil || r.LaunchTime.IsZero() || r.LaunchTime.Equal(planned) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s was launched at %s, after the plan's (launched at %s): another resource with its ID, not the one the plan was made for",
+		ErrDrift, p.Target.Resource.ID, r.LaunchTime.UTC().Format(time.RFC3339), planned.UTC().Format(time.RFC3339))
+}
+
+// openStep returns the number of x's first step not verified (the last
+// step when all are).
+func openStep(x Execution) int {
+	for _, s := range x.Steps {
+		if s.Status != StepVerified {
+			return s.Step.Index
+		}
+	}
+	if n := len(x.Steps); n > 0 {
+		return x.Steps[n-1].Step.Index
+	}
+	return 0
 }
 
 // errJournal marks a journal that could not be read: whether a plan of
@@ -161,7 +215,11 @@ var errJournal = errors.New("journal")
 // then the plan stops (no error), or, when it was interrupted while
 // rolling back, fails (ErrRollback: the change it was undoing stays).
 // When that step's target cannot be read, the plan is left unfinished
-// and the error returned. Plans running in this process are left alone.
+// and the error returned. A plan of a group that was made again since
+// (the group of that ID now has a later launch time than the plan's:
+// deleted and recreated, as a target that left the policy and came back
+// may be) is not resumed on it but stopped without acting (ErrDrift at
+// StageRead). Plans running in this process are left alone.
 // A journal that cannot be read is an error and nothing is resumed.
 func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
 	xs, err := e.journal.Unfinished(ctx, target)
