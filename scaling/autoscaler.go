@@ -151,7 +151,7 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 	}
 	a.batches.New = func() any { return new(batch) }
 	for _, t := range a.targets { // last: an Autoscaler refused holds nothing
-		t.history = engine.hold(t.cfg.ID)
+		t.history = engine.hold(t.cfg.ID, t.strategyNames())
 	}
 	return a, nil
 }
@@ -160,7 +160,11 @@ func NewAutoscaler(cfg Config, engine *Engine, fleet Fleet, opts ...Option) (*Au
 // engine forgets (Engine.Forget) the state of each target of its policy
 // that no other Autoscaler of the engine has (not closed): a host whose
 // targets come and go keeps nothing of those that left, and one that
-// comes back starts afresh. It is how a host changes its policy (a file
+// comes back starts afresh. Of a target another Autoscaler has, the
+// engine forgets the strategies (their recommendations in the History,
+// their forecast standing, ended with EventForecastRecovered as for a
+// target) that no other Autoscaler's policy has for it: a strategy
+// dropped from a target's policy and added back starts afresh too. It is how a host changes its policy (a file
 // reloaded, a preview environment created or deleted): it makes a new
 // Autoscaler of the new policy on the same Engine, whose targets that
 // were in the old one keep their History, then closes the old one (in
@@ -202,7 +206,17 @@ func (a *Autoscaler) done(t *runtimeTarget) {
 // busy for good).
 func (a *Autoscaler) release(t *runtimeTarget) {
 	t.history = nil
-	a.engine.release(t.cfg.ID)
+	a.engine.release(t.cfg.ID, t.strategyNames())
+}
+
+// strategyNames returns the names of t's strategies, under which the
+// engine records their recommendations.
+func (t *runtimeTarget) strategyNames() []string {
+	names := make([]string, len(t.candidates))
+	for i, c := range t.candidates {
+		names[i] = c.Name
+	}
+	return names
 }
 
 // sameClock reports whether a and b are one clock: equal, or of one

@@ -514,6 +514,11 @@ type historyCell struct {
 	// to be forgotten when the last such plan ends. Both are e.mu's.
 	holds   int
 	dropped bool
+	// strategies counts, per strategy name, the holders whose policy has
+	// it for the target: a strategy no holder has any more (a policy
+	// reloaded without it) is forgotten (forgetStrategy), so that one
+	// that comes back starts afresh. e.mu's.
+	strategies map[string]int
 }
 
 // cellRecords is how many records a history cell holds in place.
@@ -546,33 +551,91 @@ func (e *Engine) cellLocked(target string) *historyCell {
 // hold returns the target's history cell, creating it, for an
 // Autoscaler whose policy has the target: the cell is not forgotten
 // until release.
-func (e *Engine) hold(target string) *historyCell {
+func (e *Engine) hold(target string, strategies []string) *historyCell {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	c := e.cellLocked(target)
+	var events []Event
+	if c.holds == 0 && c.dropped {
+		// Released by its last holder while a plan ran, held again
+		// before it ended: the strategies of the old policy that the
+		// new one does not have are forgotten, as release does.
+		for name := range c.strategies {
+			if !slices.Contains(strategies, name) {
+				events = append(events, e.forgetStrategy(target, c, name)...)
+			}
+		}
+		clear(c.strategies)
+	}
 	c.holds++
 	c.dropped = false
+	if c.strategies == nil {
+		c.strategies = make(map[string]int, len(strategies))
+	}
+	for _, name := range strategies {
+		c.strategies[name]++
+	}
+	e.mu.Unlock()
+	slices.SortFunc(events, func(a, b Event) int { return strings.Compare(a.Strategy, b.Strategy) })
+	e.emitAll(events)
 	return c
 }
 
-// release ends a hold of the target's cell: the last one forgets it, at
-// once, or when the last plan of the target running ends.
-func (e *Engine) release(target string) {
+// release ends a hold of the target's cell by a policy with strategies:
+// the last one forgets it, at once, or when the last plan of the target
+// running ends; one that leaves it held forgets the strategies no other
+// holder has.
+func (e *Engine) release(target string, strategies []string) {
 	e.mu.Lock()
 	c := e.history[target]
 	var events []Event
 	switch {
 	case c == nil || c.holds == 0:
+	case c.holds == 1 && e.plansOf(target) > 0:
+		c.holds, c.dropped = 0, true // by unlockPlan, or hold again
 	case c.holds > 1:
 		c.holds--
-	case e.plansOf(target) > 0:
-		c.holds, c.dropped = 0, true // by unlockPlan
+		for _, name := range strategies {
+			if n, ok := c.strategies[name]; ok && n <= 1 {
+				delete(c.strategies, name)
+				events = append(events, e.forgetStrategy(target, c, name)...)
+			} else if ok {
+				c.strategies[name] = n - 1
+			}
+		}
 	default:
 		c.holds = 0
 		events = e.drop(target, c)
 	}
 	e.mu.Unlock()
 	e.emitAll(events)
+}
+
+// forgetStrategy forgets what the target's cell c keeps of strategy
+// name, which no policy holding the target has any more: its records
+// (the newest of which prune keeps for good, and which a strategy that
+// comes back would read as its history: an HPA's first decision would
+// not be stabilized) and its forecast standing, ending it as drop does.
+// e.mu is held; the caller emits the events once it is released.
+func (e *Engine) forgetStrategy(target string, c *historyCell, name string) []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slices.ContainsFunc(c.h.Recommendations, func(r RecommendationRecord) bool { return r.Strategy == name }) {
+		c.ownLocked()
+		recs := c.h.Recommendations
+		kept := slices.DeleteFunc(recs, func(r RecommendationRecord) bool { return r.Strategy == name })
+		clear(recs[len(kept):])
+		c.h.Recommendations = kept
+	}
+	delete(c.fallback, name)
+	if !c.reported[name] {
+		return nil
+	}
+	delete(c.reported, name)
+	if e.observer == nil {
+		return nil
+	}
+	return []Event{{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: name, Value: -1,
+		Reason: "the strategy's state was forgotten (it left the target's policy): its forecast standing ends with it"}}
 }
 
 // dropIfReleased forgets the target's cell when it was released while
