@@ -57,7 +57,9 @@ type Gate interface {
 // units, in either of a resize's two reservations (an error matching
 // provider.ErrInvalid naming reservation.granted; every reservation of
 // the step is cancelled and nothing is written). When the provider then changed
-// nothing, the engine passes the reservation to CancelAt to refund it.
+// nothing, the engine passes the reservation to CancelAt to refund it,
+// also with a context that has not ended (a plan that stops as ctx ends
+// is not resumed to refund it).
 // A write that timed out (EngineConfig.WriteTimeout) is never refunded:
 // it may still take effect. A write cut off by its context may or may not have changed anything:
 // the reservation is kept in the step's record (StepRecord.Reservation)

@@ -671,21 +671,25 @@ func badGrant(res, down ratelimit.Reservation, units int) (ratelimit.Reservation
 
 // refund passes the reservations of step record sr (Reservation and
 // DownReservation), whose write changed nothing, to the Reserver's
-// CancelAt and clears them from the record. A refund that fails is
-// reported (refundFailed: the plan's outcome does not depend on it) and
-// cleared, unless
-// ctx ended: then it reports true and the record keeps the reservation,
-// for the resume to refund (cancelling a reservation already refunded
-// does nothing).
+// CancelAt, with ctx's values but not its end (bounded by
+// journalTimeout), and clears them from the record. A refund that fails
+// is reported (refundFailed: the plan's outcome does not depend on it)
+// and cleared, unless ctx ended: then it reports true and the record
+// keeps the reservation, for the resume to refund (cancelling a
+// reservation already refunded does nothing).
 func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupted bool) {
 	if e.reserver == nil {
 		return false
 	}
+	// ctx's values, not its end: a plan that stops as ctx ends is never
+	// resumed, and its reservation would stay spent (as giveBack).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalTimeout)
+	defer cancel()
 	for _, r := range [...]*ratelimit.Reservation{&sr.Reservation, &sr.DownReservation} {
 		if !r.OK() {
 			continue
 		}
-		if err := e.reserver.CancelAt(ctx, e.clock.Now(), *r); err != nil {
+		if err := e.reserver.CancelAt(rctx, e.clock.Now(), *r); err != nil {
 			if ctx.Err() != nil {
 				e.log.Warn("scaling: rate-limit refund failed; kept for the resume", "plan", p.ID, "step", sr.Step.Index, "err", err)
 				return true

@@ -90,3 +90,45 @@ func TestFailedRefundIsReported(t *testing.T) {
 		})
 	}
 }
+
+// TestRefundAfterTheContextEndedOfAStoppedPlan: a step's reservation
+// that is refunded as the plan stops (a grant of no unit the engine
+// refuses) is refunded even when the caller's context ended meanwhile,
+// through a context that has not, as a grant returned with an error is
+// (TestReservationRefundedAfterTheContextEnded): the plan ends, so no
+// resume would ever refund it. The engine passed the ended context, a
+// Reserver whose store honours it failed, and the budget stayed spent
+// for a change never made.
+func TestRefundAfterTheContextEndedOfAStoppedPlan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+		ctx, stop := context.WithCancel(t.Context())
+		defer stop()
+		var refunded, failed int
+		r := funcReserver{
+			reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
+				stop() // the host shuts down while the grant comes back
+				return ratelimit.Reservation{ID: 1, Request: req, At: now, Outcome: ratelimit.Allowed, Granted: 0}, nil
+			},
+			cancel: func(ctx context.Context, _ time.Time, _ ratelimit.Reservation) error {
+				if err := ctx.Err(); err != nil {
+					failed++
+					return err
+				}
+				refunded++
+				return nil
+			},
+		}
+		e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{}, scaling.WithReserver(r))
+		require.NoError(t, err)
+		x, err := e.Execute(ctx, planFor(t, e, c, "web", 6))
+		require.ErrorIs(t, err, provider.ErrInvalid)
+		assert.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
+		assert.Equal(t, 1, refunded, "the grant is refunded though ctx ended")
+		assert.Zero(t, failed)
+		assert.Empty(t, setCapacityOps(c), "nothing written")
+	})
+}
