@@ -2,7 +2,10 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -187,6 +190,7 @@ func activityPeriodAt(start, now time.Time) time.Duration {
 // groups, functions and load balancers provider.ErrNotFound. In us-east-1, when
 // ListVersionsByFunction fails, a function without a datapoint is absent
 // (unknown), as one that may run at the edge, with a warning in the log.
+// Activities answers many queries as Activity does, in fewer calls.
 func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []provider.ActivityCount, err error) {
 	defer d.red.Errorp(&err)
 	if err := q.Validate(); err != nil {
@@ -196,140 +200,382 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if err != nil {
 		return nil, err
 	}
-	signals := activityTable[t.kind]
-	out := []provider.ActivityCount{}
-	if len(signals) == 0 {
-		return out, nil
+	if len(activityTable[t.kind]) == 0 {
+		return []provider.ActivityCount{}, nil
 	}
+	r := d.planActivity(q, t, !d.mayRunAtEdge(ctx, "activity", t), d.now())
+	if err := d.activityData(ctx, []*activityRead{r}); err != nil {
+		return nil, wrap("activity", q.ResourceID, err)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.counts(), nil
+}
+
+var _ provider.ActivityBatcher = (*Driver)(nil)
+
+// Activities implements provider.ActivityBatcher: every read is answered
+// as Activity answers it, with the reads' resources described as
+// QueryMetrics describes them (instances and volumes 200 at a time,
+// groups 50 at a time; functions, load balancers and names that are no
+// group one by one, each resource once, and in us-east-1 each function
+// asked ListVersionsByFunction once), and the CloudWatch queries of the
+// reads whose whole periods cover the same range (see Activity) packed
+// into GetMetricData calls of up to Config.MetricBatch queries (at most
+// 500; a read's queries, up to five for a load balancer, are never split
+// between calls), every page read. A repeated read is read once. An
+// invalid query fails its read with provider.ErrInvalid before any API
+// call, an unknown resource with provider.ErrNotFound, a result
+// CloudWatch could not compute its read alone. A GetMetricData call that
+// fails fails its reads; one that is throttled, or a ctx that ends, also
+// fails the reads not yet made, and is the method's error.
+func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	for i := range reads { // nothing of an earlier use of the reads stays
+		reads[i].Counts, reads[i].Err = nil, nil
+	}
+	fail := func(i int, err error) { reads[i].Counts, reads[i].Err = nil, d.red.Error(err) }
+	failAll := func(is []int, err error) error {
+		err = d.red.Error(err)
+		for _, i := range is {
+			fail(i, err)
+		}
+		return err
+	}
+	if err := ctxErr(ctx, "activity", ""); err != nil {
+		all := make([]int, len(reads))
+		for i := range all {
+			all[i] = i
+		}
+		return failAll(all, err)
+	}
+	var valid []int // the reads whose query is valid, by index
+	for i := range reads {
+		if err := reads[i].Query.Validate(); err != nil {
+			fail(i, fmt.Errorf("aws: activity: %w", err))
+			continue
+		}
+		valid = append(valid, i)
+	}
+	if len(valid) == 0 {
+		return nil
+	}
+	ids := make([]string, len(valid))
+	for k, i := range valid {
+		ids[k] = reads[i].Query.ResourceID
+	}
+	l, err := d.lookUp(ctx, "activity", ids, true, false)
+	if err != nil {
+		return failAll(valid, err)
+	}
+	// Each resource resolved once, and whether its counts may be quiet
+	// (a function that cannot run at the edge: see mayRunAtEdge).
+	type resolved struct {
+		t     target
+		quiet bool
+		err   error
+	}
+	targets := map[string]resolved{}
+	var pending []int // the reads with signals, by index
+	for k, i := range valid {
+		id := ids[k]
+		t, ok := targets[id]
+		if !ok {
+			if err := ctxErr(ctx, "activity", ""); err != nil {
+				return failAll(append(pending, valid[k:]...), err)
+			}
+			if l.errs[k] != nil {
+				t.err = l.errs[k]
+			} else {
+				t.t, _, t.err = d.found(ctx, "activity", l, k, id)
+			}
+			if t.err == nil && len(activityTable[t.t.kind]) > 0 {
+				t.quiet = !d.mayRunAtEdge(ctx, "activity", t.t)
+			}
+			targets[id] = t
+		}
+		switch {
+		case t.err != nil:
+			fail(i, t.err)
+		case len(activityTable[t.t.kind]) == 0:
+			reads[i].Counts = []provider.ActivityCount{}
+		default:
+			pending = append(pending, i)
+		}
+	}
+	// One prepared read per query (a repeat shares it), in calls by the
+	// range of their grid.
+	// Times are keyed as instants (UTC, no monotonic reading).
+	now := d.now()
+	type span struct{ start, end time.Time }
+	type query struct {
+		id string
+		span
+	}
+	plans := map[query]*activityRead{}
+	readsOf := map[*activityRead][]int{} // the reads a prepared read answers
+	var order []span
+	groups := map[span][]*activityRead{}
+	for _, i := range pending {
+		q := reads[i].Query
+		key := query{q.ResourceID, span{q.Start.UTC().Round(0), q.End.UTC().Round(0)}}
+		r, ok := plans[key]
+		if !ok {
+			t := targets[q.ResourceID]
+			r = d.planActivity(q, t.t, t.quiet, now)
+			plans[key] = r
+			s := span{r.start.UTC().Round(0), r.end.UTC().Round(0)}
+			if _, ok := groups[s]; !ok {
+				order = append(order, s)
+			}
+			groups[s] = append(groups[s], r)
+		}
+		readsOf[r] = append(readsOf[r], i)
+	}
+	for _, s := range order {
+		for _, call := range packActivity(groups[s], d.cfg.MetricBatch) {
+			err := d.activityData(ctx, call)
+			for _, r := range call {
+				for _, i := range readsOf[r] {
+					switch {
+					case err != nil:
+						fail(i, wrap("activity", reads[i].Query.ResourceID, err))
+					case r.err != nil:
+						fail(i, r.err)
+					default:
+						reads[i].Counts = r.counts()
+					}
+				}
+				delete(readsOf, r)
+			}
+			if err == nil {
+				continue
+			}
+			if err = wrap("activity", "", err); ctx.Err() != nil || errors.Is(err, provider.ErrThrottled) {
+				var rest []int // the reads of the calls not made
+				for _, is := range readsOf {
+					rest = append(rest, is...)
+				}
+				return failAll(rest, err)
+			}
+		}
+	}
+	return nil
+}
+
+// packActivity splits reads into calls of at most size queries, in their
+// order, a read's queries in one call (a read of more than size alone).
+func packActivity(reads []*activityRead, size int) [][]*activityRead {
+	var calls [][]*activityRead
+	n := 0
+	for _, r := range reads {
+		if len(calls) == 0 || n+len(r.queries) > size {
+			calls, n = append(calls, nil), 0
+		}
+		calls[len(calls)-1] = append(calls[len(calls)-1], r)
+		n += len(r.queries)
+	}
+	return calls
+}
+
+// activityRead is one Activity read of a resource that has signals
+// (activityTable), prepared: its CloudWatch queries, on the grid of
+// whole periods covering [Start, End), and what their answers add up to.
+// Activity makes one GetMetricData call of one; Activities packs many
+// into a call.
+type activityRead struct {
+	q       provider.ActivityQuery
+	kind    provider.Kind
+	name    string // the CloudWatch dimension's value
+	signals []activitySignal
+	// known is since when the resource is known to exist (knownSince),
+	// for its quiet counts; zero when not known or it may run at the
+	// edge.
+	known time.Time
+	// now is the real time before the read: the period and what
+	// CloudWatch has published (see published) are judged by it.
+	now        time.Time
+	period     time.Duration
+	start, end time.Time
+	queries    []activityQuery
+	accs       []activityAcc
+	// err is the read's failure: a result CloudWatch could not compute.
+	err error
+}
+
+// activityQuery is one metric of a signal: its signal and metric name,
+// and whether CloudWatch's last answer to it had status Complete.
+type activityQuery struct {
+	signal   int
+	name     string
+	complete bool
+}
+
+// activityAcc is what a signal's datapoints add up to.
+type activityAcc struct {
+	seen     bool
+	count    float64
+	last     time.Time
+	first    time.Time // the earliest datapoint's period start
+	latest   time.Time // the latest datapoint's period start
+	complete bool      // CloudWatch's last answer had status Complete
+}
+
+// planActivity prepares the read of q of resource t, which has signals:
+// quiet (a function that cannot run at the edge, or another kind) says
+// whether its counts without a datapoint may be quiet (see
+// knownSince), now is the real time.
+func (d *Driver) planActivity(q provider.ActivityQuery, t target, quiet bool, now time.Time) *activityRead {
+	r := &activityRead{q: q, kind: t.kind, name: t.name, signals: activityTable[t.kind], now: now}
 	// A function's invocations and a load balancer's requests have no
 	// datapoint for a quiet minute: with none in the window, the count is
 	// 0 from since when the resource is known to exist (knownSince) on,
 	// unless a function may run at the edge (see quietFrom).
-	var known time.Time
-	if !d.mayRunAtEdge(ctx, "activity", t) {
-		known, _ = knownSince(t)
+	if quiet {
+		r.known, _ = knownSince(t)
 	}
-	volume := t.kind == provider.KindVolume
 	// Whole periods covering [Start, End): CloudWatch's grid.
-	now := d.now()
-	period := activityPeriodAt(q.Start, now)
-	start := q.Start.Truncate(period)
-	end := q.End.Truncate(period)
-	if end.Before(q.End) {
-		end = end.Add(period)
+	r.period = activityPeriodAt(q.Start, now)
+	r.start = q.Start.Truncate(r.period)
+	r.end = q.End.Truncate(r.period)
+	if r.end.Before(q.End) {
+		r.end = r.end.Add(r.period)
 	}
-	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(start), EndTime: awssdk.Time(end), ScanBy: cwtypes.ScanByTimestampAscending}
-	// Each query's signal and metric name, by query ID ("a0", "a0x1"
-	// for the signal's also[0], ...), and whether CloudWatch's last
-	// answer to it had status Complete.
-	type query struct {
-		signal   int
-		name     string
-		complete bool
-	}
-	queries := map[string]*query{}
-	for i, s := range signals {
-		for j, name := range append([]string{s.cw.Name}, s.also...) {
-			id := fmt.Sprintf("a%d", i)
-			if j > 0 {
-				id = fmt.Sprintf("a%dx%d", i, j)
-			}
-			queries[id] = &query{signal: i, name: name}
-			in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{
-				Id: awssdk.String(id),
-				MetricStat: &cwtypes.MetricStat{
-					Metric: &cwtypes.Metric{
-						Namespace:  awssdk.String(s.cw.Namespace),
-						MetricName: awssdk.String(name),
-						Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(t.name)}},
-					},
-					Period: awssdk.Int32(int32(period / time.Second)),
-					Stat:   awssdk.String(s.stat),
-				},
-				ReturnData: awssdk.Bool(true),
-			})
+	for i, s := range r.signals {
+		for _, name := range append([]string{s.cw.Name}, s.also...) {
+			r.queries = append(r.queries, activityQuery{signal: i, name: name})
 		}
 	}
-	type acc struct {
-		seen     bool
-		count    float64
-		last     time.Time
-		first    time.Time // the earliest datapoint's period start
-		latest   time.Time // the latest datapoint's period start
-		complete bool      // CloudWatch's last answer had status Complete
+	r.accs = make([]activityAcc, len(r.signals))
+	return r
+}
+
+// metricDataQuery returns the CloudWatch query of r's k-th query, with id.
+func (r *activityRead) metricDataQuery(k int, id string) cwtypes.MetricDataQuery {
+	s := r.signals[r.queries[k].signal]
+	return cwtypes.MetricDataQuery{
+		Id: awssdk.String(id),
+		MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{
+				Namespace:  awssdk.String(s.cw.Namespace),
+				MetricName: awssdk.String(r.queries[k].name),
+				Dimensions: []cwtypes.Dimension{{Name: awssdk.String(s.cw.Dimension), Value: awssdk.String(r.name)}},
+			},
+			Period: awssdk.Int32(int32(r.period / time.Second)),
+			Stat:   awssdk.String(s.stat),
+		},
+		ReturnData: awssdk.Bool(true),
 	}
-	accs := make([]acc, len(signals))
+}
+
+// activityData reads reads, which share their grid's start and end, with
+// one GetMetricData call (every page), and adds each answer to its read;
+// a result CloudWatch could not compute fails its read alone (its err).
+// The error is the call's.
+func (d *Driver) activityData(ctx context.Context, reads []*activityRead) error {
+	in := &cloudwatch.GetMetricDataInput{StartTime: awssdk.Time(reads[0].start), EndTime: awssdk.Time(reads[0].end), ScanBy: cwtypes.ScanByTimestampAscending}
+	// Each query's read and index, by query ID ("r0a1" for read 0's
+	// query 1).
+	type ref struct{ read, query int }
+	byID := map[string]ref{}
+	for i, r := range reads {
+		for k := range r.queries {
+			id := "r" + strconv.Itoa(i) + "a" + strconv.Itoa(k)
+			byID[id] = ref{i, k}
+			in.MetricDataQueries = append(in.MetricDataQueries, r.metricDataQuery(k, id))
+		}
+	}
 	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, wrap("activity", q.ResourceID, err)
+			return err
 		}
-		for _, r := range page.MetricDataResults {
-			qr, ok := queries[awssdk.ToString(r.Id)]
-			if !ok {
+		for _, res := range page.MetricDataResults {
+			at, ok := byID[awssdk.ToString(res.Id)]
+			if !ok || reads[at.read].err != nil {
 				continue
 			}
-			i := qr.signal
-			switch r.StatusCode {
-			case cwtypes.StatusCodeForbidden:
-				return nil, fmt.Errorf("aws: activity %q: %s %s: %w: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, qr.name, provider.ErrDenied, r.StatusCode, messages(r.Messages))
-			case cwtypes.StatusCodeInternalError:
-				return nil, fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", q.ResourceID, signals[i].cw.Namespace, qr.name, r.StatusCode, messages(r.Messages))
+			reads[at.read].err = reads[at.read].add(at.query, res)
+		}
+	}
+	return nil
+}
+
+// add adds CloudWatch's answer res to r's k-th query, or returns the
+// read's error when CloudWatch could not compute it.
+func (r *activityRead) add(k int, res cwtypes.MetricDataResult) error {
+	qr := &r.queries[k]
+	i := qr.signal
+	switch res.StatusCode {
+	case cwtypes.StatusCodeForbidden:
+		return fmt.Errorf("aws: activity %q: %s %s: %w: CloudWatch status %s: %s", r.q.ResourceID, r.signals[i].cw.Namespace, qr.name, provider.ErrDenied, res.StatusCode, messages(res.Messages))
+	case cwtypes.StatusCodeInternalError:
+		return fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", r.q.ResourceID, r.signals[i].cw.Namespace, qr.name, res.StatusCode, messages(res.Messages))
+	}
+	qr.complete = res.StatusCode == cwtypes.StatusCodeComplete
+	for k, ts := range res.Timestamps {
+		if k >= len(res.Values) || ts.Before(r.start) || !ts.Before(r.end) {
+			continue
+		}
+		v := res.Values[k]
+		a := &r.accs[i]
+		if !a.seen || ts.Before(a.first) {
+			a.first = ts
+		}
+		if !a.seen || ts.After(a.latest) {
+			a.latest = ts
+		}
+		a.seen = true
+		if r.signals[i].stat == "Maximum" {
+			a.count = max(a.count, v)
+		} else {
+			a.count += v
+		}
+		if v > 0 {
+			// The latest minute the period's events may have
+			// been in, within the window: a coarser period's
+			// start is up to a period before them, and Last
+			// taken as it made recent use look older.
+			l := ts.Add(r.period - activityPeriod)
+			if lim := r.q.End.Add(-1).Truncate(activityPeriod); l.After(lim) {
+				l = lim
 			}
-			qr.complete = r.StatusCode == cwtypes.StatusCodeComplete
-			for k, ts := range r.Timestamps {
-				if k >= len(r.Values) || ts.Before(start) || !ts.Before(end) {
-					continue
-				}
-				v := r.Values[k]
-				a := &accs[i]
-				if !a.seen || ts.Before(a.first) {
-					a.first = ts
-				}
-				if !a.seen || ts.After(a.latest) {
-					a.latest = ts
-				}
-				a.seen = true
-				if signals[i].stat == "Maximum" {
-					a.count = max(a.count, v)
-				} else {
-					a.count += v
-				}
-				if v > 0 {
-					// The latest minute the period's events may have
-					// been in, within the window: a coarser period's
-					// start is up to a period before them, and Last
-					// taken as it made recent use look older.
-					l := ts.Add(period - activityPeriod)
-					if lim := q.End.Add(-1).Truncate(activityPeriod); l.After(lim) {
-						l = lim
-					}
-					// A Start not on the grid: the datapoint's period
-					// began before it, and its events may lie in the
-					// window from Start on. Clamped, not dropped: the
-					// count has them (more use, never less), and
-					// Last must lie in [Start, End).
-					if l.Before(q.Start) {
-						l = q.Start
-					}
-					if l.After(a.last) {
-						a.last = l
-					}
-				}
+			// A Start not on the grid: the datapoint's period
+			// began before it, and its events may lie in the
+			// window from Start on. Clamped, not dropped: the
+			// count has them (more use, never less), and
+			// Last must lie in [Start, End).
+			if l.Before(r.q.Start) {
+				l = r.q.Start
+			}
+			if l.After(a.last) {
+				a.last = l
 			}
 		}
 	}
+	return nil
+}
+
+// counts returns the counts of r, read whole.
+func (r *activityRead) counts() []provider.ActivityCount {
+	q, now := r.q, r.now
 	// A signal is answered whole when each of its queries is.
+	accs := slices.Clone(r.accs)
 	for i := range accs {
 		accs[i].complete = true
 	}
-	for _, qr := range queries {
+	for _, qr := range r.queries {
 		accs[qr.signal].complete = accs[qr.signal].complete && qr.complete
 	}
-	for i, s := range signals {
+	known, volume := r.known, r.kind == provider.KindVolume
+	out := []provider.ActivityCount{}
+	for i, s := range r.signals {
 		a := accs[i]
-		quiet := !known.IsZero() && quietCounts[t.kind][s.metric]
+		quiet := !known.IsZero() && quietCounts[r.kind][s.metric]
 		if !a.seen && (!quiet || !a.complete || !known.Before(q.End) || !published(q, known, now)) {
 			continue // no datapoint: unknown
 		}
@@ -370,7 +616,7 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out
 }
 
 // published reports whether CloudWatch can tell of a quiet resource

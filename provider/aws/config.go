@@ -152,8 +152,10 @@ type Config struct {
 	// Default: 0, the services' own default page sizes. Range: 0 or
 	// 5–1000.
 	PageSize int `json:"page_size,omitempty" yaml:"page_size,omitempty"`
-	// MetricBatch is how many metric queries QueryMetrics sends in one
-	// GetMetricData call. Default: 500 (CloudWatch's maximum). Range: 1–500.
+	// MetricBatch is how many metric queries QueryMetrics and Activities
+	// send in one GetMetricData call (Activities keeps a read's one to
+	// five queries in one call, alone when they are more). Default: 500
+	// (CloudWatch's maximum). Range: 1–500.
 	MetricBatch int `json:"metric_batch,omitempty" yaml:"metric_batch,omitempty"`
 	// Concurrency bounds the parallel per-function calls (Lambda GetFunction)
 	// of List. Default: 4.

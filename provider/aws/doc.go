@@ -137,20 +137,25 @@
 //
 // QueryMetric and QueryMetrics read CloudWatch with GetMetricData, up to 500
 // queries per call (batched by time range), every page read. The driver
-// has the three batch reads of package provider: GetResources and
-// QueryMetrics describe the instances 200 at a time (DescribeInstances on
-// an instance-id filter), the volumes 200 at a time (DescribeVolumes on a
-// volume-id filter: a volume's reads need whether it is detached, see
-// "Quiet counts") and the groups 50 at a time
-// (DescribeAutoScalingGroups; GetResources reads their scaling policies
-// too, see "Scaling alongside Auto Scaling policies"), GetCapacities the
-// groups, and QueryMetrics sends 500 queries per GetMetricData call;
-// functions, load balancers and names that are no group are looked up
-// one by one. So the scaling Autoscaler's pass, a detector Sweep and a
+// has the four batch reads of package provider: GetResources,
+// QueryMetrics and Activities describe the instances 200 at a time
+// (DescribeInstances on an instance-id filter), the volumes 200 at a
+// time (DescribeVolumes on a volume-id filter: a volume's reads need
+// whether it is detached, see "Quiet counts") and the groups 50 at a
+// time (DescribeAutoScalingGroups; GetResources reads their scaling
+// policies too, see "Scaling alongside Auto Scaling policies"),
+// GetCapacities the groups, and QueryMetrics and Activities send 500
+// queries per GetMetricData call (Activities packs the queries of the
+// reads whose windows cover the same whole periods, a read's one to five
+// queries in one call, and reads a repeated read once); functions, load
+// balancers and names that are no group are looked up one by one (and in
+// us-east-1 each function's versions listed once; see "Quiet counts").
+// So the scaling Autoscaler's pass, a detector Sweep or Scan and a
 // quota.Source read a whole fleet in a few calls (Activity reads one
 // resource, and describes a volume, a call each), each read failing
-// alone (an unknown instance, a metric CloudWatch could not compute)
-// unless a call fails as a whole. The step must be a CloudWatch period
+// alone (an unknown instance, a metric CloudWatch could not compute) and
+// answered as the single call answers it, unless a call fails as a
+// whole. The step must be a CloudWatch period
 // (1, 5, 10, 20, 30 s or a multiple of 60 s) and becomes the period;
 // start should be aligned to it. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,

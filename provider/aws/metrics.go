@@ -516,7 +516,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				// The reads resolved but not sent, and those not resolved.
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
-			t.t, t.mon, t.err = d.found(ctx, l, k, q.ResourceID)
+			t.t, t.mon, t.err = d.found(ctx, "query metric", l, k, q.ResourceID)
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
@@ -620,29 +620,30 @@ func (d *Driver) failRest(reads []provider.MetricRead, preps []prepared, err err
 	return err
 }
 
-// found returns what the lookup l says of its k-th ID (id): an instance
+// found returns what the lookup l says of its k-th ID (id), for
+// operation op: an instance
 // with its Monitoring, or a group, or its describe call's error, or
 // provider.ErrNotFound; for a function or a name that is no group,
 // existing's answer.
-func (d *Driver) found(ctx context.Context, l *lookedUp, k int, id string) (target, *ec2types.Monitoring, error) {
+func (d *Driver) found(ctx context.Context, op string, l *lookedUp, k int, id string) (target, *ec2types.Monitoring, error) {
 	t := l.targets[k]
 	switch t.kind {
 	case provider.KindInstance:
-		inst, err := l.instance("query metric", k, id)
+		inst, err := l.instance(op, k, id)
 		return t, inst.Monitoring, err
 	case provider.KindVolume:
 		// Whether it is detached now, and since when it exists: a
 		// volume's counts are quiet only then. A describe that fails
 		// fails the read (see existing).
 		var err error
-		t.volume, err = l.volume("query metric", k, id)
+		t.volume, err = l.volume(op, k, id)
 		return t, nil, err
 	}
-	if g, ok, err := l.group("query metric", k, id); ok {
+	if g, ok, err := l.group(op, k, id); ok {
 		t.group = g
 		return t, nil, err
 	}
-	t, err := d.existing(ctx, "query metric", id)
+	t, err := d.existing(ctx, op, id)
 	return t, nil, err
 }
 
