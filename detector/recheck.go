@@ -41,6 +41,32 @@ type Recheck struct {
 	// Quiet is the least window read, ending at the time of acting.
 	// Must be ≥ 0. Default (0): DefaultRecheckQuiet.
 	Quiet time.Duration
+	// Known says that the verdict acted on read the resource's activity
+	// (ReadActivity): then a source that now answers
+	// provider.ErrUnsupported (a volume a claim holds again, a source
+	// reconfigured) no longer sees what the verdict saw, and Used returns
+	// that error (fail closed) instead of finding no use. Default
+	// (false): ErrUnsupported is no use, as the verdict had no activity
+	// data either.
+	Known bool
+}
+
+// ReadActivity reports whether v rests on activity data: its activity
+// signal voted on counts (Idle or NotIdle: a signal without data, or
+// whose source failed or had none, is Unknown), or v recommends a
+// terminate, which needs activity over the whole terminate window (see
+// EvidenceConfig.TerminateWindow). A Recheck of its resource before
+// acting on v sets Known to it.
+func ReadActivity(v Verdict) bool {
+	if v.Action == ActionTerminate {
+		return true
+	}
+	for _, c := range v.Signals {
+		if c.Signal == SignalActivity && (c.State == Idle || c.State == NotIdle) {
+			return true
+		}
+	}
+	return false
 }
 
 // Rechecker is implemented by detectors that say how a resource's
@@ -90,7 +116,9 @@ func (c Recheck) Window(judged, at time.Time) (from, to time.Time) {
 // returns the counted kinds used in it (a count above zero, or a last
 // event inside it), in the source's order; none when nothing was used,
 // Source is nil or it returns provider.ErrUnsupported (no activity data,
-// as the verdict had). Any other error of the source, a count that is
+// as the verdict had) while Known is false. With Known, that answer is an
+// error matching provider.ErrUnsupported: the verdict read activity the
+// source no longer reads, so use since is unknown. Any other error of the source, a count that is
 // not valid or a kind given twice is an error: the read could have shown
 // use, so a caller must not act (fail closed), as is a Since after the
 // window's end. When no kind shows use, a counted kind whose count
@@ -112,6 +140,8 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 	from, to := c.Window(judged, at)
 	counts, err := c.Source.Activity(ctx, provider.ActivityQuery{ResourceID: id, Start: from, End: to})
 	switch {
+	case errors.Is(err, provider.ErrUnsupported) && c.Known:
+		return nil, fmt.Errorf("activity of %s over [%s, %s): the verdict read it and the source no longer does, so its use since is unknown: %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), err)
 	case errors.Is(err, provider.ErrUnsupported):
 		return nil, nil
 	case err != nil:

@@ -187,3 +187,41 @@ func TestRecheckLastAtTheWindowsStart(t *testing.T) {
 		assert.Equal(t, tt.used, len(used) == 1, "last at %s, window from %s", tt.last, from)
 	}
 }
+
+// TestRecheckKnownActivityNoLongerRead: a verdict that read activity
+// (ReadActivity: its activity signal voted on counts, or it recommends a
+// terminate, which needs them) is acted on only when the read again can
+// show use: a source that now answers ErrUnsupported (a volume a claim
+// holds again, a source reconfigured) fails the read, where for a verdict
+// without activity data it is no use, as before.
+func TestRecheckKnownActivityNoLongerRead(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	gone := provider.ActivitySourceFunc(func(context.Context, provider.ActivityQuery) ([]provider.ActivityCount, error) {
+		return nil, provider.ErrUnsupported
+	})
+	used, err := detector.Recheck{Source: gone}.Used(t.Context(), "i-1", now, now)
+	require.NoError(t, err, "no activity data then, none now")
+	assert.Empty(t, used)
+	_, err = detector.Recheck{Source: gone, Known: true}.Used(t.Context(), "i-1", now, now)
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorContains(t, err, "the verdict read it and the source no longer does")
+	used, err = detector.Recheck{Known: true}.Used(t.Context(), "i-1", now, now)
+	require.NoError(t, err, "no source at all: the verdict had none either")
+	assert.Empty(t, used)
+
+	for _, tt := range []struct {
+		name string
+		v    detector.Verdict
+		want bool
+	}{
+		{"no signals", detector.Verdict{Action: detector.ActionStop}, false},
+		{"activity unknown", detector.Verdict{Action: detector.ActionStop, Signals: []detector.Contribution{{Signal: detector.SignalActivity, State: detector.Unknown}}}, false},
+		{"activity idle", detector.Verdict{Action: detector.ActionStop, Signals: []detector.Contribution{{Signal: detector.SignalUtilization, State: detector.Idle}, {Signal: detector.SignalActivity, State: detector.Idle}}}, true},
+		{"activity busy", detector.Verdict{Signals: []detector.Contribution{{Signal: detector.SignalActivity, State: detector.NotIdle}}}, true},
+		{"another signal idle", detector.Verdict{Action: detector.ActionStop, Signals: []detector.Contribution{{Signal: detector.SignalUtilization, State: detector.Idle}}}, false},
+		{"terminate", detector.Verdict{Action: detector.ActionTerminate}, true},
+	} {
+		assert.Equal(t, tt.want, detector.ReadActivity(tt.v), tt.name)
+	}
+}

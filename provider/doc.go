@@ -52,7 +52,10 @@
 // queries, a Kubernetes LIST every PersistentVolume). The functions
 // GetResources, GetCapacities, QueryMetrics and Activities use them when a
 // driver has them and make one call per read otherwise, so callers need
-// not care.
+// not care. A wrapper that embeds a driver to change one of its reads (a
+// cache, a retention, a test's hook on Activity) changes the batch method
+// the embedding promotes too, or hides it (a named field instead of an
+// embedded one): a caller that batches reads through it, not around it.
 //
 // Every batch method has the same contract: reads[i] is answered in place
 // with exactly what the per-resource call (Inventory.Get, Scaler.Capacity,

@@ -16,9 +16,11 @@ import (
 )
 
 // hookedActivity is the env's cloud as an activity source that calls
-// after once, after its first read (the scan's) returns.
+// after once, after its first read (the scan's) returns. The cloud is a
+// field, not embedded: its Activities (provider.ActivityBatcher) would
+// answer the scan past the hook.
 type hookedActivity struct {
-	*memory.Cloud
+	Cloud *memory.Cloud
 	once  sync.Once
 	after func()
 }
@@ -31,14 +33,14 @@ func (h *hookedActivity) Activity(ctx context.Context, q provider.ActivityQuery)
 
 // pickyActivity refuses windows shorter than 2ms, as the Prometheus source
 // does (provider/prometheus: "must be at least 2ms after start"), and
-// reads the cloud otherwise.
-type pickyActivity struct{ *memory.Cloud }
+// reads the cloud otherwise (a field, not embedded, as in hookedActivity).
+type pickyActivity struct{ cloud *memory.Cloud }
 
 func (p pickyActivity) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
 	if q.End.Sub(q.Start) < 2*time.Millisecond {
 		return nil, provider.Invalid("activity_query.end", q.End.Format(time.RFC3339Nano), "must be at least 2ms after start")
 	}
-	return p.Cloud.Activity(ctx, q)
+	return p.cloud.Activity(ctx, q)
 }
 
 // runWithActivity runs, at t0, an executing reaper with the env's
@@ -129,4 +131,47 @@ func TestFastRunNotFailedOnASourcesLeastWindow(t *testing.T) {
 	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
 	require.NoError(t, rep.Err())
 	require.Len(t, e.actions(), 1, "stopped")
+}
+
+// goneActivity is the env's cloud as an activity source that answers
+// its first read (the scan's) and ErrUnsupported after: a source that no
+// longer reads the resource by the time of acting (a volume a claim
+// holds again, a source reconfigured).
+type goneActivity struct {
+	cloud *memory.Cloud // not embedded, as in hookedActivity
+	mu    sync.Mutex
+	reads int
+}
+
+func (g *goneActivity) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
+	g.mu.Lock()
+	g.reads++
+	n := g.reads
+	g.mu.Unlock()
+	if n > 1 {
+		return nil, provider.ErrUnsupported
+	}
+	return g.cloud.Activity(ctx, q)
+}
+
+// TestActivityNoLongerReadNotStopped: the scan read the instance's
+// logins, none, and the detector recommends a stop; read again before the
+// gate, the source no longer reads the instance's activity. Whether it was
+// used since is unknown, so it is not stopped (it was: ErrUnsupported read
+// as "no use", as for a verdict that had no activity data either).
+func TestActivityNoLongerReadNotStopped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-1", cpu: 0.02})
+	require.NoError(t, e.cloud.TrackActivity("i-1", provider.ActivityLogins))
+	rep := e.runWithActivity(t, &goneActivity{cloud: e.cloud})
+	rec := record(t, rep, "i-1")
+	require.NotNil(t, rec.Verdict)
+	require.Equal(t, detector.ActionStop, rec.Verdict.Action, "quiet when the scan read it: %v", rec.Verdict.Explain())
+	require.True(t, detector.ReadActivity(*rec.Verdict), "the verdict read the logins")
+	assert.Equal(t, reaper.OutcomeFailed, rec.Outcome, rec.Reason)
+	assert.Equal(t, "re-reading the resource's activity failed", rec.Reason)
+	require.NotEmpty(t, rec.Errors)
+	require.ErrorIs(t, rec.Errors[0], provider.ErrUnsupported)
+	assert.Empty(t, e.actions(), "not stopped")
 }

@@ -446,7 +446,7 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 		return safety.Proposal{}, false
 	}
 	if rec.Action == safety.ActionStop || rec.Action == safety.ActionTerminate {
-		used, err := r.usedSince(ctx, now, r.clock.Now().Sub(start), res.ID)
+		used, err := r.usedSince(ctx, now, r.clock.Now().Sub(start), res.ID, rec.Verdict)
 		switch {
 		case err != nil:
 			rec.fail(StageDetect, err) // reading activity (see Stage)
@@ -522,8 +522,10 @@ func notLarger(cur, want provider.Size) error {
 // returns "" when none was or the fleet has no activity source (nor has
 // the detector). It counts the kinds the detector counts, over its quiet
 // period, when it is a detector.Rechecker (a *detector.Ensemble, or a type
-// that embeds one); every kind over 30 minutes otherwise.
-func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Duration, id string) (string, error) {
+// that embeds one); every kind over 30 minutes otherwise. When v, the
+// verdict acted on, read the resource's activity (detector.ReadActivity),
+// a source that no longer reads it is an error: its use since is unknown.
+func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Duration, id string, v *detector.Verdict) (string, error) {
 	src := r.fleet.Activity
 	if src == nil {
 		src, _ = r.fleet.Metrics.(provider.ActivitySource)
@@ -532,6 +534,7 @@ func (r *Reaper) usedSince(ctx context.Context, now time.Time, elapsed time.Dura
 	if rr, ok := r.detector.(detector.Rechecker); ok {
 		rc = rr.Recheck(src)
 	}
+	rc.Known = v != nil && detector.ReadActivity(*v)
 	counts, err := rc.Used(ctx, id, now, now.Add(max(elapsed, 0)))
 	if err != nil {
 		return "", fmt.Errorf("reaper: %w", err)

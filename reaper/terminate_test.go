@@ -222,14 +222,16 @@ func TestLoginInTheTerminateWindowBlocksTerminate(t *testing.T) {
 // keeps15Days is the memory cloud's activity as read through a source
 // that keeps 15 days (Prometheus's default retention): a count over an
 // older window covers only its last 15 days, and says so in its Since.
-type keeps15Days struct{ *memory.Cloud }
+// The cloud is a field, not embedded: its Activities
+// (provider.ActivityBatcher) would answer a scan with all it keeps.
+type keeps15Days struct{ cloud *memory.Cloud }
 
 func (k keeps15Days) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
 	kept := q.End.Add(-15 * 24 * time.Hour)
 	if q.Start.Before(kept) {
 		q.Start = kept
 	}
-	counts, err := k.Cloud.Activity(ctx, q)
+	counts, err := k.cloud.Activity(ctx, q)
 	for i := range counts {
 		if kept.After(counts[i].Since) {
 			counts[i].Since = kept

@@ -716,7 +716,9 @@ func byResource(a, b *detector.ResourceError) int { return strings.Compare(a.Res
 // pass.
 func (r *Runner) quietSince(ctx context.Context, k int, due time.Time, v *detector.Verdict, rep *Report) bool {
 	at := r.clock.Now()
-	used, err := r.recheck.Used(ctx, v.ResourceID, due, at)
+	rc := r.recheck
+	rc.Known = detector.ReadActivity(*v) // a source that no longer reads it: use unknown
+	used, err := rc.Used(ctx, v.ResourceID, due, at)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// Cut short by the end of the term or of the replica, not a
