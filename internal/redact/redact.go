@@ -4,9 +4,13 @@
 // their parts (a bearer token, a SigV4 credential and signature),
 // labelled secrets (password=…, "SecretAccessKey": …, --token …, a
 // kubeconfig's client-key-data, quoted or not, whole lists of them, and
-// the fields of a struct or a map as Go's %v prints them), the password of
-// a Go SQL data source name ("user:password@tcp(host)/db"), AWS access key
-// IDs, long base64 runs such as session tokens, PEM private keys, and any
+// the fields of a struct or a map as Go's %v prints them; a URL query's
+// ?key=… and &auth=…), a command line's -p PASSWORD (not a port: ssh -p
+// 2222), the password of a Go SQL data source name
+// ("user:password@tcp(host)/db"), AWS access key IDs, GitHub, Slack and
+// OpenAI-style tokens by their prefix (ghp_…, github_pat_…, xoxb-…,
+// sk-…; the prefix is kept), long base64 runs such as session tokens,
+// PEM private keys, and any
 // secret value a driver knows (the password of its address, its static
 // credentials). Drivers pass every error they return and every line they
 // log through a Redactor, so that a credential that reached a message (a
@@ -14,7 +18,8 @@
 //
 // Redaction is textual and best effort beyond the secrets a Redactor is
 // given: a secret that appears bare, is short and was not given is not
-// recognised, nor is what follows a space in an unquoted URL's password
+// recognised (nor is a password of digits only after -p, which reads as
+// a port), nor is what follows a space in an unquoted URL's password
 // or an unquoted labelled value (password=two words); quoted ones (as
 // url.Error, %q and JSON print them) are masked whole. Where a text reads
 // two ways, the reading that masks more is taken: "https://host:8443/a@b"
@@ -468,16 +473,20 @@ func maskLabelled(s string) string {
 	return finish(&b, s, done)
 }
 
-// maskFlags masks the values flag finds in s.
-func maskFlags(s string) string {
+// maskFlags masks the values re (flag or shortFlag) finds in s; a
+// shortFlag's value that reads as a port or a flag is left.
+func maskFlags(s string, re *regexp.Regexp) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written to b
-	for _, loc := range flag.FindAllStringIndex(s, -1) {
+	for _, loc := range re.FindAllStringIndex(s, -1) {
 		if loc[0] < done {
 			continue
 		}
 		mfrom, mto, closer, ok := valueSpan(s, loc[1], false, false)
 		if !ok {
+			continue
+		}
+		if re == shortFlag && mfrom == loc[1] && (portLike(s[mfrom:mto]) || strings.IndexByte("-/~", s[mfrom]) >= 0) {
 			continue
 		}
 		b.WriteString(s[done:mfrom])
@@ -634,8 +643,11 @@ var (
 	// (credentials=…, "tokens": …, passwords: "…", Tokens:[…]): a bare
 	// "credentials: word" is how Go wraps errors ("get credentials: failed
 	// to refresh cached credentials"), see pluralProse. The match ends
-	// where the value starts; maskLabelled finds where it ends.
-	labelled = regexp.MustCompile(`(?i)(?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|client[_-]?key[_-]?data|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|apikey|x-api-key|private[_-]?key|passphrase|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)(?:\\*["'])?\s*[:=]\s*(\[\s*)?`)
+	// where the value starts; maskLabelled finds where it ends. The
+	// names key and auth count in a URL's query only (?key=…, &auth=…),
+	// as Google's and Firebase's APIs take them: elsewhere (sort key=name)
+	// they name no secret.
+	labelled = regexp.MustCompile(`(?i)(?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|aws_access_key_id|aws_session_token|secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|client[_-]?secret|client[_-]?key[_-]?data|refresh[_-]?token|access[_-]?token|id[_-]?token|api[_-]?key|[?&](?:key|auth)|apikey|x-api-key|private[_-]?key|passphrase|passwd|password|pwd|secret|token|credential|signature|sig|cookie|set-cookie)(s?)(?:\\*["'])?\s*[:=]\s*(\[\s*)?`)
 	// goField finds the next field of a struct or map printed by Go's %v
 	// or %+v (" Name:"), where a value holding a space ends.
 	goField = regexp.MustCompile(`\s[A-Za-z_][A-Za-z0-9_.\-]*:`)
@@ -644,6 +656,20 @@ var (
 	// --password=VALUE. Whatever word or quoted string follows the flag
 	// is masked (see valueSpan).
 	flag = regexp.MustCompile(`(?i)--(?:password|passphrase|token|secret|api[_-]?key)\s+`)
+	// shortFlag finds the password a command line gives with -p and a
+	// space (mysql -u root -p PASSWORD, quoted or not): whatever word or
+	// quoted string follows is masked, unless it reads as a port (ssh -p
+	// 2222, docker run -p 8080:80, see portLike), another flag or an
+	// absolute or home path (mkdir -p /var/lib/x).
+	shortFlag = regexp.MustCompile(`(?:^|\s)-p[ \t]+`)
+	// vendorToken finds tokens whose prefix says what they are, with no
+	// label before them: GitHub's (ghp_, gho_, ghu_, ghs_, ghr_ and 30
+	// or more letters and digits; github_pat_ and 22 or more), Slack's
+	// (xoxb-, xoxp-, xoxa-, xoxe-, xoxo-, xoxr-, xoxs- and 10 or more)
+	// and OpenAI-style keys (sk-, sk-proj-, … and 20 or more, with a
+	// letter and a digit after "sk-": see maskVendorToken). Each starts a
+	// word: "task-…", "myghp_…" are not tokens.
+	vendorToken = regexp.MustCompile(`\b(?:gh[opusr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})`)
 	// authHeader finds the credentials of an authorization header or
 	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
 	// (quoted, or in a list, as labelled).
@@ -661,8 +687,71 @@ var (
 	pemKey = regexp.MustCompile(`(?s)(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`)
 )
 
+// maskVendorToken returns the token m that vendorToken found with all
+// but its prefix masked ("ghp_xxxxx", "github_pat_xxxxx", "xoxb-xxxxx",
+// "sk-xxxxx"); an "sk-" run without both a letter and a digit is a word
+// ("sk-learn-is-a-…"), returned as it is.
+func maskVendorToken(m string) string {
+	switch {
+	case strings.HasPrefix(m, "github_pat_"):
+		return "github_pat_" + Mask
+	case strings.HasPrefix(m, "sk-"):
+		if !strings.ContainsAny(m[3:], "0123456789") || !strings.ContainsFunc(m[3:], func(r rune) bool {
+			return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		}) {
+			return m
+		}
+		return "sk-" + Mask
+	case strings.HasPrefix(m, "xox"):
+		return m[:5] + Mask
+	}
+	return m[:4] + Mask
+}
+
+// prefixes reports whether s may hold a token vendorToken finds (a "_"
+// after "gh" and a letter or after "github_pat", a "-" after "sk" or
+// "xox" and a letter) and whether it holds "-p", which shortFlag needs.
+// It looks at the "_" and "-" of s only, as most messages have few.
+func prefixes(s string) (vendor, dashP bool) {
+	for i := strings.IndexByte(s, '_'); i >= 0; {
+		if i >= 3 && s[i-3:i-1] == "gh" || i >= 10 && s[i-10:i] == "github_pat" {
+			vendor = true
+			break
+		}
+		k := strings.IndexByte(s[i+1:], '_')
+		if k < 0 {
+			break
+		}
+		i += k + 1
+	}
+	for i := strings.IndexByte(s, '-'); i >= 0; {
+		if i >= 2 && s[i-2:i] == "sk" || i >= 4 && s[i-4:i-1] == "xox" {
+			vendor = true
+		}
+		if i+1 < len(s) && s[i+1] == 'p' {
+			dashP = true
+		}
+		k := strings.IndexByte(s[i+1:], '-')
+		if k < 0 || vendor && dashP {
+			break
+		}
+		i += k + 1
+	}
+	return vendor, dashP
+}
+
+// portLike reports whether the word w, what follows -p, reads as a port
+// or a port mapping rather than a password: digits, ":", "." and "-",
+// with a protocol ("/tcp") after them or not.
+func portLike(w string) bool {
+	if i := strings.IndexByte(w, '/'); i > 0 {
+		w = w[:i]
+	}
+	return w != "" && strings.Trim(w, "0123456789:.-") == ""
+}
+
 // labels are the lower-case stems of the names labelled matches.
-var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "passphrase", "credential", "signature", "sig", "cookie"}
+var labels = []string{"x-amz-", "secret", "access", "key", "token", "password", "passwd", "pwd", "passphrase", "credential", "signature", "sig", "cookie", "auth="}
 
 // keyIDPrefixes are the prefixes awsKeyID matches.
 var keyIDPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"}
@@ -745,7 +834,14 @@ func (r *Redactor) String(s string) string {
 		s = maskLabelled(s)
 	}
 	if strings.Contains(s, "--") && containsAny(lower, labels) {
-		s = maskFlags(s)
+		s = maskFlags(s, flag)
+	}
+	vendor, dashP := prefixes(s)
+	if dashP {
+		s = maskFlags(s, shortFlag)
+	}
+	if vendor {
+		s = vendorToken.ReplaceAllStringFunc(s, maskVendorToken)
 	}
 	if containsAny(s, keyIDPrefixes) {
 		s = awsKeyID.ReplaceAllStringFunc(s, func(m string) string { return m[:4] + Mask })
