@@ -21,6 +21,7 @@ import (
 	"github.com/idlescale/idlescale/monitor/report"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/ratelimit"
+	"github.com/idlescale/idlescale/reaper"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -30,6 +31,10 @@ const DefaultNamespace = "idlescale"
 // DefaultScrapeTimeout is Config.ScrapeTimeout's default.
 const DefaultScrapeTimeout = 2 * time.Second
 
+// DefaultVerdictTTL is Config.VerdictTTL's default: three runs of a reaper
+// at its default interval (reaper.DefaultInterval, 1h).
+const DefaultVerdictTTL = 3 * reaper.DefaultInterval
+
 // Config configures a Collector. The zero value means the defaults.
 type Config struct {
 	// Namespace prefixes every metric name. Default: "idlescale".
@@ -37,16 +42,38 @@ type Config struct {
 	// ScrapeTimeout bounds reading the rate-limit budgets during one
 	// scrape. Must be ≥ 0. Default (0): 2s.
 	ScrapeTimeout time.Duration `json:"scrape_timeout,omitempty" yaml:"scrape_timeout,omitempty"`
+	// VerdictTTL is how far a resource's latest verdict may fall behind
+	// the newest verdict before the resource is taken for gone: one
+	// that vanished without a terminate the Collector saw (deleted by
+	// hand or by another tool, no longer selected by the reaper's
+	// filter) leaves the idle count, and the de-duplication keys of its
+	// decisions go, at the first scrape after a verdict of another
+	// resource is newer than its own by more than VerdictTTL. A run of
+	// the reaper judges every resource it lists at the run's time, so a
+	// resource every run lists is never dropped, whatever the interval;
+	// and nothing is dropped while no run happens. The newest verdict
+	// counts up to the Collector's clock (WithClock), so that one dated
+	// ahead (a host's clock) drops nothing early. A host whose reapers
+	// run at different intervals (hourly for instances, daily for
+	// volumes) sets it to a few of the longest interval. Decision keys
+	// are dropped by the same age, behind the newest event: a decision
+	// recorded twice, once that much later, is counted twice. Must be
+	// ≥ 0. Default (0): 3h (DefaultVerdictTTL).
+	VerdictTTL time.Duration `json:"verdict_ttl,omitempty" yaml:"verdict_ttl,omitempty"`
 }
 
 // Validate returns a *provider.InvalidError naming a wrong field: a
-// namespace that is not a valid metric name prefix, or a negative timeout.
+// namespace that is not a valid metric name prefix, or a negative timeout
+// or TTL.
 func (c Config) Validate() error {
 	if c.Namespace != "" && !validName(c.Namespace) {
 		return provider.Invalid("namespace", c.Namespace, "must match [a-zA-Z_][a-zA-Z0-9_]*")
 	}
 	if c.ScrapeTimeout < 0 {
 		return provider.Invalid("scrape_timeout", c.ScrapeTimeout, "must be ≥ 0; 0 means the default 2s")
+	}
+	if c.VerdictTTL < 0 {
+		return provider.Invalid("verdict_ttl", c.VerdictTTL, "must be ≥ 0; 0 means the default 3h")
 	}
 	return nil
 }
@@ -91,7 +118,8 @@ func WithBudgets(b BudgetSource) Option { return func(c *Collector) { c.budgets 
 func WithAlerts(a AlertSource) Option { return func(c *Collector) { c.alerts = a } }
 
 // WithClock sets the clock whose now the realised savings are measured up
-// to at a scrape. Default (also for nil): the real clock. New refuses a
+// to at a scrape, and which bounds the newest verdict and event for
+// Config.VerdictTTL. Default (also for nil): the real clock. New refuses a
 // nil pointer (a nil *clock.Mock).
 func WithClock(cl clock.Clock) Option { return func(c *Collector) { c.clock = cl } }
 
@@ -125,6 +153,9 @@ type Collector struct {
 	// it again. It holds at most minGoneMemory; the oldest are forgotten
 	// first.
 	gone map[string]time.Time
+	// newestVerdict and newestEvent are the times of the newest verdict
+	// and of the newest event written, for Config.VerdictTTL.
+	newestVerdict, newestEvent time.Time
 }
 
 // minGoneMemory is the number of terminated resources the Collector
@@ -147,6 +178,9 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 	}
 	if cfg.ScrapeTimeout == 0 {
 		cfg.ScrapeTimeout = DefaultScrapeTimeout
+	}
+	if cfg.VerdictTTL == 0 {
+		cfg.VerdictTTL = DefaultVerdictTTL
 	}
 	ns := cfg.Namespace
 	c := &Collector{cfg: cfg,
@@ -199,8 +233,14 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 	defer c.mu.Unlock()
 	for _, e := range evs {
 		c.events.WithLabelValues(label(string(e.Kind)), label(e.Source)).Inc()
+		if e.Time.After(c.newestEvent) {
+			c.newestEvent = e.Time
+		}
 		switch e.Kind {
 		case monitor.KindVerdict:
+			if e.Time.After(c.newestVerdict) {
+				c.newestVerdict = e.Time
+			}
 			if !e.Time.Before(c.latest(e.ResourceID)) {
 				delete(c.gone, e.ResourceID)
 				c.verdicts[e.ResourceID], c.verdictAt[e.ResourceID] = e.Outcome, e.Time
@@ -284,6 +324,37 @@ func (c *Collector) forget(id string, at time.Time) {
 	}
 }
 
+// dropVanished forgets the verdicts older than Config.VerdictTTL behind
+// the newest verdict, and the decision keys older than it behind the
+// newest event, each newest taken up to now. c.mu is held.
+func (c *Collector) dropVanished(now time.Time) {
+	cutoff := minTime(c.newestVerdict, now).Add(-c.cfg.VerdictTTL)
+	for id, at := range c.verdictAt {
+		if at.Before(cutoff) {
+			delete(c.verdicts, id)
+			delete(c.verdictAt, id)
+		}
+	}
+	cutoff = minTime(c.newestEvent, now).Add(-c.cfg.VerdictTTL)
+	for id, seen := range c.lastSeen {
+		for key, at := range seen {
+			if at.Before(cutoff) {
+				delete(seen, key)
+			}
+		}
+		if len(seen) == 0 {
+			delete(c.lastSeen, id)
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // label returns s as a label value: Prometheus refuses text that is not
 // valid UTF-8 (and WithLabelValues panics on it), so such text is
 // exported Go-quoted (strconv.Quote: "caf\xe9"), which keeps two values
@@ -321,6 +392,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.actions.Collect(ch)
 	c.blocks.Collect(ch)
 	c.mu.Lock()
+	now := c.clock.Now()
+	c.dropVanished(now)
 	idle := 0
 	for _, o := range c.verdicts {
 		if o == string(detector.Idle) {
@@ -335,7 +408,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range targets {
 		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[t], t)
 	}
-	saved := c.savings.Saved(c.clock.Now())
+	saved := c.savings.Saved(now)
 	c.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(c.idleDesc, prometheus.GaugeValue, float64(idle))
 	ch <- prometheus.MustNewConstMetric(c.savingsDesc, prometheus.GaugeValue, saved)

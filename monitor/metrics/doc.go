@@ -13,7 +13,10 @@
 // terminated, an executed terminate not in a dry run, is no longer
 // counted until a later verdict of its ID; the last 750 to 1000
 // resources terminated are remembered, so that a verdict older than the
-// terminate that arrives after it does not count one again) and the latest
+// terminate that arrives after it does not count one again; a resource
+// that vanished otherwise, whose latest verdict is older than
+// Config.VerdictTTL, 3h by default, behind the newest verdict, leaves it
+// at the next scrape, with its decisions' de-duplication keys) and the latest
 // forecast error of every target (left out while it is unknown: −1 in the
 // event, or a value that is not a number or infinite, which the Log
 // refuses but a host may Write; never exported as NaN or ±Inf; a target

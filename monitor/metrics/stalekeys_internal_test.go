@@ -1,0 +1,55 @@
+package metrics
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/safety"
+)
+
+type farClock struct{ now time.Time }
+
+func (c farClock) Now() time.Time                       { return c.now }
+func (c farClock) After(time.Duration) <-chan time.Time { return nil }
+
+// The de-duplication keys and the verdict of a resource that vanished
+// without a terminate (no decision nor verdict of it within VerdictTTL of
+// the newest event) are dropped at a scrape: they were kept for good, so
+// a host whose fleet churns outside the reaper grew without bound. A
+// resource decided on and judged within VerdictTTL keeps them, and a
+// decision recorded twice within it is still counted once.
+func TestVanishedResourceLeavesTheDecisionKeys(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c, err := New(Config{}, WithClock(farClock{now: at.Add(100 * time.Hour)}))
+	require.NoError(t, err)
+	decide := func(id string, src string, h time.Duration) []monitor.Event {
+		return []monitor.Event{
+			{Time: at.Add(h), Kind: monitor.KindVerdict, Source: src, ResourceID: id, Outcome: string(detector.Idle)},
+			{Time: at.Add(h), Kind: monitor.KindDecision, Source: src, ResourceID: id,
+				Action: safety.ActionStop, Outcome: string(safety.Pass)},
+		}
+	}
+	require.NoError(t, c.Write(t.Context(), decide("i-gone", monitor.SourceReaper, 0)))
+	require.NoError(t, c.Write(t.Context(), decide("i-kept", monitor.SourceReaper, 0)))
+	require.NoError(t, c.Write(t.Context(), decide("i-kept", monitor.SourceReaper, 4*time.Hour)))
+	testutil.CollectAndCount(c) // a scrape
+	require.NoError(t, c.Write(t.Context(), decide("i-kept", monitor.SourceSafety, 4*time.Hour)[1:]))
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	assert.Equal(t, []string{"i-kept"}, keys(c.lastSeen))
+	assert.Equal(t, []string{"i-kept"}, keys(c.verdicts))
+	assert.Equal(t, []string{"i-kept"}, keys(c.verdictAt))
+	assert.InDelta(t, 3, testutil.ToFloat64(c.decisions.WithLabelValues(string(safety.Pass))), 0, "each decision counted once")
+}
+
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
