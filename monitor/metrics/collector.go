@@ -31,6 +31,12 @@ const DefaultNamespace = "idlescale"
 // DefaultScrapeTimeout is Config.ScrapeTimeout's default.
 const DefaultScrapeTimeout = 2 * time.Second
 
+// UnnamedRule is the rule label of idlescale_blocks_total for a block that
+// names no rule: a scaling step refused by a host's own scaling.Gate, or a
+// reaper record blocked before the safety gate was asked (its approval
+// denied). The SDK's safety rules have snake_case names, never this one.
+const UnnamedRule = "unnamed"
+
 // DefaultVerdictTTL is Config.VerdictTTL's default: three runs of a reaper
 // at its default interval (reaper.DefaultInterval, 1h).
 const DefaultVerdictTTL = 3 * reaper.DefaultInterval
@@ -262,6 +268,9 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			if e.Kind == monitor.KindBlocked {
 				for _, r := range e.Rules {
 					c.blocks.WithLabelValues(label(r)).Inc()
+				}
+				if len(e.Rules) == 0 {
+					c.blocks.WithLabelValues(UnnamedRule).Inc()
 				}
 			}
 		case monitor.KindAction:

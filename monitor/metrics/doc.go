@@ -32,7 +32,7 @@
 //	idlescale_events_total{kind,source}                 counter
 //	idlescale_decisions_total{outcome}                  counter  (pass, require_approval, block)
 //	idlescale_actions_total{action,outcome,dry_run}     counter
-//	idlescale_blocks_total{rule}                        counter
+//	idlescale_blocks_total{rule}                        counter  (UnnamedRule, "unnamed", for a block naming none)
 //	idlescale_idle_resources                            gauge
 //	idlescale_forecast_error{target}                    gauge
 //	idlescale_realised_savings                          gauge    (currency of the resources' hourly cost)
