@@ -56,8 +56,8 @@
 //     the change), each executed step KindScalingStep, the check of its
 //     effect KindVerification, an undo KindRollback; Cost carries the
 //     group's hourly cost before and after (WithInstanceCost), for
-//     realised savings. KindForecast is for a predictive strategy that
-//     falls back to reactive scaling (none reports it yet);
+//     realised savings. KindForecast is a predictive strategy that
+//     falls back to reactive scaling or recovers (Strategy names it);
 //   - the host, with Log.Record.
 //
 // Nothing here reads a clock except the observers, for records that carry

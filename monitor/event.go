@@ -63,7 +63,8 @@ const (
 	// Outcome is OutcomeFallback (it sizes from the reactive capacity: too
 	// little history, no model, or its forecast error above its bound;
 	// Reason says which) or OutcomeRecovered; Value is the rolling forecast
-	// error (MASE), −1 when unknown.
+	// error (MASE), −1 when unknown; Strategy names the strategy (a target
+	// may have several, each with its own standing and error).
 	KindForecast Kind = "forecast"
 	// KindFailure: a step of a pipeline failed for a resource. Reason
 	// names the stage and the error.
@@ -174,6 +175,9 @@ type Event struct {
 	Action safety.Action `json:"action,omitempty"`
 	// Outcome is the kind's result (see the Kind constants).
 	Outcome string `json:"outcome,omitempty"`
+	// Strategy names the scaling strategy concerned (KindForecast: the
+	// predictive strategy whose standing changed); empty otherwise.
+	Strategy string `json:"strategy,omitempty"`
 	// Reason says why, in words.
 	Reason string `json:"reason,omitempty"`
 	// Actor is who caused it: a requester, an approver, "system".

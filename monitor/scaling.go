@@ -53,7 +53,9 @@ const OutcomeStopped = "stopped"
 // Err, if any, is a refusal, not a failure (safety.IsFailure), is the
 // require_approval decision it records, not a block. Every event has
 // Source SourceScaling, ResourceID the target, Ref the plan's ID, and
-// Action scale_out, scale_in or resize from the change.
+// Action scale_out, scale_in or resize from the change; a forecast event
+// has Strategy, the strategy's name (a target's predictive strategies
+// each have their own standing).
 func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 	ev := Event{Time: e.Time, Source: SourceScaling, ResourceID: e.Target, Ref: e.PlanID, Reason: e.Reason,
 		Action: scalingAction(e)}
@@ -118,9 +120,9 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 	case scaling.EventError:
 		ev.Kind, ev.Outcome = KindFailure, OutcomeFailed
 	case scaling.EventForecastFallback:
-		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeFallback, forecastError(e.Value)
+		ev.Kind, ev.Outcome, ev.Value, ev.Strategy = KindForecast, OutcomeFallback, forecastError(e.Value), e.Strategy
 	case scaling.EventForecastRecovered:
-		ev.Kind, ev.Outcome, ev.Value = KindForecast, OutcomeRecovered, forecastError(e.Value)
+		ev.Kind, ev.Outcome, ev.Value, ev.Strategy = KindForecast, OutcomeRecovered, forecastError(e.Value), e.Strategy
 	default: // decision, step_retried, rollback_completed
 		return nil
 	}

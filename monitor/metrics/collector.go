@@ -1,12 +1,15 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -151,7 +154,7 @@ type Collector struct {
 	mu        sync.Mutex
 	verdicts  map[string]string               // resource → latest verdict outcome
 	verdictAt map[string]time.Time            // resource → its time
-	forecast  map[string]float64              // target → latest forecast error
+	forecast  map[forecastKey]float64         // target and strategy → latest forecast error
 	savings   report.Ledger                   // executed changes, for realised savings
 	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
 	// gone is, for each resource seen terminated, the time of its
@@ -202,14 +205,14 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 		idleDesc: prometheus.NewDesc(ns+"_idle_resources",
 			"Resources whose latest verdict is idle.", nil, nil),
 		forecastDesc: prometheus.NewDesc(ns+"_forecast_error",
-			"Latest forecast error reported for a scaling target.", []string{"target"}, nil),
+			"Latest forecast error reported for a scaling target.", []string{"target", "strategy"}, nil),
 		savingsDesc: prometheus.NewDesc(ns+"_realised_savings",
 			"Money saved so far by executed changes, measured from running hours and hourly costs.", nil, nil),
 		budgetDesc: prometheus.NewDesc(ns+"_ratelimit_remaining_events",
 			"Events a rate-limit bucket allows now in its window; -1 when unlimited.", []string{"bucket"}, nil),
 		alertD: prometheus.NewDesc(ns+"_alerts_firing",
 			"Alerts firing, by severity.", []string{"severity"}, nil),
-		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[string]float64{},
+		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[forecastKey]float64{},
 		lastSeen: map[string]map[string]time.Time{}, gone: map[string]time.Time{},
 	}
 	for _, o := range opts {
@@ -289,11 +292,13 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			}
 		case monitor.KindForecast:
 			// Unknown (−1), or not a number or infinite (which the Log
-			// refuses, but a host may Write): no error to export.
+			// refuses, but a host may Write): no error to export. Each
+			// strategy of a target has its own.
+			k := forecastKey{target: label(e.ResourceID), strategy: label(e.Strategy)}
 			if e.Value < 0 || math.IsNaN(e.Value) || math.IsInf(e.Value, 0) {
-				delete(c.forecast, label(e.ResourceID))
+				delete(c.forecast, k)
 			} else {
-				c.forecast[label(e.ResourceID)] = e.Value
+				c.forecast[k] = e.Value
 			}
 		}
 		if !c.savings.Add(e) {
@@ -364,6 +369,14 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
+// forecastKey names a forecast_error series: the target and its
+// strategy, as label values.
+type forecastKey struct{ target, strategy string }
+
+func (k forecastKey) compare(o forecastKey) int {
+	return cmp.Or(strings.Compare(k.target, o.target), strings.Compare(k.strategy, o.strategy))
+}
+
 // label returns s as a label value: Prometheus refuses text that is not
 // valid UTF-8 (and WithLabelValues panics on it), so such text is
 // exported Go-quoted (strconv.Quote: "caf\xe9"), which keeps two values
@@ -409,13 +422,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			idle++
 		}
 	}
-	targets := make([]string, 0, len(c.forecast))
-	for t := range c.forecast {
-		targets = append(targets, t)
-	}
-	slices.Sort(targets)
-	for _, t := range targets {
-		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[t], t)
+	for _, k := range slices.SortedFunc(maps.Keys(c.forecast), forecastKey.compare) {
+		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[k], k.target, k.strategy)
 	}
 	saved := c.savings.Saved(now)
 	c.mu.Unlock()

@@ -86,7 +86,7 @@ idlescale_decisions_total{outcome="block"} 1
 idlescale_decisions_total{outcome="pass"} 1
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="asg"} 0.42
+idlescale_forecast_error{strategy="",target="asg"} 0.42
 # HELP idlescale_idle_resources Resources whose latest verdict is idle.
 # TYPE idlescale_idle_resources gauge
 idlescale_idle_resources 2
@@ -266,7 +266,7 @@ idlescale_blocks_total{rule="\"rule\\xc3\""} 1
 idlescale_decisions_total{outcome="\"block\\xfe\""} 1
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="\"asg\\xff\""} 0.5
+idlescale_forecast_error{strategy="",target="\"asg\\xff\""} 0.5
 `
 	require.NotPanics(t, func() {
 		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
@@ -292,8 +292,8 @@ func TestLabelsThatDifferInTheirBadBytesStayApart(t *testing.T) {
 	want := `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="\"caf\\xe8\""} 0.75
-idlescale_forecast_error{target="\"caf\\xe9\""} 0.25
+idlescale_forecast_error{strategy="",target="\"caf\\xe8\""} 0.75
+idlescale_forecast_error{strategy="",target="\"caf\\xe9\""} 0.25
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }
@@ -314,14 +314,14 @@ func TestForecastErrorUnknownIsLeftOut(t *testing.T) {
 	want := `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="asg-b"} 0.3
+idlescale_forecast_error{strategy="",target="asg-b"} 0.3
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 	require.NoError(t, l.Record(t.Context(), fc("asg-a", monitor.OutcomeRecovered, 0.8, 1), fc("asg-b", monitor.OutcomeFallback, -1, 1)))
 	want = `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="asg-a"} 0.8
+idlescale_forecast_error{strategy="",target="asg-a"} 0.8
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }
@@ -375,7 +375,7 @@ func TestForecastErrorNotFiniteIsLeftOut(t *testing.T) {
 	want := `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="ok"} 0.5
+idlescale_forecast_error{strategy="",target="ok"} 0.5
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }

@@ -17,7 +17,8 @@
 // that vanished otherwise, whose latest verdict is older than
 // Config.VerdictTTL, 3h by default, behind the newest verdict, leaves it
 // at the next scrape, with its decisions' de-duplication keys) and the latest
-// forecast error of every target (left out while it is unknown: −1 in the
+// forecast error of every predictive strategy of every target (its
+// name is a forecast event's Strategy; left out while it is unknown: −1 in the
 // event, or a value that is not a number or infinite, which the Log
 // refuses but a host may Write; never exported as NaN or ±Inf; a target
 // the scaling engine forgets, Engine.Forget or Autoscaler.Close, is told
@@ -34,7 +35,7 @@
 //	idlescale_actions_total{action,outcome,dry_run}     counter
 //	idlescale_blocks_total{rule}                        counter  (UnnamedRule, "unnamed", for a block naming none)
 //	idlescale_idle_resources                            gauge
-//	idlescale_forecast_error{target}                    gauge
+//	idlescale_forecast_error{target,strategy}           gauge    (strategy: the event's Strategy)
 //	idlescale_realised_savings                          gauge    (currency of the resources' hourly cost)
 //	idlescale_ratelimit_remaining_events{bucket}        gauge    (WithBudgets)
 //	idlescale_alerts_firing{severity}                   gauge    (WithAlerts)

@@ -67,8 +67,8 @@ func TestForgottenTargetLeavesForecastError(t *testing.T) {
 	want := `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="api"} 0.6
-idlescale_forecast_error{target="web"} 0.6
+idlescale_forecast_error{strategy="predictive",target="api"} 0.6
+idlescale_forecast_error{strategy="predictive",target="web"} 0.6
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 
@@ -77,7 +77,7 @@ idlescale_forecast_error{target="web"} 0.6
 	want = `
 # HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
 # TYPE idlescale_forecast_error gauge
-idlescale_forecast_error{target="api"} 0.6
+idlescale_forecast_error{strategy="predictive",target="api"} 0.6
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_forecast_error"))
 }
