@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -260,7 +261,7 @@ func New(cfg Config, events Events, opts ...Option) (*Dashboard, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	d.page = template.Must(template.New("page.html.tmpl").Funcs(report.Funcs()).Funcs(template.FuncMap{"change": change}).ParseFS(assets, "assets/page.html.tmpl"))
+	d.page = template.Must(template.New("page.html.tmpl").Funcs(report.Funcs()).Funcs(template.FuncMap{"change": change, "pathEscape": url.PathEscape}).ParseFS(assets, "assets/page.html.tmpl"))
 	d.routes()
 	return d, nil
 }
