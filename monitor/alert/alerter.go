@@ -202,7 +202,11 @@ type Alerter struct {
 
 	mu        sync.Mutex
 	firing    map[alertKey]*Alert
-	lastMatch map[alertKey]string // kind, action and time of the last matching event
+	lastMatch map[alertKey]string // kind, action, strategy and time of the last matching event
+	// open is, for each firing event alert, the strategies its matches
+	// named (monitor.Event.Strategy; "" for none): a resolving event that
+	// names one resolves the alert only once none is left.
+	open map[alertKey]map[string]bool
 	// resolvedAt is, for each alert that resolved, the time a match must
 	// be after to re-open it (see resolve): one at or before it is a late
 	// event. It holds at most resolvedCap(); the oldest are forgotten
@@ -242,7 +246,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{},
+	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]bool{},
 		resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
@@ -318,16 +322,31 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 				}
 				// One decision recorded twice (by the reaper and by the
 				// engine's auditor) is one match, whatever zone or
-				// monotonic reading each copy's time carries.
-				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Time.UTC().Format(time.RFC3339Nano)
+				// monotonic reading each copy's time carries; two
+				// strategies of a target falling back at once are two.
+				m := string(e.Kind) + "|" + string(e.Action) + "|" + e.Strategy + "|" + e.Time.UTC().Format(time.RFC3339Nano)
 				if cur, ok := a.firing[k]; ok && a.lastMatch[k] == m && cur.LastSeen.Equal(e.Time) {
 					continue
 				}
 				a.lastMatch[k] = m
 				changed = a.fire(r, k, e.Time, e.Reason, eventValue(e)) || changed
+				if _, ok := a.firing[k]; ok {
+					if a.open[k] == nil {
+						a.open[k] = map[string]bool{}
+					}
+					a.open[k][e.Strategy] = true
+				}
 				continue
 			}
 			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
+				// A strategy's recovery leaves the alert firing while
+				// another strategy of the resource that matched has not.
+				if open := a.open[k]; e.Strategy != "" && len(open) > 0 {
+					delete(open, e.Strategy)
+					if len(open) > 0 {
+						continue
+					}
+				}
 				a.resolve(cur, e.Time, e.Time, e.Reason)
 				changed = true
 			}
@@ -472,6 +491,7 @@ func (a *Alerter) resolve(cur *Alert, at, staleUntil time.Time, reason string) {
 	k := alertKey{rule: cur.Rule, resource: cur.ResourceID}
 	delete(a.firing, k)
 	delete(a.lastMatch, k)
+	delete(a.open, k)
 	a.resolvedAt[k] = staleUntil
 	if limit := a.resolvedCap(); len(a.resolvedAt) > limit {
 		// Forget the oldest resolutions, a quarter at a time so that the

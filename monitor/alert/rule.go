@@ -55,7 +55,11 @@ const DefaultFor = 5 * time.Minute
 // An event rule fires when an event matches, once per resource (its
 // alerts are deduplicated by rule and resource: a repeat counts, it does
 // not notify again), and resolves when an event of the same resource
-// matches one of Resolve, or when no event matched for ResolveAfter. A
+// matches one of Resolve, or when no event matched for ResolveAfter. When
+// the matching events name strategies (monitor.Event.Strategy: a target's
+// predictive strategies falling back), a resolving event that names one
+// resolves the alert once every strategy named has had one; a resolving
+// event that names none resolves it at once. A
 // matching event dated at or before the resolving event (or, for an alert
 // resolved by ResolveAfter, at or before its last match) arrives late and
 // does not re-open it.

@@ -1,0 +1,57 @@
+package alert_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+)
+
+// A target's forecast_fallback alert resolves when every predictive
+// strategy of it that fell back has recovered (a forecast event names its
+// strategy): the recovery of one resolved it while another still sized
+// from the reactive capacity, and two strategies falling back in one
+// decision (one time) counted as one match. A recovery that names no
+// strategy resolves it, as before.
+func TestForecastFallbackResolvesWhenEveryStrategyRecovered(t *testing.T) {
+	t.Parallel()
+	fc := func(strategy, outcome string, at time.Duration) monitor.Event {
+		e := event(monitor.KindForecast, "web", outcome, at)
+		e.Source, e.Strategy = monitor.SourceScaling, strategy
+		return e
+	}
+	state := func(a *alert.Alerter) (alert.State, int) {
+		for _, al := range a.Alerts() {
+			if al.ID == "forecast_fallback/web" {
+				return al.State, al.Count
+			}
+		}
+		return "", 0
+	}
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, fc("daily", monitor.OutcomeFallback, 0), fc("weekly", monitor.OutcomeFallback, 0)))
+	st, n := state(a)
+	assert.Equal(t, alert.StateFiring, st)
+	assert.Equal(t, 2, n, "two strategies fell back")
+
+	require.NoError(t, l.Record(ctx, fc("daily", monitor.OutcomeRecovered, time.Minute)))
+	st, _ = state(a)
+	assert.Equal(t, alert.StateFiring, st, "weekly still falls back")
+
+	require.NoError(t, l.Record(ctx, fc("weekly", monitor.OutcomeRecovered, 2*time.Minute)))
+	st, _ = state(a)
+	assert.Equal(t, alert.StateResolved, st)
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing forecast_fallback/web", "resolved forecast_fallback/web"}, rec.sent())
+
+	require.NoError(t, l.Record(ctx, fc("daily", monitor.OutcomeFallback, 3*time.Minute), fc("weekly", monitor.OutcomeFallback, 3*time.Minute)))
+	require.NoError(t, l.Record(ctx, fc("", monitor.OutcomeRecovered, 4*time.Minute)))
+	st, _ = state(a)
+	assert.Equal(t, alert.StateResolved, st, "a recovery naming no strategy resolves it")
+}
