@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,8 +22,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	t := rep.Totals
 	ew.printf("%s at %s\n", text(rep.Title), rep.Now.UTC().Format(time.RFC3339))
-	ew.printf("%d resources, %d idle; estimated savings $%.0f/month; realised $%.2f so far ($%.0f/month now)\n",
-		t.Resources, t.Idle, t.EstimatedMonthlySavings, t.RealisedSavings, t.RealisedMonthlyRate)
+	ew.printf("%d resources, %d idle; estimated savings %s/month; realised %s so far (%s/month now)\n",
+		t.Resources, t.Idle, money(t.EstimatedMonthlySavings, 0), money(t.RealisedSavings, 2), money(t.RealisedMonthlyRate, 0))
 	ew.printf("actions: %d done, %d would act, %d need approval, %d blocked, %d rate limited, %d failed; %d alerts firing\n",
 		t.Done, t.WouldAct, t.NeedsApproval, t.Blocked, t.RateLimited, t.Failed, t.FiringAlerts)
 
@@ -32,8 +33,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, i := range rep.Idle {
-		fmt.Fprintf(tw, "  %s\t%s\tconfidence %.2f\t%s\t$%.0f/month\t%s\n", text(i.ResourceID), text(i.Name), i.Confidence,
-			orDash(text(string(i.Action))), i.MonthlySavings, orDash(text(i.Reason)))
+		fmt.Fprintf(tw, "  %s\t%s\tconfidence %.2f\t%s\t%s/month\t%s\n", text(i.ResourceID), text(i.Name), i.Confidence,
+			orDash(text(string(i.Action))), money(i.MonthlySavings, 0), orDash(text(i.Reason)))
 	}
 	_ = tw.Flush()
 
@@ -65,16 +66,16 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, r := range rep.Realised {
-		fmt.Fprintf(tw, "  %s\t%s since %s\t$%.3f/h → $%.3f/h\t%.1f h (%.1f running)\tsaved $%.2f\n", text(r.ResourceID), text(r.Action),
-			r.Since.UTC().Format("Jan 02 15:04"), r.HourlyBefore, r.HourlyNow, r.Hours, r.RunningHours, r.Saved)
+		fmt.Fprintf(tw, "  %s\t%s since %s\t%s/h → %s/h\t%.1f h (%.1f running)\tsaved %s\n", text(r.ResourceID), text(r.Action),
+			r.Since.UTC().Format("Jan 02 15:04"), money(r.HourlyBefore, 3), money(r.HourlyNow, 3), r.Hours, r.RunningHours, money(r.Saved, 2))
 	}
 	_ = tw.Flush()
 
 	if len(rep.Scaling) > 0 {
 		ew.printf("\nscaling\n")
 		for _, s := range rep.Scaling {
-			ew.printf("  %s: %d plans, %d steps executed, %d previewed, %d failed, %d rollbacks; %.1f instance-hours ($%.2f, capacity %d–%d); %d of %d demand steps over capacity\n",
-				text(s.ResourceID), s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks, s.CapacityHours, s.Cost, s.MinCapacity, s.MaxCapacity,
+			ew.printf("  %s: %d plans, %d steps executed, %d previewed, %d failed, %d rollbacks; %.1f instance-hours (%s, capacity %d–%d); %d of %d demand steps over capacity\n",
+				text(s.ResourceID), s.Plans, s.Steps, s.Previewed, s.Failures, s.Rollbacks, s.CapacityHours, money(s.Cost, 2), s.MinCapacity, s.MaxCapacity,
 				s.SLOViolations, s.DemandSteps)
 		}
 	}
@@ -132,11 +133,22 @@ var htmlTemplate = template.Must(template.New("report").Funcs(Funcs()).Parse(htm
 // percentages, times), for a host that writes its own template.
 func Funcs() template.FuncMap {
 	return template.FuncMap{
-		"money": func(v float64) string { return fmt.Sprintf("$%.2f", v) },
+		"money": func(v float64) string { return money(v, 2) },
 		"pct":   func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 		"when":  func(t time.Time) string { return t.UTC().Format("Mon Jan 02 15:04 MST") },
 		"hours": func(v float64) string { return fmt.Sprintf("%.1f h", v) },
 	}
+}
+
+// money returns v as an amount with decimals digits: "$1.50", "-$1.50"
+// (the sign before the currency), and "$0.00" for an amount that rounds to
+// zero, whichever side of it v is.
+func money(v float64, decimals int) string {
+	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
+	if v < 0 && strings.Trim(s, "0.") != "" {
+		return "-$" + s
+	}
+	return "$" + s
 }
 
 // RenderedChart is a chart with its SVG rendered, for templates.
