@@ -99,7 +99,7 @@ func TestDemo(t *testing.T) {
 		return string(b)
 	}
 	page := get("/")
-	for _, want := range []string{"reporting-batch", "legacy-ftp", `id="chart-utilization"`, `id="chart-capacity"`,
+	for _, want := range []string{"reporting-batch", "legacy-ftp", `id="chart-utilization"`, `id="chart-capacity-asg-api"`,
 		"Capacity vs demand: asg-api", "approve", "safety_block/i-024ae8d"} {
 		assert.Contains(t, page, want)
 	}

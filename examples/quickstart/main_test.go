@@ -167,7 +167,7 @@ func TestQuickstartRuns(t *testing.T) {
 	// instance-hours than a group sized for the peak; every step is in
 	// the log and the report.
 	assert.Contains(t, text, "autoscaling asg-web through the last 24h0m0s")
-	assert.Contains(t, string(html), `<figure id="chart-capacity"><svg`)
+	assert.Contains(t, string(html), `<figure id="chart-capacity-asg-web"><svg`)
 	assert.Positive(t, kinds[monitor.KindScalingPlan])
 	assert.Positive(t, kinds[monitor.KindScalingStep])
 	assert.Positive(t, kinds[monitor.KindVerification])

@@ -273,9 +273,10 @@ func gaps(n int) []float64 {
 // perInstance, in demand's unit) against its demand, over demand's grid,
 // with a marker at every scaling step and rollback in that range (labelled
 // "failed" or "(dry run)" when it changed nothing). Capacity before the
-// first scaling event is a gap.
+// first scaling event is a gap. The chart is named "capacity-" and id, so
+// that the charts of several targets are told apart.
 func CapacityChart(evs []monitor.Event, id string, demand provider.Series, perInstance float64) Chart {
-	c := Chart{Name: "capacity", Title: "Capacity vs demand: " + id, Type: ChartLine, Unit: unitOf(demand)}
+	c := Chart{Name: "capacity-" + id, Title: "Capacity vs demand: " + id, Type: ChartLine, Unit: unitOf(demand)}
 	steps := CapacitySteps(evs, id)
 	c.Times = make([]time.Time, demand.Len())
 	capVals := gaps(demand.Len())
