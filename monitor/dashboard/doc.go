@@ -44,7 +44,8 @@
 // request, 409 for a transition the request's state does not allow, 502
 // when a source fails (a chart not found while the host's chart source
 // failed, or one that cannot be drawn, included). Times in parameters are
-// RFC 3339.
+// RFC 3339; a "+" of a zone offset may be typed as it is (a query string
+// reads it as a space, which is read back as the "+").
 //
 // Every resource name, tag, reason and comment is escaped: by
 // html/template in the page, by gonum/plot in the charts, and the page's

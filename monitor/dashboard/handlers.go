@@ -198,8 +198,8 @@ func parseQuery(v url.Values) (monitor.Query, error) {
 				}
 			}
 		case "from", "to":
-			var t time.Time
-			if t, err = time.Parse(time.RFC3339, val); err != nil {
+			t, err := parseTime(val)
+			if err != nil {
 				return q, provider.Invalid(name, val, "must be an RFC 3339 time")
 			}
 			if name == "from" {
@@ -220,6 +220,20 @@ func parseQuery(v url.Values) (monitor.Query, error) {
 		}
 	}
 	return q, q.Validate()
+}
+
+// parseTime reads an RFC 3339 time from a query parameter. A query string
+// reads "+" as a space, so a positive zone offset typed as it is
+// ("…T04:00:00+01:00") arrives as "…T04:00:00 01:00": it is read as the
+// "+" it was.
+func parseTime(val string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, val)
+	if err != nil && strings.Count(val, " ") == 1 {
+		if t2, err2 := time.Parse(time.RFC3339, strings.Replace(val, " ", "+", 1)); err2 == nil {
+			return t2, nil
+		}
+	}
+	return t, err
 }
 
 func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
