@@ -37,8 +37,8 @@ const DefaultScrapeTimeout = 2 * time.Second
 // UnnamedRule is the rule label of idlescale_blocks_total for a block that
 // names no rule: a scaling step refused by a host's own scaling.Gate, or a
 // reaper record blocked before the safety gate was asked (its approval
-// denied). The SDK's safety rules have snake_case names, never this one.
-const UnnamedRule = "unnamed"
+// denied); report.UnnamedRule, as a report counts it.
+const UnnamedRule = report.UnnamedRule
 
 // DefaultVerdictTTL is Config.VerdictTTL's default: three runs of a reaper
 // at its default interval (reaper.DefaultInterval, 1h).

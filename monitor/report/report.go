@@ -91,6 +91,13 @@ type Action struct {
 	MonthlySavings float64 `json:"monthly_savings,omitempty"`
 }
 
+// UnnamedRule is the rule a block that names none is counted under (in
+// Report.Blocks, and in the metrics' idlescale_blocks_total): a scaling
+// step a host's own gate refused, a reaper record blocked before the
+// safety gate was asked (its approval denied). The SDK's safety rules
+// have snake_case names, never this one.
+const UnnamedRule = "unnamed"
+
 // RuleCount is how often a safety rule blocked.
 type RuleCount struct {
 	// Rule is the rule's name.
@@ -169,7 +176,8 @@ type Report struct {
 	Idle []Idle `json:"idle"`
 	// Actions are the actions taken, proposed and refused, oldest first.
 	Actions []Action `json:"actions"`
-	// Blocks count the blocking safety rules, most first.
+	// Blocks count the blocking safety rules, most first; a block that
+	// names none counts under UnnamedRule.
 	Blocks []RuleCount `json:"blocks"`
 	// Realised are the savings of the executed actions, per resource.
 	Realised []Realised `json:"realised"`
@@ -330,6 +338,9 @@ func actions(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]pr
 				a.Outcome = string(safety.Block)
 				for _, r := range e.Rules {
 					rules[r]++
+				}
+				if len(e.Rules) == 0 {
+					rules[UnnamedRule]++
 				}
 			}
 		case e.Kind == monitor.KindRateLimited:
