@@ -172,7 +172,9 @@ type Report struct {
 	From time.Time `json:"from,omitzero"`
 	// Totals add it up.
 	Totals Totals `json:"totals"`
-	// Idle are the idle resources, most savings first.
+	// Idle are the idle resources, most savings first: the latest verdict
+	// of each resource in the period, when it is idle and no executed
+	// terminate followed it.
 	Idle []Idle `json:"idle"`
 	// Actions are the actions taken, proposed and refused, oldest first.
 	Actions []Action `json:"actions"`
@@ -221,7 +223,7 @@ func Build(in Input) (Report, error) {
 		return (in.From.IsZero() || !e.Time.Before(in.From)) && !e.Time.After(in.Now)
 	}
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
-	rep.Idle = idleList(sorted, inPeriod, inv)
+	rep.Idle = idleList(sorted, inPeriod, in.Now, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
 	for _, tl := range timelines(sorted, in.Now, inv) {
 		r := tl.realised(in.Now)
@@ -275,11 +277,23 @@ func (tg Target) validate() error {
 	return provider.Within("demand", tg.Demand.Validate())
 }
 
-// idleList is the latest verdict of every resource, kept when it is idle,
-// most savings first.
-func idleList(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]provider.Resource) []Idle {
+// idleList is the latest verdict of every resource, kept when it is idle
+// and the resource was not terminated since (an executed terminate up to
+// now, at or after the verdict, that no failed verification undid), most
+// savings first. evs are sorted by time.
+func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, inv map[string]provider.Resource) []Idle {
 	latest := map[string]monitor.Event{}
+	gone := map[string]time.Time{} // resource → its latest executed terminate
 	for _, e := range evs {
+		switch {
+		case e.Time.After(now):
+		case e.Kind == monitor.KindAction && e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun:
+			gone[e.ResourceID] = e.Time
+		case failedVerification(e):
+			if t, ok := gone[e.ResourceID]; ok && !e.Time.Before(t) {
+				delete(gone, e.ResourceID) // the terminate did not take effect
+			}
+		}
 		if e.Kind != monitor.KindVerdict || !in(e) {
 			continue
 		}
@@ -289,7 +303,7 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, inv map[string]p
 	}
 	out := []Idle{}
 	for id, e := range latest {
-		if e.Outcome != string(detector.Idle) {
+		if t, ok := gone[id]; e.Outcome != string(detector.Idle) || ok && !e.Time.After(t) {
 			continue
 		}
 		out = append(out, Idle{ResourceID: id, Name: inv[id].Name, Time: e.Time, Confidence: e.Confidence,
