@@ -209,8 +209,16 @@ func (r Rule) withDefaults() Rule {
 	return r
 }
 
+// IdleFoundQuiet is the ResolveAfter of the default idle_found rule: a
+// resource no run has found idle for a week (it vanished: deleted outside
+// the reaper, or no longer selected by its filter) has its alert
+// resolved; every run that still finds it idle keeps it firing.
+const IdleFoundQuiet = 7 * 24 * time.Hour
+
 // DefaultRules returns the built-in alerts: CPU
-// above 0.9 (mean over 5 minutes), idle resources found, scaling failures,
+// above 0.9 (mean over 5 minutes), idle resources found (resolved by a
+// verdict that it is not, a verified action, or a week without a verdict
+// that it is: IdleFoundQuiet), scaling failures,
 // safety blocks, failed verifications, rollbacks, forecast fallbacks,
 // pipeline failures (a step, for one resource) and failed runs (a whole
 // run, such as one whose inventory could not be listed; resolved by the
@@ -225,7 +233,8 @@ func DefaultRules() []Rule {
 			Resolve: []Match{
 				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
 				{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeVerified}},
-			}},
+			},
+			ResolveAfter: IdleFoundQuiet},
 		{Name: "scaling_failure", Severity: SeverityCritical, Summary: "scaling step failed",
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeFailed}},
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeDone}}}},

@@ -1,0 +1,46 @@
+package alert_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+)
+
+// The default idle_found alert of a resource no run judges idle any more
+// for a week (deleted by hand or by another tool, or no longer selected
+// by the reaper's filter: nothing says it is busy) resolves, quiet: it
+// fired for good, so alerts_firing and the firing list grew with every
+// idle resource that vanished. A resource every run still finds idle
+// (hourly or daily) keeps its alert firing.
+func TestIdleFoundOfAVanishedResourceResolves(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	idle := func(id string, at time.Duration) monitor.Event {
+		return event(monitor.KindVerdict, id, string(detector.Idle), at)
+	}
+	require.NoError(t, l.Record(ctx, idle("i-gone", 0), idle("i-hourly", 0), idle("i-daily", 0)))
+	for h := 1; h <= 8*24; h++ {
+		evs := []monitor.Event{idle("i-hourly", time.Duration(h)*time.Hour)}
+		if h%24 == 0 {
+			evs = append(evs, idle("i-daily", time.Duration(h)*time.Hour))
+		}
+		require.NoError(t, l.Record(ctx, evs...))
+		require.NoError(t, a.Evaluate(ctx, t0.Add(time.Duration(h)*time.Hour)))
+	}
+	state := map[string]alert.State{}
+	for _, al := range a.Alerts() {
+		state[al.ID] = al.State
+	}
+	assert.Equal(t, map[string]alert.State{
+		"idle_found/i-gone":   alert.StateResolved,
+		"idle_found/i-hourly": alert.StateFiring,
+		"idle_found/i-daily":  alert.StateFiring,
+	}, state)
+}
