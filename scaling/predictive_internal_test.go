@@ -758,3 +758,56 @@ func risingDailyWave(n int) []float64 {
 	}
 	return y
 }
+
+// TestPredictorFailedRefitKeepsTheHysteresis: a predictor that fell back
+// stays in fallback until its rolling error is at most 0.9 × MaxError,
+// also when a refit failed meanwhile (no model for a while) or a
+// forecast failed: the standing it had fallen back from was forgotten
+// with the failure, and the next model sized from its forecast at once
+// with an error of 0.95 × MaxError, the band the hysteresis holds.
+func TestPredictorFailedRefitKeepsTheHysteresis(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{
+		CapacityPerInstance: 50, Step: time.Hour, MinHistory: 7 * 24 * time.Hour, Periods: []time.Duration{24 * time.Hour},
+		RefitInterval: 6 * time.Hour,
+	}.withDefaults()
+	vals := make([]float64, 30*24)
+	for i := range vals {
+		vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/24)
+	}
+	pr := newPredictor(c)
+	observe := func(t *testing.T, now time.Time) {
+		t.Helper()
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: vals[:now.Sub(start)/time.Hour]}
+		require.NoError(t, pr.observe(t.Context(), ser, now))
+	}
+	now := start.Add(8 * 24 * time.Hour) // aligned to 6h
+	observe(t, now)
+	require.NotNil(t, pr.model)
+	require.Positive(t, pr.scale)
+	// An error of 1.1 × MaxError: it falls back; then of 0.8 × MaxError,
+	// 0.95 × MaxError over both: held in fallback.
+	for k := 15; k >= 8; k-- {
+		pr.score(now.Add(-time.Duration(k)*time.Hour), 1.1*c.MaxError*pr.scale)
+	}
+	observe(t, now.Add(time.Hour))
+	require.Equal(t, StandingFallback, pr.standing, "fell back: MASE %.3f", pr.mase())
+	for k := 7; k >= 0; k-- {
+		pr.score(now.Add(-time.Duration(k)*time.Hour), 0.8*c.MaxError*pr.scale)
+	}
+	observe(t, now.Add(2*time.Hour))
+	require.Equal(t, StandingFallback, pr.standing, "held: MASE %.3f", pr.mase())
+
+	pr.model, pr.fitErr = nil, errors.New("no fit") // a refit that failed
+	observe(t, now.Add(3*time.Hour))
+	require.Equal(t, StandingNoModel, pr.standing)
+	observe(t, now.Add(6*time.Hour))
+	require.NotNil(t, pr.model, "fitted again")
+	require.InDelta(t, 0.95, pr.mase(), 0.02)
+	assert.Equal(t, StandingFallback, pr.standing, "still above 0.9 × MaxError: MASE %.3f", pr.mase())
+
+	// A forecast that failed (NoModel with the model kept) too.
+	pr.standing = StandingNoModel // as decide leaves it when Forecast fails
+	observe(t, now.Add(7*time.Hour))
+	assert.Equal(t, StandingFallback, pr.standing, "after a failed forecast: MASE %.3f", pr.mase())
+}

@@ -116,6 +116,10 @@ type predictor struct {
 	fitAt    time.Time
 	selectAt time.Time
 	standing PredictiveStanding
+	// fellBack is set while the standing is fallback and kept through a
+	// failed fit or forecast (no model) until it forecasts again: the
+	// hysteresis holds across them.
+	fellBack bool
 	history  time.Duration
 
 	// The rolling error: point forecasts waiting for their step, and a
@@ -172,6 +176,7 @@ func (p *predictor) clearErrors() {
 	p.preds = p.preds[:0]
 	clear(p.errs)
 	p.errPos, p.errN, p.errSum = 0, 0, 0
+	p.fellBack = false // the next model is judged by its own error
 }
 
 // observe brings the predictor up to date with ser at now: it feeds the
@@ -226,12 +231,20 @@ func (p *predictor) observe(ctx context.Context, ser provider.Series, now time.T
 		p.standing = StandingNoModel
 	case p.maseAbove(c.MaxError):
 		p.standing = StandingFallback
-	case p.standing == StandingFallback && p.maseAbove(recoverFraction*c.MaxError):
+	case p.fellBack && p.maseAbove(recoverFraction*c.MaxError):
 		// Hysteresis: it stays reactive until the error is well below the
 		// bound, rather than flip the capacity between the forecast's and
-		// the reactive one at every crossing of an error hovering around it.
+		// the reactive one at every crossing of an error hovering around it
+		// (a fit or forecast that failed meanwhile included).
+		p.standing = StandingFallback
 	default:
 		p.standing = StandingForecast
+	}
+	switch p.standing {
+	case StandingFallback:
+		p.fellBack = true
+	case StandingForecast:
+		p.fellBack = false
 	}
 	return nil
 }
