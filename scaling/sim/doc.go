@@ -20,9 +20,11 @@
 // read (an HPA's stabilization windows and rate policies): the replay
 // makes the decisions the host's Autoscaler would make on that demand,
 // and Result.Chosen says which strategy made each (a predictive strategy
-// falling back to a reactive one). The changes take effect whole, at once
-// or after the lead time; the plans the engine would make of them (gradual
-// steps, verification) are not replayed.
+// falling back to a reactive one). A policy's Gate is asked about each of
+// the gradual steps the engine would plan for a change, as the engine asks
+// it, and the change goes as far as the steps it lets through; the change
+// then takes effect at once or after the lead time: the steps' settling
+// and verification are not replayed.
 //
 // Beside the policies it replays an oracle, which sizes every step for its
 // own demand, n_t = ⌈d_t / (c·u)⌉, and reactive baselines (an HPA-like

@@ -229,9 +229,10 @@ const OracleName = "oracle"
 // step a strategy's needs name; a scaling.Predictive reads its demand at
 // its own Step only, so Run refuses one whose Step is not the demand's.
 //
-// What is replayed is the policy's decisions; a change then takes effect
-// whole, at once or after Config.LeadTime: the plans the engine would
-// make of it (gradual steps, each settled and verified) are not.
+// What is replayed is the policy's decisions, and the plan's gradual
+// steps as far as the Gate is concerned (see Gate); a change then takes
+// effect at once or after Config.LeadTime: the settling and verification
+// of each step are not replayed.
 //
 // Every replay's target is Config.TargetID, so a strategy that keeps
 // state per target (a scaling.Predictive keeps its model) or a Limiter
@@ -269,12 +270,18 @@ type Policy struct {
 	Limiter scaling.Reserver
 	// Gate, when set, passes every change through the safety rules (a
 	// *safety.Engine), before the limiter, with its side-effect-free
-	// Evaluate at the step's time: a change it refuses (a decision not
-	// allowed, or a *safety.BlockedError of no failure, as scaling.Gate
-	// says) is not made, and the replay goes on. A failure of the gate
-	// (safety.IsFailure: a rule that failed, any other error) stops the
-	// replay (fail closed). A nil pointer is refused (leave it unset for
-	// none).
+	// Evaluate at the step's time, as the engine passes it: step by step
+	// of the plan the engine makes of the change (gradual steps of at
+	// most scaling.DefaultMaxStepFraction of the group, and at least one
+	// instance, EngineConfig's defaults), each with the proposal the
+	// engine makes of it (Requester scaling.DefaultRequester, the
+	// target's resource). The change goes as far as the steps the gate
+	// allows before the first it refuses (a decision not allowed, or a
+	// *safety.BlockedError of no failure, as scaling.Gate says): a change
+	// whose first step it refuses is not made, and the replay goes on. A
+	// failure of the gate (safety.IsFailure: a rule that failed, any
+	// other error) stops the replay (fail closed). A nil pointer is
+	// refused (leave it unset for none).
 	Gate scaling.Gate
 }
 
@@ -622,12 +629,13 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 		}
 		want := s.bound(rec.Capacity.Desired)
 		if want != desired && p.Gate != nil {
-			ok, err := s.allowed(ctx, p.Gate, target, now, desired, want, rec.Reason)
+			// The gate is asked about the plan the engine makes of the
+			// change: its gradual steps.
+			d.Target = target
+			d.Chosen.Capacity = provider.CapacitySpec{Min: target.Min, Max: target.Max, Desired: want}
+			want, err = s.allowed(ctx, p.Gate, eng.Plan(d, scaling.PlanOptions{}), now)
 			if err != nil {
 				return Result{}, fmt.Errorf("sim: %s at %s: safety: %w", p.Name, now.Format(time.RFC3339), err)
-			}
-			if !ok {
-				want = desired
 			}
 		}
 		if want != desired && p.Limiter != nil {
@@ -839,27 +847,30 @@ func (decideOnly) Evaluate(context.Context, safety.Proposal) (safety.Decision, e
 	return safety.Decision{}, errDecideOnly
 }
 
-// allowed asks the gate whether the change from desired to want may be
-// made: false for a refusal, an error for a failure of the gate
-// (safety.IsFailure).
-func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, t scaling.Target, now time.Time, desired, want int, reason string) (bool, error) {
-	from := provider.CapacitySpec{Min: t.Min, Max: t.Max, Desired: desired}
-	to := from
-	to.Desired = want
-	action := safety.ActionScaleOut
-	if want < desired {
-		action = safety.ActionScaleIn
+// allowed asks the gate about each step of plan, in order, with the
+// proposal the engine makes of it (Engine.Preview's, side-effect free at
+// now), and returns the desired capacity the steps it allows lead to:
+// the plan stops at the first step it refuses, as the engine's does. A
+// failure of the gate (safety.IsFailure) is an error.
+func (s *Simulator) allowed(ctx context.Context, g scaling.Gate, plan scaling.Plan, now time.Time) (int, error) {
+	reached := plan.From.Desired
+	for _, st := range plan.Steps {
+		d, err := g.Evaluate(ctx, safety.Proposal{
+			ID: fmt.Sprintf("%s/%d", plan.ID, st.Index), Action: st.Action, Resource: plan.Target.Resource,
+			Current: st.From, Target: st.To, Requester: scaling.DefaultRequester, Source: plan.ID, Reason: plan.Reason, Now: now,
+		})
+		if safety.IsFailure(d, err) {
+			return plan.From.Desired, fmt.Errorf("step %d: %w", st.Index, err)
+		}
+		// A refusal, which a *safety.Engine returns with a
+		// *safety.BlockedError (scaling.Gate's contract), is no failure:
+		// the step is not made, nor the ones after it.
+		if err != nil || !d.Allowed {
+			break
+		}
+		reached = st.To.Desired
 	}
-	d, err := g.Evaluate(ctx, safety.Proposal{
-		ID: "sim/" + now.Format(time.RFC3339), Action: action, Resource: t.Resource, Current: from, Target: to,
-		Requester: "sim", Source: "sim", Reason: reason, Now: now,
-	})
-	if safety.IsFailure(d, err) {
-		return false, err
-	}
-	// A refusal, which a *safety.Engine returns with a *safety.BlockedError
-	// (scaling.Gate's contract), is no failure: the change is not made.
-	return err == nil && d.Allowed, nil
+	return reached, nil
 }
 
 // limit asks the limiter for the change from desired to want and returns

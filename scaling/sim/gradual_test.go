@@ -1,0 +1,58 @@
+package sim_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+	"github.com/idlescale/idlescale/scaling/sim"
+)
+
+// TestRunGateSeesTheEnginesSteps: a policy's Gate is asked about each
+// step of the plan the engine makes of a change (gradual steps of at most
+// half the group, EngineConfig's default), in order, as the engine asks
+// it, and the change goes as far as the gate lets the steps through. The
+// simulator asked about each change whole, so a *safety.Engine with a
+// gradual rule blocked the scale out from 1 to 8 that the Autoscaler
+// makes in steps (1 → 2 → 3 → 4 → 6 → 8), and the group stayed at 1.
+func TestRunGateSeesTheEnginesSteps(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(handConfig())
+	require.NoError(t, err)
+	replay := func(g safety.GradualConfig) ([]int, []safety.Proposal) {
+		gradual, err := safety.NewGradualRule(g)
+		require.NoError(t, err)
+		var asked []safety.Proposal
+		spy := safety.RuleFunc(func(_ context.Context, p safety.Proposal) (safety.Result, error) {
+			asked = append(asked, p)
+			return safety.Result{}, nil
+		})
+		gate, err := safety.New(safety.Config{}, []safety.Rule{spy, gradual})
+		require.NoError(t, err)
+		rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: script(8), Gate: gate})
+		require.NoError(t, err)
+		r, _ := rep.Result("p")
+		actual, _, _ := actualsOf(r)
+		return actual, asked
+	}
+	actual, asked := replay(safety.GradualConfig{})
+	assert.Equal(t, []int{8, 8, 8, 8, 8}, actual, "the engine's steps pass the default gradual rule")
+	var steps [][2]int
+	for _, p := range asked {
+		steps = append(steps, [2]int{p.Current.Desired, p.Target.Desired})
+		assert.Equal(t, scaling.DefaultRequester, p.Requester, "as the engine proposes")
+		assert.Equal(t, safety.ActionScaleOut, p.Action)
+	}
+	assert.Equal(t, [][2]int{{1, 2}, {2, 3}, {3, 4}, {4, 6}, {6, 8}}, steps)
+
+	// A stricter rule than the engine's steps (a quarter of the group)
+	// lets the steps through up to 4, and refuses 4 → 6: the plan stops
+	// there, as the engine's does, and every later plan starts with
+	// 4 → 6 again.
+	actual, _ = replay(safety.GradualConfig{MaxStepFraction: 0.25})
+	assert.Equal(t, []int{4, 4, 4, 4, 4}, actual)
+}
