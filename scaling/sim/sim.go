@@ -64,6 +64,14 @@ type Config struct {
 	// policy's Limiter reserves for: a valid ratelimit target
 	// (ratelimit.ValidateTarget). Default: "sim".
 	TargetID string `json:"target_id,omitempty"`
+	// Resource is the group as its provider reports it, which a policy's
+	// Gate reads in every proposal as it does the Autoscaler's: its
+	// environment, role, tags, criticality and protection (a critical
+	// rule), its time zone (business hours). Its ID is TargetID and its
+	// Kind group (empty means those; another is refused), its Provider
+	// "sim" and its State running when empty. Default: none of its
+	// labels.
+	Resource provider.Resource `json:"resource,omitzero"`
 	// Baselines are the reactive baselines replayed beside the policies.
 	// Default: one HPA-like baseline, "reactive" (tolerance 0.1, no
 	// headroom). An empty, non-nil slice means none (in JSON, [] is none,
@@ -125,6 +133,18 @@ func (c Config) Validate() error {
 		// A policy's Limiter reserves under it.
 		if err := ratelimit.ValidateTarget("target_id", c.TargetID); err != nil {
 			return err
+		}
+	}
+	if r := c.Resource; !reflect.ValueOf(r).IsZero() {
+		d := c.withDefaults()
+		switch {
+		case r.ID != "" && r.ID != d.TargetID:
+			return provider.Invalid("resource.id", r.ID, fmt.Sprintf("must be empty or the target_id, %q", d.TargetID))
+		case r.Kind != "" && r.Kind != provider.KindGroup:
+			return provider.Invalid("resource.kind", r.Kind, "must be empty or group: the simulator replays a group")
+		}
+		if err := d.Resource.Validate(); err != nil {
+			return provider.Within("resource", err)
 		}
 	}
 	for _, m := range []struct {
@@ -193,6 +213,10 @@ func (c Config) withDefaults() Config {
 	if c.TargetID == "" {
 		c.TargetID = "sim"
 	}
+	c.Resource = c.Resource.Clone() // nor the caller's tags
+	c.Resource.ID, c.Resource.Kind = c.TargetID, provider.KindGroup
+	c.Resource.Provider = cmp.Or(c.Resource.Provider, "sim")
+	c.Resource.State = cmp.Or(c.Resource.State, provider.StateRunning)
 	if c.Baselines == nil {
 		c.Baselines = []Baseline{DefaultBaseline}
 	}
@@ -331,6 +355,7 @@ func (s *Simulator) Config() Config {
 	lo := s.min
 	c.Min = &lo
 	c.Baselines = slices.Clone(c.Baselines)
+	c.Resource = c.Resource.Clone()
 	return c
 }
 
@@ -557,7 +582,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	m := newMeter(c, tr)
 	target := scaling.Target{
 		ID:       c.TargetID,
-		Resource: provider.Resource{ID: c.TargetID, Kind: provider.KindGroup, Provider: "sim"},
+		Resource: c.Resource.Clone(), // the replay's own: a strategy or rule that wrote to its tags would not change the simulator's
 		Min:      s.min,
 		Max:      c.Max,
 	}
