@@ -40,7 +40,7 @@ func ExampleSimulator_Run() {
 	}
 	// Output:
 	// oracle   τ_U 0.00  cost 1.00× oracle  changes 4
-	// double   τ_U 0.33  cost 2.00× oracle  changes 3
+	// double   τ_U 0.33  cost 2.00× oracle  changes 4
 	// reactive τ_U 0.33  cost 1.00× oracle  changes 3
 }
 

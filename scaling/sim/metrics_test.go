@@ -56,7 +56,7 @@ func TestRunMetricsByHandHalfHours(t *testing.T) {
 	assert.InDelta(t, 0.8, m.TauO, 1e-12)
 	assert.InDelta(t, (1.0/5)/5, m.ThetaU, 1e-12)
 	assert.InDelta(t, (3+1.0/3+1.0/3+3)/5, m.ThetaO, 1e-12)
-	assert.Equal(t, 0, m.Changes, "asked for 4 at the first step, then kept")
+	assert.Equal(t, 1, m.Changes, "asked for 4 at the first step (from 1, the capacity before it), then kept")
 
 	var table strings.Builder
 	require.NoError(t, rep.WriteTable(&table))
@@ -64,7 +64,7 @@ func TestRunMetricsByHandHalfHours(t *testing.T) {
 	// 4.5 capacity-hours, 9/13 of the oracle's cost, 1 reversal in 2.5 h.
 	assert.Equal(t, `    policy  τ_U %  θ_U %  θ_O %  τ_O %  cost × oracle  capacity-h  changes  reversals/h
     oracle    0.0    0.0    0.0    0.0          1.000           6        3         0.80
-      four   20.0    4.0  133.3   80.0          1.538          10        0         0.00
+      four   20.0    4.0  133.3   80.0          1.538          10        1         0.00
   reactive   40.0   29.3   40.0   20.0          0.692           4        2         0.40
 `, table.String())
 }

@@ -118,7 +118,10 @@ type Metrics struct {
 	ThetaU float64 `json:"theta_u"`
 	// ThetaO is the mean relative excess.
 	ThetaO float64 `json:"theta_o"`
-	// Changes is the number of changes of the desired capacity.
+	// Changes is the number of changes of the desired capacity, from the
+	// capacity serving before the first replayed step (the one the step
+	// before needs, the same for every policy and the oracle) on: a
+	// change at the first replayed step counts.
 	Changes int `json:"changes"`
 	// Reversals is the number of changes in the opposite direction of the
 	// change before.
@@ -143,13 +146,13 @@ type meter struct {
 	cfg     Config
 	tr      *trace
 	m       Metrics
-	prev    int // the previous desired capacity (−1: none)
+	prev    int // the previous desired capacity
 	lastDir int
 	steps   []Step
 }
 
 func newMeter(c Config, tr *trace) *meter {
-	m := &meter{cfg: c, tr: tr, prev: -1}
+	m := &meter{cfg: c, tr: tr, prev: tr.start}
 	if c.KeepSteps {
 		m.steps = make([]Step, 0, len(tr.oracle))
 	}
@@ -159,7 +162,7 @@ func newMeter(c Config, tr *trace) *meter {
 // step counts replayed step i with actual capacity s and desired capacity
 // desired, recommended by strategy.
 func (m *meter) step(i, s, desired int, strategy string) {
-	if m.prev >= 0 && desired != m.prev {
+	if desired != m.prev {
 		m.m.Changes++
 		dir := 1
 		if desired < m.prev {

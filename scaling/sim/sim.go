@@ -421,6 +421,10 @@ type trace struct {
 	from   int
 	oracle []int // the oracle's capacity per step (from on)
 	need   []int // the capacity each step needs, unbounded (from on)
+	// start is the capacity serving before step from, every replay's and
+	// the oracle's: the one the step before needs (within Min and Max),
+	// or, without one (no history, a gap), the oracle's first or Min.
+	start int
 }
 
 func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
@@ -464,6 +468,10 @@ func (s *Simulator) prepare(demand provider.Series) (*trace, error) {
 			tr.oracle[i] = s.bound(tr.need[i])
 		}
 	}
+	tr.start = max(tr.oracle[0], s.min)
+	if from > 0 && !math.IsNaN(demand.Values[from-1]) {
+		tr.start = s.bound(s.need(demand.Values[from-1], 0))
+	}
 	return tr, nil
 }
 
@@ -502,7 +510,7 @@ func (s *Simulator) leadSteps(step time.Duration, steps int) int {
 // tr is a gap.
 func (s *Simulator) oracle(tr *trace) (Result, error) {
 	m := newMeter(s.cfg, tr)
-	prev := s.min
+	prev := tr.start
 	for i, n := range tr.oracle {
 		if n < 0 {
 			n = prev // a gap: the oracle keeps its capacity
@@ -589,10 +597,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	if target.Max == 0 {
 		target.Max = max(maxInstances, s.min) // no bound, and never below Min: the engine would refuse every recommendation
 	}
-	actual := max(tr.oracle[0], s.min)
-	if tr.from > 0 && !math.IsNaN(ser.Values[tr.from-1]) {
-		actual = s.bound(s.need(ser.Values[tr.from-1], 0))
-	}
+	actual := tr.start
 	var util []float64 // the utilization, when a strategy reads it
 	if readsUtil {
 		util = make([]float64, len(ser.Values))
