@@ -286,7 +286,7 @@ func TestRunPolicyValidation(t *testing.T) {
 	s, err := sim.New(handConfig())
 	require.NoError(t, err)
 	ok := &fixed{desired: 1}
-	hpaS, err := scaling.NewHPA(scaling.HPAConfig{}, "") // named "hpa"
+	hpaS, err := scaling.NewHPA(scaling.HPAConfig{Step: time.Hour}, "") // named "hpa", at the demand's step
 	require.NoError(t, err)
 	memory := fixedNeeder{&fixed{desired: 1, needs: []scaling.Need{{Metric: provider.MetricMemory, Lookback: time.Hour, Step: time.Hour}}}}
 	var nilHPA *scaling.HPA

@@ -249,9 +249,12 @@ const OracleName = "oracle"
 // CPU initialization period) and the History of the target's
 // recommendations and changes, as much of it as the strategies say they
 // read (HistoryWindower; the engine's default HistoryRetention, 2 h, for
-// one that does not say). The series are at the demand's step, whatever
-// step a strategy's needs name; a scaling.Predictive reads its demand at
-// its own Step only, so Run refuses one whose Step is not the demand's.
+// one that does not say). The series are at the demand's step, and a
+// strategy reads them as at the step its needs name (a scaling.Predictive
+// forecasts at its own Step only; a target value or threshold counts its
+// window, and the age of its latest value, which its fitness falls with,
+// in its own steps), so Run refuses a strategy whose need names another
+// step than the demand's: set the strategy's step to the demand's.
 //
 // What is replayed is the policy's decisions, and the plan's gradual
 // steps as far as the Gate is concerned (see Gate); a change then takes
@@ -728,8 +731,8 @@ func (p *Policy) candidates() []scaling.Candidate {
 // strategy or named twice, an HPA strategy named otherwise than its
 // candidate (it would not find its own recommendations), a need that scaling.Need.Validate refuses (the
 // Autoscaler's policy refuses it), a metric the simulator does not
-// replay, a scaling.Predictive whose step is not the demand's (step), a
-// pinned name that is no candidate's.
+// replay, a need whose step is not the demand's (step), a pinned name
+// that is no candidate's.
 func (s *Simulator) validatePolicy(p Policy, step time.Duration) error {
 	switch {
 	case nilcheck.Is(p.Strategy) && len(p.Candidates) == 0:
@@ -769,11 +772,17 @@ func (s *Simulator) validatePolicy(p Policy, step time.Duration) error {
 					return provider.Invalid(fmt.Sprintf("%s.needs[%d].metric", f, k), n.Metric,
 						fmt.Sprintf("the simulator replays the demand as %s and the utilization as %q (Config.Metric, Config.Utilization)", s.cfg.Metric, s.cfg.Utilization))
 				}
-				if _, ok := c.Strategy.(*scaling.Predictive); ok && n.Step != step {
-					// It reads its demand at its own step only: at
-					// another it keeps the capacity at every step.
+				if n.Step != step {
+					// The series is at the demand's step, and the strategy
+					// reads it as at its own: a Predictive keeps the
+					// capacity at every step; a target value or threshold
+					// counts its window and its data's age in its steps.
+					what := "a strategy reads its metrics at its need's step"
+					if _, ok := c.Strategy.(*scaling.Predictive); ok {
+						what = "a predictive strategy forecasts at its step"
+					}
 					return provider.Invalid(fmt.Sprintf("%s.needs[%d].step", f, k), n.Step,
-						fmt.Sprintf("a predictive strategy forecasts at its step, and the simulator replays the demand at its own, %s: set PredictiveConfig.Step to it", step))
+						fmt.Sprintf("%s, and the simulator replays the demand at its own, %s: set the strategy's step to it", what, step))
 				}
 			}
 		}
