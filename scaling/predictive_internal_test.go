@@ -811,3 +811,35 @@ func TestPredictorFailedRefitKeepsTheHysteresis(t *testing.T) {
 	observe(t, now.Add(7*time.Hour))
 	assert.Equal(t, StandingFallback, pr.standing, "after a failed forecast: MASE %.3f", pr.mase())
 }
+
+// TestPredictorStatusAfterALongGap: a gap longer than the gap policy
+// restarts the usable history, and the status no longer reports the
+// seasons of the model it dropped: it reported the old model's daily
+// season beside no model and two hours of history, as if the new history
+// had been found daily.
+func TestPredictorStatusAfterALongGap(t *testing.T) {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	c := PredictiveConfig{CapacityPerInstance: 50, Step: time.Hour, MinHistory: 7 * 24 * time.Hour}.withDefaults()
+	vals := make([]float64, 11*24)
+	for i := range vals {
+		vals[i] = 100 + 50*math.Sin(2*math.Pi*float64(i)/24)
+	}
+	pr := newPredictor(c)
+	observe := func(n int) {
+		ser := provider.Series{Metric: provider.MetricRequests, Start: start, Step: time.Hour, Values: vals[:n]}
+		require.NoError(t, pr.observe(t.Context(), ser, ser.End()))
+	}
+	observe(10 * 24)
+	st := pr.status()
+	require.Equal(t, StandingForecast, st.Standing)
+	require.NotEmpty(t, st.Patterns)
+	for i := 10*24 + 2; i < 10*24+12; i++ {
+		vals[i] = math.NaN()
+	}
+	observe(10*24 + 14)
+	st = pr.status()
+	require.Equal(t, StandingShortHistory, st.Standing)
+	assert.Equal(t, 2*time.Hour, st.History)
+	assert.Empty(t, st.Model)
+	assert.Empty(t, st.Patterns, "no model, no seasons")
+}

@@ -338,7 +338,7 @@ func (p *predictor) feed(ser provider.Series, n int) error {
 		if j-i > maxGap {
 			// A long gap: the history restarts after it, and so does the
 			// rolling error (the next model is judged by its own).
-			p.model = nil
+			p.model, p.spec, p.periods = nil, forecast.Spec{}, nil
 			p.clearErrors()
 			p.usable, p.longGap = ser.TimeAt(j), true
 			p.fitAt, p.selectAt = time.Time{}, time.Time{}
