@@ -2,11 +2,13 @@ package sim_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/sim"
@@ -55,4 +57,55 @@ func TestRunGateSeesTheEnginesSteps(t *testing.T) {
 	// 4 → 6 again.
 	actual, _ = replay(safety.GradualConfig{MaxStepFraction: 0.25})
 	assert.Equal(t, []int{4, 4, 4, 4, 4}, actual)
+}
+
+// TestRunGateSeesTheHostsEngineSteps: the plan's steps are those of the
+// host's engine (Config.MaxStepFraction and MinStep, its
+// scaling.EngineConfig's): a host that set its engine's steps to a
+// quarter of the group, as its gate's gradual rule, scales from 1 to 8
+// in steps the gate allows, where the replay's engine at the default,
+// half the group, proposed 4 → 6, which the gate refuses, and the group
+// stayed at 4. Invalid values are refused by name.
+func TestRunGateSeesTheHostsEngineSteps(t *testing.T) {
+	t.Parallel()
+	cfg := handConfig()
+	cfg.MaxStepFraction = 0.25
+	s, err := sim.New(cfg)
+	require.NoError(t, err)
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: 0.25})
+	require.NoError(t, err)
+	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
+	require.NoError(t, err)
+	rep, err := s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: script(8), Gate: gate})
+	require.NoError(t, err)
+	r, _ := rep.Result("p")
+	actual, _, _ := actualsOf(r)
+	assert.Equal(t, []int{8, 8, 8, 8, 8}, actual)
+
+	cfg = handConfig()
+	cfg.MinStep = 3 // steps of 3: 1 → 4 → 7 → 8, each refused by a gate of MinStep 1 from 1
+	s, err = sim.New(cfg)
+	require.NoError(t, err)
+	gradual, err = safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	gate, err = safety.New(safety.Config{}, []safety.Rule{gradual})
+	require.NoError(t, err)
+	rep, err = s.Run(t.Context(), hand(), sim.Policy{Name: "p", Strategy: script(8), Gate: gate})
+	require.NoError(t, err)
+	r, _ = rep.Result("p")
+	actual, _, _ = actualsOf(r)
+	assert.Equal(t, []int{1, 1, 1, 1, 1}, actual, "1 → 4 is more than the gate's one instance from 1")
+
+	for _, tt := range []struct {
+		give  sim.Config
+		field string
+	}{
+		{sim.Config{CapacityPerInstance: 1, MaxStepFraction: -1}, "max_step_fraction"},
+		{sim.Config{CapacityPerInstance: 1, MaxStepFraction: math.NaN()}, "max_step_fraction"},
+		{sim.Config{CapacityPerInstance: 1, MinStep: -1}, "min_step"},
+	} {
+		var ie *provider.InvalidError
+		require.ErrorAs(t, tt.give.Validate(), &ie, tt.field)
+		assert.Equal(t, tt.field, ie.Field)
+	}
 }

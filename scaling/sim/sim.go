@@ -64,6 +64,16 @@ type Config struct {
 	// policy's Limiter reserves for: a valid ratelimit target
 	// (ratelimit.ValidateTarget). Default: "sim".
 	TargetID string `json:"target_id,omitempty"`
+	// MaxStepFraction and MinStep are the host's scaling.EngineConfig
+	// ones: the engine plans a change in gradual steps of at most
+	// MaxStepFraction of the desired capacity (and at least MinStep
+	// instances), and a policy's Gate is asked about each (see
+	// Policy.Gate). Defaults: the engine's, 0.5 (the safety gate's
+	// gradual rule) and 1.
+	MaxStepFraction float64 `json:"max_step_fraction,omitempty"`
+	// MinStep is the host's scaling.EngineConfig.MinStep: a change (in
+	// instances) always made in one step. ≥ 0. Default: 1.
+	MinStep int `json:"min_step,omitempty"`
 	// Resource is the group as its provider reports it, which a policy's
 	// Gate reads in every proposal as it does the Autoscaler's: its
 	// environment, role, tags, criticality and protection (a critical
@@ -128,6 +138,9 @@ func (c Config) Validate() error {
 		return provider.Invalid("max", c.Max, "must be 0 (no bound) or ≥ min")
 	case !finite(c.CostPerInstanceHour) || c.CostPerInstanceHour < 0:
 		return provider.Invalid("cost_per_instance_hour", c.CostPerInstanceHour, "must be a finite number ≥ 0")
+	}
+	if err := c.engine().Validate(); err != nil {
+		return err // it names max_step_fraction or min_step
 	}
 	if c.TargetID != "" {
 		// A policy's Limiter reserves under it.
@@ -224,6 +237,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// engine is the configuration of a replay's engine: the host's steps.
+func (c Config) engine() scaling.EngineConfig {
+	return scaling.EngineConfig{MaxStepFraction: c.MaxStepFraction, MinStep: c.MinStep}
+}
+
 // minimum is Min with its default.
 func (c Config) minimum() int {
 	if c.Min == nil {
@@ -293,14 +311,18 @@ type Policy struct {
 	// units, a denied one nothing, as the engine reads them (a clamped
 	// one granting none or more than asked stops the replay with an
 	// error naming reservation.granted). A nil pointer is refused (leave
-	// it unset for none).
+	// it unset for none). The change the Gate lets through is reserved
+	// in one request, where the engine reserves each of its plan's steps
+	// as it makes them, minutes apart: a budget of events sees one per
+	// change here.
 	Limiter scaling.Reserver
 	// Gate, when set, passes every change through the safety rules (a
 	// *safety.Engine), before the limiter, with its side-effect-free
 	// Evaluate at the step's time, as the engine passes it: step by step
 	// of the plan the engine makes of the change (gradual steps of at
-	// most scaling.DefaultMaxStepFraction of the group, and at least one
-	// instance, EngineConfig's defaults), each with the proposal the
+	// most Config.MaxStepFraction of the group, and at least
+	// Config.MinStep instances, the host's EngineConfig's), each with
+	// the proposal the
 	// engine makes of it (Requester scaling.DefaultRequester, the
 	// target's resource). The change goes as far as the steps the gate
 	// allows before the first it refuses (a decision not allowed, or a
@@ -586,7 +608,7 @@ func (s *Simulator) replay(ctx context.Context, tr *trace, p Policy, oracle Resu
 	lead := s.leadSteps(ser.Step, len(tr.oracle))
 	cands := p.candidates()
 	lookback, readsUtil := reads(cands, ser.Step, len(ser.Values), c.Utilization)
-	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: decideOnly{}}, decideOnly{})
+	eng, err := scaling.NewEngine(c.engine(), scaling.Cloud{Scaler: decideOnly{}}, decideOnly{})
 	if err != nil {
 		return Result{}, fmt.Errorf("sim: %s: %w", p.Name, err)
 	}
