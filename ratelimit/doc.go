@@ -76,7 +76,11 @@
 // (or Events of 1) would always deny the second. A stored event of Both
 // reads as "dir":"both": a replica of a version before Both, sharing the
 // store, finds its buckets corrupt and fails closed until the event
-// leaves their histories.
+// leaves their histories. Since, a store reads an event of a direction it
+// does not know (one a later version adds) as an event of the bucket that
+// holds it: it counts against that bucket's budget like any other, and is
+// written back as it was read, so that a rolling upgrade neither fails
+// reservations nor loses the newer replicas' events (etcdstore does so).
 //
 // # Time order
 //

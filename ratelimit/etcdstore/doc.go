@@ -11,7 +11,10 @@
 // another store under the same prefix are left alone. A replica of an
 // earlier version cannot read the new
 // form: it denies its reservations (ErrCorrupt, fail closed) until it is
-// upgraded too. A
+// upgraded too. An event's direction is read as text: one this version
+// does not know (a newer replica's, during a rolling upgrade) counts in
+// the bucket that holds it, as every event does, and is written back
+// unchanged. A
 // reservation reads its keys, decides, and writes them back in a
 // transaction that compares each key's ModRevision with what it read; when
 // another replica wrote in between, the transaction fails and the

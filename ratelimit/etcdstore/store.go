@@ -180,16 +180,60 @@ func (s *Store) parseKey(key string) (ratelimit.Key, error) {
 	return k, nil
 }
 
+// wireEvent is a ratelimit.Event as stored, its direction as text: a
+// direction this version does not know (a newer replica's, during a
+// rolling upgrade) is read and written back as it is, and the event
+// counts in its bucket as any other.
+type wireEvent struct {
+	ID        uint64    `json:"id"`
+	At        time.Time `json:"at"`
+	Units     int       `json:"units"`
+	Target    string    `json:"target"`
+	Direction string    `json:"dir"`
+}
+
+// wireHistory is a ratelimit.History as stored.
+type wireHistory struct {
+	Events  []wireEvent `json:"events"`
+	Horizon time.Time   `json:"horizon,omitzero"`
+}
+
+// toWire returns h as stored.
+func toWire(h *ratelimit.History) wireHistory {
+	w := wireHistory{Horizon: h.Horizon}
+	if h.Events != nil {
+		w.Events = make([]wireEvent, len(h.Events))
+	}
+	for i, e := range h.Events {
+		w.Events[i] = wireEvent{ID: e.ID, At: e.At, Units: e.Units, Target: e.Target, Direction: string(e.Direction)}
+	}
+	return w
+}
+
+// fromWire returns the events as read.
+func fromWire(evs []wireEvent) []ratelimit.Event {
+	if evs == nil {
+		return nil
+	}
+	out := make([]ratelimit.Event, len(evs))
+	for i, e := range evs {
+		out[i] = ratelimit.Event{ID: e.ID, At: e.At, Units: e.Units, Target: e.Target, Direction: ratelimit.Direction(e.Direction)}
+	}
+	return out
+}
+
 // decode reads a bucket's value: a JSON object with the events and the
 // horizon (ratelimit.History), or, as written before the horizon existed,
 // a JSON array of events. An object without the "events" member, which
 // every replica writes, is not a bucket's (null, {}, another program's
-// value): read as an empty history, it would reset the budget.
+// value): read as an empty history, it would reset the budget. An event's
+// direction is not checked (see wireEvent).
 func decode(key string, val []byte) (ratelimit.History, error) {
 	var h ratelimit.History
+	var evs []wireEvent
 	var err error
 	if v := bytes.TrimLeft(val, " \t\r\n"); len(v) > 0 && v[0] == '[' {
-		err = json.Unmarshal(val, &h.Events)
+		err = json.Unmarshal(val, &evs)
 	} else {
 		// The outer Events shadows the History's, so that its absence
 		// shows; the other members go to h.
@@ -201,9 +245,10 @@ func decode(key string, val []byte) (ratelimit.History, error) {
 			if w.Events == nil {
 				return h, fmt.Errorf("%w: key %q: %.40q is not a bucket's history (no \"events\")", ratelimit.ErrCorrupt, key, val)
 			}
-			err = json.Unmarshal(w.Events, &h.Events)
+			err = json.Unmarshal(w.Events, &evs)
 		}
 	}
+	h.Events = fromWire(evs)
 	if err != nil {
 		return h, fmt.Errorf("%w: key %q: %w", ratelimit.ErrCorrupt, key, err)
 	}
@@ -359,7 +404,7 @@ func (b *batch) encode() ([]string, error) {
 		if h.Empty() {
 			continue
 		}
-		val, err := json.Marshal(h)
+		val, err := json.Marshal(toWire(h))
 		if err != nil {
 			return nil, fmt.Errorf("etcdstore: encode %q: %w", b.names[i], err)
 		}
