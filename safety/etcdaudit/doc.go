@@ -9,7 +9,11 @@
 // Log.EventsAfter reads those committed after a revision, for a reader
 // that follows the trail (monitor.ImportAuditAfter): an event's time is
 // its proposal's, not its commit's, so one committed after a read may be
-// stamped before the newest event that read returned.
+// stamped before the newest event that read returned. An event a newer
+// version recorded, of a kind, action, outcome or risk this one does not
+// know, is returned with those values as stored (their Validate refuses
+// them), so that a rolling upgrade does not fail the older replicas'
+// reads.
 //
 // Events are written with a lease so that they disappear Config.Retention
 // after they were recorded (30 days by default): the log keeps a bounded

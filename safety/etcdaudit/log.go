@@ -111,7 +111,11 @@ func (l *Log) Record(ctx context.Context, ev safety.AuditEvent) error {
 
 // Events returns the events with Time at or after since (all events for
 // the zero time), in the order they were committed. It returns ErrStore
-// when etcd fails or a stored event cannot be decoded or has no time.
+// when etcd fails or a stored event cannot be decoded or has no time. An
+// event of a kind, action, outcome or risk this version does not know (a
+// newer replica's, during a rolling upgrade) is returned as stored, with
+// those values as their text (their Validate refuses them): it does not
+// fail the read, and a reader skips what it does not know.
 func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent, error) {
 	from := l.dir()
 	switch {
@@ -158,6 +162,7 @@ func (l *Log) Events(ctx context.Context, since time.Time) ([]safety.AuditEvent,
 // another cluster returned: the events committed until the store reached
 // it would be skipped), an error that also matches ErrRevisionAhead,
 // since retrying it with the same rev does not help; next is then rev.
+// An event of a newer version is returned as Events returns it.
 func (l *Log) EventsAfter(ctx context.Context, rev int64) (evs []safety.AuditEvent, next int64, err error) {
 	if rev < 0 {
 		return nil, rev, fmt.Errorf("etcdaudit: events after: %w", provider.Invalid("rev", rev, "must not be negative (0: from the start)"))
@@ -193,12 +198,24 @@ var errNoTime = errors.New("not an audit event: no time")
 
 // decode reads a stored event. A value without a time (null, {}, another
 // program's object) is not one Record wrote, since Record refuses an
-// event without one.
+// event without one. The kind, action, outcome and risk are read as text,
+// unchecked: a newer replica's event may hold values this version does
+// not know, and is returned with them as stored.
 func decode(val []byte) (safety.AuditEvent, error) {
 	var ev safety.AuditEvent
-	if err := json.Unmarshal(val, &ev); err != nil {
+	// The outer fields shadow the event's, so that their text is not
+	// checked against this version's values.
+	w := struct {
+		*safety.AuditEvent
+		Kind    string `json:"kind"`
+		Action  string `json:"action"`
+		Outcome string `json:"outcome"`
+		Risk    string `json:"risk"`
+	}{AuditEvent: &ev}
+	if err := json.Unmarshal(val, &w); err != nil {
 		return ev, err
 	}
+	ev.Kind, ev.Action, ev.Outcome, ev.Risk = safety.AuditKind(w.Kind), safety.Action(w.Action), safety.Outcome(w.Outcome), safety.Risk(w.Risk)
 	if ev.Time.IsZero() {
 		return ev, errNoTime
 	}
