@@ -89,7 +89,8 @@ var _ AuditSource = AuditSourceFunc(nil)
 // accepts the repeat). An event committed after this call but stamped
 // before that newest time (a run's now, another replica's clock) is then
 // never read: to follow a trail, use ImportAuditAfter. An error from src records nothing. An event that
-// is not valid (Event.Validate: an action a newer version wrote) is left
+// is not valid (Event.Validate: an action a newer version wrote), or of a
+// kind this version does not know, is left
 // out and reported by its place in the batch ("events[2].action"), the
 // others being recorded: no retry would record it. An error from r is
 // returned with the count of the batch it concerned. A nil r or src is an
@@ -159,7 +160,13 @@ func recordAudit(ctx context.Context, r Recorder, audit []safety.AuditEvent) (in
 	var refused []error
 	for i, a := range audit {
 		e := FromAudit(a)
-		if err := e.Validate(); err != nil {
+		err := e.Validate()
+		if a.Kind != "" {
+			// A kind a newer version wrote is no approval transition,
+			// which FromAudit would make it.
+			err = errors.Join(a.Kind.Validate(), err)
+		}
+		if err != nil {
 			refused = append(refused, provider.Within("events["+strconv.Itoa(i)+"]", err))
 			continue
 		}

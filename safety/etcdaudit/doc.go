@@ -13,7 +13,7 @@
 // version recorded, of a kind, action, outcome or risk this one does not
 // know, is returned with those values as stored (their Validate refuses
 // them), so that a rolling upgrade does not fail the older replicas'
-// reads.
+// reads; monitor.ImportAudit leaves such an event out and names it.
 //
 // Events are written with a lease so that they disappear Config.Retention
 // after they were recorded (30 days by default): the log keeps a bounded
