@@ -30,7 +30,8 @@ type ConfigMismatch = etcdagree.Mismatch
 // shared configurations: its path in the Config's JSON, as "period" or
 // "tracker.step" (or "ensemble.…" for the ensemble's configuration), and
 // its JSON values here (Mine) and on the other replica (Theirs); a
-// duration is in nanoseconds, and "" means absent (the zero value).
+// duration is a Go duration ("5m0s"), and "" means absent (the zero
+// value).
 type ConfigDiff = etcdagree.Diff
 
 // failClosed are the shared fields a pass refuses to run on while a live

@@ -86,15 +86,15 @@ func TestAnotherPeriodIsReported(t *testing.T) {
 	m := st.Mismatches[0]
 	assert.Equal(t, g.cfg.Shards.Prefix+"config/replica-b", m.Key)
 	require.NoError(t, m.Err)
-	assert.Equal(t, []shardsweep.ConfigDiff{{Field: "period", Mine: "3600000000000", Theirs: "7200000000000"}}, m.Fields)
+	assert.Equal(t, []shardsweep.ConfigDiff{{Field: "period", Mine: "1h0m0s", Theirs: "2h0m0s"}}, m.Fields)
 	assert.NotEqual(t, st.Fingerprint.Hash, m.Fingerprint)
 	err := st.Conflict()
 	require.ErrorIs(t, err, shardsweep.ErrConfigMismatch)
 	require.ErrorContains(t, err, g.cfg.Shards.Prefix+"config/replica-b")
-	require.ErrorContains(t, err, "period: 3600000000000 (here) vs 7200000000000")
+	require.ErrorContains(t, err, "period: 1h0m0s (here) vs 2h0m0s")
 	require.NoError(t, st.Conflict("prefix", "shards"), "a period does not stop a pass")
 	stB := g.statusOf(b, "replica-a disagrees", mismatchWith("replica-a"))
-	assert.Equal(t, []shardsweep.ConfigDiff{{Field: "period", Mine: "7200000000000", Theirs: "3600000000000"}}, stB.Mismatches[0].Fields)
+	assert.Equal(t, []shardsweep.ConfigDiff{{Field: "period", Mine: "2h0m0s", Theirs: "1h0m0s"}}, stB.Mismatches[0].Fields)
 
 	g.balanced(a, b)
 	t1 := t0.Add(2 * time.Hour)

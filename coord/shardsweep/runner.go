@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -327,6 +328,7 @@ func New(cfg Config, cli *clientv3.Client, ens *detector.Ensemble, fleet detecto
 	// (see agreed), until the host moved that clock on.
 	r.agree, err = etcdagree.New(cli, etcdagree.Config{
 		Name: "shardsweep", Prefix: sc.Prefix + "config/", ID: sc.ID, TTL: sc.SessionTTL, RetryDelay: sc.RetryDelay, Retrier: r.r,
+		Shared: reflect.TypeFor[shared](),
 	}, fp, clock.Real{}, o.logger)
 	if err != nil {
 		return nil, fmt.Errorf("shardsweep: %w", err)

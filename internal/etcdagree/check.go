@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,10 @@ type Config struct {
 	RetryDelay time.Duration
 	// Retrier bounds and retries each request.
 	Retrier etcdkv.Retrier
+	// Shared is the Go type of the shared configuration the fingerprint
+	// encodes, whose time.Duration fields a Diff prints as durations
+	// (CompareAs); nil: every value as its JSON.
+	Shared reflect.Type
 }
 
 // Mismatch is another live replica whose shared configuration differs
@@ -314,7 +319,7 @@ func (c *Check) compare(ctx context.Context, peers map[string][]byte) {
 		case fp.Hash == c.own.Hash:
 			continue
 		default:
-			m.Fingerprint, m.Fields, m.Config = fp.Hash, Compare(c.own.Config, fp.Config), fp.Config
+			m.Fingerprint, m.Fields, m.Config = fp.Hash, CompareAs(c.cfg.Shared, c.own.Config, fp.Config), fp.Config
 		}
 		ms = append(ms, m)
 	}

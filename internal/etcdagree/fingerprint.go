@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Errors of the package; the public packages export them under their own
@@ -104,8 +106,10 @@ type Diff struct {
 	// quoted: `targets["web-1"].up.events`.
 	Field string `json:"field"`
 	// Mine and Theirs are its JSON values in this replica's configuration
-	// and the other's; "" when the field is absent from one (its zero
-	// value, left out of the JSON).
+	// and the other's, but for a time.Duration of this replica's
+	// configuration (CompareAs, Config.Shared), which is a Go duration ("5m0s") when not
+	// negative; "" when the field is absent from one (its zero value, left
+	// out of the JSON).
 	Mine   string `json:"mine"`
 	Theirs string `json:"theirs"`
 }
@@ -125,10 +129,17 @@ func orAbsent(s string) string {
 // Compare returns the fields whose values differ between the canonical
 // configurations mine and theirs, sorted by path. Arrays are compared
 // whole.
-func Compare(mine, theirs json.RawMessage) []Diff {
+func Compare(mine, theirs json.RawMessage) []Diff { return CompareAs(nil, mine, theirs) }
+
+// CompareAs is Compare of two configurations of type t (the Go type
+// NewFingerprint encoded; nil: not known): a field whose type is
+// time.Duration, which encodes as nanoseconds, has its values printed as
+// Go durations ("5m0s"), a negative one (the -1 a configuration may use
+// for "no limit") as its number.
+func CompareAs(t reflect.Type, mine, theirs json.RawMessage) []Diff {
 	a, b := map[string]string{}, map[string]string{}
-	flatten(a, "", decode(mine))
-	flatten(b, "", decode(theirs))
+	flatten(a, "", decode(mine), t)
+	flatten(b, "", decode(theirs), t)
 	// An empty object on one side and fields under it on the other are
 	// told by the fields.
 	for _, m := range [2][2]map[string]string{{a, b}, {b, a}} {
@@ -173,18 +184,74 @@ func decode(raw json.RawMessage) any {
 	return v
 }
 
+var durationType = reflect.TypeFor[time.Duration]()
+
 // flatten adds the leaves of v under path to out: an object's fields by
-// their paths, anything else (arrays too) as its JSON.
-func flatten(out map[string]string, path string, v any) {
+// their paths, anything else (arrays too) as its JSON, but a number of
+// type t time.Duration, not negative, as a Go duration. t is v's Go type,
+// or nil when not known.
+func flatten(out map[string]string, path string, v any, t reflect.Type) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	m, ok := v.(map[string]any)
 	if !ok || (len(m) == 0 && path != "") {
+		if n, isNum := v.(json.Number); isNum && t == durationType {
+			if d, err := n.Int64(); err == nil && d >= 0 {
+				out[path] = time.Duration(d).String()
+				return
+			}
+		}
 		b, _ := json.Marshal(v)
 		out[path] = string(b)
 		return
 	}
 	for k, c := range m {
-		flatten(out, join(path, k), c)
+		flatten(out, join(path, k), c, memberType(t, k))
 	}
+}
+
+// memberType returns the Go type of member k of a JSON object encoded
+// from t (a struct's field by its JSON name, as encoding/json names it,
+// or a map's element), or nil when not known.
+func memberType(t reflect.Type, k string) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem()
+	case reflect.Struct:
+	default:
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if mt := memberType(ft, k); mt != nil {
+					return mt
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == k || (tag == "" && strings.EqualFold(name, k)) {
+			return f.Type
+		}
+	}
+	return nil
 }
 
 // join appends key k to path: ".k" for a plain name, `["k"]` otherwise.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -46,8 +47,8 @@ type ConfigMismatch = etcdagree.Mismatch
 // ConfigDiff is one field whose value differs between two replicas'
 // resolved ratelimit.Config: its path in the Config's JSON, as
 // "down.events" or `targets["web-1"].up.min_interval`, and its JSON
-// values here (Mine) and on the other replica (Theirs); a duration is in
-// nanoseconds, -1 means no limit, and "" absent.
+// values here (Mine) and on the other replica (Theirs); a duration is a
+// Go duration ("5m0s"), -1 means no limit, and "" absent.
 type ConfigDiff = etcdagree.Diff
 
 // ConfigTTL is the lease of a replica's fingerprint key: it disappears
@@ -111,6 +112,7 @@ func NewConfigCheck(id string, limits ratelimit.Config, s *Store, cli *clientv3.
 	}
 	c, err := etcdagree.New(cli, etcdagree.Config{
 		Name: "ratelimit/etcdstore", Prefix: s.cfg.Prefix + "replicas/", ID: id, TTL: ConfigTTL, RetryDelay: time.Second, Retrier: s.r,
+		Shared: reflect.TypeFor[ratelimit.Config](),
 	}, fp, clock.Real{}, s.logger) // a backoff of etcd calls: real time, as coord campaigns again
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: config check: %w", err)

@@ -249,3 +249,20 @@ func TestConfigCheckStrictestBudget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ratelimit.Allowed, r.Outcome, "its own budget again: 10 an hour")
 }
+
+// TestConfigCheckPrintsDurations: a budget's window or interval that
+// differs is shown as a Go duration, as a host writes it, not in
+// nanoseconds (3600000000000), and a rule that sets no limit as -1.
+func TestConfigCheckPrintsDurations(t *testing.T) {
+	t.Parallel()
+	cli := newClient(t)
+	p := prefix(t)
+	a, _ := runCheck(t, cli, p, "replica-a", ratelimit.Config{}, nil)
+	_, _ = runCheck(t, cli, p, "replica-b", ratelimit.Config{Global: ratelimit.Budget{MinInterval: time.Minute},
+		Targets: map[string]ratelimit.TargetBudgets{"web-1": {Up: ratelimit.Budget{Window: 30 * time.Minute}}}}, nil)
+
+	st := waitStatus(t, a, "replica-b disagrees", disagreeing("replica-b"))
+	assert.Contains(t, st.Mismatches[0].Fields, etcdstore.ConfigDiff{Field: `targets["web-1"].up.window`, Theirs: "30m0s"})
+	assert.Contains(t, st.Mismatches[0].Fields, etcdstore.ConfigDiff{Field: "global.min_interval", Mine: "-1", Theirs: "1m0s"})
+	require.ErrorContains(t, st.Conflict(), `targets["web-1"].up.window: absent (here) vs 30m0s`)
+}
