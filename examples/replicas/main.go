@@ -12,6 +12,12 @@
 //	go run ./examples/replicas
 //	go run ./examples/replicas -endpoints http://127.0.0.1:2379
 //
+// Each replica runs the configuration check the README recommends
+// (etcdstore.ConfigCheck): it publishes its limiter's Config, reads the
+// other's, says whether they agree, and gives its limiter the other's
+// (ratelimit.WithPeers), so that a replica deployed with another budget
+// would be reported and held to the strictest.
+//
 // The demand is replayed on a simulated clock (decisions take now), so the
 // hour-long budget plays out in a second.
 package main
@@ -55,10 +61,11 @@ type step struct {
 
 // replica is one copy of the host.
 type replica struct {
-	name string
-	cli  *clientv3.Client
-	el   *coord.Elector
-	lim  *ratelimit.Limiter
+	name  string
+	cli   *clientv3.Client
+	el    *coord.Elector
+	lim   *ratelimit.Limiter
+	check *etcdstore.ConfigCheck
 }
 
 func run(ctx context.Context, w io.Writer, endpoints string) error {
@@ -99,11 +106,17 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 		if err != nil {
 			return nil, errors.Join(err, cli.Close())
 		}
-		lim, err := ratelimit.New(cfg, ratelimit.WithStore(store))
+		// The check publishes this replica's Config and follows the
+		// others'; the limiter holds to the strictest of them.
+		check, err := etcdstore.NewConfigCheck(name, cfg, store, cli)
 		if err != nil {
 			return nil, errors.Join(err, cli.Close())
 		}
-		return &replica{name: name, cli: cli, el: el, lim: lim}, nil
+		lim, err := ratelimit.New(cfg, ratelimit.WithStore(store), ratelimit.WithPeers(check))
+		if err != nil {
+			return nil, errors.Join(err, cli.Close())
+		}
+		return &replica{name: name, cli: cli, el: el, lim: lim, check: check}, nil
 	}
 	a, err := newReplica("A")
 	if err != nil {
@@ -115,6 +128,23 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 		return err
 	}
 	defer func() { _ = b.cli.Close() }()
+
+	// The configuration checks run for as long as the replicas do.
+	ctxChecks, stopChecks := context.WithCancel(ctx)
+	var checks sync.WaitGroup
+	checkErrs := make(chan error, 2)
+	defer func() {
+		stopChecks()
+		checks.Wait()
+	}()
+	for _, r := range []*replica{a, b} {
+		checks.Go(func() { checkErrs <- r.check.Run(ctxChecks) })
+	}
+	for _, r := range []*replica{a, b} {
+		if err := agreed(ctx, w, r); err != nil {
+			return err
+		}
+	}
 
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	demand := make(chan step, 8)
@@ -227,7 +257,15 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	stopB()
 	wg.Wait()
 	close(errs)
+	stopChecks()
+	checks.Wait()
+	close(checkErrs)
 	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for err := range checkErrs {
 		if err != nil {
 			return err
 		}
@@ -238,6 +276,33 @@ func run(ctx context.Context, w io.Writer, endpoints string) error {
 	}
 	fmt.Fprintf(w, "actions taken: %d (the shared budget allows 3 per hour)\n", len(resp.Kvs))
 	return nil
+}
+
+// agreed waits until r's configuration check has read the other
+// replica's Config and says whether they agree: a replica deployed with
+// another budget is named with the fields that differ (a health check
+// would report st.Conflict()).
+func agreed(ctx context.Context, w io.Writer, r *replica) error {
+	timeout := time.After(10 * time.Second)
+	for {
+		changed := r.check.Changed()
+		st := r.check.Status()
+		if st.Checked && st.Peers > 0 {
+			if err := st.Conflict(); err != nil {
+				fmt.Fprintf(w, "replica %s: config check: %v\n", r.name, err)
+				return nil
+			}
+			fmt.Fprintf(w, "replica %s: config check: %d other replica, the same ratelimit.Config\n", r.name, st.Peers)
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return errors.Join(fmt.Errorf("replica %s: the configuration check did not read the other replica within 10s", r.name), st.Err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // startEtcd starts a single etcd member in dir, listening on loopback

@@ -15,6 +15,8 @@ func TestRun(t *testing.T) {
 	got := out.String()
 	t.Log("\n" + got)
 	for _, want := range []string{
+		"replica A: config check: 1 other replica, the same ratelimit.Config\n",
+		"replica B: config check: 1 other replica, the same ratelimit.Config\n",
 		`replica A elected leader of "fleet"` + "\n",
 		"10:00  replica A: web/up +5: clamped to 3 (target max_units_per_event); next at 2026-03-02T10:05:00Z\n",
 		"10:02  replica A: web/up +2: denied (target min_interval); next at 2026-03-02T10:05:00Z\n",
