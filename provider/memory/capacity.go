@@ -111,7 +111,8 @@ func (c *Cloud) Capacity(ctx context.Context, id string) (_ provider.Capacity, e
 
 // SetCapacity implements provider.Scaler. New instances become ready after
 // Config.LaunchDelay; removed ones stop serving at once and disappear from
-// Current after Config.DrainDelay. A terminated group returns
+// Current after Config.DrainDelay. The capacity the group has already
+// changes nothing and records no mutation. A terminated group returns
 // provider.ErrConflict; a Max above MaxGroupSize provider.ErrInvalid.
 func (c *Cloud) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
 	defer redact.Errorp(&err)
@@ -152,7 +153,11 @@ func (c *Cloud) SetCapacity(ctx context.Context, id string, want provider.Capaci
 	if fault.partial() {
 		ferr = fault.err(OpSetCapacity, id)
 	}
-	c.record(now, OpSetCapacity, id, specString(from), specString(want), ferr)
+	if want != from || ferr != nil {
+		// A capacity the group has already is no change, and no
+		// mutation, as a Stop of a stopped instance is none.
+		c.record(now, OpSetCapacity, id, specString(from), specString(want), ferr)
+	}
 	return ferr
 }
 

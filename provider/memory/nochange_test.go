@@ -1,0 +1,33 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+)
+
+// A SetCapacity to the capacity the group already has changes nothing,
+// and records no mutation, as a Stop of a stopped instance or a Resize to
+// its size do not: it logged one, so a test asserting from Mutations what
+// a pipeline changed saw a scaling that never happened. A change records
+// one, as before.
+func TestSetCapacityUnchangedRecordsNothing(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	spec := provider.CapacitySpec{Min: 1, Max: 4, Desired: 2}
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "asg"}, spec))
+	before := len(c.Mutations())
+	require.NoError(t, c.SetCapacity(t.Context(), "asg", spec))
+	assert.Len(t, c.Mutations(), before, "nothing changed")
+
+	require.NoError(t, c.SetCapacity(t.Context(), "asg", provider.CapacitySpec{Min: 1, Max: 4, Desired: 3}))
+	ms := c.Mutations()
+	require.Len(t, ms, before+1)
+	assert.Equal(t, memory.OpSetCapacity, ms[before].Op)
+	assert.Equal(t, "min=1 max=4 desired=3", ms[before].To)
+}
