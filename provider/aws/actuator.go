@@ -139,14 +139,16 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 var _ provider.TerminateChecker = (*Driver)(nil)
 
 // CanTerminate implements provider.TerminateChecker: an EC2 instance or
-// an EBS volume may be terminated (an instance in service in an Auto
-// Scaling group, or a volume that is not detached, is refused by
-// Terminate, which reads them); every other kind is
+// an EBS volume may be terminated (a volume that is not detached is
+// refused by Terminate, which reads it); every other kind is
 // provider.ErrUnsupported, since the driver never deletes a group, a
-// function, a load balancer or a database.
+// function, a load balancer or a database, and so is an instance listed
+// as a member of an Auto Scaling group (see CanStop).
 func (d *Driver) CanTerminate(r provider.Resource) error {
 	switch r.Kind {
-	case provider.KindInstance, provider.KindVolume:
+	case provider.KindInstance:
+		return groupMember("terminate", r)
+	case provider.KindVolume:
 		return nil
 	}
 	return fmt.Errorf("aws: terminate %q: %w: the driver never deletes a %s", r.ID, provider.ErrUnsupported, r.Kind)
@@ -154,16 +156,34 @@ func (d *Driver) CanTerminate(r provider.Resource) error {
 
 var _ provider.StopChecker = (*Driver)(nil)
 
-// CanStop implements provider.StopChecker: an EC2 instance may be stopped
-// (one in service in an Auto Scaling group is refused by Stop, which
-// reads it); every other kind is provider.ErrUnsupported, as Stop refuses
+// CanStop implements provider.StopChecker: an EC2 instance may be
+// stopped; every other kind is provider.ErrUnsupported, as Stop refuses
 // it: the driver stops no database, function, group or load balancer, and
-// a volume's state follows its attachment.
+// a volume's state follows its attachment. An instance listed as a member
+// of an Auto Scaling group (EC2's aws:autoscaling:groupName tag, which
+// the driver's List and Get copy into Tags) is provider.ErrUnsupported
+// too, naming the group: Stop refuses one in service, so that the reaper
+// would ask a person to approve a stop of an idle member at every run.
+// CanStop reads nothing, so it refuses a tagged member that Stop, which
+// reads its lifecycle state, would stop (one in Standby or leaving its
+// group, or whose group is gone): the reaper leaves those alone (fail
+// closed), and a host stops them with Stop.
 func (d *Driver) CanStop(r provider.Resource) error {
 	if r.Kind == provider.KindInstance {
-		return nil
+		return groupMember("stop", r)
 	}
 	return fmt.Errorf("aws: stop %q: %w: the driver stops EC2 instances only, not a %s", r.ID, provider.ErrUnsupported, r.Kind)
+}
+
+// groupMember returns an error matching provider.ErrUnsupported, naming
+// the group, when the instance r is listed as a member of an Auto Scaling
+// group.
+func groupMember(op string, r provider.Resource) error {
+	if g := r.Tags[groupNameTag]; g != "" {
+		return fmt.Errorf("aws: %s %q: %w: the instance is a member of Auto Scaling group %q (tag %s), which replaces a member it finds stopped or terminated: change the group's capacity, or put the instance in Standby and call %s directly",
+			op, r.ID, provider.ErrUnsupported, g, groupNameTag, op)
+	}
+	return nil
 }
 
 // actuatable validates id, checks that it is an instance and describes it.

@@ -82,7 +82,9 @@
 // provider.ErrUnsupported. CanTerminate (provider.TerminateChecker) says
 // which kinds Terminate may delete (instances and volumes), and CanStop
 // (provider.StopChecker) which Stop may stop (instances), before anyone
-// is asked to approve a terminate or a stop.
+// is asked to approve a terminate or a stop; both refuse an instance
+// listed as a member of an Auto Scaling group (its
+// aws:autoscaling:groupName tag), naming the group.
 //
 // # Volumes
 //
