@@ -250,7 +250,9 @@ func (c *Cloud) Get(ctx context.Context, id string) (_ provider.Resource, err er
 
 // Update replaces the metadata of an existing resource (tags, environment,
 // role, criticality, owner, cost, ...) with r, keeping its state, kind and
-// provider, and normalises its labels as Add does. It records a mutation.
+// provider, and normalises its labels and fills a catalogue instance
+// type's VCPU, MemoryMiB and (when 0) HourlyCost as Add does. It records a
+// mutation.
 // Unknown IDs return provider.ErrNotFound. One state change is an update:
 // a volume's, from running (attached to an instance) to stopped
 // (detached) or back (see provider.State), when r asks for it; r's State
@@ -274,6 +276,7 @@ func (c *Cloud) Update(r provider.Resource) (err error) {
 	if r.LaunchTime.IsZero() {
 		r.LaunchTime = cur.LaunchTime
 	}
+	r = withCatalogSize(r)
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("memory: update: %w", err)
 	}

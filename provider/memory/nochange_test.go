@@ -31,3 +31,28 @@ func TestSetCapacityUnchangedRecordsNothing(t *testing.T) {
 	assert.Equal(t, memory.OpSetCapacity, ms[before].Op)
 	assert.Equal(t, "min=1 max=4 desired=3", ms[before].To)
 }
+
+// Update fills a catalogue instance type's vCPUs, memory and (unset) cost
+// as Add does: it stored an updated instance of m5.large with 0 vCPUs,
+// 0 MiB and a cost of 0, so the detector saw no savings in it and a
+// resize plan no size to move from.
+func TestUpdateFillsTheCatalogueSize(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "t3.micro"}}))
+	added, err := c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+
+	require.NoError(t, c.Update(provider.Resource{ID: "i-1", Size: provider.Size{InstanceType: "t3.micro"}, Tags: map[string]string{"team": "a"}}))
+	got, err := c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	assert.Equal(t, added.Size, got.Size)
+	assert.InDelta(t, added.HourlyCost, got.HourlyCost, 1e-12)
+	assert.Equal(t, "a", got.Tags["team"])
+
+	require.NoError(t, c.Update(provider.Resource{ID: "i-1", Size: provider.Size{InstanceType: "t3.micro"}, HourlyCost: 0.5}))
+	got, err = c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	assert.InDelta(t, 0.5, got.HourlyCost, 1e-12, "a cost set is kept")
+}
