@@ -131,8 +131,9 @@
 // the new one once the last replica with the old one has left: a rolling
 // deploy that loosens the budgets takes effect when it ends, one that
 // tightens them at its first replica, and nothing is denied that every
-// replica's own budget allows. Stats still shows the Limiter's own
-// budgets. (Failing closed, denying every reservation while the replicas
+// replica's own budget allows. Stats shows the Limiter's own budgets
+// (BucketStats.Budget), and what remains and when the next event is
+// allowed by the strictest, as ReserveAt decides. (Failing closed, denying every reservation while the replicas
 // disagree, would stop all scaling for the minutes a rolling deploy
 // takes.)
 //

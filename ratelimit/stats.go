@@ -23,8 +23,9 @@ type Stats struct {
 type BucketStats struct {
 	// Key names the bucket.
 	Key Key `json:"key"`
-	// Budget is the bucket's effective budget, with -1 for unlimited
-	// values.
+	// Budget is the bucket's budget in the Limiter's own Config, with -1
+	// for unlimited values (the peers' of WithPeers are not shown, though
+	// Remaining and Next count them).
 	Budget Budget `json:"budget"`
 	// InWindow is the number of events in the window ending At.
 	InWindow int `json:"in_window"`
@@ -35,7 +36,9 @@ type BucketStats struct {
 	// budget's Events less the events of the fullest window an event at At
 	// would join (events after At count too: reservations may arrive out
 	// of order); -1 when Events is unlimited. Never negative otherwise.
-	// The interval may still hold the next one back: see Next.
+	// With peers (WithPeers), the fewest any of their budgets or the
+	// Limiter's own leaves, as ReserveAt decides. The interval may still
+	// hold the next one back: see Next.
 	Remaining int `json:"remaining"`
 	// Kept is the number of events kept in the history (for the global
 	// bucket, in its window or interval).
@@ -44,7 +47,8 @@ type BucketStats struct {
 	Last time.Time `json:"last,omitzero"`
 	// Next is the earliest time this bucket allows an event: At when it
 	// allows one now. As ReserveAt, it is no earlier than Config.MaxSkew
-	// before the bucket's newest event.
+	// before the bucket's newest event, and with peers (WithPeers) every
+	// one of their budgets must allow it too.
 	Next time.Time `json:"next"`
 }
 
@@ -72,13 +76,24 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 		return Stats{}, &StoreError{Op: "stats", Err: err}
 	}
 	SortBuckets(bs)
+	peers := l.peerLimits()
 	st := Stats{At: now, Buckets: make([]BucketStats, 0, len(bs))}
+	var more []limit
 	for _, b := range bs {
 		lim := l.cfg.global
+		more = more[:0]
+		for _, p := range peers {
+			switch {
+			case !b.Key.IsGlobal():
+				more = append(more, p.limitFor(b.Key.Target, b.Key.Direction))
+			case p.global.active():
+				more = append(more, p.global)
+			}
+		}
 		if !b.Key.IsGlobal() {
 			lim = l.cfg.limitFor(b.Key.Target, b.Key.Direction)
 		}
-		bs := bucketStats(b, lim, l.cfg.skew, now)
+		bs := bucketStats(b, lim, more, l.cfg.skew, now)
 		if bs.Kept == 0 && !b.Key.IsGlobal() {
 			// Every event left the history: the store keeps the bucket
 			// until it is next written (a MemoryStore) or its lease ends
@@ -90,11 +105,21 @@ func (l *Limiter) StatsAt(ctx context.Context, now time.Time) (Stats, error) {
 	return st, nil
 }
 
-func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketStats {
+// bucketStats returns the state of bucket b by its own limit lim and, as
+// ReserveAt decides, by the peers' limits more (see WithPeers): Next and
+// Remaining are the strictest of them, Budget and the window's counts
+// lim's.
+func bucketStats(b Bucket, lim limit, more []limit, skew time.Duration, now time.Time) BucketStats {
 	h := b.History
 	nowN := now.UnixNano()
 	horizon := h.horizon() // before pruning, as ReserveAt reads it
-	h.prune(satSub(nowN, int64(lim.keep)))
+	keep := lim.keep
+	from := lim.checkable(horizon, nowN, skew)
+	for _, p := range more {
+		keep = max(keep, p.keep)
+		from = max(from, p.checkable(horizon, nowN, skew))
+	}
+	h.prune(satSub(nowN, int64(keep)))
 	bs := BucketStats{Key: b.Key, Budget: lim.budget(), Kept: len(h.Events), Remaining: -1, Next: now}
 	if n := len(h.Events); n > 0 {
 		bs.Last = h.Events[n-1].At
@@ -110,11 +135,28 @@ func bucketStats(b Bucket, lim limit, skew time.Duration, now time.Time) BucketS
 	}
 	// As ReserveAt: an event more than MaxSkew before the bucket's
 	// newest one cannot be checked, and goes ahead from that bound on.
-	if next, _ := lim.nextFrom(h.Events, lim.checkable(horizon, nowN, skew)); next > nowN {
+	// As ReserveAt, from rule to rule until every one allows the same
+	// time.
+	lims := append([]limit{lim}, more...)
+	next := from
+	for moved := true; moved; {
+		moved = false
+		for _, l := range lims {
+			if n, _ := l.nextFrom(h.Events, next); n != next {
+				next, moved = n, true
+			}
+		}
+	}
+	if next > nowN {
 		bs.Next = now.Add(time.Duration(next - nowN))
 	}
-	if lim.events > 0 {
-		bs.Remaining = max(lim.events-fullestWindow(h.Events, lim.window, now), 0)
+	for _, l := range lims {
+		if l.events > 0 {
+			r := max(l.events-fullestWindow(h.Events, l.window, now), 0)
+			if bs.Remaining < 0 || r < bs.Remaining {
+				bs.Remaining = r
+			}
+		}
 	}
 	return bs
 }
