@@ -297,8 +297,9 @@ func (reserver) CancelAt(context.Context, time.Time, ratelimit.Reservation) erro
 // replay (fail closed). The simulator took Granted as it came: a scale
 // in from 5 to 1 granted 9 units left the group at -4 instances (its
 // τ_U and capacity-hours counted them), a denial that named units
-// changed them, and an allowance that left Granted 0 changed nothing
-// where the Autoscaler makes the whole change.
+// changed them. (An allowance of no unit, which the engine refuses as
+// the limiter failing, stops the replay too:
+// TestRunAllowedGrantOfFewerUnitsIsFollowed.)
 func TestRunLimiterGrantsAsTheEngineReads(t *testing.T) {
 	t.Parallel()
 	s, err := sim.New(handConfig())
@@ -312,7 +313,7 @@ func TestRunLimiterGrantsAsTheEngineReads(t *testing.T) {
 		actual, _, _ := actualsOf(res)
 		return actual, nil
 	}
-	actual, err := replay(reserver{outcome: ratelimit.Allowed, granted: func(int) int { return 0 }})
+	actual, err := replay(reserver{outcome: ratelimit.Allowed, granted: func(u int) int { return u }})
 	require.NoError(t, err)
 	assert.Equal(t, []int{5, 1, 1, 1, 1}, actual, "allowed: the change asked for")
 

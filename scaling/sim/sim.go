@@ -307,10 +307,11 @@ type Policy struct {
 	Pinned string
 	// Limiter, when set, rate-limits the changes (a *ratelimit.Limiter):
 	// every change reserves its units at the step's time; an allowed
-	// reservation makes the whole change, a clamped one its Granted
-	// units, a denied one nothing, as the engine reads them (a clamped
-	// one granting none or more than asked stops the replay with an
-	// error naming reservation.granted). A nil pointer is refused (leave
+	// reservation makes the whole change (or its Granted units when
+	// fewer), a clamped one its Granted units, a denied one nothing, as
+	// the engine reads them (one granting no unit, allowed or clamped,
+	// or a clamped one more than asked, stops the replay with an error
+	// naming reservation.granted). A nil pointer is refused (leave
 	// it unset for none). The change the Gate lets through is reserved
 	// in one request, where the engine reserves each of its plan's steps
 	// as it makes them, minutes apart: a budget of events sees one per
@@ -949,14 +950,15 @@ func (s *Simulator) limit(ctx context.Context, l scaling.Reserver, now time.Time
 		return desired, err
 	}
 	granted := 0
-	switch r.Outcome {
-	case ratelimit.Allowed:
-		granted = units
-	case ratelimit.Clamped:
-		if r.Granted < 1 || r.Granted > units {
-			return desired, provider.Invalid("reservation.granted", r.Granted, fmt.Sprintf("a clamped change of %d units must be granted 1 to %d", units, units))
+	if r.OK() {
+		// As the engine reads a grant: one of no unit (Allowed or
+		// Clamped) or a clamp to more than asked is the limiter failing;
+		// an Allowed one of fewer units than asked moves those, as a
+		// clamp does, never more.
+		if r.Granted < 1 || r.Outcome == ratelimit.Clamped && r.Granted > units {
+			return desired, provider.Invalid("reservation.granted", r.Granted, fmt.Sprintf("a change of %d units must be granted 1 to %d (%s)", units, units, r.Outcome))
 		}
-		granted = r.Granted
+		granted = min(r.Granted, units)
 	}
 	if dir == ratelimit.Down {
 		return desired - granted, nil
