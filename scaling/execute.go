@@ -395,7 +395,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 			}
 			// An interrupted write that did not take effect: its
 			// reservation bought nothing, and the step reserves again.
-			if sr.Status == StepExecuting && e.refund(ctx, p, sr) {
+			if sr.Status == StepExecuting && e.refund(ctx, p, sr, true) {
 				x.Status, x.Err, x.Reason = PlanInterrupted, ctx.Err(), "interrupted while refunding an interrupted write: "+ctx.Err().Error()
 				return
 			}
@@ -545,7 +545,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			err := provider.Invalid("reservation.granted", bad.Granted, fmt.Sprintf("a step of %d units must be granted 1 to %d (%s)", units, units, bad.String()))
 			x.Steps[i].Reservation, x.Steps[i].DownReservation = res, down
 			res = bad
-			e.refund(ctx, p, &x.Steps[i])
+			e.refund(ctx, p, &x.Steps[i], false)
 			x.RateLimit = &res
 			serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageRateLimit, Err: err}
 			e.emit(e.stepEvent(p, s, EventStepRateLimited, res.String(), serr))
@@ -570,7 +570,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		// after a crash, or to the replica that takes over: not written
 		// (fail closed).
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: StageJournal, Err: err}
-		e.refund(ctx, p, &x.Steps[i])
+		e.refund(ctx, p, &x.Steps[i], false)
 		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepSkipped, e.clock.Now(), "not written: "+err.Error()
 		e.emit(e.stepEvent(p, s, EventStepFailed, err.Error(), serr))
 		e.stop(x, PlanStopped, "", serr)
@@ -586,7 +586,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		// Deposed since the step was fenced, or the target moved during
 		// a throttled attempt's backoff: nothing written.
 		serr := &StepError{PlanID: p.ID, Step: s.Index, Stage: fr.stage, Err: fr.err}
-		e.refund(ctx, p, &x.Steps[i])
+		e.refund(ctx, p, &x.Steps[i], false)
 		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepSkipped, e.clock.Now(), "not written: "+fr.err.Error()
 		e.emit(e.stepEvent(p, s, EventStepFailed, fr.err.Error(), serr))
 		e.stop(x, PlanStopped, "", serr)
@@ -636,7 +636,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 			reason += "; found " + actual.String()
 		}
 		if unchanged {
-			e.refund(ctx, p, &x.Steps[i])
+			e.refund(ctx, p, &x.Steps[i], false)
 		}
 		x.Steps[i].Status, x.Steps[i].At, x.Steps[i].Reason = StepFailed, e.clock.Now(), reason
 		e.emit(e.stepEvent(p, s, EventStepFailed, reason, serr))
@@ -674,10 +674,13 @@ func badGrant(res, down ratelimit.Reservation, units int) (ratelimit.Reservation
 // CancelAt, with ctx's values but not its end (bounded by
 // journalTimeout), and clears them from the record. A refund that fails
 // is reported (refundFailed: the plan's outcome does not depend on it)
-// and cleared, unless ctx ended: then it reports true and the record
-// keeps the reservation, for the resume to refund (cancelling a
-// reservation already refunded does nothing).
-func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupted bool) {
+// and cleared, unless ctx ended and the caller leaves the plan to be
+// resumed (resumable): then it reports true and the record keeps the
+// reservation, for the resume to refund (cancelling a reservation
+// already refunded does nothing). A caller that stops the plan passes
+// resumable false: no resume would refund it, so its failure is
+// reported whether ctx ended or not.
+func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord, resumable bool) (interrupted bool) {
 	if e.reserver == nil {
 		return false
 	}
@@ -690,7 +693,7 @@ func (e *Engine) refund(ctx context.Context, p Plan, sr *StepRecord) (interrupte
 			continue
 		}
 		if err := e.reserver.CancelAt(rctx, e.clock.Now(), *r); err != nil {
-			if ctx.Err() != nil {
+			if resumable && ctx.Err() != nil {
 				e.log.Warn("scaling: rate-limit refund failed; kept for the resume", "plan", p.ID, "step", sr.Step.Index, "err", err)
 				return true
 			}
@@ -774,7 +777,7 @@ func (e *Engine) abandon(ctx context.Context, id, target string, maxAge time.Dur
 		case atTo:
 			e.inEffect(p, rec, rollback)
 		case atFrom:
-			if e.refund(ctx, p, rec) {
+			if e.refund(ctx, p, rec, true) {
 				return x, true, ctx.Err()
 			}
 			rec.Status, rec.At, rec.Reason = StepSkipped, e.clock.Now(), reason+"; its interrupted write did not take effect"
