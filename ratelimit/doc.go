@@ -105,7 +105,9 @@
 //
 // The history lives in a Store. MemoryStore serves one process (and
 // drops the buckets of targets that left once no reservation can look at
-// them, so that targets that come and go do not grow it); the
+// them, so that targets that come and go do not grow it, and denies with
+// ReasonSkew a reservation stamped so long before that a dropped bucket
+// could have refused it); the
 // subpackage etcdstore shares the history between replicas on etcd with
 // compare-and-swap transactions, so that N replicas together never exceed
 // the budget. A store error fails closed: the reservation is denied with

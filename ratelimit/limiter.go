@@ -66,7 +66,9 @@ func memoryStore(s Store) *MemoryStore {
 // stamped in the future drops nothing early). A reservation stamped no
 // more than MaxSkew before that time is decided on a dropped bucket's
 // events as on none: they are older than its rules look back, and its
-// horizon too old to deny it.
+// horizon too old to deny it. An earlier one, which the dropped bucket
+// may have refused, is refused (ReasonSkew) by the store's floor, the
+// Horizon of the buckets it holds none of (see MemoryStore).
 func (l *Limiter) forget(now time.Time) {
 	if l.memory == nil {
 		return
@@ -82,7 +84,8 @@ func (l *Limiter) forget(now time.Time) {
 	if outOfRange(ref) {
 		return
 	}
-	l.memory.forget(satSub(satSub(ref.UnixNano(), int64(keep)), int64(max(l.cfg.skew, 0))))
+	margin := satAdd(int64(keep), int64(max(l.cfg.skew, 0)))
+	l.memory.forget(satSub(ref.UnixNano(), margin), margin)
 }
 
 // retainer is a Store that keeps a bucket for a limited time after its

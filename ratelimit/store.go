@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -140,13 +141,22 @@ type Store interface {
 // clock's now, which no reservation stamped within MaxSkew of them can
 // look at. It does so once the store has doubled since it last did, so
 // that it holds the targets of about the last History, not every target
-// it ever saw. It is safe for concurrent use; its zero value is not
-// usable, use NewMemoryStore.
+// it ever saw. A reservation stamped earlier than that, which a dropped
+// bucket's events or newest reservation may have refused, is denied
+// with ReasonSkew for every target it holds no bucket of (fail closed:
+// it cannot tell a dropped target from a new one). It is safe for
+// concurrent use; its zero value is not usable, use NewMemoryStore.
 type MemoryStore struct {
 	mu      sync.Mutex
 	buckets map[Key]*History
 	scratch []*History
 	sweepAt int // the number of buckets at which forget next looks at them all
+	// floor is the Horizon of a target's bucket the store holds none of
+	// (zero until forget drops one): the newest reservation of the
+	// buckets it dropped plus the longest keep and MaxSkew, so that a
+	// reservation no later than MaxSkew before it, which a dropped
+	// bucket could have refused, is refused (ReasonSkew).
+	floor time.Time
 }
 
 // minSweep is the fewest buckets a MemoryStore holds before forget looks
@@ -158,15 +168,28 @@ const minSweep = 64
 // as many buckets as it kept the last time it did (and minSweep): a sweep
 // of n buckets comes after at least n/2 new ones, so it costs O(1) per
 // reservation on average. The global bucket is kept: there is one.
-func (s *MemoryStore) forget(cutoff int64) {
+//
+// A reservation stamped after the newest reservation of a dropped bucket
+// plus margin (the longest keep and MaxSkew) is decided on no events as
+// it was on that bucket's; an earlier one may not be, and the store's
+// floor, the Horizon of a bucket it holds none of, makes the Limiter
+// refuse it.
+func (s *MemoryStore) forget(cutoff, margin int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.buckets) < max(s.sweepAt, minSweep) {
 		return
 	}
+	newest := int64(math.MinInt64)
 	for k, h := range s.buckets {
-		if !k.IsGlobal() && h.horizon() <= cutoff {
+		if hz := h.horizon(); !k.IsGlobal() && hz <= cutoff {
 			delete(s.buckets, k)
+			newest = max(newest, hz)
+		}
+	}
+	if newest > math.MinInt64 {
+		if f := time.Unix(0, satAdd(newest, margin)).UTC(); f.After(s.floor) {
+			s.floor = f
 		}
 	}
 	s.sweepAt = 2 * len(s.buckets)
@@ -200,6 +223,9 @@ func (s *MemoryStore) load(keys []Key) []*History {
 		h := s.buckets[k]
 		if h == nil {
 			h = &History{}
+			if !k.IsGlobal() {
+				h.Horizon = s.floor // it may be a dropped one's
+			}
 			s.buckets[k] = h
 		}
 		s.scratch = append(s.scratch, h)
@@ -211,7 +237,10 @@ func (s *MemoryStore) load(keys []Key) []*History {
 // histories only if it asked to write). s.mu is held.
 func (s *MemoryStore) release(keys []Key) {
 	for i, k := range keys {
-		if s.scratch[i].Empty() {
+		// A bucket left with no event at the floor is the one load
+		// makes of none (one of a live target whose events were all
+		// cancelled keeps its own Horizon, as before).
+		if h := s.scratch[i]; h.Empty() || len(h.Events) == 0 && !k.IsGlobal() && !s.floor.IsZero() && h.Horizon.Equal(s.floor) {
 			delete(s.buckets, k)
 		}
 		s.scratch[i] = nil
