@@ -182,8 +182,12 @@ func (e *Engine) recreated(ctx context.Context, p Plan) error {
 	if err != nil || r.LaunchTime.IsZero() || r.LaunchTime.Equal(planned) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s was launched at %s, after the plan's (launched at %s): another resource with its ID, not the one the plan was made for",
-		ErrDrift, p.Target.Resource.ID, r.LaunchTime.UTC().Format(time.RFC3339), planned.UTC().Format(time.RFC3339))
+	when := "after"
+	if r.LaunchTime.Before(planned) {
+		when = "before"
+	}
+	return fmt.Errorf("%w: %s was launched at %s, %s the plan's (launched at %s): another resource with its ID, not the one the plan was made for",
+		ErrDrift, p.Target.Resource.ID, r.LaunchTime.UTC().Format(time.RFC3339), when, planned.UTC().Format(time.RFC3339))
 }
 
 // openStep returns the number of x's first step not verified (the last
@@ -216,10 +220,10 @@ var errJournal = errors.New("journal")
 // rolling back, fails (ErrRollback: the change it was undoing stays).
 // When that step's target cannot be read, the plan is left unfinished
 // and the error returned. A plan of a group that was made again since
-// (the group of that ID now has a later launch time than the plan's:
-// deleted and recreated, as a target that left the policy and came back
-// may be) is not resumed on it but stopped without acting (ErrDrift at
-// StageRead). Plans running in this process are left alone.
+// (the group of that ID now has another launch time than the plan's,
+// usually a later one: deleted and recreated, as a target that left the
+// policy and came back may be) is not resumed on it but stopped without
+// acting (ErrDrift at StageRead). Plans running in this process are left alone.
 // A journal that cannot be read is an error and nothing is resumed.
 func (e *Engine) Resume(ctx context.Context, target string, now time.Time, maxAge time.Duration) ([]Execution, error) {
 	xs, err := e.journal.Unfinished(ctx, target)
