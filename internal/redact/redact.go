@@ -666,9 +666,10 @@ var (
 	// label before them: GitHub's (ghp_, gho_, ghu_, ghs_, ghr_ and 30
 	// or more letters and digits; github_pat_ and 22 or more), Slack's
 	// (xoxb-, xoxp-, xoxa-, xoxe-, xoxo-, xoxr-, xoxs- and 10 or more)
-	// and OpenAI-style keys (sk-, sk-proj-, … and 20 or more, with a
-	// letter and a digit after "sk-": see maskVendorToken). Each starts a
-	// word: "task-…", "myghp_…" are not tokens.
+	// and OpenAI-style keys (sk-, sk-proj-, … and 20 or more, one of
+	// whose words is a run of 16 or more letters and digits holding both:
+	// see maskVendorToken; "sk-build-runner-2024-prod" is a name). Each
+	// starts a word: "task-…", "myghp_…" are not tokens.
 	vendorToken = regexp.MustCompile(`\b(?:gh[opusr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|xox[abeoprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})`)
 	// authHeader finds the credentials of an authorization header or
 	// scheme: Bearer, Basic, Token, Digest, Negotiate, AWS4-HMAC-SHA256
@@ -689,16 +690,16 @@ var (
 
 // maskVendorToken returns the token m that vendorToken found with all
 // but its prefix masked ("ghp_xxxxx", "github_pat_xxxxx", "xoxb-xxxxx",
-// "sk-xxxxx"); an "sk-" run without both a letter and a digit is a word
-// ("sk-learn-is-a-…"), returned as it is.
+// "sk-xxxxx"); an "sk-" run none of whose words (between "-" and "_")
+// is a key's long run, minKeyWord or more letters and digits holding
+// both, is a name ("sk-learn-is-a-…", "sk-build-runner-2024-prod"),
+// returned as it is.
 func maskVendorToken(m string) string {
 	switch {
 	case strings.HasPrefix(m, "github_pat_"):
 		return "github_pat_" + Mask
 	case strings.HasPrefix(m, "sk-"):
-		if !strings.ContainsAny(m[3:], "0123456789") || !strings.ContainsFunc(m[3:], func(r rune) bool {
-			return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		}) {
+		if !slices.ContainsFunc(strings.FieldsFunc(m[3:], func(r rune) bool { return r == '-' || r == '_' }), keyWord) {
 			return m
 		}
 		return "sk-" + Mask
@@ -706,6 +707,20 @@ func maskVendorToken(m string) string {
 		return m[:5] + Mask
 	}
 	return m[:4] + Mask
+}
+
+// minKeyWord is the length of the run of letters and digits an
+// OpenAI-style key holds after "sk-" (a legacy key has 48, a project's or
+// an Anthropic key's runs between their dashes are longer still), which
+// the words of a kebab-case name do not reach.
+const minKeyWord = 16
+
+// keyWord reports whether w, a word of an "sk-" run, is a key's run: at
+// least minKeyWord long, with a letter and a digit.
+func keyWord(w string) bool {
+	return len(w) >= minKeyWord && strings.ContainsAny(w, "0123456789") && strings.ContainsFunc(w, func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	})
 }
 
 // prefixes reports whether s may hold a token vendorToken finds (a "_"

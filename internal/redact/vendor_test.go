@@ -64,3 +64,29 @@ func TestVendorTokensAreMasked(t *testing.T) {
 		})
 	}
 }
+
+// A name in kebab case that starts with "sk-" and holds a digit (a Lambda
+// function's name in its ARN, a pod's name, a bucket's key) is no
+// OpenAI-style key: its words are short, where a key holds a long run of
+// letters and digits; it is left, while keys with dashes inside (sk-proj-,
+// sk-ant-api03-) are still masked.
+func TestVendorTokenLeavesKebabNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, give, want string }{
+		{"lambda ARN", "arn:aws:lambda:us-east-1:123456789012:function:sk-build-runner-2024-prod not found", ""},
+		{"pod", "pod sk-prod-worker-node-7d9f8b6c5d-x2k9p not ready", ""},
+		{"instance name", "instance i-0abc123def4567890 (sk-eu-west-1-batch-03) stopped", ""},
+		{"anthropic-style key", "sk-ant-api03-Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789-abcdefAA", "sk-xxxxx"},
+		{"project key with short words", "sk-proj-ab-Cd3-Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789", "sk-xxxxx"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want := tt.want
+			if want == "" {
+				want = tt.give
+			}
+			assert.Equal(t, want, redact.String(tt.give))
+		})
+	}
+}
