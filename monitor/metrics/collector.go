@@ -52,14 +52,21 @@ type Config struct {
 	// scrape. Must be ≥ 0. Default (0): 2s.
 	ScrapeTimeout time.Duration `json:"scrape_timeout,omitempty" yaml:"scrape_timeout,omitempty"`
 	// VerdictTTL is how far a resource's latest verdict may fall behind
-	// the newest verdict before the resource is taken for gone: one
-	// that vanished without a terminate the Collector saw (deleted by
+	// the newest run that ended before the resource is taken for gone:
+	// one that vanished without a terminate the Collector saw (deleted by
 	// hand or by another tool, no longer selected by the reaper's
 	// filter) leaves the idle count, and the de-duplication keys of its
-	// decisions go, at the first scrape after a verdict of another
-	// resource is newer than its own by more than VerdictTTL. A run of
-	// the reaper judges every resource it lists at the run's time, so a
-	// resource every run lists is never dropped, whatever the interval;
+	// decisions go, at the first scrape after a run ended (a KindRun
+	// event done, as monitor.ReaperObserver writes at the end of each
+	// run of reaper.Run; a failed run does not count) whose time is
+	// newer than its verdict by more than VerdictTTL; while no run event
+	// came, after a verdict of another resource is newer than its own by
+	// more than VerdictTTL. A run of the reaper judges every resource it
+	// lists at or after the run's time, so a resource every run lists is
+	// never dropped, whatever the interval, nor, once a run event came,
+	// in the middle of a run that has not reached it yet (without run
+	// events, a scrape during a run longer apart than VerdictTTL from the
+	// previous one drops the resources it has not reached until it does);
 	// and nothing is dropped while no run happens. The newest verdict
 	// counts up to the Collector's clock (WithClock), so that one dated
 	// ahead (a host's clock) drops nothing early. A host whose reapers
@@ -163,8 +170,9 @@ type Collector struct {
 	// first.
 	gone map[string]time.Time
 	// newestVerdict and newestEvent are the times of the newest verdict
-	// and of the newest event written, for Config.VerdictTTL.
-	newestVerdict, newestEvent time.Time
+	// and of the newest event written, and newestRun that of the newest
+	// run that ended done (KindRun), for Config.VerdictTTL.
+	newestVerdict, newestEvent, newestRun time.Time
 }
 
 // minGoneMemory is the number of terminated resources the Collector
@@ -290,6 +298,12 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 					c.forget(e.ResourceID, e.Time)
 				}
 			}
+		case monitor.KindRun:
+			// A run that ended judged every resource it listed at or
+			// after its time; a failed one may have stopped early.
+			if e.Outcome == monitor.OutcomeDone && e.Time.After(c.newestRun) {
+				c.newestRun = e.Time
+			}
 		case monitor.KindForecast:
 			// Unknown (−1), or not a number or infinite (which the Log
 			// refuses, but a host may Write): no error to export. Each
@@ -339,10 +353,18 @@ func (c *Collector) forget(id string, at time.Time) {
 }
 
 // dropVanished forgets the verdicts older than Config.VerdictTTL behind
-// the newest verdict, and the decision keys older than it behind the
-// newest event, each newest taken up to now. c.mu is held.
+// the newest run that ended (the newest verdict while no run event came),
+// and the decision keys older than it behind the newest event, each
+// newest taken up to now. c.mu is held.
 func (c *Collector) dropVanished(now time.Time) {
-	cutoff := minTime(c.newestVerdict, now).Add(-c.cfg.VerdictTTL)
+	ref := c.newestVerdict
+	if !c.newestRun.IsZero() {
+		// Not the newest verdict: during a run, the resources it has not
+		// reached yet carry the previous run's time, a whole interval
+		// behind the run's first verdicts.
+		ref = c.newestRun
+	}
+	cutoff := minTime(ref, now).Add(-c.cfg.VerdictTTL)
 	for id, at := range c.verdictAt {
 		if at.Before(cutoff) {
 			delete(c.verdicts, id)

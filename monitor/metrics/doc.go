@@ -15,7 +15,8 @@
 // resources terminated are remembered, so that a verdict older than the
 // terminate that arrives after it does not count one again; a resource
 // that vanished otherwise, whose latest verdict is older than
-// Config.VerdictTTL, 3h by default, behind the newest verdict, leaves it
+// Config.VerdictTTL, 3h by default, behind the newest run that ended (a
+// KindRun event done; the newest verdict while none came), leaves it
 // at the next scrape, with its decisions' de-duplication keys) and the latest
 // forecast error of every predictive strategy of every target (its
 // name is a forecast event's Strategy; left out while it is unknown: −1 in the
