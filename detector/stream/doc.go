@@ -27,7 +27,8 @@
 //
 // Update and Add allocate nothing; a NaN gap is not a value, and in a
 // Summary it ends the run below the threshold (missing data is never
-// idleness). Observe checks its input (times sorted and not repeated,
+// idleness), as does an infinite value given to Update, not added either
+// (a broken reading is not idleness). Observe checks its input (times sorted and not repeated,
 // finite values) and returns a *provider.InvalidError naming the field;
 // it ends the run too when a value comes more than 1.5 steps
 // (SummaryConfig.Step, default 5 minutes) after the previous one: the

@@ -30,9 +30,10 @@ func NewPercentileSummary(cfg SummaryConfig, scale float64) (PercentileSummary, 
 }
 
 // Update adds one value to the summary and the sketch in O(1) without
-// allocating; a NaN gap ends the run (see Summary.Update).
+// allocating; a NaN gap, or an infinite value, ends the run and is not
+// added (see Summary.Update).
 func (p *PercentileSummary) Update(v float64) {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		p.run = 0
 		return
 	}

@@ -98,10 +98,12 @@ func NewSummary(cfg SummaryConfig) (Summary, error) {
 // say the metric stayed below the threshold, so Idle holds only over
 // values since the last gap (an agent that died reads as not idle, not
 // as idle for as long as it stays dead). Update knows no time: give it a
-// NaN for every step without data, or use Observe, which finds them.
-// Infinite values are the caller's bug; use Observe to have input checked.
+// NaN for every step without data, or use Observe, which finds them. An
+// infinite value (+Inf, a rate over a zero interval, or −Inf) is a broken
+// reading, neither idleness nor a value: it ends the run and is not
+// added, as Observe refuses it (use Observe to have input checked).
 func (s *Summary) Update(v float64) {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		s.run = 0
 		return
 	}
