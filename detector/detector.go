@@ -51,9 +51,9 @@ type Input struct {
 	Now time.Time
 	// Resource is the resource being judged. Its LaunchTime gives the
 	// grace period for young resources and the start of the data the
-	// evidence and the learned week read (a predecessor's series under
-	// the same ID is not the resource's), its HourlyCost the savings, its
-	// TimeZone the schedule's hours.
+	// evidence, the learned week and the model's features read (a
+	// predecessor's series under the same ID is not the resource's), its
+	// HourlyCost the savings, its TimeZone the schedule's hours.
 	Resource provider.Resource
 	// Series holds at most one series per metric, on a regular grid with
 	// NaN gaps. A series may reach further back than a strategy's window

@@ -42,7 +42,11 @@ func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 // unknown vote forbids every stop and terminate: with a model, such
 // resources may be reported idle but are never terminated.
 type ModelConfig struct {
-	// Window is the look-back of the CPU features. Default: 24h.
+	// Window is the look-back of the CPU features, never from before
+	// the resource's launch (Resource.LaunchTime): the steps before it
+	// are read as gaps, a predecessor's series under the same ID being
+	// not the resource's, so a resource launched less than about Window
+	// ago may have no features (unknown, as with gaps). Default: 24h.
 	Window time.Duration `json:"window,omitempty"`
 	// History is the look-back of the hour-of-week profile features.
 	// Default: 7 days (168h).
@@ -175,6 +179,22 @@ func (m *Model) Features(in Input, dst []float64) (ok bool, err error) {
 	return ok, nil
 }
 
+// sinceLaunch returns s without its data before launch when the window
+// from from reaches before it: a copy whose steps that start before
+// launch are gaps (a predecessor's under the same ID is not the
+// resource's); s itself otherwise.
+func sinceLaunch(s provider.Series, from, launch time.Time) provider.Series {
+	if launch.IsZero() || !launch.After(from) || !launch.After(s.Start) {
+		return s
+	}
+	n := ceilIndex(s, launch)
+	out := s.Clone()
+	for i := range n {
+		out.Values[i] = provider.Gap
+	}
+	return out
+}
+
 // features computes the features of in into f (see Features). When they
 // cannot be computed it returns false and, when why is not nil, sets it to
 // the reason (its Signal left to the caller).
@@ -192,6 +212,8 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64, why *Reason) bool {
 		*why = Reason{Code: ReasonMissing, Metric: provider.MetricCPU}
 		return false
 	}
+	launch := in.Resource.LaunchTime
+	s = sinceLaunch(s, in.Now.Add(-m.cfg.Window), launch)
 	w, code, r := view(s, in.Now, m.cfg.Window, 0.10, m.cfg.Quality)
 	if code != qOK {
 		*why = r
@@ -214,6 +236,7 @@ func (m *Model) features(in *Input, f *[NumFeatures]float64, why *Reason) bool {
 			*why = Reason{Code: ReasonMissing, Metric: nm}
 			return false
 		}
+		ns = sinceLaunch(ns, in.Now.Add(-m.cfg.Window), launch)
 		nw, code, r := view(ns, in.Now, m.cfg.Window, math.Inf(1), m.cfg.Quality)
 		if code != qOK {
 			*why = r
