@@ -45,8 +45,14 @@ type Recheck struct {
 	// (ReadActivity): then a source that now answers
 	// provider.ErrUnsupported (a volume a claim holds again, a source
 	// reconfigured) no longer sees what the verdict saw, and Used returns
-	// that error (fail closed) instead of finding no use. Default
-	// (false): ErrUnsupported is no use, as the verdict had no activity
+	// that error (fail closed) instead of finding no use; so, with Kinds
+	// set (the kinds the verdict counted: Ensemble.Recheck sets them), does
+	// an answer with no count of any of Kinds, with an error matching
+	// provider.ErrUnsupported: an absent kind is unknown (a function that
+	// may now run at Lambda@Edge, a volume attached again without a
+	// datapoint yet). With Kinds nil which kinds the verdict counted is not
+	// known (a detector of the host's, whose terminate may have read none),
+	// and an answer without counts is no use. Default (false): ErrUnsupported is no use, as the verdict had no activity
 	// data either.
 	Known bool
 }
@@ -118,7 +124,8 @@ func (c Recheck) Window(judged, at time.Time) (from, to time.Time) {
 // Source is nil or it returns provider.ErrUnsupported (no activity data,
 // as the verdict had) while Known is false. With Known, that answer is an
 // error matching provider.ErrUnsupported: the verdict read activity the
-// source no longer reads, so use since is unknown. Any other error of the source, a count that is
+// source no longer reads, so use since is unknown; and so, with Kinds
+// set, is an answer with no count of any of Kinds. Any other error of the source, a count that is
 // not valid or a kind given twice is an error: the read could have shown
 // use, so a caller must not act (fail closed), as is a Since after the
 // window's end. When no kind shows use, a counted kind whose count
@@ -149,6 +156,7 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 	}
 	var used []provider.ActivityCount
 	var partial []string // counted kinds that cover less than the window
+	counted := false     // a count of a counted kind was answered
 	seen := make(map[provider.ActivityKind]bool, len(counts))
 	for i, a := range counts {
 		if err := a.Validate(); err != nil {
@@ -164,6 +172,7 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 		if c.Kinds != nil && !slices.Contains(c.Kinds, a.Kind) {
 			continue
 		}
+		counted = true
 		if a.Count > 0 || !a.Last.IsZero() && !a.Last.Before(from) {
 			used = append(used, a)
 			continue
@@ -171,6 +180,11 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 		if a.Since.After(from) {
 			partial = append(partial, fmt.Sprintf("%s since %s", a.Kind, a.Since.Format(time.RFC3339Nano)))
 		}
+	}
+	if !counted && c.Known && c.Kinds != nil {
+		// A kind absent from the answer is unknown: the source no longer
+		// reads what the verdict read, as when it answers ErrUnsupported.
+		return nil, fmt.Errorf("activity of %s over [%s, %s): the verdict read it and the source counts none of its kinds now, so its use since is unknown: %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), provider.ErrUnsupported)
 	}
 	if len(used) == 0 && len(partial) > 0 {
 		return nil, fmt.Errorf("activity of %s over [%s, %s): %s: %w", id, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano),

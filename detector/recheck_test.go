@@ -225,3 +225,49 @@ func TestRecheckKnownActivityNoLongerRead(t *testing.T) {
 		assert.Equal(t, tt.want, detector.ReadActivity(tt.v), tt.name)
 	}
 }
+
+// TestRecheckKnownActivityNoCountedKind: a verdict that read activity is
+// not acted on when the read again counts none of the kinds it counts: a
+// kind absent from an answer is unknown (a function that may now run at
+// Lambda@Edge, a volume attached again without a datapoint yet), so the
+// source no longer reads what the verdict read, as when it answers
+// ErrUnsupported. Without Known, or without the kinds the verdict counted
+// (Kinds nil: a host's detector, whose terminate may have read none), an
+// answer without counts stays no use.
+func TestRecheckKnownActivityNoCountedKind(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	answer := func(counts ...provider.ActivityCount) provider.ActivitySource {
+		return provider.ActivitySourceFunc(func(context.Context, provider.ActivityQuery) ([]provider.ActivityCount, error) {
+			return counts, nil
+		})
+	}
+	other := provider.ActivityCount{Kind: provider.ActivityLogins}
+	counted := []provider.ActivityKind{provider.ActivityLogins, provider.ActivityAPICalls} // as Ensemble.Recheck gives them
+	tests := []struct {
+		name  string
+		give  detector.Recheck
+		fails bool
+	}{
+		{"known, no count", detector.Recheck{Source: answer(), Known: true, Kinds: counted}, true},
+		{"known, only a kind not counted", detector.Recheck{Source: answer(other), Known: true, Kinds: []provider.ActivityKind{provider.ActivityAPICalls}}, true},
+		{"known, a counted kind quiet", detector.Recheck{Source: answer(other), Known: true, Kinds: counted}, false},
+		{"known, kinds not known, no count", detector.Recheck{Source: answer(), Known: true}, false},
+		{"not known, no count", detector.Recheck{Source: answer(), Kinds: counted}, false},
+		{"not known, only a kind not counted", detector.Recheck{Source: answer(other), Kinds: []provider.ActivityKind{provider.ActivityAPICalls}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			used, err := tt.give.Used(t.Context(), "i-1", now, now)
+			if !tt.fails {
+				require.NoError(t, err)
+				assert.Empty(t, used)
+				return
+			}
+			require.ErrorIs(t, err, provider.ErrUnsupported)
+			require.ErrorContains(t, err, "counts none of its kinds")
+			assert.Empty(t, used)
+		})
+	}
+}
