@@ -143,7 +143,10 @@ type ScanConfig struct {
 	// ActivityWindow is the window of the activity query, ending at Now.
 	// Default: the detector's Needs().ActivityWindow, or 30m.
 	ActivityWindow time.Duration `json:"activity_window,omitempty"`
-	// Concurrency bounds the resources examined at once. Default: 8.
+	// Concurrency bounds the resources examined at once, and the calls a
+	// batch read makes at once when its source answers it one read at a
+	// time (provider.WithBatchConcurrency: the Kubernetes driver's
+	// workloads). Default: 8.
 	Concurrency int `json:"concurrency,omitempty"`
 	// Progress, when set, is called after each resource with the number
 	// done and the total. Calls are serialised (never concurrent) and
@@ -237,10 +240,11 @@ func (r Report) Err() error {
 // 500 queries a call, where one call per query would spend the account's
 // quota 500 times faster); otherwise each resource reads its own. So is
 // the activity when the activity source is a provider.ActivityBatcher
-// (the Kubernetes driver, which answers a chunk's PersistentVolumes from
-// one listing of the cluster's volumes, claims and attachments where one
-// read costs those lists each; the memory cloud): each chunk's activity
-// in one Activities call. The verdicts are the same either way. An answer whose series names another
+// (the AWS driver, which packs a chunk's CloudWatch queries into
+// GetMetricData calls; the Kubernetes driver, which answers a chunk's
+// PersistentVolumes from one listing of the cluster's volumes, claims and
+// attachments where one read costs those lists each; the memory cloud):
+// each chunk's activity in one Activities call. The verdicts are the same either way. An answer whose series names another
 // resource or metric (Series.ResourceID, Series.Metric) than its query's
 // is a failed read of that metric (provider.ErrInvalid, naming both), not
 // data about the resource, and so is an answer without a series (a read
@@ -302,6 +306,9 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	}
 	batcher, _ := fleet.Metrics.(provider.MetricsBatcher)
 	actBatcher, _ := act.(provider.ActivityBatcher)
+	// A batch answered with one call per read (the Kubernetes driver's
+	// workloads) makes no more calls at once than the scan would.
+	bctx := provider.WithBatchConcurrency(ctx, cfg.Concurrency)
 	chunk := len(resources)
 	if batcher != nil || actBatcher != nil {
 		chunk = ScanChunk
@@ -318,7 +325,7 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 				}
 				offsets[j+1] = len(reads)
 			}
-			callErr := batcher.QueryMetrics(ctx, reads) // each read carries its error
+			callErr := batcher.QueryMetrics(bctx, reads) // each read carries its error
 			if err := ctx.Err(); err != nil {
 				return Report{}, err
 			}
@@ -339,7 +346,7 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 			for j, r := range part {
 				acts[j].Query = activityQuery(r, cfg)
 			}
-			callErr := actBatcher.Activities(ctx, acts)
+			callErr := actBatcher.Activities(bctx, acts)
 			if err := ctx.Err(); err != nil {
 				return Report{}, err
 			}
@@ -486,7 +493,8 @@ func withMean(q provider.Query) provider.Query {
 }
 
 // ScanChunk is how many resources' metrics Scan reads in one call of a
-// provider.MetricsBatcher: 125 resources of 4 metrics are the 500 queries
+// provider.MetricsBatcher, and their activity in one call of a
+// provider.ActivityBatcher: 125 resources of 4 metrics are the 500 queries
 // of one GetMetricData call (the default ensemble's 6 that reach
 // CloudWatch on AWS make 750 queries, two calls).
 const ScanChunk = 125

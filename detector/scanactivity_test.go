@@ -28,7 +28,8 @@ type countingActivity struct {
 	cloud          *memory.Cloud
 	single, batch  atomic.Int32
 	fail           error
-	answeredBefore int // reads a failing batch answers before it fails
+	answeredBefore int          // reads a failing batch answers before it fails
+	bound          atomic.Int32 // the batch concurrency the last batch's ctx carried (-1: none)
 }
 
 func (c *countingActivity) Activity(ctx context.Context, q provider.ActivityQuery) ([]provider.ActivityCount, error) {
@@ -38,6 +39,7 @@ func (c *countingActivity) Activity(ctx context.Context, q provider.ActivityQuer
 
 func (c *countingActivity) Activities(ctx context.Context, reads []provider.ActivityRead) error {
 	c.batch.Add(1)
+	c.bound.Store(int32(provider.BatchConcurrency(ctx, -1)))
 	if c.fail != nil {
 		if err := c.cloud.Activities(ctx, reads[:min(c.answeredBefore, len(reads))]); err != nil {
 			return err
@@ -149,4 +151,22 @@ func TestScanActivityBatchThatFails(t *testing.T) {
 		}
 	}
 	assert.Positive(t, answeredStop, "the answered reads are judged: some of them are recommended a stop")
+}
+
+// TestScanPassesItsConcurrencyToBatches: a batch read made by a Scan
+// carries its Concurrency (provider.WithBatchConcurrency), so that a
+// driver answering a batch one read at a time (the Kubernetes driver's
+// workloads) makes no more calls at once than the scan would have.
+func TestScanPassesItsConcurrencyToBatches(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 16, 12, 0, 0, 0, time.UTC)
+	cloud := activityFleet(t, now, 3)
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{})
+	require.NoError(t, err)
+	for _, tt := range []struct{ give, want int }{{0, 8}, {1, 1}, {3, 3}} {
+		src := &countingActivity{cloud: cloud}
+		_, err := detector.Scan(t.Context(), detector.Fleet{Inventory: cloud, Metrics: perRead{cloud}, Activity: src}, ens, detector.ScanConfig{Now: now, Concurrency: tt.give})
+		require.NoError(t, err)
+		assert.Equal(t, int32(tt.want), src.bound.Load(), "Concurrency %d", tt.give)
+	}
 }

@@ -175,3 +175,24 @@ func Activities(ctx context.Context, src ActivitySource, reads []ActivityRead) e
 	}
 	return nil
 }
+
+type batchConcurrencyKey struct{}
+
+// WithBatchConcurrency returns a context that tells a batch read made
+// with it to make at most n calls at once, for a driver that answers part
+// of a batch with one call per read (the Kubernetes driver reads a
+// workload's metrics one by one): a caller that bounds its reads, such as
+// a detector Scan with ScanConfig.Concurrency, bounds them inside a batch
+// too. n < 1 is 1. A driver that makes one call per batch ignores it.
+func WithBatchConcurrency(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, batchConcurrencyKey{}, max(n, 1))
+}
+
+// BatchConcurrency returns the bound WithBatchConcurrency set on ctx, or
+// def when none was set.
+func BatchConcurrency(ctx context.Context, def int) int {
+	if n, ok := ctx.Value(batchConcurrencyKey{}).(int); ok {
+		return n
+	}
+	return def
+}

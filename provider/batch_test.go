@@ -249,3 +249,16 @@ func TestBatchReadsUseBatcher(t *testing.T) {
 	require.NoError(t, provider.Activities(ctx, d, nil))
 	assert.Equal(t, 4, d.batches, "an empty batch is no call")
 }
+
+// TestBatchConcurrency: the bound a context carries for a batch's calls,
+// the default without one, and at least 1.
+func TestBatchConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	assert.Equal(t, 8, provider.BatchConcurrency(ctx, 8), "none set: the default")
+	assert.Equal(t, 2, provider.BatchConcurrency(provider.WithBatchConcurrency(ctx, 2), 8))
+	assert.Equal(t, 1, provider.BatchConcurrency(provider.WithBatchConcurrency(ctx, 0), 8), "0 is 1")
+	assert.Equal(t, 1, provider.BatchConcurrency(provider.WithBatchConcurrency(ctx, -3), 8), "negative is 1")
+	inner := provider.WithBatchConcurrency(provider.WithBatchConcurrency(ctx, 2), 5)
+	assert.Equal(t, 5, provider.BatchConcurrency(inner, 8), "the innermost")
+}

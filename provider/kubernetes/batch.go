@@ -245,8 +245,9 @@ func (x *volumeIndex) get(ctx context.Context, id string) (volume, bool) {
 
 // batchSingle is how many single calls a batch of metric or activity
 // reads makes at once for the reads it does not answer from a listing (a
-// workload's metrics: a detector Scan, which reads these in batches, read
-// them eight at a time by default before).
+// workload's metrics), unless the context bounds it
+// (provider.WithBatchConcurrency: a detector Scan passes its
+// ScanConfig.Concurrency, whose default is 8 too).
 const batchSingle = 8
 
 // batchVolumes answers reads for the batch call whole: fromList answers a
@@ -265,7 +266,7 @@ func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R
 	}
 	var (
 		wg   sync.WaitGroup
-		slot = make(chan struct{}, batchSingle)
+		slot = make(chan struct{}, provider.BatchConcurrency(ctx, batchSingle))
 	)
 	for i := range reads {
 		if fromList(&reads[i]) {
@@ -284,7 +285,8 @@ func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R
 // QueryMetrics implements provider.MetricsBatcher: every read is answered
 // as QueryMetric would answer it, the disk counts of PersistentVolumes
 // from one listing of them (volumeIndex), the other reads with
-// QueryMetric, at most eight at once.
+// QueryMetric, at most eight at once or as many as
+// provider.WithBatchConcurrency sets.
 func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	const op = "query metric"
 	volumes := volumeIndex{d: d, op: op}
@@ -309,7 +311,8 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 
 // Activities implements provider.ActivityBatcher: every read is answered
 // as Activity would answer it, those of PersistentVolumes from one
-// listing of them (volumeIndex), the others with Activity.
+// listing of them (volumeIndex), the others with Activity (at most eight at
+// once or as many as provider.WithBatchConcurrency sets).
 func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) error {
 	const op = "activity"
 	volumes := volumeIndex{d: d, op: op}

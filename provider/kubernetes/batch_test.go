@@ -28,10 +28,12 @@ import (
 )
 
 // counter counts the requests the clients it wraps send, by method and
-// path.
+// path, and the most in flight at once.
 type counter struct {
-	mu   sync.Mutex
-	seen []string
+	mu       sync.Mutex
+	seen     []string
+	inFlight int
+	most     int
 }
 
 // wrap returns a RoundTripper that counts into c and sends through next.
@@ -39,9 +41,26 @@ func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		c.mu.Lock()
 		c.seen = append(c.seen, r.Method+" "+r.URL.Path)
+		c.inFlight++
+		c.most = max(c.most, c.inFlight)
 		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.inFlight--
+			c.mu.Unlock()
+		}()
 		return next.RoundTrip(r)
 	})
+}
+
+// mostInFlight returns the most requests in flight at once since the
+// last call, and starts counting again.
+func (c *counter) mostInFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.most
+	c.most = c.inFlight
+	return m
 }
 
 // take returns the requests counted since the last take.
@@ -320,4 +339,39 @@ func TestBatchPodMetricsWithoutLabels(t *testing.T) {
 	require.NoError(t, d.ObservePodsBatch(f.ctx, reads))
 	require.NoError(t, reads[0].Err)
 	assert.Equal(t, single, reads[0].Observation, "the batch observes what ObservePods observes")
+}
+
+// TestBatchMetricsBoundedByTheContext: the workload reads of a
+// QueryMetrics batch, made one by one, make no more calls at once than
+// provider.WithBatchConcurrency allows (a detector Scan passes its
+// ScanConfig.Concurrency: a host that set 1 to spare its API server got 8
+// at once), and answer as the single calls do.
+func TestBatchMetricsBoundedByTheContext(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	containers := []corev1.Container{container("app", "250m", "128Mi", false)}
+	var reads []provider.MetricRead
+	now := time.Now().Truncate(time.Minute)
+	for i := range 6 {
+		name := "web-" + strconv.Itoa(i)
+		f.deployment(name, 1, containers)
+		reads = append(reads, provider.MetricRead{Query: provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, name),
+			Metric: provider.MetricCPU, Start: now.Add(-5 * time.Minute), End: now, Step: time.Minute}})
+	}
+	d, c := f.countingDriver(kubernetes.Config{})
+	c.mostInFlight()
+	require.NoError(t, d.QueryMetrics(provider.WithBatchConcurrency(f.ctx, 1), reads))
+	assert.Equal(t, 1, c.mostInFlight(), "one call at a time")
+	for i, r := range reads {
+		one, err := d.QueryMetric(f.ctx, r.Query)
+		if err != nil {
+			require.Error(t, r.Err, "read %d", i)
+			assert.Equal(t, err.Error(), r.Err.Error(), "read %d", i)
+			continue
+		}
+		require.NoError(t, r.Err, "read %d", i)
+		assert.Len(t, r.Series.Values, len(one.Values), "read %d", i)
+	}
+	require.NoError(t, d.QueryMetrics(f.ctx, reads))
+	assert.LessOrEqual(t, c.mostInFlight(), 8, "eight at most by default")
 }

@@ -210,7 +210,8 @@
 // TestPersistentVolumesReadInABatch; QueryMetrics and Activities,
 // provider.MetricsBatcher and provider.ActivityBatcher, answer their
 // counts and activity from those three lists too and read the rest one
-// by one, eight at once), ObservePodsBatch (scaling.PodBatcher)
+// by one, eight at once or as many as provider.WithBatchConcurrency sets:
+// a detector Scan sets its Concurrency), ObservePodsBatch (scaling.PodBatcher)
 // from those, one list of its pods and one of its pod metrics, matching
 // each workload's selector as the API server would. One by one, a target
 // costs six requests a pass (Get, a GET and a LIST of the namespace's
