@@ -243,6 +243,20 @@ func (x *volumeIndex) get(ctx context.Context, id string) (volume, bool) {
 	return v, true
 }
 
+// ended returns the error of the batch call whole when ctx ended before
+// it, after giving it to every read with fail; nil otherwise.
+func ended[R any](ctx context.Context, d *Driver, whole string, reads []R, fail func(*R, error)) error {
+	err := ctxErr(ctx, whole, "")
+	if err == nil {
+		return nil
+	}
+	err = d.red.Error(err)
+	for i := range reads {
+		fail(&reads[i], err)
+	}
+	return err
+}
+
 // batchSingle is how many single calls a batch of metric or activity
 // reads makes at once for the reads it does not answer from a listing (a
 // workload's metrics), unless the context bounds it
@@ -257,11 +271,7 @@ const batchSingle = 8
 func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R,
 	fail func(*R, error), fromList func(*R) bool, single func(*R),
 ) error {
-	if err := ctxErr(ctx, whole, ""); err != nil {
-		err = d.red.Error(err)
-		for i := range reads {
-			fail(&reads[i], err)
-		}
+	if err := ended(ctx, d, whole, reads, fail); err != nil {
 		return err
 	}
 	var (
@@ -339,11 +349,7 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 func batchWorkloads[R any](ctx context.Context, d *Driver, op, whole string, reads []R,
 	id func(*R) string, fail func(*R, error), fromList func(*R, workload), single func(*R),
 ) error {
-	if err := ctxErr(ctx, whole, ""); err != nil {
-		err = d.red.Error(err)
-		for i := range reads {
-			fail(&reads[i], err)
-		}
+	if err := ended(ctx, d, whole, reads, fail); err != nil {
 		return err
 	}
 	refs, byNS, one := d.batchRefs(ctx, op, func(i int) string { return id(&reads[i]) }, len(reads))
