@@ -363,7 +363,9 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 			}
 		}
 	}
-	return nil
+	// A ctx that ended in the last lookup, with no call left to make, has
+	// failed a read: the call as a whole failed.
+	return d.red.Error(ctxErr(ctx, "activity", ""))
 }
 
 // packActivity splits reads into calls of at most size queries, in their

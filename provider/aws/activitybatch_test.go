@@ -266,3 +266,38 @@ func TestActivitiesCallThatFails(t *testing.T) {
 		sameFailure(t, i, fns[i], reads[i].Err, err)
 	}
 }
+
+// cancellingLambda ends the batch's context during the GetFunction of
+// the function named last, and answers it with that context (so the
+// lookup fails as a lookup cut short does).
+type cancellingLambda struct {
+	awsprovider.LambdaAPI
+	last   string
+	cancel context.CancelFunc
+}
+
+func (c cancellingLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	if awssdk.ToString(in.FunctionName) == c.last || strings.HasSuffix(awssdk.ToString(in.FunctionName), ":"+c.last) {
+		c.cancel()
+	}
+	return c.LambdaAPI.GetFunction(ctx, in, optFns...)
+}
+
+// TestActivitiesContextEndedInTheLastLookup: a context that ends while
+// the batch looks up its last resource, so that no GetMetricData call is
+// left to make, fails that read with the context's error and is the
+// method's error too, as the batch contract says ("the method's own error
+// is non-nil when the call as a whole failed"); it returned nil.
+func TestActivitiesContextEndedInTheLastLookup(t *testing.T) {
+	t.Parallel()
+	fn := createFunction(t, 128, 3, nil)
+	ctx, cancel := context.WithCancel(tctx(t))
+	defer cancel()
+	lam := cancellingLambda{LambdaAPI: lambda.NewFromConfig(sdkConfig()), last: functionName(fn), cancel: cancel}
+	d := newDriverConfig(t, fastConfig(), awsprovider.WithClients(awsprovider.Clients{Lambda: lam}))
+	start := minuteGrid()
+	reads := []provider.ActivityRead{{Query: provider.ActivityQuery{ResourceID: fn, Start: start, End: start.Add(10 * time.Minute)}}}
+	err := d.Activities(ctx, reads)
+	require.ErrorIs(t, reads[0].Err, context.Canceled, "the read cut short")
+	require.ErrorIs(t, err, context.Canceled, "the call as a whole")
+}
