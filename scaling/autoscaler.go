@@ -776,7 +776,10 @@ func (a *Autoscaler) read(ctx context.Context, b *batch, now time.Time) {
 		}
 	}
 	if a.fleet.Metrics != nil {
-		_ = provider.QueryMetrics(ctx, a.fleet.Metrics, b.mets)
+		// A driver that answers a batch one read at a time (the
+		// Kubernetes driver's workloads) reads them one after another:
+		// the workers are the pass's concurrency (Config.Concurrency).
+		_ = provider.QueryMetrics(provider.WithBatchConcurrency(ctx, 1), a.fleet.Metrics, b.mets)
 	}
 	b.series, b.needs = grow(b.series, len(b.mets)), grow(b.needs, len(b.mets))
 	// The pods of the HPA targets read so far, from the PodSource.

@@ -56,6 +56,7 @@ func (p *perResource) QueryMetric(ctx context.Context, q provider.Query) (provid
 type batching struct {
 	*memory.Cloud
 	batches, single atomic.Int64
+	bound           atomic.Int64 // the batch concurrency the last QueryMetrics' ctx carried (-1: none)
 }
 
 func (b *batching) Get(ctx context.Context, id string) (provider.Resource, error) {
@@ -75,6 +76,7 @@ func (b *batching) GetCapacities(ctx context.Context, reads []provider.CapacityR
 
 func (b *batching) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	b.batches.Add(1)
+	b.bound.Store(int64(provider.BatchConcurrency(ctx, -1)))
 	return b.Cloud.QueryMetrics(ctx, reads)
 }
 
@@ -152,6 +154,7 @@ func TestAutoscalerBatchReads(t *testing.T) {
 			<-clock.Real{}.After(15 * time.Second) // the clouds' clocks, in the bubble
 		}
 		assert.Zero(t, batched.single.Load(), "no per-resource read of a batching driver")
+		assert.Equal(t, int64(1), batched.bound.Load(), "a batch's metric reads one at a time when a driver answers them so: Concurrency bounds the reads at once")
 		assert.Positive(t, batched.batches.Load())
 		assert.LessOrEqual(t, batched.batches.Load(), int64(3*3*(n/3+1)), "batches, not reads")
 		assert.Equal(t, int64(3*(3*n+1)), plain.calls.Load(), "one call per read without batches: resource, capacity and metric of each group, the missing one's resource")

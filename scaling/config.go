@@ -61,7 +61,9 @@ type Config struct {
 	// Default: 15s (Kubernetes' HPA sync period).
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// Concurrency bounds the batches of targets read and evaluated, and
-	// the plans executed, at once. Default: 8.
+	// the plans executed, at once; a batch's metric reads that a driver
+	// makes one by one (provider.WithBatchConcurrency) are made one after
+	// another. Default: 8.
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 	// BatchSize is how many targets are read together, in one call per
 	// kind of read when the provider batches (see Autoscaler). Default 0:
