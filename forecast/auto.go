@@ -22,6 +22,8 @@ type AutoConfig struct {
 	Candidates []Spec `json:"candidates,omitempty"`
 	// Horizon is the number of steps ahead scored at each validation
 	// origin. Default: the shortest period, at most 48 (24 when no period).
+	// A horizon longer than Validation is scored as Validation: no origin
+	// has steps past it.
 	Horizon int `json:"horizon,omitempty"`
 	// Validation is the number of final training steps used as rolling
 	// origins: candidates are fitted on the steps before, then updated one
@@ -276,6 +278,10 @@ func (a *Auto) plan(y []float64) (autoPlan, error) {
 	if v >= n {
 		return autoPlan{}, insufficient("auto: y", n, min(v, math.MaxInt-1)+1)
 	}
+	// No origin of the window scores a step past its end: a longer
+	// horizon scores nothing more, and origins × H predictions of it
+	// overflowed.
+	H = min(H, v)
 	return autoPlan{periods: periods, specs: specs, H: H, t0: n - v}, nil
 }
 

@@ -251,3 +251,25 @@ func TestPrepareGaps(t *testing.T) {
 		require.ErrorIs(t, forecast.FitSeries(nil, seriesOf([]float64{1, 2}), forecast.GapPolicy{}), provider.ErrInvalid)
 	})
 }
+
+// TestAutoHorizonLongerThanValidation: a Horizon past the validation
+// window scores nothing more than one of the window's length (every
+// origin's forecast past the data is unscored), so it fits as that one
+// does, where it allocated origins × Horizon predictions and panicked
+// (makeslice) or ran out of memory.
+func TestAutoHorizonLongerThanValidation(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*10, 100, 0, 10, 1, 3)
+	fit := func(horizon int) *forecast.Auto {
+		a, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}, Horizon: horizon, Validation: 60})
+		require.NoError(t, err)
+		require.NotPanics(t, func() { require.NoError(t, a.Fit(y)) })
+		return a
+	}
+	want := fit(60)
+	for _, horizon := range []int{61, 1 << 40, math.MaxInt} {
+		got := fit(horizon)
+		assert.Equal(t, want.Chosen(), got.Chosen(), "horizon %d", horizon)
+		assert.Equal(t, want.Scores(), got.Scores(), "horizon %d", horizon)
+	}
+}
