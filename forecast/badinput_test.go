@@ -273,3 +273,36 @@ func TestAutoHorizonLongerThanValidation(t *testing.T) {
 		assert.Equal(t, want.Scores(), got.Scores(), "horizon %d", horizon)
 	}
 }
+
+// TestEnsembleMemberGivenTwice: a member given twice (or inside another
+// member) would be stepped once per appearance, so the ensemble's state
+// ran ahead of the data from Fit on and every forecast came from the
+// wrong phase of the season, without an error; NewEnsemble refuses it.
+func TestEnsembleMemberGivenTwice(t *testing.T) {
+	t.Parallel()
+	a, err := forecast.NewSeasonalNaive(24)
+	require.NoError(t, err)
+	b, err := forecast.NewSeasonalNaive(48)
+	require.NoError(t, err)
+	inner, err := forecast.NewEnsemble(forecast.CombineMedian, a, b)
+	require.NoError(t, err)
+	tests := []struct {
+		name      string
+		give      []forecast.Model
+		wantField string
+	}{
+		{"twice", []forecast.Model{a, b, a}, "members[2]"},
+		{"inside another member", []forecast.Model{inner, b}, "members[1]"},
+		{"the same ensemble twice", []forecast.Model{inner, inner}, "members[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := forecast.NewEnsemble(forecast.CombineMean, tt.give...)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field)
+		})
+	}
+}

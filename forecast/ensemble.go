@@ -81,8 +81,10 @@ var _ Model = (*Ensemble)(nil)
 // NewEnsemble returns an unfitted ensemble of members combined by rule
 // (empty means CombineMean). Members must be this package's models
 // (*SeasonalNaive, *HoltWinters, *Harmonic, *FuncModel, *Ensemble; not
-// *Auto); the ensemble owns them afterwards. It returns an error matching provider.ErrInvalid for no
-// members, a nil or foreign member, or an unknown rule.
+// *Auto), each given once; the ensemble owns them afterwards. It returns
+// an error matching provider.ErrInvalid for no members, a nil or foreign
+// member, a member given twice (or also inside another member: Update
+// would step it twice), or an unknown rule.
 func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
 	if err := rule.Validate(); err != nil {
 		return nil, fmt.Errorf("forecast: ensemble: %w", err)
@@ -94,10 +96,16 @@ func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
 		return nil, provider.Invalid("members", 0, "an ensemble needs at least one member")
 	}
 	cs := make([]core, len(members))
+	seen := map[core]bool{}
 	for i, m := range members {
 		c, ok := m.(core)
 		if !ok || isNil(m) {
 			return nil, provider.Invalid(fmt.Sprintf("members[%d]", i), fmt.Sprintf("%T", m), "must be a model of package forecast")
+		}
+		if !addModels(seen, c) {
+			// Stepped once per appearance, its state would run ahead
+			// of the data.
+			return nil, provider.Invalid(fmt.Sprintf("members[%d]", i), fmt.Sprintf("%T", m), "must be a model given once (not again, nor inside another member)")
 		}
 		cs[i] = c
 	}
@@ -107,6 +115,23 @@ func NewEnsemble(rule Combine, members ...Model) (*Ensemble, error) {
 		e.weights[i] = 1 / float64(len(cs))
 	}
 	return e, nil
+}
+
+// addModels adds c and, for an ensemble, its members at every depth to
+// seen, and reports whether none of them was there already.
+func addModels(seen map[core]bool, c core) bool {
+	if seen[c] {
+		return false
+	}
+	seen[c] = true
+	if e, ok := c.(*Ensemble); ok {
+		for _, m := range e.members {
+			if !addModels(seen, m) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Members returns the ensemble's members (shared, not copies).
