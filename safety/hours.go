@@ -348,6 +348,13 @@ func (r *BusinessHoursRule) NextAllowed(t time.Time) time.Time {
 		if end.Equal(t) {
 			return t
 		}
+		// Windows that meet across midnight are one to End, but a
+		// holiday that does not block ends them at its midnight: read
+		// each day again from its start.
+		y, m, d := t.Date()
+		if next := time.Date(y, m, d+1, 0, 0, 0, 0, t.Location()); len(r.calendars)+len(r.c.holidays) > 0 && next.After(t) && end.After(next) {
+			end = next
+		}
 		t = end
 	}
 	return time.Time{}

@@ -369,3 +369,60 @@ func TestScheduleEndIsExact(t *testing.T) {
 		assert.True(t, s.End(at).Equal(want), "End(%s) = %s, want %s", at.Format(time.RFC3339Nano), s.End(at).Format(time.RFC3339Nano), want)
 	}
 }
+
+// A holiday that does not block ends business hours at its midnight, even
+// when the windows of the day before run into it (an around-the-clock or
+// overnight schedule): NextAllowed, and so the "schedule for" advice,
+// names the holiday's midnight, not the end of the next working day's
+// windows days later.
+func TestNextAllowedStopsAtAHolidayAfterWindowsAcrossMidnight(t *testing.T) {
+	t.Parallel()
+	boxing := safety.HolidayCalendarFunc(func(day time.Time) (string, bool) {
+		y, m, d := day.Date()
+		return "Boxing Day", y == 2026 && m == time.December && d == 28
+	})
+	tests := []struct {
+		name      string
+		give      safety.BusinessHoursConfig
+		calendars []safety.HolidayCalendar
+		now       time.Time
+		want      time.Time
+	}{
+		{
+			name: "configured holiday inside Mon-Fri around the clock",
+			give: safety.BusinessHoursConfig{Hours: "Mon-Fri 00:00-24:00", TimeZone: "Europe/Berlin",
+				Holidays: []safety.Holiday{{Date: "2026-12-22", Name: "office closed"}}},
+			now:  utc("2026-12-21T10:43:00Z"), // Mon 11:43 CET
+			want: utc("2026-12-21T23:00:00Z"), // Tue 00:00 CET, not Sat 00:00
+		},
+		{
+			name:      "calendar holiday after overnight windows",
+			give:      safety.BusinessHoursConfig{Hours: "Mon-Sun 00:00-02:30,22:00-24:00", TimeZone: "Asia/Kolkata"},
+			calendars: []safety.HolidayCalendar{boxing},
+			now:       utc("2026-12-27T17:00:00Z"), // Sun 22:30 IST
+			want:      utc("2026-12-27T18:30:00Z"), // Mon 00:00 IST, not 02:30
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := safety.NewBusinessHoursRule(tt.give, tt.calendars...)
+			require.NoError(t, err)
+			loc, err := time.LoadLocation(tt.give.TimeZone)
+			require.NoError(t, err)
+			got := r.NextAllowed(tt.now.In(loc))
+			assert.True(t, tt.want.Equal(got), "NextAllowed = %s, want %s", got, tt.want.In(loc))
+
+			p := stop("i-1")
+			p.Now = tt.want
+			res, err := r.Check(t.Context(), p)
+			require.NoError(t, err)
+			assert.Equal(t, safety.Pass, res.Outcome, res.Reason)
+			p.Now = tt.now
+			res, err = r.Check(t.Context(), p)
+			require.NoError(t, err)
+			require.Equal(t, safety.Block, res.Outcome)
+			assert.Equal(t, []string{"schedule for " + tt.want.In(loc).Format("Mon 2006-01-02 15:04") + " " + tt.give.TimeZone}, res.Recommendations)
+		})
+	}
+}
