@@ -220,6 +220,14 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 // below Window after NewLimitsRule. With LimitsConfig.NoFleetShare the fleet share is not
 // checked. Safe for concurrent use if the history is.
 //
+// The count is read, then acted on: decisions made at once for one fleet
+// (concurrent checks, each before the other's action is recorded) see
+// the same count, and together may exceed the share by the actions
+// decided at once, whatever the history (package safety/etcdhistory says
+// the same of replicas). A host that decides in parallel serialises the
+// decisions of a fleet, or bounds them with a ratelimit.Limiter, whose
+// reservations are atomic.
+//
 // Make one with NewLimitsRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
 type LimitsRule struct {
