@@ -27,7 +27,7 @@ const (
 	ActionTerminate Action = "terminate" // delete a resource for good
 	ActionResize    Action = "resize"    // change a resource's vertical size
 	ActionScaleIn   Action = "scale_in"  // lower a group's desired capacity (or its bounds)
-	ActionScaleOut  Action = "scale_out" // raise a group's desired capacity (or its bounds)
+	ActionScaleOut  Action = "scale_out" // raise a group's desired capacity (or, keeping it, its bounds)
 )
 
 // Actions lists every Action.
@@ -134,7 +134,10 @@ type Proposal struct {
 }
 
 // Validate checks the fields the engine relies on and returns an error
-// matching provider.ErrInvalid that names the first wrong field.
+// matching provider.ErrInvalid that names the first wrong field. A scale
+// action must move desired capacity its way; a scale_out that keeps it
+// must not lower Min or Max (that is a scale_in, which the rules treat as
+// disruptive).
 func (p Proposal) Validate() error {
 	if err := p.Action.Validate(); err != nil {
 		return err
@@ -178,6 +181,16 @@ func (p Proposal) Validate() error {
 		}
 		if p.Action == ActionScaleOut && p.Target.Desired < p.Current.Desired {
 			return provider.Invalid("target.desired", p.Target.Desired, "scale_out must not lower desired below current "+strconv.Itoa(p.Current.Desired))
+		}
+		// At the same desired capacity, a scale_out raises bounds only:
+		// lowering one is a scale_in, which the rules treat as disruptive.
+		if p.Action == ActionScaleOut && p.Target.Desired == p.Current.Desired {
+			if p.Target.Max < p.Current.Max {
+				return provider.Invalid("target.max", p.Target.Max, "a scale_out that keeps desired must not lower max below current "+strconv.Itoa(p.Current.Max)+" (that is a scale_in)")
+			}
+			if p.Target.Min < p.Current.Min {
+				return provider.Invalid("target.min", p.Target.Min, "a scale_out that keeps desired must not lower min below current "+strconv.Itoa(p.Current.Min)+" (that is a scale_in)")
+			}
 		}
 	case p.Action == ActionResize:
 		if err := p.TargetSize.ValidateFor(p.Resource.Kind); err != nil {
