@@ -393,11 +393,13 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 			r.logger.LogAttrs(ctx, slog.LevelError, "shardsweep: read progress failed; shard stopped", slog.Int("shard", k), slog.Any("error", err))
 			return err
 		}
-		if wait := due.Add(r.cfg.Delay).Sub(r.clock.Now()); wait > 0 {
+		if at := due.Add(r.cfg.Delay); r.clock.Now().Before(at) {
+			timer, moved := r.at(at)
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-r.clock.After(wait):
+			case <-timer:
+			case <-moved:
 			}
 			continue
 		}
@@ -459,7 +461,7 @@ func (r *Runner) lead(ctx context.Context, k int, l *coord.Leadership) error {
 // again.
 func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due time.Time) bool {
 	var said string
-	var next <-chan time.Time // set once a conflict is known: the clock is not waited on otherwise
+	var next, moved <-chan time.Time // set once a conflict is known: the clock is not waited on otherwise
 	for waited := false; ; waited = true {
 		changed := r.agree.Changed()
 		st := r.agree.Status()
@@ -481,7 +483,7 @@ func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due tim
 		}
 		if cerr != nil {
 			if next == nil {
-				next = r.clock.After(due.Add(r.cfg.Period + r.cfg.Delay).Sub(r.clock.Now()))
+				next, moved = r.at(due.Add(r.cfg.Period + r.cfg.Delay))
 			}
 			err := fmt.Errorf("shardsweep: shard %d: pass of %s refused: %w", k, due.UTC().Format(time.RFC3339), cerr)
 			if s := err.Error(); s != said {
@@ -498,9 +500,29 @@ func (r *Runner) agreed(ctx context.Context, k int, l *coord.Leadership, due tim
 			return false
 		case <-next:
 			return false
+		case <-moved:
+			return false
 		case <-changed:
 		}
 	}
+}
+
+// at returns the channels of the timers that wait until the runner's
+// clock reads t: the first fires then, unless the clock moved on while it
+// was being set (a fake clock moved from another goroutine, a test's or a
+// host simulation's, between the Now that measured the wait and the After
+// that set it, which sets it the whole wait after the moved time: late by
+// the move, a period late for a pass when the move was to it). So the
+// clock is read again once it is set and, when it moved, the second
+// (otherwise nil) is set for what is left: wait on both. On the real clock
+// the second fires a moment after the first.
+func (r *Runner) at(t time.Time) (timer, moved <-chan time.Time) {
+	now := r.clock.Now()
+	timer = r.clock.After(t.Sub(now))
+	if then := r.clock.Now(); then.After(now) {
+		moved = r.clock.After(t.Sub(then))
+	}
+	return timer, moved
 }
 
 // due returns the period shard k sweeps next: the one after the last done,
