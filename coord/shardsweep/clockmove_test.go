@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/coord/shardsweep"
+	"github.com/idlescale/idlescale/internal/etcdtest"
 )
 
 // movingClock is a mock clock that is moved on by move in the middle of
@@ -68,4 +70,36 @@ func TestClockMovedWhileTheLeaderSetsItsTimer(t *testing.T) {
 			g.checkActs(t1)
 		})
 	}
+}
+
+// TestClockMovedWhileAListingIsMade: a listing of the inventory is
+// forgotten as soon as it is older than Delay on the runner's clock (the
+// package doc); when the clock moves on between the pass reading it (the
+// listing's time) and setting the listing's timer, the listing is still
+// forgotten then, not the move later (the timer was set Delay after the
+// moved time: the replica held its share of the fleet that much longer).
+func TestClockMovedWhileAListingIsMade(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := newFleet(8, t0.Add(-90*24*time.Hour))
+	g := newRig(t, 2, f, t0.Add(5*time.Minute))
+	// The pass of t0 lists at t0+5m; the clock moves a minute on as the
+	// listing's timer (Delay and a nanosecond) is set.
+	clk := &movingClock{Mock: g.clock, d: g.cfg.Delay + time.Nanosecond, move: time.Minute, moved: make(chan struct{})}
+	g.opts = append(g.opts, shardsweep.WithClock(clk))
+	a := g.start("replica-a")
+	g.balanced(a)
+	g.allDone(t0)
+	select {
+	case <-clk.moved:
+	default:
+		t.Fatal("the listing's timer was not set")
+	}
+	require.Equal(t, len(f.resources), a.runner.HeldListings(), "the listing of %s, split over its 2 shards", t0)
+
+	g.clock.Add(g.cfg.Delay - time.Minute) // t0+5m+Delay: the listing is exactly Delay old
+	assert.Equal(t, len(f.resources), a.runner.HeldListings(), "exactly Delay old: still held")
+	g.clock.Add(time.Nanosecond)
+	ok := etcdtest.Within(t, 60*time.Second, func() bool { return a.runner.HeldListings() == 0 })
+	require.True(t, ok, "a listing older than Delay is forgotten; held: %d", a.runner.HeldListings())
 }

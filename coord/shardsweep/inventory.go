@@ -34,6 +34,7 @@ type listings struct {
 type listing struct {
 	at     time.Time        // when it was started, on the runner's clock
 	old    <-chan time.Time // fires once it is older than Delay, on the runner's clock
+	moved  <-chan time.Time // as old, set when the clock moved on as old was set (see Runner.at); nil otherwise
 	done   chan struct{}    // closed when shards or err is set
 	shards map[int][]provider.Resource
 	kept   map[int]bool // the shards whose part is kept, set with done
@@ -52,7 +53,8 @@ func (r *Runner) resources(ctx context.Context, k int, period time.Time) ([]prov
 		if mine {
 			// The timer starts now, with the listing: expire waits on it,
 			// and a fake clock moved on after this call fires it.
-			l = &listing{at: now, old: r.clock.After(r.cfg.Delay + time.Nanosecond), done: make(chan struct{})}
+			l = &listing{at: now, done: make(chan struct{})}
+			l.old, l.moved = r.at(now.Add(r.cfg.Delay + time.Nanosecond))
 			r.lists.put(period, l, r.cfg.Delay)
 		}
 		r.lists.mu.Unlock()
@@ -120,9 +122,9 @@ func (ls *listings) expire(ctx context.Context, clk clock.Clock, maxAge time.Dur
 				oldest = l
 			}
 		}
-		var old <-chan time.Time // none while there is no listing: wait for one
+		var old, moved <-chan time.Time // none while there is no listing: wait for one
 		if oldest != nil {
-			old = oldest.old
+			old, moved = oldest.old, oldest.moved
 		}
 		made := ls.wake()
 		ls.mu.Unlock()
@@ -134,6 +136,7 @@ func (ls *listings) expire(ctx context.Context, clk clock.Clock, maxAge time.Dur
 			return
 		case <-made: // a new listing, or one replaced: look again
 		case <-old:
+		case <-moved:
 		}
 	}
 }
