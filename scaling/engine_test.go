@@ -37,6 +37,16 @@ func newCloud(t *testing.T, n int, cfg memory.Config) *memory.Cloud {
 	return c
 }
 
+// web4 is an in-memory cloud with a group "web" of desired capacity 4
+// within [1, 50], and nothing else: no delays, no metrics.
+func web4(t *testing.T) *memory.Cloud {
+	t.Helper()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+	return c
+}
+
 // setCPU reports v as the CPU of id every minute from a minute ago for a
 // day.
 func setCPU(t *testing.T, c *memory.Cloud, id string, v float64) {
@@ -67,6 +77,19 @@ func (r *recorder) kinds() []scaling.EventKind {
 	var out []scaling.EventKind
 	for _, e := range r.events {
 		out = append(out, e.Kind)
+	}
+	return out
+}
+
+// matching returns the events whose Err matches target.
+func (r *recorder) matching(target error) []scaling.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []scaling.Event
+	for _, e := range r.events {
+		if errors.Is(e.Err, target) {
+			out = append(out, e)
+		}
 	}
 	return out
 }

@@ -150,9 +150,7 @@ func TestClampOutsideTheStepFails(t *testing.T) {
 	for _, granted := range []int{0, -1, 5} {
 		t.Run(fmt.Sprint(granted), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				c := web4(t)
 				var reserved, cancelled int
 				r := funcReserver{
 					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
@@ -199,9 +197,7 @@ func TestClampWithinTheStepIsFollowed(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.granted), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				c := web4(t)
 				reserved := 0
 				r := funcReserver{
 					reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {
@@ -371,9 +367,7 @@ func TestVerifyReadsItsWindowOnly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				c := web4(t)
 				vals := make([]float64, 10)
 				for i := range vals {
 					vals[i] = 0.5
@@ -1994,9 +1988,7 @@ func TestFailedRefundOfAnErroredGrantIsLogged(t *testing.T) {
 	for _, refundFails := range []bool{false, true} {
 		t.Run(fmt.Sprint("refundFails=", refundFails), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				c := web4(t)
 				audit := errors.New("audit of the grant failed")
 				var cancelled int
 				r := funcReserver{

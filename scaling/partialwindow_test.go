@@ -49,9 +49,7 @@ func (w *window) note(q provider.Query) provider.Query {
 // most 0.9) over window within timeout, and returns what Execute does.
 func scaleInVerifiedOn(t *testing.T, src provider.MetricsSource, window, timeout time.Duration, stat provider.Statistic) (scaling.Execution, error) {
 	t.Helper()
-	c, err := memory.New(memory.Config{})
-	require.NoError(t, err)
-	require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+	c := web4(t)
 	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: src}, allowAll{})
 	require.NoError(t, err)
 	p := planFor(t, e, c, "web", 3)

@@ -3,7 +3,6 @@ package scaling_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,11 +35,9 @@ func TestFailedRefundIsReported(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, err := memory.New(memory.Config{})
-				require.NoError(t, err)
-				require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+				c := web4(t)
 				refused := errors.New("refused by the provider")
-				_, err = c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Err: refused})
+				_, err := c.InjectFault(memory.Fault{Op: memory.OpSetCapacity, Err: refused})
 				require.NoError(t, err)
 				audit := errors.New("audit of the grant failed")
 				unreachable := errors.New("limiter store unreachable")
@@ -54,29 +51,16 @@ func TestFailedRefundIsReported(t *testing.T) {
 					},
 					cancel: func(context.Context, time.Time, ratelimit.Reservation) error { return unreachable },
 				}
-				var mu sync.Mutex
-				var events []scaling.Event
-				obs := scaling.ObserverFunc(func(ev scaling.Event) {
-					mu.Lock()
-					defer mu.Unlock()
-					events = append(events, ev)
-				})
+				rec := &recorder{}
 				e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{},
-					scaling.WithReserver(r), scaling.WithObserver(obs))
+					scaling.WithReserver(r), scaling.WithObserver(rec))
 				require.NoError(t, err)
 				p := planFor(t, e, c, "web", 6)
 				x, _ := e.Execute(t.Context(), p)
 				assert.Equal(t, tc.wantStatus, x.Status, x.Reason)
 				require.NotErrorIs(t, x.Err, unreachable, "a failed refund does not change the plan's outcome")
-				mu.Lock()
-				defer mu.Unlock()
-				var found []scaling.Event
-				for _, ev := range events {
-					if errors.Is(ev.Err, unreachable) {
-						found = append(found, ev)
-					}
-				}
-				require.Len(t, found, 1, "the failed refund is reported once: %v", events)
+				found := rec.matching(unreachable)
+				require.Len(t, found, 1, "the failed refund is reported once: %v", rec.kinds())
 				ev := found[0]
 				assert.Equal(t, scaling.EventError, ev.Kind)
 				assert.Equal(t, "web", ev.Target)
@@ -102,9 +86,7 @@ func TestFailedRefundIsReported(t *testing.T) {
 func TestRefundAfterTheContextEndedOfAStoppedPlan(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+		c := web4(t)
 		ctx, stop := context.WithCancel(t.Context())
 		defer stop()
 		var refunded, failed int

@@ -3,7 +3,6 @@ package scaling_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/ratelimit"
 	"github.com/idlescale/idlescale/scaling"
 )
@@ -27,9 +25,7 @@ import (
 func TestFailedRefundOfAStoppedPlanAfterTheContextEndedIsReported(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+		c := web4(t)
 		ctx, stop := context.WithCancel(t.Context())
 		defer stop()
 		unreachable := errors.New("limiter store unreachable")
@@ -40,29 +36,16 @@ func TestFailedRefundOfAStoppedPlanAfterTheContextEndedIsReported(t *testing.T) 
 			},
 			cancel: func(context.Context, time.Time, ratelimit.Reservation) error { return unreachable },
 		}
-		var mu sync.Mutex
-		var events []scaling.Event
-		obs := scaling.ObserverFunc(func(ev scaling.Event) {
-			mu.Lock()
-			defer mu.Unlock()
-			events = append(events, ev)
-		})
+		rec := &recorder{}
 		e, err := scaling.NewEngine(scaling.EngineConfig{MaxStepFraction: 100, VerifyWindow: time.Second}, scaling.Cloud{Scaler: c}, allowAll{},
-			scaling.WithReserver(r), scaling.WithObserver(obs))
+			scaling.WithReserver(r), scaling.WithObserver(rec))
 		require.NoError(t, err)
 		p := planFor(t, e, c, "web", 6)
 		x, err := e.Execute(ctx, p)
 		require.ErrorIs(t, err, provider.ErrInvalid)
 		require.Equal(t, scaling.PlanRateLimited, x.Status, x.Reason)
-		mu.Lock()
-		defer mu.Unlock()
-		var found []scaling.Event
-		for _, ev := range events {
-			if errors.Is(ev.Err, unreachable) {
-				found = append(found, ev)
-			}
-		}
-		require.Len(t, found, 1, "the failed refund is reported once: %v", events)
+		found := rec.matching(unreachable)
+		require.Len(t, found, 1, "the failed refund is reported once: %v", rec.kinds())
 		assert.Equal(t, scaling.EventError, found[0].Kind)
 		assert.Equal(t, p.ID, found[0].PlanID)
 		var serr *scaling.StepError

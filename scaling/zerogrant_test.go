@@ -121,9 +121,7 @@ func TestGrantOfNoUnitIsNotActedOn(t *testing.T) {
 func TestAllowedGrantOfFewerUnitsIsFollowed(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		c, err := memory.New(memory.Config{})
-		require.NoError(t, err)
-		require.NoError(t, c.AddGroup(provider.Resource{ID: "web"}, provider.CapacitySpec{Min: 1, Max: 50, Desired: 4}))
+		c := web4(t)
 		reserved := 0
 		r := funcReserver{
 			reserve: func(_ context.Context, now time.Time, req ratelimit.Request) (ratelimit.Reservation, error) {

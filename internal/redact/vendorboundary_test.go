@@ -2,10 +2,6 @@ package redact_test
 
 import (
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-
-	"github.com/idlescale/idlescale/internal/redact"
 )
 
 // TestVendorTokenEdges: an "sk-" token is masked when it holds both a
@@ -18,7 +14,7 @@ import (
 // masked.
 func TestVendorTokenEdges(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, give, want string }{
+	tests := []redaction{
 		{"sk- with a", "key sk-a1234567890123456789012 bad", "key sk-xxxxx bad"},
 		{"sk- with z", "key sk-z1234567890123456789012 bad", "key sk-xxxxx bad"},
 		{"sk- with A", "key sk-A1234567890123456789012 bad", "key sk-xxxxx bad"},
@@ -35,14 +31,5 @@ func TestVendorTokenEdges(t *testing.T) {
 		{"-p only dash", "mysql -p hunter22", "mysql -p xxxxx"},
 		{"-p after --", "psql --host db -p hunter22", "psql --host db -p xxxxx"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			want := tt.want
-			if want == "" {
-				want = tt.give
-			}
-			assert.Equal(t, want, redact.String(tt.give))
-		})
-	}
+	redacts(t, tests)
 }

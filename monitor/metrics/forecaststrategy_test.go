@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,11 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/internal/stepclock"
-	"github.com/idlescale/idlescale/monitor"
-	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
-	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -26,32 +20,10 @@ import (
 func TestForecastErrorPerStrategy(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	clk := stepclock.New(start)
-	cloud, err := memory.New(memory.Config{}, memory.WithClock(clk))
-	require.NoError(t, err)
-	require.NoError(t, cloud.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup},
-		provider.CapacitySpec{Min: 0, Max: 50, Desired: 2}))
-	_, reg, l := registered(t)
-	obs := monitor.NewScalingObserver(l, monitor.WithObserverClock(clk))
-	gate, err := safety.New(safety.Config{AllowNoRules: true}, nil)
-	require.NoError(t, err)
-	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud, Metrics: cloud}, gate,
-		scaling.WithObserver(obs), scaling.WithEngineClock(clk))
-	require.NoError(t, err)
-
-	pred := func(fallback, mase float64) scaling.Strategy {
-		return scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
-			return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Proposal: s.Target.Capacity.Desired,
-				Reason: "stand-in", Fitness: 0.9, Inputs: []scaling.Input{
-					{Name: scaling.InputForecastMASE, Value: mase}, {Name: scaling.InputForecastFallback, Value: fallback}}}, nil
-		})
-	}
-	res, err := cloud.Get(t.Context(), "web")
-	require.NoError(t, err)
-	capa, err := cloud.Capacity(t.Context(), "web")
-	require.NoError(t, err)
-	target := scaling.Target{ID: "web", Resource: res, Capacity: capa, Min: 0, Max: 50}
-	_, err = e.Decide(t.Context(), scaling.State{Now: start, Target: target},
+	e, cloud, reg, obs := forecastRig(t, start, "web")
+	pred := standIn
+	target := forecastTarget(t, cloud, "web")
+	_, err := e.Decide(t.Context(), scaling.State{Now: start, Target: target},
 		[]scaling.Candidate{{Name: "daily", Strategy: pred(1, 1.7)}, {Name: "weekly", Strategy: pred(1, 2.5)}}, "")
 	require.NoError(t, err)
 	require.NoError(t, obs.Err())
