@@ -56,6 +56,11 @@
 // cache, a retention, a test's hook on Activity) changes the batch method
 // the embedding promotes too, or hides it (a named field instead of an
 // embedded one): a caller that batches reads through it, not around it.
+// A driver that answers part of a batch with one call per read (the
+// Kubernetes driver's workloads) makes at most BatchConcurrency of them
+// at once: a caller that bounds its reads passes its bound with
+// WithBatchConcurrency (a detector Scan its Concurrency, the scaling
+// Autoscaler 1, its workers being its concurrency).
 //
 // Every batch method has the same contract: reads[i] is answered in place
 // with exactly what the per-resource call (Inventory.Get, Scaler.Capacity,
