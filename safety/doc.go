@@ -93,7 +93,8 @@
 //   - gradual (GradualRule): at most 50 % change of desired capacity per
 //     step, so one wrong decision costs at most half the capacity;
 //   - limits (LimitsRule): desired capacity in [1, 10] (never to zero, and
-//     a low ceiling against a runaway scale-out), at most half of a fleet
+//     a low ceiling against a runaway scale-out), and no group's Min
+//     lowered below 1 or Max raised above 10, at most half of a fleet
 //     acted on per hour, counted in an ActionHistory that is required
 //     (BuiltinSources.History) unless LimitsConfig.NoFleetShare turns the
 //     share limit off;

@@ -142,14 +142,16 @@ func addCounts(a, b int) int {
 
 // LimitsConfig configures LimitsRule. The zero value means the defaults.
 type LimitsConfig struct {
-	// MinCapacity is the lowest desired capacity a scale action may set.
-	// Must be ≥ 0; 0 means the default unless AllowZero is set. Default:
-	// 1, so that automation never scales a group away entirely.
+	// MinCapacity is the lowest desired capacity a scale action may set,
+	// and the lowest it may lower a group's Min to. Must be ≥ 0; 0 means
+	// the default unless AllowZero is set. Default: 1, so that automation
+	// never scales a group away entirely.
 	MinCapacity int `json:"min_capacity,omitempty" yaml:"min_capacity,omitempty"`
 	// AllowZero lets MinCapacity be 0 (scale to zero). Default: false.
 	AllowZero bool `json:"allow_zero,omitempty" yaml:"allow_zero,omitempty"`
-	// MaxCapacity is the highest desired capacity a scale action may set.
-	// Must be ≥ MinCapacity; 0 means the default. Default: 10.
+	// MaxCapacity is the highest desired capacity a scale action may set,
+	// and the highest it may raise a group's Max to. Must be ≥
+	// MinCapacity; 0 means the default. Default: 10.
 	MaxCapacity int `json:"max_capacity,omitempty" yaml:"max_capacity,omitempty"`
 	// MaxFleetShare is the largest share of a fleet that disruptive
 	// actions may touch per Window, in (0, 1]; 0 means the default.
@@ -209,7 +211,10 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 }
 
 // LimitsRule enforces bounds: a scale action's desired capacity must lie
-// in [MinCapacity, MaxCapacity], and disruptive actions may touch at most
+// in [MinCapacity, MaxCapacity], and it may not lower the group's Min
+// below MinCapacity or raise its Max above MaxCapacity (the group's own
+// scaling would go there; a bound already outside the range may stay or
+// move towards it), and disruptive actions may touch at most
 // MaxFleetShare of a fleet per Window, counting those the history
 // recorded and Proposal.FleetPlanned. A proposal's fleet is
 // Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
@@ -307,6 +312,19 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 			return Result{Outcome: Block, Risk: RiskMedium,
 				Reason:          fmt.Sprintf("desired %d is above the maximum capacity %d", d, r.p.MaxCapacity),
 				Recommendations: []string{fmt.Sprintf("scale to %d at most", r.p.MaxCapacity)}}, nil
+		}
+		// The bounds let the group's own scaling go where desired may
+		// not: a bound moved further outside the range is blocked; one
+		// kept as it is, or moved towards the range, is not.
+		switch lo, hi := p.Target.Min, p.Target.Max; {
+		case lo < p.Current.Min && lo < r.p.MinCapacity:
+			return Result{Outcome: Block, Risk: RiskHigh,
+				Reason:          fmt.Sprintf("min %d is below the minimum capacity %d", lo, r.p.MinCapacity),
+				Recommendations: []string{fmt.Sprintf("keep min at %d or more", min(p.Current.Min, r.p.MinCapacity))}}, nil
+		case hi > p.Current.Max && hi > r.p.MaxCapacity:
+			return Result{Outcome: Block, Risk: RiskMedium,
+				Reason:          fmt.Sprintf("max %d is above the maximum capacity %d", hi, r.p.MaxCapacity),
+				Recommendations: []string{fmt.Sprintf("keep max at %d or less", max(p.Current.Max, r.p.MaxCapacity))}}, nil
 		}
 	}
 	if r.p.NoFleetShare || !p.Action.Disruptive() {
