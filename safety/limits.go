@@ -28,8 +28,14 @@ func (f ActionHistoryFunc) ActedOn(ctx context.Context, fleet string, since time
 }
 
 // MemoryHistory is an in-memory ActionHistory. It keeps records for Keep
-// (default 24h) after the newest one. Its zero value is ready to use; it is
-// safe for concurrent use.
+// (default 24h) after the newest one. Having no clock, it takes the
+// newest record's time for now: a record stamped ahead of the others (a
+// clock that jumped, a simulation recording in the same history) makes
+// it drop theirs. ActedOn then refuses, rather than count too few, a
+// since at or before a record it dropped, so the limits rule fails and
+// the engine blocks the fleet's disruptive actions (fail closed) until
+// the window no longer reaches that record. Its zero value is ready to
+// use; it is safe for concurrent use.
 //
 // Its records live and die with the process: a host restarted within a
 // Window starts with none, so the fleet share then counts only what the
@@ -49,7 +55,15 @@ type MemoryHistory struct {
 	Keep time.Duration
 
 	mu      sync.Mutex
-	records map[string][]historyRecord
+	records map[string]*fleetRecords
+}
+
+// fleetRecords are the records of one fleet, oldest first, and the time
+// of the newest record pruned (zero when none was): ActedOn cannot count
+// at or before it.
+type fleetRecords struct {
+	rs     []historyRecord
+	forgot time.Time
 }
 
 type historyRecord struct {
@@ -75,16 +89,24 @@ func (h *MemoryHistory) Record(fleet string, at time.Time, units int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.records == nil {
-		h.records = map[string][]historyRecord{}
+		h.records = map[string]*fleetRecords{}
 	}
-	rs := append(h.records[fleet], historyRecord{at, units})
+	f := h.records[fleet]
+	if f == nil {
+		f = &fleetRecords{}
+		h.records[fleet] = f
+	}
+	rs := append(f.rs, historyRecord{at, units})
 	slices.SortStableFunc(rs, func(a, b historyRecord) int { return a.at.Compare(b.at) })
 	cut := rs[len(rs)-1].at.Add(-keep)
 	i := 0
 	for i < len(rs) && rs[i].at.Before(cut) {
 		i++
 	}
-	h.records[fleet] = rs[i:]
+	if i > 0 && rs[i-1].at.After(f.forgot) {
+		f.forgot = rs[i-1].at
+	}
+	f.rs = rs[i:]
 	return nil
 }
 
@@ -114,15 +136,28 @@ func (h *MemoryHistory) checkKeep(window time.Duration) error {
 	return nil
 }
 
-// ActedOn implements ActionHistory.
+// ActedOn implements ActionHistory. It returns an error matching
+// provider.ErrInvalid, naming since, when since is at or before a record
+// of fleet it dropped (Keep before its newest record): the count would be
+// too low.
 func (h *MemoryHistory) ActedOn(ctx context.Context, fleet string, since time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	f := h.records[fleet]
+	if f == nil {
+		return 0, nil
+	}
+	if !f.forgot.IsZero() && !f.forgot.Before(since) {
+		newest := f.rs[len(f.rs)-1].at
+		return 0, invalidf("since", since, fmt.Sprintf("reaches a record of fleet %q at %s that the history dropped: it keeps %s after its newest record, at %s "+
+			"(a record stamped ahead of the others?); it cannot count the actions since then",
+			fleet, f.forgot.UTC().Format(time.RFC3339Nano), h.keep(), newest.UTC().Format(time.RFC3339Nano)))
+	}
 	n := 0
-	for _, r := range h.records[fleet] {
+	for _, r := range f.rs {
 		if !r.at.Before(since) {
 			n = addCounts(n, r.units)
 		}

@@ -130,7 +130,9 @@ func TestMemoryHistoryDefaultKeep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "24h before the newest is kept")
 	require.NoError(t, h.Record("web", t0.Add(24*time.Hour+time.Nanosecond), 2))
-	n, err = h.ActedOn(t.Context(), "web", long)
+	_, err = h.ActedOn(t.Context(), "web", long)
+	require.ErrorIs(t, err, provider.ErrInvalid, "older than 24h before the newest is pruned: a since reaching it is not answered")
+	n, err = h.ActedOn(t.Context(), "web", t0.Add(time.Nanosecond))
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "older than 24h before the newest is pruned")
 }

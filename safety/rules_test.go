@@ -700,7 +700,9 @@ func TestMemoryHistoryPrunes(t *testing.T) {
 	h := &safety.MemoryHistory{Keep: time.Hour}
 	require.NoError(t, h.Record("web", t0, 3))
 	require.NoError(t, h.Record("web", t0.Add(90*time.Minute), 1))
-	n, err := h.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+	_, err := h.ActedOn(t.Context(), "web", t0.Add(-time.Hour))
+	require.ErrorIs(t, err, provider.ErrInvalid, "a since reaching the pruned record is refused, not undercounted")
+	n, err := h.ActedOn(t.Context(), "web", t0.Add(time.Nanosecond))
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the record older than Keep before the newest is gone")
 }
