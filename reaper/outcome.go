@@ -35,7 +35,10 @@ const (
 	// OutcomeRateLimited: the Reserver denied the action; it may go
 	// ahead on a later run (Record.RateLimit.Next).
 	OutcomeRateLimited Outcome = "rate_limited"
-	// OutcomeDeferred: Config.MaxActions was reached in this run.
+	// OutcomeDeferred: not handled in this run, decided again in the
+	// next: Config.MaxActions was reached, the provider throttled an
+	// earlier action of the run, or the run's context ended before the
+	// candidate was reached.
 	OutcomeDeferred Outcome = "deferred"
 	// OutcomeActed: the action was carried out and verified.
 	OutcomeActed Outcome = "acted"

@@ -60,7 +60,10 @@ import (
 // *provider.InvalidError naming the field ("verdict.monthly_savings",
 // "verdict.signals[0].score"), and the resource is not acted on. RunOnce returns an error only
 // when now is zero (provider.ErrInvalid), the inventory listing or the
-// detector scan fails, or ctx ends (ctx.Err(), with the partial report).
+// detector scan fails, or ctx ends (ctx.Err(), with the partial report:
+// the candidates the run had not reached are deferred, OutcomeDeferred,
+// with no error of their own; the one in hand is not acted on, and its
+// record keeps the context's error).
 // It starts no goroutine that outlives it.
 func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	rep := Report{Now: now, DryRun: !r.cfg.Execute}
@@ -356,6 +359,13 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 		return false
 	}
 	rec.Action = sel.Action
+	if err := ctx.Err(); err != nil {
+		// The run ends (the host stops) before this candidate was
+		// handled: nothing of its own failed, and the next run decides
+		// it. The run returns the context's error.
+		rec.Outcome, rec.Reason = OutcomeDeferred, "the run ended before it was handled ("+err.Error()+"): decided again next run"
+		return false
+	}
 	p, ok := r.propose(ctx, now, start, rec, run.fleets)
 	if !ok {
 		return false
