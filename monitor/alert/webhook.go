@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -367,9 +368,7 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	}
 	retryable := resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout ||
 		resp.StatusCode == http.StatusTooManyRequests
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		retryAfter = time.Duration(s) * time.Second
-	}
+	retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	se := &StatusError{Status: resp.StatusCode, Retryable: retryable}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		// Not followed (see WithHTTPClient). A redirect to https keeps
@@ -377,4 +376,19 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 		se.Location = w.red.String(resp.Header.Get("Location"))
 	}
 	return retryAfter, se
+}
+
+// parseRetryAfter returns a Retry-After value in seconds as a duration: 0
+// for none or one that is not a positive number of seconds, and the
+// longest duration for one too large for a time.Duration (Notify caps it
+// at MaxBackoff), which time.Duration(s)*time.Second would overflow.
+func parseRetryAfter(v string) time.Duration {
+	s, err := strconv.ParseUint(v, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange), err == nil && s > uint64(math.MaxInt64/int64(time.Second)):
+		return math.MaxInt64
+	case err != nil || s == 0:
+		return 0
+	}
+	return time.Duration(s) * time.Second
 }

@@ -590,3 +590,30 @@ func TestWebhookKeepsItsConnectionsApart(t *testing.T) {
 	require.NoError(t, w.Notify(t.Context(), firing))
 	assert.Equal(t, int32(1), conns.Load(), "one connection, the webhook's own")
 }
+
+// A Retry-After too large for a time.Duration waits MaxBackoff, as any
+// Retry-After longer than it does: its seconds overflowed, so a server
+// asking for a very long wait was retried after the short backoff (a
+// negative product) or after a fraction of a second (one that wrapped
+// around to a small positive), or its Retry-After was ignored (past int64).
+func TestWebhookHugeRetryAfterWaitsMaxBackoff(t *testing.T) {
+	t.Parallel()
+	for _, give := range []string{"9223372037", "18446744074", "99999999999999999999"} {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if calls.Add(1) == 1 {
+				w.Header().Set("Retry-After", give)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		clk := stepclock.New(t0)
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL, Backoff: time.Second, MaxBackoff: time.Minute},
+			alert.WithWebhookClock(clk))
+		require.NoError(t, err)
+		require.NoError(t, w.Notify(t.Context(), firing))
+		srv.Close()
+		assert.Equal(t, []time.Duration{time.Minute}, clk.Waits(), "Retry-After %s", give)
+	}
+}
