@@ -209,16 +209,20 @@ func (r Rule) withDefaults() Rule {
 	return r
 }
 
-// IdleFoundQuiet is the ResolveAfter of the default idle_found rule: a
-// resource no run has found idle for a week (it vanished: deleted outside
-// the reaper, or no longer selected by its filter) has its alert
-// resolved; every run that still finds it idle keeps it firing.
-const IdleFoundQuiet = 7 * 24 * time.Hour
+// IdleFoundQuiet is the ResolveAfter of the default idle_found rule,
+// eight days: a resource no run has found idle for that long (it
+// vanished: deleted outside the reaper, or no longer selected by its
+// filter) has its alert resolved; every run that still finds it idle
+// keeps it firing, a weekly reaper's too (a day longer than a week, so
+// that the next run, which reaches the resource some time after the
+// week is up, comes before it: exactly a week resolved the alert at the
+// run's start and the run's verdict paged again, every week).
+const IdleFoundQuiet = 8 * 24 * time.Hour
 
 // DefaultRules returns the built-in alerts: CPU
 // above 0.9 (mean over 5 minutes), idle resources found (resolved by a
-// verdict that it is not, a verified action, or a week without a verdict
-// that it is: IdleFoundQuiet), scaling failures,
+// verdict that it is not, a verified action, or eight days without a
+// verdict that it is: IdleFoundQuiet), scaling failures,
 // safety blocks, failed verifications, rollbacks, forecast fallbacks,
 // pipeline failures (a step, for one resource) and failed runs (a whole
 // run, such as one whose inventory could not be listed; resolved by the

@@ -13,7 +13,7 @@ import (
 )
 
 // The default idle_found alert of a resource no run judges idle any more
-// for a week (deleted by hand or by another tool, or no longer selected
+// for IdleFoundQuiet, eight days (deleted by hand or by another tool, or no longer selected
 // by the reaper's filter: nothing says it is busy) resolves, quiet: it
 // fired for good, so alerts_firing and the firing list grew with every
 // idle resource that vanished. A resource every run still finds idle
@@ -43,4 +43,33 @@ func TestIdleFoundOfAVanishedResourceResolves(t *testing.T) {
 		"idle_found/i-hourly": alert.StateFiring,
 		"idle_found/i-daily":  alert.StateFiring,
 	}, state)
+}
+
+// A weekly reaper that finds a resource idle at every run keeps its
+// idle_found alert firing: one page, not one a week. The quiet time was
+// exactly a week, so the Alerter's evaluation at the next run's start
+// (or any time before the run reached the resource) resolved the alert,
+// and the run's verdict opened it again: a resolution and a new page for
+// the same resource every week.
+func TestIdleFoundOfAWeeklyReaperStaysFiring(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	week := 7 * 24 * time.Hour
+	for run := range 4 {
+		start := time.Duration(run) * week
+		// The Alerter evaluates every minute; the run reaches the
+		// resource ten minutes after it starts (a little later each week).
+		for m := time.Duration(0); m < 10*time.Minute+time.Duration(run)*time.Minute; m += time.Minute {
+			require.NoError(t, a.Evaluate(ctx, t0.Add(start+m)))
+		}
+		require.NoError(t, l.Record(ctx, event(monitor.KindVerdict, "i-1", string(detector.Idle),
+			start+10*time.Minute+time.Duration(run)*time.Minute)))
+	}
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing idle_found/i-1"}, rec.sent())
+	firing := a.Firing()
+	require.Len(t, firing, 1)
+	assert.Equal(t, 4, firing[0].Count)
 }
