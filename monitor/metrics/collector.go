@@ -74,7 +74,9 @@ type Config struct {
 	// volumes) sets it to a few of the longest interval. Decision keys
 	// are dropped by the same age, behind the newest event: a decision
 	// recorded twice, once that much later, is counted twice. Must be
-	// ≥ 0. Default (0): 3h (DefaultVerdictTTL).
+	// ≥ 0. Default (0): 3h (DefaultVerdictTTL). A Collector no one
+	// scrapes drops them as well, when it is written, once every
+	// VerdictTTL of event time: its memory follows the fleet, not time.
 	VerdictTTL time.Duration `json:"verdict_ttl,omitempty" yaml:"verdict_ttl,omitempty"`
 }
 
@@ -173,6 +175,10 @@ type Collector struct {
 	// and of the newest event written, and newestRun that of the newest
 	// run that ended done (KindRun), for Config.VerdictTTL.
 	newestVerdict, newestEvent, newestRun time.Time
+	// prunedAt is the newest event's time (up to the clock's now) at the
+	// last dropVanished, so that Write drops too, once a VerdictTTL, for
+	// a Collector no one scrapes.
+	prunedAt time.Time
 }
 
 // minGoneMemory is the number of terminated resources the Collector
@@ -320,6 +326,11 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 				"resource", e.ResourceID, "time", e.Time)
 		}
 	}
+	// A Collector no one scrapes drops what vanished too, once every
+	// VerdictTTL of events: its memory follows the fleet, not time.
+	if now := c.clock.Now(); minTime(c.newestEvent, now).Sub(c.prunedAt) >= c.cfg.VerdictTTL {
+		c.dropVanished(now)
+	}
 	return nil
 }
 
@@ -357,6 +368,7 @@ func (c *Collector) forget(id string, at time.Time) {
 // and the decision keys older than it behind the newest event, each
 // newest taken up to now. c.mu is held.
 func (c *Collector) dropVanished(now time.Time) {
+	c.prunedAt = minTime(c.newestEvent, now)
 	ref := c.newestVerdict
 	if !c.newestRun.IsZero() {
 		// Not the newest verdict: during a run, the resources it has not

@@ -17,7 +17,9 @@
 // that vanished otherwise, whose latest verdict is older than
 // Config.VerdictTTL, 3h by default, behind the newest run that ended (a
 // KindRun event done; the newest verdict while none came), leaves it
-// at the next scrape, with its decisions' de-duplication keys) and the latest
+// at the next scrape, with its decisions' de-duplication keys, or, for a
+// Collector not scraped, when an event is written VerdictTTL after the last
+// such drop) and the latest
 // forecast error of every predictive strategy of every target (its
 // name is a forecast event's Strategy; left out while it is unknown: −1 in the
 // event, or a value that is not a number or infinite, which the Log

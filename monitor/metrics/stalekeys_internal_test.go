@@ -3,6 +3,7 @@ package metrics
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,3 +54,32 @@ func TestVanishedResourceLeavesTheDecisionKeys(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// A Collector no one scrapes (a host that registered it on a registry it
+// has not exposed yet, or whose scraper is down for days) still forgets
+// the verdicts and decision keys of resources that vanished: they were
+// dropped only at a scrape, so its memory grew with every resource ever
+// judged. Written one new resource an hour for 100 hours, it keeps those
+// of the last few VerdictTTLs, not 100.
+func TestUnscrapedCollectorForgetsVanishedResources(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c, err := New(Config{}, WithClock(farClock{now: at.Add(1000 * time.Hour)}))
+	require.NoError(t, err)
+	for h := range 100 {
+		id := "i-" + strconv.Itoa(h)
+		require.NoError(t, c.Write(t.Context(), []monitor.Event{
+			{Time: at.Add(time.Duration(h) * time.Hour), Kind: monitor.KindVerdict, Source: monitor.SourceReaper,
+				ResourceID: id, Outcome: string(detector.Idle)},
+			{Time: at.Add(time.Duration(h) * time.Hour), Kind: monitor.KindDecision, Source: monitor.SourceReaper,
+				ResourceID: id, Action: safety.ActionStop, Outcome: string(safety.Pass)},
+		}))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := 2*int(DefaultVerdictTTL/time.Hour) + 1
+	assert.LessOrEqual(t, len(c.lastSeen), limit, "decision keys")
+	assert.LessOrEqual(t, len(c.verdicts), limit, "verdicts")
+	assert.LessOrEqual(t, len(c.verdictAt), limit, "verdict times")
+	assert.Contains(t, c.verdicts, "i-99", "the newest resource is kept")
+}
