@@ -438,12 +438,20 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// writeJSON answers v with status. v is encoded before anything is
+// written: a value JSON cannot carry (a NaN or infinite number a source
+// gave: an inventory's cost, an alert's value) is answered 502 with the
+// encoding's error, not a status whose body stops short.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusBadGateway
+		body, _ = json.Marshal(map[string]string{"error": "encode: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {
