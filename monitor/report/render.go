@@ -24,8 +24,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	ew.printf("%s at %s\n", text(rep.Title), rep.Now.UTC().Format(time.RFC3339))
 	ew.printf("%d resources, %d idle; estimated savings %s/month; realised %s so far (%s/month now)\n",
 		t.Resources, t.Idle, money(t.EstimatedMonthlySavings, 0), money(t.RealisedSavings, 2), money(t.RealisedMonthlyRate, 0))
-	ew.printf("actions: %d done, %d would act, %d need approval, %d blocked, %d rate limited, %d failed; %d alerts firing\n",
-		t.Done, t.WouldAct, t.NeedsApproval, t.Blocked, t.RateLimited, t.Failed, t.FiringAlerts)
+	ew.printf("actions: %d done, %d would act, %d deferred, %d need approval, %d blocked, %d rate limited, %d failed; %d alerts firing\n",
+		t.Done, t.WouldAct, t.Deferred, t.NeedsApproval, t.Blocked, t.RateLimited, t.Failed, t.FiringAlerts)
 
 	ew.printf("\nidle resources\n")
 	if len(rep.Idle) == 0 {

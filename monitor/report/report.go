@@ -140,10 +140,11 @@ type Totals struct {
 	Resources int `json:"resources"`
 	// Idle is the number of idle resources.
 	Idle int `json:"idle"`
-	// Done, WouldAct, Blocked, NeedsApproval, RateLimited and Failed
-	// count the Actions by outcome.
+	// Done, WouldAct, Deferred, Blocked, NeedsApproval, RateLimited and
+	// Failed count the Actions by outcome.
 	Done          int `json:"done"`
 	WouldAct      int `json:"would_act"`
+	Deferred      int `json:"deferred"`
 	Blocked       int `json:"blocked"`
 	NeedsApproval int `json:"needs_approval"`
 	RateLimited   int `json:"rate_limited"`
@@ -245,6 +246,8 @@ func Build(in Input) (Report, error) {
 			t.Done++
 		case monitor.OutcomeWouldAct:
 			t.WouldAct++
+		case monitor.OutcomeDeferred:
+			t.Deferred++
 		case string(safety.Block):
 			t.Blocked++
 		case string(safety.RequireApproval):
