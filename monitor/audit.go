@@ -89,8 +89,9 @@ var _ AuditSource = AuditSourceFunc(nil)
 // accepts the repeat). An event committed after this call but stamped
 // before that newest time (a run's now, another replica's clock) is then
 // never read: to follow a trail, use ImportAuditAfter. An error from src records nothing. An event that
-// is not valid (Event.Validate: an action a newer version wrote), or of a
-// kind this version does not know, is left
+// is not valid (Event.Validate: an action or risk a newer version wrote),
+// of a kind this version does not know, or a decision whose outcome it
+// does not know, is left
 // out and reported by its place in the batch ("events[2].action"), the
 // others being recorded: no retry would record it. An error from r is
 // returned with the count of the batch it concerned. A nil r or src is an
@@ -165,6 +166,12 @@ func recordAudit(ctx context.Context, r Recorder, audit []safety.AuditEvent) (in
 			// A kind a newer version wrote is no approval transition,
 			// which FromAudit would make it.
 			err = errors.Join(a.Kind.Validate(), err)
+		}
+		if a.Kind == safety.AuditDecision || a.Kind == "" {
+			// An outcome a newer version wrote is no decision this one
+			// counts (pass, require_approval, block): left out as an
+			// unknown action or risk is, not passed on as text.
+			err = errors.Join(a.Outcome.Validate(), err)
 		}
 		if err != nil {
 			refused = append(refused, provider.Within("events["+strconv.Itoa(i)+"]", err))
