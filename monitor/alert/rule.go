@@ -219,12 +219,21 @@ func (r Rule) withDefaults() Rule {
 // run's start and the run's verdict paged again, every week).
 const IdleFoundQuiet = 8 * 24 * time.Hour
 
+// pipelineFailureQuiet is the ResolveAfter of the default
+// pipeline_failure rule, three hours: a resource whose step has not failed
+// for that long has its alert resolved, while one that fails at every run
+// of an hourly reaper (reaper.DefaultInterval, each run an interval after
+// the last one ended) keeps it firing, one alert and not a page an hour.
+const pipelineFailureQuiet = 3 * time.Hour
+
 // DefaultRules returns the built-in alerts: CPU
 // above 0.9 (mean over 5 minutes), idle resources found (resolved by a
 // verdict that it is not, a verified action, or eight days without a
 // verdict that it is: IdleFoundQuiet), scaling failures,
 // safety blocks, failed verifications, rollbacks, forecast fallbacks,
-// pipeline failures (a step, for one resource) and failed runs (a whole
+// pipeline failures (a step, for one resource; resolved after three
+// hours without one, so that one failing at every run of an hourly
+// reaper is one alert) and failed runs (a whole
 // run, such as one whose inventory could not be listed; resolved by the
 // next run that succeeds).
 func DefaultRules() []Rule {
@@ -259,7 +268,7 @@ func DefaultRules() []Rule {
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeFallback}},
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeRecovered}}}},
 		{Name: "pipeline_failure", Severity: SeverityWarning, Summary: "pipeline step failed",
-			Match: Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: time.Hour},
+			Match: Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: pipelineFailureQuiet},
 		{Name: "run_failed", Severity: SeverityWarning, Summary: "pipeline run failed",
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindRun}, Outcomes: []string{monitor.OutcomeFailed}},
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindRun}, Outcomes: []string{monitor.OutcomeDone}}}},

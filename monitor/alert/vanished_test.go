@@ -73,3 +73,28 @@ func TestIdleFoundOfAWeeklyReaperStaysFiring(t *testing.T) {
 	require.Len(t, firing, 1)
 	assert.Equal(t, 4, firing[0].Count)
 }
+
+// A resource whose pipeline step fails at every run of an hourly reaper
+// (reaper.DefaultInterval; reaper.Run waits the interval after each run
+// ends) keeps one pipeline_failure alert: its quiet time was an hour, so
+// the Alerter's evaluation resolved it before the next run came and the
+// next run's failure paged again, every hour, for one failure that never
+// went away.
+func TestPipelineFailureOfAnHourlyReaperStaysFiring(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	const run = 2 * time.Minute // how long a run takes
+	start := time.Duration(0)
+	for range 4 {
+		require.NoError(t, l.Record(ctx, event(monitor.KindFailure, "i-1", monitor.OutcomeFailed, start)))
+		next := start + run + time.Hour
+		for m := start; m < next; m += time.Minute {
+			require.NoError(t, a.Evaluate(ctx, t0.Add(m)))
+		}
+		start = next
+	}
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing pipeline_failure/i-1"}, rec.sent())
+}
