@@ -45,7 +45,7 @@
 // when a source fails (a chart not found while the host's chart source
 // failed, or one that cannot be drawn, included, and an answer JSON
 // cannot carry: a NaN or infinite number a source gave, such as an
-// inventory's hourly cost). Times in parameters are
+// alert's value). Times in parameters are
 // RFC 3339; a "+" of a zone offset may be typed as it is (a query string
 // reads it as a space, which is read back as the "+").
 //

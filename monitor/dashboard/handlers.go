@@ -440,7 +440,7 @@ func orEmpty(s []string) []string {
 
 // writeJSON answers v with status. v is encoded before anything is
 // written: a value JSON cannot carry (a NaN or infinite number a source
-// gave: an inventory's cost, an alert's value) is answered 502 with the
+// gave: an alert's value) is answered 502 with the
 // encoding's error, not a status whose body stops short.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)

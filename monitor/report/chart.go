@@ -320,7 +320,8 @@ func unitOf(s provider.Series) string {
 // CostChart draws the fleet's hourly cost over [from, now] at step (and
 // at now; a step ≤ 0 or an empty range draws now alone): what
 // the resources with executed changes would have cost without them, and
-// what they cost.
+// what they cost. A resource whose HourlyCost is not a finite number ≥ 0,
+// which Build refuses, is left out of resources.
 func CostChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "cost", Title: "Hourly cost of the resources acted on", Type: ChartLine, Unit: "per hour"}
 	tls := timelines(evs, now, inventory(resources))
@@ -340,6 +341,8 @@ func CostChart(evs []monitor.Event, resources []provider.Resource, from, now tim
 // SavingsChart draws the realised savings accumulated over [from, now] at
 // step, in total; its last point, at now, is the report's
 // Totals.RealisedSavings. A step ≤ 0 or an empty range draws now alone.
+// A resource whose HourlyCost is not a finite number ≥ 0, which Build
+// refuses, is left out of resources.
 func SavingsChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "savings", Title: "Realised savings", Type: ChartLine, Unit: "saved"}
 	tls := timelines(evs, now, inventory(resources))
@@ -412,13 +415,21 @@ func grid(from, now time.Time, step time.Duration) []time.Time {
 	return append(out, now)
 }
 
+// inventory indexes resources by ID for the charts, which have no error
+// to return: a resource whose HourlyCost Build refuses (validCost) is
+// left out, so that no chart value is infinite or NaN.
 func inventory(resources []provider.Resource) map[string]provider.Resource {
 	m := make(map[string]provider.Resource, len(resources))
 	for _, r := range resources {
-		m[r.ID] = r
+		if validCost(r.HourlyCost) {
+			m[r.ID] = r
+		}
 	}
 	return m
 }
+
+// validCost reports whether c is an hourly cost: finite and ≥ 0.
+func validCost(c float64) bool { return c >= 0 && !math.IsInf(c, 1) }
 
 // IdleChart draws the estimated monthly savings of each idle resource of
 // rep.

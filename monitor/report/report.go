@@ -192,8 +192,11 @@ type Report struct {
 
 // Build makes the report of in. It returns a *provider.InvalidError when
 // Now is zero, From is after Now (a period that ends before it starts:
-// the two swapped, most likely) or a Target is invalid (no ID,
-// PerInstance not positive, an invalid series).
+// the two swapped, most likely), a Target is invalid (no ID,
+// PerInstance not positive, an invalid series) or a Resource's
+// HourlyCost is not a finite number ≥ 0 (which Resource.Validate
+// refuses too: a restart charged at it would make the savings infinite
+// or NaN).
 func Build(in Input) (Report, error) {
 	if in.Now.IsZero() {
 		return Report{}, provider.Invalid("now", in.Now, "is required")
@@ -204,6 +207,12 @@ func Build(in Input) (Report, error) {
 	for i, tg := range in.Targets {
 		if err := tg.validate(); err != nil {
 			return Report{}, provider.Within("targets["+itoa(i)+"]", err)
+		}
+	}
+	for i, r := range in.Resources {
+		if !validCost(r.HourlyCost) {
+			return Report{}, provider.Within("resources["+itoa(i)+"]",
+				provider.Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0 (resource "+r.ID+")"))
 		}
 	}
 	title := in.Title
