@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientset "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/idlescale/idlescale/provider"
@@ -28,29 +30,55 @@ import (
 )
 
 // counter counts the requests the clients it wraps send, by method and
-// path, and the most in flight at once.
+// path, and the most in flight at once. A request is counted once however
+// many times client-go sends it: an attempt answered with a status that
+// client-go retries after the server's Retry-After (a 429 of the API
+// server's priority and fairness on a loaded machine, a 5xx with
+// Retry-After) is not counted, the attempt that answers the call is, so
+// that the counts the tests assert are the driver's requests, not the
+// server's load.
 type counter struct {
 	mu       sync.Mutex
-	seen     []string
+	seen     []*attempt
 	inFlight int
 	most     int
+}
+
+// attempt is one round trip of a request; retried says client-go sends
+// the request again (retriedByClient).
+type attempt struct {
+	call    string
+	retried bool
 }
 
 // wrap returns a RoundTripper that counts into c and sends through next.
 func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		a := &attempt{call: r.Method + " " + r.URL.Path}
 		c.mu.Lock()
-		c.seen = append(c.seen, r.Method+" "+r.URL.Path)
+		c.seen = append(c.seen, a) // in the order sent
 		c.inFlight++
 		c.most = max(c.most, c.inFlight)
 		c.mu.Unlock()
-		defer func() {
-			c.mu.Lock()
-			c.inFlight--
-			c.mu.Unlock()
-		}()
-		return next.RoundTrip(r)
+		resp, err := next.RoundTrip(r)
+		c.mu.Lock()
+		c.inFlight--
+		a.retried = retriedByClient(resp, err)
+		c.mu.Unlock()
+		return resp, err
 	})
+}
+
+// retriedByClient reports whether client-go sends a request again after
+// an attempt answered with resp: a 429 or a 5xx with a Retry-After of
+// whole seconds, as k8s.io/client-go/rest's checkWait reads it (its
+// withRetry.IsNextRetry retries those, up to ten times).
+func retriedByClient(resp *http.Response, err error) bool {
+	if err != nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+		return false
+	}
+	_, aerr := strconv.Atoi(resp.Header.Get("Retry-After"))
+	return aerr == nil
 }
 
 // mostInFlight returns the most requests in flight at once since the
@@ -63,11 +91,17 @@ func (c *counter) mostInFlight() int {
 	return m
 }
 
-// take returns the requests counted since the last take.
+// take returns the requests counted since the last take, each once (the
+// attempts client-go retried left out), in the order sent.
 func (c *counter) take() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.seen
+	out := make([]string, 0, len(c.seen))
+	for _, a := range c.seen {
+		if !a.retried {
+			out = append(out, a.call)
+		}
+	}
 	c.seen = nil
 	return out
 }
@@ -374,4 +408,45 @@ func TestBatchMetricsBoundedByTheContext(t *testing.T) {
 	}
 	require.NoError(t, d.QueryMetrics(f.ctx, reads))
 	assert.LessOrEqual(t, c.mostInFlight(), 8, "eight at most by default")
+}
+
+// TestCounterCountsARetriedRequestOnce: a request that client-go sends
+// again after a 429 with Retry-After (the API server's priority and
+// fairness under load) is one request to the counter and the
+// interceptor, so that the tests' exact counts do not move with the
+// machine's load; two requests are still two.
+func TestCounterCountsARetriedRequestOnce(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	answered := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		answered++
+		n := answered
+		mu.Unlock()
+		if n%2 == 1 { // every first attempt: throttled
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := &counter{}
+	ic := &interceptor{matches: func(*http.Request) bool { return true }}
+	cs, err := clientset.NewForConfig(&rest.Config{Host: srv.URL, WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+		ic.next = rt
+		return c.wrap(ic)
+	}})
+	require.NoError(t, err)
+	for range 2 {
+		_, err = cs.AppsV1().Deployments("shop").List(t.Context(), metav1.ListOptions{})
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	assert.Equal(t, 4, answered, "each request sent twice")
+	mu.Unlock()
+	assert.Equal(t, []string{"GET /apis/apps/v1/namespaces/shop/deployments", "GET /apis/apps/v1/namespaces/shop/deployments"}, c.take())
+	assert.Equal(t, int32(2), ic.seen.Load())
 }

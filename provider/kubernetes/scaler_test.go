@@ -143,18 +143,22 @@ type interceptor struct {
 	after     func()
 	once      sync.Once
 	afterOnce sync.Once
-	seen      atomic.Int32
+	// seen counts the requests that match, each once however many times
+	// client-go sends it (retriedByClient, as counter counts).
+	seen atomic.Int32
 }
 
 func (i *interceptor) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !i.matches(r) {
 		return i.next.RoundTrip(r)
 	}
-	i.seen.Add(1)
 	if i.before != nil {
 		i.once.Do(i.before)
 	}
 	resp, err := i.next.RoundTrip(r)
+	if !retriedByClient(resp, err) { // a request client-go sends again is one request
+		i.seen.Add(1)
+	}
 	if i.after != nil {
 		i.afterOnce.Do(i.after)
 	}
