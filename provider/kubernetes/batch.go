@@ -266,22 +266,28 @@ const batchSingle = 8
 
 // batchVolumes answers reads for the batch call whole: fromList answers a
 // read from a listing, when it can, and single makes the single call for
-// the others, batchSingle at a time; fail gives every read the error of
-// a ctx that ended before the batch.
+// the others, batchSingle at a time (or the context's bound), once every
+// read a listing answers is answered: the listing is made before any
+// single call, not beside them, so that the batch makes no more calls at
+// once than the bound; fail gives every read the error of a ctx that
+// ended before the batch.
 func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R,
 	fail func(*R, error), fromList func(*R) bool, single func(*R),
 ) error {
 	if err := ended(ctx, d, whole, reads, fail); err != nil {
 		return err
 	}
+	var rest []int // the reads no listing answers
+	for i := range reads {
+		if !fromList(&reads[i]) {
+			rest = append(rest, i)
+		}
+	}
 	var (
 		wg   sync.WaitGroup
 		slot = make(chan struct{}, provider.BatchConcurrency(ctx, batchSingle))
 	)
-	for i := range reads {
-		if fromList(&reads[i]) {
-			continue
-		}
+	for _, i := range rest {
 		slot <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slot }()

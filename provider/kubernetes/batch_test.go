@@ -450,3 +450,55 @@ func TestCounterCountsARetriedRequestOnce(t *testing.T) {
 	assert.Equal(t, []string{"GET /apis/apps/v1/namespaces/shop/deployments", "GET /apis/apps/v1/namespaces/shop/deployments"}, c.take())
 	assert.Equal(t, int32(2), ic.seen.Load())
 }
+
+// TestBatchListingOfVolumesWithinTheBound: a QueryMetrics batch that
+// reads a workload before a PersistentVolume makes no more calls at once
+// than provider.WithBatchConcurrency allows, its listing of the volumes
+// included: the listing was made while the workload's single read, sent
+// before it, was in flight, two calls at once under a bound of 1 (a
+// detector Scan with Concurrency 1 over workloads and volumes). The
+// workload's read is held until the listing starts, or a few seconds.
+func TestBatchListingOfVolumesWithinTheBound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	f.deployment("web", 1, []corev1.Container{container("app", "250m", "128Mi", false)})
+	vol := f.volume("quiet", volumeSpec{source: f.csiDisk("vol-q"), claim: "data", phase: corev1.VolumeReleased, since: now.Add(-40 * 24 * time.Hour)})
+
+	c := &counter{}
+	listing := make(chan struct{})
+	var once sync.Once
+	gate := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			switch {
+			case r.Method == http.MethodGet && r.URL.Path == "/api/v1/persistentvolumes":
+				once.Do(func() { close(listing) })
+			case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/namespaces/"+f.ns+"/deployments/web"):
+				select { // the workload's read waits for the listing, if it comes meanwhile
+				case <-listing:
+				case <-time.After(3 * time.Second):
+				}
+			}
+			return next.RoundTrip(r)
+		})
+	}
+	rc := restConfig()
+	rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return c.wrap(gate(rt)) }
+	cs, err := clientset.NewForConfig(rc)
+	require.NoError(t, err)
+	d, err := kubernetes.New(kubernetes.Config{Namespaces: []string{}, PersistentVolumes: kubernetes.PersistentVolumeConfig{
+		List: true, LabelSelector: volumeLabel + "=" + f.ns,
+	}}, cs, kubernetes.WithMetricsClient(metricsClient()), kubernetes.WithClock(fixedClock(now)))
+	require.NoError(t, err)
+
+	start := now.Add(-time.Hour)
+	reads := []provider.MetricRead{
+		{Query: provider.Query{ResourceID: f.id(kubernetes.ObjectDeployment, "web"), Metric: provider.MetricCPU, Start: start, End: now, Step: time.Minute}},
+		{Query: provider.Query{ResourceID: vol, Metric: provider.MetricDiskRead, Start: start, End: now, Step: time.Minute}},
+	}
+	c.mostInFlight()
+	require.NoError(t, d.QueryMetrics(provider.WithBatchConcurrency(f.ctx, 1), reads))
+	assert.Equal(t, 1, c.mostInFlight(), "one call at a time: %v", c.take())
+	require.NoError(t, reads[0].Err)
+	require.NoError(t, reads[1].Err, "the quiet disk's count")
+}
