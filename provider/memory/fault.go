@@ -79,6 +79,7 @@ type Fault struct {
 	// Op is the operation to fail. Required.
 	Op Op `json:"op" yaml:"op"`
 	// ResourceID restricts the fault to one resource; empty matches all.
+	// A list fault has none (Validate).
 	ResourceID string `json:"resource_id,omitempty" yaml:"resource_id,omitempty"`
 	// Err is the error to return.
 	Err error `json:"-" yaml:"-"`
@@ -97,7 +98,9 @@ type Fault struct {
 	Times int `json:"times,omitempty" yaml:"times,omitempty"`
 }
 
-// Validate checks Op, Nth, Times and Latency.
+// Validate checks Op, Nth, Times and Latency, and that a list fault has
+// no ResourceID (a List concerns no one resource, so it would never
+// fire).
 func (f Fault) Validate() error {
 	switch {
 	case !slices.Contains(injectable, f.Op):
@@ -108,6 +111,9 @@ func (f Fault) Validate() error {
 		return provider.Invalid("fault.times", f.Times, "must be ≥ 0")
 	case f.Latency < 0:
 		return provider.Invalid("fault.latency", f.Latency, "must be ≥ 0")
+	case f.Op == OpList && f.ResourceID != "":
+		// A List concerns no one resource: the fault would never fire.
+		return provider.Invalid("fault.resource_id", f.ResourceID, "must be empty for list, which concerns no one resource")
 	}
 	return nil
 }

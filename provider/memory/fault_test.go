@@ -281,3 +281,20 @@ func opCalls(t *testing.T) map[memory.Op]func(*memory.Cloud) error {
 		},
 	}
 }
+
+// TestListFaultForOneResourceIsRefused: a List concerns no one resource,
+// so a list fault restricted to one (ResourceID) would never fire, and a
+// test that injected it to fail a listing passed on a List that
+// succeeded; InjectFault refuses it, naming the field.
+func TestListFaultForOneResourceIsRefused(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpList, ResourceID: "i-a"})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fault.resource_id", ie.Field)
+	_, err = c.List(t.Context(), provider.Filter{})
+	require.NoError(t, err, "no fault was injected")
+	_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, ResourceID: "i-a"})
+	require.NoError(t, err, "a get concerns one resource")
+}
