@@ -79,7 +79,7 @@ type Fault struct {
 	// Op is the operation to fail. Required.
 	Op Op `json:"op" yaml:"op"`
 	// ResourceID restricts the fault to one resource; empty matches all.
-	// A list fault has none (Validate).
+	// It must be a valid ID, and a list fault has none (Validate).
 	ResourceID string `json:"resource_id,omitempty" yaml:"resource_id,omitempty"`
 	// Err is the error to return.
 	Err error `json:"-" yaml:"-"`
@@ -98,9 +98,10 @@ type Fault struct {
 	Times int `json:"times,omitempty" yaml:"times,omitempty"`
 }
 
-// Validate checks Op, Nth, Times and Latency, and that a list fault has
-// no ResourceID (a List concerns no one resource, so it would never
-// fire).
+// Validate checks Op, Nth, Times and Latency, and that ResourceID is
+// empty or a valid resource ID (provider.ValidateID), and empty for a
+// list fault (a List concerns no one resource): a fault no call can
+// match, which would never fire, is refused.
 func (f Fault) Validate() error {
 	switch {
 	case !slices.Contains(injectable, f.Op):
@@ -111,6 +112,10 @@ func (f Fault) Validate() error {
 		return provider.Invalid("fault.times", f.Times, "must be ≥ 0")
 	case f.Latency < 0:
 		return provider.Invalid("fault.latency", f.Latency, "must be ≥ 0")
+	case f.ResourceID != "" && provider.ValidateID(f.ResourceID) != nil:
+		// Every call refuses such an ID before the faults: it would never fire.
+		return provider.Invalid("fault.resource_id", f.ResourceID, fmt.Sprintf(
+			"must be a resource ID (provider.ValidateID: no white space or control characters, at most %d bytes), or empty for every resource", provider.MaxIDLength))
 	case f.Op == OpList && f.ResourceID != "":
 		// A List concerns no one resource: the fault would never fire.
 		return provider.Invalid("fault.resource_id", f.ResourceID, "must be empty for list, which concerns no one resource")

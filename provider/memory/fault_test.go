@@ -298,3 +298,18 @@ func TestListFaultForOneResourceIsRefused(t *testing.T) {
 	_, err = c.InjectFault(memory.Fault{Op: memory.OpGet, ResourceID: "i-a"})
 	require.NoError(t, err, "a get concerns one resource")
 }
+
+// TestFaultForAnInvalidIDIsRefused: every call refuses an ID that
+// provider.ValidateID refuses before it reaches the faults, so a fault
+// restricted to such an ID (a stray space from a fleet's YAML, say) would
+// never fire; InjectFault refuses it, naming the field.
+func TestFaultForAnInvalidIDIsRefused(t *testing.T) {
+	t.Parallel()
+	c, _ := seed(t)
+	_, err := c.InjectFault(memory.Fault{Op: memory.OpGet, ResourceID: "i-a "})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "fault.resource_id", ie.Field)
+	_, err = c.Get(t.Context(), "i-a")
+	require.NoError(t, err, "no fault was injected")
+}
