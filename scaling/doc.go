@@ -142,7 +142,9 @@
 // read when the provider has the batch capabilities
 // (provider.ResourceBatcher, CapacityBatcher, MetricsBatcher, and
 // PodBatcher for the pods; the memory cloud has the first three, the
-// Kubernetes driver all but the metrics) and with one call per read
+// Kubernetes driver all four, its metric batch read one workload at a
+// time for the Autoscaler: provider.WithBatchConcurrency) and with one
+// call per read
 // otherwise; Config.BatchSize sets the batches' size for a provider whose
 // requests are rate-limited. It is a dry run
 // unless Config.Execute is set. Run returns nil when ctx ends; it waits
