@@ -33,9 +33,11 @@
 //	...
 //	blocked, _ := log.Query(monitor.Query{Kinds: []monitor.Kind{monitor.KindBlocked}, From: dayAgo})
 //
-// A sink that fails does not stop the others and loses nothing: its events
-// wait in its backlog (LogConfig.MaxBacklog) and are passed again on the
-// next Record or Flush; Record reports the failure as a *SinkError. The
+// A sink that fails does not stop the others: its events wait in its
+// backlog and are passed again on the next Record or Flush; Record reports
+// the failure as a *SinkError. The backlog holds LogConfig.MaxBacklog
+// events (10,000 by default): beyond it the oldest are dropped and the
+// *SinkError also matches ErrDropped, saying how many. The
 // sinks here are Ring (memory), FileSink (JSON lines with rotation; read
 // back with ReadEvents; a failed rotation fails that Write only and the
 // sink recovers once the cause is gone) and any Sink a host writes
