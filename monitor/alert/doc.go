@@ -22,7 +22,8 @@
 // (called by Run, or by a host that runs no loop) sends what is queued; a
 // notifier that fails keeps its notifications, in order, for the next
 // Deliver, while the other notifiers receive theirs. A notification a
-// notifier refuses for good (ErrRejected: a webhook's 4xx) is dropped and
+// notifier refuses for good (ErrRejected: a webhook's 4xx other than 408
+// and 429, which are retried like a 5xx, or a redirect) is dropped and
 // logged, not retried, and does not hold back the ones after it.
 //
 // Run is the host's loop: it evaluates on its own goroutine and delivers
