@@ -10,7 +10,8 @@
 //
 // # Map of the SDK
 //
-// Imports only go downward in this list.
+// Imports only go downward in this list: a package imports only packages
+// listed above it.
 //
 //	clock                the small Clock interface (Now, After) that waiting
 //	                     components take; *clock.Mock from benbjohnson/clock fits it
@@ -20,6 +21,9 @@
 //	                     Scaler, Resizer, BackupCatalog, ActivitySource
 //	trace                real metric traces read from CSV into provider samples, to
 //	                     replay a host's own history
+//	provider/quota       a per-account-region budget of metric reads (calls and
+//	                     data points per second, CloudWatch's by default), batching
+//	                     into GetMetricData-sized calls, back-off when throttled
 //	provider/memory      an in-memory cloud for tests, dry runs and examples: fleet
 //	                     files, replay of real traces, lifecycle on a clock, fault
 //	                     injection, a log of every mutation; a CloudWatch quota
@@ -30,9 +34,6 @@
 //	provider/aws         EC2 instances and EBS volumes, Auto Scaling, CloudWatch,
 //	                     Lambda, Application Load Balancers and EBS snapshots
 //	provider/prometheus  metrics, activity and targets from a Prometheus server
-//	provider/quota       a per-account-region budget of metric reads (calls and
-//	                     data points per second, CloudWatch's by default), batching
-//	                     into GetMetricData-sized calls, back-off when throttled
 //	detector             idle detection: utilization, activity, schedule and model
 //	                     signals combined into one explainable confidence; Tracker
 //	                     evaluates a fleet incrementally from per-resource states
@@ -58,6 +59,8 @@
 //	reaper               the idle-reaping pipeline: detect, select, gate (with
 //	                     approvals), reserve, act, verify, record, through small
 //	                     interfaces a host can replace; dry run by default
+//	scaling/hpa          Kubernetes' HPA replica calculation and normalization,
+//	                     exactly, as pure functions on their own input types
 //	scaling              scaling strategies (threshold, target-value, HPA, step,
 //	                     vertical, scheduled, predictive, the host's) and the engine that plans,
 //	                     gates, rate-limits, executes, verifies and rolls back their
@@ -65,8 +68,6 @@
 //	                     YAML/JSON policies
 //	scaling/sim          replays demand traces through strategies beside an oracle
 //	                     and reactive baselines: cost, SLO violations, changes
-//	scaling/hpa          Kubernetes' HPA replica calculation and normalization,
-//	                     exactly, as pure functions on their own input types
 //	monitor              the typed event log of everything the pipelines do, with
 //	                     sinks (memory, rotating JSON lines) and queries
 //	monitor/alert        alerts over events and metrics, deduplicated and resolved,
