@@ -37,13 +37,14 @@
 // (encoding/json, as it is) and as an SVG chart (WriteSVG).
 //
 //	s, err := sim.New(sim.Config{CapacityPerInstance: 120, LeadTime: 5 * time.Minute, From: from})
-//	pred, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 120})
+//	pred, err := scaling.NewPredictive(scaling.PredictiveConfig{CapacityPerInstance: 120, LeadTime: 5 * time.Minute,
+//		Step: demand.Step}) // a strategy reads the demand at its own step: Run refuses another
 //	rep, err := s.Run(ctx, demand, sim.Policy{Name: "predictive", Strategy: pred})
 //	err = rep.WriteTable(os.Stdout)
 //
 //	policy, err := scaling.LoadConfigFile("autoscaler.yaml")
 //	web := policy.Targets[0]
-//	candidates, err := web.Candidates(nil)
+//	candidates, err := web.Candidates(nil) // the policy file's strategies at the demand's step
 //	cfg := sim.Config{CapacityPerInstance: 120, LeadTime: 5 * time.Minute, From: from}
 //	lo, hi := web.Bounds() // the policy's min (0 scales to zero) and max, with their defaults
 //	cfg.Min, cfg.Max = &lo, hi
