@@ -186,8 +186,14 @@ func (in *Input) Validate() error {
 		}
 	}
 	for i, a := range in.Activity {
-		if err := a.Validate(); err != nil {
-			return fmt.Errorf("input.activity[%d]: %w", i, err)
+		// Named from the input's root, as every other field here: the
+		// provider value's own paths ("activity.kind",
+		// "activity.logins.count") say neither.
+		if err := a.Kind.Validate(); err != nil {
+			return renamed(fmt.Sprintf("input.activity[%d].kind", i), err)
+		}
+		if err := a.Validate(); err != nil { // the count
+			return renamed(fmt.Sprintf("input.activity[%d].count", i), err)
 		}
 		if a.Since.After(in.Now) {
 			return invalid(fmt.Sprintf("input.activity[%d].since", i), a.Since.Format(time.RFC3339), "must not be after now "+in.Now.Format(time.RFC3339))

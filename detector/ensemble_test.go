@@ -177,7 +177,7 @@ func TestBadInput(t *testing.T) {
 		{"zero step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Values: []float64{1}}}}, "input.series[cpu].step"},
 		{"duplicate metric", detector.Input{Now: now, Resource: vm, Series: []provider.Series{good, good}}, "input.series[1].metric"},
 		{"unknown metric", detector.Input{Now: now, Resource: vm, Series: []provider.Series{good, {Metric: "vcpu", Start: t0, Step: time.Minute}}}, "input.series[1].metric"},
-		{"negative activity", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "activity.logins.count"},
+		{"negative activity", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins, Count: -1}}}, "input.activity[0].count"},
 		{"duplicate activity kind", detector.Input{Now: now, Resource: vm, Activity: []provider.ActivityCount{{Kind: provider.ActivityLogins}, {Kind: provider.ActivityAPICalls}, {Kind: provider.ActivityLogins}}}, "input.activity[2].kind"},
 		{"NaN cost", detector.Input{Now: now, Resource: provider.Resource{Kind: provider.KindInstance, HourlyCost: math.NaN()}}, "input.resource.hourly_cost"},
 		{"window shorter than a step", detector.Input{Now: now, Resource: vm, Series: []provider.Series{{Metric: provider.MetricCPU, Start: t0, Step: 48 * time.Hour, Values: []float64{0.01}}}}, "utilization.window"},

@@ -50,3 +50,14 @@ func (e *ResourceError) Unwrap() error { return e.Err }
 func invalid(field string, value any, reason string) error {
 	return provider.Invalid(field, value, reason)
 }
+
+// renamed returns err's *provider.InvalidError, made under another path
+// (a provider value's own), as the error of field, its value and reason
+// kept; an error that is no *provider.InvalidError as it is.
+func renamed(field string, err error) error {
+	var ie *provider.InvalidError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	return invalid(field, ie.Value, ie.Reason)
+}
