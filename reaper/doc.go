@@ -37,10 +37,11 @@
 //
 // Decisions are pure functions of the fleet's data and the now passed to
 // RunOnce; only verification and Run wait, on the clock.Clock given with
-// WithClock. The gate judges each proposal at that now plus the whole
-// minutes the run has taken so far on the clock, so that a run slowed by
-// its metrics source does not stop a machine at 09:06 on a check of
-// business hours made at 08:50.
+// WithClock. The gate judges each proposal at that now during the run's
+// first minute on the clock, then at now plus the time the run has taken
+// so far rounded up to the minute (a check made 90 s into the run is at
+// now + 2m), so that a run slowed by its metrics source does not stop a
+// machine at 09:06 on a check of business hours made at 08:50.
 //
 // With terminate in Config.Actions and the detector's Ensemble (a
 // *detector.Ensemble, or a type that embeds one and so implements
