@@ -216,11 +216,19 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 var _ provider.ActivityBatcher = (*Driver)(nil)
 
 // Activities implements provider.ActivityBatcher: every read is answered
-// as Activity answers it, with the reads' resources described as
-// QueryMetrics describes them (instances and volumes 200 at a time,
-// groups 50 at a time; functions, load balancers and names that are no
-// group one by one, each resource once, and in us-east-1 each function
-// asked ListVersionsByFunction once), and the CloudWatch queries of the
+// as Activity answers it, with the reads' resources described once each:
+// instances and volumes 200 at a time, groups 50 at a time (as
+// QueryMetrics describes them), functions found in the pages of
+// ListFunctions (Config.PageSize up to 50 a page; the pages are read
+// until every function is found, or one page fewer than there are
+// functions to find, so that a batch of one function lists nothing),
+// load balancers 20 a DescribeLoadBalancers call (one whose call ELBv2
+// fails for an unknown load balancer among them is asked again alone);
+// the functions not found so (not listed yet, unknown, or the listing
+// failed: without lambda:ListFunctions, say), names with a ':' and
+// names that are no group are looked up one by one, as Activity looks
+// them up, and in us-east-1 each function is asked
+// ListVersionsByFunction once. The CloudWatch queries of the
 // reads whose whole periods cover the same range (see Activity) packed
 // into GetMetricData calls of up to Config.MetricBatch queries (at most
 // 500; a read's queries, up to five for a load balancer, are never split
@@ -271,6 +279,7 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 	if err != nil {
 		return failAll(valid, err)
 	}
+	few := d.listFunctionsAndLoadBalancers(ctx, "activity", l, ids)
 	// Each resource resolved once, and whether its counts may be quiet
 	// (a function that cannot run at the edge: see mayRunAtEdge).
 	type resolved struct {
@@ -287,9 +296,11 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 			if err := ctxErr(ctx, "activity", ""); err != nil {
 				return failAll(append(pending, valid[k:]...), err)
 			}
-			if l.errs[k] != nil {
+			var listed bool
+			switch t.t, listed = few.target(ctx, d, "activity", l, k, id); {
+			case l.errs[k] != nil:
 				t.err = l.errs[k]
-			} else {
+			case !listed:
 				t.t, _, t.err = d.found(ctx, "activity", l, k, id)
 			}
 			if t.err == nil && len(activityTable[t.t.kind]) > 0 {

@@ -3,7 +3,9 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,9 +65,10 @@ func functionName(arn string) string {
 // attached volume, an Application Load Balancer, an RDS database,
 // unknown resources, invalid queries, repeats (one in another time
 // zone) and an earlier window in
-// one Activities call: every read is what Activity answers alone, and
-// the CloudWatch queries cost one GetMetricData call per window, not one
-// per read.
+// one Activities call: every read is what Activity answers alone, the
+// CloudWatch queries cost one GetMetricData call per window, not one
+// per read, and the functions are found in a listing, not by a
+// GetFunction each.
 func TestActivitiesEqualActivityReadByRead(t *testing.T) {
 	t.Parallel()
 	at := seeder{region}
@@ -96,7 +101,8 @@ func TestActivitiesEqualActivityReadByRead(t *testing.T) {
 	fns := modifiedLambda{LambdaAPI: sdk().lambda, modified: map[string]time.Time{
 		used: start.Add(-time.Hour), quiet: start.Add(30 * time.Minute), edge: start.Add(30 * time.Minute),
 	}}
-	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw, Lambda: fns}),
+	lam := &fewCallsLambda{LambdaAPI: fns}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{CloudWatch: cw, Lambda: lam}),
 		awsprovider.WithNow(func() time.Time { return time.Now().Add(10 * time.Minute) }))
 	window := func(id string) provider.ActivityQuery {
 		return provider.ActivityQuery{ResourceID: id, Start: start, End: before.Add(5 * time.Minute)}
@@ -117,6 +123,8 @@ func TestActivitiesEqualActivityReadByRead(t *testing.T) {
 	}
 	require.NoError(t, provider.Activities(tctx(t), d, reads))
 	assert.Equal(t, int64(2), cw.n.Load(), "one GetMetricData call per window: the reads' and the earlier one")
+	assert.Equal(t, int64(1), lam.list.Load(), "the functions found in one listing (moto's one page)")
+	assert.Equal(t, int64(1), lam.get.Load(), "GetFunction of the name no function has alone")
 
 	cw.n.Store(0)
 	for i, r := range reads {
@@ -300,4 +308,170 @@ func TestActivitiesContextEndedInTheLastLookup(t *testing.T) {
 	err := d.Activities(ctx, reads)
 	require.ErrorIs(t, reads[0].Err, context.Canceled, "the read cut short")
 	require.ErrorIs(t, err, context.Canceled, "the call as a whole")
+}
+
+// fewRegion holds the resources of the tests of the calls a batch makes
+// to look up functions and load balancers: they count them, and no other
+// test lists them.
+const fewRegion = "ap-northeast-2"
+
+// fewCallsLambda is the real Lambda client that counts its GetFunction
+// and ListFunctions calls and, with page set, lists the functions of only
+// (by ARN; the region's others, of an earlier -count, left out) in pages
+// of page, as Lambda does with MaxItems (moto never pages).
+type fewCallsLambda struct {
+	awsprovider.LambdaAPI
+	page      int
+	only      map[string]bool
+	get, list atomic.Int64
+}
+
+func (c *fewCallsLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	c.get.Add(1)
+	return c.LambdaAPI.GetFunction(ctx, in, optFns...)
+}
+
+func (c *fewCallsLambda) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	c.list.Add(1)
+	if c.page == 0 {
+		return c.LambdaAPI.ListFunctions(ctx, in, optFns...)
+	}
+	all, err := c.LambdaAPI.ListFunctions(ctx, &lambda.ListFunctionsInput{}, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	var fns []lambdatypes.FunctionConfiguration
+	for _, fn := range all.Functions {
+		if c.only[awssdk.ToString(fn.FunctionArn)] {
+			fns = append(fns, fn)
+		}
+	}
+	start, _ := strconv.Atoi(awssdk.ToString(in.Marker))
+	end := min(start+c.page, len(fns))
+	out := &lambda.ListFunctionsOutput{Functions: fns[start:end]}
+	if end < len(fns) {
+		out.NextMarker = awssdk.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+// arnsELB is the real ELBv2 client that records how many load balancers
+// each DescribeLoadBalancers call names.
+type arnsELB struct {
+	awsprovider.ELBv2API
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (c *arnsELB) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	c.mu.Lock()
+	c.sizes = append(c.sizes, len(in.LoadBalancerArns))
+	c.mu.Unlock()
+	return c.ELBv2API.DescribeLoadBalancers(ctx, in, optFns...)
+}
+
+// TestActivitiesLooksUpFunctionsAndLoadBalancersInFewCalls: a batch of
+// four functions (one also by name) and 22 load balancers, in a region of
+// their own, finds the functions in the pages of ListFunctions (two, of
+// two functions each) with no GetFunction, and describes the load
+// balancers 20 at a time (two DescribeLoadBalancers calls), and every
+// read is what Activity answers alone; a batch of one function asks
+// GetFunction alone, as Activity does. It made a GetFunction per
+// function and a DescribeLoadBalancers per load balancer.
+func TestActivitiesLooksUpFunctionsAndLoadBalancersInFewCalls(t *testing.T) {
+	t.Parallel()
+	at := seeder{fewRegion}
+	var ids []string
+	for range 4 {
+		ids = append(ids, at.createFunction(t, 128, 3, nil))
+	}
+	ids = append(ids, functionName(ids[0]))
+	var lbs []string
+	for range 22 {
+		lbs = append(lbs, at.createLoadBalancer(t, elbtypes.LoadBalancerTypeEnumApplication, nil))
+	}
+	ids = append(ids, lbs...)
+	lam := &fewCallsLambda{LambdaAPI: sdkIn(fewRegion).lambda, page: 2, only: map[string]bool{}}
+	for _, fn := range ids[:4] {
+		lam.only[fn] = true
+	}
+	elb := &arnsELB{ELBv2API: sdkIn(fewRegion).elb}
+	// The real clock ten minutes ahead: the window, which ends after the
+	// load balancers were created, has ended and is published.
+	d := newDriverIn(t, fewRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{Lambda: lam, ELBv2: elb}),
+		awsprovider.WithNow(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+	end := time.Now().UTC().Truncate(time.Minute).Add(5 * time.Minute)
+	window := func(id string) provider.ActivityQuery {
+		return provider.ActivityQuery{ResourceID: id, Start: end.Add(-2 * time.Hour), End: end}
+	}
+	reads := make([]provider.ActivityRead, 0, len(ids)+1)
+	for _, id := range append(ids, ids[1]) {
+		reads = append(reads, provider.ActivityRead{Query: window(id)})
+	}
+	require.NoError(t, d.Activities(tctx(t), reads))
+	assert.Equal(t, int64(0), lam.get.Load(), "no GetFunction: the functions are in the listing")
+	assert.Equal(t, int64(2), lam.list.Load(), "the two pages of the four functions")
+	assert.Equal(t, []int{20, 2}, elb.sizes, "20 load balancers a call")
+
+	for i, r := range reads {
+		want, err := d.Activity(tctx(t), r.Query)
+		require.NoError(t, err, "read %d (%q)", i, r.Query.ResourceID)
+		require.NoError(t, r.Err, "read %d (%q)", i, r.Query.ResourceID)
+		assert.Equal(t, want, r.Counts, "read %d (%q)", i, r.Query.ResourceID)
+	}
+	for _, r := range reads[5 : 5+len(lbs)] {
+		require.Len(t, r.Counts, 1, "quiet since its CreatedTime, which the batch's describe gave: %q", r.Query.ResourceID)
+		assert.True(t, r.Counts[0].Since.After(r.Query.Start))
+	}
+
+	lam.get.Store(0)
+	lam.list.Store(0)
+	one := []provider.ActivityRead{{Query: window(ids[2])}}
+	require.NoError(t, d.Activities(tctx(t), one))
+	require.NoError(t, one[0].Err)
+	assert.Equal(t, int64(1), lam.get.Load(), "one function: GetFunction, as Activity asks")
+	assert.Equal(t, int64(0), lam.list.Load(), "no listing for one function")
+}
+
+// strictELB is arnsELB that fails a DescribeLoadBalancers call naming a
+// load balancer that does not exist with LoadBalancerNotFound, as ELBv2
+// does (moto 5.2.1 leaves it out when a known one comes first).
+type strictELB struct{ *arnsELB }
+
+func (c strictELB) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	out, err := c.arnsELB.DescribeLoadBalancers(ctx, in, optFns...)
+	if err == nil && len(in.LoadBalancerArns) > 0 && len(out.LoadBalancers) < len(in.LoadBalancerArns) {
+		return nil, &elbtypes.LoadBalancerNotFoundException{Message: awssdk.String("One or more load balancers not found")}
+	}
+	return out, err
+}
+
+// TestActivitiesUnknownLoadBalancerAmongOthers: a describe of the batch's
+// load balancers that ELBv2 fails for an unknown one among them is asked
+// again one by one, so that the unknown one fails alone with
+// provider.ErrNotFound and the others read as Activity reads them.
+func TestActivitiesUnknownLoadBalancerAmongOthers(t *testing.T) {
+	t.Parallel()
+	at := seeder{fewRegion}
+	lbs := []string{at.createLoadBalancer(t, elbtypes.LoadBalancerTypeEnumApplication, nil), at.createLoadBalancer(t, elbtypes.LoadBalancerTypeEnumApplication, nil)}
+	unknown := lbs[0][:strings.LastIndexByte(lbs[0], '/')+1] + "0123456789abcdef"
+	elb := strictELB{&arnsELB{ELBv2API: sdkIn(fewRegion).elb}}
+	d := newDriverIn(t, fewRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: elb}),
+		awsprovider.WithNow(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+	end := time.Now().UTC().Truncate(time.Minute).Add(5 * time.Minute)
+	reads := []provider.ActivityRead{}
+	for _, id := range []string{lbs[0], unknown, lbs[1]} {
+		reads = append(reads, provider.ActivityRead{Query: provider.ActivityQuery{ResourceID: id, Start: end.Add(-time.Hour), End: end}})
+	}
+	require.NoError(t, d.Activities(tctx(t), reads))
+	assert.Equal(t, []int{3, 1, 1, 1}, elb.sizes, "the three, then one by one")
+	require.ErrorIs(t, reads[1].Err, provider.ErrNotFound)
+	assert.Contains(t, reads[1].Err.Error(), unknown)
+	for _, i := range []int{0, 2} {
+		require.NoError(t, reads[i].Err)
+		want, err := d.Activity(tctx(t), reads[i].Query)
+		require.NoError(t, err)
+		assert.Equal(t, want, reads[i].Counts)
+		assert.Len(t, reads[i].Counts, 1, "quiet since its CreatedTime")
+	}
 }

@@ -688,8 +688,7 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 			// throttled): the read stands as before the driver read it,
 			// gaps and activity unknown, as when mayRunAtEdge cannot
 			// decide.
-			d.warn(ctx, "aws: cannot tell when a load balancer was created (elasticloadbalancing:DescribeLoadBalancers failed): its requests' steps without a datapoint stay gaps, its activity unknown",
-				op, t.id, err)
+			d.undatedLoadBalancer(ctx, op, t.id, err)
 			t.loadBalancer, err = nil, nil
 		}
 	}
@@ -697,6 +696,14 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 		return target{}, wrap(op, id, err)
 	}
 	return t, nil
+}
+
+// undatedLoadBalancer warns that the load balancer id is read without
+// its CreatedTime: its describe failed with err, otherwise than not
+// found.
+func (d *Driver) undatedLoadBalancer(ctx context.Context, op, id string, err error) {
+	d.warn(ctx, "aws: cannot tell when a load balancer was created (elasticloadbalancing:DescribeLoadBalancers failed): its requests' steps without a datapoint stay gaps, its activity unknown",
+		op, id, err)
 }
 
 // getMetricData runs one batch (indexes into preps, all with one range)

@@ -22,7 +22,8 @@ import (
 )
 
 // modifiedLambda is the real Lambda client with the LastModified of the
-// functions (by ARN) in modified rewritten in GetFunction's answers: moto
+// functions (by ARN) in modified rewritten in GetFunction's and
+// ListFunctions' answers: moto
 // stamps a function with the time it was created, and the tests need one
 // modified before the window they read. versionsErr, when set, is what
 // ListVersionsByFunction returns.
@@ -37,6 +38,18 @@ func (m modifiedLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionI
 	if err == nil && out.Configuration != nil {
 		if at, ok := m.modified[awssdk.ToString(out.Configuration.FunctionArn)]; ok {
 			out.Configuration.LastModified = awssdk.String(at.UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}
+	}
+	return out, err
+}
+
+func (m modifiedLambda) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	out, err := m.LambdaAPI.ListFunctions(ctx, in, optFns...)
+	if err == nil {
+		for i, fn := range out.Functions {
+			if at, ok := m.modified[awssdk.ToString(fn.FunctionArn)]; ok {
+				out.Functions[i].LastModified = awssdk.String(at.UTC().Format("2006-01-02T15:04:05.000-0700"))
+			}
 		}
 	}
 	return out, err
