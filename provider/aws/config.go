@@ -18,7 +18,12 @@ import (
 )
 
 // TagKeys names the tags the driver maps onto resource metadata. Keys are
-// matched case-insensitively ("Environment" matches "environment"). The
+// matched case-insensitively ("Environment" matches "environment"); of a
+// key a resource carries in several spellings (EC2's tag keys are
+// case-sensitive), the value is the one spelled exactly as the key, else
+// the first spelling's in sort order, spellings whose values disagree
+// make the resource protected, as a malformed value does, and the
+// protection tag protects it when any spelling says so. The
 // values of the environment, role and owner tags are normalised
 // (provider.Resource.NormalizeLabels: "production " is "production");
 // Resource.Tags keeps them verbatim. The zero value means the defaults.
@@ -28,15 +33,16 @@ type TagKeys struct {
 	// Role fills Resource.Role. Default: "role".
 	Role string `json:"role,omitempty" yaml:"role,omitempty"`
 	// Criticality fills Resource.Criticality from low, medium, high or
-	// critical (any case); other values leave it unknown. Default:
-	// "criticality".
+	// critical (any case); other values leave it unknown and make the
+	// resource protected. Default: "criticality".
 	Criticality string `json:"criticality,omitempty" yaml:"criticality,omitempty"`
 	// Owner fills Resource.Owner. Default: "owner".
 	Owner string `json:"owner,omitempty" yaml:"owner,omitempty"`
 	// Protection sets Resource.Protected when present with any value but
 	// "false", "no", "0" or "off". Default: "idlescale:protected".
 	Protection string `json:"protection,omitempty" yaml:"protection,omitempty"`
-	// TimeZone fills Resource.TimeZone when it names an IANA zone. Default:
+	// TimeZone fills Resource.TimeZone when it names an IANA zone; other
+	// values leave it unset and make the resource protected. Default:
 	// "timezone".
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
 	// Verified, on an EBS snapshot, says how the snapshot was verified

@@ -127,9 +127,11 @@
 // Tags are copied into Resource.Tags verbatim; "Name" fills Resource.Name.
 // The keys in Config.Tags (matched case-insensitively) fill Environment,
 // Role, Criticality (low, medium, high, critical), Owner, TimeZone and
-// Protected: a resource carrying "idlescale:protected" with any value but
-// false/no/0/off is protected, and safety rules refuse to touch it without
-// approval. A malformed criticality or time zone is left unset and makes
+// Protected: a resource carrying "idlescale:protected" (in any case) with
+// any value but false/no/0/off is protected, and safety rules refuse to
+// touch it without approval. A resource carrying one of these keys in
+// several spellings whose values disagree ("Environment" dev and
+// "environment" production) is protected too (see TagKeys). A malformed criticality or time zone is left unset and makes
 // the resource protected (rather than failing the listing, and rather than
 // letting the safety rules judge it as of no criticality or in UTC). Lambda's ListFunctions returns no tags and no
 // state, so List calls GetFunction once per function (Config.Concurrency

@@ -514,29 +514,47 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 	if len(tags) > 0 {
 		r.Tags = tags
 	}
-	get := func(key string) (string, bool) {
-		if v, ok := tags[key]; ok {
-			return v, true
-		}
-		for k, v := range tags {
+	// A key is matched case-insensitively, and EC2's tag keys are
+	// case-sensitive: a resource may carry one in several spellings. The
+	// value is the one spelled as key, else the first spelling's in
+	// order (never the map's random order); spellings of a metadata
+	// key (guard) whose values disagree (as the safety rules match them,
+	// provider.LabelKey) say two things of the resource, and protect it,
+	// as a malformed value does.
+	get := func(key string, guard bool) (string, bool) {
+		var spellings []string
+		for k := range tags {
 			if strings.EqualFold(k, key) {
-				return v, true
+				spellings = append(spellings, k)
 			}
 		}
-		return "", false
+		if len(spellings) == 0 {
+			return "", false
+		}
+		slices.Sort(spellings)
+		v := tags[spellings[0]]
+		if exact, ok := tags[key]; ok {
+			v = exact
+		}
+		for _, k := range spellings {
+			if guard && provider.LabelKey(tags[k]) != provider.LabelKey(v) {
+				r.Protected = true
+			}
+		}
+		return v, true
 	}
-	if v, ok := get("Name"); ok && v != "" {
+	if v, ok := get("Name", false); ok && v != "" {
 		r.Name = v
 	}
 	k := d.cfg.Tags
-	r.Environment, _ = get(k.Environment)
-	r.Role, _ = get(k.Role)
-	r.Owner, _ = get(k.Owner)
+	r.Environment, _ = get(k.Environment, true)
+	r.Role, _ = get(k.Role, true)
+	r.Owner, _ = get(k.Owner, true)
 	// A malformed criticality or time zone protects the resource: its
 	// owner meant to say something the safety rules (critical workloads,
 	// business hours in its zone) cannot read, so they must not judge it
 	// as low criticality or in UTC.
-	if v, ok := get(k.Criticality); ok {
+	if v, ok := get(k.Criticality, true); ok {
 		c := provider.Criticality(strings.ToLower(strings.TrimSpace(v)))
 		if c.Validate() == nil {
 			r.Criticality = c
@@ -544,14 +562,18 @@ func (d *Driver) withTags(r provider.Resource, tags map[string]string) provider.
 			r.Protected = true
 		}
 	}
-	if v, ok := get(k.Protection); ok {
+	// Protected when any spelling of the protection tag says so.
+	for key, v := range tags {
+		if !strings.EqualFold(key, k.Protection) {
+			continue
+		}
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "false", "no", "0", "off":
 		default:
 			r.Protected = true
 		}
 	}
-	if v, ok := get(k.TimeZone); ok && v != "" {
+	if v, ok := get(k.TimeZone, true); ok && v != "" {
 		if _, err := provider.LoadZone(v); err == nil { // not "Local": the host's zone, not the resource's
 			r.TimeZone = v
 		} else {
