@@ -198,20 +198,36 @@ func (d *Driver) snapshotBackup(resourceID string, s ec2types.Snapshot) provider
 		Time:       awssdk.ToTime(s.StartTime).UTC(),
 		Complete:   s.State == ec2types.SnapshotStateCompleted,
 	}
+	// The tags may be there in several spellings (EC2's tag keys are
+	// case-sensitive, and matched case-insensitively): verified only when
+	// every spelling of the verification tag says so, and no two
+	// verification times disagree (fail closed: a backup counted as
+	// verified lets a terminate through).
+	refuted := false
 	for _, tag := range s.Tags {
 		key, val := awssdk.ToString(tag.Key), strings.TrimSpace(awssdk.ToString(tag.Value))
 		switch {
 		case strings.EqualFold(key, d.cfg.Tags.Verified):
 			switch strings.ToLower(val) {
-			case "", "false", "no", "0", "off":
+			case "false", "no", "0", "off":
+				refuted = true
+			case "":
 			default:
-				b.Verified, b.VerifiedBy = true, val
+				if !b.Verified || key == d.cfg.Tags.Verified {
+					b.Verified, b.VerifiedBy = true, val // the exact spelling's name, else the first's
+				}
 			}
 		case strings.EqualFold(key, d.cfg.Tags.VerifiedAt):
 			if at, err := time.Parse(time.RFC3339, val); err == nil {
+				if !b.VerifiedAt.IsZero() && !b.VerifiedAt.Equal(at) {
+					refuted = true
+				}
 				b.VerifiedAt = at.UTC()
 			}
 		}
+	}
+	if refuted {
+		b.Verified, b.VerifiedBy = false, ""
 	}
 	if !b.Verified {
 		b.VerifiedAt = time.Time{}

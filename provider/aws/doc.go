@@ -559,7 +559,9 @@
 // it was verified, such as "restore-test" or "checksum" (false, no, 0 and
 // off mean not verified); "idlescale:verified-at" (Config.Tags.VerifiedAt)
 // holds when, in RFC 3339; a set is verified when each of its snapshots
-// is. Whatever restore test a team runs should tag the
+// is. The keys match in any case, and a snapshot carrying them in several
+// spellings is verified only when none says not verified and their
+// times agree. Whatever restore test a team runs should tag the
 // snapshots it verified, for example:
 //
 //	aws ec2 create-tags --resources snap-0abc --tags \
