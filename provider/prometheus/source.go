@@ -123,7 +123,9 @@ func (s *Source) Name() string { return Name }
 // provider.ErrInvalid; a metric without a template
 // provider.ErrUnsupported; a resource the targets query does not list
 // provider.ErrNotFound; a template that returns several series
-// ErrSeveralSeries; an answer with points off the steps' grid, or of
+// ErrSeveralSeries (also when the range queries of a split read, or the
+// cut last step's query, answer different label sets, as one range query
+// over the window would answer both); an answer with points off the steps' grid, or of
 // native histograms instead of numbers, ErrBadResult; server errors as
 // documented on QueryError.
 func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
@@ -158,9 +160,28 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 		out.Values[i] = provider.Gap
 	}
 	full := int(q.End.Sub(q.Start) / q.Step)
+	// series is the label set of the first query that answered one: the
+	// others must answer the same, as one range query over the whole
+	// window answers two series (ErrSeveralSeries) where its label set
+	// changes.
+	var series model.Metric
+	same := func(promql string, m model.Metric) error {
+		switch {
+		case m == nil:
+		case series == nil:
+			series = m
+		case !series.Equal(m):
+			return &SeriesError{Query: promql, Series: []string{series.String(), m.String()}}
+		}
+		return nil
+	}
 	for lo := 0; lo < full; lo += s.c.cfg.MaxPoints {
 		hi := min(full, lo+s.c.cfg.MaxPoints)
-		if err := s.fill(ctx, reduce, q, lo, hi, out.Values); err != nil {
+		promql, m, err := s.fill(ctx, reduce, q, lo, hi, out.Values)
+		if err != nil {
+			return provider.Series{}, err
+		}
+		if err := same(promql, m); err != nil {
 			return provider.Series{}, err
 		}
 	}
@@ -175,8 +196,12 @@ func (s *Source) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 		if w < time.Millisecond { // End cuts the last step to 1ms, on a server whose ranges include their start: no window of 1ms leaves End out
 			w, at = time.Millisecond, from.Add(time.Millisecond)
 		}
-		v, err := s.point(ctx, reduceExpr(expr, q.Statistic, w, 0, res), at)
+		promql := reduceExpr(expr, q.Statistic, w, 0, res)
+		v, m, err := s.point(ctx, promql, at)
 		if err != nil {
+			return provider.Series{}, err
+		}
+		if err := same(promql, m); err != nil {
 			return provider.Series{}, err
 		}
 		out.Values[full] = v
@@ -237,32 +262,34 @@ func ceilMillis(d time.Duration) time.Duration {
 	return d
 }
 
-// point evaluates promql at ts and returns its one value, or a gap when it
-// returns nothing.
-func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float64, error) {
+// point evaluates promql at ts and returns its one value and the series'
+// labels, or a gap and nil when it returns nothing.
+func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float64, model.Metric, error) {
 	vec, err := s.instant(ctx, promql, ts)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	switch {
 	case len(vec) == 0:
-		return provider.Gap, nil
+		return provider.Gap, nil, nil
 	case len(vec) > 1:
 		e := &SeriesError{Query: promql}
 		for _, smp := range vec {
 			e.Series = append(e.Series, smp.Metric.String())
 		}
-		return 0, e
+		return 0, nil, e
 	}
 	v := float64(vec[0].Value)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		s.warn(promql, []string{fmt.Sprintf("%v at %s is not finite; returned as a gap", v, ts.UTC().Format(time.RFC3339))}, nil)
-		return provider.Gap, nil
+		return provider.Gap, vec[0].Metric, nil
 	}
-	return v, nil
+	return v, vec[0].Metric, nil
 }
 
-// fill queries steps [lo, hi) of q and writes them into values.
+// fill queries steps [lo, hi) of q and writes them into values. It
+// returns the query and the labels of the series it answered (nil for
+// none).
 //
 // Step k is evaluated at its last millisecond, t_k = q.Start + (k+1)·Step
 // − 1ms. The range query is asked at the multiples of the step instead,
@@ -272,30 +299,30 @@ func (s *Source) point(ctx context.Context, promql string, ts time.Time) (float6
 // and Mimir when configured, VictoriaMetrics) would otherwise evaluate
 // every window up to a step away from where it was asked, and leaves
 // these where they are. An answer off that grid is still refused.
-func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) string, q provider.Query, lo, hi int, values []float64) error {
+func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) string, q provider.Query, lo, hi int, values []float64) (string, model.Metric, error) {
 	first, offset := alignedStart(q.Start.Add(time.Duration(lo+1)*q.Step-time.Millisecond), q.Step)
 	promql := reduce(offset)
 	r := v1.Range{Start: first, End: first.Add(time.Duration(hi-lo-1) * q.Step), Step: q.Step}
 	val, warnings, infos, err := s.api.QueryRange(ctx, promql, r)
 	s.warn(promql, warnings, infos)
 	if err != nil {
-		return translate(ctx, promql, err)
+		return promql, nil, translate(ctx, promql, err)
 	}
 	if err := s.partial(promql, warnings); err != nil {
-		return err
+		return promql, nil, err
 	}
 	m, ok := val.(model.Matrix)
 	if !ok {
-		return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want matrix", typeOf(val))}
+		return promql, nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("result type %s, want matrix", typeOf(val))}
 	}
 	if len(m) > 1 {
-		return seriesError(promql, m)
+		return promql, nil, seriesError(promql, m)
 	}
 	if len(m) == 0 {
-		return nil
+		return promql, nil, nil
 	}
 	if len(m[0].Histograms) > 0 {
-		return histogramError(promql, m[0].Metric)
+		return promql, nil, histogramError(promql, m[0].Metric)
 	}
 	var bad []string
 	for _, p := range m[0].Values {
@@ -304,7 +331,7 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 		if dev := off - time.Duration(k-lo)*q.Step; dev <= -time.Millisecond || dev >= time.Millisecond {
 			// Evaluated elsewhere than asked (a frontend that moved the
 			// query): its window straddles two steps.
-			return &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("point at %s is off the grid of steps evaluated at %s + n·%s; was the query moved?",
+			return promql, nil, &QueryError{Query: promql, Kind: ErrBadResult, Err: fmt.Errorf("point at %s is off the grid of steps evaluated at %s + n·%s; was the query moved?",
 				p.Timestamp.Time().UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano), q.Step)}
 		}
 		if k < lo || k >= hi {
@@ -320,7 +347,7 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 	if len(bad) > 0 {
 		s.warn(promql, bad, nil)
 	}
-	return nil
+	return promql, m[0].Metric, nil
 }
 
 // alignedStart returns the first multiple of step (whole milliseconds,
