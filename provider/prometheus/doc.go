@@ -127,7 +127,8 @@
 // Invalid arguments match provider.ErrInvalid before any call. PromQL the
 // server rejects (bad_data) matches ErrBadQuery, which also matches
 // provider.ErrInvalid; an unreachable server (connection refused, 502, 503,
-// 504) ErrUnavailable; HTTP 429 provider.ErrThrottled; HTTP 401 and 403
+// 504) ErrUnavailable, as does a query that ran past the server's
+// --query.timeout (503 too: the message says it timed out); HTTP 429 provider.ErrThrottled; HTTP 401 and 403
 // (credentials refused, by the server's basic auth or a proxy in front of
 // it) provider.ErrDenied; the caller's
 // deadline context.DeadlineExceeded. The client_golang error (*v1.Error,

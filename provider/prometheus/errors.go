@@ -18,7 +18,9 @@ import (
 var (
 	// ErrUnavailable means the server could not be reached (connection
 	// refused, DNS, TLS) or answered 502, 503 or 504. Retrying later may
-	// succeed. The *url.Error of the HTTP client stays in the chain.
+	// succeed. The *url.Error of the HTTP client stays in the chain, and
+	// a *StatusError for a status: Prometheus's 503 for a query that ran
+	// past its timeout says so in its Type and message.
 	ErrUnavailable = errors.New("prometheus: server unavailable")
 	// ErrBadQuery means Prometheus rejected a query as bad_data: a
 	// template that renders to invalid PromQL, or a query over too many
@@ -98,14 +100,25 @@ func (e *SeriesError) Is(target error) bool { return target == ErrSeveralSeries 
 // StatusError is an HTTP status the driver maps onto a sentinel: 429
 // (provider.ErrThrottled), 401 and 403 (provider.ErrDenied: the server,
 // or a proxy in front of it, refused the credentials or their access)
-// and 502, 503, 504 (ErrUnavailable).
+// and 502, 503, 504 (ErrUnavailable). Prometheus also answers 503 to a
+// query that ran past its --query.timeout (Type "timeout"): such an error
+// matches ErrUnavailable too, and its message says the query timed out.
 type StatusError struct {
 	// Code is the HTTP status code.
 	Code int
+	// Type and Message are the errorType and error of Prometheus's
+	// answer ("timeout", "query timed out in expression evaluation"),
+	// empty when the answer was not Prometheus's error (a proxy's page).
+	Type, Message string
 }
 
 // Error implements error.
-func (e *StatusError) Error() string { return fmt.Sprintf("prometheus: HTTP status %d", e.Code) }
+func (e *StatusError) Error() string {
+	if e.Type == "" && e.Message == "" {
+		return fmt.Sprintf("prometheus: HTTP status %d", e.Code)
+	}
+	return fmt.Sprintf("prometheus: HTTP status %d: %s: %s", e.Code, e.Type, e.Message)
+}
 
 // Is reports whether target is the sentinel of the status.
 func (e *StatusError) Is(target error) bool {

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -538,9 +539,20 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
 		http.StatusUnauthorized, http.StatusForbidden:
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		_ = resp.Body.Close()
-		return nil, &StatusError{Code: resp.StatusCode}
+		se := &StatusError{Code: resp.StatusCode}
+		// Prometheus answers a query that ran past its timeout with 503
+		// too: its error says so.
+		var apiErr struct {
+			Status    string `json:"status"`
+			ErrorType string `json:"errorType"`
+			Error     string `json:"error"`
+		}
+		if json.Unmarshal(body, &apiErr) == nil && apiErr.Status == "error" {
+			se.Type, se.Message = apiErr.ErrorType, apiErr.Error
+		}
+		return nil, se
 	}
 	return resp, nil
 }
