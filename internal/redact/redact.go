@@ -6,7 +6,8 @@
 // kubeconfig's client-key-data, quoted or not, whole lists of them, and
 // the fields of a struct or a map as Go's %v prints them; a URL query's
 // ?key=… and &auth=…), a command line's -p PASSWORD (not a port: ssh -p
-// 2222), the password of a Go SQL data source name
+// 2222; also as %q and JSON print the arguments, ["mysql" "-p" "…"], and
+// written -pPASSWORD to a MySQL or MariaDB client, 7-Zip or RAR), the password of a Go SQL data source name
 // ("user:password@tcp(host)/db"), AWS access key IDs, GitHub, Slack and
 // OpenAI-style tokens by their prefix (ghp_…, github_pat_…, xoxb-…,
 // sk-…; the prefix is kept), long base64 runs such as session tokens,
@@ -35,10 +36,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Mask replaces what is redacted, as url.URL.Redacted does.
@@ -473,8 +476,7 @@ func maskLabelled(s string) string {
 	return finish(&b, s, done)
 }
 
-// maskFlags masks the values re (flag or shortFlag) finds in s; a
-// shortFlag's value that reads as a port or a flag is left.
+// maskFlags masks the values re (flag) finds in s.
 func maskFlags(s string, re *regexp.Regexp) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written to b
@@ -486,7 +488,49 @@ func maskFlags(s string, re *regexp.Regexp) string {
 		if !ok {
 			continue
 		}
-		if re == shortFlag && mfrom == loc[1] && (portLike(s[mfrom:mto]) || strings.IndexByte("-/~", s[mfrom]) >= 0) {
+		b.WriteString(s[done:mfrom])
+		b.WriteString(Mask)
+		b.WriteString(closer)
+		done = mto
+	}
+	return finish(&b, s, done)
+}
+
+// maskShortFlags masks the password a command line gives with -p (see
+// shortFlag): the word or quoted string after "-p" and a space (mysql -u
+// root -p PASSWORD, sshpass -p PASSWORD), or after "-p" as a quoted
+// argument and a space or a comma (["mysql" "-p" "PASSWORD"]), unless it
+// reads as a port (ssh -p 2222, docker run -p 8080:80, see portLike),
+// another flag or an absolute or home path (mkdir -p /var/lib/x); and
+// the value written against the flag (-pPASSWORD) when the command is one
+// that takes its password so (see attachedPassword).
+func maskShortFlags(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is written to b
+	for _, loc := range shortFlag.FindAllStringIndex(s, -1) {
+		if loc[0] < done {
+			continue
+		}
+		flag := loc[1] - len("-p") // where "-p" starts
+		q := s[loc[0]:flag]        // the flag's opening quote, with its backslashes
+		if q != "" && strings.IndexByte(" \t\n\v\f\r[,(", q[0]) >= 0 {
+			q = q[1:]
+		}
+		v, sep := loc[1], false
+		if q != "" && strings.HasPrefix(s[v:], q) {
+			v += len(q) // "-p" is an argument of its own
+		}
+		for v < len(s) && (s[v] == ' ' || s[v] == '\t' || s[v] == ',' && (q != "" || sep)) {
+			v, sep = v+1, true
+		}
+		if !sep && (v == len(s) || v != loc[1] || !attachedPassword(s, flag)) {
+			continue
+		}
+		mfrom, mto, closer, ok := valueSpan(s, v, false, false)
+		if !ok {
+			continue
+		}
+		if sep && (portLike(s[mfrom:mto]) || strings.IndexByte("-/~", s[mfrom]) >= 0) {
 			continue
 		}
 		b.WriteString(s[done:mfrom])
@@ -495,6 +539,36 @@ func maskFlags(s string, re *regexp.Regexp) string {
 		done = mto
 	}
 	return finish(&b, s, done)
+}
+
+// attachedPassword reports whether the -p at s[flag:] belongs to a
+// command that takes its password written against the flag
+// (-pPASSWORD): a MySQL or MariaDB client (mysql, mysqldump, mariadb,
+// mariadb-dump, ...), 7-Zip or RAR, named earlier in the command (since
+// the last ";", "|", "&" or line). Elsewhere "-p" and a word is a flag
+// of its own (find -print, gcc -pthread, ls -pla).
+func attachedPassword(s string, flag int) bool {
+	for _, w := range commandWords(s, flag) {
+		switch w = path.Base(w); {
+		case strings.HasPrefix(w, "mysql"), strings.HasPrefix(w, "mariadb"):
+			return true
+		case w == "7z", w == "7za", w == "7zr", w == "7zz", w == "rar", w == "unrar":
+			return true
+		}
+	}
+	return false
+}
+
+// commandWords returns the words of the command before s[i:], since the
+// last ";", "|", "&" or line, as a shell, %q or JSON prints them (without
+// their quotes, brackets and commas).
+func commandWords(s string, i int) []string {
+	seg := s[strings.LastIndexAny(s[:i], ";|&\n")+1 : i]
+	words := strings.FieldsFunc(seg, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	for k, w := range words {
+		words[k] = strings.Trim(w, `\"'[]()`)
+	}
+	return words
 }
 
 // valueSpan finds the value that starts at s[v:], a label's: s[mfrom:mto]
@@ -656,12 +730,10 @@ var (
 	// --password=VALUE. Whatever word or quoted string follows the flag
 	// is masked (see valueSpan).
 	flag = regexp.MustCompile(`(?i)--(?:password|passphrase|token|secret|api[_-]?key)\s+`)
-	// shortFlag finds the password a command line gives with -p and a
-	// space (mysql -u root -p PASSWORD, quoted or not): whatever word or
-	// quoted string follows is masked, unless it reads as a port (ssh -p
-	// 2222, docker run -p 8080:80, see portLike), another flag or an
-	// absolute or home path (mkdir -p /var/lib/x).
-	shortFlag = regexp.MustCompile(`(?:^|\s)-p[ \t]+`)
+	// shortFlag finds a command line's -p flag, as a word of its own or
+	// an argument quoted as %q and JSON print them ("-p", also quoted
+	// again); maskShortFlags finds its password.
+	shortFlag = regexp.MustCompile(`(?:^|[\s\[,(])(?:\\*["'])?-p`)
 	// vendorToken finds tokens whose prefix says what they are, with no
 	// label before them: GitHub's (ghp_, gho_, ghu_, ghs_, ghr_ and 30
 	// or more letters and digits; github_pat_ and 22 or more), Slack's
@@ -853,7 +925,7 @@ func (r *Redactor) String(s string) string {
 	}
 	vendor, dashP := prefixes(s)
 	if dashP {
-		s = maskFlags(s, shortFlag)
+		s = maskShortFlags(s)
 	}
 	if vendor {
 		s = vendorToken.ReplaceAllStringFunc(s, maskVendorToken)
