@@ -20,7 +20,8 @@
 // Redaction is textual and best effort beyond the secrets a Redactor is
 // given: a secret that appears bare, is short and was not given is not
 // recognised (nor is a password of digits only after -p, which reads as
-// a port), nor is what follows a space in an unquoted URL's password
+// a port, nor one after the -p of a command whose -p takes no value,
+// git, mkdir, cp, install, tar, rsync or ls, named as the command), nor is what follows a space in an unquoted URL's password
 // or an unquoted labelled value (password=two words); quoted ones (as
 // url.Error, %q and JSON print them) are masked whole. Where a text reads
 // two ways, the reading that masks more is taken: "https://host:8443/a@b"
@@ -488,6 +489,7 @@ func maskFlags(s string, re *regexp.Regexp) string {
 		if !ok {
 			continue
 		}
+		mto = clauseEnd(s, mfrom, mto)
 		b.WriteString(s[done:mfrom])
 		b.WriteString(Mask)
 		b.WriteString(closer)
@@ -501,7 +503,8 @@ func maskFlags(s string, re *regexp.Regexp) string {
 // root -p PASSWORD, sshpass -p PASSWORD), or after "-p" as a quoted
 // argument and a space or a comma (["mysql" "-p" "PASSWORD"]), unless it
 // reads as a port (ssh -p 2222, docker run -p 8080:80, see portLike),
-// another flag or an absolute or home path (mkdir -p /var/lib/x); and
+// another flag or an absolute or home path (mkdir -p /var/lib/x), or
+// the command's -p takes no value (git log -p HEAD, see noValue); and
 // the value written against the flag (-pPASSWORD) when the command is one
 // that takes its password so (see attachedPassword).
 func maskShortFlags(s string) string {
@@ -526,10 +529,14 @@ func maskShortFlags(s string) string {
 		if !sep && (v == len(s) || v != loc[1] || !attachedPassword(s, flag)) {
 			continue
 		}
+		if sep && noValue(s, flag) {
+			continue
+		}
 		mfrom, mto, closer, ok := valueSpan(s, v, false, false)
 		if !ok {
 			continue
 		}
+		mto = clauseEnd(s, mfrom, mto)
 		if sep && (portLike(s[mfrom:mto]) || strings.IndexByte("-/~", s[mfrom]) >= 0) {
 			continue
 		}
@@ -539,6 +546,41 @@ func maskShortFlags(s string) string {
 		done = mto
 	}
 	return finish(&b, s, done)
+}
+
+// clauseEnd returns where an unquoted value s[from:to] ends without the
+// ":" that ends a Go error's clause ("mkdir -p build/out: permission
+// denied") or the "]" that ends a printed slice ("[mysql -p x]").
+func clauseEnd(s string, from, to int) int {
+	if to-from > 1 && s[from] != '"' && s[from] != '\'' && (s[to-1] == ':' || s[to-1] == ']') {
+		return to - 1
+	}
+	return to
+}
+
+// noValue reports whether the -p at s[flag:] belongs to a command whose
+// -p takes no value: git (--patch, --paginate), mkdir (--parents), cp,
+// install, tar and rsync (--preserve, --perms) and ls. The command is the
+// word before the flags that precede -p (or, for git, before its
+// subcommand), itself not a flag's value: in "mysql -D git -p x", git
+// is the value of -D.
+func noValue(s string, flag int) bool {
+	words := commandWords(s, flag)
+	k := len(words) - 1
+	for k >= 0 && strings.HasPrefix(words[k], "-") {
+		k--
+	}
+	command := func(k int) bool {
+		return k >= 0 && (k == 0 || !strings.HasPrefix(words[k-1], "-"))
+	}
+	if !command(k) {
+		return false
+	}
+	switch path.Base(words[k]) {
+	case "git", "mkdir", "cp", "install", "tar", "rsync", "ls":
+		return true
+	}
+	return command(k-1) && path.Base(words[k-1]) == "git"
 }
 
 // attachedPassword reports whether the -p at s[flag:] belongs to a
@@ -564,9 +606,11 @@ func attachedPassword(s string, flag int) bool {
 // their quotes, brackets and commas).
 func commandWords(s string, i int) []string {
 	seg := s[strings.LastIndexAny(s[:i], ";|&\n")+1 : i]
-	words := strings.FieldsFunc(seg, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	for k, w := range words {
-		words[k] = strings.Trim(w, `\"'[]()`)
+	var words []string
+	for _, w := range strings.FieldsFunc(seg, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		if w = strings.Trim(w, `\"'[]()`); w != "" {
+			words = append(words, w)
+		}
 	}
 	return words
 }
