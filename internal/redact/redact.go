@@ -228,7 +228,9 @@ func maskURLs(s string) string {
 // also @unix(…) and any other protocol. The password runs from the first
 // ":" of the word to the "@" before the protocol, so that one holding a
 // ":" or an "@" is masked whole, and so is one holding a quote, "<", ">"
-// or "`" (dsnWordStart).
+// or "`" (dsnWordStart). A quoted value after a quoted name
+// ("password":"p@ss(wd) x") keeps its opening quote, so that labelled
+// finds the value quoted and masks it whole.
 //
 // Each search back for the word's start stops where the one of an
 // earlier "@" began, taking its answer, and the ":"s are found in one
@@ -266,7 +268,14 @@ func maskDSNs(s string) string {
 		if colon < 0 || colon+1 == at {
 			continue // a user alone, or an empty password
 		}
-		b.WriteString(s[done : colon+1])
+		from := colon + 1
+		if q, _, body, ok := openQuote(s, from); ok && body < at && colon > 0 && s[colon-1] == q {
+			// A quoted name and a quoted value ("password":"p@ss(wd) x"):
+			// the value's quote stays, so that the label's mask reads
+			// the value whole.
+			from = body
+		}
+		b.WriteString(s[done:from])
 		b.WriteString(Mask)
 		done = at
 	}
