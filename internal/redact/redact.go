@@ -42,7 +42,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // Mask replaces what is redacted, as url.URL.Redacted does.
@@ -519,12 +518,14 @@ func maskFlags(s string, re *regexp.Regexp) string {
 func maskShortFlags(s string) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written to b
+	cmd := newCommand(s)
 	for _, loc := range shortFlag.FindAllStringIndex(s, -1) {
+		flag := loc[1] - len("-p") // where "-p" starts
+		cmd.readTo(flag)
 		if loc[0] < done {
 			continue
 		}
-		flag := loc[1] - len("-p") // where "-p" starts
-		q := s[loc[0]:flag]        // the flag's opening quote, with its backslashes
+		q := s[loc[0]:flag] // the flag's opening quote, with its backslashes
 		if q != "" && strings.IndexByte(" \t\n\v\f\r[,(", q[0]) >= 0 {
 			q = q[1:]
 		}
@@ -535,10 +536,10 @@ func maskShortFlags(s string) string {
 		for v < len(s) && (s[v] == ' ' || s[v] == '\t' || s[v] == ',' && (q != "" || sep)) {
 			v, sep = v+1, true
 		}
-		if !sep && (v == len(s) || v != loc[1] || !attachedPassword(s, flag)) {
+		if !sep && (v == len(s) || v != loc[1] || !cmd.password) {
 			continue
 		}
-		if sep && noValue(s, flag) {
+		if sep && cmd.noValue() {
 			continue
 		}
 		mfrom, mto, closer, ok := valueSpan(s, v, false, false)
@@ -567,61 +568,91 @@ func clauseEnd(s string, from, to int) int {
 	return to
 }
 
-// noValue reports whether the -p at s[flag:] belongs to a command whose
-// -p takes no value: git (--patch, --paginate), mkdir (--parents), cp,
-// install, tar and rsync (--preserve, --perms) and ls. The command is the
-// word before the flags that precede -p (or, for git, before its
-// subcommand), itself not a flag's value: in "mysql -D git -p x", git
-// is the value of -D.
-func noValue(s string, flag int) bool {
-	words := commandWords(s, flag)
-	k := len(words) - 1
-	for k >= 0 && strings.HasPrefix(words[k], "-") {
-		k--
+// command reads a text's command words forward for maskShortFlags, in
+// one pass however many flags it holds: the words of the command since
+// the last ";", "|", "&" or line, as a shell, %q or JSON prints them
+// (without their quotes, brackets and commas).
+type command struct {
+	s        string
+	pos      int      // s[:pos] is read
+	word     int      // where the word being read starts; -1 between words
+	words    []string // the command's words so far
+	arg      int      // the index in words of the last that is no flag; -1 for none
+	password bool     // a word names a client that takes -pPASSWORD (see attachedPassword)
+}
+
+func newCommand(s string) *command { return &command{s: s, word: -1, arg: -1} }
+
+// readTo reads s up to i, which ends a word.
+func (c *command) readTo(i int) {
+	for ; c.pos < i; c.pos++ {
+		switch ch := c.s[c.pos]; ch {
+		case ';', '|', '&', '\n':
+			c.end(c.pos)
+			c.words, c.arg, c.password = c.words[:0], -1, false
+		case ',', ' ', '\t', '\v', '\f', '\r':
+			c.end(c.pos)
+		default:
+			if c.word < 0 {
+				c.word = c.pos
+			}
+		}
 	}
-	command := func(k int) bool {
-		return k >= 0 && (k == 0 || !strings.HasPrefix(words[k-1], "-"))
+	c.end(i)
+}
+
+// end ends the word being read at i.
+func (c *command) end(i int) {
+	if c.word < 0 {
+		return
 	}
-	if !command(k) {
+	w := strings.Trim(c.s[c.word:i], `\"'[]()`)
+	c.word = -1
+	if w == "" {
+		return
+	}
+	if !strings.HasPrefix(w, "-") {
+		c.arg = len(c.words)
+	}
+	c.words = append(c.words, w)
+	c.password = c.password || attachedPassword(path.Base(w))
+}
+
+// noValue reports whether the -p after the words read belongs to a
+// command whose -p takes no value: git (--patch, --paginate), mkdir
+// (--parents), cp, install, tar and rsync (--preserve, --perms) and ls.
+// The command is the word before the flags that precede -p (or, for git,
+// before its subcommand), itself not a flag's value: in "mysql -D git -p
+// x", git is the value of -D.
+func (c *command) noValue() bool {
+	named := func(k int) bool {
+		return k >= 0 && (k == 0 || !strings.HasPrefix(c.words[k-1], "-"))
+	}
+	k := c.arg
+	if !named(k) {
 		return false
 	}
-	switch path.Base(words[k]) {
+	switch path.Base(c.words[k]) {
 	case "git", "mkdir", "cp", "install", "tar", "rsync", "ls":
 		return true
 	}
-	return command(k-1) && path.Base(words[k-1]) == "git"
+	return named(k-1) && path.Base(c.words[k-1]) == "git"
 }
 
-// attachedPassword reports whether the -p at s[flag:] belongs to a
-// command that takes its password written against the flag
-// (-pPASSWORD): a MySQL or MariaDB client (mysql, mysqldump, mariadb,
-// mariadb-dump, ...), 7-Zip or RAR, named earlier in the command (since
-// the last ";", "|", "&" or line). Elsewhere "-p" and a word is a flag
-// of its own (find -print, gcc -pthread, ls -pla).
-func attachedPassword(s string, flag int) bool {
-	for _, w := range commandWords(s, flag) {
-		switch w = path.Base(w); {
-		case strings.HasPrefix(w, "mysql"), strings.HasPrefix(w, "mariadb"):
-			return true
-		case w == "7z", w == "7za", w == "7zr", w == "7zz", w == "rar", w == "unrar":
-			return true
-		}
+// attachedPassword reports whether the command name takes its password
+// written against -p (-pPASSWORD): a MySQL or MariaDB client (mysql,
+// mysqldump, mariadb, mariadb-dump, ...), 7-Zip or RAR. Elsewhere "-p"
+// and a word is a flag of its own (find -print, gcc -pthread, ls -pla).
+func attachedPassword(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "mysql"), strings.HasPrefix(name, "mariadb"):
+		return true
+	}
+	switch name {
+	case "7z", "7za", "7zr", "7zz", "rar", "unrar":
+		return true
 	}
 	return false
-}
-
-// commandWords returns the words of the command before s[i:], since the
-// last ";", "|", "&" or line, as a shell, %q or JSON prints them (without
-// their quotes, brackets and commas).
-func commandWords(s string, i int) []string {
-	seg := s[strings.LastIndexAny(s[:i], ";|&\n")+1 : i]
-	var words []string
-	for _, w := range strings.FieldsFunc(seg, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-		if w = strings.Trim(w, `\"'[]()`); w != "" {
-			words = append(words, w)
-		}
-	}
-	return words
 }
 
 // valueSpan finds the value that starts at s[v:], a label's: s[mfrom:mto]
