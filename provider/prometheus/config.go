@@ -56,7 +56,9 @@ type Config struct {
 	Activity map[provider.ActivityKind]string `json:"activity,omitempty"`
 	// Targets is the template of the instant query that lists resources:
 	// one series per target, carrying IDLabel, whose value is > 0 when the
-	// target is up. Default: DefaultTargets.
+	// target is up. It selects them with {{.Matchers}} or {{.Selector}}
+	// ({{.ID}} and {{.Labels}} are empty: there is no resource yet).
+	// Default: DefaultTargets.
 	Targets string `json:"targets,omitempty"`
 
 	// IDLabel is the label whose value is the resource ID. Default:
@@ -240,7 +242,7 @@ func (c Config) compile() (*compiled, error) {
 		}
 		out.activity[k] = t
 	}
-	if out.targets, err = compile("config.targets", d.Targets, d.IDLabel); err != nil {
+	if out.targets, err = compileTargets("config.targets", d.Targets, d.IDLabel); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -56,7 +56,8 @@
 //	}
 //
 // New validates every template: it must parse, use only TemplateData's
-// fields, select the resource (render differently for two IDs) and render
+// fields, select the resource (render differently for two IDs; the
+// targets template for two {{.Matchers}}, its {{.ID}} being empty) and render
 // to PromQL with balanced brackets and closed strings; the error names the
 // template ("config.metrics[cpu]") and matches provider.ErrInvalid. The
 // server checks the rest of the grammar: at the first query (ErrBadQuery)

@@ -94,8 +94,7 @@ func (s *Source) target(ctx context.Context, id string) (target, error) {
 // targets runs the targets template with the given matchers and returns
 // the targets sorted by ID.
 func (s *Source) targets(ctx context.Context, matchers string) ([]target, error) {
-	d := TemplateData{IDLabel: s.c.cfg.IDLabel, Matchers: matchers, Selector: "{" + matchers + "}", Range: promDuration(s.c.cfg.Lookback)}
-	promql, err := s.c.targets.render(d)
+	promql, err := s.c.targets.render(targetsData(s.c.cfg.IDLabel, matchers, s.c.cfg.Lookback))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: targets template: %w", err)
 	}

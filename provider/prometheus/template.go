@@ -157,6 +157,31 @@ func (c *tmpl) render(d TemplateData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// targetsData returns the TemplateData of the targets query: matchers
+// select the targets; there is no resource, so ID and Labels are empty.
+func targetsData(idLabel, matchers string, rng time.Duration) TemplateData {
+	return TemplateData{IDLabel: idLabel, Matchers: matchers, Selector: "{" + matchers + "}", Range: promDuration(rng)}
+}
+
+// compileTargets compiles the targets template (see compile), which must
+// also select the targets with {{.Matchers}} or {{.Selector}}: it renders
+// with ID and Labels empty.
+func compileTargets(field, text, idLabel string) (*tmpl, error) {
+	c, err := compile(field, text, idLabel)
+	if err != nil {
+		return nil, err
+	}
+	a, errA := c.render(targetsData(idLabel, idLabel+`=~"idlescale-probe-a"`, 5*time.Minute))
+	b, errB := c.render(targetsData(idLabel, idLabel+`=~"idlescale-probe-b"`, 5*time.Minute))
+	if err := errors.Join(errA, errB); err != nil {
+		return nil, provider.Invalid(field, text, "does not render: "+err.Error())
+	}
+	if a == b {
+		return nil, provider.Invalid(field, text, "must select the targets with {{.Matchers}} or {{.Selector}}: {{.ID}} and {{.Labels}} are empty in the targets query")
+	}
+	return c, nil
+}
+
 // newData returns the TemplateData of one resource.
 func newData(idLabel, id string, rng time.Duration, labels map[string]string) TemplateData {
 	m := idLabel + "=" + strconv.Quote(id)
