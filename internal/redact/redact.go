@@ -167,6 +167,11 @@ func maskURLs(s string) string {
 	var b strings.Builder
 	done := 0  // s[:done] is written to b
 	qend := -1 // the end of the last quoted URL's quotes
+	// The URLs of one word (or one quoted string) end at the same place
+	// and share its last "@": each is searched once, not once for each
+	// URL in it, so that a long word of URLs costs its length.
+	wend := -1                // the end of the last word searched
+	lastEnd, lastAt := -1, -1 // a URL's end, and the last "@" before it (-1: none) from the first URL that ended there
 	for i := 0; ; {
 		k := strings.Index(s[i:], "://")
 		if k < 0 {
@@ -185,7 +190,10 @@ func maskURLs(s string) string {
 		if j == k || j < done {
 			continue
 		}
-		end := start + wordEnd(s[start:])
+		if start >= wend {
+			wend = start + wordEnd(s[start:])
+		}
+		end := wend
 		refused := false // quoted by url.Parse's error
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 			q, n := s[j-1], 0
@@ -206,7 +214,18 @@ func maskURLs(s string) string {
 		user, _, hasColon := strings.Cut(auth, ":")
 		colon := hasColon && !strings.ContainsAny(user, "[]")
 		if at < 0 && colon {
-			at = strings.LastIndexByte(t, '@')
+			// The last "@" of t: the one of the URL before that ended
+			// at end, when it is in t.
+			if end != lastEnd {
+				lastEnd, lastAt = end, strings.LastIndexByte(t, '@')
+				if lastAt >= 0 {
+					lastAt += start
+				}
+			}
+			at = -1
+			if lastAt >= start {
+				at = lastAt - start
+			}
 		}
 		switch {
 		case at >= 0:
