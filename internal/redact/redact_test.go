@@ -199,3 +199,27 @@ func BenchmarkError(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLongLines measures one pass over long lines of many -p flags
+// and of many URLs without a space between them, the inputs whose
+// redaction once took time growing with the square of their length
+// (TestShortFlagsScaleLinearly, TestURLsScaleLinearly): ns/op divided by
+// the bytes (b.SetBytes) stays flat as the line grows.
+func BenchmarkLongLines(b *testing.B) {
+	for _, tt := range []struct {
+		name, give string
+		n          int
+	}{
+		{"short-flags-100kB", " -p x", 20000},
+		{"urls-1MB", "http://u:p@h/x,", 80000},
+	} {
+		s := strings.Repeat(tt.give, tt.n)
+		b.Run(tt.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = redact.String(s)
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package redact_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -14,7 +13,8 @@ import (
 // listing, a build log in an error) is redacted in one pass: finding each
 // flag's command read the command line back from the flag, so the time
 // grew with the square of the line's length (20 kB of " -p x" took
-// seconds, 100 kB four minutes).
+// seconds, 100 kB four minutes). Its masks are checked here; its speed
+// is BenchmarkLongLines' (the quadratic pass made this test take minutes).
 func TestShortFlagsScaleLinearly(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -28,10 +28,7 @@ func TestShortFlagsScaleLinearly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := strings.Repeat(tt.give, 20000)
-		start := time.Now()
 		got := redact.String(s)
-		// Generous for a loaded machine: one pass takes milliseconds.
-		assert.Less(t, time.Since(start), 10*time.Second, "%q × 20000", tt.give)
 		assert.Equal(t, tt.wantMasks, strings.Count(got, redact.Mask), "%q", tt.give)
 	}
 }

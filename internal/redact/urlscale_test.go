@@ -3,7 +3,6 @@ package redact_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -15,7 +14,8 @@ import (
 // error) is redacted in one pass: each URL's end and its last "@" were
 // searched to the end of the word, so the time grew with the square of
 // the word's length (120 kB took most of a second, 1 MB more than a
-// minute).
+// minute). Its masks are checked here; its speed is BenchmarkLongLines'
+// (the quadratic pass made this test take more than a minute).
 func TestURLsScaleLinearly(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -27,10 +27,7 @@ func TestURLsScaleLinearly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := strings.Repeat(tt.give, 80000)
-		start := time.Now()
 		got := redact.String(s)
-		// Generous for a loaded machine: one pass takes milliseconds.
-		assert.Less(t, time.Since(start), 10*time.Second, "%q × 80000", tt.give)
 		assert.Equal(t, tt.wantMasks, strings.Count(got, redact.Mask), "%q", tt.give)
 	}
 }
