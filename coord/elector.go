@@ -456,7 +456,13 @@ func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 // only when the lease could not be revoked: the key then stays until the
 // lease expires, SessionTTL after the keep-alive stopped. Calling it
 // again, or after the lease was lost, does nothing more and returns nil.
+//
+// Resign sends its requests under ctx's values but not its end, as Run
+// does and as a campaign revokes its lease: a leader that resigns with
+// the context its loop ran under, ended as it leaves (defer
+// l.Resign(ctx)), still hands over at once rather than SessionTTL later.
 func (l *Leadership) Resign(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx) // each request is bounded (RequestTimeout, MaxRetries)
 	lost := false
 	select {
 	case <-l.session.Done():
