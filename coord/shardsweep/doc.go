@@ -236,7 +236,8 @@
 // Under Config.Shards.Prefix: the shard count, the members and the
 // elections (see coord.Shards), and "config/" + replica ID, each running
 // replica's configuration fingerprint. Under Config.Prefix: "state/" + resource
-// ID, the states; ShardName + "/done", the last period done; ShardName +
+// ID, the states (bound to detector/etcdstore's 30-day lease, so that those
+// of resources gone from the fleet disappear); ShardName + "/done", the last period done; ShardName +
 // "/claims/" + period + "/" + resource ID, the claims of the current and
 // the previous period (older ones are deleted after each pass).
 //

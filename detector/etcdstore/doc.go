@@ -5,7 +5,14 @@
 //
 // Every resource's state is one key, prefix + the path-escaped resource
 // ID, holding the state's bytes as the Tracker encodes them (checksummed:
-// a corrupt value makes the Tracker read the resource in full). Each
+// a corrupt value makes the Tracker read the resource in full), bound to
+// a lease (Config.LeaseTTL, 30 days by default): nothing deletes the
+// state of a resource that leaves the fleet (terminated, deleted,
+// replaced under a new ID), so it disappears on its own once it has not
+// been saved for that long, and the prefix holds the states of the
+// resources of about the last LeaseTTL, not of every resource the fleet
+// ever had (which would, in time, fill etcd's quota and stop every
+// write of the cluster: elections, rate limits, approvals). Each
 // request has a short timeout (Config.RequestTimeout) and failed requests
 // are retried (Config.MaxRetries); after that Load and Save return an
 // error matching ErrStore, and the Tracker reads the resource in full (a

@@ -12,6 +12,7 @@ import (
 	"github.com/idlescale/idlescale/clock"
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/internal/etcdkv"
+	"github.com/idlescale/idlescale/provider"
 )
 
 // ErrGuard means a guarded Save was refused because its condition no
@@ -24,12 +25,19 @@ var ErrGuard = errors.New("etcdstore: guarded save refused")
 // other etcd stores export under the same name.
 var ErrStore = etcdkv.ErrStore
 
-// Client is the part of *clientv3.Client the store uses.
+// Client is the part of *clientv3.Client the store uses: key-value
+// requests, and leases for the states it saves (see Config.LeaseTTL).
 type Client interface {
 	clientv3.KV
+	clientv3.Lease
 }
 
 var _ Client = (*clientv3.Client)(nil)
+
+// DefaultLeaseTTL is the default of Config.LeaseTTL: 30 days, longer
+// than the Tracker's default history (28 days) by more than a renewal
+// period (LeaseTTL/25).
+const DefaultLeaseTTL = 30 * 24 * time.Hour
 
 // Config configures a Store. The zero value means the defaults. All
 // replicas that share a fleet use the same Prefix.
@@ -47,6 +55,19 @@ type Config struct {
 	// random backoff of up to 40ms, 80ms, … 500ms). Default: 4. Negative:
 	// none.
 	MaxRetries int `json:"max_retries,omitempty"`
+	// LeaseTTL is the lease attached to saved states: a state that is not
+	// saved again (that of a resource gone from the fleet: terminated,
+	// deleted, replaced under a new ID) disappears between
+	// LeaseTTL-LeaseTTL/25 and LeaseTTL after its last save. A Tracker
+	// saves a resource's state at every evaluation, and reads a state
+	// older than its history in full anyway, so a lease that outlasts the
+	// history by LeaseTTL/25 loses no state a Tracker would use; a shorter
+	// one costs a full read of a resource not evaluated for that long.
+	// Rounded down to whole seconds; at least 25s. Default: 30 days (the
+	// Tracker's default history, 28 days, plus LeaseTTL/25). Negative: no
+	// leases (states stay until deleted: the prefix grows by a state for
+	// every resource the fleet ever had).
+	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 
 func (c Config) kv() etcdkv.Config {
@@ -54,13 +75,22 @@ func (c Config) kv() etcdkv.Config {
 }
 
 // Validate checks c and returns a *provider.InvalidError naming the field.
-func (c Config) Validate() error { return c.kv().Validate() }
+func (c Config) Validate() error {
+	if err := c.kv().Validate(); err != nil {
+		return err
+	}
+	if c.LeaseTTL > 0 && c.LeaseTTL < 25*time.Second {
+		return provider.Invalid("lease_ttl", c.LeaseTTL, "must be at least 25s")
+	}
+	return nil
+}
 
 // Store is a detector.StateStore on etcd. It is safe for concurrent use.
 type Store struct {
-	cli Client
-	cfg etcdkv.Config
-	r   etcdkv.Retrier
+	cli    Client
+	cfg    etcdkv.Config
+	r      etcdkv.Retrier
+	leases *etcdkv.Leases
 }
 
 var _ detector.StateStore = (*Store)(nil)
@@ -70,8 +100,8 @@ type Option func(*options)
 
 type options struct{ clock clock.Clock }
 
-// WithClock sets the clock that paces retries. Default (also for nil):
-// the real clock; a nil pointer is an error of New.
+// WithClock sets the clock that paces retries and lease renewal. Default
+// (also for nil): the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // New returns a Store for cfg using cli (usually a *clientv3.Client, which
@@ -91,7 +121,11 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	kv := cfg.kv().WithDefaults(etcdkv.Config{Prefix: "idlescale/detector/state/", RequestTimeout: 500 * time.Millisecond, MaxRetries: 4})
-	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock)}, nil
+	ttl := cfg.LeaseTTL
+	if ttl == 0 {
+		ttl = DefaultLeaseTTL
+	}
+	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock), leases: etcdkv.NewLeases(cli, ttl, ttl/25, o.clock)}, nil
 }
 
 // Key returns the etcd key of a resource's state.
@@ -122,11 +156,14 @@ func (s *Store) Load(ctx context.Context, id string) ([]byte, error) {
 	return out, nil
 }
 
-// Save writes state as id's; an error matches ErrStore when etcd failed.
+// Save writes state as id's, bound to the store's lease (see
+// Config.LeaseTTL); an error matches ErrStore when etcd failed.
 func (s *Store) Save(ctx context.Context, id string, state []byte) error {
 	return s.r.Op(ctx, "etcdstore: save state", func(ctx context.Context) error {
-		_, err := s.cli.Put(ctx, s.Key(id), string(state))
-		return err
+		return s.leases.With(ctx, func(lease clientv3.LeaseID) error {
+			_, err := s.cli.Put(ctx, s.Key(id), string(state), clientv3.WithLease(lease))
+			return err
+		})
 	})
 }
 
@@ -166,12 +203,14 @@ func (g *GuardedStore) Delete(ctx context.Context, id string) error { return g.s
 func (g *GuardedStore) Save(ctx context.Context, id string, state []byte) error {
 	refused := false
 	err := g.s.r.Op(ctx, "etcdstore: save state", func(ctx context.Context) error {
-		resp, err := g.s.cli.Txn(ctx).If(g.cond).Then(clientv3.OpPut(g.s.Key(id), string(state))).Commit()
-		if err != nil {
-			return err
-		}
-		refused = !resp.Succeeded
-		return nil
+		return g.s.leases.With(ctx, func(lease clientv3.LeaseID) error {
+			resp, err := g.s.cli.Txn(ctx).If(g.cond).Then(clientv3.OpPut(g.s.Key(id), string(state), clientv3.WithLease(lease))).Commit()
+			if err != nil {
+				return err
+			}
+			refused = !resp.Succeeded
+			return nil
+		})
 	})
 	if err != nil {
 		return err
