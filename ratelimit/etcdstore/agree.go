@@ -110,10 +110,16 @@ func NewConfigCheck(id string, limits ratelimit.Config, s *Store, cli *clientv3.
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: config check: %w", err)
 	}
+	// The check's requests are retried, and Run publishes again, after
+	// backoffs of etcd calls: in real time, as coord campaigns again,
+	// whatever the store's clock (on a mock clock nobody moves, a backoff
+	// would never end).
+	r := s.r
+	r.Clock = clock.Real{}
 	c, err := etcdagree.New(cli, etcdagree.Config{
-		Name: "ratelimit/etcdstore", Prefix: s.cfg.Prefix + "replicas/", ID: id, TTL: ConfigTTL, RetryDelay: time.Second, Retrier: s.r,
+		Name: "ratelimit/etcdstore", Prefix: s.cfg.Prefix + "replicas/", ID: id, TTL: ConfigTTL, RetryDelay: time.Second, Retrier: r,
 		Shared: reflect.TypeFor[ratelimit.Config](),
-	}, fp, clock.Real{}, s.logger) // a backoff of etcd calls: real time, as coord campaigns again
+	}, fp, clock.Real{}, s.logger)
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: config check: %w", err)
 	}
@@ -126,7 +132,9 @@ func NewConfigCheck(id string, limits ratelimit.Config, s *Store, cli *clientv3.
 // Status().Err, and Run publishes again a second later, in real time
 // whatever the store's clock (a backoff of etcd calls: on a mock clock,
 // one lost lease left the fingerprint unpublished, so that the others
-// did not hold to this replica's limits, until the clock moved on).
+// did not hold to this replica's limits, until the clock moved on); so
+// are its failed requests retried (the store's Config.MaxRetries), after
+// a backoff in real time too.
 func (c *ConfigCheck) Run(ctx context.Context) error { return c.c.Run(ctx) }
 
 // Status returns what the check knows now. Before Run has read the

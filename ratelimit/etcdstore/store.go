@@ -100,7 +100,8 @@ var _ ratelimit.Store = (*Store)(nil)
 // Option configures a Store's wiring.
 type Option func(*Store)
 
-// WithClock sets the clock that paces retries and lease renewal. Default
+// WithClock sets the clock that paces the store's retries and lease
+// renewal (a ConfigCheck of the store waits in real time). Default
 // (also for nil): the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
 
