@@ -297,7 +297,11 @@ func waitDeletes(ctx context.Context, cli *clientv3.Client, pfx string, maxRev i
 	}
 }
 
-// waitDelete waits until key is deleted after revision rev.
+// waitDelete waits until key is deleted after revision rev, or until
+// its watch finds rev compacted (etcd compacted its history between the
+// read and the watch, or before a watch resumed on another member): the
+// delete may be among the revisions lost, so it returns nil and
+// waitDeletes reads the keys again.
 func waitDelete(ctx context.Context, cli *clientv3.Client, key string, rev int64) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -309,7 +313,10 @@ func waitDelete(ctx context.Context, cli *clientv3.Client, key string, rev int64
 			}
 		}
 	}
-	if err := wr.Err(); err != nil {
+	switch err := wr.Err(); {
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return nil // waitDeletes reads the keys again
+	case err != nil:
 		return err
 	}
 	if err := ctx.Err(); err != nil {
