@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/internal/etcdtest"
+	"github.com/idlescale/idlescale/internal/syncbuf"
 )
 
 // TestCampaignWaitsThroughACompaction: a candidate whose watch on the
@@ -83,4 +85,74 @@ func TestCampaignWaitsThroughACompaction(t *testing.T) {
 	got, err := b.Leader(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "b", got)
+}
+
+// TestShardsFollowTheMembersThroughACompaction: a members watch that
+// starts (or resumes, on another member after its connection was lost)
+// at a revision etcd has compacted reads the members again and follows
+// them from there: the replica keeps its membership and its shards, and
+// sees the members that join after. (ErrCompacted failed the membership:
+// every shard of the replica was stopped, its membership revoked, so that
+// the others took its shards, and it joined again to take them back, at
+// every compaction a watch met.)
+func TestShardsFollowTheMembersThroughACompaction(t *testing.T) {
+	t.Parallel()
+	c := etcdtest.New(t, etcdtest.Options{NoFsync: true}) // a compaction of its own
+	admin := c.Client(t)
+	pre := prefix(t)
+	// a's members watch is opened after its read: compact past that read.
+	var compacted atomic.Bool
+	compact := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if method == "/etcdserverpb.Watch/Watch" && compacted.CompareAndSwap(false, true) {
+			var put *clientv3.PutResponse
+			for range 2 {
+				var err error
+				if put, err = admin.Put(ctx, pre+"unrelated", "x"); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := admin.Compact(ctx, put.Header.Revision); err != nil {
+				return nil, err
+			}
+		}
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(compact)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cli.Close() })
+	var logs syncbuf.Buffer
+	cfg := coord.ShardsConfig{ID: "a", Shards: 2, Prefix: pre, SessionTTL: 5 * time.Second, RetryDelay: 10 * time.Millisecond}
+	a, err := coord.NewShards(cfg, cli, coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	ls := &leaders{running: map[int]int{}, terms: map[int]int{}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ls.lead) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	require.True(t, etcdtest.Within(t, 30*time.Second, func() bool { return compacted.Load() && len(a.Leading()) == 2 }),
+		"a leads both shards: %s", logs.String())
+
+	// b joins: a sees it (its watch goes on) and hands one shard over.
+	cfg.ID = "b"
+	b, err := coord.NewShards(cfg, admin)
+	require.NoError(t, err)
+	bctx, bcancel := context.WithCancel(t.Context())
+	bdone := make(chan error, 1)
+	go func() { bdone <- b.Run(bctx, ls.lead) }()
+	defer func() {
+		bcancel()
+		require.NoError(t, <-bdone)
+	}()
+	require.True(t, etcdtest.Within(t, 30*time.Second, func() bool { return len(a.Leading()) == 1 && len(b.Leading()) == 1 }),
+		"a and b lead a shard each: %s", logs.String())
+	assert.NotContains(t, logs.String(), "membership failed", "a kept its membership")
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	assert.Equal(t, 1, ls.most, "never two terms of a shard at once")
+	kept := a.Leading()[0]
+	assert.Equal(t, 1, ls.terms[kept], "a led the shard it kept in one term")
 }

@@ -85,7 +85,10 @@
 // over at once; when one crashes, its membership and leader keys expire
 // after SessionTTL and the others take its shards then. A replica whose
 // membership fails (its lease is lost, its watch ends, its key is
-// deleted) stops every shard and joins again after RetryDelay. The shard count
+// deleted) stops every shard and joins again after RetryDelay; a members
+// watch that meets a compaction (it resumed, after its connection was
+// lost, from a revision etcd has compacted since) reads the members again
+// instead and goes on. The shard count
 // is recorded in etcd by the first replica: a replica configured with
 // another count fails with ErrShardCount rather than remap the fleet. A
 // replica started with a live one's ID is not let in (ErrDuplicateID,

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -302,23 +303,11 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 		return err
 	}
 	*last = grant.ID
-	var list *clientv3.GetResponse
-	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
-		list, err = s.cli.Get(ctx, s.membersPrefix(), clientv3.WithPrefix())
+	members, wch, wcancel, err := s.follow(ctx)
+	defer func() { wcancel() }()
+	if err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("coord: shards: list members: %w: %w", ErrStore, err)
 	}
-	members := map[string]bool{}
-	for _, kv := range list.Kvs {
-		members[strings.TrimPrefix(string(kv.Key), s.membersPrefix())] = true
-	}
-	if !members[s.cfg.ID] {
-		return fmt.Errorf("coord: shards: the membership key of %s was deleted as it registered: %w", s.cfg.ID, ErrStore)
-	}
-	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer wcancel()
-	wch := s.cli.Watch(wctx, s.membersPrefix(), clientv3.WithPrefix(), clientv3.WithRev(list.Header.Revision+1))
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "coord: shards: registered", slog.String("id", s.cfg.ID), slog.Int("members", len(members)))
 	s.reconcile(ctx, members, runs, changed, lead)
 	for {
@@ -334,7 +323,20 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 				if ctx.Err() != nil {
 					return nil
 				}
-				return fmt.Errorf("coord: shards: watch members: %w: %w", ErrStore, werr)
+				if !errors.Is(werr, rpctypes.ErrCompacted) {
+					return fmt.Errorf("coord: shards: watch members: %w: %w", ErrStore, werr)
+				}
+				// The watch resumed (on another member, after its
+				// connection was lost) from a revision etcd has
+				// compacted since: the changes in between are lost, not
+				// the membership. Read the members again and follow
+				// them from there.
+				wcancel()
+				if members, wch, wcancel, err = s.follow(ctx); err != nil {
+					return err
+				}
+				s.reconcile(ctx, members, runs, changed, lead)
+				continue
 			}
 			for _, ev := range resp.Events {
 				id := strings.TrimPrefix(string(ev.Kv.Key), s.membersPrefix())
@@ -352,6 +354,29 @@ func (s *Shards) member(ctx context.Context, runs map[int]*shardRun, changed cha
 			s.reconcile(ctx, members, runs, changed, lead)
 		}
 	}
+}
+
+// follow reads the members (this replica's own key among them, or an
+// error matching ErrStore) and watches them from that read on, until
+// cancel is called.
+func (s *Shards) follow(ctx context.Context) (members map[string]bool, wch clientv3.WatchChan, cancel context.CancelFunc, err error) {
+	cancel = func() {}
+	var list *clientv3.GetResponse
+	if err := s.r.Do(ctx, func(ctx context.Context) (err error) {
+		list, err = s.cli.Get(ctx, s.membersPrefix(), clientv3.WithPrefix())
+		return err
+	}); err != nil {
+		return nil, nil, cancel, fmt.Errorf("coord: shards: list members: %w: %w", ErrStore, err)
+	}
+	members = map[string]bool{}
+	for _, kv := range list.Kvs {
+		members[strings.TrimPrefix(string(kv.Key), s.membersPrefix())] = true
+	}
+	if !members[s.cfg.ID] {
+		return nil, nil, cancel, fmt.Errorf("coord: shards: the membership key of %s was deleted as it registered: %w", s.cfg.ID, ErrStore)
+	}
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	return members, s.cli.Watch(wctx, s.membersPrefix(), clientv3.WithPrefix(), clientv3.WithRev(list.Header.Revision+1)), cancel, nil
 }
 
 // register writes this replica's membership key under lease, unless
