@@ -204,7 +204,9 @@ func (c *Check) Changed() <-chan struct{} {
 // deleting this replica's key (its lease revoked) and clearing the Status
 // (Checked false, no Mismatches). A failure (etcd
 // unreachable, the lease lost, the watch ended) is logged and kept in
-// Status.Err, and Run publishes again after RetryDelay on its clock.
+// Status.Err, and Run publishes again after RetryDelay on its clock. A
+// watch that meets a compaction is no failure: the fingerprints are read
+// again and followed from there.
 func (c *Check) Run(ctx context.Context) error {
 	for {
 		err := c.session(ctx)
@@ -257,21 +259,12 @@ func (c *Check) session(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("%s: configuration check: publish %q: %w: %w", c.cfg.Name, c.Key(), etcdkv.ErrStore, err)
 	}
-	var list *clientv3.GetResponse
-	if err := r.Do(ctx, func(ctx context.Context) (err error) {
-		list, err = c.cli.Get(ctx, c.cfg.Prefix, clientv3.WithPrefix())
+	peers, wch, wcancel, err := c.follow(ctx)
+	defer func() { wcancel() }()
+	if err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("%s: configuration check: read %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, err)
-	}
-	peers := map[string][]byte{}
-	for _, kv := range list.Kvs {
-		peers[string(kv.Key)] = kv.Value
 	}
 	c.compare(ctx, peers)
-	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer wcancel()
-	wch := c.cli.Watch(wctx, c.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(list.Header.Revision+1))
 	for {
 		select {
 		case <-ctx.Done():
@@ -283,7 +276,23 @@ func (c *Check) session(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				return fmt.Errorf("%s: configuration check: watch %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, werr)
+				if !errors.Is(werr, rpctypes.ErrCompacted) {
+					return fmt.Errorf("%s: configuration check: watch %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, werr)
+				}
+				// The watch resumed (on another member, after its
+				// connection was lost) from a revision etcd has
+				// compacted since: the changes in between are lost, not
+				// the fingerprint. Read them again and follow them from
+				// there.
+				wcancel()
+				if peers, wch, wcancel, err = c.follow(ctx); err != nil {
+					return err
+				}
+				if _, ok := peers[c.Key()]; !ok {
+					return fmt.Errorf("%s: configuration check: the key %q was deleted: %w", c.cfg.Name, c.Key(), etcdkv.ErrStore)
+				}
+				c.compare(ctx, peers)
+				continue
 			}
 			for _, ev := range resp.Events {
 				key := string(ev.Kv.Key)
@@ -299,6 +308,25 @@ func (c *Check) session(ctx context.Context) error {
 			c.compare(ctx, peers)
 		}
 	}
+}
+
+// follow reads the fingerprints under the prefix (key → value) and
+// watches them from that read on, until cancel is called.
+func (c *Check) follow(ctx context.Context) (peers map[string][]byte, wch clientv3.WatchChan, cancel context.CancelFunc, err error) {
+	cancel = func() {}
+	var list *clientv3.GetResponse
+	if err := c.cfg.Retrier.Do(ctx, func(ctx context.Context) (err error) {
+		list, err = c.cli.Get(ctx, c.cfg.Prefix, clientv3.WithPrefix())
+		return err
+	}); err != nil {
+		return nil, nil, cancel, fmt.Errorf("%s: configuration check: read %q: %w: %w", c.cfg.Name, c.cfg.Prefix, etcdkv.ErrStore, err)
+	}
+	peers = map[string][]byte{}
+	for _, kv := range list.Kvs {
+		peers[string(kv.Key)] = kv.Value
+	}
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	return peers, c.cli.Watch(wctx, c.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(list.Header.Revision+1)), cancel, nil
 }
 
 // compare sets the Status from the fingerprints read (peers: key →
