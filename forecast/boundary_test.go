@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/forecast"
+	"github.com/idlescale/idlescale/provider"
 )
 
 // drift extrapolates the last step's change: on a falling series it goes
@@ -116,16 +117,20 @@ func TestBandsWidenBeyondTheHorizon(t *testing.T) {
 }
 
 // TestAutoScoresACandidateThatOverflows: on values near the largest
-// float64 the harmonic candidate's validation forecasts overflow (NaN).
-// Scores lists every candidate, that one as skipped with the reason; it
-// was neither scored nor skipped (its NaNs read as steps past the end),
-// and one that overflowed at some origins only was scored on the rest.
+// float64 the Holt-Winters candidate's validation forecasts overflow
+// (NaN), and the harmonic one's fit does (Σ y over its 150 training steps).
+// Scores lists every candidate, those as skipped with the reason; one
+// whose forecasts overflowed was neither scored nor skipped (its NaNs
+// read as steps past the end), and one that overflowed at some origins
+// only was scored on the rest. (At 1e300, where the harmonic candidate's
+// forecasts overflowed until its AR(1) coefficient was computed on scaled
+// residuals, every candidate now fits: TestHarmonicOfLargeValues.)
 func TestAutoScoresACandidateThatOverflows(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	y := make([]float64, 200)
 	for i := range y {
-		y[i] = 1e300*(1+0.5*math.Sin(2*math.Pi*float64(i)/24)) + 1e299*r.Float64()
+		y[i] = 1e307*(1+0.5*math.Sin(2*math.Pi*float64(i)/24)) + 1e306*r.Float64()
 	}
 	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}, NoCombinations: true})
 	require.NoError(t, err)
@@ -140,6 +145,10 @@ func TestAutoScoresACandidateThatOverflows(t *testing.T) {
 	h := names["harmonic(24:10)"]
 	assert.Contains(t, h.Skipped, "overflow")
 	assert.True(t, math.IsNaN(h.MAE))
+	hw := names["hw(24,add,damped)"]
+	assert.Contains(t, hw.Skipped, "validation forecast")
+	assert.Contains(t, hw.Skipped, "overflow")
+	assert.True(t, math.IsNaN(hw.MAE))
 	point := make([]float64, 24)
 	require.NoError(t, a.Forecast(point, nil, nil))
 }
@@ -168,4 +177,51 @@ func TestIntervalsOfHugeValues(t *testing.T) {
 			assert.Less(t, point[i], hi[i], "step %d", i)
 		}
 	}
+}
+
+// TestHarmonicOfLargeValues: the harmonic model is linear in y, so on a
+// series scaled by 1e200 it forecasts the scaled forecasts of the series
+// itself. The AR(1) coefficient was Σ r_t·r_{t−1} / Σ r_{t−1}² of the
+// residuals, whose products overflow above about 1e154: ∞/∞ made ρ NaN,
+// the fit succeeded with it, and every Forecast was then ErrNumeric.
+func TestHarmonicOfLargeValues(t *testing.T) {
+	t.Parallel()
+	const scale = 1e200
+	y := seasonal(24*10, 100, 0.01, 20, 2, 5)
+	big := make([]float64, len(y))
+	for i, v := range y {
+		big[i] = v * scale
+	}
+	small, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	require.NoError(t, small.Fit(y))
+	large, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	require.NoError(t, large.Fit(big))
+	want, got := make([]float64, 30), make([]float64, 30)
+	p90, P90 := make([]float64, 30), make([]float64, 30)
+	require.NoError(t, small.Forecast(want, []float64{0.9}, [][]float64{p90}))
+	require.NoError(t, large.Forecast(got, []float64{0.9}, [][]float64{P90}))
+	for i := range want {
+		assert.InDelta(t, want[i], got[i]/scale, 1e-9*math.Abs(want[i]), "step %d", i+1)
+		assert.InDelta(t, p90[i], P90[i]/scale, 1e-9*math.Abs(p90[i]), "q0.9 step %d", i+1)
+	}
+}
+
+// TestHarmonicRefusesDataThatOverflowItsFit: on values near the largest
+// float64 the sums of the normal equations overflow; Fit refuses the data
+// with an error matching ErrNumeric (and provider.ErrInvalid) and leaves
+// the model unfitted, instead of a fit with NaN coefficients.
+func TestHarmonicRefusesDataThatOverflowItsFit(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 24*10)
+	for i := range y {
+		y[i] = 1e308 * (1 + 0.5*math.Sin(2*math.Pi*float64(i)/24))
+	}
+	m, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	err = m.Fit(y)
+	require.ErrorIs(t, err, forecast.ErrNumeric)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
 }

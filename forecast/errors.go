@@ -26,7 +26,11 @@ var (
 	ErrNonPositive = fmt.Errorf("%w: non-positive value for a multiplicative model", provider.ErrInvalid)
 	// ErrNumeric means a forecast came out NaN or infinite, which happens
 	// only when the data are so large that the model's arithmetic
-	// overflows (or a Func returned a non-finite value).
+	// overflows (or a Func returned a non-finite value). A Harmonic
+	// whose fit overflows (values near the largest float64) refuses the
+	// data at Fit with an error matching ErrNumeric and
+	// provider.ErrInvalid, rather than fitting a model every forecast of
+	// which would be NaN.
 	ErrNumeric = errors.New("forecast: non-finite forecast")
 	// ErrUnknownKind means a model kind (in a Spec or in persisted JSON) is
 	// not one this package knows.

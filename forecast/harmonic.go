@@ -26,7 +26,9 @@ import (
 // O(columns²), never O(n²) or O(n·columns). ρ is the lag-1
 // autocorrelation of the residuals, clamped to [−0.98, 0.98]. Each season's
 // fitted curve is tabulated once, so Update and Forecast cost O(seasons)
-// per step. Fit needs two of the longest season.
+// per step. Fit needs two of the longest season; it refuses data so large
+// (near the largest float64) that the fit overflows, with an error matching
+// ErrNumeric.
 //
 // Create one with NewHarmonic; the zero value is not usable. Not safe for
 // concurrent use.
@@ -306,6 +308,12 @@ func (m *Harmonic) fitParams(y []float64) error {
 	// AR(1) on the residuals.
 	f.Rho = 0
 	if !m.cfg.NoAR {
+		// ρ is a ratio of sums of products of residuals, which overflow
+		// above about 1e154 (∞/∞ made ρ NaN) and underflow below about
+		// 1e-154: the residuals are scaled by the power of two of y's
+		// largest magnitude, which leaves ρ as it is (exactly, for
+		// normal numbers).
+		_, e := math.Frexp(maxAbs(y))
 		var num, den, prev float64
 		// The phases t mod P of reg, counted rather than divided.
 		phase := make([]int, len(m.cfg.Periods))
@@ -317,7 +325,7 @@ func (m *Harmonic) fitParams(y []float64) error {
 					phase[i] = 0
 				}
 			}
-			r := v - reg
+			r := math.Ldexp(v-reg, -e)
 			if t > 0 {
 				num += r * prev
 				den += prev * prev
@@ -328,8 +336,38 @@ func (m *Harmonic) fitParams(y []float64) error {
 			f.Rho = math.Max(-0.98, math.Min(0.98, num/den))
 		}
 	}
+	if !f.finite() {
+		// Values near the largest float64: the fit overflows (Xᵀy or
+		// the coefficients), and every forecast would be NaN.
+		return fmt.Errorf("%w: %w: harmonic: the data overflow the model (largest |y| %g)", ErrNumeric, provider.ErrInvalid, maxAbs(y))
+	}
 	m.reset(y)
 	return nil
+}
+
+// finite reports whether every fitted parameter of f is finite.
+func (f *harmonicFit) finite() bool {
+	ok := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !ok(f.Intercept) || !ok(f.Slope) || !ok(f.Rho) {
+		return false
+	}
+	for _, c := range f.Curves {
+		for _, v := range c {
+			if !ok(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxAbs returns the largest magnitude in y (0 for an empty y).
+func maxAbs(y []float64) float64 {
+	m := 0.0
+	for _, v := range y {
+		m = max(m, math.Abs(v))
+	}
+	return m
 }
 
 // harmonicTables returns, for each period P, the P rows of its 2K basis
