@@ -225,3 +225,31 @@ func TestHarmonicRefusesDataThatOverflowItsFit(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
 }
+
+// TestMultiplicativeHoltWintersGapForecastNotPositive: a multiplicative
+// Holt-Winters model refuses a value ≤ 0 in Update, and a gap (NaN) is
+// filled with its one-step forecast; where that forecast is ≤ 0 (a
+// falling series extrapolated below zero) the gap was filled with it all
+// the same, and the level and seasonal ratios ran on a negative value
+// they would have refused. Such a gap is now refused with ErrNonPositive
+// and the model is left as it was.
+func TestMultiplicativeHoltWintersGapForecastNotPositive(t *testing.T) {
+	t.Parallel()
+	season := []float64{0.8, 1.2, 1.0, 1.0}
+	y := make([]float64, 100)
+	for i := range y {
+		y[i] = (99.5 - float64(i)) * season[i%4] // 0.5 at the end, falling by one a step
+	}
+	m, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 4, Multiplicative: true})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(y))
+	before, after := make([]float64, 8), make([]float64, 8)
+	require.NoError(t, m.Forecast(before, nil, nil))
+	require.Zero(t, before[0], "the one-step forecast is ≤ 0 (clipped to 0)")
+	err = m.Update(math.NaN())
+	require.ErrorIs(t, err, forecast.ErrNonPositive)
+	require.ErrorIs(t, err, provider.ErrInvalid)
+	require.NoError(t, m.Forecast(after, nil, nil))
+	assert.Equal(t, before, after, "a refused gap leaves the model as it was")
+	require.NoError(t, m.Update(0.5), "a positive value is still taken")
+}

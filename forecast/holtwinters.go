@@ -133,10 +133,18 @@ func (m *HoltWinters) Forecast(point, quantiles []float64, bands [][]float64) er
 	return forecastModel(m, point, quantiles, bands)
 }
 
-// Update implements Model in O(1). A multiplicative model rejects v ≤ 0.
+// Update implements Model in O(1). A multiplicative model rejects v ≤ 0,
+// and a gap (NaN) whose one-step forecast, which would fill it, is ≤ 0;
+// the model is then left as it was.
 func (m *HoltWinters) Update(v float64) error {
 	if m.cfg.Multiplicative && v <= 0 {
 		return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, "must be > 0 for a multiplicative season"))
+	}
+	if m.cfg.Multiplicative && math.IsNaN(v) && m.b.Fitted {
+		m.predict(m.b.one[:])
+		if f := m.b.one[0]; !(f > 0) {
+			return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, fmt.Sprintf("is a gap whose one-step forecast %v, which would fill it, is not > 0 as a multiplicative season needs", f)))
+		}
 	}
 	return updateModel(m, v)
 }
