@@ -92,6 +92,8 @@ type BacktestResult struct {
 // from t on. It returns the first error of
 // newModel, Fit or Forecast (wrapped with the origin), ctx's error when ctx
 // ends, and an error matching provider.ErrInvalid for invalid options.
+// With the error of an origin or of ctx, the result holds the origins
+// scored before it and their means, as a complete one does.
 func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), opts BacktestOptions) (BacktestResult, error) {
 	var res BacktestResult
 	if err := checkBacktest(y, newModel, opts); err != nil {
@@ -100,10 +102,12 @@ func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), 
 	b := newBacktester(y, newModel, opts)
 	for i, t := range opts.originsFor(len(y)) {
 		if err := ctx.Err(); err != nil {
+			res.average(len(opts.Quantiles))
 			return res, err
 		}
 		or, ok, err := b.origin(i, t)
 		if err != nil {
+			res.average(len(opts.Quantiles))
 			return res, err
 		}
 		if !ok {

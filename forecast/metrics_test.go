@@ -240,6 +240,43 @@ func TestBacktest(t *testing.T) {
 	})
 }
 
+// TestBacktestCancelledPartWay: a Backtest whose context ends after some
+// origins returns the context's error with the origins scored so far and
+// their means. It returned their MASE, sMAPE and RMSE summed, not
+// averaged, and no pinball loss or coverage: with three origins scored,
+// an RMSE three times the origins' own.
+func TestBacktestCancelledPartWay(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	models := 0
+	newNaive := func() (forecast.Model, error) {
+		if models++; models == 3 {
+			cancel() // the third origin is scored, the fourth is not started
+		}
+		return forecast.NewSeasonalNaive(24)
+	}
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 24 * 7, Quantiles: []float64{0.9}}
+	res, err := forecast.Backtest(ctx, y, newNaive, opts)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Len(t, res.Origins, 3)
+	var mase, smape, rmse, pinball float64
+	for _, or := range res.Origins {
+		mase += or.MASE / 3
+		smape += or.SMAPE / 3
+		rmse += or.RMSE / 3
+		pinball += or.Pinball[0] / 3
+	}
+	assert.InDelta(t, mase, res.MASE, 1e-12)
+	assert.InDelta(t, smape, res.SMAPE, 1e-9)
+	assert.InDelta(t, rmse, res.RMSE, 1e-9)
+	require.Len(t, res.Pinball, 1)
+	assert.InDelta(t, pinball, res.Pinball[0], 1e-12)
+	require.Len(t, res.Coverage, 1)
+	assert.Positive(t, res.Coverage[0])
+}
+
 // TestMetricBoundaries pins the metrics at their edges: Scale with a lag
 // of 1 and with no pair, Pinball at τ = 0 and 1 (NaN) and just inside,
 // Coverage counting a value exactly on either bound as covered.
