@@ -306,3 +306,20 @@ func TestEnsembleMemberGivenTwice(t *testing.T) {
 		})
 	}
 }
+
+// TestMultiplicativeRefitOnNonPositiveDataLeavesUnfitted: a failed Fit
+// leaves the model unfitted (the Model contract). A multiplicative
+// Holt-Winters model refused non-positive data before its Fit began, so
+// a refit on a window with a zero failed with ErrNonPositive and left the
+// previous fit forecasting as if nothing had happened.
+func TestMultiplicativeRefitOnNonPositiveDataLeavesUnfitted(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*10, 100, 0, 10, 1, 1)
+	m, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24, Multiplicative: true})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(y))
+	y[30] = 0
+	require.ErrorIs(t, m.Fit(y), forecast.ErrNonPositive)
+	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
+	require.ErrorIs(t, m.Update(1), forecast.ErrNotFitted)
+}

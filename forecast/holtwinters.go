@@ -118,6 +118,7 @@ func (m *HoltWinters) Evaluations() int { return m.evals }
 // seasons start the state, and the intervals need a forecast error; all > 0 for
 // a multiplicative model, else ErrNonPositive) and the intervals.
 func (m *HoltWinters) Fit(y []float64) error {
+	m.b.Fitted = false // a failed Fit leaves the model unfitted
 	if m.cfg.Multiplicative {
 		for i, v := range y {
 			if v <= 0 {
