@@ -300,7 +300,7 @@ func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate 
 			continue
 		}
 		c.model = m.(core)
-		if hw, ok := m.(*HoltWinters); ok && hw.cfg.Multiplicative && !positive {
+		if positiveOnly(c.model) && !positive {
 			c.skip = "multiplicative season needs data > 0"
 			continue
 		}

@@ -323,3 +323,63 @@ func TestMultiplicativeRefitOnNonPositiveDataLeavesUnfitted(t *testing.T) {
 	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
 	require.ErrorIs(t, m.Update(1), forecast.ErrNotFitted)
 }
+
+// TestEnsembleWithMultiplicativeMemberRefusesNonPositive: a multiplicative
+// Holt-Winters model refuses values ≤ 0 in Fit and Update (ErrNonPositive);
+// inside an ensemble it was fitted and stepped past those checks, so an
+// ensemble (a Spec's, an Auto candidate's) fitted on data with a zero
+// or negative value, and took a 0 or a negative reading in Update, running
+// the member's seasonal ratios on it. The ensemble now refuses them as the
+// member does, naming the value.
+func TestEnsembleWithMultiplicativeMemberRefusesNonPositive(t *testing.T) {
+	t.Parallel()
+	newEnsemble := func(t *testing.T) forecast.Model {
+		t.Helper()
+		m, err := forecast.Spec{Kind: forecast.KindEnsemble, Members: []forecast.Spec{
+			{Kind: forecast.KindSeasonalNaive, Period: 24},
+			{Kind: forecast.KindHoltWinters, Period: 24, Multiplicative: true},
+		}}.New(forecast.IntervalOptions{})
+		require.NoError(t, err)
+		return m
+	}
+	good := seasonal(24*10, 100, 0, 10, 1, 1)
+	for _, v := range []float64{0, -5} {
+		y := append([]float64(nil), good...)
+		y[30] = v
+		m := newEnsemble(t)
+		err := m.Fit(y)
+		require.ErrorIs(t, err, forecast.ErrNonPositive, "fit with %v", v)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "y[30]", ie.Field)
+		require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
+	}
+	m := newEnsemble(t)
+	require.NoError(t, m.Fit(good))
+	before, after := make([]float64, 24), make([]float64, 24)
+	require.NoError(t, m.Forecast(before, nil, nil))
+	for _, v := range []float64{0, -5} {
+		require.ErrorIs(t, m.Update(v), forecast.ErrNonPositive, "update with %v", v)
+	}
+	require.NoError(t, m.Forecast(after, nil, nil))
+	assert.Equal(t, before, after, "a refused value leaves the ensemble as it was")
+	require.NoError(t, m.Update(90))
+	require.NoError(t, m.Update(math.NaN()))
+
+	// Auto skips such an ensemble candidate on data with a zero, as it
+	// skips a multiplicative Holt-Winters candidate.
+	ens := forecast.Spec{Kind: forecast.KindEnsemble, Members: []forecast.Spec{
+		{Kind: forecast.KindSeasonalNaive, Period: 24},
+		{Kind: forecast.KindHoltWinters, Period: 24, Multiplicative: true},
+	}}
+	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: []int{24}, NoCombinations: true,
+		Candidates: []forecast.Spec{{Kind: forecast.KindSeasonalNaive, Period: 24}, ens}})
+	require.NoError(t, err)
+	y := append([]float64(nil), good...)
+	y[30] = 0
+	require.NoError(t, a.Fit(y))
+	scores := a.Scores()
+	require.Len(t, scores, 2)
+	assert.Equal(t, ens.String(), scores[1].Name)
+	assert.Equal(t, "multiplicative season needs data > 0", scores[1].Skipped)
+}

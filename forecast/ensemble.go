@@ -58,7 +58,9 @@ func (c *Combine) UnmarshalText(text []byte) error {
 //
 // Its intervals come from the combined forecast's own rolling-origin
 // errors, not from the members'. Fit fits every member; Update updates
-// every member.
+// every member. With a multiplicative Holt-Winters member (at any depth)
+// Fit and Update refuse values ≤ 0 as that member does (ErrNonPositive),
+// and Update a gap whose combined one-step forecast is ≤ 0.
 //
 // Create one with NewEnsemble; the zero value is not usable. Not safe for
 // concurrent use, but for Forecast, as Model says (concurrent forecasts

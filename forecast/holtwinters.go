@@ -117,17 +117,7 @@ func (m *HoltWinters) Evaluations() int { return m.evals }
 // Fit estimates the parameters on y (2·Period + 1 values at least: two
 // seasons start the state, and the intervals need a forecast error; all > 0 for
 // a multiplicative model, else ErrNonPositive) and the intervals.
-func (m *HoltWinters) Fit(y []float64) error {
-	m.b.Fitted = false // a failed Fit leaves the model unfitted
-	if m.cfg.Multiplicative {
-		for i, v := range y {
-			if v <= 0 {
-				return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid(fmt.Sprintf("y[%d]", i), v, "must be > 0 for a multiplicative season"))
-			}
-		}
-	}
-	return fitModel(m, y, m.opts)
-}
+func (m *HoltWinters) Fit(y []float64) error { return fitModel(m, y, m.opts) }
 
 // Forecast implements Model.
 func (m *HoltWinters) Forecast(point, quantiles []float64, bands [][]float64) error {
@@ -137,18 +127,7 @@ func (m *HoltWinters) Forecast(point, quantiles []float64, bands [][]float64) er
 // Update implements Model in O(1). A multiplicative model rejects v ≤ 0,
 // and a gap (NaN) whose one-step forecast, which would fill it, is ≤ 0;
 // the model is then left as it was.
-func (m *HoltWinters) Update(v float64) error {
-	if m.cfg.Multiplicative && v <= 0 {
-		return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, "must be > 0 for a multiplicative season"))
-	}
-	if m.cfg.Multiplicative && math.IsNaN(v) && m.b.Fitted {
-		m.predict(m.b.one[:])
-		if f := m.b.one[0]; !(f > 0) {
-			return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, fmt.Sprintf("is a gap whose one-step forecast %v, which would fill it, is not > 0 as a multiplicative season needs", f)))
-		}
-	}
-	return updateModel(m, v)
-}
+func (m *HoltWinters) Update(v float64) error { return updateModel(m, v) }
 
 func (m *HoltWinters) kind() ModelKind { return KindHoltWinters }
 func (m *HoltWinters) minLen() int     { return 2 * m.cfg.Period }

@@ -589,6 +589,13 @@ func checkFitInput(kind ModelKind, y []float64, need int) error {
 func fitModel(c core, y []float64, opts IntervalOptions) error {
 	b := c.base()
 	b.Fitted = false
+	if positiveOnly(c) {
+		for i, v := range y {
+			if v <= 0 {
+				return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid(fmt.Sprintf("y[%d]", i), v, "must be > 0 for a multiplicative season"))
+			}
+		}
+	}
 	if err := checkFitInput(c.kind(), y, c.need()); err != nil {
 		return err
 	}
@@ -705,12 +712,32 @@ func updateModel(c core, v float64) error {
 	if math.IsInf(v, 0) {
 		return provider.Invalid("value", v, "must be finite, or NaN for a gap")
 	}
+	pos := positiveOnly(c)
+	if pos && v <= 0 {
+		return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, "must be > 0 for a multiplicative season"))
+	}
 	if math.IsNaN(v) {
 		c.predict(b.one[:])
+		if f := b.one[0]; pos && !(f > 0) {
+			return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, fmt.Sprintf("is a gap whose one-step forecast %v, which would fill it, is not > 0 as a multiplicative season needs", f)))
+		}
 		v = b.one[0]
 	}
 	c.step(v)
 	return nil
+}
+
+// positiveOnly reports whether c takes values > 0 only: a multiplicative
+// Holt-Winters model, or an ensemble with one among its members (which
+// Fit and Update reach past the member's own methods).
+func positiveOnly(c core) bool {
+	switch m := c.(type) {
+	case *HoltWinters:
+		return m.cfg.Multiplicative
+	case *Ensemble:
+		return slices.ContainsFunc(m.members, positiveOnly)
+	}
+	return false
 }
 
 // validate checks a decoded residual table: a finite floor ≥ 0, finite
