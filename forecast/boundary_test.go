@@ -253,3 +253,35 @@ func TestMultiplicativeHoltWintersGapForecastNotPositive(t *testing.T) {
 	assert.Equal(t, before, after, "a refused gap leaves the model as it was")
 	require.NoError(t, m.Update(0.5), "a positive value is still taken")
 }
+
+// TestHoltWintersOfLargeValues: the Holt-Winters recursions are linear in
+// the data's scale, so the fitted parameters of a series scaled by 1e200
+// are the series' own. The search minimised a sum of squared one-step
+// errors that overflows above about 1e154: every evaluation was +Inf,
+// and the fit kept its start (α = 0.3004, β = 0.03, γ = 0.07) whatever
+// the data.
+func TestHoltWintersOfLargeValues(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*10, 100, 0.01, 20, 2, 5)
+	for _, scale := range []float64{1e200, 1e-200} {
+		scaled := make([]float64, len(y))
+		for i, v := range y {
+			scaled[i] = v * scale
+		}
+		for _, mul := range []bool{false, true} {
+			cfg := forecast.HoltWintersConfig{Period: 24, Damped: true, Multiplicative: mul}
+			small, err := forecast.NewHoltWinters(cfg)
+			require.NoError(t, err)
+			require.NoError(t, small.Fit(y))
+			large, err := forecast.NewHoltWinters(cfg)
+			require.NoError(t, err)
+			require.NoError(t, large.Fit(scaled))
+			a, b, g, phi := small.Params()
+			A, B, G, Phi := large.Params()
+			assert.InDelta(t, a, A, 1e-6, "α, scale %g, multiplicative %v", scale, mul)
+			assert.InDelta(t, b, B, 1e-6, "β, scale %g, multiplicative %v", scale, mul)
+			assert.InDelta(t, g, G, 1e-6, "γ, scale %g, multiplicative %v", scale, mul)
+			assert.InDelta(t, phi, Phi, 1e-6, "φ, scale %g, multiplicative %v", scale, mul)
+		}
+	}
+}

@@ -46,6 +46,11 @@ type HoltWinters struct {
 	opts  IntervalOptions
 	work  []float64 // seasonal scratch for the objective
 	evals int
+	// errScale multiplies the one-step errors whose squares the fit
+	// sums: 1, or for data so large or small that the squares overflow
+	// or underflow, the power of two that brings the largest |y| into
+	// [0.5, 1) (0 means 1).
+	errScale float64
 }
 
 // HoltWintersConfig configures a HoltWinters model.
@@ -161,18 +166,22 @@ func (m *HoltWinters) init(y []float64, season []float64) (level, trend float64)
 }
 
 // filter runs the recursions over y[m:] from the initial state and returns
-// the sum of squared one-step errors; it leaves the final state in
+// the sum of squared one-step errors (times errScale²); it leaves the final state in
 // level, trend and season (ring position len(y) mod m).
 func (m *HoltWinters) filter(par hwParams, y, season []float64) (sse, level, trend float64) {
 	p := m.cfg.Period
 	level, trend = m.init(y, season)
 	a, b, g, phi := par.Alpha, par.Beta, par.Gamma, par.Phi
+	k := m.errScale
+	if k == 0 {
+		k = 1
+	}
 	j := 0
 	if m.cfg.Multiplicative {
 		for _, v := range y[p:] {
 			base := level + phi*trend
 			s := season[j]
-			e := v - base*s
+			e := (v - base*s) * k
 			sse += e * e
 			nl := a*(v/s) + (1-a)*base
 			trend = b*(nl-level) + (1-b)*phi*trend
@@ -188,7 +197,7 @@ func (m *HoltWinters) filter(par hwParams, y, season []float64) (sse, level, tre
 		for _, v := range y[p:] {
 			base := level + phi*trend
 			s := season[j]
-			e := v - base - s
+			e := (v - base - s) * k
 			sse += e * e
 			nl := a*(v-s) + (1-a)*base
 			trend = b*(nl-level) + (1-b)*phi*trend
@@ -234,6 +243,14 @@ func (m *HoltWinters) fitParams(y []float64) error {
 		dim = 4
 	}
 	m.evals = 0
+	// Squared errors overflow above about 1e154 (every evaluation was
+	// then +Inf and the search kept its start) and underflow below
+	// about 1e-154; a power of two scales them exactly.
+	m.errScale = 1
+	if big := maxAbs(y); big > 1e100 || (big > 0 && big < 1e-100) {
+		_, e := math.Frexp(big)
+		m.errScale = math.Ldexp(1, -e)
+	}
 	minimize := func(y, x0 []float64, evals int, simplex float64) []float64 {
 		obj := func(x []float64) float64 {
 			m.evals++
