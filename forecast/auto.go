@@ -483,6 +483,9 @@ func rollPredictions(c core, y []float64, t0, H int) []float64 {
 	return preds
 }
 
+// predMAE is the mean absolute error of the validation predictions
+// preds (origins × H from t0, NaN past the end) against y; NaN when none
+// is inside the data.
 func predMAE(preds, y []float64, t0, H int) float64 {
 	var s float64
 	n := 0
@@ -496,6 +499,19 @@ func predMAE(preds, y []float64, t0, H int) float64 {
 	}
 	if n == 0 {
 		return math.NaN()
+	}
+	if math.IsInf(s, 1) {
+		// The errors or their sum overflow where their mean may not
+		// (values near the largest float64): every candidate scored
+		// +Inf, and the ranking was the order of the candidates.
+		s = 0
+		k := float64(n)
+		for i, p := range preds {
+			if !math.IsNaN(p) {
+				s += math.Abs(y[t0+i/H+i%H]/2-p/2) / k
+			}
+		}
+		return 2 * s
 	}
 	return s / float64(n)
 }

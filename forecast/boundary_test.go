@@ -285,3 +285,39 @@ func TestHoltWintersOfLargeValues(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoScoresOfLargeValues: Auto's validation MAE is the mean of the
+// absolute errors, which is finite wherever the errors are; a sum of
+// them overflowed on values near 1e307 (about 1,400 errors near 1e306),
+// so every candidate scored +Inf, they tied, and the first listed was
+// chosen whatever its error. Each candidate scored on the scaled series scores
+// the scale times what it scores on the series itself.
+func TestAutoScoresOfLargeValues(t *testing.T) {
+	t.Parallel()
+	const scale = 1e305
+	y := seasonal(24*10, 100, 0, 20, 5, 3)
+	big := make([]float64, len(y))
+	for i, v := range y {
+		big[i] = v * scale
+	}
+	cfg := forecast.AutoConfig{Periods: []int{24}, NoCombinations: true}
+	small, err := forecast.NewAuto(cfg)
+	require.NoError(t, err)
+	require.NoError(t, small.Fit(y))
+	want := map[string]float64{}
+	for _, s := range small.Scores() {
+		want[s.Name] = s.MAE
+	}
+	large, err := forecast.NewAuto(cfg)
+	require.NoError(t, err)
+	require.NoError(t, large.Fit(big))
+	scored := 0
+	for _, s := range large.Scores() {
+		if s.Skipped != "" {
+			continue // Holt-Winters and harmonic overflow here
+		}
+		scored++
+		assert.InEpsilon(t, want[s.Name], s.MAE/scale, 1e-6, "%s", s.Name)
+	}
+	assert.GreaterOrEqual(t, scored, 2, "the two seasonal naive candidates")
+}
