@@ -321,3 +321,34 @@ func TestAutoScoresOfLargeValues(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, scored, 2, "the two seasonal naive candidates")
 }
+
+// TestGapOfANonNegativeSeriesFilledWithItsForecast: a model fitted on a
+// series with no negative value forecasts no negative value (its point
+// forecasts and quantiles are clipped at 0), and Update fills a gap with
+// its one-step forecast. The gap was filled with the forecast before the
+// clip: a falling count extrapolated below zero put a negative count into
+// the model's state, where Forecast had said 0. It is now filled with 0,
+// as Update(0) would.
+func TestGapOfANonNegativeSeriesFilledWithItsForecast(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 100)
+	for i := range y {
+		y[i] = 99.5 - float64(i) + 2*float64(i%4) // falling by one a step to 6.5, then −0.5
+	}
+	newModel := func() forecast.Model {
+		m, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 4})
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(y))
+		return m
+	}
+	gap, zero := newModel(), newModel()
+	one := make([]float64, 1)
+	require.NoError(t, gap.Forecast(one, nil, nil))
+	require.Zero(t, one[0], "the next forecast is clipped at 0")
+	require.NoError(t, gap.Update(math.NaN()))
+	require.NoError(t, zero.Update(0))
+	want, got := make([]float64, 8), make([]float64, 8)
+	require.NoError(t, zero.Forecast(want, nil, nil))
+	require.NoError(t, gap.Forecast(got, nil, nil))
+	assert.Equal(t, want, got)
+}

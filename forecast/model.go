@@ -27,10 +27,13 @@ import (
 //     not allocate (an Ensemble allocates its per-member buffers once, the
 //     first time it forecasts further than ever before). For finite inputs
 //     every output is finite; a computation that overflows returns an
-//     error matching ErrNumeric instead of NaN or Inf.
+//     error matching ErrNumeric instead of NaN or Inf. A built-in model
+//     fitted on a y with no negative value forecasts none: its point and
+//     quantile forecasts are clipped at 0.
 //   - Update appends one new observation in O(1) (O(members) for an
 //     ensemble) without refitting parameters; a NaN marks a gap and is
-//     replaced by the model's own one-step forecast. ±Inf is an error.
+//     replaced by the model's own one-step forecast (a built-in model's
+//     clipped at 0 as its Forecast's). ±Inf is an error.
 //
 // Models are not safe for concurrent use; Forecast alone may be called
 // concurrently when no Fit or Update runs at the same time.
@@ -721,7 +724,9 @@ func updateModel(c core, v float64) error {
 		if f := b.one[0]; pos && !(f > 0) {
 			return fmt.Errorf("%w: %w", ErrNonPositive, provider.Invalid("value", v, fmt.Sprintf("is a gap whose one-step forecast %v, which would fill it, is not > 0 as a multiplicative season needs", f)))
 		}
-		v = b.one[0]
+		// The forecast as Forecast reports it: a non-negative series'
+		// is clipped at 0.
+		v = clip(b.NonNegative, b.one[0])
 	}
 	c.step(v)
 	return nil
