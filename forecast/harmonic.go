@@ -26,7 +26,9 @@ import (
 // O(columns²), never O(n²) or O(n·columns). ρ is the lag-1
 // autocorrelation of the residuals, clamped to [−0.98, 0.98]. Each season's
 // fitted curve is tabulated once, so Update and Forecast cost O(seasons)
-// per step. Fit needs two of the longest season; it refuses data so large
+// per step. Fit needs two of the longest season, and two values more than
+// the design has columns (1, the trend's, and two per harmonic kept) when
+// that is more (periods 2, or several short ones); it refuses data so large
 // (near the largest float64) that the fit overflows, with an error matching
 // ErrNumeric.
 //

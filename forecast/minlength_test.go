@@ -65,3 +65,17 @@ func TestShortestFitForecastsQuantiles(t *testing.T) {
 		})
 	}
 }
+
+// TestHarmonicNeedsMoreValuesThanColumns pins what Harmonic's doc says
+// Fit needs: two of the longest season, or two values more than the
+// design's columns when that is more. Seasons of 4, 5 and 7 steps with
+// 2, 2 and 3 harmonics have 16 columns with the intercept and the trend:
+// 18 values, where two of the longest season are 14 (the doc said 14).
+func TestHarmonicNeedsMoreValuesThanColumns(t *testing.T) {
+	t.Parallel()
+	y := seasonal(18, 100, 0.1, 20, 1, 4)
+	m, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{4, 5, 7}, Harmonics: []int{2, 2, 3}})
+	require.NoError(t, err)
+	require.ErrorIs(t, m.Fit(y[:17]), forecast.ErrInsufficientData)
+	require.NoError(t, m.Fit(y))
+}
