@@ -65,7 +65,8 @@ type BacktestResult struct {
 	// Origins holds one entry per scored origin, in order.
 	Origins []OriginResult `json:"origins"`
 	// Skipped counts origins not scored because the training window had a
-	// gap too long to interpolate (at its end too) or no scored step.
+	// gap too long to interpolate (at its start or end too) or no scored
+	// step.
 	Skipped int `json:"skipped"`
 	// MASE, SMAPE and RMSE are means over the scored origins.
 	MASE  float64 `json:"mase"`
@@ -86,8 +87,10 @@ type BacktestResult struct {
 // loss and coverage. Gaps (NaN) in y are allowed: a gap in the actual
 // values is not scored, an origin whose training window has a gap
 // longer than opts.Gaps allows is skipped, and so is one whose window
-// ends with such a gap (the predictive strategy restarts its history
-// after one, and forecasts nothing across it); when the window ends with
+// starts inside such a gap (a window that starts in the series' own
+// leading gaps is fitted on the data after them) or ends with one (the
+// predictive strategy restarts its history after one, and forecasts
+// nothing across it); when the window ends with
 // a shorter run of gaps, the model forecasts across them and is scored
 // from t on. It returns the first error of
 // newModel, Fit or Forecast (wrapped with the origin), ctx's error when ctx
@@ -219,6 +222,12 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	if err != nil {
 		return or, false, nil
 	}
+	if early := leadingGap(y, lo, t); early > opts.Gaps.MaxSteps(1) {
+		// The window starts inside a gap of the series too long to
+		// interpolate, which Prepare trims as the series' own start:
+		// skipped as one inside the window or at its end.
+		return or, false, nil
+	}
 	m, err := b.newModel()
 	if err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: new model: %w", err)
@@ -245,6 +254,26 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	}
 	or, ok = scoreOrigin(t, y[t:t+h], b.point[late:late+h], trimFront(b.bands, late), opts.Quantiles, Scale(train, opts.SeasonalPeriod))
 	return or, ok, nil
+}
+
+// leadingGap returns the number of gap steps y[lo:t] starts with when
+// they continue a gap that has data before it in y (a gap cut by the
+// window's start), and 0 when they are the series' own leading gap or
+// there are none.
+func leadingGap(y []float64, lo, t int) int {
+	k := lo
+	for k < t && math.IsNaN(y[k]) {
+		k++
+	}
+	if k == lo {
+		return 0
+	}
+	for j := lo - 1; j >= 0; j-- {
+		if !math.IsNaN(y[j]) {
+			return k - lo
+		}
+	}
+	return 0 // the series starts with gaps
 }
 
 // grow makes the forecast buffers hold at least n steps.

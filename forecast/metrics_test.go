@@ -293,3 +293,38 @@ func TestMetricBoundaries(t *testing.T) {
 	assert.InDelta(t, 1, forecast.Coverage([]float64{1, 2}, []float64{1, 0}, []float64{3, 2}), 0, "on the lower and on the upper bound")
 	assert.InDelta(t, 0.5, forecast.Coverage([]float64{1, 2}, []float64{1, 0}, []float64{3, 1.5}), 0)
 }
+
+// TestBacktestWindowStartingInAGap: an origin whose training window holds
+// a gap longer than the policy allows is skipped, wherever the gap lies in
+// the window. A window that began inside a long gap was trimmed to the
+// steps after it (Prepare's leading gaps) and the model fitted on fewer
+// steps than Window, or, for a model needing the whole window, Fit failed
+// and with it the whole Backtest; a gap in the middle of the window, or at
+// its end, skipped the origin.
+func TestBacktestWindowStartingInAGap(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	for i := 200; i < 230; i++ { // an outage of 30 steps
+		y[i] = math.NaN()
+	}
+	newMean := func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) } // needs 72 steps
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{120, 250, 290, 400}}
+	res, err := forecast.Backtest(t.Context(), y, newMean, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Skipped, "250 (the gap inside its window) and 290 (its window starts 12 steps into the gap)")
+	require.Len(t, res.Origins, 2)
+	assert.Equal(t, 120, res.Origins[0].Origin)
+	assert.Equal(t, 400, res.Origins[1].Origin)
+
+	// A series that starts with gaps: its first origin's window is
+	// trimmed to the data, as before.
+	z := append([]float64(nil), y[:200]...)
+	for i := range 10 {
+		z[i] = math.NaN()
+	}
+	naive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	res, err = forecast.Backtest(t.Context(), z, naive, forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{72, 150}})
+	require.NoError(t, err)
+	assert.Zero(t, res.Skipped)
+	assert.Len(t, res.Origins, 2)
+}
