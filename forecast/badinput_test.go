@@ -383,3 +383,28 @@ func TestEnsembleWithMultiplicativeMemberRefusesNonPositive(t *testing.T) {
 	assert.Equal(t, ens.String(), scores[1].Name)
 	assert.Equal(t, "multiplicative season needs data > 0", scores[1].Skipped)
 }
+
+// TestHarmonicConfigIsACopy: Config returns the model's configuration for
+// a caller to read or to build another model from. It returned the
+// model's own Periods and Harmonics slices, so a caller that changed a
+// period of the copy it was given (a weekly variant of a daily model)
+// changed the fitted model's, whose curves no longer matched: its next
+// Forecast panicked with an index out of range.
+func TestHarmonicConfigIsACopy(t *testing.T) {
+	t.Parallel()
+	m, err := forecast.NewHarmonic(forecast.HarmonicConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(seasonal(24*10, 100, 0, 10, 1, 1)))
+	want := make([]float64, 48)
+	require.NoError(t, m.Forecast(want, nil, nil))
+	cfg := m.Config()
+	cfg.Periods[0], cfg.Harmonics[0] = 168, 2
+	weekly, err := forecast.NewHarmonic(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []int{168}, weekly.Config().Periods)
+	assert.Equal(t, []int{24}, m.Config().Periods)
+	assert.Equal(t, []int{10}, m.Config().Harmonics)
+	got := make([]float64, 48)
+	require.NotPanics(t, func() { require.NoError(t, m.Forecast(got, nil, nil)) })
+	assert.Equal(t, want, got)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -148,8 +149,13 @@ func NewHarmonic(cfg HarmonicConfig) (*Harmonic, error) {
 	return &Harmonic{cfg: cfg, opts: cfg.Intervals}, nil
 }
 
-// Config returns the model's configuration with defaults filled in.
-func (m *Harmonic) Config() HarmonicConfig { return m.cfg }
+// Config returns a copy of the model's configuration with defaults
+// filled in; changing it does not change the model.
+func (m *Harmonic) Config() HarmonicConfig {
+	c := m.cfg
+	c.Periods, c.Harmonics = slices.Clone(c.Periods), slices.Clone(c.Harmonics)
+	return c
+}
 
 // Fit estimates the regression on y and the intervals.
 func (m *Harmonic) Fit(y []float64) error { return fitModel(m, y, m.opts) }
