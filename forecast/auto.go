@@ -108,12 +108,31 @@ type Auto struct {
 
 var _ Model = (*Auto)(nil)
 
-// NewAuto returns an unfitted selector, or cfg's validation error.
+// NewAuto returns an unfitted selector, or cfg's validation error. It
+// keeps a copy of cfg.
 func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("forecast: auto: %w", err)
 	}
+	// A copy: the caller's slices, changed later, would change the
+	// validated configuration.
+	cfg.Periods = slices.Clone(cfg.Periods)
+	cfg.Candidates = cloneSpecs(cfg.Candidates)
 	return &Auto{cfg: cfg}, nil
+}
+
+// cloneSpecs returns a deep copy of specs (nil for nil).
+func cloneSpecs(specs []Spec) []Spec {
+	if specs == nil {
+		return nil
+	}
+	out := make([]Spec, len(specs))
+	for i, s := range specs {
+		s.Periods, s.Harmonics = slices.Clone(s.Periods), slices.Clone(s.Harmonics)
+		s.Members = cloneSpecs(s.Members)
+		out[i] = s
+	}
+	return out
 }
 
 func (a *Auto) kind() ModelKind { return KindAuto }
@@ -159,10 +178,16 @@ func (s *Score) UnmarshalJSON(data []byte) error {
 
 // Scores returns the validation scores of the last Fit, best first;
 // skipped candidates come last.
-func (a *Auto) Scores() []Score { return slices.Clone(a.scores) }
+func (a *Auto) Scores() []Score {
+	out := slices.Clone(a.scores)
+	for i := range out {
+		out[i].Spec = cloneSpecs([]Spec{out[i].Spec})[0]
+	}
+	return out
+}
 
 // Chosen returns the spec of the selected model (zero before Fit).
-func (a *Auto) Chosen() Spec { return a.spec }
+func (a *Auto) Chosen() Spec { return cloneSpecs([]Spec{a.spec})[0] }
 
 // Periods returns the season lengths in steps that the last Fit compared
 // candidates for (the configured ones, or those detected), shortest

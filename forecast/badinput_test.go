@@ -408,3 +408,41 @@ func TestHarmonicConfigIsACopy(t *testing.T) {
 	require.NotPanics(t, func() { require.NoError(t, m.Forecast(got, nil, nil)) })
 	assert.Equal(t, want, got)
 }
+
+// TestAutoConfigIsCopied: NewAuto validates its configuration and keeps
+// it. It kept the caller's Periods and Candidates slices, so a caller that
+// reused them afterwards (the next series' periods written into the same
+// slice) changed the selector's configuration past Validate: a period of
+// 0 left no candidate to fit, and the configuration Marshal wrote no
+// longer unmarshalled.
+func TestAutoConfigIsCopied(t *testing.T) {
+	t.Parallel()
+	periods := []int{24}
+	cands := []forecast.Spec{{Kind: forecast.KindSeasonalNaive, Period: 24}, {Kind: forecast.KindHarmonic, Periods: []int{24}, Harmonics: []int{3}}}
+	a, err := forecast.NewAuto(forecast.AutoConfig{Periods: periods, Candidates: cands, NoCombinations: true})
+	require.NoError(t, err)
+	periods[0], cands[0].Period, cands[1].Periods[0] = 0, 0, 0
+	require.NoError(t, a.Fit(seasonal(24*10, 100, 0, 10, 1, 1)))
+	assert.Equal(t, []int{24}, a.Periods())
+	for _, s := range a.Scores() {
+		assert.Empty(t, s.Skipped, "%s", s.Name)
+	}
+	raw, err := forecast.Marshal(a)
+	require.NoError(t, err)
+	_, err = forecast.Unmarshal(raw)
+	require.NoError(t, err)
+
+	// Nor do the specs Scores and Chosen return share the selector's.
+	scores := a.Scores()
+	for i := range scores {
+		if len(scores[i].Spec.Periods) > 0 {
+			scores[i].Spec.Periods[0] = 0
+		}
+	}
+	chosen := a.Chosen()
+	chosen.Periods = append(chosen.Periods[:0], 0)
+	require.NoError(t, a.Fit(seasonal(24*10, 100, 0, 10, 1, 2)))
+	for _, s := range a.Scores() {
+		assert.Empty(t, s.Skipped, "%s after the returned specs were changed", s.Name)
+	}
+}
