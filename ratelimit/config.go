@@ -281,6 +281,11 @@ func (c Config) resolve() (resolved, error) {
 		r.skew = c.MaxSkew
 	}
 	r.skew = min(r.skew, r.history)
+	if !r.global.active() {
+		// A global Window without a budget limits nothing: there is no
+		// global budget (and no History to cover its window).
+		r.global = limit{}
+	}
 	check := func(field string, l limit) error {
 		if l.window > r.history {
 			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.window %v", field, l.window))

@@ -73,3 +73,30 @@ func TestResolvedNoSkew(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(-1), r.MaxSkew)
 }
+
+// TestResolvedGlobalWindowOfNoBudget: a global budget that sets no limit
+// but a Window (events commented out of a YAML file, or -1) limits as no
+// global budget at all, and Resolved says so, as its doc promises (the
+// global budget's fields -1 and its Window 0 when it sets none): the
+// replicas that compare Resolved (etcdstore.ConfigCheck) would report a
+// mismatch between two Configs that limit alike. Nor does that window need
+// a History to cover it.
+func TestResolvedGlobalWindowOfNoBudget(t *testing.T) {
+	t.Parallel()
+	none, err := ratelimit.Config{}.Resolved()
+	require.NoError(t, err)
+	for _, g := range []ratelimit.Budget{
+		{Window: 2 * time.Hour},
+		{Events: -1, Window: 2 * time.Hour},
+		{Events: -1, Window: 2 * time.Hour, MaxUnits: -1, MinInterval: -1},
+	} {
+		r, err := ratelimit.Config{Global: g}.Resolved()
+		require.NoError(t, err)
+		assert.Equal(t, none, r, "%+v", g)
+		_, err = ratelimit.New(ratelimit.Config{Global: g, History: 90 * time.Minute})
+		require.NoError(t, err, "a window of no budget needs no history: %+v", g)
+	}
+	set, err := ratelimit.Config{Global: ratelimit.Budget{Events: 3, Window: time.Hour}}.Resolved()
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, set.Global.Window, "a global budget keeps its window")
+}
