@@ -40,8 +40,12 @@ type BucketStats struct {
 	// Limiter's own leaves, as ReserveAt decides. The interval may still
 	// hold the next one back: see Next.
 	Remaining int `json:"remaining"`
-	// Kept is the number of events kept in the history (for the global
-	// bucket, in its window or interval).
+	// Kept is the number of events kept in the history at At: those of
+	// the last Config.History, or of the bucket's longer of Window and
+	// MinInterval plus MaxSkew when that is longer (see Config.History);
+	// for the global bucket, those of the longer of its Window and
+	// MinInterval plus MaxSkew, all it keeps, so that Kept may exceed
+	// InWindow there.
 	Kept int `json:"kept"`
 	// Last is the time of the latest event; zero if none.
 	Last time.Time `json:"last,omitzero"`

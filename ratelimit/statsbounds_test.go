@@ -108,3 +108,30 @@ func TestMemoryStoreForgetBoundaries(t *testing.T) {
 		assert.Len(t, reserve(t, 64, time.Hour, 32), 25)
 	})
 }
+
+// TestStatsKeptOfTheGlobalBucket: the global bucket keeps its events for
+// its window plus MaxSkew, and Kept counts all of them, as its doc says:
+// an event 71 minutes old of an hourly global window (15m of MaxSkew) is
+// kept, out of the window. The doc said Kept counted the global bucket's
+// events in its window or interval, so a dashboard showed 2 kept where
+// the doc promised 1.
+func TestStatsKeptOfTheGlobalBucket(t *testing.T) {
+	t.Parallel()
+	lim, err := ratelimit.New(ratelimit.Config{Global: ratelimit.Budget{Events: 10, Window: time.Hour}})
+	require.NoError(t, err)
+	for i, at := range []time.Duration{0, 70 * time.Minute} {
+		r, err := lim.ReserveAt(t.Context(), t0.Add(at), ratelimit.Request{Target: fmt.Sprintf("t%d", i), Direction: ratelimit.Up, Units: 1})
+		require.NoError(t, err)
+		require.True(t, r.OK(), r.String())
+	}
+	st, err := lim.StatsAt(t.Context(), t0.Add(71*time.Minute))
+	require.NoError(t, err)
+	require.NotEmpty(t, st.Buckets)
+	g := st.Buckets[0]
+	require.True(t, g.Key.IsGlobal(), g.Key.String())
+	assert.Equal(t, 1, g.InWindow)
+	assert.Equal(t, 2, g.Kept, "the window plus MaxSkew")
+	st, err = lim.StatsAt(t.Context(), t0.Add(75*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Buckets[0].Kept, "the event at +0 left the window plus MaxSkew")
+}
