@@ -321,7 +321,7 @@ func unitOf(s provider.Series) string {
 // at now; a step ≤ 0 or an empty range draws now alone): what
 // the resources with executed changes would have cost without them, and
 // what they cost. A resource whose HourlyCost is not a finite number ≥ 0,
-// which Build refuses, is left out of resources.
+// which Build refuses for a resource acted on, is left out of resources.
 func CostChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "cost", Title: "Hourly cost of the resources acted on", Type: ChartLine, Unit: "per hour"}
 	tls := timelines(evs, now, inventory(resources))
@@ -342,7 +342,7 @@ func CostChart(evs []monitor.Event, resources []provider.Resource, from, now tim
 // step, in total; its last point, at now, is the report's
 // Totals.RealisedSavings. A step ≤ 0 or an empty range draws now alone.
 // A resource whose HourlyCost is not a finite number ≥ 0, which Build
-// refuses, is left out of resources.
+// refuses for a resource acted on, is left out of resources.
 func SavingsChart(evs []monitor.Event, resources []provider.Resource, from, now time.Time, step time.Duration) Chart {
 	c := Chart{Name: "savings", Title: "Realised savings", Type: ChartLine, Unit: "saved"}
 	tls := timelines(evs, now, inventory(resources))

@@ -193,10 +193,11 @@ type Report struct {
 // Build makes the report of in. It returns a *provider.InvalidError when
 // Now is zero, From is after Now (a period that ends before it starts:
 // the two swapped, most likely), a Target is invalid (no ID,
-// PerInstance not positive, an invalid series) or a Resource's
-// HourlyCost is not a finite number ≥ 0 (which Resource.Validate
-// refuses too: a restart charged at it would make the savings infinite
-// or NaN).
+// PerInstance not positive, an invalid series) or the HourlyCost of a
+// Resource with an executed change in the events is not a finite number
+// ≥ 0 (which Resource.Validate refuses too: a restart charged at it
+// would make the savings infinite or NaN). Another resource's HourlyCost
+// is read nowhere, and one that is not a cost does not fail the report.
 func Build(in Input) (Report, error) {
 	if in.Now.IsZero() {
 		return Report{}, provider.Invalid("now", in.Now, "is required")
@@ -207,12 +208,6 @@ func Build(in Input) (Report, error) {
 	for i, tg := range in.Targets {
 		if err := tg.validate(); err != nil {
 			return Report{}, provider.Within("targets["+itoa(i)+"]", err)
-		}
-	}
-	for i, r := range in.Resources {
-		if !validCost(r.HourlyCost) {
-			return Report{}, provider.Within("resources["+itoa(i)+"]",
-				provider.Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0 (resource "+r.ID+")"))
 		}
 	}
 	title := in.Title
@@ -235,7 +230,20 @@ func Build(in Input) (Report, error) {
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
 	rep.Idle = idleList(sorted, inPeriod, in.Now, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
-	for _, tl := range timelines(sorted, in.Now, inv) {
+	tls := timelines(sorted, in.Now, inventory(in.Resources))
+	charged := make(map[string]bool, len(tls))
+	for _, tl := range tls {
+		charged[tl.id] = true
+	}
+	for i, r := range in.Resources {
+		// Only the cost of a resource with an executed change is read
+		// (a restart is charged at it); another's is read nowhere.
+		if !validCost(r.HourlyCost) && charged[r.ID] {
+			return Report{}, provider.Within("resources["+itoa(i)+"]",
+				provider.Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0 (resource "+r.ID+", acted on)"))
+		}
+	}
+	for _, tl := range tls {
 		r := tl.realised(in.Now)
 		r.Name = inv[r.ResourceID].Name
 		rep.Realised = append(rep.Realised, r)
