@@ -69,9 +69,10 @@ const (
 	// KindFailure: a step of a pipeline failed for a resource. Reason
 	// names the stage and the error.
 	KindFailure Kind = "failure"
-	// KindRun: a pipeline run ended. Outcome is OutcomeDone or
-	// OutcomeFailed; Reason summarises it and Value counts the resources
-	// examined.
+	// KindRun: a pipeline run ended. Outcome is OutcomeDone,
+	// OutcomeFailed, or OutcomeDeferred for a run its context stopped
+	// (the host stopping: the rest of its work deferred to the next run);
+	// Reason summarises it and Value counts the resources examined.
 	KindRun Kind = "run"
 )
 

@@ -288,7 +288,11 @@ func (o *ReaperObserver) ObserveRecord(rec reaper.Record) {
 }
 
 // ObserveReport records a KindRun event for a run of reaper.Run: Outcome
-// done or failed (err), Value the resources examined, Reason the totals.
+// done, or failed (err), or deferred when err matches context.Canceled
+// (the run's context ended: the host stopping it, which reaper.Run does
+// not count as a failure; the candidates it had not reached are deferred
+// to the next run, and nothing failed), Value the resources examined,
+// Reason the totals.
 func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
 	if o.cfg.err != nil {
 		o.fail(o.cfg.log, o.cfg.err, 1)
@@ -301,9 +305,13 @@ func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
 	t := rep.Totals
 	e := Event{Time: at, Kind: KindRun, Source: SourceReaper, Outcome: OutcomeDone, DryRun: rep.DryRun,
 		Value: float64(t.Resources),
-		Reason: fmt.Sprintf("%d resources: %d idle, %d acted, %d would act, %d need approval, %d blocked, %d rate limited, %d failed",
-			t.Resources, t.Idle, t.Acted, t.WouldAct, t.NeedsApproval, t.Blocked, t.RateLimited, t.Failed)}
-	if err != nil {
+		Reason: fmt.Sprintf("%d resources: %d idle, %d acted, %d would act, %d deferred, %d need approval, %d blocked, %d rate limited, %d failed",
+			t.Resources, t.Idle, t.Acted, t.WouldAct, t.Deferred, t.NeedsApproval, t.Blocked, t.RateLimited, t.Failed)}
+	switch {
+	case errors.Is(err, context.Canceled):
+		// Stopped, not failed: the run_failed alert is not for a deploy.
+		e.Outcome, e.Reason = OutcomeDeferred, e.Reason+": stopped before it was done: "+err.Error()
+	case err != nil:
 		e.Outcome, e.Reason = OutcomeFailed, e.Reason+": "+err.Error()
 	}
 	o.record([]Event{e})
