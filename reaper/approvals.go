@@ -75,6 +75,10 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 		return "", false
 	}
 	reqs, err := r.approvals.List(ctx, approval.Filter{ResourceID: p.Resource.ID})
+	if err != nil && stopped(ctx, err) {
+		runEnded(rec, ctx.Err()) // cut short by the run's end, not failed
+		return "", true
+	}
 	if err != nil {
 		rec.fail(StageSafety, fmt.Errorf("list approvals: %w", err))
 		rec.Outcome, rec.Reason = OutcomeFailed, "reading the approval store failed"

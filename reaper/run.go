@@ -62,8 +62,10 @@ import (
 // when now is zero (provider.ErrInvalid), the inventory listing or the
 // detector scan fails, or ctx ends (ctx.Err(), with the partial report:
 // the candidates the run had not reached are deferred, OutcomeDeferred,
-// with no error of their own; the one in hand is not acted on, and its
-// record keeps the context's error).
+// with no error of their own, and so is one whose re-read (its resource,
+// its activity or its approval requests) the context's end cut short;
+// another one in hand is not acted on, and its record keeps the
+// context's error).
 // It starts no goroutine that outlives it.
 func (r *Reaper) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	rep := Report{Now: now, DryRun: !r.cfg.Execute}
@@ -363,7 +365,7 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 		// The run ends (the host stops) before this candidate was
 		// handled: nothing of its own failed, and the next run decides
 		// it. The run returns the context's error.
-		rec.Outcome, rec.Reason = OutcomeDeferred, "the run ended before it was handled ("+err.Error()+"): decided again next run"
+		runEnded(rec, err)
 		return false
 	}
 	p, ok := r.propose(ctx, now, start, rec, run.fleets)
@@ -401,6 +403,20 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 	return r.act(ctx, p.Now, rec, p, d, run) // one time for the gate, the budget, the approval and the history
 }
 
+// runEnded defers rec, which the run did not finish handling because its
+// context ended (err, the context's): nothing of its own failed, and the
+// next run decides it.
+func runEnded(rec *Record, err error) {
+	rec.Outcome, rec.Reason = OutcomeDeferred, "the run ended before it was handled ("+err.Error()+"): decided again next run"
+}
+
+// stopped reports whether err is the end of ctx (the host stopping the
+// run) rather than a failure of the call that returned it.
+func stopped(ctx context.Context, err error) bool {
+	cerr := ctx.Err()
+	return cerr != nil && errors.Is(err, cerr)
+}
+
 // propose re-reads a selected record's resource (and, for a stop or
 // terminate, its activity since now) and builds the proposal for
 // rec.Action: it fails the record when the inventory, the activity source
@@ -413,6 +429,12 @@ func (r *Reaper) process(ctx context.Context, now, start time.Time, rec *Record,
 // now, or it already has the size the Sizer chose.
 func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record, fleets map[string]int) (safety.Proposal, bool) {
 	res, err := r.fleet.Inventory.Get(ctx, rec.ResourceID)
+	if err != nil && stopped(ctx, err) {
+		// Cut short by the run's end, not failed: deferred (as
+		// coord/shardsweep records no failed read then).
+		runEnded(rec, ctx.Err())
+		return safety.Proposal{}, false
+	}
 	if err != nil {
 		rec.fail(StageInventory, err)
 		rec.Outcome, rec.Reason = OutcomeFailed, "re-reading the resource failed"
@@ -458,6 +480,9 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 	if rec.Action == safety.ActionStop || rec.Action == safety.ActionTerminate {
 		used, err := r.usedSince(ctx, now, r.clock.Now().Sub(start), res.ID, rec.Verdict)
 		switch {
+		case err != nil && stopped(ctx, err):
+			runEnded(rec, ctx.Err()) // cut short by the run's end, not failed
+			return safety.Proposal{}, false
 		case err != nil:
 			rec.fail(StageDetect, err) // reading activity (see Stage)
 			rec.Outcome, rec.Reason = OutcomeFailed, "re-reading the resource's activity failed"
