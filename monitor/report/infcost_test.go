@@ -31,8 +31,8 @@ func TestRestartAtAnInvalidCostIsRefused(t *testing.T) {
 		}
 		_, err := report.Build(report.Input{Now: at(10), Events: evs, Resources: inv})
 		require.ErrorIs(t, err, provider.ErrInvalid, "cost %v", cost)
-		assert.ErrorContains(t, err, "resources[1].hourly_cost")
-		assert.ErrorContains(t, err, "i-1")
+		require.ErrorContains(t, err, "resources[1].hourly_cost")
+		require.ErrorContains(t, err, "i-1")
 
 		for _, c := range []report.Chart{report.SavingsChart(evs, inv, at(0), at(10), 0), report.CostChart(evs, inv, at(0), at(10), 0)} {
 			_, err := json.Marshal(c)
