@@ -38,7 +38,8 @@ const (
 	// OutcomeDeferred: not handled in this run, decided again in the
 	// next: Config.MaxActions was reached, the provider throttled an
 	// earlier action of the run, or the run's context ended before the
-	// candidate was reached or while it was re-read.
+	// candidate was reached, while it was re-read or while the Sizer
+	// chose its size.
 	OutcomeDeferred Outcome = "deferred"
 	// OutcomeActed: the action was carried out and verified.
 	OutcomeActed Outcome = "acted"

@@ -63,7 +63,8 @@ import (
 // detector scan fails, or ctx ends (ctx.Err(), with the partial report:
 // the candidates the run had not reached are deferred, OutcomeDeferred,
 // with no error of their own, and so is one whose re-read (its resource,
-// its activity or its approval requests) the context's end cut short;
+// its activity or its approval requests) or whose Sizer call the
+// context's end cut short;
 // another one in hand is not acted on, and its record keeps the
 // context's error).
 // It starts no goroutine that outlives it.
@@ -511,6 +512,10 @@ func (r *Reaper) propose(ctx context.Context, now, start time.Time, rec *Record,
 	}
 	if rec.Action == safety.ActionResize {
 		size, err := r.sizer.TargetSize(ctx, res)
+		if err != nil && stopped(ctx, err) {
+			runEnded(rec, ctx.Err()) // cut short by the run's end, not failed
+			return safety.Proposal{}, false
+		}
 		if err == nil {
 			err = size.ValidateFor(res.Kind)
 		}
