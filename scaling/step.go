@@ -259,7 +259,10 @@ func cmpFloat(a, b float64) int {
 // MinAdjustmentMagnitude). When several alarms fire, the largest resulting
 // capacity wins, as in EC2 Auto Scaling, clamped to the group's Min and
 // Max (as EC2 Auto Scaling keeps it within the group's bounds). Its
-// fitness is 0.6 times the freshness of its data. It is safe for
+// fitness is 0.6 times the freshness of its data; data whose freshness
+// is 0 (the latest value's step ended five steps or more before Now) is
+// no data, and no alarm fires, as a CloudWatch alarm without recent
+// datapoints has none to act on. It is safe for
 // concurrent use.
 type Step struct {
 	cfg  StepConfig
@@ -322,6 +325,9 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if len(values) == 0 {
 		return keep(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
 	}
+	if why := staleReason(st.Now, at, s.cfg.Step, s.cfg.Metric); why != "" {
+		return keep(t, why), nil
+	}
 	latest := values[0]
 	cur := t.Capacity.Desired
 	best, fired, reason := cur, false, ""
@@ -357,7 +363,7 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 		rec = keep(t, fmt.Sprintf("no alarm: %s %.3g", s.cfg.Metric, latest))
 	}
 	rec.Inputs = []Input{{Name: string(s.cfg.Metric), Value: latest, Unit: string(s.cfg.Metric.Unit())}}
-	rec.Fitness = 0.6 * freshness(st.Now, at, s.cfg.Step, 5)
+	rec.Fitness = 0.6 * freshness(st.Now, at, s.cfg.Step, staleSteps)
 	return rec, nil
 }
 

@@ -708,6 +708,24 @@ func freshness(now, at time.Time, step time.Duration, stale int) float64 {
 	return math.Max(0, f)
 }
 
+// staleSteps is how many steps after the end of its step a value's
+// freshness falls to 0 for the strategies that read the latest values
+// (threshold, target value, step).
+const staleSteps = 5
+
+// staleReason returns, when the latest value of metric m (of the step
+// that starts at at) is so old that its freshness is 0, the reason of a
+// recommendation that keeps the capacity; else "". A series may cover
+// more history than a strategy asked for (State.Metrics): a metric no
+// longer published leaves its last value, however old, as the latest,
+// which is no data to scale on (fail closed: the capacity is kept).
+func staleReason(now, at time.Time, step time.Duration, m provider.Metric) string {
+	if freshness(now, at, step, staleSteps) > 0 {
+		return ""
+	}
+	return fmt.Sprintf("no recent %s data: the latest ended %s before now (%d steps of %s or more: stale)", m, now.Sub(at.Add(step)), staleSteps, step)
+}
+
 // clampInt returns v bounded to [lo, hi].
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 

@@ -72,7 +72,10 @@ func (c TargetValueConfig) Validate() error {
 // changes while the factor is within [1 − threshold, 1 + threshold]
 // (closed), or, from zero instances, while it is 0; otherwise the new
 // count is ⌈count × factor⌉ (⌈factor⌉ from zero), limited by MaxScaleUp
-// and MaxScaleDown and clamped to the group's Min and Max. Its fitness is 0.7 times the freshness of its data. It
+// and MaxScaleDown and clamped to the group's Min and Max. Its fitness is 0.7 times the freshness of its data;
+// data whose freshness is 0 (the latest value's step ended five steps or
+// more before Now, outside the window nomad-autoscaler's query would
+// read) is no data, and nothing changes, as for empty metrics. It
 // is safe for concurrent use.
 type TargetValue struct {
 	cfg       TargetValueConfig
@@ -136,6 +139,9 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	if !ok {
 		return keep(t, fmt.Sprintf("no %s data in the last %s", s.cfg.Metric, 5*s.cfg.Step)), nil
 	}
+	if why := staleReason(st.Now, at, s.cfg.Step, s.cfg.Metric); why != "" {
+		return keep(t, why), nil
+	}
 	count := t.Capacity.Desired
 	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)
 	var rec Recommendation
@@ -155,7 +161,7 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	} else {
 		rec.Inputs = slices.Clone(in[:])
 	}
-	rec.Fitness = 0.7 * freshness(st.Now, at, s.cfg.Step, 5)
+	rec.Fitness = 0.7 * freshness(st.Now, at, s.cfg.Step, staleSteps)
 	return rec, nil
 }
 

@@ -108,7 +108,9 @@ func (c ThresholdConfig) withDefaults() ThresholdConfig {
 // is clamped to the group's Min and Max (the engine then keeps it within
 // the policy's Min and Max, [1, 10] by default). Its fitness
 // is 0.5 times the freshness of its data: a simple reactive fallback that
-// a better-informed strategy outranks. It is safe for concurrent use.
+// a better-informed strategy outranks. Data whose freshness is 0 (the
+// latest value's step ended five steps or more before Now: a metric no
+// longer published) is no data: the capacity is kept. It is safe for concurrent use.
 type Threshold struct {
 	cfg  ThresholdConfig
 	need Need // its one Need
@@ -150,6 +152,9 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	if n == 0 {
 		return keep(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
 	}
+	if why := staleReason(st.Now, at, c.Step, c.Metric); why != "" {
+		return keep(t, why), nil
+	}
 	cur := t.Capacity.Desired
 	inputs := []Input{
 		{Name: string(c.Metric), Value: v, Unit: string(c.Metric.Unit())},
@@ -175,7 +180,7 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 		rec = keep(t, fmt.Sprintf("%s %.3g within [%.3g, %.3g]", c.Metric, v, c.Down, c.Up))
 	}
 	rec.Inputs = inputs
-	rec.Fitness = 0.5 * freshness(st.Now, at, c.Step, 5)
+	rec.Fitness = 0.5 * freshness(st.Now, at, c.Step, staleSteps)
 	return rec, nil
 }
 
