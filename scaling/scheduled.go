@@ -48,7 +48,10 @@ type ScheduledAction struct {
 	// (or the schedule's CRON_TZ prefix, which it must not contradict).
 	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"`
 	// Min, Max and Desired are the values set; nil leaves one unchanged.
-	// At least one is required.
+	// At least one is required, each ≥ 0, and those set must agree: Min
+	// ≤ Max, and Desired within the Min and Max the action sets (as EC2
+	// Auto Scaling requires of a scheduled action). A Desired outside
+	// bounds that another action set is bounded by them.
 	Min *int `json:"min,omitempty" yaml:"min,omitempty"`
 	// Max is the maximum capacity set.
 	Max *int `json:"max,omitempty" yaml:"max,omitempty"`
@@ -99,6 +102,10 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 			return nil, provider.Invalid(field, nil, "min, max and desired must be ≥ 0")
 		case a.Min != nil && a.Max != nil && *a.Min > *a.Max:
 			return nil, provider.Invalid(field+".max", *a.Max, fmt.Sprintf("must be ≥ min %d", *a.Min))
+		case a.Desired != nil && a.Min != nil && *a.Desired < *a.Min:
+			return nil, provider.Invalid(field+".desired", *a.Desired, fmt.Sprintf("must be ≥ the action's min %d", *a.Min))
+		case a.Desired != nil && a.Max != nil && *a.Desired > *a.Max:
+			return nil, provider.Invalid(field+".desired", *a.Desired, fmt.Sprintf("must be ≤ the action's max %d", *a.Max))
 		}
 		names[a.Name] = true
 		if strings.HasPrefix(strings.TrimSpace(a.Schedule), "@every") {
