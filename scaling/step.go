@@ -118,7 +118,8 @@ type StepPolicy struct {
 	// Comparison is how the alarm compares. Required.
 	Comparison Comparison `json:"comparison" yaml:"comparison"`
 	// EvaluationPeriods is how many of the latest steps with data must
-	// breach for the alarm to fire. Default: 1.
+	// breach for the alarm to fire. Default: 1. At most a day of steps
+	// (seven days for a step of an hour or more), as CloudWatch allows.
 	EvaluationPeriods int `json:"evaluation_periods,omitempty" yaml:"evaluation_periods,omitempty"`
 	// AdjustmentType says how Adjustment counts. Required.
 	AdjustmentType AdjustmentType `json:"adjustment_type" yaml:"adjustment_type"`
@@ -148,7 +149,9 @@ type StepAdjustment struct {
 }
 
 // Validate checks every policy as EC2 Auto Scaling does: a comparison and
-// an adjustment type; steps with at most one open lower and one open upper
+// an adjustment type; evaluation periods whose range (× Step) CloudWatch
+// allows an alarm (at most a day for a step under an hour, seven days
+// otherwise); steps with at most one open lower and one open upper
 // bound, never both in one step, whose ranges neither overlap nor leave
 // gaps; non-negative exact capacities; adjustments and magnitudes that
 // fit in an int32.
@@ -167,15 +170,27 @@ func (c StepConfig) Validate() error {
 	if len(c.Policies) == 0 {
 		return provider.Invalid("policies", nil, "at least one step policy is required")
 	}
+	step := c.Step
+	if step == 0 {
+		step = DefaultStep
+	}
 	for i, p := range c.Policies {
-		if err := p.validate(); err != nil {
+		if err := p.validate(step); err != nil {
 			return provider.Within(fmt.Sprintf("policies[%d]", i), err)
 		}
 	}
 	return nil
 }
 
-func (p StepPolicy) validate() error {
+// The longest evaluation range (EvaluationPeriods × the step) of an
+// alarm, as CloudWatch's PutMetricAlarm allows it: a day for a period
+// under an hour, seven days otherwise.
+const (
+	maxEvaluationRange     = 24 * time.Hour
+	maxEvaluationRangeHour = 7 * 24 * time.Hour
+)
+
+func (p StepPolicy) validate(step time.Duration) error {
 	if !finite(p.Threshold) {
 		return provider.Invalid("threshold", p.Threshold, "must be finite")
 	}
@@ -185,8 +200,14 @@ func (p StepPolicy) validate() error {
 	if err := p.AdjustmentType.Validate(); err != nil {
 		return err
 	}
-	if p.EvaluationPeriods < 0 {
-		return provider.Invalid("evaluation_periods", p.EvaluationPeriods, "must be ≥ 0")
+	limit := maxEvaluationRange
+	if step >= time.Hour {
+		limit = maxEvaluationRangeHour
+	}
+	if most := max(1, int(limit/step)); p.EvaluationPeriods < 0 || p.EvaluationPeriods > most {
+		return provider.Invalid("evaluation_periods", p.EvaluationPeriods, fmt.Sprintf(
+			"must be in [0, %d]: evaluation_periods × step (%s) at most %s, as CloudWatch allows an alarm (a day for a period under an hour, seven days otherwise)",
+			most, step, limit))
 	}
 	if p.MinAdjustmentMagnitude < 0 || p.MinAdjustmentMagnitude > math.MaxInt32 || p.MinAdjustmentMagnitude > 0 && p.AdjustmentType != PercentChangeInCapacity {
 		return provider.Invalid("min_adjustment_magnitude", p.MinAdjustmentMagnitude, "must be in [0, 2147483647], and only with percent_change_in_capacity")
