@@ -172,7 +172,9 @@ func cronZone(schedule string) (string, bool) {
 
 // Scheduled applies recurring actions: at any time, each of min, max and
 // desired is the value of the latest action that set it and has fired
-// (looking back up to MaxScheduleLookback). Its fitness is 1 once an
+// (looking back up to MaxScheduleLookback; of actions that fired at the
+// same instant, the first in Actions), and the reason names the actions
+// whose values hold. Its fitness is 1 once an
 // action is in effect and 0 before any has fired. Its recommendation sets
 // the group's bounds too; the engine keeps the policy's Min and Max above
 // them. Pin it for a schedule-only target. It is safe for concurrent use.
@@ -200,31 +202,36 @@ func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, erro
 	spec := t.Capacity.CapacitySpec
 	var (
 		minAt, maxAt, desAt time.Time
-		reasons             []string
+		ats                 = make([]time.Time, len(s.actions)) // each action's last fire (zero: none)
+		minBy, maxBy, desBy = -1, -1, -1                        // the action whose value holds
 		inEffect            bool
 	)
-	for _, a := range s.actions {
+	for i, a := range s.actions {
 		at, ok := lastFire(a.spec, st.Now)
 		if !ok {
 			continue
 		}
-		inEffect = true
-		applied := false
+		inEffect, ats[i] = true, at
 		if a.Min != nil && at.After(minAt) {
-			spec.Min, minAt, applied = *a.Min, at, true
+			spec.Min, minAt, minBy = *a.Min, at, i
 		}
 		if a.Max != nil && at.After(maxAt) {
-			spec.Max, maxAt, applied = *a.Max, at, true
+			spec.Max, maxAt, maxBy = *a.Max, at, i
 		}
 		if a.Desired != nil && at.After(desAt) {
-			spec.Desired, desAt, applied = *a.Desired, at, true
-		}
-		if applied {
-			reasons = append(reasons, fmt.Sprintf("%s since %s", a.Name, at.Format("Mon 2006-01-02 15:04 MST")))
+			spec.Desired, desAt, desBy = *a.Desired, at, i
 		}
 	}
 	if !inEffect {
 		return keep(t, "no scheduled action has fired"), nil
+	}
+	// The reason names the actions whose values hold, not those a later
+	// action replaced.
+	var reasons []string
+	for i, a := range s.actions {
+		if i == minBy || i == maxBy || i == desBy {
+			reasons = append(reasons, fmt.Sprintf("%s since %s", a.Name, ats[i].Format("Mon 2006-01-02 15:04 MST")))
+		}
 	}
 	// A bound set by one action and a desired set by another may cross;
 	// the desired capacity stays within the bounds.
