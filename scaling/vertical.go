@@ -173,7 +173,10 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 // an instance whose type is not in the catalogue and whose vCPUs or
 // memory the provider did not report, a function without memory.
 //
-// Its fitness is 0.9 times the share of the lookback covered by data. It
+// Its fitness is 0.9 times the share of the lookback covered by data:
+// cpu's for an instance, memory's for a function, or its duration's when
+// it has no memory data (as AWS publishes none without Lambda Insights,
+// so that a function sized on its duration alone is not "no opinion"). It
 // is safe for concurrent use.
 type Vertical struct {
 	cfg     VerticalConfig
@@ -328,7 +331,13 @@ func (s *Vertical) function(st State) Recommendation {
 		}
 		fitness = 0.9 * cov
 	}
-	if q, _, ok := s.quantile(st, provider.MetricDuration, s.cfg.TimeoutPercentile); ok {
+	if q, cov, ok := s.quantile(st, provider.MetricDuration, s.cfg.TimeoutPercentile); ok {
+		if fitness == 0 {
+			// Without memory data (AWS publishes none for a function
+			// without Lambda Insights) the recommendation rests on the
+			// duration alone: its coverage is the fitness.
+			fitness = 0.9 * cov
+		}
 		secs := min(math.Ceil(q*(1+s.cfg.TimeoutHeadroom)), LambdaMaxTimeout.Seconds()) // bounded before the conversion
 		timeout := time.Duration(clampInt(int(secs), 1, int(LambdaMaxTimeout/time.Second))) * time.Second
 		inputs = append(inputs, Input{Name: fmt.Sprintf("duration p%g", 100*s.cfg.TimeoutPercentile), Value: q, Unit: "s"})

@@ -16,8 +16,8 @@ import (
 // memory and for the timeout, up and down; the timeout is at least one
 // second; a function of unknown memory keeps its size (it recommended a
 // size without memory, which the engine rejected); the fitness is 0.9 ×
-// the share of the lookback with memory data; and the reason names what
-// was decided.
+// the share of the lookback with memory data, or with duration data when
+// there is no memory data; and the reason names what was decided.
 func TestVerticalFunctionBoundaries(t *testing.T) {
 	t.Parallel()
 	s, err := scaling.NewVertical(scaling.VerticalConfig{Lookback: time.Hour, Step: 5 * time.Minute})
@@ -59,40 +59,45 @@ func TestVerticalFunctionBoundaries(t *testing.T) {
 		},
 		{
 			// p99 7 s × 1.5 = 10.5 → 11 s: +10 % exactly.
-			name:   "timeout up by exactly MinChange",
-			give:   fnTarget(640, 10*time.Second),
-			series: []provider.Series{flat(provider.MetricDuration, 7)},
-			want:   provider.Size{MemoryMiB: 640, Timeout: 11 * time.Second},
-			reason: "timeout 10s → 11s",
+			name:    "timeout up by exactly MinChange",
+			give:    fnTarget(640, 10*time.Second),
+			series:  []provider.Series{flat(provider.MetricDuration, 7)},
+			fitness: 0.9, // the duration's coverage: no memory data
+			want:    provider.Size{MemoryMiB: 640, Timeout: 11 * time.Second},
+			reason:  "timeout 10s → 11s",
 		},
 		{
 			// 6 s × 1.5 = 9 s: −10 % exactly.
-			name:   "timeout down by exactly MinChange",
-			give:   fnTarget(640, 10*time.Second),
-			series: []provider.Series{flat(provider.MetricDuration, 6)},
-			want:   provider.Size{MemoryMiB: 640, Timeout: 9 * time.Second},
-			reason: "timeout 10s → 9s",
+			name:    "timeout down by exactly MinChange",
+			give:    fnTarget(640, 10*time.Second),
+			series:  []provider.Series{flat(provider.MetricDuration, 6)},
+			fitness: 0.9, // the duration's coverage: no memory data
+			want:    provider.Size{MemoryMiB: 640, Timeout: 9 * time.Second},
+			reason:  "timeout 10s → 9s",
 		},
 		{
 			// 6.4 s × 1.5 = 9.6 → 10 s, of 11 s: −9.1 %, not worth it.
-			name:   "timeout down by less than MinChange",
-			give:   fnTarget(640, 11*time.Second),
-			series: []provider.Series{flat(provider.MetricDuration, 6.4)},
-			reason: "memory 640 MiB and timeout 11s fit",
+			name:    "timeout down by less than MinChange",
+			give:    fnTarget(640, 11*time.Second),
+			series:  []provider.Series{flat(provider.MetricDuration, 6.4)},
+			fitness: 0.9, // the duration's coverage: no memory data
+			reason:  "memory 640 MiB and timeout 11s fit",
 		},
 		{
-			name:   "a timeout of at least one second",
-			give:   fnTarget(640, 10*time.Second),
-			series: []provider.Series{flat(provider.MetricDuration, 0)},
-			want:   provider.Size{MemoryMiB: 640, Timeout: time.Second},
-			reason: "timeout 10s → 1s",
+			name:    "a timeout of at least one second",
+			give:    fnTarget(640, 10*time.Second),
+			series:  []provider.Series{flat(provider.MetricDuration, 0)},
+			fitness: 0.9, // the duration's coverage: no memory data
+			want:    provider.Size{MemoryMiB: 640, Timeout: time.Second},
+			reason:  "timeout 10s → 1s",
 		},
 		{
-			name:   "a function with no timeout gets one",
-			give:   fnTarget(640, 0),
-			series: []provider.Series{flat(provider.MetricDuration, 2)},
-			want:   provider.Size{MemoryMiB: 640, Timeout: 3 * time.Second},
-			reason: "timeout 0s → 3s",
+			name:    "a function with no timeout gets one",
+			give:    fnTarget(640, 0),
+			series:  []provider.Series{flat(provider.MetricDuration, 2)},
+			fitness: 0.9, // the duration's coverage: no memory data
+			want:    provider.Size{MemoryMiB: 640, Timeout: 3 * time.Second},
+			reason:  "timeout 0s → 3s",
 		},
 		{
 			// Usage is a share of the memory: with the memory unknown the
@@ -110,6 +115,18 @@ func TestVerticalFunctionBoundaries(t *testing.T) {
 			want:    provider.Size{MemoryMiB: 640, Timeout: 10 * time.Second},
 			fitness: 0.45,
 			reason:  "memory 1024 → 640 MiB",
+		},
+		{
+			// No memory data (an AWS Lambda function without Lambda
+			// Insights) and the duration on six of the twelve steps: the
+			// duration's coverage, 0.45 (it was 0, "no opinion", for
+			// every such function).
+			name:    "half the lookback with duration data alone",
+			give:    fnTarget(1024, 10*time.Second),
+			series:  []provider.Series{series(provider.MetricDuration, t0, 5*time.Minute, gap, 2, gap, 2, gap, 2, gap, 2, gap, 2, gap, 2)},
+			want:    provider.Size{MemoryMiB: 1024, Timeout: 3 * time.Second},
+			fitness: 0.45,
+			reason:  "timeout 10s → 3s",
 		},
 		{
 			name:   "only gaps",
