@@ -99,8 +99,8 @@ func (p *prefetched) QueryMetric(ctx context.Context, q provider.Query) (provide
 // not evaluated: one error names it (Op "list", matching
 // provider.ErrInvalid) and it has no verdict.
 func (t *Tracker) Sweep(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, resources []provider.Resource, cfg SweepConfig) (SweepReport, error) {
-	if ms == nil {
-		return SweepReport{}, invalid("sweep.metrics", nil, "must be set")
+	if err := checkSources("sweep", ms, act); err != nil {
+		return SweepReport{}, err
 	}
 	if cfg.Now.IsZero() {
 		return SweepReport{}, invalid("sweep.now", cfg.Now, "must be set")

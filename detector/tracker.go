@@ -251,12 +251,15 @@ func (t *Tracker) fingerprint(v *trackView) uint64 {
 // Detect evaluates r at now with metrics from ms and activity from act
 // (optional, as Fleet.Activity), reading only the steps since r's stored
 // state when it can (see Tracker). It returns an error only when ctx ends,
-// for an invalid resource or when the ensemble fails; metric, activity and
+// for an invalid resource, when the ensemble fails, or for a missing
+// source or now (ms nil, ms or act a nil Func adapter, as Scan refuses
+// them; now zero), naming tracker.metrics, tracker.activity or
+// tracker.now, before anything is read; metric, activity and
 // store errors are in Read.Errors, and a verdict with a metric error is
 // the one a Scan gives.
 func (t *Tracker) Detect(ctx context.Context, ms provider.MetricsSource, act provider.ActivitySource, r provider.Resource, now time.Time) (Verdict, Read, error) {
-	if ms == nil {
-		return Verdict{}, Read{}, invalid("tracker.metrics", nil, "must be set")
+	if err := checkSources("tracker", ms, act); err != nil {
+		return Verdict{}, Read{}, err
 	}
 	if now.IsZero() {
 		return Verdict{}, Read{}, invalid("tracker.now", now, "must be set")
@@ -264,6 +267,20 @@ func (t *Tracker) Detect(ctx context.Context, ms provider.MetricsSource, act pro
 	var rd Read
 	d, why := t.load(ctx, r, now, &rd)
 	return t.detect(ctx, ms, act, r, now, d, why, &rd)
+}
+
+// checkSources returns an error naming op's field when ms is nil or a nil
+// provider.MetricsSourceFunc, or act a nil provider.ActivitySourceFunc: a
+// nil Func adapter is a non-nil interface whose call panics (in Sweep,
+// inside a goroutine), as Scan refuses them.
+func checkSources(op string, ms provider.MetricsSource, act provider.ActivitySource) error {
+	if f, isFunc := ms.(provider.MetricsSourceFunc); ms == nil || isFunc && f == nil {
+		return invalid(op+".metrics", nil, "must be set")
+	}
+	if f, isFunc := act.(provider.ActivitySourceFunc); isFunc && f == nil {
+		return invalid(op+".activity", nil, "must be nil or a usable source, not a nil func")
+	}
+	return nil
 }
 
 // detect is Detect after load.
