@@ -20,7 +20,9 @@ var ErrNoState = errors.New("detector: no state")
 // there is none; any other error makes the Tracker read the resource in
 // full. Implementations must be safe for concurrent use, must not retain
 // or modify the slice passed to Save, and may return a slice from Load
-// that the caller owns.
+// that the caller owns. A Tracker never drops a state: the stores here
+// and etcdstore.Store have a Delete with which a host drops the states of
+// the resources that are gone.
 type StateStore interface {
 	Load(ctx context.Context, id string) ([]byte, error)
 	Save(ctx context.Context, id string, state []byte) error
@@ -63,6 +65,20 @@ func (s *MemoryStateStore) Save(ctx context.Context, id string, state []byte) er
 		s.m = make(map[string][]byte)
 	}
 	s.m[id] = append([]byte(nil), state...)
+	return nil
+}
+
+// Delete drops id's state (a resource that is gone); deleting a missing
+// state succeeds. A Tracker never drops a state itself: a host that
+// keeps the store deletes the states of the resources that left its
+// fleet, or the store grows with the fleet's churn.
+func (s *MemoryStateStore) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
 	return nil
 }
 
@@ -136,6 +152,19 @@ func (s *FileStateStore) Load(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("detector: file state store: %w", err)
 	}
 	return b, nil
+}
+
+// Delete removes id's file (a resource that is gone); deleting a missing
+// state succeeds. As for MemoryStateStore.Delete, the host deletes the
+// states of the resources that left its fleet.
+func (s *FileStateStore) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("detector: file state store: %w", err)
+	}
+	return nil
 }
 
 // Save writes state as id's.
