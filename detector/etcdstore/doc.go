@@ -12,7 +12,19 @@
 // been saved for that long, and the prefix holds the states of the
 // resources of about the last LeaseTTL, not of every resource the fleet
 // ever had (which would, in time, fill etcd's quota and stop every
-// write of the cluster: elections, rate limits, approvals). Each
+// write of the cluster: elections, rate limits, approvals).
+//
+// That lease counts down only while etcd's leader stays: by default a new
+// etcd leader (a member restarted or upgraded, a network blip) gives
+// every lease its whole TTL again, so with the 30-day default and a
+// leader change more often than monthly a state is never dropped by its
+// lease. Run etcd with lease checkpoints
+// (--feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true on
+// etcd 3.6 and later; --experimental-enable-lease-checkpoint and
+// --experimental-enable-lease-checkpoint-persist on 3.5), which keep the
+// remaining TTL across leader changes, or delete the states of resources
+// that left the fleet (Store.Delete, with the inventory the host lists).
+// Each
 // request has a short timeout (Config.RequestTimeout) and failed requests
 // are retried (Config.MaxRetries); after that Load and Save return an
 // error matching ErrStore, and the Tracker reads the resource in full (a

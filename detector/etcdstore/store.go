@@ -66,7 +66,9 @@ type Config struct {
 	// Rounded down to whole seconds; at least 25s. Default: 30 days (the
 	// Tracker's default history, 28 days, plus LeaseTTL/25). Negative: no
 	// leases (states stay until deleted: the prefix grows by a state for
-	// every resource the fleet ever had).
+	// every resource the fleet ever had). etcd restarts a lease's TTL at
+	// each change of its leader unless it runs with lease checkpoints:
+	// see the package doc.
 	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 

@@ -18,7 +18,12 @@ import (
 // lease of TTL and grants a new one once Renew has passed on its clock
 // since the last grant: a key therefore disappears between TTL-Renew and
 // TTL after its last write, and a busy store grants one lease per Renew,
-// not one per write. It is safe for concurrent use.
+// not one per write. etcd counts a lease's TTL down only while its leader
+// stays: unless the cluster runs with lease checkpoints (the
+// LeaseCheckpoint and LeaseCheckpointPersist feature gates), a new leader
+// gives every lease its whole TTL again, so a key may outlive TTL by the
+// time between its last write and the last leader change. It is safe for
+// concurrent use.
 type Leases struct {
 	cli   clientv3.Lease
 	ttl   time.Duration
