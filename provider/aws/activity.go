@@ -218,16 +218,12 @@ var _ provider.ActivityBatcher = (*Driver)(nil)
 // Activities implements provider.ActivityBatcher: every read is answered
 // as Activity answers it, with the reads' resources described once each:
 // instances and volumes 200 at a time, groups 50 at a time (as
-// QueryMetrics describes them), functions found in the pages of
-// ListFunctions (Config.PageSize up to 50 a page; the pages are read
-// until every function is found, or one page fewer than there are
-// functions to find, so that a batch of one function lists nothing),
-// load balancers 20 a DescribeLoadBalancers call (one whose call ELBv2
-// fails for an unknown load balancer among them is asked again alone);
-// the functions not found so (not listed yet, unknown, or the listing
-// failed: without lambda:ListFunctions, say), names with a ':' and
-// names that are no group are looked up one by one, as Activity looks
-// them up, and in us-east-1 each function is asked
+// QueryMetrics describes them), load balancers 20 a
+// DescribeLoadBalancers call (one whose call ELBv2 fails for an unknown
+// load balancer among them is asked again alone); functions (GetFunction,
+// which IAM may grant or deny function by function, so that no listing
+// answers for it) and names that are no group are looked up one by one,
+// as Activity looks them up, and in us-east-1 each function is asked
 // ListVersionsByFunction once. The CloudWatch queries of the
 // reads whose whole periods cover the same range (see Activity) packed
 // into GetMetricData calls of up to Config.MetricBatch queries (at most
@@ -279,7 +275,7 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 	if err != nil {
 		return failAll(valid, err)
 	}
-	few := d.listFunctionsAndLoadBalancers(ctx, "activity", l, ids)
+	few := d.describeBatchLoadBalancers(ctx, "activity", l, ids)
 	// Each resource resolved once, and whether its counts may be quiet
 	// (a function that cannot run at the edge: see mayRunAtEdge).
 	type resolved struct {

@@ -67,8 +67,8 @@ func functionName(arn string) string {
 // zone) and an earlier window in
 // one Activities call: every read is what Activity answers alone, the
 // CloudWatch queries cost one GetMetricData call per window, not one
-// per read, and the functions are found in a listing, not by a
-// GetFunction each.
+// per read, and each function is asked GetFunction once, as Activity
+// asks it (no listing answers for it).
 func TestActivitiesEqualActivityReadByRead(t *testing.T) {
 	t.Parallel()
 	at := seeder{region}
@@ -123,8 +123,8 @@ func TestActivitiesEqualActivityReadByRead(t *testing.T) {
 	}
 	require.NoError(t, provider.Activities(tctx(t), d, reads))
 	assert.Equal(t, int64(2), cw.n.Load(), "one GetMetricData call per window: the reads' and the earlier one")
-	assert.Equal(t, int64(1), lam.list.Load(), "the functions found in one listing (moto's one page)")
-	assert.Equal(t, int64(1), lam.get.Load(), "GetFunction of the name no function has alone")
+	assert.Equal(t, int64(0), lam.list.Load(), "no listing: it cannot answer for GetFunction (TestActivitiesOfFunctionsGetFunctionDenies)")
+	assert.Equal(t, int64(5), lam.get.Load(), "a GetFunction per function ID (three ARNs, a name and the name no function has), as Activity asks")
 
 	cw.n.Store(0)
 	for i, r := range reads {
@@ -372,12 +372,12 @@ func (c *arnsELB) DescribeLoadBalancers(ctx context.Context, in *elasticloadbala
 
 // TestActivitiesLooksUpFunctionsAndLoadBalancersInFewCalls: a batch of
 // four functions (one also by name) and 22 load balancers, in a region of
-// their own, finds the functions in the pages of ListFunctions (two, of
-// two functions each) with no GetFunction, and describes the load
-// balancers 20 at a time (two DescribeLoadBalancers calls), and every
-// read is what Activity answers alone; a batch of one function asks
-// GetFunction alone, as Activity does. It made a GetFunction per
-// function and a DescribeLoadBalancers per load balancer.
+// their own, asks each function GetFunction once, as Activity does (a
+// listing cannot answer for it: TestActivitiesOfFunctionsGetFunctionDenies),
+// and describes the load balancers 20 at a time (two
+// DescribeLoadBalancers calls), and every read is what Activity answers
+// alone; a batch of one function asks GetFunction alone. It made a
+// DescribeLoadBalancers per load balancer.
 func TestActivitiesLooksUpFunctionsAndLoadBalancersInFewCalls(t *testing.T) {
 	t.Parallel()
 	at := seeder{fewRegion}
@@ -409,8 +409,8 @@ func TestActivitiesLooksUpFunctionsAndLoadBalancersInFewCalls(t *testing.T) {
 		reads = append(reads, provider.ActivityRead{Query: window(id)})
 	}
 	require.NoError(t, d.Activities(tctx(t), reads))
-	assert.Equal(t, int64(0), lam.get.Load(), "no GetFunction: the functions are in the listing")
-	assert.Equal(t, int64(2), lam.list.Load(), "the two pages of the four functions")
+	assert.Equal(t, int64(5), lam.get.Load(), "a GetFunction per function ID (four ARNs and a name), as Activity asks: no listing answers for it (TestActivitiesOfFunctionsGetFunctionDenies)")
+	assert.Equal(t, int64(0), lam.list.Load(), "no listing")
 	assert.Equal(t, []int{20, 2}, elb.sizes, "20 load balancers a call")
 
 	for i, r := range reads {

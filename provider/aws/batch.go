@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -15,8 +14,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -398,14 +395,13 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 // DescribeLoadBalancers call names (its limit).
 const loadBalancerBatch = 20
 
-// listed is what a batch read found of its functions and load balancers
-// in few calls (Driver.listFunctionsOf, Driver.describeLoadBalancersOf):
-// an ID found in neither map is looked up alone, as the single call
-// looks it up.
+// listed is what a batch read found of its load balancers in few calls
+// (Driver.describeLoadBalancersOf): an ID it does not answer is looked
+// up alone, as the single call looks it up. Functions are not listed:
+// ListFunctions, which IAM grants on no resource, cannot answer a
+// function as GetFunction does, which it grants function by function (a
+// role may list a function it may not get, and Activity then fails).
 type listed struct {
-	// functions are the configurations ListFunctions gave, by the ID
-	// read: a function's ARN (canonical, unqualified) or plain name.
-	functions map[string]lambdatypes.FunctionConfiguration
 	// loadBalancers are the load balancers described, by ARN, and
 	// lbErrs the load balancers whose describe call failed otherwise
 	// than not found, with that call's error.
@@ -413,61 +409,18 @@ type listed struct {
 	lbErrs        map[string]error
 }
 
-// listFunctionsAndLoadBalancers finds the functions and load balancers
-// the lookup l of ids names in few calls: the functions in the pages of
-// ListFunctions (listFunctionsOf) and the load balancers 20 at a time
-// (describeLoadBalancersOf). A function named by an ARN, or by a plain
-// name with no ':' that is no group (the group lookup found none and did
-// not fail), is looked for; a partial ARN or a qualified name is left to
-// the single lookup.
-func (d *Driver) listFunctionsAndLoadBalancers(ctx context.Context, op string, l *lookedUp, ids []string) *listed {
-	fns, lbs := map[string]bool{}, []string{}
-	for k, id := range ids {
-		t := l.targets[k]
-		switch {
-		case l.errs[k] != nil:
-		case t.kind == provider.KindFunction:
-			fns[t.id] = true
-		case t.kind == provider.KindLoadBalancer:
-			lbs = append(lbs, t.id)
-		case l.byName[k] && t.id == id && !strings.Contains(id, ":") && l.desc.failed[id] == nil && l.desc.groups[id] == nil:
-			fns[id] = true
+// describeBatchLoadBalancers describes the load balancers the lookup l of ids
+// names 20 at a time (describeLoadBalancersOf).
+func (d *Driver) describeBatchLoadBalancers(ctx context.Context, op string, l *lookedUp, ids []string) *listed {
+	var lbs []string
+	for k := range ids {
+		if l.errs[k] == nil && l.targets[k].kind == provider.KindLoadBalancer {
+			lbs = append(lbs, l.targets[k].id)
 		}
 	}
-	out := &listed{functions: d.listFunctionsOf(ctx, fns)}
+	out := &listed{}
 	out.loadBalancers, out.lbErrs = d.describeLoadBalancersOf(ctx, op, unique(lbs))
 	return out
-}
-
-// listFunctionsOf looks for the functions want (by unqualified ARN or
-// plain name) in the pages of ListFunctions (Config.PageSize up to 50 a
-// page, else Lambda's default of 50), read until every one is found, the
-// pages end, or one page fewer than there are functions to find has been
-// read: a batch of one function lists nothing, and a fleet's functions
-// cost a call per page, not one each. The functions not found (not listed
-// yet, unknown, on the pages not read, or after a call that failed) are
-// left to GetFunction one by one, so that the calls are never many more
-// than one by one: at most twice as many, less one, when none is on the
-// pages read.
-func (d *Driver) listFunctionsOf(ctx context.Context, want map[string]bool) map[string]lambdatypes.FunctionConfiguration {
-	found := map[string]lambdatypes.FunctionConfiguration{}
-	left := len(want)
-	p := lambda.NewListFunctionsPaginator(d.lambda, &lambda.ListFunctionsInput{MaxItems: d.pageSize(50)})
-	for pages := 0; left > 0 && pages < len(want)-1 && p.HasMorePages(); pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return found // the rest one by one, which fail as they fail alone
-		}
-		for _, fn := range page.Functions {
-			for _, key := range []string{awssdk.ToString(fn.FunctionArn), awssdk.ToString(fn.FunctionName)} {
-				if _, ok := found[key]; want[key] && !ok {
-					found[key] = fn
-					left--
-				}
-			}
-		}
-	}
-	return found
 }
 
 // describeLoadBalancersOf describes the load balancers arns (each once)
@@ -504,39 +457,20 @@ func (d *Driver) describeLoadBalancersOf(ctx context.Context, op string, arns []
 }
 
 // target answers the k-th ID (id) of the lookup l from what was listed:
-// the function or load balancer with what its single lookup (existing)
-// would have fetched, and ok false when the single lookup must answer.
+// the load balancer with what its single lookup (existing) would have
+// fetched, and ok false when the single lookup must answer.
 func (s *listed) target(ctx context.Context, d *Driver, op string, l *lookedUp, k int, id string) (target, bool) {
 	t := l.targets[k]
-	switch {
-	case l.errs[k] != nil:
+	if l.errs[k] != nil || t.kind != provider.KindLoadBalancer {
 		return target{}, false
-	case t.kind == provider.KindFunction:
-		fn, ok := s.functions[t.id]
-		if ok {
-			t.function = &lambda.GetFunctionOutput{Configuration: &fn}
-		}
-		return t, ok
-	case t.kind == provider.KindLoadBalancer:
-		if lb, ok := s.loadBalancers[t.id]; ok {
-			t.loadBalancer = lb
-			return t, true
-		}
-		if err, ok := s.lbErrs[t.id]; ok {
-			d.undatedLoadBalancer(ctx, op, t.id, err)
-			return t, true
-		}
-		return target{}, false
-	case l.byName[k] && t.id == id:
-		fn, ok := s.functions[id]
-		if !ok {
-			return target{}, false
-		}
-		arn := awssdk.ToString(fn.FunctionArn)
-		if arn == "" {
-			arn = id
-		}
-		return target{kind: provider.KindFunction, id: arn, name: awssdk.ToString(fn.FunctionName), function: &lambda.GetFunctionOutput{Configuration: &fn}}, true
+	}
+	if lb, ok := s.loadBalancers[t.id]; ok {
+		t.loadBalancer = lb
+		return t, true
+	}
+	if err, ok := s.lbErrs[t.id]; ok {
+		d.undatedLoadBalancer(ctx, op, t.id, err)
+		return t, true
 	}
 	return target{}, false
 }

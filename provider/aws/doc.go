@@ -151,11 +151,10 @@
 // GetCapacities the groups, and QueryMetrics and Activities send 500
 // queries per GetMetricData call (Activities packs the queries of the
 // reads whose windows cover the same whole periods, a read's one to five
-// queries in one call, and reads a repeated read once); Activities finds
-// functions in the pages of ListFunctions and describes load balancers
-// 20 a call (see Driver.Activities), while the other batches look up
-// functions and load balancers one by one; names that are no group are
-// looked up one by one (and in us-east-1 each function's versions
+// queries in one call, and reads a repeated read once); Activities
+// describes load balancers 20 a call (see Driver.Activities), while the
+// other batches look them up one by one; functions and names that are no
+// group are looked up one by one (and in us-east-1 each function's versions
 // listed once; see "Quiet counts").
 // So the scaling Autoscaler's pass, a detector Sweep or Scan and a
 // quota.Source read a whole fleet in a few calls (Activity reads one
