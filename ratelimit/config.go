@@ -281,10 +281,12 @@ func (c Config) resolve() (resolved, error) {
 		r.skew = c.MaxSkew
 	}
 	r.skew = min(r.skew, r.history)
-	if !r.global.active() {
-		// A global Window without a budget limits nothing: there is no
-		// global budget (and no History to cover its window).
-		r.global = limit{}
+	if !r.global.looksBack() {
+		// A global Window that no Events rule counts in (no budget, or
+		// only MaxUnits, a cap on each event) limits nothing and sets
+		// nothing the bucket keeps: it is dropped (and needs no History
+		// to cover it).
+		r.global.window = 0
 	}
 	check := func(field string, l limit) error {
 		if l.window > r.history {
@@ -351,8 +353,8 @@ func (r *resolved) limitFor(target string, d Direction) limit {
 // Resolved returns c with every default filled in and every budget
 // resolved (a target's budgets over Up and Down, those over the Default
 // constants): Events, MaxUnits and MinInterval of -1 where there is no
-// limit, the global budget's fields -1 (and its Window 0) when it sets
-// none, History and MaxSkew as the limiter uses them (MaxSkew -1 for
+// limit, the global budget's fields -1 when it sets none and its Window 0
+// when no Events rule counts in it (no budget, or MaxUnits alone), History and MaxSkew as the limiter uses them (MaxSkew -1 for
 // none). A Limiter of c.Resolved() decides as one of c, and two Configs
 // whose Resolved are equal limit alike, whichever defaults they wrote
 // out: replicas compare it (see ratelimit/etcdstore's ConfigCheck). It

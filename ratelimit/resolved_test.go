@@ -100,3 +100,23 @@ func TestResolvedGlobalWindowOfNoBudget(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, time.Hour, set.Global.Window, "a global budget keeps its window")
 }
+
+// TestResolvedGlobalWindowOfUnitsOnly: a global budget that limits only
+// MaxUnits (a cap on each event, which no window counts) with a Window
+// limits as the same budget without it: Resolved drops the window, as
+// for a global budget of no limit, so that replicas configured alike
+// publish one fingerprint, and New needs no History to cover it.
+func TestResolvedGlobalWindowOfUnitsOnly(t *testing.T) {
+	t.Parallel()
+	without, err := ratelimit.Config{Global: ratelimit.Budget{Events: -1, MaxUnits: 5}}.Resolved()
+	require.NoError(t, err)
+	g := ratelimit.Budget{Events: -1, MaxUnits: 5, Window: 2 * time.Hour}
+	with, err := ratelimit.Config{Global: g}.Resolved()
+	require.NoError(t, err)
+	assert.Equal(t, without, with, "a window no rule counts in")
+	_, err = ratelimit.New(ratelimit.Config{Global: g, History: 90 * time.Minute})
+	require.NoError(t, err, "a window no rule counts in needs no history")
+	interval, err := ratelimit.Config{Global: ratelimit.Budget{Events: -1, MinInterval: time.Minute, Window: time.Hour}}.Resolved()
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, interval.Global.Window, "with MinInterval the window sets what the global bucket keeps")
+}
