@@ -98,3 +98,26 @@ func TestPipelineFailureOfAnHourlyReaperStaysFiring(t *testing.T) {
 	require.NoError(t, a.Deliver(ctx))
 	assert.Equal(t, []string{"firing pipeline_failure/i-1"}, rec.sent())
 }
+
+// The default pipeline_failure alert of a resource whose step stops
+// failing resolves, quiet, three hours after its last failure, as
+// DefaultRules says, and not before: it is firing 2h59m after the
+// failure and resolved at 3h.
+func TestPipelineFailureResolvesAfterThreeQuietHours(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, event(monitor.KindFailure, "i-1", monitor.OutcomeFailed, 0)))
+	state := func() alert.State {
+		for _, al := range a.Alerts() {
+			if al.ID == "pipeline_failure/i-1" {
+				return al.State
+			}
+		}
+		return ""
+	}
+	require.NoError(t, a.Evaluate(ctx, t0.Add(3*time.Hour-time.Minute)))
+	assert.Equal(t, alert.StateFiring, state(), "2h59m after the failure")
+	require.NoError(t, a.Evaluate(ctx, t0.Add(3*time.Hour)))
+	assert.Equal(t, alert.StateResolved, state(), "3h after the failure")
+}

@@ -617,3 +617,31 @@ func TestWebhookHugeRetryAfterWaitsMaxBackoff(t *testing.T) {
 		assert.Equal(t, []time.Duration{time.Minute}, clk.Waits(), "Retry-After %s", give)
 	}
 }
+
+// The longest Retry-After a time.Duration holds, 9223372036 seconds, is
+// waited as it is when MaxBackoff allows it: only one a second longer is
+// out of range and waits the longest duration.
+func TestWebhookLongestRetryAfterIsWaitedExactly(t *testing.T) {
+	t.Parallel()
+	for give, want := range map[string]time.Duration{
+		"9223372036": 9223372036 * time.Second,
+		"9223372037": math.MaxInt64,
+	} {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if calls.Add(1) == 1 {
+				w.Header().Set("Retry-After", give)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		clk := stepclock.New(t0)
+		w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL, Backoff: time.Second, MaxBackoff: math.MaxInt64},
+			alert.WithWebhookClock(clk))
+		require.NoError(t, err)
+		require.NoError(t, w.Notify(t.Context(), firing))
+		srv.Close()
+		assert.Equal(t, []time.Duration{want}, clk.Waits(), "Retry-After %s", give)
+	}
+}
