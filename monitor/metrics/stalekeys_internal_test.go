@@ -83,3 +83,26 @@ func TestUnscrapedCollectorForgetsVanishedResources(t *testing.T) {
 	assert.LessOrEqual(t, len(c.verdictAt), limit, "verdict times")
 	assert.Contains(t, c.verdicts, "i-99", "the newest resource is kept")
 }
+
+// An unscraped Collector drops vanished resources once every VerdictTTL
+// of event time, as Config.VerdictTTL says: a Write exactly VerdictTTL
+// after the last drop drops again, so a verdict older than VerdictTTL
+// behind the newest one is gone then, not one VerdictTTL later.
+func TestUnscrapedCollectorDropsEveryVerdictTTL(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	c, err := New(Config{}, WithClock(farClock{now: at.Add(1000 * time.Hour)}))
+	require.NoError(t, err)
+	verdict := func(id string, h time.Duration) monitor.Event {
+		return monitor.Event{Time: at.Add(h), Kind: monitor.KindVerdict, Source: monitor.SourceReaper,
+			ResourceID: id, Outcome: string(detector.Idle)}
+	}
+	// The first Write drops (nothing yet), at its newest event, an hour in.
+	require.NoError(t, c.Write(t.Context(), []monitor.Event{verdict("i-old", 0), verdict("i-mid", time.Hour)}))
+	// Exactly VerdictTTL later: the next drop is due.
+	require.NoError(t, c.Write(t.Context(), []monitor.Event{verdict("i-new", time.Hour+DefaultVerdictTTL)}))
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	assert.Equal(t, []string{"i-mid", "i-new"}, keys(c.verdicts), "i-old is more than VerdictTTL behind i-new")
+}
