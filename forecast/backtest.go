@@ -256,10 +256,12 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	return or, ok, nil
 }
 
-// leadingGap returns the number of gap steps y[lo:t] starts with when
-// they continue a gap that has data before it in y (a gap cut by the
-// window's start), and 0 when they are the series' own leading gap or
-// there are none.
+// leadingGap returns the length of the gap y[lo:t] starts with when it
+// continues a gap that has data before it in y (a gap cut by the
+// window's start): the whole gap's, from its first step before lo, which
+// is what the policy allows or not, however few of its steps the window
+// holds. It returns 0 when the window starts with the series' own
+// leading gap or with no gap.
 func leadingGap(y []float64, lo, t int) int {
 	k := lo
 	for k < t && math.IsNaN(y[k]) {
@@ -270,7 +272,7 @@ func leadingGap(y []float64, lo, t int) int {
 	}
 	for j := lo - 1; j >= 0; j-- {
 		if !math.IsNaN(y[j]) {
-			return k - lo
+			return k - (j + 1)
 		}
 	}
 	return 0 // the series starts with gaps

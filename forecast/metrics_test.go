@@ -328,3 +328,26 @@ func TestBacktestWindowStartingInAGap(t *testing.T) {
 	assert.Zero(t, res.Skipped)
 	assert.Len(t, res.Origins, 2)
 }
+
+// TestBacktestWindowStartingAtTheEndOfAGap: a window that starts inside a
+// gap too long to interpolate is skipped however few of the gap's steps
+// it holds, as Backtest's doc says ("starts inside such a gap"). Only the
+// steps inside the window were compared with the policy, so a window
+// holding the last one to three steps (the default MaxSteps) of a
+// 30-step outage was trimmed to the steps after them, and a model needing
+// the whole window failed to fit and took the whole Backtest down (origin
+// 300: seasonal_naive: y has 70 values, needs at least 72).
+func TestBacktestWindowStartingAtTheEndOfAGap(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	for i := 200; i < 230; i++ { // an outage of 30 steps
+		y[i] = math.NaN()
+	}
+	newMean := func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) } // needs 72 steps
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{299, 300, 301, 302}}
+	res, err := forecast.Backtest(t.Context(), y, newMean, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Skipped, "299, 300 and 301: their windows start 3, 2 and 1 steps before the outage ends")
+	require.Len(t, res.Origins, 1)
+	assert.Equal(t, 302, res.Origins[0].Origin)
+}
