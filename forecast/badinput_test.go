@@ -1,6 +1,7 @@
 package forecast_test
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -445,4 +446,31 @@ func TestAutoConfigIsCopied(t *testing.T) {
 	for _, s := range a.Scores() {
 		assert.Empty(t, s.Skipped, "%s after the returned specs were changed", s.Name)
 	}
+}
+
+// TestMultiplicativeGapForecastOfZeroIsRefused: a multiplicative model
+// fills a gap with its one-step forecast only when that is > 0, as its
+// error says: a forecast of exactly 0 (a restored state whose level and
+// trend are 0) is refused like a negative one (ErrNonPositive), not put
+// into the seasonal ratios.
+func TestMultiplicativeGapForecastOfZeroIsRefused(t *testing.T) {
+	t.Parallel()
+	m, err := forecast.NewHoltWinters(forecast.HoltWintersConfig{Period: 24, Multiplicative: true})
+	require.NoError(t, err)
+	require.NoError(t, m.Fit(seasonal(24*10, 100, 0, 10, 1, 1)))
+	data, err := forecast.Marshal(m)
+	require.NoError(t, err)
+	var env map[string]any
+	require.NoError(t, json.Unmarshal(data, &env))
+	state := env["model"].(map[string]any)["state"].(map[string]any)
+	state["level"], state["trend"] = 0.0, 0.0
+	data, err = json.Marshal(env)
+	require.NoError(t, err)
+	zero, err := forecast.Unmarshal(data)
+	require.NoError(t, err)
+	one := make([]float64, 1)
+	require.NoError(t, zero.Forecast(one, nil, nil))
+	require.Zero(t, one[0], "the restored model forecasts 0")
+
+	require.ErrorIs(t, zero.Update(math.NaN()), forecast.ErrNonPositive)
 }

@@ -1,0 +1,65 @@
+package forecast_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/forecast"
+)
+
+// TestBacktestWindowInAGapAfterTheFirstStep: a gap that has data before
+// it only at y[0] is an outage, not the series' own leading gaps, so a
+// window starting inside it is skipped (the first step counts as data
+// before the gap).
+func TestBacktestWindowInAGapAfterTheFirstStep(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*10, 100, 0, 20, 3, 8)
+	for i := 1; i < 40; i++ { // y[0] is data, then an outage of 39 steps
+		y[i] = math.NaN()
+	}
+	newMean := func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) } // needs 72 steps
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{102, 150}}
+	res, err := forecast.Backtest(t.Context(), y, newMean, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Skipped, "102: its window starts 9 steps before the outage ends")
+	require.Len(t, res.Origins, 1)
+	assert.Equal(t, 150, res.Origins[0].Origin)
+}
+
+// TestBacktestWindowInsideTheLeadingGaps: a window that starts inside the
+// series' own leading gaps, past its first step, is fitted on the data
+// after them, however long they are, as Backtest's doc says: only a gap
+// with data before it skips the origin.
+func TestBacktestWindowInsideTheLeadingGaps(t *testing.T) {
+	t.Parallel()
+	z := seasonal(24*10, 100, 0, 20, 3, 8)
+	for i := range 10 {
+		z[i] = math.NaN()
+	}
+	naive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	res, err := forecast.Backtest(t.Context(), z, naive, forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{77, 150}})
+	require.NoError(t, err)
+	assert.Zero(t, res.Skipped, "77: its window starts 5 steps into the series' 10 leading gaps")
+	require.Len(t, res.Origins, 2)
+	assert.Equal(t, 77, res.Origins[0].Origin)
+}
+
+// TestBacktestWindowStartingInAShortGap: a window that starts inside a gap
+// the policy allows (three steps, the default MaxSteps) is not skipped:
+// it is fitted on the data after the gap's steps it holds.
+func TestBacktestWindowStartingInAShortGap(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	for i := 200; i < 203; i++ { // a gap of 3 steps
+		y[i] = math.NaN()
+	}
+	naive := func() (forecast.Model, error) { return forecast.NewSeasonalNaive(24) }
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{273, 274}}
+	res, err := forecast.Backtest(t.Context(), y, naive, opts)
+	require.NoError(t, err)
+	assert.Zero(t, res.Skipped, "273 and 274: their windows start 2 steps and 1 step before the gap ends")
+	require.Len(t, res.Origins, 2)
+}
