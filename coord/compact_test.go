@@ -3,15 +3,11 @@ package coord_test
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
 	"github.com/idlescale/idlescale/coord"
 	"github.com/idlescale/idlescale/internal/etcdtest"
@@ -39,23 +35,7 @@ func TestCampaignWaitsThroughACompaction(t *testing.T) {
 	defer func() { _ = la.Resign(context.Background()) }()
 
 	// b's first watch is opened after its read: compact past that read.
-	var compacted atomic.Bool
-	compact := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		if method == "/etcdserverpb.Watch/Watch" && compacted.CompareAndSwap(false, true) {
-			put, err := admin.Put(ctx, pre+"unrelated", "x")
-			if err != nil {
-				return nil, err
-			}
-			if _, err := admin.Compact(ctx, put.Header.Revision); err != nil {
-				return nil, err
-			}
-		}
-		return streamer(ctx, desc, cc, method, opts...)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(compact)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cli.Close() })
+	cli, compacted := c.CompactingClient(t, admin, pre+"unrelated")
 	cfg.ID = "b"
 	b, err := coord.NewElector(cfg, cli)
 	require.NoError(t, err)
@@ -71,7 +51,7 @@ func TestCampaignWaitsThroughACompaction(t *testing.T) {
 		done <- result{l, err}
 	}()
 	// b waits behind a once its watch met the compaction.
-	require.True(t, etcdtest.Within(t, 30*time.Second, compacted.Load), "b watched")
+	require.True(t, etcdtest.Within(t, 30*time.Second, compacted), "b watched")
 	select {
 	case r := <-done:
 		require.NoError(t, r.err, "b's campaign ended while a led")
@@ -101,26 +81,7 @@ func TestShardsFollowTheMembersThroughACompaction(t *testing.T) {
 	admin := c.Client(t)
 	pre := prefix(t)
 	// a's members watch is opened after its read: compact past that read.
-	var compacted atomic.Bool
-	compact := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		if method == "/etcdserverpb.Watch/Watch" && compacted.CompareAndSwap(false, true) {
-			var put *clientv3.PutResponse
-			for range 2 {
-				var err error
-				if put, err = admin.Put(ctx, pre+"unrelated", "x"); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := admin.Compact(ctx, put.Header.Revision); err != nil {
-				return nil, err
-			}
-		}
-		return streamer(ctx, desc, cc, method, opts...)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(compact)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cli.Close() })
+	cli, compacted := c.CompactingClient(t, admin, pre+"unrelated")
 	var logs syncbuf.Buffer
 	cfg := coord.ShardsConfig{ID: "a", Shards: 2, Prefix: pre, SessionTTL: 5 * time.Second, RetryDelay: 10 * time.Millisecond}
 	a, err := coord.NewShards(cfg, cli, coord.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
@@ -133,7 +94,7 @@ func TestShardsFollowTheMembersThroughACompaction(t *testing.T) {
 		cancel()
 		require.NoError(t, <-done)
 	}()
-	require.True(t, etcdtest.Within(t, 30*time.Second, func() bool { return compacted.Load() && len(a.Leading()) == 2 }),
+	require.True(t, etcdtest.Within(t, 30*time.Second, func() bool { return compacted() && len(a.Leading()) == 2 }),
 		"a leads both shards: %s", logs.String())
 
 	// b joins: a sees it (its watch goes on) and hands one shard over.

@@ -37,6 +37,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 )
 
 // Options configures a cluster. The zero value starts one in-process member.
@@ -125,6 +126,39 @@ func (c *Cluster) Client(t testing.TB, endpoints ...string) *clientv3.Client {
 		t.Fatal(err)
 	}
 	return cli
+}
+
+// CompactingClient returns a client of every member whose first Watch
+// request first writes key twice, through admin, and compacts the
+// cluster's history up to the second write: a watch that starts at a
+// revision its owner read before (as a watch after a read does, or one
+// resumed on another member) meets ErrCompacted. compacted reports
+// whether it happened. The client is closed when t ends.
+func (c *Cluster) CompactingClient(t testing.TB, admin *clientv3.Client, key string) (cli *clientv3.Client, compacted func() bool) {
+	t.Helper()
+	var done atomic.Bool
+	compact := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if method == "/etcdserverpb.Watch/Watch" && done.CompareAndSwap(false, true) {
+			var put *clientv3.PutResponse
+			for range 2 {
+				var err error
+				if put, err = admin.Put(ctx, key, "x"); err != nil {
+					return nil, err
+				}
+			}
+			if _, err := admin.Compact(ctx, put.Header.Revision); err != nil {
+				return nil, err
+			}
+		}
+		return streamer(ctx, desc, cc, method, opts...)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(compact)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli, done.Load
 }
 
 // Close closes every client made by the cluster, then every member, one

@@ -1,17 +1,12 @@
 package etcdstore_test
 
 import (
-	"context"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
 	"github.com/idlescale/idlescale/internal/etcdtest"
 	"github.com/idlescale/idlescale/internal/syncbuf"
@@ -33,31 +28,12 @@ func TestConfigCheckFollowsThroughACompaction(t *testing.T) {
 	admin := c.Client(t)
 	pre := prefix(t)
 	// a's watch is opened after its read: compact past that read.
-	var compacted atomic.Bool
-	compact := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		if method == "/etcdserverpb.Watch/Watch" && compacted.CompareAndSwap(false, true) {
-			var put *clientv3.PutResponse
-			for range 2 {
-				var err error
-				if put, err = admin.Put(ctx, pre+"unrelated", "x"); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := admin.Compact(ctx, put.Header.Revision); err != nil {
-				return nil, err
-			}
-		}
-		return streamer(ctx, desc, cc, method, opts...)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(compact)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cli.Close() })
+	cli, compacted := c.CompactingClient(t, admin, pre+"unrelated")
 	var logs syncbuf.Buffer
 	a, _ := runCheck(t, cli, pre, "replica-a", ratelimit.Config{Up: ratelimit.Budget{Events: 2, Window: time.Hour}},
 		slog.New(slog.NewTextHandler(&logs, nil)))
 	st := waitStatus(t, a, "a published and read", func(st etcdstore.ConfigStatus) bool { return st.Checked && st.Err == nil })
-	require.True(t, compacted.Load(), "a's watch met the compaction")
+	require.True(t, compacted(), "a's watch met the compaction")
 	key, err := admin.Get(t.Context(), a.Key())
 	require.NoError(t, err)
 	require.Len(t, key.Kvs, 1, "a's fingerprint is published: %+v", st)
