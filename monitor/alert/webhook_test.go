@@ -599,22 +599,7 @@ func TestWebhookKeepsItsConnectionsApart(t *testing.T) {
 func TestWebhookHugeRetryAfterWaitsMaxBackoff(t *testing.T) {
 	t.Parallel()
 	for _, give := range []string{"9223372037", "18446744074", "99999999999999999999"} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			if calls.Add(1) == 1 {
-				w.Header().Set("Retry-After", give)
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-		}))
-		clk := stepclock.New(t0)
-		w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL, Backoff: time.Second, MaxBackoff: time.Minute},
-			alert.WithWebhookClock(clk))
-		require.NoError(t, err)
-		require.NoError(t, w.Notify(t.Context(), firing))
-		srv.Close()
-		assert.Equal(t, []time.Duration{time.Minute}, clk.Waits(), "Retry-After %s", give)
+		assert.Equal(t, []time.Duration{time.Minute}, retryAfterWaits(t, give, time.Minute), "Retry-After %s", give)
 	}
 }
 
@@ -627,21 +612,29 @@ func TestWebhookLongestRetryAfterIsWaitedExactly(t *testing.T) {
 		"9223372036": 9223372036 * time.Second,
 		"9223372037": math.MaxInt64,
 	} {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			if calls.Add(1) == 1 {
-				w.Header().Set("Retry-After", give)
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-		}))
-		clk := stepclock.New(t0)
-		w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL, Backoff: time.Second, MaxBackoff: math.MaxInt64},
-			alert.WithWebhookClock(clk))
-		require.NoError(t, err)
-		require.NoError(t, w.Notify(t.Context(), firing))
-		srv.Close()
-		assert.Equal(t, []time.Duration{want}, clk.Waits(), "Retry-After %s", give)
+		assert.Equal(t, []time.Duration{want}, retryAfterWaits(t, give, math.MaxInt64), "Retry-After %s", give)
 	}
+}
+
+// retryAfterWaits notifies a webhook (Backoff 1s, MaxBackoff maxBackoff)
+// whose server answers 503 with Retry-After give once, then 204, and
+// returns the waits the webhook's clock saw.
+func retryAfterWaits(t *testing.T, give string, maxBackoff time.Duration) []time.Duration {
+	t.Helper()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", give)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	clk := stepclock.New(t0)
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: srv.URL, Backoff: time.Second, MaxBackoff: maxBackoff},
+		alert.WithWebhookClock(clk))
+	require.NoError(t, err)
+	require.NoError(t, w.Notify(t.Context(), firing))
+	return clk.Waits()
 }
