@@ -108,6 +108,11 @@ func (c HPAConfig) spec(minR, maxR int) hpa.Spec {
 // the target. Its replica bounds are the policy's Min and Max (minReplicas
 // and maxReplicas); the result is also clamped to the group's own Min and
 // Max. Its fitness is 0.8 times the share of its metrics it could read.
+// On a group without pods, a provider metric whose latest value's step
+// ended five steps or more before Now (a metric no longer published, in
+// a series another strategy's longer need made cover more than the HPA's
+// five steps) is not read: it is a failed metric, as the threshold,
+// target-value and step strategies take such data for none.
 // It is safe for concurrent use.
 type HPA struct {
 	cfg     HPAConfig
@@ -365,6 +370,14 @@ func (s *HPA) input(st *State, sc *hpaScratch) (int, error) {
 			if err := st.MetricErrors[pm]; err != nil {
 				mv.Err = fmt.Errorf("no %s data: %w", pm, err)
 			}
+		case freshness(st.Now, ser.TimeAt(last), ser.Step, staleSteps) == 0:
+			// A series may cover more history than the strategy's five
+			// steps (another strategy's longer need of the metric): a
+			// metric no longer published leaves its last value, however
+			// old, as the latest. Stale, it is no value: the metric is
+			// invalid, as the controller takes a failed metric (no
+			// scale down on the others, no decision on it alone).
+			mv.Err = errors.New(staleReason(st.Now, ser.TimeAt(last), ser.Step, pm))
 		case m.Type == hpa.SourceObject:
 			mv.Value, mv.Timestamp = hpa.Milli(ser.Values[last]), ser.TimeAt(last)
 		case m.Type == hpa.SourceExternal:

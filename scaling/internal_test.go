@@ -783,9 +783,12 @@ func TestHistoryViewIsNotWrittenOver(t *testing.T) {
 	h, err := NewHPA(HPAConfig{}, "hpa")
 	require.NoError(t, err)
 	state := func(i int, cpu float64) State {
-		return State{Now: now.Add(time.Duration(i) * 15 * time.Second), Target: Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
+		// The CPU value is as old at every decision (a value read at the
+		// decision, not one of the first decision's, stale 5 steps on).
+		at := now.Add(time.Duration(i) * 15 * time.Second)
+		return State{Now: at, Target: Target{ID: "web", Resource: provider.Resource{ID: "web", Kind: provider.KindGroup},
 			Capacity: provider.Capacity{CapacitySpec: provider.CapacitySpec{Min: 1, Max: 40, Desired: 10}, Current: 10, Ready: 10}, Min: 1, Max: 40},
-			Metrics: []provider.Series{{ResourceID: "web", Metric: provider.MetricCPU, Start: now.Add(-5 * time.Minute), Step: time.Minute, Values: []float64{cpu}}}}
+			Metrics: []provider.Series{{ResourceID: "web", Metric: provider.MetricCPU, Start: at.Add(-5 * time.Minute), Step: time.Minute, Values: []float64{cpu}}}}
 	}
 	candidates := []Candidate{{Name: "hpa", Strategy: h}}
 	// setUp records five falling proposals (each the highest of its
