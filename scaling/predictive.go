@@ -257,7 +257,10 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // Fallbacks. With less than MinHistory of usable history, or when the
 // model cannot be fitted, it recommends the reactive capacity with
 // fitness ≤ 0.3, so that the engine picks a reactive strategy of the
-// target when it has one, and says why in its reason. It tracks its own
+// target when it has one, and says why in its reason; when that last
+// demand is stale (its step ended five steps or more before Now: a
+// metric no longer published), it keeps the capacity instead, as the
+// threshold, target-value and step strategies do. It tracks its own
 // forecast error: over the last ErrorWindow, the MASE of the point
 // forecasts at the sizing horizon h = lead steps + 1,
 //
@@ -415,6 +418,16 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	if math.IsNaN(d.Last) {
 		// Every step read is a gap: no demand to size for.
 		return keep(t, fmt.Sprintf("predictive: no %s data: every step of the series is a gap", c.Metric)), nil
+	}
+	if at, _, ok := ser.Last(); ok && d.Standing != StandingForecast {
+		// Sizing from the reactive capacity, which is the last demand
+		// known: a metric no longer published leaves it, however old,
+		// as the last (the series covers weeks). Stale, it is no demand
+		// to size for (fail closed: the capacity is kept), as for the
+		// threshold, target-value and step strategies.
+		if why := staleReason(st.Now, at, c.Step, c.Metric); why != "" {
+			return keep(t, "predictive: "+why), nil
+		}
 	}
 	rec := desired(t, d.Desired, d.reason(c, pr))
 	rec.Inputs = d.inputs(c)
