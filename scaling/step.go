@@ -102,7 +102,8 @@ type StepConfig struct {
 	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
 	// Statistic reduces the samples of a step. Default: mean.
 	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
-	// Step is the metric's grid step (the alarms' period). Default: 1m.
+	// Step is the metric's grid step (the alarms' period), at most seven
+	// days (CloudWatch's longest evaluation range). Default: 1m.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 	// Policies are the step policies (typically one to scale out and one
 	// to scale in). At least one.
@@ -151,7 +152,7 @@ type StepAdjustment struct {
 // Validate checks every policy as EC2 Auto Scaling does: a comparison and
 // an adjustment type; evaluation periods whose range (× Step) CloudWatch
 // allows an alarm (at most a day for a step under an hour, seven days
-// otherwise); steps with at most one open lower and one open upper
+// otherwise; so a Step above seven days is refused, naming step); steps with at most one open lower and one open upper
 // bound, never both in one step, whose ranges neither overlap nor leave
 // gaps; non-negative exact capacities; adjustments and magnitudes that
 // fit in an int32.
@@ -173,6 +174,12 @@ func (c StepConfig) Validate() error {
 	step := c.Step
 	if step == 0 {
 		step = DefaultStep
+	}
+	if step > maxEvaluationRangeHour {
+		// One evaluation period is already a longer range than an alarm
+		// may have (and (periods + 4) × step, the strategy's lookback,
+		// overflows from about 58 years).
+		return provider.Invalid("step", c.Step, fmt.Sprintf("must be at most %s: one evaluation period × step within the range CloudWatch allows an alarm", maxEvaluationRangeHour))
 	}
 	for i, p := range c.Policies {
 		if err := p.validate(step); err != nil {

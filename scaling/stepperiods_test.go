@@ -63,3 +63,46 @@ func TestStepEvaluationRangeWithinCloudWatchLimits(t *testing.T) {
 	require.ErrorAs(t, err, &inv)
 	assert.Equal(t, "targets[0].strategies[0].step.policies[0].evaluation_periods", inv.Field)
 }
+
+// TestStepPeriodWithinCloudWatchLimits: the evaluation range is
+// EvaluationPeriods × the step, so a step longer than seven days makes
+// even one period's range longer than CloudWatch allows an alarm. It was
+// taken (one period at least was always allowed), and a step of about 58
+// years or more (a typo of 1000000h) overflowed the strategy's lookback,
+// (periods + 4) × step, to a negative duration: NewStep returned a
+// strategy whose Need its own Validate refuses, and a policy file was
+// refused naming needs[0].lookback, a field no file has. Such a step is
+// now refused, naming step.
+func TestStepPeriodWithinCloudWatchLimits(t *testing.T) {
+	t.Parallel()
+	policy := scaling.StepPolicy{Threshold: 0.8, Comparison: scaling.Greater, AdjustmentType: scaling.ChangeInCapacity,
+		Steps: []scaling.StepAdjustment{{LowerBound: fp(0), Adjustment: 1}}}
+	for _, tt := range []struct {
+		name string
+		step time.Duration
+		ok   bool
+	}{
+		{"seven days", 7 * 24 * time.Hour, true},
+		{"eight days", 8 * 24 * time.Hour, false},
+		{"a typo", 1_000_000 * time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := scaling.NewStep(scaling.StepConfig{Step: tt.step, Policies: []scaling.StepPolicy{policy}})
+			if tt.ok {
+				require.NoError(t, err)
+				for _, n := range s.Needs() {
+					require.NoError(t, n.Validate())
+				}
+				return
+			}
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv)
+			assert.Equal(t, "step", inv.Field)
+		})
+	}
+	_, err := scaling.ParseConfig(strings.NewReader("targets:\n  - id: q\n    strategies:\n      - type: step\n        step: {step: 1000000h, policies: [{threshold: 1, comparison: greater, adjustment_type: change_in_capacity, steps: [{lower_bound: 0, adjustment: 1}]}]}\n"))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "targets[0].strategies[0].step.step", inv.Field)
+}
