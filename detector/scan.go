@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -260,14 +261,14 @@ func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report,
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
 	}
-	if fleet.Inventory == nil {
+	if nilcheck.Is(fleet.Inventory) {
 		return Report{}, invalid("fleet.inventory", nil, "must be set")
 	}
-	if f, isFunc := fleet.Metrics.(provider.MetricsSourceFunc); fleet.Metrics == nil || (isFunc && f == nil) {
+	if nilcheck.Is(fleet.Metrics) {
 		return Report{}, invalid("fleet.metrics", nil, "must be set")
 	}
-	if f, isFunc := fleet.Activity.(provider.ActivitySourceFunc); isFunc && f == nil {
-		return Report{}, invalid("fleet.activity", nil, "must be nil or a usable source, not a nil func")
+	if fleet.Activity != nil && nilcheck.Is(fleet.Activity) {
+		return Report{}, invalid("fleet.activity", fmt.Sprintf("%T", fleet.Activity), "must be nil or a usable source, not a nil pointer or func")
 	}
 	if isNilDetector(d) {
 		return Report{}, invalid("detector", nil, "must be set")

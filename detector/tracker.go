@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -252,7 +253,7 @@ func (t *Tracker) fingerprint(v *trackView) uint64 {
 // (optional, as Fleet.Activity), reading only the steps since r's stored
 // state when it can (see Tracker). It returns an error only when ctx ends,
 // for an invalid resource, when the ensemble fails, or for a missing
-// source or now (ms nil, ms or act a nil Func adapter, as Scan refuses
+// source or now (ms nil, ms or act a nil pointer or a nil Func adapter, as Scan refuses
 // them; now zero), naming tracker.metrics, tracker.activity or
 // tracker.now, before anything is read; metric, activity and
 // store errors are in Read.Errors, and a verdict with a metric error is
@@ -269,16 +270,16 @@ func (t *Tracker) Detect(ctx context.Context, ms provider.MetricsSource, act pro
 	return t.detect(ctx, ms, act, r, now, d, why, &rd)
 }
 
-// checkSources returns an error naming op's field when ms is nil or a nil
-// provider.MetricsSourceFunc, or act a nil provider.ActivitySourceFunc: a
-// nil Func adapter is a non-nil interface whose call panics (in Sweep,
-// inside a goroutine), as Scan refuses them.
+// checkSources returns an error naming op's field when ms is nil, a nil
+// pointer or a nil provider.MetricsSourceFunc, or act a nil pointer or
+// a nil provider.ActivitySourceFunc: either is a non-nil interface whose
+// call panics (in Sweep, inside a goroutine), as Scan refuses them.
 func checkSources(op string, ms provider.MetricsSource, act provider.ActivitySource) error {
-	if f, isFunc := ms.(provider.MetricsSourceFunc); ms == nil || isFunc && f == nil {
+	if nilcheck.Is(ms) {
 		return invalid(op+".metrics", nil, "must be set")
 	}
-	if f, isFunc := act.(provider.ActivitySourceFunc); isFunc && f == nil {
-		return invalid(op+".activity", nil, "must be nil or a usable source, not a nil func")
+	if act != nil && nilcheck.Is(act) {
+		return invalid(op+".activity", fmt.Sprintf("%T", act), "must be nil or a usable source, not a nil pointer or func")
 	}
 	return nil
 }
