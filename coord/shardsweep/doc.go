@@ -237,7 +237,8 @@
 // elections (see coord.Shards), and "config/" + replica ID, each running
 // replica's configuration fingerprint. Under Config.Prefix: "state/" + resource
 // ID, the states (bound to detector/etcdstore's 30-day lease, so that those
-// of resources gone from the fleet disappear); ShardName + "/done", the last period done; ShardName +
+// of resources gone from the fleet disappear), and "state.leases/" + lease
+// ID, the ledger of those leases (see detector/etcdstore); ShardName + "/done", the last period done; ShardName +
 // "/claims/" + period + "/" + resource ID, the claims of the current and
 // the previous period (older ones are deleted after each pass).
 //

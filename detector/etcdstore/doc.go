@@ -14,19 +14,39 @@
 // ever had (which would, in time, fill etcd's quota and stop every
 // write of the cluster: elections, rate limits, approvals).
 //
-// That lease counts down only while etcd's leader stays: by default a new
+// etcd counts a lease down only while its leader stays: by default a new
 // etcd leader (a member restarted or upgraded, a network blip) gives
-// every lease its whole TTL again, so with the 30-day default and a
-// leader change more often than monthly a state is never dropped by its
-// lease. Run etcd with lease checkpoints
-// (--feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true on
-// etcd 3.6 and later; --experimental-enable-lease-checkpoint and
-// --experimental-enable-lease-checkpoint-persist on 3.5), which keep the
-// remaining TTL across leader changes, or delete the states of resources
-// that left the fleet (Store.Delete, with the inventory the host lists).
-// Each
-// request has a short timeout (Config.RequestTimeout) and failed requests
-// are retried (Config.MaxRetries); after that Load and Save return an
+// every lease its whole TTL again (unless etcd runs with lease
+// checkpoints, --feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true
+// on etcd 3.6 and later), so with a leader change more often than
+// monthly etcd alone would never drop a state. The store therefore keeps
+// a ledger of the leases it grants, next to the states: the key
+// Prefix without its trailing "/" + ".leases/" + the lease ID in
+// hexadecimal ("idlescale/detector/state.leases/694d7b1c2a5e3f04" for the
+// default prefix; outside the states' prefix when it ends in "/", so a
+// listing of the states never sees it), attached to the lease itself and
+// holding its grant time on the store's clock (WithClock) and its TTL.
+// At each grant (a store grants a lease at a save, at most once per
+// LeaseTTL/25, and at its first save after a restart) it lists the ledger
+// and revokes every lease granted longer than its TTL ago, which deletes
+// the states still bound to it and its entry; any replica does it for
+// the leases of the others and of processes that are gone, so a state
+// not saved again disappears at most LeaseTTL+LeaseTTL/25 after its last
+// save while any replica on the prefix saves states, leader changes or
+// not. (A state saved again is bound to a newer lease and stays.) A
+// replica whose clock runs ahead by d revokes leases d early: a state up
+// to d younger than LeaseTTL may go, which costs its resource a full read
+// (fail safe), never a wrong decision. The ledger holds one entry per
+// replica and LeaseTTL/25 (26 a replica, and one per restart). Its
+// requests never fail a Save: a failed ledger write leaves that lease to
+// etcd's countdown, and a failed listing or revoke waits for the next
+// grant. An etcd role for the store must grant the ledger's key range
+// too, or the ledger silently does nothing. Deleting the states of
+// resources that left the fleet (Store.Delete, with the inventory the
+// host lists) frees them at once.
+//
+// Each request has a short timeout (Config.RequestTimeout) and failed
+// requests are retried (Config.MaxRetries); after that Load and Save return an
 // error matching ErrStore, and the Tracker reads the resource in full (a
 // bounded read of its history, never "idle" by default).
 //

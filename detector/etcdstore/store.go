@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -58,17 +59,20 @@ type Config struct {
 	// LeaseTTL is the lease attached to saved states: a state that is not
 	// saved again (that of a resource gone from the fleet: terminated,
 	// deleted, replaced under a new ID) disappears between
-	// LeaseTTL-LeaseTTL/25 and LeaseTTL after its last save. A Tracker
-	// saves a resource's state at every evaluation, and reads a state
-	// older than its history in full anyway, so a lease that outlasts the
-	// history by LeaseTTL/25 loses no state a Tracker would use; a shorter
-	// one costs a full read of a resource not evaluated for that long.
-	// Rounded down to whole seconds; at least 25s. Default: 30 days (the
-	// Tracker's default history, 28 days, plus LeaseTTL/25). Negative: no
-	// leases (states stay until deleted: the prefix grows by a state for
-	// every resource the fleet ever had). etcd restarts a lease's TTL at
-	// each change of its leader unless it runs with lease checkpoints:
-	// see the package doc.
+	// LeaseTTL-LeaseTTL/25 and LeaseTTL+LeaseTTL/25 after its last save
+	// (on the store's clock, while any replica on the prefix saves
+	// states: the store's lease ledger revokes a lease at the first grant
+	// after its TTL, even where etcd restarted the lease's countdown at a
+	// leader change; see the package doc). A Tracker saves a resource's
+	// state at every evaluation, and reads a state older than its history
+	// in full anyway, so a lease that outlasts the history by LeaseTTL/25
+	// loses no state a Tracker would use; a shorter one costs a full read
+	// of a resource not evaluated for that long (as does a replica whose
+	// clock runs ahead by more than LeaseTTL/25). Rounded down to whole
+	// seconds; at least 25s. Default: 30 days (the Tracker's default
+	// history, 28 days, plus LeaseTTL/25). Negative: no leases and no
+	// ledger (states stay until deleted: the prefix grows by a state for
+	// every resource the fleet ever had).
 	LeaseTTL time.Duration `json:"lease_ttl,omitempty"`
 }
 
@@ -102,8 +106,9 @@ type Option func(*options)
 
 type options struct{ clock clock.Clock }
 
-// WithClock sets the clock that paces retries and lease renewal. Default
-// (also for nil): the real clock; a nil pointer is an error of New.
+// WithClock sets the clock that paces retries and lease renewal and dates
+// the lease ledger's entries (see Config.LeaseTTL). Default (also for
+// nil): the real clock; a nil pointer is an error of New.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // New returns a Store for cfg using cli (usually a *clientv3.Client, which
@@ -127,8 +132,13 @@ func New(cfg Config, cli Client, opts ...Option) (*Store, error) {
 	if ttl == 0 {
 		ttl = DefaultLeaseTTL
 	}
-	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock), leases: etcdkv.NewLeases(cli, ttl, ttl/25, o.clock)}, nil
+	ledger := etcdkv.Ledger(cli, ledgerPrefix(kv.Prefix))
+	return &Store{cli: cli, cfg: kv, r: kv.Retrier(o.clock), leases: etcdkv.NewLeases(cli, ttl, ttl/25, o.clock, ledger)}, nil
 }
+
+// ledgerPrefix returns the prefix of the ledger of the leases of a store
+// whose states are under prefix (see Config.LeaseTTL).
+func ledgerPrefix(prefix string) string { return strings.TrimSuffix(prefix, "/") + ".leases/" }
 
 // Key returns the etcd key of a resource's state.
 func (s *Store) Key(id string) string { return s.cfg.Prefix + url.PathEscape(id) }

@@ -15,7 +15,10 @@
 //     conditioned on what was read, and start again after a short backoff
 //     when another writer won.
 //   - Leases: one lease for a store's writes, granted again once per
-//     renewal period, so that written keys expire on their own.
+//     renewal period, so that written keys expire on their own; with a
+//     Ledger (detector/etcdstore only) the leases granted longer than
+//     their TTL ago on the store's clock are revoked, since etcd restarts
+//     a lease's countdown at each leader change.
 //   - ErrStore: the one sentinel for "etcd failed after the retries",
 //     which the public packages export under their own name.
 package etcdkv
