@@ -124,12 +124,13 @@ type Read struct {
 // whole hours for every window: utilization window and hold, schedule
 // history (each kind's too, see EnsembleConfig.Kinds), evidence windows;
 // its utilization statistics must be mean or max. The error names what
-// does not fit.
+// does not fit; a nil store (or a nil pointer to one) is refused naming
+// tracker.store.
 func NewTracker(e *Ensemble, cfg TrackerConfig, store StateStore) (*Tracker, error) {
 	if e == nil || e.util == nil {
 		return nil, invalid("tracker.ensemble", nil, "must be made by NewEnsemble")
 	}
-	if store == nil {
+	if nilcheck.Is(store) { // a nil *MemoryStateStore too: its every call panics
 		return nil, invalid("tracker.store", nil, "must be set")
 	}
 	if err := cfg.Validate(); err != nil {
