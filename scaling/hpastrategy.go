@@ -34,7 +34,8 @@ type HPAConfig struct {
 	// defaults.
 	Controller hpa.Config `json:"controller,omitzero" yaml:"controller,omitempty"`
 	// Step is the grid step of the provider metrics read on targets
-	// without pods. Default: 1m.
+	// without pods. Default: 1m. Five steps, the lookback, must fit in a
+	// time.Duration: a step above about 58 years is refused.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 }
 
@@ -45,6 +46,9 @@ func (c HPAConfig) Validate() error {
 		return provider.Within("controller", err)
 	}
 	if err := nonNegative("step", c.Step); err != nil {
+		return err
+	}
+	if err := fitsSteps("step", c.Step, 5); err != nil { // the lookback
 		return err
 	}
 	spec := c.spec(1, 1)

@@ -22,7 +22,9 @@ type TargetValueConfig struct {
 	Metric provider.Metric `json:"metric" yaml:"metric"`
 	// Statistic reduces the samples of a step. Default: mean.
 	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
-	// Step is the metric's grid step. Default: 1m.
+	// Step is the metric's grid step. Default: 1m. Five steps, the
+	// lookback, must fit in a time.Duration: a step above about 58 years
+	// is refused.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 	// Target is the value to hold the metric at (≥ 0). Required: 0 is a
 	// valid target meaning "keep it empty" (a build queue), where the
@@ -49,6 +51,9 @@ func (c TargetValueConfig) Validate() error {
 		return err // it names statistic
 	}
 	if err := nonNegative("step", c.Step); err != nil {
+		return err
+	}
+	if err := fitsSteps("step", c.Step, 5); err != nil { // the lookback
 		return err
 	}
 	switch {

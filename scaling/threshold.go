@@ -25,7 +25,9 @@ type ThresholdConfig struct {
 	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
 	// Statistic reduces the samples of a step. Default: mean.
 	Statistic provider.Statistic `json:"statistic,omitempty" yaml:"statistic,omitempty"`
-	// Step is the metric's grid step. Default: 1m.
+	// Step is the metric's grid step. Default: 1m. Window + 2 steps, the
+	// lookback, must fit in a time.Duration (a step of at most about 97
+	// years); a step or window past it is refused, naming it.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 	// Window is how many recent steps with data are averaged (rounded
 	// down to whole steps, at least one). Default: one step, the latest
@@ -60,6 +62,18 @@ func (c ThresholdConfig) Validate() error {
 	}
 	if err := nonNegative("window", c.Window); err != nil {
 		return err
+	}
+	// The lookback, Window + 2 steps (the window at least a step), must
+	// fit in a time.Duration.
+	step := c.Step
+	if step == 0 {
+		step = DefaultStep
+	}
+	if err := fitsSteps("step", step, 3); err != nil {
+		return err
+	}
+	if c.Window > math.MaxInt64-2*step {
+		return provider.Invalid("window", c.Window, fmt.Sprintf("must be at most %s: the strategy reads it and two steps", math.MaxInt64-2*step))
 	}
 	d := c.withDefaults()
 	switch {
@@ -211,6 +225,16 @@ func meanOfLast(s provider.Series, n int) (float64, time.Time, int) {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// fitsSteps returns an error naming field when n steps of d, a
+// strategy's lookback, do not fit in a time.Duration (a typo of a step
+// overflowed it to a negative lookback).
+func fitsSteps(field string, d time.Duration, n int) error {
+	if most := time.Duration(math.MaxInt64) / time.Duration(n); d > most {
+		return provider.Invalid(field, d, fmt.Sprintf("must be at most %s: the strategy reads %d of it", most, n))
+	}
+	return nil
+}
 
 func nonNegative(field string, d time.Duration) error {
 	if d < 0 {
