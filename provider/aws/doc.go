@@ -234,7 +234,12 @@
 // is refused; any other step (6m) is refused, as is every such step
 // while monitoring is changing (pending, disabling). Refusals are
 // provider.ErrUnsupported naming the instance. Gauges (cpu) need nothing:
-// a step shorter than 5 minutes simply has gaps. Groups' metrics are read
+// a step shorter than 5 minutes simply has gaps. Those gaps matter to the
+// scaling strategies that act on the latest value (threshold, target
+// value, HPA, step: 1-minute steps by default, data five steps old or more
+// read as no data): on basic monitoring they find no recent enough point
+// and keep the capacity, so give them a step of 5m, as examples/aws does,
+// or turn on detailed monitoring. Groups' metrics are read
 // at the step asked (the driver does not know their instances'
 // monitoring), and the state is today's: data published before monitoring
 // last changed keeps the period it had.
