@@ -88,10 +88,13 @@ type Config struct {
 	Filter provider.Filter `json:"filter,omitzero" yaml:"filter,omitempty"`
 	// FleetTag is a tag key whose value names the fleet a resource belongs
 	// to, for the safety engine's per-fleet share limit; the fleet's size
-	// is the number of listed resources with the same value. An executing
-	// reaper with a FleetTag needs WithHistory, to record what the limit
-	// counts. Default: "" (every resource is its own fleet and is not
-	// share-limited).
+	// is the number of listed resources with the same value. The listed
+	// resources without the tag (or with an empty value) are one fleet
+	// of their own, named "(untagged)", share-limited as the others
+	// (fail closed: a tag never set does not lift the limit). An
+	// executing reaper with a FleetTag needs WithHistory, to record what
+	// the limit counts. Default: "" (every resource is its own fleet and
+	// is not share-limited).
 	FleetTag string `json:"fleet_tag,omitempty" yaml:"fleet_tag,omitempty"`
 }
 

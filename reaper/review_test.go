@@ -301,7 +301,7 @@ func TestDryRunCountsItsOwnWouldActAgainstTheFleetShare(t *testing.T) {
 	tags := map[string]string{"fleet": "batch"}
 	e.add(t, vm{id: "i-1", cpu: 0.02, tags: tags}, vm{id: "i-2", cpu: 0.02, tags: tags},
 		vm{id: "i-3", cpu: 0.02, tags: tags}, vm{id: "i-4", cpu: 0.02, tags: tags},
-		vm{id: "i-5", cpu: 0.02, tags: map[string]string{"fleet": "web"}}, vm{id: "i-6", cpu: 0.02})
+		vm{id: "i-5", cpu: 0.02, tags: map[string]string{"fleet": "web"}}, vm{id: "i-6", cpu: 0.02}, vm{id: "i-7", cpu: 0.02})
 	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{FleetTag: "fleet"}), t0)
 	require.NoError(t, err)
 	require.True(t, rep.DryRun)
@@ -320,7 +320,8 @@ func TestDryRunCountsItsOwnWouldActAgainstTheFleetShare(t *testing.T) {
 	assert.Equal(t, map[reaper.Outcome]int{reaper.OutcomeWouldAct: 2, reaper.OutcomeBlocked: 2}, batch,
 		"as an executing run: half of the fleet")
 	assert.Equal(t, reaper.OutcomeBlocked, record(t, rep, "i-5").Outcome, "a fleet of one: one stop is all of it")
-	assert.Equal(t, reaper.OutcomeWouldAct, record(t, rep, "i-6").Outcome, "no fleet: not share-limited")
+	assert.Equal(t, reaper.OutcomeWouldAct, record(t, rep, "i-6").Outcome, "the untagged are a fleet of two: one may go")
+	assert.Equal(t, reaper.OutcomeBlocked, record(t, rep, "i-7").Outcome, "the untagged are a fleet of two: not both")
 	assert.Equal(t, 3, rep.Totals.WouldAct)
 	n, err := e.history.ActedOn(t.Context(), "batch", t0.Add(-time.Hour))
 	require.NoError(t, err)

@@ -309,12 +309,23 @@ func (r *Reaper) fleetSizes(records []Record) map[string]int {
 	return fleets
 }
 
-// fleetOf returns the fleet name of res under Config.FleetTag.
+// untaggedFleet is the fleet, under a Config.FleetTag, of the resources
+// without that tag (or with an empty value).
+const untaggedFleet = "(untagged)"
+
+// fleetOf returns the fleet name of res under Config.FleetTag: its tag's
+// value, or untaggedFleet when it has none. Without a FleetTag it is "".
+// (A resource without the tag was its own fleet, not share-limited: with
+// a FleetTag the host asks for the limit, and a tag never set must not
+// let every such resource escape it.)
 func (r *Reaper) fleetOf(res provider.Resource) string {
 	if r.cfg.FleetTag == "" {
 		return ""
 	}
-	return res.Tags[r.cfg.FleetTag]
+	if name := res.Tags[r.cfg.FleetTag]; name != "" {
+		return name
+	}
+	return untaggedFleet
 }
 
 // runState is what one run counts as it goes.
