@@ -253,9 +253,10 @@ func (c LimitsConfig) withDefaults() (LimitsConfig, error) {
 // MaxFleetShare of a fleet per Window, counting those the history
 // recorded and Proposal.FleetPlanned. A proposal's fleet is
 // Proposal.Fleet of Proposal.FleetSize instances; a group without a Fleet
-// is its own fleet of Current.Desired instances; a single resource
-// without a Fleet is not share-limited. A named fleet of unknown size is
-// blocked. History errors and a negative count make the rule fail (the
+// is its own fleet of Current.Desired instances (an empty group's
+// scale_in, which takes none, passes with nothing acted on in the Window
+// and is blocked with anything); a single resource without a Fleet is
+// not share-limited. A named fleet of unknown size is blocked. History errors and a negative count make the rule fail (the
 // engine blocks), and so does a *MemoryHistory whose Keep was lowered
 // below Window after NewLimitsRule. With LimitsConfig.NoFleetShare the fleet share is not
 // checked. Safe for concurrent use if the history is.
@@ -366,6 +367,7 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		return pass, nil
 	}
 	fleet, size := p.Fleet, p.FleetSize
+	empty := false // a group of no instances: a known size, 0
 	if fleet == "" {
 		if !p.Action.IsScale() {
 			return pass, nil
@@ -373,9 +375,10 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		fleet = p.Resource.ID
 		if size == 0 {
 			size = p.Current.Desired
+			empty = size == 0
 		}
 	}
-	if size == 0 {
+	if size == 0 && !empty {
 		return Result{Outcome: Block, Risk: RiskMedium,
 			Reason:          fmt.Sprintf("fleet %q has unknown size: cannot bound the share acted on", fleet),
 			Recommendations: []string{"set Proposal.FleetSize"}}, nil
@@ -401,6 +404,19 @@ func (r *LimitsRule) Check(ctx context.Context, p Proposal) (Result, error) {
 		planned = fmt.Sprintf(" (%d of them planned, not yet recorded)", p.FleetPlanned)
 	}
 	units := p.Units()
+	if empty {
+		// A scale_in of an empty group takes no instance (units is 0):
+		// its share is 0 with nothing acted on in the window, and spent
+		// (as a non-empty group's beyond the limit) with anything.
+		if done == 0 {
+			return pass, nil
+		}
+		return Result{Outcome: Block, Risk: RiskMedium,
+			Reason: fmt.Sprintf("fleet %q: %d acted on in the last %s%s and none left (limit %.0f%%)",
+				fleet, done, r.p.Window, planned, 100*r.p.MaxFleetShare),
+			Factors:         []string{"fleet share spent"},
+			Recommendations: []string{"spread the change over more than " + r.p.Window.String()}}, nil
+	}
 	share := float64(addCounts(done, units)) / float64(size)
 	if share > r.p.MaxFleetShare+1e-9 {
 		return Result{Outcome: Block, Risk: RiskMedium,
