@@ -65,7 +65,8 @@ func (r *Reaper) expireApprovals(ctx context.Context, now time.Time, rep *Report
 }
 
 // findApproval looks up the approval requests of the proposal's resource.
-// A granted one bound to p is presented (p.ApprovalID); a pending one is
+// A granted one bound to p is presented (p.ApprovalID); a pending one, or
+// one granted after p.Now (it does not approve p, judged before it), is
 // returned so that no second request is made; a denied one, or one that
 // is executing (claimed by another run, or by one that stopped before it
 // reported the outcome), that has not expired stops the pipeline (stop =
@@ -97,6 +98,16 @@ func (r *Reaper) findApproval(ctx context.Context, rec *Record, p *safety.Propos
 		}
 		switch q.State {
 		case approval.Approved:
+			if p.Now.Before(q.DecidedAt) || p.Now.Before(q.CreatedAt) {
+				// Granted after the time p is judged at (in the run's
+				// first minute, whose checks are made at its now): it
+				// did not exist then, so it does not approve p. It is
+				// waited for, as a pending one, not asked for again.
+				if pendingID == "" {
+					pendingID = q.ID
+				}
+				continue
+			}
 			p.ApprovalID = q.ID
 			return "", false
 		case approval.Pending:

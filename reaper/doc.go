@@ -128,7 +128,9 @@
 // With WithApprovals, a proposal the Gate sends for approval becomes a
 // pending approval request (when executing); its ID is on the Record. The
 // reaper does not ask twice for the same proposal while a request is
-// pending. Once a human approves it, the next run presents it to the Gate,
+// pending. Once a human approves it, the next run presents it to the Gate
+// (a run whose proposal is judged before the approval was granted, as
+// in its first minute, waits for it as for a pending one),
 // claims it (Approvals.Claim: nobody else can use it), acts, and then
 // completes it when the provider accepted the action (or failed without
 // saying that nothing changed) or releases it when the provider says

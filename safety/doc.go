@@ -127,8 +127,8 @@
 //
 // A proposal that needs approval goes ahead only when it carries the ID of
 // an approval (Proposal.ApprovalID) that the engine's ApprovalVerifier
-// accepts: granted, bound to exactly this proposal (Proposal.Fingerprint)
-// and unexpired. Package safety/approval provides the requests, their
+// accepts: granted by the proposal's Now, bound to exactly this proposal
+// (Proposal.Fingerprint) and unexpired. Package safety/approval provides the requests, their
 // state machine, stores and audit; its approval.Manager is the usual
 // verifier. A host may plug in its own with ApprovalVerifierFunc.
 //

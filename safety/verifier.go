@@ -7,8 +7,9 @@ import "context"
 // package safety/approval implements it; a host may put its own in (a
 // ticket system, a chat-ops bot) with ApprovalVerifierFunc.
 //
-// Verify returns nil when approval id is granted, bound to exactly p (see
-// Proposal.Fingerprint) and not expired at p.Now, and an error saying why
+// Verify returns nil when approval id is granted (at or before p.Now: an
+// approval granted after the time p is judged at does not approve it),
+// bound to exactly p (see Proposal.Fingerprint) and not expired at p.Now, and an error saying why
 // not otherwise (unknown, pending, denied, expired, already executed,
 // granted for another target). It must change nothing (the engine calls it
 // from Evaluate and Preview too, and executing an approval is the caller's

@@ -33,6 +33,9 @@ func (m *Manager) Claim(ctx context.Context, id string, p safety.Proposal) (Requ
 		if r.Fingerprint != fp {
 			return mismatch(*r)
 		}
+		if err := notYetGranted(*r, p.Now); err != nil {
+			return err
+		}
 		r.ClaimedBy, r.ClaimedAt = p.Requester, p.Now
 		return nil
 	})

@@ -46,6 +46,9 @@
 //   - An approval is bound to the proposal's Fingerprint (action,
 //     resource, current and target capacity or size): a changed target
 //     needs a new approval (ErrMismatch).
+//   - An approval covers the proposals judged from the time it was
+//     granted (and its request made) to its expiry: Verify, Claim and
+//     Execute refuse one whose Now is before it (ErrTransition).
 //   - A request lapses Config.TTL after it was made (default 4h); expired,
 //     denied and cancelled requests never execute (ErrExpired,
 //     ErrTransition).

@@ -3,6 +3,7 @@ package approval
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors of the package. Functions wrap them with context; test
@@ -58,4 +59,21 @@ func (e *TransitionError) Is(target error) bool {
 // approved one.
 func mismatch(r Request) error {
 	return fmt.Errorf("%w: %q was approved for %s of %q with another target", ErrMismatch, r.ID, r.Proposal.Action, r.Proposal.Resource.ID)
+}
+
+// notYetGranted returns an error matching ErrTransition when now, the
+// time a proposal is judged at, is before r was approved (or made): the
+// approval did not exist then, and a proposal judged before it (a run's
+// checks made at its start, a replica's clock behind) is not approved by
+// it.
+func notYetGranted(r Request, now time.Time) error {
+	granted := r.DecidedAt
+	if r.CreatedAt.After(granted) {
+		granted = r.CreatedAt
+	}
+	if now.Before(granted) {
+		return fmt.Errorf("%w: %q was granted at %s, after %s, the time the proposal is judged at: it does not approve it",
+			ErrTransition, r.ID, granted.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+	}
+	return nil
 }

@@ -270,7 +270,9 @@ func (m *Manager) Cancel(ctx context.Context, id, by string, now time.Time, reas
 // the approved one (a changed target needs a new approval), ErrExpired
 // when p.Now is at or past the expiry (the request moves to expired),
 // ErrTransition when it is not approved (pending, denied, cancelled,
-// executed), safety.ErrAudit when not audited.
+// executed) or p.Now is before it was approved or requested (the
+// approval did not exist at the time p is judged at; nothing changes),
+// safety.ErrAudit when not audited.
 func (m *Manager) Execute(ctx context.Context, id string, p safety.Proposal) (Request, error) {
 	if err := m.made(); err != nil {
 		return Request{}, err
@@ -286,14 +288,17 @@ func (m *Manager) Execute(ctx context.Context, id string, p safety.Proposal) (Re
 		if r.Fingerprint != fp {
 			return mismatch(*r)
 		}
+		if err := notYetGranted(*r, p.Now); err != nil {
+			return err
+		}
 		r.ClosedAt = p.Now
 		return nil
 	})
 }
 
 // Verify reports, without changing anything, whether request id is an
-// approval that p may execute under at p.Now: approved, same fingerprint,
-// not expired. Errors as for Execute; nil means valid. It implements
+// approval that p may execute under at p.Now: approved at or before
+// p.Now, same fingerprint, not expired. Errors as for Execute; nil means valid. It implements
 // safety.ApprovalVerifier: the engine calls it for proposals that carry an
 // ApprovalID.
 func (m *Manager) Verify(ctx context.Context, id string, p safety.Proposal) error {
@@ -315,7 +320,7 @@ func (m *Manager) Verify(ctx context.Context, id string, p safety.Proposal) erro
 	case r.Fingerprint != p.Fingerprint():
 		return mismatch(r)
 	}
-	return nil
+	return notYetGranted(r, p.Now)
 }
 
 // Get returns request id, or an error matching ErrUnknown.

@@ -69,7 +69,7 @@ func TestApprovalsAcrossReplicas(t *testing.T) {
 	_, err = apB.Approve(ctx, req.ID, "alice", p.Now.Add(time.Minute), "ok")
 	require.NoError(t, err)
 
-	p.ApprovalID = req.ID
+	p.ApprovalID, p.Now = req.ID, p.Now.Add(2*time.Minute) // after the approval
 	done, err := apA.Execute(ctx, req.ID, p)
 	require.NoError(t, err)
 	assert.Equal(t, approval.Executed, done.State)

@@ -1,0 +1,53 @@
+package reaper_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/reaper"
+	"github.com/idlescale/idlescale/safety/approval"
+)
+
+// An approval granted after the time a run judges its proposal at (a
+// human approves in the run's first minute, whose checks are all made at
+// the run's now) did not exist then: the run does not act on it nor ask
+// again, and the next run acts on it. (The run presented it, the gate
+// accepted it and the claim was stamped before the approval, so the
+// audit trail showed the stop claimed 30 s before anyone approved it.)
+func TestApprovalGrantedAfterTheProposalIsNotUsedForIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	id := record(t, rep, "i-prod").ApprovalID
+	require.NotEmpty(t, id)
+	run := t0.Add(10 * time.Minute)
+	_, err = e.approvals.Approve(t.Context(), id, "alice", run.Add(30*time.Second), "ok")
+	require.NoError(t, err)
+
+	rep, err = e.run(t.Context(), t, r, run)
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.Equal(t, id, rec.ApprovalID, "no second request")
+	assert.Empty(t, e.actions())
+	reqs, err := e.approvals.List(t.Context(), approval.Filter{ResourceID: "i-prod"})
+	require.NoError(t, err)
+	assert.Len(t, reqs, 1, "no second request")
+
+	rep, err = e.run(t.Context(), t, r, run.Add(time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeActed, rec.Outcome, rec.Reason)
+	assert.Equal(t, id, rec.ApprovalID)
+	res, err := e.cloud.Get(t.Context(), "i-prod")
+	require.NoError(t, err)
+	assert.Equal(t, provider.StateStopped, res.State)
+}
