@@ -340,8 +340,7 @@ func (r *BusinessHoursRule) NextAllowed(t time.Time) time.Time {
 			if !r.c.holidayBlocks {
 				return t
 			}
-			y, m, d := t.Date()
-			t = time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
+			t = nextDay(t)
 			continue
 		}
 		end := r.c.hours.End(t)
@@ -351,13 +350,27 @@ func (r *BusinessHoursRule) NextAllowed(t time.Time) time.Time {
 		// Windows that meet across midnight are one to End, but a
 		// holiday that does not block ends them at its midnight: read
 		// each day again from its start.
-		y, m, d := t.Date()
-		if next := time.Date(y, m, d+1, 0, 0, 0, 0, t.Location()); len(r.calendars)+len(r.c.holidays) > 0 && next.After(t) && end.After(next) {
+		if next := nextDay(t); len(r.calendars)+len(r.c.holidays) > 0 && next.After(t) && end.After(next) {
 			end = next
 		}
 		t = end
 	}
 	return time.Time{}
+}
+
+// nextDay returns the first instant of the local day after t's, in t's
+// location. Where the clock springs forward at midnight (America/Santiago,
+// America/Havana), that midnight does not exist and time.Date gives the
+// hour before it, still on t's day: the day then starts at the jump.
+func nextDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	next := time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
+	if ny, nm, nd := next.Date(); ny == y && nm == m && nd == d {
+		if _, end := next.ZoneBounds(); !end.IsZero() {
+			next = end.In(t.Location())
+		}
+	}
+	return next
 }
 
 func (r *BusinessHoursRule) blackoutEnd(t time.Time) time.Time {
