@@ -226,6 +226,54 @@ func TestHarmonicRefusesDataThatOverflowItsFit(t *testing.T) {
 	require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
 }
 
+// TestHoltWintersRefusesDataThatOverflowItsFit: near the largest float64
+// the Holt-Winters start (the mean of the first season, a sum of 24
+// values near 1e307) overflows and the state is NaN; Fit succeeded, and
+// every Forecast was then ErrNumeric. Fit now refuses the data as the
+// harmonic model's does (ErrNumeric and provider.ErrInvalid) and leaves
+// the model unfitted, and so does an ensemble with such a member and a
+// seasonal mean whose sum of seasons overflows.
+func TestHoltWintersRefusesDataThatOverflowItsFit(t *testing.T) {
+	t.Parallel()
+	y := make([]float64, 24*10)
+	for i := range y {
+		y[i] = 1e307 * (1 + 0.5*math.Sin(2*math.Pi*float64(i)/24))
+	}
+	huge := make([]float64, len(y))
+	for i := range huge {
+		huge[i] = 1e308 * (1 + 0.5*math.Sin(2*math.Pi*float64(i)/24))
+	}
+	hw := func(cfg forecast.HoltWintersConfig) func() (forecast.Model, error) {
+		return func() (forecast.Model, error) { return forecast.NewHoltWinters(cfg) }
+	}
+	tests := []struct {
+		name  string
+		give  func() (forecast.Model, error)
+		giveY []float64
+	}{
+		{"additive", hw(forecast.HoltWintersConfig{Period: 24}), y},
+		{"damped", hw(forecast.HoltWintersConfig{Period: 24, Damped: true}), y},
+		{"multiplicative", hw(forecast.HoltWintersConfig{Period: 24, Multiplicative: true}), y},
+		{"ensemble mean", func() (forecast.Model, error) {
+			return forecast.Spec{Kind: forecast.KindEnsemble, Members: []forecast.Spec{
+				{Kind: forecast.KindHoltWinters, Period: 24}, {Kind: forecast.KindSeasonalNaive, Period: 24},
+			}}.New(forecast.IntervalOptions{})
+		}, y},
+		{"seasonal mean", func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) }, huge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := tt.give()
+			require.NoError(t, err)
+			err = m.Fit(tt.giveY)
+			require.ErrorIs(t, err, forecast.ErrNumeric)
+			require.ErrorIs(t, err, provider.ErrInvalid)
+			require.ErrorIs(t, m.Forecast(make([]float64, 3), nil, nil), forecast.ErrNotFitted)
+		})
+	}
+}
+
 // TestMultiplicativeHoltWintersGapForecastNotPositive: a multiplicative
 // Holt-Winters model refuses a value ≤ 0 in Update, and a gap (NaN) is
 // filled with its one-step forecast; where that forecast is ≤ 0 (a

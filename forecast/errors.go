@@ -26,9 +26,11 @@ var (
 	ErrNonPositive = fmt.Errorf("%w: non-positive value for a multiplicative model", provider.ErrInvalid)
 	// ErrNumeric means a forecast came out NaN or infinite, which happens
 	// only when the data are so large that the model's arithmetic
-	// overflows (or a Func returned a non-finite value). A Harmonic
-	// whose fit overflows (values near the largest float64) refuses the
-	// data at Fit with an error matching ErrNumeric and
+	// overflows (or a Func returned a non-finite value). A built-in
+	// model whose fit overflows (values near the largest float64: a
+	// Harmonic's normal equations, a Holt-Winters start, a seasonal
+	// mean's sum of seasons, or an Ensemble with such a member) refuses
+	// the data at Fit with an error matching ErrNumeric and
 	// provider.ErrInvalid, rather than fitting a model every forecast of
 	// which would be NaN.
 	ErrNumeric = errors.New("forecast: non-finite forecast")

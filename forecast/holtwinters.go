@@ -121,7 +121,9 @@ func (m *HoltWinters) Evaluations() int { return m.evals }
 
 // Fit estimates the parameters on y (2·Period + 1 values at least: two
 // seasons start the state, and the intervals need a forecast error; all > 0 for
-// a multiplicative model, else ErrNonPositive) and the intervals.
+// a multiplicative model, else ErrNonPositive) and the intervals. Data so
+// large (near the largest float64) that the state overflows are refused
+// with an error matching ErrNumeric and provider.ErrInvalid.
 func (m *HoltWinters) Fit(y []float64) error { return fitModel(m, y, m.opts) }
 
 // Forecast implements Model.

@@ -605,6 +605,9 @@ func fitModel(c core, y []float64, opts IntervalOptions) error {
 	if err := c.fitParams(y); err != nil {
 		return err
 	}
+	if err := checkFitFinite(c, y); err != nil {
+		return err
+	}
 	b.NonNegative = slices.Min(y) >= 0
 	floor := 0.0
 	if !opts.Absolute {
@@ -612,6 +615,24 @@ func fitModel(c core, y []float64, opts IntervalOptions) error {
 	}
 	b.Residuals = replayResiduals(c, y, opts.withDefaults(), floor)
 	b.Fitted = true
+	return nil
+}
+
+// checkFitFinite refuses a fit whose one-step forecast is not finite:
+// data so large (near the largest float64) that the fitted state
+// overflowed (a Holt-Winters start, the mean of a season, or a seasonal
+// mean's sum of seasons), so that every Forecast would fail with
+// ErrNumeric. A FuncModel is left to Forecast (its function, not the
+// data, writes the value).
+func checkFitFinite(c core, y []float64) error {
+	if _, ok := c.(*FuncModel); ok {
+		return nil
+	}
+	b := c.base()
+	c.predict(b.one[:])
+	if f := b.one[0]; math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%w: %w: %s: the data overflow the model (largest |y| %g; one-step forecast %v)", ErrNumeric, provider.ErrInvalid, c.kind(), maxAbs(y), f)
+	}
 	return nil
 }
 
