@@ -149,8 +149,10 @@ func (e *Ensemble) Members() []Model {
 // inverse_error).
 func (e *Ensemble) Weights() []float64 { return slices.Clone(e.weights) }
 
-// Fit fits every member on y, sets the weights and estimates the
-// ensemble's intervals. It needs what the most demanding member needs.
+// Fit fits every member on y as its own Fit does (each member, as
+// Members returns it, then forecasts with its own intervals), sets the
+// weights and estimates the ensemble's intervals. It needs what the most
+// demanding member needs.
 func (e *Ensemble) Fit(y []float64) error { return fitModel(e, y, e.opts) }
 
 // Forecast implements Model.
@@ -182,18 +184,10 @@ func (e *Ensemble) need() int {
 
 func (e *Ensemble) fitParams(y []float64) error {
 	for i, c := range e.members {
-		var err error
-		if e.combine == CombineInverseError {
-			// The weights need each member's rolling-origin errors.
-			err = c.Fit(y)
-		} else {
-			err = checkFitInput(c.kind(), y, c.need())
-			if err == nil {
-				err = c.fitParams(y)
-			}
-			c.base().Fitted = err == nil
-		}
-		if err != nil {
+		// Whole, with its own intervals: Members returns the members as
+		// fitted models (and the inverse_error weights need their
+		// rolling-origin errors).
+		if err := c.Fit(y); err != nil {
 			return fmt.Errorf("forecast: ensemble member %d (%s): %w", i, c.kind(), err)
 		}
 	}
