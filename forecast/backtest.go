@@ -87,8 +87,10 @@ type BacktestResult struct {
 // loss and coverage. Gaps (NaN) in y are allowed: a gap in the actual
 // values is not scored, an origin whose training window has a gap
 // longer than opts.Gaps allows is skipped, and so is one whose window
-// starts inside such a gap (a window that starts in the series' own
-// leading gaps is fitted on the data after them) or ends with one (the
+// starts inside such a gap (a window that starts in a shorter one is
+// fitted with it interpolated from the value before the window, and one
+// that starts in the series' own leading gaps on the data after them)
+// or ends with one (the
 // predictive strategy restarts its history after one, and forecasts
 // nothing across it); when the window ends with
 // a shorter run of gaps, the model forecasts across them and is scored
@@ -218,16 +220,29 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	if lo < 0 || t >= len(y) || t < 1 {
 		return or, false, provider.Invalid(fmt.Sprintf("origins[%d]", i), t, fmt.Sprintf("needs %d steps before it inside y (len %d)", opts.Window, len(y)))
 	}
-	train, err := Prepare(provider.Series{Start: epoch, Step: 1, Values: y[lo:t]}, opts.Gaps)
-	if err != nil {
-		return or, false, nil
-	}
-	if early := leadingGap(y, lo, t); early > opts.Gaps.MaxSteps(1) {
+	early := leadingGap(y, lo, t)
+	if early > opts.Gaps.MaxSteps(1) {
 		// The window starts inside a gap of the series too long to
 		// interpolate, which Prepare trims as the series' own start:
 		// skipped as one inside the window or at its end.
 		return or, false, nil
 	}
+	// A shorter gap cut by the window's start is interpolated, as one
+	// inside the window is, from the value before it: prepared from
+	// there, and the steps before lo dropped (Prepare would trim it as
+	// the series' leading gaps, and fit on fewer than Window steps).
+	from := lo
+	if early > 0 {
+		from--
+		for math.IsNaN(y[from]) {
+			from--
+		}
+	}
+	train, err := Prepare(provider.Series{Start: epoch, Step: 1, Values: y[from:t]}, opts.Gaps)
+	if err != nil || len(train) <= lo-from {
+		return or, false, nil
+	}
+	train = train[lo-from:]
 	m, err := b.newModel()
 	if err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: new model: %w", err)

@@ -49,7 +49,8 @@ func TestBacktestWindowInsideTheLeadingGaps(t *testing.T) {
 
 // TestBacktestWindowStartingInAShortGap: a window that starts inside a gap
 // the policy allows (three steps, the default MaxSteps) is not skipped:
-// it is fitted on the data after the gap's steps it holds.
+// it is fitted with the gap's steps it holds interpolated
+// (TestBacktestWindowStartingInAShortGapIsInterpolated).
 func TestBacktestWindowStartingInAShortGap(t *testing.T) {
 	t.Parallel()
 	y := seasonal(24*20, 100, 0, 20, 3, 8)
@@ -62,4 +63,38 @@ func TestBacktestWindowStartingInAShortGap(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, res.Skipped, "273 and 274: their windows start 2 steps and 1 step before the gap ends")
 	require.Len(t, res.Origins, 2)
+}
+
+// TestBacktestWindowStartingInAShortGapIsInterpolated: Backtest fits each
+// model on the Window steps before its origin with short gaps
+// interpolated, as its doc says; a window starting inside a gap the
+// policy allows was trimmed to the steps after it (Prepare reads leading
+// gaps as the series' start), so a model needing the whole window failed
+// to fit and a gap the policy allows took the whole Backtest down. The
+// gap is now interpolated from its neighbours (the one before the
+// window's start too), and the model is fitted on the whole window.
+func TestBacktestWindowStartingInAShortGapIsInterpolated(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	for i := 200; i < 203; i++ { // a gap of 3 steps, the default MaxSteps
+		y[i] = math.NaN()
+	}
+	newMean := func() (forecast.Model, error) { return forecast.NewSeasonalMean(24, 2) } // needs 72 steps
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 72, Origins: []int{273, 274}}
+	res, err := forecast.Backtest(t.Context(), y, newMean, opts)
+	require.NoError(t, err)
+	assert.Zero(t, res.Skipped, "273 and 274: their windows start 2 steps and 1 step before the gap ends")
+	require.Len(t, res.Origins, 2)
+	for k, or := range res.Origins {
+		t0 := opts.Origins[k]
+		filled, err := forecast.Prepare(seriesOf(y[199:t0]), forecast.GapPolicy{})
+		require.NoError(t, err)
+		window := filled[len(filled)-72:]
+		m, err := newMean()
+		require.NoError(t, err)
+		require.NoError(t, m.Fit(window))
+		point := make([]float64, 24)
+		require.NoError(t, m.Forecast(point, nil, nil))
+		assert.InDelta(t, forecast.MASE(y[t0:t0+24], point, forecast.Scale(window, 24)), or.MASE, 1e-12, "origin %d", t0)
+	}
 }
