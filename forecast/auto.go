@@ -230,7 +230,11 @@ type candidate struct {
 // Fit validates every candidate on y, picks the best and refits it on all
 // of y. It returns ErrInsufficientData when y is empty, constant or too
 // short for any candidate's validation, and provider.ErrInvalid for
-// non-finite values.
+// non-finite values. The validation window must leave a value to fit
+// on: y needs 2·Horizon + 1 values (Validation + 1 when that is set),
+// 49 with the default horizon of 24 (no period, or a shortest period of
+// 24), and a candidate is only validated with the steps it needs before
+// the window; without Periods, 8 values to detect them.
 //
 // The phases: plan the validation (periods, candidates, horizon, window),
 // validate every candidate on rolling origins, rank them (with the
@@ -238,7 +242,14 @@ type candidate struct {
 // intervals, and record the scores.
 func (a *Auto) Fit(y []float64) error {
 	a.chosen, a.scores, a.spec, a.periods = nil, nil, Spec{}, nil
-	if err := checkFitInput(KindAuto, y, 8); err != nil {
+	need := minDetect // to detect periods
+	if len(a.cfg.Periods) > 0 {
+		need = a.validationNeed(a.cfg.Periods)
+	}
+	if err := checkFitInput(KindAuto, y, need); err != nil {
+		if len(a.cfg.Periods) == 0 && len(y) < need {
+			return fmt.Errorf("%w to detect periods (%d when none is found)", err, a.validationNeed(nil))
+		}
 		return err
 	}
 	p, err := a.plan(y)
@@ -288,26 +299,53 @@ func (a *Auto) plan(y []float64) (autoPlan, error) {
 	if len(specs) == 0 {
 		specs = DefaultCandidates(periods)
 	}
-	H := a.cfg.Horizon
-	if H == 0 {
-		H = 24
-		if len(periods) > 0 {
-			H = min(periods[0], 48)
-		}
-	}
 	n := len(y)
-	v := a.cfg.Validation
-	if v == 0 {
-		v = max(n/4, 2*min(H, math.MaxInt/2)) // 2·H, not past math.MaxInt: the need below stays 2·H + 1
-	}
+	H, v := a.window(n, periods)
 	if v >= n {
-		return autoPlan{}, insufficient("auto: y", n, min(v, math.MaxInt-1)+1)
+		err := insufficient("auto: y", n, min(v, math.MaxInt-1)+1)
+		if len(periods) == 0 {
+			return autoPlan{}, fmt.Errorf("%w: no period detected, so the horizon is %d and the validation window %d", err, H, v)
+		}
+		return autoPlan{}, err
 	}
 	// No origin of the window scores a step past its end: a longer
 	// horizon scores nothing more, and origins × H predictions of it
 	// overflowed.
 	H = min(H, v)
 	return autoPlan{periods: periods, specs: specs, H: H, t0: n - v}, nil
+}
+
+// minDetect is the fewest values DetectPeriods takes.
+const minDetect = 8
+
+// window returns the horizon H and the validation window v of a plan for
+// n values and the sorted periods: H as configured, or the shortest
+// period, at most 48 (24 without a period); v as configured, or
+// max(n/4, 2·H).
+func (a *Auto) window(n int, periods []int) (H, v int) {
+	H = a.cfg.Horizon
+	if H == 0 {
+		H = 24
+		if len(periods) > 0 {
+			H = min(periods[0], 48)
+		}
+	}
+	v = a.cfg.Validation
+	if v == 0 {
+		v = max(n/4, 2*min(H, math.MaxInt/2)) // 2·H, not past math.MaxInt: the need stays 2·H + 1
+	}
+	return H, v
+}
+
+// validationNeed is the fewest values whose validation window, for the
+// given periods (in any order), leaves one to fit on: v + 1 for a
+// configured Validation v, else 2·H + 1 (n > n/4 always).
+func (a *Auto) validationNeed(periods []int) int {
+	if len(periods) > 0 {
+		periods = []int{slices.Min(periods)}
+	}
+	_, v := a.window(0, periods)
+	return min(v, math.MaxInt-1) + 1
 }
 
 // validate builds every candidate, fits it on y[:t0] and rolls it through
