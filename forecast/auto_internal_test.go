@@ -322,8 +322,8 @@ func TestScoreOrigin(t *testing.T) {
 
 // TestEnsembleCombines pins the ensembles' point forecasts against their
 // members' own: the median of two members is their mean, of three the
-// middle one; and meanAbsResidual, the mean |error| over every horizon
-// that inverse_error weighs members by.
+// middle one; and the mean |error| over every horizon that
+// inverse_error weighs members by.
 func TestEnsembleCombines(t *testing.T) {
 	t.Parallel()
 	y := synthetic(24*20, 11)
@@ -354,9 +354,27 @@ func TestEnsembleCombines(t *testing.T) {
 		assert.InDelta(t, v[1], got[h], 1e-9, "median of three at %d", h)
 	}
 
-	r := residuals{Sorted: [][]float64{{-3, 1}, {2, -2, 4}}}
-	assert.InDelta(t, 12.0/5, meanAbsResidual(&r), 1e-12)
-	assert.True(t, math.IsNaN(meanAbsResidual(&residuals{})))
+	// The replay's mean |error| in the series' unit (base.mae, which
+	// replaced meanAbsResidual, the mean of the stored, by default
+	// relative, errors): seasonal naive 24 replayed from origin
+	// t0 = max(24, 480 − 400 − 48 + 1) = 33 forecasts y[t+h] as
+	// y[t + h mod 24 − 24].
+	sn := member(24).(*SeasonalNaive)
+	require.NoError(t, sn.Fit(y))
+	var sum float64
+	n := 0
+	for t0 := 33; t0 < len(y); t0++ {
+		for h := 0; h < 48 && t0+h < len(y); h++ {
+			sum += math.Abs(y[t0+h] - y[t0+h%24-24])
+			n++
+		}
+	}
+	assert.InDelta(t, sum/float64(n), sn.b.mae, 1e-9)
+	f, err := NewFunc(1, func(_, dst []float64) { clear(dst) }, IntervalOptions{})
+	require.NoError(t, err)
+	f.b.mae = 1
+	_ = replayResiduals(f, []float64{1}, IntervalOptions{}.withDefaults(), 0)
+	assert.True(t, math.IsNaN(f.b.mae), "no origin to replay: no error")
 }
 
 // TestFuncModelEdges pins a Func model's window bounds (1 and 2^22 steps)

@@ -22,8 +22,9 @@ const (
 	// CombineMedian is the per-step median, robust to one bad member.
 	CombineMedian Combine = "median"
 	// CombineInverseError weights each member by 1/MAE of its
-	// rolling-origin errors over the interval horizon, normalised to sum
-	// to 1.
+	// rolling-origin errors over the interval horizon (in the series'
+	// unit, whatever the member's IntervalOptions), normalised to sum to
+	// 1.
 	CombineInverseError Combine = "inverse_error"
 )
 
@@ -195,7 +196,9 @@ func (e *Ensemble) fitParams(y []float64) error {
 		maes := make([]float64, len(e.members))
 		var top float64
 		for i, c := range e.members {
-			maes[i] = meanAbsResidual(&c.base().Residuals)
+			// In the series' unit: a member's stored errors are relative
+			// or absolute as its own interval options say.
+			maes[i] = c.base().mae
 			if math.IsNaN(maes[i]) {
 				return fmt.Errorf("%w: ensemble member %d (%s): no rolling-origin errors to weight by", ErrInsufficientData, i, c.kind())
 			}
@@ -214,22 +217,6 @@ func (e *Ensemble) fitParams(y []float64) error {
 		}
 	}
 	return nil
-}
-
-// meanAbsResidual is the mean absolute error over all horizons of r.
-func meanAbsResidual(r *residuals) float64 {
-	var s float64
-	n := 0
-	for _, e := range r.Sorted {
-		for _, v := range e {
-			s += math.Abs(v)
-		}
-		n += len(e)
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
 }
 
 func (e *Ensemble) reset(y []float64) {

@@ -82,6 +82,10 @@ type base struct {
 	one [1]float64
 	// order is the order of the last replay's errors (replayResiduals').
 	order errorOrder
+	// mae is the mean absolute error, in the series' unit, of the last
+	// replay's h-step errors over every origin and horizon (NaN without
+	// one): the inverse_error weights'.
+	mae float64
 }
 
 // IntervalOptions says how prediction intervals are estimated from
@@ -643,6 +647,7 @@ func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) resi
 	n := len(y)
 	// Clamped to n first: n − Origins − Horizon overflows for the largest.
 	t0 := max(c.minLen(), n-min(o.Origins, n)-min(o.Horizon, n)+1)
+	c.base().mae = math.NaN()
 	if t0 >= n {
 		c.reset(y)
 		return residuals{Floor: floor}
@@ -650,9 +655,14 @@ func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) resi
 	r := residuals{Floor: floor}
 	H := min(o.Horizon, n-t0)
 	errs := make([][]float64, H)
+	count := 0
 	for h := range errs {
 		errs[h] = make([]float64, 0, n-t0-h)
+		count += n - t0 - h
 	}
+	// The mean absolute error in halves, each term divided by the count
+	// as it is added: no sum overflows (values near the largest float64).
+	var half float64
 	pred := make([]float64, H)
 	c.reset(y[:t0])
 	for t := t0; t < n; t++ {
@@ -660,9 +670,11 @@ func replayResiduals(c core, y []float64, o IntervalOptions, floor float64) resi
 		c.predict(pred[:k])
 		for h := range k {
 			errs[h] = append(errs[h], r.scaled(y[t+h]-pred[h], pred[h]))
+			half += math.Abs(y[t+h]/2-pred[h]/2) / float64(count)
 		}
 		c.step(y[t])
 	}
+	c.base().mae = 2 * half
 	r.Levels = sortErrors(errs, !o.Empirical, &c.base().order, y[t0:])
 	r.Sorted = errs
 	return r
