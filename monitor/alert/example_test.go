@@ -28,7 +28,7 @@ func ExampleNew() {
 	blocked.Time = at.Add(time.Hour)
 	_ = log.Record(ctx, blocked) // the same alert: counted, not notified again
 	_ = alerts.Deliver(ctx)
-	_ = alerts.Evaluate(ctx, at.Add(25*time.Hour)) // quiet for 24h: resolved
+	_ = alerts.Evaluate(ctx, at.Add(9*24*time.Hour)) // quiet for eight days: resolved
 	_ = alerts.Deliver(ctx)
 	// Output:
 	// firing safety_block/i-1 1

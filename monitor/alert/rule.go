@@ -226,11 +226,22 @@ const IdleFoundQuiet = 8 * 24 * time.Hour
 // the last one ended) keeps it firing, one alert and not a page an hour.
 const pipelineFailureQuiet = 3 * time.Hour
 
+// safetyBlockQuiet is the ResolveAfter of the default safety_block rule,
+// eight days as IdleFoundQuiet: a block comes from a run that found the
+// resource idle, so a resource the gate blocks at every run of a daily
+// (or weekly) reaper keeps one alert firing, while one no run blocks
+// any more (it vanished) has its alert resolved. A day resolved it just
+// before the next run of a daily reaper, whose block paged again, every
+// day (reaper.Run waits its interval after a run ends).
+const safetyBlockQuiet = IdleFoundQuiet
+
 // DefaultRules returns the built-in alerts: CPU
 // above 0.9 (mean over 5 minutes), idle resources found (resolved by a
 // verdict that it is not, a verified action, or eight days without a
 // verdict that it is: IdleFoundQuiet), scaling failures,
-// safety blocks, failed verifications, rollbacks, forecast fallbacks,
+// safety blocks (resolved by a decision that passes, a verdict that the
+// resource is not idle, or eight days without a block, so that one
+// blocked at every run of a daily or weekly reaper is one alert), failed verifications, rollbacks, forecast fallbacks,
 // pipeline failures (a step, for one resource; resolved after three
 // hours without one, so that one failing at every run of an hourly
 // reaper is one alert) and failed runs (a whole
@@ -257,7 +268,7 @@ func DefaultRules() []Rule {
 				{Kinds: []monitor.Kind{monitor.KindDecision}, Outcomes: []string{string(safety.Pass)}},
 				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
 			},
-			ResolveAfter: 24 * time.Hour},
+			ResolveAfter: safetyBlockQuiet},
 		{Name: "verification_failed", Severity: SeverityCritical, Summary: "action not verified",
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeFailed}},
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeVerified}}}},

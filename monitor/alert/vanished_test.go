@@ -10,6 +10,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // The default idle_found alert of a resource no run judges idle any more
@@ -120,4 +121,38 @@ func TestPipelineFailureResolvesAfterThreeQuietHours(t *testing.T) {
 	assert.Equal(t, alert.StateFiring, state(), "2h59m after the failure")
 	require.NoError(t, a.Evaluate(ctx, t0.Add(3*time.Hour)))
 	assert.Equal(t, alert.StateResolved, state(), "3h after the failure")
+}
+
+// A resource that a daily reaper finds idle and the safety gate blocks at
+// every run keeps one safety_block alert: its quiet time was 24h, and
+// reaper.Run waits its interval after each run ends, so the next run's
+// block came a little more than a day after the last one: the Alerter's
+// evaluation resolved the alert just before it and the block paged
+// again, every day, for one block that never went away. A block no run
+// repeats (the resource vanished) still resolves, after eight quiet days
+// (as idle_found does, the blocks coming from the same runs), and not
+// before.
+func TestSafetyBlockOfADailyReaperStaysFiring(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	const run = 10 * time.Minute // how long a run takes to reach the resource and end
+	start := time.Duration(0)
+	var last time.Duration
+	for range 4 {
+		last = start + run/2
+		require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-1", string(safety.Block), last)))
+		next := start + run + 24*time.Hour
+		for m := start; m < next; m += time.Minute {
+			require.NoError(t, a.Evaluate(ctx, t0.Add(m)))
+		}
+		start = next
+	}
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-1"}, rec.sent(), "one block, one page")
+	require.NoError(t, a.Evaluate(ctx, t0.Add(last+8*24*time.Hour-time.Minute)))
+	assert.Len(t, a.Firing(), 1, "quiet for just under eight days")
+	require.NoError(t, a.Evaluate(ctx, t0.Add(last+8*24*time.Hour)))
+	assert.Empty(t, a.Firing(), "quiet for eight days: resolved")
 }
