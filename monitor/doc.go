@@ -46,7 +46,8 @@
 // # Where events come from
 //
 //   - the reaper, through NewReaperObserver (a reaper.Observer; ReaperEvents
-//     is the conversion as a pure function);
+//     is the conversion as a pure function; WithObserverActor names the
+//     reaper, so that the runs of several reapers in one log are apart);
 //   - the safety engine and the approval manager, through Auditor (a
 //     safety.Auditor); the etcd audit trail every replica shares
 //     (safety/etcdaudit) is read back with ImportAuditAfter, whose

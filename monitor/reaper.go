@@ -196,6 +196,7 @@ type observerConfig struct {
 	clock clock.Clock
 	log   *slog.Logger
 	cost  func(target string) float64
+	actor string
 	// err is the options' fault (a nil *clock.Mock), returned by every
 	// call in place of recording: the observers have no error return at
 	// construction.
@@ -236,6 +237,19 @@ func WithObserverLogger(l *slog.Logger) ObserverOption {
 	return func(o *observerConfig) { o.log = l }
 }
 
+// WithObserverActor names the reaper whose records a ReaperObserver
+// records, as the Actor of its events: give it the reaper's
+// Config.Requester, the Actor of its decisions in the safety audit
+// trail. A host whose reapers record into one log (hourly for
+// instances, daily for volumes) names each, so that their runs are told
+// apart: the alert package's run_failed alert is then one per reaper,
+// resolved by that reaper's next run that succeeds, not by another's.
+// A ScalingObserver ignores it. Default: none (events without an Actor,
+// all runs one reaper's).
+func WithObserverActor(actor string) ObserverOption {
+	return func(o *observerConfig) { o.actor = actor }
+}
+
 // WithInstanceCost sets what one instance of a scaling target costs per
 // hour (InstanceCosts reads it from the autoscaler's policy), so that
 // scaling steps carry the group's cost before and after them, for
@@ -246,7 +260,8 @@ func WithInstanceCost(cost func(target string) float64) ObserverOption {
 
 // ReaperObserver is a reaper.Observer that records what the reaper did as
 // events (ReaperEvents for every record, a KindRun event for every report
-// of Run) in a Recorder, usually the Log:
+// of Run; their Actor the reaper's name, WithObserverActor) in a
+// Recorder, usually the Log:
 //
 //	r, _ := reaper.New(cfg, fleet, det, gate, reaper.WithObserver(monitor.NewReaperObserver(log)))
 //
@@ -317,7 +332,16 @@ func (o *ReaperObserver) ObserveReport(rep reaper.Report, err error) {
 	o.record([]Event{e})
 }
 
-func (o *ReaperObserver) record(evs []Event) { o.errs.record(o.r, o.cfg.log, evs) }
+func (o *ReaperObserver) record(evs []Event) {
+	if o.cfg.actor != "" {
+		for i := range evs {
+			if evs[i].Actor == "" {
+				evs[i].Actor = o.cfg.actor
+			}
+		}
+	}
+	o.errs.record(o.r, o.cfg.log, evs)
+}
 
 // record records evs in r, keeping and logging a failure.
 func (e *errs) record(r Recorder, log *slog.Logger, evs []Event) {

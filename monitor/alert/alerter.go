@@ -23,9 +23,13 @@ import (
 // transition.
 type Alert struct {
 	// ID identifies the alert: the rule's name and the resource
-	// ("idle_found/i-0c6585a"), or the rule's name alone for events about
-	// no resource. It is unique: the rule's name has no "/" (the resource
-	// may), so the ID's first "/" separates the two.
+	// ("idle_found/i-0c6585a"); for events about no resource, the rule's
+	// name and the events' Actor ("run_failed@volumes": a reaper named by
+	// monitor.WithObserverActor), or the rule's name alone when they name
+	// none. It is unique: the rule's name has neither "/" nor "@" (the
+	// resource and the actor may), so the ID's first "/" separates the
+	// rule and the resource, and otherwise its first "@" the rule and the
+	// actor.
 	ID string `json:"id"`
 	// Rule is the rule's name.
 	Rule string `json:"rule"`
@@ -35,6 +39,9 @@ type Alert struct {
 	State State `json:"state"`
 	// ResourceID is the resource concerned; empty for none.
 	ResourceID string `json:"resource_id,omitempty"`
+	// Actor is, for an alert about no resource, the Actor of its events
+	// (the reaper whose runs failed); empty otherwise.
+	Actor string `json:"actor,omitempty"`
 	// Summary is the rule's summary.
 	Summary string `json:"summary"`
 	// Reason is the latest matching event's reason, or the metric's value
@@ -315,7 +322,7 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 			if r.IsMetric() {
 				continue
 			}
-			k := alertKey{rule: r.Name, resource: e.ResourceID}
+			k := eventKey(r.Name, e)
 			if r.Match.Matches(e) {
 				if a.stale(k, e.Time) {
 					continue // already resolved after it happened
@@ -473,8 +480,8 @@ func (a *Alerter) fire(r Rule, k alertKey, at time.Time, reason string, value fl
 		cur.Reason, cur.Value = reason, value
 		return false
 	}
-	id := alertID(k.rule, k.resource)
-	al := &Alert{ID: id, Rule: r.Name, Severity: r.Severity, State: StateFiring, ResourceID: k.resource,
+	id := k.id()
+	al := &Alert{ID: id, Rule: r.Name, Severity: r.Severity, State: StateFiring, ResourceID: k.resource, Actor: k.actor,
 		Summary: r.Summary, Reason: reason, Value: value, Count: 1, StartsAt: at, LastSeen: at}
 	a.firing[k] = al
 	a.queue(*al)
@@ -488,7 +495,7 @@ func (a *Alerter) fire(r Rule, k alertKey, at time.Time, reason string, value fl
 // while, the last match it saw (an event that happened after it is new,
 // however late it arrives). a.mu is held.
 func (a *Alerter) resolve(cur *Alert, at, staleUntil time.Time, reason string) {
-	k := alertKey{rule: cur.Rule, resource: cur.ResourceID}
+	k := alertKey{rule: cur.Rule, resource: cur.ResourceID, actor: cur.Actor}
 	delete(a.firing, k)
 	delete(a.lastMatch, k)
 	delete(a.open, k)
@@ -750,17 +757,32 @@ func (a *Alerter) Stats() []NotifierStats {
 	return out
 }
 
-// alertKey identifies an alert: its rule and its resource. The maps are
-// keyed by it rather than by Alert.ID, which joins the two with "/".
-type alertKey struct{ rule, resource string }
+// alertKey identifies an alert: its rule and its resource, or for events
+// about no resource, the actor that recorded them (a reaper's runs). The
+// maps are keyed by it rather than by Alert.ID, which joins them with
+// "/" or "@".
+type alertKey struct{ rule, resource, actor string }
 
-// alertID is an Alert's ID: rule "/" resource, or the rule alone. It is
-// unambiguous because a rule name has no "/" (Rule.Validate).
-func alertID(rule, resource string) string {
-	if resource == "" {
-		return rule
+// eventKey is the key of rule's alert for e: per resource, or, for an
+// event about none (a run), per actor.
+func eventKey(rule string, e monitor.Event) alertKey {
+	if e.ResourceID != "" {
+		return alertKey{rule: rule, resource: e.ResourceID}
 	}
-	return rule + "/" + resource
+	return alertKey{rule: rule, actor: e.Actor}
+}
+
+// id is an Alert's ID: rule "/" resource, rule "@" actor, or the rule
+// alone. It is unambiguous because a rule name has neither "/" nor "@"
+// (Rule.Validate).
+func (k alertKey) id() string {
+	switch {
+	case k.resource != "":
+		return k.rule + "/" + k.resource
+	case k.actor != "":
+		return k.rule + "@" + k.actor
+	}
+	return k.rule
 }
 
 func matchesAny(ms []Match, e monitor.Event) bool {

@@ -1,5 +1,6 @@
 // Package alert raises alerts from the event log and from metrics:
-// rules with a severity, deduplicated per rule and resource, resolved by a
+// rules with a severity, deduplicated per rule and resource (per rule
+// and reaper for a run: monitor.WithObserverActor), resolved by a
 // later event, a quiet period, a metric back under its threshold or a
 // resource the metric rule's filter no longer lists, and
 // delivered to pluggable notifiers (a webhook with timeouts, retries and

@@ -54,8 +54,10 @@ const DefaultFor = 5 * time.Minute
 //
 // An event rule fires when an event matches, once per resource (its
 // alerts are deduplicated by rule and resource: a repeat counts, it does
-// not notify again), and resolves when an event of the same resource
-// matches one of Resolve, or when no event matched for ResolveAfter. When
+// not notify again; events about no resource, such as a reaper's runs,
+// by rule and Actor, so that each reaper named by
+// monitor.WithObserverActor has its own), and resolves when an event of
+// the same resource (or actor) matches one of Resolve, or when no event matched for ResolveAfter. When
 // the matching events name strategies (monitor.Event.Strategy: a target's
 // predictive strategies falling back), a resolving event that names one
 // resolves the alert once every strategy named has had one; a resolving
@@ -71,8 +73,9 @@ const DefaultFor = 5 * time.Minute
 // data keeps its alert as it is (missing data is not "healthy").
 type Rule struct {
 	// Name identifies the rule and its alerts. Required, unique, without
-	// "/" (an alert's ID is the name, "/" and the resource ID, which may
-	// itself contain "/").
+	// "/" or "@" (an alert's ID is the name, "/" and the resource ID, which
+	// may itself contain "/", or for events about no resource, the name,
+	// "@" and their actor).
 	Name string `json:"name" yaml:"name"`
 	// Severity is the alerts' severity. Default (unset): warning.
 	Severity Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
@@ -111,7 +114,7 @@ type Rule struct {
 func (r Rule) IsMetric() bool { return r.Metric != "" }
 
 // Validate returns a *provider.InvalidError naming the first wrong field:
-// a missing name or one with "/", an unknown severity, both or neither of match and
+// a missing name or one with "/" or "@", an unknown severity, both or neither of match and
 // metric, a match without kinds or with an unknown one, a negative
 // duration, a threshold that is not finite, a bad statistic or filter,
 // a metric rule's field (above, for, statistic, filter) on an event rule
@@ -122,6 +125,9 @@ func (r Rule) Validate() error {
 	}
 	if strings.Contains(r.Name, "/") {
 		return provider.Invalid("name", r.Name, `must not contain "/": alert IDs join the rule's name and the resource ID with "/"`)
+	}
+	if strings.Contains(r.Name, "@") {
+		return provider.Invalid("name", r.Name, `must not contain "@": alert IDs join the rule's name and the actor of events about no resource with "@"`)
 	}
 	if r.Severity != "" {
 		if err := r.Severity.Validate(); err != nil {
@@ -245,8 +251,9 @@ const safetyBlockQuiet = IdleFoundQuiet
 // pipeline failures (a step, for one resource; resolved after three
 // hours without one, so that one failing at every run of an hourly
 // reaper is one alert) and failed runs (a whole
-// run, such as one whose inventory could not be listed; resolved by the
-// next run that succeeds).
+// run, such as one whose inventory could not be listed; one alert per
+// reaper, the events' Actor (monitor.WithObserverActor), resolved by the
+// next run of the same reaper that succeeds).
 func DefaultRules() []Rule {
 	idle, notIdle := string(detector.Idle), string(detector.NotIdle)
 	return []Rule{
