@@ -83,7 +83,9 @@ var _ AuditSource = AuditSourceFunc(nil)
 
 // ImportAudit reads the audit events at or after since from src (such as
 // the etcd audit trail every replica shares) and records them in r,
-// converted by FromAudit. It returns how many it recorded and the time of
+// converted by FromAudit. An alert.Alerter among r's sinks that has
+// evaluated pages for no imported block older than its rule's quiet time
+// (start its Run, or call Evaluate, before importing). It returns how many it recorded and the time of
 // the newest, to pass as since next time (events at exactly that time are
 // then read again: the caller drops what it has, by time and content, or
 // accepts the repeat). An event committed after this call but stamped

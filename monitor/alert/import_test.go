@@ -1,0 +1,56 @@
+package alert_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/safety"
+)
+
+// A host that imports the audit trail every replica shares (a month of
+// decisions) into a log whose Alerter runs: the blocks older than
+// safety_block's quiet time are over, by the rule's own measure, when
+// they arrive. They paged, and the next evaluation resolved them, a page
+// and a resolution for every old block. A block still within its quiet
+// time fires as a new one would, and an old event still counts on an
+// alert that is firing.
+func TestImportedOldEventsDoNotPage(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	now := t0.Add(30 * 24 * time.Hour)
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-firing", string(safety.Block), 29*24*time.Hour)))
+	require.NoError(t, a.Evaluate(ctx, now)) // Run evaluates at once, then every minute
+
+	block := func(id string, age time.Duration) safety.AuditEvent {
+		return safety.AuditEvent{Time: now.Add(-age), Kind: safety.AuditDecision, Actor: "reaper", ResourceID: id,
+			Action: safety.ActionStop, Outcome: safety.Block, Risk: safety.RiskLow, Rules: []string{"backup"}, Reason: "no backup"}
+	}
+	trail := monitor.AuditSourceFunc(func(context.Context, time.Time) ([]safety.AuditEvent, error) {
+		return []safety.AuditEvent{
+			block("i-old", 29*24*time.Hour),
+			block("i-old", 9*24*time.Hour),
+			block("i-firing", 20*24*time.Hour),
+			block("i-recent", 2*24*time.Hour),
+		}, nil
+	})
+	n, _, err := monitor.ImportAudit(ctx, l, trail, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, 4, n)
+	require.NoError(t, a.Evaluate(ctx, now.Add(time.Minute)))
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-firing", "firing safety_block/i-recent"}, rec.sent(),
+		"no page for the blocks over when imported")
+	counts := map[string]int{}
+	for _, al := range a.Firing() {
+		counts[al.ID] = al.Count
+	}
+	assert.Equal(t, map[string]int{"safety_block/i-firing": 2, "safety_block/i-recent": 1}, counts)
+}
