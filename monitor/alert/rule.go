@@ -246,7 +246,8 @@ const safetyBlockQuiet = IdleFoundQuiet
 // above 0.9 (mean over 5 minutes), idle resources found (resolved by a
 // verdict that it is not, a verified action, or eight days without a
 // verdict that it is: IdleFoundQuiet), scaling failures,
-// safety blocks (resolved by a decision that passes, a verdict that the
+// safety blocks (resolved by a decision that passes or asks for an
+// approval, the gate blocking no more, a verdict that the
 // resource is not idle, or eight days without a block, so that one
 // blocked at every run of a daily or weekly reaper is one alert), failed verifications, rollbacks, forecast fallbacks,
 // pipeline failures (a step, for one resource; resolved after three
@@ -273,7 +274,7 @@ func DefaultRules() []Rule {
 		{Name: "safety_block", Severity: SeverityWarning, Summary: "action blocked by the safety gate",
 			Match: Match{Kinds: []monitor.Kind{monitor.KindBlocked}},
 			Resolve: []Match{
-				{Kinds: []monitor.Kind{monitor.KindDecision}, Outcomes: []string{string(safety.Pass)}},
+				{Kinds: []monitor.Kind{monitor.KindDecision}, Outcomes: []string{string(safety.Pass), string(safety.RequireApproval)}},
 				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
 			},
 			ResolveAfter: safetyBlockQuiet},

@@ -156,3 +156,20 @@ func TestSafetyBlockOfADailyReaperStaysFiring(t *testing.T) {
 	require.NoError(t, a.Evaluate(ctx, t0.Add(last+8*24*time.Hour)))
 	assert.Empty(t, a.Firing(), "quiet for eight days: resolved")
 }
+
+// A block that the gate no longer makes, asking for an approval instead
+// (the backup the rule missed was taken; the action now needs a person's
+// yes), is no block any more: its safety_block alert resolves, as on a
+// decision that passes. It stayed firing, 'action blocked by the safety
+// gate', until its quiet time ran out, while the request waited.
+func TestSafetyBlockResolvesWhenTheGateAsksForApproval(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-1", string(safety.Block), 0),
+		event(monitor.KindDecision, "i-1", string(safety.RequireApproval), time.Hour)))
+	assert.Empty(t, a.Firing(), "the gate asks for an approval: no longer blocked")
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-1", "resolved safety_block/i-1"}, rec.sent())
+}
