@@ -247,8 +247,8 @@ const safetyBlockQuiet = IdleFoundQuiet
 // verdict that it is not, a verified action, or eight days without a
 // verdict that it is: IdleFoundQuiet), scaling failures,
 // safety blocks (resolved by a decision that passes or asks for an
-// approval, the gate blocking no more, a verdict that the
-// resource is not idle, or eight days without a block, so that one
+// approval, the gate blocking no more, a scaling target's step
+// executed, a verdict that the resource is not idle, or eight days without a block, so that one
 // blocked at every run of a daily or weekly reaper is one alert), failed verifications, rollbacks, forecast fallbacks,
 // pipeline failures (a step, for one resource; resolved after three
 // hours without one, so that one failing at every run of an hourly
@@ -276,6 +276,9 @@ func DefaultRules() []Rule {
 			Resolve: []Match{
 				{Kinds: []monitor.Kind{monitor.KindDecision}, Outcomes: []string{string(safety.Pass), string(safety.RequireApproval)}},
 				{Kinds: []monitor.Kind{monitor.KindVerdict}, Outcomes: []string{notIdle}},
+				// A scaling target's decisions are not recorded: a step
+				// executed is the gate letting its changes through.
+				{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeDone}},
 			},
 			ResolveAfter: safetyBlockQuiet},
 		{Name: "verification_failed", Severity: SeverityCritical, Summary: "action not verified",

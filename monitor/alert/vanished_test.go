@@ -10,7 +10,9 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
 )
 
 // The default idle_found alert of a resource no run judges idle any more
@@ -172,4 +174,28 @@ func TestSafetyBlockResolvesWhenTheGateAsksForApproval(t *testing.T) {
 	assert.Empty(t, a.Firing(), "the gate asks for an approval: no longer blocked")
 	require.NoError(t, a.Deliver(ctx))
 	assert.Equal(t, []string{"firing safety_block/i-1", "resolved safety_block/i-1"}, rec.sent())
+}
+
+// A scaling target's step that the gate blocked (a change freeze) and a
+// later step of it executed: the gate lets its changes through again, so
+// its safety_block alert resolves. The scaling observer records no
+// decision that passes (the engine decides at every evaluation), so
+// nothing resolved it but its quiet time, days after the target scaled
+// again.
+func TestSafetyBlockOfAScalingTargetResolvesOnAnExecutedStep(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
+	ctx := t.Context()
+	obs := monitor.NewScalingObserver(l)
+	obs.Observe(scaling.Event{Kind: scaling.EventStepBlocked, Time: t0, Target: "asg-web", PlanID: "p1",
+		Reason: "blocked: freeze: change freeze until 18:00",
+		From:   provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, To: provider.CapacitySpec{Min: 1, Desired: 2, Max: 10}})
+	require.Len(t, a.Firing(), 1)
+	obs.Observe(scaling.Event{Kind: scaling.EventStepExecuted, Time: t0.Add(8 * time.Hour), Target: "asg-web", PlanID: "p2",
+		From: provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, To: provider.CapacitySpec{Min: 1, Desired: 2, Max: 10}})
+	require.NoError(t, obs.Err())
+	assert.Empty(t, a.Firing(), "the target's step went through: no longer blocked")
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/asg-web", "resolved safety_block/asg-web"}, rec.sent())
 }
