@@ -69,9 +69,13 @@ type Config struct {
 	// previous one drops the resources it has not reached until it does);
 	// and nothing is dropped while no run happens. The newest verdict
 	// counts up to the Collector's clock (WithClock), so that one dated
-	// ahead (a host's clock) drops nothing early. A host whose reapers
-	// run at different intervals (hourly for instances, daily for
-	// volumes) sets it to a few of the longest interval. Decision keys
+	// ahead (a host's clock) drops nothing early. A verdict is aged
+	// behind the runs of its own reaper (the events' Actor, as
+	// monitor.WithObserverActor names it; behind any reaper's while its
+	// own has none), so a host whose reapers run at different intervals
+	// (hourly for instances, daily for volumes) names each reaper's
+	// observer, or else sets VerdictTTL to a few of the longest
+	// interval. Decision keys
 	// are dropped by the same age, behind the newest event: a decision
 	// recorded twice, once that much later, is counted twice. Must be
 	// ≥ 0. Default (0): 3h (DefaultVerdictTTL). A Collector no one
@@ -163,6 +167,7 @@ type Collector struct {
 	mu        sync.Mutex
 	verdicts  map[string]string               // resource → latest verdict outcome
 	verdictAt map[string]time.Time            // resource → its time
+	verdictBy map[string]string               // resource → its Actor (the reaper that judged it)
 	forecast  map[forecastKey]float64         // target and strategy → latest forecast error
 	savings   report.Ledger                   // executed changes, for realised savings
 	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
@@ -175,6 +180,10 @@ type Collector struct {
 	// and of the newest event written, and newestRun that of the newest
 	// run that ended done (KindRun), for Config.VerdictTTL.
 	newestVerdict, newestEvent, newestRun time.Time
+	// runsBy is the time of the newest run that ended done of each
+	// actor (the reaper, monitor.WithObserverActor): a verdict is aged
+	// behind its own reaper's runs.
+	runsBy map[string]time.Time
 	// prunedAt is the newest event's time (up to the clock's now) at the
 	// last dropVanished, so that Write drops too, once a VerdictTTL, for
 	// a Collector no one scrapes.
@@ -226,7 +235,8 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 			"Events a rate-limit bucket allows now in its window; -1 when unlimited.", []string{"bucket"}, nil),
 		alertD: prometheus.NewDesc(ns+"_alerts_firing",
 			"Alerts firing, by severity.", []string{"severity"}, nil),
-		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, forecast: map[forecastKey]float64{},
+		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, verdictBy: map[string]string{},
+		runsBy: map[string]time.Time{}, forecast: map[forecastKey]float64{},
 		lastSeen: map[string]map[string]time.Time{}, gone: map[string]time.Time{},
 	}
 	for _, o := range opts {
@@ -267,6 +277,7 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			if !e.Time.Before(c.latest(e.ResourceID)) {
 				delete(c.gone, e.ResourceID)
 				c.verdicts[e.ResourceID], c.verdictAt[e.ResourceID] = e.Outcome, e.Time
+				c.verdictBy[e.ResourceID] = e.Actor
 			}
 		case monitor.KindDecision, monitor.KindBlocked:
 			// The reaper and the engine's auditor may both record one
@@ -301,6 +312,7 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 				if !e.Time.Before(c.latest(e.ResourceID)) {
 					delete(c.verdicts, e.ResourceID)
 					delete(c.verdictAt, e.ResourceID)
+					delete(c.verdictBy, e.ResourceID)
 					c.forget(e.ResourceID, e.Time)
 				}
 			}
@@ -309,6 +321,9 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			// after its time; a failed one may have stopped early.
 			if e.Outcome == monitor.OutcomeDone && e.Time.After(c.newestRun) {
 				c.newestRun = e.Time
+			}
+			if e.Outcome == monitor.OutcomeDone && e.Time.After(c.runsBy[e.Actor]) {
+				c.runsBy[e.Actor] = e.Time
 			}
 		case monitor.KindForecast:
 			// Unknown (−1), or not a number or infinite (which the Log
@@ -364,9 +379,10 @@ func (c *Collector) forget(id string, at time.Time) {
 }
 
 // dropVanished forgets the verdicts older than Config.VerdictTTL behind
-// the newest run that ended (the newest verdict while no run event came),
-// and the decision keys older than it behind the newest event, each
-// newest taken up to now. c.mu is held.
+// the newest run that ended of the reaper that judged them (of any
+// reaper while that one's came; the newest verdict while no run event
+// came), and the decision keys older than it behind the newest event,
+// each newest taken up to now. c.mu is held.
 func (c *Collector) dropVanished(now time.Time) {
 	c.prunedAt = minTime(c.newestEvent, now)
 	ref := c.newestVerdict
@@ -378,9 +394,16 @@ func (c *Collector) dropVanished(now time.Time) {
 	}
 	cutoff := minTime(ref, now).Add(-c.cfg.VerdictTTL)
 	for id, at := range c.verdictAt {
-		if at.Before(cutoff) {
+		// Behind its own reaper's runs: an hourly reaper's must not age
+		// a daily one's verdicts.
+		cut := cutoff
+		if run, ok := c.runsBy[c.verdictBy[id]]; ok {
+			cut = minTime(run, now).Add(-c.cfg.VerdictTTL)
+		}
+		if at.Before(cut) {
 			delete(c.verdicts, id)
 			delete(c.verdictAt, id)
+			delete(c.verdictBy, id)
 		}
 	}
 	cutoff = minTime(c.newestEvent, now).Add(-c.cfg.VerdictTTL)

@@ -15,8 +15,9 @@
 // resources terminated are remembered, so that a verdict older than the
 // terminate that arrives after it does not count one again; a resource
 // that vanished otherwise, whose latest verdict is older than
-// Config.VerdictTTL, 3h by default, behind the newest run that ended (a
-// KindRun event done; the newest verdict while none came), leaves it
+// Config.VerdictTTL, 3h by default, behind the newest run that ended of
+// the reaper that judged it (a KindRun event done of the same Actor,
+// monitor.WithObserverActor; the newest verdict while none came), leaves it
 // at the next scrape, with its decisions' de-duplication keys, or, for a
 // Collector not scraped, when an event is written VerdictTTL after the last
 // such drop) and the latest
