@@ -218,7 +218,10 @@ func TestWebhookHangingEndpoint(t *testing.T) {
 	ep.mu.Lock()
 	ep.hang = true
 	ep.mu.Unlock()
-	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Timeout: 50 * time.Millisecond, MaxAttempts: 2},
+	// A second per attempt: each attempt's request must reach the
+	// server before it times out, and 50ms did not always on a loaded
+	// machine with -race (one attempt counted of two).
+	w, err := alert.NewWebhook(alert.WebhookConfig{URL: ep.URL, Timeout: time.Second, MaxAttempts: 2},
 		alert.WithWebhookClock(stepclock.New(t0)))
 	require.NoError(t, err)
 	err = w.Notify(t.Context(), firing)
