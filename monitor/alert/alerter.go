@@ -590,8 +590,12 @@ func (a *Alerter) poke() {
 // webhook's 4xx) is not kept: it is dropped, logged, counted in the
 // notifier's Stats (Rejected, LastError) and reported in the returned
 // *NotifyError, and Deliver goes on with the notifier's next one, so that
-// one refused notification never holds back the later ones. It returns the
-// *NotifyErrors joined; nil when everything was delivered. Calls are
+// one refused notification never holds back the later ones. When ctx
+// ends, Deliver calls no notifier again and returns: a notification
+// that was not delivered then waits for the next Deliver and is no
+// notifier's failure (not in Stats, not logged), and the error matches
+// ctx.Err(). It returns the *NotifyErrors joined; nil when everything was
+// delivered. Calls are
 // serialised; Deliver does not hold the Alerter's lock while notifying,
 // so events keep flowing in meanwhile.
 func (a *Alerter) Deliver(ctx context.Context) error { return a.deliverEach(ctx, 0) }
@@ -603,6 +607,12 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 	defer a.deliver.Unlock()
 	var errs []error
 	for _, o := range a.notifiers {
+		if err := ctx.Err(); err != nil {
+			// Ended (the host stopping Run): no notifier's failure; what
+			// is pending waits for the next Deliver.
+			errs = append(errs, fmt.Errorf("alert: deliver: %w", err))
+			break
+		}
 		nctx, cancel := ctx, context.CancelFunc(func() {})
 		if each > 0 {
 			nctx, cancel = context.WithTimeout(ctx, each)
@@ -615,6 +625,9 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 		var refused error // the last permanent refusal (ErrRejected), dropped
 		nRefused := 0
 		for _, q := range batch {
+			if ctx.Err() != nil {
+				break // ended: the rest waits, and is no failure
+			}
 			nerr := o.n.Notify(nctx, q.alert)
 			if nerr != nil && errors.Is(nerr, ErrRejected) && nctx.Err() == nil {
 				// A permanent refusal: a retry would be refused the same
@@ -626,7 +639,9 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 				continue
 			}
 			if nerr != nil {
-				err = nerr
+				if ctx.Err() == nil { // not Deliver's context ending
+					err = nerr
+				}
 				break
 			}
 			sent, last = sent+1, q.seq
@@ -651,7 +666,9 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 			errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
 				Rejected: nRefused, Err: refused})
 		default:
-			o.lastErr = nil
+			if ctx.Err() == nil { // everything was delivered
+				o.lastErr = nil
+			}
 			if o.dropped > 0 {
 				errs = append(errs, &NotifyError{Notifier: o.name, Pending: len(o.pending), Dropped: o.dropped,
 					Err: ErrDropped})
@@ -659,6 +676,9 @@ func (a *Alerter) deliverEach(ctx context.Context, each time.Duration) error {
 		}
 		o.dropped = 0
 		a.mu.Unlock()
+	}
+	if err := ctx.Err(); err != nil && !slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, err) }) {
+		errs = append(errs, fmt.Errorf("alert: deliver: %w", err))
 	}
 	return errors.Join(errs...)
 }
