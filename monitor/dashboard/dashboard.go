@@ -280,6 +280,10 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("GET /api/charts/{name}", d.serveChartJS)
 	m.HandleFunc("GET /charts/{file}", d.serveChartSVG)
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// JSON, as every refusal (net/http's is plain text).
+		writeError(w, http.StatusForbidden, fmt.Errorf("%w: cross-origin request (Sec-Fetch-Site or Origin)", ErrForbidden))
+	}))
 	m.Handle("POST /api/approvals/{id}/{verb}", cop.Handler(http.HandlerFunc(d.serveDecide)))
 	d.mux = m
 }

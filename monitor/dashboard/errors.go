@@ -6,6 +6,6 @@ import "errors"
 // Authorizer (WithAuthorizer).
 var ErrReadOnly = errors.New("dashboard: read-only (no authorizer)")
 
-// ErrForbidden means the Authorizer refused the request, or its CSRF
-// token was missing or wrong.
+// ErrForbidden means the Authorizer refused the request, its CSRF token
+// was missing or wrong, or it came from another origin.
 var ErrForbidden = errors.New("dashboard: forbidden")
