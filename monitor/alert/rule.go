@@ -57,7 +57,8 @@ const DefaultFor = 5 * time.Minute
 // not notify again; events about no resource, such as a reaper's runs,
 // by rule and Actor, so that each reaper named by
 // monitor.WithObserverActor has its own), and resolves when an event of
-// the same resource (or actor) matches one of Resolve, or when no event matched for ResolveAfter. When
+// the same resource (or actor) matches one of Resolve, or when no event
+// matched for ResolveAfter. When
 // the matching events name strategies (monitor.Event.Strategy: a target's
 // predictive strategies falling back), a resolving event that names one
 // resolves the alert once every strategy named has had one; a resolving
@@ -242,17 +243,17 @@ const pipelineFailureQuiet = 3 * time.Hour
 // day (reaper.Run waits its interval after a run ends).
 const safetyBlockQuiet = IdleFoundQuiet
 
-// DefaultRules returns the built-in alerts: CPU
-// above 0.9 (mean over 5 minutes), idle resources found (resolved by a
-// verdict that it is not, a verified action, or eight days without a
-// verdict that it is: IdleFoundQuiet), scaling failures,
-// safety blocks (resolved by a decision that passes or asks for an
-// approval, the gate blocking no more, a scaling target's step
-// executed, a verdict that the resource is not idle, or eight days without a block, so that one
-// blocked at every run of a daily or weekly reaper is one alert), failed verifications, rollbacks, forecast fallbacks,
-// pipeline failures (a step, for one resource; resolved after three
-// hours without one, so that one failing at every run of an hourly
-// reaper is one alert) and failed runs (a whole
+// DefaultRules returns the built-in alerts: CPU above 0.9 (mean over 5
+// minutes), idle resources found (resolved by a verdict that it is not, a
+// verified action, or eight days without a verdict that it is:
+// IdleFoundQuiet), scaling failures, safety blocks (resolved by a
+// decision that passes or asks for an approval, the gate blocking no
+// more, a scaling target's step executed, a verdict that the resource is
+// not idle, or eight days without a block, so that one blocked at every
+// run of a daily or weekly reaper is one alert), failed verifications,
+// rollbacks, forecast fallbacks, pipeline failures (a step, for one
+// resource; resolved after three hours without one, so that one failing
+// at every run of an hourly reaper is one alert) and failed runs (a whole
 // run, such as one whose inventory could not be listed; one alert per
 // reaper, the events' Actor (monitor.WithObserverActor), resolved by the
 // next run of the same reaper that succeeds).
