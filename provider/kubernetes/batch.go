@@ -302,10 +302,13 @@ func batchVolumes[R any](ctx context.Context, d *Driver, whole string, reads []R
 // as QueryMetric would answer it, the disk counts of PersistentVolumes
 // from one listing of them (volumeIndex), the other reads with
 // QueryMetric, at most eight at once or as many as
-// provider.WithBatchConcurrency sets.
+// provider.WithBatchConcurrency sets; that bound also holds for the usage
+// source's per-pod queries (WithUsageSource) of the whole batch, so that
+// a batch asks a Prometheus server no more at once than its caller allows.
 func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) error {
 	const op = "query metric"
 	volumes := volumeIndex{d: d, op: op}
+	usageSlots := make(chan struct{}, provider.BatchConcurrency(ctx, batchSingle))
 	return batchVolumes(ctx, d, "query metrics", reads,
 		func(r *provider.MetricRead, err error) {
 			r.Series, r.Err = provider.Series{Values: r.Series.Values[:0]}, err
@@ -322,7 +325,10 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			}
 			return ok
 		},
-		func(r *provider.MetricRead) { r.Series, r.Err = d.QueryMetric(ctx, r.Query) })
+		func(r *provider.MetricRead) {
+			r.Series, r.Err = d.queryMetric(ctx, r.Query, usageSlots)
+			r.Err = d.red.Error(r.Err)
+		})
 }
 
 // Activities implements provider.ActivityBatcher: every read is answered

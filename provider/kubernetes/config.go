@@ -146,7 +146,9 @@ type Config struct {
 	// Default: 3. Range: 0 (default) to 10.
 	ConflictRetries int `json:"conflict_retries,omitempty" yaml:"conflict_retries,omitempty"`
 	// Concurrency bounds the parallel per-pod queries of a usage source
-	// (WithUsageSource). Default: 4.
+	// (WithUsageSource) of one QueryMetric; those of a QueryMetrics batch
+	// are also bounded together by provider.WithBatchConcurrency (default
+	// 8). Default: 4.
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency,omitempty"`
 
 	// CPUHourlyPrice is the price of one requested CPU core per hour and

@@ -211,7 +211,8 @@
 // provider.MetricsBatcher and provider.ActivityBatcher, answer their
 // counts and activity from those three lists too and read the rest one
 // by one, eight at once or as many as provider.WithBatchConcurrency sets:
-// a detector Scan sets its Concurrency), ObservePodsBatch (scaling.PodBatcher)
+// a detector Scan sets its Concurrency, and so many a usage source's
+// per-pod queries of the whole batch), ObservePodsBatch (scaling.PodBatcher)
 // from those, one list of its pods and one of its pod metrics, matching
 // each workload's selector as the API server would. One by one, a target
 // costs six requests a pass (Get, a GET and a LIST of the namespace's

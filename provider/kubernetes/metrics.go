@@ -54,7 +54,9 @@ const (
 // pod's latest sample (its usage averaged over its window, stamped at its
 // timestamp): a query returns data in the step holding that timestamp and
 // gaps elsewhere. With WithUsageSource the history comes from that source,
-// one query per pod (Config.Concurrency at a time).
+// one query per pod (Config.Concurrency at a time; in a QueryMetrics
+// batch, at most provider.WithBatchConcurrency's bound at once over the
+// whole batch, eight by default).
 //
 // Errors: an invalid query provider.ErrInvalid before any call; another
 // metric provider.ErrUnsupported; an unknown workload or pod
@@ -71,6 +73,13 @@ const (
 // metrics API, provider.ErrInvalid naming the pod.
 func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.Series, err error) {
 	defer d.red.Errorp(&err)
+	return d.queryMetric(ctx, q, nil)
+}
+
+// queryMetric is QueryMetric; slots, when not nil, bounds the usage
+// source's queries of every read of a batch together (a query holds a
+// slot while it runs).
+func (d *Driver) queryMetric(ctx context.Context, q provider.Query, slots chan struct{}) (provider.Series, error) {
 	const op = "query metric"
 	if err := ctxErr(ctx, op, q.ResourceID); err != nil {
 		return provider.Series{}, err
@@ -103,7 +112,7 @@ func (d *Driver) QueryMetric(ctx context.Context, q provider.Query) (_ provider.
 	}
 	var perPod []provider.Series
 	if d.usage != nil {
-		perPod, err = d.usageSeries(ctx, q, pods, res)
+		perPod, err = d.usageSeries(ctx, q, pods, res, slots)
 	} else {
 		perPod, err = d.metricsAPISeries(ctx, op, q, ref, sel, pods, res)
 	}
@@ -264,9 +273,10 @@ func containerUsage(pm metricsv1beta1.PodMetrics, res corev1.ResourceName) (v fl
 }
 
 // usageSeries asks the usage source for each pod's usage on the grid of q,
-// Config.Concurrency pods at a time. A pod the source does not know is all
-// gaps; an infinite or negative value is provider.ErrInvalid.
-func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev1.Pod, res corev1.ResourceName) ([]provider.Series, error) {
+// Config.Concurrency pods at a time, each holding one of slots (when not
+// nil: a batch's bound) while it asks. A pod the source does not know is
+// all gaps; an infinite or negative value is provider.ErrInvalid.
+func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev1.Pod, res corev1.ResourceName, slots chan struct{}) ([]provider.Series, error) {
 	metric := MetricCPUUsage
 	if res == corev1.ResourceMemory {
 		metric = MetricMemoryUsage
@@ -276,6 +286,14 @@ func (d *Driver) usageSeries(ctx context.Context, q provider.Query, pods []corev
 	g.SetLimit(d.cfg.Concurrency)
 	for i, p := range pods {
 		g.Go(func() error {
+			if slots != nil {
+				select {
+				case slots <- struct{}{}:
+					defer func() { <-slots }()
+				case <-gctx.Done():
+					return ctxErr(gctx, "query metric", q.ResourceID)
+				}
+			}
 			pq := q
 			pq.ResourceID, pq.Metric = Ref{Namespace: p.Namespace, Kind: ObjectPod, Name: p.Name}.String(), metric
 			s, err := d.usage.PodUsage(gctx, p.Namespace, p.Name, pq)
