@@ -99,7 +99,9 @@
 // what it is given, so that Capacity then reports exactly that, except
 // the Min of 0 of a stopped workload's reported bounds passed back: the
 // workload keeps its floor through a stop and a wake (the scaling engine
-// takes the floor it finds for the 0 it wrote). Every
+// takes the floor it finds for the 0 it wrote), and such bounds do not
+// take a workload running above its floor below it (provider.ErrInvalid,
+// nothing written). Every
 // write is conditional on
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on

@@ -53,19 +53,25 @@ func (b Bounds) widen(replicas int) Bounds {
 	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
 }
 
-// belowFixedFloor returns a *provider.InvalidError when want would take a
-// workload whose bounds the host's policy fixes (workloads[id]) below
-// the policy's floor, but not to zero, from replicas at or above it: the
-// stopped workload's bounds (a Min of 0) are accepted on the way from or
-// to a stop (a wake's steps and their rollback start at or below the
-// floor), not to run a workload below it.
-func belowFixedFloor(workloads map[string]Bounds, id string, want provider.CapacitySpec, replicas int32) error {
-	fixed, ok := workloads[id]
-	if !ok || want.Desired == 0 || want.Desired >= fixed.Min || int(replicas) <= fixed.Min {
+// belowFloor returns a *provider.InvalidError when want would take a
+// workload whose floor SetCapacity keeps (cur, its bounds: want is them
+// as a stopped workload reports them, a Min of 0, which is not stored)
+// below that floor, but not to zero, from replicas above it: the stopped
+// workload's bounds are accepted on the way from or to a stop (a wake's
+// steps and their rollback start at or below the floor), not to run a
+// workload below it. fixed says the floor is the host's policy's
+// (config.workloads) rather than the workload's own (its min-replicas
+// annotation, or config.bounds).
+func belowFloor(cur Bounds, fixed bool, want provider.CapacitySpec, replicas int32) error {
+	if !cur.stopped(Bounds{Min: want.Min, Max: want.Max}) || want.Desired == 0 || want.Desired >= cur.Min || int(replicas) <= cur.Min {
 		return nil
 	}
+	whose := "the workload's floor (its " + AnnotationMinReplicas + " annotation, else config.bounds) is"
+	if fixed {
+		whose = "the host's policy (config.workloads) fixes the floor at"
+	}
 	return provider.Invalid("desired", want.Desired, fmt.Sprintf(
-		"the host's policy (config.workloads) fixes the floor at %d, and the workload runs %d replicas: below the floor only on the way from or to a stop", fixed.Min, replicas))
+		"%s %d, and the workload runs %d replicas: below the floor only on the way from or to a stop (a Min of 0 beside the workload's own Max is not stored)", whose, cur.Min, replicas))
 }
 
 // stopped reports whether want is b as Capacity reports it for a stopped
@@ -214,9 +220,11 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 //
 // One exception: a Min of 0 with the workload's own Max, and its own Min
 // above 0, is what Capacity reports for a stopped workload, and is not
-// stored (a workload with a Config.Workloads entry accepts it, but for
-// a Desired between 0 and the entry's floor while the workload runs more
-// replicas than the floor: provider.ErrInvalid): passed
+// stored (a workload with a Config.Workloads entry accepts it too), but
+// for a Desired between 0 and the floor while the workload runs more
+// replicas than the floor, which would run it below the floor that stays:
+// provider.ErrInvalid, nothing written, whether the floor is the entry's,
+// the min-replicas annotation's or Config.Bounds'. Passed
 // back to wake the workload, or to stop it, the stored floor stays, and
 // Capacity reports it again once the workload runs (the scaling engine
 // takes that floor for the 0 it wrote); stored, that 0 would lower the
@@ -261,7 +269,12 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if err != nil {
 		return err
 	}
-	if err := belowFixedFloor(d.cfg.Workloads, id, want, w.replicas); err != nil {
+	cur, err := d.bounds(w) // checked by liveWorkload
+	if err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	_, fixed := d.cfg.Workloads[id]
+	if err := belowFloor(cur, fixed, want, w.replicas); err != nil {
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
 	}
 	from := w.replicas

@@ -161,3 +161,42 @@ func TestSetCapacityAtZeroKeepsTheRememberedReplicas(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, provider.CapacitySpec{Min: 2, Max: 6, Desired: 5}, c.CapacitySpec, "Start brings back the five stopped, above the kept floor")
 }
+
+// TestAnnotatedFloorHeldWhileRunning: a workload whose bounds are its
+// annotations ([2, 6]) keeps its floor through the stopped bounds' Min
+// of 0, which SetCapacity does not store, as a policy entry's does
+// (TestFixedFloorHeldWhileRunning): from 4 replicas, {0, 6, 1} is refused
+// and nothing written. It was accepted: the workload ran 1 replica under
+// its owner's min-replicas of 2, which stayed written, and Capacity then
+// reported {1, 6, 1}, neither what was asked nor the floor. A wake's steps,
+// their rollback and a stop still pass, and the floor stays 2.
+func TestAnnotatedFloorHeldWhileRunning(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "6"))
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{})
+	replicas := func() int32 {
+		t.Helper()
+		got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+		require.NoError(t, err)
+		return *got.Spec.Replicas
+	}
+	var ie *provider.InvalidError
+	require.ErrorAs(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: 1}), &ie)
+	assert.Equal(t, "desired", ie.Field)
+	assert.Equal(t, int32(4), replicas(), "nothing written")
+	for _, step := range []int{2, 1, 0, 1, 2, 3, 2, 1} { // down to a stop, a wake, its rollback
+		require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: step}), "to %d", step)
+		assert.Equal(t, int32(step), replicas())
+	}
+	b, err := d.Bounds(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: 2, Max: 6}, b, "the owner's floor kept")
+	// Bounds the caller means to store, a lower floor, are stored.
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 1}))
+	b, err = d.Bounds(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 6}, b)
+}
