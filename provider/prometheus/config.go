@@ -96,9 +96,14 @@ type Config struct {
 	// start: RangesClosed for Prometheus 2.x ([t−r, t]), RangesLeftOpen
 	// for Prometheus 3.x ((t−r, t]). The driver sizes its windows so that
 	// each step holds exactly its own samples either way. Default
-	// (RangesAuto): ask the server's build information once, and use
-	// RangesClosed when the server does not say (Thanos, Mimir, ...); a
-	// call that gets a server error instead fails, and the next asks again.
+	// (RangesAuto): ask the server's build information once and read its
+	// version: Prometheus is left-open from 3.0, Grafana Mimir (which
+	// says so) from 2.15, Thanos (a version 0.x) from 0.38; use
+	// RangesClosed, with a warning logged, when the server has no build
+	// information or a version that does not tell (Thanos 0.37, a Mimir
+	// weekly build, another application); a call that gets a server error
+	// instead fails, and the next asks again. Set it for a server that
+	// answers with another's version, or none.
 	Ranges Ranges `json:"ranges,omitempty"`
 	// AcceptWarnings reads an answer that carries warnings as complete.
 	// A warning is how Prometheus, Thanos (partial response) and other

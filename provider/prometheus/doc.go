@@ -80,7 +80,8 @@
 // so on Prometheus 2.x, whose ranges include both ends, step k sees exactly
 // its own samples, and shifts the timestamps back by a step. On Prometheus
 // 3.x, whose ranges exclude their start, the window is the whole Step; the
-// driver asks the server's version once (Config.Ranges). A last step cut
+// driver asks the server's version once (Config.Ranges), and tells Mimir
+// and Thanos, which answer with their own versions, from Prometheus. A last step cut
 // short by End is read with one more instant query over the part before
 // End, as provider.Resample does. A bare
 // selector (a recorded or backfilled gauge) reduces exactly as

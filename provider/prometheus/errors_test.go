@@ -82,6 +82,9 @@ type fakeServer struct {
 	rangeOnly       bool
 	// version is the build information's version; "" answers 404.
 	version string
+	// buildinfo, when set, is the build information's data object
+	// (JSON), in place of version's.
+	buildinfo string
 	// buildFailures is how many build information requests first answer
 	// 500.
 	buildFailures int
@@ -125,6 +128,10 @@ func (f *fakeServer) start(t *testing.T) *httptest.Server {
 			f.mu.Unlock()
 			if failing {
 				http.Error(w, "boom", http.StatusInternalServerError)
+				return
+			}
+			if f.buildinfo != "" {
+				_, _ = w.Write([]byte(`{"status":"success","data":` + f.buildinfo + `}`))
 				return
 			}
 			if f.version == "" {

@@ -38,6 +38,7 @@ import (
 // messages.
 type Source struct {
 	c         *compiled
+	client    api.Client // for the build information, whose application v1.API does not decode
 	api       v1.API
 	log       *slog.Logger
 	red       *redact.Redactor // masks the address's credentials and what looks like one
@@ -83,7 +84,7 @@ func New(cfg Config, opts ...Option) (_ *Source, err error) {
 		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", redact.URL(cfg.Address), "is not a usable URL"))
 	}
 	return &Source{
-		c: c, api: v1.NewAPI(client), red: red, log: slog.New(red.Handler(o.logger.Handler())),
+		c: c, client: client, api: v1.NewAPI(client), red: red, log: slog.New(red.Handler(o.logger.Handler())),
 		onWarning: o.onWarning, ranges: c.cfg.Ranges,
 	}, nil
 }
@@ -220,13 +221,15 @@ func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
 	r := s.ranges
 	s.mu.Unlock()
 	if r == RangesAuto {
-		info, err := s.api.Buildinfo(ctx)
-		var apiErr *v1.Error
-		var se *StatusError
+		info, err := s.buildinfo(ctx)
+		var known bool
 		switch {
 		case err == nil:
-			r = rangesOf(info.Version)
-		case errors.As(err, &apiErr) && (apiErr.Type == v1.ErrClient || apiErr.Type == v1.ErrBadResponse) && !errors.As(err, &se) && ctx.Err() == nil:
+			if r, known = rangesOf(info.Application, info.Version); !known {
+				s.log.Warn("prometheus: cannot tell the range semantics from the build information; assuming ranges include their start (Prometheus 2.x): set config.ranges to say",
+					"application", info.Application, "version", info.Version)
+			}
+		case errors.Is(err, errNoBuildinfo) && ctx.Err() == nil:
 			// The server answered but has no build information (404, or
 			// not in Prometheus's shape). A server error is no answer: it
 			// fails the call, and the next one asks again.
@@ -245,14 +248,108 @@ func (s *Source) shorten(ctx context.Context) (time.Duration, error) {
 	return time.Millisecond, nil
 }
 
-// rangesOf returns the range semantics of a Prometheus version such as
-// "2.42.0+ds" or "3.1.0".
-func rangesOf(version string) Ranges {
-	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
-	if n, err := strconv.Atoi(major); err == nil && n >= 3 {
-		return RangesLeftOpen
+// errNoBuildinfo marks an answer to the build information request that
+// holds none: a client error (404: not served) or a body not in
+// Prometheus's shape.
+var errNoBuildinfo = errors.New("no build information")
+
+// buildinfo is the part of a build information answer the driver reads:
+// Prometheus's and Thanos' have a version; Mimir's says which application
+// it is too ("Grafana Mimir").
+type buildinfo struct {
+	Application string `json:"application"`
+	Version     string `json:"version"`
+}
+
+// buildinfo asks the server's build information. An answer without it
+// is an error matching errNoBuildinfo (with the *v1.Error that
+// client_golang would return); a server error (5xx, a status the
+// transport maps, a connection that failed) is returned as is.
+func (s *Source) buildinfo(ctx context.Context) (buildinfo, error) {
+	u := s.client.URL("/api/v1/status/buildinfo", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return buildinfo{}, err
 	}
-	return RangesClosed
+	resp, body, err := s.client.Do(ctx, req)
+	if err != nil {
+		return buildinfo{}, err
+	}
+	switch code := resp.StatusCode; {
+	case code/100 == 5:
+		return buildinfo{}, &v1.Error{Type: v1.ErrServer, Msg: fmt.Sprintf("server error: %d", code), Detail: truncate(string(body), 512)}
+	case code/100 != 2:
+		return buildinfo{}, fmt.Errorf("%w: %w", errNoBuildinfo, &v1.Error{Type: v1.ErrClient, Msg: fmt.Sprintf("client error: %d", code), Detail: truncate(string(body), 512)})
+	}
+	var answer struct {
+		Status string    `json:"status"`
+		Data   buildinfo `json:"data"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil || answer.Status != "success" {
+		return buildinfo{}, fmt.Errorf("%w: %w", errNoBuildinfo, &v1.Error{Type: v1.ErrBadResponse, Msg: "the build information is not in Prometheus's shape", Detail: truncate(string(body), 512)})
+	}
+	return answer.Data, nil
+}
+
+// truncate returns s cut to at most n bytes, marked when cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// rangesOf returns the range semantics of a server from its build
+// information, and whether its version tells them:
+//
+//   - Grafana Mimir (application "Grafana Mimir", its own version):
+//     left-open from 2.15, which took up Prometheus 3's engine, closed
+//     before; a weekly build ("r249-5bedc7a1") is not placed;
+//   - Thanos (Prometheus's shape, its own version 0.x, which no
+//     Prometheus with build information has): closed up to 0.36 (on
+//     Prometheus 2.x), left-open from 0.38 (on 3.x); 0.37, built on a
+//     Prometheus between the two, is not placed;
+//   - Prometheus ("2.42.0+ds", "3.1.0"): left-open from 3.
+//
+// Another application or a version that does not parse is not placed.
+func rangesOf(application, version string) (Ranges, bool) {
+	major, minor, ok := majorMinor(version)
+	switch {
+	case strings.Contains(strings.ToLower(application), "mimir"):
+		if !ok {
+			return RangesClosed, false
+		}
+		if major > 2 || major == 2 && minor >= 15 {
+			return RangesLeftOpen, true
+		}
+		return RangesClosed, true
+	case application != "" || !ok:
+		return RangesClosed, false
+	case major == 0: // Thanos
+		switch {
+		case minor >= 38:
+			return RangesLeftOpen, true
+		case minor == 37:
+			return RangesClosed, false
+		}
+		return RangesClosed, true
+	case major >= 3:
+		return RangesLeftOpen, true
+	}
+	return RangesClosed, true
+}
+
+// majorMinor parses the major and minor numbers of a version such as
+// "2.42.0+ds" or "v0.38.0".
+func majorMinor(version string) (major, minor int, ok bool) {
+	maj, rest, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	mnr, _, _ := strings.Cut(rest, ".")
+	mnr, _, _ = strings.Cut(mnr, "-")
+	mnr, _, _ = strings.Cut(mnr, "+")
+	var err1, err2 error
+	major, err1 = strconv.Atoi(maj)
+	minor, err2 = strconv.Atoi(mnr)
+	return major, minor, err1 == nil && err2 == nil && major >= 0 && minor >= 0
 }
 
 // ceilMillis rounds d up to a whole number of milliseconds.
