@@ -97,7 +97,7 @@ type PrometheusUsage struct {
 
 // NewPrometheusUsage returns a usage source over the Prometheus server of
 // base.Address. base's other fields (RateWindow, Lookback, Resolution,
-// Ranges, MaxPoints) and opts (a logger, a round tripper for
+// Ranges, MaxPoints, MaxAnswerBytes) and opts (a logger, a round tripper for
 // authentication) apply to every namespace; its IDLabel, Kind, Targets,
 // Metrics and Activity are replaced by PrometheusConfig's. It makes no
 // call; an invalid base is an error matching provider.ErrInvalid.

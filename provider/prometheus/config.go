@@ -27,6 +27,8 @@ const (
 	// DefaultMaxPoints is the most points one range query asks for; it is
 	// under Prometheus's limit of 11,000.
 	DefaultMaxPoints = 11000
+	// DefaultMaxAnswerBytes is the largest answer read, 64 MiB.
+	DefaultMaxAnswerBytes = 64 << 20
 )
 
 // Config is the driver's policy: where the server is and how the library's
@@ -92,6 +94,15 @@ type Config struct {
 	// MaxPoints is the most points per range query; longer queries are
 	// split. Must be at most 11,000, Prometheus's limit. Default: 11,000.
 	MaxPoints int `json:"max_points,omitempty"`
+	// MaxAnswerBytes is the largest answer the driver reads, in bytes
+	// (after decompression); a larger one is refused with ErrBadResult
+	// once that much is read, before it is decoded: an answer that large
+	// comes from a template that returns many series (every CPU, every
+	// pod of a big server), which would fail anyway, and read whole it
+	// takes the host's memory first. One series of 11,000 points is
+	// about 0.3 MiB; the targets answer takes about 0.5 KiB a target.
+	// Default: 64 MiB.
+	MaxAnswerBytes int64 `json:"max_answer_bytes,omitempty"`
 	// Ranges says whether the server's range selectors include their
 	// start: RangesClosed for Prometheus 2.x ([t−r, t]), RangesLeftOpen
 	// for Prometheus 3.x ((t−r, t]). The driver sizes its windows so that
@@ -162,6 +173,7 @@ func (c Config) withDefaults() Config {
 	c.RateWindow = cmpOr(c.RateWindow, DefaultRateWindow)
 	c.Resolution = cmpOr(c.Resolution, DefaultResolution)
 	c.MaxPoints = cmpOr(c.MaxPoints, DefaultMaxPoints)
+	c.MaxAnswerBytes = cmpOr(c.MaxAnswerBytes, DefaultMaxAnswerBytes)
 	return c
 }
 
@@ -218,6 +230,9 @@ func (c Config) compile() (*compiled, error) {
 	}
 	if err := d.Ranges.Validate(); err != nil {
 		return nil, provider.Within("config", err)
+	}
+	if d.MaxAnswerBytes < 1 {
+		return nil, provider.Invalid("config.max_answer_bytes", d.MaxAnswerBytes, "must be ≥ 0 (0: the default, 64 MiB)")
 	}
 	if d.MaxPoints < 1 || d.MaxPoints > DefaultMaxPoints {
 		return nil, provider.Invalid("config.max_points", d.MaxPoints, fmt.Sprintf("must lie in [1, %d]", DefaultMaxPoints))

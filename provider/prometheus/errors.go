@@ -37,7 +37,8 @@ var (
 	// series without the ID label, a count that is negative or infinite,
 	// or a range query's
 	// points at other times than asked (a frontend that moved the query
-	// by other than whole steps), which would shift values between steps.
+	// by other than whole steps), which would shift values between steps,
+	// or an answer larger than Config.MaxAnswerBytes, refused unread.
 	// Step alignment, as Thanos' query frontend does it, moves nothing:
 	// range queries are asked at multiples of their step.
 	ErrBadResult = errors.New("prometheus: unusable result")
@@ -80,7 +81,8 @@ func (e *QueryError) Unwrap() []error {
 }
 
 // SeriesError reports a query that returned several series where one was
-// expected. It matches ErrSeveralSeries.
+// expected. It matches ErrSeveralSeries. Its message names the first
+// five (seriesShown) series and counts the others.
 type SeriesError struct {
 	// Query is the PromQL that was sent.
 	Query string
@@ -90,9 +92,17 @@ type SeriesError struct {
 
 // Error implements error.
 func (e *SeriesError) Error() string {
-	return fmt.Sprintf("prometheus: query %s returned %d series where one was expected (aggregate the extra labels in the template): %s",
-		e.Query, len(e.Series), strings.Join(e.Series, ", "))
+	shown := e.Series
+	more := ""
+	if len(shown) > seriesShown {
+		shown, more = shown[:seriesShown], fmt.Sprintf(" and %d more", len(e.Series)-seriesShown)
+	}
+	return fmt.Sprintf("prometheus: query %s returned %d series where one was expected (aggregate the extra labels in the template): %s%s",
+		e.Query, len(e.Series), strings.Join(shown, ", "), more)
 }
+
+// seriesShown is how many series a SeriesError's message names.
+const seriesShown = 5
 
 // Is reports whether target is ErrSeveralSeries.
 func (e *SeriesError) Is(target error) bool { return target == ErrSeveralSeries }

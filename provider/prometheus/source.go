@@ -78,7 +78,7 @@ func New(cfg Config, opts ...Option) (_ *Source, err error) {
 	if o.rt == nil {
 		o.rt = http.DefaultTransport
 	}
-	hc := &http.Client{Transport: statusTransport{o.rt}, CheckRedirect: checkRedirect}
+	hc := &http.Client{Transport: statusTransport{base: o.rt, limit: c.cfg.MaxAnswerBytes}, CheckRedirect: checkRedirect}
 	client, err := api.NewClient(api.Config{Address: c.cfg.Address, Client: hc})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", provider.Invalid("config.address", redact.URL(cfg.Address), "is not a usable URL"))
@@ -554,6 +554,10 @@ func translate(ctx context.Context, promql string, err error) error {
 	if errors.As(err, &se) {
 		return &QueryError{Query: promql, Kind: se, Err: err}
 	}
+	var large *answerTooLargeError
+	if errors.As(err, &large) {
+		return &QueryError{Query: promql, Kind: ErrBadResult, Err: err}
+	}
 	var apiErr *v1.Error
 	if errors.As(err, &apiErr) {
 		switch apiErr.Type {
@@ -625,8 +629,12 @@ func (e *redirectError) Error() string {
 }
 
 // statusTransport turns the HTTP statuses that have a sentinel into a
-// *StatusError, which client_golang would otherwise flatten into a message.
-type statusTransport struct{ base http.RoundTripper }
+// *StatusError, which client_golang would otherwise flatten into a message,
+// and bounds the other answers' bodies to limit bytes (Config.MaxAnswerBytes).
+type statusTransport struct {
+	base  http.RoundTripper
+	limit int64
+}
 
 func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
@@ -651,7 +659,46 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, se
 	}
+	left := t.limit
+	if resp.ContentLength > t.limit {
+		left = 0 // refused at the first read, unread
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: left, limit: t.limit}
 	return resp, nil
+}
+
+// limitedBody reads at most limit bytes of an answer; reading past them
+// fails with an *answerTooLargeError, so that client_golang's read of the
+// whole body stops there.
+type limitedBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, &answerTooLargeError{limit: b.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// answerTooLargeError is an answer longer than Config.MaxAnswerBytes.
+type answerTooLargeError struct{ limit int64 }
+
+func (e *answerTooLargeError) Error() string {
+	return fmt.Sprintf("the answer is larger than config.max_answer_bytes (%d bytes) and was not read: a template that returns many series (aggregate the extra labels away), or raise the limit", e.limit)
 }
 
 // Check sends every template, rendered for a resource that does not exist,
