@@ -74,6 +74,19 @@ func belowFloor(cur Bounds, fixed bool, want provider.CapacitySpec, replicas int
 		"%s %d, and the workload runs %d replicas: below the floor only on the way from or to a stop (a Min of 0 beside the workload's own Max is not stored)", whose, cur.Min, replicas))
 }
 
+// floorHeld returns belowFloor's error for want on w (wrapped with op and
+// id), or the error of w's malformed bound annotations.
+func (d *Driver) floorHeld(op, id string, w workload, fixed bool, want provider.CapacitySpec) error {
+	cur, err := d.bounds(w)
+	if err == nil {
+		err = belowFloor(cur, fixed, want, w.replicas)
+	}
+	if err != nil {
+		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	}
+	return nil
+}
+
 // stopped reports whether want is b as Capacity reports it for a stopped
 // workload: widened to a Min of 0, the Max b's own. SetCapacity keeps b
 // for it rather than store the 0 (a workload's floor outlives its stops).
@@ -242,6 +255,8 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // the replica count it was based on has not changed; when someone else
 // changed the replicas in between, SetCapacity returns provider.ErrConflict
 // and writes nothing, so a decision made on stale replicas is never applied.
+// A retry is judged on the re-read workload's floor: one its owner raised
+// in between refuses the write as above (provider.ErrInvalid).
 func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
 	defer d.red.Errorp(&err)
 	const op = "set capacity"
@@ -269,19 +284,22 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if err != nil {
 		return err
 	}
-	cur, err := d.bounds(w) // checked by liveWorkload
-	if err != nil {
-		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
-	}
 	_, fixed := d.cfg.Workloads[id]
-	if err := belowFloor(cur, fixed, want, w.replicas); err != nil {
-		return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
+	if err := d.floorHeld(op, id, w, fixed, want); err != nil {
+		return err
 	}
 	from := w.replicas
 	if err := d.hpaAllows(ctx, op, id, ref, from, int32(want.Desired)); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			// The floor of the re-read workload: its owner may have
+			// raised it in the race lost.
+			if err := d.floorHeld(op, id, w, fixed, want); err != nil {
+				return err
+			}
+		}
 		set, err := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
 		if err != nil {
 			return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)

@@ -200,3 +200,30 @@ func TestAnnotatedFloorHeldWhileRunning(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 6}, b)
 }
+
+// TestFloorRaisedDuringARaceIsHeld: a write that lost a resourceVersion
+// race to the owner raising the workload's floor (min-replicas 1 → 3) is
+// retried on the re-read workload only within the new floor: {0, 6, 1},
+// accepted from 4 replicas above a floor of 1, is refused once the floor
+// is 3, and nothing is written. The retry judged it on the floor of the
+// first read and scaled the workload to 1, under the floor its owner had
+// just set.
+func TestFloorRaisedDuringARaceIsHeld(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "1", kubernetes.AnnotationMaxReplicas, "6"))
+	d, ic := raceDriver(t, f, func() {
+		_, err := f.admin.AppsV1().Deployments(f.ns).Patch(f.ctx, "web", "application/merge-patch+json",
+			[]byte(`{"metadata":{"annotations":{"`+kubernetes.AnnotationMinReplicas+`":"3"}}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, d.SetCapacity(f.ctx, f.id(kubernetes.ObjectDeployment, "web"), provider.CapacitySpec{Min: 0, Max: 6, Desired: 1}), &ie)
+	assert.Equal(t, "desired", ie.Field)
+	assert.Equal(t, int32(1), ic.seen.Load(), "the lost write, not retried")
+	got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), *got.Spec.Replicas, "nothing written")
+	assert.Equal(t, "3", got.Annotations[kubernetes.AnnotationMinReplicas], "the owner's floor stands")
+}
