@@ -151,9 +151,10 @@
 // GetCapacities the groups, and QueryMetrics and Activities send 500
 // queries per GetMetricData call (Activities packs the queries of the
 // reads whose windows cover the same whole periods, a read's one to five
-// queries in one call, and reads a repeated read once); Activities
-// describes load balancers 20 a call (see Driver.Activities), while the
-// other batches look them up one by one; functions and names that are no
+// queries in one call, and reads a repeated read once); QueryMetrics and
+// Activities describe load balancers 20 a call (a call ELBv2 fails for an
+// unknown one among them asked again one by one; see Driver.Activities),
+// while GetResources looks them up one by one; functions and names that are no
 // group are looked up one by one (and in us-east-1 each function's versions
 // listed once; see "Quiet counts").
 // So the scaling Autoscaler's pass, a detector Sweep or Scan and a

@@ -442,7 +442,9 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // as a period (1, 5, 10, 20, 30 s or a multiple of 60 s),
 // provider.ErrUnsupported for a statistic the metric does not support
 // (see CloudWatchMetric.Counter; "last" never is). Then each resource is
-// resolved once: provider.ErrNotFound for unknown instances, volumes,
+// resolved once (instances and volumes described 200 a call, groups 50
+// and load balancers 20, as Activities describes them):
+// provider.ErrNotFound for unknown instances, volumes,
 // groups, functions and load balancers (RDS ARNs are not checked; a
 // volume's DescribeVolumes that fails fails its reads),
 // provider.ErrUnsupported for a metric the kind has no mapping for (see
@@ -497,8 +499,8 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		}
 		preps = append(preps, prepared{read: i, q: q})
 	}
-	// The instances, volumes and groups are described in batches; the
-	// rest (a function, a name that is no group) one by one.
+	// The instances, volumes, groups and load balancers are described in
+	// batches; the rest (a function, a name that is no group) one by one.
 	ids := make([]string, len(preps))
 	for k, p := range preps {
 		ids[k] = p.q.ResourceID
@@ -507,6 +509,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	if err != nil {
 		return d.failRest(reads, preps, err)
 	}
+	few := d.describeBatchLoadBalancers(ctx, "query metric", l, ids)
 	n := 0
 	for k, p := range preps {
 		q := p.q
@@ -516,7 +519,10 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				// The reads resolved but not sent, and those not resolved.
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
-			t.t, t.mon, t.err = d.found(ctx, "query metric", l, k, q.ResourceID)
+			var listed bool
+			if t.t, listed = few.target(ctx, d, "query metric", l, k, q.ResourceID); !listed {
+				t.t, t.mon, t.err = d.found(ctx, "query metric", l, k, q.ResourceID)
+			}
 			targets[q.ResourceID] = t
 		}
 		if t.err != nil {
