@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -425,9 +424,9 @@ func (d *Driver) describeBatchLoadBalancers(ctx context.Context, op string, l *l
 
 // describeLoadBalancersOf describes the load balancers arns (each once)
 // loadBalancerBatch at a time. DescribeLoadBalancers fails a whole call
-// for one load balancer it does not know: the load balancers of such a
-// call, and one a call did not answer, are left to the single lookup,
-// which fails them alone. A call that fails otherwise (no permission,
+// for one load balancer it does not know, or one ARN it refuses
+// (ValidationError): the load balancers of such a call, and one a call
+// did not answer, are left to the single lookup, which fails them alone. A call that fails otherwise (no permission,
 // throttled) gives its load balancers that error in lbErrs, which the
 // single lookup's describe would have given each (existing: the load
 // balancer is then not dated), unless ctx ended.
@@ -439,7 +438,7 @@ func (d *Driver) describeLoadBalancersOf(ctx context.Context, op string, arns []
 		}
 		out, err := d.elb.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{LoadBalancerArns: chunk})
 		switch {
-		case err != nil && (errors.Is(sentinel(err), provider.ErrNotFound) || ctx.Err() != nil):
+		case err != nil && (refusedARN(err) || ctx.Err() != nil):
 			continue
 		case err != nil:
 			for _, arn := range chunk {

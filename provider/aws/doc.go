@@ -25,7 +25,9 @@
 // volumes by their volume ID ("vol-" and 8 or 17 hex digits), Auto
 // Scaling groups by their name, Lambda functions by their unqualified ARN,
 // load balancers by their ARN
-// ("arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID").
+// ("arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID";
+// one without a type, a name and an ID, or that ELBv2 refuses as no load
+// balancer ARN, is provider.ErrInvalid in every method, as Get has it).
 // These canonical IDs are what List returns and what Filter.IDs match.
 // Every method also accepts a group's or function's plain name (looked up
 // as a group first, then as a function) and the ARNs of instances,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -256,7 +257,13 @@ func classify(id string) (t target, ok bool, err error) {
 	case service == "rds" && strings.HasPrefix(res, "db:"):
 		return target{kind: provider.KindDatabase, id: id, name: strings.TrimPrefix(res, "db:")}, true, nil
 	case service == "elasticloadbalancing" && strings.HasPrefix(res, "loadbalancer/"):
-		return target{kind: provider.KindLoadBalancer, id: id, name: strings.TrimPrefix(res, "loadbalancer/")}, true, nil
+		name := strings.TrimPrefix(res, "loadbalancer/")
+		if parts := strings.Split(name, "/"); len(parts) != 3 || slices.Contains(parts, "") {
+			// ELBv2 refuses it (ValidationError), and CloudWatch's
+			// dimension of it names no load balancer.
+			return target{}, false, provider.Invalid("id", id, "is not a load balancer ARN (arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/TYPE/NAME/ID)")
+		}
+		return target{kind: provider.KindLoadBalancer, id: id, name: name}, true, nil
 	}
 	return target{}, false, fmt.Errorf("%w: ARN %q: the driver handles EC2 instances, EBS volumes, Auto Scaling groups, Lambda functions, load balancers, and RDS metrics", provider.ErrUnsupported, id)
 }

@@ -121,6 +121,14 @@ func accessDenied(err error) bool {
 	return permissionCodes[api.ErrorCode()]
 }
 
+// refusedARN reports whether err is ELBv2 answering that an ARN it was
+// asked names no load balancer: LoadBalancerNotFound, or ValidationError
+// for an ARN it does not take as one (a whole call fails for either).
+func refusedARN(err error) bool {
+	s := sentinel(err)
+	return errors.Is(s, provider.ErrNotFound) || errors.Is(s, provider.ErrInvalid)
+}
+
 // describeLoadBalancer returns the load balancer arn, or an error
 // matching provider.ErrNotFound.
 func (d *Driver) describeLoadBalancer(ctx context.Context, arn string) (*elbtypes.LoadBalancer, error) {

@@ -689,11 +689,13 @@ func (d *Driver) existing(ctx context.Context, op, id string) (target, error) {
 		t.volume, err = d.describeVolume(ctx, t.id)
 	case t.kind == provider.KindLoadBalancer:
 		t.loadBalancer, err = d.describeLoadBalancer(ctx, t.id)
-		if err != nil && !errors.Is(err, provider.ErrNotFound) && !errors.Is(sentinel(err), provider.ErrNotFound) && ctx.Err() == nil {
+		if err != nil && !errors.Is(err, provider.ErrNotFound) && !refusedARN(err) && ctx.Err() == nil {
 			// Cannot tell when it was created (no permission,
 			// throttled): the read stands as before the driver read it,
 			// gaps and activity unknown, as when mayRunAtEdge cannot
-			// decide.
+			// decide. An ARN ELBv2 finds no load balancer of, or
+			// refuses as none (ValidationError), fails the read as it
+			// fails Get.
 			d.undatedLoadBalancer(ctx, op, t.id, err)
 			t.loadBalancer, err = nil, nil
 		}
