@@ -497,10 +497,13 @@ func (d *Driver) activityData(ctx context.Context, reads []*activityRead) error 
 			in.MetricDataQueries = append(in.MetricDataQueries, r.metricDataQuery(k, id))
 		}
 	}
-	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
+	pager, tokens := cloudwatch.NewGetMetricDataPaginator(d.cw, in), pageTokens{}
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
+			return err
+		}
+		if err := tokens.next("GetMetricData", page.NextToken); err != nil {
 			return err
 		}
 		for _, res := range page.MetricDataResults {

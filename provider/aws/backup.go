@@ -83,8 +83,12 @@ func (d *Driver) Backups(ctx context.Context, resourceID string, since time.Time
 			Filters:    []ec2types.Filter{{Name: awssdk.String("volume-id"), Values: chunk}},
 			MaxResults: d.pageSize(1000),
 		})
+		tokens := pageTokens{}
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
+			if err == nil {
+				err = tokens.next("DescribeSnapshots", page.NextToken)
+			}
 			if err != nil {
 				return nil, wrap("backups", resourceID, err)
 			}

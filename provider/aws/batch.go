@@ -58,10 +58,14 @@ func (d *Driver) describe(ctx context.Context, instances, volumes, groups []stri
 		groups: map[string]*asgtypes.AutoScalingGroup{}, failed: map[string]error{}}
 	instances, volumes, groups = unique(instances), unique(volumes), unique(groups)
 	err := out.inChunks(ctx, "describe instances", instances, instanceBatch, func(ids []string) error {
+		tokens := pageTokens{}
 		pager := ec2.NewDescribeInstancesPaginator(d.ec2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: awssdk.String("instance-id"), Values: ids}}})
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
+				return err
+			}
+			if err := tokens.next("DescribeInstances", page.NextToken); err != nil {
 				return err
 			}
 			for _, r := range page.Reservations {
@@ -76,10 +80,14 @@ func (d *Driver) describe(ctx context.Context, instances, volumes, groups []stri
 		return out, err
 	}
 	err = out.inChunks(ctx, "describe volumes", volumes, volumeBatch, func(ids []string) error {
+		tokens := pageTokens{}
 		pager := ec2.NewDescribeVolumesPaginator(d.ec2, &ec2.DescribeVolumesInput{Filters: []ec2types.Filter{{Name: awssdk.String("volume-id"), Values: ids}}})
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
+				return err
+			}
+			if err := tokens.next("DescribeVolumes", page.NextToken); err != nil {
 				return err
 			}
 			for i := range page.Volumes {
@@ -92,10 +100,14 @@ func (d *Driver) describe(ctx context.Context, instances, volumes, groups []stri
 		return out, err
 	}
 	err = out.inChunks(ctx, "describe groups", groups, groupBatch, func(names []string) error {
+		tokens := pageTokens{}
 		pager := autoscaling.NewDescribeAutoScalingGroupsPaginator(d.asg, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: names})
 		for pager.HasMorePages() {
 			page, err := pager.NextPage(ctx)
 			if err != nil {
+				return err
+			}
+			if err := tokens.next("DescribeAutoScalingGroups", page.NextToken); err != nil {
 				return err
 			}
 			for i := range page.AutoScalingGroups {

@@ -588,7 +588,9 @@
 // or any other answer with HTTP status 401 or 403, and a CloudWatch query
 // answered Forbidden, provider.ErrDenied; errors.As still reaches
 // smithy.APIError. Invalid input is provider.ErrInvalid, naming the field,
-// before any API call. Each API call is retried by the SDK's standard
+// before any API call. A paged read (every page is read) whose answer
+// gives again a page token it gave before fails, naming the call, rather
+// than ask the same pages again until ctx ends. Each API call is retried by the SDK's standard
 // retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with
 // exponential back-off up to Config.MaxBackoff. A change (StartInstances,
 // StopInstances, TerminateInstances, DeleteVolume but for its not found,

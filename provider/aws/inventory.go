@@ -250,10 +250,14 @@ func (d *Driver) describeInstances(ctx context.Context, f provider.Filter, ids [
 	}
 	in.Filters = append(in.Filters, tagFilters(f.Tags)...)
 	var out []provider.Resource
+	tokens := pageTokens{}
 	p := ec2.NewDescribeInstancesPaginator(d.ec2, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := tokens.next("DescribeInstances", page.NextToken); err != nil {
 			return nil, err
 		}
 		for _, r := range page.Reservations {
@@ -291,10 +295,14 @@ func (d *Driver) listGroups(ctx context.Context, f provider.Filter) ([]provider.
 func (d *Driver) describeGroups(ctx context.Context, names []string) ([]provider.Resource, error) {
 	in := &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: d.pageSize(100), AutoScalingGroupNames: names}
 	var out []provider.Resource
+	tokens := pageTokens{}
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(d.asg, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := tokens.next("DescribeAutoScalingGroups", page.NextToken); err != nil {
 			return nil, err
 		}
 		for i := range page.AutoScalingGroups {
@@ -306,10 +314,14 @@ func (d *Driver) describeGroups(ctx context.Context, names []string) ([]provider
 
 func (d *Driver) listFunctions(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
 	var fns []lambdatypes.FunctionConfiguration
+	tokens := pageTokens{}
 	p := lambda.NewListFunctionsPaginator(d.lambda, &lambda.ListFunctionsInput{MaxItems: d.pageSize(50)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := tokens.next("ListFunctions", page.NextMarker); err != nil {
 			return nil, err
 		}
 		fns = append(fns, page.Functions...)

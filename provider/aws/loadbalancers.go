@@ -33,8 +33,12 @@ const tagBatch = 20
 func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optional bool) ([]provider.Resource, error) {
 	var lbs []elbtypes.LoadBalancer
 	p := elasticloadbalancingv2.NewDescribeLoadBalancersPaginator(d.elb, &elasticloadbalancingv2.DescribeLoadBalancersInput{PageSize: d.pageSize(400)})
+	tokens := pageTokens{}
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if err == nil {
+			err = tokens.next("DescribeLoadBalancers", page.NextMarker)
+		}
 		if err != nil && optional && accessDenied(err) {
 			d.warn(ctx, "aws: load balancers are not listed (elasticloadbalancing:DescribeLoadBalancers is denied): grant it, or list other kinds by Filter.Kinds",
 				"list load balancers", "", err)

@@ -361,8 +361,12 @@ func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
 		return false
 	}
 	pager := lambda.NewListVersionsByFunctionPaginator(d.lambda, &lambda.ListVersionsByFunctionInput{FunctionName: awssdk.String(t.name)})
+	tokens := pageTokens{}
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
+		if err == nil {
+			err = tokens.next("ListVersionsByFunction", page.NextMarker)
+		}
 		if err != nil {
 			d.warn(ctx, "aws: cannot tell whether a function in "+edgeRegion+" may run at Lambda@Edge (lambda:ListVersionsByFunction failed; see Config.IgnoreFunctionVersions): its steps without a datapoint stay gaps, its activity unknown",
 				op, t.id, err)
@@ -743,9 +747,12 @@ func (d *Driver) getMetricData(ctx context.Context, preps []prepared, batch []in
 			ReturnData: awssdk.Bool(true),
 		})
 	}
-	pager := cloudwatch.NewGetMetricDataPaginator(d.cw, in)
+	pager, tokens := cloudwatch.NewGetMetricDataPaginator(d.cw, in), pageTokens{}
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
+		if err == nil {
+			err = tokens.next("GetMetricData", page.NextToken)
+		}
 		if err != nil {
 			return wrap("query metric", "", err) // the call's, not its first read's
 		}

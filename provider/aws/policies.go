@@ -133,9 +133,12 @@ func (d *Driver) policies(ctx context.Context, group string) (map[string]string,
 		in.AutoScalingGroupName = &group
 	}
 	first := map[string]*asgtypes.ScalingPolicy{} // the first scaling policy by group
-	p := autoscaling.NewDescribePoliciesPaginator(d.asg, in)
+	p, tokens := autoscaling.NewDescribePoliciesPaginator(d.asg, in), pageTokens{}
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if err == nil {
+			err = tokens.next("DescribePolicies", page.NextToken)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("scaling policies (IAM action autoscaling:DescribePolicies; Config.IgnoreScalingPolicies skips them): %w", err)
 		}

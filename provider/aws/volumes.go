@@ -50,10 +50,14 @@ func (d *Driver) describeVolumes(ctx context.Context, f provider.Filter, ids []s
 	}
 	in.Filters = append(in.Filters, tagFilters(f.Tags)...)
 	var out []provider.Resource
+	tokens := pageTokens{}
 	p := ec2.NewDescribeVolumesPaginator(d.ec2, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := tokens.next("DescribeVolumes", page.NextToken); err != nil {
 			return nil, err
 		}
 		for _, v := range page.Volumes {
