@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -203,9 +204,12 @@ func (d *Driver) Activity(ctx context.Context, q provider.ActivityQuery) (_ []pr
 	if len(activityTable[t.kind]) == 0 {
 		return []provider.ActivityCount{}, nil
 	}
-	r := d.planActivity(q, t, !d.mayRunAtEdge(ctx, "activity", t), d.now())
+	r := d.planActivity(q, t, d.now())
 	if err := d.activityData(ctx, []*activityRead{r}); err != nil {
 		return nil, wrap("activity", q.ResourceID, err)
+	}
+	if r.err == nil {
+		r.err = d.settleEdge(ctx, r, map[string]bool{})
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -223,8 +227,9 @@ var _ provider.ActivityBatcher = (*Driver)(nil)
 // load balancer among them is asked again alone); functions (GetFunction,
 // which IAM may grant or deny function by function, so that no listing
 // answers for it) and names that are no group are looked up one by one,
-// as Activity looks them up, and in us-east-1 each function is asked
-// ListVersionsByFunction once. The CloudWatch queries of the
+// as Activity looks them up, and in us-east-1 each function whose
+// versions decide a read (see the package doc, "Quiet counts") is asked
+// ListVersionsByFunction once, after its datapoints are read. The CloudWatch queries of the
 // reads whose whole periods cover the same range (see Activity) packed
 // into GetMetricData calls of up to Config.MetricBatch queries (at most
 // 500; a read's queries, up to five for a load balancer, are never split
@@ -276,12 +281,10 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 		return failAll(valid, err)
 	}
 	few := d.describeBatchLoadBalancers(ctx, "activity", l, ids)
-	// Each resource resolved once, and whether its counts may be quiet
-	// (a function that cannot run at the edge: see mayRunAtEdge).
+	// Each resource resolved once.
 	type resolved struct {
-		t     target
-		quiet bool
-		err   error
+		t   target
+		err error
 	}
 	targets := map[string]resolved{}
 	var pending []int // the reads with signals, by index
@@ -298,9 +301,6 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 				t.err = l.errs[k]
 			case !listed:
 				t.t, _, t.err = d.found(ctx, "activity", l, k, id)
-			}
-			if t.err == nil && len(activityTable[t.t.kind]) > 0 {
-				t.quiet = !d.mayRunAtEdge(ctx, "activity", t.t)
 			}
 			targets[id] = t
 		}
@@ -332,7 +332,7 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 		r, ok := plans[key]
 		if !ok {
 			t := targets[q.ResourceID]
-			r = d.planActivity(q, t.t, t.quiet, now)
+			r = d.planActivity(q, t.t, now)
 			plans[key] = r
 			s := span{r.start.UTC().Round(0), r.end.UTC().Round(0)}
 			if _, ok := groups[s]; !ok {
@@ -342,10 +342,14 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 		}
 		readsOf[r] = append(readsOf[r], i)
 	}
+	edges := map[string]bool{} // whether a function may run at the edge, by ARN, once asked
 	for _, s := range order {
 		for _, call := range packActivity(groups[s], d.cfg.MetricBatch) {
 			err := d.activityData(ctx, call)
 			for _, r := range call {
+				if err == nil && r.err == nil {
+					r.err = d.settleEdge(ctx, r, edges)
+				}
 				for _, i := range readsOf[r] {
 					switch {
 					case err != nil:
@@ -404,6 +408,10 @@ type activityRead struct {
 	// for its quiet counts; zero when not known or it may run at the
 	// edge.
 	known time.Time
+	// edge is the function that may run at the edge (in us-east-1;
+	// see mayRunAtEdge), not asked yet: settleEdge asks it when the
+	// answer decides the counts. Nil when there is nothing to ask.
+	edge *target
 	// now is the real time before the read: the period and what
 	// CloudWatch has published (see published) are judged by it.
 	now        time.Time
@@ -433,18 +441,19 @@ type activityAcc struct {
 	complete bool      // CloudWatch's last answer had status Complete
 }
 
-// planActivity prepares the read of q of resource t, which has signals:
-// quiet (a function that cannot run at the edge, or another kind) says
-// whether its counts without a datapoint may be quiet (see
-// knownSince), now is the real time.
-func (d *Driver) planActivity(q provider.ActivityQuery, t target, quiet bool, now time.Time) *activityRead {
+// planActivity prepares the read of q of resource t, which has signals,
+// now the real time: its counts without a datapoint may be quiet from
+// knownSince on, unless a function in us-east-1 may run at the edge,
+// which settleEdge asks once the data is read.
+func (d *Driver) planActivity(q provider.ActivityQuery, t target, now time.Time) *activityRead {
 	r := &activityRead{q: q, kind: t.kind, name: t.name, signals: activityTable[t.kind], now: now}
 	// A function's invocations and a load balancer's requests have no
 	// datapoint for a quiet minute: with none in the window, the count is
 	// 0 from since when the resource is known to exist (knownSince) on,
 	// unless a function may run at the edge (see quietFrom).
-	if quiet {
-		r.known, _ = knownSince(t)
+	r.known, _ = knownSince(t)
+	if d.edgeChecked(t) {
+		r.edge = &t
 	}
 	// Whole periods covering [Start, End): CloudWatch's grid.
 	r.period = activityPeriodAt(q.Start, now)
@@ -568,6 +577,42 @@ func (r *activityRead) add(k int, res cwtypes.MetricDataResult) error {
 				a.last = l
 			}
 		}
+	}
+	return nil
+}
+
+// settleEdge settles, r's data read, whether r's function may run at
+// the edge when that decides its counts: a function invoked in the
+// window and modified before it reads the same either way, and is asked
+// nothing. Else the function is asked ListVersionsByFunction (once: edges
+// keeps the answers by ARN), and one that may run at the edge, or whose
+// call failed, has no quiet counts. The error is ctx's, when it ended
+// before or in the call (the read is then not answered).
+func (d *Driver) settleEdge(ctx context.Context, r *activityRead, edges map[string]bool) error {
+	t := r.edge
+	if t == nil {
+		return nil
+	}
+	r.edge = nil
+	known := r.known
+	quiet := r.counts()
+	r.known = time.Time{}
+	if reflect.DeepEqual(quiet, r.counts()) {
+		return nil // no quiet count, and no Since: the same without
+	}
+	edge, ok := edges[t.id]
+	if !ok {
+		if err := ctxErr(ctx, "activity", r.q.ResourceID); err != nil {
+			return err
+		}
+		edge = d.mayRunAtEdge(ctx, "activity", *t)
+		if err := ctxErr(ctx, "activity", r.q.ResourceID); err != nil {
+			return err
+		}
+		edges[t.id] = edge
+	}
+	if !edge {
+		r.known = known
 	}
 	return nil
 }

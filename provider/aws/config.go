@@ -192,7 +192,8 @@ type Config struct {
 	// IgnoreFunctionVersions skips the check that keeps, in us-east-1,
 	// the quiet steps of a function with a published (numbered) version
 	// gaps rather than zeros, and with it the call it needs
-	// (lambda:ListVersionsByFunction, once per function read): Lambda@Edge
+	// (lambda:ListVersionsByFunction, once per function read whose
+	// answer it decides): Lambda@Edge
 	// runs only a published version of a function created in us-east-1,
 	// and its metrics are in the regions where it ran, so a function in
 	// heavy use at the edge has no datapoint in us-east-1 and would read

@@ -158,7 +158,7 @@
 // unknown one among them asked again one by one; see Driver.Activities),
 // while GetResources looks them up one by one; functions and names that are no
 // group are looked up one by one (and in us-east-1 each function's versions
-// listed once; see "Quiet counts").
+// listed once, where they decide the read; see "Quiet counts").
 // So the scaling Autoscaler's pass, a detector Sweep or Scan and a
 // quota.Source read a whole fleet in a few calls (Activity reads one
 // resource, and describes a volume, a call each), each read failing
@@ -316,8 +316,11 @@
 // us-east-1, so there a function in heavy use at the edge has no
 // datapoint. Lambda@Edge runs only a published (numbered) version, so in
 // us-east-1 the driver asks ListVersionsByFunction (every page, until one
-// is found) about each function it reads a quiet count or the activity of,
-// and a function with a published version keeps its gaps and has no quiet
+// is found) about each function it reads a quiet count of, and, once its
+// datapoints are read, about each function whose activity the answer
+// decides (one without a datapoint in the window, or modified after its
+// Start: one invoked in the window and modified before it reads the same
+// either way, and is asked nothing; a batch asks a function once), and a function with a published version keeps its gaps and has no quiet
 // activity, as before; when the call fails (without the
 // lambda:ListVersionsByFunction permission, say) the function may be one,
 // and is read the same way, with a warning in the log naming the call: a

@@ -357,7 +357,7 @@ const startSkew = 5 * time.Minute
 // scaling signal on a function's errors). False elsewhere, with
 // Config.IgnoreFunctionVersions, and for what is no function.
 func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
-	if t.kind != provider.KindFunction || d.cfg.IgnoreFunctionVersions || d.region != edgeRegion {
+	if !d.edgeChecked(t) {
 		return false
 	}
 	pager := lambda.NewListVersionsByFunctionPaginator(d.lambda, &lambda.ListVersionsByFunctionInput{FunctionName: awssdk.String(t.name)})
@@ -379,6 +379,12 @@ func (d *Driver) mayRunAtEdge(ctx context.Context, op string, t target) bool {
 		}
 	}
 	return false
+}
+
+// edgeChecked reports whether mayRunAtEdge asks Lambda of t: a function
+// in us-east-1, unless Config.IgnoreFunctionVersions.
+func (d *Driver) edgeChecked(t target) bool {
+	return t.kind == provider.KindFunction && !d.cfg.IgnoreFunctionVersions && d.region == edgeRegion
 }
 
 // edgeRegion is where Lambda@Edge functions are created.
