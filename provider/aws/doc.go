@@ -316,8 +316,10 @@
 // us-east-1, so there a function in heavy use at the edge has no
 // datapoint. Lambda@Edge runs only a published (numbered) version, so in
 // us-east-1 the driver asks ListVersionsByFunction (every page, until one
-// is found) about each function it reads a quiet count of, and, once its
-// datapoints are read, about each function whose activity the answer
+// is found), once its datapoints are read, about each function whose
+// quiet count has steps to fill (a series with a datapoint in every step,
+// or with only steps too recent or too old to fill, is asked nothing),
+// and about each function whose activity the answer
 // decides (one without a datapoint in the window, or modified after its
 // Start: one invoked in the window and modified before it reads the same
 // either way, and is asked nothing; a batch asks a function once), and a function with a published version keeps its gaps and has no quiet

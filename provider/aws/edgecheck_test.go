@@ -86,3 +86,43 @@ func TestActivityAsksVersionsOnlyWhenTheyDecide(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryMetricsAsksVersionsOnlyWhenTheyDecide: in us-east-1
+// QueryMetrics asked every function with a quiet count read (its
+// invocations, errors, throttles) ListVersionsByFunction before reading
+// it, where the answer decides only whether steps without a datapoint
+// read 0: a series with a datapoint in every step, or whose gaps are too
+// recent to be quiet, reads the same either way and is asked nothing. A
+// quiet function still asks, once, and a read is what it was.
+func TestQueryMetricsAsksVersionsOnlyWhenTheyDecide(t *testing.T) {
+	t.Parallel()
+	start := minuteGrid()
+	busy, quiet := createFunction(t, 128, 3, nil), createFunction(t, 128, 3, nil)
+	points := map[time.Time]float64{}
+	for i := range 10 {
+		points[start.Add(time.Duration(i)*time.Minute)] = 2
+	}
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", functionName(busy), cwtypes.StandardUnitCount, points)
+	lam := &versionsLambda{LambdaAPI: modifiedLambda{LambdaAPI: sdk().lambda, modified: map[string]time.Time{
+		busy: start.Add(-time.Hour), quiet: start.Add(-time.Hour),
+	}}}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{Lambda: lam}))
+	query := func(id string) provider.Query {
+		return provider.Query{ResourceID: id, Metric: provider.MetricInvocations, Statistic: provider.StatSum, Start: start, End: start.Add(10 * time.Minute), Step: time.Minute}
+	}
+	reads := []provider.MetricRead{{Query: query(busy)}, {Query: query(quiet)}, {Query: query(functionName(quiet))}}
+	require.NoError(t, d.QueryMetrics(tctx(t), reads))
+	assert.Equal(t, int64(1), lam.n.Load(), "the quiet function, once")
+	for i, r := range reads {
+		require.NoError(t, r.Err, "read %d", i)
+	}
+	assertSeries(t, []float64{2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, reads[0].Series.Values, "busy")
+	assertSeries(t, []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, reads[1].Series.Values, "quiet")
+	assertSeries(t, reads[1].Series.Values, reads[2].Series.Values, "by name")
+
+	lam.n.Store(0)
+	got, err := d.QueryMetric(tctx(t), query(busy))
+	require.NoError(t, err)
+	assertSeries(t, reads[0].Series.Values, got.Values, "alone")
+	assert.Zero(t, lam.n.Load(), "a datapoint in every step: no call")
+}

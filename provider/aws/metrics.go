@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -443,9 +444,11 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 // Series.Values; steps without datapoints are gaps, but for the quiet
 // steps of a Lambda function's invocations, errors and throttles, of
 // an Application Load Balancer's requests and of a detached EBS volume's
-// reads and writes, which read 0 where that is known (see the package doc, "Quiet counts"; in us-east-1 each such
-// function is first asked ListVersionsByFunction, and when that fails its
-// steps stay gaps).
+// reads and writes, which read 0 where that is known (see the package doc, "Quiet counts"; in us-east-1 such
+// a function whose series has steps to fill is asked
+// ListVersionsByFunction once, after the series is read, and when that
+// fails its steps stay gaps; a ctx that ends in that call fails the read
+// and is the method's error).
 //
 // Each read is checked before any API call, and fails alone:
 // provider.ErrInvalid for an invalid query or a step CloudWatch cannot use
@@ -488,9 +491,6 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 		t   target
 		mon *ec2types.Monitoring // an instance's
 		err error
-		// edge says whether a function may run at the edge, once
-		// known (edgeKnown).
-		edge, edgeKnown bool
 	}
 	targets := map[string]resolved{}
 	for i := range reads {
@@ -555,11 +555,10 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			continue
 		}
 		if quietCounts[t.t.kind][q.Metric] {
-			if !t.edgeKnown {
-				t.edge, t.edgeKnown = d.mayRunAtEdge(ctx, "query metric", t.t), true
-				targets[q.ResourceID] = t
-			}
-			p.quietFrom = quietFrom(q, t.t, t.edge)
+			// Whether a function may run at the edge is asked once
+			// its series is read, and only when it has steps to fill
+			// (fill).
+			p.quietFrom = quietFrom(q, t.t, false)
 			p.afterLast = t.t.kind == provider.KindVolume
 		}
 		p.cw, p.stat, p.target, p.per = cw, stat, t.t, per
@@ -588,6 +587,45 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 	}
 	done := make([]bool, len(preps))
 	now := d.now() // before the reads: a step is past the delay before it is read
+	// Whether a function may run at the edge, by ARN, once asked, and
+	// ctx's error when it ended in such a question.
+	edges := map[string]bool{}
+	var cut error
+	// fill reads as 0 the quiet steps of the series of p, read whole:
+	// in us-east-1, when a function has steps to fill, it is first asked
+	// whether it may run at the edge (mayRunAtEdge: once per function;
+	// then, or when the call fails, nothing is filled). A ctx that ends
+	// in the question fails the read.
+	fill := func(p prepared, answered time.Time) {
+		r := &reads[p.read]
+		if p.quietFrom.IsZero() {
+			return
+		}
+		if d.edgeChecked(p.target) {
+			filled := r.Series
+			filled.Values = slices.Clone(r.Series.Values)
+			fillQuiet(&filled, p.quietFrom, now, answered, d.cfg.PublishDelay, p.afterLast)
+			if filled.Gaps() == r.Series.Gaps() {
+				return // nothing to fill: the same either way
+			}
+			edge, ok := edges[p.target.id]
+			if !ok {
+				if cut == nil {
+					edge = d.mayRunAtEdge(ctx, "query metric", p.target)
+				}
+				if err := ctxErr(ctx, "query metric", ""); err != nil {
+					cut = d.red.Error(err)
+					fail(p.read, cut)
+					return
+				}
+				edges[p.target.id] = edge
+			}
+			if edge {
+				return
+			}
+		}
+		fillQuiet(&r.Series, p.quietFrom, now, answered, d.cfg.PublishDelay, p.afterLast)
+	}
 	for _, s := range order {
 		idx := groups[s]
 		for lo := 0; lo < len(idx); lo += d.cfg.MetricBatch {
@@ -600,7 +638,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				answered := d.now() // CloudWatch judged the Start's age by now at the latest
 				for _, k := range batch {
 					if p := preps[k]; p.complete && reads[p.read].Err == nil {
-						fillQuiet(&reads[p.read].Series, p.quietFrom, now, answered, d.cfg.PublishDelay, p.afterLast)
+						fill(p, answered)
 					}
 				}
 				continue
@@ -622,7 +660,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 			}
 		}
 	}
-	return nil
+	return cut
 }
 
 // failRest fails the reads of preps with err, which it returns: the call
