@@ -90,8 +90,9 @@ type Config struct {
 	// budget at all (the default).
 	Global Budget `json:"global"`
 	// History is how long the events of each target and direction are
-	// kept (for Stats and audit). It must cover every Window and
-	// MinInterval. The global bucket, which holds the events of every
+	// kept (for Stats and audit). It must cover every Window that an
+	// Events rule counts in (a Window beside Events -1 limits nothing)
+	// and every MinInterval. The global bucket, which holds the events of every
 	// target, keeps only the longer of Global.Window and
 	// Global.MinInterval plus MaxSkew, so that it stays small. A target's
 	// bucket keeps at least its own longer of Window and MinInterval plus
@@ -289,7 +290,9 @@ func (c Config) resolve() (resolved, error) {
 		r.global.window = 0
 	}
 	check := func(field string, l limit) error {
-		if l.window > r.history {
+		// A window that no Events rule counts in (Events -1) limits
+		// nothing: History need not cover it.
+		if l.events > 0 && l.window > r.history {
 			return provider.Invalid("history", r.history, fmt.Sprintf("must cover %s.window %v", field, l.window))
 		}
 		if l.interval > r.history {
