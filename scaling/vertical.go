@@ -27,6 +27,11 @@ const (
 	LambdaMinMemoryMiB        = 128
 	LambdaMaxMemoryMiB        = 10240
 	LambdaMaxTimeout          = 900 * time.Second
+	// MaxMemoryStepMiB is the largest VerticalConfig.MemoryStepMiB: 1024
+	// MiB, leaving about ten sizes between Lambda's 128 and 10,240 MiB. A
+	// larger step (65536, a 64 MiB step written in KiB) would round every
+	// function up to the largest size.
+	MaxMemoryStepMiB = 1024
 )
 
 // InstanceType is one entry of a vertical strategy's catalogue.
@@ -71,8 +76,8 @@ type VerticalConfig struct {
 	// SameFamily keeps an instance in its type's family (the part of the
 	// name before the first dot: m5 of m5.large). Default: false.
 	SameFamily bool `json:"same_family,omitempty" yaml:"same_family,omitempty"`
-	// MemoryStepMiB rounds a function's memory up to a multiple of it.
-	// Default: 64.
+	// MemoryStepMiB rounds a function's memory up to a multiple of it, in
+	// MiB, at most MaxMemoryStepMiB (1024). Default: 64.
 	MemoryStepMiB int `json:"memory_step_mib,omitempty" yaml:"memory_step_mib,omitempty"`
 	// TimeoutPercentile is the duration quantile a function's timeout is
 	// sized for, in (0, 1]. Default: 0.99.
@@ -100,6 +105,8 @@ func (c VerticalConfig) Validate() error {
 		return provider.Invalid("min_change", c.MinChange, "must be a finite number ≥ 0")
 	case c.MemoryStepMiB < 0:
 		return provider.Invalid("memory_step_mib", c.MemoryStepMiB, "must be ≥ 0")
+	case c.MemoryStepMiB > MaxMemoryStepMiB:
+		return provider.Invalid("memory_step_mib", c.MemoryStepMiB, fmt.Sprintf("must be at most %d MiB (a step in MiB, not KiB): a larger one rounds every function up to %d MiB", MaxMemoryStepMiB, LambdaMaxMemoryMiB))
 	case !finite(c.TimeoutPercentile) || c.TimeoutPercentile < 0 || c.TimeoutPercentile > 1:
 		return provider.Invalid("timeout_percentile", c.TimeoutPercentile, fmt.Sprintf("must be in (0, 1] (0 means the default %g)", DefaultTimeoutPercentile))
 	case !finite(c.TimeoutHeadroom) || c.TimeoutHeadroom < 0:
