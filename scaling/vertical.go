@@ -175,7 +175,8 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 //
 // A function's memory or timeout changes only by at least MinChange (a
 // function without a timeout gets one). A usage that is negative or
-// infinite is an error naming the metric and step. A resource whose
+// infinite is an error naming the metric and step, and so is an
+// instance's vCPU count that is not finite (target.resource.size.vcpu). A resource whose
 // current size is unknown keeps it, since usage is a share of that size:
 // an instance whose type is not in the catalogue and whose vCPUs or
 // memory the provider did not report, a function without memory.
@@ -230,6 +231,11 @@ func (s *Vertical) Recommend(_ context.Context, st State) (Recommendation, error
 	case provider.KindFunction:
 		reads = [2]provider.Metric{provider.MetricMemory, provider.MetricDuration}
 	case provider.KindInstance, provider.KindDatabase:
+		if !finite(r.Size.VCPU) {
+			// NaN passes every comparison with the catalogue's vCPUs:
+			// the cheapest type would be taken, however busy.
+			return Recommendation{}, fmt.Errorf("scaling: vertical: %w", provider.Invalid("target.resource.size.vcpu", r.Size.VCPU, "must be a finite number"))
+		}
 		reads = [2]provider.Metric{provider.MetricCPU, provider.MetricMemory}
 	default:
 		return Recommendation{}, fmt.Errorf("scaling: vertical: %w", provider.Invalid("target.resource.kind", r.Kind, "the vertical strategy sizes instances, databases and functions"))
