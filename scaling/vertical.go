@@ -162,8 +162,9 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 	return c
 }
 
-// Vertical sizes a resource from the weighted percentiles of its usage,
-// each sample weighing 2^(−age/HalfLife):
+// Vertical sizes a resource from the weighted percentiles of its usage
+// over the lookback (a series that covers more is read from Now −
+// Lookback on), each sample weighing 2^(−age/HalfLife):
 //
 //   - an instance (or database) gets the cheapest catalogue type with at
 //     least p(cpu) × its vCPUs × (1 + Margin) vCPUs and p(memory) × its
@@ -244,7 +245,7 @@ func (s *Vertical) Recommend(_ context.Context, st State) (Recommendation, error
 		n := s.need(m)
 		i, err := st.seriesIndex(&n)
 		if err == nil && i >= 0 {
-			err = checkUsage(&st.Metrics[i], m)
+			err = checkUsage(&st.Metrics[i], m, st.Now.Add(-s.cfg.Lookback))
 		}
 		if err != nil {
 			return Recommendation{}, fmt.Errorf("scaling: vertical: %w", err)
@@ -376,7 +377,9 @@ func (s *Vertical) function(st State) Recommendation {
 // series of the strategy's need of m (State.SeriesFor; Recommend checked
 // that the State tells it apart), with weights halving every HalfLife
 // of age, the share of the lookback with data, and whether there was
-// any.
+// any. It reads the samples of the lookback only: a series may cover
+// more (the longest need of the target's strategies of the metric,
+// statistic and step).
 func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, float64, bool) {
 	n := s.need(m)
 	i, _ := st.seriesIndex(&n)
@@ -387,8 +390,9 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 	type wv struct{ v, w float64 }
 	var pts []wv
 	var total float64
+	from := st.Now.Add(-s.cfg.Lookback)
 	for i, v := range ser.Values {
-		if provider.IsGap(v) {
+		if provider.IsGap(v) || ser.TimeAt(i).Before(from) {
 			continue
 		}
 		age := st.Now.Sub(ser.TimeAt(i))
@@ -414,11 +418,13 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 // checkUsage returns an error matching provider.ErrInvalid, naming the
 // metric m and the step, when ser holds a value that is no usage (a
 // utilization, a duration): infinite or negative. Sized from, either made
-// Lambda's minimums (128 MiB, a 1 s timeout). It reads the whole series,
-// as the vertical strategy's quantiles do.
-func checkUsage(ser *provider.Series, m provider.Metric) error {
+// Lambda's minimums (128 MiB, a 1 s timeout). It reads the samples from
+// from on (the lookback), as the vertical strategy's quantiles do.
+func checkUsage(ser *provider.Series, m provider.Metric, from time.Time) error {
 	for i, v := range ser.Values {
 		switch {
+		case ser.TimeAt(i).Before(from):
+			continue
 		case math.IsInf(v, 0):
 			return badValue(ser, m, i, notFinite)
 		case v < 0:

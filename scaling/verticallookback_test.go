@@ -1,0 +1,43 @@
+package scaling_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// TestVerticalReadsOnlyItsLookback: a State's series may cover more
+// history than a strategy asked for (the longest need of the target's
+// strategies of one metric, statistic and step, or a host's longer read),
+// and the vertical strategy sized on all of it: with a lookback of an hour
+// beside another vertical strategy of a day, a function whose memory use
+// fell to 20 % an hour ago was sized on the day's 90 % and kept its 1024
+// MiB (the hour alone: 256 MiB), and an hour half without data had the
+// fitness of a full one. It now reads the samples of its lookback only.
+func TestVerticalReadsOnlyItsLookback(t *testing.T) {
+	t.Parallel()
+	step := 5 * time.Minute
+	s, err := scaling.NewVertical(scaling.VerticalConfig{Lookback: time.Hour, Step: step})
+	require.NoError(t, err)
+	vals := make([]float64, 0, 24*12)
+	for range 23 * 12 {
+		vals = append(vals, 0.9) // the day before the last hour
+	}
+	for i := range 12 {
+		if i%2 == 0 {
+			vals = append(vals, gap)
+		} else {
+			vals = append(vals, 0.2)
+		}
+	}
+	mem := series(provider.MetricMemory, t0, step, vals...)
+	rec, err := s.Recommend(t.Context(), stateWith(fnTarget(1024, time.Minute), mem))
+	require.NoError(t, err)
+	assert.Equal(t, 256, rec.Size.MemoryMiB, rec.Reason)
+	assert.InDelta(t, 0.9*6/12, rec.Fitness, 1e-9, "half the lookback has data")
+}
