@@ -337,6 +337,29 @@ func (r *resolved) maxKeep() time.Duration {
 	return k
 }
 
+// minRetention returns how long a store that forgets a bucket left alone
+// must keep it for the budgets to hold: the history, and each bucket's
+// interval, or window an Events rule counts in, with MaxSkew. A window
+// beside Events -1 limits nothing, so it needs no retention (its bucket
+// still keeps its events as long as the store does, for Stats).
+func (r *resolved) minRetention() time.Duration {
+	need := func(l limit, history time.Duration) time.Duration {
+		if !l.looksBack() {
+			return history
+		}
+		w := l.interval
+		if l.events > 0 {
+			w = max(w, l.window)
+		}
+		return max(history, satAddDur(w, r.skew))
+	}
+	k := max(need(r.up, r.history), need(r.down, r.history), need(r.global, 0))
+	for _, ls := range r.targets {
+		k = max(k, need(ls[0], r.history), need(ls[1], r.history))
+	}
+	return k
+}
+
 // limitFor returns the resolved per-target budget.
 func (r *resolved) limitFor(target string, d Direction) limit {
 	if len(r.targets) > 0 {

@@ -150,7 +150,8 @@ func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = l
 
 // New returns a Limiter for cfg. It returns a *provider.InvalidError when
 // cfg is invalid (see Config.Validate), when the store keeps a bucket for
-// less than cfg.History, or than a budget's window with MaxSkew, after
+// less than cfg.History, or than a budget's MinInterval, or Window an
+// Events rule counts in (not one beside Events -1), with MaxSkew, after
 // its last write (a store with a Retention() time.Duration method, as
 // etcdstore.Store: its leases; a store that wraps another and has an
 // Unwrap() Store method is checked by the store it wraps, through a chain
@@ -186,10 +187,11 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 	}
 	// A store that forgets a bucket some time after its last write (the
 	// leases of ratelimit/etcdstore) must keep it as long as the bucket
-	// keeps its events: the whole history, and a window with MaxSkew
-	// (a replica whose clock is behind still counts its events), or a
-	// bucket left alone for longer loses events its windows still count,
-	// and the budget is exceeded without a word.
+	// keeps the events its rules count: the whole history, and a window
+	// an Events rule counts in (or an interval) with MaxSkew (a replica
+	// whose clock is behind still counts its events), or a bucket left
+	// alone for longer loses events its windows still count, and the
+	// budget is exceeded without a word.
 	// A host's wrapper around such a store (metrics, tracing) hid its
 	// Retention, and the check was skipped: retention walks Unwrap.
 	keep, by, ok, err := retention(l.store)
@@ -197,7 +199,7 @@ func New(cfg Config, opts ...Option) (*Limiter, error) {
 		return nil, fmt.Errorf("ratelimit: %w", err)
 	}
 	if ok {
-		if need := l.cfg.maxKeep(); keep > 0 && need > keep {
+		if need := l.cfg.minRetention(); keep > 0 && need > keep {
 			why := fmt.Sprintf("must not exceed the %v the store (%T) keeps a bucket after its last write; raise its lease", keep, by)
 			if need > l.cfg.history {
 				why = fmt.Sprintf("with a window and MaxSkew (%v), buckets keep their events %v, more than the %v the store (%T) keeps a bucket after its last write; raise its lease or shorten the window",

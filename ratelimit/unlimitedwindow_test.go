@@ -48,3 +48,24 @@ func TestWindowOfUnlimitedEventsNeedsNoHistory(t *testing.T) {
 		assert.Equal(t, "history", inv.Field, name)
 	}
 }
+
+// TestWindowOfUnlimitedEventsNeedsNoRetention: a store that forgets a
+// bucket some time after its last write (etcdstore's leases, 25h by
+// default) must keep it as long as the budgets look back, and New
+// compared its retention with the window of a budget with Events -1 too:
+// a window that limits nothing was refused ('raise its lease or shorten
+// the window') where History no longer needs to cover it. A window an
+// Events rule counts in still needs the lease to cover it with MaxSkew.
+func TestWindowOfUnlimitedEventsNeedsNoRetention(t *testing.T) {
+	t.Parallel()
+	store := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 25 * time.Hour}
+	_, err := ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: -1, Window: 48 * time.Hour}, History: 24 * time.Hour}, ratelimit.WithStore(store))
+	require.NoError(t, err, "a window no Events rule counts in needs no lease to cover it")
+	short := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 24*time.Hour + 5*time.Minute}
+	_, err = ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: -1, Window: 48 * time.Hour}}, ratelimit.WithStore(short))
+	require.NoError(t, err, "the default history (24h) and interval are covered")
+	_, err = ratelimit.New(ratelimit.Config{Up: ratelimit.Budget{Events: 3, Window: 24 * time.Hour}}, ratelimit.WithStore(short))
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv, "a window of 3 events and MaxSkew the lease does not cover")
+	assert.Equal(t, "history", inv.Field)
+}
