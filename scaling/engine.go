@@ -1009,8 +1009,10 @@ type Decision struct {
 // engine keeps it (the recommendations and changes it recorded), as the
 // Autoscaler's do; a host that keeps the History itself passes it in s.
 // It reads no clock: s.Now is the time. A State without its Now or its
-// Target.ID (both required) is an error matching provider.ErrInvalid
-// naming the field.
+// Target.ID (both required), or a group's Target without bounds (Min ≥ 0,
+// Max ≥ 1 and ≥ Min: the recommendation is kept within them, and a Max
+// left out would take the group to zero), is an error matching
+// provider.ErrInvalid naming the field; no strategy is asked.
 func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pinned string) (Decision, error) {
 	var d Decision
 	switch {
@@ -1018,6 +1020,12 @@ func (e *Engine) Decide(ctx context.Context, s State, candidates []Candidate, pi
 		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, provider.Invalid("now", s.Now, "is required: the time of the decision"))
 	case s.Target.ID == "":
 		return d, fmt.Errorf("scaling: decide: %w", provider.Invalid("target.id", "", "is required: the target's History is kept by it"))
+	case s.Target.horizontal() && s.Target.Min < 0:
+		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, provider.Invalid("target.min", s.Target.Min, "must be ≥ 0"))
+	case s.Target.horizontal() && (s.Target.Max < 1 || s.Target.Max < s.Target.Min):
+		// Every recommendation is kept within [Min, Max]: a Max left
+		// out (0) would scale the group to zero.
+		return d, fmt.Errorf("scaling: decide %s: %w", s.Target.ID, provider.Invalid("target.max", s.Target.Max, fmt.Sprintf("must be ≥ 1 and ≥ min %d (a policy's max of 0 means DefaultMax; a Target's is the bound itself)", s.Target.Min)))
 	}
 	c, gen := e.cell(s.Target.ID), int64(-1)
 	if len(s.History.Recommendations) == 0 && len(s.History.Changes) == 0 {

@@ -85,7 +85,9 @@ type Target struct {
 	// group's own bounds (Capacity.Min, Capacity.Max) unless a strategy
 	// sets those.
 	Min int `json:"min"`
-	// Max is the highest desired capacity; ≥ Min.
+	// Max is the highest desired capacity of a group; ≥ Min and ≥ 1
+	// (Engine.Decide refuses a group's Target without it: unlike a
+	// policy's, a Target's 0 would be the bound itself).
 	Max int `json:"max"`
 }
 
