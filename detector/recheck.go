@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -34,7 +35,9 @@ const DefaultRecheckQuiet = 30 * time.Minute
 // never what blocks or passes a stop.
 type Recheck struct {
 	// Source reads the activity. Optional: nil means none, and Used finds
-	// no use (the verdict had no activity data either).
+	// no use (the verdict had no activity data either). A nil pointer or
+	// nil Func adapter in it (a source not built) is not none: Used
+	// refuses it with a *provider.InvalidError naming recheck.source.
 	Source provider.ActivitySource
 	// Kinds are the activity kinds that count. Default (nil): every kind.
 	Kinds []provider.ActivityKind
@@ -143,6 +146,9 @@ func (c Recheck) Used(ctx context.Context, id string, judged, at time.Time) ([]p
 	}
 	if c.Source == nil {
 		return nil, nil
+	}
+	if nilcheck.Is(c.Source) { // a nil *memory.Cloud or ActivitySourceFunc: its call panics
+		return nil, provider.Invalid("recheck.source", fmt.Sprintf("%T", c.Source), "must be nil or a usable source, not a nil pointer or func")
 	}
 	from, to := c.Window(judged, at)
 	counts, err := c.Source.Activity(ctx, provider.ActivityQuery{ResourceID: id, Start: from, End: to})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
 )
 
 // TestRecheckWindow: the read again covers the verdict's now to the time
@@ -268,6 +269,43 @@ func TestRecheckKnownActivityNoCountedKind(t *testing.T) {
 			require.ErrorIs(t, err, provider.ErrUnsupported)
 			require.ErrorContains(t, err, "counts none of its kinds")
 			assert.Empty(t, used)
+		})
+	}
+}
+
+// TestRecheckRefusesNilPointerSource: a nil pointer or a nil Func adapter
+// as Source (a host's *memory.Cloud or driver not built, in the
+// interface) is a non-nil interface whose call panics; Used refuses it
+// with an error naming recheck.source, as Detect, Sweep and Scan refuse
+// such a source, and the caller does not act (fail closed), where a
+// plain nil Source is none and finds no use.
+func TestRecheckRefusesNilPointerSource(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
+	var cloud *memory.Cloud
+	tests := []struct {
+		name string
+		give provider.ActivitySource
+	}{
+		{"nil pointer", cloud},
+		{"nil ActivitySourceFunc", provider.ActivitySourceFunc(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, known := range []bool{false, true} {
+				var (
+					used []provider.ActivityCount
+					err  error
+				)
+				require.NotPanics(t, func() {
+					used, err = detector.Recheck{Source: tt.give, Known: known}.Used(t.Context(), "i-1", now, now)
+				})
+				var ie *provider.InvalidError
+				require.ErrorAs(t, err, &ie, "known %v", known)
+				assert.Equal(t, "recheck.source", ie.Field)
+				assert.Empty(t, used)
+			}
 		})
 	}
 }
