@@ -142,7 +142,11 @@
 // points); only the mean and percentiles shown in evidence reasons are not
 // known from the state: they are NaN, which Reason.String leaves out and
 // JSON encodes as null (see Reason). A state is about 1.5 KB a resource
-// (see Tracker).
+// (see Tracker). Like a default Scan, a Tracker reads the activity over
+// the quiet period (30 minutes), not the 28 days a terminate needs, so it
+// recommends no terminate (TestTrackerNeverTerminates): it fails safe,
+// and a host that terminates scans the Terminable kinds over the
+// terminate window (ScanConfig.ActivityWindow), as the reaper does.
 //
 // # Bad and missing data
 //

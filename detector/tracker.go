@@ -69,6 +69,19 @@ func (c TrackerConfig) Validate() error {
 // same reason replicas must agree on the hour; a replica whose now is
 // before a state's end reads in full (FullClockSkew).
 //
+// A Tracker does not recommend a terminate. It reads each resource's
+// activity over the ensemble's quiet period (Needs().ActivityWindow: 30
+// minutes by default), as a Scan with the default ScanConfig does, and a
+// terminate needs activity over all of EvidenceConfig.TerminateWindow (28
+// days by default) showing no use: a function, volume or load balancer
+// (Terminable), however idle, gets no action, its verdict idle with a
+// ReasonNoUse reason for the terminate whose Duration is the window read.
+// This fails safe. To terminate them, Scan them with
+// ScanConfig.ActivityWindow set to the ensemble's TerminateWindow, as the
+// reaper does. (Only an ensemble whose quiet period is at least its
+// TerminateWindow would have a Tracker recommend one, and it would then
+// judge every stop on that quiet period too.)
+//
 // The state's size depends on how much the hours differ (the counts are
 // kept run-length or bit-packed, per column): with the defaults (6
 // metrics, 672 hours, 5-minute steps) a metric whose hours all look alike
