@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -103,10 +104,12 @@ func (s *MemoryStateStore) Bytes() int {
 // FileStateStore is a StateStore in a directory: one file per resource,
 // named by the hex encoding of its ID (by its SHA-256 for an ID longer
 // than 124 bytes, whose encoding a file name could not hold), written to
-// a temporary file and renamed so that a reader never sees half a state.
-// It is safe for concurrent use by one process.
+// a temporary file, synced and renamed so that a reader never sees half a
+// state, nor does one after a crash or a power loss (see Save). It is
+// safe for concurrent use by one process.
 type FileStateStore struct {
-	dir string
+	dir  string
+	sync func(*os.File) error // (*os.File).Sync; a test's recorder
 }
 
 // NewFileStateStore returns a store in dir, which must exist and be a
@@ -119,7 +122,7 @@ func NewFileStateStore(dir string) (*FileStateStore, error) {
 	if !fi.IsDir() {
 		return nil, invalid("dir", dir, "must be a directory")
 	}
-	return &FileStateStore{dir: dir}, nil
+	return &FileStateStore{dir: dir, sync: (*os.File).Sync}, nil
 }
 
 // maxHexID is the longest ID whose hex encoding names its file: 254
@@ -167,24 +170,58 @@ func (s *FileStateStore) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Save writes state as id's.
+// Save writes state as id's: to a temporary file in the directory,
+// synced to disk before it is renamed to id's name, and the directory
+// synced after, so that after a crash or a power loss id's file holds
+// the old state or the new one, whole, never a torn or empty one. A
+// failed write or sync keeps the old state and is returned.
 func (s *FileStateStore) Save(ctx context.Context, id string, state []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("detector: file state store: %w", err)
-	}
-	_, werr := f.Write(state)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = os.Remove(f.Name())
-		return fmt.Errorf("detector: file state store: %w", err)
-	}
-	if err := os.Rename(f.Name(), s.path(id)); err != nil {
-		_ = os.Remove(f.Name())
+	if err := s.save(id, state); err != nil {
 		return fmt.Errorf("detector: file state store: %w", err)
 	}
 	return nil
+}
+
+func (s *FileStateStore) save(id string, state []byte) error {
+	f, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(state)
+	if err == nil {
+		err = s.fsync(f) // the bytes on disk before a name points at them
+	}
+	if err := errors.Join(err, f.Close()); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), s.path(id)); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	return s.syncDir() // the rename on disk
+}
+
+// fsync syncs f to disk.
+func (s *FileStateStore) fsync(f *os.File) error {
+	if s.sync == nil { // a FileStateStore not made by NewFileStateStore
+		return f.Sync()
+	}
+	return s.sync(f)
+}
+
+// syncDir syncs the directory, making a rename in it durable. Windows
+// cannot sync a directory opened as a file; it is skipped there.
+func (s *FileStateStore) syncDir() error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(s.fsync(d), d.Close())
 }
