@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"time"
 )
 
 // ErrNoState is returned by a StateStore's Load for a resource it holds no
@@ -113,7 +115,12 @@ type FileStateStore struct {
 }
 
 // NewFileStateStore returns a store in dir, which must exist and be a
-// directory.
+// directory. It removes the temporary files that Saves of a process that
+// crashed left in dir: regular files named ".tmp-" and digits, modified
+// more than an hour before, on the file system's clock
+// (read from a file it creates and removes); a file just written, by a
+// Save in flight of another store on dir, and every other file are kept.
+// Failing to remove them (a read-only dir) is no error.
 func NewFileStateStore(dir string) (*FileStateStore, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -122,7 +129,62 @@ func NewFileStateStore(dir string) (*FileStateStore, error) {
 	if !fi.IsDir() {
 		return nil, invalid("dir", dir, "must be a directory")
 	}
-	return &FileStateStore{dir: dir, sync: (*os.File).Sync}, nil
+	s := &FileStateStore{dir: dir, sync: (*os.File).Sync}
+	s.removeStaleTemps()
+	return s, nil
+}
+
+// staleTempAge is the age past which NewFileStateStore removes a
+// temporary file a Save left: no Save takes that long, so the file is
+// one of a process that crashed.
+const staleTempAge = time.Hour
+
+// tempPattern names the temporary files of Save: os.CreateTemp puts
+// decimal digits for its "*".
+const tempPattern = ".tmp-*"
+
+// isTempName reports whether name is one os.CreateTemp makes of
+// tempPattern.
+func isTempName(name string) bool {
+	digits, ok := strings.CutPrefix(name, ".tmp-")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// removeStaleTemps removes the temporary files older than staleTempAge.
+// Their age is on the file system's clock (a probe file's modification
+// time), as their times are, and the library reads no clock of its own.
+func (s *FileStateStore) removeStaleTemps() {
+	probe, err := os.CreateTemp(s.dir, tempPattern)
+	if err != nil {
+		return
+	}
+	pi, err := probe.Stat()
+	_ = probe.Close()
+	_ = os.Remove(probe.Name())
+	if err != nil {
+		return
+	}
+	before := pi.ModTime().Add(-staleTempAge)
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(before) {
+			_ = os.Remove(filepath.Join(s.dir, e.Name()))
+		}
+	}
 }
 
 // maxHexID is the longest ID whose hex encoding names its file: 254
@@ -186,7 +248,7 @@ func (s *FileStateStore) Save(ctx context.Context, id string, state []byte) erro
 }
 
 func (s *FileStateStore) save(id string, state []byte) error {
-	f, err := os.CreateTemp(s.dir, ".tmp-*")
+	f, err := os.CreateTemp(s.dir, tempPattern)
 	if err != nil {
 		return err
 	}
