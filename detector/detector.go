@@ -105,7 +105,8 @@ func (in *Input) metricErr(m provider.Metric) error {
 	return nil
 }
 
-// Validate checks Now, the resource's kind, cost and time zone (an IANA
+// Validate checks Now, the resource's kind, cost (finite, ≥ 0, and finite
+// times HoursPerMonth) and time zone (an IANA
 // name that loads, or none for UTC) and every series and
 // activity count: a series must be the resource's (its ResourceID, when
 // set, the Resource's ID, when set); the kind must be one of provider.Kinds (an empty or
@@ -125,8 +126,10 @@ func (in *Input) Validate() error {
 	if err := in.Resource.Kind.Validate(); err != nil {
 		return provider.Within("input.resource", err)
 	}
-	if c := in.Resource.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
-		return invalid("input.resource.hourly_cost", c, "must be a finite number ≥ 0")
+	if c := in.Resource.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 || math.IsInf(c*HoursPerMonth, 0) {
+		// A month past the largest float64 would be an infinite
+		// MonthlySavings, which a verdict cannot encode in JSON.
+		return invalid("input.resource.hourly_cost", c, "must be a finite number ≥ 0 whose month (× HoursPerMonth) is finite")
 	}
 	if _, err := loadZone(in.Resource.TimeZone); err != nil {
 		// Read in UTC, a schedule would stop the machine in hours that

@@ -163,8 +163,8 @@
 // the data it has, however little: measured load vetoes idleness. Bad
 // input is an error naming the field: a resource kind that is empty or
 // unknown (never a default action), a utilization value outside [0, 1] (a
-// trace read in percent), a NaN cost, an infinite sample, a metric or an
-// activity kind given twice.
+// trace read in percent), a NaN cost (or one whose month overflows a
+// float64), an infinite sample, a metric or an activity kind given twice.
 //
 // Scan runs a Detector over a provider's Inventory with bounded
 // concurrency. The subpackage detector/stream keeps constant-size
