@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idlescale/idlescale/internal/enumtext"
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -28,12 +29,9 @@ type Func func(ctx context.Context, in Input) (Verdict, error)
 // Detect calls f(ctx, in).
 func (f Func) Detect(ctx context.Context, in Input) (Verdict, error) { return f(ctx, in) }
 
-// isNilDetector reports whether d is nil or a nil Func, whose Detect would
-// panic.
-func isNilDetector(d Detector) bool {
-	f, isFunc := d.(Func)
-	return d == nil || (isFunc && f == nil)
-}
+// isNilDetector reports whether d is nil, a nil Func or a nil pointer (a
+// host's *Ensemble not built, in the interface), whose Detect would panic.
+func isNilDetector(d Detector) bool { return nilcheck.Is(d) }
 
 var (
 	_ Detector = Func(nil)

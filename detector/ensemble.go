@@ -318,7 +318,8 @@ func WithModel(m *Model) Option { return func(e *Ensemble) { e.model = m } }
 // non-empty, unique among the custom signals and none of the built-in
 // signals' (utilization, activity, schedule, model) nor "ensemble" or
 // "evidence", which the ensemble's own reasons carry: NewEnsemble refuses
-// it otherwise.
+// it otherwise, and a d that is nil, a nil Func or a nil pointer (whose
+// Detect would panic), naming ensemble.signals[i].detector.
 func WithSignal(name string, weight float64, d Detector) Option {
 	return func(e *Ensemble) { e.custom = append(e.custom, member{name: name, weight: weight, d: d}) }
 }
@@ -482,7 +483,7 @@ func NewEnsemble(cfg EnsembleConfig, opts ...Option) (*Ensemble, error) {
 	}
 	for i, m := range e.custom {
 		if isNilDetector(m.d) {
-			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].detector", i), m.name, "must not be nil")
+			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].detector", i), m.name, "must not be nil, a nil Func or a nil pointer")
 		}
 		if m.name == "" {
 			return nil, invalid(fmt.Sprintf("ensemble.signals[%d].name", i), m.name, "must not be empty")

@@ -254,9 +254,10 @@ func (r Report) Err() error {
 // scan: its error is collected in Report.Errors, and so is a verdict whose
 // ResourceID is not the resource's (provider.ErrInvalid, field
 // "verdict.resource_id"), which is not reported as a verdict. Scan returns an error
-// only for invalid configuration (matching provider.ErrInvalid), a failing
-// inventory listing, or when ctx ends (ctx.Err()). It starts no goroutine
-// that outlives it.
+// only for invalid configuration (matching provider.ErrInvalid: cfg, or a
+// source or d that is nil, a nil Func or a nil pointer, whose calls would
+// panic), a failing inventory listing, or when ctx ends (ctx.Err()). It
+// starts no goroutine that outlives it.
 func Scan(ctx context.Context, fleet Fleet, d Detector, cfg ScanConfig) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
