@@ -1,7 +1,10 @@
 package detector_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -26,4 +29,19 @@ func TestLoadModelReaderErrors(t *testing.T) {
 	_, err = detector.LoadModel(iotest.ErrReader(errDisk))
 	require.ErrorIs(t, err, errDisk)
 	assert.NotErrorIs(t, err, provider.ErrInvalid, "a read failure is not invalid input")
+}
+
+// TestLoadModelRefusesNilPointerReader: a nil *bytes.Reader or
+// *strings.Reader (a host's reader not built, in the interface) is a
+// non-nil io.Reader whose Read panics; LoadModel refuses it as it refuses
+// a nil reader, naming model.reader, as trace.ReadCSV does.
+func TestLoadModelRefusesNilPointerReader(t *testing.T) {
+	t.Parallel()
+	for name, r := range map[string]io.Reader{"nil *bytes.Reader": (*bytes.Reader)(nil), "nil *strings.Reader": (*strings.Reader)(nil)} {
+		var err error
+		require.NotPanics(t, func() { _, err = detector.LoadModel(r) }, name)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, name)
+		assert.Equal(t, "model.reader", ie.Field, name)
+	}
 }

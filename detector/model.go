@@ -14,6 +14,7 @@ import (
 
 	"gonum.org/v1/gonum/optimize"
 
+	"github.com/idlescale/idlescale/internal/nilcheck"
 	"github.com/idlescale/idlescale/provider"
 )
 
@@ -709,10 +710,11 @@ func (m *Model) Save(w io.Writer) error {
 // LoadModel reads a model written by Save. It returns an error matching
 // provider.ErrInvalid when the JSON is malformed, of another version or
 // feature set, or holds a non-finite or non-positive scale, and when r is
-// nil. An error of r itself is returned wrapped, not as invalid input.
+// nil or a nil pointer (a nil *bytes.Reader, whose Read panics). An error
+// of r itself is returned wrapped, not as invalid input.
 func LoadModel(r io.Reader) (*Model, error) {
-	if r == nil {
-		return nil, invalid("model.reader", nil, "must not be nil")
+	if nilcheck.Is(r) { // a nil *bytes.Reader too: its Read panics
+		return nil, invalid("model.reader", fmt.Sprintf("%T", r), "must not be nil or a nil pointer")
 	}
 	var j modelJSON
 	src := &errReader{r: r}
