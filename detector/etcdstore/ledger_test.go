@@ -17,6 +17,22 @@ import (
 	"github.com/idlescale/idlescale/internal/etcdtest"
 )
 
+// retryingMock is a mock clock for a store whose backoffs do not wait:
+// Now is the mock's, which the test moves to date the ledger's grants,
+// and After fires at once. A request that times out on a loaded machine
+// (RequestTimeout is on the real clock) is retried after a backoff on the
+// store's clock, and on a *benclock.Mock alone, which only the test
+// moves, that backoff never ended: the Save hung until the test's
+// deadline ("context ended after 1 attempts: context deadline exceeded
+// (last error: grant lease: context deadline exceeded)").
+type retryingMock struct{ *benclock.Mock }
+
+func (c retryingMock) After(time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}
+
 // moveLeader makes another member etcd's leader and waits until the
 // cluster reports the new one: etcd gives every lease its whole TTL again
 // at a leader change (without lease checkpoints).
@@ -76,7 +92,7 @@ func TestStatesExpireAcrossLeaderChanges(t *testing.T) {
 	pfx := etcdtest.KeyPrefix(t)
 	const ttl = time.Hour // etcd's own countdown never ends during the test
 	cfg := etcdstore.Config{Prefix: pfx, LeaseTTL: ttl}
-	a, err := etcdstore.New(cfg, cli, etcdstore.WithClock(mock))
+	a, err := etcdstore.New(cfg, cli, etcdstore.WithClock(retryingMock{mock}))
 	require.NoError(t, err)
 	require.NoError(t, a.Save(ctx, "i-gone", []byte("gone")))
 	require.NoError(t, a.Save(ctx, "i-kept", []byte("kept")))
@@ -101,7 +117,7 @@ func TestStatesExpireAcrossLeaderChanges(t *testing.T) {
 	live, err := cli.TimeToLive(ctx, first)
 	require.NoError(t, err)
 	require.Positive(t, live.TTL, "etcd's own countdown has not ended")
-	b, err := etcdstore.New(cfg, cli, etcdstore.WithClock(mock))
+	b, err := etcdstore.New(cfg, cli, etcdstore.WithClock(retryingMock{mock}))
 	require.NoError(t, err)
 	require.NoError(t, b.Save(ctx, "i-new", []byte("new")))
 
@@ -159,7 +175,7 @@ func TestLedgerFailuresDoNotFailSaves(t *testing.T) {
 	cli := etcdtest.Dial(t, cluster.Endpoints()...)
 	denied := ledgerDenied{Client: cli, ledger: strings.TrimSuffix(pfx, "/") + ".leases/"}
 	mock := benclock.NewMock()
-	s, err := etcdstore.New(etcdstore.Config{Prefix: pfx, LeaseTTL: time.Hour}, denied, etcdstore.WithClock(mock))
+	s, err := etcdstore.New(etcdstore.Config{Prefix: pfx, LeaseTTL: time.Hour}, denied, etcdstore.WithClock(retryingMock{mock}))
 	require.NoError(t, err)
 	for range 3 {
 		require.NoError(t, s.Save(ctx, "i-1", []byte("one")))

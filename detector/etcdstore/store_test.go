@@ -24,10 +24,17 @@ func TestMain(m *testing.M) {
 	etcdtest.RunShared(m, "detector-etcdstore-test", etcdtest.Options{NoFsync: true}, &cluster)
 }
 
+// newStore returns a store on the shared cluster, under the test's own
+// prefix unless cfg sets one, and with requests of 10s unless cfg sets
+// them: the default 500ms, five attempts, failed a guarded save on a
+// loaded two-core machine ("gave up after 5 attempts of 500ms each").
 func newStore(t *testing.T, cfg etcdstore.Config) *etcdstore.Store {
 	t.Helper()
 	if cfg.Prefix == "" {
 		cfg.Prefix = etcdtest.KeyPrefix(t)
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 10 * time.Second
 	}
 	s, err := etcdstore.New(cfg, etcdtest.Dial(t, cluster.Endpoints()...))
 	require.NoError(t, err)
