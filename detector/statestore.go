@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -234,9 +235,10 @@ func (s *FileStateStore) Delete(ctx context.Context, id string) error {
 
 // Save writes state as id's: to a temporary file in the directory,
 // synced to disk before it is renamed to id's name, and the directory
-// synced after, so that after a crash or a power loss id's file holds
-// the old state or the new one, whole, never a torn or empty one. A
-// failed write or sync keeps the old state and is returned.
+// synced after (where the file system can), so that after a crash or a
+// power loss id's file holds the old state or the new one, whole, never
+// a torn or empty one. A failed write or sync of the file keeps the old
+// state and is returned.
 func (s *FileStateStore) Save(ctx context.Context, id string, state []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -276,7 +278,9 @@ func (s *FileStateStore) fsync(f *os.File) error {
 }
 
 // syncDir syncs the directory, making a rename in it durable. Windows
-// cannot sync a directory opened as a file; it is skipped there.
+// cannot sync a directory opened as a file; it is skipped there, and a
+// file system that refuses to (EINVAL, ENOTSUP: some FUSE and network
+// file systems) has made the rename as durable as it can.
 func (s *FileStateStore) syncDir() error {
 	if runtime.GOOS == "windows" {
 		return nil
@@ -285,5 +289,9 @@ func (s *FileStateStore) syncDir() error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(s.fsync(d), d.Close())
+	err = s.fsync(d)
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+	}
+	return errors.Join(err, d.Close())
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,5 +59,29 @@ func TestFileStateStoreSyncsBeforeAndAfterRename(t *testing.T) {
 	require.NoError(t, err)
 	for _, e := range entries {
 		assert.False(t, strings.HasPrefix(e.Name(), ".tmp-"), "temporary file left: %s", e.Name())
+	}
+}
+
+// TestFileStateStoreDirectorySyncUnsupported: a file system that cannot
+// sync a directory (EINVAL or ENOTSUP from fsync on it: some FUSE and
+// network file systems) has renamed the state durably as far as it can;
+// Save succeeds there, as it did before it synced the directory, where a
+// failed sync of the file still fails it.
+func TestFileStateStoreDirectorySyncUnsupported(t *testing.T) {
+	t.Parallel()
+	for name, errno := range map[string]error{"EINVAL": syscall.EINVAL, "unsupported": errors.ErrUnsupported} {
+		dir := t.TempDir()
+		s, err := NewFileStateStore(dir)
+		require.NoError(t, err)
+		s.sync = func(f *os.File) error {
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				return &os.PathError{Op: "sync", Path: f.Name(), Err: errno}
+			}
+			return f.Sync()
+		}
+		require.NoError(t, s.Save(t.Context(), "i-1", []byte("state")), name)
+		got, err := s.Load(t.Context(), "i-1")
+		require.NoError(t, err, name)
+		assert.Equal(t, "state", string(got), name)
 	}
 }
