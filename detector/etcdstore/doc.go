@@ -47,8 +47,10 @@
 //
 // Each request has a short timeout (Config.RequestTimeout) and failed
 // requests are retried (Config.MaxRetries); after that Load and Save return an
-// error matching ErrStore, and the Tracker reads the resource in full (a
-// bounded read of its history, never "idle" by default).
+// error matching ErrStore. A failed Load makes the Tracker read the
+// resource in full (a bounded read of its history, never "idle" by
+// default); a failed Save is one of the evaluation's errors ("state
+// save"), and the next evaluation resumes from the state saved before.
 //
 // Replicas that split a fleet into shards (coord.ShardScope) and lead each
 // shard through a coord.Elector give each shard's Tracker the view
