@@ -249,8 +249,11 @@ func (r Resource) Validate() error {
 	if err := r.Criticality.Validate(); err != nil {
 		return err
 	}
-	if math.IsNaN(r.HourlyCost) || math.IsInf(r.HourlyCost, 0) || r.HourlyCost < 0 {
-		return Invalid("hourly_cost", r.HourlyCost, "must be a finite number ≥ 0")
+	if c := r.HourlyCost; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 || math.IsInf(c*HoursPerMonth, 0) {
+		// A month past the largest float64 would make infinite savings
+		// in a verdict, a reaper record or a report, which JSON cannot
+		// encode.
+		return Invalid("hourly_cost", c, "must be a finite number ≥ 0 whose month (× HoursPerMonth) is finite")
 	}
 	if r.TimeZone != "" {
 		if _, err := LoadZone(r.TimeZone); err != nil {

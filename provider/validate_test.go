@@ -62,6 +62,9 @@ func TestResourceValidate(t *testing.T) {
 	t.Parallel()
 	ok := provider.Resource{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning}
 	require.NoError(t, ok.Validate())
+	large := ok
+	large.HourlyCost = math.MaxFloat64 / provider.HoursPerMonth
+	require.NoError(t, large.Validate(), "a cost whose month is finite")
 	tests := []struct {
 		name  string
 		edit  func(*provider.Resource)
@@ -72,6 +75,9 @@ func TestResourceValidate(t *testing.T) {
 		{"criticality", func(r *provider.Resource) { r.Criticality = "extreme" }, "criticality"},
 		{"cost NaN", func(r *provider.Resource) { r.HourlyCost = math.NaN() }, "hourly_cost"},
 		{"cost negative", func(r *provider.Resource) { r.HourlyCost = -1 }, "hourly_cost"},
+		// Its month (× HoursPerMonth) passes the largest float64: savings
+		// and reports would be infinite, which JSON cannot encode.
+		{"cost whose month overflows", func(r *provider.Resource) { r.HourlyCost = 1e306 }, "hourly_cost"},
 		{"zone", func(r *provider.Resource) { r.TimeZone = "Nowhere/City" }, "time_zone"},
 		{"tag key", func(r *provider.Resource) { r.Tags = map[string]string{"": "x"} }, "tags"},
 		{"size", func(r *provider.Resource) { r.Size = provider.Size{MemoryMiB: -5} }, "size.memory_mib"},
