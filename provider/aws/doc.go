@@ -244,8 +244,12 @@
 // and keep the capacity, so give them a step of 5m, as examples/aws does,
 // or turn on detailed monitoring. Groups' metrics are read
 // at the step asked (the driver does not know their instances'
-// monitoring), and the state is today's: data published before monitoring
-// last changed keeps the period it had.
+// monitoring): a group's EC2 counter read at a step shorter than 5
+// minutes while its instances have basic monitoring divides each
+// 5-minute Sum by the step, so its rate reads up to 5 times too high
+// (1m: 5×); read groups' counters at a multiple of 5 minutes unless their
+// launch template turns on detailed monitoring. The state is today's:
+// data published before monitoring last changed keeps the period it had.
 //
 // # Quiet counts
 //
