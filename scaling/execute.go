@@ -78,7 +78,10 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // the step and Stage and wrapping the cause — the gate or the rate
 // limiter failing (a rule error, an audit that could not be recorded:
 // they stop the plan, fail closed, with status blocked or rate_limited), a
-// fence that refused (stopped), an engine without the provider capability
+// fence that refused (stopped), a read of the target before a step that
+// fails (StageRead, stopped: the steps verified before it stay, as after a
+// refusal, since a rollback would need the read that failed), an engine
+// without the provider capability
 // a step writes with (provider.ErrInvalid naming cloud.resizer or
 // cloud.scaler, at StageAct: stopped before the step is fenced or
 // gated), a capacity changed outside the plan (ErrDrift, stopped), a
