@@ -83,9 +83,10 @@ var _ AuditSource = AuditSourceFunc(nil)
 
 // ImportAudit reads the audit events at or after since from src (such as
 // the etcd audit trail every replica shares) and records them in r,
-// converted by FromAudit. An alert.Alerter among r's sinks that has
-// evaluated pages for no imported block older than its rule's quiet time
-// (start its Run, or call Evaluate, before importing). It returns how many it recorded and the time of
+// converted by FromAudit. With a zero since it reads the whole trail,
+// history: it records with WithBackfill, so that an alert.Alerter among
+// r's sinks pages for no block already older than its rule's quiet time.
+// It returns how many it recorded and the time of
 // the newest, to pass as since next time (events at exactly that time are
 // then read again: the caller drops what it has, by time and content, or
 // accepts the repeat). An event committed after this call but stamped
@@ -114,6 +115,9 @@ func ImportAudit(ctx context.Context, r Recorder, src AuditSource, since time.Ti
 		if a.Time.After(newest) {
 			newest = a.Time
 		}
+	}
+	if since.IsZero() {
+		ctx = WithBackfill(ctx)
 	}
 	n, err = recordAudit(ctx, r, audit)
 	return n, newest, err
@@ -150,6 +154,9 @@ func ImportAuditAfter(ctx context.Context, r Recorder, src AuditRevisions, rev i
 	audit, next, err := src.EventsAfter(ctx, rev)
 	if err != nil {
 		return 0, rev, fmt.Errorf("monitor: read audit trail: %w", err)
+	}
+	if rev == 0 {
+		ctx = WithBackfill(ctx) // the whole trail: history (see ImportAudit)
 	}
 	n, err = recordAudit(ctx, r, audit)
 	return n, next, err

@@ -220,11 +220,8 @@ type Alerter struct {
 	// first.
 	resolvedAt map[alertKey]time.Time
 	resolved   []Alert // newest last
-	// evaluatedAt is the now of the latest Evaluate: a match that is
-	// quiet for its rule's ResolveAfter behind it opens no alert.
-	evaluatedAt time.Time
-	wake        chan struct{}
-	deliver     sync.Mutex // serialises Deliver
+	wake       chan struct{}
+	deliver    sync.Mutex // serialises Deliver
 }
 
 type outbox struct {
@@ -311,16 +308,21 @@ func (a *Alerter) Config() Config {
 // again), a resolve match resolves it. A match dated at or before the
 // alert's resolving event (or, when it resolved because nothing matched
 // for ResolveAfter, at or before its last match) is a late event and is
-// ignored: it does not re-open the resolved alert. A match already quiet
-// for its rule's ResolveAfter behind the latest Evaluate's now (an old
-// audit trail imported, monitor.ImportAuditAfter) opens no alert, as the
-// next evaluation would resolve it: it is logged, not notified; it still
-// counts on a firing alert. The Alerter remembers the latest resolutions of at
+// ignored: it does not re-open the resolved alert. A match recorded as
+// history (monitor.WithBackfill: an audit trail imported from its start)
+// and already quiet for its rule's ResolveAfter on the Alerter's clock
+// opens no alert, as the next evaluation would resolve it: it is logged,
+// not notified; it still counts on a firing alert. A match recorded live
+// opens one however old its time. The Alerter remembers the latest resolutions of at
 // least 1000 alerts (or Config.KeepResolved, if more) for this; a late
 // event for an alert resolved before those may re-open it. Transitions
 // are queued for the notifiers. Write never fails; it implements
 // monitor.Sink.
-func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
+func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
+	var now time.Time // of a backfill: what its matches are old against
+	if monitor.IsBackfill(ctx) {
+		now = a.clock.Now()
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	changed := false
@@ -334,12 +336,13 @@ func (a *Alerter) Write(_ context.Context, evs []monitor.Event) error {
 				if a.stale(k, e.Time) {
 					continue // already resolved after it happened
 				}
-				if _, ok := a.firing[k]; !ok && a.over(r, e.Time) {
-					// Quiet for ResolveAfter already (an old audit trail
-					// imported): the next evaluation would resolve it, a
-					// page and a resolution for something over.
-					a.log.Info("alert: match older than the rule's quiet time, not fired",
-						"alert", k.id(), "time", e.Time, "evaluated", a.evaluatedAt)
+				if _, ok := a.firing[k]; !ok && over(r, e.Time, now) {
+					// History quiet for ResolveAfter already (an old
+					// audit trail imported): the next evaluation would
+					// resolve it, a page and a resolution for something
+					// over.
+					a.log.Info("alert: backfilled match older than the rule's quiet time, not fired",
+						"alert", k.id(), "time", e.Time, "now", now)
 					continue
 				}
 				// One decision recorded twice (by the reaper and by the
@@ -405,7 +408,6 @@ func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 		}
 	}
 	a.mu.Lock()
-	a.evaluatedAt = now
 	changed := false
 	for _, r := range a.cfg.Rules {
 		if r.ResolveAfter <= 0 {
@@ -551,11 +553,11 @@ func (a *Alerter) stale(k alertKey, at time.Time) bool {
 	return ok && !at.After(t)
 }
 
-// over reports whether a match of r at at is quiet for r's ResolveAfter
-// already, behind the latest evaluation's now: one the next evaluation
-// would resolve. a.mu is held.
-func (a *Alerter) over(r Rule, at time.Time) bool {
-	return r.ResolveAfter > 0 && !a.evaluatedAt.IsZero() && a.evaluatedAt.Sub(at) >= r.ResolveAfter
+// over reports whether a backfilled match of r at at is quiet for r's
+// ResolveAfter already at now (zero for a live match: never): one the
+// next evaluation would resolve.
+func over(r Rule, at, now time.Time) bool {
+	return r.ResolveAfter > 0 && !now.IsZero() && now.Sub(at) >= r.ResolveAfter
 }
 
 // minResolvedMemory is the least number of resolutions the Alerter

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,13 +20,17 @@ import (
 // they arrive. They paged, and the next evaluation resolved them, a page
 // and a resolution for every old block. A block still within its quiet
 // time fires as a new one would, and an old event still counts on an
-// alert that is firing.
+// alert that is firing. The trail read from its start is history
+// (monitor.WithBackfill); its age is on the Alerter's clock, so an import
+// before the first evaluation pages for nothing over either.
 func TestImportedOldEventsDoNotPage(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec))
-	ctx := t.Context()
 	now := t0.Add(30 * 24 * time.Hour)
+	clk := bclock.NewMock()
+	clk.Set(now)
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec), alert.WithClock(clk))
+	ctx := t.Context()
 	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-firing", string(safety.Block), 29*24*time.Hour)))
 	require.NoError(t, a.Evaluate(ctx, now)) // Run evaluates at once, then every minute
 
@@ -53,4 +58,32 @@ func TestImportedOldEventsDoNotPage(t *testing.T) {
 		counts[al.ID] = al.Count
 	}
 	assert.Equal(t, map[string]int{"safety_block/i-firing": 2, "safety_block/i-recent": 1}, counts)
+}
+
+// A reaper stamps a run's events with the time the run started and
+// records them when it ends: a run of four hours records a failure three
+// hours "old" by pipeline_failure's quiet time. Recorded live, it pages:
+// only history read back (monitor.WithBackfill) is judged by its age.
+// The same failure imported with the whole trail, and one recorded with
+// WithBackfill by the host, page for nothing.
+func TestLiveEventOlderThanTheQuietTimePages(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(4 * time.Hour)
+	clk := bclock.NewMock()
+	clk.Set(now)
+	failure := monitor.Event{Time: t0, Kind: monitor.KindFailure, Source: monitor.SourceReaper, ResourceID: "vol-1", Outcome: monitor.OutcomeFailed, Reason: "inventory: throttled"}
+
+	rec := &recorder{}
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec), alert.WithClock(clk))
+	require.NoError(t, a.Evaluate(t.Context(), now))
+	require.NoError(t, l.Record(t.Context(), failure))
+	require.NoError(t, a.Deliver(t.Context()))
+	assert.Equal(t, []string{"firing pipeline_failure/vol-1"}, rec.sent(), "a slow run's failure, recorded live")
+
+	rec = &recorder{}
+	a, l = newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec), alert.WithClock(clk))
+	require.NoError(t, l.Record(monitor.WithBackfill(t.Context()), failure))
+	require.NoError(t, a.Deliver(t.Context()))
+	assert.Empty(t, rec.sent(), "the same failure read back as history")
+	assert.Empty(t, a.Firing())
 }

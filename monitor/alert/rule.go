@@ -65,8 +65,9 @@ const DefaultFor = 5 * time.Minute
 // event that names none resolves it at once. A
 // matching event dated at or before the resolving event (or, for an alert
 // resolved by ResolveAfter, at or before its last match) arrives late and
-// does not re-open it; a match already quiet for ResolveAfter behind the
-// latest evaluation (an old audit trail imported) opens no alert.
+// does not re-open it; a match recorded as history (monitor.WithBackfill:
+// an old audit trail imported) already quiet for ResolveAfter opens no
+// alert.
 //
 // A metric rule reads Metric of every resource that Filter selects, reduced
 // by Statistic over the last For, and fires when the value is above Above;
