@@ -27,9 +27,10 @@ type Alert struct {
 	// name and the events' Actor ("run_failed@volumes": a reaper named by
 	// monitor.WithObserverActor), or the rule's name alone when they name
 	// none. It is unique: the rule's name has neither "/" nor "@" (the
-	// resource and the actor may), so the ID's first "/" separates the
-	// rule and the resource, and otherwise its first "@" the rule and the
-	// actor.
+	// resource and the actor may), so the first of them in the ID ends
+	// the rule's name, and which it is says what follows: "/" the
+	// resource, "@" the actor ("run_failed@team/volumes" is the actor
+	// "team/volumes").
 	ID string `json:"id"`
 	// Rule is the rule's name.
 	Rule string `json:"rule"`
