@@ -62,10 +62,7 @@ type ScheduledAction struct {
 // Validate parses every schedule and time zone and checks the values,
 // returning an error matching provider.ErrInvalid that names the field
 // ("actions[1].schedule"); a schedule that names no date (30 February)
-// is an error too, and so are two actions that fire at the same instant
-// (in one time zone or two) and set the same value, min, max or desired,
-// as EC2 Auto Scaling refuses them: the error names the later action's
-// schedule and the earlier action.
+// is an error too.
 func (c ScheduledConfig) Validate() error {
 	_, err := compileSchedule(c)
 	return err
@@ -157,100 +154,7 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		a.Min, a.Max, a.Desired = clonePtr(a.Min), clonePtr(a.Max), clonePtr(a.Desired)
 		out = append(out, compiledAction{ScheduledAction: a, spec: spec})
 	}
-	// Of two actions firing at one instant that set the same value,
-	// neither can be said to hold it (EC2 Auto Scaling refuses two
-	// scheduled actions at one time).
-	for j := range out {
-		for i := range j {
-			both := setsSame(&out[i].ScheduledAction, &out[j].ScheduledAction)
-			if both == "" {
-				continue
-			}
-			if at, ok := firesTogether(out[i].spec, out[j].spec); ok {
-				return nil, provider.Invalid(fmt.Sprintf("actions[%d].schedule", j), out[j].Schedule,
-					fmt.Sprintf("fires at the same instant as actions[%d] (%q), %s, and both set %s: EC2 Auto Scaling refuses two scheduled actions at one time", i, out[i].Name, at.Format("Mon 2006-01-02 15:04 MST"), both))
-			}
-		}
-	}
 	return out, nil
-}
-
-// setsSame names the values (min, max, desired) that both a and b set,
-// or returns "" when they set none in common.
-func setsSame(a, b *ScheduledAction) string {
-	var both []string
-	if a.Min != nil && b.Min != nil {
-		both = append(both, "min")
-	}
-	if a.Max != nil && b.Max != nil {
-		both = append(both, "max")
-	}
-	if a.Desired != nil && b.Desired != nil {
-		both = append(both, "desired")
-	}
-	return strings.Join(both, ", ")
-}
-
-// firesTogether returns an instant at which a and b both fire, and
-// whether there is one. It walks the 28 years from 2024, which hold
-// every date on every day of the week, reading the offset between the
-// two zones at noon UTC of each day: a time a daylight-saving change
-// skips or repeats that meets another action's only on that day is not
-// found (Scheduled.Recommend gives it to the first action).
-func firesTogether(a, b *cron.SpecSchedule) (time.Time, bool) {
-	sameZone := a.Location.String() == b.Location.String()
-	if sameZone && (a.Minute&b.Minute&^starBit == 0 || a.Hour&b.Hour&^starBit == 0) {
-		return time.Time{}, false
-	}
-	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	end := day.AddDate(28, 0, 0)
-	for ; day.Before(end); day = day.AddDate(0, 0, 1) {
-		if !dayMatches(a, day) {
-			continue
-		}
-		delta := 0 // minutes b's wall clock is ahead of a's
-		if !sameZone {
-			noon := day.Add(12 * time.Hour)
-			_, offA := noon.In(a.Location).Zone()
-			_, offB := noon.In(b.Location).Zone()
-			delta = (offB - offA) / 60
-		}
-		// Whether b fires on the day before, of and after a's (offsets
-		// under a day apart).
-		var bDays [3]bool
-		for k := range bDays {
-			bDays[k] = dayMatches(b, day.AddDate(0, 0, k-1))
-		}
-		if bDays == [3]bool{} {
-			continue
-		}
-		for h := range 24 {
-			if 1<<uint(h)&a.Hour == 0 {
-				continue
-			}
-			for m := range 60 {
-				if 1<<uint(m)&a.Minute == 0 {
-					continue
-				}
-				w := h*60 + m + delta
-				shift := 0
-				for w < 0 {
-					w, shift = w+24*60, shift-1
-				}
-				for w >= 24*60 {
-					w, shift = w-24*60, shift+1
-				}
-				if shift < -1 || shift > 1 || !bDays[shift+1] || 1<<uint(w/60)&b.Hour == 0 || 1<<uint(w%60)&b.Minute == 0 {
-					continue
-				}
-				at := wallTime(day, h, m, a.Location)
-				if sameZone || wallTime(day.AddDate(0, 0, shift), w/60, w%60, b.Location).Equal(at) {
-					return at, true
-				}
-			}
-		}
-	}
-	return time.Time{}, false
 }
 
 // cronZone returns the zone name of a schedule's CRON_TZ= or TZ= prefix,
@@ -268,10 +172,8 @@ func cronZone(schedule string) (string, bool) {
 
 // Scheduled applies recurring actions: at any time, each of min, max and
 // desired is the value of the latest action that set it and has fired
-// (looking back up to MaxScheduleLookback; two actions that fire at the
-// same instant and set the same value are refused by Validate, and of
-// those that still meet, at a time a daylight-saving change skips, the
-// first in Actions wins), and the reason names the actions
+// (looking back up to MaxScheduleLookback; of actions that fired at the
+// same instant, the first in Actions), and the reason names the actions
 // whose values hold. Its fitness is 1 once an
 // action is in effect and 0 before any has fired. Its recommendation sets
 // the group's bounds too; the engine keeps the policy's Min and Max above
