@@ -62,7 +62,13 @@ type ScheduledAction struct {
 // Validate parses every schedule and time zone and checks the values,
 // returning an error matching provider.ErrInvalid that names the field
 // ("actions[1].schedule"); a schedule that names no date (30 February)
-// is an error too.
+// is an error too, and so are two actions on the same schedule (the same
+// minutes, hours, days, months and weekdays in the same time zone) that
+// set the same value, min, max or desired: of actions that fire at one
+// instant the first listed wins, so the later would never hold it (a
+// copied action). Actions whose schedules differ may still meet (a
+// holiday override at 09:00 on 25 December beside a weekday 09:00
+// action): the first listed wins there, so list an override first.
 func (c ScheduledConfig) Validate() error {
 	_, err := compileSchedule(c)
 	return err
@@ -154,7 +160,40 @@ func compileSchedule(c ScheduledConfig) ([]compiledAction, error) {
 		a.Min, a.Max, a.Desired = clonePtr(a.Min), clonePtr(a.Max), clonePtr(a.Desired)
 		out = append(out, compiledAction{ScheduledAction: a, spec: spec})
 	}
+	for j := range out {
+		for i := range j {
+			if both := setsSame(&out[i].ScheduledAction, &out[j].ScheduledAction); both != "" && sameSchedule(out[i].spec, out[j].spec) {
+				return nil, provider.Invalid(fmt.Sprintf("actions[%d].schedule", j), out[j].Schedule,
+					fmt.Sprintf("is the schedule of actions[%d] (%q), and both set %s: of actions that fire at one instant the first listed wins, so this one never would", i, out[i].Name, both))
+			}
+		}
+	}
 	return out, nil
+}
+
+// setsSame names the values (min, max, desired) that both a and b set,
+// or returns "" when they set none in common.
+func setsSame(a, b *ScheduledAction) string {
+	var both []string
+	if a.Min != nil && b.Min != nil {
+		both = append(both, "min")
+	}
+	if a.Max != nil && b.Max != nil {
+		both = append(both, "max")
+	}
+	if a.Desired != nil && b.Desired != nil {
+		both = append(both, "desired")
+	}
+	return strings.Join(both, ", ")
+}
+
+// sameSchedule reports whether a and b fire at the same times: the same
+// fields in the same time zone. (Two schedules written differently may
+// still be the same, "0 9 * * 1-5" and "0 9 * * MON-FRI": they parse to
+// the same fields.)
+func sameSchedule(a, b *cron.SpecSchedule) bool {
+	return a.Second == b.Second && a.Minute == b.Minute && a.Hour == b.Hour && a.Dom == b.Dom && a.Month == b.Month && a.Dow == b.Dow &&
+		a.Location.String() == b.Location.String()
 }
 
 // cronZone returns the zone name of a schedule's CRON_TZ= or TZ= prefix,
