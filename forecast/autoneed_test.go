@@ -60,3 +60,22 @@ func TestAutoNeedsWhatItsErrorSays(t *testing.T) {
 		})
 	}
 }
+
+// TestAutoLongEnoughButUnusableSaysWhy: a series long enough to detect
+// periods in (8 values) that Fit refuses for another reason (constant,
+// or a value not finite) gets that reason alone, not the "to detect
+// periods" count of a series too short, which it is not.
+func TestAutoLongEnoughButUnusableSaysWhy(t *testing.T) {
+	t.Parallel()
+	constant := []float64{3, 3, 3, 3, 3, 3, 3, 3}
+	a, err := forecast.NewAuto(forecast.AutoConfig{})
+	require.NoError(t, err)
+	err = a.Fit(constant)
+	require.ErrorIs(t, err, forecast.ErrInsufficientData)
+	require.ErrorContains(t, err, "constant")
+	require.NotContains(t, err.Error(), "to detect periods")
+	nonFinite := []float64{1, 2, 3, math.Inf(1), 5, 6, 7, 8}
+	err = a.Fit(nonFinite)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "to detect periods")
+}

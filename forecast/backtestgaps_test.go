@@ -98,3 +98,30 @@ func TestBacktestWindowStartingInAShortGapIsInterpolated(t *testing.T) {
 		assert.InDelta(t, forecast.MASE(y[t0:t0+24], point, forecast.Scale(window, 24)), or.MASE, 1e-12, "origin %d", t0)
 	}
 }
+
+// TestBacktestWindowThatIsAllAShortGapIsSkipped: a window that lies
+// wholly inside a gap the policy allows (it starts in the gap and ends
+// with it) has no value to fit on once its end's gap is trimmed: that
+// origin is skipped, as a window ending in a gap it cannot forecast
+// across is, and the other origins are scored, rather than the model
+// being fitted on nothing and the whole Backtest failing.
+func TestBacktestWindowThatIsAllAShortGapIsSkipped(t *testing.T) {
+	t.Parallel()
+	y := seasonal(24*20, 100, 0, 20, 3, 8)
+	for i := 200; i < 203; i++ { // a gap of 3 steps, the default MaxSteps
+		y[i] = math.NaN()
+	}
+	last := func() (forecast.Model, error) {
+		return forecast.NewFunc(1, func(w, dst []float64) {
+			for i := range dst {
+				dst[i] = w[len(w)-1]
+			}
+		}, forecast.IntervalOptions{})
+	}
+	opts := forecast.BacktestOptions{Horizon: 24, SeasonalPeriod: 24, Window: 3, Origins: []int{203, 250}}
+	res, err := forecast.Backtest(t.Context(), y, last, opts)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Skipped, "203: its window y[200:203] is the gap")
+	require.Len(t, res.Origins, 1)
+	assert.Equal(t, 250, res.Origins[0].Origin)
+}
