@@ -1,8 +1,15 @@
 package prometheus_test
 
 import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -58,6 +65,83 @@ func TestRangeSemanticsOfMimirAndThanos(t *testing.T) {
 			queries, _ := f.received()
 			require.Len(t, queries, 2, "targets and range query")
 			assert.Equal(t, `avg_over_time(cpu{ instance="i-1" }`+tt.wantWindow+` offset 1ms)`, queries[1])
+		})
+	}
+}
+
+// TestRangesWarnOnlyWhenTheVersionDoesNotTell: a version the driver
+// places (Thanos up to 0.36 and from 0.38, Mimir, Prometheus) sets the
+// ranges quietly; one it cannot place (Thanos 0.37, a Mimir weekly
+// build, another application) is read as closed with a warning logged,
+// so that the host knows to set Config.Ranges.
+func TestRangesWarnOnlyWhenTheVersionDoesNotTell(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		buildinfo string
+		wantWarn  bool
+	}{
+		{"thanos 0.35", `{"version":"0.35.1"}`, false},
+		{"thanos 0.36", `{"version":"0.36.1"}`, false},
+		{"thanos 0.37", `{"version":"0.37.2"}`, true},
+		{"thanos 0.38", `{"version":"0.38.0"}`, false},
+		{"prometheus 2", `{"version":"2.53.3"}`, false},
+		{"prometheus 3", `{"version":"3.1.0"}`, false},
+		{"mimir 2.14", `{"application":"Grafana Mimir","version":"2.14.3"}`, false},
+		{"mimir weekly", `{"application":"Grafana Mimir","version":"r249-5bedc7a1"}`, true},
+		{"a negative minor", `{"version":"2.-1.0"}`, true},
+		{"another application", `{"application":"Cortex","version":"3.0.0"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			f := &fakeServer{buildinfo: tt.buildinfo}
+			src := newSource(t, prometheus.Config{Address: f.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}}, prometheus.WithLogger(log))
+			_, err := src.QueryMetric(t.Context(), someQuery("i-1"))
+			require.NoError(t, err)
+			if tt.wantWarn {
+				assert.Contains(t, logs.String(), "cannot tell the range semantics")
+			} else {
+				assert.NotContains(t, logs.String(), "range semantics", "placed: no warning")
+			}
+		})
+	}
+}
+
+// TestBuildinfoServerErrorDetailIsBounded: a server error answering the
+// build information request keeps the body in its *v1.Error's Detail, up
+// to 512 bytes whole and cut (marked "…") past them, so that a proxy's
+// error page does not fill a log line.
+func TestBuildinfoServerErrorDetailIsBounded(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{512, 513} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			page := strings.Repeat("x", n)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				switch r.URL.Path {
+				case "/api/v1/status/buildinfo":
+					w.WriteHeader(http.StatusInternalServerError)
+					_, _ = w.Write([]byte(page))
+				case "/api/v1/query":
+					_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"i-1","job":"x"},"value":[1700000000,"1"]}]}}`))
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			src := newSource(t, prometheus.Config{Address: srv.URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}})
+			_, err := src.QueryMetric(t.Context(), someQuery("i-1"))
+			var apiErr *v1.Error
+			require.ErrorAs(t, err, &apiErr)
+			want := page
+			if n > 512 {
+				want = page[:512] + "…"
+			}
+			assert.Equal(t, want, apiErr.Detail)
 		})
 	}
 }
