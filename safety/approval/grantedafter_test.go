@@ -52,3 +52,36 @@ func TestApprovalDoesNotCoverAProposalBeforeIt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, approval.Executing, got.State)
 }
+
+// TestApprovalDecidedBeforeItsRequestCoversFromTheRequest: an approval
+// whose decision is stamped before its request was made (the approver's
+// clock behind the requester's) exists only from the request on, so a
+// proposal judged between the two is not approved by it: Verify, Claim
+// and Execute refuse it, and at the request's time it is accepted.
+func TestApprovalDecidedBeforeItsRequestCoversFromTheRequest(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	p := s.proposal()
+	req := s.request(t, p)
+	require.Equal(t, t0, req.CreatedAt)
+	got, err := s.approvals.Approve(t.Context(), req.ID, "alice", t0.Add(-5*time.Minute), "ok")
+	require.NoError(t, err)
+	require.True(t, got.DecidedAt.Before(got.CreatedAt))
+
+	early := p
+	early.Now, early.ApprovalID = t0.Add(-2*time.Minute), req.ID
+	err = s.approvals.Verify(t.Context(), req.ID, early)
+	require.ErrorIs(t, err, approval.ErrTransition)
+	assert.Contains(t, err.Error(), t0.Format(time.RFC3339Nano), "the request's time is the grant's")
+	_, err = s.approvals.Claim(t.Context(), req.ID, early)
+	require.ErrorIs(t, err, approval.ErrTransition)
+	_, err = s.approvals.Execute(t.Context(), req.ID, early)
+	require.ErrorIs(t, err, approval.ErrTransition)
+	got, err = s.approvals.Get(t.Context(), req.ID)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Approved, got.State, "nothing changed")
+
+	at := p
+	at.Now, at.ApprovalID = t0, req.ID
+	require.NoError(t, s.approvals.Verify(t.Context(), req.ID, at))
+}
