@@ -44,3 +44,28 @@ func TestLimitsRuleEmptyGroupHasAKnownSize(t *testing.T) {
 	assert.Equal(t, `fleet "g-spent": 2 acted on in the last 1h0m0s and none left (limit 50%)`, got.Reason)
 	assert.NotContains(t, got.Recommendations, "set Proposal.FleetSize")
 }
+
+// TestLimitsRuleEmptyGroupOneActedOnIsBlocked: an empty group's share is
+// spent by any instance acted on in the window, one included, whether
+// recorded in the history or planned by the run and not yet recorded.
+func TestLimitsRuleEmptyGroupOneActedOnIsBlocked(t *testing.T) {
+	t.Parallel()
+	hist := &safety.MemoryHistory{}
+	require.NoError(t, hist.Record("g-one", t0.Add(-10*time.Minute), 1))
+	r, err := safety.NewLimitsRule(safety.LimitsConfig{AllowZero: true}, hist)
+	require.NoError(t, err)
+	lowerMax := func(id string, planned int) safety.Proposal {
+		return safety.Proposal{Action: safety.ActionScaleIn, Resource: provider.Resource{ID: id, Kind: provider.KindGroup, State: provider.StateRunning},
+			Current: provider.CapacitySpec{Min: 0, Max: 10, Desired: 0}, Target: provider.CapacitySpec{Min: 0, Max: 5, Desired: 0},
+			Requester: "autoscaler", Now: t0, FleetPlanned: planned}
+	}
+	got, err := r.Check(t.Context(), lowerMax("g-one", 0))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome, got.Reason)
+	assert.Equal(t, `fleet "g-one": 1 acted on in the last 1h0m0s and none left (limit 50%)`, got.Reason)
+
+	got, err = r.Check(t.Context(), lowerMax("g-planned", 1))
+	require.NoError(t, err)
+	assert.Equal(t, safety.Block, got.Outcome, got.Reason)
+	assert.Contains(t, got.Reason, "1 of them planned")
+}
