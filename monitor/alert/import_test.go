@@ -87,3 +87,29 @@ func TestLiveEventOlderThanTheQuietTimePages(t *testing.T) {
 	assert.Empty(t, rec.sent(), "the same failure read back as history")
 	assert.Empty(t, a.Firing())
 }
+
+// TestImportedEventAtTheQuietTimeDoesNotPage: a backfilled match exactly
+// its rule's ResolveAfter behind the Alerter's clock is over (an
+// evaluation then resolves an alert so quiet), so it opens no alert; one
+// a second younger fires.
+func TestImportedEventAtTheQuietTimeDoesNotPage(t *testing.T) {
+	t.Parallel()
+	var quiet time.Duration
+	for _, r := range alert.DefaultRules() {
+		if r.Name == "safety_block" {
+			quiet = r.ResolveAfter
+		}
+	}
+	require.Positive(t, quiet)
+	rec := &recorder{}
+	now := t0.Add(30 * 24 * time.Hour)
+	clk := bclock.NewMock()
+	clk.Set(now)
+	a, l := newAlerter(t, alert.Config{}, alert.WithNotifier("rec", rec), alert.WithClock(clk))
+	ctx := monitor.WithBackfill(t.Context())
+	at := now.Sub(t0) - quiet // event's offset from t0
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-edge", string(safety.Block), at)))
+	require.NoError(t, l.Record(ctx, event(monitor.KindBlocked, "i-inside", string(safety.Block), at+time.Second)))
+	require.NoError(t, a.Deliver(ctx))
+	assert.Equal(t, []string{"firing safety_block/i-inside"}, rec.sent())
+}
