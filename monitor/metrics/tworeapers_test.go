@@ -66,3 +66,47 @@ idlescale_idle_resources %d
 		}
 	}
 }
+
+// TestVerdictsAgeBehindTheNewestRunOfTheirReaper: a reaper's verdicts age
+// behind its newest run, whatever order its run events arrive in (a late
+// copy of an earlier run does not bring back the verdicts the newest run
+// no longer judges), and behind now at most (a run stamped after the
+// scrape's now, its replica's clock ahead, does not age verdicts younger
+// than VerdictTTL).
+func TestVerdictsAgeBehindTheNewestRunOfTheirReaper(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give []monitor.Event
+		want int
+	}{
+		{name: "late copy of an earlier run", want: 1, give: []monitor.Event{
+			ev(monitor.KindVerdict, monitor.SourceReaper, "i-gone", safety.ActionStop, "idle", 1),
+			ev(monitor.KindVerdict, monitor.SourceReaper, "i-1", safety.ActionStop, "idle", 9),
+			ev(monitor.KindRun, monitor.SourceReaper, "", "", monitor.OutcomeDone, 9),
+			ev(monitor.KindRun, monitor.SourceReaper, "", "", monitor.OutcomeDone, 2),
+		}},
+		{name: "run after now", want: 1, give: []monitor.Event{
+			ev(monitor.KindVerdict, monitor.SourceReaper, "i-1", safety.ActionStop, "idle", 8),
+			ev(monitor.KindRun, monitor.SourceReaper, "", "", monitor.OutcomeDone, 12),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(10 * time.Hour)}))
+			require.NoError(t, err)
+			reg := prometheus.NewRegistry()
+			require.NoError(t, reg.Register(col))
+			for i := range tt.give {
+				tt.give[i].Actor = "instances"
+			}
+			require.NoError(t, col.Write(t.Context(), tt.give)) // one batch: pruned at the scrape
+			require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(fmt.Sprintf(`
+# HELP idlescale_idle_resources Resources whose latest verdict is idle.
+# TYPE idlescale_idle_resources gauge
+idlescale_idle_resources %d
+`, tt.want)), "idlescale_idle_resources"))
+		})
+	}
+}
