@@ -69,3 +69,35 @@ func TestWindowOfUnlimitedEventsNeedsNoRetention(t *testing.T) {
 	require.ErrorAs(t, err, &inv, "a window of 3 events and MaxSkew the lease does not cover")
 	assert.Equal(t, "history", inv.Field)
 }
+
+// TestRetentionCoversEveryBucketThatLooksBack: the store's retention must
+// cover, with MaxSkew, the MinInterval of a budget with Events -1 (an
+// interval rule looks back even when no event is counted), and the Window
+// of an Events rule in Down and in a target's budgets, not only in Up.
+func TestRetentionCoversEveryBucketThatLooksBack(t *testing.T) {
+	t.Parallel()
+	day := ratelimit.Budget{Events: 3, Window: 24 * time.Hour}
+	tests := []struct {
+		name string
+		give ratelimit.Config
+	}{
+		{name: "interval of unlimited events", give: ratelimit.Config{Up: ratelimit.Budget{Events: -1, MinInterval: 24 * time.Hour}}},
+		{name: "down", give: ratelimit.Config{Down: day}},
+		{name: "target up", give: ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"web": {Up: day}}}},
+		{name: "target down", give: ratelimit.Config{Targets: map[string]ratelimit.TargetBudgets{"web": {Down: day}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.NoError(t, tt.give.Validate())
+			short := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 24*time.Hour + time.Minute}
+			_, err := ratelimit.New(tt.give, ratelimit.WithStore(short))
+			var inv *provider.InvalidError
+			require.ErrorAs(t, err, &inv, "24h with MaxSkew (15m) is not covered by a lease of 24h1m")
+			assert.Equal(t, "history", inv.Field)
+			enough := retainingStore{MemoryStore: ratelimit.NewMemoryStore(), keep: 24*time.Hour + ratelimit.DefaultMaxSkew}
+			_, err = ratelimit.New(tt.give, ratelimit.WithStore(enough))
+			require.NoError(t, err)
+		})
+	}
+}
