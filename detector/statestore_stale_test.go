@@ -62,3 +62,31 @@ func TestFileStateStoreRemovesStaleTempFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "state of i-1", string(got))
 }
+
+// TestFileStateStoreStaleTempAge: a temporary file is stale an hour after
+// its last write on the file system's clock: one written two hours
+// before is removed, one written half an hour before (a slow Save of
+// another store on the directory) is kept, and so is an old ".tmp-",
+// a name without the digits its Saves put after the prefix.
+func TestFileStateStoreStaleTempAge(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	probe := filepath.Join(dir, "probe")
+	require.NoError(t, os.WriteFile(probe, nil, 0o600))
+	fi, err := os.Stat(probe)
+	require.NoError(t, err)
+	fsNow := fi.ModTime()
+	for name, age := range map[string]time.Duration{".tmp-1": 2 * time.Hour, ".tmp-2": 30 * time.Minute, ".tmp-": 2 * time.Hour} {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte("half a state"), 0o600))
+		require.NoError(t, os.Chtimes(p, fsNow.Add(-age), fsNow.Add(-age)))
+	}
+	_, err = detector.NewFileStateStore(dir)
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, ".tmp-1"))
+	require.ErrorIs(t, err, os.ErrNotExist, "two hours old: removed")
+	_, err = os.Stat(filepath.Join(dir, ".tmp-2"))
+	require.NoError(t, err, "half an hour old: kept")
+	_, err = os.Stat(filepath.Join(dir, ".tmp-"))
+	require.NoError(t, err, "not a name a Save makes: kept")
+}
