@@ -1,0 +1,86 @@
+package scaling_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/provider/memory"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// TestDecideTakesAGroupOfFixedSize: a group's Target whose Max equals its
+// Min (a fixed size, or a group of one) has bounds: Decide asks its
+// strategies and does not refuse it.
+func TestDecideTakesAGroupOfFixedSize(t *testing.T) {
+	t.Parallel()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, allowAll{})
+	require.NoError(t, err)
+	keep := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: st.Target.Capacity.Desired, Fitness: 1, Reason: "keep"}, nil
+	})
+	for _, size := range []int{1, 3} {
+		d, err := eng.Decide(t.Context(), stateWith(group(size, size, size)), []scaling.Candidate{{Name: "keep", Strategy: keep}}, "")
+		require.NoError(t, err, "min = max = %d", size)
+		assert.False(t, d.Change)
+	}
+}
+
+// TestVerticalMemoryStepBoundIs1024: MaxMemoryStepMiB is the documented
+// 1024 MiB: a step of 2048 MiB is refused.
+func TestVerticalMemoryStepBoundIs1024(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 1024, scaling.MaxMemoryStepMiB)
+	require.ErrorIs(t, scaling.VerticalConfig{MemoryStepMiB: 2048}.Validate(), provider.ErrInvalid)
+}
+
+// TestScheduledActionsClashAcrossMidnightAndYears: two actions that meet
+// only across a date line between their zones (Monday 00:30 in Berlin
+// is Sunday 23:30 in London), or only on a date that falls on their
+// weekday once in decades (29 February on a Monday: 2044), are refused
+// as any two that fire at one instant and set the same value.
+func TestScheduledActionsClashAcrossMidnightAndYears(t *testing.T) {
+	t.Parallel()
+	for name, actions := range map[string][]scaling.ScheduledAction{
+		"across midnight": {
+			{Name: "open", Schedule: "30 0 * * 1", TimeZone: "Europe/Berlin", Desired: ip(6)},
+			{Name: "rush", Schedule: "CRON_TZ=Europe/London 30 23 * * 0", Desired: ip(8)},
+		},
+		"29 February on a Monday": {
+			{Name: "open", Schedule: "0 9 29 2 *", Desired: ip(6)},
+			{Name: "rush", Schedule: "0 9 * * 1", Desired: ip(8)},
+		},
+	} {
+		_, err := scaling.NewScheduled(scaling.ScheduledConfig{Actions: actions})
+		var inv *provider.InvalidError
+		require.ErrorAs(t, err, &inv, name)
+		assert.Equal(t, "actions[1].schedule", inv.Field, name)
+	}
+}
+
+// TestScheduledClashesBetweenAnyTwoActionsOnly: a clash between the
+// second and third actions is refused naming them; actions at one
+// instant of which only one sets a value (desired beside min) are not.
+func TestScheduledClashesBetweenAnyTwoActionsOnly(t *testing.T) {
+	t.Parallel()
+	_, err := scaling.NewScheduled(scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{
+		{Name: "night", Schedule: "0 22 * * *", Desired: ip(1)},
+		{Name: "open", Schedule: "0 9 * * 1-5", Desired: ip(6)},
+		{Name: "rush", Schedule: "0 9 * * 1", Desired: ip(8)},
+	}})
+	var inv *provider.InvalidError
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, "actions[2].schedule", inv.Field)
+	assert.Contains(t, inv.Reason, `actions[1] ("open")`)
+
+	_, err = scaling.NewScheduled(scaling.ScheduledConfig{Actions: []scaling.ScheduledAction{
+		{Name: "open", Schedule: "0 9 * * 1-5", Desired: ip(6)},
+		{Name: "floor", Schedule: "0 9 * * 1-5", Min: ip(2)},
+	}})
+	require.NoError(t, err, "desired beside min: no value set twice")
+}
