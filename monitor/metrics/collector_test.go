@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -26,6 +27,27 @@ import (
 var t0 = time.Date(2026, 3, 7, 3, 0, 0, 0, time.UTC)
 
 type fixedClock struct{ now time.Time }
+
+// registeredAt returns a Collector with the defaults on a clock fixed at
+// now, registered in a registry of its own.
+func registeredAt(t *testing.T, now time.Time) (*metrics.Collector, *prometheus.Registry) {
+	t.Helper()
+	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: now}))
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(col))
+	return col, reg
+}
+
+// idleGauge is the exposition of idlescale_idle_resources at n, as
+// testutil.CollectAndCompare reads it.
+func idleGauge(n int) string {
+	return fmt.Sprintf(`
+# HELP idlescale_idle_resources Resources whose latest verdict is idle.
+# TYPE idlescale_idle_resources gauge
+idlescale_idle_resources %d
+`, n)
+}
 
 func (c fixedClock) Now() time.Time                       { return c.now }
 func (c fixedClock) After(time.Duration) <-chan time.Time { return nil }

@@ -1,17 +1,14 @@
 package metrics_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/monitor"
-	"github.com/idlescale/idlescale/monitor/metrics"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -28,17 +25,8 @@ import (
 // it ends.
 func TestScrapeDuringADailyRunKeepsTheResourcesNotYetJudged(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(30 * 24 * time.Hour)}))
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	idle := func(n int) *strings.Reader {
-		return strings.NewReader(fmt.Sprintf(`
-# HELP idlescale_idle_resources Resources whose latest verdict is idle.
-# TYPE idlescale_idle_resources gauge
-idlescale_idle_resources %d
-`, n))
-	}
+	col, reg := registeredAt(t, t0.Add(30*24*time.Hour))
+	idle := func(n int) *strings.Reader { return strings.NewReader(idleGauge(n)) }
 	write := func(e monitor.Event) {
 		t.Helper()
 		require.NoError(t, col.Write(t.Context(), []monitor.Event{e}))

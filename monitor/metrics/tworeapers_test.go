@@ -25,17 +25,8 @@ import (
 // judged it; one that reaper's run no longer judges still leaves.
 func TestVerdictsAgeBehindTheirOwnReapersRuns(t *testing.T) {
 	t.Parallel()
-	col, err := metrics.New(metrics.Config{}, metrics.WithClock(fixedClock{now: t0.Add(30 * 24 * time.Hour)}))
-	require.NoError(t, err)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(col))
-	idle := func(n int) *strings.Reader {
-		return strings.NewReader(fmt.Sprintf(`
-# HELP idlescale_idle_resources Resources whose latest verdict is idle.
-# TYPE idlescale_idle_resources gauge
-idlescale_idle_resources %d
-`, n))
-	}
+	col, reg := registeredAt(t, t0.Add(30*24*time.Hour))
+	idle := func(n int) *strings.Reader { return strings.NewReader(idleGauge(n)) }
 	write := func(actor string, e monitor.Event) {
 		t.Helper()
 		e.Actor = actor

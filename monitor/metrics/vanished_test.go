@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,13 +46,7 @@ func TestVanishedResourceLeavesIdleCount(t *testing.T) {
 			verdict := func(id string, h float64) monitor.Event {
 				return ev(monitor.KindVerdict, monitor.SourceReaper, id, safety.ActionTerminate, "idle", h)
 			}
-			idle := func(n int) string {
-				return fmt.Sprintf(`
-# HELP idlescale_idle_resources Resources whose latest verdict is idle.
-# TYPE idlescale_idle_resources gauge
-idlescale_idle_resources %d
-`, n)
-			}
+			idle := idleGauge
 			for run := range 48 { // hourly runs
 				evs := []monitor.Event{verdict("web", float64(run))}
 				if run <= 4 {
