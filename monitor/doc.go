@@ -52,7 +52,9 @@
 //     safety.Auditor); the etcd audit trail every replica shares
 //     (safety/etcdaudit) is read back with ImportAuditAfter, whose
 //     cursor is etcd's commit order (ImportAudit's, a time, misses an
-//     event committed after an import but stamped before it);
+//     event committed after an import but stamped before it); the first
+//     import of a whole trail is history (WithBackfill), which an
+//     alert.Alerter does not page for once it is over;
 //   - the scaling engine and autoscaler (package scaling), through
 //     NewScalingObserver (a scaling.Observer; ScalingEvents is the
 //     conversion): a plan is KindScalingPlan (Ref the plan's ID, Capacity
