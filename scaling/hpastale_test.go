@@ -26,15 +26,7 @@ import (
 func TestHPAStaleDataIsAFailedMetric(t *testing.T) {
 	t.Parallel()
 	_, _, hpaS, step := cpuStrategies(t)
-	// One sample, ago before t0, in a two-hour series of gaps.
-	at := func(ago time.Duration, v float64) provider.Series {
-		vals := make([]float64, 120)
-		for i := range vals {
-			vals[i] = gap
-		}
-		vals[len(vals)-int(ago/time.Minute)] = v
-		return series(provider.MetricCPU, t0, time.Minute, vals...)
-	}
+	at := sampleAgo
 	// As the Autoscaler reads it: one series for the HPA's need and a
 	// step strategy's longer one.
 	needs := []scaling.Need{{Metric: provider.MetricCPU, Step: time.Minute, Lookback: 120 * time.Minute}}

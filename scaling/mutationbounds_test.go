@@ -1,14 +1,12 @@
 package scaling_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/idlescale/idlescale/provider"
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -17,15 +15,9 @@ import (
 // strategies and does not refuse it.
 func TestDecideTakesAGroupOfFixedSize(t *testing.T) {
 	t.Parallel()
-	cloud, err := memory.New(memory.Config{})
-	require.NoError(t, err)
-	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, allowAll{})
-	require.NoError(t, err)
-	keep := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
-		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: st.Target.Capacity.Desired, Fitness: 1, Reason: "keep"}, nil
-	})
+	eng, keep, _ := keepingEngine(t)
 	for _, size := range []int{1, 3} {
-		d, err := eng.Decide(t.Context(), stateWith(group(size, size, size)), []scaling.Candidate{{Name: "keep", Strategy: keep}}, "")
+		d, err := eng.Decide(t.Context(), stateWith(group(size, size, size)), keep, "")
 		require.NoError(t, err, "min = max = %d", size)
 		assert.False(t, d.Change)
 	}

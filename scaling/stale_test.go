@@ -25,15 +25,7 @@ import (
 func TestStaleDataKeepsTheCapacity(t *testing.T) {
 	t.Parallel()
 	threshold, targetValue, _, step := cpuStrategies(t)
-	// One sample, ago before t0, in a two-hour series of gaps.
-	at := func(ago time.Duration, v float64) provider.Series {
-		vals := make([]float64, 120)
-		for i := range vals {
-			vals[i] = gap
-		}
-		vals[len(vals)-int(ago/time.Minute)] = v
-		return series(provider.MetricCPU, t0, time.Minute, vals...)
-	}
+	at := sampleAgo
 	for _, tt := range []struct {
 		name string
 		give scaling.Strategy
@@ -58,4 +50,15 @@ func TestStaleDataKeepsTheCapacity(t *testing.T) {
 			assert.Positive(t, rec.Fitness, tt.name)
 		}
 	}
+}
+
+// sampleAgo is a two-hour CPU series of one-minute gaps from t0 with one
+// sample, v, ago before its end.
+func sampleAgo(ago time.Duration, v float64) provider.Series {
+	vals := make([]float64, 120)
+	for i := range vals {
+		vals[i] = gap
+	}
+	vals[len(vals)-int(ago/time.Minute)] = v
+	return series(provider.MetricCPU, t0, time.Minute, vals...)
 }

@@ -21,15 +21,7 @@ import (
 // strategy.
 func TestDecideRefusesAGroupWithoutBounds(t *testing.T) {
 	t.Parallel()
-	cloud, err := memory.New(memory.Config{})
-	require.NoError(t, err)
-	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, allowAll{})
-	require.NoError(t, err)
-	asked := 0
-	keep := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
-		asked++
-		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: st.Target.Capacity.Desired, Fitness: 1, Reason: "keep"}, nil
-	})
+	eng, keep, asked := keepingEngine(t)
 	for _, tt := range []struct {
 		name     string
 		min, max int
@@ -39,14 +31,31 @@ func TestDecideRefusesAGroupWithoutBounds(t *testing.T) {
 		{name: "max below min", min: 4, max: 2, field: "target.max"},
 		{name: "negative min", min: -1, max: 10, field: "target.min"},
 	} {
-		d, err := eng.Decide(t.Context(), stateWith(group(6, tt.min, tt.max)), []scaling.Candidate{{Name: "keep", Strategy: keep}}, "")
+		d, err := eng.Decide(t.Context(), stateWith(group(6, tt.min, tt.max)), keep, "")
 		var inv *provider.InvalidError
 		require.ErrorAs(t, err, &inv, "%s: chose %+v", tt.name, d.Chosen.Capacity)
 		assert.Equal(t, tt.field, inv.Field, tt.name)
 		assert.False(t, d.Change, tt.name)
 	}
-	assert.Zero(t, asked, "no strategy is asked")
-	d, err := eng.Decide(t.Context(), stateWith(group(6, 1, 10)), []scaling.Candidate{{Name: "keep", Strategy: keep}}, "")
+	assert.Zero(t, *asked, "no strategy is asked")
+	d, err := eng.Decide(t.Context(), stateWith(group(6, 1, 10)), keep, "")
 	require.NoError(t, err)
 	assert.False(t, d.Change)
+}
+
+// keepingEngine returns an engine on a memory cloud, one candidate that
+// keeps the target's capacity at fitness 1, and how many times it was
+// asked.
+func keepingEngine(t *testing.T) (*scaling.Engine, []scaling.Candidate, *int) {
+	t.Helper()
+	cloud, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	eng, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud}, allowAll{})
+	require.NoError(t, err)
+	asked := new(int)
+	keep := scaling.StrategyFunc(func(_ context.Context, st scaling.State) (scaling.Recommendation, error) {
+		*asked++
+		return scaling.Recommendation{Capacity: st.Target.Capacity.CapacitySpec, Proposal: st.Target.Capacity.Desired, Fitness: 1, Reason: "keep"}, nil
+	})
+	return eng, []scaling.Candidate{{Name: "keep", Strategy: keep}}, asked
 }

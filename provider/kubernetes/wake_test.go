@@ -112,6 +112,15 @@ func TestFixedFloorHeldWhileRunning(t *testing.T) {
 	f.deployment("web", 4, []corev1.Container{container("app", "100m", "64Mi", false)})
 	web := f.id(kubernetes.ObjectDeployment, "web")
 	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{web: {Min: 2, Max: 6}}})
+	assertFloorOf2Held(t, f, d, web)
+}
+
+// assertFloorOf2Held checks, on the deployment "web" at 4 replicas with
+// bounds [2, 6], that {0, 6, 1} is refused naming desired with nothing
+// written, and that a stop's steps down to 0, a wake and its rollback
+// (the stopped bounds' Min of 0) are written.
+func assertFloorOf2Held(t *testing.T, f *fixture, d *kubernetes.Driver, web string) {
+	t.Helper()
 	replicas := func() int32 {
 		t.Helper()
 		got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
@@ -177,20 +186,7 @@ func TestAnnotatedFloorHeldWhileRunning(t *testing.T) {
 		annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "6"))
 	web := f.id(kubernetes.ObjectDeployment, "web")
 	d := f.driver(kubernetes.Config{})
-	replicas := func() int32 {
-		t.Helper()
-		got, err := f.admin.AppsV1().Deployments(f.ns).Get(f.ctx, "web", metav1.GetOptions{})
-		require.NoError(t, err)
-		return *got.Spec.Replicas
-	}
-	var ie *provider.InvalidError
-	require.ErrorAs(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: 1}), &ie)
-	assert.Equal(t, "desired", ie.Field)
-	assert.Equal(t, int32(4), replicas(), "nothing written")
-	for _, step := range []int{2, 1, 0, 1, 2, 3, 2, 1} { // down to a stop, a wake, its rollback
-		require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 0, Max: 6, Desired: step}), "to %d", step)
-		assert.Equal(t, int32(step), replicas())
-	}
+	assertFloorOf2Held(t, f, d, web)
 	b, err := d.Bounds(f.ctx, web)
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: 2, Max: 6}, b, "the owner's floor kept")
