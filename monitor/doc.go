@@ -63,6 +63,8 @@
 //     group's hourly cost before and after (WithInstanceCost), for
 //     realised savings. KindForecast is a predictive strategy that
 //     falls back to reactive scaling or recovers (Strategy names it);
+//     KindScalingData a target whose strategies have no data to scale on
+//     (a metrics outage, a metric never published), and its end;
 //   - the host, with Log.Record.
 //
 // Nothing here reads a clock except the observers, for records that carry

@@ -66,6 +66,14 @@ const (
 	// error (MASE), −1 when unknown; Strategy names the strategy (a target
 	// may have several, each with its own standing and error).
 	KindForecast Kind = "forecast"
+	// KindScalingData: a scaling target's decisions started or stopped
+	// being made without data (from scaling.EventNoData and
+	// EventDataRecovered): Outcome is OutcomeNoData (every strategy of
+	// the target that reads metrics lacked them or failed, so it is not
+	// scaled on its load; Reason says what each lacked) or
+	// OutcomeRecovered (Reason names the strategy that has data again, or
+	// says the target was forgotten).
+	KindScalingData Kind = "scaling_data"
 	// KindFailure: a step of a pipeline failed for a resource. Reason
 	// names the stage and the error.
 	KindFailure Kind = "failure"
@@ -89,6 +97,7 @@ const (
 	OutcomeRateLimited = "rate_limited"
 	OutcomeFallback    = "fallback"
 	OutcomeRecovered   = "recovered"
+	OutcomeNoData      = "no_data"
 )
 
 // The sources of the SDK's own events. Source is an open set: a host may
@@ -103,7 +112,7 @@ const (
 
 // kinds lists the kinds in the order of a pipeline.
 var kinds = []Kind{KindVerdict, KindDecision, KindBlocked, KindApproval, KindRateLimited, KindAction,
-	KindVerification, KindRollback, KindScalingPlan, KindScalingStep, KindForecast, KindFailure, KindRun}
+	KindVerification, KindRollback, KindScalingPlan, KindScalingStep, KindForecast, KindScalingData, KindFailure, KindRun}
 
 // Kinds lists every Kind.
 func Kinds() []Kind { return slices.Clone(kinds) }

@@ -46,6 +46,10 @@ const OutcomeStopped = "stopped"
 //	plan_completed            KindScalingPlan   done
 //	plan_stopped              KindScalingPlan   stopped   (failed when the event has an Err)
 //	error                     KindFailure       failed
+//	forecast_fallback         KindForecast      fallback  (Strategy, Value)
+//	forecast_recovered        KindForecast      recovered (Strategy, Value)
+//	no_data                   KindScalingData   no_data
+//	data_recovered            KindScalingData   recovered (Reason names the strategy)
 //
 // A forecast event's error that is not a number or infinite is unknown,
 // −1. A step_blocked event whose Reason is a decision that asks for an
@@ -123,6 +127,13 @@ func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
 		ev.Kind, ev.Outcome, ev.Value, ev.Strategy = KindForecast, OutcomeFallback, forecastError(e.Value), e.Strategy
 	case scaling.EventForecastRecovered:
 		ev.Kind, ev.Outcome, ev.Value, ev.Strategy = KindForecast, OutcomeRecovered, forecastError(e.Value), e.Strategy
+	case scaling.EventNoData:
+		ev.Kind, ev.Outcome = KindScalingData, OutcomeNoData
+	case scaling.EventDataRecovered:
+		// Not the strategy that has data: the want of data was the
+		// target's, not a strategy's, and an alerter resolves an alert
+		// whose match named no strategy only on a recovery naming none.
+		ev.Kind, ev.Outcome = KindScalingData, OutcomeRecovered
 	default: // decision, step_retried, rollback_completed
 		return nil
 	}

@@ -42,12 +42,14 @@ func TestScalingEvents(t *testing.T) {
 		{scaling.EventError, monitor.KindFailure, monitor.OutcomeFailed},
 		{scaling.EventForecastFallback, monitor.KindForecast, monitor.OutcomeFallback},
 		{scaling.EventForecastRecovered, monitor.KindForecast, monitor.OutcomeRecovered},
+		{scaling.EventNoData, monitor.KindScalingData, monitor.OutcomeNoData},
+		{scaling.EventDataRecovered, monitor.KindScalingData, monitor.OutcomeRecovered},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			t.Parallel()
 			e := base
-			e.Kind, e.Value = tt.kind, 1.25
+			e.Kind, e.Value, e.Strategy = tt.kind, 1.25, "threshold"
 			evs := monitor.ScalingEvents(e, 0.1)
 			require.Len(t, evs, 1)
 			got := evs[0]
@@ -60,8 +62,13 @@ func TestScalingEvents(t *testing.T) {
 			assert.Equal(t, safety.ActionScaleOut, got.Action)
 			if tt.want == monitor.KindForecast {
 				assert.InDelta(t, 1.25, got.Value, 0, "a forecast event carries its error")
+				assert.Equal(t, "threshold", got.Strategy, "a forecast standing is a strategy's")
 			} else {
 				assert.Zero(t, got.Value)
+				// A target's want of data is not a strategy's: a
+				// recovery naming one would not resolve an alert whose
+				// match named none.
+				assert.Empty(t, got.Strategy)
 			}
 			switch tt.kind {
 			case scaling.EventStepExecuted, scaling.EventRollbackStep:

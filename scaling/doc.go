@@ -84,6 +84,14 @@
 // recorded: an event for the Observer (the monitor consumes them),
 // a Change in the target's History, a StepRecord in the Journal.
 //
+// A strategy without data (a metric missing, its read failed, only gaps,
+// or stale) keeps the capacity and says so (Recommendation.NoData); a
+// target whose every strategy that reads metrics lacks them is not scaled
+// on its load, pass after pass, which no error reports: the engine tells
+// its Observer once when that starts (EventNoData, Reason saying what
+// each lacked) and once when it ends (EventDataRecovered), and the
+// monitor's default scaling_no_data alert follows them.
+//
 // A plan that stops is not an error. The Execution's Status says how the
 // plan ended (PlanStatus: completed, blocked, rate_limited, stopped,
 // rolled_back, failed, interrupted); Engine.Execute's error (and

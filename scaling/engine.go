@@ -496,6 +496,10 @@ type historyCell struct {
 	// back at least once): the end of their standing is emitted when the
 	// target is forgotten.
 	reported map[string]bool
+	// blind holds whether the target's last decision was made without
+	// data (EventNoData told, EventDataRecovered not yet): its end is
+	// emitted when the target is forgotten.
+	blind bool
 	// recs is where h's first records live: next to the cell its
 	// evaluation locks anyway, rather than in an array of their own
 	// somewhere else in the heap (a fleet pass reads ten thousand
@@ -659,7 +663,9 @@ func (e *Engine) dropIfReleased(target string) {
 // resolved rather than left firing for a target no decision will ever
 // recover, and a forecast error exported for the target (the monitor's
 // forecast_error, from a recovery) is dropped rather than exported for
-// good. e.mu is held; the caller emits the events once it is released.
+// good; and EventDataRecovered for a target without data (EventNoData),
+// for its alert (the monitor's scaling_no_data). e.mu is held; the
+// caller emits the events once it is released.
 func (e *Engine) drop(target string, c *historyCell) []Event {
 	delete(e.history, target)
 	if e.observer == nil {
@@ -673,6 +679,10 @@ func (e *Engine) drop(target string, c *historyCell) []Event {
 			Reason: "the target's state was forgotten (it left the policy): its forecast standing ends with it"})
 	}
 	slices.SortFunc(events, func(a, b Event) int { return strings.Compare(a.Strategy, b.Strategy) })
+	if c.blind {
+		events = append(events, Event{Time: e.clock.Now(), Kind: EventDataRecovered, Target: target,
+			Reason: "the target's state was forgotten (it left the policy): its want of data ends with it"})
+	}
 	return events
 }
 
@@ -834,7 +844,10 @@ func (f *failures) has(i int) bool {
 // predictive strategy's InputForecastFallback) is compared with that
 // strategy's previous one: falling back emits EventForecastFallback, and
 // sizing from the forecast again after a fallback EventForecastRecovered.
-func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, recs []Recommendation, failed *failures) {
+// A decision without data (blindness) is compared with the target's
+// previous one: EventNoData when it starts, EventDataRecovered when it
+// ends.
+func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) {
 	var events []Event
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
@@ -854,6 +867,11 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 			if ev, ok := c.forecastEvent(t.ID, now, *r); ok {
 				events = append(events, ev)
 			}
+		}
+	}
+	if e.observer != nil {
+		if ev, ok := c.dataEvent(t.ID, now, candidates, pinned, recs, failed); ok {
+			events = append(events, ev)
 		}
 	}
 	c.mu.Unlock()
@@ -887,6 +905,72 @@ func (c *historyCell) forecastEvent(target string, now time.Time, r Recommendati
 		c.reported = map[string]bool{}
 	}
 	c.reported[r.Strategy] = true
+	return ev, true
+}
+
+// dataEvent returns the event that a decision's want of data, or its end,
+// means after the target's previous decision, if any: the decision is
+// blind (without data) when every candidate that reads metrics (a
+// MetricNeeder, or one whose recommendation says NoData), or the pinned
+// one when the policy pins one, had no data or failed. A decision with no
+// such candidate (only scheduled actions) lacks nothing. c.mu is held.
+func (c *historyCell) dataEvent(target string, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) (Event, bool) {
+	// sight says whether candidate i counts (it decides, and reads
+	// metrics) and whether it lacked data.
+	sight := func(i int) (counts, lacked bool) {
+		if pinned != "" && candidates[i].Name != pinned {
+			return false, false
+		}
+		_, reads := candidates[i].Strategy.(MetricNeeder)
+		if failed.has(i) {
+			return reads, reads
+		}
+		return reads || recs[i].NoData, recs[i].NoData
+	}
+	readers, lacking := 0, 0
+	for i := range candidates {
+		counts, lacked := sight(i)
+		if counts {
+			readers++
+		}
+		if lacked {
+			lacking++
+		}
+	}
+	blind := readers > 0 && lacking == readers
+	if blind == c.blind {
+		return Event{}, false
+	}
+	c.blind = blind
+	ev := Event{Time: now, Target: target, Kind: EventNoData}
+	var b strings.Builder
+	if !blind {
+		ev.Kind = EventDataRecovered
+		for i := range candidates {
+			if counts, lacked := sight(i); counts && !lacked {
+				ev.Strategy = candidates[i].Name
+				fmt.Fprintf(&b, "%s has data again: %s", candidates[i].Name, recs[i].Reason)
+				break
+			}
+		}
+		if b.Len() == 0 {
+			b.WriteString("no strategy of the target that reads metrics is left")
+		}
+		ev.Reason = b.String()
+		return ev, true
+	}
+	b.WriteString("no data to scale on: ")
+	n := 0
+	for i := range candidates {
+		if _, lacked := sight(i); lacked {
+			if n > 0 {
+				b.WriteString("; ")
+			}
+			n++
+			fmt.Fprintf(&b, "%s: %s", candidates[i].Name, recs[i].Reason)
+		}
+	}
+	ev.Reason = b.String()
 	return ev, true
 }
 
@@ -1111,7 +1195,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, d.Considered, &failed)
+	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, pinned, d.Considered, &failed)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))

@@ -317,6 +317,10 @@ func (s *HPA) recommend(_ context.Context, st *State, bs *decideScratch) (Recomm
 	if n := len(s.metrics); n > 0 {
 		rec.Fitness = 0.8 * float64(valid) / float64(n)
 	}
+	// Every metric consulted failed (missing, stale, no ready pod): no
+	// data. Metrics not consulted (a target outside its bounds, scaling
+	// disabled at zero replicas) are no lack of data.
+	rec.NoData = len(d.Metrics) > 0 && !slices.ContainsFunc(d.Metrics, func(r hpa.MetricResult) bool { return r.Err == nil })
 	return rec, nil
 }
 

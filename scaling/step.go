@@ -344,17 +344,17 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
 	}
 	if missing != "" {
-		return keep(t, missing), nil
+		return noData(t, missing), nil
 	}
 	if err := checkLast(&ser, s.need.Metric, int(s.need.Lookback/s.cfg.Step)); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
 	}
 	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step)
 	if len(values) == 0 {
-		return keep(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
+		return noData(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
 	}
 	if why := staleReason(st.Now, at, s.cfg.Step, s.cfg.Metric); why != "" {
-		return keep(t, why), nil
+		return noData(t, why), nil
 	}
 	latest := values[0]
 	cur := t.Capacity.Desired

@@ -341,6 +341,17 @@ type Recommendation struct {
 	// below its min (set to the bound without reading the metrics), its
 	// scaling disabled at zero replicas, or every metric failed.
 	NoProposal bool `json:"no_proposal,omitempty"`
+	// NoData reports that the strategy had no data to decide on: a metric
+	// it reads was missing, its read failed, every value was a gap, or
+	// the latest was stale. It then keeps the current capacity or size,
+	// with Fitness 0, and Reason says what was missing. When every
+	// strategy of a target that reads metrics (MetricNeeder) says so or
+	// fails, the target is not scaled on its load: the engine tells its
+	// observer (EventNoData, and EventDataRecovered once one has data
+	// again). The built-in strategies set it; a host's strategy sets it
+	// for the same cases. A recommendation that keeps the capacity for
+	// another reason (a forecast-only mode, a missing catalogue) does not.
+	NoData bool `json:"no_data,omitempty"`
 	// Reason says why, in words.
 	Reason string `json:"reason"`
 	// Inputs are the values the strategy used, for the audit trail. In
@@ -734,6 +745,14 @@ func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 // keep is a recommendation that leaves a group's capacity as it is.
 func keep(t *Target, reason string) Recommendation {
 	return Recommendation{Capacity: t.Capacity.CapacitySpec, Proposal: t.Capacity.Desired, Reason: reason}
+}
+
+// noData returns a recommendation that keeps the group t's capacity for
+// want of data, saying why (Recommendation.NoData).
+func noData(t *Target, reason string) Recommendation {
+	r := keep(t, reason)
+	r.NoData = true
+	return r
 }
 
 // desired returns a recommendation of desired capacity n for group t,

@@ -157,17 +157,17 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
 	}
 	if missing != "" {
-		return keep(t, missing), nil
+		return noData(t, missing), nil
 	}
 	if err := checkLast(&ser, s.need.Metric, max(1, int(c.Window/c.Step))); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
 	}
 	v, at, n := meanOfLast(ser, int(c.Window/c.Step))
 	if n == 0 {
-		return keep(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
+		return noData(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
 	}
 	if why := staleReason(st.Now, at, c.Step, c.Metric); why != "" {
-		return keep(t, why), nil
+		return noData(t, why), nil
 	}
 	cur := t.Capacity.Desired
 	inputs := []Input{

@@ -278,7 +278,9 @@ func (s *Vertical) instance(st State) Recommendation {
 	}
 	cpuQ, cpuCov, ok := s.quantile(st, provider.MetricCPU, s.cfg.Percentile)
 	if !ok {
-		return keepSize("no cpu data", 0)
+		rec := keepSize("no cpu data", 0)
+		rec.NoData = true
+		return rec
 	}
 	needCPU := cpuQ * cur.VCPU * (1 + s.cfg.Margin)
 	needMem := float64(cur.MemoryMiB) // without memory data, keep at least the current memory
@@ -363,7 +365,7 @@ func (s *Vertical) function(st State) Recommendation {
 	rec := Recommendation{Inputs: inputs, Fitness: fitness}
 	switch {
 	case len(inputs) == 0:
-		rec.Reason = "no memory or duration data"
+		rec.Reason, rec.NoData = "no memory or duration data", true
 	case next == cur:
 		rec.Reason = fmt.Sprintf("memory %d MiB and timeout %s fit", cur.MemoryMiB, cur.Timeout)
 	default:

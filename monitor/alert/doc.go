@@ -8,7 +8,8 @@
 //
 // The seed's alerts are DefaultRules: CPU above 0.9, idle resources found,
 // scaling failures, plus safety blocks, failed verifications, rollbacks,
-// forecast fallbacks, pipeline failures and failed runs.
+// forecast fallbacks, scaling targets without data to scale on,
+// pipeline failures and failed runs.
 //
 //	hook, _ := alert.NewWebhook(alert.WebhookConfig{URL: "https://chat.example/hooks/ops"})
 //	alerts, _ := alert.New(alert.Config{},

@@ -252,7 +252,10 @@ const safetyBlockQuiet = IdleFoundQuiet
 // more, a scaling target's step executed, a verdict that the resource is
 // not idle, or eight days without a block, so that one blocked at every
 // run of a daily or weekly reaper is one alert), failed verifications,
-// rollbacks, forecast fallbacks, pipeline failures (a step, for one
+// rollbacks, forecast fallbacks, scaling targets without data (every
+// strategy that reads metrics lacks them, so the target is not scaled on
+// its load; resolved when one has data again or the target is
+// forgotten), pipeline failures (a step, for one
 // resource; resolved after three hours without one, so that one failing
 // at every run of an hourly reaper is one alert) and failed runs (a whole
 // run, such as one whose inventory could not be listed; one alert per
@@ -292,6 +295,9 @@ func DefaultRules() []Rule {
 		{Name: "forecast_fallback", Severity: SeverityInfo, Summary: "forecast fell back to reactive scaling",
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeFallback}},
 			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindForecast}, Outcomes: []string{monitor.OutcomeRecovered}}}},
+		{Name: "scaling_no_data", Severity: SeverityWarning, Summary: "autoscaler has no data to scale on",
+			Match:   Match{Kinds: []monitor.Kind{monitor.KindScalingData}, Outcomes: []string{monitor.OutcomeNoData}},
+			Resolve: []Match{{Kinds: []monitor.Kind{monitor.KindScalingData}, Outcomes: []string{monitor.OutcomeRecovered}}}},
 		{Name: "pipeline_failure", Severity: SeverityWarning, Summary: "pipeline step failed",
 			Match: Match{Kinds: []monitor.Kind{monitor.KindFailure}}, ResolveAfter: pipelineFailureQuiet},
 		{Name: "run_failed", Severity: SeverityWarning, Summary: "pipeline run failed",

@@ -163,12 +163,14 @@ type Collector struct {
 
 	events, decisions, actions, blocks                      *prometheus.CounterVec
 	idleDesc, forecastDesc, savingsDesc, budgetDesc, alertD *prometheus.Desc
+	noDataDesc                                              *prometheus.Desc
 
 	mu        sync.Mutex
 	verdicts  map[string]string               // resource → latest verdict outcome
 	verdictAt map[string]time.Time            // resource → its time
 	verdictBy map[string]string               // resource → its Actor (the reaper that judged it)
 	forecast  map[forecastKey]float64         // target and strategy → latest forecast error
+	noData    map[string]bool                 // targets (as labels) whose decisions lack data
 	savings   report.Ledger                   // executed changes, for realised savings
 	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
 	// gone is, for each resource seen terminated, the time of its
@@ -229,6 +231,8 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 			"Resources whose latest verdict is idle.", nil, nil),
 		forecastDesc: prometheus.NewDesc(ns+"_forecast_error",
 			"Latest forecast error reported for a scaling target.", []string{"target", "strategy"}, nil),
+		noDataDesc: prometheus.NewDesc(ns+"_scaling_no_data",
+			"1 for each scaling target whose strategies have no data to scale on (a metrics outage).", []string{"target"}, nil),
 		savingsDesc: prometheus.NewDesc(ns+"_realised_savings",
 			"Money saved so far by executed changes, measured from running hours and hourly costs.", nil, nil),
 		budgetDesc: prometheus.NewDesc(ns+"_ratelimit_remaining_events",
@@ -236,7 +240,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 		alertD: prometheus.NewDesc(ns+"_alerts_firing",
 			"Alerts firing, by severity.", []string{"severity"}, nil),
 		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, verdictBy: map[string]string{},
-		runsBy: map[string]time.Time{}, forecast: map[forecastKey]float64{},
+		runsBy: map[string]time.Time{}, forecast: map[forecastKey]float64{}, noData: map[string]bool{},
 		lastSeen: map[string]map[string]time.Time{}, gone: map[string]time.Time{},
 	}
 	for _, o := range opts {
@@ -334,6 +338,12 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 				delete(c.forecast, k)
 			} else {
 				c.forecast[k] = e.Value
+			}
+		case monitor.KindScalingData:
+			if e.Outcome == monitor.OutcomeNoData {
+				c.noData[label(e.ResourceID)] = true
+			} else {
+				delete(c.noData, label(e.ResourceID))
 			}
 		}
 		if !c.savings.Add(e) {
@@ -454,6 +464,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.blocks.Describe(ch)
 	ch <- c.idleDesc
 	ch <- c.forecastDesc
+	ch <- c.noDataDesc
 	ch <- c.savingsDesc
 	if c.budgets != nil {
 		ch <- c.budgetDesc
@@ -481,6 +492,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, k := range slices.SortedFunc(maps.Keys(c.forecast), forecastKey.compare) {
 		ch <- prometheus.MustNewConstMetric(c.forecastDesc, prometheus.GaugeValue, c.forecast[k], k.target, k.strategy)
+	}
+	for _, target := range slices.Sorted(maps.Keys(c.noData)) {
+		ch <- prometheus.MustNewConstMetric(c.noDataDesc, prometheus.GaugeValue, 1, target)
 	}
 	saved := c.savings.Saved(now)
 	c.mu.Unlock()

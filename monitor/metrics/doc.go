@@ -26,7 +26,9 @@
 // event, or a value that is not a number or infinite, which the Log
 // refuses but a host may Write; never exported as NaN or ±Inf; a target
 // the scaling engine forgets, Engine.Forget or Autoscaler.Close, is told
-// recovered with −1 and so leaves it), and the
+// recovered with −1 and so leaves it), the scaling targets without data
+// (a KindScalingData event no_data, until one recovered: a target the
+// engine forgets is told recovered too), and the
 // executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
 // (in memory that grows with the resources changed, not with time). The rate-limit budget left
@@ -40,6 +42,7 @@
 //	idlescale_blocks_total{rule}                        counter  (UnnamedRule, "unnamed", for a block naming none)
 //	idlescale_idle_resources                            gauge
 //	idlescale_forecast_error{target,strategy}           gauge    (strategy: the event's Strategy)
+//	idlescale_scaling_no_data{target}                   gauge    (1 while the target's strategies lack data)
 //	idlescale_realised_savings                          gauge    (currency of the resources' hourly cost)
 //	idlescale_ratelimit_remaining_events{bucket}        gauge    (WithBudgets)
 //	idlescale_alerts_firing{severity}                   gauge    (WithAlerts)
