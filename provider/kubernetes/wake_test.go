@@ -2,6 +2,8 @@ package kubernetes_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,4 +224,104 @@ func TestFloorRaisedDuringARaceIsHeld(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(4), *got.Spec.Replicas, "nothing written")
 	assert.Equal(t, "3", got.Annotations[kubernetes.AnnotationMinReplicas], "the owner's floor stands")
+}
+
+// lostReplyScaler is the driver whose write to a desired capacity of
+// lostAt takes effect and then fails, as a reply lost after the API server
+// applied it: the scaling engine finds the step in effect and rolls the
+// plan back.
+type lostReplyScaler struct {
+	*kubernetes.Driver
+	lostAt int
+}
+
+func (s lostReplyScaler) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	if err := s.Driver.SetCapacity(ctx, id, want); err != nil || want.Desired != s.lostAt {
+		return err
+	}
+	return fmt.Errorf("the reply was lost: %w", kubernetes.ErrUnavailable)
+}
+
+// TestEngineRollbackOfAWakeAboveTheFloorFailsNamingIt: the engine wakes
+// a stopped workload whose min-replicas is 4 to 6 (0 → 1 → 2 → 3 → 4 →
+// 6), and the last step fails after it took effect. Its rollback, from 6
+// back to the stop, goes 6 → 3 first (the gradual rule's half), which
+// the driver refuses: the workload runs above its floor, and 3 is below
+// it. The plan must end failed, its rollback failed (ErrRollback), with
+// the driver's refusal (provider.ErrInvalid naming desired and the floor)
+// in its error and reason, the workload left at 6 (fail closed: nothing
+// scaled in), and no rollback step retried.
+func TestEngineRollbackOfAWakeAboveTheFloorFailsNamingIt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 6, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "4", kubernetes.AnnotationMaxReplicas, "8"))
+	f.controllers()
+	id := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{})
+	require.NoError(t, d.Workloads().Stop(f.ctx, id))
+
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
+	require.NoError(t, err)
+	var (
+		mu     sync.Mutex
+		events []scaling.Event
+	)
+	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
+		scaling.Cloud{Scaler: lostReplyScaler{Driver: d, lostAt: 6}, Inventory: d}, gate,
+		scaling.WithObserver(scaling.ObserverFunc(func(ev scaling.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, ev)
+		})))
+	require.NoError(t, err)
+	res, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	c, err := d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, provider.CapacitySpec{Min: 0, Max: 8, Desired: 0}, c.CapacitySpec)
+	to6 := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		spec := s.Target.Capacity.CapacitySpec
+		spec.Desired = 6
+		return scaling.Recommendation{Capacity: spec, Proposal: 6, Reason: "requests are back", Fitness: 1}, nil
+	})
+	dec, err := engine.Decide(f.ctx, scaling.State{Now: time.Now(), Target: scaling.Target{ID: id, Resource: res, Capacity: c, Min: 0, Max: 10}},
+		[]scaling.Candidate{{Name: "wake", Strategy: to6}}, "")
+	require.NoError(t, err)
+	p := engine.Plan(dec, scaling.PlanOptions{})
+	require.Len(t, p.Steps, 5, "0 → 1 → 2 → 3 → 4 → 6")
+
+	x, err := engine.Execute(f.ctx, p)
+	require.Error(t, err)
+	assert.Equal(t, scaling.PlanFailed, x.Status, x.Reason)
+	require.ErrorIs(t, err, scaling.ErrRollback)
+	require.ErrorIs(t, err, provider.ErrInvalid, "the driver's refusal is in the chain")
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "desired", ie.Field)
+	assert.Contains(t, x.Reason, "rollback failed")
+	assert.Contains(t, x.Reason, kubernetes.AnnotationMinReplicas, "the reason names the floor's source")
+	assert.Contains(t, x.Reason, "is 4", "the reason names the floor")
+	require.Len(t, x.Rollback, 1, "one rollback step tried, not retried")
+	assert.Equal(t, scaling.StepFailed, x.Rollback[0].Status)
+	assert.Equal(t, 3, x.Rollback[0].Step.To.Desired)
+
+	c, err = d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 4, Max: 8, Desired: 6}, c.CapacitySpec, "left where the wake took it, its floor kept")
+	var failed, completed int
+	mu.Lock()
+	defer mu.Unlock()
+	for _, ev := range events {
+		switch ev.Kind {
+		case scaling.EventRollbackFailed:
+			failed++
+		case scaling.EventRollbackCompleted:
+			completed++
+		}
+	}
+	assert.Equal(t, 1, failed, "a rollback_failed event")
+	assert.Zero(t, completed, "no rollback_completed event")
 }
