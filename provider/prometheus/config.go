@@ -316,7 +316,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithRoundTripper(rt http.RoundTripper) Option { return func(o *options) { o.rt = rt } }
 
 // WithWarningFunc calls f with every warning and info the server attaches
-// to an answer, and with every non-finite value the driver turned into a
-// gap. f is called synchronously from the querying goroutine and must be
+// to an answer, and with the non-finite values the driver turned into
+// gaps: one warning for each query's answer that held any, counting them
+// and naming the first and the last step (a day of NaN is one warning,
+// not one for each step). f is called synchronously from the querying goroutine and must be
 // safe for concurrent use. Default: none (warnings are only logged).
 func WithWarningFunc(f func(Warning)) Option { return func(o *options) { o.onWarning = f } }

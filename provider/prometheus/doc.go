@@ -90,7 +90,8 @@
 // step. Ranges of more than 11,000 steps (Prometheus's limit) are split.
 // Missing points and points after a series went stale are gaps (NaN),
 // never zeros; a non-finite result (a division by zero) is a gap too and
-// is reported to the WithWarningFunc callback.
+// is reported to the WithWarningFunc callback, one warning for each
+// query's answer that counts them and names the first and last step.
 //
 // # Inventory
 //

@@ -188,7 +188,8 @@ func TestGridMatchesResampleOnBothRangeSemantics(t *testing.T) {
 
 // A NaN the server returns (0/0 in a template, a NaN sample) is a gap and,
 // like an infinity, reported to the warning function, in a full step and
-// in the last one cut short by End.
+// in the last one cut short by End: one warning for each query that
+// answered non-finite values, counting them.
 func TestNaNResultIsAReportedGap(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -217,7 +218,13 @@ func TestNaNResultIsAReportedGap(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Len(t, warnings, 3, "one warning for each non-finite step: %q", warnings)
+	// Every non-finite step is reported: the range query's two in one
+	// warning that counts them (TestNaNDayIsOneCountedWarning), the cut
+	// last step's in its own.
+	require.Len(t, warnings, 2, "one warning for each query with non-finite steps: %q", warnings)
+	assert.Contains(t, warnings[0], "2 values from step 1 at 2026-01-01T00:01:00Z to step 2 at 2026-01-01T00:02:00Z")
+	assert.Contains(t, warnings[0], "NaN, +Inf")
+	assert.Contains(t, warnings[1], "NaN at 2026-01-01T00:03:29Z is not finite")
 }
 
 // A query frontend that aligns range queries with their step (Thanos'
@@ -294,4 +301,41 @@ func TestSubMillisecondStartReadsEachSampleOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A day of NaN at one-minute steps (a template dividing by a counter that
+// stopped) is 1,440 gaps, reported as one warning that counts them and
+// names the first and the last, not as one warning string for each step:
+// the warning function's Warning and the log line held 1,440 strings.
+func TestNaNDayIsOneCountedWarning(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var samples []provider.Sample
+	for i := range 24 * 60 {
+		samples = append(samples, provider.Sample{Time: start.Add(time.Duration(i) * time.Minute), Value: math.NaN()})
+	}
+	g := &gridServer{version: "2.42.0", samples: samples}
+	var mu sync.Mutex
+	var warnings []prometheus.Warning
+	src := newSource(t, prometheus.Config{Address: g.start(t).URL, Metrics: map[provider.Metric]string{provider.MetricCPU: `cpu{ {{.Matchers}} }`}},
+		prometheus.WithWarningFunc(func(w prometheus.Warning) {
+			mu.Lock()
+			defer mu.Unlock()
+			warnings = append(warnings, w)
+		}))
+	q := provider.Query{ResourceID: "i-1", Metric: provider.MetricCPU, Start: start, End: start.Add(24 * time.Hour), Step: time.Minute}
+	got, err := src.QueryMetric(t.Context(), q)
+	require.NoError(t, err)
+	require.Len(t, got.Values, 24*60)
+	assert.Equal(t, got.Len(), got.Gaps())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, warnings, 1, "one answer, one call")
+	require.Len(t, warnings[0].Warnings, 1, "one warning for the answer's non-finite steps, not one each")
+	w := warnings[0].Warnings[0]
+	assert.Contains(t, w, "1440 values")
+	assert.Contains(t, w, "not finite")
+	assert.Contains(t, w, "NaN")
+	assert.Contains(t, w, "from step 0 at 2026-01-01T00:00:00Z", "the first, by the start of its step")
+	assert.Contains(t, w, "to step 1439 at 2026-01-01T23:59:00Z", "the last")
 }

@@ -120,7 +120,8 @@ func (s *Source) Name() string { return Name }
 //
 // Steps without samples, including after a series went stale, are gaps;
 // a non-finite value (a division by zero in a template) is a gap too and
-// is reported to the warning function. Errors: an invalid query or a step
+// is reported to the warning function (one warning for each query's
+// answer, counting them). Errors: an invalid query or a step
 // that is not a whole number of milliseconds ≥ 2ms matches
 // provider.ErrInvalid; a metric without a template
 // provider.ErrUnsupported; a resource the targets query does not list
@@ -422,7 +423,7 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 	if len(m[0].Histograms) > 0 {
 		return promql, nil, histogramError(promql, m[0].Metric)
 	}
-	var bad []string
+	var bad nonFinite
 	for _, p := range m[0].Values {
 		off := p.Timestamp.Time().Sub(first)
 		k := lo + int(math.Round(float64(off)/float64(q.Step)))
@@ -437,15 +438,52 @@ func (s *Source) fill(ctx context.Context, reduce func(offset time.Duration) str
 		}
 		v := float64(p.Value)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			bad = append(bad, fmt.Sprintf("%v at %s (step %d) is not finite; returned as a gap", v, p.Timestamp.Time().UTC().Format(time.RFC3339), k))
+			bad.add(k, v)
 			continue
 		}
 		values[k] = v
 	}
-	if len(bad) > 0 {
-		s.warn(promql, bad, nil)
+	if bad.n > 0 {
+		s.warn(promql, []string{bad.String(q.Start, q.Step)}, nil)
 	}
 	return promql, m[0].Metric, nil
+}
+
+// nonFinite counts the non-finite values of an answer, for one warning
+// that counts them and names the first and the last step, rather than one
+// for each step (a day of NaN at one-minute steps is 1,440 of them).
+type nonFinite struct {
+	n           int
+	first, last int       // their steps
+	kinds       []float64 // the distinct values (NaN, +Inf, -Inf), in the order met
+}
+
+func (b *nonFinite) add(k int, v float64) {
+	if b.n == 0 {
+		b.first = k
+	}
+	b.n, b.last = b.n+1, k
+	for _, seen := range b.kinds {
+		if seen == v || math.IsNaN(seen) && math.IsNaN(v) {
+			return
+		}
+	}
+	b.kinds = append(b.kinds, v)
+}
+
+// String is the warning, each step named by its number and start on the
+// grid of start and step.
+func (b *nonFinite) String(start time.Time, step time.Duration) string {
+	at := func(k int) string { return start.Add(time.Duration(k) * step).UTC().Format(time.RFC3339) }
+	if b.n == 1 {
+		return fmt.Sprintf("%v at step %d at %s is not finite; returned as a gap", b.kinds[0], b.first, at(b.first))
+	}
+	kinds := make([]string, len(b.kinds))
+	for i, v := range b.kinds {
+		kinds[i] = fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%d values from step %d at %s to step %d at %s are not finite (%s); returned as gaps",
+		b.n, b.first, at(b.first), b.last, at(b.last), strings.Join(kinds, ", "))
 }
 
 // alignedStart returns the first multiple of step (whole milliseconds,
