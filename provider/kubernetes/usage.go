@@ -85,8 +85,11 @@ func PrometheusConfig(address, namespace string) prometheus.Config {
 
 // PrometheusUsage is a UsageSource that reads cAdvisor's metrics from
 // Prometheus through one prometheus.Source per namespace, each configured
-// by PrometheusConfig over a base configuration. It is safe for concurrent
-// use; make one with NewPrometheusUsage.
+// by PrometheusConfig over a base configuration. It keeps the sources of
+// at most 1,024 namespaces (once full, any one is dropped for a new one:
+// a cluster's namespaces come and go); one made again costs no request
+// but, with base.Ranges RangesAuto, its build-information request. It is
+// safe for concurrent use; make one with NewPrometheusUsage.
 type PrometheusUsage struct {
 	base prometheus.Config
 	opts []prometheus.Option
@@ -126,11 +129,25 @@ func (u *PrometheusUsage) PodUsage(ctx context.Context, namespace, name string, 
 	return s, nil
 }
 
+// maxUsageSources is how many namespaces' sources a PrometheusUsage
+// keeps (about 7.5 KB each).
+const maxUsageSources = 1024
+
+// source returns the namespace's Source, made on its first read and kept
+// (at most maxUsageSources of them: a namespace's is made again after
+// another's took its place, as nothing in it depends on more than the
+// namespace's name).
 func (u *PrometheusUsage) source(namespace string) (*prometheus.Source, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if s, ok := u.sources[namespace]; ok {
 		return s, nil
+	}
+	if len(u.sources) >= maxUsageSources {
+		for ns := range u.sources { // any one: namespaces come and go
+			delete(u.sources, ns)
+			break
+		}
 	}
 	cfg := PrometheusConfig(u.base.Address, namespace)
 	b := u.base
