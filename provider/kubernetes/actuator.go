@@ -36,8 +36,9 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // (stopped or stopping) succeeds and changes nothing. A pod is
 // provider.ErrUnsupported; a workload being deleted provider.ErrConflict.
 // Lost races are retried as SetCapacity retries them: when another
-// writer changed the replicas in between, Stop returns
-// provider.ErrConflict and writes nothing (unless it scaled the workload
+// writer changed the replicas in between (or replaced the workload with
+// another of its name), Stop returns provider.ErrConflict and writes
+// nothing (unless it scaled the workload
 // to zero: Stop then succeeds, as on a stopped workload). A workload that a
 // HorizontalPodAutoscaler with minReplicas 0 targets is refused with a
 // *HPAConflictError, since that HPA scales it at zero too; one with
@@ -72,9 +73,9 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 		// Nothing was written; retry only while the replicas the caller
 		// judged are still there. Stopped meanwhile (another Stop) is
 		// stopped, as at the first read.
-		cur, rerr := d.rereadUnchanged(ctx, op, id, ref, from)
+		cur, rerr := d.rereadUnchanged(ctx, op, id, w)
 		if rerr != nil {
-			if errors.Is(rerr, provider.ErrConflict) && cur.ref == ref && !cur.deleting() && cur.replicas == 0 {
+			if errors.Is(rerr, provider.ErrConflict) && cur.ref == ref && cur.meta.UID == w.meta.UID && !cur.deleting() && cur.replicas == 0 {
 				return nil
 			}
 			return rerr
@@ -142,7 +143,7 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	if err := d.hpaAllows(ctx, op, id, ref, 0, int32(restore)); err != nil {
 		return err
 	}
-	if err := d.scaleTo(ctx, op, id, ref, w.meta.ResourceVersion, 0, int32(restore)); err != nil {
+	if err := d.scaleTo(ctx, op, id, w, int32(restore)); err != nil {
 		if errors.Is(err, provider.ErrConflict) {
 			// Started meanwhile (another Start): started is started, as
 			// at the first read.
@@ -161,6 +162,12 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 	// re-read workload, as the writes are.
 	for attempt := 0; ; attempt++ {
 		cur, err := d.getWorkload(ctx, op, id, ref)
+		if err == nil && cur.meta.UID != w.meta.UID {
+			// Deleted and created again since the scale write: the
+			// annotation, if any, is the new object's.
+			d.log.Info("kubernetes: started, but the workload was replaced since; its annotations are left as they are", "id", id)
+			return nil
+		}
 		if err == nil && cur.replicas == 0 {
 			// Stopped again since the scale write: the annotation is that
 			// Stop's memory now, for the next Start.

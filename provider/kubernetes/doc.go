@@ -106,9 +106,10 @@
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on
 // are unchanged (someone relabelled the object, a controller updated its
-// status); when another writer changed the replicas, the call fails with
+// status); when another writer changed the replicas, or deleted the
+// workload and created another of its name, the call fails with
 // provider.ErrConflict and writes nothing, so a decision made on stale
-// replicas is never applied.
+// replicas, or on another object, is never applied.
 //
 // # Stop and start
 //

@@ -253,8 +253,10 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // A write that loses a resourceVersion race is retried (up to
 // Config.ConflictRetries times, re-reading the object each time) only when
 // the replica count it was based on has not changed; when someone else
-// changed the replicas in between, SetCapacity returns provider.ErrConflict
-// and writes nothing, so a decision made on stale replicas is never applied.
+// changed the replicas in between, or deleted the workload and created
+// another of its name, SetCapacity returns provider.ErrConflict and writes
+// nothing, so a decision made on stale replicas, or on another object, is
+// never applied.
 // A retry is judged on the re-read workload's floor: one its owner raised
 // in between refuses the write as above (provider.ErrInvalid).
 func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
@@ -330,7 +332,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err
 		}
-		if w, err = d.rereadUnchanged(ctx, op, id, ref, from); err != nil {
+		if w, err = d.rereadUnchanged(ctx, op, id, w); err != nil {
 			return err
 		}
 	}
@@ -365,35 +367,41 @@ func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) (map[
 	return set, nil
 }
 
-// rereadUnchanged re-reads a workload after a lost race and returns it when
-// its replicas are still from; otherwise it returns provider.ErrConflict:
-// someone else scaled it, and the caller's decision is stale. It does not
-// check the bound annotations: a caller that needs them checks the
+// rereadUnchanged re-reads workload was after a lost race and returns it
+// when it is the same object (its UID) and its replicas are still
+// was.replicas; otherwise it returns provider.ErrConflict: someone else
+// scaled it, or deleted it and created another of its name (whose
+// replicas no one judged), and the caller's decision is stale. It does
+// not check the bound annotations: a caller that needs them checks the
 // workload returned (SetCapacity's boundsPatch, Stop's checkBounds).
-func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, ref Ref, from int32) (workload, error) {
-	w, err := d.getWorkload(ctx, op, id, ref)
+func (d *Driver) rereadUnchanged(ctx context.Context, op, id string, was workload) (workload, error) {
+	w, err := d.getWorkload(ctx, op, id, was.ref)
 	if err != nil {
 		return w, err
 	}
 	if w.deleting() {
 		return w, errDeleting(op, id)
 	}
-	if w.replicas != from {
+	if w.meta.UID != was.meta.UID {
+		return w, fmt.Errorf("kubernetes: %s %q: %w: the workload was deleted and created again since it was read", op, id, provider.ErrConflict)
+	}
+	if w.replicas != was.replicas {
 		return w, fmt.Errorf("kubernetes: %s %q: %w: replicas changed from %d to %d by another writer since they were read",
-			op, id, provider.ErrConflict, from, w.replicas)
+			op, id, provider.ErrConflict, was.replicas, w.replicas)
 	}
 	d.log.Info("kubernetes: retrying after a lost resourceVersion race", "id", id, "op", op)
 	return w, nil
 }
 
-// scaleTo writes replicas through the scale subresource at resourceVersion
-// rv, retrying lost races while the workload is live, selected and its
-// replicas are still from (rereadUnchanged).
-func (d *Driver) scaleTo(ctx context.Context, op, id string, ref Ref, rv string, from, replicas int32) error {
+// scaleTo writes replicas to workload w through the scale subresource at
+// the resourceVersion read, retrying lost races while the workload is the
+// same object, live, selected and its replicas are still w's
+// (rereadUnchanged).
+func (d *Driver) scaleTo(ctx context.Context, op, id string, w workload, replicas int32) error {
 	for attempt := 0; ; attempt++ {
-		_, err := d.updateScale(ctx, op, id, ref, rv, replicas)
+		_, err := d.updateScale(ctx, op, id, w.ref, w.meta.ResourceVersion, replicas)
 		if err == nil {
-			d.log.Info("kubernetes: scaled", "id", id, "from", from, "to", replicas)
+			d.log.Info("kubernetes: scaled", "id", id, "from", w.replicas, "to", replicas)
 			return nil
 		}
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
@@ -401,10 +409,8 @@ func (d *Driver) scaleTo(ctx context.Context, op, id string, ref Ref, rv string,
 		}
 		// The workload, not its scale subresource: one being deleted or no
 		// longer selected is not written either.
-		w, rerr := d.rereadUnchanged(ctx, op, id, ref, from)
-		if rerr != nil {
-			return rerr
+		if w, err = d.rereadUnchanged(ctx, op, id, w); err != nil {
+			return err
 		}
-		rv = w.meta.ResourceVersion
 	}
 }
