@@ -311,3 +311,32 @@ func Example_mockClock() {
 	// minute  9: load 1.8 on 9 at  20% CPU → 3
 	// minute 10: load 1.8 on 3 at  60% CPU → 3
 }
+
+// ExampleEventNoData: a group whose CPU is not published (an agent down,
+// a metrics outage) keeps its capacity pass after pass, which no error
+// reports; the engine tells its observer once when the target's
+// strategies start lacking data and once when they have it again.
+func ExampleEventNoData() {
+	cloud, _ := memory.New(memory.Config{}, memory.WithClock(bclock.NewMock()))
+	_ = cloud.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 4})
+	observer := scaling.ObserverFunc(func(e scaling.Event) {
+		if e.Kind == scaling.EventNoData || e.Kind == scaling.EventDataRecovered {
+			fmt.Println(e.Kind, e.Target+":", e.Reason)
+		}
+	})
+	engine, _ := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud, Metrics: cloud}, allowAll{}, scaling.WithObserver(observer))
+	policy := scaling.Config{Targets: []scaling.TargetConfig{{ID: "web", Max: 20, Strategies: []scaling.StrategySpec{{Type: scaling.StrategyThreshold}}}}}
+	a, err := scaling.NewAutoscaler(policy, engine, scaling.Fleet{Inventory: cloud, Metrics: cloud})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for range 3 { // no cpu: told once
+		a.Evaluate(context.Background(), cloud.Now())
+	}
+	_ = cloud.AddSamples("web", provider.MetricCPU, provider.Sample{Time: cloud.Now().Add(-time.Minute), Value: 0.5})
+	a.Evaluate(context.Background(), cloud.Now())
+	// Output:
+	// no_data web: no data to scale on: threshold: no cpu data in the last 3m0s
+	// data_recovered web: threshold has data again: cpu 0.5 within [0.3, 0.8]
+}
