@@ -16,6 +16,7 @@ import (
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/internal/check"
 	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
 )
 
 // Alert is one alert: a rule firing for a resource, and later resolved. It
@@ -215,6 +216,10 @@ type Alerter struct {
 	// named (monitor.Event.Strategy; "" for none): a resolving event that
 	// names one resolves the alert only once none is left.
 	open map[alertKey]map[string]bool
+	// acts is, for each firing alert of a PerAction rule, the actions its
+	// matches named (monitor.Event.Action; "" for none) that no resolving
+	// event of their own has resolved yet.
+	acts map[alertKey]map[safety.Action]bool
 	// resolvedAt is, for each alert that resolved, the time a match must
 	// be after to re-open it (see resolve): one at or before it is a late
 	// event. It holds at most resolvedCap(); the oldest are forgotten
@@ -255,7 +260,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 		return nil, err
 	}
 	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]bool{},
-		resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1)}
+		acts: map[alertKey]map[safety.Action]bool{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -361,10 +366,29 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 						a.open[k] = map[string]bool{}
 					}
 					a.open[k][e.Strategy] = true
+					if r.PerAction {
+						if a.acts[k] == nil {
+							a.acts[k] = map[safety.Action]bool{}
+						}
+						a.acts[k][e.Action] = true
+					}
 				}
 				continue
 			}
 			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
+				// A resolving event of one action (a scale_out executed)
+				// says nothing of another the matches named (a blocked
+				// scale_in): the alert resolves once each has had its own.
+				if acts := a.acts[k]; r.PerAction && e.Action != "" && len(acts) > 0 {
+					if !acts[e.Action] && !acts[""] {
+						continue
+					}
+					delete(acts, e.Action)
+					delete(acts, "") // a match that named no action: any resolves it
+					if len(acts) > 0 {
+						continue
+					}
+				}
 				// A strategy's recovery leaves the alert firing while
 				// another strategy of the resource that matched has not.
 				if open := a.open[k]; e.Strategy != "" && len(open) > 0 {
@@ -518,6 +542,7 @@ func (a *Alerter) resolve(cur *Alert, at, staleUntil time.Time, reason string) {
 	delete(a.firing, k)
 	delete(a.lastMatch, k)
 	delete(a.open, k)
+	delete(a.acts, k)
 	a.resolvedAt[k] = staleUntil
 	if limit := a.resolvedCap(); len(a.resolvedAt) > limit {
 		// Forget the oldest resolutions, a quarter at a time so that the

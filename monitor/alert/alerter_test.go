@@ -269,6 +269,7 @@ func TestConfigValidate(t *testing.T) {
 		{"slash in name", alert.Config{Rules: []alert.Rule{{Name: "disk/full", Metric: provider.MetricCPU}}}, "rules[0].name"},
 		{"resolve on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU,
 			Resolve: []alert.Match{{Kinds: []monitor.Kind{monitor.KindRun}}}}}}, "rules[0].resolve"},
+		{"per_action on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, PerAction: true}}}, "rules[0].per_action"},
 		{"neither", alert.Config{Rules: []alert.Rule{{Name: "x"}}}, "rules[0].match"},
 		{"both", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}}}}, "rules[0].metric"},
 		{"unknown kind", alert.Config{Rules: []alert.Rule{{Name: "x", Match: alert.Match{Kinds: []monitor.Kind{"boom"}}}}}, "rules[0].match.kinds[0]"},

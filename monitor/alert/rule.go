@@ -57,8 +57,8 @@ const DefaultFor = 5 * time.Minute
 // not notify again; events about no resource, such as a reaper's runs,
 // by rule and Actor, so that each reaper named by
 // monitor.WithObserverActor has its own), and resolves when an event of
-// the same resource (or actor) matches one of Resolve, or when no event
-// matched for ResolveAfter. When
+// the same resource (or actor) matches one of Resolve (of the same
+// action, with PerAction), or when no event matched for ResolveAfter. When
 // the matching events name strategies (monitor.Event.Strategy: a target's
 // predictive strategies falling back), a resolving event that names one
 // resolves the alert once every strategy named has had one; a resolving
@@ -95,6 +95,16 @@ type Rule struct {
 	// long (checked by Alerter.Evaluate). Must be ≥ 0. Default (0): never
 	// by time.
 	ResolveAfter time.Duration `json:"resolve_after,omitempty" yaml:"resolve_after,omitempty"`
+	// PerAction makes a resolving event that names an action
+	// (monitor.Event.Action: stop, scale_in) resolve only what its
+	// matches named of that action (event rules): the alert resolves
+	// once every action its matches named has had a resolving event of
+	// its own, so that a scale_out executed does not resolve a blocked
+	// scale_in. A resolving event that names no action (a verdict that
+	// the resource is not idle), or a match that named none, resolves as
+	// without it. Default (false): any resolving event resolves the
+	// alert.
+	PerAction bool `json:"per_action,omitempty" yaml:"per_action,omitempty"`
 
 	// Metric is the metric a metric rule reads.
 	Metric provider.Metric `json:"metric,omitempty" yaml:"metric,omitempty"`
@@ -121,7 +131,7 @@ func (r Rule) IsMetric() bool { return r.Metric != "" }
 // metric, a match without kinds or with an unknown one, a negative
 // duration, a threshold that is not finite, a bad statistic or filter,
 // a metric rule's field (above, for, statistic, filter) on an event rule
-// and resolve on a metric rule.
+// and resolve or per_action on a metric rule.
 func (r Rule) Validate() error {
 	if r.Name == "" {
 		return provider.Invalid("name", r.Name, "is required")
@@ -173,6 +183,9 @@ func (r Rule) Validate() error {
 	}
 	if len(r.Resolve) > 0 {
 		return provider.Invalid("resolve", r.Resolve, "is for event rules; a metric rule resolves under its threshold")
+	}
+	if r.PerAction {
+		return provider.Invalid("per_action", r.PerAction, "is for event rules; a metric rule resolves under its threshold")
 	}
 	return r.Filter.Validate()
 }
@@ -248,10 +261,12 @@ const safetyBlockQuiet = IdleFoundQuiet
 // minutes), idle resources found (resolved by a verdict that it is not, a
 // verified action, or eight days without a verdict that it is:
 // IdleFoundQuiet), scaling failures, safety blocks (resolved by a
-// decision that passes or asks for an approval, the gate blocking no
-// more, a scaling target's step executed, a verdict that the resource is
-// not idle, or eight days without a block, so that one blocked at every
-// run of a daily or weekly reaper is one alert), failed verifications,
+// decision of the blocked action that passes or asks for an approval, the
+// gate blocking it no more, a scaling target's step of the blocked
+// direction executed, a verdict that the resource is not idle, or eight
+// days without a block, so that one blocked at every run of a daily or
+// weekly reaper is one alert; PerAction: a scale_out does not resolve a
+// blocked scale_in), failed verifications,
 // rollbacks, forecast fallbacks, scaling targets without data (every
 // strategy that reads metrics lacks them, so the target is not scaled on
 // its load; resolved when one has data again or the target is
@@ -285,6 +300,7 @@ func DefaultRules() []Rule {
 				// executed is the gate letting its changes through.
 				{Kinds: []monitor.Kind{monitor.KindScalingStep}, Outcomes: []string{monitor.OutcomeDone}},
 			},
+			PerAction:    true,
 			ResolveAfter: safetyBlockQuiet},
 		{Name: "verification_failed", Severity: SeverityCritical, Summary: "action not verified",
 			Match:   Match{Kinds: []monitor.Kind{monitor.KindVerification}, Outcomes: []string{monitor.OutcomeFailed}},

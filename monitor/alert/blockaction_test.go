@@ -1,0 +1,78 @@
+package alert_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/monitor"
+	"github.com/idlescale/idlescale/monitor/alert"
+	"github.com/idlescale/idlescale/provider"
+	"github.com/idlescale/idlescale/safety"
+	"github.com/idlescale/idlescale/scaling"
+)
+
+// A scaling target whose scale_in the gate blocks (a minimum-capacity
+// rule) and which then scales out: the scale_out executed says nothing
+// about the scale_in, which the gate still blocks, so its safety_block
+// alert stays firing until a scale_in goes through. The same for a
+// resource whose stop was blocked and whose resize passed.
+func TestSafetyBlockResolvesOnlyByItsOwnAction(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	obs := monitor.NewScalingObserver(l)
+	in := func(k scaling.EventKind, at time.Duration) scaling.Event {
+		return scaling.Event{Kind: k, Time: t0.Add(at), Target: "asg-web", PlanID: "p",
+			From: provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, To: provider.CapacitySpec{Min: 1, Desired: 2, Max: 10}}
+	}
+	out := func(k scaling.EventKind, at time.Duration) scaling.Event {
+		return scaling.Event{Kind: k, Time: t0.Add(at), Target: "asg-web", PlanID: "p",
+			From: provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, To: provider.CapacitySpec{Min: 1, Desired: 6, Max: 10}}
+	}
+	obs.Observe(in(scaling.EventStepBlocked, 0))
+	obs.Observe(out(scaling.EventStepExecuted, time.Hour))
+	require.NoError(t, obs.Err())
+	require.Len(t, a.Firing(), 1, "a scale_out executed does not resolve a blocked scale_in")
+	obs.Observe(in(scaling.EventStepExecuted, 2*time.Hour))
+	require.NoError(t, obs.Err())
+	assert.Empty(t, a.Firing(), "the scale_in went through")
+
+	action := func(k monitor.Kind, outcome string, act safety.Action, at time.Duration) monitor.Event {
+		e := event(k, "i-1", outcome, at)
+		e.Action = act
+		return e
+	}
+	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, string(safety.Block), safety.ActionStop, 0),
+		action(monitor.KindDecision, string(safety.Pass), safety.ActionResize, time.Hour)))
+	require.Len(t, a.Firing(), 1, "a resize that passes does not resolve a blocked stop")
+	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, string(safety.Pass), safety.ActionStop, 2*time.Hour)))
+	assert.Empty(t, a.Firing(), "the stop passes")
+}
+
+// A resource whose stop and terminate were both blocked keeps its
+// safety_block alert until each passes; a verdict that it is not idle
+// (no action) resolves it at once.
+func TestSafetyBlockOfTwoActionsResolvesWhenBothPass(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	action := func(k monitor.Kind, id, outcome string, act safety.Action, at time.Duration) monitor.Event {
+		e := event(k, id, outcome, at)
+		e.Action = act
+		return e
+	}
+	block := string(safety.Block)
+	require.NoError(t, l.Record(ctx,
+		action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 0),
+		action(monitor.KindBlocked, "i-1", block, safety.ActionTerminate, time.Minute),
+		action(monitor.KindBlocked, "i-2", block, safety.ActionStop, 0),
+		action(monitor.KindDecision, "i-1", string(safety.Pass), safety.ActionStop, time.Hour)))
+	require.Len(t, a.Firing(), 2, "i-1's terminate is still blocked")
+	require.NoError(t, l.Record(ctx,
+		action(monitor.KindDecision, "i-1", string(safety.Pass), safety.ActionTerminate, 2*time.Hour),
+		event(monitor.KindVerdict, "i-2", "not_idle", 2*time.Hour)))
+	assert.Empty(t, a.Firing())
+}
