@@ -228,6 +228,11 @@ type Alerter struct {
 	resolved   []Alert // newest last
 	wake       chan struct{}
 	deliver    sync.Mutex // serialises Deliver
+	// evaluating serialises Evaluate (a semaphore, so that a call waiting
+	// for its turn honours its ctx): an evaluation reads the fleet without
+	// a.mu, and one that read earlier must not apply its reading after a
+	// later one's.
+	evaluating chan struct{}
 }
 
 type outbox struct {
@@ -260,7 +265,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 		return nil, err
 	}
 	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]bool{},
-		acts: map[alertKey]map[safety.Action]bool{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1)}
+		acts: map[alertKey]map[safety.Action]bool{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1), evaluating: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -418,11 +423,19 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 // could not be read, was not finite (an error) or has no data keeps its
 // alert as it is. A value above the threshold fires even when now is
 // before an earlier resolution (a clock that went back): an evaluation is
-// never a late event.
+// never a late event. Calls are serialised: one waits for the one under
+// way, so that a reading never overrides a later one's (an evaluation
+// that read a high value does not re-open the alert that a later one,
+// reading it low, resolved meanwhile); when ctx ends while it waits,
+// Evaluate returns an error matching ctx.Err() and evaluates nothing.
 func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	if now.IsZero() {
 		return provider.Invalid("now", now, "is required")
 	}
+	if err := a.turn(ctx); err != nil {
+		return err
+	}
+	defer func() { <-a.evaluating }()
 	var errs []error
 	for _, r := range a.cfg.Rules {
 		if !r.IsMetric() {
@@ -450,6 +463,22 @@ func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	}
 	a.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// turn waits for Evaluate's turn (see evaluating) or for ctx to end. A
+// free turn is taken whatever ctx, as before an evaluation waited.
+func (a *Alerter) turn(ctx context.Context) error {
+	select {
+	case a.evaluating <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case a.evaluating <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("alert: evaluate: %w", ctx.Err())
+	}
 }
 
 // evalMetric reads r's metric for every resource r selects and fires or
