@@ -60,7 +60,7 @@ func ExampleReport_WriteText() {
 	_ = rep.WriteText(os.Stdout)
 	// Output:
 	// idlescale report at 2026-03-07T13:00:00Z
-	// 0 resources, 2 idle; estimated savings $70/month; realised $0.96 so far ($70/month now)
+	// 0 resources, 2 idle; estimated savings $0/month; realised $0.96 so far ($70/month now)
 	// actions: 1 done, 0 would act, 0 deferred, 0 need approval, 1 blocked, 0 rate limited, 1 failed; 0 alerts firing
 	//
 	// idle resources

@@ -150,7 +150,10 @@ type Totals struct {
 	RateLimited   int `json:"rate_limited"`
 	Failed        int `json:"failed"`
 	// EstimatedMonthlySavings sums the idle resources' estimated savings
-	// for the actions recommended.
+	// for the actions recommended, but for a resource stopped or resized
+	// since its verdict (an executed action that no failed verification
+	// undid): that saving is made, and counted in the realised savings,
+	// not twice.
 	EstimatedMonthlySavings float64 `json:"estimated_monthly_savings"`
 	// RealisedSavings sums Realised.Saved: money saved so far.
 	RealisedSavings float64 `json:"realised_savings"`
@@ -228,7 +231,8 @@ func Build(in Input) (Report, error) {
 		return (in.From.IsZero() || !e.Time.Before(in.From)) && !e.Time.After(in.Now)
 	}
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
-	rep.Idle = idleList(sorted, inPeriod, in.Now, inv)
+	var acted map[string]bool
+	rep.Idle, acted = idleList(sorted, inPeriod, in.Now, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
 	tls := timelines(sorted, in.Now, inventory(in.Resources))
 	charged := make(map[string]bool, len(tls))
@@ -253,7 +257,7 @@ func Build(in Input) (Report, error) {
 	t := &rep.Totals
 	t.Idle = len(rep.Idle)
 	for _, i := range rep.Idle {
-		if i.Action != "" {
+		if i.Action != "" && !acted[i.ResourceID] {
 			t.EstimatedMonthlySavings += i.MonthlySavings
 		}
 	}
@@ -300,18 +304,28 @@ func (tg Target) validate() error {
 // idleList is the latest verdict of every resource, kept when it is idle
 // and the resource was not terminated since (an executed terminate up to
 // now, at or after the verdict, that no failed verification undid), most
-// savings first. evs are sorted by time.
-func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, inv map[string]provider.Resource) []Idle {
+// savings first. acted holds those of them stopped or resized since their
+// verdict (an executed stop or resize up to now, at or after the
+// verdict, that no failed verification undid): their saving is
+// realised, no longer estimated. evs are sorted by time.
+func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, inv map[string]provider.Resource) (idle []Idle, acted map[string]bool) {
 	latest := map[string]monitor.Event{}
 	gone := map[string]time.Time{} // resource → its latest executed terminate
+	done := map[string]time.Time{} // resource → its latest executed stop or resize
 	for _, e := range evs {
+		executed := e.Kind == monitor.KindAction && e.Outcome == monitor.OutcomeDone && !e.DryRun
 		switch {
 		case e.Time.After(now):
-		case e.Kind == monitor.KindAction && e.Action == safety.ActionTerminate && e.Outcome == monitor.OutcomeDone && !e.DryRun:
+		case executed && e.Action == safety.ActionTerminate:
 			gone[e.ResourceID] = e.Time
+		case executed && (e.Action == safety.ActionStop || e.Action == safety.ActionResize):
+			done[e.ResourceID] = e.Time
 		case failedVerification(e):
 			if t, ok := gone[e.ResourceID]; ok && !e.Time.Before(t) {
 				delete(gone, e.ResourceID) // the terminate did not take effect
+			}
+			if t, ok := done[e.ResourceID]; ok && !e.Time.Before(t) {
+				delete(done, e.ResourceID) // nor did the stop or resize
 			}
 		}
 		if e.Kind != monitor.KindVerdict || !in(e) {
@@ -322,9 +336,13 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 		}
 	}
 	out := []Idle{}
+	acted = map[string]bool{}
 	for id, e := range latest {
 		if t, ok := gone[id]; e.Outcome != string(detector.Idle) || ok && !e.Time.After(t) {
 			continue
+		}
+		if t, ok := done[id]; ok && !e.Time.After(t) {
+			acted[id] = true
 		}
 		out = append(out, Idle{ResourceID: id, Name: inv[id].Name, Time: e.Time, Confidence: e.Confidence,
 			Action: e.Action, MonthlySavings: e.MonthlySavings, Reason: e.Reason})
@@ -335,7 +353,7 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 		}
 		return cmp.Compare(a.ResourceID, b.ResourceID)
 	})
-	return out
+	return out, acted
 }
 
 // actions lists the actions taken, proposed and refused, oldest first,
