@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/idlescale/idlescale/clock"
@@ -295,8 +297,49 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	if _, pattern := d.mux.Handler(r); pattern == "" || strings.HasPrefix(pattern, "GET /static/") {
+		// net/http answers an unknown path, a method no route takes and
+		// a missing static file in plain text: JSON, as every error.
+		w = &jsonErrors{ResponseWriter: w, r: r}
+	}
 	d.mux.ServeHTTP(w, r)
 }
+
+// jsonErrors is a ResponseWriter that turns an error net/http writes in
+// plain text (status 400 or more: a 404, a 405) into the dashboard's JSON
+// error, keeping its status and headers (a 405's Allow).
+type jsonErrors struct {
+	http.ResponseWriter
+	r      *http.Request
+	failed bool // the JSON error is written: net/http's text is dropped
+}
+
+// WriteHeader writes the JSON error for a status of 400 or more, else
+// the status.
+func (w *jsonErrors) WriteHeader(status int) {
+	if status < http.StatusBadRequest || w.failed {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.failed = true
+	w.Header().Del("Content-Length")
+	msg := "dashboard: " + strings.ToLower(http.StatusText(status)) + ": " + w.r.Method + " " + w.r.URL.Path
+	if allow := w.Header().Get("Allow"); status == http.StatusMethodNotAllowed && allow != "" {
+		msg += " (allowed: " + allow + ")"
+	}
+	writeError(w.ResponseWriter, status, errors.New(msg))
+}
+
+// Write drops net/http's text after a JSON error.
+func (w *jsonErrors) Write(p []byte) (int, error) {
+	if w.failed {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap returns the ResponseWriter underneath, for http.ResponseController.
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ReadOnly reports whether the dashboard refuses every change (no
 // Authorizer).

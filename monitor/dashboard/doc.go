@@ -40,8 +40,9 @@
 //	POST /api/approvals/{id}/deny        {"comment": "..."}  (WithAuthorizer)
 //
 // Errors are JSON ({"error": "..."}) with 400 for a malformed parameter
-// (naming it), 403 when not allowed, 404 for an unknown chart or approval
-// request, 409 for a transition the request's state does not allow, 502
+// (naming it), 403 when not allowed, 404 for an unknown chart, approval
+// request, path or static file, 405 for a method the route does not take
+// (with its Allow header), 409 for a transition the request's state does not allow, 502
 // when a source fails (a chart not found while the host's chart source
 // failed, or one that cannot be drawn, included, and an answer JSON
 // cannot carry: a NaN or infinite number a source gave, such as an
