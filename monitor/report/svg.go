@@ -26,8 +26,9 @@ const (
 // DefaultHeight when zero) with gonum.org/v1/plot: a line chart with its
 // thresholds dashed and its markers as labelled triangles, or a bar
 // chart. Text (titles, labels, resource names) is escaped. A chart
-// without data draws its axes and title and says so. The output has no
-// XML prolog, so it can be inlined in HTML.
+// without data draws its axes and title and says so; one whose values
+// span more than a float64 holds is clipped to ±math.MaxFloat64/2. The
+// output has no XML prolog, so it can be inlined in HTML.
 func (c Chart) SVG(w io.Writer, width, height vg.Length) error {
 	if width <= 0 {
 		width = DefaultWidth
@@ -48,6 +49,12 @@ func (c Chart) SVG(w io.Writer, width, height vg.Length) error {
 	}
 	if err != nil {
 		return fmt.Errorf("report: chart %s: %w", c.Name, err)
+	}
+	if math.IsInf(p.Y.Max-p.Y.Min, 0) {
+		// A range wider than a float64 holds (−1e308 to 1e308): its span
+		// is +Inf, and gonum's ticks never end. Clip it to the widest
+		// range they handle; the lines are clipped with it.
+		p.Y.Min, p.Y.Max = max(p.Y.Min, -math.MaxFloat64/2), min(p.Y.Max, math.MaxFloat64/2)
 	}
 	if y := p.Y.Min; y == p.Y.Max && (y+1)-(y-1) != 2 {
 		// gonum widens an empty value range by ±1, which is not exact
