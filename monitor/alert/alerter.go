@@ -398,6 +398,7 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 				// another strategy of the resource that matched has not.
 				if open := a.open[k]; e.Strategy != "" && len(open) > 0 {
 					delete(open, e.Strategy)
+					delete(open, "") // a match that named none: any recovery of the resource ends it
 					if len(open) > 0 {
 						continue
 					}

@@ -55,3 +55,31 @@ func TestForecastFallbackResolvesWhenEveryStrategyRecovered(t *testing.T) {
 	st, _ = state(a)
 	assert.Equal(t, alert.StateResolved, st, "a recovery naming no strategy resolves it")
 }
+
+// A fallback that names no strategy (a host's own event, or one read
+// back from a log written before events named their strategy) and a
+// recovery that names one: the recovery is the target's, and no
+// strategy is left that has not recovered. The alert stayed firing for
+// ever: forecast_fallback has no quiet time, and only a recovery naming
+// no strategy resolved it. A strategy named by a fallback still keeps it
+// firing until that strategy recovers.
+func TestForecastFallbackNamingNoStrategyResolvesOnAnyRecovery(t *testing.T) {
+	t.Parallel()
+	fc := func(strategy, outcome string, at time.Duration) monitor.Event {
+		e := event(monitor.KindForecast, "web", outcome, at)
+		e.Source, e.Strategy = monitor.SourceScaling, strategy
+		return e
+	}
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	require.NoError(t, l.Record(ctx, fc("", monitor.OutcomeFallback, 0)))
+	require.Len(t, a.Firing(), 1)
+	require.NoError(t, l.Record(ctx, fc("daily", monitor.OutcomeRecovered, time.Minute)))
+	assert.Empty(t, a.Firing(), "the target's forecast recovered")
+
+	require.NoError(t, l.Record(ctx, fc("", monitor.OutcomeFallback, 2*time.Minute), fc("weekly", monitor.OutcomeFallback, 2*time.Minute)))
+	require.NoError(t, l.Record(ctx, fc("daily", monitor.OutcomeRecovered, 3*time.Minute)))
+	assert.Len(t, a.Firing(), 1, "weekly still falls back")
+	require.NoError(t, l.Record(ctx, fc("weekly", monitor.OutcomeRecovered, 4*time.Minute)))
+	assert.Empty(t, a.Firing())
+}
