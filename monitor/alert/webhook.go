@@ -54,14 +54,17 @@ type WebhookConfig struct {
 	// routing key). Names must be HTTP tokens and values free of control
 	// characters other than tab. Content-Type is always application/json:
 	// it may be set here only to that (with parameters, such as a
-	// charset).
+	// charset). Host, when set, must be a host with or without a port;
+	// the request names it in place of the URL's host (a receiver behind
+	// an ingress that routes by it).
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
 }
 
 // Validate returns a *provider.InvalidError naming the first wrong field:
 // a URL that is not absolute http(s), a negative duration or count, or a
-// header HTTP cannot carry or that sets Content-Type to another type than
-// application/json (its value is not quoted: it may be a token).
+// header HTTP cannot carry, that sets Content-Type to another type than
+// application/json or Host to something other than a host (its value is
+// not quoted: it may be a token).
 func (c WebhookConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -88,6 +91,8 @@ func (c WebhookConfig) Validate() error {
 			return provider.Invalid("headers", k, "a header's name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)")
 		case http.CanonicalHeaderKey(k) == "Content-Type" && !jsonType(c.Headers[k]):
 			return provider.Invalid("headers", k, "is always application/json")
+		case http.CanonicalHeaderKey(k) == "Host" && !hostValue(c.Headers[k]):
+			return provider.Invalid("headers["+strconv.Quote(k)+"]", redact.Mask, "must be a host, with or without a port")
 		case !headerValue(c.Headers[k]):
 			return provider.Invalid("headers["+strconv.Quote(k)+"]", redact.Mask, "must have no control character but tab")
 		}
@@ -116,6 +121,13 @@ func headerName(s string) bool {
 		}
 	}
 	return true
+}
+
+// hostValue reports whether s is a Host header net/http sends: a host,
+// with or without a port, and nothing else.
+func hostValue(s string) bool {
+	u, err := url.Parse("http://" + s)
+	return s != "" && err == nil && u.Host == s
 }
 
 // headerValue reports whether s is a header value net/http sends: no
@@ -353,6 +365,10 @@ func (w *Webhook) attempt(ctx context.Context, body []byte) (retryAfter time.Dur
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "idlescale-alert/1")
 	for k, v := range w.cfg.Headers {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = v // net/http sends Request.Host, never Header["Host"]
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := w.client.Do(req)
