@@ -527,7 +527,8 @@ func (d *Driver) activityData(ctx context.Context, reads []*activityRead) error 
 }
 
 // add adds CloudWatch's answer res to r's k-th query, or returns the
-// read's error when CloudWatch could not compute it.
+// read's error when CloudWatch could not compute it or answered it
+// malformed (timestamps and values of different counts).
 func (r *activityRead) add(k int, res cwtypes.MetricDataResult) error {
 	qr := &r.queries[k]
 	i := qr.signal
@@ -537,9 +538,14 @@ func (r *activityRead) add(k int, res cwtypes.MetricDataResult) error {
 	case cwtypes.StatusCodeInternalError:
 		return fmt.Errorf("aws: activity %q: %s %s: CloudWatch status %s: %s", r.q.ResourceID, r.signals[i].cw.Namespace, qr.name, res.StatusCode, messages(res.Messages))
 	}
+	if len(res.Timestamps) != len(res.Values) {
+		// A malformed answer: which value is whose is not known, so
+		// nothing of it is counted (as QueryMetrics fails it).
+		return fmt.Errorf("aws: activity %q: %s %s: CloudWatch returned %d timestamps and %d values", r.q.ResourceID, r.signals[i].cw.Namespace, qr.name, len(res.Timestamps), len(res.Values))
+	}
 	qr.complete = res.StatusCode == cwtypes.StatusCodeComplete
 	for k, ts := range res.Timestamps {
-		if k >= len(res.Values) || ts.Before(r.start) || !ts.Before(r.end) {
+		if ts.Before(r.start) || !ts.Before(r.end) {
 			continue
 		}
 		v := res.Values[k]
