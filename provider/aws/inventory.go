@@ -461,7 +461,7 @@ func (d *Driver) groupResource(g *asgtypes.AutoScalingGroup) provider.Resource {
 		State:      provider.StateRunning,
 		LaunchTime: awssdk.ToTime(g.CreatedTime).UTC(),
 	}
-	if g.Status != nil && strings.Contains(strings.ToLower(*g.Status), "delete") {
+	if deleting(g) {
 		r.State = provider.StateStopping
 	}
 	return d.withTags(r, tags)

@@ -50,7 +50,9 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // only when it changes (a desired capacity read just before may be stale:
 // the group's own scaling may have moved it, and Auto Scaling clamps it
 // into the new bounds itself). Setting the current spec
-// changes nothing. Unknown groups return provider.ErrNotFound, even when
+// changes nothing. A group being deleted (its Status "Delete in
+// progress", which Auto Scaling refuses to modify) is
+// provider.ErrConflict naming the status, before any write. Unknown groups return provider.ErrNotFound, even when
 // AWS answers with a server error (the group is described again to tell).
 func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) (err error) {
 	defer d.red.Errorp(&err)
@@ -69,6 +71,12 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	g, err := d.group(ctx, "set capacity", id)
 	if err != nil {
 		return err
+	}
+	if deleting(g) {
+		// Auto Scaling refuses to modify it (a ValidationError, which
+		// would read as bad input), and it is going away: nothing it
+		// has, the current spec included, is set.
+		return fmt.Errorf("aws: set capacity %q: %w: the group is being deleted (status %q)", id, provider.ErrConflict, awssdk.ToString(g.Status))
 	}
 	cur := groupSpec(g)
 	if cur == want {
@@ -279,4 +287,10 @@ func countsTowardDesired(s asgtypes.LifecycleState) bool {
 		return false
 	}
 	return true
+}
+
+// deleting reports whether g is being deleted (its Status "Delete in
+// progress", the only status Auto Scaling gives).
+func deleting(g *asgtypes.AutoScalingGroup) bool {
+	return g.Status != nil && strings.Contains(strings.ToLower(*g.Status), "delete")
 }
