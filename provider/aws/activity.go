@@ -223,8 +223,11 @@ var _ provider.ActivityBatcher = (*Driver)(nil)
 // as Activity answers it, with the reads' resources described once each:
 // instances and volumes 200 at a time, groups 50 at a time (as
 // QueryMetrics describes them), load balancers 20 a
-// DescribeLoadBalancers call (one whose call ELBv2 fails for an unknown
-// load balancer among them is asked again alone); functions (GetFunction,
+// DescribeLoadBalancers call (those of a call ELBv2 fails for an unknown
+// load balancer among them are asked again in halves, the refused half
+// in halves again, three or fewer, or two halves both refused, one by
+// one: one unknown among 20 costs ten calls, and a call of n at most
+// n+3); functions (GetFunction,
 // which IAM may grant or deny function by function, so that no listing
 // answers for it) and names that are no group are looked up one by one,
 // as Activity looks them up, and in us-east-1 each function whose
@@ -296,7 +299,7 @@ func (d *Driver) Activities(ctx context.Context, reads []provider.ActivityRead) 
 				return failAll(append(pending, valid[k:]...), err)
 			}
 			var listed bool
-			switch t.t, listed = few.target(ctx, d, "activity", l, k, id); {
+			switch t.t, listed, t.err = few.target(ctx, d, "activity", l, k, id); {
 			case l.errs[k] != nil:
 				t.err = l.errs[k]
 			case !listed:

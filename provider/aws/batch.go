@@ -406,6 +406,12 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 // DescribeLoadBalancers call names (its limit).
 const loadBalancerBatch = 20
 
+// bisectAbove is the largest number of load balancers that a
+// DescribeLoadBalancers call refused for one among them
+// (describeLoadBalancersOf) asks again one by one rather than in halves:
+// halving costs two calls a level, which pays only above it.
+const bisectAbove = 3
+
 // listed is what a batch read found of its load balancers in few calls
 // (Driver.describeLoadBalancersOf): an ID it does not answer is looked
 // up alone, as the single call looks it up. Functions are not listed:
@@ -418,6 +424,10 @@ type listed struct {
 	// than not found, with that call's error.
 	loadBalancers map[string]*elbtypes.LoadBalancer
 	lbErrs        map[string]error
+	// refused are the load balancers that ELBv2 refused when asked
+	// alone (not found, or an ARN it takes as none), with its error:
+	// the answer the single lookup's describe, the same call, gives.
+	refused map[string]error
 }
 
 // describeBatchLoadBalancers describes the load balancers the lookup l of ids
@@ -429,59 +439,107 @@ func (d *Driver) describeBatchLoadBalancers(ctx context.Context, op string, l *l
 			lbs = append(lbs, l.targets[k].id)
 		}
 	}
-	out := &listed{}
-	out.loadBalancers, out.lbErrs = d.describeLoadBalancersOf(ctx, op, unique(lbs))
-	return out
+	return d.describeLoadBalancersOf(ctx, unique(lbs))
 }
 
 // describeLoadBalancersOf describes the load balancers arns (each once)
 // loadBalancerBatch at a time. DescribeLoadBalancers fails a whole call
 // for one load balancer it does not know, or one ARN it refuses
-// (ValidationError): the load balancers of such a call, and one a call
-// did not answer, are left to the single lookup, which fails them alone. A call that fails otherwise (no permission,
+// (ValidationError): such a call's load balancers are asked again in
+// halves, the half refused again in halves, and so on, so that one
+// unknown among 20 costs about ten calls, not 21; a call of bisectAbove
+// or fewer, or one whose halves are both refused (more than one unknown
+// among them), is asked one by one, which bounds a call of n load
+// balancers at n+3 calls. A load balancer refused alone is in refused.
+// One that a call did not answer is left to the single lookup, which
+// fails it alone. A call that fails otherwise (no permission,
 // throttled) gives its load balancers that error in lbErrs, which the
 // single lookup's describe would have given each (existing: the load
 // balancer is then not dated), unless ctx ended.
-func (d *Driver) describeLoadBalancersOf(ctx context.Context, op string, arns []string) (map[string]*elbtypes.LoadBalancer, map[string]error) {
-	found, errs := map[string]*elbtypes.LoadBalancer{}, map[string]error{}
-	for chunk := range slices.Chunk(arns, loadBalancerBatch) {
+func (d *Driver) describeLoadBalancersOf(ctx context.Context, arns []string) *listed {
+	out := &listed{loadBalancers: map[string]*elbtypes.LoadBalancer{}, lbErrs: map[string]error{}, refused: map[string]error{}}
+	// ask describes chunk and reports whether ELBv2 refused it.
+	ask := func(chunk []string) bool {
 		if ctx.Err() != nil {
-			break
+			return false
 		}
-		out, err := d.elb.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{LoadBalancerArns: chunk})
+		res, err := d.elb.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{LoadBalancerArns: chunk})
 		switch {
-		case err != nil && (refusedARN(err) || ctx.Err() != nil):
-			continue
+		case err != nil && ctx.Err() != nil:
+			return false
+		case err != nil && refusedARN(err):
+			if len(chunk) == 1 {
+				out.refused[chunk[0]] = err
+			}
+			return true
 		case err != nil:
 			for _, arn := range chunk {
-				errs[arn] = err
+				out.lbErrs[arn] = err
 			}
-			continue
+			return false
 		}
-		for i := range out.LoadBalancers {
-			if arn := awssdk.ToString(out.LoadBalancers[i].LoadBalancerArn); slices.Contains(chunk, arn) {
-				found[arn] = &out.LoadBalancers[i]
+		for i := range res.LoadBalancers {
+			if arn := awssdk.ToString(res.LoadBalancers[i].LoadBalancerArn); slices.Contains(chunk, arn) {
+				out.loadBalancers[arn] = &res.LoadBalancers[i]
 			}
+		}
+		return false
+	}
+	// oneByOne asks each load balancer of the refused chunk alone.
+	oneByOne := func(chunk []string) {
+		if len(chunk) == 1 {
+			return // asked alone already
+		}
+		for _, arn := range chunk {
+			ask([]string{arn})
 		}
 	}
-	return found, errs
+	// split asks again the chunk ELBv2 refused.
+	var split func(chunk []string)
+	split = func(chunk []string) {
+		if len(chunk) <= bisectAbove {
+			oneByOne(chunk)
+			return
+		}
+		lo, hi := chunk[:len(chunk)/2], chunk[len(chunk)/2:]
+		loRefused, hiRefused := ask(lo), ask(hi)
+		switch {
+		case loRefused && hiRefused:
+			oneByOne(lo)
+			oneByOne(hi)
+		case loRefused:
+			split(lo)
+		case hiRefused:
+			split(hi)
+		}
+	}
+	for chunk := range slices.Chunk(arns, loadBalancerBatch) {
+		if ask(chunk) {
+			split(chunk)
+		}
+	}
+	return out
 }
 
 // target answers the k-th ID (id) of the lookup l from what was listed:
 // the load balancer with what its single lookup (existing) would have
-// fetched, and ok false when the single lookup must answer.
-func (s *listed) target(ctx context.Context, d *Driver, op string, l *lookedUp, k int, id string) (target, bool) {
+// fetched, or the error it would have failed with, and ok false when the
+// single lookup must answer.
+func (s *listed) target(ctx context.Context, d *Driver, op string, l *lookedUp, k int, id string) (_ target, ok bool, _ error) {
 	t := l.targets[k]
 	if l.errs[k] != nil || t.kind != provider.KindLoadBalancer {
-		return target{}, false
+		return target{}, false, nil
 	}
 	if lb, ok := s.loadBalancers[t.id]; ok {
 		t.loadBalancer = lb
-		return t, true
+		return t, true, nil
+	}
+	if err, ok := s.refused[t.id]; ok {
+		return target{}, true, wrap(op, id, err)
 	}
 	if err, ok := s.lbErrs[t.id]; ok {
 		d.undatedLoadBalancer(ctx, op, t.id, err)
-		return t, true
+		return t, true, nil
 	}
-	return target{}, false
+	return target{}, false, nil
 }

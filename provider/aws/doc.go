@@ -155,7 +155,7 @@
 // reads whose windows cover the same whole periods, a read's one to five
 // queries in one call, and reads a repeated read once); QueryMetrics and
 // Activities describe load balancers 20 a call (a call ELBv2 fails for an
-// unknown one among them asked again one by one; see Driver.Activities),
+// unknown one among them asked again in halves; see Driver.Activities),
 // while GetResources looks them up one by one; functions and names that are no
 // group are looked up one by one (and in us-east-1 each function's versions
 // listed once, where they decide the read; see "Quiet counts").

@@ -530,7 +530,7 @@ func (d *Driver) QueryMetrics(ctx context.Context, reads []provider.MetricRead) 
 				return d.failRest(reads, append(preps[:n:n], preps[k:]...), err)
 			}
 			var listed bool
-			if t.t, listed = few.target(ctx, d, "query metric", l, k, q.ResourceID); !listed {
+			if t.t, listed, t.err = few.target(ctx, d, "query metric", l, k, q.ResourceID); !listed {
 				t.t, t.mon, t.err = d.found(ctx, "query metric", l, k, q.ResourceID)
 			}
 			targets[q.ResourceID] = t
