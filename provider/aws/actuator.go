@@ -15,7 +15,8 @@ import (
 
 // Start implements provider.Actuator for EC2 instances: StartInstances, then
 // (unless Config.NoWait) the SDK's InstanceRunning waiter. Starting a running
-// or pending instance changes nothing. A stopping, shutting-down or
+// instance changes nothing; a pending one is waited for as a start is
+// (unless Config.NoWait): its start may still fail. A stopping, shutting-down or
 // terminated instance returns provider.ErrConflict; groups and functions
 // provider.ErrUnsupported; unknown IDs provider.ErrNotFound.
 func (d *Driver) Start(ctx context.Context, id string) (err error) {
@@ -25,8 +26,15 @@ func (d *Driver) Start(ctx context.Context, id string) (err error) {
 		return err
 	}
 	switch st := instanceStateName(inst); st {
-	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNamePending:
+	case ec2types.InstanceStateNameRunning:
 		return nil
+	case ec2types.InstanceStateNamePending:
+		// Starting already: waited for as a start is (and as Stop waits
+		// for a stopping instance), since a start can still fail.
+		if d.cfg.NoWait {
+			return nil
+		}
+		return d.waitRunning(ctx, "start", awssdk.ToString(inst.InstanceId))
 	case ec2types.InstanceStateNameStopped:
 	default:
 		return fmt.Errorf("aws: start %q: %w: the instance is %s", id, provider.ErrConflict, st)

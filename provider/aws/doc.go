@@ -430,7 +430,9 @@
 // until the instance reaches the target state (Config.NoWait returns as
 // soon as EC2 accepted the call). The instance is described first, so that
 // starting a running instance or stopping a stopped one is a no-op and
-// starting a terminated one is provider.ErrConflict. An instance in
+// starting a terminated one is provider.ErrConflict; a pending instance's
+// Start and a stopping one's Stop wait (unless Config.NoWait) for the
+// transition under way, which can still fail (a start can end stopped). An instance in
 // service in an Auto Scaling group (tagged aws:autoscaling:groupName) is
 // not stopped, terminated or resized: Auto Scaling takes a stopped member
 // for unhealthy and replaces it, and launches another for one terminated,
