@@ -605,7 +605,7 @@
 // retryer, at most Config.MaxAttempts attempts (throttling and 5xx), with
 // exponential back-off up to Config.MaxBackoff. A change (StartInstances,
 // StopInstances, TerminateInstances, DeleteVolume but for its not found,
-// UpdateFunctionConfiguration) retried
+// UpdateFunctionConfiguration, SetDesiredCapacity, UpdateAutoScalingGroup) retried
 // after an attempt that may have been applied (a server error or a lost
 // reply: EC2 may have carried it out) fails, whatever its last attempt
 // answered (throttled, a conflict with the state the first left), with an

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -269,6 +270,9 @@ func (a *attempts) stack(stack *middleware.Stack) error {
 
 func (a *attempts) ec2(o *ec2.Options)       { o.APIOptions = append(o.APIOptions, a.stack) }
 func (a *attempts) lambda(o *lambda.Options) { o.APIOptions = append(o.APIOptions, a.stack) }
+func (a *attempts) asg(o *autoscaling.Options) {
+	o.APIOptions = append(o.APIOptions, a.stack)
+}
 
 // mayHaveApplied reports whether the request of an attempt that failed
 // with err may have been carried out: not when AWS refused it (throttled,

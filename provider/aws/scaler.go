@@ -50,7 +50,10 @@ func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, 
 // only when it changes (a desired capacity read just before may be stale:
 // the group's own scaling may have moved it, and Auto Scaling clamps it
 // into the new bounds itself). Setting the current spec
-// changes nothing. A group being deleted (its Status "Delete in
+// changes nothing. A write the SDK retried after an attempt that may
+// have been applied (a server error, a lost reply) fails with an error
+// matching none of the sentinels that say nothing changed, whatever its
+// last attempt answered (see "Errors and retries" in the package doc). A group being deleted (its Status "Delete in
 // progress", which Auto Scaling refuses to modify) is
 // provider.ErrConflict naming the status, before any write. Unknown groups return provider.ErrNotFound, even when
 // AWS answers with a server error (the group is described again to tell).
@@ -83,6 +86,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return nil
 	}
 	name := awssdk.ToString(g.AutoScalingGroupName)
+	var at attempts
 	if cur.Min == want.Min && cur.Max == want.Max {
 		_, err = d.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
 			AutoScalingGroupName: &name,
@@ -91,7 +95,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 			// most often started the cooldown in effect: it must not
 			// wait for it.
 			HonorCooldown: awssdk.Bool(d.cfg.HonorCooldown && !provider.IsRollback(ctx)),
-		})
+		}, at.asg)
 	} else {
 		in := &autoscaling.UpdateAutoScalingGroupInput{
 			AutoScalingGroupName: &name,
@@ -105,10 +109,10 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		if want.Desired != cur.Desired {
 			in.DesiredCapacity = awssdk.Int32(int32(want.Desired))
 		}
-		_, err = d.asg.UpdateAutoScalingGroup(ctx, in)
+		_, err = d.asg.UpdateAutoScalingGroup(ctx, in, at.asg)
 	}
 	if err != nil {
-		return d.capacityErr(ctx, id, name, err)
+		return d.capacityErr(ctx, id, name, &at, err)
 	}
 	d.log.InfoContext(ctx, "aws: set capacity", "group", name, "min", want.Min, "max", want.Max, "desired", want.Desired)
 	return nil
@@ -117,12 +121,19 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // capacityErr maps a failed capacity change. Auto Scaling reports an
 // unknown group as a ValidationError (and moto as an HTTP 500), and a group
 // deleted between describe and update is possible: a server or validation
-// error is checked against a fresh describe.
-func (d *Driver) capacityErr(ctx context.Context, id, name string, err error) error {
+// error is checked against a fresh describe. A call retried after an
+// attempt that may have been applied (at: a server error, a lost reply)
+// fails with an error that matches none of the sentinels that say
+// nothing changed, whatever its last attempt answered (throttled, or the
+// scaling activity the first attempt started in progress).
+func (d *Driver) capacityErr(ctx context.Context, id, name string, at *attempts, err error) error {
 	if ctx.Err() == nil && (isServerError(err) || errors.Is(sentinel(err), provider.ErrInvalid)) {
 		if _, derr := d.describeGroup(ctx, name); errors.Is(derr, provider.ErrNotFound) {
 			return fmt.Errorf("aws: set capacity %q: %w: the group no longer exists: %w", id, provider.ErrNotFound, err)
 		}
+	}
+	if at.earlier {
+		return at.write("set capacity", id, err)
 	}
 	// A refusal in cooldown changed nothing and succeeds once the cooldown
 	// ends: a rate limit on scaling activities, which the scaling engine
