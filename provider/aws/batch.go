@@ -407,8 +407,8 @@ func (d *Driver) GetCapacities(ctx context.Context, reads []provider.CapacityRea
 const loadBalancerBatch = 20
 
 // bisectAbove is the largest number of load balancers that a
-// DescribeLoadBalancers call refused for one among them
-// (describeLoadBalancersOf) asks again one by one rather than in halves:
+// DescribeLoadBalancers or DescribeTags call refused for one among them
+// (bisect) asks again one by one rather than in halves:
 // halving costs two calls a level, which pays only above it.
 const bisectAbove = 3
 
@@ -485,7 +485,22 @@ func (d *Driver) describeLoadBalancersOf(ctx context.Context, arns []string) *li
 		}
 		return false
 	}
-	// oneByOne asks each load balancer of the refused chunk alone.
+	for chunk := range slices.Chunk(arns, loadBalancerBatch) {
+		if ask(chunk) {
+			bisect(chunk, ask)
+		}
+	}
+	return out
+}
+
+// bisect asks again, with ask, the load balancers of chunk, a call that
+// ELBv2 refused for one among them it does not know (it fails a whole
+// call so): in halves, the refused half in halves again, and one by one
+// when bisectAbove or fewer, or when both halves are refused (more than
+// one unknown among them), so that one unknown among n costs about
+// 2·log2(n) calls more and several at most n+2. ask reports whether ELBv2
+// refused the call; a load balancer refused alone is known unknown.
+func bisect(chunk []string, ask func(arns []string) bool) {
 	oneByOne := func(chunk []string) {
 		if len(chunk) == 1 {
 			return // asked alone already
@@ -494,31 +509,21 @@ func (d *Driver) describeLoadBalancersOf(ctx context.Context, arns []string) *li
 			ask([]string{arn})
 		}
 	}
-	// split asks again the chunk ELBv2 refused.
-	var split func(chunk []string)
-	split = func(chunk []string) {
-		if len(chunk) <= bisectAbove {
-			oneByOne(chunk)
-			return
-		}
-		lo, hi := chunk[:len(chunk)/2], chunk[len(chunk)/2:]
-		loRefused, hiRefused := ask(lo), ask(hi)
-		switch {
-		case loRefused && hiRefused:
-			oneByOne(lo)
-			oneByOne(hi)
-		case loRefused:
-			split(lo)
-		case hiRefused:
-			split(hi)
-		}
+	if len(chunk) <= bisectAbove {
+		oneByOne(chunk)
+		return
 	}
-	for chunk := range slices.Chunk(arns, loadBalancerBatch) {
-		if ask(chunk) {
-			split(chunk)
-		}
+	lo, hi := chunk[:len(chunk)/2], chunk[len(chunk)/2:]
+	loRefused, hiRefused := ask(lo), ask(hi)
+	switch {
+	case loRefused && hiRefused:
+		oneByOne(lo)
+		oneByOne(hi)
+	case loRefused:
+		bisect(lo, ask)
+	case hiRefused:
+		bisect(hi, ask)
 	}
-	return out
 }
 
 // target answers the k-th ID (id) of the lookup l from what was listed:

@@ -77,14 +77,28 @@ func (d *Driver) listLoadBalancers(ctx context.Context, f provider.Filter, optio
 
 // loadBalancerTags reads the tags of the load balancers arns, tagBatch
 // at a time. DescribeTags fails a whole call for a load balancer it does
-// not know: the ARNs of such a call are then asked one by one, and those
-// not found are gone.
+// not know: the ARNs of such a call are then asked again in halves
+// (bisect, as a batch read's describe), and those not found alone are
+// gone.
 func (d *Driver) loadBalancerTags(ctx context.Context, arns []string) (tags map[string]map[string]string, gone map[string]bool, err error) {
 	tags, gone = map[string]map[string]string{}, map[string]bool{}
-	describe := func(batch []string) error {
-		out, err := d.elb.DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: batch})
+	// ask reads the tags of batch and reports whether DescribeTags
+	// refused it for a load balancer it does not know; another failure
+	// is err, after which nothing is asked.
+	ask := func(batch []string) bool {
 		if err != nil {
-			return err
+			return false
+		}
+		out, derr := d.elb.DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: batch})
+		switch {
+		case errors.Is(sentinel(derr), provider.ErrNotFound):
+			if len(batch) == 1 {
+				gone[batch[0]] = true
+			}
+			return true
+		case derr != nil:
+			err = derr
+			return false
 		}
 		for _, td := range out.TagDescriptions {
 			m := make(map[string]string, len(td.Tags))
@@ -93,23 +107,14 @@ func (d *Driver) loadBalancerTags(ctx context.Context, arns []string) (tags map[
 			}
 			tags[awssdk.ToString(td.ResourceArn)] = m
 		}
-		return nil
+		return false
 	}
 	for batch := range slices.Chunk(arns, tagBatch) {
-		err := describe(batch)
-		if err == nil || !errors.Is(sentinel(err), provider.ErrNotFound) {
-			if err != nil {
-				return nil, nil, err
-			}
-			continue
+		if ask(batch) {
+			bisect(batch, ask)
 		}
-		for _, arn := range batch {
-			switch err := describe([]string{arn}); {
-			case errors.Is(sentinel(err), provider.ErrNotFound):
-				gone[arn] = true
-			case err != nil:
-				return nil, nil, err
-			}
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	return tags, gone, nil

@@ -314,9 +314,8 @@ func TestListLoadBalancersInBatches(t *testing.T) {
 	for _, n := range f.tagCalls {
 		assert.LessOrEqual(t, n, 20, "DescribeTags takes at most 20 ARNs")
 	}
-	ones := slices.Repeat([]int{1}, 20)
-	assert.Equal(t, slices.Concat([]int{20, 20}, ones, []int{5}), f.tagCalls,
-		"45 in three calls, the second's 20 again one by one: one of them is gone")
+	assert.Equal(t, []int{20, 20, 10, 10, 5, 5, 2, 3, 1, 1, 1, 5}, f.tagCalls,
+		"45 in three calls, the second's 20 again in halves down to three, then one by one (not 20 calls): one of them is gone")
 	wantState := map[int]provider.State{0: provider.StateRunning, 1: provider.StatePending, 2: provider.StateRunning, 3: provider.StateTerminated}
 	for _, r := range got {
 		i := slices.IndexFunc(f.lbs, func(lb elbtypes.LoadBalancer) bool { return *lb.LoadBalancerArn == r.ID })
