@@ -50,7 +50,10 @@ func (f MetricsSourceFunc) QueryMetric(ctx context.Context, q Query) (Series, er
 // Every method returns once the backend accepted the change; the resource
 // may still be in a transitional state (StatePending, StateStopping).
 // Starting a running or pending resource and stopping a stopped or stopping
-// one succeed and change nothing (idempotence). Starting or stopping a
+// one change nothing (idempotence) and succeed, unless the transition under
+// way fails: a driver that waits for its changes (the AWS driver without
+// Config.NoWait) waits for that one too and returns its failure (a start
+// that ends stopped). Starting or stopping a
 // terminated resource returns ErrConflict; a kind that cannot be stopped
 // returns ErrUnsupported; an unknown ID returns ErrNotFound. Implementations
 // must be safe for concurrent use and honour ctx.
