@@ -45,3 +45,19 @@ func TestLoadModelRefusesNilPointerReader(t *testing.T) {
 		assert.Equal(t, "model.reader", ie.Field, name)
 	}
 }
+
+// TestModelSaveRefusesNilWriter: a nil writer, or a nil *bytes.Buffer in
+// the interface, is an error naming model.writer, as LoadModel names
+// model.reader; bad input never panics.
+func TestModelSaveRefusesNilWriter(t *testing.T) {
+	t.Parallel()
+	m, err := detector.Train(t.Context(), fleetExamples(3, 2), detector.ModelConfig{IgnoreNetwork: true})
+	require.NoError(t, err)
+	for name, w := range map[string]io.Writer{"nil": nil, "nil *bytes.Buffer": (*bytes.Buffer)(nil)} {
+		var err error
+		require.NotPanics(t, func() { err = m.Save(w) }, name)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie, name)
+		assert.Equal(t, "model.writer", ie.Field, name)
+	}
+}

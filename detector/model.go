@@ -697,10 +697,15 @@ type modelJSON struct {
 	Bias     float64     `json:"bias"`
 }
 
-// Save writes the model as JSON.
+// Save writes the model as JSON. It returns ErrNotTrained for a model not
+// trained, and an error matching provider.ErrInvalid naming model.writer
+// when w is nil or a nil pointer (a nil *bytes.Buffer, whose Write panics).
 func (m *Model) Save(w io.Writer) error {
 	if !m.Trained() {
 		return ErrNotTrained
+	}
+	if nilcheck.Is(w) { // a nil *bytes.Buffer too: its Write panics
+		return invalid("model.writer", fmt.Sprintf("%T", w), "must not be nil or a nil pointer")
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
