@@ -265,11 +265,12 @@ func (a *Auto) Fit(y []float64) error {
 		cands = p.appendCombinations(cands, scored, y)
 		scored = ranked(scored[:0], cands)
 	}
-	if err := a.refit(scored, y, p); err != nil {
+	chosen, err := a.refit(scored, y, p)
+	if err != nil {
 		return err
 	}
 	a.periods = p.periods
-	a.scores = scoreTable(scored, cands, a.spec, seasonalScale(y[:p.t0], p.periods))
+	a.scores = scoreTable(scored, cands, chosen, seasonalScale(y[:p.t0], p.periods))
 	return nil
 }
 
@@ -455,8 +456,8 @@ func (p autoPlan) appendCombinations(cands, scored []*candidate, y []float64) []
 // refit fits the best candidate on all of y and sets its intervals from
 // the validation errors; when it cannot be fitted it falls down the
 // ranking (the best seasonal naive is always there when the data allow
-// one).
-func (a *Auto) refit(scored []*candidate, y []float64, p autoPlan) error {
+// one). It returns the candidate refitted.
+func (a *Auto) refit(scored []*candidate, y []float64, p autoPlan) (*candidate, error) {
 	var fitErr error
 	for _, c := range scored {
 		opts := a.intervalsFor(c, y, p)
@@ -471,9 +472,9 @@ func (a *Auto) refit(scored []*candidate, y []float64, p autoPlan) error {
 		}
 		a.chosen, a.spec = m.(core), c.spec
 		poolResiduals(a.chosen.base(), predResiduals(c.preds, y, p.t0, p.H, a.chosen.base().Residuals.Floor, !opts.Empirical))
-		return nil
+		return c, nil
 	}
-	return fmt.Errorf("forecast: auto: no candidate could be fitted: %w", fitErr)
+	return nil, fmt.Errorf("forecast: auto: no candidate could be fitted: %w", fitErr)
 }
 
 // intervalsFor returns the interval options the refitted candidate c gets:
@@ -506,12 +507,12 @@ func poolResiduals(b *base, cv residuals) {
 }
 
 // scoreTable is Auto's Scores: the ranked candidates (the chosen one
-// marked), then the skipped ones with their reasons. MASE divides MAE by
-// scale.
-func scoreTable(scored, cands []*candidate, chosen Spec, scale float64) []Score {
+// marked: that candidate, not every one of its name), then the skipped
+// ones with their reasons. MASE divides MAE by scale.
+func scoreTable(scored, cands []*candidate, chosen *candidate, scale float64) []Score {
 	var out []Score
 	for _, c := range scored {
-		out = append(out, Score{Spec: c.spec, Name: c.spec.String(), MAE: c.mae, MASE: c.mae / scale, Chosen: c.spec.String() == chosen.String()})
+		out = append(out, Score{Spec: c.spec, Name: c.spec.String(), MAE: c.mae, MASE: c.mae / scale, Chosen: c == chosen})
 	}
 	for _, c := range cands {
 		if c.skip != "" {
