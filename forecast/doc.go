@@ -30,7 +30,10 @@
 //	q_τ = e(⌈(n+1)τ⌉) for τ ≥ 0.5,  e(⌊(n+1)τ⌋) for τ < 0.5,
 //
 // and the τ-quantile forecast is ŷ(T+h) + q_τ (beyond the kept horizons
-// the offset of the last one grows with √h).
+// the offset of the last one grows with √h). A rank outside 1…n (too few
+// errors to tell: τ < 1/(n+1) or τ > n/(n+1)) takes the extreme error,
+// min(e(1), 0) below and max(e(n), 0) above, so that such a quantile
+// never lies on the wrong side of the point forecast.
 //
 // Error scale. With IntervalOptions.Absolute the errors stay in the
 // series' unit. Otherwise the errors of a non-negative series are stored

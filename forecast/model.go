@@ -201,9 +201,9 @@ func (r *residuals) offset(h int, tau, f float64) float64 {
 	tau = r.level(tau)
 	var q float64
 	if h <= H {
-		q = conformalQuantile(r.Sorted[h-1], tau)
+		q = offsetQuantile(r.Sorted[h-1], tau)
 	} else {
-		q = conformalQuantile(r.Sorted[H-1], tau) * math.Sqrt(float64(h)/float64(H))
+		q = offsetQuantile(r.Sorted[H-1], tau) * math.Sqrt(float64(h)/float64(H))
 	}
 	if r.Floor > 0 {
 		q *= math.Abs(f) + r.Floor
@@ -551,13 +551,40 @@ func conformalQuantile(e []float64, tau float64) float64 {
 	if n == 0 {
 		return 0
 	}
-	var k int
+	return e[min(max(conformalRank(n, tau), 0), n-1)]
+}
+
+// conformalRank is the index (from 0) of conformalQuantile's error among
+// n, before it is clamped to the sample: below 0 when τ < 1/(n+1), above
+// n − 1 when τ > n/(n+1) (too few errors to tell).
+func conformalRank(n int, tau float64) int {
 	if tau >= 0.5 {
-		k = int(math.Ceil(float64(n+1)*tau)) - 1
-	} else {
-		k = int(math.Floor(float64(n+1)*tau)) - 1
+		return int(math.Ceil(float64(n+1)*tau)) - 1
 	}
-	return e[min(max(k, 0), n-1)]
+	return int(math.Floor(float64(n+1)*tau)) - 1
+}
+
+// offsetQuantile is the tau-quantile of the sorted errors e that a
+// forecast's offset reads: conformalQuantile, except that a rank outside
+// the sample is clamped to the extreme error and to 0 where that lies on
+// the other side of 0 (min(e(1), 0) below, max(e(n), 0) above). A
+// quantile the errors cannot resolve never puts the point forecast
+// outside its side of the interval: one error of +9, all a short series
+// leaves, put the 0.01 quantile 9 above the forecast and the 0.01 to the
+// 0.99 quantile on one value.
+func offsetQuantile(e []float64, tau float64) float64 {
+	n := len(e)
+	if n == 0 {
+		return 0
+	}
+	switch k := conformalRank(n, tau); {
+	case k < 0:
+		return min(e[0], 0)
+	case k > n-1:
+		return max(e[n-1], 0)
+	default:
+		return e[k]
+	}
 }
 
 // checkFinite returns an error naming the first NaN or Inf in y.
