@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -106,7 +107,10 @@ type Auto struct {
 	periods []int
 }
 
-var _ Model = (*Auto)(nil)
+var (
+	_ Model         = (*Auto)(nil)
+	_ ContextFitter = (*Auto)(nil)
+)
 
 // NewAuto returns an unfitted selector, or cfg's validation error. It
 // keeps a copy of cfg.
@@ -240,7 +244,13 @@ type candidate struct {
 // validate every candidate on rolling origins, rank them (with the
 // combinations of the best), refit the winner on all of y with its
 // intervals, and record the scores.
-func (a *Auto) Fit(y []float64) error {
+func (a *Auto) Fit(y []float64) error { return a.FitContext(context.Background(), y) }
+
+// FitContext is Fit that stops when ctx ends: it checks ctx before each
+// candidate's fit, every validationCheck origins of its validation and
+// before each refit, and then returns ctx's error wrapped, leaving a
+// unfitted. One model's parameter fit is not interrupted.
+func (a *Auto) FitContext(ctx context.Context, y []float64) error {
 	a.chosen, a.scores, a.spec, a.periods = nil, nil, Spec{}, nil
 	need := minDetect // to detect periods
 	if len(a.cfg.Periods) > 0 {
@@ -256,7 +266,10 @@ func (a *Auto) Fit(y []float64) error {
 	if err != nil {
 		return err
 	}
-	cands := p.validate(y, a.cfg.Intervals)
+	cands, err := p.validate(ctx, y, a.cfg.Intervals)
+	if err != nil {
+		return err
+	}
 	scored := ranked(make([]*candidate, 0, len(cands)), cands)
 	if len(scored) == 0 {
 		return noCandidate(cands, len(y))
@@ -265,7 +278,7 @@ func (a *Auto) Fit(y []float64) error {
 		cands = p.appendCombinations(cands, scored, y)
 		scored = ranked(scored[:0], cands)
 	}
-	chosen, err := a.refit(scored, y, p)
+	chosen, err := a.refit(ctx, scored, y, p)
 	if err != nil {
 		return err
 	}
@@ -351,11 +364,15 @@ func (a *Auto) validationNeed(periods []int) int {
 
 // validate builds every candidate, fits it on y[:t0] and rolls it through
 // the validation window; a candidate that cannot be built or fitted there
-// is kept with the reason it was skipped.
-func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate {
+// is kept with the reason it was skipped. It returns ctx's error when ctx
+// ends.
+func (p autoPlan) validate(ctx context.Context, y []float64, intervals IntervalOptions) ([]*candidate, error) {
 	positive := slices.Min(y) > 0
 	cands := make([]*candidate, 0, len(p.specs)+len(autoCombinations))
 	for _, s := range p.specs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("forecast: auto: %w", err)
+		}
 		c := &candidate{spec: s, mae: math.NaN()}
 		cands = append(cands, c)
 		m, err := s.New(intervals)
@@ -376,7 +393,11 @@ func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate 
 			c.skip = err.Error()
 			continue
 		}
-		c.preds = rollPredictions(c.model, y, p.t0, p.H)
+		preds, err := rollPredictions(ctx, c.model, y, p.t0, p.H)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: auto: %w", err)
+		}
+		c.preds = preds
 		if o, h, v, ok := nonFinitePred(c.preds, len(y)-p.t0, p.H); ok {
 			// Left to predMAE, a NaN reads as a step past the end: the
 			// candidate was scored on the rest, or was neither scored
@@ -386,7 +407,7 @@ func (p autoPlan) validate(y []float64, intervals IntervalOptions) []*candidate 
 		}
 		c.mae = predMAE(c.preds, y, p.t0, p.H)
 	}
-	return cands
+	return cands, nil
 }
 
 // nonFinitePred returns the first origin o and horizon h whose validation
@@ -456,10 +477,13 @@ func (p autoPlan) appendCombinations(cands, scored []*candidate, y []float64) []
 // refit fits the best candidate on all of y and sets its intervals from
 // the validation errors; when it cannot be fitted it falls down the
 // ranking (the best seasonal naive is always there when the data allow
-// one). It returns the candidate refitted.
-func (a *Auto) refit(scored []*candidate, y []float64, p autoPlan) (*candidate, error) {
+// one). It returns the candidate refitted, or ctx's error when ctx ends.
+func (a *Auto) refit(ctx context.Context, scored []*candidate, y []float64, p autoPlan) (*candidate, error) {
 	var fitErr error
 	for _, c := range scored {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("forecast: auto: %w", err)
+		}
 		opts := a.intervalsFor(c, y, p)
 		m, err := c.spec.New(opts)
 		if err != nil {
@@ -531,12 +555,22 @@ func cvNeed(c core) int {
 	return c.need()
 }
 
+// validationCheck is how many validation origins rollPredictions steps
+// through between two checks of its context.
+const validationCheck = 256
+
 // rollPredictions steps c (already fitted on y[:t0]) through y[t0:],
-// predicting H steps from every origin; entries past the end are NaN.
-func rollPredictions(c core, y []float64, t0, H int) []float64 {
+// predicting H steps from every origin; entries past the end are NaN. It
+// returns ctx's error when ctx ends.
+func rollPredictions(ctx context.Context, c core, y []float64, t0, H int) ([]float64, error) {
 	v := len(y) - t0
 	preds := make([]float64, v*H)
 	for t := t0; t < len(y); t++ {
+		if (t-t0)%validationCheck == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		row := preds[(t-t0)*H : (t-t0+1)*H]
 		c.predict(row)
 		for h := len(y) - t; h < H; h++ {
@@ -544,7 +578,7 @@ func rollPredictions(c core, y []float64, t0, H int) []float64 {
 		}
 		c.step(y[t])
 	}
-	return preds
+	return preds, nil
 }
 
 // predMAE is the mean absolute error of the validation predictions

@@ -169,7 +169,8 @@ func TestAutoScoresAndFitWindow(t *testing.T) {
 		skipped bool
 	}{{need, false}, {need - 1, true}} {
 		p := autoPlan{periods: []int{24}, specs: []Spec{naive}, H: 24, t0: tt.before}
-		cands := p.validate(y[:tt.before+48], IntervalOptions{})
+		cands, err := p.validate(t.Context(), y[:tt.before+48], IntervalOptions{})
+		require.NoError(t, err)
 		require.Len(t, cands, 1)
 		assert.Equal(t, tt.skipped, cands[0].skip != "", "%d values before the window: %q", tt.before, cands[0].skip)
 	}

@@ -96,7 +96,9 @@ type BacktestResult struct {
 // a shorter run of gaps, the model forecasts across them and is scored
 // from t on. It returns the first error of
 // newModel, Fit or Forecast (wrapped with the origin), ctx's error when ctx
-// ends, and an error matching provider.ErrInvalid for invalid options.
+// ends (checked between origins, and inside a fit of a model that is a
+// ContextFitter, such as Auto), and an error matching provider.ErrInvalid
+// for invalid options.
 // With the error of an origin or of ctx, the result holds the origins
 // scored before it and their means, as a complete one does.
 func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), opts BacktestOptions) (BacktestResult, error) {
@@ -110,7 +112,7 @@ func Backtest(ctx context.Context, y []float64, newModel func() (Model, error), 
 			res.average(len(opts.Quantiles))
 			return res, err
 		}
-		or, ok, err := b.origin(i, t)
+		or, ok, err := b.origin(ctx, i, t)
 		if err != nil {
 			res.average(len(opts.Quantiles))
 			return res, err
@@ -211,7 +213,7 @@ func newBacktester(y []float64, newModel func() (Model, error), opts BacktestOpt
 // forecasts from t and scores the forecast. ok is false when the origin is
 // skipped: its window has a gap too long to interpolate, or no actual
 // value in the horizon is present.
-func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
+func (b *backtester) origin(ctx context.Context, i, t int) (or OriginResult, ok bool, err error) {
 	y, opts := b.y, b.opts
 	lo := 0
 	if opts.Window > 0 {
@@ -247,7 +249,7 @@ func (b *backtester) origin(i, t int) (or OriginResult, ok bool, err error) {
 	if err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: new model: %w", err)
 	}
-	if err := m.Fit(train); err != nil {
+	if err := fitContext(ctx, m, train); err != nil {
 		return or, false, fmt.Errorf("forecast: backtest: origin %d: %w", t, err)
 	}
 	// Prepare trims the gaps at the window's end: the model's first

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -44,6 +45,28 @@ type Model interface {
 	Forecast(point, quantiles []float64, bands [][]float64) error
 	// Update appends one observation.
 	Update(v float64) error
+}
+
+// ContextFitter is a Model whose fit can be stopped: an optional
+// capability, found by type assertion, of a model whose Fit does long work
+// in steps (Auto validates its candidates one after the other). FitContext
+// is Fit that returns ctx's error (wrapped, matching it with errors.Is)
+// and leaves the model unfitted when ctx ends before the fit is done; it
+// checks ctx between steps, so a single step (one parameter fit) runs to
+// its end first. Backtest fits through it when a model has it.
+type ContextFitter interface {
+	Model
+	// FitContext is Fit that stops when ctx ends.
+	FitContext(ctx context.Context, y []float64) error
+}
+
+// fitContext fits m on y through FitContext when m is a ContextFitter,
+// else with Fit.
+func fitContext(ctx context.Context, m Model, y []float64) error {
+	if f, ok := m.(ContextFitter); ok {
+		return f.FitContext(ctx, y)
+	}
+	return m.Fit(y)
 }
 
 // core is what every built-in model implements on top of Model; the shared
