@@ -3,6 +3,7 @@ package scaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -474,9 +475,15 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 	w := ser.Window(from, ser.TimeAt(n))
 	y, err := p.prepare(w)
 	if err == nil && c.Model == nil && reselect {
-		err = p.selectModel(y)
+		err = p.selectModel(ctx, y)
 	} else if err == nil {
-		err = p.refitModel(y)
+		err = p.refitModel(ctx, y)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		// Stopped, not failed: the model in use (if any) is kept, and
+		// the fit is tried again at the next decision rather than at
+		// the next refit time.
+		return fmt.Errorf("predictive: fit: %w", err)
 	}
 	p.fitAt = now.Truncate(c.RefitInterval)
 	if err != nil {
@@ -514,8 +521,9 @@ func (p *predictor) prepare(w provider.Series) ([]float64, error) {
 	return p.fitBuf, nil
 }
 
-// selectModel chooses and fits a model on y with forecast.Auto.
-func (p *predictor) selectModel(y []float64) error {
+// selectModel chooses and fits a model on y with forecast.Auto; it stops
+// between the candidates when ctx ends.
+func (p *predictor) selectModel(ctx context.Context, y []float64) error {
 	c := p.cfg
 	periods := make([]int, 0, len(c.Periods))
 	for _, d := range c.Periods {
@@ -532,7 +540,7 @@ func (p *predictor) selectModel(y []float64) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Fit(y); err != nil {
+	if err := a.FitContext(ctx, y); err != nil {
 		return err
 	}
 	p.model, p.spec, p.periods = a.Model(), a.Chosen(), a.Periods()
@@ -579,7 +587,7 @@ func calendarSeasons(periods []int, step time.Duration) []int {
 
 // refitModel estimates the parameters of the model in use (or the pinned
 // one) again on y.
-func (p *predictor) refitModel(y []float64) error {
+func (p *predictor) refitModel(ctx context.Context, y []float64) error {
 	c := p.cfg
 	if c.Model != nil && p.model == nil {
 		m, err := c.Model.New(p.intervals())
@@ -590,7 +598,7 @@ func (p *predictor) refitModel(y []float64) error {
 		p.periods = specPeriods(*c.Model)
 	}
 	if p.model == nil {
-		return p.selectModel(y)
+		return p.selectModel(ctx, y)
 	}
 	return p.model.Fit(y)
 }
