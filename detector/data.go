@@ -30,8 +30,11 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 }
 
 // utilization returns statistic st of m over the window before now and
-// over the hold period that ends now, after the data quality rules of q
-// with th as the suspect-zero cliff. With qOK both are numbers. A hold
+// over the hold period that ends now, from the resource's launch on when
+// it is later (a predecessor's steps under the same ID are not the
+// resource's load; the quality rules still read the whole window, as
+// learn's do), after the data quality rules of q with th as the
+// suspect-zero cliff. With qOK both are numbers. A hold
 // period without data is stale for the hold (qStale, the hold as the
 // limit; qZeros when the latest data are suspect zeros): the window's
 // statistic never stands in for it. Any code other than qOK comes with its
@@ -40,15 +43,19 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 // caller can still see load in it. m must have data (see has).
 func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
 	if d.dg != nil {
-		return d.dg.utilization(m, th, st, window, hold, q)
+		return d.dg.utilization(m, th, st, window, hold, d.in.Resource.LaunchTime, q)
 	}
 	s, _ := d.in.SeriesFor(m)
 	w, code, why := view(s, d.in.Now, window, th, q)
 	if code == qMissing {
 		return math.NaN(), math.NaN(), code, why
 	}
-	x = w.stat(st, w.lo, w.hi)
-	holdLo := max(w.lo, ceilIndex(s, d.in.Now.Add(-hold)))
+	lo := w.lo
+	if launch := d.in.Resource.LaunchTime; !launch.IsZero() {
+		lo = min(max(lo, ceilIndex(s, launch)), w.hi)
+	}
+	x = w.stat(st, lo, w.hi)
+	holdLo := max(lo, ceilIndex(s, d.in.Now.Add(-hold)))
 	hx = w.stat(st, holdLo, w.hi)
 	if code == qOK && math.IsNaN(hx) {
 		code, why = w.stale(d.in.Now, min(hold, window))

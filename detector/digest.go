@@ -292,16 +292,6 @@ func steps(md *metricDigest, k int) int {
 	return n
 }
 
-// sumOf returns the sum of md's last k hours, by hours; k must be at most
-// len(md.sums) (the Tracker keeps the utilization window's).
-func sumOf(md *metricDigest, k int) float64 {
-	sum := 0.0
-	for _, x := range md.sums[len(md.sums)-k:] {
-		sum += x
-	}
-	return sum
-}
-
 func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 	switch {
 	case n == 0:
@@ -315,23 +305,38 @@ func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 
 // utilization is metricData.utilization from the digest: st is mean or
 // max (Tracker checks it), window and hold whole hours, the window at most
-// the hours of sums kept (Tracker keeps them for the utilization window).
-func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
+// the hours of sums kept (Tracker keeps them for the utilization window);
+// launch is the digest's (Tracker checks it): the statistics count the
+// hours after it and the steps of its hour from it on, the coverage the
+// whole window, as a full read's.
+func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, launch time.Time, q DataQuality) (x, hx float64, code int, why Reason) {
 	md := v.find(m)
 	code, why = v.quality(md, q)
 	if code == qMissing {
 		return math.NaN(), math.NaN(), code, why
 	}
-	stat := func(w time.Duration) (int, float64) {
-		k := v.hoursOf(md, w, time.Time{})
-		n := steps(md, k)
-		if st == provider.StatMax {
-			return n, statOf(st, n, 0, v.maxOf(md, k))
+	stat := func(w time.Duration) float64 {
+		k := v.hoursOf(md, w, launch)
+		n, sum, mx := steps(md, k), 0.0, v.maxOf(md, k)
+		if h := launch.Truncate(time.Hour); !launch.Equal(h) && launch.Before(v.now) && !h.Before(v.now.Add(-w)) && md.launched.n > 0 {
+			// The steps of the launch hour from launch on, summed
+			// first as a full read sums them (hour by hour, in time
+			// order), so that the two means are the same float.
+			n, sum, mx = n+int(md.launched.n), md.launched.sum, max(mx, md.launched.max)
 		}
-		return n, statOf(st, n, sumOf(md, k), 0)
+		if st != provider.StatMax {
+			for _, x := range md.sums[len(md.sums)-k:] {
+				sum += x
+			}
+		}
+		if st == provider.StatMax {
+			return statOf(st, n, 0, mx)
+		}
+		return statOf(st, n, sum, 0)
 	}
-	n, x := stat(window)
-	_, hx = stat(min(hold, window))
+	n := steps(md, v.hoursOf(md, window, time.Time{}))
+	x = stat(window)
+	hx = stat(min(hold, window))
 	if code == qOK && q.MinCoverage > 0 {
 		total := max(int(window/v.d.step), 1)
 		if cov := float64(n) / float64(total); cov < q.MinCoverage {

@@ -189,7 +189,11 @@ func (c UtilizationConfig) Validate() error {
 // metric it has data for stays below its threshold over the window and over
 // the hold period that ends now, on data that passes the quality rules
 // (see UtilizationConfig.Required for a metric whose data does not). Its
-// score is the lowest per-metric score. It is safe for concurrent use.
+// statistics read the steps from the resource's launch on
+// (Resource.LaunchTime) when that is inside the window: a resource created
+// again under its predecessor's ID is judged on its own load, as the
+// schedule learns its own week. Its score is the lowest per-metric score.
+// It is safe for concurrent use.
 type Utilization struct {
 	cfg     UtilizationConfig
 	metrics []provider.Metric // sorted, for a stable order of reasons

@@ -1,0 +1,52 @@
+package detector_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/idlescale/idlescale/detector"
+	"github.com/idlescale/idlescale/provider"
+)
+
+// TestUtilizationJudgesFromLaunch: a resource created again under its
+// predecessor's ID (a source keyed by ID returns the predecessor's series)
+// is judged by the utilization on its own steps, from its launch on, as
+// the schedule, the model and the evidence judge it. With a window longer
+// than the grace period (7 days), a machine launched 2 days ago that ran
+// at 15 % CPU for 40 hours and was quiet for the last 8 (its own mean
+// 12.5 %, above the 10 % threshold) was reported idle: the mean over the
+// week took in its predecessor's five idle days (4.3 %).
+func TestUtilizationJudgesFromLaunch(t *testing.T) {
+	t.Parallel()
+	const step = 5 * time.Minute
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	n := 8 * 288
+	start := now.Add(-time.Duration(n) * step)
+	launch := now.Add(-48 * time.Hour)
+	cpu := synth("r", start, step, n, func(i int) float64 {
+		if at := start.Add(time.Duration(i) * step); at.Before(launch) || !at.Before(now.Add(-8*time.Hour)) {
+			return 0.01 // the predecessor's idle days, and the last 8 hours
+		}
+		return 0.15
+	})
+	in := detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{cpu}}
+	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
+
+	u, err := detector.NewUtilization(cfg)
+	require.NoError(t, err)
+	v, err := u.Detect(t.Context(), in)
+	require.NoError(t, err)
+	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
+	above := reasonsOf(v, detector.ReasonAbove)
+	require.Len(t, above, 1, v.Explain())
+	assert.InDelta(t, (40*0.15+8*0.01)/48, above[0].Value, 1e-9, "the mean of its own 48 hours")
+
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
+	require.NoError(t, err)
+	v, err = ens.Detect(t.Context(), in)
+	require.NoError(t, err)
+	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
+}
