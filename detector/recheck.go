@@ -23,10 +23,12 @@ const DefaultRecheckQuiet = 30 * time.Minute
 // coord/shardsweep use it; Ensemble.Recheck makes the one that counts what
 // the ensemble counts.
 //
-// Used reads [min(judged, at−Quiet), max(at, judged)): everything since
-// the verdict's now and, however little time passed (a fake clock that
-// does not move, a run of a few milliseconds), at least the last Quiet
-// before at. The part before judged is the verdict's own quiet window
+// Used reads [min(judged, t−Quiet), t) with t = max(at, judged):
+// everything since the verdict's now and, however little time passed (a
+// fake clock that does not move, a run of a few milliseconds), at least
+// the last Quiet before at; with at before judged (a clock behind the
+// verdict's), the last Quiet before judged, the verdict's own quiet
+// window. The part before judged is the verdict's own quiet window
 // read again: the stop needed it quiet, so use found there is use the
 // verdict did not see (an event a source published late: a scrape
 // interval, CloudWatch's minutes), not a second opinion on the same data.

@@ -15,8 +15,9 @@ type Func func(history, dst []float64)
 // FuncModel adapts a Func to Model: it keeps the last Window values (Update
 // is amortised O(1) without allocation) and gets the same empirical
 // prediction intervals as the built-in models, from replaying the training
-// data. It can be an Ensemble member and an Auto candidate only through
-// code (it has no Spec), and cannot be persisted.
+// data. It can be an Ensemble member only through code (it has no Spec),
+// and so cannot be an Auto candidate (AutoConfig.Candidates are Specs) nor
+// be persisted.
 //
 // Create one with NewFunc. Not safe for concurrent use.
 type FuncModel struct {
