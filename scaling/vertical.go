@@ -58,7 +58,8 @@ type VerticalConfig struct {
 	// quantile × (1 + Margin). Default: 0.15.
 	Margin float64 `json:"margin,omitempty" yaml:"margin,omitempty"`
 	// HalfLife is the age at which a sample weighs half as much as a new
-	// one. Default: 24h.
+	// one (a sample stamped after the decision's now weighs as a new
+	// one). Default: 24h.
 	HalfLife time.Duration `json:"half_life,omitempty" yaml:"half_life,omitempty"`
 	// Lookback is how much history is read. Default: 8 days.
 	Lookback time.Duration `json:"lookback,omitempty" yaml:"lookback,omitempty"`
@@ -164,7 +165,9 @@ func (c VerticalConfig) withDefaults() VerticalConfig {
 
 // Vertical sizes a resource from the weighted percentiles of its usage
 // over the lookback (a series that covers more is read from Now −
-// Lookback on), each sample weighing 2^(−age/HalfLife):
+// Lookback on), each sample weighing 2^(−age/HalfLife), at most 1 (a
+// sample stamped after Now, by a metrics source whose clock is ahead,
+// weighs as a new one):
 //
 //   - an instance (or database) gets the cheapest catalogue type with at
 //     least p(cpu) × its vCPUs × (1 + Margin) vCPUs and p(memory) × its
@@ -378,7 +381,7 @@ func (s *Vertical) function(st State) Recommendation {
 // quantile returns the weighted q-quantile of metric m over the State's
 // series of the strategy's need of m (State.SeriesFor; Recommend checked
 // that the State tells it apart), with weights halving every HalfLife
-// of age, the share of the lookback with data, and whether there was
+// of age (a sample after Now has age 0), the share of the lookback with data, and whether there was
 // any. It reads the samples of the lookback only: a series may cover
 // more (the longest need of the target's strategies of the metric,
 // statistic and step).
@@ -397,7 +400,11 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 		if provider.IsGap(v) || ser.TimeAt(i).Before(from) {
 			continue
 		}
-		age := st.Now.Sub(ser.TimeAt(i))
+		// A sample stamped after Now (a source's clock ahead) weighs as
+		// a new one: a negative age would weigh it above 1, doubling
+		// every HalfLife ahead, until one skewed sample was the
+		// quantile whatever the others said.
+		age := max(st.Now.Sub(ser.TimeAt(i)), 0)
 		w := math.Exp2(-float64(age) / float64(s.cfg.HalfLife))
 		pts = append(pts, wv{v, w})
 		total += w
