@@ -105,10 +105,27 @@ func PlanFromContext(ctx context.Context) (PlanStepRef, bool) {
 // signal Signal.Validate refuses: a host's VerifyConfig, which
 // Engine.Plan takes as it is) is refused before anything is done, with
 // an error matching provider.ErrInvalid naming the field (status
-// planned).
+// planned), and so is a plan whose steps are not a change it can carry
+// out as the plan says (a host's hand-built or edited plan): without an
+// ID or target ID, with steps not numbered 1, 2, … in order, or not
+// going from From to To one after another, with a capacity that is not
+// valid (0 ≤ Min ≤ Desired ≤ Max) or a desired capacity outside the
+// target's bounds (Target.Min and Max, Max ≥ 1), a step whose action is
+// not the way it moves (a scale_in that raises the desired capacity, a
+// scale_out that lowers it or a bound) or not its target's (a resize of
+// a group, a scale of a resource), or a size its resource's kind cannot
+// have (provider.Size.ValidateFor: NaN vCPUs, a function without
+// memory or timeout): found by the gate or the provider when its turn
+// came, such a step stopped the plan, or rolled it back, half done.
 func (e *Engine) Execute(ctx context.Context, p Plan) (Execution, error) {
 	if len(p.Steps) == 0 {
 		return Execution{Plan: p, Status: PlanCompleted, UpdatedAt: e.clock.Now()}, nil
+	}
+	if err := p.validate(); err != nil {
+		// A bad step found by the gate or the provider would stop the
+		// plan, or roll it back, after the steps before it were
+		// written: refused before anything is (fail closed).
+		return Execution{Plan: p, Status: PlanPlanned}, fmt.Errorf("scaling: execute %s: %w", p.ID, err)
 	}
 	if err := p.Monitoring.validate(); err != nil {
 		// Verified with it, a step would pass unchecked or fail after its

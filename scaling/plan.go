@@ -100,6 +100,154 @@ func sizeString(s provider.Size) string {
 	return fmt.Sprintf("%gvCPU/%dMiB", s.VCPU, s.MemoryMiB)
 }
 
+// validate returns an error matching provider.ErrInvalid, naming the
+// field ("steps[1].to.min"), unless p's steps are a change Execute can
+// carry out as the plan says, checked before anything is written (a
+// host may build a Plan by hand, or change one Engine.Plan made): an ID
+// (the journal, the safety proposals and a resume know the plan by it)
+// and a target ID; the steps numbered 1, 2, … in order (a duplicate
+// shares its proposal's ID and the Fencer's step); each step going from
+// where the one before it ends, the first from From and the last to To
+// (the rollback returns to From); for a group, valid capacities (0 ≤ Min
+// ≤ Desired ≤ Max) everywhere, To's desired capacity within the
+// target's policy bounds (Min ≤ desired ≤ Max, Max ≥ 1, as
+// Engine.Decide requires), and steps that are scale_out or scale_in the
+// way they move (a scale_in must not raise the desired capacity, a
+// scale_out must not lower it nor, at the same desired capacity, lower a
+// bound), with no size; for a resource, a size valid for its kind
+// (provider.Size.ValidateFor: finite vCPUs, a function's memory and
+// timeout) to resize to, and from unless it is unknown (zero), in resize
+// steps with no capacity. Without it a bad step was found only when the
+// gate or the provider refused it, after the steps before it were
+// written: the plan stopped or rolled back half done.
+func (p *Plan) validate() error {
+	if p.ID == "" {
+		return provider.Invalid("id", "", "is required: the journal and the safety proposals know the plan by it")
+	}
+	if p.Target.ID == "" {
+		return provider.Invalid("target.id", "", "is required")
+	}
+	if p.Target.horizontal() {
+		return p.validateGroup()
+	}
+	return p.validateResize()
+}
+
+// validateGroup is validate of a group's plan.
+func (p *Plan) validateGroup() error {
+	t := &p.Target
+	if err := p.From.Validate(); err != nil {
+		return provider.Within("from", err)
+	}
+	if err := p.To.Validate(); err != nil {
+		return provider.Within("to", err)
+	}
+	switch {
+	case t.Min < 0:
+		return provider.Invalid("target.min", t.Min, "must be ≥ 0")
+	case t.Max < 1 || t.Max < t.Min:
+		return provider.Invalid("target.max", t.Max, fmt.Sprintf("must be ≥ 1 and ≥ min %d", t.Min))
+	case p.To.Desired < t.Min || p.To.Desired > t.Max:
+		return provider.Invalid("to.desired", p.To.Desired, fmt.Sprintf("must lie within the target's bounds [%d, %d]", t.Min, t.Max))
+	}
+	prev := p.From
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		field := fmt.Sprintf("steps[%d]", i)
+		if err := s.validateHead(i, p.Target.Resource.Kind); err != nil {
+			return provider.Within(field, err)
+		}
+		if err := s.From.Validate(); err != nil {
+			return provider.Within(field+".from", err)
+		}
+		if err := s.To.Validate(); err != nil {
+			return provider.Within(field+".to", err)
+		}
+		switch {
+		case s.From != prev:
+			return provider.Invalid(field+".from", specString(s.From), fmt.Sprintf("must be %s, where %s ends", specString(prev), previous(i)))
+		case !s.FromSize.IsZero() || !s.ToSize.IsZero():
+			return provider.Invalid(field+".to_size", sizeString(s.ToSize), "a group's step changes its capacity, not a size")
+		case s.Action == safety.ActionScaleIn && s.To.Desired > s.From.Desired:
+			return provider.Invalid(field+".action", s.Action, fmt.Sprintf("a scale_in must not raise the desired capacity (%d → %d)", s.From.Desired, s.To.Desired))
+		case s.Action == safety.ActionScaleOut && (s.To.Desired < s.From.Desired ||
+			s.To.Desired == s.From.Desired && (s.To.Min < s.From.Min || s.To.Max < s.From.Max)):
+			return provider.Invalid(field+".action", s.Action, fmt.Sprintf("a scale_out must not lower the desired capacity, nor a bound at the same desired capacity (%s → %s): that is a scale_in", specString(s.From), specString(s.To)))
+		}
+		prev = s.To
+	}
+	if prev != p.To {
+		return provider.Invalid(fmt.Sprintf("steps[%d].to", len(p.Steps)-1), specString(prev), fmt.Sprintf("must be the plan's to %s", specString(p.To)))
+	}
+	return nil
+}
+
+// validateResize is validate of a resource's plan.
+func (p *Plan) validateResize() error {
+	kind := p.Target.Resource.Kind
+	if err := kind.Validate(); err != nil {
+		return provider.Within("target.resource", err)
+	}
+	if err := p.ToSize.ValidateFor(kind); err != nil {
+		return provider.Within("to_size", err)
+	}
+	if !p.FromSize.IsZero() {
+		if err := p.FromSize.ValidateFor(kind); err != nil {
+			return provider.Within("from_size", err)
+		}
+	}
+	prev := p.FromSize
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		field := fmt.Sprintf("steps[%d]", i)
+		if err := s.validateHead(i, kind); err != nil {
+			return provider.Within(field, err)
+		}
+		if err := s.ToSize.ValidateFor(kind); err != nil {
+			return provider.Within(field+".to_size", err)
+		}
+		switch {
+		case s.FromSize != prev:
+			return provider.Invalid(field+".from_size", sizeString(s.FromSize), fmt.Sprintf("must be %s, where %s ends", sizeString(prev), previous(i)))
+		case s.From != (provider.CapacitySpec{}) || s.To != (provider.CapacitySpec{}):
+			return provider.Invalid(field+".to", specString(s.To), "a resize changes a size, not a capacity")
+		}
+		prev = s.ToSize
+	}
+	if prev != p.ToSize {
+		return provider.Invalid(fmt.Sprintf("steps[%d].to_size", len(p.Steps)-1), sizeString(prev), fmt.Sprintf("must be the plan's to_size %s", sizeString(p.ToSize)))
+	}
+	return nil
+}
+
+// validateHead checks step s, the i-th of its plan, of a target of kind:
+// its Index (i + 1) and that its Action is the kind's (a resize of a
+// resource, scale_out or scale_in of a group).
+func (s *PlanStep) validateHead(i int, kind provider.Kind) error {
+	if s.Index != i+1 {
+		return provider.Invalid("index", s.Index, fmt.Sprintf("must be %d: steps are numbered from 1 in order (a step's number names its safety proposal and journal record)", i+1))
+	}
+	if kind == provider.KindGroup {
+		if !s.Action.IsScale() {
+			return provider.Invalid("action", s.Action, "a group's step is scale_out or scale_in")
+		}
+		return nil
+	}
+	if s.Action != safety.ActionResize {
+		return provider.Invalid("action", s.Action, fmt.Sprintf("a %s's step is a resize", kind))
+	}
+	return nil
+}
+
+// previous names what step i starts from: the plan's from, or the step
+// before it.
+func previous(i int) string {
+	if i == 0 {
+		return "the plan's from"
+	}
+	return fmt.Sprintf("steps[%d]", i-1)
+}
+
 // MonitoringPlan is what verifies each step: the capacity must settle
 // (every desired instance present and ready) within Timeout, then every
 // signal must be healthy over Window (read in whole minutes from the
