@@ -51,7 +51,8 @@ type ScheduledAction struct {
 	// At least one is required, each ≥ 0, and those set must agree: Min
 	// ≤ Max, and Desired within the Min and Max the action sets (as EC2
 	// Auto Scaling requires of a scheduled action). A Desired outside
-	// bounds that another action set is bounded by them.
+	// bounds that another action set is bounded by them, and a Max below
+	// the Min in effect is raised to it (see Scheduled).
 	Min *int `json:"min,omitempty" yaml:"min,omitempty"`
 	// Max is the maximum capacity set.
 	Max *int `json:"max,omitempty" yaml:"max,omitempty"`
@@ -213,8 +214,12 @@ func cronZone(schedule string) (string, bool) {
 // desired is the value of the latest action that set it and has fired
 // (looking back up to MaxScheduleLookback; of actions that fired at the
 // same instant, the first in Actions), and the reason names the actions
-// whose values hold. Its fitness is 1 once an
-// action is in effect and 0 before any has fired. Its recommendation sets
+// whose values hold. A max below the min in effect (another action's, or
+// the group's own when no action sets one) is raised to that min, and the
+// reason says so ("night's max 2 is below the group's own min 4: max
+// raised to 4"): the floor holds, as EC2 Auto Scaling,
+// which refuses such an action, keeps the group's bounds. Its fitness is
+// 1 once an action is in effect and 0 before any has fired. Its recommendation sets
 // the group's bounds too; the engine keeps the policy's Min and Max above
 // them. Pin it for a schedule-only target. It is safe for concurrent use.
 type Scheduled struct {
@@ -272,12 +277,16 @@ func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, erro
 			reasons = append(reasons, fmt.Sprintf("%s since %s", a.Name, ats[i].Format("Mon 2006-01-02 15:04 MST")))
 		}
 	}
+	reason := "scheduled: " + strings.Join(reasons, "; ")
 	// A bound set by one action and a desired set by another may cross;
-	// the desired capacity stays within the bounds.
+	// the desired capacity stays within the bounds. A max below the min
+	// in effect is raised to it, the floor holding (no scale in below
+	// it), and the reason says so: read alone, it says the action's max
+	// holds.
 	if spec.Max < spec.Min {
+		reason += fmt.Sprintf(" (%s is below %s: max raised to %d)", s.boundBy("max", maxBy, spec.Max), s.boundBy("min", minBy, spec.Min), spec.Min)
 		spec.Max = spec.Min
 	}
-	reason := "scheduled: " + strings.Join(reasons, "; ")
 	if d := clampInt(spec.Desired, spec.Min, spec.Max); d != spec.Desired {
 		reason += fmt.Sprintf(" (bounded to %d by the group's [%d, %d])", d, spec.Min, spec.Max)
 		spec.Desired = d
@@ -289,6 +298,15 @@ func (s *Scheduled) Recommend(_ context.Context, st State) (Recommendation, erro
 		Inputs:   []Input{{Name: "min", Value: float64(spec.Min)}, {Name: "max", Value: float64(spec.Max)}, {Name: "desired", Value: float64(spec.Desired)}},
 		Fitness:  1,
 	}, nil
+}
+
+// boundBy names bound (min or max) of value v and who set it: the
+// action i, or the group's own when no action sets it (i < 0).
+func (s *Scheduled) boundBy(bound string, i, v int) string {
+	if i < 0 {
+		return fmt.Sprintf("the group's own %s %d", bound, v)
+	}
+	return fmt.Sprintf("%s's %s %d", s.actions[i].Name, bound, v)
 }
 
 // Next returns the next time after t that any action fires, or the zero
