@@ -1247,7 +1247,7 @@ func (e *Engine) verify(ctx context.Context, p Plan, s PlanStep) error {
 				return fmt.Errorf("%w: signal %s could not be read: %w", ErrNotVerified, sig, err)
 			default:
 				throttled = nil
-				if rv, _, rn := meanOfLast(ser, 1); rn > 0 {
+				if rv, _, rn := meanOfLast(ser, 1, time.Time{}); rn > 0 {
 					v, n = rv, rn // the latest read with data (a later one may have none: the Kubernetes metrics API's)
 				}
 			}

@@ -367,7 +367,7 @@ func (s *HPA) input(st *State, sc *hpaScratch) (int, error) {
 		last := -1
 		if k >= 0 {
 			ser = &st.Metrics[k]
-			if err := checkLast(ser, pm, 1); err != nil {
+			if err := checkLast(ser, pm, 1, time.Time{}); err != nil {
 				return 0, err
 			}
 			last = ser.LastIndex() // as ser.Last, with one time computed below

@@ -118,9 +118,12 @@ type StepPolicy struct {
 	Threshold float64 `json:"threshold" yaml:"threshold"`
 	// Comparison is how the alarm compares. Required.
 	Comparison Comparison `json:"comparison" yaml:"comparison"`
-	// EvaluationPeriods is how many of the latest steps with data must
-	// breach for the alarm to fire. Default: 1. At most a day of steps
-	// (seven days for a step of an hour or more), as CloudWatch allows.
+	// EvaluationPeriods is how many of the latest steps with data, of
+	// those of the strategy's lookback (its policies' longest
+	// EvaluationPeriods + 4 steps, six at least), must breach for the
+	// alarm to fire; a series that covers more is read from then on.
+	// Default: 1. At most a day of steps (seven days for a step of an
+	// hour or more), as CloudWatch allows.
 	EvaluationPeriods int `json:"evaluation_periods,omitempty" yaml:"evaluation_periods,omitempty"`
 	// AdjustmentType says how Adjustment counts. Required.
 	AdjustmentType AdjustmentType `json:"adjustment_type" yaml:"adjustment_type"`
@@ -346,10 +349,14 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	if missing != "" {
 		return noData(t, missing), nil
 	}
-	if err := checkLast(&ser, s.need.Metric, int(s.need.Lookback/s.cfg.Step)); err != nil {
+	// Its lookback only: a series may cover more (another strategy's
+	// longer need of the metric), whose older values would count as
+	// evaluation periods.
+	from := readFrom(st.Now, s.need.Lookback, s.cfg.Step)
+	if err := checkLast(&ser, s.need.Metric, int(s.need.Lookback/s.cfg.Step), from); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
 	}
-	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step)
+	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step, from)
 	if len(values) == 0 {
 		return noData(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
 	}
@@ -447,14 +454,14 @@ func (p StepPolicy) apply(cur, adj int) int {
 	return cur + adj
 }
 
-// lastValues returns up to n latest non-gap values of s, newest first, and
-// the start of the newest one's step.
-func lastValues(s provider.Series, n time.Duration) ([]float64, time.Time) {
+// lastValues returns up to n latest non-gap values of s from from on,
+// newest first, and the start of the newest one's step.
+func lastValues(s provider.Series, n time.Duration, from time.Time) ([]float64, time.Time) {
 	var (
 		out    []float64
 		latest time.Time
 	)
-	for i := len(s.Values) - 1; i >= 0 && len(out) < int(n); i-- {
+	for i := len(s.Values) - 1; i >= 0 && len(out) < int(n) && !s.TimeAt(i).Before(from); i-- {
 		if provider.IsGap(s.Values[i]) {
 			continue
 		}

@@ -726,6 +726,17 @@ func freshness(now, at time.Time, step time.Duration, stale int) float64 {
 // (threshold, target value, step).
 const staleSteps = 5
 
+// readFrom is the time from which a strategy that reads the latest values
+// (threshold, step) reads a series, at now, for its need's lookback and
+// step: now − lookback, or earlier when that is shorter than the time a
+// value stays fresh (staleSteps after its step's end), so that every
+// value whose freshness is above 0 is read. A series may cover more (the
+// longest need of the target's strategies of its metric, statistic and
+// step): its older values are another strategy's.
+func readFrom(now time.Time, lookback, step time.Duration) time.Time {
+	return now.Add(-max(lookback, (staleSteps+1)*step))
+}
+
 // staleReason returns, when the latest value of metric m (of the step
 // that starts at at) is so old that its freshness is 0, the reason of a
 // recommendation that keeps the capacity; else "". A series may cover
@@ -793,9 +804,10 @@ func needSeries(s *State, n *Need) (provider.Series, string, error) {
 // bound. Those are the values a strategy that reads the latest ones
 // reads: a series may cover more history than it asked for
 // (State.Metrics), and a value it does not read fails no decision, nor is
-// scanned on every one.
-func checkLast(ser *provider.Series, m provider.Metric, n int) error {
-	for i := len(ser.Values) - 1; i >= 0 && n > 0; i-- {
+// scanned on every one: only values from from on are read (the zero time:
+// any).
+func checkLast(ser *provider.Series, m provider.Metric, n int, from time.Time) error {
+	for i := len(ser.Values) - 1; i >= 0 && n > 0 && !ser.TimeAt(i).Before(from); i-- {
 		v := ser.Values[i]
 		if provider.IsGap(v) {
 			continue

@@ -137,7 +137,7 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 	if missing != "" {
 		return noData(t, missing), nil
 	}
-	if err := checkLast(&ser, s.need.Metric, 1); err != nil {
+	if err := checkLast(&ser, s.need.Metric, 1, time.Time{}); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
 	}
 	at, value, ok := ser.Last()

@@ -30,8 +30,10 @@ type ThresholdConfig struct {
 	// years); a step or window past it is refused, naming it.
 	Step time.Duration `json:"step,omitempty" yaml:"step,omitempty"`
 	// Window is how many recent steps with data are averaged (rounded
-	// down to whole steps, at least one). Default: one step, the latest
-	// value.
+	// down to whole steps, at least one), of those of the last Window + 2
+	// steps, or six when that is less (as long as a value stays fresh): a
+	// series that covers more is read from then on. Default: one step,
+	// the latest value.
 	Window time.Duration `json:"window,omitempty" yaml:"window,omitempty"`
 	// Up is the value above which the group scales up (strictly above).
 	// Default: 0.8.
@@ -159,10 +161,13 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	if missing != "" {
 		return noData(t, missing), nil
 	}
-	if err := checkLast(&ser, s.need.Metric, max(1, int(c.Window/c.Step))); err != nil {
+	// Its lookback only: a series may cover more (another strategy's
+	// longer need of the metric), whose older values it would average in.
+	from := readFrom(st.Now, s.need.Lookback, c.Step)
+	if err := checkLast(&ser, s.need.Metric, max(1, int(c.Window/c.Step)), from); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
 	}
-	v, at, n := meanOfLast(ser, int(c.Window/c.Step))
+	v, at, n := meanOfLast(ser, int(c.Window/c.Step), from)
 	if n == 0 {
 		return noData(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
 	}
@@ -198,16 +203,17 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	return rec, nil
 }
 
-// meanOfLast returns the mean of the last n non-gap values of s, the start
-// of the latest one, and how many were found.
-func meanOfLast(s provider.Series, n int) (float64, time.Time, int) {
+// meanOfLast returns the mean of the last n non-gap values of s from from
+// on (the zero time: any), the start of the latest one, and how many were
+// found.
+func meanOfLast(s provider.Series, n int, from time.Time) (float64, time.Time, int) {
 	n = max(n, 1)
 	var (
 		sum    float64
 		found  int
 		latest time.Time
 	)
-	for i := len(s.Values) - 1; i >= 0 && found < n; i-- {
+	for i := len(s.Values) - 1; i >= 0 && found < n && !s.TimeAt(i).Before(from); i-- {
 		v := s.Values[i]
 		if provider.IsGap(v) {
 			continue
