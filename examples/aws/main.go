@@ -199,7 +199,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 	if err != nil {
 		return err
 	}
-	report, err := detector.Scan(ctx, detector.Fleet{Inventory: d, Metrics: d}, ens, detector.ScanConfig{
+	var inv provider.Inventory = d
+	if o.seed {
+		// The emulator launches the demo instances now, and their CPU
+		// is replayed over the history before it: the detector reads a
+		// resource's load from its launch on, so the demo takes them as
+		// launched when their replayed history starts.
+		inv = launchedAt{Inventory: d, at: now.Add(-o.history)}
+	}
+	report, err := detector.Scan(ctx, detector.Fleet{Inventory: inv, Metrics: d}, ens, detector.ScanConfig{
 		Now:     now,
 		Filter:  filter,
 		Step:    o.step,
@@ -216,6 +224,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, w io.Wr
 		return nil
 	}
 	return scale(ctx, w, d, o, demo)
+}
+
+// launchedAt is an inventory whose resources launched after at are read
+// as launched at at: the seeded demo's, whose replayed history starts
+// before the emulator launched them.
+type launchedAt struct {
+	provider.Inventory
+	at time.Time
+}
+
+// List lists the resources, launched at at the latest.
+func (l launchedAt) List(ctx context.Context, f provider.Filter) ([]provider.Resource, error) {
+	rs, err := l.Inventory.List(ctx, f)
+	for i := range rs {
+		rs[i] = l.launched(rs[i])
+	}
+	return rs, err
+}
+
+// Get reads one resource, launched at at the latest.
+func (l launchedAt) Get(ctx context.Context, id string) (provider.Resource, error) {
+	r, err := l.Inventory.Get(ctx, id)
+	return l.launched(r), err
+}
+
+func (l launchedAt) launched(r provider.Resource) provider.Resource {
+	if r.LaunchTime.After(l.at) {
+		r.LaunchTime = l.at
+	}
+	return r
 }
 
 // getter reads one resource: the driver's Get, which printReport asks for
