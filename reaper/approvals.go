@@ -67,7 +67,8 @@ func (r *Reaper) expireApprovals(ctx context.Context, now time.Time, rep *Report
 // findApproval looks up the approval requests of the proposal's resource.
 // A granted one bound to p is presented (p.ApprovalID); a pending one, or
 // one granted after p.Now (it does not approve p, judged before it), is
-// returned so that no second request is made; a denied one, or one that
+// returned so that no second request is made (the newest of several: the
+// latest expiry, the one an approver reads last); a denied one, or one that
 // is executing (claimed by another run, or by one that stopped before it
 // reported the outcome), that has not expired stops the pipeline (stop =
 // true), as does a store error.

@@ -320,3 +320,52 @@ func TestUnauditedRequestIsNamedOnTheRecord(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 1)
 }
+
+// TestTwoPendingRequestsNameTheNewest: when two pending requests share the
+// proposal's fingerprint (two replicas each asked, or a host asked beside
+// the reaper), the run names the newest one, the request with the latest
+// expiry that an approver reads last, and asks for no third; so too when
+// the older one was granted after the run's now (waited for, as pending). Before this
+// test, naming the oldest (the last one seen, newest first) passed every
+// test: a record then sent the approver to the request closest to its
+// expiry.
+func TestTwoPendingRequestsNameTheNewest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	first := record(t, rep, "i-prod")
+	require.Equal(t, reaper.OutcomeNeedsApproval, first.Outcome)
+	require.NotNil(t, first.Decision)
+	older, err := e.approvals.Get(t.Context(), first.ApprovalID)
+	require.NoError(t, err)
+
+	p := older.Proposal
+	p.Now = t0.Add(time.Minute) // another replica's request, a minute later
+	newer, err := e.approvals.Request(t.Context(), p, *first.Decision, "replica b")
+	require.NoError(t, err)
+	require.Equal(t, older.Fingerprint, newer.Fingerprint)
+	require.True(t, newer.ExpiresAt.After(older.ExpiresAt))
+
+	rep, err = e.run(t.Context(), t, r, t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.Equal(t, newer.ID, rec.ApprovalID, "the newest pending request, not %s", older.ID)
+
+	// The older one approved after the next run's now does not approve its
+	// proposal and is waited for too, but the newer pending one is named.
+	_, err = e.approvals.Approve(t.Context(), older.ID, "alice", t0.Add(10*time.Minute), "ok")
+	require.NoError(t, err)
+	rep, err = e.run(t.Context(), t, r, t0.Add(3*time.Minute))
+	require.NoError(t, err)
+	rec = record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.Equal(t, newer.ID, rec.ApprovalID, "the newest request, pending, not the older one granted later")
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 2, "nobody was asked a third time")
+	assert.Empty(t, e.actions())
+}

@@ -44,7 +44,8 @@ type Record struct {
 	// BlockedBy names the rules that blocked the action.
 	BlockedBy []string `json:"blocked_by,omitempty"`
 	// ApprovalID names the approval request: the pending one created or
-	// found, or the approved one executed.
+	// found (the newest, when several for the proposal are waited for),
+	// or the approved one executed.
 	ApprovalID string `json:"approval_id,omitempty"`
 	// RateLimit is the Reserver's reservation; nil when no Reserver is
 	// wired (WithReserver) or it was not consulted.
