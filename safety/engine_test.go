@@ -339,6 +339,14 @@ func TestEngineRejectsInvalidProposals(t *testing.T) {
 			p.Action = safety.ActionScaleIn
 			p.Target = provider.CapacitySpec{Min: 2, Max: 1, Desired: 1}
 		}, "target.min"},
+		{"bounds-only scale_in with max below desired", func(p *safety.Proposal) {
+			// Lowering Max below the desired capacity scales in: a target
+			// that keeps desired above its own Max is refused, so that no
+			// rule (the gradual one reads desired) sees it as no change.
+			*p = scale("g-1", 6, 5)
+			p.Current = provider.CapacitySpec{Min: 1, Max: 10, Desired: 6}
+			p.Target = provider.CapacitySpec{Min: 1, Max: 2, Desired: 6}
+		}, "target.desired"},
 		{"scale_in that raises", func(p *safety.Proposal) {
 			*p = scale("g-1", 4, 3)
 			p.Target.Desired = 5

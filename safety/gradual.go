@@ -40,7 +40,11 @@ func (c GradualConfig) Validate() error {
 // GradualRule blocks capacity changes larger than MaxStepFraction of the
 // current desired capacity in one step (beyond MinStep instances), and
 // recommends a sequence of allowed steps. Actions other than scale in and
-// scale out pass. It does no I/O and is safe for concurrent use.
+// scale out pass, and so does a change of only Min or Max: it moves no
+// instance, and a Max lowered below the desired capacity must lower
+// desired with it (Proposal.Validate refuses a target outside its own
+// bounds), which this rule then judges. It does no I/O and is safe for
+// concurrent use.
 //
 // Make one with NewGradualRule; the zero value is not usable: its Check fails,
 // so the engine blocks.
