@@ -196,7 +196,10 @@ func requestable(p safety.Proposal, d safety.Decision) error {
 }
 
 // Approve grants request id on behalf of approver at now, moving it from
-// pending to approved. The request keeps approver as given. Errors:
+// pending to approved. The request keeps approver as given. A now before
+// the request was made (the approver's clock behind the requester's) is
+// accepted and kept as DecidedAt: the approval then covers the proposals
+// judged from the request's CreatedAt on, not before (see Verify). Errors:
 // provider.ErrInvalid for an approver that is empty once normalised, not
 // UTF-8 or contains a control character (Unicode Cc, tab and newline
 // included; see SameIdentity), or for a zero now, ErrUnknown,
