@@ -51,3 +51,25 @@ func TestMemoryHistoryFutureRecordDoesNotEraseTheCount(t *testing.T) {
 	require.ErrorIs(t, err, provider.ErrInvalid)
 	assert.Equal(t, []string{"limits"}, d.BlockingRules())
 }
+
+// TestMemoryHistoryRefusesASinceAtADroppedRecord: ActedOn counts the
+// records at or after since, so a since exactly at the time of a record
+// the history dropped would count without it: it is refused too, and the
+// first instant after it is answered. Mutation testing found the
+// boundary untested (!forgot.Before(since) made forgot.After(since):
+// every test passed): the limits rule, whose window then starts exactly
+// at the dropped record, counted 1 of a fleet where 6 were acted on.
+func TestMemoryHistoryRefusesASinceAtADroppedRecord(t *testing.T) {
+	t.Parallel()
+	h := &safety.MemoryHistory{Keep: time.Hour}
+	require.NoError(t, h.Record("web", t0, 5))
+	require.NoError(t, h.Record("web", t0.Add(time.Hour+time.Nanosecond), 1)) // drops the record at t0
+
+	_, err := h.ActedOn(t.Context(), "web", t0)
+	var ie *provider.InvalidError
+	require.ErrorAs(t, err, &ie, "the record at since was dropped: the count would be 1, not 6")
+	assert.Equal(t, "since", ie.Field)
+	n, err := h.ActedOn(t.Context(), "web", t0.Add(time.Nanosecond))
+	require.NoError(t, err, "a since after the dropped record is answered")
+	assert.Equal(t, 1, n)
+}

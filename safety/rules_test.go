@@ -287,6 +287,10 @@ func TestBackupRuleVerifiedByNow(t *testing.T) {
 			policy: safety.BackupConfig{AllowUnverified: true}, wantOutcome: safety.Pass, wantReason: "backup snap-1 is 2h0m0s old"},
 		{name: "taken after now", backups: []provider.Backup{bk("snap-1", -time.Hour, -time.Hour)},
 			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "taken a nanosecond after now", backups: []provider.Backup{bk("snap-1", -time.Nanosecond, -time.Nanosecond)},
+			wantOutcome: safety.Block, wantReason: "no complete verified backup within 24h0m0s"},
+		{name: "taken and verified at now", backups: []provider.Backup{bk("snap-1", 0, 0)},
+			wantOutcome: safety.Pass, wantReason: "backup snap-1 is 0s old"},
 		{name: "taken after now, unverified allowed", backups: []provider.Backup{bk("snap-1", -time.Hour, -time.Hour)},
 			policy: safety.BackupConfig{AllowUnverified: true}, wantOutcome: safety.Block, wantReason: "no complete backup within 24h0m0s"},
 	}
@@ -580,6 +584,21 @@ func TestGradualRule(t *testing.T) {
 		got, err := r.Check(t.Context(), scale("g-1", 20, 26))
 		require.NoError(t, err)
 		assert.Equal(t, safety.Block, got.Outcome)
+	})
+	t.Run("a product that floats just below a whole step", func(t *testing.T) {
+		t.Parallel()
+		// 0.29 × 100 is 28.999999999999996 in float64: the step is 29
+		// instances, as written, not 28 (and 0.07 × 100, 7.000000000000001,
+		// stays 7).
+		r, err := safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: 0.29})
+		require.NoError(t, err)
+		assert.Equal(t, 29, r.MaxStep(100))
+		got, err := r.Check(t.Context(), scale("g-1", 100, 71))
+		require.NoError(t, err)
+		assert.Equal(t, safety.Pass, got.Outcome, "%+v", got)
+		r, err = safety.NewGradualRule(safety.GradualConfig{MaxStepFraction: 0.07})
+		require.NoError(t, err)
+		assert.Equal(t, 7, r.MaxStep(100))
 	})
 	t.Run("a fraction that means no limit", func(t *testing.T) {
 		t.Parallel()
